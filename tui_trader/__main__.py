@@ -1,0 +1,7 @@
+"""``python -m tui_trader``: the same as the ``tui-trader`` command."""
+
+import sys
+
+from tui_trader.cli import main
+
+sys.exit(main())

@@ -1,0 +1,61 @@
+"""Brokers: the port the engine sends orders through, and its adapters.
+
+``paper`` simulates fills in-process; ``alpaca`` speaks to Alpaca (or the project's sandbox)
+through alpaca-py, imported lazily so that the local desk never pays for it.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from tui_trader.domain import Account, Bar, Order, OrderRequest, OrderUpdate, Position
+
+
+class BrokerError(Exception):
+    """The broker could not be reached or gave an answer that cannot be trusted.
+
+    Raising it from a money path stops new orders: the engine treats any doubt as a halt.
+    """
+
+
+class Broker(Protocol):
+    """Where orders go and where account, positions and fills come from."""
+
+    name: str
+    """Short label for headers and the audit trail: ``paper``, ``alpaca-paper``, ..."""
+
+    def account(self) -> Account:
+        """Cash, equity and buying power now."""
+        ...
+
+    def positions(self) -> dict[str, Position]:
+        """Open positions by symbol."""
+        ...
+
+    def open_orders(self) -> list[Order]:
+        """Orders that may still fill."""
+        ...
+
+    def submit(self, request: OrderRequest) -> Order:
+        """Send an order; the answer is its acknowledged state (``rejected`` with a reason)."""
+        ...
+
+    def get_order(self, client_order_id: str) -> Order | None:
+        """The order the broker has under this client id, or ``None`` if it never arrived."""
+        ...
+
+    def cancel_all(self) -> list[Order]:
+        """Cancel every open order; return them as cancelled."""
+        ...
+
+    def on_bars(self, bars: dict[str, Bar]) -> None:
+        """See the new bars: a simulated broker matches orders, a real one marks prices."""
+        ...
+
+    def drain_updates(self) -> list[OrderUpdate]:
+        """Order changes and fills since the last call, oldest first."""
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
+        ...

@@ -1,0 +1,293 @@
+"""The local paper broker: simulated fills, costs and cash accounting, in-process.
+
+Orders wait for the next bar: a market order fills at that bar's open moved against us by the
+slippage, a limit order fills when the bar trades through its price (at the open if the bar opens
+better). Commission is per share with a minimum. Day orders that do not fill in their session
+expire. Buying power is cash less what open buy orders have reserved (no margin); short selling
+is off unless asked for, and then gross exposure may not exceed equity.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from datetime import date
+
+from tui_trader.domain import (
+    Account,
+    Bar,
+    Fill,
+    Order,
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+    OrderUpdate,
+    Position,
+    Side,
+    TimeInForce,
+)
+from tui_trader.timeframes import trading_day
+
+
+@dataclass(frozen=True, slots=True)
+class PaperCosts:
+    """What a fill costs beyond the price."""
+
+    slippage_bps: float = 5.0
+    commission_per_share: float = 0.005
+    commission_min: float = 1.0
+
+    def commission(self, qty: float) -> float:
+        """Commission for one fill of ``qty`` shares."""
+        return round(max(qty * self.commission_per_share, self.commission_min), 2)
+
+
+@dataclass(slots=True)
+class _Working:
+    """An open order with the session day it belongs to once it has seen a bar."""
+
+    order: Order
+    session: date | None = None
+
+
+class PaperBroker:
+    """A simulated broker for the local desk; its ledger reconciles exactly with its fills."""
+
+    name = "paper"
+
+    def __init__(
+        self,
+        start_cash: float,
+        symbols: tuple[str, ...],
+        costs: PaperCosts | None = None,
+        fractional: bool = False,
+        allow_short: bool = False,
+    ) -> None:
+        if start_cash <= 0:
+            raise ValueError("starting cash must be positive")
+        self.cash = float(start_cash)
+        self.symbols = frozenset(symbols)
+        self.costs = costs or PaperCosts()
+        self.fractional = fractional
+        self.allow_short = allow_short
+        self._positions: dict[str, Position] = {}
+        self._last: dict[str, float] = {}
+        self._working: list[_Working] = []
+        self._known_ids: set[str] = set()
+        self._updates: list[OrderUpdate] = []
+        self._orders_by_client_id: dict[str, Order] = {}
+        self._seq = 0
+
+    # -- queries -------------------------------------------------------------------------------
+
+    def account(self) -> Account:
+        """Cash, equity at the last prices, and buying power net of open buy orders."""
+        equity = self.cash + sum(p.market_value for p in self._positions.values())
+        return Account(
+            cash=round(self.cash, 6),
+            equity=round(equity, 6),
+            buying_power=round(self._buying_power(equity), 6),
+            account_id="local",
+        )
+
+    def positions(self) -> dict[str, Position]:
+        """Open positions marked at the last close."""
+        return dict(self._positions)
+
+    def open_orders(self) -> list[Order]:
+        """Orders waiting for a bar."""
+        return [w.order for w in self._working]
+
+    def get_order(self, client_order_id: str) -> Order | None:
+        """The latest state of an order by its client id."""
+        return self._orders_by_client_id.get(client_order_id)
+
+    # -- orders --------------------------------------------------------------------------------
+
+    def submit(self, request: OrderRequest) -> Order:
+        """Accept the order for the next bar, or reject it with the reason."""
+        self._seq += 1
+        order = Order(
+            client_order_id=request.client_order_id,
+            symbol=request.symbol,
+            side=request.side,
+            qty=request.qty,
+            order_type=request.order_type,
+            status=OrderStatus.NEW,
+            limit_price=request.limit_price,
+            time_in_force=request.time_in_force,
+            broker_order_id=f"paper-{self._seq}",
+        )
+        reason = self._rejection(request)
+        if reason:
+            order = replace(order, status=OrderStatus.REJECTED, reject_reason=reason)
+        else:
+            self._working.append(_Working(order))
+        self._known_ids.add(request.client_order_id)
+        self._orders_by_client_id[order.client_order_id] = order
+        return order
+
+    def cancel_all(self) -> list[Order]:
+        """Cancel every working order."""
+        cancelled = [replace(w.order, status=OrderStatus.CANCELED) for w in self._working]
+        self._working.clear()
+        for order in cancelled:
+            self._orders_by_client_id[order.client_order_id] = order
+        return cancelled
+
+    def _rejection(self, req: OrderRequest) -> str | None:
+        """Why the order cannot be accepted, or ``None``."""
+        if req.client_order_id in self._known_ids:
+            return "client_order_id must be unique"
+        if req.symbol not in self.symbols or req.symbol not in self._last:
+            return f"unknown symbol {req.symbol}"
+        if not (req.qty > 0) or math.isinf(req.qty):
+            return "quantity must be positive"
+        if not self.fractional and req.qty != int(req.qty):
+            return "fractional shares are off: quantity must be whole"
+        if req.order_type is OrderType.LIMIT and not (req.limit_price and req.limit_price > 0):
+            return "a limit order needs a positive limit price"
+        price = req.limit_price if req.order_type is OrderType.LIMIT else self._last[req.symbol]
+        held = self._positions.get(req.symbol)
+        held_qty = held.qty if held else 0.0
+        pending = sum(
+            w.order.remaining_qty * w.order.side.sign
+            for w in self._working
+            if w.order.symbol == req.symbol
+        )
+        if req.side is Side.SELL and not self.allow_short:
+            sellable = held_qty + min(pending, 0.0)
+            if req.qty > sellable + 1e-9:
+                return (
+                    f"insufficient position: selling {req.qty:g} {req.symbol} but only "
+                    f"{max(sellable, 0):g} held (short selling is off)"
+                )
+            return None
+        opening = req.qty if req.side is Side.BUY else max(req.qty - max(held_qty, 0.0), 0.0)
+        if req.side is Side.BUY and held_qty < 0:
+            opening = max(req.qty + held_qty, 0.0)
+        need = opening * price * (1 + self.costs.slippage_bps / 1e4) + self.costs.commission(
+            req.qty
+        )
+        if opening > 0 and need > self.account().buying_power + 1e-6:
+            return (
+                f"insufficient buying power: need {need:,.2f}, "
+                f"have {self.account().buying_power:,.2f}"
+            )
+        return None
+
+    def _buying_power(self, equity: float) -> float:
+        """Cash less open buys (long-only) or equity less gross exposure (with shorting)."""
+        reserved = 0.0
+        for w in self._working:
+            o = w.order
+            if o.side is Side.BUY:
+                price = o.limit_price or self._last.get(o.symbol, 0.0)
+                reserved += o.remaining_qty * price * (1 + self.costs.slippage_bps / 1e4)
+        if not self.allow_short:
+            return max(self.cash - reserved, 0.0)
+        gross = sum(abs(p.market_value) for p in self._positions.values())
+        return max(equity - gross - reserved, 0.0)
+
+    # -- matching ------------------------------------------------------------------------------
+
+    def on_bars(self, bars: dict[str, Bar]) -> None:
+        """Match working orders against the new bars, then mark positions at the closes."""
+        still: list[_Working] = []
+        for working in self._working:
+            bar = bars.get(working.order.symbol)
+            if bar is None:
+                still.append(working)
+                continue
+            day = trading_day(bar.timestamp)
+            if working.session is None:
+                working.session = day
+            elif day > working.session and working.order.order_type is OrderType.LIMIT:
+                if working.order.time_in_force is TimeInForce.DAY:
+                    self._finish(working.order, OrderStatus.EXPIRED, "expired")
+                    continue
+            if not self._try_fill(working.order, bar):
+                still.append(working)
+        self._working = still
+        for symbol, bar in bars.items():
+            self._last[symbol] = bar.close
+            held = self._positions.get(symbol)
+            if held:
+                self._positions[symbol] = replace(held, last_price=bar.close)
+
+    def _try_fill(self, order: Order, bar: Bar) -> bool:
+        """Fill the order on this bar if it trades; True when the order is finished."""
+        slip = self.costs.slippage_bps / 1e4
+        if order.order_type is OrderType.MARKET:
+            reference = bar.open
+            price = bar.open * (1 + slip * order.side.sign)
+        else:
+            limit = order.limit_price or 0.0
+            if order.side is Side.BUY and bar.low <= limit:
+                reference = price = min(bar.open, limit)
+            elif order.side is Side.SELL and bar.high >= limit:
+                reference = price = max(bar.open, limit)
+            else:
+                return False
+        price = round(price, 4)
+        qty = order.remaining_qty
+        commission = self.costs.commission(qty)
+        if order.side is Side.BUY and not self.allow_short:
+            cost = qty * price + commission
+            if cost > self.cash + 1e-6:
+                self._finish(order, OrderStatus.CANCELED, "insufficient cash at fill")
+                return True
+        self._apply_fill(order.symbol, order.side, qty, price, commission)
+        filled = replace(
+            order,
+            status=OrderStatus.FILLED,
+            filled_qty=order.filled_qty + qty,
+            filled_avg_price=price,
+        )
+        self._orders_by_client_id[order.client_order_id] = filled
+        fill = Fill(
+            client_order_id=order.client_order_id,
+            symbol=order.symbol,
+            side=order.side,
+            qty=qty,
+            price=price,
+            timestamp=bar.timestamp,
+            commission=commission,
+            slippage=round(abs(price - reference) * qty, 6),
+            fill_id=f"{order.broker_order_id}-1",
+        )
+        self._updates.append(OrderUpdate(filled, fill, "fill"))
+        return True
+
+    def _apply_fill(self, symbol: str, side: Side, qty: float, price: float, fee: float) -> None:
+        """Move cash and the position; the average entry changes only when exposure grows."""
+        signed = qty * side.sign
+        self.cash -= signed * price + fee
+        held = self._positions.get(symbol)
+        old_qty = held.qty if held else 0.0
+        new_qty = old_qty + signed
+        if abs(new_qty) < 1e-9:
+            self._positions.pop(symbol, None)
+            return
+        if held is None or old_qty * signed > 0:
+            basis = (held.cost_basis if held else 0.0) + signed * price
+            avg = basis / new_qty
+        elif old_qty * new_qty < 0:
+            avg = price
+        else:
+            avg = held.avg_entry_price
+        self._positions[symbol] = Position(symbol, new_qty, avg, price)
+
+    def _finish(self, order: Order, status: OrderStatus, event: str) -> None:
+        """Record an order ending without a fill."""
+        done = replace(order, status=status)
+        self._orders_by_client_id[order.client_order_id] = done
+        self._updates.append(OrderUpdate(done, None, event))
+
+    def drain_updates(self) -> list[OrderUpdate]:
+        """Fills and expiries since the last call."""
+        updates, self._updates = self._updates, []
+        return updates
+
+    def close(self) -> None:
+        """Nothing to release."""

@@ -1,0 +1,155 @@
+"""What every subcommand shares: exit codes, one-line errors, option parsers, the database path.
+
+Option values are checked here, at the edge, so that the core only ever sees valid settings and
+a user who types something wrong gets one line that says what and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import re
+import sys
+import traceback
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import NoReturn
+
+EXIT_USAGE = 2
+EXIT_CRASH = 1
+
+_SYMBOL_RE = re.compile(r"^[A-Z][A-Z0-9.\-]{0,9}$")
+log = logging.getLogger("tui_trader")
+
+
+class UsageError(Exception):
+    """Input the user can fix: printed as one line, exit code 2."""
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    """Print ``tui-trader: error: message`` on stderr and exit."""
+    print(f"tui-trader: error: {message}", file=sys.stderr)
+    raise SystemExit(code)
+
+
+def data_dir() -> Path:
+    """The user's data directory for tui-trader (created on demand)."""
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("tui-trader", appauthor=False))
+
+
+def log_dir() -> Path:
+    """The user's log directory for tui-trader."""
+    from platformdirs import user_log_dir
+
+    return Path(user_log_dir("tui-trader", appauthor=False))
+
+
+def default_db_path() -> Path:
+    """Where the audit database lives unless ``--db`` says otherwise."""
+    return data_dir() / "tui_trader.db"
+
+
+def report_crash(exc: BaseException) -> int:
+    """Write the traceback to the log file and tell the user in one line where it is."""
+    try:
+        folder = log_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "crash.log"
+        with path.open("a", encoding="utf-8") as fh:
+            fh.write(f"--- {datetime.now(UTC).isoformat()}\n")
+            fh.write("".join(traceback.format_exception(exc)))
+        where = f" (details in {path})"
+    except OSError:
+        where = ""
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    print(f"tui-trader: error: {type(exc).__name__}: {first}{where}", file=sys.stderr)
+    return EXIT_CRASH
+
+
+# -- option value parsers (argparse ``type=``): raise ArgumentTypeError for one-line errors -----
+
+
+def symbols_arg(text: str) -> tuple[str, ...]:
+    """``SPY,QQQ,IWM`` into a tuple of upper-case tickers; no empties, no duplicates."""
+    parts = [p.strip().upper() for p in text.split(",")]
+    if not text.strip() or any(not p for p in parts):
+        raise argparse.ArgumentTypeError(f"invalid symbol list {text!r}: empty symbol")
+    bad = [p for p in parts if not _SYMBOL_RE.match(p)]
+    if bad:
+        raise argparse.ArgumentTypeError(f"invalid symbol {bad[0]!r}")
+    if len(set(parts)) != len(parts):
+        raise argparse.ArgumentTypeError(f"duplicate symbol in {text!r}")
+    return tuple(parts)
+
+
+def positive_float(text: str) -> float:
+    """A number greater than zero."""
+    value = _number(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be greater than zero, got {text!r}")
+    return value
+
+
+def non_negative_float(text: str) -> float:
+    """A number of zero or more."""
+    value = _number(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative, got {text!r}")
+    return value
+
+
+def percent(text: str) -> float:
+    """A percentage above 0 and at most 100."""
+    value = _number(text)
+    if not 0 < value <= 100:
+        raise argparse.ArgumentTypeError(f"must be a percentage in (0, 100], got {text!r}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    """A whole number of zero or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative, got {text!r}")
+    return value
+
+
+def _number(text: str) -> float:
+    """A finite float, or a one-line complaint."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise argparse.ArgumentTypeError(f"not a finite number: {text!r}")
+    return value
+
+
+def add_db_option(parser: argparse.ArgumentParser) -> None:
+    """``--db PATH``, defaulting to the user's data directory."""
+    parser.add_argument(
+        "--db",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help=f"SQLite audit database (default: {default_db_path()})",
+    )
+
+
+def resolve_db(path: Path | None, must_exist: bool = False) -> Path:
+    """The database path to use, checked: its folder can be created, the file read if required."""
+    db = path or default_db_path()
+    if must_exist and not db.is_file():
+        raise UsageError(f"no database at {db} (run a session first, or pass --db)")
+    if db.exists() and db.is_dir():
+        raise UsageError(f"--db {db} is a directory, not a database file")
+    try:
+        db.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create the folder for {db}: {exc.strerror}") from None
+    return db

@@ -1,0 +1,257 @@
+"""Plain value types shared by every part of the desk.
+
+Money is a ``float`` everywhere inside the program and is rounded only where it leaves it (a
+printed line, a table cell, a database row rounded to the cent). Times are timezone-aware UTC
+``datetime`` objects. Nothing here imports a front end, an SDK or the store: these types are the
+language the engine, the adapters and the front ends speak to each other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+
+
+class Side(StrEnum):
+    """Which way an order or fill goes."""
+
+    BUY = "buy"
+    SELL = "sell"
+
+    @property
+    def sign(self) -> int:
+        """+1 for a buy, -1 for a sell: the sign of the position change."""
+        return 1 if self is Side.BUY else -1
+
+
+class OrderType(StrEnum):
+    """The order types the desk sends."""
+
+    MARKET = "market"
+    LIMIT = "limit"
+
+
+class TimeInForce(StrEnum):
+    """How long an order stays working (Alpaca's names)."""
+
+    DAY = "day"
+    GTC = "gtc"
+
+
+class OrderStatus(StrEnum):
+    """An order's life, in Alpaca's vocabulary so that one set of words serves every broker."""
+
+    PENDING_NEW = "pending_new"
+    NEW = "new"
+    PARTIALLY_FILLED = "partially_filled"
+    FILLED = "filled"
+    CANCELED = "canceled"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+    UNKNOWN = "unknown"
+
+    @property
+    def is_open(self) -> bool:
+        """True while the order may still fill."""
+        return self in _OPEN_STATUSES
+
+    @property
+    def is_final(self) -> bool:
+        """True once nothing more can happen to the order."""
+        return self in _FINAL_STATUSES
+
+
+_OPEN_STATUSES = frozenset({OrderStatus.PENDING_NEW, OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED})
+_FINAL_STATUSES = frozenset(
+    {OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.REJECTED, OrderStatus.EXPIRED}
+)
+
+
+class TradingState(StrEnum):
+    """The risk manager's gate: ACTIVE lets orders through, HALTED only lets exposure shrink."""
+
+    ACTIVE = "active"
+    HALTED = "halted"
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    """One completed OHLCV bar of one symbol; ``timestamp`` is the bar's open time, UTC."""
+
+    symbol: str
+    timestamp: datetime
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: float
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRequest:
+    """What the engine wants a broker to do, before the broker has seen it.
+
+    ``client_order_id`` is deterministic (session, iteration, symbol, leg) so that after a lost
+    answer the broker can be asked whether it already has the order. ``rationale`` is the
+    human-readable why that the audit trail keeps with the order.
+    """
+
+    symbol: str
+    side: Side
+    qty: float
+    client_order_id: str
+    order_type: OrderType = OrderType.MARKET
+    limit_price: float | None = None
+    time_in_force: TimeInForce = TimeInForce.DAY
+    rationale: str = ""
+
+    def with_qty(self, qty: float, note: str) -> OrderRequest:
+        """The same request with another quantity and the reason appended to its rationale."""
+        rationale = f"{self.rationale}; {note}" if self.rationale else note
+        return replace(self, qty=qty, rationale=rationale)
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """A broker's view of an order at one moment."""
+
+    client_order_id: str
+    symbol: str
+    side: Side
+    qty: float
+    order_type: OrderType
+    status: OrderStatus
+    limit_price: float | None = None
+    time_in_force: TimeInForce = TimeInForce.DAY
+    filled_qty: float = 0.0
+    filled_avg_price: float | None = None
+    broker_order_id: str | None = None
+    submitted_at: datetime | None = None
+    reject_reason: str | None = None
+
+    @property
+    def remaining_qty(self) -> float:
+        """Quantity still working (zero once the order is final)."""
+        return 0.0 if self.status.is_final else max(self.qty - self.filled_qty, 0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Fill:
+    """One execution: part or all of an order, with what it cost beyond the price."""
+
+    client_order_id: str
+    symbol: str
+    side: Side
+    qty: float
+    price: float
+    timestamp: datetime
+    commission: float = 0.0
+    slippage: float = 0.0
+    """Dollar cost of slippage against the reference price (positive means it cost us)."""
+    fill_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class OrderUpdate:
+    """A change in an order's state reported by a broker, with the fill that caused it, if any."""
+
+    order: Order
+    fill: Fill | None = None
+    event: str = ""
+    """Alpaca's trade-update event name: new, fill, partial_fill, canceled, rejected, ..."""
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """A holding: signed quantity (negative is short), average entry and last price."""
+
+    symbol: str
+    qty: float
+    avg_entry_price: float
+    last_price: float
+
+    @property
+    def market_value(self) -> float:
+        """Signed value at the last price."""
+        return self.qty * self.last_price
+
+    @property
+    def cost_basis(self) -> float:
+        """Signed value at the average entry price."""
+        return self.qty * self.avg_entry_price
+
+    @property
+    def unrealized_pnl(self) -> float:
+        """Profit or loss if closed at the last price, before costs."""
+        return self.market_value - self.cost_basis
+
+    @property
+    def unrealized_pnl_pct(self) -> float:
+        """Unrealized PnL as a percentage of the cost basis."""
+        basis = abs(self.cost_basis)
+        return 100.0 * self.unrealized_pnl / basis if basis else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """Cash and equity as the broker reports them.
+
+    ``last_equity`` is the equity at the previous session close when the broker knows it (Alpaca
+    does); the daily-loss limit measures against it.
+    """
+
+    cash: float
+    equity: float
+    buying_power: float
+    last_equity: float | None = None
+    account_id: str = "local"
+    trading_blocked: bool = False
+    pattern_day_trader: bool | None = None
+    daytrade_count: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RiskEvent:
+    """A risk control that tripped: what was measured, against which limit, and what was done."""
+
+    event_type: str
+    value: float
+    limit: float
+    action_taken: str
+    symbol: str | None = None
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    """A strategy's wish for one symbol: target exposure in [-1, 1] and a one-line reason."""
+
+    target: float
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class IterationReport:
+    """What one decision cycle did, for the CLI line, the dashboard and the tests."""
+
+    iteration: int
+    market_time: datetime
+    cash: float
+    equity: float
+    buying_power: float
+    fills: int
+    orders_sent: int
+    orders_refused: int
+    state: TradingState
+    drawdown_pct: float
+    daily_pnl: float
+    positions: tuple[Position, ...] = ()
+    prices: dict[str, float] = field(default_factory=dict)
+    risk_events: tuple[RiskEvent, ...] = ()
+    notes: tuple[str, ...] = ()
+    """Plain-words remarks about the cycle (market closed, stream down, ...)."""
+
+    def line(self) -> str:
+        """The Phase 4 one-line summary: ``iter=2 cash=99,950.00 equity=100,150.00 fills=1``."""
+        return f"iter={self.iteration} cash={self.cash:,.2f} equity={self.equity:,.2f} fills={self.fills}"

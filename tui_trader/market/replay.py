@@ -1,0 +1,110 @@
+"""Replay: bars from a CSV or Parquet file, handed out one timestamp at a time.
+
+The file has one row per symbol and bar (columns timestamp, symbol, open, high, low, close,
+volume). It is checked whole before the first bar is used, so a bad file stops the session at
+start-up with the file named, never half-way through. The first ``--period`` of the file is the
+warm-up history; trading starts on the bar after it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+
+import polars as pl
+
+from tui_trader.domain import Bar
+from tui_trader.market import MarketDataError
+from tui_trader.market.validate import normalize_bars
+from tui_trader.timeframes import Interval, Period, parse_interval, parse_period
+
+
+def read_bar_file(path: Path) -> pl.DataFrame:
+    """Read and validate a CSV or Parquet bar file; raise ``MarketDataError`` naming the file."""
+    source = str(path)
+    if not path.is_file():
+        raise MarketDataError(f"{source}: no such file")
+    try:
+        if path.suffix.lower() in (".parquet", ".pq"):
+            frame = pl.read_parquet(path)
+        else:
+            frame = pl.read_csv(path, try_parse_dates=False, infer_schema_length=10_000)
+    except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise MarketDataError(f"{source}: cannot read ({first_line})") from exc
+    return normalize_bars(frame, source)
+
+
+class ReplayMarket:
+    """Bars from a file, in timestamp order; ``next_bars`` returns ``None`` after the last one."""
+
+    def __init__(
+        self,
+        path: Path,
+        symbols: Iterable[str] | None = None,
+        interval: Interval | None = None,
+        period: Period | None = None,
+    ) -> None:
+        self.path = path
+        frame = read_bar_file(path)
+        present = sorted(frame.get_column("symbol").unique().to_list())
+        wanted = tuple(symbols) if symbols else tuple(present)
+        unknown = [s for s in wanted if s not in present]
+        if unknown:
+            raise MarketDataError(
+                f"{path}: no bars for {', '.join(unknown)} (the file has {', '.join(present)})"
+            )
+        self.symbols = wanted
+        self.interval = interval or parse_interval("1d")
+        self.period = period or parse_period("60d")
+        frame = frame.filter(pl.col("symbol").is_in(list(wanted))).sort(
+            "timestamp", "symbol", maintain_order=True
+        )
+        self._groups = _group_by_timestamp(frame)
+        self._warmup_steps = min(self.period.bars(self.interval), max(len(self._groups) - 1, 0))
+        self._cursor = 0
+
+    @property
+    def total_steps(self) -> int:
+        """How many distinct timestamps the file holds."""
+        return len(self._groups)
+
+    @property
+    def remaining_steps(self) -> int:
+        """Timestamps not handed out yet."""
+        return len(self._groups) - self._cursor
+
+    def warmup(self) -> dict[str, list[Bar]]:
+        """The first ``period`` of the file, per symbol (never all of it: one step is kept back)."""
+        history: dict[str, list[Bar]] = {s: [] for s in self.symbols}
+        if self._cursor:
+            return history
+        for _, bars in self._groups[: self._warmup_steps]:
+            for bar in bars:
+                history[bar.symbol].append(bar)
+        self._cursor = self._warmup_steps
+        return history
+
+    def next_bars(self) -> dict[str, Bar] | None:
+        """The bars of the next timestamp, or ``None`` once the file is used up."""
+        if self._cursor >= len(self._groups):
+            return None
+        _, bars = self._groups[self._cursor]
+        self._cursor += 1
+        return {bar.symbol: bar for bar in bars}
+
+    def close(self) -> None:
+        """Nothing to release: the file was read whole."""
+
+
+def _group_by_timestamp(frame: pl.DataFrame) -> list[tuple[datetime, list[Bar]]]:
+    """Turn the sorted table into ``(timestamp, bars)`` steps."""
+    groups: list[tuple[datetime, list[Bar]]] = []
+    current: datetime | None = None
+    for ts, symbol, o, h, lo, c, v in frame.iter_rows():
+        if ts != current:
+            groups.append((ts, []))
+            current = ts
+        groups[-1][1].append(Bar(symbol, ts, o, h, lo, c, v))
+    return groups
