@@ -41,19 +41,20 @@ class ReplayMarket:
 
     def __init__(
         self,
-        path: Path,
+        frame: pl.DataFrame,
+        source: str,
         symbols: Iterable[str] | None = None,
         interval: Interval | None = None,
         period: Period | None = None,
     ) -> None:
-        self.path = path
-        frame = read_bar_file(path)
+        """Serve a validated bar table (see ``normalize_bars``); ``source`` names it in errors."""
+        self.source = source
         present = sorted(frame.get_column("symbol").unique().to_list())
         wanted = tuple(symbols) if symbols else tuple(present)
         unknown = [s for s in wanted if s not in present]
         if unknown:
             raise MarketDataError(
-                f"{path}: no bars for {', '.join(unknown)} (the file has {', '.join(present)})"
+                f"{source}: no bars for {', '.join(unknown)} (the file has {', '.join(present)})"
             )
         self.symbols = wanted
         self.interval = interval or parse_interval("1d")
@@ -64,6 +65,17 @@ class ReplayMarket:
         self._groups = _group_by_timestamp(frame)
         self._warmup_steps = min(self.period.bars(self.interval), max(len(self._groups) - 1, 0))
         self._cursor = 0
+
+    @classmethod
+    def from_file(
+        cls,
+        path: Path,
+        symbols: Iterable[str] | None = None,
+        interval: Interval | None = None,
+        period: Period | None = None,
+    ) -> ReplayMarket:
+        """Read, check and serve a CSV or Parquet bar file."""
+        return cls(read_bar_file(path), str(path), symbols, interval, period)
 
     @property
     def total_steps(self) -> int:

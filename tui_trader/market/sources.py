@@ -1,0 +1,61 @@
+"""Choosing a market data source from the words of ``--data``.
+
+``sim`` (the default) is the seeded simulated market; ``replay:FILE`` replays a CSV or Parquet
+bar file; ``yahoo`` downloads from Yahoo Finance through the local cache. Alpaca market data is
+opened by the Alpaca session, which owns the credentials.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from tui_trader.market import MarketData, MarketDataError
+from tui_trader.timeframes import Interval, Period
+
+
+@dataclass(frozen=True, slots=True)
+class DataSpec:
+    """A parsed ``--data`` value: the kind of source and, for replay, the file."""
+
+    kind: str
+    path: Path | None = None
+
+    @property
+    def label(self) -> str:
+        """How headers name the source."""
+        return f"replay {self.path}" if self.kind == "replay" else self.kind
+
+
+def parse_data_spec(text: str) -> DataSpec:
+    """``sim``, ``yahoo`` or ``replay:FILE``; raise ``MarketDataError`` on anything else."""
+    raw = text.strip()
+    if raw in ("sim", "yahoo"):
+        return DataSpec(raw)
+    if raw.startswith("replay:") and raw[len("replay:") :].strip():
+        return DataSpec("replay", Path(raw[len("replay:") :].strip()).expanduser())
+    raise MarketDataError(f"unknown data source {text!r} (use sim, yahoo or replay:FILE)")
+
+
+def open_market(
+    spec: DataSpec,
+    symbols: tuple[str, ...] | None,
+    interval: Interval,
+    period: Period,
+    seed: int = 7,
+) -> MarketData:
+    """Open the source a spec names; symbols ``None`` means the defaults (or all in a file)."""
+    if spec.kind == "sim":
+        from tui_trader.market.sim import DEFAULT_SYMBOLS, SimMarket
+
+        return SimMarket(symbols or DEFAULT_SYMBOLS, interval, period, seed=seed)
+    if spec.kind == "replay":
+        from tui_trader.market.replay import ReplayMarket
+
+        assert spec.path is not None
+        return ReplayMarket.from_file(spec.path, symbols, interval, period)
+    if spec.kind == "yahoo":
+        from tui_trader.market.yahoo import open_yahoo_market
+
+        return open_yahoo_market(symbols or ("SPY", "QQQ", "IWM"), interval, period)
+    raise MarketDataError(f"unknown data source {spec.kind!r}")
