@@ -254,4 +254,7 @@ class IterationReport:
 
     def line(self) -> str:
         """The Phase 4 one-line summary: ``iter=2 cash=99,950.00 equity=100,150.00 fills=1``."""
-        return f"iter={self.iteration} cash={self.cash:,.2f} equity={self.equity:,.2f} fills={self.fills}"
+        return (
+            f"iter={self.iteration} cash={self.cash:,.2f} "
+            f"equity={self.equity:,.2f} fills={self.fills}"
+        )

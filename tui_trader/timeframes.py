@@ -67,7 +67,7 @@ class Period:
 
 
 def parse_interval(text: str) -> Interval:
-    """Parse ``1m``, ``5m``, ``15m``, ``30m``, ``1h`` (or ``60m``), ``1d``; raise on anything else."""
+    """Parse ``1m``, ``5m``, ``15m``, ``30m``, ``1h`` (or ``60m``), ``1d``; raise otherwise."""
     raw = text.strip().lower()
     raw = _INTERVAL_ALIASES.get(raw, raw)
     match = _INTERVAL_RE.match(raw)

@@ -202,10 +202,13 @@ class PaperBroker:
             day = trading_day(bar.timestamp)
             if working.session is None:
                 working.session = day
-            elif day > working.session and working.order.order_type is OrderType.LIMIT:
-                if working.order.time_in_force is TimeInForce.DAY:
-                    self._finish(working.order, OrderStatus.EXPIRED, "expired")
-                    continue
+            elif (
+                day > working.session
+                and working.order.order_type is OrderType.LIMIT
+                and working.order.time_in_force is TimeInForce.DAY
+            ):
+                self._finish(working.order, OrderStatus.EXPIRED, "expired")
+                continue
             if not self._try_fill(working.order, bar):
                 still.append(working)
         self._working = still

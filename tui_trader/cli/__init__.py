@@ -35,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = _Parser(
         prog="tui-trader",
-        description="A terminal trading desk for US equities: simulated, Alpaca paper, Alpaca live.",
+        description="A terminal trading desk for US equities: simulated, Alpaca paper or live.",
     )
     subparsers = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
     for name in _COMMAND_MODULES:

@@ -1,0 +1,221 @@
+"""``tui-trader paper``: a headless local paper session on simulated or replayed bars.
+
+Prints a ``[LOCAL]`` header, one Phase 4 line per decision cycle (``iter=2 cash=... equity=...
+fills=1``), a line for each risk event, and a summary. Ctrl+C once finishes the cycle, writes the
+final snapshot and prints the summary; a second Ctrl+C leaves at once (the open transaction is
+rolled back, so the database stays whole).
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from types import FrameType
+
+from rich.console import Console
+
+from tui_trader.cli.common import (
+    UsageError,
+    add_db_option,
+    non_negative_float,
+    non_negative_int,
+    percent,
+    positive_float,
+    resolve_db,
+    symbols_arg,
+)
+from tui_trader.domain import IterationReport, RiskEvent, TradingState
+from tui_trader.factory import LocalSettings, SettingsError, build_local_session
+from tui_trader.market import MarketDataError
+from tui_trader.risk import RiskLimits
+from tui_trader.runner import RunResult, SessionRunner
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``paper`` subcommand."""
+    parser = subparsers.add_parser(
+        "paper",
+        help="run a headless local paper session (simulated broker, offline)",
+        description="Run a local paper session: simulated or replayed bars, simulated fills.",
+    )
+    add_session_options(parser)
+    parser.add_argument(
+        "--start-cash", type=positive_float, default=100_000.0, help="starting cash (100000)"
+    )
+    parser.add_argument(
+        "--data",
+        default="sim",
+        metavar="SOURCE",
+        help="sim (seeded simulated market), replay:FILE (CSV/Parquet bars) or yahoo (sim)",
+    )
+    parser.add_argument("--seed", type=int, default=7, help="simulated market seed (7)")
+    costs = parser.add_argument_group("simulated costs")
+    costs.add_argument("--slippage-bps", type=non_negative_float, default=5.0, help="(5)")
+    costs.add_argument(
+        "--commission-per-share", type=non_negative_float, default=0.005, help="(0.005)"
+    )
+    costs.add_argument("--commission-min", type=non_negative_float, default=1.0, help="(1.00)")
+    costs.add_argument("--fractional", action="store_true", help="allow fractional shares")
+    costs.add_argument("--allow-short", action="store_true", help="let strategies go short")
+    parser.set_defaults(handler=run_paper)
+
+
+def add_session_options(parser: argparse.ArgumentParser) -> None:
+    """Options every trading command shares: symbols, timing, risk limits, database."""
+    parser.add_argument(
+        "--symbols",
+        type=symbols_arg,
+        default=None,
+        help="comma-separated tickers (SPY,QQQ,IWM; a replay file: all it holds)",
+    )
+    parser.add_argument("--period", default="60d", help="warm-up history before trading (60d)")
+    parser.add_argument("--interval", default="1d", help="bar interval: 1m 5m 15m 30m 1h 1d (1d)")
+    parser.add_argument(
+        "--iterations",
+        type=non_negative_int,
+        default=50,
+        help="decision cycles to run; 0 runs until Ctrl+C or the end of the data (50)",
+    )
+    parser.add_argument(
+        "--every",
+        type=non_negative_float,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait between cycles (0: as fast as the data allows)",
+    )
+    add_db_option(parser)
+    risk = parser.add_argument_group("risk limits (Phase 4 defaults)")
+    risk.add_argument("--max-drawdown", type=percent, default=5.0, help="kill switch, %% (5.0)")
+    risk.add_argument("--max-daily-loss", type=percent, default=2.0, help="per day, %% (2.0)")
+    risk.add_argument(
+        "--max-position", type=percent, default=10.0, help="per symbol, %% of equity (10.0)"
+    )
+    risk.add_argument(
+        "--max-orders-per-day", type=non_negative_int, default=100, help="order rate limit (100)"
+    )
+    risk.add_argument(
+        "--flatten-on-halt", action="store_true", help="close all positions when trading halts"
+    )
+    risk.add_argument(
+        "--allocation",
+        type=percent,
+        default=None,
+        metavar="PCT",
+        help="equity per symbol at full conviction (default: 1/n, capped by --max-position)",
+    )
+
+
+def limits_from(args: argparse.Namespace) -> RiskLimits:
+    """The risk limits the options ask for."""
+    if args.max_orders_per_day < 1:
+        raise UsageError("--max-orders-per-day must be at least 1")
+    return RiskLimits(
+        max_drawdown_pct=args.max_drawdown,
+        max_daily_loss_pct=args.max_daily_loss,
+        max_position_pct=args.max_position,
+        max_orders_per_day=args.max_orders_per_day,
+    )
+
+
+def run_paper(args: argparse.Namespace) -> int:
+    """Build the session, print the header, run it, print the summary."""
+    console = Console(highlight=False, soft_wrap=True)
+    db = resolve_db(args.db)
+    settings = LocalSettings(
+        db=db,
+        symbols=args.symbols,
+        interval=args.interval,
+        period=args.period,
+        start_cash=args.start_cash,
+        data=args.data,
+        seed=args.seed,
+        limits=limits_from(args),
+        flatten_on_halt=args.flatten_on_halt,
+        slippage_bps=args.slippage_bps,
+        commission_per_share=args.commission_per_share,
+        commission_min=args.commission_min,
+        fractional=args.fractional,
+        allow_short=args.allow_short,
+        allocation_pct=args.allocation,
+    )
+    try:
+        session = build_local_session(settings)
+    except (SettingsError, MarketDataError) as exc:
+        raise UsageError(str(exc)) from None
+    cfg = session.config
+    tag = "[bold cyan][LOCAL][/]"
+    console.print(f"{tag} Paper Trading Mode (local simulated broker, no real money)")
+    console.print(f"{tag} Symbols: {', '.join(cfg.symbols)}")
+    console.print(
+        f"{tag} Data: {cfg.data_label}, interval {cfg.interval.text}, warm-up {cfg.period.text}"
+    )
+    console.print(f"{tag} Starting cash: ${cfg.start_cash:,.2f}")
+    lim = cfg.limits
+    console.print(
+        f"{tag} Risk: max drawdown {lim.max_drawdown_pct:.1f}%, max daily loss "
+        f"{lim.max_daily_loss_pct:.1f}%, max position {lim.max_position_pct:.1f}%, "
+        f"{lim.max_orders_per_day} orders/day"
+        + (", flatten on halt" if cfg.flatten_on_halt else "")
+    )
+    console.print(f"{tag} Database: {db}")
+    console.print(f"{tag} Session: {session.audit.session.key} (Ctrl+C to stop)")
+
+    def on_report(report: IterationReport) -> None:
+        console.print(report.line(), markup=False)
+        for event in report.risk_events:
+            console.print(_event_line(event))
+        for note in report.notes:
+            console.print(f"[yellow]  note:[/] {note}", markup=True)
+
+    runner = SessionRunner(session, args.iterations, args.every, on_report)
+    previous = _install_interrupt(runner, console)
+    try:
+        result = runner.run()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    _summary(console, session, result)
+    return 1 if result.status == "failed" else 0
+
+
+def _event_line(event: RiskEvent) -> str:
+    """One risk event for the terminal."""
+    measure = f"{event.value:.2f} (limit {event.limit:.2f}) " if event.limit else ""
+    return f"[bold red][RISK][/] {event.event_type}: {measure}-> {event.action_taken}"
+
+
+def _install_interrupt(runner: SessionRunner, console: Console):
+    """First Ctrl+C: stop after this cycle. Second: leave now."""
+    presses = 0
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        nonlocal presses
+        presses += 1
+        if presses == 1:
+            console.print("[yellow]stopping after this iteration (Ctrl+C again to quit now)[/]")
+            runner.stop()
+        else:
+            raise KeyboardInterrupt
+
+    return signal.signal(signal.SIGINT, handler)
+
+
+def _summary(console: Console, session, result: RunResult) -> None:
+    """The closing lines: how it ended, fills, trades, PnL, state."""
+    account = session.broker.account()
+    start = session.config.start_cash
+    change = account.equity - start
+    colour = "green" if change >= 0 else "red"
+    state = session.risk.state
+    console.print(
+        f"[bold cyan][LOCAL][/] Session {result.status}: {result.iterations} iterations, "
+        f"equity {account.equity:,.2f} ([{colour}]{change:+,.2f}, {100 * change / start:+.2f}%[/]), "
+        f"realized PnL {session.realized_pnl:+,.2f}, cash {account.cash:,.2f}"
+    )
+    if state.state is TradingState.HALTED:
+        console.print(
+            f"[bold white on red] HALTED [/] {state.halt_reason}: {state.halt_detail}",
+        )
+    if result.error:
+        console.print(f"[bold red]error:[/] {result.error}", markup=True)
+    sys.stdout.flush()

@@ -1,0 +1,219 @@
+"""``tui-trader history``, ``pnl`` and ``status``: the audit database as rich tables.
+
+They only read, so they never need the session that wrote the file to be stopped (WAL).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from tui_trader.cli.common import UsageError, add_db_option, non_negative_int, resolve_db
+from tui_trader.store.audit import load_risk_state
+from tui_trader.store.db import StoreError, open_database
+from tui_trader.store.models import SessionRow
+from tui_trader.store.queries import (
+    find_session,
+    last_snapshot,
+    pnl_by_day,
+    recent_orders,
+    recent_trades,
+    snapshot_positions,
+)
+
+_DAYS_RE = re.compile(r"^(\d+)(d|w)$")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``history``, ``pnl`` and ``status``."""
+    history = subparsers.add_parser("history", help="closed trades (or orders) from the database")
+    history.add_argument("--limit", type=non_negative_int, default=20, help="rows to show (20)")
+    history.add_argument("--orders", action="store_true", help="show orders instead of trades")
+    _add_scope(history)
+    history.set_defaults(handler=show_history)
+
+    pnl = subparsers.add_parser("pnl", help="profit and loss per day, with totals")
+    pnl.add_argument("--period", default="7d", help="days to report, e.g. 7d or 2w (7d)")
+    _add_scope(pnl)
+    pnl.set_defaults(handler=show_pnl)
+
+    status = subparsers.add_parser("status", help="last account snapshot, positions, risk state")
+    _add_scope(status)
+    status.set_defaults(handler=show_status)
+
+
+def _add_scope(parser: argparse.ArgumentParser) -> None:
+    """``--db`` and ``--session`` (default: the latest session; ``all`` for every session)."""
+    add_db_option(parser)
+    parser.add_argument(
+        "--session", default=None, help="session key or id (default: latest; 'all' for every one)"
+    )
+
+
+def _open(args: argparse.Namespace) -> SessionRow | None:
+    """Open the database read-mostly and pick the session the report is about."""
+    db = resolve_db(args.db, must_exist=True)
+    try:
+        open_database(db)
+    except StoreError as exc:
+        raise UsageError(str(exc)) from None
+    if args.session == "all":
+        return None
+    session = find_session(args.session)
+    if session is None:
+        raise UsageError(
+            f"no session {args.session!r} in {db}" if args.session else f"no sessions in {db} yet"
+        )
+    return session
+
+
+def _signed(value: float | None, fmt: str = "{:+,.2f}") -> Text:
+    """A signed number in green or red."""
+    if value is None:
+        return Text("-", style="dim")
+    return Text(fmt.format(value), style="green" if value >= 0 else "red")
+
+
+def _scope_title(session: SessionRow | None) -> str:
+    """Which session a table covers."""
+    if session is None:
+        return "all sessions"
+    return f"session {session.key} ({session.mode}, {session.data_source})"
+
+
+def show_history(args: argparse.Namespace) -> int:
+    """Print the latest trades or orders."""
+    session = _open(args)
+    console = Console(highlight=False)
+    if args.orders:
+        table = Table(title=f"Orders: {_scope_title(session)}")
+        for col in ("id", "market time", "symbol", "side", "qty", "status", "filled", "price"):
+            table.add_column(col, justify="right" if col in ("qty", "filled", "price") else "left")
+        table.add_column("rationale", overflow="fold", max_width=60)
+        for o in recent_orders(args.limit, session):
+            table.add_row(
+                str(o.id),
+                str(o.market_time or o.timestamp)[:19],
+                o.symbol,
+                o.side,
+                f"{o.quantity:g}",
+                o.status,
+                f"{o.filled_qty:g}",
+                f"{o.filled_price:,.2f}" if o.filled_price else "-",
+                o.error or o.rationale,
+            )
+    else:
+        table = Table(title=f"Trades: {_scope_title(session)}")
+        for col in ("id", "closed (market)", "symbol", "side", "qty", "entry", "exit"):
+            table.add_column(col, justify="right" if col in ("qty", "entry", "exit") else "left")
+        for col in ("commission", "pnl", "pnl %"):
+            table.add_column(col, justify="right")
+        for t in recent_trades(args.limit, session):
+            table.add_row(
+                str(t.id),
+                str(t.market_time or t.timestamp)[:19],
+                t.symbol,
+                "long" if t.side == "buy" else "short",
+                f"{t.quantity:g}",
+                f"{t.entry_price:,.2f}",
+                f"{t.exit_price:,.2f}",
+                f"{t.commission:,.2f}",
+                _signed(t.pnl),
+                _signed(t.pnl_pct, "{:+.2f}%"),
+            )
+    if not table.row_count:
+        console.print(f"no {'orders' if args.orders else 'trades'} yet ({_scope_title(session)})")
+        return 0
+    console.print(table)
+    return 0
+
+
+def show_pnl(args: argparse.Namespace) -> int:
+    """Print PnL per day and the totals."""
+    match = _DAYS_RE.match(args.period.strip().lower())
+    if not match or int(match.group(1)) == 0:
+        raise UsageError(f"unknown period {args.period!r} (use e.g. 7d or 2w)")
+    days = int(match.group(1)) * (7 if match.group(2) == "w" else 1)
+    session = _open(args)
+    by_market = session is None or session.mode == "local"
+    rows = pnl_by_day(days, session, by_market=by_market)
+    console = Console(highlight=False)
+    basis = "market date" if by_market else "date (UTC)"
+    table = Table(title=f"PnL per day, last {days} day(s): {_scope_title(session)}")
+    table.add_column(basis)
+    table.add_column("trades", justify="right")
+    table.add_column("realized", justify="right")
+    table.add_column("equity change", justify="right")
+    table.add_column("end equity", justify="right")
+    for row in rows:
+        table.add_row(
+            row.day.isoformat(),
+            str(row.trades),
+            _signed(row.realized),
+            _signed(row.equity_change),
+            f"{row.end_equity:,.2f}" if row.end_equity is not None else "-",
+        )
+    changes = [r.equity_change for r in rows if r.equity_change is not None]
+    table.add_section()
+    table.add_row(
+        "total",
+        str(sum(r.trades for r in rows)),
+        _signed(sum(r.realized for r in rows)),
+        _signed(sum(changes) if changes else None),
+        "",
+        style="bold",
+    )
+    console.print(table)
+    return 0
+
+
+def show_status(args: argparse.Namespace) -> int:
+    """Print the last snapshot, its positions and the account's risk state."""
+    session = _open(args)
+    if session is None:
+        raise UsageError("status needs one session (omit --session for the latest)")
+    console = Console(highlight=False)
+    snap = last_snapshot(session)
+    console.print(
+        f"[bold]Session {session.key}[/] mode={session.mode} broker={session.broker} "
+        f"data={session.data_source} status={session.status} iterations={session.iterations}"
+    )
+    if snap is None:
+        console.print("no account snapshot yet")
+    else:
+        console.print(
+            f"cash {snap.cash:,.2f}  equity {snap.equity:,.2f}  buying power "
+            f"{snap.buying_power:,.2f}  drawdown {snap.drawdown_pct:.2f}%  day PnL ",
+            _signed(snap.daily_pnl),
+            f"  (market time {str(snap.market_time)[:19]})",
+        )
+        positions = snapshot_positions(snap)
+        table = Table(title="Open positions")
+        for col in ("symbol", "qty", "avg entry", "last", "market value", "unrealized"):
+            table.add_column(col, justify="left" if col == "symbol" else "right")
+        for p in positions:
+            table.add_row(
+                p.symbol,
+                f"{p.qty:g}",
+                f"{p.avg_entry_price:,.2f}",
+                f"{p.last_price:,.2f}",
+                f"{p.market_value:,.2f}",
+                _signed(p.unrealized_pnl),
+            )
+        if positions:
+            console.print(table)
+        else:
+            console.print("no open positions")
+    risk = load_risk_state(session.account_key)
+    if risk.halted:
+        console.print(
+            f"[bold white on red] HALTED [/] {risk.halt_reason}: {risk.halt_detail} "
+            "(run 'tui-trader risk reset' to re-arm)"
+        )
+    else:
+        console.print(f"[bold green]risk: ACTIVE[/] orders today {risk.orders_today}")
+    return 0

@@ -1,0 +1,100 @@
+"""``tui-trader risk show|reset``: look at, or deliberately re-arm, an account's risk state.
+
+A drawdown or manual halt outlives the process that tripped it; only ``risk reset`` lifts it, and
+only after the user confirms. The reset is itself a risk event in the audit trail.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from rich.console import Console
+
+from tui_trader.cli.common import UsageError, add_db_option, resolve_db
+from tui_trader.clock import WallClock
+from tui_trader.risk import RiskLimits, RiskManager
+from tui_trader.store.audit import load_risk_state, save_risk_state
+from tui_trader.store.db import StoreError, open_database, to_db_time
+from tui_trader.store.models import RiskEventRow, RiskStateRow
+from tui_trader.store.queries import find_session, last_snapshot
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``risk show`` and ``risk reset``."""
+    risk = subparsers.add_parser("risk", help="show or reset an account's risk state")
+    actions = risk.add_subparsers(dest="risk_action", metavar="ACTION", required=True)
+    show = actions.add_parser("show", help="every account's risk state")
+    add_db_option(show)
+    show.set_defaults(handler=show_risk)
+    reset = actions.add_parser("reset", help="lift a halt and restart the drawdown peak")
+    add_db_option(reset)
+    reset.add_argument("--account", default=None, help="account key (default: latest session's)")
+    reset.add_argument("--yes", action="store_true", help="do not ask (for scripts)")
+    reset.set_defaults(handler=reset_risk)
+
+
+def _open(args: argparse.Namespace) -> None:
+    """Open the database or say why not."""
+    try:
+        open_database(resolve_db(args.db, must_exist=True))
+    except StoreError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def show_risk(args: argparse.Namespace) -> int:
+    """Print each account's state, halt reason, peak equity and orders today."""
+    _open(args)
+    console = Console(highlight=False)
+    rows = list(RiskStateRow.select().order_by(RiskStateRow.updated_at.desc()))
+    if not rows:
+        console.print("no risk state recorded yet")
+    for row in rows:
+        style = "bold white on red" if row.state == "halted" else "bold green"
+        reason = f" {row.halt_reason}: {row.halt_detail}" if row.halt_reason else ""
+        peak = f"{row.peak_equity:,.2f}" if row.peak_equity else "-"
+        console.print(
+            f"{row.account_key}: [{style}] {row.state.upper()} [/]{reason}  peak {peak}  "
+            f"orders today {row.orders_today} (day {row.day})"
+        )
+    return 0
+
+
+def reset_risk(args: argparse.Namespace) -> int:
+    """Confirm, then lift the halt and record a ``risk_reset`` event."""
+    _open(args)
+    session = find_session()
+    account = args.account or (session.account_key if session else None)
+    if account is None:
+        raise UsageError("no account to reset: no sessions yet (pass --account)")
+    state = load_risk_state(account)
+    if RiskStateRow.get_or_none(RiskStateRow.account_key == account) is None:
+        raise UsageError(f"no risk state for account {account!r}")
+    what = f"HALTED ({state.halt_reason}: {state.halt_detail})" if state.halted else "ACTIVE"
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise UsageError("refusing to reset without confirmation: run in a terminal or --yes")
+        print(f"Account {account} is {what}.")
+        try:
+            answer = input("Type 'reset' to re-arm trading and restart the drawdown peak: ")
+        except EOFError:
+            answer = ""
+        if answer.strip() != "reset":
+            print("not reset")
+            return 2
+    clock = WallClock()
+    snap = last_snapshot(session) if session and session.account_key == account else None
+    manager = RiskManager(RiskLimits(), state)
+    event = manager.reset(snap.equity if snap else state.last_equity, who="risk reset command")
+    save_risk_state(manager.state, clock)
+    RiskEventRow.create(
+        session=None,
+        account_key=account,
+        timestamp=to_db_time(clock.now()),
+        event_type=event.event_type,
+        value=event.value,
+        limit=0.0,
+        action_taken=event.action_taken,
+    )
+    print(f"risk state of {account} reset: trading ACTIVE (was {what})")
+    return 0

@@ -1,0 +1,95 @@
+"""Building a ready-to-run local session from the user's settings.
+
+The CLI and the Textual setup screen both describe a session as ``LocalSettings`` and call
+``build_local_session``; neither assembles markets, brokers or stores itself. Every setting is
+checked here, so a bad value becomes one ``SettingsError`` sentence before anything starts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tui_trader.brokers.paper import PaperBroker, PaperCosts
+from tui_trader.clock import Clock, WallClock
+from tui_trader.engine import SessionConfig, TradingSession
+from tui_trader.market import MarketDataError
+from tui_trader.market.sources import open_market, parse_data_spec
+from tui_trader.risk import RiskLimits
+from tui_trader.store.audit import AuditLog
+from tui_trader.store.db import StoreError, open_database
+from tui_trader.strategies import FixedWeights
+from tui_trader.strategies.crossover import MovingAverageCrossover
+from tui_trader.timeframes import TimeframeError, parse_interval, parse_period
+
+
+class SettingsError(ValueError):
+    """A setting that cannot work, said in one sentence a user can act on."""
+
+
+@dataclass(frozen=True, slots=True)
+class LocalSettings:
+    """What a user chooses for a local paper session (CLI options or the setup screen)."""
+
+    db: Path
+    symbols: tuple[str, ...] | None = None
+    interval: str = "1d"
+    period: str = "60d"
+    start_cash: float = 100_000.0
+    data: str = "sim"
+    seed: int = 7
+    limits: RiskLimits = field(default_factory=RiskLimits)
+    flatten_on_halt: bool = False
+    slippage_bps: float = 5.0
+    commission_per_share: float = 0.005
+    commission_min: float = 1.0
+    fractional: bool = False
+    allow_short: bool = False
+    allocation_pct: float | None = None
+
+
+def build_local_session(settings: LocalSettings, clock: Clock | None = None) -> TradingSession:
+    """Open the data, the paper broker and the audit database, and start the session."""
+    clock = clock or WallClock()
+    try:
+        interval = parse_interval(settings.interval)
+        period = parse_period(settings.period)
+        spec = parse_data_spec(settings.data)
+    except (TimeframeError, MarketDataError) as exc:
+        raise SettingsError(str(exc)) from None
+    if not settings.start_cash > 0:
+        raise SettingsError("starting cash must be greater than zero")
+    market = open_market(spec, settings.symbols, interval, period, seed=settings.seed)
+    symbols = tuple(market.symbols)
+    config = SessionConfig(
+        mode="local",
+        symbols=symbols,
+        interval=interval,
+        period=period,
+        data_label=spec.label if spec.kind != "sim" else f"sim (seed {settings.seed})",
+        start_cash=settings.start_cash,
+        seed=settings.seed,
+        limits=settings.limits,
+        flatten_on_halt=settings.flatten_on_halt,
+        fractional=settings.fractional,
+        allow_short=settings.allow_short,
+        allocation_pct=settings.allocation_pct,
+    )
+    broker = PaperBroker(
+        settings.start_cash,
+        symbols,
+        PaperCosts(settings.slippage_bps, settings.commission_per_share, settings.commission_min),
+        fractional=settings.fractional,
+        allow_short=settings.allow_short,
+    )
+    try:
+        db = open_database(settings.db)
+    except StoreError as exc:
+        raise SettingsError(str(exc)) from None
+    strategies = [MovingAverageCrossover(allow_short=settings.allow_short)]
+    allocator = FixedWeights({s.name: 1.0 for s in strategies})
+    session = TradingSession(
+        config, market, broker, AuditLog(db, clock), clock, strategies, allocator
+    )
+    session.start()
+    return session

@@ -1,0 +1,264 @@
+"""The risk manager: the gate every order passes and the switch that halts trading.
+
+Controls (defaults from the Phase 4 document): a drawdown kill switch (5% below the peak equity),
+a daily loss limit (2% below the day's opening equity), a position size limit (10% of equity per
+symbol, open orders included), an order rate limit (100 orders per trading day) and a manual
+kill. Each trip returns a ``RiskEvent`` saying what was measured, the limit and what was done.
+
+The manager is pure: its whole memory is a ``RiskState`` value that the caller persists per
+account, so a restart changes nothing. A drawdown or manual halt lasts until an explicit
+``reset``; a daily-loss halt ends when a new trading day begins. While halted, only orders that
+shrink exposure pass.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from datetime import date
+
+from tui_trader.domain import OrderRequest, RiskEvent, TradingState
+
+DRAWDOWN = "drawdown_kill_switch"
+DAILY_LOSS = "daily_loss_limit"
+POSITION_SIZE = "position_size_limit"
+ORDER_RATE = "order_rate_limit"
+MANUAL_KILL = "manual_kill"
+HALTED_ORDER = "halted_order_refused"
+RESET = "risk_reset"
+DAY_RESET = "daily_loss_reset"
+SESSION_HALTS = frozenset({DAILY_LOSS})
+"""Halts that end by themselves when the trading day changes; all others need a reset."""
+
+
+@dataclass(frozen=True, slots=True)
+class RiskLimits:
+    """The configured limits; percentages are of equity, e.g. ``5.0`` means 5%."""
+
+    max_drawdown_pct: float = 5.0
+    max_daily_loss_pct: float = 2.0
+    max_position_pct: float = 10.0
+    max_orders_per_day: int = 100
+
+    def __post_init__(self) -> None:
+        """Refuse limits that would make the controls meaningless."""
+        for name in ("max_drawdown_pct", "max_daily_loss_pct", "max_position_pct"):
+            value = getattr(self, name)
+            if not (0 < value <= 100) or math.isnan(value):
+                raise ValueError(f"{name} must be in (0, 100], got {value}")
+        if self.max_orders_per_day < 1:
+            raise ValueError("max_orders_per_day must be at least 1")
+
+
+@dataclass(frozen=True, slots=True)
+class RiskState:
+    """Everything the manager remembers about one account; persisted after every change."""
+
+    account_key: str
+    state: TradingState = TradingState.ACTIVE
+    peak_equity: float | None = None
+    day: date | None = None
+    day_open_equity: float | None = None
+    last_equity: float | None = None
+    orders_today: int = 0
+    halt_reason: str | None = None
+    halt_detail: str = ""
+
+    @property
+    def halted(self) -> bool:
+        """True while new exposure is refused."""
+        return self.state is TradingState.HALTED
+
+
+@dataclass(frozen=True, slots=True)
+class OrderCheck:
+    """The verdict on one order: the order to send (maybe smaller) or ``None``, and why."""
+
+    order: OrderRequest | None
+    events: tuple[RiskEvent, ...] = ()
+
+
+class RiskManager:
+    """Applies ``RiskLimits`` to orders and equity, keeping its memory in ``state``."""
+
+    def __init__(self, limits: RiskLimits, state: RiskState, fractional: bool = False) -> None:
+        self.limits = limits
+        self.state = state
+        self.fractional = fractional
+
+    # -- measures ------------------------------------------------------------------------------
+
+    def drawdown_pct(self, equity: float) -> float:
+        """How far equity is below its peak, in percent (0 at or above the peak)."""
+        peak = self.state.peak_equity
+        return max(0.0, 100.0 * (peak - equity) / peak) if peak else 0.0
+
+    def daily_pnl(self, equity: float) -> float:
+        """Equity change since the day's opening equity."""
+        start = self.state.day_open_equity
+        return equity - start if start is not None else 0.0
+
+    def daily_loss_pct(self, equity: float) -> float:
+        """Today's loss in percent of the day's opening equity (0 when up on the day)."""
+        start = self.state.day_open_equity
+        return max(0.0, 100.0 * (start - equity) / start) if start else 0.0
+
+    # -- equity checks (post-trade) ------------------------------------------------------------
+
+    def on_equity(
+        self, equity: float, day: date, day_open_equity: float | None = None
+    ) -> list[RiskEvent]:
+        """Take a new equity reading on trading day ``day``; return any controls it trips.
+
+        A new day resets the order count and the day's opening equity: the broker's previous
+        close (``day_open_equity``, Alpaca's ``last_equity``) when given, else the last equity
+        seen before this reading. A daily-loss halt ends with its day.
+        """
+        events: list[RiskEvent] = []
+        s = self.state
+        if s.day != day:
+            opening = day_open_equity if day_open_equity is not None else s.last_equity
+            s = replace(s, day=day, orders_today=0, day_open_equity=opening or equity)
+            if s.halted and s.halt_reason in SESSION_HALTS:
+                s = replace(s, state=TradingState.ACTIVE, halt_reason=None, halt_detail="")
+                events.append(
+                    RiskEvent(DAY_RESET, 0.0, 0.0, f"trading resumed: new trading day {day}")
+                )
+        peak = max(s.peak_equity or equity, equity)
+        s = replace(s, peak_equity=peak, last_equity=equity)
+        self.state = s
+        if s.halted:
+            return events
+        drawdown = self.drawdown_pct(equity)
+        if drawdown >= self.limits.max_drawdown_pct:
+            events.append(
+                self.halt(
+                    DRAWDOWN,
+                    drawdown,
+                    self.limits.max_drawdown_pct,
+                    f"equity {equity:,.2f} is {drawdown:.2f}% below peak {peak:,.2f}",
+                )
+            )
+            return events
+        loss = self.daily_loss_pct(equity)
+        if loss >= self.limits.max_daily_loss_pct:
+            events.append(
+                self.halt(
+                    DAILY_LOSS,
+                    loss,
+                    self.limits.max_daily_loss_pct,
+                    f"equity {equity:,.2f} is {loss:.2f}% below today's open "
+                    f"{s.day_open_equity:,.2f}",
+                )
+            )
+        return events
+
+    def halt(self, reason: str, value: float, limit: float, detail: str) -> RiskEvent:
+        """Enter HALTED for ``reason``; the event's action says what stops and until when."""
+        until = "until the next trading day" if reason in SESSION_HALTS else "until reset"
+        self.state = replace(
+            self.state, state=TradingState.HALTED, halt_reason=reason, halt_detail=detail
+        )
+        return RiskEvent(reason, value, limit, f"halted trading {until}", detail=detail)
+
+    def reset(self, equity: float | None, who: str = "user") -> RiskEvent:
+        """Lift any halt and restart the drawdown peak from ``equity`` (an explicit user act)."""
+        before = self.state.halt_reason or "none"
+        self.state = replace(
+            self.state,
+            state=TradingState.ACTIVE,
+            halt_reason=None,
+            halt_detail="",
+            peak_equity=equity if equity is not None else self.state.peak_equity,
+        )
+        return RiskEvent(
+            RESET,
+            equity or 0.0,
+            0.0,
+            f"risk state reset by {who} (was halted for: {before}); peak equity restarted",
+        )
+
+    # -- order checks (pre-trade) --------------------------------------------------------------
+
+    def check_order(
+        self,
+        req: OrderRequest,
+        price: float,
+        equity: float,
+        committed_qty: float,
+    ) -> OrderCheck:
+        """Pass, shrink or refuse one order.
+
+        ``committed_qty`` is the signed quantity already held plus what open orders will add,
+        so that a burst of orders cannot together break the position limit.
+        """
+        signed = req.qty * req.side.sign
+        after = committed_qty + signed
+        grows = abs(after) > abs(committed_qty) + 1e-12
+        if self.state.halted and grows:
+            return OrderCheck(
+                None,
+                (
+                    RiskEvent(
+                        HALTED_ORDER,
+                        abs(after) * price,
+                        0.0,
+                        f"refused {req.side} {req.qty:g} {req.symbol}: trading is halted "
+                        f"({self.state.halt_reason})",
+                        symbol=req.symbol,
+                    ),
+                ),
+            )
+        if self.state.orders_today >= self.limits.max_orders_per_day:
+            return OrderCheck(
+                None,
+                (
+                    RiskEvent(
+                        ORDER_RATE,
+                        float(self.state.orders_today),
+                        float(self.limits.max_orders_per_day),
+                        f"refused {req.side} {req.qty:g} {req.symbol}: "
+                        f"{self.state.orders_today} orders sent today",
+                        symbol=req.symbol,
+                    ),
+                ),
+            )
+        events: tuple[RiskEvent, ...] = ()
+        limit_value = self.limits.max_position_pct / 100.0 * max(equity, 0.0)
+        if grows and abs(after) * price > limit_value + 1e-9:
+            room = limit_value / price - req.side.sign * committed_qty
+            allowed = self._round_down(max(room, 0.0))
+            pct = 100.0 * abs(after) * price / equity if equity > 0 else math.inf
+            if allowed <= 0:
+                return OrderCheck(
+                    None,
+                    (
+                        RiskEvent(
+                            POSITION_SIZE,
+                            pct,
+                            self.limits.max_position_pct,
+                            f"refused {req.side} {req.qty:g} {req.symbol}: no room under the "
+                            "position limit",
+                            symbol=req.symbol,
+                        ),
+                    ),
+                )
+            note = f"reduced from {req.qty:g} to {allowed:g} by the position limit"
+            events = (
+                RiskEvent(
+                    POSITION_SIZE,
+                    pct,
+                    self.limits.max_position_pct,
+                    f"{note} ({req.side} {req.symbol})",
+                    symbol=req.symbol,
+                ),
+            )
+            req = req.with_qty(allowed, note)
+        self.state = replace(self.state, orders_today=self.state.orders_today + 1)
+        return OrderCheck(req, events)
+
+    def _round_down(self, qty: float) -> float:
+        """Whole shares, or fractional to nine decimals (Alpaca's precision)."""
+        if self.fractional:
+            return math.floor(qty * 1e9) / 1e9
+        return float(math.floor(qty + 1e-9))

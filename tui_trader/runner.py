@@ -1,0 +1,96 @@
+"""Driving a session: how many cycles, how fast, and how it stops.
+
+The same loop serves the CLI, the Textual worker and the tests. It never sleeps blindly: waits
+go through the clock on the session's wake event, so Ctrl+C, the kill switch or a quit act at
+once. Whatever stops the loop, the session's final state is written.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from tui_trader.brokers import BrokerError
+from tui_trader.domain import IterationReport, RiskEvent
+from tui_trader.engine import TradingSession
+from tui_trader.market import MarketDataError
+
+SESSION_ERROR = "session_error"
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    """How a run ended."""
+
+    status: str
+    """``completed``, ``end_of_data``, ``stopped`` (Ctrl+C or quit) or ``failed``."""
+    iterations: int
+    error: str | None = None
+
+
+class SessionRunner:
+    """Runs a started session until its iteration count, the end of data, or a stop."""
+
+    def __init__(
+        self,
+        session: TradingSession,
+        iterations: int = 0,
+        every: float = 0.0,
+        on_report: Callable[[IterationReport], None] | None = None,
+    ) -> None:
+        self.session = session
+        self.iterations = iterations
+        self.every = every
+        self.on_report = on_report or (lambda report: None)
+        self.stop_event = threading.Event()
+
+    def stop(self) -> None:
+        """Ask the loop to finish the current cycle and end (any thread)."""
+        self.stop_event.set()
+        self.session.wake.set()
+
+    def run(self) -> RunResult:
+        """Loop until done; failures halt trading, are recorded, and end the run."""
+        session = self.session
+        status = "stopped"
+        try:
+            while not self.stop_event.is_set():
+                if self.iterations and session.iteration >= self.iterations:
+                    status = "completed"
+                    break
+                report = session.run_iteration()
+                if report is None and session.market_exhausted:
+                    status = "end_of_data"
+                    break
+                if report is not None:
+                    self.on_report(report)
+                if self.every > 0 and not self.stop_event.is_set():
+                    session.wake.clear()
+                    session.clock.wait(self.every, session.wake)
+                    killed = session.apply_kill_requests()
+                    if killed is not None:
+                        self.on_report(killed)
+        except (BrokerError, MarketDataError, OSError) as exc:
+            return self._fail(exc)
+        except Exception as exc:
+            self._fail(exc)
+            raise
+        session.finish(status)
+        return RunResult(status, session.iteration)
+
+    def _fail(self, exc: BaseException) -> RunResult:
+        """Halt, write what went wrong as a risk event, and close the session as failed."""
+        session = self.session
+        message = f"{type(exc).__name__}: {exc}".strip()
+        try:
+            event = session.risk.halt(SESSION_ERROR, 0.0, 0.0, message)
+            session.audit.risk_event(
+                RiskEvent(event.event_type, 0.0, 0.0, event.action_taken, detail=message),
+                session.account_key,
+                session.clock.now(),
+            )
+            session.finish("failed")
+        except Exception:  # the store itself may be what failed; the caller still hears why
+            pass
+        return RunResult("failed", session.iteration, message)

@@ -1,0 +1,274 @@
+"""The audit trail writer: every order, fill, trade, snapshot and risk event of a session.
+
+Order rows are written before the order is sent (status ``pending_new``) and updated on every
+change, so a crash never loses an order that reached the broker. With ``commit_before_send`` (the
+Alpaca path) that row is committed on its own before the broker is called; the local path may
+wrap a whole decision cycle in one transaction, since its broker lives and dies with the process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import secrets
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+from peewee import IntegrityError, SqliteDatabase
+
+from tui_trader.clock import Clock
+from tui_trader.domain import Account, Fill, Order, OrderRequest, Position, RiskEvent, TradingState
+from tui_trader.ledger import ClosedTrade
+from tui_trader.risk import RiskState
+from tui_trader.store.db import to_db_time
+from tui_trader.store.models import (
+    AccountSnapshot,
+    HaltRequest,
+    LiveFill,
+    LiveOrder,
+    LiveTrade,
+    RiskEventRow,
+    RiskStateRow,
+    SessionRow,
+)
+
+
+class AuditLog:
+    """Writes one session's rows; the only code that writes trading facts to the database."""
+
+    def __init__(self, db: SqliteDatabase, clock: Clock, commit_before_send: bool = False) -> None:
+        self.db = db
+        self.clock = clock
+        self.commit_before_send = commit_before_send
+        self.session: SessionRow | None = None
+
+    # -- sessions ------------------------------------------------------------------------------
+
+    def start_session(
+        self,
+        mode: str,
+        broker: str,
+        endpoint: str | None,
+        data_source: str,
+        symbols: tuple[str, ...],
+        parameters: dict[str, Any],
+        account_key: str | None = None,
+    ) -> SessionRow:
+        """Create the session row; a local account is keyed by the session itself."""
+        key = secrets.token_hex(4)
+        now = to_db_time(self.clock.now())
+        self.session = SessionRow.create(
+            key=key,
+            mode=mode,
+            broker=broker,
+            endpoint=endpoint,
+            data_source=data_source,
+            symbols=",".join(symbols),
+            parameters=json.dumps(parameters, sort_keys=True, default=str),
+            account_key=account_key or f"local:{key}",
+            started_at=now,
+        )
+        return self.session
+
+    def end_session(self, status: str, iterations: int) -> None:
+        """Mark how the session ended."""
+        if self.session is None:
+            return
+        SessionRow.update(
+            ended_at=to_db_time(self.clock.now()), status=status, iterations=iterations
+        ).where(SessionRow.id == self.session.id).execute()
+
+    @contextlib.contextmanager
+    def cycle(self) -> Iterator[None]:
+        """One decision cycle: a single transaction locally, row-by-row commits for a remote
+        broker (so that each order row is durable before it is sent)."""
+        if self.commit_before_send:
+            yield
+        else:
+            with self.db.atomic():
+                yield
+
+    # -- orders, fills, trades -----------------------------------------------------------------
+
+    def order_pending(self, req: OrderRequest, iteration: int, market_time: Any) -> None:
+        """Write the order row before the order goes to the broker."""
+        now = to_db_time(self.clock.now())
+        LiveOrder.create(
+            session=self.session,
+            client_order_id=req.client_order_id,
+            symbol=req.symbol,
+            side=str(req.side),
+            quantity=req.qty,
+            order_type=str(req.order_type),
+            limit_price=req.limit_price,
+            status="pending_new",
+            timestamp=now,
+            updated_at=now,
+            market_time=to_db_time(market_time),
+            rationale=req.rationale,
+            iteration=iteration,
+        )
+
+    def order_update(self, order: Order) -> int:
+        """Bring an order row up to the broker's view; returns rows changed (0: unknown order)."""
+        fields: dict[str, Any] = {
+            "status": str(order.status),
+            "filled_qty": order.filled_qty,
+            "updated_at": to_db_time(self.clock.now()),
+        }
+        if order.broker_order_id:
+            fields["broker_order_id"] = order.broker_order_id
+        if order.filled_avg_price is not None:
+            fields["filled_price"] = order.filled_avg_price
+        if order.reject_reason:
+            fields["error"] = order.reject_reason
+        return (
+            LiveOrder.update(**fields)
+            .where(LiveOrder.client_order_id == order.client_order_id)
+            .execute()
+        )
+
+    def fill(self, fill: Fill, market_time: Any) -> bool:
+        """Record an execution once; False if this fill was already recorded (a replayed event)."""
+        order = LiveOrder.get_or_none(LiveOrder.client_order_id == fill.client_order_id)
+        key = fill.fill_id or f"{fill.client_order_id}:{fill.timestamp.isoformat()}:{fill.qty}"
+        session_key = self.session.key if self.session else "none"
+        try:
+            with self.db.atomic():
+                LiveFill.create(
+                    session=self.session,
+                    order=order,
+                    fill_key=f"{session_key}:{key}",
+                    symbol=fill.symbol,
+                    side=str(fill.side),
+                    quantity=fill.qty,
+                    price=fill.price,
+                    commission=fill.commission,
+                    slippage=fill.slippage,
+                    timestamp=to_db_time(self.clock.now()),
+                    market_time=to_db_time(market_time),
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    def trade(self, trade: ClosedTrade) -> None:
+        """Record a closed round trip."""
+        LiveTrade.create(
+            session=self.session,
+            symbol=trade.symbol,
+            side=str(trade.side),
+            quantity=trade.quantity,
+            entry_price=round(trade.entry_price, 4),
+            exit_price=round(trade.exit_price, 4),
+            timestamp=to_db_time(self.clock.now()),
+            market_time=to_db_time(trade.exit_time),
+            entry_time=to_db_time(trade.entry_time),
+            commission=round(trade.commission, 4),
+            slippage=round(trade.slippage, 4),
+            pnl=round(trade.pnl, 4),
+            pnl_pct=round(trade.pnl_pct, 4),
+            client_order_id=trade.client_order_id,
+        )
+
+    # -- account and risk ----------------------------------------------------------------------
+
+    def snapshot(
+        self,
+        iteration: int,
+        account: Account,
+        positions: dict[str, Position],
+        drawdown_pct: float,
+        daily_pnl: float,
+        state: TradingState,
+        market_time: Any,
+    ) -> None:
+        """Record the account after a decision cycle."""
+        AccountSnapshot.create(
+            session=self.session,
+            iteration=iteration,
+            timestamp=to_db_time(self.clock.now()),
+            market_time=to_db_time(market_time),
+            cash=round(account.cash, 4),
+            equity=round(account.equity, 4),
+            buying_power=round(account.buying_power, 4),
+            drawdown_pct=round(drawdown_pct, 4),
+            daily_pnl=round(daily_pnl, 4),
+            state=str(state),
+            positions=json.dumps(
+                [
+                    [p.symbol, p.qty, round(p.avg_entry_price, 4), round(p.last_price, 4)]
+                    for p in positions.values()
+                ]
+            ),
+        )
+
+    def risk_event(self, event: RiskEvent, account_key: str, market_time: Any) -> None:
+        """Record a risk control's trip or a user's risk action."""
+        RiskEventRow.create(
+            session=self.session,
+            account_key=account_key,
+            timestamp=to_db_time(self.clock.now()),
+            market_time=to_db_time(market_time),
+            event_type=event.event_type,
+            value=round(event.value, 6),
+            limit=event.limit,
+            action_taken=event.action_taken,
+            symbol=event.symbol,
+            detail=event.detail,
+        )
+
+    def save_risk_state(self, state: RiskState) -> None:
+        """Persist the risk manager's memory for its account."""
+        save_risk_state(state, self.clock)
+
+    def halt_requested(self) -> HaltRequest | None:
+        """An unhandled kill request for this session (or for any session), if one was made."""
+        if self.session is None:
+            return None
+        query = HaltRequest.select().where(
+            HaltRequest.handled_at.is_null()
+            & (HaltRequest.session.is_null() | (HaltRequest.session == self.session.id))
+        )
+        return query.order_by(HaltRequest.id).first()
+
+    def mark_handled(self, request: HaltRequest) -> None:
+        """Note that a kill request was acted upon."""
+        HaltRequest.update(handled_at=to_db_time(self.clock.now())).where(
+            HaltRequest.id == request.id
+        ).execute()
+
+
+def load_risk_state(account_key: str) -> RiskState:
+    """The saved risk state of an account, or a fresh one."""
+    row = RiskStateRow.get_or_none(RiskStateRow.account_key == account_key)
+    if row is None:
+        return RiskState(account_key=account_key)
+    return RiskState(
+        account_key=account_key,
+        state=TradingState(row.state),
+        peak_equity=row.peak_equity,
+        day=date.fromisoformat(row.day) if row.day else None,
+        day_open_equity=row.day_open_equity,
+        last_equity=row.last_equity,
+        orders_today=row.orders_today,
+        halt_reason=row.halt_reason,
+        halt_detail=row.halt_detail or "",
+    )
+
+
+def save_risk_state(state: RiskState, clock: Clock) -> None:
+    """Write an account's risk state (insert or replace)."""
+    RiskStateRow.insert(
+        account_key=state.account_key,
+        state=str(state.state),
+        peak_equity=state.peak_equity,
+        day=state.day.isoformat() if state.day else None,
+        day_open_equity=state.day_open_equity,
+        last_equity=state.last_equity,
+        orders_today=state.orders_today,
+        halt_reason=state.halt_reason,
+        halt_detail=state.halt_detail,
+        updated_at=to_db_time(clock.now()),
+    ).on_conflict_replace().execute()

@@ -1,0 +1,67 @@
+"""Opening the audit database: one SQLite file in WAL mode, shared by threads and processes.
+
+WAL lets the history browser and the monitor read while a session writes; ``synchronous=normal``
+keeps commits cheap without risking corruption; each thread gets its own connection (peewee's
+default), which is why the database is always a file and never ``:memory:``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+from peewee import OperationalError, SqliteDatabase
+
+from tui_trader.store.models import MODELS, database
+
+_PRAGMAS = {
+    "journal_mode": "wal",
+    "synchronous": "normal",
+    "foreign_keys": 1,
+    "busy_timeout": 10_000,
+    "cache_size": -16_000,
+}
+
+_VIEWS = ("CREATE VIEW IF NOT EXISTS live_risks_events AS SELECT * FROM live_risk_events",)
+"""``live_risks_events`` is the Phase 4 document's spelling; the view makes its SQL work too."""
+
+
+class StoreError(Exception):
+    """The database cannot be opened or written: the session must not trade without its audit."""
+
+
+def open_database(path: Path, create: bool = True) -> SqliteDatabase:
+    """Open (and create the tables of) the audit database at ``path``, and bind the models."""
+    if str(path) == ":memory:":
+        raise StoreError("the audit database must be a file (worker threads cannot share memory)")
+    db = SqliteDatabase(str(path), pragmas=_PRAGMAS, check_same_thread=False)
+    try:
+        db.connect(reuse_if_open=True)
+        database.initialize(db)
+        if create:
+            db.create_tables(MODELS, safe=True)
+            for view in _VIEWS:
+                db.execute_sql(view)
+    except (OperationalError, sqlite3.DatabaseError) as exc:
+        db.close()
+        raise StoreError(f"cannot open the database {path}: {exc}") from exc
+    return db
+
+
+def to_db_time(ts: datetime | None) -> datetime | None:
+    """A timezone-aware time as the naive UTC value the tables store."""
+    if ts is None:
+        return None
+    if ts.tzinfo is None:
+        return ts
+    return ts.astimezone(UTC).replace(tzinfo=None)
+
+
+def from_db_time(ts: datetime | str | None) -> datetime | None:
+    """A stored naive UTC value back as a timezone-aware time."""
+    if ts is None:
+        return None
+    if isinstance(ts, str):
+        ts = datetime.fromisoformat(ts)
+    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts

@@ -1,0 +1,208 @@
+"""The audit database's tables, with the Phase 4 document's names and columns.
+
+Every row has ``timestamp``: the UTC wall-clock time the row's event happened, stored as naive
+UTC text (``YYYY-MM-DD HH:MM:SS.ffffff``) so that SQLite's ``datetime('now', ...)`` and
+``date('now')`` compare with it directly. Rows about market events also carry ``market_time``,
+the bar's own time, which is what reports on simulated or replayed sessions group by.
+"""
+
+from __future__ import annotations
+
+from peewee import (
+    AutoField,
+    BooleanField,
+    DatabaseProxy,
+    DateTimeField,
+    FloatField,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    TextField,
+)
+
+database = DatabaseProxy()
+"""Bound to the real SQLite file by ``tui_trader.store.db.open_database``."""
+
+
+class BaseModel(Model):
+    """Common table settings."""
+
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class SessionRow(BaseModel):
+    """One run of the desk: its mode, broker, data, parameters and how it ended."""
+
+    id = AutoField()
+    key = TextField(unique=True)
+    mode = TextField()
+    broker = TextField()
+    endpoint = TextField(null=True)
+    data_source = TextField()
+    symbols = TextField()
+    parameters = TextField()
+    account_key = TextField(index=True)
+    started_at = DateTimeField()
+    ended_at = DateTimeField(null=True)
+    status = TextField(default="running")
+    iterations = IntegerField(default=0)
+
+    class Meta:
+        table_name = "sessions"
+
+
+class LiveOrder(BaseModel):
+    """An order, written before it is sent and updated on every status change."""
+
+    id = AutoField()
+    session = ForeignKeyField(SessionRow, backref="orders", null=True, on_delete="SET NULL")
+    client_order_id = TextField(unique=True)
+    broker_order_id = TextField(null=True, index=True)
+    symbol = TextField(index=True)
+    side = TextField()
+    quantity = FloatField()
+    order_type = TextField()
+    limit_price = FloatField(null=True)
+    status = TextField(index=True)
+    timestamp = DateTimeField(index=True)
+    market_time = DateTimeField(null=True)
+    updated_at = DateTimeField()
+    filled_qty = FloatField(default=0.0)
+    filled_price = FloatField(null=True)
+    error = TextField(null=True)
+    rationale = TextField(default="")
+    iteration = IntegerField(null=True)
+
+    class Meta:
+        table_name = "live_orders"
+
+
+class LiveFill(BaseModel):
+    """One execution of an order, with its costs."""
+
+    id = AutoField()
+    session = ForeignKeyField(SessionRow, backref="fills", null=True, on_delete="SET NULL")
+    order = ForeignKeyField(LiveOrder, backref="fills", null=True, on_delete="SET NULL")
+    fill_key = TextField(unique=True)
+    symbol = TextField(index=True)
+    side = TextField()
+    quantity = FloatField()
+    price = FloatField()
+    commission = FloatField(default=0.0)
+    slippage = FloatField(default=0.0)
+    timestamp = DateTimeField(index=True)
+    market_time = DateTimeField(null=True)
+
+    class Meta:
+        table_name = "live_fills"
+
+
+class LiveTrade(BaseModel):
+    """A closed round trip: entry, exit, costs and profit."""
+
+    id = AutoField()
+    session = ForeignKeyField(SessionRow, backref="trades", null=True, on_delete="SET NULL")
+    symbol = TextField(index=True)
+    side = TextField()
+    quantity = FloatField()
+    entry_price = FloatField()
+    exit_price = FloatField()
+    timestamp = DateTimeField(index=True)
+    market_time = DateTimeField(null=True)
+    entry_time = DateTimeField(null=True)
+    commission = FloatField(default=0.0)
+    slippage = FloatField(default=0.0)
+    pnl = FloatField()
+    pnl_pct = FloatField()
+    client_order_id = TextField(null=True)
+
+    class Meta:
+        table_name = "live_trades"
+
+
+class AccountSnapshot(BaseModel):
+    """The account after one decision cycle, with the risk measures and open positions."""
+
+    id = AutoField()
+    session = ForeignKeyField(SessionRow, backref="snapshots", null=True, on_delete="SET NULL")
+    iteration = IntegerField(null=True)
+    timestamp = DateTimeField(index=True)
+    market_time = DateTimeField(null=True)
+    cash = FloatField()
+    equity = FloatField()
+    buying_power = FloatField()
+    drawdown_pct = FloatField()
+    daily_pnl = FloatField()
+    state = TextField(default="active")
+    positions = TextField(default="[]")
+    """JSON list of ``[symbol, qty, avg_entry_price, last_price]``."""
+
+    class Meta:
+        table_name = "live_account_snapshots"
+
+
+class RiskEventRow(BaseModel):
+    """A risk control that tripped, or a user's risk action (kill, reset)."""
+
+    id = AutoField()
+    session = ForeignKeyField(SessionRow, backref="risk_events", null=True, on_delete="SET NULL")
+    account_key = TextField(index=True)
+    timestamp = DateTimeField(index=True)
+    market_time = DateTimeField(null=True)
+    event_type = TextField(index=True)
+    value = FloatField()
+    limit = FloatField()
+    action_taken = TextField()
+    symbol = TextField(null=True)
+    detail = TextField(default="")
+
+    class Meta:
+        table_name = "live_risk_events"
+
+
+class RiskStateRow(BaseModel):
+    """The risk manager's memory for one account, so that a restart changes nothing."""
+
+    account_key = TextField(primary_key=True)
+    state = TextField()
+    peak_equity = FloatField(null=True)
+    day = TextField(null=True)
+    day_open_equity = FloatField(null=True)
+    last_equity = FloatField(null=True)
+    orders_today = IntegerField(default=0)
+    halt_reason = TextField(null=True)
+    halt_detail = TextField(default="")
+    updated_at = DateTimeField()
+
+    class Meta:
+        table_name = "risk_state"
+
+
+class HaltRequest(BaseModel):
+    """A kill-switch press from another process (the monitor), picked up every iteration."""
+
+    id = AutoField()
+    session = ForeignKeyField(SessionRow, backref="halt_requests", null=True, on_delete="CASCADE")
+    timestamp = DateTimeField()
+    requested_by = TextField()
+    reason = TextField(default="")
+    flatten = BooleanField(default=False)
+    handled_at = DateTimeField(null=True, index=True)
+
+    class Meta:
+        table_name = "halt_requests"
+
+
+MODELS: tuple[type[BaseModel], ...] = (
+    SessionRow,
+    LiveOrder,
+    LiveFill,
+    LiveTrade,
+    AccountSnapshot,
+    RiskEventRow,
+    RiskStateRow,
+    HaltRequest,
+)
+"""Every table, in creation order."""

@@ -1,0 +1,117 @@
+"""Reading the audit trail back: the reports behind ``history``, ``pnl`` and ``status``.
+
+Reports on simulated or replayed sessions group by market time (the bars' own dates); reports on
+Alpaca sessions group by wall-clock time, which is the same thing there.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from peewee import fn
+
+from tui_trader.domain import Position
+from tui_trader.store.models import AccountSnapshot, LiveOrder, LiveTrade, SessionRow
+
+
+@dataclass(frozen=True, slots=True)
+class DayPnl:
+    """One day of a PnL report."""
+
+    day: date
+    trades: int
+    realized: float
+    end_equity: float | None
+    equity_change: float | None
+
+
+def find_session(key: str | None = None) -> SessionRow | None:
+    """A session by key (or numeric id), or the most recent one."""
+    query = SessionRow.select()
+    if key:
+        cond = SessionRow.key == key
+        if key.isdigit():
+            cond = cond | (SessionRow.id == int(key))
+        return query.where(cond).first()
+    return query.order_by(SessionRow.id.desc()).first()
+
+
+def recent_trades(limit: int, session: SessionRow | None = None) -> list[LiveTrade]:
+    """The latest closed trades, newest first."""
+    query = LiveTrade.select()
+    if session is not None:
+        query = query.where(LiveTrade.session == session.id)
+    return list(query.order_by(LiveTrade.id.desc()).limit(limit))
+
+
+def recent_orders(limit: int, session: SessionRow | None = None) -> list[LiveOrder]:
+    """The latest orders, newest first."""
+    query = LiveOrder.select()
+    if session is not None:
+        query = query.where(LiveOrder.session == session.id)
+    return list(query.order_by(LiveOrder.id.desc()).limit(limit))
+
+
+def _day_expr(model: type[LiveTrade] | type[AccountSnapshot], by_market: bool):
+    """``date(market_time)`` or ``date(timestamp)`` for grouping."""
+    column = model.market_time if by_market else model.timestamp
+    return fn.date(column).coerce(False)
+
+
+def pnl_by_day(days: int, session: SessionRow | None, by_market: bool = True) -> list[DayPnl]:
+    """Realized PnL, trade count and closing equity per day over the last ``days`` days.
+
+    "Last" counts back from the newest day in the data, so a simulated 2024 session reports
+    its own last week rather than an empty today.
+    """
+    trade_day = _day_expr(LiveTrade, by_market)
+    snap_day = _day_expr(AccountSnapshot, by_market)
+    trades = LiveTrade.select(
+        trade_day.alias("day"),
+        fn.COUNT(LiveTrade.id).alias("n"),
+        fn.SUM(LiveTrade.pnl).alias("pnl"),
+    )
+    snaps = AccountSnapshot.select(
+        snap_day.alias("day"), AccountSnapshot.equity, fn.MAX(AccountSnapshot.id)
+    )
+    if session is not None:
+        trades = trades.where(LiveTrade.session == session.id)
+        snaps = snaps.where(AccountSnapshot.session == session.id)
+    trade_rows = {row["day"]: row for row in trades.group_by(trade_day).dicts()}
+    equity = {row["day"]: row["equity"] for row in snaps.group_by(snap_day).dicts()}
+    all_days = sorted(set(trade_rows) | set(equity))
+    if not all_days:
+        return []
+    last = date.fromisoformat(all_days[-1])
+    first = last - timedelta(days=days - 1)
+    out: list[DayPnl] = []
+    previous: float | None = None
+    if session is not None:
+        start_cash = json.loads(session.parameters).get("start_cash")
+        previous = float(start_cash) if start_cash is not None else None
+    for text in all_days:
+        day = date.fromisoformat(text)
+        end = equity.get(text)
+        change = end - previous if end is not None and previous is not None else None
+        if end is not None:
+            previous = end
+        if day < first:
+            continue
+        row = trade_rows.get(text)
+        out.append(DayPnl(day, row["n"] if row else 0, row["pnl"] if row else 0.0, end, change))
+    return out
+
+
+def last_snapshot(session: SessionRow | None) -> AccountSnapshot | None:
+    """The newest account snapshot of a session (or of any session)."""
+    query = AccountSnapshot.select()
+    if session is not None:
+        query = query.where(AccountSnapshot.session == session.id)
+    return query.order_by(AccountSnapshot.id.desc()).first()
+
+
+def snapshot_positions(snapshot: AccountSnapshot) -> list[Position]:
+    """The open positions a snapshot recorded."""
+    return [Position(s, q, a, p) for s, q, a, p in json.loads(snapshot.positions or "[]")]

@@ -1,0 +1,54 @@
+"""Strategies: each turns one symbol's bars into a target exposure and a one-line reason.
+
+A strategy is incremental: ``on_bar`` does O(1) work per bar and keeps its own per-symbol state,
+so the live path stays cheap however long a session runs. The engine asks an ``Allocator`` to
+blend the strategies' signals into one target per symbol; the fixed-weight allocator lives here,
+the learning one in ``tui_trader.learning``.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from tui_trader.domain import Bar, Signal
+
+
+class Strategy(Protocol):
+    """A per-bar signal generator for any number of symbols."""
+
+    name: str
+    """Stable identifier, used in rationales, weights tables and ``--weights``."""
+
+    def on_bar(self, bar: Bar) -> Signal:
+        """Take the next completed bar of ``bar.symbol``; return the target exposure now."""
+        ...
+
+
+class Allocator(Protocol):
+    """Blends the strategies' signals for one symbol into the target the engine trades."""
+
+    def allocate(self, symbol: str, signals: dict[str, Signal]) -> Signal:
+        """One target in [-1, 1] with a reason naming the weights behind it."""
+        ...
+
+
+class FixedWeights:
+    """A weighted average of the strategies' targets with constant weights."""
+
+    def __init__(self, weights: dict[str, float]) -> None:
+        total = sum(w for w in weights.values() if w > 0)
+        if total <= 0:
+            raise ValueError("at least one strategy needs a positive weight")
+        self.weights = {name: max(w, 0.0) / total for name, w in weights.items()}
+
+    def allocate(self, symbol: str, signals: dict[str, Signal]) -> Signal:
+        """Average the targets by weight; the reason lists each contributing strategy."""
+        target = 0.0
+        parts = []
+        for name, signal in signals.items():
+            weight = self.weights.get(name, 0.0)
+            if weight <= 0:
+                continue
+            target += weight * signal.target
+            parts.append(f"{name} w={weight:.2f}: {signal.reason}")
+        return Signal(max(-1.0, min(1.0, target)), "; ".join(parts))

@@ -1,0 +1,58 @@
+"""Trend following by moving-average crossover: long while the fast average is above the slow.
+
+Both averages are running sums over a fixed window, so each bar costs O(1) however long the
+session. Until the slow window is full the strategy stays flat and says it is warming up.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+from tui_trader.domain import Bar, Signal
+
+
+@dataclass(slots=True)
+class _Averages:
+    """Running windows for one symbol."""
+
+    fast: deque[float] = field(default_factory=deque)
+    slow: deque[float] = field(default_factory=deque)
+    fast_sum: float = 0.0
+    slow_sum: float = 0.0
+
+
+class MovingAverageCrossover:
+    """Target +1 when SMA(fast) > SMA(slow), else 0 (or -1 when shorting is allowed)."""
+
+    def __init__(self, fast: int = 10, slow: int = 30, allow_short: bool = False) -> None:
+        if not 0 < fast < slow:
+            raise ValueError("the fast window must be positive and shorter than the slow one")
+        self.fast = fast
+        self.slow = slow
+        self.allow_short = allow_short
+        self.name = "trend"
+        self._state: dict[str, _Averages] = {}
+
+    def on_bar(self, bar: Bar) -> Signal:
+        """Update both averages with the close and compare them."""
+        s = self._state.get(bar.symbol)
+        if s is None:
+            s = self._state[bar.symbol] = _Averages()
+        close = bar.close
+        s.fast.append(close)
+        s.fast_sum += close
+        if len(s.fast) > self.fast:
+            s.fast_sum -= s.fast.popleft()
+        s.slow.append(close)
+        s.slow_sum += close
+        if len(s.slow) > self.slow:
+            s.slow_sum -= s.slow.popleft()
+        if len(s.slow) < self.slow:
+            return Signal(0.0, f"warming up ({len(s.slow)}/{self.slow} bars)")
+        fast_avg = s.fast_sum / self.fast
+        slow_avg = s.slow_sum / self.slow
+        if fast_avg > slow_avg:
+            return Signal(1.0, f"SMA{self.fast} {fast_avg:.2f} > SMA{self.slow} {slow_avg:.2f}")
+        target = -1.0 if self.allow_short else 0.0
+        return Signal(target, f"SMA{self.fast} {fast_avg:.2f} <= SMA{self.slow} {slow_avg:.2f}")
