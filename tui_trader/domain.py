@@ -251,6 +251,18 @@ class IterationReport:
     risk_events: tuple[RiskEvent, ...] = ()
     notes: tuple[str, ...] = ()
     """Plain-words remarks about the cycle (market closed, stream down, ...)."""
+    orders: tuple[Order, ...] = ()
+    """Orders sent or changed in this cycle, as the broker acknowledged them."""
+    new_fills: tuple[Fill, ...] = ()
+    """Executions recorded in this cycle."""
+    orders_today: int = 0
+    """Orders counted against the daily rate limit so far."""
+    realized_pnl: float = 0.0
+    """Closed-trade PnL of the session so far, net of commission."""
+    regimes: dict[str, str] = field(default_factory=dict)
+    """The learning system's regime call per symbol (empty without it)."""
+    weights: dict[str, float] = field(default_factory=dict)
+    """The weight of each strategy behind the latest targets (empty without learning)."""
 
     def line(self) -> str:
         """The Phase 4 one-line summary: ``iter=2 cash=99,950.00 equity=100,150.00 fills=1``."""

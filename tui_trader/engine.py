@@ -19,6 +19,7 @@ from tui_trader.clock import Clock
 from tui_trader.domain import (
     Account,
     Bar,
+    Fill,
     IterationReport,
     Order,
     OrderRequest,
@@ -127,6 +128,8 @@ class TradingSession:
         self.wake = threading.Event()
         """Set by ``request_kill`` so that a runner waiting between cycles acts at once."""
         self._flatten_requested = False
+        self._cycle_orders: list[Order] = []
+        self._cycle_fills: list[Fill] = []
         self.market_exhausted = False
         """True once the market data has ended (a replay file's last bar was used)."""
         self.risk: RiskManager
@@ -186,6 +189,8 @@ class TradingSession:
     def apply_kill_requests(self) -> IterationReport | None:
         """Act on a pending kill between bars (the runner calls this when woken)."""
         with self.audit.cycle():
+            self._cycle_orders.clear()
+            self._cycle_fills.clear()
             events = self._take_kill_requests()
             if not events:
                 return None
@@ -199,6 +204,8 @@ class TradingSession:
     def _cycle(self, bars: dict[str, Bar]) -> IterationReport:
         """The body of a decision cycle, inside the cycle's transaction."""
         self.iteration += 1
+        self._cycle_orders.clear()
+        self._cycle_fills.clear()
         market_time = max(bar.timestamp for bar in bars.values())
         for symbol, bar in bars.items():
             self.last_prices[symbol] = bar.close
@@ -239,10 +246,12 @@ class TradingSession:
         fills = 0
         for update in updates:
             self.audit.order_update(update.order)
+            self._cycle_orders.append(update.order)
             fill = update.fill
             if fill is None or not self.audit.fill(fill, fill.timestamp):
                 continue
             fills += 1
+            self._cycle_fills.append(fill)
             for trade in self.ledger.on_fill(fill):
                 self.realized_pnl += trade.pnl
                 self.audit.trade(trade)
@@ -313,9 +322,12 @@ class TradingSession:
         try:
             ack = self.broker.submit(request)
         except BrokerError as exc:
-            self.audit.order_update(_unknown(request, str(exc)))
+            unknown = _unknown(request, str(exc))
+            self.audit.order_update(unknown)
+            self._cycle_orders.append(unknown)
             return None
         self.audit.order_update(ack)
+        self._cycle_orders.append(ack)
         return ack
 
     def _broker_doubt(self, request: OrderRequest) -> RiskEvent:
@@ -361,6 +373,7 @@ class TradingSession:
         cancelled = self.broker.cancel_all()
         for order in cancelled:
             self.audit.order_update(order)
+            self._cycle_orders.append(order)
         action = f"; cancelled {len(cancelled)} open order(s)"
         if flatten:
             closing = self._flatten(positions, market_time)
@@ -429,6 +442,10 @@ class TradingSession:
             prices=dict(self.last_prices),
             risk_events=tuple(events),
             notes=tuple(notes),
+            orders=tuple(self._cycle_orders),
+            new_fills=tuple(self._cycle_fills),
+            orders_today=self.risk.state.orders_today,
+            realized_pnl=self.realized_pnl,
         )
 
 

@@ -209,7 +209,8 @@ def _summary(console: Console, session, result: RunResult) -> None:
     state = session.risk.state
     console.print(
         f"[bold cyan][LOCAL][/] Session {result.status}: {result.iterations} iterations, "
-        f"equity {account.equity:,.2f} ([{colour}]{change:+,.2f}, {100 * change / start:+.2f}%[/]), "
+        f"equity {account.equity:,.2f} "
+        f"([{colour}]{change:+,.2f}, {100 * change / start:+.2f}%[/]), "
         f"realized PnL {session.realized_pnl:+,.2f}, cash {account.cash:,.2f}"
     )
     if state.state is TradingState.HALTED:

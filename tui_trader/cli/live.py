@@ -1,0 +1,21 @@
+"""``tui-trader live ...``: the commands that follow or trade a real (or sandboxed) account.
+
+Each action lives in its own module with ``register_live(actions)``; this module only groups
+them under ``live``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+
+_LIVE_ACTION_MODULES: tuple[str, ...] = ()
+"""Modules adding ``live`` actions (monitor, paper, trading, status, ...)."""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``live`` group and every registered action."""
+    live = subparsers.add_parser("live", help="Alpaca paper/live trading and the session monitor")
+    actions = live.add_subparsers(dest="live_action", metavar="ACTION", required=True)
+    for name in _LIVE_ACTION_MODULES:
+        importlib.import_module(name).register_live(actions)
