@@ -40,8 +40,9 @@ class Interval:
 
     @property
     def bars_per_day(self) -> int:
-        """How many bars of this interval fit in one regular session (at least one)."""
-        return max(TRADING_MINUTES_PER_DAY // self.minutes, 1)
+        """How many bars of this interval start in one regular session; like Yahoo's hourly
+        bars, the last one may be shorter (09:30 ... 15:30 for 1h)."""
+        return max(-(-TRADING_MINUTES_PER_DAY // self.minutes), 1)
 
     @property
     def duration(self) -> timedelta:
@@ -77,10 +78,10 @@ def parse_interval(text: str) -> Interval:
     minutes = {"m": count, "h": 60 * count, "d": TRADING_MINUTES_PER_DAY * count}[unit]
     if unit == "d" and count != 1:
         raise TimeframeError(f"unknown interval {text!r}: daily bars are 1d")
-    if minutes < TRADING_MINUTES_PER_DAY and TRADING_MINUTES_PER_DAY % minutes:
-        raise TimeframeError(
-            f"unknown interval {text!r}: intraday bars must divide the 390-minute session"
-        )
+    if unit == "m" and count not in (1, 2, 5, 15, 30, 60, 90):
+        raise TimeframeError(f"unknown interval {text!r} (minutes: 1, 2, 5, 15, 30, 60 or 90)")
+    if unit == "h" and count not in (1, 2, 4):
+        raise TimeframeError(f"unknown interval {text!r} (hours: 1, 2 or 4)")
     return Interval(text=raw, minutes=minutes)
 
 

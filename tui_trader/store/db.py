@@ -11,7 +11,7 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
-from peewee import OperationalError, SqliteDatabase
+from peewee import DatabaseError, SqliteDatabase
 
 from tui_trader.store.models import MODELS, database
 
@@ -43,7 +43,7 @@ def open_database(path: Path, create: bool = True) -> SqliteDatabase:
             db.create_tables(MODELS, safe=True)
             for view in _VIEWS:
                 db.execute_sql(view)
-    except (OperationalError, sqlite3.DatabaseError) as exc:
+    except (DatabaseError, sqlite3.DatabaseError) as exc:
         db.close()
         raise StoreError(f"cannot open the database {path}: {exc}") from exc
     return db

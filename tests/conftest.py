@@ -1,0 +1,109 @@
+"""Fixtures shared by every test: a database file per test, a frozen clock, session builders.
+
+Nothing here touches the network or the user's home: the data and log folders are pointed at the
+test's own temporary directory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from tui_trader.brokers.paper import PaperBroker, PaperCosts
+from tui_trader.clock import Clock, FrozenClock
+from tui_trader.domain import Bar, Signal
+from tui_trader.engine import SessionConfig, TradingSession
+from tui_trader.market import MarketData
+from tui_trader.market.sim import SimMarket
+from tui_trader.risk import RiskLimits
+from tui_trader.store.audit import AuditLog
+from tui_trader.store.db import open_database
+from tui_trader.strategies import FixedWeights
+from tui_trader.strategies.crossover import MovingAverageCrossover
+from tui_trader.timeframes import parse_interval, parse_period
+
+FROZEN_START = datetime(2026, 11, 24, 14, 30, tzinfo=UTC)
+
+
+class BuyAndHold:
+    """A test strategy that always wants to be fully long: it rides a crash all the way down."""
+
+    name = "hold"
+
+    def on_bar(self, bar: Bar) -> Signal:
+        """Always +1."""
+        return Signal(1.0, "buy and hold")
+
+
+@pytest.fixture(autouse=True)
+def _private_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep every test's data, cache and logs inside its own temporary folder."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(home / "state"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    for name in ("APCA_API_KEY_ID", "APCA_API_SECRET_KEY", "APCA_API_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    """A fresh audit database file."""
+    return tmp_path / "audit.db"
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    """A clock frozen at a known instant that moves one second per reading."""
+    return FrozenClock(FROZEN_START, step=timedelta(seconds=1))
+
+
+def make_session(
+    db_path: Path,
+    market: MarketData | None = None,
+    limits: RiskLimits | None = None,
+    clock: Clock | None = None,
+    start_cash: float = 100_000.0,
+    account_key: str | None = None,
+    allocation_pct: float | None = None,
+    flatten_on_halt: bool = False,
+    costs: PaperCosts | None = None,
+    commit_before_send: bool = False,
+    broker: object | None = None,
+    symbols: Iterable[str] = ("SPY", "QQQ", "IWM"),
+    strategies: list | None = None,
+) -> TradingSession:
+    """A started local session on a seeded simulated market (or the market given)."""
+    market = market or SimMarket(symbols, parse_interval("1d"), parse_period("60d"), seed=7)
+    clock = clock or FrozenClock(FROZEN_START, step=timedelta(seconds=1))
+    limits = limits or RiskLimits()
+    config = SessionConfig(
+        mode="local",
+        symbols=tuple(market.symbols),
+        interval=market.interval,
+        period=parse_period("60d"),
+        data_label="test",
+        start_cash=start_cash,
+        limits=limits,
+        flatten_on_halt=flatten_on_halt,
+        allocation_pct=allocation_pct,
+    )
+    broker = broker or PaperBroker(start_cash, tuple(market.symbols), costs or PaperCosts())
+    db = open_database(db_path)
+    strategies = strategies or [MovingAverageCrossover()]
+    session = TradingSession(
+        config,
+        market,
+        broker,  # type: ignore[arg-type]
+        AuditLog(db, clock, commit_before_send=commit_before_send),
+        clock,
+        strategies,
+        FixedWeights({s.name: 1.0 for s in strategies}),
+        account_key=account_key,
+    )
+    session.start()
+    return session

@@ -1,0 +1,250 @@
+"""The headless command line: output format, determinism, bad input, Ctrl+C, reports."""
+
+from __future__ import annotations
+
+import re
+import signal
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.integration.cli_helpers import run_cli, start_cli
+
+LINE = re.compile(r"^iter=\d+ cash=[\d,]+\.\d\d equity=[\d,]+\.\d\d fills=\d+$")
+
+
+def iteration_lines(stdout: str) -> list[str]:
+    return [line for line in stdout.splitlines() if line.startswith("iter=")]
+
+
+def test_paper_prints_the_header_and_phase_4_lines(tmp_path: Path) -> None:
+    """A 50-iteration run: [LOCAL] header, 50 lines in the documented form, a summary."""
+    db = tmp_path / "a.db"
+    out = run_cli(tmp_path, "paper", "--db", str(db), "--iterations", "50")
+    assert out.returncode == 0, out.stderr
+    lines = iteration_lines(out.stdout)
+    assert len(lines) == 50 and all(LINE.match(line) for line in lines)
+    assert lines[0] == "iter=1 cash=100,000.00 equity=100,000.00 fills=0"
+    header = [line for line in out.stdout.splitlines() if line.startswith("[LOCAL]")]
+    assert "[LOCAL] Symbols: SPY, QQQ, IWM" in header
+    assert f"[LOCAL] Database: {db}" in header
+    assert any(line.startswith("[LOCAL] Starting cash: $100,000.00") for line in header)
+    assert "Session completed: 50 iterations" in out.stdout
+    assert out.stderr == ""
+
+
+def test_same_seed_same_lines_other_seed_other_lines(tmp_path: Path) -> None:
+    """Determinism across processes: the seed alone decides the session."""
+    runs = {}
+    for name, seed in (("a", "3"), ("b", "3"), ("c", "4")):
+        out = run_cli(
+            tmp_path,
+            "paper",
+            "--db",
+            str(tmp_path / f"{name}.db"),
+            "--seed",
+            seed,
+            "--iterations",
+            "80",
+        )
+        runs[name] = iteration_lines(out.stdout)
+    assert runs["a"] == runs["b"]
+    assert runs["a"] != runs["c"]
+    assert any(not line.endswith("fills=0") for line in runs["a"]), "the session traded"
+
+
+def test_the_default_database_lives_in_the_user_data_directory(tmp_path: Path) -> None:
+    """Without --db the session writes to the platform's data folder and says where."""
+    out = run_cli(tmp_path, "paper", "--iterations", "2")
+    assert out.returncode == 0
+    assert str(tmp_path / "data" / "tui-trader" / "tui_trader.db") in out.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--symbols", ""], "empty symbol"),
+        (["--symbols", "SPY,,QQQ"], "empty symbol"),
+        (["--symbols", "SP Y"], "invalid symbol"),
+        (["--symbols", "SPY,SPY"], "duplicate symbol"),
+        (["--interval", "7x"], "unknown interval '7x'"),
+        (["--period", "7x"], "unknown period '7x'"),
+        (["--start-cash", "-5"], "greater than zero"),
+        (["--start-cash", "lots"], "not a number"),
+        (["--max-drawdown", "-1"], "percentage"),
+        (["--max-daily-loss", "0"], "percentage"),
+        (["--max-position", "150"], "percentage"),
+        (["--max-orders-per-day", "0"], "at least 1"),
+        (["--iterations", "-3"], "must not be negative"),
+        (["--data", "bogus"], "unknown data source"),
+        (["--data", "replay:/nonexistent/bars.csv"], "no such file"),
+        (["--no-such-option"], "unrecognized arguments"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_code_2(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    """Every mistake gets one line on stderr, exit code 2, and never a traceback."""
+    out = run_cli(tmp_path, "paper", "--db", str(tmp_path / "x.db"), *args)
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1, out.stderr
+    assert lines[0].startswith("tui-trader: error:") and message in lines[0]
+    assert "Traceback" not in out.stderr + out.stdout
+
+
+def test_unusable_database_path_is_a_usage_error(tmp_path: Path) -> None:
+    """A directory, or a path under a file, cannot be the database."""
+    (tmp_path / "afile").write_text("x")
+    for path in (tmp_path, tmp_path / "afile" / "db.sqlite"):
+        out = run_cli(tmp_path, "paper", "--db", str(path), "--iterations", "1")
+        assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1, out.stderr
+
+
+def test_a_corrupt_database_is_refused_in_one_line(tmp_path: Path) -> None:
+    """A file that is not SQLite is reported, not traded on."""
+    bad = tmp_path / "bad.db"
+    bad.write_bytes(b"this is not a database" * 100)
+    out = run_cli(tmp_path, "paper", "--db", str(bad), "--iterations", "1")
+    assert out.returncode == 2
+    assert "cannot open the database" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_replay_file_runs_to_its_end_with_iterations_0(tmp_path: Path) -> None:
+    """--iterations 0 on a replay file stops at its last bar."""
+    rows = ["timestamp,symbol,open,high,low,close,volume"]
+    for d in range(40):
+        px = 100 + d
+        rows.append(f"2024-02-{1 + d % 28:02d}T14:30:00Z,SPY,{px},{px + 1},{px - 1},{px},100")
+    rows = rows[:29]
+    path = tmp_path / "bars.csv"
+    path.write_text("\n".join(rows) + "\n")
+    out = run_cli(
+        tmp_path,
+        "paper",
+        "--db",
+        str(tmp_path / "r.db"),
+        "--data",
+        f"replay:{path}",
+        "--period",
+        "5d",
+        "--iterations",
+        "0",
+    )
+    assert out.returncode == 0, out.stderr
+    assert len(iteration_lines(out.stdout)) == 28 - 5
+    assert "Session end_of_data" in out.stdout
+
+
+def test_bad_replay_file_names_the_file(tmp_path: Path) -> None:
+    """A replay file with a problem stops before trading, naming the file."""
+    path = tmp_path / "bad.csv"
+    path.write_text("timestamp,symbol,open,high,low,close\n2024-01-02,SPY,1,2,1,1\n")
+    out = run_cli(tmp_path, "paper", "--data", f"replay:{path}", "--db", str(tmp_path / "d.db"))
+    assert out.returncode == 2
+    assert str(path) in out.stderr and "missing column(s) volume" in out.stderr
+
+
+def _wait_for_lines(proc, count: int) -> list[str]:
+    """Read stdout until ``count`` iteration lines have been printed."""
+    seen = []
+    for line in proc.stdout:
+        if line.startswith("iter="):
+            seen.append(line)
+            if len(seen) >= count:
+                return seen
+    raise AssertionError("the session ended before printing enough lines")
+
+
+def test_ctrl_c_finishes_the_iteration_and_prints_a_summary(tmp_path: Path) -> None:
+    """One Ctrl+C: the session stops cleanly, writes its final state and summarizes."""
+    db = tmp_path / "c.db"
+    proc = start_cli(tmp_path, "paper", "--db", str(db), "--iterations", "0", "--every", "0.02")
+    try:
+        _wait_for_lines(proc, 3)
+        proc.send_signal(signal.SIGINT)
+        rest, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    assert "Session stopped" in rest and "Traceback" not in err
+    with sqlite3.connect(db) as con:
+        status, iterations = con.execute("SELECT status, iterations FROM sessions").fetchone()
+        snaps = con.execute("SELECT count(*) FROM live_account_snapshots").fetchone()[0]
+        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert status == "stopped" and snaps == iterations >= 3
+
+
+def test_second_ctrl_c_exits_at_once_and_the_database_stays_whole(tmp_path: Path) -> None:
+    """Two Ctrl+C in a row: exit code 130, no traceback, database integrity intact."""
+    db = tmp_path / "d.db"
+    proc = start_cli(tmp_path, "paper", "--db", str(db), "--iterations", "0", "--every", "5")
+    try:
+        _wait_for_lines(proc, 1)
+        proc.send_signal(signal.SIGINT)
+        for line in proc.stdout:
+            if "stopping after this iteration" in line:
+                break
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode in (0, 130)
+    assert "Traceback" not in err
+    with sqlite3.connect(db) as con:
+        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_history_pnl_and_status_read_the_session(tmp_path: Path) -> None:
+    """After a session, the three reports show its trades, days and account."""
+    db = tmp_path / "r.db"
+    run_cli(tmp_path, "paper", "--db", str(db), "--iterations", "150")
+    history = run_cli(tmp_path, "history", "--db", str(db), "--limit", "5")
+    assert history.returncode == 0 and "Trades: session" in history.stdout
+    assert len(re.findall(r"│ \d+ +│ 2024-", history.stdout)) == 5
+    orders = run_cli(tmp_path, "history", "--db", str(db), "--orders", "--limit", "3")
+    assert "SMA10" in orders.stdout
+    pnl = run_cli(tmp_path, "pnl", "--db", str(db), "--period", "7d")
+    assert pnl.returncode == 0 and "total" in pnl.stdout
+    assert len(re.findall(r"│ 2024-\d\d-\d\d", pnl.stdout)) == 5, "7 calendar days, 5 trading"
+    status = run_cli(tmp_path, "status", "--db", str(db))
+    assert status.returncode == 0
+    assert "equity" in status.stdout and "risk: ACTIVE" in status.stdout
+
+
+@pytest.mark.parametrize("command", ["history", "pnl", "status"])
+def test_reports_on_a_missing_database_fail_in_one_line(tmp_path: Path, command: str) -> None:
+    """No database yet: one line saying so, exit 2."""
+    out = run_cli(tmp_path, command, "--db", str(tmp_path / "none.db"))
+    assert out.returncode == 2 and "no database" in out.stderr
+
+
+def test_pnl_rejects_an_unknown_period(tmp_path: Path) -> None:
+    """--period 7x is refused."""
+    db = tmp_path / "p.db"
+    run_cli(tmp_path, "paper", "--db", str(db), "--iterations", "2")
+    out = run_cli(tmp_path, "pnl", "--db", str(db), "--period", "7x")
+    assert out.returncode == 2 and "unknown period" in out.stderr
+
+
+def test_risk_reset_needs_confirmation_and_is_audited(tmp_path: Path) -> None:
+    """Without a terminal or --yes the reset is refused; with --yes it lifts the halt."""
+    from tests.conftest import make_session
+
+    db = tmp_path / "k.db"
+    session = make_session(db, account_key="alpaca:PA1")
+    session.request_kill(who="test")
+    session.run_iteration()
+    session.finish("stopped")
+    refused = run_cli(tmp_path, "risk", "reset", "--db", str(db), stdin="reset\n")
+    assert refused.returncode == 2 and "confirmation" in refused.stderr
+    done = run_cli(tmp_path, "risk", "reset", "--db", str(db), "--yes")
+    assert done.returncode == 0 and "trading ACTIVE" in done.stdout
+    with sqlite3.connect(db) as con:
+        state = con.execute("SELECT state FROM risk_state WHERE account_key='alpaca:PA1'")
+        assert state.fetchone()[0] == "active"
+        events = [r[0] for r in con.execute("SELECT event_type FROM live_risk_events")]
+    assert events == ["manual_kill", "risk_reset"]
+    shown = run_cli(tmp_path, "risk", "show", "--db", str(db))
+    assert "alpaca:PA1" in shown.stdout and "ACTIVE" in shown.stdout

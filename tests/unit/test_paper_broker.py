@@ -1,0 +1,134 @@
+"""The local paper broker: fills, costs, rejections and exact cash accounting."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tui_trader.brokers.paper import PaperBroker, PaperCosts
+from tui_trader.domain import Bar, OrderRequest, OrderStatus, OrderType, Side
+
+T0 = datetime(2024, 1, 2, 14, 30, tzinfo=UTC)
+
+
+def bar(symbol: str, day: int, o: float, h: float, lo: float, c: float) -> Bar:
+    return Bar(symbol, T0 + timedelta(days=day), o, h, lo, c, 1_000_000)
+
+
+def order(cid: str, side: Side, qty: float, symbol: str = "SPY", **kw) -> OrderRequest:
+    return OrderRequest(symbol, side, qty, cid, **kw)
+
+
+@pytest.fixture
+def broker() -> PaperBroker:
+    b = PaperBroker(10_000.0, ("SPY", "QQQ"), PaperCosts(10.0, 0.01, 1.0))
+    b.on_bars({"SPY": bar("SPY", 0, 100, 101, 99, 100), "QQQ": bar("QQQ", 0, 50, 51, 49, 50)})
+    return b
+
+
+def test_market_order_fills_at_next_open_with_slippage_and_commission(broker: PaperBroker) -> None:
+    """A buy fills at the next bar's open plus 10 bps; commission has its $1 minimum."""
+    ack = broker.submit(order("a", Side.BUY, 10))
+    assert ack.status is OrderStatus.NEW
+    assert broker.drain_updates() == []
+    broker.on_bars({"SPY": bar("SPY", 1, 102, 103, 101, 102.5)})
+    (update,) = broker.drain_updates()
+    fill = update.fill
+    assert fill.price == pytest.approx(102 * 1.001)
+    assert fill.commission == 1.0
+    assert fill.slippage == pytest.approx(10 * 102 * 0.001)
+    assert broker.cash == pytest.approx(10_000 - 10 * 102.102 - 1.0)
+    assert broker.positions()["SPY"].qty == 10
+    assert broker.account().equity == pytest.approx(broker.cash + 10 * 102.5)
+
+
+def test_limit_order_fills_only_when_the_bar_trades_through(broker: PaperBroker) -> None:
+    """A buy limit at 98 waits while lows stay above it, then fills at the limit."""
+    broker.submit(order("l", Side.BUY, 5, order_type=OrderType.LIMIT, limit_price=98.0))
+    broker.on_bars({"SPY": bar("SPY", 1, 100, 101, 98.5, 100)})
+    assert broker.drain_updates() == []
+    assert len(broker.open_orders()) == 1
+    broker.on_bars({"SPY": bar("SPY", 1, 99, 99.5, 97, 98)})
+    (update,) = broker.drain_updates()
+    assert update.fill.price == 98.0 and update.fill.slippage == 0
+
+
+def test_limit_that_opens_better_fills_at_the_open(broker: PaperBroker) -> None:
+    """A gap down through a buy limit fills at the (better) open."""
+    broker.submit(order("g", Side.BUY, 5, order_type=OrderType.LIMIT, limit_price=98.0))
+    broker.on_bars({"SPY": bar("SPY", 1, 95, 96, 94, 95)})
+    assert broker.drain_updates()[0].fill.price == 95.0
+
+
+def test_unfilled_day_limit_expires_next_session(broker: PaperBroker) -> None:
+    """A day limit order that never trades expires when the next session begins."""
+    broker.submit(order("e", Side.BUY, 5, order_type=OrderType.LIMIT, limit_price=50.0))
+    broker.on_bars({"SPY": bar("SPY", 1, 100, 101, 99, 100)})
+    broker.on_bars({"SPY": bar("SPY", 2, 100, 101, 99, 100)})
+    (update,) = broker.drain_updates()
+    assert update.order.status is OrderStatus.EXPIRED
+    assert broker.open_orders() == []
+
+
+@pytest.mark.parametrize(
+    ("req", "reason"),
+    [
+        (order("x1", Side.BUY, 1000), "insufficient buying power"),
+        (order("x2", Side.BUY, 1, symbol="TSLA"), "unknown symbol TSLA"),
+        (order("x3", Side.BUY, 0), "quantity must be positive"),
+        (order("x4", Side.BUY, 1.5), "fractional shares are off"),
+        (order("x5", Side.SELL, 1), "insufficient position"),
+        (order("x6", Side.BUY, 1, order_type=OrderType.LIMIT), "positive limit price"),
+    ],
+)
+def test_rejections_carry_reasons(broker: PaperBroker, req: OrderRequest, reason: str) -> None:
+    """Each impossible order is rejected with the reason a trader needs."""
+    ack = broker.submit(req)
+    assert ack.status is OrderStatus.REJECTED
+    assert reason in ack.reject_reason
+
+
+def test_open_buys_reserve_buying_power(broker: PaperBroker) -> None:
+    """Two buys that each fit but together do not: the second is rejected."""
+    assert broker.submit(order("r1", Side.BUY, 60)).status is OrderStatus.NEW
+    assert broker.submit(order("r2", Side.BUY, 60)).status is OrderStatus.REJECTED
+
+
+def test_duplicate_client_order_id_is_rejected(broker: PaperBroker) -> None:
+    """Like Alpaca, a client order id is unique forever."""
+    broker.submit(order("dup", Side.BUY, 1))
+    assert "unique" in broker.submit(order("dup", Side.BUY, 1)).reject_reason
+
+
+def test_fractional_shares_by_option() -> None:
+    """With fractional on, 0.5 shares fill."""
+    b = PaperBroker(1000.0, ("SPY",), PaperCosts(0, 0, 0), fractional=True)
+    b.on_bars({"SPY": bar("SPY", 0, 100, 100, 100, 100)})
+    assert b.submit(order("f", Side.BUY, 0.5)).status is OrderStatus.NEW
+    b.on_bars({"SPY": bar("SPY", 1, 100, 100, 100, 100)})
+    assert b.positions()["SPY"].qty == 0.5
+
+
+def test_cash_and_positions_reconcile_with_fills(broker: PaperBroker) -> None:
+    """After a sequence of trades, cash and holdings equal the sum of the fills."""
+    fills = []
+    script = [
+        ("SPY", Side.BUY, 20),
+        ("QQQ", Side.BUY, 40),
+        ("SPY", Side.SELL, 5),
+        ("QQQ", Side.SELL, 40),
+        ("SPY", Side.BUY, 3),
+        ("SPY", Side.SELL, 18),
+    ]
+    for day, (sym, side, qty) in enumerate(script, start=1):
+        broker.submit(order(f"o{day}", side, qty, symbol=sym))
+        broker.on_bars(
+            {
+                "SPY": bar("SPY", day, 100 + day, 110, 90, 101 + day),
+                "QQQ": bar("QQQ", day, 50 - day, 60, 40, 50),
+            }
+        )
+        fills += [u.fill for u in broker.drain_updates() if u.fill]
+    assert len(fills) == len(script)
+    cash = 10_000 - sum(f.qty * f.price * f.side.sign + f.commission for f in fills)
+    assert broker.cash == pytest.approx(cash)
+    assert broker.positions() == {}

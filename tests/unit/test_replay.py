@@ -1,0 +1,106 @@
+"""Replay files: good files replay in order; bad files stop with the file and the problem named."""
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from tui_trader.market import MarketDataError
+from tui_trader.market.replay import ReplayMarket
+from tui_trader.timeframes import parse_interval, parse_period
+
+HEADER = "timestamp,symbol,open,high,low,close,volume\n"
+
+
+def _write(tmp_path: Path, rows: list[str], name: str = "bars.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(HEADER + "".join(r + "\n" for r in rows))
+    return path
+
+
+def _good_rows(days: int = 5) -> list[str]:
+    rows = []
+    for d in range(days):
+        for sym, px in (("SPY", 100 + d), ("QQQ", 200 + d)):
+            rows.append(
+                f"2024-01-{d + 2:02d}T14:30:00Z,{sym},{px},{px + 1},{px - 1},{px + 0.5},1000"
+            )
+    return rows
+
+
+def test_replay_serves_each_timestamp_then_ends(tmp_path: Path) -> None:
+    """Warm-up takes the first period; next_bars hands out the rest, then None."""
+    market = ReplayMarket.from_file(
+        _write(tmp_path, _good_rows(5)), None, parse_interval("1d"), parse_period("2d")
+    )
+    assert market.symbols == ("QQQ", "SPY")
+    warm = market.warmup()
+    assert [b.close for b in warm["SPY"]] == [100.5, 101.5]
+    closes = []
+    while (bars := market.next_bars()) is not None:
+        closes.append(bars["SPY"].close)
+    assert closes == [102.5, 103.5, 104.5]
+
+
+def test_parquet_replays_like_csv(tmp_path: Path) -> None:
+    """The same bars from Parquet replay the same way."""
+    csv = _write(tmp_path, _good_rows(4))
+    pq = tmp_path / "bars.parquet"
+    pl.read_csv(csv).write_parquet(pq)
+    a = ReplayMarket.from_file(csv, ("SPY",), parse_interval("1d"), parse_period("1d"))
+    b = ReplayMarket.from_file(pq, ("SPY",), parse_interval("1d"), parse_period("1d"))
+    a.warmup()
+    b.warmup()
+    assert [a.next_bars() for _ in range(3)] == [b.next_bars() for _ in range(3)]
+
+
+@pytest.mark.parametrize(
+    ("rows", "problem"),
+    [
+        (["2024-01-02T14:30:00Z,SPY,100,101,99,nan,10"], "NaN or non-positive close"),
+        (["2024-01-02T14:30:00Z,SPY,0,101,0,100,10"], "non-positive open"),
+        (["2024-01-02T14:30:00Z,SPY,-5,101,99,100,10"], "non-positive open"),
+        (
+            [
+                "2024-01-03T14:30:00Z,SPY,100,101,99,100,10",
+                "2024-01-02T14:30:00Z,SPY,100,101,99,100,10",
+            ],
+            "not sorted",
+        ),
+        (
+            [
+                "2024-01-02T14:30:00Z,SPY,100,101,99,100,10",
+                "2024-01-02T14:30:00Z,SPY,100,101,99,100,10",
+            ],
+            "duplicated timestamp",
+        ),
+        (["not-a-date,SPY,100,101,99,100,10"], "unreadable timestamp"),
+        (["2024-01-02T14:30:00Z,SPY,100,99,98,100,10"], "high is below"),
+        (["2024-01-02T14:30:00Z,SPY,100,101,99,100,-1"], "negative volume"),
+    ],
+)
+def test_bad_files_name_the_file_and_the_problem(
+    tmp_path: Path, rows: list[str], problem: str
+) -> None:
+    """Each problem is reported with the file's path before any bar is used."""
+    path = _write(tmp_path, rows)
+    with pytest.raises(MarketDataError) as err:
+        ReplayMarket.from_file(path)
+    assert str(path) in str(err.value)
+    assert problem in str(err.value)
+
+
+def test_missing_columns_are_listed(tmp_path: Path) -> None:
+    """A file without volume and close says which columns are missing."""
+    path = tmp_path / "bars.csv"
+    path.write_text("timestamp,symbol,open,high,low\n2024-01-02,SPY,1,2,1\n")
+    with pytest.raises(MarketDataError, match=r"missing column.*close, volume"):
+        ReplayMarket.from_file(path)
+
+
+def test_missing_file_and_unknown_symbol(tmp_path: Path) -> None:
+    """No file, or a symbol the file lacks, are clear errors."""
+    with pytest.raises(MarketDataError, match="no such file"):
+        ReplayMarket.from_file(tmp_path / "nope.csv")
+    with pytest.raises(MarketDataError, match="no bars for IWM"):
+        ReplayMarket.from_file(_write(tmp_path, _good_rows(3)), ("SPY", "IWM"))
