@@ -162,7 +162,7 @@ def run_paper(args: argparse.Namespace) -> int:
     console.print(f"{tag} Session: {session.audit.session.key} (Ctrl+C to stop)")
 
     def on_report(report: IterationReport) -> None:
-        console.print(report.line(), markup=False)
+        sys.stdout.write(report.line() + "\n")
         for event in report.risk_events:
             console.print(_event_line(event))
         for note in report.notes:

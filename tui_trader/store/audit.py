@@ -12,7 +12,7 @@ import contextlib
 import json
 import secrets
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from peewee import IntegrityError, SqliteDatabase
@@ -32,6 +32,28 @@ from tui_trader.store.models import (
     RiskStateRow,
     SessionRow,
 )
+
+
+def _insert_sql(model: type, replace_row: bool = False) -> tuple[str, list[str]]:
+    """A ready ``INSERT`` for every column but the auto id, built once from the model."""
+    fields = [f for f in model._meta.sorted_fields if f.name != "id" or not f.primary_key]
+    fields = [f for f in fields if not (f.primary_key and f.field_type == "AUTO")]
+    columns = ", ".join(f'"{f.column_name}"' for f in fields)
+    marks = ", ".join("?" for _ in fields)
+    verb = "INSERT OR REPLACE" if replace_row else "INSERT"
+    return f'{verb} INTO "{model._meta.table_name}" ({columns}) VALUES ({marks})', [
+        f.name for f in fields
+    ]
+
+
+_SNAPSHOT_SQL, _SNAPSHOT_FIELDS = _insert_sql(AccountSnapshot)
+_RISK_STATE_SQL, _RISK_STATE_FIELDS = _insert_sql(RiskStateRow, replace_row=True)
+_HALT_SQL = (
+    "SELECT id, requested_by, flatten, reason FROM halt_requests WHERE handled_at IS NULL "
+    "AND (session_id IS NULL OR session_id = ?) ORDER BY id LIMIT 1"
+)
+"""The hot statements of a decision cycle, compiled once: peewee's per-query SQL generation
+cost more than the writes themselves."""
 
 
 class AuditLog:
@@ -185,24 +207,25 @@ class AuditLog:
         market_time: Any,
     ) -> None:
         """Record the account after a decision cycle."""
-        AccountSnapshot.create(
-            session=self.session,
-            iteration=iteration,
-            timestamp=to_db_time(self.clock.now()),
-            market_time=to_db_time(market_time),
-            cash=round(account.cash, 4),
-            equity=round(account.equity, 4),
-            buying_power=round(account.buying_power, 4),
-            drawdown_pct=round(drawdown_pct, 4),
-            daily_pnl=round(daily_pnl, 4),
-            state=str(state),
-            positions=json.dumps(
+        values = {
+            "session": self.session.id if self.session else None,
+            "iteration": iteration,
+            "timestamp": to_db_time(self.clock.now()),
+            "market_time": to_db_time(market_time),
+            "cash": round(account.cash, 4),
+            "equity": round(account.equity, 4),
+            "buying_power": round(account.buying_power, 4),
+            "drawdown_pct": round(drawdown_pct, 4),
+            "daily_pnl": round(daily_pnl, 4),
+            "state": str(state),
+            "positions": json.dumps(
                 [
                     [p.symbol, p.qty, round(p.avg_entry_price, 4), round(p.last_price, 4)]
                     for p in positions.values()
                 ]
             ),
-        )
+        }
+        self.db.execute_sql(_SNAPSHOT_SQL, [_db_value(values[f]) for f in _SNAPSHOT_FIELDS])
 
     def risk_event(self, event: RiskEvent, account_key: str, market_time: Any) -> None:
         """Record a risk control's trip or a user's risk action."""
@@ -227,11 +250,10 @@ class AuditLog:
         """An unhandled kill request for this session (or for any session), if one was made."""
         if self.session is None:
             return None
-        query = HaltRequest.select().where(
-            HaltRequest.handled_at.is_null()
-            & (HaltRequest.session.is_null() | (HaltRequest.session == self.session.id))
-        )
-        return query.order_by(HaltRequest.id).first()
+        row = self.db.execute_sql(_HALT_SQL, (self.session.id,)).fetchone()
+        if row is None:
+            return None
+        return HaltRequest(id=row[0], requested_by=row[1], flatten=bool(row[2]), reason=row[3])
 
     def mark_handled(self, request: HaltRequest) -> None:
         """Note that a kill request was acted upon."""
@@ -260,15 +282,25 @@ def load_risk_state(account_key: str) -> RiskState:
 
 def save_risk_state(state: RiskState, clock: Clock) -> None:
     """Write an account's risk state (insert or replace)."""
-    RiskStateRow.insert(
-        account_key=state.account_key,
-        state=str(state.state),
-        peak_equity=state.peak_equity,
-        day=state.day.isoformat() if state.day else None,
-        day_open_equity=state.day_open_equity,
-        last_equity=state.last_equity,
-        orders_today=state.orders_today,
-        halt_reason=state.halt_reason,
-        halt_detail=state.halt_detail,
-        updated_at=to_db_time(clock.now()),
-    ).on_conflict_replace().execute()
+    values = {
+        "account_key": state.account_key,
+        "state": str(state.state),
+        "peak_equity": state.peak_equity,
+        "day": state.day.isoformat() if state.day else None,
+        "day_open_equity": state.day_open_equity,
+        "last_equity": state.last_equity,
+        "orders_today": state.orders_today,
+        "halt_reason": state.halt_reason,
+        "halt_detail": state.halt_detail,
+        "updated_at": to_db_time(clock.now()),
+    }
+    RiskStateRow._meta.database.execute_sql(
+        _RISK_STATE_SQL, [_db_value(values[f]) for f in _RISK_STATE_FIELDS]
+    )
+
+
+def _db_value(value: object) -> object:
+    """A Python value as SQLite stores it (datetimes as peewee writes them: ISO with a space)."""
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    return value
