@@ -32,6 +32,7 @@ from tui_trader.domain import (
 )
 from tui_trader.ledger import TradeLedger
 from tui_trader.market import MarketData
+from tui_trader.reconcile import reconcile
 from tui_trader.risk import MANUAL_KILL, RiskLimits, RiskManager
 from tui_trader.store.audit import AuditLog, load_risk_state
 from tui_trader.strategies import Allocator, Strategy
@@ -55,6 +56,10 @@ class SessionConfig:
     flatten_on_halt: bool = False
     fractional: bool = False
     allow_short: bool = False
+    capital: float | None = None
+    """Size positions from at most this much equity (an Alpaca account may hold more)."""
+    suspend_on_halt: bool = False
+    """Also set the account's suspend flag on a halt, so no process can trade it."""
     allocation_pct: float | None = None
     """Share of equity a full-conviction target puts in one symbol; default 1/n, capped by the
     position limit."""
@@ -135,6 +140,8 @@ class TradingSession:
         self.risk: RiskManager
         self.account_key = account_key or ""
         self.started = False
+        self.startup_events: list[RiskEvent] = []
+        """What reconciliation found at start (shown by the front ends)."""
 
     # -- life cycle ----------------------------------------------------------------------------
 
@@ -158,9 +165,24 @@ class TradingSession:
                 self._update_strategies(bar)
             if bars:
                 self.last_prices[bars[-1].symbol] = bars[-1].close
-        for symbol, position in self.broker.positions().items():
+        positions = self.broker.positions()
+        for symbol, position in positions.items():
             self.ledger.seed(symbol, position.qty, position.avg_entry_price, self.clock.now())
         self.started = True
+        self.startup_events = self._reconcile()
+
+    def _reconcile(self) -> list[RiskEvent]:
+        """Square earlier runs' orders and positions with the broker; record each difference."""
+        result = reconcile(self.broker, self.audit, self.account_key)
+        now = self.clock.now()
+        with self.audit.cycle():
+            for fill in result.fills:
+                if self.audit.fill(fill, fill.timestamp):
+                    for trade in self.ledger.on_fill(fill):
+                        self.realized_pnl += trade.pnl
+                        self.audit.trade(trade)
+            self._record_events(result.events, now)
+        return result.events
 
     def finish(self, status: str) -> None:
         """Write the final state: risk memory, how the session ended."""
@@ -222,8 +244,14 @@ class TradingSession:
         if self.risk.state.halted and not was_halted:
             events = self._on_halt(events, positions, market_time)
         elif not self.risk.state.halted:
-            sent, refused, more, notes = self._rebalance(signals, account, positions, market_time)
-            events += more
+            waiting = self.broker.trading_ready()
+            if waiting:
+                notes.append(f"no new orders: {waiting}")
+            else:
+                sent, refused, more, notes = self._rebalance(
+                    signals, account, positions, market_time
+                )
+                events += more
         self._record_events(events, market_time)
         self.audit.save_risk_state(self.risk.state)
         self.audit.snapshot(
@@ -282,7 +310,8 @@ class TradingSession:
             if not price or equity <= 0:
                 continue
             target = self.allocator.allocate(symbol, signals[symbol])
-            desired = self._round_qty(target.target * equity * cfg.allocation / price)
+            budget = min(equity, cfg.capital) if cfg.capital else equity
+            desired = self._round_qty(target.target * budget * cfg.allocation / price)
             held = committed.get(symbol, 0.0)
             delta = desired - held
             if abs(delta) < 1e-9:
@@ -375,6 +404,9 @@ class TradingSession:
             self.audit.order_update(order)
             self._cycle_orders.append(order)
         action = f"; cancelled {len(cancelled)} open order(s)"
+        if self.config.suspend_on_halt:
+            self.broker.suspend_trading()
+            action += "; trading suspended on the account"
         if flatten:
             closing = self._flatten(positions, market_time)
             action += f"; flattening {closing} position(s)"

@@ -48,6 +48,18 @@ class Broker(Protocol):
         """Cancel every open order; return them as cancelled."""
         ...
 
+    def trading_ready(self) -> str | None:
+        """Why new orders must wait now (stream down, market closed), or None."""
+        ...
+
+    def suspend_trading(self) -> None:
+        """Stop the account itself from trading (``--suspend-on-halt``)."""
+        ...
+
+    def adopt(self, order: Order) -> None:
+        """Follow an order placed by an earlier run on this account (reconciliation)."""
+        ...
+
     def on_bars(self, bars: dict[str, Bar]) -> None:
         """See the new bars: a simulated broker matches orders, a real one marks prices."""
         ...

@@ -77,6 +77,7 @@ class PaperBroker:
         self._updates: list[OrderUpdate] = []
         self._orders_by_client_id: dict[str, Order] = {}
         self._seq = 0
+        self._suspended = False
 
     # -- queries -------------------------------------------------------------------------------
 
@@ -139,6 +140,8 @@ class PaperBroker:
         """Why the order cannot be accepted, or ``None``."""
         if req.client_order_id in self._known_ids:
             return "client_order_id must be unique"
+        if self._suspended:
+            return "trading is suspended on this account"
         if req.symbol not in self.symbols or req.symbol not in self._last:
             return f"unknown symbol {req.symbol}"
         if not (req.qty > 0) or math.isinf(req.qty):
@@ -188,6 +191,17 @@ class PaperBroker:
             return max(self.cash - reserved, 0.0)
         gross = sum(abs(p.market_value) for p in self._positions.values())
         return max(equity - gross - reserved, 0.0)
+
+    def trading_ready(self) -> str | None:
+        """Why orders must wait: only after ``suspend_trading``."""
+        return "trading suspended after a halt" if self._suspended else None
+
+    def suspend_trading(self) -> None:
+        """Refuse every new order from now on (the local twin of Alpaca's suspend_trade)."""
+        self._suspended = True
+
+    def adopt(self, order: Order) -> None:
+        """A local account starts fresh each session: there is never an earlier order."""
 
     # -- matching ------------------------------------------------------------------------------
 

@@ -153,3 +153,17 @@ def resolve_db(path: Path | None, must_exist: bool = False) -> Path:
     except OSError as exc:
         raise UsageError(f"cannot create the folder for {db}: {exc.strerror}") from None
     return db
+
+
+def setup_logging() -> Path:
+    """Send library logs (alpaca-py's reconnect warnings, ours) to a file, never the screen."""
+    folder = log_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "tui-trader.log"
+    root = logging.getLogger()
+    if not any(getattr(h, "baseFilename", None) == str(path) for h in root.handlers):
+        handler = logging.FileHandler(path, encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+        root.setLevel(logging.INFO)
+    return path

@@ -9,9 +9,6 @@ rolled back, so the database stays whole).
 from __future__ import annotations
 
 import argparse
-import signal
-import sys
-from types import FrameType
 
 from rich.console import Console
 
@@ -25,11 +22,10 @@ from tui_trader.cli.common import (
     resolve_db,
     symbols_arg,
 )
-from tui_trader.domain import IterationReport, RiskEvent, TradingState
+from tui_trader.cli.session_output import run_in_terminal
 from tui_trader.factory import LocalSettings, SettingsError, build_local_session
 from tui_trader.market import MarketDataError
 from tui_trader.risk import RiskLimits
-from tui_trader.runner import RunResult, SessionRunner
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -161,62 +157,5 @@ def run_paper(args: argparse.Namespace) -> int:
     console.print(f"{tag} Database: {db}")
     console.print(f"{tag} Session: {session.audit.session.key} (Ctrl+C to stop)")
 
-    def on_report(report: IterationReport) -> None:
-        sys.stdout.write(report.line() + "\n")
-        for event in report.risk_events:
-            console.print(_event_line(event))
-        for note in report.notes:
-            console.print(f"[yellow]  note:[/] {note}", markup=True)
-
-    runner = SessionRunner(session, args.iterations, args.every, on_report)
-    previous = _install_interrupt(runner, console)
-    try:
-        result = runner.run()
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    _summary(console, session, result)
+    result = run_in_terminal(console, session, args.iterations, args.every, tag)
     return 1 if result.status == "failed" else 0
-
-
-def _event_line(event: RiskEvent) -> str:
-    """One risk event for the terminal."""
-    measure = f"{event.value:.2f} (limit {event.limit:.2f}) " if event.limit else ""
-    return f"[bold red][RISK][/] {event.event_type}: {measure}-> {event.action_taken}"
-
-
-def _install_interrupt(runner: SessionRunner, console: Console):
-    """First Ctrl+C: stop after this cycle. Second: leave now."""
-    presses = 0
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        nonlocal presses
-        presses += 1
-        if presses == 1:
-            console.print("[yellow]stopping after this iteration (Ctrl+C again to quit now)[/]")
-            runner.stop()
-        else:
-            raise KeyboardInterrupt
-
-    return signal.signal(signal.SIGINT, handler)
-
-
-def _summary(console: Console, session, result: RunResult) -> None:
-    """The closing lines: how it ended, fills, trades, PnL, state."""
-    account = session.broker.account()
-    start = session.config.start_cash
-    change = account.equity - start
-    colour = "green" if change >= 0 else "red"
-    state = session.risk.state
-    console.print(
-        f"[bold cyan][LOCAL][/] Session {result.status}: {result.iterations} iterations, "
-        f"equity {account.equity:,.2f} "
-        f"([{colour}]{change:+,.2f}, {100 * change / start:+.2f}%[/]), "
-        f"realized PnL {session.realized_pnl:+,.2f}, cash {account.cash:,.2f}"
-    )
-    if state.state is TradingState.HALTED:
-        console.print(
-            f"[bold white on red] HALTED [/] {state.halt_reason}: {state.halt_detail}",
-        )
-    if result.error:
-        console.print(f"[bold red]error:[/] {result.error}", markup=True)
-    sys.stdout.flush()

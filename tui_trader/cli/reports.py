@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import re
+from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
@@ -19,6 +20,7 @@ from tui_trader.store.models import SessionRow
 from tui_trader.store.queries import (
     find_session,
     last_snapshot,
+    latest_alpaca_sessions,
     pnl_by_day,
     recent_orders,
     recent_trades,
@@ -54,21 +56,31 @@ def _add_scope(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _open(args: argparse.Namespace) -> SessionRow | None:
-    """Open the database read-mostly and pick the session the report is about."""
-    db = resolve_db(args.db, must_exist=True)
+def _open(args: argparse.Namespace) -> list[SessionRow] | None:
+    """Open the database and pick the sessions the report covers (None: every session).
+
+    ``--session all`` is every session; ``alpaca`` (what ``live history``/``live pnl`` use)
+    is every session of the Alpaca account traded last; otherwise one session, by default
+    the latest.
+    """
+    db = resolve_db(Path(args.db) if args.db else None, must_exist=True)
     try:
         open_database(db)
     except StoreError as exc:
         raise UsageError(str(exc)) from None
     if args.session == "all":
         return None
+    if args.session == "alpaca":
+        sessions = latest_alpaca_sessions()
+        if not sessions:
+            raise UsageError(f"no Alpaca sessions in {db} yet (run 'tui-trader live paper')")
+        return sessions
     session = find_session(args.session)
     if session is None:
         raise UsageError(
             f"no session {args.session!r} in {db}" if args.session else f"no sessions in {db} yet"
         )
-    return session
+    return [session]
 
 
 def _signed(value: float | None, fmt: str = "{:+,.2f}") -> Text:
@@ -78,23 +90,26 @@ def _signed(value: float | None, fmt: str = "{:+,.2f}") -> Text:
     return Text(fmt.format(value), style="green" if value >= 0 else "red")
 
 
-def _scope_title(session: SessionRow | None) -> str:
-    """Which session a table covers."""
-    if session is None:
+def _scope_title(sessions: list[SessionRow] | None) -> str:
+    """Which sessions a table covers."""
+    if sessions is None:
         return "all sessions"
+    if len(sessions) > 1:
+        return f"account {sessions[0].account_key} ({len(sessions)} sessions)"
+    session = sessions[0]
     return f"session {session.key} ({session.mode}, {session.data_source})"
 
 
 def show_history(args: argparse.Namespace) -> int:
     """Print the latest trades or orders."""
-    session = _open(args)
+    sessions = _open(args)
     console = Console(highlight=False)
     if args.orders:
-        table = Table(title=f"Orders: {_scope_title(session)}")
+        table = Table(title=f"Orders: {_scope_title(sessions)}")
         for col in ("id", "market time", "symbol", "side", "qty", "status", "filled", "price"):
             table.add_column(col, justify="right" if col in ("qty", "filled", "price") else "left")
         table.add_column("rationale", overflow="fold", max_width=60)
-        for o in recent_orders(args.limit, session):
+        for o in recent_orders(args.limit, sessions):
             table.add_row(
                 str(o.id),
                 str(o.market_time or o.timestamp)[:19],
@@ -107,12 +122,12 @@ def show_history(args: argparse.Namespace) -> int:
                 o.error or o.rationale,
             )
     else:
-        table = Table(title=f"Trades: {_scope_title(session)}")
+        table = Table(title=f"Trades: {_scope_title(sessions)}")
         for col in ("id", "closed (market)", "symbol", "side", "qty", "entry", "exit"):
             table.add_column(col, justify="right" if col in ("qty", "entry", "exit") else "left")
         for col in ("commission", "pnl", "pnl %"):
             table.add_column(col, justify="right")
-        for t in recent_trades(args.limit, session):
+        for t in recent_trades(args.limit, sessions):
             table.add_row(
                 str(t.id),
                 str(t.market_time or t.timestamp)[:19],
@@ -126,7 +141,8 @@ def show_history(args: argparse.Namespace) -> int:
                 _signed(t.pnl_pct, "{:+.2f}%"),
             )
     if not table.row_count:
-        console.print(f"no {'orders' if args.orders else 'trades'} yet ({_scope_title(session)})")
+        what = "orders" if args.orders else "trades"
+        console.print(f"no {what} yet ({_scope_title(sessions)})")
         return 0
     console.print(table)
     return 0
@@ -138,12 +154,12 @@ def show_pnl(args: argparse.Namespace) -> int:
     if not match or int(match.group(1)) == 0:
         raise UsageError(f"unknown period {args.period!r} (use e.g. 7d or 2w)")
     days = int(match.group(1)) * (7 if match.group(2) == "w" else 1)
-    session = _open(args)
-    by_market = session is None or session.mode == "local"
-    rows = pnl_by_day(days, session, by_market=by_market)
+    sessions = _open(args)
+    by_market = sessions is None or all(s.mode == "local" for s in sessions)
+    rows = pnl_by_day(days, sessions, by_market=by_market)
     console = Console(highlight=False)
     basis = "market date" if by_market else "date (UTC)"
-    table = Table(title=f"PnL per day, last {days} day(s): {_scope_title(session)}")
+    table = Table(title=f"PnL per day, last {days} day(s): {_scope_title(sessions)}")
     table.add_column(basis)
     table.add_column("trades", justify="right")
     table.add_column("realized", justify="right")
@@ -173,9 +189,10 @@ def show_pnl(args: argparse.Namespace) -> int:
 
 def show_status(args: argparse.Namespace) -> int:
     """Print the last snapshot, its positions and the account's risk state."""
-    session = _open(args)
-    if session is None:
+    sessions = _open(args)
+    if sessions is None or len(sessions) != 1:
         raise UsageError("status needs one session (omit --session for the latest)")
+    session = sessions[0]
     console = Console(highlight=False)
     snap = last_snapshot(session)
     console.print(

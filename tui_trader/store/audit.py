@@ -12,13 +12,22 @@ import contextlib
 import json
 import secrets
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from peewee import IntegrityError, SqliteDatabase
 
 from tui_trader.clock import Clock
-from tui_trader.domain import Account, Fill, Order, OrderRequest, Position, RiskEvent, TradingState
+from tui_trader.domain import (
+    Account,
+    Fill,
+    Order,
+    OrderRequest,
+    Position,
+    RiskEvent,
+    TradingState,
+)
 from tui_trader.ledger import ClosedTrade
 from tui_trader.risk import RiskState
 from tui_trader.store.db import to_db_time
@@ -54,6 +63,23 @@ _HALT_SQL = (
 )
 """The hot statements of a decision cycle, compiled once: peewee's per-query SQL generation
 cost more than the writes themselves."""
+
+
+@dataclass(frozen=True, slots=True)
+class OpenOrderRow:
+    """An order an earlier run left open (or in doubt), as the database remembers it."""
+
+    client_order_id: str
+    symbol: str
+    side: str
+    quantity: float
+    order_type: str
+    status: str
+    filled_qty: float
+    filled_price: float | None
+
+
+_OPEN_STATUSES = ("pending_new", "new", "partially_filled", "unknown")
 
 
 class AuditLog:
@@ -245,6 +271,48 @@ class AuditLog:
     def save_risk_state(self, state: RiskState) -> None:
         """Persist the risk manager's memory for its account."""
         save_risk_state(state, self.clock)
+
+    def open_orders_of_account(self, account_key: str) -> list[OpenOrderRow]:
+        """Orders of earlier sessions on this account that the database still thinks are open."""
+        query = (
+            LiveOrder.select()
+            .join(SessionRow)
+            .where(
+                (SessionRow.account_key == account_key)
+                & LiveOrder.status.in_(_OPEN_STATUSES)
+                & (SessionRow.id != (self.session.id if self.session else -1))
+            )
+            .order_by(LiveOrder.id)
+        )
+        return [
+            OpenOrderRow(
+                o.client_order_id,
+                o.symbol,
+                o.side,
+                o.quantity,
+                o.order_type,
+                o.status,
+                o.filled_qty,
+                o.filled_price,
+            )
+            for o in query
+        ]
+
+    def last_positions_of_account(self, account_key: str) -> list[Position] | None:
+        """The positions of the account's last snapshot before this session, if any."""
+        snap = (
+            AccountSnapshot.select()
+            .join(SessionRow)
+            .where(
+                (SessionRow.account_key == account_key)
+                & (SessionRow.id != (self.session.id if self.session else -1))
+            )
+            .order_by(AccountSnapshot.id.desc())
+            .first()
+        )
+        if snap is None:
+            return None
+        return [Position(s, q, a, p) for s, q, a, p in json.loads(snap.positions or "[]")]
 
     def halt_requested(self) -> HaltRequest | None:
         """An unhandled kill request for this session (or for any session), if one was made."""

@@ -38,19 +38,42 @@ def find_session(key: str | None = None) -> SessionRow | None:
     return query.order_by(SessionRow.id.desc()).first()
 
 
-def recent_trades(limit: int, session: SessionRow | None = None) -> list[LiveTrade]:
+def sessions_of_account(account_key: str) -> list[SessionRow]:
+    """Every session that traded an account, oldest first."""
+    return list(
+        SessionRow.select().where(SessionRow.account_key == account_key).order_by(SessionRow.id)
+    )
+
+
+def latest_alpaca_sessions() -> list[SessionRow]:
+    """All sessions of the Alpaca account traded most recently."""
+    last = (
+        SessionRow.select()
+        .where(SessionRow.account_key.startswith("alpaca:"))
+        .order_by(SessionRow.id.desc())
+        .first()
+    )
+    return sessions_of_account(last.account_key) if last else []
+
+
+def _ids(sessions: list[SessionRow] | None) -> list[int] | None:
+    """Session ids for a filter, or None for every session."""
+    return None if sessions is None else [s.id for s in sessions]
+
+
+def recent_trades(limit: int, sessions: list[SessionRow] | None = None) -> list[LiveTrade]:
     """The latest closed trades, newest first."""
     query = LiveTrade.select()
-    if session is not None:
-        query = query.where(LiveTrade.session == session.id)
+    if sessions is not None:
+        query = query.where(LiveTrade.session.in_(_ids(sessions)))
     return list(query.order_by(LiveTrade.id.desc()).limit(limit))
 
 
-def recent_orders(limit: int, session: SessionRow | None = None) -> list[LiveOrder]:
+def recent_orders(limit: int, sessions: list[SessionRow] | None = None) -> list[LiveOrder]:
     """The latest orders, newest first."""
     query = LiveOrder.select()
-    if session is not None:
-        query = query.where(LiveOrder.session == session.id)
+    if sessions is not None:
+        query = query.where(LiveOrder.session.in_(_ids(sessions)))
     return list(query.order_by(LiveOrder.id.desc()).limit(limit))
 
 
@@ -60,7 +83,9 @@ def _day_expr(model: type[LiveTrade] | type[AccountSnapshot], by_market: bool):
     return fn.date(column).coerce(False)
 
 
-def pnl_by_day(days: int, session: SessionRow | None, by_market: bool = True) -> list[DayPnl]:
+def pnl_by_day(
+    days: int, sessions: list[SessionRow] | None, by_market: bool = True
+) -> list[DayPnl]:
     """Realized PnL, trade count and closing equity per day over the last ``days`` days.
 
     "Last" counts back from the newest day in the data, so a simulated 2024 session reports
@@ -76,9 +101,9 @@ def pnl_by_day(days: int, session: SessionRow | None, by_market: bool = True) ->
     snaps = AccountSnapshot.select(
         snap_day.alias("day"), AccountSnapshot.equity, fn.MAX(AccountSnapshot.id)
     )
-    if session is not None:
-        trades = trades.where(LiveTrade.session == session.id)
-        snaps = snaps.where(AccountSnapshot.session == session.id)
+    if sessions is not None:
+        trades = trades.where(LiveTrade.session.in_(_ids(sessions)))
+        snaps = snaps.where(AccountSnapshot.session.in_(_ids(sessions)))
     trade_rows = {row["day"]: row for row in trades.group_by(trade_day).dicts()}
     equity = {row["day"]: row["equity"] for row in snaps.group_by(snap_day).dicts()}
     all_days = sorted(set(trade_rows) | set(equity))
@@ -88,8 +113,8 @@ def pnl_by_day(days: int, session: SessionRow | None, by_market: bool = True) ->
     first = last - timedelta(days=days - 1)
     out: list[DayPnl] = []
     previous: float | None = None
-    if session is not None:
-        start_cash = json.loads(session.parameters).get("start_cash")
+    if sessions:
+        start_cash = json.loads(sessions[0].parameters).get("start_cash")
         previous = float(start_cash) if start_cash is not None else None
     for text in all_days:
         day = date.fromisoformat(text)

@@ -1,0 +1,173 @@
+"""Building a session on an Alpaca account (paper, live, or the sandbox).
+
+Everything that can be checked before the first order is checked here, in the order a user
+would want to hear about it: the URL matches the mode (before any connection), the credentials
+are accepted, the account can trade, every symbol exists and is tradable. Each failure is one
+``AlpacaSetupError`` sentence naming the URL and whether it is paper or live.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tui_trader.brokers import BrokerError
+from tui_trader.brokers.alpaca_calls import CallPolicy
+from tui_trader.clock import Clock, WallClock
+from tui_trader.config import LIVE_URL, PAPER_URL, AlpacaEndpoint
+from tui_trader.engine import SessionConfig, TradingSession
+from tui_trader.risk import RiskLimits
+from tui_trader.store.audit import AuditLog
+from tui_trader.store.db import StoreError, open_database
+from tui_trader.strategies import FixedWeights
+from tui_trader.strategies.crossover import MovingAverageCrossover
+from tui_trader.timeframes import TimeframeError, parse_interval, parse_period
+
+
+class AlpacaSetupError(Exception):
+    """The session cannot start; the message says why in plain words."""
+
+
+@dataclass(frozen=True, slots=True)
+class AlpacaSettings:
+    """What a user chooses for an Alpaca session."""
+
+    mode: str
+    """``paper`` or ``live``."""
+    db: Path
+    symbols: tuple[str, ...] = ("SPY", "QQQ", "IWM")
+    interval: str = "1m"
+    period: str = "5d"
+    limits: RiskLimits = field(default_factory=RiskLimits)
+    flatten_on_halt: bool = False
+    suspend_on_halt: bool = False
+    allocation_pct: float | None = None
+    timeout: float = 10.0
+    require_open_market: bool = True
+    capital: float | None = None
+    """Trade as if the account held at most this much (``--start-cash``)."""
+
+
+def check_url(mode: str, endpoint: AlpacaEndpoint) -> None:
+    """Refuse the live URL for paper and the paper URL for live, before connecting anywhere."""
+    if mode == "paper" and endpoint.base_url == LIVE_URL:
+        raise AlpacaSetupError(
+            f"refusing to paper-trade on Alpaca's LIVE endpoint {LIVE_URL}: set "
+            f"APCA_API_BASE_URL={PAPER_URL} (or use 'live trading --enable-live')"
+        )
+    if mode == "live" and endpoint.base_url == PAPER_URL:
+        raise AlpacaSetupError(
+            f"refusing live trading on Alpaca's PAPER endpoint {PAPER_URL}: set "
+            f"APCA_API_BASE_URL={LIVE_URL} for real money, or use 'live paper'"
+        )
+
+
+def build_alpaca_session(
+    settings: AlpacaSettings,
+    endpoint: AlpacaEndpoint,
+    clock: Clock | None = None,
+    use_stream: bool = True,
+) -> TradingSession:
+    """Connect, check the account and symbols, and start the session (reconciling first)."""
+    from tui_trader.brokers.alpaca import AlpacaBroker
+    from tui_trader.market.alpaca import AlpacaMarketData
+
+    check_url(settings.mode, endpoint)
+    try:
+        interval = parse_interval(settings.interval)
+        period = parse_period(settings.period)
+    except TimeframeError as exc:
+        raise AlpacaSetupError(str(exc)) from None
+    policy = CallPolicy(timeout=settings.timeout, retries=2, backoff=0.25)
+    where = f"{endpoint.base_url} ({'live' if settings.mode == 'live' else 'paper'})"
+    try:
+        broker = AlpacaBroker(
+            endpoint,
+            policy,
+            use_stream=use_stream,
+            stream_wait=settings.timeout,
+            require_open_market=settings.require_open_market,
+        )
+    except (ValueError, OSError) as exc:
+        raise AlpacaSetupError(f"cannot set up the Alpaca client for {where}: {exc}") from None
+    try:
+        account = broker.account()
+        _check_symbols(broker, settings.symbols)
+    except BrokerError as exc:
+        broker.close()
+        raise AlpacaSetupError(_connection_message(str(exc), where)) from None
+    except AlpacaSetupError:
+        broker.close()
+        raise
+    if account.trading_blocked:
+        broker.close()
+        raise AlpacaSetupError(f"the Alpaca account at {where} is blocked from trading")
+    try:
+        db = open_database(settings.db)
+    except StoreError as exc:
+        broker.close()
+        raise AlpacaSetupError(str(exc)) from None
+    clock = clock or WallClock()
+    config = SessionConfig(
+        mode=settings.mode,
+        symbols=settings.symbols,
+        interval=interval,
+        period=period,
+        data_label=f"alpaca ({endpoint.data_url or 'data.alpaca.markets'})",
+        start_cash=account.equity,
+        capital=settings.capital,
+        limits=settings.limits,
+        flatten_on_halt=settings.flatten_on_halt,
+        suspend_on_halt=settings.suspend_on_halt,
+        allocation_pct=settings.allocation_pct,
+    )
+    market = AlpacaMarketData(endpoint, settings.symbols, interval, period, policy)
+    strategies = [MovingAverageCrossover()]
+    session = TradingSession(
+        config,
+        market,
+        broker,
+        AuditLog(db, clock, commit_before_send=True),
+        clock,
+        strategies,
+        FixedWeights({s.name: 1.0 for s in strategies}),
+        account_key=f"alpaca:{account.account_id}",
+        endpoint=endpoint.base_url,
+    )
+    try:
+        session.start()
+    except BrokerError as exc:
+        broker.close()
+        raise AlpacaSetupError(_connection_message(str(exc), where)) from None
+    return session
+
+
+def _check_symbols(broker: object, symbols: tuple[str, ...]) -> None:
+    """Every symbol must be a tradable asset."""
+    from tui_trader.brokers.alpaca_calls import classify
+
+    client = broker.client  # type: ignore[attr-defined]
+    for symbol in symbols:
+        try:
+            asset = client.get_asset(symbol)
+        except Exception as exc:
+            failure = classify(exc)
+            if failure is not None and failure.status in (404, 422):
+                raise AlpacaSetupError(
+                    f"unknown symbol {symbol}: Alpaca has no such asset"
+                ) from None
+            if failure is not None:
+                raise BrokerError(f"checking {symbol} failed: HTTP {failure.status}") from exc
+            raise
+        if not asset.tradable:
+            raise AlpacaSetupError(f"{symbol} is not tradable on Alpaca")
+
+
+def _connection_message(detail: str, where: str) -> str:
+    """Plain words for the usual ways a first contact fails."""
+    lowered = detail.lower()
+    if "401" in lowered or ("403" in lowered and "unauthorized" in lowered):
+        return f"Alpaca rejected the credentials at {where}: check APCA_API_KEY_ID/SECRET_KEY"
+    if "no answer" in lowered or "connection" in lowered:
+        return f"cannot reach Alpaca at {where}: connection refused or timed out ({detail})"
+    return f"Alpaca at {where}: {detail}"

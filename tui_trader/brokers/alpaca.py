@@ -1,0 +1,343 @@
+"""The Alpaca broker: real orders through alpaca-py, with every doubt resolved before resending.
+
+Each order carries the engine's deterministic ``client_order_id``. If the answer to a submission
+is lost (timeout, dropped connection, 5xx, 429) the broker asks Alpaca for that client id before
+anything is sent again, so a duplicate never reaches the exchange; if the doubt cannot be
+settled it raises ``BrokerError`` and the engine halts. Fills come from the ``trade_updates``
+stream; while it is down the broker polls, refuses new orders, and after a reconnect back-fills
+what it missed from the orders endpoint. Fills are derived from each order's cumulative filled
+quantity, so a repeated or replayed event can never count twice.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from tui_trader.brokers import BrokerError
+from tui_trader.brokers.alpaca_calls import (
+    DUPLICATE_CLIENT_ORDER_ID,
+    CallPolicy,
+    classify,
+    describe,
+    prepare,
+    with_retries,
+)
+from tui_trader.brokers.alpaca_orders import to_domain_order, to_request
+from tui_trader.brokers.alpaca_stream import TradeUpdateFeed
+from tui_trader.config import AlpacaEndpoint
+from tui_trader.domain import (
+    Account,
+    Bar,
+    Fill,
+    Order,
+    OrderRequest,
+    OrderStatus,
+    OrderUpdate,
+    Position,
+)
+from tui_trader.timeframes import NEW_YORK
+
+CLOCK_TTL = timedelta(seconds=30)
+
+
+@dataclass(slots=True)
+class _Tracked:
+    """What the broker last knew of one of our orders, to turn cumulative fills into fills."""
+
+    order: Order
+    reference_price: float | None
+    filled_qty: float = 0.0
+    filled_notional: float = 0.0
+
+
+class AlpacaBroker:
+    """``Broker`` on an Alpaca account (paper, live, or the sandbox)."""
+
+    def __init__(
+        self,
+        endpoint: AlpacaEndpoint,
+        policy: CallPolicy | None = None,
+        use_stream: bool = True,
+        stream_wait: float = 10.0,
+        require_open_market: bool = True,
+    ) -> None:
+        from alpaca.trading.client import TradingClient
+
+        self.endpoint = endpoint
+        self.policy = policy or CallPolicy()
+        self.name = {"paper": "alpaca-paper", "live": "alpaca-live"}.get(
+            endpoint.kind, "alpaca-other"
+        )
+        self.client = prepare(
+            TradingClient(
+                endpoint.key_id,
+                str(endpoint.secret),
+                paper=endpoint.kind != "live",
+                url_override=endpoint.base_url,
+            ),
+            self.policy,
+        )
+        self.require_open_market = require_open_market
+        self._stop = threading.Event()
+        self._tracked: dict[str, _Tracked] = {}
+        self._updates: list[OrderUpdate] = []
+        self._last: dict[str, float] = {}
+        self._clock: tuple[datetime, Any] | None = None
+        self._suspended = False
+        self.feed: TradeUpdateFeed | None = None
+        self._synced_connects = 0
+        if use_stream:
+            self.feed = TradeUpdateFeed(endpoint, paper=endpoint.kind != "live")
+            self.feed.start(stream_wait)
+
+    # -- reads ---------------------------------------------------------------------------------
+
+    def _read(self, what: str, call: Any, *args: Any, **kwargs: Any) -> Any:
+        """A read with deadline and bounded retries."""
+        return with_retries(lambda: call(*args, **kwargs), self.policy, what, self._stop)
+
+    def account(self) -> Account:
+        """Cash, equity, buying power and the previous close's equity (``last_equity``)."""
+        a = self._read("reading the account", self.client.get_account)
+        return Account(
+            cash=float(a.cash or 0),
+            equity=float(a.equity or 0),
+            buying_power=float(a.buying_power or 0),
+            last_equity=float(a.last_equity) if a.last_equity is not None else None,
+            account_id=str(a.account_number),
+            trading_blocked=bool(a.trading_blocked or a.account_blocked),
+            pattern_day_trader=getattr(a, "pattern_day_trader", None),
+            daytrade_count=getattr(a, "daytrade_count", None),
+        )
+
+    def positions(self) -> dict[str, Position]:
+        """Open positions, short ones with negative quantity."""
+        out = {}
+        for p in self._read("reading positions", self.client.get_all_positions):
+            qty = float(p.qty)
+            if str(getattr(p.side, "value", p.side)) == "short" and qty > 0:
+                qty = -qty
+            last = float(p.current_price or self._last.get(p.symbol, 0) or p.avg_entry_price)
+            out[p.symbol] = Position(p.symbol, qty, float(p.avg_entry_price), last)
+        return out
+
+    def open_orders(self) -> list[Order]:
+        """Orders Alpaca still works."""
+        from alpaca.trading.enums import QueryOrderStatus
+        from alpaca.trading.requests import GetOrdersRequest
+
+        request = GetOrdersRequest(status=QueryOrderStatus.OPEN, limit=500)
+        orders = self._read("listing open orders", self.client.get_orders, filter=request)
+        return [to_domain_order(o) for o in orders]
+
+    def get_order(self, client_order_id: str) -> Order | None:
+        """The order under this client id, or None if Alpaca never received it (404)."""
+        try:
+            found = self.client.get_order_by_client_id(client_order_id)
+        except Exception as exc:
+            failure = classify(exc)
+            if failure is not None and failure.status == 404:
+                return None
+            if failure is None or not failure.transient:
+                raise BrokerError(f"looking up order {client_order_id} failed: {exc}") from exc
+            raise
+        return to_domain_order(found)
+
+    def market_clock(self) -> Any:
+        """Alpaca's market clock, cached briefly (refreshed when an open or close passes)."""
+        now = datetime.now(UTC)
+        if self._clock is not None:
+            fetched, clock = self._clock
+            boundary = min(clock.next_open, clock.next_close)
+            if now - fetched < CLOCK_TTL and now < boundary:
+                return clock
+        clock = self._read("reading the market clock", self.client.get_clock)
+        self._clock = (now, clock)
+        return clock
+
+    # -- readiness -----------------------------------------------------------------------------
+
+    def trading_ready(self) -> str | None:
+        """Why new orders must wait right now, or None when they may go out."""
+        if self._suspended:
+            return "trading suspended on the account after a halt"
+        if self.feed is not None and not self.feed.connected:
+            return "the trade-updates stream is down: no new orders until it reconnects"
+        if self.feed is not None and self.feed.connects != self._synced_connects:
+            return "missed fills are being back-filled after a stream reconnect"
+        if self.require_open_market:
+            clock = self.market_clock()
+            if not clock.is_open:
+                opens = clock.next_open.astimezone(NEW_YORK).strftime("%Y-%m-%d %H:%M %Z")
+                return f"market closed: no market orders until the next open ({opens})"
+        return None
+
+    # -- orders --------------------------------------------------------------------------------
+
+    def submit(self, request: OrderRequest) -> Order:
+        """Send once; on any doubt, ask by client id before (at most once) sending again."""
+        for attempt in range(2):
+            try:
+                sent = self.client.submit_order(order_data=to_request(request))
+                return self._track(to_domain_order(sent), request)
+            except Exception as exc:
+                failure = classify(exc)
+                if failure is None:
+                    raise
+                if failure.status == 422 and failure.code == DUPLICATE_CLIENT_ORDER_ID:
+                    pass  # it already arrived: fall through to the look-up
+                elif not failure.transient:
+                    return self._track(_rejected(request, failure.message), request)
+                elif self._stop.is_set():
+                    raise BrokerError(f"order {request.client_order_id}: stopped") from exc
+            found = self._settle(request)
+            if found is not None:
+                return self._track(found, request)
+            if attempt == 0:
+                continue
+        raise BrokerError(
+            f"order {request.client_order_id} state unknown: Alpaca neither confirmed nor "
+            "denied it after a failed submission"
+        )
+
+    def _settle(self, request: OrderRequest) -> Order | None:
+        """Ask by client id until Alpaca answers; None if it surely does not have the order."""
+        what = f"looking up order {request.client_order_id}"
+        try:
+            return with_retries(
+                lambda: self.get_order(request.client_order_id), self.policy, what, self._stop
+            )
+        except BrokerError as exc:
+            raise BrokerError(f"order {request.client_order_id} state unknown: {exc}") from exc
+
+    def cancel_all(self) -> list[Order]:
+        """Cancel every open order; return our tracked ones as cancelled."""
+        responses = self._read("cancelling open orders", self.client.cancel_orders)
+        ids = {str(r.id) for r in responses or [] if getattr(r, "status", 200) in (200, 204)}
+        cancelled = []
+        for tracked in self._tracked.values():
+            order = tracked.order
+            if order.broker_order_id in ids and not order.status.is_final:
+                tracked.order = replace(order, status=OrderStatus.CANCELED)
+                cancelled.append(tracked.order)
+        return cancelled
+
+    def suspend_trading(self) -> None:
+        """Set the account's ``suspend_trade`` so no process can trade until re-armed."""
+        config = self._read("reading account configuration", self.client.get_account_configurations)
+        config.suspend_trade = True
+        self._read(
+            "suspending trading",
+            self.client.set_account_configurations,
+            account_configurations=config,
+        )
+        self._suspended = True
+
+    # -- updates -------------------------------------------------------------------------------
+
+    def on_bars(self, bars: dict[str, Bar]) -> None:
+        """Remember the closes: the reference prices for slippage."""
+        for symbol, bar in bars.items():
+            self._last[symbol] = bar.close
+
+    def drain_updates(self) -> list[OrderUpdate]:
+        """Stream events; polling while the stream is down; a back-fill after a reconnect."""
+        if self.feed is not None:
+            while True:
+                try:
+                    event, raw = self.feed.events.get_nowait()
+                except queue.Empty:
+                    break
+                self._apply(to_domain_order(raw), event)
+            if not self.feed.connected or self.feed.connects != self._synced_connects:
+                connects = self.feed.connects
+                self._poll_open()
+                if self.feed.connected:
+                    self._synced_connects = connects
+        else:
+            self._poll_open()
+        updates, self._updates = self._updates, []
+        return updates
+
+    def _poll_open(self) -> None:
+        """Fetch the state of every order we track that is not final yet."""
+        for cid, tracked in list(self._tracked.items()):
+            if tracked.order.status.is_final:
+                continue
+            found = with_retries(
+                lambda c=cid: self.get_order(c), self.policy, f"polling order {cid}", self._stop
+            )
+            if found is not None:
+                self._apply(found, "poll")
+
+    def adopt(self, order: Order) -> None:
+        """Track an order from before this process (reconciliation), with fills already known."""
+        tracked = _Tracked(order, None, order.filled_qty)
+        tracked.filled_notional = order.filled_qty * (order.filled_avg_price or 0.0)
+        self._tracked[order.client_order_id] = tracked
+
+    def _track(self, order: Order, request: OrderRequest) -> Order:
+        """Start tracking a submitted order (and note a fill that came with the answer)."""
+        if order.client_order_id not in self._tracked:
+            self._tracked[order.client_order_id] = _Tracked(
+                replace(order, filled_qty=0.0), self._last.get(request.symbol)
+            )
+        self._apply(order, "ack")
+        return self._tracked[order.client_order_id].order
+
+    def _apply(self, order: Order, event: str) -> None:
+        """Merge a newer view of an order; emit a fill for any new cumulative quantity."""
+        tracked = self._tracked.get(order.client_order_id)
+        if tracked is None:
+            return  # not ours (another process or a manual order): reconciliation reports it
+        fill = None
+        new_qty = order.filled_qty
+        if new_qty > tracked.filled_qty + 1e-9 and order.filled_avg_price is not None:
+            notional = new_qty * order.filled_avg_price
+            qty = new_qty - tracked.filled_qty
+            price = (notional - tracked.filled_notional) / qty
+            ref = tracked.reference_price
+            fill = Fill(
+                client_order_id=order.client_order_id,
+                symbol=order.symbol,
+                side=order.side,
+                qty=qty,
+                price=round(price, 6),
+                timestamp=datetime.now(UTC),
+                commission=0.0,
+                slippage=round((price - ref) * qty * order.side.sign, 6) if ref else 0.0,
+                fill_id=f"{order.broker_order_id}:{new_qty:g}",
+            )
+            tracked.filled_qty = new_qty
+            tracked.filled_notional = notional
+        changed = order.status != tracked.order.status or fill is not None
+        tracked.order = order
+        if changed or event == "ack":
+            self._updates.append(OrderUpdate(order, fill, event))
+
+    def close(self) -> None:
+        """Stop the stream and any retry wait."""
+        self._stop.set()
+        if self.feed is not None:
+            self.feed.stop()
+
+
+def _rejected(request: OrderRequest, reason: str) -> Order:
+    """An order Alpaca refused outright (403, 422, 404)."""
+    return Order(
+        client_order_id=request.client_order_id,
+        symbol=request.symbol,
+        side=request.side,
+        qty=request.qty,
+        order_type=request.order_type,
+        status=OrderStatus.REJECTED,
+        limit_price=request.limit_price,
+        reject_reason=reason,
+    )
+
+
+__all__ = ["AlpacaBroker", "describe"]

@@ -1,0 +1,123 @@
+"""Calling Alpaca safely: a deadline on every request and a bounded retry where it is safe.
+
+alpaca-py sets no request timeout (a silent server blocks forever) and retries only 429/504,
+with three-second sleeps, including order submissions. So the desk turns its retries off and
+applies its own policy: reads retry connection errors, timeouts, 429 and 5xx with a short
+exponential backoff; an order is never resent blindly (the broker asks by client id first).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from tui_trader.brokers import BrokerError
+
+T = TypeVar("T")
+
+DUPLICATE_CLIENT_ORDER_ID = 40010001
+INSUFFICIENT_BUYING_POWER = 40310000
+
+
+@dataclass(frozen=True, slots=True)
+class CallPolicy:
+    """Deadline and retry settings for Alpaca requests."""
+
+    timeout: float = 10.0
+    """Seconds each HTTP request may take before it is abandoned."""
+    retries: int = 3
+    """Extra attempts for reads after a transient failure."""
+    backoff: float = 0.5
+    """First wait between attempts; doubles each time, capped at ``max_backoff``."""
+    max_backoff: float = 4.0
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """A failed request, classified."""
+
+    status: int | None
+    """HTTP status, or None when no answer came (connection refused, timeout, dropped)."""
+    code: int | None
+    message: str
+    transient: bool
+    """Worth retrying: no answer, 429 or 5xx."""
+
+
+def prepare(client: Any, policy: CallPolicy) -> Any:
+    """Give an alpaca-py REST client our deadline and switch off its own retries."""
+    client._retry = 0
+    client._retry_wait = 0
+    client._session.request = functools.partial(client._session.request, timeout=policy.timeout)
+    return client
+
+
+def classify(exc: BaseException) -> Failure | None:
+    """Describe an exception from an alpaca-py call; None if it is not a request failure."""
+    from alpaca.common.exceptions import APIError
+    from requests import RequestException
+
+    if isinstance(exc, APIError):
+        status = exc.status_code
+        code, message = _parse_body(str(exc))
+        transient = status is None or status == 429 or status >= 500
+        return Failure(status, code, message, transient)
+    if isinstance(exc, RequestException | OSError):
+        return Failure(None, None, f"{type(exc).__name__}: {_first_line(exc)}", True)
+    return None
+
+
+def with_retries(
+    call: Callable[[], T], policy: CallPolicy, what: str, stop: threading.Event | None = None
+) -> T:
+    """Run a read with the policy's retries; raise ``BrokerError`` naming ``what`` at the end."""
+    waiter = stop or threading.Event()
+    delay = policy.backoff
+    last: Failure | None = None
+    for attempt in range(policy.retries + 1):
+        try:
+            return call()
+        except Exception as exc:
+            failure = classify(exc)
+            if failure is None:
+                raise
+            if not failure.transient:
+                raise BrokerError(f"{what} failed: {describe(failure)}") from exc
+            last = failure
+        if attempt < policy.retries and waiter.wait(delay):
+            break
+        delay = min(delay * 2, policy.max_backoff)
+    raise BrokerError(f"{what} failed after {policy.retries + 1} attempts: {describe(last)}")
+
+
+def describe(failure: Failure | None) -> str:
+    """A failure in plain words."""
+    if failure is None:
+        return "interrupted"
+    if failure.status is None:
+        return f"no answer ({failure.message})"
+    return f"HTTP {failure.status}: {failure.message}"
+
+
+def _parse_body(body: str) -> tuple[int | None, str]:
+    """Alpaca's ``{"code": ..., "message": ...}``, tolerating HTML pages and bodies without code."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None, _first_line(body) or "empty answer"
+    if not isinstance(data, dict):
+        return None, _first_line(body)
+    code = data.get("code")
+    return (int(code) if isinstance(code, int | str) and str(code).isdigit() else None), str(
+        data.get("message", body)
+    )
+
+
+def _first_line(value: object) -> str:
+    """The first line of an error, trimmed."""
+    text = str(value).strip()
+    return text.splitlines()[0][:200] if text else ""

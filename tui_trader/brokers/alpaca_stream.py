@@ -1,0 +1,90 @@
+"""Alpaca's ``trade_updates`` stream, run in its own thread, watched for drops.
+
+alpaca-py's ``TradingStream`` reconnects by itself but says nothing about it. The broker must
+know: while the stream is down no new order may go out, and after it comes back the fills it
+missed must be fetched before trading resumes. So the stream is wrapped to count its
+connections and to report whether it is up; a reconnect shows as a new connection number.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import queue
+import threading
+from typing import Any
+
+from tui_trader.config import AlpacaEndpoint
+
+
+class TradeUpdateFeed:
+    """Receives trade updates into a queue and knows whether the stream is connected."""
+
+    def __init__(self, endpoint: AlpacaEndpoint, paper: bool) -> None:
+        from alpaca.trading.stream import TradingStream
+
+        feed = self
+
+        class _WatchedStream(TradingStream):
+            """TradingStream that tells the feed when it connects and when it closes."""
+
+            async def _start_ws(self) -> None:
+                await super()._start_ws()
+                feed._on_connect()
+
+            async def close(self) -> None:
+                feed._on_close()
+                await super().close()
+
+        self.stream = _WatchedStream(
+            endpoint.key_id, str(endpoint.secret), paper=paper, url_override=endpoint.stream_url
+        )
+        self.stream._reconnect_min_backoff = 0.2
+        self.stream._reconnect_max_backoff = 5.0
+        self.stream.subscribe_trade_updates(self._on_update)
+        self.events: queue.Queue[tuple[str, Any]] = queue.Queue()
+        self.connects = 0
+        """How many times the stream has connected; a change means it dropped and came back."""
+        self._up = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="trade-updates", daemon=True)
+
+    @property
+    def connected(self) -> bool:
+        """True while the stream is connected and listening."""
+        return self._up.is_set()
+
+    def start(self, wait: float) -> bool:
+        """Start the stream thread; wait up to ``wait`` seconds for the first connection."""
+        self._thread.start()
+        return self._up.wait(wait)
+
+    def stop(self) -> None:
+        """Close the stream quickly and join its thread."""
+        loop = self.stream._loop
+        if loop is not None and loop.is_running():
+
+            async def shutdown() -> None:
+                await self.stream.stop_ws()
+                await self.stream.close()
+
+            # The loop may be closing on its own; the join below still waits for the thread.
+            with contextlib.suppress(Exception):
+                asyncio.run_coroutine_threadsafe(shutdown(), loop).result(timeout=5)
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        """The thread body: alpaca-py's own run loop (it calls ``asyncio.run``)."""
+        self.stream.run()
+
+    def _on_connect(self) -> None:
+        """Called on the stream's loop after authentication and subscription."""
+        self.connects += 1
+        self._up.set()
+
+    def _on_close(self) -> None:
+        """Called whenever the socket closes (a drop, an error, or our own stop)."""
+        self._up.clear()
+
+    async def _on_update(self, update: Any) -> None:
+        """Queue ``(event, order)`` for the broker to apply on the trading thread."""
+        self.events.put((str(getattr(update.event, "value", update.event)), update.order))

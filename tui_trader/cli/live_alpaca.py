@@ -1,0 +1,252 @@
+"""``tui-trader live paper|trading|status|history|pnl``: trading on Alpaca, and its reports.
+
+``live trading`` moves real money. It refuses without ``--enable-live`` before any connection,
+then shows the active limits in a boxed warning and needs the exact typed phrase
+``YES I UNDERSTAND`` on a terminal; anything else, end of input or no terminal aborts with
+nothing sent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from rich.console import Console
+from rich.panel import Panel
+
+from tui_trader.alpaca_session import AlpacaSettings, AlpacaSetupError, build_alpaca_session
+from tui_trader.cli.common import (
+    UsageError,
+    positive_float,
+    resolve_db,
+    setup_logging,
+)
+from tui_trader.cli.paper import add_session_options, limits_from
+from tui_trader.cli.session_output import run_in_terminal
+from tui_trader.config import LIVE_URL, PAPER_URL, ConfigError, load_endpoint
+from tui_trader.risk import RiskLimits
+
+CONFIRMATION = "YES I UNDERSTAND"
+
+
+def register_live(actions: argparse._SubParsersAction) -> None:
+    """Add the Alpaca actions to the ``live`` group."""
+    paper = actions.add_parser("paper", help="trade Alpaca's paper account (fake money)")
+    _trading_options(paper)
+    paper.set_defaults(handler=run_live_paper, interval="1m", period="5d")
+    trading = actions.add_parser("trading", help="trade Alpaca's LIVE account (REAL money)")
+    _trading_options(trading)
+    trading.add_argument(
+        "--enable-live", action="store_true", help="required: you mean to trade real money"
+    )
+    trading.set_defaults(handler=run_live_trading, interval="1m", period="5d")
+    status = actions.add_parser("status", help="account, positions, orders, clock, risk state")
+    status.add_argument("--db", default=None, help="audit database (for the risk state)")
+    status.add_argument("--timeout", type=positive_float, default=10.0)
+    status.set_defaults(handler=show_live_status)
+    from tui_trader.cli import reports
+
+    history = actions.add_parser("history", help="trades of Alpaca sessions from the database")
+    history.add_argument("--limit", type=int, default=20)
+    history.add_argument("--orders", action="store_true", help="orders instead of trades")
+    history.add_argument("--db", default=None)
+    history.set_defaults(handler=reports.show_history, session="alpaca")
+    pnl = actions.add_parser("pnl", help="PnL per day of Alpaca sessions, with totals")
+    pnl.add_argument("--period", default="7d")
+    pnl.add_argument("--db", default=None)
+    pnl.set_defaults(handler=reports.show_pnl, session="alpaca")
+
+
+def _trading_options(parser: argparse.ArgumentParser) -> None:
+    """Options of both trading actions."""
+    add_session_options(parser)
+    parser.add_argument(
+        "--start-cash",
+        type=positive_float,
+        default=None,
+        help="trade as if the account held at most this much (default: its whole equity)",
+    )
+    parser.add_argument(
+        "--suspend-on-halt",
+        action="store_true",
+        help="on a halt also set the account's suspend_trade flag (re-arm on Alpaca)",
+    )
+    parser.add_argument(
+        "--timeout", type=positive_float, default=10.0, help="seconds per Alpaca request (10)"
+    )
+    parser.add_argument(
+        "--ignore-market-hours",
+        action="store_true",
+        help="send orders outside regular hours too (the sandbox is open around the clock)",
+    )
+
+
+def _settings(args: argparse.Namespace, mode: str) -> AlpacaSettings:
+    """AlpacaSettings from the parsed options."""
+    return AlpacaSettings(
+        mode=mode,
+        db=resolve_db(args.db),
+        symbols=args.symbols or ("SPY", "QQQ", "IWM"),
+        interval=args.interval,
+        period=args.period,
+        limits=limits_from(args),
+        flatten_on_halt=args.flatten_on_halt,
+        suspend_on_halt=args.suspend_on_halt,
+        allocation_pct=args.allocation,
+        timeout=args.timeout,
+        require_open_market=not args.ignore_market_hours,
+        capital=args.start_cash,
+    )
+
+
+def run_live_paper(args: argparse.Namespace) -> int:
+    """``live paper``: the Phase 4 paper mode on Alpaca (never the live URL)."""
+    return _run(args, "paper", "[bold cyan][LIVE][/]", "Paper Trading Mode on Alpaca")
+
+
+def run_live_trading(args: argparse.Namespace) -> int:
+    """``live trading``: real money, behind the flag and the typed phrase."""
+    if not args.enable_live:
+        raise UsageError(
+            "live trading moves real money: add --enable-live to say you mean it "
+            "(nothing was sent, no connection was made)"
+        )
+    settings = _settings(args, "live")
+    endpoint = _endpoint(LIVE_URL)
+    from tui_trader.alpaca_session import check_url
+
+    try:
+        check_url("live", endpoint)
+    except AlpacaSetupError as exc:
+        raise UsageError(str(exc)) from None
+    console = Console(highlight=False)
+    _warning(console, settings.limits, endpoint.label, settings)
+    if not sys.stdin.isatty():
+        raise UsageError("live trading needs the typed confirmation on a terminal; nothing sent")
+    try:
+        answer = input(f"Type {CONFIRMATION} to trade real money: ")
+    except EOFError:
+        answer = ""
+    if answer != CONFIRMATION:
+        print("not confirmed: nothing was sent", file=sys.stderr)
+        return 2
+    return _run(args, "live", "[bold white on red][LIVE][/]", "LIVE TRADING (real money)")
+
+
+def _warning(console: Console, limits: RiskLimits, where: str, s: AlpacaSettings) -> None:
+    """The boxed real-money warning with the active limits."""
+    text = (
+        "[bold]You are about to trade with REAL MONEY.[/]\n"
+        "Orders go to the exchange. Losses are real and can exceed what you expect.\n\n"
+        f"Endpoint: {where}\nSymbols: {', '.join(s.symbols)}\n"
+        f"Max drawdown (kill switch): {limits.max_drawdown_pct:.1f}%\n"
+        f"Max daily loss: {limits.max_daily_loss_pct:.1f}%\n"
+        f"Max position per symbol: {limits.max_position_pct:.1f}% of equity\n"
+        f"Max orders per day: {limits.max_orders_per_day}\n"
+        f"Flatten on halt: {'yes' if s.flatten_on_halt else 'no'}   "
+        f"Suspend account on halt: {'yes' if s.suspend_on_halt else 'no'}"
+    )
+    console.print(Panel(text, title="LIVE TRADING WARNING", border_style="bold red"))
+
+
+def _endpoint(default_url: str):
+    """Credentials and URLs, or a one-line error."""
+    try:
+        return load_endpoint(default_url)
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _run(args: argparse.Namespace, mode: str, tag: str, title: str) -> int:
+    """Connect, print the header, run, summarize."""
+    setup_logging()
+    settings = _settings(args, mode)
+    endpoint = _endpoint(PAPER_URL if mode == "paper" else LIVE_URL)
+    console = Console(highlight=False, soft_wrap=True)
+    try:
+        session = build_alpaca_session(settings, endpoint)
+    except AlpacaSetupError as exc:
+        console.print(f"tui-trader: error: {exc}", style="red", markup=False)
+        return 1
+    account = session.broker.account()
+    console.print(f"{tag} {title}")
+    console.print(f"{tag} Connected to: {endpoint.label}")
+    console.print(
+        f"{tag} Account: {account.account_id}  equity ${account.equity:,.2f}  "
+        f"cash ${account.cash:,.2f}  buying power ${account.buying_power:,.2f}"
+    )
+    pdt = (
+        "n/a (Alpaca no longer reports it)"
+        if account.pattern_day_trader is None
+        else str(account.pattern_day_trader)
+    )
+    trades = "n/a" if account.daytrade_count is None else str(account.daytrade_count)
+    console.print(f"{tag} Pattern day trader: {pdt}; day trades: {trades}")
+    console.print(f"{tag} Symbols: {', '.join(settings.symbols)}  interval {settings.interval}")
+    lim = settings.limits
+    console.print(
+        f"{tag} Risk: max drawdown {lim.max_drawdown_pct:.1f}%, max daily loss "
+        f"{lim.max_daily_loss_pct:.1f}%, max position {lim.max_position_pct:.1f}%, "
+        f"{lim.max_orders_per_day} orders/day"
+    )
+    console.print(f"{tag} Database: {settings.db}")
+    if session.risk.state.halted:
+        console.print(
+            f"[bold white on red] HALTED [/] this account is halted "
+            f"({session.risk.state.halt_reason}: {session.risk.state.halt_detail}); "
+            "run 'tui-trader risk reset' to re-arm"
+        )
+    every = args.every or session.config.interval.duration.total_seconds()
+    try:
+        result = run_in_terminal(console, session, args.iterations, every, tag)
+    finally:
+        session.broker.close()
+    return 1 if result.status == "failed" else 0
+
+
+def show_live_status(args: argparse.Namespace) -> int:
+    """Account, positions, open orders, the market clock and the stored risk state."""
+    from tui_trader.brokers import BrokerError
+    from tui_trader.brokers.alpaca import AlpacaBroker
+    from tui_trader.brokers.alpaca_calls import CallPolicy
+
+    setup_logging()
+    endpoint = _endpoint(PAPER_URL)
+    console = Console(highlight=False)
+    broker = AlpacaBroker(endpoint, CallPolicy(timeout=args.timeout, retries=1), use_stream=False)
+    try:
+        account = broker.account()
+        positions = broker.positions()
+        orders = broker.open_orders()
+        clock = broker.market_clock()
+    except BrokerError as exc:
+        raise UsageError(f"cannot read the account at {endpoint.label}: {exc}") from None
+    finally:
+        broker.close()
+    console.print(f"[bold]{endpoint.label}[/]  account {account.account_id}")
+    console.print(
+        f"cash {account.cash:,.2f}  equity {account.equity:,.2f}  buying power "
+        f"{account.buying_power:,.2f}  previous close equity "
+        f"{account.last_equity or 0:,.2f}"
+    )
+    pdt = "n/a" if account.pattern_day_trader is None else str(account.pattern_day_trader)
+    console.print(f"pattern day trader: {pdt}  day trades: {account.daytrade_count or 'n/a'}")
+    state = "OPEN" if clock.is_open else "CLOSED"
+    console.print(f"market {state}; next open {clock.next_open}, next close {clock.next_close}")
+    for p in positions.values():
+        console.print(
+            f"  {p.symbol:6} {p.qty:>10g} @ {p.avg_entry_price:,.2f}  last {p.last_price:,.2f}"
+            f"  unrealized {p.unrealized_pnl:+,.2f}"
+        )
+    console.print(f"{len(positions)} position(s), {len(orders)} open order(s)")
+    for o in orders:
+        console.print(f"  {o.client_order_id} {o.side} {o.qty:g} {o.symbol} {o.status}")
+    if args.db:
+        from tui_trader.store.audit import load_risk_state
+        from tui_trader.store.db import open_database
+
+        open_database(resolve_db(args.db, must_exist=True))
+        risk = load_risk_state(f"alpaca:{account.account_id}")
+        label = f"HALTED ({risk.halt_reason})" if risk.halted else "ACTIVE"
+        console.print(f"risk state: {label}; orders today {risk.orders_today}")
+    return 0

@@ -1,0 +1,87 @@
+"""Running a session in the terminal: report lines, Ctrl+C, and the closing summary.
+
+``paper``, ``live paper`` and ``live trading`` print the same way: one Phase 4 line per cycle, a
+``[RISK]`` line per risk event, notes in yellow, and a summary. The first Ctrl+C finishes the
+cycle and writes the final state; a second one leaves at once (the open transaction is rolled
+back, so the database stays whole).
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+from types import FrameType
+from typing import Any
+
+from rich.console import Console
+
+from tui_trader.domain import IterationReport, RiskEvent, TradingState
+from tui_trader.engine import TradingSession
+from tui_trader.runner import RunResult, SessionRunner
+
+
+def event_line(event: RiskEvent) -> str:
+    """One risk event for the terminal (rich markup)."""
+    measure = f"{event.value:.2f} (limit {event.limit:.2f}) " if event.limit else ""
+    detail = f" [dim]({event.detail})[/]" if event.detail and not measure else ""
+    return f"[bold red][RISK][/] {event.event_type}: {measure}-> {event.action_taken}{detail}"
+
+
+def run_in_terminal(
+    console: Console, session: TradingSession, iterations: int, every: float, tag: str
+) -> RunResult:
+    """Run the session, printing as it goes; returns how it ended after printing the summary."""
+    for event in session.startup_events:
+        console.print(event_line(event))
+
+    def on_report(report: IterationReport) -> None:
+        sys.stdout.write(report.line() + "\n")
+        for event in report.risk_events:
+            console.print(event_line(event))
+        for note in report.notes:
+            console.print(f"[yellow]  note:[/] {note}")
+
+    runner = SessionRunner(session, iterations, every, on_report)
+    previous = _install_interrupt(runner, console)
+    try:
+        result = runner.run()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    summary(console, session, result, tag)
+    return result
+
+
+def _install_interrupt(runner: SessionRunner, console: Console) -> Any:
+    """First Ctrl+C: stop after this cycle. Second: leave now."""
+    presses = 0
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        nonlocal presses
+        presses += 1
+        if presses == 1:
+            console.print("[yellow]stopping after this iteration (Ctrl+C again to quit now)[/]")
+            runner.stop()
+        else:
+            raise KeyboardInterrupt
+
+    return signal.signal(signal.SIGINT, handler)
+
+
+def summary(console: Console, session: TradingSession, result: RunResult, tag: str) -> None:
+    """The closing lines: how it ended, equity change, realized PnL, state."""
+    account = session.broker.account()
+    start = session.config.start_cash
+    change = account.equity - start
+    colour = "green" if change >= 0 else "red"
+    state = session.risk.state
+    console.print(
+        f"{tag} Session {result.status}: {result.iterations} iterations, "
+        f"equity {account.equity:,.2f} "
+        f"([{colour}]{change:+,.2f}, {100 * change / start:+.2f}%[/]), "
+        f"realized PnL {session.realized_pnl:+,.2f}, cash {account.cash:,.2f}"
+    )
+    if state.state is TradingState.HALTED:
+        console.print(f"[bold white on red] HALTED [/] {state.halt_reason}: {state.halt_detail}")
+    if result.error:
+        console.print(f"[bold red]error:[/] {result.error}")
+    sys.stdout.flush()

@@ -1,0 +1,120 @@
+"""Bars from Alpaca's market data API (or the sandbox's), through alpaca-py.
+
+Warm-up fetches ``--period`` of history; each later call asks only for bars newer than the last
+one seen and hands the newest completed bar of each symbol to the engine (``{}`` while nothing new
+has completed). Every request has a deadline and a bounded retry, like the broker's reads.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from tui_trader.brokers import BrokerError
+from tui_trader.brokers.alpaca_calls import CallPolicy, prepare, with_retries
+from tui_trader.config import AlpacaEndpoint
+from tui_trader.domain import Bar
+from tui_trader.market import MarketDataError
+from tui_trader.timeframes import Interval, Period
+
+
+class AlpacaMarketData:
+    """``MarketData`` on Alpaca's historical bars endpoint."""
+
+    def __init__(
+        self,
+        endpoint: AlpacaEndpoint,
+        symbols: tuple[str, ...],
+        interval: Interval,
+        period: Period,
+        policy: CallPolicy | None = None,
+    ) -> None:
+        from alpaca.data.historical import StockHistoricalDataClient
+
+        self.symbols = symbols
+        self.interval = interval
+        self.period = period
+        self.policy = policy or CallPolicy()
+        self._stop = threading.Event()
+        self.client = prepare(
+            StockHistoricalDataClient(
+                endpoint.key_id, str(endpoint.secret), url_override=endpoint.data_url
+            ),
+            self.policy,
+        )
+        self._last_seen: dict[str, datetime] = {}
+
+    def warmup(self) -> dict[str, list[Bar]]:
+        """``period`` of history per symbol (calendar span padded for weekends and holidays)."""
+        days = int(self.period.trading_days * 7 / 5) + 5
+        start = datetime.now(UTC) - timedelta(days=days)
+        bars = self._fetch(start, what="loading warm-up history")
+        for symbol, series in bars.items():
+            if series:
+                self._last_seen[symbol] = series[-1].timestamp
+        return bars
+
+    def next_bars(self) -> dict[str, Bar]:
+        """The newest completed bar of each symbol that has one since the last call."""
+        if self._last_seen:
+            start = min(self._last_seen.values()) + timedelta(microseconds=1)
+        else:
+            start = datetime.now(UTC) - timedelta(days=5)
+        fresh = {}
+        for symbol, series in self._fetch(start, what="fetching new bars").items():
+            seen = self._last_seen.get(symbol)
+            new = [b for b in series if seen is None or b.timestamp > seen]
+            if new:
+                fresh[symbol] = new[-1]
+                self._last_seen[symbol] = new[-1].timestamp
+        return fresh
+
+    def close(self) -> None:
+        """Abandon any retry wait."""
+        self._stop.set()
+
+    def _fetch(self, start: datetime, what: str) -> dict[str, list[Bar]]:
+        """Bars of every symbol since ``start``, oldest first, as our ``Bar`` values."""
+        from alpaca.data.enums import DataFeed
+        from alpaca.data.requests import StockBarsRequest
+
+        request = StockBarsRequest(
+            symbol_or_symbols=list(self.symbols),
+            timeframe=_timeframe(self.interval),
+            start=start,
+            feed=DataFeed.IEX,
+        )
+        try:
+            barset = with_retries(
+                lambda: self.client.get_stock_bars(request), self.policy, what, self._stop
+            )
+        except BrokerError as exc:
+            raise MarketDataError(f"Alpaca market data: {exc}") from exc
+        data: dict[str, Any] = getattr(barset, "data", {}) or {}
+        return {
+            symbol: [
+                Bar(
+                    symbol,
+                    b.timestamp.astimezone(UTC),
+                    float(b.open),
+                    float(b.high),
+                    float(b.low),
+                    float(b.close),
+                    float(b.volume),
+                )
+                for b in data.get(symbol, [])
+            ]
+            for symbol in self.symbols
+        }
+
+
+def _timeframe(interval: Interval) -> Any:
+    """alpaca-py's ``TimeFrame`` for one of our intervals."""
+    from alpaca.data.timeframe import TimeFrame, TimeFrameUnit
+
+    if interval.is_daily:
+        return TimeFrame(1, TimeFrameUnit.Day)
+    if interval.minutes % 60 == 0:
+        return TimeFrame(interval.minutes // 60, TimeFrameUnit.Hour)
+    return TimeFrame(interval.minutes, TimeFrameUnit.Minute)

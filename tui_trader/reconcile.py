@@ -1,0 +1,137 @@
+"""Start-up reconciliation: make the audit trail and the broker agree before trading.
+
+An account outlives every run. Orders the last run left open may have filled, been cancelled or
+never arrived; positions may have changed by hand. Before its first decision the session asks
+the broker about every order its database still thinks is open, records what happened to each
+(fills included), keeps following the ones still working, and compares positions with the last
+snapshot. Every difference becomes a ``reconciliation`` risk event, so nothing is silently
+papered over.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from tui_trader.brokers import Broker
+from tui_trader.domain import Fill, Order, OrderStatus, Position, RiskEvent
+from tui_trader.store.audit import AuditLog, OpenOrderRow
+
+RECONCILIATION = "reconciliation"
+
+
+@dataclass(slots=True)
+class ReconcileResult:
+    """What reconciliation found and did."""
+
+    events: list[RiskEvent] = field(default_factory=list)
+    fills: list[Fill] = field(default_factory=list)
+    adopted: list[Order] = field(default_factory=list)
+
+
+def reconcile(broker: Broker, audit: AuditLog, account_key: str) -> ReconcileResult:
+    """Bring earlier runs' open orders up to date and compare positions with the last snapshot."""
+    result = ReconcileResult()
+    broker_open = {o.client_order_id: o for o in broker.open_orders()}
+    rows = audit.open_orders_of_account(account_key)
+    ours = {row.client_order_id for row in rows}
+    for row in rows:
+        current = broker_open.get(row.client_order_id) or broker.get_order(row.client_order_id)
+        if current is None:
+            audit.order_update(_missing(row))
+            result.events.append(
+                _event(
+                    1,
+                    f"order {row.client_order_id} was never received by the broker",
+                    "marked rejected (not found)",
+                )
+            )
+            continue
+        fill = _missed_fill(row, current)
+        if fill is not None:
+            result.fills.append(fill)
+        audit.order_update(current)
+        if current.status.is_open:
+            broker.adopt(current)
+            result.adopted.append(current)
+        if fill is not None or current.status.value != row.status:
+            result.events.append(
+                _event(
+                    1,
+                    f"order {row.client_order_id}: {row.status} in the database, "
+                    f"{current.status} at the broker",
+                    "database updated from the broker",
+                )
+            )
+    foreign = [o for cid, o in broker_open.items() if cid not in ours]
+    if foreign:
+        names = ", ".join(f"{o.side} {o.qty:g} {o.symbol}" for o in foreign[:5])
+        result.events.append(
+            _event(
+                len(foreign),
+                f"{len(foreign)} open order(s) at the broker not placed by this desk: {names}",
+                "left untouched; they count toward position limits",
+            )
+        )
+    expected = audit.last_positions_of_account(account_key)
+    if expected is not None:
+        diff = _position_differences(expected, broker.positions())
+        if diff:
+            result.events.append(
+                _event(
+                    len(diff),
+                    "positions differ from the last snapshot: " + "; ".join(diff),
+                    "trading continues from the broker's positions",
+                )
+            )
+    return result
+
+
+def _missed_fill(row: OpenOrderRow, current: Order) -> Fill | None:
+    """The execution that happened while no session was watching, if any."""
+    new_qty = current.filled_qty
+    if new_qty <= row.filled_qty + 1e-9 or current.filled_avg_price is None:
+        return None
+    qty = new_qty - row.filled_qty
+    price = (new_qty * current.filled_avg_price - row.filled_qty * (row.filled_price or 0)) / qty
+    return Fill(
+        client_order_id=current.client_order_id,
+        symbol=current.symbol,
+        side=current.side,
+        qty=qty,
+        price=round(price, 6),
+        timestamp=datetime.now(UTC),
+        fill_id=f"{current.broker_order_id}:{new_qty:g}",
+    )
+
+
+def _missing(row: OpenOrderRow) -> Order:
+    """The row's order marked as never received."""
+    from tui_trader.domain import OrderType, Side
+
+    return Order(
+        client_order_id=row.client_order_id,
+        symbol=row.symbol,
+        side=Side(row.side),
+        qty=row.quantity,
+        order_type=OrderType(row.order_type),
+        status=OrderStatus.REJECTED,
+        reject_reason="not found at the broker during reconciliation",
+    )
+
+
+def _position_differences(expected: list[Position], actual: dict[str, Position]) -> list[str]:
+    """Human-readable differences between two position books."""
+    want = {p.symbol: p.qty for p in expected}
+    have = {s: p.qty for s, p in actual.items()}
+    out = []
+    for symbol in sorted(set(want) | set(have)):
+        a, b = want.get(symbol, 0.0), have.get(symbol, 0.0)
+        if abs(a - b) > 1e-9:
+            out.append(f"{symbol} {a:g} recorded vs {b:g} at the broker")
+    return out
+
+
+def _event(count: int, detail: str, action: str) -> RiskEvent:
+    """A reconciliation event."""
+    return RiskEvent(RECONCILIATION, float(count), 0.0, action, detail=detail)
