@@ -28,12 +28,29 @@ def session_open_ts(day: str) -> int:
     return int(datetime.combine(date.fromisoformat(day), time(9, 30), tzinfo=NEW_YORK).timestamp())
 
 
+def redate(rows: list[list]) -> list[list]:
+    """The same bars on the sessions that end with the latest one completed before now."""
+    from tui_trader.market.calendar import us_equity_calendar
+
+    calendar = us_equity_calendar()
+    latest = calendar.last_completed(datetime.now(NEW_YORK))
+    assert latest is not None
+    days = calendar.sessions_back(latest.day, len(rows))
+    return [[d.day.isoformat(), *r[1:]] for d, r in zip(days, rows, strict=True)]
+
+
 class FakeYahoo:
     """A threaded HTTP server serving the fixture's bars as Yahoo chart JSON."""
 
-    def __init__(self) -> None:
-        """Load the fixture and start serving on a free port."""
+    def __init__(self, recent: bool = False) -> None:
+        """Load the fixture and start serving on a free port.
+
+        ``recent`` moves the fixture's bars onto the latest completed sessions before now, for
+        tests that run the command line on the wall clock.
+        """
         self.bars: dict[str, list[list]] = json.loads(FIXTURE.read_text())["bars"]
+        if recent:
+            self.bars = {s: redate(rows) for s, rows in self.bars.items()}
         self.requests: list[tuple[str, dict[str, str]]] = []
         self.corrupt: set[tuple[str, str]] = set()
         """(symbol, date) pairs served with a high below the close."""

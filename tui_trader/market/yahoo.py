@@ -296,11 +296,13 @@ def _ages(loader: _Loader, which: list[str]) -> str:
     for symbol in which:
         cached = loader.cache.read(symbol, loader.interval.text)
         if cached is None or cached.height == 0:
-            by_last.setdefault("nothing cached", []).append(symbol)
+            by_last.setdefault("(nothing cached)", []).append(symbol)
             continue
         newest: datetime = cached.get_column("timestamp").max()  # type: ignore[assignment]
         age = _age_words(loader.now - newest)
-        key = f"up to {newest.astimezone(NEW_YORK):%Y-%m-%d %H:%M} New York ({age} old)"
+        shown = newest.astimezone(NEW_YORK)
+        when = f"{shown:%Y-%m-%d}" if loader.interval.is_daily else f"{shown:%Y-%m-%d %H:%M} ET"
+        key = f"up to {when} ({age} old)"
         by_last.setdefault(key, []).append(symbol)
     return "; ".join(f"{', '.join(names)} {key}" for key, names in by_last.items())
 

@@ -62,15 +62,14 @@ def fetch_chart(
     session's open); intraday bars at their open, UTC. Raises ``YahooUnavailable`` (including
     when ``timeout`` seconds pass without an answer) or ``YahooNoData``.
     """
-    what = f"Yahoo Finance ({symbol} {interval.text})"
     try:
         return call_with_deadline(
             lambda: _download(symbol, interval, start, end, timeout, cache_dir, base_url),
             timeout,
-            what,
+            f"{symbol} {interval.text}",
         )
     except DeadlineExceeded as exc:
-        raise YahooUnavailable(str(exc)) from exc
+        raise YahooUnavailable(f"Yahoo Finance unreachable ({exc})") from exc
 
 
 def _download(
@@ -104,7 +103,9 @@ def _download(
     except yfe.YFRateLimitError as exc:
         raise YahooUnavailable(f"{what}: rate limited, try again later") from exc
     except (OSError, ValueError, KeyError, TypeError, yfe.YFException) as exc:
-        raise YahooUnavailable(f"{what}: {type(exc).__name__}: {_first_line(exc)}") from exc
+        raise YahooUnavailable(
+            f"Yahoo Finance unreachable ({symbol} {interval.text}: {_reason(exc)})"
+        ) from exc
     return _to_polars(frame, symbol)
 
 
@@ -195,6 +196,15 @@ def _forget_yfinance_cache_objects() -> None:
         holder = getattr(cache, manager, None)
         if holder is not None and hasattr(holder, attr):
             setattr(holder, attr, None)
+
+
+def _reason(exc: BaseException) -> str:
+    """A short reason for a failed request: curl's own words when curl failed."""
+    text = _first_line(exc)
+    if "curl: (" in text:
+        text = text.split("curl: (", 1)[1].split(") ", 1)[-1].split(". See ", 1)[0]
+        return text.rstrip(".")
+    return f"{type(exc).__name__}: {text}"
 
 
 def _first_line(exc: BaseException) -> str:
