@@ -195,6 +195,8 @@ class _Loader:
         self.notes: list[str] = []
         self.requests = 0
         self.unreachable: str | None = "offline mode (--offline)" if options.offline else None
+        self._since_expr: pl.Expr | None = None
+        self._since_value: datetime | None = None
 
     def symbol_bars(self, symbol: str, start: datetime) -> tuple[pl.DataFrame, bool]:
         """The symbol's bars since ``start`` and whether the cache is now up to date."""
@@ -217,7 +219,17 @@ class _Loader:
             cached = self.cache.merge(symbol, iv, new, first, last, fetched_at=_utc_now())
         if cached is None:
             return self.cache.load([], iv), fresh
-        return cached.filter(pl.col("timestamp") >= start), fresh
+        first_bar = cached.get_column("timestamp").min() if cached.height else None
+        if first_bar is None or first_bar >= start:  # type: ignore[operator]
+            return cached, fresh
+        return cached.filter(pl.col("timestamp") >= self._since(start)), fresh
+
+    def _since(self, start: datetime) -> pl.Expr:
+        """``start`` as a UTC literal, built once (a time-zone-aware literal is slow to make)."""
+        if self._since_expr is None or self._since_value != start:
+            self._since_expr = pl.lit(start, dtype=pl.Datetime("us", "UTC"))
+            self._since_value = start
+        return self._since_expr
 
     def _download(
         self, symbol: str, start: datetime, end: datetime, first_time: bool
@@ -284,7 +296,7 @@ def _fall_back(
     if short:
         raise MarketDataError(
             f"{reason}; the cache cannot stand in: {needed} {iv} bars needed per symbol, "
-            f"cached: {', '.join(short)}"
+            f"cached: {_names(short)}"
         )
     stamps = full.get_column("timestamp").unique().sort()
     return full.filter(pl.col("timestamp") >= stamps[-needed]).sort("timestamp", "symbol")
@@ -304,7 +316,14 @@ def _ages(loader: _Loader, which: list[str]) -> str:
         when = f"{shown:%Y-%m-%d}" if loader.interval.is_daily else f"{shown:%Y-%m-%d %H:%M} ET"
         key = f"up to {when} ({age} old)"
         by_last.setdefault(key, []).append(symbol)
-    return "; ".join(f"{', '.join(names)} {key}" for key, names in by_last.items())
+    return "; ".join(f"{_names(names)} {key}" for key, names in by_last.items())
+
+
+def _names(symbols: list[str], shown: int = 6) -> str:
+    """``SPY, QQQ`` or, for a long list, ``S000, S001, ... and 94 more``."""
+    if len(symbols) <= shown:
+        return ", ".join(symbols)
+    return f"{', '.join(symbols[:shown])} and {len(symbols) - shown} more"
 
 
 def _age_words(age: timedelta) -> str:
