@@ -105,3 +105,22 @@ def test_fetch_offline_with_an_empty_cache_is_one_line(
     assert code == 2
     assert len(err.strip().splitlines()) == 1
     assert "not updated: SPY, QQQ (nothing cached)" in err
+
+
+def test_session_options_for_yahoo(tmp_path: Path) -> None:
+    import argparse
+
+    from tui_trader.cli.data import add_yahoo_options, yahoo_options
+
+    parser = argparse.ArgumentParser()
+    add_yahoo_options(parser)
+    args = parser.parse_args(
+        ["--timeout", "2.5", "--cache-dir", str(tmp_path), "--adjusted", "--offline"]
+    )
+    opts = yahoo_options(args)
+    assert (opts.timeout, opts.cache_dir, opts.adjusted, opts.offline) == (
+        2.5,
+        tmp_path,
+        True,
+        True,
+    )

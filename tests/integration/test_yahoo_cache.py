@@ -188,3 +188,24 @@ def test_cached_parquet_replays(tmp_path: Path, fake: FakeYahoo) -> None:
     market = ReplayMarket.from_file(BarCache(tmp_path).path("SPY", "1d"), period=parse_period("5d"))
     assert market.symbols == ("SPY",)
     assert len(market.warmup()["SPY"]) == 5
+
+
+def test_unknown_symbol_is_an_error_naming_it(tmp_path: Path, fake: FakeYahoo) -> None:
+    with pytest.raises(MarketDataError, match=r"ZZZZ 1d.*no bars"):
+        load_history(["ZZZZ"], DAILY, START, options(tmp_path, fake.url, FEB_14_EVENING))
+    assert BarCache(tmp_path).read("ZZZZ", "1d") is None
+
+
+def test_offline_option_never_touches_the_network(tmp_path: Path, fake: FakeYahoo) -> None:
+    load_history(["SPY"], DAILY, START, options(tmp_path, fake.url, FEB_14_EVENING))
+    fake.requests.clear()
+    said: list[str] = []
+    market = open_yahoo_market(
+        ("SPY",),
+        DAILY,
+        parse_period("5d"),
+        options=options(tmp_path, fake.url, MAR_7_EVENING, offline=True),
+        report=said.append,
+    )
+    assert fake.requests == [] and market.total_steps == 10
+    assert said[0].startswith("offline mode (--offline); using cached bars: SPY up to 2025-02-14")

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tui_trader.cli.common import UsageError, positive_float, symbols_arg
 from tui_trader.market import MarketDataError
@@ -20,6 +21,9 @@ from tui_trader.market.cache import CACHE_ENV, BarCache, default_cache_dir
 from tui_trader.timeframes import NEW_YORK, Interval, Period, TimeframeError
 from tui_trader.timeframes import parse_interval as _parse_interval
 from tui_trader.timeframes import parse_period as _parse_period
+
+if TYPE_CHECKING:
+    from tui_trader.market.yahoo import YahooOptions
 
 DEFAULT_TIMEOUT = 8.0
 """Seconds per request to Yahoo (the same default as the adapter's)."""
@@ -175,6 +179,33 @@ def run_export(args: argparse.Namespace) -> int:
         raise UsageError(f"cannot write {out}: {exc.strerror}") from None
     print(f"wrote {frame.height:,} {symbol} {args.interval.text} bars to {out}")
     return 0
+
+
+# -- options a trading session shares with ``data`` (for ``--data yahoo``) ------------------------
+
+
+def add_yahoo_options(parser: argparse.ArgumentParser) -> None:
+    """``--timeout``, ``--cache-dir``, ``--adjusted`` and ``--offline`` for a session command."""
+    _add_timeout(parser)
+    _add_cache_dir(parser)
+    parser.add_argument(
+        "--adjusted", action="store_true", help="Yahoo prices adjusted for splits and dividends"
+    )
+    parser.add_argument(
+        "--offline", action="store_true", help="never ask Yahoo: trade on the cached bars only"
+    )
+
+
+def yahoo_options(args: argparse.Namespace) -> YahooOptions:
+    """The ``YahooOptions`` the options of ``add_yahoo_options`` describe."""
+    from tui_trader.market.yahoo import YahooOptions
+
+    return YahooOptions(
+        cache_dir=_cache_dir(args),
+        timeout=args.timeout,
+        adjusted=bool(getattr(args, "adjusted", False)),
+        offline=bool(getattr(args, "offline", False)),
+    )
 
 
 # -- option types --------------------------------------------------------------------------------
