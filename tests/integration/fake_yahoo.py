@@ -28,6 +28,43 @@ def session_open_ts(day: str) -> int:
     return int(datetime.combine(date.fromisoformat(day), time(9, 30), tzinfo=NEW_YORK).timestamp())
 
 
+def stamp(when: str | int) -> int:
+    """Unix seconds of a row's time: a daily row's ISO date (its open) or an intraday row's own."""
+    return when if isinstance(when, int) else session_open_ts(when)
+
+
+def intraday(rows: list[list], minutes: int) -> tuple[list[list], list[list[dict]]]:
+    """Intraday bars walking from each daily row's open to its close, and Yahoo's trading periods.
+
+    Each regular session of 09:30-16:00 New York (the fixture holds no early-close day) is cut
+    into bars of ``minutes``; prices move in a straight line from the day's open to its close.
+    """
+    out: list[list] = []
+    periods: list[list[dict]] = []
+    n = 390 // minutes
+    for day, o, _h, _l, c, adj, v in rows:
+        start = session_open_ts(day)
+        periods.append(
+            [{"timezone": "EST", "start": start, "end": start + 390 * 60, "gmtoffset": -18000}]
+        )
+        for k in range(n):
+            a = o + (c - o) * k / n
+            b = o + (c - o) * (k + 1) / n
+            factor = adj / c
+            out.append(
+                [
+                    start + k * minutes * 60,
+                    a,
+                    max(a, b) + 0.01,
+                    min(a, b) - 0.01,
+                    b,
+                    b * factor,
+                    v // n,
+                ]
+            )
+    return out, periods
+
+
 def redate(rows: list[list]) -> list[list]:
     """The same bars on the sessions that end with the latest one completed before now."""
     from tui_trader.market.calendar import us_equity_calendar
@@ -81,9 +118,14 @@ class FakeYahoo:
     def chart(self, symbol: str, query: dict[str, str]) -> dict:
         """Yahoo's chart JSON for one symbol and range (``period1 <= t < period2``)."""
         rows = self.bars.get(symbol, [])
+        interval = query.get("interval", "1d")
+        periods: list[list[dict]] = []
+        if interval != "1d" and "period1" in query:
+            rows, periods = intraday(rows, int(interval[:-1]))
         if "period1" in query:
             lo, hi = int(query["period1"]), int(query["period2"])
-            rows = [r for r in rows if lo <= session_open_ts(r[0]) < hi]
+            rows = [r for r in rows if lo <= stamp(r[0]) < hi]
+            periods = [p for p in periods if lo < p[0]["end"] and p[0]["start"] < hi]
         else:  # range=1d: yfinance asks this to learn the exchange's time zone
             rows = rows[-1:]
         meta = {
@@ -98,6 +140,8 @@ class FakeYahoo:
             "dataGranularity": query.get("interval", "1d"),
             "validRanges": ["1d", "5d", "1mo", "3mo", "6mo", "1y", "2y", "5y", "10y", "ytd", "max"],
         }
+        if periods:
+            meta["tradingPeriods"] = periods
         if not rows:
             return {
                 "chart": {
@@ -108,7 +152,7 @@ class FakeYahoo:
         highs = [r[2] if (symbol, r[0]) not in self.corrupt else r[4] - 1.0 for r in rows]
         result = {
             "meta": meta,
-            "timestamp": [session_open_ts(r[0]) for r in rows],
+            "timestamp": [stamp(r[0]) for r in rows],
             "indicators": {
                 "quote": [
                     {

@@ -191,7 +191,7 @@ def test_cached_parquet_replays(tmp_path: Path, fake: FakeYahoo) -> None:
 
 
 def test_unknown_symbol_is_an_error_naming_it(tmp_path: Path, fake: FakeYahoo) -> None:
-    with pytest.raises(MarketDataError, match=r"ZZZZ 1d.*no bars"):
+    with pytest.raises(MarketDataError, match=r"has no ZZZZ 1d bars from 2025-01-02"):
         load_history(["ZZZZ"], DAILY, START, options(tmp_path, fake.url, FEB_14_EVENING))
     assert BarCache(tmp_path).read("ZZZZ", "1d") is None
 
@@ -209,3 +209,23 @@ def test_offline_option_never_touches_the_network(tmp_path: Path, fake: FakeYaho
     )
     assert fake.requests == [] and market.total_steps == 10
     assert said[0].startswith("offline mode (--offline); using cached bars: SPY up to 2025-02-14")
+
+
+def test_intraday_bars_keep_their_open_times_and_only_completed_bars(
+    tmp_path: Path, fake: FakeYahoo
+) -> None:
+    five = parse_interval("5m")
+    now = datetime(2025, 3, 7, 15, 2, tzinfo=NEW_YORK)  # mid-session: 10:00..15:00 bars done
+    start = datetime(2025, 3, 6, 9, 30, tzinfo=NEW_YORK)
+    history = load_history(["SPY"], five, start, options(tmp_path, fake.url, now))
+    stamps = history.frame.get_column("timestamp").to_list()
+    assert stamps[0] == start.astimezone(UTC)
+    assert len(stamps) == 78 + 66  # a whole Thursday, then Friday up to the 14:55 bar
+    assert stamps[-1] == datetime(2025, 3, 7, 14, 55, tzinfo=NEW_YORK).astimezone(UTC)
+    fake.requests.clear()
+    later = datetime(2025, 3, 7, 15, 12, tzinfo=NEW_YORK)
+    more = load_history(["SPY"], five, start, options(tmp_path, fake.url, later))
+    asked = fake.chart_requests()
+    assert len(asked) == 1
+    assert int(asked[0]["period1"]) == int(datetime(2025, 3, 7, 15, 0, tzinfo=NEW_YORK).timestamp())
+    assert more.frame.height == 78 + 68

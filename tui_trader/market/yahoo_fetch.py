@@ -99,7 +99,10 @@ def _download(
             timeout=timeout,
         )
     except (yfe.YFPricesMissingError, yfe.YFTzMissingError) as exc:
-        raise YahooNoData(f"{what}: no bars ({_first_line(exc)})") from exc
+        raise YahooNoData(
+            f"Yahoo Finance has no {symbol} {interval.text} bars from {start:%Y-%m-%d} "
+            f"to {end:%Y-%m-%d} (unknown or delisted symbol?)"
+        ) from exc
     except yfe.YFRateLimitError as exc:
         raise YahooUnavailable(f"{what}: rate limited, try again later") from exc
     except (OSError, ValueError, KeyError, TypeError, yfe.YFException) as exc:
