@@ -229,3 +229,26 @@ def test_intraday_bars_keep_their_open_times_and_only_completed_bars(
     assert len(asked) == 1
     assert int(asked[0]["period1"]) == int(datetime(2025, 3, 7, 15, 0, tzinfo=NEW_YORK).timestamp())
     assert more.frame.height == 78 + 68
+
+
+def test_open_market_yahoo_through_the_source_factory(tmp_path: Path, fake: FakeYahoo) -> None:
+    from tui_trader.market.sources import open_market, parse_data_spec
+
+    said: list[str] = []
+    market = open_market(
+        parse_data_spec("yahoo"),
+        ("SPY", "QQQ"),
+        DAILY,
+        parse_period("10d"),
+        iterations=4,
+        yahoo=options(tmp_path, fake.url, FEB_14_EVENING),
+        report=said.append,
+    )
+    assert isinstance(market, ReplayMarket) and market.symbols == ("SPY", "QQQ")
+    assert market.total_steps == 14 and said == []
+    warm = market.warmup()
+    assert [len(warm[s]) for s in ("SPY", "QQQ")] == [10, 10]
+    steps = 0
+    while market.next_bars() is not None:
+        steps += 1
+    assert steps == 4
