@@ -84,8 +84,9 @@ def main() -> None:
         began = time.perf_counter()
         first, last = generate(cache, symbols, args.years)
         generated = time.perf_counter() - began
-        files = list((root / "bars").rglob("*"))
-        size = sum(f.stat().st_size for f in files if f.is_file())
+        files = [f for f in (root / "bars").rglob("*") if f.is_file()]
+        size = sum(f.stat().st_size for f in files)
+        parquet = sum(1 for f in files if f.suffix == ".parquet")
         rows = cache.load(symbols, "1d").height
 
         raw_median, raw_best = median_seconds(lambda: cache.load(symbols, "1d"), args.runs)
@@ -103,7 +104,10 @@ def main() -> None:
         hit_median, hit_best = median_seconds(session_path, args.runs)
 
     print(f"cache: {args.symbols} symbols x {args.years} y of 1d bars = {rows:,} rows")
-    print(f"size on disk: {size / 1024**2:.2f} MB in {len(files)} files and folders")
+    print(
+        f"size on disk: {size / 1024**2:.2f} MB "
+        f"({parquet} Parquet files + {len(files) - parquet} JSON sidecars)"
+    )
     print(f"generated in {generated:.1f} s (not part of the measurement)")
     print(
         f"BarCache.load, all symbols:       median {raw_median * 1000:.0f} ms"
