@@ -7,11 +7,16 @@ opened by the Alpaca session, which owns the credentials.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tui_trader.market import MarketData, MarketDataError
 from tui_trader.timeframes import Interval, Period
+
+if TYPE_CHECKING:
+    from tui_trader.market.yahoo import YahooOptions
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,8 +48,18 @@ def open_market(
     interval: Interval,
     period: Period,
     seed: int = 7,
+    *,
+    iterations: int | None = None,
+    yahoo: YahooOptions | None = None,
+    report: Callable[[str], None] | None = None,
 ) -> MarketData:
-    """Open the source a spec names; symbols ``None`` means the defaults (or all in a file)."""
+    """Open the source a spec names; symbols ``None`` means the defaults (or all in a file).
+
+    For ``yahoo``: ``iterations`` bounds how many bars are downloaded to trade after the warm-up
+    (default: another ``period``), ``yahoo`` carries cache dir, timeout, adjusted and offline
+    settings, and ``report`` receives one-line notes (dropped rows, an offline fallback and the
+    age of its data); without it they go to stderr.
+    """
     if spec.kind == "sim":
         from tui_trader.market.sim import DEFAULT_SYMBOLS, SimMarket
 
@@ -57,5 +72,19 @@ def open_market(
     if spec.kind == "yahoo":
         from tui_trader.market.yahoo import open_yahoo_market
 
-        return open_yahoo_market(symbols or ("SPY", "QQQ", "IWM"), interval, period)
+        return open_yahoo_market(
+            symbols or ("SPY", "QQQ", "IWM"),
+            interval,
+            period,
+            iterations=iterations,
+            options=yahoo,
+            report=report or _stderr_line,
+        )
     raise MarketDataError(f"unknown data source {spec.kind!r}")
+
+
+def _stderr_line(message: str) -> None:
+    """Print a data source's note as one line on stderr."""
+    import sys
+
+    print(f"tui-trader: {message}", file=sys.stderr)

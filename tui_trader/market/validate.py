@@ -1,10 +1,16 @@
 """Checks that every bar table must pass before anything trades on it.
 
-Shared by every adapter that reads bars in bulk (replay files, caches, downloads). A table that
-fails gets an error naming where it came from and what is wrong, in words a user can act on.
+Shared by every adapter that reads bars in bulk (replay files, caches, downloads). Two modes:
+``normalize_bars`` refuses a table with any bad row (a replay file is the user's own and must be
+fixed, so the error names the file and the problem), while ``clean_bars`` drops bad rows from a
+download and reports how many, in one line per kind of problem, so that nothing bad is traded on
+and nothing is dropped silently.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import polars as pl
 
@@ -14,6 +20,41 @@ REQUIRED_COLUMNS = ("timestamp", "symbol", "open", "high", "low", "close", "volu
 PRICE_COLUMNS = ("open", "high", "low", "close")
 
 
+@dataclass(frozen=True, slots=True)
+class CleanBars:
+    """A cleaned bar table and the one-line problems found while cleaning it."""
+
+    frame: pl.DataFrame
+    problems: list[str] = field(default_factory=list)
+    dropped: int = 0
+    """How many rows were dropped in all."""
+
+
+def row_checks() -> list[tuple[str, pl.Expr]]:
+    """Each rule a single row must obey: a description and an expression true for bad rows."""
+    checks = [
+        (
+            f"with a NaN or non-positive {c}",
+            pl.col(c).is_null() | pl.col(c).is_nan() | (pl.col(c) <= 0),
+        )
+        for c in PRICE_COLUMNS
+    ]
+    checks.append(
+        (
+            "with a missing or negative volume",
+            pl.col("volume").is_null() | pl.col("volume").is_nan() | (pl.col("volume") < 0),
+        )
+    )
+    checks.append(
+        (
+            "where high is below open/close or low above them",
+            (pl.col("high") < pl.max_horizontal("open", "close"))
+            | (pl.col("low") > pl.min_horizontal("open", "close")),
+        )
+    )
+    return checks
+
+
 def normalize_bars(frame: pl.DataFrame, source: str) -> pl.DataFrame:
     """Check a bar table and return it with UTC timestamps and float prices, in file order.
 
@@ -21,38 +62,14 @@ def normalize_bars(frame: pl.DataFrame, source: str) -> pl.DataFrame:
     or non-positive prices, negative volume, a high below open/close or a low above them, or
     timestamps that are unsorted or repeated within a symbol.
     """
-    missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
-    if missing:
-        raise MarketDataError(f"{source}: missing column(s) {', '.join(missing)}")
-    if frame.height == 0:
-        raise MarketDataError(f"{source}: no rows")
-    frame = frame.select(REQUIRED_COLUMNS).with_columns(
-        pl.col("symbol").cast(pl.Utf8).str.strip_chars().str.to_uppercase(),
-        _utc_timestamps(frame.schema["timestamp"], source),
-        *[pl.col(c).cast(pl.Float64, strict=False) for c in (*PRICE_COLUMNS, "volume")],
-    )
+    frame = _typed(frame, source, ())
     bad_ts = frame.filter(pl.col("timestamp").is_null()).height
     if bad_ts:
         raise MarketDataError(f"{source}: {bad_ts} row(s) with an unreadable timestamp")
-    for column in PRICE_COLUMNS:
-        bad = frame.filter(
-            pl.col(column).is_null() | pl.col(column).is_nan() | (pl.col(column) <= 0)
-        ).height
-        if bad:
-            raise MarketDataError(f"{source}: {bad} row(s) with a NaN or non-positive {column}")
-    bad_volume = frame.filter(
-        pl.col("volume").is_null() | pl.col("volume").is_nan() | (pl.col("volume") < 0)
-    ).height
-    if bad_volume:
-        raise MarketDataError(f"{source}: {bad_volume} row(s) with a missing or negative volume")
-    inconsistent = frame.filter(
-        (pl.col("high") < pl.max_horizontal("open", "close"))
-        | (pl.col("low") > pl.min_horizontal("open", "close"))
-    ).height
-    if inconsistent:
-        raise MarketDataError(
-            f"{source}: {inconsistent} row(s) where high is below open/close or low above them"
-        )
+    for description, bad in row_checks():
+        count = frame.filter(bad).height
+        if count:
+            raise MarketDataError(f"{source}: {count} row(s) {description}")
     steps = frame.with_columns(pl.col("timestamp").diff().over("symbol").alias("_step")).filter(
         pl.col("_step").is_not_null()
     )
@@ -63,6 +80,54 @@ def normalize_bars(frame: pl.DataFrame, source: str) -> pl.DataFrame:
     if unsorted:
         raise MarketDataError(f"{source}: timestamps are not sorted ({unsorted} step(s) go back)")
     return frame
+
+
+def clean_bars(frame: pl.DataFrame, source: str, keep: Sequence[str] = ()) -> CleanBars:
+    """Drop the bad rows of a downloaded table and say how many, one line per kind of problem.
+
+    Returns the table sorted by symbol and timestamp with one row per (symbol, timestamp): of
+    repeated timestamps the last row wins (a newer download replaces an older one). ``keep``
+    names extra columns to carry along (for example ``adj_close``). A missing required column
+    still raises ``MarketDataError``: there is nothing to clean in a table of the wrong shape.
+    An empty table is returned as is.
+    """
+    frame = _typed(frame, source, keep, allow_empty=True)
+    problems: list[str] = []
+    dropped = 0
+    checks = [("with an unreadable timestamp", pl.col("timestamp").is_null()), *row_checks()]
+    for description, bad in checks:
+        count = frame.filter(bad).height
+        if count:
+            problems.append(f"{source}: dropped {count} row(s) {description}")
+            dropped += count
+            frame = frame.filter(~bad)
+    before = frame.height
+    frame = frame.unique(subset=["symbol", "timestamp"], keep="last", maintain_order=True).sort(
+        "symbol", "timestamp"
+    )
+    if frame.height < before:
+        problems.append(
+            f"{source}: dropped {before - frame.height} row(s) with a duplicated timestamp"
+        )
+        dropped += before - frame.height
+    return CleanBars(frame, problems, dropped)
+
+
+def _typed(
+    frame: pl.DataFrame, source: str, keep: Sequence[str], allow_empty: bool = False
+) -> pl.DataFrame:
+    """The required (and kept) columns, with upper-case symbols, UTC timestamps, float numbers."""
+    missing = [c for c in (*REQUIRED_COLUMNS, *keep) if c not in frame.columns]
+    if missing:
+        raise MarketDataError(f"{source}: missing column(s) {', '.join(missing)}")
+    if frame.height == 0 and not allow_empty:
+        raise MarketDataError(f"{source}: no rows")
+    numbers = (*PRICE_COLUMNS, "volume", *keep)
+    return frame.select(*REQUIRED_COLUMNS, *keep).with_columns(
+        pl.col("symbol").cast(pl.Utf8).str.strip_chars().str.to_uppercase(),
+        _utc_timestamps(frame.schema["timestamp"], source),
+        *[pl.col(c).cast(pl.Float64, strict=False) for c in numbers],
+    )
 
 
 def _utc_timestamps(dtype: pl.DataType, source: str) -> pl.Expr:
@@ -76,4 +141,6 @@ def _utc_timestamps(dtype: pl.DataType, source: str) -> pl.Expr:
         return col.cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
     if dtype == pl.Utf8:
         return col.str.to_datetime(time_unit="us", time_zone="UTC", strict=False).alias("timestamp")
+    if dtype == pl.Null:
+        return col.cast(pl.Datetime("us", "UTC"))
     raise MarketDataError(f"{source}: timestamp column has type {dtype}, expected text or datetime")

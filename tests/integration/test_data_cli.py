@@ -1,0 +1,126 @@
+"""``tui-trader data fetch|list|clear|export`` against a fake Yahoo, with a temporary cache."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import polars as pl
+import pytest
+from fake_yahoo import FakeYahoo, closed_port_url
+
+import tui_trader.cli as cli
+from tui_trader.market.replay import ReplayMarket
+from tui_trader.timeframes import parse_period
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[FakeYahoo]:
+    """A fake Yahoo serving recent sessions; the cache and Yahoo's origin set by environment."""
+    server = FakeYahoo(recent=True)
+    monkeypatch.setenv("TUI_TRADER_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("TUI_TRADER_YAHOO_URL", server.url)
+    monkeypatch.setattr(cli, "_COMMAND_MODULES", ("tui_trader.cli.data",))
+    yield server
+    server.close()
+
+
+def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    """Run the command line; return exit code, stdout, stderr."""
+    try:
+        code = cli.main(args)
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_fetch_list_export_clear(fake: FakeYahoo, tmp_path: Path, capsys) -> None:
+    code, out, err = run(["data", "fetch", "--symbols", "SPY,QQQ", "--period", "1mo"], capsys)
+    assert (code, err) == (0, "")
+    assert "SPY    1d        21 bars" in out and "2 request(s) to Yahoo" in out
+
+    code, out, _ = run(["data", "fetch", "--symbols", "SPY,QQQ", "--period", "1mo"], capsys)
+    assert code == 0 and "0 request(s) to Yahoo" in out  # the cache answered
+
+    code, out, _ = run(["data", "list"], capsys)
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].split() == ["SYMBOL", "INT", "FIRST", "LAST", "ROWS", "SIZE", "AGE"]
+    assert [line.split()[0] for line in lines[1:3]] == ["QQQ", "SPY"]
+    assert "2 file(s)" in lines[-1]
+
+    csv = tmp_path / "spy.csv"
+    code, out, _ = run(["data", "export", "--symbol", "SPY", "--out", str(csv)], capsys)
+    assert code == 0 and "wrote 21 SPY 1d bars" in out
+    market = ReplayMarket.from_file(csv, period=parse_period("5d"))
+    assert market.total_steps == 21
+
+    parquet = tmp_path / "spy.parquet"
+    first_day = pl.read_csv(csv).get_column("timestamp")[3][:10]
+    code, out, _ = run(
+        ["data", "export", "--symbol", "SPY", "--out", str(parquet), "--start", first_day],
+        capsys,
+    )
+    assert code == 0 and "wrote 18 SPY 1d bars" in out
+    assert ReplayMarket.from_file(parquet).total_steps == 18
+
+    code, out, _ = run(["data", "clear", "--symbols", "SPY"], capsys)
+    assert code == 0 and "removed 1 cached file(s)" in out
+    code, out, _ = run(["data", "list"], capsys)
+    assert "SPY" not in out and "QQQ" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["data", "fetch", "--symbols", "SPY", "--interval", "7m"], "unknown interval"),
+        (["data", "fetch", "--symbols", "SPY", "--interval", "3m"], "Yahoo Finance has no 3m bars"),
+        (
+            ["data", "fetch", "--symbols", "SPY", "--interval", "1m", "--period", "60d"],
+            "Yahoo keeps 1m bars for the last 30 days only",
+        ),
+        (["data", "fetch", "--symbols", "SPY", "--timeout", "0"], "greater than zero"),
+        (["data", "export", "--symbol", "SPY", "--out", "x.csv"], "nothing cached for SPY"),
+        (["data", "export", "--symbol", "SPY", "--out", "x.txt"], "use a .csv or .parquet"),
+        (
+            ["data", "export", "--symbol", "SPY", "--out", "x.csv", "--start", "2025-13-01"],
+            "not a date",
+        ),
+        (["data"], "data needs an action"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(fake, args, words, capsys) -> None:
+    code, _, err = run(args, capsys)
+    assert code == 2
+    assert words in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_fetch_offline_with_an_empty_cache_is_one_line(
+    fake, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    monkeypatch.setenv("TUI_TRADER_YAHOO_URL", closed_port_url())
+    code, _, err = run(["data", "fetch", "--symbols", "SPY,QQQ", "--period", "5d"], capsys)
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1
+    assert "not updated: SPY, QQQ (nothing cached)" in err
+
+
+def test_session_options_for_yahoo(tmp_path: Path) -> None:
+    import argparse
+
+    from tui_trader.cli.data import add_yahoo_options, yahoo_options
+
+    parser = argparse.ArgumentParser()
+    add_yahoo_options(parser)
+    args = parser.parse_args(
+        ["--timeout", "2.5", "--cache-dir", str(tmp_path), "--adjusted", "--offline"]
+    )
+    opts = yahoo_options(args)
+    assert (opts.timeout, opts.cache_dir, opts.adjusted, opts.offline) == (
+        2.5,
+        tmp_path,
+        True,
+        True,
+    )

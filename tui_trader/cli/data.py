@@ -1,0 +1,347 @@
+"""``tui-trader data``: fetch Yahoo bars into the cache, list it, clear it, export from it.
+
+``data fetch`` downloads what the cache lacks (with a progress bar for several symbols),
+``data list`` shows what it holds, ``data clear`` forgets it, ``data export`` writes a cached
+range to CSV or Parquet for ``--data replay:FILE``. Every failure is one line and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tui_trader.cli.common import UsageError, positive_float, symbols_arg
+from tui_trader.market import MarketDataError
+from tui_trader.market.cache import CACHE_ENV, BarCache, default_cache_dir
+from tui_trader.timeframes import NEW_YORK, Interval, Period, TimeframeError
+from tui_trader.timeframes import parse_interval as _parse_interval
+from tui_trader.timeframes import parse_period as _parse_period
+
+if TYPE_CHECKING:
+    from tui_trader.market.yahoo import YahooOptions
+
+DEFAULT_TIMEOUT = 8.0
+"""Seconds per request to Yahoo (the same default as the adapter's)."""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``data`` and its four subcommands."""
+    data = subparsers.add_parser(
+        "data",
+        help="market data cache: fetch, list, clear, export",
+        description="Yahoo Finance bars in the local Parquet cache.",
+    )
+    data.set_defaults(handler=_missing_action)
+    actions = data.add_subparsers(dest="data_command", metavar="ACTION")
+
+    fetch = actions.add_parser("fetch", help="download the bars the cache lacks")
+    fetch.add_argument("--symbols", type=symbols_arg, required=True, help="e.g. SPY,QQQ")
+    fetch.add_argument(
+        "--interval",
+        type=interval_arg,
+        default=_parse_interval("1d"),
+        help="1m, 2m, 5m, 15m, 30m, 1h or 1d (default 1d)",
+    )
+    fetch.add_argument(
+        "--period",
+        type=period_arg,
+        default=_parse_period("1y"),
+        help="how far back: e.g. 5d, 6mo, 5y (default 1y)",
+    )
+    _add_timeout(fetch)
+    _add_cache_dir(fetch)
+    fetch.set_defaults(handler=run_fetch)
+
+    listing = actions.add_parser("list", help="what the cache holds")
+    listing.add_argument("--symbols", type=symbols_arg, default=None, help="only these symbols")
+    listing.add_argument("--interval", type=interval_arg, default=None, help="only this interval")
+    _add_cache_dir(listing)
+    listing.set_defaults(handler=run_list)
+
+    clear = actions.add_parser("clear", help="delete cached bars")
+    clear.add_argument("--symbols", type=symbols_arg, default=None, help="only these (default all)")
+    clear.add_argument("--interval", type=interval_arg, default=None, help="only this interval")
+    _add_cache_dir(clear)
+    clear.set_defaults(handler=run_clear)
+
+    export = actions.add_parser("export", help="write cached bars to CSV or Parquet")
+    export.add_argument("--symbol", type=symbols_arg, required=True, help="one symbol, e.g. SPY")
+    export.add_argument(
+        "--interval", type=interval_arg, default=_parse_interval("1d"), help="default 1d"
+    )
+    export.add_argument("--out", type=Path, required=True, help="FILE.csv or FILE.parquet")
+    export.add_argument("--start", type=date_arg, default=None, help="first day, YYYY-MM-DD")
+    export.add_argument("--end", type=date_arg, default=None, help="last day, YYYY-MM-DD")
+    export.add_argument("--adjusted", action="store_true", help="export adjusted prices")
+    _add_cache_dir(export)
+    export.set_defaults(handler=run_export)
+
+
+# -- handlers ------------------------------------------------------------------------------------
+
+
+def run_fetch(args: argparse.Namespace) -> int:
+    """Bring the cache up to date for the symbols, interval and period asked for."""
+    from tui_trader.market.calendar import us_equity_calendar
+    from tui_trader.market.yahoo import YahooOptions, load_history
+    from tui_trader.market.yahoo_plan import check_yahoo_interval, window_start
+
+    interval: Interval = args.interval
+    period: Period = args.period
+    options = YahooOptions(cache_dir=_cache_dir(args), timeout=args.timeout)
+    with _market_errors():
+        check_yahoo_interval(interval)
+        start = window_start(interval, period.bars(interval), options.now(), us_equity_calendar())
+        with _progress(len(args.symbols)) as progress:
+            history = load_history(args.symbols, interval, start, options, progress=progress)
+    for note in history.notes:
+        print(f"tui-trader: {note}", file=sys.stderr)
+    for symbol in args.symbols:
+        stamps = history.frame.filter(history.frame["symbol"] == symbol).get_column("timestamp")
+        span = f"{_day(stamps.min())} .. {_day(stamps.max())}" if len(stamps) else "no bars"
+        print(f"{symbol:<6} {interval.text:<4} {len(stamps):>7,} bars  {span}")
+    print(f"{history.requests} request(s) to Yahoo; cache: {options.cache_dir}")
+    return 0
+
+
+def run_list(args: argparse.Namespace) -> int:
+    """Print one line per cached file: range, rows, size on disk and age."""
+    cache = BarCache(_cache_dir(args))
+    interval = args.interval.text if args.interval else None
+    with _market_errors():
+        entries = cache.entries(args.symbols, interval)
+    if not entries:
+        print(f"the cache at {cache.root} is empty")
+        return 0
+    now = datetime.now(UTC)
+    print(f"{'SYMBOL':<7}{'INT':<5}{'FIRST':<18}{'LAST':<18}{'ROWS':>9}{'SIZE':>10}  AGE")
+    for e in entries:
+        print(
+            f"{e.symbol:<7}{e.interval:<5}{_stamp(e.first):<18}{_stamp(e.last):<18}"
+            f"{e.rows:>9,}{_size(e.size_bytes):>10}  {_age(e.age(now))}"
+        )
+    total = sum(e.size_bytes for e in entries)
+    print(f"{len(entries)} file(s), {_size(total)} in {cache.root}")
+    return 0
+
+
+def run_clear(args: argparse.Namespace) -> int:
+    """Delete cached files and say how many."""
+    cache = BarCache(_cache_dir(args))
+    removed = cache.clear(args.symbols, args.interval.text if args.interval else None)
+    print(f"removed {removed} cached file(s) from {cache.root}")
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    """Write one symbol's cached bars (optionally a date range) to CSV or Parquet."""
+    import polars as pl
+
+    from tui_trader.market.yahoo import adjust
+
+    if len(args.symbol) != 1:
+        raise UsageError("--symbol takes one symbol (export them one at a time)")
+    symbol = args.symbol[0]
+    out: Path = args.out
+    suffix = out.suffix.lower()
+    if suffix not in (".csv", ".parquet", ".pq"):
+        raise UsageError(f"--out {out}: use a .csv or .parquet file name")
+    if args.start and args.end and args.start > args.end:
+        raise UsageError(f"--start {args.start} is after --end {args.end}")
+    cache = BarCache(_cache_dir(args))
+    with _market_errors():
+        frame = cache.read(symbol, args.interval.text)
+    if frame is None:
+        raise UsageError(
+            f"nothing cached for {symbol} {args.interval.text} "
+            f"(run 'tui-trader data fetch --symbols {symbol} --interval {args.interval.text}')"
+        )
+    if args.start:
+        frame = frame.filter(pl.col("timestamp") >= _ny_midnight(args.start))
+    if args.end:
+        frame = frame.filter(pl.col("timestamp") < _ny_midnight(args.end + timedelta(days=1)))
+    if frame.height == 0:
+        raise UsageError(f"no cached {symbol} bars between {args.start} and {args.end}")
+    if args.adjusted:
+        frame = adjust(frame)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if suffix == ".csv":
+            frame.write_csv(out, datetime_format="%Y-%m-%dT%H:%M:%SZ")
+        else:
+            frame.write_parquet(out)
+    except OSError as exc:
+        raise UsageError(f"cannot write {out}: {exc.strerror}") from None
+    print(f"wrote {frame.height:,} {symbol} {args.interval.text} bars to {out}")
+    return 0
+
+
+# -- options a trading session shares with ``data`` (for ``--data yahoo``) ------------------------
+
+
+def add_yahoo_options(parser: argparse.ArgumentParser) -> None:
+    """``--timeout``, ``--cache-dir``, ``--adjusted`` and ``--offline`` for a session command."""
+    _add_timeout(parser)
+    _add_cache_dir(parser)
+    parser.add_argument(
+        "--adjusted", action="store_true", help="Yahoo prices adjusted for splits and dividends"
+    )
+    parser.add_argument(
+        "--offline", action="store_true", help="never ask Yahoo: trade on the cached bars only"
+    )
+
+
+def yahoo_options(args: argparse.Namespace) -> YahooOptions:
+    """The ``YahooOptions`` the options of ``add_yahoo_options`` describe."""
+    from tui_trader.market.yahoo import YahooOptions
+
+    return YahooOptions(
+        cache_dir=_cache_dir(args),
+        timeout=args.timeout,
+        adjusted=bool(getattr(args, "adjusted", False)),
+        offline=bool(getattr(args, "offline", False)),
+    )
+
+
+# -- option types --------------------------------------------------------------------------------
+
+
+def interval_arg(text: str) -> Interval:
+    """``--interval``: a bar length the desk understands."""
+    try:
+        return _parse_interval(text)
+    except TimeframeError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def period_arg(text: str) -> Period:
+    """``--period``: a span of history such as 60d, 6mo, 5y."""
+    try:
+        return _parse_period(text)
+    except TimeframeError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def date_arg(text: str) -> date:
+    """A ``YYYY-MM-DD`` date."""
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+# -- helpers -------------------------------------------------------------------------------------
+
+
+def _add_timeout(parser: argparse.ArgumentParser) -> None:
+    """``--timeout SECONDS``: our deadline for each request to Yahoo."""
+    parser.add_argument(
+        "--timeout",
+        type=positive_float,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help=f"give up on a request to Yahoo after this long (default {DEFAULT_TIMEOUT:g})",
+    )
+
+
+def _add_cache_dir(parser: argparse.ArgumentParser) -> None:
+    """``--cache-dir DIR``: where the Parquet cache lives."""
+    parser.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help=f"bar cache directory (default ${CACHE_ENV} or {default_cache_dir()})",
+    )
+
+
+def _cache_dir(args: argparse.Namespace) -> Path:
+    """The cache directory the user chose, or the default; refused if it is a file."""
+    path: Path = (args.cache_dir or default_cache_dir()).expanduser()
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"--cache-dir {path} is a file, not a directory")
+    return path
+
+
+def _missing_action(_args: argparse.Namespace) -> int:
+    """``tui-trader data`` alone: say which actions exist."""
+    raise UsageError(
+        "data needs an action: fetch, list, clear or export (see 'tui-trader data -h')"
+    )
+
+
+@contextmanager
+def _market_errors() -> Iterator[None]:
+    """Turn a ``MarketDataError`` into the one-line usage error of exit code 2."""
+    try:
+        yield
+    except MarketDataError as exc:
+        raise UsageError(str(exc)) from None
+
+
+@contextmanager
+def _progress(total: int) -> Iterator[Callable[[str, int, int], None] | None]:
+    """A rich progress bar on stderr for several symbols (none when stderr is not a terminal)."""
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    if total < 2 or not console.is_terminal:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("Yahoo", total=total)
+
+        def update(symbol: str, done: int, _total: int) -> None:
+            """Move the bar and name the symbol being fetched."""
+            bar.update(task, completed=done, description=f"Yahoo {symbol}".rstrip())
+
+        yield update
+
+
+def _day(ts: datetime | None) -> str:
+    """A bar's New York date."""
+    return ts.astimezone(NEW_YORK).strftime("%Y-%m-%d") if ts else "-"
+
+
+def _stamp(ts: datetime | None) -> str:
+    """A bar's New York date and time."""
+    return ts.astimezone(NEW_YORK).strftime("%Y-%m-%d %H:%M") if ts else "-"
+
+
+def _ny_midnight(day: date) -> datetime:
+    """Midnight New York at the start of ``day``, UTC."""
+    return datetime.combine(day, time(0), tzinfo=NEW_YORK).astimezone(UTC)
+
+
+def _size(n: int) -> str:
+    """Bytes in words: ``812 B``, ``41.2 KB``, ``3.4 MB``."""
+    if n < 1024:
+        return f"{n} B"
+    if n < 1024**2:
+        return f"{n / 1024:.1f} KB"
+    return f"{n / 1024**2:.1f} MB"
+
+
+def _age(age: timedelta) -> str:
+    """``just now``, ``12 min``, ``5 h``, ``3 d``."""
+    seconds = max(age.total_seconds(), 0)
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min"
+    if seconds < 2 * 86400:
+        return f"{int(seconds // 3600)} h"
+    return f"{int(seconds // 86400)} d"
