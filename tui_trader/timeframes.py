@@ -78,10 +78,8 @@ def parse_interval(text: str) -> Interval:
     minutes = {"m": count, "h": 60 * count, "d": TRADING_MINUTES_PER_DAY * count}[unit]
     if unit == "d" and count != 1:
         raise TimeframeError(f"unknown interval {text!r}: daily bars are 1d")
-    if unit == "m" and count not in (1, 2, 5, 15, 30, 60, 90):
-        raise TimeframeError(f"unknown interval {text!r} (minutes: 1, 2, 5, 15, 30, 60 or 90)")
-    if unit == "h" and count not in (1, 2, 4):
-        raise TimeframeError(f"unknown interval {text!r} (hours: 1, 2 or 4)")
+    if unit in ("m", "h") and minutes >= TRADING_MINUTES_PER_DAY:
+        raise TimeframeError(f"unknown interval {text!r}: a bar that long is a day bar (1d)")
     return Interval(text=raw, minutes=minutes)
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from fake_yahoo import FakeYahoo, closed_port_url
 
 import tui_trader.cli as cli
+from tests.integration.fake_yahoo import FakeYahoo, closed_port_url
 from tui_trader.market.replay import ReplayMarket
 from tui_trader.timeframes import parse_period
 
@@ -74,7 +74,7 @@ def test_fetch_list_export_clear(fake: FakeYahoo, tmp_path: Path, capsys) -> Non
 @pytest.mark.parametrize(
     ("args", "words"),
     [
-        (["data", "fetch", "--symbols", "SPY", "--interval", "7m"], "unknown interval"),
+        (["data", "fetch", "--symbols", "SPY", "--interval", "7x"], "unknown interval"),
         (["data", "fetch", "--symbols", "SPY", "--interval", "3m"], "Yahoo Finance has no 3m bars"),
         (
             ["data", "fetch", "--symbols", "SPY", "--interval", "1m", "--period", "60d"],

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from fake_yahoo import FakeYahoo, SilentServer, closed_port_url
 
+from tests.integration.fake_yahoo import FakeYahoo, SilentServer, closed_port_url
 from tui_trader.market import MarketDataError
 from tui_trader.market.cache import BarCache
 from tui_trader.market.calendar import us_equity_calendar

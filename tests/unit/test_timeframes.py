@@ -27,7 +27,7 @@ def test_intervals_parse(text: str, minutes: int, per_day: int) -> None:
     assert interval.bars_per_day == per_day
 
 
-@pytest.mark.parametrize("text", ["7x", "", "0m", "2d", "7m", "1y", "m", "-1m"])
+@pytest.mark.parametrize("text", ["7x", "", "0m", "2d", "400m", "7h", "1y", "m", "-1m"])
 def test_bad_intervals_are_refused_with_the_value(text: str) -> None:
     """Unknown intervals raise an error that quotes what was typed."""
     with pytest.raises(TimeframeError, match="interval"):
