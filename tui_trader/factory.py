@@ -7,8 +7,10 @@ checked here, so a bad value becomes one ``SettingsError`` sentence before anyth
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from tui_trader.brokers.paper import PaperBroker, PaperCosts
 from tui_trader.clock import Clock, WallClock
@@ -46,6 +48,12 @@ class LocalSettings:
     fractional: bool = False
     allow_short: bool = False
     allocation_pct: float | None = None
+    iterations: int | None = None
+    """Decision cycles planned (bounds a Yahoo download; None or 0: another period)."""
+    yahoo: Any = None
+    """``YahooOptions`` for ``--data yahoo`` (cache folder, deadline, adjusted, offline)."""
+    report: Callable[[str], None] | None = None
+    """Where data-source notes go (an offline fallback and its age, dropped rows)."""
 
 
 def build_local_session(settings: LocalSettings, clock: Clock | None = None) -> TradingSession:
@@ -59,7 +67,16 @@ def build_local_session(settings: LocalSettings, clock: Clock | None = None) -> 
         raise SettingsError(str(exc)) from None
     if not settings.start_cash > 0:
         raise SettingsError("starting cash must be greater than zero")
-    market = open_market(spec, settings.symbols, interval, period, seed=settings.seed)
+    market = open_market(
+        spec,
+        settings.symbols,
+        interval,
+        period,
+        seed=settings.seed,
+        iterations=settings.iterations or None,
+        yahoo=settings.yahoo,
+        report=settings.report,
+    )
     symbols = tuple(market.symbols)
     config = SessionConfig(
         mode="local",

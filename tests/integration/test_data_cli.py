@@ -20,7 +20,6 @@ def fake(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[FakeYahoo]
     server = FakeYahoo(recent=True)
     monkeypatch.setenv("TUI_TRADER_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("TUI_TRADER_YAHOO_URL", server.url)
-    monkeypatch.setattr(cli, "_COMMAND_MODULES", ("tui_trader.cli.data",))
     yield server
     server.close()
 
@@ -124,3 +123,34 @@ def test_session_options_for_yahoo(tmp_path: Path) -> None:
         True,
         True,
     )
+
+
+def test_a_paper_session_trades_on_yahoo_bars_then_on_the_cache_alone(
+    fake: FakeYahoo, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``paper --data yahoo`` downloads, warms up and trades; a second run with Yahoo
+    unreachable needs no request at all, because the cache already covers it."""
+    db = str(tmp_path / "y.db")
+    args = [
+        "paper",
+        "--data",
+        "yahoo",
+        "--symbols",
+        "SPY",
+        "--period",
+        "10d",
+        "--iterations",
+        "8",
+        "--db",
+        db,
+    ]
+    code, out, err = run(args, capsys)
+    assert code == 0, err
+    assert len([line for line in out.splitlines() if line.startswith("iter=")]) == 8
+    assert "Data: yahoo" in out
+    asked = len(fake.chart_requests())
+    monkeypatch.setenv("TUI_TRADER_YAHOO_URL", closed_port_url())
+    code, out, err = run([*args, "--timeout", "1"], capsys)
+    assert code == 0, err
+    assert len([line for line in out.splitlines() if line.startswith("iter=")]) == 8
+    assert len(fake.chart_requests()) == asked

@@ -22,6 +22,7 @@ from tui_trader.cli.common import (
     resolve_db,
     symbols_arg,
 )
+from tui_trader.cli.data import add_yahoo_options, yahoo_options
 from tui_trader.cli.session_output import run_in_terminal
 from tui_trader.factory import LocalSettings, SettingsError, build_local_session
 from tui_trader.market import MarketDataError
@@ -43,9 +44,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--data",
         default="sim",
         metavar="SOURCE",
-        help="sim (seeded simulated market), replay:FILE (CSV/Parquet bars) or yahoo (sim)",
+        help="sim (seeded simulated market), replay:FILE (CSV/Parquet bars) or yahoo "
+        "(Yahoo Finance through the local cache)",
     )
     parser.add_argument("--seed", type=int, default=7, help="simulated market seed (7)")
+    add_yahoo_options(parser.add_argument_group("Yahoo data (--data yahoo)"))
     costs = parser.add_argument_group("simulated costs")
     costs.add_argument("--slippage-bps", type=non_negative_float, default=5.0, help="(5)")
     costs.add_argument(
@@ -134,6 +137,9 @@ def run_paper(args: argparse.Namespace) -> int:
         fractional=args.fractional,
         allow_short=args.allow_short,
         allocation_pct=args.allocation,
+        iterations=args.iterations,
+        yahoo=yahoo_options(args) if args.data.strip() == "yahoo" else None,
+        report=lambda note: console.print(f"[yellow]note:[/] {note}"),
     )
     try:
         session = build_local_session(settings)
