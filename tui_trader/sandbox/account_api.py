@@ -83,7 +83,7 @@ def get_activities(sb: Sandbox, req: Request, m: re.Match[str]) -> Reply:
         items = items[ids.index(token) + 1 :] if token in ids else []
     chosen = []
     for e in items:
-        if after and e.time <= after or until and e.time >= until:
+        if (after and e.time <= after) or (until and e.time >= until):
             continue
         if on_day and e.time.astimezone(NEW_YORK).date().isoformat() != on_day[:10]:
             continue
@@ -154,7 +154,8 @@ def get_calendar(sb: Sandbox, req: Request, m: re.Match[str]) -> Reply:
     today = sb.engine.now().astimezone(NEW_YORK).date()
     try:
         start = date.fromisoformat(req.query.get("start", today.isoformat())[:10])
-        end = date.fromisoformat(req.query.get("end", (start + timedelta(days=30)).isoformat())[:10])
+        default_end = (start + timedelta(days=30)).isoformat()
+        end = date.fromisoformat(req.query.get("end", default_end)[:10])
     except ValueError:
         raise ApiError(400, 40010000, "invalid date format") from None
     out = []

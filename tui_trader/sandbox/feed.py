@@ -78,7 +78,7 @@ class MarketFeed:
         spread_bps: float,
         start: datetime,
     ) -> None:
-        """Warm up ``history`` of ``interval`` bars ending at ``start`` (floored to the interval)."""
+        """Warm up ``history`` of ``interval`` bars ending at ``start`` (floored to a bar)."""
         self.symbols = symbols
         self.interval = parse_interval(interval)
         self.step = timedelta(minutes=self.interval.minutes)

@@ -136,7 +136,9 @@ class MatchingEngine:
             return sum(
                 o.remaining
                 for o in self._orders.values()
-                if o.status in OPEN_STATUSES and o.ticket.side == "sell" and o.ticket.symbol == symbol
+                if o.status in OPEN_STATUSES
+                and o.ticket.side == "sell"
+                and o.ticket.symbol == symbol
             )
 
     # -- commands ------------------------------------------------------------------------------
@@ -247,7 +249,7 @@ class MatchingEngine:
         limit = ticket.limit_price
         if limit is None:
             return round(touch, 4)
-        if buy and touch <= limit or not buy and touch >= limit:
+        if (buy and touch <= limit) or (not buy and touch >= limit):
             return round(min(touch, limit) if buy else max(touch, limit), 4)
         if not on_bar:
             return None

@@ -104,7 +104,9 @@ def parse_ticket(
     client_order_id = str(body.get("client_order_id") or new_id())
     if len(client_order_id) > MAX_CLIENT_ORDER_ID:
         raise _unprocessable("client_order_id must be no more than 128 characters")
-    return OrderTicket(symbol, side, kind, tif, qty, notional, limit_price, client_order_id, extended)
+    return OrderTicket(
+        symbol, side, kind, tif, qty, notional, limit_price, client_order_id, extended
+    )
 
 
 def check_affordable(engine: MatchingEngine, ticket: OrderTicket) -> None:

@@ -9,6 +9,7 @@ Headers are never logged: they carry the keys.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import select
@@ -29,8 +30,14 @@ if TYPE_CHECKING:
     from tui_trader.sandbox.app import Sandbox
 
 log = logging.getLogger("tui_trader.sandbox")
-_GATEWAY_PAGE = "<html><head><title>{0}</title></head><body><center><h1>{0}</h1></center></body></html>"
-_REASONS = {502: "502 Bad Gateway", 503: "503 Service Temporarily Unavailable", 504: "504 Gateway Time-out"}
+_GATEWAY_PAGE = (
+    "<html><head><title>{0}</title></head><body><center><h1>{0}</h1></center></body></html>"
+)
+_REASONS = {
+    502: "502 Bad Gateway",
+    503: "503 Service Temporarily Unavailable",
+    504: "504 Gateway Time-out",
+}
 
 
 class RateLimiter:
@@ -90,10 +97,8 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         with self._open_lock:
             conns = list(self._open)
         for conn in conns:
-            try:
+            with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         self.server_close()
 
 
@@ -230,7 +235,5 @@ class _Handler(BaseHTTPRequestHandler):
     def _drop(self) -> None:
         """Close the connection without a word."""
         self.close_connection = True
-        try:
+        with contextlib.suppress(OSError):
             self.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass

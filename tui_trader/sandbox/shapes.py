@@ -35,7 +35,7 @@ def num(value: float | None) -> str | None:
 
 
 def money(value: float) -> str:
-    """A dollar amount as a string with at most two decimals... plus Alpaca's trailing digits."""
+    """A dollar amount rounded to the cent, as Alpaca's decimal string."""
     return num(round(value, 2)) or "0"
 
 

@@ -11,6 +11,7 @@ through ``call_soon_threadsafe``; the ``ws_drop`` fault cuts a connection instea
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import threading
@@ -139,10 +140,8 @@ class StreamServer:
         """Run ``func(*args)`` in the server's loop (dropped if the loop has stopped)."""
         loop = self._loop
         if loop is not None and not loop.is_closed():
-            try:
+            with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(func, *args)
-            except RuntimeError:
-                pass
 
     def _broadcast_trade(self, payload: dict[str, Any]) -> None:
         """Queue a trade update for the trading clients (in the loop)."""
@@ -241,7 +240,8 @@ class StreamServer:
             config.key_id,
             config.secret,
         ):
-            await client.conn.send(client.encode([{"T": "error", "code": 402, "msg": "auth failed"}]))
+            refusal = [{"T": "error", "code": 402, "msg": "auth failed"}]
+            await client.conn.send(client.encode(refusal))
             await client.conn.close(1008, "auth failed")
             return
         await client.conn.send(client.encode([{"T": "success", "msg": "authenticated"}]))

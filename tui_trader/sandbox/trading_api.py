@@ -68,11 +68,11 @@ def get_orders(sb: Sandbox, req: Request, m: re.Match[str]) -> Reply:
     chosen = []
     for order in sb.engine.orders():
         is_open = order.status in OPEN_STATUSES
-        if status == "open" and not is_open or status == "closed" and is_open:
+        if (status == "open" and not is_open) or (status == "closed" and is_open):
             continue
-        if after and order.created_at <= after or until and order.created_at >= until:
+        if (after and order.created_at <= after) or (until and order.created_at >= until):
             continue
-        if symbols and order.ticket.symbol not in symbols or side and order.ticket.side != side:
+        if (symbols and order.ticket.symbol not in symbols) or (side and order.ticket.side != side):
             continue
         chosen.append(order)
     chosen.sort(key=lambda o: o.created_at, reverse=req.query.get("direction", "desc") == "desc")
