@@ -28,6 +28,8 @@ _CONFIG_BOOLS = (
     "ptp_no_exception_entry",
     "disable_overnight_trading",
 )
+_RETIRED = ("pdt_check",)
+"""Settings Alpaca retired (the pattern-day-trader check, July 2026): accepted and ignored."""
 _PERIOD_RE = re.compile(r"^(\d+)(D|W|M|A)$")
 _PERIOD_DAYS = {"D": 1, "W": 7, "M": 30, "A": 365}
 _HISTORY_TF = {"1Min": 1, "5Min": 5, "15Min": 15, "1H": 60, "1D": None}
@@ -45,6 +47,8 @@ def patch_configurations(sb: Sandbox, req: Request, m: re.Match[str]) -> Reply:
         raise ApiError(400, 40010000, "request body format is invalid")
     changes: dict[str, Any] = {}
     for name, value in body.items():
+        if value is None or name in _RETIRED:
+            continue  # alpaca-py sends every field, null ones and retired ones included
         if name in _CONFIG_BOOLS:
             if not isinstance(value, bool):
                 raise ApiError(422, 40010001, f"{name} must be a boolean")

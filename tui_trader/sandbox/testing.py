@@ -7,9 +7,14 @@ The sandbox listens on free ports of 127.0.0.1, its market paused (``speed=0``) 
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import json
+import queue
+import threading
+import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
@@ -109,4 +114,87 @@ def running_sandbox(
         sandbox.stop()
 
 
-__all__ = ["AdminClient", "FaultSettings", "SandboxHandle", "running_sandbox"]
+# -- helpers for driving alpaca-py against the sandbox -------------------------------------------
+
+REQUEST_TIMEOUT = 5.0
+"""alpaca-py sets no timeout; every test request gets this one."""
+
+
+def make_fast(client: Any, timeout: float = REQUEST_TIMEOUT, retries: int | None = None) -> Any:
+    """Give an alpaca-py REST client a request timeout and no wait between its 429/504 retries."""
+    client._retry_wait = 0
+    if retries is not None:
+        client._retry = retries
+    client._session.request = functools.partial(client._session.request, timeout=timeout)
+    return client
+
+
+def wait_until(check: Callable[[], Any], timeout: float = 5.0, what: str = "condition") -> Any:
+    """Poll ``check`` until it returns something truthy, failing after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    pause = threading.Event()
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        pause.wait(0.01)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+class StreamRunner:
+    """Runs an alpaca-py stream in a thread; handlers put what they get on ``received``."""
+
+    def __init__(self, stream: Any) -> None:
+        """Wrap ``stream`` (already subscribed); call ``start`` to run it."""
+        self.stream = stream
+        stream._reconnect_min_backoff = 0.05
+        stream._reconnect_max_backoff = 0.1
+        self.received: queue.Queue[Any] = queue.Queue()
+        self._thread = threading.Thread(target=stream.run, daemon=True)
+
+    async def handler(self, item: Any) -> None:
+        """A stream handler that keeps everything it receives."""
+        self.received.put(item)
+
+    def start(self) -> StreamRunner:
+        """Start the stream's thread."""
+        self._thread.start()
+        return self
+
+    def next(self, accept: Callable[[Any], bool] = lambda _: True, timeout: float = 5.0) -> Any:
+        """The next received item that ``accept`` likes (others are skipped)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError("timed out waiting for a stream message")
+            try:
+                item = self.received.get(timeout=left)
+            except queue.Empty:
+                continue
+            if accept(item):
+                return item
+
+    def stop(self) -> None:
+        """Stop quickly (``stop_ws`` then ``close``, not the slow ``stop()``) and join."""
+        loop = wait_until(lambda: self.stream._loop, what="stream loop")
+
+        async def shutdown() -> None:
+            await self.stream.stop_ws()
+            await self.stream.close()
+
+        if loop.is_running():
+            asyncio.run_coroutine_threadsafe(shutdown(), loop).result(timeout=5)
+        self._thread.join(timeout=10)
+        assert not self._thread.is_alive(), "stream thread did not stop"
+
+
+__all__ = [
+    "AdminClient",
+    "FaultSettings",
+    "SandboxHandle",
+    "StreamRunner",
+    "make_fast",
+    "running_sandbox",
+    "wait_until",
+]
