@@ -107,6 +107,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
     timeout = 120
+    wbufsize = 64 * 1024
+    """Buffer each answer so headers and body leave in one segment (no Nagle/delayed-ACK stall)."""
+    disable_nagle_algorithm = True
     server: SandboxHTTPServer
 
     def do_GET(self) -> None:
