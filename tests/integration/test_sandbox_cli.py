@@ -1,0 +1,103 @@
+"""``tui-trader sandbox`` as a user runs it: URLs and keys printed, Ctrl+C stops it cleanly."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def sandbox_command(*args: str) -> list[str]:
+    """The command line for ``tui-trader sandbox`` from this checkout."""
+    return [sys.executable, "-m", "tui_trader", "sandbox", *args]
+
+
+def start(*args: str) -> tuple[subprocess.Popen[str], str]:
+    """Start the sandbox command; returns the process and its banner (up to "Ctrl+C")."""
+    proc = subprocess.Popen(
+        sandbox_command("--port", "0", "--stream-port", "0", *args),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    lines = []
+    for _ in range(20):  # the banner is a handful of lines; EOF ends it early
+        line = proc.stdout.readline()
+        lines.append(line)
+        if "Ctrl+C" in line or not line:
+            break
+    return proc, "".join(lines)
+
+
+def test_prints_urls_and_keys_serves_and_stops_on_ctrl_c():
+    proc, text = start("--speed", "0", "--faults", "latency=0")
+    try:
+        export = re.search(
+            r"export APCA_API_KEY_ID=(\S+) APCA_API_SECRET_KEY=(\S+) APCA_API_BASE_URL=(\S+)", text
+        )
+        assert export, text
+        key, secret, base = export.groups()
+        assert re.search(r"ws://127\.0\.0\.1:\d+/stream", text)
+        assert re.search(r"ws://127\.0\.0\.1:\d+/v2/iex", text)
+        account = requests.get(
+            base + "/v2/account",
+            headers={"APCA-API-KEY-ID": key, "APCA-API-SECRET-KEY": secret},
+            timeout=5,
+        )
+        assert account.status_code == 200 and account.json()["cash"] == "100000"
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0
+    assert "Traceback" not in err and "sandbox stopped" in err
+
+
+def test_a_chosen_secret_is_never_printed():
+    proc, banner = start("--secret", "s3cr3t-value")
+    try:
+        assert "Ctrl+C" in banner
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert "s3cr3t-value" not in banner + out + err
+    assert proc.returncode == 0
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--faults", "latency"),
+        ("--faults", "error_rate=3"),
+        ("--hours", "night"),
+        ("--speed", "-1"),
+        ("--port", "70000"),
+        ("--symbols", "spy,,qqq"),
+        ("--interval", "7m"),
+    ],
+)
+def test_bad_options_exit_2_with_one_line(args):
+    done = subprocess.run(
+        sandbox_command(*args),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=20,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert done.returncode == 2
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert done.stderr.startswith("tui-trader: error:")

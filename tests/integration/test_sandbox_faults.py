@@ -1,0 +1,201 @@
+"""Each REST fault switch, seen through alpaca-py the way the broker adapter will see it."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+import requests
+from alpaca.common.exceptions import APIError
+from alpaca.trading.client import TradingClient
+from alpaca.trading.enums import OrderSide, TimeInForce
+from alpaca.trading.requests import MarketOrderRequest
+
+from tui_trader.sandbox.faults import FaultSpecError, parse_faults
+from tui_trader.sandbox.testing import make_fast, running_sandbox, wait_until
+
+
+def order(coid: str | None = None) -> MarketOrderRequest:
+    """A one-share market buy of SPY."""
+    return MarketOrderRequest(
+        symbol="SPY", qty=1, side=OrderSide.BUY, time_in_force=TimeInForce.DAY, client_order_id=coid
+    )
+
+
+def test_fault_spec_grammar():
+    settings = parse_faults("latency=0.2, error_rate=0.1,error_status=503,lost_ack_mode=drop")
+    assert (settings.latency, settings.error_rate, settings.error_status) == (0.2, 0.1, 503)
+    assert settings.lost_ack_mode == "drop"
+    assert "latency=0.2" in settings.describe()
+    assert parse_faults("none").describe() == "none"
+    for bad in ("latency", "bogus=1", "error_rate=2", "latency=-1", "error_status=404", "x=,"):
+        with pytest.raises(FaultSpecError):
+            parse_faults(bad)
+
+
+def test_admin_rejects_bad_fault_switches(sandbox):
+    with pytest.raises(RuntimeError, match="unknown fault"):
+        sandbox.admin.set_faults(nonsense=1)
+    with pytest.raises(RuntimeError, match="between 0 and 1"):
+        sandbox.admin.set_faults(spec="error_rate=5")
+
+
+def test_faults_given_at_start_apply_to_the_first_request():
+    with running_sandbox(faults="error_rate=1") as sb:
+        client = make_fast(TradingClient(sb.key_id, sb.secret, url_override=sb.base_url))
+        with pytest.raises(APIError) as err:
+            client.get_account()
+        assert err.value.status_code == 500
+        sb.admin.clear_faults()
+        assert float(client.get_account().cash) == 100_000
+
+
+def test_latency_delays_every_answer(sandbox, trading):
+    sandbox.admin.set_faults(latency=0.3)
+    started = time.monotonic()
+    trading.get_clock()
+    assert time.monotonic() - started >= 0.3
+
+
+def test_error_rate_gives_json_500_or_gateway_pages(sandbox, trading):
+    sandbox.admin.set_faults(error_rate=1)
+    with pytest.raises(APIError) as err:
+        trading.get_account()
+    assert err.value.status_code == 500 and err.value.code == 50010000
+    sandbox.admin.set_faults(error_status=502)
+    with pytest.raises(APIError) as err:
+        trading.get_account()
+    assert err.value.status_code == 502 and "<html>" in str(err.value)
+
+
+def test_error_rate_is_a_seeded_share(sandbox):
+    sandbox.admin.set_faults(error_rate=0.5)
+    headers = {"APCA-API-KEY-ID": sandbox.key_id, "APCA-API-SECRET-KEY": sandbox.secret}
+
+    def run() -> list[int]:
+        with requests.Session() as session:
+            return [
+                session.get(sandbox.base_url + "/v2/clock", headers=headers, timeout=5).status_code
+                for _ in range(40)
+            ]
+
+    first = run()
+    assert 5 < first.count(500) < 35
+    with running_sandbox(faults="error_rate=0.5") as again:
+        sandbox_headers = headers
+        with requests.Session() as session:
+            second = [
+                session.get(
+                    again.base_url + "/v2/clock", headers=sandbox_headers, timeout=5
+                ).status_code
+                for _ in range(40)
+            ]
+    assert second == first  # same seed, same requests: same faults
+
+
+def test_429_burst_is_retried_by_alpaca_py_and_then_served(sandbox, trading):
+    sandbox.admin.set_faults(burst_429=2)
+    assert trading.submit_order(order("burst-1")).client_order_id == "burst-1"
+    sandbox.admin.set_faults(burst_429=1)
+    trading._retry = 0
+    with pytest.raises(APIError) as err:
+        trading.get_account()
+    assert err.value.status_code == 429
+
+
+def test_rate_limit_answers_429_with_headers(sandbox):
+    sandbox.admin.set_faults(rate_limit=5)
+    headers = {"APCA-API-KEY-ID": sandbox.key_id, "APCA-API-SECRET-KEY": sandbox.secret}
+    with requests.Session() as session:
+        answers = [
+            session.get(sandbox.base_url + "/v2/account", headers=headers, timeout=5)
+            for _ in range(6)
+        ]
+    assert [a.status_code for a in answers] == [200] * 5 + [429]
+    assert answers[0].headers["X-RateLimit-Limit"] == "5"
+    assert answers[4].headers["X-RateLimit-Remaining"] == "0"
+    assert int(answers[5].headers["X-RateLimit-Reset"]) >= int(time.time())
+    assert answers[5].json()["code"] == 42910000
+
+
+def test_default_rate_limit_is_200_a_minute(sandbox):
+    headers = {"APCA-API-KEY-ID": sandbox.key_id, "APCA-API-SECRET-KEY": sandbox.secret}
+    with requests.Session() as session:
+        codes = [
+            session.get(sandbox.base_url + "/v2/clock", headers=headers, timeout=5).status_code
+            for _ in range(201)
+        ]
+    assert codes.count(200) == 200 and codes[-1] == 429
+
+
+def test_hang_holds_the_request_until_the_client_gives_up(sandbox, trading):
+    sandbox.admin.set_faults(hang_rate=1)
+    hung = make_fast(
+        TradingClient(sandbox.key_id, sandbox.secret, url_override=sandbox.base_url), timeout=0.3
+    )
+    with pytest.raises(requests.exceptions.ReadTimeout):
+        hung.get_account()
+    sandbox.admin.clear_faults()
+    assert trading.get_account().status.value == "ACTIVE"
+
+
+def test_shutdown_is_prompt_while_a_request_hangs():
+    outcome: list[BaseException | None] = []
+    with running_sandbox(faults="hang_rate=1") as sb:
+        client = TradingClient(sb.key_id, sb.secret, url_override=sb.base_url)  # no timeout
+
+        def call() -> None:
+            try:
+                client.get_account()
+                outcome.append(None)
+            except BaseException as exc:
+                outcome.append(exc)
+
+        worker = threading.Thread(target=call, daemon=True)
+        worker.start()
+        wait_until(lambda: sb.sandbox._http and sb.sandbox._http._open, what="the hanging request")
+        started = time.monotonic()
+    worker.join(timeout=5)
+    assert time.monotonic() - started < 3
+    assert not worker.is_alive()
+    assert isinstance(outcome[0], requests.exceptions.ConnectionError)
+
+
+def test_lost_ack_504_then_retry_meets_the_unique_client_order_id(sandbox, trading):
+    sandbox.admin.set_faults(lost_ack_rate=1)
+    with pytest.raises(APIError) as err:
+        trading.submit_order(order("lost-1"))
+    # alpaca-py retried the 504: the retry found the order already there.
+    assert err.value.status_code == 422 and err.value.code == 40010001
+    sandbox.admin.clear_faults()
+    found = trading.get_order_by_client_id("lost-1")
+    assert found.status.value == "filled"
+    assert (
+        len(trading.get_orders(filter=None)) == 0 and sandbox.admin.state()["orders"]["total"] == 1
+    )
+
+
+def test_lost_ack_without_client_order_id_makes_duplicates(sandbox, trading):
+    sandbox.admin.set_faults(lost_ack_rate=1)
+    trading._retry = 1
+    with pytest.raises(APIError) as err:
+        trading.submit_order(order())
+    assert err.value.status_code == 504
+    assert sandbox.admin.state()["orders"]["total"] == 2  # the retry placed a second order
+
+
+def test_lost_ack_by_dropped_connection(sandbox, trading):
+    sandbox.admin.set_faults(lost_ack_rate=1, lost_ack_mode="drop")
+    with pytest.raises(requests.exceptions.ConnectionError):
+        trading.submit_order(order("drop-1"))
+    sandbox.admin.clear_faults()
+    assert trading.get_order_by_client_id("drop-1").status.value == "filled"
+
+
+def test_pacer_moves_the_market_at_speed():
+    with running_sandbox(speed=6000.0) as sb:  # 1m bars at 6000x: one bar every 10 ms
+        wait_until(lambda: sb.admin.state()["bars_emitted"] >= 5, what="paced bars")
+        sb.admin.set_speed(0)
+        paused = sb.admin.state()["bars_emitted"]
+        assert sb.admin.step(2)["bars_emitted"] == paused + 2

@@ -1,0 +1,155 @@
+"""alpaca-py's TradingStream and StockDataStream against the sandbox's websocket streams."""
+
+from __future__ import annotations
+
+import json
+
+import msgpack
+import pytest
+from alpaca.data.live.stock import StockDataStream
+from alpaca.data.models import Bar, Quote
+from alpaca.trading.enums import OrderSide, TimeInForce
+from alpaca.trading.models import TradeUpdate
+from alpaca.trading.requests import LimitOrderRequest, MarketOrderRequest
+from alpaca.trading.stream import TradingStream
+from websockets.sync.client import connect
+
+from tui_trader.sandbox.testing import StreamRunner, wait_until
+
+
+@pytest.fixture
+def trade_updates(sandbox):
+    """A running TradingStream subscribed to trade updates (stopped after the test)."""
+    stream = TradingStream(sandbox.key_id, sandbox.secret, url_override=sandbox.trading_stream_url)
+    runner = StreamRunner(stream)
+    stream.subscribe_trade_updates(runner.handler)
+    runner.start()
+    wait_until(lambda: sandbox.admin.state()["stream_clients"] >= 1, what="trading stream")
+    yield runner
+    runner.stop()
+
+
+def event_of(name: str):
+    """Accept trade updates whose event is ``name``."""
+    return lambda update: update.event == name
+
+
+def test_trade_updates_new_then_fill(trading, trade_updates):
+    order = trading.submit_order(
+        MarketOrderRequest(
+            symbol="SPY",
+            qty=3,
+            side=OrderSide.BUY,
+            time_in_force=TimeInForce.DAY,
+            client_order_id="s-1",
+        )
+    )
+    new = trade_updates.next()
+    assert isinstance(new, TradeUpdate) and new.event == "new" and new.order.id == order.id
+    fill = trade_updates.next()
+    assert fill.event == "fill" and fill.order.status.value == "filled"
+    assert fill.qty == 3 and fill.position_qty == 3 and fill.price > 0
+    assert fill.order.client_order_id == "s-1"
+
+
+def test_trade_updates_canceled(trading, trade_updates):
+    order = trading.submit_order(
+        LimitOrderRequest(
+            symbol="QQQ", qty=1, side=OrderSide.BUY, time_in_force=TimeInForce.GTC, limit_price=1
+        )
+    )
+    trade_updates.next(event_of("new"))
+    trading.cancel_order_by_id(order.id)
+    canceled = trade_updates.next(event_of("canceled"))
+    assert canceled.order.id == order.id and canceled.order.canceled_at is not None
+
+
+def test_trade_updates_rejected_and_partial_fill_faults(sandbox, trading, trade_updates):
+    sandbox.admin.set_faults(reject_rate=1)
+    rejected = trading.submit_order(
+        MarketOrderRequest(symbol="SPY", qty=1, side=OrderSide.BUY, time_in_force=TimeInForce.DAY)
+    )
+    update = trade_updates.next(event_of("rejected"))
+    assert update.order.id == rejected.id
+    assert trading.get_order_by_id(rejected.id).status.value == "rejected"
+    sandbox.admin.set_faults(reset=True, partial_rate=1)
+    split = trading.submit_order(
+        MarketOrderRequest(symbol="SPY", qty=10, side=OrderSide.BUY, time_in_force=TimeInForce.DAY)
+    )
+    part = trade_updates.next(event_of("partial_fill"))
+    assert part.order.id == split.id and part.qty == 5
+    assert trading.get_order_by_id(split.id).status.value == "partially_filled"
+    sandbox.admin.step(1)
+    rest = trade_updates.next(event_of("fill"))
+    assert rest.qty == 5 and float(rest.order.filled_qty) == 10
+
+
+def test_fill_reported_only_on_the_stream(sandbox, trading, trade_updates):
+    sandbox.admin.set_faults(stream_only_rate=1)
+    order = trading.submit_order(
+        MarketOrderRequest(symbol="IWM", qty=2, side=OrderSide.BUY, time_in_force=TimeInForce.DAY)
+    )
+    assert trade_updates.next(event_of("fill")).order.id == order.id
+    assert trading.get_order_by_id(order.id).status.value == "new"  # REST is stale
+    sandbox.admin.step(1)
+    assert trading.get_order_by_id(order.id).status.value == "filled"
+
+
+def test_dropped_trading_stream_reconnects(sandbox, trading, trade_updates):
+    assert sandbox.admin.drop_streams() == 1
+    wait_until(lambda: sandbox.admin.state()["stream_clients"] >= 1, what="reconnection")
+    trading.submit_order(
+        MarketOrderRequest(symbol="SPY", qty=1, side=OrderSide.BUY, time_in_force=TimeInForce.DAY)
+    )
+    assert trade_updates.next(event_of("fill")).qty == 1
+
+
+def test_trading_stream_refuses_wrong_keys(sandbox):
+    with connect(sandbox.trading_stream_url, open_timeout=5) as ws:
+        ws.send(json.dumps({"action": "authenticate", "data": {"key_id": "x", "secret_key": "y"}}))
+        reply = json.loads(ws.recv(timeout=5))
+    assert reply == {
+        "stream": "authorization",
+        "data": {"action": "authenticate", "status": "unauthorized"},
+    }
+
+
+@pytest.fixture
+def data_stream(sandbox):
+    """A running StockDataStream subscribed to SPY bars and quotes."""
+    stream = StockDataStream(sandbox.key_id, sandbox.secret, url_override=sandbox.data_stream_url)
+    runner = StreamRunner(stream)
+    stream.subscribe_bars(runner.handler, "SPY")
+    stream.subscribe_quotes(runner.handler, "SPY")
+    runner.start()
+    wait_until(lambda: sandbox.admin.state()["stream_clients"] >= 1, what="data stream")
+    yield runner
+    runner.stop()
+
+
+def test_data_stream_bars_and_quotes_on_each_step(sandbox, data_stream):
+    sandbox.admin.step(1)
+    bar = data_stream.next(lambda x: isinstance(x, Bar))
+    quote = data_stream.next(lambda x: isinstance(x, Quote))
+    latest = sandbox.sandbox.feed.latest_bar("SPY")
+    assert bar.symbol == "SPY" and bar.close == latest.close and bar.timestamp == latest.timestamp
+    assert bar.trade_count > 0 and bar.vwap > 0
+    assert quote.symbol == "SPY" and quote.bid_price < quote.ask_price
+    sandbox.admin.set_faults(ws_drop=1)
+    sandbox.admin.step(1)  # this step's message is lost: the connection is cut instead
+    wait_until(lambda: sandbox.admin.state()["stream_clients"] == 0, what="the drop")
+    sandbox.admin.clear_faults()
+    wait_until(lambda: sandbox.admin.state()["stream_clients"] >= 1, what="reconnection")
+    state = sandbox.admin.step(1)
+    after = data_stream.next(lambda x: isinstance(x, Bar) and x.close == state["prices"]["SPY"])
+    assert after.symbol == "SPY"
+
+
+def test_data_stream_handshake_refuses_wrong_keys(sandbox):
+    headers = {"Content-Type": "application/msgpack"}
+    with connect(sandbox.data_stream_url, additional_headers=headers, open_timeout=5) as ws:
+        assert msgpack.unpackb(ws.recv(timeout=5)) == [{"T": "success", "msg": "connected"}]
+        ws.send(msgpack.packb({"action": "auth", "key": "x", "secret": "y"}))
+        assert msgpack.unpackb(ws.recv(timeout=5)) == [
+            {"T": "error", "code": 402, "msg": "auth failed"}
+        ]

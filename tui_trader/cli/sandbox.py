@@ -1,0 +1,162 @@
+"""``tui-trader sandbox``: run the local Alpaca-compatible sandbox until Ctrl+C.
+
+It prints every URL and the ``export`` line for the other terminal. Keys default to fixed,
+well-known sandbox keys (they guard nothing); ``--key-id``/``--secret`` or the environment
+variables ``TUI_TRADER_SANDBOX_KEY_ID``/``TUI_TRADER_SANDBOX_SECRET`` override them, and a secret
+chosen by the user is never printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+from typing import Any
+
+from tui_trader.cli.common import (
+    UsageError,
+    non_negative_float,
+    non_negative_int,
+    positive_float,
+    symbols_arg,
+)
+from tui_trader.market.sim import DEFAULT_SYMBOLS
+
+DEFAULT_PORT = 8765
+KEY_ENV = "TUI_TRADER_SANDBOX_KEY_ID"
+SECRET_ENV = "TUI_TRADER_SANDBOX_SECRET"
+
+
+def faults_arg(text: str) -> Any:
+    """A fault SPEC (``latency=0.2,error_rate=0.1``) checked at the command line."""
+    from tui_trader.sandbox.faults import FaultSpecError, parse_faults
+
+    try:
+        return parse_faults(text)
+    except FaultSpecError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def port_arg(text: str) -> int:
+    """A TCP port number (0 picks a free one)."""
+    value = non_negative_int(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}")
+    return value
+
+
+def interval_arg(text: str) -> str:
+    """A bar interval the simulated market understands (``1m``, ``5m``, ``1h``, ``1d``)."""
+    from tui_trader.timeframes import TimeframeError, parse_interval
+
+    try:
+        return parse_interval(text).text
+    except TimeframeError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``sandbox`` subcommand."""
+    parser = subparsers.add_parser(
+        "sandbox",
+        help="run a local Alpaca-compatible sandbox (paper trading rehearsal, no account)",
+        description="Serve Alpaca's Trading API, Market Data API and streams on 127.0.0.1, "
+        "backed by the simulated market, until Ctrl+C.",
+    )
+    parser.add_argument("--port", type=port_arg, default=DEFAULT_PORT, help="REST port (8765)")
+    parser.add_argument(
+        "--stream-port", type=port_arg, default=None, help="websocket port (default: --port + 1)"
+    )
+    parser.add_argument(
+        "--speed",
+        type=non_negative_float,
+        default=1.0,
+        help="simulated time per wall-clock time: 60 with 1m bars is a bar a second; 0 pauses",
+    )
+    parser.add_argument("--interval", type=interval_arg, default="1m", help="bar interval (1m)")
+    parser.add_argument(
+        "--faults",
+        type=faults_arg,
+        default=None,
+        metavar="SPEC",
+        help="e.g. latency=0.2,error_rate=0.1",
+    )
+    parser.add_argument("--cash", type=positive_float, default=100_000.0, help="starting cash")
+    parser.add_argument("--seed", type=non_negative_int, default=7, help="market and fault seed")
+    parser.add_argument(
+        "--symbols",
+        type=symbols_arg,
+        default=DEFAULT_SYMBOLS,
+        help=f"simulated symbols ({','.join(DEFAULT_SYMBOLS)})",
+    )
+    parser.add_argument(
+        "--hours",
+        choices=("24h", "real"),
+        default="24h",
+        help="24h (always open) or real NYSE hours",
+    )
+    parser.add_argument(
+        "--slippage-bps", type=non_negative_float, default=2.0, help="market order slippage (2)"
+    )
+    parser.add_argument("--key-id", default=None, help=f"API key id to accept (env {KEY_ENV})")
+    parser.add_argument("--secret", default=None, help=f"API secret to accept (env {SECRET_ENV})")
+    parser.set_defaults(handler=run_sandbox)
+
+
+def run_sandbox(args: argparse.Namespace) -> int:
+    """Start the sandbox, print where it is, wait for Ctrl+C, stop cleanly."""
+    from tui_trader.sandbox import DEFAULT_KEY_ID, DEFAULT_SECRET, FaultSettings, Sandbox
+    from tui_trader.sandbox.config import SandboxConfig
+
+    key_id = args.key_id or os.environ.get(KEY_ENV) or DEFAULT_KEY_ID
+    secret = args.secret or os.environ.get(SECRET_ENV) or DEFAULT_SECRET
+    stream_port = args.stream_port if args.stream_port is not None else args.port + 1
+    if args.port and stream_port == args.port:
+        raise UsageError("--stream-port must differ from --port")
+    if stream_port > 65535:
+        raise UsageError("--stream-port must be at most 65535 (pick a lower --port)")
+    config = SandboxConfig(
+        port=args.port,
+        stream_port=stream_port,
+        speed=args.speed,
+        cash=args.cash,
+        seed=args.seed,
+        symbols=args.symbols,
+        interval=args.interval,
+        hours=args.hours,
+        slippage_bps=args.slippage_bps,
+        key_id=key_id,
+        secret=secret,
+        faults=args.faults or FaultSettings(),
+    )
+    try:
+        sandbox = Sandbox(config).start()
+    except OSError as exc:
+        raise UsageError(f"cannot listen on 127.0.0.1:{args.port}: {exc.strerror}") from None
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    shown_secret = secret if secret == DEFAULT_SECRET else "<the secret you chose>"
+    print(
+        f"tui-trader sandbox: {','.join(config.symbols)} {config.interval} bars at speed "
+        f"{config.speed:g}, hours {config.hours}, cash {config.cash:,.2f}, seed {config.seed}, "
+        f"faults {config.faults.describe()}\n"
+        f"  REST (Trading + Market Data API): {sandbox.base_url}\n"
+        f"  trading stream:                   {sandbox.trading_stream_url}\n"
+        f"  market data stream:               {sandbox.data_stream_url}\n"
+        f"  admin:                            {sandbox.base_url}/admin/state\n"
+        f"In the other terminal:\n"
+        f"  export APCA_API_KEY_ID={key_id} APCA_API_SECRET_KEY={shown_secret} "
+        f"APCA_API_BASE_URL={sandbox.base_url} APCA_API_DATA_URL={sandbox.base_url}\n"
+        f"Press Ctrl+C to stop.",
+        flush=True,
+    )
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        sandbox.stop()
+    print("sandbox stopped", file=sys.stderr)
+    return 0

@@ -1,0 +1,67 @@
+"""The sandbox's own ``/admin`` endpoints: look at its state, step its market, flip faults.
+
+They are not Alpaca's, need no keys and no fault ever touches them, so a test can always reach
+them. Errors are ``{"message": ...}`` with status 400 (bad input) or 404 (unknown endpoint).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from tui_trader.sandbox.faults import FaultSettings, FaultSpecError, apply_changes, parse_faults
+from tui_trader.sandbox.request import Reply, Request
+
+if TYPE_CHECKING:
+    from tui_trader.sandbox.app import Sandbox
+
+MAX_STEP = 10_000
+
+
+def handle_admin(sb: Sandbox, req: Request) -> Reply:
+    """Serve one ``/admin`` request."""
+    try:
+        body = req.json() if req.body else {}
+    except Exception:
+        return 400, {"message": "body is not JSON"}
+    if req.method == "POST" and not isinstance(body, dict):
+        return 400, {"message": "body must be a JSON object"}
+    route = (req.method, req.path)
+    try:
+        if route == ("GET", "/admin/state"):
+            return 200, sb.state()
+        if route == ("POST", "/admin/step"):
+            return 200, _step(sb, body)
+        if route == ("POST", "/admin/faults"):
+            return 200, {"faults": _faults(sb, body).as_json()}
+        if route == ("POST", "/admin/drop_streams"):
+            return 200, {"dropped": sb.streams.drop_all()}
+        if route == ("POST", "/admin/speed"):
+            sb.set_speed(float(body.get("speed", -1)))
+            return 200, sb.state()
+    except (FaultSpecError, ValueError, TypeError) as exc:
+        return 400, {"message": str(exc)}
+    return 404, {"message": f"no admin endpoint {req.method} {req.path}"}
+
+
+def _step(sb: Sandbox, body: dict[str, Any]) -> dict[str, Any]:
+    """``{"bars": N, "shock": {"SPY": -2.0}}``: advance N bars, the shock (percent) first."""
+    bars = int(body.get("bars", 1))
+    if not 1 <= bars <= MAX_STEP:
+        raise ValueError(f"bars must be between 1 and {MAX_STEP}")
+    shock = body.get("shock") or {}
+    if not isinstance(shock, dict) or any(s not in sb.feed.symbols for s in shock):
+        raise ValueError("shock must map simulated symbols to percentages")
+    sb.step(bars, {s: float(v) for s, v in shock.items()})
+    return sb.state()
+
+
+def _faults(sb: Sandbox, body: dict[str, Any]) -> FaultSettings:
+    """``{"reset": true}``, ``{"spec": "latency=0.2"}`` and/or ``{"name": value, ...}``."""
+    changes = dict(body)
+    base = FaultSettings() if changes.pop("reset", False) else sb.dice.settings
+    spec = changes.pop("spec", None)
+    if spec is not None:
+        base = parse_faults(str(spec), base)
+    settings = apply_changes(base, changes)
+    sb.dice.update(settings)
+    return settings

@@ -1,0 +1,206 @@
+"""The sandbox assembled: market, engine, faults, REST server, streams and the market's pacer.
+
+``Sandbox(config).start()`` serves on 127.0.0.1 until ``stop()``; it is also a context manager.
+With ``speed`` above zero a pacer thread produces one bar every ``interval / speed`` seconds of
+wall time (only while the market is open); ``step()`` produces bars at once, whatever the speed,
+which is how tests move the market deterministically.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from tui_trader.sandbox.config import SandboxConfig
+from tui_trader.sandbox.faults import FaultDice
+from tui_trader.sandbox.feed import MarketFeed
+from tui_trader.sandbox.hours import MarketHours
+from tui_trader.sandbox.matching import OPEN_STATUSES, MatchingEngine
+from tui_trader.sandbox.server import SandboxHTTPServer
+from tui_trader.sandbox.shapes import iso
+from tui_trader.sandbox.streams import DATA_PATHS, TRADING_PATH, StreamServer
+
+
+def _utc_now() -> datetime:
+    """The wall clock, UTC."""
+    return datetime.now(UTC)
+
+
+class Sandbox:
+    """A local Alpaca-compatible server: build it, ``start()`` it, point alpaca-py at it."""
+
+    def __init__(self, config: SandboxConfig, now: Callable[[], datetime] = _utc_now) -> None:
+        """Warm the market up and open the account; nothing listens until ``start()``."""
+        if config.host not in ("127.0.0.1", "localhost", "::1"):
+            raise ValueError("the sandbox serves on the loopback interface only")
+        self.config = config
+        self.hours = MarketHours(config.hours)
+        self.feed = MarketFeed(
+            config.symbols, config.interval, config.history, config.seed, config.spread_bps, now()
+        )
+        self.dice = FaultDice(config.faults, config.seed)
+        self.engine = MatchingEngine(
+            self.feed,
+            self.hours,
+            self.dice,
+            cash=config.cash,
+            seed=config.seed,
+            slippage_bps=config.slippage_bps,
+            untradable=config.untradable,
+            now=now,
+        )
+        self.account_config: dict[str, Any] = {
+            "dtbp_check": "entry",
+            "trade_confirm_email": "all",
+            "suspend_trade": False,
+            "no_shorting": False,
+            "fractional_trading": True,
+            "max_margin_multiplier": "1",
+            "max_options_trading_level": 0,
+            "ptp_no_exception_entry": False,
+            "disable_overnight_trading": False,
+        }
+        self.streams = StreamServer(self, config.host, config.stream_port)
+        self.engine.listeners.append(self.streams.publish_trade)
+        self.bars_emitted = 0
+        self._speed = config.speed
+        self._step_lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._wake = threading.Event()
+        self._http: SandboxHTTPServer | None = None
+        self._threads: list[threading.Thread] = []
+
+    # -- life ----------------------------------------------------------------------------------
+
+    def start(self) -> Sandbox:
+        """Open the REST port, the stream port and start the pacer; returns self."""
+        self._http = SandboxHTTPServer(self, (self.config.host, self.config.port))
+        http_thread = threading.Thread(
+            target=self._http.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
+        )
+        http_thread.start()
+        self._threads.append(http_thread)
+        try:
+            self.streams.start()
+        except Exception:
+            self._http.stop()
+            raise
+        pacer = threading.Thread(target=self._pace, name="sandbox-pacer", daemon=True)
+        pacer.start()
+        self._threads.append(pacer)
+        return self
+
+    def stop(self) -> None:
+        """Stop everything; hanging requests and open streams are cut."""
+        self._stopping.set()
+        self._wake.set()
+        if self._http is not None:
+            self._http.stop()
+        self.streams.stop()
+        for thread in self._threads:
+            thread.join(timeout=10)
+
+    def __enter__(self) -> Sandbox:
+        """Start on entering a ``with`` block."""
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        """Stop on leaving it."""
+        self.stop()
+
+    # -- where to connect ----------------------------------------------------------------------
+
+    @property
+    def port(self) -> int:
+        """The REST port (Trading API, Market Data API and /admin)."""
+        if self._http is None:
+            raise RuntimeError("the sandbox is not started")
+        return int(self._http.server_address[1])
+
+    @property
+    def base_url(self) -> str:
+        """The bare origin alpaca-py's ``url_override=`` takes (no ``/v2``, no trailing slash)."""
+        return f"http://{self.config.host}:{self.port}"
+
+    @property
+    def trading_stream_url(self) -> str:
+        """The full websocket URL for ``TradingStream(url_override=...)``."""
+        return f"ws://{self.config.host}:{self.streams.port}{TRADING_PATH}"
+
+    @property
+    def data_stream_url(self) -> str:
+        """The full websocket URL for ``StockDataStream(url_override=...)`` (the IEX feed)."""
+        return f"ws://{self.config.host}:{self.streams.port}{DATA_PATHS[0]}"
+
+    # -- the market ----------------------------------------------------------------------------
+
+    def step(self, bars: int = 1, shock: dict[str, float] | None = None) -> None:
+        """Produce ``bars`` new bars now (``shock`` shifts levels, in percent, before the first)."""
+        with self._step_lock:
+            for i in range(bars):
+                new = self.feed.advance(shock if i == 0 else None)
+                self.bars_emitted += 1
+                self.engine.on_bars()
+                quotes = {s: self.feed.quote(s) for s in self.feed.symbols}
+                self.streams.publish_market(new, quotes)
+
+    @property
+    def speed(self) -> float:
+        """Simulated time per wall-clock time (0: the market moves only when stepped)."""
+        return self._speed
+
+    def set_speed(self, speed: float) -> None:
+        """Change the pace at run time."""
+        if not speed >= 0:
+            raise ValueError("speed must be zero or more")
+        self._speed = speed
+        self._wake.set()
+
+    def _pace(self) -> None:
+        """The pacer thread: one bar every ``interval / speed`` seconds while the market is open."""
+        due = time.monotonic()
+        while not self._stopping.is_set():
+            speed = self._speed
+            if speed <= 0:
+                self._wake.wait(1.0)
+                self._wake.clear()
+                due = time.monotonic()
+                continue
+            due += self.feed.step.total_seconds() / speed
+            if self._wake.wait(max(due - time.monotonic(), 0.0)):
+                self._wake.clear()
+                due = time.monotonic()
+                continue
+            if self.hours.is_open(self.engine.now()):
+                self.step(1)
+            due = max(due, time.monotonic() - 1.0)  # never race to catch up after a stall
+
+    # -- inspection ----------------------------------------------------------------------------
+
+    def state(self) -> dict[str, Any]:
+        """What ``GET /admin/state`` answers: market, account, orders, faults, streams."""
+        totals = self.engine.ledger.totals(self.feed.prices(), self.engine.reserved())
+        orders = self.engine.orders()
+        return {
+            "market_time": iso(self.feed.market_time),
+            "bars_emitted": self.bars_emitted,
+            "speed": self._speed,
+            "hours": self.hours.mode,
+            "is_open": self.hours.is_open(self.engine.now()),
+            "prices": self.feed.prices(),
+            "account": {
+                "cash": round(totals.cash, 2),
+                "equity": round(totals.equity, 2),
+                "buying_power": round(totals.buying_power, 2),
+            },
+            "positions": {s: h.qty for s, h in sorted(self.engine.ledger.holdings.items())},
+            "orders": {
+                "total": len(orders),
+                "open": sum(1 for o in orders if o.status in OPEN_STATUSES),
+            },
+            "faults": self.dice.settings.as_json(),
+            "stream_clients": self.streams.client_count(),
+        }

@@ -1,0 +1,42 @@
+"""The sandbox's settings: one frozen value built by the CLI or by the test helper."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tui_trader.market.sim import DEFAULT_SYMBOLS
+from tui_trader.sandbox.faults import FaultSettings
+
+DEFAULT_KEY_ID = "PKSANDBOX0000000000000"
+"""The well-known key id the sandbox accepts unless told otherwise (it guards nothing real)."""
+DEFAULT_SECRET = "sandbox-secret-0000000000000000000000000"
+"""The well-known secret paired with ``DEFAULT_KEY_ID``."""
+HOURS_MODES = ("24h", "real")
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxConfig:
+    """Everything a sandbox needs to start: where, how fast, with what money, market and faults.
+
+    ``port``/``stream_port`` 0 pick free ports. ``speed`` is simulated time per wall-clock time
+    (0 pauses the market: it then moves only when stepped). ``hours`` is ``24h`` (always open) or
+    ``real`` (weekdays 09:30-16:00 New York, exchange holidays included).
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    stream_port: int = 0
+    speed: float = 1.0
+    cash: float = 100_000.0
+    seed: int = 7
+    symbols: tuple[str, ...] = DEFAULT_SYMBOLS
+    interval: str = "1m"
+    history: str = "5d"
+    hours: str = "24h"
+    slippage_bps: float = 2.0
+    spread_bps: float = 2.0
+    key_id: str = DEFAULT_KEY_ID
+    secret: str = DEFAULT_SECRET
+    faults: FaultSettings = field(default_factory=FaultSettings)
+    untradable: tuple[str, ...] = ("OLDCO",)
+    """Symbols listed as assets with ``tradable: false`` (orders for them are refused)."""

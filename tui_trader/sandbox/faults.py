@@ -1,0 +1,170 @@
+"""Fault switches of the sandbox: what can go wrong, how to say it, and seeded dice to decide it.
+
+A fault SPEC is a comma-separated list of ``name=value`` pairs, for example
+``latency=0.2,error_rate=0.1,burst_429=3``. Rates are shares between 0 and 1 of the requests (or
+orders, or stream messages) they apply to; every decision is drawn from one ``random.Random``
+seeded at start, so the same seed and the same sequence of requests give the same faults.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
+
+LOST_ACK_MODES = ("504", "drop")
+
+
+class FaultSpecError(ValueError):
+    """A fault SPEC (or admin JSON) that names an unknown switch or gives it a bad value."""
+
+
+@dataclass(frozen=True, slots=True)
+class FaultSettings:
+    """Every fault switch, all off by default.
+
+    REST switches apply to ``/v2/...`` requests (never to ``/admin``); order switches to orders
+    that the engine accepted; ``ws_drop`` to messages the stream servers are about to send.
+    """
+
+    latency: float = 0.0
+    """Seconds added before every REST answer."""
+    error_rate: float = 0.0
+    """Share of REST requests answered with ``error_status`` instead of being served."""
+    error_status: int = 500
+    """The 5xx status ``error_rate`` answers with (500, 502, 503 or 504)."""
+    burst_429: int = 0
+    """The next N REST requests are answered 429, then the burst is spent."""
+    rate_limit: int = 200
+    """Requests a minute per key before 429 (Alpaca's 200); 0 turns the limit off."""
+    hang_rate: float = 0.0
+    """Share of REST requests read and never answered (until the client gives up)."""
+    lost_ack_rate: float = 0.0
+    """Share of accepted orders whose answer is lost: the order exists, the client sees a fault."""
+    lost_ack_mode: str = "504"
+    """How an acknowledgement is lost: ``504`` (gateway timeout) or ``drop`` (connection closed)."""
+    reject_rate: float = 0.0
+    """Share of accepted orders rejected right after acceptance (event ``rejected``)."""
+    partial_rate: float = 0.0
+    """Share of orders that fill in two parts: about half now, the rest on the next bar."""
+    stream_only_rate: float = 0.0
+    """Share of orders whose fills reach only the stream; REST shows the stale status a bar."""
+    ws_drop: float = 0.0
+    """Share of outgoing stream messages replaced by dropping the connection (message lost)."""
+
+    def describe(self) -> str:
+        """The settings that differ from the defaults, in SPEC grammar (``none`` when all off)."""
+        default = FaultSettings()
+        parts = [
+            f"{f.name}={getattr(self, f.name)}"
+            for f in fields(self)
+            if getattr(self, f.name) != getattr(default, f.name)
+        ]
+        return ",".join(parts) or "none"
+
+    def as_json(self) -> dict[str, Any]:
+        """Plain JSON for ``GET /admin/state`` and ``POST /admin/faults`` answers."""
+        return asdict(self)
+
+
+_RATES = {"error_rate", "hang_rate", "lost_ack_rate", "reject_rate", "partial_rate"}
+_RATES |= {"stream_only_rate", "ws_drop"}
+_COUNTS = {"burst_429", "rate_limit"}
+
+
+def _coerce(name: str, raw: Any) -> Any:
+    """One switch's value checked and converted from SPEC text or JSON."""
+    try:
+        if name == "lost_ack_mode":
+            value = str(raw)
+            if value not in LOST_ACK_MODES:
+                raise FaultSpecError(f"lost_ack_mode must be one of {', '.join(LOST_ACK_MODES)}")
+            return value
+        if name == "error_status":
+            value = int(raw)
+            if value not in (500, 502, 503, 504):
+                raise FaultSpecError("error_status must be 500, 502, 503 or 504")
+            return value
+        if name in _COUNTS:
+            value = int(raw)
+            if value < 0:
+                raise FaultSpecError(f"{name} must not be negative")
+            return value
+        value = float(raw)
+    except (TypeError, ValueError) as exc:
+        if isinstance(exc, FaultSpecError):
+            raise
+        raise FaultSpecError(f"bad value {raw!r} for fault {name!r}") from None
+    if not value == value or value < 0:
+        raise FaultSpecError(f"fault {name!r} must be a number of zero or more")
+    if name in _RATES and value > 1:
+        raise FaultSpecError(f"fault {name!r} is a share between 0 and 1, got {raw!r}")
+    if name == "latency" and value > 60:
+        raise FaultSpecError("latency is at most 60 seconds")
+    return value
+
+
+def apply_changes(base: FaultSettings, changes: dict[str, Any]) -> FaultSettings:
+    """``base`` with the named switches changed; unknown names raise ``FaultSpecError``."""
+    known = {f.name for f in fields(FaultSettings)}
+    updates = {}
+    for name, raw in changes.items():
+        if name not in known:
+            raise FaultSpecError(f"unknown fault {name!r} (known: {', '.join(sorted(known))})")
+        updates[name] = _coerce(name, raw)
+    return replace(base, **updates)
+
+
+def parse_faults(spec: str, base: FaultSettings | None = None) -> FaultSettings:
+    """Parse ``name=value,name=value`` (or ``none``/empty) into settings on top of ``base``."""
+    base = base or FaultSettings()
+    text = spec.strip()
+    if text in ("", "none"):
+        return base
+    changes: dict[str, str] = {}
+    for part in text.split(","):
+        name, sep, value = part.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise FaultSpecError(f"bad fault {part.strip()!r}: expected name=value")
+        changes[name.strip()] = value.strip()
+    return apply_changes(base, changes)
+
+
+class FaultDice:
+    """The live fault settings plus one seeded random stream that decides every fault."""
+
+    def __init__(self, settings: FaultSettings, seed: int) -> None:
+        """Start with ``settings``; ``seed`` makes every decision repeatable."""
+        self._lock = threading.Lock()
+        self._rng = random.Random(f"faults:{seed}")
+        self._settings = settings
+        self._burst_left = settings.burst_429
+
+    @property
+    def settings(self) -> FaultSettings:
+        """The switches in force now."""
+        with self._lock:
+            return replace(self._settings, burst_429=self._burst_left)
+
+    def update(self, settings: FaultSettings) -> None:
+        """Replace every switch (a fresh ``burst_429`` restarts the burst)."""
+        with self._lock:
+            self._settings = settings
+            self._burst_left = settings.burst_429
+
+    def roll(self, name: str) -> bool:
+        """True with the probability of the rate switch ``name`` (never for a rate of zero)."""
+        with self._lock:
+            rate = getattr(self._settings, name)
+            if rate <= 0:
+                return False
+            return rate >= 1 or self._rng.random() < rate
+
+    def take_429(self) -> bool:
+        """True (and one fewer left) while a 429 burst lasts."""
+        with self._lock:
+            if self._burst_left <= 0:
+                return False
+            self._burst_left -= 1
+            return True

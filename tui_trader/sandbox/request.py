@@ -1,0 +1,52 @@
+"""One parsed REST request as the sandbox's route handlers see it, and what they answer."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from tui_trader.sandbox.errors import ApiError
+
+Reply = tuple[int, Any]
+"""An HTTP status and a JSON-able body (None for no body)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """Method, path, query parameters (last value wins) and the raw body of a request."""
+
+    method: str
+    path: str
+    query: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+
+    def json(self) -> Any:
+        """The body as JSON; 400 with Alpaca's code when it is not JSON."""
+        try:
+            return json.loads(self.body or b"null")
+        except ValueError:
+            raise ApiError(400, 40010000, "request body format is invalid") from None
+
+    def float_param(self, name: str) -> float | None:
+        """A numeric query parameter, None when absent, 422 when not a number."""
+        raw = self.query.get(name)
+        if raw in (None, ""):
+            return None
+        try:
+            return float(raw)
+        except ValueError:
+            raise ApiError(422, 40010001, f"invalid {name}") from None
+
+    def int_param(self, name: str, default: int, low: int, high: int) -> int:
+        """A whole-number query parameter within ``[low, high]``; 422 outside it."""
+        raw = self.query.get(name)
+        if raw in (None, ""):
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ApiError(422, 40010001, f"invalid {name}") from None
+        if not low <= value <= high:
+            raise ApiError(422, 40010001, f"{name} must be between {low} and {high}")
+        return value

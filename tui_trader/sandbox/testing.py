@@ -1,0 +1,200 @@
+"""Run a sandbox inside a test: ``with running_sandbox() as sb:`` and point alpaca-py at it.
+
+The sandbox listens on free ports of 127.0.0.1, its market paused (``speed=0``) so that only
+``sb.admin.step()`` moves it, and stops when the block ends. ``sb.admin`` drives the sandbox's
+``/admin`` endpoints over HTTP, the same way a second terminal would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import queue
+import threading
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from typing import Any
+
+from tui_trader.sandbox.app import Sandbox
+from tui_trader.sandbox.config import SandboxConfig
+from tui_trader.sandbox.faults import FaultSettings, parse_faults
+
+ADMIN_TIMEOUT = 10.0
+
+
+class AdminClient:
+    """The sandbox's ``/admin`` endpoints as methods (plain urllib, no keys needed)."""
+
+    def __init__(self, base_url: str) -> None:
+        """Talk to the sandbox at ``base_url`` (the bare http origin)."""
+        self.base_url = base_url
+
+    def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        """One admin request; raises ``RuntimeError`` with the sandbox's message on an error."""
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.base_url + path, data=data, method=method)
+        request.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(request, timeout=ADMIN_TIMEOUT) as answer:
+                return json.loads(answer.read())
+        except urllib.error.HTTPError as exc:
+            raise RuntimeError(f"admin {path}: {exc.read().decode(errors='replace')}") from None
+
+    def state(self) -> dict[str, Any]:
+        """``GET /admin/state``."""
+        return self._call("GET", "/admin/state")
+
+    def step(self, bars: int = 1, shock: dict[str, float] | None = None) -> dict[str, Any]:
+        """``POST /admin/step``: produce ``bars`` bars now; ``shock`` shifts levels in percent."""
+        return self._call("POST", "/admin/step", {"bars": bars, "shock": shock or {}})
+
+    def set_faults(self, spec: str = "", reset: bool = False, **switches: Any) -> dict[str, Any]:
+        """``POST /admin/faults``: a SPEC string and/or named switches, on top of (or reset)."""
+        body: dict[str, Any] = dict(switches)
+        if spec:
+            body["spec"] = spec
+        if reset:
+            body["reset"] = True
+        return self._call("POST", "/admin/faults", body)["faults"]
+
+    def clear_faults(self) -> dict[str, Any]:
+        """Every fault switch back off (the rate limit back to 200)."""
+        return self.set_faults(reset=True)
+
+    def drop_streams(self) -> int:
+        """``POST /admin/drop_streams``: cut every websocket; returns how many were cut."""
+        return int(self._call("POST", "/admin/drop_streams", {})["dropped"])
+
+    def set_speed(self, speed: float) -> dict[str, Any]:
+        """``POST /admin/speed``: change the market's pace (0 pauses it)."""
+        return self._call("POST", "/admin/speed", {"speed": speed})
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxHandle:
+    """Where a running sandbox listens, its keys, its admin client and the sandbox itself."""
+
+    base_url: str
+    trading_stream_url: str
+    data_stream_url: str
+    key_id: str
+    secret: str
+    admin: AdminClient
+    sandbox: Sandbox
+
+
+@contextmanager
+def running_sandbox(
+    config: SandboxConfig | None = None, faults: str = "", **overrides: Any
+) -> Iterator[SandboxHandle]:
+    """Start a sandbox on free loopback ports (market paused unless ``speed=`` says otherwise).
+
+    ``overrides`` are ``SandboxConfig`` fields (``cash=``, ``seed=``, ``symbols=``...);
+    ``faults`` is a SPEC string applied at start.
+    """
+    base = config or SandboxConfig(speed=0.0)
+    settings = parse_faults(faults, base.faults) if faults else base.faults
+    chosen = replace(base, faults=settings, **overrides)
+    sandbox = Sandbox(chosen).start()
+    try:
+        yield SandboxHandle(
+            base_url=sandbox.base_url,
+            trading_stream_url=sandbox.trading_stream_url,
+            data_stream_url=sandbox.data_stream_url,
+            key_id=chosen.key_id,
+            secret=chosen.secret,
+            admin=AdminClient(sandbox.base_url),
+            sandbox=sandbox,
+        )
+    finally:
+        sandbox.stop()
+
+
+# -- helpers for driving alpaca-py against the sandbox -------------------------------------------
+
+REQUEST_TIMEOUT = 5.0
+"""alpaca-py sets no timeout; every test request gets this one."""
+
+
+def make_fast(client: Any, timeout: float = REQUEST_TIMEOUT, retries: int | None = None) -> Any:
+    """Give an alpaca-py REST client a request timeout and no wait between its 429/504 retries."""
+    client._retry_wait = 0
+    if retries is not None:
+        client._retry = retries
+    client._session.request = functools.partial(client._session.request, timeout=timeout)
+    return client
+
+
+def wait_until(check: Callable[[], Any], timeout: float = 5.0, what: str = "condition") -> Any:
+    """Poll ``check`` until it returns something truthy, failing after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    pause = threading.Event()
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        pause.wait(0.01)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+class StreamRunner:
+    """Runs an alpaca-py stream in a thread; handlers put what they get on ``received``."""
+
+    def __init__(self, stream: Any) -> None:
+        """Wrap ``stream`` (already subscribed); call ``start`` to run it."""
+        self.stream = stream
+        stream._reconnect_min_backoff = 0.05
+        stream._reconnect_max_backoff = 0.1
+        self.received: queue.Queue[Any] = queue.Queue()
+        self._thread = threading.Thread(target=stream.run, daemon=True)
+
+    async def handler(self, item: Any) -> None:
+        """A stream handler that keeps everything it receives."""
+        self.received.put(item)
+
+    def start(self) -> StreamRunner:
+        """Start the stream's thread."""
+        self._thread.start()
+        return self
+
+    def next(self, accept: Callable[[Any], bool] = lambda _: True, timeout: float = 5.0) -> Any:
+        """The next received item that ``accept`` likes (others are skipped)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError("timed out waiting for a stream message")
+            try:
+                item = self.received.get(timeout=left)
+            except queue.Empty:
+                continue
+            if accept(item):
+                return item
+
+    def stop(self) -> None:
+        """Stop quickly (``stop_ws`` then ``close``, not the slow ``stop()``) and join."""
+        loop = wait_until(lambda: self.stream._loop, what="stream loop")
+
+        async def shutdown() -> None:
+            await self.stream.stop_ws()
+            await self.stream.close()
+
+        if loop.is_running():
+            asyncio.run_coroutine_threadsafe(shutdown(), loop).result(timeout=5)
+        self._thread.join(timeout=10)
+        assert not self._thread.is_alive(), "stream thread did not stop"
+
+
+__all__ = [
+    "AdminClient",
+    "FaultSettings",
+    "SandboxHandle",
+    "StreamRunner",
+    "make_fast",
+    "running_sandbox",
+    "wait_until",
+]

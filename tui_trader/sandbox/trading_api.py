@@ -1,0 +1,222 @@
+"""Trading API v2 routes of the sandbox: account, orders, positions, assets.
+
+Each handler takes the running sandbox, the request and the path match, and returns an HTTP
+status and a JSON-able body, or raises ``ApiError``. Clock, calendar, configurations,
+activities and portfolio history live in ``account_api``.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from tui_trader.sandbox.errors import ApiError
+from tui_trader.sandbox.matching import OPEN_STATUSES, SimOrder
+from tui_trader.sandbox.request import Reply, Request
+from tui_trader.sandbox.shapes import account_json, asset_id, asset_json, order_json, position_json
+from tui_trader.timeframes import NEW_YORK
+
+if TYPE_CHECKING:
+    from tui_trader.sandbox.app import Sandbox
+
+
+def get_account(sb: Sandbox, req: Request, m: re.Match[str]) -> Reply:
+    """``GET /v2/account``."""
+    engine = sb.engine
+    totals = engine.ledger.totals(sb.feed.prices(), engine.reserved())
+    body = account_json(
+        totals.cash,
+        totals.equity,
+        totals.long_market_value,
+        totals.short_market_value,
+        totals.buying_power,
+        totals.last_equity,
+        engine.suspend_trade,
+    )
+    return 200, body
+
+
+def post_order(sb: Sandbox, req: Request, m: re.Match[str]) -> Reply:
+    """``POST /v2/orders``: the engine decides; a lost acknowledgement is the server's job."""
+    order = sb.engine.submit(req.json())
+    return 200, order_json(order)
+
+
+def _parse_time(text: str | None, name: str) -> datetime | None:
+    """An RFC 3339 query parameter, or 422 when it does not parse."""
+    if not text:
+        return None
+    try:
+        stamp = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ApiError(422, 40010001, f"invalid {name}") from None
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=NEW_YORK)
+
+
+def get_orders(sb: Sandbox, req: Request, m: re.Match[str]) -> Reply:
+    """``GET /v2/orders`` with ``status``, ``limit``, ``after``, ``until``, ``direction``..."""
+    status = req.query.get("status", "open")
+    if status not in ("open", "closed", "all"):
+        raise ApiError(422, 40010001, "invalid status")
+    limit = req.int_param("limit", 50, 1, 500)
+    after = _parse_time(req.query.get("after"), "after")
+    until = _parse_time(req.query.get("until"), "until")
+    symbols = {s for s in req.query.get("symbols", "").upper().split(",") if s}
+    side = req.query.get("side")
+    chosen = []
+    for order in sb.engine.orders():
+        is_open = order.status in OPEN_STATUSES
+        if (status == "open" and not is_open) or (status == "closed" and is_open):
+            continue
+        if (after and order.created_at <= after) or (until and order.created_at >= until):
+            continue
+        if (symbols and order.ticket.symbol not in symbols) or (side and order.ticket.side != side):
+            continue
+        chosen.append(order)
+    chosen.sort(key=lambda o: o.created_at, reverse=req.query.get("direction", "desc") == "desc")
+    return 200, [order_json(o) for o in chosen[:limit]]
+
+
+def _order_id(text: str) -> str:
+    """A path's order id, 422 when it is not a UUID (as Alpaca answers)."""
+    try:
+        return str(uuid.UUID(text))
+    except ValueError:
+        raise ApiError(422, 40010001, "invalid order id") from None
+
+
+def get_order(sb: Sandbox, req: Request, m: re.Match[str]) -> Reply:
+    """``GET /v2/orders/{order_id}``."""
+    return 200, order_json(sb.engine.order(_order_id(m["id"])))
+
+
+def get_order_by_client_id(sb: Sandbox, req: Request, m: re.Match[str]) -> Reply:
+    """``GET /v2/orders:by_client_order_id?client_order_id=...``."""
+    client_id = req.query.get("client_order_id")
+    if not client_id:
+        raise ApiError(422, 40010001, "client_order_id is required")
+    return 200, order_json(sb.engine.order_by_client_id(client_id))
+
+
+def cancel_order(sb: Sandbox, req: Request, m: re.Match[str]) -> Reply:
+    """``DELETE /v2/orders/{order_id}``: 204 with no body."""
+    sb.engine.cancel(_order_id(m["id"]))
+    return 204, None
+
+
+def cancel_orders(sb: Sandbox, req: Request, m: re.Match[str]) -> Reply:
+    """``DELETE /v2/orders``: 207 with one entry per canceled order."""
+    ids = sb.engine.cancel_all()
+    return 207, [{"id": i, "status": 200} for i in ids]
+
+
+def patch_order(sb: Sandbox, req: Request, m: re.Match[str]) -> Reply:
+    """``PATCH /v2/orders/{order_id}``: replacing orders is not simulated."""
+    _order_id(m["id"])
+    raise ApiError(422, 40010001, "order replacement is not supported by the sandbox")
+
+
+def _symbol(sb: Sandbox, text: str) -> str:
+    """A path's symbol or asset id as a known symbol ('' when unknown)."""
+    wanted = text.upper()
+    for symbol in (*sb.feed.symbols, *sb.config.untradable):
+        if wanted == symbol or text == asset_id(symbol):
+            return symbol
+    return ""
+
+
+def _position_body(sb: Sandbox, symbol: str) -> dict[str, Any] | None:
+    """One position's JSON, or None when flat."""
+    held = sb.engine.ledger.holdings.get(symbol)
+    if held is None:
+        return None
+    today = sb.feed.market_time.astimezone(NEW_YORK).date()
+    reserved = sb.engine.held_for_sells(symbol) if held.qty > 0 else 0.0
+    return position_json(
+        symbol, held, sb.feed.last_price(symbol), sb.feed.lastday_price(symbol), today, reserved
+    )
+
+
+def get_positions(sb: Sandbox, req: Request, m: re.Match[str]) -> Reply:
+    """``GET /v2/positions``."""
+    symbols = sorted(sb.engine.ledger.holdings)
+    return 200, [body for s in symbols if (body := _position_body(sb, s)) is not None]
+
+
+def get_position(sb: Sandbox, req: Request, m: re.Match[str]) -> Reply:
+    """``GET /v2/positions/{symbol_or_asset_id}``."""
+    symbol = _symbol(sb, m["symbol"])
+    body = _position_body(sb, symbol) if symbol else None
+    if body is None:
+        raise ApiError(404, 40410000, "position does not exist")
+    return 200, body
+
+
+def _close(sb: Sandbox, symbol: str, qty: float | None, percentage: float | None) -> SimOrder:
+    """Place the market order that closes (part of) a position."""
+    held = sb.engine.ledger.holdings.get(symbol)
+    if held is None:
+        raise ApiError(404, 40410000, f"position not found: {symbol}")
+    size = abs(held.qty)
+    if percentage is not None:
+        qty = round(size * percentage / 100.0, 9)
+    qty = size if qty is None else qty
+    available = size - (sb.engine.held_for_sells(symbol) if held.qty > 0 else 0.0)
+    if qty > available + 1e-9 or qty <= 0:
+        raise ApiError(
+            403,
+            40310000,
+            f"insufficient qty available for order (requested: {qty:g}, available: {available:g})",
+        )
+    body = {
+        "symbol": symbol,
+        "qty": str(qty),
+        "side": "sell" if held.qty > 0 else "buy",
+        "type": "market",
+        "time_in_force": "day",
+    }
+    return sb.engine.submit(body, closing=True)
+
+
+def close_position(sb: Sandbox, req: Request, m: re.Match[str]) -> Reply:
+    """``DELETE /v2/positions/{symbol}`` with optional ``qty`` or ``percentage``."""
+    symbol = _symbol(sb, m["symbol"])
+    if not symbol:
+        raise ApiError(404, 40410000, "position not found")
+    qty = req.float_param("qty")
+    percentage = req.float_param("percentage")
+    if percentage is not None and not 0 < percentage <= 100:
+        raise ApiError(422, 40010001, "percentage must be in (0, 100]")
+    return 200, order_json(_close(sb, symbol, qty, percentage))
+
+
+def close_positions(sb: Sandbox, req: Request, m: re.Match[str]) -> Reply:
+    """``DELETE /v2/positions``: 207, one entry per position, after canceling if asked."""
+    if req.query.get("cancel_orders", "").lower() == "true":
+        sb.engine.cancel_all()
+    out = []
+    for symbol in sorted(sb.engine.ledger.holdings):
+        try:
+            order = _close(sb, symbol, None, None)
+            out.append({"symbol": symbol, "status": 200, "body": order_json(order)})
+        except ApiError as exc:
+            out.append({"symbol": symbol, "status": exc.status, "body": {**exc.body()}})
+    return 207, out
+
+
+def get_assets(sb: Sandbox, req: Request, m: re.Match[str]) -> Reply:
+    """``GET /v2/assets`` (optionally ``status=active|inactive``)."""
+    status = req.query.get("status")
+    assets = [asset_json(s, True) for s in sb.feed.symbols]
+    assets += [asset_json(s, False) for s in sb.config.untradable]
+    return 200, [a for a in assets if status in (None, a["status"])]
+
+
+def get_asset(sb: Sandbox, req: Request, m: re.Match[str]) -> Reply:
+    """``GET /v2/assets/{symbol_or_asset_id}``."""
+    symbol = _symbol(sb, m["symbol"])
+    if not symbol:
+        raise ApiError(404, 40410000, "asset not found")
+    return 200, asset_json(symbol, symbol in sb.feed.symbols)
