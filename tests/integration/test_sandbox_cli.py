@@ -86,7 +86,7 @@ def test_a_chosen_secret_is_never_printed():
         ("--speed", "-1"),
         ("--port", "70000"),
         ("--symbols", "spy,,qqq"),
-        ("--interval", "7m"),
+        ("--interval", "7x"),
     ],
 )
 def test_bad_options_exit_2_with_one_line(args):
