@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tui_trader.brokers import BrokerError
-from tui_trader.brokers.alpaca_calls import CallPolicy
+from tui_trader.brokers.alpaca_calls import CallPolicy, with_retries
 from tui_trader.clock import Clock, WallClock
 from tui_trader.config import LIVE_URL, PAPER_URL, AlpacaEndpoint
 from tui_trader.engine import SessionConfig, TradingSession
@@ -43,6 +43,8 @@ class AlpacaSettings:
     suspend_on_halt: bool = False
     allocation_pct: float | None = None
     timeout: float = 10.0
+    retry_backoff: float = 0.25
+    """First wait before retrying a failed read (doubles each time, five attempts in all)."""
     require_open_market: bool = True
     capital: float | None = None
     """Trade as if the account held at most this much (``--start-cash``)."""
@@ -78,7 +80,7 @@ def build_alpaca_session(
         period = parse_period(settings.period)
     except TimeframeError as exc:
         raise AlpacaSetupError(str(exc)) from None
-    policy = CallPolicy(timeout=settings.timeout, retries=2, backoff=0.25)
+    policy = CallPolicy(timeout=settings.timeout, retries=4, backoff=settings.retry_backoff)
     where = f"{endpoint.base_url} ({'live' if settings.mode == 'live' else 'paper'})"
     try:
         broker = AlpacaBroker(
@@ -92,7 +94,7 @@ def build_alpaca_session(
         raise AlpacaSetupError(f"cannot set up the Alpaca client for {where}: {exc}") from None
     try:
         account = broker.account()
-        _check_symbols(broker, settings.symbols)
+        _check_symbols(broker, settings.symbols, policy)
     except BrokerError as exc:
         broker.close()
         raise AlpacaSetupError(_connection_message(str(exc), where)) from None
@@ -142,22 +144,17 @@ def build_alpaca_session(
     return session
 
 
-def _check_symbols(broker: object, symbols: tuple[str, ...]) -> None:
-    """Every symbol must be a tradable asset."""
-    from tui_trader.brokers.alpaca_calls import classify
-
+def _check_symbols(broker: object, symbols: tuple[str, ...], policy: CallPolicy) -> None:
+    """Every symbol must be a tradable asset (transient failures are retried like any read)."""
     client = broker.client  # type: ignore[attr-defined]
     for symbol in symbols:
         try:
-            asset = client.get_asset(symbol)
-        except Exception as exc:
-            failure = classify(exc)
-            if failure is not None and failure.status in (404, 422):
+            asset = with_retries(lambda s=symbol: client.get_asset(s), policy, f"checking {symbol}")
+        except BrokerError as exc:
+            if "HTTP 404" in str(exc) or "HTTP 422" in str(exc):
                 raise AlpacaSetupError(
                     f"unknown symbol {symbol}: Alpaca has no such asset"
                 ) from None
-            if failure is not None:
-                raise BrokerError(f"checking {symbol} failed: HTTP {failure.status}") from exc
             raise
         if not asset.tradable:
             raise AlpacaSetupError(f"{symbol} is not tradable on Alpaca")

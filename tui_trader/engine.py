@@ -208,6 +208,17 @@ class TradingSession:
         with self.audit.cycle():
             return self._cycle(bars)
 
+    def sync_orders(self) -> int:
+        """Record order changes and fills that arrived since the last cycle; returns new fills.
+
+        Between bars (a live session waiting for the next one, or before shutting down) fills
+        keep arriving; this writes them without making a decision.
+        """
+        with self.audit.cycle():
+            self._cycle_orders.clear()
+            self._cycle_fills.clear()
+            return self._apply_updates(self.broker.drain_updates())
+
     def apply_kill_requests(self) -> IterationReport | None:
         """Act on a pending kill between bars (the runner calls this when woken)."""
         with self.audit.cycle():

@@ -71,6 +71,7 @@ class SessionRunner:
                     killed = session.apply_kill_requests()
                     if killed is not None:
                         self.on_report(killed)
+            session.sync_orders()
         except (BrokerError, MarketDataError, OSError) as exc:
             return self._fail(exc)
         except Exception as exc:

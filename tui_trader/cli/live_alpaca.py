@@ -14,7 +14,12 @@ import sys
 from rich.console import Console
 from rich.panel import Panel
 
-from tui_trader.alpaca_session import AlpacaSettings, AlpacaSetupError, build_alpaca_session
+from tui_trader.alpaca_session import (
+    AlpacaSettings,
+    AlpacaSetupError,
+    build_alpaca_session,
+    check_url,
+)
 from tui_trader.cli.common import (
     UsageError,
     positive_float,
@@ -113,8 +118,6 @@ def run_live_trading(args: argparse.Namespace) -> int:
         )
     settings = _settings(args, "live")
     endpoint = _endpoint(LIVE_URL)
-    from tui_trader.alpaca_session import check_url
-
     try:
         check_url("live", endpoint)
     except AlpacaSetupError as exc:
@@ -162,6 +165,10 @@ def _run(args: argparse.Namespace, mode: str, tag: str, title: str) -> int:
     setup_logging()
     settings = _settings(args, mode)
     endpoint = _endpoint(PAPER_URL if mode == "paper" else LIVE_URL)
+    try:
+        check_url(mode, endpoint)
+    except AlpacaSetupError as exc:
+        raise UsageError(str(exc)) from None
     console = Console(highlight=False, soft_wrap=True)
     try:
         session = build_alpaca_session(settings, endpoint)

@@ -1,0 +1,114 @@
+"""Helpers for tests of the desk's Alpaca path against the sandbox."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from tui_trader.alpaca_session import AlpacaSettings, build_alpaca_session
+from tui_trader.clock import WallClock
+from tui_trader.config import AlpacaEndpoint, Secret
+from tui_trader.engine import TradingSession
+from tui_trader.risk import RiskLimits
+from tui_trader.sandbox.testing import SandboxHandle
+from tui_trader.store.models import LiveFill, LiveOrder
+
+
+def endpoint_for(sb: SandboxHandle) -> AlpacaEndpoint:
+    """The endpoint a user would export for this sandbox."""
+    return AlpacaEndpoint(
+        key_id=sb.key_id,
+        secret=Secret(sb.secret),
+        base_url=sb.base_url,
+        data_url=sb.base_url,
+        stream_url=sb.trading_stream_url,
+        data_stream_url=sb.data_stream_url,
+        source="test",
+    )
+
+
+def sandbox_env(sb: SandboxHandle) -> dict[str, str]:
+    """The environment variables ``tui-trader sandbox`` tells the user to export."""
+    return {
+        "APCA_API_KEY_ID": sb.key_id,
+        "APCA_API_SECRET_KEY": sb.secret,
+        "APCA_API_BASE_URL": sb.base_url,
+        "APCA_API_STREAM_URL": sb.trading_stream_url,
+        "APCA_API_DATA_STREAM_URL": sb.data_stream_url,
+    }
+
+
+def alpaca_session(
+    sb: SandboxHandle, db: Path, timeout: float = 1.0, **overrides: Any
+) -> TradingSession:
+    """A started Alpaca paper session on the sandbox (1m bars, one day of warm-up)."""
+    settings = AlpacaSettings(
+        mode="paper",
+        db=db,
+        interval="1m",
+        period="1d",
+        timeout=timeout,
+        retry_backoff=0.01,
+        limits=overrides.pop("limits", RiskLimits()),
+        **overrides,
+    )
+    return build_alpaca_session(settings, endpoint_for(sb), clock=WallClock())
+
+
+def run_steps(sb: SandboxHandle, session: TradingSession, n: int) -> list[Any]:
+    """Move the sandbox market one bar and run one cycle, ``n`` times."""
+    reports = []
+    for _ in range(n):
+        sb.admin.step()
+        report = session.run_iteration()
+        if report is not None:
+            reports.append(report)
+    return reports
+
+
+def settle(sb: SandboxHandle, session: TradingSession, timeout: float = 10.0) -> None:
+    """Record arriving updates (no new bars) until the database agrees with the sandbox."""
+    deadline = time.monotonic() + timeout
+    pause = threading.Event()
+    while time.monotonic() < deadline:
+        session.sync_orders()
+        if sb.admin.state()["orders"]["open"] == open_rows() and stream_quiet(session):
+            return
+        pause.wait(0.02)
+    raise AssertionError("orders did not settle")
+
+
+def open_rows() -> int:
+    """Order rows the database still thinks are open."""
+    return (
+        LiveOrder.select()
+        .where(LiveOrder.status.in_(("pending_new", "new", "partially_filled")))
+        .count()
+    )
+
+
+def stream_quiet(session: TradingSession) -> bool:
+    """No trade update waiting to be applied."""
+    feed = session.broker.feed  # type: ignore[attr-defined]
+    return feed is None or feed.events.empty()
+
+
+def sandbox_orders(trading_client: Any) -> list[Any]:
+    """Every order the sandbox has, whatever its status."""
+    from alpaca.trading.enums import QueryOrderStatus
+    from alpaca.trading.requests import GetOrdersRequest
+
+    return list(
+        trading_client.get_orders(filter=GetOrdersRequest(status=QueryOrderStatus.ALL, limit=500))
+    )
+
+
+def filled_by_order() -> dict[str, float]:
+    """Quantity recorded as filled per client order id, from the fills table."""
+    out: dict[str, float] = {}
+    for fill in LiveFill.select(LiveFill, LiveOrder).join(LiveOrder):
+        cid = fill.order.client_order_id
+        out[cid] = out.get(cid, 0.0) + fill.quantity
+    return out
