@@ -1,0 +1,255 @@
+"""``tui-trader live ...`` as a user runs it: against the sandbox, in a child process."""
+
+from __future__ import annotations
+
+import os
+import pty
+import sqlite3
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.integration.alpaca_helpers import sandbox_env
+from tests.integration.cli_helpers import cli_env
+from tui_trader.sandbox.testing import SandboxHandle, running_sandbox
+
+SECRET = "zz-SECRET-never-shown-7c1f9e2b"
+
+
+@pytest.fixture
+def stepped() -> Iterator[SandboxHandle]:
+    """A sandbox with a distinctive secret, its market stepped (rallying) by a thread."""
+    with running_sandbox(secret=SECRET) as sb:
+        stop = threading.Event()
+
+        def pump() -> None:
+            n = 0
+            while not stop.wait(0.03):
+                shock = {"SPY": 1.0, "QQQ": 1.0, "IWM": 1.0} if n < 8 else None
+                sb.admin.step(shock=shock)
+                n += 1
+
+        thread = threading.Thread(target=pump, daemon=True)
+        thread.start()
+        yield sb
+        stop.set()
+        thread.join(timeout=5)
+
+
+def live(tmp_path: Path, sb: SandboxHandle | None, *args: str, stdin=None, **kw):
+    """Run ``python -m tui_trader live ARGS`` with the sandbox's variables exported."""
+    env = cli_env(tmp_path)
+    if sb is not None:
+        env.update(sandbox_env(sb))
+    return subprocess.run(
+        [sys.executable, "-m", "tui_trader", "live", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+        stdin=stdin if stdin is not None else subprocess.DEVNULL,
+        **kw,
+    )
+
+
+def test_live_paper_runs_20_iterations_and_never_leaks_the_secret(
+    stepped: SandboxHandle, tmp_path: Path
+) -> None:
+    """Header as the document shows it, 20 lines, orders and fills in the database; the
+    secret is nowhere: not in the output, the database, its WAL, or the log file."""
+    db = tmp_path / "live.db"
+    out = live(tmp_path, stepped, "paper", "--iterations", "20", "--every", "0.05", "--db", str(db))
+    assert out.returncode == 0, out.stderr
+    assert "[LIVE] Paper Trading Mode on Alpaca" in out.stdout
+    assert f"[LIVE] Connected to: {stepped.base_url} (not an Alpaca URL" in out.stdout
+    assert "Pattern day trader:" in out.stdout
+    assert len([x for x in out.stdout.splitlines() if x.startswith("iter=")]) == 20
+    with sqlite3.connect(db) as con:
+        orders = con.execute("SELECT count(*) FROM live_orders").fetchone()[0]
+        fills = con.execute("SELECT count(*) FROM live_fills").fetchone()[0]
+        mode, account = con.execute("SELECT mode, account_key FROM sessions").fetchone()
+    assert orders >= 3 and fills >= 3
+    assert mode == "paper" and account.startswith("alpaca:")
+    log = tmp_path / "state" / "tui-trader" / "log" / "tui-trader.log"
+    assert log.is_file()
+    places = {"stdout": out.stdout, "stderr": out.stderr}
+    for path in [db, Path(f"{db}-wal"), log]:
+        if path.exists():
+            places[path.name] = path.read_bytes().decode("latin-1")
+    for name, text in places.items():
+        assert SECRET not in text, f"the secret leaked into {name}"
+    history = live(tmp_path, None, "history", "--db", str(db), "--orders")
+    assert history.returncode == 0 and "(paper, alpaca" in history.stdout
+    assert "SMA10" in history.stdout
+    pnl = live(tmp_path, None, "pnl", "--db", str(db), "--period", "7d")
+    assert pnl.returncode == 0 and "total" in pnl.stdout
+
+
+def test_live_status_shows_account_clock_and_risk(stepped: SandboxHandle, tmp_path: Path):
+    """``live status`` reads the account, positions, orders and the market clock."""
+    out = live(tmp_path, stepped, "status")
+    assert out.returncode == 0, out.stderr
+    assert "account PA" in out.stdout and "market OPEN" in out.stdout
+    assert "position(s)" in out.stdout and SECRET not in out.stdout
+
+
+def test_live_trading_refuses_without_enable_live_before_connecting(tmp_path: Path) -> None:
+    """No flag: refused in one line, exit 2, with no credentials even needed."""
+    out = live(tmp_path, None, "trading")
+    assert out.returncode == 2
+    assert "--enable-live" in out.stderr and "no connection was made" in out.stderr
+
+
+def _live_trading_on_a_terminal(tmp_path: Path, sb: SandboxHandle, typed: bytes):
+    """Run ``live trading --enable-live`` with a pseudo-terminal as its standard input."""
+    master, slave = pty.openpty()
+    env = cli_env(tmp_path) | sandbox_env(sb)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tui_trader",
+            "live",
+            "trading",
+            "--enable-live",
+            "--iterations",
+            "2",
+            "--every",
+            "0.05",
+            "--db",
+            str(tmp_path / "t.db"),
+        ],
+        stdin=slave,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        cwd=tmp_path,
+    )
+    os.close(slave)
+    os.write(master, typed)
+    try:
+        out, err = proc.communicate(timeout=120)
+    finally:
+        os.close(master)
+    return proc.returncode, out.decode(), err.decode()
+
+
+@pytest.mark.parametrize("typed", [b"yes i understand\n", b"YES\n", b"\n", b"YES I UNDERSTAND \n"])
+def test_live_trading_wrong_phrase_sends_nothing(
+    stepped: SandboxHandle, tmp_path: Path, typed: bytes
+) -> None:
+    """Anything but the exact phrase aborts: exit 2, no order at the sandbox."""
+    code, out, err = _live_trading_on_a_terminal(tmp_path, stepped, typed)
+    assert code == 2
+    assert "LIVE TRADING WARNING" in out and "Max drawdown (kill switch): 5.0%" in out
+    assert "not confirmed" in err
+    assert stepped.admin.state()["orders"]["total"] == 0
+
+
+def test_live_trading_with_the_phrase_trades_and_names_the_url(
+    stepped: SandboxHandle, tmp_path: Path
+) -> None:
+    """The exact phrase on a terminal starts live trading, which says where it connected."""
+    code, out, err = _live_trading_on_a_terminal(tmp_path, stepped, b"YES I UNDERSTAND\n")
+    assert code == 0, err
+    assert "LIVE TRADING (real money)" in out
+    assert f"Connected to: {stepped.base_url} (not an Alpaca URL" in out
+
+
+def test_live_trading_without_a_terminal_aborts(stepped: SandboxHandle, tmp_path: Path) -> None:
+    """Piped input (no TTY) is refused even if it holds the phrase."""
+    out = subprocess.run(
+        [sys.executable, "-m", "tui_trader", "live", "trading", "--enable-live"],
+        input="YES I UNDERSTAND\n",
+        capture_output=True,
+        text=True,
+        env=cli_env(tmp_path) | sandbox_env(stepped),
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert out.returncode == 2 and "on a terminal" in out.stderr
+    assert stepped.admin.state()["orders"]["total"] == 0
+
+
+@pytest.mark.parametrize(
+    ("env", "words", "code"),
+    [
+        ({}, "Alpaca credentials not found", 2),
+        (
+            {
+                "APCA_API_KEY_ID": "k",
+                "APCA_API_SECRET_KEY": "s",
+                "APCA_API_BASE_URL": "https://api.alpaca.markets",
+            },
+            "refusing to paper-trade",
+            2,
+        ),
+        (
+            {
+                "APCA_API_KEY_ID": "k",
+                "APCA_API_SECRET_KEY": "s",
+                "APCA_API_BASE_URL": "http://127.0.0.1:9",
+            },
+            "cannot reach Alpaca at http://127.0.0.1:9 (paper)",
+            1,
+        ),
+    ],
+)
+def test_live_paper_troubleshooting_messages(tmp_path: Path, env, words: str, code: int) -> None:
+    """Missing keys, the live URL for paper, a refused connection: one plain line each."""
+    full = cli_env(tmp_path) | env
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tui_trader",
+            "live",
+            "paper",
+            "--iterations",
+            "1",
+            "--timeout",
+            "1",
+            "--db",
+            str(tmp_path / "x.db"),
+        ],
+        capture_output=True,
+        text=True,
+        env=full,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert out.returncode == code
+    assert words in out.stderr + out.stdout
+    assert "Traceback" not in out.stderr
+
+
+def test_live_trading_refuses_the_paper_url(tmp_path: Path) -> None:
+    """Live with Alpaca's paper URL is refused before connecting."""
+    env = cli_env(tmp_path) | {
+        "APCA_API_KEY_ID": "k",
+        "APCA_API_SECRET_KEY": "s",
+        "APCA_API_BASE_URL": "https://paper-api.alpaca.markets",
+    }
+    out = subprocess.run(
+        [sys.executable, "-m", "tui_trader", "live", "trading", "--enable-live"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert out.returncode == 2 and "PAPER endpoint" in out.stderr
+
+
+def test_credentials_come_from_a_dotenv_file(stepped: SandboxHandle, tmp_path: Path) -> None:
+    """A .env in the working directory is enough; the process environment would win."""
+    lines = [f"{k}={v}" for k, v in sandbox_env(stepped).items()]
+    (tmp_path / ".env").write_text("\n".join(lines) + "\n")
+    out = live(tmp_path, None, "status")
+    assert out.returncode == 0, out.stderr
+    assert SECRET not in out.stdout + out.stderr
