@@ -27,6 +27,8 @@ from tui_trader.cli.common import (
 )
 from tui_trader.domain import IterationReport, RiskEvent, TradingState
 from tui_trader.factory import LocalSettings, SettingsError, build_local_session
+from tui_trader.learning.allocator import DEFAULT_FLOOR, DEFAULT_LEARNING_RATE
+from tui_trader.learning.setup import WEIGHT_MODES, LearningSettings
 from tui_trader.market import MarketDataError
 from tui_trader.risk import RiskLimits
 from tui_trader.runner import RunResult, SessionRunner
@@ -97,6 +99,7 @@ def add_session_options(parser: argparse.ArgumentParser) -> None:
     risk.add_argument(
         "--flatten-on-halt", action="store_true", help="close all positions when trading halts"
     )
+    add_learning_options(parser)
     risk.add_argument(
         "--allocation",
         type=percent,
@@ -104,6 +107,34 @@ def add_session_options(parser: argparse.ArgumentParser) -> None:
         metavar="PCT",
         help="equity per symbol at full conviction (default: 1/n, capped by --max-position)",
     )
+
+
+def add_learning_options(parser: argparse.ArgumentParser) -> None:
+    """``--weights``, ``--learning-rate`` and ``--weight-floor`` (see docs/learning.md)."""
+    group = parser.add_argument_group("strategy weights (docs/learning.md)")
+    group.add_argument(
+        "--weights",
+        choices=WEIGHT_MODES,
+        default="adaptive",
+        help="adaptive (learned per regime), equal, or one strategy alone (adaptive)",
+    )
+    group.add_argument(
+        "--learning-rate",
+        type=non_negative_float,
+        default=DEFAULT_LEARNING_RATE,
+        help=f"adaptive weights' step per volatility-scaled reward ({DEFAULT_LEARNING_RATE:g})",
+    )
+    group.add_argument(
+        "--weight-floor",
+        type=non_negative_float,
+        default=DEFAULT_FLOOR,
+        help=f"no strategy's adaptive weight falls below this ({DEFAULT_FLOOR:g})",
+    )
+
+
+def learning_from(args: argparse.Namespace) -> LearningSettings:
+    """The learning settings the options ask for."""
+    return LearningSettings(args.weights, args.learning_rate, args.weight_floor)
 
 
 def limits_from(args: argparse.Namespace) -> RiskLimits:
@@ -138,6 +169,7 @@ def run_paper(args: argparse.Namespace) -> int:
         fractional=args.fractional,
         allow_short=args.allow_short,
         allocation_pct=args.allocation,
+        learning=learning_from(args),
     )
     try:
         session = build_local_session(settings)
@@ -158,6 +190,7 @@ def run_paper(args: argparse.Namespace) -> int:
         f"{lim.max_orders_per_day} orders/day"
         + (", flatten on halt" if cfg.flatten_on_halt else "")
     )
+    console.print(f"{tag} Weights: {_weights_line(session)}")
     console.print(f"{tag} Database: {db}")
     console.print(f"{tag} Session: {session.audit.session.key} (Ctrl+C to stop)")
 
@@ -176,6 +209,19 @@ def run_paper(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGINT, previous)
     _summary(console, session, result)
     return 1 if result.status == "failed" else 0
+
+
+def _weights_line(session) -> str:
+    """How the strategies are combined, and whether learning was restored."""
+    learning = session.learning
+    names = ", ".join(s.name for s in session.strategies)
+    if learning is None:
+        return f"fixed ({names})"
+    restored = "continuing saved weights" if learning.restored else "learning from scratch"
+    return (
+        f"adaptive ({names}; learning rate {learning.weights.learning_rate:g}, "
+        f"floor {learning.weights.floor:g}; {restored})"
+    )
 
 
 def _event_line(event: RiskEvent) -> str:
@@ -213,6 +259,15 @@ def _summary(console: Console, session, result: RunResult) -> None:
         f"([{colour}]{change:+,.2f}, {100 * change / start:+.2f}%[/]), "
         f"realized PnL {session.realized_pnl:+,.2f}, cash {account.cash:,.2f}"
     )
+    if session.learning is not None:
+        weights = session.learning.current_weights()
+        regimes = session.learning.regimes()
+        console.print(
+            "[bold cyan][LOCAL][/] Learning: weights "
+            + " ".join(f"{n}={w:.2f}" for n, w in weights.items())
+            + "; regimes "
+            + ", ".join(f"{s} {r}" for s, r in regimes.items())
+        )
     if state.state is TradingState.HALTED:
         console.print(
             f"[bold white on red] HALTED [/] {state.halt_reason}: {state.halt_detail}",

@@ -1,0 +1,60 @@
+"""Weights that learn: multiplicative weights per regime, with a floor so no strategy is lost.
+
+Each regime key (``bull/calm``, ``bear/volatile``, ... and ``all`` for every regime together)
+holds one weight per strategy. After every scored bar the weights of the regime the bar was
+traded in move by ``w <- w * exp(learning_rate * reward)`` (exponentiated gradient on the
+volatility-scaled shadow rewards), are normalized, then mixed with the uniform weights so that each
+stays at or above ``floor``: a strategy that did badly can come back when its regime returns.
+"""
+
+from __future__ import annotations
+
+import math
+
+ALL_REGIMES = "all"
+"""The key of the weights learned over every regime, used while a symbol's regime is unknown."""
+
+
+class RegimeWeights:
+    """Per-regime strategy weights updated online."""
+
+    def __init__(self, names: tuple[str, ...], learning_rate: float, floor: float) -> None:
+        if not names:
+            raise ValueError("need at least one strategy")
+        if learning_rate < 0:
+            raise ValueError("the learning rate cannot be negative")
+        if not 0 <= floor * len(names) < 1:
+            raise ValueError(f"the weight floor must be in [0, {1 / len(names):.3f})")
+        self.names = names
+        self.learning_rate = learning_rate
+        self.floor = floor
+        self.table: dict[str, dict[str, float]] = {}
+
+    def uniform(self) -> dict[str, float]:
+        """Equal weights."""
+        return {name: 1.0 / len(self.names) for name in self.names}
+
+    def get(self, regime: str) -> dict[str, float]:
+        """The weights of a regime (uniform until it has learned anything)."""
+        return self.table.get(regime) or self.uniform()
+
+    def update(self, regime: str, rewards: dict[str, float]) -> None:
+        """One exponentiated-gradient step on ``regime`` and on ``all``."""
+        for key in (regime, ALL_REGIMES) if regime != ALL_REGIMES else (ALL_REGIMES,):
+            self.table[key] = self._step(self.get(key), rewards)
+
+    def _step(self, weights: dict[str, float], rewards: dict[str, float]) -> dict[str, float]:
+        """Multiply, normalize, mix in the floor."""
+        eta = self.learning_rate
+        raw = {n: w * math.exp(eta * rewards.get(n, 0.0)) for n, w in weights.items()}
+        total = sum(raw.values()) or 1.0
+        n = len(self.names)
+        keep = 1.0 - n * self.floor
+        return {name: keep * raw[name] / total + self.floor for name in self.names}
+
+    def restore(self, table: dict[str, dict[str, float]]) -> None:
+        """Take saved weights (strategies the table lacks start at the floor, then renormalize)."""
+        for regime, weights in table.items():
+            merged = {n: max(weights.get(n, self.floor), 1e-12) for n in self.names}
+            total = sum(merged.values())
+            self.table[regime] = {n: w / total for n, w in merged.items()}
