@@ -3,8 +3,9 @@
 Each regime key (``bull/calm``, ``bear/volatile``, ... and ``all`` for every regime together)
 holds one weight per strategy. After every scored bar the weights of the regime the bar was
 traded in move by ``w <- w * exp(learning_rate * reward)`` (exponentiated gradient on the
-volatility-scaled shadow rewards), are normalized, then mixed with the uniform weights so that each
-stays at or above ``floor``: a strategy that did badly can come back when its regime returns.
+volatility-scaled shadow rewards) and are normalized; any weight under ``floor`` is lifted to it
+(the others shrink in proportion), so a strategy that did badly can come back when its regime
+returns.
 """
 
 from __future__ import annotations
@@ -13,6 +14,22 @@ import math
 
 ALL_REGIMES = "all"
 """The key of the weights learned over every regime, used while a symbol's regime is unknown."""
+
+
+def apply_floor(raw: dict[str, float], floor: float) -> dict[str, float]:
+    """Normalize to sum 1 with every weight at least ``floor`` (others shrink proportionally)."""
+    pinned: set[str] = set()
+    while True:
+        free = {n: w for n, w in raw.items() if n not in pinned}
+        mass = 1.0 - floor * len(pinned)
+        total = sum(free.values())
+        if total <= 0:
+            return {n: (floor if n in pinned else mass / len(free)) for n in raw}
+        out = {n: (floor if n in pinned else mass * raw[n] / total) for n in raw}
+        low = {n for n in free if out[n] < floor}
+        if not low:
+            return out
+        pinned |= low
 
 
 class RegimeWeights:
@@ -44,13 +61,10 @@ class RegimeWeights:
             self.table[key] = self._step(self.get(key), rewards)
 
     def _step(self, weights: dict[str, float], rewards: dict[str, float]) -> dict[str, float]:
-        """Multiply, normalize, mix in the floor."""
+        """Multiply, normalize, lift any weight under the floor up to it."""
         eta = self.learning_rate
         raw = {n: w * math.exp(eta * rewards.get(n, 0.0)) for n, w in weights.items()}
-        total = sum(raw.values()) or 1.0
-        n = len(self.names)
-        keep = 1.0 - n * self.floor
-        return {name: keep * raw[name] / total + self.floor for name in self.names}
+        return apply_floor(raw, self.floor)
 
     def restore(self, table: dict[str, dict[str, float]]) -> None:
         """Take saved weights (strategies the table lacks start at the floor, then renormalize)."""

@@ -52,8 +52,7 @@ class StoreLearningJournal:
                 row.bars, row.net_return, row.last_return
             )
         calls = RegimeCallRow.select().where(
-            (RegimeCallRow.session == last.session_id)
-            & (RegimeCallRow.iteration == last.iteration)
+            (RegimeCallRow.session == last.session_id) & (RegimeCallRow.iteration == last.iteration)
         )
         for row in calls:
             direction, _, level = row.regime.partition("/")
