@@ -53,7 +53,7 @@ def test_every_cycle_writes_weights_regimes_and_shadow_rows(tmp_path: Path) -> N
 
 def test_order_rationale_names_the_regime_and_weights(tmp_path: Path) -> None:
     session = session_on(tmp_path / "a.db")
-    run(session, 10)
+    run(session, 30)
     rationales = [o.rationale for o in LiveOrder.select()]
     assert rationales, "the session should have traded"
     assert all("regime " in r and "weights trend=" in r for r in rationales)

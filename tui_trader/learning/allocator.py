@@ -4,6 +4,9 @@ For each bar it updates the symbol's regime call and the strategies' shadow reco
 one learning step on the weights of the regime the previous targets were set in. To allocate it
 blends the strategies' targets with the weights of the symbol's current regime, then:
 
+- keeps only ``defensive`` of the blend while the symbol's regime is bear or volatile (a
+  long-only family cannot step aside by reweighting itself; the shadow records show every
+  strategy losing there, but too slowly to learn within a session, so this is a rule);
 - caps the most aggressive strategies (highest average gross exposure) at an equal share during
   a losing streak (``streak`` losing decision cycles in a row for the blended shadow book);
 - scales the blended target by ``1`` up to ``drawdown_start`` of the drawdown limit, falling
@@ -24,10 +27,12 @@ from tui_trader.learning.regime import RegimeCall, RegimeDetector
 from tui_trader.learning.shadow import ShadowBook, ShadowStats
 from tui_trader.learning.weights import ALL_REGIMES, RegimeWeights
 
-DEFAULT_LEARNING_RATE = 0.1
+DEFAULT_LEARNING_RATE = 0.03
 """Step size of the multiplicative update per volatility-scaled reward (tuned on seeds 101-120)."""
 DEFAULT_FLOOR = 0.05
 """No strategy's weight falls below this share."""
+DEFAULT_DEFENSIVE = 0.25
+"""Share of the blended target kept when a symbol's regime is bear or volatile."""
 
 
 @dataclass(slots=True)
@@ -62,10 +67,12 @@ class AdaptiveAllocator:
         cost_bps: float = 10.0,
         drawdown_start: float = 0.5,
         streak: int = 3,
+        defensive: float = DEFAULT_DEFENSIVE,
         detector: RegimeDetector | None = None,
         journal: LearningJournal | None = None,
     ) -> None:
         self.names = tuple(names)
+        self.defensive = defensive
         self.weights = RegimeWeights(self.names, learning_rate, floor)
         self.shadow = ShadowBook(cost_bps=cost_bps)
         self.detector = detector or RegimeDetector()
@@ -100,8 +107,10 @@ class AdaptiveAllocator:
         if result is None:
             return
         self._cycle_pnl += sum(used.get(n, 0.0) * r for n, r in result.returns.items())
-        if self._learn:
-            self.weights.update(result.regime, result.rewards)
+        if self._learn:  # one step per bar time, shared out over the symbols
+            share = 1.0 / max(len(self.detector.calls()), 1)
+            scaled = {n: r * share for n, r in result.rewards.items()}
+            self.weights.update(result.regime, scaled)
 
     def _close_streak_cycle(self) -> None:
         """A new bar time began: was the blended shadow book down over the last one?"""
@@ -161,10 +170,14 @@ class AdaptiveAllocator:
         call, weights = self.weights_for(symbol)
         self._last_used[symbol] = weights
         blended = sum(weights.get(n, 0.0) * s.target for n, s in signals.items())
-        target = max(-1.0, min(1.0, blended * self.risk_scale))
+        defensive = call.direction == "bear" or call.level == "volatile"
+        scale = self.risk_scale * (self.defensive if defensive else 1.0)
+        target = max(-1.0, min(1.0, blended * scale))
         regime = call.label if call.label == "warming" else f"{call.label} ({call.confidence:.2f})"
         parts = [f"adaptive, regime {regime}"]
         parts.append("weights " + " ".join(f"{n}={weights[n]:.2f}" for n in self.names))
+        if defensive:
+            parts.append(f"defensive regime: exposure x{self.defensive:g}")
         if self.losing_streak >= self.streak_limit:
             parts.append(f"losing streak {self.losing_streak}: aggressive strategies capped")
         if self.risk_note:
