@@ -22,7 +22,8 @@ def test_warming_up_until_enough_bars() -> None:
 
 def test_steady_uptrend_is_a_calm_bull_market() -> None:
     last = calls(uptrend())[-40:]
-    assert all(c.label == "bull/calm" for c in last)
+    assert all(c.direction == "bull" for c in last)
+    assert sum(c.level == "calm" for c in last) >= 36  # a noise flicker to volatile is allowed
     assert last[-1].confidence > 0.7
 
 

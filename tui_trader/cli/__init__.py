@@ -18,6 +18,7 @@ _COMMAND_MODULES = (
     "tui_trader.cli.reports",
     "tui_trader.cli.risk_cmd",
     "tui_trader.cli.live",
+    "tui_trader.cli.learn",
 )
 """Subcommand modules, in the order ``--help`` lists them."""
 

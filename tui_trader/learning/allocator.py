@@ -31,7 +31,7 @@ DEFAULT_LEARNING_RATE = 0.03
 """Step size of the multiplicative update per volatility-scaled reward (tuned on seeds 101-120)."""
 DEFAULT_FLOOR = 0.05
 """No strategy's weight falls below this share."""
-DEFAULT_DEFENSIVE = 0.25
+DEFAULT_DEFENSIVE = 0.1
 """Share of the blended target kept when a symbol's regime is bear or volatile."""
 
 

@@ -87,7 +87,7 @@ class RegimeDetector:
         vol_long_halflife: float = 120.0,
         bull_threshold: float = 0.3,
         bear_threshold: float = 1.6,
-        vol_threshold: float = 1.2,
+        vol_threshold: float = 1.1,
         bear_in_volatile: float = 1.0,
         warmup: int = 30,
     ) -> None:
