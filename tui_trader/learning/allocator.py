@@ -108,7 +108,7 @@ class AdaptiveAllocator:
             return
         self._cycle_pnl += sum(used.get(n, 0.0) * r for n, r in result.returns.items())
         if self._learn:  # one step per bar time, shared out over the symbols
-            share = 1.0 / max(len(self.detector.calls()), 1)
+            share = 1.0 / max(self.detector.symbol_count, 1)
             scaled = {n: r * share for n, r in result.rewards.items()}
             self.weights.update(result.regime, scaled)
 

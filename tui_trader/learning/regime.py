@@ -124,6 +124,11 @@ class RegimeDetector:
         s = self._state.get(symbol)
         return s.call if s is not None else WARMING
 
+    @property
+    def symbol_count(self) -> int:
+        """How many symbols the detector follows."""
+        return len(self._state)
+
     def calls(self) -> dict[str, RegimeCall]:
         """The latest call of every symbol seen."""
         return {symbol: s.call for symbol, s in self._state.items()}
