@@ -18,13 +18,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tui_trader.clock import FrozenClock  # noqa: E402
-from tui_trader.learning.allocator import AdaptiveAllocator  # noqa: E402
-from tui_trader.market.sim import SimMarket  # noqa: E402
-from tui_trader.store.audit import AuditLog  # noqa: E402
-from tui_trader.store.db import open_database  # noqa: E402
-from tui_trader.store.learning_journal import StoreLearningJournal  # noqa: E402
-from tui_trader.strategies.family import STRATEGY_NAMES, build_strategies  # noqa: E402
+from tui_trader.clock import FrozenClock
+from tui_trader.learning.allocator import AdaptiveAllocator
+from tui_trader.market.sim import SimMarket
+from tui_trader.store.audit import AuditLog
+from tui_trader.store.db import open_database
+from tui_trader.store.learning_journal import StoreLearningJournal
+from tui_trader.strategies.family import STRATEGY_NAMES, build_strategies
 
 SYMBOLS = tuple(f"S{i:02d}" for i in range(50))
 WARMUP_CYCLES = 200
@@ -62,7 +62,9 @@ def main() -> None:
         f"p90 {statistics.quantiles(learn_us, n=10)[-1]:,.0f} us) over {TIMED_CYCLES} cycles"
     )
     print(f"  for scale: the strategies' signals take {statistics.median(signal_us):,.0f} us")
-    print(f"  saving the learning tables (SQLite, WAL): median {statistics.median(save_us):,.0f} us")
+    print(
+        f"  saving the learning tables (SQLite, WAL): median {statistics.median(save_us):,.0f} us"
+    )
 
 
 def _time_saves(allocator: AdaptiveAllocator) -> list[float]:
