@@ -113,6 +113,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
         task = progress.add_task("evaluating", total=len(markets) * len(CONFIGURATIONS))
 
         def step(label: str) -> None:
+            """Advance the bar after each configuration on each market."""
             progress.update(task, advance=1, description=label)
 
         results, agreements = evaluate(markets, settings, CONFIGURATIONS, step)

@@ -217,11 +217,10 @@ def _weights_line(session) -> str:
     names = ", ".join(s.name for s in session.strategies)
     if learning is None:
         return f"fixed ({names})"
-    restored = "continuing saved weights" if learning.restored else "learning from scratch"
-    return (
-        f"adaptive ({names}; learning rate {learning.weights.learning_rate:g}, "
-        f"floor {learning.weights.floor:g}; {restored})"
-    )
+    weights = getattr(learning, "weights", None)
+    rate = f"learning rate {weights.learning_rate:g}, floor {weights.floor:g}; " if weights else ""
+    restored = "continuing saved weights" if getattr(learning, "restored", False) else "fresh"
+    return f"adaptive ({names}; {rate}{restored})"
 
 
 def _event_line(event: RiskEvent) -> str:
