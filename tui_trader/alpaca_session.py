@@ -16,11 +16,12 @@ from tui_trader.brokers.alpaca_calls import CallPolicy, with_retries
 from tui_trader.clock import Clock, WallClock
 from tui_trader.config import LIVE_URL, PAPER_URL, AlpacaEndpoint
 from tui_trader.engine import SessionConfig, TradingSession
+from tui_trader.learning.setup import LearningSettings, build_allocation
 from tui_trader.risk import RiskLimits
 from tui_trader.store.audit import AuditLog
 from tui_trader.store.db import StoreError, open_database
-from tui_trader.strategies import FixedWeights
-from tui_trader.strategies.crossover import MovingAverageCrossover
+from tui_trader.store.learning_journal import StoreLearningJournal
+from tui_trader.strategies.family import STRATEGY_NAMES
 from tui_trader.timeframes import TimeframeError, parse_interval, parse_period
 
 
@@ -48,6 +49,8 @@ class AlpacaSettings:
     require_open_market: bool = True
     capital: float | None = None
     """Trade as if the account held at most this much (``--start-cash``)."""
+    learning: LearningSettings = field(default_factory=LearningSettings)
+    """``--weights``, ``--learning-rate``, ``--weight-floor`` (as for local sessions)."""
 
 
 def check_url(mode: str, endpoint: AlpacaEndpoint) -> None:
@@ -75,6 +78,9 @@ def build_alpaca_session(
     from tui_trader.market.alpaca import AlpacaMarketData
 
     check_url(settings.mode, endpoint)
+    problem = settings.learning.check()
+    if problem:
+        raise AlpacaSetupError(problem)
     try:
         interval = parse_interval(settings.interval)
         period = parse_period(settings.period)
@@ -124,15 +130,18 @@ def build_alpaca_session(
         allocation_pct=settings.allocation_pct,
     )
     market = AlpacaMarketData(endpoint, settings.symbols, interval, period, policy)
-    strategies = [MovingAverageCrossover()]
+    audit = AuditLog(db, clock, commit_before_send=True)
+    strategies, allocator = build_allocation(
+        settings.learning, False, StoreLearningJournal(audit, STRATEGY_NAMES)
+    )
     session = TradingSession(
         config,
         market,
         broker,
-        AuditLog(db, clock, commit_before_send=True),
+        audit,
         clock,
         strategies,
-        FixedWeights({s.name: 1.0 for s in strategies}),
+        allocator,
         account_key=f"alpaca:{account.account_id}",
         endpoint=endpoint.base_url,
     )

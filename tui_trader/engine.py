@@ -35,7 +35,7 @@ from tui_trader.market import MarketData
 from tui_trader.reconcile import reconcile
 from tui_trader.risk import MANUAL_KILL, RiskLimits, RiskManager
 from tui_trader.store.audit import AuditLog, load_risk_state
-from tui_trader.strategies import Allocator, Strategy
+from tui_trader.strategies import Allocator, LearningAllocator, Strategy
 from tui_trader.timeframes import Interval, Period, trading_day
 
 BROKER_ERROR = "broker_error"
@@ -122,6 +122,8 @@ class TradingSession:
         self.clock = clock
         self.strategies = strategies
         self.allocator = allocator
+        self.learning = allocator if isinstance(allocator, LearningAllocator) else None
+        """The allocator when it learns (fed every bar, the risk, and saved every cycle)."""
         self.iteration = 0
         self.ledger = TradeLedger()
         self.realized_pnl = 0.0
@@ -168,6 +170,8 @@ class TradingSession:
         positions = self.broker.positions()
         for symbol, position in positions.items():
             self.ledger.seed(symbol, position.qty, position.avg_entry_price, self.clock.now())
+        if self.learning is not None:
+            self.learning.start_trading()
         self.started = True
         self.startup_events = self._reconcile()
 
@@ -252,6 +256,12 @@ class TradingSession:
         events = self.risk.on_equity(account.equity, trading_day(market_time), account.last_equity)
         events += self._take_kill_requests()
         sent = refused = 0
+        if self.learning is not None:
+            self.learning.set_risk(
+                self.risk.drawdown_pct(account.equity),
+                self.risk.limits.max_drawdown_pct,
+                self.risk.state.halted,
+            )
         if self.risk.state.halted and not was_halted:
             events = self._on_halt(events, positions, market_time)
         elif not self.risk.state.halted:
@@ -274,11 +284,16 @@ class TradingSession:
             self.risk.state.state,
             market_time,
         )
+        if self.learning is not None:
+            self.learning.end_cycle(self.iteration, market_time)
         return self._report(account, positions, market_time, fills, sent, refused, events, notes)
 
     def _update_strategies(self, bar: Bar) -> dict[str, Signal]:
-        """Feed one bar to every strategy; their signals for that symbol."""
-        return {s.name: s.on_bar(bar) for s in self.strategies}
+        """Feed one bar to every strategy (and a learning allocator); their signals for it."""
+        signals = {s.name: s.on_bar(bar) for s in self.strategies}
+        if self.learning is not None:
+            self.learning.observe(bar, signals)
+        return signals
 
     def _apply_updates(self, updates: list[OrderUpdate]) -> int:
         """Record order changes and new fills; return how many new fills there were."""
@@ -489,6 +504,8 @@ class TradingSession:
             new_fills=tuple(self._cycle_fills),
             orders_today=self.risk.state.orders_today,
             realized_pnl=self.realized_pnl,
+            regimes=self.learning.regimes() if self.learning is not None else {},
+            weights=self.learning.current_weights() if self.learning is not None else {},
         )
 
 

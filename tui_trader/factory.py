@@ -15,13 +15,14 @@ from typing import Any
 from tui_trader.brokers.paper import PaperBroker, PaperCosts
 from tui_trader.clock import Clock, WallClock
 from tui_trader.engine import SessionConfig, TradingSession
+from tui_trader.learning.setup import LearningSettings, build_allocation
 from tui_trader.market import MarketDataError
 from tui_trader.market.sources import open_market, parse_data_spec
 from tui_trader.risk import RiskLimits
 from tui_trader.store.audit import AuditLog
 from tui_trader.store.db import StoreError, open_database
-from tui_trader.strategies import FixedWeights
-from tui_trader.strategies.crossover import MovingAverageCrossover
+from tui_trader.store.learning_journal import StoreLearningJournal
+from tui_trader.strategies.family import STRATEGY_NAMES
 from tui_trader.timeframes import TimeframeError, parse_interval, parse_period
 
 
@@ -54,6 +55,8 @@ class LocalSettings:
     """``YahooOptions`` for ``--data yahoo`` (cache folder, deadline, adjusted, offline)."""
     report: Callable[[str], None] | None = None
     """Where data-source notes go (an offline fallback and its age, dropped rows)."""
+    learning: LearningSettings = field(default_factory=LearningSettings)
+    """``--weights``, ``--learning-rate``, ``--weight-floor``."""
 
 
 def build_local_session(settings: LocalSettings, clock: Clock | None = None) -> TradingSession:
@@ -67,6 +70,9 @@ def build_local_session(settings: LocalSettings, clock: Clock | None = None) -> 
         raise SettingsError(str(exc)) from None
     if not settings.start_cash > 0:
         raise SettingsError("starting cash must be greater than zero")
+    problem = settings.learning.check()
+    if problem:
+        raise SettingsError(problem)
     market = open_market(
         spec,
         settings.symbols,
@@ -103,10 +109,10 @@ def build_local_session(settings: LocalSettings, clock: Clock | None = None) -> 
         db = open_database(settings.db)
     except StoreError as exc:
         raise SettingsError(str(exc)) from None
-    strategies = [MovingAverageCrossover(allow_short=settings.allow_short)]
-    allocator = FixedWeights({s.name: 1.0 for s in strategies})
-    session = TradingSession(
-        config, market, broker, AuditLog(db, clock), clock, strategies, allocator
+    audit = AuditLog(db, clock)
+    strategies, allocator = build_allocation(
+        settings.learning, settings.allow_short, StoreLearningJournal(audit, STRATEGY_NAMES)
     )
+    session = TradingSession(config, market, broker, audit, clock, strategies, allocator)
     session.start()
     return session

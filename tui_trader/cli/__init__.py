@@ -20,6 +20,7 @@ _COMMAND_MODULES = (
     "tui_trader.cli.live",
     "tui_trader.cli.data",
     "tui_trader.cli.sandbox",
+    "tui_trader.cli.learn",
 )
 """Subcommand modules, in the order ``--help`` lists them."""
 

@@ -26,7 +26,7 @@ from tui_trader.cli.common import (
     resolve_db,
     setup_logging,
 )
-from tui_trader.cli.paper import add_session_options, limits_from
+from tui_trader.cli.paper import add_session_options, learning_from, limits_from
 from tui_trader.cli.session_output import run_in_terminal
 from tui_trader.config import LIVE_URL, PAPER_URL, ConfigError, load_endpoint
 from tui_trader.risk import RiskLimits
@@ -101,6 +101,7 @@ def _settings(args: argparse.Namespace, mode: str) -> AlpacaSettings:
         timeout=args.timeout,
         require_open_market=not args.ignore_market_hours,
         capital=args.start_cash,
+        learning=learning_from(args),
     )
 
 

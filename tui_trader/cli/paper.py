@@ -25,6 +25,8 @@ from tui_trader.cli.common import (
 from tui_trader.cli.data import add_yahoo_options, yahoo_options
 from tui_trader.cli.session_output import run_in_terminal
 from tui_trader.factory import LocalSettings, SettingsError, build_local_session
+from tui_trader.learning.allocator import DEFAULT_FLOOR, DEFAULT_LEARNING_RATE
+from tui_trader.learning.setup import WEIGHT_MODES, LearningSettings
 from tui_trader.market import MarketDataError
 from tui_trader.risk import RiskLimits
 
@@ -96,6 +98,7 @@ def add_session_options(parser: argparse.ArgumentParser) -> None:
     risk.add_argument(
         "--flatten-on-halt", action="store_true", help="close all positions when trading halts"
     )
+    add_learning_options(parser)
     risk.add_argument(
         "--allocation",
         type=percent,
@@ -103,6 +106,34 @@ def add_session_options(parser: argparse.ArgumentParser) -> None:
         metavar="PCT",
         help="equity per symbol at full conviction (default: 1/n, capped by --max-position)",
     )
+
+
+def add_learning_options(parser: argparse.ArgumentParser) -> None:
+    """``--weights``, ``--learning-rate`` and ``--weight-floor`` (see docs/learning.md)."""
+    group = parser.add_argument_group("strategy weights (docs/learning.md)")
+    group.add_argument(
+        "--weights",
+        choices=WEIGHT_MODES,
+        default="adaptive",
+        help="adaptive (learned per regime), equal, or one strategy alone (adaptive)",
+    )
+    group.add_argument(
+        "--learning-rate",
+        type=non_negative_float,
+        default=DEFAULT_LEARNING_RATE,
+        help=f"adaptive weights' step per volatility-scaled reward ({DEFAULT_LEARNING_RATE:g})",
+    )
+    group.add_argument(
+        "--weight-floor",
+        type=non_negative_float,
+        default=DEFAULT_FLOOR,
+        help=f"no strategy's adaptive weight falls below this ({DEFAULT_FLOOR:g})",
+    )
+
+
+def learning_from(args: argparse.Namespace) -> LearningSettings:
+    """The learning settings the options ask for."""
+    return LearningSettings(args.weights, args.learning_rate, args.weight_floor)
 
 
 def limits_from(args: argparse.Namespace) -> RiskLimits:
@@ -140,6 +171,7 @@ def run_paper(args: argparse.Namespace) -> int:
         iterations=args.iterations,
         yahoo=yahoo_options(args) if args.data.strip() == "yahoo" else None,
         report=lambda note: console.print(f"[yellow]note:[/] {note}"),
+        learning=learning_from(args),
     )
     try:
         session = build_local_session(settings)
@@ -160,8 +192,21 @@ def run_paper(args: argparse.Namespace) -> int:
         f"{lim.max_orders_per_day} orders/day"
         + (", flatten on halt" if cfg.flatten_on_halt else "")
     )
+    console.print(f"{tag} Weights: {_weights_line(session)}")
     console.print(f"{tag} Database: {db}")
     console.print(f"{tag} Session: {session.audit.session.key} (Ctrl+C to stop)")
 
     result = run_in_terminal(console, session, args.iterations, args.every, tag)
     return 1 if result.status == "failed" else 0
+
+
+def _weights_line(session) -> str:
+    """How the strategies are combined, and whether learning was restored."""
+    learning = session.learning
+    names = ", ".join(s.name for s in session.strategies)
+    if learning is None:
+        return f"fixed ({names})"
+    weights = getattr(learning, "weights", None)
+    rate = f"learning rate {weights.learning_rate:g}, floor {weights.floor:g}; " if weights else ""
+    restored = "continuing saved weights" if getattr(learning, "restored", False) else "fresh"
+    return f"adaptive ({names}; {rate}{restored})"

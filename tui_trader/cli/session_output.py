@@ -80,6 +80,15 @@ def summary(console: Console, session: TradingSession, result: RunResult, tag: s
         f"([{colour}]{change:+,.2f}, {100 * change / start:+.2f}%[/]), "
         f"realized PnL {session.realized_pnl:+,.2f}, cash {account.cash:,.2f}"
     )
+    if session.learning is not None:
+        weights = session.learning.current_weights()
+        regimes = session.learning.regimes()
+        console.print(
+            f"{tag} Learning: weights "
+            + " ".join(f"{n}={w:.2f}" for n, w in weights.items())
+            + "; regimes "
+            + ", ".join(f"{s} {r}" for s, r in regimes.items())
+        )
     if state.state is TradingState.HALTED:
         console.print(f"[bold white on red] HALTED [/] {state.halt_reason}: {state.halt_detail}")
     if result.error:

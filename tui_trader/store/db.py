@@ -13,6 +13,7 @@ from pathlib import Path
 
 from peewee import DatabaseError, SqliteDatabase
 
+from tui_trader.store.learning_models import LEARNING_MODELS
 from tui_trader.store.models import MODELS, database
 
 _PRAGMAS = {
@@ -40,7 +41,7 @@ def open_database(path: Path, create: bool = True) -> SqliteDatabase:
         db.connect(reuse_if_open=True)
         database.initialize(db)
         if create:
-            db.create_tables(MODELS, safe=True)
+            db.create_tables(MODELS + LEARNING_MODELS, safe=True)
             for view in _VIEWS:
                 db.execute_sql(view)
     except (DatabaseError, sqlite3.DatabaseError) as exc:

@@ -8,7 +8,8 @@ the learning one in ``tui_trader.learning``.
 
 from __future__ import annotations
 
-from typing import Protocol
+from datetime import datetime
+from typing import Protocol, runtime_checkable
 
 from tui_trader.domain import Bar, Signal
 
@@ -29,6 +30,35 @@ class Allocator(Protocol):
 
     def allocate(self, symbol: str, signals: dict[str, Signal]) -> Signal:
         """One target in [-1, 1] with a reason naming the weights behind it."""
+        ...
+
+
+@runtime_checkable
+class LearningAllocator(Allocator, Protocol):
+    """An allocator that learns: the engine feeds it every bar and the account's risk."""
+
+    def observe(self, bar: Bar, signals: dict[str, Signal]) -> None:
+        """Every bar (warm-up included) with every strategy's signal for it."""
+        ...
+
+    def start_trading(self) -> None:
+        """Warm-up is over; called once when the session starts trading."""
+        ...
+
+    def set_risk(self, drawdown_pct: float, max_drawdown_pct: float, halted: bool) -> None:
+        """The account's drawdown against its limit, before each cycle's allocations."""
+        ...
+
+    def end_cycle(self, iteration: int, market_time: datetime) -> None:
+        """A decision cycle is done: persist what was learned."""
+        ...
+
+    def regimes(self) -> dict[str, str]:
+        """The regime call per symbol, for the iteration report."""
+        ...
+
+    def current_weights(self) -> dict[str, float]:
+        """The weight per strategy behind the latest targets, for the iteration report."""
         ...
 
 

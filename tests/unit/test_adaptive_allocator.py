@@ -1,0 +1,101 @@
+"""The adaptive allocator: weights follow what earns, never vanish, shrink exposure in trouble."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.unit.series import bars_from_closes, crash, uptrend
+from tui_trader.domain import Signal
+from tui_trader.learning.allocator import AdaptiveAllocator
+from tui_trader.learning.weights import ALL_REGIMES, RegimeWeights
+
+NAMES = ("long", "flat")
+
+
+def run(closes: list[float], allocator: AdaptiveAllocator) -> list[Signal]:
+    """Feed a series to the allocator with one always-long and one always-flat strategy."""
+    out = []
+    for bar in bars_from_closes(closes):
+        signals = {"long": Signal(1.0, "always long"), "flat": Signal(0.0, "always flat")}
+        allocator.observe(bar, signals)
+        out.append(allocator.allocate(bar.symbol, signals))
+    return out
+
+
+def test_weight_moves_to_the_strategy_that_earns_in_an_uptrend() -> None:
+    allocator = AdaptiveAllocator(NAMES)
+    signals = run(uptrend(), allocator)
+    weights = allocator.weights.get("bull/calm")
+    assert weights["long"] > 0.8
+    assert signals[-1].target > 0.8  # the blend is almost fully long
+
+
+def test_weight_leaves_the_losing_strategy_in_a_crash_but_never_below_the_floor() -> None:
+    allocator = AdaptiveAllocator(NAMES, learning_rate=0.5, floor=0.05)
+    run(crash(), allocator)
+    bear = allocator.weights.get("bear/volatile")
+    assert bear["flat"] > bear["long"]
+    assert min(bear.values()) >= 0.05 - 1e-12
+    assert abs(sum(bear.values()) - 1.0) < 1e-9
+
+
+def test_zero_learning_rate_keeps_equal_weights() -> None:
+    allocator = AdaptiveAllocator(NAMES, learning_rate=0.0)
+    run(uptrend(), allocator)
+    assert allocator.weights.get(ALL_REGIMES) == {"long": 0.5, "flat": 0.5}
+
+
+def test_floor_bounds_every_weight() -> None:
+    weights = RegimeWeights(("a", "b", "c"), learning_rate=5.0, floor=0.1)
+    for _ in range(100):
+        weights.update("bull/calm", {"a": 3.0, "b": -3.0, "c": -3.0})
+    got = weights.get("bull/calm")
+    assert got["b"] >= 0.1 - 1e-12 and got["c"] >= 0.1 - 1e-12
+    assert got["a"] <= 0.8 + 1e-12
+
+
+def test_exposure_scales_down_toward_the_drawdown_limit_and_to_zero_when_halted() -> None:
+    allocator = AdaptiveAllocator(NAMES, learning_rate=0.0)
+    closes = uptrend(60)
+    run(closes, allocator)
+    signals = {"long": Signal(1.0, "long"), "flat": Signal(1.0, "long too")}
+    allocator.set_risk(1.0, 5.0, halted=False)
+    assert allocator.allocate("TEST", signals).target == 1.0
+    allocator.set_risk(4.0, 5.0, halted=False)
+    scaled = allocator.allocate("TEST", signals)
+    assert abs(scaled.target - 0.4) < 1e-9
+    assert "drawdown 4.0% of 5.0%" in scaled.reason
+    allocator.set_risk(4.0, 5.0, halted=True)
+    assert allocator.allocate("TEST", signals).target == 0.0
+
+
+def test_losing_streak_caps_the_most_aggressive_strategy() -> None:
+    allocator = AdaptiveAllocator(("bold", "timid"), learning_rate=0.0, streak=3)
+    allocator.weights.table[ALL_REGIMES] = {"bold": 0.9, "timid": 0.1}
+    closes = [100.0 * 0.99**i for i in range(40)]  # down every day
+    for bar in bars_from_closes(closes):
+        allocator.observe(bar, {"bold": Signal(1.0, "all in"), "timid": Signal(0.2, "a little")})
+    assert allocator.losing_streak >= 3
+    _, weights = allocator.weights_for("TEST")
+    assert weights["bold"] <= 0.5 + 1e-9
+    reason = allocator.allocate("TEST", {"bold": Signal(1.0, "x"), "timid": Signal(0.2, "y")})
+    assert "losing streak" in reason.reason
+
+
+def test_reason_names_the_regime_and_the_weights() -> None:
+    allocator = AdaptiveAllocator(NAMES)
+    last = run(uptrend(), allocator)[-1]
+    assert "regime bull/calm" in last.reason
+    assert "weights long=" in last.reason and "flat=" in last.reason
+    assert allocator.regimes() == {"TEST": "bull/calm"}
+    assert set(allocator.current_weights()) == set(NAMES)
+
+
+def test_state_round_trip_restores_weights_and_shadow_records() -> None:
+    first = AdaptiveAllocator(NAMES)
+    run(uptrend(), first)
+    second = AdaptiveAllocator(NAMES)
+    second.restore(first.state())
+    assert second.weights.get("bull/calm") == pytest.approx(first.weights.get("bull/calm"))
+    assert second.shadow.totals()["long"].net_return > 0.2  # the uptrend's gain, remembered
+    assert second.restored

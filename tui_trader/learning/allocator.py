@@ -1,0 +1,226 @@
+"""The adaptive allocator: regime-aware learned weights, scaled down by drawdown and streaks.
+
+For each bar it updates the symbol's regime call and the strategies' shadow records, and takes
+one learning step on the weights of the regime the previous targets were set in. To allocate it
+blends the strategies' targets with the weights of the symbol's current regime, then:
+
+- keeps only ``defensive`` of the blend while the symbol's regime is bear or volatile (a
+  long-only family cannot step aside by reweighting itself; the shadow records show every
+  strategy losing there, but too slowly to learn within a session, so this is a rule);
+- caps the most aggressive strategies (highest average gross exposure) at an equal share during
+  a losing streak (``streak`` losing decision cycles in a row for the blended shadow book);
+- scales the blended target by ``1`` up to ``drawdown_start`` of the drawdown limit, falling
+  linearly to ``0`` at the limit, and to ``0`` while trading is halted.
+
+What it learned leaves through ``state()`` and comes back through ``restore()``; the store
+implements the ``LearningJournal`` port that saves it every decision cycle.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from tui_trader.domain import Bar, Signal
+from tui_trader.learning.regime import RegimeCall, RegimeDetector
+from tui_trader.learning.shadow import ShadowBook, ShadowStats
+from tui_trader.learning.weights import ALL_REGIMES, RegimeWeights
+
+DEFAULT_LEARNING_RATE = 0.03
+"""Step size of the multiplicative update per volatility-scaled reward (tuned on seeds 101-120)."""
+DEFAULT_FLOOR = 0.05
+"""No strategy's weight falls below this share."""
+DEFAULT_DEFENSIVE = 0.1
+"""Share of the blended target kept when a symbol's regime is bear or volatile."""
+
+
+@dataclass(slots=True)
+class LearningState:
+    """Everything learned, as plain values: what the journal saves and restores."""
+
+    weights: dict[str, dict[str, float]] = field(default_factory=dict)
+    shadow: dict[str, dict[str, ShadowStats]] = field(default_factory=dict)
+    regimes: dict[str, RegimeCall] = field(default_factory=dict)
+
+
+class LearningJournal(Protocol):
+    """Where learning is saved each decision cycle and found again at start-up (the store)."""
+
+    def load(self, strategies: tuple[str, ...]) -> LearningState | None:
+        """The latest state saved for this set of strategies, if any."""
+        ...
+
+    def save(self, iteration: int, market_time: datetime, state: LearningState) -> None:
+        """Write this cycle's weights, regime calls and shadow performance."""
+        ...
+
+
+class AdaptiveAllocator:
+    """The engine's ``LearningAllocator``: learns from every bar, allocates by regime and risk."""
+
+    def __init__(
+        self,
+        names: tuple[str, ...],
+        learning_rate: float = DEFAULT_LEARNING_RATE,
+        floor: float = DEFAULT_FLOOR,
+        cost_bps: float = 10.0,
+        drawdown_start: float = 0.5,
+        streak: int = 3,
+        defensive: float = DEFAULT_DEFENSIVE,
+        detector: RegimeDetector | None = None,
+        journal: LearningJournal | None = None,
+    ) -> None:
+        self.names = tuple(names)
+        self.defensive = defensive
+        self.weights = RegimeWeights(self.names, learning_rate, floor)
+        self.shadow = ShadowBook(cost_bps=cost_bps)
+        self.detector = detector or RegimeDetector()
+        self.journal = journal
+        self.drawdown_start = drawdown_start
+        self.streak_limit = streak
+        self.risk_scale = 1.0
+        self.risk_note = ""
+        self.losing_streak = 0
+        self._cycle_time: datetime | None = None
+        self._cycle_pnl = 0.0
+        self._exposure = dict.fromkeys(self.names, 0.0)
+        self._last_used: dict[str, dict[str, float]] = {}
+        self._learn = True
+        self.restored = False
+        """True once weights saved by an earlier session were restored."""
+
+    # -- learning ------------------------------------------------------------------------------
+
+    def observe(self, bar: Bar, signals: dict[str, Signal]) -> None:
+        """Score the last targets on this bar, learn from it, update the regime call."""
+        if self._cycle_time is not None and bar.timestamp != self._cycle_time:
+            self._close_streak_cycle()
+        self._cycle_time = bar.timestamp
+        before = self.detector.call(bar.symbol).label
+        used = self.weights.get(before)
+        result = self.shadow.observe(bar, signals, before)
+        self.detector.update(bar)
+        for name, signal in signals.items():
+            if name in self._exposure:
+                self._exposure[name] += 0.02 * (abs(signal.target) - self._exposure[name])
+        if result is None:
+            return
+        self._cycle_pnl += sum(used.get(n, 0.0) * r for n, r in result.returns.items())
+        if self._learn:  # one step per bar time, shared out over the symbols
+            share = 1.0 / max(self.detector.symbol_count, 1)
+            scaled = {n: r * share for n, r in result.rewards.items()}
+            self.weights.update(result.regime, scaled)
+
+    def _close_streak_cycle(self) -> None:
+        """A new bar time began: was the blended shadow book down over the last one?"""
+        if self._cycle_pnl < 0:
+            self.losing_streak += 1
+        elif self._cycle_pnl > 0:
+            self.losing_streak = 0
+        self._cycle_pnl = 0.0
+
+    def start_trading(self) -> None:
+        """The warm-up is over: every bar from now on teaches the weights."""
+        self._learn = True
+
+    def set_risk(self, drawdown_pct: float, max_drawdown_pct: float, halted: bool) -> None:
+        """Scale exposure from the account's drawdown against its limit (zero when halted)."""
+        if halted:
+            self.risk_scale, self.risk_note = 0.0, "halted: exposure 0"
+            return
+        start = self.drawdown_start * max_drawdown_pct
+        if max_drawdown_pct <= 0 or drawdown_pct <= start:
+            self.risk_scale, self.risk_note = 1.0, ""
+            return
+        room = max(max_drawdown_pct - drawdown_pct, 0.0) / (max_drawdown_pct - start)
+        self.risk_scale = round(min(1.0, room), 4)
+        self.risk_note = (
+            f"drawdown {drawdown_pct:.1f}% of {max_drawdown_pct:.1f}%: exposure x{self.risk_scale}"
+        )
+
+    # -- allocating ----------------------------------------------------------------------------
+
+    def weights_for(self, symbol: str) -> tuple[RegimeCall, dict[str, float]]:
+        """The symbol's regime call and the weights it trades with now (streak cap applied)."""
+        call = self.detector.call(symbol)
+        key = call.label if call.label in self.weights.table else ALL_REGIMES
+        weights = dict(self.weights.get(key))
+        if self.losing_streak >= self.streak_limit:
+            weights = self._cap_aggressive(weights)
+        return call, weights
+
+    def _cap_aggressive(self, weights: dict[str, float]) -> dict[str, float]:
+        """Cap the strategies with above-median gross exposure at an equal share."""
+        ranked = sorted(self.names, key=lambda n: self._exposure[n], reverse=True)
+        aggressive = ranked[: len(ranked) // 2]
+        cap = 1.0 / len(self.names)
+        excess = sum(max(weights[n] - cap, 0.0) for n in aggressive)
+        if excess <= 0:
+            return weights
+        out = {n: (min(w, cap) if n in aggressive else w) for n, w in weights.items()}
+        calm = [n for n in self.names if n not in aggressive]
+        calm_total = sum(out[n] for n in calm) or 1.0
+        for n in calm:
+            out[n] += excess * out[n] / calm_total
+        return out
+
+    def allocate(self, symbol: str, signals: dict[str, Signal]) -> Signal:
+        """Blend the targets by the regime's weights, scaled for drawdown; say why."""
+        call, weights = self.weights_for(symbol)
+        self._last_used[symbol] = weights
+        blended = sum(weights.get(n, 0.0) * s.target for n, s in signals.items())
+        defensive = call.direction == "bear" or call.level == "volatile"
+        scale = self.risk_scale * (self.defensive if defensive else 1.0)
+        target = max(-1.0, min(1.0, blended * scale))
+        regime = call.label if call.label == "warming" else f"{call.label} ({call.confidence:.2f})"
+        parts = [f"adaptive, regime {regime}"]
+        parts.append("weights " + " ".join(f"{n}={weights[n]:.2f}" for n in self.names))
+        if defensive:
+            parts.append(f"defensive regime: exposure x{self.defensive:g}")
+        if self.losing_streak >= self.streak_limit:
+            parts.append(f"losing streak {self.losing_streak}: aggressive strategies capped")
+        if self.risk_note:
+            parts.append(self.risk_note)
+        parts += [f"{n}: {s.reason}" for n, s in signals.items() if s.target != 0.0]
+        return Signal(target, "; ".join(parts))
+
+    # -- reporting and persistence -------------------------------------------------------------
+
+    def regimes(self) -> dict[str, str]:
+        """Each symbol's regime label now, for the iteration report."""
+        return {symbol: call.label for symbol, call in sorted(self.detector.calls().items())}
+
+    def current_weights(self) -> dict[str, float]:
+        """The weights behind the latest targets, averaged over the symbols allocated."""
+        used = list(self._last_used.values()) or [self.weights.get(ALL_REGIMES)]
+        return {n: round(sum(w[n] for w in used) / len(used), 4) for n in self.names}
+
+    def state(self) -> LearningState:
+        """What has been learned so far."""
+        return LearningState(
+            weights={k: dict(v) for k, v in self.weights.table.items()},
+            shadow=self.shadow.stats,
+            regimes=self.detector.calls(),
+        )
+
+    def restore(self, state: LearningState) -> None:
+        """Continue from saved learning; warm-up bars then refresh indicators, not weights."""
+        self.weights.restore(state.weights)
+        for regime, by_strategy in state.shadow.items():
+            self.shadow.stats.setdefault(regime, {}).update(by_strategy)
+        self._learn = False
+        self.restored = True
+
+    def load(self) -> bool:
+        """Restore from the journal, if it holds learning for these strategies."""
+        saved = self.journal.load(self.names) if self.journal is not None else None
+        if saved is None or not saved.weights:
+            return False
+        self.restore(saved)
+        return True
+
+    def end_cycle(self, iteration: int, market_time: datetime) -> None:
+        """Save this cycle's learning through the journal."""
+        if self.journal is not None:
+            self.journal.save(iteration, market_time, self.state())

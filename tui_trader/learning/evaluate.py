@@ -1,0 +1,239 @@
+"""Walk-forward evaluation of the weighting schemes, straight over the bars (no engine, no DB).
+
+The same strategy and allocator classes the engine uses run bar by bar over a simulated market
+(or a bar file): every allocator learns only from bars it has already seen. A portfolio holds
+``target x allocation`` of equity per symbol, pays ``cost_bps`` on every unit of equity traded,
+skips rebalances under ``min_trade_pct`` like the engine, and freezes its positions once the
+drawdown reaches the limit (the engine's halt without flattening). Strategy signals are computed
+once per market and shared by every configuration, since they do not depend on the weights.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from tui_trader.domain import Bar, Signal
+from tui_trader.learning.regime import SIM_TRUTH, RegimeDetector
+from tui_trader.learning.setup import LearningSettings, build_allocation
+from tui_trader.strategies import LearningAllocator
+from tui_trader.strategies.family import STRATEGY_NAMES, build_strategies
+
+TUNING_SEEDS: tuple[int, ...] = tuple(range(101, 121))
+"""Simulated seeds the detector thresholds and learning settings were tuned on."""
+EVALUATION_FIRST_SEED = 1
+"""``learn evaluate`` uses seeds 1..N: disjoint from the tuning seeds."""
+CONFIGURATIONS: tuple[str, ...] = ("adaptive", "equal", *STRATEGY_NAMES)
+
+
+@dataclass(frozen=True, slots=True)
+class Market:
+    """Bars to evaluate on: one dict of bars per step, the true regime per step if known."""
+
+    label: str
+    steps: list[dict[str, Bar]]
+    truth: list[str | None]
+    warmup: int
+    bars_per_year: float = 252.0
+
+
+@dataclass(frozen=True, slots=True)
+class EvalSettings:
+    """The portfolio rules of an evaluation run."""
+
+    allocation: float = 0.10
+    cost_bps: float = 10.0
+    max_drawdown_pct: float = 5.0
+    min_trade_pct: float = 1.0
+    learning: LearningSettings = field(default_factory=LearningSettings)
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    """How one configuration did on one market."""
+
+    config: str
+    market: str
+    total_return_pct: float
+    sharpe: float
+    max_drawdown_pct: float
+    turnover: float
+    """Equity traded over the run, in multiples of equity."""
+    halted: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Agreement:
+    """How often the detector's calls matched the simulator's truth after warm-up."""
+
+    direction: float
+    level: float
+    both: float
+    calls: int
+
+
+def sim_market(seed: int, symbols: tuple[str, ...], bars: int, warmup: int = 60) -> Market:
+    """A seeded simulated market with its true regime recorded at every step."""
+    from tui_trader.market.sim import SimMarket
+    from tui_trader.timeframes import parse_interval, parse_period
+
+    sim = SimMarket(symbols, parse_interval("1d"), parse_period("1d"), seed=seed)
+    sim.warmup()  # one bar; the warm-up below is counted in steps
+    steps, truth = [], []
+    for _ in range(warmup + bars):
+        steps.append(sim.next_bars())
+        truth.append(sim.regime.name)
+    return Market(f"sim seed {seed}", steps, truth, warmup)
+
+
+def file_market(frame: pl.DataFrame, label: str, warmup: int) -> Market:
+    """A validated bar table (``read_bar_file``) as steps, without any known truth."""
+    steps: list[dict[str, Bar]] = []
+    for _, group in frame.sort("timestamp", "symbol").group_by("timestamp", maintain_order=True):
+        steps.append(
+            {
+                row["symbol"]: Bar(
+                    row["symbol"],
+                    row["timestamp"],
+                    row["open"],
+                    row["high"],
+                    row["low"],
+                    row["close"],
+                    row["volume"],
+                )
+                for row in group.iter_rows(named=True)
+            }
+        )
+    if len(steps) <= warmup + 1:
+        raise ValueError(f"{label}: {len(steps)} bar times, need more than the {warmup} warm-up")
+    return Market(label, steps, [None] * len(steps), warmup)
+
+
+def signals_for(market: Market, allow_short: bool = False) -> list[dict[str, dict[str, Signal]]]:
+    """Every strategy's signal for every symbol at every step (computed once, shared)."""
+    strategies = build_strategies(allow_short)
+    return [
+        {sym: {s.name: s.on_bar(bar) for s in strategies} for sym, bar in step.items()}
+        for step in market.steps
+    ]
+
+
+def detector_agreement(market: Market) -> Agreement | None:
+    """Score a fresh detector against the simulator's truth after the warm-up."""
+    if not any(market.truth):
+        return None
+    detector = RegimeDetector()
+    direction = level = both = n = 0
+    for i, step in enumerate(market.steps):
+        for bar in step.values():
+            call = detector.update(bar)
+            truth = market.truth[i]
+            if i < market.warmup or truth is None:
+                continue
+            want_dir, want_level = SIM_TRUTH[truth]
+            n += 1
+            direction += call.direction == want_dir
+            level += call.level == want_level
+            both += call.direction == want_dir and call.level == want_level
+    return Agreement(direction / n, level / n, both / n, n) if n else None
+
+
+def run_config(
+    config: str,
+    market: Market,
+    signals: list[dict[str, dict[str, Signal]]],
+    settings: EvalSettings,
+) -> RunResult:
+    """Trade one weighting scheme over the market; its return, Sharpe, drawdown, turnover."""
+    learning = LearningSettings(
+        config,
+        settings.learning.learning_rate,
+        settings.learning.weight_floor,
+        settings.learning.cost_bps,
+    )
+    strategies, allocator = build_allocation(learning)
+    names = {s.name for s in strategies}
+    learner = allocator if isinstance(allocator, LearningAllocator) else None
+    held: dict[str, float] = {}
+    equity = peak = last_equity = 1.0
+    max_dd = turnover = 0.0
+    halted = False
+    rets: list[float] = []
+    prev_close: dict[str, float] = {}
+    cost = settings.cost_bps / 10_000.0
+    for i, step in enumerate(market.steps):
+        trading = i >= market.warmup
+        if trading:
+            growth = sum(
+                w * (step[s].close / prev_close[s] - 1.0) for s, w in held.items() if s in step
+            )
+            equity *= 1.0 + growth
+        for sym, bar in step.items():
+            prev_close[sym] = bar.close
+            if learner is not None:
+                learner.observe(bar, {n: sig for n, sig in signals[i][sym].items() if n in names})
+        if not trading:
+            continue
+        if learner is not None and i == market.warmup:
+            learner.start_trading()
+        peak = max(peak, equity)
+        dd = 100.0 * (peak - equity) / peak
+        max_dd = max(max_dd, dd)
+        halted = halted or dd >= settings.max_drawdown_pct
+        if learner is not None:
+            learner.set_risk(dd, settings.max_drawdown_pct, halted)
+        if not halted:
+            for sym in sorted(step):
+                sig = {n: s for n, s in signals[i][sym].items() if n in names}
+                want = allocator.allocate(sym, sig).target * settings.allocation
+                delta = want - held.get(sym, 0.0)
+                if abs(delta) < 1e-12 or (abs(delta) * 100 < settings.min_trade_pct and want):
+                    continue
+                held[sym] = want
+                turnover += abs(delta)
+                equity -= abs(delta) * cost * equity
+        rets.append(equity / last_equity - 1.0)
+        last_equity = equity
+    return RunResult(
+        config,
+        market.label,
+        100.0 * (equity - 1.0),
+        _sharpe(rets, market.bars_per_year),
+        max_dd,
+        turnover,
+        halted,
+    )
+
+
+def _sharpe(returns: list[float], bars_per_year: float) -> float:
+    """Annualized Sharpe ratio of per-bar returns (0 when they never vary)."""
+    n = len(returns)
+    if n < 2:
+        return 0.0
+    mean = sum(returns) / n
+    var = sum((r - mean) ** 2 for r in returns) / (n - 1)
+    return mean / math.sqrt(var) * math.sqrt(bars_per_year) if var > 1e-18 else 0.0
+
+
+def evaluate(
+    markets: Iterable[Market],
+    settings: EvalSettings,
+    configs: tuple[str, ...] = CONFIGURATIONS,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[list[RunResult], list[Agreement]]:
+    """Every configuration on every market; plus the detector's agreement per market."""
+    results: list[RunResult] = []
+    agreements: list[Agreement] = []
+    for market in markets:
+        signals = signals_for(market)
+        agreement = detector_agreement(market)
+        if agreement is not None:
+            agreements.append(agreement)
+        for config in configs:
+            results.append(run_config(config, market, signals, settings))
+            if progress is not None:
+                progress(f"{market.label}: {config}")
+    return results, agreements

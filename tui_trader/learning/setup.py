@@ -1,0 +1,70 @@
+"""Choosing how strategies are weighted: ``--weights adaptive|equal|STRATEGY``.
+
+``adaptive`` (the default) learns weights per regime; ``equal`` blends every strategy of the
+family equally; a strategy's name trades that strategy alone. Every front end and ``learn
+evaluate`` build their strategies and allocator here, so they compare like with like.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tui_trader.learning.allocator import (
+    DEFAULT_FLOOR,
+    DEFAULT_LEARNING_RATE,
+    AdaptiveAllocator,
+    LearningJournal,
+)
+from tui_trader.strategies import Allocator, FixedWeights, Strategy
+from tui_trader.strategies.family import STRATEGY_NAMES, build_strategies
+
+WEIGHT_MODES: tuple[str, ...] = ("adaptive", "equal", *STRATEGY_NAMES)
+"""Every value ``--weights`` accepts."""
+
+
+@dataclass(frozen=True, slots=True)
+class LearningSettings:
+    """How the strategies are combined and how fast the adaptive weights learn."""
+
+    weights: str = "adaptive"
+    learning_rate: float = DEFAULT_LEARNING_RATE
+    weight_floor: float = DEFAULT_FLOOR
+    cost_bps: float = 10.0
+    """Cost per unit of target turnover charged to each strategy's shadow record."""
+
+    def check(self) -> str | None:
+        """A sentence saying what is wrong with the settings, or ``None``."""
+        if self.weights not in WEIGHT_MODES:
+            return f"unknown --weights {self.weights!r} (use one of {', '.join(WEIGHT_MODES)})"
+        if self.learning_rate < 0:
+            return "--learning-rate cannot be negative"
+        floor_max = 1.0 / len(STRATEGY_NAMES)
+        if not 0 <= self.weight_floor < floor_max:
+            return f"--weight-floor must be at least 0 and below {floor_max:g}"
+        return None
+
+
+def build_allocation(
+    settings: LearningSettings,
+    allow_short: bool = False,
+    journal: LearningJournal | None = None,
+) -> tuple[list[Strategy], Allocator]:
+    """The strategies to run and the allocator that blends them, as ``settings.weights`` says."""
+    problem = settings.check()
+    if problem:
+        raise ValueError(problem)
+    strategies = build_strategies(allow_short)
+    if settings.weights == "equal":
+        return strategies, FixedWeights(dict.fromkeys(STRATEGY_NAMES, 1.0))
+    if settings.weights != "adaptive":
+        alone = [s for s in strategies if s.name == settings.weights]
+        return alone, FixedWeights({settings.weights: 1.0})
+    allocator = AdaptiveAllocator(
+        STRATEGY_NAMES,
+        learning_rate=settings.learning_rate,
+        floor=settings.weight_floor,
+        cost_bps=settings.cost_bps,
+        journal=journal,
+    )
+    allocator.load()
+    return strategies, allocator

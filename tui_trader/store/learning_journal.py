@@ -1,0 +1,106 @@
+"""Saving and restoring what the learning system knows, in the learning tables.
+
+Implements ``tui_trader.learning.allocator.LearningJournal`` on the audit database: every
+decision cycle's weights, regime calls and shadow records are appended (inside the cycle's
+transaction), and a new session on the same database restores the latest cycle saved for the
+same set of strategies, whichever session wrote it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from tui_trader.learning.allocator import LearningState
+from tui_trader.learning.regime import RegimeCall
+from tui_trader.learning.shadow import ShadowStats
+from tui_trader.store.audit import AuditLog
+from tui_trader.store.db import to_db_time
+from tui_trader.store.learning_models import LearningWeightRow, RegimeCallRow, ShadowRow
+
+
+class StoreLearningJournal:
+    """The learning journal of one session, writing through its audit log's database."""
+
+    def __init__(self, audit: AuditLog, strategies: tuple[str, ...]) -> None:
+        self.audit = audit
+        self.key = ",".join(strategies)
+
+    def load(self, strategies: tuple[str, ...]) -> LearningState | None:
+        """The latest saved cycle for this strategy set, or ``None`` if there is none."""
+        key = ",".join(strategies)
+        last = (
+            LearningWeightRow.select()
+            .where(LearningWeightRow.strategies == key)
+            .order_by(LearningWeightRow.id.desc())
+            .first()
+        )
+        if last is None:
+            return None
+        state = LearningState()
+        rows = LearningWeightRow.select().where(
+            (LearningWeightRow.session == last.session_id)
+            & (LearningWeightRow.iteration == last.iteration)
+            & (LearningWeightRow.strategies == key)
+        )
+        for row in rows:
+            state.weights.setdefault(row.regime, {})[row.strategy] = row.weight
+        shadow = ShadowRow.select().where(
+            (ShadowRow.session == last.session_id) & (ShadowRow.iteration == last.iteration)
+        )
+        for row in shadow:
+            state.shadow.setdefault(row.regime, {})[row.strategy] = ShadowStats(
+                row.bars, row.net_return, row.last_return
+            )
+        calls = RegimeCallRow.select().where(
+            (RegimeCallRow.session == last.session_id) & (RegimeCallRow.iteration == last.iteration)
+        )
+        for row in calls:
+            direction, _, level = row.regime.partition("/")
+            state.regimes[row.symbol] = RegimeCall(
+                direction, level, row.confidence, row.trend_t, row.vol_ratio
+            )
+        return state
+
+    def save(self, iteration: int, market_time: datetime, state: LearningState) -> None:
+        """Append this cycle's weights, regime calls and shadow records."""
+        session = self.audit.session
+        if session is None:
+            return
+        now = to_db_time(self.audit.clock.now())
+        when = to_db_time(market_time)
+        common = {"session": session.id, "iteration": iteration, "timestamp": now}
+        common["market_time"] = when
+        LearningWeightRow.insert_many(
+            [
+                {**common, "strategies": self.key, "regime": regime, "strategy": name, "weight": w}
+                for regime, weights in sorted(state.weights.items())
+                for name, w in weights.items()
+            ]
+        ).execute()
+        calls = [
+            {
+                **common,
+                "symbol": symbol,
+                "regime": call.label,
+                "confidence": call.confidence,
+                "trend_t": call.trend_t,
+                "vol_ratio": call.vol_ratio,
+            }
+            for symbol, call in sorted(state.regimes.items())
+        ]
+        if calls:
+            RegimeCallRow.insert_many(calls).execute()
+        shadow = [
+            {
+                **common,
+                "strategy": name,
+                "regime": regime,
+                "bars": st.bars,
+                "net_return": st.net_return,
+                "last_return": st.last_return,
+            }
+            for regime, by_strategy in sorted(state.shadow.items())
+            for name, st in by_strategy.items()
+        ]
+        if shadow:
+            ShadowRow.insert_many(shadow).execute()

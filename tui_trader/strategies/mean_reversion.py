@@ -1,0 +1,46 @@
+"""Mean reversion: buy a close stretched far below its average, expecting it to snap back.
+
+The z-score is (close - SMA) / standard deviation over ``window`` closes, from running sums, so
+each bar is O(1). Beyond ``entry`` standard deviations below the mean the target grows with the
+stretch, ``min(1, -z / (2 * entry))``; above the mean it is flat (or short, when allowed).
+"""
+
+from __future__ import annotations
+
+from tui_trader.domain import Bar, Signal
+from tui_trader.strategies.windows import RollingWindow
+
+
+def reversion_target(z: float, entry: float, allow_short: bool) -> float:
+    """The target for a z-score: long (or short) beyond ``entry``, scaled, capped at 1."""
+    if z < -entry:
+        return min(1.0, -z / (2.0 * entry))
+    if allow_short and z > entry:
+        return -min(1.0, z / (2.0 * entry))
+    return 0.0
+
+
+class MeanReversion:
+    """Target grows as the close falls more than ``entry`` standard deviations below its SMA."""
+
+    def __init__(self, window: int = 20, entry: float = 1.0, allow_short: bool = False) -> None:
+        if window < 2 or entry <= 0:
+            raise ValueError("mean reversion needs a window of 2+ bars and a positive entry")
+        self.window = window
+        self.entry = entry
+        self.allow_short = allow_short
+        self.name = "meanrev"
+        self._windows: dict[str, RollingWindow] = {}
+
+    def on_bar(self, bar: Bar) -> Signal:
+        """Push the close, score it against the window, map the score to a target."""
+        w = self._windows.get(bar.symbol)
+        if w is None:
+            w = self._windows[bar.symbol] = RollingWindow(self.window)
+        w.push(bar.close)
+        if not w.full:
+            return Signal(0.0, f"warming up ({len(w.values)}/{self.window} bars)")
+        std = w.std
+        z = (bar.close - w.mean) / std if std > 0 else 0.0
+        target = reversion_target(z, self.entry, self.allow_short)
+        return Signal(target, f"z{self.window} {z:+.2f} vs entry ±{self.entry:g}")

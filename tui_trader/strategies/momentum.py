@@ -1,0 +1,40 @@
+"""Momentum: long while the rate of change over ``lookback`` bars is above a threshold.
+
+Keeps the last ``lookback + 1`` closes per symbol, so each bar costs O(1). Flat (or short, when
+allowed) once momentum fades below the threshold; flat while warming up.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from tui_trader.domain import Bar, Signal
+
+
+class Momentum:
+    """Target +1 when close / close ``lookback`` bars ago - 1 > ``threshold``."""
+
+    def __init__(self, lookback: int = 20, threshold: float = 0.0, allow_short: bool = False):
+        if lookback < 1:
+            raise ValueError("the momentum lookback must be at least one bar")
+        self.lookback = lookback
+        self.threshold = threshold
+        self.allow_short = allow_short
+        self.name = "momentum"
+        self._closes: dict[str, deque[float]] = {}
+
+    def on_bar(self, bar: Bar) -> Signal:
+        """Push the close and compare it with the one ``lookback`` bars back."""
+        closes = self._closes.get(bar.symbol)
+        if closes is None:
+            closes = self._closes[bar.symbol] = deque(maxlen=self.lookback + 1)
+        closes.append(bar.close)
+        if len(closes) <= self.lookback:
+            return Signal(0.0, f"warming up ({len(closes)}/{self.lookback + 1} bars)")
+        roc = closes[-1] / closes[0] - 1.0
+        text = f"ROC{self.lookback} {100 * roc:+.1f}%"
+        if roc > self.threshold:
+            return Signal(1.0, f"{text} > {100 * self.threshold:g}%")
+        if self.allow_short and roc < -self.threshold:
+            return Signal(-1.0, f"{text} < -{100 * self.threshold:g}%")
+        return Signal(0.0, f"{text}: no momentum")
