@@ -11,6 +11,7 @@ from tui_trader.alpaca_session import AlpacaSettings, build_alpaca_session
 from tui_trader.clock import WallClock
 from tui_trader.config import AlpacaEndpoint, Secret
 from tui_trader.engine import TradingSession
+from tui_trader.learning.setup import LearningSettings
 from tui_trader.risk import RiskLimits
 from tui_trader.sandbox.testing import SandboxHandle
 from tui_trader.store.models import LiveFill, LiveOrder
@@ -51,6 +52,7 @@ def alpaca_session(
         period="1d",
         timeout=timeout,
         retry_backoff=0.01,
+        learning=overrides.pop("learning", LearningSettings("trend")),
         limits=overrides.pop("limits", RiskLimits()),
         **overrides,
     )
