@@ -64,6 +64,8 @@ def patch_configurations(sb: Sandbox, req: Request, m: re.Match[str]) -> Reply:
         changes[name] = value
     sb.account_config.update(changes)
     sb.engine.suspend_trade = bool(sb.account_config["suspend_trade"])
+    sb.engine.no_shorting = bool(sb.account_config["no_shorting"])
+    sb.engine.fractional_trading = bool(sb.account_config["fractional_trading"])
     return 200, dict(sb.account_config)
 
 

@@ -83,12 +83,18 @@ class MatchingEngine:
         self.now = now
         self.untradable = untradable
         self.suspend_trade = False
+        self.no_shorting = False
+        self.fractional_trading = True
         self.ledger = Ledger(cash, feed.market_time)
         self._slippage = slippage_bps / 10_000.0
         self._ids = random.Random(f"ids:{seed}")
         self._lock = threading.RLock()
         self._orders: dict[str, SimOrder] = {}
         self._by_client: dict[str, SimOrder] = {}
+        self._open: dict[str, SimOrder] = {}
+        """Orders that may still fill, so that each bar works only them."""
+        self._stale: list[SimOrder] = []
+        """Orders whose REST view is stale until the next bar (``stream_only_rate``)."""
         self._events: list[TradeEvent] = []
         self.listeners: list[Callable[[TradeEvent], None]] = []
 
@@ -124,8 +130,8 @@ class MatchingEngine:
         """Buying power held by open buy orders and open short sales."""
         with self._lock:
             total = 0.0
-            for order in self._orders.values():
-                if order.status in OPEN_STATUSES and order.ticket.side == "buy":
+            for order in self._open.values():
+                if order.ticket.side == "buy":
                     price = order.ticket.limit_price or self.feed.quote(order.ticket.symbol).ask
                     total += order.remaining * price
             return total
@@ -135,10 +141,8 @@ class MatchingEngine:
         with self._lock:
             return sum(
                 o.remaining
-                for o in self._orders.values()
-                if o.status in OPEN_STATUSES
-                and o.ticket.side == "sell"
-                and o.ticket.symbol == symbol
+                for o in self._open.values()
+                if o.ticket.side == "sell" and o.ticket.symbol == symbol
             )
 
     # -- commands ------------------------------------------------------------------------------
@@ -165,10 +169,12 @@ class MatchingEngine:
             )
             self._orders[order.id] = order
             self._by_client[ticket.client_order_id] = order
+            self._open[order.id] = order
             ack = copy.copy(order)
             order.split_fill = self.dice.roll("partial_rate")
             if self.dice.roll("stream_only_rate"):
                 order.stale_view = copy.copy(order)
+                self._stale.append(order)
             if self.dice.roll("reject_rate"):
                 self._finish(order, "rejected", now)
             elif is_open:
@@ -192,10 +198,9 @@ class MatchingEngine:
         with self._lock:
             now = self.now()
             ids = []
-            for order in list(self._orders.values()):
-                if order.status in OPEN_STATUSES:
-                    self._finish(order, "canceled", now)
-                    ids.append(order.id)
+            for order in list(self._open.values()):
+                self._finish(order, "canceled", now)
+                ids.append(order.id)
         self._flush()
         return ids
 
@@ -204,10 +209,10 @@ class MatchingEngine:
         with self._lock:
             now = self.now()
             is_open = self.hours.is_open(now)
-            for order in list(self._orders.values()):
+            for order in self._stale:
                 order.stale_view = None
-                if not is_open or order.status not in OPEN_STATUSES:
-                    continue
+            self._stale = []
+            for order in list(self._open.values()) if is_open else []:
                 if order.status == "accepted":
                     self._route(order, now)
                 else:
@@ -272,6 +277,7 @@ class MatchingEngine:
         order.updated_at = now
         if done:
             order.filled_at = now
+            self._open.pop(order.id, None)
         kind = "fill" if done else "partial_fill"
         execution = Execution(
             id=f"{now:%Y%m%d%H%M%S%f}::{self.new_id()}",
@@ -293,6 +299,7 @@ class MatchingEngine:
         """End an order as ``canceled`` or ``rejected`` and publish it."""
         order.status = status
         order.updated_at = now
+        self._open.pop(order.id, None)
         if status == "canceled":
             order.canceled_at = now
         else:
