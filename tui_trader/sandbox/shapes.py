@@ -80,7 +80,7 @@ def order_json(order: SimOrder) -> dict[str, Any]:
         "updated_at": iso(order.updated_at),
         "submitted_at": iso(order.created_at),
         "filled_at": iso(order.filled_at),
-        "expired_at": None,
+        "expired_at": iso(order.expired_at),
         "canceled_at": iso(order.canceled_at),
         "failed_at": iso(order.failed_at),
         "replaced_at": None,
@@ -109,7 +109,7 @@ def order_json(order: SimOrder) -> dict[str, Any]:
         "hwm": None,
         "subtag": None,
         "source": None,
-        "expires_at": None,
+        "expires_at": iso(order.expires_at),
     }
 
 

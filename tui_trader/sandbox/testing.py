@@ -17,6 +17,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from tui_trader.sandbox.app import Sandbox
@@ -89,17 +90,21 @@ class SandboxHandle:
 
 @contextmanager
 def running_sandbox(
-    config: SandboxConfig | None = None, faults: str = "", **overrides: Any
+    config: SandboxConfig | None = None,
+    faults: str = "",
+    now: Callable[[], datetime] | None = None,
+    **overrides: Any,
 ) -> Iterator[SandboxHandle]:
     """Start a sandbox on free loopback ports (market paused unless ``speed=`` says otherwise).
 
     ``overrides`` are ``SandboxConfig`` fields (``cash=``, ``seed=``, ``symbols=``...);
-    ``faults`` is a SPEC string applied at start.
+    ``faults`` is a SPEC string applied at start; ``now`` replaces the wall clock (market hours,
+    order times, day-order expiry) so that a test can stand at any moment of the week.
     """
     base = config or SandboxConfig(speed=0.0)
     settings = parse_faults(faults, base.faults) if faults else base.faults
     chosen = replace(base, faults=settings, **overrides)
-    sandbox = Sandbox(chosen).start()
+    sandbox = (Sandbox(chosen, now) if now else Sandbox(chosen)).start()
     try:
         yield SandboxHandle(
             base_url=sandbox.base_url,
