@@ -74,8 +74,11 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         self.sandbox = sandbox
         self.stopping = threading.Event()
         self.limiter = RateLimiter()
+        self.hanging = 0
+        """Requests held unanswered by the ``hang_rate`` fault right now."""
         self._open: set[socket.socket] = set()
         self._open_lock = threading.Lock()
+        self.count_lock = threading.Lock()
         super().__init__(address, _Handler)
 
     def process_request(self, request: Any, client_address: Any) -> None:
@@ -224,16 +227,22 @@ class _Handler(BaseHTTPRequestHandler):
         """Answer nothing until the client hangs up or the server stops, then close."""
         self.close_connection = True
         sock = self.connection
-        while not self.server.stopping.is_set():
-            ready, _, _ = select.select([sock], [], [], 0.1)
-            if not ready:
-                continue
-            try:
-                if not sock.recv(1, socket.MSG_PEEK):
-                    return  # the client gave up
-            except OSError:
-                return
-            self.server.stopping.wait(0.1)
+        with self.server.count_lock:
+            self.server.hanging += 1
+        try:
+            while not self.server.stopping.is_set():
+                ready, _, _ = select.select([sock], [], [], 0.1)
+                if not ready:
+                    continue
+                try:
+                    if not sock.recv(1, socket.MSG_PEEK):
+                        return  # the client gave up
+                except OSError:
+                    return
+                self.server.stopping.wait(0.1)
+        finally:
+            with self.server.count_lock:
+                self.server.hanging -= 1
 
     def _drop(self) -> None:
         """Close the connection without a word."""

@@ -3,7 +3,7 @@
 One asyncio ``websockets`` server in its own thread serves both, told apart by path:
 ``/stream`` speaks the trading stream's JSON (``authenticate``, then ``listen`` to
 ``trade_updates``); ``/v2/iex`` (also ``/v2/sip``, ``/v2/test``) speaks the data stream:
-``connected``, ``auth``, ``subscribe`` to bars and quotes, in msgpack when the client says
+``connected``, ``auth``, ``subscribe`` to trades, quotes and bars, in msgpack when the client says
 ``Content-Type: application/msgpack`` (as alpaca-py does), JSON otherwise. Other threads publish
 through ``call_soon_threadsafe``; the ``ws_drop`` fault cuts a connection instead of sending.
 """
@@ -122,7 +122,7 @@ class StreamServer:
         self._call(self._broadcast_trade, payload)
 
     def publish_market(self, bars: dict[str, Bar], quotes: dict[str, Quote]) -> None:
-        """Send the new bars and quotes to the data clients subscribed to them."""
+        """Send the new bars, quotes and trades to the data clients subscribed to them."""
         self._call(self._broadcast_market, bars, quotes)
 
     def drop_all(self) -> int:
@@ -150,12 +150,13 @@ class StreamServer:
                 client.outbox.put_nowait(payload)
 
     def _broadcast_market(self, bars: dict[str, Bar], quotes: dict[str, Quote]) -> None:
-        """Queue each data client's share of the new bars and quotes (in the loop)."""
+        """Queue each data client's share of the new bars, quotes and trades (in the loop)."""
         for client in self._clients:
             if client.kind != "data" or not client.ready:
                 continue
             wire = client.msgpack_wire
-            batch = [_bar_msg(b, wire) for s, b in bars.items() if client.wants("bars", s)]
+            batch = [_trade_msg(b, wire) for s, b in bars.items() if client.wants("trades", s)]
+            batch += [_bar_msg(b, wire) for s, b in bars.items() if client.wants("bars", s)]
             batch += [_quote_msg(q, wire) for s, q in quotes.items() if client.wants("quotes", s)]
             if batch:
                 client.outbox.put_nowait(batch)
@@ -189,6 +190,8 @@ class StreamServer:
                 await self._serve_data(client)
         except (ConnectionClosed, TimeoutError, ValueError):
             pass
+        except Exception as exc:  # a malformed client message: drop that client, keep serving
+            log.debug("stream client error: %s", exc)
         finally:
             self._clients.discard(client)
             sender.cancel()
@@ -293,6 +296,21 @@ def _bar_msg(bar: Bar, wire: bool) -> dict[str, Any]:
         "t": _stamp(bar.timestamp, wire),
         "n": trade_count(bar),
         "vw": vwap(bar),
+    }
+
+
+def _trade_msg(bar: Bar, wire: bool) -> dict[str, Any]:
+    """A stream trade (``T: t``): 100 shares at the bar's close, at the bar's end."""
+    return {
+        "T": "t",
+        "S": bar.symbol,
+        "i": int(bar.timestamp.timestamp()),
+        "x": "V",
+        "p": bar.close,
+        "s": 100,
+        "c": ["@"],
+        "z": "B",
+        "t": _stamp(bar.timestamp, wire),
     }
 
 

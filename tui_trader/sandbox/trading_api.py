@@ -36,6 +36,7 @@ def get_account(sb: Sandbox, req: Request, m: re.Match[str]) -> Reply:
         totals.buying_power,
         totals.last_equity,
         engine.suspend_trade,
+        engine.now().astimezone(NEW_YORK).date(),
     )
     return 200, body
 
