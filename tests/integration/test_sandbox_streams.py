@@ -158,3 +158,12 @@ def test_data_stream_handshake_refuses_wrong_keys(sandbox):
         assert msgpack.unpackb(ws.recv(timeout=5)) == [
             {"T": "error", "code": 402, "msg": "auth failed"}
         ]
+
+
+def test_data_stream_refuses_a_subscription_before_auth(sandbox):
+    with connect(sandbox.data_stream_url, open_timeout=5) as ws:  # no msgpack header: JSON
+        assert json.loads(ws.recv(timeout=5)) == [{"T": "success", "msg": "connected"}]
+        ws.send(json.dumps({"action": "subscribe", "bars": ["SPY"]}))
+        assert json.loads(ws.recv(timeout=5)) == [
+            {"T": "error", "code": 401, "msg": "not authenticated"}
+        ]

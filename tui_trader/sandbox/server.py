@@ -14,6 +14,7 @@ import json
 import logging
 import select
 import socket
+import sys
 import threading
 import time
 from collections import deque
@@ -93,6 +94,13 @@ class SandboxHTTPServer(ThreadingHTTPServer):
             self._open.discard(request)
         super().shutdown_request(request)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that vanished mid-answer is normal here; anything else is logged."""
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, TimeoutError)):
+            return
+        log.error("sandbox request handler failed", exc_info=exc)
+
     def stop(self) -> None:
         """Stop serving, wake hanging handlers and close every connection still open."""
         self.stopping.set()
@@ -143,8 +151,12 @@ class _Handler(BaseHTTPRequestHandler):
         """Parse, authenticate, limit, inject faults, route, answer."""
         parts = urlsplit(self.path)
         path = "/" + parts.path.strip("/")
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            self._send_json(400, {"code": 40010000, "message": "bad Content-Length"}, {})
+            return
+        body = self.rfile.read(length) if length > 0 else b""
         req = Request(self.command, path, dict(parse_qsl(parts.query)), body)
         sb = self.server.sandbox
         if path.startswith("/admin"):
@@ -155,6 +167,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._serve_api(sb, req)
         except ApiError as exc:
             self._send_json(exc.status, exc.body(), {})
+        except (ConnectionError, TimeoutError):
+            self.close_connection = True
+        except Exception:
+            log.exception("sandbox error on %s %s", req.method, req.path)
+            self._send_json(500, {"code": 50010000, "message": "internal server error"}, {})
 
     def _serve_api(self, sb: Sandbox, req: Request) -> None:
         """The ``/v2`` path: keys, rate limit, faults, then the route."""

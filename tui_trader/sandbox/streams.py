@@ -85,6 +85,8 @@ class StreamServer:
         """Start serving; returns the port."""
         self._thread.start()
         if not self._ready.wait(10) or self._error is not None:
+            if isinstance(self._error, OSError):
+                raise self._error  # the port is taken, most likely: the caller says so
             raise RuntimeError(f"stream server did not start: {self._error}")
         return self.port
 
@@ -238,8 +240,21 @@ class StreamServer:
         """The data stream: ``connected``, ``auth``, then subscribe and unsubscribe."""
         config = self.sandbox.config
         await client.conn.send(client.encode([{"T": "success", "msg": "connected"}]))
-        msg = self._decode(client, await asyncio.wait_for(client.conn.recv(), AUTH_TIMEOUT))
-        if msg.get("action") != "auth" or (msg.get("key"), msg.get("secret")) != (
+        try:
+            raw = await asyncio.wait_for(client.conn.recv(), AUTH_TIMEOUT)
+        except TimeoutError:
+            await client.conn.send(
+                client.encode([{"T": "error", "code": 404, "msg": "auth timeout"}])
+            )
+            await client.conn.close(1008, "auth timeout")
+            return
+        msg = self._decode(client, raw)
+        if msg.get("action") != "auth":
+            refusal = [{"T": "error", "code": 401, "msg": "not authenticated"}]
+            await client.conn.send(client.encode(refusal))
+            await client.conn.close(1008, "not authenticated")
+            return
+        if (msg.get("key"), msg.get("secret")) != (
             config.key_id,
             config.secret,
         ):
