@@ -2,7 +2,10 @@
 
 The sandbox listens on free ports of 127.0.0.1, its market paused (``speed=0``) so that only
 ``sb.admin.step()`` moves it, and stops when the block ends. ``sb.admin`` drives the sandbox's
-``/admin`` endpoints over HTTP, the same way a second terminal would.
+``/admin`` endpoints over HTTP, the same way a second terminal would. ``make_fast`` gives an
+alpaca-py REST client a timeout and instant retries (through its private ``_retry_wait`` and
+``_session``: alpaca-py offers no public way); ``StreamRunner`` runs an alpaca-py stream in a
+thread and stops it in milliseconds; ``wait_until`` polls a condition under a deadline.
 """
 
 from __future__ import annotations
@@ -126,7 +129,10 @@ REQUEST_TIMEOUT = 5.0
 
 
 def make_fast(client: Any, timeout: float = REQUEST_TIMEOUT, retries: int | None = None) -> Any:
-    """Give an alpaca-py REST client a request timeout and no wait between its 429/504 retries."""
+    """Give an alpaca-py REST client a request timeout and no wait between its 429/504 retries.
+
+    ``retries`` replaces alpaca-py's three retries (0: a 429 or 504 reaches the caller at once).
+    """
     client._retry_wait = 0
     if retries is not None:
         client._retry = retries
