@@ -42,7 +42,7 @@ _REASONS = {
 
 
 class RateLimiter:
-    """Alpaca's per-key limit: at most N requests in any sliding minute."""
+    """Alpaca's per-key limit: at most N requests in any sliding minute (per API)."""
 
     def __init__(self) -> None:
         """Start with no requests counted."""
@@ -184,7 +184,8 @@ class _Handler(BaseHTTPRequestHandler):
                 raise ApiError(403, None, "forbidden")
             raise ApiError(401, None, "unauthorized")
         faults = sb.dice.settings
-        allowed, remaining, reset = self.server.limiter.hit(key, faults.rate_limit)
+        api = "data" if is_market_data(req.path) else "trading"  # Alpaca counts them apart
+        allowed, remaining, reset = self.server.limiter.hit(f"{api}:{key}", faults.rate_limit)
         headers = {}
         if faults.rate_limit > 0:
             headers = {
