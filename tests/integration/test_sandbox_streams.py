@@ -167,3 +167,13 @@ def test_data_stream_refuses_a_subscription_before_auth(sandbox):
         assert json.loads(ws.recv(timeout=5)) == [
             {"T": "error", "code": 401, "msg": "not authenticated"}
         ]
+
+
+def test_a_second_data_connection_is_refused_like_alpaca(sandbox, data_stream):
+    headers = {"Content-Type": "application/msgpack"}
+    with connect(sandbox.data_stream_url, additional_headers=headers, open_timeout=5) as ws:
+        ws.recv(timeout=5)
+        ws.send(msgpack.packb({"action": "auth", "key": sandbox.key_id, "secret": sandbox.secret}))
+        assert msgpack.unpackb(ws.recv(timeout=5)) == [
+            {"T": "error", "code": 406, "msg": "connection limit exceeded"}
+        ]

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import msgpack
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
+from websockets.protocol import State
 
 from tui_trader.domain import Bar
 from tui_trader.sandbox.data_api import rfc3339
@@ -48,6 +49,7 @@ class _Client:
         self.msgpack_wire = msgpack_wire
         self.outbox: asyncio.Queue[Any] = asyncio.Queue()
         self.ready = False
+        self.authed = False
         self.subs: dict[str, set[str]] = {c: set() for c in _CHANNELS}
 
     def encode(self, payload: Any) -> bytes | str:
@@ -262,6 +264,16 @@ class StreamServer:
             await client.conn.send(client.encode(refusal))
             await client.conn.close(1008, "auth failed")
             return
+        if any(
+            other.kind == "data" and other.authed and other.conn.state is State.OPEN
+            for other in self._clients
+            if other is not client
+        ):  # Alpaca allows one data stream connection per key
+            refusal = [{"T": "error", "code": 406, "msg": "connection limit exceeded"}]
+            await client.conn.send(client.encode(refusal))
+            await client.conn.close(1008, "connection limit exceeded")
+            return
+        client.authed = True
         await client.conn.send(client.encode([{"T": "success", "msg": "authenticated"}]))
         async for raw in client.conn:
             msg = self._decode(client, raw)
