@@ -191,6 +191,7 @@ class StreamRunner:
         loop = wait_until(lambda: self.stream._loop, what="stream loop")
 
         async def shutdown() -> None:
+            """Ask the stream to stop, then close its socket so ``recv`` returns at once."""
             await self.stream.stop_ws()
             await self.stream.close()
 
