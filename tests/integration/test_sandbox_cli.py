@@ -101,3 +101,22 @@ def test_bad_options_exit_2_with_one_line(args):
     assert done.returncode == 2
     assert len(done.stderr.strip().splitlines()) == 1
     assert done.stderr.startswith("tui-trader: error:")
+
+
+def test_a_port_in_use_is_one_line_and_exit_2():
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        done = subprocess.run(
+            sandbox_command("--port", "0", "--stream-port", port),
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=20,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "cannot listen" in done.stderr

@@ -154,7 +154,7 @@ def test_shutdown_is_prompt_while_a_request_hangs():
 
         worker = threading.Thread(target=call, daemon=True)
         worker.start()
-        wait_until(lambda: sb.sandbox._http and sb.sandbox._http._open, what="the hanging request")
+        wait_until(lambda: sb.admin.state()["hanging_requests"] == 1, what="the hanging request")
         started = time.monotonic()
     worker.join(timeout=5)
     assert time.monotonic() - started < 3

@@ -7,7 +7,7 @@ import json
 import msgpack
 import pytest
 from alpaca.data.live.stock import StockDataStream
-from alpaca.data.models import Bar, Quote
+from alpaca.data.models import Bar, Quote, Trade
 from alpaca.trading.enums import OrderSide, TimeInForce
 from alpaca.trading.models import TradeUpdate
 from alpaca.trading.requests import LimitOrderRequest, MarketOrderRequest
@@ -116,11 +116,12 @@ def test_trading_stream_refuses_wrong_keys(sandbox):
 
 @pytest.fixture
 def data_stream(sandbox):
-    """A running StockDataStream subscribed to SPY bars and quotes."""
+    """A running StockDataStream subscribed to SPY bars, quotes and trades."""
     stream = StockDataStream(sandbox.key_id, sandbox.secret, url_override=sandbox.data_stream_url)
     runner = StreamRunner(stream)
     stream.subscribe_bars(runner.handler, "SPY")
     stream.subscribe_quotes(runner.handler, "SPY")
+    stream.subscribe_trades(runner.handler, "SPY")
     runner.start()
     wait_until(lambda: sandbox.admin.state()["stream_clients"] >= 1, what="data stream")
     yield runner
@@ -129,12 +130,16 @@ def data_stream(sandbox):
 
 def test_data_stream_bars_and_quotes_on_each_step(sandbox, data_stream):
     sandbox.admin.step(1)
-    bar = data_stream.next(lambda x: isinstance(x, Bar))
-    quote = data_stream.next(lambda x: isinstance(x, Quote))
+    got = {}
+    for _ in range(3):  # one of each kind, in whatever order they come
+        item = data_stream.next()
+        got[type(item)] = item
+    bar, quote, trade = got[Bar], got[Quote], got[Trade]
     latest = sandbox.sandbox.feed.latest_bar("SPY")
     assert bar.symbol == "SPY" and bar.close == latest.close and bar.timestamp == latest.timestamp
     assert bar.trade_count > 0 and bar.vwap > 0
     assert quote.symbol == "SPY" and quote.bid_price < quote.ask_price
+    assert trade.price == latest.close and trade.size == 100
     sandbox.admin.set_faults(ws_drop=1)
     sandbox.admin.step(1)  # this step's message is lost: the connection is cut instead
     wait_until(lambda: sandbox.admin.state()["stream_clients"] == 0, what="the drop")
@@ -152,4 +157,23 @@ def test_data_stream_handshake_refuses_wrong_keys(sandbox):
         ws.send(msgpack.packb({"action": "auth", "key": "x", "secret": "y"}))
         assert msgpack.unpackb(ws.recv(timeout=5)) == [
             {"T": "error", "code": 402, "msg": "auth failed"}
+        ]
+
+
+def test_data_stream_refuses_a_subscription_before_auth(sandbox):
+    with connect(sandbox.data_stream_url, open_timeout=5) as ws:  # no msgpack header: JSON
+        assert json.loads(ws.recv(timeout=5)) == [{"T": "success", "msg": "connected"}]
+        ws.send(json.dumps({"action": "subscribe", "bars": ["SPY"]}))
+        assert json.loads(ws.recv(timeout=5)) == [
+            {"T": "error", "code": 401, "msg": "not authenticated"}
+        ]
+
+
+def test_a_second_data_connection_is_refused_like_alpaca(sandbox, data_stream):
+    headers = {"Content-Type": "application/msgpack"}
+    with connect(sandbox.data_stream_url, additional_headers=headers, open_timeout=5) as ws:
+        ws.recv(timeout=5)
+        ws.send(msgpack.packb({"action": "auth", "key": sandbox.key_id, "secret": sandbox.secret}))
+        assert msgpack.unpackb(ws.recv(timeout=5)) == [
+            {"T": "error", "code": 406, "msg": "connection limit exceeded"}
         ]

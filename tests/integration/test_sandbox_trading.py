@@ -354,3 +354,25 @@ def test_wrong_or_missing_keys_are_refused(sandbox):
         timeout=5,
     )
     assert data.status_code == 403 and data.json() == {"message": "forbidden"}
+
+
+def test_no_shorting_configuration_refuses_short_sales(trading):
+    config = trading.get_account_configurations()
+    config.no_shorting = True
+    trading.set_account_configurations(config)
+    with pytest.raises(APIError) as err:
+        trading.submit_order(
+            MarketOrderRequest(
+                symbol="IWM", qty=1, side=OrderSide.SELL, time_in_force=TimeInForce.DAY
+            )
+        )
+    assert err.value.status_code == 403 and error_json(err.value)["code"] == 40310000
+
+
+def test_ioc_limit_that_cannot_fill_is_canceled(trading):
+    order = trading.submit_order(
+        LimitOrderRequest(
+            symbol="SPY", qty=1, side=OrderSide.BUY, time_in_force=TimeInForce.IOC, limit_price=1
+        )
+    )
+    assert trading.get_order_by_id(order.id).status == OrderStatus.CANCELED

@@ -134,7 +134,10 @@ def run_sandbox(args: argparse.Namespace) -> int:
     try:
         sandbox = Sandbox(config).start()
     except OSError as exc:
-        raise UsageError(f"cannot listen on 127.0.0.1:{args.port}: {exc.strerror}") from None
+        raise UsageError(
+            f"cannot listen on 127.0.0.1 port {args.port} or {stream_port}: {exc.strerror} "
+            "(choose others with --port/--stream-port)"
+        ) from None
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())

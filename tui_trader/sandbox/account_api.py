@@ -64,6 +64,8 @@ def patch_configurations(sb: Sandbox, req: Request, m: re.Match[str]) -> Reply:
         changes[name] = value
     sb.account_config.update(changes)
     sb.engine.suspend_trade = bool(sb.account_config["suspend_trade"])
+    sb.engine.no_shorting = bool(sb.account_config["no_shorting"])
+    sb.engine.fractional_trading = bool(sb.account_config["fractional_trading"])
     return 200, dict(sb.account_config)
 
 
@@ -78,7 +80,8 @@ def get_activities(sb: Sandbox, req: Request, m: re.Match[str]) -> Reply:
     on_day = req.query.get("date")
     page_size = req.int_param("page_size", 100, 1, 100)
     descending = req.query.get("direction", "desc") == "desc"
-    items = list(sb.engine.ledger.executions)
+    with sb.engine.lock:
+        items = list(sb.engine.ledger.executions)
     if descending:
         items.reverse()
     token = req.query.get("page_token")
@@ -113,7 +116,8 @@ def get_portfolio_history(sb: Sandbox, req: Request, m: re.Match[str]) -> Reply:
     match = _PERIOD_RE.match(period)
     if not match or timeframe not in _HISTORY_TF:
         raise ApiError(422, 40010001, "invalid period or timeframe")
-    curve = list(sb.engine.ledger.equity_curve)
+    with sb.engine.lock:
+        curve = list(sb.engine.ledger.equity_curve)
     end = _time(req.query.get("end"), "end") or curve[-1][0]
     span = timedelta(days=int(match[1]) * _PERIOD_DAYS[match[2]])
     start = _time(req.query.get("start"), "start") or end - span

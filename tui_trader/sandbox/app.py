@@ -163,6 +163,7 @@ class Sandbox:
         """The pacer thread: one bar every ``interval / speed`` seconds while the market is open."""
         due = time.monotonic()
         while not self._stopping.is_set():
+            self.engine.expire()
             speed = self._speed
             if speed <= 0:
                 self._wake.wait(1.0)
@@ -182,7 +183,9 @@ class Sandbox:
 
     def state(self) -> dict[str, Any]:
         """What ``GET /admin/state`` answers: market, account, orders, faults, streams."""
-        totals = self.engine.ledger.totals(self.feed.prices(), self.engine.reserved())
+        with self.engine.lock:
+            totals = self.engine.ledger.totals(self.feed.prices(), self.engine.reserved())
+            positions = {s: h.qty for s, h in sorted(self.engine.ledger.holdings.items())}
         orders = self.engine.orders()
         return {
             "market_time": iso(self.feed.market_time),
@@ -196,11 +199,12 @@ class Sandbox:
                 "equity": round(totals.equity, 2),
                 "buying_power": round(totals.buying_power, 2),
             },
-            "positions": {s: h.qty for s, h in sorted(self.engine.ledger.holdings.items())},
+            "positions": positions,
             "orders": {
                 "total": len(orders),
                 "open": sum(1 for o in orders if o.status in OPEN_STATUSES),
             },
             "faults": self.dice.settings.as_json(),
             "stream_clients": self.streams.client_count(),
+            "hanging_requests": self._http.hanging if self._http else 0,
         }

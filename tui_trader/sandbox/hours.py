@@ -8,6 +8,7 @@ weekdays otherwise).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -89,9 +90,11 @@ class MarketHours:
 def _load_xnys() -> object | None:
     """The XNYS calendar from ``exchange_calendars``, or None if it cannot be loaded."""
     try:
-        import exchange_calendars as xcals
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pandas deprecation chatter from inside the library
+            import exchange_calendars as xcals
 
-        return xcals.get_calendar("XNYS")
+            return xcals.get_calendar("XNYS")
     except Exception:
         return None
 
@@ -102,9 +105,11 @@ def _xnys_session(calendar: object, day: date) -> Session | None:
 
     label = pd.Timestamp(day)
     try:
-        if not calendar.is_session(label):  # type: ignore[attr-defined]
-            return None
-        open_, close = calendar.session_open_close(label)  # type: ignore[attr-defined]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if not calendar.is_session(label):  # type: ignore[attr-defined]
+                return None
+            open_, close = calendar.session_open_close(label)  # type: ignore[attr-defined]
     except Exception:  # outside the calendar's range: fall back to plain weekdays
         if day.weekday() >= 5:
             return None

@@ -25,6 +25,8 @@ from tui_trader.sandbox.ledger import Execution, Ledger
 from tui_trader.sandbox.order_rules import OrderTicket, check_affordable, parse_ticket
 
 OPEN_STATUSES = frozenset({"accepted", "pending_new", "new", "partially_filled"})
+DAY_LIKE = ("day", "opg", "cls")
+"""Times in force that end with the session (opg and cls are simulated as day orders)."""
 
 
 @dataclass(slots=True)
@@ -41,6 +43,8 @@ class SimOrder:
     filled_at: datetime | None = None
     canceled_at: datetime | None = None
     failed_at: datetime | None = None
+    expires_at: datetime | None = None
+    expired_at: datetime | None = None
     split_fill: bool = False
     stale_view: SimOrder | None = None
     fill_qty_hint: float | None = field(default=None)
@@ -83,12 +87,19 @@ class MatchingEngine:
         self.now = now
         self.untradable = untradable
         self.suspend_trade = False
+        self.no_shorting = False
+        self.fractional_trading = True
         self.ledger = Ledger(cash, feed.market_time)
         self._slippage = slippage_bps / 10_000.0
         self._ids = random.Random(f"ids:{seed}")
-        self._lock = threading.RLock()
+        self.lock = threading.RLock()
+        """Guards the orders and the ledger; readers of ``ledger`` take it too."""
         self._orders: dict[str, SimOrder] = {}
         self._by_client: dict[str, SimOrder] = {}
+        self._open: dict[str, SimOrder] = {}
+        """Orders that may still fill, so that each bar works only them."""
+        self._stale: list[SimOrder] = []
+        """Orders whose REST view is stale until the next bar (``stream_only_rate``)."""
         self._events: list[TradeEvent] = []
         self.listeners: list[Callable[[TradeEvent], None]] = []
 
@@ -96,12 +107,12 @@ class MatchingEngine:
 
     def new_id(self) -> str:
         """A fresh UUID4 string from the seeded stream."""
-        with self._lock:
+        with self.lock:
             return str(uuid.UUID(int=self._ids.getrandbits(128), version=4))
 
     def order(self, order_id: str) -> SimOrder:
         """The order with this id, as REST shows it; 404 if unknown."""
-        with self._lock:
+        with self.lock:
             found = self._orders.get(order_id)
             if found is None:
                 raise ApiError(404, 40410000, "order not found")
@@ -109,7 +120,7 @@ class MatchingEngine:
 
     def order_by_client_id(self, client_order_id: str) -> SimOrder:
         """The order with this ``client_order_id``, as REST shows it; 404 if unknown."""
-        with self._lock:
+        with self.lock:
             found = self._by_client.get(client_order_id)
             if found is None:
                 raise ApiError(404, 40410000, "order not found")
@@ -117,28 +128,26 @@ class MatchingEngine:
 
     def orders(self) -> list[SimOrder]:
         """Every order, oldest first, as REST shows them."""
-        with self._lock:
+        with self.lock:
             return [copy.copy(o.stale_view or o) for o in self._orders.values()]
 
     def reserved(self) -> float:
         """Buying power held by open buy orders and open short sales."""
-        with self._lock:
+        with self.lock:
             total = 0.0
-            for order in self._orders.values():
-                if order.status in OPEN_STATUSES and order.ticket.side == "buy":
+            for order in self._open.values():
+                if order.ticket.side == "buy":
                     price = order.ticket.limit_price or self.feed.quote(order.ticket.symbol).ask
                     total += order.remaining * price
             return total
 
     def held_for_sells(self, symbol: str) -> float:
         """Shares of ``symbol`` promised to open sell orders."""
-        with self._lock:
+        with self.lock:
             return sum(
                 o.remaining
-                for o in self._orders.values()
-                if o.status in OPEN_STATUSES
-                and o.ticket.side == "sell"
-                and o.ticket.symbol == symbol
+                for o in self._open.values()
+                if o.ticket.side == "sell" and o.ticket.symbol == symbol
             )
 
     # -- commands ------------------------------------------------------------------------------
@@ -150,7 +159,7 @@ class MatchingEngine:
         buying-power check. The returned snapshot is the order as the POST answers it; fills
         that follow at once are visible to later requests and on the stream.
         """
-        with self._lock:
+        with self.lock:
             if self.suspend_trade:
                 raise ApiError(403, 40310000, "new orders are rejected by user request")
             ticket = parse_ticket(body, self.new_id, self.feed.symbols, self.untradable)
@@ -163,12 +172,16 @@ class MatchingEngine:
             order = SimOrder(
                 self.new_id(), ticket, "pending_new" if is_open else "accepted", now, now
             )
+            if ticket.time_in_force in DAY_LIKE:
+                order.expires_at = self.hours.next_close(now)
             self._orders[order.id] = order
             self._by_client[ticket.client_order_id] = order
+            self._open[order.id] = order
             ack = copy.copy(order)
             order.split_fill = self.dice.roll("partial_rate")
             if self.dice.roll("stream_only_rate"):
                 order.stale_view = copy.copy(order)
+                self._stale.append(order)
             if self.dice.roll("reject_rate"):
                 self._finish(order, "rejected", now)
             elif is_open:
@@ -178,7 +191,7 @@ class MatchingEngine:
 
     def cancel(self, order_id: str) -> None:
         """Cancel an open order; 404 if unknown, 422 if it can no longer be canceled."""
-        with self._lock:
+        with self.lock:
             order = self._orders.get(order_id)
             if order is None:
                 raise ApiError(404, 40410000, "order not found")
@@ -189,25 +202,34 @@ class MatchingEngine:
 
     def cancel_all(self) -> list[str]:
         """Cancel every open order; returns their ids."""
-        with self._lock:
+        with self.lock:
             now = self.now()
             ids = []
-            for order in list(self._orders.values()):
-                if order.status in OPEN_STATUSES:
-                    self._finish(order, "canceled", now)
-                    ids.append(order.id)
+            for order in list(self._open.values()):
+                self._finish(order, "canceled", now)
+                ids.append(order.id)
         self._flush()
         return ids
 
+    def expire(self) -> None:
+        """End the day orders whose session has closed (event ``expired``)."""
+        with self.lock:
+            now = self.now()
+            for order in list(self._open.values()):
+                if order.expires_at is not None and order.expires_at <= now:
+                    self._finish(order, "expired", now)
+        self._flush()
+
     def on_bars(self) -> None:
         """A new bar arrived: catch REST up, work the open orders, mark the account to market."""
-        with self._lock:
+        self.expire()
+        with self.lock:
             now = self.now()
             is_open = self.hours.is_open(now)
-            for order in list(self._orders.values()):
+            for order in self._stale:
                 order.stale_view = None
-                if not is_open or order.status not in OPEN_STATUSES:
-                    continue
+            self._stale = []
+            for order in list(self._open.values()) if is_open else []:
                 if order.status == "accepted":
                     self._route(order, now)
                 else:
@@ -272,6 +294,7 @@ class MatchingEngine:
         order.updated_at = now
         if done:
             order.filled_at = now
+            self._open.pop(order.id, None)
         kind = "fill" if done else "partial_fill"
         execution = Execution(
             id=f"{now:%Y%m%d%H%M%S%f}::{self.new_id()}",
@@ -290,11 +313,14 @@ class MatchingEngine:
         self._publish(kind, order, now, execution, position_qty)
 
     def _finish(self, order: SimOrder, status: str, now: datetime) -> None:
-        """End an order as ``canceled`` or ``rejected`` and publish it."""
+        """End an order as ``canceled``, ``expired`` or ``rejected`` and publish it."""
         order.status = status
         order.updated_at = now
+        self._open.pop(order.id, None)
         if status == "canceled":
             order.canceled_at = now
+        elif status == "expired":
+            order.expired_at = now
         else:
             order.failed_at = now
         self._publish(status, order, now)
@@ -307,18 +333,18 @@ class MatchingEngine:
         execution: Execution | None = None,
         position_qty: float | None = None,
     ) -> None:
-        """Queue a trade update (sent once the lock is released)."""
+        """Queue a trade update (handed to the listeners when the command is done)."""
         snapshot = copy.copy(order)
         snapshot.stale_view = None
         self._events.append(TradeEvent(event, snapshot, now, execution, position_qty))
 
     def _flush(self) -> None:
-        """Hand queued trade updates to the listeners, in order, outside the lock."""
-        with self._lock:
+        """Hand queued trade updates to the listeners, in order (listeners must not block)."""
+        with self.lock:
             events, self._events = self._events, []
-        for event in events:
-            for listener in list(self.listeners):
-                listener(event)
+            for event in events:
+                for listener in list(self.listeners):
+                    listener(event)
 
 
 def _first_part(qty: float) -> float:

@@ -114,6 +114,8 @@ def check_affordable(engine: MatchingEngine, ticket: OrderTicket) -> None:
     quote = engine.feed.quote(ticket.symbol)
     ref = ticket.limit_price or (quote.ask if ticket.side == "buy" else quote.bid)
     qty = ticket.qty if ticket.qty is not None else (ticket.notional or 0.0) / ref
+    if not engine.fractional_trading and not float(qty).is_integer():
+        raise _unprocessable("fractional trading is not enabled for this account")
     held = engine.ledger.holdings.get(ticket.symbol)
     held_qty = held.qty if held else 0.0
     totals = engine.ledger.totals(engine.feed.prices(), engine.reserved())
@@ -130,6 +132,8 @@ def check_affordable(engine: MatchingEngine, ticket: OrderTicket) -> None:
             )
         return
     else:
+        if engine.no_shorting:
+            raise ApiError(403, 40310000, "account is not allowed to short")
         if not float(qty).is_integer():
             raise _unprocessable("fractional orders cannot be sold short")
         cost = qty * ref

@@ -14,6 +14,7 @@ import json
 import logging
 import select
 import socket
+import sys
 import threading
 import time
 from collections import deque
@@ -41,7 +42,7 @@ _REASONS = {
 
 
 class RateLimiter:
-    """Alpaca's per-key limit: at most N requests in any sliding minute."""
+    """Alpaca's per-key limit: at most N requests in any sliding minute (per API)."""
 
     def __init__(self) -> None:
         """Start with no requests counted."""
@@ -74,8 +75,11 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         self.sandbox = sandbox
         self.stopping = threading.Event()
         self.limiter = RateLimiter()
+        self.hanging = 0
+        """Requests held unanswered by the ``hang_rate`` fault right now."""
         self._open: set[socket.socket] = set()
         self._open_lock = threading.Lock()
+        self.count_lock = threading.Lock()
         super().__init__(address, _Handler)
 
     def process_request(self, request: Any, client_address: Any) -> None:
@@ -89,6 +93,13 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         with self._open_lock:
             self._open.discard(request)
         super().shutdown_request(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that vanished mid-answer is normal here; anything else is logged."""
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, TimeoutError)):
+            return
+        log.error("sandbox request handler failed", exc_info=exc)
 
     def stop(self) -> None:
         """Stop serving, wake hanging handlers and close every connection still open."""
@@ -140,8 +151,12 @@ class _Handler(BaseHTTPRequestHandler):
         """Parse, authenticate, limit, inject faults, route, answer."""
         parts = urlsplit(self.path)
         path = "/" + parts.path.strip("/")
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            self._send_json(400, {"code": 40010000, "message": "bad Content-Length"}, {})
+            return
+        body = self.rfile.read(length) if length > 0 else b""
         req = Request(self.command, path, dict(parse_qsl(parts.query)), body)
         sb = self.server.sandbox
         if path.startswith("/admin"):
@@ -152,6 +167,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._serve_api(sb, req)
         except ApiError as exc:
             self._send_json(exc.status, exc.body(), {})
+        except (ConnectionError, TimeoutError):
+            self.close_connection = True
+        except Exception:
+            log.exception("sandbox error on %s %s", req.method, req.path)
+            self._send_json(500, {"code": 50010000, "message": "internal server error"}, {})
 
     def _serve_api(self, sb: Sandbox, req: Request) -> None:
         """The ``/v2`` path: keys, rate limit, faults, then the route."""
@@ -164,7 +184,8 @@ class _Handler(BaseHTTPRequestHandler):
                 raise ApiError(403, None, "forbidden")
             raise ApiError(401, None, "unauthorized")
         faults = sb.dice.settings
-        allowed, remaining, reset = self.server.limiter.hit(key, faults.rate_limit)
+        api = "data" if is_market_data(req.path) else "trading"  # Alpaca counts them apart
+        allowed, remaining, reset = self.server.limiter.hit(f"{api}:{key}", faults.rate_limit)
         headers = {}
         if faults.rate_limit > 0:
             headers = {
@@ -224,16 +245,22 @@ class _Handler(BaseHTTPRequestHandler):
         """Answer nothing until the client hangs up or the server stops, then close."""
         self.close_connection = True
         sock = self.connection
-        while not self.server.stopping.is_set():
-            ready, _, _ = select.select([sock], [], [], 0.1)
-            if not ready:
-                continue
-            try:
-                if not sock.recv(1, socket.MSG_PEEK):
-                    return  # the client gave up
-            except OSError:
-                return
-            self.server.stopping.wait(0.1)
+        with self.server.count_lock:
+            self.server.hanging += 1
+        try:
+            while not self.server.stopping.is_set():
+                ready, _, _ = select.select([sock], [], [], 0.1)
+                if not ready:
+                    continue
+                try:
+                    if not sock.recv(1, socket.MSG_PEEK):
+                        return  # the client gave up
+                except OSError:
+                    return
+                self.server.stopping.wait(0.1)
+        finally:
+            with self.server.count_lock:
+                self.server.hanging -= 1
 
     def _drop(self) -> None:
         """Close the connection without a word."""

@@ -7,7 +7,7 @@ fractional seconds; the trading API's objects are rendered here and nowhere else
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from tui_trader.sandbox.ledger import Execution, Holding
@@ -80,7 +80,7 @@ def order_json(order: SimOrder) -> dict[str, Any]:
         "updated_at": iso(order.updated_at),
         "submitted_at": iso(order.created_at),
         "filled_at": iso(order.filled_at),
-        "expired_at": None,
+        "expired_at": iso(order.expired_at),
         "canceled_at": iso(order.canceled_at),
         "failed_at": iso(order.failed_at),
         "replaced_at": None,
@@ -109,7 +109,7 @@ def order_json(order: SimOrder) -> dict[str, Any]:
         "hwm": None,
         "subtag": None,
         "source": None,
-        "expires_at": None,
+        "expires_at": iso(order.expires_at),
     }
 
 
@@ -119,7 +119,7 @@ def _intent(side: str) -> str:
 
 
 def position_json(
-    symbol: str, held: Holding, price: float, lastday: float, today: Any, reserved: float
+    symbol: str, held: Holding, price: float, lastday: float, today: date, reserved: float
 ) -> dict[str, Any]:
     """A position (``GET /v2/positions``) valued at ``price``."""
     qty = held.qty
@@ -161,6 +161,7 @@ def account_json(
     buying_power: float,
     last_equity: float,
     suspended: bool,
+    asof: date,
 ) -> dict[str, Any]:
     """The account (``GET /v2/account``); no pattern-day-trader fields (removed by Alpaca)."""
     return {
@@ -199,7 +200,7 @@ def account_json(
         "maintenance_margin": money(0.3 * (long_mv - short_mv)),
         "last_maintenance_margin": "0",
         "sma": "0",
-        "balance_asof": datetime.now(UTC).date().isoformat(),
+        "balance_asof": asof.isoformat(),
         "crypto_tier": 0,
         "intraday_adjustments": "0",
         "pending_reg_taf_fees": "0",

@@ -3,7 +3,7 @@
 One asyncio ``websockets`` server in its own thread serves both, told apart by path:
 ``/stream`` speaks the trading stream's JSON (``authenticate``, then ``listen`` to
 ``trade_updates``); ``/v2/iex`` (also ``/v2/sip``, ``/v2/test``) speaks the data stream:
-``connected``, ``auth``, ``subscribe`` to bars and quotes, in msgpack when the client says
+``connected``, ``auth``, ``subscribe`` to trades, quotes and bars, in msgpack when the client says
 ``Content-Type: application/msgpack`` (as alpaca-py does), JSON otherwise. Other threads publish
 through ``call_soon_threadsafe``; the ``ws_drop`` fault cuts a connection instead of sending.
 """
@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import msgpack
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
+from websockets.protocol import State
 
 from tui_trader.domain import Bar
 from tui_trader.sandbox.data_api import rfc3339
@@ -48,6 +49,7 @@ class _Client:
         self.msgpack_wire = msgpack_wire
         self.outbox: asyncio.Queue[Any] = asyncio.Queue()
         self.ready = False
+        self.authed = False
         self.subs: dict[str, set[str]] = {c: set() for c in _CHANNELS}
 
     def encode(self, payload: Any) -> bytes | str:
@@ -85,6 +87,8 @@ class StreamServer:
         """Start serving; returns the port."""
         self._thread.start()
         if not self._ready.wait(10) or self._error is not None:
+            if isinstance(self._error, OSError):
+                raise self._error  # the port is taken, most likely: the caller says so
             raise RuntimeError(f"stream server did not start: {self._error}")
         return self.port
 
@@ -122,7 +126,7 @@ class StreamServer:
         self._call(self._broadcast_trade, payload)
 
     def publish_market(self, bars: dict[str, Bar], quotes: dict[str, Quote]) -> None:
-        """Send the new bars and quotes to the data clients subscribed to them."""
+        """Send the new bars, quotes and trades to the data clients subscribed to them."""
         self._call(self._broadcast_market, bars, quotes)
 
     def drop_all(self) -> int:
@@ -150,12 +154,13 @@ class StreamServer:
                 client.outbox.put_nowait(payload)
 
     def _broadcast_market(self, bars: dict[str, Bar], quotes: dict[str, Quote]) -> None:
-        """Queue each data client's share of the new bars and quotes (in the loop)."""
+        """Queue each data client's share of the new bars, quotes and trades (in the loop)."""
         for client in self._clients:
             if client.kind != "data" or not client.ready:
                 continue
             wire = client.msgpack_wire
-            batch = [_bar_msg(b, wire) for s, b in bars.items() if client.wants("bars", s)]
+            batch = [_trade_msg(b, wire) for s, b in bars.items() if client.wants("trades", s)]
+            batch += [_bar_msg(b, wire) for s, b in bars.items() if client.wants("bars", s)]
             batch += [_quote_msg(q, wire) for s, q in quotes.items() if client.wants("quotes", s)]
             if batch:
                 client.outbox.put_nowait(batch)
@@ -189,6 +194,8 @@ class StreamServer:
                 await self._serve_data(client)
         except (ConnectionClosed, TimeoutError, ValueError):
             pass
+        except Exception as exc:  # a malformed client message: drop that client, keep serving
+            log.debug("stream client error: %s", exc)
         finally:
             self._clients.discard(client)
             sender.cancel()
@@ -235,8 +242,21 @@ class StreamServer:
         """The data stream: ``connected``, ``auth``, then subscribe and unsubscribe."""
         config = self.sandbox.config
         await client.conn.send(client.encode([{"T": "success", "msg": "connected"}]))
-        msg = self._decode(client, await asyncio.wait_for(client.conn.recv(), AUTH_TIMEOUT))
-        if msg.get("action") != "auth" or (msg.get("key"), msg.get("secret")) != (
+        try:
+            raw = await asyncio.wait_for(client.conn.recv(), AUTH_TIMEOUT)
+        except TimeoutError:
+            await client.conn.send(
+                client.encode([{"T": "error", "code": 404, "msg": "auth timeout"}])
+            )
+            await client.conn.close(1008, "auth timeout")
+            return
+        msg = self._decode(client, raw)
+        if msg.get("action") != "auth":
+            refusal = [{"T": "error", "code": 401, "msg": "not authenticated"}]
+            await client.conn.send(client.encode(refusal))
+            await client.conn.close(1008, "not authenticated")
+            return
+        if (msg.get("key"), msg.get("secret")) != (
             config.key_id,
             config.secret,
         ):
@@ -244,6 +264,16 @@ class StreamServer:
             await client.conn.send(client.encode(refusal))
             await client.conn.close(1008, "auth failed")
             return
+        if any(
+            other.kind == "data" and other.authed and other.conn.state is State.OPEN
+            for other in self._clients
+            if other is not client
+        ):  # Alpaca allows one data stream connection per key
+            refusal = [{"T": "error", "code": 406, "msg": "connection limit exceeded"}]
+            await client.conn.send(client.encode(refusal))
+            await client.conn.close(1008, "connection limit exceeded")
+            return
+        client.authed = True
         await client.conn.send(client.encode([{"T": "success", "msg": "authenticated"}]))
         async for raw in client.conn:
             msg = self._decode(client, raw)
@@ -293,6 +323,21 @@ def _bar_msg(bar: Bar, wire: bool) -> dict[str, Any]:
         "t": _stamp(bar.timestamp, wire),
         "n": trade_count(bar),
         "vw": vwap(bar),
+    }
+
+
+def _trade_msg(bar: Bar, wire: bool) -> dict[str, Any]:
+    """A stream trade (``T: t``): 100 shares at the bar's close, at the bar's end."""
+    return {
+        "T": "t",
+        "S": bar.symbol,
+        "i": int(bar.timestamp.timestamp()),
+        "x": "V",
+        "p": bar.close,
+        "s": 100,
+        "c": ["@"],
+        "z": "B",
+        "t": _stamp(bar.timestamp, wire),
     }
 
 

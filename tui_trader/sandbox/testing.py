@@ -2,7 +2,10 @@
 
 The sandbox listens on free ports of 127.0.0.1, its market paused (``speed=0``) so that only
 ``sb.admin.step()`` moves it, and stops when the block ends. ``sb.admin`` drives the sandbox's
-``/admin`` endpoints over HTTP, the same way a second terminal would.
+``/admin`` endpoints over HTTP, the same way a second terminal would. ``make_fast`` gives an
+alpaca-py REST client a timeout and instant retries (through its private ``_retry_wait`` and
+``_session``: alpaca-py offers no public way); ``StreamRunner`` runs an alpaca-py stream in a
+thread and stops it in milliseconds; ``wait_until`` polls a condition under a deadline.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from tui_trader.sandbox.app import Sandbox
@@ -89,17 +93,21 @@ class SandboxHandle:
 
 @contextmanager
 def running_sandbox(
-    config: SandboxConfig | None = None, faults: str = "", **overrides: Any
+    config: SandboxConfig | None = None,
+    faults: str = "",
+    now: Callable[[], datetime] | None = None,
+    **overrides: Any,
 ) -> Iterator[SandboxHandle]:
     """Start a sandbox on free loopback ports (market paused unless ``speed=`` says otherwise).
 
     ``overrides`` are ``SandboxConfig`` fields (``cash=``, ``seed=``, ``symbols=``...);
-    ``faults`` is a SPEC string applied at start.
+    ``faults`` is a SPEC string applied at start; ``now`` replaces the wall clock (market hours,
+    order times, day-order expiry) so that a test can stand at any moment of the week.
     """
     base = config or SandboxConfig(speed=0.0)
     settings = parse_faults(faults, base.faults) if faults else base.faults
     chosen = replace(base, faults=settings, **overrides)
-    sandbox = Sandbox(chosen).start()
+    sandbox = (Sandbox(chosen, now) if now else Sandbox(chosen)).start()
     try:
         yield SandboxHandle(
             base_url=sandbox.base_url,
@@ -121,7 +129,10 @@ REQUEST_TIMEOUT = 5.0
 
 
 def make_fast(client: Any, timeout: float = REQUEST_TIMEOUT, retries: int | None = None) -> Any:
-    """Give an alpaca-py REST client a request timeout and no wait between its 429/504 retries."""
+    """Give an alpaca-py REST client a request timeout and no wait between its 429/504 retries.
+
+    ``retries`` replaces alpaca-py's three retries (0: a 429 or 504 reaches the caller at once).
+    """
     client._retry_wait = 0
     if retries is not None:
         client._retry = retries
@@ -180,6 +191,7 @@ class StreamRunner:
         loop = wait_until(lambda: self.stream._loop, what="stream loop")
 
         async def shutdown() -> None:
+            """Ask the stream to stop, then close its socket so ``recv`` returns at once."""
             await self.stream.stop_ws()
             await self.stream.close()
 

@@ -7,6 +7,7 @@ activities and portfolio history live in ``account_api``.
 
 from __future__ import annotations
 
+import copy
 import re
 import uuid
 from datetime import datetime
@@ -25,7 +26,8 @@ if TYPE_CHECKING:
 def get_account(sb: Sandbox, req: Request, m: re.Match[str]) -> Reply:
     """``GET /v2/account``."""
     engine = sb.engine
-    totals = engine.ledger.totals(sb.feed.prices(), engine.reserved())
+    with engine.lock:
+        totals = engine.ledger.totals(sb.feed.prices(), engine.reserved())
     body = account_json(
         totals.cash,
         totals.equity,
@@ -34,6 +36,7 @@ def get_account(sb: Sandbox, req: Request, m: re.Match[str]) -> Reply:
         totals.buying_power,
         totals.last_equity,
         engine.suspend_trade,
+        engine.now().astimezone(NEW_YORK).date(),
     )
     return 200, body
 
@@ -129,11 +132,12 @@ def _symbol(sb: Sandbox, text: str) -> str:
 
 def _position_body(sb: Sandbox, symbol: str) -> dict[str, Any] | None:
     """One position's JSON, or None when flat."""
-    held = sb.engine.ledger.holdings.get(symbol)
-    if held is None:
-        return None
+    with sb.engine.lock:
+        held = copy.copy(sb.engine.ledger.holdings.get(symbol))
+        if held is None:
+            return None
+        reserved = sb.engine.held_for_sells(symbol) if held.qty > 0 else 0.0
     today = sb.feed.market_time.astimezone(NEW_YORK).date()
-    reserved = sb.engine.held_for_sells(symbol) if held.qty > 0 else 0.0
     return position_json(
         symbol, held, sb.feed.last_price(symbol), sb.feed.lastday_price(symbol), today, reserved
     )
@@ -141,7 +145,8 @@ def _position_body(sb: Sandbox, symbol: str) -> dict[str, Any] | None:
 
 def get_positions(sb: Sandbox, req: Request, m: re.Match[str]) -> Reply:
     """``GET /v2/positions``."""
-    symbols = sorted(sb.engine.ledger.holdings)
+    with sb.engine.lock:
+        symbols = sorted(sb.engine.ledger.holdings)
     return 200, [body for s in symbols if (body := _position_body(sb, s)) is not None]
 
 
@@ -156,28 +161,30 @@ def get_position(sb: Sandbox, req: Request, m: re.Match[str]) -> Reply:
 
 def _close(sb: Sandbox, symbol: str, qty: float | None, percentage: float | None) -> SimOrder:
     """Place the market order that closes (part of) a position."""
-    held = sb.engine.ledger.holdings.get(symbol)
-    if held is None:
-        raise ApiError(404, 40410000, f"position not found: {symbol}")
-    size = abs(held.qty)
-    if percentage is not None:
-        qty = round(size * percentage / 100.0, 9)
-    qty = size if qty is None else qty
-    available = size - (sb.engine.held_for_sells(symbol) if held.qty > 0 else 0.0)
-    if qty > available + 1e-9 or qty <= 0:
-        raise ApiError(
-            403,
-            40310000,
-            f"insufficient qty available for order (requested: {qty:g}, available: {available:g})",
-        )
-    body = {
-        "symbol": symbol,
-        "qty": str(qty),
-        "side": "sell" if held.qty > 0 else "buy",
-        "type": "market",
-        "time_in_force": "day",
-    }
-    return sb.engine.submit(body, closing=True)
+    with sb.engine.lock:
+        held = sb.engine.ledger.holdings.get(symbol)
+        if held is None:
+            raise ApiError(404, 40410000, f"position not found: {symbol}")
+        size = abs(held.qty)
+        if percentage is not None:
+            qty = round(size * percentage / 100.0, 9)
+        qty = size if qty is None else qty
+        available = size - (sb.engine.held_for_sells(symbol) if held.qty > 0 else 0.0)
+        if qty > available + 1e-9 or qty <= 0:
+            raise ApiError(
+                403,
+                40310000,
+                f"insufficient qty available for order (requested: {qty:g}, "
+                f"available: {available:g})",
+            )
+        body = {
+            "symbol": symbol,
+            "qty": str(qty),
+            "side": "sell" if held.qty > 0 else "buy",
+            "type": "market",
+            "time_in_force": "day",
+        }
+        return sb.engine.submit(body, closing=True)
 
 
 def close_position(sb: Sandbox, req: Request, m: re.Match[str]) -> Reply:
@@ -197,7 +204,9 @@ def close_positions(sb: Sandbox, req: Request, m: re.Match[str]) -> Reply:
     if req.query.get("cancel_orders", "").lower() == "true":
         sb.engine.cancel_all()
     out = []
-    for symbol in sorted(sb.engine.ledger.holdings):
+    with sb.engine.lock:
+        symbols = sorted(sb.engine.ledger.holdings)
+    for symbol in symbols:
         try:
             order = _close(sb, symbol, None, None)
             out.append({"symbol": symbol, "status": 200, "body": order_json(order)})
