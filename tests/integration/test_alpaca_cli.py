@@ -253,3 +253,57 @@ def test_credentials_come_from_a_dotenv_file(stepped: SandboxHandle, tmp_path: P
     out = live(tmp_path, None, "status")
     assert out.returncode == 0, out.stderr
     assert SECRET not in out.stdout + out.stderr
+
+
+def test_the_two_terminal_rehearsal_from_the_readme(tmp_path: Path) -> None:
+    """``tui-trader sandbox`` in one process, its printed export line in another: live paper
+    connects, streams, and trades against it."""
+    import re
+    import signal
+
+    env = cli_env(tmp_path)
+    env["PYTHONUNBUFFERED"] = "1"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tui_trader", "sandbox", "--port", "0", "--speed", "600"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
+    try:
+        export = None
+        for line in server.stdout:
+            if line.strip().startswith("export "):
+                export = line.strip()
+                break
+        assert export, "the sandbox printed an export line"
+        exported = dict(re.findall(r"(APCA_\w+)=(\S+)", export))
+        assert {"APCA_API_STREAM_URL", "APCA_API_DATA_STREAM_URL"} <= set(exported)
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "tui_trader",
+                "live",
+                "paper",
+                "--iterations",
+                "5",
+                "--every",
+                "0.2",
+                "--db",
+                str(tmp_path / "r.db"),
+            ],
+            capture_output=True,
+            text=True,
+            env=cli_env(tmp_path) | exported,
+            cwd=tmp_path,
+            timeout=120,
+        )
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.communicate(timeout=30)
+    assert out.returncode == 0, out.stderr
+    assert len([x for x in out.stdout.splitlines() if x.startswith("iter=")]) == 5
+    assert "stream is down" not in out.stdout
+    assert server.returncode == 0

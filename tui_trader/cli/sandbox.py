@@ -152,7 +152,9 @@ def run_sandbox(args: argparse.Namespace) -> int:
         f"  admin:                            {sandbox.base_url}/admin/state\n"
         f"In the other terminal:\n"
         f"  export APCA_API_KEY_ID={key_id} APCA_API_SECRET_KEY={shown_secret} "
-        f"APCA_API_BASE_URL={sandbox.base_url} APCA_API_DATA_URL={sandbox.base_url}\n"
+        f"APCA_API_BASE_URL={sandbox.base_url} APCA_API_DATA_URL={sandbox.base_url} "
+        f"APCA_API_STREAM_URL={sandbox.trading_stream_url} "
+        f"APCA_API_DATA_STREAM_URL={sandbox.data_stream_url}\n"
         f"Press Ctrl+C to stop.",
         flush=True,
     )
