@@ -4,7 +4,8 @@ For each bar: the sandbox completes a bar (``/admin/step``), then the clock star
 fetches the new bar over HTTP, runs its strategy and risk checks, writes the order row (committed
 before sending, as on the live path) and submits through alpaca-py; the clock stops when the
 sandbox's acknowledgement is back. A strategy that flips between flat and long makes every bar
-an order. Prints p50/p99/max over the orders; run with ``python -m benchmarks.alpaca_decision_latency``.
+an order. Prints p50/p99/max over the orders; run with
+``python -m benchmarks.alpaca_decision_latency``.
 """
 
 from __future__ import annotations
@@ -16,8 +17,6 @@ import time
 from pathlib import Path
 
 from tui_trader.domain import Bar, Signal
-
-ORDERS = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
 
 
 class Flip:
@@ -34,8 +33,8 @@ class Flip:
         return Signal(1.0 if self.n % 2 else 0.0, "flip")
 
 
-def main() -> None:
-    """Run the measurement and print the figures."""
+def measure(orders: int) -> list[float]:
+    """Milliseconds from bar close to acknowledgement for ``orders`` orders."""
     from tests.integration.alpaca_helpers import alpaca_session
     from tui_trader.risk import RiskLimits
     from tui_trader.sandbox.testing import running_sandbox
@@ -44,8 +43,12 @@ def main() -> None:
     latencies: list[float] = []
     with running_sandbox(symbols=("SPY",), faults="rate_limit=0") as sb:
         db = Path(tempfile.mkdtemp()) / "bench.db"
-        limits = RiskLimits(max_orders_per_day=1_000_000, max_position_pct=100, max_drawdown_pct=90,
-                            max_daily_loss_pct=90)
+        limits = RiskLimits(
+            max_orders_per_day=1_000_000,
+            max_position_pct=100,
+            max_drawdown_pct=90,
+            max_daily_loss_pct=90,
+        )
         session = alpaca_session(sb, db, symbols=("SPY",), limits=limits, allocation_pct=50)
         session.strategies[:] = [Flip()]
         session.allocator = FixedWeights({"flip": 1.0})
@@ -53,14 +56,14 @@ def main() -> None:
         original = broker.submit
         acks: list[float] = []
 
-        def timed_submit(request):  # noqa: ANN001, ANN202
+        def timed_submit(request):
             order = original(request)
             acks.append(time.perf_counter())
             return order
 
         broker.submit = timed_submit
         try:
-            while len(latencies) < ORDERS:
+            while len(latencies) < orders:
                 sb.admin.step()
                 start = time.perf_counter()
                 acks.clear()
@@ -68,7 +71,12 @@ def main() -> None:
                 latencies.extend(a - start for a in acks)
         finally:
             broker.close()
-    ms = sorted(x * 1000 for x in latencies[:ORDERS])
+    return [x * 1000 for x in latencies[:orders]]
+
+
+def main() -> None:
+    """Run the measurement and print the figures."""
+    ms = sorted(measure(int(sys.argv[1]) if len(sys.argv) > 1 else 1000))
     p99 = ms[int(0.99 * (len(ms) - 1))]
     print(f"bar close -> order acknowledged by the sandbox via alpaca-py, {len(ms)} orders:")
     print(f"  p50 {statistics.median(ms):.2f} ms   p99 {p99:.2f} ms   max {ms[-1]:.2f} ms")

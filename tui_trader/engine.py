@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import math
 import threading
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
 
 from tui_trader.brokers import Broker, BrokerError
 from tui_trader.clock import Clock
@@ -33,62 +32,15 @@ from tui_trader.domain import (
 from tui_trader.ledger import TradeLedger
 from tui_trader.market import MarketData
 from tui_trader.reconcile import reconcile
-from tui_trader.risk import MANUAL_KILL, RiskLimits, RiskManager
+from tui_trader.risk import MANUAL_KILL, RiskManager
+from tui_trader.session_config import SessionConfig
 from tui_trader.store.audit import AuditLog, load_risk_state
 from tui_trader.strategies import Allocator, LearningAllocator, Strategy
-from tui_trader.timeframes import Interval, Period, trading_day
+from tui_trader.timeframes import trading_day
 
 BROKER_ERROR = "broker_error"
 
-
-@dataclass(frozen=True, slots=True)
-class SessionConfig:
-    """Everything that shapes a session's decisions, as the user chose it."""
-
-    mode: str
-    symbols: tuple[str, ...]
-    interval: Interval
-    period: Period
-    data_label: str
-    start_cash: float = 100_000.0
-    seed: int = 7
-    limits: RiskLimits = field(default_factory=RiskLimits)
-    flatten_on_halt: bool = False
-    fractional: bool = False
-    allow_short: bool = False
-    capital: float | None = None
-    """Size positions from at most this much equity (an Alpaca account may hold more)."""
-    suspend_on_halt: bool = False
-    """Also set the account's suspend flag on a halt, so no process can trade it."""
-    allocation_pct: float | None = None
-    """Share of equity a full-conviction target puts in one symbol; default 1/n, capped by the
-    position limit."""
-    min_trade_pct: float = 1.0
-    """Rebalances smaller than this share of equity are skipped (exits always go through)."""
-
-    def parameters(self) -> dict[str, Any]:
-        """The settings as plain values, for the session row."""
-        return {
-            "interval": self.interval.text,
-            "period": self.period.text,
-            "start_cash": self.start_cash,
-            "seed": self.seed,
-            "max_drawdown_pct": self.limits.max_drawdown_pct,
-            "max_daily_loss_pct": self.limits.max_daily_loss_pct,
-            "max_position_pct": self.limits.max_position_pct,
-            "max_orders_per_day": self.limits.max_orders_per_day,
-            "flatten_on_halt": self.flatten_on_halt,
-            "fractional": self.fractional,
-            "allow_short": self.allow_short,
-            "allocation_pct": self.allocation,
-        }
-
-    @property
-    def allocation(self) -> float:
-        """The per-symbol allocation as a fraction of equity."""
-        if self.allocation_pct is not None:
-            return self.allocation_pct / 100.0
-        return min(1.0 / max(len(self.symbols), 1), self.limits.max_position_pct / 100.0)
+__all__ = ["BROKER_ERROR", "SessionConfig", "TradingSession"]
 
 
 @dataclass(slots=True)
@@ -144,6 +96,11 @@ class TradingSession:
         self.started = False
         self.startup_events: list[RiskEvent] = []
         """What reconciliation found at start (shown by the front ends)."""
+        if config.snapshot_every < 1:
+            raise ValueError("snapshot_every must be at least 1")
+        self._snapshot_every = 1 if audit.commit_before_send else config.snapshot_every
+        self._unsnapped: datetime | None = None
+        """Market time of the last cycle when its snapshot was skipped (written at the end)."""
 
     # -- life cycle ----------------------------------------------------------------------------
 
@@ -189,7 +146,10 @@ class TradingSession:
         return result.events
 
     def finish(self, status: str) -> None:
-        """Write the final state: risk memory, how the session ended."""
+        """Write the final state: the last snapshot if the cadence skipped it, risk memory, how
+        the session ended."""
+        if self._unsnapped is not None:
+            self._snapshot(self.broker.account(), self.broker.positions(), self._unsnapped)
         self.audit.save_risk_state(self.risk.state)
         self.audit.end_session(status, self.iteration)
 
@@ -275,6 +235,19 @@ class TradingSession:
                 events += more
         self._record_events(events, market_time)
         self.audit.save_risk_state(self.risk.state)
+        if events or self.iteration % self._snapshot_every == 0:
+            self._snapshot(account, positions, market_time)
+        else:
+            self._unsnapped = market_time
+        if self.learning is not None:
+            self.learning.end_cycle(self.iteration, market_time)
+        return self._report(account, positions, market_time, fills, sent, refused, events, notes)
+
+    def _snapshot(
+        self, account: Account, positions: dict[str, Position], market_time: datetime
+    ) -> None:
+        """Record the account as of ``market_time``."""
+        self._unsnapped = None
         self.audit.snapshot(
             self.iteration,
             account,
@@ -284,9 +257,6 @@ class TradingSession:
             self.risk.state.state,
             market_time,
         )
-        if self.learning is not None:
-            self.learning.end_cycle(self.iteration, market_time)
-        return self._report(account, positions, market_time, fills, sent, refused, events, notes)
 
     def _update_strategies(self, bar: Bar) -> dict[str, Signal]:
         """Feed one bar to every strategy (and a learning allocator); their signals for it."""

@@ -226,11 +226,13 @@ class PaperBroker:
             if not self._try_fill(working.order, bar):
                 still.append(working)
         self._working = still
+        positions = self._positions
         for symbol, bar in bars.items():
-            self._last[symbol] = bar.close
-            held = self._positions.get(symbol)
+            close = bar.close
+            self._last[symbol] = close
+            held = positions.get(symbol)
             if held:
-                self._positions[symbol] = replace(held, last_price=bar.close)
+                positions[symbol] = Position(symbol, held.qty, held.avg_entry_price, close)
 
     def _try_fill(self, order: Order, bar: Bar) -> bool:
         """Fill the order on this bar if it trades; True when the order is finished."""

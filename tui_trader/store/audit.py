@@ -4,6 +4,12 @@ Order rows are written before the order is sent (status ``pending_new``) and upd
 change, so a crash never loses an order that reached the broker. With ``commit_before_send`` (the
 Alpaca path) that row is committed on its own before the broker is called; the local path may
 wrap a whole decision cycle in one transaction, since its broker lives and dies with the process.
+
+A replay may go further with ``commit_every``: cycles then share one transaction (each cycle a
+savepoint, so a failed cycle still rolls back alone) committed every ``commit_every`` cycles or
+``commit_seconds``, whichever comes first, and on ``flush``. Within a batch the risk state is
+written once, at the commit, and other processes' halt requests are read once per batch (they
+cannot be written while the batch holds the write lock anyway).
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import json
 import secrets
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -34,7 +41,6 @@ from tui_trader.store.db import to_db_time
 from tui_trader.store.models import (
     AccountSnapshot,
     HaltRequest,
-    LiveFill,
     LiveOrder,
     LiveTrade,
     RiskEventRow,
@@ -56,13 +62,26 @@ def _insert_sql(model: type, replace_row: bool = False) -> tuple[str, list[str]]
 
 
 _SNAPSHOT_SQL, _SNAPSHOT_FIELDS = _insert_sql(AccountSnapshot)
+_ORDER_SQL, _ORDER_FIELDS = _insert_sql(LiveOrder)
+_TRADE_SQL, _TRADE_FIELDS = _insert_sql(LiveTrade)
+_FILL_SQL = (
+    'INSERT INTO "live_fills" ("session_id", "order_id", "fill_key", "symbol", "side", '
+    '"quantity", "price", "commission", "slippage", "timestamp", "market_time") VALUES '
+    '(?, (SELECT "id" FROM "live_orders" WHERE "client_order_id" = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?)'
+)
+_ORDER_UPDATE_SQL = (
+    'UPDATE "live_orders" SET "status" = ?, "filled_qty" = ?, "updated_at" = ?, '
+    '"broker_order_id" = COALESCE(?, "broker_order_id"), '
+    '"filled_price" = COALESCE(?, "filled_price"), "error" = COALESCE(?, "error") '
+    'WHERE "client_order_id" = ?'
+)
 _RISK_STATE_SQL, _RISK_STATE_FIELDS = _insert_sql(RiskStateRow, replace_row=True)
 _HALT_SQL = (
     "SELECT id, requested_by, flatten, reason FROM halt_requests WHERE handled_at IS NULL "
     "AND (session_id IS NULL OR session_id = ?) ORDER BY id LIMIT 1"
 )
 """The hot statements of a decision cycle, compiled once: peewee's per-query SQL generation
-cost more than the writes themselves."""
+(and model instances) cost more than the writes themselves."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,11 +104,28 @@ _OPEN_STATUSES = ("pending_new", "new", "partially_filled", "unknown")
 class AuditLog:
     """Writes one session's rows; the only code that writes trading facts to the database."""
 
-    def __init__(self, db: SqliteDatabase, clock: Clock, commit_before_send: bool = False) -> None:
+    def __init__(
+        self,
+        db: SqliteDatabase,
+        clock: Clock,
+        commit_before_send: bool = False,
+        commit_every: int = 1,
+        commit_seconds: float = 0.5,
+    ) -> None:
+        if commit_every < 1:
+            raise ValueError("commit_every must be at least 1")
         self.db = db
         self.clock = clock
         self.commit_before_send = commit_before_send
+        self.commit_every = 1 if commit_before_send else commit_every
+        """Cycles per commit: 1 (every cycle) unless a replay asks for batches."""
+        self.commit_seconds = commit_seconds
         self.session: SessionRow | None = None
+        self._batch: Any = None
+        self._batched = 0
+        self._batch_started = 0.0
+        self._risk_state: RiskState | None = None
+        self._poll_halts = True
 
     # -- sessions ------------------------------------------------------------------------------
 
@@ -120,7 +156,8 @@ class AuditLog:
         return self.session
 
     def end_session(self, status: str, iterations: int) -> None:
-        """Mark how the session ended."""
+        """Mark how the session ended (committing any batch first)."""
+        self.flush()
         if self.session is None:
             return
         SessionRow.update(
@@ -133,92 +170,134 @@ class AuditLog:
         broker (so that each order row is durable before it is sent)."""
         if self.commit_before_send:
             yield
-        else:
+        elif self.commit_every == 1:
             with self.db.atomic():
                 yield
+        else:
+            if self._batch is None:
+                self._batch = self.db.atomic()
+                self._batch.__enter__()
+                self._batch_started = time.monotonic()
+                self._batched = 0
+            with self._savepoint():
+                yield
+            self._batched += 1
+            if (
+                self._batched >= self.commit_every
+                or time.monotonic() - self._batch_started >= self.commit_seconds
+            ):
+                self.flush()
+
+    @contextlib.contextmanager
+    def _savepoint(self) -> Iterator[None]:
+        """One cycle inside a batch: rolled back alone if it fails (raw SQL: peewee's savepoints
+        name themselves with a fresh UUID each time)."""
+        conn = self.db.connection()
+        conn.execute("SAVEPOINT tt_cycle")
+        try:
+            yield
+        except BaseException:
+            conn.execute("ROLLBACK TO SAVEPOINT tt_cycle")
+            conn.execute("RELEASE SAVEPOINT tt_cycle")
+            raise
+        conn.execute("RELEASE SAVEPOINT tt_cycle")
+
+    def flush(self) -> None:
+        """Commit a batch of cycles now (with the latest risk state); a no-op without one."""
+        if self._risk_state is not None:
+            state, self._risk_state = self._risk_state, None
+            save_risk_state(state, self.clock)
+        if self._batch is not None:
+            batch, self._batch = self._batch, None
+            batch.__exit__(None, None, None)
+            self._poll_halts = True
 
     # -- orders, fills, trades -----------------------------------------------------------------
 
     def order_pending(self, req: OrderRequest, iteration: int, market_time: Any) -> None:
         """Write the order row before the order goes to the broker."""
         now = to_db_time(self.clock.now())
-        LiveOrder.create(
-            session=self.session,
-            client_order_id=req.client_order_id,
-            symbol=req.symbol,
-            side=str(req.side),
-            quantity=req.qty,
-            order_type=str(req.order_type),
-            limit_price=req.limit_price,
-            status="pending_new",
-            timestamp=now,
-            updated_at=now,
-            market_time=to_db_time(market_time),
-            rationale=req.rationale,
-            iteration=iteration,
-        )
+        values = {
+            "session": self.session.id if self.session else None,
+            "client_order_id": req.client_order_id,
+            "broker_order_id": None,
+            "symbol": req.symbol,
+            "side": str(req.side),
+            "quantity": req.qty,
+            "order_type": str(req.order_type),
+            "limit_price": req.limit_price,
+            "status": "pending_new",
+            "timestamp": now,
+            "market_time": to_db_time(market_time),
+            "updated_at": now,
+            "filled_qty": 0.0,
+            "filled_price": None,
+            "error": None,
+            "rationale": req.rationale,
+            "iteration": iteration,
+        }
+        self.db.execute_sql(_ORDER_SQL, [_db_value(values[f]) for f in _ORDER_FIELDS])
 
     def order_update(self, order: Order) -> int:
         """Bring an order row up to the broker's view; returns rows changed (0: unknown order)."""
-        fields: dict[str, Any] = {
-            "status": str(order.status),
-            "filled_qty": order.filled_qty,
-            "updated_at": to_db_time(self.clock.now()),
-        }
-        if order.broker_order_id:
-            fields["broker_order_id"] = order.broker_order_id
-        if order.filled_avg_price is not None:
-            fields["filled_price"] = order.filled_avg_price
-        if order.reject_reason:
-            fields["error"] = order.reject_reason
-        return (
-            LiveOrder.update(**fields)
-            .where(LiveOrder.client_order_id == order.client_order_id)
-            .execute()
+        cursor = self.db.execute_sql(
+            _ORDER_UPDATE_SQL,
+            (
+                str(order.status),
+                order.filled_qty,
+                _db_value(to_db_time(self.clock.now())),
+                order.broker_order_id or None,
+                order.filled_avg_price,
+                order.reject_reason or None,
+                order.client_order_id,
+            ),
         )
+        return cursor.rowcount
 
     def fill(self, fill: Fill, market_time: Any) -> bool:
         """Record an execution once; False if this fill was already recorded (a replayed event)."""
-        order = LiveOrder.get_or_none(LiveOrder.client_order_id == fill.client_order_id)
         key = fill.fill_id or f"{fill.client_order_id}:{fill.timestamp.isoformat()}:{fill.qty}"
         session_key = self.session.key if self.session else "none"
         try:
-            with self.db.atomic():
-                LiveFill.create(
-                    session=self.session,
-                    order=order,
-                    fill_key=f"{session_key}:{key}",
-                    symbol=fill.symbol,
-                    side=str(fill.side),
-                    quantity=fill.qty,
-                    price=fill.price,
-                    commission=fill.commission,
-                    slippage=fill.slippage,
-                    timestamp=to_db_time(self.clock.now()),
-                    market_time=to_db_time(market_time),
-                )
+            self.db.execute_sql(
+                _FILL_SQL,
+                (
+                    self.session.id if self.session else None,
+                    fill.client_order_id,
+                    f"{session_key}:{key}",
+                    fill.symbol,
+                    str(fill.side),
+                    fill.qty,
+                    fill.price,
+                    fill.commission,
+                    fill.slippage,
+                    _db_value(to_db_time(self.clock.now())),
+                    _db_value(to_db_time(market_time)),
+                ),
+            )
         except IntegrityError:
             return False
         return True
 
     def trade(self, trade: ClosedTrade) -> None:
         """Record a closed round trip."""
-        LiveTrade.create(
-            session=self.session,
-            symbol=trade.symbol,
-            side=str(trade.side),
-            quantity=trade.quantity,
-            entry_price=round(trade.entry_price, 4),
-            exit_price=round(trade.exit_price, 4),
-            timestamp=to_db_time(self.clock.now()),
-            market_time=to_db_time(trade.exit_time),
-            entry_time=to_db_time(trade.entry_time),
-            commission=round(trade.commission, 4),
-            slippage=round(trade.slippage, 4),
-            pnl=round(trade.pnl, 4),
-            pnl_pct=round(trade.pnl_pct, 4),
-            client_order_id=trade.client_order_id,
-        )
+        values = {
+            "session": self.session.id if self.session else None,
+            "symbol": trade.symbol,
+            "side": str(trade.side),
+            "quantity": trade.quantity,
+            "entry_price": round(trade.entry_price, 4),
+            "exit_price": round(trade.exit_price, 4),
+            "timestamp": to_db_time(self.clock.now()),
+            "market_time": to_db_time(trade.exit_time),
+            "entry_time": to_db_time(trade.entry_time),
+            "commission": round(trade.commission, 4),
+            "slippage": round(trade.slippage, 4),
+            "pnl": round(trade.pnl, 4),
+            "pnl_pct": round(trade.pnl_pct, 4),
+            "client_order_id": trade.client_order_id,
+        }
+        self.db.execute_sql(_TRADE_SQL, [_db_value(values[f]) for f in _TRADE_FIELDS])
 
     # -- account and risk ----------------------------------------------------------------------
 
@@ -269,8 +348,11 @@ class AuditLog:
         )
 
     def save_risk_state(self, state: RiskState) -> None:
-        """Persist the risk manager's memory for its account."""
-        save_risk_state(state, self.clock)
+        """Persist the risk manager's memory for its account (within a batch: at its commit)."""
+        if self._batch is not None:
+            self._risk_state = state
+        else:
+            save_risk_state(state, self.clock)
 
     def open_orders_of_account(self, account_key: str) -> list[OpenOrderRow]:
         """Orders of earlier sessions on this account that the database still thinks are open."""
@@ -318,6 +400,10 @@ class AuditLog:
         """An unhandled kill request for this session (or for any session), if one was made."""
         if self.session is None:
             return None
+        if self.commit_every > 1:
+            if not self._poll_halts:
+                return None
+            self._poll_halts = False
         row = self.db.execute_sql(_HALT_SQL, (self.session.id,)).fetchone()
         if row is None:
             return None

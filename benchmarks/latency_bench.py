@@ -1,0 +1,118 @@
+"""Decision latency: bar arrival to order handed to the broker (local) or acknowledged (sandbox).
+
+Local: a default local session (the adaptive ensemble of 4 strategies, default risk limits, the
+audit trail committing every cycle) on the simulated 1-minute market. The clock starts when the
+market hands the cycle its bars and stops when the engine calls the broker's ``submit`` (every
+order of the cycle is a sample). Sandbox: ``benchmarks.alpaca_decision_latency`` (bar close to
+the sandbox's acknowledgement through alpaca-py over loopback, order row committed first).
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks.harness import Stat, percentile
+
+
+def local_latency(symbols: int, bars: int) -> tuple[list[float], list[float]]:
+    """(per-order latencies, per-cycle times) in ms over ``bars`` cycles of a default session."""
+    from tui_trader.factory import LocalSettings, build_local_session
+
+    names = tuple(f"S{i:03d}" for i in range(symbols))
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = LocalSettings(
+            db=Path(tmp) / "lat.db", symbols=names, interval="1m", period="2d", data="sim"
+        )
+        session = build_local_session(settings)
+        market, broker = session.market, session.broker
+        arrival = [0.0]
+        orders: list[float] = []
+        next_bars, submit = market.next_bars, broker.submit
+
+        def timed_next_bars():
+            bars_now = next_bars()
+            arrival[0] = time.perf_counter()
+            return bars_now
+
+        def timed_submit(request):
+            orders.append((time.perf_counter() - arrival[0]) * 1000)
+            return submit(request)
+
+        market.next_bars = timed_next_bars  # type: ignore[method-assign]
+        broker.submit = timed_submit  # type: ignore[method-assign]
+        cycles: list[float] = []
+        for _ in range(bars):
+            session.run_iteration()
+            cycles.append((time.perf_counter() - arrival[0]) * 1000)
+        session.finish("completed")
+        session.audit.db.close()
+    return orders, cycles
+
+
+def run(quick: bool, runs: int, log: Any) -> list[dict[str, Any]]:
+    """p50/p99/max per run, medians across runs, for 3 and 50 symbols and the sandbox."""
+    rows: list[dict[str, Any]] = []
+    bars = 100 if quick else 2_000
+    for symbols in (3, 50):
+        per_run: dict[str, list[float]] = {k: [] for k in ("p50", "p99", "max", "c50", "c99", "n")}
+        for r in range(runs):
+            orders, cycles = local_latency(symbols, bars)
+            o, c = sorted(orders), sorted(cycles)
+            per_run["p50"].append(percentile(o, 0.5))
+            per_run["p99"].append(percentile(o, 0.99))
+            per_run["max"].append(o[-1] if o else float("nan"))
+            per_run["c50"].append(percentile(c, 0.5))
+            per_run["c99"].append(percentile(c, 0.99))
+            per_run["n"].append(len(o))
+            log(f"  local {symbols} symbols run {r + 1}: p99 {per_run['p99'][-1]:.2f} ms")
+        p99 = Stat.of(per_run["p99"])
+        target = 5.0 if symbols == 50 else None
+        rows.append(
+            {
+                "measure": f"local, {symbols} symbols: bar → order to broker, ms "
+                f"({runs}×{bars:,} bars, {int(sum(per_run['n'])):,} orders)",
+                "figure": f"p50 {Stat.of(per_run['p50']).fmt('.2f')}; p99 {p99.fmt('.2f')}; "
+                f"max {Stat.of(per_run['max']).fmt('.2f')}",
+                "target": "p99 < 5 ms" if target else "—",
+                "met": ("yes" if p99.median < target else "NO") if target else "—",
+                "p99": p99,
+            }
+        )
+        rows.append(
+            {
+                "measure": f"local, {symbols} symbols: whole decision cycle, ms",
+                "figure": f"p50 {Stat.of(per_run['c50']).fmt('.2f')}; "
+                f"p99 {Stat.of(per_run['c99']).fmt('.2f')}",
+                "target": "—",
+                "met": "—",
+            }
+        )
+    rows.append(_sandbox(quick, runs, log))
+    return rows
+
+
+def _sandbox(quick: bool, runs: int, log: Any) -> dict[str, Any]:
+    """The sandbox round trip through alpaca-py."""
+    from benchmarks.alpaca_decision_latency import measure
+
+    orders = 20 if quick else 200
+    p50s, p99s, maxs = [], [], []
+    for r in range(runs):
+        ms = sorted(measure(orders))
+        p50s.append(percentile(ms, 0.5))
+        p99s.append(percentile(ms, 0.99))
+        maxs.append(ms[-1])
+        log(f"  sandbox run {r + 1}: p99 {p99s[-1]:.1f} ms")
+    p99 = Stat.of(p99s)
+    return {
+        "measure": f"sandbox via alpaca-py, 1 symbol: bar → order acknowledged, ms "
+        f"({runs}×{orders} orders)",
+        "figure": f"p50 {Stat.of(p50s).fmt('.1f')}; p99 {p99.fmt('.1f')}; "
+        f"max {Stat.of(maxs).fmt('.1f')}",
+        "target": "p99 < 25 ms",
+        "met": "yes" if p99.median < 25 else "NO",
+        "p99": p99,
+    }

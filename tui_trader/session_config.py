@@ -1,0 +1,63 @@
+"""What shapes a trading session's decisions: the settings a user chose, as one value."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from tui_trader.risk import RiskLimits
+from tui_trader.timeframes import Interval, Period
+
+
+@dataclass(frozen=True, slots=True)
+class SessionConfig:
+    """Everything that shapes a session's decisions, as the user chose it."""
+
+    mode: str
+    symbols: tuple[str, ...]
+    interval: Interval
+    period: Period
+    data_label: str
+    start_cash: float = 100_000.0
+    seed: int = 7
+    limits: RiskLimits = field(default_factory=RiskLimits)
+    flatten_on_halt: bool = False
+    fractional: bool = False
+    allow_short: bool = False
+    capital: float | None = None
+    """Size positions from at most this much equity (an Alpaca account may hold more)."""
+    suspend_on_halt: bool = False
+    """Also set the account's suspend flag on a halt, so no process can trade it."""
+    allocation_pct: float | None = None
+    """Share of equity a full-conviction target puts in one symbol; default 1/n, capped by the
+    position limit."""
+    min_trade_pct: float = 1.0
+    """Rebalances smaller than this share of equity are skipped (exits always go through)."""
+    snapshot_every: int = 1
+    """Account snapshot cadence in cycles for a replay (also on risk events and at the end);
+    a session that commits before sending (Alpaca) snapshots every cycle whatever this says."""
+
+    def parameters(self) -> dict[str, Any]:
+        """The settings as plain values, for the session row."""
+        return {
+            "interval": self.interval.text,
+            "period": self.period.text,
+            "start_cash": self.start_cash,
+            "seed": self.seed,
+            "max_drawdown_pct": self.limits.max_drawdown_pct,
+            "max_daily_loss_pct": self.limits.max_daily_loss_pct,
+            "max_position_pct": self.limits.max_position_pct,
+            "max_orders_per_day": self.limits.max_orders_per_day,
+            "flatten_on_halt": self.flatten_on_halt,
+            "fractional": self.fractional,
+            "allow_short": self.allow_short,
+            "allocation_pct": self.allocation,
+            "snapshot_every": self.snapshot_every,
+        }
+
+    @property
+    def allocation(self) -> float:
+        """The per-symbol allocation as a fraction of equity."""
+        if self.allocation_pct is not None:
+            return self.allocation_pct / 100.0
+        return min(1.0 / max(len(self.symbols), 1), self.limits.max_position_pct / 100.0)
