@@ -203,7 +203,10 @@ def build_session(
         strategies, allocator = build_allocation(
             LearningSettings(), False, StoreLearningJournal(audit, STRATEGY_NAMES)
         )
-        config = _replace(config, limits=RiskLimits(), allocation_pct=None, min_trade_pct=1.0)
+        # Default risk limits and allocation; the minimum trade is the rule's (0.5% of equity
+        # for 100 symbols), because the default 1% is larger than a whole 1/100 allocation and
+        # would skip every entry.
+        config = _replace(config, limits=RiskLimits(), allocation_pct=None)
     else:
         strategies = [MovingAverageCrossover(FAST, SLOW)]
         allocator = FixedWeights({"trend": 1.0})

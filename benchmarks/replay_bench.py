@@ -65,10 +65,10 @@ def plan(quick: bool) -> list[DataSet]:
             1_000_000,
             (
                 Job("plain Python loop", "plain"),
-                Job("ours (crossover, replay settings)", "ours", extra=REPLAY),
-                Job("ours (crossover, snapshot+commit every bar)", "ours", cap=50_000),
+                Job("ours (crossover, replay settings)", "ours", cap=200_000, extra=REPLAY),
+                Job("ours (crossover, snapshot+commit every bar)", "ours", cap=30_000),
                 Job("backtrader", "backtrader", cap=100_000),
-                Job("backtesting.py", "backtesting"),
+                Job("backtesting.py", "backtesting", cap=500_000),
             ),
         ),
         DataSet(
@@ -77,12 +77,13 @@ def plan(quick: bool) -> list[DataSet]:
             10_000,
             (
                 Job("plain Python loop", "plain"),
-                Job("ours (crossover, replay settings)", "ours", extra=REPLAY),
+                Job("ours (crossover, replay settings)", "ours", cap=5_000, extra=REPLAY),
                 Job("backtrader", "backtrader", cap=1_000),
-                Job("backtesting.py (100 one-symbol backtests)", "backtesting"),
+                Job("backtesting.py (100 one-symbol backtests)", "backtesting", cap=5_000),
                 Job(
                     "ours, full pipeline (4 strategies, regimes, adaptive weights, risk, audit)",
                     "ours",
+                    cap=1_500,
                     extra={**REPLAY, "full": True},
                     compare=False,
                 ),

@@ -8,12 +8,11 @@ the audit trail before they are sent. Any doubt about an order's fate halts trad
 
 from __future__ import annotations
 
-import math
 import threading
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from tui_trader.brokers import Broker, BrokerError
+from tui_trader.brokers import Broker
 from tui_trader.clock import Clock
 from tui_trader.domain import (
     Account,
@@ -22,7 +21,6 @@ from tui_trader.domain import (
     IterationReport,
     Order,
     OrderRequest,
-    OrderStatus,
     OrderUpdate,
     Position,
     RiskEvent,
@@ -31,6 +29,7 @@ from tui_trader.domain import (
 )
 from tui_trader.ledger import TradeLedger
 from tui_trader.market import MarketData
+from tui_trader.order_routing import OrderRouting
 from tui_trader.reconcile import reconcile
 from tui_trader.risk import MANUAL_KILL, RiskManager
 from tui_trader.session_config import SessionConfig
@@ -52,7 +51,7 @@ class _KillRequest:
     reason: str
 
 
-class TradingSession:
+class TradingSession(OrderRouting):
     """Runs decision cycles; thread-safe only through ``request_kill`` (the kill switch)."""
 
     def __init__(
@@ -235,18 +234,16 @@ class TradingSession:
                 events += more
         self._record_events(events, market_time)
         self.audit.save_risk_state(self.risk.state)
-        if events or self.iteration % self._snapshot_every == 0:
+        if self.iteration % self._snapshot_every == 0 or self.risk.state.halted != was_halted:
             self._snapshot(account, positions, market_time)
         else:
             self._unsnapped = market_time
-        if self.learning is not None:
-            self.learning.end_cycle(self.iteration, market_time)
         return self._report(account, positions, market_time, fills, sent, refused, events, notes)
 
     def _snapshot(
         self, account: Account, positions: dict[str, Position], market_time: datetime
     ) -> None:
-        """Record the account as of ``market_time``."""
+        """Record the account as of ``market_time``, and what the learning system knows."""
         self._unsnapped = None
         self.audit.snapshot(
             self.iteration,
@@ -257,6 +254,8 @@ class TradingSession:
             self.risk.state.state,
             market_time,
         )
+        if self.learning is not None:
+            self.learning.end_cycle(self.iteration, market_time)
 
     def _update_strategies(self, bar: Bar) -> dict[str, Signal]:
         """Feed one bar to every strategy (and a learning allocator); their signals for it."""
@@ -281,94 +280,10 @@ class TradingSession:
                 self.audit.trade(trade)
         return fills
 
-    # -- orders --------------------------------------------------------------------------------
-
-    def _rebalance(
-        self,
-        signals: dict[str, dict[str, Signal]],
-        account: Account,
-        positions: dict[str, Position],
-        market_time: datetime,
-    ) -> tuple[int, int, list[RiskEvent], list[str]]:
-        """Turn targets into orders; each passes the risk gate and the audit before the broker."""
-        cfg = self.config
-        equity = account.equity
-        committed = {s: p.qty for s, p in positions.items()}
-        for order in self.broker.open_orders():
-            committed[order.symbol] = (
-                committed.get(order.symbol, 0.0) + order.remaining_qty * order.side.sign
-            )
-        sent = refused = 0
-        events: list[RiskEvent] = []
-        notes: list[str] = []
-        for symbol in sorted(signals):
-            price = self.last_prices.get(symbol)
-            if not price or equity <= 0:
-                continue
-            target = self.allocator.allocate(symbol, signals[symbol])
-            budget = min(equity, cfg.capital) if cfg.capital else equity
-            desired = self._round_qty(target.target * budget * cfg.allocation / price)
-            held = committed.get(symbol, 0.0)
-            delta = desired - held
-            if abs(delta) < 1e-9:
-                continue
-            small = abs(delta) * price < cfg.min_trade_pct / 100.0 * equity
-            if small and desired != 0:
-                continue
-            side = Side.BUY if delta > 0 else Side.SELL
-            request = OrderRequest(
-                symbol=symbol,
-                side=side,
-                qty=abs(delta),
-                client_order_id=self._order_id(symbol, "r"),
-                rationale=f"target {target.target:+.2f} -> {desired:g} sh; {target.reason}",
-            )
-            check = self.risk.check_order(request, price, equity, held)
-            events.extend(check.events)
-            if check.order is None:
-                refused += 1
-                continue
-            ack = self._send(check.order, market_time)
-            if ack is None:
-                events.append(self._broker_doubt(check.order))
-                break
-            if ack.status is OrderStatus.REJECTED:
-                refused += 1
-                notes.append(
-                    f"broker rejected {side} {check.order.qty:g} {symbol}: {ack.reject_reason}"
-                )
-            else:
-                sent += 1
-        return sent, refused, events, notes
-
-    def _send(self, request: OrderRequest, market_time: datetime) -> Order | None:
-        """Write the order row, then send; ``None`` if the broker's answer is in doubt."""
-        self.audit.order_pending(request, self.iteration, market_time)
-        try:
-            ack = self.broker.submit(request)
-        except BrokerError as exc:
-            unknown = _unknown(request, str(exc))
-            self.audit.order_update(unknown)
-            self._cycle_orders.append(unknown)
-            return None
-        self.audit.order_update(ack)
-        self._cycle_orders.append(ack)
-        return ack
-
     def _broker_doubt(self, request: OrderRequest) -> RiskEvent:
         """Halt because an order's fate is unknown: no more orders until a person looks."""
         detail = f"order {request.client_order_id} state unknown after a broker error"
         return self.risk.halt(BROKER_ERROR, 0.0, 0.0, detail)
-
-    def _round_qty(self, qty: float) -> float:
-        """Whole shares toward zero, or fractional to nine decimals."""
-        if self.config.fractional:
-            return math.trunc(qty * 1e9) / 1e9
-        return float(math.trunc(qty))
-
-    def _order_id(self, symbol: str, leg: str) -> str:
-        """Deterministic client order id: session, iteration, symbol, leg."""
-        return f"tt-{self.audit.session.key}-{self.iteration}-{symbol}-{leg}"
 
     # -- halting -------------------------------------------------------------------------------
 
@@ -477,17 +392,3 @@ class TradingSession:
             regimes=self.learning.regimes() if self.learning is not None else {},
             weights=self.learning.current_weights() if self.learning is not None else {},
         )
-
-
-def _unknown(request: OrderRequest, error: str) -> Order:
-    """An order whose state the broker could not confirm."""
-    return Order(
-        client_order_id=request.client_order_id,
-        symbol=request.symbol,
-        side=request.side,
-        qty=request.qty,
-        order_type=request.order_type,
-        status=OrderStatus.UNKNOWN,
-        limit_price=request.limit_price,
-        reject_reason=error,
-    )

@@ -34,8 +34,9 @@ class SessionConfig:
     min_trade_pct: float = 1.0
     """Rebalances smaller than this share of equity are skipped (exits always go through)."""
     snapshot_every: int = 1
-    """Account snapshot cadence in cycles for a replay (also on risk events and at the end);
-    a session that commits before sending (Alpaca) snapshots every cycle whatever this says."""
+    """Account snapshot (and learning journal) cadence in cycles for a replay, plus the cycles
+    that halt or resume trading and the last one; a session that commits before sending
+    (Alpaca) snapshots every cycle whatever this says."""
 
     def parameters(self) -> dict[str, Any]:
         """The settings as plain values, for the session row."""

@@ -132,3 +132,26 @@ def test_cash_and_positions_reconcile_with_fills(broker: PaperBroker) -> None:
     cash = 10_000 - sum(f.qty * f.price * f.side.sign + f.commission for f in fills)
     assert broker.cash == pytest.approx(cash)
     assert broker.positions() == {}
+
+
+def test_the_broker_forgets_old_finished_orders_but_never_working_ones(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A long session's order memory is bounded; a working order is never forgotten."""
+    from tui_trader.brokers import paper
+
+    monkeypatch.setattr(paper, "REMEMBERED_ORDERS", 50)
+    broker = PaperBroker(1e9, ("SPY",))
+    broker.on_bars({"SPY": _bar_for_memory_test(0)})
+    first = broker.submit(OrderRequest("SPY", Side.BUY, 1.0, "keep-me"))
+    for i in range(400):
+        broker.submit(OrderRequest("SPY", Side.SELL, 1e9, f"rejected-{i}"))
+    assert len(broker._orders_by_client_id) <= 50 + 100
+    assert broker.get_order("keep-me") == first
+    assert broker.get_order("rejected-0") is None
+    assert broker.get_order("rejected-399") is not None
+
+
+def _bar_for_memory_test(i: int) -> Bar:
+    """One SPY bar at 100."""
+    return Bar("SPY", datetime(2026, 1, 5, 14, 30 + i, tzinfo=UTC), 100, 100, 100, 100, 1)

@@ -5,10 +5,15 @@ slippage, a limit order fills when the bar trades through its price (at the open
 better). Commission is per share with a minimum. Day orders that do not fill in their session
 expire. Buying power is cash less what open buy orders have reserved (no margin); short selling
 is off unless asked for, and then gross exposure may not exceed equity.
+
+Memory stays flat however long a session runs: the broker remembers every working order and the
+last ``REMEMBERED_ORDERS`` finished ones (for ``get_order`` and the client-id uniqueness check;
+the engine's client ids carry the iteration number, so an older id never comes back).
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, replace
 from datetime import date
@@ -27,6 +32,9 @@ from tui_trader.domain import (
     TimeInForce,
 )
 from tui_trader.timeframes import trading_day
+
+REMEMBERED_ORDERS = 10_000
+"""Finished orders kept for lookups; older ones are forgotten (working orders never are)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +81,6 @@ class PaperBroker:
         self._positions: dict[str, Position] = {}
         self._last: dict[str, float] = {}
         self._working: list[_Working] = []
-        self._known_ids: set[str] = set()
         self._updates: list[OrderUpdate] = []
         self._orders_by_client_id: dict[str, Order] = {}
         self._seq = 0
@@ -124,9 +131,21 @@ class PaperBroker:
             order = replace(order, status=OrderStatus.REJECTED, reject_reason=reason)
         else:
             self._working.append(_Working(order))
-        self._known_ids.add(request.client_order_id)
         self._orders_by_client_id[order.client_order_id] = order
+        if len(self._orders_by_client_id) > REMEMBERED_ORDERS + 100:
+            self._forget_old_orders()
         return order
+
+    def _forget_old_orders(self) -> None:
+        """Drop the oldest finished orders beyond ``REMEMBERED_ORDERS`` (in batches of 100)."""
+        excess = len(self._orders_by_client_id) - REMEMBERED_ORDERS
+        old = [
+            cid
+            for cid, order in itertools.islice(self._orders_by_client_id.items(), 2 * excess)
+            if not order.status.is_open
+        ][:excess]
+        for cid in old:
+            del self._orders_by_client_id[cid]
 
     def cancel_all(self) -> list[Order]:
         """Cancel every working order."""
@@ -138,7 +157,7 @@ class PaperBroker:
 
     def _rejection(self, req: OrderRequest) -> str | None:
         """Why the order cannot be accepted, or ``None``."""
-        if req.client_order_id in self._known_ids:
+        if req.client_order_id in self._orders_by_client_id:
             return "client_order_id must be unique"
         if self._suspended:
             return "trading is suspended on this account"

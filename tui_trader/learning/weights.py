@@ -18,6 +18,11 @@ ALL_REGIMES = "all"
 
 def apply_floor(raw: dict[str, float], floor: float) -> dict[str, float]:
     """Normalize to sum 1 with every weight at least ``floor`` (others shrink proportionally)."""
+    total = sum(raw.values())
+    if total > 0:  # the common case, once per scored bar: nothing under the floor
+        out = {n: w / total for n, w in raw.items()}
+        if min(out.values()) >= floor:
+            return out
     pinned: set[str] = set()
     while True:
         free = {n: w for n, w in raw.items() if n not in pinned}

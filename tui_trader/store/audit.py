@@ -64,6 +64,7 @@ def _insert_sql(model: type, replace_row: bool = False) -> tuple[str, list[str]]
 _SNAPSHOT_SQL, _SNAPSHOT_FIELDS = _insert_sql(AccountSnapshot)
 _ORDER_SQL, _ORDER_FIELDS = _insert_sql(LiveOrder)
 _TRADE_SQL, _TRADE_FIELDS = _insert_sql(LiveTrade)
+_RISK_EVENT_SQL, _RISK_EVENT_FIELDS = _insert_sql(RiskEventRow)
 _FILL_SQL = (
     'INSERT INTO "live_fills" ("session_id", "order_id", "fill_key", "symbol", "side", '
     '"quantity", "price", "commission", "slippage", "timestamp", "market_time") VALUES '
@@ -334,18 +335,19 @@ class AuditLog:
 
     def risk_event(self, event: RiskEvent, account_key: str, market_time: Any) -> None:
         """Record a risk control's trip or a user's risk action."""
-        RiskEventRow.create(
-            session=self.session,
-            account_key=account_key,
-            timestamp=to_db_time(self.clock.now()),
-            market_time=to_db_time(market_time),
-            event_type=event.event_type,
-            value=round(event.value, 6),
-            limit=event.limit,
-            action_taken=event.action_taken,
-            symbol=event.symbol,
-            detail=event.detail,
-        )
+        values = {
+            "session": self.session.id if self.session else None,
+            "account_key": account_key,
+            "timestamp": to_db_time(self.clock.now()),
+            "market_time": to_db_time(market_time),
+            "event_type": event.event_type,
+            "value": round(event.value, 6),
+            "limit": event.limit,
+            "action_taken": event.action_taken,
+            "symbol": event.symbol,
+            "detail": event.detail,
+        }
+        self.db.execute_sql(_RISK_EVENT_SQL, [_db_value(values[f]) for f in _RISK_EVENT_FIELDS])
 
     def save_risk_state(self, state: RiskState) -> None:
         """Persist the risk manager's memory for its account (within a batch: at its commit)."""

@@ -1,0 +1,143 @@
+"""Order routing for a trading session: blended targets become sized orders, each passing the
+risk gate and written to the audit trail before the broker sees it.
+
+A mixin of ``TradingSession`` (kept apart so that the engine module stays one screenful of
+decision cycle); it uses the session's config, broker, allocator, risk manager and audit log.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from tui_trader.brokers import Broker, BrokerError
+from tui_trader.domain import (
+    Account,
+    Order,
+    OrderRequest,
+    OrderStatus,
+    Position,
+    RiskEvent,
+    Side,
+    Signal,
+)
+
+if TYPE_CHECKING:
+    from tui_trader.risk import RiskManager
+    from tui_trader.session_config import SessionConfig
+    from tui_trader.store.audit import AuditLog
+    from tui_trader.strategies import Allocator
+
+
+class OrderRouting:
+    """Sizing, the pre-trade gate and sending; the session supplies the state it works on."""
+
+    config: SessionConfig
+    broker: Broker
+    allocator: Allocator
+    audit: AuditLog
+    risk: RiskManager
+    iteration: int
+    last_prices: dict[str, float]
+    _cycle_orders: list[Order]
+
+    def _broker_doubt(self, request: OrderRequest) -> RiskEvent:
+        """Halt because an order's fate is unknown (the session defines it)."""
+        raise NotImplementedError
+
+    def _rebalance(
+        self,
+        signals: dict[str, dict[str, Signal]],
+        account: Account,
+        positions: dict[str, Position],
+        market_time: datetime,
+    ) -> tuple[int, int, list[RiskEvent], list[str]]:
+        """Turn targets into orders; each passes the risk gate and the audit before the broker."""
+        cfg = self.config
+        equity = account.equity
+        committed = {s: p.qty for s, p in positions.items()}
+        for order in self.broker.open_orders():
+            committed[order.symbol] = (
+                committed.get(order.symbol, 0.0) + order.remaining_qty * order.side.sign
+            )
+        sent = refused = 0
+        events: list[RiskEvent] = []
+        notes: list[str] = []
+        for symbol in sorted(signals):
+            price = self.last_prices.get(symbol)
+            if not price or equity <= 0:
+                continue
+            target = self.allocator.allocate(symbol, signals[symbol])
+            budget = min(equity, cfg.capital) if cfg.capital else equity
+            desired = self._round_qty(target.target * budget * cfg.allocation / price)
+            held = committed.get(symbol, 0.0)
+            delta = desired - held
+            if abs(delta) < 1e-9:
+                continue
+            small = abs(delta) * price < cfg.min_trade_pct / 100.0 * equity
+            if small and desired != 0:
+                continue
+            side = Side.BUY if delta > 0 else Side.SELL
+            request = OrderRequest(
+                symbol=symbol,
+                side=side,
+                qty=abs(delta),
+                client_order_id=self._order_id(symbol, "r"),
+                rationale=f"target {target.target:+.2f} -> {desired:g} sh; {target.reason}",
+            )
+            check = self.risk.check_order(request, price, equity, held)
+            events.extend(check.events)
+            if check.order is None:
+                refused += 1
+                continue
+            ack = self._send(check.order, market_time)
+            if ack is None:
+                events.append(self._broker_doubt(check.order))
+                break
+            if ack.status is OrderStatus.REJECTED:
+                refused += 1
+                notes.append(
+                    f"broker rejected {side} {check.order.qty:g} {symbol}: {ack.reject_reason}"
+                )
+            else:
+                sent += 1
+        return sent, refused, events, notes
+
+    def _send(self, request: OrderRequest, market_time: datetime) -> Order | None:
+        """Write the order row, then send; ``None`` if the broker's answer is in doubt."""
+        self.audit.order_pending(request, self.iteration, market_time)
+        try:
+            ack = self.broker.submit(request)
+        except BrokerError as exc:
+            unknown = _unknown(request, str(exc))
+            self.audit.order_update(unknown)
+            self._cycle_orders.append(unknown)
+            return None
+        self.audit.order_update(ack)
+        self._cycle_orders.append(ack)
+        return ack
+
+    def _round_qty(self, qty: float) -> float:
+        """Whole shares toward zero, or fractional to nine decimals."""
+        if self.config.fractional:
+            return math.trunc(qty * 1e9) / 1e9
+        return float(math.trunc(qty))
+
+    def _order_id(self, symbol: str, leg: str) -> str:
+        """Deterministic client order id: session, iteration, symbol, leg."""
+        return f"tt-{self.audit.session.key}-{self.iteration}-{symbol}-{leg}"
+
+
+def _unknown(request: OrderRequest, error: str) -> Order:
+    """An order whose state the broker could not confirm."""
+    return Order(
+        client_order_id=request.client_order_id,
+        symbol=request.symbol,
+        side=request.side,
+        qty=request.qty,
+        order_type=request.order_type,
+        status=OrderStatus.UNKNOWN,
+        limit_price=request.limit_price,
+        reject_reason=error,
+    )
