@@ -68,7 +68,26 @@ class SecondBars:
 
 
 def run(quick: bool, runs: int, log: Any) -> list[dict[str, Any]]:
-    """One long session (not repeated: it is the longest benchmark); RSS along the way."""
+    """One long session in a fresh process (not repeated: it is the longest benchmark)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from benchmarks.harness import ROOT
+
+    args = [sys.executable, "-m", "benchmarks.footprint_bench"] + (["--quick"] if quick else [])
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    out = subprocess.run(args, capture_output=True, text=True, env=env, cwd=ROOT, check=False)
+    if out.returncode != 0:
+        raise RuntimeError(f"footprint failed:\n{out.stderr[-3000:]}")
+    for line in out.stderr.splitlines():
+        log(line)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def measure(quick: bool, log: Any) -> list[dict[str, Any]]:
+    """The session, RSS along the way, in this process."""
     budget_s = 5.0 if quick else 150.0
     hour, day = (300, 600) if quick else (3_600, DAY)
     with tempfile.TemporaryDirectory() as tmp:
@@ -130,3 +149,13 @@ def run(quick: bool, runs: int, log: Any) -> list[dict[str, Any]]:
             "met": "—",
         },
     ]
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+
+    def _log(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    print(json.dumps(measure("--quick" in sys.argv, _log)))

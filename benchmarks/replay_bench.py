@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import tempfile
 from dataclasses import dataclass, field
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,7 @@ REPLAY: dict[str, Any] = {"snapshot_every": 390, "commit_every": 390}
 def plan(quick: bool) -> list[DataSet]:
     """The data sets and jobs; ``quick`` shrinks everything for the smoke test."""
     if quick:
+        peers = (Job("backtrader", "backtrader"),) if find_spec("backtrader") else ()
         return [
             DataSet(
                 "1 symbol × 3,000 bars",
@@ -54,7 +56,7 @@ def plan(quick: bool) -> list[DataSet]:
                 (
                     Job("plain Python loop", "plain"),
                     Job("ours (crossover, replay settings)", "ours", extra=REPLAY),
-                    Job("backtrader", "backtrader"),
+                    *peers,
                 ),
             ),
         ]
@@ -68,7 +70,7 @@ def plan(quick: bool) -> list[DataSet]:
                 Job("ours (crossover, replay settings)", "ours", cap=200_000, extra=REPLAY),
                 Job("ours (crossover, snapshot+commit every bar)", "ours", cap=30_000),
                 Job("backtrader", "backtrader", cap=100_000),
-                Job("backtesting.py", "backtesting", cap=500_000),
+                Job("backtesting.py", "backtesting", cap=300_000),
             ),
         ),
         DataSet(
@@ -77,9 +79,9 @@ def plan(quick: bool) -> list[DataSet]:
             10_000,
             (
                 Job("plain Python loop", "plain"),
-                Job("ours (crossover, replay settings)", "ours", cap=5_000, extra=REPLAY),
+                Job("ours (crossover, replay settings)", "ours", cap=4_000, extra=REPLAY),
                 Job("backtrader", "backtrader", cap=1_000),
-                Job("backtesting.py (100 one-symbol backtests)", "backtesting", cap=5_000),
+                Job("backtesting.py (100 one-symbol backtests)", "backtesting", cap=3_000),
                 Job(
                     "ours, full pipeline (4 strategies, regimes, adaptive weights, risk, audit)",
                     "ours",

@@ -8,9 +8,11 @@ language the engine, the adapters and the front ends speak to each other.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 
 class Side(StrEnum):
@@ -223,12 +225,56 @@ class RiskEvent:
     detail: str = ""
 
 
-@dataclass(frozen=True, slots=True)
 class Signal:
-    """A strategy's wish for one symbol: target exposure in [-1, 1] and a one-line reason."""
+    """A strategy's wish for one symbol: target exposure in [-1, 1] and a one-line reason.
 
-    target: float
-    reason: str
+    Treat it as immutable. The reason may be given ready (``Signal(target, text)``) or as a
+    recipe (``Signal.later``) that is only run when someone reads it: every strategy gives a
+    reason for every bar of every symbol, and formatting them cost more than the decisions, yet
+    only the few behind an order (or on screen) are ever read.
+    """
+
+    __slots__ = ("_args", "_make", "_text", "target")
+
+    def __init__(self, target: float, reason: str = "") -> None:
+        self.target = target
+        self._text: str | None = reason
+        self._make: Callable[..., str] | None = None
+        self._args: tuple[Any, ...] = ()
+
+    @classmethod
+    def later(cls, target: float, make: Callable[..., str], *args: Any) -> Signal:
+        """A signal whose reason is ``make(*args)``, built the first time it is read."""
+        signal = cls.__new__(cls)
+        signal.target = target
+        signal._text = None
+        signal._make = make
+        signal._args = args
+        return signal
+
+    @property
+    def reason(self) -> str:
+        """The one-line reason (built now if it was given as a recipe)."""
+        text = self._text
+        if text is None:
+            make, self._make = self._make, None
+            text = self._text = make(*self._args) if make is not None else ""
+            self._args = ()
+        return text
+
+    def __eq__(self, other: object) -> bool:
+        """Equal target and reason."""
+        if not isinstance(other, Signal):
+            return NotImplemented
+        return self.target == other.target and self.reason == other.reason
+
+    def __hash__(self) -> int:
+        """Hash of target and reason."""
+        return hash((self.target, self.reason))
+
+    def __repr__(self) -> str:
+        """As the dataclass it replaced printed it."""
+        return f"Signal(target={self.target!r}, reason={self.reason!r})"
 
 
 @dataclass(frozen=True, slots=True)

@@ -173,17 +173,18 @@ class AdaptiveAllocator:
         defensive = call.direction == "bear" or call.level == "volatile"
         scale = self.risk_scale * (self.defensive if defensive else 1.0)
         target = max(-1.0, min(1.0, blended * scale))
-        regime = call.label if call.label == "warming" else f"{call.label} ({call.confidence:.2f})"
-        parts = [f"adaptive, regime {regime}"]
-        parts.append("weights " + " ".join(f"{n}={weights[n]:.2f}" for n in self.names))
-        if defensive:
-            parts.append(f"defensive regime: exposure x{self.defensive:g}")
-        if self.losing_streak >= self.streak_limit:
-            parts.append(f"losing streak {self.losing_streak}: aggressive strategies capped")
-        if self.risk_note:
-            parts.append(self.risk_note)
-        parts += [f"{n}: {s.reason}" for n, s in signals.items() if s.target != 0.0]
-        return Signal(target, "; ".join(parts))
+        streak = self.losing_streak if self.losing_streak >= self.streak_limit else 0
+        return Signal.later(
+            target,
+            _adaptive_reason,
+            call,
+            weights,
+            self.names,
+            self.defensive if defensive else None,
+            streak,
+            self.risk_note,
+            signals,
+        )
 
     # -- reporting and persistence -------------------------------------------------------------
 
@@ -224,3 +225,26 @@ class AdaptiveAllocator:
         """Save this cycle's learning through the journal."""
         if self.journal is not None:
             self.journal.save(iteration, market_time, self.state())
+
+
+def _adaptive_reason(
+    call: RegimeCall,
+    weights: dict[str, float],
+    names: tuple[str, ...],
+    defensive: float | None,
+    streak: int,
+    risk_note: str,
+    signals: dict[str, Signal],
+) -> str:
+    """Why the adaptive allocator chose a target (built only when someone reads it)."""
+    regime = call.label if call.label == "warming" else f"{call.label} ({call.confidence:.2f})"
+    parts = [f"adaptive, regime {regime}"]
+    parts.append("weights " + " ".join(f"{n}={weights[n]:.2f}" for n in names))
+    if defensive is not None:
+        parts.append(f"defensive regime: exposure x{defensive:g}")
+    if streak:
+        parts.append(f"losing streak {streak}: aggressive strategies capped")
+    if risk_note:
+        parts.append(risk_note)
+    parts += [f"{n}: {s.reason}" for n, s in signals.items() if s.target != 0.0]
+    return "; ".join(parts)

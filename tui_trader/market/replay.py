@@ -4,10 +4,14 @@ The file has one row per symbol and bar (columns timestamp, symbol, open, high, 
 volume). It is checked whole before the first bar is used, so a bad file stops the session at
 start-up with the file named, never half-way through. The first ``--period`` of the file is the
 warm-up history; trading starts on the bar after it.
+
+The table stays a polars frame; bars become Python objects ``CHUNK_STEPS`` timestamps at a time
+as the replay reaches them, so a long file costs its columnar size, not a million ``Bar``s.
 """
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
@@ -18,6 +22,9 @@ from tui_trader.domain import Bar
 from tui_trader.market import MarketDataError
 from tui_trader.market.validate import normalize_bars
 from tui_trader.timeframes import Interval, Period, parse_interval, parse_period
+
+CHUNK_STEPS = 4_096
+"""Timestamps turned into ``Bar`` objects at a time."""
 
 
 def read_bar_file(path: Path) -> pl.DataFrame:
@@ -62,8 +69,15 @@ class ReplayMarket:
         frame = frame.filter(pl.col("symbol").is_in(list(wanted))).sort(
             "timestamp", "symbol", maintain_order=True
         )
-        self._groups = _group_by_timestamp(frame)
-        self._warmup_steps = min(self.period.bars(self.interval), max(len(self._groups) - 1, 0))
+        self._frame = frame
+        counts = frame.group_by("timestamp", maintain_order=True).len().get_column("len")
+        self._offsets = array("q", [0])
+        self._offsets.extend(counts.cum_sum().to_list())
+        """Row where each timestamp's bars start (one more entry: the end)."""
+        self._steps = len(self._offsets) - 1
+        self._chunk: list[tuple[datetime, list[Bar]]] = []
+        self._chunk_start = 0
+        self._warmup_steps = min(self.period.bars(self.interval), max(self._steps - 1, 0))
         self._cursor = 0
 
     @classmethod
@@ -80,31 +94,41 @@ class ReplayMarket:
     @property
     def total_steps(self) -> int:
         """How many distinct timestamps the file holds."""
-        return len(self._groups)
+        return self._steps
 
     @property
     def remaining_steps(self) -> int:
         """Timestamps not handed out yet."""
-        return len(self._groups) - self._cursor
+        return self._steps - self._cursor
 
     def warmup(self) -> dict[str, list[Bar]]:
         """The first ``period`` of the file, per symbol (never all of it: one step is kept back)."""
         history: dict[str, list[Bar]] = {s: [] for s in self.symbols}
         if self._cursor:
             return history
-        for _, bars in self._groups[: self._warmup_steps]:
-            for bar in bars:
+        for step in range(self._warmup_steps):
+            for bar in self._step(step):
                 history[bar.symbol].append(bar)
         self._cursor = self._warmup_steps
         return history
 
     def next_bars(self) -> dict[str, Bar] | None:
         """The bars of the next timestamp, or ``None`` once the file is used up."""
-        if self._cursor >= len(self._groups):
+        if self._cursor >= self._steps:
             return None
-        _, bars = self._groups[self._cursor]
+        bars = self._step(self._cursor)
         self._cursor += 1
         return {bar.symbol: bar for bar in bars}
+
+    def _step(self, step: int) -> list[Bar]:
+        """The bars of one timestamp, converting the next chunk of the table when needed."""
+        index = step - self._chunk_start
+        if not 0 <= index < len(self._chunk):
+            end = min(step + CHUNK_STEPS, self._steps)
+            first, last = self._offsets[step], self._offsets[end]
+            self._chunk = _group_by_timestamp(self._frame.slice(first, last - first))
+            self._chunk_start, index = step, 0
+        return self._chunk[index][1]
 
     def close(self) -> None:
         """Nothing to release: the file was read whole."""

@@ -74,11 +74,16 @@ class FixedWeights:
     def allocate(self, symbol: str, signals: dict[str, Signal]) -> Signal:
         """Average the targets by weight; the reason lists each contributing strategy."""
         target = 0.0
-        parts = []
+        used = []
         for name, signal in signals.items():
             weight = self.weights.get(name, 0.0)
             if weight <= 0:
                 continue
             target += weight * signal.target
-            parts.append(f"{name} w={weight:.2f}: {signal.reason}")
-        return Signal(max(-1.0, min(1.0, target)), "; ".join(parts))
+            used.append((name, weight, signal))
+        return Signal.later(max(-1.0, min(1.0, target)), _fixed_reason, used)
+
+
+def _fixed_reason(used: list[tuple[str, float, Signal]]) -> str:
+    """Each contributing strategy with its weight and its own reason."""
+    return "; ".join(f"{name} w={weight:.2f}: {signal.reason}" for name, weight, signal in used)

@@ -11,6 +11,10 @@ from dataclasses import dataclass, field
 
 from tui_trader.domain import Bar, Signal
 
+_ABOVE = "SMA{} {:.2f} > SMA{} {:.2f}"
+_BELOW = "SMA{} {:.2f} <= SMA{} {:.2f}"
+_WARMING = "warming up ({}/{} bars)"
+
 
 @dataclass(slots=True)
 class _Averages:
@@ -49,10 +53,10 @@ class MovingAverageCrossover:
         if len(s.slow) > self.slow:
             s.slow_sum -= s.slow.popleft()
         if len(s.slow) < self.slow:
-            return Signal(0.0, f"warming up ({len(s.slow)}/{self.slow} bars)")
+            return Signal.later(0.0, _WARMING.format, len(s.slow), self.slow)
         fast_avg = s.fast_sum / self.fast
         slow_avg = s.slow_sum / self.slow
         if fast_avg > slow_avg:
-            return Signal(1.0, f"SMA{self.fast} {fast_avg:.2f} > SMA{self.slow} {slow_avg:.2f}")
+            return Signal.later(1.0, _ABOVE.format, self.fast, fast_avg, self.slow, slow_avg)
         target = -1.0 if self.allow_short else 0.0
-        return Signal(target, f"SMA{self.fast} {fast_avg:.2f} <= SMA{self.slow} {slow_avg:.2f}")
+        return Signal.later(target, _BELOW.format, self.fast, fast_avg, self.slow, slow_avg)

@@ -39,8 +39,8 @@ class MeanReversion:
             w = self._windows[bar.symbol] = RollingWindow(self.window)
         w.push(bar.close)
         if not w.full:
-            return Signal(0.0, f"warming up ({len(w.values)}/{self.window} bars)")
+            return Signal.later(0.0, "warming up ({}/{} bars)".format, len(w.values), self.window)
         std = w.std
         z = (bar.close - w.mean) / std if std > 0 else 0.0
         target = reversion_target(z, self.entry, self.allow_short)
-        return Signal(target, f"z{self.window} {z:+.2f} vs entry ±{self.entry:g}")
+        return Signal.later(target, "z{} {:+.2f} vs entry ±{:g}".format, self.window, z, self.entry)

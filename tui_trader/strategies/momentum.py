@@ -30,11 +30,15 @@ class Momentum:
             closes = self._closes[bar.symbol] = deque(maxlen=self.lookback + 1)
         closes.append(bar.close)
         if len(closes) <= self.lookback:
-            return Signal(0.0, f"warming up ({len(closes)}/{self.lookback + 1} bars)")
+            return Signal.later(
+                0.0, "warming up ({}/{} bars)".format, len(closes), self.lookback + 1
+            )
         roc = closes[-1] / closes[0] - 1.0
-        text = f"ROC{self.lookback} {100 * roc:+.1f}%"
+        pct = 100 * self.threshold
         if roc > self.threshold:
-            return Signal(1.0, f"{text} > {100 * self.threshold:g}%")
+            return Signal.later(1.0, "ROC{} {:+.1f}% > {:g}%".format, self.lookback, 100 * roc, pct)
         if self.allow_short and roc < -self.threshold:
-            return Signal(-1.0, f"{text} < -{100 * self.threshold:g}%")
-        return Signal(0.0, f"{text}: no momentum")
+            return Signal.later(
+                -1.0, "ROC{} {:+.1f}% < -{:g}%".format, self.lookback, 100 * roc, pct
+            )
+        return Signal.later(0.0, "ROC{} {:+.1f}%: no momentum".format, self.lookback, 100 * roc)

@@ -55,12 +55,18 @@ class VolatilityTargeted:
         last[0] = bar.close
         if not (sma.full and long.full):
             need = max(self.trend, self.long + 1)
-            return Signal(0.0, f"warming up ({len(sma.values)}/{need} bars)")
-        above = bar.close > sma.mean
-        target = vol_scaled_target(above, short.std, long.std, self.allow_short)
-        side = ">" if above else "<="
-        return Signal(
+            return Signal.later(0.0, "warming up ({}/{} bars)".format, len(sma.values), need)
+        mean = sma.mean
+        above = bar.close > mean
+        short_std, long_std = short.std, long.std
+        target = vol_scaled_target(above, short_std, long_std, self.allow_short)
+        return Signal.later(
             target,
-            f"close {side} SMA{self.trend} {sma.mean:.2f}, vol{self.short}/vol{self.long} "
-            f"{short.std / long.std if long.std else 0:.2f}",
+            "close {} SMA{} {:.2f}, vol{}/vol{} {:.2f}".format,
+            ">" if above else "<=",
+            self.trend,
+            mean,
+            self.short,
+            self.long,
+            short_std / long_std if long_std else 0,
         )
