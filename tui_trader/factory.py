@@ -57,6 +57,10 @@ class LocalSettings:
     """Where data-source notes go (an offline fallback and its age, dropped rows)."""
     learning: LearningSettings = field(default_factory=LearningSettings)
     """``--weights``, ``--learning-rate``, ``--weight-floor``."""
+    snapshot_every: int = 1
+    """Account snapshot cadence in cycles (``--snapshot-every``; a replay setting)."""
+    commit_every: int = 1
+    """Cycles per audit commit (``--commit-every``; a replay setting)."""
 
 
 def build_local_session(settings: LocalSettings, clock: Clock | None = None) -> TradingSession:
@@ -70,6 +74,8 @@ def build_local_session(settings: LocalSettings, clock: Clock | None = None) -> 
         raise SettingsError(str(exc)) from None
     if not settings.start_cash > 0:
         raise SettingsError("starting cash must be greater than zero")
+    if settings.snapshot_every < 1 or settings.commit_every < 1:
+        raise SettingsError("snapshot and commit cadences are counted in cycles: at least 1")
     problem = settings.learning.check()
     if problem:
         raise SettingsError(problem)
@@ -97,6 +103,7 @@ def build_local_session(settings: LocalSettings, clock: Clock | None = None) -> 
         fractional=settings.fractional,
         allow_short=settings.allow_short,
         allocation_pct=settings.allocation_pct,
+        snapshot_every=settings.snapshot_every,
     )
     broker = PaperBroker(
         settings.start_cash,
@@ -109,7 +116,7 @@ def build_local_session(settings: LocalSettings, clock: Clock | None = None) -> 
         db = open_database(settings.db)
     except StoreError as exc:
         raise SettingsError(str(exc)) from None
-    audit = AuditLog(db, clock)
+    audit = AuditLog(db, clock, commit_every=settings.commit_every)
     strategies, allocator = build_allocation(
         settings.learning, settings.allow_short, StoreLearningJournal(audit, STRATEGY_NAMES)
     )

@@ -248,3 +248,21 @@ def test_risk_reset_needs_confirmation_and_is_audited(tmp_path: Path) -> None:
     assert events == ["manual_kill", "risk_reset"]
     shown = run_cli(tmp_path, "risk", "show", "--db", str(db))
     assert "alpaca:PA1" in shown.stdout and "ACTIVE" in shown.stdout
+
+
+def test_replay_cadences_keep_every_order_and_thin_the_snapshots(tmp_path: Path) -> None:
+    """--snapshot-every and --commit-every: the same lines and orders, fewer snapshots."""
+    runs = {}
+    for name, extra in (("a", []), ("b", ["--snapshot-every", "20", "--commit-every", "7"])):
+        db = tmp_path / f"{name}.db"
+        out = run_cli(tmp_path, "paper", "--db", str(db), "--iterations", "50", *extra)
+        assert out.returncode == 0, out.stderr
+        with sqlite3.connect(db) as con:
+            orders = con.execute(
+                "SELECT symbol, side, quantity, status FROM live_orders"
+            ).fetchall()
+            snaps = [i for (i,) in con.execute("SELECT iteration FROM live_account_snapshots")]
+        runs[name] = (iteration_lines(out.stdout), orders, snaps)
+    assert runs["a"][0] == runs["b"][0] and runs["a"][1] == runs["b"][1]
+    assert len(runs["a"][2]) == 50
+    assert {20, 40, 50} <= set(runs["b"][2]) and len(runs["b"][2]) < 10

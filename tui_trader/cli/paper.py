@@ -86,6 +86,23 @@ def add_session_options(parser: argparse.ArgumentParser) -> None:
         help="wait between cycles (0: as fast as the data allows)",
     )
     add_db_option(parser)
+    replay = parser.add_argument_group(
+        "replay speed (every order, fill and trade is still written)"
+    )
+    replay.add_argument(
+        "--snapshot-every",
+        type=non_negative_int,
+        default=1,
+        metavar="N",
+        help="account snapshot every N cycles (and on halt, and at the end) (1)",
+    )
+    replay.add_argument(
+        "--commit-every",
+        type=non_negative_int,
+        default=1,
+        metavar="N",
+        help="commit the audit trail every N cycles or 0.5 s, whichever comes first (1)",
+    )
     risk = parser.add_argument_group("risk limits (Phase 4 defaults)")
     risk.add_argument("--max-drawdown", type=percent, default=5.0, help="kill switch, %% (5.0)")
     risk.add_argument("--max-daily-loss", type=percent, default=2.0, help="per day, %% (2.0)")
@@ -172,6 +189,8 @@ def run_paper(args: argparse.Namespace) -> int:
         yahoo=yahoo_options(args) if args.data.strip() == "yahoo" else None,
         report=lambda note: console.print(f"[yellow]note:[/] {note}"),
         learning=learning_from(args),
+        snapshot_every=max(args.snapshot_every, 1),
+        commit_every=max(args.commit_every, 1),
     )
     try:
         session = build_local_session(settings)
