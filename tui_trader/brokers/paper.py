@@ -33,7 +33,7 @@ from tui_trader.domain import (
 )
 from tui_trader.timeframes import trading_day
 
-REMEMBERED_ORDERS = 10_000
+REMEMBERED_ORDERS = 1_000
 """Finished orders kept for lookups; older ones are forgotten (working orders never are)."""
 
 
