@@ -20,7 +20,6 @@ import secrets
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
 from typing import Any
 
 from peewee import IntegrityError, SqliteDatabase
@@ -38,51 +37,23 @@ from tui_trader.domain import (
 from tui_trader.ledger import ClosedTrade
 from tui_trader.risk import RiskState
 from tui_trader.store.db import to_db_time
-from tui_trader.store.models import (
-    AccountSnapshot,
-    HaltRequest,
-    LiveOrder,
-    LiveTrade,
-    RiskEventRow,
-    RiskStateRow,
-    SessionRow,
+from tui_trader.store.models import AccountSnapshot, HaltRequest, LiveOrder, SessionRow
+from tui_trader.store.statements import (
+    FILL_SQL,
+    HALT_SQL,
+    ORDER_FIELDS,
+    ORDER_SQL,
+    ORDER_UPDATE_SQL,
+    RISK_EVENT_FIELDS,
+    RISK_EVENT_SQL,
+    SNAPSHOT_FIELDS,
+    SNAPSHOT_SQL,
+    TRADE_FIELDS,
+    TRADE_SQL,
+    db_value,
+    load_risk_state,
+    save_risk_state,
 )
-
-
-def _insert_sql(model: type, replace_row: bool = False) -> tuple[str, list[str]]:
-    """A ready ``INSERT`` for every column but the auto id, built once from the model."""
-    fields = [f for f in model._meta.sorted_fields if f.name != "id" or not f.primary_key]
-    fields = [f for f in fields if not (f.primary_key and f.field_type == "AUTO")]
-    columns = ", ".join(f'"{f.column_name}"' for f in fields)
-    marks = ", ".join("?" for _ in fields)
-    verb = "INSERT OR REPLACE" if replace_row else "INSERT"
-    return f'{verb} INTO "{model._meta.table_name}" ({columns}) VALUES ({marks})', [
-        f.name for f in fields
-    ]
-
-
-_SNAPSHOT_SQL, _SNAPSHOT_FIELDS = _insert_sql(AccountSnapshot)
-_ORDER_SQL, _ORDER_FIELDS = _insert_sql(LiveOrder)
-_TRADE_SQL, _TRADE_FIELDS = _insert_sql(LiveTrade)
-_RISK_EVENT_SQL, _RISK_EVENT_FIELDS = _insert_sql(RiskEventRow)
-_FILL_SQL = (
-    'INSERT INTO "live_fills" ("session_id", "order_id", "fill_key", "symbol", "side", '
-    '"quantity", "price", "commission", "slippage", "timestamp", "market_time") VALUES '
-    '(?, (SELECT "id" FROM "live_orders" WHERE "client_order_id" = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?)'
-)
-_ORDER_UPDATE_SQL = (
-    'UPDATE "live_orders" SET "status" = ?, "filled_qty" = ?, "updated_at" = ?, '
-    '"broker_order_id" = COALESCE(?, "broker_order_id"), '
-    '"filled_price" = COALESCE(?, "filled_price"), "error" = COALESCE(?, "error") '
-    'WHERE "client_order_id" = ?'
-)
-_RISK_STATE_SQL, _RISK_STATE_FIELDS = _insert_sql(RiskStateRow, replace_row=True)
-_HALT_SQL = (
-    "SELECT id, requested_by, flatten, reason FROM halt_requests WHERE handled_at IS NULL "
-    "AND (session_id IS NULL OR session_id = ?) ORDER BY id LIMIT 1"
-)
-"""The hot statements of a decision cycle, compiled once: peewee's per-query SQL generation
-(and model instances) cost more than the writes themselves."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,16 +208,16 @@ class AuditLog:
             "rationale": req.rationale,
             "iteration": iteration,
         }
-        self.db.execute_sql(_ORDER_SQL, [_db_value(values[f]) for f in _ORDER_FIELDS])
+        self.db.execute_sql(ORDER_SQL, [db_value(values[f]) for f in ORDER_FIELDS])
 
     def order_update(self, order: Order) -> int:
         """Bring an order row up to the broker's view; returns rows changed (0: unknown order)."""
         cursor = self.db.execute_sql(
-            _ORDER_UPDATE_SQL,
+            ORDER_UPDATE_SQL,
             (
                 str(order.status),
                 order.filled_qty,
-                _db_value(to_db_time(self.clock.now())),
+                db_value(to_db_time(self.clock.now())),
                 order.broker_order_id or None,
                 order.filled_avg_price,
                 order.reject_reason or None,
@@ -261,7 +232,7 @@ class AuditLog:
         session_key = self.session.key if self.session else "none"
         try:
             self.db.execute_sql(
-                _FILL_SQL,
+                FILL_SQL,
                 (
                     self.session.id if self.session else None,
                     fill.client_order_id,
@@ -272,8 +243,8 @@ class AuditLog:
                     fill.price,
                     fill.commission,
                     fill.slippage,
-                    _db_value(to_db_time(self.clock.now())),
-                    _db_value(to_db_time(market_time)),
+                    db_value(to_db_time(self.clock.now())),
+                    db_value(to_db_time(market_time)),
                 ),
             )
         except IntegrityError:
@@ -298,7 +269,7 @@ class AuditLog:
             "pnl_pct": round(trade.pnl_pct, 4),
             "client_order_id": trade.client_order_id,
         }
-        self.db.execute_sql(_TRADE_SQL, [_db_value(values[f]) for f in _TRADE_FIELDS])
+        self.db.execute_sql(TRADE_SQL, [db_value(values[f]) for f in TRADE_FIELDS])
 
     # -- account and risk ----------------------------------------------------------------------
 
@@ -331,7 +302,7 @@ class AuditLog:
                 ]
             ),
         }
-        self.db.execute_sql(_SNAPSHOT_SQL, [_db_value(values[f]) for f in _SNAPSHOT_FIELDS])
+        self.db.execute_sql(SNAPSHOT_SQL, [db_value(values[f]) for f in SNAPSHOT_FIELDS])
 
     def risk_event(self, event: RiskEvent, account_key: str, market_time: Any) -> None:
         """Record a risk control's trip or a user's risk action."""
@@ -347,7 +318,7 @@ class AuditLog:
             "symbol": event.symbol,
             "detail": event.detail,
         }
-        self.db.execute_sql(_RISK_EVENT_SQL, [_db_value(values[f]) for f in _RISK_EVENT_FIELDS])
+        self.db.execute_sql(RISK_EVENT_SQL, [db_value(values[f]) for f in RISK_EVENT_FIELDS])
 
     def save_risk_state(self, state: RiskState) -> None:
         """Persist the risk manager's memory for its account (within a batch: at its commit)."""
@@ -406,7 +377,7 @@ class AuditLog:
             if not self._poll_halts:
                 return None
             self._poll_halts = False
-        row = self.db.execute_sql(_HALT_SQL, (self.session.id,)).fetchone()
+        row = self.db.execute_sql(HALT_SQL, (self.session.id,)).fetchone()
         if row is None:
             return None
         return HaltRequest(id=row[0], requested_by=row[1], flatten=bool(row[2]), reason=row[3])
@@ -418,45 +389,4 @@ class AuditLog:
         ).execute()
 
 
-def load_risk_state(account_key: str) -> RiskState:
-    """The saved risk state of an account, or a fresh one."""
-    row = RiskStateRow.get_or_none(RiskStateRow.account_key == account_key)
-    if row is None:
-        return RiskState(account_key=account_key)
-    return RiskState(
-        account_key=account_key,
-        state=TradingState(row.state),
-        peak_equity=row.peak_equity,
-        day=date.fromisoformat(row.day) if row.day else None,
-        day_open_equity=row.day_open_equity,
-        last_equity=row.last_equity,
-        orders_today=row.orders_today,
-        halt_reason=row.halt_reason,
-        halt_detail=row.halt_detail or "",
-    )
-
-
-def save_risk_state(state: RiskState, clock: Clock) -> None:
-    """Write an account's risk state (insert or replace)."""
-    values = {
-        "account_key": state.account_key,
-        "state": str(state.state),
-        "peak_equity": state.peak_equity,
-        "day": state.day.isoformat() if state.day else None,
-        "day_open_equity": state.day_open_equity,
-        "last_equity": state.last_equity,
-        "orders_today": state.orders_today,
-        "halt_reason": state.halt_reason,
-        "halt_detail": state.halt_detail,
-        "updated_at": to_db_time(clock.now()),
-    }
-    RiskStateRow._meta.database.execute_sql(
-        _RISK_STATE_SQL, [_db_value(values[f]) for f in _RISK_STATE_FIELDS]
-    )
-
-
-def _db_value(value: object) -> object:
-    """A Python value as SQLite stores it (datetimes as peewee writes them: ISO with a space)."""
-    if isinstance(value, datetime):
-        return value.isoformat(sep=" ")
-    return value
+__all__ = ["AuditLog", "OpenOrderRow", "load_risk_state", "save_risk_state"]

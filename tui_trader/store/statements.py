@@ -1,0 +1,101 @@
+"""The audit trail's hot statements, compiled once from the models, and the risk-state row.
+
+peewee builds a statement's SQL anew on every call, which cost more than the write itself on the
+decision path; these are built once at import and run through ``execute_sql``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from tui_trader.clock import Clock
+from tui_trader.domain import TradingState
+from tui_trader.risk import RiskState
+from tui_trader.store.db import to_db_time
+from tui_trader.store.models import (
+    AccountSnapshot,
+    LiveOrder,
+    LiveTrade,
+    RiskEventRow,
+    RiskStateRow,
+)
+
+
+def insert_sql(model: type, replace_row: bool = False) -> tuple[str, list[str]]:
+    """A ready ``INSERT`` for every column but the auto id, built once from the model."""
+    fields = [f for f in model._meta.sorted_fields if f.name != "id" or not f.primary_key]
+    fields = [f for f in fields if not (f.primary_key and f.field_type == "AUTO")]
+    columns = ", ".join(f'"{f.column_name}"' for f in fields)
+    marks = ", ".join("?" for _ in fields)
+    verb = "INSERT OR REPLACE" if replace_row else "INSERT"
+    return f'{verb} INTO "{model._meta.table_name}" ({columns}) VALUES ({marks})', [
+        f.name for f in fields
+    ]
+
+
+SNAPSHOT_SQL, SNAPSHOT_FIELDS = insert_sql(AccountSnapshot)
+ORDER_SQL, ORDER_FIELDS = insert_sql(LiveOrder)
+TRADE_SQL, TRADE_FIELDS = insert_sql(LiveTrade)
+RISK_EVENT_SQL, RISK_EVENT_FIELDS = insert_sql(RiskEventRow)
+FILL_SQL = (
+    'INSERT INTO "live_fills" ("session_id", "order_id", "fill_key", "symbol", "side", '
+    '"quantity", "price", "commission", "slippage", "timestamp", "market_time") VALUES '
+    '(?, (SELECT "id" FROM "live_orders" WHERE "client_order_id" = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?)'
+)
+ORDER_UPDATE_SQL = (
+    'UPDATE "live_orders" SET "status" = ?, "filled_qty" = ?, "updated_at" = ?, '
+    '"broker_order_id" = COALESCE(?, "broker_order_id"), '
+    '"filled_price" = COALESCE(?, "filled_price"), "error" = COALESCE(?, "error") '
+    'WHERE "client_order_id" = ?'
+)
+RISK_STATE_SQL, RISK_STATE_FIELDS = insert_sql(RiskStateRow, replace_row=True)
+HALT_SQL = (
+    "SELECT id, requested_by, flatten, reason FROM halt_requests WHERE handled_at IS NULL "
+    "AND (session_id IS NULL OR session_id = ?) ORDER BY id LIMIT 1"
+)
+"""The hot statements of a decision cycle, compiled once: peewee's per-query SQL generation
+(and model instances) cost more than the writes themselves."""
+
+
+def load_risk_state(account_key: str) -> RiskState:
+    """The saved risk state of an account, or a fresh one."""
+    row = RiskStateRow.get_or_none(RiskStateRow.account_key == account_key)
+    if row is None:
+        return RiskState(account_key=account_key)
+    return RiskState(
+        account_key=account_key,
+        state=TradingState(row.state),
+        peak_equity=row.peak_equity,
+        day=date.fromisoformat(row.day) if row.day else None,
+        day_open_equity=row.day_open_equity,
+        last_equity=row.last_equity,
+        orders_today=row.orders_today,
+        halt_reason=row.halt_reason,
+        halt_detail=row.halt_detail or "",
+    )
+
+
+def save_risk_state(state: RiskState, clock: Clock) -> None:
+    """Write an account's risk state (insert or replace)."""
+    values = {
+        "account_key": state.account_key,
+        "state": str(state.state),
+        "peak_equity": state.peak_equity,
+        "day": state.day.isoformat() if state.day else None,
+        "day_open_equity": state.day_open_equity,
+        "last_equity": state.last_equity,
+        "orders_today": state.orders_today,
+        "halt_reason": state.halt_reason,
+        "halt_detail": state.halt_detail,
+        "updated_at": to_db_time(clock.now()),
+    }
+    RiskStateRow._meta.database.execute_sql(
+        RISK_STATE_SQL, [db_value(values[f]) for f in RISK_STATE_FIELDS]
+    )
+
+
+def db_value(value: object) -> object:
+    """A Python value as SQLite stores it (datetimes as peewee writes them: ISO with a space)."""
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    return value
