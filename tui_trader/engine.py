@@ -377,7 +377,7 @@ class TradingSession:
         try:
             ack = self.broker.submit(request)
         except BrokerError as exc:
-            unknown = _unknown(request, str(exc))
+            unknown = Order.from_request(request, OrderStatus.UNKNOWN, str(exc))
             self.audit.order_update(unknown)
             self._cycle_orders.append(unknown)
             return None
@@ -507,17 +507,3 @@ class TradingSession:
             regimes=self.learning.regimes() if self.learning is not None else {},
             weights=self.learning.current_weights() if self.learning is not None else {},
         )
-
-
-def _unknown(request: OrderRequest, error: str) -> Order:
-    """An order whose state the broker could not confirm."""
-    return Order(
-        client_order_id=request.client_order_id,
-        symbol=request.symbol,
-        side=request.side,
-        qty=request.qty,
-        order_type=request.order_type,
-        status=OrderStatus.UNKNOWN,
-        limit_price=request.limit_price,
-        reject_reason=error,
-    )
