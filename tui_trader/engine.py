@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from tui_trader.brokers import Broker, BrokerError
@@ -114,6 +115,7 @@ class TradingSession:
         allocator: Allocator,
         account_key: str | None = None,
         endpoint: str | None = None,
+        session_day: Callable[[datetime], date] = trading_day,
     ) -> None:
         self.config = config
         self.market = market
@@ -129,6 +131,9 @@ class TradingSession:
         self.realized_pnl = 0.0
         self.last_prices: dict[str, float] = {}
         self._endpoint = endpoint
+        self.session_day = session_day
+        """Which trading session a bar belongs to: the daily-loss window. The New York date by
+        default; Alpaca sessions use the exchange calendar (nights count to the last session)."""
         self._account_key = account_key
         self._kill_lock = threading.Lock()
         self._kill: _KillRequest | None = None
@@ -253,7 +258,9 @@ class TradingSession:
         account = self.broker.account()
         positions = self.broker.positions()
         was_halted = self.risk.state.halted
-        events = self.risk.on_equity(account.equity, trading_day(market_time), account.last_equity)
+        events = self.risk.on_equity(
+            account.equity, self.session_day(market_time), account.last_equity
+        )
         events += self._take_kill_requests()
         sent = refused = 0
         if self.learning is not None:

@@ -211,6 +211,7 @@ def test_history_pnl_and_status_read_the_session(tmp_path: Path) -> None:
     status = run_cli(tmp_path, "status", "--db", str(db))
     assert status.returncode == 0
     assert "equity" in status.stdout and "risk: ACTIVE" in status.stdout
+    assert "session OPEN" in status.stdout, "daily bars are stamped at the open"
 
 
 @pytest.mark.parametrize("command", ["history", "pnl", "status"])

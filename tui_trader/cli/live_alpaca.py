@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import UTC, datetime
 
 from rich.console import Console
 from rich.panel import Panel
@@ -239,8 +240,14 @@ def show_live_status(args: argparse.Namespace) -> int:
     )
     pdt = "n/a" if account.pattern_day_trader is None else str(account.pattern_day_trader)
     console.print(f"pattern day trader: {pdt}  day trades: {account.daytrade_count or 'n/a'}")
+    from tui_trader.market.calendar import session_label
+
     state = "OPEN" if clock.is_open else "CLOSED"
-    console.print(f"market {state}; next open {clock.next_open}, next close {clock.next_close}")
+    label = session_label(datetime.now(UTC))
+    console.print(
+        f"market {state} (exchange calendar: {label}); next open {clock.next_open}, "
+        f"next close {clock.next_close}"
+    )
     for p in positions.values():
         console.print(
             f"  {p.symbol:6} {p.qty:>10g} @ {p.avg_entry_price:,.2f}  last {p.last_price:,.2f}"
