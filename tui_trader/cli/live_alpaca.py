@@ -23,6 +23,7 @@ from tui_trader.alpaca_session import (
 )
 from tui_trader.cli.common import (
     UsageError,
+    non_negative_int,
     positive_float,
     resolve_db,
     setup_logging,
@@ -53,7 +54,7 @@ def register_live(actions: argparse._SubParsersAction) -> None:
     from tui_trader.cli import reports
 
     history = actions.add_parser("history", help="trades of Alpaca sessions from the database")
-    history.add_argument("--limit", type=int, default=20)
+    history.add_argument("--limit", type=non_negative_int, default=20, help="rows to show (20)")
     history.add_argument("--orders", action="store_true", help="orders instead of trades")
     history.add_argument("--db", default=None)
     history.set_defaults(handler=reports.show_history, session="alpaca")
