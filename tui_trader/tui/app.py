@@ -9,12 +9,15 @@ first, then asks about flattening.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Iterable
 from pathlib import Path
+from typing import ClassVar
 
 from textual import on, work
 from textual.app import App, SystemCommand
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
+from textual.css.query import NoMatches
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
@@ -49,20 +52,46 @@ class TraderApp(App[None]):
 
     CSS_PATH = "../screens.tcss"
     TITLE = "tui-trader"
-    BINDINGS = [
-        Binding("ctrl+k", "kill_switch", "KILL SWITCH", priority=True, id="kill-switch",
-                tooltip="Halt trading now and cancel open orders; then asks about flattening"),
-        Binding("ctrl+r", "resume", "Resume", id="resume",
-                tooltip="Ask to resume a halted session (confirmation; risk rules apply)"),
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "ctrl+k",
+            "kill_switch",
+            "KILL SWITCH",
+            priority=True,
+            id="kill-switch",
+            tooltip="Halt trading now and cancel open orders; then asks about flattening",
+        ),
+        Binding(
+            "ctrl+r",
+            "resume",
+            "Resume",
+            id="resume",
+            tooltip="Ask to resume a halted session (confirmation; risk rules apply)",
+        ),
         Binding("f1", "help", "Help", id="help", tooltip="Show every key"),
-        Binding("f2", "show_dashboard", "Dashboard", id="dashboard",
-                tooltip="The running session"),
-        Binding("f3", "show_history", "History", id="history",
-                tooltip="Orders, trades, risk events and PnL from the database"),
-        Binding("f4", "show_setup", "Setup", id="setup",
-                tooltip="Set up a new session (when none is running)"),
-        Binding("ctrl+q", "quit", "Quit", priority=True, id="quit",
-                tooltip="Quit; asks first and stops a running session cleanly"),
+        Binding("f2", "show_dashboard", "Dashboard", id="dashboard", tooltip="The running session"),
+        Binding(
+            "f3",
+            "show_history",
+            "History",
+            id="history",
+            tooltip="Orders, trades, risk events and PnL from the database",
+        ),
+        Binding(
+            "f4",
+            "show_setup",
+            "Setup",
+            id="setup",
+            tooltip="Set up a new session (when none is running)",
+        ),
+        Binding(
+            "ctrl+q",
+            "quit",
+            "Quit",
+            priority=True,
+            id="quit",
+            tooltip="Quit; asks first and stops a running session cleanly",
+        ),
     ]
     halted: reactive[bool] = reactive(False)
     """True while trading is halted: restyles the whole app."""
@@ -112,12 +141,17 @@ class TraderApp(App[None]):
 
     def tick(self) -> None:
         """Redraw the visible screen's desk bar and, if it has one, its dashboard."""
-        now = self.clock.now()
         screen = self.screen
-        for bar in screen.query(DeskBar):
-            bar.show(self.desk, now)
-        if isinstance(screen, DashboardScreen):
-            screen.refresh_desk(self.desk, now)
+        if not screen.is_mounted or not self.is_running:
+            return
+        now = self.clock.now()
+        try:
+            for bar in screen.query(DeskBar):
+                bar.show(self.desk, now)
+            if isinstance(screen, DashboardScreen):
+                screen.refresh_desk(self.desk, now)
+        except NoMatches:  # the screen is being torn down (quitting)
+            pass
 
     def watch_halted(self, halted: bool) -> None:
         """Restyle every screen while halted."""
@@ -253,8 +287,12 @@ class TraderApp(App[None]):
         self.last_error = error
         self.desk.mark_halted("session_error: the trading worker failed", error)
         self.halted = True
-        self.notify(f"The session failed and trading is halted: {error}", title="Session error",
-                    severity="error", timeout=60)
+        self.notify(
+            f"The session failed and trading is halted: {error}",
+            title="Session error",
+            severity="error",
+            timeout=60,
+        )
 
     # -- the kill switch and resume ------------------------------------------------------------
 
@@ -343,10 +381,9 @@ class TraderApp(App[None]):
             self.handle.stop()
         worker = self.trading_worker
         if worker is not None and not worker.is_finished:
-            try:
+            # a failed or slow worker must not keep the app open
+            with contextlib.suppress(Exception):
                 await asyncio.wait_for(worker.wait(), timeout=15)
-            except Exception:  # a failed or slow worker must not keep the app open
-                pass
         self.exit()
 
     def on_unmount(self) -> None:

@@ -167,8 +167,16 @@ class DbFollower:
             last["event"] = event_rows[-1].id
         self._risk_state = risk_state
         fills = tuple(
-            Fill(f.order.client_order_id if f.order else "", f.symbol, Side(f.side), f.quantity,
-                 f.price, from_db_time(f.market_time or f.timestamp), f.commission, f.slippage)
+            Fill(
+                f.order.client_order_id if f.order else "",
+                f.symbol,
+                Side(f.side),
+                f.quantity,
+                f.price,
+                from_db_time(f.market_time or f.timestamp),
+                f.commission,
+                f.slippage,
+            )
             for f in fill_rows
         )
         events = tuple(
@@ -217,9 +225,7 @@ class DbFollower:
     ) -> IterationReport:
         """One snapshot (plus this poll's news on the last one) as a report."""
         orders, fills, events = news
-        positions = tuple(
-            Position(s, q, a, p) for s, q, a, p in json.loads(snap.positions or "[]")
-        )
+        positions = tuple(Position(s, q, a, p) for s, q, a, p in json.loads(snap.positions or "[]"))
         return IterationReport(
             iteration=snap.iteration or 0,
             market_time=from_db_time(snap.market_time or snap.timestamp) or datetime.now(UTC),

@@ -19,7 +19,11 @@ from tui_trader.timeframes import TimeframeError, parse_interval, parse_period
 
 MODES = ("local", "paper", "live")
 """Session modes: the local simulated desk, Alpaca paper, Alpaca live."""
-MODE_LABELS = {"local": "Local (simulated, offline)", "paper": "Alpaca paper", "live": "Alpaca live"}
+MODE_LABELS = {
+    "local": "Local (simulated, offline)",
+    "paper": "Alpaca paper",
+    "live": "Alpaca live",
+}
 DATA_SOURCES = ("sim", "replay", "yahoo")
 PAPER_URL = "https://paper-api.alpaca.markets"
 LIVE_URL = "https://api.alpaca.markets"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
@@ -13,13 +15,14 @@ from textual.widgets import Button, Static
 class ConfirmScreen(ModalScreen[bool]):
     """Ask one question; dismiss with True only when the non-default button is pressed."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="confirm-cancel", tooltip="Answer no and close"),
     ]
     AUTO_FOCUS = "#no"
 
-    def __init__(self, title: str, question: str, yes: str = "Yes", no: str = "No",
-                 danger: bool = True) -> None:
+    def __init__(
+        self, title: str, question: str, yes: str = "Yes", no: str = "No", danger: bool = True
+    ) -> None:
         super().__init__(classes="dialog")
         self.title_text = title
         self.question = question
@@ -34,7 +37,8 @@ class ConfirmScreen(ModalScreen[bool]):
             yield Static(self.question, classes="dialog-text")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(self.no_label, id="no", variant="primary")
-                yield Button(self.yes_label, id="yes", variant="error" if self.danger else "success")
+                variant = "error" if self.danger else "success"
+                yield Button(self.yes_label, id="yes", variant=variant)
 
     @on(Button.Pressed, "#yes")
     def _yes(self) -> None:

@@ -22,8 +22,14 @@ from tui_trader.tui.widgets.deskbar import DeskBar, money, signed_text
 from tui_trader.tui.widgets.gauge import Gauge
 
 POSITION_COLUMNS = (
-    ("Symbol", 6), ("Qty", 7), ("Avg entry", 9), ("Last", 9), ("Mkt value", 11),
-    ("Unrl PnL", 10), ("Unrl %", 7), ("Wt %", 5),
+    ("Symbol", 6),
+    ("Qty", 7),
+    ("Avg entry", 9),
+    ("Last", 9),
+    ("Mkt value", 11),
+    ("Unrl PnL", 10),
+    ("Unrl %", 7),
+    ("Wt %", 5),
 )
 PRICE_COLUMNS = (("Symbol", 6), ("Last", 9), ("Chg %", 8), ("Trend (last 40)", 40))
 
@@ -87,8 +93,13 @@ class DashboardScreen(Screen[None]):
         yield DeskBar()
         yield Static("", id="halt-banner")
         with Horizontal(id="metrics"):
-            for key, label in (("cash", "Cash"), ("equity", "Equity"), ("bp", "Buying power"),
-                               ("day", "Day PnL"), ("total", "Total PnL")):
+            for key, label in (
+                ("cash", "Cash"),
+                ("equity", "Equity"),
+                ("bp", "Buying power"),
+                ("day", "Day PnL"),
+                ("total", "Total PnL"),
+            ):
                 with Vertical(classes="metric"):
                     yield Label(label, classes="metric-label")
                     yield Static("—", id=f"m-{key}", classes="metric-value")
@@ -190,16 +201,26 @@ class DashboardScreen(Screen[None]):
             pnl += p.unrealized_pnl
             basis += abs(p.cost_basis)
             table.add_row(
-                Text(p.symbol, style="bold"), _num(p.qty, "g"), _num(p.avg_entry_price),
-                _num(p.last_price), _num(p.market_value), _signed_cell(p.unrealized_pnl),
+                Text(p.symbol, style="bold"),
+                _num(p.qty, "g"),
+                _num(p.avg_entry_price),
+                _num(p.last_price),
+                _num(p.market_value),
+                _signed_cell(p.unrealized_pnl),
                 _signed_cell(p.unrealized_pnl_pct, pct=True),
                 _num(100.0 * p.market_value / equity, ".1f"),
             )
         pct = 100.0 * pnl / basis if basis else 0.0
         table.add_row(
-            Text("TOTAL", style="bold"), Text(f"{len(report.positions)} pos", justify="right"),
-            Text(""), Text(""), _num(value), _signed_cell(pnl), _signed_cell(pct, pct=True),
-            _num(100.0 * value / equity, ".1f"), key="total",
+            Text("TOTAL", style="bold"),
+            Text(f"{len(report.positions)} pos", justify="right"),
+            Text(""),
+            Text(""),
+            _num(value),
+            _signed_cell(pnl),
+            _signed_cell(pct, pct=True),
+            _num(100.0 * value / equity, ".1f"),
+            key="total",
         )
         if 0 <= row < table.row_count:
             table.move_cursor(row=row, animate=False)
@@ -215,7 +236,9 @@ class DashboardScreen(Screen[None]):
             first = series[0]
             change = 100.0 * (last - first) / first if first else 0.0
             table.add_row(
-                Text(symbol, style="bold"), _num(last), _signed_cell(change, pct=True),
+                Text(symbol, style="bold"),
+                _num(last),
+                _signed_cell(change, pct=True),
                 Text(sparkline(series, 40), style="cyan"),
             )
         if 0 <= row < table.row_count:
@@ -232,7 +255,9 @@ class DashboardScreen(Screen[None]):
         for event in newest(desk.events, desk.events_seen, self._written["events"]):
             events.write(event_line(event))
         self._written = {
-            "orders": desk.orders_seen, "fills": desk.fills_seen, "events": desk.events_seen
+            "orders": desk.orders_seen,
+            "fills": desk.fills_seen,
+            "events": desk.events_seen,
         }
 
     def _learning(self, desk: DeskState) -> None:

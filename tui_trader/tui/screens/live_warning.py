@@ -6,9 +6,11 @@ in the phrase field), and only the exact phrase enables the confirm button.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
@@ -20,7 +22,7 @@ from tui_trader.tui.setup_form import LIVE_PHRASE
 class LiveWarningScreen(ModalScreen[bool]):
     """Dismisses with True only after the exact phrase and a press of the confirm button."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="live-cancel", tooltip="Stay out of live trading"),
     ]
     AUTO_FOCUS = "#live-cancel"
@@ -49,8 +51,9 @@ class LiveWarningScreen(ModalScreen[bool]):
             yield Input(placeholder=LIVE_PHRASE, id="live-phrase")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Cancel", id="live-cancel", variant="primary")
-                yield Button("Trade with real money", id="live-confirm", variant="error",
-                             disabled=True)
+                yield Button(
+                    "Trade with real money", id="live-confirm", variant="error", disabled=True
+                )
 
     @on(Input.Changed, "#live-phrase")
     def _phrase_changed(self, event: Input.Changed) -> None:

@@ -8,10 +8,11 @@ disabled while any field is invalid, and each bad field shows its reason beside 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Footer, Input, Label, Select, Static
@@ -49,7 +50,7 @@ TEXT_FIELDS: tuple[tuple[str, str, str], ...] = (
 class SetupScreen(Screen[None]):
     """Collects a session plan and hands it to the app to start."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "start", "Start", id="setup-start", tooltip="Start the session"),
     ]
     AUTO_FOCUS = "#start"
@@ -90,8 +91,11 @@ class SetupScreen(Screen[None]):
             with Horizontal(classes="field"):
                 yield Label("Data source", classes="field-label")
                 yield Select(
-                    [("Simulated (seeded, offline)", "sim"), ("Replay file", "replay"),
-                     ("Yahoo Finance", "yahoo")],
+                    [
+                        ("Simulated (seeded, offline)", "sim"),
+                        ("Replay file", "replay"),
+                        ("Yahoo Finance", "yahoo"),
+                    ],
                     value="sim",
                     allow_blank=False,
                     compact=True,
@@ -103,13 +107,20 @@ class SetupScreen(Screen[None]):
                 value = str(self.db_path) if name == "db" else DEFAULTS[name]
                 with Horizontal(classes="field"):
                     yield Label(label, classes="field-label")
-                    yield Input(value, placeholder=hint, compact=True, id=name,
-                                classes="field-input", select_on_focus=False)
+                    yield Input(
+                        value,
+                        placeholder=hint,
+                        compact=True,
+                        id=name,
+                        classes="field-input",
+                        select_on_focus=False,
+                    )
                     yield Static("", id=f"{name}-error", classes="field-error")
             with Horizontal(classes="field"):
                 yield Label("Flatten on halt", classes="field-label")
-                yield Checkbox("close every position when trading halts", False, compact=True,
-                               id="flatten")
+                yield Checkbox(
+                    "close every position when trading halts", False, compact=True, id="flatten"
+                )
             with Horizontal(id="start-row"):
                 yield Button("Start session", id="start", variant="success")
                 yield Static("", id="form-summary")
