@@ -40,6 +40,10 @@ class ConfirmScreen(ModalScreen[bool]):
                 variant = "error" if self.danger else "success"
                 yield Button(self.yes_label, id="yes", variant=variant)
 
+    def on_mount(self) -> None:
+        """The safe answer has the focus from the first moment."""
+        self.query_one("#no", Button).focus()
+
     @on(Button.Pressed, "#yes")
     def _yes(self) -> None:
         """The user chose the action."""

@@ -55,6 +55,10 @@ class LiveWarningScreen(ModalScreen[bool]):
                     "Trade with real money", id="live-confirm", variant="error", disabled=True
                 )
 
+    def on_mount(self) -> None:
+        """Cancel has the focus from the first moment, so a stray Enter cancels."""
+        self.query_one("#live-cancel", Button).focus()
+
     @on(Input.Changed, "#live-phrase")
     def _phrase_changed(self, event: Input.Changed) -> None:
         """Enable confirm only for the exact phrase (case and spaces matter)."""
