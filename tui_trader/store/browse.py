@@ -52,8 +52,8 @@ VIEWS: dict[str, tuple[Any, tuple[Column, ...]]] = {
     "orders": (
         LiveOrder,
         (
-            Column("Id", LiveOrder.id, 7),
-            Column("Bar time", LiveOrder.market_time, 19),
+            Column("Id", LiveOrder.id, 6),
+            Column("Bar time", LiveOrder.market_time, 16),
             Column("Sess", LiveOrder.session, 4),
             Column("Symbol", LiveOrder.symbol, 6),
             Column("Side", LiveOrder.side, 4),
@@ -62,14 +62,14 @@ VIEWS: dict[str, tuple[Any, tuple[Column, ...]]] = {
             Column("Status", LiveOrder.status, 16),
             Column("Filled", LiveOrder.filled_qty, 8),
             Column("Fill px", LiveOrder.filled_price, 9),
-            Column("Error", LiveOrder.error, 20),
+            Column("Error", LiveOrder.error, 12),
         ),
     ),
     "trades": (
         LiveTrade,
         (
-            Column("Id", LiveTrade.id, 7),
-            Column("Exit bar", LiveTrade.market_time, 19),
+            Column("Id", LiveTrade.id, 6),
+            Column("Exit bar", LiveTrade.market_time, 16),
             Column("Sess", LiveTrade.session, 4),
             Column("Symbol", LiveTrade.symbol, 6),
             Column("Side", LiveTrade.side, 5),
@@ -84,14 +84,14 @@ VIEWS: dict[str, tuple[Any, tuple[Column, ...]]] = {
     "events": (
         RiskEventRow,
         (
-            Column("Id", RiskEventRow.id, 7),
-            Column("Bar time", RiskEventRow.market_time, 19),
+            Column("Id", RiskEventRow.id, 6),
+            Column("Bar time", RiskEventRow.market_time, 16),
             Column("Sess", RiskEventRow.session, 4),
             Column("Event", RiskEventRow.event_type, 20),
             Column("Value", RiskEventRow.value, 8),
             Column("Limit", RiskEventRow.limit, 7),
             Column("Symbol", RiskEventRow.symbol, 6),
-            Column("Action", RiskEventRow.action_taken, 40),
+            Column("Action", RiskEventRow.action_taken, 34),
         ),
     ),
 }

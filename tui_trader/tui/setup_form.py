@@ -181,7 +181,7 @@ def validate(
     if mode == "live" and not live_enabled:
         errors["mode"] = "live trading is off: start with --enable-live or turn on the switch"
     elif mode == "live" and not live_confirmed:
-        errors["mode"] = "live trading needs the warning confirmed (choose Alpaca live again)"
+        errors["mode"] = "confirm the live-trading warning first (choose Alpaca live again)"
     elif mode in ("paper", "live"):
         errors["mode"] = ALPACA_UNAVAILABLE
     if errors:

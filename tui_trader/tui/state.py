@@ -44,6 +44,8 @@ class DeskState:
     info: SessionInfo | None = None
     latest: IterationReport | None = None
     received_at: datetime | None = None
+    bar_time: datetime | None = None
+    """Time of the latest bar (reports between bars keep it)."""
     """Wall-clock (injected clock) time the latest report was applied."""
     version: int = 0
     """Bumped on every change so that a redraw can skip when nothing moved."""
@@ -69,6 +71,7 @@ class DeskState:
         self.info = info
         self.latest = None
         self.received_at = None
+        self.bar_time = None
         self.equity.clear()
         self.prices.clear()
         self.orders.clear()
@@ -84,15 +87,19 @@ class DeskState:
 
     def apply(self, report: IterationReport, now: datetime) -> list[RiskEvent]:
         """Fold one report in; return the halting events it carried (for a notification)."""
+        new_bar = self.latest is None or report.iteration > self.latest.iteration
         self.latest = report
         self.received_at = now
-        self.reports_applied += 1
-        self.equity.append(report.equity)
-        for symbol, price in report.prices.items():
-            series = self.prices.get(symbol)
-            if series is None:
-                series = self.prices[symbol] = deque(maxlen=HISTORY_POINTS)
-            series.append(price)
+        if new_bar:
+            # a report between bars (a kill, a resume) is no new point on the curves
+            self.bar_time = report.market_time
+            self.reports_applied += 1
+            self.equity.append(report.equity)
+            for symbol, price in report.prices.items():
+                series = self.prices.get(symbol)
+                if series is None:
+                    series = self.prices[symbol] = deque(maxlen=HISTORY_POINTS)
+                series.append(price)
         self.orders.extend(report.orders)
         self.fills.extend(report.new_fills)
         self.events.extend(report.risk_events)

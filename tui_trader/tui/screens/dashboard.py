@@ -110,16 +110,16 @@ class DashboardScreen(Screen[None]):
         with Horizontal(id="main"):
             with Vertical(id="left"):
                 yield Label("Positions", classes="panel-title")
-                yield DataTable(id="positions", cursor_type="row", zebra_stripes=True)
+                yield DataTable(id="positions", cursor_type="none", zebra_stripes=True)
                 yield Label("Prices", classes="panel-title")
-                yield DataTable(id="prices", cursor_type="row")
+                yield DataTable(id="prices", cursor_type="none")
             with Vertical(id="right"):
                 yield PlotextPlot(id="equity-plot")
                 yield Static("", id="learning")
                 yield Label("Orders & fills", classes="panel-title")
-                yield RichLog(id="orders-log", max_lines=200, wrap=False)
+                yield RichLog(id="orders-log", max_lines=200, wrap=True, min_width=20)
                 yield Label("Risk events", classes="panel-title")
-                yield RichLog(id="events-log", max_lines=200, wrap=True)
+                yield RichLog(id="events-log", max_lines=200, wrap=True, min_width=20)
         yield Footer()
 
     def on_mount(self) -> None:

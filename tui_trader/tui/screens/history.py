@@ -8,7 +8,7 @@ detail with its rationale, and ctrl+e writes the whole filtered view to CSV.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -61,7 +61,9 @@ def _cell(value: Any, width: int) -> Text:
         return Text(f"{value:,.4g}" if abs(value) < 1 else f"{value:,.2f}", justify="right")
     if isinstance(value, int):
         return Text(str(value), justify="right")
-    return Text(str(value)[:19] if width == 19 else str(value))
+    if isinstance(value, datetime):
+        return Text(f"{value:%Y-%m-%d %H:%M}")
+    return Text(str(value))
 
 
 def _date(text: str) -> date | None:
@@ -75,14 +77,14 @@ class HistoryScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f5", "view('orders')", "Orders", id="history-orders", tooltip="Show orders"),
         Binding("f6", "view('trades')", "Trades", id="history-trades", tooltip="Closed trades"),
-        Binding("f7", "view('events')", "Risk events", id="history-events", tooltip="Risk events"),
-        Binding("f8", "view('pnl')", "PnL/day", id="history-pnl", tooltip="PnL by day"),
-        Binding("ctrl+n", "page(1)", "Next page", id="history-next", tooltip="Next page"),
-        Binding("ctrl+b", "page(-1)", "Prev page", id="history-prev", tooltip="Previous page"),
+        Binding("f7", "view('events')", "Risks", id="history-events", tooltip="Risk events"),
+        Binding("f8", "view('pnl')", "PnL", id="history-pnl", tooltip="PnL by day"),
+        Binding("ctrl+n", "page(1)", "Next", id="history-next", tooltip="Next page"),
+        Binding("ctrl+b", "page(-1)", "Prev", id="history-prev", tooltip="Previous page"),
         Binding(
             "ctrl+e",
             "export",
-            "Export CSV",
+            "CSV",
             id="history-export",
             tooltip="Write the whole filtered view to a CSV file",
         ),

@@ -42,7 +42,7 @@ class DeskBar(Static):
         info = desk.info
         if info is None:
             text.append(" NO SESSION ", style="bold black on #8a8a8a")
-            text.append("  set one up and press Enter", style="dim")
+            text.append("  set one up and press Enter · ctrl+k is the kill switch", style="dim")
             self.update(text)
             return
         label, style = BADGES.get(info.mode, (info.mode.upper(), "bold reverse"))
@@ -54,12 +54,12 @@ class DeskBar(Static):
             text.append(f" ENDED: {desk.ended} ", style="bold black on #8a8a8a")
         else:
             text.append(" ACTIVE ", style="bold black on #5fd75f")
-        text.append(f"  session {info.key}  {info.connection}")
+        text.append(f" {info.key[:8]} · {info.connection}")
         report = desk.latest
-        text.append(f"  ·  {market_label(report.market_time if report else None, info.daily_bars)}")
-        text.append(f"  ·  iter {report.iteration if report else 0}")
+        text.append(f" · {market_label(desk.bar_time, info.daily_bars)}")
+        text.append(f" · iter {report.iteration if report else 0}")
         if desk.received_at is not None and now is not None:
             age = max((now - desk.received_at).total_seconds(), 0.0)
             stale = age > 10 and not desk.ended
-            text.append(f"  ·  updated {age:.1f}s ago", style="bold yellow" if stale else "dim")
+            text.append(f" · updated {age:.1f}s ago", style="bold yellow" if stale else "dim")
         self.update(text)
