@@ -69,6 +69,7 @@ async def _settle(pilot) -> None:
     """Clear notifications (their timing is not deterministic) and let the tick redraw."""
     pilot.app.clear_notifications()
     await pilot.pause(0.25)
+    pilot.app.tick()
     await pilot.pause()
 
 

@@ -53,11 +53,15 @@ class DeskState:
     prices: dict[str, deque[float]] = field(default_factory=dict)
     orders: deque[Order] = field(default_factory=lambda: deque(maxlen=RECENT_ROWS))
     fills: deque[Fill] = field(default_factory=lambda: deque(maxlen=RECENT_ROWS))
+    activity: deque[Order | Fill] = field(default_factory=lambda: deque(maxlen=RECENT_ROWS))
+    """Orders and fills in report order (each report's orders, then its fills), so that the
+    log reads the same however the reports were batched."""
     events: deque[RiskEvent] = field(default_factory=lambda: deque(maxlen=RECENT_ROWS))
     reports_applied: int = 0
     orders_seen: int = 0
     """Orders ever appended (the deque forgets; this lets a log write only what is new)."""
     fills_seen: int = 0
+    activity_seen: int = 0
     events_seen: int = 0
     halted: bool = False
     halt_reason: str = ""
@@ -78,7 +82,8 @@ class DeskState:
         self.fills.clear()
         self.events.clear()
         self.reports_applied = 0
-        self.orders_seen = self.fills_seen = self.events_seen = 0
+        self.orders_seen = self.fills_seen = self.events_seen = self.activity_seen = 0
+        self.activity.clear()
         self.halted = False
         self.halt_reason = ""
         self.error = ""
@@ -103,6 +108,9 @@ class DeskState:
         self.orders.extend(report.orders)
         self.fills.extend(report.new_fills)
         self.events.extend(report.risk_events)
+        self.activity.extend(report.orders)
+        self.activity.extend(report.new_fills)
+        self.activity_seen += len(report.orders) + len(report.new_fills)
         self.orders_seen += len(report.orders)
         self.fills_seen += len(report.new_fills)
         self.events_seen += len(report.risk_events)

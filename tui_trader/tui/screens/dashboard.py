@@ -85,7 +85,7 @@ class DashboardScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__(id="dashboard")
         self._drawn = -1
-        self._written = {"orders": 0, "fills": 0, "events": 0}
+        self._written = {"activity": 0, "events": 0}
         self._plotted = -1
 
     def compose(self) -> ComposeResult:
@@ -247,18 +247,12 @@ class DashboardScreen(Screen[None]):
     def _logs(self, desk: DeskState) -> None:
         """Append the orders, fills and risk events not shown yet."""
         log = self.query_one("#orders-log", RichLog)
-        for order in newest(desk.orders, desk.orders_seen, self._written["orders"]):
-            log.write(order_line(order))
-        for fill in newest(desk.fills, desk.fills_seen, self._written["fills"]):
-            log.write(fill_line(fill))
+        for item in newest(desk.activity, desk.activity_seen, self._written["activity"]):
+            log.write(fill_line(item) if isinstance(item, Fill) else order_line(item))
         events = self.query_one("#events-log", RichLog)
         for event in newest(desk.events, desk.events_seen, self._written["events"]):
             events.write(event_line(event))
-        self._written = {
-            "orders": desk.orders_seen,
-            "fills": desk.fills_seen,
-            "events": desk.events_seen,
-        }
+        self._written = {"activity": desk.activity_seen, "events": desk.events_seen}
 
     def _learning(self, desk: DeskState) -> None:
         """Regime and weights panels, only when the learning system reports them."""
@@ -292,6 +286,6 @@ class DashboardScreen(Screen[None]):
         """Forget what was drawn (a new session starts)."""
         self._drawn = -1
         self._plotted = -1
-        self._written = {"orders": 0, "fills": 0, "events": 0}
+        self._written = {"activity": 0, "events": 0}
         self.query_one("#orders-log", RichLog).clear()
         self.query_one("#events-log", RichLog).clear()
