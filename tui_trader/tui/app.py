@@ -147,7 +147,7 @@ class TraderApp(App[None]):
         now = self.clock.now()
         try:
             for bar in screen.query(DeskBar):
-                bar.show(self.desk, now)
+                bar.show_desk(self.desk, now)
             if isinstance(screen, DashboardScreen):
                 screen.refresh_desk(self.desk, now)
         except NoMatches:  # the screen is being torn down (quitting)

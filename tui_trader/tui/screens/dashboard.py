@@ -20,6 +20,7 @@ from tui_trader.domain import Fill, Order, RiskEvent
 from tui_trader.tui.state import DeskState, newest, sparkline
 from tui_trader.tui.widgets.deskbar import DeskBar, money, signed_text
 from tui_trader.tui.widgets.gauge import Gauge
+from tui_trader.tui.widgets.line import TextLine
 
 POSITION_COLUMNS = (
     ("Symbol", 6),
@@ -77,6 +78,23 @@ def event_line(event: RiskEvent) -> Text:
     return text
 
 
+def _sync_table(table: DataTable, rows: list[tuple[str, list[Text]]]) -> None:
+    """Bring a table to ``rows``: changed cells only when the row keys are the same (no layout
+    pass), a rebuild when rows came or went."""
+    keys = [key for key, _ in rows]
+    current = [row_key.value for row_key in table.rows]
+    if keys != current:
+        table.clear()
+        for key, cells in rows:
+            table.add_row(*cells, key=key)
+        return
+    columns = list(table.columns)
+    for key, cells in rows:
+        for column, cell in zip(columns, cells, strict=False):
+            if table.get_cell(key, column) != cell:
+                table.update_cell(key, column, cell)
+
+
 class DashboardScreen(Screen[None]):
     """The session, live: redrawn by ``refresh_desk`` from the app's tick."""
 
@@ -102,7 +120,7 @@ class DashboardScreen(Screen[None]):
             ):
                 with Vertical(classes="metric"):
                     yield Label(label, classes="metric-label")
-                    yield Static("—", id=f"m-{key}", classes="metric-value")
+                    yield TextLine("—", id=f"m-{key}", classes="metric-value")
         with Horizontal(id="gauges"):
             yield Gauge(id="g-drawdown")
             yield Gauge(id="g-daily")
@@ -150,20 +168,20 @@ class DashboardScreen(Screen[None]):
         info = desk.info
         if report is None or info is None:
             return
-        self.query_one("#m-cash", Static).update(money(report.cash))
-        self.query_one("#m-equity", Static).update(money(report.equity))
-        self.query_one("#m-bp", Static).update(money(report.buying_power))
-        self.query_one("#m-day", Static).update(signed_text(report.daily_pnl))
+        self.query_one("#m-cash", TextLine).show(money(report.cash))
+        self.query_one("#m-equity", TextLine).show(money(report.equity))
+        self.query_one("#m-bp", TextLine).show(money(report.buying_power))
+        self.query_one("#m-day", TextLine).show(signed_text(report.daily_pnl))
         total = desk.total_pnl
         pct = 100.0 * total / info.start_cash if info.start_cash else 0.0
-        self.query_one("#m-total", Static).update(signed_text(total, f" ({pct:+.2f}%)"))
-        self.query_one("#g-drawdown", Gauge).show(
+        self.query_one("#m-total", TextLine).show(signed_text(total, f" ({pct:+.2f}%)"))
+        self.query_one("#g-drawdown", Gauge).gauge(
             "Drawdown", report.drawdown_pct, info.max_drawdown_pct
         )
-        self.query_one("#g-daily", Gauge).show(
+        self.query_one("#g-daily", Gauge).gauge(
             "Daily loss", desk.daily_loss_pct, info.max_daily_loss_pct
         )
-        self.query_one("#g-orders", Gauge).show(
+        self.query_one("#g-orders", Gauge).gauge(
             "Orders today", report.orders_today, info.max_orders_per_day, unit=""
         )
         self._positions(desk)
@@ -191,58 +209,66 @@ class DashboardScreen(Screen[None]):
         """Positions with a totals row."""
         report = desk.latest
         assert report is not None
-        table = self.query_one("#positions", DataTable)
-        row = table.cursor_row
-        table.clear()
         equity = report.equity or 1.0
         value = pnl = basis = 0.0
+        rows: list[tuple[str, list[Text]]] = []
         for p in report.positions:
             value += p.market_value
             pnl += p.unrealized_pnl
             basis += abs(p.cost_basis)
-            table.add_row(
-                Text(p.symbol, style="bold"),
-                _num(p.qty, "g"),
-                _num(p.avg_entry_price),
-                _num(p.last_price),
-                _num(p.market_value),
-                _signed_cell(p.unrealized_pnl),
-                _signed_cell(p.unrealized_pnl_pct, pct=True),
-                _num(100.0 * p.market_value / equity, ".1f"),
+            rows.append(
+                (
+                    p.symbol,
+                    [
+                        Text(p.symbol, style="bold"),
+                        _num(p.qty, "g"),
+                        _num(p.avg_entry_price),
+                        _num(p.last_price),
+                        _num(p.market_value),
+                        _signed_cell(p.unrealized_pnl),
+                        _signed_cell(p.unrealized_pnl_pct, pct=True),
+                        _num(100.0 * p.market_value / equity, ".1f"),
+                    ],
+                )
             )
         pct = 100.0 * pnl / basis if basis else 0.0
-        table.add_row(
-            Text("TOTAL", style="bold"),
-            Text(f"{len(report.positions)} pos", justify="right"),
-            Text(""),
-            Text(""),
-            _num(value),
-            _signed_cell(pnl),
-            _signed_cell(pct, pct=True),
-            _num(100.0 * value / equity, ".1f"),
-            key="total",
+        rows.append(
+            (
+                "TOTAL",
+                [
+                    Text("TOTAL", style="bold"),
+                    Text(f"{len(report.positions)} pos", justify="right"),
+                    Text(""),
+                    Text(""),
+                    _num(value),
+                    _signed_cell(pnl),
+                    _signed_cell(pct, pct=True),
+                    _num(100.0 * value / equity, ".1f"),
+                ],
+            )
         )
-        if 0 <= row < table.row_count:
-            table.move_cursor(row=row, animate=False)
+        _sync_table(self.query_one("#positions", DataTable), rows)
 
     def _prices(self, desk: DeskState) -> None:
         """Last price, change over the kept history, and a sparkline per symbol."""
-        table = self.query_one("#prices", DataTable)
-        row = table.cursor_row
-        table.clear()
+        rows: list[tuple[str, list[Text]]] = []
         for symbol in sorted(desk.prices):
             series = desk.prices[symbol]
             last = series[-1]
             first = series[0]
             change = 100.0 * (last - first) / first if first else 0.0
-            table.add_row(
-                Text(symbol, style="bold"),
-                _num(last),
-                _signed_cell(change, pct=True),
-                Text(sparkline(series, 40), style="cyan"),
+            rows.append(
+                (
+                    symbol,
+                    [
+                        Text(symbol, style="bold"),
+                        _num(last),
+                        _signed_cell(change, pct=True),
+                        Text(sparkline(series, 40), style="cyan"),
+                    ],
+                )
             )
-        if 0 <= row < table.row_count:
-            table.move_cursor(row=row, animate=False)
+        _sync_table(self.query_one("#prices", DataTable), rows)
 
     def _logs(self, desk: DeskState) -> None:
         """Append the orders, fills and risk events not shown yet."""

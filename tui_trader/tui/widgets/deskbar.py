@@ -9,9 +9,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from rich.text import Text
-from textual.widgets import Static
 
 from tui_trader.tui.state import DeskState, market_label
+from tui_trader.tui.widgets.line import TextLine
 
 BADGES = {
     "local": ("LOCAL", "bold black on #5fafd7"),
@@ -33,17 +33,17 @@ def signed_text(value: float, suffix: str = "", pct: bool = False) -> Text:
     return Text(body + suffix, style=style)
 
 
-class DeskBar(Static):
+class DeskBar(TextLine):
     """Mode, state, session and how fresh the numbers are."""
 
-    def show(self, desk: DeskState, now: datetime | None, monitor: bool = False) -> None:
+    def show_desk(self, desk: DeskState, now: datetime | None) -> None:
         """Redraw from the desk (called by the app's tick on the visible screen)."""
         text = Text()
         info = desk.info
         if info is None:
             text.append(" NO SESSION ", style="bold black on #8a8a8a")
             text.append("  set one up and press Enter · ctrl+k is the kill switch", style="dim")
-            self.update(text)
+            self.show(text)
             return
         label, style = BADGES.get(info.mode, (info.mode.upper(), "bold reverse"))
         text.append(f" {label} ", style=style)
@@ -61,5 +61,5 @@ class DeskBar(Static):
         if desk.received_at is not None and now is not None:
             age = max((now - desk.received_at).total_seconds(), 0.0)
             stale = age > 10 and not desk.ended
-            text.append(f" · updated {age:.1f}s ago", style="bold yellow" if stale else "dim")
-        self.update(text)
+            text.append(f" · updated {age:.0f}s ago", style="bold yellow" if stale else "dim")
+        self.show(text)

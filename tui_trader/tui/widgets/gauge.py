@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widgets import Static
+
+from tui_trader.tui.widgets.line import TextLine
 
 WIDTH = 10
 """Bar cells."""
@@ -24,9 +25,9 @@ def gauge_text(label: str, value: float, limit: float, unit: str = "%") -> Text:
     return text
 
 
-class Gauge(Static):
+class Gauge(TextLine):
     """A gauge the dashboard redraws with ``show``."""
 
-    def show(self, label: str, value: float, limit: float, unit: str = "%") -> None:
-        """Redraw with new values."""
-        self.update(gauge_text(label, value, limit, unit))
+    def gauge(self, label: str, value: float, limit: float, unit: str = "%") -> None:
+        """Redraw with new values (repaints only on a change)."""
+        self.show(gauge_text(label, value, limit, unit))
