@@ -25,6 +25,7 @@ from textual.worker import Worker, WorkerState
 from tui_trader.clock import Clock, WallClock
 from tui_trader.factory import SettingsError
 from tui_trader.market import MarketDataError
+from tui_trader.risk import MANUAL_KILL
 from tui_trader.store.db import StoreError
 from tui_trader.tui.handles import LocalHandle, SessionHandle, local_factory
 from tui_trader.tui.messages import (
@@ -44,7 +45,7 @@ from tui_trader.tui.widgets.deskbar import DeskBar
 
 TICK_SECONDS = 0.1
 """Redraw cadence: at most ten redraws a second, whatever the report rate."""
-START_ERRORS = (SettingsError, MarketDataError, StoreError, OSError)
+START_ERRORS = (SettingsError, MarketDataError, StoreError, OSError, ImportError, ValueError)
 
 
 class TraderApp(App[None]):
@@ -141,15 +142,17 @@ class TraderApp(App[None]):
 
     def tick(self) -> None:
         """Redraw the visible screen's desk bar and, if it has one, its dashboard."""
-        screen = self.screen
-        if not screen.is_mounted or not self.is_running:
+        if not self.is_running:
             return
         now = self.clock.now()
         try:
-            for bar in screen.query(DeskBar):
-                bar.show_desk(self.desk, now)
-            if isinstance(screen, DashboardScreen):
-                screen.refresh_desk(self.desk, now)
+            for screen in self.screen_stack:  # a dialog's backdrop shows the desk too
+                if not screen.is_mounted:
+                    continue
+                for bar in screen.query(DeskBar):
+                    bar.show_desk(self.desk, now)
+                if isinstance(screen, DashboardScreen):
+                    screen.refresh_desk(self.desk, now)
         except NoMatches:  # the screen is being torn down (quitting)
             pass
 
@@ -245,6 +248,8 @@ class TraderApp(App[None]):
         now = self.clock.now()
         for report in message.reports:
             for event in self.desk.apply(report, now):
+                if event.event_type == MANUAL_KILL:
+                    continue  # the kill switch announced itself
                 self.notify(
                     f"Trading HALTED by {event.event_type}: {event.detail or event.action_taken}",
                     title="Risk limit",

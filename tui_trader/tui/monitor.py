@@ -48,7 +48,7 @@ BATCH = 500
 """Most rows of one kind read per poll (a monitor that starts late catches up in steps)."""
 
 
-class MonitorError(Exception):
+class MonitorError(ValueError):
     """The database has no session to follow."""
 
 
