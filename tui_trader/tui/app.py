@@ -8,8 +8,6 @@ first, then asks about flattening.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import ClassVar
@@ -27,6 +25,7 @@ from tui_trader.factory import SettingsError
 from tui_trader.market import MarketDataError
 from tui_trader.risk import MANUAL_KILL
 from tui_trader.store.db import StoreError
+from tui_trader.tui.controls import SessionControls
 from tui_trader.tui.handles import LocalHandle, SessionHandle, local_factory
 from tui_trader.tui.messages import (
     SessionEnded,
@@ -34,7 +33,6 @@ from tui_trader.tui.messages import (
     SessionReport,
     SessionStarted,
 )
-from tui_trader.tui.screens.confirm import ConfirmScreen
 from tui_trader.tui.screens.dashboard import DashboardScreen
 from tui_trader.tui.screens.help import HelpScreen
 from tui_trader.tui.screens.history import HistoryScreen
@@ -48,7 +46,7 @@ TICK_SECONDS = 0.1
 START_ERRORS = (SettingsError, MarketDataError, StoreError, OSError, ImportError, ValueError)
 
 
-class TraderApp(App[None]):
+class TraderApp(SessionControls, App[None]):
     """The trading desk: setup → dashboard, history, help; one session at a time."""
 
     CSS_PATH = "../screens.tcss"
@@ -111,6 +109,7 @@ class TraderApp(App[None]):
         monitor: SessionHandle | None = None,
         session_factory=None,
     ) -> None:
+        """Keep the injected inputs; the session starts later, from setup or the monitor."""
         super().__init__()
         self.db_path = db_path
         self.clock = clock or WallClock()
@@ -298,103 +297,6 @@ class TraderApp(App[None]):
             severity="error",
             timeout=60,
         )
-
-    # -- the kill switch and resume ------------------------------------------------------------
-
-    def action_kill_switch(self) -> None:
-        """Halt now (cancelling open orders), then ask whether to flatten too."""
-        if self.handle is None or not self.running:
-            self.notify("No session is running: nothing to halt.", severity="warning")
-            return
-        if self.desk.halted:
-            self.notify("Trading is already halted.", severity="warning")
-            return
-        self.handle.kill(flatten=False)
-        self.desk.mark_halted("manual_kill: kill switch pressed (ctrl+k)")
-        self.halted = True
-        self.notify("KILL SWITCH: trading halted, open orders cancelled.", severity="error")
-        self.push_screen(
-            ConfirmScreen(
-                "Trading is HALTED",
-                "Open orders are cancelled and no new exposure will be taken.\n\n"
-                "Also close (flatten) every open position at market?",
-                yes="Flatten all positions",
-                no="Keep positions",
-            ),
-            self._flatten_answer,
-        )
-
-    def _flatten_answer(self, flatten: bool | None) -> None:
-        """Flatten if the user asked to (the halt already happened)."""
-        if flatten and self.handle is not None and self.running:
-            self.handle.kill(flatten=True)
-            self.notify("Flattening every position.", severity="warning")
-
-    def action_resume(self) -> None:
-        """Ask, then request a resume; refused where the risk state does not allow it."""
-        if self.handle is None or not self.running or not self.desk.halted:
-            self.notify("Nothing to resume: trading is not halted.", severity="warning")
-            return
-        refusal = self.handle.resume_refusal()
-        if refusal is not None:
-            self.notify(f"Cannot resume: {refusal}.", severity="warning", timeout=10)
-            return
-
-        def answered(yes: bool | None) -> None:
-            if yes and self.handle is not None:
-                self.handle.resume()
-                self.notify("Resume requested: trading restarts at the next iteration.")
-
-        self.push_screen(
-            ConfirmScreen(
-                "Resume trading?",
-                f"Trading was halted ({self.desk.halt_reason}).\n\nResuming lifts the halt and "
-                "restarts the drawdown peak from the current equity. New orders may be sent.",
-                yes="Resume trading",
-                no="Stay halted",
-            ),
-            answered,
-        )
-
-    # -- quitting ------------------------------------------------------------------------------
-
-    async def action_quit(self) -> None:
-        """Quit; while a session runs, ask first, then stop it cleanly."""
-        if not self.running:
-            self.exit()
-            return
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.run_worker(self.shutdown(), group="shutdown", exclusive=True)
-
-        what = "following" if self.monitor is not None else "running"
-        self.push_screen(
-            ConfirmScreen(
-                "Quit?",
-                f"A session is {what}. Stop it after the current iteration, write its final "
-                "state, and quit?",
-                yes="Stop and quit",
-                no="Keep running",
-            ),
-            answered,
-        )
-
-    async def shutdown(self) -> None:
-        """Stop the session, wait for the worker to write its final state, then exit."""
-        if self.handle is not None:
-            self.handle.stop()
-        worker = self.trading_worker
-        if worker is not None and not worker.is_finished:
-            # a failed or slow worker must not keep the app open
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(worker.wait(), timeout=15)
-        self.exit()
-
-    def on_unmount(self) -> None:
-        """Never leave a trading thread behind."""
-        if self.handle is not None:
-            self.handle.stop()
 
 
 def make_app(

@@ -70,6 +70,7 @@ class LocalHandle:
     """A session built and run in this process, in the app's trading worker."""
 
     def __init__(self, factory: SessionFactory, iterations: int, every: float) -> None:
+        """Remember how to build the session; it is built in the worker."""
         self.factory = factory
         self.iterations = iterations
         self.every = every

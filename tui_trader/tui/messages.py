@@ -20,6 +20,7 @@ class SessionStarted(Message):
     """The worker has built (or attached to) a session and is about to run it."""
 
     def __init__(self, info: SessionInfo) -> None:
+        """Carry the session's fixed facts."""
         super().__init__()
         self.info = info
 
@@ -28,6 +29,7 @@ class SessionReport(Message):
     """One or more iteration reports, oldest first (coalesced while the UI was busy)."""
 
     def __init__(self, report: IterationReport) -> None:
+        """Start with one report; ``can_replace`` prepends older ones."""
         super().__init__()
         self.reports: list[IterationReport] = [report]
 
@@ -44,6 +46,7 @@ class SessionFailedToStart(Message):
     """The session could not be built: bad settings, unreadable data, a locked database."""
 
     def __init__(self, error: str) -> None:
+        """Carry the one-sentence reason."""
         super().__init__()
         self.error = error
 
@@ -52,6 +55,7 @@ class SessionEnded(Message):
     """The session's loop has returned: how it ended and, if it failed, why."""
 
     def __init__(self, status: str, iterations: int, error: str | None) -> None:
+        """Carry the runner's status, iteration count and error."""
         super().__init__()
         self.status = status
         self.iterations = iterations

@@ -77,6 +77,7 @@ class DbFollower:
     """Reads one session's new rows since the last poll."""
 
     def __init__(self, db_path: Path, session_key: str | None, clock: Clock | None = None) -> None:
+        """Where to read, which session (None: the newest running), and the clock."""
         self.db_path = db_path
         self.session_key = session_key
         self.clock = clock or WallClock()
@@ -263,6 +264,7 @@ class MonitorHandle:
     """The session handle for ``live monitor``: follow the rows, kill through the database."""
 
     def __init__(self, follower: DbFollower, poll_seconds: float = POLL_SECONDS) -> None:
+        """Follow through ``follower``, polling every ``poll_seconds``."""
         self.follower = follower
         self.poll_seconds = poll_seconds
         self._stop = threading.Event()

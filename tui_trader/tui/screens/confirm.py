@@ -23,6 +23,7 @@ class ConfirmScreen(ModalScreen[bool]):
     def __init__(
         self, title: str, question: str, yes: str = "Yes", no: str = "No", danger: bool = True
     ) -> None:
+        """The dialog's title, question and button labels."""
         super().__init__(classes="dialog")
         self.title_text = title
         self.question = question

@@ -101,6 +101,7 @@ class DashboardScreen(Screen[None]):
     AUTO_FOCUS = ""
 
     def __init__(self) -> None:
+        """Nothing drawn yet."""
         super().__init__(id="dashboard")
         self._drawn = -1
         self._written = {"activity": 0, "events": 0}

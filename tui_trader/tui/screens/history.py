@@ -49,6 +49,7 @@ class PageLoaded(Message):
     """A page fetched by the history worker."""
 
     def __init__(self, page: Page) -> None:
+        """Carry the page."""
         super().__init__()
         self.page = page
 
@@ -100,6 +101,7 @@ class HistoryScreen(Screen[None]):
     AUTO_FOCUS = "#history-table"
 
     def __init__(self, db_path: Path, clock: Clock) -> None:
+        """The database to read and the clock that names exports."""
         super().__init__(id="history")
         self.db_path = db_path
         self.clock = clock

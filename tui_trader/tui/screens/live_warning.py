@@ -28,6 +28,7 @@ class LiveWarningScreen(ModalScreen[bool]):
     AUTO_FOCUS = "#live-cancel"
 
     def __init__(self, limits: RiskLimits, url: str) -> None:
+        """The limits and URL the warning names."""
         super().__init__(classes="dialog")
         self.limits = limits
         self.url = url

@@ -41,6 +41,7 @@ class OrderDetailScreen(ModalScreen[None]):
     ]
 
     def __init__(self, detail: dict[str, Any]) -> None:
+        """The order's fields as read from the database."""
         super().__init__()
         self.detail = detail
 

@@ -56,6 +56,7 @@ class SetupScreen(Screen[None]):
     AUTO_FOCUS = "#start"
 
     def __init__(self, db_path: Path, live_enabled: bool = False) -> None:
+        """The database path and whether live trading may be chosen."""
         super().__init__(id="setup")
         self.db_path = db_path
         self.live_enabled = live_enabled

@@ -22,6 +22,7 @@ class TextLine(Widget):
     """
 
     def __init__(self, text: Text | str = "", *, id: str | None = None, classes: str | None = None):
+        """Start with ``text``."""
         super().__init__(id=id, classes=classes)
         self._text = Text(text) if isinstance(text, str) else text
 
