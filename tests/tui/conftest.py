@@ -1,21 +1,20 @@
-"""Fixtures for the app's tests: private folders, a frozen clock that still paces, helpers
-that wait on state (never on time)."""
+"""Fixtures for the app's tests: private folders, clocks, a database per test, async tests
+without a plugin, and short Pilot idle waits."""
 
 from __future__ import annotations
 
 import asyncio
 import inspect
-import sqlite3
-import threading
-from collections.abc import Callable
-from datetime import UTC, datetime
+import sys
 from pathlib import Path
 
 import pytest
 
-from tui_trader.clock import FrozenClock
+sys.path.insert(0, str(Path(__file__).parent))  # tui_helpers, with or without tests/__init__.py
 
-FROZEN_START = datetime(2026, 11, 24, 14, 30, tzinfo=UTC)
+from tui_helpers import FROZEN_START, PacedFrozenClock
+
+from tui_trader.clock import FrozenClock
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -26,15 +25,6 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
     names = pyfuncitem._fixtureinfo.argnames
     asyncio.run(pyfuncitem.obj(**{name: pyfuncitem.funcargs[name] for name in names}))
     return True
-
-
-class PacedFrozenClock(FrozenClock):
-    """Frozen ``now`` (deterministic rows and screens), but waits really wait (a paced session
-    stays running long enough to be killed)."""
-
-    def wait(self, seconds: float, stop: threading.Event) -> bool:
-        """Block on the stop event like the wall clock; time itself stays frozen."""
-        return stop.wait(max(seconds, 0.0))
 
 
 @pytest.fixture(autouse=True)
@@ -80,30 +70,3 @@ def frozen() -> FrozenClock:
 def paced() -> PacedFrozenClock:
     """A clock that never moves but really waits between iterations."""
     return PacedFrozenClock(FROZEN_START)
-
-
-async def wait_for(pilot, condition: Callable[[], bool], what: str, tries: int = 300) -> None:
-    """Let the app run until ``condition`` holds (bounded: fails with ``what``)."""
-    for _ in range(tries):
-        if condition():
-            return
-        await pilot.pause(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def scalar(db: Path, sql: str, *params: object) -> object:
-    """One value from the database on a short-lived sqlite3 connection of the test's own.
-
-    Tests never call ``open_database`` while an app runs: it rebinds the models' shared proxy
-    under the session's feet.
-    """
-    if not db.exists():
-        return 0
-    con = sqlite3.connect(db, timeout=10)
-    try:
-        row = con.execute(sql, params).fetchone()
-    except sqlite3.OperationalError:
-        return 0
-    finally:
-        con.close()
-    return row[0] if row else None

@@ -7,8 +7,8 @@ import sqlite3
 import time
 from pathlib import Path
 
-from conftest import wait_for
 from textual.widgets import DataTable, Input, Static
+from tui_helpers import wait_for
 
 from tui_trader.factory import LocalSettings, build_local_session
 from tui_trader.runner import SessionRunner

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import scalar, wait_for
+from tui_helpers import scalar, wait_for
 
 from tui_trader.tui.app import make_app
 from tui_trader.tui.monitor import DbFollower, MonitorHandle

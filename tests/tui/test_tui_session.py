@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import scalar, wait_for
 from textual.widgets import Button, Input, Static
+from tui_helpers import scalar, wait_for
 
 from tui_trader.factory import LocalSettings, build_local_session
 from tui_trader.risk import DRAWDOWN, MANUAL_KILL, RESET

@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import FROZEN_START, PacedFrozenClock, scalar, wait_for
 from textual.widgets import Input, Select
+from tui_helpers import FROZEN_START, PacedFrozenClock, scalar, wait_for
 
 from tui_trader.factory import LocalSettings, build_local_session
 from tui_trader.runner import SessionRunner
