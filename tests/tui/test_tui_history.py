@@ -136,3 +136,20 @@ def test_pages_stay_fast_on_100k_orders(db_path) -> None:
     assert len(rows) == browse.PAGE_SIZE and total > 1_000
     assert elapsed < 1.0, f"page took {elapsed:.2f}s"
     assert [r[5] for r in rows] == sorted((r[5] for r in rows), reverse=True)
+
+
+def test_filters_by_date_range_session_and_event_type(db_path, frozen) -> None:
+    """Each filter narrows the rows it should, and only those."""
+    run_headless(db_path, frozen, iterations=60)
+    run_headless(db_path, frozen, iterations=10)
+    first, second = [row[0] for row in browse.sessions()][::-1]
+    rows, total = browse.fetch_page("orders", browse.HistoryFilter(session_id=first))
+    assert total == LiveOrder.select().where(LiveOrder.session == first).count() > 0
+    assert {row[2] for row in rows} == {first}
+    day = rows[-1][1].date()
+    rows, _ = browse.fetch_page("orders", browse.HistoryFilter(start=day, end=day))
+    assert rows and {row[1].date() for row in rows} == {day}
+    _, none = browse.fetch_page("events", browse.HistoryFilter(event_type="no_such_event"))
+    assert none == 0
+    _, mine = browse.fetch_page("orders", browse.HistoryFilter(session_id=second))
+    assert mine == LiveOrder.select().where(LiveOrder.session == second).count()
