@@ -40,10 +40,11 @@ async def test_enter_on_setup_runs_a_local_session_that_writes_orders(db_path, f
         assert not app.screen.query_one("#start", Button).disabled
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.desk.ended == "completed", "the session to complete")
-        await pilot.pause(0.15)
         assert isinstance(app.screen, DashboardScreen)
         assert app.desk.latest is not None and app.desk.latest.iteration == 40
-        assert "40" in str(app.screen.query_one("DeskBar").render())
+        bar = app.screen.query_one("DeskBar")
+        await wait_for(pilot, lambda: "iter 40" in str(bar.render()), "the bar to show it")
+        assert "ENDED: completed" in str(bar.render())
     assert _orders(db_path) > 0
     open_database(db_path)
     assert SessionRow.get().status == "completed"

@@ -240,6 +240,7 @@ class TraderApp(SessionControls, App[None]):
         self.desk.start(message.info)
         if self.dashboard.is_mounted:
             self.dashboard.reset()
+        self.tick()
 
     @on(SessionReport)
     def _session_report(self, message: SessionReport) -> None:
@@ -271,6 +272,7 @@ class TraderApp(SessionControls, App[None]):
         """The loop returned: a failure halts and is shown; otherwise say how it ended."""
         self.running = False
         self.desk.mark_ended(message.status)
+        self.tick()
         if message.status == "failed":
             self._show_failure(message.error or "unknown error")
         else:

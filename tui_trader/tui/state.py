@@ -51,17 +51,13 @@ class DeskState:
     """Bumped on every change so that a redraw can skip when nothing moved."""
     equity: deque[float] = field(default_factory=lambda: deque(maxlen=HISTORY_POINTS))
     prices: dict[str, deque[float]] = field(default_factory=dict)
-    orders: deque[Order] = field(default_factory=lambda: deque(maxlen=RECENT_ROWS))
-    fills: deque[Fill] = field(default_factory=lambda: deque(maxlen=RECENT_ROWS))
     activity: deque[Order | Fill] = field(default_factory=lambda: deque(maxlen=RECENT_ROWS))
     """Orders and fills in report order (each report's orders, then its fills), so that the
     log reads the same however the reports were batched."""
     events: deque[RiskEvent] = field(default_factory=lambda: deque(maxlen=RECENT_ROWS))
     reports_applied: int = 0
-    orders_seen: int = 0
-    """Orders ever appended (the deque forgets; this lets a log write only what is new)."""
-    fills_seen: int = 0
     activity_seen: int = 0
+    """Orders and fills ever appended (the deque forgets; the log writes only what is new)."""
     events_seen: int = 0
     halted: bool = False
     halt_reason: str = ""
@@ -78,11 +74,9 @@ class DeskState:
         self.bar_time = None
         self.equity.clear()
         self.prices.clear()
-        self.orders.clear()
-        self.fills.clear()
         self.events.clear()
         self.reports_applied = 0
-        self.orders_seen = self.fills_seen = self.events_seen = self.activity_seen = 0
+        self.events_seen = self.activity_seen = 0
         self.activity.clear()
         self.halted = False
         self.halt_reason = ""
@@ -105,14 +99,10 @@ class DeskState:
                 if series is None:
                     series = self.prices[symbol] = deque(maxlen=HISTORY_POINTS)
                 series.append(price)
-        self.orders.extend(report.orders)
-        self.fills.extend(report.new_fills)
         self.events.extend(report.risk_events)
         self.activity.extend(report.orders)
         self.activity.extend(report.new_fills)
         self.activity_seen += len(report.orders) + len(report.new_fills)
-        self.orders_seen += len(report.orders)
-        self.fills_seen += len(report.new_fills)
         self.events_seen += len(report.risk_events)
         halts = [e for e in report.risk_events if e.action_taken.startswith("halted")]
         was = self.halted
