@@ -11,7 +11,7 @@ from tui_helpers import scalar, wait_for
 from tui_trader.factory import LocalSettings, build_local_session
 from tui_trader.risk import DRAWDOWN, MANUAL_KILL, RESET
 from tui_trader.store.db import open_database
-from tui_trader.store.models import LiveOrder, SessionRow
+from tui_trader.store.models import AccountSnapshot, LiveOrder, SessionRow
 from tui_trader.tui.app import make_app
 from tui_trader.tui.screens.confirm import ConfirmScreen
 from tui_trader.tui.screens.dashboard import DashboardScreen
@@ -205,3 +205,5 @@ async def test_quit_while_running_asks_and_stops_cleanly(db_path, paced) -> None
     open_database(db_path)
     row = SessionRow.get()
     assert row.status == "stopped" and row.iterations > 0
+    last = AccountSnapshot.select().order_by(AccountSnapshot.id.desc()).first()
+    assert last.iteration == row.iterations and last.state == "active"

@@ -26,7 +26,7 @@ from tui_trader.market import MarketDataError
 from tui_trader.risk import MANUAL_KILL
 from tui_trader.store.db import StoreError
 from tui_trader.tui.controls import SessionControls
-from tui_trader.tui.handles import LocalHandle, SessionHandle, local_factory
+from tui_trader.tui.handles import SESSION_BUILDERS, LocalHandle, SessionHandle
 from tui_trader.tui.messages import (
     SessionEnded,
     SessionFailedToStart,
@@ -37,7 +37,7 @@ from tui_trader.tui.screens.dashboard import DashboardScreen
 from tui_trader.tui.screens.help import HelpScreen
 from tui_trader.tui.screens.history import HistoryScreen
 from tui_trader.tui.screens.setup import SetupScreen
-from tui_trader.tui.setup_form import SessionPlan
+from tui_trader.tui.setup_form import ALPACA_UNAVAILABLE, SessionPlan
 from tui_trader.tui.state import DeskState
 from tui_trader.tui.widgets.deskbar import DeskBar
 
@@ -208,7 +208,11 @@ class TraderApp(SessionControls, App[None]):
             from dataclasses import replace
 
             settings = replace(settings, seed=self.seed)
-        factory = self.session_factory or local_factory(settings, self.clock)
+        builder = SESSION_BUILDERS.get(plan.mode)
+        if builder is None:
+            self.notify(ALPACA_UNAVAILABLE, severity="error")
+            return
+        factory = self.session_factory or builder(settings, self.clock)
         iterations = self.iterations if self.iterations is not None else plan.iterations
         every = self.every if self.every is not None else plan.every
         self._start(LocalHandle(factory, iterations, every))

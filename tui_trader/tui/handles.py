@@ -96,7 +96,10 @@ class LocalHandle:
             self._runner = SessionRunner(self.session, self.iterations, self.every, on_report)
             if self._stopped:
                 self._runner.stop()
-        return self._runner.run()
+        result = self._runner.run()
+        if result.status == "stopped":
+            final_snapshot(self.session)
+        return result
 
     def kill(self, flatten: bool) -> None:
         """Hand the kill to the session (or remember it until the session exists)."""
@@ -137,3 +140,22 @@ def local_factory(settings, clock: Clock | None = None) -> SessionFactory:
         return build_local_session(settings, clock)
 
     return build
+
+
+SESSION_BUILDERS: dict[str, Callable[..., SessionFactory]] = {"local": local_factory}
+"""Session factories by mode; an Alpaca session registers ``paper`` and ``live`` here."""
+
+
+def final_snapshot(session: TradingSession) -> None:
+    """Record the account as it is when the user stops the session (a kill between bars may
+    have changed it since the last cycle's snapshot)."""
+    account = session.broker.account()
+    session.audit.snapshot(
+        session.iteration,
+        account,
+        session.broker.positions(),
+        session.risk.drawdown_pct(account.equity),
+        session.risk.daily_pnl(account.equity),
+        session.risk.state.state,
+        session.clock.now(),
+    )
