@@ -1,9 +1,10 @@
 """The command line: ``tui-trader`` and its subcommands.
 
-With no subcommand, ``tui-trader [--db PATH]`` opens the full-screen app. Each subcommand lives
-in its own module with a ``register(subparsers)`` function that adds its
-parser and sets ``handler``. This module only wires them together and owns the promise that a
-user never sees a traceback: bad input is one line on stderr and exit code 2.
+With no subcommand, ``tui-trader [--db PATH] [--enable-live]`` opens the full-screen app (Textual
+is imported only then, so the headless commands stay fast). Each subcommand lives in its own
+module with a ``register(subparsers)`` function that adds its parser and sets ``handler``. This
+module only wires them together and owns the promise that a user never sees a traceback: bad
+input is one line on stderr and exit code 2.
 """
 
 from __future__ import annotations
