@@ -295,6 +295,16 @@ class TraderApp(SessionControls, App[None]):
     def _show_failure(self, error: str) -> None:
         """HALTED, with the error in the banner and a notification that stays."""
         self.last_error = error
+        if self.monitor is not None:  # the followed session runs on; only the monitor stopped
+            self.desk.mark_ended(f"monitor stopped: {error}")
+            self.notify(
+                f"The monitor stopped following the session: {error}. The session itself is "
+                "not affected; restart the monitor to follow it again.",
+                title="Monitor error",
+                severity="error",
+                timeout=60,
+            )
+            return
         self.desk.mark_halted("session_error: the trading worker failed", error)
         self.halted = True
         self.notify(

@@ -7,6 +7,7 @@ detail with its rationale, and ctrl+e writes the whole filtered view to CSV.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -340,4 +341,5 @@ class HistoryScreen(Screen[None]):
             count = browse.export_csv(view, filt, path, sort, desc)
         finally:
             db.close()
-        self.app.call_from_thread(self.notify, f"Exported {count:,} rows to {path}")
+        with contextlib.suppress(RuntimeError):  # the app may have closed meanwhile
+            self.app.call_from_thread(self.notify, f"Exported {count:,} rows to {path}")
