@@ -33,13 +33,23 @@ class SessionControls:
 
     def action_kill_switch(self) -> None:
         """Halt now (cancelling open orders), then ask whether to flatten too."""
-        if self.handle is None or not self.running:
+        following = self.monitor is not None and self.handle is not None
+        if self.handle is None or not (self.running or following):
             self.notify("No session is running: nothing to halt.", severity="warning")
             return
         if self.desk.halted:
             self.notify("Trading is already halted.", severity="warning")
             return
-        self.handle.kill(flatten=False)
+        try:
+            self.handle.kill(flatten=False)
+        except Exception as exc:  # a monitor's database write can fail: say so, loudly
+            self.notify(
+                f"The kill switch could not reach the session: {exc}. Stop it where it runs.",
+                title="KILL SWITCH FAILED",
+                severity="error",
+                timeout=60,
+            )
+            return
         self.desk.mark_halted("manual_kill: kill switch pressed (ctrl+k)")
         self.halted = True
         self.notify("KILL SWITCH: trading halted, open orders cancelled.", severity="error")
@@ -56,8 +66,12 @@ class SessionControls:
 
     def _flatten_answer(self, flatten: bool | None) -> None:
         """Flatten if the user asked to (the halt already happened)."""
-        if flatten and self.handle is not None and self.running:
-            self.handle.kill(flatten=True)
+        if flatten and self.handle is not None and (self.running or self.monitor is not None):
+            try:
+                self.handle.kill(flatten=True)
+            except Exception as exc:  # the halt stands; only the flatten request failed
+                self.notify(f"Flatten request failed: {exc}", severity="error", timeout=60)
+                return
             self.notify("Flattening every position.", severity="warning")
 
     def action_resume(self) -> None:
