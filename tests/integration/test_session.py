@@ -275,10 +275,17 @@ def test_the_daily_loss_window_follows_the_sessions_calendar(db_path: Path) -> N
         return rows
 
     path = db_path.parent / "bars.csv"
-    path.write_text("\n".join(bars_at(
-        "2025-11-20T15:00:00-05:00", "2025-11-21T15:00:00-05:00",
-        "2025-11-24T02:00:00-05:00", "2025-11-24T04:30:00-05:00",
-    )) + "\n")
+    path.write_text(
+        "\n".join(
+            bars_at(
+                "2025-11-20T15:00:00-05:00",
+                "2025-11-21T15:00:00-05:00",
+                "2025-11-24T02:00:00-05:00",
+                "2025-11-24T04:30:00-05:00",
+            )
+        )
+        + "\n"
+    )
     from tui_trader.market.replay import ReplayMarket
 
     market = ReplayMarket.from_file(path, None, parse_interval("1d"), parse_period("1d"))
