@@ -177,6 +177,7 @@ class SetupScreen(Screen[None]):
     def _mode_changed(self, event: Select.Changed) -> None:
         """Choosing live (when enabled) shows the warning; cancelling it goes back."""
         previous, self._mode = self._mode, str(event.value)
+        self._suggest_timing(previous, self._mode)
         if self._mode != "live":
             self.live_confirmed = False
         elif self.query_one("#enable-live", Checkbox).value and not self.live_confirmed:
@@ -191,6 +192,23 @@ class SetupScreen(Screen[None]):
 
             self.app.push_screen(LiveWarningScreen(limits, alpaca_status("live").url), answered)
         self.revalidate()
+
+    def _suggest_timing(self, previous: str, mode: str) -> None:
+        """Swap untouched timing defaults between local (1d bars, 60d) and Alpaca (1m, 5d).
+
+        An Alpaca session on daily bars would wait a whole day for its next decision; values
+        the user typed are left alone.
+        """
+        interval, period = self.query_one("#interval", Input), self.query_one("#period", Input)
+        local, alpaca = ("1d", "60d"), ("1m", "5d")
+        if previous == "local" and mode in ("paper", "live"):
+            old, new = local, alpaca
+        elif previous in ("paper", "live") and mode == "local":
+            old, new = alpaca, local
+        else:
+            return
+        if (interval.value, period.value) == old:
+            interval.value, period.value = new
 
     def _limits_or_defaults(self) -> RiskLimits:
         """The limits typed so far (the defaults where a field is invalid), for the warning."""
