@@ -76,6 +76,7 @@ def make_session(
     broker: object | None = None,
     symbols: Iterable[str] = ("SPY", "QQQ", "IWM"),
     strategies: list | None = None,
+    **engine_options: object,
 ) -> TradingSession:
     """A started local session on a seeded simulated market (or the market given)."""
     market = market or SimMarket(symbols, parse_interval("1d"), parse_period("60d"), seed=7)
@@ -104,6 +105,7 @@ def make_session(
         strategies,
         FixedWeights({s.name: 1.0 for s in strategies}),
         account_key=account_key,
+        **engine_options,  # type: ignore[arg-type]
     )
     session.start()
     return session

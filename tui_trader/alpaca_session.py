@@ -144,6 +144,7 @@ def build_alpaca_session(
         allocator,
         account_key=f"alpaca:{account.account_id}",
         endpoint=endpoint.base_url,
+        session_day=_calendar_session_day(),
     )
     try:
         session.start()
@@ -151,6 +152,14 @@ def build_alpaca_session(
         broker.close()
         raise AlpacaSetupError(_connection_message(str(exc), where)) from None
     return session
+
+
+def _calendar_session_day():
+    """The exchange calendar's session of a timestamp, loaded now rather than mid-cycle."""
+    from tui_trader.market import calendar
+
+    calendar.us_equity_calendar()
+    return calendar.session_day
 
 
 def _check_symbols(broker: object, symbols: tuple[str, ...], policy: CallPolicy) -> None:

@@ -132,6 +132,21 @@ class Order:
     submitted_at: datetime | None = None
     reject_reason: str | None = None
 
+    @classmethod
+    def from_request(cls, request: OrderRequest, status: OrderStatus, reason: str) -> Order:
+        """The order as the desk asked for it, in ``status`` (refused, unknown) with a reason."""
+        return cls(
+            client_order_id=request.client_order_id,
+            symbol=request.symbol,
+            side=request.side,
+            qty=request.qty,
+            order_type=request.order_type,
+            status=status,
+            limit_price=request.limit_price,
+            time_in_force=request.time_in_force,
+            reject_reason=reason,
+        )
+
     @property
     def remaining_qty(self) -> float:
         """Quantity still working (zero once the order is final)."""

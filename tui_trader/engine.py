@@ -9,8 +9,9 @@ the audit trail before they are sent. Any doubt about an order's fate halts trad
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 
 from tui_trader.brokers import Broker
 from tui_trader.clock import Clock
@@ -31,13 +32,14 @@ from tui_trader.ledger import TradeLedger
 from tui_trader.market import MarketData
 from tui_trader.order_routing import OrderRouting
 from tui_trader.reconcile import reconcile
-from tui_trader.risk import MANUAL_KILL, RiskManager
+from tui_trader.risk import MANUAL_KILL, SESSION_HALTS, RiskManager
 from tui_trader.session_config import SessionConfig
 from tui_trader.store.audit import AuditLog, load_risk_state
 from tui_trader.strategies import Allocator, LearningAllocator, Strategy
 from tui_trader.timeframes import trading_day
 
 BROKER_ERROR = "broker_error"
+RESUME_REFUSED = "resume_refused"
 
 __all__ = ["BROKER_ERROR", "SessionConfig", "TradingSession"]
 
@@ -52,7 +54,7 @@ class _KillRequest:
 
 
 class TradingSession(OrderRouting):
-    """Runs decision cycles; thread-safe only through ``request_kill`` (the kill switch)."""
+    """Runs decision cycles; thread-safe only through ``request_kill`` and ``request_resume``."""
 
     def __init__(
         self,
@@ -65,6 +67,7 @@ class TradingSession(OrderRouting):
         allocator: Allocator,
         account_key: str | None = None,
         endpoint: str | None = None,
+        session_day: Callable[[datetime], date] = trading_day,
     ) -> None:
         self.config = config
         self.market = market
@@ -80,9 +83,13 @@ class TradingSession(OrderRouting):
         self.realized_pnl = 0.0
         self.last_prices: dict[str, float] = {}
         self._endpoint = endpoint
+        self.session_day = session_day
+        """Which trading session a bar belongs to: the daily-loss window. The New York date by
+        default; Alpaca sessions use the exchange calendar (nights count to the last session)."""
         self._account_key = account_key
         self._kill_lock = threading.Lock()
         self._kill: _KillRequest | None = None
+        self._resume: str | None = None
         self.wake = threading.Event()
         """Set by ``request_kill`` so that a runner waiting between cycles acts at once."""
         self._flatten_requested = False
@@ -158,6 +165,21 @@ class TradingSession(OrderRouting):
             self._kill = _KillRequest(who, flatten, reason)
         self.wake.set()
 
+    def request_resume(self, who: str = "user") -> None:
+        """Ask the session to lift its halt (any thread); the worker decides at its next cycle."""
+        with self._kill_lock:
+            self._resume = who
+        self.wake.set()
+
+    def resume_refusal(self) -> str | None:
+        """Why a resume would be refused now, or ``None`` if the risk state allows it."""
+        state = self.risk.state
+        if not state.halted:
+            return "trading is not halted"
+        if state.halt_reason in SESSION_HALTS:
+            return f"a {state.halt_reason} halt lasts until the next trading day"
+        return None
+
     # -- the decision cycle --------------------------------------------------------------------
 
     def run_iteration(self) -> IterationReport | None:
@@ -187,13 +209,17 @@ class TradingSession(OrderRouting):
         with self.audit.cycle():
             self._cycle_orders.clear()
             self._cycle_fills.clear()
-            events = self._take_kill_requests()
-            if not events:
+            events = self._take_resume_request()
+            kills = self._take_kill_requests()
+            if not events and not kills:
                 return None
-            account = self.broker.account()
             positions = self.broker.positions()
             market_time = self.clock.now()
-            events = self._on_halt(events, positions, market_time)
+            if kills:
+                events += self._on_halt(kills, positions, market_time)
+            # Read the account after the halt acted: cancelled orders release buying power.
+            account = self.broker.account()
+            positions = self.broker.positions()
             self._record_events(events, market_time)
             return self._report(account, positions, market_time, 0, 0, 0, events, ())
 
@@ -212,7 +238,11 @@ class TradingSession(OrderRouting):
         account = self.broker.account()
         positions = self.broker.positions()
         was_halted = self.risk.state.halted
-        events = self.risk.on_equity(account.equity, trading_day(market_time), account.last_equity)
+        events = self.risk.on_equity(
+            account.equity, self.session_day(market_time), account.last_equity
+        )
+        events += self._take_resume_request()
+        was_halted = was_halted and self.risk.state.halted
         events += self._take_kill_requests()
         sent = refused = 0
         if self.learning is not None:
@@ -221,7 +251,8 @@ class TradingSession(OrderRouting):
                 self.risk.limits.max_drawdown_pct,
                 self.risk.state.halted,
             )
-        if self.risk.state.halted and not was_halted:
+        halted = self.risk.state.halted
+        if halted and (not was_halted or self._flatten_requested):
             events = self._on_halt(events, positions, market_time)
         elif not self.risk.state.halted:
             waiting = self.broker.trading_ready()
@@ -303,6 +334,17 @@ class TradingSession(OrderRouting):
         equity = self.broker.account().equity if self.started else 0.0
         detail = f"kill switch pressed by {kill.who}" + (f": {kill.reason}" if kill.reason else "")
         return [self.risk.halt(MANUAL_KILL, equity, 0.0, detail)]
+
+    def _take_resume_request(self) -> list[RiskEvent]:
+        """Act on a resume request: lift the halt if the risk state allows it, else say why not."""
+        with self._kill_lock:
+            who, self._resume = self._resume, None
+        if who is None:
+            return []
+        refusal = self.resume_refusal()
+        if refusal is not None:
+            return [RiskEvent(RESUME_REFUSED, 0.0, 0.0, f"resume by {who} refused: {refusal}")]
+        return [self.risk.reset(self.broker.account().equity, who)]
 
     def _on_halt(
         self, events: list[RiskEvent], positions: dict[str, Position], market_time: datetime

@@ -110,7 +110,7 @@ class OrderRouting:
         try:
             ack = self.broker.submit(request)
         except BrokerError as exc:
-            unknown = _unknown(request, str(exc))
+            unknown = Order.from_request(request, OrderStatus.UNKNOWN, str(exc))
             self.audit.order_update(unknown)
             self._cycle_orders.append(unknown)
             return None
@@ -127,17 +127,3 @@ class OrderRouting:
     def _order_id(self, symbol: str, leg: str) -> str:
         """Deterministic client order id: session, iteration, symbol, leg."""
         return f"tt-{self.audit.session.key}-{self.iteration}-{symbol}-{leg}"
-
-
-def _unknown(request: OrderRequest, error: str) -> Order:
-    """An order whose state the broker could not confirm."""
-    return Order(
-        client_order_id=request.client_order_id,
-        symbol=request.symbol,
-        side=request.side,
-        qty=request.qty,
-        order_type=request.order_type,
-        status=OrderStatus.UNKNOWN,
-        limit_price=request.limit_price,
-        reject_reason=error,
-    )

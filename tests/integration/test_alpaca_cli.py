@@ -94,7 +94,7 @@ def test_live_status_shows_account_clock_and_risk(stepped: SandboxHandle, tmp_pa
     """``live status`` reads the account, positions, orders and the market clock."""
     out = live(tmp_path, stepped, "status")
     assert out.returncode == 0, out.stderr
-    assert "account PA" in out.stdout and "market OPEN" in out.stdout
+    assert "account PA" in out.stdout and "market OPEN (exchange calendar: " in out.stdout
     assert "position(s)" in out.stdout and SECRET not in out.stdout
 
 

@@ -258,3 +258,39 @@ def test_rejected_orders_are_recorded_with_the_reason(db_path: Path) -> None:
     assert any("unknown symbol IWM" in note for note in report.notes)
     rejected = LiveOrder.get(LiveOrder.status == str(OrderStatus.REJECTED))
     assert rejected.symbol == "IWM" and "unknown symbol IWM" in rejected.error
+
+
+def test_the_daily_loss_window_follows_the_sessions_calendar(db_path: Path) -> None:
+    """With the exchange calendar, a Monday 02:00 New York bar still belongs to Friday's
+    session (no reset of the day's opening equity), and 04:00 pre-market opens Monday's."""
+    from datetime import date
+
+    from tui_trader.market import calendar
+
+    def bars_at(*stamps: str) -> list[str]:
+        rows = ["timestamp,symbol,open,high,low,close,volume"]
+        for i, stamp in enumerate(stamps):
+            px = 100 + i
+            rows.append(f"{stamp},SPY,{px},{px + 1},{px - 1},{px},100")
+        return rows
+
+    path = db_path.parent / "bars.csv"
+    path.write_text(
+        "\n".join(
+            bars_at(
+                "2025-11-20T15:00:00-05:00",
+                "2025-11-21T15:00:00-05:00",
+                "2025-11-24T02:00:00-05:00",
+                "2025-11-24T04:30:00-05:00",
+            )
+        )
+        + "\n"
+    )
+    from tui_trader.market.replay import ReplayMarket
+
+    market = ReplayMarket.from_file(path, None, parse_interval("1d"), parse_period("1d"))
+    session = make_session(db_path, market, symbols=("SPY",), session_day=calendar.session_day)
+    days = []
+    while session.run_iteration() is not None:
+        days.append(session.risk.state.day)
+    assert days == [date(2025, 11, 21), date(2025, 11, 21), date(2025, 11, 24)]

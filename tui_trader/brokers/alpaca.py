@@ -191,7 +191,8 @@ class AlpacaBroker:
                 if failure.status == 422 and failure.code == DUPLICATE_CLIENT_ORDER_ID:
                     pass  # it already arrived: fall through to the look-up
                 elif not failure.transient:
-                    return self._track(_rejected(request, failure.message), request)
+                    rejected = Order.from_request(request, OrderStatus.REJECTED, failure.message)
+                    return self._track(rejected, request)
                 elif self._stop.is_set():
                     raise BrokerError(f"order {request.client_order_id}: stopped") from exc
             found = self._settle(request)
@@ -324,20 +325,6 @@ class AlpacaBroker:
         self._stop.set()
         if self.feed is not None:
             self.feed.stop()
-
-
-def _rejected(request: OrderRequest, reason: str) -> Order:
-    """An order Alpaca refused outright (403, 422, 404)."""
-    return Order(
-        client_order_id=request.client_order_id,
-        symbol=request.symbol,
-        side=request.side,
-        qty=request.qty,
-        order_type=request.order_type,
-        status=OrderStatus.REJECTED,
-        limit_price=request.limit_price,
-        reject_reason=reason,
-    )
 
 
 __all__ = ["AlpacaBroker", "describe"]

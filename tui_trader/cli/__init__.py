@@ -1,8 +1,10 @@
 """The command line: ``tui-trader`` and its subcommands.
 
-Each subcommand lives in its own module with a ``register(subparsers)`` function that adds its
-parser and sets ``handler``. This module only wires them together and owns the promise that a
-user never sees a traceback: bad input is one line on stderr and exit code 2.
+With no subcommand, ``tui-trader [--db PATH] [--enable-live]`` opens the full-screen app (Textual
+is imported only then, so the headless commands stay fast). Each subcommand lives in its own
+module with a ``register(subparsers)`` function that adds its parser and sets ``handler``. This
+module only wires them together and owns the promise that a user never sees a traceback: bad
+input is one line on stderr and exit code 2.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from tui_trader.cli.common import EXIT_USAGE, UsageError, fail, report_crash
 
@@ -41,10 +44,34 @@ def build_parser() -> argparse.ArgumentParser:
         prog="tui-trader",
         description="A terminal trading desk for US equities: simulated, Alpaca paper or live.",
     )
+    parser.add_argument(
+        "--db",
+        dest="app_db",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="audit database for the full-screen app (default: in your user data folder)",
+    )
+    parser.add_argument(
+        "--enable-live",
+        action="store_true",
+        help="allow the app's setup screen to choose Alpaca live (real money; off by default)",
+    )
     subparsers = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
     for name in _COMMAND_MODULES:
         importlib.import_module(name).register(subparsers)
     return parser
+
+
+def run_app(args: argparse.Namespace) -> int:
+    """No subcommand: open the full-screen app (Textual is imported only now)."""
+    from tui_trader.cli.common import resolve_db
+
+    db = resolve_db(args.app_db)
+    from tui_trader.tui.app import make_app
+
+    make_app(db, live_enabled=args.enable_live).run()
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -54,8 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(args_list)
     handler = getattr(args, "handler", None)
     if handler is None:
-        args = parser.parse_args(["paper", *args_list])
-        handler = args.handler
+        handler = run_app
     try:
         return int(handler(args) or 0)
     except UsageError as exc:

@@ -9,7 +9,10 @@ from __future__ import annotations
 import argparse
 import importlib
 
-_LIVE_ACTION_MODULES: tuple[str, ...] = ("tui_trader.cli.live_alpaca",)
+_LIVE_ACTION_MODULES: tuple[str, ...] = (
+    "tui_trader.cli.live_alpaca",
+    "tui_trader.cli.live_monitor",
+)
 """Modules adding ``live`` actions (monitor, paper, trading, status, ...)."""
 
 

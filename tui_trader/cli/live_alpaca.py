@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import UTC, datetime
 
 from rich.console import Console
 from rich.panel import Panel
@@ -22,6 +23,7 @@ from tui_trader.alpaca_session import (
 )
 from tui_trader.cli.common import (
     UsageError,
+    non_negative_int,
     positive_float,
     resolve_db,
     setup_logging,
@@ -52,7 +54,7 @@ def register_live(actions: argparse._SubParsersAction) -> None:
     from tui_trader.cli import reports
 
     history = actions.add_parser("history", help="trades of Alpaca sessions from the database")
-    history.add_argument("--limit", type=int, default=20)
+    history.add_argument("--limit", type=non_negative_int, default=20, help="rows to show (20)")
     history.add_argument("--orders", action="store_true", help="orders instead of trades")
     history.add_argument("--db", default=None)
     history.set_defaults(handler=reports.show_history, session="alpaca")
@@ -239,8 +241,14 @@ def show_live_status(args: argparse.Namespace) -> int:
     )
     pdt = "n/a" if account.pattern_day_trader is None else str(account.pattern_day_trader)
     console.print(f"pattern day trader: {pdt}  day trades: {account.daytrade_count or 'n/a'}")
+    from tui_trader.market.calendar import session_label
+
     state = "OPEN" if clock.is_open else "CLOSED"
-    console.print(f"market {state}; next open {clock.next_open}, next close {clock.next_close}")
+    label = session_label(datetime.now(UTC))
+    console.print(
+        f"market {state} (exchange calendar: {label}); next open {clock.next_open}, "
+        f"next close {clock.next_close}"
+    )
     for p in positions.values():
         console.print(
             f"  {p.symbol:6} {p.qty:>10g} @ {p.avg_entry_price:,.2f}  last {p.last_price:,.2f}"

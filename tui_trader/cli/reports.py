@@ -206,7 +206,7 @@ def show_status(args: argparse.Namespace) -> int:
             f"cash {snap.cash:,.2f}  equity {snap.equity:,.2f}  buying power "
             f"{snap.buying_power:,.2f}  drawdown {snap.drawdown_pct:.2f}%  day PnL ",
             _signed(snap.daily_pnl),
-            f"  (market time {str(snap.market_time)[:19]})",
+            f"  (market time {str(snap.market_time)[:19]}, {_session_label(snap.market_time)})",
         )
         positions = snapshot_positions(snap)
         table = Table(title="Open positions")
@@ -234,3 +234,17 @@ def show_status(args: argparse.Namespace) -> int:
     else:
         console.print(f"[bold green]risk: ACTIVE[/] orders today {risk.orders_today}")
     return 0
+
+
+def _session_label(market_time: object) -> str:
+    """PRE / OPEN / AFTER / CLOSED for a stored market time, by the exchange calendar."""
+    from tui_trader.market.calendar import CalendarError, session_label
+    from tui_trader.store.db import from_db_time
+
+    when = from_db_time(market_time)  # type: ignore[arg-type]
+    if when is None:
+        return "session unknown"
+    try:
+        return f"session {session_label(when)}"
+    except (CalendarError, ValueError):
+        return "session unknown"

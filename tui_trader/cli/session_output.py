@@ -8,10 +8,11 @@ back, so the database stays whole).
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
 import sys
 from types import FrameType
-from typing import Any
 
 from rich.console import Console
 
@@ -42,29 +43,45 @@ def run_in_terminal(
             console.print(f"[yellow]  note:[/] {note}")
 
     runner = SessionRunner(session, iterations, every, on_report)
-    previous = _install_interrupt(runner, console)
+    interrupt = _Interrupt(runner, console)
+    previous = signal.signal(signal.SIGINT, interrupt.handle)
     try:
         result = runner.run()
     finally:
-        signal.signal(signal.SIGINT, previous)
+        if not interrupt.presses:
+            signal.signal(signal.SIGINT, previous)
+        # After a first Ctrl+C the handler stays: a second one, even during shutdown, exits now.
     summary(console, session, result, tag)
     return result
 
 
-def _install_interrupt(runner: SessionRunner, console: Console) -> Any:
-    """First Ctrl+C: stop after this cycle. Second: leave now."""
-    presses = 0
+class _Interrupt:
+    """First Ctrl+C: stop after this cycle. Second: leave at once.
 
-    def handler(signum: int, frame: FrameType | None) -> None:
-        nonlocal presses
-        presses += 1
-        if presses == 1:
-            console.print("[yellow]stopping after this iteration (Ctrl+C again to quit now)[/]")
-            runner.stop()
-        else:
-            raise KeyboardInterrupt
+    Leaving at once is ``os._exit``: no cleanup code runs that a third press could interrupt
+    into a traceback, and SQLite's write-ahead log keeps every committed cycle and rolls back
+    the one in flight, so the database stays whole.
+    """
 
-    return signal.signal(signal.SIGINT, handler)
+    def __init__(self, runner: SessionRunner, console: Console) -> None:
+        self.runner = runner
+        self.console = console
+        self.presses = 0
+
+    def handle(self, signum: int, frame: FrameType | None) -> None:
+        """The SIGINT handler."""
+        self.presses += 1
+        if self.presses == 1:
+            self.console.print(
+                "[yellow]stopping after this iteration (Ctrl+C again to quit now)[/]"
+            )
+            self.runner.stop()
+            return
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+            sys.stderr.write("interrupted: leaving now\n")
+            sys.stderr.flush()
+        os._exit(130)
 
 
 def summary(console: Console, session: TradingSession, result: RunResult, tag: str) -> None:

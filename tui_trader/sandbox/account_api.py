@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from tui_trader.sandbox.errors import ApiError
-from tui_trader.sandbox.request import Reply, Request
+from tui_trader.sandbox.request import Reply, Request, query_time
 from tui_trader.sandbox.shapes import activity_json
 from tui_trader.timeframes import NEW_YORK
 
@@ -75,8 +75,8 @@ def get_activities(sb: Sandbox, req: Request, m: re.Match[str]) -> Reply:
     kinds |= {k.strip().upper() for k in req.query.get("activity_types", "").split(",") if k}
     if kinds and "FILL" not in kinds:
         return 200, []
-    after = _time(req.query.get("after"), "after")
-    until = _time(req.query.get("until"), "until")
+    after = query_time(req.query.get("after"), "after")
+    until = query_time(req.query.get("until"), "until")
     on_day = req.query.get("date")
     page_size = req.int_param("page_size", 100, 1, 100)
     descending = req.query.get("direction", "desc") == "desc"
@@ -98,17 +98,6 @@ def get_activities(sb: Sandbox, req: Request, m: re.Match[str]) -> Reply:
     return 200, chosen[:page_size]
 
 
-def _time(text: str | None, name: str) -> datetime | None:
-    """An RFC 3339 query parameter (422 when it does not parse)."""
-    if not text:
-        return None
-    try:
-        stamp = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise ApiError(422, 40010001, f"invalid {name}") from None
-    return stamp if stamp.tzinfo else stamp.replace(tzinfo=NEW_YORK)
-
-
 def get_portfolio_history(sb: Sandbox, req: Request, m: re.Match[str]) -> Reply:
     """``GET /v2/account/portfolio/history``: the equity curve, one point per bucket."""
     period = req.query.get("period", "1M")
@@ -118,9 +107,9 @@ def get_portfolio_history(sb: Sandbox, req: Request, m: re.Match[str]) -> Reply:
         raise ApiError(422, 40010001, "invalid period or timeframe")
     with sb.engine.lock:
         curve = list(sb.engine.ledger.equity_curve)
-    end = _time(req.query.get("end"), "end") or curve[-1][0]
+    end = query_time(req.query.get("end"), "end") or curve[-1][0]
     span = timedelta(days=int(match[1]) * _PERIOD_DAYS[match[2]])
-    start = _time(req.query.get("start"), "start") or end - span
+    start = query_time(req.query.get("start"), "start") or end - span
     before = [eq for t, eq in curve if t < start]
     base = before[-1] if before else sb.engine.ledger.initial_cash
     minutes = _HISTORY_TF[timeframe]

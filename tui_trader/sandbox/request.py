@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from tui_trader.sandbox.errors import ApiError
+from tui_trader.timeframes import NEW_YORK
 
 Reply = tuple[int, Any]
 """An HTTP status and a JSON-able body (None for no body)."""
@@ -50,3 +52,14 @@ class Request:
         if not low <= value <= high:
             raise ApiError(422, 40010001, f"{name} must be between {low} and {high}")
         return value
+
+
+def query_time(text: str | None, name: str) -> datetime | None:
+    """An RFC 3339 query parameter (naive means New York time), or 422 when it does not parse."""
+    if not text:
+        return None
+    try:
+        stamp = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ApiError(422, 40010001, f"invalid {name}") from None
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=NEW_YORK)

@@ -140,7 +140,7 @@ def make_fast(client: Any, timeout: float = REQUEST_TIMEOUT, retries: int | None
     return client
 
 
-def wait_until(check: Callable[[], Any], timeout: float = 5.0, what: str = "condition") -> Any:
+def wait_until(check: Callable[[], Any], timeout: float = 15.0, what: str = "condition") -> Any:
     """Poll ``check`` until it returns something truthy, failing after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     pause = threading.Event()
@@ -172,7 +172,7 @@ class StreamRunner:
         self._thread.start()
         return self
 
-    def next(self, accept: Callable[[Any], bool] = lambda _: True, timeout: float = 5.0) -> Any:
+    def next(self, accept: Callable[[Any], bool] = lambda _: True, timeout: float = 15.0) -> Any:
         """The next received item that ``accept`` likes (others are skipped)."""
         deadline = time.monotonic() + timeout
         while True:

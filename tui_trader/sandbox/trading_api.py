@@ -10,12 +10,11 @@ from __future__ import annotations
 import copy
 import re
 import uuid
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from tui_trader.sandbox.errors import ApiError
 from tui_trader.sandbox.matching import OPEN_STATUSES, SimOrder
-from tui_trader.sandbox.request import Reply, Request
+from tui_trader.sandbox.request import Reply, Request, query_time
 from tui_trader.sandbox.shapes import account_json, asset_id, asset_json, order_json, position_json
 from tui_trader.timeframes import NEW_YORK
 
@@ -47,25 +46,14 @@ def post_order(sb: Sandbox, req: Request, m: re.Match[str]) -> Reply:
     return 200, order_json(order)
 
 
-def _parse_time(text: str | None, name: str) -> datetime | None:
-    """An RFC 3339 query parameter, or 422 when it does not parse."""
-    if not text:
-        return None
-    try:
-        stamp = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise ApiError(422, 40010001, f"invalid {name}") from None
-    return stamp if stamp.tzinfo else stamp.replace(tzinfo=NEW_YORK)
-
-
 def get_orders(sb: Sandbox, req: Request, m: re.Match[str]) -> Reply:
     """``GET /v2/orders`` with ``status``, ``limit``, ``after``, ``until``, ``direction``..."""
     status = req.query.get("status", "open")
     if status not in ("open", "closed", "all"):
         raise ApiError(422, 40010001, "invalid status")
     limit = req.int_param("limit", 50, 1, 500)
-    after = _parse_time(req.query.get("after"), "after")
-    until = _parse_time(req.query.get("until"), "until")
+    after = query_time(req.query.get("after"), "after")
+    until = query_time(req.query.get("until"), "until")
     symbols = {s for s in req.query.get("symbols", "").upper().split(",") if s}
     side = req.query.get("side")
     chosen = []

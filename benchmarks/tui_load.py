@@ -1,0 +1,138 @@
+"""Load figures for the dashboard: UI-thread time per update and ctrl+k latency, 50 symbols.
+
+Run ``python benchmarks/tui_load.py`` from the repository root (needs tmux). For each run it
+starts the real app in a tmux terminal (120x36) on a local session of 50 simulated symbols with a
+new bar every second (``--every`` to change), waits for a few bars, presses ctrl+k through tmux
+and times how long until "HALTED" is on the terminal screen. The app itself (``--serve``) records
+the UI thread's time per dashboard redraw and its CPU time per update. Prints medians of the runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+SYMBOLS = tuple(f"S{i:02d}" for i in range(50))
+
+
+def serve(db: Path, stats: Path, every: float) -> None:
+    """Run the app on a 50-symbol session, writing timing stats as it goes."""
+    from tui_trader.factory import LocalSettings, build_local_session
+    from tui_trader.tui import app as app_module
+    from tui_trader.tui.screens.dashboard import DashboardScreen
+    from tui_trader.tui.setup_form import DEFAULTS, validate
+
+    redraws: list[float] = []
+    cpu_per_update: list[float] = []
+    state = {"cpu": None, "updates": 0}
+    original = DashboardScreen.refresh_desk
+
+    def timed(self, desk, now):
+        if desk.version == self._drawn:
+            return original(self, desk, now)
+        start = time.perf_counter()
+        original(self, desk, now)
+        redraws.append(time.perf_counter() - start)
+        cpu = time.thread_time()
+        applied = desk.reports_applied
+        if state["cpu"] is not None and applied > state["updates"]:
+            cpu_per_update.append((cpu - state["cpu"]) / (applied - state["updates"]))
+        state["cpu"], state["updates"] = cpu, applied
+        stats.write_text(json.dumps({"redraw": redraws, "cpu_per_update": cpu_per_update}))
+
+    DashboardScreen.refresh_desk = timed
+    settings = LocalSettings(db=db, symbols=SYMBOLS, period="30d")
+    app = app_module.make_app(
+        db, every=every, iterations=0, session_factory=lambda: build_local_session(settings)
+    )
+    values = dict(DEFAULTS, db=str(db), symbols=",".join(SYMBOLS), period="30d")
+    plan = validate(values).plan
+    assert plan is not None
+    app.call_later(lambda: app.start_plan(plan))
+    app.run()
+
+
+def _pane(name: str) -> str:
+    """The tmux pane's text."""
+    return subprocess.run(
+        ["tmux", "capture-pane", "-t", name, "-p"], capture_output=True, text=True
+    ).stdout
+
+
+def one_run(every: float, run: int) -> dict:
+    """One app in tmux: wait for bars, press ctrl+k, time until HALTED is on screen."""
+    folder = Path(tempfile.mkdtemp(prefix="tui-load-"))
+    db, stats = folder / "load.db", folder / "stats.json"
+    name = f"tui-load-{run}"
+    cmd = (
+        f"{sys.executable} {Path(__file__).resolve()} --serve --db {db} --stats {stats} "
+        f"--every {every}"
+    )
+    subprocess.run(
+        ["tmux", "new-session", "-d", "-s", name, "-x", "120", "-y", "36", "-e",
+         "TERM=xterm-256color", cmd],
+        check=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            text = _pane(name)
+            if "iter " in text and any(f"iter {n}" in text for n in range(6, 400)):
+                break
+            time.sleep(0.05)
+        else:
+            raise RuntimeError("the session did not reach 6 iterations:\n" + _pane(name))
+        subprocess.run(["tmux", "send-keys", "-t", name, "C-k"], check=True)
+        pressed = time.perf_counter()
+        while "HALTED" not in _pane(name):
+            if time.perf_counter() - pressed > 10:
+                raise RuntimeError("HALTED never appeared")
+            time.sleep(0.002)
+        latency = time.perf_counter() - pressed
+        data = json.loads(stats.read_text())
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
+        shutil.rmtree(folder, ignore_errors=True)
+    return {
+        "latency": latency,
+        "redraw": statistics.median(data["redraw"]),
+        "cpu": statistics.median(data["cpu_per_update"] or [0.0]),
+        "updates": len(data["redraw"]),
+    }
+
+
+def main() -> None:
+    """Parse options; serve, or drive several runs and print medians."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--db", type=Path)
+    parser.add_argument("--stats", type=Path)
+    parser.add_argument("--every", type=float, default=1.0, help="seconds per bar (1.0)")
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.db, args.stats, args.every)
+        return
+    if shutil.which("tmux") is None:
+        sys.exit("tmux is needed to measure key-press-to-screen latency")
+    results = [one_run(args.every, i) for i in range(args.runs)]
+    ms = lambda key: 1000 * statistics.median(r[key] for r in results)  # noqa: E731
+    print(f"50 symbols, a bar every {args.every:g} s, {args.runs} runs (medians):")
+    print(f"  dashboard redraw on the UI thread: {ms('redraw'):.1f} ms per update")
+    print(f"  UI-thread CPU per update (redraw + render + messages): {ms('cpu'):.1f} ms")
+    print(f"  ctrl+k to HALTED on the terminal: {ms('latency'):.0f} ms")
+    print("  per run:", ", ".join(f"{1000 * r['latency']:.0f} ms" for r in results))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,95 @@
+"""Live trading is hard to reach: a switch, a warning, the exact phrase, a deliberate press."""
+
+from __future__ import annotations
+
+from textual.widgets import Button, Checkbox, Select, Static
+
+from tui_trader.tui.app import make_app
+from tui_trader.tui.screens.live_warning import LiveWarningScreen
+from tui_trader.tui.screens.setup import SetupScreen
+from tui_trader.tui.setup_form import LIVE_PHRASE, alpaca_status
+
+SIZE = (120, 36)
+
+
+async def _choose_live(app, pilot) -> None:
+    """Pick 'Alpaca live' in the mode select."""
+    app.screen.query_one("#mode", Select).value = "live"
+    await pilot.pause()
+    await pilot.pause()
+
+
+async def test_live_is_refused_without_enable_live(db_path) -> None:
+    """Without --enable-live (or the switch) live cannot be chosen: no warning, no Start."""
+    app = make_app(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await _choose_live(app, pilot)
+        assert isinstance(app.screen, SetupScreen)
+        assert "--enable-live" in str(app.screen.query_one("#mode-error", Static).render())
+        assert app.screen.query_one("#start", Button).disabled
+
+
+async def test_enter_on_the_warning_does_not_go_live(db_path) -> None:
+    """Cancel is focused: Enter cancels, the mode goes back to local."""
+    app = make_app(db_path, live_enabled=True)
+    async with app.run_test(size=SIZE) as pilot:
+        setup = app.screen
+        await _choose_live(app, pilot)
+        assert isinstance(app.screen, LiveWarningScreen)
+        assert app.screen.focused is app.screen.query_one("#live-cancel", Button)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is setup and not setup.live_confirmed
+        assert setup.query_one("#mode", Select).value == "local"
+
+
+async def test_wrong_phrase_and_enter_in_the_field_do_not_go_live(db_path) -> None:
+    """A near-miss phrase leaves confirm disabled; even the right phrase + Enter does nothing."""
+    app = make_app(db_path, live_enabled=True)
+    async with app.run_test(size=SIZE) as pilot:
+        setup = app.screen
+        await _choose_live(app, pilot)
+        warning = app.screen
+        warning.query_one("#live-phrase").focus()
+        await pilot.press(*"yes i understand", "enter")
+        assert warning.query_one("#live-confirm", Button).disabled
+        assert app.screen is warning
+        warning.query_one("#live-phrase").value = ""
+        await pilot.press(*LIVE_PHRASE, "enter")
+        await pilot.pause()
+        assert not warning.query_one("#live-confirm", Button).disabled
+        assert app.screen is warning and not setup.live_confirmed
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is setup and setup.query_one("#mode", Select).value == "local"
+
+
+async def test_confirmed_live_without_credentials_cannot_start(db_path) -> None:
+    """The phrase and the button accept the warning; with no keys found, Start stays off and
+    the reason is next to the mode."""
+    app = make_app(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        setup = app.screen
+        setup.query_one("#enable-live", Checkbox).value = True
+        await pilot.pause()
+        await _choose_live(app, pilot)
+        warning = app.screen
+        warning.query_one("#live-phrase").value = LIVE_PHRASE
+        await pilot.pause()
+        await pilot.click("#live-confirm")
+        await pilot.pause()
+        assert app.screen is setup and setup.live_confirmed
+        assert "no credentials found" in str(setup.query_one("#mode-error", Static).render())
+        assert setup.query_one("#start", Button).disabled
+        assert "api.alpaca.markets" in str(setup.query_one("#alpaca-status", Static).render())
+
+
+def test_credentials_are_found_but_the_secret_never_shown(tmp_path) -> None:
+    """The status names the key's first letters and the URL, never the secret."""
+    env = {"APCA_API_KEY_ID": "PKTESTKEY123", "APCA_API_SECRET_KEY": "s3cr3t-value"}
+    line = alpaca_status("paper", env, tmp_path / ".env").describe()
+    assert "PKTE…" in line and "paper-api.alpaca.markets" in line
+    assert "s3cr3t" not in line and "PKTESTKEY123" not in line
+    (tmp_path / ".env").write_text("APCA_API_KEY_ID=PKFILE99\nAPCA_API_SECRET_KEY=x\n")
+    line = alpaca_status("live", {}, tmp_path / ".env").describe()
+    assert ".env file" in line and "https://api.alpaca.markets" in line

@@ -1,0 +1,209 @@
+"""Pilot tests of a local session driven from the app: start, kill, resume, fail, quit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.widgets import Button, Input, Static
+from tui_helpers import scalar, wait_for
+
+from tui_trader.factory import LocalSettings, build_local_session
+from tui_trader.risk import DRAWDOWN, MANUAL_KILL, RESET
+from tui_trader.store.db import open_database
+from tui_trader.store.models import AccountSnapshot, LiveOrder, SessionRow
+from tui_trader.tui.app import make_app
+from tui_trader.tui.screens.confirm import ConfirmScreen
+from tui_trader.tui.screens.dashboard import DashboardScreen
+from tui_trader.tui.screens.help import HelpScreen
+from tui_trader.tui.screens.history import HistoryScreen
+from tui_trader.tui.screens.setup import SetupScreen
+
+SIZE = (120, 36)
+
+
+def _events(db: Path, kind: str) -> int:
+    """Risk events of one type (plain sqlite3: the models' proxy belongs to the app)."""
+    return scalar(db, "SELECT COUNT(*) FROM live_risk_events WHERE event_type = ?", kind)
+
+
+def _orders(db: Path) -> int:
+    """Orders in the database."""
+    return scalar(db, "SELECT COUNT(*) FROM live_orders")
+
+
+async def test_enter_on_setup_runs_a_local_session_that_writes_orders(db_path, frozen) -> None:
+    """The defaults plus Enter: a session runs to its end and its orders are in the database."""
+    app = make_app(db_path, clock=frozen, iterations=40, every=0)
+    async with app.run_test(size=SIZE) as pilot:
+        assert isinstance(app.screen, SetupScreen)
+        assert not app.screen.query_one("#start", Button).disabled
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.desk.ended == "completed", "the session to complete")
+        assert isinstance(app.screen, DashboardScreen)
+        assert app.desk.latest is not None and app.desk.latest.iteration == 40
+        bar = app.screen.query_one("DeskBar")
+        await wait_for(pilot, lambda: "iter 40" in str(bar.render()), "the bar to show it")
+        assert "ENDED: completed" in str(bar.render())
+    assert _orders(db_path) > 0
+    open_database(db_path)
+    assert SessionRow.get().status == "completed"
+
+
+async def test_setup_shows_the_reason_and_disables_start(db_path) -> None:
+    """A bad limit is explained beside its field and Start cannot be pressed."""
+    app = make_app(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        screen.query_one("#max_drawdown", Input).value = "150"
+        await pilot.pause()
+        assert "percentage" in str(screen.query_one("#max_drawdown-error", Static).render())
+        assert screen.query_one("#start", Button).disabled
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, SetupScreen) and not app.running
+
+
+async def _start_paced(app, pilot) -> None:
+    """Start a paced session from setup and wait for its first report."""
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: app.desk.latest is not None, "the first report")
+
+
+@pytest.mark.parametrize("where", ["dashboard", "history", "help"])
+async def test_ctrl_k_halts_from_every_screen(db_path, paced, where) -> None:
+    """ctrl+k halts within an iteration wherever the user is, and writes manual_kill."""
+    app = make_app(db_path, clock=paced, iterations=0, every=0.02)
+    async with app.run_test(size=SIZE) as pilot:
+        await _start_paced(app, pilot)
+        if where == "history":
+            await pilot.press("f3")
+            await wait_for(pilot, lambda: isinstance(app.screen, HistoryScreen), "history")
+        elif where == "help":
+            await pilot.press("f1")
+            await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), "help")
+        await pilot.press("ctrl+k")
+        assert app.halted and app.has_class("-halted")
+        await wait_for(pilot, lambda: _events(db_path, MANUAL_KILL) == 1, "manual_kill row")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.desk.latest.state == "halted", "a halted report")
+        before = _orders(db_path)
+        seen = app.desk.latest.iteration
+        await wait_for(pilot, lambda: app.desk.latest.iteration >= seen + 3, "more iterations")
+        assert _orders(db_path) == before
+        if where == "help":
+            await pilot.press("escape")
+        await pilot.press("f2")
+        await pilot.pause(0.15)
+        banner = app.screen.query_one("#halt-banner", Static)
+        assert banner.display and "TRADING HALTED" in str(banner.render())
+        app.handle.stop()
+
+
+async def test_ctrl_k_without_a_session_says_so(db_path) -> None:
+    """On setup, with nothing running, the kill switch explains there is nothing to halt."""
+    app = make_app(db_path)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.press("ctrl+k")
+        await pilot.pause()
+        assert not app.halted
+        assert any("nothing to halt" in n.message for n in app._notifications)
+
+
+async def test_kill_then_flatten_closes_positions(db_path, paced) -> None:
+    """Answering yes to the flatten question sends closing orders after the halt."""
+    app = make_app(db_path, clock=paced, iterations=0, every=0.02)
+    async with app.run_test(size=SIZE) as pilot:
+        await _start_paced(app, pilot)
+        await wait_for(pilot, lambda: bool(app.desk.latest.positions), "a position", tries=600)
+        await pilot.press("ctrl+k")
+        await pilot.click("#yes")
+        await wait_for(
+            pilot, lambda: not app.desk.latest.positions and app.desk.halted, "flat book"
+        )
+        app.handle.stop()
+    open_database(db_path)
+    assert LiveOrder.select().where(LiveOrder.rationale.startswith("flatten")).count() > 0
+
+
+async def test_resume_after_kill_needs_confirmation(db_path, paced) -> None:
+    """ctrl+r asks first; yes lifts a manual halt and records risk_reset."""
+    app = make_app(db_path, clock=paced, iterations=0, every=0.02)
+    async with app.run_test(size=SIZE) as pilot:
+        await _start_paced(app, pilot)
+        await pilot.press("ctrl+k")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: _events(db_path, MANUAL_KILL) == 1, "manual_kill row")
+        await pilot.press("ctrl+r")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("escape")
+        assert app.halted
+        await pilot.press("ctrl+r")
+        await pilot.click("#yes")
+        await wait_for(pilot, lambda: _events(db_path, RESET) == 1, "risk_reset row")
+        await wait_for(pilot, lambda: not app.halted, "the app to leave HALTED")
+        app.handle.stop()
+
+
+async def test_automatic_halt_names_the_limit(db_path, frozen) -> None:
+    """A drawdown halt turns the app HALTED and the notification names the limit."""
+    app = make_app(db_path, clock=frozen, iterations=60, every=0)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        app.screen.query_one("#max_drawdown", Input).value = "0.5"
+        await pilot.pause()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.desk.ended != "", "the session to end", tries=600)
+        assert app.halted
+        assert app.desk.halt_reason.startswith(DRAWDOWN)
+        assert any(DRAWDOWN in n.message for n in app._notifications)
+    assert _events(db_path, DRAWDOWN) == 1
+
+
+async def test_failing_worker_halts_and_shows_the_error(db_path, frozen) -> None:
+    """An exception in the trading loop halts trading and is shown, not swallowed."""
+
+    def factory():
+        session = build_local_session(LocalSettings(db=db_path), frozen)
+        real = session.market.next_bars
+        calls = {"n": 0}
+
+        def next_bars():
+            calls["n"] += 1
+            if calls["n"] == 4:
+                raise RuntimeError("feed exploded")
+            return real()
+
+        session.market.next_bars = next_bars
+        return session
+
+    app = make_app(db_path, clock=frozen, iterations=20, every=0, session_factory=factory)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.last_error != "", "the failure to be shown")
+        await pilot.pause(0.15)
+        assert app.halted and not app.running
+        assert "feed exploded" in app.last_error
+        assert "feed exploded" in str(app.screen.query_one("#halt-banner", Static).render())
+        assert any("feed exploded" in n.message for n in app._notifications)
+    open_database(db_path)
+    assert SessionRow.get().status == "failed"
+
+
+async def test_quit_while_running_asks_and_stops_cleanly(db_path, paced) -> None:
+    """ctrl+q asks; 'Keep running' keeps it; 'Stop and quit' ends the session as stopped."""
+    app = make_app(db_path, clock=paced, iterations=0, every=0.02)
+    async with app.run_test(size=SIZE) as pilot:
+        await _start_paced(app, pilot)
+        await pilot.press("ctrl+q")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("enter")
+        assert app.running and app.is_running
+        await pilot.press("ctrl+q")
+        await pilot.click("#yes")
+        await wait_for(pilot, lambda: not app.is_running, "the app to exit")
+    open_database(db_path)
+    row = SessionRow.get()
+    assert row.status == "stopped" and row.iterations > 0
+    last = AccountSnapshot.select().order_by(AccountSnapshot.id.desc()).first()
+    assert last.iteration == row.iterations and last.state == "active"

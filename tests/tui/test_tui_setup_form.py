@@ -1,0 +1,50 @@
+"""The setup rules, without a screen: each bad field gets its own reason; modes are plans."""
+
+from __future__ import annotations
+
+from tui_trader.tui.setup_form import DEFAULTS, validate
+
+
+def _values(**changes: str) -> dict[str, str]:
+    """The defaults with a database path and some changes."""
+    return dict(DEFAULTS, db="desk.db", **changes)
+
+
+def test_defaults_make_a_local_plan_with_the_phase4_limits() -> None:
+    """Enter on an untouched form starts local, paced at 0.5 s, with 5/2/10/100 limits."""
+    plan = validate(_values()).plan
+    assert plan is not None and plan.mode == "local" and plan.every == 0.5
+    limits = plan.settings.limits
+    assert (limits.max_drawdown_pct, limits.max_daily_loss_pct) == (5.0, 2.0)
+    assert (limits.max_position_pct, limits.max_orders_per_day) == (10.0, 100)
+
+
+def test_every_bad_field_has_its_own_reason() -> None:
+    """Several mistakes at once: one reason per field, and no plan."""
+    result = validate(
+        _values(symbols="SPY,,QQQ", interval="7x", max_orders="0", every="-1", start_cash="0")
+    )
+    assert result.plan is None
+    assert set(result.errors) == {"symbols", "interval", "max_orders", "every", "start_cash"}
+    assert "at least 1" in result.errors["max_orders"]
+
+
+def test_replay_needs_an_existing_file(tmp_path) -> None:
+    """Replay without a file, or with a missing one, is explained on the file field."""
+    assert "choose" in validate(_values(data="replay")).errors["replay_file"]
+    missing = validate(_values(data="replay", replay_file=str(tmp_path / "x.csv")))
+    assert "no such file" in missing.errors["replay_file"]
+
+
+def test_alpaca_modes_need_credentials_then_the_switch_and_the_warning(monkeypatch) -> None:
+    """Paper without keys says what is missing; live first needs the switch, then the
+    warning; with keys found, both become plans."""
+    assert "no credentials found" in validate(_values(mode="paper")).errors["mode"]
+    assert "--enable-live" in validate(_values(mode="live")).errors["mode"]
+    unconfirmed = validate(_values(mode="live"), live_enabled=True)
+    assert "warning" in unconfirmed.errors["mode"]
+    monkeypatch.setenv("APCA_API_KEY_ID", "PKTEST")
+    monkeypatch.setenv("APCA_API_SECRET_KEY", "not-shown")
+    assert validate(_values(mode="paper")).plan.mode == "paper"
+    confirmed = validate(_values(mode="live"), live_enabled=True, live_confirmed=True)
+    assert confirmed.plan.mode == "live"

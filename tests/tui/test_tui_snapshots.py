@@ -1,0 +1,148 @@
+"""Snapshots of every screen: deterministic (seeded market, frozen clock, fixed session key,
+fixed size, notifications cleared, cursor blink off)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.widgets import Input, Select
+from tui_helpers import FROZEN_START, PacedFrozenClock, scalar, wait_for
+
+from tui_trader.factory import LocalSettings, build_local_session
+from tui_trader.runner import SessionRunner
+from tui_trader.store import audit
+from tui_trader.tui.app import make_app
+from tui_trader.tui.setup_form import LIVE_PHRASE
+
+SIZE = (120, 36)
+BARS = 30
+"""Bars the capped market serves before it waits like a live feed between bars."""
+DB = Path("desk.db")
+"""Relative to the test's own folder (the setup screen shows the path)."""
+
+
+class _Key:
+    """A stand-in for ``secrets`` so that session keys are the same on every run."""
+
+    @staticmethod
+    def token_hex(n: int) -> str:
+        return "5eed" * n
+
+
+@pytest.fixture(autouse=True)
+def _fixed_session_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Session keys appear on screen: make them constant."""
+    monkeypatch.setattr(audit, "secrets", _Key)
+
+
+def _capped_factory(clock):
+    """A local session whose market serves ``BARS`` bars and then none (the session stays
+    ACTIVE, waiting, at a known iteration)."""
+
+    def factory():
+        session = build_local_session(LocalSettings(db=DB), clock)
+        real = session.market.next_bars
+        served = {"n": 0}
+
+        def next_bars():
+            if served["n"] >= BARS:
+                return {}
+            served["n"] += 1
+            return real()
+
+        session.market.next_bars = next_bars
+        return session
+
+    return factory
+
+
+def _dashboard_app():
+    """An app whose Enter starts the capped session, paced so it idles between polls."""
+    clock = PacedFrozenClock(FROZEN_START)
+    return make_app(
+        DB, clock=clock, every=0.05, iterations=0, session_factory=_capped_factory(clock)
+    )
+
+
+async def _settle(pilot) -> None:
+    """Clear notifications (their timing is not deterministic) and let the tick redraw."""
+    pilot.app.clear_notifications()
+    await pilot.pause(0.25)
+    pilot.app.tick()
+    await pilot.pause()
+
+
+def test_snapshot_setup(snap_compare) -> None:
+    """The setup screen with its defaults."""
+    assert snap_compare(make_app(DB), terminal_size=SIZE)
+
+
+def test_snapshot_live_warning_empty(snap_compare) -> None:
+    """The live warning as it opens: Cancel focused, confirm disabled."""
+
+    async def run_before(pilot) -> None:
+        pilot.app.screen.query_one("#mode", Select).value = "live"
+        await pilot.pause()
+        await pilot.pause()
+
+    assert snap_compare(make_app(DB, live_enabled=True), terminal_size=SIZE, run_before=run_before)
+
+
+def test_snapshot_live_warning_phrase_typed(snap_compare) -> None:
+    """The live warning with the exact phrase typed: confirm enabled."""
+
+    async def run_before(pilot) -> None:
+        pilot.app.screen.query_one("#mode", Select).value = "live"
+        await pilot.pause()
+        await pilot.pause()
+        phrase = pilot.app.screen.query_one("#live-phrase", Input)
+        phrase.cursor_blink = False
+        phrase.focus()
+        await pilot.press(*LIVE_PHRASE)
+        await pilot.pause()
+
+    assert snap_compare(make_app(DB, live_enabled=True), terminal_size=SIZE, run_before=run_before)
+
+
+def test_snapshot_dashboard_mid_session(snap_compare) -> None:
+    """The dashboard after 30 bars of a seeded session, still running."""
+
+    async def run_before(pilot) -> None:
+        app = pilot.app
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.desk.latest and app.desk.latest.iteration == BARS, "bars")
+        await _settle(pilot)
+
+    assert snap_compare(_dashboard_app(), terminal_size=SIZE, run_before=run_before)
+
+
+def test_snapshot_dashboard_halted(snap_compare) -> None:
+    """The same session after ctrl+k (positions kept): HALTED everywhere."""
+
+    async def run_before(pilot) -> None:
+        app = pilot.app
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.desk.latest and app.desk.latest.iteration == BARS, "bars")
+        await pilot.press("ctrl+k")
+        await pilot.press("escape")
+        kills = "SELECT COUNT(*) FROM live_risk_events WHERE event_type = 'manual_kill'"
+        await wait_for(pilot, lambda: scalar(DB, kills) == 1, "manual_kill")
+        await wait_for(pilot, lambda: app.desk.latest.state == "halted", "the halted report")
+        await _settle(pilot)
+
+    assert snap_compare(_dashboard_app(), terminal_size=SIZE, run_before=run_before)
+
+
+def test_snapshot_history_with_data(snap_compare) -> None:
+    """The history browser on a finished 80-bar session."""
+    clock = PacedFrozenClock(FROZEN_START)
+    SessionRunner(build_local_session(LocalSettings(db=DB), clock), 80).run()
+
+    async def run_before(pilot) -> None:
+        app = pilot.app
+        await pilot.press("f3")
+        await wait_for(pilot, lambda: getattr(app.screen, "loaded", 0) >= 1, "history rows")
+        await _settle(pilot)
+
+    assert snap_compare(make_app(DB, clock=clock), terminal_size=SIZE, run_before=run_before)

@@ -1,0 +1,50 @@
+"""Helpers for the app's tests: a frozen clock that still paces, and waits on state (never on
+time). Imported as ``tui_helpers`` (conftest puts this folder on ``sys.path``)."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from tui_trader.clock import FrozenClock
+
+FROZEN_START = datetime(2026, 11, 24, 14, 30, tzinfo=UTC)
+
+
+class PacedFrozenClock(FrozenClock):
+    """Frozen ``now`` (deterministic rows and screens), but waits really wait (a paced session
+    stays running long enough to be killed)."""
+
+    def wait(self, seconds: float, stop: threading.Event) -> bool:
+        """Block on the stop event like the wall clock; time itself stays frozen."""
+        return stop.wait(max(seconds, 0.0))
+
+
+async def wait_for(pilot, condition: Callable[[], bool], what: str, tries: int = 300) -> None:
+    """Let the app run until ``condition`` holds (bounded: fails with ``what``)."""
+    for _ in range(tries):
+        if condition():
+            return
+        await pilot.pause(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def scalar(db: Path, sql: str, *params: object) -> object:
+    """One value from the database on a short-lived sqlite3 connection of the test's own.
+
+    Tests never call ``open_database`` while an app runs: it rebinds the models' shared proxy
+    under the session's feet.
+    """
+    if not db.exists():
+        return 0
+    con = sqlite3.connect(db, timeout=10)
+    try:
+        row = con.execute(sql, params).fetchone()
+    except sqlite3.OperationalError:
+        return 0
+    finally:
+        con.close()
+    return row[0] if row else None

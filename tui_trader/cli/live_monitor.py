@@ -1,0 +1,35 @@
+"""``tui-trader live monitor``: the dashboard on a session that runs in another process.
+
+The monitor follows the session's audit database as it is written; its kill switch writes a
+``halt_requests`` row, which the session picks up at its next iteration.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from tui_trader.cli.common import add_db_option, resolve_db
+
+
+def register_live(actions: argparse._SubParsersAction) -> None:
+    """Add ``live monitor``."""
+    parser = actions.add_parser(
+        "monitor",
+        help="open the dashboard on a session running in another process",
+        description="Follow a running session through its database; ctrl+k halts it.",
+    )
+    add_db_option(parser)
+    parser.add_argument(
+        "--session", default=None, metavar="KEY", help="session key or id (default: newest running)"
+    )
+    parser.set_defaults(handler=run_monitor)
+
+
+def run_monitor(args: argparse.Namespace) -> int:
+    """Open the monitor app (Textual is imported only now)."""
+    db = resolve_db(args.db, must_exist=True)
+    from tui_trader.tui.app import make_app
+    from tui_trader.tui.monitor import DbFollower, MonitorHandle
+
+    make_app(db, monitor=MonitorHandle(DbFollower(db, args.session))).run()
+    return 0

@@ -1,0 +1,201 @@
+"""Paged, filtered, sorted reads of the audit trail for the history browser and its CSV export.
+
+Every read is bounded (``LIMIT``/``OFFSET`` pages, CSV written in chunks), so a database of a
+hundred thousand orders never lands in memory at once; reads go through WAL, so they run while a
+session writes. Column names are whitelisted: a sort key from the UI never reaches SQL as text.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from peewee import Field, ModelSelect, fn
+
+from tui_trader.store.models import LiveFill, LiveOrder, LiveTrade, RiskEventRow, SessionRow
+
+PAGE_SIZE = 100
+EXPORT_CHUNK = 5_000
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """A browser column: header, the field it shows, its fixed width."""
+
+    title: str
+    field: Field
+    width: int
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryFilter:
+    """What the user narrowed the view to; empty values mean "any"."""
+
+    symbol: str = ""
+    side: str = ""
+    start: date | None = None
+    end: date | None = None
+    session_id: int | None = None
+    event_type: str = ""
+
+
+def _when(model: Any) -> Any:
+    """The time a row is filed under: its bar time when it has one, else its wall time."""
+    return fn.COALESCE(model.market_time, model.timestamp)
+
+
+VIEWS: dict[str, tuple[Any, tuple[Column, ...]]] = {
+    "orders": (
+        LiveOrder,
+        (
+            Column("Id", LiveOrder.id, 6),
+            Column("Bar time", LiveOrder.market_time, 16),
+            Column("Sess", LiveOrder.session, 4),
+            Column("Symbol", LiveOrder.symbol, 6),
+            Column("Side", LiveOrder.side, 4),
+            Column("Qty", LiveOrder.quantity, 8),
+            Column("Type", LiveOrder.order_type, 6),
+            Column("Status", LiveOrder.status, 16),
+            Column("Filled", LiveOrder.filled_qty, 8),
+            Column("Fill px", LiveOrder.filled_price, 9),
+            Column("Error", LiveOrder.error, 12),
+        ),
+    ),
+    "trades": (
+        LiveTrade,
+        (
+            Column("Id", LiveTrade.id, 6),
+            Column("Exit bar", LiveTrade.market_time, 16),
+            Column("Sess", LiveTrade.session, 4),
+            Column("Symbol", LiveTrade.symbol, 6),
+            Column("Side", LiveTrade.side, 5),
+            Column("Qty", LiveTrade.quantity, 8),
+            Column("Entry", LiveTrade.entry_price, 9),
+            Column("Exit", LiveTrade.exit_price, 9),
+            Column("PnL", LiveTrade.pnl, 10),
+            Column("PnL %", LiveTrade.pnl_pct, 7),
+            Column("Fees", LiveTrade.commission, 7),
+        ),
+    ),
+    "events": (
+        RiskEventRow,
+        (
+            Column("Id", RiskEventRow.id, 6),
+            Column("Bar time", RiskEventRow.market_time, 16),
+            Column("Sess", RiskEventRow.session, 4),
+            Column("Event", RiskEventRow.event_type, 20),
+            Column("Value", RiskEventRow.value, 8),
+            Column("Limit", RiskEventRow.limit, 7),
+            Column("Symbol", RiskEventRow.symbol, 6),
+            Column("Action", RiskEventRow.action_taken, 34),
+        ),
+    ),
+}
+"""The browsable tables, with their columns in display order."""
+
+
+def _query(view: str, filt: HistoryFilter, fields: list[Any]) -> ModelSelect:
+    """The filtered select of one view (no order, no limit)."""
+    model, _ = VIEWS[view]
+    query = model.select(*fields)
+    if filt.symbol:
+        query = query.where(model.symbol == filt.symbol.upper())
+    if filt.side and view in ("orders", "trades"):
+        query = query.where(model.side == filt.side)
+    if filt.event_type and view == "events":
+        query = query.where(model.event_type.contains(filt.event_type))
+    if filt.session_id is not None:
+        query = query.where(model.session == filt.session_id)
+    if filt.start is not None:
+        query = query.where(_when(model) >= filt.start.isoformat())
+    if filt.end is not None:
+        query = query.where(_when(model) < (filt.end + timedelta(days=1)).isoformat())
+    return query
+
+
+def _ordered(view: str, query: ModelSelect, sort: str, descending: bool) -> ModelSelect:
+    """Order by a whitelisted column (then id, so pages are stable)."""
+    model, columns = VIEWS[view]
+    by = {c.title: c.field for c in columns}.get(sort, model.id)
+    key = by.desc() if descending else by.asc()
+    tie = model.id.desc() if descending else model.id.asc()
+    return query.order_by(key, tie)
+
+
+def fetch_page(
+    view: str,
+    filt: HistoryFilter,
+    sort: str = "Id",
+    descending: bool = True,
+    offset: int = 0,
+    limit: int = PAGE_SIZE,
+) -> tuple[list[tuple], int]:
+    """One page of rows (as tuples in column order) and the number of matching rows."""
+    _, columns = VIEWS[view]
+    fields = [c.field for c in columns]
+    total = _query(view, filt, [fn.COUNT(VIEWS[view][0].id)]).scalar() or 0
+    query = _ordered(view, _query(view, filt, fields), sort, descending)
+    return list(query.offset(offset).limit(limit).tuples()), int(total)
+
+
+def iter_rows(
+    view: str, filt: HistoryFilter, sort: str = "Id", descending: bool = True
+) -> Iterator[tuple]:
+    """Every matching row, read in bounded chunks."""
+    _, columns = VIEWS[view]
+    fields = [c.field for c in columns]
+    offset = 0
+    while True:
+        query = _ordered(view, _query(view, filt, fields), sort, descending)
+        chunk = list(query.offset(offset).limit(EXPORT_CHUNK).tuples())
+        yield from chunk
+        if len(chunk) < EXPORT_CHUNK:
+            return
+        offset += EXPORT_CHUNK
+
+
+def export_csv(
+    view: str, filt: HistoryFilter, path: Path, sort: str = "Id", descending: bool = True
+) -> int:
+    """Write the whole filtered view (all pages) to ``path``; return the rows written."""
+    _, columns = VIEWS[view]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    count = 0
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow([c.title for c in columns])
+        for row in iter_rows(view, filt, sort, descending):
+            writer.writerow(["" if v is None else v for v in row])
+            count += 1
+    return count
+
+
+def sessions(limit: int = 50) -> list[tuple[int, str, str, str]]:
+    """Recent sessions as (id, key, mode, started_at) for the session filter."""
+    query = SessionRow.select(
+        SessionRow.id, SessionRow.key, SessionRow.mode, SessionRow.started_at
+    ).order_by(SessionRow.id.desc())
+    return [(i, k, m, str(s)[:16]) for i, k, m, s in query.limit(limit).tuples()]
+
+
+def order_detail(order_id: int) -> dict[str, Any] | None:
+    """Every field of one order, its session key and its fills, for the detail view."""
+    order = LiveOrder.get_or_none(LiveOrder.id == order_id)
+    if order is None:
+        return None
+    fields = {name: getattr(order, name) for name in order.__data__ if name != "session"}
+    fields["session"] = order.session.key if order.session_id else None
+    fills = (
+        LiveFill.select(
+            LiveFill.quantity, LiveFill.price, LiveFill.commission, LiveFill.market_time
+        )
+        .where(LiveFill.order == order.id)
+        .order_by(LiveFill.id)
+        .tuples()
+    )
+    fields["fills"] = list(fills)
+    return fields

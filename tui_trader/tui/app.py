@@ -1,0 +1,339 @@
+"""The Textual app: screens, the one trading worker, the kill switch and the HALTED state.
+
+The session runs in one thread worker that only posts typed messages; the app folds them into a
+``DeskState`` and a 10 Hz tick redraws the visible screen when something changed. The kill switch
+is an App-level priority binding, so it works on every screen, modal dialogs included: it halts
+first, then asks about flattening.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.css.query import NoMatches
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from tui_trader.clock import Clock, WallClock
+from tui_trader.factory import SettingsError
+from tui_trader.market import MarketDataError
+from tui_trader.risk import MANUAL_KILL
+from tui_trader.store.db import StoreError
+from tui_trader.tui.controls import SessionControls
+from tui_trader.tui.handles import SESSION_BUILDERS, LocalHandle, SessionHandle
+from tui_trader.tui.messages import (
+    SessionEnded,
+    SessionFailedToStart,
+    SessionReport,
+    SessionStarted,
+)
+from tui_trader.tui.screens.dashboard import DashboardScreen
+from tui_trader.tui.screens.help import HelpScreen
+from tui_trader.tui.screens.history import HistoryScreen
+from tui_trader.tui.screens.setup import SetupScreen
+from tui_trader.tui.setup_form import ALPACA_UNAVAILABLE, SessionPlan
+from tui_trader.tui.state import DeskState
+from tui_trader.tui.widgets.deskbar import DeskBar
+
+TICK_SECONDS = 0.1
+"""Redraw cadence: at most ten redraws a second, whatever the report rate."""
+START_ERRORS = (SettingsError, MarketDataError, StoreError, OSError, ImportError, ValueError)
+
+
+class TraderApp(SessionControls, App[None]):
+    """The trading desk: setup → dashboard, history, help; one session at a time."""
+
+    CSS_PATH = "../screens.tcss"
+    TITLE = "tui-trader"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "ctrl+k",
+            "kill_switch",
+            "KILL SWITCH",
+            priority=True,
+            id="kill-switch",
+            tooltip="Halt trading now and cancel open orders; then asks about flattening",
+        ),
+        Binding(
+            "ctrl+r",
+            "resume",
+            "Resume",
+            id="resume",
+            tooltip="Ask to resume a halted session (confirmation; risk rules apply)",
+        ),
+        Binding("f1", "help", "Help", id="help", tooltip="Show every key"),
+        Binding("f2", "show_dashboard", "Dashboard", id="dashboard", tooltip="The running session"),
+        Binding(
+            "f3",
+            "show_history",
+            "History",
+            id="history",
+            tooltip="Orders, trades, risk events and PnL from the database",
+        ),
+        Binding(
+            "f4",
+            "show_setup",
+            "Setup",
+            id="setup",
+            tooltip="Set up a new session (when none is running)",
+        ),
+        Binding(
+            "ctrl+q",
+            "quit",
+            "Quit",
+            priority=True,
+            id="quit",
+            tooltip="Quit; asks first and stops a running session cleanly",
+        ),
+    ]
+    halted: reactive[bool] = reactive(False)
+    """True while trading is halted: restyles the whole app."""
+    running: reactive[bool] = reactive(False)
+    """True while the trading worker runs a session."""
+
+    def __init__(
+        self,
+        db_path: Path,
+        *,
+        clock: Clock | None = None,
+        seed: int | None = None,
+        iterations: int | None = None,
+        every: float | None = None,
+        live_enabled: bool = False,
+        monitor: SessionHandle | None = None,
+        session_factory=None,
+    ) -> None:
+        """Keep the injected inputs; the session starts later, from setup or the monitor."""
+        super().__init__()
+        self.db_path = db_path
+        self.clock = clock or WallClock()
+        self.seed = seed
+        self.iterations = iterations
+        self.every = every
+        self.live_enabled = live_enabled
+        self.monitor = monitor
+        self.session_factory = session_factory
+        self.desk = DeskState()
+        self.dashboard = DashboardScreen()
+        self.handle: SessionHandle | None = None
+        self.trading_worker: Worker | None = None
+        self.last_error = ""
+
+    # -- screens -------------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        """Install the screens, open on setup (or the dashboard when monitoring)."""
+        self.add_mode("setup", lambda: SetupScreen(self.db_path, self.live_enabled))
+        self.add_mode("dashboard", lambda: self.dashboard)
+        self.add_mode("history", lambda: HistoryScreen(self.db_path, self.clock))
+        self.set_interval(TICK_SECONDS, self.tick)
+        if self.monitor is not None:
+            self.switch_mode("dashboard")
+            self._start(self.monitor)
+        else:
+            self.switch_mode("setup")
+
+    def tick(self) -> None:
+        """Redraw the visible screen's desk bar and, if it has one, its dashboard."""
+        if not self.is_running:
+            return
+        now = self.clock.now()
+        try:
+            for screen in self.screen_stack:  # a dialog's backdrop shows the desk too
+                if not screen.is_mounted:
+                    continue
+                for bar in screen.query(DeskBar):
+                    bar.show_desk(self.desk, now)
+                if isinstance(screen, DashboardScreen):
+                    screen.refresh_desk(self.desk, now)
+        except NoMatches:  # the screen is being torn down (quitting)
+            pass
+
+    def watch_halted(self, halted: bool) -> None:
+        """Restyle every screen while halted."""
+        self.set_class(halted, "-halted")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Setup only while no session runs (and never while monitoring)."""
+        if action == "show_setup":
+            return not self.running and self.monitor is None
+        return True
+
+    def action_help(self) -> None:
+        """Show the key list."""
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_show_dashboard(self) -> None:
+        """Go to the dashboard."""
+        self.switch_mode("dashboard")
+
+    def action_show_history(self) -> None:
+        """Go to the history browser."""
+        self.switch_mode("history")
+
+    def action_show_setup(self) -> None:
+        """Go to the setup screen (only when no session runs)."""
+        if self.running:
+            self.notify("A session is running: stop it before setting up another.")
+            return
+        self.switch_mode("setup")
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The main actions in the command palette."""
+        yield SystemCommand("Kill switch", "Halt trading now (ctrl+k)", self.action_kill_switch)
+        yield SystemCommand("Resume trading", "Ask to lift a halt (ctrl+r)", self.action_resume)
+        yield SystemCommand("Dashboard", "The running session (f2)", self.action_show_dashboard)
+        yield SystemCommand("History", "Orders, trades, risk events (f3)", self.action_show_history)
+        if not self.running and self.monitor is None:
+            yield SystemCommand("New session", "The setup screen (f4)", self.action_show_setup)
+        yield SystemCommand("Help", "Every key (f1)", self.action_help)
+        yield from super().get_system_commands(screen)
+
+    # -- starting and running ------------------------------------------------------------------
+
+    def start_plan(self, plan: SessionPlan) -> None:
+        """Start the session a setup plan describes, in the trading worker."""
+        if self.running:
+            self.notify("A session is already running.", severity="warning")
+            return
+        settings = plan.settings
+        if self.seed is not None:
+            from dataclasses import replace
+
+            settings = replace(settings, seed=self.seed)
+        builder = SESSION_BUILDERS.get(plan.mode)
+        if builder is None:
+            self.notify(ALPACA_UNAVAILABLE, severity="error")
+            return
+        factory = self.session_factory or builder(settings, self.clock)
+        iterations = self.iterations if self.iterations is not None else plan.iterations
+        every = self.every if self.every is not None else plan.every
+        self._start(LocalHandle(factory, iterations, every))
+        self.switch_mode("dashboard")
+
+    def _start(self, handle: SessionHandle) -> None:
+        """Hand a session to the trading worker."""
+        self.handle = handle
+        self.halted = False
+        self.running = True
+        self.last_error = ""
+        self.trading_worker = self.run_session(handle)
+
+    @work(thread=True, exclusive=True, group="trading", exit_on_error=False)
+    def run_session(self, handle: SessionHandle) -> None:
+        """The trading worker: build, run, report; it only ever posts messages."""
+        try:
+            info = handle.build()
+        except START_ERRORS as exc:
+            self.post_message(SessionFailedToStart(str(exc)))
+            return
+        self.post_message(SessionStarted(info))
+        result = handle.run(lambda report: self.post_message(SessionReport(report)))
+        self.post_message(SessionEnded(result.status, result.iterations, result.error))
+
+    @on(SessionStarted)
+    def _session_started(self, message: SessionStarted) -> None:
+        """Show the new session."""
+        self.desk.start(message.info)
+        if self.dashboard.is_mounted:
+            self.dashboard.reset()
+        self.tick()
+
+    @on(SessionReport)
+    def _session_report(self, message: SessionReport) -> None:
+        """Fold the (coalesced) reports in; announce automatic halts by the limit's name."""
+        now = self.clock.now()
+        for report in message.reports:
+            for event in self.desk.apply(report, now):
+                if event.event_type == MANUAL_KILL:
+                    continue  # the kill switch announced itself
+                self.notify(
+                    f"Trading HALTED by {event.event_type}: {event.detail or event.action_taken}",
+                    title="Risk limit",
+                    severity="error",
+                    timeout=15,
+                )
+        self.halted = self.desk.halted
+
+    @on(SessionFailedToStart)
+    def _failed_to_start(self, message: SessionFailedToStart) -> None:
+        """Back to setup with the reason."""
+        self.running = False
+        self.handle = None
+        self.notify(f"Session not started: {message.error}", severity="error", timeout=15)
+        if self.monitor is None:
+            self.switch_mode("setup")
+
+    @on(SessionEnded)
+    def _session_ended(self, message: SessionEnded) -> None:
+        """The loop returned: a failure halts and is shown; otherwise say how it ended."""
+        self.running = False
+        self.desk.mark_ended(message.status)
+        self.tick()
+        if message.status == "failed":
+            self._show_failure(message.error or "unknown error")
+        else:
+            self.notify(f"Session {message.status} after {message.iterations} iteration(s).")
+
+    @on(Worker.StateChanged)
+    def _worker_state(self, event: Worker.StateChanged) -> None:
+        """A trading worker that raised is shown loudly and leaves trading halted."""
+        worker = event.worker
+        if worker.group != "trading" or event.state is not WorkerState.ERROR:
+            return
+        self.running = False
+        error = worker.error
+        self._show_failure(f"{type(error).__name__}: {error}")
+
+    def _show_failure(self, error: str) -> None:
+        """HALTED, with the error in the banner and a notification that stays."""
+        self.last_error = error
+        if self.monitor is not None:  # the followed session runs on; only the monitor stopped
+            self.desk.mark_ended(f"monitor stopped: {error}")
+            self.notify(
+                f"The monitor stopped following the session: {error}. The session itself is "
+                "not affected; restart the monitor to follow it again.",
+                title="Monitor error",
+                severity="error",
+                timeout=60,
+            )
+            return
+        self.desk.mark_halted("session_error: the trading worker failed", error)
+        self.halted = True
+        self.notify(
+            f"The session failed and trading is halted: {error}",
+            title="Session error",
+            severity="error",
+            timeout=60,
+        )
+
+
+def make_app(
+    db_path: Path,
+    *,
+    seed: int | None = None,
+    clock: Clock | None = None,
+    iterations: int | None = None,
+    every: float | None = None,
+    live_enabled: bool = False,
+    session_factory=None,
+    monitor: SessionHandle | None = None,
+) -> TraderApp:
+    """The app with its inputs injected (tests pass a frozen clock, a seed, an iteration bound)."""
+    return TraderApp(
+        db_path,
+        clock=clock,
+        seed=seed,
+        iterations=iterations,
+        every=every,
+        live_enabled=live_enabled,
+        session_factory=session_factory,
+        monitor=monitor,
+    )

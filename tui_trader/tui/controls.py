@@ -1,0 +1,141 @@
+"""The app's session controls: the kill switch, resume, and quitting a running session.
+
+A mixin of ``TraderApp``, kept apart so that the safety-critical flows read on one page. Order
+matters: the kill switch halts first and only then asks about flattening; resume asks first and
+the session decides whether the risk state allows it; quitting stops the worker and waits for it
+to write the session's final state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import TYPE_CHECKING
+
+from tui_trader.tui.screens.confirm import ConfirmScreen
+
+if TYPE_CHECKING:
+    from textual.worker import Worker
+
+    from tui_trader.tui.handles import SessionHandle
+    from tui_trader.tui.state import DeskState
+
+
+class SessionControls:
+    """Kill switch, resume and quit actions for ``TraderApp`` (which supplies the state)."""
+
+    handle: SessionHandle | None
+    desk: DeskState
+    running: bool
+    halted: bool
+    monitor: SessionHandle | None
+    trading_worker: Worker | None
+
+    def action_kill_switch(self) -> None:
+        """Halt now (cancelling open orders), then ask whether to flatten too."""
+        following = self.monitor is not None and self.handle is not None
+        if self.handle is None or not (self.running or following):
+            self.notify("No session is running: nothing to halt.", severity="warning")
+            return
+        if self.desk.halted:
+            self.notify("Trading is already halted.", severity="warning")
+            return
+        try:
+            self.handle.kill(flatten=False)
+        except Exception as exc:  # a monitor's database write can fail: say so, loudly
+            self.notify(
+                f"The kill switch could not reach the session: {exc}. Stop it where it runs.",
+                title="KILL SWITCH FAILED",
+                severity="error",
+                timeout=60,
+            )
+            return
+        self.desk.mark_halted("manual_kill: kill switch pressed (ctrl+k)")
+        self.halted = True
+        self.notify("KILL SWITCH: trading halted, open orders cancelled.", severity="error")
+        self.push_screen(
+            ConfirmScreen(
+                "Trading is HALTED",
+                "Open orders are cancelled and no new exposure will be taken.\n\n"
+                "Also close (flatten) every open position at market?",
+                yes="Flatten all positions",
+                no="Keep positions",
+            ),
+            self._flatten_answer,
+        )
+
+    def _flatten_answer(self, flatten: bool | None) -> None:
+        """Flatten if the user asked to (the halt already happened)."""
+        if flatten and self.handle is not None and (self.running or self.monitor is not None):
+            try:
+                self.handle.kill(flatten=True)
+            except Exception as exc:  # the halt stands; only the flatten request failed
+                self.notify(f"Flatten request failed: {exc}", severity="error", timeout=60)
+                return
+            self.notify("Flattening every position.", severity="warning")
+
+    def action_resume(self) -> None:
+        """Ask, then request a resume; refused where the risk state does not allow it."""
+        if self.handle is None or not self.running or not self.desk.halted:
+            self.notify("Nothing to resume: trading is not halted.", severity="warning")
+            return
+        refusal = self.handle.resume_refusal()
+        if refusal is not None:
+            self.notify(f"Cannot resume: {refusal}.", severity="warning", timeout=10)
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes and self.handle is not None:
+                self.handle.resume()
+                self.notify("Resume requested: trading restarts at the next iteration.")
+
+        self.push_screen(
+            ConfirmScreen(
+                "Resume trading?",
+                f"Trading was halted ({self.desk.halt_reason}).\n\nResuming lifts the halt and "
+                "restarts the drawdown peak from the current equity. New orders may be sent.",
+                yes="Resume trading",
+                no="Stay halted",
+            ),
+            answered,
+        )
+
+    # -- quitting ------------------------------------------------------------------------------
+
+    async def action_quit(self) -> None:
+        """Quit; while a session runs, ask first, then stop it cleanly."""
+        if not self.running:
+            self.exit()
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.run_worker(self.shutdown(), group="shutdown", exclusive=True)
+
+        what = "following" if self.monitor is not None else "running"
+        self.push_screen(
+            ConfirmScreen(
+                "Quit?",
+                f"A session is {what}. Stop it after the current iteration, write its final "
+                "state, and quit?",
+                yes="Stop and quit",
+                no="Keep running",
+            ),
+            answered,
+        )
+
+    async def shutdown(self) -> None:
+        """Stop the session, wait for the worker to write its final state, then exit."""
+        if self.handle is not None:
+            self.handle.stop()
+        worker = self.trading_worker
+        if worker is not None and not worker.is_finished:
+            # a failed or slow worker must not keep the app open
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(worker.wait(), timeout=15)
+        self.exit()
+
+    def on_unmount(self) -> None:
+        """Never leave a trading thread behind."""
+        if self.handle is not None:
+            self.handle.stop()

@@ -1,0 +1,23 @@
+"""The app's one binding of the audit database: opened once, shared by every screen.
+
+``open_database`` rebinds the models' shared proxy; doing that while a session writes would move
+the session's queries onto another connection. Screens call ``ensure_database`` instead, which
+reuses the binding when it already points at the same file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from peewee import SqliteDatabase
+
+from tui_trader.store.db import open_database
+from tui_trader.store.models import database
+
+
+def ensure_database(path: Path) -> SqliteDatabase:
+    """The bound database if it is ``path``, else open (and bind) ``path``."""
+    current = database.obj
+    if isinstance(current, SqliteDatabase) and Path(current.database) == Path(path):
+        return current
+    return open_database(path)

@@ -1,0 +1,199 @@
+"""Session handles: one interface for a session the app runs and one it only follows.
+
+The app's worker calls ``run``; the UI thread calls ``kill``, ``resume`` and ``stop``, which are
+thread-safe. A local handle builds the session inside the worker (building may read files or the
+network) and drives it with ``SessionRunner``; a monitor handle follows another process's session
+through the database and reaches it with halt requests.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Protocol
+
+from tui_trader.clock import Clock
+from tui_trader.domain import IterationReport
+from tui_trader.engine import TradingSession
+from tui_trader.runner import RunResult, SessionRunner
+from tui_trader.tui.state import SessionInfo
+
+ReportSink = Callable[[IterationReport], None]
+SessionFactory = Callable[[], TradingSession]
+
+
+class SessionHandle(Protocol):
+    """What the app needs from a session, whoever runs it."""
+
+    def build(self) -> SessionInfo:
+        """Open the session (worker thread); raise ``SettingsError``/``MarketDataError``."""
+        ...
+
+    def run(self, on_report: ReportSink) -> RunResult:
+        """Drive or follow the session until it ends or ``stop`` is called (worker thread)."""
+        ...
+
+    def kill(self, flatten: bool) -> None:
+        """Halt trading at once; with ``flatten``, close every position too (any thread)."""
+        ...
+
+    def resume(self) -> None:
+        """Ask to lift the halt; the session decides whether the risk state allows it."""
+        ...
+
+    def resume_refusal(self) -> str | None:
+        """Why a resume would be refused now, or ``None``."""
+        ...
+
+    def stop(self) -> None:
+        """End the loop after the current cycle; the final state is written (any thread)."""
+        ...
+
+
+def session_info(session: TradingSession, connection: str) -> SessionInfo:
+    """The dashboard's fixed facts about an in-process session."""
+    cfg = session.config
+    return SessionInfo(
+        key=session.audit.session.key,
+        mode=cfg.mode,
+        connection=connection,
+        symbols=cfg.symbols,
+        start_cash=cfg.start_cash,
+        max_drawdown_pct=cfg.limits.max_drawdown_pct,
+        max_daily_loss_pct=cfg.limits.max_daily_loss_pct,
+        max_orders_per_day=cfg.limits.max_orders_per_day,
+        daily_bars=cfg.interval.is_daily,
+    )
+
+
+class LocalHandle:
+    """A session built and run in this process, in the app's trading worker."""
+
+    def __init__(self, factory: SessionFactory, iterations: int, every: float) -> None:
+        """Remember how to build the session; it is built in the worker."""
+        self.factory = factory
+        self.iterations = iterations
+        self.every = every
+        self.session: TradingSession | None = None
+        self._runner: SessionRunner | None = None
+        self._lock = threading.Lock()
+        self._early_kill: bool | None = None
+        self._stopped = False
+
+    def build(self) -> SessionInfo:
+        """Build the session; a kill pressed while it was being built is applied at once."""
+        session = self.factory()
+        with self._lock:
+            self.session = session
+            if self._early_kill is not None:
+                session.request_kill("user", self._early_kill, "pressed while the session started")
+        where = session.config.mode if session.config.mode != "local" else "local"
+        return session_info(session, f"{where} {session.broker.name} broker")
+
+    def run(self, on_report: ReportSink) -> RunResult:
+        """Run the session with the runner until its end, a stop or a failure."""
+        assert self.session is not None
+        with self._lock:
+            self._runner = SessionRunner(self.session, self.iterations, self.every, on_report)
+            if self._stopped:
+                self._runner.stop()
+        try:
+            result = self._runner.run()
+            if result.status == "stopped":
+                final_snapshot(self.session)
+        finally:
+            self.session.broker.close()
+        return result
+
+    def kill(self, flatten: bool) -> None:
+        """Hand the kill to the session (or remember it until the session exists)."""
+        with self._lock:
+            if self.session is None:
+                self._early_kill = bool(self._early_kill) or flatten
+                return
+            session = self.session
+        reason = "flatten requested" if flatten else "ctrl+k"
+        session.request_kill("user", flatten, reason)
+
+    def resume(self) -> None:
+        """Pass the resume request to the session's worker."""
+        if self.session is not None:
+            self.session.request_resume("user")
+
+    def resume_refusal(self) -> str | None:
+        """The session's own verdict on resuming."""
+        if self.session is None or not self.session.started:
+            return "the session has not started"
+        return self.session.resume_refusal()
+
+    def stop(self) -> None:
+        """Stop the runner (or prevent it from starting)."""
+        with self._lock:
+            self._stopped = True
+            runner = self._runner
+        if runner is not None:
+            runner.stop()
+
+
+def local_factory(settings, clock: Clock | None = None) -> SessionFactory:
+    """A factory that builds a local session from ``LocalSettings`` (inside the worker)."""
+
+    def build() -> TradingSession:
+        from tui_trader.factory import build_local_session
+
+        return build_local_session(settings, clock)
+
+    return build
+
+
+def alpaca_factory(mode: str) -> Callable[..., SessionFactory]:
+    """A builder of Alpaca sessions (``paper`` or ``live``) from the setup form's settings.
+
+    Credentials and URLs come from the environment or ``.env`` exactly as on the command line;
+    a missing key, a refused URL or an unreachable server fails the start in one sentence.
+    """
+
+    def builder(settings, clock: Clock | None = None) -> SessionFactory:
+        def build() -> TradingSession:
+            from tui_trader.alpaca_session import AlpacaSettings, build_alpaca_session
+            from tui_trader.config import LIVE_URL, PAPER_URL, load_endpoint
+
+            endpoint = load_endpoint(LIVE_URL if mode == "live" else PAPER_URL)
+            alpaca = AlpacaSettings(
+                mode=mode,
+                db=settings.db,
+                symbols=settings.symbols or ("SPY", "QQQ", "IWM"),
+                interval=settings.interval,
+                period=settings.period,
+                limits=settings.limits,
+                flatten_on_halt=settings.flatten_on_halt,
+                learning=settings.learning,
+            )
+            return build_alpaca_session(alpaca, endpoint, clock=clock)
+
+        return build
+
+    return builder
+
+
+SESSION_BUILDERS: dict[str, Callable[..., SessionFactory]] = {
+    "local": local_factory,
+    "paper": alpaca_factory("paper"),
+    "live": alpaca_factory("live"),
+}
+"""Session factories by mode: every mode is just another way to build a ``TradingSession``."""
+
+
+def final_snapshot(session: TradingSession) -> None:
+    """Record the account as it is when the user stops the session (a kill between bars may
+    have changed it since the last cycle's snapshot)."""
+    account = session.broker.account()
+    session.audit.snapshot(
+        session.iteration,
+        account,
+        session.broker.positions(),
+        session.risk.drawdown_pct(account.equity),
+        session.risk.daily_pnl(account.equity),
+        session.risk.state.state,
+        session.clock.now(),
+    )

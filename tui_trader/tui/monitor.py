@@ -1,0 +1,305 @@
+"""Following a session that runs in another process, through its audit database.
+
+The monitor reads what the session writes (WAL lets it read while the session writes) and turns
+new snapshots, orders, fills and risk events into the same ``IterationReport`` values the
+in-process dashboard shows. Its kill switch writes a ``halt_requests`` row, which the session
+checks every iteration. No Textual here: the app's worker calls ``MonitorHandle.run``.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+from peewee import fn
+
+from tui_trader.clock import Clock, WallClock
+from tui_trader.domain import (
+    Fill,
+    IterationReport,
+    Order,
+    OrderStatus,
+    OrderType,
+    Position,
+    RiskEvent,
+    Side,
+    TradingState,
+)
+from tui_trader.runner import RunResult
+from tui_trader.store.db import from_db_time, open_database, to_db_time
+from tui_trader.store.models import (
+    AccountSnapshot,
+    HaltRequest,
+    LiveFill,
+    LiveOrder,
+    LiveTrade,
+    RiskEventRow,
+    RiskStateRow,
+    SessionRow,
+)
+from tui_trader.tui.handles import ReportSink
+from tui_trader.tui.state import SessionInfo
+
+POLL_SECONDS = 0.25
+"""How often the monitor looks for new rows."""
+BATCH = 500
+"""Most rows of one kind read per poll (a monitor that starts late catches up in steps)."""
+
+
+class MonitorError(ValueError):
+    """The database has no session to follow."""
+
+
+def _order(row: LiveOrder) -> Order:
+    """An order row as the domain's ``Order``."""
+    try:
+        status = OrderStatus(row.status)
+    except ValueError:
+        status = OrderStatus.UNKNOWN
+    return Order(
+        client_order_id=row.client_order_id,
+        symbol=row.symbol,
+        side=Side(row.side),
+        qty=row.quantity,
+        order_type=OrderType(row.order_type),
+        status=status,
+        limit_price=row.limit_price,
+        filled_qty=row.filled_qty or 0.0,
+        filled_avg_price=row.filled_price,
+        submitted_at=from_db_time(row.timestamp),
+        reject_reason=row.error,
+    )
+
+
+class DbFollower:
+    """Reads one session's new rows since the last poll."""
+
+    def __init__(self, db_path: Path, session_key: str | None, clock: Clock | None = None) -> None:
+        """Where to read, which session (None: the newest running), and the clock."""
+        self.db_path = db_path
+        self.session_key = session_key
+        self.clock = clock or WallClock()
+        self.session: SessionRow | None = None
+        self._last = {"snap": 0, "order": 0, "fill": 0, "event": 0}
+        self._snapshot: AccountSnapshot | None = None
+        self._risk_state: str | None = None
+
+    def open(self) -> SessionInfo:
+        """Open the database and find the session: the one named, else the newest running."""
+        open_database(self.db_path, create=False)
+        query = SessionRow.select()
+        if self.session_key:
+            cond = SessionRow.key == self.session_key
+            if self.session_key.isdigit():
+                cond = cond | (SessionRow.id == int(self.session_key))
+            session = query.where(cond).first()
+        else:
+            session = (
+                query.where(SessionRow.status == "running").order_by(SessionRow.id.desc()).first()
+                or query.order_by(SessionRow.id.desc()).first()
+            )
+        if session is None:
+            what = f"session {self.session_key}" if self.session_key else "no session yet"
+            raise MonitorError(f"nothing to follow in {self.db_path}: {what}")
+        self.session = session
+        params = json.loads(session.parameters or "{}")
+        return SessionInfo(
+            key=session.key,
+            mode="local" if session.mode == "local" else session.mode,
+            connection=f"following {self.db_path.name} (another process)",
+            symbols=tuple(s for s in session.symbols.split(",") if s),
+            start_cash=float(params.get("start_cash", 100_000.0)),
+            max_drawdown_pct=float(params.get("max_drawdown_pct", 5.0)),
+            max_daily_loss_pct=float(params.get("max_daily_loss_pct", 2.0)),
+            max_orders_per_day=int(params.get("max_orders_per_day", 100)),
+            daily_bars=str(params.get("interval", "1d")).endswith("d"),
+        )
+
+    def status(self) -> str:
+        """The session row's status: ``running`` until the other process ends it."""
+        assert self.session is not None
+        row = SessionRow.get_by_id(self.session.id)
+        return row.status
+
+    def poll(self) -> list[IterationReport]:
+        """New reports since the last poll: one per new snapshot, or one for a new event."""
+        assert self.session is not None
+        sid = self.session.id
+        last = self._last
+        snaps = list(
+            AccountSnapshot.select()
+            .where((AccountSnapshot.session == sid) & (AccountSnapshot.id > last["snap"]))
+            .order_by(AccountSnapshot.id)
+            .limit(BATCH)
+        )
+        order_rows = list(
+            LiveOrder.select()
+            .where((LiveOrder.session == sid) & (LiveOrder.id > last["order"]))
+            .order_by(LiveOrder.id)
+            .limit(BATCH)
+        )
+        orders = [_order(r) for r in order_rows]
+        fill_rows = list(
+            LiveFill.select()
+            .where((LiveFill.session == sid) & (LiveFill.id > last["fill"]))
+            .order_by(LiveFill.id)
+            .limit(BATCH)
+        )
+        event_rows = list(
+            RiskEventRow.select()
+            .where((RiskEventRow.session == sid) & (RiskEventRow.id > last["event"]))
+            .order_by(RiskEventRow.id)
+            .limit(BATCH)
+        )
+        risk = RiskStateRow.get_or_none(RiskStateRow.account_key == self.session.account_key)
+        risk_state = risk.state if risk else None
+        changed = snaps or orders or fill_rows or event_rows or risk_state != self._risk_state
+        if not changed:
+            return []
+        if snaps:
+            last["snap"] = snaps[-1].id
+        if orders:
+            last["order"] = order_rows[-1].id
+        if fill_rows:
+            last["fill"] = fill_rows[-1].id
+        if event_rows:
+            last["event"] = event_rows[-1].id
+        self._risk_state = risk_state
+        fills = tuple(
+            Fill(
+                f.order.client_order_id if f.order else "",
+                f.symbol,
+                Side(f.side),
+                f.quantity,
+                f.price,
+                from_db_time(f.market_time or f.timestamp),
+                f.commission,
+                f.slippage,
+            )
+            for f in fill_rows
+        )
+        events = tuple(
+            RiskEvent(e.event_type, e.value, e.limit, e.action_taken, e.symbol, e.detail)
+            for e in event_rows
+        )
+        realized = (
+            LiveTrade.select(fn.COALESCE(fn.SUM(LiveTrade.pnl), 0.0))
+            .where(LiveTrade.session == sid)
+            .scalar()
+        )
+        orders_today = risk.orders_today if risk else 0
+        state = TradingState(risk_state) if risk_state else None
+        if not snaps and self._snapshot is None:
+            self._snapshot = (
+                AccountSnapshot.select()
+                .where(AccountSnapshot.session == sid)
+                .order_by(AccountSnapshot.id.desc())
+                .first()
+            )
+        bases = snaps or ([self._snapshot] if self._snapshot else [])
+        if not bases:
+            return []
+        self._snapshot = bases[-1]
+        reports = []
+        for i, snap in enumerate(bases):
+            final = i == len(bases) - 1
+            reports.append(
+                self._report(
+                    snap,
+                    state if final and state else TradingState(snap.state),
+                    (orders, fills, events) if final else ((), (), ()),
+                    orders_today,
+                    float(realized or 0.0),
+                )
+            )
+        return reports
+
+    def _report(
+        self,
+        snap: AccountSnapshot,
+        state: TradingState,
+        news: tuple,
+        orders_today: int,
+        realized: float,
+    ) -> IterationReport:
+        """One snapshot (plus this poll's news on the last one) as a report."""
+        orders, fills, events = news
+        positions = tuple(Position(s, q, a, p) for s, q, a, p in json.loads(snap.positions or "[]"))
+        return IterationReport(
+            iteration=snap.iteration or 0,
+            market_time=from_db_time(snap.market_time or snap.timestamp) or datetime.now(UTC),
+            cash=snap.cash,
+            equity=snap.equity,
+            buying_power=snap.buying_power,
+            fills=len(fills),
+            orders_sent=len(orders),
+            orders_refused=0,
+            state=state,
+            drawdown_pct=snap.drawdown_pct,
+            daily_pnl=snap.daily_pnl,
+            positions=positions,
+            prices={p.symbol: p.last_price for p in positions},
+            risk_events=tuple(events),
+            orders=tuple(orders),
+            new_fills=tuple(fills),
+            orders_today=orders_today,
+            realized_pnl=realized,
+        )
+
+    def request_halt(self, flatten: bool, who: str = "monitor") -> None:
+        """Write the kill request the session picks up at its next iteration."""
+        assert self.session is not None
+        HaltRequest.create(
+            session=self.session.id,
+            timestamp=to_db_time(self.clock.now()),
+            requested_by=who,
+            reason="flatten requested from the monitor" if flatten else "ctrl+k in the monitor",
+            flatten=flatten,
+        )
+
+
+class MonitorHandle:
+    """The session handle for ``live monitor``: follow the rows, kill through the database."""
+
+    def __init__(self, follower: DbFollower, poll_seconds: float = POLL_SECONDS) -> None:
+        """Follow through ``follower``, polling every ``poll_seconds``."""
+        self.follower = follower
+        self.poll_seconds = poll_seconds
+        self._stop = threading.Event()
+
+    def build(self) -> SessionInfo:
+        """Open the database and pick the session to follow."""
+        return self.follower.open()
+
+    def run(self, on_report: ReportSink) -> RunResult:
+        """Poll until stopped; ends by itself shortly after the followed session ends."""
+        status = "stopped"
+        polls = 0
+        while not self._stop.is_set():
+            for report in self.follower.poll():
+                on_report(report)
+            polls += 1
+            if polls % 4 == 0 and self.follower.status() != "running":
+                for report in self.follower.poll():
+                    on_report(report)
+                status = f"ended in the other process ({self.follower.status()})"
+                break
+            self._stop.wait(self.poll_seconds)
+        return RunResult(status, 0)
+
+    def kill(self, flatten: bool) -> None:
+        """Write a halt request for the followed session."""
+        self.follower.request_halt(flatten)
+
+    def resume(self) -> None:
+        """Never: a followed session is resumed where it runs."""
+
+    def resume_refusal(self) -> str | None:
+        """The monitor cannot lift a halt in another process."""
+        return "resume from the process that runs the session (tui-trader risk reset)"
+
+    def stop(self) -> None:
+        """End the polling loop."""
+        self._stop.set()

@@ -1,0 +1,1 @@
+"""The app's screens: setup, dashboard, history, and the modal dialogs."""

@@ -1,0 +1,242 @@
+"""The session setup screen: every choice a session needs, checked as it is typed.
+
+The screen only collects text and switches; ``setup_form.validate`` decides what is valid and
+builds the plan. Enter (or the Start button, focused on arrival) starts the session; Start is
+disabled while any field is invalid, and each bad field shows its reason beside it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Button, Checkbox, Footer, Input, Label, Select, Static
+
+from tui_trader.risk import RiskLimits
+from tui_trader.tui.screens.live_warning import LiveWarningScreen
+from tui_trader.tui.setup_form import (
+    DEFAULTS,
+    MODE_LABELS,
+    MODES,
+    FormResult,
+    alpaca_status,
+    validate,
+)
+from tui_trader.tui.widgets.deskbar import DeskBar
+
+TEXT_FIELDS: tuple[tuple[str, str, str], ...] = (
+    ("symbols", "Symbols", "comma-separated tickers"),
+    ("interval", "Interval", "1m 5m 15m 30m 1h 1d"),
+    ("period", "Warm-up period", "history before trading, e.g. 60d"),
+    ("iterations", "Iterations", "decision cycles; 0 = until stopped"),
+    ("every", "Seconds per iteration", "pace; 0 = flat out"),
+    ("start_cash", "Starting cash (local)", "dollars"),
+    ("replay_file", "Replay file", "CSV/Parquet bars (data = replay)"),
+    ("seed", "Simulation seed", "same seed, same market"),
+    ("db", "Database", "SQLite audit file"),
+    ("max_drawdown", "Max drawdown %", "kill switch below peak (5.0)"),
+    ("max_daily_loss", "Max daily loss %", "halt for the day (2.0)"),
+    ("max_position", "Max position %", "of equity per symbol (10.0)"),
+    ("max_orders", "Max orders per day", "rate limit (100)"),
+)
+"""(field id, label, placeholder) of every text field, in screen order."""
+
+
+class SetupScreen(Screen[None]):
+    """Collects a session plan and hands it to the app to start."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "start", "Start", id="setup-start", tooltip="Start the session"),
+    ]
+    AUTO_FOCUS = "#start"
+
+    def __init__(self, db_path: Path, live_enabled: bool = False) -> None:
+        """The database path and whether live trading may be chosen."""
+        super().__init__(id="setup")
+        self.db_path = db_path
+        self.live_enabled = live_enabled
+        self.live_confirmed = False
+        self._mode = "local"
+        self.result = FormResult(None, {})
+
+    def compose(self) -> ComposeResult:
+        """The form: session, data, risk groups, then the Start row."""
+        yield DeskBar()
+        with VerticalScroll(id="setup-form"):
+            yield Static("New session", classes="form-title")
+            with Horizontal(classes="field"):
+                yield Label("Mode", classes="field-label")
+                yield Select(
+                    [(MODE_LABELS[m], m) for m in MODES],
+                    value="local",
+                    allow_blank=False,
+                    compact=True,
+                    id="mode",
+                    classes="field-input",
+                )
+                yield Static("", id="mode-error", classes="field-error")
+            yield Static("", id="alpaca-status", classes="field-note")
+            with Horizontal(classes="field"):
+                yield Label("Enable live trading", classes="field-label")
+                yield Checkbox(
+                    "off by default; lets 'Alpaca live' be chosen (same as --enable-live)",
+                    self.live_enabled,
+                    compact=True,
+                    id="enable-live",
+                )
+            with Horizontal(classes="field"):
+                yield Label("Data source", classes="field-label")
+                yield Select(
+                    [
+                        ("Simulated (seeded, offline)", "sim"),
+                        ("Replay file", "replay"),
+                        ("Yahoo Finance", "yahoo"),
+                    ],
+                    value="sim",
+                    allow_blank=False,
+                    compact=True,
+                    id="data",
+                    classes="field-input",
+                )
+                yield Static("", id="data-error", classes="field-error")
+            for name, label, hint in TEXT_FIELDS:
+                value = str(self.db_path) if name == "db" else DEFAULTS[name]
+                with Horizontal(classes="field"):
+                    yield Label(label, classes="field-label")
+                    yield Input(
+                        value,
+                        placeholder=hint,
+                        compact=True,
+                        id=name,
+                        classes="field-input",
+                        select_on_focus=False,
+                    )
+                    yield Static("", id=f"{name}-error", classes="field-error")
+            with Horizontal(classes="field"):
+                yield Label("Flatten on halt", classes="field-label")
+                yield Checkbox(
+                    "close every position when trading halts", False, compact=True, id="flatten"
+                )
+            with Horizontal(id="start-row"):
+                yield Button("Start session", id="start", variant="success")
+                yield Static("", id="form-summary")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Check the defaults once so the Start button reflects them."""
+        self.revalidate()
+
+    def values(self) -> dict[str, str]:
+        """Every field's current text."""
+        out = {name: self.query_one(f"#{name}", Input).value for name, _, _ in TEXT_FIELDS}
+        out["mode"] = str(self.query_one("#mode", Select).value)
+        out["data"] = str(self.query_one("#data", Select).value)
+        return out
+
+    def revalidate(self) -> FormResult:
+        """Validate, show each reason beside its field, and enable Start only when all is well."""
+        self.live_enabled = self.query_one("#enable-live", Checkbox).value
+        self.result = validate(
+            self.values(),
+            flatten_on_halt=self.query_one("#flatten", Checkbox).value,
+            live_enabled=self.live_enabled,
+            live_confirmed=self.live_confirmed,
+        )
+        errors = self.result.errors
+        for name in [n for n, _, _ in TEXT_FIELDS] + ["mode", "data"]:
+            self.query_one(f"#{name}-error", Static).update(errors.get(name, ""))
+            widget = self.query_one(f"#{name}")
+            widget.set_class(name in errors, "-invalid-field")
+        self.query_one("#start", Button).disabled = self.result.plan is None
+        mode = self.values()["mode"]
+        status = self.query_one("#alpaca-status", Static)
+        status.display = mode != "local"
+        if mode != "local":
+            status.update(f"Alpaca {mode}: {alpaca_status(mode).describe()}")
+        summary = (
+            "ready: Enter starts the session"
+            if self.result.plan
+            else f"{len(errors)} field(s) need attention"
+        )
+        self.query_one("#form-summary", Static).update(summary)
+        return self.result
+
+    @on(Input.Changed)
+    @on(Checkbox.Changed)
+    @on(Select.Changed, "#data")
+    def _changed(self) -> None:
+        """Any edit re-checks the whole form."""
+        self.revalidate()
+
+    @on(Select.Changed, "#mode")
+    def _mode_changed(self, event: Select.Changed) -> None:
+        """Choosing live (when enabled) shows the warning; cancelling it goes back."""
+        previous, self._mode = self._mode, str(event.value)
+        self._suggest_timing(previous, self._mode)
+        if self._mode != "live":
+            self.live_confirmed = False
+        elif self.query_one("#enable-live", Checkbox).value and not self.live_confirmed:
+            limits = self._limits_or_defaults()
+
+            def answered(confirmed: bool | None) -> None:
+                self.live_confirmed = bool(confirmed)
+                if not confirmed:
+                    self._mode = previous
+                    self.query_one("#mode", Select).value = previous
+                self.revalidate()
+
+            self.app.push_screen(LiveWarningScreen(limits, alpaca_status("live").url), answered)
+        self.revalidate()
+
+    def _suggest_timing(self, previous: str, mode: str) -> None:
+        """Swap untouched timing defaults between local (1d bars, 60d) and Alpaca (1m, 5d).
+
+        An Alpaca session on daily bars would wait a whole day for its next decision; values
+        the user typed are left alone.
+        """
+        interval, period = self.query_one("#interval", Input), self.query_one("#period", Input)
+        local, alpaca = ("1d", "60d"), ("1m", "5d")
+        if previous == "local" and mode in ("paper", "live"):
+            old, new = local, alpaca
+        elif previous in ("paper", "live") and mode == "local":
+            old, new = alpaca, local
+        else:
+            return
+        if (interval.value, period.value) == old:
+            interval.value, period.value = new
+
+    def _limits_or_defaults(self) -> RiskLimits:
+        """The limits typed so far (the defaults where a field is invalid), for the warning."""
+        values = self.values()
+        try:
+            return RiskLimits(
+                float(values["max_drawdown"]),
+                float(values["max_daily_loss"]),
+                float(values["max_position"]),
+                int(values["max_orders"]),
+            )
+        except ValueError:
+            return RiskLimits()
+
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        """Enter in a field starts the session too, if the form is valid."""
+        self.action_start()
+
+    @on(Button.Pressed, "#start")
+    def _start_pressed(self) -> None:
+        """The Start button."""
+        self.action_start()
+
+    def action_start(self) -> None:
+        """Start the session the form describes, if it is valid."""
+        result = self.revalidate()
+        if result.plan is None:
+            self.notify("Fix the highlighted fields first.", severity="warning")
+            return
+        self.app.start_plan(result.plan)  # type: ignore[attr-defined]

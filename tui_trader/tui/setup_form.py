@@ -1,0 +1,214 @@
+"""The setup form's rules: field values in, a session plan or per-field reasons out.
+
+Kept apart from the screen (and from Textual) so that every rule is a plain function a test can
+call. A mode is just another kind of plan; Alpaca plans are described here but refused until the
+Alpaca session lands in this build.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tui_trader.cli.common import non_negative_float, non_negative_int, percent, symbols_arg
+from tui_trader.factory import LocalSettings
+from tui_trader.risk import RiskLimits
+from tui_trader.timeframes import TimeframeError, parse_interval, parse_period
+
+MODES = ("local", "paper", "live")
+"""Session modes: the local simulated desk, Alpaca paper, Alpaca live."""
+MODE_LABELS = {
+    "local": "Local (simulated, offline)",
+    "paper": "Alpaca paper",
+    "live": "Alpaca live",
+}
+DATA_SOURCES = ("sim", "replay", "yahoo")
+PAPER_URL = "https://paper-api.alpaca.markets"
+LIVE_URL = "https://api.alpaca.markets"
+ALPACA_UNAVAILABLE = "Alpaca trading is not available in this build; choose Local"
+LIVE_PHRASE = "YES I UNDERSTAND"
+"""The exact words that unlock live trading in the warning dialog."""
+
+DEFAULTS: dict[str, str] = {
+    "mode": "local",
+    "symbols": "SPY,QQQ,IWM",
+    "interval": "1d",
+    "period": "60d",
+    "iterations": "0",
+    "every": "0.5",
+    "start_cash": "100000",
+    "data": "sim",
+    "replay_file": "",
+    "seed": "7",
+    "max_drawdown": "5.0",
+    "max_daily_loss": "2.0",
+    "max_position": "10.0",
+    "max_orders": "100",
+}
+"""Every text field's default (risk limits: the Phase 4 document's)."""
+
+
+@dataclass(frozen=True, slots=True)
+class AlpacaStatus:
+    """Whether Alpaca credentials were found, and where orders would go; never the secret."""
+
+    key_found: bool
+    secret_found: bool
+    key_hint: str
+    url: str
+    source: str
+
+    def describe(self) -> str:
+        """One line for the setup screen."""
+        if self.key_found and self.secret_found:
+            found = f"credentials found ({self.source}): key {self.key_hint}, secret set"
+        elif self.key_found or self.secret_found:
+            missing = "APCA_API_SECRET_KEY" if self.key_found else "APCA_API_KEY_ID"
+            found = f"credentials incomplete ({self.source}): {missing} missing"
+        else:
+            found = "no credentials found (APCA_API_KEY_ID / APCA_API_SECRET_KEY, env or .env)"
+        return f"{found}; URL {self.url}"
+
+
+def alpaca_status(
+    mode: str, env: dict[str, str] | None = None, dotenv: Path | None = None
+) -> AlpacaStatus:
+    """Look for Alpaca credentials in the environment, then in ``.env``; pick the URL."""
+    values = dict(os.environ if env is None else env)
+    source = "environment"
+    dotenv = dotenv if dotenv is not None else Path.cwd() / ".env"
+    if "APCA_API_KEY_ID" not in values and dotenv.is_file():
+        from dotenv import dotenv_values
+
+        values = {k: v or "" for k, v in dotenv_values(dotenv).items()} | values
+        source = f"{dotenv.name} file"
+    key = values.get("APCA_API_KEY_ID", "")
+    secret = values.get("APCA_API_SECRET_KEY", "")
+    default = LIVE_URL if mode == "live" else PAPER_URL
+    url = values.get("APCA_API_BASE_URL") or default
+    hint = f"{key[:4]}…" if len(key) > 4 else ("set" if key else "")
+    return AlpacaStatus(bool(key), bool(secret), hint, url, source)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionPlan:
+    """A validated session to start: its mode, its settings, how long and how fast."""
+
+    mode: str
+    settings: LocalSettings
+    iterations: int
+    every: float
+
+
+@dataclass(slots=True)
+class FormResult:
+    """The outcome of checking the form: a plan, or the reason for each bad field."""
+
+    plan: SessionPlan | None
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def _check(errors: dict[str, str], name: str, parse, text: str):
+    """Run one parser; record its one-line complaint under ``name``."""
+    try:
+        return parse(text.strip())
+    except (argparse.ArgumentTypeError, TimeframeError, ValueError) as exc:
+        errors[name] = str(exc)
+        return None
+
+
+def _seed(text: str) -> int:
+    """Any whole number."""
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+
+
+def _orders(text: str) -> int:
+    """A rate limit of at least one order a day."""
+    value = non_negative_int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _db(text: str) -> Path:
+    """A database file path (its folder is created when the session starts)."""
+    if not text:
+        raise argparse.ArgumentTypeError("a database path is required")
+    path = Path(text).expanduser()
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{path} is a directory, not a database file")
+    return path
+
+
+def validate(
+    values: dict[str, str],
+    *,
+    flatten_on_halt: bool = False,
+    live_enabled: bool = False,
+    live_confirmed: bool = False,
+) -> FormResult:
+    """Check every field; a plan only when all are valid and the mode can run in this build."""
+    errors: dict[str, str] = {}
+    mode = values.get("mode", "local")
+    symbols = _check(errors, "symbols", symbols_arg, values["symbols"])
+    interval = _check(errors, "interval", parse_interval, values["interval"])
+    period = _check(errors, "period", parse_period, values["period"])
+    iterations = _check(errors, "iterations", non_negative_int, values["iterations"])
+    every = _check(errors, "every", non_negative_float, values["every"])
+    seed = _check(errors, "seed", _seed, values["seed"])
+    db = _check(errors, "db", _db, values["db"])
+    limits = {
+        name: _check(errors, name, percent, values[name])
+        for name in ("max_drawdown", "max_daily_loss", "max_position")
+    }
+    max_orders = _check(errors, "max_orders", _orders, values["max_orders"])
+    start_cash = None
+    if mode == "local":
+        start_cash = _check(errors, "start_cash", _positive, values["start_cash"])
+    data = values.get("data", "sim")
+    if data == "replay":
+        file = values.get("replay_file", "").strip()
+        if not file:
+            errors["replay_file"] = "choose a CSV or Parquet bar file to replay"
+        elif not Path(file).expanduser().is_file():
+            errors["replay_file"] = f"no such file: {file}"
+        data = f"replay:{file}"
+    if mode == "live" and not live_enabled:
+        errors["mode"] = "live trading is off: start with --enable-live or turn on the switch"
+    elif mode == "live" and not live_confirmed:
+        errors["mode"] = "confirm the live-trading warning first (choose Alpaca live again)"
+    elif mode in ("paper", "live"):
+        status = alpaca_status(mode)
+        if not (status.key_found and status.secret_found):
+            errors["mode"] = status.describe()
+    if errors:
+        return FormResult(None, errors)
+    settings = LocalSettings(
+        db=db,
+        symbols=symbols,
+        interval=interval.text,
+        period=period.text,
+        start_cash=start_cash or 100_000.0,
+        data=data,
+        seed=seed,
+        limits=RiskLimits(
+            max_drawdown_pct=limits["max_drawdown"],
+            max_daily_loss_pct=limits["max_daily_loss"],
+            max_position_pct=limits["max_position"],
+            max_orders_per_day=max_orders,
+        ),
+        flatten_on_halt=flatten_on_halt,
+    )
+    return FormResult(SessionPlan(mode, settings, iterations, every))
+
+
+def _positive(text: str) -> float:
+    """A number greater than zero (the starting cash)."""
+    from tui_trader.cli.common import positive_float
+
+    return positive_float(text)

@@ -1,0 +1,184 @@
+"""What the dashboard shows, accumulated from iteration reports on the UI thread.
+
+The worker's reports arrive coalesced; this model folds every one of them in (orders, fills and
+risk events are never dropped) and keeps bounded histories, so a redraw only reads plain values.
+It imports no Textual, so it is tested and benchmarked without an app.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime, time
+
+from tui_trader.domain import Fill, IterationReport, Order, RiskEvent, TradingState
+from tui_trader.timeframes import NEW_YORK
+
+HISTORY_POINTS = 500
+"""Equity and price points kept per series (older ones fall off)."""
+RECENT_ROWS = 200
+"""Orders, fills and risk events kept for the dashboard's tables."""
+
+
+@dataclass(frozen=True, slots=True)
+class SessionInfo:
+    """The facts about a session that do not change while it runs."""
+
+    key: str
+    mode: str
+    """``local``, ``paper`` or ``live``: the badge."""
+    connection: str
+    """Where the numbers come from, in words (``local simulated broker``, ``following DB``)."""
+    symbols: tuple[str, ...]
+    start_cash: float
+    max_drawdown_pct: float
+    max_daily_loss_pct: float
+    max_orders_per_day: int
+    daily_bars: bool = True
+
+
+@dataclass(slots=True)
+class DeskState:
+    """The dashboard's model: the latest numbers plus bounded histories."""
+
+    info: SessionInfo | None = None
+    latest: IterationReport | None = None
+    received_at: datetime | None = None
+    bar_time: datetime | None = None
+    """Time of the latest bar (reports between bars keep it)."""
+    """Wall-clock (injected clock) time the latest report was applied."""
+    version: int = 0
+    """Bumped on every change so that a redraw can skip when nothing moved."""
+    equity: deque[float] = field(default_factory=lambda: deque(maxlen=HISTORY_POINTS))
+    prices: dict[str, deque[float]] = field(default_factory=dict)
+    activity: deque[Order | Fill] = field(default_factory=lambda: deque(maxlen=RECENT_ROWS))
+    """Orders and fills in report order (each report's orders, then its fills), so that the
+    log reads the same however the reports were batched."""
+    events: deque[RiskEvent] = field(default_factory=lambda: deque(maxlen=RECENT_ROWS))
+    reports_applied: int = 0
+    activity_seen: int = 0
+    """Orders and fills ever appended (the deque forgets; the log writes only what is new)."""
+    events_seen: int = 0
+    halted: bool = False
+    halt_reason: str = ""
+    error: str = ""
+    """The worker's failure, shown in the halt banner."""
+    ended: str = ""
+    """How the session ended (``completed``, ``stopped``, ...), empty while it runs."""
+
+    def start(self, info: SessionInfo) -> None:
+        """Forget the previous session and begin showing ``info``'s."""
+        self.info = info
+        self.latest = None
+        self.received_at = None
+        self.bar_time = None
+        self.equity.clear()
+        self.prices.clear()
+        self.events.clear()
+        self.reports_applied = 0
+        self.events_seen = self.activity_seen = 0
+        self.activity.clear()
+        self.halted = False
+        self.halt_reason = ""
+        self.error = ""
+        self.ended = ""
+        self.version += 1
+
+    def apply(self, report: IterationReport, now: datetime) -> list[RiskEvent]:
+        """Fold one report in; return the halting events it carried (for a notification)."""
+        new_bar = self.latest is None or report.iteration > self.latest.iteration
+        self.latest = report
+        self.received_at = now
+        if new_bar:
+            # a report between bars (a kill, a resume) is no new point on the curves
+            self.bar_time = report.market_time
+            self.reports_applied += 1
+            self.equity.append(report.equity)
+            for symbol, price in report.prices.items():
+                series = self.prices.get(symbol)
+                if series is None:
+                    series = self.prices[symbol] = deque(maxlen=HISTORY_POINTS)
+                series.append(price)
+        self.events.extend(report.risk_events)
+        self.activity.extend(report.orders)
+        self.activity.extend(report.new_fills)
+        self.activity_seen += len(report.orders) + len(report.new_fills)
+        self.events_seen += len(report.risk_events)
+        halts = [e for e in report.risk_events if e.action_taken.startswith("halted")]
+        was = self.halted
+        self.halted = report.state is TradingState.HALTED
+        if halts:
+            self.halt_reason = f"{halts[-1].event_type}: {halts[-1].detail}"
+        elif not self.halted:
+            self.halt_reason = ""
+        self.version += 1
+        return halts if self.halted and (halts or not was) else []
+
+    def mark_halted(self, reason: str, error: str = "") -> None:
+        """Show HALTED at once (the kill switch, a failed worker), before any report confirms."""
+        self.halted = True
+        self.halt_reason = reason
+        if error:
+            self.error = error
+        self.version += 1
+
+    def mark_ended(self, status: str) -> None:
+        """Note that the session's loop has finished."""
+        self.ended = status
+        self.version += 1
+
+    @property
+    def total_pnl(self) -> float:
+        """Equity against the starting cash."""
+        if self.latest is None or self.info is None:
+            return 0.0
+        return self.latest.equity - self.info.start_cash
+
+    @property
+    def daily_loss_pct(self) -> float:
+        """Today's loss as a percentage of the day's opening equity (0 when up)."""
+        r = self.latest
+        if r is None or r.daily_pnl >= 0:
+            return 0.0
+        opening = r.equity - r.daily_pnl
+        return 100.0 * -r.daily_pnl / opening if opening > 0 else 0.0
+
+
+def sparkline(values: list[float] | deque[float], width: int = 24) -> str:
+    """The last ``width`` values as block characters scaled between their min and max."""
+    blocks = "▁▂▃▄▅▆▇█"
+    tail = list(values)[-width:]
+    if not tail:
+        return ""
+    low, high = min(tail), max(tail)
+    span = high - low
+    if span <= 0:
+        return blocks[3] * len(tail)
+    return "".join(blocks[min(int((v - low) / span * 7.999), 7)] for v in tail)
+
+
+def newest(items: deque, seen: int, written: int) -> list:
+    """The items appended since ``written`` of ``seen`` were shown (those still kept)."""
+    fresh = min(seen - written, len(items))
+    return list(items)[len(items) - fresh :] if fresh > 0 else []
+
+
+def market_label(ts: datetime | None, daily: bool) -> str:
+    """The market session of a bar time: its date for daily bars, else PRE/OPEN/AFTER/CLOSED."""
+    if ts is None:
+        return "waiting for the first bar"
+    local = ts.astimezone(NEW_YORK)
+    if daily:
+        return f"daily bar {local:%Y-%m-%d}"
+    clock = local.time()
+    if local.weekday() >= 5:
+        tag = "CLOSED"
+    elif time(9, 30) <= clock < time(16, 0):
+        tag = "OPEN"
+    elif time(4, 0) <= clock < time(9, 30):
+        tag = "PRE"
+    elif time(16, 0) <= clock < time(20, 0):
+        tag = "AFTER"
+    else:
+        tag = "CLOSED"
+    return f"{tag} {local:%Y-%m-%d %H:%M} ET"

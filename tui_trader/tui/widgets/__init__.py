@@ -1,0 +1,1 @@
+"""Small widgets the screens share: the desk bar, gauges, money figures."""
