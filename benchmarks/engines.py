@@ -191,7 +191,7 @@ def build_session(
         start_cash=START_CASH,
         limits=RiskLimits(100.0, 100.0, 100.0, 10**9),
         allocation_pct=alloc * 100.0,
-        min_trade_pct=min_trade * 100.0,
+        min_trade_pct=min_trade / alloc * 100.0,  # the engine counts it against a full position
         **extra,
     )
     broker = PaperBroker(START_CASH, symbols, PaperCosts(0.0, 0.0, 0.0))

@@ -75,7 +75,8 @@ class OrderRouting:
             delta = desired - held
             if abs(delta) < 1e-9:
                 continue
-            small = abs(delta) * price < cfg.min_trade_pct / 100.0 * equity
+            full_position = budget * cfg.allocation
+            small = abs(delta) * price < cfg.min_trade_pct / 100.0 * full_position
             if small and desired != 0:
                 continue
             side = Side.BUY if delta > 0 else Side.SELL

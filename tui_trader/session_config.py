@@ -31,8 +31,10 @@ class SessionConfig:
     allocation_pct: float | None = None
     """Share of equity a full-conviction target puts in one symbol; default 1/n, capped by the
     position limit."""
-    min_trade_pct: float = 1.0
-    """Rebalances smaller than this share of equity are skipped (exits always go through)."""
+    min_trade_pct: float = 10.0
+    """Rebalances smaller than this share of a full-conviction position are skipped (exits
+    always go through). Relative to the position, so that with many symbols (small positions)
+    the desk still trades: 10% of a 10% position is 1% of equity with the default 3 symbols."""
     snapshot_every: int = 1
     """Account snapshot (and learning journal) cadence in cycles for a replay, plus the cycles
     that halt or resume trading and the last one; a session that commits before sending

@@ -294,3 +294,15 @@ def test_the_daily_loss_window_follows_the_sessions_calendar(db_path: Path) -> N
     while session.run_iteration() is not None:
         days.append(session.risk.state.day)
     assert days == [date(2025, 11, 21), date(2025, 11, 21), date(2025, 11, 24)]
+
+
+def test_with_many_symbols_the_default_settings_still_open_positions(db_path: Path) -> None:
+    """100 symbols make each full position 1% of equity; the minimum trade is counted against
+    that position, so a buy-and-hold book is built rather than every entry being skipped."""
+    symbols = tuple(f"S{i:03d}" for i in range(100))
+    market = SimMarket(symbols, parse_interval("1d"), parse_period("5d"), seed=3)
+    session = make_session(db_path, market, symbols=symbols, strategies=[BuyAndHold()])
+    session.run_iteration()
+    session.run_iteration()
+    held = session.broker.positions()
+    assert len(held) >= 90, f"only {len(held)} of 100 symbols bought"
