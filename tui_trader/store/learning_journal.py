@@ -16,6 +16,11 @@ from tui_trader.learning.shadow import ShadowStats
 from tui_trader.store.audit import AuditLog
 from tui_trader.store.db import to_db_time
 from tui_trader.store.learning_models import LearningWeightRow, RegimeCallRow, ShadowRow
+from tui_trader.store.statements import db_value, insert_sql
+
+_WEIGHT_SQL = insert_sql(LearningWeightRow)
+_REGIME_SQL = insert_sql(RegimeCallRow)
+_SHADOW_SQL = insert_sql(ShadowRow)
 
 
 class StoreLearningJournal:
@@ -62,21 +67,23 @@ class StoreLearningJournal:
         return state
 
     def save(self, iteration: int, market_time: datetime, state: LearningState) -> None:
-        """Append this cycle's weights, regime calls and shadow records."""
+        """Append this cycle's weights, regime calls and shadow records.
+
+        Precompiled statements with ``executemany``: building these ~40 rows through peewee's
+        query builder cost ~6 ms a cycle, most of a learning session's time.
+        """
         session = self.audit.session
         if session is None:
             return
-        now = to_db_time(self.audit.clock.now())
-        when = to_db_time(market_time)
+        now = db_value(to_db_time(self.audit.clock.now()))
+        when = db_value(to_db_time(market_time))
         common = {"session": session.id, "iteration": iteration, "timestamp": now}
         common["market_time"] = when
-        LearningWeightRow.insert_many(
-            [
-                {**common, "strategies": self.key, "regime": regime, "strategy": name, "weight": w}
-                for regime, weights in sorted(state.weights.items())
-                for name, w in weights.items()
-            ]
-        ).execute()
+        weights = [
+            {**common, "strategies": self.key, "regime": regime, "strategy": name, "weight": w}
+            for regime, by_name in sorted(state.weights.items())
+            for name, w in by_name.items()
+        ]
         calls = [
             {
                 **common,
@@ -88,8 +95,6 @@ class StoreLearningJournal:
             }
             for symbol, call in sorted(state.regimes.items())
         ]
-        if calls:
-            RegimeCallRow.insert_many(calls).execute()
         shadow = [
             {
                 **common,
@@ -102,5 +107,11 @@ class StoreLearningJournal:
             for regime, by_strategy in sorted(state.shadow.items())
             for name, st in by_strategy.items()
         ]
-        if shadow:
-            ShadowRow.insert_many(shadow).execute()
+        db = self.audit.db
+        for (sql, names), rows in (
+            (_WEIGHT_SQL, weights),
+            (_REGIME_SQL, calls),
+            (_SHADOW_SQL, shadow),
+        ):
+            if rows:
+                db.cursor().executemany(sql, [[row[n] for n in names] for row in rows])
