@@ -72,15 +72,28 @@ class AlpacaEndpoint:
         }.get(self.kind, f"{self.base_url} (not an Alpaca URL: a sandbox or proxy)")
 
 
-def load_endpoint(default_url: str, cwd: Path | None = None) -> AlpacaEndpoint:
-    """Read credentials (environment first, then ``.env``); raise ``ConfigError`` if absent."""
-    env_file = (cwd or Path.cwd()) / ".env"
+def read_settings(
+    env: dict[str, str] | None = None, env_file: Path | None = None
+) -> tuple[dict[str, str], str]:
+    """The ``APCA_*`` values (the process environment wins over ``.env``) and where the key id
+    came from, for messages. The one place the desk looks for credentials."""
+    environ = os.environ if env is None else env
+    env_file = env_file if env_file is not None else Path.cwd() / ".env"
     values: dict[str, str] = {}
     if env_file.is_file():
         from dotenv import dotenv_values
 
         values.update({k: v for k, v in dotenv_values(env_file).items() if v and k in _NAMES})
-    values.update({k: os.environ[k] for k in _NAMES if os.environ.get(k)})
+    from_env = {k: environ[k] for k in _NAMES if environ.get(k)}
+    source = "environment" if "APCA_API_KEY_ID" in from_env or not values else env_file.name
+    values.update(from_env)
+    return values, source
+
+
+def load_endpoint(default_url: str, cwd: Path | None = None) -> AlpacaEndpoint:
+    """Read credentials (environment first, then ``.env``); raise ``ConfigError`` if absent."""
+    env_file = (cwd or Path.cwd()) / ".env"
+    values, source = read_settings(env_file=env_file)
     key, secret = values.get("APCA_API_KEY_ID"), values.get("APCA_API_SECRET_KEY")
     if not key or not secret:
         missing = [n for n in _NAMES[:2] if not values.get(n)]
@@ -95,7 +108,7 @@ def load_endpoint(default_url: str, cwd: Path | None = None) -> AlpacaEndpoint:
     data_url = _clean_url(data, "APCA_API_DATA_URL") if data else (None if alpaca else base)
     stream = values.get("APCA_API_STREAM_URL") or _ws(base) + "/stream"
     data_stream = values.get("APCA_API_DATA_STREAM_URL")
-    source = "environment" if os.environ.get("APCA_API_KEY_ID") else str(env_file)
+    source = "environment" if source == "environment" else str(env_file)
     return AlpacaEndpoint(
         key_id=key,
         secret=Secret(secret),

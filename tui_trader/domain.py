@@ -169,6 +169,37 @@ class Fill:
     fill_id: str = ""
 
 
+def fill_increment(
+    order: Order,
+    known_qty: float,
+    known_notional: float,
+    timestamp: datetime,
+    reference_price: float | None = None,
+) -> Fill | None:
+    """The execution hidden in an order's cumulative fill since ``known_qty`` was recorded.
+
+    Brokers report filled quantity and average price cumulatively; the new part's price is what
+    the notional grew by. The fill id is the broker order id and the cumulative quantity, so the
+    same state seen twice (a replayed event, a poll after the stream) is the same fill.
+    """
+    new_qty = order.filled_qty
+    if new_qty <= known_qty + 1e-9 or order.filled_avg_price is None:
+        return None
+    qty = new_qty - known_qty
+    price = (new_qty * order.filled_avg_price - known_notional) / qty
+    slippage = (price - reference_price) * qty * order.side.sign if reference_price else 0.0
+    return Fill(
+        client_order_id=order.client_order_id,
+        symbol=order.symbol,
+        side=order.side,
+        qty=qty,
+        price=round(price, 6),
+        timestamp=timestamp,
+        slippage=round(slippage, 6),
+        fill_id=f"{order.broker_order_id}:{new_qty:g}",
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class OrderUpdate:
     """A change in an order's state reported by a broker, with the fill that caused it, if any."""

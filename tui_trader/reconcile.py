@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from tui_trader.brokers import Broker
-from tui_trader.domain import Fill, Order, OrderStatus, Position, RiskEvent
+from tui_trader.domain import Fill, Order, OrderStatus, Position, RiskEvent, fill_increment
 from tui_trader.store.audit import AuditLog, OpenOrderRow
 
 RECONCILIATION = "reconciliation"
@@ -89,20 +89,8 @@ def reconcile(broker: Broker, audit: AuditLog, account_key: str) -> ReconcileRes
 
 def _missed_fill(row: OpenOrderRow, current: Order) -> Fill | None:
     """The execution that happened while no session was watching, if any."""
-    new_qty = current.filled_qty
-    if new_qty <= row.filled_qty + 1e-9 or current.filled_avg_price is None:
-        return None
-    qty = new_qty - row.filled_qty
-    price = (new_qty * current.filled_avg_price - row.filled_qty * (row.filled_price or 0)) / qty
-    return Fill(
-        client_order_id=current.client_order_id,
-        symbol=current.symbol,
-        side=current.side,
-        qty=qty,
-        price=round(price, 6),
-        timestamp=datetime.now(UTC),
-        fill_id=f"{current.broker_order_id}:{new_qty:g}",
-    )
+    known_notional = row.filled_qty * (row.filled_price or 0.0)
+    return fill_increment(current, row.filled_qty, known_notional, datetime.now(UTC))
 
 
 def _missing(row: OpenOrderRow) -> Order:

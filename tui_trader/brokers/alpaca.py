@@ -32,12 +32,12 @@ from tui_trader.config import AlpacaEndpoint
 from tui_trader.domain import (
     Account,
     Bar,
-    Fill,
     Order,
     OrderRequest,
     OrderStatus,
     OrderUpdate,
     Position,
+    fill_increment,
 )
 from tui_trader.timeframes import NEW_YORK
 
@@ -295,26 +295,16 @@ class AlpacaBroker:
         tracked = self._tracked.get(order.client_order_id)
         if tracked is None:
             return  # not ours (another process or a manual order): reconciliation reports it
-        fill = None
-        new_qty = order.filled_qty
-        if new_qty > tracked.filled_qty + 1e-9 and order.filled_avg_price is not None:
-            notional = new_qty * order.filled_avg_price
-            qty = new_qty - tracked.filled_qty
-            price = (notional - tracked.filled_notional) / qty
-            ref = tracked.reference_price
-            fill = Fill(
-                client_order_id=order.client_order_id,
-                symbol=order.symbol,
-                side=order.side,
-                qty=qty,
-                price=round(price, 6),
-                timestamp=datetime.now(UTC),
-                commission=0.0,
-                slippage=round((price - ref) * qty * order.side.sign, 6) if ref else 0.0,
-                fill_id=f"{order.broker_order_id}:{new_qty:g}",
-            )
-            tracked.filled_qty = new_qty
-            tracked.filled_notional = notional
+        fill = fill_increment(
+            order,
+            tracked.filled_qty,
+            tracked.filled_notional,
+            datetime.now(UTC),
+            tracked.reference_price,
+        )
+        if fill is not None:
+            tracked.filled_qty = order.filled_qty
+            tracked.filled_notional = order.filled_qty * (order.filled_avg_price or 0.0)
         changed = order.status != tracked.order.status or fill is not None
         tracked.order = order
         if changed or event == "ack":

@@ -8,11 +8,11 @@ Alpaca session lands in this build.
 from __future__ import annotations
 
 import argparse
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tui_trader.cli.common import non_negative_float, non_negative_int, percent, symbols_arg
+from tui_trader.config import LIVE_URL, PAPER_URL, read_settings
 from tui_trader.factory import LocalSettings
 from tui_trader.risk import RiskLimits
 from tui_trader.timeframes import TimeframeError, parse_interval, parse_period
@@ -25,8 +25,6 @@ MODE_LABELS = {
     "live": "Alpaca live",
 }
 DATA_SOURCES = ("sim", "replay", "yahoo")
-PAPER_URL = "https://paper-api.alpaca.markets"
-LIVE_URL = "https://api.alpaca.markets"
 ALPACA_UNAVAILABLE = "Alpaca trading is not available in this build; choose Local"
 LIVE_PHRASE = "YES I UNDERSTAND"
 """The exact words that unlock live trading in the warning dialog."""
@@ -75,15 +73,9 @@ class AlpacaStatus:
 def alpaca_status(
     mode: str, env: dict[str, str] | None = None, dotenv: Path | None = None
 ) -> AlpacaStatus:
-    """Look for Alpaca credentials in the environment, then in ``.env``; pick the URL."""
-    values = dict(os.environ if env is None else env)
-    source = "environment"
-    dotenv = dotenv if dotenv is not None else Path.cwd() / ".env"
-    if "APCA_API_KEY_ID" not in values and dotenv.is_file():
-        from dotenv import dotenv_values
-
-        values = {k: v or "" for k, v in dotenv_values(dotenv).items()} | values
-        source = f"{dotenv.name} file"
+    """Look for Alpaca credentials where the session will (``config.read_settings``); the URL."""
+    values, where = read_settings(env, dotenv)
+    source = where if where == "environment" else f"{where} file"
     key = values.get("APCA_API_KEY_ID", "")
     secret = values.get("APCA_API_SECRET_KEY", "")
     default = LIVE_URL if mode == "live" else PAPER_URL
