@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from textual.widgets import Button, Input, Static
+from textual.widgets import Button, Input, RichLog, Static
 from tui_helpers import scalar, wait_for
 
 from tui_trader.factory import LocalSettings, build_local_session
@@ -98,6 +98,27 @@ async def test_ctrl_k_halts_from_every_screen(db_path, paced, where) -> None:
         await pilot.pause(0.15)
         banner = app.screen.query_one("#halt-banner", Static)
         assert banner.display and "TRADING HALTED" in str(banner.render())
+        app.handle.stop()
+
+
+async def test_logs_show_the_kills_cancel_when_the_question_closes(db_path, paced) -> None:
+    """The halt lands while the flatten question covers the desk; once answered, both logs show
+    their newest line (the cancelled order and the manual_kill), not a stale scroll position."""
+    app = make_app(db_path, clock=paced, iterations=0, every=0.02)
+    async with app.run_test(size=SIZE) as pilot:
+        await _start_paced(app, pilot)
+        await wait_for(pilot, lambda: len(app.desk.activity) > 12, "a screenful of orders")
+        await pilot.press("ctrl+k")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+        await wait_for(pilot, lambda: app.desk.latest.state == "halted", "a halted report")
+        await pilot.pause(0.2)  # the desk redraws under the dialog
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen), "the dashboard")
+        await pilot.pause(0.1)
+        for name in ("#orders-log", "#events-log"):
+            log = app.screen.query_one(name, RichLog)
+            assert log.scroll_y == log.max_scroll_y, name
+        assert app.screen.query_one("#orders-log", RichLog).max_scroll_y > 0
         app.handle.stop()
 
 

@@ -13,6 +13,8 @@ from tui_trader.factory import LocalSettings, build_local_session
 from tui_trader.runner import SessionRunner
 from tui_trader.store import audit
 from tui_trader.tui.app import make_app
+from tui_trader.tui.screens.confirm import ConfirmScreen
+from tui_trader.tui.screens.dashboard import DashboardScreen
 from tui_trader.tui.setup_form import LIVE_PHRASE
 
 SIZE = (120, 36)
@@ -125,10 +127,14 @@ def test_snapshot_dashboard_halted(snap_compare) -> None:
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.desk.latest and app.desk.latest.iteration == BARS, "bars")
         await pilot.press("ctrl+k")
-        await pilot.press("escape")
+        # One order of events on every run: the halt lands while the flatten question is up,
+        # then the question is answered "keep positions".
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
         kills = "SELECT COUNT(*) FROM live_risk_events WHERE event_type = 'manual_kill'"
         await wait_for(pilot, lambda: scalar(DB, kills) == 1, "manual_kill")
         await wait_for(pilot, lambda: app.desk.latest.state == "halted", "the halted report")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen), "the dashboard")
         await _settle(pilot)
 
     assert snap_compare(_dashboard_app(), terminal_size=SIZE, run_before=run_before)

@@ -155,9 +155,20 @@ class DashboardScreen(Screen[None]):
         self.query_one("#learning").display = False
 
     def on_screen_resume(self) -> None:
-        """Redraw everything after another screen was on top."""
+        """Redraw everything after another screen was on top, newest log lines in view.
+
+        Lines written while a dialog covered the dashboard (the kill switch's question, say)
+        can leave a log scrolled short of its end: the user must see the cancel that the halt
+        just made, so both logs jump to their newest line once the layout has settled.
+        """
         self._drawn = -1
         self.refresh_desk(self.app.desk, None)  # type: ignore[attr-defined]
+        self.call_after_refresh(self._follow_logs)
+
+    def _follow_logs(self) -> None:
+        """Show the newest line of both logs."""
+        for log in self.query(RichLog):
+            log.scroll_end(animate=False, immediate=True)
 
     def refresh_desk(self, desk: DeskState, now: datetime | None) -> None:
         """Redraw from the desk if it changed since the last draw."""
