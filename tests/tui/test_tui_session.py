@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from textual.color import Color
 from textual.widgets import Button, Input, RichLog, Static
 from tui_helpers import scalar, wait_for
 
@@ -18,6 +19,7 @@ from tui_trader.tui.screens.dashboard import DashboardScreen
 from tui_trader.tui.screens.help import HelpScreen
 from tui_trader.tui.screens.history import HistoryScreen
 from tui_trader.tui.screens.setup import SetupScreen
+from tui_trader.tui.widgets.deskbar import DeskBar
 
 SIZE = (120, 36)
 
@@ -164,6 +166,40 @@ async def test_resume_after_kill_needs_confirmation(db_path, paced) -> None:
         await pilot.click("#yes")
         await wait_for(pilot, lambda: _events(db_path, RESET) == 1, "risk_reset row")
         await wait_for(pilot, lambda: not app.halted, "the app to leave HALTED")
+        app.handle.stop()
+
+
+def _painted_halted(screen) -> bool:
+    """Whether a screen wears the HALTED frame and desk bar."""
+    bar_red = screen.query_one(DeskBar).styles.background == Color.parse("#5f0000")
+    return screen.styles.border_top[0] == "heavy" and bar_red
+
+
+async def test_halted_paints_every_screen_until_resumed(db_path, paced) -> None:
+    """The red frame is on the screen the kill came from and on screens opened afterwards; it
+    goes once the halt is lifted."""
+    app = make_app(db_path, clock=paced, iterations=0, every=0.02)
+    async with app.run_test(size=SIZE) as pilot:
+        await _start_paced(app, pilot)
+        dashboard = app.screen
+        assert not _painted_halted(dashboard)
+        await pilot.press("ctrl+k")
+        assert _painted_halted(dashboard)  # in the key's own frame, before the question
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+        await pilot.press("escape")
+        await pilot.press("f3")
+        await wait_for(pilot, lambda: isinstance(app.screen, HistoryScreen), "history")
+        assert _painted_halted(app.screen)
+        await pilot.press("f2")
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen), "the dashboard")
+        await pilot.press("ctrl+r")
+        await pilot.click("#yes")
+        await wait_for(pilot, lambda: not app.halted, "the halt to lift")
+        await pilot.pause()
+        assert not _painted_halted(app.screen)
+        await pilot.press("f3")
+        await wait_for(pilot, lambda: isinstance(app.screen, HistoryScreen), "history")
+        assert not _painted_halted(app.screen)
         app.handle.stop()
 
 

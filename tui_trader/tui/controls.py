@@ -52,6 +52,12 @@ class SessionControls:
             return
         self.desk.mark_halted("manual_kill: kill switch pressed (ctrl+k)")
         self.halted = True
+        # HALTED reaches the screen first; the toast and the question follow in the next frame
+        # (a dialog over the dashboard costs a full tinted repaint of it).
+        self.call_after_refresh(self._ask_to_flatten)
+
+    def _ask_to_flatten(self) -> None:
+        """After the halt is on screen: say so, and offer to close every position too."""
         self.notify("KILL SWITCH: trading halted, open orders cancelled.", severity="error")
         self.push_screen(
             ConfirmScreen(
