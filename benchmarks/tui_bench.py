@@ -2,7 +2,8 @@
 
 When ``tui_trader/tui/`` exists and tmux is installed, the dashboard's UI-thread time per update
 and ctrl+k → HALTED are measured by ``benchmarks.tui_load`` (50 symbols). Process start → CLI
-ready (``python -m tui_trader --help``) is always measured; first screen is not measured yet.
+ready (``python -m tui_trader --help``) is always measured; with tmux, so is process start → the
+setup screen on the terminal.
 """
 
 from __future__ import annotations
@@ -70,6 +71,11 @@ def _tui_rows(quick: bool, runs: int, log: Any) -> list[dict[str, Any]]:
     def ms(key: str) -> Stat:
         return Stat.of([1000 * r[key] for r in results])
 
+    firsts = []
+    for i in range(runs):
+        firsts.append(tui_load.first_screen(i))
+        log(f"  first screen run {i + 1}: {firsts[-1]:.2f} s")
+    first = Stat.of(firsts)
     redraw, cpu, kill = ms("redraw"), ms("cpu"), ms("latency")
     return [
         {
@@ -85,7 +91,12 @@ def _tui_rows(quick: bool, runs: int, log: Any) -> list[dict[str, Any]]:
             "target": "< 100 ms",
             "met": "yes" if kill.median < 100 else "NO",
         },
-        _waiting("process start → first screen", "< 1 s"),
+        {
+            "measure": "process start → setup screen on the terminal (tmux), s",
+            "figure": first.fmt(".2f"),
+            "target": "< 1 s",
+            "met": "yes" if first.median < 1 else "NO",
+        },
     ]
 
 

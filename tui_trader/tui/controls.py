@@ -52,6 +52,7 @@ class SessionControls:
             return
         self.desk.mark_halted("manual_kill: kill switch pressed (ctrl+k)")
         self.halted = True
+        self.tick()  # the badge and the banner now, not at the next 10 Hz tick
         # HALTED reaches the screen first; the toast and the question follow in the next frame
         # (a dialog over the dashboard costs a full tinted repaint of it).
         self.call_after_refresh(self._ask_to_flatten)
