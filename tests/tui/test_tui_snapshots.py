@@ -129,6 +129,9 @@ def test_snapshot_dashboard_halted(snap_compare) -> None:
         kills = "SELECT COUNT(*) FROM live_risk_events WHERE event_type = 'manual_kill'"
         await wait_for(pilot, lambda: scalar(DB, kills) == 1, "manual_kill")
         await wait_for(pilot, lambda: app.desk.latest.state == "halted", "the halted report")
+        # the kill switch cancels open orders after the halted report: wait for every one
+        opened = "SELECT COUNT(*) FROM live_orders WHERE status IN ('new', 'accepted')"
+        await wait_for(pilot, lambda: scalar(DB, opened) == 0, "the open orders canceled")
         await _settle(pilot)
 
     assert snap_compare(_dashboard_app(), terminal_size=SIZE, run_before=run_before)
