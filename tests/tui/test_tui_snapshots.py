@@ -132,6 +132,13 @@ def test_snapshot_dashboard_halted(snap_compare) -> None:
         # the kill switch cancels open orders after the halted report: wait for every one
         opened = "SELECT COUNT(*) FROM live_orders WHERE status IN ('new', 'accepted')"
         await wait_for(pilot, lambda: scalar(DB, opened) == 0, "the open orders canceled")
+        canceled = "SELECT COUNT(*) FROM live_orders WHERE status = 'canceled'"
+
+        def shown() -> int:
+            """Cancellations the desk has received (what the orders log will show)."""
+            return sum(getattr(a, "status", None) == "canceled" for a in app.desk.activity)
+
+        await wait_for(pilot, lambda: shown() == scalar(DB, canceled), "the cancellations shown")
         await _settle(pilot)
 
     assert snap_compare(_dashboard_app(), terminal_size=SIZE, run_before=run_before)
