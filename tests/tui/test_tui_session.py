@@ -205,7 +205,7 @@ async def test_halted_paints_every_screen_until_resumed(db_path, paced) -> None:
 
 async def test_automatic_halt_names_the_limit(db_path, frozen) -> None:
     """A drawdown halt turns the app HALTED and the notification names the limit."""
-    app = make_app(db_path, clock=frozen, iterations=60, every=0)
+    app = make_app(db_path, clock=frozen, iterations=200, every=0)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         app.screen.query_one("#max_drawdown", Input).value = "0.5"
         await pilot.pause()

@@ -133,6 +133,16 @@ def test_snapshot_dashboard_halted(snap_compare) -> None:
         kills = "SELECT COUNT(*) FROM live_risk_events WHERE event_type = 'manual_kill'"
         await wait_for(pilot, lambda: scalar(DB, kills) == 1, "manual_kill")
         await wait_for(pilot, lambda: app.desk.latest.state == "halted", "the halted report")
+        # the kill switch cancels open orders after the halted report: wait for every one
+        opened = "SELECT COUNT(*) FROM live_orders WHERE status IN ('new', 'accepted')"
+        await wait_for(pilot, lambda: scalar(DB, opened) == 0, "the open orders canceled")
+        canceled = "SELECT COUNT(*) FROM live_orders WHERE status = 'canceled'"
+
+        def shown() -> int:
+            """Cancellations the desk has received (what the orders log will show)."""
+            return sum(getattr(a, "status", None) == "canceled" for a in app.desk.activity)
+
+        await wait_for(pilot, lambda: shown() == scalar(DB, canceled), "the cancellations shown")
         await pilot.press("escape")
         await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen), "the dashboard")
         await _settle(pilot)

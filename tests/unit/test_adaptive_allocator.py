@@ -6,7 +6,7 @@ import pytest
 
 from tests.unit.series import bars_from_closes, crash, uptrend
 from tui_trader.domain import Signal
-from tui_trader.learning.allocator import AdaptiveAllocator
+from tui_trader.learning.allocator import AdaptiveAllocator, defensive_scale
 from tui_trader.learning.weights import ALL_REGIMES, RegimeWeights
 
 NAMES = ("long", "flat")
@@ -99,3 +99,21 @@ def test_state_round_trip_restores_weights_and_shadow_records() -> None:
     assert second.weights.get("bull/calm") == pytest.approx(first.weights.get("bull/calm"))
     assert second.shadow.totals()["long"].net_return > 0.2  # the uptrend's gain, remembered
     assert second.restored
+
+
+def test_exposure_steps_aside_gradually_as_a_crash_becomes_probable() -> None:
+    allocator = AdaptiveAllocator(NAMES, learning_rate=0.0)
+    out = run(crash(), allocator)
+    before, during = out[110], out[-1]
+    assert before.target == pytest.approx(0.5)  # equal weights, nothing cut in the calm climb
+    assert during.target == 0.0  # the crash is near certain: the long-only blend steps aside
+    assert "bear probability" in during.reason and "exposure x0.00" in during.reason
+
+
+def test_defensive_scale_ramps_with_the_bear_probability() -> None:
+    assert defensive_scale(0.1) == 1.0
+    assert defensive_scale(0.45) == pytest.approx(0.5)
+    assert defensive_scale(0.9) == 0.0
+    assert defensive_scale(0.9, defensive=0.2) == pytest.approx(0.2)
+    ramp = [defensive_scale(p / 20) for p in range(21)]
+    assert ramp == sorted(ramp, reverse=True)  # never more exposure when a bear is likelier

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import timedelta
 
 from tests.unit.series import bars_from_closes, crash, flat_noisy, uptrend
+from tui_trader.domain import Bar
 from tui_trader.learning.regime import REGIME_KEYS, SIM_TRUTH, RegimeDetector
 from tui_trader.market.sim import REGIMES, SimMarket
 
@@ -37,6 +39,30 @@ def test_crash_is_a_volatile_bear_market_called_within_days() -> None:
     assert first_bear <= 5  # a trader wants the crash named in its first week
 
 
+def test_bear_probability_is_low_in_a_steady_climb_and_high_in_a_crash() -> None:
+    climb = calls(uptrend(300))[60:]
+    assert max(c.p_bad for c in climb) < 0.3  # no defensive scaling at all in a steady climb
+    result = calls(crash())
+    gentle = result[60:120]  # the crash series opens with a weak, noisier climb: some flicker
+    assert sum(c.direction != "bear" for c in gentle) >= 0.85 * len(gentle)
+    assert min(c.p_bad for c in result[122:]) > 0.9  # near certain once the crash is under way
+
+
+def test_a_gap_down_counts_as_volatility() -> None:
+    """Bars whose range hides an overnight gap still read as volatile (true range)."""
+    closes = uptrend(120, daily=0.001, noise=0.004)
+    bars = bars_from_closes(closes)
+    detector = RegimeDetector()
+    for bar in bars:
+        detector.update(bar)
+    last = bars[-1]
+    for i in range(1, 6):  # five days that each open 4% lower and then trade in a tight range
+        price = last.close * 0.96**i
+        when = last.timestamp + timedelta(days=i)
+        call = detector.update(Bar("TEST", when, price, price * 1.001, price * 0.999, price, 1e6))
+    assert call.label == "bear/volatile", call
+
+
 def test_flat_noisy_market_is_mostly_sideways_and_calm() -> None:
     labels = Counter(c.label for c in calls(flat_noisy(300))[60:])
     assert labels["sideways/calm"] / labels.total() > 0.6, labels
@@ -49,7 +75,13 @@ def test_every_label_is_a_known_regime_key() -> None:
         for bar in sim.next_bars().values():
             call = detector.update(bar)
             assert call.label in (*REGIME_KEYS, "warming")
-            assert call.label == "warming" or 0.5 <= call.confidence <= 1.0
+            if call.label == "warming":
+                continue
+            # the confidence is the probability of the direction called, never a minority view
+            assert 0.25 < call.confidence <= 1.0
+            assert (call.direction == "bear") == (call.p_bad > 0.5)
+            if call.direction == "bear":
+                assert abs(call.confidence - call.p_bad) < 1e-3
 
 
 def test_sim_truth_maps_every_simulated_regime() -> None:

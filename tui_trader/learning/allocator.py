@@ -4,8 +4,9 @@ For each bar it updates the symbol's regime call and the strategies' shadow reco
 one learning step on the weights of the regime the previous targets were set in. To allocate it
 blends the strategies' targets with the weights of the symbol's current regime, then:
 
-- keeps only ``defensive`` of the blend while the symbol's regime is bear or volatile (a
-  long-only family cannot step aside by reweighting itself; the shadow records show every
+- scales the blend down as the detector's probability of a falling, volatile market rises:
+  whole up to ``DEFENSIVE_RAMP[0]``, down linearly to ``defensive`` at ``DEFENSIVE_RAMP[1]``
+  (a long-only family cannot step aside by reweighting itself; the shadow records show every
   strategy losing there, but too slowly to learn within a session, so this is a rule);
 - caps the most aggressive strategies (highest average gross exposure) at an equal share during
   a losing streak (``streak`` losing decision cycles in a row for the blended shadow book);
@@ -31,8 +32,17 @@ DEFAULT_LEARNING_RATE = 0.03
 """Step size of the multiplicative update per volatility-scaled reward (tuned on seeds 101-120)."""
 DEFAULT_FLOOR = 0.05
 """No strategy's weight falls below this share."""
-DEFAULT_DEFENSIVE = 0.1
-"""Share of the blended target kept when a symbol's regime is bear or volatile."""
+DEFAULT_DEFENSIVE = 0.0
+"""Share of the blended target kept once a bear market is probable (tuned on seeds 101-120)."""
+DEFENSIVE_RAMP = (0.3, 0.6)
+"""Bear probabilities where the defensive scaling starts and where it reaches ``defensive``."""
+
+
+def defensive_scale(p_bad: float, defensive: float = DEFAULT_DEFENSIVE) -> float:
+    """Share of the blend kept at a bear-market probability: 1, then falling to ``defensive``."""
+    low, high = DEFENSIVE_RAMP
+    room = min(1.0, max(0.0, (high - p_bad) / (high - low)))
+    return defensive + (1.0 - defensive) * room
 
 
 @dataclass(slots=True)
@@ -170,9 +180,8 @@ class AdaptiveAllocator:
         call, weights = self.weights_for(symbol)
         self._last_used[symbol] = weights
         blended = sum(weights.get(n, 0.0) * s.target for n, s in signals.items())
-        defensive = call.direction == "bear" or call.level == "volatile"
-        scale = self.risk_scale * (self.defensive if defensive else 1.0)
-        target = max(-1.0, min(1.0, blended * scale))
+        defensive = defensive_scale(call.p_bad, self.defensive)
+        target = max(-1.0, min(1.0, blended * self.risk_scale * defensive))
         streak = self.losing_streak if self.losing_streak >= self.streak_limit else 0
         return Signal.later(
             target,
@@ -180,7 +189,7 @@ class AdaptiveAllocator:
             call,
             weights,
             self.names,
-            self.defensive if defensive else None,
+            defensive if defensive < 1.0 else None,
             streak,
             self.risk_note,
             signals,
@@ -241,7 +250,7 @@ def _adaptive_reason(
     parts = [f"adaptive, regime {regime}"]
     parts.append("weights " + " ".join(f"{n}={weights[n]:.2f}" for n in names))
     if defensive is not None:
-        parts.append(f"defensive regime: exposure x{defensive:g}")
+        parts.append(f"bear probability {call.p_bad:.2f}: exposure x{defensive:.2f}")
     if streak:
         parts.append(f"losing streak {streak}: aggressive strategies capped")
     if risk_note:

@@ -1,18 +1,21 @@
 """Online regime detection from bars alone: trend direction and volatility level per symbol.
 
-For each symbol the detector keeps exponentially weighted averages of its log returns:
+For each symbol the detector keeps exponentially weighted averages of two measures:
 
-- the **trend** is the EWMA return over a ``trend_halflife``, as a t-statistic against the
-  symbol's long-run volatility (so it is free of the bar interval and of the symbol's scale);
-- the **volatility level** is the ratio of short-run to long-run volatility (EWMA of squared
-  returns over ``vol_short_halflife`` and ``vol_long_halflife`` bars).
+- the **trend t**: the EWMA log return over ``trend_halflife`` bars, as a t-statistic against
+  the symbol's long-run volatility of close-to-close returns (free of the interval and scale);
+- the **volatility ratio**: short-run over long-run volatility, both measured on the bar's *true
+  range* (high to low, stretched to the previous close so that gaps count; Parkinson's estimator).
+  A bar's range carries several times the information of its close-to-close return, so the
+  short-run average can be fast (``vol_short_halflife`` 5 bars) without being noisy.
 
-Labels: level ``volatile`` when the volatility ratio exceeds ``vol_threshold``, else ``calm``;
-direction ``bear`` in a volatile market whose trend t is below ``bear_in_volatile`` (falling
-markets are the volatile ones) or whenever t < -``bear_threshold``, ``bull`` when t >
-``bull_threshold``, else ``sideways``. The defaults were tuned on simulated seeds 101-120, never
-on the evaluation seeds. The confidence is how far the
-deciding measures sit beyond their thresholds, squashed into [0.5, 1]. O(1) per bar.
+Two logistic scores turn these into probabilities: ``p_bad``, that the market is in a falling,
+volatile regime (the simulator's bear or crash), and ``p_bull``, that a market which is not is
+rising rather than going sideways (that is, its trend t is above 0.3). Their coefficients
+(``BAD_MODEL``, ``BULL_MODEL``) were fitted on simulated seeds 101-120, never on the evaluation
+seeds. The call is ``bear/volatile`` when
+``p_bad > 0.5``, else ``bull/calm`` when ``p_bull > 0.5``, else ``sideways/calm``; the confidence
+is the probability of the called direction. O(1) per bar.
 
 Mapping from the simulated market's true regimes (for scoring): bull -> bull/calm, sideways ->
 sideways/calm, bear -> bear/volatile, crash -> bear/volatile (``SIM_TRUTH``).
@@ -40,16 +43,27 @@ SIM_TRUTH: dict[str, tuple[str, str]] = {
 }
 """The simulator's regimes as (direction, level): a crash is a volatile bear market."""
 
+BAD_MODEL: tuple[float, float, float] = (-1.28, -0.46, 9.05)
+"""Logistic coefficients (intercept, trend t, log volatility ratio) of ``p_bad``."""
+BULL_MODEL: tuple[float, float, float] = (-0.19, 0.63, 0.0)
+"""Logistic coefficients (intercept, trend t, log volatility ratio) of ``p_bull``: above 0.5
+when t > 0.3. A fit with a free intercept called a flat market ``bull`` (the simulator's bull
+markets are the more common), for 1-2 points of agreement; a trader wants a flat market
+called sideways, so only the slope on t is fitted."""
+_PARKINSON = 1.0 / (4.0 * math.log(2.0))
+
 
 @dataclass(frozen=True, slots=True)
 class RegimeCall:
-    """One symbol's regime now: direction, volatility level, confidence in [0.5, 1]."""
+    """One symbol's regime now: direction, volatility level, confidence, the bear probability."""
 
     direction: str
     level: str
     confidence: float
     trend_t: float = 0.0
     vol_ratio: float = 1.0
+    p_bad: float = 0.0
+    """Probability of a falling, volatile market: what the allocator's defensive rule reads."""
 
     @property
     def label(self) -> str:
@@ -67,8 +81,9 @@ class _SymbolState:
     last_close: float = math.nan
     bars: int = 0
     mean: float = 0.0
-    var_short: float = 0.0
-    var_long: float = 0.0
+    var_ret: float = 0.0
+    range_short: float = 0.0
+    range_long: float = 0.0
     call: RegimeCall = WARMING
 
 
@@ -77,24 +92,26 @@ def _alpha(halflife: float) -> float:
     return 1.0 - math.exp(math.log(0.5) / halflife)
 
 
+def _logistic(model: tuple[float, float, float], t: float, log_ratio: float) -> float:
+    """A probability from the two measures (clamped so extreme bars cannot overflow)."""
+    z = model[0] + model[1] * t + model[2] * log_ratio
+    return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+
 class RegimeDetector:
     """Classifies each symbol's recent bars; ``update`` is O(1) per bar."""
 
     def __init__(
         self,
         trend_halflife: float = 20.0,
-        vol_short_halflife: float = 10.0,
+        vol_short_halflife: float = 5.0,
         vol_long_halflife: float = 120.0,
-        bull_threshold: float = 0.3,
-        bear_threshold: float = 1.6,
-        vol_threshold: float = 1.1,
-        bear_in_volatile: float = 1.0,
+        bad_model: tuple[float, float, float] = BAD_MODEL,
+        bull_model: tuple[float, float, float] = BULL_MODEL,
         warmup: int = 30,
     ) -> None:
-        self.bull_threshold = bull_threshold
-        self.bear_threshold = bear_threshold
-        self.vol_threshold = vol_threshold
-        self.bear_in_volatile = bear_in_volatile
+        self.bad_model = bad_model
+        self.bull_model = bull_model
         self.warmup = warmup
         self._a_trend = _alpha(trend_halflife)
         self._a_short = _alpha(vol_short_halflife)
@@ -111,10 +128,13 @@ class RegimeDetector:
         if math.isnan(prev) or prev <= 0 or bar.close <= 0:
             return s.call
         r = math.log(bar.close / prev)
+        high, low = max(bar.high, bar.close, prev), min(bar.low, bar.close, prev)
+        span = math.log(high / low) if low > 0 else abs(r)
         s.bars += 1
         s.mean += self._a_trend * (r - s.mean)
-        s.var_short += self._a_short * (r * r - s.var_short)
-        s.var_long += self._a_long * (r * r - s.var_long)
+        s.var_ret += self._a_long * (r * r - s.var_ret)
+        s.range_short += self._a_short * (span * span * _PARKINSON - s.range_short)
+        s.range_long += self._a_long * (span * span * _PARKINSON - s.range_long)
         if s.bars >= self.warmup:
             s.call = self._classify(s)
         return s.call
@@ -133,26 +153,38 @@ class RegimeDetector:
         """The latest call of every symbol seen."""
         return {symbol: s.call for symbol, s in self._state.items()}
 
-    def _classify(self, s: _SymbolState) -> RegimeCall:
-        """Turn the running averages into labels and a confidence."""
-        n = s.bars  # the averages start at zero: divide by the weight they have gathered
+    def measures(self, symbol: str) -> tuple[float, float] | None:
+        """The symbol's trend t and log volatility ratio now (``None`` before two bars)."""
+        s = self._state.get(symbol)
+        return self._measures(s) if s is not None and s.bars else None
+
+    def _measures(self, s: _SymbolState) -> tuple[float, float]:
+        """Bias-corrected averages (they start at zero) turned into the two measures."""
+        n = s.bars
         mean = s.mean / (1.0 - (1.0 - self._a_trend) ** n)
-        var_short = s.var_short / (1.0 - (1.0 - self._a_short) ** n)
-        var_long = s.var_long / (1.0 - (1.0 - self._a_long) ** n)
-        long_vol = math.sqrt(var_long) or 1e-12
-        t = mean / long_vol * math.sqrt(min(self._n_eff, n))
-        ratio = math.sqrt(var_short) / long_vol
-        volatile = ratio > self.vol_threshold
-        level = "volatile" if volatile else "calm"
-        up, down = self.bull_threshold, -self.bear_threshold
-        if volatile and t < self.bear_in_volatile:
-            direction, margin = "bear", self.bear_in_volatile - t
-        elif t > up:
-            direction, margin = "bull", t - up
-        elif t < down:
-            direction, margin = "bear", down - t
+        var_ret = s.var_ret / (1.0 - (1.0 - self._a_long) ** n)
+        short = s.range_short / (1.0 - (1.0 - self._a_short) ** n)
+        long = s.range_long / (1.0 - (1.0 - self._a_long) ** n)
+        t = mean / (math.sqrt(var_ret) or 1e-12) * math.sqrt(min(self._n_eff, n))
+        log_ratio = 0.5 * math.log(max(short, 1e-24) / max(long, 1e-24))
+        return t, log_ratio
+
+    def _classify(self, s: _SymbolState) -> RegimeCall:
+        """Turn the measures into probabilities, labels and a confidence."""
+        t, log_ratio = self._measures(s)
+        p_bad = _logistic(self.bad_model, t, log_ratio)
+        p_bull = _logistic(self.bull_model, t, log_ratio)
+        if p_bad > 0.5:
+            direction, level, confidence = "bear", "volatile", p_bad
+        elif p_bull > 0.5:
+            direction, level, confidence = "bull", "calm", (1.0 - p_bad) * p_bull
         else:
-            direction, margin = "sideways", min(up - t, t - down)
-        vol_margin = abs(ratio - self.vol_threshold) / self.vol_threshold
-        confidence = 0.5 + 0.25 * math.tanh(margin) + 0.25 * math.tanh(3.0 * vol_margin)
-        return RegimeCall(direction, level, round(confidence, 3), round(t, 3), round(ratio, 3))
+            direction, level, confidence = "sideways", "calm", (1.0 - p_bad) * (1.0 - p_bull)
+        return RegimeCall(
+            direction,
+            level,
+            round(confidence, 3),
+            round(t, 3),
+            round(math.exp(log_ratio), 3),
+            round(p_bad, 4),
+        )
