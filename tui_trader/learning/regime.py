@@ -13,9 +13,15 @@ Two logistic scores turn these into probabilities: ``p_bad``, that the market is
 volatile regime (the simulator's bear or crash), and ``p_bull``, that a market which is not is
 rising rather than going sideways (that is, its trend t is above 0.3). Their coefficients
 (``BAD_MODEL``, ``BULL_MODEL``) were fitted on simulated seeds 101-120, never on the evaluation
-seeds. The call is ``bear/volatile`` when
-``p_bad > 0.5``, else ``bull/calm`` when ``p_bull > 0.5``, else ``sideways/calm``; the confidence
-is the probability of the called direction. O(1) per bar.
+seeds. The direction is ``bear`` when ``p_bad > 0.5`` or the trend t is below -``bear_t`` (a
+steady, calm decline), else ``bull`` when ``p_bull > 0.5``, else ``sideways``. The level is
+``volatile`` when the volatility ratio exceeds ``volatile_ratio`` (a rising or flat market can be
+volatile too), or when ``p_bad > 0.5`` and the ratio is above ``BEAR_VOLATILE_RATIO`` (the fitted
+``p_bad`` leans on the trend too, and a steady, quiet decline is a calm bear market), else
+``calm``. All six combinations can be called; on the
+simulator, whose bear markets are the volatile ones, ``bear/volatile``, ``bull/calm`` and
+``sideways/calm`` are by far the most frequent. The confidence is the probability of the called
+direction. O(1) per bar.
 
 Mapping from the simulated market's true regimes (for scoring): bull -> bull/calm, sideways ->
 sideways/calm, bear -> bear/volatile, crash -> bear/volatile (``SIM_TRUTH``).
@@ -50,6 +56,9 @@ BULL_MODEL: tuple[float, float, float] = (-0.19, 0.63, 0.0)
 when t > 0.3. A fit with a free intercept called a flat market ``bull`` (the simulator's bull
 markets are the more common), for 1-2 points of agreement; a trader wants a flat market
 called sideways, so only the slope on t is fitted."""
+BEAR_VOLATILE_RATIO = 1.1
+"""Volatility ratio above which a likely bear market (``p_bad > 0.5``) is called volatile."""
+_BEAR_VOLATILE_LOG = math.log(BEAR_VOLATILE_RATIO)
 _PARKINSON = 1.0 / (4.0 * math.log(2.0))
 
 
@@ -108,9 +117,13 @@ class RegimeDetector:
         vol_long_halflife: float = 120.0,
         bad_model: tuple[float, float, float] = BAD_MODEL,
         bull_model: tuple[float, float, float] = BULL_MODEL,
+        bear_t: float = 2.0,
+        volatile_ratio: float = 1.5,
         warmup: int = 30,
     ) -> None:
         self.bad_model = bad_model
+        self.bear_t = bear_t
+        self.volatile_log_ratio = math.log(volatile_ratio)
         self.bull_model = bull_model
         self.warmup = warmup
         self._a_trend = _alpha(trend_halflife)
@@ -175,11 +188,16 @@ class RegimeDetector:
         p_bad = _logistic(self.bad_model, t, log_ratio)
         p_bull = _logistic(self.bull_model, t, log_ratio)
         if p_bad > 0.5:
-            direction, level, confidence = "bear", "volatile", p_bad
+            direction, confidence = "bear", p_bad
+        elif t < -self.bear_t:
+            direction, confidence = "bear", 1.0 - p_bull
         elif p_bull > 0.5:
-            direction, level, confidence = "bull", "calm", (1.0 - p_bad) * p_bull
+            direction, confidence = "bull", (1.0 - p_bad) * p_bull
         else:
-            direction, level, confidence = "sideways", "calm", (1.0 - p_bad) * (1.0 - p_bull)
+            direction, confidence = "sideways", (1.0 - p_bad) * (1.0 - p_bull)
+        bear_volatile = p_bad > 0.5 and log_ratio > _BEAR_VOLATILE_LOG
+        volatile = bear_volatile or log_ratio > self.volatile_log_ratio
+        level = "volatile" if volatile else "calm"
         return RegimeCall(
             direction,
             level,
