@@ -27,11 +27,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-SYMBOLS = tuple(f"S{i:02d}" for i in range(50))
+
+def symbols_of(count: int) -> tuple[str, ...]:
+    """``count`` simulated symbol names (S000, S001, ...)."""
+    return tuple(f"S{i:03d}" for i in range(count))
 
 
-def serve(db: Path, stats: Path, every: float) -> None:
-    """Run the app on a 50-symbol session, writing timing stats as it goes."""
+def serve(db: Path, stats: Path, every: float, count: int = 50) -> None:
+    """Run the app on a session of ``count`` symbols, writing timing stats as it goes."""
     from tui_trader.factory import LocalSettings, build_local_session
     from tui_trader.tui import app as app_module
     from tui_trader.tui.screens.dashboard import DashboardScreen
@@ -56,11 +59,12 @@ def serve(db: Path, stats: Path, every: float) -> None:
         stats.write_text(json.dumps({"redraw": redraws, "cpu_per_update": cpu_per_update}))
 
     DashboardScreen.refresh_desk = timed
-    settings = LocalSettings(db=db, symbols=SYMBOLS, period="30d")
+    symbols = symbols_of(count)
+    settings = LocalSettings(db=db, symbols=symbols, period="30d")
     app = app_module.make_app(
         db, every=every, iterations=0, session_factory=lambda: build_local_session(settings)
     )
-    values = dict(DEFAULTS, db=str(db), symbols=",".join(SYMBOLS), period="30d")
+    values = dict(DEFAULTS, db=str(db), symbols=",".join(symbols), period="30d")
     plan = validate(values).plan
     assert plan is not None
     app.call_later(lambda: app.start_plan(plan))
@@ -121,14 +125,15 @@ def first_screen(run: int) -> float:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def one_run(every: float, run: int) -> dict:
-    """One app in tmux: wait for bars, press ctrl+k, time until HALTED is on screen."""
+def one_run(every: float, run: int, count: int = 50) -> dict:
+    """One app in tmux on ``count`` symbols: wait for bars, press ctrl+k, time until HALTED
+    reaches the terminal."""
     folder = Path(tempfile.mkdtemp(prefix="tui-load-"))
     db, stats = folder / "load.db", folder / "stats.json"
     name = f"tui-load-{run}"
     cmd = (
         f"{sys.executable} {Path(__file__).resolve()} --serve --db {db} --stats {stats} "
-        f"--every {every}"
+        f"--every {every} --symbols {count}"
     )
     _tmux(name, cmd)
     out = folder / "out.bin"
@@ -166,16 +171,17 @@ def main() -> None:
     parser.add_argument("--stats", type=Path)
     parser.add_argument("--every", type=float, default=1.0, help="seconds per bar (1.0)")
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--symbols", type=int, default=50, help="symbols in the session (50)")
     args = parser.parse_args()
     if args.serve:
-        serve(args.db, args.stats, args.every)
+        serve(args.db, args.stats, args.every, args.symbols)
         return
     if shutil.which("tmux") is None:
         sys.exit("tmux is needed to measure key-press-to-screen latency")
-    results = [one_run(args.every, i) for i in range(args.runs)]
+    results = [one_run(args.every, i, args.symbols) for i in range(args.runs)]
     firsts = [first_screen(i) for i in range(args.runs)]
     ms = lambda key: 1000 * statistics.median(r[key] for r in results)  # noqa: E731
-    print(f"50 symbols, a bar every {args.every:g} s, {args.runs} runs (medians):")
+    print(f"{args.symbols} symbols, a bar every {args.every:g} s, {args.runs} runs (medians):")
     print(f"  dashboard redraw on the UI thread: {ms('redraw'):.1f} ms per update")
     print(f"  UI-thread CPU per update (redraw + render + messages): {ms('cpu'):.1f} ms")
     print(f"  ctrl+k to HALTED on the terminal: {ms('latency'):.0f} ms")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from textual.color import Color
-from textual.widgets import Button, Input, RichLog, Static
+from textual.widgets import Button, DataTable, Input, RichLog, Static
 from tui_helpers import scalar, wait_for
 
 from tui_trader.factory import LocalSettings, build_local_session
@@ -122,6 +122,32 @@ async def test_logs_show_the_kills_cancel_when_the_question_closes(db_path, pace
             assert log.scroll_y == log.max_scroll_y, name
         assert app.screen.query_one("#orders-log", RichLog).max_scroll_y > 0
         app.handle.stop()
+
+
+async def test_fifty_symbols_leave_the_logs_on_screen(db_path, frozen) -> None:
+    """With many symbols the regime line counts labels instead of naming fifty symbols, so the
+    orders and risk-event logs keep their room and the positions' last column fits."""
+    symbols = tuple(f"S{i:02d}" for i in range(50))
+    settings = LocalSettings(db=db_path, symbols=symbols, period="60d")
+    app = make_app(
+        db_path,
+        clock=frozen,
+        iterations=5,
+        session_factory=lambda: build_local_session(settings, frozen),
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.desk.ended, "the session's end", tries=1500)
+        await pilot.pause(0.2)
+        screen = app.screen
+        assert set(app.desk.latest.regimes) == set(symbols)
+        learning = str(screen.query_one("#learning").render())
+        assert "bull/calm" in learning or "sideways/calm" in learning
+        assert "S00" not in learning  # counted, not listed
+        for name in ("#orders-log", "#events-log"):
+            assert screen.query_one(name).region.height >= 3, name
+        positions = screen.query_one("#positions", DataTable)
+        assert positions.max_scroll_x == 0  # the Wt % column is not cut by the scrollbar
 
 
 async def test_ctrl_k_without_a_session_says_so(db_path) -> None:

@@ -35,6 +35,22 @@ POSITION_COLUMNS = (
 PRICE_COLUMNS = (("Symbol", 6), ("Last", 9), ("Chg %", 8), ("Trend (last 40)", 40))
 
 
+REGIMES_LISTED = 4
+"""Up to this many symbols the regime line names each one; beyond, it counts the labels."""
+
+
+def regime_summary(regimes: dict[str, str]) -> str:
+    """Each symbol's regime for a few symbols; for many, how many symbols are in each regime
+    (fifty labels would push the orders and risk events off the screen)."""
+    if len(regimes) <= REGIMES_LISTED:
+        return "  ".join(f"{s}: {r}" for s, r in sorted(regimes.items()))
+    counts: dict[str, int] = {}
+    for label in regimes.values():
+        counts[label] = counts.get(label, 0) + 1
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return " · ".join(f"{n} {label}" for label, n in ranked)
+
+
 def _num(value: float, fmt: str = ",.2f") -> Text:
     """A right-aligned number cell."""
     return Text(format(value, fmt), justify="right")
@@ -106,6 +122,7 @@ class DashboardScreen(Screen[None]):
         self._drawn = -1
         self._written = {"activity": 0, "events": 0}
         self._plotted = -1
+        self._banner_text = Text()
 
     def compose(self) -> ComposeResult:
         """Bar, halt banner, figures, gauges, then tables and logs."""
@@ -134,7 +151,7 @@ class DashboardScreen(Screen[None]):
                 yield DataTable(id="prices", cursor_type="none")
             with Vertical(id="right"):
                 yield PlotextPlot(id="equity-plot")
-                yield Static("", id="learning")
+                yield TextLine("", id="learning")
                 yield Label("Orders & fills", classes="panel-title")
                 yield RichLog(id="orders-log", max_lines=200, wrap=True, min_width=20)
                 yield Label("Risk events", classes="panel-title")
@@ -205,7 +222,8 @@ class DashboardScreen(Screen[None]):
     def _banner(self, desk: DeskState) -> None:
         """The HALTED banner: impossible to miss, with the reason and what can be done."""
         banner = self.query_one("#halt-banner", Static)
-        banner.display = desk.halted
+        if banner.display != desk.halted:
+            banner.display = desk.halted
         if desk.halted:
             text = Text(" ■ TRADING HALTED ■ ", style="bold white on #d70000")
             text.append(f"  {desk.halt_reason}", style="bold")
@@ -215,7 +233,9 @@ class DashboardScreen(Screen[None]):
                 "\n  No new exposure is taken. ctrl+r asks to resume (only where the risk "
                 "state allows it).",
             )
-            banner.update(text)
+            if text != self._banner_text:  # an update is a layout pass: only on a change
+                self._banner_text = text
+                banner.update(text)
 
     def _positions(self, desk: DeskState) -> None:
         """Positions with a totals row."""
@@ -296,18 +316,20 @@ class DashboardScreen(Screen[None]):
         """Regime and weights panels, only when the learning system reports them."""
         report = desk.latest
         assert report is not None
-        panel = self.query_one("#learning", Static)
-        panel.display = bool(report.regimes or report.weights)
-        if not panel.display:
+        panel = self.query_one("#learning", TextLine)
+        shown = bool(report.regimes or report.weights)
+        if panel.display != shown:
+            panel.display = shown
+        if not shown:
             return
         text = Text()
         if report.regimes:
             text.append("Regime  ", style="bold")
-            text.append("  ".join(f"{s}: {r}" for s, r in sorted(report.regimes.items())))
+            text.append(regime_summary(report.regimes))
         if report.weights:
             text.append("\nWeights ", style="bold")
             text.append("  ".join(f"{k}: {w:.2f}" for k, w in sorted(report.weights.items())))
-        panel.update(text)
+        panel.show(text)
 
     def _plot(self, desk: DeskState) -> None:
         """The equity curve (bounded history), re-plotted only when a point was added."""

@@ -1,8 +1,9 @@
-"""A one-line text widget that repaints only itself, and only when its text changes.
+"""A fixed-height text widget that repaints only itself, and only when its text changes.
 
 ``Static.update`` asks for a layout pass (its size may change); on a dashboard that redraws ten
-times a second those passes were most of the UI thread's time. A line has a fixed height, so a
-change is a plain repaint.
+times a second those passes were most of the UI thread's time. A line has a fixed height (one
+row unless the stylesheet gives it more; longer text wraps inside it), so a change is a plain
+repaint.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from textual.widget import Widget
 
 
 class TextLine(Widget):
-    """Shows one rich ``Text``; ``show`` repaints only when the text differs."""
+    """Shows one rich ``Text`` in a fixed height; ``show`` repaints only when the text differs."""
 
     DEFAULT_CSS = """
     TextLine {
