@@ -253,6 +253,16 @@ class PaperBroker:
             if held:
                 positions[symbol] = Position(symbol, held.qty, held.avg_entry_price, close)
 
+    def mark(self, closes: dict[str, float]) -> None:
+        """Take last prices without a bar to match (the replay fast path, between the bars that
+        fill an order): what ``on_bars`` does after matching."""
+        self._last.update(closes)
+        positions = self._positions
+        for symbol, close in closes.items():
+            held = positions.get(symbol)
+            if held:
+                positions[symbol] = Position(symbol, held.qty, held.avg_entry_price, close)
+
     def _try_fill(self, order: Order, bar: Bar) -> bool:
         """Fill the order on this bar if it trades; True when the order is finished."""
         slip = self.costs.slippage_bps / 1e4

@@ -18,7 +18,7 @@ import contextlib
 import json
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -159,6 +159,32 @@ class AuditLog:
                 or time.monotonic() - self._batch_started >= self.commit_seconds
             ):
                 self.flush()
+
+    def idle_cycle(self, risk_state: Callable[[], RiskState]) -> None:
+        """A cycle that wrote nothing (the replay fast path's quiet bars): it counts toward the
+        batch's commit cadence like ``cycle`` without a savepoint; ``risk_state`` gives the
+        state to save when the batch commits."""
+        if self.commit_every == 1 or self.commit_before_send:
+            self.save_risk_state(risk_state())
+            return
+        if self._batch is None:
+            self._batch = self.db.atomic()
+            self._batch.__enter__()
+            self._batch_started = time.monotonic()
+            self._batched = 0
+        self._batched += 1
+        if (
+            self._batched >= self.commit_every
+            or time.monotonic() - self._batch_started >= self.commit_seconds
+        ):
+            self.save_risk_state(risk_state())
+            self.flush()
+
+    @property
+    def halt_poll_due(self) -> bool:
+        """True when the next ``halt_requested`` reads the database (each cycle, or once per
+        batch of cycles)."""
+        return self.session is not None and (self.commit_every == 1 or self._poll_halts)
 
     @contextlib.contextmanager
     def _savepoint(self) -> Iterator[None]:
