@@ -29,7 +29,6 @@ orders, fills, trades, snapshots and final equity as the bar-by-bar path.
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -112,6 +111,12 @@ class BatchReplay:
         self.step_day = self.step_day.to_list()
         self.live_signals: dict[int, dict[str, Signal]] = {}
         self.market = market
+        cfg = session.config
+        self._allocation = cfg.allocation
+        self._capital = cfg.capital
+        self._min_trade = cfg.min_trade_pct / 100.0
+        self._bars: tuple[int, list, list, list, list] = (0, [], [], [], [])
+        """A chunk's first row and its opens, highs, lows and volumes (for the few ``Bar``s)."""
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -119,10 +124,12 @@ class BatchReplay:
         """The market time of a step (the bars' timestamp)."""
         return _EPOCH + timedelta(microseconds=self.step_us[step])
 
-    def _bar(self, row: int) -> Bar:
-        """The ``Bar`` of one table row."""
-        symbol, ts, o, h, lo, c, v = self.frame.row(row)
-        return Bar(symbol, ts, o, h, lo, c, v)
+    def _bar(self, chunk: Chunk, row: int, when: datetime) -> Bar:
+        """The ``Bar`` of one table row of the current chunk (at market time ``when``)."""
+        start, opens, highs, lows, volumes = self._bars
+        i = row - start
+        symbol = self.symbols[(row - self.first_row) % self.n]
+        return Bar(symbol, when, opens[i], highs[i], lows[i], chunk.close[i], volumes[i])
 
     def _signals(self, chunk: Chunk, row: int) -> dict[str, Signal]:
         """The strategies' signals for one row (a live symbol's from its last ``on_bar``)."""
@@ -149,11 +156,15 @@ class BatchReplay:
         state = self.session.risk.state
         self.day_code = None if state.day is None else (state.day - _EPOCH.date()).days
         while row < total:
-            chunk = self.targets.chunk(row, min(per_chunk, total - row))
-            for base in range(row, row + len(chunk.close), self.n):
-                self._step(chunk, base, step)
-                step += 1
-            row += len(chunk.close)
+            rows = min(per_chunk, total - row)
+            chunk = self.targets.chunk(row, rows)
+            part = self.frame.slice(row, rows)
+            self._bars = (
+                row,
+                *(part.get_column(c).to_list() for c in ("open", "high", "low", "volume")),
+            )
+            step = self._run_chunk(chunk, step)
+            row += rows
         self._sync_risk()
         last = self._closes(chunk, total - self.n) if step else {}
         self.session.last_prices.update(last)
@@ -180,6 +191,25 @@ class BatchReplay:
         self.committed = committed
         self.pending = bool(orders)
 
+    def _refresh(self, symbols: list[str]) -> None:
+        """``_load_broker`` after fills or orders in ``symbols`` only (the others' committed
+        quantities cannot have changed)."""
+        broker = self.broker
+        self.cash = broker.cash
+        positions = broker.positions()
+        index = self.index
+        self.held = [(index[s], p.qty) for s, p in positions.items()]
+        orders = broker.open_orders()
+        committed = self.committed
+        for symbol in symbols:
+            held = positions.get(symbol)
+            committed[index[symbol]] = held.qty if held else 0.0
+        for order in orders:
+            if order.symbol in symbols:
+                k = index[order.symbol]
+                committed[k] = committed[k] + order.remaining_qty * order.side.sign
+        self.pending = bool(orders)
+
     def _load_risk(self, step: int | None) -> None:
         """Take the peak and last equity from the risk manager (after it ran a cycle itself)."""
         state = self.session.risk.state
@@ -193,30 +223,30 @@ class BatchReplay:
         risk = self.session.risk
         state = risk.state
         if state.peak_equity != self.peak or state.last_equity != self.last_equity:
-            risk.state = replace(state, peak_equity=self.peak, last_equity=self.last_equity)
+            risk.state = RiskState(
+                state.account_key,
+                state.state,
+                self.peak,
+                state.day,
+                state.day_open_equity,
+                self.last_equity,
+                state.orders_today,
+                state.halt_reason,
+                state.halt_detail,
+            )
 
     def _risk_state(self) -> RiskState:
         """The risk state as of now (for a batch commit)."""
         self._sync_risk()
         return self.session.risk.state
 
-    def _needs_whole_cycle(self, step: int) -> bool:
-        """A step the session runs itself: new day, halted, kill or resume, halt poll."""
-        session = self.session
-        return (
-            self.step_day[step] != self.day_code
-            or session.risk.state.halted
-            or session._kill is not None
-            or session._resume is not None
-            or session.audit.halt_poll_due
-        )
-
     def _whole_cycle(self, chunk: Chunk, base: int, step: int) -> None:
         """Run the step through ``TradingSession._cycle`` with every bar and signal."""
         self._sync_risk()
-        self._feed_live(chunk, base)
+        self._feed_live(chunk, base, step)
         rows = range(base, base + self.n)
-        bars = {self.symbols[r - base]: self._bar(r) for r in rows}
+        when = self._time(step)
+        bars = {self.symbols[r - base]: self._bar(chunk, r, when) for r in rows}
         signals = {self.symbols[r - base]: self._signals(chunk, r) for r in rows}
         with self.session.audit.cycle():
             self.session._cycle(bars, signals)
@@ -224,41 +254,83 @@ class BatchReplay:
         self._load_risk(step)
         self.unsnapped = None
 
-    def _feed_live(self, chunk: Chunk, base: int) -> None:
+    def _feed_live(self, chunk: Chunk, base: int, step: int) -> None:
         """Feed the live symbols' bars to the session's strategies; their blended targets."""
         session = self.session
+        when = self._time(step)
         for k in self.live:
-            bar = self._bar(base + k)
+            bar = self._bar(chunk, base + k, when)
             signals = {s.name: s.on_bar(bar) for s in session.strategies}
             self.live_signals[k] = signals
             blended = session.allocator.allocate(bar.symbol, signals)
             chunk.target[base + k - chunk.start] = blended.target
 
-    def _step(self, chunk: Chunk, base: int, step: int) -> None:
-        """One decision cycle (see the module docstring)."""
-        if self._needs_whole_cycle(step):
-            self._whole_cycle(chunk, base, step)
-            return
+    def _run_chunk(self, chunk: Chunk, step: int) -> int:
+        """Replay the steps of one chunk; returns the next step's number.
+
+        The hot loop: a quiet step (no working order, no order wanted, no risk control
+        tripped, no snapshot due) only moves the numbers on; any other step is a cycle that
+        writes (``_cycle``) or one the session runs whole (``_whole_cycle``).
+        """
         session = self.session
-        if self.live:
-            self._feed_live(chunk, base)
-        plan = None
-        if not self.pending:
-            plan = self._plan(chunk, base - chunk.start, session.iteration + 1)
-            equity, peak, trips, wanted, snap_due = plan
-            if not (trips or wanted or snap_due):  # a quiet cycle: nothing to write
-                self.peak, self.last_equity = peak, equity
-                session.iteration += 1
-                self.unsnapped = step
-                session.audit.idle_cycle(self._risk_state)
-                return
-        with session.audit.cycle():
-            self._cycle(chunk, base, step, plan)
+        audit = session.audit
+        risk = session.risk
+        limits = risk.limits
+        max_drawdown, max_loss = limits.max_drawdown_pct, limits.max_daily_loss_pct
+        snapshot_every = session._snapshot_every
+        step_day = self.step_day
+        close = chunk.close
+        live = self.live
+        wanted_at = self._wanted
+        risk_state = self._risk_state
+        for base in range(chunk.start, chunk.start + len(close), self.n):
+            if (
+                step_day[step] != self.day_code
+                or session._kill is not None
+                or session._resume is not None
+                or audit.halt_poll_due
+                or risk.state.halted
+            ):
+                self._whole_cycle(chunk, base, step)
+                step += 1
+                continue
+            if live:
+                self._feed_live(chunk, base, step)
+            plan = None
+            if not self.pending:
+                at = base - chunk.start
+                value = 0
+                for k, qty in self.held:
+                    value += qty * close[at + k]
+                equity = round(self.cash + value, 6)
+                # the risk manager's equity checks, as plain numbers (``RiskManager.on_equity``)
+                peak = self.peak
+                peak = max(peak or equity, equity)
+                drawdown = max(0.0, 100.0 * (peak - equity) / peak) if peak else 0.0
+                start = risk.state.day_open_equity
+                loss = max(0.0, 100.0 * (start - equity) / start) if start else 0.0
+                trips = drawdown >= max_drawdown or loss >= max_loss
+                wanted = [] if trips else wanted_at(chunk, at, equity)
+                snap_due = (session.iteration + 1) % snapshot_every == 0
+                if not (trips or wanted or snap_due):  # a quiet cycle: nothing to write
+                    self.peak = peak
+                    self.last_equity = equity
+                    session.iteration += 1
+                    self.unsnapped = step
+                    audit.idle_cycle(risk_state)
+                    step += 1
+                    continue
+                plan = (equity, peak, trips, wanted, snap_due)
+            with audit.cycle():
+                self._cycle(chunk, base, step, plan)
+            step += 1
+        return step
 
     def _plan(
         self, chunk: Chunk, at: int, iteration: int
     ) -> tuple[float, float, bool, list[tuple[int, float, float]], bool]:
-        """Equity, new peak, whether a risk control trips, the orders wanted, snapshot due."""
+        """Equity, new peak, whether a risk control trips, the orders wanted, snapshot due
+        (what ``_run_chunk`` works out inline), for a step whose fills came first."""
         close = chunk.close
         value = 0
         for k, qty in self.held:
@@ -290,7 +362,7 @@ class BatchReplay:
         session._cycle_fills.clear()
         fills = 0
         if plan is None:
-            fills = self._fill(chunk, base)
+            fills = self._fill(chunk, base, step)
             plan = self._plan(chunk, base - chunk.start, session.iteration)
         equity, peak, trips, wanted, snap_due = plan
         market_time = self._time(step)
@@ -329,12 +401,12 @@ class BatchReplay:
         """The symbols a rebalance at ``equity`` would order: (index, desired, delta)."""
         if equity <= 0:
             return []
-        cfg = self.session.config
-        budget = min(equity, cfg.capital) if cfg.capital else equity
-        allocation = cfg.allocation
+        capital = self._capital
+        budget = min(equity, capital) if capital else equity
+        allocation = self._allocation
         full_position = budget * allocation
-        smallest = cfg.min_trade_pct / 100.0 * full_position
-        fractional = cfg.fractional
+        smallest = self._min_trade * full_position
+        fractional = self.session.config.fractional
         trunc = math.trunc
         close, target, committed = chunk.close, chunk.target, self.committed
         wanted = []
@@ -356,14 +428,15 @@ class BatchReplay:
             wanted.append((k, desired, delta))
         return wanted
 
-    def _fill(self, chunk: Chunk, base: int) -> int:
+    def _fill(self, chunk: Chunk, base: int, step: int) -> int:
         """Match the working orders against their bars; record what happened."""
         broker = self.broker
         symbols = sorted({order.symbol for order in broker.open_orders()})
-        bars = {s: self._bar(base + self.index[s]) for s in symbols}
+        when = self._time(step)
+        bars = {s: self._bar(chunk, base + self.index[s], when) for s in symbols}
         broker.on_bars(bars)
         fills = self.session._apply_updates(broker.drain_updates())
-        self._load_broker()
+        self._refresh(symbols)
         return fills
 
     def _route(
@@ -396,7 +469,7 @@ class BatchReplay:
             if outcome is None:
                 break
         session._record_events(events, market_time)
-        self._load_broker()
+        self._refresh([self.symbols[k] for k, _desired, _delta in wanted])
 
 
 __all__ = ["BatchReplay", "run_replay", "unsupported"]

@@ -6,7 +6,8 @@ decision path; these are built once at import and run through ``execute_sql``.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 from tui_trader.clock import Clock
 from tui_trader.domain import TradingState
@@ -92,6 +93,22 @@ def save_risk_state(state: RiskState, clock: Clock) -> None:
     RiskStateRow._meta.database.execute_sql(
         RISK_STATE_SQL, [db_value(values[f]) for f in RISK_STATE_FIELDS]
     )
+
+
+_UTC_ZONES = (UTC, ZoneInfo("UTC"))
+
+
+def db_time(ts: datetime | None) -> str | None:
+    """``db_value(to_db_time(ts))`` in one step, the text a timestamp is stored as (naive UTC,
+    ISO with a space); an audit row has two or three of them, so the shortcut for UTC counts."""
+    if ts is None:
+        return None
+    tz = ts.tzinfo
+    if tz is None:
+        return ts.isoformat(" ")
+    if tz not in _UTC_ZONES:
+        ts = ts.astimezone(UTC)
+    return ts.isoformat(" ")[:-6]  # without the "+00:00"
 
 
 def db_value(value: object) -> object:
