@@ -269,8 +269,9 @@ class BatchReplay:
         """Replay the steps of one chunk; returns the next step's number.
 
         The hot loop: a quiet step (no working order, no order wanted, no risk control
-        tripped, no snapshot due) only moves the numbers on; any other step is a cycle that
-        writes (``_cycle``) or one the session runs whole (``_whole_cycle``).
+        tripped, no snapshot due) only moves the numbers on, and quiet steps are counted
+        toward the audit's commit cadence in runs; any other step is a cycle that writes
+        (``_cycle``) or one the session runs whole (``_whole_cycle``).
         """
         session = self.session
         audit = session.audit
@@ -283,16 +284,25 @@ class BatchReplay:
         live = self.live
         wanted_at = self._wanted
         risk_state = self._risk_state
+        idle = 0
+        room = audit.cycles_before_commit
+        poll_due = audit.halt_poll_due
+        halted = risk.state.halted
         for base in range(chunk.start, chunk.start + len(close), self.n):
             if (
                 step_day[step] != self.day_code
+                or poll_due
+                or halted
                 or session._kill is not None
                 or session._resume is not None
-                or audit.halt_poll_due
-                or risk.state.halted
             ):
+                if idle:
+                    audit.idle_cycles(idle, risk_state, timed=False)
+                    idle = 0
                 self._whole_cycle(chunk, base, step)
                 step += 1
+                room, poll_due = audit.cycles_before_commit, audit.halt_poll_due
+                halted = risk.state.halted
                 continue
             if live:
                 self._feed_live(chunk, base, step)
@@ -317,13 +327,24 @@ class BatchReplay:
                     self.last_equity = equity
                     session.iteration += 1
                     self.unsnapped = step
-                    audit.idle_cycle(risk_state)
                     step += 1
+                    idle += 1
+                    if idle >= room:
+                        audit.idle_cycles(idle, risk_state)
+                        idle = 0
+                        room, poll_due = audit.cycles_before_commit, audit.halt_poll_due
                     continue
                 plan = (equity, peak, trips, wanted, snap_due)
+            if idle:
+                audit.idle_cycles(idle, risk_state, timed=False)
+                idle = 0
             with audit.cycle():
                 self._cycle(chunk, base, step, plan)
             step += 1
+            room, poll_due = audit.cycles_before_commit, audit.halt_poll_due
+            halted = risk.state.halted
+        if idle:
+            audit.idle_cycles(idle, risk_state)
         return step
 
     def _plan(

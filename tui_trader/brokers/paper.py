@@ -16,7 +16,7 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 
 from tui_trader.domain import (
     Account,
@@ -85,6 +85,7 @@ class PaperBroker:
         self._orders_by_client_id: dict[str, Order] = {}
         self._seq = 0
         self._suspended = False
+        self._day_of: tuple[datetime | None, date] = (None, date.min)
 
     # -- queries -------------------------------------------------------------------------------
 
@@ -237,7 +238,7 @@ class PaperBroker:
             if bar is None:
                 still.append(working)
                 continue
-            day = trading_day(bar.timestamp)
+            day = self._trading_day(bar.timestamp)
             if working.session is None:
                 working.session = day
             elif (
@@ -267,6 +268,12 @@ class PaperBroker:
             held = positions.get(symbol)
             if held:
                 positions[symbol] = Position(symbol, held.qty, held.avg_entry_price, close)
+
+    def _trading_day(self, ts: datetime) -> date:
+        """``trading_day`` remembered for the last timestamp (a bar's orders share it)."""
+        if ts != self._day_of[0]:
+            self._day_of = (ts, trading_day(ts))
+        return self._day_of[1]
 
     def _try_fill(self, order: Order, bar: Bar) -> bool:
         """Fill the order on this bar if it trades; True when the order is finished."""

@@ -168,10 +168,13 @@ class AuditLog:
             ):
                 self.flush()
 
-    def idle_cycle(self, risk_state: Callable[[], RiskState]) -> None:
-        """A cycle that wrote nothing (the replay fast path's quiet bars): it counts toward the
-        batch's commit cadence like ``cycle`` without a savepoint; ``risk_state`` gives the
-        state to save when the batch commits."""
+    def idle_cycles(
+        self, count: int, risk_state: Callable[[], RiskState], timed: bool = True
+    ) -> None:
+        """``count`` cycles that wrote nothing (the replay fast path's quiet bars): they count
+        toward the batch's commit cadence like ``cycle`` without a savepoint; ``risk_state``
+        gives the state to save when the batch commits. ``timed`` False leaves the
+        ``commit_seconds`` check to the next cycle."""
         if self.commit_every == 1 or self.commit_before_send:
             self.save_risk_state(risk_state())
             return
@@ -180,13 +183,19 @@ class AuditLog:
             self._batch.__enter__()
             self._batch_started = time.monotonic()
             self._batched = 0
-        self._batched += 1
-        if (
-            self._batched >= self.commit_every
-            or time.monotonic() - self._batch_started >= self.commit_seconds
+        self._batched += count
+        if self._batched >= self.commit_every or (
+            timed and time.monotonic() - self._batch_started >= self.commit_seconds
         ):
             self.save_risk_state(risk_state())
             self.flush()
+
+    @property
+    def cycles_before_commit(self) -> int:
+        """How many more cycles the current batch takes before it commits (by count)."""
+        if self._batch is None:
+            return self.commit_every
+        return max(self.commit_every - self._batched, 1)
 
     @property
     def halt_poll_due(self) -> bool:
