@@ -71,6 +71,43 @@ class OpenOrderRow:
 
 
 _OPEN_STATUSES = ("pending_new", "new", "partially_filled", "unknown")
+_ORDER_ROW = [
+    "session",
+    "client_order_id",
+    "broker_order_id",
+    "symbol",
+    "side",
+    "quantity",
+    "order_type",
+    "limit_price",
+    "status",
+    "timestamp",
+    "market_time",
+    "updated_at",
+    "filled_qty",
+    "filled_price",
+    "error",
+    "rationale",
+    "iteration",
+]
+_TRADE_ROW = [
+    "session",
+    "symbol",
+    "side",
+    "quantity",
+    "entry_price",
+    "exit_price",
+    "timestamp",
+    "market_time",
+    "entry_time",
+    "commission",
+    "slippage",
+    "pnl",
+    "pnl_pct",
+    "client_order_id",
+]
+if ORDER_FIELDS != _ORDER_ROW or TRADE_FIELDS != _TRADE_ROW:  # the rows below are in this order
+    raise RuntimeError("live_orders or live_trades columns changed: update store/audit.py rows")
 _STATUS, _FILLED_QTY, _UPDATED_AT, _BROKER_ID, _FILLED_PRICE, _ERROR = (
     ORDER_FIELDS.index(name)
     for name in ("status", "filled_qty", "updated_at", "broker_order_id", "filled_price", "error")
@@ -326,23 +363,25 @@ class AuditLog:
 
     def trade(self, trade: ClosedTrade) -> None:
         """Record a closed round trip."""
-        values = {
-            "session": self.session.id if self.session else None,
-            "symbol": trade.symbol,
-            "side": str(trade.side),
-            "quantity": trade.quantity,
-            "entry_price": round(trade.entry_price, 4),
-            "exit_price": round(trade.exit_price, 4),
-            "timestamp": db_time(self.clock.now()),
-            "market_time": db_time(trade.exit_time),
-            "entry_time": db_time(trade.entry_time),
-            "commission": round(trade.commission, 4),
-            "slippage": round(trade.slippage, 4),
-            "pnl": round(trade.pnl, 4),
-            "pnl_pct": round(trade.pnl_pct, 4),
-            "client_order_id": trade.client_order_id,
-        }
-        self.db.execute_sql(TRADE_SQL, [values[f] for f in TRADE_FIELDS])
+        self.db.execute_sql(
+            TRADE_SQL,
+            [  # in TRADE_FIELDS order
+                self.session.id if self.session else None,
+                trade.symbol,
+                str(trade.side),
+                trade.quantity,
+                round(trade.entry_price, 4),
+                round(trade.exit_price, 4),
+                db_time(self.clock.now()),
+                db_time(trade.exit_time),
+                db_time(trade.entry_time),
+                round(trade.commission, 4),
+                round(trade.slippage, 4),
+                round(trade.pnl, 4),
+                round(trade.pnl_pct, 4),
+                trade.client_order_id,
+            ],
+        )
 
     # -- account and risk ----------------------------------------------------------------------
 
