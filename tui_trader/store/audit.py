@@ -9,16 +9,14 @@ A replay may go further with ``commit_every``: cycles then share one transaction
 savepoint, so a failed cycle still rolls back alone) committed every ``commit_every`` cycles or
 ``commit_seconds``, whichever comes first, and on ``flush``. Within a batch the risk state is
 written once, at the commit, and other processes' halt requests are read once per batch (they
-cannot be written while the batch holds the write lock anyway).
+cannot be written while the batch holds the write lock anyway); ``store.batching`` holds that
+side of the log.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import secrets
-import time
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +34,7 @@ from tui_trader.domain import (
 )
 from tui_trader.ledger import ClosedTrade
 from tui_trader.risk import RiskState
+from tui_trader.store.batching import CycleTransactions
 from tui_trader.store.db import to_db_time
 from tui_trader.store.models import AccountSnapshot, HaltRequest, LiveOrder, SessionRow
 from tui_trader.store.statements import (
@@ -48,7 +47,6 @@ from tui_trader.store.statements import (
     RISK_EVENT_SQL,
     SNAPSHOT_FIELDS,
     SNAPSHOT_SQL,
-    TRADE_FIELDS,
     TRADE_SQL,
     db_time,
     load_risk_state,
@@ -71,50 +69,13 @@ class OpenOrderRow:
 
 
 _OPEN_STATUSES = ("pending_new", "new", "partially_filled", "unknown")
-_ORDER_ROW = [
-    "session",
-    "client_order_id",
-    "broker_order_id",
-    "symbol",
-    "side",
-    "quantity",
-    "order_type",
-    "limit_price",
-    "status",
-    "timestamp",
-    "market_time",
-    "updated_at",
-    "filled_qty",
-    "filled_price",
-    "error",
-    "rationale",
-    "iteration",
-]
-_TRADE_ROW = [
-    "session",
-    "symbol",
-    "side",
-    "quantity",
-    "entry_price",
-    "exit_price",
-    "timestamp",
-    "market_time",
-    "entry_time",
-    "commission",
-    "slippage",
-    "pnl",
-    "pnl_pct",
-    "client_order_id",
-]
-if ORDER_FIELDS != _ORDER_ROW or TRADE_FIELDS != _TRADE_ROW:  # the rows below are in this order
-    raise RuntimeError("live_orders or live_trades columns changed: update store/audit.py rows")
 _STATUS, _FILLED_QTY, _UPDATED_AT, _BROKER_ID, _FILLED_PRICE, _ERROR = (
     ORDER_FIELDS.index(name)
     for name in ("status", "filled_qty", "updated_at", "broker_order_id", "filled_price", "error")
 )
 
 
-class AuditLog:
+class AuditLog(CycleTransactions):
     """Writes one session's rows; the only code that writes trading facts to the database."""
 
     def __init__(
@@ -179,91 +140,6 @@ class AuditLog:
         SessionRow.update(
             ended_at=to_db_time(self.clock.now()), status=status, iterations=iterations
         ).where(SessionRow.id == self.session.id).execute()
-
-    @contextlib.contextmanager
-    def cycle(self) -> Iterator[None]:
-        """One decision cycle: a single transaction locally, row-by-row commits for a remote
-        broker (so that each order row is durable before it is sent)."""
-        if self.commit_before_send:
-            yield
-        elif self.commit_every == 1:
-            with self.db.atomic():
-                yield
-        else:
-            if self._batch is None:
-                self._batch = self.db.atomic()
-                self._batch.__enter__()
-                self._batch_started = time.monotonic()
-                self._batched = 0
-            with self._savepoint():
-                yield
-                self._write_unsent()
-            self._batched += 1
-            if (
-                self._batched >= self.commit_every
-                or time.monotonic() - self._batch_started >= self.commit_seconds
-            ):
-                self.flush()
-
-    def idle_cycles(
-        self, count: int, risk_state: Callable[[], RiskState], timed: bool = True
-    ) -> None:
-        """``count`` cycles that wrote nothing (the replay fast path's quiet bars): they count
-        toward the batch's commit cadence like ``cycle`` without a savepoint; ``risk_state``
-        gives the state to save when the batch commits. ``timed`` False leaves the
-        ``commit_seconds`` check to the next cycle."""
-        if self.commit_every == 1 or self.commit_before_send:
-            self.save_risk_state(risk_state())
-            return
-        if self._batch is None:
-            self._batch = self.db.atomic()
-            self._batch.__enter__()
-            self._batch_started = time.monotonic()
-            self._batched = 0
-        self._batched += count
-        if self._batched >= self.commit_every or (
-            timed and time.monotonic() - self._batch_started >= self.commit_seconds
-        ):
-            self.save_risk_state(risk_state())
-            self.flush()
-
-    @property
-    def cycles_before_commit(self) -> int:
-        """How many more cycles the current batch takes before it commits (by count)."""
-        if self._batch is None:
-            return self.commit_every
-        return max(self.commit_every - self._batched, 1)
-
-    @property
-    def halt_poll_due(self) -> bool:
-        """True when the next ``halt_requested`` reads the database (each cycle, or once per
-        batch of cycles)."""
-        return self.session is not None and (self.commit_every == 1 or self._poll_halts)
-
-    @contextlib.contextmanager
-    def _savepoint(self) -> Iterator[None]:
-        """One cycle inside a batch: rolled back alone if it fails (raw SQL: peewee's savepoints
-        name themselves with a fresh UUID each time)."""
-        conn = self.db.connection()
-        conn.execute("SAVEPOINT tt_cycle")
-        try:
-            yield
-        except BaseException:
-            self._unsent.clear()
-            conn.execute("ROLLBACK TO SAVEPOINT tt_cycle")
-            conn.execute("RELEASE SAVEPOINT tt_cycle")
-            raise
-        conn.execute("RELEASE SAVEPOINT tt_cycle")
-
-    def flush(self) -> None:
-        """Commit a batch of cycles now (with the latest risk state); a no-op without one."""
-        if self._risk_state is not None:
-            state, self._risk_state = self._risk_state, None
-            save_risk_state(state, self.clock)
-        if self._batch is not None:
-            batch, self._batch = self._batch, None
-            batch.__exit__(None, None, None)
-            self._poll_halts = True
 
     # -- orders, fills, trades -----------------------------------------------------------------
 
@@ -431,13 +307,6 @@ class AuditLog:
             "detail": event.detail,
         }
         self.db.execute_sql(RISK_EVENT_SQL, [values[f] for f in RISK_EVENT_FIELDS])
-
-    def save_risk_state(self, state: RiskState) -> None:
-        """Persist the risk manager's memory for its account (within a batch: at its commit)."""
-        if self._batch is not None:
-            self._risk_state = state
-        else:
-            save_risk_state(state, self.clock)
 
     def open_orders_of_account(self, account_key: str) -> list[OpenOrderRow]:
         """Orders of earlier sessions on this account that the database still thinks are open."""

@@ -38,6 +38,46 @@ SNAPSHOT_SQL, SNAPSHOT_FIELDS = insert_sql(AccountSnapshot)
 ORDER_SQL, ORDER_FIELDS = insert_sql(LiveOrder)
 TRADE_SQL, TRADE_FIELDS = insert_sql(LiveTrade)
 RISK_EVENT_SQL, RISK_EVENT_FIELDS = insert_sql(RiskEventRow)
+# ``AuditLog.order_pending`` and ``AuditLog.trade`` build their rows as plain lists in this order
+_ORDER_ROW = [
+    "session",
+    "client_order_id",
+    "broker_order_id",
+    "symbol",
+    "side",
+    "quantity",
+    "order_type",
+    "limit_price",
+    "status",
+    "timestamp",
+    "market_time",
+    "updated_at",
+    "filled_qty",
+    "filled_price",
+    "error",
+    "rationale",
+    "iteration",
+]
+_TRADE_ROW = [
+    "session",
+    "symbol",
+    "side",
+    "quantity",
+    "entry_price",
+    "exit_price",
+    "timestamp",
+    "market_time",
+    "entry_time",
+    "commission",
+    "slippage",
+    "pnl",
+    "pnl_pct",
+    "client_order_id",
+]
+if ORDER_FIELDS != _ORDER_ROW or TRADE_FIELDS != _TRADE_ROW:
+    raise RuntimeError(
+        "live_orders or live_trades columns changed: update the rows of store/audit.py"
+    )
 FILL_SQL = (
     'INSERT INTO "live_fills" ("session_id", "order_id", "fill_key", "symbol", "side", '
     '"quantity", "price", "commission", "slippage", "timestamp", "market_time") VALUES '
