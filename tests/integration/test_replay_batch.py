@@ -54,7 +54,14 @@ def _file(steps: int, seed: int) -> pl.DataFrame:
     return frame.with_columns(pl.col("timestamp").cast(pl.Datetime("us", "UTC")))
 
 
-def _session(db: Path, frame: pl.DataFrame, limits: RiskLimits, short: bool) -> TradingSession:
+def _session(
+    db: Path,
+    frame: pl.DataFrame,
+    limits: RiskLimits,
+    short: bool,
+    fractional: bool = False,
+    capital: float | None = None,
+) -> TradingSession:
     """A started replay session with batched commits and a snapshot every 50 cycles."""
     market = ReplayMarket(frame, "test", interval=parse_interval("1m"), period=parse_period("1d"))
     clock = FrozenClock(START, step=timedelta(seconds=1))
@@ -68,9 +75,11 @@ def _session(db: Path, frame: pl.DataFrame, limits: RiskLimits, short: bool) -> 
         limits=limits,
         allocation_pct=30.0,
         allow_short=short,
+        fractional=fractional,
+        capital=capital,
         snapshot_every=50,
     )
-    broker = PaperBroker(100_000.0, SYMBOLS, PaperCosts(), allow_short=short)
+    broker = PaperBroker(100_000.0, SYMBOLS, PaperCosts(), fractional, allow_short=short)
     audit = AuditLog(open_database(db), clock, commit_every=37)
     strategies = [MovingAverageCrossover(5, 15, allow_short=short)]
     allocator = FixedWeights({"trend": 1.0})
@@ -111,10 +120,11 @@ def _replay(
     short: bool,
     first: int = 0,
     kill: bool = False,
+    fractional: bool = False,
 ) -> tuple:
     """Run ``first`` cycles one by one, maybe press the kill switch (flattening), then run the
     file to its end one way or the other; the rows and the final account."""
-    session = _session(db, frame, limits, short)
+    session = _session(db, frame, limits, short, fractional, 60_000.0 if fractional else None)
     for _ in range(first):
         session.run_iteration()
     if kill:
@@ -133,27 +143,36 @@ def _replay(
 
 
 @pytest.mark.parametrize(
-    ("limits", "short", "first", "kill"),
+    ("limits", "short", "first", "kill", "fractional"),
     [
-        (RiskLimits(100.0, 100.0, 100.0, 10**6), False, 0, False),
-        (RiskLimits(), False, 0, False),
-        (RiskLimits(1.0, 0.6, 12.0, 40), True, 0, False),
-        (RiskLimits(50.0, 50.0, 12.0, 15), True, 0, False),
-        (RiskLimits(), False, 500, False),
-        (RiskLimits(100.0, 100.0, 100.0, 10**6), False, 500, True),
+        (RiskLimits(100.0, 100.0, 100.0, 10**6), False, 0, False, False),
+        (RiskLimits(), False, 0, False, False),
+        (RiskLimits(1.0, 0.6, 12.0, 40), True, 0, False, False),
+        (RiskLimits(50.0, 50.0, 12.0, 15), True, 0, False, False),
+        (RiskLimits(), False, 500, False, False),
+        (RiskLimits(100.0, 100.0, 100.0, 10**6), False, 500, True, False),
+        (RiskLimits(), False, 0, False, True),
     ],
-    ids=["no-limits", "defaults", "halts-short", "rate-limit-short", "switch-midway", "killed"],
+    ids=[
+        "no-limits",
+        "defaults",
+        "halts-short",
+        "rate-limit-short",
+        "switch-midway",
+        "killed",
+        "fractional-capital",
+    ],
 )
 def test_batch_replay_records_what_cycle_by_cycle_records(
-    tmp_path: Path, limits: RiskLimits, short: bool, first: int, kill: bool
+    tmp_path: Path, limits: RiskLimits, short: bool, first: int, kill: bool, fractional: bool
 ) -> None:
     """Same orders, fills, trades, risk events, snapshots, risk state and final account."""
     frame = _file(3 * 390, seed=11)
     slow, slow_account, slow_positions, slow_prices = _replay(
-        tmp_path / "a.db", frame, limits, False, short, first, kill
+        tmp_path / "a.db", frame, limits, False, short, first, kill, fractional
     )
     fast, fast_account, fast_positions, fast_prices = _replay(
-        tmp_path / "b.db", frame, limits, True, short, first, kill
+        tmp_path / "b.db", frame, limits, True, short, first, kill, fractional
     )
     assert len(slow["orders"]) > 20, "the seeded file should trade"
     for kind in slow:
