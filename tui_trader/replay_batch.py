@@ -42,7 +42,7 @@ from tui_trader.timeframes import trading_day
 if TYPE_CHECKING:
     from tui_trader.engine import TradingSession
 
-CHUNK_ROWS = 1 << 16
+CHUNK_ROWS = 1 << 15
 """Table rows turned into Python lists at a time (whole steps)."""
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -105,9 +105,11 @@ class BatchReplay(CycleMirror):
         self.live = [k for k in range(self.n) if self.symbols[k] in self.targets.live]
         steps = frame.slice(self.first_row).gather_every(self.n)
         ts = steps.get_column("timestamp")
-        self.step_us = ts.dt.epoch("us").to_list()
-        self.step_day = ts.dt.convert_time_zone("America/New_York").dt.date().to_physical()
-        self.step_day = self.step_day.to_list()
+        self._step_us = ts.dt.epoch("us")
+        self._step_day = ts.dt.convert_time_zone("America/New_York").dt.date().to_physical()
+        """Each step's time (µs since the epoch) and New York date (days since the epoch); the
+        current chunk's are lists in ``step_us`` and ``step_day`` from step ``step0`` on."""
+        self.step0 = 0
         self.live_signals: dict[int, dict[str, Signal]] = {}
         self.market = market
         cfg = session.config
@@ -134,6 +136,9 @@ class BatchReplay(CycleMirror):
             rows = min(per_chunk, total - row)
             chunk = self.targets.chunk(row, rows)
             part = self.frame.slice(row, rows)
+            self.step0 = step
+            self.step_us = self._step_us.slice(step, rows // self.n).to_list()
+            self.step_day = self._step_day.slice(step, rows // self.n).to_list()
             self._bars = (
                 row,
                 *(part.get_column(c).to_list() for c in ("open", "high", "low", "volume")),
@@ -189,6 +194,7 @@ class BatchReplay(CycleMirror):
         max_drawdown, max_loss = limits.max_drawdown_pct, limits.max_daily_loss_pct
         snapshot_every = session._snapshot_every
         step_day = self.step_day
+        step0 = self.step0
         close = chunk.close
         live = self.live
         wanted_at = self._wanted
@@ -199,7 +205,7 @@ class BatchReplay(CycleMirror):
         halted = risk.state.halted
         for base in range(chunk.start, chunk.start + len(close), self.n):
             if (
-                step_day[step] != self.day_code
+                step_day[step - step0] != self.day_code
                 or poll_due
                 or halted
                 or session._kill is not None

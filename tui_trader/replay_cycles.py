@@ -37,6 +37,7 @@ class CycleMirror:
     order: list[int]
     first_row: int
     targets: ReplayTargets
+    step0: int
     step_us: list[int]
     step_day: list[int]
     live_signals: dict[int, dict[str, Signal]]
@@ -57,7 +58,7 @@ class CycleMirror:
 
     def _time(self, step: int) -> datetime:
         """The market time of a step (the bars' timestamp)."""
-        return _EPOCH + timedelta(microseconds=self.step_us[step])
+        return _EPOCH + timedelta(microseconds=self.step_us[step - self.step0])
 
     def _bar(self, chunk: Chunk, row: int, when: datetime) -> Bar:
         """The ``Bar`` of one table row of the current chunk (at market time ``when``)."""
@@ -119,7 +120,7 @@ class CycleMirror:
         self.peak = state.peak_equity
         self.last_equity = state.last_equity
         if step is not None:
-            self.day_code = self.step_day[step]
+            self.day_code = self.step_day[step - self.step0]
 
     def _sync_risk(self) -> None:
         """Write the peak and last equity the loop kept back into the risk manager's state."""
