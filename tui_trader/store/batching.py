@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from peewee import SqliteDatabase
@@ -51,26 +51,23 @@ class CycleTransactions:
             self._batch_started = time.monotonic()
             self._batched = 0
 
-    @contextlib.contextmanager
-    def cycle(self) -> Iterator[None]:
+    def cycle(self) -> contextlib.AbstractContextManager[Any]:
         """One decision cycle: a single transaction locally, row-by-row commits for a remote
-        broker (so that each order row is durable before it is sent)."""
+        broker (so that each order row is durable before it is sent), a savepoint in a batch."""
         if self.commit_before_send:
-            yield
-        elif self.commit_every == 1:
-            with self.db.atomic():
-                yield
-        else:
-            self._open_batch()
-            with self._savepoint():
-                yield
-                self._write_unsent()
-            self._batched += 1
-            if (
-                self._batched >= self.commit_every
-                or time.monotonic() - self._batch_started >= self.commit_seconds
-            ):
-                self.flush()
+            return contextlib.nullcontext()
+        if self.commit_every == 1:
+            return self.db.atomic()
+        return _BatchedCycle(self)
+
+    def _end_cycle(self) -> None:
+        """A batched cycle succeeded: count it, and commit the batch when it is due."""
+        self._batched += 1
+        if (
+            self._batched >= self.commit_every
+            or time.monotonic() - self._batch_started >= self.commit_seconds
+        ):
+            self.flush()
 
     def idle_cycles(
         self, count: int, risk_state: Callable[[], RiskState], timed: bool = True
@@ -103,21 +100,6 @@ class CycleTransactions:
         batch of cycles)."""
         return self.session is not None and (self.commit_every == 1 or self._poll_halts)
 
-    @contextlib.contextmanager
-    def _savepoint(self) -> Iterator[None]:
-        """One cycle inside a batch: rolled back alone if it fails (raw SQL: peewee's savepoints
-        name themselves with a fresh UUID each time)."""
-        conn = self.db.connection()
-        conn.execute("SAVEPOINT tt_cycle")
-        try:
-            yield
-        except BaseException:
-            self._unsent.clear()
-            conn.execute("ROLLBACK TO SAVEPOINT tt_cycle")
-            conn.execute("RELEASE SAVEPOINT tt_cycle")
-            raise
-        conn.execute("RELEASE SAVEPOINT tt_cycle")
-
     def flush(self) -> None:
         """Commit a batch of cycles now (with the latest risk state); a no-op without one."""
         if self._risk_state is not None:
@@ -134,3 +116,42 @@ class CycleTransactions:
             self._risk_state = state
         else:
             save_risk_state(state, self.clock)
+
+
+class _BatchedCycle:
+    """One cycle inside a batch: a savepoint, so that a failed cycle rolls back alone (raw SQL:
+    peewee's savepoints name themselves with a fresh UUID each time). A class rather than a
+    generator: it is entered once per cycle."""
+
+    __slots__ = ("conn", "log")
+
+    def __init__(self, log: CycleTransactions) -> None:
+        self.log = log
+        self.conn: Any = None
+
+    def __enter__(self) -> None:
+        """Open the batch if needed and set the cycle's savepoint."""
+        self.log._open_batch()
+        self.conn = self.log.db.connection()
+        self.conn.execute("SAVEPOINT tt_cycle")
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> bool:
+        """Keep the cycle's rows (and count it), or roll them back if it failed."""
+        conn = self.conn
+        if exc_type is None:
+            try:
+                self.log._write_unsent()
+            except BaseException:
+                self._roll_back()
+                raise
+            conn.execute("RELEASE SAVEPOINT tt_cycle")
+            self.log._end_cycle()
+            return False
+        self._roll_back()
+        return False
+
+    def _roll_back(self) -> None:
+        """Undo the cycle's rows."""
+        self.log._unsent.clear()
+        self.conn.execute("ROLLBACK TO SAVEPOINT tt_cycle")
+        self.conn.execute("RELEASE SAVEPOINT tt_cycle")
