@@ -8,6 +8,7 @@ decision cycle); it uses the session's config, broker, allocator, risk manager a
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -107,23 +108,23 @@ class OrderRouting:
         risk gate or the broker), ``None`` if its fate is in doubt (trading then halts)."""
         side = Side.BUY if delta > 0 else Side.SELL
         request = OrderRequest(
-            symbol=symbol,
-            side=side,
-            qty=abs(delta),
-            client_order_id=self._order_id(symbol, "r"),
-            rationale=f"target {target.target:+.2f} -> {desired:g} sh; {target.reason}",
+            symbol=symbol, side=side, qty=abs(delta), client_order_id=self._order_id(symbol, "r")
         )
         check = self.risk.check_order(request, price, equity, held)
         events.extend(check.events)
         if check.order is None:
             return False
-        ack = self._send(check.order, market_time)
+        # The rationale only once the order passed (a refused order has no order row, and at
+        # the daily order limit most are refused); the gate's note, if any, goes after it.
+        rationale = f"target {target.target:+.2f} -> {desired:g} sh; {target.reason}"
+        note = check.order.rationale
+        order = replace(check.order, rationale=f"{rationale}; {note}" if note else rationale)
+        ack = self._send(order, market_time)
         if ack is None:
-            events.append(self._broker_doubt(check.order))
+            events.append(self._broker_doubt(order))
             return None
         if ack.status is OrderStatus.REJECTED:
-            qty = check.order.qty
-            notes.append(f"broker rejected {side} {qty:g} {symbol}: {ack.reject_reason}")
+            notes.append(f"broker rejected {side} {order.qty:g} {symbol}: {ack.reject_reason}")
             return False
         return True
 
