@@ -87,7 +87,8 @@ class BatchReplay(CycleMirror):
         assert isinstance(market, ReplayMarket)
         self.session = session
         self.broker: PaperBroker = session.broker  # type: ignore[assignment]
-        self.symbols = market.symbols
+        self.symbols = tuple(sorted(market.symbols))
+        """In the table's order within a step (its rows are sorted by timestamp, then symbol)."""
         self.n = len(self.symbols)
         self.index = {symbol: k for k, symbol in enumerate(self.symbols)}
         self.order = sorted(range(self.n), key=lambda k: self.symbols[k])

@@ -61,13 +61,16 @@ def _session(
     short: bool,
     fractional: bool = False,
     capital: float | None = None,
+    symbols: tuple[str, ...] = SYMBOLS,
 ) -> TradingSession:
     """A started replay session with batched commits and a snapshot every 50 cycles."""
-    market = ReplayMarket(frame, "test", interval=parse_interval("1m"), period=parse_period("1d"))
+    market = ReplayMarket(
+        frame, "test", symbols, interval=parse_interval("1m"), period=parse_period("1d")
+    )
     clock = FrozenClock(START, step=timedelta(seconds=1))
     config = SessionConfig(
         mode="local",
-        symbols=SYMBOLS,
+        symbols=symbols,
         interval=market.interval,
         period=market.period,
         data_label="test",
@@ -79,7 +82,7 @@ def _session(
         capital=capital,
         snapshot_every=50,
     )
-    broker = PaperBroker(100_000.0, SYMBOLS, PaperCosts(), fractional, allow_short=short)
+    broker = PaperBroker(100_000.0, symbols, PaperCosts(), fractional, allow_short=short)
     audit = AuditLog(open_database(db), clock, commit_every=37)
     strategies = [MovingAverageCrossover(5, 15, allow_short=short)]
     allocator = FixedWeights({"trend": 1.0})
@@ -217,3 +220,25 @@ def test_sessions_the_fast_path_does_not_fit_replay_cycle_by_cycle(tmp_path: Pat
     assert unsupported(session) == "the audit trail commits every cycle"
     assert run_replay(session) == 10
     assert session.market_exhausted
+
+
+def test_symbols_listed_out_of_order_replay_the_same(tmp_path: Path) -> None:
+    """The symbols as a user lists them (not sorted) change nothing either way."""
+    frame = _file(2 * 390, seed=4)
+    listed = ("FLAT", "CCC", "AAA", "BBB")
+    results = []
+    for name, batch in (("a.db", False), ("b.db", True)):
+        session = _session(tmp_path / name, frame, RiskLimits(), False, symbols=listed)
+        if batch:
+            assert unsupported(session) is None
+            run_replay(session)
+        else:
+            while session.run_iteration() is not None:
+                pass
+        session.finish("end_of_data")
+        rows = _rows(tmp_path / name, session.audit.session.key)
+        results.append((rows, session.broker.account()))
+    (slow, slow_account), (fast, fast_account) = results
+    assert slow["orders"], "the seeded file should trade"
+    assert fast == slow
+    assert fast_account == slow_account
