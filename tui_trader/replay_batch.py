@@ -225,9 +225,8 @@ class BatchReplay(CycleMirror):
             plan = None
             if not self.pending:
                 at = base - chunk.start
-                value = 0
-                for k, qty in self.held:
-                    value += qty * close[at + k]
+                # as PaperBroker.account() adds it up (sum(): Python 3.12 compensates it)
+                value = sum([qty * close[at + k] for k, qty in self.held])
                 equity = round(self.cash + value, 6)
                 # the risk manager's equity checks, as plain numbers (``RiskManager.on_equity``)
                 peak = self.peak

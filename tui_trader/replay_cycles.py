@@ -148,9 +148,7 @@ class CycleMirror:
         """Equity, new peak, whether a risk control trips, the orders wanted, snapshot due
         (what ``_run_chunk`` works out inline), for a step whose fills came first."""
         close = chunk.close
-        value = 0
-        for k, qty in self.held:
-            value += qty * close[at + k]
+        value = sum([qty * close[at + k] for k, qty in self.held])  # as account() adds it up
         equity = round(self.cash + value, 6)
         # the risk manager's equity checks, as plain numbers (``RiskManager.on_equity``)
         risk = self.session.risk
