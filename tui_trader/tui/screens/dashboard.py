@@ -194,7 +194,10 @@ class DashboardScreen(Screen[None]):
     def _banner(self, desk: DeskState) -> None:
         """The HALTED banner: impossible to miss, with the reason and what can be done."""
         banner = self.query_one("#halt-banner", Static)
-        banner.display = desk.halted
+        if banner.display != desk.halted:
+            banner.display = desk.halted
+            # The banner takes height from the logs: keep their newest lines in view.
+            self.call_after_refresh(self._pin_logs)
         if desk.halted:
             text = Text(" ■ TRADING HALTED ■ ", style="bold white on #d70000")
             text.append(f"  {desk.halt_reason}", style="bold")
@@ -205,6 +208,11 @@ class DashboardScreen(Screen[None]):
                 "state allows it).",
             )
             banner.update(text)
+
+    def _pin_logs(self) -> None:
+        """Scroll both logs to their newest line (as each write does)."""
+        for name in ("#orders-log", "#events-log"):
+            self.query_one(name, RichLog).scroll_end(animate=False)
 
     def _positions(self, desk: DeskState) -> None:
         """Positions with a totals row."""
