@@ -41,7 +41,10 @@ class DataSet:
 
 
 REPLAY: dict[str, Any] = {"snapshot_every": 390, "commit_every": 390}
-"""Our replay settings: a snapshot and a commit once per simulated day (390 one-minute bars)."""
+"""Our replay settings: a snapshot and a commit once per simulated day (390 one-minute bars).
+``run_replay`` then takes the batch fast path (``tui_trader.replay_batch``)."""
+PER_BAR: dict[str, Any] = {**REPLAY, "batch": False}
+"""The same settings, cycle by cycle: the loop the TUI and ``tui-trader paper`` run."""
 
 
 def plan(quick: bool) -> list[DataSet]:
@@ -68,6 +71,7 @@ def plan(quick: bool) -> list[DataSet]:
             (
                 Job("plain Python loop", "plain"),
                 Job("ours (crossover, replay settings)", "ours", cap=200_000, extra=REPLAY),
+                Job("ours (crossover, replay settings, cycle by cycle)", "ours", 30_000, PER_BAR),
                 Job("ours (crossover, snapshot+commit every bar)", "ours", cap=30_000),
                 Job("backtrader", "backtrader", cap=100_000),
                 Job("backtesting.py", "backtesting", cap=300_000),
@@ -80,6 +84,7 @@ def plan(quick: bool) -> list[DataSet]:
             (
                 Job("plain Python loop", "plain"),
                 Job("ours (crossover, replay settings)", "ours", cap=4_000, extra=REPLAY),
+                Job("ours (crossover, replay settings, cycle by cycle)", "ours", 1_000, PER_BAR),
                 Job("backtrader", "backtrader", cap=1_000),
                 Job("backtesting.py (100 one-symbol backtests)", "backtesting", cap=3_000),
                 Job(

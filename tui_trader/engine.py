@@ -223,18 +223,28 @@ class TradingSession(OrderRouting):
             self._record_events(events, market_time)
             return self._report(account, positions, market_time, 0, 0, 0, events, ())
 
-    def _cycle(self, bars: dict[str, Bar]) -> IterationReport:
-        """The body of a decision cycle, inside the cycle's transaction."""
+    def _cycle(
+        self, bars: dict[str, Bar], signals: dict[str, dict[str, Signal]] | None = None
+    ) -> IterationReport:
+        """The body of a decision cycle, inside the cycle's transaction; ``signals`` are the
+        strategies' for these bars when already known (the replay fast path computed them)."""
         self.iteration += 1
         self._cycle_orders.clear()
         self._cycle_fills.clear()
         market_time = max(bar.timestamp for bar in bars.values())
         for symbol, bar in bars.items():
             self.last_prices[symbol] = bar.close
-        notes: list[str] = []
         self.broker.on_bars(bars)
         fills = self._apply_updates(self.broker.drain_updates())
-        signals = {symbol: self._update_strategies(bar) for symbol, bar in bars.items()}
+        if signals is None:
+            signals = {symbol: self._update_strategies(bar) for symbol, bar in bars.items()}
+        return self._decide(signals, market_time, fills)
+
+    def _decide(
+        self, signals: dict[str, dict[str, Signal]], market_time: datetime, fills: int
+    ) -> IterationReport:
+        """The rest of a cycle once the bars are matched and marked: risk, orders, records."""
+        notes: list[str] = []
         account = self.broker.account()
         positions = self.broker.positions()
         was_halted = self.risk.state.halted

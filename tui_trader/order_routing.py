@@ -8,6 +8,7 @@ decision cycle); it uses the session's config, broker, allocator, risk manager a
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -79,31 +80,53 @@ class OrderRouting:
             small = abs(delta) * price < cfg.min_trade_pct / 100.0 * full_position
             if small and desired != 0:
                 continue
-            side = Side.BUY if delta > 0 else Side.SELL
-            request = OrderRequest(
-                symbol=symbol,
-                side=side,
-                qty=abs(delta),
-                client_order_id=self._order_id(symbol, "r"),
-                rationale=f"target {target.target:+.2f} -> {desired:g} sh; {target.reason}",
+            outcome = self._route(
+                symbol, target, desired, delta, price, equity, held, market_time, events, notes
             )
-            check = self.risk.check_order(request, price, equity, held)
-            events.extend(check.events)
-            if check.order is None:
-                refused += 1
-                continue
-            ack = self._send(check.order, market_time)
-            if ack is None:
-                events.append(self._broker_doubt(check.order))
+            if outcome is None:
                 break
-            if ack.status is OrderStatus.REJECTED:
-                refused += 1
-                notes.append(
-                    f"broker rejected {side} {check.order.qty:g} {symbol}: {ack.reject_reason}"
-                )
-            else:
+            if outcome:
                 sent += 1
+            else:
+                refused += 1
         return sent, refused, events, notes
+
+    def _route(
+        self,
+        symbol: str,
+        target: Signal,
+        desired: float,
+        delta: float,
+        price: float,
+        equity: float,
+        held: float,
+        market_time: datetime,
+        events: list[RiskEvent],
+        notes: list[str],
+    ) -> bool | None:
+        """Gate, record and send one rebalance order: True if sent, False if refused (by the
+        risk gate or the broker), ``None`` if its fate is in doubt (trading then halts)."""
+        side = Side.BUY if delta > 0 else Side.SELL
+        request = OrderRequest(
+            symbol=symbol, side=side, qty=abs(delta), client_order_id=self._order_id(symbol, "r")
+        )
+        check = self.risk.check_order(request, price, equity, held)
+        events.extend(check.events)
+        if check.order is None:
+            return False
+        # The rationale only once the order passed (a refused order has no order row, and at
+        # the daily order limit most are refused); the gate's note, if any, goes after it.
+        rationale = f"target {target.target:+.2f} -> {desired:g} sh; {target.reason}"
+        note = check.order.rationale
+        order = replace(check.order, rationale=f"{rationale}; {note}" if note else rationale)
+        ack = self._send(order, market_time)
+        if ack is None:
+            events.append(self._broker_doubt(order))
+            return None
+        if ack.status is OrderStatus.REJECTED:
+            notes.append(f"broker rejected {side} {order.qty:g} {symbol}: {ack.reject_reason}")
+            return False
+        return True
 
     def _send(self, request: OrderRequest, market_time: datetime) -> Order | None:
         """Write the order row, then send; ``None`` if the broker's answer is in doubt."""

@@ -264,7 +264,18 @@ class RiskManager:
                 ),
             )
             req = req.with_qty(allowed, note)
-        self.state = replace(self.state, orders_today=self.state.orders_today + 1)
+        s = self.state
+        self.state = RiskState(  # per order: cheaper than replace()
+            s.account_key,
+            s.state,
+            s.peak_equity,
+            s.day,
+            s.day_open_equity,
+            s.last_equity,
+            s.orders_today + 1,
+            s.halt_reason,
+            s.halt_detail,
+        )
         return OrderCheck(req, events)
 
     def _round_down(self, qty: float) -> float:

@@ -25,6 +25,7 @@ from tui_trader.timeframes import Interval, Period, parse_interval, parse_period
 
 CHUNK_STEPS = 4_096
 """Timestamps turned into ``Bar`` objects at a time."""
+_COLUMNS = ("timestamp", "symbol", "open", "high", "low", "close", "volume")
 
 
 def read_bar_file(path: Path) -> pl.DataFrame:
@@ -106,8 +107,9 @@ class ReplayMarket:
         history: dict[str, list[Bar]] = {s: [] for s in self.symbols}
         if self._cursor:
             return history
-        for step in range(self._warmup_steps):
-            for bar in self._step(step):
+        warm = self._frame.slice(0, self._offsets[self._warmup_steps])
+        for _ts, bars in _group_by_timestamp(warm):  # just the warm-up rows, not a whole chunk
+            for bar in bars:
                 history[bar.symbol].append(bar)
         self._cursor = self._warmup_steps
         return history
@@ -130,6 +132,25 @@ class ReplayMarket:
             self._chunk_start, index = step, 0
         return self._chunk[index][1]
 
+    @property
+    def frame(self) -> pl.DataFrame:
+        """The whole bar table (warm-up included), sorted by timestamp, then symbol."""
+        return self._frame
+
+    @property
+    def next_row(self) -> int:
+        """The table row where the bars not handed out yet begin."""
+        return self._offsets[self._cursor]
+
+    def dense(self) -> bool:
+        """True when every timestamp has a bar for every symbol (one row per symbol and step)."""
+        n = len(self.symbols)
+        return self._offsets[-1] == n * self._steps
+
+    def consume(self) -> None:
+        """Mark every bar as handed out (the replay fast path read them from ``frame``)."""
+        self._cursor = self._steps
+
     def close(self) -> None:
         """Nothing to release: the file was read whole."""
 
@@ -138,7 +159,8 @@ def _group_by_timestamp(frame: pl.DataFrame) -> list[tuple[datetime, list[Bar]]]
     """Turn the sorted table into ``(timestamp, bars)`` steps."""
     groups: list[tuple[datetime, list[Bar]]] = []
     current: datetime | None = None
-    for ts, symbol, o, h, lo, c, v in frame.iter_rows():
+    columns = [frame.get_column(name).to_list() for name in _COLUMNS]  # faster than iter_rows
+    for ts, symbol, o, h, lo, c, v in zip(*columns, strict=True):
         if ts != current:
             groups.append((ts, []))
             current = ts

@@ -9,16 +9,14 @@ A replay may go further with ``commit_every``: cycles then share one transaction
 savepoint, so a failed cycle still rolls back alone) committed every ``commit_every`` cycles or
 ``commit_seconds``, whichever comes first, and on ``flush``. Within a batch the risk state is
 written once, at the commit, and other processes' halt requests are read once per batch (they
-cannot be written while the batch holds the write lock anyway).
+cannot be written while the batch holds the write lock anyway); ``store.batching`` holds that
+side of the log.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import secrets
-import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +34,7 @@ from tui_trader.domain import (
 )
 from tui_trader.ledger import ClosedTrade
 from tui_trader.risk import RiskState
+from tui_trader.store.batching import CycleTransactions
 from tui_trader.store.db import to_db_time
 from tui_trader.store.models import AccountSnapshot, HaltRequest, LiveOrder, SessionRow
 from tui_trader.store.statements import (
@@ -48,9 +47,8 @@ from tui_trader.store.statements import (
     RISK_EVENT_SQL,
     SNAPSHOT_FIELDS,
     SNAPSHOT_SQL,
-    TRADE_FIELDS,
     TRADE_SQL,
-    db_value,
+    db_time,
     load_risk_state,
     save_risk_state,
 )
@@ -71,9 +69,13 @@ class OpenOrderRow:
 
 
 _OPEN_STATUSES = ("pending_new", "new", "partially_filled", "unknown")
+_STATUS, _FILLED_QTY, _UPDATED_AT, _BROKER_ID, _FILLED_PRICE, _ERROR = (
+    ORDER_FIELDS.index(name)
+    for name in ("status", "filled_qty", "updated_at", "broker_order_id", "filled_price", "error")
+)
 
 
-class AuditLog:
+class AuditLog(CycleTransactions):
     """Writes one session's rows; the only code that writes trading facts to the database."""
 
     def __init__(
@@ -98,6 +100,9 @@ class AuditLog:
         self._batch_started = 0.0
         self._risk_state: RiskState | None = None
         self._poll_halts = True
+        self._unsent: dict[str, list[Any]] = {}
+        """Within a batch of cycles, the order rows of this cycle, written as one statement
+        with their acknowledgements when the cycle ends (see ``order_pending``)."""
 
     # -- sessions ------------------------------------------------------------------------------
 
@@ -136,88 +141,62 @@ class AuditLog:
             ended_at=to_db_time(self.clock.now()), status=status, iterations=iterations
         ).where(SessionRow.id == self.session.id).execute()
 
-    @contextlib.contextmanager
-    def cycle(self) -> Iterator[None]:
-        """One decision cycle: a single transaction locally, row-by-row commits for a remote
-        broker (so that each order row is durable before it is sent)."""
-        if self.commit_before_send:
-            yield
-        elif self.commit_every == 1:
-            with self.db.atomic():
-                yield
-        else:
-            if self._batch is None:
-                self._batch = self.db.atomic()
-                self._batch.__enter__()
-                self._batch_started = time.monotonic()
-                self._batched = 0
-            with self._savepoint():
-                yield
-            self._batched += 1
-            if (
-                self._batched >= self.commit_every
-                or time.monotonic() - self._batch_started >= self.commit_seconds
-            ):
-                self.flush()
-
-    @contextlib.contextmanager
-    def _savepoint(self) -> Iterator[None]:
-        """One cycle inside a batch: rolled back alone if it fails (raw SQL: peewee's savepoints
-        name themselves with a fresh UUID each time)."""
-        conn = self.db.connection()
-        conn.execute("SAVEPOINT tt_cycle")
-        try:
-            yield
-        except BaseException:
-            conn.execute("ROLLBACK TO SAVEPOINT tt_cycle")
-            conn.execute("RELEASE SAVEPOINT tt_cycle")
-            raise
-        conn.execute("RELEASE SAVEPOINT tt_cycle")
-
-    def flush(self) -> None:
-        """Commit a batch of cycles now (with the latest risk state); a no-op without one."""
-        if self._risk_state is not None:
-            state, self._risk_state = self._risk_state, None
-            save_risk_state(state, self.clock)
-        if self._batch is not None:
-            batch, self._batch = self._batch, None
-            batch.__exit__(None, None, None)
-            self._poll_halts = True
-
     # -- orders, fills, trades -----------------------------------------------------------------
 
     def order_pending(self, req: OrderRequest, iteration: int, market_time: Any) -> None:
-        """Write the order row before the order goes to the broker."""
-        now = to_db_time(self.clock.now())
-        values = {
-            "session": self.session.id if self.session else None,
-            "client_order_id": req.client_order_id,
-            "broker_order_id": None,
-            "symbol": req.symbol,
-            "side": str(req.side),
-            "quantity": req.qty,
-            "order_type": str(req.order_type),
-            "limit_price": req.limit_price,
-            "status": "pending_new",
-            "timestamp": now,
-            "market_time": to_db_time(market_time),
-            "updated_at": now,
-            "filled_qty": 0.0,
-            "filled_price": None,
-            "error": None,
-            "rationale": req.rationale,
-            "iteration": iteration,
-        }
-        self.db.execute_sql(ORDER_SQL, [db_value(values[f]) for f in ORDER_FIELDS])
+        """Write the order row before the order goes to the broker.
+
+        Within a batch of cycles (a replay's ``commit_every``) the row waits for the end of the
+        cycle and is written with what the broker answered: nothing of a batch is committed
+        before its end anyway, and a failed cycle rolls back whole, so the rows that reach the
+        database are the same, for one statement instead of two.
+        """
+        now = db_time(self.clock.now())
+        row = [
+            self.session.id if self.session else None,
+            req.client_order_id,
+            None,
+            req.symbol,
+            str(req.side),
+            req.qty,
+            str(req.order_type),
+            req.limit_price,
+            "pending_new",
+            now,
+            db_time(market_time),
+            now,
+            0.0,
+            None,
+            None,
+            req.rationale,
+            iteration,
+        ]
+        if self._batch is not None:
+            self._unsent[req.client_order_id] = row
+        else:
+            self.db.execute_sql(ORDER_SQL, row)
 
     def order_update(self, order: Order) -> int:
         """Bring an order row up to the broker's view; returns rows changed (0: unknown order)."""
+        now = db_time(self.clock.now())
+        row = self._unsent.get(order.client_order_id)
+        if row is not None:  # as ORDER_UPDATE_SQL does it
+            row[_STATUS] = str(order.status)
+            row[_FILLED_QTY] = order.filled_qty
+            row[_UPDATED_AT] = now
+            if order.broker_order_id:
+                row[_BROKER_ID] = order.broker_order_id
+            if order.filled_avg_price is not None:
+                row[_FILLED_PRICE] = order.filled_avg_price
+            if order.reject_reason:
+                row[_ERROR] = order.reject_reason
+            return 1
         cursor = self.db.execute_sql(
             ORDER_UPDATE_SQL,
             (
                 str(order.status),
                 order.filled_qty,
-                db_value(to_db_time(self.clock.now())),
+                now,
                 order.broker_order_id or None,
                 order.filled_avg_price,
                 order.reject_reason or None,
@@ -226,8 +205,15 @@ class AuditLog:
         )
         return cursor.rowcount
 
+    def _write_unsent(self) -> None:
+        """Write the order rows a batched cycle kept back."""
+        if self._unsent:
+            rows, self._unsent = list(self._unsent.values()), {}
+            self.db.connection().executemany(ORDER_SQL, rows)
+
     def fill(self, fill: Fill, market_time: Any) -> bool:
         """Record an execution once; False if this fill was already recorded (a replayed event)."""
+        self._write_unsent()
         key = fill.fill_id or f"{fill.client_order_id}:{fill.timestamp.isoformat()}:{fill.qty}"
         session_key = self.session.key if self.session else "none"
         try:
@@ -243,8 +229,8 @@ class AuditLog:
                     fill.price,
                     fill.commission,
                     fill.slippage,
-                    db_value(to_db_time(self.clock.now())),
-                    db_value(to_db_time(market_time)),
+                    db_time(self.clock.now()),
+                    db_time(market_time),
                 ),
             )
         except IntegrityError:
@@ -253,23 +239,25 @@ class AuditLog:
 
     def trade(self, trade: ClosedTrade) -> None:
         """Record a closed round trip."""
-        values = {
-            "session": self.session.id if self.session else None,
-            "symbol": trade.symbol,
-            "side": str(trade.side),
-            "quantity": trade.quantity,
-            "entry_price": round(trade.entry_price, 4),
-            "exit_price": round(trade.exit_price, 4),
-            "timestamp": to_db_time(self.clock.now()),
-            "market_time": to_db_time(trade.exit_time),
-            "entry_time": to_db_time(trade.entry_time),
-            "commission": round(trade.commission, 4),
-            "slippage": round(trade.slippage, 4),
-            "pnl": round(trade.pnl, 4),
-            "pnl_pct": round(trade.pnl_pct, 4),
-            "client_order_id": trade.client_order_id,
-        }
-        self.db.execute_sql(TRADE_SQL, [db_value(values[f]) for f in TRADE_FIELDS])
+        self.db.execute_sql(
+            TRADE_SQL,
+            [  # in TRADE_FIELDS order
+                self.session.id if self.session else None,
+                trade.symbol,
+                str(trade.side),
+                trade.quantity,
+                round(trade.entry_price, 4),
+                round(trade.exit_price, 4),
+                db_time(self.clock.now()),
+                db_time(trade.exit_time),
+                db_time(trade.entry_time),
+                round(trade.commission, 4),
+                round(trade.slippage, 4),
+                round(trade.pnl, 4),
+                round(trade.pnl_pct, 4),
+                trade.client_order_id,
+            ],
+        )
 
     # -- account and risk ----------------------------------------------------------------------
 
@@ -287,8 +275,8 @@ class AuditLog:
         values = {
             "session": self.session.id if self.session else None,
             "iteration": iteration,
-            "timestamp": to_db_time(self.clock.now()),
-            "market_time": to_db_time(market_time),
+            "timestamp": db_time(self.clock.now()),
+            "market_time": db_time(market_time),
             "cash": round(account.cash, 4),
             "equity": round(account.equity, 4),
             "buying_power": round(account.buying_power, 4),
@@ -302,15 +290,15 @@ class AuditLog:
                 ]
             ),
         }
-        self.db.execute_sql(SNAPSHOT_SQL, [db_value(values[f]) for f in SNAPSHOT_FIELDS])
+        self.db.execute_sql(SNAPSHOT_SQL, [values[f] for f in SNAPSHOT_FIELDS])
 
     def risk_event(self, event: RiskEvent, account_key: str, market_time: Any) -> None:
         """Record a risk control's trip or a user's risk action."""
         values = {
             "session": self.session.id if self.session else None,
             "account_key": account_key,
-            "timestamp": to_db_time(self.clock.now()),
-            "market_time": to_db_time(market_time),
+            "timestamp": db_time(self.clock.now()),
+            "market_time": db_time(market_time),
             "event_type": event.event_type,
             "value": round(event.value, 6),
             "limit": event.limit,
@@ -318,14 +306,7 @@ class AuditLog:
             "symbol": event.symbol,
             "detail": event.detail,
         }
-        self.db.execute_sql(RISK_EVENT_SQL, [db_value(values[f]) for f in RISK_EVENT_FIELDS])
-
-    def save_risk_state(self, state: RiskState) -> None:
-        """Persist the risk manager's memory for its account (within a batch: at its commit)."""
-        if self._batch is not None:
-            self._risk_state = state
-        else:
-            save_risk_state(state, self.clock)
+        self.db.execute_sql(RISK_EVENT_SQL, [values[f] for f in RISK_EVENT_FIELDS])
 
     def open_orders_of_account(self, account_key: str) -> list[OpenOrderRow]:
         """Orders of earlier sessions on this account that the database still thinks are open."""

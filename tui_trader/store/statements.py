@@ -6,7 +6,8 @@ decision path; these are built once at import and run through ``execute_sql``.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 from tui_trader.clock import Clock
 from tui_trader.domain import TradingState
@@ -37,6 +38,46 @@ SNAPSHOT_SQL, SNAPSHOT_FIELDS = insert_sql(AccountSnapshot)
 ORDER_SQL, ORDER_FIELDS = insert_sql(LiveOrder)
 TRADE_SQL, TRADE_FIELDS = insert_sql(LiveTrade)
 RISK_EVENT_SQL, RISK_EVENT_FIELDS = insert_sql(RiskEventRow)
+# ``AuditLog.order_pending`` and ``AuditLog.trade`` build their rows as plain lists in this order
+_ORDER_ROW = [
+    "session",
+    "client_order_id",
+    "broker_order_id",
+    "symbol",
+    "side",
+    "quantity",
+    "order_type",
+    "limit_price",
+    "status",
+    "timestamp",
+    "market_time",
+    "updated_at",
+    "filled_qty",
+    "filled_price",
+    "error",
+    "rationale",
+    "iteration",
+]
+_TRADE_ROW = [
+    "session",
+    "symbol",
+    "side",
+    "quantity",
+    "entry_price",
+    "exit_price",
+    "timestamp",
+    "market_time",
+    "entry_time",
+    "commission",
+    "slippage",
+    "pnl",
+    "pnl_pct",
+    "client_order_id",
+]
+if ORDER_FIELDS != _ORDER_ROW or TRADE_FIELDS != _TRADE_ROW:
+    raise RuntimeError(
+        "live_orders or live_trades columns changed: update the rows of store/audit.py"
+    )
 FILL_SQL = (
     'INSERT INTO "live_fills" ("session_id", "order_id", "fill_key", "symbol", "side", '
     '"quantity", "price", "commission", "slippage", "timestamp", "market_time") VALUES '
@@ -92,6 +133,22 @@ def save_risk_state(state: RiskState, clock: Clock) -> None:
     RiskStateRow._meta.database.execute_sql(
         RISK_STATE_SQL, [db_value(values[f]) for f in RISK_STATE_FIELDS]
     )
+
+
+_UTC_ZONES = (UTC, ZoneInfo("UTC"))
+
+
+def db_time(ts: datetime | None) -> str | None:
+    """``db_value(to_db_time(ts))`` in one step, the text a timestamp is stored as (naive UTC,
+    ISO with a space); an audit row has two or three of them, so the shortcut for UTC counts."""
+    if ts is None:
+        return None
+    tz = ts.tzinfo
+    if tz is None:
+        return ts.isoformat(" ")
+    if tz not in _UTC_ZONES:
+        ts = ts.astimezone(UTC)
+    return ts.isoformat(" ")[:-6]  # without the "+00:00"
 
 
 def db_value(value: object) -> object:

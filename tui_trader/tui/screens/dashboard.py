@@ -224,6 +224,8 @@ class DashboardScreen(Screen[None]):
         banner = self.query_one("#halt-banner", Static)
         if banner.display != desk.halted:
             banner.display = desk.halted
+            # The banner takes height from the logs: keep their newest lines in view.
+            self.call_after_refresh(self._follow_logs)
         if desk.halted:
             text = Text(" ■ TRADING HALTED ■ ", style="bold white on #d70000")
             text.append(f"  {desk.halt_reason}", style="bold")

@@ -1,0 +1,157 @@
+"""How a session's decision cycles map onto transactions (the ``AuditLog``'s batching).
+
+A local cycle is one transaction; a remote broker's rows commit one by one (each order row is
+durable before the order is sent). A replay may go further with ``commit_every``: cycles then
+share one transaction (each cycle a savepoint, so a failed cycle still rolls back alone)
+committed every ``commit_every`` cycles or ``commit_seconds``, whichever comes first, and on
+``flush``. Within a batch the risk state is written once, at the commit, and other processes'
+halt requests are read once per batch (they cannot be written while the batch holds the write
+lock anyway). The replay fast path counts its quiet cycles with ``idle_cycles``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable
+from typing import Any
+
+from peewee import SqliteDatabase
+
+from tui_trader.clock import Clock
+from tui_trader.risk import RiskState
+from tui_trader.store.statements import save_risk_state
+
+
+class CycleTransactions:
+    """The transaction side of ``AuditLog``: cycles, batches of cycles, commits."""
+
+    db: SqliteDatabase
+    clock: Clock
+    session: Any
+    commit_before_send: bool
+    commit_every: int
+    commit_seconds: float
+    _batch: Any
+    _batched: int
+    _batch_started: float
+    _risk_state: RiskState | None
+    _poll_halts: bool
+    _unsent: dict[str, list[Any]]
+
+    def _write_unsent(self) -> None:
+        """Write the rows a batched cycle kept back (the audit log defines it)."""
+        raise NotImplementedError
+
+    def _open_batch(self) -> None:
+        """Begin a batch's transaction if none is open."""
+        if self._batch is None:
+            self._batch = self.db.atomic()
+            self._batch.__enter__()
+            self._batch_started = time.monotonic()
+            self._batched = 0
+
+    def cycle(self) -> contextlib.AbstractContextManager[Any]:
+        """One decision cycle: a single transaction locally, row-by-row commits for a remote
+        broker (so that each order row is durable before it is sent), a savepoint in a batch."""
+        if self.commit_before_send:
+            return contextlib.nullcontext()
+        if self.commit_every == 1:
+            return self.db.atomic()
+        return _BatchedCycle(self)
+
+    def _end_cycle(self) -> None:
+        """A batched cycle succeeded: count it, and commit the batch when it is due."""
+        self._batched += 1
+        if (
+            self._batched >= self.commit_every
+            or time.monotonic() - self._batch_started >= self.commit_seconds
+        ):
+            self.flush()
+
+    def idle_cycles(
+        self, count: int, risk_state: Callable[[], RiskState], timed: bool = True
+    ) -> None:
+        """``count`` cycles that wrote nothing (the replay fast path's quiet bars): they count
+        toward the batch's commit cadence like ``cycle`` without a savepoint; ``risk_state``
+        gives the state to save when the batch commits. ``timed`` False leaves the
+        ``commit_seconds`` check to the next cycle."""
+        if self.commit_every == 1 or self.commit_before_send:
+            self.save_risk_state(risk_state())
+            return
+        self._open_batch()
+        self._batched += count
+        if self._batched >= self.commit_every or (
+            timed and time.monotonic() - self._batch_started >= self.commit_seconds
+        ):
+            self.save_risk_state(risk_state())
+            self.flush()
+
+    @property
+    def cycles_before_commit(self) -> int:
+        """How many more cycles the current batch takes before it commits (by count)."""
+        if self._batch is None:
+            return self.commit_every
+        return max(self.commit_every - self._batched, 1)
+
+    @property
+    def halt_poll_due(self) -> bool:
+        """True when the next ``halt_requested`` reads the database (each cycle, or once per
+        batch of cycles)."""
+        return self.session is not None and (self.commit_every == 1 or self._poll_halts)
+
+    def flush(self) -> None:
+        """Commit a batch of cycles now (with the latest risk state); a no-op without one."""
+        if self._risk_state is not None:
+            state, self._risk_state = self._risk_state, None
+            save_risk_state(state, self.clock)
+        if self._batch is not None:
+            batch, self._batch = self._batch, None
+            batch.__exit__(None, None, None)
+            self._poll_halts = True
+
+    def save_risk_state(self, state: RiskState) -> None:
+        """Persist the risk manager's memory for its account (within a batch: at its commit)."""
+        if self._batch is not None:
+            self._risk_state = state
+        else:
+            save_risk_state(state, self.clock)
+
+
+class _BatchedCycle:
+    """One cycle inside a batch: a savepoint, so that a failed cycle rolls back alone (raw SQL:
+    peewee's savepoints name themselves with a fresh UUID each time). A class rather than a
+    generator: it is entered once per cycle."""
+
+    __slots__ = ("conn", "log")
+
+    def __init__(self, log: CycleTransactions) -> None:
+        self.log = log
+        self.conn: Any = None
+
+    def __enter__(self) -> None:
+        """Open the batch if needed and set the cycle's savepoint."""
+        self.log._open_batch()
+        self.conn = self.log.db.connection()
+        self.conn.execute("SAVEPOINT tt_cycle")
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> bool:
+        """Keep the cycle's rows (and count it), or roll them back if it failed."""
+        conn = self.conn
+        if exc_type is None:
+            try:
+                self.log._write_unsent()
+            except BaseException:
+                self._roll_back()
+                raise
+            conn.execute("RELEASE SAVEPOINT tt_cycle")
+            self.log._end_cycle()
+            return False
+        self._roll_back()
+        return False
+
+    def _roll_back(self) -> None:
+        """Undo the cycle's rows."""
+        self.log._unsent.clear()
+        self.conn.execute("ROLLBACK TO SAVEPOINT tt_cycle")
+        self.conn.execute("RELEASE SAVEPOINT tt_cycle")
