@@ -28,6 +28,7 @@ orders, fills, trades, snapshots and final equity as the bar-by-bar path.
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -66,23 +67,27 @@ def unsupported(session: TradingSession) -> str | None:
     return strategies_unsupported(session.strategies, session.allocator)
 
 
-def run_replay(session: TradingSession) -> int:
-    """Run a started session to the end of its data; returns the cycles run."""
+def run_replay(session: TradingSession, stop: threading.Event | None = None) -> int:
+    """Run a started session to the end of its data, or until ``stop`` is set (checked between
+    cycles: what was written stays whole); returns the cycles run."""
     before = session.iteration
+    stop = stop or threading.Event()
     if unsupported(session) is None:
-        BatchReplay(session).run()
+        BatchReplay(session, stop).run()
     else:
-        while session.run_iteration() is not None:
+        while not stop.is_set() and session.run_iteration() is not None:
             pass
-    session.market_exhausted = True
+    session.market_exhausted = not stop.is_set()
     return session.iteration - before
 
 
 class BatchReplay(CycleMirror):
     """The batch path over one session's remaining replay (see the module docstring)."""
 
-    def __init__(self, session: TradingSession) -> None:
-        """Precompute the targets of every remaining bar."""
+    def __init__(self, session: TradingSession, stop: threading.Event | None = None) -> None:
+        """Precompute the targets of every remaining bar; ``stop`` ends the replay early."""
+        self.stop = stop or threading.Event()
+        self.stopped = False
         market = session.market
         assert isinstance(market, ReplayMarket)
         self.session = session
@@ -133,7 +138,8 @@ class BatchReplay(CycleMirror):
         self._load_risk(None)
         state = self.session.risk.state
         self.day_code = None if state.day is None else (state.day - _EPOCH.date()).days
-        while row < total:
+        last = total - self.n  # the first row of the last step replayed
+        while row < total and not self.stopped:
             rows = min(per_chunk, total - row)
             chunk = self.targets.chunk(row, rows)
             part = self.frame.slice(row, rows)
@@ -145,15 +151,20 @@ class BatchReplay(CycleMirror):
                 *(part.get_column(c).to_list() for c in ("open", "high", "low", "volume")),
             )
             step = self._run_chunk(chunk, step)
+            if self.stopped:
+                last = chunk.start + (step - 1 - self.step0) * self.n
             row += rows
         self._sync_risk()
-        last = self._closes(chunk, total - self.n) if step else {}
-        self.session.last_prices.update(last)
-        self.broker.mark(last)
+        closes = self._closes(chunk, last) if step else {}
+        self.session.last_prices.update(closes)
+        self.broker.mark(closes)
         if self.unsnapped is not None:
             self.session._unsnapped = self._time(self.unsnapped)
         self.session.audit.save_risk_state(self.session.risk.state)
-        self.market.consume()
+        if self.stopped:
+            self.market.advance(step)
+        else:
+            self.market.consume()
 
     def _whole_cycle(self, chunk: Chunk, base: int, step: int) -> None:
         """Run the step through ``TradingSession._cycle`` with every bar and signal."""
@@ -204,7 +215,11 @@ class BatchReplay(CycleMirror):
         room = audit.cycles_before_commit
         poll_due = audit.halt_poll_due
         halted = risk.state.halted
+        stop = self.stop
         for base in range(chunk.start, chunk.start + len(close), self.n):
+            if step > step0 and stop.is_set():  # between cycles, one step at least per chunk
+                self.stopped = True
+                break
             if (
                 step_day[step - step0] != self.day_code
                 or poll_due

@@ -80,6 +80,8 @@ def test_the_default_database_lives_in_the_user_data_directory(tmp_path: Path) -
         (["--data", "bogus"], "unknown data source"),
         (["--data", "replay:/nonexistent/bars.csv"], "no such file"),
         (["--no-such-option"], "unrecognized arguments"),
+        (["--batch"], "--batch replays a file"),
+        (["--batch", "--data", "replay:/nonexistent/bars.csv"], "--iterations 0"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_code_2(
@@ -135,6 +137,66 @@ def test_replay_file_runs_to_its_end_with_iterations_0(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr
     assert len(iteration_lines(out.stdout)) == 28 - 5
     assert "Session end_of_data" in out.stdout
+
+
+def _minute_file(path: Path, days: int = 3) -> Path:
+    """Two symbols' seeded random walks in 1-minute bars (390 a day) as a CSV file."""
+    import random
+
+    rng = random.Random(4)
+    rows = ["timestamp,symbol,open,high,low,close,volume"]
+    prices = {"AAA": 100.0, "BBB": 50.0}
+    for day in range(days):
+        for minute in range(390):
+            stamp = f"2024-03-{4 + day:02d}T{14 + (30 + minute) // 60:02d}:{(30 + minute) % 60:02d}"
+            for symbol, prev in prices.items():
+                close = round(prev * (1 + rng.gauss(0.0, 0.002)), 2)
+                high, low = max(prev, close) + 0.01, min(prev, close) - 0.01
+                rows.append(f"{stamp}:00Z,{symbol},{prev},{high:.2f},{low:.2f},{close},1000")
+                prices[symbol] = close
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def test_batch_replay_writes_what_the_cycle_by_cycle_replay_writes(tmp_path: Path) -> None:
+    """--batch takes the fast path for the crossover and leaves the same orders, trades and
+    final equity as the same replay printed cycle by cycle; it prints no line per cycle."""
+    path = _minute_file(tmp_path / "minutes.csv")
+    common = ["--data", f"replay:{path}", "--interval", "1m", "--period", "1d"]
+    common += ["--iterations", "0", "--weights", "trend"]
+    common += ["--commit-every", "50", "--snapshot-every", "50"]
+    facts = {}
+    for name, extra in (("cycles", []), ("batch", ["--batch"])):
+        db = tmp_path / f"{name}.db"
+        out = run_cli(tmp_path, "paper", "--db", str(db), *common, *extra)
+        assert out.returncode == 0, out.stderr
+        with sqlite3.connect(db) as con:
+            orders = con.execute("SELECT symbol, side, quantity, status FROM live_orders")
+            trades = con.execute("SELECT symbol, pnl FROM live_trades")
+            equity = con.execute(
+                "SELECT equity FROM live_account_snapshots ORDER BY id DESC LIMIT 1"
+            )
+            facts[name] = (orders.fetchall(), trades.fetchall(), equity.fetchone())
+        summary = [line for line in out.stdout.splitlines() if "Session end_of_data" in line]
+        facts[name] += (summary,)
+        if name == "batch":
+            assert "Batch replay (fast path)" in out.stdout
+            assert iteration_lines(out.stdout) == []
+    assert len(facts["cycles"][0]) > 10 and facts["batch"] == facts["cycles"]
+
+
+def test_batch_replay_of_the_adaptive_blend_says_it_goes_cycle_by_cycle(tmp_path: Path) -> None:
+    """The fast path has no vectorized form of the learning blend: --batch says so and still
+    replays the whole file."""
+    path = _minute_file(tmp_path / "minutes.csv", days=2)
+    out = run_cli(
+        tmp_path, "paper", "--db", str(tmp_path / "a.db"), "--data", f"replay:{path}",
+        "--interval", "1m", "--period", "1d", "--iterations", "0", "--batch",
+        "--commit-every", "50",
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "Batch replay (cycle by cycle: the allocator is not fixed weights)" in out.stdout
+    assert "Session end_of_data: 390 iterations" in out.stdout
 
 
 def test_bad_replay_file_names_the_file(tmp_path: Path) -> None:

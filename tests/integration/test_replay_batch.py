@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import sqlite3
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -242,3 +243,43 @@ def test_symbols_listed_out_of_order_replay_the_same(tmp_path: Path) -> None:
     assert slow["orders"], "the seeded file should trade"
     assert fast == slow
     assert fast_account == slow_account
+
+
+class _StopAfter(threading.Event):
+    """A stop request that arrives after ``checks`` looks at it (a Ctrl+C at a known cycle)."""
+
+    def __init__(self, checks: int) -> None:
+        super().__init__()
+        self.left = checks
+
+    def is_set(self) -> bool:
+        """False ``checks`` times, then True."""
+        self.left -= 1
+        return self.left < 0
+
+
+def test_a_stopped_batch_replay_records_what_the_same_cycles_record(tmp_path: Path) -> None:
+    """Ctrl+C in a batch replay stops between cycles: the rows, the account and the marks are
+    those of the same number of cycles run one by one, and the data is not reported ended.
+    (One session at a time: a session's store is bound process-wide while it runs.)"""
+    frame = _file(3 * 390, seed=11)
+    results = []
+    ran = 0
+    for name in ("fast", "slow"):
+        session = _session(tmp_path / f"{name}.db", frame, RiskLimits(), False)
+        if name == "fast":
+            ran = run_replay(session, _StopAfter(700))
+            assert 0 < ran < 3 * 390 - 390 and not session.market_exhausted
+        else:
+            for _ in range(ran):
+                session.run_iteration()
+        session.sync_orders()
+        session.finish("stopped")
+        rows = _rows(tmp_path / f"{name}.db", session.audit.session.key)
+        after = session.market.next_bars()  # where a resumed replay would go on
+        results.append((rows, session.broker.account(), session.last_prices, after))
+    (fast_rows, *fast_rest), (slow_rows, *slow_rest) = results
+    assert len(slow_rows["orders"]) > 5
+    for kind in slow_rows:
+        assert fast_rows[kind] == slow_rows[kind], kind
+    assert fast_rest == slow_rest

@@ -23,7 +23,7 @@ from tui_trader.cli.common import (
     symbols_arg,
 )
 from tui_trader.cli.data import add_yahoo_options, yahoo_options
-from tui_trader.cli.session_output import run_in_terminal
+from tui_trader.cli.session_output import run_batch_in_terminal, run_in_terminal
 from tui_trader.factory import LocalSettings, SettingsError, build_local_session
 from tui_trader.learning.allocator import DEFAULT_FLOOR, DEFAULT_LEARNING_RATE
 from tui_trader.learning.setup import WEIGHT_MODES, LearningSettings
@@ -50,6 +50,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "(Yahoo Finance through the local cache)",
     )
     parser.add_argument("--seed", type=int, default=7, help="simulated market seed (7)")
+    parser.add_argument(
+        "--batch",
+        action="store_true",
+        help="replay a whole file (--data replay:FILE --iterations 0) as fast as possible: no "
+        "line per cycle, a summary at the end; the fast path takes --weights trend with "
+        "--commit-every 2 or more (README: Performance)",
+    )
     add_yahoo_options(parser.add_argument_group("Yahoo data (--data yahoo)"))
     costs = parser.add_argument_group("simulated costs")
     costs.add_argument("--slippage-bps", type=non_negative_float, default=5.0, help="(5)")
@@ -165,8 +172,19 @@ def limits_from(args: argparse.Namespace) -> RiskLimits:
     )
 
 
+def _check_batch(args: argparse.Namespace) -> None:
+    """``--batch`` replays a file to its end, nothing else."""
+    if not args.batch:
+        return
+    if not args.data.strip().startswith("replay:"):
+        raise UsageError("--batch replays a file: use it with --data replay:FILE")
+    if args.iterations or args.every:
+        raise UsageError("--batch runs the whole file: use --iterations 0 and no --every")
+
+
 def run_paper(args: argparse.Namespace) -> int:
     """Build the session, print the header, run it, print the summary."""
+    _check_batch(args)
     console = Console(highlight=False, soft_wrap=True)
     db = resolve_db(args.db)
     settings = LocalSettings(
@@ -215,7 +233,10 @@ def run_paper(args: argparse.Namespace) -> int:
     console.print(f"{tag} Database: {db}")
     console.print(f"{tag} Session: {session.audit.session.key} (Ctrl+C to stop)")
 
-    result = run_in_terminal(console, session, args.iterations, args.every, tag)
+    if args.batch:
+        result = run_batch_in_terminal(console, session, tag)
+    else:
+        result = run_in_terminal(console, session, args.iterations, args.every, tag)
     return 1 if result.status == "failed" else 0
 
 

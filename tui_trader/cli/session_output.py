@@ -12,6 +12,8 @@ import contextlib
 import os
 import signal
 import sys
+import threading
+from collections.abc import Callable
 from types import FrameType
 
 from rich.console import Console
@@ -43,7 +45,7 @@ def run_in_terminal(
             console.print(f"[yellow]  note:[/] {note}")
 
     runner = SessionRunner(session, iterations, every, on_report)
-    interrupt = _Interrupt(runner, console)
+    interrupt = Interrupt(runner.stop, console)
     previous = signal.signal(signal.SIGINT, interrupt.handle)
     try:
         result = runner.run()
@@ -55,7 +57,34 @@ def run_in_terminal(
     return result
 
 
-class _Interrupt:
+def run_batch_in_terminal(console: Console, session: TradingSession, tag: str) -> RunResult:
+    """Replay the whole file through the fast path (or cycle by cycle where it does not fit),
+    printing no line per cycle; Ctrl+C stops between cycles. Returns how it ended, after the
+    summary."""
+    from tui_trader.replay_batch import run_replay, unsupported
+
+    for event in session.startup_events:
+        console.print(event_line(event))
+    why = unsupported(session)
+    how = "fast path" if why is None else f"cycle by cycle: {why}"
+    console.print(f"{tag} Batch replay ({how}); a summary at the end")
+    stop = threading.Event()
+    interrupt = Interrupt(stop.set, console)
+    previous = signal.signal(signal.SIGINT, interrupt.handle)
+    try:
+        run_replay(session, stop)
+        session.sync_orders()
+    finally:
+        if not interrupt.presses:
+            signal.signal(signal.SIGINT, previous)
+    status = "stopped" if stop.is_set() else "end_of_data"
+    session.finish(status)
+    result = RunResult(status, session.iteration)
+    summary(console, session, result, tag)
+    return result
+
+
+class Interrupt:
     """First Ctrl+C: stop after this cycle. Second: leave at once.
 
     Leaving at once is ``os._exit``: no cleanup code runs that a third press could interrupt
@@ -63,8 +92,9 @@ class _Interrupt:
     the one in flight, so the database stays whole.
     """
 
-    def __init__(self, runner: SessionRunner, console: Console) -> None:
-        self.runner = runner
+    def __init__(self, stop: Callable[[], None], console: Console) -> None:
+        """``stop`` asks the run to end after the cycle in progress."""
+        self.stop = stop
         self.console = console
         self.presses = 0
 
@@ -75,7 +105,7 @@ class _Interrupt:
             self.console.print(
                 "[yellow]stopping after this iteration (Ctrl+C again to quit now)[/]"
             )
-            self.runner.stop()
+            self.stop()
             return
         with contextlib.suppress(Exception):
             sys.stdout.flush()

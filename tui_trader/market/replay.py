@@ -151,6 +151,10 @@ class ReplayMarket:
         """Mark every bar as handed out (the replay fast path read them from ``frame``)."""
         self._cursor = self._steps
 
+    def advance(self, steps: int) -> None:
+        """Mark the next ``steps`` timestamps as handed out (a fast replay stopped early)."""
+        self._cursor = min(self._cursor + steps, self._steps)
+
     def close(self) -> None:
         """Nothing to release: the file was read whole."""
 
