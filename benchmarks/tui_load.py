@@ -56,7 +56,10 @@ def serve(db: Path, stats: Path, every: float, count: int = 50) -> None:
         if state["cpu"] is not None and applied > state["updates"]:
             cpu_per_update.append((cpu - state["cpu"]) / (applied - state["updates"]))
         state["cpu"], state["updates"] = cpu, applied
-        stats.write_text(json.dumps({"redraw": redraws, "cpu_per_update": cpu_per_update}))
+        # whole or not at all: the driver may read it at any moment
+        scratch = stats.with_suffix(".tmp")
+        scratch.write_text(json.dumps({"redraw": redraws, "cpu_per_update": cpu_per_update}))
+        scratch.replace(stats)
 
     DashboardScreen.refresh_desk = timed
     symbols = symbols_of(count)
