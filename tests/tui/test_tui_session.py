@@ -212,6 +212,9 @@ async def test_halted_paints_every_screen_until_resumed(db_path, paced) -> None:
         await pilot.press("ctrl+k")
         assert _painted_halted(dashboard)  # in the key's own frame, before the question
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+        await pilot.pause()
+        # the dialog shows the red dashboard behind it and draws no second frame of its own
+        assert app.screen.styles.border_top[0] in ("", "none")
         await pilot.press("escape")
         await pilot.press("f3")
         await wait_for(pilot, lambda: isinstance(app.screen, HistoryScreen), "history")

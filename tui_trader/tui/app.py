@@ -17,7 +17,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
 from textual.reactive import reactive
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
 from tui_trader.clock import Clock, WallClock
@@ -167,7 +167,7 @@ class TraderApp(SessionControls, App[None]):
         urgent: it restyles in full.
         """
         for screen in self.screen_stack:
-            if halted:
+            if halted and not isinstance(screen, ModalScreen):  # a dialog shows the frame behind
                 screen.styles.border = ("heavy", HALTED_RED)
             else:
                 screen.styles.clear_rule("border")
