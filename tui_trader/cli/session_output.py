@@ -13,7 +13,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from types import FrameType
 
 from rich.console import Console
@@ -34,8 +34,7 @@ def run_in_terminal(
     console: Console, session: TradingSession, iterations: int, every: float, tag: str
 ) -> RunResult:
     """Run the session, printing as it goes; returns how it ended after printing the summary."""
-    for event in session.startup_events:
-        console.print(event_line(event))
+    _print_startup(console, session)
 
     def on_report(report: IterationReport) -> None:
         sys.stdout.write(report.line() + "\n")
@@ -45,14 +44,8 @@ def run_in_terminal(
             console.print(f"[yellow]  note:[/] {note}")
 
     runner = SessionRunner(session, iterations, every, on_report)
-    interrupt = Interrupt(runner.stop, console)
-    previous = signal.signal(signal.SIGINT, interrupt.handle)
-    try:
+    with ctrl_c(runner.stop, console):
         result = runner.run()
-    finally:
-        if not interrupt.presses:
-            signal.signal(signal.SIGINT, previous)
-        # After a first Ctrl+C the handler stays: a second one, even during shutdown, exits now.
     summary(console, session, result, tag)
     return result
 
@@ -63,25 +56,40 @@ def run_batch_in_terminal(console: Console, session: TradingSession, tag: str) -
     summary."""
     from tui_trader.replay_batch import run_replay, unsupported
 
-    for event in session.startup_events:
-        console.print(event_line(event))
+    _print_startup(console, session)
     why = unsupported(session)
     how = "fast path" if why is None else f"cycle by cycle: {why}"
     console.print(f"{tag} Batch replay ({how}); a summary at the end")
     stop = threading.Event()
-    interrupt = Interrupt(stop.set, console)
-    previous = signal.signal(signal.SIGINT, interrupt.handle)
-    try:
+    with ctrl_c(stop.set, console):
         run_replay(session, stop)
         session.sync_orders()
-    finally:
-        if not interrupt.presses:
-            signal.signal(signal.SIGINT, previous)
     status = "stopped" if stop.is_set() else "end_of_data"
     session.finish(status)
     result = RunResult(status, session.iteration)
     summary(console, session, result, tag)
     return result
+
+
+def _print_startup(console: Console, session: TradingSession) -> None:
+    """What the session found when it started (restored halts, reconciliation)."""
+    for event in session.startup_events:
+        console.print(event_line(event))
+
+
+@contextlib.contextmanager
+def ctrl_c(stop: Callable[[], None], console: Console) -> Iterator[None]:
+    """Ctrl+C calls ``stop`` (and a second press leaves at once) while the block runs.
+
+    After a first Ctrl+C the handler stays installed: a second one, even during shutdown,
+    exits at once."""
+    interrupt = Interrupt(stop, console)
+    previous = signal.signal(signal.SIGINT, interrupt.handle)
+    try:
+        yield
+    finally:
+        if not interrupt.presses:
+            signal.signal(signal.SIGINT, previous)
 
 
 class Interrupt:

@@ -7,6 +7,7 @@ column widths so that updated numbers are never truncated.
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 
 from rich.text import Text
@@ -44,10 +45,7 @@ def regime_summary(regimes: dict[str, str]) -> str:
     (fifty labels would push the orders and risk events off the screen)."""
     if len(regimes) <= REGIMES_LISTED:
         return "  ".join(f"{s}: {r}" for s, r in sorted(regimes.items()))
-    counts: dict[str, int] = {}
-    for label in regimes.values():
-        counts[label] = counts.get(label, 0) + 1
-    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    ranked = sorted(Counter(regimes.values()).items(), key=lambda item: (-item[1], item[0]))
     return " · ".join(f"{n} {label}" for label, n in ranked)
 
 
