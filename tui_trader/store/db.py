@@ -26,6 +26,22 @@ _PRAGMAS = {
 """2 MB of page cache per connection: the audit log is written once and read back in pages, so
 a bigger cache bought no speed here, and it made a day-long session's memory climb (issue 8)."""
 
+_UNUSED_INDEXES = (
+    "live_orders_timestamp",
+    "live_orders_broker_order_id",
+    "live_fills_timestamp",
+    "live_trades_timestamp",
+    "live_account_snapshots_timestamp",
+    "live_risk_events_timestamp",
+    "learning_weights_timestamp",
+    "learning_regimes_timestamp",
+    "learning_shadow_timestamp",
+)
+"""Indexes earlier versions made that no query reads: rows are found by session, id, symbol,
+status or bar time, never by the wall time they were written at or the broker's order id. Each
+cost every insert a B-tree update (a replay wrote ~25% faster without them, issue 8), so a
+writer drops them when it opens an older database."""
+
 _VIEWS = ("CREATE VIEW IF NOT EXISTS live_risks_events AS SELECT * FROM live_risk_events",)
 """``live_risks_events`` is the Phase 4 document's spelling; the view makes its SQL work too."""
 
@@ -46,6 +62,8 @@ def open_database(path: Path, create: bool = True) -> SqliteDatabase:
             db.create_tables(MODELS + LEARNING_MODELS, safe=True)
             for view in _VIEWS:
                 db.execute_sql(view)
+            for index in _UNUSED_INDEXES:
+                db.execute_sql(f'DROP INDEX IF EXISTS "{index}"')
     except (DatabaseError, sqlite3.DatabaseError) as exc:
         db.close()
         raise StoreError(f"cannot open the database {path}: {exc}") from exc
