@@ -216,7 +216,10 @@ class BatchReplay(CycleMirror):
         poll_due = audit.halt_poll_due
         halted = risk.state.halted
         stop = self.stop
-        for base in range(chunk.start, chunk.start + len(close), self.n):
+        n = self.n
+        first, end = chunk.start - step0 * n, chunk.start + len(close)
+        flat_ends = None if live else flat_run_ends(chunk.target, n, step_day)
+        while (base := first + step * n) < end:
             if step > step0 and stop.is_set():  # between cycles, one step at least per chunk
                 self.stopped = True
                 break
@@ -259,6 +262,19 @@ class BatchReplay(CycleMirror):
                     self.unsnapped = step
                     step += 1
                     idle += 1
+                    if flat_ends is not None and not self.held:
+                        # Flat and nothing targeted: equity is the cash until a target, a new
+                        # day, a snapshot or the commit, so the steps up to there are quiet too.
+                        more = min(
+                            flat_ends[step - 1 - step0] - (step - step0),
+                            -(session.iteration + 1) % snapshot_every,
+                            room - idle,
+                        )
+                        if more > 0:
+                            session.iteration += more
+                            step += more
+                            idle += more
+                            self.unsnapped = step - 1
                     if idle >= room:
                         audit.idle_cycles(idle, risk_state)
                         idle = 0
@@ -278,4 +294,19 @@ class BatchReplay(CycleMirror):
         return step
 
 
-__all__ = ["BatchReplay", "run_replay", "unsupported"]
+def flat_run_ends(target: list[float], n: int, step_day: list[int]) -> list[int]:
+    """For each step of a chunk, the first later step that could break a flat quiet run: one
+    where some symbol is targeted, or a new trading day begins (or the chunk's end)."""
+    steps = len(target) // n
+    ends = [steps] * steps
+    for s in range(steps - 2, -1, -1):
+        j = s + 1
+        start = j * n
+        if step_day[j] != step_day[s] or any(target[start : start + n]):
+            ends[s] = j
+        else:
+            ends[s] = ends[j]
+    return ends
+
+
+__all__ = ["BatchReplay", "flat_run_ends", "run_replay", "unsupported"]

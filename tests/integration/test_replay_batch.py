@@ -125,10 +125,12 @@ def _replay(
     first: int = 0,
     kill: bool = False,
     fractional: bool = False,
+    symbols: tuple[str, ...] = SYMBOLS,
 ) -> tuple:
     """Run ``first`` cycles one by one, maybe press the kill switch (flattening), then run the
     file to its end one way or the other; the rows and the final account."""
-    session = _session(db, frame, limits, short, fractional, 60_000.0 if fractional else None)
+    capital = 60_000.0 if fractional else None
+    session = _session(db, frame, limits, short, fractional, capital, symbols)
     for _ in range(first):
         session.run_iteration()
     if kill:
@@ -184,6 +186,27 @@ def test_batch_replay_records_what_cycle_by_cycle_records(
     assert fast_account == slow_account
     assert fast_positions == slow_positions
     assert fast_prices == slow_prices
+
+
+def test_one_symbol_with_flat_stretches_replays_the_same(tmp_path: Path) -> None:
+    """One long-only symbol is flat between its crossovers; the fast path passes such stretches
+    in one step each (up to a target, a new day, a snapshot or a commit), and must still leave
+    the same rows, snapshots and account as the cycle-by-cycle loop."""
+    frame = _file(3 * 390, seed=11).filter(pl.col("symbol") == "CCC")  # no exact tie
+    limits = RiskLimits(100.0, 100.0, 100.0, 10**6)
+    one = ("CCC",)
+    slow = _replay(tmp_path / "a.db", frame, limits, False, False, symbols=one)
+    fast = _replay(tmp_path / "b.db", frame, limits, True, False, symbols=one)
+    assert len(slow[0]["orders"]) > 10, "the seeded file should trade"
+    assert len(slow[0]["snapshots"]) > 10
+    for kind in slow[0]:
+        assert fast[0][kind] == slow[0][kind], kind
+    assert fast[1:] == slow[1:]
+    session = _session(tmp_path / "t.db", frame, limits, False, symbols=one)
+    replay = BatchReplay(session)
+    assert not replay.live, "no symbol fed bar by bar (that turns the shortcut off)"
+    target = replay.targets.chunk(replay.first_row, frame.height - replay.first_row).target
+    assert target.count(0.0) > 100, "flat stretches"
 
 
 def test_the_scenarios_reach_every_control_and_a_tie(tmp_path: Path) -> None:
