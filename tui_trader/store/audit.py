@@ -209,7 +209,10 @@ class AuditLog(CycleTransactions):
         """Write the order rows a batched cycle kept back."""
         if self._unsent:
             rows, self._unsent = list(self._unsent.values()), {}
-            self.db.connection().executemany(ORDER_SQL, rows)
+            if len(rows) == 1:  # the usual case; executemany costs a cursor of its own
+                self.db.execute_sql(ORDER_SQL, rows[0])
+            else:
+                self.db.connection().executemany(ORDER_SQL, rows)
 
     def fill(self, fill: Fill, market_time: Any) -> bool:
         """Record an execution once; False if this fill was already recorded (a replayed event)."""
