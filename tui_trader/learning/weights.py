@@ -29,9 +29,22 @@ def floor_shares(raw: list[float], floor: float) -> list[float]:
         out = [w / total for w in raw]
         if min(out) >= floor:
             return out
+        return _pin(raw, out, floor)
+    return [1.0 / len(raw) for _ in raw]  # nothing to share out in proportion: all equal
+
+
+def _pin(raw: list[float], out: list[float], floor: float) -> list[float]:
+    """Pin the weights under the floor to it and share the rest out in proportion, until none
+    is left under it. ``out`` is the first pass (``raw`` normalized, nothing pinned yet)."""
     pinned = [False] * len(raw)
     count = 0
     while True:
+        low = [i for i, (w, p) in enumerate(zip(out, pinned, strict=True)) if not p and w < floor]
+        if not low:
+            return out
+        for i in low:
+            pinned[i] = True
+        count += len(low)
         free = [w for w, p in zip(raw, pinned, strict=True) if not p]
         mass = 1.0 - floor * count
         total = sum(free)
@@ -39,12 +52,6 @@ def floor_shares(raw: list[float], floor: float) -> list[float]:
             share = mass / len(free)
             return [floor if p else share for p in pinned]
         out = [floor if p else mass * w / total for w, p in zip(raw, pinned, strict=True)]
-        low = [i for i, (w, p) in enumerate(zip(out, pinned, strict=True)) if not p and w < floor]
-        if not low:
-            return out
-        for i in low:
-            pinned[i] = True
-        count += len(low)
 
 
 class RegimeWeights:
@@ -97,6 +104,8 @@ class RegimeWeights:
                 if min(out) >= floor:
                     table[key] = dict(zip(names, out, strict=True))
                     continue
+                table[key] = dict(zip(names, _pin(raw, out, floor), strict=True))
+                continue
             table[key] = dict(zip(names, floor_shares(raw, floor), strict=True))
 
     def _step_by_name(
