@@ -22,11 +22,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from math import exp
-from operator import attrgetter, mul
+from operator import attrgetter, itemgetter, mul
 from typing import Protocol
 
 from tui_trader.domain import Bar, Signal
-from tui_trader.learning.regime import RegimeCall, RegimeDetector
+from tui_trader.learning.regime import Found, RegimeCall, RegimeDetector, call_of
 from tui_trader.learning.shadow import ShadowBook, ShadowStats
 from tui_trader.learning.weights import ALL_REGIMES, RegimeWeights
 
@@ -192,21 +192,22 @@ class AdaptiveAllocator:
 
         The weights are shared by the symbols of one regime until the next bar: treat them as
         read-only."""
-        detector = self.detector
-        call = detector.call(symbol)
-        label = detector.label(symbol)
+        return self.detector.call(symbol), self._weights_of(self.detector.label(symbol))
+
+    def _weights_of(self, label: str) -> dict[str, float]:
+        """The weights a symbol in regime ``label`` trades with now (streak cap applied)."""
         table = self.weights.table
         key = label if label in table else ALL_REGIMES
         source = table.get(key) or self.weights.uniform()
         capped = self.losing_streak >= self.streak_limit
         hit = self._capped.get(key)
         if hit is not None and hit[0] is source and hit[1] == capped:
-            return call, hit[2]
+            return hit[2]
         weights = dict(source)
         if capped:
             weights = self._cap_aggressive(weights)
         self._capped[key] = (source, capped, weights)
-        return call, weights
+        return weights
 
     def _cap_aggressive(self, weights: dict[str, float]) -> dict[str, float]:
         """Cap the strategies with above-median gross exposure at an equal share."""
@@ -226,17 +227,18 @@ class AdaptiveAllocator:
 
     def allocate(self, symbol: str, signals: dict[str, Signal]) -> Signal:
         """Blend the targets by the regime's weights, scaled for drawdown; say why."""
-        call, weights = self.weights_for(symbol)
+        label, found = self.detector.latest(symbol)
+        weights = self._weights_of(label)
         self._last_used[symbol] = weights
         get = weights.get
         blended = sum([get(n, 0.0) * s.target for n, s in signals.items()])
-        defensive = defensive_scale(call.p_bad, self.defensive)
+        defensive = defensive_scale(round(found[5], 4), self.defensive)  # the call's p_bad
         target = max(-1.0, min(1.0, blended * self.risk_scale * defensive))
         streak = self.losing_streak if self.losing_streak >= self.streak_limit else 0
         return Signal.later(
             target,
             _adaptive_reason,
-            call,
+            found,
             weights,
             self.names,
             defensive if defensive < 1.0 else None,
@@ -254,7 +256,7 @@ class AdaptiveAllocator:
     def current_weights(self) -> dict[str, float]:
         """The weights behind the latest targets, averaged over the symbols allocated."""
         used = list(self._last_used.values()) or [self.weights.get(ALL_REGIMES)]
-        return {n: round(sum(w[n] for w in used) / len(used), 4) for n in self.names}
+        return {n: round(sum(map(itemgetter(n), used)) / len(used), 4) for n in self.names}
 
     def state(self) -> LearningState:
         """What has been learned so far."""
@@ -287,7 +289,7 @@ class AdaptiveAllocator:
 
 
 def _adaptive_reason(
-    call: RegimeCall,
+    found: Found,
     weights: dict[str, float],
     names: tuple[str, ...],
     defensive: float | None,
@@ -296,6 +298,7 @@ def _adaptive_reason(
     signals: dict[str, Signal],
 ) -> str:
     """Why the adaptive allocator chose a target (built only when someone reads it)."""
+    call = call_of(found)
     regime = call.label if call.label == "warming" else f"{call.label} ({call.confidence:.2f})"
     parts = [f"adaptive, regime {regime}"]
     parts.append("weights " + " ".join(f"{n}={weights[n]:.2f}" for n in names))

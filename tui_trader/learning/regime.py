@@ -87,6 +87,11 @@ class RegimeCall(NamedTuple):
 WARMING = RegimeCall(UNKNOWN, UNKNOWN, 0.0)
 _LABELS = {(d, v): f"{d}/{v}" for d in DIRECTIONS for v in LEVELS}
 
+Found = tuple[str, str, float, float, float, float]
+"""A classification before rounding: direction, level, confidence, trend t, log volatility
+ratio, bear probability (``_SymbolState.found``); ``call_of`` makes it a ``RegimeCall``."""
+_WARMING_FOUND: Found = (UNKNOWN, UNKNOWN, 0.0, 0.0, 0.0, 0.0)
+
 
 @dataclass(slots=True)
 class _SymbolState:
@@ -100,7 +105,7 @@ class _SymbolState:
     range_long: float = 0.0
     call: RegimeCall | None = WARMING
     """The latest call, or ``None`` until someone asks for it (then built from ``found``)."""
-    found: tuple[str, str, float, float, float, float] = (UNKNOWN, UNKNOWN, 0.0, 0.0, 0.0, 0.0)
+    found: Found = _WARMING_FOUND
     """The latest classification: direction, level, unrounded confidence, trend t, log
     volatility ratio, bear probability."""
     label: str = UNKNOWN
@@ -110,16 +115,21 @@ class _SymbolState:
         """The latest call, built the first time it is asked for."""
         call = self.call
         if call is None:
-            direction, level, confidence, t, log_ratio, p_bad = self.found
-            call = self.call = RegimeCall(
-                direction,
-                level,
-                round(confidence, 3),
-                round(t, 3),
-                round(math.exp(log_ratio), 3),
-                round(p_bad, 4),
-            )
+            call = self.call = call_of(self.found)
         return call
+
+
+def call_of(found: Found) -> RegimeCall:
+    """The regime call of a classification (rounded as calls are shown and saved)."""
+    direction, level, confidence, t, log_ratio, p_bad = found
+    return RegimeCall(
+        direction,
+        level,
+        round(confidence, 3),
+        round(t, 3),
+        round(math.exp(log_ratio), 3),
+        round(p_bad, 4),
+    )
 
 
 def bias_divisors(a: float) -> list[float]:
@@ -202,6 +212,12 @@ class RegimeDetector:
         """The latest call's label for a symbol (``warming`` if none yet)."""
         s = self._state.get(symbol)
         return s.label if s is not None else UNKNOWN
+
+    def latest(self, symbol: str) -> tuple[str, Found]:
+        """The latest label and classification of a symbol, without building its call (the
+        allocator's per-bar path; ``call_of`` turns the classification into the call)."""
+        s = self._state.get(symbol)
+        return (s.label, s.found) if s is not None else (UNKNOWN, _WARMING_FOUND)
 
     def call(self, symbol: str) -> RegimeCall:
         """The latest call for a symbol (``warming`` if none yet)."""
