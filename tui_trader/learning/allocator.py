@@ -120,14 +120,12 @@ class AdaptiveAllocator:
             self._cycle_time = timestamp
         self._capped.clear()  # the exposures move: the streak cap is worked out afresh
         detector = self.detector
-        symbol = bar.symbol
-        before = detector.label(symbol)
+        before = detector.advance(bar)  # the regime the last targets were set in
         weights = self.weights
         used = weights.table.get(before) or weights.uniform()
         names = tuple(signals)
         targets = list(map(_target, signals.values()))
-        scored = self.shadow.score(symbol, bar.close, names, targets, before)
-        detector.advance(bar)
+        scored = self.shadow.score(bar.symbol, bar.close, names, targets, before)
         exposure = self._exposure
         own = names == self.names
         if own:

@@ -189,14 +189,16 @@ class RegimeDetector:
         self.advance(bar)
         return self._state[bar.symbol].current()
 
-    def advance(self, bar: Bar) -> None:
-        """Take the symbol's next bar (``update`` without building the call for it)."""
+    def advance(self, bar: Bar) -> str:
+        """Take the symbol's next bar (``update`` without building the call for it); returns the
+        label the symbol had before this bar."""
         s = self._state.get(bar.symbol)
         if s is None:
             s = self._state[bar.symbol] = _SymbolState()
+        before = s.label
         prev, s.last_close = s.last_close, bar.close
         if math.isnan(prev) or prev <= 0 or bar.close <= 0:
-            return
+            return before
         r = math.log(bar.close / prev)
         high, low = max(bar.high, bar.close, prev), min(bar.low, bar.close, prev)
         span = math.log(high / low) if low > 0 else abs(r)
@@ -207,6 +209,7 @@ class RegimeDetector:
         s.range_long += self._a_long * (span * span * _PARKINSON - s.range_long)
         if s.bars >= self.warmup:
             self._classify(s)
+        return before
 
     def label(self, symbol: str) -> str:
         """The latest call's label for a symbol (``warming`` if none yet)."""

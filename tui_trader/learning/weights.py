@@ -39,12 +39,14 @@ def _pin(raw: list[float], out: list[float], floor: float) -> list[float]:
     pinned = [False] * len(raw)
     count = 0
     while True:
-        low = [i for i, (w, p) in enumerate(zip(out, pinned, strict=True)) if not p and w < floor]
-        if not low:
+        grew = False
+        for i, w in enumerate(out):  # a pinned weight sits at the floor, never under it
+            if w < floor and not pinned[i]:
+                pinned[i] = True
+                count += 1
+                grew = True
+        if not grew:
             return out
-        for i in low:
-            pinned[i] = True
-        count += len(low)
         free = [w for w, p in zip(raw, pinned, strict=True) if not p]
         mass = 1.0 - floor * count
         total = sum(free)
