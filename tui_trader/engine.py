@@ -237,8 +237,19 @@ class TradingSession(OrderRouting):
         self.broker.on_bars(bars)
         fills = self._apply_updates(self.broker.drain_updates())
         if signals is None:
-            signals = {symbol: self._update_strategies(bar) for symbol, bar in bars.items()}
+            signals = self._signals_for(bars)
         return self._decide(signals, market_time, fills)
+
+    def _signals_for(self, bars: dict[str, Bar]) -> dict[str, dict[str, Signal]]:
+        """``_update_strategies`` for every bar of a cycle, with the lookups done once."""
+        feeds = [(s.name, s.on_bar) for s in self.strategies]
+        observe = self.learning.observe if self.learning is not None else None
+        out = {}
+        for symbol, bar in bars.items():
+            signals = out[symbol] = {name: on_bar(bar) for name, on_bar in feeds}
+            if observe is not None:
+                observe(bar, signals)
+        return out
 
     def _decide(
         self, signals: dict[str, dict[str, Signal]], market_time: datetime, fills: int

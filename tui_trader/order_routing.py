@@ -65,20 +65,27 @@ class OrderRouting:
         sent = refused = 0
         events: list[RiskEvent] = []
         notes: list[str] = []
+        if equity <= 0:
+            return sent, refused, events, notes
+        # The same for every symbol of the cycle: worked out once.
+        budget = min(equity, cfg.capital) if cfg.capital else equity
+        allocation = cfg.allocation
+        full_position = budget * allocation
+        min_value = cfg.min_trade_pct / 100.0 * full_position
+        round_qty = self._round_qty
+        allocate = self.allocator.allocate
+        prices = self.last_prices
         for symbol in sorted(signals):
-            price = self.last_prices.get(symbol)
-            if not price or equity <= 0:
+            price = prices.get(symbol)
+            if not price:
                 continue
-            target = self.allocator.allocate(symbol, signals[symbol])
-            budget = min(equity, cfg.capital) if cfg.capital else equity
-            desired = self._round_qty(target.target * budget * cfg.allocation / price)
+            target = allocate(symbol, signals[symbol])
+            desired = round_qty(target.target * budget * allocation / price)
             held = committed.get(symbol, 0.0)
             delta = desired - held
             if abs(delta) < 1e-9:
                 continue
-            full_position = budget * cfg.allocation
-            small = abs(delta) * price < cfg.min_trade_pct / 100.0 * full_position
-            if small and desired != 0:
+            if abs(delta) * price < min_value and desired != 0:
                 continue
             outcome = self._route(
                 symbol, target, desired, delta, price, equity, held, market_time, events, notes

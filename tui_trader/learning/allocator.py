@@ -21,12 +21,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from math import exp
+from operator import attrgetter, itemgetter, mul
 from typing import Protocol
 
 from tui_trader.domain import Bar, Signal
-from tui_trader.learning.regime import RegimeCall, RegimeDetector
+from tui_trader.learning.regime import Found, RegimeCall, RegimeDetector, call_of
 from tui_trader.learning.shadow import ShadowBook, ShadowStats
 from tui_trader.learning.weights import ALL_REGIMES, RegimeWeights
+
+_target = attrgetter("target")
 
 DEFAULT_LEARNING_RATE = 0.03
 """Step size of the multiplicative update per volatility-scaled reward (tuned on seeds 101-120)."""
@@ -94,8 +98,13 @@ class AdaptiveAllocator:
         self.losing_streak = 0
         self._cycle_time: datetime | None = None
         self._cycle_pnl = 0.0
-        self._exposure = dict.fromkeys(self.names, 0.0)
+        self._exposure = [0.0] * len(self.names)
+        """Each strategy's average gross target (``names`` order), for the streak cap."""
+        self._index = {name: i for i, name in enumerate(self.names)}
         self._last_used: dict[str, dict[str, float]] = {}
+        self._capped: dict[str, tuple[dict[str, float], bool, dict[str, float]]] = {}
+        """Per regime key: the table's weights and the same after the streak cap (reused until
+        the next bar moves the exposures)."""
         self._learn = True
         self.restored = False
         """True once weights saved by an earlier session were restored."""
@@ -104,23 +113,48 @@ class AdaptiveAllocator:
 
     def observe(self, bar: Bar, signals: dict[str, Signal]) -> None:
         """Score the last targets on this bar, learn from it, update the regime call."""
-        if self._cycle_time is not None and bar.timestamp != self._cycle_time:
-            self._close_streak_cycle()
-        self._cycle_time = bar.timestamp
-        before = self.detector.call(bar.symbol).label
-        used = self.weights.get(before)
-        result = self.shadow.observe(bar, signals, before)
-        self.detector.update(bar)
-        for name, signal in signals.items():
-            if name in self._exposure:
-                self._exposure[name] += 0.02 * (abs(signal.target) - self._exposure[name])
-        if result is None:
+        timestamp = bar.timestamp
+        if timestamp != self._cycle_time:
+            if self._cycle_time is not None:
+                self._close_streak_cycle()
+            self._cycle_time = timestamp
+        self._capped.clear()  # the exposures move: the streak cap is worked out afresh
+        detector = self.detector
+        before = detector.advance(bar)  # the regime the last targets were set in
+        weights = self.weights
+        used = weights.table.get(before) or weights.uniform()
+        names = tuple(signals)
+        targets = list(map(_target, signals.values()))
+        scored = self.shadow.score(bar.symbol, bar.close, names, targets, before)
+        exposure = self._exposure
+        own = names == self.names
+        if own:
+            for i, target in enumerate(targets):
+                exposure[i] += 0.02 * (abs(target) - exposure[i])
+        else:
+            index = self._index
+            for name, target in zip(names, targets, strict=True):
+                i = index.get(name)
+                if i is not None:
+                    exposure[i] += 0.02 * (abs(target) - exposure[i])
+        if scored is None:
             return
-        self._cycle_pnl += sum(used.get(n, 0.0) * r for n, r in result.returns.items())
+        regime, held_names, returns, rewards, _ = scored
+        held_own = held_names == self.names
+        if held_own and tuple(used) == held_names:  # all in ``names`` order
+            self._cycle_pnl += sum(map(mul, used.values(), returns))
+        else:
+            get = used.get
+            pnl = [get(n, 0.0) * r for n, r in zip(held_names, returns, strict=True)]
+            self._cycle_pnl += sum(pnl)
         if self._learn:  # one step per bar time, shared out over the symbols
-            share = 1.0 / max(self.detector.symbol_count, 1)
-            scaled = {n: r * share for n, r in result.rewards.items()}
-            self.weights.update(result.regime, scaled)
+            share = 1.0 / max(detector.symbol_count, 1)
+            if held_own:
+                eta = weights.learning_rate
+                weights.step_factors(regime, [exp(eta * (r * share)) for r in rewards])
+            else:
+                scaled = {n: r * share for n, r in zip(held_names, rewards, strict=True)}
+                weights.update(regime, scaled)
 
     def _close_streak_cycle(self) -> None:
         """A new bar time began: was the blended shadow book down over the last one?"""
@@ -152,17 +186,31 @@ class AdaptiveAllocator:
     # -- allocating ----------------------------------------------------------------------------
 
     def weights_for(self, symbol: str) -> tuple[RegimeCall, dict[str, float]]:
-        """The symbol's regime call and the weights it trades with now (streak cap applied)."""
-        call = self.detector.call(symbol)
-        key = call.label if call.label in self.weights.table else ALL_REGIMES
-        weights = dict(self.weights.get(key))
-        if self.losing_streak >= self.streak_limit:
+        """The symbol's regime call and the weights it trades with now (streak cap applied).
+
+        The weights are shared by the symbols of one regime until the next bar: treat them as
+        read-only."""
+        return self.detector.call(symbol), self._weights_of(self.detector.label(symbol))
+
+    def _weights_of(self, label: str) -> dict[str, float]:
+        """The weights a symbol in regime ``label`` trades with now (streak cap applied)."""
+        table = self.weights.table
+        key = label if label in table else ALL_REGIMES
+        source = table.get(key) or self.weights.uniform()
+        capped = self.losing_streak >= self.streak_limit
+        hit = self._capped.get(key)
+        if hit is not None and hit[0] is source and hit[1] == capped:
+            return hit[2]
+        weights = dict(source)
+        if capped:
             weights = self._cap_aggressive(weights)
-        return call, weights
+        self._capped[key] = (source, capped, weights)
+        return weights
 
     def _cap_aggressive(self, weights: dict[str, float]) -> dict[str, float]:
         """Cap the strategies with above-median gross exposure at an equal share."""
-        ranked = sorted(self.names, key=lambda n: self._exposure[n], reverse=True)
+        exposure = dict(zip(self.names, self._exposure, strict=True))
+        ranked = sorted(self.names, key=lambda n: exposure[n], reverse=True)
         aggressive = ranked[: len(ranked) // 2]
         cap = 1.0 / len(self.names)
         excess = sum(max(weights[n] - cap, 0.0) for n in aggressive)
@@ -177,16 +225,18 @@ class AdaptiveAllocator:
 
     def allocate(self, symbol: str, signals: dict[str, Signal]) -> Signal:
         """Blend the targets by the regime's weights, scaled for drawdown; say why."""
-        call, weights = self.weights_for(symbol)
+        label, found = self.detector.latest(symbol)
+        weights = self._weights_of(label)
         self._last_used[symbol] = weights
-        blended = sum(weights.get(n, 0.0) * s.target for n, s in signals.items())
-        defensive = defensive_scale(call.p_bad, self.defensive)
+        get = weights.get
+        blended = sum([get(n, 0.0) * s.target for n, s in signals.items()])
+        defensive = defensive_scale(round(found[5], 4), self.defensive)  # the call's p_bad
         target = max(-1.0, min(1.0, blended * self.risk_scale * defensive))
         streak = self.losing_streak if self.losing_streak >= self.streak_limit else 0
         return Signal.later(
             target,
             _adaptive_reason,
-            call,
+            found,
             weights,
             self.names,
             defensive if defensive < 1.0 else None,
@@ -199,12 +249,12 @@ class AdaptiveAllocator:
 
     def regimes(self) -> dict[str, str]:
         """Each symbol's regime label now, for the iteration report."""
-        return {symbol: call.label for symbol, call in sorted(self.detector.calls().items())}
+        return dict(sorted(self.detector.labels().items()))
 
     def current_weights(self) -> dict[str, float]:
         """The weights behind the latest targets, averaged over the symbols allocated."""
         used = list(self._last_used.values()) or [self.weights.get(ALL_REGIMES)]
-        return {n: round(sum(w[n] for w in used) / len(used), 4) for n in self.names}
+        return {n: round(sum(map(itemgetter(n), used)) / len(used), 4) for n in self.names}
 
     def state(self) -> LearningState:
         """What has been learned so far."""
@@ -237,7 +287,7 @@ class AdaptiveAllocator:
 
 
 def _adaptive_reason(
-    call: RegimeCall,
+    found: Found,
     weights: dict[str, float],
     names: tuple[str, ...],
     defensive: float | None,
@@ -246,6 +296,7 @@ def _adaptive_reason(
     signals: dict[str, Signal],
 ) -> str:
     """Why the adaptive allocator chose a target (built only when someone reads it)."""
+    call = call_of(found)
     regime = call.label if call.label == "warming" else f"{call.label} ({call.confidence:.2f})"
     parts = [f"adaptive, regime {regime}"]
     parts.append("weights " + " ".join(f"{n}={weights[n]:.2f}" for n in names))

@@ -31,6 +31,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from math import exp, log, sqrt
+from typing import NamedTuple
 
 from tui_trader.domain import Bar
 
@@ -62,9 +64,11 @@ _BEAR_VOLATILE_LOG = math.log(BEAR_VOLATILE_RATIO)
 _PARKINSON = 1.0 / (4.0 * math.log(2.0))
 
 
-@dataclass(frozen=True, slots=True)
-class RegimeCall:
-    """One symbol's regime now: direction, volatility level, confidence, the bear probability."""
+class RegimeCall(NamedTuple):
+    """One symbol's regime now: direction, volatility level, confidence, the bear probability.
+
+    A named tuple rather than a frozen dataclass: one is made per symbol and bar, and a tuple
+    is several times cheaper to build."""
 
     direction: str
     level: str
@@ -81,6 +85,12 @@ class RegimeCall:
 
 
 WARMING = RegimeCall(UNKNOWN, UNKNOWN, 0.0)
+_LABELS = {(d, v): f"{d}/{v}" for d in DIRECTIONS for v in LEVELS}
+
+Found = tuple[str, str, float, float, float, float]
+"""A classification before rounding: direction, level, confidence, trend t, log volatility
+ratio, bear probability (``_SymbolState.found``); ``call_of`` makes it a ``RegimeCall``."""
+_WARMING_FOUND: Found = (UNKNOWN, UNKNOWN, 0.0, 0.0, 0.0, 0.0)
 
 
 @dataclass(slots=True)
@@ -93,7 +103,46 @@ class _SymbolState:
     var_ret: float = 0.0
     range_short: float = 0.0
     range_long: float = 0.0
-    call: RegimeCall = WARMING
+    call: RegimeCall | None = WARMING
+    """The latest call, or ``None`` until someone asks for it (then built from ``found``)."""
+    found: Found = _WARMING_FOUND
+    """The latest classification: direction, level, unrounded confidence, trend t, log
+    volatility ratio, bear probability."""
+    label: str = UNKNOWN
+    """The latest call's label (read for every bar)."""
+
+    def current(self) -> RegimeCall:
+        """The latest call, built the first time it is asked for."""
+        call = self.call
+        if call is None:
+            call = self.call = call_of(self.found)
+        return call
+
+
+def call_of(found: Found) -> RegimeCall:
+    """The regime call of a classification (rounded as calls are shown and saved)."""
+    direction, level, confidence, t, log_ratio, p_bad = found
+    return RegimeCall(
+        direction,
+        level,
+        round(confidence, 3),
+        round(t, 3),
+        round(math.exp(log_ratio), 3),
+        round(p_bad, 4),
+    )
+
+
+def bias_divisors(a: float) -> list[float]:
+    """``1 - (1 - a) ** n`` for n = 0, 1, ... until it rounds to exactly 1.0 (as it stays after):
+    the bias correction of an EWMA that started at zero, looked up instead of a ``pow`` a bar."""
+    out = []
+    n = 0
+    while True:
+        d = 1.0 - (1.0 - a) ** n
+        if d == 1.0:
+            return out
+        out.append(d)
+        n += 1
 
 
 def _alpha(halflife: float) -> float:
@@ -130,16 +179,26 @@ class RegimeDetector:
         self._a_short = _alpha(vol_short_halflife)
         self._a_long = _alpha(vol_long_halflife)
         self._n_eff = (2.0 - self._a_trend) / self._a_trend
+        self._div_trend = bias_divisors(self._a_trend)
+        self._div_short = bias_divisors(self._a_short)
+        self._div_long = bias_divisors(self._a_long)
         self._state: dict[str, _SymbolState] = {}
 
     def update(self, bar: Bar) -> RegimeCall:
         """Take the symbol's next bar; its regime call now."""
+        self.advance(bar)
+        return self._state[bar.symbol].current()
+
+    def advance(self, bar: Bar) -> str:
+        """Take the symbol's next bar (``update`` without building the call for it); returns the
+        label the symbol had before this bar."""
         s = self._state.get(bar.symbol)
         if s is None:
             s = self._state[bar.symbol] = _SymbolState()
+        before = s.label
         prev, s.last_close = s.last_close, bar.close
         if math.isnan(prev) or prev <= 0 or bar.close <= 0:
-            return s.call
+            return before
         r = math.log(bar.close / prev)
         high, low = max(bar.high, bar.close, prev), min(bar.low, bar.close, prev)
         span = math.log(high / low) if low > 0 else abs(r)
@@ -149,13 +208,24 @@ class RegimeDetector:
         s.range_short += self._a_short * (span * span * _PARKINSON - s.range_short)
         s.range_long += self._a_long * (span * span * _PARKINSON - s.range_long)
         if s.bars >= self.warmup:
-            s.call = self._classify(s)
-        return s.call
+            self._classify(s)
+        return before
+
+    def label(self, symbol: str) -> str:
+        """The latest call's label for a symbol (``warming`` if none yet)."""
+        s = self._state.get(symbol)
+        return s.label if s is not None else UNKNOWN
+
+    def latest(self, symbol: str) -> tuple[str, Found]:
+        """The latest label and classification of a symbol, without building its call (the
+        allocator's per-bar path; ``call_of`` turns the classification into the call)."""
+        s = self._state.get(symbol)
+        return (s.label, s.found) if s is not None else (UNKNOWN, _WARMING_FOUND)
 
     def call(self, symbol: str) -> RegimeCall:
         """The latest call for a symbol (``warming`` if none yet)."""
         s = self._state.get(symbol)
-        return s.call if s is not None else WARMING
+        return s.current() if s is not None else WARMING
 
     @property
     def symbol_count(self) -> int:
@@ -164,7 +234,11 @@ class RegimeDetector:
 
     def calls(self) -> dict[str, RegimeCall]:
         """The latest call of every symbol seen."""
-        return {symbol: s.call for symbol, s in self._state.items()}
+        return {symbol: s.current() for symbol, s in self._state.items()}
+
+    def labels(self) -> dict[str, str]:
+        """The latest call's label for every symbol seen."""
+        return {symbol: s.label for symbol, s in self._state.items()}
 
     def measures(self, symbol: str) -> tuple[float, float] | None:
         """The symbol's trend t and log volatility ratio now (``None`` before two bars)."""
@@ -174,19 +248,36 @@ class RegimeDetector:
     def _measures(self, s: _SymbolState) -> tuple[float, float]:
         """Bias-corrected averages (they start at zero) turned into the two measures."""
         n = s.bars
-        mean = s.mean / (1.0 - (1.0 - self._a_trend) ** n)
-        var_ret = s.var_ret / (1.0 - (1.0 - self._a_long) ** n)
-        short = s.range_short / (1.0 - (1.0 - self._a_short) ** n)
-        long = s.range_long / (1.0 - (1.0 - self._a_long) ** n)
+        div_trend, div_short, div_long = self._div_trend, self._div_short, self._div_long
+        long_div = div_long[n] if n < len(div_long) else 1.0
+        mean = s.mean / (div_trend[n] if n < len(div_trend) else 1.0)
+        var_ret = s.var_ret / long_div
+        short = s.range_short / (div_short[n] if n < len(div_short) else 1.0)
+        long = s.range_long / long_div
         t = mean / (math.sqrt(var_ret) or 1e-12) * math.sqrt(min(self._n_eff, n))
         log_ratio = 0.5 * math.log(max(short, 1e-24) / max(long, 1e-24))
         return t, log_ratio
 
-    def _classify(self, s: _SymbolState) -> RegimeCall:
-        """Turn the measures into probabilities, labels and a confidence."""
-        t, log_ratio = self._measures(s)
-        p_bad = _logistic(self.bad_model, t, log_ratio)
-        p_bull = _logistic(self.bull_model, t, log_ratio)
+    def _classify(self, s: _SymbolState) -> None:
+        """Turn the measures into probabilities, labels and a confidence (the call itself is
+        built when asked for). ``_measures`` and ``_logistic`` written out: once a bar."""
+        n = s.bars
+        div_trend, div_short, div_long = self._div_trend, self._div_short, self._div_long
+        long_div = div_long[n] if n < len(div_long) else 1.0
+        mean = s.mean / (div_trend[n] if n < len(div_trend) else 1.0)
+        var_ret = s.var_ret / long_div
+        short = s.range_short / (div_short[n] if n < len(div_short) else 1.0)
+        long = s.range_long / long_div
+        t = mean / (sqrt(var_ret) or 1e-12) * sqrt(min(self._n_eff, n))
+        log_ratio = 0.5 * log(max(short, 1e-24) / max(long, 1e-24))
+        b0, b1, b2 = self.bad_model
+        z = b0 + b1 * t + b2 * log_ratio
+        z = z if z < 50.0 else 50.0  # max(-50, min(50, z)), as in ``_logistic``
+        p_bad = 1.0 / (1.0 + exp(-(z if z > -50.0 else -50.0)))
+        b0, b1, b2 = self.bull_model
+        z = b0 + b1 * t + b2 * log_ratio
+        z = z if z < 50.0 else 50.0
+        p_bull = 1.0 / (1.0 + exp(-(z if z > -50.0 else -50.0)))
         if p_bad > 0.5:
             direction, confidence = "bear", p_bad
         elif t < -self.bear_t:
@@ -198,11 +289,6 @@ class RegimeDetector:
         bear_volatile = p_bad > 0.5 and log_ratio > _BEAR_VOLATILE_LOG
         volatile = bear_volatile or log_ratio > self.volatile_log_ratio
         level = "volatile" if volatile else "calm"
-        return RegimeCall(
-            direction,
-            level,
-            round(confidence, 3),
-            round(t, 3),
-            round(math.exp(log_ratio), 3),
-            round(p_bad, 4),
-        )
+        s.found = (direction, level, confidence, t, log_ratio, p_bad)
+        s.label = _LABELS[direction, level]
+        s.call = None

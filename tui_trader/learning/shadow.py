@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass, field
 
 from tui_trader.domain import Bar, Signal
+from tui_trader.learning.regime import bias_divisors
 
 
 @dataclass(slots=True)
@@ -24,15 +25,19 @@ class ShadowStats:
     last_return: float = 0.0
 
 
-@dataclass(slots=True)
 class _Held:
-    """What a symbol's shadow portfolios hold going into its next bar."""
+    """What a symbol's shadow portfolios hold going into its next bar (updated in place)."""
 
-    close: float
-    targets: dict[str, float]
-    regime: str
-    var: float = 0.0
-    bars: int = 0
+    __slots__ = ("bars", "close", "names", "regime", "targets", "var")
+
+    def __init__(self, close: float, names: tuple[str, ...], targets: list[float], regime: str):
+        self.close = close
+        self.names = names
+        """The strategies' names, in the order of ``targets``."""
+        self.targets = targets
+        self.regime = regime
+        self.var = 0.0
+        self.bars = 0
 
 
 @dataclass(slots=True)
@@ -53,34 +58,83 @@ class ShadowBook:
     vol_halflife: float = 20.0
     stats: dict[str, dict[str, ShadowStats]] = field(default_factory=dict)
     _held: dict[str, _Held] = field(default_factory=dict)
+    _alpha: float = 0.0
+    _alpha_halflife: float = 0.0
+    _divisors: list[float] = field(default_factory=list)
 
     def observe(self, bar: Bar, signals: dict[str, Signal], regime: str) -> ShadowResult | None:
         """Score the targets held into this bar, then hold the new ones (set in ``regime``)."""
-        held = self._held.get(bar.symbol)
-        targets = {name: s.target for name, s in signals.items()}
-        self._held[bar.symbol] = _Held(bar.close, targets, regime)
-        if held is None or held.close <= 0:
+        names = tuple(signals)
+        scored = self.score(
+            bar.symbol, bar.close, names, [s.target for s in signals.values()], regime
+        )
+        if scored is None:
             return None
-        now = self._held[bar.symbol]
-        ret = bar.close / held.close - 1.0
-        a = 1.0 - math.exp(math.log(0.5) / self.vol_halflife)
-        now.bars = held.bars + 1
-        now.var = held.var + a * (ret * ret - held.var)
-        scale = math.sqrt(now.var / (1.0 - (1.0 - a) ** now.bars)) or 1.0
+        held_regime, held_names, returns, rewards, ret = scored
+        return ShadowResult(
+            held_regime,
+            dict(zip(held_names, returns, strict=True)),
+            dict(zip(held_names, rewards, strict=True)),
+            ret,
+        )
+
+    def score(
+        self,
+        symbol: str,
+        close: float,
+        names: tuple[str, ...],
+        targets: list[float],
+        regime: str,
+    ) -> tuple[str, tuple[str, ...], list[float], list[float], float] | None:
+        """``observe`` on plain values (the allocator's per-bar path): the regime the held
+        targets were set in, their names, each one's net return and reward, the bar's return;
+        ``None`` when there was nothing to score."""
+        held = self._held.get(symbol)
+        if held is None:
+            self._held[symbol] = _Held(close, names, targets, regime)
+            return None
+        old_close, old_names, old_targets, old_regime = (
+            held.close,
+            held.names,
+            held.targets,
+            held.regime,
+        )
+        held.close, held.names, held.targets, held.regime = close, names, targets, regime
+        if old_close <= 0:
+            held.var, held.bars = 0.0, 0
+            return None
+        ret = close / old_close - 1.0
+        if self._alpha_halflife != self.vol_halflife:
+            self._alpha = 1.0 - math.exp(math.log(0.5) / self.vol_halflife)
+            self._divisors = bias_divisors(self._alpha)
+            self._alpha_halflife = self.vol_halflife
+        a, divisors = self._alpha, self._divisors
+        bars = held.bars = held.bars + 1
+        var = held.var = held.var + a * (ret * ret - held.var)
+        scale = math.sqrt(var / (divisors[bars] if bars < len(divisors) else 1.0)) or 1.0
         cost = self.cost_bps / 10_000.0
-        returns, rewards = {}, {}
-        by_regime = self.stats.setdefault(held.regime, {})
-        for name, before in held.targets.items():
-            net = before * ret - cost * abs(targets.get(name, 0.0) - before)
-            returns[name] = net
-            rewards[name] = max(-5.0, min(5.0, net / scale))
+        if old_names is not names and old_names != names:  # the strategies changed: by name
+            now = dict(zip(names, targets, strict=True))
+            targets = [now.get(name, 0.0) for name in old_names]
+        returns, rewards = [], []
+        add_return, add_reward = returns.append, rewards.append
+        by_regime = self.stats.get(old_regime)
+        if by_regime is None:
+            by_regime = self.stats[old_regime] = {}
+        for name, before, after in zip(old_names, old_targets, targets, strict=True):
+            net = before * ret - cost * abs(after - before)
+            add_return(net)
+            # max(-5, min(5, net / scale)), the same comparisons without two calls
+            reward = net / scale
+            reward = reward if reward < 5.0 else 5.0
+            add_reward(reward if reward > -5.0 else -5.0)
             st = by_regime.get(name)
             if st is None:
                 st = by_regime[name] = ShadowStats()
             st.bars += 1
             st.net_return += net
             st.last_return = net
-        return ShadowResult(held.regime, returns, rewards, ret)
+        return old_regime, old_names, returns, rewards, ret
 
     def totals(self) -> dict[str, ShadowStats]:
         """Each strategy's shadow performance over every regime."""

@@ -11,6 +11,7 @@ returns.
 from __future__ import annotations
 
 import math
+from operator import mul
 
 ALL_REGIMES = "all"
 """The key of the weights learned over every regime, used while a symbol's regime is unknown."""
@@ -18,23 +19,41 @@ ALL_REGIMES = "all"
 
 def apply_floor(raw: dict[str, float], floor: float) -> dict[str, float]:
     """Normalize to sum 1 with every weight at least ``floor`` (others shrink proportionally)."""
-    total = sum(raw.values())
+    return dict(zip(raw, floor_shares(list(raw.values()), floor), strict=True))
+
+
+def floor_shares(raw: list[float], floor: float) -> list[float]:
+    """``apply_floor`` on a list of weights (the per-bar path keeps them in ``names`` order)."""
+    total = sum(raw)
     if total > 0:  # the common case, once per scored bar: nothing under the floor
-        out = {n: w / total for n, w in raw.items()}
-        if min(out.values()) >= floor:
+        out = [w / total for w in raw]
+        if min(out) >= floor:
             return out
-    pinned: set[str] = set()
+        return _pin(raw, out, floor)
+    return [1.0 / len(raw) for _ in raw]  # nothing to share out in proportion: all equal
+
+
+def _pin(raw: list[float], out: list[float], floor: float) -> list[float]:
+    """Pin the weights under the floor to it and share the rest out in proportion, until none
+    is left under it. ``out`` is the first pass (``raw`` normalized, nothing pinned yet)."""
+    pinned = [False] * len(raw)
+    count = 0
     while True:
-        free = {n: w for n, w in raw.items() if n not in pinned}
-        mass = 1.0 - floor * len(pinned)
-        total = sum(free.values())
-        if total <= 0:
-            return {n: (floor if n in pinned else mass / len(free)) for n in raw}
-        out = {n: (floor if n in pinned else mass * raw[n] / total) for n in raw}
-        low = {n for n in free if out[n] < floor}
-        if not low:
+        grew = False
+        for i, w in enumerate(out):  # a pinned weight sits at the floor, never under it
+            if w < floor and not pinned[i]:
+                pinned[i] = True
+                count += 1
+                grew = True
+        if not grew:
             return out
-        pinned |= low
+        free = [w for w, p in zip(raw, pinned, strict=True) if not p]
+        mass = 1.0 - floor * count
+        total = sum(free)
+        if total <= 0:
+            share = mass / len(free)
+            return [floor if p else share for p in pinned]
+        out = [floor if p else mass * w / total for w, p in zip(raw, pinned, strict=True)]
 
 
 class RegimeWeights:
@@ -62,13 +81,45 @@ class RegimeWeights:
 
     def update(self, regime: str, rewards: dict[str, float]) -> None:
         """One exponentiated-gradient step on ``regime`` and on ``all``."""
-        for key in (regime, ALL_REGIMES) if regime != ALL_REGIMES else (ALL_REGIMES,):
-            self.table[key] = self._step(self.get(key), rewards)
-
-    def _step(self, weights: dict[str, float], rewards: dict[str, float]) -> dict[str, float]:
-        """Multiply, normalize, lift any weight under the floor up to it."""
         eta = self.learning_rate
-        raw = {n: w * math.exp(eta * rewards.get(n, 0.0)) for n, w in weights.items()}
+        get = rewards.get
+        self.step_factors(regime, [math.exp(eta * get(n, 0.0)) for n in self.names], rewards)
+
+    def step_factors(
+        self, regime: str, factors: list[float], rewards: dict[str, float] | None = None
+    ) -> None:
+        """``update`` with each strategy's ``exp(learning_rate * reward)`` worked out once for
+        both keys (in ``names`` order): the allocator's per-bar path. ``rewards`` by name are
+        needed only if a weights table was set by hand with other names."""
+        table = self.table
+        names = self.names
+        floor = self.floor
+        for key in (regime, ALL_REGIMES) if regime != ALL_REGIMES else (ALL_REGIMES,):
+            weights = table.get(key) or self.uniform()
+            if tuple(weights) != names:  # set by hand: go by name
+                table[key] = self._step_by_name(weights, factors, rewards)
+                continue
+            raw = list(map(mul, weights.values(), factors))
+            total = sum(raw)
+            if total > 0:  # the common case, as in ``floor_shares``
+                out = [w / total for w in raw]
+                if min(out) >= floor:
+                    table[key] = dict(zip(names, out, strict=True))
+                    continue
+                table[key] = dict(zip(names, _pin(raw, out, floor), strict=True))
+                continue
+            table[key] = dict(zip(names, floor_shares(raw, floor), strict=True))
+
+    def _step_by_name(
+        self, weights: dict[str, float], factors: list[float], rewards: dict[str, float] | None
+    ) -> dict[str, float]:
+        """Multiply, normalize, lift any weight under the floor up to it, by name."""
+        if rewards is None:  # the factors are all there is (``names`` order)
+            by_name = dict(zip(self.names, factors, strict=True))
+            raw = {n: w * by_name.get(n, 1.0) for n, w in weights.items()}
+        else:
+            eta = self.learning_rate
+            raw = {n: w * math.exp(eta * rewards.get(n, 0.0)) for n, w in weights.items()}
         return apply_floor(raw, self.floor)
 
     def restore(self, table: dict[str, dict[str, float]]) -> None:

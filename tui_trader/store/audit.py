@@ -43,7 +43,6 @@ from tui_trader.store.statements import (
     ORDER_FIELDS,
     ORDER_SQL,
     ORDER_UPDATE_SQL,
-    RISK_EVENT_FIELDS,
     RISK_EVENT_SQL,
     SNAPSHOT_FIELDS,
     SNAPSHOT_SQL,
@@ -103,6 +102,8 @@ class AuditLog(CycleTransactions):
         self._unsent: dict[str, list[Any]] = {}
         """Within a batch of cycles, the order rows of this cycle, written as one statement
         with their acknowledgements when the cycle ends (see ``order_pending``)."""
+        self._unsent_events: list[list[Any]] = []
+        """Within a batch of cycles, the risk event rows of this cycle (see ``risk_event``)."""
 
     # -- sessions ------------------------------------------------------------------------------
 
@@ -206,13 +207,21 @@ class AuditLog(CycleTransactions):
         return cursor.rowcount
 
     def _write_unsent(self) -> None:
-        """Write the order rows a batched cycle kept back."""
+        """Write the order and risk event rows a batched cycle kept back."""
         if self._unsent:
             rows, self._unsent = list(self._unsent.values()), {}
             if len(rows) == 1:  # the usual case; executemany costs a cursor of its own
                 self.db.execute_sql(ORDER_SQL, rows[0])
             else:
                 self.db.connection().executemany(ORDER_SQL, rows)
+        if self._unsent_events:
+            events, self._unsent_events = self._unsent_events, []
+            self.db.connection().executemany(RISK_EVENT_SQL, events)
+
+    def _drop_unsent(self) -> None:
+        """Forget the rows a failed batched cycle kept back (its savepoint rolls back)."""
+        self._unsent.clear()
+        self._unsent_events.clear()
 
     def fill(self, fill: Fill, market_time: Any) -> bool:
         """Record an execution once; False if this fill was already recorded (a replayed event)."""
@@ -296,20 +305,28 @@ class AuditLog(CycleTransactions):
         self.db.execute_sql(SNAPSHOT_SQL, [values[f] for f in SNAPSHOT_FIELDS])
 
     def risk_event(self, event: RiskEvent, account_key: str, market_time: Any) -> None:
-        """Record a risk control's trip or a user's risk action."""
-        values = {
-            "session": self.session.id if self.session else None,
-            "account_key": account_key,
-            "timestamp": db_time(self.clock.now()),
-            "market_time": db_time(market_time),
-            "event_type": event.event_type,
-            "value": round(event.value, 6),
-            "limit": event.limit,
-            "action_taken": event.action_taken,
-            "symbol": event.symbol,
-            "detail": event.detail,
-        }
-        self.db.execute_sql(RISK_EVENT_SQL, [values[f] for f in RISK_EVENT_FIELDS])
+        """Record a risk control's trip or a user's risk action.
+
+        Within a batch of cycles the row waits for the end of the cycle and goes with the
+        cycle's other rows in one ``executemany`` (at the daily order limit a cycle refuses
+        dozens of orders, each an event): the same rows, in the same order, in the same
+        transaction."""
+        row = [  # in RISK_EVENT_FIELDS order
+            self.session.id if self.session else None,
+            account_key,
+            db_time(self.clock.now()),
+            db_time(market_time),
+            event.event_type,
+            round(event.value, 6),
+            event.limit,
+            event.action_taken,
+            event.symbol,
+            event.detail,
+        ]
+        if self._batch is not None:
+            self._unsent_events.append(row)
+        else:
+            self.db.execute_sql(RISK_EVENT_SQL, row)
 
     def open_orders_of_account(self, account_key: str) -> list[OpenOrderRow]:
         """Orders of earlier sessions on this account that the database still thinks are open."""

@@ -43,6 +43,10 @@ class CycleTransactions:
         """Write the rows a batched cycle kept back (the audit log defines it)."""
         raise NotImplementedError
 
+    def _drop_unsent(self) -> None:
+        """Forget the rows a failed batched cycle kept back (the audit log defines it)."""
+        raise NotImplementedError
+
     def _open_batch(self) -> None:
         """Begin a batch's transaction if none is open."""
         if self._batch is None:
@@ -106,6 +110,7 @@ class CycleTransactions:
             state, self._risk_state = self._risk_state, None
             save_risk_state(state, self.clock)
         if self._batch is not None:
+            self._write_unsent()  # rows kept back outside a cycle, if any
             batch, self._batch = self._batch, None
             batch.__exit__(None, None, None)
             self._poll_halts = True
@@ -152,6 +157,6 @@ class _BatchedCycle:
 
     def _roll_back(self) -> None:
         """Undo the cycle's rows."""
-        self.log._unsent.clear()
+        self.log._drop_unsent()
         self.conn.execute("ROLLBACK TO SAVEPOINT tt_cycle")
         self.conn.execute("RELEASE SAVEPOINT tt_cycle")

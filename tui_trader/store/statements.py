@@ -38,7 +38,8 @@ SNAPSHOT_SQL, SNAPSHOT_FIELDS = insert_sql(AccountSnapshot)
 ORDER_SQL, ORDER_FIELDS = insert_sql(LiveOrder)
 TRADE_SQL, TRADE_FIELDS = insert_sql(LiveTrade)
 RISK_EVENT_SQL, RISK_EVENT_FIELDS = insert_sql(RiskEventRow)
-# ``AuditLog.order_pending`` and ``AuditLog.trade`` build their rows as plain lists in this order
+# ``AuditLog.order_pending``, ``AuditLog.trade`` and ``AuditLog.risk_event`` build their rows as
+# plain lists in this order
 _ORDER_ROW = [
     "session",
     "client_order_id",
@@ -74,9 +75,22 @@ _TRADE_ROW = [
     "pnl_pct",
     "client_order_id",
 ]
-if ORDER_FIELDS != _ORDER_ROW or TRADE_FIELDS != _TRADE_ROW:
+_RISK_EVENT_ROW = [
+    "session",
+    "account_key",
+    "timestamp",
+    "market_time",
+    "event_type",
+    "value",
+    "limit",
+    "action_taken",
+    "symbol",
+    "detail",
+]
+if ORDER_FIELDS != _ORDER_ROW or TRADE_FIELDS != _TRADE_ROW or RISK_EVENT_FIELDS != _RISK_EVENT_ROW:
     raise RuntimeError(
-        "live_orders or live_trades columns changed: update the rows of store/audit.py"
+        "live_orders, live_trades or live_risk_events columns changed: update the rows of "
+        "store/audit.py"
     )
 FILL_SQL = (
     'INSERT INTO "live_fills" ("session_id", "order_id", "fill_key", "symbol", "side", '
