@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from rich.style import Style
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable
+from textual.widgets.data_table import CellDoesNotExist
 
 from tui_trader.tui.screens.dashboard import POSITION_COLUMNS, _num, _signed_cell
 from tui_trader.tui.widgets.fast_table import FastTable
@@ -82,3 +84,22 @@ async def test_every_cell_and_line_equals_datatables_own() -> None:
             finally:
                 del table._render_cell
             assert [list(s) for s in fast_lines] == [list(s) for s in slow_lines]
+
+
+async def test_update_cells_changes_values_once_and_checks_keys() -> None:
+    """Several cells in one call, one repaint; a missing cell is an error as in update_cell."""
+    app = _TableApp()
+    async with app.run_test(size=(120, 30)) as pilot:
+        table = app.query_one(FastTable)
+        for label, width in POSITION_COLUMNS:
+            table.add_column(label, width=width, key=label)
+        for i in range(3):
+            table.add_row(*_cells(2 * i), key=str(i))
+        await pilot.pause()
+        count = table._update_count
+        table.update_cells([("0", "Qty", Text("7")), ("2", "Last", Text("9.00"))])
+        assert table.get_cell("0", "Qty") == Text("7")
+        assert table.get_cell("2", "Last") == Text("9.00")
+        assert table._update_count == count + 1
+        with pytest.raises(CellDoesNotExist):
+            table.update_cells([("9", "Qty", Text("1"))])

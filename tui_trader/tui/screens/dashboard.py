@@ -118,10 +118,17 @@ def _sync_table(table: DataTable, rows: list[tuple[str, list[Text]]]) -> None:
     for key in current[kept:]:
         table.remove_row(key)
     columns = list(table.columns)
-    for key, cells in rows[:kept]:
-        for column, cell in zip(columns, cells, strict=False):
-            if not _same(table.get_cell(key, column), cell):
-                table.update_cell(key, column, cell)
+    changes = [
+        (key, column.value, cell)
+        for key, cells in rows[:kept]
+        for column, cell in zip(columns, cells, strict=False)
+        if not _same(table.get_cell(key, column), cell)
+    ]
+    if isinstance(table, FastTable):
+        table.update_cells(changes)
+    else:
+        for key, column, cell in changes:
+            table.update_cell(key, column, cell)
     for key, cells in rows[kept:]:
         table.add_row(*cells, key=key)
     if isinstance(table, FastTable):

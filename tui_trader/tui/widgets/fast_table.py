@@ -20,6 +20,7 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.widgets import DataTable
+from textual.widgets.data_table import CellDoesNotExist, ColumnKey, RowKey
 
 INNER_CACHE_SIZE = 4096
 """Laid-out cell texts kept; the cache is emptied when it grows past this (sparklines change
@@ -106,6 +107,22 @@ class FastTable(DataTable):
         if style is None:
             style = self._row_styles[key] = super()._get_row_style(row_index, base_style)
         return style
+
+    def update_cells(self, changes: list[tuple[str, str, Text]]) -> None:
+        """``update_cell`` for many cells with one repaint (``update_cell`` asks for a repaint of
+        the whole table each time: a fifth of the dashboard's redraw at 50 symbols)."""
+        if not changes:
+            return
+        for row_key, column_key, value in changes:
+            row = RowKey(row_key)
+            column = ColumnKey(column_key)
+            if row not in self._row_locations or column not in self._column_locations:
+                raise CellDoesNotExist(
+                    f"No cell exists for row_key={row!r}, column_key={column!r}."
+                )
+            self._data[row][column] = value
+        self._update_count += 1
+        self.refresh()
 
     def settle(self) -> None:
         """Measure added or removed rows now rather than when the app next idles.
