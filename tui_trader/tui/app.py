@@ -8,6 +8,7 @@ first, then asks about flattening.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterable
 from pathlib import Path
 from typing import ClassVar
@@ -126,6 +127,7 @@ class TraderApp(SessionControls, App[None]):
         self.handle: SessionHandle | None = None
         self.trading_worker: Worker | None = None
         self.last_error = ""
+        self._heap_frozen = False
 
     # -- screens -------------------------------------------------------------------------------
 
@@ -261,6 +263,20 @@ class TraderApp(SessionControls, App[None]):
         if self.dashboard.is_mounted:
             self.dashboard.reset()
         self.tick()
+        if not self._heap_frozen:
+            self._heap_frozen = True
+            self.call_after_refresh(self._freeze_heap)
+
+    def _freeze_heap(self) -> None:
+        """Keep the garbage collector off what exists once the first session is drawn.
+
+        Modules, the app, its screens and widgets live as long as the process; a full collection
+        walked all of them again (about 75 ms on the UI thread every ~15 s at 50 symbols, some
+        8 ms per update on average). Frozen objects that are dropped later are still freed by
+        reference counting (only a cycle among them would stay); anything created later is
+        collected as before.
+        """
+        gc.freeze()
 
     @on(SessionReport)
     def _session_report(self, message: SessionReport) -> None:

@@ -20,6 +20,7 @@ from textual_plotext import PlotextPlot
 from tui_trader.domain import Fill, Order, RiskEvent
 from tui_trader.tui.state import DeskState, newest, sparkline
 from tui_trader.tui.widgets.deskbar import DeskBar, money, signed_text
+from tui_trader.tui.widgets.fast_table import FastTable
 from tui_trader.tui.widgets.gauge import Gauge
 from tui_trader.tui.widgets.line import TextLine
 
@@ -92,21 +93,46 @@ def event_line(event: RiskEvent) -> Text:
     return text
 
 
+def _same(shown: object, cell: Text) -> bool:
+    """Whether a shown cell already looks like ``cell`` (``Text`` equality ignores the base
+    style and the justification: ``+0.00`` green and ``+0.00`` plain would compare equal)."""
+    return (
+        isinstance(shown, Text)
+        and shown == cell
+        and shown.style == cell.style
+        and shown.justify == cell.justify
+    )
+
+
 def _sync_table(table: DataTable, rows: list[tuple[str, list[Text]]]) -> None:
-    """Bring a table to ``rows``: changed cells only when the row keys are the same (no layout
-    pass), a rebuild when rows came or went."""
-    keys = [key for key, _ in rows]
+    """Bring a table to ``rows`` with the least work: the rows whose keys still lead the table
+    keep their place and get only their changed cells; the rest are removed and the new ones
+    appended. Rows that stay are no new rows: no re-measuring, no layout pass (``clear`` and
+    ``add_row`` cost both, and a rebuild also scrolled the table back to its top)."""
     current = [row_key.value for row_key in table.rows]
-    if keys != current:
-        table.clear()
-        for key, cells in rows:
-            table.add_row(*cells, key=key)
-        return
+    kept = 0
+    for (key, _), old in zip(rows, current, strict=False):
+        if key != old:
+            break
+        kept += 1
+    for key in current[kept:]:
+        table.remove_row(key)
     columns = list(table.columns)
-    for key, cells in rows:
-        for column, cell in zip(columns, cells, strict=False):
-            if table.get_cell(key, column) != cell:
-                table.update_cell(key, column, cell)
+    changes = [
+        (key, column.value, cell)
+        for key, cells in rows[:kept]
+        for column, cell in zip(columns, cells, strict=False)
+        if not _same(table.get_cell(key, column), cell)
+    ]
+    if isinstance(table, FastTable):
+        table.update_cells(changes)
+    else:
+        for key, column, cell in changes:
+            table.update_cell(key, column, cell)
+    for key, cells in rows[kept:]:
+        table.add_row(*cells, key=key)
+    if isinstance(table, FastTable):
+        table.settle()
 
 
 class DashboardScreen(Screen[None]):
@@ -144,9 +170,9 @@ class DashboardScreen(Screen[None]):
         with Horizontal(id="main"):
             with Vertical(id="left"):
                 yield Label("Positions", classes="panel-title")
-                yield DataTable(id="positions", cursor_type="none", zebra_stripes=True)
+                yield FastTable(id="positions", cursor_type="none", zebra_stripes=True)
                 yield Label("Prices", classes="panel-title")
-                yield DataTable(id="prices", cursor_type="none")
+                yield FastTable(id="prices", cursor_type="none")
             with Vertical(id="right"):
                 yield PlotextPlot(id="equity-plot")
                 yield TextLine("", id="learning")
@@ -250,7 +276,7 @@ class DashboardScreen(Screen[None]):
             basis += abs(p.cost_basis)
             rows.append(
                 (
-                    p.symbol,
+                    str(len(rows)),  # keyed by place: a position opening or closing moves no row
                     [
                         Text(p.symbol, style="bold"),
                         _num(p.qty, "g"),
@@ -266,7 +292,7 @@ class DashboardScreen(Screen[None]):
         pct = 100.0 * pnl / basis if basis else 0.0
         rows.append(
             (
-                "TOTAL",
+                str(len(rows)),
                 [
                     Text("TOTAL", style="bold"),
                     Text(f"{len(report.positions)} pos", justify="right"),
