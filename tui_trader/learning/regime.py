@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from math import exp, log, sqrt
+from math import exp
 from typing import NamedTuple
 
 from tui_trader.domain import Bar
@@ -260,16 +260,8 @@ class RegimeDetector:
 
     def _classify(self, s: _SymbolState) -> None:
         """Turn the measures into probabilities, labels and a confidence (the call itself is
-        built when asked for). ``_measures`` and ``_logistic`` written out: once a bar."""
-        n = s.bars
-        div_trend, div_short, div_long = self._div_trend, self._div_short, self._div_long
-        long_div = div_long[n] if n < len(div_long) else 1.0
-        mean = s.mean / (div_trend[n] if n < len(div_trend) else 1.0)
-        var_ret = s.var_ret / long_div
-        short = s.range_short / (div_short[n] if n < len(div_short) else 1.0)
-        long = s.range_long / long_div
-        t = mean / (sqrt(var_ret) or 1e-12) * sqrt(min(self._n_eff, n))
-        log_ratio = 0.5 * log(max(short, 1e-24) / max(long, 1e-24))
+        built when asked for). ``_logistic`` written out: once a bar."""
+        t, log_ratio = self._measures(s)
         b0, b1, b2 = self.bad_model
         z = b0 + b1 * t + b2 * log_ratio
         z = z if z < 50.0 else 50.0  # max(-50, min(50, z)), as in ``_logistic``
