@@ -288,6 +288,8 @@ async def test_quit_while_running_asks_and_stops_cleanly(db_path, paced) -> None
         await pilot.press("ctrl+q")
         await pilot.click("#yes")
         await wait_for(pilot, lambda: not app.is_running, "the app to exit")
+    # everything is in the database file itself: no write-ahead log left beside it
+    assert not db_path.with_name(db_path.name + "-wal").exists()
     open_database(db_path)
     row = SessionRow.get()
     assert row.status == "stopped" and row.iterations > 0

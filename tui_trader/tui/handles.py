@@ -8,9 +8,12 @@ through the database and reaches it with halt requests.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from typing import Protocol
+
+from peewee import OperationalError
 
 from tui_trader.clock import Clock
 from tui_trader.domain import IterationReport
@@ -103,6 +106,10 @@ class LocalHandle:
                 final_snapshot(self.session)
         finally:
             self.session.broker.close()
+            # This thread's connection: closing it lets SQLite fold the write-ahead log back
+            # into the file (left open, the log outlived the app beside the database).
+            with contextlib.suppress(OperationalError):  # a transaction left open: keep the log
+                self.session.audit.db.close()
         return result
 
     def kill(self, flatten: bool) -> None:
