@@ -188,25 +188,44 @@ def test_batch_replay_records_what_cycle_by_cycle_records(
     assert fast_prices == slow_prices
 
 
-def test_one_symbol_with_flat_stretches_replays_the_same(tmp_path: Path) -> None:
+def _flat_targets(tmp_path: Path, frame: pl.DataFrame, symbols: tuple[str, ...]) -> tuple:
+    """The fast path's first replayed row and its targets for a one-symbol file."""
+    session = _session(tmp_path / "t.db", frame, RiskLimits(), False, symbols=symbols)
+    replay = BatchReplay(session)
+    assert not replay.live, "no symbol fed bar by bar (that turns the shortcut off)"
+    first = replay.first_row
+    return first, replay.targets.chunk(first, frame.height - first).target
+
+
+@pytest.mark.parametrize("ends_flat", [False, True], ids=["whole-file", "ends-in-a-flat-stretch"])
+def test_one_symbol_with_flat_stretches_replays_the_same(tmp_path: Path, ends_flat: bool) -> None:
     """One long-only symbol is flat between its crossovers; the fast path passes such stretches
     in one step each (up to a target, a new day, a snapshot or a commit), and must still leave
-    the same rows, snapshots and account as the cycle-by-cycle loop."""
+    the same rows, snapshots (the closing one included, also when the file ends flat) and
+    account as the cycle-by-cycle loop."""
     frame = _file(3 * 390, seed=11).filter(pl.col("symbol") == "CCC")  # no exact tie
-    limits = RiskLimits(100.0, 100.0, 100.0, 10**6)
     one = ("CCC",)
+    first, target = _flat_targets(tmp_path, frame, one)
+    assert target.count(0.0) > 100, "flat stretches"
+    if ends_flat:  # cut the file in the middle of its longest flat stretch
+        runs, start = [], None
+        for i, t in enumerate([*target, 1.0]):
+            if t == 0.0 and start is None:
+                start = i
+            elif t != 0.0 and start is not None:
+                runs.append((i - start, start))
+                start = None
+        length, start = max(runs)
+        assert length > 20
+        frame = frame.head(first + start + length // 2)
+    limits = RiskLimits(100.0, 100.0, 100.0, 10**6)
     slow = _replay(tmp_path / "a.db", frame, limits, False, False, symbols=one)
     fast = _replay(tmp_path / "b.db", frame, limits, True, False, symbols=one)
     assert len(slow[0]["orders"]) > 10, "the seeded file should trade"
-    assert len(slow[0]["snapshots"]) > 10
+    assert len(slow[0]["snapshots"]) > 5
     for kind in slow[0]:
         assert fast[0][kind] == slow[0][kind], kind
     assert fast[1:] == slow[1:]
-    session = _session(tmp_path / "t.db", frame, limits, False, symbols=one)
-    replay = BatchReplay(session)
-    assert not replay.live, "no symbol fed bar by bar (that turns the shortcut off)"
-    target = replay.targets.chunk(replay.first_row, frame.height - replay.first_row).target
-    assert target.count(0.0) > 100, "flat stretches"
 
 
 def test_the_scenarios_reach_every_control_and_a_tie(tmp_path: Path) -> None:
