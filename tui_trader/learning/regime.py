@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from math import exp
 from typing import NamedTuple
 
 from tui_trader.domain import Bar
@@ -152,8 +151,10 @@ def _alpha(halflife: float) -> float:
 
 def _logistic(model: tuple[float, float, float], t: float, log_ratio: float) -> float:
     """A probability from the two measures (clamped so extreme bars cannot overflow)."""
-    z = model[0] + model[1] * t + model[2] * log_ratio
-    return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+    b0, b1, b2 = model
+    z = b0 + b1 * t + b2 * log_ratio
+    z = z if z < 50.0 else 50.0  # max(-50, min(50, z)) without two calls: twice a bar
+    return 1.0 / (1.0 + math.exp(-(z if z > -50.0 else -50.0)))
 
 
 class RegimeDetector:
@@ -260,16 +261,10 @@ class RegimeDetector:
 
     def _classify(self, s: _SymbolState) -> None:
         """Turn the measures into probabilities, labels and a confidence (the call itself is
-        built when asked for). ``_logistic`` written out: once a bar."""
+        built when asked for)."""
         t, log_ratio = self._measures(s)
-        b0, b1, b2 = self.bad_model
-        z = b0 + b1 * t + b2 * log_ratio
-        z = z if z < 50.0 else 50.0  # max(-50, min(50, z)), as in ``_logistic``
-        p_bad = 1.0 / (1.0 + exp(-(z if z > -50.0 else -50.0)))
-        b0, b1, b2 = self.bull_model
-        z = b0 + b1 * t + b2 * log_ratio
-        z = z if z < 50.0 else 50.0
-        p_bull = 1.0 / (1.0 + exp(-(z if z > -50.0 else -50.0)))
+        p_bad = _logistic(self.bad_model, t, log_ratio)
+        p_bull = _logistic(self.bull_model, t, log_ratio)
         if p_bad > 0.5:
             direction, confidence = "bear", p_bad
         elif t < -self.bear_t:

@@ -100,14 +100,6 @@ class RegimeWeights:
                 table[key] = self._step_by_name(weights, factors, rewards)
                 continue
             raw = list(map(mul, weights.values(), factors))
-            total = sum(raw)
-            if total > 0:  # the common case, as in ``floor_shares``
-                out = [w / total for w in raw]
-                if min(out) >= floor:
-                    table[key] = dict(zip(names, out, strict=True))
-                    continue
-                table[key] = dict(zip(names, _pin(raw, out, floor), strict=True))
-                continue
             table[key] = dict(zip(names, floor_shares(raw, floor), strict=True))
 
     def _step_by_name(

@@ -104,7 +104,7 @@ def _same(shown: object, cell: Text) -> bool:
     )
 
 
-def _sync_table(table: DataTable, rows: list[tuple[str, list[Text]]]) -> None:
+def _sync_table(table: FastTable, rows: list[tuple[str, list[Text]]]) -> None:
     """Bring a table to ``rows`` with the least work: the rows whose keys still lead the table
     keep their place and get only their changed cells; the rest are removed and the new ones
     appended. Rows that stay are no new rows: no re-measuring, no layout pass (``clear`` and
@@ -124,15 +124,10 @@ def _sync_table(table: DataTable, rows: list[tuple[str, list[Text]]]) -> None:
         for column, cell in zip(columns, cells, strict=False)
         if not _same(table.get_cell(key, column), cell)
     ]
-    if isinstance(table, FastTable):
-        table.update_cells(changes)
-    else:
-        for key, column, cell in changes:
-            table.update_cell(key, column, cell)
+    table.update_cells(changes)
     for key, cells in rows[kept:]:
         table.add_row(*cells, key=key)
-    if isinstance(table, FastTable):
-        table.settle()
+    table.settle()
 
 
 class DashboardScreen(Screen[None]):
@@ -305,7 +300,7 @@ class DashboardScreen(Screen[None]):
                 ],
             )
         )
-        _sync_table(self.query_one("#positions", DataTable), rows)
+        _sync_table(self.query_one("#positions", FastTable), rows)
 
     def _prices(self, desk: DeskState) -> None:
         """Last price, change over the kept history, and a sparkline per symbol."""
@@ -326,7 +321,7 @@ class DashboardScreen(Screen[None]):
                     ],
                 )
             )
-        _sync_table(self.query_one("#prices", DataTable), rows)
+        _sync_table(self.query_one("#prices", FastTable), rows)
 
     def _logs(self, desk: DeskState) -> None:
         """Append the orders, fills and risk events not shown yet."""
