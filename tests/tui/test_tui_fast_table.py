@@ -50,15 +50,21 @@ def _cells(i: int) -> list[Text]:
     ]
 
 
+def _filled(app: App[None], rows: dict[str, list[Text]]) -> FastTable:
+    """The app's table with the dashboard's position columns and ``rows`` (by key)."""
+    table = app.query_one(FastTable)
+    for label, width in POSITION_COLUMNS:
+        table.add_column(label, width=width, key=label)
+    for key, cells in rows.items():
+        table.add_row(*cells, key=key)
+    return table
+
+
 async def test_every_cell_and_line_equals_datatables_own() -> None:
     """Header and rows, even and odd, focused or not: cells and whole lines are equal."""
     app = _TableApp()
     async with app.run_test(size=(120, 40)) as pilot:
-        table = app.query_one(FastTable)
-        for label, width in POSITION_COLUMNS:
-            table.add_column(label, width=width, key=label)
-        for i in range(20):
-            table.add_row(*_cells(i), key=f"S{i:03d}")
+        table = _filled(app, {f"S{i:03d}": _cells(i) for i in range(20)})
         await pilot.pause()
         for focused in (False, True):
             if focused:
@@ -90,11 +96,7 @@ async def test_update_cells_changes_values_once_and_checks_keys() -> None:
     """Several cells in one call, one repaint; a missing cell is an error as in update_cell."""
     app = _TableApp()
     async with app.run_test(size=(120, 30)) as pilot:
-        table = app.query_one(FastTable)
-        for label, width in POSITION_COLUMNS:
-            table.add_column(label, width=width, key=label)
-        for i in range(3):
-            table.add_row(*_cells(2 * i), key=str(i))
+        table = _filled(app, {str(i): _cells(2 * i) for i in range(3)})
         await pilot.pause()
         count = table._update_count
         table.update_cells([("0", "Qty", Text("7")), ("2", "Last", Text("9.00"))])
