@@ -322,6 +322,24 @@ class Signal:
         """As the dataclass it replaced printed it."""
         return f"Signal(target={self.target!r}, reason={self.reason!r})"
 
+    @staticmethod
+    def warming(have: int, need: int) -> Signal:
+        """A flat signal from a strategy still filling its windows: it has no opinion yet."""
+        return Warming.later(0.0, _WARMING_UP.format, have, need)
+
+
+_WARMING_UP = "warming up ({}/{} bars)"
+
+
+class Warming(Signal):
+    """The signal of a strategy that is still warming up (``Signal.warming``).
+
+    Allocators leave it out of the blend and share its weight among the strategies that have an
+    opinion, so a slow strategy (200 bars for ``longtrend``) does not hold a session flat while
+    it fills its windows."""
+
+    __slots__ = ()
+
 
 @dataclass(frozen=True, slots=True)
 class IterationReport:

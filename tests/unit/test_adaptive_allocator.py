@@ -117,3 +117,21 @@ def test_defensive_scale_ramps_with_the_bear_probability() -> None:
     assert defensive_scale(0.9, defensive=0.2) == pytest.approx(0.2)
     ramp = [defensive_scale(p / 20) for p in range(21)]
     assert ramp == sorted(ramp, reverse=True)  # never more exposure when a bear is likelier
+
+
+def test_a_warming_strategy_gives_its_weight_to_the_others() -> None:
+    """A strategy still filling its windows has no opinion: the blend is the ready ones'."""
+    from tui_trader.domain import Signal
+    from tui_trader.learning.allocator import AdaptiveAllocator
+    from tui_trader.strategies import FixedWeights
+
+    signals = {"trend": Signal(1.0, "up"), "longtrend": Signal.warming(50, 200)}
+    assert signals["longtrend"].reason == "warming up (50/200 bars)"
+    fixed = FixedWeights({"trend": 1.0, "longtrend": 1.0})
+    assert fixed.allocate("SPY", signals).target == 1.0  # was 0.5: half the book held flat
+    adaptive = AdaptiveAllocator(("trend", "longtrend"))
+    assert adaptive.allocate("SPY", signals).target == 1.0
+    both = {"trend": Signal(1.0, "up"), "longtrend": Signal(0.0, "SMA50 <= SMA200")}
+    assert fixed.allocate("SPY", both).target == 0.5  # a flat opinion still counts
+    none = {"trend": Signal.warming(3, 30), "longtrend": Signal.warming(3, 200)}
+    assert fixed.allocate("SPY", none).target == 0.0

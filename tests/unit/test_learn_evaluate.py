@@ -20,7 +20,7 @@ from tui_trader.market.sim import SimMarket
 
 
 def test_every_configuration_is_scored_on_every_seed() -> None:
-    markets = [sim_market(seed, ("SPY", "QQQ"), bars=80) for seed in (1, 2)]
+    markets = [sim_market(seed, ("SPY", "QQQ"), bars=160) for seed in (1, 2)]  # longtrend: 200
     results, agreements = evaluate(markets, EvalSettings())
     assert len(results) == 2 * len(CONFIGURATIONS)
     assert len(agreements) == 2 and all(0.0 <= a.direction <= 1.0 for a in agreements)

@@ -102,7 +102,7 @@ def test_paper_command_accepts_weights_options(tmp_path: Path, capsys) -> None:
     args = ["paper", "--db", str(db), "--iterations", "3", "--weights", "equal"]
     assert main(args) == 0
     out = capsys.readouterr().out
-    assert "Weights: fixed (trend, momentum, meanrev, volatility)" in out
+    assert "Weights: fixed (trend, momentum, meanrev, volatility, longtrend)" in out
     assert main(["paper", "--db", str(db), "--iterations", "2", "--learning-rate", "0.2"]) == 0
     out = capsys.readouterr().out
     assert "learning rate 0.2" in out and "Learning: weights trend=" in out

@@ -94,7 +94,7 @@ def test_incremental_and_vectorized_strategies_agree(allow_short: bool) -> None:
     sim = SimMarket(("SPY", "QQQ", "XYZ"), seed=5)
     strategies = build_strategies(allow_short)
     rows = []
-    for _ in range(300):
+    for _ in range(600):  # longtrend needs 200 bars, then a rise to be long in
         for symbol, bar in sim.next_bars().items():
             row = {"symbol": symbol, "close": bar.close}
             row.update({s.name: s.on_bar(bar).target for s in strategies})

@@ -1,21 +1,22 @@
 """``tui-trader learn evaluate``: how the weighting schemes compare, walk-forward, out of sample.
 
-Runs every configuration (adaptive, equal weights, each strategy alone) over simulated markets
-whose seeds were never used for tuning (or over a bar file), prints one table of mean total
-return, Sharpe, max drawdown, turnover and regime agreement, then a one-line verdict. The
-strategies and allocators are the engine's own classes, run straight over the bars with a simple
-cost model (see ``tui_trader.learning.evaluate``), which is what keeps it fast.
+Runs every configuration (adaptive, its frozen-learning ablation, equal weights, each strategy
+alone, buy and hold) over simulated markets whose seeds were never used for tuning, or over one or
+more bar files (real history), prints a table per file and one overall, the named windows
+(``--window NAME:FROM:TO``), then the verdict lines. The strategies and allocators are the
+engine's own classes, run straight over the bars with a simple cost model (see
+``tui_trader.learning.evaluate``), which is what keeps it fast.
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from tui_trader.cli.common import (
     UsageError,
@@ -24,19 +25,24 @@ from tui_trader.cli.common import (
     percent,
     symbols_arg,
 )
+from tui_trader.cli.learn_tables import (
+    per_run_table,
+    summary_table,
+    verdict_lines,
+    windows_table,
+)
 from tui_trader.learning.allocator import DEFAULT_FLOOR, DEFAULT_LEARNING_RATE
 from tui_trader.learning.evaluate import (
     CONFIGURATIONS,
     EVALUATION_FIRST_SEED,
     TUNING_SEEDS,
-    Agreement,
     EvalSettings,
     Market,
-    RunResult,
     evaluate,
     file_market,
     sim_market,
 )
+from tui_trader.learning.performance import Window
 from tui_trader.learning.setup import LearningSettings
 from tui_trader.market import MarketDataError
 
@@ -65,14 +71,36 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help=f"first evaluation seed ({EVALUATION_FIRST_SEED}); tuning used "
         f"{TUNING_SEEDS[0]}-{TUNING_SEEDS[-1]}",
     )
-    ev.add_argument("--data", default=None, metavar="FILE", help="a CSV/Parquet bar file instead")
+    ev.add_argument(
+        "--data",
+        nargs="+",
+        default=None,
+        metavar="FILE",
+        help="CSV/Parquet bar files instead (each its own market; one-symbol OHLCV files too)",
+    )
+    ev.add_argument(
+        "--window",
+        action="append",
+        type=window_arg,
+        default=[],
+        metavar="NAME:FROM:TO",
+        help="a named stretch of time to report drawdown and return in (repeatable), "
+        "e.g. crisis:2007-10-09:2009-03-09",
+    )
     ev.add_argument("--symbols", type=symbols_arg, default=None, help="(SPY,QQQ,IWM)")
     ev.add_argument("--bars", type=non_negative_int, default=252, help="trading bars per run")
-    ev.add_argument("--warmup", type=non_negative_int, default=60, help="warm-up bars (60)")
-    ev.add_argument("--cost-bps", type=non_negative_float, default=10.0, help="per unit traded")
-    ev.add_argument("--max-drawdown", type=percent, default=5.0, help="halt at, %% (5.0)")
     ev.add_argument(
-        "--allocation", type=percent, default=None, help="%% of equity per symbol (1/n, max 10)"
+        "--warmup", type=non_negative_int, default=None, help="warm-up bars (60; files: 250)"
+    )
+    ev.add_argument("--cost-bps", type=non_negative_float, default=10.0, help="per unit traded")
+    ev.add_argument(
+        "--max-drawdown", type=percent, default=None, help="halt at, %% (5.0; files: 100, none)"
+    )
+    ev.add_argument(
+        "--allocation",
+        type=percent,
+        default=None,
+        help="%% of equity per symbol (1/n, at most 10; files: 1/n)",
     )
     ev.add_argument("--learning-rate", type=non_negative_float, default=DEFAULT_LEARNING_RATE)
     ev.add_argument("--weight-floor", type=non_negative_float, default=DEFAULT_FLOOR)
@@ -81,25 +109,49 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=lambda args: parser.print_help() or 0)
 
 
+def window_arg(text: str) -> Window:
+    """``NAME:FROM:TO`` with ISO dates (``crisis:2007-10-09:2009-03-09``), both ends included."""
+    name, _, rest = text.partition(":")
+    first, _, last = rest.partition(":")
+    try:
+        start = datetime.fromisoformat(first).replace(tzinfo=UTC)
+        end = datetime.fromisoformat(last).replace(tzinfo=UTC)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not NAME:FROM:TO with ISO dates: {text!r} (e.g. crisis:2007-10-09:2009-03-09)"
+        ) from None
+    if not name.strip() or end < start or not (first.isascii() and last.isascii()):
+        raise argparse.ArgumentTypeError(f"not a window NAME:FROM:TO with FROM <= TO: {text!r}")
+    if len(last) <= 10:  # a date: the whole day
+        end = end.replace(hour=23, minute=59, second=59)
+    return Window(name.strip(), start, end)
+
+
 def run_evaluate(args: argparse.Namespace) -> int:
-    """Build the markets, run every configuration with a progress bar, print table and verdict."""
+    """Build the markets, run every configuration with a progress bar, print tables and verdict."""
     console = Console(highlight=False, soft_wrap=True)
-    console.width = max(console.width, 118)  # the table's natural width, even when piped
+    console.width = max(console.width, 150)  # the tables' natural width, even when piped
     learning = LearningSettings("adaptive", args.learning_rate, args.weight_floor, args.cost_bps)
     problem = learning.check()
     if problem:
         raise UsageError(problem)
+    real = bool(args.data)
     markets, source = _markets(args)
     n_symbols = len(markets[0].steps[-1])
-    allocation = (args.allocation or min(100.0 / n_symbols, 10.0)) / 100.0
-    settings = EvalSettings(allocation, args.cost_bps, args.max_drawdown, learning=learning)
+    default_allocation = 100.0 / n_symbols if real else min(100.0 / n_symbols, 10.0)
+    allocation = (args.allocation or default_allocation) / 100.0
+    max_dd = args.max_drawdown if args.max_drawdown is not None else (100.0 if real else 5.0)
+    settings = EvalSettings(allocation, args.cost_bps, max_dd, learning=learning)
+    windows = tuple(args.window)
     console.print(f"[bold]learn evaluate[/]: {source}")
+    halt = f"positions frozen once drawdown reaches {max_dd:g}% (the engine's halt)"
     console.print(
-        f"method: the engine's strategy and allocator classes run directly over the bars (no "
-        f"engine, no database); {allocation * 100:g}% of equity per symbol at full target, "
-        f"{args.cost_bps:g} bps per unit of equity traded, rebalances under 1% skipped, "
-        f"positions frozen once drawdown reaches {args.max_drawdown:g}% (the engine's halt); "
-        f"learning rate {learning.learning_rate:g}, weight floor {learning.weight_floor:g}"
+        f"method: walk-forward (each decision from past bars only); the engine's strategy and "
+        f"allocator classes run directly over the bars (no engine, no database); "
+        f"{allocation * 100:g}% of equity per symbol at full target, {args.cost_bps:g} bps per "
+        f"unit of equity traded, rebalances under 1% skipped, "
+        f"{halt if max_dd < 100 else 'no drawdown halt'}; learning rate "
+        f"{learning.learning_rate:g} (frozen: 0), weight floor {learning.weight_floor:g}"
     )
     started = time.perf_counter()
     with Progress(
@@ -116,35 +168,52 @@ def run_evaluate(args: argparse.Namespace) -> int:
             """Advance the bar after each configuration on each market."""
             progress.update(task, advance=1, description=label)
 
-        results, agreements = evaluate(markets, settings, CONFIGURATIONS, step)
-    console.print(_table(results, agreements, len(markets)))
+        results, agreements = evaluate(markets, settings, CONFIGURATIONS, step, windows)
+    if len(markets) > 1 and real:
+        for market in markets:
+            console.print(
+                summary_table(
+                    [r for r in results if r.market == market.label], [], 1, f"{market.label}"
+                )
+            )
+    title = f"mean over {len(markets)} run(s) per configuration"
+    console.print(summary_table(results, agreements, len(markets), title))
+    if windows:
+        console.print(windows_table(results, markets, windows))
     if args.per_seed:
-        console.print(_per_seed(results))
-    for line in _verdict(results, agreements):
+        console.print(per_run_table(results))
+    for line in verdict_lines(results, agreements, real, markets, windows):
         console.print(line)
     console.print(f"[dim]{len(results)} runs in {time.perf_counter() - started:.1f} s[/]")
     return 0
 
 
 def _markets(args: argparse.Namespace) -> tuple[list[Market], str]:
-    """The simulated seeds, or the one bar file, to evaluate on, and a line describing them."""
+    """The simulated seeds, or the bar files, to evaluate on, and a line describing them."""
     if args.data:
         from tui_trader.market.replay import read_bar_file
 
-        raw = args.data.removeprefix("replay:")
-        try:
-            frame = read_bar_file(Path(raw).expanduser())
-            if args.symbols:
-                import polars as pl
+        markets = []
+        for name in args.data:
+            raw = name.removeprefix("replay:")
+            try:
+                frame = read_bar_file(Path(raw).expanduser())
+                if args.symbols:
+                    import polars as pl
 
-                frame = frame.filter(pl.col("symbol").is_in(list(args.symbols)))
-            market = file_market(frame, raw, args.warmup)
-        except (MarketDataError, ValueError) as exc:
-            raise UsageError(str(exc)) from None
-        trading = len(market.steps) - market.warmup
-        return [market], (
-            f"walk-forward over {raw} ({trading} trading bars after {args.warmup} warm-up; "
-            f"no true regimes, so no agreement score)"
+                    frame = frame.filter(pl.col("symbol").is_in(list(args.symbols)))
+                warmup = args.warmup
+                if warmup is None:  # 250 bars (a year of days), at most half the file
+                    warmup = min(250, frame.get_column("timestamp").n_unique() // 2)
+                markets.append(file_market(frame, Path(raw).name, warmup))
+            except (MarketDataError, ValueError) as exc:
+                raise UsageError(str(exc)) from None
+        names = ", ".join(
+            f"{m.label} ({len(m.steps) - m.warmup} bars, {m.bars_per_year:.0f}/yr)" for m in markets
+        )
+        return markets, (
+            f"walk-forward over {len(markets)} file(s): {names}, each after "
+            f"{markets[0].warmup} warm-up bars; no true regimes, so no agreement score"
         )
     if args.seeds < 1:
         raise UsageError("--seeds must be at least 1")
@@ -152,90 +221,10 @@ def _markets(args: argparse.Namespace) -> tuple[list[Market], str]:
     seeds = range(args.first_seed, args.first_seed + args.seeds)
     tuned = sorted(set(seeds) & set(TUNING_SEEDS))
     note = f" [yellow]- {len(tuned)} of these seeds were used for tuning![/]" if tuned else ""
-    markets = [sim_market(seed, tuple(symbols), args.bars, args.warmup) for seed in seeds]
+    warmup = 60 if args.warmup is None else args.warmup
+    markets = [sim_market(seed, tuple(symbols), args.bars, warmup) for seed in seeds]
     return markets, (
         f"walk-forward on {len(markets)} simulated markets, seeds {seeds.start}-{seeds.stop - 1} "
         f"(tuning used {TUNING_SEEDS[0]}-{TUNING_SEEDS[-1]}){note}; {', '.join(symbols)}; "
-        f"{args.warmup} warm-up + {args.bars} trading daily bars each"
+        f"{warmup} warm-up + {args.bars} trading daily bars each"
     )
-
-
-def _mean(values: list[float]) -> float:
-    """Arithmetic mean (0 for none)."""
-    return sum(values) / len(values) if values else 0.0
-
-
-def _table(results: list[RunResult], agreements: list[Agreement], runs: int) -> Table:
-    """Mean figures per configuration over the runs."""
-    table = Table(title=f"mean over {runs} run(s) per configuration", title_justify="left")
-    for header in ("config", "return %", "Sharpe", "max DD %", "turnover", "Sharpe>equal"):
-        table.add_column(header, justify="left" if header == "config" else "right")
-    table.add_column("halted", justify="right")
-    table.add_column("regime agreement (adaptive)")
-    equal = {r.market: r for r in results if r.config == "equal"}
-    for config in CONFIGURATIONS:
-        rows = [r for r in results if r.config == config]
-        wins = sum(r.sharpe > equal[r.market].sharpe for r in rows)
-        agree = "-"
-        if config == "adaptive":
-            agree = _agreement_text(agreements) if agreements else "n/a (no truth)"
-        table.add_row(
-            config,
-            f"{_mean([r.total_return_pct for r in rows]):+.2f}",
-            f"{_mean([r.sharpe for r in rows]):.2f}",
-            f"{_mean([r.max_drawdown_pct for r in rows]):.2f}",
-            f"{_mean([r.turnover for r in rows]):.2f}",
-            "-" if config == "equal" else f"{wins}/{len(rows)}",
-            f"{sum(r.halted for r in rows)}/{len(rows)}",
-            agree,
-        )
-    return table
-
-
-def _agreement_text(agreements: list[Agreement]) -> str:
-    """Direction / volatility level / both, pooled over every call after warm-up."""
-    calls = sum(a.calls for a in agreements)
-    direction = sum(a.direction * a.calls for a in agreements) / calls
-    level = sum(a.level * a.calls for a in agreements) / calls
-    both = sum(a.both * a.calls for a in agreements) / calls
-    return f"trend {direction:.0%} vol {level:.0%} both {both:.0%}"
-
-
-def _per_seed(results: list[RunResult]) -> Table:
-    """Adaptive against equal weights, run by run."""
-    table = Table(title="adaptive vs equal, per run", title_justify="left")
-    for header in ("market", "adaptive Sharpe", "equal Sharpe", "adaptive DD %", "equal DD %"):
-        table.add_column(header, justify="left" if header == "market" else "right")
-    by = {(r.config, r.market): r for r in results}
-    for market in dict.fromkeys(r.market for r in results):
-        a, e = by[("adaptive", market)], by[("equal", market)]
-        table.add_row(
-            market,
-            f"{a.sharpe:.2f}",
-            f"{e.sharpe:.2f}",
-            f"{a.max_drawdown_pct:.2f}",
-            f"{e.max_drawdown_pct:.2f}",
-        )
-    return table
-
-
-def _verdict(results: list[RunResult], agreements: list[Agreement]) -> list[str]:
-    """The one-line verdict against the acceptance targets, and the detector's line."""
-    equal = {r.market: r for r in results if r.config == "equal"}
-    adaptive = [r for r in results if r.config == "adaptive"]
-    wins = sum(r.sharpe > equal[r.market].sharpe for r in adaptive)
-    need = -(-7 * len(adaptive) // 10)
-    dd_a = _mean([r.max_drawdown_pct for r in adaptive])
-    dd_e = _mean([r.max_drawdown_pct for r in equal.values()])
-    ok = wins >= need and dd_a <= dd_e
-    word = "[bold green]PASS[/]" if ok else "[bold red]FAIL[/]"
-    lines = [
-        f"verdict: {word} - adaptive beat equal weights on Sharpe in {wins}/{len(adaptive)} runs "
-        f"(target {need}) with mean max drawdown {dd_a:.2f}% vs {dd_e:.2f}% (target: no worse)"
-    ]
-    if agreements:
-        lines.append(
-            f"regime detector after warm-up: {_agreement_text(agreements)} agreement with the "
-            "simulator (bull->bull/calm, sideways->sideways/calm, bear and crash->bear/volatile)"
-        )
-    return lines

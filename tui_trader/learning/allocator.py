@@ -25,7 +25,7 @@ from math import exp
 from operator import attrgetter, itemgetter, mul
 from typing import Protocol
 
-from tui_trader.domain import Bar, Signal
+from tui_trader.domain import Bar, Signal, Warming
 from tui_trader.learning.regime import Found, RegimeCall, RegimeDetector, call_of
 from tui_trader.learning.shadow import ShadowBook, ShadowStats
 from tui_trader.learning.weights import ALL_REGIMES, RegimeWeights
@@ -230,6 +230,9 @@ class AdaptiveAllocator:
         self._last_used[symbol] = weights
         get = weights.get
         blended = sum([get(n, 0.0) * s.target for n, s in signals.items()])
+        if any(type(s) is Warming for s in signals.values()):  # share out their weight
+            ready = sum([get(n, 0.0) for n, s in signals.items() if type(s) is not Warming])
+            blended = blended / ready if ready > 0 else 0.0
         defensive = defensive_scale(round(found[5], 4), self.defensive)  # the call's p_bad
         target = max(-1.0, min(1.0, blended * self.risk_scale * defensive))
         streak = self.losing_streak if self.losing_streak >= self.streak_limit else 0

@@ -1,22 +1,37 @@
 """Walk-forward evaluation of the weighting schemes, straight over the bars (no engine, no DB).
 
 The same strategy and allocator classes the engine uses run bar by bar over a simulated market
-(or a bar file): every allocator learns only from bars it has already seen. A portfolio holds
-``target x allocation`` of equity per symbol, pays ``cost_bps`` on every unit of equity traded,
-skips rebalances under ``min_trade_pct`` like the engine, and freezes its positions once the
-drawdown reaches the limit (the engine's halt without flattening). Strategy signals are computed
-once per market and shared by every configuration, since they do not depend on the weights.
+(or a bar file): every allocator learns only from bars it has already seen, and a target set at
+one bar's close earns from the next bar on. A portfolio holds ``target x allocation`` of equity
+per symbol, pays ``cost_bps`` on every unit of equity traded, skips rebalances under
+``min_trade_pct`` like the engine, and freezes its positions once the drawdown reaches the limit
+(the engine's halt without flattening). Strategy signals are computed once per market and shared
+by every configuration, since they do not depend on the weights.
+
+Besides the engine's ``--weights`` modes it scores two baselines: ``hold`` (buy and hold, full
+allocation from the first trading bar) and ``frozen``, the adaptive allocator itself with its
+learning rate at 0 (the ablation: the same code, learning switched off), so the table shows what
+learning adds and what the regime rules add.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import polars as pl
 
 from tui_trader.domain import Bar, Signal
+from tui_trader.learning.performance import (
+    Window,
+    WindowResult,
+    cagr_pct,
+    in_window,
+    max_drawdown_pct,
+    sharpe,
+    under_water_pct,
+)
 from tui_trader.learning.regime import SIM_TRUTH, RegimeDetector
 from tui_trader.learning.setup import LearningSettings, build_allocation
 from tui_trader.strategies import LearningAllocator
@@ -26,7 +41,11 @@ TUNING_SEEDS: tuple[int, ...] = tuple(range(101, 121))
 """Simulated seeds the detector thresholds and learning settings were tuned on."""
 EVALUATION_FIRST_SEED = 1
 """``learn evaluate`` uses seeds 1..N: disjoint from the tuning seeds."""
-CONFIGURATIONS: tuple[str, ...] = ("adaptive", "equal", *STRATEGY_NAMES)
+HOLD = "hold"
+"""Buy and hold: every symbol at full allocation from the first trading bar."""
+FROZEN = "frozen"
+"""The adaptive allocator with learning switched off (learning rate 0): the ablation."""
+CONFIGURATIONS: tuple[str, ...] = ("adaptive", FROZEN, "equal", *STRATEGY_NAMES, HOLD)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +57,16 @@ class Market:
     truth: list[str | None]
     warmup: int
     bars_per_year: float = 252.0
+
+    @property
+    def times(self) -> list[datetime]:
+        """Each step's bar time (the first symbol's, as every symbol shares it)."""
+        return [next(iter(step.values())).timestamp for step in self.steps]
+
+    @property
+    def trading_years(self) -> float:
+        """Years from the last warm-up bar to the last bar (bars over ``bars_per_year``)."""
+        return max(len(self.steps) - self.warmup, 0) / self.bars_per_year
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +92,14 @@ class RunResult:
     turnover: float
     """Equity traded over the run, in multiples of equity."""
     halted: bool
+    cagr_pct: float = 0.0
+    under_water_pct: float = 0.0
+    """Share of trading bars spent below an earlier peak."""
+    costs_pct: float = 0.0
+    """Trading costs paid over the run, in percent of the starting equity."""
+    windows: tuple[WindowResult, ...] = ()
+    equity: tuple[float, ...] = ()
+    """Equity after each trading bar, from 1.0 before the first."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +127,11 @@ def sim_market(seed: int, symbols: tuple[str, ...], bars: int, warmup: int = 60)
 
 
 def file_market(frame: pl.DataFrame, label: str, warmup: int) -> Market:
-    """A validated bar table (``read_bar_file``) as steps, without any known truth."""
+    """A validated bar table (``read_bar_file``) as steps, without any known truth.
+
+    Only times at which every symbol has a bar are kept, and the bars per year (for Sharpe and
+    CAGR) are measured from the file's own span: about 252 for daily stock bars, about 6,200
+    for hourly currency bars."""
     steps: list[dict[str, Bar]] = []
     for _, group in frame.sort("timestamp", "symbol").group_by("timestamp", maintain_order=True):
         steps.append(
@@ -107,9 +148,15 @@ def file_market(frame: pl.DataFrame, label: str, warmup: int) -> Market:
                 for row in group.iter_rows(named=True)
             }
         )
+    width = max((len(step) for step in steps), default=0)
+    steps = [step for step in steps if len(step) == width]
     if len(steps) <= warmup + 1:
         raise ValueError(f"{label}: {len(steps)} bar times, need more than the {warmup} warm-up")
-    return Market(label, steps, [None] * len(steps), warmup)
+    first = next(iter(steps[0].values())).timestamp
+    last = next(iter(steps[-1].values())).timestamp
+    years = (last - first).total_seconds() / (365.25 * 86_400)
+    per_year = (len(steps) - 1) / years if years > 0 else 252.0
+    return Market(label, steps, [None] * len(steps), warmup, per_year)
 
 
 def signals_for(market: Market, allow_short: bool = False) -> list[dict[str, dict[str, Signal]]]:
@@ -146,22 +193,28 @@ def run_config(
     market: Market,
     signals: list[dict[str, dict[str, Signal]]],
     settings: EvalSettings,
+    windows: tuple[Window, ...] = (),
 ) -> RunResult:
-    """Trade one weighting scheme over the market; its return, Sharpe, drawdown, turnover."""
-    learning = LearningSettings(
-        config,
-        settings.learning.learning_rate,
-        settings.learning.weight_floor,
-        settings.learning.cost_bps,
-    )
-    strategies, allocator = build_allocation(learning)
-    names = {s.name for s in strategies}
-    learner = allocator if isinstance(allocator, LearningAllocator) else None
+    """Trade one configuration over the market; its return, Sharpe, drawdown, turnover, costs."""
+    if config == HOLD:
+        allocator, names, learner = None, frozenset(), None
+    else:
+        rate = 0.0 if config == FROZEN else settings.learning.learning_rate
+        learning = LearningSettings(
+            "adaptive" if config == FROZEN else config,
+            rate,
+            settings.learning.weight_floor,
+            settings.learning.cost_bps,
+        )
+        strategies, allocator = build_allocation(learning)
+        names = frozenset(s.name for s in strategies)
+        learner = allocator if isinstance(allocator, LearningAllocator) else None
     held: dict[str, float] = {}
     equity = peak = last_equity = 1.0
-    max_dd = turnover = 0.0
+    turnover = paid = 0.0
     halted = False
     rets: list[float] = []
+    curve: list[float] = []
     prev_close: dict[str, float] = {}
     cost = settings.cost_bps / 10_000.0
     for i, step in enumerate(market.steps):
@@ -181,41 +234,57 @@ def run_config(
             learner.start_trading()
         peak = max(peak, equity)
         dd = 100.0 * (peak - equity) / peak
-        max_dd = max(max_dd, dd)
         halted = halted or dd >= settings.max_drawdown_pct
         if learner is not None:
             learner.set_risk(dd, settings.max_drawdown_pct, halted)
         if not halted:
             for sym in sorted(step):
-                sig = {n: s for n, s in signals[i][sym].items() if n in names}
-                want = allocator.allocate(sym, sig).target * settings.allocation
+                if allocator is None:
+                    want = settings.allocation
+                else:
+                    sig = {n: s for n, s in signals[i][sym].items() if n in names}
+                    want = allocator.allocate(sym, sig).target * settings.allocation
                 delta = want - held.get(sym, 0.0)
                 if abs(delta) < 1e-12 or (abs(delta) * 100 < settings.min_trade_pct and want):
                     continue
                 held[sym] = want
                 turnover += abs(delta)
+                paid += abs(delta) * cost * equity
                 equity -= abs(delta) * cost * equity
         rets.append(equity / last_equity - 1.0)
+        curve.append(equity)
         last_equity = equity
+    times = market.times[market.warmup :]
     return RunResult(
         config,
         market.label,
         100.0 * (equity - 1.0),
-        _sharpe(rets, market.bars_per_year),
-        max_dd,
+        sharpe(rets, market.bars_per_year),
+        max_drawdown_pct(curve),
         turnover,
         halted,
+        cagr_pct(equity, market.trading_years),
+        under_water_pct(curve),
+        100.0 * paid,
+        tuple(in_window(w, times, curve, market.bars_per_year) for w in windows),
+        tuple(curve),
     )
 
 
-def _sharpe(returns: list[float], bars_per_year: float) -> float:
-    """Annualized Sharpe ratio of per-bar returns (0 when they never vary)."""
-    n = len(returns)
-    if n < 2:
-        return 0.0
-    mean = sum(returns) / n
-    var = sum((r - mean) ** 2 for r in returns) / (n - 1)
-    return mean / math.sqrt(var) * math.sqrt(bars_per_year) if var > 1e-18 else 0.0
+def bear_share(market: Market, window: Window) -> float | None:
+    """Share of the detector's calls inside ``window`` that say ``bear`` (None: no bars there).
+
+    A fresh detector runs over the whole market, as the adaptive allocator's does, so every
+    call is made from bars up to its own time only."""
+    detector = RegimeDetector()
+    bear = n = 0
+    for step in market.steps:
+        for bar in step.values():
+            call = detector.update(bar)
+            if window.start <= bar.timestamp <= window.end and call.label != "warming":
+                n += 1
+                bear += call.direction == "bear"
+    return bear / n if n else None
 
 
 def evaluate(
@@ -223,6 +292,7 @@ def evaluate(
     settings: EvalSettings,
     configs: tuple[str, ...] = CONFIGURATIONS,
     progress: Callable[[str], None] | None = None,
+    windows: tuple[Window, ...] = (),
 ) -> tuple[list[RunResult], list[Agreement]]:
     """Every configuration on every market; plus the detector's agreement per market."""
     results: list[RunResult] = []
@@ -233,7 +303,7 @@ def evaluate(
         if agreement is not None:
             agreements.append(agreement)
         for config in configs:
-            results.append(run_config(config, market, signals, settings))
+            results.append(run_config(config, market, signals, settings, windows))
             if progress is not None:
                 progress(f"{market.label}: {config}")
     return results, agreements

@@ -20,6 +20,7 @@ import polars as pl
 
 from tui_trader.domain import Bar
 from tui_trader.market import MarketDataError
+from tui_trader.market.columns import as_bar_table
 from tui_trader.market.validate import normalize_bars
 from tui_trader.timeframes import Interval, Period, parse_interval, parse_period
 
@@ -41,7 +42,7 @@ def read_bar_file(path: Path) -> pl.DataFrame:
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise MarketDataError(f"{source}: cannot read ({first_line})") from exc
-    return normalize_bars(frame, source)
+    return normalize_bars(as_bar_table(frame, path.stem), source)
 
 
 class ReplayMarket:

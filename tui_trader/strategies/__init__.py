@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-from tui_trader.domain import Bar, Signal
+from tui_trader.domain import Bar, Signal, Warming
 
 
 class Strategy(Protocol):
@@ -73,14 +73,21 @@ class FixedWeights:
 
     def allocate(self, symbol: str, signals: dict[str, Signal]) -> Signal:
         """Average the targets by weight; the reason lists each contributing strategy."""
-        target = 0.0
+        target = ready = 0.0
         used = []
+        warming = False
         for name, signal in signals.items():
             weight = self.weights.get(name, 0.0)
             if weight <= 0:
                 continue
+            if type(signal) is Warming:  # no opinion yet: its weight goes to the others
+                warming = True
+                continue
             target += weight * signal.target
+            ready += weight
             used.append((name, weight, signal))
+        if warming:
+            target = target / ready if ready > 0 else 0.0
         return Signal.later(max(-1.0, min(1.0, target)), _fixed_reason, used)
 
 

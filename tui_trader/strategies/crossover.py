@@ -13,7 +13,6 @@ from tui_trader.domain import Bar, Signal
 
 _ABOVE = "SMA{} {:.2f} > SMA{} {:.2f}"
 _BELOW = "SMA{} {:.2f} <= SMA{} {:.2f}"
-_WARMING = "warming up ({}/{} bars)"
 
 
 @dataclass(slots=True)
@@ -29,13 +28,15 @@ class _Averages:
 class MovingAverageCrossover:
     """Target +1 when SMA(fast) > SMA(slow), else 0 (or -1 when shorting is allowed)."""
 
-    def __init__(self, fast: int = 10, slow: int = 30, allow_short: bool = False) -> None:
+    def __init__(
+        self, fast: int = 10, slow: int = 30, allow_short: bool = False, name: str = "trend"
+    ) -> None:
         if not 0 < fast < slow:
             raise ValueError("the fast window must be positive and shorter than the slow one")
         self.fast = fast
         self.slow = slow
         self.allow_short = allow_short
-        self.name = "trend"
+        self.name = name
         self._state: dict[str, _Averages] = {}
 
     def on_bar(self, bar: Bar) -> Signal:
@@ -53,7 +54,7 @@ class MovingAverageCrossover:
         if len(s.slow) > self.slow:
             s.slow_sum -= s.slow.popleft()
         if len(s.slow) < self.slow:
-            return Signal.later(0.0, _WARMING.format, len(s.slow), self.slow)
+            return Signal.warming(len(s.slow), self.slow)
         fast_avg = s.fast_sum / self.fast
         slow_avg = s.slow_sum / self.slow
         if fast_avg > slow_avg:

@@ -39,7 +39,7 @@ class MeanReversion:
             w = self._windows[bar.symbol] = RollingWindow(self.window)
         w.push(bar.close)
         if not w.full:
-            return Signal.later(0.0, "warming up ({}/{} bars)".format, len(w.values), self.window)
+            return Signal.warming(len(w.values), self.window)
         std = w.std
         z = (bar.close - w.mean) / std if std > 0 else 0.0
         target = reversion_target(z, self.entry, self.allow_short)

@@ -30,9 +30,7 @@ class Momentum:
             closes = self._closes[bar.symbol] = deque(maxlen=self.lookback + 1)
         closes.append(bar.close)
         if len(closes) <= self.lookback:
-            return Signal.later(
-                0.0, "warming up ({}/{} bars)".format, len(closes), self.lookback + 1
-            )
+            return Signal.warming(len(closes), self.lookback + 1)
         roc = closes[-1] / closes[0] - 1.0
         pct = 100 * self.threshold
         if roc > self.threshold:

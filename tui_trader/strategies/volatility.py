@@ -55,7 +55,7 @@ class VolatilityTargeted:
         last[0] = bar.close
         if not (sma.full and long.full):
             need = max(self.trend, self.long + 1)
-            return Signal.later(0.0, "warming up ({}/{} bars)".format, len(sma.values), need)
+            return Signal.warming(len(sma.values), need)
         mean = sma.mean
         above = bar.close > mean
         short_std, long_std = short.std, long.std
