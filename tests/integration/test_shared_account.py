@@ -7,13 +7,15 @@ count for the account; ``risk reset`` is taken by the running session instead of
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tests.conftest import BuyAndHold, make_session
 from tui_trader.cli import main
 from tui_trader.domain import TradingState
 from tui_trader.risk import MANUAL_KILL, ORDER_RATE, RiskLimits
-from tui_trader.store.models import LiveOrder, RiskStateRow
+from tui_trader.store.db import to_db_time
+from tui_trader.store.models import LiveOrder, RiskStateRow, SessionRow
 
 ACCOUNT = "alpaca:PA-SHARED"
 
@@ -86,3 +88,19 @@ def test_each_session_adopts_a_new_peak_from_the_other(db_path: Path) -> None:
     a.run_iteration()
     assert (a.risk.state.peak_equity or 0.0) >= peak
     assert _row().peak_equity >= peak
+
+
+def test_reconciliation_leaves_the_rows_of_a_live_session_alone(db_path: Path) -> None:
+    """B starts on the account while A runs with open orders: B's start-up reconciliation does
+    not touch A's rows. Once A is dead (its heartbeat stale), the next session reconciles them."""
+    a = make_session(db_path, account_key=ACCOUNT, strategies=[BuyAndHold()])
+    a.run_iteration()
+    rows = LiveOrder.select().where(LiveOrder.session == a.audit.session.id)
+    assert [o.status for o in rows] == ["new", "new", "new"]
+    b = make_session(db_path, account_key=ACCOUNT, strategies=[BuyAndHold()])
+    assert [o.status for o in rows.clone()] == ["new", "new", "new"]
+    assert not [e for e in b.startup_events if "in the database" in e.detail + e.action_taken]
+    stale = to_db_time(datetime.now(UTC) - timedelta(minutes=10))
+    SessionRow.update(heartbeat_at=stale).where(SessionRow.id == a.audit.session.id).execute()
+    make_session(db_path, account_key=ACCOUNT, strategies=[BuyAndHold()])
+    assert "new" not in [o.status for o in rows.clone()], "a dead session's orders are reconciled"
