@@ -92,19 +92,30 @@ def _values(state: RiskState) -> list[Any]:
 
 def sync_risk_state(db: SqliteDatabase, base: RiskState | None, mine: RiskState) -> RiskState:
     """Merge this session's changes since ``base`` into the account's row, atomically; returns
-    the row as written (the session adopts it as both its state and its new ``base``)."""
-    with db.atomic("IMMEDIATE"):  # a savepoint inside an open transaction
-        row = db.execute_sql(_LOCK_SQL, (mine.account_key,)).fetchall()
-        if not row:
-            cursor = db.execute_sql(_INSERT_SQL, [mine.account_key, *_values(mine), _now()])
-            if cursor.rowcount == 1:
-                return mine
-            row = db.execute_sql(_LOCK_SQL, (mine.account_key,)).fetchall()
-        current = _state(mine.account_key, row[0])
-        merged = merge_risk_state(current, base, mine)
-        if merged != current:
-            db.execute_sql(_WRITE_SQL, [*_values(merged), _now(), mine.account_key])
-        return merged
+    the row as written (the session adopts it as both its state and its new ``base``).
+
+    Inside an open transaction (a local cycle, a batch of replay cycles) it runs in that
+    transaction, which then holds the row's lock until it commits; otherwise in its own
+    ``BEGIN IMMEDIATE``. Straight on the connection: it runs every cycle."""
+    if db.in_transaction():
+        return _sync(db.connection(), base, mine)
+    with db.atomic("IMMEDIATE"):
+        return _sync(db.connection(), base, mine)
+
+
+def _sync(conn: Any, base: RiskState | None, mine: RiskState) -> RiskState:
+    """The read-modify-write itself, the write lock taken first."""
+    key = mine.account_key
+    row = conn.execute(_LOCK_SQL, (key,)).fetchall()
+    if not row:
+        if conn.execute(_INSERT_SQL, [key, *_values(mine), _now()]).rowcount == 1:
+            return mine
+        row = conn.execute(_LOCK_SQL, (key,)).fetchall()
+    current = _state(key, row[0])
+    merged = merge_risk_state(current, base, mine)
+    if merged != current:
+        conn.execute(_WRITE_SQL, [*_values(merged), _now(), key])
+    return merged
 
 
 def reserve_order_slot(
@@ -113,10 +124,11 @@ def reserve_order_slot(
     """Take one of the day's order slots for the account: ``(True, count after)``, or
     ``(False, count)`` when the limit is reached (or the row is on another trading day)."""
     when = day.isoformat() if day else None
-    rows = db.execute_sql(_RESERVE_SQL, (_now(), account_key, when, limit)).fetchall()
+    conn = db.connection()
+    rows = conn.execute(_RESERVE_SQL, (_now(), account_key, when, limit)).fetchall()
     if rows:
         return True, int(rows[0][0])
-    current = db.execute_sql(_COUNT_SQL, (account_key,)).fetchone()
+    current = conn.execute(_COUNT_SQL, (account_key,)).fetchone()
     return False, int(current[0] or 0) if current else 0
 
 
