@@ -20,7 +20,7 @@ from tui_trader.risk import RiskLimits, RiskManager
 from tui_trader.store.audit import load_risk_state
 from tui_trader.store.db import StoreError, open_database, to_db_time
 from tui_trader.store.models import RiskEventRow, RiskStateRow
-from tui_trader.store.queries import find_session, last_snapshot
+from tui_trader.store.queries import find_session, last_snapshot, sessions_of_account
 from tui_trader.store.risk_store import sync_risk_state
 
 
@@ -31,7 +31,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     show = actions.add_parser("show", help="every account's risk state")
     add_db_option(show)
     show.set_defaults(handler=show_risk)
-    reset = actions.add_parser("reset", help="lift a halt and restart the drawdown peak")
+    reset = actions.add_parser(
+        "reset",
+        help="lift a halt and restart the drawdown peak (on Alpaca, offer to clear "
+        "suspend_trade too)",
+    )
     add_db_option(reset)
     reset.add_argument("--account", default=None, help="account key (default: latest session's)")
     reset.add_argument("--yes", action="store_true", help="do not ask (for scripts)")
@@ -107,4 +111,9 @@ def reset_risk(args: argparse.Namespace) -> int:
         action_taken=event.action_taken,
     )
     print(f"risk state of {account} reset: trading ACTIVE (was {what})")
+    if account.startswith("alpaca:"):
+        from tui_trader.cli.risk_suspend import offer_to_clear_suspension
+
+        last = sessions_of_account(account)
+        offer_to_clear_suspension(account, last[-1].endpoint if last else None, args.yes)
     return 0
