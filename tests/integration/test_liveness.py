@@ -59,3 +59,27 @@ def test_status_and_history_show_a_dead_session_as_died(db_path: Path, tmp_path:
     history = run_cli(tmp_path, "history", "--db", str(db_path), "--orders")
     assert history.returncode == 0, history.stderr
     assert "died)" in history.stdout
+
+
+def test_a_session_beats_while_it_waits_between_cycles(db_path: Path) -> None:
+    """``--every 25``: the window stored is 75 s, and the wait is cut into 10 s slices with a
+    heartbeat after each, so a long wait never makes the session look dead."""
+    from tests.conftest import make_session
+    from tui_trader.runner import SessionRunner
+
+    session = make_session(db_path)
+    seen: list[str] = []
+    clock_wait = session.clock.wait
+
+    def wait(seconds: float, stop: object) -> bool:
+        seen.append(f"wait {seconds:g}")
+        return clock_wait(seconds, stop)  # type: ignore[arg-type]
+
+    session.clock.wait = wait  # type: ignore[method-assign]
+    session.audit.beat = lambda force=False: seen.append("beat")  # type: ignore[method-assign]
+    result = SessionRunner(session, iterations=1, every=25.0).run()
+    assert result.status == "completed"
+    start = seen.index("wait 10")
+    assert seen[start : start + 5] == ["wait 10", "beat", "wait 10", "beat", "wait 5"]
+    row = SessionRow.get_by_id(session.audit.session.id)
+    assert row.heartbeat_window == 75.0
