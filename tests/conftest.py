@@ -109,3 +109,14 @@ def make_session(
     )
     session.start()
     return session
+
+
+def simulate_death(session: TradingSession) -> None:
+    """Make a session look as a killed process does to other sessions: its heartbeat stops
+    (here: ten minutes old), so start-up reconciliation treats its rows as a dead run's."""
+    from tui_trader.store.db import to_db_time
+    from tui_trader.store.models import SessionRow
+
+    assert session.audit.session is not None
+    stale = to_db_time(datetime.now(UTC) - timedelta(minutes=10))
+    SessionRow.update(heartbeat_at=stale).where(SessionRow.id == session.audit.session.id).execute()

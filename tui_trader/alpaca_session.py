@@ -29,6 +29,11 @@ class AlpacaSetupError(Exception):
     """The session cannot start; the message says why in plain words."""
 
 
+class AccountSuspendedError(AlpacaSetupError):
+    """The account's ``suspend_trade`` is on (``--suspend-on-halt``): every order would be
+    rejected, so the session does not start."""
+
+
 @dataclass(frozen=True, slots=True)
 class AlpacaSettings:
     """What a user chooses for an Alpaca session."""
@@ -110,6 +115,7 @@ def build_alpaca_session(
     if account.trading_blocked:
         broker.close()
         raise AlpacaSetupError(f"the Alpaca account at {where} is blocked from trading")
+    _refuse_suspended(broker, policy, where)
     try:
         db = open_database(settings.db)
     except StoreError as exc:
@@ -152,6 +158,23 @@ def build_alpaca_session(
         broker.close()
         raise AlpacaSetupError(_connection_message(str(exc), where)) from None
     return session
+
+
+def _refuse_suspended(broker: object, policy: CallPolicy, where: str) -> None:
+    """Refuse to start on an account whose ``suspend_trade`` is on (closing the broker)."""
+    from tui_trader.brokers.alpaca_suspend import is_suspended
+
+    try:
+        suspended = is_suspended(broker.client, policy)  # type: ignore[attr-defined]
+    except BrokerError as exc:
+        broker.close()  # type: ignore[attr-defined]
+        raise AlpacaSetupError(_connection_message(str(exc), where)) from None
+    if suspended:
+        broker.close()  # type: ignore[attr-defined]
+        raise AccountSuspendedError(
+            f"trading is suspended on the Alpaca account at {where} (suspend_trade is on, "
+            "e.g. after a halt with --suspend-on-halt): run 'tui-trader risk reset' to clear it"
+        )
 
 
 def _calendar_session_day():

@@ -33,8 +33,9 @@ from tui_trader.market import MarketData
 from tui_trader.order_routing import OrderRouting
 from tui_trader.reconcile import reconcile
 from tui_trader.risk import MANUAL_KILL, SESSION_HALTS, RiskManager
+from tui_trader.risk_merge import adoption_events
 from tui_trader.session_config import SessionConfig
-from tui_trader.store.audit import AuditLog, load_risk_state
+from tui_trader.store.audit import AuditLog
 from tui_trader.strategies import Allocator, LearningAllocator, Strategy
 from tui_trader.timeframes import trading_day
 
@@ -123,7 +124,7 @@ class TradingSession(OrderRouting):
             account_key=self._account_key,
         )
         self.account_key = row.account_key
-        self.risk = RiskManager(cfg.limits, load_risk_state(row.account_key), cfg.fractional)
+        self.risk = RiskManager(cfg.limits, self.audit.load_risk(row.account_key), cfg.fractional)
         history = self.market.warmup()
         for bars in history.values():
             for bar in bars:
@@ -156,7 +157,7 @@ class TradingSession(OrderRouting):
         the session ended."""
         if self._unsnapped is not None:
             self._snapshot(self.broker.account(), self.broker.positions(), self._unsnapped)
-        self.audit.save_risk_state(self.risk.state)
+        self.risk.state = self.audit.save_risk_state(self.risk.state)
         self.audit.end_session(status, self.iteration)
 
     def request_kill(self, who: str = "user", flatten: bool = False, reason: str = "") -> None:
@@ -202,6 +203,7 @@ class TradingSession(OrderRouting):
         with self.audit.cycle():
             self._cycle_orders.clear()
             self._cycle_fills.clear()
+            self.audit.beat()
             return self._apply_updates(self.broker.drain_updates())
 
     def apply_kill_requests(self) -> IterationReport | None:
@@ -209,12 +211,17 @@ class TradingSession(OrderRouting):
         with self.audit.cycle():
             self._cycle_orders.clear()
             self._cycle_fills.clear()
-            events = self._take_resume_request()
+            self.audit.beat()
+            was_halted = self.risk.state.halted
+            events = self._sync_risk() if self.audit.commit_every == 1 else []
+            events += self._take_resume_request()
             kills = self._take_kill_requests()
             if not events and not kills:
                 return None
             positions = self.broker.positions()
             market_time = self.clock.now()
+            if self.risk.state.halted and not was_halted and not kills:
+                events = self._on_halt(events, positions, market_time)
             if kills:
                 events += self._on_halt(kills, positions, market_time)
             # Read the account after the halt acted: cancelled orders release buying power.
@@ -262,6 +269,8 @@ class TradingSession(OrderRouting):
         events = self.risk.on_equity(
             account.equity, self.session_day(market_time), account.last_equity
         )
+        events += self._sync_risk()
+        self.audit.beat()
         events += self._take_resume_request()
         was_halted = was_halted and self.risk.state.halted
         events += self._take_kill_requests()
@@ -285,7 +294,7 @@ class TradingSession(OrderRouting):
                 )
                 events += more
         self._record_events(events, market_time)
-        self.audit.save_risk_state(self.risk.state)
+        self.risk.state = self.audit.save_risk_state(self.risk.state)
         if self.iteration % self._snapshot_every == 0 or self.risk.state.halted != was_halted:
             self._snapshot(account, positions, market_time)
         else:
@@ -407,7 +416,9 @@ class TradingSession(OrderRouting):
             check = self.risk.check_order(
                 request, self.last_prices.get(symbol, position.last_price), 1.0, position.qty
             )
-            if check.order is not None and self._send(check.order, market_time) is not None:
+            if check.order is None or self._reserve_slot(check.order) is not None:
+                continue
+            if self._send(check.order, market_time) is not None:
                 count += 1
         return count
 
@@ -418,7 +429,14 @@ class TradingSession(OrderRouting):
         for event in events:
             self.audit.risk_event(event, self.account_key, market_time)
         if events:
-            self.audit.save_risk_state(self.risk.state)
+            self.risk.state = self.audit.save_risk_state(self.risk.state)
+
+    def _sync_risk(self) -> list[RiskEvent]:
+        """Merge this session's risk state with the account's row, adopting what other
+        processes wrote (a halt, a reset); the events say what was adopted."""
+        before = self.risk.state
+        self.risk.state = after = self.audit.sync_risk(before)
+        return adoption_events(before, after)
 
     def _report(
         self,

@@ -23,6 +23,7 @@ from tui_trader.domain import (
     Side,
     Signal,
 )
+from tui_trader.risk import ORDER_RATE
 
 if TYPE_CHECKING:
     from tui_trader.risk import RiskManager
@@ -121,6 +122,10 @@ class OrderRouting:
         events.extend(check.events)
         if check.order is None:
             return False
+        refused = self._reserve_slot(check.order)
+        if refused is not None:
+            events.append(refused)
+            return False
         # The rationale only once the order passed (a refused order has no order row, and at
         # the daily order limit most are refused); the gate's note, if any, goes after it.
         rationale = f"target {target.target:+.2f} -> {desired:g} sh; {target.reason}"
@@ -134,6 +139,24 @@ class OrderRouting:
             notes.append(f"broker rejected {side} {order.qty:g} {symbol}: {ack.reject_reason}")
             return False
         return True
+
+    def _reserve_slot(self, request: OrderRequest) -> RiskEvent | None:
+        """Take one of the account's order slots for the day before the order is sent (the
+        count is shared by every process on the account); the refusal, if the limit is
+        reached."""
+        limit = self.risk.limits.max_orders_per_day
+        ok, self.risk.state = self.audit.reserve_order(self.risk.state, limit)
+        if ok:
+            return None
+        count = self.risk.state.orders_today
+        return RiskEvent(
+            ORDER_RATE,
+            float(count),
+            float(limit),
+            f"refused {request.side} {request.qty:g} {request.symbol}: {count} orders sent "
+            "today on this account (all its sessions)",
+            symbol=request.symbol,
+        )
 
     def _send(self, request: OrderRequest, market_time: datetime) -> Order | None:
         """Write the order row, then send; ``None`` if the broker's answer is in doubt."""

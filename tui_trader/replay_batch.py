@@ -160,7 +160,7 @@ class BatchReplay(CycleMirror):
         self.broker.mark(closes)
         if self.unsnapped is not None:
             self.session._unsnapped = self._time(self.unsnapped)
-        self.session.audit.save_risk_state(self.session.risk.state)
+        self.session.risk.state = self.session.audit.save_risk_state(self.session.risk.state)
         if self.stopped:
             self.market.advance(step)
         else:

@@ -209,7 +209,7 @@ class CycleMirror:
             self.unsnapped = None
         else:
             self.unsnapped = step
-        session.audit.save_risk_state(risk.state)
+        risk.state = session.audit.save_risk_state(risk.state)
 
     def _wanted(self, chunk: Chunk, at: int, equity: float) -> list[tuple[int, float, float]]:
         """The symbols a rebalance at ``equity`` would order: (index, desired, delta)."""

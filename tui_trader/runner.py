@@ -15,8 +15,11 @@ from tui_trader.brokers import BrokerError
 from tui_trader.domain import IterationReport, RiskEvent
 from tui_trader.engine import TradingSession
 from tui_trader.market import MarketDataError
+from tui_trader.store.liveness import BEAT_SECONDS, window_for
 
 SESSION_ERROR = "session_error"
+WAIT_SLICE = 10 * BEAT_SECONDS
+"""A long wait between cycles is cut into slices this long, with a heartbeat after each."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +57,7 @@ class SessionRunner:
         """Loop until done; failures halt trading, are recorded, and end the run."""
         session = self.session
         status = "stopped"
+        session.audit.set_heartbeat_window(window_for(self.every))
         try:
             while not self.stop_event.is_set():
                 if self.iterations and session.iteration >= self.iterations:
@@ -66,8 +70,7 @@ class SessionRunner:
                 if report is not None:
                     self.on_report(report)
                 if self.every > 0 and not self.stop_event.is_set():
-                    session.wake.clear()
-                    session.clock.wait(self.every, session.wake)
+                    self._wait()
                     killed = session.apply_kill_requests()
                     if killed is not None:
                         self.on_report(killed)
@@ -79,6 +82,20 @@ class SessionRunner:
             raise
         session.finish(status)
         return RunResult(status, session.iteration)
+
+    def _wait(self) -> None:
+        """Wait ``every`` seconds (or until woken), beating the session's heartbeat meanwhile
+        so that a long ``--every`` does not make it look dead."""
+        session = self.session
+        session.wake.clear()
+        remaining = self.every
+        while remaining > 0:
+            step = min(remaining, WAIT_SLICE)
+            if session.clock.wait(step, session.wake):
+                return
+            remaining -= step
+            if remaining > 0:
+                session.audit.beat()
 
     def _fail(self, exc: BaseException) -> RunResult:
         """Halt, write what went wrong as a risk event, and close the session as failed."""

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import simulate_death
 from tests.integration.alpaca_helpers import (
     alpaca_session,
     filled_by_order,
@@ -92,6 +93,7 @@ def test_restart_mid_session_reconciles_orders_and_positions(tmp_path: Path) -> 
             what="a half-filled order recorded from the stream",
         )
         first.broker.close()  # the process dies: no finish, orders half filled
+        simulate_death(first)
         sb.admin.step()  # the rest fills while nobody watches
         from alpaca.trading.enums import OrderSide, TimeInForce
         from alpaca.trading.requests import LimitOrderRequest

@@ -7,13 +7,19 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from tui_helpers import scalar, wait_for
 
+from tests.integration.cli_helpers import run_cli
+from tui_trader.clock import WallClock
+from tui_trader.store.audit import AuditLog
+from tui_trader.store.db import open_database, to_db_time
+from tui_trader.store.models import SessionRow
 from tui_trader.tui.app import make_app
-from tui_trader.tui.monitor import DbFollower, MonitorHandle
+from tui_trader.tui.monitor import DbFollower, MonitorError, MonitorHandle
 from tui_trader.tui.screens.confirm import ConfirmScreen
 from tui_trader.tui.screens.dashboard import DashboardScreen
 
@@ -57,11 +63,14 @@ async def test_monitor_kill_switch_reaches_the_other_process(db_path, headless) 
         orders = "SELECT COUNT(*) FROM live_orders"
         await wait_for(pilot, lambda: scalar(db_path, orders) > 0, "the session to trade")
         await pilot.press("ctrl+k")
-        assert app.halted
-        assert isinstance(app.screen, ConfirmScreen)
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the flatten question")
+        assert app.screen.title_text == "Halt requested"
         await pilot.press("escape")
         kills = "SELECT COUNT(*) FROM live_risk_events WHERE event_type = 'manual_kill'"
-        await wait_for(pilot, lambda: scalar(db_path, kills) == 1, "manual_kill in the DB")
+        # HALTED shows only once the session has written it, never on the monitor's say-so
+        await wait_for(pilot, lambda: app.desk.halted, "HALTED on the monitor")
+        assert scalar(db_path, "SELECT state FROM risk_state") == "halted"
+        assert scalar(db_path, kills) == 1
         sent = scalar(db_path, orders)
         seen = _snapshots(db_path)
         await wait_for(pilot, lambda: _snapshots(db_path) >= seen + 5, "5 more iterations")
@@ -71,3 +80,39 @@ async def test_monitor_kill_switch_reaches_the_other_process(db_path, headless) 
         assert scalar(db_path, handled) == 1
         await wait_for(pilot, lambda: app.desk.latest.state == "halted", "the followed HALTED")
         assert headless.poll() is None
+
+
+def _session(db_path: Path, beat_age: float) -> SessionRow:
+    """A running session row whose last heartbeat is ``beat_age`` seconds old."""
+    audit = AuditLog(open_database(db_path), WallClock())
+    row = audit.start_session("local", "paper", None, "test", ("SPY",), {})
+    beat = to_db_time(datetime.now(UTC) - timedelta(seconds=beat_age))
+    SessionRow.update(heartbeat_at=beat).where(SessionRow.id == row.id).execute()
+    return row
+
+
+def test_the_monitor_does_not_attach_to_a_dead_session(db_path: Path, tmp_path: Path) -> None:
+    """The newest running session's heartbeat is 10 minutes old: the monitor refuses it by
+    default (exit 2, one line naming it), follows it when named, and reports it dead."""
+    dead = _session(db_path, beat_age=600)
+    with pytest.raises(MonitorError, match=f"session {dead.key} died"):
+        DbFollower(db_path, None).open()
+    out = run_cli(tmp_path, "live", "monitor", "--db", str(db_path))
+    assert out.returncode == 2
+    assert f"session {dead.key} died" in out.stderr and len(out.stderr.splitlines()) == 1
+    follower = DbFollower(db_path, dead.key)
+    assert "DIED" in follower.open().connection
+    assert follower.status() == "died"
+
+
+def test_the_monitor_follows_the_newest_alive_session_and_ends_with_it(db_path: Path) -> None:
+    """Two running rows: the newer is dead, the older alive: the monitor follows the alive
+    one; when that one's heartbeat goes stale the monitor's loop ends saying it died."""
+    alive = _session(db_path, beat_age=0)
+    _session(db_path, beat_age=600)
+    follower = DbFollower(db_path, None)
+    assert follower.open().key == alive.key
+    stale = to_db_time(datetime.now(UTC) - timedelta(seconds=600))
+    SessionRow.update(heartbeat_at=stale).where(SessionRow.id == alive.id).execute()
+    result = MonitorHandle(follower, poll_seconds=0.01).run(lambda report: None)
+    assert result.status == "ended in the other process (died)"

@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.panel import Panel
 
 from tui_trader.alpaca_session import (
+    AccountSuspendedError,
     AlpacaSettings,
     AlpacaSetupError,
     build_alpaca_session,
@@ -175,6 +176,8 @@ def _run(args: argparse.Namespace, mode: str, tag: str, title: str) -> int:
     console = Console(highlight=False, soft_wrap=True)
     try:
         session = build_alpaca_session(settings, endpoint)
+    except AccountSuspendedError as exc:
+        raise UsageError(str(exc)) from None
     except AlpacaSetupError as exc:
         console.print(f"tui-trader: error: {exc}", style="red", markup=False)
         return 1

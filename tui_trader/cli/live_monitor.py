@@ -1,14 +1,15 @@
 """``tui-trader live monitor``: the dashboard on a session that runs in another process.
 
 The monitor follows the session's audit database as it is written; its kill switch writes a
-``halt_requests`` row, which the session picks up at its next iteration.
+``halt_requests`` row, which the session picks up at its next iteration. By default it follows
+the newest session that is alive, and refuses (exit 2) when the newest running one has died.
 """
 
 from __future__ import annotations
 
 import argparse
 
-from tui_trader.cli.common import add_db_option, resolve_db
+from tui_trader.cli.common import UsageError, add_db_option, resolve_db
 
 
 def register_live(actions: argparse._SubParsersAction) -> None:
@@ -29,7 +30,12 @@ def run_monitor(args: argparse.Namespace) -> int:
     """Open the monitor app (Textual is imported only now)."""
     db = resolve_db(args.db, must_exist=True)
     from tui_trader.tui.app import make_app
-    from tui_trader.tui.monitor import DbFollower, MonitorHandle
+    from tui_trader.tui.monitor import DbFollower, MonitorError, MonitorHandle
 
-    make_app(db, monitor=MonitorHandle(DbFollower(db, args.session))).run()
+    follower = DbFollower(db, args.session)
+    try:
+        follower.open()  # say at once, on the command line, when there is nothing alive
+    except MonitorError as exc:
+        raise UsageError(str(exc)) from None
+    make_app(db, monitor=MonitorHandle(follower)).run()
     return 0

@@ -16,6 +16,7 @@ from rich.text import Text
 from tui_trader.cli.common import UsageError, add_db_option, non_negative_int, resolve_db
 from tui_trader.store.audit import load_risk_state
 from tui_trader.store.db import StoreError, open_database
+from tui_trader.store.liveness import DIED, last_sign_of_life, shown_status
 from tui_trader.store.models import SessionRow
 from tui_trader.store.queries import (
     find_session,
@@ -97,7 +98,7 @@ def _scope_title(sessions: list[SessionRow] | None) -> str:
     if len(sessions) > 1:
         return f"account {sessions[0].account_key} ({len(sessions)} sessions)"
     session = sessions[0]
-    return f"session {session.key} ({session.mode}, {session.data_source})"
+    return f"session {session.key} ({session.mode}, {session.data_source}, {shown_status(session)})"
 
 
 def show_history(args: argparse.Namespace) -> int:
@@ -195,10 +196,18 @@ def show_status(args: argparse.Namespace) -> int:
     session = sessions[0]
     console = Console(highlight=False)
     snap = last_snapshot(session)
+    status = shown_status(session)
     console.print(
         f"[bold]Session {session.key}[/] mode={session.mode} broker={session.broker} "
-        f"data={session.data_source} status={session.status} iterations={session.iterations}"
+        f"data={session.data_source} status={status} iterations={session.iterations}"
     )
+    if status == DIED:
+        seen = last_sign_of_life(session)
+        console.print(
+            f"[bold red]the session's process is gone[/]: pid {session.pid or '?'} on "
+            f"{session.host or '?'}, last heartbeat {str(seen)[:19] if seen else 'never'} UTC "
+            "(its row still said running)"
+        )
     if snap is None:
         console.print("no account snapshot yet")
     else:

@@ -1,7 +1,9 @@
 """``tui-trader risk show|reset``: look at, or deliberately re-arm, an account's risk state.
 
 A drawdown or manual halt outlives the process that tripped it; only ``risk reset`` lifts it, and
-only after the user confirms. The reset is itself a risk event in the audit trail.
+only after the user confirms. The reset is itself a risk event in the audit trail. It is merged
+into the account's row atomically (``store.risk_store``): a session running on the account takes
+it at its next cycle, and a halt written after the user looked is not lifted unseen.
 """
 
 from __future__ import annotations
@@ -9,15 +11,17 @@ from __future__ import annotations
 import argparse
 import sys
 
+from peewee import SqliteDatabase
 from rich.console import Console
 
 from tui_trader.cli.common import UsageError, add_db_option, resolve_db
 from tui_trader.clock import WallClock
 from tui_trader.risk import RiskLimits, RiskManager
-from tui_trader.store.audit import load_risk_state, save_risk_state
+from tui_trader.store.audit import load_risk_state
 from tui_trader.store.db import StoreError, open_database, to_db_time
 from tui_trader.store.models import RiskEventRow, RiskStateRow
-from tui_trader.store.queries import find_session, last_snapshot
+from tui_trader.store.queries import find_session, last_snapshot, sessions_of_account
+from tui_trader.store.risk_store import sync_risk_state
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -27,17 +31,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     show = actions.add_parser("show", help="every account's risk state")
     add_db_option(show)
     show.set_defaults(handler=show_risk)
-    reset = actions.add_parser("reset", help="lift a halt and restart the drawdown peak")
+    reset = actions.add_parser(
+        "reset",
+        help="lift a halt and restart the drawdown peak (on Alpaca, offer to clear "
+        "suspend_trade too)",
+    )
     add_db_option(reset)
     reset.add_argument("--account", default=None, help="account key (default: latest session's)")
     reset.add_argument("--yes", action="store_true", help="do not ask (for scripts)")
     reset.set_defaults(handler=reset_risk)
 
 
-def _open(args: argparse.Namespace) -> None:
+def _open(args: argparse.Namespace) -> SqliteDatabase:
     """Open the database or say why not."""
     try:
-        open_database(resolve_db(args.db, must_exist=True))
+        return open_database(resolve_db(args.db, must_exist=True))
     except StoreError as exc:
         raise UsageError(str(exc)) from None
 
@@ -62,7 +70,7 @@ def show_risk(args: argparse.Namespace) -> int:
 
 def reset_risk(args: argparse.Namespace) -> int:
     """Confirm, then lift the halt and record a ``risk_reset`` event."""
-    _open(args)
+    db = _open(args)
     session = find_session()
     account = args.account or (session.account_key if session else None)
     if account is None:
@@ -86,7 +94,13 @@ def reset_risk(args: argparse.Namespace) -> int:
     snap = last_snapshot(session) if session and session.account_key == account else None
     manager = RiskManager(RiskLimits(), state)
     event = manager.reset(snap.equity if snap else state.last_equity, who="risk reset command")
-    save_risk_state(manager.state, clock)
+    after = sync_risk_state(db, state, manager.state)
+    if after.halted:
+        print(
+            f"not reset: account {account} was halted again meanwhile "
+            f"({after.halt_reason}: {after.halt_detail}); look again and rerun"
+        )
+        return 1
     RiskEventRow.create(
         session=None,
         account_key=account,
@@ -97,4 +111,9 @@ def reset_risk(args: argparse.Namespace) -> int:
         action_taken=event.action_taken,
     )
     print(f"risk state of {account} reset: trading ACTIVE (was {what})")
+    if account.startswith("alpaca:"):
+        from tui_trader.cli.risk_suspend import offer_to_clear_suspension
+
+        last = sessions_of_account(account)
+        offer_to_clear_suspension(account, last[-1].endpoint if last else None, args.yes)
     return 0

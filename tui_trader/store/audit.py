@@ -16,8 +16,11 @@ side of the log.
 from __future__ import annotations
 
 import json
+import os
 import secrets
+import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from peewee import IntegrityError, SqliteDatabase
@@ -36,6 +39,7 @@ from tui_trader.ledger import ClosedTrade
 from tui_trader.risk import RiskState
 from tui_trader.store.batching import CycleTransactions
 from tui_trader.store.db import to_db_time
+from tui_trader.store.liveness import BEAT_SECONDS, MIN_WINDOW, is_alive, this_host
 from tui_trader.store.models import AccountSnapshot, HaltRequest, LiveOrder, SessionRow
 from tui_trader.store.statements import (
     FILL_SQL,
@@ -49,7 +53,6 @@ from tui_trader.store.statements import (
     TRADE_SQL,
     db_time,
     load_risk_state,
-    save_risk_state,
 )
 
 
@@ -98,6 +101,11 @@ class AuditLog(CycleTransactions):
         self._batched = 0
         self._batch_started = 0.0
         self._risk_state: RiskState | None = None
+        self._risk_base: RiskState | None = None
+        """The account's risk-state row as this log last read or wrote it."""
+        self._risk_merged: tuple[RiskState, RiskState] | None = None
+        """Within batches: the state a commit merged and the row it wrote, to adopt."""
+        self._last_beat = 0.0
         self._poll_halts = True
         self._unsent: dict[str, list[Any]] = {}
         """Within a batch of cycles, the order rows of this cycle, written as one statement
@@ -130,8 +138,36 @@ class AuditLog(CycleTransactions):
             parameters=json.dumps(parameters, sort_keys=True, default=str),
             account_key=account_key or f"local:{key}",
             started_at=now,
+            pid=os.getpid(),
+            host=this_host(),
+            heartbeat_at=to_db_time(_wall_now()),
+            heartbeat_window=MIN_WINDOW,
         )
+        self._last_beat = time.monotonic()
         return self.session
+
+    def set_heartbeat_window(self, seconds: float) -> None:
+        """Store how long after its last heartbeat this session counts as dead."""
+        if self.session is None:
+            return
+        self.db.execute_sql(
+            'UPDATE "sessions" SET "heartbeat_window" = ? WHERE "id" = ?',
+            (float(seconds), self.session.id),
+        )
+
+    def beat(self, force: bool = False) -> None:
+        """Write the session's heartbeat, at most once a second (``store.liveness``): inside
+        the cycle's transaction when called from a cycle, so it costs no commit of its own."""
+        if self.session is None:
+            return
+        now = time.monotonic()
+        if not force and now - self._last_beat < BEAT_SECONDS:
+            return
+        self._last_beat = now
+        self.db.execute_sql(
+            'UPDATE "sessions" SET "heartbeat_at" = ? WHERE "id" = ?',
+            (db_time(_wall_now()), self.session.id),
+        )
 
     def end_session(self, status: str, iterations: int) -> None:
         """Mark how the session ended (committing any batch first)."""
@@ -329,9 +365,12 @@ class AuditLog(CycleTransactions):
             self.db.execute_sql(RISK_EVENT_SQL, row)
 
     def open_orders_of_account(self, account_key: str) -> list[OpenOrderRow]:
-        """Orders of earlier sessions on this account that the database still thinks are open."""
+        """Orders of earlier sessions on this account that the database still thinks are open.
+
+        Only sessions that ended or died: the rows of a session still alive on this account
+        (another process, heartbeat fresh) are that session's to keep up to date."""
         query = (
-            LiveOrder.select()
+            LiveOrder.select(LiveOrder, SessionRow)
             .join(SessionRow)
             .where(
                 (SessionRow.account_key == account_key)
@@ -352,6 +391,7 @@ class AuditLog(CycleTransactions):
                 o.filled_price,
             )
             for o in query
+            if not is_alive(o.session)
         ]
 
     def last_positions_of_account(self, account_key: str) -> list[Position] | None:
@@ -390,4 +430,10 @@ class AuditLog(CycleTransactions):
         ).execute()
 
 
-__all__ = ["AuditLog", "OpenOrderRow", "load_risk_state", "save_risk_state"]
+def _wall_now() -> datetime:
+    """Heartbeats are wall-clock time whatever clock the session runs on (a replay's clock may
+    be the bars' time): readers compare them with their own wall clock."""
+    return datetime.now(UTC)
+
+
+__all__ = ["AuditLog", "OpenOrderRow", "load_risk_state"]

@@ -7,6 +7,11 @@ committed every ``commit_every`` cycles or ``commit_seconds``, whichever comes f
 ``flush``. Within a batch the risk state is written once, at the commit, and other processes'
 halt requests are read once per batch (they cannot be written while the batch holds the write
 lock anyway). The replay fast path counts its quiet cycles with ``idle_cycles``.
+
+The account's risk state is merged into its shared row (``store.risk_store``), never overwritten:
+each cycle when cycles commit one by one (so a halt or reset written by another process is taken
+within a cycle), at each commit of a batch. ``_risk_base`` is the row as this log last read or
+wrote it, which is how the merge tells this session's changes from everybody else's.
 """
 
 from __future__ import annotations
@@ -20,7 +25,8 @@ from peewee import SqliteDatabase
 
 from tui_trader.clock import Clock
 from tui_trader.risk import RiskState
-from tui_trader.store.statements import save_risk_state
+from tui_trader.risk_merge import merge_risk_state, with_orders
+from tui_trader.store.risk_store import read_risk_state, reserve_order_slot, sync_risk_state
 
 
 class CycleTransactions:
@@ -36,6 +42,8 @@ class CycleTransactions:
     _batched: int
     _batch_started: float
     _risk_state: RiskState | None
+    _risk_base: RiskState | None
+    _risk_merged: tuple[RiskState, RiskState] | None
     _poll_halts: bool
     _unsent: dict[str, list[Any]]
 
@@ -45,6 +53,10 @@ class CycleTransactions:
 
     def _drop_unsent(self) -> None:
         """Forget the rows a failed batched cycle kept back (the audit log defines it)."""
+        raise NotImplementedError
+
+    def beat(self) -> None:
+        """Write the session's heartbeat if one is due (the audit log defines it)."""
         raise NotImplementedError
 
     def _open_batch(self) -> None:
@@ -108,19 +120,67 @@ class CycleTransactions:
         """Commit a batch of cycles now (with the latest risk state); a no-op without one."""
         if self._risk_state is not None:
             state, self._risk_state = self._risk_state, None
-            save_risk_state(state, self.clock)
+            self._risk_merged = (state, self._write_risk(state))
         if self._batch is not None:
             self._write_unsent()  # rows kept back outside a cycle, if any
+            self.beat()
             batch, self._batch = self._batch, None
             batch.__exit__(None, None, None)
             self._poll_halts = True
 
-    def save_risk_state(self, state: RiskState) -> None:
-        """Persist the risk manager's memory for its account (within a batch: at its commit)."""
+    # -- the account's risk state ---------------------------------------------------------
+
+    def load_risk(self, account_key: str) -> RiskState:
+        """The account's risk state as the database holds it (the start of every merge)."""
+        state = read_risk_state(self.db, account_key) or RiskState(account_key=account_key)
+        self._risk_base = state
+        return state
+
+    def _write_risk(self, mine: RiskState) -> RiskState:
+        """Merge ``mine`` into the account's row now; the row as written."""
+        merged = sync_risk_state(self.db, self._risk_base, mine)
+        self._risk_base = merged
+        return merged
+
+    def sync_risk(self, mine: RiskState) -> RiskState:
+        """The session's risk state merged with the account's row: read, merged and written
+        now when cycles commit one by one; within batches of cycles, what the last commit's
+        merge found is merged in memory (no SQL per cycle)."""
+        if self.commit_every == 1:
+            return self._write_risk(mine)
+        pending, self._risk_merged = self._risk_merged, None
+        if pending is None:
+            return mine
+        sent, merged = pending
+        return merge_risk_state(merged, sent, mine)
+
+    def save_risk_state(self, state: RiskState) -> RiskState:
+        """Merge the risk manager's memory into its account's row (within a batch: at its
+        commit); returns the state the session goes on with."""
         if self._batch is not None:
             self._risk_state = state
-        else:
-            save_risk_state(state, self.clock)
+            return state
+        if state == self._risk_base:
+            return state  # nothing changed since the last merge
+        return self._write_risk(state)
+
+    def reserve_order(self, state: RiskState, limit: int) -> tuple[bool, RiskState]:
+        """Take a slot of the account's daily order count for one order that ``state`` (the
+        risk manager's, after its own check) already counts: ``(False, state)`` at the limit.
+
+        Cycles that commit one by one reserve in the database with one conditional update,
+        so the limit holds across processes. Batched replay cycles keep the count in memory
+        (the replay's account is its own) and add it to the row at each commit.
+        """
+        if self.commit_every > 1:
+            return True, state
+        ok, count = reserve_order_slot(self.db, state.account_key, state.day, limit)
+        if not ok and count < limit:  # the row is missing or on an earlier day: merge, retry
+            self._write_risk(with_orders(state, max(state.orders_today - 1, 0)))
+            ok, count = reserve_order_slot(self.db, state.account_key, state.day, limit)
+        if self._risk_base is not None:
+            self._risk_base = with_orders(self._risk_base, count)
+        return ok, with_orders(state, count)
 
 
 class _BatchedCycle:

@@ -16,6 +16,7 @@ from typing import Any
 
 from peewee import Field, ModelSelect, fn
 
+from tui_trader.store.liveness import shown_status
 from tui_trader.store.models import LiveFill, LiveOrder, LiveTrade, RiskEventRow, SessionRow
 
 PAGE_SIZE = 100
@@ -174,12 +175,11 @@ def export_csv(
     return count
 
 
-def sessions(limit: int = 50) -> list[tuple[int, str, str, str]]:
-    """Recent sessions as (id, key, mode, started_at) for the session filter."""
-    query = SessionRow.select(
-        SessionRow.id, SessionRow.key, SessionRow.mode, SessionRow.started_at
-    ).order_by(SessionRow.id.desc())
-    return [(i, k, m, str(s)[:16]) for i, k, m, s in query.limit(limit).tuples()]
+def sessions(limit: int = 50) -> list[tuple[int, str, str, str, str]]:
+    """Recent sessions as (id, key, mode, started_at, status) for the session filter; a
+    session whose process is gone shows as ``died`` (``store.liveness``)."""
+    query = SessionRow.select().order_by(SessionRow.id.desc()).limit(limit)
+    return [(s.id, s.key, s.mode, str(s.started_at)[:16], shown_status(s)) for s in query]
 
 
 def order_detail(order_id: int) -> dict[str, Any] | None:

@@ -48,6 +48,14 @@ class SessionRow(BaseModel):
     ended_at = DateTimeField(null=True)
     status = TextField(default="running")
     iterations = IntegerField(default=0)
+    pid = IntegerField(null=True)
+    """The process that runs the session."""
+    host = TextField(null=True)
+    """The machine that process runs on."""
+    heartbeat_at = DateTimeField(null=True)
+    """Wall-clock time of the session's last sign of life (``store.liveness``)."""
+    heartbeat_window = FloatField(null=True)
+    """Seconds after the last heartbeat until a ``running`` session counts as dead."""
 
     class Meta:
         table_name = "sessions"
@@ -175,6 +183,8 @@ class RiskStateRow(BaseModel):
     halt_reason = TextField(null=True)
     halt_detail = TextField(default="")
     updated_at = DateTimeField()
+    version = IntegerField(default=0)
+    """Raised by every change (``store.risk_store``): readers see that the row moved on."""
 
     class Meta:
         table_name = "risk_state"

@@ -1,4 +1,4 @@
-"""The audit trail's hot statements, compiled once from the models, and the risk-state row.
+"""The audit trail's hot statements, compiled once from the models, and reading the risk state.
 
 peewee builds a statement's SQL anew on every call, which cost more than the write itself on the
 decision path; these are built once at import and run through ``execute_sql``.
@@ -9,10 +9,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from tui_trader.clock import Clock
 from tui_trader.domain import TradingState
 from tui_trader.risk import RiskState
-from tui_trader.store.db import to_db_time
 from tui_trader.store.models import (
     AccountSnapshot,
     LiveOrder,
@@ -103,7 +101,6 @@ ORDER_UPDATE_SQL = (
     '"filled_price" = COALESCE(?, "filled_price"), "error" = COALESCE(?, "error") '
     'WHERE "client_order_id" = ?'
 )
-RISK_STATE_SQL, RISK_STATE_FIELDS = insert_sql(RiskStateRow, replace_row=True)
 HALT_SQL = (
     "SELECT id, requested_by, flatten, reason FROM halt_requests WHERE handled_at IS NULL "
     "AND (session_id IS NULL OR session_id = ?) ORDER BY id LIMIT 1"
@@ -127,25 +124,6 @@ def load_risk_state(account_key: str) -> RiskState:
         orders_today=row.orders_today,
         halt_reason=row.halt_reason,
         halt_detail=row.halt_detail or "",
-    )
-
-
-def save_risk_state(state: RiskState, clock: Clock) -> None:
-    """Write an account's risk state (insert or replace)."""
-    values = {
-        "account_key": state.account_key,
-        "state": str(state.state),
-        "peak_equity": state.peak_equity,
-        "day": state.day.isoformat() if state.day else None,
-        "day_open_equity": state.day_open_equity,
-        "last_equity": state.last_equity,
-        "orders_today": state.orders_today,
-        "halt_reason": state.halt_reason,
-        "halt_detail": state.halt_detail,
-        "updated_at": to_db_time(clock.now()),
-    }
-    RiskStateRow._meta.database.execute_sql(
-        RISK_STATE_SQL, [db_value(values[f]) for f in RISK_STATE_FIELDS]
     )
 
 

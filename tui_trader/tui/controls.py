@@ -50,6 +50,10 @@ class SessionControls:
                 timeout=60,
             )
             return
+        if following:
+            # the session halts at its next cycle; HALTED shows once it has written so
+            self.call_after_refresh(self._ask_to_flatten)
+            return
         self.desk.mark_halted("manual_kill: kill switch pressed (ctrl+k)")
         self.halted = True
         self.tick()  # the badge and the banner now, not at the next 10 Hz tick
@@ -58,13 +62,20 @@ class SessionControls:
         self.call_after_refresh(self._ask_to_flatten)
 
     def _ask_to_flatten(self) -> None:
-        """After the halt is on screen: say so, and offer to close every position too."""
-        self.notify("KILL SWITCH: trading halted, open orders cancelled.", severity="error")
+        """After the halt is on screen: say so, and offer to close every position too (for a
+        followed session: the halt is requested, and shows once the session confirms it)."""
+        if self.monitor is not None:
+            title = "Halt requested"
+            body = "The session halts at its next cycle; HALTED shows once it confirms."
+            self.notify(f"KILL SWITCH: {body}", severity="warning")
+        else:
+            title = "Trading is HALTED"
+            body = "Open orders are cancelled and no new exposure will be taken."
+            self.notify("KILL SWITCH: trading halted, open orders cancelled.", severity="error")
         self.push_screen(
             ConfirmScreen(
-                "Trading is HALTED",
-                "Open orders are cancelled and no new exposure will be taken.\n\n"
-                "Also close (flatten) every open position at market?",
+                title,
+                f"{body}\n\nAlso close (flatten) every open position at market?",
                 yes="Flatten all positions",
                 no="Keep positions",
             ),

@@ -3,7 +3,10 @@
 The monitor reads what the session writes (WAL lets it read while the session writes) and turns
 new snapshots, orders, fills and risk events into the same ``IterationReport`` values the
 in-process dashboard shows. Its kill switch writes a ``halt_requests`` row, which the session
-checks every iteration. No Textual here: the app's worker calls ``MonitorHandle.run``.
+checks every iteration; HALTED shows once the session has written it (its risk state), never on
+the monitor's say-so. By default it follows the newest session that is alive (``store.liveness``)
+and refuses a dead one; it ends, saying so, when the followed session ends or dies. No Textual
+here: the app's worker calls ``MonitorHandle.run``.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from tui_trader.domain import (
 )
 from tui_trader.runner import RunResult
 from tui_trader.store.db import from_db_time, open_database, to_db_time
+from tui_trader.store.liveness import DIED, is_alive, last_sign_of_life, shown_status
 from tui_trader.store.models import (
     AccountSnapshot,
     HaltRequest,
@@ -73,6 +77,16 @@ def _order(row: LiveOrder) -> Order:
     )
 
 
+def _dead_message(row: SessionRow) -> str:
+    """Why the monitor does not follow the newest running session: its process is gone."""
+    seen = last_sign_of_life(row)
+    when = f"{seen:%Y-%m-%d %H:%M:%S} UTC" if seen else "never"
+    return (
+        f"session {row.key} died (pid {row.pid or '?'} on {row.host or '?'}, last heartbeat "
+        f"{when}): not following a dead session; pass --session {row.key} to look at it anyway"
+    )
+
+
 class DbFollower:
     """Reads one session's new rows since the last poll."""
 
@@ -96,10 +110,13 @@ class DbFollower:
                 cond = cond | (SessionRow.id == int(self.session_key))
             session = query.where(cond).first()
         else:
-            session = (
-                query.where(SessionRow.status == "running").order_by(SessionRow.id.desc()).first()
-                or query.order_by(SessionRow.id.desc()).first()
+            running = list(
+                query.where(SessionRow.status == "running").order_by(SessionRow.id.desc())
             )
+            session = next((s for s in running if is_alive(s)), None)
+            if session is None and running:
+                raise MonitorError(_dead_message(running[0]))
+            session = session or query.order_by(SessionRow.id.desc()).first()
         if session is None:
             what = f"session {self.session_key}" if self.session_key else "no session yet"
             raise MonitorError(f"nothing to follow in {self.db_path}: {what}")
@@ -108,7 +125,8 @@ class DbFollower:
         return SessionInfo(
             key=session.key,
             mode="local" if session.mode == "local" else session.mode,
-            connection=f"following {self.db_path.name} (another process)",
+            connection=f"following {self.db_path.name} (another process)"
+            + (" - the session DIED" if shown_status(session) == DIED else ""),
             symbols=tuple(s for s in session.symbols.split(",") if s),
             start_cash=float(params.get("start_cash", 100_000.0)),
             max_drawdown_pct=float(params.get("max_drawdown_pct", 5.0)),
@@ -118,10 +136,11 @@ class DbFollower:
         )
 
     def status(self) -> str:
-        """The session row's status: ``running`` until the other process ends it."""
+        """The session row's status: ``running`` until the other process ends it, ``died``
+        once its process is gone (``store.liveness``)."""
         assert self.session is not None
         row = SessionRow.get_by_id(self.session.id)
-        return row.status
+        return shown_status(row)
 
     def poll(self) -> list[IterationReport]:
         """New reports since the last poll: one per new snapshot, or one for a new event."""

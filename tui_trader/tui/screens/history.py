@@ -250,7 +250,8 @@ class HistoryScreen(Screen[None]):
         if page.sessions and not self._sessions_loaded:
             self._sessions_loaded = True
             options = [
-                (f"{key} {mode} {started}", sid) for sid, key, mode, started in page.sessions
+                (f"{key} {mode} {started} {status}", sid)
+                for sid, key, mode, started, status in page.sessions
             ]
             self.query_one("#f-session", Select).set_options(options)
         if page.seq != self.seq or page.view != self.view:

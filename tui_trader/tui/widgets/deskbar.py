@@ -50,6 +50,8 @@ class DeskBar(TextLine):
         text.append("  ")
         if desk.halted:
             text.append(" HALTED ", style="bold white on #d70000")
+            if desk.ended:
+                text.append(f" ENDED: {desk.ended} ", style="bold black on #8a8a8a")
         elif desk.ended:
             text.append(f" ENDED: {desk.ended} ", style="bold black on #8a8a8a")
         else:

@@ -1,0 +1,85 @@
+"""Session liveness: process id, host and heartbeat say whether a ``running`` row is alive, and
+the reports show a dead one as ``died``."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from tests.integration.cli_helpers import run_cli
+from tui_trader.clock import WallClock
+from tui_trader.store.audit import AuditLog
+from tui_trader.store.db import open_database, to_db_time
+from tui_trader.store.liveness import MIN_WINDOW, is_alive, shown_status, window_for
+from tui_trader.store.models import SessionRow
+
+
+def _running(db_path: Path, beat_age: float = 0.0, pid: int | None = None) -> SessionRow:
+    """A ``running`` session row, its heartbeat ``beat_age`` seconds old (and another pid)."""
+    audit = AuditLog(open_database(db_path), WallClock())
+    row = audit.start_session("local", "paper", None, "test", ("SPY",), {})
+    beat = to_db_time(datetime.now(UTC) - timedelta(seconds=beat_age))
+    changes = {SessionRow.heartbeat_at: beat}
+    if pid is not None:
+        changes[SessionRow.pid] = pid
+    SessionRow.update(changes).where(SessionRow.id == row.id).execute()
+    return SessionRow.get_by_id(row.id)
+
+
+def test_a_session_is_alive_while_its_heartbeat_is_fresh(db_path: Path) -> None:
+    """Fresh heartbeat: alive; older than its window: died; ended: never alive."""
+    row = _running(db_path)
+    assert row.pid and row.host and row.heartbeat_window == MIN_WINDOW
+    assert is_alive(row) and shown_status(row) == "running"
+    later = datetime.now(UTC) + timedelta(seconds=MIN_WINDOW + 1)
+    assert not is_alive(row, later) and shown_status(row, later) == "died"
+    row.status = "completed"
+    assert not is_alive(row) and shown_status(row) == "completed"
+    assert window_for(60.0) == 180.0 and window_for(0.1) == MIN_WINDOW
+
+
+def test_a_session_whose_process_is_gone_is_dead_at_once(db_path: Path) -> None:
+    """Same host, the recorded process has exited: dead although the heartbeat is fresh."""
+    code = "import os; print(os.getpid())"
+    gone = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    row = _running(db_path, pid=int(gone.stdout))
+    assert not is_alive(row)
+
+
+def test_status_and_history_show_a_dead_session_as_died(db_path: Path, tmp_path: Path) -> None:
+    """A row left ``running`` by a killed process: ``status`` and ``history`` say died, with
+    the pid, host and last heartbeat."""
+    row = _running(db_path, beat_age=600)
+    status = run_cli(tmp_path, "status", "--db", str(db_path))
+    assert status.returncode == 0, status.stderr
+    assert "status=died" in status.stdout
+    assert f"pid {row.pid} on {row.host}" in status.stdout
+    history = run_cli(tmp_path, "history", "--db", str(db_path), "--orders")
+    assert history.returncode == 0, history.stderr
+    assert "died)" in history.stdout
+
+
+def test_a_session_beats_while_it_waits_between_cycles(db_path: Path) -> None:
+    """``--every 25``: the window stored is 75 s, and the wait is cut into 10 s slices with a
+    heartbeat after each, so a long wait never makes the session look dead."""
+    from tests.conftest import make_session
+    from tui_trader.runner import SessionRunner
+
+    session = make_session(db_path)
+    seen: list[str] = []
+    clock_wait = session.clock.wait
+
+    def wait(seconds: float, stop: object) -> bool:
+        seen.append(f"wait {seconds:g}")
+        return clock_wait(seconds, stop)  # type: ignore[arg-type]
+
+    session.clock.wait = wait  # type: ignore[method-assign]
+    session.audit.beat = lambda force=False: seen.append("beat")  # type: ignore[method-assign]
+    result = SessionRunner(session, iterations=1, every=25.0).run()
+    assert result.status == "completed"
+    start = seen.index("wait 10")
+    assert seen[start : start + 5] == ["wait 10", "beat", "wait 10", "beat", "wait 5"]
+    row = SessionRow.get_by_id(session.audit.session.id)
+    assert row.heartbeat_window == 75.0

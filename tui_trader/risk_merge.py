@@ -1,0 +1,130 @@
+"""Merging one session's risk-state changes into the account's shared row.
+
+An account has one risk state however many processes trade it. Each session keeps a copy in
+memory (``mine``) and remembers the row as it last read or wrote it (``base``); to save, it
+re-reads the row inside a write transaction (``row``) and merges: what the session changed since
+``base`` is applied to ``row``, everything else is taken from ``row``. Never last-writer-wins:
+
+- a halt is sticky: a session's new halt is written unless the row is already halted (the first
+  halt stands); ACTIVE is written over HALTED only when this session itself lifted exactly the
+  halt the row still holds (an explicit reset, or a new trading day for a daily-loss halt), or
+  when the row's daily-loss halt belongs to an earlier day than the merged one;
+- a halt or reset written by another process is adopted (the session did not touch the halt);
+- the peak is the higher of the two, unless a reset restarted it (then the reset's value);
+- the day's order count is one counter: the row's count plus the orders this session counted
+  since ``base`` (slots reserved in the database directly leave nothing to add).
+
+Pure: no database here (``tui_trader.store.risk_store`` runs it inside the transaction).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from tui_trader.domain import RiskEvent, TradingState
+from tui_trader.risk import SESSION_HALTS, RiskState
+
+HALT_ADOPTED = "halt_adopted"
+"""Another process halted the account; this session stops sending new exposure too."""
+RESET_ADOPTED = "reset_adopted"
+"""Another process (``risk reset``) lifted the account's halt; this session trades again."""
+
+
+def _halt(state: RiskState) -> tuple[TradingState, str | None, str]:
+    """The halt fields of a state, compared as one value."""
+    return (state.state, state.halt_reason, state.halt_detail)
+
+
+def merge_risk_state(row: RiskState | None, base: RiskState | None, mine: RiskState) -> RiskState:
+    """The account's row after applying this session's changes since ``base`` to ``row``."""
+    if row is None:
+        return mine
+    base = base or RiskState(account_key=mine.account_key)
+    # -- the trading day and its counters ---------------------------------------------------
+    if mine.day is not None and (row.day is None or mine.day > row.day):
+        # this session began a new day the row has not seen: its counters start the day
+        day, day_open, orders = mine.day, mine.day_open_equity, mine.orders_today
+    else:
+        day, day_open = row.day, row.day_open_equity
+        if day_open is None:
+            day_open = mine.day_open_equity
+        counted = mine.orders_today - base.orders_today if mine.day == base.day else 0
+        orders = row.orders_today + max(counted, 0) if mine.day == row.day else row.orders_today
+    # -- the halt --------------------------------------------------------------------------
+    state, reason, detail = _halt(row)
+    lifted = base.halted and not mine.halted
+    if mine.halted and _halt(mine) != _halt(base):
+        if not row.halted:  # this session's new halt; an existing halt stands
+            state, reason, detail = _halt(mine)
+    elif lifted and _halt(row) == _halt(base):
+        state, reason, detail = _halt(mine)  # this session lifted the very halt the row holds
+    if (
+        state is TradingState.HALTED
+        and reason in SESSION_HALTS
+        and row.day is not None
+        and day is not None
+        and day > row.day
+    ):
+        state, reason, detail = TradingState.ACTIVE, None, ""  # a daily-loss halt ends with its day
+    # -- the peak --------------------------------------------------------------------------
+    restarted_here = _restarted(base, mine)
+    if restarted_here:
+        peak = mine.peak_equity
+    elif _restarted(base, row):
+        peak = row.peak_equity  # a reset elsewhere restarted it; this session's old peak is stale
+    else:
+        peaks = [p for p in (row.peak_equity, mine.peak_equity) if p is not None]
+        peak = max(peaks) if peaks else None
+    last_equity = mine.last_equity if mine.last_equity is not None else row.last_equity
+    return RiskState(
+        mine.account_key,
+        state,
+        peak,
+        day,
+        day_open,
+        last_equity,
+        orders,
+        reason,
+        detail,
+    )
+
+
+def _restarted(before: RiskState, after: RiskState) -> bool:
+    """True when ``after``'s peak is below ``before``'s: only a reset lowers a peak."""
+    return (
+        before.peak_equity is not None
+        and after.peak_equity is not None
+        and after.peak_equity < before.peak_equity
+    )
+
+
+def adoption_events(before: RiskState, after: RiskState) -> list[RiskEvent]:
+    """What a session must say when the merged row changed its halt: another process halted
+    the account, or lifted the halt (a reset)."""
+    if after.halted and not before.halted:
+        return [
+            RiskEvent(
+                HALT_ADOPTED,
+                0.0,
+                0.0,
+                "no new orders: the account was halted by another session or process "
+                f"({after.halt_reason})",
+                detail=after.halt_detail,
+            )
+        ]
+    if before.halted and not after.halted:
+        return [
+            RiskEvent(
+                RESET_ADOPTED,
+                0.0,
+                0.0,
+                "trading resumed: the account's halt was lifted by another process (risk reset)",
+                detail=f"was halted for: {before.halt_reason}",
+            )
+        ]
+    return []
+
+
+def with_orders(state: RiskState, orders_today: int) -> RiskState:
+    """``state`` with the day's order count the database holds."""
+    return replace(state, orders_today=orders_today)

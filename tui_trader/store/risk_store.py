@@ -1,0 +1,140 @@
+"""The account's risk-state row, changed only by atomic read-modify-write.
+
+Every process trading an account shares one ``risk_state`` row. A change takes the row's write
+lock first (an ``UPDATE ... RETURNING`` that bumps ``version``: SQLite then holds the write lock
+for the rest of the transaction, so nobody writes between the read and the write), merges this
+session's changes into what it read (``tui_trader.risk_merge``) and writes the result. Outside a
+transaction the whole step runs in ``BEGIN IMMEDIATE``. The day's order count is reserved one
+order at a time with a single conditional ``UPDATE``, so two sessions with a limit of 10 send 10
+orders between them, not 20.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from peewee import SqliteDatabase
+
+from tui_trader.domain import TradingState
+from tui_trader.risk import RiskState
+from tui_trader.risk_merge import merge_risk_state
+from tui_trader.store.statements import db_time
+
+_COLUMNS = (
+    "state",
+    "peak_equity",
+    "day",
+    "day_open_equity",
+    "last_equity",
+    "orders_today",
+    "halt_reason",
+    "halt_detail",
+)
+_LOCK_SQL = (
+    'UPDATE "risk_state" SET "version" = COALESCE("version", 0) + 1 WHERE "account_key" = ? '
+    f"RETURNING {', '.join(_COLUMNS)}"
+)
+_WRITE_SQL = (
+    'UPDATE "risk_state" SET '
+    + ", ".join(f'"{c}" = ?' for c in _COLUMNS)
+    + ', "updated_at" = ? WHERE "account_key" = ?'
+)
+_INSERT_SQL = (
+    'INSERT OR IGNORE INTO "risk_state" ("account_key", '
+    + ", ".join(f'"{c}"' for c in _COLUMNS)
+    + ', "updated_at", "version") VALUES (?, '
+    + ", ".join("?" for _ in _COLUMNS)
+    + ", ?, 1)"
+)
+_RESERVE_SQL = (
+    'UPDATE "risk_state" SET "orders_today" = "orders_today" + 1, '
+    '"version" = COALESCE("version", 0) + 1, "updated_at" = ? '
+    'WHERE "account_key" = ? AND "day" = ? AND "orders_today" < ? RETURNING "orders_today"'
+)
+_COUNT_SQL = 'SELECT "orders_today", "day" FROM "risk_state" WHERE "account_key" = ?'
+
+
+def _now() -> str | None:
+    """The wall-clock time a risk-state change is stamped with."""
+    return db_time(datetime.now(UTC))
+
+
+def _state(account_key: str, values: Any) -> RiskState:
+    """A row's columns (in ``_COLUMNS`` order) as a ``RiskState``."""
+    state, peak, day, day_open, last, orders, reason, detail = values
+    return RiskState(
+        account_key,
+        TradingState(state),
+        peak,
+        date.fromisoformat(day) if day else None,
+        day_open,
+        last,
+        orders or 0,
+        reason,
+        detail or "",
+    )
+
+
+def _values(state: RiskState) -> list[Any]:
+    """A ``RiskState`` as the row's columns (in ``_COLUMNS`` order)."""
+    return [
+        str(state.state),
+        state.peak_equity,
+        state.day.isoformat() if state.day else None,
+        state.day_open_equity,
+        state.last_equity,
+        state.orders_today,
+        state.halt_reason,
+        state.halt_detail,
+    ]
+
+
+def sync_risk_state(db: SqliteDatabase, base: RiskState | None, mine: RiskState) -> RiskState:
+    """Merge this session's changes since ``base`` into the account's row, atomically; returns
+    the row as written (the session adopts it as both its state and its new ``base``).
+
+    Inside an open transaction (a local cycle, a batch of replay cycles) it runs in that
+    transaction, which then holds the row's lock until it commits; otherwise in its own
+    ``BEGIN IMMEDIATE``. Straight on the connection: it runs every cycle."""
+    if db.in_transaction():
+        return _sync(db.connection(), base, mine)
+    with db.atomic("IMMEDIATE"):
+        return _sync(db.connection(), base, mine)
+
+
+def _sync(conn: Any, base: RiskState | None, mine: RiskState) -> RiskState:
+    """The read-modify-write itself, the write lock taken first."""
+    key = mine.account_key
+    row = conn.execute(_LOCK_SQL, (key,)).fetchall()
+    if not row:
+        if conn.execute(_INSERT_SQL, [key, *_values(mine), _now()]).rowcount == 1:
+            return mine
+        row = conn.execute(_LOCK_SQL, (key,)).fetchall()
+    current = _state(key, row[0])
+    merged = merge_risk_state(current, base, mine)
+    if merged != current:
+        conn.execute(_WRITE_SQL, [*_values(merged), _now(), key])
+    return merged
+
+
+def reserve_order_slot(
+    db: SqliteDatabase, account_key: str, day: date | None, limit: int
+) -> tuple[bool, int]:
+    """Take one of the day's order slots for the account: ``(True, count after)``, or
+    ``(False, count)`` when the limit is reached (or the row is on another trading day)."""
+    when = day.isoformat() if day else None
+    conn = db.connection()
+    rows = conn.execute(_RESERVE_SQL, (_now(), account_key, when, limit)).fetchall()
+    if rows:
+        return True, int(rows[0][0])
+    current = conn.execute(_COUNT_SQL, (account_key,)).fetchone()
+    return False, int(current[0] or 0) if current else 0
+
+
+def read_risk_state(db: SqliteDatabase, account_key: str) -> RiskState | None:
+    """The account's row as it is now, or ``None`` if it has none."""
+    row = db.execute_sql(
+        f'SELECT {", ".join(_COLUMNS)} FROM "risk_state" WHERE "account_key" = ?', (account_key,)
+    ).fetchone()
+    return _state(account_key, row) if row else None
