@@ -25,6 +25,7 @@ _COMMAND_MODULES = (
     "tui_trader.cli.data",
     "tui_trader.cli.sandbox",
     "tui_trader.cli.learn",
+    "tui_trader.cli.serve",
 )
 """Subcommand modules, in the order ``--help`` lists them."""
 
