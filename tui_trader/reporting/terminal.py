@@ -18,16 +18,23 @@ _BLOCKS = " ▁▂▃▄▅▆▇█"
 _PCT = "{:.1f}%"
 
 
-def _num(value: float | None, fmt: str = "{:,.2f}") -> str:
-    """A figure, or '-' when it is undefined (too few points, no losing trade...)."""
-    return "-" if value is None else fmt.format(value)
+def _num(value: float | None, fmt: str = "{:,.2f}") -> Text:
+    """A figure, or '-' when it is undefined (too few points, no losing trade...).
+
+    Right-justified by the cell itself: Textual renders table cells left-justified otherwise."""
+    return Text("-" if value is None else fmt.format(value), justify="right")
 
 
 def _signed(value: float | None, fmt: str = "{:+,.2f}") -> Text:
     """A signed figure in green or red."""
     if value is None:
-        return Text("-", style="dim")
-    return Text(fmt.format(value), style="green" if value >= 0 else "red")
+        return Text("-", style="dim", justify="right")
+    return Text(fmt.format(value), style="green" if value >= 0 else "red", justify="right")
+
+
+def _right(text: str, style: str = "") -> Text:
+    """Text justified right."""
+    return Text(text, style=style, justify="right")
 
 
 def duration_text(span: timedelta, points: int) -> str:
@@ -84,7 +91,7 @@ def summary_table(report: PerformanceReport) -> Table:
         f"{report.start:%Y-%m-%d} to {report.end:%Y-%m-%d}" if report.start and report.end else "-"
     )
     rows: list[tuple[str, RenderableType, str, RenderableType]] = [
-        ("Period", period, "Trades", str(report.trades)),
+        ("Period", _right(period), "Trades", _right(str(report.trades))),
         (
             "Start equity",
             _num(report.start_equity),
@@ -94,17 +101,17 @@ def summary_table(report: PerformanceReport) -> Table:
         ("End equity", _num(report.end_equity), "Profit factor", _num(report.profit_factor)),
         ("Return", _signed(report.return_pct, "{:+.2f}%"), "Avg win", _signed(report.avg_win)),
         ("CAGR", _signed(report.cagr_pct, "{:+.2f}%"), "Avg loss", _signed(report.avg_loss)),
-        ("Sharpe", _num(report.sharpe), "Best trade", _trade_text(report.best_trade)),
-        ("Sortino", _num(report.sortino), "Worst trade", _trade_text(report.worst_trade)),
+        ("Sharpe", _num(report.sharpe), "Best trade", _right(_trade_text(report.best_trade))),
+        ("Sortino", _num(report.sortino), "Worst trade", _right(_trade_text(report.worst_trade))),
         (
             "Max drawdown",
-            Text(f"{report.max_drawdown_pct:.2f}%", style="red" if report.max_drawdown_pct else ""),
+            _right(f"{report.max_drawdown_pct:.2f}%", "red" if report.max_drawdown_pct else ""),
             "Turnover",
             _num(report.turnover, "{:.2f}x"),
         ),
         (
             "DD duration",
-            duration_text(report.max_drawdown_duration, report.max_drawdown_points),
+            _right(duration_text(report.max_drawdown_duration, report.max_drawdown_points)),
             "Commissions",
             _num(report.commissions),
         ),
@@ -124,7 +131,7 @@ def group_table(title: str, groups: Sequence[GroupStats]) -> Table:
     for g in groups:
         table.add_row(
             g.name,
-            str(g.trades),
+            _right(str(g.trades)),
             _num(g.win_rate_pct, "{:.0f}"),
             _signed(g.pnl),
             _num(g.profit_factor),
