@@ -83,7 +83,7 @@ def test_live_paper_runs_20_iterations_and_never_leaks_the_secret(
             places[path.name] = path.read_bytes().decode("latin-1")
     for name, text in places.items():
         assert SECRET not in text, f"the secret leaked into {name}"
-    history = live(tmp_path, None, "history", "--db", str(db), "--orders")
+    history = live(tmp_path, None, "history", "--db", str(db), "--orders", "--verbose")
     assert history.returncode == 0 and "(paper, alpaca" in history.stdout
     assert "SMA10" in history.stdout
     pnl = live(tmp_path, None, "pnl", "--db", str(db), "--period", "7d")

@@ -19,11 +19,13 @@ from tui_trader.cli.common import EXIT_USAGE, UsageError, fail, report_crash
 _COMMAND_MODULES = (
     "tui_trader.cli.paper",
     "tui_trader.cli.reports",
+    "tui_trader.cli.report_cmd",
     "tui_trader.cli.risk_cmd",
     "tui_trader.cli.live",
     "tui_trader.cli.data",
     "tui_trader.cli.sandbox",
     "tui_trader.cli.learn",
+    "tui_trader.cli.serve",
 )
 """Subcommand modules, in the order ``--help`` lists them."""
 

@@ -41,13 +41,13 @@ def register_live(actions: argparse._SubParsersAction) -> None:
     """Add the Alpaca actions to the ``live`` group."""
     paper = actions.add_parser("paper", help="trade Alpaca's paper account (fake money)")
     _trading_options(paper)
-    paper.set_defaults(handler=run_live_paper, interval="1m", period="5d")
+    paper.set_defaults(handler=run_live_paper)
     trading = actions.add_parser("trading", help="trade Alpaca's LIVE account (REAL money)")
     _trading_options(trading)
     trading.add_argument(
         "--enable-live", action="store_true", help="required: you mean to trade real money"
     )
-    trading.set_defaults(handler=run_live_trading, interval="1m", period="5d")
+    trading.set_defaults(handler=run_live_trading)
     status = actions.add_parser("status", help="account, positions, orders, clock, risk state")
     status.add_argument("--db", default=None, help="audit database (for the risk state)")
     status.add_argument("--timeout", type=positive_float, default=10.0)
@@ -57,6 +57,7 @@ def register_live(actions: argparse._SubParsersAction) -> None:
     history = actions.add_parser("history", help="trades of Alpaca sessions from the database")
     history.add_argument("--limit", type=non_negative_int, default=20, help="rows to show (20)")
     history.add_argument("--orders", action="store_true", help="orders instead of trades")
+    history.add_argument("--verbose", action="store_true", help="with --orders: whole rationales")
     history.add_argument("--db", default=None)
     history.set_defaults(handler=reports.show_history, session="alpaca")
     pnl = actions.add_parser("pnl", help="PnL per day of Alpaca sessions, with totals")
@@ -67,7 +68,7 @@ def register_live(actions: argparse._SubParsersAction) -> None:
 
 def _trading_options(parser: argparse.ArgumentParser) -> None:
     """Options of both trading actions."""
-    add_session_options(parser)
+    add_session_options(parser, live=True)
     parser.add_argument(
         "--start-cash",
         type=positive_float,

@@ -69,47 +69,64 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run_paper)
 
 
-def add_session_options(parser: argparse.ArgumentParser) -> None:
-    """Options every trading command shares: symbols, timing, risk limits, database."""
+def add_session_options(parser: argparse.ArgumentParser, live: bool = False) -> None:
+    """Options every trading command shares: symbols, timing, risk limits, database.
+
+    ``live`` (the Alpaca commands) states their defaults (1m bars, 5d warm-up, one cycle per
+    bar) and leaves out what only a local replay has (a replay file, the replay speed group)."""
     parser.add_argument(
         "--symbols",
         type=symbols_arg,
         default=None,
-        help="comma-separated tickers (SPY,QQQ,IWM; a replay file: all it holds)",
+        help="comma-separated tickers (SPY,QQQ,IWM)"
+        if live
+        else "comma-separated tickers (SPY,QQQ,IWM; a replay file: all it holds)",
     )
-    parser.add_argument("--period", default="60d", help="warm-up history before trading (60d)")
-    parser.add_argument("--interval", default="1d", help="bar interval: 1m 5m 15m 30m 1h 1d (1d)")
+    period, interval = ("5d", "1m") if live else ("60d", "1d")
+    parser.add_argument(
+        "--period", default=period, help=f"warm-up history before trading ({period})"
+    )
+    parser.add_argument(
+        "--interval", default=interval, help=f"bar interval: 1m 5m 15m 30m 1h 1d ({interval})"
+    )
     parser.add_argument(
         "--iterations",
         type=non_negative_int,
         default=50,
-        help="decision cycles to run; 0 runs until Ctrl+C or the end of the data (50)",
+        help="decision cycles to run; 0 runs until Ctrl+C (50)"
+        if live
+        else "decision cycles to run; 0 runs until Ctrl+C or the end of the data (50)",
     )
     parser.add_argument(
         "--every",
         type=non_negative_float,
         default=0.0,
         metavar="SECONDS",
-        help="wait between cycles (0: as fast as the data allows)",
+        help="time between decision cycles (default: the bar interval)"
+        if live
+        else "wait between cycles (0: as fast as the data allows)",
     )
     add_db_option(parser)
-    replay = parser.add_argument_group(
-        "replay speed (every order, fill and trade is still written)"
-    )
-    replay.add_argument(
-        "--snapshot-every",
-        type=non_negative_int,
-        default=1,
-        metavar="N",
-        help="account snapshot every N cycles (and on halt, and at the end) (1)",
-    )
-    replay.add_argument(
-        "--commit-every",
-        type=non_negative_int,
-        default=1,
-        metavar="N",
-        help="commit the audit trail every N cycles or 0.5 s, whichever comes first (1)",
-    )
+    if live:  # one snapshot and one commit per cycle, always (orders are committed before sent)
+        parser.set_defaults(snapshot_every=1, commit_every=1)
+    else:
+        replay = parser.add_argument_group(
+            "replay speed (every order, fill and trade is still written)"
+        )
+        replay.add_argument(
+            "--snapshot-every",
+            type=non_negative_int,
+            default=1,
+            metavar="N",
+            help="account snapshot every N cycles (and on halt, and at the end) (1)",
+        )
+        replay.add_argument(
+            "--commit-every",
+            type=non_negative_int,
+            default=1,
+            metavar="N",
+            help="commit the audit trail every N cycles or 0.5 s, whichever comes first (1)",
+        )
     risk = parser.add_argument_group("risk limits (Phase 4 defaults)")
     risk.add_argument("--max-drawdown", type=percent, default=5.0, help="kill switch, %% (5.0)")
     risk.add_argument("--max-daily-loss", type=percent, default=2.0, help="per day, %% (2.0)")

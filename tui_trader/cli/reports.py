@@ -9,6 +9,7 @@ import argparse
 import re
 from pathlib import Path
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -29,6 +30,8 @@ from tui_trader.store.queries import (
 )
 
 _DAYS_RE = re.compile(r"^(\d+)(d|w)$")
+_NARROW = {"box": box.SIMPLE_HEAD, "collapse_padding": True, "pad_edge": False}
+"""Table settings that keep history readable at 80 columns (one space between columns)."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -36,6 +39,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     history = subparsers.add_parser("history", help="closed trades (or orders) from the database")
     history.add_argument("--limit", type=non_negative_int, default=20, help="rows to show (20)")
     history.add_argument("--orders", action="store_true", help="show orders instead of trades")
+    history.add_argument(
+        "--verbose", action="store_true", help="with --orders: each order's whole rationale"
+    )
     _add_scope(history)
     history.set_defaults(handler=show_history)
 
@@ -101,37 +107,65 @@ def _scope_title(sessions: list[SessionRow] | None) -> str:
     return f"session {session.key} ({session.mode}, {session.data_source}, {shown_status(session)})"
 
 
+def short_rationale(rationale: str) -> str:
+    """An order's rationale in a few words: its target and the strategies behind it."""
+    from tui_trader.reporting.load import strategy_of
+
+    head = rationale.split("; ", 1)[0]
+    who = strategy_of(rationale)
+    if who in ("unattributed", "manual", "flatten") or who in head:
+        return head
+    return f"{head} ({who})"
+
+
+def _time_text(value: object) -> str:
+    """A stored time as ``YYYY-MM-DD HH:MM`` (seconds add nothing at bar resolution)."""
+    return str(value)[:16]
+
+
 def show_history(args: argparse.Namespace) -> int:
-    """Print the latest trades or orders."""
+    """Print the latest trades or orders (readable at 80 columns: dates and pnl % are kept
+    whole, other columns give way)."""
     sessions = _open(args)
     console = Console(highlight=False)
     if args.orders:
-        table = Table(title=f"Orders: {_scope_title(sessions)}")
+        table = Table(title=f"Orders: {_scope_title(sessions)}", **_NARROW)
         for col in ("id", "market time", "symbol", "side", "qty", "status", "filled", "price"):
-            table.add_column(col, justify="right" if col in ("qty", "filled", "price") else "left")
-        table.add_column("rationale", overflow="fold", max_width=60)
+            table.add_column(
+                col,
+                justify="right" if col in ("id", "qty", "filled", "price") else "left",
+                no_wrap=col in ("id", "market time", "price"),
+            )
+        table.add_column("rationale", overflow="fold", min_width=12)
         for o in recent_orders(args.limit, sessions):
+            why = o.error or (
+                o.rationale if getattr(args, "verbose", False) else short_rationale(o.rationale)
+            )
             table.add_row(
                 str(o.id),
-                str(o.market_time or o.timestamp)[:19],
+                _time_text(o.market_time or o.timestamp),
                 o.symbol,
                 o.side,
                 f"{o.quantity:g}",
                 o.status,
                 f"{o.filled_qty:g}",
                 f"{o.filled_price:,.2f}" if o.filled_price else "-",
-                o.error or o.rationale,
+                why,
             )
     else:
-        table = Table(title=f"Trades: {_scope_title(sessions)}")
-        for col in ("id", "closed (market)", "symbol", "side", "qty", "entry", "exit"):
-            table.add_column(col, justify="right" if col in ("qty", "entry", "exit") else "left")
-        for col in ("commission", "pnl", "pnl %"):
-            table.add_column(col, justify="right")
+        table = Table(title=f"Trades: {_scope_title(sessions)}", **_NARROW)
+        for col in ("id", "closed", "symbol", "side", "qty", "entry", "exit"):
+            table.add_column(
+                col,
+                justify="right" if col in ("id", "qty", "entry", "exit") else "left",
+                no_wrap=col != "symbol",
+            )
+        for col in ("comm.", "pnl", "pnl %"):
+            table.add_column(col, justify="right", no_wrap=True)
         for t in recent_trades(args.limit, sessions):
             table.add_row(
                 str(t.id),
-                str(t.market_time or t.timestamp)[:19],
+                _time_text(t.market_time or t.timestamp),
                 t.symbol,
                 "long" if t.side == "buy" else "short",
                 f"{t.quantity:g}",

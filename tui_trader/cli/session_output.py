@@ -68,6 +68,9 @@ def run_batch_in_terminal(console: Console, session: TradingSession, tag: str) -
     session.finish(status)
     result = RunResult(status, session.iteration)
     summary(console, session, result, tag)
+    from tui_trader.cli.report_cmd import print_session_report
+
+    print_session_report(console, session.audit.session)  # the same figures as `report`
     return result
 
 

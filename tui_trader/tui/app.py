@@ -37,6 +37,7 @@ from tui_trader.tui.messages import (
 from tui_trader.tui.screens.dashboard import DashboardScreen
 from tui_trader.tui.screens.help import HelpScreen
 from tui_trader.tui.screens.history import HistoryScreen
+from tui_trader.tui.screens.report import ReportScreen
 from tui_trader.tui.screens.setup import SetupScreen
 from tui_trader.tui.setup_form import ALPACA_UNAVAILABLE, SessionPlan
 from tui_trader.tui.state import DeskState
@@ -78,6 +79,14 @@ class TraderApp(SessionControls, App[None]):
             "History",
             id="history",
             tooltip="Orders, trades, risk events and PnL from the database",
+        ),
+        Binding(
+            "f9",
+            "show_report",
+            "Report",
+            id="report",
+            show=False,  # the footer is full at 80 columns; f1 and the palette list it
+            tooltip="Performance of the current (or a chosen) session",
         ),
         Binding(
             "f4",
@@ -136,6 +145,7 @@ class TraderApp(SessionControls, App[None]):
         self.add_mode("setup", lambda: SetupScreen(self.db_path, self.live_enabled))
         self.add_mode("dashboard", lambda: self.dashboard)
         self.add_mode("history", lambda: HistoryScreen(self.db_path, self.clock))
+        self.add_mode("report", lambda: ReportScreen(self.db_path, self._session_key))
         self.set_interval(TICK_SECONDS, self.tick)
         if self.monitor is not None:
             self.switch_mode("dashboard")
@@ -196,6 +206,14 @@ class TraderApp(SessionControls, App[None]):
         """Go to the history browser."""
         self.switch_mode("history")
 
+    def action_show_report(self) -> None:
+        """Go to the Report screen."""
+        self.switch_mode("report")
+
+    def _session_key(self) -> str | None:
+        """The key of the session on the desk (the Report screen opens on it)."""
+        return self.desk.info.key if self.desk.info is not None else None
+
     def action_show_setup(self) -> None:
         """Go to the setup screen (only when no session runs)."""
         if self.running:
@@ -209,6 +227,7 @@ class TraderApp(SessionControls, App[None]):
         yield SystemCommand("Resume trading", "Ask to lift a halt (ctrl+r)", self.action_resume)
         yield SystemCommand("Dashboard", "The running session (f2)", self.action_show_dashboard)
         yield SystemCommand("History", "Orders, trades, risk events (f3)", self.action_show_history)
+        yield SystemCommand("Report", "Performance figures (f9)", self.action_show_report)
         if not self.running and self.monitor is None:
             yield SystemCommand("New session", "The setup screen (f4)", self.action_show_setup)
         yield SystemCommand("Help", "Every key (f1)", self.action_help)

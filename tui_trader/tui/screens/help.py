@@ -15,6 +15,7 @@ KEYS_TEXT = """\
   [b]ctrl+k[/b]   KILL SWITCH: halt trading now, cancel open orders, then ask about flattening
   [b]ctrl+r[/b]   resume a halted session (asks first; refused while the risk state forbids it)
   [b]f1[/b]       this help          [b]f2[/b] dashboard      [b]f3[/b] history      [b]f4[/b] setup
+  [b]f9[/b]       report: return, Sharpe, drawdown, trades by symbol and strategy, charts
   [b]ctrl+p[/b]   command palette (every main action)
   [b]ctrl+q[/b]   quit (asks first while a session runs, then stops it cleanly)
 

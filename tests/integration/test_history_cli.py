@@ -1,0 +1,71 @@
+"""``history`` at 80 columns, short rationales, and the live commands' --help."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.integration.cli_helpers import cli_env, run_cli
+
+
+def _run80(tmp_path: Path, *args: str) -> str:
+    """The command's output in an 80-column terminal."""
+    env = cli_env(tmp_path)
+    env["COLUMNS"] = "80"
+    done = subprocess.run(
+        [sys.executable, "-m", "tui_trader", *args],
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A seeded local session with trades and orders (adaptive weights: long rationales)."""
+    tmp = tmp_path_factory.mktemp("hist")
+    path = tmp / "desk.db"
+    done = run_cli(
+        tmp, "paper", "--iterations", "80", "--db", str(path), "--max-drawdown", "50",
+        "--max-daily-loss", "50",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return path
+
+
+def test_history_at_80_columns_keeps_dates_and_pnl_pct_whole(db: Path, tmp_path: Path) -> None:
+    """Every trade line has its full close time and its pnl %, and fits 80 columns."""
+    out = _run80(tmp_path, "history", "--db", str(db), "--limit", "5")
+    rows = [line for line in out.splitlines() if re.match(r"^\s*\d+\s", line)]
+    assert len(rows) == 5
+    for line in rows:
+        assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d", line), line
+        assert re.search(r"[+-]\d+\.\d\d%", line), line
+    assert max(len(line) for line in out.splitlines()) <= 80
+
+
+def test_history_orders_shows_short_rationales_unless_verbose(db: Path, tmp_path: Path) -> None:
+    """Short: the target and the strategies behind it; --verbose: the whole rationale."""
+    short = _run80(tmp_path, "history", "--db", str(db), "--orders", "--limit", "3")
+    assert "target" in short and "weights" not in short and "regime" not in short
+    rows = [line for line in short.splitlines() if re.match(r"^\s*\d+\s", line)]
+    assert all(re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d", line) for line in rows)
+    full = _run80(tmp_path, "history", "--db", str(db), "--orders", "--limit", "3", "--verbose")
+    assert "weights" in full.replace("\n", " ")
+
+
+@pytest.mark.parametrize("action", ["paper", "trading"])
+def test_live_help_states_the_live_defaults_and_no_replay_options(
+    tmp_path: Path, action: str
+) -> None:
+    """1m bars, 5d warm-up, a cycle per bar; no replay file or replay-speed options."""
+    out = run_cli(tmp_path, "live", action, "--help").stdout
+    assert "bar interval: 1m 5m 15m 30m 1h 1d (1m)" in out
+    assert "warm-up history before trading (5d)" in out
+    assert "default: the bar interval" in out
+    for replay_only in ("--snapshot-every", "--commit-every", "replay", "end of the data"):
+        assert replay_only not in out, replay_only

@@ -1,0 +1,81 @@
+"""``tui-trader report`` and the summary that ends ``paper --batch``, run as a user runs them."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import polars as pl
+
+from tests.integration.cli_helpers import run_cli
+
+
+def _paper(tmp_path: Path, db: Path) -> None:
+    """A short seeded local session with trades."""
+    done = run_cli(
+        tmp_path, "paper", "--iterations", "80", "--db", str(db), "--max-drawdown", "50",
+        "--max-daily-loss", "50",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+
+
+def test_report_prints_the_figures_and_writes_an_owner_only_offline_page(tmp_path: Path) -> None:
+    """The terminal shows every figure and both charts; the page carries plotly.js itself."""
+    db = tmp_path / "desk.db"
+    _paper(tmp_path, db)
+    page = tmp_path / "report.html"
+    done = run_cli(tmp_path, "report", "--db", str(db), "--html", str(page))
+    assert done.returncode == 0, done.stderr
+    for label in (
+        "Return", "CAGR", "Sharpe", "Sortino", "Max drawdown", "DD duration", "Exposure",
+        "Trades", "Win rate", "Profit factor", "Avg win", "Avg loss", "Best trade",
+        "Worst trade", "Turnover", "Commissions", "Slippage", "Equity", "Drawdown",
+        "By symbol", "By strategy",
+    ):  # fmt: skip
+        assert label in done.stdout, label
+    assert stat.S_IMODE(page.stat().st_mode) == 0o600
+    text = page.read_text()
+    assert "Plotly.newPlot" in text and "plotly.js v" in text  # the library is in the file
+    assert '<script src="http' not in text and "cdn.plot.ly" not in text.split("plotly.js v")[0]
+    assert "Max drawdown duration" in text and "By strategy" in text
+
+
+def test_report_of_an_unknown_session_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    """A wrong key is the user's to fix: no traceback."""
+    db = tmp_path / "desk.db"
+    _paper(tmp_path, db)
+    done = run_cli(tmp_path, "report", "--db", str(db), "--session", "nope")
+    assert done.returncode == 2
+    assert done.stderr.strip().count("\n") == 0 and "no session 'nope'" in done.stderr
+
+
+def test_paper_batch_ends_with_the_report(tmp_path: Path) -> None:
+    """A batch replay's last lines are the same figures ``report`` prints for it."""
+    rows = []
+    price = 100.0
+    for day in range(120):
+        price *= 1.01 if (day // 15) % 2 == 0 else 0.99
+        rows.append(("2024-01-01T00:00:00+00:00", "AAA", price, price, price, price, 1000.0))
+    frame = pl.DataFrame(
+        rows, schema=["timestamp", "symbol", "open", "high", "low", "close", "volume"],
+        orient="row",
+    )  # fmt: skip
+    frame = frame.with_columns(
+        (pl.datetime(2024, 1, 1, time_zone="UTC") + pl.duration(days=pl.int_range(0, 120))).alias(
+            "timestamp"
+        )
+    )
+    replay = tmp_path / "bars.csv"
+    frame.write_csv(replay)
+    db = tmp_path / "batch.db"
+    done = run_cli(
+        tmp_path, "paper", "--data", f"replay:{replay}", "--iterations", "0", "--batch",
+        "--weights", "trend", "--commit-every", "10", "--db", str(db), "--max-position", "100",
+        "--allocation", "100", "--max-drawdown", "100", "--max-daily-loss", "100",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    tail = done.stdout[done.stdout.index("Session end_of_data") :]
+    again = run_cli(tmp_path, "report", "--db", str(db))
+    assert "Performance" in tail and "Sharpe" in tail and "By strategy" in tail
+    figures = again.stdout[again.stdout.index("Performance") :].strip()
+    assert figures in tail

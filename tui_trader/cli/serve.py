@@ -1,0 +1,112 @@
+"""``tui-trader serve``: the desk in a web browser, behind a random token.
+
+Each browser connection runs its own desk process (``tui-trader --db PATH``) through
+textual-serve; the link printed at start carries the token without which every request is
+refused (403). Only loopback by default: another address needs ``--allow-remote`` and gets a
+warning, since the kill switch (and, with ``--enable-live``, live trading) is behind that token.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import shlex
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+from tui_trader.cli.common import UsageError, add_db_option, resolve_db
+
+DEFAULT_PORT = 8765
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``serve``."""
+    parser = subparsers.add_parser(
+        "serve",
+        help="serve the desk to a web browser (a link with a random token)",
+        description="Serve the full-screen desk to a web browser with textual-serve. The link "
+        "printed at start carries a random token; requests without it are refused.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    parser.add_argument(
+        "--port", type=_port, default=DEFAULT_PORT, help=f"port to listen on ({DEFAULT_PORT})"
+    )
+    parser.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow an address other than loopback (the token is then all that guards the desk)",
+    )
+    parser.add_argument(
+        "--enable-live",
+        action="store_true",
+        help="let the served desk's setup choose Alpaca live (real money; off by default)",
+    )
+    add_db_option(parser)
+    parser.set_defaults(handler=run_serve)
+
+
+def _port(text: str) -> int:
+    """A TCP port number."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"port must be 1-65535, not {value}")
+    return value
+
+
+def is_loopback(host: str) -> bool:
+    """True for localhost and loopback addresses (127.0.0.0/8, ::1)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def desk_command(db: Path, enable_live: bool) -> str:
+    """The shell command textual-serve runs for each browser connection."""
+    parts = [sys.executable, "-m", "tui_trader", "--db", str(db.resolve())]
+    if enable_live:
+        parts.append("--enable-live")
+    return shlex.join(parts)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    """Check the address, then serve until Ctrl+C."""
+    console = Console(highlight=False, soft_wrap=True)
+    remote = not is_loopback(args.host)
+    if remote and not args.allow_remote:
+        raise UsageError(
+            f"--host {args.host} is reachable from other machines: add --allow-remote if you "
+            "mean it (the kill switch and trading are then behind the token alone)"
+        )
+    db = resolve_db(args.db)
+    from tui_trader.web.guarded_server import GuardedServer, new_token
+
+    if remote:
+        live = " and LIVE TRADING (real money)" if args.enable_live else ""
+        console.print(
+            f"[bold red]WARNING:[/] serving on {args.host}: anyone who can reach this port and "
+            f"has the link below gets the desk, its kill switch{live}. The token is the only "
+            "guard; the connection is not encrypted (use an SSH tunnel or a TLS proxy)."
+        )
+
+    def announce(url: str) -> None:
+        """Print the link, once (it holds the token: don't paste it anywhere shared)."""
+        console.print(f"Serving the desk on {url}")
+        console.print(f"Database: {db}. Each browser connection opens its own desk; Ctrl+C stops.")
+        sys.stdout.flush()
+
+    server = GuardedServer(
+        desk_command(db, args.enable_live), args.host, args.port, new_token(), announce
+    )
+    try:
+        server.serve()
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
+    return 0

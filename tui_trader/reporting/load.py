@@ -1,0 +1,117 @@
+"""Reading one session's audit rows into a ``PerformanceReport`` (the database must be open).
+
+Times are market times where the rows have them (simulated and replayed sessions are reported by
+the bars' own dates), wall-clock UTC otherwise. A trade is credited to the strategies named in
+the rationale of the order that opened it (the order behind the fill at its entry time):
+``trend``, ``trend+momentum`` when several pushed the target, ``manual`` for a hand-placed order,
+``flatten`` for a flatten on halt, ``unattributed`` when no opening order is found.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+
+from peewee import JOIN
+
+from tui_trader.reporting.metrics import (
+    EquityPoint,
+    FillRecord,
+    PerformanceReport,
+    TradeRecord,
+    build_report,
+)
+from tui_trader.store.db import from_db_time
+from tui_trader.store.models import AccountSnapshot, LiveFill, LiveOrder, LiveTrade, SessionRow
+from tui_trader.strategies.family import STRATEGY_NAMES
+
+_NAMED = re.compile(r"(?:^|; )(" + "|".join(STRATEGY_NAMES) + r")(?: w=[-+0-9.]+)?: ")
+
+
+def _time(market: object, wall: object) -> datetime:
+    """The row's market time, or its wall-clock time."""
+    value = from_db_time(market) if market else None  # type: ignore[arg-type]
+    return value or from_db_time(wall)  # type: ignore[arg-type,return-value]
+
+
+def strategy_of(rationale: str) -> str:
+    """The strategies an order's rationale names, joined with '+' (see the module docstring)."""
+    text = rationale.strip()
+    if text.startswith("manual"):
+        return "manual"
+    if text.startswith("flatten"):
+        return "flatten"
+    names = list(dict.fromkeys(_NAMED.findall(text)))
+    return "+".join(names) if names else "unattributed"
+
+
+def start_equity(session: SessionRow, first_equity: float | None) -> float:
+    """The session's starting cash (its parameters), else its first snapshot's equity."""
+    try:
+        cash = json.loads(session.parameters or "{}").get("start_cash")
+    except ValueError:
+        cash = None
+    if cash:
+        return float(cash)
+    return first_equity or 0.0
+
+
+def session_report(session: SessionRow) -> PerformanceReport:
+    """Every figure of one session, from its snapshots, fills, trades and orders."""
+    snaps = (
+        AccountSnapshot.select(
+            AccountSnapshot.market_time, AccountSnapshot.timestamp, AccountSnapshot.equity
+        )
+        .where(AccountSnapshot.session == session.id)
+        .order_by(AccountSnapshot.id)
+        .tuples()
+    )
+    equity = [EquityPoint(_time(m, w), e) for m, w, e in snaps]
+    fill_rows = list(
+        LiveFill.select(
+            LiveFill.market_time,
+            LiveFill.timestamp,
+            LiveFill.symbol,
+            LiveFill.side,
+            LiveFill.quantity,
+            LiveFill.price,
+            LiveFill.commission,
+            LiveFill.slippage,
+            LiveOrder.rationale,
+        )
+        .join(LiveOrder, on=(LiveFill.order == LiveOrder.id), join_type=JOIN.LEFT_OUTER)
+        .where(LiveFill.session == session.id)
+        .order_by(LiveFill.id)
+        .tuples()
+    )
+    fills: list[FillRecord] = []
+    opened_by: dict[tuple[str, datetime], str] = {}
+    for market, wall, symbol, side, qty, price, commission, slippage, rationale in fill_rows:
+        when = _time(market, wall)
+        signed = qty if side == "buy" else -qty
+        fills.append(FillRecord(when, symbol, signed, price, commission, slippage))
+        opened_by.setdefault((symbol, when), strategy_of(rationale or ""))
+        opened_by.setdefault((symbol, from_db_time(wall)), strategy_of(rationale or ""))  # type: ignore[arg-type]
+    trades = [
+        TradeRecord(
+            symbol=t.symbol,
+            strategy=opened_by.get((t.symbol, from_db_time(t.entry_time)), "unattributed")  # type: ignore[arg-type]
+            if t.entry_time
+            else "unattributed",
+            side="long" if t.side == "buy" else "short",
+            quantity=t.quantity,
+            entry_price=t.entry_price,
+            exit_price=t.exit_price,
+            entry_time=from_db_time(t.entry_time) if t.entry_time else None,  # type: ignore[arg-type]
+            exit_time=_time(t.market_time, t.timestamp),
+            pnl=t.pnl,
+            pnl_pct=t.pnl_pct,
+            commission=t.commission,
+            slippage=t.slippage,
+        )
+        for t in LiveTrade.select().where(LiveTrade.session == session.id).order_by(LiveTrade.id)
+    ]
+    return build_report(
+        start_equity(session, equity[0].equity if equity else None), equity, trades, fills
+    )

@@ -1,0 +1,1 @@
+"""The desk in a browser: textual-serve behind a token (``tui-trader serve``)."""
