@@ -142,14 +142,22 @@ def add_db_option(parser: argparse.ArgumentParser) -> None:
 
 
 def resolve_db(path: Path | None, must_exist: bool = False) -> Path:
-    """The database path to use, checked: its folder can be created, the file read if required."""
+    """The database path to use, checked: its folder can be created (0700), the file read if
+    required, and an existing file is ours (another program's file is refused untouched; the
+    damage scan comes when the database is opened)."""
+    from tui_trader.private_files import make_private_dir
+    from tui_trader.store.ownership import check_database
+
     db = path or default_db_path()
     if must_exist and not db.is_file():
         raise UsageError(f"no database at {db} (run a session first, or pass --db)")
     if db.exists() and db.is_dir():
         raise UsageError(f"--db {db} is a directory, not a database file")
+    problem = check_database(db, quick_check=False)
+    if problem:
+        raise UsageError(problem)
     try:
-        db.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(db.parent)
     except OSError as exc:
         raise UsageError(f"cannot create the folder for {db}: {exc.strerror}") from None
     return db
