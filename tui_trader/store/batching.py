@@ -7,6 +7,11 @@ committed every ``commit_every`` cycles or ``commit_seconds``, whichever comes f
 ``flush``. Within a batch the risk state is written once, at the commit, and other processes'
 halt requests are read once per batch (they cannot be written while the batch holds the write
 lock anyway). The replay fast path counts its quiet cycles with ``idle_cycles``.
+
+Every transaction begins ``IMMEDIATE``: it takes the write lock first, waiting (busy timeout)
+for another process's transaction to end. A deferred one reads (halt requests, risk state) and
+then writes; in WAL mode, when another process committed meanwhile, SQLite cannot upgrade it
+and answers "database is locked" at once, without waiting: two sessions on one file died so.
 """
 
 from __future__ import annotations
@@ -50,7 +55,7 @@ class CycleTransactions:
     def _open_batch(self) -> None:
         """Begin a batch's transaction if none is open."""
         if self._batch is None:
-            self._batch = self.db.atomic()
+            self._batch = self.db.atomic("IMMEDIATE")
             self._batch.__enter__()
             self._batch_started = time.monotonic()
             self._batched = 0
@@ -61,7 +66,7 @@ class CycleTransactions:
         if self.commit_before_send:
             return contextlib.nullcontext()
         if self.commit_every == 1:
-            return self.db.atomic()
+            return self.db.atomic("IMMEDIATE")
         return _BatchedCycle(self)
 
     def _end_cycle(self) -> None:
@@ -158,5 +163,7 @@ class _BatchedCycle:
     def _roll_back(self) -> None:
         """Undo the cycle's rows."""
         self.log._drop_unsent()
+        if not self.conn.in_transaction:  # SQLite rolled the whole batch back (disk full)
+            return
         self.conn.execute("ROLLBACK TO SAVEPOINT tt_cycle")
         self.conn.execute("RELEASE SAVEPOINT tt_cycle")
