@@ -120,6 +120,20 @@ class CycleTransactions:
             batch.__exit__(None, None, None)
             self._poll_halts = True
 
+    def abandon(self) -> None:
+        """Forget the open batch and the rows kept back after a write failed (disk full):
+        SQLite may already have rolled the transaction back; whatever is left is rolled back
+        now, so the connection is usable for one last write."""
+        self._drop_unsent()
+        self._risk_state = None
+        batch, self._batch = self._batch, None
+        if batch is not None:
+            batch.__exit__(RuntimeError, None, None)  # pops it, rolls back what SQLite kept
+        while self.db.transaction_depth():
+            self.db.pop_transaction()
+        if not self.db.is_closed() and self.db.connection().in_transaction:
+            self.db.rollback()
+
     def save_risk_state(self, state: RiskState) -> None:
         """Persist the risk manager's memory for its account (within a batch: at its commit)."""
         if self._batch is not None:
