@@ -99,3 +99,43 @@ def test_a_live_session_on_a_full_disk_sends_nothing_unrecorded_and_ends_failed(
     assert sent and set(sent) <= recorded  # every order the broker got has its row
     assert _rows(db_path, "SELECT status FROM sessions") == [("failed",)]
     assert _rows(db_path, "PRAGMA integrity_check") == [("ok",)]
+
+
+def _fill(path: Path) -> None:
+    """Our database with no room for one more session row: the smallest rows go in until
+    SQLite answers SQLITE_FULL under a size limit of the file's current pages."""
+    db = open_database(path)
+    conn = db.connection()
+    conn.execute("PRAGMA max_page_count = 1")
+    i = 0
+    while True:
+        i += 1
+        try:
+            conn.execute(
+                "INSERT INTO sessions (key, mode, broker, data_source, symbols, parameters,"
+                " account_key, started_at, status, iterations)"
+                " VALUES (?, '', '', '', '', '', '', '', '', 0)",
+                (str(i),),
+            )
+        except sqlite3.OperationalError as exc:
+            assert "full" in str(exc)
+            break
+    db.close()
+
+
+def test_paper_starting_on_a_full_disk_says_so_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Today: ``OperationalError: database or disk is full`` and crash.log."""
+    path = tmp_path / "audit.db"
+    _fill(path)
+    monkeypatch.setitem(store_db._PRAGMAS, "max_page_count", 1)
+    try:
+        code = main(["paper", "--iterations", "3", "--db", str(path)])
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    _out, err = capsys.readouterr()
+    database.obj.close()
+    assert code == 2
+    assert err == f"tui-trader: error: disk full writing the audit trail at {path}\n"
+    assert _rows(path, "SELECT count(*) FROM sessions WHERE status = 'running'") == [(0,)]
