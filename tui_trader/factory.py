@@ -7,6 +7,7 @@ checked here, so a bad value becomes one ``SettingsError`` sentence before anyth
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,7 @@ from tui_trader.market import MarketDataError
 from tui_trader.market.sources import open_market, parse_data_spec
 from tui_trader.risk import RiskLimits
 from tui_trader.store.audit import AuditLog
-from tui_trader.store.db import StoreError, open_database
+from tui_trader.store.db import StoreError, disk_full_message, is_disk_full, open_database
 from tui_trader.store.learning_journal import StoreLearningJournal
 from tui_trader.strategies.family import STRATEGY_NAMES
 from tui_trader.timeframes import TimeframeError, parse_interval, parse_period
@@ -121,5 +122,13 @@ def build_local_session(settings: LocalSettings, clock: Clock | None = None) -> 
         settings.learning, settings.allow_short, StoreLearningJournal(audit, STRATEGY_NAMES)
     )
     session = TradingSession(config, market, broker, audit, clock, strategies, allocator)
-    session.start()
+    try:
+        session.start()
+    except Exception as exc:
+        if not is_disk_full(exc):
+            raise
+        audit.abandon()  # what SQLite kept of the failed transaction
+        with contextlib.suppress(Exception):  # the row, if it was written, says how it ended
+            audit.end_session("failed", 0)
+        raise SettingsError(disk_full_message(settings.db)) from None
     return session

@@ -15,9 +15,12 @@ from tui_trader.brokers import BrokerError
 from tui_trader.domain import IterationReport, RiskEvent
 from tui_trader.engine import TradingSession
 from tui_trader.market import MarketDataError
+from tui_trader.store.db import disk_full_message, is_disk_full
 from tui_trader.store.liveness import BEAT_SECONDS, window_for
 
 SESSION_ERROR = "session_error"
+AUDIT_FULL = "audit_full"
+"""The halt reason when the audit trail cannot be written for lack of space."""
 WAIT_SLICE = 10 * BEAT_SECONDS
 """A long wait between cycles is cut into slices this long, with a heartbeat after each."""
 
@@ -30,6 +33,8 @@ class RunResult:
     """``completed``, ``end_of_data``, ``stopped`` (Ctrl+C or quit) or ``failed``."""
     iterations: int
     error: str | None = None
+    audit_failed: bool = False
+    """The audit trail could not be written (disk full): ``error`` says where."""
 
 
 class SessionRunner:
@@ -78,6 +83,8 @@ class SessionRunner:
         except (BrokerError, MarketDataError, OSError) as exc:
             return self._fail(exc)
         except Exception as exc:
+            if is_disk_full(exc):
+                return end_on_full_disk(session)
             self._fail(exc)
             raise
         session.finish(status)
@@ -112,3 +119,21 @@ class SessionRunner:
         except Exception:  # the store itself may be what failed; the caller still hears why
             pass
         return RunResult("failed", session.iteration, message)
+
+
+def end_on_full_disk(session: TradingSession) -> RunResult:
+    """The audit trail hit a full disk: send nothing more, end the session in a known state.
+
+    SQLite has rolled the failed transaction back (its rows were never committed, and an order
+    whose row was not written was never sent). Trading halts in memory, so nothing else is sent
+    before the session ends; then one attempt writes the session's end (``failed``), which
+    often fits in the pages the rollback left. If it does not, the row keeps ``running`` until
+    its stale heartbeat marks the session dead."""
+    message = disk_full_message(session.audit.db.database)
+    session.audit.abandon()
+    session.risk.halt(AUDIT_FULL, 0.0, 0.0, message)
+    try:
+        session.audit.end_session("failed", session.iteration)
+    except Exception:  # still no space: the heartbeat will tell
+        session.audit.abandon()
+    return RunResult("failed", session.iteration, message, audit_failed=True)

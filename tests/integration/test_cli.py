@@ -110,7 +110,7 @@ def test_a_corrupt_database_is_refused_in_one_line(tmp_path: Path) -> None:
     bad.write_bytes(b"this is not a database" * 100)
     out = run_cli(tmp_path, "paper", "--db", str(bad), "--iterations", "1")
     assert out.returncode == 2
-    assert "cannot open the database" in out.stderr and "Traceback" not in out.stderr
+    assert "is not a SQLite database" in out.stderr and "Traceback" not in out.stderr
 
 
 def test_replay_file_runs_to_its_end_with_iterations_0(tmp_path: Path) -> None:

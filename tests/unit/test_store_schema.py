@@ -40,6 +40,8 @@ def test_an_older_database_loses_the_indexes_no_query_reads_and_keeps_its_rows(
         db.execute_sql(f'CREATE INDEX "{name}" ON "{table}" ("{column}")')
     old = {name for name, _table, _column in made}
     assert old <= _indexes(db)
+    db.execute_sql("PRAGMA application_id = 0")  # as files from before the marks were
+    db.execute_sql("PRAGMA user_version = 0")
     db.close()
 
     db = open_database(path)

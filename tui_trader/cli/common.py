@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import NoReturn
 
+from tui_trader.private_files import create_private_file, make_private_dir, open_private
+
 EXIT_USAGE = 2
 EXIT_CRASH = 1
 
@@ -54,10 +56,9 @@ def default_db_path() -> Path:
 def report_crash(exc: BaseException) -> int:
     """Write the traceback to the log file and tell the user in one line where it is."""
     try:
-        folder = log_dir()
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = make_private_dir(log_dir())
         path = folder / "crash.log"
-        with path.open("a", encoding="utf-8") as fh:
+        with open_private(path, "a", encoding="utf-8") as fh:
             fh.write(f"--- {datetime.now(UTC).isoformat()}\n")
             fh.write("".join(traceback.format_exception(exc)))
         where = f" (details in {path})"
@@ -142,14 +143,21 @@ def add_db_option(parser: argparse.ArgumentParser) -> None:
 
 
 def resolve_db(path: Path | None, must_exist: bool = False) -> Path:
-    """The database path to use, checked: its folder can be created, the file read if required."""
+    """The database path to use, checked: its folder can be created (0700), the file read if
+    required, and an existing file is ours (another program's file is refused untouched; the
+    damage scan comes when the database is opened)."""
+    from tui_trader.store.ownership import check_database
+
     db = path or default_db_path()
     if must_exist and not db.is_file():
         raise UsageError(f"no database at {db} (run a session first, or pass --db)")
     if db.exists() and db.is_dir():
         raise UsageError(f"--db {db} is a directory, not a database file")
+    problem = check_database(db, quick_check=False)
+    if problem:
+        raise UsageError(problem)
     try:
-        db.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(db.parent)
     except OSError as exc:
         raise UsageError(f"cannot create the folder for {db}: {exc.strerror}") from None
     return db
@@ -157,11 +165,11 @@ def resolve_db(path: Path | None, must_exist: bool = False) -> Path:
 
 def setup_logging() -> Path:
     """Send library logs (alpaca-py's reconnect warnings, ours) to a file, never the screen."""
-    folder = log_dir()
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = make_private_dir(log_dir())
     path = folder / "tui-trader.log"
     root = logging.getLogger()
     if not any(getattr(h, "baseFilename", None) == str(path) for h in root.handlers):
+        create_private_file(path)  # the handler appends to it, keeping its 0600
         handler = logging.FileHandler(path, encoding="utf-8")
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         root.addHandler(handler)

@@ -143,6 +143,7 @@ def run_export(args: argparse.Namespace) -> int:
     import polars as pl
 
     from tui_trader.market.yahoo import adjust
+    from tui_trader.private_files import create_private_file, make_private_dir
 
     if len(args.symbol) != 1:
         raise UsageError("--symbol takes one symbol (export them one at a time)")
@@ -170,7 +171,8 @@ def run_export(args: argparse.Namespace) -> int:
     if args.adjusted:
         frame = adjust(frame)
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(out.parent)
+        create_private_file(out)  # born 0600; polars writes into it
         if suffix == ".csv":
             frame.write_csv(out, datetime_format="%Y-%m-%dT%H:%M:%SZ")
         else:

@@ -263,9 +263,12 @@ def show_live_status(args: argparse.Namespace) -> int:
         console.print(f"  {o.client_order_id} {o.side} {o.qty:g} {o.symbol} {o.status}")
     if args.db:
         from tui_trader.store.audit import load_risk_state
-        from tui_trader.store.db import open_database
+        from tui_trader.store.db import StoreError, open_database
 
-        open_database(resolve_db(args.db, must_exist=True))
+        try:
+            open_database(resolve_db(args.db, must_exist=True))
+        except StoreError as exc:
+            raise UsageError(str(exc)) from None
         risk = load_risk_state(f"alpaca:{account.account_id}")
         label = f"HALTED ({risk.halt_reason})" if risk.halted else "ACTIVE"
         console.print(f"risk state: {label}; orders today {risk.orders_today}")

@@ -20,7 +20,8 @@ from rich.console import Console
 
 from tui_trader.domain import IterationReport, RiskEvent, TradingState
 from tui_trader.engine import TradingSession
-from tui_trader.runner import RunResult, SessionRunner
+from tui_trader.runner import RunResult, SessionRunner, end_on_full_disk
+from tui_trader.store.db import is_disk_full
 
 
 def event_line(event: RiskEvent) -> str:
@@ -61,12 +62,17 @@ def run_batch_in_terminal(console: Console, session: TradingSession, tag: str) -
     how = "fast path" if why is None else f"cycle by cycle: {why}"
     console.print(f"{tag} Batch replay ({how}); a summary at the end")
     stop = threading.Event()
-    with ctrl_c(stop.set, console):
-        run_replay(session, stop)
-        session.sync_orders()
-    status = "stopped" if stop.is_set() else "end_of_data"
-    session.finish(status)
-    result = RunResult(status, session.iteration)
+    try:
+        with ctrl_c(stop.set, console):
+            run_replay(session, stop)
+            session.sync_orders()
+        status = "stopped" if stop.is_set() else "end_of_data"
+        session.finish(status)
+        result = RunResult(status, session.iteration)
+    except Exception as exc:
+        if not is_disk_full(exc):
+            raise
+        result = end_on_full_disk(session)
     summary(console, session, result, tag)
     from tui_trader.cli.report_cmd import print_session_report
 
@@ -149,6 +155,9 @@ def summary(console: Console, session: TradingSession, result: RunResult, tag: s
         )
     if state.state is TradingState.HALTED:
         console.print(f"[bold white on red] HALTED [/] {state.halt_reason}: {state.halt_detail}")
-    if result.error:
+    if result.audit_failed:  # the one line that matters, where errors go
+        sys.stdout.flush()
+        print(f"tui-trader: error: {result.error}", file=sys.stderr)
+    elif result.error:
         console.print(f"[bold red]error:[/] {result.error}")
     sys.stdout.flush()

@@ -12,6 +12,10 @@ The account's risk state is merged into its shared row (``store.risk_store``), n
 each cycle when cycles commit one by one (so a halt or reset written by another process is taken
 within a cycle), at each commit of a batch. ``_risk_base`` is the row as this log last read or
 wrote it, which is how the merge tells this session's changes from everybody else's.
+Every transaction begins ``IMMEDIATE``: it takes the write lock first, waiting (busy timeout)
+for another process's transaction to end. A deferred one reads (halt requests, risk state) and
+then writes; in WAL mode, when another process committed meanwhile, SQLite cannot upgrade it
+and answers "database is locked" at once, without waiting: two sessions on one file died so.
 """
 
 from __future__ import annotations
@@ -62,7 +66,7 @@ class CycleTransactions:
     def _open_batch(self) -> None:
         """Begin a batch's transaction if none is open."""
         if self._batch is None:
-            self._batch = self.db.atomic()
+            self._batch = self.db.atomic("IMMEDIATE")
             self._batch.__enter__()
             self._batch_started = time.monotonic()
             self._batched = 0
@@ -73,7 +77,7 @@ class CycleTransactions:
         if self.commit_before_send:
             return contextlib.nullcontext()
         if self.commit_every == 1:
-            return self.db.atomic()
+            return self.db.atomic("IMMEDIATE")
         return _BatchedCycle(self)
 
     def _end_cycle(self) -> None:
@@ -127,6 +131,20 @@ class CycleTransactions:
             batch, self._batch = self._batch, None
             batch.__exit__(None, None, None)
             self._poll_halts = True
+
+    def abandon(self) -> None:
+        """Forget the open batch and the rows kept back after a write failed (disk full):
+        SQLite may already have rolled the transaction back; whatever is left is rolled back
+        now, so the connection is usable for one last write."""
+        self._drop_unsent()
+        self._risk_state = None
+        batch, self._batch = self._batch, None
+        if batch is not None:
+            batch.__exit__(RuntimeError, None, None)  # pops it, rolls back what SQLite kept
+        while self.db.transaction_depth():
+            self.db.pop_transaction()
+        if not self.db.is_closed() and self.db.connection().in_transaction:
+            self.db.rollback()
 
     # -- the account's risk state ---------------------------------------------------------
 
@@ -218,5 +236,7 @@ class _BatchedCycle:
     def _roll_back(self) -> None:
         """Undo the cycle's rows."""
         self.log._drop_unsent()
+        if not self.conn.in_transaction:  # SQLite rolled the whole batch back (disk full)
+            return
         self.conn.execute("ROLLBACK TO SAVEPOINT tt_cycle")
         self.conn.execute("RELEASE SAVEPOINT tt_cycle")

@@ -16,6 +16,7 @@ from typing import Any
 
 from peewee import Field, ModelSelect, fn
 
+from tui_trader.private_files import make_private_dir, open_private
 from tui_trader.store.liveness import shown_status
 from tui_trader.store.models import LiveFill, LiveOrder, LiveTrade, RiskEventRow, SessionRow
 
@@ -164,9 +165,9 @@ def export_csv(
 ) -> int:
     """Write the whole filtered view (all pages) to ``path``; return the rows written."""
     _, columns = VIEWS[view]
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dir(path.parent)
     count = 0
-    with path.open("w", newline="", encoding="utf-8") as fh:
+    with open_private(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow([c.title for c in columns])
         for row in iter_rows(view, filt, sort, descending):

@@ -3,6 +3,13 @@
 WAL lets the history browser and the monitor read while a session writes; ``synchronous=normal``
 keeps commits cheap without risking corruption; each thread gets its own connection (peewee's
 default), which is why the database is always a file and never ``:memory:``.
+
+Before anything is written, ``check_database`` (``store.ownership``) decides the file is ours and
+whole: another program's file, a newer schema or a damaged file is refused and left as it was.
+Then ``store.migrations`` brings it to the current schema. A new file is created 0600 (its
+``-wal`` and ``-shm`` take the same mode). Every write transaction begins ``IMMEDIATE``: a
+deferred one that reads first and then writes cannot wait for another process's write lock
+(SQLite answers "database is locked" at once instead of calling the busy handler).
 """
 
 from __future__ import annotations
@@ -13,8 +20,10 @@ from pathlib import Path
 
 from peewee import DatabaseError, SqliteDatabase
 
-from tui_trader.store.learning_models import LEARNING_MODELS
-from tui_trader.store.models import MODELS, database
+from tui_trader.private_files import create_private_file
+from tui_trader.store.migrations import MigrationError, migrate
+from tui_trader.store.models import database
+from tui_trader.store.ownership import check_database
 
 _PRAGMAS = {
     "journal_mode": "wal",
@@ -26,46 +35,81 @@ _PRAGMAS = {
 """2 MB of page cache per connection: the audit log is written once and read back in pages, so
 a bigger cache bought no speed here, and it made a day-long session's memory climb (issue 8)."""
 
-_UNUSED_INDEXES = (
-    "live_orders_timestamp",
-    "live_orders_broker_order_id",
-    "live_fills_timestamp",
-    "live_trades_timestamp",
-    "live_account_snapshots_timestamp",
-    "live_risk_events_timestamp",
-    "learning_weights_timestamp",
-    "learning_regimes_timestamp",
-    "learning_shadow_timestamp",
-)
-"""Indexes earlier versions made that no query reads: rows are found by session, id, symbol,
-status or bar time, never by the wall time they were written at or the broker's order id. Each
-cost every insert a B-tree update (a replay wrote ~25% faster without them, issue 8), so a
-writer drops them when it opens an older database."""
-
-_VIEWS = ("CREATE VIEW IF NOT EXISTS live_risks_events AS SELECT * FROM live_risk_events",)
-"""``live_risks_events`` is the Phase 4 document's spelling; the view makes its SQL work too."""
+SQLITE_FULL = 13
+"""SQLite's result code for "database or disk is full"."""
 
 
 class StoreError(Exception):
     """The database cannot be opened or written: the session must not trade without its audit."""
 
 
-def open_database(path: Path, create: bool = True) -> SqliteDatabase:
-    """Open (and create the tables of) the audit database at ``path``, and bind the models."""
+class AuditFullError(StoreError):
+    """The disk (or the database's size limit) is full: the audit trail cannot be written."""
+
+
+class AuditDatabase(SqliteDatabase):
+    """peewee's SQLite database, with write transactions that wait their turn and a rollback
+    that does not hide the error that caused it.
+
+    After some errors (SQLITE_FULL, SQLITE_IOERR, SQLITE_NOMEM) SQLite has already rolled the
+    transaction back; a second ``ROLLBACK`` would fail with "cannot rollback - no transaction
+    is active" and that message, not the real cause, would reach the user."""
+
+    def rollback(self) -> None:
+        """Roll back the open transaction, if SQLite has not already done so."""
+        if not self.is_closed() and not self.connection().in_transaction:
+            return
+        super().rollback()
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """True if ``exc`` (or what caused it) is SQLite's "database or disk is full"."""
+    seen: set[int] = set()
+    stack: list[BaseException | None] = [exc]
+    while stack:
+        err = stack.pop()
+        if err is None or id(err) in seen:
+            continue
+        seen.add(id(err))
+        if getattr(err, "sqlite_errorcode", None) == SQLITE_FULL:
+            return True
+        if isinstance(err, sqlite3.Error | DatabaseError) and "disk is full" in str(err):
+            return True
+        stack += [err.__cause__, err.__context__]
+        stack += [arg for arg in err.args if isinstance(arg, BaseException)]
+    return False
+
+
+def disk_full_message(path: Path | str) -> str:
+    """The one line a user reads when the audit trail cannot be written for lack of space."""
+    return f"disk full writing the audit trail at {path}"
+
+
+def open_database(path: Path, create: bool = True) -> AuditDatabase:
+    """Open (and create or migrate the tables of) the audit database at ``path``, and bind the
+    models. A file that is not ours, is of a newer schema or is damaged raises ``StoreError``
+    and is left byte for byte as it was. ``create`` False only reads (the monitor)."""
     if str(path) == ":memory:":
         raise StoreError("the audit database must be a file (worker threads cannot share memory)")
-    db = SqliteDatabase(str(path), pragmas=_PRAGMAS, check_same_thread=False)
+    path = Path(path)
+    problem = check_database(path)
+    if problem:
+        raise StoreError(problem)
+    if create:
+        try:
+            create_private_file(path)
+        except OSError as exc:
+            raise StoreError(f"cannot create the database {path}: {exc.strerror}") from None
+    db = AuditDatabase(str(path), pragmas=_PRAGMAS, check_same_thread=False, lock_type="IMMEDIATE")
     try:
         db.connect(reuse_if_open=True)
         database.initialize(db)
         if create:
-            db.create_tables(MODELS + LEARNING_MODELS, safe=True)
-            for view in _VIEWS:
-                db.execute_sql(view)
-            for index in _UNUSED_INDEXES:
-                db.execute_sql(f'DROP INDEX IF EXISTS "{index}"')
-    except (DatabaseError, sqlite3.DatabaseError) as exc:
+            migrate(db)
+    except (DatabaseError, sqlite3.DatabaseError, MigrationError) as exc:
         db.close()
+        if is_disk_full(exc):
+            raise AuditFullError(disk_full_message(path)) from exc
         raise StoreError(f"cannot open the database {path}: {exc}") from exc
     return db
 
