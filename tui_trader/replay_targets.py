@@ -16,7 +16,7 @@ import polars as pl
 
 from tui_trader.domain import Signal
 from tui_trader.strategies import Allocator, FixedWeights, Strategy
-from tui_trader.strategies.crossover import _ABOVE, _BELOW, _WARMING, MovingAverageCrossover
+from tui_trader.strategies.crossover import _ABOVE, _BELOW, MovingAverageCrossover
 
 TIE = 1e-9
 """Averages closer than this (relative) count as a tie: that symbol's targets come bar by bar."""
@@ -107,7 +107,7 @@ class ReplayTargets:
             fasts, slows = chunk.averages[i]
             fast, slow = fasts[index], slows[index]
             if slow is None or fast is None:
-                out[s.name] = Signal.later(0.0, _WARMING.format, min(seen, s.slow), s.slow)
+                out[s.name] = Signal.warming(min(seen, s.slow), s.slow)
             elif fast > slow:
                 out[s.name] = Signal.later(1.0, _ABOVE.format, s.fast, fast, s.slow, slow)
             else:
