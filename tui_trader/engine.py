@@ -8,6 +8,7 @@ the audit trail before they are sent. Any doubt about an order's fate halts trad
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -30,8 +31,9 @@ from tui_trader.domain import (
 )
 from tui_trader.ledger import TradeLedger
 from tui_trader.market import MarketData
+from tui_trader.notices import SESSION_END, SLIPPAGE, Notice, NoticeSink
 from tui_trader.order_routing import OrderRouting
-from tui_trader.reconcile import reconcile
+from tui_trader.reconcile import RECONCILIATION, reconcile
 from tui_trader.risk import MANUAL_KILL, SESSION_HALTS, RiskManager
 from tui_trader.session_config import SessionConfig
 from tui_trader.store.audit import AuditLog, load_risk_state
@@ -107,6 +109,13 @@ class TradingSession(OrderRouting):
         self._snapshot_every = 1 if audit.commit_before_send else config.snapshot_every
         self._unsnapped: datetime | None = None
         """Market time of the last cycle when its snapshot was skipped (written at the end)."""
+        self.notify: NoticeSink | None = None
+        """Where halts, reconciliation differences, the session's end and costly fills are
+        told (``tui_trader.ops`` attaches its alert queue); it must return at once."""
+        self.slippage_alert_bps: float | None = None
+        """A fill whose slippage exceeds this many basis points is told to ``notify``."""
+        self.equity_seen: float | None = None
+        """The last equity read, for notices."""
 
     # -- life cycle ----------------------------------------------------------------------------
 
@@ -151,13 +160,16 @@ class TradingSession(OrderRouting):
             self._record_events(result.events, now)
         return result.events
 
-    def finish(self, status: str) -> None:
+    def finish(self, status: str, detail: str = "") -> None:
         """Write the final state: the last snapshot if the cadence skipped it, risk memory, how
-        the session ended."""
-        if self._unsnapped is not None:
-            self._snapshot(self.broker.account(), self.broker.positions(), self._unsnapped)
-        self.audit.save_risk_state(self.risk.state)
-        self.audit.end_session(status, self.iteration)
+        the session ended; then tell ``notify`` (even when writing failed)."""
+        try:
+            if self._unsnapped is not None:
+                self._snapshot(self.broker.account(), self.broker.positions(), self._unsnapped)
+            self.audit.save_risk_state(self.risk.state)
+            self.audit.end_session(status, self.iteration)
+        finally:
+            self._tell(SESSION_END, self.iteration, 0.0, f"session {status}", detail)
 
     def request_kill(self, who: str = "user", flatten: bool = False, reason: str = "") -> None:
         """Ask the session to halt at once (any thread); the worker acts before its next order."""
@@ -220,6 +232,7 @@ class TradingSession(OrderRouting):
             # Read the account after the halt acted: cancelled orders release buying power.
             account = self.broker.account()
             positions = self.broker.positions()
+            self.equity_seen = account.equity
             self._record_events(events, market_time)
             return self._report(account, positions, market_time, 0, 0, 0, events, ())
 
@@ -258,6 +271,7 @@ class TradingSession(OrderRouting):
         notes: list[str] = []
         account = self.broker.account()
         positions = self.broker.positions()
+        self.equity_seen = account.equity
         was_halted = self.risk.state.halted
         events = self.risk.on_equity(
             account.equity, self.session_day(market_time), account.last_equity
@@ -327,6 +341,8 @@ class TradingSession(OrderRouting):
                 continue
             fills += 1
             self._cycle_fills.append(fill)
+            if self.slippage_alert_bps is not None:
+                self._check_slippage(fill)
             for trade in self.ledger.on_fill(fill):
                 self.realized_pnl += trade.pnl
                 self.audit.trade(trade)
@@ -419,6 +435,37 @@ class TradingSession(OrderRouting):
             self.audit.risk_event(event, self.account_key, market_time)
         if events:
             self.audit.save_risk_state(self.risk.state)
+            for event in events:
+                if event.action_taken.startswith("halted") or event.event_type == RECONCILIATION:
+                    self._tell(
+                        event.event_type, event.value, event.limit, event.action_taken, event.detail
+                    )
+
+    def _check_slippage(self, fill: Fill) -> None:
+        """Tell ``notify`` about a fill that cost more than the slippage threshold."""
+        notional = abs(fill.qty * fill.price)
+        bps = 10_000 * fill.slippage / notional if notional else 0.0
+        threshold = self.slippage_alert_bps or 0.0
+        if bps > threshold:
+            detail = f"{fill.side.value} {fill.qty:g} {fill.symbol} @ {fill.price:,.2f}"
+            self._tell(SLIPPAGE, bps, threshold, "recorded the fill; no change to trading", detail)
+
+    def _tell(self, event: str, value: float, limit: float, action: str, detail: str) -> None:
+        """Hand one notice to ``notify``; a listener's failure never reaches the cycle."""
+        if self.notify is None:
+            return
+        notice = Notice(
+            self.config.mode,
+            self.account_key,
+            event,
+            value,
+            limit,
+            action,
+            self.equity_seen,
+            detail,
+        )
+        with contextlib.suppress(Exception):  # best effort: the audit trail holds the facts
+            self.notify(notice)
 
     def _report(
         self,

@@ -24,6 +24,9 @@ _COMMAND_MODULES = (
     "tui_trader.cli.data",
     "tui_trader.cli.sandbox",
     "tui_trader.cli.learn",
+    "tui_trader.cli.alert_cmd",
+    "tui_trader.cli.db_cmd",
+    "tui_trader.cli.config_cmd",
 )
 """Subcommand modules, in the order ``--help`` lists them."""
 
@@ -83,6 +86,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if handler is None:
         handler = run_app
     try:
+        if getattr(args, "config_parser", None) is not None:
+            from tui_trader.cli.config_cmd import merge_config
+
+            args.config_sources = merge_config(args, args_list, parser)
         return int(handler(args) or 0)
     except UsageError as exc:
         fail(str(exc), EXIT_USAGE)
