@@ -81,7 +81,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit code."""
     args_list = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    args = parser.parse_args(args_list)
+    if args_list[:2] == ["config", "show"] and args_list[2:3] not in (["-h"], ["--help"]):
+        args = parser.parse_args(args_list[:2])  # the rest is a trading command's options
+        args.command_line = args_list[2:]
+    else:
+        args = parser.parse_args(args_list)
     handler = getattr(args, "handler", None)
     if handler is None:
         handler = run_app

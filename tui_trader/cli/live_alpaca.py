@@ -135,9 +135,9 @@ def run_live_trading(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     console = Console(highlight=False)
     _warning(console, settings.limits, endpoint.label, settings)
-    readiness_gate(args, settings.db, console)
     if not sys.stdin.isatty():
         raise UsageError("live trading needs the typed confirmation on a terminal; nothing sent")
+    readiness_gate(args, settings.db, console)
     try:
         answer = input(f"Type {CONFIRMATION} to trade real money: ")
     except EOFError:

@@ -114,7 +114,7 @@ def _carries_secret(text: str) -> bool:
 def _key_lines(text: str) -> dict[str, int]:
     """The line each top-level key is set on."""
     out: dict[str, int] = {}
-    pattern = re.compile(r"""^\s*["']?([A-Za-z0-9_\-]+)["']?\s*=""")
+    pattern = re.compile(r"""^\s*\[?\s*["']?([A-Za-z0-9_\-]+)["']?\s*[=\]]""")
     for number, line in enumerate(text.splitlines(), start=1):
         match = pattern.match(line)
         if match and match.group(1) not in out:
