@@ -56,6 +56,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="audit database for the full-screen app (default: in your user data folder)",
     )
     parser.add_argument(
+        "--config",
+        dest="app_config",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="settings file the app's setup screen starts from (default: ./tui-trader.toml)",
+    )
+    parser.add_argument(
         "--enable-live",
         action="store_true",
         help="allow the app's setup screen to choose Alpaca live (real money; off by default)",
@@ -71,9 +79,13 @@ def run_app(args: argparse.Namespace) -> int:
     from tui_trader.cli.common import resolve_db
 
     db = resolve_db(args.app_db)
+    from tui_trader.cli.config_cmd import setup_defaults
+
+    defaults = setup_defaults(args.app_config)
     from tui_trader.tui.app import make_app
 
-    make_app(db, live_enabled=args.enable_live).run()
+    extra = {"setup_defaults": defaults} if defaults is not None else {}
+    make_app(db, live_enabled=args.enable_live, **extra).run()
     return 0
 
 

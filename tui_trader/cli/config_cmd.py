@@ -122,6 +122,31 @@ def _given(parser: argparse.ArgumentParser, argv: list[str]) -> set[str]:
     return given
 
 
+def setup_defaults(explicit) -> dict[str, str] | None:
+    """The desk's setup form, started from the settings file (``None``: no file)."""
+    from tui_trader.cli import build_parser
+    from tui_trader.ops.config_file import ConfigFileError, find_config, load_config
+    from tui_trader.tui.setup_form import config_defaults
+
+    try:
+        path = find_config(explicit)
+        if path is None:
+            return None
+        parser = build_parser()
+        cfg = load_config(path, known_settings(parser))
+        paper = trading_parsers(parser)["paper"]
+        actions = {a.dest: a for a in paper._actions if a.option_strings}
+        checked = {
+            dest: _convert(actions[dest], value, cfg, dest)
+            for dest, value in cfg.values.items()
+            if dest in actions
+        }
+    except ConfigFileError as exc:
+        raise UsageError(str(exc)) from None
+    raw = {k: v for k, v in cfg.values.items() if k in checked}
+    return config_defaults(raw)
+
+
 def _choices(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
     """A parser's subcommands by name."""
     for action in parser._actions:
