@@ -151,6 +151,27 @@ def test_a_failed_backup_is_alerted_recorded_and_trading_goes_on(
     assert row == (session.account_key, "trading continues")
 
 
+def test_verify_and_restore_leave_no_log_files_beside_a_closed_database(
+    tmp_path: Path,
+) -> None:
+    """A closed database in WAL mode stays one file after ``db verify`` and ``db restore``."""
+    db = tmp_path / "closed #1.db"
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA journal_mode=wal")
+    conn.execute("CREATE TABLE sessions (key, status)")
+    conn.execute("CREATE TABLE live_orders (id)")
+    conn.execute("INSERT INTO live_orders VALUES (1)")
+    conn.commit()
+    conn.close()
+    assert main(["db", "verify", str(db)]) == 0
+    assert main(["db", "backup", "--db", str(db), "--to", str(tmp_path / "bk")]) == 0
+    (backup,) = (tmp_path / "bk").iterdir()
+    assert main(["db", "restore", str(backup), "--db", str(db)]) == 0
+    leftovers = sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(("-wal", "-shm")))
+    assert leftovers == []
+    assert _count(db) == 1
+
+
 @pytest.mark.parametrize("missing", ["nowhere.db"])
 def test_backup_of_a_missing_database_is_one_line(tmp_path: Path, capsys, missing: str) -> None:
     """No database: exit 2, one line."""

@@ -59,7 +59,7 @@ def backup_database(db: Path, to_dir: Path, now: datetime | None = None) -> Veri
     final = to_dir / backup_name(db, now)
     part = final.with_name(final.name + ".part")
     try:
-        with _connect(db) as src, _connect(part) as dst:
+        with _connect(db, "rw") as src, _connect(part) as dst:
             src.execute("BEGIN")  # one read snapshot for the copy and the counts
             counts = table_counts(src)
             src.backup(dst)
@@ -79,11 +79,15 @@ def backup_database(db: Path, to_dir: Path, now: datetime | None = None) -> Veri
 
 
 def verify_database(path: Path) -> Verified:
-    """Check that ``path`` is a whole tui-trader database: ``integrity_check`` and its tables."""
+    """Check that ``path`` is a whole tui-trader database: ``integrity_check`` and its tables.
+
+    It reads only, but opens the file read-write (never creating it): on a database in
+    write-ahead-log mode a read-only connection could not fold the log back in on closing and
+    would leave ``-wal``/``-shm`` files beside it."""
     if not path.is_file():
         raise BackupError(f"no file at {path}")
     try:
-        with _connect(path, read_only=True) as conn:
+        with _connect(path, "rw") as conn:
             result = [row[0] for row in conn.execute("PRAGMA integrity_check")]
             if result != ["ok"]:
                 raise BackupError(f"{path} is damaged: {'; '.join(result[:3])}")
@@ -105,7 +109,7 @@ def restore_database(backup: Path, db: Path, now: datetime | None = None) -> Pat
     source = verify_database(backup)
     aside: Path | None = None
     if db.exists():
-        with _connect(db) as conn:
+        with _connect(db, "rw") as conn:
             running = running_sessions(conn)
         if running:
             raise BackupError(
@@ -113,9 +117,10 @@ def restore_database(backup: Path, db: Path, now: datetime | None = None) -> Pat
             )
         stamp = (now or datetime.now(UTC)).astimezone(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         aside = db.with_name(f"{db.stem}.replaced-{stamp}.db")
-        with _connect(db) as src, _connect(aside) as dst:
+        with _connect(db, "rw") as src, _connect(aside) as dst:
             src.backup(dst)
-    with _connect(backup, read_only=True) as src, _connect(db) as dst:
+            dst.execute("PRAGMA journal_mode=DELETE")
+    with _connect(backup, "ro") as src, _connect(db) as dst:
         src.backup(dst)
     restored = verify_database(db)
     if restored.counts != source.counts:
@@ -149,10 +154,11 @@ def table_counts(conn: sqlite3.Connection) -> dict[str, int]:
 
 
 @contextlib.contextmanager
-def _connect(path: Path, read_only: bool = False) -> Iterator[sqlite3.Connection]:
-    """A plain sqlite3 connection in autocommit mode, closed afterwards."""
-    target = f"file:{path}?mode=ro" if read_only else f"file:{path}"
-    conn = sqlite3.connect(target, uri=True, timeout=10.0, isolation_level=None)
+def _connect(path: Path, mode: str = "rwc") -> Iterator[sqlite3.Connection]:
+    """A plain sqlite3 connection in autocommit mode (``ro``, ``rw``, or ``rwc`` to create),
+    closed afterwards."""
+    uri = f"{path.resolve().as_uri()}?mode={mode}"
+    conn = sqlite3.connect(uri, uri=True, timeout=10.0, isolation_level=None)
     try:
         yield conn
     finally:
