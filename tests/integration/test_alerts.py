@@ -144,3 +144,20 @@ def test_a_url_apprise_does_not_know_is_refused_in_one_line(tmp_path: Path, caps
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert "not an alert URL apprise understands" in err and "pw" not in err
+
+
+def test_reconciliation_differences_found_at_start_are_sent(db_path: Path) -> None:
+    """A restart whose broker holds other positions than the last snapshot: the difference that
+    reconciliation found before the alerts existed is sent once they are attached."""
+    first = make_session(db_path, account_key="local:shared")
+    for _ in range(30):
+        first.run_iteration()
+    first.finish("completed")
+    restarted = make_session(db_path, account_key="local:shared")  # a new, empty paper broker
+    with webhook() as hook:
+        ops = attach_ops(restarted, OpsSettings(alerts=(hook.url,)), db_path, print)
+        wait_for(lambda: len(hook.bodies) == 1)
+        ops.close()
+    assert hook.bodies[0]["title"] == "tui-trader LOCAL: reconciliation"
+    assert "positions differ from the last snapshot" in hook.bodies[0]["message"]
+    assert "recorded vs 0 at the broker" in hook.bodies[0]["message"]
