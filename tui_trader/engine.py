@@ -8,7 +8,6 @@ the audit trail before they are sent. Any doubt about an order's fate halts trad
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -31,11 +30,12 @@ from tui_trader.domain import (
 )
 from tui_trader.ledger import TradeLedger
 from tui_trader.market import MarketData
-from tui_trader.notices import SESSION_END, SLIPPAGE, Notice, NoticeSink
+from tui_trader.notices import SESSION_END
 from tui_trader.order_routing import OrderRouting
-from tui_trader.reconcile import RECONCILIATION, reconcile
+from tui_trader.reconcile import reconcile
 from tui_trader.risk import MANUAL_KILL, SESSION_HALTS, RiskManager
 from tui_trader.session_config import SessionConfig
+from tui_trader.session_notices import SessionNotices
 from tui_trader.store.audit import AuditLog, load_risk_state
 from tui_trader.strategies import Allocator, LearningAllocator, Strategy
 from tui_trader.timeframes import trading_day
@@ -55,7 +55,7 @@ class _KillRequest:
     reason: str
 
 
-class TradingSession(OrderRouting):
+class TradingSession(OrderRouting, SessionNotices):
     """Runs decision cycles; thread-safe only through ``request_kill`` and ``request_resume``."""
 
     def __init__(
@@ -109,13 +109,7 @@ class TradingSession(OrderRouting):
         self._snapshot_every = 1 if audit.commit_before_send else config.snapshot_every
         self._unsnapped: datetime | None = None
         """Market time of the last cycle when its snapshot was skipped (written at the end)."""
-        self.notify: NoticeSink | None = None
-        """Where halts, reconciliation differences, the session's end and costly fills are
-        told (``tui_trader.ops`` attaches its alert queue); it must return at once."""
-        self.slippage_alert_bps: float | None = None
-        """A fill whose slippage exceeds this many basis points is told to ``notify``."""
-        self.equity_seen: float | None = None
-        """The last equity read, for notices."""
+        self.init_notices()
 
     # -- life cycle ----------------------------------------------------------------------------
 
@@ -435,37 +429,7 @@ class TradingSession(OrderRouting):
             self.audit.risk_event(event, self.account_key, market_time)
         if events:
             self.audit.save_risk_state(self.risk.state)
-            for event in events:
-                if event.action_taken.startswith("halted") or event.event_type == RECONCILIATION:
-                    self._tell(
-                        event.event_type, event.value, event.limit, event.action_taken, event.detail
-                    )
-
-    def _check_slippage(self, fill: Fill) -> None:
-        """Tell ``notify`` about a fill that cost more than the slippage threshold."""
-        notional = abs(fill.qty * fill.price)
-        bps = 10_000 * fill.slippage / notional if notional else 0.0
-        threshold = self.slippage_alert_bps or 0.0
-        if bps > threshold:
-            detail = f"{fill.side.value} {fill.qty:g} {fill.symbol} @ {fill.price:,.2f}"
-            self._tell(SLIPPAGE, bps, threshold, "recorded the fill; no change to trading", detail)
-
-    def _tell(self, event: str, value: float, limit: float, action: str, detail: str) -> None:
-        """Hand one notice to ``notify``; a listener's failure never reaches the cycle."""
-        if self.notify is None:
-            return
-        notice = Notice(
-            self.config.mode,
-            self.account_key,
-            event,
-            value,
-            limit,
-            action,
-            self.equity_seen,
-            detail,
-        )
-        with contextlib.suppress(Exception):  # best effort: the audit trail holds the facts
-            self.notify(notice)
+            self._tell_events(events)
 
     def _report(
         self,

@@ -12,6 +12,7 @@ CORE = (
     "tui_trader.ledger",
     "tui_trader.runner",
     "tui_trader.notices",
+    "tui_trader.session_notices",
 )
 FORBIDDEN = ("textual", "alpaca", "yfinance", "rich", "pandas", "apprise")
 
