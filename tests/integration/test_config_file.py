@@ -84,6 +84,8 @@ def test_keys_and_secrets_are_refused_naming_the_line(tmp_path: Path, monkeypatc
         ("symbols = ['SPY', 'spy!']\n", ":1: key 'symbols': invalid symbol 'SPY!'"),
         ("interval = \n", ":1: not valid TOML"),
         ("[paper]\nseed = 3\n", ":1: key 'paper': not an option"),
+        ("enable-live = true\n", ":1: key 'enable-live': real-money switches are typed"),
+        ("skip_readiness = true\n", ":1: key 'skip_readiness': real-money switches are typed"),
     ],
 )
 def test_a_bad_file_is_one_line_naming_file_line_and_key(

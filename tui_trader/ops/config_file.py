@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 CONFIG_NAME = "tui-trader.toml"
+COMMAND_LINE_ONLY = frozenset({"enable_live", "skip_readiness"})
+"""Real-money switches: typed each time on the command line, never read from a file."""
 _SECRET_NAME = re.compile(r"(key|secret|token|password|passwd|apca|credential)", re.IGNORECASE)
 _TOML_LINE = re.compile(r"at line (\d+)")
 
@@ -80,6 +82,10 @@ def load_config(path: Path, known: set[str]) -> ConfigFile:
         name = key.replace("-", "_")
         line_of[key] = line_of[name] = lines.get(key, 0)
         cfg = ConfigFile(path, values, line_of)
+        if name in COMMAND_LINE_ONLY:
+            raise cfg.error(
+                key, "real-money switches are typed on the command line each time, not set here"
+            )
         if name not in known:
             if _SECRET_NAME.search(name):
                 raise cfg.error(
