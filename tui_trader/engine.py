@@ -30,11 +30,13 @@ from tui_trader.domain import (
 )
 from tui_trader.ledger import TradeLedger
 from tui_trader.market import MarketData
+from tui_trader.notices import SESSION_END
 from tui_trader.order_routing import OrderRouting
 from tui_trader.reconcile import reconcile
 from tui_trader.risk import MANUAL_KILL, SESSION_HALTS, RiskManager
 from tui_trader.risk_merge import adoption_events
 from tui_trader.session_config import SessionConfig
+from tui_trader.session_notices import SessionNotices
 from tui_trader.store.audit import AuditLog
 from tui_trader.strategies import Allocator, LearningAllocator, Strategy
 from tui_trader.timeframes import trading_day
@@ -54,7 +56,7 @@ class _KillRequest:
     reason: str
 
 
-class TradingSession(OrderRouting):
+class TradingSession(OrderRouting, SessionNotices):
     """Runs decision cycles; thread-safe only through ``request_kill`` and ``request_resume``."""
 
     def __init__(
@@ -108,6 +110,7 @@ class TradingSession(OrderRouting):
         self._snapshot_every = 1 if audit.commit_before_send else config.snapshot_every
         self._unsnapped: datetime | None = None
         """Market time of the last cycle when its snapshot was skipped (written at the end)."""
+        self.init_notices()
 
     # -- life cycle ----------------------------------------------------------------------------
 
@@ -152,13 +155,16 @@ class TradingSession(OrderRouting):
             self._record_events(result.events, now)
         return result.events
 
-    def finish(self, status: str) -> None:
+    def finish(self, status: str, detail: str = "") -> None:
         """Write the final state: the last snapshot if the cadence skipped it, risk memory, how
-        the session ended."""
-        if self._unsnapped is not None:
-            self._snapshot(self.broker.account(), self.broker.positions(), self._unsnapped)
-        self.risk.state = self.audit.save_risk_state(self.risk.state)
-        self.audit.end_session(status, self.iteration)
+        the session ended; then tell ``notify`` (even when writing failed)."""
+        try:
+            if self._unsnapped is not None:
+                self._snapshot(self.broker.account(), self.broker.positions(), self._unsnapped)
+            self.risk.state = self.audit.save_risk_state(self.risk.state)
+            self.audit.end_session(status, self.iteration)
+        finally:
+            self._tell(SESSION_END, self.iteration, 0.0, f"session {status}", detail)
 
     def request_kill(self, who: str = "user", flatten: bool = False, reason: str = "") -> None:
         """Ask the session to halt at once (any thread); the worker acts before its next order."""
@@ -227,6 +233,7 @@ class TradingSession(OrderRouting):
             # Read the account after the halt acted: cancelled orders release buying power.
             account = self.broker.account()
             positions = self.broker.positions()
+            self.equity_seen = account.equity
             self._record_events(events, market_time)
             return self._report(account, positions, market_time, 0, 0, 0, events, ())
 
@@ -265,6 +272,7 @@ class TradingSession(OrderRouting):
         notes: list[str] = []
         account = self.broker.account()
         positions = self.broker.positions()
+        self.equity_seen = account.equity
         was_halted = self.risk.state.halted
         events = self.risk.on_equity(
             account.equity, self.session_day(market_time), account.last_equity
@@ -336,6 +344,8 @@ class TradingSession(OrderRouting):
                 continue
             fills += 1
             self._cycle_fills.append(fill)
+            if self.slippage_alert_bps is not None:
+                self._check_slippage(fill)
             for trade in self.ledger.on_fill(fill):
                 self.realized_pnl += trade.pnl
                 self.audit.trade(trade)
@@ -430,6 +440,7 @@ class TradingSession(OrderRouting):
             self.audit.risk_event(event, self.account_key, market_time)
         if events:
             self.risk.state = self.audit.save_risk_state(self.risk.state)
+            self._tell_events(events)
 
     def _sync_risk(self) -> list[RiskEvent]:
         """Merge this session's risk state with the account's row, adopting what other

@@ -115,7 +115,7 @@ class SessionRunner:
                 session.account_key,
                 session.clock.now(),
             )
-            session.finish("failed")
+            session.finish("failed", message)
         except Exception:  # the store itself may be what failed; the caller still hears why
             pass
         return RunResult("failed", session.iteration, message)

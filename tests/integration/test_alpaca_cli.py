@@ -105,8 +105,11 @@ def test_live_trading_refuses_without_enable_live_before_connecting(tmp_path: Pa
     assert "--enable-live" in out.stderr and "no connection was made" in out.stderr
 
 
-def _live_trading_on_a_terminal(tmp_path: Path, sb: SandboxHandle, typed: bytes):
-    """Run ``live trading --enable-live`` with a pseudo-terminal as its standard input."""
+def _live_trading_on_a_terminal(
+    tmp_path: Path, sb: SandboxHandle, typed: bytes, gate: tuple[str, ...] = ("--skip-readiness",)
+):
+    """Run ``live trading --enable-live`` with a pseudo-terminal as its standard input (past the
+    paper-to-live gate unless ``gate`` is empty)."""
     master, slave = pty.openpty()
     env = cli_env(tmp_path) | sandbox_env(sb)
     proc = subprocess.Popen(
@@ -123,6 +126,7 @@ def _live_trading_on_a_terminal(tmp_path: Path, sb: SandboxHandle, typed: bytes)
             "0.05",
             "--db",
             str(tmp_path / "t.db"),
+            *gate,
         ],
         stdin=slave,
         stdout=subprocess.PIPE,
@@ -159,6 +163,27 @@ def test_live_trading_with_the_phrase_trades_and_names_the_url(
     assert code == 0, err
     assert "LIVE TRADING (real money)" in out
     assert f"Connected to: {stepped.base_url} (not an Alpaca URL" in out
+    assert "not ready: no Alpaca paper sessions" in out and "--skip-readiness:" in out
+    with sqlite3.connect(tmp_path / "t.db") as conn:
+        skipped = conn.execute(
+            "SELECT account_key, detail FROM live_risk_events WHERE event_type = ?",
+            ("readiness_skipped",),
+        ).fetchall()
+    assert len(skipped) == 1 and skipped[0][0].startswith("alpaca:")
+    assert skipped[0][1].startswith("not ready: no Alpaca paper sessions")
+
+
+def test_live_trading_refuses_without_a_ready_paper_record(
+    stepped: SandboxHandle, tmp_path: Path
+) -> None:
+    """No paper record and no --skip-readiness: the verdict is shown, the phrase never asked,
+    exit 1, nothing sent."""
+    code, out, err = _live_trading_on_a_terminal(tmp_path, stepped, b"YES I UNDERSTAND\n", ())
+    assert code == 1
+    assert "LIVE TRADING WARNING" in out and "not ready: no Alpaca paper sessions" in out
+    assert "live trading refused: the paper record is not ready" in err
+    assert "Type YES I UNDERSTAND" not in out
+    assert stepped.admin.state()["orders"]["total"] == 0
 
 
 def test_live_trading_without_a_terminal_aborts(stepped: SandboxHandle, tmp_path: Path) -> None:

@@ -11,8 +11,10 @@ CORE = (
     "tui_trader.strategies.crossover",
     "tui_trader.ledger",
     "tui_trader.runner",
+    "tui_trader.notices",
+    "tui_trader.session_notices",
 )
-FORBIDDEN = ("textual", "alpaca", "yfinance", "rich", "pandas")
+FORBIDDEN = ("textual", "alpaca", "yfinance", "rich", "pandas", "apprise")
 
 
 def test_core_imports_no_front_end_or_sdk() -> None:

@@ -26,6 +26,9 @@ _COMMAND_MODULES = (
     "tui_trader.cli.sandbox",
     "tui_trader.cli.learn",
     "tui_trader.cli.serve",
+    "tui_trader.cli.alert_cmd",
+    "tui_trader.cli.db_cmd",
+    "tui_trader.cli.config_cmd",
 )
 """Subcommand modules, in the order ``--help`` lists them."""
 
@@ -55,6 +58,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="audit database for the full-screen app (default: in your user data folder)",
     )
     parser.add_argument(
+        "--config",
+        dest="app_config",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="settings file the app's setup screen starts from (default: ./tui-trader.toml)",
+    )
+    parser.add_argument(
         "--enable-live",
         action="store_true",
         help="allow the app's setup screen to choose Alpaca live (real money; off by default)",
@@ -70,9 +81,13 @@ def run_app(args: argparse.Namespace) -> int:
     from tui_trader.cli.common import resolve_db
 
     db = resolve_db(args.app_db)
+    from tui_trader.cli.config_cmd import setup_defaults
+
+    defaults = setup_defaults(args.app_config)
     from tui_trader.tui.app import make_app
 
-    make_app(db, live_enabled=args.enable_live).run()
+    extra = {"setup_defaults": defaults} if defaults is not None else {}
+    make_app(db, live_enabled=args.enable_live, **extra).run()
     return 0
 
 
@@ -80,11 +95,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit code."""
     args_list = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    args = parser.parse_args(args_list)
+    if args_list[:2] == ["config", "show"] and args_list[2:3] not in (["-h"], ["--help"]):
+        args = parser.parse_args(args_list[:2])  # the rest is a trading command's options
+        args.command_line = args_list[2:]
+    else:
+        args = parser.parse_args(args_list)
     handler = getattr(args, "handler", None)
     if handler is None:
         handler = run_app
     try:
+        if getattr(args, "config_parser", None) is not None:
+            from tui_trader.cli.config_cmd import merge_config
+
+            args.config_sources = merge_config(args, args_list, parser)
         return int(handler(args) or 0)
     except UsageError as exc:
         fail(str(exc), EXIT_USAGE)

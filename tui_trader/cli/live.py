@@ -12,6 +12,7 @@ import importlib
 _LIVE_ACTION_MODULES: tuple[str, ...] = (
     "tui_trader.cli.live_alpaca",
     "tui_trader.cli.live_monitor",
+    "tui_trader.cli.live_readiness",
 )
 """Modules adding ``live`` actions (monitor, paper, trading, status, ...)."""
 

@@ -29,6 +29,8 @@ from tui_trader.cli.common import (
     resolve_db,
     setup_logging,
 )
+from tui_trader.cli.live_readiness import add_readiness_options, readiness_gate, record_skip
+from tui_trader.cli.ops_options import ops_settings_from, running_ops
 from tui_trader.cli.paper import add_session_options, learning_from, limits_from
 from tui_trader.cli.session_output import run_in_terminal
 from tui_trader.config import LIVE_URL, PAPER_URL, ConfigError, load_endpoint
@@ -47,6 +49,12 @@ def register_live(actions: argparse._SubParsersAction) -> None:
     trading.add_argument(
         "--enable-live", action="store_true", help="required: you mean to trade real money"
     )
+    trading.add_argument(
+        "--skip-readiness",
+        action="store_true",
+        help="trade live although the paper record is not ready (written as a risk event)",
+    )
+    add_readiness_options(trading)
     trading.set_defaults(handler=run_live_trading)
     status = actions.add_parser("status", help="account, positions, orders, clock, risk state")
     status.add_argument("--db", default=None, help="audit database (for the risk state)")
@@ -131,6 +139,7 @@ def run_live_trading(args: argparse.Namespace) -> int:
     _warning(console, settings.limits, endpoint.label, settings)
     if not sys.stdin.isatty():
         raise UsageError("live trading needs the typed confirmation on a terminal; nothing sent")
+    readiness_gate(args, settings.db, console)
     try:
         answer = input(f"Type {CONFIRMATION} to trade real money: ")
     except EOFError:
@@ -169,6 +178,7 @@ def _run(args: argparse.Namespace, mode: str, tag: str, title: str) -> int:
     """Connect, print the header, run, summarize."""
     setup_logging()
     settings = _settings(args, mode)
+    ops = ops_settings_from(args)
     endpoint = _endpoint(PAPER_URL if mode == "paper" else LIVE_URL)
     try:
         check_url(mode, endpoint)
@@ -182,6 +192,7 @@ def _run(args: argparse.Namespace, mode: str, tag: str, title: str) -> int:
     except AlpacaSetupError as exc:
         console.print(f"tui-trader: error: {exc}", style="red", markup=False)
         return 1
+    record_skip(args, session)
     account = session.broker.account()
     console.print(f"{tag} {title}")
     console.print(f"{tag} Connected to: {endpoint.label}")
@@ -212,7 +223,8 @@ def _run(args: argparse.Namespace, mode: str, tag: str, title: str) -> int:
         )
     every = args.every or session.config.interval.duration.total_seconds()
     try:
-        result = run_in_terminal(console, session, args.iterations, every, tag)
+        with running_ops(ops, session, settings.db):
+            result = run_in_terminal(console, session, args.iterations, every, tag)
     finally:
         session.broker.close()
     return 1 if result.status == "failed" else 0

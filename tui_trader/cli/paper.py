@@ -23,6 +23,7 @@ from tui_trader.cli.common import (
     symbols_arg,
 )
 from tui_trader.cli.data import add_yahoo_options, yahoo_options
+from tui_trader.cli.ops_options import add_ops_options, ops_settings_from, running_ops
 from tui_trader.cli.session_output import run_batch_in_terminal, run_in_terminal
 from tui_trader.factory import LocalSettings, SettingsError, build_local_session
 from tui_trader.learning.allocator import DEFAULT_FLOOR, DEFAULT_LEARNING_RATE
@@ -147,6 +148,7 @@ def add_session_options(parser: argparse.ArgumentParser, live: bool = False) -> 
         metavar="PCT",
         help="equity per symbol at full conviction (default: 1/n, capped by --max-position)",
     )
+    add_ops_options(parser)
 
 
 def add_learning_options(parser: argparse.ArgumentParser) -> None:
@@ -204,6 +206,7 @@ def run_paper(args: argparse.Namespace) -> int:
     _check_batch(args)
     console = Console(highlight=False, soft_wrap=True)
     db = resolve_db(args.db)
+    ops = ops_settings_from(args)
     settings = LocalSettings(
         db=db,
         symbols=args.symbols,
@@ -250,10 +253,11 @@ def run_paper(args: argparse.Namespace) -> int:
     console.print(f"{tag} Database: {db}")
     console.print(f"{tag} Session: {session.audit.session.key} (Ctrl+C to stop)")
 
-    if args.batch:
-        result = run_batch_in_terminal(console, session, tag)
-    else:
-        result = run_in_terminal(console, session, args.iterations, args.every, tag)
+    with running_ops(ops, session, db):
+        if args.batch:
+            result = run_batch_in_terminal(console, session, tag)
+        else:
+            result = run_in_terminal(console, session, args.iterations, args.every, tag)
     return 1 if result.status == "failed" else 0
 
 

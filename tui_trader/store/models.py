@@ -205,6 +205,24 @@ class HaltRequest(BaseModel):
         table_name = "halt_requests"
 
 
+class AlertDelivery(BaseModel):
+    """An alert that could not be delivered (after its retries): which, where, and why.
+
+    ``target`` is the alert URL with its tokens and passwords masked; the URL itself is never
+    stored."""
+
+    id = AutoField()
+    timestamp = DateTimeField()
+    account_key = TextField(default="")
+    event = TextField()
+    target = TextField()
+    attempts = IntegerField()
+    error = TextField()
+
+    class Meta:
+        table_name = "alert_deliveries"
+
+
 MODELS: tuple[type[BaseModel], ...] = (
     SessionRow,
     LiveOrder,
@@ -214,5 +232,6 @@ MODELS: tuple[type[BaseModel], ...] = (
     RiskEventRow,
     RiskStateRow,
     HaltRequest,
+    AlertDelivery,
 )
 """Every table, in creation order."""

@@ -120,10 +120,13 @@ class TraderApp(SessionControls, App[None]):
         live_enabled: bool = False,
         monitor: SessionHandle | None = None,
         session_factory=None,
+        setup_defaults: dict[str, str] | None = None,
     ) -> None:
         """Keep the injected inputs; the session starts later, from setup or the monitor."""
         super().__init__()
         self.db_path = db_path
+        self.setup_defaults = setup_defaults
+        """The setup form's starting text (from the settings file), or the built-in defaults."""
         self.clock = clock or WallClock()
         self.seed = seed
         self.iterations = iterations
@@ -142,7 +145,9 @@ class TraderApp(SessionControls, App[None]):
 
     def on_mount(self) -> None:
         """Install the screens, open on setup (or the dashboard when monitoring)."""
-        self.add_mode("setup", lambda: SetupScreen(self.db_path, self.live_enabled))
+        self.add_mode(
+            "setup", lambda: SetupScreen(self.db_path, self.live_enabled, self.setup_defaults)
+        )
         self.add_mode("dashboard", lambda: self.dashboard)
         self.add_mode("history", lambda: HistoryScreen(self.db_path, self.clock))
         self.add_mode("report", lambda: ReportScreen(self.db_path, self._session_key))
@@ -252,7 +257,7 @@ class TraderApp(SessionControls, App[None]):
         factory = self.session_factory or builder(settings, self.clock)
         iterations = self.iterations if self.iterations is not None else plan.iterations
         every = self.every if self.every is not None else plan.every
-        self._start(LocalHandle(factory, iterations, every))
+        self._start(LocalHandle(factory, iterations, every, plan.ops, settings.db))
         self.switch_mode("dashboard")
 
     def _start(self, handle: SessionHandle) -> None:
@@ -376,6 +381,7 @@ def make_app(
     live_enabled: bool = False,
     session_factory=None,
     monitor: SessionHandle | None = None,
+    setup_defaults: dict[str, str] | None = None,
 ) -> TraderApp:
     """The app with its inputs injected (tests pass a frozen clock, a seed, an iteration bound)."""
     return TraderApp(
@@ -387,4 +393,5 @@ def make_app(
         live_enabled=live_enabled,
         session_factory=session_factory,
         monitor=monitor,
+        setup_defaults=setup_defaults,
     )

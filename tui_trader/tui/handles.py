@@ -9,8 +9,10 @@ through the database and reaches it with halt requests.
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Protocol
 
 from peewee import OperationalError
@@ -18,6 +20,7 @@ from peewee import OperationalError
 from tui_trader.clock import Clock
 from tui_trader.domain import IterationReport
 from tui_trader.engine import TradingSession
+from tui_trader.ops.session_ops import OpsSettings, SessionOps, attach_ops
 from tui_trader.runner import RunResult, SessionRunner
 from tui_trader.tui.state import SessionInfo
 
@@ -72,9 +75,20 @@ def session_info(session: TradingSession, connection: str) -> SessionInfo:
 class LocalHandle:
     """A session built and run in this process, in the app's trading worker."""
 
-    def __init__(self, factory: SessionFactory, iterations: int, every: float) -> None:
-        """Remember how to build the session; it is built in the worker."""
+    def __init__(
+        self,
+        factory: SessionFactory,
+        iterations: int,
+        every: float,
+        ops: OpsSettings | None = None,
+        db: Path | None = None,
+    ) -> None:
+        """Remember how to build the session (it is built in the worker), and its alerts and
+        backups (``ops``, on the database ``db``)."""
         self.factory = factory
+        self.ops_settings = ops
+        self.db = db
+        self.ops: SessionOps | None = None
         self.iterations = iterations
         self.every = every
         self.session: TradingSession | None = None
@@ -86,6 +100,8 @@ class LocalHandle:
     def build(self) -> SessionInfo:
         """Build the session; a kill pressed while it was being built is applied at once."""
         session = self.factory()
+        if self.ops_settings is not None and self.ops_settings.active and self.db is not None:
+            self.ops = attach_ops(session, self.ops_settings, self.db, _log_line)
         with self._lock:
             self.session = session
             if self._early_kill is not None:
@@ -105,6 +121,8 @@ class LocalHandle:
             if result.status == "stopped":
                 final_snapshot(self.session)
         finally:
+            if self.ops is not None:
+                self.ops.close()
             self.session.broker.close()
             # This thread's connection: closing it lets SQLite fold the write-ahead log back
             # into the file (left open, the log outlived the app beside the database).
@@ -140,6 +158,11 @@ class LocalHandle:
             runner = self._runner
         if runner is not None:
             runner.stop()
+
+
+def _log_line(line: str) -> None:
+    """An operations line (a failed alert or backup) goes to the log: the screen is Textual's."""
+    logging.getLogger("tui_trader.ops").warning(line)
 
 
 def local_factory(settings, clock: Clock | None = None) -> SessionFactory:

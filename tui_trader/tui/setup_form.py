@@ -8,12 +8,15 @@ Alpaca session lands in this build.
 from __future__ import annotations
 
 import argparse
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from tui_trader.cli.common import non_negative_float, non_negative_int, percent, symbols_arg
 from tui_trader.config import LIVE_URL, PAPER_URL, read_settings
 from tui_trader.factory import LocalSettings
+from tui_trader.ops.session_ops import OpsSettings
 from tui_trader.risk import RiskLimits
 from tui_trader.timeframes import TimeframeError, parse_interval, parse_period
 
@@ -44,8 +47,44 @@ DEFAULTS: dict[str, str] = {
     "max_daily_loss": "2.0",
     "max_position": "10.0",
     "max_orders": "100",
+    "alerts": "",
+    "backup_every": "0",
+    "backup_keep": "0",
 }
 """Every text field's default (risk limits: the Phase 4 document's)."""
+
+_FROM_CONFIG = {
+    "symbols": "symbols",
+    "interval": "interval",
+    "period": "period",
+    "iterations": "iterations",
+    "every": "every",
+    "start_cash": "start_cash",
+    "seed": "seed",
+    "max_drawdown": "max_drawdown",
+    "max_daily_loss": "max_daily_loss",
+    "max_position": "max_position",
+    "max_orders_per_day": "max_orders",
+    "alert": "alerts",
+    "backup_every": "backup_every",
+    "backup_keep": "backup_keep",
+}
+"""Settings-file keys (``tui-trader.toml``) and the setup fields they fill."""
+
+
+def config_defaults(values: dict[str, Any]) -> dict[str, str]:
+    """The form's starting text: the defaults, overridden by a (checked) settings file."""
+    out = dict(DEFAULTS)
+    for key, name in _FROM_CONFIG.items():
+        if key in values:
+            value = values[key]
+            out[name] = ", ".join(value) if isinstance(value, list) else str(value)
+    data = str(values.get("data", "")).strip()
+    if data in DATA_SOURCES:
+        out["data"] = data
+    elif data.startswith("replay:"):
+        out["data"], out["replay_file"] = "replay", data[len("replay:") :]
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +131,8 @@ class SessionPlan:
     settings: LocalSettings
     iterations: int
     every: float
+    ops: OpsSettings = field(default_factory=OpsSettings)
+    """Alerts and periodic backups for the session."""
 
 
 @dataclass(slots=True)
@@ -159,6 +200,11 @@ def validate(
         for name in ("max_drawdown", "max_daily_loss", "max_position")
     }
     max_orders = _check(errors, "max_orders", _orders, values["max_orders"])
+    alerts = _check(errors, "alerts", _alerts, values.get("alerts", ""))
+    backup_every = _check(
+        errors, "backup_every", non_negative_float, values.get("backup_every", "0")
+    )
+    backup_keep = _check(errors, "backup_keep", non_negative_int, values.get("backup_keep", "0"))
     start_cash = None
     if mode == "local":
         start_cash = _check(errors, "start_cash", _positive, values["start_cash"])
@@ -196,7 +242,21 @@ def validate(
         ),
         flatten_on_halt=flatten_on_halt,
     )
-    return FormResult(SessionPlan(mode, settings, iterations, every))
+    ops = OpsSettings(alerts=alerts, backup_every=backup_every, backup_keep=backup_keep)
+    return FormResult(SessionPlan(mode, settings, iterations, every, ops))
+
+
+def _alerts(text: str) -> tuple[str, ...]:
+    """Alert URLs separated by commas or spaces, each one apprise understands."""
+    from tui_trader.ops.alerts import AlertURLError, check_alert_url
+
+    urls = tuple(u for u in re.split(r"[,\s]+", text) if u)
+    for url in urls:
+        try:
+            check_alert_url(url)
+        except AlertURLError as exc:
+            raise argparse.ArgumentTypeError(str(exc).removeprefix("--alert ")) from None
+    return urls
 
 
 def _positive(text: str) -> float:

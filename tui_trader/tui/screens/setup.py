@@ -43,6 +43,9 @@ TEXT_FIELDS: tuple[tuple[str, str, str], ...] = (
     ("max_daily_loss", "Max daily loss %", "halt for the day (2.0)"),
     ("max_position", "Max position %", "of equity per symbol (10.0)"),
     ("max_orders", "Max orders per day", "rate limit (100)"),
+    ("alerts", "Alerts", "apprise URLs; empty = none"),
+    ("backup_every", "Backup every (min)", "background backups; 0 = off"),
+    ("backup_keep", "Backups kept", "newest N; 0 = all"),
 )
 """(field id, label, placeholder) of every text field, in screen order."""
 
@@ -55,9 +58,13 @@ class SetupScreen(Screen[None]):
     ]
     AUTO_FOCUS = "#start"
 
-    def __init__(self, db_path: Path, live_enabled: bool = False) -> None:
-        """The database path and whether live trading may be chosen."""
+    def __init__(
+        self, db_path: Path, live_enabled: bool = False, defaults: dict[str, str] | None = None
+    ) -> None:
+        """The database path, whether live trading may be chosen, and the fields' starting
+        text (the settings file's, see ``setup_form.config_defaults``)."""
         super().__init__(id="setup")
+        self.defaults = defaults or DEFAULTS
         self.db_path = db_path
         self.live_enabled = live_enabled
         self.live_confirmed = False
@@ -97,7 +104,7 @@ class SetupScreen(Screen[None]):
                         ("Replay file", "replay"),
                         ("Yahoo Finance", "yahoo"),
                     ],
-                    value="sim",
+                    value=self.defaults.get("data", "sim"),
                     allow_blank=False,
                     compact=True,
                     id="data",
@@ -105,7 +112,7 @@ class SetupScreen(Screen[None]):
                 )
                 yield Static("", id="data-error", classes="field-error")
             for name, label, hint in TEXT_FIELDS:
-                value = str(self.db_path) if name == "db" else DEFAULTS[name]
+                value = str(self.db_path) if name == "db" else self.defaults[name]
                 with Horizontal(classes="field"):
                     yield Label(label, classes="field-label")
                     yield Input(

@@ -1,0 +1,181 @@
+"""Backups: consistent copies while a session writes, verification, restore, rotation."""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import make_session
+from tests.integration.cli_helpers import start_cli
+from tests.integration.ops_servers import wait_for, webhook
+from tui_trader.cli import main
+from tui_trader.ops.alerts import AlertPolicy
+from tui_trader.ops.session_ops import OpsSettings, attach_ops
+
+
+def _count(db: Path, table: str = "live_orders") -> int:
+    """Rows in a table, read with a fresh connection."""
+    conn = sqlite3.connect(db, timeout=10)
+    try:
+        return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def _orders_so_far(db: Path) -> int:
+    """Order rows of a database a child process is still creating (0 before its tables)."""
+    try:
+        return _count(db)
+    except sqlite3.OperationalError:
+        return 0
+
+
+def test_backup_taken_while_a_session_writes_is_whole(tmp_path: Path, capsys) -> None:
+    """``db backup`` during a running session leaves one verified file; after the session ends
+    a backup holds exactly the database's live_orders."""
+    db, folder = tmp_path / "live.db", tmp_path / "bk"
+    proc = start_cli(tmp_path, "paper", "--iterations", "0", "--every", "0.02", "--db", str(db))
+    try:
+        wait_for(lambda: _orders_so_far(db) >= 3, timeout=60)
+        assert main(["db", "backup", "--db", str(db), "--to", str(folder)]) == 0
+        assert proc.poll() is None  # the session was writing all along
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=60)
+    files = list(folder.iterdir())
+    assert len(files) == 1 and files[0].suffix == ".db"
+    out = capsys.readouterr().out
+    assert f"backup verified: {files[0]}" in out
+    assert main(["db", "verify", str(files[0])]) == 0
+    assert _count(files[0]) >= 3
+    after = tmp_path / "after"
+    assert main(["db", "backup", "--db", str(db), "--to", str(after)]) == 0
+    (copy,) = after.iterdir()
+    assert _count(copy) == _count(db) and _count(copy, "sessions") == 1
+
+
+def test_restore_round_trips_and_keeps_the_replaced_file(db_path: Path, tmp_path: Path) -> None:
+    """Back up, trade on, restore: the database is the backup again; the later one is aside."""
+    session = make_session(db_path)
+    for _ in range(10):
+        session.run_iteration()
+    session.finish("completed")
+    assert main(["db", "backup", "--db", str(db_path), "--to", str(tmp_path / "bk")]) == 0
+    (backup,) = (tmp_path / "bk").iterdir()
+    saved = _count(db_path, "live_account_snapshots")
+    later = make_session(db_path)
+    for _ in range(5):
+        later.run_iteration()
+    later.finish("completed")
+    grown = _count(db_path, "live_account_snapshots")
+    assert grown > saved
+    assert main(["db", "restore", str(backup), "--db", str(db_path)]) == 0
+    assert _count(db_path, "live_account_snapshots") == saved
+    (aside,) = tmp_path.glob("audit.replaced-*.db")
+    assert _count(aside, "live_account_snapshots") == grown
+
+
+def test_restore_refuses_while_a_session_runs(db_path: Path, tmp_path: Path, capsys) -> None:
+    """A running session's database is not replaced; nothing changes."""
+    done = make_session(db_path)
+    done.run_iteration()
+    done.finish("completed")
+    assert main(["db", "backup", "--db", str(db_path), "--to", str(tmp_path / "bk")]) == 0
+    (backup,) = (tmp_path / "bk").iterdir()
+    running = make_session(db_path)
+    running.run_iteration()
+    before = _count(db_path, "live_account_snapshots")
+    assert main(["db", "restore", str(backup), "--db", str(db_path)]) == 1
+    err = capsys.readouterr().err
+    assert f"a session is running on {db_path} ({running.audit.session.key})" in err
+    assert _count(db_path, "live_account_snapshots") == before
+    assert not list(tmp_path.glob("audit.replaced-*"))
+
+
+def test_verify_refuses_a_damaged_or_foreign_file(tmp_path: Path, capsys) -> None:
+    """Not SQLite, or SQLite without our tables: exit 1 with the reason."""
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"not a database at all" * 100)
+    assert main(["db", "verify", str(junk)]) == 1
+    assert "not a readable SQLite database" in capsys.readouterr().err
+    foreign = tmp_path / "foreign.db"
+    with sqlite3.connect(foreign) as conn:
+        conn.execute("CREATE TABLE t (x)")
+    assert main(["db", "verify", str(foreign)]) == 1
+    assert "not a tui-trader database" in capsys.readouterr().err
+
+
+def test_periodic_backups_rotate(db_path: Path, tmp_path: Path) -> None:
+    """``--backup-every`` takes backups in the background; ``--backup-keep`` keeps the newest."""
+    session = make_session(db_path)
+    folder = tmp_path / "bk"
+    settings = OpsSettings(backup_every=0.001, backup_keep=2, backup_dir=folder)
+    ops = attach_ops(session, settings, db_path, print)
+    for _ in range(5):
+        session.run_iteration()
+    wait_for(lambda: len(ops.backups) >= 4)
+    ops.close()
+    kept = sorted(p.name for p in folder.iterdir())
+    assert kept == sorted(p.name for p in ops.backups[-2:])
+
+
+def test_a_failed_backup_is_alerted_recorded_and_trading_goes_on(
+    db_path: Path, tmp_path: Path
+) -> None:
+    """A backup folder that cannot exist: an alert, a risk event row, a line; cycles go on."""
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the backup folder should be")
+    lines: list[str] = []
+    session = make_session(db_path)
+    with webhook() as hook:
+        settings = OpsSettings(
+            alerts=(hook.url,),
+            backup_every=0.001,
+            backup_dir=blocker / "bk",
+            policy=AlertPolicy(deadline=5),
+        )
+        ops = attach_ops(session, settings, db_path, lines.append)
+        wait_for(lambda: any(b["title"].endswith("backup_failed") for b in hook.bodies))
+        for _ in range(3):
+            assert session.run_iteration() is not None
+        ops.close()
+    assert any(line.startswith("backup failed (trading continues)") for line in lines)
+    with sqlite3.connect(db_path) as conn:
+        row = conn.execute(
+            "SELECT account_key, action_taken FROM live_risk_events WHERE event_type = ?",
+            ("backup_failed",),
+        ).fetchone()
+    assert row == (session.account_key, "trading continues")
+
+
+def test_verify_and_restore_leave_no_log_files_beside_a_closed_database(
+    tmp_path: Path,
+) -> None:
+    """A closed database in WAL mode stays one file after ``db verify`` and ``db restore``."""
+    db = tmp_path / "closed #1.db"
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA journal_mode=wal")
+    conn.execute("CREATE TABLE sessions (key, status)")
+    conn.execute("CREATE TABLE live_orders (id)")
+    conn.execute("INSERT INTO live_orders VALUES (1)")
+    conn.commit()
+    conn.close()
+    assert main(["db", "verify", str(db)]) == 0
+    assert main(["db", "backup", "--db", str(db), "--to", str(tmp_path / "bk")]) == 0
+    (backup,) = (tmp_path / "bk").iterdir()
+    assert main(["db", "restore", str(backup), "--db", str(db)]) == 0
+    leftovers = sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(("-wal", "-shm")))
+    assert leftovers == []
+    assert _count(db) == 1
+
+
+@pytest.mark.parametrize("missing", ["nowhere.db"])
+def test_backup_of_a_missing_database_is_one_line(tmp_path: Path, capsys, missing: str) -> None:
+    """No database: exit 2, one line."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(["db", "backup", "--db", str(tmp_path / missing)])
+    assert exit_info.value.code == 2
+    assert "no database at" in capsys.readouterr().err

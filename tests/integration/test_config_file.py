@@ -1,0 +1,112 @@
+"""The settings file: defaults for the trading commands, ``config show``, refusals in one line."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tui_trader.cli import main
+
+
+def _write(folder: Path, text: str, name: str = "tui-trader.toml") -> Path:
+    """A settings file."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(text)
+    return path
+
+
+def _fails(args: list[str], capsys) -> str:
+    """Run, expect exit 2, return stderr."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    return err
+
+
+def test_a_session_takes_its_options_from_the_file(tmp_path: Path, monkeypatch, capsys) -> None:
+    """symbols and iterations from ./tui-trader.toml drive a paper run."""
+    monkeypatch.chdir(tmp_path)
+    _write(tmp_path, 'symbols = ["QQQ"]\niterations = 3\nweights = "trend"\n')
+    assert main(["paper", "--db", str(tmp_path / "a.db")]) == 0
+    out = capsys.readouterr().out
+    assert "Symbols: QQQ" in out and "Session completed: 3 iterations" in out
+
+
+def test_config_show_says_where_each_setting_came_from(tmp_path: Path, monkeypatch, capsys) -> None:
+    """Command line over file over default, each with its source."""
+    monkeypatch.chdir(tmp_path)
+    path = _write(tmp_path, "# risk\nmax-drawdown = 3.5\ninterval = '1h'\nbackup_keep = 4\n")
+    assert main(["config", "show", "--interval", "15m"]) == 0
+    out = capsys.readouterr().out
+    rows = {line.split()[0]: line.split() for line in out.splitlines()[1:]}
+    assert rows["max_drawdown"][1:] == ["3.5", f"{path}:2"]
+    assert rows["interval"][1:] == ["15m", "command", "line"]
+    assert rows["backup_keep"][1:] == ["4", f"{path}:4"]
+    assert rows["max_daily_loss"][1:] == ["2.0", "default"]
+
+
+def test_the_user_config_folder_is_read_when_the_working_directory_has_none(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
+    """``$XDG_CONFIG_HOME/tui-trader/tui-trader.toml`` (the user's config folder)."""
+    monkeypatch.chdir(tmp_path)
+    path = _write(Path(os.environ["XDG_CONFIG_HOME"]) / "tui-trader", "max_orders_per_day = 7\n")
+    assert main(["config", "show"]) == 0
+    assert f"7                                {path}:1" in capsys.readouterr().out
+
+
+def test_keys_and_secrets_are_refused_naming_the_line(tmp_path: Path, monkeypatch, capsys) -> None:
+    """A credential's name, or an alert URL with a password: exit 2, file, line and key."""
+    monkeypatch.chdir(tmp_path)
+    path = _write(tmp_path, 'interval = "1d"\nAPCA_API_SECRET_KEY = "abc123"\n')
+    err = _fails(["config", "show"], capsys)
+    assert f"{path}:2: key 'APCA_API_SECRET_KEY': keys and secrets never belong" in err
+    assert "abc123" not in err
+    _write(tmp_path, 'alert = ["json://127.0.0.1:9/ok", "mailto://me:hunter2@mail.example.com"]\n')
+    err = _fails(["paper", "--iterations", "1", "--db", str(tmp_path / "a.db")], capsys)
+    assert f"{path}:1: key 'alert': this URL carries a password or token" in err
+    assert "hunter2" not in err
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("max_drawdown = 'lots'\n", ":1: key 'max_drawdown': not a number: 'lots'"),
+        ("\n\nmax_drawdown = 250\n", ":3: key 'max_drawdown': must be a percentage"),
+        ("flatten_on_halt = 'yes'\n", ":1: key 'flatten_on_halt': must be true or false"),
+        ("weights = 'magic'\n", ":1: key 'weights': must be one of adaptive"),
+        ("colour = 'red'\n", ":1: key 'colour': not an option of the trading commands"),
+        ("symbols = ['SPY', 'spy!']\n", ":1: key 'symbols': invalid symbol 'SPY!'"),
+        ("interval = \n", ":1: not valid TOML"),
+        ("[paper]\nseed = 3\n", ":1: key 'paper': not an option"),
+        ("enable-live = true\n", ":1: key 'enable-live': real-money switches are typed"),
+        ("skip_readiness = true\n", ":1: key 'skip_readiness': real-money switches are typed"),
+    ],
+)
+def test_a_bad_file_is_one_line_naming_file_line_and_key(
+    tmp_path: Path, monkeypatch, capsys, text: str, words: str
+) -> None:
+    """Every kind of mistake: exit 2, before anything runs."""
+    monkeypatch.chdir(tmp_path)
+    path = _write(tmp_path, text)
+    err = _fails(["paper", "--iterations", "1", "--db", str(tmp_path / "a.db")], capsys)
+    assert f"{path}{words}" in err
+    assert not (tmp_path / "a.db").exists()
+
+
+def test_config_option_names_the_file_and_a_missing_one_is_refused(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
+    """``--config PATH`` wins over ./tui-trader.toml; a path that is not there is exit 2."""
+    monkeypatch.chdir(tmp_path)
+    _write(tmp_path, "seed = 1\n")
+    other = _write(tmp_path / "elsewhere", "seed = 99\n", "desk.toml")
+    assert main(["config", "show", "--config", str(other)]) == 0
+    assert f"99                               {other}:1" in capsys.readouterr().out
+    err = _fails(["config", "show", "--config", str(tmp_path / "nope.toml")], capsys)
+    assert "nope.toml: no such settings file (--config)" in err

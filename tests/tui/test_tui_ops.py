@@ -1,0 +1,94 @@
+"""The desk's operations: the setup form starts from the settings file; its alerts field sends
+a session's halt to a webhook; bad alert URLs are explained beside the field."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from textual.widgets import Input, Static
+from tui_helpers import wait_for
+
+from tui_trader.cli import main
+from tui_trader.cli.config_cmd import setup_defaults
+from tui_trader.tui import app as app_module
+from tui_trader.tui.app import make_app
+from tui_trader.tui.setup_form import DEFAULTS, config_defaults, validate
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from tests.integration.ops_servers import webhook
+
+SIZE = (120, 40)
+
+
+def test_the_form_starts_from_the_settings_file(tmp_path: Path) -> None:
+    """Settings-file values fill the fields they name; the rest keep their defaults."""
+    path = tmp_path / "desk.toml"
+    path.write_text(
+        'symbols = ["QQQ", "IWM"]\nmax_drawdown = 3\nbackup_every = 30\nbackup_keep = 5\n'
+        'alert = ["ntfy://127.0.0.1/desk"]\ndata = "yahoo"\n'
+    )
+    fields = setup_defaults(path)
+    assert fields is not None
+    assert fields["symbols"] == "QQQ, IWM" and fields["max_drawdown"] == "3"
+    assert (fields["backup_every"], fields["backup_keep"]) == ("30", "5")
+    assert fields["alerts"] == "ntfy://127.0.0.1/desk" and fields["data"] == "yahoo"
+    assert fields["max_daily_loss"] == DEFAULTS["max_daily_loss"]
+    assert config_defaults({"data": "replay:/x/bars.csv"})["replay_file"] == "/x/bars.csv"
+
+
+def test_alert_and_backup_fields_are_checked_and_planned() -> None:
+    """A URL apprise does not know is explained on the alerts field; good ones reach the plan."""
+    base = dict(DEFAULTS, db="desk.db")
+    bad = validate(dict(base, alerts="jsno://127.0.0.1/hook", backup_keep="-1"))
+    assert bad.plan is None
+    assert "not an alert URL apprise understands" in bad.errors["alerts"]
+    assert "must not be negative" in bad.errors["backup_keep"]
+    good = validate(dict(base, alerts="json://127.0.0.1:9/a, ntfy://127.0.0.1/b", backup_every="5"))
+    assert good.plan is not None
+    assert good.plan.ops.alerts == ("json://127.0.0.1:9/a", "ntfy://127.0.0.1/b")
+    assert good.plan.ops.backup_every == 5.0
+
+
+async def test_a_desk_session_sends_its_halt_to_the_alerts_field_url(db_path, frozen) -> None:
+    """Alerts typed on the setup screen: the desk's drawdown halt arrives at the webhook."""
+    with webhook() as hook:
+        defaults = dict(DEFAULTS, alerts=hook.url, max_drawdown="0.3")
+        app = make_app(db_path, clock=frozen, iterations=25, every=0, setup_defaults=defaults)
+        async with app.run_test(size=SIZE) as pilot:
+            assert app.screen.query_one("#alerts", Input).value == hook.url
+            assert app.screen.query_one("#alerts-error", Static).render().plain == ""
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: app.desk.ended == "completed", "the session to end")
+            await wait_for(pilot, lambda: len(hook.bodies) >= 2, "the alerts to arrive")
+    titles = [body["title"] for body in hook.bodies]
+    assert titles[0] == "tui-trader LOCAL: drawdown_kill_switch"
+    assert titles[-1] == "tui-trader LOCAL: session_end"
+
+
+def test_the_app_opens_on_the_settings_file_and_refuses_a_bad_one(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
+    """``tui-trader --config FILE`` hands the file's fields to the setup screen; a bad file is
+    one line and exit 2 before the screen opens."""
+    calls = []
+    monkeypatch.setattr(app_module, "make_app", lambda *a, **k: calls.append(k) or _NoRun())
+    good = tmp_path / "good.toml"
+    good.write_text("max_orders_per_day = 12\n")
+    assert main(["--db", str(tmp_path / "a.db"), "--config", str(good)]) == 0
+    assert calls[0]["setup_defaults"]["max_orders"] == "12"
+    bad = tmp_path / "bad.toml"
+    bad.write_text("max_orders_per_day = 'many'\n")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--db", str(tmp_path / "a.db"), "--config", str(bad)])
+    assert exit_info.value.code == 2
+    assert f"{bad}:1: key 'max_orders_per_day': not a whole number" in capsys.readouterr().err
+    assert len(calls) == 1
+
+
+class _NoRun:
+    """Stands in for the app: running it does nothing."""
+
+    def run(self) -> None:
+        """Nothing."""

@@ -1,0 +1,185 @@
+"""The settings file on the command line: merging it into a trading command, and ``config show``.
+
+A trading command's options come from three places, strongest first: the command line, the
+settings file (``--config`` or ``tui-trader.toml``, see ``tui_trader.ops.config_file``), the
+built-in defaults. File values go through the same checks as typed ones; a bad one is one line
+naming the file, the line and the key, and exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from tui_trader.cli.common import UsageError
+
+_NOT_SETTINGS = {"help", "config", "config_parser", "handler"}
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``config show``."""
+    config = subparsers.add_parser("config", help="the settings file (tui-trader.toml)")
+    actions = config.add_subparsers(dest="config_action", metavar="ACTION", required=True)
+    show = actions.add_parser(
+        "show",
+        help="the effective settings of 'paper' and where each came from",
+        description="Print every setting of a trading command (default: paper), its value and "
+        "its source: the command line, FILE:LINE, or the default. Options after the command "
+        "name are taken as typed, e.g. 'config show live paper --max-drawdown 3'.",
+    )
+    show.add_argument("command_line", nargs=argparse.REMAINDER, metavar="[COMMAND] [OPTIONS]")
+    show.set_defaults(handler=run_config_show)
+
+
+def trading_parsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    """The trading commands' parsers by name (``paper``, ``live paper``, ``live trading``)."""
+    top = _choices(parser)
+    live = _choices(top["live"]) if "live" in top else {}
+    out = {"paper": top["paper"]}
+    for name in ("paper", "trading"):
+        if name in live:
+            out[f"live {name}"] = live[name]
+    return out
+
+
+def known_settings(parser: argparse.ArgumentParser) -> set[str]:
+    """Every option name a settings file may set."""
+    return {
+        action.dest
+        for sub in trading_parsers(parser).values()
+        for action in sub._actions
+        if action.option_strings and action.dest not in _NOT_SETTINGS
+    }
+
+
+def merge_config(
+    args: argparse.Namespace, argv: list[str], parser: argparse.ArgumentParser
+) -> dict[str, str]:
+    """Fill ``args`` from the settings file where the command line said nothing; returns the
+    source of every setting (``command line``, ``FILE:LINE`` or ``default``)."""
+    from tui_trader.ops.config_file import ConfigFileError, find_config, load_config
+
+    sub: argparse.ArgumentParser = args.config_parser
+    given = _given(sub, argv)
+    actions = {a.dest: a for a in sub._actions if a.option_strings and a.dest not in _NOT_SETTINGS}
+    sources = {dest: "command line" if dest in given else "default" for dest in actions}
+    try:
+        path = find_config(args.config)
+        if path is None:
+            return sources
+        cfg = load_config(path, known_settings(parser))
+        for dest, value in cfg.values.items():
+            if dest in given or dest not in actions:
+                continue
+            setattr(args, dest, _convert(actions[dest], value, cfg, dest))
+            sources[dest] = cfg.where(dest)
+    except ConfigFileError as exc:
+        raise UsageError(str(exc)) from None
+    return sources
+
+
+def _convert(action: argparse.Action, value: Any, cfg, dest: str) -> Any:
+    """A file value checked and converted as argparse would a typed one."""
+    if action.nargs == 0:  # a flag
+        if not isinstance(value, bool):
+            raise cfg.error(dest, "must be true or false")
+        return value
+    if isinstance(value, bool):
+        raise cfg.error(dest, f"must be a value, not {str(value).lower()}")
+    if isinstance(action, argparse._AppendAction):
+        items = value if isinstance(value, list) else [value]
+        if not all(isinstance(i, str) for i in items):
+            raise cfg.error(dest, "must be a string or a list of strings")
+        return list(items)
+    if isinstance(value, list):
+        if dest != "symbols" or not all(isinstance(i, str) for i in value):
+            raise cfg.error(dest, "must be a single value")
+        value = ",".join(value)
+    text = str(value)
+    try:
+        converted = action.type(text) if callable(action.type) else text
+    except (argparse.ArgumentTypeError, ValueError, TypeError) as exc:
+        raise cfg.error(dest, str(exc)) from None
+    if action.choices is not None and converted not in action.choices:
+        raise cfg.error(dest, f"must be one of {', '.join(map(str, action.choices))}")
+    return converted
+
+
+def _given(parser: argparse.ArgumentParser, argv: list[str]) -> set[str]:
+    """The settings typed on the command line (unique prefixes count, as argparse allows)."""
+    options = {opt: a.dest for a in parser._actions for opt in a.option_strings}
+    given = set()
+    for token in argv:
+        if not token.startswith("-") or token == "--":
+            continue
+        name = token.split("=", 1)[0]
+        if name in options:
+            given.add(options[name])
+            continue
+        matches = {dest for opt, dest in options.items() if opt.startswith(name)}
+        if len(matches) == 1:
+            given |= matches
+    return given
+
+
+def setup_defaults(explicit) -> dict[str, str] | None:
+    """The desk's setup form, started from the settings file (``None``: no file)."""
+    from tui_trader.cli import build_parser
+    from tui_trader.ops.config_file import ConfigFileError, find_config, load_config
+    from tui_trader.tui.setup_form import config_defaults
+
+    try:
+        path = find_config(explicit)
+        if path is None:
+            return None
+        parser = build_parser()
+        cfg = load_config(path, known_settings(parser))
+        paper = trading_parsers(parser)["paper"]
+        actions = {a.dest: a for a in paper._actions if a.option_strings}
+        checked = {
+            dest: _convert(actions[dest], value, cfg, dest)
+            for dest, value in cfg.values.items()
+            if dest in actions
+        }
+    except ConfigFileError as exc:
+        raise UsageError(str(exc)) from None
+    raw = {k: v for k, v in cfg.values.items() if k in checked}
+    return config_defaults(raw)
+
+
+def _choices(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    """A parser's subcommands by name."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}
+
+
+def run_config_show(args: argparse.Namespace) -> int:
+    """Merge as the command would, then print each setting, its value and its source."""
+    from tui_trader.cli import build_parser
+
+    words = list(args.command_line)
+    command = ["paper"]
+    if words[:2] in (["live", "paper"], ["live", "trading"]):
+        command, words = words[:2], words[2:]
+    elif words[:1] == ["paper"]:
+        words = words[1:]
+    parser = build_parser()
+    parsed = parser.parse_args([*command, *words])
+    sources = merge_config(parsed, words, parser)
+    print(f"settings of '{' '.join(command)}'")
+    for dest in sorted(sources):
+        print(f"  {dest:22} {_show(getattr(parsed, dest, None)):32} {sources[dest]}")
+    return 0
+
+
+def _show(value: Any) -> str:
+    """A setting's value for the table (alert URLs masked)."""
+    if isinstance(value, list | tuple):
+        if value and isinstance(value[0], str) and "://" in value[0]:
+            from tui_trader.ops.alerts import redact
+
+            return ", ".join(redact(v) for v in value)
+        return ",".join(map(str, value))
+    return "-" if value is None else str(value)

@@ -1,0 +1,97 @@
+"""``tui-trader db backup|verify|restore``: consistent, verified copies of the audit database.
+
+``backup`` copies while a session writes (SQLite's online backup API) and prints the verified
+file's path; ``verify`` checks a file; ``restore`` puts a backup in place, refusing while a session
+runs on the database and keeping the replaced file aside. Failures are one line and exit 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from tui_trader.cli.common import add_db_option, non_negative_int, resolve_db
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``db backup``, ``db verify`` and ``db restore``."""
+    db = subparsers.add_parser("db", help="back up, verify and restore the audit database")
+    actions = db.add_subparsers(dest="db_action", metavar="ACTION", required=True)
+    backup = actions.add_parser("backup", help="a verified copy, named by UTC time")
+    add_db_option(backup)
+    backup.add_argument(
+        "--to", type=Path, default=None, metavar="DIR", help="folder (default: backups/ beside it)"
+    )
+    backup.add_argument(
+        "--keep", type=non_negative_int, default=0, metavar="N", help="keep the newest N (0: all)"
+    )
+    backup.set_defaults(handler=run_backup)
+    verify = actions.add_parser("verify", help="integrity check and row counts of a file")
+    verify.add_argument("file", type=Path, metavar="FILE")
+    verify.set_defaults(handler=run_verify)
+    restore = actions.add_parser("restore", help="replace the database with a backup")
+    restore.add_argument("file", type=Path, metavar="FILE")
+    add_db_option(restore)
+    restore.set_defaults(handler=run_restore)
+
+
+def run_backup(args: argparse.Namespace) -> int:
+    """Copy, verify, rotate, print the path."""
+    from tui_trader.ops.backup import BackupError, backup_database, default_backup_dir, rotate
+
+    db = resolve_db(args.db, must_exist=True)
+    folder = args.to or default_backup_dir(db)
+    try:
+        copy = backup_database(db, folder)
+    except BackupError as exc:
+        return _failed(str(exc))
+    removed = rotate(folder, db, args.keep)
+    print(
+        f"backup verified: {copy.path} ({_orders(copy.counts)}, "
+        f"{sum(copy.counts.values())} rows in {len(copy.counts)} tables)"
+    )
+    if removed:
+        print(f"removed {len(removed)} older backup(s) (--keep {args.keep})")
+    return 0
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    """Check one file and print what it holds."""
+    from tui_trader.ops.backup import BackupError, verify_database
+
+    try:
+        checked = verify_database(args.file)
+    except BackupError as exc:
+        return _failed(str(exc))
+    print(f"ok: {checked.path} passes integrity_check ({_orders(checked.counts)})")
+    for table, count in checked.counts.items():
+        print(f"  {table:28} {count:>10,}")
+    return 0
+
+
+def run_restore(args: argparse.Namespace) -> int:
+    """Put the backup in place; say where the replaced database went."""
+    from tui_trader.ops.backup import BackupError, restore_database
+
+    db = resolve_db(args.db)
+    try:
+        aside = restore_database(args.file, db)
+    except BackupError as exc:
+        return _failed(str(exc))
+    print(f"restored {db} from {args.file}")
+    if aside is not None:
+        print(f"the replaced database was kept as {aside}")
+    return 0
+
+
+def _orders(counts: dict[str, int]) -> str:
+    """``N live_orders`` for messages."""
+    return f"{counts.get('live_orders', 0):,} live_orders"
+
+
+def _failed(message: str) -> int:
+    """One line on stderr, exit 1."""
+    import sys
+
+    print(f"tui-trader: error: {message}", file=sys.stderr)
+    return 1

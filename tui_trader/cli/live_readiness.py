@@ -1,0 +1,115 @@
+"""``tui-trader live readiness`` and the gate in front of ``live trading``.
+
+Prints the paper record of every Alpaca paper account and local session in the database and the
+verdict (``ready`` or ``not ready:`` with the reasons); exit 0 when ready, 1 when not. ``live
+trading`` shows the same verdict before the typed phrase and refuses when not ready, unless
+``--skip-readiness`` is given; that choice is then written as a risk event of the live session.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from rich.console import Console
+
+from tui_trader.cli.common import add_db_option, non_negative_int, percent, resolve_db
+
+READINESS_SKIPPED = "readiness_skipped"
+
+
+def register_live(actions: argparse._SubParsersAction) -> None:
+    """Add ``live readiness``."""
+    parser = actions.add_parser("readiness", help="the paper record and the paper-to-live verdict")
+    add_db_option(parser)
+    add_readiness_options(parser)
+    parser.set_defaults(handler=run_readiness)
+
+
+def add_readiness_options(parser: argparse.ArgumentParser) -> None:
+    """The thresholds of the verdict (the Phase 4 bar by default)."""
+    group = parser.add_argument_group("paper-to-live bar (README: Operations)")
+    group.add_argument(
+        "--min-iterations", type=non_negative_int, default=10, help="cycles on Alpaca paper (10)"
+    )
+    group.add_argument(
+        "--min-pnl", type=float, default=0.0, help="PnL must be above this, dollars (0)"
+    )
+    group.add_argument("--min-days", type=non_negative_int, default=0, help="days traded (0)")
+    group.add_argument(
+        "--max-drawdown-seen", type=percent, default=None, metavar="PCT", help="(no limit)"
+    )
+    group.add_argument(
+        "--max-halts", type=non_negative_int, default=None, metavar="N", help="(no limit)"
+    )
+
+
+def _bar(args: argparse.Namespace):
+    """The ``ReadinessBar`` the options ask for."""
+    from tui_trader.ops.readiness import ReadinessBar
+
+    return ReadinessBar(
+        min_iterations=args.min_iterations,
+        min_pnl=args.min_pnl,
+        min_days=args.min_days,
+        max_drawdown_pct=args.max_drawdown_seen,
+        max_halts=args.max_halts,
+    )
+
+
+def show_readiness(console: Console, db, bar) -> object:
+    """Print the records and the verdict; returns the verdict."""
+    from tui_trader.ops.readiness import paper_records, verdict
+
+    records = paper_records(db)
+    console.print(f"paper record in {db}")
+    if not records:
+        console.print("  (no paper or local sessions)")
+    for r in records:
+        console.print(
+            f"  {r.kind:12} {r.account:24} sessions {r.sessions}  iterations {r.iterations}  "
+            f"days traded {r.days_traded}  realized PnL {r.realized_pnl:+,.2f}  "
+            f"PnL {r.pnl:+,.2f}  max drawdown {r.max_drawdown_pct:.2f}%  halts {r.halts}  "
+            f"broker errors {r.broker_errors}"
+            + (f" (unresolved: {r.unresolved})" if r.unresolved else "")
+        )
+    result = verdict(records, bar)
+    console.print(result.line(), markup=False)
+    return result
+
+
+def run_readiness(args: argparse.Namespace) -> int:
+    """Exit 0 when ready, 1 when not."""
+    console = Console(highlight=False, soft_wrap=True)
+    result = show_readiness(console, resolve_db(args.db), _bar(args))
+    return 0 if result.ready else 1  # type: ignore[attr-defined]
+
+
+def readiness_gate(args: argparse.Namespace, db, console: Console) -> None:
+    """Before the typed phrase: show the verdict; refuse when not ready without the skip."""
+    result = show_readiness(console, db, _bar(args))
+    if result.ready:  # type: ignore[attr-defined]
+        return
+    if args.skip_readiness:
+        console.print("[bold red]--skip-readiness:[/] going on without a ready paper record")
+        args.readiness_skipped = result.line()  # type: ignore[attr-defined]
+        return
+    print(
+        "tui-trader: error: live trading refused: the paper record is not ready "
+        "(see above; build it with 'live paper', or pass --skip-readiness)",
+        file=sys.stderr,
+    )
+    raise SystemExit(1)
+
+
+def record_skip(args: argparse.Namespace, session) -> None:
+    """Write ``--skip-readiness`` as a risk event of the live session's account."""
+    why = getattr(args, "readiness_skipped", None)
+    if not why:
+        return
+    from tui_trader.domain import RiskEvent
+
+    event = RiskEvent(
+        READINESS_SKIPPED, 0.0, 0.0, "live trading started without a ready paper record", detail=why
+    )
+    session.audit.risk_event(event, session.account_key, session.clock.now())

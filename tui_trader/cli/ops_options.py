@@ -1,0 +1,127 @@
+"""Options every trading command shares for operations: alerts, periodic backups, the config file.
+
+``add_ops_options`` adds ``--alert URL`` (repeatable), ``--alert-slippage-bps``,
+``--backup-every MINUTES``, ``--backup-keep N``, ``--backup-dir DIR`` and ``--config PATH``;
+``running_ops`` attaches them to a started session for as long as it runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from tui_trader.cli.common import (
+    UsageError,
+    non_negative_float,
+    non_negative_int,
+    positive_float,
+)
+
+
+def add_ops_options(parser: argparse.ArgumentParser) -> None:
+    """Add the operations options to a trading command."""
+    group = parser.add_argument_group("operations (README: Operations)")
+    group.add_argument(
+        "--alert",
+        action="append",
+        default=None,
+        metavar="URL",
+        help="send halts, reconciliation differences, the session's end and costly fills to "
+        "this apprise URL (mailto://, json://, ntfy://, tgram://, ...); repeatable",
+    )
+    group.add_argument(
+        "--alert-slippage-bps",
+        type=non_negative_float,
+        default=None,
+        metavar="BPS",
+        help="also alert on a fill whose slippage exceeds this many basis points",
+    )
+    group.add_argument(
+        "--alert-deadline",
+        type=positive_float,
+        default=10.0,
+        metavar="SECONDS",
+        help="give up on one delivery attempt after this long (10)",
+    )
+    group.add_argument(
+        "--alert-retries",
+        type=non_negative_int,
+        default=2,
+        metavar="N",
+        help="attempts after the first before a delivery is recorded as failed (2)",
+    )
+    group.add_argument(
+        "--backup-every",
+        type=non_negative_float,
+        default=0.0,
+        metavar="MINUTES",
+        help="back the database up in the background every MINUTES (0: never)",
+    )
+    group.add_argument(
+        "--backup-keep",
+        type=non_negative_int,
+        default=0,
+        metavar="N",
+        help="keep the newest N periodic backups (0: all)",
+    )
+    group.add_argument(
+        "--backup-dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="where periodic backups go (default: backups/ beside the database)",
+    )
+    group.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="settings file (default: ./tui-trader.toml, else your config folder); the "
+        "command line wins over it",
+    )
+    parser.set_defaults(config_parser=parser)
+
+
+def ops_settings_from(args: argparse.Namespace):
+    """``OpsSettings`` from the parsed options; a bad alert URL is one line and exit 2."""
+    from tui_trader.ops.alerts import AlertPolicy, AlertURLError, check_alert_url
+    from tui_trader.ops.session_ops import OpsSettings
+
+    urls = tuple(u for u in (args.alert or ()) if u.strip())
+    for url in urls:
+        try:
+            check_alert_url(url)
+        except AlertURLError as exc:
+            raise UsageError(str(exc)) from None
+    return OpsSettings(
+        alerts=urls,
+        backup_every=args.backup_every,
+        backup_keep=args.backup_keep,
+        backup_dir=args.backup_dir,
+        slippage_alert_bps=args.alert_slippage_bps,
+        policy=AlertPolicy(deadline=args.alert_deadline, retries=args.alert_retries),
+    )
+
+
+def stderr_line(line: str) -> None:
+    """One operations line on stderr."""
+    print(f"tui-trader: {line}", file=sys.stderr, flush=True)
+
+
+@contextlib.contextmanager
+def running_ops(settings, session, db: Path) -> Iterator[object]:
+    """Alerts and backups (``OpsSettings``) for ``session`` while the block runs; the last
+    alerts are sent after it."""
+    if not settings.active:
+        yield None
+        return
+    from tui_trader.ops.session_ops import attach_ops
+
+    ops = attach_ops(session, settings, db, stderr_line)
+    try:
+        yield ops
+    finally:
+        ops.close()

@@ -1,0 +1,193 @@
+"""Alerts: the session's notices sent through apprise, off the trading thread.
+
+apprise speaks email over SMTP, SMS gateways, Telegram, Slack, Discord, ntfy, Pushover, JSON
+webhooks and more from one URL notation, so no sender is written here. The trading thread only
+puts a notice on a bounded queue (never waits; a full queue drops the notice and says so). One
+sender thread delivers each notice to every URL, each attempt under a deadline, retrying a bounded
+number of times; a delivery that still fails is written as an ``alert_deliveries`` row and one
+printed line. URLs are shown and stored only with their tokens and passwords masked.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from tui_trader.notices import Notice
+
+Report = Callable[[str], None]
+"""Where one-line messages go (stderr on the command line, the log in the desk)."""
+
+
+class AlertURLError(ValueError):
+    """An alert URL apprise cannot use (the message shows the URL masked)."""
+
+
+def redact(url: str) -> str:
+    """``url`` with every token and password masked (apprise's privacy form, short)."""
+    plugin = _instantiate(url)
+    if plugin is not None:
+        return plugin.url(privacy=True).split("?", 1)[0]
+    scheme = urlsplit(url).scheme or "?"
+    return f"{scheme}://****"
+
+
+def check_alert_url(url: str) -> str:
+    """Refuse a URL apprise does not understand; returns its masked form."""
+    if _instantiate(url) is None:
+        raise AlertURLError(f"--alert {redact(url)}: not an alert URL apprise understands")
+    return redact(url)
+
+
+def _instantiate(url: str):
+    """apprise's plugin for ``url``, or ``None`` (apprise is imported here, lazily)."""
+    import apprise
+
+    logging.getLogger("apprise").setLevel(logging.CRITICAL)  # its errors name hosts and users
+    return apprise.Apprise.instantiate(url.strip())
+
+
+def deliver(url: str, title: str, body: str, deadline: float, severity: str = "info") -> str | None:
+    """Send one message to ``url`` within ``deadline`` seconds; ``None`` or why it failed.
+
+    apprise blocks while it talks; it runs on a helper thread that is abandoned (it ends on
+    apprise's own socket timeouts) when the deadline passes.
+    """
+    outcome: list[str | None] = []
+
+    def send() -> None:
+        try:
+            import apprise
+
+            sender = apprise.Apprise()
+            if not sender.add(url.strip()):
+                outcome.append("not an alert URL apprise understands")
+                return
+            ok = bool(sender.notify(title=title, body=body, notify_type=severity))
+            outcome.append(None if ok else "the server did not accept it")
+        except Exception as exc:  # any failure of a best-effort delivery is just a failure
+            outcome.append(f"{type(exc).__name__}")
+
+    worker = threading.Thread(target=send, name="alert-delivery", daemon=True)
+    worker.start()
+    worker.join(deadline)
+    if worker.is_alive() or not outcome:
+        return f"no answer within {deadline:g} s"
+    return outcome[0]
+
+
+@dataclass(frozen=True, slots=True)
+class AlertPolicy:
+    """How hard to try: per-attempt deadline, retries after the first attempt, pause between."""
+
+    deadline: float = 10.0
+    retries: int = 2
+    backoff: float = 1.0
+    queue_size: int = 100
+
+
+class AlertNotifier:
+    """Delivers notices to alert URLs on its own thread; ``submit`` never blocks."""
+
+    def __init__(
+        self,
+        urls: tuple[str, ...],
+        db: Path | None = None,
+        report: Report | None = None,
+        policy: AlertPolicy | None = None,
+    ) -> None:
+        """``db``: where failed deliveries are recorded (``alert_deliveries``); ``report``: where
+        their one line goes."""
+        self.urls = urls
+        self.db = db
+        self.report = report or (lambda line: None)
+        self.policy = policy or AlertPolicy()
+        self._queue: queue.Queue[Notice | None] = queue.Queue(self.policy.queue_size)
+        self._closing = threading.Event()
+        self.delivered = 0
+        self.failed = 0
+        self.dropped = 0
+        self._thread = threading.Thread(target=self._run, name="alert-sender", daemon=True)
+        self._thread.start()
+
+    def submit(self, notice: Notice) -> None:
+        """Queue a notice (the trading thread calls this); a full queue drops it."""
+        try:
+            self._queue.put_nowait(notice)
+        except queue.Full:
+            self.dropped += 1
+            self.report(f"alert queue full: {notice.event} not sent")
+
+    def close(self, timeout: float | None = None) -> bool:
+        """Send what is queued (retries shortened to none) and stop; True when all was sent."""
+        if timeout is None:
+            timeout = (self.policy.deadline + 1) * max(len(self.urls), 1) * 2
+        self._closing.set()
+        try:
+            self._queue.put(None, timeout=timeout)
+        except queue.Full:
+            return False
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def _run(self) -> None:
+        """The sender loop: one notice at a time, to every URL."""
+        while True:
+            notice = self._queue.get()
+            if notice is None:
+                return
+            for url in self.urls:
+                self._send(url, notice)
+
+    def _send(self, url: str, notice: Notice) -> None:
+        """Deliver to one URL with bounded retries; record a final failure."""
+        attempts = 0
+        error: str | None = "not tried"
+        while True:
+            attempts += 1
+            error = deliver(
+                url, notice.title(), notice.body(), self.policy.deadline, notice.severity
+            )
+            if error is None:
+                self.delivered += 1
+                return
+            if attempts > self.policy.retries or self._closing.wait(self.policy.backoff * attempts):
+                break
+        self.failed += 1
+        target = redact(url)
+        self.report(
+            f"alert not delivered to {target} ({notice.event}, {attempts} attempt(s)): {error}"
+        )
+        self._record(notice, target, attempts, error)
+
+    def _record(self, notice: Notice, target: str, attempts: int, error: str) -> None:
+        """Write the failed delivery as a row (its own connection: this is not the session's
+        thread); a database that cannot take it loses only this row."""
+        if self.db is None:
+            return
+        try:
+            conn = sqlite3.connect(str(self.db), timeout=10.0)
+            try:
+                with conn:
+                    conn.execute(
+                        "INSERT INTO alert_deliveries "
+                        "(timestamp, account_key, event, target, attempts, error) "
+                        "VALUES (?, ?, ?, ?, ?, ?)",
+                        (_now_text(), notice.account, notice.event, target, attempts, error),
+                    )
+            finally:
+                conn.close()
+        except sqlite3.Error as exc:
+            self.report(f"could not record the failed alert in {self.db}: {exc}")
+
+
+def _now_text() -> str:
+    """Now as the naive UTC text the tables store."""
+    return datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")

@@ -1,0 +1,172 @@
+"""Backups of the audit database: consistent copies taken while a session writes, verified.
+
+A copy is made with SQLite's online backup API (``sqlite3.Connection.backup``) from inside one
+read transaction, so it is the database as of one instant even while a session commits, and the
+same transaction counts the source's rows: the copy must pass ``integrity_check`` and hold
+exactly those counts, or it is deleted and the backup fails. Files are named by UTC time
+(``tui_trader-20261204T214500123456Z.db``) and written under a temporary name first, so a
+half-written copy is never mistaken for a backup. A restore refuses while a session runs on the
+target and keeps the file it replaces aside.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from tui_trader.ops.liveness import running_sessions
+
+REQUIRED_TABLES = ("sessions", "live_orders")
+"""A file without these is not a tui-trader audit database."""
+
+
+class BackupError(Exception):
+    """A backup, verification or restore that did not succeed, in plain words."""
+
+
+@dataclass(frozen=True, slots=True)
+class Verified:
+    """A database file that passed the checks, and what it holds."""
+
+    path: Path
+    counts: dict[str, int]
+    """Rows per table."""
+
+
+def backup_name(db: Path, now: datetime | None = None) -> str:
+    """The file name of a backup of ``db`` taken at ``now`` (UTC)."""
+    stamp = (now or datetime.now(UTC)).astimezone(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    return f"{db.stem}-{stamp}.db"
+
+
+def default_backup_dir(db: Path) -> Path:
+    """Where backups go unless ``--to`` says otherwise: ``backups/`` beside the database."""
+    return db.parent / "backups"
+
+
+def backup_database(db: Path, to_dir: Path, now: datetime | None = None) -> Verified:
+    """Copy ``db`` into ``to_dir`` consistently, verify the copy, and return it."""
+    if not db.is_file():
+        raise BackupError(f"no database at {db}")
+    try:
+        to_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BackupError(f"cannot create the backup folder {to_dir}: {exc.strerror}") from None
+    final = to_dir / backup_name(db, now)
+    part = final.with_name(final.name + ".part")
+    try:
+        with _connect(db, "rw") as src, _connect(part) as dst:
+            src.execute("BEGIN")  # one read snapshot for the copy and the counts
+            counts = table_counts(src)
+            src.backup(dst)
+            src.execute("COMMIT")
+            dst.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, no -wal/-shm
+        copy = verify_database(part)
+        if copy.counts != counts:
+            raise BackupError(f"the copy's row counts differ from {db}'s: {_diff(counts, copy)}")
+        part.replace(final)
+    except (sqlite3.Error, OSError, BackupError) as exc:
+        with contextlib.suppress(OSError):
+            part.unlink()
+        if isinstance(exc, BackupError):
+            raise
+        raise BackupError(f"backup of {db} to {to_dir} failed: {exc}") from None
+    return Verified(final, counts)
+
+
+def verify_database(path: Path) -> Verified:
+    """Check that ``path`` is a whole tui-trader database: ``integrity_check`` and its tables.
+
+    It reads only, but opens the file read-write (never creating it): on a database in
+    write-ahead-log mode a read-only connection could not fold the log back in on closing and
+    would leave ``-wal``/``-shm`` files beside it."""
+    if not path.is_file():
+        raise BackupError(f"no file at {path}")
+    try:
+        with _connect(path, "rw") as conn:
+            result = [row[0] for row in conn.execute("PRAGMA integrity_check")]
+            if result != ["ok"]:
+                raise BackupError(f"{path} is damaged: {'; '.join(result[:3])}")
+            counts = table_counts(conn)
+    except sqlite3.DatabaseError as exc:
+        raise BackupError(f"{path} is not a readable SQLite database: {exc}") from None
+    missing = [t for t in REQUIRED_TABLES if t not in counts]
+    if missing:
+        raise BackupError(f"{path} is not a tui-trader database (no {', '.join(missing)} table)")
+    return Verified(path, counts)
+
+
+def restore_database(backup: Path, db: Path, now: datetime | None = None) -> Path | None:
+    """Replace ``db`` with the verified ``backup``; returns where the old file was kept.
+
+    Refuses while a session runs on ``db``. The old database is first copied aside (with the
+    backup API, so its write-ahead log comes along) as ``<name>.replaced-<UTC>.db``.
+    """
+    source = verify_database(backup)
+    aside: Path | None = None
+    if db.exists():
+        with _connect(db, "rw") as conn:
+            running = running_sessions(conn)
+        if running:
+            raise BackupError(
+                f"a session is running on {db} ({', '.join(running)}): stop it before restoring"
+            )
+        stamp = (now or datetime.now(UTC)).astimezone(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        aside = db.with_name(f"{db.stem}.replaced-{stamp}.db")
+        with _connect(db, "rw") as src, _connect(aside) as dst:
+            src.backup(dst)
+            dst.execute("PRAGMA journal_mode=DELETE")
+    with _connect(backup, "ro") as src, _connect(db) as dst:
+        src.backup(dst)
+    restored = verify_database(db)
+    if restored.counts != source.counts:
+        differs = _diff(source.counts, restored)
+        raise BackupError(f"the restored {db} differs from {backup}: {differs}")
+    return aside
+
+
+def rotate(to_dir: Path, db: Path, keep: int) -> list[Path]:
+    """Delete all but the newest ``keep`` backups of ``db`` in ``to_dir``; returns the deleted."""
+    if keep < 1:
+        return []
+    backups = sorted(to_dir.glob(f"{db.stem}-*Z.db"), key=lambda p: p.name)
+    doomed = backups[:-keep]
+    for path in doomed:
+        with contextlib.suppress(OSError):
+            path.unlink()
+    return doomed
+
+
+def table_counts(conn: sqlite3.Connection) -> dict[str, int]:
+    """Rows in every table of the database (not views, not SQLite's own)."""
+    names = [
+        row[0]
+        for row in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+            "ORDER BY name"
+        )
+    ]
+    return {n: conn.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0] for n in names}
+
+
+@contextlib.contextmanager
+def _connect(path: Path, mode: str = "rwc") -> Iterator[sqlite3.Connection]:
+    """A plain sqlite3 connection in autocommit mode (``ro``, ``rw``, or ``rwc`` to create),
+    closed afterwards."""
+    uri = f"{path.resolve().as_uri()}?mode={mode}"
+    conn = sqlite3.connect(uri, uri=True, timeout=10.0, isolation_level=None)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def _diff(expected: dict[str, int], other: object) -> str:
+    """Which tables' counts differ, for messages."""
+    counts = other.counts if isinstance(other, Verified) else {}
+    bad = [f"{t} {n} vs {counts.get(t)}" for t, n in expected.items() if counts.get(t) != n]
+    return ", ".join(bad[:3]) or "different tables"

@@ -1,0 +1,128 @@
+"""The settings file, ``tui-trader.toml``: defaults for every option of the trading commands.
+
+It is looked for in the working directory, then in the user's config folder, unless ``--config``
+names one. It is one flat TOML table whose keys are option names (``max-drawdown`` or
+``max_drawdown``): symbols, interval, risk limits, alerts, backups, learning. The command line
+wins over it. Keys and secrets never belong in it: a key named like a credential, or an alert URL
+carrying a password or token, is refused with its line. Every problem is one ``ConfigFileError``
+naming the file, the line and the key.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+CONFIG_NAME = "tui-trader.toml"
+COMMAND_LINE_ONLY = frozenset({"enable_live", "skip_readiness"})
+"""Real-money switches: typed each time on the command line, never read from a file."""
+_SECRET_NAME = re.compile(r"(key|secret|token|password|passwd|apca|credential)", re.IGNORECASE)
+_TOML_LINE = re.compile(r"at line (\d+)")
+
+
+class ConfigFileError(ValueError):
+    """A settings file that cannot be used: ``FILE:LINE: key 'name': why``."""
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigFile:
+    """A loaded settings file: values by option name (underscores), and their lines."""
+
+    path: Path
+    values: dict[str, Any]
+    lines: dict[str, int]
+
+    def where(self, name: str) -> str:
+        """``FILE:LINE`` of a key, for messages and ``config show``."""
+        return f"{self.path}:{self.lines.get(name, 0)}"
+
+    def error(self, name: str, why: str) -> ConfigFileError:
+        """The one-line error about key ``name``."""
+        return ConfigFileError(f"{self.where(name)}: key '{name}': {why}")
+
+
+def user_config_path() -> Path:
+    """``tui-trader.toml`` in the user's config folder."""
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("tui-trader", appauthor=False)) / CONFIG_NAME
+
+
+def find_config(explicit: Path | None, cwd: Path | None = None) -> Path | None:
+    """The settings file to use: ``--config``, else the working directory's, else the user's."""
+    if explicit is not None:
+        if not explicit.is_file():
+            raise ConfigFileError(f"{explicit}: no such settings file (--config)")
+        return explicit
+    for candidate in ((cwd or Path.cwd()) / CONFIG_NAME, user_config_path()):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_config(path: Path, known: set[str]) -> ConfigFile:
+    """Read and check a settings file: TOML, flat, known keys, no secrets."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigFileError(f"{path}: cannot read the settings file: {exc}") from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        match = _TOML_LINE.search(str(exc))
+        line = match.group(1) if match else "?"
+        raise ConfigFileError(f"{path}:{line}: not valid TOML: {exc}") from None
+    lines = _key_lines(text)
+    values: dict[str, Any] = {}
+    line_of: dict[str, int] = {}
+    for key, value in raw.items():
+        name = key.replace("-", "_")
+        line_of[key] = line_of[name] = lines.get(key, 0)
+        cfg = ConfigFile(path, values, line_of)
+        if name in COMMAND_LINE_ONLY:
+            raise cfg.error(
+                key, "real-money switches are typed on the command line each time, not set here"
+            )
+        if name not in known:
+            if _SECRET_NAME.search(name):
+                raise cfg.error(
+                    key,
+                    "keys and secrets never belong in the settings file: keep them in the "
+                    "environment or .env",
+                )
+            raise cfg.error(key, "not an option of the trading commands")
+        if isinstance(value, dict):
+            raise cfg.error(key, "the settings file is one flat table, not sections")
+        for text_value in value if isinstance(value, list) else [value]:
+            if isinstance(text_value, str) and _carries_secret(text_value):
+                raise cfg.error(
+                    key,
+                    "this URL carries a password or token: secrets never belong in the "
+                    "settings file; pass it with --alert on the command line",
+                )
+        values[name] = value
+    return ConfigFile(path, values, line_of)
+
+
+def _carries_secret(text: str) -> bool:
+    """Whether an alert URL holds a password or token (apprise masks something in it)."""
+    if "://" not in text:
+        return False
+    from tui_trader.ops.alerts import redact
+
+    shown = redact(text)
+    return "****" in shown or "..." in shown
+
+
+def _key_lines(text: str) -> dict[str, int]:
+    """The line each top-level key is set on."""
+    out: dict[str, int] = {}
+    pattern = re.compile(r"""^\s*\[?\s*["']?([A-Za-z0-9_\-]+)["']?\s*[=\]]""")
+    for number, line in enumerate(text.splitlines(), start=1):
+        match = pattern.match(line)
+        if match and match.group(1) not in out:
+            out[match.group(1)] = number
+    return out

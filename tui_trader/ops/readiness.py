@@ -1,0 +1,179 @@
+"""The paper-to-live gate: the paper record in the database, and whether it clears the bar.
+
+The Phase 4 migration steps say "Verify 10+ iterations with positive PnL" before going live. The
+record is kept per account: every Alpaca paper account, and every local session (each its own
+account). The verdict looks at Alpaca paper accounts only (a simulated market proves less): one
+of them must have at least ``min_iterations`` cycles, PnL above ``min_pnl`` (equity change over
+its sessions, realized and open), and no unresolved broker error (its risk state still halted
+for one). The other thresholds are off unless given.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+
+BROKER_ERRORS = ("broker_error", "session_error")
+
+
+@dataclass(frozen=True, slots=True)
+class ReadinessBar:
+    """What a paper record must show (``live readiness`` options)."""
+
+    min_iterations: int = 10
+    min_pnl: float = 0.0
+    min_days: int = 0
+    max_drawdown_pct: float | None = None
+    max_halts: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PaperRecord:
+    """One account's paper record."""
+
+    account: str
+    kind: str
+    """``alpaca paper`` or ``local``."""
+    sessions: int
+    iterations: int
+    days_traded: int
+    realized_pnl: float
+    pnl: float
+    """Equity change over the sessions (last snapshot minus starting equity, summed)."""
+    max_drawdown_pct: float
+    halts: int
+    broker_errors: int
+    unresolved: str | None
+    """The broker error the account is still halted for, if any."""
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """Ready or not, and why not."""
+
+    ready: bool
+    reasons: list[str] = field(default_factory=list)
+    account: str | None = None
+    """The account that cleared the bar."""
+
+    def line(self) -> str:
+        """``ready (account ...)`` or ``not ready: reason; reason``."""
+        if self.ready:
+            return f"ready (paper record of {self.account})"
+        return "not ready: " + "; ".join(self.reasons)
+
+
+def paper_records(db: Path) -> list[PaperRecord]:
+    """The paper record of every Alpaca paper account and local session in ``db``."""
+    if not db.is_file():
+        return []
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10.0)
+    try:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if "sessions" not in tables:
+            return []
+        rows = conn.execute(
+            "SELECT account_key, mode FROM sessions WHERE mode IN ('paper', 'local') "
+            "GROUP BY account_key, mode ORDER BY min(id)"
+        ).fetchall()
+        return [_record(conn, account, mode) for account, mode in rows]
+    finally:
+        conn.close()
+
+
+def _record(conn: sqlite3.Connection, account: str, mode: str) -> PaperRecord:
+    """Add up one account's sessions."""
+    sessions = conn.execute(
+        "SELECT id, iterations, parameters FROM sessions WHERE account_key = ? AND mode = ?",
+        (account, mode),
+    ).fetchall()
+    ids = [s[0] for s in sessions]
+    marks = ",".join("?" * len(ids))
+    pnl = 0.0
+    for sid, _, parameters in sessions:
+        last = conn.execute(
+            "SELECT equity FROM live_account_snapshots WHERE session_id = ? "
+            "ORDER BY id DESC LIMIT 1",
+            (sid,),
+        ).fetchone()
+        start = _start_cash(parameters)
+        if last is not None and start is not None:
+            pnl += last[0] - start
+
+    def one(sql: str, *extra: object) -> float:
+        value = conn.execute(sql.format(marks=marks), (*ids, *extra)).fetchone()[0]
+        return value or 0
+
+    halted = conn.execute(
+        "SELECT state, halt_reason FROM risk_state WHERE account_key = ?", (account,)
+    ).fetchone()
+    unresolved = (
+        halted[1] if halted and halted[0] == "halted" and halted[1] in BROKER_ERRORS else None
+    )
+    events = "SELECT count(*) FROM live_risk_events WHERE session_id IN ({marks}) AND "
+    return PaperRecord(
+        account=account,
+        kind="alpaca paper" if mode == "paper" else "local",
+        sessions=len(sessions),
+        iterations=sum(s[1] or 0 for s in sessions),
+        days_traded=int(
+            one(
+                "SELECT count(DISTINCT date(coalesce(market_time, timestamp))) FROM live_fills "
+                "WHERE session_id IN ({marks})"
+            )
+        ),
+        realized_pnl=float(one("SELECT sum(pnl) FROM live_trades WHERE session_id IN ({marks})")),
+        pnl=pnl,
+        max_drawdown_pct=float(
+            one(
+                "SELECT max(drawdown_pct) FROM live_account_snapshots WHERE session_id IN ({marks})"
+            )
+        ),
+        halts=int(one(events + "action_taken LIKE 'halted%'")),
+        broker_errors=int(one(events + "event_type IN (?, ?)", *BROKER_ERRORS)),
+        unresolved=unresolved,
+    )
+
+
+def _start_cash(parameters: str) -> float | None:
+    """The session's starting equity from its stored parameters."""
+    try:
+        value = json.loads(parameters or "{}").get("start_cash")
+    except (ValueError, AttributeError):
+        return None
+    return float(value) if isinstance(value, int | float) else None
+
+
+def verdict(records: list[PaperRecord], bar: ReadinessBar) -> Verdict:
+    """Ready when one Alpaca paper account clears every threshold; else every reason."""
+    paper = [r for r in records if r.kind == "alpaca paper"]
+    if not paper:
+        return Verdict(False, ["no Alpaca paper sessions in this database (run 'live paper')"])
+    best: list[str] | None = None
+    for record in paper:
+        reasons = _shortfalls(record, bar)
+        if not reasons:
+            return Verdict(True, [], record.account)
+        if best is None or len(reasons) < len(best):
+            best = [f"{record.account}: {r}" for r in reasons]
+    return Verdict(False, best or [])
+
+
+def _shortfalls(r: PaperRecord, bar: ReadinessBar) -> list[str]:
+    """Where one account falls short of the bar."""
+    out = []
+    if r.iterations < bar.min_iterations:
+        out.append(f"{r.iterations} iterations, at least {bar.min_iterations} needed")
+    if not r.pnl > bar.min_pnl:
+        out.append(f"PnL {r.pnl:+,.2f} is not above {bar.min_pnl:+,.2f}")
+    if r.days_traded < bar.min_days:
+        out.append(f"{r.days_traded} days traded, at least {bar.min_days} needed")
+    if bar.max_drawdown_pct is not None and r.max_drawdown_pct > bar.max_drawdown_pct:
+        out.append(f"max drawdown {r.max_drawdown_pct:.2f}% above {bar.max_drawdown_pct:.2f}%")
+    if bar.max_halts is not None and r.halts > bar.max_halts:
+        out.append(f"{r.halts} halts, at most {bar.max_halts} allowed")
+    if r.unresolved:
+        out.append(f"unresolved {r.unresolved} (still halted; look, then 'risk reset')")
+    return out
