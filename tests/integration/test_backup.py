@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import signal
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -156,20 +158,21 @@ def test_verify_and_restore_leave_no_log_files_beside_a_closed_database(
 ) -> None:
     """A closed database in WAL mode stays one file after ``db verify`` and ``db restore``."""
     db = tmp_path / "closed #1.db"
-    conn = sqlite3.connect(db)
-    conn.execute("PRAGMA journal_mode=wal")
-    conn.execute("CREATE TABLE sessions (key, status)")
-    conn.execute("CREATE TABLE live_orders (id)")
-    conn.execute("INSERT INTO live_orders VALUES (1)")
-    conn.commit()
-    conn.close()
+    made = subprocess.run(  # its own process, so the database is closed when it ends
+        [sys.executable, "-m", "tui_trader", "paper", "--db", str(db), "--iterations", "5"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert made.returncode == 0, made.stderr
+    orders = _count(db)
     assert main(["db", "verify", str(db)]) == 0
     assert main(["db", "backup", "--db", str(db), "--to", str(tmp_path / "bk")]) == 0
     (backup,) = (tmp_path / "bk").iterdir()
     assert main(["db", "restore", str(backup), "--db", str(db)]) == 0
     leftovers = sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(("-wal", "-shm")))
     assert leftovers == []
-    assert _count(db) == 1
+    assert _count(db) == orders
 
 
 @pytest.mark.parametrize("missing", ["nowhere.db"])
