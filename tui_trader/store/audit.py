@@ -394,6 +394,21 @@ class AuditLog(CycleTransactions):
             if not is_alive(o.session)
         ]
 
+    def live_sessions_order_ids(self, account_key: str) -> set[str]:
+        """Client order ids of the open orders of other sessions on this account that are
+        still alive: theirs to follow, neither reconciled nor foreign."""
+        query = (
+            LiveOrder.select(LiveOrder.client_order_id, SessionRow)
+            .join(SessionRow)
+            .where(
+                (SessionRow.account_key == account_key)
+                & LiveOrder.status.in_(_OPEN_STATUSES)
+                & (SessionRow.status == "running")
+                & (SessionRow.id != (self.session.id if self.session else -1))
+            )
+        )
+        return {o.client_order_id for o in query if is_alive(o.session)}
+
     def last_positions_of_account(self, account_key: str) -> list[Position] | None:
         """The positions of the account's last snapshot before this session, if any."""
         snap = (
