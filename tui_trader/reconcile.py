@@ -34,7 +34,7 @@ def reconcile(broker: Broker, audit: AuditLog, account_key: str) -> ReconcileRes
     result = ReconcileResult()
     broker_open = {o.client_order_id: o for o in broker.open_orders()}
     rows = audit.open_orders_of_account(account_key)
-    ours = {row.client_order_id for row in rows}
+    ours = {row.client_order_id for row in rows} | audit.live_sessions_order_ids(account_key)
     for row in rows:
         current = broker_open.get(row.client_order_id) or broker.get_order(row.client_order_id)
         if current is None:

@@ -270,3 +270,37 @@ def test_while_the_stream_is_down_no_order_is_sent(tmp_path: Path) -> None:
             assert up.orders_sent >= 1
         finally:
             session.broker.close()
+
+
+def test_a_second_session_leaves_a_live_sessions_orders_to_it(tmp_path: Path) -> None:
+    """A runs with half-filled orders; B starts on the same account and database: B's start-up
+    reconciliation neither takes A's orders over nor calls them foreign, and when the rest
+    fills every fill is recorded once (A's), not twice."""
+    db = tmp_path / "two.db"
+    with running_sandbox(faults="partial_rate=1.0") as sb:
+        first = alpaca_session(sb, db)
+        second = None
+        try:
+            for _ in range(3):
+                sb.admin.step(shock=RALLY)
+                first.run_iteration()
+            half_filled = LiveOrder.select().where(LiveOrder.status == "partially_filled")
+            wait_until(
+                lambda: first.sync_orders() is not None and half_filled.count() >= 1,
+                what="a half-filled order recorded from the stream",
+            )
+            second = alpaca_session(sb, db)
+            events = [e for e in second.startup_events if e.event_type == RECONCILIATION]
+            details = " | ".join(e.detail for e in events)
+            assert "not placed by this desk" not in details
+            assert "in the database" not in details
+            sb.admin.step()  # the rest fills
+            settle(sb, first)
+            second.sync_orders()
+        finally:
+            first.broker.close()
+            if second is not None:
+                second.broker.close()
+        sessions = {f.session_id for f in LiveFill.select()}
+        assert sessions == {first.audit.session.id}, "A's fills are recorded by A alone"
+        assert_books_agree(sb)

@@ -10,6 +10,10 @@ import pytest
 
 import tui_trader.tui.app as app_module
 from tui_trader.cli import main
+from tui_trader.clock import WallClock
+from tui_trader.store.audit import AuditLog
+from tui_trader.store.db import open_database
+from tui_trader.store.models import SessionRow
 from tui_trader.tui.monitor import MonitorHandle
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,11 +45,15 @@ def test_no_subcommand_opens_the_app(monkeypatch: pytest.MonkeyPatch, tmp_path: 
 
 
 def test_live_monitor_opens_the_monitor(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """``live monitor --db X --session K`` follows session K of X."""
+    """``live monitor --db X --session K`` follows session K of X (looked up before the app
+    opens, so that a missing or dead session is one line on the command line)."""
     recorder = _Recorder()
     monkeypatch.setattr(app_module, "make_app", recorder)
     db = tmp_path / "m.db"
-    db.write_bytes(b"")
+    row = AuditLog(open_database(db), WallClock()).start_session(
+        "local", "paper", None, "t", (), {}
+    )
+    SessionRow.update(key="abc").where(SessionRow.id == row.id).execute()
     assert main(["live", "monitor", "--db", str(db), "--session", "abc"]) == 0
     (called_db, kwargs) = recorder.calls[0]
     handle = kwargs["monitor"]

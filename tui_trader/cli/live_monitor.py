@@ -29,13 +29,14 @@ def register_live(actions: argparse._SubParsersAction) -> None:
 def run_monitor(args: argparse.Namespace) -> int:
     """Open the monitor app (Textual is imported only now)."""
     db = resolve_db(args.db, must_exist=True)
+    from tui_trader.store.db import StoreError
     from tui_trader.tui.app import make_app
     from tui_trader.tui.monitor import DbFollower, MonitorError, MonitorHandle
 
     follower = DbFollower(db, args.session)
     try:
         follower.open()  # say at once, on the command line, when there is nothing alive
-    except MonitorError as exc:
+    except (MonitorError, StoreError) as exc:
         raise UsageError(str(exc)) from None
     make_app(db, monitor=MonitorHandle(follower)).run()
     return 0

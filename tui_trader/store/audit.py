@@ -16,11 +16,7 @@ side of the log.
 from __future__ import annotations
 
 import json
-import os
-import secrets
-import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from peewee import IntegrityError, SqliteDatabase
@@ -39,8 +35,9 @@ from tui_trader.ledger import ClosedTrade
 from tui_trader.risk import RiskState
 from tui_trader.store.batching import CycleTransactions
 from tui_trader.store.db import to_db_time
-from tui_trader.store.liveness import BEAT_SECONDS, MIN_WINDOW, is_alive, this_host
+from tui_trader.store.liveness import is_alive
 from tui_trader.store.models import AccountSnapshot, HaltRequest, LiveOrder, SessionRow
+from tui_trader.store.session_rows import SessionRows
 from tui_trader.store.statements import (
     FILL_SQL,
     HALT_SQL,
@@ -77,7 +74,7 @@ _STATUS, _FILLED_QTY, _UPDATED_AT, _BROKER_ID, _FILLED_PRICE, _ERROR = (
 )
 
 
-class AuditLog(CycleTransactions):
+class AuditLog(SessionRows, CycleTransactions):
     """Writes one session's rows; the only code that writes trading facts to the database."""
 
     def __init__(
@@ -112,71 +109,6 @@ class AuditLog(CycleTransactions):
         with their acknowledgements when the cycle ends (see ``order_pending``)."""
         self._unsent_events: list[list[Any]] = []
         """Within a batch of cycles, the risk event rows of this cycle (see ``risk_event``)."""
-
-    # -- sessions ------------------------------------------------------------------------------
-
-    def start_session(
-        self,
-        mode: str,
-        broker: str,
-        endpoint: str | None,
-        data_source: str,
-        symbols: tuple[str, ...],
-        parameters: dict[str, Any],
-        account_key: str | None = None,
-    ) -> SessionRow:
-        """Create the session row; a local account is keyed by the session itself."""
-        key = secrets.token_hex(4)
-        now = to_db_time(self.clock.now())
-        self.session = SessionRow.create(
-            key=key,
-            mode=mode,
-            broker=broker,
-            endpoint=endpoint,
-            data_source=data_source,
-            symbols=",".join(symbols),
-            parameters=json.dumps(parameters, sort_keys=True, default=str),
-            account_key=account_key or f"local:{key}",
-            started_at=now,
-            pid=os.getpid(),
-            host=this_host(),
-            heartbeat_at=to_db_time(_wall_now()),
-            heartbeat_window=MIN_WINDOW,
-        )
-        self._last_beat = time.monotonic()
-        return self.session
-
-    def set_heartbeat_window(self, seconds: float) -> None:
-        """Store how long after its last heartbeat this session counts as dead."""
-        if self.session is None:
-            return
-        self.db.execute_sql(
-            'UPDATE "sessions" SET "heartbeat_window" = ? WHERE "id" = ?',
-            (float(seconds), self.session.id),
-        )
-
-    def beat(self, force: bool = False) -> None:
-        """Write the session's heartbeat, at most once a second (``store.liveness``): inside
-        the cycle's transaction when called from a cycle, so it costs no commit of its own."""
-        if self.session is None:
-            return
-        now = time.monotonic()
-        if not force and now - self._last_beat < BEAT_SECONDS:
-            return
-        self._last_beat = now
-        self.db.execute_sql(
-            'UPDATE "sessions" SET "heartbeat_at" = ? WHERE "id" = ?',
-            (db_time(_wall_now()), self.session.id),
-        )
-
-    def end_session(self, status: str, iterations: int) -> None:
-        """Mark how the session ended (committing any batch first)."""
-        self.flush()
-        if self.session is None:
-            return
-        SessionRow.update(
-            ended_at=to_db_time(self.clock.now()), status=status, iterations=iterations
-        ).where(SessionRow.id == self.session.id).execute()
 
     # -- orders, fills, trades -----------------------------------------------------------------
 
@@ -394,6 +326,21 @@ class AuditLog(CycleTransactions):
             if not is_alive(o.session)
         ]
 
+    def live_sessions_order_ids(self, account_key: str) -> set[str]:
+        """Client order ids of the open orders of other sessions on this account that are
+        still alive: theirs to follow, neither reconciled nor foreign."""
+        query = (
+            LiveOrder.select(LiveOrder.client_order_id, SessionRow)
+            .join(SessionRow)
+            .where(
+                (SessionRow.account_key == account_key)
+                & LiveOrder.status.in_(_OPEN_STATUSES)
+                & (SessionRow.status == "running")
+                & (SessionRow.id != (self.session.id if self.session else -1))
+            )
+        )
+        return {o.client_order_id for o in query if is_alive(o.session)}
+
     def last_positions_of_account(self, account_key: str) -> list[Position] | None:
         """The positions of the account's last snapshot before this session, if any."""
         snap = (
@@ -428,12 +375,6 @@ class AuditLog(CycleTransactions):
         HaltRequest.update(handled_at=to_db_time(self.clock.now())).where(
             HaltRequest.id == request.id
         ).execute()
-
-
-def _wall_now() -> datetime:
-    """Heartbeats are wall-clock time whatever clock the session runs on (a replay's clock may
-    be the bars' time): readers compare them with their own wall clock."""
-    return datetime.now(UTC)
 
 
 __all__ = ["AuditLog", "OpenOrderRow", "load_risk_state"]

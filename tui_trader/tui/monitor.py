@@ -16,6 +16,7 @@ import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
+from peewee import PeeweeException as PeeweeError
 from peewee import fn
 
 from tui_trader.clock import Clock, WallClock
@@ -103,6 +104,13 @@ class DbFollower:
     def open(self) -> SessionInfo:
         """Open the database and find the session: the one named, else the newest running."""
         open_database(self.db_path, create=False)
+        try:
+            return self._find()
+        except PeeweeError as exc:  # no sessions table: not a session's database
+            raise MonitorError(f"nothing to follow in {self.db_path}: {exc}") from None
+
+    def _find(self) -> SessionInfo:
+        """Pick the session to follow and describe it."""
         query = SessionRow.select()
         if self.session_key:
             cond = SessionRow.key == self.session_key

@@ -1,0 +1,103 @@
+"""The session's own row: opened with its process id, host and first heartbeat, kept alive by
+heartbeats, closed with how the session ended (the ``AuditLog``'s session side).
+
+Heartbeats are wall-clock time whatever clock the session runs on (a replay's clock may be the
+bars' time): readers (``store.liveness``) compare them with their own wall clock.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from peewee import SqliteDatabase
+
+from tui_trader.clock import Clock
+from tui_trader.store.db import to_db_time
+from tui_trader.store.liveness import BEAT_SECONDS, MIN_WINDOW, this_host
+from tui_trader.store.models import SessionRow
+from tui_trader.store.statements import db_time
+
+
+class SessionRows:
+    """Opening, heartbeating and closing the session row."""
+
+    db: SqliteDatabase
+    clock: Clock
+    session: SessionRow | None
+    _last_beat: float
+    flush: Callable[[], None]
+    """Commit a batch of cycles now (``store.batching`` defines it)."""
+
+    def start_session(
+        self,
+        mode: str,
+        broker: str,
+        endpoint: str | None,
+        data_source: str,
+        symbols: tuple[str, ...],
+        parameters: dict[str, Any],
+        account_key: str | None = None,
+    ) -> SessionRow:
+        """Create the session row; a local account is keyed by the session itself."""
+        key = secrets.token_hex(4)
+        now = to_db_time(self.clock.now())
+        self.session = SessionRow.create(
+            key=key,
+            mode=mode,
+            broker=broker,
+            endpoint=endpoint,
+            data_source=data_source,
+            symbols=",".join(symbols),
+            parameters=json.dumps(parameters, sort_keys=True, default=str),
+            account_key=account_key or f"local:{key}",
+            started_at=now,
+            pid=os.getpid(),
+            host=this_host(),
+            heartbeat_at=to_db_time(_wall_now()),
+            heartbeat_window=MIN_WINDOW,
+        )
+        self._last_beat = time.monotonic()
+        return self.session
+
+    def set_heartbeat_window(self, seconds: float) -> None:
+        """Store how long after its last heartbeat this session counts as dead."""
+        if self.session is None:
+            return
+        self.db.execute_sql(
+            'UPDATE "sessions" SET "heartbeat_window" = ? WHERE "id" = ?',
+            (float(seconds), self.session.id),
+        )
+
+    def beat(self, force: bool = False) -> None:
+        """Write the session's heartbeat, at most once a second (``store.liveness``): inside
+        the cycle's transaction when called from a cycle, so it costs no commit of its own."""
+        if self.session is None:
+            return
+        now = time.monotonic()
+        if not force and now - self._last_beat < BEAT_SECONDS:
+            return
+        self._last_beat = now
+        self.db.execute_sql(
+            'UPDATE "sessions" SET "heartbeat_at" = ? WHERE "id" = ?',
+            (db_time(_wall_now()), self.session.id),
+        )
+
+    def end_session(self, status: str, iterations: int) -> None:
+        """Mark how the session ended (committing any batch first)."""
+        self.flush()
+        if self.session is None:
+            return
+        SessionRow.update(
+            ended_at=to_db_time(self.clock.now()), status=status, iterations=iterations
+        ).where(SessionRow.id == self.session.id).execute()
+
+
+def _wall_now() -> datetime:
+    """The wall-clock time a heartbeat is stamped with."""
+    return datetime.now(UTC)
