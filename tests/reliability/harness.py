@@ -17,6 +17,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -220,6 +221,18 @@ def trading_client(sb: SandboxHandle) -> Any:
 def wait_for(check: Callable[[], Any], timeout: float, what: str) -> Any:
     """``wait_until`` under the suite's name (a condition and a deadline, never a fixed sleep)."""
     return wait_until(check, timeout, what)
+
+
+def wait_until_or(check: Callable[[], Any], seconds: float) -> bool:
+    """Poll ``check`` until it holds or ``seconds`` pass (a time box, not a failure): whether
+    it held."""
+    deadline = time.monotonic() + seconds
+    pause = threading.Event()
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        pause.wait(0.01)
+    return bool(check())
 
 
 def side_by_side(*jobs: Callable[[], Any]) -> list[Any]:
