@@ -116,22 +116,25 @@ def limit_scenario(folder: Path) -> tuple[Figures, list[str]]:
     failures: list[str] = []
     db = folder / "shared.db"
     limit = ["--max-orders-per-day", str(ORDER_LIMIT)]
-    with running_sandbox(faults="rate_limit=0", seed=SEED + 1) as sb, Pump(sb, SEED + 1):
+    with running_sandbox(faults="rate_limit=0", seed=SEED + 1) as sb:
         env = sandbox_child_env(folder, sb)
         a = Child(folder, "a", live_args(db, 0, *limit), env)
         b = Child(folder, "b", live_args(db, 0, *limit, weights="meanrev"), env)
-        a.wait_cycles(1)
-        b.wait_cycles(1)
-        # Until the two together could have sent twice the limit, or long enough to want it.
-        wait_for(
-            lambda: (
-                sb.admin.state()["orders"]["total"] >= 2 * ORDER_LIMIT
-                or min(a.cycles(), b.cycles()) >= 40
-            ),
-            60,
-            "orders or cycles",
-        )
-        _stop(a, b)
+        # Both have started (risk state read, header printed) before the market moves at all.
+        for child in (a, b):
+            wait_for(lambda c=child: "Database:" in c.output() or not c.alive(), 60, "a start")
+        with Pump(sb, SEED + 1):
+            # Until the two together could have sent twice the limit, or long enough to want it.
+            wait_for(
+                lambda: (
+                    sb.admin.state()["orders"]["total"] >= 2 * ORDER_LIMIT
+                    or min(a.cycles(), b.cycles()) >= 40
+                    or not (a.alive() and b.alive())
+                ),
+                60,
+                "orders or cycles",
+            )
+            _stop(a, b)
         total = sb.admin.state()["orders"]["total"]
         if total > ORDER_LIMIT:
             failures.append(
