@@ -161,10 +161,22 @@ def audit_rows(db: Path) -> dict[str, AuditRow]:
     return out
 
 
+SPLIT = ["c", "o"]
+"""The legs of a rebalance through zero (closing, opening): two orders for one intent."""
+
+
 def intent(client_order_id: str) -> tuple[str, ...]:
-    """(session, iteration, symbol) of a desk order id ``tt-<session>-<iter>-<symbol>-<leg>``."""
+    """(session, cycle, symbol) of a desk order id ``tt-<session>-<iter>-<symbol>-<leg>``: what
+    one decision meant to do; a foreign id is its own intent."""
     parts = client_order_id.split("-")
     return tuple(parts[1:4]) if len(parts) == 5 and parts[0] == "tt" else (client_order_id,)
+
+
+def extra_orders(cids: list[str]) -> int:
+    """How many of these orders (one intent's) are more than the intent needs: one order, or
+    the two legs of a split through zero."""
+    legs = sorted(cid.rsplit("-", 1)[-1] for cid in cids)
+    return len(legs) - (2 if legs == SPLIT else 1)
 
 
 def compare(sb: SandboxHandle, db: Path, in_doubt: dict[str, AuditRow] | None = None) -> Figures:
@@ -183,16 +195,19 @@ def compare(sb: SandboxHandle, db: Path, in_doubt: dict[str, AuditRow] | None = 
         figures.integrity_failures += 1
         figures.problems.append(f"integrity_check: {integrity}")
     by_cid = Counter(o.client_order_id for o in orders)
-    by_intent = Counter(intent(o.client_order_id) for o in orders)
+    by_intent: dict[tuple[str, ...], list[str]] = defaultdict(list)
+    for o in orders:
+        by_intent[intent(o.client_order_id)].append(o.client_order_id)
     by_row = Counter(r.broker_order_id for r in rows.values() if r.broker_order_id)
     for cid, n in by_cid.items():
         if n > 1:
             figures.duplicates += n - 1
             figures.problems.append(f"{n} broker orders with client_order_id {cid}")
-    for key, n in by_intent.items():
-        if n > 1 and by_cid.get(key[0], 0) <= 1:
-            figures.duplicates += n - 1
-            figures.problems.append(f"{n} broker orders for one intent {key}")
+    for key, cids in by_intent.items():
+        extra = extra_orders(cids) if len(key) > 1 else 0  # a foreign id: counted above
+        if extra > 0:
+            figures.duplicates += extra
+            figures.problems.append(f"{len(cids)} broker orders for one intent {key}: {cids}")
     for bid, n in by_row.items():
         if n > 1:
             figures.duplicates += n - 1
@@ -281,7 +296,7 @@ def in_doubt_rows(db: Path, session_key: str) -> dict[str, AuditRow]:
     return {
         cid: row
         for cid, row in audit_rows(db).items()
-        if row.status in UNSETTLED and intent(cid)[0] == session_key
+        if row.status in UNSETTLED and cid.startswith(f"tt-{session_key}-")
     }
 
 
@@ -320,11 +335,14 @@ def compare_local(db: Path) -> Figures:
         figures.integrity_failures += 1
         figures.problems.append(f"integrity_check: {integrity}")
     rows = audit_rows(db)
-    intents = Counter(intent(cid) for cid in rows)
-    for key, n in intents.items():
-        if n > 1 and len(key) == 3:
-            figures.duplicates += n - 1
-            figures.problems.append(f"{n} order rows for one intent {key}")
+    intents: dict[tuple[str, ...], list[str]] = defaultdict(list)
+    for cid in rows:
+        intents[intent(cid)].append(cid)
+    for key, cids in intents.items():
+        extra = extra_orders(cids) if len(key) > 1 else 0
+        if extra > 0:
+            figures.duplicates += extra
+            figures.problems.append(f"{len(cids)} order rows for one intent {key}: {cids}")
     for cid, row in rows.items():
         wrong = []
         if abs(row.fills - row.filled_qty) > QTY_EPS:
