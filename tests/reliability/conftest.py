@@ -1,0 +1,41 @@
+"""The reliability suite's figures, printed after the run and written as JSON.
+
+Whatever options pytest runs with (``-q``, no ``-rA``), the terminal summary ends with one line
+per trial kind and a total: trials, broker orders, duplicates, lost, mismatches, integrity.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.reliability import figures
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: Any) -> None:
+    """Print the figures and write them as JSON (only when reliability trials ran)."""
+    if not figures.report()["kinds"]:
+        return
+    terminalreporter.section("reliability figures")
+    for line in figures.lines():
+        terminalreporter.write_line(line)
+    targets = []
+    factory = getattr(config, "_tmp_path_factory", None)
+    if factory is not None:
+        targets.append(Path(factory.getbasetemp()) / "reliability.json")
+    if os.environ.get("TUI_TRADER_RELIABILITY_JSON"):
+        targets.append(Path(os.environ["TUI_TRADER_RELIABILITY_JSON"]))
+    for target in targets:
+        figures.write(target)
+        terminalreporter.write_line(f"figures written to {target}")
+
+
+@pytest.fixture
+def trial_dir(tmp_path: Path) -> Path:
+    """A working folder for one trial's children (their output files and databases)."""
+    folder = tmp_path / "trial"
+    folder.mkdir()
+    return folder

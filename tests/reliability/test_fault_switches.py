@@ -1,0 +1,147 @@
+"""Every sandbox fault switch, with a ``live paper`` session running through it.
+
+Each switch gets its own run: the session starts, trades a cycle, the switch goes on at run time
+(``POST /admin/faults``) until orders went out under it or a dozen cycles passed, then off again;
+the session trades on for a few cycles and is stopped with Ctrl+C (SIGINT). The next switch's
+run is the previous run's next start (it reconciles first). A last run ends each group; then
+every broker order is compared with the audit trail. Three groups run side by side, each with
+its own sandbox, account and database.
+"""
+
+from __future__ import annotations
+
+import signal
+from dataclasses import fields
+from pathlib import Path
+
+import pytest
+
+from tests.reliability import figures
+from tests.reliability.audit_check import Figures, compare, describe
+from tests.reliability.harness import (
+    Child,
+    Pump,
+    live_args,
+    query,
+    sandbox_child_env,
+    side_by_side,
+    wait_until_or,
+)
+from tui_trader.sandbox.faults import FaultSettings
+from tui_trader.sandbox.testing import SandboxHandle, running_sandbox
+
+SEED = 4242
+FAULTS = {
+    "latency": "latency=0.2",
+    "error_rate": "error_rate=0.3",
+    "error_status": "error_rate=0.3,error_status=502",
+    "burst_429": "burst_429=4",
+    "rate_limit": "rate_limit=30",
+    "hang_rate": "hang_rate=0.1",
+    "lost_ack_rate": "lost_ack_rate=1",
+    "lost_ack_mode": "lost_ack_rate=1,lost_ack_mode=drop",
+    "reject_rate": "reject_rate=0.5",
+    "partial_rate": "partial_rate=1",
+    "stream_only_rate": "stream_only_rate=1",
+    "ws_drop": "ws_drop=0.3",
+    "order_fail_rate": "order_fail_rate=0.5",
+}
+"""The spec each switch is tried with (``error_status`` and ``lost_ack_mode`` qualify a rate).
+A switch this sandbox does not have yet is left out of the groups."""
+SWITCHES = {f.name for f in fields(FaultSettings)}
+GROUPS = tuple(
+    tuple(name for name in group if name in SWITCHES)
+    for group in (
+        ("latency", "error_rate", "error_status", "burst_429"),
+        ("lost_ack_rate", "lost_ack_mode", "hang_rate", "rate_limit"),
+        ("reject_rate", "partial_rate", "stream_only_rate", "ws_drop", "order_fail_rate"),
+    )
+)
+FAULT_PHASE = 8.0
+"""Longest time a switch stays on (and the session then gets to recover)."""
+WIDE_LIMITS = ("--max-drawdown", "50", "--max-daily-loss", "50")
+"""The market's swings must not halt the runs: a halt is sticky and the next switch needs a
+session that trades."""
+OFF = {"reset": True, "rate_limit": 0}
+"""Faults off; the suite's sessions run far faster than Alpaca's 200 requests a minute allow."""
+
+
+def _rows(db: Path) -> int:
+    """Order rows in the database."""
+    rows = query(db, "SELECT count(*) FROM live_orders")
+    return rows[0][0] if rows else 0
+
+
+def _run_through(
+    child: Child, db: Path, sb: SandboxHandle, name: str, folder: Path, env: dict[str, str]
+) -> list[str]:
+    """Switch ``name`` on under a running session, off again, stop the session; what happened."""
+    child.wait_cycles(1)
+    rows, cycles = _rows(db), child.cycles()
+    sb.admin.set_faults(spec=FAULTS[name])
+    # The fault lasts until orders went out under it, a dozen cycles passed, the session ended,
+    # or FAULT_PHASE seconds (a session may rightly skip cycles all through an outage).
+    wait_until_or(
+        lambda: _rows(db) >= rows + 3 or child.cycles() >= cycles + 12 or not child.alive(),
+        FAULT_PHASE,
+    )
+    under = (_rows(db) - rows, child.cycles() - cycles)
+    sb.admin.set_faults(**OFF)
+    after = child.cycles()
+    wait_until_or(lambda: child.cycles() >= after + 3 or not child.alive(), FAULT_PHASE)
+    if child.alive():
+        child.popen.send_signal(signal.SIGINT)
+    code = child.finish(60)
+    out = [f"{name}: {under[0]} order row(s) in {under[1]} cycle(s) under the fault; exit {code}"]
+    if "Traceback" in child.errors():
+        out.append(f"{name}: traceback\n{child.tail()}")
+    halted = query(db, "SELECT halt_reason, halt_detail FROM risk_state WHERE state = 'halted'")
+    if halted:
+        # A person would look, then re-arm: the next switch needs a session that may trade.
+        out.append(f"{name}: the run ended halted {halted[0]}; risk reset before the next")
+        reset = Child(folder, f"{name}-reset", ["risk", "reset", "--yes", "--db", str(db)], env)
+        assert reset.finish() == 0, reset.tail()
+    return out
+
+
+def run_fault_group(folder: Path, seed: int, switches: tuple[str, ...]) -> tuple[Figures, str]:
+    """One run per switch, each the next start of the one before, then a last run; compare."""
+    log = []
+    db = folder / "faults.db"
+    with running_sandbox(faults="rate_limit=0", seed=seed) as sb, Pump(sb, seed):
+        env = sandbox_child_env(folder, sb)
+        for name in switches:
+            child = Child(folder, name, live_args(db, 0, *WIDE_LIMITS), env)
+            log += _run_through(child, db, sb, name, folder, env)
+        final = Child(folder, "final", live_args(db, 2, *WIDE_LIMITS), env)
+        code = final.finish()
+        result = compare(sb, db)
+        if code != 0:
+            result.problems.append(f"the last run exited {code}:\n{final.tail()}")
+    result.trials = len(switches)
+    result.problems += [line for line in log if "traceback" in line]
+    result.notes += log
+    return result, "\n".join(log)
+
+
+def test_every_fault_switch_has_a_trial() -> None:
+    """A new switch in the sandbox needs its trial here, and every one of them runs."""
+    assert not SWITCHES - set(FAULTS), f"no trial for {SWITCHES - set(FAULTS)}"
+    assert sorted(sum(GROUPS, ())) == sorted(SWITCHES)
+
+
+@pytest.mark.timeout(300)
+def test_sessions_run_through_every_fault_switch(trial_dir: Path) -> None:
+    """After each switch's run and the next start, every broker order is in the audit trail
+    once, with the broker's status and fills; no traceback anywhere."""
+    jobs = []
+    for n, group in enumerate(GROUPS):
+        folder = trial_dir / f"group{n}"
+        folder.mkdir()
+        jobs.append(lambda f=folder, g=group, s=SEED + n: run_fault_group(f, s, g))
+    result, logs = Figures(), []
+    for group_figures, log in side_by_side(*jobs):
+        result.add(group_figures)
+        logs.append(log)
+    figures.record("fault-switches", result)
+    assert result.clean and not result.problems, describe(result) + "\n" + "\n".join(logs)
