@@ -15,6 +15,7 @@ from tui_trader.brokers import BrokerError
 from tui_trader.domain import IterationReport, RiskEvent
 from tui_trader.engine import TradingSession
 from tui_trader.market import MarketDataError
+from tui_trader.redact import describe
 
 SESSION_ERROR = "session_error"
 
@@ -83,7 +84,7 @@ class SessionRunner:
     def _fail(self, exc: BaseException) -> RunResult:
         """Halt, write what went wrong as a risk event, and close the session as failed."""
         session = self.session
-        message = f"{type(exc).__name__}: {exc}".strip()
+        message = describe(exc)
         try:
             event = session.risk.halt(SESSION_ERROR, 0.0, 0.0, message)
             session.audit.risk_event(

@@ -27,8 +27,11 @@ class UsageError(Exception):
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
-    """Print ``tui-trader: error: message`` on stderr and exit."""
-    print(f"tui-trader: error: {message}", file=sys.stderr)
+    """Print ``tui-trader: error: message`` on stderr (one line, redacted) and exit."""
+    from tui_trader.redact import redact
+
+    line = " ".join(part.strip() for part in redact(message).splitlines() if part.strip())
+    print(f"tui-trader: error: {line}", file=sys.stderr)
     raise SystemExit(code)
 
 
@@ -52,19 +55,23 @@ def default_db_path() -> Path:
 
 
 def report_crash(exc: BaseException) -> int:
-    """Write the traceback to the log file and tell the user in one line where it is."""
+    """Write the traceback to the log file and tell the user in one line where it is.
+
+    Both pass through ``redact``: an exception raised while a request was built can quote its
+    headers, and a secret must reach neither the screen nor the file."""
+    from tui_trader.redact import describe, redact
+
     try:
         folder = log_dir()
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / "crash.log"
         with path.open("a", encoding="utf-8") as fh:
             fh.write(f"--- {datetime.now(UTC).isoformat()}\n")
-            fh.write("".join(traceback.format_exception(exc)))
+            fh.write(redact("".join(traceback.format_exception(exc))))
         where = f" (details in {path})"
     except OSError:
         where = ""
-    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    print(f"tui-trader: error: {type(exc).__name__}: {first}{where}", file=sys.stderr)
+    print(f"tui-trader: error: {describe(exc)}{where}", file=sys.stderr)
     return EXIT_CRASH
 
 
@@ -162,7 +169,10 @@ def setup_logging() -> Path:
     path = folder / "tui-trader.log"
     root = logging.getLogger()
     if not any(getattr(h, "baseFilename", None) == str(path) for h in root.handlers):
+        from tui_trader.redact import LogRedactor
+
         handler = logging.FileHandler(path, encoding="utf-8")
+        handler.addFilter(LogRedactor())
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         root.addHandler(handler)
         root.setLevel(logging.INFO)

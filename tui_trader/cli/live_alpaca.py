@@ -176,8 +176,7 @@ def _run(args: argparse.Namespace, mode: str, tag: str, title: str) -> int:
     try:
         session = build_alpaca_session(settings, endpoint)
     except AlpacaSetupError as exc:
-        console.print(f"tui-trader: error: {exc}", style="red", markup=False)
-        return 1
+        raise UsageError(str(exc)) from None
     account = session.broker.account()
     console.print(f"{tag} {title}")
     console.print(f"{tag} Connected to: {endpoint.label}")
