@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 from rich.console import Console
 from rich.panel import Panel
@@ -48,7 +49,7 @@ def register_live(actions: argparse._SubParsersAction) -> None:
     )
     trading.set_defaults(handler=run_live_trading, interval="1m", period="5d")
     status = actions.add_parser("status", help="account, positions, orders, clock, risk state")
-    status.add_argument("--db", default=None, help="audit database (for the risk state)")
+    status.add_argument("--db", type=Path, default=None, help="audit database (for the risk state)")
     status.add_argument("--timeout", type=positive_float, default=10.0)
     status.set_defaults(handler=show_live_status)
     from tui_trader.cli import reports

@@ -138,6 +138,7 @@ class TraderApp(SessionControls, App[None]):
         self.add_mode("dashboard", lambda: self.dashboard)
         self.add_mode("history", lambda: HistoryScreen(self.db_path, self.clock))
         self.set_interval(TICK_SECONDS, self.tick)
+        self.install_stop_signals()
         if self.monitor is not None:
             self.switch_mode("dashboard")
             self._start(self.monitor)
