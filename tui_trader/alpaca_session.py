@@ -23,7 +23,7 @@ from tui_trader.store.audit import AuditLog
 from tui_trader.store.db import StoreError, open_database
 from tui_trader.store.learning_journal import StoreLearningJournal
 from tui_trader.strategies.family import STRATEGY_NAMES
-from tui_trader.timeframes import TimeframeError, parse_interval, parse_period
+from tui_trader.timeframes import TimeframeError, check_warmup, parse_interval, parse_period
 
 
 class AlpacaSetupError(Exception):
@@ -91,6 +91,7 @@ def build_alpaca_session(
     try:
         interval = parse_interval(settings.interval)
         period = parse_period(settings.period)
+        check_warmup(period, interval)
     except TimeframeError as exc:
         raise AlpacaSetupError(str(exc)) from None
     policy = CallPolicy(timeout=settings.timeout, retries=4, backoff=settings.retry_backoff)

@@ -8,17 +8,27 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import re
 import sys
 import traceback
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import NoReturn
 
+from tui_trader.symbols import SYMBOL_RE
+
 EXIT_USAGE = 2
 EXIT_CRASH = 1
 
-_SYMBOL_RE = re.compile(r"^[A-Z][A-Z0-9.\-]{0,9}$")
+_INT_RE = re.compile(r"^[+-]?[0-9]{1,40}$", re.ASCII)
+MAX_INT = 10**12
+"""The largest whole number an option takes (iterations, seeds, limits, ports are far below)."""
+MAX_NUMBER = 1e12
+"""The largest number an option takes: cash beyond a trillion or a rate of 1e308 is a typo."""
+MAX_PATH = 1024
+"""The longest ``--db`` path accepted (Linux refuses a path past 4,096 bytes, a name past 255)."""
 log = logging.getLogger("tui_trader")
 
 
@@ -83,7 +93,7 @@ def symbols_arg(text: str) -> tuple[str, ...]:
     parts = [p.strip().upper() for p in text.split(",")]
     if not text.strip() or any(not p for p in parts):
         raise argparse.ArgumentTypeError(f"invalid symbol list {text!r}: empty symbol")
-    bad = [p for p in parts if not _SYMBOL_RE.match(p)]
+    bad = [p for p in parts if not SYMBOL_RE.match(p)]
     if bad:
         raise argparse.ArgumentTypeError(f"invalid symbol {bad[0]!r}")
     if len(set(parts)) != len(parts):
@@ -116,25 +126,69 @@ def percent(text: str) -> float:
 
 
 def non_negative_int(text: str) -> int:
-    """A whole number of zero or more."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    """A whole number of zero or more (ASCII digits, at most ``MAX_INT``)."""
+    value = integer(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"must not be negative, got {text!r}")
     return value
 
 
-def _number(text: str) -> float:
-    """A finite float, or a one-line complaint."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if value != value or value in (float("inf"), float("-inf")):
-        raise argparse.ArgumentTypeError(f"not a finite number: {text!r}")
+def integer(text: str) -> int:
+    """A whole number written in ASCII digits, at most ``MAX_INT`` either way."""
+    raw = text.strip()
+    if not _INT_RE.match(raw):
+        raise argparse.ArgumentTypeError(f"not a whole number: {_shown(text)}")
+    value = int(raw)
+    if abs(value) > MAX_INT:
+        raise argparse.ArgumentTypeError(f"too large: {_shown(text)} (at most {MAX_INT:,})")
     return value
+
+
+def int_at_most(limit: int) -> Callable[[str], int]:
+    """A parser of a whole number from 0 to ``limit`` (counts that would otherwise run for
+    hours: ``learn evaluate --seeds``, ``--bars``)."""
+
+    def parse(text: str) -> int:
+        value = non_negative_int(text)
+        if value > limit:
+            raise argparse.ArgumentTypeError(f"at most {limit:,}, got {_shown(text)}")
+        return value
+
+    return parse
+
+
+def seconds(limit: float) -> Callable[[str], float]:
+    """A parser of a number of seconds from 0 to ``limit`` (``--every``)."""
+
+    def parse(text: str) -> float:
+        value = non_negative_float(text)
+        if value > limit:
+            raise argparse.ArgumentTypeError(f"at most {limit:g} seconds, got {_shown(text)}")
+        return value
+
+    return parse
+
+
+def _number(text: str) -> float:
+    """A finite float written in ASCII, at most ``MAX_NUMBER`` either way, or a one-line
+    complaint (``float()`` alone takes Unicode digits, ``1e308`` and ``nan``)."""
+    raw = text.strip()
+    if not raw.isascii():
+        raise argparse.ArgumentTypeError(f"not a number: {_shown(text)} (use ASCII digits)")
+    try:
+        value = float(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {_shown(text)}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"not a finite number: {_shown(text)}")
+    if abs(value) > MAX_NUMBER:
+        raise argparse.ArgumentTypeError(f"too large: {_shown(text)} (at most {MAX_NUMBER:g})")
+    return value
+
+
+def _shown(text: str) -> str:
+    """A user's value quoted for a message, cut short if long."""
+    return repr(text if len(text) <= 40 else text[:37] + "...")
 
 
 def add_db_option(parser: argparse.ArgumentParser) -> None:
@@ -151,11 +205,19 @@ def add_db_option(parser: argparse.ArgumentParser) -> None:
 def resolve_db(path: Path | None, must_exist: bool = False) -> Path:
     """The database path to use, checked: its folder can be created, the file read if required."""
     db = path or default_db_path()
-    if must_exist and not db.is_file():
-        raise UsageError(f"no database at {db} (run a session first, or pass --db)")
-    if db.exists() and db.is_dir():
-        raise UsageError(f"--db {db} is a directory, not a database file")
+    text = str(db)
+    if len(text) > MAX_PATH or any(len(part) > 255 for part in db.parts):
+        raise UsageError(
+            f"--db path is too long ({len(text):,} characters; at most {MAX_PATH:,}, and 255 per "
+            f"name): {_shown(text)}"
+        )
+    if "\x00" in text or not text.isprintable():
+        raise UsageError(f"--db path holds a control character: {_shown(text)}")
     try:
+        if must_exist and not db.is_file():
+            raise UsageError(f"no database at {db} (run a session first, or pass --db)")
+        if db.exists() and db.is_dir():
+            raise UsageError(f"--db {db} is a directory, not a database file")
         db.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UsageError(f"cannot create the folder for {db}: {exc.strerror}") from None

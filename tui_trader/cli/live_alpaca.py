@@ -33,8 +33,19 @@ from tui_trader.cli.paper import add_session_options, learning_from, limits_from
 from tui_trader.cli.session_output import run_in_terminal
 from tui_trader.config import LIVE_URL, PAPER_URL, ConfigError, load_endpoint
 from tui_trader.risk import RiskLimits
+from tui_trader.timeframes import TimeframeError, check_warmup, parse_interval, parse_period
 
 CONFIRMATION = "YES I UNDERSTAND"
+MAX_TIMEOUT = 600.0
+"""``--timeout`` at most ten minutes per request."""
+
+
+def timeout_arg(text: str) -> float:
+    """Seconds per request: above zero, at most ``MAX_TIMEOUT``."""
+    value = positive_float(text)
+    if value > MAX_TIMEOUT:
+        raise argparse.ArgumentTypeError(f"at most {MAX_TIMEOUT:g} seconds, got {text!r}")
+    return value
 
 
 def register_live(actions: argparse._SubParsersAction) -> None:
@@ -50,7 +61,7 @@ def register_live(actions: argparse._SubParsersAction) -> None:
     trading.set_defaults(handler=run_live_trading, interval="1m", period="5d")
     status = actions.add_parser("status", help="account, positions, orders, clock, risk state")
     status.add_argument("--db", type=Path, default=None, help="audit database (for the risk state)")
-    status.add_argument("--timeout", type=positive_float, default=10.0)
+    status.add_argument("--timeout", type=timeout_arg, default=10.0)
     status.set_defaults(handler=show_live_status)
     from tui_trader.cli import reports
 
@@ -80,7 +91,7 @@ def _trading_options(parser: argparse.ArgumentParser) -> None:
         help="on a halt also set the account's suspend_trade flag (re-arm on Alpaca)",
     )
     parser.add_argument(
-        "--timeout", type=positive_float, default=10.0, help="seconds per Alpaca request (10)"
+        "--timeout", type=timeout_arg, default=10.0, help="seconds per Alpaca request (10)"
     )
     parser.add_argument(
         "--ignore-market-hours",
@@ -90,7 +101,15 @@ def _trading_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _settings(args: argparse.Namespace, mode: str) -> AlpacaSettings:
-    """AlpacaSettings from the parsed options."""
+    """AlpacaSettings from the parsed options, the timing and learning ones checked here (before
+    the real-money warning, credentials or any connection)."""
+    try:
+        check_warmup(parse_period(args.period), parse_interval(args.interval))
+    except TimeframeError as exc:
+        raise UsageError(str(exc)) from None
+    problem = learning_from(args).check()
+    if problem:
+        raise UsageError(problem)
     return AlpacaSettings(
         mode=mode,
         db=resolve_db(args.db),
