@@ -114,7 +114,7 @@ def build_alpaca_session(
         _check_symbols(broker, settings.symbols, policy)
     except BrokerError as exc:
         broker.close()
-        raise AlpacaSetupError(_connection_message(str(exc), where)) from None
+        raise AlpacaSetupError(connection_message(str(exc), where)) from None
     except AlpacaSetupError:
         broker.close()
         raise
@@ -161,7 +161,7 @@ def build_alpaca_session(
         session.start()
     except BrokerError as exc:
         broker.close()
-        raise AlpacaSetupError(_connection_message(str(exc), where)) from None
+        raise AlpacaSetupError(connection_message(str(exc), where)) from None
     return session
 
 
@@ -206,12 +206,12 @@ def _first_contact(endpoint: AlpacaEndpoint, timeout: float, where: str) -> None
         probe.account()
     except BrokerError as exc:
         if "no answer" in str(exc) or "HTTP 401" in str(exc):
-            raise AlpacaSetupError(_connection_message(str(exc), where, timeout)) from None
+            raise AlpacaSetupError(connection_message(str(exc), where, timeout)) from None
     finally:
         probe.close()
 
 
-def _connection_message(detail: str, where: str, timeout: float | None = None) -> str:
+def connection_message(detail: str, where: str, timeout: float | None = None) -> str:
     """Plain words for the usual ways a first contact fails (never urllib3's own text)."""
     lowered = detail.lower()
     if "401" in lowered or ("403" in lowered and "unauthorized" in lowered):

@@ -100,6 +100,7 @@ CASES: list[tuple[str, list[str], str]] = [
     ("live-timeout-huge", ["live", "paper", "--timeout", "1e9"], "at most 600 seconds"),
     ("live-learning-rate", ["live", "paper", "--learning-rate", "1e308"], "too large"),
     ("live-status-timeout", ["live", "status", "--timeout", "０.5"], "ASCII"),
+    ("live-status-unreachable", ["live", "status", "--timeout", "1"], "cannot reach Alpaca at"),
     (
         "live-trading-period",
         ["live", "trading", "--enable-live", "--period", "9999y"],
@@ -155,6 +156,7 @@ def assert_one_line_exit_2(code: int, out: str, err: str, words: str, home: Path
     assert len(lines) == 1, err
     assert lines[0].startswith("tui-trader: error: ") and words in lines[0], lines[0]
     assert "Traceback" not in err and out == ""
+    assert "HTTPConnectionPool" not in err and "Max retries" not in err, "raw urllib3 text"
     assert len(lines[0]) < 400, "the line quotes a long value in full"
     assert not list(home.rglob("crash.log")), "a crash was logged"
 

@@ -21,6 +21,7 @@ from tui_trader.alpaca_session import (
     AlpacaSetupError,
     build_alpaca_session,
     check_url,
+    connection_message,
 )
 from tui_trader.cli.common import (
     UsageError,
@@ -249,7 +250,7 @@ def show_live_status(args: argparse.Namespace) -> int:
         orders = broker.open_orders()
         clock = broker.market_clock()
     except BrokerError as exc:
-        raise UsageError(f"cannot read the account at {endpoint.label}: {exc}") from None
+        raise UsageError(connection_message(str(exc), endpoint.label, args.timeout)) from None
     finally:
         broker.close()
     console.print(f"[bold]{endpoint.label}[/]  account {account.account_id}")
