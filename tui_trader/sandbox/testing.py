@@ -25,7 +25,7 @@ from datetime import datetime
 from typing import Any
 
 from tui_trader.sandbox.app import Sandbox
-from tui_trader.sandbox.config import SandboxConfig
+from tui_trader.sandbox.config import DEFAULT_KEY_ID, DEFAULT_SECRET, SandboxConfig
 from tui_trader.sandbox.faults import FaultSettings, parse_faults
 
 ADMIN_TIMEOUT = 10.0
@@ -34,8 +34,11 @@ ADMIN_TIMEOUT = 10.0
 class AdminClient:
     """The sandbox's ``/admin`` endpoints as methods (plain urllib, with the sandbox's keys)."""
 
-    def __init__(self, base_url: str, key_id: str, secret: str) -> None:
-        """Talk to the sandbox at ``base_url`` (the bare http origin) as ``key_id``."""
+    def __init__(
+        self, base_url: str, key_id: str = DEFAULT_KEY_ID, secret: str = DEFAULT_SECRET
+    ) -> None:
+        """Talk to the sandbox at ``base_url`` (the bare http origin) as ``key_id`` (the
+        sandbox's default keys unless it was started with others)."""
         self.base_url = base_url
         self._headers = {"APCA-API-KEY-ID": key_id, "APCA-API-SECRET-KEY": secret}
 
