@@ -11,10 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tui_trader import redact
 from tui_trader.brokers import BrokerError
 from tui_trader.brokers.alpaca_calls import CallPolicy, with_retries
 from tui_trader.clock import Clock, WallClock
-from tui_trader.config import LIVE_URL, PAPER_URL, AlpacaEndpoint
+from tui_trader.config import LIVE_HOST, LIVE_URL, PAPER_HOST, PAPER_URL, AlpacaEndpoint, url_kind
 from tui_trader.engine import SessionConfig, TradingSession
 from tui_trader.learning.setup import LearningSettings, build_allocation
 from tui_trader.risk import RiskLimits
@@ -22,7 +23,7 @@ from tui_trader.store.audit import AuditLog
 from tui_trader.store.db import StoreError, open_database
 from tui_trader.store.learning_journal import StoreLearningJournal
 from tui_trader.strategies.family import STRATEGY_NAMES
-from tui_trader.timeframes import TimeframeError, parse_interval, parse_period
+from tui_trader.timeframes import TimeframeError, check_warmup, parse_interval, parse_period
 
 
 class AlpacaSetupError(Exception):
@@ -59,15 +60,21 @@ class AlpacaSettings:
 
 
 def check_url(mode: str, endpoint: AlpacaEndpoint) -> None:
-    """Refuse the live URL for paper and the paper URL for live, before connecting anywhere."""
-    if mode == "paper" and endpoint.base_url == LIVE_URL:
+    """Refuse Alpaca's live host for paper and its paper host for live, before connecting
+    anywhere: by each URL's parsed host name (any case, trailing dot, port, path or user info),
+    for the trading URL and the data and stream URLs alike."""
+    wrong = "live" if mode == "paper" else "paper"
+    for name, url in endpoint.urls().items():
+        if url_kind(url) != wrong:
+            continue
+        if mode == "paper":
+            raise AlpacaSetupError(
+                f"refusing to paper-trade: {name} points at Alpaca's LIVE host {LIVE_HOST} "
+                f"(real money): set APCA_API_BASE_URL={PAPER_URL} (or use 'live trading "
+                "--enable-live')"
+            )
         raise AlpacaSetupError(
-            f"refusing to paper-trade on Alpaca's LIVE endpoint {LIVE_URL}: set "
-            f"APCA_API_BASE_URL={PAPER_URL} (or use 'live trading --enable-live')"
-        )
-    if mode == "live" and endpoint.base_url == PAPER_URL:
-        raise AlpacaSetupError(
-            f"refusing live trading on Alpaca's PAPER endpoint {PAPER_URL}: set "
+            f"refusing live trading: {name} points at Alpaca's PAPER host {PAPER_HOST}: set "
             f"APCA_API_BASE_URL={LIVE_URL} for real money, or use 'live paper'"
         )
 
@@ -89,10 +96,12 @@ def build_alpaca_session(
     try:
         interval = parse_interval(settings.interval)
         period = parse_period(settings.period)
+        check_warmup(period, interval)
     except TimeframeError as exc:
         raise AlpacaSetupError(str(exc)) from None
     policy = CallPolicy(timeout=settings.timeout, retries=4, backoff=settings.retry_backoff)
     where = f"{endpoint.base_url} ({'live' if settings.mode == 'live' else 'paper'})"
+    _first_contact(endpoint, settings.timeout, where)
     try:
         broker = AlpacaBroker(
             endpoint,
@@ -102,13 +111,15 @@ def build_alpaca_session(
             require_open_market=settings.require_open_market,
         )
     except (ValueError, OSError) as exc:
-        raise AlpacaSetupError(f"cannot set up the Alpaca client for {where}: {exc}") from None
+        raise AlpacaSetupError(
+            f"cannot set up the Alpaca client for {where}: {redact.describe(exc)}"
+        ) from None
     try:
         account = broker.account()
         _check_symbols(broker, settings.symbols, policy)
     except BrokerError as exc:
         broker.close()
-        raise AlpacaSetupError(_connection_message(str(exc), where)) from None
+        raise AlpacaSetupError(connection_message(str(exc), where)) from None
     except AlpacaSetupError:
         broker.close()
         raise
@@ -156,7 +167,7 @@ def build_alpaca_session(
         session.start()
     except BrokerError as exc:
         broker.close()
-        raise AlpacaSetupError(_connection_message(str(exc), where)) from None
+        raise AlpacaSetupError(connection_message(str(exc), where)) from None
     return session
 
 
@@ -168,7 +179,7 @@ def _refuse_suspended(broker: object, policy: CallPolicy, where: str) -> None:
         suspended = is_suspended(broker.client, policy)  # type: ignore[attr-defined]
     except BrokerError as exc:
         broker.close()  # type: ignore[attr-defined]
-        raise AlpacaSetupError(_connection_message(str(exc), where)) from None
+        raise AlpacaSetupError(connection_message(str(exc), where)) from None
     if suspended:
         broker.close()  # type: ignore[attr-defined]
         raise AccountSuspendedError(
@@ -201,11 +212,39 @@ def _check_symbols(broker: object, symbols: tuple[str, ...], policy: CallPolicy)
             raise AlpacaSetupError(f"{symbol} is not tradable on Alpaca")
 
 
-def _connection_message(detail: str, where: str) -> str:
-    """Plain words for the usual ways a first contact fails."""
+def _first_contact(endpoint: AlpacaEndpoint, timeout: float, where: str) -> None:
+    """One request, one attempt, before anything else: an unreachable or silent server is
+    reported within ``timeout`` (the session's reads would retry it five times, and its stream
+    would wait for a connection first). A server that answers at all, even with an error, passes
+    here: the session's own reads then retry or explain it."""
+    from tui_trader.brokers.alpaca import AlpacaBroker
+
+    try:
+        probe = AlpacaBroker(endpoint, CallPolicy(timeout=timeout, retries=0), use_stream=False)
+    except (ValueError, OSError) as exc:
+        raise AlpacaSetupError(
+            f"cannot set up the Alpaca client for {where}: {redact.describe(exc)}"
+        ) from None
+    try:
+        probe.account()
+    except BrokerError as exc:
+        if "no answer" in str(exc) or "HTTP 401" in str(exc):
+            raise AlpacaSetupError(connection_message(str(exc), where, timeout)) from None
+    finally:
+        probe.close()
+
+
+def connection_message(detail: str, where: str, timeout: float | None = None) -> str:
+    """Plain words for the usual ways a first contact fails (never urllib3's own text)."""
     lowered = detail.lower()
     if "401" in lowered or ("403" in lowered and "unauthorized" in lowered):
         return f"Alpaca rejected the credentials at {where}: check APCA_API_KEY_ID/SECRET_KEY"
     if "no answer" in lowered or "connection" in lowered:
-        return f"cannot reach Alpaca at {where}: connection refused or timed out ({detail})"
-    return f"Alpaca at {where}: {detail}"
+        if "timeout" in lowered or "timed out" in lowered:
+            after = f" after {timeout:g} s" if timeout else ""
+            return f"cannot reach Alpaca at {where}: no answer{after} (--timeout)"
+        return (
+            f"cannot reach Alpaca at {where}: the connection failed (nothing listening, "
+            "no network, or the name does not resolve)"
+        )
+    return f"Alpaca at {where}: {redact.redact(detail)}"

@@ -3,8 +3,14 @@
 alpaca-py reads no environment variables, so the desk reads the old SDK's names itself:
 ``APCA_API_KEY_ID``, ``APCA_API_SECRET_KEY``, ``APCA_API_BASE_URL`` (and, for the project's
 sandbox or a proxy, ``APCA_API_DATA_URL``, ``APCA_API_STREAM_URL``, ``APCA_API_DATA_STREAM_URL``).
-The process environment wins over ``.env`` in the working directory. The secret is held in an
-object whose ``repr`` hides it, and no code path prints or stores it.
+They come from one place: the process environment if it sets any of them, else ``.env`` in the
+working directory. A mix (keys in the environment, a URL in ``.env``, or the other way round)
+is refused, because it would send one source's keys to the other's URL. The key id and secret
+are checked before any connection (printable ASCII, no whitespace, a sane length) with messages
+that never show them; the secret is held in an object whose ``repr`` hides it, is registered
+with ``redact`` so that no rendered error can carry it, and no code path prints or stores it.
+Which Alpaca environment a URL points at is decided by its parsed host name (any case, a
+trailing dot, any port, path or user info), never by comparing strings.
 """
 
 from __future__ import annotations
@@ -12,11 +18,17 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import urlsplit
+
+from tui_trader import redact
 
 PAPER_URL = "https://paper-api.alpaca.markets"
 LIVE_URL = "https://api.alpaca.markets"
 DATA_URL = "https://data.alpaca.markets"
+PAPER_HOST = "paper-api.alpaca.markets"
+LIVE_HOST = "api.alpaca.markets"
+MAX_CREDENTIAL_LENGTH = 256
+"""Alpaca's key ids are 20 characters and secrets 40; anything past this is a pasting mistake."""
 _NAMES = (
     "APCA_API_KEY_ID",
     "APCA_API_SECRET_KEY",
@@ -56,12 +68,18 @@ class AlpacaEndpoint:
 
     @property
     def kind(self) -> str:
-        """``paper``, ``live`` or ``other`` (the sandbox, a proxy) by the trading URL."""
-        if self.base_url == PAPER_URL:
-            return "paper"
-        if self.base_url == LIVE_URL:
-            return "live"
-        return "other"
+        """``paper``, ``live`` or ``other`` (the sandbox, a proxy) by the trading URL's host."""
+        return url_kind(self.base_url)
+
+    def urls(self) -> dict[str, str]:
+        """Every URL this endpoint talks to, by the variable that sets it."""
+        named = {
+            "APCA_API_BASE_URL": self.base_url,
+            "APCA_API_DATA_URL": self.data_url,
+            "APCA_API_STREAM_URL": self.stream_url,
+            "APCA_API_DATA_STREAM_URL": self.data_stream_url,
+        }
+        return {name: url for name, url in named.items() if url}
 
     @property
     def label(self) -> str:
@@ -72,28 +90,83 @@ class AlpacaEndpoint:
         }.get(self.kind, f"{self.base_url} (not an Alpaca URL: a sandbox or proxy)")
 
 
+def url_kind(url: str) -> str:
+    """``live`` for Alpaca's live trading host, ``paper`` for its paper host, else ``other``.
+
+    By the parsed host name: ``https://API.alpaca.markets.:443/v2`` and
+    ``https://user@api.alpaca.markets`` are the live host as much as ``https://api.alpaca.markets``.
+    """
+    try:
+        host = (urlsplit(url.strip()).hostname or "").rstrip(".").lower()
+    except ValueError:  # an unparsable port or bracket: not Alpaca's, and checked elsewhere
+        return "other"
+    return {LIVE_HOST: "live", PAPER_HOST: "paper"}.get(host, "other")
+
+
 def read_settings(
     env: dict[str, str] | None = None, env_file: Path | None = None
 ) -> tuple[dict[str, str], str]:
-    """The ``APCA_*`` values (the process environment wins over ``.env``) and where the key id
-    came from, for messages. The one place the desk looks for credentials."""
+    """The ``APCA_*`` values from one source and its name, for messages: the process environment
+    if it sets any of them, otherwise the ``.env`` file. Never a mix (see ``mixed_sources``)."""
     environ = os.environ if env is None else env
     env_file = env_file if env_file is not None else Path.cwd() / ".env"
-    values: dict[str, str] = {}
-    if env_file.is_file():
-        from dotenv import dotenv_values
-
-        values.update({k: v for k, v in dotenv_values(env_file).items() if v and k in _NAMES})
     from_env = {k: environ[k] for k in _NAMES if environ.get(k)}
-    source = "environment" if "APCA_API_KEY_ID" in from_env or not values else env_file.name
-    values.update(from_env)
-    return values, source
+    if from_env:
+        return from_env, "environment"
+    return _from_file(env_file), env_file.name
+
+
+def mixed_sources(env: dict[str, str] | None = None, env_file: Path | None = None) -> str | None:
+    """Why the environment and ``.env`` would be combined (names and places, never values), or
+    ``None`` when one source holds every ``APCA_*`` value it would use."""
+    environ = os.environ if env is None else env
+    env_file = env_file if env_file is not None else Path.cwd() / ".env"
+    from_env = [k for k in _NAMES if environ.get(k)]
+    if not from_env:
+        return None
+    extra = [k for k in _from_file(env_file) if k not in from_env]
+    if not extra:
+        return None
+    return (
+        f"Alpaca settings come from two places: {', '.join(from_env)} from the environment and "
+        f"{', '.join(extra)} from {env_file}. Keys and URLs must come from one source (a key "
+        "could otherwise be sent to a URL you did not choose): set them all in the "
+        f"environment, or all in {env_file.name}, and unset the others"
+    )
+
+
+def _from_file(env_file: Path) -> dict[str, str]:
+    """The ``APCA_*`` values a ``.env`` file sets (empty if there is no such file)."""
+    if not env_file.is_file():
+        return {}
+    from dotenv import dotenv_values
+
+    return {k: v for k, v in dotenv_values(env_file).items() if v and k in _NAMES}
+
+
+def check_credential(name: str, value: str, source: str) -> None:
+    """Refuse a key id or secret that cannot be one, naming the variable and where it came
+    from, never the value (it would otherwise end up in an HTTP header error)."""
+    where = f"{name} (from {source})"
+    if len(value) > MAX_CREDENTIAL_LENGTH:
+        raise ConfigError(f"{where} is {len(value)} characters long: not an Alpaca key")
+    bad = [c for c in value if not "!" <= c <= "~"]
+    if bad:
+        kind = "whitespace" if all(c.isspace() for c in bad) else "a space, control or non-ASCII"
+        raise ConfigError(
+            f"{where} contains {kind} character(s): copy it again from the Alpaca dashboard "
+            "(the value is not shown)"
+        )
 
 
 def load_endpoint(default_url: str, cwd: Path | None = None) -> AlpacaEndpoint:
     """Read credentials (environment first, then ``.env``); raise ``ConfigError`` if absent."""
     env_file = (cwd or Path.cwd()) / ".env"
+    mixed = mixed_sources(env_file=env_file)
+    if mixed:
+        raise ConfigError(mixed)
     values, source = read_settings(env_file=env_file)
+    source = "environment" if source == "environment" else str(env_file)
     key, secret = values.get("APCA_API_KEY_ID"), values.get("APCA_API_SECRET_KEY")
     if not key or not secret:
         missing = [n for n in _NAMES[:2] if not values.get(n)]
@@ -102,13 +175,15 @@ def load_endpoint(default_url: str, cwd: Path | None = None) -> AlpacaEndpoint:
             f"or in {env_file}. Get keys from the Alpaca dashboard (API keys), or rehearse "
             "offline with 'tui-trader sandbox'."
         )
+    redact.remember(secret)
+    check_credential("APCA_API_KEY_ID", key, source)
+    check_credential("APCA_API_SECRET_KEY", secret, source)
     base = _clean_url(values.get("APCA_API_BASE_URL") or default_url, "APCA_API_BASE_URL")
-    alpaca = base in (PAPER_URL, LIVE_URL)
+    alpaca = url_kind(base) != "other"
     data = values.get("APCA_API_DATA_URL")
     data_url = _clean_url(data, "APCA_API_DATA_URL") if data else (None if alpaca else base)
     stream = values.get("APCA_API_STREAM_URL") or _ws(base) + "/stream"
     data_stream = values.get("APCA_API_DATA_STREAM_URL")
-    source = "environment" if source == "environment" else str(env_file)
     return AlpacaEndpoint(
         key_id=key,
         secret=Secret(secret),
@@ -125,8 +200,12 @@ def _clean_url(url: str, name: str) -> str:
     url = url.strip().rstrip("/")
     if url.endswith("/v2"):
         url = url[: -len("/v2")]
-    parsed = urlparse(url)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+    try:
+        parsed = urlsplit(url)
+        parsed.port  # noqa: B018 -- raises ValueError for a port that is not a number
+    except ValueError:
+        raise ConfigError(f"{name}={url!r} is not a valid URL") from None
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
         raise ConfigError(f"{name}={url!r} is not an http(s) URL")
     return url
 

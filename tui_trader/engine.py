@@ -100,6 +100,9 @@ class TradingSession(OrderRouting, SessionNotices):
         self._cycle_fills: list[Fill] = []
         self.market_exhausted = False
         """True once the market data has ended (a replay file's last bar was used)."""
+        self.market_time: datetime | None = None
+        """Time of the latest bar seen (warm-up included): the market's "now" for a record
+        written between cycles, such as the final snapshot of a simulated session."""
         self.risk: RiskManager
         self.account_key = account_key or ""
         self.started = False
@@ -134,6 +137,8 @@ class TradingSession(OrderRouting, SessionNotices):
                 self._update_strategies(bar)
             if bars:
                 self.last_prices[bars[-1].symbol] = bars[-1].close
+                if self.market_time is None or bars[-1].timestamp > self.market_time:
+                    self.market_time = bars[-1].timestamp
         positions = self.broker.positions()
         for symbol, position in positions.items():
             self.ledger.seed(symbol, position.qty, position.avg_entry_price, self.clock.now())
@@ -246,6 +251,7 @@ class TradingSession(OrderRouting, SessionNotices):
         self._cycle_orders.clear()
         self._cycle_fills.clear()
         market_time = max(bar.timestamp for bar in bars.values())
+        self.market_time = market_time
         for symbol, bar in bars.items():
             self.last_prices[symbol] = bar.close
         self.broker.on_bars(bars)

@@ -24,7 +24,7 @@ from tui_trader.store.audit import AuditLog
 from tui_trader.store.db import StoreError, disk_full_message, is_disk_full, open_database
 from tui_trader.store.learning_journal import StoreLearningJournal
 from tui_trader.strategies.family import STRATEGY_NAMES
-from tui_trader.timeframes import TimeframeError, parse_interval, parse_period
+from tui_trader.timeframes import TimeframeError, check_warmup, parse_interval, parse_period
 
 
 class SettingsError(ValueError):
@@ -70,6 +70,7 @@ def build_local_session(settings: LocalSettings, clock: Clock | None = None) -> 
     try:
         interval = parse_interval(settings.interval)
         period = parse_period(settings.period)
+        check_warmup(period, interval)
         spec = parse_data_spec(settings.data)
     except (TimeframeError, MarketDataError) as exc:
         raise SettingsError(str(exc)) from None

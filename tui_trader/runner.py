@@ -15,6 +15,7 @@ from tui_trader.brokers import BrokerError
 from tui_trader.domain import IterationReport, RiskEvent
 from tui_trader.engine import TradingSession
 from tui_trader.market import MarketDataError
+from tui_trader.redact import describe
 from tui_trader.store.db import disk_full_message, is_disk_full
 from tui_trader.store.liveness import BEAT_SECONDS, window_for
 
@@ -107,7 +108,7 @@ class SessionRunner:
     def _fail(self, exc: BaseException) -> RunResult:
         """Halt, write what went wrong as a risk event, and close the session as failed."""
         session = self.session
-        message = f"{type(exc).__name__}: {exc}".strip()
+        message = describe(exc)
         try:
             event = session.risk.halt(SESSION_ERROR, 0.0, 0.0, message)
             session.audit.risk_event(

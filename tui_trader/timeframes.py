@@ -16,8 +16,13 @@ TRADING_MINUTES_PER_DAY = 390
 """Regular US equity session: 09:30 to 16:00 New York time."""
 TRADING_DAYS_PER_YEAR = 252
 
-_INTERVAL_RE = re.compile(r"^(\d+)(m|h|d)$")
-_PERIOD_RE = re.compile(r"^(\d+)(d|wk|mo|y)$")
+MAX_PERIOD_YEARS = 50
+"""The longest history a period may name: more is a typo, and would take minutes and gigabytes."""
+MAX_WARMUP_BARS = 100_000
+"""The most bars per symbol a warm-up may hold (a year of 1m bars is 98,280)."""
+_INTERVAL_RE = re.compile(r"^([0-9]{1,6})(m|h|d)$", re.ASCII)
+_PERIOD_RE = re.compile(r"^([0-9]{1,6})(d|wk|mo|y)$", re.ASCII)
+"""ASCII digits only: ``int()`` would take ``５`` or ``٥`` too, and a period of 10**4000 days."""
 _INTERVAL_ALIASES = {"60m": "1h", "1wk": "5d"}
 
 
@@ -73,7 +78,7 @@ def parse_interval(text: str) -> Interval:
     raw = _INTERVAL_ALIASES.get(raw, raw)
     match = _INTERVAL_RE.match(raw)
     if not match or int(match.group(1)) == 0:
-        raise TimeframeError(f"unknown interval {text!r} (use e.g. 1m, 5m, 15m, 1h, 1d)")
+        raise TimeframeError(f"unknown interval {_shown(text)} (use e.g. 1m, 5m, 15m, 1h, 1d)")
     count, unit = int(match.group(1)), match.group(2)
     minutes = {"m": count, "h": 60 * count, "d": TRADING_MINUTES_PER_DAY * count}[unit]
     if unit == "d" and count != 1:
@@ -88,10 +93,27 @@ def parse_period(text: str) -> Period:
     raw = text.strip().lower()
     match = _PERIOD_RE.match(raw)
     if not match or int(match.group(1)) == 0:
-        raise TimeframeError(f"unknown period {text!r} (use e.g. 5d, 60d, 6mo, 1y)")
+        raise TimeframeError(f"unknown period {_shown(text)} (use e.g. 5d, 60d, 6mo, 1y)")
     count, unit = int(match.group(1)), match.group(2)
     days = {"d": count, "wk": 5 * count, "mo": 21 * count, "y": TRADING_DAYS_PER_YEAR * count}
+    if days[unit] > MAX_PERIOD_YEARS * TRADING_DAYS_PER_YEAR:
+        raise TimeframeError(f"period {text!r} is longer than {MAX_PERIOD_YEARS} years")
     return Period(text=raw, trading_days=days[unit])
+
+
+def check_warmup(period: Period, interval: Interval) -> None:
+    """Refuse a warm-up of more than ``MAX_WARMUP_BARS`` bars of ``interval``."""
+    bars = period.bars(interval)
+    if bars > MAX_WARMUP_BARS:
+        raise TimeframeError(
+            f"--period {period.text} of {interval.text} bars is {bars:,} bars of warm-up per "
+            f"symbol; at most {MAX_WARMUP_BARS:,} (choose a shorter period or a longer interval)"
+        )
+
+
+def _shown(text: str) -> str:
+    """A user's value quoted for a message, cut short if long."""
+    return repr(text if len(text) <= 40 else text[:37] + "...")
 
 
 NEW_YORK = ZoneInfo("America/New_York")

@@ -8,19 +8,28 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import re
 import sys
 import traceback
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import NoReturn
 
 from tui_trader.private_files import create_private_file, make_private_dir, open_private
+from tui_trader.symbols import SYMBOL_RE
 
 EXIT_USAGE = 2
 EXIT_CRASH = 1
 
-_SYMBOL_RE = re.compile(r"^[A-Z][A-Z0-9.\-]{0,9}$")
+_INT_RE = re.compile(r"^[+-]?[0-9]{1,40}$", re.ASCII)
+MAX_INT = 10**12
+"""The largest whole number an option takes (iterations, seeds, limits, ports are far below)."""
+MAX_NUMBER = 1e12
+"""The largest number an option takes: cash beyond a trillion or a rate of 1e308 is a typo."""
+MAX_PATH = 1024
+"""The longest ``--db`` path accepted (Linux refuses a path past 4,096 bytes, a name past 255)."""
 log = logging.getLogger("tui_trader")
 
 
@@ -29,8 +38,11 @@ class UsageError(Exception):
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
-    """Print ``tui-trader: error: message`` on stderr and exit."""
-    print(f"tui-trader: error: {message}", file=sys.stderr)
+    """Print ``tui-trader: error: message`` on stderr (one line, redacted) and exit."""
+    from tui_trader.redact import redact
+
+    line = " ".join(part.strip() for part in redact(message).splitlines() if part.strip())
+    print(f"tui-trader: error: {line}", file=sys.stderr)
     raise SystemExit(code)
 
 
@@ -54,18 +66,22 @@ def default_db_path() -> Path:
 
 
 def report_crash(exc: BaseException) -> int:
-    """Write the traceback to the log file and tell the user in one line where it is."""
+    """Write the traceback to the log file and tell the user in one line where it is.
+
+    Both pass through ``redact``: an exception raised while a request was built can quote its
+    headers, and a secret must reach neither the screen nor the file."""
+    from tui_trader.redact import describe, redact
+
     try:
         folder = make_private_dir(log_dir())
         path = folder / "crash.log"
         with open_private(path, "a", encoding="utf-8") as fh:
             fh.write(f"--- {datetime.now(UTC).isoformat()}\n")
-            fh.write("".join(traceback.format_exception(exc)))
+            fh.write(redact("".join(traceback.format_exception(exc))))
         where = f" (details in {path})"
     except OSError:
         where = ""
-    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    print(f"tui-trader: error: {type(exc).__name__}: {first}{where}", file=sys.stderr)
+    print(f"tui-trader: error: {describe(exc)}{where}", file=sys.stderr)
     return EXIT_CRASH
 
 
@@ -77,7 +93,7 @@ def symbols_arg(text: str) -> tuple[str, ...]:
     parts = [p.strip().upper() for p in text.split(",")]
     if not text.strip() or any(not p for p in parts):
         raise argparse.ArgumentTypeError(f"invalid symbol list {text!r}: empty symbol")
-    bad = [p for p in parts if not _SYMBOL_RE.match(p)]
+    bad = [p for p in parts if not SYMBOL_RE.match(p)]
     if bad:
         raise argparse.ArgumentTypeError(f"invalid symbol {bad[0]!r}")
     if len(set(parts)) != len(parts):
@@ -110,25 +126,69 @@ def percent(text: str) -> float:
 
 
 def non_negative_int(text: str) -> int:
-    """A whole number of zero or more."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    """A whole number of zero or more (ASCII digits, at most ``MAX_INT``)."""
+    value = integer(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"must not be negative, got {text!r}")
     return value
 
 
-def _number(text: str) -> float:
-    """A finite float, or a one-line complaint."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if value != value or value in (float("inf"), float("-inf")):
-        raise argparse.ArgumentTypeError(f"not a finite number: {text!r}")
+def integer(text: str) -> int:
+    """A whole number written in ASCII digits, at most ``MAX_INT`` either way."""
+    raw = text.strip()
+    if not _INT_RE.match(raw):
+        raise argparse.ArgumentTypeError(f"not a whole number: {_shown(text)}")
+    value = int(raw)
+    if abs(value) > MAX_INT:
+        raise argparse.ArgumentTypeError(f"too large: {_shown(text)} (at most {MAX_INT:,})")
     return value
+
+
+def int_at_most(limit: int) -> Callable[[str], int]:
+    """A parser of a whole number from 0 to ``limit`` (counts that would otherwise run for
+    hours: ``learn evaluate --seeds``, ``--bars``)."""
+
+    def parse(text: str) -> int:
+        value = non_negative_int(text)
+        if value > limit:
+            raise argparse.ArgumentTypeError(f"at most {limit:,}, got {_shown(text)}")
+        return value
+
+    return parse
+
+
+def seconds(limit: float) -> Callable[[str], float]:
+    """A parser of a number of seconds from 0 to ``limit`` (``--every``)."""
+
+    def parse(text: str) -> float:
+        value = non_negative_float(text)
+        if value > limit:
+            raise argparse.ArgumentTypeError(f"at most {limit:g} seconds, got {_shown(text)}")
+        return value
+
+    return parse
+
+
+def _number(text: str) -> float:
+    """A finite float written in ASCII, at most ``MAX_NUMBER`` either way, or a one-line
+    complaint (``float()`` alone takes Unicode digits, ``1e308`` and ``nan``)."""
+    raw = text.strip()
+    if not raw.isascii():
+        raise argparse.ArgumentTypeError(f"not a number: {_shown(text)} (use ASCII digits)")
+    try:
+        value = float(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {_shown(text)}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"not a finite number: {_shown(text)}")
+    if abs(value) > MAX_NUMBER:
+        raise argparse.ArgumentTypeError(f"too large: {_shown(text)} (at most {MAX_NUMBER:g})")
+    return value
+
+
+def _shown(text: str) -> str:
+    """A user's value quoted for a message, cut short if long."""
+    return repr(text if len(text) <= 40 else text[:37] + "...")
 
 
 def add_db_option(parser: argparse.ArgumentParser) -> None:
@@ -149,14 +209,22 @@ def resolve_db(path: Path | None, must_exist: bool = False) -> Path:
     from tui_trader.store.ownership import check_database
 
     db = path or default_db_path()
-    if must_exist and not db.is_file():
-        raise UsageError(f"no database at {db} (run a session first, or pass --db)")
-    if db.exists() and db.is_dir():
-        raise UsageError(f"--db {db} is a directory, not a database file")
-    problem = check_database(db, quick_check=False)
-    if problem:
-        raise UsageError(problem)
+    text = str(db)
+    if len(text) > MAX_PATH or any(len(part) > 255 for part in db.parts):
+        raise UsageError(
+            f"--db path is too long ({len(text):,} characters; at most {MAX_PATH:,}, and 255 per "
+            f"name): {_shown(text)}"
+        )
+    if "\x00" in text or not text.isprintable():
+        raise UsageError(f"--db path holds a control character: {_shown(text)}")
     try:
+        if must_exist and not db.is_file():
+            raise UsageError(f"no database at {db} (run a session first, or pass --db)")
+        if db.exists() and db.is_dir():
+            raise UsageError(f"--db {db} is a directory, not a database file")
+        problem = check_database(db, quick_check=False)
+        if problem:
+            raise UsageError(problem)
         make_private_dir(db.parent)
     except OSError as exc:
         raise UsageError(f"cannot create the folder for {db}: {exc.strerror}") from None
@@ -170,7 +238,10 @@ def setup_logging() -> Path:
     root = logging.getLogger()
     if not any(getattr(h, "baseFilename", None) == str(path) for h in root.handlers):
         create_private_file(path)  # the handler appends to it, keeping its 0600
+        from tui_trader.redact import LogRedactor
+
         handler = logging.FileHandler(path, encoding="utf-8")
+        handler.addFilter(LogRedactor())
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         root.addHandler(handler)
         root.setLevel(logging.INFO)

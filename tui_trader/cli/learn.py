@@ -20,8 +20,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from tui_trader.cli.common import (
     UsageError,
+    int_at_most,
+    integer,
     non_negative_float,
-    non_negative_int,
     percent,
     symbols_arg,
 )
@@ -46,6 +47,9 @@ from tui_trader.learning.performance import Window
 from tui_trader.learning.setup import LearningSettings
 from tui_trader.market import MarketDataError
 
+MAX_BARS = 1_000_000
+"""``--bars`` and ``--warmup`` at most a million bars per run (the default is 252)."""
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``learn`` command group and its ``evaluate`` subcommand."""
@@ -63,10 +67,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "total return, Sharpe, max drawdown, turnover, regime agreement, and a verdict."
         ),
     )
-    ev.add_argument("--seeds", type=non_negative_int, default=10, help="simulated markets (10)")
+    ev.add_argument("--seeds", type=int_at_most(1_000), default=10, help="simulated markets (10)")
     ev.add_argument(
         "--first-seed",
-        type=int,
+        type=integer,
         default=EVALUATION_FIRST_SEED,
         help=f"first evaluation seed ({EVALUATION_FIRST_SEED}); tuning used "
         f"{TUNING_SEEDS[0]}-{TUNING_SEEDS[-1]}",
@@ -88,9 +92,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "e.g. crisis:2007-10-09:2009-03-09",
     )
     ev.add_argument("--symbols", type=symbols_arg, default=None, help="(SPY,QQQ,IWM)")
-    ev.add_argument("--bars", type=non_negative_int, default=252, help="trading bars per run")
+    ev.add_argument("--bars", type=int_at_most(MAX_BARS), default=252, help="bars per run")
     ev.add_argument(
-        "--warmup", type=non_negative_int, default=None, help="warm-up bars (60; files: 250)"
+        "--warmup", type=int_at_most(MAX_BARS), default=None, help="warm-up bars (60; files: 250)"
     )
     ev.add_argument("--cost-bps", type=non_negative_float, default=10.0, help="per unit traded")
     ev.add_argument(

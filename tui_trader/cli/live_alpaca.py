@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 from rich.console import Console
 from rich.panel import Panel
@@ -21,6 +22,7 @@ from tui_trader.alpaca_session import (
     AlpacaSetupError,
     build_alpaca_session,
     check_url,
+    connection_message,
 )
 from tui_trader.cli.common import (
     UsageError,
@@ -35,8 +37,19 @@ from tui_trader.cli.paper import add_session_options, learning_from, limits_from
 from tui_trader.cli.session_output import run_in_terminal
 from tui_trader.config import LIVE_URL, PAPER_URL, ConfigError, load_endpoint
 from tui_trader.risk import RiskLimits
+from tui_trader.timeframes import TimeframeError, check_warmup, parse_interval, parse_period
 
 CONFIRMATION = "YES I UNDERSTAND"
+MAX_TIMEOUT = 600.0
+"""``--timeout`` at most ten minutes per request."""
+
+
+def timeout_arg(text: str) -> float:
+    """Seconds per request: above zero, at most ``MAX_TIMEOUT``."""
+    value = positive_float(text)
+    if value > MAX_TIMEOUT:
+        raise argparse.ArgumentTypeError(f"at most {MAX_TIMEOUT:g} seconds, got {text!r}")
+    return value
 
 
 def register_live(actions: argparse._SubParsersAction) -> None:
@@ -57,8 +70,8 @@ def register_live(actions: argparse._SubParsersAction) -> None:
     add_readiness_options(trading)
     trading.set_defaults(handler=run_live_trading)
     status = actions.add_parser("status", help="account, positions, orders, clock, risk state")
-    status.add_argument("--db", default=None, help="audit database (for the risk state)")
-    status.add_argument("--timeout", type=positive_float, default=10.0)
+    status.add_argument("--db", type=Path, default=None, help="audit database (for the risk state)")
+    status.add_argument("--timeout", type=timeout_arg, default=10.0)
     status.set_defaults(handler=show_live_status)
     from tui_trader.cli import reports
 
@@ -89,7 +102,7 @@ def _trading_options(parser: argparse.ArgumentParser) -> None:
         help="on a halt also set the account's suspend_trade flag (re-arm on Alpaca)",
     )
     parser.add_argument(
-        "--timeout", type=positive_float, default=10.0, help="seconds per Alpaca request (10)"
+        "--timeout", type=timeout_arg, default=10.0, help="seconds per Alpaca request (10)"
     )
     parser.add_argument(
         "--ignore-market-hours",
@@ -99,7 +112,15 @@ def _trading_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _settings(args: argparse.Namespace, mode: str) -> AlpacaSettings:
-    """AlpacaSettings from the parsed options."""
+    """AlpacaSettings from the parsed options, the timing and learning ones checked here (before
+    the real-money warning, credentials or any connection)."""
+    try:
+        check_warmup(parse_period(args.period), parse_interval(args.interval))
+    except TimeframeError as exc:
+        raise UsageError(str(exc)) from None
+    problem = learning_from(args).check()
+    if problem:
+        raise UsageError(problem)
     return AlpacaSettings(
         mode=mode,
         db=resolve_db(args.db),
@@ -190,8 +211,7 @@ def _run(args: argparse.Namespace, mode: str, tag: str, title: str) -> int:
     except AccountSuspendedError as exc:
         raise UsageError(str(exc)) from None
     except AlpacaSetupError as exc:
-        console.print(f"tui-trader: error: {exc}", style="red", markup=False)
-        return 1
+        raise UsageError(str(exc)) from None
     record_skip(args, session)
     account = session.broker.account()
     console.print(f"{tag} {title}")
@@ -246,7 +266,7 @@ def show_live_status(args: argparse.Namespace) -> int:
         orders = broker.open_orders()
         clock = broker.market_clock()
     except BrokerError as exc:
-        raise UsageError(f"cannot read the account at {endpoint.label}: {exc}") from None
+        raise UsageError(connection_message(str(exc), endpoint.label, args.timeout)) from None
     finally:
         broker.close()
     console.print(f"[bold]{endpoint.label}[/]  account {account.account_id}")

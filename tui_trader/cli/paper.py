@@ -15,11 +15,13 @@ from rich.console import Console
 from tui_trader.cli.common import (
     UsageError,
     add_db_option,
+    integer,
     non_negative_float,
     non_negative_int,
     percent,
     positive_float,
     resolve_db,
+    seconds,
     symbols_arg,
 )
 from tui_trader.cli.data import add_yahoo_options, yahoo_options
@@ -30,6 +32,9 @@ from tui_trader.learning.allocator import DEFAULT_FLOOR, DEFAULT_LEARNING_RATE
 from tui_trader.learning.setup import WEIGHT_MODES, LearningSettings
 from tui_trader.market import MarketDataError
 from tui_trader.risk import RiskLimits
+
+MAX_EVERY = 86_400.0
+"""``--every`` at most a day: a cycle a day is the slowest that means anything."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -50,7 +55,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="sim (seeded simulated market), replay:FILE (CSV/Parquet bars) or yahoo "
         "(Yahoo Finance through the local cache)",
     )
-    parser.add_argument("--seed", type=int, default=7, help="simulated market seed (7)")
+    parser.add_argument("--seed", type=integer, default=7, help="simulated market seed (7)")
     parser.add_argument(
         "--batch",
         action="store_true",
@@ -100,7 +105,7 @@ def add_session_options(parser: argparse.ArgumentParser, live: bool = False) -> 
     )
     parser.add_argument(
         "--every",
-        type=non_negative_float,
+        type=seconds(MAX_EVERY),
         default=0.0,
         metavar="SECONDS",
         help="time between decision cycles (default: the bar interval)"

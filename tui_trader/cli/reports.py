@@ -29,9 +29,11 @@ from tui_trader.store.queries import (
     snapshot_positions,
 )
 
-_DAYS_RE = re.compile(r"^(\d+)(d|w)$")
 _NARROW = {"box": box.SIMPLE_HEAD, "collapse_padding": True, "pad_edge": False}
 """Table settings that keep history readable at 80 columns (one space between columns)."""
+_DAYS_RE = re.compile(r"^([0-9]{1,6})(d|w)$", re.ASCII)
+MAX_REPORT_DAYS = 366 * 50
+"""``pnl --period`` at most 50 years (further back than any session, and dates run out)."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -189,6 +191,8 @@ def show_pnl(args: argparse.Namespace) -> int:
     if not match or int(match.group(1)) == 0:
         raise UsageError(f"unknown period {args.period!r} (use e.g. 7d or 2w)")
     days = int(match.group(1)) * (7 if match.group(2) == "w" else 1)
+    if days > MAX_REPORT_DAYS:
+        raise UsageError(f"period {args.period!r} is longer than 50 years")
     sessions = _open(args)
     by_market = sessions is None or all(s.mode == "local" for s in sessions)
     rows = pnl_by_day(days, sessions, by_market=by_market)

@@ -149,7 +149,7 @@ def run_sandbox(args: argparse.Namespace) -> int:
         f"  REST (Trading + Market Data API): {sandbox.base_url}\n"
         f"  trading stream:                   {sandbox.trading_stream_url}\n"
         f"  market data stream:               {sandbox.data_stream_url}\n"
-        f"  admin:                            {sandbox.base_url}/admin/state\n"
+        f"  admin (needs the keys below):     {sandbox.base_url}/admin/state\n"
         f"In the other terminal:\n"
         f"  export APCA_API_KEY_ID={key_id} APCA_API_SECRET_KEY={shown_secret} "
         f"APCA_API_BASE_URL={sandbox.base_url} APCA_API_DATA_URL={sandbox.base_url} "

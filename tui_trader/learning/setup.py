@@ -20,6 +20,8 @@ from tui_trader.strategies.family import STRATEGY_NAMES, build_strategies
 
 WEIGHT_MODES: tuple[str, ...] = ("adaptive", "equal", *STRATEGY_NAMES)
 """Every value ``--weights`` accepts."""
+MAX_LEARNING_RATE = 1.0
+"""The largest step the adaptive weights take (over 30 times the default)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,8 +38,11 @@ class LearningSettings:
         """A sentence saying what is wrong with the settings, or ``None``."""
         if self.weights not in WEIGHT_MODES:
             return f"unknown --weights {self.weights!r} (use one of {', '.join(WEIGHT_MODES)})"
-        if self.learning_rate < 0:
-            return "--learning-rate cannot be negative"
+        if not 0 <= self.learning_rate <= MAX_LEARNING_RATE:
+            return (
+                f"--learning-rate must be between 0 and {MAX_LEARNING_RATE:g} (the default is "
+                f"{DEFAULT_LEARNING_RATE:g}; larger steps overflow the weights' update)"
+            )
         floor_max = 1.0 / len(STRATEGY_NAMES)
         if not 0 <= self.weight_floor < floor_max:
             return f"--weight-floor must be at least 0 and below {floor_max:g}"

@@ -22,6 +22,7 @@ from tui_trader.domain import Bar
 from tui_trader.market import MarketDataError
 from tui_trader.market.columns import as_bar_table
 from tui_trader.market.validate import normalize_bars
+from tui_trader.symbols import bad_symbols
 from tui_trader.timeframes import Interval, Period, parse_interval, parse_period
 
 CHUNK_STEPS = 4_096
@@ -158,6 +159,57 @@ class ReplayMarket:
 
     def close(self) -> None:
         """Nothing to release: the file was read whole."""
+
+    def check_fit(self) -> None:
+        """Refuse a file that cannot mean what the session's settings say: symbols that are not
+        tickers (the command line's rule), bars spaced other than ``interval`` (a daily file run
+        as 1m bars would trade days as minutes), a warm-up as long as the file or longer."""
+        wrong = bad_symbols(list(self.symbols))
+        if wrong:
+            raise MarketDataError(
+                f"{self.source}: {wrong[0]!r} is not a ticker symbol (an upper-case letter, then "
+                "up to 9 letters, digits, '.' or '-')"
+            )
+        spacing = self.typical_spacing()
+        if spacing is not None and not _fits(spacing, self.interval):
+            raise MarketDataError(
+                f"{self.source}: its bars are {_words(spacing)} apart, but --interval is "
+                f"{self.interval.text}: pass the file's interval"
+            )
+        need = self.period.bars(self.interval)
+        if need >= self._steps:
+            raise MarketDataError(
+                f"{self.source}: --period {self.period.text} needs {need:,} bars of warm-up but "
+                f"the file holds {self._steps:,} per symbol (and at least one more to trade): "
+                "choose a shorter --period"
+            )
+
+    def typical_spacing(self) -> int | None:
+        """The most common gap between consecutive timestamps, in minutes (None: one bar)."""
+        stamps = self._frame.get_column("timestamp").unique(maintain_order=True)
+        gaps = stamps.diff().drop_nulls()
+        if gaps.is_empty():
+            return None
+        common = gaps.mode().sort()
+        return int(common[0].total_seconds() // 60)
+
+
+def _fits(spacing_minutes: int, interval: Interval) -> bool:
+    """Whether the usual gap between bars is what ``interval`` says (daily bars: a calendar day,
+    give or take an hour of a clock change)."""
+    if interval.is_daily:
+        return 23 * 60 <= spacing_minutes <= 25 * 60
+    return spacing_minutes == interval.minutes
+
+
+def _words(minutes: int) -> str:
+    """A gap in plain words."""
+    if minutes % 1440 == 0:
+        days = minutes // 1440
+        return f"{days} day{'s' if days != 1 else ''}"
+    if minutes % 60 == 0:
+        return f"{minutes // 60} hour(s)"
+    return f"{minutes} minute(s)"
 
 
 def _group_by_timestamp(frame: pl.DataFrame) -> list[tuple[datetime, list[Bar]]]:

@@ -1,7 +1,9 @@
 """The sandbox's own ``/admin`` endpoints: look at its state, step its market, flip faults.
 
-They are not Alpaca's, need no keys and no fault ever touches them, so a test can always reach
-them. Errors are ``{"message": ...}`` with status 400 (bad input) or 404 (unknown endpoint).
+They are not Alpaca's. They need the sandbox's keys (the same ``APCA-API-KEY-ID`` and
+``APCA-API-SECRET-KEY`` headers as the API: the server checks them), and no fault ever touches
+them, so a test can always reach them. Errors are ``{"message": ...}`` with status 400 (bad
+input), 401 (no or wrong keys) or 404 (unknown endpoint).
 """
 
 from __future__ import annotations

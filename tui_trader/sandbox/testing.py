@@ -2,10 +2,11 @@
 
 The sandbox listens on free ports of 127.0.0.1, its market paused (``speed=0``) so that only
 ``sb.admin.step()`` moves it, and stops when the block ends. ``sb.admin`` drives the sandbox's
-``/admin`` endpoints over HTTP, the same way a second terminal would. ``make_fast`` gives an
-alpaca-py REST client a timeout and instant retries (through its private ``_retry_wait`` and
-``_session``: alpaca-py offers no public way); ``StreamRunner`` runs an alpaca-py stream in a
-thread and stops it in milliseconds; ``wait_until`` polls a condition under a deadline.
+``/admin`` endpoints over HTTP with the sandbox's keys, the same way a second terminal would.
+``make_fast`` gives an alpaca-py REST client a timeout and instant retries (through its private
+``_retry_wait`` and ``_session``: alpaca-py offers no public way); ``StreamRunner`` runs an
+alpaca-py stream in a thread and stops it in milliseconds; ``wait_until`` polls a condition under
+a deadline.
 """
 
 from __future__ import annotations
@@ -24,24 +25,30 @@ from datetime import datetime
 from typing import Any
 
 from tui_trader.sandbox.app import Sandbox
-from tui_trader.sandbox.config import SandboxConfig
+from tui_trader.sandbox.config import DEFAULT_KEY_ID, DEFAULT_SECRET, SandboxConfig
 from tui_trader.sandbox.faults import FaultSettings, parse_faults
 
 ADMIN_TIMEOUT = 10.0
 
 
 class AdminClient:
-    """The sandbox's ``/admin`` endpoints as methods (plain urllib, no keys needed)."""
+    """The sandbox's ``/admin`` endpoints as methods (plain urllib, with the sandbox's keys)."""
 
-    def __init__(self, base_url: str) -> None:
-        """Talk to the sandbox at ``base_url`` (the bare http origin)."""
+    def __init__(
+        self, base_url: str, key_id: str = DEFAULT_KEY_ID, secret: str = DEFAULT_SECRET
+    ) -> None:
+        """Talk to the sandbox at ``base_url`` (the bare http origin) as ``key_id`` (the
+        sandbox's default keys unless it was started with others)."""
         self.base_url = base_url
+        self._headers = {"APCA-API-KEY-ID": key_id, "APCA-API-SECRET-KEY": secret}
 
     def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         """One admin request; raises ``RuntimeError`` with the sandbox's message on an error."""
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(self.base_url + path, data=data, method=method)
         request.add_header("Content-Type", "application/json")
+        for name, value in self._headers.items():
+            request.add_header(name, value)
         try:
             with urllib.request.urlopen(request, timeout=ADMIN_TIMEOUT) as answer:
                 return json.loads(answer.read())
@@ -115,7 +122,7 @@ def running_sandbox(
             data_stream_url=sandbox.data_stream_url,
             key_id=chosen.key_id,
             secret=chosen.secret,
-            admin=AdminClient(sandbox.base_url),
+            admin=AdminClient(sandbox.base_url, chosen.key_id, chosen.secret),
             sandbox=sandbox,
         )
     finally:

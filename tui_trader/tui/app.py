@@ -24,6 +24,7 @@ from textual.worker import Worker, WorkerState
 from tui_trader.clock import Clock, WallClock
 from tui_trader.factory import SettingsError
 from tui_trader.market import MarketDataError
+from tui_trader.redact import describe, redact
 from tui_trader.risk import MANUAL_KILL
 from tui_trader.store.db import StoreError
 from tui_trader.tui.controls import SessionControls
@@ -152,6 +153,7 @@ class TraderApp(SessionControls, App[None]):
         self.add_mode("history", lambda: HistoryScreen(self.db_path, self.clock))
         self.add_mode("report", lambda: ReportScreen(self.db_path, self._session_key))
         self.set_interval(TICK_SECONDS, self.tick)
+        self.install_stop_signals()
         if self.monitor is not None:
             self.switch_mode("dashboard")
             self._start(self.monitor)
@@ -274,7 +276,7 @@ class TraderApp(SessionControls, App[None]):
         try:
             info = handle.build()
         except START_ERRORS as exc:
-            self.post_message(SessionFailedToStart(str(exc)))
+            self.post_message(SessionFailedToStart(redact(str(exc))))
             return
         self.post_message(SessionStarted(info))
         result = handle.run(lambda report: self.post_message(SessionReport(report)))
@@ -346,7 +348,7 @@ class TraderApp(SessionControls, App[None]):
             return
         self.running = False
         error = worker.error
-        self._show_failure(f"{type(error).__name__}: {error}")
+        self._show_failure(describe(error) if error is not None else "unknown error")
 
     def _show_failure(self, error: str) -> None:
         """HALTED, with the error in the banner and a notification that stays."""

@@ -3,13 +3,15 @@
 A mixin of ``TraderApp``, kept apart so that the safety-critical flows read on one page. Order
 matters: the kill switch halts first and only then asks about flattening; resume asks first and
 the session decides whether the risk state allows it; quitting stops the worker and waits for it
-to write the session's final state.
+to write the session's final state. SIGTERM (``kill``, a service stop) and SIGHUP (the terminal
+closed) quit the same way, without asking: nobody is there to answer.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 from typing import TYPE_CHECKING
 
 from tui_trader.tui.screens.confirm import ConfirmScreen
@@ -153,7 +155,27 @@ class SessionControls:
                 await asyncio.wait_for(worker.wait(), timeout=15)
         self.exit()
 
+    def install_stop_signals(self) -> None:
+        """SIGTERM and SIGHUP stop the session cleanly and quit (main thread only)."""
+        loop = asyncio.get_running_loop()
+        self._stop_signals: list[int] = []
+        for name in ("SIGTERM", "SIGHUP"):
+            signum = getattr(signal, name, None)
+            if signum is None:
+                continue
+            with contextlib.suppress(ValueError, RuntimeError, NotImplementedError):
+                loop.add_signal_handler(signum, self._on_stop_signal)
+                self._stop_signals.append(signum)
+
+    def _on_stop_signal(self) -> None:
+        """Stop the session after its current cycle, write its final state, and exit."""
+        self.run_worker(self.shutdown(), group="shutdown", exclusive=True)
+
     def on_unmount(self) -> None:
-        """Never leave a trading thread behind."""
+        """Never leave a trading thread behind, nor our signal handlers."""
         if self.handle is not None:
             self.handle.stop()
+        with contextlib.suppress(Exception):
+            loop = asyncio.get_running_loop()
+            for signum in getattr(self, "_stop_signals", ()):
+                loop.remove_signal_handler(signum)

@@ -216,7 +216,9 @@ SESSION_BUILDERS: dict[str, Callable[..., SessionFactory]] = {
 
 def final_snapshot(session: TradingSession) -> None:
     """Record the account as it is when the user stops the session (a kill between bars may
-    have changed it since the last cycle's snapshot)."""
+    have changed it since the last cycle's snapshot), stamped with the last bar's time: a
+    simulated or replayed session's market is not at the wall clock's time, and ``pnl`` and
+    ``status`` read the snapshot's market time as the day it belongs to."""
     account = session.broker.account()
     session.audit.snapshot(
         session.iteration,
@@ -225,5 +227,5 @@ def final_snapshot(session: TradingSession) -> None:
         session.risk.drawdown_pct(account.equity),
         session.risk.daily_pnl(account.equity),
         session.risk.state.state,
-        session.clock.now(),
+        session.market_time or session.clock.now(),
     )

@@ -1,0 +1,204 @@
+"""Bad input never hangs, crashes or misleads: one line on stderr, exit 2, at once.
+
+Each case runs the real ``main()`` in a thread under a deadline (so a hang fails the test
+instead of stalling it) and checks what a user sees: exit code 2, exactly one stderr line
+starting ``tui-trader: error:`` that says what is wrong, no traceback, nothing on stdout, and no
+crash.log written. The Alpaca cases point at a port where nothing listens (set-up errors must
+come before any connection) or at a sandbox (unknown symbol, untradable symbol, wrong key).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tui_trader.cli import main
+from tui_trader.sandbox.testing import SandboxHandle, running_sandbox
+
+DEADLINE = 20.0
+"""Seconds a case may take (imports and a sandbox round trip on a loaded machine): 'at once'."""
+NOWHERE = "http://127.0.0.1:9"
+
+
+def daily_file(path: Path, days: int = 40) -> Path:
+    """A daily bar file of SPY: one bar a calendar day."""
+    rows = ["timestamp,symbol,open,high,low,close,volume"]
+    for d in range(days):
+        px = 100 + d % 7
+        rows.append(f"2024-{1 + d // 28:02d}-{1 + d % 28:02d}T14:30:00Z,SPY,{px},{px + 1},"
+                    f"{px - 1},{px},100")  # fmt: skip
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def odd_symbol_file(path: Path) -> Path:
+    """A bar file whose symbol is no ticker."""
+    rows = ["timestamp,symbol,open,high,low,close,volume"]
+    for d in range(20):
+        rows.append(f"2024-01-{1 + d:02d}T14:30:00Z,s p;y,10,11,9,10,100")
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+CASES: list[tuple[str, list[str], str]] = [
+    # paper: periods, intervals, numbers
+    ("period-99999y", ["paper", "--period", "99999y"], "longer than 50 years"),
+    ("period-huge-digits", ["paper", "--period", "9" * 5000 + "d"], "unknown period"),
+    ("warmup-2y-of-1m", ["paper", "--period", "2y", "--interval", "1m"], "bars of warm-up"),
+    ("every-1e300", ["paper", "--every", "1e300"], "too large"),
+    ("every-two-days", ["paper", "--every", "172800"], "at most 86400 seconds"),
+    ("every-negative", ["paper", "--every", "-1"], "must not be negative"),
+    ("learning-rate-1e308", ["paper", "--learning-rate", "1e308"], "too large"),
+    ("learning-rate-5", ["paper", "--learning-rate", "5"], "--learning-rate must be between"),
+    ("start-cash-nan", ["paper", "--start-cash", "nan"], "not a finite number"),
+    ("start-cash-inf", ["paper", "--start-cash", "inf"], "not a finite number"),
+    ("slippage-1e13", ["paper", "--slippage-bps", "1e13"], "too large"),
+    ("iterations-20-digits", ["paper", "--iterations", "9" * 20], "too large"),
+    ("orders-per-day-float", ["paper", "--max-orders-per-day", "1e3"], "not a whole number"),
+    ("db-5000-chars", ["paper", "--db", "x" * 5000], "--db path is too long"),
+    ("db-long-folder", ["paper", "--db", "d" * 300 + "/a.db"], "--db path is too long"),
+    ("db-nul", ["paper", "--db", "a\x00b.db"], "control character"),
+    # non-ASCII digits, which int() and float() would take
+    ("interval-fullwidth", ["paper", "--interval", "５m"], "unknown interval"),
+    ("interval-arabic-indic", ["paper", "--interval", "٥m"], "unknown interval"),
+    ("period-fullwidth", ["paper", "--period", "５d"], "unknown period"),
+    ("iterations-fullwidth", ["paper", "--iterations", "５"], "not a whole number"),
+    ("seed-fullwidth", ["paper", "--seed", "７"], "not a whole number"),
+    ("start-cash-fullwidth", ["paper", "--start-cash", "１000"], "ASCII"),
+    ("max-drawdown-devanagari", ["paper", "--max-drawdown", "५"], "ASCII"),
+    ("symbols-fullwidth", ["paper", "--symbols", "ＳＰＹ"], "invalid symbol"),
+    ("sandbox-port-fullwidth", ["sandbox", "--port", "８７６５"], "not a whole number"),
+    ("pnl-period-huge", ["pnl", "--period", "99999w"], "longer than 50 years"),
+    ("pnl-period-fullwidth", ["pnl", "--period", "７d"], "unknown period"),
+    ("learn-seeds", ["learn", "evaluate", "--seeds", "5000"], "at most 1,000"),
+    ("learn-rate", ["learn", "evaluate", "--learning-rate", "1e308"], "too large"),
+    ("learn-bars", ["learn", "evaluate", "--bars", "999999999"], "at most 1,000,000"),
+    # replay files that do not fit the settings
+    (
+        "replay-daily-as-1m",
+        ["paper", "--data", "replay:daily.csv", "--interval", "1m", "--period", "1d"],
+        "apart, but --interval is 1m",
+    ),
+    (
+        "replay-warmup-too-long",
+        ["paper", "--data", "replay:daily.csv", "--period", "60d"],
+        "needs 60 bars of warm-up but the file holds 40",
+    ),
+    (
+        "replay-odd-symbol",
+        ["paper", "--data", "replay:odd.csv", "--period", "5d"],
+        "is not a ticker symbol",
+    ),
+    # Alpaca set-up errors before any connection (nothing listens at NOWHERE)
+    ("live-period-9999y", ["live", "paper", "--period", "9999y"], "longer than 50 years"),
+    ("live-interval-3x", ["live", "paper", "--interval", "3x"], "unknown interval '3x'"),
+    ("live-every-1e300", ["live", "paper", "--every", "1e300"], "too large"),
+    ("live-timeout-huge", ["live", "paper", "--timeout", "1e9"], "at most 600 seconds"),
+    ("live-learning-rate", ["live", "paper", "--learning-rate", "1e308"], "too large"),
+    ("live-status-timeout", ["live", "status", "--timeout", "０.5"], "ASCII"),
+    ("live-status-unreachable", ["live", "status", "--timeout", "1"], "cannot reach Alpaca at"),
+    (
+        "live-trading-period",
+        ["live", "trading", "--enable-live", "--period", "9999y"],
+        "longer than 50 years",
+    ),
+]
+
+
+@pytest.fixture
+def place(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private working folder with the replay files, private data/log folders, and Alpaca
+    variables pointing where nothing listens."""
+    for name in ("XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME", "XDG_CONFIG_HOME"):
+        monkeypatch.setenv(name, str(tmp_path / name.lower()))
+    monkeypatch.setenv("APCA_API_KEY_ID", "PKBADINPUT0000")
+    monkeypatch.setenv("APCA_API_SECRET_KEY", "bad-input-secret-000000")
+    monkeypatch.setenv("APCA_API_BASE_URL", NOWHERE)
+    for name in ("APCA_API_DATA_URL", "APCA_API_STREAM_URL", "APCA_API_DATA_STREAM_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    daily_file(tmp_path / "daily.csv")
+    odd_symbol_file(tmp_path / "odd.csv")
+    return tmp_path
+
+
+def run_main(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str, float]:
+    """``main(argv)`` in a thread under ``DEADLINE``: (exit code, stdout, stderr, seconds)."""
+    outcome: dict[str, object] = {}
+
+    def call() -> None:
+        try:
+            outcome["code"] = main(argv)
+        except SystemExit as exc:
+            outcome["code"] = exc.code
+        except BaseException as exc:  # what a user would see as a traceback
+            outcome["raised"] = exc
+
+    started = time.monotonic()
+    thread = threading.Thread(target=call, daemon=True)
+    thread.start()
+    thread.join(DEADLINE)
+    took = time.monotonic() - started
+    assert not thread.is_alive(), f"{argv[:3]} still running after {DEADLINE} s (a hang)"
+    assert "raised" not in outcome, f"raised {outcome.get('raised')!r}"
+    out, err = capsys.readouterr()
+    return int(outcome["code"]), out, err, took  # type: ignore[call-overload]
+
+
+def assert_one_line_exit_2(code: int, out: str, err: str, words: str, home: Path) -> None:
+    """What every refusal looks like."""
+    assert code == 2, f"exit {code}: {out}{err}"
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("tui-trader: error: ") and words in lines[0], lines[0]
+    assert "Traceback" not in err and out == ""
+    assert "HTTPConnectionPool" not in err and "Max retries" not in err, "raw urllib3 text"
+    assert len(lines[0]) < 400, "the line quotes a long value in full"
+    assert not list(home.rglob("crash.log")), "a crash was logged"
+
+
+@pytest.mark.parametrize(("argv", "words"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_bad_input_is_one_line_exit_2_at_once(
+    place: Path, capsys: pytest.CaptureFixture[str], argv: list[str], words: str
+) -> None:
+    code, out, err, _ = run_main(argv, capsys)
+    assert_one_line_exit_2(code, out, err, words, place)
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[SandboxHandle]:
+    with running_sandbox() as sb:
+        yield sb
+
+
+@pytest.mark.parametrize(
+    ("extra", "key", "words"),
+    [
+        (["--symbols", "ZZZZ"], None, "unknown symbol ZZZZ"),
+        (["--symbols", "OLDCO"], None, "OLDCO is not tradable"),
+        ([], "PKWRONG0000", "rejected the credentials"),
+    ],
+    ids=["unknown-symbol", "untradable-symbol", "wrong-key"],
+)
+def test_live_set_up_refusals_against_the_sandbox(
+    place: Path,
+    sandbox: SandboxHandle,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    extra: list[str],
+    key: str | None,
+    words: str,
+) -> None:
+    """What only the server can say is still one stderr line and exit 2 (was stdout, exit 1)."""
+    monkeypatch.setenv("APCA_API_KEY_ID", key or sandbox.key_id)
+    monkeypatch.setenv("APCA_API_SECRET_KEY", sandbox.secret)
+    monkeypatch.setenv("APCA_API_BASE_URL", sandbox.base_url)
+    monkeypatch.setenv("APCA_API_STREAM_URL", sandbox.trading_stream_url)
+    monkeypatch.setenv("APCA_API_DATA_STREAM_URL", sandbox.data_stream_url)
+    argv = ["live", "paper", "--iterations", "1", "--period", "1d", "--timeout", "2", *extra]
+    code, out, err, _ = run_main(argv, capsys)
+    assert_one_line_exit_2(code, out, err, words, place)

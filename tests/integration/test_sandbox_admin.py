@@ -1,0 +1,112 @@
+"""The sandbox's own door: /admin needs its keys, and its listen queue takes a burst."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import threading
+import urllib.error
+import urllib.request
+from urllib.parse import urlsplit
+
+import pytest
+
+from tui_trader.sandbox.testing import running_sandbox
+
+SECRET = "admin-test-secret-0b7e"
+
+
+def raw(url: str, method: str, headers: dict[str, str], body: dict | None = None) -> int:
+    """One request without the admin client's keys; the status code."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            return answer.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Content-Type": "text/plain", "Origin": "https://evil.example"},
+        {"APCA-API-KEY-ID": "PKSANDBOX0000000000000", "APCA-API-SECRET-KEY": "wrong"},
+    ],
+)
+def test_admin_refuses_requests_without_the_sandbox_keys(headers: dict[str, str]) -> None:
+    """No keys (a web page's form post), or a wrong secret: 401 on every admin endpoint, and
+    neither the faults nor the market nor the speed change."""
+    with running_sandbox(secret=SECRET) as sb:
+        before = sb.admin.state()
+        for method, path, body in [
+            ("GET", "/admin/state", None),
+            ("POST", "/admin/faults", {"error_rate": 1}),
+            ("POST", "/admin/step", {"bars": 5, "shock": {"SPY": -50}}),
+            ("POST", "/admin/speed", {"speed": 1000}),
+            ("POST", "/admin/drop_streams", {}),
+        ]:
+            assert raw(sb.base_url + path, method, headers, body) == 401, path
+        after = sb.admin.state()
+        assert after["faults"] == before["faults"]
+        assert after["bars_emitted"] == before["bars_emitted"] == 0
+        assert after["prices"] == before["prices"] and after["speed"] == before["speed"]
+
+
+def test_admin_answers_with_the_sandbox_keys() -> None:
+    """The same requests with the keys work (what the admin client and the docs' curl send)."""
+    with running_sandbox(secret=SECRET) as sb:
+        keys = {"APCA-API-KEY-ID": sb.key_id, "APCA-API-SECRET-KEY": SECRET}
+        assert raw(sb.base_url + "/admin/step", "POST", keys, {"bars": 2}) == 200
+        assert sb.admin.state()["bars_emitted"] == 2
+
+
+def test_a_hundred_simultaneous_order_posts_are_all_answered() -> None:
+    """100 clients connect at once and post an order each: no connection is reset or refused,
+    every one gets its answer, and the sandbox holds 100 orders."""
+    with running_sandbox(secret=SECRET, cash=10_000_000.0) as sb:
+        host = urlsplit(sb.base_url)
+        n = 100
+        gate = threading.Barrier(n)
+        errors: list[BaseException] = []
+        statuses: list[int] = []
+        lock = threading.Lock()
+
+        def post(i: int) -> None:
+            conn = http.client.HTTPConnection(host.hostname, host.port, timeout=30)
+            body = json.dumps(
+                {
+                    "symbol": "SPY",
+                    "qty": "1",
+                    "side": "buy",
+                    "type": "market",
+                    "time_in_force": "day",
+                    "client_order_id": f"burst-{i}",
+                }
+            )
+            headers = {
+                "APCA-API-KEY-ID": sb.key_id,
+                "APCA-API-SECRET-KEY": SECRET,
+                "Content-Type": "application/json",
+            }
+            try:
+                gate.wait(timeout=30)
+                conn.request("POST", "/v2/orders", body, headers)
+                status = conn.getresponse().status
+                with lock:
+                    statuses.append(status)
+            except Exception as exc:
+                with lock:
+                    errors.append(exc)
+            finally:
+                conn.close()
+
+        threads = [threading.Thread(target=post, args=(i,)) for i in range(n)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert errors == [], f"{len(errors)} failed, e.g. {errors[0]!r}"
+        assert statuses == [200] * n
+        assert sb.admin.state()["orders"]["total"] == n

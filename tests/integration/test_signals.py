@@ -1,0 +1,143 @@
+"""SIGTERM and SIGHUP end a session the way Ctrl+C does: the cycle finishes, the session row
+says ``stopped``, the final snapshot is written and the summary printed (local and Alpaca)."""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.integration.alpaca_helpers import sandbox_env
+from tests.integration.cli_helpers import cli_env, start_cli
+from tui_trader.sandbox.testing import SandboxHandle, running_sandbox
+
+
+def wait_for_iterations(proc: subprocess.Popen[str], count: int) -> None:
+    """Read stdout until ``count`` iteration lines have been printed."""
+    seen = 0
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.startswith("iter="):
+            seen += 1
+            if seen >= count:
+                return
+    raise AssertionError(f"the session ended before {count} iterations: {proc.stderr.read()}")
+
+
+def assert_stopped_cleanly(proc: subprocess.Popen[str], db: Path) -> str:
+    """Exit 0, a summary, no traceback; the row stopped, a snapshot per cycle, a whole file."""
+    rest, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert "Session stopped" in rest and "Traceback" not in err
+    with sqlite3.connect(db) as con:
+        status, iterations, ended = con.execute(
+            "SELECT status, iterations, ended_at FROM sessions"
+        ).fetchone()
+        snaps = con.execute("SELECT count(*) FROM live_account_snapshots").fetchone()[0]
+        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert status == "stopped" and ended is not None
+    assert snaps >= iterations >= 2
+    return rest
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_paper_stops_cleanly_on_sigterm_and_sighup(tmp_path: Path, signum: int) -> None:
+    db = tmp_path / "s.db"
+    proc = start_cli(tmp_path, "paper", "--db", str(db), "--iterations", "0", "--every", "0.02")
+    try:
+        wait_for_iterations(proc, 2)
+        proc.send_signal(signum)
+        rest = assert_stopped_cleanly(proc, db)
+    finally:
+        proc.kill()
+    assert f"{signal.Signals(signum).name}: stopping after this iteration" in rest
+
+
+@pytest.fixture
+def pumped() -> Iterator[SandboxHandle]:
+    """A sandbox whose market a thread steps every 30 ms."""
+    with running_sandbox() as sb:
+        stop = threading.Event()
+
+        def pump() -> None:
+            while not stop.wait(0.03):
+                sb.admin.step()
+
+        thread = threading.Thread(target=pump, daemon=True)
+        thread.start()
+        yield sb
+        stop.set()
+        thread.join(timeout=5)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_live_paper_stops_cleanly_on_sigterm_and_sighup(
+    pumped: SandboxHandle, tmp_path: Path, signum: int
+) -> None:
+    db = tmp_path / "live.db"
+    env = cli_env(tmp_path) | sandbox_env(pumped) | {"PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tui_trader",
+            "live",
+            "paper",
+            "--iterations",
+            "0",
+            "--every",
+            "0.05",
+            "--period",
+            "1d",
+            "--timeout",
+            "2",
+            "--db",
+            str(db),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
+    try:
+        wait_for_iterations(proc, 2)
+        proc.send_signal(signum)
+        assert_stopped_cleanly(proc, db)
+    finally:
+        proc.kill()
+
+
+def test_live_status_with_a_database_shows_the_risk_state(
+    pumped: SandboxHandle, tmp_path: Path
+) -> None:
+    """``live status --db FILE`` printed the account, then failed on the path's type."""
+    db = tmp_path / "live.db"
+    env = cli_env(tmp_path) | sandbox_env(pumped)
+    run = [sys.executable, "-m", "tui_trader", "live"]
+    first = subprocess.run(
+        [*run, "paper", "--iterations", "2", "--every", "0.05", "--period", "1d", "--db", str(db)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert first.returncode == 0, first.stderr
+    out = subprocess.run(
+        [*run, "status", "--db", str(db)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "risk state: ACTIVE; orders today" in out.stdout and out.stderr == ""
