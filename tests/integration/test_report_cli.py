@@ -37,7 +37,7 @@ def test_report_prints_the_figures_and_writes_an_owner_only_offline_page(tmp_pat
     text = page.read_text()
     assert "Plotly.newPlot" in text and "plotly.js v" in text  # the library is in the file
     assert '<script src="http' not in text and "cdn.plot.ly" not in text.split("plotly.js v")[0]
-    assert "Max drawdown duration" in text and "By strategy" in text
+    assert "Max drawdown duration" in text and "By strategy" in text and "Period" in text
 
 
 def test_report_of_an_unknown_session_is_one_line_and_exit_2(tmp_path: Path) -> None:
