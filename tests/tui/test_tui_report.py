@@ -50,7 +50,7 @@ def _report_text(app) -> str:
 async def test_f9_and_the_palette_open_the_report_of_the_desk_session(db_path) -> None:
     """The report opens on the session the desk ran, with its figures; the palette has it."""
     clock = PacedFrozenClock(FROZEN_START)
-    app = make_app(db_path, clock=clock, seed=7, iterations=15, every=0.0)
+    app = make_app(db_path, clock=clock, seed=7, iterations=40, every=0.0)
     async with app.run_test(size=SIZE) as pilot:
         assert "Report" in [c.title for c in app.get_system_commands(app.screen)]
         await pilot.press("enter")
