@@ -6,23 +6,28 @@ import stat
 from pathlib import Path
 
 import polars as pl
+import pytest
 
 from tests.integration.cli_helpers import run_cli
 
 
-def _paper(tmp_path: Path, db: Path) -> None:
-    """A short seeded local session with trades."""
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A short seeded local session with trades (shared: the tests only read it)."""
+    tmp = tmp_path_factory.mktemp("report")
+    path = tmp / "desk.db"
     done = run_cli(
-        tmp_path, "paper", "--iterations", "80", "--db", str(db), "--max-drawdown", "50",
+        tmp, "paper", "--iterations", "80", "--db", str(path), "--max-drawdown", "50",
         "--max-daily-loss", "50",
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
+    return path
 
 
-def test_report_prints_the_figures_and_writes_an_owner_only_offline_page(tmp_path: Path) -> None:
+def test_report_prints_the_figures_and_writes_an_owner_only_offline_page(
+    db: Path, tmp_path: Path
+) -> None:
     """The terminal shows every figure and both charts; the page carries plotly.js itself."""
-    db = tmp_path / "desk.db"
-    _paper(tmp_path, db)
     page = tmp_path / "report.html"
     done = run_cli(tmp_path, "report", "--db", str(db), "--html", str(page))
     assert done.returncode == 0, done.stderr
@@ -37,13 +42,11 @@ def test_report_prints_the_figures_and_writes_an_owner_only_offline_page(tmp_pat
     text = page.read_text()
     assert "Plotly.newPlot" in text and "plotly.js v" in text  # the library is in the file
     assert '<script src="http' not in text and "cdn.plot.ly" not in text.split("plotly.js v")[0]
-    assert "Max drawdown duration" in text and "By strategy" in text
+    assert "Max drawdown duration" in text and "By strategy" in text and "Period" in text
 
 
-def test_report_of_an_unknown_session_is_one_line_and_exit_2(tmp_path: Path) -> None:
+def test_report_of_an_unknown_session_is_one_line_and_exit_2(db: Path, tmp_path: Path) -> None:
     """A wrong key is the user's to fix: no traceback."""
-    db = tmp_path / "desk.db"
-    _paper(tmp_path, db)
     done = run_cli(tmp_path, "report", "--db", str(db), "--session", "nope")
     assert done.returncode == 2
     assert done.stderr.strip().count("\n") == 0 and "no session 'nope'" in done.stderr

@@ -58,8 +58,9 @@ async def test_f9_and_the_palette_open_the_report_of_the_desk_session(db_path) -
         key = app.desk.info.key
         await pilot.press("f9")
         assert isinstance(app.screen, ReportScreen)
-        await wait_for(pilot, lambda: app.screen.loaded >= 1, "the report")
+        await wait_for(pilot, lambda: app.screen.loaded >= 1, "the report", 1500)
         assert app.screen.shown == key
+        await wait_for(pilot, lambda: "Sharpe" in _report_text(app), "the figures laid out", 500)
         text = _report_text(app)
         assert f"Report: session {key}" in text
         for label in ("Return", "Sharpe", "Max drawdown", "Win rate", "By symbol", "Equity"):

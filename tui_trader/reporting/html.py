@@ -23,7 +23,9 @@ def _fmt(value: float | None, fmt: str = "{:,.2f}") -> str:
 def _figure_rows(report: PerformanceReport) -> list[tuple[str, str]]:
     """The headline figures as (label, text) pairs, in the terminal's order."""
     best, worst = report.best_trade, report.worst_trade
+    start, end = report.start, report.end
     return [
+        ("Period", f"{start:%Y-%m-%d} to {end:%Y-%m-%d}" if start and end else "-"),
         ("Start equity", _fmt(report.start_equity)),
         ("End equity", _fmt(report.end_equity)),
         ("Return", _fmt(report.return_pct, "{:+.2f}%")),
