@@ -29,6 +29,7 @@ from tui_trader.domain import (
     Signal,
 )
 from tui_trader.ledger import TradeLedger
+from tui_trader.manual_orders import ManualOrders, ManualRequest
 from tui_trader.market import MarketData
 from tui_trader.order_routing import OrderRouting
 from tui_trader.reconcile import reconcile
@@ -53,8 +54,9 @@ class _KillRequest:
     reason: str
 
 
-class TradingSession(OrderRouting):
-    """Runs decision cycles; thread-safe only through ``request_kill`` and ``request_resume``."""
+class TradingSession(ManualOrders, OrderRouting):
+    """Runs decision cycles; thread-safe only through ``request_kill``, ``request_resume`` and
+    the manual requests (``request_manual_order``, ``request_cancel``, ``request_close``)."""
 
     def __init__(
         self,
@@ -90,6 +92,9 @@ class TradingSession(OrderRouting):
         self._kill_lock = threading.Lock()
         self._kill: _KillRequest | None = None
         self._resume: str | None = None
+        self._manual_lock = threading.Lock()
+        self._manual: list[ManualRequest] = []
+        self._manual_count = 0
         self.wake = threading.Event()
         """Set by ``request_kill`` so that a runner waiting between cycles acts at once."""
         self._flatten_requested = False
@@ -211,17 +216,19 @@ class TradingSession(OrderRouting):
             self._cycle_fills.clear()
             events = self._take_resume_request()
             kills = self._take_kill_requests()
-            if not events and not kills:
+            if not events and not kills and not self.manual_pending():
                 return None
             positions = self.broker.positions()
             market_time = self.clock.now()
             if kills:
                 events += self._on_halt(kills, positions, market_time)
+            manual, notes = self._take_manual_requests(market_time)
+            events += manual
             # Read the account after the halt acted: cancelled orders release buying power.
             account = self.broker.account()
             positions = self.broker.positions()
             self._record_events(events, market_time)
-            return self._report(account, positions, market_time, 0, 0, 0, events, ())
+            return self._report(account, positions, market_time, 0, 0, 0, events, notes)
 
     def _cycle(
         self, bars: dict[str, Bar], signals: dict[str, dict[str, Signal]] | None = None
@@ -284,6 +291,10 @@ class TradingSession(OrderRouting):
                     signals, account, positions, market_time
                 )
                 events += more
+        if self.manual_pending():  # after the rebalance: a manual order lives at least a bar
+            manual, manual_notes = self._take_manual_requests(market_time)
+            events += manual
+            notes += manual_notes
         self._record_events(events, market_time)
         self.audit.save_risk_state(self.risk.state)
         if self.iteration % self._snapshot_every == 0 or self.risk.state.halted != was_halted:
