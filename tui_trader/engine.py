@@ -83,6 +83,8 @@ class TradingSession(ManualOrders, OrderRouting):
         self.iteration = 0
         self.ledger = TradeLedger()
         self.realized_pnl = 0.0
+        self.realized_by_symbol: dict[str, float] = {}
+        """Closed-trade PnL per symbol (the dashboard's per-position realized column)."""
         self.last_prices: dict[str, float] = {}
         self._endpoint = endpoint
         self.session_day = session_day
@@ -151,7 +153,7 @@ class TradingSession(ManualOrders, OrderRouting):
             for fill in result.fills:
                 if self.audit.fill(fill, fill.timestamp):
                     for trade in self.ledger.on_fill(fill):
-                        self.realized_pnl += trade.pnl
+                        self._realize(trade.symbol, trade.pnl)
                         self.audit.trade(trade)
             self._record_events(result.events, now)
         return result.events
@@ -339,9 +341,14 @@ class TradingSession(ManualOrders, OrderRouting):
             fills += 1
             self._cycle_fills.append(fill)
             for trade in self.ledger.on_fill(fill):
-                self.realized_pnl += trade.pnl
+                self._realize(trade.symbol, trade.pnl)
                 self.audit.trade(trade)
         return fills
+
+    def _realize(self, symbol: str, pnl: float) -> None:
+        """Add a closed trade's PnL to the session's and its symbol's totals."""
+        self.realized_pnl += pnl
+        self.realized_by_symbol[symbol] = self.realized_by_symbol.get(symbol, 0.0) + pnl
 
     def _broker_doubt(self, request: OrderRequest) -> RiskEvent:
         """Halt because an order's fate is unknown: no more orders until a person looks."""
@@ -463,6 +470,7 @@ class TradingSession(ManualOrders, OrderRouting):
             new_fills=tuple(self._cycle_fills),
             orders_today=self.risk.state.orders_today,
             realized_pnl=self.realized_pnl,
+            realized_by_symbol=dict(self.realized_by_symbol),
             regimes=self.learning.regimes() if self.learning is not None else {},
             weights=self.learning.current_weights() if self.learning is not None else {},
         )

@@ -27,6 +27,7 @@ from tui_trader.market import MarketDataError
 from tui_trader.risk import MANUAL_KILL
 from tui_trader.store.db import StoreError
 from tui_trader.tui.controls import SessionControls
+from tui_trader.tui.desk_actions import DESK_BINDINGS, DeskActions
 from tui_trader.tui.handles import SESSION_BUILDERS, LocalHandle, SessionHandle
 from tui_trader.tui.messages import (
     SessionEnded,
@@ -39,7 +40,7 @@ from tui_trader.tui.screens.help import HelpScreen
 from tui_trader.tui.screens.history import HistoryScreen
 from tui_trader.tui.screens.setup import SetupScreen
 from tui_trader.tui.setup_form import ALPACA_UNAVAILABLE, SessionPlan
-from tui_trader.tui.state import DeskState
+from tui_trader.tui.state import DeskState, preload_calendar
 from tui_trader.tui.widgets.deskbar import DeskBar
 
 TICK_SECONDS = 0.1
@@ -49,7 +50,7 @@ HALTED_RED = "#d70000"
 START_ERRORS = (SettingsError, MarketDataError, StoreError, OSError, ImportError, ValueError)
 
 
-class TraderApp(SessionControls, App[None]):
+class TraderApp(SessionControls, DeskActions, App[None]):
     """The trading desk: setup → dashboard, history, help; one session at a time."""
 
     CSS_PATH = "../screens.tcss"
@@ -70,6 +71,7 @@ class TraderApp(SessionControls, App[None]):
             id="resume",
             tooltip="Ask to resume a halted session (confirmation; risk rules apply)",
         ),
+        *DESK_BINDINGS,
         Binding("f1", "help", "Help", id="help", tooltip="Show every key"),
         Binding("f2", "show_dashboard", "Dashboard", id="dashboard", tooltip="The running session"),
         Binding(
@@ -128,6 +130,8 @@ class TraderApp(SessionControls, App[None]):
         self.trading_worker: Worker | None = None
         self.last_error = ""
         self._heap_frozen = False
+        self._framed: list[Screen] = []
+        """Screens given the red frame directly (cleared when the halt lifts)."""
 
     # -- screens -------------------------------------------------------------------------------
 
@@ -154,8 +158,9 @@ class TraderApp(SessionControls, App[None]):
                     continue
                 for bar in screen.query(DeskBar):
                     bar.show_desk(self.desk, now)
-                if isinstance(screen, DashboardScreen):
-                    screen.refresh_desk(self.desk, now)
+                redraw = getattr(screen, "refresh_desk", None)  # dashboard, working orders
+                if redraw is not None:
+                    redraw(self.desk, now)
         except NoMatches:  # the screen is being torn down (quitting)
             pass
 
@@ -168,9 +173,16 @@ class TraderApp(SessionControls, App[None]):
         restyle, paints the screens opened later through the stylesheet. Lifting the halt is not
         urgent: it restyles in full.
         """
+        if not halted:  # every screen painted red, also those of other modes (the dashboard
+            for screen in self._framed:  # stayed red after a resume pressed on the history)
+                screen.styles.clear_rule("border")
+                for bar in screen.query(DeskBar):
+                    bar.set_class(False, "-halted")
+            self._framed.clear()
         for screen in self.screen_stack:
             if halted and not isinstance(screen, ModalScreen):  # a dialog shows the frame behind
                 screen.styles.border = ("heavy", HALTED_RED)
+                self._framed.append(screen)
             else:
                 screen.styles.clear_rule("border")
             for bar in screen.query(DeskBar):
@@ -178,9 +190,8 @@ class TraderApp(SessionControls, App[None]):
         self.set_class(halted, "-halted", update=not halted)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Setup only while no session runs (and never while monitoring)."""
-        if action == "show_setup":
-            return not self.running and self.monitor is None
+        """Every key stays live: an action that cannot run now says why (F4 while a session
+        runs used to do nothing at all)."""
         return True
 
     def action_help(self) -> None:
@@ -197,9 +208,16 @@ class TraderApp(SessionControls, App[None]):
         self.switch_mode("history")
 
     def action_show_setup(self) -> None:
-        """Go to the setup screen (only when no session runs)."""
+        """Go to the setup screen (only when no session runs); otherwise say why not."""
+        if self.monitor is not None:
+            self.notify("Setup is unavailable while monitoring a session run elsewhere.")
+            return
         if self.running:
-            self.notify("A session is running: stop it before setting up another.")
+            self.notify(
+                "Setup is unavailable while a session runs: stop it first (ctrl+s), "
+                "or quit (ctrl+q).",
+                severity="warning",
+            )
             return
         self.switch_mode("setup")
 
@@ -209,6 +227,7 @@ class TraderApp(SessionControls, App[None]):
         yield SystemCommand("Resume trading", "Ask to lift a halt (ctrl+r)", self.action_resume)
         yield SystemCommand("Dashboard", "The running session (f2)", self.action_show_dashboard)
         yield SystemCommand("History", "Orders, trades, risk events (f3)", self.action_show_history)
+        yield from self.desk_commands()
         if not self.running and self.monitor is None:
             yield SystemCommand("New session", "The setup screen (f4)", self.action_show_setup)
         yield SystemCommand("Help", "Every key (f1)", self.action_help)
@@ -252,6 +271,8 @@ class TraderApp(SessionControls, App[None]):
         except START_ERRORS as exc:
             self.post_message(SessionFailedToStart(str(exc)))
             return
+        if not info.daily_bars:
+            preload_calendar()  # the market clock reads it on every tick: load it here, once
         self.post_message(SessionStarted(info))
         result = handle.run(lambda report: self.post_message(SessionReport(report)))
         self.post_message(SessionEnded(result.status, result.iterations, result.error))
