@@ -26,7 +26,7 @@ from tui_trader.factory import SettingsError
 from tui_trader.market import MarketDataError
 from tui_trader.risk import MANUAL_KILL
 from tui_trader.store.db import StoreError
-from tui_trader.tui.controls import SessionControls
+from tui_trader.tui.controls import SessionControls, unframe
 from tui_trader.tui.desk_actions import DESK_BINDINGS, DeskActions
 from tui_trader.tui.handles import SESSION_BUILDERS, LocalHandle, SessionHandle
 from tui_trader.tui.messages import (
@@ -173,26 +173,34 @@ class TraderApp(SessionControls, DeskActions, App[None]):
         restyle, paints the screens opened later through the stylesheet. Lifting the halt is not
         urgent: it restyles in full.
         """
-        if not halted:  # every screen painted red, also those of other modes (the dashboard
-            for screen in self._framed:  # stayed red after a resume pressed on the history)
-                screen.styles.clear_rule("border")
+        if not halted:  # every screen painted red, those of other modes too (the dashboard
+            stacks = getattr(self, "_screen_stacks", {}).values()  # stayed red after a resume
+            for screen in {*self._framed, *(s for stack in stacks for s in stack)}:  # elsewhere)
+                unframe(screen)
                 for bar in screen.query(DeskBar):
                     bar.set_class(False, "-halted")
+                self.update_styles(screen)
             self._framed.clear()
         for screen in self.screen_stack:
             if halted and not isinstance(screen, ModalScreen):  # a dialog shows the frame behind
                 screen.styles.border = ("heavy", HALTED_RED)
                 self._framed.append(screen)
             else:
-                screen.styles.clear_rule("border")
+                unframe(screen)
             for bar in screen.query(DeskBar):
                 bar.set_class(halted, "-halted")
         self.set_class(halted, "-halted", update=not halted)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Every key stays live: an action that cannot run now says why (F4 while a session
-        runs used to do nothing at all)."""
+        """Keys stay live and say why they cannot act (F4 while a session ran did nothing);
+        the keys for trading by hand are offered only while a session runs here."""
+        if action in ("order_ticket", "working_orders", "stop_session"):
+            return self._local() is not None
         return True
+
+    def watch_running(self) -> None:
+        """Offer or withdraw the keys that need a running session."""
+        self.refresh_bindings()
 
     def action_help(self) -> None:
         """Show the key list."""

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from tui_trader.tui.screens.confirm import ConfirmScreen
 
 if TYPE_CHECKING:
+    from textual.screen import Screen
     from textual.worker import Worker
 
     from tui_trader.tui.handles import SessionHandle
@@ -146,3 +147,10 @@ class SessionControls:
         """Never leave a trading thread behind."""
         if self.handle is not None:
             self.handle.stop()
+
+
+def unframe(screen: Screen) -> None:
+    """Take the HALTED frame off a screen (``clear_rule("border")`` leaves its four sides set:
+    the red frame stayed after the halt was lifted)."""
+    for side in ("border_top", "border_right", "border_bottom", "border_left"):
+        screen.styles.clear_rule(side)
