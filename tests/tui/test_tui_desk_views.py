@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tui_trader.domain import IterationReport, Order, OrderStatus, OrderType, Side, TradingState
-from tui_trader.tui.screens.dashboard import _packed
 from tui_trader.tui.screens.dashboard_charts import nice_ticks, time_labels
 from tui_trader.tui.state import DeskState, SessionInfo, market_clock
 from tui_trader.tui.ticket_form import parse_ticket
 from tui_trader.tui.widgets.gauge import gauge_text
+from tui_trader.tui.widgets.packed import packed
 
 SYMBOLS = ("SPY", "QQQ")
 TICKET = {"symbol": "SPY", "side": "buy", "amount": "10", "unit": "shares", "type": "market"}
@@ -86,7 +86,7 @@ def test_the_market_clock_counts_down_to_the_next_open_or_close() -> None:
 
 def test_weights_never_split_a_name_from_its_value() -> None:
     """``volatility:`` used to end a wrapped line with its value cut off below."""
-    lines = _packed(
+    lines = packed(
         "Weights", ["meanrev: 0.27", "momentum: 0.23", "trend: 0.23", "volatility: 0.27"], 38
     )
     assert all(len(line) <= 38 for line in lines)

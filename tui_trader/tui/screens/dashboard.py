@@ -33,6 +33,7 @@ from tui_trader.tui.widgets.deskbar import DeskBar, money, signed_text
 from tui_trader.tui.widgets.fast_table import FastTable
 from tui_trader.tui.widgets.gauge import Gauge
 from tui_trader.tui.widgets.line import TextLine
+from tui_trader.tui.widgets.packed import PackedLines
 
 _num, _signed_cell = num, signed_cell  # the names the table tests import
 
@@ -102,21 +103,6 @@ def _sync_table(table: FastTable, rows: list[tuple[str, list[Text]]]) -> None:
     table.settle()
 
 
-def _packed(title: str, pairs: list[str], width: int) -> list[Text]:
-    """``title`` and ``name: value`` pairs packed into lines of ``width`` cells; a pair never
-    splits (a wrapped line once ended ``volatility:`` with its value cut off below)."""
-    lines: list[Text] = []
-    line = Text()
-    line.append(title, style="bold")
-    for pair in pairs:
-        if len(line) + 2 + len(pair) > width and len(line) > len(title):
-            lines.append(line)
-            line = Text(" " * len(title))
-        line.append("  " + pair)
-    lines.append(line)
-    return lines
-
-
 class DashboardScreen(Screen[None]):
     """The session, live: redrawn by ``refresh_desk`` from the app's tick.
 
@@ -167,7 +153,7 @@ class DashboardScreen(Screen[None]):
             with Vertical(id="left"):
                 yield Label("Positions", classes="panel-title")
                 yield FastTable(id="positions", cursor_type="none", zebra_stripes=True)
-                yield TextLine("", id="learning")
+                yield PackedLines(id="learning")
                 yield Label("Prices", classes="panel-title", id="prices-title")
                 yield FastTable(id="prices", cursor_type="none")
             with Vertical(id="right"):
@@ -356,23 +342,17 @@ class DashboardScreen(Screen[None]):
         its text wrapped to the panel's width (a name and its value never split)."""
         report = desk.latest
         assert report is not None
-        panel = self.query_one("#learning", TextLine)
+        panel = self.query_one("#learning", PackedLines)
         shown = bool(report.regimes or report.weights)
         panel.set_class(not shown, "-empty")  # a class: small screens hide the panel anyway
         if not shown:
             return
-        width = max(panel.content_size.width or 40, 20)
-        lines: list[Text] = []
+        groups = []
         if report.regimes:
-            pairs = regime_summary(report.regimes).split("  ")
-            lines += _packed("Regime", pairs, width)
+            groups.append(("Regime", regime_summary(report.regimes).split("  ")))
         if report.weights:
-            pairs = [f"{k}: {w:.2f}" for k, w in sorted(report.weights.items())]
-            lines += _packed("Weights", pairs, width)
-        if panel.styles.height is None or panel.styles.height.value != len(lines):
-            panel.styles.height = len(lines)
-        text = Text("\n").join(lines)
-        panel.show(text)
+            groups.append(("Weights", [f"{k}: {w:.2f}" for k, w in sorted(report.weights.items())]))
+        panel.set_groups(groups)
 
     def _plot(self, desk: DeskState) -> None:
         """The equity and drawdown curves (bounded history) on a market-time axis, re-plotted
