@@ -369,6 +369,8 @@ class IterationReport:
     """Orders counted against the daily rate limit so far."""
     realized_pnl: float = 0.0
     """Closed-trade PnL of the session so far, net of commission."""
+    realized_by_symbol: dict[str, float] = field(default_factory=dict)
+    """The same per symbol (empty where the front end cannot know it)."""
     regimes: dict[str, str] = field(default_factory=dict)
     """The learning system's regime call per symbol (empty without it)."""
     weights: dict[str, float] = field(default_factory=dict)

@@ -29,6 +29,7 @@ from tui_trader.domain import (
     Signal,
 )
 from tui_trader.ledger import TradeLedger
+from tui_trader.manual_orders import ManualOrders, ManualRequest
 from tui_trader.market import MarketData
 from tui_trader.notices import SESSION_END
 from tui_trader.order_routing import OrderRouting
@@ -56,8 +57,9 @@ class _KillRequest:
     reason: str
 
 
-class TradingSession(OrderRouting, SessionNotices):
-    """Runs decision cycles; thread-safe only through ``request_kill`` and ``request_resume``."""
+class TradingSession(ManualOrders, OrderRouting, SessionNotices):
+    """Runs decision cycles; thread-safe only through ``request_kill``, ``request_resume`` and
+    the manual requests (``request_manual_order``, ``request_cancel``, ``request_close``)."""
 
     def __init__(
         self,
@@ -84,6 +86,8 @@ class TradingSession(OrderRouting, SessionNotices):
         self.iteration = 0
         self.ledger = TradeLedger()
         self.realized_pnl = 0.0
+        self.realized_by_symbol: dict[str, float] = {}
+        """Closed-trade PnL per symbol (the dashboard's per-position realized column)."""
         self.last_prices: dict[str, float] = {}
         self._endpoint = endpoint
         self.session_day = session_day
@@ -93,6 +97,9 @@ class TradingSession(OrderRouting, SessionNotices):
         self._kill_lock = threading.Lock()
         self._kill: _KillRequest | None = None
         self._resume: str | None = None
+        self._manual_lock = threading.Lock()
+        self._manual: list[ManualRequest] = []
+        self._manual_count = 0
         self.wake = threading.Event()
         """Set by ``request_kill`` so that a runner waiting between cycles acts at once."""
         self._flatten_requested = False
@@ -155,7 +162,7 @@ class TradingSession(OrderRouting, SessionNotices):
             for fill in result.fills:
                 if self.audit.fill(fill, fill.timestamp):
                     for trade in self.ledger.on_fill(fill):
-                        self.realized_pnl += trade.pnl
+                        self._realize(trade.symbol, trade.pnl)
                         self.audit.trade(trade)
             self._record_events(result.events, now)
         return result.events
@@ -227,7 +234,7 @@ class TradingSession(OrderRouting, SessionNotices):
             events = self._sync_risk() if self.audit.commit_every == 1 else []
             events += self._take_resume_request()
             kills = self._take_kill_requests()
-            if not events and not kills:
+            if not events and not kills and not self.manual_pending():
                 return None
             positions = self.broker.positions()
             market_time = self.clock.now()
@@ -235,12 +242,14 @@ class TradingSession(OrderRouting, SessionNotices):
                 events = self._on_halt(events, positions, market_time)
             if kills:
                 events += self._on_halt(kills, positions, market_time)
+            manual, notes = self._take_manual_requests(market_time)
+            events += manual
             # Read the account after the halt acted: cancelled orders release buying power.
             account = self.broker.account()
             positions = self.broker.positions()
             self.equity_seen = account.equity
             self._record_events(events, market_time)
-            return self._report(account, positions, market_time, 0, 0, 0, events, ())
+            return self._report(account, positions, market_time, 0, 0, 0, events, notes)
 
     def _cycle(
         self, bars: dict[str, Bar], signals: dict[str, dict[str, Signal]] | None = None
@@ -307,6 +316,10 @@ class TradingSession(OrderRouting, SessionNotices):
                     signals, account, positions, market_time
                 )
                 events += more
+        if self.manual_pending():  # after the rebalance: a manual order lives at least a bar
+            manual, manual_notes = self._take_manual_requests(market_time)
+            events += manual
+            notes += manual_notes
         self._record_events(events, market_time)
         self.risk.state = self.audit.save_risk_state(self.risk.state)
         if self.iteration % self._snapshot_every == 0 or self.risk.state.halted != was_halted:
@@ -353,9 +366,14 @@ class TradingSession(OrderRouting, SessionNotices):
             if self.slippage_alert_bps is not None:
                 self._check_slippage(fill)
             for trade in self.ledger.on_fill(fill):
-                self.realized_pnl += trade.pnl
+                self._realize(trade.symbol, trade.pnl)
                 self.audit.trade(trade)
         return fills
+
+    def _realize(self, symbol: str, pnl: float) -> None:
+        """Add a closed trade's PnL to the session's and its symbol's totals."""
+        self.realized_pnl += pnl
+        self.realized_by_symbol[symbol] = self.realized_by_symbol.get(symbol, 0.0) + pnl
 
     def _broker_doubt(self, request: OrderRequest) -> RiskEvent:
         """Halt because an order's fate is unknown: no more orders until a person looks."""
@@ -487,6 +505,7 @@ class TradingSession(OrderRouting, SessionNotices):
             new_fills=tuple(self._cycle_fills),
             orders_today=self.risk.state.orders_today,
             realized_pnl=self.realized_pnl,
+            realized_by_symbol=dict(self.realized_by_symbol),
             regimes=self.learning.regimes() if self.learning is not None else {},
             weights=self.learning.current_weights() if self.learning is not None else {},
         )

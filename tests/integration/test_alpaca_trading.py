@@ -304,3 +304,27 @@ def test_a_second_session_leaves_a_live_sessions_orders_to_it(tmp_path: Path) ->
         sessions = {f.session_id for f in LiveFill.select()}
         assert sessions == {first.audit.session.id}, "A's fills are recorded by A alone"
         assert_books_agree(sb)
+
+
+def test_a_manual_cancel_reaches_the_broker(tmp_path: Path) -> None:
+    """Cancelling one working order from the desk cancels exactly that order at Alpaca (the
+    sandbox) and records it; the other working orders keep working."""
+    with running_sandbox(faults="partial_rate=1.0") as sb:
+        session = alpaca_session(sb, tmp_path / "c.db")
+        try:
+            for _ in range(3):
+                sb.admin.step(shock=RALLY)
+                session.run_iteration()
+            working = session.broker.open_orders()
+            assert working
+            target = working[0].client_order_id
+            session.request_cancel(target)
+            report = session.apply_kill_requests()
+            settle(sb, session)
+            still = {o.client_order_id for o in session.broker.open_orders()}
+        finally:
+            session.broker.close()
+        assert [o.client_order_id for o in report.orders] == [target]
+        assert target not in still and len(still) == len(working) - 1
+        assert LiveOrder.get(LiveOrder.client_order_id == target).status == "canceled"
+        assert not session.risk.state.halted

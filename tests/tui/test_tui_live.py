@@ -64,6 +64,31 @@ async def test_wrong_phrase_and_enter_in_the_field_do_not_go_live(db_path) -> No
         assert app.screen is setup and setup.query_one("#mode", Select).value == "local"
 
 
+async def test_enter_on_the_confirm_button_works_only_with_the_exact_phrase(db_path) -> None:
+    """What docs/tui.md says: without the phrase the confirm button cannot take the focus (Tab
+    skips it); with the exact phrase, Enter on the focused button confirms."""
+    app = make_app(db_path, live_enabled=True)
+    async with app.run_test(size=SIZE) as pilot:
+        setup = app.screen
+        await _choose_live(app, pilot)
+        warning = app.screen
+        warning.query_one("#live-phrase").focus()
+        await pilot.press(*"YES I UNDERSTAN")
+        await pilot.press("tab", "tab")
+        assert warning.focused is not warning.query_one("#live-confirm", Button)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert not setup.live_confirmed
+        app.screen.query_one("#live-phrase").value = ""
+        app.screen.query_one("#live-phrase").focus()
+        await pilot.press(*LIVE_PHRASE)
+        await pilot.pause()
+        app.screen.query_one("#live-confirm", Button).focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is setup and setup.live_confirmed
+
+
 async def test_confirmed_live_without_credentials_cannot_start(db_path) -> None:
     """The phrase and the button accept the warning; with no keys found, Start stays off and
     the reason is next to the mode."""

@@ -15,6 +15,8 @@ from tui_trader.store import audit
 from tui_trader.tui.app import make_app
 from tui_trader.tui.screens.confirm import ConfirmScreen
 from tui_trader.tui.screens.dashboard import DashboardScreen
+from tui_trader.tui.screens.ticket import TicketScreen
+from tui_trader.tui.screens.working import WorkingOrdersScreen
 from tui_trader.tui.setup_form import LIVE_PHRASE
 
 SIZE = (120, 36)
@@ -162,3 +164,72 @@ def test_snapshot_history_with_data(snap_compare) -> None:
         await _settle(pilot)
 
     assert snap_compare(make_app(DB, clock=clock), terminal_size=SIZE, run_before=run_before)
+
+
+def _mid_session():
+    """``run_before`` for a dashboard after ``BARS`` bars."""
+
+    async def run_before(pilot) -> None:
+        app = pilot.app
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.desk.latest and app.desk.latest.iteration == BARS, "bars")
+        await _settle(pilot)
+
+    return run_before
+
+
+def test_snapshot_dashboard_80x24(snap_compare) -> None:
+    """An 80x24 terminal: equity, the three gauges, positions, orders & fills, risk events and
+    the kill-switch key, in compact panels."""
+    assert snap_compare(_dashboard_app(), terminal_size=(80, 24), run_before=_mid_session())
+
+
+def test_snapshot_dashboard_200x50(snap_compare) -> None:
+    """A 200x50 terminal: every position column and the two charts side by side."""
+    assert snap_compare(_dashboard_app(), terminal_size=(200, 50), run_before=_mid_session())
+
+
+async def _with_manual_order(pilot) -> None:
+    """Mid-session, then a 5-share SPY market order from the ticket (it stays working: the
+    capped market serves no more bars)."""
+    app = pilot.app
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: app.desk.latest and app.desk.latest.iteration == BARS, "bars")
+    await pilot.press("t")
+    await wait_for(pilot, lambda: isinstance(app.screen, TicketScreen), "the ticket")
+    await pilot.press("5", "enter")
+    await wait_for(
+        pilot,
+        lambda: any(k.endswith("-m1") for k in app.desk.working),
+        "the manual order working",
+    )
+
+
+def test_snapshot_order_ticket(snap_compare) -> None:
+    """The order ticket at 80x24 with a quantity typed."""
+
+    async def run_before(pilot) -> None:
+        app = pilot.app
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.desk.latest and app.desk.latest.iteration == BARS, "bars")
+        await pilot.press("t")
+        await wait_for(pilot, lambda: isinstance(app.screen, TicketScreen), "the ticket")
+        app.screen.query_one("#ticket-amount", Input).cursor_blink = False
+        await pilot.press("5")
+        await _settle(pilot)
+
+    assert snap_compare(_dashboard_app(), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_snapshot_working_orders(snap_compare) -> None:
+    """The working-orders panel at 120x36: the strategies' orders and the manual one."""
+
+    async def run_before(pilot) -> None:
+        app = pilot.app
+        await _with_manual_order(pilot)
+        await _settle(pilot)  # the "order requested" toast goes before the panel opens
+        await pilot.press("w")
+        await wait_for(pilot, lambda: isinstance(app.screen, WorkingOrdersScreen), "the panel")
+        await _settle(pilot)
+
+    assert snap_compare(_dashboard_app(), terminal_size=SIZE, run_before=run_before)

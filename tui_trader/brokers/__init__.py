@@ -44,6 +44,10 @@ class Broker(Protocol):
         """The order the broker has under this client id, or ``None`` if it never arrived."""
         ...
 
+    def cancel(self, client_order_id: str) -> Order | None:
+        """Cancel one open order; return it as cancelled, or ``None`` if it is not working."""
+        ...
+
     def cancel_all(self) -> list[Order]:
         """Cancel every open order; return them as cancelled."""
         ...

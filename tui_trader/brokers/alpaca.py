@@ -215,6 +215,34 @@ class AlpacaBroker:
         except BrokerError as exc:
             raise BrokerError(f"order {request.client_order_id} state unknown: {exc}") from exc
 
+    def cancel(self, client_order_id: str) -> Order | None:
+        """Cancel one order we track; ``None`` if it is not ours or no longer working.
+
+        Alpaca answers 204 and cancels asynchronously; the order is reported cancelled here and
+        a fill that raced the cancel still arrives through the stream or the poll.
+        """
+        tracked = self._tracked.get(client_order_id)
+        if tracked is None or tracked.order.status.is_final:
+            return None
+        broker_id = tracked.order.broker_order_id
+        if broker_id is None:
+            return None
+
+        def call() -> bool:
+            try:
+                self.client.cancel_order_by_id(broker_id)
+            except Exception as exc:
+                failure = classify(exc)
+                if failure is not None and failure.status in (404, 422):
+                    return False  # already filled, cancelled or expired at Alpaca
+                raise
+            return True
+
+        if not with_retries(call, self.policy, f"cancelling order {client_order_id}", self._stop):
+            return None
+        tracked.order = replace(tracked.order, status=OrderStatus.CANCELED)
+        return tracked.order
+
     def cancel_all(self) -> list[Order]:
         """Cancel every open order; return our tracked ones as cancelled."""
         responses = self._read("cancelling open orders", self.client.cancel_orders)

@@ -148,6 +148,16 @@ class PaperBroker:
         for cid in old:
             del self._orders_by_client_id[cid]
 
+    def cancel(self, client_order_id: str) -> Order | None:
+        """Cancel one working order (``None`` if it is not working: filled, gone, unknown)."""
+        for i, working in enumerate(self._working):
+            if working.order.client_order_id == client_order_id:
+                del self._working[i]
+                cancelled = replace(working.order, status=OrderStatus.CANCELED)
+                self._orders_by_client_id[client_order_id] = cancelled
+                return cancelled
+        return None
+
     def cancel_all(self) -> list[Order]:
         """Cancel every working order."""
         cancelled = [replace(w.order, status=OrderStatus.CANCELED) for w in self._working]

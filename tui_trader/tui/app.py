@@ -27,7 +27,8 @@ from tui_trader.market import MarketDataError
 from tui_trader.redact import describe, redact
 from tui_trader.risk import MANUAL_KILL
 from tui_trader.store.db import StoreError
-from tui_trader.tui.controls import SessionControls
+from tui_trader.tui.controls import SessionControls, unframe
+from tui_trader.tui.desk_actions import DESK_BINDINGS, DeskActions
 from tui_trader.tui.handles import SESSION_BUILDERS, LocalHandle, SessionHandle
 from tui_trader.tui.messages import (
     SessionEnded,
@@ -41,7 +42,7 @@ from tui_trader.tui.screens.history import HistoryScreen
 from tui_trader.tui.screens.report import ReportScreen
 from tui_trader.tui.screens.setup import SetupScreen
 from tui_trader.tui.setup_form import ALPACA_UNAVAILABLE, SessionPlan
-from tui_trader.tui.state import DeskState
+from tui_trader.tui.state import DeskState, preload_calendar
 from tui_trader.tui.widgets.deskbar import DeskBar
 
 TICK_SECONDS = 0.1
@@ -51,7 +52,7 @@ HALTED_RED = "#d70000"
 START_ERRORS = (SettingsError, MarketDataError, StoreError, OSError, ImportError, ValueError)
 
 
-class TraderApp(SessionControls, App[None]):
+class TraderApp(SessionControls, DeskActions, App[None]):
     """The trading desk: setup → dashboard, history, help; one session at a time."""
 
     CSS_PATH = "../screens.tcss"
@@ -72,6 +73,7 @@ class TraderApp(SessionControls, App[None]):
             id="resume",
             tooltip="Ask to resume a halted session (confirmation; risk rules apply)",
         ),
+        *DESK_BINDINGS,
         Binding("f1", "help", "Help", id="help", tooltip="Show every key"),
         Binding("f2", "show_dashboard", "Dashboard", id="dashboard", tooltip="The running session"),
         Binding(
@@ -141,6 +143,8 @@ class TraderApp(SessionControls, App[None]):
         self.trading_worker: Worker | None = None
         self.last_error = ""
         self._heap_frozen = False
+        self._framed: list[Screen] = []
+        """Screens given the red frame directly (cleared when the halt lifts)."""
 
     # -- screens -------------------------------------------------------------------------------
 
@@ -171,8 +175,9 @@ class TraderApp(SessionControls, App[None]):
                     continue
                 for bar in screen.query(DeskBar):
                     bar.show_desk(self.desk, now)
-                if isinstance(screen, DashboardScreen):
-                    screen.refresh_desk(self.desk, now)
+                redraw = getattr(screen, "refresh_desk", None)  # dashboard, working orders
+                if redraw is not None:
+                    redraw(self.desk, now)
         except NoMatches:  # the screen is being torn down (quitting)
             pass
 
@@ -185,20 +190,34 @@ class TraderApp(SessionControls, App[None]):
         restyle, paints the screens opened later through the stylesheet. Lifting the halt is not
         urgent: it restyles in full.
         """
+        if not halted:  # every screen painted red, those of other modes too (the dashboard
+            stacks = getattr(self, "_screen_stacks", {}).values()  # stayed red after a resume
+            for screen in {*self._framed, *(s for stack in stacks for s in stack)}:  # elsewhere)
+                unframe(screen)
+                for bar in screen.query(DeskBar):
+                    bar.set_class(False, "-halted")
+                self.update_styles(screen)
+            self._framed.clear()
         for screen in self.screen_stack:
             if halted and not isinstance(screen, ModalScreen):  # a dialog shows the frame behind
                 screen.styles.border = ("heavy", HALTED_RED)
+                self._framed.append(screen)
             else:
-                screen.styles.clear_rule("border")
+                unframe(screen)
             for bar in screen.query(DeskBar):
                 bar.set_class(halted, "-halted")
         self.set_class(halted, "-halted", update=not halted)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Setup only while no session runs (and never while monitoring)."""
-        if action == "show_setup":
-            return not self.running and self.monitor is None
+        """Keys stay live and say why they cannot act (F4 while a session ran did nothing);
+        the keys for trading by hand are offered only while a session runs here."""
+        if action in ("order_ticket", "working_orders", "stop_session"):
+            return self._local() is not None
         return True
+
+    def watch_running(self) -> None:
+        """Offer or withdraw the keys that need a running session."""
+        self.refresh_bindings()
 
     def action_help(self) -> None:
         """Show the key list."""
@@ -222,9 +241,16 @@ class TraderApp(SessionControls, App[None]):
         return self.desk.info.key if self.desk.info is not None else None
 
     def action_show_setup(self) -> None:
-        """Go to the setup screen (only when no session runs)."""
+        """Go to the setup screen (only when no session runs); otherwise say why not."""
+        if self.monitor is not None:
+            self.notify("Setup is unavailable while monitoring a session run elsewhere.")
+            return
         if self.running:
-            self.notify("A session is running: stop it before setting up another.")
+            self.notify(
+                "Setup is unavailable while a session runs: stop it first (ctrl+s), "
+                "or quit (ctrl+q).",
+                severity="warning",
+            )
             return
         self.switch_mode("setup")
 
@@ -235,6 +261,7 @@ class TraderApp(SessionControls, App[None]):
         yield SystemCommand("Dashboard", "The running session (f2)", self.action_show_dashboard)
         yield SystemCommand("History", "Orders, trades, risk events (f3)", self.action_show_history)
         yield SystemCommand("Report", "Performance figures (f9)", self.action_show_report)
+        yield from self.desk_commands()
         if not self.running and self.monitor is None:
             yield SystemCommand("New session", "The setup screen (f4)", self.action_show_setup)
         yield SystemCommand("Help", "Every key (f1)", self.action_help)
@@ -278,6 +305,8 @@ class TraderApp(SessionControls, App[None]):
         except START_ERRORS as exc:
             self.post_message(SessionFailedToStart(redact(str(exc))))
             return
+        if not info.daily_bars:
+            preload_calendar()  # the market clock reads it on every tick: load it here, once
         self.post_message(SessionStarted(info))
         result = handle.run(lambda report: self.post_message(SessionReport(report)))
         self.post_message(SessionEnded(result.status, result.iterations, result.error))

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from tui_trader.tui.screens.confirm import ConfirmScreen
 
 if TYPE_CHECKING:
+    from textual.screen import Screen
     from textual.worker import Worker
 
     from tui_trader.tui.handles import SessionHandle
@@ -179,3 +180,10 @@ class SessionControls:
             loop = asyncio.get_running_loop()
             for signum in getattr(self, "_stop_signals", ()):
                 loop.remove_signal_handler(signum)
+
+
+def unframe(screen: Screen) -> None:
+    """Take the HALTED frame off a screen (``clear_rule("border")`` leaves its four sides set:
+    the red frame stayed after the halt was lifted)."""
+    for side in ("border_top", "border_right", "border_bottom", "border_left"):
+        screen.styles.clear_rule(side)

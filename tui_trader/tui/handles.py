@@ -20,6 +20,7 @@ from peewee import OperationalError
 from tui_trader.clock import Clock
 from tui_trader.domain import IterationReport
 from tui_trader.engine import TradingSession
+from tui_trader.manual_orders import ManualOrder
 from tui_trader.ops.session_ops import OpsSettings, SessionOps, attach_ops
 from tui_trader.runner import RunResult, SessionRunner
 from tui_trader.tui.state import SessionInfo
@@ -150,6 +151,24 @@ class LocalHandle:
         if self.session is None or not self.session.started:
             return "the session has not started"
         return self.session.resume_refusal()
+
+    def _started(self) -> TradingSession:
+        """The session, once built (manual requests need one)."""
+        if self.session is None:
+            raise RuntimeError("the session is still starting")
+        return self.session
+
+    def manual_order(self, order: ManualOrder) -> None:
+        """Queue a ticket for the session's thread (``ValueError`` if the ticket is unusable)."""
+        self._started().request_manual_order(order)
+
+    def cancel_order(self, client_order_id: str) -> None:
+        """Queue the cancel of one working order."""
+        self._started().request_cancel(client_order_id)
+
+    def close_position(self, symbol: str | None) -> None:
+        """Queue closing one position, or every position (``None``)."""
+        self._started().request_close(symbol)
 
     def stop(self) -> None:
         """Stop the runner (or prevent it from starting)."""

@@ -7,17 +7,28 @@ It imports no Textual, so it is tested and benchmarked without an app.
 
 from __future__ import annotations
 
+import contextlib
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, time
 
 from tui_trader.domain import Fill, IterationReport, Order, RiskEvent, TradingState
-from tui_trader.timeframes import NEW_YORK
+from tui_trader.timeframes import NEW_YORK, trading_day
 
 HISTORY_POINTS = 500
 """Equity and price points kept per series (older ones fall off)."""
 RECENT_ROWS = 200
 """Orders, fills and risk events kept for the dashboard's tables."""
+
+
+@dataclass(frozen=True, slots=True)
+class WorkingOrder:
+    """An order the broker still works, as the desk last heard of it."""
+
+    order: Order
+    since: datetime
+    """When the desk first heard of it (the app's clock: bar times and the times of reports
+    between bars are not on one scale)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +61,16 @@ class DeskState:
     version: int = 0
     """Bumped on every change so that a redraw can skip when nothing moved."""
     equity: deque[float] = field(default_factory=lambda: deque(maxlen=HISTORY_POINTS))
+    equity_times: deque[datetime] = field(default_factory=lambda: deque(maxlen=HISTORY_POINTS))
+    """Market time of each equity point (the chart's time axis)."""
+    drawdown: deque[float] = field(default_factory=lambda: deque(maxlen=HISTORY_POINTS))
+    """Drawdown % at each equity point (the plot under the equity curve)."""
+    prev_close: dict[str, float] = field(default_factory=dict)
+    """Each symbol's last price of the previous trading day: the base of the day's change."""
+    last_day: dict[str, object] = field(default_factory=dict)
+    """The trading day of each symbol's latest price (a new day moves ``prev_close``)."""
+    working: dict[str, WorkingOrder] = field(default_factory=dict)
+    """Orders still working, by client order id, oldest first."""
     prices: dict[str, deque[float]] = field(default_factory=dict)
     activity: deque[Order | Fill] = field(default_factory=lambda: deque(maxlen=RECENT_ROWS))
     """Orders and fills in report order (each report's orders, then its fills), so that the
@@ -73,6 +94,11 @@ class DeskState:
         self.received_at = None
         self.bar_time = None
         self.equity.clear()
+        self.equity_times.clear()
+        self.drawdown.clear()
+        self.prev_close.clear()
+        self.last_day.clear()
+        self.working.clear()
         self.prices.clear()
         self.events.clear()
         self.reports_applied = 0
@@ -94,11 +120,25 @@ class DeskState:
             self.bar_time = report.market_time
             self.reports_applied += 1
             self.equity.append(report.equity)
+            self.equity_times.append(report.market_time)
+            self.drawdown.append(report.drawdown_pct)
+            day = trading_day(report.market_time)
             for symbol, price in report.prices.items():
                 series = self.prices.get(symbol)
                 if series is None:
                     series = self.prices[symbol] = deque(maxlen=HISTORY_POINTS)
+                if self.last_day.get(symbol) != day:
+                    if series:  # the last price of the day before is the base of today's change
+                        self.prev_close[symbol] = series[-1]
+                    self.last_day[symbol] = day
                 series.append(price)
+        for order in report.orders:
+            cid = order.client_order_id
+            if order.status.is_open:
+                known = self.working.get(cid)
+                self.working[cid] = WorkingOrder(order, known.since if known else now)
+            else:
+                self.working.pop(cid, None)
         self.events.extend(report.risk_events)
         self.activity.extend(report.orders)
         self.activity.extend(report.new_fills)
@@ -133,6 +173,15 @@ class DeskState:
         if self.latest is None or self.info is None:
             return 0.0
         return self.latest.equity - self.info.start_cash
+
+    def day_change(self, symbol: str) -> float | None:
+        """The symbol's change since the previous trading day's last price, in percent (``None``
+        until a second trading day has been seen)."""
+        base = self.prev_close.get(symbol)
+        series = self.prices.get(symbol)
+        if not base or not series:
+            return None
+        return 100.0 * (series[-1] - base) / base
 
     @property
     def daily_loss_pct(self) -> float:
@@ -182,3 +231,44 @@ def market_label(ts: datetime | None, daily: bool) -> str:
     else:
         tag = "CLOSED"
     return f"{tag} {local:%Y-%m-%d %H:%M} ET"
+
+
+def countdown(delta_seconds: float) -> str:
+    """``2h05m``, ``14m``, ``3d04h``: a compact time-to-go."""
+    minutes = max(int(delta_seconds // 60), 0)
+    hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    if days:
+        return f"{days}d{hours:02d}h"
+    if hours:
+        return f"{hours}h{minutes:02d}m"
+    return f"{minutes}m"
+
+
+def market_clock(ts: datetime | None, daily: bool) -> str:
+    """The market clock at ``ts`` from the exchange calendar: the session (PRE / OPEN / AFTER /
+    CLOSED) and the countdown to the next open or close; the bar date for daily bars."""
+    if ts is None or daily:
+        return market_label(ts, daily)
+    from tui_trader.market import calendar
+
+    try:
+        label = calendar.session_label(ts)
+        if label == calendar.SessionLabel.OPEN:
+            return f"OPEN {ts.astimezone(NEW_YORK):%H:%M} ET · closes in " + countdown(
+                (calendar.next_close(ts) - ts).total_seconds()
+            )
+        return f"{label} {ts.astimezone(NEW_YORK):%H:%M} ET · opens in " + countdown(
+            (calendar.next_open(ts) - ts).total_seconds()
+        )
+    except (ValueError, ImportError):  # outside the calendar's years: the plain label
+        return market_label(ts, daily)
+
+
+def preload_calendar() -> None:
+    """Load the exchange calendar (about a second, with pandas) off the UI thread; a calendar
+    that cannot load leaves the plain session label."""
+    from tui_trader.market import calendar
+
+    with contextlib.suppress(ValueError, ImportError, OSError):
+        calendar.us_equity_calendar()

@@ -7,22 +7,35 @@ column widths so that updated numbers are never truncated.
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import datetime
+from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Label, RichLog, Static
+from textual.widgets import DataTable, Label, RichLog, Static
 from textual_plotext import PlotextPlot
 
-from tui_trader.domain import Fill, Order, RiskEvent
+from tui_trader.domain import Fill
+from tui_trader.tui.screens.dashboard_charts import plot_drawdown, plot_equity
 from tui_trader.tui.state import DeskState, newest, sparkline
+from tui_trader.tui.widgets.cells import (
+    event_line,
+    fill_line,
+    num,
+    order_line,
+    regime_summary,
+    signed_cell,
+)
+from tui_trader.tui.widgets.desk_footer import DeskFooter
 from tui_trader.tui.widgets.deskbar import DeskBar, money, signed_text
 from tui_trader.tui.widgets.fast_table import FastTable
 from tui_trader.tui.widgets.gauge import Gauge
 from tui_trader.tui.widgets.line import TextLine
+from tui_trader.tui.widgets.packed import PackedLines
+
+_num, _signed_cell = num, signed_cell  # the names the table tests import
 
 POSITION_COLUMNS = (
     ("Symbol", 6),
@@ -30,67 +43,27 @@ POSITION_COLUMNS = (
     ("Avg entry", 9),
     ("Last", 9),
     ("Mkt value", 11),
+    ("Day chg", 9),
     ("Unrl PnL", 10),
     ("Unrl %", 7),
+    ("Real PnL", 10),
     ("Wt %", 5),
 )
+"""Every position column (wide screens)."""
+COMPACT_POSITION_COLUMNS = (
+    ("Symbol", 6),
+    ("Qty", 6),
+    ("Last", 9),
+    ("Day chg", 9),
+    ("Unrl PnL", 10),
+    ("Unrl %", 7),
+    ("Real PnL", 10),
+    ("Wt %", 5),
+)
+"""The columns that fit 80 columns (and the left half of a 120-column screen)."""
+WIDE_FROM = 160
+"""Screen width from which the positions table shows every column."""
 PRICE_COLUMNS = (("Symbol", 6), ("Last", 9), ("Chg %", 8), ("Trend (last 40)", 40))
-
-
-REGIMES_LISTED = 4
-"""Up to this many symbols the regime line names each one; beyond, it counts the labels."""
-
-
-def regime_summary(regimes: dict[str, str]) -> str:
-    """Each symbol's regime for a few symbols; for many, how many symbols are in each regime
-    (fifty labels would push the orders and risk events off the screen)."""
-    if len(regimes) <= REGIMES_LISTED:
-        return "  ".join(f"{s}: {r}" for s, r in sorted(regimes.items()))
-    ranked = sorted(Counter(regimes.values()).items(), key=lambda item: (-item[1], item[0]))
-    return " · ".join(f"{n} {label}" for label, n in ranked)
-
-
-def _num(value: float, fmt: str = ",.2f") -> Text:
-    """A right-aligned number cell."""
-    return Text(format(value, fmt), justify="right")
-
-
-def _signed_cell(value: float, pct: bool = False) -> Text:
-    """A right-aligned signed, coloured cell."""
-    text = signed_text(value, pct=pct)
-    text.justify = "right"
-    return text
-
-
-def order_line(order: Order) -> Text:
-    """One order for the orders log."""
-    colour = "green" if order.side == "buy" else "red"
-    text = Text(f"{order.side.upper():4} ", style=f"bold {colour}")
-    text.append(f"{order.qty:g} {order.symbol} ")
-    text.append(str(order.status), style="bold" if order.status == "filled" else "dim")
-    if order.filled_avg_price:
-        text.append(f" @ {order.filled_avg_price:,.2f}")
-    if order.reject_reason:
-        text.append(f" ({order.reject_reason})", style="yellow")
-    return text
-
-
-def fill_line(fill: Fill) -> Text:
-    """One fill for the orders log."""
-    text = Text("FILL ", style="bold cyan")
-    text.append(f"{fill.side} {fill.qty:g} {fill.symbol} @ {fill.price:,.2f}")
-    text.append(f"  fee {fill.commission:.2f}", style="dim")
-    return text
-
-
-def event_line(event: RiskEvent) -> Text:
-    """One risk event for the events log."""
-    halting = event.action_taken.startswith("halted")
-    text = Text(event.event_type, style="bold red" if halting else "bold yellow")
-    if event.limit:
-        text.append(f" {event.value:.2f} (limit {event.limit:.2f})")
-    text.append(f" → {event.action_taken}")
-    return text
 
 
 def _same(shown: object, cell: Text) -> bool:
@@ -131,9 +104,22 @@ def _sync_table(table: FastTable, rows: list[tuple[str, list[Text]]]) -> None:
 
 
 class DashboardScreen(Screen[None]):
-    """The session, live: redrawn by ``refresh_desk`` from the app's tick."""
+    """The session, live: redrawn by ``refresh_desk`` from the app's tick.
+
+    The layout follows the terminal: from 160 columns the positions show every column and the
+    two charts sit side by side; below 100 columns or 30 rows (an 80x24 terminal) the prices,
+    charts and learning panels give way and the positions sit above the orders and risk-event
+    logs, side by side, so money, limits, positions, orders, events and the kill-switch key all
+    stay on screen.
+    """
 
     AUTO_FOCUS = ""
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [
+        (0, "-narrow"),
+        (100, "-medium"),
+        (WIDE_FROM, "-wide"),
+    ]
+    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-short"), (30, "-tall")]
 
     def __init__(self) -> None:
         """Nothing drawn yet."""
@@ -142,9 +128,10 @@ class DashboardScreen(Screen[None]):
         self._written = {"activity": 0, "events": 0}
         self._plotted = -1
         self._banner_text = Text()
+        self._columns: tuple[tuple[str, int], ...] = ()
 
     def compose(self) -> ComposeResult:
-        """Bar, halt banner, figures, gauges, then tables and logs."""
+        """Bar, halt banner, figures, gauges, then tables, charts and logs."""
         yield DeskBar()
         yield Static("", id="halt-banner")
         with Horizontal(id="metrics"):
@@ -155,7 +142,7 @@ class DashboardScreen(Screen[None]):
                 ("day", "Day PnL"),
                 ("total", "Total PnL"),
             ):
-                with Vertical(classes="metric"):
+                with Vertical(classes="metric", id=f"metric-{key}"):
                     yield Label(label, classes="metric-label")
                     yield TextLine("—", id=f"m-{key}", classes="metric-value")
         with Horizontal(id="gauges"):
@@ -166,29 +153,45 @@ class DashboardScreen(Screen[None]):
             with Vertical(id="left"):
                 yield Label("Positions", classes="panel-title")
                 yield FastTable(id="positions", cursor_type="none", zebra_stripes=True)
-                yield Label("Prices", classes="panel-title")
+                yield PackedLines(id="learning")
+                yield Label("Prices", classes="panel-title", id="prices-title")
                 yield FastTable(id="prices", cursor_type="none")
             with Vertical(id="right"):
-                yield PlotextPlot(id="equity-plot")
-                yield TextLine("", id="learning")
-                yield Label("Orders & fills", classes="panel-title")
-                yield RichLog(id="orders-log", max_lines=200, wrap=True, min_width=20)
-                yield Label("Risk events", classes="panel-title")
-                yield RichLog(id="events-log", max_lines=200, wrap=True, min_width=20)
-        yield Footer()
+                with Horizontal(id="charts"):
+                    yield PlotextPlot(id="equity-plot")
+                    yield PlotextPlot(id="drawdown-plot")
+                with Horizontal(id="logs"):
+                    with Vertical(id="orders-box", classes="log-box"):
+                        yield Label("Orders & fills", classes="panel-title")
+                        yield RichLog(id="orders-log", max_lines=200, wrap=True, min_width=20)
+                    with Vertical(id="events-box", classes="log-box"):
+                        yield Label("Risk events", classes="panel-title")
+                        yield RichLog(id="events-log", max_lines=200, wrap=True, min_width=20)
+        yield DeskFooter()
 
     def on_mount(self) -> None:
         """Fixed-width columns (DataTable truncates auto-width columns after updates)."""
-        positions = self.query_one("#positions", DataTable)
-        for label, width in POSITION_COLUMNS:
-            positions.add_column(label, width=width, key=label)
         prices = self.query_one("#prices", DataTable)
         for label, width in PRICE_COLUMNS:
             prices.add_column(label, width=width, key=label)
-        plot = self.query_one("#equity-plot", PlotextPlot).plt
-        plot.title("Equity")
+        self.query_one("#equity-plot", PlotextPlot).plt.title("Equity")
+        self.query_one("#drawdown-plot", PlotextPlot).plt.title("Drawdown %")
         self.query_one("#halt-banner").display = False
-        self.query_one("#learning").display = False
+        self.query_one("#learning").add_class("-empty")
+
+    def on_resize(self) -> None:
+        """Every position column on a wide screen, the compact set otherwise."""
+        columns = POSITION_COLUMNS if self.size.width >= WIDE_FROM else COMPACT_POSITION_COLUMNS
+        if columns == self._columns:
+            return
+        self._columns = columns
+        positions = self.query_one("#positions", DataTable)
+        positions.clear(columns=True)
+        for label, width in columns:
+            positions.add_column(label, width=width, key=label)
+        self._drawn = -1
+        if self.is_attached:
+            self.refresh_desk(self.app.desk, None)  # type: ignore[attr-defined]
 
     def on_screen_resume(self) -> None:
         """Redraw everything after another screen was on top, newest log lines in view.
@@ -246,77 +249,78 @@ class DashboardScreen(Screen[None]):
             # The banner takes height from the logs: keep their newest lines in view.
             self.call_after_refresh(self._follow_logs)
         if desk.halted:
-            text = Text(" ■ TRADING HALTED ■ ", style="bold white on #d70000")
-            text.append(f"  {desk.halt_reason}", style="bold")
+            text = Text()
+            text.append(" ■ TRADING HALTED ■ ", style="bold white on #d70000")
+            text.append(f" {desk.halt_reason}", style="bold")
             if desk.error:
-                text.append(f"\n  session failed: {desk.error}", style="bold")
+                text.append(f"\nsession failed: {desk.error}", style="bold")
             text.append(
-                "\n  No new exposure is taken. ctrl+r asks to resume (only where the risk "
-                "state allows it).",
+                "\nNo new exposure is taken. ctrl+r asks to resume (where the risk state allows)."
             )
             if text != self._banner_text:  # an update is a layout pass: only on a change
                 self._banner_text = text
                 banner.update(text)
 
     def _positions(self, desk: DeskState) -> None:
-        """Positions with a totals row."""
+        """Positions with a totals row, in the columns the screen's width allows."""
         report = desk.latest
         assert report is not None
         equity = report.equity or 1.0
-        value = pnl = basis = 0.0
+        wide = self._columns is POSITION_COLUMNS
+        value = pnl = basis = day = real = 0.0
         rows: list[tuple[str, list[Text]]] = []
         for p in report.positions:
             value += p.market_value
             pnl += p.unrealized_pnl
             basis += abs(p.cost_basis)
-            rows.append(
-                (
-                    str(len(rows)),  # keyed by place: a position opening or closing moves no row
-                    [
-                        Text(p.symbol, style="bold"),
-                        _num(p.qty, "g"),
-                        _num(p.avg_entry_price),
-                        _num(p.last_price),
-                        _num(p.market_value),
-                        _signed_cell(p.unrealized_pnl),
-                        _signed_cell(p.unrealized_pnl_pct, pct=True),
-                        _num(100.0 * p.market_value / equity, ".1f"),
-                    ],
-                )
-            )
+            base = desk.prev_close.get(p.symbol)
+            day_chg = p.qty * (p.last_price - base) if base else None
+            day += day_chg or 0.0
+            realized = report.realized_by_symbol.get(p.symbol, 0.0)
+            real += realized
+            cells = [
+                Text(p.symbol, style="bold"),
+                num(p.qty, "g"),
+                *((num(p.avg_entry_price),) if wide else ()),
+                num(p.last_price),
+                *((num(p.market_value),) if wide else ()),
+                signed_cell(day_chg),
+                signed_cell(p.unrealized_pnl),
+                signed_cell(p.unrealized_pnl_pct, pct=True),
+                signed_cell(realized),
+                num(100.0 * p.market_value / equity, ".1f"),
+            ]
+            rows.append((str(len(rows)), cells))  # keyed by place: opening or closing moves none
+        closed = sum(report.realized_by_symbol.values()) - real  # symbols no longer held
         pct = 100.0 * pnl / basis if basis else 0.0
-        rows.append(
-            (
-                str(len(rows)),
-                [
-                    Text("TOTAL", style="bold"),
-                    Text(f"{len(report.positions)} pos", justify="right"),
-                    Text(""),
-                    Text(""),
-                    _num(value),
-                    _signed_cell(pnl),
-                    _signed_cell(pct, pct=True),
-                    _num(100.0 * value / equity, ".1f"),
-                ],
-            )
-        )
+        total = [
+            Text("TOTAL", style="bold"),
+            Text(f"{len(report.positions)} pos", justify="right"),
+            *((Text(""),) if wide else ()),
+            Text(""),
+            *((num(value),) if wide else ()),
+            signed_cell(day),
+            signed_cell(pnl),
+            signed_cell(pct, pct=True),
+            signed_cell(real + closed),
+            num(100.0 * value / equity, ".1f"),
+        ]
+        rows.append((str(len(rows)), total))
         _sync_table(self.query_one("#positions", FastTable), rows)
 
     def _prices(self, desk: DeskState) -> None:
-        """Last price, change over the kept history, and a sparkline per symbol."""
+        """Last price, the day's change (from the previous trading day's last price) and a
+        sparkline per symbol."""
         rows: list[tuple[str, list[Text]]] = []
         for symbol in sorted(desk.prices):
             series = desk.prices[symbol]
-            last = series[-1]
-            first = series[0]
-            change = 100.0 * (last - first) / first if first else 0.0
             rows.append(
                 (
                     symbol,
                     [
                         Text(symbol, style="bold"),
-                        _num(last),
-                        _signed_cell(change, pct=True),
+                        num(series[-1]),
+                        signed_cell(desk.day_change(symbol), pct=True),
                         Text(sparkline(series, 40), style="cyan"),
                     ],
                 )
@@ -334,34 +338,35 @@ class DashboardScreen(Screen[None]):
         self._written = {"activity": desk.activity_seen, "events": desk.events_seen}
 
     def _learning(self, desk: DeskState) -> None:
-        """Regime and weights panels, only when the learning system reports them."""
+        """Regime and weights panels, only when the learning system reports them; as tall as
+        its text wrapped to the panel's width (a name and its value never split)."""
         report = desk.latest
         assert report is not None
-        panel = self.query_one("#learning", TextLine)
+        panel = self.query_one("#learning", PackedLines)
         shown = bool(report.regimes or report.weights)
-        if panel.display != shown:
-            panel.display = shown
+        panel.set_class(not shown, "-empty")  # a class: small screens hide the panel anyway
         if not shown:
             return
-        text = Text()
+        groups = []
         if report.regimes:
-            text.append("Regime  ", style="bold")
-            text.append(regime_summary(report.regimes))
+            groups.append(("Regime", regime_summary(report.regimes).split("  ")))
         if report.weights:
-            text.append("\nWeights ", style="bold")
-            text.append("  ".join(f"{k}: {w:.2f}" for k, w in sorted(report.weights.items())))
-        panel.show(text)
+            groups.append(("Weights", [f"{k}: {w:.2f}" for k, w in sorted(report.weights.items())]))
+        panel.set_groups(groups)
 
     def _plot(self, desk: DeskState) -> None:
-        """The equity curve (bounded history), re-plotted only when a point was added."""
+        """The equity and drawdown curves (bounded history) on a market-time axis, re-plotted
+        only when a point was added."""
         if desk.reports_applied == self._plotted:
             return
         self._plotted = desk.reports_applied
-        widget = self.query_one("#equity-plot", PlotextPlot)
-        plt = widget.plt
-        plt.clear_data()
-        plt.plot(list(desk.equity), marker="braille")
-        widget.refresh()
+        daily = desk.info.daily_bars if desk.info else True
+        equity = self.query_one("#equity-plot", PlotextPlot)
+        plot_equity(equity.plt, desk.equity, desk.equity_times, daily)
+        equity.refresh()
+        drawdown = self.query_one("#drawdown-plot", PlotextPlot)
+        plot_drawdown(drawdown.plt, desk.drawdown, desk.equity_times, daily)
+        drawdown.refresh()
 
     def reset(self) -> None:
         """Forget what was drawn (a new session starts)."""

@@ -20,7 +20,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Select, Static, Tab, Tabs
+from textual.widgets import DataTable, Input, Select, Static, Tab, Tabs
 
 from tui_trader.clock import Clock
 from tui_trader.store import browse
@@ -28,6 +28,7 @@ from tui_trader.store.models import database
 from tui_trader.store.queries import pnl_by_day
 from tui_trader.tui.dbaccess import ensure_database
 from tui_trader.tui.screens.order_detail import OrderDetailScreen
+from tui_trader.tui.widgets.desk_footer import DeskFooter
 from tui_trader.tui.widgets.deskbar import DeskBar
 
 VIEW_TITLES = {"orders": "Orders", "trades": "Trades", "events": "Risk events", "pnl": "PnL by day"}
@@ -132,7 +133,7 @@ class HistoryScreen(Screen[None]):
             yield Input(placeholder="event type", id="f-event", compact=True)
         yield Static("", id="history-status")
         yield DataTable(id="history-table", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield DeskFooter()
 
     def on_mount(self) -> None:
         """Load the first page."""

@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Checkbox, Footer, Input, Label, Select, Static
+from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from tui_trader.risk import RiskLimits
 from tui_trader.tui.screens.live_warning import LiveWarningScreen
@@ -27,6 +27,7 @@ from tui_trader.tui.setup_form import (
     alpaca_status,
     validate,
 )
+from tui_trader.tui.widgets.desk_footer import DeskFooter
 from tui_trader.tui.widgets.deskbar import DeskBar
 
 TEXT_FIELDS: tuple[tuple[str, str, str], ...] = (
@@ -74,7 +75,9 @@ class SetupScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         """The form: session, data, risk groups, then the Start row."""
         yield DeskBar()
-        with VerticalScroll(id="setup-form"):
+        # Not a tab stop of its own: Tab after Start wraps to Mode (a hidden stop there once
+        # took Enter and started a second session).
+        with VerticalScroll(id="setup-form", can_focus=False):
             yield Static("New session", classes="form-title")
             with Horizontal(classes="field"):
                 yield Label("Mode", classes="field-label")
@@ -96,7 +99,7 @@ class SetupScreen(Screen[None]):
                     compact=True,
                     id="enable-live",
                 )
-            with Horizontal(classes="field"):
+            with Horizontal(classes="field", id="data-row"):
                 yield Label("Data source", classes="field-label")
                 yield Select(
                     [
@@ -132,7 +135,7 @@ class SetupScreen(Screen[None]):
             with Horizontal(id="start-row"):
                 yield Button("Start session", id="start", variant="success")
                 yield Static("", id="form-summary")
-        yield Footer()
+        yield DeskFooter()
 
     def on_mount(self) -> None:
         """Check the defaults once so the Start button reflects them."""
@@ -161,10 +164,13 @@ class SetupScreen(Screen[None]):
             widget.set_class(name in errors, "-invalid-field")
         self.query_one("#start", Button).disabled = self.result.plan is None
         mode = self.values()["mode"]
+        self.query_one("#data-row").display = mode == "local"  # Alpaca modes use Alpaca's data
         status = self.query_one("#alpaca-status", Static)
-        status.display = mode != "local"
-        if mode != "local":
-            status.update(f"Alpaca {mode}: {alpaca_status(mode).describe()}")
+        described = alpaca_status(mode).describe() if mode != "local" else ""
+        # Missing credentials are the mode's error already: say it once, beside the field.
+        status.display = mode != "local" and errors.get("mode") != described
+        if status.display:
+            status.update(f"Alpaca {mode}: {described}")
         summary = (
             "ready: Enter starts the session"
             if self.result.plan

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from rich.cells import cell_len
 from rich.text import Text
 
-from tui_trader.tui.state import DeskState, market_label
+from tui_trader.tui.state import DeskState, market_clock
 from tui_trader.tui.widgets.line import TextLine
 
 BADGES = {
@@ -37,31 +38,49 @@ class DeskBar(TextLine):
     """Mode, state, session and how fresh the numbers are."""
 
     def show_desk(self, desk: DeskState, now: datetime | None) -> None:
-        """Redraw from the desk (called by the app's tick on the visible screen)."""
-        text = Text()
+        """Redraw from the desk (called by the app's tick on the visible screen).
+
+        Where the bar is too narrow for everything, the connection goes first, then the session
+        key, then the iteration: the badge, the state, the market clock and the staleness stay.
+        """
         info = desk.info
         if info is None:
+            text = Text()
             text.append(" NO SESSION ", style="bold black on #8a8a8a")
             text.append("  set one up and press Enter · ctrl+k is the kill switch", style="dim")
             self.show(text)
             return
         label, style = BADGES.get(info.mode, (info.mode.upper(), "bold reverse"))
-        text.append(f" {label} ", style=style)
-        text.append("  ")
         if desk.halted:
-            text.append(" HALTED ", style="bold white on #d70000")
-            if desk.ended:
-                text.append(f" ENDED: {desk.ended} ", style="bold black on #8a8a8a")
+            state = (" HALTED ", "bold white on #d70000")
+            if desk.ended:  # the followed session ended (or died) halted: say both
+                state = (f" HALTED  ENDED: {desk.ended} ", "bold white on #d70000")
         elif desk.ended:
-            text.append(f" ENDED: {desk.ended} ", style="bold black on #8a8a8a")
+            state = (f" ENDED: {desk.ended} ", "bold black on #8a8a8a")
         else:
-            text.append(" ACTIVE ", style="bold black on #5fd75f")
-        text.append(f" {info.key[:8]} · {info.connection}")
+            state = (" ACTIVE ", "bold black on #5fd75f")
         report = desk.latest
-        text.append(f" · {market_label(desk.bar_time, info.daily_bars)}")
-        text.append(f" · iter {report.iteration if report else 0}")
+        clock_ts = desk.bar_time if info.mode == "local" or now is None else now
+        parts: list[tuple[str, str, str]] = [  # (what, text, style)
+            ("key", f" {info.key[:8]}", ""),
+            ("connection", f" · {info.connection}", ""),
+            ("clock", f" · {market_clock(clock_ts, info.daily_bars)}", ""),
+            ("iter", f" · iter {report.iteration if report else 0}", ""),
+        ]
         if desk.received_at is not None and now is not None:
             age = max((now - desk.received_at).total_seconds(), 0.0)
             stale = age > 10 and not desk.ended
-            text.append(f" · updated {age:.0f}s ago", style="bold yellow" if stale else "dim")
+            parts.append(("age", f" · updated {age:.0f}s ago", "bold yellow" if stale else "dim"))
+        width = self.content_size.width or 200
+        fixed = len(label) + 2 + 2 + len(state[0])
+        for drop in ("connection", "key", "iter"):
+            if fixed + sum(cell_len(p[1]) for p in parts) <= width:
+                break
+            parts = [p for p in parts if p[0] != drop]
+        text = Text()
+        text.append(f" {label} ", style=style)
+        text.append("  ")
+        text.append(*state)
+        for _, part, part_style in parts:
+            text.append(part, style=part_style)
         self.show(text)

@@ -1,0 +1,219 @@
+"""Orders placed by hand: the same risk gate and audit trail as the strategies' orders, acted on
+by the session's own thread, with every refusal recorded."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import BuyAndHold, make_session
+from tui_trader.brokers import BrokerError
+from tui_trader.domain import Bar, OrderStatus, OrderType, Side, Signal, TimeInForce
+from tui_trader.manual_orders import MANUAL_REFUSED, ManualOrder
+from tui_trader.risk import HALTED_ORDER, POSITION_SIZE, RiskLimits
+from tui_trader.store.models import LiveOrder, RiskEventRow
+
+
+class Flat:
+    """A strategy that never wants a position: every order in these tests is a manual one."""
+
+    name = "flat"
+
+    def on_bar(self, bar: Bar) -> Signal:
+        """Always 0."""
+        return Signal(0.0, "flat")
+
+
+def _session(db_path: Path, **kwargs):
+    """A started local session with a flat strategy and one cycle behind it (prices known)."""
+    session = make_session(db_path, strategies=[Flat()], **kwargs)
+    session.run_iteration()
+    return session
+
+
+def test_a_manual_market_order_passes_the_gate_is_recorded_first_and_fills(db_path) -> None:
+    """Between bars the request is acted on at once: its row says ``manual``, the report carries
+    the acknowledgement, and the next bar fills it."""
+    session = _session(db_path)
+    session.request_manual_order(ManualOrder("SPY", Side.BUY, qty=10))
+    report = session.apply_kill_requests()
+    assert report is not None
+    [order] = report.orders
+    assert (order.symbol, order.side, order.qty, order.status) == ("SPY", "buy", 10, "new")
+    row = LiveOrder.get(LiveOrder.client_order_id == order.client_order_id)
+    assert row.rationale.startswith("manual")
+    assert report.orders_today == 1, "a manual order counts against the daily limit"
+    session.run_iteration()
+    assert session.broker.positions()["SPY"].qty == 10
+    assert LiveOrder.get(LiveOrder.client_order_id == order.client_order_id).status == "filled"
+
+
+def test_a_notional_ticket_buys_whole_shares_worth_at_most_the_amount(db_path) -> None:
+    """$5,000 of QQQ at the last price: the whole shares that amount buys."""
+    session = _session(db_path)
+    price = session.last_prices["QQQ"]
+    session.request_manual_order(ManualOrder("QQQ", Side.BUY, notional=5_000))
+    [order] = session.apply_kill_requests().orders
+    assert order.qty == math.floor(5_000 / price)
+
+
+def test_the_position_limit_shrinks_a_manual_order_like_any_other(db_path) -> None:
+    """A ticket far over 10% of equity is cut to the limit and the gate's reason is kept."""
+    session = _session(db_path)
+    session.request_manual_order(ManualOrder("SPY", Side.BUY, qty=100_000))
+    report = session.apply_kill_requests()
+    [order] = report.orders
+    price = session.last_prices["SPY"]
+    assert order.qty * price <= 0.10 * report.equity + 1e-6
+    assert [e.event_type for e in report.risk_events] == [POSITION_SIZE]
+    row = LiveOrder.get(LiveOrder.client_order_id == order.client_order_id)
+    assert "reduced from 100000" in row.rationale
+
+
+def test_while_halted_a_buy_is_refused_and_a_closing_sell_passes(db_path) -> None:
+    """The halt gate: no new exposure by hand either, but closing a position is allowed."""
+    session = make_session(db_path, strategies=[BuyAndHold()], limits=RiskLimits())
+    for _ in range(3):
+        session.run_iteration()
+    held = session.broker.positions()["SPY"].qty
+    session.request_kill("user")
+    session.apply_kill_requests()
+    session.request_manual_order(ManualOrder("SPY", Side.BUY, qty=1))
+    report = session.apply_kill_requests()
+    assert report.orders == ()
+    assert [e.event_type for e in report.risk_events] == [HALTED_ORDER]
+    assert RiskEventRow.select().where(RiskEventRow.event_type == HALTED_ORDER).count() == 1
+    session.request_close("SPY")
+    [order] = session.apply_kill_requests().orders
+    assert (order.side, order.qty) == ("sell", held)
+    assert LiveOrder.get(LiveOrder.client_order_id == order.client_order_id).rationale == (
+        "manual: close position"
+    )
+
+
+def test_cancel_one_working_limit_order_and_refuse_an_unknown_one(db_path) -> None:
+    """A GTC limit far below the market works until cancelled; a second cancel is refused."""
+    session = _session(db_path)
+    low = round(session.last_prices["IWM"] * 0.5, 2)
+    session.request_manual_order(
+        ManualOrder(
+            "IWM",
+            Side.BUY,
+            qty=3,
+            order_type=OrderType.LIMIT,
+            limit_price=low,
+            time_in_force=TimeInForce.GTC,
+        )
+    )
+    [order] = session.apply_kill_requests().orders
+    session.run_iteration()
+    assert [o.client_order_id for o in session.broker.open_orders()] == [order.client_order_id]
+    session.request_cancel(order.client_order_id)
+    [cancelled] = session.apply_kill_requests().orders
+    assert cancelled.status is OrderStatus.CANCELED
+    assert session.broker.open_orders() == []
+    assert LiveOrder.get(LiveOrder.client_order_id == order.client_order_id).status == "canceled"
+    session.request_cancel(order.client_order_id)
+    report = session.apply_kill_requests()
+    assert [e.event_type for e in report.risk_events] == [MANUAL_REFUSED]
+    assert RiskEventRow.select().where(RiskEventRow.event_type == MANUAL_REFUSED).count() == 1
+
+
+def test_flatten_all_cancels_working_orders_and_closes_every_position(db_path) -> None:
+    """Flatten: the working orders go first (none may re-open), then a closing order per
+    position; the next bar leaves the account flat, and trading is not halted."""
+    session = make_session(db_path, strategies=[BuyAndHold()])
+    for _ in range(3):
+        session.run_iteration()
+    positions = session.broker.positions()
+    assert len(positions) == 3
+    low = round(session.last_prices["SPY"] * 0.5, 2)
+    session.request_manual_order(
+        ManualOrder("SPY", Side.BUY, qty=1, order_type=OrderType.LIMIT, limit_price=low)
+    )
+    session.apply_kill_requests()
+    session.request_close()
+    report = session.apply_kill_requests()
+    statuses = sorted((o.symbol, str(o.side), str(o.status)) for o in report.orders)
+    assert statuses == [
+        ("IWM", "sell", "new"),
+        ("QQQ", "sell", "new"),
+        ("SPY", "buy", "canceled"),
+        ("SPY", "sell", "new"),
+    ]
+    assert not session.risk.state.halted
+    session.broker.on_bars(session.market.next_bars())  # the fills come with the next bar
+    assert session.broker.positions() == {}
+
+
+def test_a_broker_doubt_on_a_manual_order_halts_trading(db_path) -> None:
+    """An order whose fate is unknown halts trading, as for the strategies' orders; the row
+    stays, marked unknown, and later requests in the queue are dropped (and said so)."""
+    session = _session(db_path)
+
+    def fail(request):
+        raise BrokerError("connection reset")
+
+    session.broker.submit = fail
+    session.request_manual_order(ManualOrder("SPY", Side.BUY, qty=1))
+    session.request_manual_order(ManualOrder("QQQ", Side.BUY, qty=1))
+    report = session.apply_kill_requests()
+    assert session.risk.state.halted
+    types = [e.event_type for e in report.risk_events]
+    assert types == ["broker_error", MANUAL_REFUSED]
+    assert LiveOrder.get(LiveOrder.symbol == "SPY").status == "unknown"
+    assert not LiveOrder.select().where(LiveOrder.symbol == "QQQ").exists()
+
+
+@pytest.mark.parametrize(
+    ("ticket", "problem"),
+    [
+        (ManualOrder("SPY", Side.BUY), "quantity or a notional"),
+        (ManualOrder("SPY", Side.BUY, qty=1, notional=100), "not both"),
+        (ManualOrder("SPY", Side.BUY, qty=-1), "positive"),
+        (ManualOrder("SPY", Side.BUY, qty=1, order_type=OrderType.LIMIT), "limit price"),
+        (ManualOrder("SPY", Side.BUY, qty=1, limit_price=10), "no limit price"),
+    ],
+)
+def test_an_unusable_ticket_is_refused_before_it_is_queued(db_path, ticket, problem) -> None:
+    """The request itself raises with the reason; nothing reaches the session."""
+    session = _session(db_path)
+    with pytest.raises(ValueError, match=problem):
+        session.request_manual_order(ticket)
+    assert not session.manual_pending()
+
+
+def test_a_symbol_outside_the_session_is_refused_and_recorded(db_path) -> None:
+    """The desk trades its session's symbols only."""
+    session = _session(db_path)
+    session.request_manual_order(ManualOrder("TSLA", Side.BUY, qty=1))
+    report = session.apply_kill_requests()
+    assert report.orders == ()
+    assert [e.event_type for e in report.risk_events] == [MANUAL_REFUSED]
+
+
+def test_a_manual_order_takes_a_slot_of_the_accounts_shared_daily_count(db_path) -> None:
+    """Another process takes the day's last order slot while the ticket passes the risk gate:
+    the ticket is refused with the order rate limit, like a strategy's order, and nothing is
+    sent (the slot is reserved in the database, not only counted in memory)."""
+    from tui_trader.risk import ORDER_RATE
+    from tui_trader.store.risk_store import reserve_order_slot
+
+    session = _session(db_path, limits=RiskLimits(max_orders_per_day=1))
+    gate = session.risk.check_order
+
+    def racing_gate(*args, **kwargs):
+        """The gate passes the order; meanwhile the other process sends its own."""
+        check = gate(*args, **kwargs)
+        state = session.risk.state
+        assert reserve_order_slot(session.audit.db, state.account_key, state.day, 1)[0]
+        return check
+
+    session.risk.check_order = racing_gate
+    session.request_manual_order(ManualOrder("SPY", Side.BUY, qty=10))
+    report = session.apply_kill_requests()
+    assert report is not None and not report.orders
+    assert ORDER_RATE in [e.event_type for e in report.risk_events]
+    assert not LiveOrder.select().where(LiveOrder.rationale.startswith("manual")).exists()

@@ -1,0 +1,129 @@
+"""The desk's pure pieces: the ticket's reading, gauges that fit, chart axes, the market clock,
+and what the desk state remembers (working orders, the day's change)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tui_trader.domain import IterationReport, Order, OrderStatus, OrderType, Side, TradingState
+from tui_trader.tui.screens.dashboard_charts import nice_ticks, time_labels
+from tui_trader.tui.state import DeskState, SessionInfo, market_clock
+from tui_trader.tui.ticket_form import parse_ticket
+from tui_trader.tui.widgets.gauge import gauge_text
+from tui_trader.tui.widgets.packed import packed
+
+SYMBOLS = ("SPY", "QQQ")
+TICKET = {"symbol": "SPY", "side": "buy", "amount": "10", "unit": "shares", "type": "market"}
+
+
+def test_a_ticket_in_dollars_is_a_notional_order() -> None:
+    """2,500 dollars of QQQ, limit 401.5, good till cancelled."""
+    result = parse_ticket(
+        dict(
+            TICKET,
+            symbol="QQQ",
+            amount="2,500",
+            unit="dollars",
+            type="limit",
+            limit="401.5",
+            tif="gtc",
+        ),
+        SYMBOLS,
+    )
+    order = result.order
+    assert order is not None
+    assert (order.qty, order.notional, order.limit_price) == (None, 2500.0, 401.5)
+    assert (order.order_type, order.time_in_force) == ("limit", "gtc")
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"symbol": "TSLA"}, "symbol"),
+        ({"amount": "ten"}, "amount"),
+        ({"amount": "0"}, "amount"),
+        ({"type": "limit", "limit": ""}, "limit"),
+    ],
+)
+def test_a_bad_ticket_names_its_field(change, field) -> None:
+    """Each mistake points at the field to fix; nothing is ordered."""
+    result = parse_ticket(dict(TICKET, **change), SYMBOLS)
+    assert result.order is None and result.field == field and result.error
+
+
+@pytest.mark.parametrize("width", [22, 25, 33, 60])
+def test_a_gauge_fits_its_width(width) -> None:
+    """Three gauges share 80 columns: each fits its cells, figures shortened where needed."""
+    text = gauge_text("Daily loss", 0.81, 2.0, width=width)
+    assert len(text) <= max(width, len("Daily loss") + 3 + 2 + len("0.81%/2%"))
+    assert "0.81%" in text.plain and text.plain.startswith("Daily loss ")
+
+
+def test_value_ticks_are_round_and_cover_the_range() -> None:
+    """99,349..100,219 gets 99,500 and 100,000, not 99929.2."""
+    assert nice_ticks(99_349.0, 100_219.3) == [99_500.0, 100_000.0]
+    assert nice_ticks(0.0, 1.0) == [0.0, 0.5, 1.0]
+
+
+def test_time_labels_are_market_dates_or_clock_times() -> None:
+    """Daily bars get dates; bars within one day get New York clock times."""
+    days = [datetime(2024, 3, 26, 13, 30, tzinfo=UTC) + timedelta(days=i) for i in range(31)]
+    assert time_labels(days, daily=True)[1] == ["03-26", "04-10", "04-25"]
+    minutes = [datetime(2026, 11, 24, 14, 30, tzinfo=UTC) + timedelta(minutes=i) for i in range(61)]
+    assert time_labels(minutes, daily=False)[1] == ["09:30", "10:00", "10:30"]
+
+
+def test_the_market_clock_counts_down_to_the_next_open_or_close() -> None:
+    """OPEN with the time to the close; AFTER and over the weekend, the time to the open."""
+    assert market_clock(datetime(2026, 11, 24, 14, 30, tzinfo=UTC), False).endswith(
+        "closes in 6h30m"
+    )
+    assert market_clock(datetime(2026, 11, 24, 22, 30, tzinfo=UTC), False).startswith("AFTER")
+    assert market_clock(datetime(2026, 11, 28, 2, 30, tzinfo=UTC), False).endswith("opens in 2d12h")
+
+
+def test_weights_never_split_a_name_from_its_value() -> None:
+    """``volatility:`` used to end a wrapped line with its value cut off below."""
+    lines = packed(
+        "Weights", ["meanrev: 0.27", "momentum: 0.23", "trend: 0.23", "volatility: 0.27"], 38
+    )
+    assert all(len(line) <= 38 for line in lines)
+    assert any("volatility: 0.27" in line.plain for line in lines)
+
+
+def _report(iteration: int, when: datetime, price: float, orders=()) -> IterationReport:
+    """A report with one price and some orders."""
+    return IterationReport(
+        iteration,
+        when,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        TradingState.ACTIVE,
+        0,
+        0,
+        prices={"SPY": price},
+        orders=orders,
+    )
+
+
+def test_the_desk_keeps_working_orders_and_the_days_change() -> None:
+    """An open order is listed until a final status arrives; the day's change is measured from
+    the previous trading day's last price, not from the first bar kept."""
+    desk = DeskState()
+    desk.start(SessionInfo("k", "local", "x", ("SPY",), 1e5, 5, 2, 100, daily_bars=False))
+    now = datetime(2026, 11, 24, 20, 0, tzinfo=UTC)
+    working = Order("c1", "SPY", Side.BUY, 5, OrderType.LIMIT, OrderStatus.NEW, limit_price=90)
+    desk.apply(_report(1, datetime(2026, 11, 23, 20, 59, tzinfo=UTC), 100.0, (working,)), now)
+    desk.apply(_report(2, datetime(2026, 11, 24, 14, 30, tzinfo=UTC), 102.0), now)
+    desk.apply(_report(3, datetime(2026, 11, 24, 15, 0, tzinfo=UTC), 103.0), now)
+    assert list(desk.working) == ["c1"]
+    assert desk.day_change("SPY") == pytest.approx(3.0)
+    done = Order("c1", "SPY", Side.BUY, 5, OrderType.LIMIT, OrderStatus.CANCELED, limit_price=90)
+    desk.apply(_report(4, datetime(2026, 11, 24, 15, 1, tzinfo=UTC), 103.0, (done,)), now)
+    assert desk.working == {}

@@ -1,0 +1,340 @@
+"""Orders a person places by hand: the ticket, a cancel, closing one position, flattening all.
+
+The desk only asks (any thread, like the kill switch); the session's own thread acts on the
+requests at its next step (between bars when woken, or inside the next cycle), through the same
+risk gate and the same audit trail as the strategies' orders: the order row is written before the
+broker sees the order, with a rationale that starts with ``manual``, and whatever the gate refuses
+is a risk event. Any doubt about a manual order's fate halts trading like any other order's.
+
+A mixin of ``TradingSession`` (kept apart so that the engine stays one screenful of cycle).
+The strategies keep trading: a position changed by hand in a symbol they trade is rebalanced to
+their target at the next bar unless trading is halted (closing orders still pass while halted).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from tui_trader.domain import (
+    Order,
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+    Position,
+    RiskEvent,
+    Side,
+    TimeInForce,
+)
+
+if TYPE_CHECKING:
+    from tui_trader.brokers import Broker
+    from tui_trader.clock import Clock
+    from tui_trader.risk import RiskManager
+    from tui_trader.session_config import SessionConfig
+    from tui_trader.store.audit import AuditLog
+
+MANUAL_REFUSED = "manual_order_refused"
+"""A manual request the session could not act on (no price, unknown order, broker waiting)."""
+SUPPORTED_TYPES = (OrderType.MARKET, OrderType.LIMIT)
+"""Order types the ticket offers: what every broker of the desk supports (no stops yet)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ManualOrder:
+    """A ticket: buy or sell ``qty`` shares, or ``notional`` dollars' worth at the last price."""
+
+    symbol: str
+    side: Side
+    qty: float | None = None
+    notional: float | None = None
+    order_type: OrderType = OrderType.MARKET
+    limit_price: float | None = None
+    time_in_force: TimeInForce = TimeInForce.DAY
+
+    def problem(self) -> str | None:
+        """What makes the ticket unusable as typed, or ``None`` (checked before it is queued)."""
+        if not self.symbol:
+            return "a symbol is needed"
+        if (self.qty is None) == (self.notional is None):
+            return "give a quantity or a notional amount, not both"
+        amount = self.qty if self.qty is not None else self.notional
+        if amount is None or not amount > 0 or math.isinf(amount):
+            return "the quantity or notional must be a positive number"
+        if self.order_type not in SUPPORTED_TYPES:
+            return f"{self.order_type} orders are not supported (market and limit only)"
+        if self.order_type is OrderType.LIMIT:
+            if self.limit_price is None or not self.limit_price > 0:
+                return "a limit order needs a positive limit price"
+        elif self.limit_price is not None:
+            return "a market order takes no limit price"
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Cancel:
+    """Cancel one working order."""
+
+    client_order_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Close:
+    """Close one position at market (``symbol``), or every position (``None``)."""
+
+    symbol: str | None
+
+
+ManualRequest = ManualOrder | _Cancel | _Close
+
+
+class ManualOrders:
+    """Queue (any thread) and act on (the session's thread) manual requests."""
+
+    config: SessionConfig
+    broker: Broker
+    audit: AuditLog
+    risk: RiskManager
+    clock: Clock
+    iteration: int
+    last_prices: dict[str, float]
+    wake: threading.Event
+    _cycle_orders: list[Order]
+    _manual_lock: threading.Lock
+    _manual: list[ManualRequest]
+    """Requests waiting for the session's thread (guarded by ``_manual_lock``)."""
+    _manual_count: int
+    """Manual orders sent so far: the last part of their client order ids."""
+    # Supplied by ``OrderRouting`` and the session: sending with the audit row first, the halt
+    # on a doubtful order, share rounding and deterministic client order ids.
+    _send: Callable[[OrderRequest, datetime], Order | None]
+    _broker_doubt: Callable[[OrderRequest], RiskEvent]
+    _reserve_slot: Callable[[OrderRequest], RiskEvent | None]
+    _round_qty: Callable[[float], float]
+    _order_id: Callable[[str, str], str]
+
+    # -- any thread ----------------------------------------------------------------------------
+
+    def _queue(self, request: ManualRequest) -> None:
+        """Queue a request and wake a session waiting between bars."""
+        with self._manual_lock:
+            self._manual.append(request)
+        self.wake.set()
+
+    def request_manual_order(self, order: ManualOrder) -> None:
+        """Ask the session to place ``order`` (any thread); raises ``ValueError`` if unusable."""
+        problem = order.problem()
+        if problem:
+            raise ValueError(problem)
+        self._queue(order)
+
+    def request_cancel(self, client_order_id: str) -> None:
+        """Ask the session to cancel one working order (any thread)."""
+        self._queue(_Cancel(client_order_id))
+
+    def request_close(self, symbol: str | None = None) -> None:
+        """Ask the session to close ``symbol``'s position, or every position (any thread).
+
+        Closing everything first cancels every working order, so that none re-opens exposure.
+        """
+        self._queue(_Close(symbol))
+
+    def manual_pending(self) -> bool:
+        """Whether requests wait for the session's thread."""
+        with self._manual_lock:
+            return bool(self._manual)
+
+    # -- the session's thread ------------------------------------------------------------------
+
+    def _take_manual_requests(self, market_time: datetime) -> tuple[list[RiskEvent], list[str]]:
+        """Act on every queued request, oldest first; the risk events and notes they produced."""
+        with self._manual_lock:
+            requests, self._manual = self._manual, []
+        events: list[RiskEvent] = []
+        notes: list[str] = []
+        for request in requests:
+            # While halted the gate refuses what grows exposure and lets what shrinks it pass.
+            waiting = self.broker.trading_ready()
+            if waiting and not isinstance(request, _Cancel):
+                events.append(self._refused(f"{_describe(request)} not sent: {waiting}"))
+                continue
+            if isinstance(request, ManualOrder):
+                sure = self._place(request, market_time, events, notes)
+            elif isinstance(request, _Cancel):
+                sure = self._cancel(request.client_order_id, events)
+            else:
+                sure = self._close(request.symbol, market_time, events, notes)
+            if not sure:
+                rest = len(requests) - requests.index(request) - 1
+                if rest:
+                    events.append(self._refused(f"{rest} later manual request(s) dropped"))
+                break  # an order's fate is in doubt (trading halted): nothing more goes out
+        return events, notes
+
+    def _refused(self, detail: str, symbol: str | None = None) -> RiskEvent:
+        """A manual request the session did not act on, as a risk event (recorded)."""
+        return RiskEvent(MANUAL_REFUSED, 0.0, 0.0, detail, symbol=symbol, detail=detail)
+
+    def _place(
+        self, ticket: ManualOrder, market_time: datetime, events: list[RiskEvent], notes: list[str]
+    ) -> bool:
+        """Size the ticket, pass it through the risk gate, record it and send it; False if the
+        order's fate is in doubt."""
+        price = self.last_prices.get(ticket.symbol)
+        if ticket.symbol not in self.config.symbols or not price:
+            events.append(
+                self._refused(
+                    f"manual {ticket.side} {ticket.symbol} refused: not a symbol of this session "
+                    "(or no price yet)",
+                    ticket.symbol,
+                )
+            )
+            return True
+        if ticket.qty is not None:
+            qty = self._round_qty(ticket.qty)
+            size = f"{ticket.qty:g} sh"
+        else:
+            assert ticket.notional is not None
+            qty = self._round_qty(ticket.notional / (ticket.limit_price or price))
+            size = f"${ticket.notional:,.2f} notional"
+        if qty <= 0:
+            events.append(
+                self._refused(
+                    f"manual {ticket.side} {ticket.symbol} refused: {size} is less than one "
+                    "share at the last price",
+                    ticket.symbol,
+                )
+            )
+            return True
+        request = OrderRequest(
+            symbol=ticket.symbol,
+            side=ticket.side,
+            qty=qty,
+            client_order_id=self._manual_id(ticket.symbol),
+            order_type=ticket.order_type,
+            limit_price=ticket.limit_price,
+            time_in_force=ticket.time_in_force,
+        )
+        what = f"{ticket.order_type}" + (
+            f" @ {ticket.limit_price:g}" if ticket.limit_price is not None else ""
+        )
+        return self._gate_and_send(
+            request, f"manual ticket: {size} {what}", market_time, events, notes
+        )
+
+    def _gate_and_send(
+        self,
+        request: OrderRequest,
+        rationale: str,
+        market_time: datetime,
+        events: list[RiskEvent],
+        notes: list[str],
+    ) -> bool:
+        """The strategies' gate and audit path for one manual order; False if its fate is in
+        doubt (trading is then halted)."""
+        committed = self._committed(request.symbol)
+        price = self.last_prices.get(request.symbol, 0.0)
+        if request.limit_price is not None and request.side is Side.BUY:
+            price = max(price, request.limit_price)  # a buy may fill up to its limit
+        equity = self.broker.account().equity
+        check = self.risk.check_order(request, price, equity, committed)
+        events.extend(check.events)
+        if check.order is None:
+            return True
+        refused = self._reserve_slot(check.order)  # the account's shared count for the day
+        if refused is not None:
+            events.append(refused)
+            return True
+        note = check.order.rationale
+        order = OrderRequest(
+            symbol=check.order.symbol,
+            side=check.order.side,
+            qty=check.order.qty,
+            client_order_id=check.order.client_order_id,
+            order_type=check.order.order_type,
+            limit_price=check.order.limit_price,
+            time_in_force=check.order.time_in_force,
+            rationale=f"{rationale}; {note}" if note else rationale,
+        )
+        ack = self._send(order, market_time)
+        if ack is None:
+            events.append(self._broker_doubt(order))
+            return False
+        if ack.status is OrderStatus.REJECTED:
+            notes.append(
+                f"broker rejected manual {order.side} {order.qty:g} {order.symbol}: "
+                f"{ack.reject_reason}"
+            )
+        return True
+
+    def _committed(self, symbol: str) -> float:
+        """Signed quantity held plus what working orders will add (the gate's measure)."""
+        held = self.broker.positions().get(symbol)
+        committed = held.qty if held else 0.0
+        for order in self.broker.open_orders():
+            if order.symbol == symbol:
+                committed += order.remaining_qty * order.side.sign
+        return committed
+
+    def _cancel(self, client_order_id: str, events: list[RiskEvent]) -> bool:
+        """Cancel one working order; say so if the broker no longer works it."""
+        cancelled = self.broker.cancel(client_order_id)
+        if cancelled is None:
+            events.append(
+                self._refused(f"cancel of {client_order_id} refused: not a working order")
+            )
+        else:
+            self.audit.order_update(cancelled)
+            self._cycle_orders.append(cancelled)
+        return True
+
+    def _close(
+        self,
+        symbol: str | None,
+        market_time: datetime,
+        events: list[RiskEvent],
+        notes: list[str],
+    ) -> bool:
+        """Close one position (cancelling its working orders first), or all of them; False if
+        an order's fate is in doubt."""
+        working = [o for o in self.broker.open_orders() if symbol is None or o.symbol == symbol]
+        for order in working:
+            cancelled = self.broker.cancel(order.client_order_id)
+            if cancelled is not None:
+                self.audit.order_update(cancelled)
+                self._cycle_orders.append(cancelled)
+        positions: dict[str, Position] = self.broker.positions()
+        symbols = sorted(positions) if symbol is None else [symbol]
+        if symbol is not None and symbol not in positions:
+            events.append(self._refused(f"close {symbol} refused: no position", symbol))
+            return True
+        why = "manual: flatten all" if symbol is None else "manual: close position"
+        for name in symbols:
+            position = positions[name]
+            request = OrderRequest(
+                symbol=name,
+                side=Side.SELL if position.qty > 0 else Side.BUY,
+                qty=abs(position.qty),
+                client_order_id=self._manual_id(name),
+            )
+            if not self._gate_and_send(request, why, market_time, events, notes):
+                return False
+        return True
+
+    def _manual_id(self, symbol: str) -> str:
+        """A client order id of its own for every manual order (several may share a cycle)."""
+        self._manual_count += 1
+        return self._order_id(symbol, f"m{self._manual_count}")
+
+
+def _describe(request: ManualRequest) -> str:
+    """A request in a few words, for a refusal."""
+    if isinstance(request, ManualOrder):
+        return f"manual {request.side} {request.symbol}"
+    if isinstance(request, _Close):
+        return f"close {request.symbol}" if request.symbol else "flatten all"
+    return f"cancel {request.client_order_id}"

@@ -1,0 +1,172 @@
+"""Working orders and positions, with the hand controls: cancel one order, close one position,
+flatten everything.
+
+The panel reads the app's ``DeskState`` (redrawn by the app's tick while it is open) and asks the
+app to act; the session does the work on its own thread, through the risk gate and the audit
+trail, and the outcome comes back in the orders and risk-event logs.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Label, Static
+
+from tui_trader.tui.state import DeskState, countdown
+from tui_trader.tui.widgets.cells import num, signed_cell
+from tui_trader.tui.widgets.desk_footer import DeskFooter
+
+ORDER_COLUMNS = (
+    ("Symbol", 6),
+    ("Side", 4),
+    ("Qty", 7),
+    ("Type", 6),
+    ("Limit", 9),
+    ("TIF", 3),
+    ("Status", 8),
+    ("Filled", 7),
+    ("Age", 6),
+)
+STATUS_WORDS = {"pending_new": "pending", "partially_filled": "partial"}
+"""Statuses shortened to fit an 80-column panel."""
+POSITION_COLUMNS = (("Symbol", 6), ("Qty", 7), ("Last", 9), ("Unrl PnL", 10))
+
+
+class WorkingOrdersScreen(ModalScreen[None]):
+    """Working orders (cancel), positions (close one), flatten all."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "close", "Close", id="working-close", tooltip="Back to the dashboard"),
+        Binding(
+            "x",
+            "cancel_order",
+            "Cancel order",
+            id="working-cancel-order",
+            tooltip="Cancel the selected working order",
+        ),
+        Binding(
+            "c",
+            "close_position",
+            "Close position",
+            id="working-close-position",
+            tooltip="Close the selected position at market (asks first)",
+        ),
+        Binding(
+            "f",
+            "flatten",
+            "Flatten all",
+            id="working-flatten",
+            tooltip="Cancel every working order and close every position (asks first)",
+        ),
+    ]
+
+    def __init__(self) -> None:
+        """Nothing drawn yet."""
+        super().__init__(classes="dialog")
+        self._drawn = -1
+
+    def compose(self) -> ComposeResult:
+        """Orders table over positions table, a hint line, the footer."""
+        with Vertical(id="working-body"):
+            yield Static("Working orders and positions", classes="dialog-title")
+            yield Label("Working orders  (x cancels the selected one)", classes="panel-title")
+            yield DataTable(id="working-orders", cursor_type="row", zebra_stripes=True)
+            yield Label(
+                "Positions  (c closes the selected one, f flattens all)", classes="panel-title"
+            )
+            yield DataTable(id="working-positions", cursor_type="row")
+            yield Static("", id="working-status")
+        yield DeskFooter()
+
+    def on_mount(self) -> None:
+        """Fixed column widths, then the first draw."""
+        orders = self.query_one("#working-orders", DataTable)
+        for label, width in ORDER_COLUMNS:
+            orders.add_column(label, width=width, key=label)
+        positions = self.query_one("#working-positions", DataTable)
+        for label, width in POSITION_COLUMNS:
+            positions.add_column(label, width=width, key=label)
+        self.refresh_desk(self.app.desk, None)  # type: ignore[attr-defined]
+
+    def refresh_desk(self, desk: DeskState, now: datetime | None) -> None:
+        """Redraw from the desk when it changed (the app's tick calls this)."""
+        if desk.version == self._drawn:
+            return
+        self._drawn = desk.version
+        latest = desk.latest
+        clock_now = now or self.app.clock.now()  # type: ignore[attr-defined]
+        orders = self.query_one("#working-orders", DataTable)
+        keep = orders.cursor_row
+        orders.clear()
+        for cid, working in desk.working.items():
+            o = working.order
+            age = countdown((clock_now - working.since).total_seconds())
+            orders.add_row(
+                Text(o.symbol, style="bold"),
+                Text(str(o.side), style="green" if o.side == "buy" else "red"),
+                num(o.qty, "g"),
+                Text(str(o.order_type)),
+                num(o.limit_price) if o.limit_price else Text("—", justify="right"),
+                Text(str(o.time_in_force)),
+                Text(STATUS_WORDS.get(str(o.status), str(o.status))),
+                num(o.filled_qty, "g"),
+                Text(age, justify="right"),
+                key=cid,
+            )
+        if desk.working:
+            orders.move_cursor(row=min(keep, len(desk.working) - 1))
+        positions = self.query_one("#working-positions", DataTable)
+        keep = positions.cursor_row
+        positions.clear()
+        held = latest.positions if latest else ()
+        for p in held:
+            positions.add_row(
+                Text(p.symbol, style="bold"),
+                num(p.qty, "g"),
+                num(p.last_price),
+                signed_cell(p.unrealized_pnl),
+                key=p.symbol,
+            )
+        if held:
+            positions.move_cursor(row=min(keep, len(held) - 1))
+        self.query_one("#working-status", Static).update(
+            f"{len(desk.working)} working order(s), {len(held)} position(s)"
+        )
+
+    def _selected(self, table_id: str) -> str | None:
+        """The key of the selected row of a table, if it has rows."""
+        table = self.query_one(table_id, DataTable)
+        if table.row_count == 0:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return str(key) if key is not None else None
+
+    def action_cancel_order(self) -> None:
+        """Cancel the selected working order."""
+        cid = self._selected("#working-orders")
+        if cid is None:
+            self.notify("No working order to cancel.", severity="warning")
+            return
+        self.app.cancel_working_order(cid)  # type: ignore[attr-defined]
+
+    def action_close_position(self) -> None:
+        """Close the selected position (the app asks first)."""
+        symbol = self._selected("#working-positions")
+        if symbol is None:
+            self.notify("No position to close.", severity="warning")
+            return
+        self.app.close_position(symbol)  # type: ignore[attr-defined]
+
+    def action_flatten(self) -> None:
+        """Flatten everything (the app asks first)."""
+        self.app.close_position(None)  # type: ignore[attr-defined]
+
+    def action_close(self) -> None:
+        """Back to the dashboard."""
+        self.dismiss(None)

@@ -1,0 +1,74 @@
+"""How the dashboard writes things: table cells, order / fill / risk-event lines, regime labels.
+
+Each line starts from a plain ``Text`` and styles only its own spans: a ``Text`` made with a style
+gives that style to everything appended later (the whole fill line came out bold cyan).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from rich.text import Text
+
+from tui_trader.domain import Fill, Order, RiskEvent
+from tui_trader.tui.widgets.deskbar import signed_text
+
+REGIMES_LISTED = 4
+"""Up to this many symbols the regime line names each one; beyond, it counts the labels."""
+
+
+def regime_summary(regimes: dict[str, str]) -> str:
+    """Each symbol's regime for a few symbols; for many, how many symbols are in each regime
+    (fifty labels would push the orders and risk events off the screen)."""
+    if len(regimes) <= REGIMES_LISTED:
+        return "  ".join(f"{s}: {r}" for s, r in sorted(regimes.items()))
+    ranked = sorted(Counter(regimes.values()).items(), key=lambda item: (-item[1], item[0]))
+    return " · ".join(f"{n} {label}" for label, n in ranked)
+
+
+def num(value: float, fmt: str = ",.2f") -> Text:
+    """A right-aligned number cell."""
+    return Text(format(value, fmt), justify="right")
+
+
+def signed_cell(value: float | None, pct: bool = False) -> Text:
+    """A right-aligned signed, coloured cell (``—`` when unknown)."""
+    if value is None:
+        return Text("—", justify="right", style="dim")
+    text = signed_text(value, pct=pct)
+    text.justify = "right"
+    return text
+
+
+def order_line(order: Order) -> Text:
+    """One order for the orders log."""
+    colour = "green" if order.side == "buy" else "red"
+    text = Text()
+    text.append(f"{order.side.upper():4}", style=f"bold {colour}")
+    text.append(f" {order.qty:g} {order.symbol} ")
+    text.append(str(order.status), style="bold" if order.status == "filled" else "dim")
+    if order.filled_avg_price:
+        text.append(f" @ {order.filled_avg_price:,.2f}")
+    if order.reject_reason:
+        text.append(f" ({order.reject_reason})", style="yellow")
+    return text
+
+
+def fill_line(fill: Fill) -> Text:
+    """One fill for the orders log."""
+    text = Text()
+    text.append("FILL", style="bold cyan")
+    text.append(f" {fill.side} {fill.qty:g} {fill.symbol} @ {fill.price:,.2f}")
+    text.append(f"  fee {fill.commission:.2f}", style="dim")
+    return text
+
+
+def event_line(event: RiskEvent) -> Text:
+    """One risk event for the events log."""
+    halting = event.action_taken.startswith("halted")
+    text = Text()
+    text.append(event.event_type, style="bold red" if halting else "bold yellow")
+    if event.limit:
+        text.append(f" {event.value:.2f} (limit {event.limit:.2f})")
+    text.append(f" → {event.action_taken}")
+    return text
