@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from tui_trader.brokers import Broker
 from tui_trader.clock import Clock
@@ -31,9 +31,10 @@ from tui_trader.domain import (
 from tui_trader.ledger import TradeLedger
 from tui_trader.market import MarketData
 from tui_trader.order_routing import OrderRouting
-from tui_trader.reconcile import reconcile
+from tui_trader.reconcile import reconcile, unsettled_order
 from tui_trader.risk import MANUAL_KILL, SESSION_HALTS, RiskManager
 from tui_trader.session_config import SessionConfig
+from tui_trader.settlement import Unsettled
 from tui_trader.store.audit import AuditLog, load_risk_state
 from tui_trader.strategies import Allocator, LearningAllocator, Strategy
 from tui_trader.timeframes import trading_day
@@ -102,6 +103,9 @@ class TradingSession(OrderRouting):
         self.started = False
         self.startup_events: list[RiskEvent] = []
         """What reconciliation found at start (shown by the front ends)."""
+        self.unsettled = Unsettled(timedelta(seconds=config.settle_window_s))
+        """Orders the broker does not know yet (lost answers, a crash mid-send): their symbols
+        get no new orders until each is found or past its window."""
         if config.snapshot_every < 1:
             raise ValueError("snapshot_every must be at least 1")
         self._snapshot_every = 1 if audit.commit_before_send else config.snapshot_every
@@ -142,14 +146,39 @@ class TradingSession(OrderRouting):
         """Square earlier runs' orders and positions with the broker; record each difference."""
         result = reconcile(self.broker, self.audit, self.account_key)
         now = self.clock.now()
+        for row in result.unsettled:
+            self.unsettled.add(
+                unsettled_order(row), row.written_at or now, row.filled_qty, row.filled_price
+            )
         with self.audit.cycle():
             for fill in result.fills:
-                if self.audit.fill(fill, fill.timestamp):
-                    for trade in self.ledger.on_fill(fill):
-                        self.realized_pnl += trade.pnl
-                        self.audit.trade(trade)
-            self._record_events(result.events, now)
-        return result.events
+                self._record_fill(fill)
+            events = result.events + self._settle(now)
+            self._record_events(events, now)
+        return events
+
+    def _record_fill(self, fill: Fill) -> bool:
+        """Write a fill once and book its round trips; False if it was already recorded."""
+        if not self.audit.fill(fill, fill.timestamp):
+            return False
+        self._cycle_fills.append(fill)
+        for trade in self.ledger.on_fill(fill):
+            self.realized_pnl += trade.pnl
+            self.audit.trade(trade)
+        return True
+
+    def _settle(self, now: datetime) -> list[RiskEvent]:
+        """Look up the orders in doubt; record what the broker now says of them (with fills)
+        and those past their window as ``not_received``; return the events to write."""
+        if not self.unsettled:
+            return []
+        found = self.unsettled.check(self.broker, now)
+        for order in found.orders:
+            self.audit.order_update(order)
+            self._cycle_orders.append(order)
+        for fill in found.fills:
+            self._record_fill(fill)
+        return found.events
 
     def finish(self, status: str) -> None:
         """Write the final state: the last snapshot if the cadence skipped it, risk memory, how
@@ -202,7 +231,13 @@ class TradingSession(OrderRouting):
         with self.audit.cycle():
             self._cycle_orders.clear()
             self._cycle_fills.clear()
-            return self._apply_updates(self.broker.drain_updates())
+            fills = self._apply_updates(self.broker.drain_updates())
+            if self.unsettled:
+                before = len(self._cycle_fills)
+                now = self.clock.now()
+                self._record_events(self._settle(now), now)
+                fills += len(self._cycle_fills) - before
+            return fills
 
     def apply_kill_requests(self) -> IterationReport | None:
         """Act on a pending kill between bars (the runner calls this when woken)."""
@@ -256,10 +291,11 @@ class TradingSession(OrderRouting):
     ) -> IterationReport:
         """The rest of a cycle once the bars are matched and marked: risk, orders, records."""
         notes: list[str] = []
+        settled = self._settle(self.clock.now()) if self.unsettled else []
         account = self.broker.account()
         positions = self.broker.positions()
         was_halted = self.risk.state.halted
-        events = self.risk.on_equity(
+        events = settled + self.risk.on_equity(
             account.equity, self.session_day(market_time), account.last_equity
         )
         events += self._take_resume_request()
@@ -323,13 +359,8 @@ class TradingSession(OrderRouting):
             self.audit.order_update(update.order)
             self._cycle_orders.append(update.order)
             fill = update.fill
-            if fill is None or not self.audit.fill(fill, fill.timestamp):
-                continue
-            fills += 1
-            self._cycle_fills.append(fill)
-            for trade in self.ledger.on_fill(fill):
-                self.realized_pnl += trade.pnl
-                self.audit.trade(trade)
+            if fill is not None and self._record_fill(fill):
+                fills += 1
         return fills
 
     def _broker_doubt(self, request: OrderRequest) -> RiskEvent:

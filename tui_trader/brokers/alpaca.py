@@ -135,7 +135,19 @@ class AlpacaBroker:
         return [to_domain_order(o) for o in orders]
 
     def get_order(self, client_order_id: str) -> Order | None:
-        """The order under this client id, or None if Alpaca never received it (404)."""
+        """The order under this client id, or None if Alpaca does not have it (404) now.
+
+        Transient failures are retried like any read; past that, ``BrokerError``.
+        """
+        return with_retries(
+            lambda: self._get_order_once(client_order_id),
+            self.policy,
+            f"looking up order {client_order_id}",
+            self._stop,
+        )
+
+    def _get_order_once(self, client_order_id: str) -> Order | None:
+        """One look-up by client id: None on 404; transient failures raised as they came."""
         try:
             found = self.client.get_order_by_client_id(client_order_id)
         except Exception as exc:
@@ -180,7 +192,7 @@ class AlpacaBroker:
 
     def submit(self, request: OrderRequest) -> Order:
         """Send once; on any doubt, ask by client id before (at most once) sending again."""
-        for attempt in range(2):
+        for _attempt in range(2):
             try:
                 sent = self.client.submit_order(order_data=to_request(request))
                 return self._track(to_domain_order(sent), request)
@@ -198,20 +210,20 @@ class AlpacaBroker:
             found = self._settle(request)
             if found is not None:
                 return self._track(found, request)
-            if attempt == 0:
-                continue
-        raise BrokerError(
-            f"order {request.client_order_id} state unknown: Alpaca neither confirmed nor "
-            "denied it after a failed submission"
+        # Sent twice, answered twice with a fault, absent on both look-ups: the request may yet
+        # arrive (a slow gateway), so the order is unsettled, not rejected. The session blocks
+        # its symbol and looks it up again until the settlement window has passed.
+        unknown = Order.from_request(
+            request,
+            OrderStatus.UNKNOWN,
+            "answer lost on two submissions; not found at the broker (yet)",
         )
+        return self._track(unknown, request)
 
     def _settle(self, request: OrderRequest) -> Order | None:
-        """Ask by client id until Alpaca answers; None if it surely does not have the order."""
-        what = f"looking up order {request.client_order_id}"
+        """Ask by client id until Alpaca answers; None if it does not have the order now."""
         try:
-            return with_retries(
-                lambda: self.get_order(request.client_order_id), self.policy, what, self._stop
-            )
+            return self.get_order(request.client_order_id)
         except BrokerError as exc:
             raise BrokerError(f"order {request.client_order_id} state unknown: {exc}") from exc
 
@@ -269,9 +281,7 @@ class AlpacaBroker:
         for cid, tracked in list(self._tracked.items()):
             if tracked.order.status.is_final:
                 continue
-            found = with_retries(
-                lambda c=cid: self.get_order(c), self.policy, f"polling order {cid}", self._stop
-            )
+            found = self.get_order(cid)
             if found is not None:
                 self._apply(found, "poll")
 
