@@ -51,6 +51,9 @@ class AlpacaSettings:
     """Trade as if the account held at most this much (``--start-cash``)."""
     learning: LearningSettings = field(default_factory=LearningSettings)
     """``--weights``, ``--learning-rate``, ``--weight-floor`` (as for local sessions)."""
+    settle_window: float = 120.0
+    """Seconds after an order was sent during which "no such order" is not final (see
+    ``tui_trader.settlement``)."""
 
 
 def check_url(mode: str, endpoint: AlpacaEndpoint) -> None:
@@ -128,6 +131,7 @@ def build_alpaca_session(
         flatten_on_halt=settings.flatten_on_halt,
         suspend_on_halt=settings.suspend_on_halt,
         allocation_pct=settings.allocation_pct,
+        settle_window_s=settings.settle_window,
     )
     market = AlpacaMarketData(endpoint, settings.symbols, interval, period, policy)
     audit = AuditLog(db, clock, commit_before_send=True)
