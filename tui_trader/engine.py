@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
-from tui_trader.brokers import Broker
+from tui_trader.brokers import Broker, BrokerError
 from tui_trader.clock import Clock
 from tui_trader.domain import (
     Account,
@@ -103,6 +103,10 @@ class TradingSession(OrderRouting):
         self.started = False
         self.startup_events: list[RiskEvent] = []
         """What reconciliation found at start (shown by the front ends)."""
+        self.last_account: Account | None = None
+        """The account as last read: what reports and the summary show while the broker does
+        not answer."""
+        self.last_positions: dict[str, Position] = {}
         self.unsettled = Unsettled(timedelta(seconds=config.settle_window_s))
         """Orders the broker does not know yet (lost answers, a crash mid-send): their symbols
         get no new orders until each is found or past its window."""
@@ -184,7 +188,12 @@ class TradingSession(OrderRouting):
         """Write the final state: the last snapshot if the cadence skipped it, risk memory, how
         the session ended."""
         if self._unsnapped is not None:
-            self._snapshot(self.broker.account(), self.broker.positions(), self._unsnapped)
+            try:
+                account, positions = self.broker.account(), self.broker.positions()
+            except BrokerError:  # the broker is down: the last values read stand
+                account, positions = self.last_account, self.last_positions
+            if account is not None:
+                self._snapshot(account, positions, self._unsnapped)
         self.audit.save_risk_state(self.risk.state)
         self.audit.end_session(status, self.iteration)
 
@@ -248,13 +257,21 @@ class TradingSession(OrderRouting):
             kills = self._take_kill_requests()
             if not events and not kills:
                 return None
-            positions = self.broker.positions()
             market_time = self.clock.now()
-            if kills:
-                events += self._on_halt(kills, positions, market_time)
-            # Read the account after the halt acted: cancelled orders release buying power.
-            account = self.broker.account()
-            positions = self.broker.positions()
+            halts = kills
+            try:
+                positions = self.broker.positions()
+                if kills:
+                    halts = self._on_halt(kills, positions, market_time)
+                # Read the account after the halt acted: cancelled orders release buying power.
+                account = self.last_account = self.broker.account()
+                positions = self.last_positions = self.broker.positions()
+            except BrokerError as exc:  # the halt stands; say what the broker did not answer
+                note = f"; the broker did not answer (open orders may still be working): {exc}"
+                halts = [replace(e, action_taken=e.action_taken + note) for e in halts]
+                account = self.last_account or Account(0.0, 0.0, 0.0)
+                positions = self.last_positions
+            events += halts
             self._record_events(events, market_time)
             return self._report(account, positions, market_time, 0, 0, 0, events, ())
 
@@ -292,8 +309,8 @@ class TradingSession(OrderRouting):
         """The rest of a cycle once the bars are matched and marked: risk, orders, records."""
         notes: list[str] = []
         settled = self._settle(self.clock.now()) if self.unsettled else []
-        account = self.broker.account()
-        positions = self.broker.positions()
+        account = self.last_account = self.broker.account()
+        positions = self.last_positions = self.broker.positions()
         was_halted = self.risk.state.halted
         events = settled + self.risk.on_equity(
             account.equity, self.session_day(market_time), account.last_equity
@@ -383,9 +400,42 @@ class TradingSession(OrderRouting):
             return []
         if kill.flatten:
             self._flatten_requested = True
-        equity = self.broker.account().equity if self.started else 0.0
+        equity = self._equity_now() if self.started else 0.0
         detail = f"kill switch pressed by {kill.who}" + (f": {kill.reason}" if kill.reason else "")
         return [self.risk.halt(MANUAL_KILL, equity, 0.0, detail)]
+
+    def _equity_now(self) -> float:
+        """The account's equity, or the last known one if the broker does not answer (a kill
+        must never wait for the broker)."""
+        try:
+            return self.broker.account().equity
+        except BrokerError:
+            return self.last_account.equity if self.last_account is not None else 0.0
+
+    def halt_for_outage(self, cause: str, seconds: float) -> IterationReport:
+        """Halt because the broker or the market data has not answered for ``seconds``; the
+        event names the real cause. Orders already sent keep being followed (their fills are
+        recorded whenever the stream or a poll brings them)."""
+        detail = f"no answer from the broker or the market data for {seconds:.0f} s: {cause}"
+        if self.risk.state.halted:
+            action = "trading already halted; fills of orders already sent are still recorded"
+            event = RiskEvent(BROKER_ERROR, 0.0, 0.0, action, detail=detail)
+        else:
+            event = self.risk.halt(BROKER_ERROR, 0.0, 0.0, detail)
+            event = replace(
+                event,
+                action_taken=event.action_taken
+                + "; orders already sent are still followed and their fills recorded",
+            )
+        with self.audit.cycle():
+            self._record_events([event], self.clock.now())
+        return self.outage_report([event], [])
+
+    def outage_report(self, events: list[RiskEvent], notes: list[str]) -> IterationReport:
+        """A cycle line from the last known account while the broker or data does not answer."""
+        account = self.last_account or Account(0.0, 0.0, 0.0)
+        now = self.clock.now()
+        return self._report(account, self.last_positions, now, 0, 0, 0, events, notes)
 
     def _take_resume_request(self) -> list[RiskEvent]:
         """Act on a resume request: lift the halt if the risk state allows it, else say why not."""
