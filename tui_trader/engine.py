@@ -107,6 +107,8 @@ class TradingSession(OrderRouting):
         """The account as last read: what reports and the summary show while the broker does
         not answer."""
         self.last_positions: dict[str, Position] = {}
+        self._waiting: str | None = None
+        """The last "no new bar" reason reported (said again only when it changes)."""
         self.unsettled = Unsettled(timedelta(seconds=config.settle_window_s))
         """Orders the broker does not know yet (lost answers, a crash mid-send): their symbols
         get no new orders until each is found or past its window."""
@@ -138,7 +140,8 @@ class TradingSession(OrderRouting):
                 self._update_strategies(bar)
             if bars:
                 self.last_prices[bars[-1].symbol] = bars[-1].close
-        positions = self.broker.positions()
+        self.last_account = self.broker.account()
+        positions = self.last_positions = self.broker.positions()
         for symbol, position in positions.items():
             self.ledger.seed(symbol, position.qty, position.avg_entry_price, self.clock.now())
         if self.learning is not None:
@@ -227,9 +230,21 @@ class TradingSession(OrderRouting):
             self.market_exhausted = True
             return None
         if not bars:
-            return self.apply_kill_requests()
+            report = self.apply_kill_requests()
+            return report if report is not None else self._waiting_report()
+        self._waiting = None
         with self.audit.cycle():
             return self._cycle(bars)
+
+    def _waiting_report(self) -> IterationReport | None:
+        """No new bar: say why no orders can go out now (market closed, with when it opens),
+        once per change of the message (a countdown changes it every minute); else None."""
+        self.sync_orders()  # fills keep coming between bars (and a reconnect is synced)
+        why = self.broker.trading_ready()
+        if why is None or why == self._waiting:
+            return None
+        self._waiting = why
+        return self.outage_report([], [f"no new bar: {why}"])
 
     def sync_orders(self) -> int:
         """Record order changes and fills that arrived since the last cycle; returns new fills.

@@ -11,6 +11,7 @@ quantity, so a repeated or replayed event can never count twice.
 
 from __future__ import annotations
 
+import math
 import queue
 import threading
 from dataclasses import dataclass, replace
@@ -185,7 +186,10 @@ class AlpacaBroker:
             clock = self.market_clock()
             if not clock.is_open:
                 opens = clock.next_open.astimezone(NEW_YORK).strftime("%Y-%m-%d %H:%M %Z")
-                return f"market closed: no market orders until the next open ({opens})"
+                fetched = self._clock[0] if self._clock else datetime.now(UTC)
+                now = clock.timestamp + (datetime.now(UTC) - fetched)  # the broker's time now
+                wait = _countdown(clock.next_open - now)
+                return f"market closed: no market orders until the next open ({opens}, in {wait})"
         return None
 
     # -- orders --------------------------------------------------------------------------------
@@ -325,6 +329,18 @@ class AlpacaBroker:
         self._stop.set()
         if self.feed is not None:
             self.feed.stop()
+
+
+def _countdown(left: timedelta) -> str:
+    """``2d 3h 05m`` / ``14h 03m`` / ``7m``: how long until a market event."""
+    minutes = max(math.ceil(left.total_seconds() / 60), 0)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h {mins:02d}m"
+    if hours:
+        return f"{hours}h {mins:02d}m"
+    return f"{mins}m"
 
 
 __all__ = ["AlpacaBroker", "describe"]
