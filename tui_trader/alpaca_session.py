@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tui_trader.brokers import BrokerError
+from tui_trader.brokers.alpaca_budget import RATE_PER_MINUTE, RequestBudget
 from tui_trader.brokers.alpaca_calls import CallPolicy, with_retries
 from tui_trader.clock import Clock, WallClock
 from tui_trader.config import LIVE_URL, PAPER_URL, AlpacaEndpoint
@@ -54,6 +55,8 @@ class AlpacaSettings:
     settle_window: float = 120.0
     """Seconds after an order was sent during which "no such order" is not final (see
     ``tui_trader.settlement``)."""
+    requests_per_minute: float = RATE_PER_MINUTE
+    """Client-side request budget per API (see ``brokers.alpaca_budget``)."""
 
 
 def check_url(mode: str, endpoint: AlpacaEndpoint) -> None:
@@ -98,6 +101,7 @@ def build_alpaca_session(
             use_stream=use_stream,
             stream_wait=settings.timeout,
             require_open_market=settings.require_open_market,
+            budget=RequestBudget(settings.requests_per_minute),
         )
     except (ValueError, OSError) as exc:
         raise AlpacaSetupError(f"cannot set up the Alpaca client for {where}: {exc}") from None
@@ -133,7 +137,14 @@ def build_alpaca_session(
         allocation_pct=settings.allocation_pct,
         settle_window_s=settings.settle_window,
     )
-    market = AlpacaMarketData(endpoint, settings.symbols, interval, period, policy)
+    market = AlpacaMarketData(
+        endpoint,
+        settings.symbols,
+        interval,
+        period,
+        policy,
+        RequestBudget(settings.requests_per_minute),
+    )
     audit = AuditLog(db, clock, commit_before_send=True)
     strategies, allocator = build_allocation(
         settings.learning, False, StoreLearningJournal(audit, STRATEGY_NAMES)

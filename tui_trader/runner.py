@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tui_trader.brokers import BrokerError
+from tui_trader.brokers import BrokerError, Throttled
 from tui_trader.domain import IterationReport, RiskEvent
 from tui_trader.engine import TradingSession
 from tui_trader.market import MarketDataError
@@ -80,6 +80,9 @@ class SessionRunner:
                     break
                 try:
                     report = session.run_iteration()
+                except Throttled as exc:  # nothing was sent: skip, say so, no halt
+                    note = f"throttled: {exc}; this cycle's reads skipped, no new orders"
+                    report = session.outage_report([], [note])
                 except (BrokerError, MarketDataError) as exc:
                     report = self._outage(exc)
                 else:
