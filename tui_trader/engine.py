@@ -34,12 +34,12 @@ from tui_trader.order_routing import OrderRouting
 from tui_trader.reconcile import reconcile, unsettled_order
 from tui_trader.risk import MANUAL_KILL, SESSION_HALTS, RiskManager
 from tui_trader.session_config import SessionConfig
+from tui_trader.session_waits import BROKER_ERROR, SessionWaits
 from tui_trader.settlement import Unsettled
 from tui_trader.store.audit import AuditLog, load_risk_state
 from tui_trader.strategies import Allocator, LearningAllocator, Strategy
 from tui_trader.timeframes import trading_day
 
-BROKER_ERROR = "broker_error"
 RESUME_REFUSED = "resume_refused"
 
 __all__ = ["BROKER_ERROR", "SessionConfig", "TradingSession"]
@@ -54,7 +54,7 @@ class _KillRequest:
     reason: str
 
 
-class TradingSession(OrderRouting):
+class TradingSession(OrderRouting, SessionWaits):
     """Runs decision cycles; thread-safe only through ``request_kill`` and ``request_resume``."""
 
     def __init__(
@@ -174,19 +174,6 @@ class TradingSession(OrderRouting):
             self.audit.trade(trade)
         return True
 
-    def _settle(self, now: datetime) -> list[RiskEvent]:
-        """Look up the orders in doubt; record what the broker now says of them (with fills)
-        and those past their window as ``not_received``; return the events to write."""
-        if not self.unsettled:
-            return []
-        found = self.unsettled.check(self.broker, now)
-        for order in found.orders:
-            self.audit.order_update(order)
-            self._cycle_orders.append(order)
-        for fill in found.fills:
-            self._record_fill(fill)
-        return found.events
-
     def finish(self, status: str) -> None:
         """Write the final state: the last snapshot if the cadence skipped it, risk memory, how
         the session ended."""
@@ -235,16 +222,6 @@ class TradingSession(OrderRouting):
         self._waiting = None
         with self.audit.cycle():
             return self._cycle(bars)
-
-    def _waiting_report(self) -> IterationReport | None:
-        """No new bar: say why no orders can go out now (market closed, with when it opens),
-        once per change of the message (a countdown changes it every minute); else None."""
-        self.sync_orders()  # fills keep coming between bars (and a reconnect is synced)
-        why = self.broker.trading_ready()
-        if why is None or why == self._waiting:
-            return None
-        self._waiting = why
-        return self.outage_report([], [f"no new bar: {why}"])
 
     def sync_orders(self) -> int:
         """Record order changes and fills that arrived since the last cycle; returns new fills.
@@ -418,39 +395,6 @@ class TradingSession(OrderRouting):
         equity = self._equity_now() if self.started else 0.0
         detail = f"kill switch pressed by {kill.who}" + (f": {kill.reason}" if kill.reason else "")
         return [self.risk.halt(MANUAL_KILL, equity, 0.0, detail)]
-
-    def _equity_now(self) -> float:
-        """The account's equity, or the last known one if the broker does not answer (a kill
-        must never wait for the broker)."""
-        try:
-            return self.broker.account().equity
-        except BrokerError:
-            return self.last_account.equity if self.last_account is not None else 0.0
-
-    def halt_for_outage(self, cause: str, seconds: float) -> IterationReport:
-        """Halt because the broker or the market data has not answered for ``seconds``; the
-        event names the real cause. Orders already sent keep being followed (their fills are
-        recorded whenever the stream or a poll brings them)."""
-        detail = f"no answer from the broker or the market data for {seconds:.0f} s: {cause}"
-        if self.risk.state.halted:
-            action = "trading already halted; fills of orders already sent are still recorded"
-            event = RiskEvent(BROKER_ERROR, 0.0, 0.0, action, detail=detail)
-        else:
-            event = self.risk.halt(BROKER_ERROR, 0.0, 0.0, detail)
-            event = replace(
-                event,
-                action_taken=event.action_taken
-                + "; orders already sent are still followed and their fills recorded",
-            )
-        with self.audit.cycle():
-            self._record_events([event], self.clock.now())
-        return self.outage_report([event], [])
-
-    def outage_report(self, events: list[RiskEvent], notes: list[str]) -> IterationReport:
-        """A cycle line from the last known account while the broker or data does not answer."""
-        account = self.last_account or Account(0.0, 0.0, 0.0)
-        now = self.clock.now()
-        return self._report(account, self.last_positions, now, 0, 0, 0, events, notes)
 
     def _take_resume_request(self) -> list[RiskEvent]:
         """Act on a resume request: lift the halt if the risk state allows it, else say why not."""
