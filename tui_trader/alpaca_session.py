@@ -13,6 +13,7 @@ from pathlib import Path
 
 from tui_trader import redact
 from tui_trader.brokers import BrokerError
+from tui_trader.brokers.alpaca_budget import RATE_PER_MINUTE, RequestBudget
 from tui_trader.brokers.alpaca_calls import CallPolicy, with_retries
 from tui_trader.clock import Clock, WallClock
 from tui_trader.config import LIVE_HOST, LIVE_URL, PAPER_HOST, PAPER_URL, AlpacaEndpoint, url_kind
@@ -57,6 +58,11 @@ class AlpacaSettings:
     """Trade as if the account held at most this much (``--start-cash``)."""
     learning: LearningSettings = field(default_factory=LearningSettings)
     """``--weights``, ``--learning-rate``, ``--weight-floor`` (as for local sessions)."""
+    settle_window: float = 120.0
+    """Seconds after an order was sent during which "no such order" is not final (see
+    ``tui_trader.settlement``)."""
+    requests_per_minute: float = RATE_PER_MINUTE
+    """Client-side request budget per API (see ``brokers.alpaca_budget``)."""
 
 
 def check_url(mode: str, endpoint: AlpacaEndpoint) -> None:
@@ -109,6 +115,7 @@ def build_alpaca_session(
             use_stream=use_stream,
             stream_wait=settings.timeout,
             require_open_market=settings.require_open_market,
+            budget=RequestBudget(settings.requests_per_minute),
         )
     except (ValueError, OSError) as exc:
         raise AlpacaSetupError(
@@ -145,8 +152,16 @@ def build_alpaca_session(
         flatten_on_halt=settings.flatten_on_halt,
         suspend_on_halt=settings.suspend_on_halt,
         allocation_pct=settings.allocation_pct,
+        settle_window_s=settings.settle_window,
     )
-    market = AlpacaMarketData(endpoint, settings.symbols, interval, period, policy)
+    market = AlpacaMarketData(
+        endpoint,
+        settings.symbols,
+        interval,
+        period,
+        policy,
+        RequestBudget(settings.requests_per_minute),
+    )
     audit = AuditLog(db, clock, commit_before_send=True)
     strategies, allocator = build_allocation(
         settings.learning, False, StoreLearningJournal(audit, STRATEGY_NAMES)

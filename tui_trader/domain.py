@@ -52,6 +52,10 @@ class OrderStatus(StrEnum):
     REJECTED = "rejected"
     EXPIRED = "expired"
     UNKNOWN = "unknown"
+    """Sent (or maybe sent) and not known to the broker yet: unsettled, looked up again."""
+    NOT_RECEIVED = "not_received"
+    """The broker never received it: still unknown past the settlement window, and absent on
+    two more look-ups (see ``tui_trader.settlement``)."""
 
     @property
     def is_open(self) -> bool:
@@ -66,7 +70,13 @@ class OrderStatus(StrEnum):
 
 _OPEN_STATUSES = frozenset({OrderStatus.PENDING_NEW, OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED})
 _FINAL_STATUSES = frozenset(
-    {OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.REJECTED, OrderStatus.EXPIRED}
+    {
+        OrderStatus.FILLED,
+        OrderStatus.CANCELED,
+        OrderStatus.REJECTED,
+        OrderStatus.EXPIRED,
+        OrderStatus.NOT_RECEIVED,
+    }
 )
 
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from tui_trader.brokers import Broker
+from tui_trader.brokers import Broker, BrokerError
 from tui_trader.clock import Clock
 from tui_trader.domain import (
     Account,
@@ -33,16 +33,17 @@ from tui_trader.manual_orders import ManualOrders, ManualRequest
 from tui_trader.market import MarketData
 from tui_trader.notices import SESSION_END
 from tui_trader.order_routing import OrderRouting
-from tui_trader.reconcile import reconcile
+from tui_trader.reconcile import reconcile, unsettled_order
 from tui_trader.risk import MANUAL_KILL, SESSION_HALTS, RiskManager
 from tui_trader.risk_merge import adoption_events
 from tui_trader.session_config import SessionConfig
 from tui_trader.session_notices import SessionNotices
+from tui_trader.session_waits import BROKER_ERROR, SessionWaits
+from tui_trader.settlement import Unsettled
 from tui_trader.store.audit import AuditLog
 from tui_trader.strategies import Allocator, LearningAllocator, Strategy
 from tui_trader.timeframes import trading_day
 
-BROKER_ERROR = "broker_error"
 RESUME_REFUSED = "resume_refused"
 
 __all__ = ["BROKER_ERROR", "SessionConfig", "TradingSession"]
@@ -57,7 +58,7 @@ class _KillRequest:
     reason: str
 
 
-class TradingSession(ManualOrders, OrderRouting, SessionNotices):
+class TradingSession(ManualOrders, OrderRouting, SessionWaits, SessionNotices):
     """Runs decision cycles; thread-safe only through ``request_kill``, ``request_resume`` and
     the manual requests (``request_manual_order``, ``request_cancel``, ``request_close``)."""
 
@@ -115,6 +116,15 @@ class TradingSession(ManualOrders, OrderRouting, SessionNotices):
         self.started = False
         self.startup_events: list[RiskEvent] = []
         """What reconciliation found at start (shown by the front ends)."""
+        self.last_account: Account | None = None
+        """The account as last read: what reports and the summary show while the broker does
+        not answer."""
+        self.last_positions: dict[str, Position] = {}
+        self._waiting: str | None = None
+        """The last "no new bar" reason reported (said again only when it changes)."""
+        self.unsettled = Unsettled(timedelta(seconds=config.settle_window_s))
+        """Orders the broker does not know yet (lost answers, a crash mid-send): their symbols
+        get no new orders until each is found or past its window."""
         if config.snapshot_every < 1:
             raise ValueError("snapshot_every must be at least 1")
         self._snapshot_every = 1 if audit.commit_before_send else config.snapshot_every
@@ -146,7 +156,8 @@ class TradingSession(ManualOrders, OrderRouting, SessionNotices):
                 self.last_prices[bars[-1].symbol] = bars[-1].close
                 if self.market_time is None or bars[-1].timestamp > self.market_time:
                     self.market_time = bars[-1].timestamp
-        positions = self.broker.positions()
+        self.last_account = self.broker.account()
+        positions = self.last_positions = self.broker.positions()
         for symbol, position in positions.items():
             self.ledger.seed(symbol, position.qty, position.avg_entry_price, self.clock.now())
         if self.learning is not None:
@@ -158,21 +169,40 @@ class TradingSession(ManualOrders, OrderRouting, SessionNotices):
         """Square earlier runs' orders and positions with the broker; record each difference."""
         result = reconcile(self.broker, self.audit, self.account_key)
         now = self.clock.now()
+        for row in result.unsettled:
+            self.unsettled.add(
+                unsettled_order(row), row.written_at or now, row.filled_qty, row.filled_price
+            )
         with self.audit.cycle():
             for fill in result.fills:
-                if self.audit.fill(fill, fill.timestamp):
-                    for trade in self.ledger.on_fill(fill):
-                        self._realize(trade.symbol, trade.pnl)
-                        self.audit.trade(trade)
-            self._record_events(result.events, now)
-        return result.events
+                self._record_fill(fill)
+            events = result.events + self._settle(now)
+            self._record_events(events, now)
+        return events
+
+    def _record_fill(self, fill: Fill) -> bool:
+        """Write a fill once and book its round trips; False if it was already recorded."""
+        if not self.audit.fill(fill, fill.timestamp):
+            return False
+        self._cycle_fills.append(fill)
+        if self.slippage_alert_bps is not None:
+            self._check_slippage(fill)
+        for trade in self.ledger.on_fill(fill):
+            self._realize(trade.symbol, trade.pnl)
+            self.audit.trade(trade)
+        return True
 
     def finish(self, status: str, detail: str = "") -> None:
         """Write the final state: the last snapshot if the cadence skipped it, risk memory, how
         the session ended; then tell ``notify`` (even when writing failed)."""
         try:
             if self._unsnapped is not None:
-                self._snapshot(self.broker.account(), self.broker.positions(), self._unsnapped)
+                try:
+                    account, positions = self.broker.account(), self.broker.positions()
+                except BrokerError:  # the broker is down: the last values read stand
+                    account, positions = self.last_account, self.last_positions
+                if account is not None:
+                    self._snapshot(account, positions, self._unsnapped)
             self.risk.state = self.audit.save_risk_state(self.risk.state)
             self.audit.end_session(status, self.iteration)
         finally:
@@ -208,7 +238,9 @@ class TradingSession(ManualOrders, OrderRouting, SessionNotices):
             self.market_exhausted = True
             return None
         if not bars:
-            return self.apply_kill_requests()
+            report = self.apply_kill_requests()
+            return report if report is not None else self._waiting_report()
+        self._waiting = None
         with self.audit.cycle():
             return self._cycle(bars)
 
@@ -222,7 +254,13 @@ class TradingSession(ManualOrders, OrderRouting, SessionNotices):
             self._cycle_orders.clear()
             self._cycle_fills.clear()
             self.audit.beat()
-            return self._apply_updates(self.broker.drain_updates())
+            fills = self._apply_updates(self.broker.drain_updates())
+            if self.unsettled:
+                before = len(self._cycle_fills)
+                now = self.clock.now()
+                self._record_events(self._settle(now), now)
+                fills += len(self._cycle_fills) - before
+            return fills
 
     def apply_kill_requests(self) -> IterationReport | None:
         """Act on a pending kill between bars (the runner calls this when woken)."""
@@ -236,17 +274,26 @@ class TradingSession(ManualOrders, OrderRouting, SessionNotices):
             kills = self._take_kill_requests()
             if not events and not kills and not self.manual_pending():
                 return None
-            positions = self.broker.positions()
             market_time = self.clock.now()
-            if self.risk.state.halted and not was_halted and not kills:
-                events = self._on_halt(events, positions, market_time)
-            if kills:
-                events += self._on_halt(kills, positions, market_time)
-            manual, notes = self._take_manual_requests(market_time)
-            events += manual
-            # Read the account after the halt acted: cancelled orders release buying power.
-            account = self.broker.account()
-            positions = self.broker.positions()
+            halts = kills
+            notes: list[str] = []
+            try:
+                positions = self.broker.positions()
+                if self.risk.state.halted and not was_halted and not kills:
+                    events = self._on_halt(events, positions, market_time)
+                if kills:
+                    halts = self._on_halt(kills, positions, market_time)
+                manual, notes = self._take_manual_requests(market_time)
+                events += manual
+                # Read the account after the halt acted: cancelled orders release buying power.
+                account = self.last_account = self.broker.account()
+                positions = self.last_positions = self.broker.positions()
+            except BrokerError as exc:  # the halt stands; say what the broker did not answer
+                note = f"; the broker did not answer (open orders may still be working): {exc}"
+                halts = [replace(e, action_taken=e.action_taken + note) for e in halts]
+                account = self.last_account or Account(0.0, 0.0, 0.0)
+                positions = self.last_positions
+            events += halts
             self.equity_seen = account.equity
             self._record_events(events, market_time)
             return self._report(account, positions, market_time, 0, 0, 0, events, notes)
@@ -285,11 +332,12 @@ class TradingSession(ManualOrders, OrderRouting, SessionNotices):
     ) -> IterationReport:
         """The rest of a cycle once the bars are matched and marked: risk, orders, records."""
         notes: list[str] = []
-        account = self.broker.account()
-        positions = self.broker.positions()
+        settled = self._settle(self.clock.now()) if self.unsettled else []
+        account = self.last_account = self.broker.account()
+        positions = self.last_positions = self.broker.positions()
         self.equity_seen = account.equity
         was_halted = self.risk.state.halted
-        events = self.risk.on_equity(
+        events = settled + self.risk.on_equity(
             account.equity, self.session_day(market_time), account.last_equity
         )
         events += self._sync_risk()
@@ -359,15 +407,8 @@ class TradingSession(ManualOrders, OrderRouting, SessionNotices):
             self.audit.order_update(update.order)
             self._cycle_orders.append(update.order)
             fill = update.fill
-            if fill is None or not self.audit.fill(fill, fill.timestamp):
-                continue
-            fills += 1
-            self._cycle_fills.append(fill)
-            if self.slippage_alert_bps is not None:
-                self._check_slippage(fill)
-            for trade in self.ledger.on_fill(fill):
-                self._realize(trade.symbol, trade.pnl)
-                self.audit.trade(trade)
+            if fill is not None and self._record_fill(fill):
+                fills += 1
         return fills
 
     def _realize(self, symbol: str, pnl: float) -> None:
@@ -395,7 +436,7 @@ class TradingSession(ManualOrders, OrderRouting, SessionNotices):
             return []
         if kill.flatten:
             self._flatten_requested = True
-        equity = self.broker.account().equity if self.started else 0.0
+        equity = self._equity_now() if self.started else 0.0
         detail = f"kill switch pressed by {kill.who}" + (f": {kill.reason}" if kill.reason else "")
         return [self.risk.halt(MANUAL_KILL, equity, 0.0, detail)]
 

@@ -26,8 +26,10 @@ from tui_trader.domain import (
 from tui_trader.risk import ORDER_RATE
 
 if TYPE_CHECKING:
+    from tui_trader.clock import Clock
     from tui_trader.risk import RiskManager
     from tui_trader.session_config import SessionConfig
+    from tui_trader.settlement import Unsettled
     from tui_trader.store.audit import AuditLog
     from tui_trader.strategies import Allocator
 
@@ -42,6 +44,8 @@ class OrderRouting:
     risk: RiskManager
     iteration: int
     last_prices: dict[str, float]
+    clock: Clock
+    unsettled: Unsettled
     _cycle_orders: list[Order]
 
     def _broker_doubt(self, request: OrderRequest) -> RiskEvent:
@@ -76,10 +80,16 @@ class OrderRouting:
         round_qty = self._round_qty
         allocate = self.allocator.allocate
         prices = self.last_prices
+        unsettled = self.unsettled
         for symbol in sorted(signals):
             price = prices.get(symbol)
             if not price:
                 continue
+            if unsettled:
+                blocked = unsettled.blocking(symbol)
+                if blocked:
+                    notes.append(blocked)
+                    continue
             target = allocate(symbol, signals[symbol])
             desired = round_qty(target.target * budget * allocation / price)
             held = committed.get(symbol, 0.0)
@@ -112,11 +122,56 @@ class OrderRouting:
         events: list[RiskEvent],
         notes: list[str],
     ) -> bool | None:
-        """Gate, record and send one rebalance order: True if sent, False if refused (by the
-        risk gate or the broker), ``None`` if its fate is in doubt (trading then halts)."""
+        """Gate, record and send one rebalance: True if sent, False if refused (by the risk
+        gate or the broker), ``None`` if its fate is in doubt (trading then halts).
+
+        A rebalance that crosses zero (long to short or back) goes out as two orders: a closing
+        leg (``-c``) that only shrinks exposure, so neither the risk gate nor buying power can
+        refuse it, and an opening leg (``-o``) checked on its own. One order for both would be
+        refused whole at zero buying power and leave the position open.
+        """
+        if held * desired < 0 and abs(delta) > abs(held) + 1e-12:
+            closed = self._route_leg(
+                symbol, target, desired, -held, price, equity, held, "c", market_time, events, notes
+            )
+            if not closed or self.unsettled.blocking(symbol):
+                return closed
+            opened = self._route_leg(
+                symbol,
+                target,
+                desired,
+                desired,
+                price,
+                equity,
+                0.0,
+                "o",
+                market_time,
+                events,
+                notes,
+            )
+            return True if opened is not None else None
+        return self._route_leg(
+            symbol, target, desired, delta, price, equity, held, "r", market_time, events, notes
+        )
+
+    def _route_leg(
+        self,
+        symbol: str,
+        target: Signal,
+        desired: float,
+        delta: float,
+        price: float,
+        equity: float,
+        held: float,
+        leg: str,
+        market_time: datetime,
+        events: list[RiskEvent],
+        notes: list[str],
+    ) -> bool | None:
+        """Gate, record and send one order of a rebalance (see ``_route``)."""
         side = Side.BUY if delta > 0 else Side.SELL
         request = OrderRequest(
-            symbol=symbol, side=side, qty=abs(delta), client_order_id=self._order_id(symbol, "r")
+            symbol=symbol, side=side, qty=abs(delta), client_order_id=self._order_id(symbol, leg)
         )
         check = self.risk.check_order(request, price, equity, held)
         events.extend(check.events)
@@ -129,12 +184,21 @@ class OrderRouting:
         # The rationale only once the order passed (a refused order has no order row, and at
         # the daily order limit most are refused); the gate's note, if any, goes after it.
         rationale = f"target {target.target:+.2f} -> {desired:g} sh; {target.reason}"
+        if leg != "r":
+            rationale += "; closing leg" if leg == "c" else "; opening leg"
         note = check.order.rationale
         order = replace(check.order, rationale=f"{rationale}; {note}" if note else rationale)
         ack = self._send(order, market_time)
         if ack is None:
             events.append(self._broker_doubt(order))
             return None
+        if ack.status is OrderStatus.UNKNOWN:
+            self.unsettled.add(ack, self.clock.now())
+            notes.append(
+                f"order {order.client_order_id}: the answer was lost and the broker does not "
+                f"know it yet; no new orders for {symbol} until it is settled"
+            )
+            return True
         if ack.status is OrderStatus.REJECTED:
             notes.append(f"broker rejected {side} {order.qty:g} {symbol}: {ack.reject_reason}")
             return False

@@ -3,9 +3,10 @@
 An account outlives every run. Orders the last run left open may have filled, been cancelled or
 never arrived; positions may have changed by hand. Before its first decision the session asks
 the broker about every order its database still thinks is open, records what happened to each
-(fills included), keeps following the ones still working, and compares positions with the last
-snapshot. Every difference becomes a ``reconciliation`` risk event, so nothing is silently
-papered over.
+(fills included), keeps following the ones still working, hands the ones the broker does not know
+yet to the session to look up again (they are never marked final on one "not found"), and
+compares positions with the last snapshot. Every difference becomes a ``reconciliation`` risk
+event, so nothing is silently papered over.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ class ReconcileResult:
     events: list[RiskEvent] = field(default_factory=list)
     fills: list[Fill] = field(default_factory=list)
     adopted: list[Order] = field(default_factory=list)
+    unsettled: list[OpenOrderRow] = field(default_factory=list)
+    """Rows the broker does not know (yet): kept ``unknown``, for the session to follow."""
 
 
 def reconcile(broker: Broker, audit: AuditLog, account_key: str) -> ReconcileResult:
@@ -38,14 +41,10 @@ def reconcile(broker: Broker, audit: AuditLog, account_key: str) -> ReconcileRes
     for row in rows:
         current = broker_open.get(row.client_order_id) or broker.get_order(row.client_order_id)
         if current is None:
-            audit.order_update(_missing(row))
-            result.events.append(
-                _event(
-                    1,
-                    f"order {row.client_order_id} was never received by the broker",
-                    "marked rejected (not found)",
-                )
-            )
+            # Not found is not "never received": the request may still be on its way. The
+            # session keeps the order unsettled and asks again (see ``tui_trader.settlement``).
+            audit.order_update(unsettled_order(row))
+            result.unsettled.append(row)
             continue
         fill = _missed_fill(row, current)
         if fill is not None:
@@ -93,8 +92,8 @@ def _missed_fill(row: OpenOrderRow, current: Order) -> Fill | None:
     return fill_increment(current, row.filled_qty, known_notional, datetime.now(UTC))
 
 
-def _missing(row: OpenOrderRow) -> Order:
-    """The row's order marked as never received."""
+def unsettled_order(row: OpenOrderRow) -> Order:
+    """The row's order as the broker does not know it (yet): unsettled."""
     from tui_trader.domain import OrderType, Side
 
     return Order(
@@ -103,8 +102,10 @@ def _missing(row: OpenOrderRow) -> Order:
         side=Side(row.side),
         qty=row.quantity,
         order_type=OrderType(row.order_type),
-        status=OrderStatus.REJECTED,
-        reject_reason="not found at the broker during reconciliation",
+        status=OrderStatus.UNKNOWN,
+        filled_qty=row.filled_qty,
+        filled_avg_price=row.filled_price,
+        reject_reason="not found at the broker at start-up; looked up again until settled",
     )
 
 

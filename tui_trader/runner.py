@@ -3,15 +3,24 @@
 The same loop serves the CLI, the Textual worker and the tests. It never sleeps blindly: waits
 go through the clock on the session's wake event, so Ctrl+C, the kill switch or a quit act at
 once. Whatever stops the loop, the session's final state is written.
+
+An outage does not end a session. When the broker or the market data does not answer (5xx,
+429, timeouts, dropped connections; each read is already retried for a few seconds), the cycle
+is skipped with a note and tried again every few seconds, with no new orders meanwhile. If no
+cycle has succeeded for ``OUTAGE_BUDGET_S`` seconds the session halts with a ``broker_error``
+risk event naming the real cause, and keeps running halted: fills of orders already sent are
+still recorded (from the stream, or by polling once the broker answers) until it is stopped.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tui_trader.brokers import BrokerError
+from tui_trader.brokers import BrokerError, Throttled
 from tui_trader.domain import IterationReport, RiskEvent
 from tui_trader.engine import TradingSession
 from tui_trader.market import MarketDataError
@@ -24,6 +33,11 @@ AUDIT_FULL = "audit_full"
 """The halt reason when the audit trail cannot be written for lack of space."""
 WAIT_SLICE = 10 * BEAT_SECONDS
 """A long wait between cycles is cut into slices this long, with a heartbeat after each."""
+OUTAGE_BUDGET_S = 30.0
+"""Seconds without a successful cycle (the broker or the market data not answering) before a
+session halts with ``broker_error``; shorter outages only skip cycles."""
+OUTAGE_RETRY_S = 5.0
+"""Longest wait between attempts during an outage (shorter when ``every`` is shorter)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,12 +61,17 @@ class SessionRunner:
         iterations: int = 0,
         every: float = 0.0,
         on_report: Callable[[IterationReport], None] | None = None,
+        outage_budget: float = OUTAGE_BUDGET_S,
     ) -> None:
         self.session = session
         self.iterations = iterations
         self.every = every
         self.on_report = on_report or (lambda report: None)
         self.stop_event = threading.Event()
+        self.outage_budget = outage_budget
+        self._outage_since: float | None = None
+        """Monotonic time of the first failed cycle of the outage in progress, if any."""
+        self._outage_halted = False
 
     def stop(self) -> None:
         """Ask the loop to finish the current cycle and end (any thread)."""
@@ -69,18 +88,29 @@ class SessionRunner:
                 if self.iterations and session.iteration >= self.iterations:
                     status = "completed"
                     break
-                report = session.run_iteration()
+                try:
+                    report = session.run_iteration()
+                except Throttled as exc:  # nothing was sent: skip, say so, no halt
+                    note = f"throttled: {exc}; this cycle's reads skipped, no new orders"
+                    report = session.outage_report([], [note])
+                except (BrokerError, MarketDataError) as exc:
+                    report = self._outage(exc)
+                else:
+                    self._outage_since = None
                 if report is None and session.market_exhausted:
                     status = "end_of_data"
                     break
                 if report is not None:
                     self.on_report(report)
-                if self.every > 0 and not self.stop_event.is_set():
-                    self._wait()
+                wait = self.every
+                if self._outage_since is not None:
+                    wait = min(wait or OUTAGE_RETRY_S, OUTAGE_RETRY_S, self.outage_budget / 4)
+                if wait > 0 and not self.stop_event.is_set():
+                    self._wait(wait)
                     killed = session.apply_kill_requests()
                     if killed is not None:
                         self.on_report(killed)
-            session.sync_orders()
+            self._sync_quietly()
         except (BrokerError, MarketDataError, OSError) as exc:
             return self._fail(exc)
         except Exception as exc:
@@ -91,12 +121,12 @@ class SessionRunner:
         session.finish(status)
         return RunResult(status, session.iteration)
 
-    def _wait(self) -> None:
-        """Wait ``every`` seconds (or until woken), beating the session's heartbeat meanwhile
-        so that a long ``--every`` does not make it look dead."""
+    def _wait(self, seconds: float) -> None:
+        """Wait ``seconds`` (or until woken), beating the session's heartbeat meanwhile so
+        that a long ``--every`` does not make it look dead."""
         session = self.session
         session.wake.clear()
-        remaining = self.every
+        remaining = seconds
         while remaining > 0:
             step = min(remaining, WAIT_SLICE)
             if session.clock.wait(step, session.wake):
@@ -104,6 +134,33 @@ class SessionRunner:
             remaining -= step
             if remaining > 0:
                 session.audit.beat()
+
+    def _outage(self, exc: BaseException) -> IterationReport:
+        """A cycle failed for want of an answer: skip it (saying why), or halt once the outage
+        has outlasted the budget; record whatever fills can still be recorded."""
+        session = self.session
+        now = time.monotonic()
+        if self._outage_since is None:
+            self._outage_since = now
+        elapsed = now - self._outage_since
+        cause = f"{type(exc).__name__}: {exc}".strip()
+        self._sync_quietly()
+        if elapsed >= self.outage_budget:
+            if not self._outage_halted:
+                self._outage_halted = True
+                return session.halt_for_outage(cause, elapsed)
+            note = f"still no answer after {elapsed:.0f} s (halted; fills still recorded): {cause}"
+        else:
+            note = (
+                f"no answer for {elapsed:.0f} s (halt after {self.outage_budget:.0f} s); "
+                f"cycle skipped, no new orders: {cause}"
+            )
+        return session.outage_report([], [note])
+
+    def _sync_quietly(self) -> None:
+        """Record the fills that can be recorded; an unreachable broker is not an error here."""
+        with contextlib.suppress(BrokerError, MarketDataError):
+            self.session.sync_orders()
 
     def _fail(self, exc: BaseException) -> RunResult:
         """Halt, write what went wrong as a risk event, and close the session as failed."""

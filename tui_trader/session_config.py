@@ -39,6 +39,9 @@ class SessionConfig:
     """Account snapshot (and learning journal) cadence in cycles for a replay, plus the cycles
     that halt or resume trading and the last one; a session that commits before sending
     (Alpaca) snapshots every cycle whatever this says."""
+    settle_window_s: float = 120.0
+    """Seconds after an order row was written during which a broker's "no such order" is not
+    final (the request may still arrive); see ``tui_trader.settlement``."""
 
     def parameters(self) -> dict[str, Any]:
         """The settings as plain values, for the session row."""

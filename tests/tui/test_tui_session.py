@@ -87,7 +87,8 @@ async def test_ctrl_k_halts_from_every_screen(db_path, paced, where) -> None:
         await pilot.press("ctrl+k")
         assert app.halted and app.has_class("-halted")
         await wait_for(pilot, lambda: _events(db_path, MANUAL_KILL) == 1, "manual_kill row")
-        assert isinstance(app.screen, ConfirmScreen)
+        # the question comes after the next refresh, which may follow the worker's row
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the flatten question")
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.desk.latest.state == "halted", "a halted report")
         before = _orders(db_path)

@@ -18,6 +18,12 @@ class BrokerError(Exception):
     """
 
 
+class Throttled(BrokerError):
+    """A request was not sent: the client-side request budget is spent, or the broker asked us
+    to wait (HTTP 429). Nothing reached the broker, so an order refused this way was surely
+    never received; a session skips the cycle (and says so) rather than halting."""
+
+
 class Broker(Protocol):
     """Where orders go and where account, positions and fills come from."""
 

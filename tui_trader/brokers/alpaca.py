@@ -11,13 +11,16 @@ quantity, so a repeated or replayed event can never count twice.
 
 from __future__ import annotations
 
+import math
 import queue
 import threading
+import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tui_trader.brokers import BrokerError
+from tui_trader.brokers import BrokerError, Throttled
+from tui_trader.brokers.alpaca_budget import RequestBudget
 from tui_trader.brokers.alpaca_calls import (
     DUPLICATE_CLIENT_ORDER_ID,
     CallPolicy,
@@ -42,6 +45,8 @@ from tui_trader.domain import (
 from tui_trader.timeframes import NEW_YORK
 
 CLOCK_TTL = timedelta(seconds=30)
+OPEN_ORDERS_TTL = 30.0
+"""Seconds a REST list of open orders stands in while the stream reports our own orders."""
 
 
 @dataclass(slots=True)
@@ -64,6 +69,7 @@ class AlpacaBroker:
         use_stream: bool = True,
         stream_wait: float = 10.0,
         require_open_market: bool = True,
+        budget: RequestBudget | None = None,
     ) -> None:
         from alpaca.trading.client import TradingClient
 
@@ -72,6 +78,9 @@ class AlpacaBroker:
         self.name = {"paper": "alpaca-paper", "live": "alpaca-live"}.get(
             endpoint.kind, "alpaca-other"
         )
+        self._stop = threading.Event()
+        self.budget = budget or RequestBudget()
+        """Every Trading API request of this broker passes through it (200 a minute at most)."""
         self.client = prepare(
             TradingClient(
                 endpoint.key_id,
@@ -80,9 +89,12 @@ class AlpacaBroker:
                 url_override=endpoint.base_url,
             ),
             self.policy,
+            self.budget,
+            self._stop,
         )
         self.require_open_market = require_open_market
-        self._stop = threading.Event()
+        self._open_cache: tuple[float, list[Order]] | None = None
+        """The last REST list of open orders and when it was read (monotonic)."""
         self._tracked: dict[str, _Tracked] = {}
         self._updates: list[OrderUpdate] = []
         self._last: dict[str, float] = {}
@@ -126,16 +138,45 @@ class AlpacaBroker:
         return out
 
     def open_orders(self) -> list[Order]:
-        """Orders Alpaca still works."""
+        """Orders Alpaca still works.
+
+        While the trade-updates stream is up and synced, our own orders' states come from it,
+        so the REST list (for orders placed elsewhere on the account) is read at most every
+        ``OPEN_ORDERS_TTL`` seconds: one request a cycle fewer under the rate limit.
+        """
         from alpaca.trading.enums import QueryOrderStatus
         from alpaca.trading.requests import GetOrdersRequest
 
+        now = time.monotonic()
+        feed = self.feed
+        streaming = feed is not None and feed.connected and feed.connects == self._synced_connects
+        if streaming and self._open_cache and now - self._open_cache[0] < OPEN_ORDERS_TTL:
+            listed = {o.client_order_id: o for o in self._open_cache[1]}
+            for cid, tracked in self._tracked.items():
+                listed.pop(cid, None)
+                if tracked.order.status.is_open:
+                    listed[cid] = tracked.order
+            return list(listed.values())
         request = GetOrdersRequest(status=QueryOrderStatus.OPEN, limit=500)
         orders = self._read("listing open orders", self.client.get_orders, filter=request)
-        return [to_domain_order(o) for o in orders]
+        found = [to_domain_order(o) for o in orders]
+        self._open_cache = (now, found)
+        return found
 
     def get_order(self, client_order_id: str) -> Order | None:
-        """The order under this client id, or None if Alpaca never received it (404)."""
+        """The order under this client id, or None if Alpaca does not have it (404) now.
+
+        Transient failures are retried like any read; past that, ``BrokerError``.
+        """
+        return with_retries(
+            lambda: self._get_order_once(client_order_id),
+            self.policy,
+            f"looking up order {client_order_id}",
+            self._stop,
+        )
+
+    def _get_order_once(self, client_order_id: str) -> Order | None:
+        """One look-up by client id: None on 404; transient failures raised as they came."""
         try:
             found = self.client.get_order_by_client_id(client_order_id)
         except Exception as exc:
@@ -173,7 +214,10 @@ class AlpacaBroker:
             clock = self.market_clock()
             if not clock.is_open:
                 opens = clock.next_open.astimezone(NEW_YORK).strftime("%Y-%m-%d %H:%M %Z")
-                return f"market closed: no market orders until the next open ({opens})"
+                fetched = self._clock[0] if self._clock else datetime.now(UTC)
+                now = clock.timestamp + (datetime.now(UTC) - fetched)  # the broker's time now
+                wait = _countdown(clock.next_open - now)
+                return f"market closed: no market orders until the next open ({opens}, in {wait})"
         return None
 
     # -- orders --------------------------------------------------------------------------------
@@ -184,6 +228,11 @@ class AlpacaBroker:
             try:
                 sent = self.client.submit_order(order_data=to_request(request))
                 return self._track(to_domain_order(sent), request)
+            except Throttled as exc:  # not sent: the request budget held it back
+                if attempt == 0:
+                    refused = Order.from_request(request, OrderStatus.REJECTED, f"not sent: {exc}")
+                    return self._track(refused, request)
+                break  # the first submission's fate is still open: unsettled below
             except Exception as exc:
                 failure = classify(exc)
                 if failure is None:
@@ -195,23 +244,28 @@ class AlpacaBroker:
                     return self._track(rejected, request)
                 elif self._stop.is_set():
                     raise BrokerError(f"order {request.client_order_id}: stopped") from exc
-            found = self._settle(request)
+            try:
+                found = self._settle(request)
+            except Throttled:
+                break  # no look-up allowed now: unsettled, looked up again later
             if found is not None:
                 return self._track(found, request)
-            if attempt == 0:
-                continue
-        raise BrokerError(
-            f"order {request.client_order_id} state unknown: Alpaca neither confirmed nor "
-            "denied it after a failed submission"
+        # Sent twice, answered twice with a fault, absent on both look-ups: the request may yet
+        # arrive (a slow gateway), so the order is unsettled, not rejected. The session blocks
+        # its symbol and looks it up again until the settlement window has passed.
+        unknown = Order.from_request(
+            request,
+            OrderStatus.UNKNOWN,
+            "answer lost on two submissions; not found at the broker (yet)",
         )
+        return self._track(unknown, request)
 
     def _settle(self, request: OrderRequest) -> Order | None:
-        """Ask by client id until Alpaca answers; None if it surely does not have the order."""
-        what = f"looking up order {request.client_order_id}"
+        """Ask by client id until Alpaca answers; None if it does not have the order now."""
         try:
-            return with_retries(
-                lambda: self.get_order(request.client_order_id), self.policy, what, self._stop
-            )
+            return self.get_order(request.client_order_id)
+        except Throttled:
+            raise
         except BrokerError as exc:
             raise BrokerError(f"order {request.client_order_id} state unknown: {exc}") from exc
 
@@ -297,9 +351,7 @@ class AlpacaBroker:
         for cid, tracked in list(self._tracked.items()):
             if tracked.order.status.is_final:
                 continue
-            found = with_retries(
-                lambda c=cid: self.get_order(c), self.policy, f"polling order {cid}", self._stop
-            )
+            found = self.get_order(cid)
             if found is not None:
                 self._apply(found, "poll")
 
@@ -343,6 +395,18 @@ class AlpacaBroker:
         self._stop.set()
         if self.feed is not None:
             self.feed.stop()
+
+
+def _countdown(left: timedelta) -> str:
+    """``2d 3h 05m`` / ``14h 03m`` / ``7m``: how long until a market event."""
+    minutes = max(math.ceil(left.total_seconds() / 60), 0)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h {mins:02d}m"
+    if hours:
+        return f"{hours}h {mins:02d}m"
+    return f"{mins}m"
 
 
 __all__ = ["AlpacaBroker", "describe"]

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from tui_trader.brokers import BrokerError
+from tui_trader.brokers.alpaca_budget import RequestBudget, metered
 
 T = TypeVar("T")
 
@@ -48,11 +49,20 @@ class Failure:
     """Worth retrying: no answer, 429 or 5xx."""
 
 
-def prepare(client: Any, policy: CallPolicy) -> Any:
-    """Give an alpaca-py REST client our deadline and switch off its own retries."""
+def prepare(
+    client: Any,
+    policy: CallPolicy,
+    budget: RequestBudget | None = None,
+    stop: threading.Event | None = None,
+) -> Any:
+    """Give an alpaca-py REST client our deadline, switch off its own retries and, with a
+    ``budget``, meter every request through it (see ``alpaca_budget``)."""
     client._retry = 0
     client._retry_wait = 0
-    client._session.request = functools.partial(client._session.request, timeout=policy.timeout)
+    request = functools.partial(client._session.request, timeout=policy.timeout)
+    if budget is not None:
+        request = metered(request, budget, stop or threading.Event())
+    client._session.request = request
     return client
 
 

@@ -196,19 +196,37 @@ class PaperBroker:
                     f"{max(sellable, 0):g} held (short selling is off)"
                 )
             return None
-        opening = req.qty if req.side is Side.BUY else max(req.qty - max(held_qty, 0.0), 0.0)
-        if req.side is Side.BUY and held_qty < 0:
-            opening = max(req.qty + held_qty, 0.0)
-        need = opening * price * (1 + self.costs.slippage_bps / 1e4) + self.costs.commission(
-            req.qty
-        )
-        if opening > 0:
-            # what account() reports, without summing every position when shorting is off
+        # Only the part that opens exposure (beyond what working orders leave) needs buying
+        # power: closing a position is never refused for it.
+        before = held_qty + pending
+        after = before + req.qty * req.side.sign
+        opening = abs(after) if before * after < 0 else max(abs(after) - abs(before), 0.0)
+        if opening > 1e-12:
+            need = opening * price * (1 + self.costs.slippage_bps / 1e4)
+            need += self.costs.commission(req.qty)
+            # what account() reports, without summing every position when shorting is off,
+            # plus the exposure that working closing orders give back when they fill
             equity = self._equity() if self.allow_short else 0.0
             buying_power = round(self._buying_power(equity), 6)
+            if self.allow_short:
+                buying_power += self._released()
             if need > buying_power + 1e-6:
                 return f"insufficient buying power: need {need:,.2f}, have {buying_power:,.2f}"
         return None
+
+    def _released(self) -> float:
+        """Gross exposure that working orders will close when they fill (at the last prices)."""
+        closing: dict[str, float] = {}
+        for w in self._working:
+            o = w.order
+            held = self._positions.get(o.symbol)
+            if held and held.qty * o.side.sign < 0:
+                closing[o.symbol] = closing.get(o.symbol, 0.0) + o.remaining_qty
+        released = 0.0
+        for symbol, qty in closing.items():
+            held = self._positions[symbol]
+            released += min(qty, abs(held.qty)) * self._last.get(symbol, held.last_price)
+        return released
 
     def _equity(self) -> float:
         """Cash plus the positions at their last prices."""
@@ -256,7 +274,7 @@ class PaperBroker:
                 and working.order.order_type is OrderType.LIMIT
                 and working.order.time_in_force is TimeInForce.DAY
             ):
-                self._finish(working.order, OrderStatus.EXPIRED, "expired")
+                self._finish(working.order, OrderStatus.EXPIRED, "expired", "day order expired")
                 continue
             if not self._try_fill(working.order, bar):
                 still.append(working)
@@ -299,13 +317,20 @@ class PaperBroker:
                 reference = price = max(bar.open, limit)
             else:
                 return False
+        # Slippage is what the costs moved the price, not the rounding to the broker's tick.
+        slippage = abs(price - reference)
         price = round(price, 4)
         qty = order.remaining_qty
         commission = self.costs.commission(qty)
         if order.side is Side.BUY and not self.allow_short:
             cost = qty * price + commission
             if cost > self.cash + 1e-6:
-                self._finish(order, OrderStatus.CANCELED, "insufficient cash at fill")
+                self._finish(
+                    order,
+                    OrderStatus.CANCELED,
+                    "canceled",
+                    f"insufficient cash at fill: need {cost:,.2f}, have {self.cash:,.2f}",
+                )
                 return True
         self._apply_fill(order.symbol, order.side, qty, price, commission)
         filled = Order(  # per fill: the constructor is several times cheaper than replace()
@@ -332,7 +357,7 @@ class PaperBroker:
             price=price,
             timestamp=bar.timestamp,
             commission=commission,
-            slippage=round(abs(price - reference) * qty, 6),
+            slippage=round(slippage * qty, 6),
             fill_id=f"{order.broker_order_id}-1",
         )
         self._updates.append(OrderUpdate(filled, fill, "fill"))
@@ -357,9 +382,9 @@ class PaperBroker:
             avg = held.avg_entry_price
         self._positions[symbol] = Position(symbol, new_qty, avg, price)
 
-    def _finish(self, order: Order, status: OrderStatus, event: str) -> None:
-        """Record an order ending without a fill."""
-        done = replace(order, status=status)
+    def _finish(self, order: Order, status: OrderStatus, event: str, reason: str) -> None:
+        """Record an order ending without a fill, with the reason (the order row's error)."""
+        done = replace(order, status=status, reject_reason=reason)
         self._orders_by_client_id[order.client_order_id] = done
         self._updates.append(OrderUpdate(done, None, event))
 

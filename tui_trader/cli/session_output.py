@@ -19,7 +19,8 @@ from types import FrameType
 
 from rich.console import Console
 
-from tui_trader.domain import IterationReport, RiskEvent, TradingState
+from tui_trader.brokers import BrokerError
+from tui_trader.domain import Account, IterationReport, RiskEvent, TradingState
 from tui_trader.engine import TradingSession
 from tui_trader.runner import RunResult, SessionRunner, end_on_full_disk
 from tui_trader.store.db import is_disk_full
@@ -156,8 +157,14 @@ def _detach_from_terminal() -> None:
 
 
 def summary(console: Console, session: TradingSession, result: RunResult, tag: str) -> None:
-    """The closing lines: how it ended, equity change, realized PnL, state."""
-    account = session.broker.account()
+    """The closing lines: how it ended, equity change, realized PnL, state. When the broker
+    does not answer, the last values read stand (and the line says so)."""
+    stale = ""
+    try:
+        account = session.broker.account()
+    except BrokerError:
+        account = session.last_account or Account(0.0, session.config.start_cash, 0.0)
+        stale = " (last known values: the broker does not answer)"
     start = session.config.start_cash
     change = account.equity - start
     colour = "green" if change >= 0 else "red"
@@ -166,7 +173,7 @@ def summary(console: Console, session: TradingSession, result: RunResult, tag: s
         f"{tag} Session {result.status}: {result.iterations} iterations, "
         f"equity {account.equity:,.2f} "
         f"([{colour}]{change:+,.2f}, {100 * change / start:+.2f}%[/]), "
-        f"realized PnL {session.realized_pnl:+,.2f}, cash {account.cash:,.2f}"
+        f"realized PnL {session.realized_pnl:+,.2f}, cash {account.cash:,.2f}{stale}"
     )
     if session.learning is not None:
         weights = session.learning.current_weights()

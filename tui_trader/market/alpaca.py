@@ -11,7 +11,8 @@ import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tui_trader.brokers import BrokerError
+from tui_trader.brokers import BrokerError, Throttled
+from tui_trader.brokers.alpaca_budget import RequestBudget
 from tui_trader.brokers.alpaca_calls import CallPolicy, prepare, with_retries
 from tui_trader.config import AlpacaEndpoint
 from tui_trader.domain import Bar
@@ -29,6 +30,7 @@ class AlpacaMarketData:
         interval: Interval,
         period: Period,
         policy: CallPolicy | None = None,
+        budget: RequestBudget | None = None,
     ) -> None:
         from alpaca.data.historical import StockHistoricalDataClient
 
@@ -37,11 +39,15 @@ class AlpacaMarketData:
         self.period = period
         self.policy = policy or CallPolicy()
         self._stop = threading.Event()
+        self.budget = budget or RequestBudget()
+        """The Market Data API's own 200 a minute (counted apart from the Trading API's)."""
         self.client = prepare(
             StockHistoricalDataClient(
                 endpoint.key_id, str(endpoint.secret), url_override=endpoint.data_url
             ),
             self.policy,
+            self.budget,
+            self._stop,
         )
         self._last_seen: dict[str, datetime] = {}
 
@@ -89,6 +95,8 @@ class AlpacaMarketData:
             barset = with_retries(
                 lambda: self.client.get_stock_bars(request), self.policy, what, self._stop
             )
+        except Throttled:
+            raise  # not an outage: the session skips the cycle and says so
         except BrokerError as exc:
             raise MarketDataError(f"Alpaca market data: {exc}") from exc
         data: dict[str, Any] = getattr(barset, "data", {}) or {}

@@ -207,4 +207,5 @@ class Sandbox:
             "faults": self.dice.settings.as_json(),
             "stream_clients": self.streams.client_count(),
             "hanging_requests": self._http.hanging if self._http else 0,
+            "delayed_requests": self._http.delayed if self._http else 0,
         }

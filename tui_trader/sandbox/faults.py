@@ -40,6 +40,9 @@ class FaultSettings:
     """Requests a minute per key before 429 (Alpaca's 200); 0 turns the limit off."""
     hang_rate: float = 0.0
     """Share of REST requests read and never answered (until the client gives up)."""
+    order_fail_rate: float = 0.0
+    """Share of order submissions answered with ``error_status`` before they reach the engine:
+    the order never arrives (unlike ``lost_ack_rate``, where it does)."""
     lost_ack_rate: float = 0.0
     """Share of accepted orders whose answer is lost: the order exists, the client sees a fault."""
     lost_ack_mode: str = "504"
@@ -69,6 +72,7 @@ class FaultSettings:
 
 
 _RATES = {"error_rate", "hang_rate", "lost_ack_rate", "reject_rate", "partial_rate"}
+_RATES |= {"order_fail_rate"}
 _RATES |= {"stream_only_rate", "ws_drop"}
 _COUNTS = {"burst_429", "rate_limit"}
 

@@ -85,6 +85,8 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         self.limiter = RateLimiter()
         self.hanging = 0
         """Requests held unanswered by the ``hang_rate`` fault right now."""
+        self.delayed = 0
+        """Requests waiting out the ``latency`` fault right now (read, not yet served)."""
         self._open: set[socket.socket] = set()
         self._open_lock = threading.Lock()
         self.count_lock = threading.Lock()
@@ -213,8 +215,15 @@ class _Handler(BaseHTTPRequestHandler):
                 "X-RateLimit-Remaining": str(remaining),
                 "X-RateLimit-Reset": str(reset),
             }
-        if faults.latency > 0 and self.server.stopping.wait(faults.latency):
-            return
+        if faults.latency > 0:
+            with self.server.count_lock:
+                self.server.delayed += 1
+            try:
+                if self.server.stopping.wait(faults.latency):
+                    return
+            finally:
+                with self.server.count_lock:
+                    self.server.delayed -= 1
         if not allowed or sb.dice.take_429():
             self._send_json(429, {"code": 42910000, "message": "rate limit exceeded"}, headers)
             return
@@ -224,12 +233,16 @@ class _Handler(BaseHTTPRequestHandler):
         if sb.dice.roll("error_rate"):
             self._send_error_page(faults.error_status, headers)
             return
+        is_order = req.method == "POST" and req.path == "/v2/orders"
+        if is_order and sb.dice.roll("order_fail_rate"):
+            self._send_error_page(faults.error_status, headers)
+            return
         try:
             status, reply = dispatch(sb, req)
         except ApiError as exc:
             self._send_json(exc.status, exc.body(), headers)
             return
-        if req.method == "POST" and req.path == "/v2/orders" and sb.dice.roll("lost_ack_rate"):
+        if is_order and sb.dice.roll("lost_ack_rate"):
             if sb.dice.settings.lost_ack_mode == "drop":
                 self._drop()
             else:

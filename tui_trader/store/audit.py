@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from peewee import IntegrityError, SqliteDatabase
@@ -34,7 +35,7 @@ from tui_trader.domain import (
 from tui_trader.ledger import ClosedTrade
 from tui_trader.risk import RiskState
 from tui_trader.store.batching import CycleTransactions
-from tui_trader.store.db import to_db_time
+from tui_trader.store.db import from_db_time, to_db_time
 from tui_trader.store.liveness import is_alive
 from tui_trader.store.models import AccountSnapshot, HaltRequest, LiveOrder, SessionRow
 from tui_trader.store.session_rows import SessionRows
@@ -65,6 +66,8 @@ class OpenOrderRow:
     status: str
     filled_qty: float
     filled_price: float | None
+    written_at: datetime | None = None
+    """When the row was written (just before the order was sent): the settlement window's start."""
 
 
 _OPEN_STATUSES = ("pending_new", "new", "partially_filled", "unknown")
@@ -321,6 +324,7 @@ class AuditLog(SessionRows, CycleTransactions):
                 o.status,
                 o.filled_qty,
                 o.filled_price,
+                from_db_time(o.timestamp),
             )
             for o in query
             if not is_alive(o.session)

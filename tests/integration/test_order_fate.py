@@ -1,0 +1,132 @@
+"""An order's fate is final only on the broker's word (issue 12, section 2), over real HTTP.
+
+A crash while the sandbox holds an order POST, then a restart at once: the broker does not know
+the order yet, so it must stay unsettled (not ``rejected``), block its symbol, and be recorded
+with its fill when it appears. Two lost answers with two "no such order" look-ups must not halt
+the session: the order is followed until the settlement window passes, then ``not_received``.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+from tests.integration.alpaca_helpers import alpaca_session, filled_by_order, settle
+from tests.integration.test_alpaca_trading import RALLY, assert_books_agree, client_for
+from tui_trader.domain import OrderRequest, Side
+from tui_trader.reconcile import RECONCILIATION
+from tui_trader.sandbox.testing import running_sandbox, wait_until
+from tui_trader.settlement import SETTLEMENT
+from tui_trader.store.models import LiveFill, LiveOrder, RiskEventRow
+
+
+def _post_in_background(sb, cid: str, qty: int) -> threading.Thread:
+    """Send a market buy of IWM with this client id from another client (the dying process's
+    request, on its way); returns the thread, which ends when the sandbox answers."""
+    from alpaca.trading.enums import OrderSide, TimeInForce
+    from alpaca.trading.requests import MarketOrderRequest
+
+    client = client_for(sb)
+    request = MarketOrderRequest(
+        symbol="IWM",
+        qty=qty,
+        side=OrderSide.BUY,
+        time_in_force=TimeInForce.DAY,
+        client_order_id=cid,
+    )
+    thread = threading.Thread(target=client.submit_order, args=(request,), daemon=True)
+    thread.start()
+    return thread
+
+
+def test_a_crash_while_the_broker_holds_the_order_never_marks_it_rejected(tmp_path: Path) -> None:
+    db = tmp_path / "crash.db"
+    with running_sandbox() as sb:
+        first = alpaca_session(sb, db)
+        first.broker.close()  # the process dies right after writing the row and sending
+        cid = f"tt-{first.audit.session.key}-2-IWM-r"
+        first.audit.order_pending(OrderRequest("IWM", Side.BUY, 13, cid), 2, datetime.now(UTC))
+        sb.admin.set_faults(latency=1.5)  # the sandbox sits on the POST
+        posting = _post_in_background(sb, cid, 13)
+        wait_until(lambda: sb.admin.state()["delayed_requests"] >= 1, what="the POST held")
+        sb.admin.clear_faults()  # later requests are answered at once; the held one waits
+
+        second = alpaca_session(sb, db)  # restart at once: the broker does not know it yet
+        try:
+            row = LiveOrder.get(LiveOrder.client_order_id == cid)
+            assert row.status == "unknown", "not found yet is not never received"
+            assert not LiveOrder.select().where(LiveOrder.status == "rejected").exists()
+            sb.admin.step(shock=RALLY)
+            report = second.run_iteration()
+            assert any("no new orders for IWM" in n and cid in n for n in report.notes)
+            assert not [o for o in report.orders if o.symbol == "IWM"]
+
+            posting.join(timeout=10)  # the broker receives and fills it
+            wait_until(
+                lambda: (
+                    second.sync_orders() is not None
+                    and LiveOrder.get(LiveOrder.client_order_id == cid).status == "filled"
+                ),
+                what="the late order recorded as filled",
+            )
+            assert filled_by_order()[cid] == 13
+            held = second.broker.positions()["IWM"].qty
+            recorded = sum(
+                f.quantity * (1 if f.side == "buy" else -1)
+                for f in LiveFill.select().where(LiveFill.symbol == "IWM")
+            )
+            assert recorded == held, "the position the audit trail adds up to is the broker's"
+            detail = " | ".join(
+                e.detail for e in RiskEventRow.select().where(RiskEventRow.event_type == SETTLEMENT)
+            )
+            assert f"order {cid}: unknown until now, filled at the broker" in detail
+            sb.admin.step(shock=RALLY)
+            again = second.run_iteration()
+            assert not any("no new orders for IWM" in n for n in again.notes)
+            settle(sb, second)
+        finally:
+            second.broker.close()
+        assert_books_agree(sb)
+        events = RiskEventRow.select().where(RiskEventRow.event_type == RECONCILIATION)
+        assert not any("never received" in e.detail for e in events)
+
+
+def test_an_order_absent_past_its_window_is_not_received_and_trading_goes_on(
+    tmp_path: Path,
+) -> None:
+    """Two failed submissions, both look-ups 404: unsettled, then ``not_received`` once the
+    window has passed and the broker twice more says it has no such order; no halt."""
+    with running_sandbox() as sb:
+        session = alpaca_session(sb, tmp_path / "lost.db", settle_window=0.5)
+        try:
+            sb.admin.set_faults(order_fail_rate=1.0, error_status=503)
+            for _ in range(8):  # rally until the strategy buys
+                sb.admin.step(shock=RALLY)
+                first = session.run_iteration()
+                if first.orders_sent:
+                    break
+            assert not session.risk.state.halted, "two 404s are not a reason to halt"
+            unknown = list(LiveOrder.select().where(LiveOrder.status == "unknown"))
+            assert unknown
+            blocked = {o.symbol for o in unknown}
+            for symbol in blocked:
+                assert any(f"no new orders for {symbol}" in n for n in first.notes)
+            sb.admin.clear_faults()
+            wait_until(
+                lambda: (
+                    session.sync_orders() is not None
+                    and not LiveOrder.select().where(LiveOrder.status == "unknown").exists()
+                ),
+                timeout=10,
+                what="the lost orders settled as not received",
+            )
+            assert {o.status for o in LiveOrder.select() if o.symbol in blocked} == {"not_received"}
+            sb.admin.step(shock=RALLY)
+            after = session.run_iteration()
+            assert not session.risk.state.halted
+            assert after.orders_sent >= 1, "the symbols trade again"
+            settle(sb, session)
+        finally:
+            session.broker.close()
+        assert_books_agree(sb)

@@ -1,0 +1,118 @@
+"""A client-side request budget, so that a session stays under Alpaca's 200 requests a minute.
+
+Alpaca answers 429 beyond 200 requests in a minute per key (the Trading and the Market Data API
+count apart). A session polling every second needs about three trading requests a cycle, so
+without a budget it runs into the limit within a minute. Every HTTP request of an alpaca-py
+client passes through a token bucket (``RATE_PER_MINUTE`` tokens a minute, at most ``BURST``
+saved up, so no sliding minute ever sees more than ``RATE_PER_MINUTE + BURST`` = 190 requests);
+a request without a token waits for one, briefly. After a 429 the budget pauses until the time
+Alpaca names in ``X-RateLimit-Reset`` (or ``DEFAULT_PAUSE_S``), or only ``SHORT_PAUSE_S`` when
+``X-RateLimit-Remaining`` says the minute is not spent; a request that would have to wait
+longer than ``MAX_WAIT_S`` is not sent: it raises ``Throttled``, so that the session skips that
+cycle's reads (and says so) instead of sleeping through a kill switch or halting.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from tui_trader.brokers import Throttled
+
+RATE_PER_MINUTE = 180
+"""Tokens a minute: with ``BURST`` at most 190 requests in any minute, under Alpaca's 200."""
+BURST = 10
+MAX_WAIT_S = 2.0
+"""Longest a request waits for a token; beyond it the request is not sent (``Throttled``)."""
+DEFAULT_PAUSE_S = 5.0
+"""Pause after a 429 that names no reset time."""
+SHORT_PAUSE_S = 1.0
+"""Pause after a 429 whose ``X-RateLimit-Remaining`` says the minute still has room."""
+MAX_PAUSE_S = 60.0
+
+
+class RequestBudget:
+    """A token bucket shared by every request of one API key and API (thread-safe)."""
+
+    def __init__(
+        self,
+        per_minute: float = RATE_PER_MINUTE,
+        burst: float = BURST,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.rate = per_minute / 60.0
+        self.burst = burst
+        self._clock = clock
+        self._tokens = burst
+        self._stamp = clock()
+        self._paused_until = 0.0
+        self._lock = threading.Lock()
+        self.requests = 0
+        """Requests sent through the budget so far (a cycle's count is the difference)."""
+        self.waited = 0.0
+        """Seconds requests spent waiting for a token so far."""
+        self.throttled = 0
+        """429 answers seen so far."""
+
+    def acquire(self, stop: threading.Event | None = None) -> None:
+        """Take a token, waiting up to ``MAX_WAIT_S``; ``Throttled`` rather than wait longer."""
+        waiter = stop or threading.Event()
+        while True:
+            with self._lock:
+                now = self._clock()
+                if now > self._stamp:
+                    self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
+                    self._stamp = now
+                wait = max(self._paused_until - now, 0.0)
+                if wait == 0.0 and self._tokens >= 1.0 - 1e-9:
+                    self._tokens = max(self._tokens - 1.0, 0.0)
+                    self.requests += 1
+                    return
+                if wait == 0.0:
+                    wait = (1.0 - self._tokens) / self.rate
+            if wait > max(MAX_WAIT_S, 1.5 / self.rate):  # a low rate's next token is awaited
+                raise Throttled(
+                    f"request budget spent (Alpaca allows 200 requests a minute): next request "
+                    f"in {wait:.0f} s"
+                )
+            self.waited += wait
+            if waiter.wait(wait):
+                raise Throttled("stopped while waiting for the request budget")
+
+    def pause(self, seconds: float) -> None:
+        """Send nothing for ``seconds`` (after a 429) and start again with an empty bucket."""
+        with self._lock:
+            self.throttled += 1
+            now = self._clock()
+            self._paused_until = max(self._paused_until, now + min(seconds, MAX_PAUSE_S))
+            self._tokens = 0.0
+            self._stamp = self._paused_until
+
+
+def metered(request: Callable[..., Any], budget: RequestBudget, stop: threading.Event) -> Any:
+    """``requests.Session.request`` taking a token per request and pausing after a 429."""
+
+    @functools.wraps(request)
+    def send(*args: Any, **kwargs: Any) -> Any:
+        budget.acquire(stop)
+        response = request(*args, **kwargs)
+        if response.status_code == 429:
+            headers = response.headers
+            if headers.get("X-RateLimit-Remaining", "0") not in ("", "0"):
+                budget.pause(SHORT_PAUSE_S)  # a 429 while our minute has room: a brief storm
+            else:
+                budget.pause(_reset_in(headers.get("X-RateLimit-Reset")))
+        return response
+
+    return send
+
+
+def _reset_in(header: str | None) -> float:
+    """Seconds until the epoch second in ``X-RateLimit-Reset`` (a default when absent)."""
+    try:
+        return max(float(header) - time.time(), 0.0) if header else DEFAULT_PAUSE_S
+    except ValueError:
+        return DEFAULT_PAUSE_S

@@ -1,0 +1,114 @@
+"""What a session says and does while it cannot simply trade: orders in doubt, no new bar, an
+outage.
+
+A mixin of ``TradingSession`` (kept apart so that the engine module stays the decision cycle):
+looking up orders the broker does not know yet (``tui_trader.settlement``), the line a cycle
+without a new bar prints (market closed, with when it opens), and the halt and report lines of
+an outage, built from the last account read because the broker is not answering.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from tui_trader.brokers import Broker, BrokerError
+from tui_trader.domain import Account, Fill, IterationReport, Order, Position, RiskEvent
+
+if TYPE_CHECKING:
+    from tui_trader.clock import Clock
+    from tui_trader.risk import RiskManager
+    from tui_trader.settlement import Unsettled
+    from tui_trader.store.audit import AuditLog
+
+BROKER_ERROR = "broker_error"
+
+
+class SessionWaits:
+    """Settlement look-ups, waiting lines and outage halts; the session supplies its state."""
+
+    broker: Broker
+    audit: AuditLog
+    clock: Clock
+    risk: RiskManager
+    unsettled: Unsettled
+    last_account: Account | None
+    last_positions: dict[str, Position]
+    _waiting: str | None
+    _cycle_orders: list[Order]
+
+    def _record_fill(self, fill: Fill) -> bool:
+        """Write a fill once and book its round trips (the session defines it)."""
+        raise NotImplementedError
+
+    def _record_events(self, events: list[RiskEvent], market_time: datetime) -> None:
+        """Write risk events (the session defines it)."""
+        raise NotImplementedError
+
+    def sync_orders(self) -> int:
+        """Record fills that arrived between bars (the session defines it)."""
+        raise NotImplementedError
+
+    def _report(self, *args: object) -> IterationReport:
+        """Summarize a cycle (the session defines it)."""
+        raise NotImplementedError
+
+    def _settle(self, now: datetime) -> list[RiskEvent]:
+        """Look up the orders in doubt; record what the broker now says of them (with fills)
+        and those past their window as ``not_received``; return the events to write."""
+        if not self.unsettled:
+            return []
+        found = self.unsettled.check(self.broker, now)
+        for order in found.orders:
+            self.audit.order_update(order)
+            self._cycle_orders.append(order)
+        for fill in found.fills:
+            self._record_fill(fill)
+        return found.events
+
+    def _waiting_report(self) -> IterationReport | None:
+        """No new bar: say why no orders can go out now (market closed, with when it opens),
+        once per change of the message (a countdown changes it every minute); else None."""
+        why = self.broker.trading_ready()
+        if why is None:  # the usual case between bars: nothing to say, nothing to write
+            return None
+        self.sync_orders()  # fills keep coming between bars (and a reconnect is synced)
+        why = self.broker.trading_ready()
+        if why is None or why == self._waiting:
+            return None
+        self._waiting = why
+        return self.outage_report([], [f"no new bar: {why}"])
+
+    def _equity_now(self) -> float:
+        """The account's equity, or the last known one if the broker does not answer (a kill
+        must never wait for the broker)."""
+        try:
+            return self.broker.account().equity
+        except BrokerError:
+            return self.last_account.equity if self.last_account is not None else 0.0
+
+    def halt_for_outage(self, cause: str, seconds: float) -> IterationReport:
+        """Halt because the broker or the market data has not answered for ``seconds``; the
+        event names the real cause. Orders already sent keep being followed (their fills are
+        recorded whenever the stream or a poll brings them)."""
+        detail = f"no answer from the broker or the market data for {seconds:.0f} s: {cause}"
+        if self.risk.state.halted:
+            action = "trading already halted; fills of orders already sent are still recorded"
+            event = RiskEvent(BROKER_ERROR, 0.0, 0.0, action, detail=detail)
+        else:
+            event = self.risk.halt(BROKER_ERROR, 0.0, 0.0, detail)
+            event = replace(
+                event,
+                action_taken=event.action_taken
+                + "; orders already sent are still followed and their fills recorded",
+            )
+        with self.audit.cycle():
+            self._record_events([event], self.clock.now())
+        return self.outage_report([event], [])
+
+    def outage_report(self, events: list[RiskEvent], notes: list[str]) -> IterationReport:
+        """A cycle line from the last known account while the broker or data does not answer."""
+        account = self.last_account or Account(0.0, 0.0, 0.0)
+        now = self.clock.now()
+        return self._report(account, self.last_positions, now, 0, 0, 0, events, notes)

@@ -1,0 +1,140 @@
+"""Orders whose fate the broker has not told yet, followed by client order id until it does.
+
+An order row is written before the order is sent. When the answer is lost, or the process dies
+while the request is on its way, the broker may not know the order *yet*: a request can wait in
+a queue or behind a slow gateway and be filled seconds later. So "not found" is not "never
+received". Such an order stays ``unknown`` (open in the audit trail), no new order goes out for
+its symbol, and it is looked up again every cycle and at every start. It settles when the broker
+knows it (its status and fills are recorded, whenever they appear) or when ``SETTLE_WINDOW`` has
+passed since its row was written and the broker then answers twice in a row that it has no such
+order: it is then ``not_received``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+from tui_trader.brokers import Broker, BrokerError
+from tui_trader.domain import Fill, Order, OrderStatus, RiskEvent, fill_increment
+
+SETTLE_WINDOW = timedelta(minutes=2)
+"""How long after its row was written an order the broker does not know may still arrive."""
+SETTLEMENT = "order_settlement"
+"""Risk event type of an unsettled order's news (kept apart from start-up reconciliation)."""
+
+
+@dataclass(slots=True)
+class Pending:
+    """One order in doubt: what the audit trail holds of it and when the window ends."""
+
+    order: Order
+    """The order as last recorded (status ``unknown`` or ``pending_new``)."""
+    written_at: datetime
+    known_qty: float = 0.0
+    """Filled quantity already recorded (fills beyond it are new)."""
+    known_notional: float = 0.0
+
+
+@dataclass(slots=True)
+class Settled:
+    """What one round of look-ups found: order states and fills to record, events to write."""
+
+    orders: list[Order] = field(default_factory=list)
+    fills: list[Fill] = field(default_factory=list)
+    events: list[RiskEvent] = field(default_factory=list)
+
+
+class Unsettled:
+    """The orders in doubt of one session, looked up by client order id until settled."""
+
+    def __init__(self, window: timedelta = SETTLE_WINDOW) -> None:
+        self.window = window
+        self._pending: dict[str, Pending] = {}
+
+    def __len__(self) -> int:
+        return len(self._pending)
+
+    def add(
+        self,
+        order: Order,
+        written_at: datetime,
+        known_qty: float = 0.0,
+        known_price: float | None = None,
+    ) -> None:
+        """Follow an order the broker does not know (yet); its row is kept ``unknown``."""
+        if order.status is not OrderStatus.UNKNOWN:
+            order = replace(order, status=OrderStatus.UNKNOWN)
+        notional = known_qty * (known_price or 0.0)
+        self._pending[order.client_order_id] = Pending(order, written_at, known_qty, notional)
+
+    def deadline(self, client_order_id: str) -> datetime:
+        """When the broker's "not found" becomes final for this order."""
+        return self._pending[client_order_id].written_at + self.window
+
+    def blocking(self, symbol: str) -> str | None:
+        """Why no new order may go out for ``symbol`` now, or None."""
+        for cid, pending in self._pending.items():
+            if pending.order.symbol == symbol:
+                until = self.deadline(cid).strftime("%H:%M:%S UTC")
+                return (
+                    f"no new orders for {symbol}: order {cid} is unsettled (the broker does "
+                    f"not know it yet; looking again each cycle until {until})"
+                )
+        return None
+
+    def check(self, broker: Broker, now: datetime) -> Settled:
+        """Look every pending order up once (twice past its window); settle what can be."""
+        out = Settled()
+        for cid in list(self._pending):
+            pending = self._pending[cid]
+            try:
+                found = broker.get_order(cid)
+                if found is None and now >= self.deadline(cid):
+                    found = broker.get_order(cid)  # the second "absent" makes it final
+            except BrokerError:
+                continue  # no answer is no news: still in doubt, asked again next time
+            if found is None:
+                if now >= self.deadline(cid):
+                    del self._pending[cid]
+                    out.orders.append(self._not_received(pending))
+                    out.events.append(
+                        _event(
+                            f"order {cid} ({pending.order.side} {pending.order.qty:g} "
+                            f"{pending.order.symbol}) was never received by the broker: "
+                            f"absent on two look-ups {self.window.total_seconds():g} s after it "
+                            "was sent",
+                            "marked not_received; its symbol trades again",
+                        )
+                    )
+                continue
+            del self._pending[cid]
+            fill = fill_increment(found, pending.known_qty, pending.known_notional, now)
+            if fill is not None:
+                out.fills.append(fill)
+            out.orders.append(found)
+            if found.status.is_open:
+                broker.adopt(found)
+            out.events.append(
+                _event(
+                    f"order {cid}: unknown until now, {found.status} at the broker"
+                    + (f" with {found.filled_qty:g} filled" if found.filled_qty else ""),
+                    "recorded from the broker"
+                    + ("; followed until done" if found.status.is_open else ""),
+                )
+            )
+        return out
+
+    @staticmethod
+    def _not_received(pending: Pending) -> Order:
+        """The pending order marked as never received."""
+        return replace(
+            pending.order,
+            status=OrderStatus.NOT_RECEIVED,
+            reject_reason="not found at the broker within the settlement window",
+        )
+
+
+def _event(detail: str, action: str) -> RiskEvent:
+    """A settlement event."""
+    return RiskEvent(SETTLEMENT, 1.0, 0.0, action, detail=detail)
