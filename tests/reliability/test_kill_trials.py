@@ -48,7 +48,6 @@ from tests.reliability.harness import (
     trading_client,
     wait_for,
 )
-from tests.reliability.known import known_failure
 from tests.reliability.proxy import Proxy
 from tui_trader.sandbox.testing import running_sandbox
 
@@ -201,10 +200,6 @@ def run_local_chain(folder: Path, seed: int, kills: int) -> tuple[Figures, list[
     return result, failures
 
 
-@known_failure(
-    "orderfate",
-    "an order the broker gets late is marked rejected at the restart, which buys again",
-)
 @pytest.mark.timeout(300)
 def test_kill_9_against_the_sandbox_loses_and_doubles_nothing(trial_dir: Path) -> None:
     """Six kills at seeded-random moments of ``live paper`` (two chains side by side): after

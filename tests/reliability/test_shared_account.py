@@ -26,7 +26,6 @@ from tests.reliability.harness import (
     side_by_side,
     wait_for,
 )
-from tests.reliability.known import known_failure
 from tui_trader.sandbox.testing import running_sandbox
 
 SEED = 77
@@ -147,10 +146,6 @@ def limit_scenario(folder: Path) -> tuple[Figures, list[str]]:
     return result, failures
 
 
-@known_failure(
-    "riskstate",
-    "a halt in one session is overwritten by the other; each session counts its own orders",
-)
 @pytest.mark.timeout(300)
 def test_two_sessions_on_one_account_share_halts_and_the_order_limit(trial_dir: Path) -> None:
     """A halt in one session holds in the other and after both; the day's order limit is one

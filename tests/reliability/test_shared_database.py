@@ -14,15 +14,10 @@ import pytest
 from tests.reliability import figures
 from tests.reliability.audit_check import compare_local, describe
 from tests.reliability.harness import Child, local_env, wait_for
-from tests.reliability.known import known_failure
 
 SESSIONS = 3
 
 
-@known_failure(
-    "dbstore",
-    "sessions die with database is locked",
-)
 @pytest.mark.timeout(300)
 def test_sessions_and_reports_on_one_database_all_finish(trial_dir: Path) -> None:
     """Three sessions and two reports at once on one file: all exit 0, integrity ok."""
