@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 from tui_trader.brokers import Broker, BrokerError
@@ -21,11 +21,9 @@ from tui_trader.domain import (
     Fill,
     IterationReport,
     Order,
-    OrderRequest,
     OrderUpdate,
     Position,
     RiskEvent,
-    Side,
     Signal,
 )
 from tui_trader.ledger import TradeLedger
@@ -34,9 +32,9 @@ from tui_trader.market import MarketData
 from tui_trader.notices import SESSION_END
 from tui_trader.order_routing import OrderRouting
 from tui_trader.reconcile import reconcile, unsettled_order
-from tui_trader.risk import MANUAL_KILL, SESSION_HALTS, RiskManager
-from tui_trader.risk_merge import adoption_events
+from tui_trader.risk import RiskManager
 from tui_trader.session_config import SessionConfig
+from tui_trader.session_halts import RESUME_REFUSED, SessionHalts
 from tui_trader.session_notices import SessionNotices
 from tui_trader.session_waits import BROKER_ERROR, SessionWaits
 from tui_trader.settlement import Unsettled
@@ -44,21 +42,10 @@ from tui_trader.store.audit import AuditLog
 from tui_trader.strategies import Allocator, LearningAllocator, Strategy
 from tui_trader.timeframes import trading_day
 
-RESUME_REFUSED = "resume_refused"
-
-__all__ = ["BROKER_ERROR", "SessionConfig", "TradingSession"]
+__all__ = ["BROKER_ERROR", "RESUME_REFUSED", "SessionConfig", "TradingSession"]
 
 
-@dataclass(slots=True)
-class _KillRequest:
-    """A kill-switch press waiting for the worker to act on it."""
-
-    who: str
-    flatten: bool
-    reason: str
-
-
-class TradingSession(ManualOrders, OrderRouting, SessionWaits, SessionNotices):
+class TradingSession(ManualOrders, OrderRouting, SessionHalts, SessionWaits, SessionNotices):
     """Runs decision cycles; thread-safe only through ``request_kill``, ``request_resume`` and
     the manual requests (``request_manual_order``, ``request_cancel``, ``request_close``)."""
 
@@ -96,7 +83,7 @@ class TradingSession(ManualOrders, OrderRouting, SessionWaits, SessionNotices):
         default; Alpaca sessions use the exchange calendar (nights count to the last session)."""
         self._account_key = account_key
         self._kill_lock = threading.Lock()
-        self._kill: _KillRequest | None = None
+        self._kill = None  # a pending kill-switch press (SessionHalts)
         self._resume: str | None = None
         self._manual_lock = threading.Lock()
         self._manual: list[ManualRequest] = []
@@ -207,27 +194,6 @@ class TradingSession(ManualOrders, OrderRouting, SessionWaits, SessionNotices):
             self.audit.end_session(status, self.iteration)
         finally:
             self._tell(SESSION_END, self.iteration, 0.0, f"session {status}", detail)
-
-    def request_kill(self, who: str = "user", flatten: bool = False, reason: str = "") -> None:
-        """Ask the session to halt at once (any thread); the worker acts before its next order."""
-        with self._kill_lock:
-            self._kill = _KillRequest(who, flatten, reason)
-        self.wake.set()
-
-    def request_resume(self, who: str = "user") -> None:
-        """Ask the session to lift its halt (any thread); the worker decides at its next cycle."""
-        with self._kill_lock:
-            self._resume = who
-        self.wake.set()
-
-    def resume_refusal(self) -> str | None:
-        """Why a resume would be refused now, or ``None`` if the risk state allows it."""
-        state = self.risk.state
-        if not state.halted:
-            return "trading is not halted"
-        if state.halt_reason in SESSION_HALTS:
-            return f"a {state.halt_reason} halt lasts until the next trading day"
-        return None
 
     # -- the decision cycle --------------------------------------------------------------------
 
@@ -416,87 +382,6 @@ class TradingSession(ManualOrders, OrderRouting, SessionWaits, SessionNotices):
         self.realized_pnl += pnl
         self.realized_by_symbol[symbol] = self.realized_by_symbol.get(symbol, 0.0) + pnl
 
-    def _broker_doubt(self, request: OrderRequest) -> RiskEvent:
-        """Halt because an order's fate is unknown: no more orders until a person looks."""
-        detail = f"order {request.client_order_id} state unknown after a broker error"
-        return self.risk.halt(BROKER_ERROR, 0.0, 0.0, detail)
-
-    # -- halting -------------------------------------------------------------------------------
-
-    def _take_kill_requests(self) -> list[RiskEvent]:
-        """Turn an in-process kill or a monitor's halt request into a halt."""
-        with self._kill_lock:
-            kill, self._kill = self._kill, None
-        request = self.audit.halt_requested()
-        if request is not None:
-            self.audit.mark_handled(request)
-            if kill is None:
-                kill = _KillRequest(request.requested_by, request.flatten, request.reason)
-        if kill is None:
-            return []
-        if kill.flatten:
-            self._flatten_requested = True
-        equity = self._equity_now() if self.started else 0.0
-        detail = f"kill switch pressed by {kill.who}" + (f": {kill.reason}" if kill.reason else "")
-        return [self.risk.halt(MANUAL_KILL, equity, 0.0, detail)]
-
-    def _take_resume_request(self) -> list[RiskEvent]:
-        """Act on a resume request: lift the halt if the risk state allows it, else say why not."""
-        with self._kill_lock:
-            who, self._resume = self._resume, None
-        if who is None:
-            return []
-        refusal = self.resume_refusal()
-        if refusal is not None:
-            return [RiskEvent(RESUME_REFUSED, 0.0, 0.0, f"resume by {who} refused: {refusal}")]
-        return [self.risk.reset(self.broker.account().equity, who)]
-
-    def _on_halt(
-        self, events: list[RiskEvent], positions: dict[str, Position], market_time: datetime
-    ) -> list[RiskEvent]:
-        """Cancel open orders and, if asked, flatten; say so in the halt event's action."""
-        flatten = self.config.flatten_on_halt or self._flatten_requested
-        self._flatten_requested = False
-        cancelled = self.broker.cancel_all()
-        for order in cancelled:
-            self.audit.order_update(order)
-            self._cycle_orders.append(order)
-        action = f"; cancelled {len(cancelled)} open order(s)"
-        if self.config.suspend_on_halt:
-            self.broker.suspend_trading()
-            action += "; trading suspended on the account"
-        if flatten:
-            closing = self._flatten(positions, market_time)
-            action += f"; flattening {closing} position(s)"
-        out = []
-        for event in events:
-            if event.action_taken.startswith("halted") and "cancelled" not in event.action_taken:
-                event = replace(event, action_taken=event.action_taken + action)
-            out.append(event)
-        return out
-
-    def _flatten(self, positions: dict[str, Position], market_time: datetime) -> int:
-        """Send closing orders for every position (they pass the gate: they shrink exposure)."""
-        count = 0
-        for symbol in sorted(positions):
-            position = positions[symbol]
-            side = Side.SELL if position.qty > 0 else Side.BUY
-            request = OrderRequest(
-                symbol=symbol,
-                side=side,
-                qty=abs(position.qty),
-                client_order_id=self._order_id(symbol, "flat"),
-                rationale=f"flatten on halt ({self.risk.state.halt_reason})",
-            )
-            check = self.risk.check_order(
-                request, self.last_prices.get(symbol, position.last_price), 1.0, position.qty
-            )
-            if check.order is None or self._reserve_slot(check.order) is not None:
-                continue
-            if self._send(check.order, market_time) is not None:
-                count += 1
-        return count
-
     # -- reporting -----------------------------------------------------------------------------
 
     def _record_events(self, events: list[RiskEvent], market_time: datetime) -> None:
@@ -506,13 +391,6 @@ class TradingSession(ManualOrders, OrderRouting, SessionWaits, SessionNotices):
         if events:
             self.risk.state = self.audit.save_risk_state(self.risk.state)
             self._tell_events(events)
-
-    def _sync_risk(self) -> list[RiskEvent]:
-        """Merge this session's risk state with the account's row, adopting what other
-        processes wrote (a halt, a reset); the events say what was adopted."""
-        before = self.risk.state
-        self.risk.state = after = self.audit.sync_risk(before)
-        return adoption_events(before, after)
 
     def _report(
         self,

@@ -36,8 +36,8 @@ from tui_trader.tui.messages import (
     SessionReport,
     SessionStarted,
 )
+from tui_trader.tui.navigation import Navigation
 from tui_trader.tui.screens.dashboard import DashboardScreen
-from tui_trader.tui.screens.help import HelpScreen
 from tui_trader.tui.screens.history import HistoryScreen
 from tui_trader.tui.screens.report import ReportScreen
 from tui_trader.tui.screens.setup import SetupScreen
@@ -52,7 +52,7 @@ HALTED_RED = "#d70000"
 START_ERRORS = (SettingsError, MarketDataError, StoreError, OSError, ImportError, ValueError)
 
 
-class TraderApp(SessionControls, DeskActions, App[None]):
+class TraderApp(SessionControls, DeskActions, Navigation, App[None]):
     """The trading desk: setup → dashboard, history, help; one session at a time."""
 
     CSS_PATH = "../screens.tcss"
@@ -218,41 +218,6 @@ class TraderApp(SessionControls, DeskActions, App[None]):
     def watch_running(self) -> None:
         """Offer or withdraw the keys that need a running session."""
         self.refresh_bindings()
-
-    def action_help(self) -> None:
-        """Show the key list."""
-        if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
-
-    def action_show_dashboard(self) -> None:
-        """Go to the dashboard."""
-        self.switch_mode("dashboard")
-
-    def action_show_history(self) -> None:
-        """Go to the history browser."""
-        self.switch_mode("history")
-
-    def action_show_report(self) -> None:
-        """Go to the Report screen."""
-        self.switch_mode("report")
-
-    def _session_key(self) -> str | None:
-        """The key of the session on the desk (the Report screen opens on it)."""
-        return self.desk.info.key if self.desk.info is not None else None
-
-    def action_show_setup(self) -> None:
-        """Go to the setup screen (only when no session runs); otherwise say why not."""
-        if self.monitor is not None:
-            self.notify("Setup is unavailable while monitoring a session run elsewhere.")
-            return
-        if self.running:
-            self.notify(
-                "Setup is unavailable while a session runs: stop it first (ctrl+s), "
-                "or quit (ctrl+q).",
-                severity="warning",
-            )
-            return
-        self.switch_mode("setup")
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The main actions in the command palette."""

@@ -1,0 +1,165 @@
+"""Halting and resuming a session: the kill switch, resume requests, other processes' halts.
+
+A mixin of ``TradingSession`` (kept apart so that the engine module stays the decision cycle).
+Requests arrive from any thread (the desk's ctrl+k and ctrl+r, a signal) or from another process
+(a monitor's ``halt_requests`` row, a halt or reset merged into the account's risk state); the
+session's own thread acts on them: a halt cancels open orders, maybe suspends the account and
+flattens, and says so in its risk event.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from tui_trader.brokers import Broker
+from tui_trader.domain import Order, OrderRequest, Position, RiskEvent, Side
+from tui_trader.risk import MANUAL_KILL, SESSION_HALTS, RiskManager
+from tui_trader.risk_merge import adoption_events
+from tui_trader.session_waits import BROKER_ERROR
+
+if TYPE_CHECKING:
+    from tui_trader.session_config import SessionConfig
+    from tui_trader.store.audit import AuditLog
+
+RESUME_REFUSED = "resume_refused"
+
+
+@dataclass(slots=True)
+class _KillRequest:
+    """A kill-switch press waiting for the worker to act on it."""
+
+    who: str
+    flatten: bool
+    reason: str
+
+
+class SessionHalts:
+    """Kill, resume and adopted halts; the session supplies its state and its order path."""
+
+    broker: Broker
+    audit: AuditLog
+    risk: RiskManager
+    config: SessionConfig
+    started: bool
+    last_prices: dict[str, float]
+    wake: threading.Event
+    _kill_lock: threading.Lock
+    _kill: _KillRequest | None
+    _resume: str | None
+    _flatten_requested: bool
+    _cycle_orders: list[Order]
+    _equity_now: Callable[[], float]
+    _order_id: Callable[[str, str], str]
+    _reserve_slot: Callable[[OrderRequest], RiskEvent | None]
+    _send: Callable[[OrderRequest, datetime], Order | None]
+
+    def request_kill(self, who: str = "user", flatten: bool = False, reason: str = "") -> None:
+        """Ask the session to halt at once (any thread); the worker acts before its next order."""
+        with self._kill_lock:
+            self._kill = _KillRequest(who, flatten, reason)
+        self.wake.set()
+
+    def request_resume(self, who: str = "user") -> None:
+        """Ask the session to lift its halt (any thread); the worker decides at its next cycle."""
+        with self._kill_lock:
+            self._resume = who
+        self.wake.set()
+
+    def resume_refusal(self) -> str | None:
+        """Why a resume would be refused now, or ``None`` if the risk state allows it."""
+        state = self.risk.state
+        if not state.halted:
+            return "trading is not halted"
+        if state.halt_reason in SESSION_HALTS:
+            return f"a {state.halt_reason} halt lasts until the next trading day"
+        return None
+
+    def _broker_doubt(self, request: OrderRequest) -> RiskEvent:
+        """Halt because an order's fate is unknown: no more orders until a person looks."""
+        detail = f"order {request.client_order_id} state unknown after a broker error"
+        return self.risk.halt(BROKER_ERROR, 0.0, 0.0, detail)
+
+    def _take_kill_requests(self) -> list[RiskEvent]:
+        """Turn an in-process kill or a monitor's halt request into a halt."""
+        with self._kill_lock:
+            kill, self._kill = self._kill, None
+        request = self.audit.halt_requested()
+        if request is not None:
+            self.audit.mark_handled(request)
+            if kill is None:
+                kill = _KillRequest(request.requested_by, request.flatten, request.reason)
+        if kill is None:
+            return []
+        if kill.flatten:
+            self._flatten_requested = True
+        equity = self._equity_now() if self.started else 0.0
+        detail = f"kill switch pressed by {kill.who}" + (f": {kill.reason}" if kill.reason else "")
+        return [self.risk.halt(MANUAL_KILL, equity, 0.0, detail)]
+
+    def _take_resume_request(self) -> list[RiskEvent]:
+        """Act on a resume request: lift the halt if the risk state allows it, else say why not."""
+        with self._kill_lock:
+            who, self._resume = self._resume, None
+        if who is None:
+            return []
+        refusal = self.resume_refusal()
+        if refusal is not None:
+            return [RiskEvent(RESUME_REFUSED, 0.0, 0.0, f"resume by {who} refused: {refusal}")]
+        return [self.risk.reset(self.broker.account().equity, who)]
+
+    def _on_halt(
+        self, events: list[RiskEvent], positions: dict[str, Position], market_time: datetime
+    ) -> list[RiskEvent]:
+        """Cancel open orders and, if asked, flatten; say so in the halt event's action."""
+        flatten = self.config.flatten_on_halt or self._flatten_requested
+        self._flatten_requested = False
+        cancelled = self.broker.cancel_all()
+        for order in cancelled:
+            self.audit.order_update(order)
+            self._cycle_orders.append(order)
+        action = f"; cancelled {len(cancelled)} open order(s)"
+        if self.config.suspend_on_halt:
+            self.broker.suspend_trading()
+            action += "; trading suspended on the account"
+        if flatten:
+            closing = self._flatten(positions, market_time)
+            action += f"; flattening {closing} position(s)"
+        out = []
+        for event in events:
+            if event.action_taken.startswith("halted") and "cancelled" not in event.action_taken:
+                event = replace(event, action_taken=event.action_taken + action)
+            out.append(event)
+        return out
+
+    def _flatten(self, positions: dict[str, Position], market_time: datetime) -> int:
+        """Send closing orders for every position (they pass the gate: they shrink exposure)."""
+        count = 0
+        for symbol in sorted(positions):
+            position = positions[symbol]
+            side = Side.SELL if position.qty > 0 else Side.BUY
+            request = OrderRequest(
+                symbol=symbol,
+                side=side,
+                qty=abs(position.qty),
+                client_order_id=self._order_id(symbol, "flat"),
+                rationale=f"flatten on halt ({self.risk.state.halt_reason})",
+            )
+            check = self.risk.check_order(
+                request, self.last_prices.get(symbol, position.last_price), 1.0, position.qty
+            )
+            if check.order is None or self._reserve_slot(check.order) is not None:
+                continue
+            if self._send(check.order, market_time) is not None:
+                count += 1
+        return count
+
+    def _sync_risk(self) -> list[RiskEvent]:
+        """Merge this session's risk state with the account's row, adopting what other
+        processes wrote (a halt, a reset); the events say what was adopted."""
+        before = self.risk.state
+        self.risk.state = after = self.audit.sync_risk(before)
+        return adoption_events(before, after)

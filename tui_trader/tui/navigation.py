@@ -1,0 +1,57 @@
+"""Moving between the desk's screens: help, dashboard, history, report, setup.
+
+A mixin of ``TraderApp``. Each screen is an app mode, so switching keeps its state; setup is the
+one place that refuses while a session runs (or is being monitored), and says why.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tui_trader.tui.screens.help import HelpScreen
+
+if TYPE_CHECKING:
+    from tui_trader.tui.state import DeskState
+
+
+class Navigation:
+    """The f-key actions; the app supplies ``screen``, ``switch_mode`` and its session state."""
+
+    desk: DeskState
+    monitor: object | None
+    running: bool
+
+    def action_help(self) -> None:
+        """Show the key list."""
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_show_dashboard(self) -> None:
+        """Go to the dashboard."""
+        self.switch_mode("dashboard")
+
+    def action_show_history(self) -> None:
+        """Go to the history browser."""
+        self.switch_mode("history")
+
+    def action_show_report(self) -> None:
+        """Go to the Report screen."""
+        self.switch_mode("report")
+
+    def _session_key(self) -> str | None:
+        """The key of the session on the desk (the Report screen opens on it)."""
+        return self.desk.info.key if self.desk.info is not None else None
+
+    def action_show_setup(self) -> None:
+        """Go to the setup screen (only when no session runs); otherwise say why not."""
+        if self.monitor is not None:
+            self.notify("Setup is unavailable while monitoring a session run elsewhere.")
+            return
+        if self.running:
+            self.notify(
+                "Setup is unavailable while a session runs: stop it first (ctrl+s), "
+                "or quit (ctrl+q).",
+                severity="warning",
+            )
+            return
+        self.switch_mode("setup")
