@@ -61,13 +61,19 @@ class SessionRunner:
         iterations: int = 0,
         every: float = 0.0,
         on_report: Callable[[IterationReport], None] | None = None,
-        outage_budget: float = OUTAGE_BUDGET_S,
+        outage_budget: float | None = None,
     ) -> None:
+        """``outage_budget``: seconds of failed cycles before an outage halts (default
+        ``OUTAGE_BUDGET_S`` for a session on a remote broker). A local session has no outage:
+        its data or broker failing is not something waiting would mend, so the run fails at
+        once, as it always did (and a failing replay never spins halted forever)."""
         self.session = session
         self.iterations = iterations
         self.every = every
         self.on_report = on_report or (lambda report: None)
         self.stop_event = threading.Event()
+        if outage_budget is None and session.config.mode != "local":
+            outage_budget = OUTAGE_BUDGET_S
         self.outage_budget = outage_budget
         self._outage_since: float | None = None
         """Monotonic time of the first failed cycle of the outage in progress, if any."""
@@ -94,6 +100,8 @@ class SessionRunner:
                     note = f"throttled: {exc}; this cycle's reads skipped, no new orders"
                     report = session.outage_report([], [note])
                 except (BrokerError, MarketDataError) as exc:
+                    if self.outage_budget is None:
+                        raise  # a local session: the run fails (below)
                     report = self._outage(exc)
                 else:
                     self._outage_since = None

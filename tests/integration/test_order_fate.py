@@ -12,6 +12,7 @@ import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
+from tests.conftest import simulate_death
 from tests.integration.alpaca_helpers import alpaca_session, filled_by_order, settle
 from tests.integration.test_alpaca_trading import RALLY, assert_books_agree, client_for
 from tui_trader.domain import OrderRequest, Side
@@ -47,6 +48,7 @@ def test_a_crash_while_the_broker_holds_the_order_never_marks_it_rejected(tmp_pa
         first.broker.close()  # the process dies right after writing the row and sending
         cid = f"tt-{first.audit.session.key}-2-IWM-r"
         first.audit.order_pending(OrderRequest("IWM", Side.BUY, 13, cid), 2, datetime.now(UTC))
+        simulate_death(first)  # as a killed process looks to the next start: no heartbeat
         sb.admin.set_faults(latency=1.5)  # the sandbox sits on the POST
         posting = _post_in_background(sb, cid, 13)
         wait_until(lambda: sb.admin.state()["delayed_requests"] >= 1, what="the POST held")

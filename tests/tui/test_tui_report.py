@@ -12,7 +12,7 @@ from tui_helpers import FROZEN_START, PacedFrozenClock, wait_for
 
 from tui_trader.factory import LocalSettings, build_local_session
 from tui_trader.runner import SessionRunner
-from tui_trader.store import audit
+from tui_trader.store import session_rows
 from tui_trader.tui.app import make_app
 from tui_trader.tui.screens.report import ReportScreen
 
@@ -32,7 +32,7 @@ class _Key:
 @pytest.fixture(autouse=True)
 def _fixed_session_key(monkeypatch: pytest.MonkeyPatch) -> None:
     """Session keys appear on screen: make them constant."""
-    monkeypatch.setattr(audit, "secrets", _Key)
+    monkeypatch.setattr(session_rows, "secrets", _Key)
 
 
 def _finished_session(clock, iterations: int = 80) -> None:
