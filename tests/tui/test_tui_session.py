@@ -168,6 +168,7 @@ async def test_kill_then_flatten_closes_positions(db_path, paced) -> None:
         await _start_paced(app, pilot)
         await wait_for(pilot, lambda: bool(app.desk.latest.positions), "a position", tries=600)
         await pilot.press("ctrl+k")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
         await pilot.click("#yes")
         await wait_for(
             pilot, lambda: not app.desk.latest.positions and app.desk.halted, "flat book"
@@ -186,10 +187,11 @@ async def test_resume_after_kill_needs_confirmation(db_path, paced) -> None:
         await pilot.press("escape")
         await wait_for(pilot, lambda: _events(db_path, MANUAL_KILL) == 1, "manual_kill row")
         await pilot.press("ctrl+r")
-        assert isinstance(app.screen, ConfirmScreen)
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
         await pilot.press("escape")
         assert app.halted
         await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
         await pilot.click("#yes")
         await wait_for(pilot, lambda: _events(db_path, RESET) == 1, "risk_reset row")
         await wait_for(pilot, lambda: not app.halted, "the app to leave HALTED")
@@ -223,6 +225,7 @@ async def test_halted_paints_every_screen_until_resumed(db_path, paced) -> None:
         await pilot.press("f2")
         await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen), "the dashboard")
         await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
         await pilot.click("#yes")
         await wait_for(pilot, lambda: not app.halted, "the halt to lift")
         await pilot.pause()
@@ -283,10 +286,11 @@ async def test_quit_while_running_asks_and_stops_cleanly(db_path, paced) -> None
     async with app.run_test(size=SIZE) as pilot:
         await _start_paced(app, pilot)
         await pilot.press("ctrl+q")
-        assert isinstance(app.screen, ConfirmScreen)
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
         await pilot.press("enter")
         assert app.running and app.is_running
         await pilot.press("ctrl+q")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
         await pilot.click("#yes")
         await wait_for(pilot, lambda: not app.is_running, "the app to exit")
     # everything is in the database file itself: no write-ahead log left beside it
