@@ -8,6 +8,7 @@ decision cycle); it uses the session's config, broker, allocator, risk manager a
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -47,10 +48,8 @@ class OrderRouting:
     clock: Clock
     unsettled: Unsettled
     _cycle_orders: list[Order]
-
-    def _broker_doubt(self, request: OrderRequest) -> RiskEvent:
-        """Halt because an order's fate is unknown (the session defines it)."""
-        raise NotImplementedError
+    _broker_doubt: Callable[[OrderRequest], RiskEvent]
+    """Halt because an order's fate is unknown (``SessionHalts``)."""
 
     def _rebalance(
         self,
