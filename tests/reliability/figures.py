@@ -75,3 +75,13 @@ def lines() -> list[str]:
 def write(path: Path) -> None:
     """Write the figures as JSON to ``path``."""
     path.write_text(json.dumps(report(), indent=2) + "\n")
+
+
+def absorb(path: Path) -> None:
+    """Add the figures a test worker wrote (``write``) to these: under pytest-xdist each worker
+    counts its own trials and the controlling process prints them all."""
+    data = json.loads(path.read_text())
+    for kind, f in data["kinds"].items():
+        held = f.pop("checks_held", True)
+        record(kind, Figures(**f))
+        verdict(kind, held)
