@@ -197,9 +197,11 @@ def end_on_full_disk(session: TradingSession) -> RunResult:
     its stale heartbeat marks the session dead."""
     message = disk_full_message(session.audit.db.database)
     session.audit.abandon()
-    session.risk.halt(AUDIT_FULL, 0.0, 0.0, message)
+    halt = session.risk.halt(AUDIT_FULL, 0.0, 0.0, message)
+    session.tell_unrecorded(halt)  # alerts: this halt cannot be written as a risk event
     try:
         session.audit.end_session("failed", session.iteration)
     except Exception:  # still no space: the heartbeat will tell
         session.audit.abandon()
+    session.tell_end("failed", message)
     return RunResult("failed", session.iteration, message, audit_failed=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 
 from tui_trader.domain import Fill, RiskEvent
-from tui_trader.notices import SLIPPAGE, Notice, NoticeSink
+from tui_trader.notices import SESSION_END, SLIPPAGE, Notice, NoticeSink
 from tui_trader.reconcile import RECONCILIATION
 from tui_trader.session_config import SessionConfig
 
@@ -21,6 +21,7 @@ class SessionNotices:
 
     config: SessionConfig
     account_key: str
+    iteration: int
 
     def init_notices(self) -> None:
         """No listener yet, no slippage threshold, no equity seen."""
@@ -39,6 +40,14 @@ class SessionNotices:
                 self._tell(
                     event.event_type, event.value, event.limit, event.action_taken, event.detail
                 )
+
+    def tell_unrecorded(self, event: RiskEvent) -> None:
+        """Tell a halt that could not be written to the audit trail (a full disk)."""
+        self._tell_events([event])
+
+    def tell_end(self, status: str, detail: str = "") -> None:
+        """Tell how the session ended when ``finish`` could not run (a full disk)."""
+        self._tell(SESSION_END, self.iteration, 0.0, f"session {status}", detail)
 
     def _check_slippage(self, fill: Fill) -> None:
         """Tell ``notify`` about a fill that cost more than the slippage threshold."""

@@ -139,3 +139,20 @@ def test_paper_starting_on_a_full_disk_says_so_in_one_line(
     assert code == 2
     assert err == f"tui-trader: error: disk full writing the audit trail at {path}\n"
     assert _rows(path, "SELECT count(*) FROM sessions WHERE status = 'running'") == [(0,)]
+
+
+def test_a_full_disk_is_alerted_although_it_cannot_be_recorded(db_path: Path) -> None:
+    """The audit_full halt and the session's end reach the alerts: the one place they can be
+    told, since the database has no room for the risk event."""
+    from tui_trader.notices import SESSION_END
+
+    heard = []
+    session = make_session(db_path, commit_before_send=True, strategies=[Flipper()])
+    session.notify = heard.append
+    session.audit.db.execute_sql("PRAGMA max_page_count = 1")
+    SessionRunner(session, iterations=500).run()
+    session.audit.db.close()
+    events = [n.event for n in heard]
+    assert AUDIT_FULL in events
+    assert events[-1] == SESSION_END and heard[-1].action == "session failed"
+    assert "disk full writing the audit trail" in heard[-1].detail
