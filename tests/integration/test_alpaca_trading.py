@@ -315,6 +315,7 @@ def test_a_manual_cancel_reaches_the_broker(tmp_path: Path) -> None:
             for _ in range(3):
                 sb.admin.step(shock=RALLY)
                 session.run_iteration()
+            settle(sb, session)  # the stream has told the session every order's state
             working = session.broker.open_orders()
             assert working
             target = working[0].client_order_id
