@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 from textual.geometry import Region
 from textual.widgets import Select
-from tui_helpers import scalar, wait_for
+from tui_helpers import capped_factory, scalar, wait_for
 
-from tui_trader.factory import LocalSettings, build_local_session
 from tui_trader.tui.app import make_app
 from tui_trader.tui.screens.confirm import ConfirmScreen
 from tui_trader.tui.screens.dashboard import DashboardScreen
@@ -23,25 +20,8 @@ BARS = 12
 
 
 def _capped(db_path, clock, mode: str = "local"):
-    """A local session whose market serves ``BARS`` bars, then waits like a live feed (so
-    market orders stay working); ``mode`` relabels it (the confirmation depends on it)."""
-
-    def factory():
-        session = build_local_session(LocalSettings(db=db_path), clock)
-        session.config = dataclasses.replace(session.config, mode=mode)
-        real = session.market.next_bars
-        served = {"n": 0}
-
-        def next_bars():
-            if served["n"] >= BARS:
-                return {}
-            served["n"] += 1
-            return real()
-
-        session.market.next_bars = next_bars
-        return session
-
-    return factory
+    """A session that serves ``BARS`` bars, then waits (market orders stay working)."""
+    return capped_factory(db_path, clock, BARS, mode)
 
 
 async def _started(app, pilot) -> None:

@@ -8,11 +8,10 @@ from pathlib import Path
 import pytest
 from textual.geometry import Region
 from textual.widgets import Static
-from tui_helpers import FROZEN_START, PacedFrozenClock, wait_for
+from tui_helpers import FROZEN_START, PacedFrozenClock, fix_session_keys, wait_for
 
 from tui_trader.factory import LocalSettings, build_local_session
 from tui_trader.runner import SessionRunner
-from tui_trader.store import session_rows
 from tui_trader.tui.app import make_app
 from tui_trader.tui.screens.report import ReportScreen
 
@@ -21,18 +20,10 @@ DB = Path("desk.db")
 """Relative to the test's own folder."""
 
 
-class _Key:
-    """A stand-in for ``secrets`` so that session keys are the same on every run."""
-
-    @staticmethod
-    def token_hex(n: int) -> str:
-        return "5eed" * n
-
-
 @pytest.fixture(autouse=True)
 def _fixed_session_key(monkeypatch: pytest.MonkeyPatch) -> None:
     """Session keys appear on screen: make them constant."""
-    monkeypatch.setattr(session_rows, "secrets", _Key)
+    fix_session_keys(monkeypatch)
 
 
 def _finished_session(clock, iterations: int = 80) -> None:

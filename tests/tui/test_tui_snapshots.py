@@ -7,11 +7,17 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import Input, Select
-from tui_helpers import FROZEN_START, PacedFrozenClock, scalar, wait_for
+from tui_helpers import (
+    FROZEN_START,
+    PacedFrozenClock,
+    capped_factory,
+    fix_session_keys,
+    scalar,
+    wait_for,
+)
 
 from tui_trader.factory import LocalSettings, build_local_session
 from tui_trader.runner import SessionRunner
-from tui_trader.store import session_rows
 from tui_trader.tui.app import make_app
 from tui_trader.tui.screens.confirm import ConfirmScreen
 from tui_trader.tui.screens.dashboard import DashboardScreen
@@ -26,39 +32,15 @@ DB = Path("desk.db")
 """Relative to the test's own folder (the setup screen shows the path)."""
 
 
-class _Key:
-    """A stand-in for ``secrets`` so that session keys are the same on every run."""
-
-    @staticmethod
-    def token_hex(n: int) -> str:
-        return "5eed" * n
-
-
 @pytest.fixture(autouse=True)
 def _fixed_session_key(monkeypatch: pytest.MonkeyPatch) -> None:
     """Session keys appear on screen: make them constant."""
-    monkeypatch.setattr(session_rows, "secrets", _Key)
+    fix_session_keys(monkeypatch)
 
 
 def _capped_factory(clock):
-    """A local session whose market serves ``BARS`` bars and then none (the session stays
-    ACTIVE, waiting, at a known iteration)."""
-
-    def factory():
-        session = build_local_session(LocalSettings(db=DB), clock)
-        real = session.market.next_bars
-        served = {"n": 0}
-
-        def next_bars():
-            if served["n"] >= BARS:
-                return {}
-            served["n"] += 1
-            return real()
-
-        session.market.next_bars = next_bars
-        return session
-
-    return factory
+    """The desk's session, ``BARS`` bars and then waiting."""
+    return capped_factory(DB, clock, BARS)
 
 
 def _dashboard_app():

@@ -48,3 +48,45 @@ def scalar(db: Path, sql: str, *params: object) -> object:
     finally:
         con.close()
     return row[0] if row else None
+
+
+def capped_factory(db_path: Path, clock: FrozenClock, bars: int, mode: str = "local"):
+    """A local session whose market serves ``bars`` bars, then waits like a live feed (the
+    session stays ACTIVE at a known iteration, market orders stay working); ``mode`` relabels
+    it (the desk's confirmations depend on it)."""
+    import dataclasses
+
+    from tui_trader.factory import LocalSettings, build_local_session
+
+    def factory():
+        session = build_local_session(LocalSettings(db=db_path), clock)
+        if mode != "local":
+            session.config = dataclasses.replace(session.config, mode=mode)
+        real = session.market.next_bars
+        served = {"n": 0}
+
+        def next_bars():
+            if served["n"] >= bars:
+                return {}
+            served["n"] += 1
+            return real()
+
+        session.market.next_bars = next_bars
+        return session
+
+    return factory
+
+
+class _FixedKey:
+    """A stand-in for ``secrets`` so that session keys are the same on every run."""
+
+    @staticmethod
+    def token_hex(n: int) -> str:
+        return "5eed" * n
+
+
+def fix_session_keys(monkeypatch) -> None:
+    """Session keys appear on screen (snapshots): make them constant."""
+    from tui_trader.store import session_rows
+
+    monkeypatch.setattr(session_rows, "secrets", _FixedKey)
