@@ -32,6 +32,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from tui_trader.learning.performance import sharpe
+
 TRADING_DAYS = 252
 """Trading days in a year, for annualizing daily figures."""
 
@@ -252,11 +254,11 @@ def _sample_variance(values: Sequence[float]) -> float | None:
 
 
 def _sharpe(daily: Sequence[float]) -> float | None:
-    """Mean daily return over its standard deviation, annualized by sqrt(252)."""
-    variance = _sample_variance(daily)
-    if not variance:
+    """Mean daily return over its standard deviation, annualized by sqrt(252) (the same
+    formula ``learn evaluate`` scores runs with); None where it is undefined."""
+    if not _sample_variance(daily):
         return None
-    return _mean(daily) / math.sqrt(variance) * math.sqrt(TRADING_DAYS)
+    return sharpe(list(daily), TRADING_DAYS)
 
 
 def _sortino(daily: Sequence[float]) -> float | None:
