@@ -12,6 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.reliability.summary import (  # noqa: F401 (hooks: the suite's figures)
+    pytest_sessionfinish,
+    pytest_terminal_summary,
+)
 from tui_trader.brokers.paper import PaperBroker, PaperCosts
 from tui_trader.clock import Clock, FrozenClock
 from tui_trader.domain import Bar, Signal
