@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tui_trader.domain import Bar, Signal
+from tui_trader.core.domain import Bar, Signal
 
 
 class Flip:
@@ -36,7 +36,7 @@ class Flip:
 def measure(orders: int) -> list[float]:
     """Milliseconds from bar close to acknowledgement for ``orders`` orders."""
     from tests.integration.alpaca_helpers import alpaca_session
-    from tui_trader.risk import RiskLimits
+    from tui_trader.risk.gate import RiskLimits
     from tui_trader.sandbox.testing import running_sandbox
     from tui_trader.strategies import FixedWeights
 

@@ -21,8 +21,8 @@ from benchmarks.harness import Stat
 
 def _workload(commit_before_send: bool, n: int) -> dict[str, float]:
     """Rows per second of each kind for one fresh database."""
-    from tui_trader.clock import FrozenClock
-    from tui_trader.domain import (
+    from tui_trader.core.clock import FrozenClock
+    from tui_trader.core.domain import (
         Account,
         Fill,
         Order,
@@ -33,7 +33,7 @@ def _workload(commit_before_send: bool, n: int) -> dict[str, float]:
         Side,
         TradingState,
     )
-    from tui_trader.ledger import ClosedTrade
+    from tui_trader.core.ledger import ClosedTrade
     from tui_trader.store.audit import AuditLog
     from tui_trader.store.db import open_database
 

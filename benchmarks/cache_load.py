@@ -20,9 +20,9 @@ from pathlib import Path
 
 import polars as pl
 
+from tui_trader.core.timeframes import parse_interval, parse_period
 from tui_trader.market.cache import BarCache, Coverage
 from tui_trader.market.sim import SimMarket
-from tui_trader.timeframes import parse_interval, parse_period
 
 
 def generate(cache: BarCache, symbols: list[str], years: int) -> tuple[datetime, datetime]:

@@ -125,10 +125,10 @@ def ours(
     """
     import polars as pl
 
+    from tui_trader.core.timeframes import parse_interval, parse_period
+    from tui_trader.engine.replay_batch import run_replay
     from tui_trader.market.replay import ReplayMarket
-    from tui_trader.replay_batch import run_replay
     from tui_trader.store.models import LiveOrder, LiveTrade
-    from tui_trader.timeframes import parse_interval, parse_period
 
     _import_session_modules()  # imports are not replay throughput (the peers import first too)
     start = time.perf_counter()
@@ -176,10 +176,10 @@ def build_session(
 ) -> Any:
     """A started session on ``market``: the crossover rule (or the full default pipeline)."""
     from tui_trader.brokers.paper import PaperBroker, PaperCosts
-    from tui_trader.clock import WallClock
-    from tui_trader.engine import SessionConfig, TradingSession
+    from tui_trader.core.clock import WallClock
+    from tui_trader.engine.session import SessionConfig, TradingSession
     from tui_trader.learning.setup import LearningSettings, build_allocation
-    from tui_trader.risk import RiskLimits
+    from tui_trader.risk.gate import RiskLimits
     from tui_trader.store.audit import AuditLog
     from tui_trader.store.db import open_database
     from tui_trader.store.learning_journal import StoreLearningJournal
@@ -228,7 +228,7 @@ def build_session(
 def _import_session_modules() -> None:
     """Import what ``build_session`` uses, so that a run times the replay, not the imports."""
     import tui_trader.brokers.paper
-    import tui_trader.engine
+    import tui_trader.engine.session
     import tui_trader.learning.setup
     import tui_trader.store.audit
     import tui_trader.store.learning_journal  # noqa: F401

@@ -28,7 +28,7 @@ class SecondBars:
     """A MarketData of 1-second bars, generated as they are asked for."""
 
     def __init__(self, symbols: int, seed: int = 11) -> None:
-        from tui_trader.timeframes import parse_interval, parse_period
+        from tui_trader.core.timeframes import parse_interval, parse_period
 
         self.symbols = tuple(f"S{i:03d}" for i in range(symbols))
         self.interval = parse_interval("1m")
@@ -54,7 +54,7 @@ class SecondBars:
 
     def _step(self) -> dict[str, Any]:
         """One bar per symbol, opening at the previous close."""
-        from tui_trader.domain import Bar
+        from tui_trader.core.domain import Bar
 
         out = {}
         gauss = self._rng.gauss

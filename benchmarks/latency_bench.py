@@ -19,7 +19,7 @@ from benchmarks.harness import Stat, percentile
 
 def local_latency(symbols: int, bars: int) -> tuple[list[float], list[float]]:
     """(per-order latencies, per-cycle times) in ms over ``bars`` cycles of a default session."""
-    from tui_trader.factory import LocalSettings, build_local_session
+    from tui_trader.session.local import LocalSettings, build_local_session
 
     names = tuple(f"S{i:03d}" for i in range(symbols))
     with tempfile.TemporaryDirectory() as tmp:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tui_trader.clock import FrozenClock
+from tui_trader.core.clock import FrozenClock
 from tui_trader.learning.allocator import AdaptiveAllocator
 from tui_trader.market.sim import SimMarket
 from tui_trader.store.audit import AuditLog

@@ -35,7 +35,7 @@ def symbols_of(count: int) -> tuple[str, ...]:
 
 def serve(db: Path, stats: Path, every: float, count: int = 50) -> None:
     """Run the app on a session of ``count`` symbols, writing timing stats as it goes."""
-    from tui_trader.factory import LocalSettings, build_local_session
+    from tui_trader.session.local import LocalSettings, build_local_session
     from tui_trader.tui import app as app_module
     from tui_trader.tui.screens.dashboard import DashboardScreen
     from tui_trader.tui.setup_form import DEFAULTS, validate

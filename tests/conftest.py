@@ -17,17 +17,17 @@ from tests.reliability.summary import (  # noqa: F401 (hooks: the suite's figure
     pytest_terminal_summary,
 )
 from tui_trader.brokers.paper import PaperBroker, PaperCosts
-from tui_trader.clock import Clock, FrozenClock
-from tui_trader.domain import Bar, Signal
-from tui_trader.engine import SessionConfig, TradingSession
+from tui_trader.core.clock import Clock, FrozenClock
+from tui_trader.core.domain import Bar, Signal
+from tui_trader.core.timeframes import parse_interval, parse_period
+from tui_trader.engine.session import SessionConfig, TradingSession
 from tui_trader.market import MarketData
 from tui_trader.market.sim import SimMarket
-from tui_trader.risk import RiskLimits
+from tui_trader.risk.gate import RiskLimits
 from tui_trader.store.audit import AuditLog
 from tui_trader.store.db import open_database
 from tui_trader.strategies import FixedWeights
 from tui_trader.strategies.crossover import MovingAverageCrossover
-from tui_trader.timeframes import parse_interval, parse_period
 
 FROZEN_START = datetime(2026, 11, 24, 14, 30, tzinfo=UTC)
 

@@ -7,13 +7,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tui_trader.alpaca_session import AlpacaSettings, build_alpaca_session
-from tui_trader.clock import WallClock
-from tui_trader.config import AlpacaEndpoint, Secret
-from tui_trader.engine import TradingSession
+from tui_trader.brokers.alpaca_config import AlpacaEndpoint, Secret
+from tui_trader.core.clock import WallClock
+from tui_trader.engine.session import TradingSession
 from tui_trader.learning.setup import LearningSettings
-from tui_trader.risk import RiskLimits
+from tui_trader.risk.gate import RiskLimits
 from tui_trader.sandbox.testing import SandboxHandle
+from tui_trader.session.alpaca import AlpacaSettings, build_alpaca_session
 from tui_trader.store.models import LiveFill, LiveOrder
 
 

@@ -19,7 +19,7 @@ from tui_trader.ops.alerts import (
     redact,
 )
 from tui_trader.ops.session_ops import OpsSettings, attach_ops
-from tui_trader.risk import RiskLimits
+from tui_trader.risk.gate import RiskLimits
 
 
 def _mailto(port: int) -> str:
@@ -139,7 +139,7 @@ def test_passwords_and_tokens_in_alert_urls_are_masked(db_path: Path) -> None:
         port = hook.port
     url = f"json://alice:hunter2@127.0.0.1:{port}/hook"
     notifier = AlertNotifier((url,), db_path, lines.append, AlertPolicy(deadline=5, retries=0))
-    from tui_trader.notices import Notice
+    from tui_trader.engine.notices import Notice
 
     notifier.submit(Notice("live", "alpaca:X", "manual_kill", 0, 0, "halted trading", 1.0))
     assert notifier.close()

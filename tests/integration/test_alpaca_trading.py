@@ -20,9 +20,9 @@ from tests.integration.alpaca_helpers import (
     settle,
 )
 from tui_trader.brokers import BrokerError
-from tui_trader.domain import TradingState
-from tui_trader.reconcile import RECONCILIATION
-from tui_trader.risk import MANUAL_KILL
+from tui_trader.core.domain import TradingState
+from tui_trader.engine.reconcile import RECONCILIATION
+from tui_trader.risk.gate import MANUAL_KILL
 from tui_trader.sandbox.testing import SandboxHandle, make_fast, running_sandbox, wait_until
 from tui_trader.store.models import LiveFill, LiveOrder, RiskEventRow
 

@@ -10,8 +10,8 @@ import pytest
 
 import tui_trader.cli as cli
 from tests.integration.fake_yahoo import FakeYahoo, closed_port_url
+from tui_trader.core.timeframes import parse_period
 from tui_trader.market.replay import ReplayMarket
-from tui_trader.timeframes import parse_period
 
 
 @pytest.fixture

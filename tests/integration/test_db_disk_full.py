@@ -14,8 +14,8 @@ import pytest
 
 from tests.conftest import make_session
 from tui_trader.cli import main
-from tui_trader.domain import Bar, Signal
-from tui_trader.runner import AUDIT_FULL, SessionRunner
+from tui_trader.core.domain import Bar, Signal
+from tui_trader.session.runner import AUDIT_FULL, SessionRunner
 from tui_trader.store import db as store_db
 from tui_trader.store.db import open_database
 from tui_trader.store.models import database
@@ -144,7 +144,7 @@ def test_paper_starting_on_a_full_disk_says_so_in_one_line(
 def test_a_full_disk_is_alerted_although_it_cannot_be_recorded(db_path: Path) -> None:
     """The audit_full halt and the session's end reach the alerts: the one place they can be
     told, since the database has no room for the risk event."""
-    from tui_trader.notices import SESSION_END
+    from tui_trader.engine.notices import SESSION_END
 
     heard = []
     session = make_session(db_path, commit_before_send=True, strategies=[Flipper()])

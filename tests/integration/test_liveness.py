@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tests.integration.cli_helpers import run_cli
-from tui_trader.clock import WallClock
+from tui_trader.core.clock import WallClock
 from tui_trader.store.audit import AuditLog
 from tui_trader.store.db import open_database, to_db_time
 from tui_trader.store.liveness import MIN_WINDOW, is_alive, shown_status, window_for
@@ -65,7 +65,7 @@ def test_a_session_beats_while_it_waits_between_cycles(db_path: Path) -> None:
     """``--every 25``: the window stored is 75 s, and the wait is cut into 10 s slices with a
     heartbeat after each, so a long wait never makes the session look dead."""
     from tests.conftest import make_session
-    from tui_trader.runner import SessionRunner
+    from tui_trader.session.runner import SessionRunner
 
     session = make_session(db_path)
     seen: list[str] = []

@@ -10,9 +10,9 @@ import pytest
 
 from tests.conftest import BuyAndHold, make_session
 from tui_trader.brokers import BrokerError
-from tui_trader.domain import Bar, OrderStatus, OrderType, Side, Signal, TimeInForce
-from tui_trader.manual_orders import MANUAL_REFUSED, ManualOrder
-from tui_trader.risk import HALTED_ORDER, POSITION_SIZE, RiskLimits
+from tui_trader.core.domain import Bar, OrderStatus, OrderType, Side, Signal, TimeInForce
+from tui_trader.engine.manual_orders import MANUAL_REFUSED, ManualOrder
+from tui_trader.risk.gate import HALTED_ORDER, POSITION_SIZE, RiskLimits
 from tui_trader.store.models import LiveOrder, RiskEventRow
 
 
@@ -198,7 +198,7 @@ def test_a_manual_order_takes_a_slot_of_the_accounts_shared_daily_count(db_path)
     """Another process takes the day's last order slot while the ticket passes the risk gate:
     the ticket is refused with the order rate limit, like a strategy's order, and nothing is
     sent (the slot is reserved in the database, not only counted in memory)."""
-    from tui_trader.risk import ORDER_RATE
+    from tui_trader.risk.gate import ORDER_RATE
     from tui_trader.store.risk_store import reserve_order_slot
 
     session = _session(db_path, limits=RiskLimits(max_orders_per_day=1))

@@ -6,9 +6,9 @@ from datetime import datetime
 from pathlib import Path
 
 from tests.integration.alpaca_helpers import alpaca_session
+from tui_trader.core.timeframes import NEW_YORK
 from tui_trader.sandbox.testing import running_sandbox
 from tui_trader.store.models import LiveOrder
-from tui_trader.timeframes import NEW_YORK
 
 
 class FakeClock:

@@ -15,10 +15,10 @@ from pathlib import Path
 from tests.conftest import simulate_death
 from tests.integration.alpaca_helpers import alpaca_session, filled_by_order, settle
 from tests.integration.test_alpaca_trading import RALLY, assert_books_agree, client_for
-from tui_trader.domain import OrderRequest, Side
-from tui_trader.reconcile import RECONCILIATION
+from tui_trader.core.domain import OrderRequest, Side
+from tui_trader.engine.reconcile import RECONCILIATION
+from tui_trader.engine.settlement import SETTLEMENT
 from tui_trader.sandbox.testing import running_sandbox, wait_until
-from tui_trader.settlement import SETTLEMENT
 from tui_trader.store.models import LiveFill, LiveOrder, RiskEventRow
 
 

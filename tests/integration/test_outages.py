@@ -12,9 +12,9 @@ from rich.console import Console
 from tests.integration.alpaca_helpers import alpaca_session
 from tests.integration.test_alpaca_trading import RALLY, client_for
 from tui_trader.cli.session_output import summary
-from tui_trader.engine import BROKER_ERROR
-from tui_trader.runner import SessionRunner
+from tui_trader.engine.session import BROKER_ERROR
 from tui_trader.sandbox.testing import running_sandbox, wait_until
+from tui_trader.session.runner import SessionRunner
 from tui_trader.store.models import LiveOrder, RiskEventRow, SessionRow
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import requests
 
 from tests.integration.alpaca_helpers import alpaca_session
-from tui_trader.runner import SessionRunner
 from tui_trader.sandbox.testing import running_sandbox
+from tui_trader.session.runner import SessionRunner
 
 
 def _run_for(session, seconds: float, reports: list) -> object:

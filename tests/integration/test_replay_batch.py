@@ -17,16 +17,16 @@ import polars as pl
 import pytest
 
 from tui_trader.brokers.paper import PaperBroker, PaperCosts
-from tui_trader.clock import FrozenClock
-from tui_trader.engine import SessionConfig, TradingSession
+from tui_trader.core.clock import FrozenClock
+from tui_trader.core.timeframes import parse_interval, parse_period
+from tui_trader.engine.replay_batch import BatchReplay, run_replay, unsupported
+from tui_trader.engine.session import SessionConfig, TradingSession
 from tui_trader.market.replay import ReplayMarket
-from tui_trader.replay_batch import BatchReplay, run_replay, unsupported
-from tui_trader.risk import RiskLimits
+from tui_trader.risk.gate import RiskLimits
 from tui_trader.store.audit import AuditLog
 from tui_trader.store.db import open_database
 from tui_trader.strategies import FixedWeights
 from tui_trader.strategies.crossover import MovingAverageCrossover
-from tui_trader.timeframes import parse_interval, parse_period
 
 START = datetime(2026, 3, 2, 14, 30, tzinfo=UTC)
 SYMBOLS = ("AAA", "BBB", "CCC", "FLAT")

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import make_session
+from tui_trader.core.timeframes import parse_interval, parse_period
 from tui_trader.market.sim import SimMarket
 from tui_trader.store.audit import AuditLog
-from tui_trader.timeframes import parse_interval, parse_period
 
 CYCLES = 120
 

@@ -8,8 +8,8 @@ from alpaca.trading.client import TradingClient
 from alpaca.trading.enums import OrderSide, OrderStatus, TimeInForce
 from alpaca.trading.requests import LimitOrderRequest, MarketOrderRequest
 
+from tui_trader.core.timeframes import NEW_YORK
 from tui_trader.sandbox.testing import make_fast, running_sandbox
-from tui_trader.timeframes import NEW_YORK
 
 
 class FakeClock:

@@ -11,11 +11,12 @@ import pytest
 from tests.conftest import BuyAndHold, make_session
 from tui_trader.brokers import BrokerError
 from tui_trader.brokers.paper import PaperBroker, PaperCosts
-from tui_trader.clock import WallClock
-from tui_trader.domain import OrderRequest, OrderStatus, TradingState
+from tui_trader.core.clock import WallClock
+from tui_trader.core.domain import OrderRequest, OrderStatus, TradingState
+from tui_trader.core.timeframes import parse_interval, parse_period
 from tui_trader.market.sim import SimMarket
-from tui_trader.risk import DRAWDOWN, MANUAL_KILL, RiskLimits
-from tui_trader.runner import SessionRunner
+from tui_trader.risk.gate import DRAWDOWN, MANUAL_KILL, RiskLimits
+from tui_trader.session.runner import SessionRunner
 from tui_trader.store.models import (
     AccountSnapshot,
     HaltRequest,
@@ -24,7 +25,6 @@ from tui_trader.store.models import (
     LiveTrade,
     RiskEventRow,
 )
-from tui_trader.timeframes import parse_interval, parse_period
 
 
 def crash_market(seed: int = 4) -> SimMarket:

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from tests.conftest import BuyAndHold, make_session
 from tui_trader.cli import main
-from tui_trader.domain import TradingState
-from tui_trader.risk import MANUAL_KILL, ORDER_RATE, RiskLimits
+from tui_trader.core.domain import TradingState
+from tui_trader.risk.gate import MANUAL_KILL, ORDER_RATE, RiskLimits
 from tui_trader.store.db import to_db_time
 from tui_trader.store.models import LiveOrder, RiskStateRow, SessionRow
 

@@ -16,12 +16,12 @@ import polars as pl
 import pytest
 
 from tests.integration.fake_yahoo import FakeYahoo, SilentServer, closed_port_url
+from tui_trader.core.timeframes import NEW_YORK, parse_interval, parse_period
 from tui_trader.market import MarketDataError
 from tui_trader.market.cache import BarCache
 from tui_trader.market.calendar import us_equity_calendar
 from tui_trader.market.replay import ReplayMarket
 from tui_trader.market.yahoo import YahooOptions, load_history, open_yahoo_market
-from tui_trader.timeframes import NEW_YORK, parse_interval, parse_period
 
 DAILY = parse_interval("1d")
 START = datetime(2025, 1, 2, tzinfo=NEW_YORK)

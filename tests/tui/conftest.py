@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).parent))  # tui_helpers, with or without t
 
 from tui_helpers import FROZEN_START, PacedFrozenClock
 
-from tui_trader.clock import FrozenClock
+from tui_trader.core.clock import FrozenClock
 
 
 @pytest.hookimpl(tryfirst=True)

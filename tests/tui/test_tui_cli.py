@@ -10,7 +10,7 @@ import pytest
 
 import tui_trader.tui.app as app_module
 from tui_trader.cli import main
-from tui_trader.clock import WallClock
+from tui_trader.core.clock import WallClock
 from tui_trader.store.audit import AuditLog
 from tui_trader.store.db import open_database
 from tui_trader.store.models import SessionRow

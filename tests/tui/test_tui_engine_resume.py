@@ -3,10 +3,10 @@ flatten asked for after the halt (the app halts first, then asks)."""
 
 from __future__ import annotations
 
-from tui_trader.engine import RESUME_REFUSED
-from tui_trader.factory import LocalSettings, build_local_session
-from tui_trader.risk import DAILY_LOSS, MANUAL_KILL, RESET
-from tui_trader.runner import SessionRunner
+from tui_trader.engine.session import RESUME_REFUSED
+from tui_trader.risk.gate import DAILY_LOSS, MANUAL_KILL, RESET
+from tui_trader.session.local import LocalSettings, build_local_session
+from tui_trader.session.runner import SessionRunner
 
 
 def _session(db_path, clock, iterations: int = 30):

@@ -10,8 +10,8 @@ from pathlib import Path
 from textual.widgets import DataTable, Input, Static
 from tui_helpers import wait_for
 
-from tui_trader.factory import LocalSettings, build_local_session
-from tui_trader.runner import SessionRunner
+from tui_trader.session.local import LocalSettings, build_local_session
+from tui_trader.session.runner import SessionRunner
 from tui_trader.store import browse
 from tui_trader.store.db import open_database
 from tui_trader.store.models import LiveOrder

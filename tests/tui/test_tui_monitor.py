@@ -14,7 +14,7 @@ import pytest
 from tui_helpers import scalar, wait_for
 
 from tests.integration.cli_helpers import run_cli
-from tui_trader.clock import WallClock
+from tui_trader.core.clock import WallClock
 from tui_trader.store.audit import AuditLog
 from tui_trader.store.db import open_database, to_db_time
 from tui_trader.store.models import SessionRow

@@ -10,8 +10,8 @@ from textual.geometry import Region
 from textual.widgets import Static
 from tui_helpers import FROZEN_START, PacedFrozenClock, fix_session_keys, wait_for
 
-from tui_trader.factory import LocalSettings, build_local_session
-from tui_trader.runner import SessionRunner
+from tui_trader.session.local import LocalSettings, build_local_session
+from tui_trader.session.runner import SessionRunner
 from tui_trader.tui.app import make_app
 from tui_trader.tui.screens.report import ReportScreen
 

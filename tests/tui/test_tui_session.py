@@ -9,8 +9,8 @@ from textual.color import Color
 from textual.widgets import Button, DataTable, Input, RichLog, Static
 from tui_helpers import scalar, wait_for
 
-from tui_trader.factory import LocalSettings, build_local_session
-from tui_trader.risk import DRAWDOWN, MANUAL_KILL, RESET
+from tui_trader.risk.gate import DRAWDOWN, MANUAL_KILL, RESET
+from tui_trader.session.local import LocalSettings, build_local_session
 from tui_trader.store.db import open_database
 from tui_trader.store.models import AccountSnapshot, LiveOrder, SessionRow
 from tui_trader.tui.app import make_app

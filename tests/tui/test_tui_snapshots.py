@@ -16,8 +16,8 @@ from tui_helpers import (
     wait_for,
 )
 
-from tui_trader.factory import LocalSettings, build_local_session
-from tui_trader.runner import SessionRunner
+from tui_trader.session.local import LocalSettings, build_local_session
+from tui_trader.session.runner import SessionRunner
 from tui_trader.tui.app import make_app
 from tui_trader.tui.screens.confirm import ConfirmScreen
 from tui_trader.tui.screens.dashboard import DashboardScreen

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tui_trader.clock import FrozenClock
+from tui_trader.core.clock import FrozenClock
 
 FROZEN_START = datetime(2026, 11, 24, 14, 30, tzinfo=UTC)
 
@@ -56,7 +56,7 @@ def capped_factory(db_path: Path, clock: FrozenClock, bars: int, mode: str = "lo
     it (the desk's confirmations depend on it)."""
     import dataclasses
 
-    from tui_trader.factory import LocalSettings, build_local_session
+    from tui_trader.session.local import LocalSettings, build_local_session
 
     def factory():
         session = build_local_session(LocalSettings(db=db_path), clock)

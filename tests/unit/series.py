@@ -6,7 +6,7 @@ import math
 import random
 from datetime import UTC, datetime, timedelta
 
-from tui_trader.domain import Bar
+from tui_trader.core.domain import Bar
 
 START = datetime(2025, 1, 2, 14, 30, tzinfo=UTC)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.unit.series import bars_from_closes, crash, uptrend
-from tui_trader.domain import Signal
+from tui_trader.core.domain import Signal
 from tui_trader.learning.allocator import AdaptiveAllocator, defensive_scale
 from tui_trader.learning.weights import ALL_REGIMES, RegimeWeights
 
@@ -121,7 +121,7 @@ def test_defensive_scale_ramps_with_the_bear_probability() -> None:
 
 def test_a_warming_strategy_gives_its_weight_to_the_others() -> None:
     """A strategy still filling its windows has no opinion: the blend is the ready ones'."""
-    from tui_trader.domain import Signal
+    from tui_trader.core.domain import Signal
     from tui_trader.learning.allocator import AdaptiveAllocator
     from tui_trader.strategies import FixedWeights
 

@@ -6,9 +6,9 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from tui_trader.core.timeframes import NEW_YORK
 from tui_trader.market import calendar as cal
 from tui_trader.market.calendar import CalendarError, SessionLabel
-from tui_trader.timeframes import NEW_YORK
 
 
 def ny(y: int, m: int, d: int, hh: int, mm: int = 0) -> datetime:

@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from tui_trader.cli import main
-from tui_trader.domain import Bar
+from tui_trader.core.domain import Bar
 from tui_trader.learning.evaluate import (
     CONFIGURATIONS,
     FROZEN,

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from tui_trader.cli import main
-from tui_trader.clock import FrozenClock
-from tui_trader.engine import TradingSession
-from tui_trader.factory import LocalSettings, SettingsError, build_local_session
+from tui_trader.core.clock import FrozenClock
+from tui_trader.engine.session import TradingSession
 from tui_trader.learning.allocator import AdaptiveAllocator
 from tui_trader.learning.setup import LearningSettings
+from tui_trader.session.local import LocalSettings, SettingsError, build_local_session
 from tui_trader.store.learning_models import LearningWeightRow, RegimeCallRow, ShadowRow
 from tui_trader.store.models import LiveOrder
 from tui_trader.strategies import FixedWeights

@@ -4,8 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tui_trader.domain import Fill, Side
-from tui_trader.ledger import TradeLedger
+from tui_trader.core.domain import Fill, Side
+from tui_trader.core.ledger import TradeLedger
 
 T = datetime(2024, 1, 2, tzinfo=UTC)
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 from tests.conftest import make_session
 from tui_trader.brokers.paper import PaperCosts
+from tui_trader.engine.notices import SESSION_END, SLIPPAGE, Notice
 from tui_trader.market import MarketDataError
-from tui_trader.notices import SESSION_END, SLIPPAGE, Notice
-from tui_trader.risk import DRAWDOWN, RiskLimits
-from tui_trader.runner import SessionRunner
+from tui_trader.risk.gate import DRAWDOWN, RiskLimits
+from tui_trader.session.runner import SessionRunner
 
 
 def _run_until_halt(session) -> None:

@@ -13,17 +13,17 @@ from pathlib import Path
 import polars as pl
 
 from tui_trader.brokers.paper import PaperBroker, PaperCosts
-from tui_trader.clock import FrozenClock
-from tui_trader.domain import Bar, OrderRequest, OrderStatus, Side
-from tui_trader.engine import SessionConfig, TradingSession
+from tui_trader.core.clock import FrozenClock
+from tui_trader.core.domain import Bar, OrderRequest, OrderStatus, Side
+from tui_trader.core.timeframes import parse_interval, parse_period
+from tui_trader.engine.session import SessionConfig, TradingSession
 from tui_trader.market.replay import ReplayMarket
-from tui_trader.risk import RiskLimits
+from tui_trader.risk.gate import RiskLimits
 from tui_trader.store.audit import AuditLog
 from tui_trader.store.db import open_database
 from tui_trader.store.models import LiveFill, LiveOrder
 from tui_trader.strategies import FixedWeights
 from tui_trader.strategies.crossover import MovingAverageCrossover
-from tui_trader.timeframes import parse_interval, parse_period
 
 START = datetime(2026, 3, 2, 14, 30, tzinfo=UTC)
 WARMUP = [100.0 + 0.01 * i for i in range(400)]

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tui_trader.brokers.paper import PaperBroker, PaperCosts
-from tui_trader.domain import Bar, OrderRequest, OrderStatus, OrderType, Side
+from tui_trader.core.domain import Bar, OrderRequest, OrderStatus, OrderType, Side
 
 T0 = datetime(2024, 1, 2, 14, 30, tzinfo=UTC)
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from tui_trader import redact
 from tui_trader.cli import common
+from tui_trader.security import redact
 
 SECRET = "zz-Unit-SECRET-5d2c8a"
 

@@ -6,7 +6,7 @@ from collections import Counter
 from datetime import timedelta
 
 from tests.unit.series import bars_from_closes, crash, flat_noisy, uptrend
-from tui_trader.domain import Bar
+from tui_trader.core.domain import Bar
 from tui_trader.learning.regime import REGIME_KEYS, SIM_TRUTH, RegimeDetector
 from tui_trader.market.sim import REGIMES, SimMarket
 

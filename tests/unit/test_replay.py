@@ -5,9 +5,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from tui_trader.core.timeframes import parse_interval, parse_period
 from tui_trader.market import MarketDataError
 from tui_trader.market.replay import ReplayMarket
-from tui_trader.timeframes import parse_interval, parse_period
 
 HEADER = "timestamp,symbol,open,high,low,close,volume\n"
 

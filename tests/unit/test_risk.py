@@ -4,8 +4,8 @@ from datetime import date
 
 import pytest
 
-from tui_trader.domain import OrderRequest, Side, TradingState
-from tui_trader.risk import (
+from tui_trader.core.domain import OrderRequest, Side, TradingState
+from tui_trader.risk.gate import (
     DAILY_LOSS,
     DRAWDOWN,
     ORDER_RATE,

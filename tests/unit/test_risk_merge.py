@@ -7,9 +7,16 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
-from tui_trader.domain import TradingState
-from tui_trader.risk import DAILY_LOSS, DRAWDOWN, MANUAL_KILL, RiskLimits, RiskManager, RiskState
-from tui_trader.risk_merge import merge_risk_state
+from tui_trader.core.domain import TradingState
+from tui_trader.risk.gate import (
+    DAILY_LOSS,
+    DRAWDOWN,
+    MANUAL_KILL,
+    RiskLimits,
+    RiskManager,
+    RiskState,
+)
+from tui_trader.risk.merge import merge_risk_state
 from tui_trader.store.db import open_database
 from tui_trader.store.risk_store import read_risk_state, reserve_order_slot, sync_risk_state
 

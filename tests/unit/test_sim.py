@@ -5,8 +5,8 @@ from itertools import pairwise
 
 import pytest
 
+from tui_trader.core.timeframes import NEW_YORK, parse_interval, parse_period
 from tui_trader.market.sim import SimMarket
-from tui_trader.timeframes import NEW_YORK, parse_interval, parse_period
 
 
 def _closes(seed: int, n: int = 50) -> list[tuple[str, float]]:

@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from tui_trader.timeframes import TimeframeError, parse_interval, parse_period, trading_day
+from tui_trader.core.timeframes import TimeframeError, parse_interval, parse_period, trading_day
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from tui_trader.core.timeframes import NEW_YORK, parse_interval
 from tui_trader.market import MarketDataError
 from tui_trader.market.cache import Coverage
 from tui_trader.market.calendar import us_equity_calendar
@@ -17,7 +18,6 @@ from tui_trader.market.yahoo_plan import (
     request_chunks,
     window_start,
 )
-from tui_trader.timeframes import NEW_YORK, parse_interval
 
 CAL = us_equity_calendar()
 DAILY = parse_interval("1d")

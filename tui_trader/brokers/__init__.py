@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from tui_trader.domain import Account, Bar, Order, OrderRequest, OrderUpdate, Position
+from tui_trader.core.domain import Account, Bar, Order, OrderRequest, OrderUpdate, Position
 
 
 class BrokerError(Exception):

@@ -29,10 +29,10 @@ from tui_trader.brokers.alpaca_calls import (
     prepare,
     with_retries,
 )
+from tui_trader.brokers.alpaca_config import AlpacaEndpoint
 from tui_trader.brokers.alpaca_orders import to_domain_order, to_request
 from tui_trader.brokers.alpaca_stream import TradeUpdateFeed
-from tui_trader.config import AlpacaEndpoint
-from tui_trader.domain import (
+from tui_trader.core.domain import (
     Account,
     Bar,
     Order,
@@ -42,7 +42,7 @@ from tui_trader.domain import (
     Position,
     fill_increment,
 )
-from tui_trader.timeframes import NEW_YORK
+from tui_trader.core.timeframes import NEW_YORK
 
 CLOCK_TTL = timedelta(seconds=30)
 OPEN_ORDERS_TTL = 30.0

@@ -14,7 +14,7 @@ import queue
 import threading
 from typing import Any
 
-from tui_trader.config import AlpacaEndpoint
+from tui_trader.brokers.alpaca_config import AlpacaEndpoint
 
 
 class TradeUpdateFeed:

@@ -18,7 +18,7 @@ import math
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from tui_trader.domain import (
+from tui_trader.core.domain import (
     Account,
     Bar,
     Fill,
@@ -31,7 +31,7 @@ from tui_trader.domain import (
     Side,
     TimeInForce,
 )
-from tui_trader.timeframes import trading_day
+from tui_trader.core.timeframes import trading_day
 
 REMEMBERED_ORDERS = 1_000
 """Finished orders kept for lookups; older ones are forgotten (working orders never are)."""

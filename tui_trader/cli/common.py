@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import NoReturn
 
-from tui_trader.private_files import create_private_file, make_private_dir, open_private
-from tui_trader.symbols import SYMBOL_RE
+from tui_trader.core.symbols import SYMBOL_RE
+from tui_trader.security.private_files import create_private_file, make_private_dir, open_private
 
 EXIT_USAGE = 2
 EXIT_CRASH = 1
@@ -39,7 +39,7 @@ class UsageError(Exception):
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     """Print ``tui-trader: error: message`` on stderr (one line, redacted) and exit."""
-    from tui_trader.redact import redact
+    from tui_trader.security.redact import redact
 
     line = " ".join(part.strip() for part in redact(message).splitlines() if part.strip())
     print(f"tui-trader: error: {line}", file=sys.stderr)
@@ -70,7 +70,7 @@ def report_crash(exc: BaseException) -> int:
 
     Both pass through ``redact``: an exception raised while a request was built can quote its
     headers, and a secret must reach neither the screen nor the file."""
-    from tui_trader.redact import describe, redact
+    from tui_trader.security.redact import describe, redact
 
     try:
         folder = make_private_dir(log_dir())
@@ -238,7 +238,7 @@ def setup_logging() -> Path:
     root = logging.getLogger()
     if not any(getattr(h, "baseFilename", None) == str(path) for h in root.handlers):
         create_private_file(path)  # the handler appends to it, keeping its 0600
-        from tui_trader.redact import LogRedactor
+        from tui_trader.security.redact import LogRedactor
 
         handler = logging.FileHandler(path, encoding="utf-8")
         handler.addFilter(LogRedactor())

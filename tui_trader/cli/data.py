@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tui_trader.cli.common import UsageError, positive_float, symbols_arg
+from tui_trader.core.timeframes import NEW_YORK, Interval, Period, TimeframeError
+from tui_trader.core.timeframes import parse_interval as _parse_interval
+from tui_trader.core.timeframes import parse_period as _parse_period
 from tui_trader.market import MarketDataError
 from tui_trader.market.cache import CACHE_ENV, BarCache, default_cache_dir
-from tui_trader.timeframes import NEW_YORK, Interval, Period, TimeframeError
-from tui_trader.timeframes import parse_interval as _parse_interval
-from tui_trader.timeframes import parse_period as _parse_period
 
 if TYPE_CHECKING:
     from tui_trader.market.yahoo import YahooOptions
@@ -143,7 +143,7 @@ def run_export(args: argparse.Namespace) -> int:
     import polars as pl
 
     from tui_trader.market.yahoo import adjust
-    from tui_trader.private_files import create_private_file, make_private_dir
+    from tui_trader.security.private_files import create_private_file, make_private_dir
 
     if len(args.symbol) != 1:
         raise UsageError("--symbol takes one symbol (export them one at a time)")

@@ -16,14 +16,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.panel import Panel
 
-from tui_trader.alpaca_session import (
-    AccountSuspendedError,
-    AlpacaSettings,
-    AlpacaSetupError,
-    build_alpaca_session,
-    check_url,
-    connection_message,
-)
+from tui_trader.brokers.alpaca_config import LIVE_URL, PAPER_URL, ConfigError, load_endpoint
 from tui_trader.cli.common import (
     UsageError,
     non_negative_int,
@@ -35,9 +28,16 @@ from tui_trader.cli.live_readiness import add_readiness_options, readiness_gate,
 from tui_trader.cli.ops_options import ops_settings_from, running_ops
 from tui_trader.cli.paper import add_session_options, learning_from, limits_from
 from tui_trader.cli.session_output import run_in_terminal
-from tui_trader.config import LIVE_URL, PAPER_URL, ConfigError, load_endpoint
-from tui_trader.risk import RiskLimits
-from tui_trader.timeframes import TimeframeError, check_warmup, parse_interval, parse_period
+from tui_trader.core.timeframes import TimeframeError, check_warmup, parse_interval, parse_period
+from tui_trader.risk.gate import RiskLimits
+from tui_trader.session.alpaca import (
+    AccountSuspendedError,
+    AlpacaSettings,
+    AlpacaSetupError,
+    build_alpaca_session,
+    check_url,
+    connection_message,
+)
 
 CONFIRMATION = "YES I UNDERSTAND"
 MAX_TIMEOUT = 600.0

@@ -107,7 +107,7 @@ def record_skip(args: argparse.Namespace, session) -> None:
     why = getattr(args, "readiness_skipped", None)
     if not why:
         return
-    from tui_trader.domain import RiskEvent
+    from tui_trader.core.domain import RiskEvent
 
     event = RiskEvent(
         READINESS_SKIPPED, 0.0, 0.0, "live trading started without a ready paper record", detail=why

@@ -15,8 +15,8 @@ from peewee import SqliteDatabase
 from rich.console import Console
 
 from tui_trader.cli.common import UsageError, add_db_option, resolve_db
-from tui_trader.clock import WallClock
-from tui_trader.risk import RiskLimits, RiskManager
+from tui_trader.core.clock import WallClock
+from tui_trader.risk.gate import RiskLimits, RiskManager
 from tui_trader.store.audit import load_risk_state
 from tui_trader.store.db import StoreError, open_database, to_db_time
 from tui_trader.store.models import RiskEventRow, RiskStateRow

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 
 from tui_trader.brokers import BrokerError
-from tui_trader.config import PAPER_URL, ConfigError, load_endpoint
+from tui_trader.brokers.alpaca_config import PAPER_URL, ConfigError, load_endpoint
 
 
 def offer_to_clear_suspension(account_key: str, endpoint_url: str | None, yes: bool) -> None:

@@ -49,7 +49,7 @@ def port_arg(text: str) -> int:
 
 def interval_arg(text: str) -> str:
     """A bar interval the simulated market understands (``1m``, ``5m``, ``1h``, ``1d``)."""
-    from tui_trader.timeframes import TimeframeError, parse_interval
+    from tui_trader.core.timeframes import TimeframeError, parse_interval
 
     try:
         return parse_interval(text).text

@@ -20,9 +20,9 @@ from types import FrameType
 from rich.console import Console
 
 from tui_trader.brokers import BrokerError
-from tui_trader.domain import Account, IterationReport, RiskEvent, TradingState
-from tui_trader.engine import TradingSession
-from tui_trader.runner import RunResult, SessionRunner, end_on_full_disk
+from tui_trader.core.domain import Account, IterationReport, RiskEvent, TradingState
+from tui_trader.engine.session import TradingSession
+from tui_trader.session.runner import RunResult, SessionRunner, end_on_full_disk
 from tui_trader.store.db import is_disk_full
 
 
@@ -57,7 +57,7 @@ def run_batch_in_terminal(console: Console, session: TradingSession, tag: str) -
     """Replay the whole file through the fast path (or cycle by cycle where it does not fit),
     printing no line per cycle; Ctrl+C stops between cycles. Returns how it ended, after the
     summary."""
-    from tui_trader.replay_batch import run_replay, unsupported
+    from tui_trader.engine.replay_batch import run_replay, unsupported
 
     _print_startup(console, session)
     why = unsupported(session)

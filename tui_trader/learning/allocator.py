@@ -25,7 +25,7 @@ from math import exp
 from operator import attrgetter, itemgetter, mul
 from typing import Protocol
 
-from tui_trader.domain import Bar, Signal, Warming
+from tui_trader.core.domain import Bar, Signal, Warming
 from tui_trader.learning.regime import Found, RegimeCall, RegimeDetector, call_of
 from tui_trader.learning.shadow import ShadowBook, ShadowStats
 from tui_trader.learning.weights import ALL_REGIMES, RegimeWeights

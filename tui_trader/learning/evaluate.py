@@ -22,7 +22,7 @@ from datetime import datetime
 
 import polars as pl
 
-from tui_trader.domain import Bar, Signal
+from tui_trader.core.domain import Bar, Signal
 from tui_trader.learning.performance import (
     Window,
     WindowResult,
@@ -114,8 +114,8 @@ class Agreement:
 
 def sim_market(seed: int, symbols: tuple[str, ...], bars: int, warmup: int = 60) -> Market:
     """A seeded simulated market with its true regime recorded at every step."""
+    from tui_trader.core.timeframes import parse_interval, parse_period
     from tui_trader.market.sim import SimMarket
-    from tui_trader.timeframes import parse_interval, parse_period
 
     sim = SimMarket(symbols, parse_interval("1d"), parse_period("1d"), seed=seed)
     sim.warmup()  # one bar; the warm-up below is counted in steps

@@ -33,7 +33,7 @@ import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from tui_trader.domain import Bar
+from tui_trader.core.domain import Bar
 
 DIRECTIONS = ("bull", "bear", "sideways")
 LEVELS = ("calm", "volatile")

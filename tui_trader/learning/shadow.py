@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from tui_trader.domain import Bar, Signal
+from tui_trader.core.domain import Bar, Signal
 from tui_trader.learning.regime import bias_divisors
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from tui_trader.domain import Bar
-from tui_trader.timeframes import Interval
+from tui_trader.core.domain import Bar
+from tui_trader.core.timeframes import Interval
 
 
 class MarketDataError(Exception):

@@ -14,10 +14,10 @@ from typing import Any
 from tui_trader.brokers import BrokerError, Throttled
 from tui_trader.brokers.alpaca_budget import RequestBudget
 from tui_trader.brokers.alpaca_calls import CallPolicy, prepare, with_retries
-from tui_trader.config import AlpacaEndpoint
-from tui_trader.domain import Bar
+from tui_trader.brokers.alpaca_config import AlpacaEndpoint
+from tui_trader.core.domain import Bar
+from tui_trader.core.timeframes import Interval, Period
 from tui_trader.market import MarketDataError
-from tui_trader.timeframes import Interval, Period
 
 
 class AlpacaMarketData:

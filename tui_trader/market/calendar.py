@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime, time
 from enum import StrEnum
 from typing import Protocol
 
-from tui_trader.timeframes import NEW_YORK
+from tui_trader.core.timeframes import NEW_YORK
 
 PRE_MARKET_START = time(4, 0)
 """When pre-market trading begins, New York time."""

@@ -18,12 +18,12 @@ from pathlib import Path
 
 import polars as pl
 
-from tui_trader.domain import Bar
+from tui_trader.core.domain import Bar
+from tui_trader.core.symbols import bad_symbols
+from tui_trader.core.timeframes import Interval, Period, parse_interval, parse_period
 from tui_trader.market import MarketDataError
 from tui_trader.market.columns import as_bar_table
 from tui_trader.market.validate import normalize_bars
-from tui_trader.symbols import bad_symbols
-from tui_trader.timeframes import Interval, Period, parse_interval, parse_period
 
 CHUNK_STEPS = 4_096
 """Timestamps turned into ``Bar`` objects at a time."""

@@ -15,8 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from tui_trader.domain import Bar
-from tui_trader.timeframes import NEW_YORK, Interval, Period
+from tui_trader.core.domain import Bar
+from tui_trader.core.timeframes import NEW_YORK, Interval, Period
 
 DEFAULT_SYMBOLS = ("SPY", "QQQ", "IWM")
 DEFAULT_START = date(2024, 1, 2)
@@ -96,7 +96,7 @@ class SimMarket:
         schedule: Iterable[tuple[str, int]] = (),
         initial_regime: str = "bull",
     ) -> None:
-        from tui_trader.timeframes import parse_interval, parse_period
+        from tui_trader.core.timeframes import parse_interval, parse_period
 
         self.symbols = tuple(symbols)
         self.interval = interval or parse_interval("1d")

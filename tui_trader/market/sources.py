@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tui_trader.core.timeframes import Interval, Period
 from tui_trader.market import MarketData, MarketDataError
-from tui_trader.timeframes import Interval, Period
 
 if TYPE_CHECKING:
     from tui_trader.market.yahoo import YahooOptions

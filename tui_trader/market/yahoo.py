@@ -25,6 +25,7 @@ from pathlib import Path
 
 import polars as pl
 
+from tui_trader.core.timeframes import NEW_YORK, Interval, Period
 from tui_trader.market import MarketDataError
 from tui_trader.market.cache import BarCache
 from tui_trader.market.calendar import ExchangeCalendar, us_equity_calendar
@@ -43,7 +44,6 @@ from tui_trader.market.yahoo_plan import (
     request_chunks,
     window_start,
 )
-from tui_trader.timeframes import NEW_YORK, Interval, Period
 
 DEFAULT_TIMEOUT = 8.0
 """Seconds one request to Yahoo may take before the run gives up on the network."""

@@ -21,10 +21,10 @@ from urllib.parse import urlsplit
 
 import polars as pl
 
+from tui_trader.core.timeframes import Interval
 from tui_trader.market import MarketDataError
 from tui_trader.market.cache import CACHE_COLUMNS, CACHE_SCHEMA, empty_bars
 from tui_trader.market.deadline import DeadlineExceeded, call_with_deadline
-from tui_trader.timeframes import Interval
 
 YAHOO_URL_ENV = "TUI_TRADER_YAHOO_URL"
 """Environment variable naming a stand-in origin for Yahoo (``http://127.0.0.1:PORT``)."""

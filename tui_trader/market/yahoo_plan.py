@@ -11,10 +11,10 @@ from __future__ import annotations
 import math
 from datetime import datetime, time, timedelta
 
+from tui_trader.core.timeframes import NEW_YORK, Interval
 from tui_trader.market import MarketDataError
 from tui_trader.market.cache import Coverage
 from tui_trader.market.calendar import CalendarError, ExchangeCalendar
-from tui_trader.timeframes import NEW_YORK, Interval
 
 YAHOO_MINUTES = (1, 2, 5, 15, 30, 60, 390)
 """Bar lengths Yahoo serves that the desk also understands (1m, 2m, 5m, 15m, 30m, 1h, 1d)."""

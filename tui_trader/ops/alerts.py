@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from tui_trader.notices import Notice
+from tui_trader.engine.notices import Notice
 
 Report = Callable[[str], None]
 """Where one-line messages go (stderr on the command line, the log in the desk)."""

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tui_trader.notices import Notice
+from tui_trader.engine.notices import Notice
+from tui_trader.engine.reconcile import RECONCILIATION
 from tui_trader.ops.alerts import AlertNotifier, AlertPolicy, Report
 from tui_trader.ops.backup import BackupError, backup_database, default_backup_dir, rotate
-from tui_trader.reconcile import RECONCILIATION
 
 BACKUP_FAILED = "backup_failed"
 

@@ -8,10 +8,10 @@ import re
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from tui_trader.core.timeframes import NEW_YORK
 from tui_trader.sandbox.errors import ApiError
 from tui_trader.sandbox.request import Reply, Request, query_time
 from tui_trader.sandbox.shapes import activity_json
-from tui_trader.timeframes import NEW_YORK
 
 if TYPE_CHECKING:
     from tui_trader.sandbox.app import Sandbox

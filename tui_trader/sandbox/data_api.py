@@ -11,11 +11,11 @@ import re
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from tui_trader.domain import Bar
+from tui_trader.core.domain import Bar
+from tui_trader.core.timeframes import NEW_YORK
 from tui_trader.sandbox.errors import ApiError
 from tui_trader.sandbox.feed import Quote, TimeframeNotSupported, parse_timeframe, trade_count, vwap
 from tui_trader.sandbox.request import Reply, Request
-from tui_trader.timeframes import NEW_YORK
 
 if TYPE_CHECKING:
     from tui_trader.sandbox.app import Sandbox

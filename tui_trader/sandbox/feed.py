@@ -16,9 +16,9 @@ from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from tui_trader.domain import Bar
+from tui_trader.core.domain import Bar
+from tui_trader.core.timeframes import NEW_YORK, parse_interval, parse_period
 from tui_trader.market.sim import SimMarket
-from tui_trader.timeframes import NEW_YORK, parse_interval, parse_period
 
 MAX_BARS_KEPT = 100_000
 """Bars kept per symbol (about 69 days of 1m bars around the clock)."""

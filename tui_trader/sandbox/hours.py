@@ -12,7 +12,7 @@ import warnings
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from tui_trader.timeframes import NEW_YORK
+from tui_trader.core.timeframes import NEW_YORK
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from collections import deque
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from tui_trader.timeframes import NEW_YORK
+from tui_trader.core.timeframes import NEW_YORK
 
 EQUITY_POINTS_KEPT = 50_000
 """Equity-curve points kept for the portfolio history endpoint."""

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from tui_trader.core.timeframes import NEW_YORK
 from tui_trader.sandbox.errors import ApiError
-from tui_trader.timeframes import NEW_YORK
 
 Reply = tuple[int, Any]
 """An HTTP status and a JSON-able body (None for no body)."""

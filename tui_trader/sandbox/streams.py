@@ -23,7 +23,7 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.protocol import State
 
-from tui_trader.domain import Bar
+from tui_trader.core.domain import Bar
 from tui_trader.sandbox.data_api import rfc3339
 from tui_trader.sandbox.feed import Quote, trade_count, vwap
 from tui_trader.sandbox.matching import TradeEvent

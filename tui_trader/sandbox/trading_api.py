@@ -12,11 +12,11 @@ import re
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from tui_trader.core.timeframes import NEW_YORK
 from tui_trader.sandbox.errors import ApiError
 from tui_trader.sandbox.matching import OPEN_STATUSES, SimOrder
 from tui_trader.sandbox.request import Reply, Request, query_time
 from tui_trader.sandbox.shapes import account_json, asset_id, asset_json, order_json, position_json
-from tui_trader.timeframes import NEW_YORK
 
 if TYPE_CHECKING:
     from tui_trader.sandbox.app import Sandbox

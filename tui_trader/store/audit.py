@@ -22,8 +22,8 @@ from typing import Any
 
 from peewee import IntegrityError, SqliteDatabase
 
-from tui_trader.clock import Clock
-from tui_trader.domain import (
+from tui_trader.core.clock import Clock
+from tui_trader.core.domain import (
     Account,
     Fill,
     Order,
@@ -32,8 +32,8 @@ from tui_trader.domain import (
     RiskEvent,
     TradingState,
 )
-from tui_trader.ledger import ClosedTrade
-from tui_trader.risk import RiskState
+from tui_trader.core.ledger import ClosedTrade
+from tui_trader.risk.gate import RiskState
 from tui_trader.store.batching import CycleTransactions
 from tui_trader.store.db import from_db_time, to_db_time
 from tui_trader.store.liveness import is_alive

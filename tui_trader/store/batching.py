@@ -27,9 +27,9 @@ from typing import Any
 
 from peewee import SqliteDatabase
 
-from tui_trader.clock import Clock
-from tui_trader.risk import RiskState
-from tui_trader.risk_merge import merge_risk_state, with_orders
+from tui_trader.core.clock import Clock
+from tui_trader.risk.gate import RiskState
+from tui_trader.risk.merge import merge_risk_state, with_orders
 from tui_trader.store.risk_store import read_risk_state, reserve_order_slot, sync_risk_state
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from peewee import Field, ModelSelect, fn
 
-from tui_trader.private_files import make_private_dir, open_private
+from tui_trader.security.private_files import make_private_dir, open_private
 from tui_trader.store.liveness import shown_status
 from tui_trader.store.models import LiveFill, LiveOrder, LiveTrade, RiskEventRow, SessionRow
 

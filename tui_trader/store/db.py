@@ -20,7 +20,7 @@ from pathlib import Path
 
 from peewee import DatabaseError, SqliteDatabase
 
-from tui_trader.private_files import create_private_file
+from tui_trader.security.private_files import create_private_file
 from tui_trader.store.migrations import MigrationError, migrate
 from tui_trader.store.models import database
 from tui_trader.store.ownership import check_database

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 
 from peewee import fn
 
-from tui_trader.domain import Position
+from tui_trader.core.domain import Position
 from tui_trader.store.models import AccountSnapshot, LiveOrder, LiveTrade, SessionRow
 
 

@@ -3,7 +3,7 @@
 Every process trading an account shares one ``risk_state`` row. A change takes the row's write
 lock first (an ``UPDATE ... RETURNING`` that bumps ``version``: SQLite then holds the write lock
 for the rest of the transaction, so nobody writes between the read and the write), merges this
-session's changes into what it read (``tui_trader.risk_merge``) and writes the result. Outside a
+session's changes into what it read (``tui_trader.risk.merge``) and writes the result. Outside a
 transaction the whole step runs in ``BEGIN IMMEDIATE``. The day's order count is reserved one
 order at a time with a single conditional ``UPDATE``, so two sessions with a limit of 10 send 10
 orders between them, not 20.
@@ -16,9 +16,9 @@ from typing import Any
 
 from peewee import SqliteDatabase
 
-from tui_trader.domain import TradingState
-from tui_trader.risk import RiskState
-from tui_trader.risk_merge import merge_risk_state
+from tui_trader.core.domain import TradingState
+from tui_trader.risk.gate import RiskState
+from tui_trader.risk.merge import merge_risk_state
 from tui_trader.store.statements import db_time
 
 _COLUMNS = (

@@ -17,7 +17,7 @@ from typing import Any
 
 from peewee import SqliteDatabase
 
-from tui_trader.clock import Clock
+from tui_trader.core.clock import Clock
 from tui_trader.store.db import to_db_time
 from tui_trader.store.liveness import BEAT_SECONDS, MIN_WINDOW, this_host
 from tui_trader.store.models import SessionRow

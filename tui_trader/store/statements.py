@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from tui_trader.domain import TradingState
-from tui_trader.risk import RiskState
+from tui_trader.core.domain import TradingState
+from tui_trader.risk.gate import RiskState
 from tui_trader.store.models import (
     AccountSnapshot,
     LiveOrder,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-from tui_trader.domain import Bar, Signal, Warming
+from tui_trader.core.domain import Bar, Signal, Warming
 
 
 class Strategy(Protocol):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
-from tui_trader.domain import Bar, Signal
+from tui_trader.core.domain import Bar, Signal
 
 _ABOVE = "SMA{} {:.2f} > SMA{} {:.2f}"
 _BELOW = "SMA{} {:.2f} <= SMA{} {:.2f}"

@@ -7,7 +7,7 @@ stretch, ``min(1, -z / (2 * entry))``; above the mean it is flat (or short, when
 
 from __future__ import annotations
 
-from tui_trader.domain import Bar, Signal
+from tui_trader.core.domain import Bar, Signal
 from tui_trader.strategies.windows import RollingWindow
 
 

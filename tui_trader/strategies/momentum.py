@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from tui_trader.domain import Bar, Signal
+from tui_trader.core.domain import Bar, Signal
 
 
 class Momentum:

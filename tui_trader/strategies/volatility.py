@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from tui_trader.domain import Bar, Signal
+from tui_trader.core.domain import Bar, Signal
 from tui_trader.strategies.windows import RollingWindow
 
 

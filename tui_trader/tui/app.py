@@ -21,11 +21,11 @@ from textual.reactive import reactive
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
-from tui_trader.clock import Clock, WallClock
-from tui_trader.factory import SettingsError
+from tui_trader.core.clock import Clock, WallClock
 from tui_trader.market import MarketDataError
-from tui_trader.redact import describe, redact
-from tui_trader.risk import MANUAL_KILL
+from tui_trader.risk.gate import MANUAL_KILL
+from tui_trader.security.redact import describe, redact
+from tui_trader.session.local import SettingsError
 from tui_trader.store.db import StoreError
 from tui_trader.tui.controls import SessionControls, unframe
 from tui_trader.tui.desk_actions import DESK_BINDINGS, DeskActions
@@ -55,7 +55,7 @@ START_ERRORS = (SettingsError, MarketDataError, StoreError, OSError, ImportError
 class TraderApp(SessionControls, DeskActions, Navigation, App[None]):
     """The trading desk: setup → dashboard, history, help; one session at a time."""
 
-    CSS_PATH = "../screens.tcss"
+    CSS_PATH = "screens.tcss"
     TITLE = "tui-trader"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(

@@ -22,7 +22,7 @@ from tui_trader.tui.screens.working import WorkingOrdersScreen
 from tui_trader.tui.ticket_form import describe
 
 if TYPE_CHECKING:
-    from tui_trader.manual_orders import ManualOrder
+    from tui_trader.engine.manual_orders import ManualOrder
     from tui_trader.tui.handles import SessionHandle
     from tui_trader.tui.state import DeskState
 

@@ -17,12 +17,12 @@ from typing import Protocol
 
 from peewee import OperationalError
 
-from tui_trader.clock import Clock
-from tui_trader.domain import IterationReport
-from tui_trader.engine import TradingSession
-from tui_trader.manual_orders import ManualOrder
+from tui_trader.core.clock import Clock
+from tui_trader.core.domain import IterationReport
+from tui_trader.engine.manual_orders import ManualOrder
+from tui_trader.engine.session import TradingSession
 from tui_trader.ops.session_ops import OpsSettings, SessionOps, attach_ops
-from tui_trader.runner import RunResult, SessionRunner
+from tui_trader.session.runner import RunResult, SessionRunner
 from tui_trader.tui.state import SessionInfo
 
 ReportSink = Callable[[IterationReport], None]
@@ -188,7 +188,7 @@ def local_factory(settings, clock: Clock | None = None) -> SessionFactory:
     """A factory that builds a local session from ``LocalSettings`` (inside the worker)."""
 
     def build() -> TradingSession:
-        from tui_trader.factory import build_local_session
+        from tui_trader.session.local import build_local_session
 
         return build_local_session(settings, clock)
 
@@ -204,8 +204,8 @@ def alpaca_factory(mode: str) -> Callable[..., SessionFactory]:
 
     def builder(settings, clock: Clock | None = None) -> SessionFactory:
         def build() -> TradingSession:
-            from tui_trader.alpaca_session import AlpacaSettings, build_alpaca_session
-            from tui_trader.config import LIVE_URL, PAPER_URL, load_endpoint
+            from tui_trader.brokers.alpaca_config import LIVE_URL, PAPER_URL, load_endpoint
+            from tui_trader.session.alpaca import AlpacaSettings, build_alpaca_session
 
             endpoint = load_endpoint(LIVE_URL if mode == "live" else PAPER_URL)
             alpaca = AlpacaSettings(

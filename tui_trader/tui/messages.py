@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from tui_trader.domain import IterationReport
+from tui_trader.core.domain import IterationReport
 from tui_trader.tui.state import SessionInfo
 
 MAX_BACKLOG = 2_000

@@ -19,8 +19,8 @@ from pathlib import Path
 from peewee import PeeweeException as PeeweeError
 from peewee import fn
 
-from tui_trader.clock import Clock, WallClock
-from tui_trader.domain import (
+from tui_trader.core.clock import Clock, WallClock
+from tui_trader.core.domain import (
     Fill,
     IterationReport,
     Order,
@@ -31,7 +31,7 @@ from tui_trader.domain import (
     Side,
     TradingState,
 )
-from tui_trader.runner import RunResult
+from tui_trader.session.runner import RunResult
 from tui_trader.store.db import from_db_time, open_database, to_db_time
 from tui_trader.store.liveness import DIED, is_alive, last_sign_of_life, shown_status
 from tui_trader.store.models import (

@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tui_trader.brokers.alpaca_config import LIVE_URL, PAPER_URL, read_settings
 from tui_trader.cli.common import non_negative_float, non_negative_int, percent, symbols_arg
-from tui_trader.config import LIVE_URL, PAPER_URL, read_settings
-from tui_trader.factory import LocalSettings
+from tui_trader.core.timeframes import TimeframeError, parse_interval, parse_period
 from tui_trader.ops.session_ops import OpsSettings
-from tui_trader.risk import RiskLimits
-from tui_trader.timeframes import TimeframeError, parse_interval, parse_period
+from tui_trader.risk.gate import RiskLimits
+from tui_trader.session.local import LocalSettings
 
 MODES = ("local", "paper", "live")
 """Session modes: the local simulated desk, Alpaca paper, Alpaca live."""

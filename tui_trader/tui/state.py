@@ -12,8 +12,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, time
 
-from tui_trader.domain import Fill, IterationReport, Order, RiskEvent, TradingState
-from tui_trader.timeframes import NEW_YORK, trading_day
+from tui_trader.core.domain import Fill, IterationReport, Order, RiskEvent, TradingState
+from tui_trader.core.timeframes import NEW_YORK, trading_day
 
 HISTORY_POINTS = 500
 """Equity and price points kept per series (older ones fall off)."""

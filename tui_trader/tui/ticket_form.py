@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tui_trader.domain import OrderType, Side, TimeInForce
-from tui_trader.manual_orders import ManualOrder
+from tui_trader.core.domain import OrderType, Side, TimeInForce
+from tui_trader.engine.manual_orders import ManualOrder
 
 STOP_NOTE = (
     "Stop orders are not offered: the desk's brokers take market and limit orders only for now."

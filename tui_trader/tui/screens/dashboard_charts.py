@@ -11,7 +11,7 @@ import math
 from collections.abc import Sequence
 from datetime import datetime
 
-from tui_trader.timeframes import NEW_YORK
+from tui_trader.core.timeframes import NEW_YORK
 
 TIME_TICKS = 3
 """Time labels under a chart (first, middle, last)."""

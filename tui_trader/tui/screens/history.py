@@ -22,7 +22,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Input, Select, Static, Tab, Tabs
 
-from tui_trader.clock import Clock
+from tui_trader.core.clock import Clock
 from tui_trader.store import browse
 from tui_trader.store.models import database
 from tui_trader.store.queries import pnl_by_day

@@ -17,7 +17,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
-from tui_trader.manual_orders import ManualOrder
+from tui_trader.engine.manual_orders import ManualOrder
 from tui_trader.tui.ticket_form import STOP_NOTE, parse_ticket
 
 

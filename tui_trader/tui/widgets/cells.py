@@ -10,7 +10,7 @@ from collections import Counter
 
 from rich.text import Text
 
-from tui_trader.domain import Fill, Order, RiskEvent
+from tui_trader.core.domain import Fill, Order, RiskEvent
 from tui_trader.tui.widgets.deskbar import signed_text
 
 REGIMES_LISTED = 4

@@ -2,7 +2,7 @@
 outage.
 
 A mixin of ``TradingSession`` (kept apart so that the engine module stays the decision cycle):
-looking up orders the broker does not know yet (``tui_trader.settlement``), the line a cycle
+looking up orders the broker does not know yet (``tui_trader.engine.settlement``), the line a cycle
 without a new bar prints (market closed, with when it opens), and the halt and report lines of
 an outage, built from the last account read because the broker is not answering.
 """
@@ -14,12 +14,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from tui_trader.brokers import Broker, BrokerError
-from tui_trader.domain import Account, Fill, IterationReport, Order, Position, RiskEvent
+from tui_trader.core.domain import Account, Fill, IterationReport, Order, Position, RiskEvent
 
 if TYPE_CHECKING:
-    from tui_trader.clock import Clock
-    from tui_trader.risk import RiskManager
-    from tui_trader.settlement import Unsettled
+    from tui_trader.core.clock import Clock
+    from tui_trader.engine.settlement import Unsettled
+    from tui_trader.risk.gate import RiskManager
     from tui_trader.store.audit import AuditLog
 
 BROKER_ERROR = "broker_error"

@@ -13,12 +13,12 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from tui_trader.brokers.paper import PaperBroker
-from tui_trader.domain import Bar, RiskEvent, Signal
-from tui_trader.replay_targets import Chunk, ReplayTargets
-from tui_trader.risk import RiskState
+from tui_trader.core.domain import Bar, RiskEvent, Signal
+from tui_trader.engine.replay_targets import Chunk, ReplayTargets
+from tui_trader.risk.gate import RiskState
 
 if TYPE_CHECKING:
-    from tui_trader.engine import TradingSession
+    from tui_trader.engine.session import TradingSession
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 

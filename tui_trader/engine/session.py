@@ -14,8 +14,8 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 from tui_trader.brokers import Broker, BrokerError
-from tui_trader.clock import Clock
-from tui_trader.domain import (
+from tui_trader.core.clock import Clock
+from tui_trader.core.domain import (
     Account,
     Bar,
     Fill,
@@ -26,21 +26,21 @@ from tui_trader.domain import (
     RiskEvent,
     Signal,
 )
-from tui_trader.ledger import TradeLedger
-from tui_trader.manual_orders import ManualOrders, ManualRequest
+from tui_trader.core.ledger import TradeLedger
+from tui_trader.core.timeframes import trading_day
+from tui_trader.engine.config import SessionConfig
+from tui_trader.engine.halts import RESUME_REFUSED, SessionHalts
+from tui_trader.engine.manual_orders import ManualOrders, ManualRequest
+from tui_trader.engine.notices import SESSION_END
+from tui_trader.engine.notify import SessionNotices
+from tui_trader.engine.order_routing import OrderRouting
+from tui_trader.engine.reconcile import reconcile, unsettled_order
+from tui_trader.engine.settlement import Unsettled
+from tui_trader.engine.waits import BROKER_ERROR, SessionWaits
 from tui_trader.market import MarketData
-from tui_trader.notices import SESSION_END
-from tui_trader.order_routing import OrderRouting
-from tui_trader.reconcile import reconcile, unsettled_order
-from tui_trader.risk import RiskManager
-from tui_trader.session_config import SessionConfig
-from tui_trader.session_halts import RESUME_REFUSED, SessionHalts
-from tui_trader.session_notices import SessionNotices
-from tui_trader.session_waits import BROKER_ERROR, SessionWaits
-from tui_trader.settlement import Unsettled
+from tui_trader.risk.gate import RiskManager
 from tui_trader.store.audit import AuditLog
 from tui_trader.strategies import Allocator, LearningAllocator, Strategy
-from tui_trader.timeframes import trading_day
 
 __all__ = ["BROKER_ERROR", "RESUME_REFUSED", "SessionConfig", "TradingSession"]
 

@@ -33,15 +33,15 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from tui_trader.brokers.paper import PaperBroker
-from tui_trader.domain import Signal
+from tui_trader.core.domain import Signal
+from tui_trader.core.timeframes import trading_day
+from tui_trader.engine.replay_cycles import CycleMirror
+from tui_trader.engine.replay_targets import Chunk, ReplayTargets
+from tui_trader.engine.replay_targets import unsupported as strategies_unsupported
 from tui_trader.market.replay import ReplayMarket
-from tui_trader.replay_cycles import CycleMirror
-from tui_trader.replay_targets import Chunk, ReplayTargets
-from tui_trader.replay_targets import unsupported as strategies_unsupported
-from tui_trader.timeframes import trading_day
 
 if TYPE_CHECKING:
-    from tui_trader.engine import TradingSession
+    from tui_trader.engine.session import TradingSession
 
 CHUNK_ROWS = 1 << 15
 """Table rows turned into Python lists at a time (whole steps)."""

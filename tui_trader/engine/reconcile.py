@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from tui_trader.brokers import Broker
-from tui_trader.domain import Fill, Order, OrderStatus, Position, RiskEvent, fill_increment
+from tui_trader.core.domain import Fill, Order, OrderStatus, Position, RiskEvent, fill_increment
 from tui_trader.store.audit import AuditLog, OpenOrderRow
 
 RECONCILIATION = "reconciliation"
@@ -42,7 +42,7 @@ def reconcile(broker: Broker, audit: AuditLog, account_key: str) -> ReconcileRes
         current = broker_open.get(row.client_order_id) or broker.get_order(row.client_order_id)
         if current is None:
             # Not found is not "never received": the request may still be on its way. The
-            # session keeps the order unsettled and asks again (see ``tui_trader.settlement``).
+            # session keeps the order unsettled and asks again (see ``engine.settlement``).
             audit.order_update(unsettled_order(row))
             result.unsettled.append(row)
             continue
@@ -94,7 +94,7 @@ def _missed_fill(row: OpenOrderRow, current: Order) -> Fill | None:
 
 def unsettled_order(row: OpenOrderRow) -> Order:
     """The row's order as the broker does not know it (yet): unsettled."""
-    from tui_trader.domain import OrderType, Side
+    from tui_trader.core.domain import OrderType, Side
 
     return Order(
         client_order_id=row.client_order_id,

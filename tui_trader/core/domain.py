@@ -55,7 +55,7 @@ class OrderStatus(StrEnum):
     """Sent (or maybe sent) and not known to the broker yet: unsettled, looked up again."""
     NOT_RECEIVED = "not_received"
     """The broker never received it: still unknown past the settlement window, and absent on
-    two more look-ups (see ``tui_trader.settlement``)."""
+    two more look-ups (see ``tui_trader.engine.settlement``)."""
 
     @property
     def is_open(self) -> bool:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from tui_trader.risk import RiskLimits
-from tui_trader.timeframes import Interval, Period
+from tui_trader.core.timeframes import Interval, Period
+from tui_trader.risk.gate import RiskLimits
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +41,7 @@ class SessionConfig:
     (Alpaca) snapshots every cycle whatever this says."""
     settle_window_s: float = 120.0
     """Seconds after an order row was written during which a broker's "no such order" is not
-    final (the request may still arrive); see ``tui_trader.settlement``."""
+    final (the request may still arrive); see ``tui_trader.engine.settlement``."""
 
     def parameters(self) -> dict[str, Any]:
         """The settings as plain values, for the session row."""

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from tui_trader.domain import RiskEvent, TradingState
-from tui_trader.risk import SESSION_HALTS, RiskState
+from tui_trader.core.domain import RiskEvent, TradingState
+from tui_trader.risk.gate import SESSION_HALTS, RiskState
 
 HALT_ADOPTED = "halt_adopted"
 """Another process halted the account; this session stops sending new exposure too."""

@@ -16,13 +16,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from tui_trader.brokers import Broker
-from tui_trader.domain import Order, OrderRequest, Position, RiskEvent, Side
-from tui_trader.risk import MANUAL_KILL, SESSION_HALTS, RiskManager
-from tui_trader.risk_merge import adoption_events
-from tui_trader.session_waits import BROKER_ERROR
+from tui_trader.core.domain import Order, OrderRequest, Position, RiskEvent, Side
+from tui_trader.engine.waits import BROKER_ERROR
+from tui_trader.risk.gate import MANUAL_KILL, SESSION_HALTS, RiskManager
+from tui_trader.risk.merge import adoption_events
 
 if TYPE_CHECKING:
-    from tui_trader.session_config import SessionConfig
+    from tui_trader.engine.config import SessionConfig
     from tui_trader.store.audit import AuditLog
 
 RESUME_REFUSED = "resume_refused"

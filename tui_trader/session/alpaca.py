@@ -11,20 +11,27 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tui_trader import redact
 from tui_trader.brokers import BrokerError
 from tui_trader.brokers.alpaca_budget import RATE_PER_MINUTE, RequestBudget
 from tui_trader.brokers.alpaca_calls import CallPolicy, with_retries
-from tui_trader.clock import Clock, WallClock
-from tui_trader.config import LIVE_HOST, LIVE_URL, PAPER_HOST, PAPER_URL, AlpacaEndpoint, url_kind
-from tui_trader.engine import SessionConfig, TradingSession
+from tui_trader.brokers.alpaca_config import (
+    LIVE_HOST,
+    LIVE_URL,
+    PAPER_HOST,
+    PAPER_URL,
+    AlpacaEndpoint,
+    url_kind,
+)
+from tui_trader.core.clock import Clock, WallClock
+from tui_trader.core.timeframes import TimeframeError, check_warmup, parse_interval, parse_period
+from tui_trader.engine.session import SessionConfig, TradingSession
 from tui_trader.learning.setup import LearningSettings, build_allocation
-from tui_trader.risk import RiskLimits
+from tui_trader.risk.gate import RiskLimits
+from tui_trader.security import redact
 from tui_trader.store.audit import AuditLog
 from tui_trader.store.db import StoreError, open_database
 from tui_trader.store.learning_journal import StoreLearningJournal
 from tui_trader.strategies.family import STRATEGY_NAMES
-from tui_trader.timeframes import TimeframeError, check_warmup, parse_interval, parse_period
 
 
 class AlpacaSetupError(Exception):
@@ -60,7 +67,7 @@ class AlpacaSettings:
     """``--weights``, ``--learning-rate``, ``--weight-floor`` (as for local sessions)."""
     settle_window: float = 120.0
     """Seconds after an order was sent during which "no such order" is not final (see
-    ``tui_trader.settlement``)."""
+    ``tui_trader.engine.settlement``)."""
     requests_per_minute: float = RATE_PER_MINUTE
     """Client-side request budget per API (see ``brokers.alpaca_budget``)."""
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from tui_trader.domain import (
+from tui_trader.core.domain import (
     Order,
     OrderRequest,
     OrderStatus,
@@ -33,9 +33,9 @@ from tui_trader.domain import (
 
 if TYPE_CHECKING:
     from tui_trader.brokers import Broker
-    from tui_trader.clock import Clock
-    from tui_trader.risk import RiskManager
-    from tui_trader.session_config import SessionConfig
+    from tui_trader.core.clock import Clock
+    from tui_trader.engine.config import SessionConfig
+    from tui_trader.risk.gate import RiskManager
     from tui_trader.store.audit import AuditLog
 
 MANUAL_REFUSED = "manual_order_refused"

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from tui_trader.brokers import Broker, BrokerError
-from tui_trader.domain import (
+from tui_trader.core.domain import (
     Account,
     Order,
     OrderRequest,
@@ -24,13 +24,13 @@ from tui_trader.domain import (
     Side,
     Signal,
 )
-from tui_trader.risk import ORDER_RATE
+from tui_trader.risk.gate import ORDER_RATE
 
 if TYPE_CHECKING:
-    from tui_trader.clock import Clock
-    from tui_trader.risk import RiskManager
-    from tui_trader.session_config import SessionConfig
-    from tui_trader.settlement import Unsettled
+    from tui_trader.core.clock import Clock
+    from tui_trader.engine.config import SessionConfig
+    from tui_trader.engine.settlement import Unsettled
+    from tui_trader.risk.gate import RiskManager
     from tui_trader.store.audit import AuditLog
     from tui_trader.strategies import Allocator
 

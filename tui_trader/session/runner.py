@@ -21,10 +21,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from tui_trader.brokers import BrokerError, Throttled
-from tui_trader.domain import IterationReport, RiskEvent
-from tui_trader.engine import TradingSession
+from tui_trader.core.domain import IterationReport, RiskEvent
+from tui_trader.engine.session import TradingSession
 from tui_trader.market import MarketDataError
-from tui_trader.redact import describe
+from tui_trader.security.redact import describe
 from tui_trader.store.db import disk_full_message, is_disk_full
 from tui_trader.store.liveness import BEAT_SECONDS, window_for
 

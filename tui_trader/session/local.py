@@ -14,17 +14,17 @@ from pathlib import Path
 from typing import Any
 
 from tui_trader.brokers.paper import PaperBroker, PaperCosts
-from tui_trader.clock import Clock, WallClock
-from tui_trader.engine import SessionConfig, TradingSession
+from tui_trader.core.clock import Clock, WallClock
+from tui_trader.core.timeframes import TimeframeError, check_warmup, parse_interval, parse_period
+from tui_trader.engine.session import SessionConfig, TradingSession
 from tui_trader.learning.setup import LearningSettings, build_allocation
 from tui_trader.market import MarketDataError
 from tui_trader.market.sources import open_market, parse_data_spec
-from tui_trader.risk import RiskLimits
+from tui_trader.risk.gate import RiskLimits
 from tui_trader.store.audit import AuditLog
 from tui_trader.store.db import StoreError, disk_full_message, is_disk_full, open_database
 from tui_trader.store.learning_journal import StoreLearningJournal
 from tui_trader.strategies.family import STRATEGY_NAMES
-from tui_trader.timeframes import TimeframeError, check_warmup, parse_interval, parse_period
 
 
 class SettingsError(ValueError):

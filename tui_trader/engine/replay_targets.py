@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from tui_trader.domain import Signal
+from tui_trader.core.domain import Signal
 from tui_trader.strategies import Allocator, FixedWeights, Strategy
 from tui_trader.strategies.crossover import _ABOVE, _BELOW, MovingAverageCrossover
 

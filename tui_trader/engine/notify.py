@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import contextlib
 
-from tui_trader.domain import Fill, RiskEvent
-from tui_trader.notices import SESSION_END, SLIPPAGE, Notice, NoticeSink
-from tui_trader.reconcile import RECONCILIATION
-from tui_trader.session_config import SessionConfig
+from tui_trader.core.domain import Fill, RiskEvent
+from tui_trader.engine.config import SessionConfig
+from tui_trader.engine.notices import SESSION_END, SLIPPAGE, Notice, NoticeSink
+from tui_trader.engine.reconcile import RECONCILIATION
 
 
 class SessionNotices:

@@ -17,7 +17,7 @@ import math
 from dataclasses import dataclass, replace
 from datetime import date
 
-from tui_trader.domain import OrderRequest, RiskEvent, TradingState
+from tui_trader.core.domain import OrderRequest, RiskEvent, TradingState
 
 DRAWDOWN = "drawdown_kill_switch"
 DAILY_LOSS = "daily_loss_limit"

@@ -1,0 +1,1 @@
+"""Keeping secrets and records private: redaction of everything rendered, owner-only files."""
