@@ -27,4 +27,3 @@ def test_core_imports_no_front_end_or_sdk() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "", f"core imported: {out.stdout.strip()}"
-
