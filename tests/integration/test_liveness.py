@@ -76,10 +76,28 @@ def test_a_session_beats_while_it_waits_between_cycles(db_path: Path) -> None:
         return clock_wait(seconds, stop)  # type: ignore[arg-type]
 
     session.clock.wait = wait  # type: ignore[method-assign]
-    session.audit.beat = lambda force=False: seen.append("beat")  # type: ignore[method-assign]
+    session.audit.beat = lambda force=False, iterations=None: seen.append("beat")  # type: ignore[method-assign]
     result = SessionRunner(session, iterations=1, every=25.0).run()
     assert result.status == "completed"
     start = seen.index("wait 10")
     assert seen[start : start + 5] == ["wait 10", "beat", "wait 10", "beat", "wait 5"]
     row = SessionRow.get_by_id(session.audit.session.id)
     assert row.heartbeat_window == 75.0
+
+
+def test_a_session_that_dies_without_ending_shows_the_cycles_it_ran(
+    db_path: Path, tmp_path: Path, monkeypatch
+) -> None:
+    """A session killed mid-run never writes its end: its row still counts the cycles it ran
+    (as of its last heartbeat), so ``status`` does not say a dead session ran 0 cycles."""
+    from tests.conftest import make_session
+    from tui_trader.store import session_rows
+
+    monkeypatch.setattr(session_rows, "BEAT_SECONDS", 0.0)
+    session = make_session(db_path)
+    for _ in range(5):
+        session.run_iteration()
+    # no finish(): the process "dies" here
+    row = SessionRow.get_by_id(session.audit.session.id)
+    assert row.status == "running"
+    assert row.iterations == 5

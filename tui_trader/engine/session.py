@@ -307,7 +307,7 @@ class TradingSession(ManualOrders, OrderRouting, SessionHalts, SessionWaits, Ses
             account.equity, self.session_day(market_time), account.last_equity
         )
         events += self._sync_risk()
-        self.audit.beat()
+        self.audit.beat(iterations=self.iteration)
         events += self._take_resume_request()
         was_halted = was_halted and self.risk.state.halted
         events += self._take_kill_requests()

@@ -59,7 +59,7 @@ class CycleTransactions:
         """Forget the rows a failed batched cycle kept back (the audit log defines it)."""
         raise NotImplementedError
 
-    def beat(self) -> None:
+    def beat(self, force: bool = False, iterations: int | None = None) -> None:
         """Write the session's heartbeat if one is due (the audit log defines it)."""
         raise NotImplementedError
 

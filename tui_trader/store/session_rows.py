@@ -74,19 +74,28 @@ class SessionRows:
             (float(seconds), self.session.id),
         )
 
-    def beat(self, force: bool = False) -> None:
+    def beat(self, force: bool = False, iterations: int | None = None) -> None:
         """Write the session's heartbeat, at most once a second (``store.liveness``): inside
-        the cycle's transaction when called from a cycle, so it costs no commit of its own."""
+        the cycle's transaction when called from a cycle, so it costs no commit of its own.
+
+        A cycle passes its count too, so a session that dies without ending (kill -9, a lost
+        machine) still shows how many cycles it ran, as of its last heartbeat."""
         if self.session is None:
             return
         now = time.monotonic()
         if not force and now - self._last_beat < BEAT_SECONDS:
             return
         self._last_beat = now
-        self.db.execute_sql(
-            'UPDATE "sessions" SET "heartbeat_at" = ? WHERE "id" = ?',
-            (db_time(_wall_now()), self.session.id),
-        )
+        if iterations is None:
+            self.db.execute_sql(
+                'UPDATE "sessions" SET "heartbeat_at" = ? WHERE "id" = ?',
+                (db_time(_wall_now()), self.session.id),
+            )
+        else:
+            self.db.execute_sql(
+                'UPDATE "sessions" SET "heartbeat_at" = ?, "iterations" = ? WHERE "id" = ?',
+                (db_time(_wall_now()), iterations, self.session.id),
+            )
 
     def end_session(self, status: str, iterations: int) -> None:
         """Mark how the session ended (committing any batch first)."""
