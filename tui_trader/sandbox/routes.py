@@ -6,7 +6,9 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from tui_trader.sandbox import account_api, data_api, trading_api
+import tui_trader.sandbox.account_api as account_api
+import tui_trader.sandbox.data_api as data_api
+import tui_trader.sandbox.trading_api as trading_api
 from tui_trader.sandbox.errors import ApiError
 from tui_trader.sandbox.request import Reply, Request
 
