@@ -30,7 +30,7 @@ def bar_msg(bar: Bar, wire: bool) -> dict[str, Any]:
         "h": bar.high,
         "l": bar.low,
         "c": bar.close,
-        "v": bar.volume,
+        "v": round(bar.volume),
         "t": stamp(bar.timestamp, wire),
         "n": trade_count(bar),
         "vw": vwap(bar),
