@@ -91,7 +91,7 @@ def _known(label: str, text: str) -> bool:
 def busy_sandbox() -> Iterator[tuple[SandboxHandle, str]]:
     """A sandbox (no rate limit) whose account holds positions and orders of every state, and
     the id of one of its orders."""
-    with running_sandbox(faults="rate_limit=0") as sb:
+    with running_sandbox(faults="rate_limit=0", minute_days=30) as sb:
         keys = {"APCA-API-KEY-ID": sb.key_id, "APCA-API-SECRET-KEY": sb.secret}
         with requests.Session() as session:
             session.headers.update(keys)

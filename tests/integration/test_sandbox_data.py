@@ -17,7 +17,7 @@ from alpaca.data.requests import (
 )
 from alpaca.data.timeframe import TimeFrame, TimeFrameUnit
 
-from tui_trader.sandbox.testing import make_fast
+from tui_trader.sandbox.testing import make_fast, running_sandbox
 
 
 def test_historical_bars_match_the_simulated_market(sandbox, market_data):
@@ -79,14 +79,18 @@ def test_bars_are_paged_with_next_page_token(sandbox):
     assert pages == 3 and len(seen) == 500 and len(set(seen)) == 500
 
 
-def test_alpaca_py_follows_pages_beyond_its_10000_page_size(sandbox, market_data):
-    start = sandbox.sandbox.feed.market_time - timedelta(days=3)  # 3 x 4,320 one-minute bars
-    bars = market_data.get_stock_bars(
-        StockBarsRequest(
-            symbol_or_symbols=["SPY", "QQQ", "IWM"], timeframe=TimeFrame.Minute, start=start
+def test_alpaca_py_follows_pages_beyond_its_10000_page_size():
+    with running_sandbox(minute_days=30) as sb:
+        client = make_fast(
+            StockHistoricalDataClient(sb.key_id, sb.secret, url_override=sb.base_url)
         )
-    )
-    assert {s: len(v) for s, v in bars.data.items()} == {"IWM": 4320, "QQQ": 4320, "SPY": 4320}
+        start = sb.sandbox.feed.market_time - timedelta(days=3)  # 3 x 4,320 one-minute bars
+        bars = client.get_stock_bars(
+            StockBarsRequest(
+                symbol_or_symbols=["SPY", "QQQ", "IWM"], timeframe=TimeFrame.Minute, start=start
+            )
+        )
+        assert {s: len(v) for s, v in bars.data.items()} == {"IWM": 4320, "QQQ": 4320, "SPY": 4320}
 
 
 def test_latest_bar_quote_and_trade(sandbox, market_data):

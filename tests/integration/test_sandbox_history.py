@@ -4,8 +4,10 @@ integer volumes, single-symbol paths, snapshots, historical trades and quotes.""
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import requests
 from alpaca.data.requests import (
     StockBarsRequest,
@@ -16,7 +18,14 @@ from alpaca.data.requests import (
 from alpaca.data.timeframe import TimeFrame, TimeFrameUnit
 
 from tui_trader.sandbox.feed import Timeframe
-from tui_trader.sandbox.testing import running_sandbox
+from tui_trader.sandbox.testing import SandboxHandle, running_sandbox
+
+
+@pytest.fixture
+def sandbox() -> Iterator[SandboxHandle]:
+    """A sandbox serving the default month of intraday history (tests get none by default)."""
+    with running_sandbox(minute_days=30) as handle:
+        yield handle
 
 
 def _get(sb, path: str, **params: str) -> dict:

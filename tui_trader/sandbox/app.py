@@ -39,7 +39,13 @@ class Sandbox:
         self.config = config
         self.hours = MarketHours(config.hours)
         self.feed = MarketFeed(
-            config.symbols, config.interval, config.history, config.seed, config.spread_bps, now()
+            config.symbols,
+            config.interval,
+            config.history,
+            config.seed,
+            config.spread_bps,
+            now(),
+            config.minute_days,
         )
         self.dice = FaultDice(config.faults, config.seed)
         self.engine = MatchingEngine(

@@ -32,6 +32,9 @@ class SandboxConfig:
     symbols: tuple[str, ...] = DEFAULT_SYMBOLS
     interval: str = "1m"
     history: str = "5d"
+    minute_days: int = 30
+    """Days of intraday history the market data API serves (the live warm-up, then bars made
+    backwards on request); 0 serves the warm-up only. Daily history reaches 800 days further."""
     hours: str = "24h"
     slippage_bps: float = 2.0
     spread_bps: float = 2.0

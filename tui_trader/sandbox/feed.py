@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime, timedelta
 from tui_trader.core.domain import Bar
 from tui_trader.core.timeframes import NEW_YORK, parse_interval, parse_period
 from tui_trader.market.sim import SimMarket
-from tui_trader.sandbox.history import BackHistory
+from tui_trader.sandbox.history import MINUTE_DAYS, BackHistory
 
 MAX_BARS_KEPT = 100_000
 """Bars kept per symbol (about 69 days of 1m bars around the clock)."""
@@ -98,6 +98,7 @@ class MarketFeed:
         seed: int,
         spread_bps: float,
         start: datetime,
+        minute_days: int = MINUTE_DAYS,
     ) -> None:
         """Warm up ``history`` of ``interval`` bars ending at ``start`` (floored to a bar)."""
         self.symbols = symbols
@@ -128,6 +129,7 @@ class MarketFeed:
             {sym: bar.open for sym, bar in first.items()},
             {sym: sum(b.volume for b in bars) / max(len(bars), 1) for sym, bars in warm.items()},
             count * self.step,
+            minute_days,
         )
         self._past_days: dict[str, list[Bar]] = {}
         self._lastday: dict[str, float] = {}

@@ -76,7 +76,17 @@ class _Walk:
             low = min(open_, close) * (1.0 - uniform() * sigma)
             stamp -= step
             shares = max(1, int(volume * (0.5 + uniform())))
-            rows.append(Bar(self.symbol, stamp, open_, high, low, close, shares))
+            rows.append(
+                Bar(
+                    self.symbol,
+                    stamp,
+                    round(open_, 4),
+                    round(high, 4),
+                    round(low, 4),
+                    round(close, 4),
+                    shares,
+                )
+            )
             close = open_
         rows.reverse()
         self.chunks.append(rows)
@@ -98,16 +108,18 @@ class BackHistory:
         opens: dict[str, float],
         volumes: dict[str, float],
         live_span: timedelta,
+        minute_days: int = MINUTE_DAYS,
     ) -> None:
         """``opens``: each symbol's oldest live open (the walk ends there); ``volumes``: its
-        mean live bar volume; ``live_span``: how far back the live bars already reach."""
+        mean live bar volume; ``live_span``: how far back the live bars already reach;
+        ``minute_days``: how far back intraday bars reach in all."""
         self.seed = seed
         self.step = step
         self.anchor = anchor
         self._opens = opens
         self._volumes = volumes
         self._intraday = step < timedelta(days=1)
-        span = max(timedelta(days=MINUTE_DAYS) - live_span, timedelta(0))
+        span = max(timedelta(days=minute_days) - live_span, timedelta(0))
         self._count = int(span / step) if self._intraday else 0
         self._lock = threading.Lock()
         self._walks: dict[str, _Walk] = {}

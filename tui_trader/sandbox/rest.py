@@ -25,7 +25,7 @@ from aiohttp import web
 
 from tui_trader.sandbox.admin_api import handle_admin
 from tui_trader.sandbox.errors import ApiError
-from tui_trader.sandbox.request import Reply, Request
+from tui_trader.sandbox.request import RawJson, Reply, Request
 from tui_trader.sandbox.routes import dispatch, is_market_data
 
 if TYPE_CHECKING:
@@ -68,13 +68,23 @@ class RateLimiter:
         return used <= limit, max(limit - used, 0), reset
 
 
+class Encoded(bytes):
+    """A JSON body already encoded (on the handler's thread, not the server's loop)."""
+
+
+def encode(reply: Any) -> Encoded:
+    """A reply as JSON bytes (a ``RawJson`` text is used as it is)."""
+    text = reply if isinstance(reply, RawJson) else json.dumps(reply)
+    return Encoded(text.encode())
+
+
 def json_response(status: int, reply: Any, headers: dict[str, str] | None = None) -> web.Response:
     """One JSON answer (no body for 204)."""
     if status == 204:
         return web.Response(status=204, headers=headers)
     return web.Response(
         status=status,
-        body=json.dumps(reply).encode(),
+        body=reply if isinstance(reply, Encoded) else encode(reply),
         content_type="application/json",
         charset="utf-8",
         headers=headers,
@@ -102,9 +112,15 @@ class RestGate:
         """Requests waiting out the ``latency`` fault right now (loop thread only)."""
 
     async def _run(self, func: Any, *args: Any) -> Reply:
-        """Run a synchronous handler on the server's thread pool."""
+        """Run a synchronous handler on the server's thread pool, its answer encoded there too
+        (a 10,000-bar page encoded on the loop would hold up every stream and request)."""
+
+        def call() -> Reply:
+            status, reply = func(*args)
+            return status, encode(reply)
+
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.server.executor, func, *args)
+        return await loop.run_in_executor(self.server.executor, call)
 
     def _keys_match(self, request: web.Request) -> bool:
         """True when the request carries the sandbox's key id and secret (constant time)."""
