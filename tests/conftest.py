@@ -14,8 +14,8 @@ import pytest
 
 from tests.reliability.summary import (  # noqa: F401 (hooks: the suite's figures)
     pytest_sessionfinish,
-    pytest_terminal_summary,
 )
+from tests.reliability.summary import pytest_terminal_summary as reliability_summary
 from tui_trader.brokers.paper import PaperBroker, PaperCosts
 from tui_trader.core.clock import Clock, FrozenClock
 from tui_trader.core.domain import Bar, Signal
@@ -30,6 +30,24 @@ from tui_trader.strategies import FixedWeights
 from tui_trader.strategies.crossover import MovingAverageCrossover
 
 FROZEN_START = datetime(2026, 11, 24, 14, 30, tzinfo=UTC)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    """The reliability figures, then the OpenAPI conformance line (operations and cases checked,
+    recorded by tests/conformance as a test property, so it reaches here from xdist workers)."""
+    reliability_summary(terminalreporter, exitstatus, config)
+    lines = [
+        value
+        for outcome in ("passed", "failed")
+        for report in terminalreporter.stats.get(outcome, [])
+        if getattr(report, "when", "") == "call"
+        for name, value in getattr(report, "user_properties", [])
+        if name == "conformance"
+    ]
+    if lines:
+        terminalreporter.section("openapi conformance")
+        for line in lines:
+            terminalreporter.write_line(line)
 
 
 class BuyAndHold:

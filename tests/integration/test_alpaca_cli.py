@@ -18,6 +18,8 @@ from tests.integration.cli_helpers import cli_env
 from tui_trader.sandbox.testing import SandboxHandle, running_sandbox
 
 SECRET = "zz-SECRET-never-shown-7c1f9e2b"
+LIVE_PAPER = [sys.executable, "-m", "tui_trader", "live", "paper"]
+HOURS_OFF = ["--ignore-market-hours"]
 
 
 @pytest.fixture
@@ -281,8 +283,9 @@ def test_credentials_come_from_a_dotenv_file(stepped: SandboxHandle, tmp_path: P
 
 
 def test_the_two_terminal_rehearsal_from_the_readme(tmp_path: Path) -> None:
-    """``tui-trader sandbox`` in one process, its printed export line in another: live paper
-    connects, streams, and trades against it."""
+    """``tui-trader sandbox`` in one process, its printed export line (the keys and
+    APCA_API_BASE_URL only, what Alpaca's users set) in another: live paper derives the stream
+    URL from the base URL, connects, streams and places orders (issue 15's acceptance)."""
     import re
     import signal
 
@@ -296,6 +299,7 @@ def test_the_two_terminal_rehearsal_from_the_readme(tmp_path: Path) -> None:
         env=env,
         cwd=tmp_path,
     )
+    db = tmp_path / "r.db"
     try:
         export = None
         for line in server.stdout:
@@ -304,21 +308,9 @@ def test_the_two_terminal_rehearsal_from_the_readme(tmp_path: Path) -> None:
                 break
         assert export, "the sandbox printed an export line"
         exported = dict(re.findall(r"(APCA_\w+)=(\S+)", export))
-        assert {"APCA_API_STREAM_URL", "APCA_API_DATA_STREAM_URL"} <= set(exported)
+        assert set(exported) == {"APCA_API_KEY_ID", "APCA_API_SECRET_KEY", "APCA_API_BASE_URL"}
         out = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "tui_trader",
-                "live",
-                "paper",
-                "--iterations",
-                "5",
-                "--every",
-                "0.2",
-                "--db",
-                str(tmp_path / "r.db"),
-            ],
+            [*LIVE_PAPER, "--iterations", "8", "--every", "0.5", *HOURS_OFF, "--db", str(db)],
             capture_output=True,
             text=True,
             env=cli_env(tmp_path) | exported,
@@ -329,6 +321,36 @@ def test_the_two_terminal_rehearsal_from_the_readme(tmp_path: Path) -> None:
         server.send_signal(signal.SIGINT)
         server.communicate(timeout=30)
     assert out.returncode == 0, out.stderr
-    assert len([x for x in out.stdout.splitlines() if x.startswith("iter=")]) == 5
+    assert len([x for x in out.stdout.splitlines() if x.startswith("iter=")]) == 8
     assert "stream is down" not in out.stdout
+    with sqlite3.connect(db) as con:
+        orders = con.execute("SELECT count(*) FROM live_orders").fetchone()[0]
+    assert orders >= 1, out.stdout
     assert server.returncode == 0
+
+
+def test_a_trade_updates_stream_that_cannot_connect_stops_the_session(tmp_path: Path) -> None:
+    """REST answers but the stream URL leads nowhere: one plain line naming the stream, exit 2,
+    no iteration (it used to run idle, printing "the trade-updates stream is down", exit 0)."""
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        dead = probe.getsockname()[1]
+    db = tmp_path / "d.db"
+    with running_sandbox() as sb:
+        env = cli_env(tmp_path) | sandbox_env(sb)
+        env["APCA_API_STREAM_URL"] = f"ws://127.0.0.1:{dead}/stream"
+        out = subprocess.run(
+            [*LIVE_PAPER, "--iterations", "2", "--every", "0.1", *HOURS_OFF, "--db", str(db)],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+            timeout=120,
+        )
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert "iter=" not in out.stdout
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and "trade-updates stream" in lines[0], out.stderr
+    assert f"127.0.0.1:{dead}/stream" in lines[0] and "Traceback" not in out.stderr

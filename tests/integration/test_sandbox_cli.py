@@ -23,7 +23,7 @@ def sandbox_command(*args: str) -> list[str]:
 def start(*args: str) -> tuple[subprocess.Popen[str], str]:
     """Start the sandbox command; returns the process and its banner (up to "Ctrl+C")."""
     proc = subprocess.Popen(
-        sandbox_command("--port", "0", "--stream-port", "0", *args),
+        sandbox_command("--port", "0", *args),
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -47,8 +47,9 @@ def test_prints_urls_and_keys_serves_and_stops_on_ctrl_c():
         )
         assert export, text
         key, secret, base = export.groups()
-        assert re.search(r"ws://127\.0\.0\.1:\d+/stream", text)
-        assert re.search(r"ws://127\.0\.0\.1:\d+/v2/iex", text)
+        port = base.rsplit(":", 1)[1]  # one origin: both streams on the REST port
+        assert f"ws://127.0.0.1:{port}/stream" in text
+        assert f"ws://127.0.0.1:{port}/v2/iex" in text
         account = requests.get(
             base + "/v2/account",
             headers={"APCA-API-KEY-ID": key, "APCA-API-SECRET-KEY": secret},
@@ -111,7 +112,7 @@ def test_a_port_in_use_is_one_line_and_exit_2():
         taken.listen()
         port = str(taken.getsockname()[1])
         done = subprocess.run(
-            sandbox_command("--port", "0", "--stream-port", port),
+            sandbox_command("--port", port),
             cwd=ROOT,
             capture_output=True,
             text=True,

@@ -80,17 +80,17 @@ def test_bars_are_paged_with_next_page_token(sandbox):
 
 
 def test_alpaca_py_follows_pages_beyond_its_10000_page_size():
-    with running_sandbox(history="10d") as sb:  # 3 symbols x 3,900 one-minute bars
+    with running_sandbox(minute_days=30) as sb:
         client = make_fast(
             StockHistoricalDataClient(sb.key_id, sb.secret, url_override=sb.base_url)
         )
-        start = sb.sandbox.feed.market_time - timedelta(days=30)
+        start = sb.sandbox.feed.market_time - timedelta(days=3)  # 3 x 4,320 one-minute bars
         bars = client.get_stock_bars(
             StockBarsRequest(
                 symbol_or_symbols=["SPY", "QQQ", "IWM"], timeframe=TimeFrame.Minute, start=start
             )
         )
-        assert {s: len(v) for s, v in bars.data.items()} == {"IWM": 3900, "QQQ": 3900, "SPY": 3900}
+        assert {s: len(v) for s, v in bars.data.items()} == {"IWM": 4320, "QQQ": 4320, "SPY": 4320}
 
 
 def test_latest_bar_quote_and_trade(sandbox, market_data):
@@ -110,11 +110,16 @@ def test_latest_bar_quote_and_trade(sandbox, market_data):
 def test_unknown_symbols_are_left_out_and_bad_timeframes_refused(sandbox, market_data):
     latest = market_data.get_stock_latest_bar(StockLatestBarRequest(symbol_or_symbols=["ZZZZ"]))
     assert latest == {}
-    with pytest.raises(APIError) as err:
-        market_data.get_stock_bars(
-            StockBarsRequest(symbol_or_symbols="SPY", timeframe=TimeFrame(1, TimeFrameUnit.Month))
+    headers = {"APCA-API-KEY-ID": sandbox.key_id, "APCA-API-SECRET-KEY": sandbox.secret}
+    for timeframe in ("2Day", "5Month", "60Min", "0Min", "1Year"):  # none of Alpaca's
+        answer = requests.get(
+            sandbox.base_url + "/v2/stocks/bars",
+            params={"symbols": "SPY", "timeframe": timeframe},
+            headers=headers,
+            timeout=5,
         )
-    assert err.value.status_code == 422
+        assert answer.status_code == 422, timeframe
+        assert "invalid timeframe" in answer.json()["message"]
 
 
 def test_market_data_wrong_keys_are_403(sandbox):

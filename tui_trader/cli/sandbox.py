@@ -65,9 +65,11 @@ def register(subparsers: Any) -> None:
         description="Serve Alpaca's Trading API, Market Data API and streams on 127.0.0.1, "
         "backed by the simulated market, until Ctrl+C.",
     )
-    parser.add_argument("--port", type=port_arg, default=DEFAULT_PORT, help="REST port (8765)")
     parser.add_argument(
-        "--stream-port", type=port_arg, default=None, help="websocket port (default: --port + 1)"
+        "--port", type=port_arg, default=DEFAULT_PORT, help="REST and stream port (8765)"
+    )
+    parser.add_argument(  # deprecated: the streams moved onto --port, as on Alpaca's hosts
+        "--stream-port", type=port_arg, default=None, help=argparse.SUPPRESS
     )
     parser.add_argument(
         "--speed",
@@ -112,14 +114,14 @@ def run_sandbox(args: argparse.Namespace) -> int:
 
     key_id = args.key_id or os.environ.get(KEY_ENV) or DEFAULT_KEY_ID
     secret = args.secret or os.environ.get(SECRET_ENV) or DEFAULT_SECRET
-    stream_port = args.stream_port if args.stream_port is not None else args.port + 1
-    if args.port and stream_port == args.port:
-        raise UsageError("--stream-port must differ from --port")
-    if stream_port > 65535:
-        raise UsageError("--stream-port must be at most 65535 (pick a lower --port)")
+    if args.stream_port is not None:
+        print(
+            "tui-trader sandbox: --stream-port is deprecated and ignored: the streams are served "
+            "on --port (/stream and /v2/iex), as Alpaca serves them",
+            file=sys.stderr,
+        )
     config = SandboxConfig(
         port=args.port,
-        stream_port=stream_port,
         speed=args.speed,
         cash=args.cash,
         seed=args.seed,
@@ -135,8 +137,8 @@ def run_sandbox(args: argparse.Namespace) -> int:
         sandbox = Sandbox(config).start()
     except OSError as exc:
         raise UsageError(
-            f"cannot listen on 127.0.0.1 port {args.port} or {stream_port}: {exc.strerror} "
-            "(choose others with --port/--stream-port)"
+            f"cannot listen on 127.0.0.1 port {args.port}: {exc.strerror} "
+            "(choose another with --port)"
         ) from None
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -152,9 +154,7 @@ def run_sandbox(args: argparse.Namespace) -> int:
         f"  admin (needs the keys below):     {sandbox.base_url}/admin/state\n"
         f"In the other terminal:\n"
         f"  export APCA_API_KEY_ID={key_id} APCA_API_SECRET_KEY={shown_secret} "
-        f"APCA_API_BASE_URL={sandbox.base_url} APCA_API_DATA_URL={sandbox.base_url} "
-        f"APCA_API_STREAM_URL={sandbox.trading_stream_url} "
-        f"APCA_API_DATA_STREAM_URL={sandbox.data_stream_url}\n"
+        f"APCA_API_BASE_URL={sandbox.base_url}\n"
         f"Press Ctrl+C to stop.",
         flush=True,
     )

@@ -19,7 +19,7 @@ from rich.console import Console
 from tui_trader.cli.common import UsageError, add_db_option, resolve_db
 
 DEFAULT_PORT = 8780
-"""Not 8765: that is the sandbox's REST port (and 8766 its stream), so both run side by side."""
+"""Not 8765: that is the sandbox's port (REST and streams), so both run side by side."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -1,4 +1,4 @@
-"""The sandbox assembled: market, engine, faults, REST server, streams and the market's pacer.
+"""The sandbox assembled: market, engine, faults, its one server (REST and streams) and pacer.
 
 ``Sandbox(config).start()`` serves on 127.0.0.1 until ``stop()``; it is also a context manager.
 With ``speed`` above zero a pacer thread produces one bar every ``interval / speed`` seconds of
@@ -19,9 +19,9 @@ from tui_trader.sandbox.faults import FaultDice
 from tui_trader.sandbox.feed import MarketFeed
 from tui_trader.sandbox.hours import MarketHours
 from tui_trader.sandbox.matching import OPEN_STATUSES, MatchingEngine
-from tui_trader.sandbox.server import SandboxHTTPServer
+from tui_trader.sandbox.server import SandboxServer
 from tui_trader.sandbox.shapes import iso
-from tui_trader.sandbox.streams import DATA_PATHS, TRADING_PATH, StreamServer
+from tui_trader.sandbox.streams import DATA_PATHS, TRADING_PATH, StreamHub
 
 
 def _utc_now() -> datetime:
@@ -39,7 +39,13 @@ class Sandbox:
         self.config = config
         self.hours = MarketHours(config.hours)
         self.feed = MarketFeed(
-            config.symbols, config.interval, config.history, config.seed, config.spread_bps, now()
+            config.symbols,
+            config.interval,
+            config.history,
+            config.seed,
+            config.spread_bps,
+            now(),
+            config.minute_days,
         )
         self.dice = FaultDice(config.faults, config.seed)
         self.engine = MatchingEngine(
@@ -63,31 +69,22 @@ class Sandbox:
             "ptp_no_exception_entry": False,
             "disable_overnight_trading": False,
         }
-        self.streams = StreamServer(self, config.host, config.stream_port)
+        self.streams = StreamHub(self)
         self.engine.listeners.append(self.streams.publish_trade)
         self.bars_emitted = 0
         self._speed = config.speed
         self._step_lock = threading.Lock()
         self._stopping = threading.Event()
         self._wake = threading.Event()
-        self._http: SandboxHTTPServer | None = None
+        self._http: SandboxServer | None = None
         self._threads: list[threading.Thread] = []
 
     # -- life ----------------------------------------------------------------------------------
 
     def start(self) -> Sandbox:
-        """Open the REST port, the stream port and start the pacer; returns self."""
-        self._http = SandboxHTTPServer(self, (self.config.host, self.config.port))
-        http_thread = threading.Thread(
-            target=self._http.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
-        )
-        http_thread.start()
-        self._threads.append(http_thread)
-        try:
-            self.streams.start()
-        except Exception:
-            self._http.stop()
-            raise
+        """Open the port (REST and streams) and start the pacer; returns self."""
+        self._http = SandboxServer(self, self.config.host, self.config.port)
+        self._http.start()
         pacer = threading.Thread(target=self._pace, name="sandbox-pacer", daemon=True)
         pacer.start()
         self._threads.append(pacer)
@@ -99,7 +96,6 @@ class Sandbox:
         self._wake.set()
         if self._http is not None:
             self._http.stop()
-        self.streams.stop()
         for thread in self._threads:
             thread.join(timeout=10)
 
@@ -115,10 +111,10 @@ class Sandbox:
 
     @property
     def port(self) -> int:
-        """The REST port (Trading API, Market Data API and /admin)."""
+        """The one port: Trading API, Market Data API, /admin and both streams."""
         if self._http is None:
             raise RuntimeError("the sandbox is not started")
-        return int(self._http.server_address[1])
+        return self._http.port
 
     @property
     def base_url(self) -> str:
@@ -128,12 +124,12 @@ class Sandbox:
     @property
     def trading_stream_url(self) -> str:
         """The full websocket URL for ``TradingStream(url_override=...)``."""
-        return f"ws://{self.config.host}:{self.streams.port}{TRADING_PATH}"
+        return f"ws://{self.config.host}:{self.port}{TRADING_PATH}"
 
     @property
     def data_stream_url(self) -> str:
         """The full websocket URL for ``StockDataStream(url_override=...)`` (the IEX feed)."""
-        return f"ws://{self.config.host}:{self.streams.port}{DATA_PATHS[0]}"
+        return f"ws://{self.config.host}:{self.port}{DATA_PATHS[0]}"
 
     # -- the market ----------------------------------------------------------------------------
 

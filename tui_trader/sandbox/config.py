@@ -18,20 +18,23 @@ HOURS_MODES = ("24h", "real")
 class SandboxConfig:
     """Everything a sandbox needs to start: where, how fast, with what money, market and faults.
 
-    ``port``/``stream_port`` 0 pick free ports. ``speed`` is simulated time per wall-clock time
+    ``port`` 0 picks a free port (REST and both streams share it, as on Alpaca's hosts).
+    ``speed`` is simulated time per wall-clock time
     (0 pauses the market: it then moves only when stepped). ``hours`` is ``24h`` (always open) or
     ``real`` (weekdays 09:30-16:00 New York, exchange holidays included).
     """
 
     host: str = "127.0.0.1"
     port: int = 0
-    stream_port: int = 0
     speed: float = 1.0
     cash: float = 100_000.0
     seed: int = 7
     symbols: tuple[str, ...] = DEFAULT_SYMBOLS
     interval: str = "1m"
     history: str = "5d"
+    minute_days: int = 30
+    """Days of intraday history the market data API serves (the live warm-up, then bars made
+    backwards on request); 0 serves the warm-up only. Daily history reaches 800 days further."""
     hours: str = "24h"
     slippage_bps: float = 2.0
     spread_bps: float = 2.0

@@ -11,7 +11,12 @@ from tui_trader.core.timeframes import NEW_YORK
 from tui_trader.sandbox.errors import ApiError
 
 Reply = tuple[int, Any]
-"""An HTTP status and a JSON-able body (None for no body)."""
+"""An HTTP status and a JSON-able body (None for no body), or a ``RawJson`` text."""
+
+
+class RawJson(str):
+    """A body already encoded as JSON text: big market data pages are assembled from cached
+    per-bar fragments instead of being encoded again on every request."""
 
 
 @dataclass(frozen=True, slots=True)

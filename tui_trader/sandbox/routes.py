@@ -6,7 +6,10 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from tui_trader.sandbox import account_api, data_api, trading_api
+import tui_trader.sandbox.account_api as account_api
+import tui_trader.sandbox.data_api as data_api
+import tui_trader.sandbox.data_latest as data_latest
+import tui_trader.sandbox.trading_api as trading_api
 from tui_trader.sandbox.errors import ApiError
 from tui_trader.sandbox.request import Reply, Request
 
@@ -15,6 +18,7 @@ if TYPE_CHECKING:
 
 Handler = Callable[["Sandbox", Request, re.Match[str]], Reply]
 
+_SYMBOL = r"(?P<symbol>[^/]+)"
 _TABLE: list[tuple[str, str, Handler]] = [
     ("GET", r"/v2/account", trading_api.get_account),
     ("GET", r"/v2/account/configurations", account_api.get_configurations),
@@ -37,9 +41,19 @@ _TABLE: list[tuple[str, str, Handler]] = [
     ("GET", r"/v2/clock", account_api.get_clock),
     ("GET", r"/v2/calendar", account_api.get_calendar),
     ("GET", r"/v2/stocks/bars", data_api.get_bars),
-    ("GET", r"/v2/stocks/bars/latest", data_api.get_latest_bars),
-    ("GET", r"/v2/stocks/quotes/latest", data_api.get_latest_quotes),
-    ("GET", r"/v2/stocks/trades/latest", data_api.get_latest_trades),
+    ("GET", r"/v2/stocks/trades", data_api.get_trades),
+    ("GET", r"/v2/stocks/quotes", data_api.get_quotes),
+    ("GET", r"/v2/stocks/bars/latest", data_latest.get_latest_bars),
+    ("GET", r"/v2/stocks/quotes/latest", data_latest.get_latest_quotes),
+    ("GET", r"/v2/stocks/trades/latest", data_latest.get_latest_trades),
+    ("GET", r"/v2/stocks/snapshots", data_latest.get_snapshots),
+    ("GET", rf"/v2/stocks/{_SYMBOL}/bars", data_api.get_symbol_bars),
+    ("GET", rf"/v2/stocks/{_SYMBOL}/trades", data_api.get_symbol_trades),
+    ("GET", rf"/v2/stocks/{_SYMBOL}/quotes", data_api.get_symbol_quotes),
+    ("GET", rf"/v2/stocks/{_SYMBOL}/bars/latest", data_latest.get_symbol_latest_bar),
+    ("GET", rf"/v2/stocks/{_SYMBOL}/quotes/latest", data_latest.get_symbol_latest_quote),
+    ("GET", rf"/v2/stocks/{_SYMBOL}/trades/latest", data_latest.get_symbol_latest_trade),
+    ("GET", rf"/v2/stocks/{_SYMBOL}/snapshot", data_latest.get_symbol_snapshot),
 ]
 ROUTES = [(method, re.compile(pattern), handler) for method, pattern, handler in _TABLE]
 

@@ -1,11 +1,12 @@
 """The sandbox's websocket streams: Alpaca's trading stream and its stock data stream.
 
-One asyncio ``websockets`` server in its own thread serves both, told apart by path:
-``/stream`` speaks the trading stream's JSON (``authenticate``, then ``listen`` to
-``trade_updates``); ``/v2/iex`` (also ``/v2/sip``, ``/v2/test``) speaks the data stream:
-``connected``, ``auth``, ``subscribe`` to trades, quotes and bars, in msgpack when the client says
-``Content-Type: application/msgpack`` (as alpaca-py does), JSON otherwise. Other threads publish
-through ``call_soon_threadsafe``; the ``ws_drop`` fault cuts a connection instead of sending.
+They are served by the sandbox's one aiohttp server, on the REST port, told apart by path as
+Alpaca does: ``/stream`` speaks the trading stream's JSON (``authenticate``, then ``listen`` to
+``trade_updates``); ``/v2/iex`` (also ``/v2/sip``, ``/v2/delayed_sip``, ``/v2/test``) speaks the
+data stream: ``connected``, ``auth``, ``subscribe`` to trades, quotes and bars, in msgpack when
+the client says ``Content-Type: application/msgpack`` (as alpaca-py does), JSON otherwise. Other
+threads publish through ``call_soon_threadsafe`` on the server's loop; the ``ws_drop`` fault
+cuts a connection instead of sending.
 """
 
 from __future__ import annotations
@@ -14,20 +15,16 @@ import asyncio
 import contextlib
 import json
 import logging
-import threading
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import msgpack
-from websockets.asyncio.server import Server, ServerConnection, serve
-from websockets.exceptions import ConnectionClosed
-from websockets.protocol import State
+from aiohttp import WSMsgType, web
 
 from tui_trader.core.domain import Bar
-from tui_trader.sandbox.data_api import rfc3339
-from tui_trader.sandbox.feed import Quote, trade_count, vwap
+from tui_trader.sandbox.feed import Quote
 from tui_trader.sandbox.matching import TradeEvent
 from tui_trader.sandbox.shapes import trade_update_json
+from tui_trader.sandbox.stream_messages import bar_msg, json_default, quote_msg, trade_msg
 
 if TYPE_CHECKING:
     from tui_trader.sandbox.app import Sandbox
@@ -39,12 +36,19 @@ AUTH_TIMEOUT = 10.0
 _CHANNELS = ("trades", "quotes", "bars", "updatedBars", "dailyBars", "statuses", "lulds")
 
 
+class _Closed(Exception):
+    """The client closed its side (or the connection was cut)."""
+
+
 class _Client:
     """One connected stream client: its socket, its outbox and what it asked for."""
 
-    def __init__(self, conn: ServerConnection, kind: str, msgpack_wire: bool) -> None:
+    def __init__(
+        self, ws: web.WebSocketResponse, request: web.Request, kind: str, msgpack_wire: bool
+    ) -> None:
         """A client of ``kind`` ``trading`` or ``data``."""
-        self.conn = conn
+        self.ws = ws
+        self.request = request
         self.kind = kind
         self.msgpack_wire = msgpack_wire
         self.outbox: asyncio.Queue[Any] = asyncio.Queue()
@@ -58,7 +62,28 @@ class _Client:
             return json.dumps(payload).encode()  # Alpaca sends binary frames of JSON
         if self.msgpack_wire:
             return msgpack.packb(payload, datetime=False)
-        return json.dumps(payload, default=_json_default)
+        return json.dumps(payload, default=json_default)
+
+    async def send(self, payload: Any) -> None:
+        """Send one payload now (text or binary frame, as encoded)."""
+        data = self.encode(payload)
+        if isinstance(data, bytes):
+            await self.ws.send_bytes(data)
+        else:
+            await self.ws.send_str(data)
+
+    async def recv(self, timeout: float | None = None) -> bytes | str:
+        """The next text or binary message; ``_Closed`` when the connection ends."""
+        msg = await self.ws.receive(timeout=timeout)
+        if msg.type in (WSMsgType.TEXT, WSMsgType.BINARY):
+            return msg.data
+        raise _Closed
+
+    def abort(self) -> None:
+        """Cut the connection without a closing handshake."""
+        transport = self.request.transport
+        if transport is not None:
+            transport.abort()
 
     def wants(self, channel: str, symbol: str) -> bool:
         """True if subscribed to ``symbol`` (or ``*``) on ``channel``."""
@@ -66,57 +91,25 @@ class _Client:
         return symbol in chosen or "*" in chosen
 
 
-class StreamServer:
-    """Both websocket streams on one port, in a thread of their own."""
+class StreamHub:
+    """Both websocket streams' clients; connections arrive from the sandbox's HTTP server."""
 
-    def __init__(self, sandbox: Sandbox, host: str, port: int) -> None:
-        """Serve ``sandbox``'s streams on ``host:port`` (0 picks a free port) once started."""
+    def __init__(self, sandbox: Sandbox) -> None:
+        """Serve ``sandbox``'s streams; publishing does nothing until ``attach`` gives a loop."""
         self.sandbox = sandbox
-        self.host = host
-        self.port = port
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-        self._ready = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="sandbox-streams", daemon=True)
         self._clients: set[_Client] = set()
-        self._error: BaseException | None = None
 
-    # -- life ----------------------------------------------------------------------------------
+    def attach(self, loop: asyncio.AbstractEventLoop | None) -> None:
+        """The server's loop (None once it stops)."""
+        self._loop = loop
 
-    def start(self) -> int:
-        """Start serving; returns the port."""
-        self._thread.start()
-        if not self._ready.wait(10) or self._error is not None:
-            if isinstance(self._error, OSError):
-                raise self._error  # the port is taken, most likely: the caller says so
-            raise RuntimeError(f"stream server did not start: {self._error}")
-        return self.port
-
-    def stop(self) -> None:
-        """Close every connection and stop the server thread."""
-        if self._loop is not None and self._stop is not None and self._thread.is_alive():
-            self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(timeout=10)
-
-    def _run(self) -> None:
-        """The thread: one asyncio loop for the server's whole life."""
-        try:
-            asyncio.run(self._main())
-        except BaseException as exc:  # reported by start()
-            self._error = exc
-            self._ready.set()
-
-    async def _main(self) -> None:
-        """Serve until told to stop."""
-        self._loop = asyncio.get_running_loop()
-        self._stop = asyncio.Event()
-        server: Server
-        async with serve(self._handle, self.host, self.port) as server:
-            self.port = server.sockets[0].getsockname()[1]
-            self._ready.set()
-            await self._stop.wait()
-            server.close(close_connections=True)
-            await server.wait_closed()
+    @staticmethod
+    def stream_kind(path: str) -> str | None:
+        """``trading``, ``data`` or None for a path that is not a stream's."""
+        if path == TRADING_PATH:
+            return "trading"
+        return "data" if path in DATA_PATHS else None
 
     # -- publishing (any thread) ---------------------------------------------------------------
 
@@ -130,10 +123,11 @@ class StreamServer:
         self._call(self._broadcast_market, bars, quotes)
 
     def drop_all(self) -> int:
-        """Cut every stream connection at once; returns how many were cut."""
-        if self._loop is None:
+        """Cut every stream connection at once (from a thread other than the loop's)."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
             return 0
-        future = asyncio.run_coroutine_threadsafe(self._drop_all(), self._loop)
+        future = asyncio.run_coroutine_threadsafe(self._drop_all(), loop)
         return future.result(timeout=5)
 
     def client_count(self) -> int:
@@ -159,9 +153,9 @@ class StreamServer:
             if client.kind != "data" or not client.ready:
                 continue
             wire = client.msgpack_wire
-            batch = [_trade_msg(b, wire) for s, b in bars.items() if client.wants("trades", s)]
-            batch += [_bar_msg(b, wire) for s, b in bars.items() if client.wants("bars", s)]
-            batch += [_quote_msg(q, wire) for s, q in quotes.items() if client.wants("quotes", s)]
+            batch = [trade_msg(b, wire) for s, b in bars.items() if client.wants("trades", s)]
+            batch += [bar_msg(b, wire) for s, b in bars.items() if client.wants("bars", s)]
+            batch += [quote_msg(q, wire) for s, q in quotes.items() if client.wants("quotes", s)]
             if batch:
                 client.outbox.put_nowait(batch)
 
@@ -169,54 +163,55 @@ class StreamServer:
         """Abort every connection's transport (in the loop)."""
         clients = list(self._clients)
         for client in clients:
-            client.conn.transport.abort()
+            client.abort()
         return len(clients)
+
+    async def close_all(self) -> None:
+        """Cut every connection (the server is stopping)."""
+        await self._drop_all()
 
     # -- connections ---------------------------------------------------------------------------
 
-    async def _handle(self, conn: ServerConnection) -> None:
-        """Serve one connection for its whole life."""
-        path = conn.request.path.split("?")[0].rstrip("/") if conn.request else ""
-        if path == TRADING_PATH:
-            client = _Client(conn, "trading", False)
-        elif path in DATA_PATHS:
-            content_type = conn.request.headers.get("Content-Type", "") if conn.request else ""
-            client = _Client(conn, "data", "msgpack" in content_type)
-        else:
-            await conn.close(1008, "unknown stream path")
-            return
+    async def handle(self, request: web.Request, kind: str) -> web.StreamResponse:
+        """Serve one websocket connection of ``kind`` for its whole life."""
+        ws = web.WebSocketResponse(autoping=True, max_msg_size=1 << 20)
+        await ws.prepare(request)
+        msgpack_wire = "msgpack" in request.headers.get("Content-Type", "")
+        client = _Client(ws, request, kind, kind == "data" and msgpack_wire)
         self._clients.add(client)
         sender = asyncio.create_task(self._send_loop(client))
         try:
-            if client.kind == "trading":
+            if kind == "trading":
                 await self._serve_trading(client)
             else:
                 await self._serve_data(client)
-        except (ConnectionClosed, TimeoutError, ValueError):
+        except (_Closed, TimeoutError, ValueError, ConnectionError):
             pass
         except Exception as exc:  # a malformed client message: drop that client, keep serving
             log.debug("stream client error: %s", exc)
         finally:
             self._clients.discard(client)
             sender.cancel()
+            with contextlib.suppress(Exception):
+                await ws.close()
+        return ws
 
     async def _send_loop(self, client: _Client) -> None:
         """Write the client's outbox in order; ``ws_drop`` cuts the line instead of a message."""
         while True:
             payload = await client.outbox.get()
             if client.ready and self.sandbox.dice.roll("ws_drop"):
-                client.conn.transport.abort()
+                client.abort()
                 return
             try:
-                await client.conn.send(client.encode(payload))
-            except ConnectionClosed:
+                await client.send(payload)
+            except (ConnectionError, RuntimeError):
                 return
 
     async def _serve_trading(self, client: _Client) -> None:
         """The trading stream: authenticate, then answer ``listen`` requests."""
         config = self.sandbox.config
-        raw = await asyncio.wait_for(client.conn.recv(), AUTH_TIMEOUT)
-        msg = json.loads(raw)
+        msg = json.loads(await client.recv(AUTH_TIMEOUT))
         data = msg.get("data") or {}
         key = data.get("key_id") or msg.get("key")
         secret = data.get("secret_key") or msg.get("secret")
@@ -226,57 +221,49 @@ class StreamServer:
         )
         status = "authorized" if ok else "unauthorized"
         reply = {"stream": "authorization", "data": {"action": "authenticate", "status": status}}
-        await client.conn.send(client.encode(reply))
+        await client.send(reply)
         if not ok:
-            await client.conn.close(1008, "unauthorized")
+            await client.ws.close(code=1008, message=b"unauthorized")
             return
-        async for raw in client.conn:
-            msg = json.loads(raw)
+        while True:
+            msg = json.loads(await client.recv())
             if msg.get("action") == "listen":
-                streams = [s for s in (msg.get("data") or {}).get("streams", [])]
+                streams = list((msg.get("data") or {}).get("streams", []))
                 client.ready = "trade_updates" in streams
-                listening = {"stream": "listening", "data": {"streams": streams}}
-                client.outbox.put_nowait(listening)
+                client.outbox.put_nowait({"stream": "listening", "data": {"streams": streams}})
+
+    async def _refuse(self, client: _Client, code: int, why: str) -> None:
+        """Send a data-stream error and close the connection."""
+        await client.send([{"T": "error", "code": code, "msg": why}])
+        await client.ws.close(code=1008, message=why.encode())
 
     async def _serve_data(self, client: _Client) -> None:
         """The data stream: ``connected``, ``auth``, then subscribe and unsubscribe."""
         config = self.sandbox.config
-        await client.conn.send(client.encode([{"T": "success", "msg": "connected"}]))
+        await client.send([{"T": "success", "msg": "connected"}])
         try:
-            raw = await asyncio.wait_for(client.conn.recv(), AUTH_TIMEOUT)
+            raw = await client.recv(AUTH_TIMEOUT)
         except TimeoutError:
-            await client.conn.send(
-                client.encode([{"T": "error", "code": 404, "msg": "auth timeout"}])
-            )
-            await client.conn.close(1008, "auth timeout")
+            await self._refuse(client, 404, "auth timeout")
             return
         msg = self._decode(client, raw)
         if msg.get("action") != "auth":
-            refusal = [{"T": "error", "code": 401, "msg": "not authenticated"}]
-            await client.conn.send(client.encode(refusal))
-            await client.conn.close(1008, "not authenticated")
+            await self._refuse(client, 401, "not authenticated")
             return
-        if (msg.get("key"), msg.get("secret")) != (
-            config.key_id,
-            config.secret,
-        ):
-            refusal = [{"T": "error", "code": 402, "msg": "auth failed"}]
-            await client.conn.send(client.encode(refusal))
-            await client.conn.close(1008, "auth failed")
+        if (msg.get("key"), msg.get("secret")) != (config.key_id, config.secret):
+            await self._refuse(client, 402, "auth failed")
             return
         if any(
-            other.kind == "data" and other.authed and other.conn.state is State.OPEN
+            other.kind == "data" and other.authed and not other.ws.closed
             for other in self._clients
             if other is not client
         ):  # Alpaca allows one data stream connection per key
-            refusal = [{"T": "error", "code": 406, "msg": "connection limit exceeded"}]
-            await client.conn.send(client.encode(refusal))
-            await client.conn.close(1008, "connection limit exceeded")
+            await self._refuse(client, 406, "connection limit exceeded")
             return
         client.authed = True
-        await client.conn.send(client.encode([{"T": "success", "msg": "authenticated"}]))
-        async for raw in client.conn:
-            msg = self._decode(client, raw)
+        await client.send([{"T": "success", "msg": "authenticated"}])
+        while True:
+            msg = self._decode(client, await client.recv())
             action = msg.get("action")
             if action not in ("subscribe", "unsubscribe"):
                 client.outbox.put_nowait([{"T": "error", "code": 400, "msg": "invalid syntax"}])
@@ -303,63 +290,3 @@ class StreamServer:
         if not isinstance(msg, dict):
             raise ValueError("stream message is not an object")
         return msg
-
-
-def _stamp(when: datetime, msgpack_wire: bool) -> Any:
-    """A time as a msgpack Timestamp (what alpaca-py expects) or an RFC 3339 string."""
-    return msgpack.Timestamp.from_datetime(when) if msgpack_wire else rfc3339(when)
-
-
-def _bar_msg(bar: Bar, wire: bool) -> dict[str, Any]:
-    """A stream bar (``T: b``) with ``n`` and ``vw``."""
-    return {
-        "T": "b",
-        "S": bar.symbol,
-        "o": bar.open,
-        "h": bar.high,
-        "l": bar.low,
-        "c": bar.close,
-        "v": bar.volume,
-        "t": _stamp(bar.timestamp, wire),
-        "n": trade_count(bar),
-        "vw": vwap(bar),
-    }
-
-
-def _trade_msg(bar: Bar, wire: bool) -> dict[str, Any]:
-    """A stream trade (``T: t``): 100 shares at the bar's close, at the bar's end."""
-    return {
-        "T": "t",
-        "S": bar.symbol,
-        "i": int(bar.timestamp.timestamp()),
-        "x": "V",
-        "p": bar.close,
-        "s": 100,
-        "c": ["@"],
-        "z": "B",
-        "t": _stamp(bar.timestamp, wire),
-    }
-
-
-def _quote_msg(quote: Quote, wire: bool) -> dict[str, Any]:
-    """A stream quote (``T: q``)."""
-    return {
-        "T": "q",
-        "S": quote.symbol,
-        "bx": "V",
-        "bp": quote.bid,
-        "bs": quote.bid_size,
-        "ax": "V",
-        "ap": quote.ask,
-        "as": quote.ask_size,
-        "c": ["R"],
-        "z": "B",
-        "t": _stamp(quote.timestamp, wire),
-    }
-
-
-def _json_default(value: Any) -> Any:
-    """JSON for msgpack Timestamps (never reached for JSON clients; kept for safety)."""
-    if isinstance(value, msgpack.Timestamp):
-        return rfc3339(value.to_datetime())
-    raise TypeError(f"cannot encode {type(value).__name__}")

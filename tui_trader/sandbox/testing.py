@@ -107,11 +107,15 @@ def running_sandbox(
 ) -> Iterator[SandboxHandle]:
     """Start a sandbox on free loopback ports (market paused unless ``speed=`` says otherwise).
 
+    Its intraday history is the live warm-up only (``minute_days=0``) unless a test asks for
+    more: a desk's warm-up of a few padded days would otherwise load four times the bars, too
+    slow for the tight timeouts fault tests use. The daily history is always there.
+
     ``overrides`` are ``SandboxConfig`` fields (``cash=``, ``seed=``, ``symbols=``...);
     ``faults`` is a SPEC string applied at start; ``now`` replaces the wall clock (market hours,
     order times, day-order expiry) so that a test can stand at any moment of the week.
     """
-    base = config or SandboxConfig(speed=0.0)
+    base = config or SandboxConfig(speed=0.0, minute_days=0)
     settings = parse_faults(faults, base.faults) if faults else base.faults
     chosen = replace(base, faults=settings, **overrides)
     sandbox = (Sandbox(chosen, now) if now else Sandbox(chosen)).start()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tui_trader.brokers import BrokerError
 from tui_trader.brokers.alpaca_budget import RATE_PER_MINUTE, RequestBudget
@@ -33,9 +34,16 @@ from tui_trader.store.db import StoreError, open_database
 from tui_trader.store.learning_journal import StoreLearningJournal
 from tui_trader.strategies.family import STRATEGY_NAMES
 
+if TYPE_CHECKING:
+    from tui_trader.brokers.alpaca import AlpacaBroker
+
 
 class AlpacaSetupError(Exception):
     """The session cannot start; the message says why in plain words."""
+
+
+STREAM_START_WAIT = 5.0
+"""Least seconds the trade-updates stream gets to connect at start (``timeout`` if longer)."""
 
 
 class AccountSuspendedError(AlpacaSetupError):
@@ -70,6 +78,20 @@ class AlpacaSettings:
     ``tui_trader.engine.settlement``)."""
     requests_per_minute: float = RATE_PER_MINUTE
     """Client-side request budget per API (see ``brokers.alpaca_budget``)."""
+
+
+def _require_stream(broker: AlpacaBroker, endpoint: AlpacaEndpoint, waited: float) -> None:
+    """Refuse to start when the trade-updates stream did not connect: the session would run
+    without ever placing an order (the broker refuses new orders while the stream is down),
+    printing that the stream is down at every iteration, which looks like a working session."""
+    if broker.feed is None or broker.feed.connected:
+        return
+    broker.close()
+    raise AlpacaSetupError(
+        f"the trade-updates stream at {endpoint.stream_url} did not connect within "
+        f"{waited:g} s, so no order could be followed: the session did not start (check the "
+        "server, or set APCA_API_STREAM_URL if its stream is elsewhere)"
+    )
 
 
 def check_url(mode: str, endpoint: AlpacaEndpoint) -> None:
@@ -120,7 +142,7 @@ def build_alpaca_session(
             endpoint,
             policy,
             use_stream=use_stream,
-            stream_wait=settings.timeout,
+            stream_wait=max(settings.timeout, STREAM_START_WAIT),
             require_open_market=settings.require_open_market,
             budget=RequestBudget(settings.requests_per_minute),
         )
@@ -128,6 +150,7 @@ def build_alpaca_session(
         raise AlpacaSetupError(
             f"cannot set up the Alpaca client for {where}: {redact.describe(exc)}"
         ) from None
+    _require_stream(broker, endpoint, max(settings.timeout, STREAM_START_WAIT))
     try:
         account = broker.account()
         _check_symbols(broker, settings.symbols, policy)
