@@ -25,23 +25,13 @@ from tui_trader.sandbox.errors import ApiError
 from tui_trader.sandbox.faults import FaultDice
 from tui_trader.sandbox.feed import MarketFeed
 from tui_trader.sandbox.hours import MarketHours
+from tui_trader.sandbox.intake import vet
 from tui_trader.sandbox.ledger import Execution, Ledger
-from tui_trader.sandbox.order_classes import check_class_prices, leg_tickets, parse_class
-from tui_trader.sandbox.order_rules import (
-    OrderTicket,
-    check_affordable,
-    check_wash,
-    parse_ticket,
-)
-from tui_trader.sandbox.order_types import (
-    MARKET_ONCE_TRIGGERED,
-    STOP_TYPES,
-    check_stop_side,
-    trail_stop,
-)
+from tui_trader.sandbox.order_rules import OrderTicket
+from tui_trader.sandbox.order_types import MARKET_ONCE_TRIGGERED, STOP_TYPES, trail_stop
 from tui_trader.sandbox.pricing import auction_fill, fill_price, first_part, trigger
 from tui_trader.sandbox.sim_order import OPEN_STATUSES, SimOrder, TradeEvent
-from tui_trader.sandbox.trading_phases import auction_time, in_extended_hours
+from tui_trader.sandbox.trading_phases import in_extended_hours
 
 __all__ = ["OPEN_STATUSES", "MatchingEngine", "SimOrder", "TradeEvent"]
 
@@ -150,33 +140,17 @@ class MatchingEngine:
         answers it; fills that follow at once are visible to later requests and on the stream.
         """
         with self.lock:
-            if self.suspend_trade:
-                raise ApiError(403, 40310000, "new orders are rejected by user request")
-            ticket = parse_ticket(body, self.new_id, self.feed.symbols, self.untradable)
-            parse_class(body, ticket)
-            if ticket.client_order_id in self.by_client:
-                raise ApiError(422, 40010001, "client_order_id must be unique")
-            market = self.feed.last_price(ticket.symbol)
-            check_class_prices(ticket, market)
-            if ticket.type in ("stop", "stop_limit"):
-                check_stop_side(ticket.side, ticket.stop_price or 0.0, market)
             now = self.now()
-            auction_at = None
-            if ticket.time_in_force in ("opg", "cls"):
-                auction_at = auction_time(ticket.time_in_force, now, self.hours)
-            legs = leg_tickets(ticket, self.new_id) if ticket.order_class else []
-            if not closing:
-                check_affordable(self, ticket)
-                for checked in [ticket, *(legs if ticket.order_class == "oco" else [])]:
-                    check_wash(checked, self.live_orders())
+            checked = vet(self, body, now, closing)
+            ticket, market = checked.ticket, checked.market
             order = self._register(ticket, now, "accepted")
-            order.auction_at = auction_at
+            order.auction_at = checked.auction_at
             if ticket.type == "trailing_stop":
                 order.hwm = market
                 order.stop_price = trail_stop(
                     ticket.side, market, ticket.trail_price, ticket.trail_percent
                 )
-            for leg_ticket in legs:
+            for leg_ticket in checked.legs:
                 leg = self._register(leg_ticket, now, "held", parent=order)
                 order.legs.append(leg)
             tradable = self.tradable(ticket, now)
@@ -382,7 +356,7 @@ class MatchingEngine:
         )
         self.ledger.executions.append(execution)
         self.publish(kind, order, now, execution, position_qty)
-        for sibling in _oco_siblings(order):
+        for sibling in order.oco_siblings():
             if sibling.status not in OPEN_STATUSES:
                 continue
             if done:
@@ -416,7 +390,7 @@ class MatchingEngine:
             for leg in order.legs:
                 if leg.id in self.waiting_legs:
                     self._finish(leg, "canceled", now)
-        for sibling in _oco_siblings(order):
+        for sibling in order.oco_siblings():
             if sibling.status in OPEN_STATUSES:
                 self._finish(sibling, "canceled" if status == "rejected" else status, now)
 
@@ -439,15 +413,3 @@ class MatchingEngine:
             for event in events:
                 for listener in list(self.listeners):
                     listener(event)
-
-
-def _oco_siblings(order: SimOrder) -> list[SimOrder]:
-    """The other orders of ``order``'s one-cancels-other pair (none for other orders)."""
-    root = order.parent or order
-    if root.ticket.order_class == "oco":
-        members = [root, *root.legs]
-    elif root.ticket.order_class == "bracket" and order.parent is not None:
-        members = list(root.legs)
-    else:
-        return []
-    return [m for m in members if m is not order]

@@ -94,15 +94,14 @@ def replace_order(engine: MatchingEngine, order_id: str, body: Any) -> SimOrder:
 
 
 def _check_money(engine: MatchingEngine, old: SimOrder, ticket: Any) -> None:
-    """Buying power, shares and wash trades for the new order, the old one set aside."""
-    group = {o.id for o in (old.parent or old, *(old.parent or old).legs)}
-    engine.working.pop(old.id)
+    """Buying power, shares and wash trades for the new order, its own pair set aside."""
+    root = old.parent or old
+    aside = {o.id: o for o in (root, *root.legs) if engine.working.pop(o.id, None) is not None}
     try:
         check_affordable(engine, ticket)
-        others = [o for o in engine.live_orders() if o.id not in group]
-        check_wash(ticket, others)
+        check_wash(ticket, [o for o in engine.live_orders() if o.id not in aside])
     finally:
-        engine.working[old.id] = old
+        engine.working.update(aside)
 
 
 def _swap(engine: MatchingEngine, old: SimOrder, ticket: Any) -> SimOrder:

@@ -65,6 +65,17 @@ class SimOrder:
         shot.legs = [leg.snapshot(live) for leg in shot.legs]
         return shot
 
+    def oco_siblings(self) -> list[SimOrder]:
+        """The other orders of this order's one-cancels-other pair (none for other orders)."""
+        root = self.parent or self
+        if root.ticket.order_class == "oco":
+            members = [root, *root.legs]
+        elif root.ticket.order_class == "bracket" and self.parent is not None:
+            members = list(root.legs)
+        else:
+            return []
+        return [m for m in members if m is not self]
+
 
 @dataclass(frozen=True, slots=True)
 class TradeEvent:
