@@ -278,3 +278,25 @@ def test_replace_moves_a_bracket_stop_leg(sandbox, trading):
     sandbox.admin.step(1, shock={"SPY": -5.0})
     legs = trading.get_order_by_id(entry.id).legs
     assert [leg.status for leg in legs] == [OrderStatus.CANCELED, OrderStatus.FILLED]
+
+
+def test_replace_a_bracket_entry_keeps_its_legs(sandbox, trading):
+    price = last(sandbox)
+    entry = trading.submit_order(
+        LimitOrderRequest(
+            symbol="SPY",
+            qty=2,
+            side=OrderSide.BUY,
+            time_in_force="gtc",
+            limit_price=round(price * 0.9, 2),
+            order_class=OrderClass.BRACKET,
+            take_profit=TakeProfitRequest(limit_price=round(price * 1.1, 2)),
+            stop_loss=StopLossRequest(stop_price=round(price * 0.8, 2)),
+        )
+    )
+    new = trading.replace_order_by_id(entry.id, ReplaceOrderRequest(qty=3))
+    assert float(new.qty) == 3 and [leg.id for leg in new.legs] == [leg.id for leg in entry.legs]
+    assert [(leg.status, float(leg.qty)) for leg in new.legs] == [(OrderStatus.HELD, 3)] * 2
+    trading.cancel_order_by_id(new.id)
+    legs = trading.get_order_by_id(new.id).legs
+    assert [leg.status for leg in legs] == [OrderStatus.CANCELED] * 2

@@ -96,10 +96,11 @@ def replace_order(engine: MatchingEngine, order_id: str, body: Any) -> SimOrder:
 def _check_money(engine: MatchingEngine, old: SimOrder, ticket: Any) -> None:
     """Buying power, shares and wash trades for the new order, its own pair set aside."""
     root = old.parent or old
-    aside = {o.id: o for o in (root, *root.legs) if engine.working.pop(o.id, None) is not None}
+    group = {o.id for o in (root, *root.legs)}
+    aside = {i: o for i in group if (o := engine.working.pop(i, None)) is not None}
     try:
         check_affordable(engine, ticket)
-        check_wash(ticket, [o for o in engine.live_orders() if o.id not in aside])
+        check_wash(ticket, [o for o in engine.live_orders() if o.id not in group])
     finally:
         engine.working.update(aside)
 
