@@ -300,3 +300,23 @@ def test_replace_a_bracket_entry_keeps_its_legs(sandbox, trading):
     trading.cancel_order_by_id(new.id)
     legs = trading.get_order_by_id(new.id).legs
     assert [leg.status for leg in legs] == [OrderStatus.CANCELED] * 2
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"type": "limit", "order_class": "oco", "take_profit": "500"}, "limit_price"),
+        ({"order_class": "bracket", "stop_loss": [1]}, "invalid stop_loss"),
+        ({"order_class": "bracket", "take_profit": {"limit_price": "999"}}, "stop_loss"),
+        ({"order_class": "oto"}, "exactly one of take_profit or stop_loss"),
+        ({"order_class": "triple"}, "invalid order_class"),
+        ({"type": "trailing_stop", "trail_price": "1", "trail_percent": "1"}, "one of trail"),
+        ({"type": "stop", "stop_price": "abc"}, "invalid stop_price"),
+        ({"type": "stop_limit", "stop_price": "1"}, "stop_limit orders require limit_price"),
+        ({"type": "stop", "stop_price": "1", "time_in_force": "opg"}, "market or limit"),
+    ],
+)
+def test_malformed_stop_and_complex_orders_are_422(trading, extra, message):
+    body = {"symbol": "SPY", "qty": "1", "side": "sell", "type": "market", "time_in_force": "gtc"}
+    status, text = refused(lambda: trading.post("/orders", {**body, **extra}))
+    assert status == 422 and message in text

@@ -96,8 +96,9 @@ def parse_ticket(
         raise unprocessable("notional orders must be market orders")
     takes_limit = kind in ("limit", "stop_limit")
     limit_price = positive(body, "limit_price") if takes_limit else None
-    if body.get("order_class") == "oco" and limit_price is None:
-        limit_price = positive(body.get("take_profit") or {}, "limit_price")
+    take_profit = body.get("take_profit")
+    if body.get("order_class") == "oco" and limit_price is None and isinstance(take_profit, dict):
+        limit_price = positive(take_profit, "limit_price")
     if takes_limit and limit_price is None:
         raise unprocessable(f"{kind} orders require limit_price")
     check_increment("limit_price", limit_price)

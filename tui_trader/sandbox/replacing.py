@@ -110,7 +110,7 @@ def _swap(engine: MatchingEngine, old: SimOrder, ticket: Any) -> SimOrder:
     now = engine.now()
     new = SimOrder(engine.new_id(), ticket, "held" if old.status == "held" else "new", now, now)
     new.replaces = old.id
-    new.parent, new.legs = old.parent, old.legs
+    new.parent, new.legs = old.parent, list(old.legs)
     new.hwm, new.triggered, new.stop_price = old.hwm, old.triggered, ticket.stop_price
     if ticket.type == "trailing_stop" and old.hwm is not None:
         new.stop_price = trail_stop(ticket.side, old.hwm, ticket.trail_price, ticket.trail_percent)
