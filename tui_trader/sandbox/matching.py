@@ -1,14 +1,10 @@
 """The sandbox's matching engine: orders in, fills out, priced by the sandbox's market.
 
-Market orders fill at the quote plus slippage as soon as the market is open; limit orders fill
-when marketable on arrival, else when a later bar crosses their price (at the limit or at the
-bar's open if that is better); stop-type orders wait for their trigger (``order_types``); legs
-of complex orders wait for their entry and cancel each other (``order_classes``); ``opg``/``cls``
-orders trade only in their auction and ``extended_hours`` limit orders also in extended hours
-(``trading_phases``). Every change of an order's state is published as an Alpaca trade-update
-event: ``accepted``, ``pending_new``, ``new``, ``partial_fill``, ``fill``, ``canceled``,
-``expired``, ``replaced``, ``rejected``. The order rules live in ``order_rules``; replacing an
-order in ``replacing``; the money in ``ledger``.
+Orders are checked by ``intake``, priced by ``pricing`` (stop triggers: ``order_types``), their
+legs follow ``order_classes``, auctions and extended hours ``trading_phases``, replacing
+``replacing``; the money is in ``ledger``. Every change of an order's state is published as an
+Alpaca trade-update event (``accepted``, ``pending_new``, ``new``, ``partial_fill``, ``fill``,
+``canceled``, ``expired``, ``replaced``, ``rejected``).
 """
 
 from __future__ import annotations
