@@ -189,3 +189,16 @@ def test_bracket_and_replace_events_arrive_in_order(sandbox, trading, trade_upda
         (stop_id, "fill"),
         (str(moved.id), "canceled"),  # one cancels the other
     ]
+
+
+def test_a_cancel_passes_through_pending_cancel(sandbox, trading, trade_updates):
+    order = trading.submit_order(limit("SPY", 1, "buy", 10))
+    trading.cancel_order_by_id(order.id)
+    oid = str(order.id)
+    assert [event for _, event in events_until(trade_updates, (oid, "canceled"))] == [
+        "accepted",
+        "pending_new",
+        "new",
+        "pending_cancel",
+        "canceled",
+    ]

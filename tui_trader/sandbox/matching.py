@@ -182,7 +182,7 @@ class MatchingEngine:
                 raise ApiError(404, 40410000, "order not found")
             if order.status not in OPEN_STATUSES:
                 raise ApiError(422, 42210000, f'order is already in "{order.status}" state')
-            self._finish(order, "canceled", self.now())
+            self._cancel_request(order, self.now())
         self._flush()
 
     def cancel_all(self) -> list[str]:
@@ -192,7 +192,7 @@ class MatchingEngine:
             ids = []
             for order in sorted(self.live_orders(), key=lambda o: o.parent is not None):
                 if order.status in OPEN_STATUSES:
-                    self._finish(order, "canceled", now)
+                    self._cancel_request(order, now)
                     ids.append(order.id)
         self._flush()
         return ids
@@ -238,6 +238,12 @@ class MatchingEngine:
         return new
 
     # -- internals (lock held) -----------------------------------------------------------------
+
+    def _cancel_request(self, order: SimOrder, now: datetime) -> None:
+        """A cancel the user asked for: ``pending_cancel``, then ``canceled``."""
+        order.status = "pending_cancel"
+        self.publish("pending_cancel", order, now)
+        self._finish(order, "canceled", now)
 
     def _register(
         self, ticket: OrderTicket, now: datetime, status: str, parent: SimOrder | None = None
