@@ -120,7 +120,8 @@ def busy_sandbox() -> Iterator[tuple[SandboxHandle, str]]:
                 time_in_force="gtc",
             )
             sb.admin.step(2)
-            order(symbol="SPY", qty="1", side="sell", type="market", time_in_force="day")
+            # a sell of SPY would be a wash trade against the resting SPY buy (403, as Alpaca)
+            order(symbol="QQQ", qty="1", side="sell", type="market", time_in_force="day")
             session.delete(sb.base_url + f"/v2/orders/{cancelled['id']}", timeout=10)
             sb.admin.step(2)
         yield sb, cancelled["id"]
