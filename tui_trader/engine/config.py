@@ -7,6 +7,7 @@ from typing import Any
 
 from tui_trader.core.timeframes import Interval, Period
 from tui_trader.risk.gate import RiskLimits
+from tui_trader.risk.stops import StopRule
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +43,10 @@ class SessionConfig:
     settle_window_s: float = 120.0
     """Seconds after an order row was written during which a broker's "no such order" is not
     final (the request may still arrive); see ``tui_trader.engine.settlement``."""
+    stop_loss: StopRule | None = None
+    """Protect every position with a stop order held at the broker (``--stop-loss``)."""
+    take_profit_pct: float | None = None
+    """Close a position once its last price is this far beyond entry (``--take-profit``)."""
 
     def parameters(self) -> dict[str, Any]:
         """The settings as plain values, for the session row."""
@@ -59,6 +64,8 @@ class SessionConfig:
             "allow_short": self.allow_short,
             "allocation_pct": self.allocation,
             "snapshot_every": self.snapshot_every,
+            "stop_loss": self.stop_loss.text if self.stop_loss else None,
+            "take_profit_pct": self.take_profit_pct,
         }
 
     @property

@@ -30,6 +30,7 @@ from tui_trader.core.domain import (
     Side,
     TimeInForce,
 )
+from tui_trader.risk.stops import is_protective
 
 if TYPE_CHECKING:
     from tui_trader.brokers import Broker
@@ -116,6 +117,7 @@ class ManualOrders:
     _reserve_slot: Callable[[OrderRequest], RiskEvent | None]
     _round_qty: Callable[[float], float]
     _order_id: Callable[[str, str], str]
+    _release_stops: Callable[[str], bool]
 
     # -- any thread ----------------------------------------------------------------------------
 
@@ -260,6 +262,9 @@ class ManualOrders:
             time_in_force=check.order.time_in_force,
             rationale=f"{rationale}; {note}" if note else rationale,
         )
+        if committed * order.side.sign < 0 and not self._release_stops(order.symbol):
+            events.append(self._broker_doubt(order))
+            return False
         ack = self._send(order, market_time)
         if ack is None:
             events.append(self._broker_doubt(order))
@@ -276,7 +281,8 @@ class ManualOrders:
         held = self.broker.positions().get(symbol)
         committed = held.qty if held else 0.0
         for order in self.broker.open_orders():
-            if order.symbol == symbol:
+            protective = is_protective(order.client_order_id, order.order_type)
+            if order.symbol == symbol and not protective:
                 committed += order.remaining_qty * order.side.sign
         return committed
 

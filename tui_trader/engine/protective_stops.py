@@ -1,0 +1,290 @@
+"""Protective stops held by the broker: every position the session holds has a working stop.
+
+With ``--stop-loss`` the session places a GTC stop order for each position after its entry
+fills, and keeps it in step at the end of every cycle (halted or not) and at start-up: a stop of
+the wrong size is cancelled and placed again at the new size and entry (adds, partial exits), a
+stop whose position is gone is cancelled, and a position found without one (after a crash) gets
+one, audited as a reconciliation. The stop lives at the broker, so it protects the position while
+no desk runs. Why not Alpaca's bracket/OTO on entry: the desk rebalances in steps (adds, partial
+exits), and a bracket's legs are fixed to its entry order's quantity; one stop per position,
+resized, covers every way a position changes, and every broker.
+
+Brokers refuse a sell beyond the shares not held by other working sell orders (Alpaca:
+"insufficient qty available"), so any order that closes part of a position first cancels that
+symbol's stop (``_release_stops``); the end-of-cycle step places it again for what is left.
+``--take-profit`` is watched by the desk: a position whose last price is that far beyond entry
+is closed at market (a broker-held take-profit limit would need the stop's shares too).
+
+A mixin of ``TradingSession``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from tui_trader.brokers import BrokerError
+from tui_trader.core.domain import (
+    Bar,
+    Order,
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+    Position,
+    RiskEvent,
+    Side,
+    TimeInForce,
+)
+from tui_trader.risk.stops import PROTECTIVE_LEG, TrueRange, is_protective, stop_price
+
+if TYPE_CHECKING:
+    from tui_trader.brokers import Broker
+    from tui_trader.engine.config import SessionConfig
+    from tui_trader.risk.gate import RiskManager
+    from tui_trader.store.audit import AuditLog
+
+PROTECTIVE_STOP = "protective_stop"
+"""Risk event: a protective stop could not be placed (the position is not protected)."""
+TAKE_PROFIT = "take_profit"
+"""Risk event: a position was closed at its take-profit level."""
+
+
+class ProtectiveStops:
+    """Place, resize, cancel and re-place the broker-held stops of a session's positions."""
+
+    config: SessionConfig
+    broker: Broker
+    audit: AuditLog
+    risk: RiskManager
+    last_prices: dict[str, float]
+    _cycle_orders: list[Order]
+    _order_id: Callable[[str, str], str]
+    _send: Callable[[OrderRequest, datetime], Order | None]
+    _reserve_slot: Callable[[OrderRequest], RiskEvent | None]
+    _broker_doubt: Callable[[OrderRequest], RiskEvent]
+
+    def init_stops(self) -> None:
+        """Empty ranges and stop counter (called by the session's constructor)."""
+        self._ranges: dict[str, TrueRange] = {}
+        self._stop_count = 0
+
+    @property
+    def protects(self) -> bool:
+        """Whether this session keeps protective stops or a take-profit."""
+        cfg = self.config
+        return cfg.stop_loss is not None or cfg.take_profit_pct is not None
+
+    def _measure(self, bar: Bar) -> None:
+        """Feed one bar to its symbol's average true range (for ``--stop-loss atr:N``)."""
+        rng = self._ranges.get(bar.symbol)
+        if rng is None:
+            rng = self._ranges[bar.symbol] = TrueRange()
+        rng.add(bar)
+
+    def _committed_without_stops(self, positions: dict[str, Position]) -> dict[str, float]:
+        """Held quantity plus what working orders will add, protective stops left out (a stop
+        is insurance, not an intended exit)."""
+        committed = {s: p.qty for s, p in positions.items()}
+        for order in self.broker.open_orders():
+            if not is_protective(order.client_order_id, order.order_type):
+                committed[order.symbol] = (
+                    committed.get(order.symbol, 0.0) + order.remaining_qty * order.side.sign
+                )
+        return committed
+
+    def _release_stops(self, symbol: str) -> bool:
+        """Cancel ``symbol``'s protective stops before an order that closes part of its
+        position (the broker would refuse the shares twice); False if the broker did not
+        answer (the order must then not go out)."""
+        if not self.protects:
+            return True
+        try:
+            for order in self.broker.open_orders():
+                protective = is_protective(order.client_order_id, order.order_type)
+                if order.symbol == symbol and protective:
+                    self._cancelled(self.broker.cancel(order.client_order_id))
+        except BrokerError:
+            return False
+        return True
+
+    def _cancelled(self, order: Order | None) -> None:
+        """Record a cancelled order (``None``: it was no longer working)."""
+        if order is not None:
+            self.audit.order_update(order)
+            self._cycle_orders.append(order)
+
+    def _protect(self, market_time: datetime, at_start: bool = False) -> list[RiskEvent]:
+        """Bring every position's protective stop in step with it; the events (a stop that
+        could not be placed, a take-profit exit; at start-up, each stop placed again)."""
+        if not self.protects:
+            return []
+        positions = self.broker.positions()
+        working = self.broker.open_orders()
+        stops: dict[str, list[Order]] = {}
+        closing: dict[str, float] = {}
+        for order in working:
+            if is_protective(order.client_order_id, order.order_type):
+                stops.setdefault(order.symbol, []).append(order)
+            else:
+                closing[order.symbol] = closing.get(order.symbol, 0.0) + (
+                    order.remaining_qty * order.side.sign
+                )
+        events: list[RiskEvent] = []
+        for symbol in sorted(set(positions) | set(stops)):
+            position = positions.get(symbol)
+            held = position.qty if position is not None else 0.0
+            pending = closing.get(symbol, 0.0)
+            # What working orders already close is not protected twice (the broker refuses it).
+            want = abs(held) - (min(abs(pending), abs(held)) if held * pending < 0 else 0.0)
+            have = stops.get(symbol, [])
+            side = Side.SELL if held > 0 else Side.BUY
+            profit = position is not None and want > 1e-9 and self._profit_due(position)
+            if (
+                not profit
+                and len(have) == 1
+                and abs(have[0].remaining_qty - want) < 1e-9
+                and have[0].side is side
+            ):
+                continue
+            for order in have:
+                self._cancelled(self.broker.cancel(order.client_order_id))
+            if position is None or want <= 1e-9:
+                continue
+            if profit and self._take_profit(position, want, market_time, events):
+                continue
+            events += self._place_stop(position, want, market_time, at_start, bool(have))
+        return events
+
+    def _place_stop(
+        self, position: Position, qty: float, market_time: datetime, at_start: bool, resized: bool
+    ) -> list[RiskEvent]:
+        """Send one protective stop for ``qty`` shares of ``position``; the events."""
+        rule = self.config.stop_loss
+        if rule is None:
+            return []
+        symbol, long = position.symbol, position.qty > 0
+        entry = position.avg_entry_price
+        rng = self._ranges.get(symbol)
+        atr = rng.value if rng is not None else None
+        distance = rule.distance(entry, atr)
+        if distance is None or distance <= 0:
+            return [self._unprotected(symbol, "no average true range measured yet")]
+        price = stop_price(entry, distance, long)
+        last = self.last_prices.get(symbol, position.last_price)
+        breached = last <= price if long else last >= price
+        why = f"protective stop {rule.why(entry, atr, long)} at {price:g}"
+        if resized:
+            why += f"; resized to the {qty:g} share position"
+        self._stop_count += 1
+        request = OrderRequest(
+            symbol=symbol,
+            side=Side.SELL if long else Side.BUY,
+            qty=qty,
+            client_order_id=self._order_id(symbol, f"{PROTECTIVE_LEG}{self._stop_count}"),
+            order_type=OrderType.STOP,
+            stop_price=price,
+            time_in_force=TimeInForce.GTC,
+            rationale=why,
+        )
+        if breached:  # a stop already through the market would fill at once, or be refused
+            request = OrderRequest(
+                symbol=symbol,
+                side=request.side,
+                qty=qty,
+                client_order_id=request.client_order_id,
+                rationale=f"{why}; last price {last:g} is already through it: closing at market",
+            )
+        check = self.risk.check_protective(request, position.qty)
+        if check.order is None:
+            return list(check.events)
+        ack = self._send(check.order, market_time)
+        if ack is None:
+            return [self._broker_doubt(check.order)]
+        if ack.status is OrderStatus.REJECTED:
+            return [self._unprotected(symbol, f"the broker rejected the stop: {ack.reject_reason}")]
+        if not at_start:
+            return []
+        return [
+            RiskEvent(
+                "reconciliation",
+                1.0,
+                0.0,
+                f"placed {request.order_type} {request.side} {qty:g} {symbol} ({why})",
+                symbol=symbol,
+                detail=f"position {position.qty:g} {symbol} had no protective stop at the broker",
+            )
+        ]
+
+    def _gain_pct(self, position: Position) -> float:
+        """How far the last price is beyond entry, in percent (negative: a loss)."""
+        entry = position.avg_entry_price
+        last = self.last_prices.get(position.symbol, position.last_price)
+        return 100.0 * (last - entry) / entry * (1 if position.qty > 0 else -1) if entry else 0.0
+
+    def _profit_due(self, position: Position) -> bool:
+        """Whether ``position`` reached its take-profit level."""
+        pct = self.config.take_profit_pct
+        return pct is not None and self._gain_pct(position) >= pct
+
+    def _take_profit(
+        self, position: Position, qty: float, market_time: datetime, events: list[RiskEvent]
+    ) -> bool:
+        """Close ``qty`` of ``position`` at market (its take-profit level was reached); True if
+        the exit was sent (no stop is then needed)."""
+        pct = self.config.take_profit_pct or 0.0
+        entry, long = position.avg_entry_price, position.qty > 0
+        last = self.last_prices.get(position.symbol, position.last_price)
+        gain = self._gain_pct(position)
+        request = OrderRequest(
+            symbol=position.symbol,
+            side=Side.SELL if long else Side.BUY,
+            qty=qty,
+            client_order_id=self._order_id(position.symbol, "tp"),
+            rationale=f"take profit: last {last:g} is {gain:.2f}% beyond entry {entry:,.2f} "
+            f"(limit {pct:g}%)",
+        )
+        check = self.risk.check_protective(request, position.qty)
+        if check.order is None:
+            events.extend(check.events)
+            return False
+        ack = self._send(check.order, market_time)
+        if ack is None:
+            events.append(self._broker_doubt(check.order))
+            return True
+        if ack.status is OrderStatus.REJECTED:
+            return False
+        events.append(
+            RiskEvent(
+                TAKE_PROFIT,
+                gain,
+                pct,
+                f"closing {qty:g} {position.symbol} at market",
+                symbol=position.symbol,
+                detail=request.rationale,
+            )
+        )
+        return True
+
+    def _unprotected(self, symbol: str, why: str) -> RiskEvent:
+        """The event for a position left without its stop (tried again next cycle)."""
+        return RiskEvent(
+            PROTECTIVE_STOP,
+            0.0,
+            0.0,
+            f"{symbol} is NOT protected: {why}; trying again next cycle",
+            symbol=symbol,
+        )
+
+    def _cancel_for_halt(self, flatten: bool) -> list[Order]:
+        """A halt's cancel: every working order when flattening, else all but the protective
+        stops (they keep protecting the positions the halt leaves open)."""
+        if flatten or not self.protects:
+            return self.broker.cancel_all()
+        out = []
+        for order in self.broker.open_orders():
+            if not is_protective(order.client_order_id, order.order_type):
+                cancelled = self.broker.cancel(order.client_order_id)
+                if cancelled is not None:
+                    out.append(cancelled)
+        return out
