@@ -68,6 +68,17 @@ class SessionConfig:
             "take_profit_pct": self.take_profit_pct,
         }
 
+    def protection(self) -> str:
+        """The protective orders in words for a header (empty without any)."""
+        parts = []
+        if self.stop_loss is not None:
+            rule = self.stop_loss
+            size = f"{rule.pct:g}%" if rule.pct is not None else f"{rule.atr:g} ATR"
+            parts.append(f"stop {size} beyond entry, held at the broker")
+        if self.take_profit_pct is not None:
+            parts.append(f"take profit at {self.take_profit_pct:g}% beyond entry")
+        return "; ".join(parts)
+
     @property
     def allocation(self) -> float:
         """The per-symbol allocation as a fraction of equity."""

@@ -51,24 +51,25 @@ class StopRule:
 
 
 def parse_stop_rule(text: str) -> StopRule:
-    """``5`` or ``2.5`` (percent) or ``atr:2``; ``ValueError`` with a one-line reason."""
+    """``5`` or ``2.5`` (percent) or ``atr:2``; ``ValueError`` with a one-line reason (the
+    caller names the option or field)."""
     raw = text.strip().lower()
     if raw.startswith("atr:"):
-        n = _positive(raw[4:], f"--stop-loss {text}: atr:N needs a positive number of ATRs")
+        n = _positive(raw[4:], f"atr:N needs a positive number of ATRs, got {text!r}")
         if n > 20:
-            raise ValueError(f"--stop-loss {text}: at most 20 average true ranges")
+            raise ValueError(f"at most 20 average true ranges, got {text!r}")
         return StopRule(atr=n)
-    pct = _positive(raw, f"--stop-loss {text}: give a percent (e.g. 5) or atr:N (e.g. atr:2)")
+    pct = _positive(raw, f"give a percent (e.g. 5) or atr:N (e.g. atr:2), got {text!r}")
     if pct >= 100:
-        raise ValueError(f"--stop-loss {text}: the percent must be below 100")
+        raise ValueError(f"a stop-loss percent must be below 100, got {text!r}")
     return StopRule(pct=pct)
 
 
 def parse_take_profit(text: str) -> float:
     """A take-profit percent above entry (below, for a short); ``ValueError`` if not one."""
-    pct = _positive(text.strip(), f"--take-profit {text}: give a positive percent (e.g. 8)")
+    pct = _positive(text.strip(), f"give a positive percent (e.g. 8), got {text!r}")
     if pct > 1000:
-        raise ValueError(f"--take-profit {text}: at most 1000 percent")
+        raise ValueError(f"a take-profit is at most 1000 percent, got {text!r}")
     return pct
 
 
