@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import make_session, simulate_death
-from tui_trader.brokers.paper import PaperCosts
+from tui_trader.brokers.paper import PaperBroker, PaperCosts
 from tui_trader.core.domain import Bar, Order, OrderType, Side, Signal, TimeInForce
 from tui_trader.core.timeframes import parse_interval
 from tui_trader.engine.protective_stops import TAKE_PROFIT
@@ -262,3 +262,53 @@ def test_without_stop_loss_no_stop_is_placed(db_path) -> None:
     _step(session, market, 100, 101, 99, 100)
     assert _held(session) == 100
     assert _stops(session) == []
+
+
+class SlowCancels(PaperBroker):
+    """A paper broker whose cancels are not confirmed while ``slow`` (Alpaca's asynchronous
+    cancel still pending)."""
+
+    slow = True
+
+    def cancel(self, client_order_id: str, confirm: bool = False) -> Order | None:
+        if confirm and self.slow:
+            return None
+        return super().cancel(client_order_id, confirm)
+
+
+def test_an_exit_waits_while_its_stops_cancel_is_unconfirmed(db_path) -> None:
+    """The sell does not go out on top of a stop that may still be working (the broker would
+    refuse it, or both could fill); the position stays protected, the note says why, and the
+    next cycle sells once the cancel is confirmed."""
+    broker = SlowCancels(100_000.0, ("SPY",), PaperCosts(0.0, 0.0, 0.0))
+    session, market, strategy = _session(db_path, broker=broker)
+    _step(session, market, 100, 101, 99, 100)
+    _step(session, market, 100, 101, 99, 100)
+    [stop] = _stops(session)
+    strategy.target = 0.0
+    report = _step(session, market, 100, 101, 99, 100)
+    assert report.orders_sent == 0
+    assert any("is not confirmed" in note for note in report.notes), report.notes
+    assert _stops(session) == [stop]
+    broker.slow = False
+    _step(session, market, 100, 101, 99, 100)
+    _step(session, market, 100, 101, 99, 100)
+    assert _held(session) == 0 and _stops(session) == []
+
+
+def test_closing_a_position_by_hand_cancels_its_stop_first(db_path) -> None:
+    """The desk's close (``c``): the stop is cancelled, the closing sell goes out, and nothing
+    is left working once it fills."""
+    session, market, strategy = _session(db_path)
+    _step(session, market, 100, 101, 99, 100)
+    _step(session, market, 100, 101, 99, 100)
+    [stop] = _stops(session)
+    strategy.target = 0.0
+    session.request_close("SPY")
+    report = session.apply_kill_requests()
+    assert [(o.side, o.qty) for o in report.orders if o.order_type is OrderType.MARKET] == [
+        (Side.SELL, 100)
+    ]
+    assert LiveOrder.get(LiveOrder.client_order_id == stop.client_order_id).status == "canceled"
+    _step(session, market, 100, 101, 99, 100)
+    assert _held(session) == 0 and session.broker.open_orders() == []

@@ -50,8 +50,12 @@ class Broker(Protocol):
         """The order the broker has under this client id, or ``None`` if it never arrived."""
         ...
 
-    def cancel(self, client_order_id: str) -> Order | None:
-        """Cancel one open order; return it as cancelled, or ``None`` if it is not working."""
+    def cancel(self, client_order_id: str, confirm: bool = False) -> Order | None:
+        """Cancel one open order; return it as cancelled, or ``None`` if it is not working.
+
+        ``confirm``: return only once the broker says the order is cancelled (``None`` if it
+        did not say so in time, or the order finished otherwise): a sell for the shares the
+        order held can go out after it (Alpaca cancels asynchronously)."""
         ...
 
     def cancel_all(self) -> list[Order]:

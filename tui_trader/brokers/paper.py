@@ -155,8 +155,9 @@ class PaperBroker:
         for cid in old:
             del self._orders_by_client_id[cid]
 
-    def cancel(self, client_order_id: str) -> Order | None:
-        """Cancel one working order (``None`` if it is not working: filled, gone, unknown)."""
+    def cancel(self, client_order_id: str, confirm: bool = False) -> Order | None:
+        """Cancel one working order (``None`` if it is not working: filled, gone, unknown);
+        always confirmed at once (``confirm`` changes nothing here)."""
         for i, working in enumerate(self._working):
             if working.order.client_order_id == client_order_id:
                 del self._working[i]

@@ -117,7 +117,7 @@ class ManualOrders:
     _reserve_slot: Callable[[OrderRequest], RiskEvent | None]
     _round_qty: Callable[[float], float]
     _order_id: Callable[[str, str], str]
-    _release_stops: Callable[[str], bool]
+    _release_stops: Callable[[str], str | None]
 
     # -- any thread ----------------------------------------------------------------------------
 
@@ -262,9 +262,10 @@ class ManualOrders:
             time_in_force=check.order.time_in_force,
             rationale=f"{rationale}; {note}" if note else rationale,
         )
-        if committed * order.side.sign < 0 and not self._release_stops(order.symbol):
-            events.append(self._broker_doubt(order))
-            return False
+        waits = self._release_stops(order.symbol) if committed * order.side.sign < 0 else None
+        if waits:
+            events.append(self._refused(f"manual {order.side} {order.symbol} not sent: {waits}"))
+            return True
         ack = self._send(order, market_time)
         if ack is None:
             events.append(self._broker_doubt(order))
@@ -309,6 +310,8 @@ class ManualOrders:
         an order's fate is in doubt."""
         working = [o for o in self.broker.open_orders() if symbol is None or o.symbol == symbol]
         for order in working:
+            if is_protective(order.client_order_id, order.order_type):
+                continue  # cancelled (and confirmed) just before its closing order goes out
             cancelled = self.broker.cancel(order.client_order_id)
             if cancelled is not None:
                 self.audit.order_update(cancelled)

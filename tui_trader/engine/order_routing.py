@@ -51,7 +51,7 @@ class OrderRouting:
     _broker_doubt: Callable[[OrderRequest], RiskEvent]
     """Halt because an order's fate is unknown (``SessionHalts``)."""
     _committed_without_stops: Callable[[dict[str, Position]], dict[str, float]]
-    _release_stops: Callable[[str], bool]
+    _release_stops: Callable[[str], str | None]
     """Cancel a symbol's protective stops before an order that closes shares."""
 
     def _rebalance(
@@ -186,9 +186,10 @@ class OrderRouting:
             rationale += "; closing leg" if leg == "c" else "; opening leg"
         note = check.order.rationale
         order = replace(check.order, rationale=f"{rationale}; {note}" if note else rationale)
-        if held * delta < 0 and not self._release_stops(symbol):
-            events.append(self._broker_doubt(order))
-            return None
+        waits = self._release_stops(symbol) if held * delta < 0 else None
+        if waits:
+            notes.append(f"{side} {order.qty:g} {symbol} waits for the next cycle: {waits}")
+            return False
         ack = self._send(order, market_time)
         if ack is None:
             events.append(self._broker_doubt(order))

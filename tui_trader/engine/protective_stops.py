@@ -93,20 +93,27 @@ class ProtectiveStops:
                 )
         return committed
 
-    def _release_stops(self, symbol: str) -> bool:
+    def _release_stops(self, symbol: str) -> str | None:
         """Cancel ``symbol``'s protective stops before an order that closes part of its
-        position (the broker would refuse the shares twice); False if the broker did not
-        answer (the order must then not go out)."""
+        position (the broker would refuse the shares twice); why the order must wait, if a
+        cancel is not confirmed (the stop may have filled, or the broker is slow): the next
+        cycle decides again from the broker's positions."""
         if not self.protects:
-            return True
+            return None
         try:
             for order in self.broker.open_orders():
-                protective = is_protective(order.client_order_id, order.order_type)
-                if order.symbol == symbol and protective:
-                    self._cancelled(self.broker.cancel(order.client_order_id))
-        except BrokerError:
-            return False
-        return True
+                if order.symbol != symbol:
+                    continue
+                if not is_protective(order.client_order_id, order.order_type):
+                    continue
+                cancelled = self.broker.cancel(order.client_order_id, confirm=True)
+                if cancelled is None:
+                    cid = order.client_order_id
+                    return f"the cancel of its protective stop {cid} is not confirmed"
+                self._cancelled(cancelled)
+        except BrokerError as exc:
+            return f"the broker did not answer the cancel of its protective stop: {exc}"
+        return None
 
     def _cancelled(self, order: Order | None) -> None:
         """Record a cancelled order (``None``: it was no longer working)."""
@@ -277,13 +284,24 @@ class ProtectiveStops:
         )
 
     def _cancel_for_halt(self, flatten: bool) -> list[Order]:
-        """A halt's cancel: every working order when flattening, else all but the protective
-        stops (they keep protecting the positions the halt leaves open)."""
-        if flatten or not self.protects:
+        """A halt's cancel: all but the protective stops (they keep protecting the positions
+        the halt leaves open); when flattening, the stops first, each confirmed (the closing
+        sells need their shares), then every other order."""
+        if not self.protects:
             return self.broker.cancel_all()
         out = []
+        stops = [
+            o for o in self.broker.open_orders() if is_protective(o.client_order_id, o.order_type)
+        ]
+        if flatten:
+            for order in stops:
+                cancelled = self.broker.cancel(order.client_order_id, confirm=True)
+                if cancelled is not None:
+                    out.append(cancelled)
+            return out + self.broker.cancel_all()
+        keep = {o.client_order_id for o in stops}
         for order in self.broker.open_orders():
-            if not is_protective(order.client_order_id, order.order_type):
+            if order.client_order_id not in keep:
                 cancelled = self.broker.cancel(order.client_order_id)
                 if cancelled is not None:
                     out.append(cancelled)
