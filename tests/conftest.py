@@ -24,6 +24,7 @@ from tui_trader.engine.session import SessionConfig, TradingSession
 from tui_trader.market import MarketData
 from tui_trader.market.sim import SimMarket
 from tui_trader.risk.gate import RiskLimits
+from tui_trader.risk.stops import StopRule
 from tui_trader.store.audit import AuditLog
 from tui_trader.store.db import open_database
 from tui_trader.strategies import FixedWeights
@@ -98,6 +99,8 @@ def make_session(
     broker: object | None = None,
     symbols: Iterable[str] = ("SPY", "QQQ", "IWM"),
     strategies: list | None = None,
+    stop_loss: StopRule | None = None,
+    take_profit_pct: float | None = None,
     **engine_options: object,
 ) -> TradingSession:
     """A started local session on a seeded simulated market (or the market given)."""
@@ -114,6 +117,8 @@ def make_session(
         limits=limits,
         flatten_on_halt=flatten_on_halt,
         allocation_pct=allocation_pct,
+        stop_loss=stop_loss,
+        take_profit_pct=take_profit_pct,
     )
     broker = broker or PaperBroker(start_cash, tuple(market.symbols), costs or PaperCosts())
     db = open_database(db_path)

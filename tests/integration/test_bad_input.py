@@ -77,6 +77,35 @@ CASES: list[tuple[str, list[str], str]] = [
     ("learn-seeds", ["learn", "evaluate", "--seeds", "5000"], "at most 1,000"),
     ("learn-rate", ["learn", "evaluate", "--learning-rate", "1e308"], "too large"),
     ("learn-bars", ["learn", "evaluate", "--bars", "999999999"], "at most 1,000,000"),
+    # protective stops
+    ("stop-loss-word", ["paper", "--stop-loss", "tight"], "give a percent (e.g. 5) or atr:N"),
+    ("stop-loss-zero", ["paper", "--stop-loss", "0"], "give a percent"),
+    ("stop-loss-100", ["paper", "--stop-loss", "100"], "must be below 100"),
+    ("stop-loss-atr-nan", ["paper", "--stop-loss", "atr:nan"], "positive number of ATRs"),
+    ("stop-loss-atr-99", ["paper", "--stop-loss", "atr:99"], "at most 20 average true ranges"),
+    ("take-profit-neg", ["paper", "--take-profit", "-5"], "give a positive percent"),
+    (
+        "stop-loss-batch",
+        [
+            "paper",
+            "--data",
+            "replay:daily.csv",
+            "--period",
+            "5d",
+            "--iterations",
+            "0",
+            "--batch",
+            "--stop-loss",
+            "3",
+        ],
+        "--batch has no protective stops",
+    ),
+    ("live-stop-loss", ["live", "paper", "--stop-loss", "atr:"], "positive number of ATRs"),
+    (
+        "live-trading-take-profit",
+        ["live", "trading", "--enable-live", "--take-profit", "inf"],
+        "give a positive percent",
+    ),
     # replay files that do not fit the settings
     (
         "replay-daily-as-1m",

@@ -217,3 +217,31 @@ def test_a_manual_order_takes_a_slot_of_the_accounts_shared_daily_count(db_path)
     assert report is not None and not report.orders
     assert ORDER_RATE in [e.event_type for e in report.risk_events]
     assert not LiveOrder.select().where(LiveOrder.rationale.startswith("manual")).exists()
+
+
+def test_a_manual_sell_stop_is_sent_as_a_stop_and_waits_above_its_price(db_path) -> None:
+    """A stop ticket goes to the broker as a stop (its stop price in the order row's
+    rationale) and stays working while the price stays above it."""
+    session = make_session(db_path, strategies=[BuyAndHold()])
+    session.run_iteration()
+    session.run_iteration()
+    held = session.broker.positions()["SPY"].qty
+    stop = round(session.last_prices["SPY"] * 0.5, 2)  # far below: the seeded market stays above
+    session.request_manual_order(
+        ManualOrder(
+            "SPY",
+            Side.SELL,
+            qty=1,
+            order_type=OrderType.STOP,
+            stop_price=stop,
+            time_in_force=TimeInForce.GTC,
+        )
+    )
+    [order] = session.apply_kill_requests().orders
+    assert (order.order_type, order.stop_price, order.status) == (OrderType.STOP, stop, "new")
+    row = LiveOrder.get(LiveOrder.client_order_id == order.client_order_id)
+    assert row.order_type == "stop" and f"stop {stop:g}" in row.rationale
+    for _ in range(3):
+        session.run_iteration()
+    assert session.broker.positions()["SPY"].qty == held
+    assert session.broker.get_order(order.client_order_id).status == "new"

@@ -45,6 +45,17 @@ def test_a_ticket_in_dollars_is_a_notional_order() -> None:
     assert (order.order_type, order.time_in_force) == ("limit", "gtc")
 
 
+def test_a_stop_limit_ticket_carries_both_prices() -> None:
+    """Sell 10 SPY, stop 95, limit 94, good till cancelled: both prices reach the order."""
+    result = parse_ticket(
+        dict(TICKET, side="sell", type="stop_limit", stop="95", limit="94", tif="gtc"), SYMBOLS
+    )
+    order = result.order
+    assert order is not None
+    assert (order.order_type, order.stop_price, order.limit_price) == ("stop_limit", 95.0, 94.0)
+    assert (order.qty, order.time_in_force) == (10.0, "gtc")
+
+
 @pytest.mark.parametrize(
     ("change", "field"),
     [
@@ -52,6 +63,9 @@ def test_a_ticket_in_dollars_is_a_notional_order() -> None:
         ({"amount": "ten"}, "amount"),
         ({"amount": "0"}, "amount"),
         ({"type": "limit", "limit": ""}, "limit"),
+        ({"type": "stop", "stop": ""}, "stop"),
+        ({"type": "stop_limit", "stop": "95", "limit": "x"}, "limit"),
+        ({"type": "stop", "stop": "95", "unit": "dollars"}, "amount"),
     ],
 )
 def test_a_bad_ticket_names_its_field(change, field) -> None:

@@ -48,3 +48,19 @@ def test_alpaca_modes_need_credentials_then_the_switch_and_the_warning(monkeypat
     assert validate(_values(mode="paper")).plan.mode == "paper"
     confirmed = validate(_values(mode="live"), live_enabled=True, live_confirmed=True)
     assert confirmed.plan.mode == "live"
+
+
+def test_stop_loss_and_take_profit_are_off_when_empty_and_checked_when_typed() -> None:
+    """Empty fields: no protection. ``atr:2`` and ``8``: a plan with both. Bad text: each
+    field says what it wants."""
+    from tui_trader.risk.stops import StopRule
+
+    plain = validate(_values()).plan
+    assert plain is not None and plain.settings.stop_loss is None
+    assert plain.settings.take_profit_pct is None
+    plan = validate(_values(stop_loss="atr:2", take_profit="8")).plan
+    assert plan is not None
+    assert (plan.settings.stop_loss, plan.settings.take_profit_pct) == (StopRule(atr=2.0), 8.0)
+    bad = validate(_values(stop_loss="tight", take_profit="-1"))
+    assert bad.plan is None and set(bad.errors) == {"stop_loss", "take_profit"}
+    assert "give a percent (e.g. 5) or atr:N" in bad.errors["stop_loss"]

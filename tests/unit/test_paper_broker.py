@@ -5,7 +5,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tui_trader.brokers.paper import PaperBroker, PaperCosts
-from tui_trader.core.domain import Bar, OrderRequest, OrderStatus, OrderType, Side
+from tui_trader.core.domain import Bar, OrderRequest, OrderStatus, OrderType, Side, TimeInForce
+
+GTC = TimeInForce.GTC
 
 T0 = datetime(2024, 1, 2, 14, 30, tzinfo=UTC)
 
@@ -155,3 +157,147 @@ def test_the_broker_forgets_old_finished_orders_but_never_working_ones(
 def _bar_for_memory_test(i: int) -> Bar:
     """One SPY bar at 100."""
     return Bar("SPY", datetime(2026, 1, 5, 14, 30 + i, tzinfo=UTC), 100, 100, 100, 100, 1)
+
+
+def _held_50(broker: PaperBroker) -> None:
+    """Buy 50 SPY at the next open (100 and the slippage)."""
+    broker.submit(order("h", Side.BUY, 50))
+    broker.on_bars({"SPY": bar("SPY", 1, 100, 100, 100, 100)})
+    broker.drain_updates()
+
+
+def test_a_sell_stop_waits_above_its_price_then_fills_at_the_stop(broker: PaperBroker) -> None:
+    """Lows above 95 leave the stop working; a bar trading down through it fills at 95 less
+    the slippage, and the position is gone."""
+    _held_50(broker)
+    broker.submit(
+        order("s", Side.SELL, 50, order_type=OrderType.STOP, stop_price=95.0, time_in_force=GTC)
+    )
+    broker.on_bars({"SPY": bar("SPY", 2, 99, 100, 95.5, 96)})
+    assert broker.drain_updates() == []
+    broker.on_bars({"SPY": bar("SPY", 3, 96, 97, 94, 94.5)})
+    (update,) = broker.drain_updates()
+    assert update.fill.price == pytest.approx(95 * 0.999)
+    assert update.order.status is OrderStatus.FILLED and update.order.order_type is OrderType.STOP
+    assert "SPY" not in broker.positions()
+
+
+def test_a_gap_through_a_sell_stop_fills_at_the_open(broker: PaperBroker) -> None:
+    """Opening at 90, below the stop at 95: the fill is at the open, not at the stop."""
+    _held_50(broker)
+    broker.submit(
+        order("s", Side.SELL, 50, order_type=OrderType.STOP, stop_price=95.0, time_in_force=GTC)
+    )
+    broker.on_bars({"SPY": bar("SPY", 2, 90, 91, 88, 89)})
+    assert broker.drain_updates()[0].fill.price == pytest.approx(90 * 0.999)
+
+
+def test_a_working_stop_holds_its_shares_against_another_sell(broker: PaperBroker) -> None:
+    """As at Alpaca, the shares under a working sell stop cannot be sold again."""
+    _held_50(broker)
+    broker.submit(
+        order("s", Side.SELL, 50, order_type=OrderType.STOP, stop_price=95.0, time_in_force=GTC)
+    )
+    ack = broker.submit(order("x", Side.SELL, 10))
+    assert ack.status is OrderStatus.REJECTED
+    assert "insufficient position" in (ack.reject_reason or "")
+
+
+def test_a_stop_limit_becomes_a_limit_and_does_not_sell_below_it(broker: PaperBroker) -> None:
+    """Stop 95, limit 94: a gap to 90 triggers it but sells nothing below 94; a later bar
+    reaching 94 fills at the limit."""
+    _held_50(broker)
+    broker.submit(
+        order(
+            "sl",
+            Side.SELL,
+            50,
+            order_type=OrderType.STOP_LIMIT,
+            stop_price=95.0,
+            limit_price=94.0,
+            time_in_force=GTC,
+        )
+    )
+    broker.on_bars({"SPY": bar("SPY", 2, 90, 93, 89, 92)})
+    assert broker.drain_updates() == []
+    broker.on_bars({"SPY": bar("SPY", 3, 92, 94.5, 91, 94)})
+    assert broker.drain_updates()[0].fill.price == 94.0
+
+
+def test_a_trailing_stop_follows_the_high_and_triggers_from_there(broker: PaperBroker) -> None:
+    """A 5% trail placed at 100 moves up with a high of 120 (stop 114) and sells at 114 when the
+    price falls back, not at the first stop of 95."""
+    _held_50(broker)
+    broker.submit(
+        order(
+            "t",
+            Side.SELL,
+            50,
+            order_type=OrderType.TRAILING_STOP,
+            trail_percent=5,
+            time_in_force=GTC,
+        )
+    )
+    assert broker.get_order("t").stop_price == 95.0
+    broker.on_bars({"SPY": bar("SPY", 2, 110, 120, 109, 119)})
+    assert broker.drain_updates() == []
+    assert broker.get_order("t").stop_price == 114.0
+    broker.on_bars({"SPY": bar("SPY", 3, 118, 118, 110, 111)})
+    assert broker.drain_updates()[0].fill.price == pytest.approx(114 * 0.999)
+
+
+def test_a_gtc_stop_outlives_the_day_and_a_day_stop_expires(broker: PaperBroker) -> None:
+    """A GTC stop is still working days later; a day stop expires with its session."""
+    _held_50(broker)
+    broker.submit(
+        order(
+            "g",
+            Side.SELL,
+            25,
+            order_type=OrderType.STOP,
+            stop_price=90.0,
+            time_in_force=GTC,
+        )
+    )
+    broker.submit(order("d", Side.SELL, 25, order_type=OrderType.STOP, stop_price=90.0))
+    broker.on_bars({"SPY": bar("SPY", 2, 100, 101, 99, 100)})
+    broker.on_bars({"SPY": bar("SPY", 3, 100, 101, 99, 100)})
+    assert [o.client_order_id for o in broker.open_orders()] == ["g"]
+    assert broker.get_order("d").status is OrderStatus.EXPIRED
+
+
+@pytest.mark.parametrize(
+    ("kw", "reason"),
+    [
+        ({"order_type": OrderType.STOP}, "a stop order needs a positive stop price"),
+        (
+            {"order_type": OrderType.STOP_LIMIT, "stop_price": 95.0},
+            "a stop_limit order needs a positive limit price",
+        ),
+        (
+            {"order_type": OrderType.TRAILING_STOP, "trail_percent": 0.0},
+            "a trailing stop needs a trail percent between 0 and 100",
+        ),
+    ],
+)
+def test_stop_orders_without_their_prices_are_rejected(broker: PaperBroker, kw, reason) -> None:
+    """Each type names the price it is missing."""
+    _held_50(broker)
+    ack = broker.submit(order("bad", Side.SELL, 10, **kw))
+    assert ack.status is OrderStatus.REJECTED and ack.reject_reason == reason
+
+
+def test_replacing_a_stop_resizes_it_in_one_step(broker: PaperBroker) -> None:
+    """The new stop takes the old one's shares; a replacement the broker refuses leaves the
+    old stop working."""
+    _held_50(broker)
+    stop = dict(order_type=OrderType.STOP, time_in_force=GTC)
+    broker.submit(order("s1", Side.SELL, 50, stop_price=95.0, **stop))
+    ack = broker.replace("s1", order("s2", Side.SELL, 40, stop_price=96.0, **stop))
+    assert ack is not None and ack.status is OrderStatus.NEW
+    assert [(o.client_order_id, o.qty) for o in broker.open_orders()] == [("s2", 40)]
+    assert broker.get_order("s1").status is OrderStatus.CANCELED
+    refused = broker.replace("s2", order("s3", Side.SELL, 60, stop_price=96.0, **stop))
+    assert refused is not None and refused.status is OrderStatus.REJECTED
+    assert [o.client_order_id for o in broker.open_orders()] == ["s2"]
+    assert broker.replace("gone", order("s4", Side.SELL, 1, stop_price=1.0, **stop)) is None

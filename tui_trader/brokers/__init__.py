@@ -50,8 +50,19 @@ class Broker(Protocol):
         """The order the broker has under this client id, or ``None`` if it never arrived."""
         ...
 
-    def cancel(self, client_order_id: str) -> Order | None:
-        """Cancel one open order; return it as cancelled, or ``None`` if it is not working."""
+    def cancel(self, client_order_id: str, confirm: bool = False) -> Order | None:
+        """Cancel one open order; return it as cancelled, or ``None`` if it is not working.
+
+        ``confirm``: return only once the broker says the order is cancelled (``None`` if it
+        did not say so in time, or the order finished otherwise): a sell for the shares the
+        order held can go out after it (Alpaca cancels asynchronously)."""
+        ...
+
+    def replace(self, client_order_id: str, request: OrderRequest) -> Order | None:
+        """Replace a working order by ``request`` (new client id, quantity, prices; same
+        symbol, side and type) in one step, so that what it protects is never left without
+        it; the new order's acknowledged state (``rejected``, with the old order still
+        working), or ``None`` if the old order is no longer working."""
         ...
 
     def cancel_all(self) -> list[Order]:

@@ -269,11 +269,13 @@ class AlpacaBroker:
         except BrokerError as exc:
             raise BrokerError(f"order {request.client_order_id} state unknown: {exc}") from exc
 
-    def cancel(self, client_order_id: str) -> Order | None:
+    def cancel(self, client_order_id: str, confirm: bool = False) -> Order | None:
         """Cancel one order we track; ``None`` if it is not ours or no longer working.
 
         Alpaca answers 204 and cancels asynchronously; the order is reported cancelled here and
-        a fill that raced the cancel still arrives through the stream or the poll.
+        a fill that raced the cancel still arrives through the stream or the poll. With
+        ``confirm`` the order is looked up until Alpaca reports it cancelled (``None`` if it
+        finished otherwise or is still pending past the request timeout).
         """
         tracked = self._tracked.get(client_order_id)
         if tracked is None or tracked.order.status.is_final:
@@ -294,8 +296,19 @@ class AlpacaBroker:
 
         if not with_retries(call, self.policy, f"cancelling order {client_order_id}", self._stop):
             return None
+        if confirm:
+            from tui_trader.brokers.alpaca_amend import cancel_confirmed
+
+            if not cancel_confirmed(self, client_order_id):
+                return None
         tracked.order = replace(tracked.order, status=OrderStatus.CANCELED)
         return tracked.order
+
+    def replace(self, client_order_id: str, request: OrderRequest) -> Order | None:
+        """``replace_order_by_id`` (see ``brokers.alpaca_amend``)."""
+        from tui_trader.brokers.alpaca_amend import replace_order
+
+        return replace_order(self, client_order_id, request)
 
     def cancel_all(self) -> list[Order]:
         """Cancel every open order; return our tracked ones as cancelled."""

@@ -33,6 +33,10 @@ _STATUS = {
 }
 
 
+_TYPES = {t.value: t for t in OrderType}
+"""Alpaca's order types by name: market, limit, stop, stop_limit, trailing_stop."""
+
+
 def _value(enum_or_text: Any) -> str:
     """An alpaca-py enum's string value (or the string itself)."""
     return str(getattr(enum_or_text, "value", enum_or_text))
@@ -42,7 +46,13 @@ def to_request(request: OrderRequest) -> Any:
     """alpaca-py's request model for one of our orders (always with our client id)."""
     from alpaca.trading.enums import OrderSide
     from alpaca.trading.enums import TimeInForce as AlpacaTif
-    from alpaca.trading.requests import LimitOrderRequest, MarketOrderRequest
+    from alpaca.trading.requests import (
+        LimitOrderRequest,
+        MarketOrderRequest,
+        StopLimitOrderRequest,
+        StopOrderRequest,
+        TrailingStopOrderRequest,
+    )
 
     common = {
         "symbol": request.symbol,
@@ -51,8 +61,17 @@ def to_request(request: OrderRequest) -> Any:
         "time_in_force": AlpacaTif(str(request.time_in_force)),
         "client_order_id": request.client_order_id,
     }
-    if request.order_type is OrderType.LIMIT:
+    kind = request.order_type
+    if kind is OrderType.LIMIT:
         return LimitOrderRequest(limit_price=request.limit_price, **common)
+    if kind is OrderType.STOP:
+        return StopOrderRequest(stop_price=request.stop_price, **common)
+    if kind is OrderType.STOP_LIMIT:
+        return StopLimitOrderRequest(
+            stop_price=request.stop_price, limit_price=request.limit_price, **common
+        )
+    if kind is OrderType.TRAILING_STOP:
+        return TrailingStopOrderRequest(trail_percent=request.trail_percent, **common)
     return MarketOrderRequest(**common)
 
 
@@ -65,7 +84,7 @@ def to_domain_order(raw: Any) -> Order:
         symbol=str(raw.symbol),
         side=Side(_value(raw.side)),
         qty=float(raw.qty or 0),
-        order_type=OrderType.LIMIT if _value(raw.order_type) == "limit" else OrderType.MARKET,
+        order_type=_TYPES.get(_value(raw.order_type or raw.type), OrderType.MARKET),
         status=status,
         limit_price=float(raw.limit_price) if raw.limit_price is not None else None,
         time_in_force=TimeInForce.GTC if _value(raw.time_in_force) == "gtc" else TimeInForce.DAY,
@@ -74,4 +93,11 @@ def to_domain_order(raw: Any) -> Order:
         broker_order_id=str(raw.id),
         submitted_at=raw.submitted_at,
         reject_reason=None,
+        stop_price=_float(raw.stop_price),
+        trail_percent=_float(raw.trail_percent),
     )
+
+
+def _float(value: Any) -> float | None:
+    """A price field as a float (alpaca-py keeps them as strings), ``None`` if absent."""
+    return float(value) if value is not None else None

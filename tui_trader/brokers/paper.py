@@ -1,10 +1,11 @@
 """The local paper broker: simulated fills, costs and cash accounting, in-process.
 
-Orders wait for the next bar: a market order fills at that bar's open moved against us by the
-slippage, a limit order fills when the bar trades through its price (at the open if the bar opens
-better). Commission is per share with a minimum. Day orders that do not fill in their session
-expire. Buying power is cash less what open buy orders have reserved (no margin); short selling
-is off unless asked for, and then gross exposure may not exceed equity.
+Orders wait for the next bar and fill by the rules of ``brokers/paper_matching`` (market,
+limit, stop, stop-limit, trailing stop). As at Alpaca, the shares of working sell orders (stops
+included) cannot be sold again. Commission is per share with a minimum. Day orders that do not
+fill in their session expire. Buying power is cash less what open buy orders have reserved
+(no margin); short selling is off unless asked for, and then gross exposure may not exceed
+equity.
 
 Memory stays flat however long a session runs: the broker remembers every working order and the
 last ``REMEMBERED_ORDERS`` finished ones (for ``get_order`` and the client-id uniqueness check;
@@ -18,6 +19,14 @@ import math
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
+from tui_trader.brokers.paper_matching import (
+    Working,
+    match,
+    match_stop,
+    price_problem,
+    reserve_price,
+    trail_stop,
+)
 from tui_trader.core.domain import (
     Account,
     Bar,
@@ -50,14 +59,6 @@ class PaperCosts:
         return round(max(qty * self.commission_per_share, self.commission_min), 2)
 
 
-@dataclass(slots=True)
-class _Working:
-    """An open order with the session day it belongs to once it has seen a bar."""
-
-    order: Order
-    session: date | None = None
-
-
 class PaperBroker:
     """A simulated broker for the local desk; its ledger reconciles exactly with its fills."""
 
@@ -80,7 +81,7 @@ class PaperBroker:
         self.allow_short = allow_short
         self._positions: dict[str, Position] = {}
         self._last: dict[str, float] = {}
-        self._working: list[_Working] = []
+        self._working: list[Working] = []
         self._updates: list[OrderUpdate] = []
         self._orders_by_client_id: dict[str, Order] = {}
         self._seq = 0
@@ -126,12 +127,18 @@ class PaperBroker:
             limit_price=request.limit_price,
             time_in_force=request.time_in_force,
             broker_order_id=f"paper-{self._seq}",
+            stop_price=request.stop_price,
+            trail_percent=request.trail_percent,
         )
         reason = self._rejection(request)
         if reason:
             order = replace(order, status=OrderStatus.REJECTED, reject_reason=reason)
         else:
-            self._working.append(_Working(order))
+            working = Working(order)
+            if request.order_type is OrderType.TRAILING_STOP:
+                working.best = self._last[request.symbol]
+                order = working.order = replace(order, stop_price=trail_stop(working))
+            self._working.append(working)
         self._orders_by_client_id[order.client_order_id] = order
         if len(self._orders_by_client_id) > REMEMBERED_ORDERS + 100:
             self._forget_old_orders()
@@ -148,8 +155,9 @@ class PaperBroker:
         for cid in old:
             del self._orders_by_client_id[cid]
 
-    def cancel(self, client_order_id: str) -> Order | None:
-        """Cancel one working order (``None`` if it is not working: filled, gone, unknown)."""
+    def cancel(self, client_order_id: str, confirm: bool = False) -> Order | None:
+        """Cancel one working order (``None`` if it is not working: filled, gone, unknown);
+        always confirmed at once (``confirm`` changes nothing here)."""
         for i, working in enumerate(self._working):
             if working.order.client_order_id == client_order_id:
                 del self._working[i]
@@ -157,6 +165,26 @@ class PaperBroker:
                 self._orders_by_client_id[client_order_id] = cancelled
                 return cancelled
         return None
+
+    def replace(self, client_order_id: str, request: OrderRequest) -> Order | None:
+        """Replace a working order in one step (Alpaca's PATCH): the old one is ``canceled``
+        (event ``replaced``) and the new one works, or the new one is rejected and the old one
+        keeps working."""
+        index = next(
+            (i for i, w in enumerate(self._working) if w.order.client_order_id == client_order_id),
+            None,
+        )
+        if index is None:
+            return None
+        old = self._working.pop(index)  # its shares are free for the new order's checks
+        ack = self.submit(request)
+        if ack.status is OrderStatus.REJECTED:
+            self._working.insert(index, old)
+            return ack
+        self._finish(
+            old.order, OrderStatus.CANCELED, "replaced", f"replaced by {ack.client_order_id}"
+        )
+        return ack
 
     def cancel_all(self) -> list[Order]:
         """Cancel every working order."""
@@ -178,9 +206,11 @@ class PaperBroker:
             return "quantity must be positive"
         if not self.fractional and req.qty != int(req.qty):
             return "fractional shares are off: quantity must be whole"
-        if req.order_type is OrderType.LIMIT and not (req.limit_price and req.limit_price > 0):
-            return "a limit order needs a positive limit price"
-        price = req.limit_price if req.order_type is OrderType.LIMIT else self._last[req.symbol]
+        problem = price_problem(req)
+        if problem:
+            return problem
+        price = reserve_price(req.order_type, req.limit_price, req.stop_price)
+        price = price or self._last[req.symbol]
         held = self._positions.get(req.symbol)
         held_qty = held.qty if held else 0.0
         pending = sum(
@@ -238,7 +268,8 @@ class PaperBroker:
         for w in self._working:
             o = w.order
             if o.side is Side.BUY:
-                price = o.limit_price or self._last.get(o.symbol, 0.0)
+                price = reserve_price(o.order_type, o.limit_price, o.stop_price)
+                price = price or self._last.get(o.symbol, 0.0)
                 reserved += o.remaining_qty * price * (1 + self.costs.slippage_bps / 1e4)
         if not self.allow_short:
             return max(self.cash - reserved, 0.0)
@@ -260,7 +291,7 @@ class PaperBroker:
 
     def on_bars(self, bars: dict[str, Bar]) -> None:
         """Match working orders against the new bars, then mark positions at the closes."""
-        still: list[_Working] = []
+        still: list[Working] = []
         for working in self._working:
             bar = bars.get(working.order.symbol)
             if bar is None:
@@ -271,12 +302,17 @@ class PaperBroker:
                 working.session = day
             elif (
                 day > working.session
-                and working.order.order_type is OrderType.LIMIT
+                and working.order.order_type is not OrderType.MARKET
                 and working.order.time_in_force is TimeInForce.DAY
             ):
                 self._finish(working.order, OrderStatus.EXPIRED, "expired", "day order expired")
                 continue
-            if not self._try_fill(working.order, bar):
+            order = working.order
+            if order.order_type is OrderType.MARKET or order.order_type is OrderType.LIMIT:
+                done = self._try_fill(order, bar)
+            else:
+                done = self._try_stop(working, bar)
+            if not done:
                 still.append(working)
         self._working = still
         positions = self._positions
@@ -303,19 +339,28 @@ class PaperBroker:
             self._day_of = (ts, trading_day(ts))
         return self._day_of[1]
 
-    def _try_fill(self, order: Order, bar: Bar) -> bool:
-        """Fill the order on this bar if it trades; True when the order is finished."""
+    def _try_stop(self, working: Working, bar: Bar) -> bool:
+        """Trigger and fill a stop, stop-limit or trailing stop on this bar; True when done."""
+        reference, price = match_stop(working, bar, self.costs.slippage_bps / 1e4)
+        if price is None:
+            if working.order.order_type is OrderType.TRAILING_STOP:  # its stop moved
+                self._orders_by_client_id[working.order.client_order_id] = working.order
+            return False
+        return self._try_fill(working.order, bar, reference, price)
+
+    def _try_fill(
+        self,
+        order: Order,
+        bar: Bar,
+        reference: float | None = None,
+        price: float | None = None,
+    ) -> bool:
+        """Fill the order on this bar if it trades (at ``price`` against ``reference`` when the
+        caller already knows them: a triggered stop); True when the order is finished."""
         slip = self.costs.slippage_bps / 1e4
-        if order.order_type is OrderType.MARKET:
-            reference = bar.open
-            price = bar.open * (1 + slip * order.side.sign)
-        else:
-            limit = order.limit_price or 0.0
-            if order.side is Side.BUY and bar.low <= limit:
-                reference = price = min(bar.open, limit)
-            elif order.side is Side.SELL and bar.high >= limit:
-                reference = price = max(bar.open, limit)
-            else:
+        if reference is None or price is None:
+            reference, price = match(order, bar, slip)
+            if price is None:
                 return False
         # Slippage is what the costs moved the price, not the rounding to the broker's tick.
         slippage = abs(price - reference)
@@ -347,6 +392,8 @@ class PaperBroker:
             order.broker_order_id,
             order.submitted_at,
             order.reject_reason,
+            order.stop_price,
+            order.trail_percent,
         )
         self._orders_by_client_id[order.client_order_id] = filled
         fill = Fill(

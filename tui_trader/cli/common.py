@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from tui_trader.core.symbols import SYMBOL_RE
+from tui_trader.risk.stops import StopRule, parse_stop_rule, parse_take_profit
 from tui_trader.security.private_files import create_private_file, make_private_dir, open_private
 
 EXIT_USAGE = 2
@@ -123,6 +124,22 @@ def percent(text: str) -> float:
     if not 0 < value <= 100:
         raise argparse.ArgumentTypeError(f"must be a percentage in (0, 100], got {text!r}")
     return value
+
+
+def stop_loss_arg(text: str) -> StopRule:
+    """``--stop-loss``: a percent below entry or ``atr:N`` (see ``risk.stops``)."""
+    try:
+        return parse_stop_rule(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def take_profit_arg(text: str) -> float:
+    """``--take-profit``: a percent beyond entry."""
+    try:
+        return parse_take_profit(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def non_negative_int(text: str) -> int:

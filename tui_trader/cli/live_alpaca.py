@@ -129,6 +129,8 @@ def _settings(args: argparse.Namespace, mode: str) -> AlpacaSettings:
         period=args.period,
         limits=limits_from(args),
         flatten_on_halt=args.flatten_on_halt,
+        stop_loss=args.stop_loss,
+        take_profit_pct=args.take_profit,
         suspend_on_halt=args.suspend_on_halt,
         allocation_pct=args.allocation,
         timeout=args.timeout,
@@ -182,7 +184,8 @@ def _warning(console: Console, limits: RiskLimits, where: str, s: AlpacaSettings
         f"Max position per symbol: {limits.max_position_pct:.1f}% of equity\n"
         f"Max orders per day: {limits.max_orders_per_day}\n"
         f"Flatten on halt: {'yes' if s.flatten_on_halt else 'no'}   "
-        f"Suspend account on halt: {'yes' if s.suspend_on_halt else 'no'}"
+        f"Suspend account on halt: {'yes' if s.suspend_on_halt else 'no'}\n"
+        f"Protective stop: {s.stop_loss.text + ' (held at the broker)' if s.stop_loss else 'none'}"
     )
     console.print(Panel(text, title="LIVE TRADING WARNING", border_style="bold red"))
 
@@ -234,6 +237,9 @@ def _run(args: argparse.Namespace, mode: str, tag: str, title: str) -> int:
         f"{lim.max_daily_loss_pct:.1f}%, max position {lim.max_position_pct:.1f}%, "
         f"{lim.max_orders_per_day} orders/day"
     )
+    protection = session.config.protection()
+    if protection:
+        console.print(f"{tag} Protection: {protection}")
     console.print(f"{tag} Database: {settings.db}")
     if session.risk.state.halted:
         console.print(

@@ -22,7 +22,9 @@ from tui_trader.cli.common import (
     positive_float,
     resolve_db,
     seconds,
+    stop_loss_arg,
     symbols_arg,
+    take_profit_arg,
 )
 from tui_trader.cli.data import add_yahoo_options, yahoo_options
 from tui_trader.cli.ops_options import add_ops_options, ops_settings_from, running_ops
@@ -145,6 +147,21 @@ def add_session_options(parser: argparse.ArgumentParser, live: bool = False) -> 
     risk.add_argument(
         "--flatten-on-halt", action="store_true", help="close all positions when trading halts"
     )
+    risk.add_argument(
+        "--stop-loss",
+        type=stop_loss_arg,
+        default=None,
+        metavar="PCT|atr:N",
+        help="protect every position with a stop order held at the broker, PCT%% or N average "
+        "true ranges beyond entry (README: Protective stops)",
+    )
+    risk.add_argument(
+        "--take-profit",
+        type=take_profit_arg,
+        default=None,
+        metavar="PCT",
+        help="close a position at market once it is PCT%% beyond entry",
+    )
     add_learning_options(parser)
     risk.add_argument(
         "--allocation",
@@ -204,6 +221,11 @@ def _check_batch(args: argparse.Namespace) -> None:
         raise UsageError("--batch replays a file: use it with --data replay:FILE")
     if args.iterations or args.every:
         raise UsageError("--batch runs the whole file: use --iterations 0 and no --every")
+    if args.stop_loss or args.take_profit:
+        raise UsageError(
+            "--batch has no protective stops: drop --batch to replay with --stop-loss or "
+            "--take-profit cycle by cycle"
+        )
 
 
 def run_paper(args: argparse.Namespace) -> int:
@@ -222,6 +244,8 @@ def run_paper(args: argparse.Namespace) -> int:
         seed=args.seed,
         limits=limits_from(args),
         flatten_on_halt=args.flatten_on_halt,
+        stop_loss=args.stop_loss,
+        take_profit_pct=args.take_profit,
         slippage_bps=args.slippage_bps,
         commission_per_share=args.commission_per_share,
         commission_min=args.commission_min,
@@ -254,6 +278,9 @@ def run_paper(args: argparse.Namespace) -> int:
         f"{lim.max_orders_per_day} orders/day"
         + (", flatten on halt" if cfg.flatten_on_halt else "")
     )
+    protection = cfg.protection()
+    if protection:
+        console.print(f"{tag} Protection: {protection}")
     console.print(f"{tag} Weights: {_weights_line(session)}")
     console.print(f"{tag} Database: {db}")
     console.print(f"{tag} Session: {session.audit.session.key} (Ctrl+C to stop)")

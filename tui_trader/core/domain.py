@@ -32,6 +32,14 @@ class OrderType(StrEnum):
 
     MARKET = "market"
     LIMIT = "limit"
+    STOP = "stop"
+    STOP_LIMIT = "stop_limit"
+    TRAILING_STOP = "trailing_stop"
+
+    @property
+    def is_stop(self) -> bool:
+        """True for the types that wait for a trigger price (stop, stop-limit, trailing)."""
+        return self in _STOP_TYPES
 
 
 class TimeInForce(StrEnum):
@@ -68,6 +76,7 @@ class OrderStatus(StrEnum):
         return self in _FINAL_STATUSES
 
 
+_STOP_TYPES = frozenset({OrderType.STOP, OrderType.STOP_LIMIT, OrderType.TRAILING_STOP})
 _OPEN_STATUSES = frozenset({OrderStatus.PENDING_NEW, OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED})
 _FINAL_STATUSES = frozenset(
     {
@@ -117,6 +126,10 @@ class OrderRequest:
     limit_price: float | None = None
     time_in_force: TimeInForce = TimeInForce.DAY
     rationale: str = ""
+    stop_price: float | None = None
+    """Trigger price of a stop or stop-limit order (a trailing stop's first trigger)."""
+    trail_percent: float | None = None
+    """A trailing stop's distance from the best price since it was placed, in percent."""
 
     def with_qty(self, qty: float, note: str) -> OrderRequest:
         """The same request with another quantity and the reason appended to its rationale."""
@@ -141,6 +154,9 @@ class Order:
     broker_order_id: str | None = None
     submitted_at: datetime | None = None
     reject_reason: str | None = None
+    stop_price: float | None = None
+    """Trigger price (a trailing stop's current one)."""
+    trail_percent: float | None = None
 
     @classmethod
     def from_request(cls, request: OrderRequest, status: OrderStatus, reason: str) -> Order:
@@ -155,6 +171,8 @@ class Order:
             limit_price=request.limit_price,
             time_in_force=request.time_in_force,
             reject_reason=reason,
+            stop_price=request.stop_price,
+            trail_percent=request.trail_percent,
         )
 
     @property

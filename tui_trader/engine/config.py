@@ -7,6 +7,7 @@ from typing import Any
 
 from tui_trader.core.timeframes import Interval, Period
 from tui_trader.risk.gate import RiskLimits
+from tui_trader.risk.stops import StopRule
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +43,10 @@ class SessionConfig:
     settle_window_s: float = 120.0
     """Seconds after an order row was written during which a broker's "no such order" is not
     final (the request may still arrive); see ``tui_trader.engine.settlement``."""
+    stop_loss: StopRule | None = None
+    """Protect every position with a stop order held at the broker (``--stop-loss``)."""
+    take_profit_pct: float | None = None
+    """Close a position once its last price is this far beyond entry (``--take-profit``)."""
 
     def parameters(self) -> dict[str, Any]:
         """The settings as plain values, for the session row."""
@@ -59,7 +64,20 @@ class SessionConfig:
             "allow_short": self.allow_short,
             "allocation_pct": self.allocation,
             "snapshot_every": self.snapshot_every,
+            "stop_loss": self.stop_loss.text if self.stop_loss else None,
+            "take_profit_pct": self.take_profit_pct,
         }
+
+    def protection(self) -> str:
+        """The protective orders in words for a header (empty without any)."""
+        parts = []
+        if self.stop_loss is not None:
+            rule = self.stop_loss
+            size = f"{rule.pct:g}%" if rule.pct is not None else f"{rule.atr:g} ATR"
+            parts.append(f"stop {size} beyond entry, held at the broker")
+        if self.take_profit_pct is not None:
+            parts.append(f"take profit at {self.take_profit_pct:g}% beyond entry")
+        return "; ".join(parts)
 
     @property
     def allocation(self) -> float:

@@ -4,7 +4,7 @@ A mixin of ``TradingSession`` (kept apart so that the engine module stays the de
 Requests arrive from any thread (the desk's ctrl+k and ctrl+r, a signal) or from another process
 (a monitor's ``halt_requests`` row, a halt or reset merged into the account's risk state); the
 session's own thread acts on them: a halt cancels open orders, maybe suspends the account and
-flattens, and says so in its risk event.
+flattens, and says so in its risk event. Protective stops stay working unless the halt flattens.
 """
 
 from __future__ import annotations
@@ -56,6 +56,8 @@ class SessionHalts:
     _order_id: Callable[[str, str], str]
     _reserve_slot: Callable[[OrderRequest], RiskEvent | None]
     _send: Callable[[OrderRequest, datetime], Order | None]
+    _cancel_for_halt: Callable[[bool], list[Order]]
+    """Cancel working orders, protective stops too only when flattening (``ProtectiveStops``)."""
 
     def request_kill(self, who: str = "user", flatten: bool = False, reason: str = "") -> None:
         """Ask the session to halt at once (any thread); the worker acts before its next order."""
@@ -117,7 +119,7 @@ class SessionHalts:
         """Cancel open orders and, if asked, flatten; say so in the halt event's action."""
         flatten = self.config.flatten_on_halt or self._flatten_requested
         self._flatten_requested = False
-        cancelled = self.broker.cancel_all()
+        cancelled = self._cancel_for_halt(flatten)
         for order in cancelled:
             self.audit.order_update(order)
             self._cycle_orders.append(order)

@@ -30,6 +30,7 @@ from tui_trader.core.domain import (
     Side,
     TimeInForce,
 )
+from tui_trader.risk.stops import is_protective
 
 if TYPE_CHECKING:
     from tui_trader.brokers import Broker
@@ -40,8 +41,8 @@ if TYPE_CHECKING:
 
 MANUAL_REFUSED = "manual_order_refused"
 """A manual request the session could not act on (no price, unknown order, broker waiting)."""
-SUPPORTED_TYPES = (OrderType.MARKET, OrderType.LIMIT)
-"""Order types the ticket offers: what every broker of the desk supports (no stops yet)."""
+SUPPORTED_TYPES = (OrderType.MARKET, OrderType.LIMIT, OrderType.STOP, OrderType.STOP_LIMIT)
+"""Order types the ticket offers: what every broker of the desk supports."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +56,7 @@ class ManualOrder:
     order_type: OrderType = OrderType.MARKET
     limit_price: float | None = None
     time_in_force: TimeInForce = TimeInForce.DAY
+    stop_price: float | None = None
 
     def problem(self) -> str | None:
         """What makes the ticket unusable as typed, or ``None`` (checked before it is queued)."""
@@ -65,13 +67,21 @@ class ManualOrder:
         amount = self.qty if self.qty is not None else self.notional
         if amount is None or not amount > 0 or math.isinf(amount):
             return "the quantity or notional must be a positive number"
-        if self.order_type not in SUPPORTED_TYPES:
-            return f"{self.order_type} orders are not supported (market and limit only)"
-        if self.order_type is OrderType.LIMIT:
+        kind = self.order_type
+        if kind not in SUPPORTED_TYPES:
+            return f"{kind} orders are not supported (market, limit, stop, stop-limit)"
+        if kind in (OrderType.LIMIT, OrderType.STOP_LIMIT):
             if self.limit_price is None or not self.limit_price > 0:
-                return "a limit order needs a positive limit price"
+                return f"a {kind} order needs a positive limit price"
         elif self.limit_price is not None:
-            return "a market order takes no limit price"
+            return f"a {kind} order takes no limit price"
+        if kind.is_stop:
+            if self.stop_price is None or not self.stop_price > 0:
+                return f"a {kind} order needs a positive stop price"
+            if self.notional is not None:
+                return f"a {kind} order is sized in shares, not dollars"
+        elif self.stop_price is not None:
+            return f"a {kind} order takes no stop price"
         return None
 
 
@@ -116,6 +126,7 @@ class ManualOrders:
     _reserve_slot: Callable[[OrderRequest], RiskEvent | None]
     _round_qty: Callable[[float], float]
     _order_id: Callable[[str, str], str]
+    _release_stops: Callable[[str], str | None]
 
     # -- any thread ----------------------------------------------------------------------------
 
@@ -218,10 +229,12 @@ class ManualOrders:
             order_type=ticket.order_type,
             limit_price=ticket.limit_price,
             time_in_force=ticket.time_in_force,
+            stop_price=ticket.stop_price,
         )
         what = f"{ticket.order_type}" + (
-            f" @ {ticket.limit_price:g}" if ticket.limit_price is not None else ""
+            f" stop {ticket.stop_price:g}" if ticket.stop_price is not None else ""
         )
+        what += f" @ {ticket.limit_price:g}" if ticket.limit_price is not None else ""
         return self._gate_and_send(
             request, f"manual ticket: {size} {what}", market_time, events, notes
         )
@@ -238,8 +251,8 @@ class ManualOrders:
         doubt (trading is then halted)."""
         committed = self._committed(request.symbol)
         price = self.last_prices.get(request.symbol, 0.0)
-        if request.limit_price is not None and request.side is Side.BUY:
-            price = max(price, request.limit_price)  # a buy may fill up to its limit
+        if request.side is Side.BUY:  # a buy may fill up to its limit (or about its stop)
+            price = max(price, request.limit_price or 0.0, request.stop_price or 0.0)
         equity = self.broker.account().equity
         check = self.risk.check_order(request, price, equity, committed)
         events.extend(check.events)
@@ -259,7 +272,12 @@ class ManualOrders:
             limit_price=check.order.limit_price,
             time_in_force=check.order.time_in_force,
             rationale=f"{rationale}; {note}" if note else rationale,
+            stop_price=check.order.stop_price,
         )
+        waits = self._release_stops(order.symbol)
+        if waits:
+            events.append(self._refused(f"manual {order.side} {order.symbol} not sent: {waits}"))
+            return True
         ack = self._send(order, market_time)
         if ack is None:
             events.append(self._broker_doubt(order))
@@ -276,7 +294,8 @@ class ManualOrders:
         held = self.broker.positions().get(symbol)
         committed = held.qty if held else 0.0
         for order in self.broker.open_orders():
-            if order.symbol == symbol:
+            protective = is_protective(order.client_order_id, order.order_type)
+            if order.symbol == symbol and not protective:
                 committed += order.remaining_qty * order.side.sign
         return committed
 
@@ -303,6 +322,8 @@ class ManualOrders:
         an order's fate is in doubt."""
         working = [o for o in self.broker.open_orders() if symbol is None or o.symbol == symbol]
         for order in working:
+            if is_protective(order.client_order_id, order.order_type):
+                continue  # cancelled (and confirmed) just before its closing order goes out
             cancelled = self.broker.cancel(order.client_order_id)
             if cancelled is not None:
                 self.audit.order_update(cancelled)

@@ -50,6 +50,9 @@ class OrderRouting:
     _cycle_orders: list[Order]
     _broker_doubt: Callable[[OrderRequest], RiskEvent]
     """Halt because an order's fate is unknown (``SessionHalts``)."""
+    _committed_without_stops: Callable[[dict[str, Position]], dict[str, float]]
+    _release_stops: Callable[[str], str | None]
+    """Cancel a symbol's protective stops before an order that closes shares."""
 
     def _rebalance(
         self,
@@ -61,11 +64,7 @@ class OrderRouting:
         """Turn targets into orders; each passes the risk gate and the audit before the broker."""
         cfg = self.config
         equity = account.equity
-        committed = {s: p.qty for s, p in positions.items()}
-        for order in self.broker.open_orders():
-            committed[order.symbol] = (
-                committed.get(order.symbol, 0.0) + order.remaining_qty * order.side.sign
-            )
+        committed = self._committed_without_stops(positions)
         sent = refused = 0
         events: list[RiskEvent] = []
         notes: list[str] = []
@@ -187,6 +186,10 @@ class OrderRouting:
             rationale += "; closing leg" if leg == "c" else "; opening leg"
         note = check.order.rationale
         order = replace(check.order, rationale=f"{rationale}; {note}" if note else rationale)
+        waits = self._release_stops(symbol)
+        if waits:
+            notes.append(f"{side} {order.qty:g} {symbol} waits for the next cycle: {waits}")
+            return False
         ack = self._send(order, market_time)
         if ack is None:
             events.append(self._broker_doubt(order))

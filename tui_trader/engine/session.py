@@ -34,6 +34,7 @@ from tui_trader.engine.manual_orders import ManualOrders, ManualRequest
 from tui_trader.engine.notices import SESSION_END
 from tui_trader.engine.notify import SessionNotices
 from tui_trader.engine.order_routing import OrderRouting
+from tui_trader.engine.protective_stops import ProtectiveStops
 from tui_trader.engine.reconcile import reconcile, unsettled_order
 from tui_trader.engine.settlement import Unsettled
 from tui_trader.engine.waits import BROKER_ERROR, SessionWaits
@@ -45,7 +46,9 @@ from tui_trader.strategies import Allocator, LearningAllocator, Strategy
 __all__ = ["BROKER_ERROR", "RESUME_REFUSED", "SessionConfig", "TradingSession"]
 
 
-class TradingSession(ManualOrders, OrderRouting, SessionHalts, SessionWaits, SessionNotices):
+class TradingSession(
+    ManualOrders, OrderRouting, ProtectiveStops, SessionHalts, SessionWaits, SessionNotices
+):
     """Runs decision cycles; thread-safe only through ``request_kill``, ``request_resume`` and
     the manual requests (``request_manual_order``, ``request_cancel``, ``request_close``)."""
 
@@ -118,6 +121,9 @@ class TradingSession(ManualOrders, OrderRouting, SessionHalts, SessionWaits, Ses
         self._unsnapped: datetime | None = None
         """Market time of the last cycle when its snapshot was skipped (written at the end)."""
         self.init_notices()
+        self.init_stops()
+        self._measures = config.stop_loss is not None and config.stop_loss.atr is not None
+        """Whether bars feed the average true ranges (``--stop-loss atr:N``)."""
 
     # -- life cycle ----------------------------------------------------------------------------
 
@@ -151,6 +157,12 @@ class TradingSession(ManualOrders, OrderRouting, SessionHalts, SessionWaits, Ses
             self.learning.start_trading()
         self.started = True
         self.startup_events = self._reconcile()
+        if self.protects:
+            now = self.market_time or self.clock.now()
+            with self.audit.cycle():
+                placed = self._protect(now, at_start=True)
+                self._record_events(placed, now)
+            self.startup_events += placed
 
     def _reconcile(self) -> list[RiskEvent]:
         """Square earlier runs' orders and positions with the broker; record each difference."""
@@ -288,6 +300,8 @@ class TradingSession(ManualOrders, OrderRouting, SessionHalts, SessionWaits, Ses
         observe = self.learning.observe if self.learning is not None else None
         out = {}
         for symbol, bar in bars.items():
+            if self._measures:
+                self._measure(bar)
             signals = out[symbol] = {name: on_bar(bar) for name, on_bar in feeds}
             if observe is not None:
                 observe(bar, signals)
@@ -334,6 +348,8 @@ class TradingSession(ManualOrders, OrderRouting, SessionHalts, SessionWaits, Ses
             manual, manual_notes = self._take_manual_requests(market_time)
             events += manual
             notes += manual_notes
+        if self.protects:  # halted or not: the positions left open keep their stops
+            events += self._protect(market_time)
         self._record_events(events, market_time)
         self.risk.state = self.audit.save_risk_state(self.risk.state)
         if self.iteration % self._snapshot_every == 0 or self.risk.state.halted != was_halted:
@@ -361,6 +377,8 @@ class TradingSession(ManualOrders, OrderRouting, SessionHalts, SessionWaits, Ses
 
     def _update_strategies(self, bar: Bar) -> dict[str, Signal]:
         """Feed one bar to every strategy (and a learning allocator); their signals for it."""
+        if self._measures:
+            self._measure(bar)
         signals = {s.name: s.on_bar(bar) for s in self.strategies}
         if self.learning is not None:
             self.learning.observe(bar, signals)

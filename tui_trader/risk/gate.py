@@ -3,7 +3,9 @@
 Controls (defaults from the Phase 4 document): a drawdown kill switch (5% below the peak equity),
 a daily loss limit (2% below the day's opening equity), a position size limit (10% of equity per
 symbol, open orders included), an order rate limit (100 orders per trading day) and a manual
-kill. Each trip returns a ``RiskEvent`` saying what was measured, the limit and what was done.
+kill. A protective stop (``check_protective``) only closes a position: it passes every control
+and is not counted against the day's orders. Each trip returns a ``RiskEvent`` saying what was
+measured, the limit and what was done.
 
 The manager is pure: its whole memory is a ``RiskState`` value that the caller persists per
 account, so a restart changes nothing. A drawdown or manual halt lasts until an explicit
@@ -277,6 +279,27 @@ class RiskManager:
             s.halt_detail,
         )
         return OrderCheck(req, events)
+
+    def check_protective(self, req: OrderRequest, held_qty: float) -> OrderCheck:
+        """Pass a protective order (a stop, or the exit it stands for) that only closes part or
+        all of the ``held_qty`` position; refuse anything else.
+
+        A protective order can only shrink exposure, so neither a halt, nor the position limit,
+        nor the day's order limit refuses it (refusing it would leave the position naked at the
+        broker), and it is not counted against the day's orders.
+        """
+        signed = req.qty * req.side.sign
+        if held_qty * signed < 0 and abs(signed) <= abs(held_qty) + 1e-9:
+            return OrderCheck(req)
+        event = RiskEvent(
+            HALTED_ORDER if self.state.halted else POSITION_SIZE,
+            abs(held_qty + signed),
+            abs(held_qty),
+            f"refused protective {req.side} {req.qty:g} {req.symbol}: it does not close the "
+            f"{held_qty:g} share position",
+            symbol=req.symbol,
+        )
+        return OrderCheck(None, (event,))
 
     def _round_down(self, qty: float) -> float:
         """Whole shares, or fractional to nine decimals (Alpaca's precision)."""

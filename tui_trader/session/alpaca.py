@@ -28,6 +28,7 @@ from tui_trader.core.timeframes import TimeframeError, check_warmup, parse_inter
 from tui_trader.engine.session import SessionConfig, TradingSession
 from tui_trader.learning.setup import LearningSettings, build_allocation
 from tui_trader.risk.gate import RiskLimits
+from tui_trader.risk.stops import StopRule
 from tui_trader.security import redact
 from tui_trader.store.audit import AuditLog
 from tui_trader.store.db import StoreError, open_database
@@ -63,6 +64,9 @@ class AlpacaSettings:
     period: str = "5d"
     limits: RiskLimits = field(default_factory=RiskLimits)
     flatten_on_halt: bool = False
+    stop_loss: StopRule | None = None
+    """``--stop-loss``: a broker-held stop for every position (``engine/protective_stops``)."""
+    take_profit_pct: float | None = None
     suspend_on_halt: bool = False
     allocation_pct: float | None = None
     timeout: float = 10.0
@@ -183,6 +187,8 @@ def build_alpaca_session(
         suspend_on_halt=settings.suspend_on_halt,
         allocation_pct=settings.allocation_pct,
         settle_window_s=settings.settle_window,
+        stop_loss=settings.stop_loss,
+        take_profit_pct=settings.take_profit_pct,
     )
     market = AlpacaMarketData(
         endpoint,

@@ -21,6 +21,7 @@ from tui_trader.learning.setup import LearningSettings, build_allocation
 from tui_trader.market import MarketDataError
 from tui_trader.market.sources import open_market, parse_data_spec
 from tui_trader.risk.gate import RiskLimits
+from tui_trader.risk.stops import StopRule
 from tui_trader.store.audit import AuditLog
 from tui_trader.store.db import StoreError, disk_full_message, is_disk_full, open_database
 from tui_trader.store.learning_journal import StoreLearningJournal
@@ -44,6 +45,9 @@ class LocalSettings:
     seed: int = 7
     limits: RiskLimits = field(default_factory=RiskLimits)
     flatten_on_halt: bool = False
+    stop_loss: StopRule | None = None
+    """``--stop-loss``: a broker-held stop for every position (``engine/protective_stops``)."""
+    take_profit_pct: float | None = None
     slippage_bps: float = 5.0
     commission_per_share: float = 0.005
     commission_min: float = 1.0
@@ -106,6 +110,8 @@ def build_local_session(settings: LocalSettings, clock: Clock | None = None) -> 
         allow_short=settings.allow_short,
         allocation_pct=settings.allocation_pct,
         snapshot_every=settings.snapshot_every,
+        stop_loss=settings.stop_loss,
+        take_profit_pct=settings.take_profit_pct,
     )
     broker = PaperBroker(
         settings.start_cash,

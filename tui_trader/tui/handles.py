@@ -216,6 +216,8 @@ def alpaca_factory(mode: str) -> Callable[..., SessionFactory]:
                 period=settings.period,
                 limits=settings.limits,
                 flatten_on_halt=settings.flatten_on_halt,
+                stop_loss=settings.stop_loss,
+                take_profit_pct=settings.take_profit_pct,
                 learning=settings.learning,
             )
             return build_alpaca_session(alpaca, endpoint, clock=clock)

@@ -14,7 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from tui_trader.brokers.alpaca_config import LIVE_URL, PAPER_URL, read_settings
-from tui_trader.cli.common import non_negative_float, non_negative_int, percent, symbols_arg
+from tui_trader.cli.common import (
+    non_negative_float,
+    non_negative_int,
+    percent,
+    stop_loss_arg,
+    symbols_arg,
+    take_profit_arg,
+)
 from tui_trader.core.timeframes import TimeframeError, parse_interval, parse_period
 from tui_trader.ops.session_ops import OpsSettings
 from tui_trader.risk.gate import RiskLimits
@@ -47,6 +54,8 @@ DEFAULTS: dict[str, str] = {
     "max_daily_loss": "2.0",
     "max_position": "10.0",
     "max_orders": "100",
+    "stop_loss": "",
+    "take_profit": "",
     "alerts": "",
     "backup_every": "0",
     "backup_keep": "0",
@@ -152,6 +161,11 @@ def _check(errors: dict[str, str], name: str, parse, text: str):
         return None
 
 
+def _optional(errors: dict[str, str], name: str, parse, text: str):
+    """``_check`` for a field that may stay empty (``None``: the feature is off)."""
+    return _check(errors, name, parse, text) if text.strip() else None
+
+
 def _seed(text: str) -> int:
     """Any whole number."""
     try:
@@ -200,6 +214,12 @@ def validate(
         for name in ("max_drawdown", "max_daily_loss", "max_position")
     }
     max_orders = _check(errors, "max_orders", _orders, values["max_orders"])
+    stop_text = values.get("stop_loss", "").strip()
+    stop_loss = _check(errors, "stop_loss", stop_loss_arg, stop_text) if stop_text else None
+    profit_text = values.get("take_profit", "").strip()
+    take_profit = (
+        _check(errors, "take_profit", take_profit_arg, profit_text) if profit_text else None
+    )
     alerts = _check(errors, "alerts", _alerts, values.get("alerts", ""))
     backup_every = _check(
         errors, "backup_every", non_negative_float, values.get("backup_every", "0")
@@ -241,6 +261,8 @@ def validate(
             max_orders_per_day=max_orders,
         ),
         flatten_on_halt=flatten_on_halt,
+        stop_loss=stop_loss,
+        take_profit_pct=take_profit,
     )
     ops = OpsSettings(alerts=alerts, backup_every=backup_every, backup_keep=backup_keep)
     return FormResult(SessionPlan(mode, settings, iterations, every, ops))

@@ -11,10 +11,8 @@ from dataclasses import dataclass
 from tui_trader.core.domain import OrderType, Side, TimeInForce
 from tui_trader.engine.manual_orders import ManualOrder
 
-STOP_NOTE = (
-    "Stop orders are not offered: the desk's brokers take market and limit orders only for now."
-)
-"""What the ticket says about the order types it leaves out."""
+STOP_NOTE = "Stop: a sell stop below the price, a buy stop above it (shares only)."
+"""What the ticket says about its stop orders."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,14 +37,15 @@ def parse_ticket(values: dict[str, str], symbols: tuple[str, ...]) -> TicketResu
     if not amount > 0 or amount == float("inf"):
         return TicketResult(None, "amount", "must be greater than zero")
     order_type = OrderType(values.get("type", "market"))
-    limit = None
-    if order_type is OrderType.LIMIT:
-        try:
-            limit = float(values.get("limit", "").replace(",", ""))
-        except ValueError:
-            return TicketResult(None, "limit", "a limit order needs a price")
-        if not limit > 0:
-            return TicketResult(None, "limit", "must be greater than zero")
+    limit = stop = None
+    if order_type in (OrderType.LIMIT, OrderType.STOP_LIMIT):
+        limit = _price(values.get("limit", ""))
+        if limit is None:
+            return TicketResult(None, "limit", f"a {order_type} order needs a positive price")
+    if order_type.is_stop:
+        stop = _price(values.get("stop", ""))
+        if stop is None:
+            return TicketResult(None, "stop", f"a {order_type} order needs a positive stop price")
     dollars = values.get("unit") == "dollars"
     order = ManualOrder(
         symbol=symbol,
@@ -56,6 +55,7 @@ def parse_ticket(values: dict[str, str], symbols: tuple[str, ...]) -> TicketResu
         order_type=order_type,
         limit_price=limit,
         time_in_force=TimeInForce(values.get("tif", "day")),
+        stop_price=stop,
     )
     problem = order.problem()
     if problem:
@@ -63,10 +63,23 @@ def parse_ticket(values: dict[str, str], symbols: tuple[str, ...]) -> TicketResu
     return TicketResult(order)
 
 
+def _price(text: str) -> float | None:
+    """A positive price typed with or without thousands commas; ``None`` if it is not one."""
+    try:
+        price = float(text.replace(",", ""))
+    except ValueError:
+        return None
+    return price if 0 < price < float("inf") else None
+
+
 def describe(order: ManualOrder) -> str:
-    """``BUY 10 SPY market, day`` / ``SELL $2,500.00 of QQQ limit 401.5, gtc``."""
+    """``BUY 10 SPY market, day`` / ``SELL 10 QQQ stop_limit stop 395 limit 394, gtc``."""
     size = f"{order.qty:g}" if order.qty is not None else f"${order.notional:,.2f} of"
     kind = str(order.order_type)
+    if order.stop_price is not None:
+        kind += f" stop {order.stop_price:g}"
+        if order.limit_price is not None:
+            kind += " limit"
     if order.limit_price is not None:
         kind += f" {order.limit_price:g}"
     return f"{str(order.side).upper()} {size} {order.symbol} {kind}, {order.time_in_force}"

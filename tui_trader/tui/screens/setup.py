@@ -44,6 +44,8 @@ TEXT_FIELDS: tuple[tuple[str, str, str], ...] = (
     ("max_daily_loss", "Max daily loss %", "halt for the day (2.0)"),
     ("max_position", "Max position %", "of equity per symbol (10.0)"),
     ("max_orders", "Max orders per day", "rate limit (100)"),
+    ("stop_loss", "Stop loss %", "% or atr:N; empty = none"),
+    ("take_profit", "Take profit %", "beyond entry; empty = none"),
     ("alerts", "Alerts", "apprise URLs; empty = none"),
     ("backup_every", "Backup every (min)", "background backups; 0 = off"),
     ("backup_keep", "Backups kept", "newest N; 0 = all"),

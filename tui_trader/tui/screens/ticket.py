@@ -1,4 +1,5 @@
-"""The order ticket: symbol, side, shares or dollars, market or limit, time in force.
+"""The order ticket: symbol, side, shares or dollars, market, limit, stop or stop-limit, time
+in force.
 
 It only collects the ticket; ``ticket_form.parse_ticket`` reads it and the session's risk gate
 decides what is sent. The amount has the focus (type it, Enter reviews); Escape or Cancel closes
@@ -71,7 +72,12 @@ class TicketScreen(ModalScreen[ManualOrder | None]):
             with Horizontal(classes="ticket-row"):
                 yield Label("Type", classes="ticket-label")
                 yield Select(
-                    [("Market", "market"), ("Limit", "limit")],
+                    [
+                        ("Market", "market"),
+                        ("Limit", "limit"),
+                        ("Stop", "stop"),
+                        ("Stop limit", "stop_limit"),
+                    ],
                     value="market",
                     allow_blank=False,
                     compact=True,
@@ -88,6 +94,9 @@ class TicketScreen(ModalScreen[ManualOrder | None]):
                     compact=True,
                     id="ticket-tif",
                 )
+            with Horizontal(classes="ticket-row"):
+                yield Label("Stop", classes="ticket-label")
+                yield Input("", placeholder="price", compact=True, id="ticket-stop", disabled=True)
             yield Static(STOP_NOTE, classes="ticket-note")
             yield Static("", id="ticket-error")
             with Horizontal(classes="dialog-buttons"):
@@ -96,7 +105,7 @@ class TicketScreen(ModalScreen[ManualOrder | None]):
 
     def values(self) -> dict[str, str]:
         """Every field's current value."""
-        fields = ("symbol", "side", "amount", "unit", "type", "limit", "tif")
+        fields = ("symbol", "side", "amount", "unit", "type", "limit", "stop", "tif")
         out = {}
         for name in fields:
             widget = self.query_one(f"#ticket-{name}")
@@ -105,11 +114,15 @@ class TicketScreen(ModalScreen[ManualOrder | None]):
 
     @on(Select.Changed, "#ticket-type")
     def _type_changed(self, event: Select.Changed) -> None:
-        """The limit price field is open for limit orders only."""
+        """The limit price is open for limit and stop-limit orders, the stop price for stop and
+        stop-limit orders."""
         limit = self.query_one("#ticket-limit", Input)
-        limit.disabled = event.value != "limit"
-        if limit.disabled:
-            limit.value = ""
+        stop = self.query_one("#ticket-stop", Input)
+        limit.disabled = event.value not in ("limit", "stop_limit")
+        stop.disabled = event.value not in ("stop", "stop_limit")
+        for field in (limit, stop):
+            if field.disabled:
+                field.value = ""
 
     @on(Input.Submitted)
     @on(Button.Pressed, "#ticket-send")

@@ -1,0 +1,353 @@
+"""Protective stops held by the broker, on a local session end to end: placed after the entry
+fills, resized with the position, cancelled before exits, kept by the kill switch, removed by a
+flatten, re-placed by start-up reconciliation, triggered by a falling market."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import make_session, simulate_death
+from tui_trader.brokers.paper import PaperBroker, PaperCosts
+from tui_trader.core.domain import Bar, Order, OrderRequest, OrderType, Side, Signal, TimeInForce
+from tui_trader.core.timeframes import parse_interval
+from tui_trader.engine.protective_stops import TAKE_PROFIT
+from tui_trader.risk.gate import RiskLimits
+from tui_trader.risk.stops import StopRule
+from tui_trader.store.models import LiveOrder, RiskEventRow
+
+T0 = datetime(2026, 10, 1, 14, 30, tzinfo=UTC)
+
+
+class Script:
+    """A market that gives the bars a test appends, one per ``next_bars`` (SPY only)."""
+
+    symbols = ("SPY",)
+    interval = parse_interval("1d")
+
+    def __init__(self, spacing: timedelta = timedelta(days=1)) -> None:
+        self.queue: list[Bar] = []
+        self.day = 20
+        self.spacing = spacing
+
+    def warmup(self) -> dict[str, list[Bar]]:
+        """Twenty quiet days at 100 (true range 2)."""
+        return {"SPY": [_bar(d, 100, 101, 99, 100, self.spacing) for d in range(20)]}
+
+    def push(self, o: float, h: float, lo: float, c: float) -> None:
+        """Queue the next day's bar."""
+        self.queue.append(_bar(self.day, o, h, lo, c, self.spacing))
+        self.day += 1
+
+    def next_bars(self) -> dict[str, Bar] | None:
+        """The next queued bar, ``None`` when none is queued."""
+        return {"SPY": self.queue.pop(0)} if self.queue else None
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+def _bar(step: int, o: float, h: float, lo: float, c: float, spacing: timedelta) -> Bar:
+    return Bar("SPY", T0 + step * spacing, o, h, lo, c, 1_000_000)
+
+
+class Target:
+    """A strategy whose target the test sets."""
+
+    name = "target"
+
+    def __init__(self) -> None:
+        self.target = 1.0
+
+    def on_bar(self, bar: Bar) -> Signal:
+        """The target the test chose."""
+        return Signal(self.target, "test target")
+
+
+FIVE_PCT = StopRule(pct=5.0)
+
+
+def _session(db_path: Path, rule: StopRule | None = FIVE_PCT, **kw):
+    """A started one-symbol session whose strategy the test drives; 100 shares at full target
+    ($10,000 of $100,000 at 100)."""
+    market, strategy = Script(kw.pop("spacing", timedelta(days=1))), Target()
+    session = make_session(
+        db_path,
+        market=market,
+        strategies=[strategy],
+        costs=kw.pop("costs", PaperCosts(0.0, 0.0, 0.0)),
+        allocation_pct=10.0,
+        stop_loss=rule,
+        **kw,
+    )
+    return session, market, strategy
+
+
+def _stops(session) -> list[Order]:
+    return [o for o in session.broker.open_orders() if o.order_type is OrderType.STOP]
+
+
+def _step(session, market: Script, o: float, h: float, lo: float, c: float):
+    market.push(o, h, lo, c)
+    return session.run_iteration()
+
+
+def _held(session) -> float:
+    position = session.broker.positions().get("SPY")
+    return position.qty if position else 0.0
+
+
+def test_an_entry_gets_a_gtc_stop_at_the_broker_with_its_reason(db_path) -> None:
+    """The buy fills at the next open; the same cycle leaves a GTC sell stop for the whole
+    position 5% below the entry, audited with why."""
+    session, market, _ = _session(db_path)
+    _step(session, market, 100, 101, 99, 100)  # the buy goes out
+    assert _stops(session) == []
+    _step(session, market, 100, 101, 99, 100)  # it fills at 100
+    [stop] = _stops(session)
+    assert (stop.side, stop.qty, stop.stop_price) == (Side.SELL, 100, 95.0)
+    assert stop.time_in_force is TimeInForce.GTC
+    row = LiveOrder.get(LiveOrder.client_order_id == stop.client_order_id)
+    assert row.rationale == "protective stop 5% below entry 100.00 at 95"
+    assert row.order_type == "stop"
+
+
+def test_a_falling_market_fills_the_stop_at_the_broker(db_path) -> None:
+    """A bar that trades down through 95 sells at the stop; the fill is recorded as a trade."""
+    session, market, strategy = _session(db_path)
+    _step(session, market, 100, 101, 99, 100)
+    _step(session, market, 100, 101, 99, 100)
+    [stop] = _stops(session)
+    strategy.target = 0.0  # the strategy would exit anyway: no re-entry to muddle the check
+    report = _step(session, market, 97, 97.5, 90, 91)
+    assert _held(session) == 0
+    [fill] = [f for f in report.new_fills if f.client_order_id == stop.client_order_id]
+    assert fill.price == 95.0 and fill.qty == 100
+    assert LiveOrder.get(LiveOrder.client_order_id == stop.client_order_id).status == "filled"
+    assert session.realized_pnl == pytest.approx(-500.0)
+
+
+def test_a_partial_exit_cancels_the_stop_first_then_resizes_it(db_path) -> None:
+    """Halving the target: the stop is cancelled before the sell (the broker would refuse the
+    shares twice), a stop for what the exit leaves is placed at once, and after the fill the
+    stop matches the position."""
+    session, market, strategy = _session(db_path)
+    _step(session, market, 100, 101, 99, 100)
+    _step(session, market, 100, 101, 99, 100)
+    [first] = _stops(session)
+    strategy.target = 0.5
+    report = _step(session, market, 100, 101, 99, 100)
+    sells = [o for o in report.orders if o.order_type is OrderType.MARKET]
+    assert [(o.side, o.qty, o.status) for o in sells] == [(Side.SELL, 50, "new")]
+    assert LiveOrder.get(LiveOrder.client_order_id == first.client_order_id).status == "canceled"
+    [second] = _stops(session)
+    assert second.qty == 50
+    _step(session, market, 100, 101, 99, 100)
+    assert _held(session) == 50
+    assert [s.qty for s in _stops(session)] == [50]
+
+
+def test_an_add_cancels_the_stop_and_the_fill_brings_a_stop_for_all_shares(db_path) -> None:
+    """From half to full size at a higher price: the stop is cancelled before the buy goes out
+    (Alpaca refuses a buy beside the account's own sell stop as a potential wash trade), no stop
+    is placed while the buy works, and after its fill one stop covers all shares, 5% below the
+    new average entry."""
+    session, market, strategy = _session(db_path)
+    strategy.target = 0.5
+    _step(session, market, 100, 101, 99, 100)
+    _step(session, market, 100, 101, 99, 100)
+    [first] = _stops(session)
+    assert first.qty == 50
+    strategy.target = 1.0
+    _step(session, market, 110, 111, 109, 110)  # equity 100,500: 91 shares at 110
+    assert LiveOrder.get(LiveOrder.client_order_id == first.client_order_id).status == "canceled"
+    assert _stops(session) == []
+    _step(session, market, 110, 111, 109, 110)  # the add fills at 110
+    held = session.broker.positions()["SPY"]
+    [stop] = _stops(session)
+    assert stop.qty == held.qty == 91
+    assert stop.stop_price == round(held.avg_entry_price * 0.95, 2)
+
+
+def test_a_stop_of_the_wrong_size_is_replaced_in_one_step(db_path) -> None:
+    """The position grew while no session ran (shares bought outside the desk): the next
+    session replaces the stop by one for all shares, never cancelling it first."""
+    session, market, _ = _session(db_path)
+    _step(session, market, 100, 101, 99, 100)
+    _step(session, market, 100, 101, 99, 100)
+    broker = session.broker
+    [first] = _stops(session)
+    simulate_death(session)
+    broker.submit(OrderRequest("SPY", Side.BUY, 20, "by-hand"))
+    broker.on_bars({"SPY": _bar(99, 100, 101, 99, 100, timedelta(days=1))})
+    assert broker.positions()["SPY"].qty == 120
+    again, _, _ = _session(db_path, broker=broker, account_key=session.account_key)
+    [stop] = _stops(again)
+    assert stop.qty == 120
+    old = LiveOrder.get(LiveOrder.client_order_id == first.client_order_id)
+    assert (old.status, old.error) == ("canceled", f"replaced by {stop.client_order_id}")
+    row = LiveOrder.get(LiveOrder.client_order_id == stop.client_order_id)
+    assert "resized to the 120 share position" in row.rationale
+    [event] = [e for e in again.startup_events if "protective stop for 100" in e.detail]
+    assert event.action_taken.startswith("placed stop sell 120 SPY")
+
+
+def test_start_up_reports_the_stops_it_found_working(db_path) -> None:
+    """A restart finds the position's stop still working: reconciliation says so and keeps it."""
+    session, market, _ = _session(db_path)
+    _step(session, market, 100, 101, 99, 100)
+    _step(session, market, 100, 101, 99, 100)
+    [stop] = _stops(session)
+    simulate_death(session)
+    again, _, _ = _session(db_path, broker=session.broker, account_key=session.account_key)
+    assert _stops(again) == [stop]
+    [event] = [e for e in again.startup_events if e.action_taken == "kept"]
+    assert event.detail == "protective stops working at the broker: sell 100 SPY stop 95"
+
+
+def test_closing_the_position_cancels_its_stop(db_path) -> None:
+    """Target zero: the stop is cancelled, the position sold, and no stop is left behind."""
+    session, market, strategy = _session(db_path)
+    _step(session, market, 100, 101, 99, 100)
+    _step(session, market, 100, 101, 99, 100)
+    strategy.target = 0.0
+    _step(session, market, 100, 101, 99, 100)
+    _step(session, market, 100, 101, 99, 100)
+    assert _held(session) == 0
+    assert _stops(session) == []
+
+
+def test_the_kill_switch_keeps_the_stops_and_a_flatten_removes_them(db_path) -> None:
+    """A plain kill cancels the strategies' orders but leaves the position protected; a kill
+    that flattens cancels the stop first, then closes the position."""
+    session, market, _ = _session(db_path)
+    _step(session, market, 100, 101, 99, 100)
+    _step(session, market, 100, 101, 99, 100)
+    [stop] = _stops(session)
+    session.request_kill("test")
+    session.apply_kill_requests()
+    assert _stops(session) == [stop]
+    _step(session, market, 100, 101, 99, 100)  # halted: the stop stays, still the right size
+    assert _stops(session) == [stop]
+    session.request_kill("test", flatten=True)
+    session.apply_kill_requests()
+    assert _stops(session) == []
+    _step(session, market, 100, 101, 99, 100)
+    assert _held(session) == 0
+    assert _stops(session) == []
+
+
+def test_reconciliation_places_a_missing_stop_and_says_so(db_path) -> None:
+    """A session dies; its stop is gone from the broker (cancelled by hand, lost). The next
+    session on the account finds the naked position and places a stop, audited."""
+    session, market, _ = _session(db_path)
+    _step(session, market, 100, 101, 99, 100)
+    _step(session, market, 100, 101, 99, 100)
+    broker = session.broker
+    [stop] = _stops(session)
+    broker.cancel(stop.client_order_id)
+    simulate_death(session)
+    again, _, _ = _session(db_path, broker=broker, account_key=session.account_key)
+    [placed] = _stops(again)
+    assert placed.qty == 100 and placed.stop_price == 95.0
+    [event] = [e for e in again.startup_events if "protective stop" in e.detail]
+    assert event.event_type == "reconciliation"
+    assert event.action_taken.startswith("placed stop sell 100 SPY")
+    assert RiskEventRow.select().where(RiskEventRow.event_type == "reconciliation").count() >= 1
+
+
+def test_a_stop_is_placed_at_the_days_order_limit_and_is_not_counted(db_path) -> None:
+    """With one order a day allowed, the entry uses it; the stop still goes out (a refused stop
+    would leave the position naked) and the count stays at one."""
+    session, market, _ = _session(
+        db_path, limits=RiskLimits(max_orders_per_day=1), spacing=timedelta(minutes=1)
+    )
+    _step(session, market, 100, 101, 99, 100)
+    report = _step(session, market, 100, 101, 99, 100)
+    assert [s.qty for s in _stops(session)] == [100]
+    assert report.orders_today == 1
+
+
+def test_an_atr_stop_sits_n_average_true_ranges_below_entry(db_path) -> None:
+    """``atr:2`` on bars with a true range of 2: the stop is 4 below the entry of 100."""
+    session, market, _ = _session(db_path, rule=StopRule(atr=2.0))
+    _step(session, market, 100, 101, 99, 100)
+    _step(session, market, 100, 101, 99, 100)
+    [stop] = _stops(session)
+    assert stop.stop_price == 96.0
+    row = LiveOrder.get(LiveOrder.client_order_id == stop.client_order_id)
+    assert row.rationale == "protective stop 2 ATR (2.00) below entry 100.00 at 96"
+
+
+def test_take_profit_closes_the_position_and_takes_its_stop_away(db_path) -> None:
+    """``--take-profit 8``: a close 10% above entry sends a market exit, cancelling the stop."""
+    session, market, _ = _session(db_path, take_profit_pct=8.0)
+    _step(session, market, 100, 101, 99, 100)
+    _step(session, market, 100, 101, 99, 100)
+    report = _step(session, market, 100, 111, 100, 110)
+    [event] = [e for e in report.risk_events if e.event_type == TAKE_PROFIT]
+    assert event.action_taken == "closing 100 SPY at market"
+    assert _stops(session) == []
+    _step(session, market, 110, 111, 109, 110)
+    assert session.realized_pnl == pytest.approx(1000.0)
+
+
+def test_without_stop_loss_no_stop_is_placed(db_path) -> None:
+    """The feature is opt-in: a session without ``--stop-loss`` sends no stop orders."""
+    session, market, _ = _session(db_path, rule=None)
+    _step(session, market, 100, 101, 99, 100)
+    _step(session, market, 100, 101, 99, 100)
+    assert _held(session) == 100
+    assert _stops(session) == []
+
+
+class SlowCancels(PaperBroker):
+    """A paper broker whose cancels are not confirmed while ``slow`` (Alpaca's asynchronous
+    cancel still pending)."""
+
+    slow = True
+
+    def cancel(self, client_order_id: str, confirm: bool = False) -> Order | None:
+        if confirm and self.slow:
+            return None
+        return super().cancel(client_order_id, confirm)
+
+
+def test_an_exit_waits_while_its_stops_cancel_is_unconfirmed(db_path) -> None:
+    """The sell does not go out on top of a stop that may still be working (the broker would
+    refuse it, or both could fill); the position stays protected, the note says why, and the
+    next cycle sells once the cancel is confirmed."""
+    broker = SlowCancels(100_000.0, ("SPY",), PaperCosts(0.0, 0.0, 0.0))
+    session, market, strategy = _session(db_path, broker=broker)
+    _step(session, market, 100, 101, 99, 100)
+    _step(session, market, 100, 101, 99, 100)
+    [stop] = _stops(session)
+    strategy.target = 0.0
+    report = _step(session, market, 100, 101, 99, 100)
+    assert report.orders_sent == 0
+    assert any("is not confirmed" in note for note in report.notes), report.notes
+    assert _stops(session) == [stop]
+    broker.slow = False
+    _step(session, market, 100, 101, 99, 100)
+    _step(session, market, 100, 101, 99, 100)
+    assert _held(session) == 0 and _stops(session) == []
+
+
+def test_closing_a_position_by_hand_cancels_its_stop_first(db_path) -> None:
+    """The desk's close (``c``): the stop is cancelled, the closing sell goes out, and nothing
+    is left working once it fills."""
+    session, market, strategy = _session(db_path)
+    _step(session, market, 100, 101, 99, 100)
+    _step(session, market, 100, 101, 99, 100)
+    [stop] = _stops(session)
+    strategy.target = 0.0
+    session.request_close("SPY")
+    report = session.apply_kill_requests()
+    assert [(o.side, o.qty) for o in report.orders if o.order_type is OrderType.MARKET] == [
+        (Side.SELL, 100)
+    ]
+    assert LiveOrder.get(LiveOrder.client_order_id == stop.client_order_id).status == "canceled"
+    _step(session, market, 100, 101, 99, 100)
+    assert _held(session) == 0 and session.broker.open_orders() == []

@@ -1,0 +1,91 @@
+"""Our orders as alpaca-py requests and back: the stop types keep their prices both ways."""
+
+from __future__ import annotations
+
+import pytest
+
+from tui_trader.brokers.alpaca_orders import to_domain_order, to_request
+from tui_trader.core.domain import OrderRequest, OrderType, Side, TimeInForce
+
+
+def _fields(request: OrderRequest) -> dict:
+    """What alpaca-py would put in the POST /v2/orders body."""
+    return to_request(request).to_request_fields()
+
+
+def test_a_protective_stop_is_a_gtc_stop_request_with_our_client_id() -> None:
+    body = _fields(
+        OrderRequest(
+            "SPY",
+            Side.SELL,
+            100,
+            "tt-k-3-SPY-ps1",
+            OrderType.STOP,
+            time_in_force=TimeInForce.GTC,
+            stop_price=96.14,
+        )
+    )
+    assert body == {
+        "symbol": "SPY",
+        "qty": 100,
+        "side": "sell",
+        "type": "stop",
+        "time_in_force": "gtc",
+        "client_order_id": "tt-k-3-SPY-ps1",
+        "stop_price": 96.14,
+    }
+
+
+def test_stop_limit_and_trailing_stop_requests_carry_their_prices() -> None:
+    stop_limit = _fields(
+        OrderRequest(
+            "SPY", Side.SELL, 5, "a", OrderType.STOP_LIMIT, limit_price=94.0, stop_price=95.0
+        )
+    )
+    assert (stop_limit["type"], stop_limit["stop_price"], stop_limit["limit_price"]) == (
+        "stop_limit",
+        95.0,
+        94.0,
+    )
+    trailing = _fields(OrderRequest("SPY", Side.SELL, 5, "b", OrderType.TRAILING_STOP,
+                                    trail_percent=3.0))  # fmt: skip
+    assert (trailing["type"], trailing["trail_percent"]) == ("trailing_stop", 3.0)
+
+
+def test_alpaca_validates_a_stop_without_its_price_before_sending() -> None:
+    """alpaca-py refuses a trailing stop with no trail at construction: nothing is sent."""
+    with pytest.raises(ValueError):
+        to_request(OrderRequest("SPY", Side.SELL, 5, "c", OrderType.TRAILING_STOP))
+
+
+def test_an_alpaca_stop_order_maps_back_with_type_and_stop_price() -> None:
+    """A working stop as Alpaca reports it (prices as strings) is a working stop to the desk."""
+    from alpaca.trading.models import Order as AlpacaOrder
+
+    raw = AlpacaOrder(
+        id="61e69015-8549-4bfd-b9c3-01e75843f47d",
+        client_order_id="tt-k-3-SPY-ps1",
+        created_at="2026-12-04T15:00:00Z",
+        updated_at="2026-12-04T15:00:00Z",
+        submitted_at="2026-12-04T15:00:00Z",
+        asset_id="b0b6dd9d-8b9b-48a9-ba46-b9d54906e415",
+        symbol="SPY",
+        asset_class="us_equity",
+        qty="100",
+        filled_qty="0",
+        order_class="simple",
+        order_type="stop",
+        type="stop",
+        side="sell",
+        time_in_force="gtc",
+        stop_price="96.14",
+        status="new",
+        extended_hours=False,
+    )
+    order = to_domain_order(raw)
+    assert (order.order_type, order.stop_price, order.time_in_force) == (
+        OrderType.STOP,
+        96.14,
+        TimeInForce.GTC,
+    )
+    assert order.status.is_open and order.remaining_qty == 100

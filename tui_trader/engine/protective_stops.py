@@ -1,0 +1,389 @@
+"""Protective stops held by the broker: every position the session holds has a working stop.
+
+With ``--stop-loss`` the session places a GTC stop order for each position after its entry
+fills, and keeps it in step at the end of every cycle (halted or not) and at start-up: a stop of
+the wrong size is cancelled and placed again at the new size and entry (adds, partial exits), a
+stop whose position is gone is cancelled, and a position found without one (after a crash) gets
+one, audited as a reconciliation. The stop lives at the broker, so it protects the position while
+no desk runs. Why not Alpaca's bracket/OTO on entry: the desk rebalances in steps (adds, partial
+exits), and a bracket's legs are fixed to its entry order's quantity; one stop per position,
+resized, covers every way a position changes, and every broker.
+
+Brokers refuse a sell beyond the shares not held by other working sell orders (Alpaca:
+"insufficient qty available"), and Alpaca refuses an order that could trade against one of the
+account's own working orders on the other side ("potential wash trade detected": a market buy
+against a sell stop), so any order in a protected symbol, an exit or an add, first cancels that
+symbol's stop (``_release_stops``); the end-of-cycle step places it again for what is left, once
+no add is working (a stop beside a working buy would be refused as a wash trade too).
+``--take-profit`` is watched by the desk: a position whose last price is that far beyond entry
+is closed at market (a broker-held take-profit limit would need the stop's shares too).
+
+A mixin of ``TradingSession``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from tui_trader.brokers import BrokerError
+from tui_trader.core.domain import (
+    Bar,
+    Order,
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+    Position,
+    RiskEvent,
+    Side,
+    TimeInForce,
+)
+from tui_trader.risk.stops import PROTECTIVE_LEG, TrueRange, is_protective, stop_price
+
+if TYPE_CHECKING:
+    from tui_trader.brokers import Broker
+    from tui_trader.engine.config import SessionConfig
+    from tui_trader.risk.gate import RiskManager
+    from tui_trader.store.audit import AuditLog
+
+PROTECTIVE_STOP = "protective_stop"
+"""Risk event: a protective stop could not be placed (the position is not protected)."""
+TAKE_PROFIT = "take_profit"
+"""Risk event: a position was closed at its take-profit level."""
+
+
+class ProtectiveStops:
+    """Place, resize, cancel and re-place the broker-held stops of a session's positions."""
+
+    config: SessionConfig
+    broker: Broker
+    audit: AuditLog
+    risk: RiskManager
+    last_prices: dict[str, float]
+    iteration: int
+    _cycle_orders: list[Order]
+    _order_id: Callable[[str, str], str]
+    _send: Callable[[OrderRequest, datetime], Order | None]
+    _reserve_slot: Callable[[OrderRequest], RiskEvent | None]
+    _broker_doubt: Callable[[OrderRequest], RiskEvent]
+
+    def init_stops(self) -> None:
+        """Empty ranges and stop counter (called by the session's constructor)."""
+        self._ranges: dict[str, TrueRange] = {}
+        self._stop_count = 0
+
+    @property
+    def protects(self) -> bool:
+        """Whether this session keeps protective stops or a take-profit."""
+        cfg = self.config
+        return cfg.stop_loss is not None or cfg.take_profit_pct is not None
+
+    def _measure(self, bar: Bar) -> None:
+        """Feed one bar to its symbol's average true range (for ``--stop-loss atr:N``)."""
+        rng = self._ranges.get(bar.symbol)
+        if rng is None:
+            rng = self._ranges[bar.symbol] = TrueRange()
+        rng.add(bar)
+
+    def _committed_without_stops(self, positions: dict[str, Position]) -> dict[str, float]:
+        """Held quantity plus what working orders will add, protective stops left out (a stop
+        is insurance, not an intended exit)."""
+        committed = {s: p.qty for s, p in positions.items()}
+        for order in self.broker.open_orders():
+            if not is_protective(order.client_order_id, order.order_type):
+                committed[order.symbol] = (
+                    committed.get(order.symbol, 0.0) + order.remaining_qty * order.side.sign
+                )
+        return committed
+
+    def _release_stops(self, symbol: str) -> str | None:
+        """Cancel ``symbol``'s protective stops before any order in it (an exit needs the
+        stop's shares; an add would be refused as a wash trade); why the order must wait, if a
+        cancel is not confirmed (the stop may have filled, or the broker is slow): the next
+        cycle decides again from the broker's positions."""
+        if not self.protects:
+            return None
+        try:
+            for order in self.broker.open_orders():
+                if order.symbol != symbol:
+                    continue
+                if not is_protective(order.client_order_id, order.order_type):
+                    continue
+                cancelled = self.broker.cancel(order.client_order_id, confirm=True)
+                if cancelled is None:
+                    cid = order.client_order_id
+                    return f"the cancel of its protective stop {cid} is not confirmed"
+                self._cancelled(cancelled)
+        except BrokerError as exc:
+            return f"the broker did not answer the cancel of its protective stop: {exc}"
+        return None
+
+    def _cancel_all_of(self, stops: list[Order]) -> bool:
+        """Cancel these stops, each confirmed (what follows may sell their shares); False if
+        one is not confirmed."""
+        for order in stops:
+            cancelled = self.broker.cancel(order.client_order_id, confirm=True)
+            if cancelled is None:
+                return False
+            self._cancelled(cancelled)
+        return True
+
+    def _cancelled(self, order: Order | None) -> None:
+        """Record a cancelled order (``None``: it was no longer working)."""
+        if order is not None:
+            self.audit.order_update(order)
+            self._cycle_orders.append(order)
+
+    def _protect(self, market_time: datetime, at_start: bool = False) -> list[RiskEvent]:
+        """Bring every position's protective stop in step with it; the events (a stop that
+        could not be placed, a take-profit exit; at start-up, each stop placed again)."""
+        if not self.protects:
+            return []
+        positions = self.broker.positions()
+        working = self.broker.open_orders()
+        stops: dict[str, list[Order]] = {}
+        closing: dict[str, float] = {}
+        adding: set[str] = set()
+        for order in working:
+            if is_protective(order.client_order_id, order.order_type):
+                stops.setdefault(order.symbol, []).append(order)
+                continue
+            held = positions.get(order.symbol)
+            if held is not None and held.qty * order.side.sign > 0:
+                adding.add(order.symbol)
+            else:
+                closing[order.symbol] = closing.get(order.symbol, 0.0) + (
+                    order.remaining_qty * order.side.sign
+                )
+        events: list[RiskEvent] = []
+        kept: list[str] = []
+        for symbol in sorted(set(positions) | set(stops)):
+            position = positions.get(symbol)
+            held = position.qty if position is not None else 0.0
+            pending = closing.get(symbol, 0.0)
+            # What working orders already close is not protected twice (the broker refuses it).
+            want = abs(held) - (min(abs(pending), abs(held)) if held * pending < 0 else 0.0)
+            have = stops.get(symbol, [])
+            side = Side.SELL if held > 0 else Side.BUY
+            profit = position is not None and want > 1e-9 and self._profit_due(position)
+            one = len(have) == 1 and have[0].side is side and not profit
+            if one and abs(have[0].remaining_qty - want) < 1e-9:
+                kept.append(f"{have[0].side} {want:g} {symbol} stop {have[0].stop_price:g}")
+                continue
+            if symbol in adding and not profit:
+                continue  # an add still working: its fill sizes the stop (a later cycle)
+            if one and position is not None and want > 1e-9 and float(want).is_integer():
+                events += self._place_stop(position, want, market_time, at_start, have[0])
+                continue
+            if not self._cancel_all_of(have):
+                continue  # a cancel not confirmed yet: decided again next cycle
+            if position is None or want <= 1e-9:
+                continue
+            if profit and self._take_profit(position, want, market_time, events):
+                continue
+            events += self._place_stop(position, want, market_time, at_start, None, bool(have))
+        if at_start and kept:
+            detail = "protective stops working at the broker: " + "; ".join(kept)
+            events.append(RiskEvent("reconciliation", float(len(kept)), 0.0, "kept", detail=detail))
+        return events
+
+    def _place_stop(
+        self,
+        position: Position,
+        qty: float,
+        market_time: datetime,
+        at_start: bool,
+        old: Order | None = None,
+        resized: bool = False,
+    ) -> list[RiskEvent]:
+        """Send one protective stop for ``qty`` shares of ``position`` (replacing ``old`` in
+        one step when given: the position is never without a stop); the events."""
+        rule = self.config.stop_loss
+        if rule is None:
+            return []
+        symbol, long = position.symbol, position.qty > 0
+        entry = position.avg_entry_price
+        rng = self._ranges.get(symbol)
+        atr = rng.value if rng is not None else None
+        distance = rule.distance(entry, atr)
+        if distance is None or distance <= 0:
+            return [self._unprotected(symbol, "no average true range measured yet")]
+        price = stop_price(entry, distance, long)
+        last = self.last_prices.get(symbol, position.last_price)
+        breached = last <= price if long else last >= price
+        why = f"protective stop {rule.why(entry, atr, long)} at {price:g}"
+        if resized or old is not None:
+            why += f"; resized to the {qty:g} share position"
+        request = OrderRequest(
+            symbol=symbol,
+            side=Side.SELL if long else Side.BUY,
+            qty=qty,
+            client_order_id=self._stop_id(symbol),
+            order_type=OrderType.STOP,
+            stop_price=price,
+            time_in_force=TimeInForce.GTC,
+            rationale=why,
+        )
+        if breached:  # a stop already through the market would fill at once, or be refused
+            request = OrderRequest(
+                symbol=symbol,
+                side=request.side,
+                qty=qty,
+                client_order_id=request.client_order_id,
+                rationale=f"{why}; last price {last:g} is already through it: closing at market",
+            )
+        check = self.risk.check_protective(request, position.qty)
+        if check.order is None:
+            return list(check.events)
+        ack = None
+        if old is not None and not breached:
+            ack = self._replace_stop(old, check.order, market_time)
+            if ack is None:
+                return [self._broker_doubt(check.order)]
+        if ack is None or ack.status is OrderStatus.NOT_RECEIVED:
+            if old is not None:  # not replaced (gone, or the price is through it): cancel
+                self._cancelled(self.broker.cancel(old.client_order_id, confirm=True))
+            if ack is not None:
+                request = replace(request, client_order_id=self._stop_id(symbol))
+                check = self.risk.check_protective(request, position.qty)
+                if check.order is None:
+                    return list(check.events)
+            ack = self._send(check.order, market_time)
+        if ack is None:
+            return [self._broker_doubt(check.order)]
+        if ack.status is OrderStatus.REJECTED:
+            return [self._unprotected(symbol, f"the broker rejected the stop: {ack.reject_reason}")]
+        if not at_start:
+            return []
+        return [
+            RiskEvent(
+                "reconciliation",
+                1.0,
+                0.0,
+                f"placed {request.order_type} {request.side} {qty:g} {symbol} ({why})",
+                symbol=symbol,
+                detail=f"position {position.qty:g} {symbol} had no protective stop at the broker"
+                if old is None
+                else f"position {position.qty:g} {symbol} had a protective stop for "
+                f"{old.remaining_qty:g} shares",
+            )
+        ]
+
+    def _stop_id(self, symbol: str) -> str:
+        """A new protective stop's client order id (``...-SYMBOL-psN``)."""
+        self._stop_count += 1
+        return self._order_id(symbol, f"{PROTECTIVE_LEG}{self._stop_count}")
+
+    def _replace_stop(
+        self, old: Order, request: OrderRequest, market_time: datetime
+    ) -> Order | None:
+        """Replace ``old`` by ``request`` at the broker, audited like a send (the new row
+        first); ``None`` if the outcome is in doubt, ``not_received`` if ``old`` was no longer
+        working (nothing was replaced: the caller cancels and places instead)."""
+        self.audit.order_pending(request, self.iteration, market_time)
+        try:
+            ack = self.broker.replace(old.client_order_id, request)
+        except BrokerError as exc:
+            unknown = Order.from_request(request, OrderStatus.UNKNOWN, str(exc))
+            self.audit.order_update(unknown)
+            self._cycle_orders.append(unknown)
+            return None
+        if ack is None:
+            ack = Order.from_request(
+                request, OrderStatus.NOT_RECEIVED, "not sent: the stop to replace is not working"
+            )
+        self.audit.order_update(ack)
+        self._cycle_orders.append(ack)
+        if ack.status is OrderStatus.NEW or ack.status is OrderStatus.PENDING_NEW:
+            done = replace(
+                old, status=OrderStatus.CANCELED, reject_reason=f"replaced by {ack.client_order_id}"
+            )
+            self.audit.order_update(done)
+            self._cycle_orders.append(done)
+        return ack
+
+    def _gain_pct(self, position: Position) -> float:
+        """How far the last price is beyond entry, in percent (negative: a loss)."""
+        entry = position.avg_entry_price
+        last = self.last_prices.get(position.symbol, position.last_price)
+        return 100.0 * (last - entry) / entry * (1 if position.qty > 0 else -1) if entry else 0.0
+
+    def _profit_due(self, position: Position) -> bool:
+        """Whether ``position`` reached its take-profit level."""
+        pct = self.config.take_profit_pct
+        return pct is not None and self._gain_pct(position) >= pct
+
+    def _take_profit(
+        self, position: Position, qty: float, market_time: datetime, events: list[RiskEvent]
+    ) -> bool:
+        """Close ``qty`` of ``position`` at market (its take-profit level was reached); True if
+        the exit was sent (no stop is then needed)."""
+        pct = self.config.take_profit_pct or 0.0
+        entry, long = position.avg_entry_price, position.qty > 0
+        last = self.last_prices.get(position.symbol, position.last_price)
+        gain = self._gain_pct(position)
+        request = OrderRequest(
+            symbol=position.symbol,
+            side=Side.SELL if long else Side.BUY,
+            qty=qty,
+            client_order_id=self._order_id(position.symbol, "tp"),
+            rationale=f"take profit: last {last:g} is {gain:.2f}% beyond entry {entry:,.2f} "
+            f"(limit {pct:g}%)",
+        )
+        check = self.risk.check_protective(request, position.qty)
+        if check.order is None:
+            events.extend(check.events)
+            return False
+        ack = self._send(check.order, market_time)
+        if ack is None:
+            events.append(self._broker_doubt(check.order))
+            return True
+        if ack.status is OrderStatus.REJECTED:
+            return False
+        events.append(
+            RiskEvent(
+                TAKE_PROFIT,
+                gain,
+                pct,
+                f"closing {qty:g} {position.symbol} at market",
+                symbol=position.symbol,
+                detail=request.rationale,
+            )
+        )
+        return True
+
+    def _unprotected(self, symbol: str, why: str) -> RiskEvent:
+        """The event for a position left without its stop (tried again next cycle)."""
+        return RiskEvent(
+            PROTECTIVE_STOP,
+            0.0,
+            0.0,
+            f"{symbol} is NOT protected: {why}; trying again next cycle",
+            symbol=symbol,
+        )
+
+    def _cancel_for_halt(self, flatten: bool) -> list[Order]:
+        """A halt's cancel: all but the protective stops (they keep protecting the positions
+        the halt leaves open); when flattening, the stops first, each confirmed (the closing
+        sells need their shares), then every other order."""
+        if not self.protects:
+            return self.broker.cancel_all()
+        out = []
+        stops = [
+            o for o in self.broker.open_orders() if is_protective(o.client_order_id, o.order_type)
+        ]
+        if flatten:
+            for order in stops:
+                cancelled = self.broker.cancel(order.client_order_id, confirm=True)
+                if cancelled is not None:
+                    out.append(cancelled)
+            return out + self.broker.cancel_all()
+        keep = {o.client_order_id for o in stops}
+        for order in self.broker.open_orders():
+            if order.client_order_id not in keep:
+                cancelled = self.broker.cancel(order.client_order_id)
+                if cancelled is not None:
+                    out.append(cancelled)
+        return out

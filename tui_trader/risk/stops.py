@@ -1,0 +1,117 @@
+"""Protective stops: the rule that prices them and the measure (average true range) it may use.
+
+``--stop-loss 5`` puts a position's stop 5% below its average entry (above it for a short);
+``--stop-loss atr:2`` puts it two average true ranges of the session's bars away. The stop is an
+order held at the broker, so it protects the position while no desk is running
+(``engine/protective_stops.py`` places and keeps it). Pure values and arithmetic: no broker here.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from tui_trader.core.domain import Bar, OrderType
+
+PROTECTIVE_LEG = "ps"
+"""The last part of a protective stop's client order id is ``ps`` and a number."""
+_PROTECTIVE_ID = re.compile(r"^tt-.+-ps\d+$")
+ATR_BARS = 14
+"""Wilder's usual window for the average true range."""
+
+
+@dataclass(frozen=True, slots=True)
+class StopRule:
+    """How far below entry (above, for a short) a protective stop sits: ``pct`` percent of the
+    entry price, or ``atr`` times the average true range."""
+
+    pct: float | None = None
+    atr: float | None = None
+
+    def distance(self, entry: float, atr: float | None) -> float | None:
+        """The stop's distance from ``entry`` in dollars (``None``: no ATR measured yet)."""
+        if self.pct is not None:
+            return entry * self.pct / 100.0
+        if atr is None or self.atr is None:
+            return None
+        return atr * self.atr
+
+    @property
+    def text(self) -> str:
+        """The rule as the user typed it: ``5`` or ``atr:2``."""
+        return f"{self.pct:g}" if self.pct is not None else f"atr:{self.atr:g}"
+
+    def why(self, entry: float, atr: float | None, long: bool) -> str:
+        """The rationale's words: ``5% below entry 101.20`` or ``2 ATR (1.35) below ...``."""
+        where = "below" if long else "above"
+        if self.pct is not None:
+            return f"{self.pct:g}% {where} entry {entry:,.2f}"
+        return f"{self.atr:g} ATR ({atr or 0.0:,.2f}) {where} entry {entry:,.2f}"
+
+
+def parse_stop_rule(text: str) -> StopRule:
+    """``5`` or ``2.5`` (percent) or ``atr:2``; ``ValueError`` with a one-line reason (the
+    caller names the option or field)."""
+    raw = text.strip().lower()
+    if raw.startswith("atr:"):
+        n = _positive(raw[4:], f"atr:N needs a positive number of ATRs, got {text!r}")
+        if n > 20:
+            raise ValueError(f"at most 20 average true ranges, got {text!r}")
+        return StopRule(atr=n)
+    pct = _positive(raw, f"give a percent (e.g. 5) or atr:N (e.g. atr:2), got {text!r}")
+    if pct >= 100:
+        raise ValueError(f"a stop-loss percent must be below 100, got {text!r}")
+    return StopRule(pct=pct)
+
+
+def parse_take_profit(text: str) -> float:
+    """A take-profit percent above entry (below, for a short); ``ValueError`` if not one."""
+    pct = _positive(text.strip(), f"give a positive percent (e.g. 8), got {text!r}")
+    if pct > 1000:
+        raise ValueError(f"a take-profit is at most 1000 percent, got {text!r}")
+    return pct
+
+
+def _positive(text: str, message: str) -> float:
+    """A finite positive number, or ``ValueError(message)``."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(message) from None
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(message)
+    return value
+
+
+def stop_price(entry: float, distance: float, long: bool) -> float:
+    """The stop's price, rounded as Alpaca wants it (cents from $1, else 4 decimals)."""
+    price = entry - distance if long else entry + distance
+    return round(price, 2) if price >= 1 else round(price, 4)
+
+
+def is_protective(client_order_id: str, order_type: OrderType) -> bool:
+    """Whether an order is one of the desk's protective stops (by its id and type)."""
+    return order_type.is_stop and _PROTECTIVE_ID.match(client_order_id) is not None
+
+
+class TrueRange:
+    """Wilder's average true range of one symbol's bars, fed bar by bar."""
+
+    __slots__ = ("_prev_close", "_seen", "value")
+
+    def __init__(self) -> None:
+        self._prev_close: float | None = None
+        self._seen = 0
+        self.value: float | None = None
+        """The current average, ``None`` before the first bar."""
+
+    def add(self, bar: Bar) -> None:
+        """Take one bar: the mean of the first ``ATR_BARS`` true ranges, then Wilder's smoothing."""
+        prev = self._prev_close
+        high, low = bar.high, bar.low
+        tr = high - low if prev is None else max(high, prev) - min(low, prev)
+        self._prev_close = bar.close
+        self._seen += 1
+        n = min(self._seen, ATR_BARS)
+        self.value = tr if self.value is None else self.value + (tr - self.value) / n
