@@ -38,6 +38,7 @@ from tui_trader.tui.messages import (
 )
 from tui_trader.tui.navigation import Navigation
 from tui_trader.tui.screens.dashboard import DashboardScreen
+from tui_trader.tui.screens.fleet import FleetScreen
 from tui_trader.tui.screens.history import HistoryScreen
 from tui_trader.tui.screens.report import ReportScreen
 from tui_trader.tui.screens.setup import SetupScreen
@@ -84,6 +85,13 @@ class TraderApp(SessionControls, DeskActions, Navigation, App[None]):
             tooltip="Orders, trades, risk events and PnL from the database",
         ),
         Binding(
+            "f12",
+            "show_fleet",
+            "Fleet",
+            id="fleet",
+            tooltip="Every session on this database, live; halt one account or all of them",
+        ),
+        Binding(
             "f9",
             "show_report",
             "Report",
@@ -124,9 +132,12 @@ class TraderApp(SessionControls, DeskActions, Navigation, App[None]):
         monitor: SessionHandle | None = None,
         session_factory=None,
         setup_defaults: dict[str, str] | None = None,
+        fleet_only: bool = False,
     ) -> None:
         """Keep the injected inputs; the session starts later, from setup or the monitor."""
         super().__init__()
+        self.fleet_only = fleet_only
+        """``live monitor --all``: open on the Fleet screen; no session is started here."""
         self.db_path = db_path
         self.setup_defaults = setup_defaults
         """The setup form's starting text (from the settings file), or the built-in defaults."""
@@ -156,11 +167,14 @@ class TraderApp(SessionControls, DeskActions, Navigation, App[None]):
         self.add_mode("dashboard", lambda: self.dashboard)
         self.add_mode("history", lambda: HistoryScreen(self.db_path, self.clock))
         self.add_mode("report", lambda: ReportScreen(self.db_path, self._session_key))
+        self.add_mode("fleet", lambda: FleetScreen(self.db_path, self.clock))
         self.set_interval(TICK_SECONDS, self.tick)
         self.install_stop_signals()
         if self.monitor is not None:
             self.switch_mode("dashboard")
             self._start(self.monitor)
+        elif self.fleet_only:
+            self.switch_mode("fleet")
         else:
             self.switch_mode("setup")
 
@@ -226,6 +240,7 @@ class TraderApp(SessionControls, DeskActions, Navigation, App[None]):
         yield SystemCommand("Dashboard", "The running session (f2)", self.action_show_dashboard)
         yield SystemCommand("History", "Orders, trades, risk events (f3)", self.action_show_history)
         yield SystemCommand("Report", "Performance figures (f9)", self.action_show_report)
+        yield SystemCommand("Fleet", "Every session; halt one or all (f12)", self.action_show_fleet)
         yield from self.desk_commands()
         if not self.running and self.monitor is None:
             yield SystemCommand("New session", "The setup screen (f4)", self.action_show_setup)
@@ -378,6 +393,7 @@ def make_app(
     session_factory=None,
     monitor: SessionHandle | None = None,
     setup_defaults: dict[str, str] | None = None,
+    fleet_only: bool = False,
 ) -> TraderApp:
     """The app with its inputs injected (tests pass a frozen clock, a seed, an iteration bound)."""
     return TraderApp(
@@ -390,4 +406,5 @@ def make_app(
         session_factory=session_factory,
         monitor=monitor,
         setup_defaults=setup_defaults,
+        fleet_only=fleet_only,
     )

@@ -1,4 +1,4 @@
-"""Moving between the desk's screens: help, dashboard, history, report, setup.
+"""Moving between the desk's screens: help, dashboard, history, report, fleet, setup.
 
 A mixin of ``TraderApp``. Each screen is an app mode, so switching keeps its state; setup is the
 one place that refuses while a session runs (or is being monitored), and says why.
@@ -19,6 +19,7 @@ class Navigation:
 
     desk: DeskState
     monitor: object | None
+    fleet_only: bool
     running: bool
 
     def action_help(self) -> None:
@@ -38,14 +39,18 @@ class Navigation:
         """Go to the Report screen."""
         self.switch_mode("report")
 
+    def action_show_fleet(self) -> None:
+        """Go to the Fleet screen: every session on the database."""
+        self.switch_mode("fleet")
+
     def _session_key(self) -> str | None:
         """The key of the session on the desk (the Report screen opens on it)."""
         return self.desk.info.key if self.desk.info is not None else None
 
     def action_show_setup(self) -> None:
         """Go to the setup screen (only when no session runs); otherwise say why not."""
-        if self.monitor is not None:
-            self.notify("Setup is unavailable while monitoring a session run elsewhere.")
+        if self.monitor is not None or self.fleet_only:
+            self.notify("Setup is unavailable while monitoring sessions run elsewhere.")
             return
         if self.running:
             self.notify(
