@@ -34,6 +34,15 @@ def age_text(seconds: float | None) -> str:
     return f"{seconds:.0f}s"
 
 
+def shortened(text: str, width: int) -> str:
+    """``text`` cut in the middle to ``width`` characters (an account id's both ends tell it
+    apart: ``alpaca:4f1c…9e2a``)."""
+    if len(text) <= width:
+        return text
+    head = (width - 1) // 2 + (width - 1) % 2
+    return text[:head] + "…" + text[len(text) - (width - 1 - head) :]
+
+
 def money(value: float | None, signed: bool = False) -> str:
     """An amount with thousands separators (``-`` when unknown)."""
     if value is None:

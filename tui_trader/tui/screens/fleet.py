@@ -24,7 +24,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Static
 
 from tui_trader.core.clock import Clock
-from tui_trader.reporting.fleet_text import cells
+from tui_trader.reporting.fleet_text import cells, shortened
 from tui_trader.security.redact import redact
 from tui_trader.store.fleet import DIED, HALTED, FleetRow, accounts_to_halt, fleet_rows
 from tui_trader.store.fleet_halts import HaltOutcome, halt_accounts
@@ -40,7 +40,7 @@ COLUMNS = (
     ("State", 7),
     ("Beat", 5),
     ("Mode", 5),
-    ("Account", 14),
+    ("Account", 16),
     ("Equity", 12),
     ("Day PnL", 10),
     ("Symbols", 14),
@@ -51,6 +51,8 @@ COLUMNS = (
 """Fixed widths (DataTable truncates auto-width columns after ``update_cell``); the columns a
 person needs first come first, so 80 columns show state, heartbeat, account and money."""
 _RIGHT = frozenset({"Equity", "Day PnL", "PID", "Beat"})
+_WIDTHS = {"Account": 16, "Symbols": 14, "Host": 12}
+"""Columns whose long values are cut in the middle rather than at the end."""
 
 
 class FleetLoaded(Message):
@@ -76,6 +78,8 @@ class FleetHalted(Message):
 def _styled(column: str, text: str, row: FleetRow) -> Text:
     """One cell: states and money coloured, numbers right-aligned."""
     justify = "right" if column in _RIGHT else "left"
+    if column in _WIDTHS:
+        text = shortened(text, _WIDTHS[column])
     style = ""
     if column == "State":
         style = {DIED: "bold red", HALTED: "bold white on red", "running": "bold green"}.get(
