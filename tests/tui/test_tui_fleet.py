@@ -148,6 +148,35 @@ async def test_fleet_key_from_every_screen_kill_switch_first(db_path: Path) -> N
         assert keys[0] == "ctrl+k" and "f12" in keys
 
 
+async def test_kill_switch_on_the_fleet_screen_halts_this_desk_first(db_path: Path, paced) -> None:
+    """With a session running on this desk, ctrl+k on the Fleet screen still halts it at once
+    (the kill switch is never weaker on one screen), then asks about the selected row's account."""
+    app = make_app(db_path, clock=paced, iterations=0, every=0.02)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.desk.latest is not None, "the first report")
+        await pilot.press("f12")
+        screen = await _loaded(pilot)
+        await wait_for(pilot, lambda: bool(screen.rows), "the desk's own row")
+        await pilot.press("ctrl+k")
+        assert app.desk.halted and app.halted, "halted on the key press, before any question"
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+        assert app.screen.title_text == f"Halt account local:{app.desk.info.key}?"
+        await pilot.press("escape")
+        await wait_for(
+            pilot,
+            lambda: (
+                scalar(
+                    db_path,
+                    "SELECT count(*) FROM live_risk_events WHERE event_type = 'manual_kill'",
+                )
+                == 1
+            ),
+            "the session's own manual_kill",
+        )
+        app.handle.stop()
+
+
 def test_snapshot_fleet_80x24(snap_compare) -> None:
     """Three sessions on two accounts, one dead, one ended: 80 columns show state, heartbeat,
     account and money."""
