@@ -107,7 +107,10 @@ async def _halt_from_the_fleet(db: Path) -> tuple[str, str]:
         screen = app.screen
         await until(lambda: sum(r.state == "running" for r in screen.rows) == 3, "3 rows")
         await pilot.press("ctrl+k")
-        await until(lambda: isinstance(app.screen, ConfirmScreen), "the question")
+        await until(
+            lambda: isinstance(app.screen, ConfirmScreen) and bool(app.screen.query("#yes")),
+            "the question and its buttons",
+        )
         asked = (app.screen.title_text, app.screen.question)
         await pilot.click("#yes")
         await until(lambda: screen.halts == 1, "the halt to be written")

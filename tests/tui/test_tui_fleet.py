@@ -39,6 +39,16 @@ def _state(db: Path, account: str) -> object:
     return scalar(db, "SELECT state FROM risk_state WHERE account_key = ?", account)
 
 
+async def _asked(pilot) -> None:
+    """Wait for the confirmation, its buttons mounted (a click before they are finds none)."""
+    app = pilot.app
+    await wait_for(
+        pilot,
+        lambda: isinstance(app.screen, ConfirmScreen) and bool(app.screen.query("#yes")),
+        "the question",
+    )
+
+
 async def _loaded(pilot) -> FleetScreen:
     """The Fleet screen once its first read is drawn."""
     await wait_for(pilot, lambda: isinstance(pilot.app.screen, FleetScreen), "the Fleet screen")
@@ -87,7 +97,7 @@ async def test_ctrl_k_on_a_row_halts_its_account_after_saying_so(tmp_path: Path)
         screen = await _loaded(pilot)
         await pilot.press("down")  # aaaa1111: shares alpaca:PA1 with bbbb2222
         await pilot.press("ctrl+k")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+        await _asked(pilot)
         question = app.screen.question
         assert app.screen.title_text == "Halt account alpaca:PA1?"
         assert "every session trading alpaca:PA1 stops" in question
@@ -96,7 +106,7 @@ async def test_ctrl_k_on_a_row_halts_its_account_after_saying_so(tmp_path: Path)
         await wait_for(pilot, lambda: app.screen is screen, "the question to close")
         assert _state(db, "alpaca:PA1") is None, "Escape halted nothing"
         await pilot.press("ctrl+k")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+        await _asked(pilot)
         await pilot.click("#yes")
         await wait_for(pilot, lambda: screen.halts == 1, "the halt to be written")
         assert _state(db, "alpaca:PA1") == "halted"
@@ -118,14 +128,14 @@ async def test_halt_all_names_how_many_and_halts_every_account(tmp_path: Path) -
     async with app.run_test(size=(120, 36)) as pilot:
         screen = await _loaded(pilot)
         await pilot.press("h")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+        await _asked(pilot)
         assert app.screen.title_text == "Halt ALL 3 session(s) on 2 account(s)?"
         assert "2 running and 1 dead-looking session(s)" in app.screen.question
         await pilot.click("#no")
         await wait_for(pilot, lambda: app.screen is screen, "the question to close")
         assert _state(db, "alpaca:PA1") is None
         await pilot.press("h")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+        await _asked(pilot)
         await pilot.click("#yes")
         await wait_for(pilot, lambda: screen.halts == 1, "the halts to be written")
         assert _state(db, "alpaca:PA1") == "halted"
@@ -160,7 +170,7 @@ async def test_kill_switch_on_the_fleet_screen_halts_this_desk_first(db_path: Pa
         await wait_for(pilot, lambda: bool(screen.rows), "the desk's own row")
         await pilot.press("ctrl+k")
         assert app.desk.halted and app.halted, "halted on the key press, before any question"
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+        await _asked(pilot)
         assert app.screen.title_text == f"Halt account local:{app.desk.info.key}?"
         await pilot.press("escape")
         await wait_for(
