@@ -36,7 +36,7 @@ from tui_trader.tui.messages import (
     SessionReport,
     SessionStarted,
 )
-from tui_trader.tui.navigation import Navigation
+from tui_trader.tui.navigation import NAV_BINDINGS, Navigation
 from tui_trader.tui.screens.dashboard import DashboardScreen
 from tui_trader.tui.screens.fleet import FleetScreen
 from tui_trader.tui.screens.history import HistoryScreen
@@ -75,37 +75,7 @@ class TraderApp(SessionControls, DeskActions, Navigation, App[None]):
             tooltip="Ask to resume a halted session (confirmation; risk rules apply)",
         ),
         *DESK_BINDINGS,
-        Binding("f1", "help", "Help", id="help", tooltip="Show every key"),
-        Binding("f2", "show_dashboard", "Dashboard", id="dashboard", tooltip="The running session"),
-        Binding(
-            "f3",
-            "show_history",
-            "History",
-            id="history",
-            tooltip="Orders, trades, risk events and PnL from the database",
-        ),
-        Binding(
-            "f12",
-            "show_fleet",
-            "Fleet",
-            id="fleet",
-            tooltip="Every session on this database, live; halt one account or all of them",
-        ),
-        Binding(
-            "f9",
-            "show_report",
-            "Report",
-            id="report",
-            show=False,  # the footer is full at 80 columns; f1 and the palette list it
-            tooltip="Performance of the current (or a chosen) session",
-        ),
-        Binding(
-            "f4",
-            "show_setup",
-            "Setup",
-            id="setup",
-            tooltip="Set up a new session (when none is running)",
-        ),
+        *NAV_BINDINGS,
         Binding(
             "ctrl+q",
             "quit",

@@ -8,10 +8,48 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from textual.binding import Binding
+
 from tui_trader.tui.screens.help import HelpScreen
 
 if TYPE_CHECKING:
     from tui_trader.tui.state import DeskState
+
+
+NAV_BINDINGS = [
+    Binding("f1", "help", "Help", id="help", tooltip="Show every key"),
+    Binding("f2", "show_dashboard", "Dashboard", id="dashboard", tooltip="The running session"),
+    Binding(
+        "f3",
+        "show_history",
+        "History",
+        id="history",
+        tooltip="Orders, trades, risk events and PnL from the database",
+    ),
+    Binding(
+        "f12",
+        "show_fleet",
+        "Fleet",
+        id="fleet",
+        tooltip="Every session on this database, live; halt one account or all of them",
+    ),
+    Binding(
+        "f9",
+        "show_report",
+        "Report",
+        id="report",
+        show=False,  # the footer is full at 80 columns; f1 and the palette list it
+        tooltip="Performance of the current (or a chosen) session",
+    ),
+    Binding(
+        "f4",
+        "show_setup",
+        "Setup",
+        id="setup",
+        tooltip="Set up a new session (when none is running)",
+    ),
+]
+"""The App's keys for moving between screens (the f-keys), in the footer's order."""
 
 
 class Navigation:
