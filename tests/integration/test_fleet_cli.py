@@ -62,8 +62,9 @@ def test_fleet_lists_every_session_and_marks_the_dead(tmp_path: Path) -> None:
 
 def test_fleet_halt_asks_then_halts_the_account_with_who_and_where(tmp_path: Path) -> None:
     """Without a terminal or --yes it refuses (exit 2); with --yes it halts the session's
-    account in the shared risk state and audits who asked, from which host and process; the
-    listing then shows the session HALTED; a second halt says it already was."""
+        account in the shared risk state and audits who asked, from which host and process; the
+        listing then shows the session HALTED; a second halt says it already was; ``risk reset``
+    lifts it as any other halt."""
     db = tmp_path / "fleet.db"
     keys = _seed(db)
     refused = run_cli(tmp_path, "fleet", "halt", "--session", keys["alive"], "--db", str(db))
@@ -91,6 +92,11 @@ def test_fleet_halt_asks_then_halts_the_account_with_who_and_where(tmp_path: Pat
     assert line.split()[1] == "HALTED" and "account halted (manual_kill)" in line
     again = run_cli(tmp_path, "fleet", "halt", "--account", account, "--yes", "--db", str(db))
     assert again.returncode == 0 and "was already halted (manual_kill)" in again.stdout
+    reset = run_cli(tmp_path, "risk", "reset", "--account", account, "--yes", "--db", str(db))
+    assert reset.returncode == 0, reset.stdout + reset.stderr  # the usual way out of a halt
+    listing = run_cli(tmp_path, "fleet", "--db", str(db)).stdout
+    line = next(x for x in listing.splitlines() if x.startswith(keys["alive"]))
+    assert line.split()[1] == "running"
 
 
 def test_fleet_halt_all_halts_running_and_dead_looking_sessions(tmp_path: Path) -> None:
