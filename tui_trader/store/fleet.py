@@ -22,7 +22,7 @@ from tui_trader.store.models import AccountSnapshot, RiskStateRow, SessionRow
 RECENT = timedelta(hours=24)
 """How long an ended (or dead) session stays listed after its last sign of life."""
 MOST = 200
-"""The most sessions one listing reads (the newest first)."""
+"""The most sessions one listing reads besides those still running (the newest first)."""
 RUNNING, HALTED, STOPPED, FAILED, DIED = "running", "halted", "stopped", "failed", "died"
 _FAILED_ENDS = frozenset({"failed", "disk_full", "audit_failed"})
 _RANK = {RUNNING: 0, HALTED: 0, DIED: 1}
@@ -93,7 +93,13 @@ def fleet_rows(
     """Every session still running, plus (``include_ended``) those that ended or died within
     ``recent`` of ``now``: running, then dead, then ended; the newest first in each."""
     now = now or datetime.now(UTC)
-    sessions = list(SessionRow.select().order_by(SessionRow.id.desc()).limit(MOST))
+    newest = list(SessionRow.select().order_by(SessionRow.id.desc()).limit(MOST))
+    # a session that still says running is listed however many have started since
+    oldest = newest[-1].id if newest else 0
+    older_running = SessionRow.select().where(
+        (SessionRow.status == "running") & (SessionRow.id < oldest)
+    )
+    sessions = newest + list(older_running.order_by(SessionRow.id.desc()))
     shown: list[tuple[SessionRow, bool, datetime | None]] = []
     for row in sessions:
         alive = is_alive(row, now)
