@@ -21,6 +21,7 @@ _COMMAND_MODULES = (
     "tui_trader.cli.reports",
     "tui_trader.cli.report_cmd",
     "tui_trader.cli.risk_cmd",
+    "tui_trader.cli.fleet_cmd",
     "tui_trader.cli.live",
     "tui_trader.cli.data",
     "tui_trader.cli.sandbox",

@@ -3,6 +3,7 @@
 The monitor follows the session's audit database as it is written; its kill switch writes a
 ``halt_requests`` row, which the session picks up at its next iteration. By default it follows
 the newest session that is alive, and refuses (exit 2) when the newest running one has died.
+``--all`` opens the Fleet screen instead: every session on the database, halted by account.
 """
 
 from __future__ import annotations
@@ -20,8 +21,14 @@ def register_live(actions: argparse._SubParsersAction) -> None:
         description="Follow a running session through its database; ctrl+k halts it.",
     )
     add_db_option(parser)
-    parser.add_argument(
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument(
         "--session", default=None, metavar="KEY", help="session key or id (default: newest running)"
+    )
+    which.add_argument(
+        "--all",
+        action="store_true",
+        help="the Fleet screen: every session on the database; ctrl+k halts a row's account",
     )
     parser.set_defaults(handler=run_monitor)
 
@@ -29,8 +36,16 @@ def register_live(actions: argparse._SubParsersAction) -> None:
 def run_monitor(args: argparse.Namespace) -> int:
     """Open the monitor app (Textual is imported only now)."""
     db = resolve_db(args.db, must_exist=True)
-    from tui_trader.store.db import StoreError
+    from tui_trader.store.db import StoreError, open_database
     from tui_trader.tui.app import make_app
+
+    if args.all:
+        try:
+            open_database(db, create=False)  # say at once when the file is not ours
+        except StoreError as exc:
+            raise UsageError(str(exc)) from None
+        make_app(db, fleet_only=True).run()
+        return 0
     from tui_trader.tui.monitor import DbFollower, MonitorError, MonitorHandle
 
     follower = DbFollower(db, args.session)

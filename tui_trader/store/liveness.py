@@ -74,3 +74,9 @@ def shown_status(row: Any, now: datetime | None = None) -> str:
 def last_sign_of_life(row: Any) -> datetime | None:
     """When the session last showed it was alive (its heartbeat, else its start)."""
     return from_db_time(row.heartbeat_at) or from_db_time(row.started_at)
+
+
+def process_gone(row: Any) -> bool:
+    """True when the session's process is known to be gone: it ran on this very host and no
+    process has its id any more (on another host only the heartbeat can tell)."""
+    return bool(row.pid) and row.host == this_host() and not _process_exists(int(row.pid))

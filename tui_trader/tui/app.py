@@ -36,8 +36,9 @@ from tui_trader.tui.messages import (
     SessionReport,
     SessionStarted,
 )
-from tui_trader.tui.navigation import Navigation
+from tui_trader.tui.navigation import NAV_BINDINGS, Navigation
 from tui_trader.tui.screens.dashboard import DashboardScreen
+from tui_trader.tui.screens.fleet import FleetScreen
 from tui_trader.tui.screens.history import HistoryScreen
 from tui_trader.tui.screens.report import ReportScreen
 from tui_trader.tui.screens.setup import SetupScreen
@@ -74,30 +75,7 @@ class TraderApp(SessionControls, DeskActions, Navigation, App[None]):
             tooltip="Ask to resume a halted session (confirmation; risk rules apply)",
         ),
         *DESK_BINDINGS,
-        Binding("f1", "help", "Help", id="help", tooltip="Show every key"),
-        Binding("f2", "show_dashboard", "Dashboard", id="dashboard", tooltip="The running session"),
-        Binding(
-            "f3",
-            "show_history",
-            "History",
-            id="history",
-            tooltip="Orders, trades, risk events and PnL from the database",
-        ),
-        Binding(
-            "f9",
-            "show_report",
-            "Report",
-            id="report",
-            show=False,  # the footer is full at 80 columns; f1 and the palette list it
-            tooltip="Performance of the current (or a chosen) session",
-        ),
-        Binding(
-            "f4",
-            "show_setup",
-            "Setup",
-            id="setup",
-            tooltip="Set up a new session (when none is running)",
-        ),
+        *NAV_BINDINGS,
         Binding(
             "ctrl+q",
             "quit",
@@ -124,9 +102,12 @@ class TraderApp(SessionControls, DeskActions, Navigation, App[None]):
         monitor: SessionHandle | None = None,
         session_factory=None,
         setup_defaults: dict[str, str] | None = None,
+        fleet_only: bool = False,
     ) -> None:
         """Keep the injected inputs; the session starts later, from setup or the monitor."""
         super().__init__()
+        self.fleet_only = fleet_only
+        """``live monitor --all``: open on the Fleet screen; no session is started here."""
         self.db_path = db_path
         self.setup_defaults = setup_defaults
         """The setup form's starting text (from the settings file), or the built-in defaults."""
@@ -156,11 +137,14 @@ class TraderApp(SessionControls, DeskActions, Navigation, App[None]):
         self.add_mode("dashboard", lambda: self.dashboard)
         self.add_mode("history", lambda: HistoryScreen(self.db_path, self.clock))
         self.add_mode("report", lambda: ReportScreen(self.db_path, self._session_key))
+        self.add_mode("fleet", lambda: FleetScreen(self.db_path, self.clock))
         self.set_interval(TICK_SECONDS, self.tick)
         self.install_stop_signals()
         if self.monitor is not None:
             self.switch_mode("dashboard")
             self._start(self.monitor)
+        elif self.fleet_only:
+            self.switch_mode("fleet")
         else:
             self.switch_mode("setup")
 
@@ -226,6 +210,7 @@ class TraderApp(SessionControls, DeskActions, Navigation, App[None]):
         yield SystemCommand("Dashboard", "The running session (f2)", self.action_show_dashboard)
         yield SystemCommand("History", "Orders, trades, risk events (f3)", self.action_show_history)
         yield SystemCommand("Report", "Performance figures (f9)", self.action_show_report)
+        yield SystemCommand("Fleet", "Every session; halt one or all (f12)", self.action_show_fleet)
         yield from self.desk_commands()
         if not self.running and self.monitor is None:
             yield SystemCommand("New session", "The setup screen (f4)", self.action_show_setup)
@@ -378,6 +363,7 @@ def make_app(
     session_factory=None,
     monitor: SessionHandle | None = None,
     setup_defaults: dict[str, str] | None = None,
+    fleet_only: bool = False,
 ) -> TraderApp:
     """The app with its inputs injected (tests pass a frozen clock, a seed, an iteration bound)."""
     return TraderApp(
@@ -390,4 +376,5 @@ def make_app(
         session_factory=session_factory,
         monitor=monitor,
         setup_defaults=setup_defaults,
+        fleet_only=fleet_only,
     )

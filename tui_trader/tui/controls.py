@@ -35,14 +35,30 @@ class SessionControls:
     trading_worker: Worker | None
 
     def action_kill_switch(self) -> None:
-        """Halt now (cancelling open orders), then ask whether to flatten too."""
+        """Halt now (cancelling open orders), then ask whether to flatten too. On the Fleet
+        screen: halt this desk's own session at once all the same, then ask to halt the
+        selected row's account (every session on it)."""
+        halt_row = getattr(self.screen, "halt_selected", None)
+        if halt_row is not None:
+            here = self.handle is not None and (self.running or self.monitor is not None)
+            if here and not self.desk.halted and self._halt_here():
+                self.notify("KILL SWITCH: this desk's own session is halted.", severity="error")
+            halt_row()
+            return
+        if self._halt_here():
+            # HALTED reaches the screen first; the toast and the question follow in the next
+            # frame (a dialog over the dashboard costs a full tinted repaint of it).
+            self.call_after_refresh(self._ask_to_flatten)
+
+    def _halt_here(self) -> bool:
+        """Halt this desk's session (or ask the followed one to halt); False if nothing was."""
         following = self.monitor is not None and self.handle is not None
         if self.handle is None or not (self.running or following):
             self.notify("No session is running: nothing to halt.", severity="warning")
-            return
+            return False
         if self.desk.halted:
             self.notify("Trading is already halted.", severity="warning")
-            return
+            return False
         try:
             self.handle.kill(flatten=False)
         except Exception as exc:  # a monitor's database write can fail: say so, loudly
@@ -52,17 +68,13 @@ class SessionControls:
                 severity="error",
                 timeout=60,
             )
-            return
+            return False
         if following:
-            # the session halts at its next cycle; HALTED shows once it has written so
-            self.call_after_refresh(self._ask_to_flatten)
-            return
+            return True  # the session halts at its next cycle; HALTED shows once it says so
         self.desk.mark_halted("manual_kill: kill switch pressed (ctrl+k)")
         self.halted = True
         self.tick()  # the badge and the banner now, not at the next 10 Hz tick
-        # HALTED reaches the screen first; the toast and the question follow in the next frame
-        # (a dialog over the dashboard costs a full tinted repaint of it).
-        self.call_after_refresh(self._ask_to_flatten)
+        return True
 
     def _ask_to_flatten(self) -> None:
         """After the halt is on screen: say so, and offer to close every position too (for a

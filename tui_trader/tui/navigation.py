@@ -1,4 +1,4 @@
-"""Moving between the desk's screens: help, dashboard, history, report, setup.
+"""Moving between the desk's screens: help, dashboard, history, report, fleet, setup.
 
 A mixin of ``TraderApp``. Each screen is an app mode, so switching keeps its state; setup is the
 one place that refuses while a session runs (or is being monitored), and says why.
@@ -8,10 +8,48 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from textual.binding import Binding
+
 from tui_trader.tui.screens.help import HelpScreen
 
 if TYPE_CHECKING:
     from tui_trader.tui.state import DeskState
+
+
+NAV_BINDINGS = [
+    Binding("f1", "help", "Help", id="help", tooltip="Show every key"),
+    Binding("f2", "show_dashboard", "Dashboard", id="dashboard", tooltip="The running session"),
+    Binding(
+        "f3",
+        "show_history",
+        "History",
+        id="history",
+        tooltip="Orders, trades, risk events and PnL from the database",
+    ),
+    Binding(
+        "f12",
+        "show_fleet",
+        "Fleet",
+        id="fleet",
+        tooltip="Every session on this database, live; halt one account or all of them",
+    ),
+    Binding(
+        "f9",
+        "show_report",
+        "Report",
+        id="report",
+        show=False,  # the footer is full at 80 columns; f1 and the palette list it
+        tooltip="Performance of the current (or a chosen) session",
+    ),
+    Binding(
+        "f4",
+        "show_setup",
+        "Setup",
+        id="setup",
+        tooltip="Set up a new session (when none is running)",
+    ),
+]
+"""The App's keys for moving between screens (the f-keys), in the footer's order."""
 
 
 class Navigation:
@@ -19,6 +57,7 @@ class Navigation:
 
     desk: DeskState
     monitor: object | None
+    fleet_only: bool
     running: bool
 
     def action_help(self) -> None:
@@ -38,14 +77,18 @@ class Navigation:
         """Go to the Report screen."""
         self.switch_mode("report")
 
+    def action_show_fleet(self) -> None:
+        """Go to the Fleet screen: every session on the database."""
+        self.switch_mode("fleet")
+
     def _session_key(self) -> str | None:
         """The key of the session on the desk (the Report screen opens on it)."""
         return self.desk.info.key if self.desk.info is not None else None
 
     def action_show_setup(self) -> None:
         """Go to the setup screen (only when no session runs); otherwise say why not."""
-        if self.monitor is not None:
-            self.notify("Setup is unavailable while monitoring a session run elsewhere.")
+        if self.monitor is not None or self.fleet_only:
+            self.notify("Setup is unavailable while monitoring sessions run elsewhere.")
             return
         if self.running:
             self.notify(

@@ -16,6 +16,7 @@ KEYS_TEXT = """\
   [b]ctrl+r[/b]   resume a halted session (asks first; refused while the risk state forbids it)
   [b]f1[/b]       this help          [b]f2[/b] dashboard      [b]f3[/b] history      [b]f4[/b] setup
   [b]f9[/b]       report: return, Sharpe, drawdown, trades by symbol and strategy, charts
+  [b]f12[/b]      fleet: every session on this database (other processes and machines too)
   [b]ctrl+p[/b]   command palette (every main action)
   [b]ctrl+q[/b]   quit (asks first while a session runs, then stops it cleanly)
 
@@ -28,6 +29,10 @@ KEYS_TEXT = """\
   [b]ctrl+n[/b] / [b]ctrl+b[/b]   next / previous page     [b]ctrl+e[/b]  export the view to CSV
   [b]enter[/b]    details of the selected order (with its rationale)
   click a column header to sort by it (again to reverse)
+
+[b]Fleet[/b]
+  [b]ctrl+k[/b]   halt the selected row's ACCOUNT: every session on it stops (asks first)
+  [b]h[/b]        halt every account with a session (asks first, says how many)
 
 [b]Dialogs[/b]
   [b]escape[/b]   cancel (the safe answer is always first and focused)

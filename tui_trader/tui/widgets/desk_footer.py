@@ -2,7 +2,8 @@
 
 Textual's footer lists the focused widget's and the screen's keys before the app's, so on a
 narrow terminal the screen's own keys pushed ``^k KILL SWITCH`` off the right edge (the history
-browser at 80 columns). Here the kill switch leads and the rest keep their order.
+browser at 80 columns). Here the kill switch leads, the Fleet key follows, and the rest keep
+their order.
 """
 
 from __future__ import annotations
@@ -12,6 +13,10 @@ from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
 KILL_SWITCH_ID = "kill-switch"
+FLEET_ID = "fleet"
+_LEAD = {KILL_SWITCH_ID: 0, FLEET_ID: 1}
+"""Keys shown first, in this order: the kill switch, then the Fleet screen (where every
+session on the database can be halted); the rest keep their order."""
 
 
 class DeskFooter(Footer):
@@ -32,7 +37,7 @@ class DeskFooter(Footer):
             if binding.show and binding.action not in seen:
                 seen.add(binding.action)
                 shown.append((binding, enabled, tooltip))
-        shown.sort(key=lambda item: item[0].id != KILL_SWITCH_ID)  # stable: the rest keep order
+        shown.sort(key=lambda item: _LEAD.get(item[0].id or "", 2))  # stable: the rest keep order
         self.styles.grid_size_columns = len(shown)
         for binding, enabled, tooltip in shown:
             yield FooterKey(

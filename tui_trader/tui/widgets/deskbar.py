@@ -46,8 +46,12 @@ class DeskBar(TextLine):
         info = desk.info
         if info is None:
             text = Text()
-            text.append(" NO SESSION ", style="bold black on #8a8a8a")
-            text.append("  set one up and press Enter · ctrl+k is the kill switch", style="dim")
+            if getattr(self.app, "fleet_only", False):  # live monitor --all: nothing runs here
+                text.append(" FLEET ", style="bold black on #5fafff")
+                text.append("  every session on this database · ctrl+k halts a row's account")
+            else:
+                text.append(" NO SESSION ", style="bold black on #8a8a8a")
+                text.append("  set one up and press Enter · ctrl+k is the kill switch", style="dim")
             self.show(text)
             return
         label, style = BADGES.get(info.mode, (info.mode.upper(), "bold reverse"))

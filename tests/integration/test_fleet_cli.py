@@ -1,0 +1,131 @@
+"""``tui-trader fleet``, ``fleet halt`` and ``live monitor --all`` as a script would run them:
+the listing marks dead sessions, ``--json`` is machine-readable, a halt is asked for, audited and
+reaches the account's shared risk state, and bad input is one line and exit 2."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from tests.integration.cli_helpers import run_cli
+from tui_trader.core.clock import WallClock
+from tui_trader.store.audit import AuditLog
+from tui_trader.store.db import open_database, to_db_time
+from tui_trader.store.models import SessionRow, database
+
+
+def _seed(db: Path) -> dict[str, str]:
+    """Three sessions: one alive (this test's process), one whose process is gone, one that
+    ended; returns their keys by role."""
+    audit = AuditLog(open_database(db), WallClock())
+    keys = {}
+    for role in ("alive", "gone", "ended"):
+        row = audit.start_session("local", "paper", None, "test", ("SPY", "QQQ"), {})
+        keys[role] = row.key
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    SessionRow.update(pid=int(gone.stdout)).where(SessionRow.key == keys["gone"]).execute()
+    ended = to_db_time(datetime.now(UTC) - timedelta(minutes=5))
+    SessionRow.update(status="completed", ended_at=ended).where(
+        SessionRow.key == keys["ended"]
+    ).execute()
+    database.close()
+    return keys
+
+
+def test_fleet_lists_every_session_and_marks_the_dead(tmp_path: Path) -> None:
+    """Plain columns with a header, the dead session marked with its reason; --running leaves
+    out what ended; --json carries every field."""
+    db = tmp_path / "fleet.db"
+    keys = _seed(db)
+    out = run_cli(tmp_path, "fleet", "--db", str(db))
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0].split()[:5] == ["session", "state", "beat", "mode", "account"]
+    by_key = {line.split()[0]: line for line in lines[1:]}
+    assert by_key[keys["alive"]].split()[1] == "running"
+    assert by_key[keys["gone"]].split()[1] == "DIED"
+    assert "DEAD: process" in by_key[keys["gone"]] and "is gone from" in by_key[keys["gone"]]
+    assert by_key[keys["ended"]].split()[1] == "stopped"
+    running = run_cli(tmp_path, "fleet", "--running", "--db", str(db)).stdout
+    assert keys["ended"] not in running and keys["alive"] in running
+    rows = json.loads(run_cli(tmp_path, "fleet", "--json", "--db", str(db)).stdout)
+    alive = next(r for r in rows if r["session"] == keys["alive"])
+    assert alive["state"] == "running" and alive["symbols"] == ["SPY", "QQQ"]
+    assert alive["account"] == f"local:{keys['alive']}" and alive["heartbeat_age_s"] >= 0
+    assert next(r for r in rows if r["session"] == keys["gone"])["dead_why"].startswith("process")
+
+
+def test_fleet_halt_asks_then_halts_the_account_with_who_and_where(tmp_path: Path) -> None:
+    """Without a terminal or --yes it refuses (exit 2); with --yes it halts the session's
+        account in the shared risk state and audits who asked, from which host and process; the
+        listing then shows the session HALTED; a second halt says it already was; ``risk reset``
+    lifts it as any other halt."""
+    db = tmp_path / "fleet.db"
+    keys = _seed(db)
+    refused = run_cli(tmp_path, "fleet", "halt", "--session", keys["alive"], "--db", str(db))
+    assert refused.returncode == 2 and "confirmation" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
+    done = run_cli(tmp_path, "fleet", "halt", "--session", keys["alive"], "--yes", "--db", str(db))
+    assert done.returncode == 0, done.stderr
+    account = f"local:{keys['alive']}"
+    assert f"{account}: HALTED (1 session(s))" in done.stdout
+    open_database(db, create=False)
+    try:
+        state = database.execute_sql(
+            "SELECT state, halt_reason FROM risk_state WHERE account_key = ?", (account,)
+        ).fetchall()
+        events = database.execute_sql(
+            "SELECT event_type, detail FROM live_risk_events WHERE account_key = ?", (account,)
+        ).fetchall()
+    finally:
+        database.close()
+    assert state == [("halted", "manual_kill")]
+    assert len(events) == 1 and events[0][0] == "manual_kill"
+    assert "@" in events[0][1] and "(pid " in events[0][1] and "fleet halt" in events[0][1]
+    listing = run_cli(tmp_path, "fleet", "--db", str(db)).stdout
+    line = next(x for x in listing.splitlines() if x.startswith(keys["alive"]))
+    assert line.split()[1] == "HALTED" and "account halted (manual_kill)" in line
+    again = run_cli(tmp_path, "fleet", "halt", "--account", account, "--yes", "--db", str(db))
+    assert again.returncode == 0 and "was already halted (manual_kill)" in again.stdout
+    reset = run_cli(tmp_path, "risk", "reset", "--account", account, "--yes", "--db", str(db))
+    assert reset.returncode == 0, reset.stdout + reset.stderr  # the usual way out of a halt
+    listing = run_cli(tmp_path, "fleet", "--db", str(db)).stdout
+    line = next(x for x in listing.splitlines() if x.startswith(keys["alive"]))
+    assert line.split()[1] == "running"
+
+
+def test_fleet_halt_all_halts_running_and_dead_looking_sessions(tmp_path: Path) -> None:
+    """--all halts the account of every session that runs or looks dead (in doubt, halt), not
+    that of a session that ended."""
+    db = tmp_path / "fleet.db"
+    keys = _seed(db)
+    done = run_cli(tmp_path, "fleet", "halt", "--all", "--yes", "--db", str(db))
+    assert done.returncode == 0, done.stderr
+    halted = {
+        line.split(":")[0] + ":" + line.split(":")[1]
+        for line in done.stdout.splitlines()
+        if "HALTED" in line
+    }
+    assert halted == {f"local:{keys['alive']}", f"local:{keys['gone']}"}
+
+
+def test_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    """No database, an unknown session, --all with --session: one line on stderr, exit 2."""
+    missing = tmp_path / "none.db"
+    for args in (
+        ("fleet", "--db", str(missing)),
+        ("live", "monitor", "--all", "--db", str(missing)),
+        ("fleet", "halt", "--all", "--session", "x", "--db", str(missing)),
+    ):
+        out = run_cli(tmp_path, *args)
+        assert out.returncode == 2, args
+        assert len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
+    db = tmp_path / "fleet.db"
+    _seed(db)
+    out = run_cli(tmp_path, "fleet", "halt", "--session", "nosuch", "--yes", "--db", str(db))
+    assert out.returncode == 2 and "no session 'nosuch'" in out.stderr

@@ -1,0 +1,119 @@
+"""``tui-trader fleet``: every session on one audit store; ``fleet halt`` stops accounts.
+
+``fleet`` lists what runs (and what ended or died in the last day) as plain columns, one session
+a line, or as JSON (``--json``) for scripts. ``fleet halt`` halts the accounts of the chosen
+sessions through the shared risk state (``store.fleet_halts``): every session on such an account
+stops at its next cycle, wherever it runs. It asks first unless ``--yes``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from peewee import Database
+
+from tui_trader.cli.common import UsageError, add_db_option, resolve_db
+from tui_trader.reporting.fleet_text import COLUMNS, as_dict, cells
+from tui_trader.store.db import StoreError, open_database
+from tui_trader.store.fleet import FleetRow, accounts_to_halt, fleet_rows
+from tui_trader.store.fleet_halts import halt_accounts
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``fleet`` and ``fleet halt``."""
+    fleet = subparsers.add_parser(
+        "fleet",
+        help="every session running on the database (and those ended lately); halt them",
+        description="List every session on the audit database: host, pid, mode, account, "
+        "symbols, equity, day PnL, state, heartbeat age. Dead sessions are marked.",
+    )
+    add_db_option(fleet)
+    fleet.add_argument("--json", action="store_true", help="one JSON array, for scripts")
+    fleet.add_argument("--running", action="store_true", help="only the sessions still running")
+    fleet.set_defaults(handler=show_fleet)
+    actions = fleet.add_subparsers(dest="fleet_action", metavar="ACTION")
+    halt = actions.add_parser(
+        "halt",
+        help="halt the account of a session (every session on it stops), or every account",
+    )
+    add_db_option(halt)
+    which = halt.add_mutually_exclusive_group(required=True)
+    which.add_argument("--session", metavar="KEY", help="halt this session's account")
+    which.add_argument("--account", metavar="KEY", help="halt this account")
+    which.add_argument(
+        "--all", action="store_true", help="halt every account with a running session"
+    )
+    halt.add_argument("--yes", action="store_true", help="do not ask (for scripts)")
+    halt.set_defaults(handler=halt_fleet)
+
+
+def _open(args: argparse.Namespace) -> Database:
+    """Open the database or say why not."""
+    try:
+        return open_database(resolve_db(args.db, must_exist=True))
+    except StoreError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def show_fleet(args: argparse.Namespace) -> int:
+    """Print the fleet: a header and one line per session, or JSON."""
+    _open(args)
+    rows = fleet_rows(include_ended=not args.running)
+    if args.json:
+        print(json.dumps([as_dict(r) for r in rows], indent=2))
+        return 0
+    if not rows:
+        print("no session running or ended in the last day")
+        return 0
+    table = [COLUMNS] + [cells(r) for r in rows]
+    widths = [max(len(line[i]) for line in table) for i in range(len(table[0]) - 1)]
+    for line in table:
+        print("  ".join(c.ljust(w) for c, w in zip(line, widths, strict=False)) + "  " + line[-1])
+    return 0
+
+
+def _targets(args: argparse.Namespace, rows: list[FleetRow]) -> dict[str, int]:
+    """The accounts to halt, each with how many sessions run on it."""
+    running = {k: len(v) for k, v in accounts_to_halt(rows).items()}
+    if args.all:
+        if not running:
+            raise UsageError("no session is running: nothing to halt")
+        return running
+    account = args.account
+    if args.session:
+        found = next((r for r in rows if args.session in (r.key, str(r.session_id))), None)
+        if found is None:
+            raise UsageError(f"no session {args.session!r} in the fleet (see 'tui-trader fleet')")
+        account = found.account_key
+    return {account: running.get(account, 0)}
+
+
+def halt_fleet(args: argparse.Namespace) -> int:
+    """Confirm, then halt the chosen accounts and say what each one did."""
+    db = _open(args)
+    targets = _targets(args, fleet_rows())
+    sessions = sum(targets.values())
+    what = (
+        f"{len(targets)} account(s) ({', '.join(sorted(targets))}); {sessions} running "
+        "session(s) stop at their next cycle"
+    )
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise UsageError("refusing to halt without confirmation: run in a terminal or --yes")
+        print(f"Halting {what}.")
+        try:
+            answer = input("Type 'halt' to halt them: ")
+        except EOFError:
+            answer = ""
+        if answer.strip() != "halt":
+            print("not halted")
+            return 2
+    for outcome in halt_accounts(db, targets, "tui-trader fleet halt"):
+        if outcome.halted_now:
+            print(f"{outcome.account_key}: HALTED ({targets[outcome.account_key]} session(s))")
+        else:
+            print(f"{outcome.account_key}: was already halted ({outcome.reason})")
+    print("lift a halt with 'tui-trader risk reset --account KEY' (asks first)")
+    return 0
