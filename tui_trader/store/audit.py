@@ -184,10 +184,10 @@ class AuditLog(SessionRows, CycleTransactions):
             if len(rows) == 1:  # the usual case; executemany costs a cursor of its own
                 self.db.execute_sql(ORDER_SQL, rows[0])
             else:
-                self.db.connection().executemany(ORDER_SQL, rows)
+                self.db.raw_many(ORDER_SQL, rows)
         if self._unsent_events:
             events, self._unsent_events = self._unsent_events, []
-            self.db.connection().executemany(RISK_EVENT_SQL, events)
+            self.db.raw_many(RISK_EVENT_SQL, events)
 
     def _drop_unsent(self) -> None:
         """Forget the rows a failed batched cycle kept back (its savepoint rolls back)."""

@@ -143,7 +143,7 @@ class CycleTransactions:
             batch.__exit__(RuntimeError, None, None)  # pops it, rolls back what SQLite kept
         while self.db.transaction_depth():
             self.db.pop_transaction()
-        if not self.db.is_closed() and self.db.connection().in_transaction:
+        if self.db.connection_in_transaction():
             self.db.rollback()
 
     # -- the account's risk state ---------------------------------------------------------
@@ -215,8 +215,8 @@ class _BatchedCycle:
     def __enter__(self) -> None:
         """Open the batch if needed and set the cycle's savepoint."""
         self.log._open_batch()
-        self.conn = self.log.db.connection()
-        self.conn.execute("SAVEPOINT tt_cycle")
+        self.conn = self.log.db
+        self.conn.raw("SAVEPOINT tt_cycle")
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> bool:
         """Keep the cycle's rows (and count it), or roll them back if it failed."""
@@ -227,7 +227,7 @@ class _BatchedCycle:
             except BaseException:
                 self._roll_back()
                 raise
-            conn.execute("RELEASE SAVEPOINT tt_cycle")
+            conn.raw("RELEASE SAVEPOINT tt_cycle")
             self.log._end_cycle()
             return False
         self._roll_back()
@@ -236,7 +236,7 @@ class _BatchedCycle:
     def _roll_back(self) -> None:
         """Undo the cycle's rows."""
         self.log._drop_unsent()
-        if not self.conn.in_transaction:  # SQLite rolled the whole batch back (disk full)
+        if not self.conn.connection_in_transaction():  # SQLite rolled the batch back (disk full)
             return
-        self.conn.execute("ROLLBACK TO SAVEPOINT tt_cycle")
-        self.conn.execute("RELEASE SAVEPOINT tt_cycle")
+        self.conn.raw("ROLLBACK TO SAVEPOINT tt_cycle")
+        self.conn.raw("RELEASE SAVEPOINT tt_cycle")
