@@ -126,7 +126,7 @@ def running_cluster(durable: bool = False) -> Iterator[PgCluster]:
         capture_output=True,
         env=env,
     )
-    options = f"-k {folder} -c listen_addresses=127.0.0.1 -c max_connections=200"
+    options = f"-k {folder} -c listen_addresses=127.0.0.1 -c max_connections=300"
     if not durable:
         options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     cluster = None
