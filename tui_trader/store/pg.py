@@ -41,7 +41,7 @@ def pg_sql(sql: str) -> str:
 class PgAuditDatabase(PostgresqlDatabase):
     """peewee's PostgreSQL database (psycopg 3) as the audit store: ``?`` statements accepted,
     SQLite lock types ignored, floats stored as double precision (peewee's default ``REAL`` is
-    single precision: a price of 123456.78 would come back as 123456.78125)."""
+    single precision: an equity of 1,234,567.89 came back as 1,234,567.9)."""
 
     field_types: ClassVar[dict[str, str]] = {
         **PostgresqlDatabase.field_types,
@@ -123,6 +123,37 @@ class _errors:
         if isinstance(exc, psycopg.Error):
             raise DatabaseError(str(exc)) from exc
         return False
+
+
+def store_lost(db: object, exc: BaseException) -> bool:
+    """True if ``exc`` came from a PostgreSQL store whose connection is gone (the server went
+    away, restarted, or ended this backend): what was committed before stays on the server."""
+    if not is_postgres(db) or not isinstance(exc, OperationalError | InterfaceError):
+        return False
+    conn = getattr(getattr(db, "_state", None), "conn", None)
+    return conn is None or bool(getattr(conn, "broken", False) or getattr(conn, "closed", False))
+
+
+def lost_message(db: Any, exc: BaseException) -> str:
+    """The one line a user reads when the PostgreSQL store went away mid-session."""
+    cause = " ".join(str(exc).split())[:160] or type(exc).__name__
+    return (
+        f"lost the audit store {db.url} ({cause}): trading halted, no order sent without its "
+        "row; the rows written before are kept on the server"
+    )
+
+
+def reconnect(db: Any) -> bool:
+    """Drop a broken connection and open a fresh one; ``False`` if the server is still gone."""
+    try:
+        db.close()
+    except Exception:  # a broken connection may refuse to close cleanly; it is dropped anyway
+        db._state.reset()
+    try:
+        db.connect(reuse_if_open=True)
+    except Exception:
+        return False
+    return True
 
 
 def is_postgres(db: object) -> bool:
