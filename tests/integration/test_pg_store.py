@@ -197,3 +197,37 @@ def test_a_server_that_goes_away_mid_session_halts_loudly_and_keeps_the_rows(
     assert pg_cluster.rows(database, "SELECT status FROM sessions") == [("failed",)]
     events = pg_cluster.rows(database, "SELECT detail FROM live_risk_events")
     assert any("lost the audit store" in d for (d,) in events)
+
+
+def test_backups_of_a_postgresql_store_are_refused_in_one_line(
+    pg_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``db backup``, ``db restore`` and ``--backup-every`` on a PostgreSQL store (given by
+    ``--db`` or by ``TUI_TRADER_DB``) say to use pg_dump: exit 2, nothing written."""
+    make_session(parse_db_url(pg_url)).finish("stopped")
+    for args in (
+        ["db", "backup", "--db", pg_url],
+        ["db", "restore", "x.db", "--db", pg_url],
+        ["paper", "--iterations", "1", "--backup-every", "5", "--db", pg_url],
+    ):
+        code, _out, err = _cli(args, capsys)
+        assert code == 2 and "pg_dump" in err and len(err.strip().splitlines()) == 1, err
+    monkeypatch.setenv("TUI_TRADER_DB", pg_url)
+    code, _out, err = _cli(["db", "backup"], capsys)
+    assert code == 2 and "pg_dump" in err
+
+
+def test_the_environment_variable_names_the_store(
+    pg_cluster: PgCluster,
+    pg_url: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With ``TUI_TRADER_DB`` set, a session and the reports use that store without ``--db``."""
+    monkeypatch.setenv("TUI_TRADER_DB", pg_url)
+    code, out, err = _cli(["paper", "--iterations", "5", "--seed", "3"], capsys)
+    assert code == 0, err
+    database = pg_url.rsplit("/", 1)[1]
+    [(key,)] = pg_cluster.rows(database, "SELECT key FROM sessions WHERE iterations = 5")
+    code, out, err = _cli(["status"], capsys)
+    assert code == 0 and f"Session {key}" in out, err

@@ -43,6 +43,12 @@ class PgUrl:
         return f"PgUrl({self.shown!r})"
 
     @property
+    def has_password(self) -> bool:
+        """True if the URL itself carries a password (better kept in ``PGPASSWORD``)."""
+        parts = urlsplit(self.dsn)
+        return parts.password is not None or "password=" in parts.query.lower()
+
+    @property
     def name(self) -> str:
         """Shown where a file's name would be (a backup's name, a title)."""
         return self.shown
@@ -76,8 +82,18 @@ def parse_db_url(text: str) -> PgUrl:
     host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
     auth = f"{user}:{MASK}@" if parts.password is not None else (f"{user}@" if user else "")
     netloc = f"{auth}{host}" + (f":{port}" if port is not None else "")
-    query = f"?{parts.query}" if parts.query else ""
+    params = [_masked(p) for p in parts.query.split("&")] if parts.query else []
+    query = f"?{'&'.join(params)}" if params else ""
     return PgUrl(dsn=text, shown=f"{parts.scheme}://{netloc}/{parts.path.lstrip('/')}{query}")
+
+
+def _masked(param: str) -> str:
+    """One ``key=value`` query parameter, its value masked if it is the password."""
+    key, sep, value = param.partition("=")
+    if key.lower() == "password" and sep:
+        remember(unquote(value))
+        return f"{key}={MASK}"
+    return param
 
 
 def _no_password(message: str) -> str:
