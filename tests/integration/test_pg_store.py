@@ -11,6 +11,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,8 +20,12 @@ from tests.conftest import make_session
 from tests.integration.cli_helpers import run_cli, start_cli
 from tests.pg_cluster import TRADER, TRADER_PASSWORD, PgCluster
 from tui_trader.cli import main
-from tui_trader.store.models import RiskStateRow
-from tui_trader.store.pg_url import parse_db_url
+from tui_trader.core.clock import FrozenClock
+from tui_trader.core.domain import Account, Fill, OrderRequest, Side, TradingState
+from tui_trader.store.audit import AuditLog
+from tui_trader.store.db import open_database
+from tui_trader.store.models import AccountSnapshot, LiveFill, LiveOrder, RiskStateRow
+from tui_trader.store.pg_url import PgUrl, parse_db_url
 
 DEADLINE = 60.0
 
@@ -231,3 +236,28 @@ def test_the_environment_variable_names_the_store(
     [(key,)] = pg_cluster.rows(database, "SELECT key FROM sessions WHERE iterations = 5")
     code, out, err = _cli(["status"], capsys)
     assert code == 0 and f"Session {key}" in out, err
+
+
+@pytest.mark.parametrize("commit_every", [1, 50])
+def test_a_fill_recorded_twice_is_kept_once_and_the_cycle_goes_on(
+    store: Path | PgUrl, commit_every: int
+) -> None:
+    """A replayed fill event inside a cycle is refused quietly and the cycle's other rows are
+    written (on PostgreSQL a failed insert would abort the whole transaction), cycle by cycle
+    and in a replay's batch."""
+    start = datetime(2026, 1, 5, 14, 30, tzinfo=UTC)
+    db = open_database(store)
+    audit = AuditLog(db, FrozenClock(start, timedelta(seconds=1)), commit_every=commit_every)
+    audit.start_session("local", "paper", None, "test", ("SPY",), {})
+    req = OrderRequest("SPY", Side.BUY, 10.0, "tt-dup-1", rationale="t")
+    fill = Fill("tt-dup-1", "SPY", Side.BUY, 10.0, 100.0, start, fill_id="f1")
+    account = Account(cash=1e5, equity=1e5, buying_power=1e5, account_id="x")
+    with audit.cycle():
+        audit.order_pending(req, 1, start)
+        assert audit.fill(fill, start) is True
+        assert audit.fill(fill, start) is False
+        audit.snapshot(1, account, {}, 0.0, 0.0, TradingState.ACTIVE, start)
+    audit.end_session("completed", 1)
+    assert LiveFill.select().count() == 1
+    assert AccountSnapshot.select().count() == 1
+    assert LiveOrder.get(LiveOrder.client_order_id == "tt-dup-1").fills.count() == 1

@@ -50,6 +50,7 @@ class CycleTransactions:
     _risk_merged: tuple[RiskState, RiskState] | None
     _poll_halts: bool
     _unsent: dict[str, list[Any]]
+    _unsent_events: list[list[Any]]
 
     def _write_unsent(self) -> None:
         """Write the rows a batched cycle kept back (the audit log defines it)."""
@@ -68,6 +69,7 @@ class CycleTransactions:
         if self._batch is None:
             self._batch = self.db.atomic("IMMEDIATE")
             self._batch.__enter__()
+            self.db.begin_batch()
             self._batch_started = time.monotonic()
             self._batched = 0
 
@@ -129,6 +131,7 @@ class CycleTransactions:
             self._write_unsent()  # rows kept back outside a cycle, if any
             self.beat()
             batch, self._batch = self._batch, None
+            self.db.end_batch()
             batch.__exit__(None, None, None)
             self._poll_halts = True
 
@@ -139,6 +142,7 @@ class CycleTransactions:
         self._drop_unsent()
         self._risk_state = None
         batch, self._batch = self._batch, None
+        self.db.end_batch(failed=True)
         if batch is not None:
             batch.__exit__(RuntimeError, None, None)  # pops it, rolls back what SQLite kept
         while self.db.transaction_depth():
@@ -223,6 +227,8 @@ class _BatchedCycle:
         conn = self.conn
         if exc_type is None:
             try:
+                if len(self.log._unsent) <= 1 and not self.log._unsent_events:
+                    conn.closing_statement()  # one atomic statement ends the cycle
                 self.log._write_unsent()
             except BaseException:
                 self._roll_back()

@@ -76,6 +76,19 @@ class AuditDatabase(SqliteDatabase):
         """True while SQLite holds an open transaction (after some errors it rolled back)."""
         return not self.is_closed() and self.connection().in_transaction
 
+    def rows_changed(self, cursor: Any) -> int:
+        """How many rows the statement just run on ``cursor`` changed."""
+        return int(cursor.rowcount)
+
+    def closing_statement(self) -> None:
+        """The next statement alone ends a batched cycle (PostgreSQL uses it; see ``store.pg``)."""
+
+    def begin_batch(self) -> None:
+        """A batch of replay cycles began (nothing to do for SQLite: statements are local)."""
+
+    def end_batch(self, failed: bool = False) -> None:
+        """The batch of replay cycles is about to commit (or was abandoned)."""
+
 
 def is_disk_full(exc: BaseException) -> bool:
     """True if ``exc`` (or what caused it) is SQLite's "database or disk is full"."""

@@ -14,9 +14,11 @@ lock, so two desks starting on a new database never create the tables twice.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any, ClassVar
 
-from peewee import DatabaseError, InterfaceError, OperationalError, PostgresqlDatabase
+import peewee
+from peewee import InterfaceError, OperationalError, PostgresqlDatabase
 
 from tui_trader.store.pg_url import PgUrl
 
@@ -26,6 +28,13 @@ MIGRATION_LOCK = 0x54545244
 """``pg_advisory_xact_lock`` key held while a database is created or migrated (``TTRD``)."""
 CONNECT_TIMEOUT = 5
 """Seconds to wait for the server at start: an unreachable host is one line, not a hang."""
+
+SAVEPOINT = "SAVEPOINT tt_cycle"
+RELEASE = "RELEASE SAVEPOINT tt_cycle"
+ROLLBACK_TO = "ROLLBACK TO SAVEPOINT tt_cycle"
+"""A batched cycle's savepoint statements (``store.batching``)."""
+_WANTED = "wanted"
+_OPEN = "open"
 
 _translated: dict[str, str] = {}
 
@@ -51,6 +60,12 @@ class PgAuditDatabase(PostgresqlDatabase):
 
     def __init__(self, url: PgUrl, **kwargs: Any) -> None:
         self.url = url
+        self._pipeline: Any = None
+        """The pipeline's context manager while a batch is open; ``_pipe`` the pipeline."""
+        self._pipe: Any = None
+        self._savepoint: str | None = None
+        """``None``, ``_WANTED`` (a cycle began: send it before its first write), ``_OPEN``."""
+        self._closing = False
         super().__init__(
             url.dsn,
             prefer_psycopg3=True,
@@ -67,25 +82,79 @@ class PgAuditDatabase(PostgresqlDatabase):
 
     def execute_sql(self, sql: str, params: Any = None) -> Any:
         """Run ``sql`` (``?`` or ``%s`` marks)."""
-        if "?" in sql:
-            sql = pg_sql(sql)
+        if self._savepoint == _WANTED:
+            self._open_savepoint()
+        if "?" in sql:  # our own statements, read at once: one cursor serves them all
+            cursor = self._hot_cursor()
+            with peewee.__exception_wrapper__:
+                cursor.execute(pg_sql(sql), params or ())
+            return cursor
         return super().execute_sql(sql, params)
+
+    def _hot_cursor(self) -> Any:
+        """This thread's cursor for the hot statements (a new psycopg cursor per statement
+        cost ~35 us, a fifth of a pipelined insert)."""
+        state = self._state
+        if state.closed:
+            self.connect()
+        cursor = getattr(state, "tt_cursor", None)
+        if cursor is None or cursor.closed or cursor.connection is not state.conn:
+            cursor = state.tt_cursor = state.conn.cursor()
+        return cursor
 
     def begin(self, isolation_level: Any = None) -> None:
         """``BEGIN``; SQLite's ``IMMEDIATE``/``DEFERRED`` lock types mean nothing here."""
         super().begin(isolation_level if isinstance(isolation_level, int) else None)
 
     def raw(self, sql: str, params: Any = ()) -> Any:
-        """Run one statement on the connection; its cursor (the hot path's shortcut)."""
-        cursor = self.cursor()
-        with _errors():
+        """Run one statement on the connection; its cursor (the hot path's shortcut). The
+        cycle's savepoint statements are sent only when the cycle writes (``_open_savepoint``)."""
+        if sql == SAVEPOINT:
+            self._savepoint, self._closing = _WANTED, False
+            return None
+        if sql in (RELEASE, ROLLBACK_TO):
+            opened = self._savepoint == _OPEN
+            if sql == RELEASE:
+                self._savepoint = None
+            if not opened:
+                return None
+        elif self._savepoint == _WANTED:
+            self._open_savepoint()
+        cursor = self._hot_cursor()
+        with peewee.__exception_wrapper__:
             cursor.execute(pg_sql(sql), params)
         return cursor
 
     def raw_many(self, sql: str, rows: list[Any]) -> None:
         """Run one statement for each of ``rows`` (psycopg pipelines them)."""
-        with _errors():
-            self.cursor().executemany(pg_sql(sql), rows)
+        if self._savepoint == _WANTED:
+            self._open_savepoint()
+        with peewee.__exception_wrapper__:
+            self._hot_cursor().executemany(pg_sql(sql), rows)
+
+    def rows_changed(self, cursor: Any) -> int:
+        """How many rows the statement just run on ``cursor`` changed (in a pipeline, after
+        waiting for its answer)."""
+        if self._pipeline is not None:
+            with peewee.__exception_wrapper__:
+                self._pipe.sync()
+        return int(cursor.rowcount)
+
+    def closing_statement(self) -> None:
+        """The next statement alone ends the cycle: if the cycle wrote nothing before it, it
+        needs no savepoint (one statement is atomic; a failure still fails the cycle)."""
+        self._closing = True
+
+    def _open_savepoint(self) -> None:
+        """Send the cycle's savepoint before its first write (or skip it for a lone closing
+        statement). A batched replay cycle that writes one order row thus costs one statement
+        instead of three (savepoint, insert, release), each a ~150 us client round trip."""
+        if self._closing:
+            self._closing = False
+            return
+        self._savepoint = _OPEN
+        with peewee.__exception_wrapper__:
+            self._hot_cursor().execute(SAVEPOINT)
 
     def connection_in_transaction(self) -> bool:
         """True while the server holds an open (or failed) transaction for this connection."""
@@ -94,7 +163,30 @@ class PgAuditDatabase(PostgresqlDatabase):
         from psycopg.pq import TransactionStatus
 
         status = self.connection().pgconn.transaction_status
-        return status in (TransactionStatus.INTRANS, TransactionStatus.INERROR)
+        busy = (TransactionStatus.INTRANS, TransactionStatus.INERROR, TransactionStatus.ACTIVE)
+        return status in busy
+
+    def begin_batch(self) -> None:
+        """A batch of replay cycles began: pipeline its statements (psycopg sends them without
+        waiting for each answer; a read such as ``RETURNING`` waits for what came before).
+        Each statement's round trip, not the server, bounded a batched replay at ~640 orders/s
+        on loopback; an error shows at the batch's end, which then fails whole (nothing of it
+        is committed)."""
+        if self._pipeline is None:
+            self._pipeline = self.connection().pipeline()
+            self._pipe = self._pipeline.__enter__()
+
+    def end_batch(self, failed: bool = False) -> None:
+        """Leave pipeline mode before the commit (an error still queued is raised here)."""
+        pipeline, self._pipeline = self._pipeline, None
+        if pipeline is None:
+            return
+        if failed:
+            with contextlib.suppress(Exception):
+                pipeline.__exit__(RuntimeError, RuntimeError("batch abandoned"), None)
+            return
+        with peewee.__exception_wrapper__:
+            pipeline.__exit__(None, None, None)
 
     def rollback(self) -> None:
         """Roll back; a connection the server dropped has nothing left to roll back."""
@@ -103,26 +195,6 @@ class PgAuditDatabase(PostgresqlDatabase):
         except (InterfaceError, OperationalError):
             if self.is_connection_usable():
                 raise
-
-
-class _errors:
-    """psycopg's own errors as peewee's (what the rest of the store catches)."""
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> bool:
-        if exc is None:
-            return False
-        import psycopg
-
-        if isinstance(exc, psycopg.OperationalError):
-            raise OperationalError(str(exc)) from exc
-        if isinstance(exc, psycopg.InterfaceError):
-            raise InterfaceError(str(exc)) from exc
-        if isinstance(exc, psycopg.Error):
-            raise DatabaseError(str(exc)) from exc
-        return False
 
 
 def store_lost(db: object, exc: BaseException) -> bool:

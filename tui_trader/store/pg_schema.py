@@ -80,6 +80,10 @@ def migrate_pg(db: PgAuditDatabase) -> list[str]:
             from tui_trader.store.migrations import MigrationError
 
             raise MigrationError(problem)
+        if not _needs_work(db):
+            # another desk created it meanwhile and may be writing already: even a no-op
+            # CREATE INDEX IF NOT EXISTS takes a table lock that deadlocked with its writes
+            return []
         db.execute_sql(
             f'CREATE TABLE IF NOT EXISTS "{META_TABLE}" ("key" TEXT PRIMARY KEY, "value" TEXT)'
         )
