@@ -8,7 +8,10 @@ it), or prints one plain line and skips when the PostgreSQL binaries are not ins
    before it is sent). Target: ≥ 5,000 orders/s with replay batching.
 2. 10 sessions × 1,000 cycles at once, 10 processes, one shared account: every cycle's snapshot
    and every order a session reports sent must be in the database (0 lost rows), and no
-   session may fail (a deadlock or a serialization error shown to the user counts).
+   session may fail (a deadlock or a serialization error shown to the user counts). The day's
+   order counter is not compared with the order rows here: the sessions' simulated 1-minute bars
+   cross trading days at different moments, and each new day restarts the count (the counter
+   across processes is tested in tests/integration/test_shared_account_processes.py).
 """
 
 from __future__ import annotations
@@ -116,12 +119,10 @@ def _many_desks(cluster: Any, sessions: int, cycles: int) -> dict[str, Any]:
             database, f"SELECT count(*) FROM live_orders WHERE session_id = {sid}"
         )[0][0]
         lost += max(r["cycles"] - snaps, 0) + max(r["orders_sent"] - orders, 0)
-    counted = cluster.rows(database, "SELECT orders_today FROM risk_state")[0][0]
     orders_total = cluster.rows(database, "SELECT count(*) FROM live_orders")[0][0]
     return {
         "cycles": sum(r["cycles"] for r in results),
         "orders": orders_total,
-        "counter_agrees": counted == orders_total,
         "lost": lost,
         "errors": [r["error"] for r in results if r["error"]],
         "wall": wall,
@@ -168,15 +169,14 @@ def run(quick: bool, runs: int, log: Any) -> list[dict[str, Any]]:
         sessions, cycles = (3, 50) if quick else (SESSIONS, CYCLES)
         fleet = _many_desks(cluster, sessions, cycles)
         log(f"  PostgreSQL {sessions} desks x {cycles} cycles: {fleet}")
-        ok = fleet["lost"] == 0 and not fleet["errors"] and fleet["counter_agrees"]
+        ok = fleet["lost"] == 0 and not fleet["errors"]
         shown = "; ".join(fleet["errors"])[:200] or "none"
         rows.append(
             {
                 "measure": f"PostgreSQL {sessions} sessions × {cycles:,} cycles at once "
                 f"(processes, one account): lost rows / errors shown",
                 "figure": f"{fleet['lost']} lost of {fleet['cycles']:,} cycles and "
-                f"{fleet['orders']:,} orders; errors: {shown}; day's order counter "
-                f"{'agrees' if fleet['counter_agrees'] else 'DISAGREES'}; "
+                f"{fleet['orders']:,} orders; errors: {shown}; "
                 f"{fleet['cycles'] / fleet['wall']:,.0f} cycles/s in all ({fleet['wall']:.1f} s)",
                 "target": "0 lost, no deadlock shown",
                 "met": "yes" if ok else "NO",
