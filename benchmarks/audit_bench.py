@@ -19,8 +19,9 @@ from typing import Any
 from benchmarks.harness import Stat
 
 
-def _workload(commit_before_send: bool, n: int) -> dict[str, float]:
-    """Rows per second of each kind for one fresh database."""
+def _workload(commit_before_send: bool, n: int, target: Any = None) -> dict[str, float]:
+    """Rows per second of each kind for one fresh database (a SQLite file in a temporary
+    folder, or ``target``: a fresh PostgreSQL database's ``PgUrl``, ``benchmarks.pg_bench``)."""
     from tui_trader.core.clock import FrozenClock
     from tui_trader.core.domain import (
         Account,
@@ -39,7 +40,7 @@ def _workload(commit_before_send: bool, n: int) -> dict[str, float]:
 
     start = datetime(2026, 1, 5, 14, 30, tzinfo=UTC)
     with tempfile.TemporaryDirectory() as tmp:
-        db = open_database(Path(tmp) / "audit.db")
+        db = open_database(target or Path(tmp) / "audit.db")
         clock = FrozenClock(start, timedelta(seconds=1))
         extra = {} if commit_before_send else {"commit_every": 390}
         audit = AuditLog(db, clock, commit_before_send=commit_before_send, **extra)

@@ -16,7 +16,7 @@ def render(results: dict[str, Any]) -> str:
     ]
     if "replay" in results:
         out += _replay(results["replay"])
-    for name in ("latency", "audit", "tui", "footprint"):
+    for name in ("latency", "audit", "pg", "tui", "footprint"):
         if name in results:
             out += _generic(name, results[name])
     return "\n".join(out)
@@ -46,6 +46,7 @@ def _generic(name: str, rows: list[dict[str, Any]]) -> list[str]:
     titles = {
         "latency": "### 2. Decision latency",
         "audit": "### 3. Audit throughput (WAL, synchronous=NORMAL)",
+        "pg": "### 3b. PostgreSQL audit store (loopback, fsync on)",
         "tui": "### 4. TUI cost",
         "footprint": "### 5. Footprint",
     }

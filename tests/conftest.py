@@ -6,12 +6,13 @@ test's own temporary directory.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from tests.pg_cluster import TRADER_PASSWORD, PgCluster, running_cluster
 from tests.reliability.summary import (  # noqa: F401 (hooks: the suite's figures)
     pytest_sessionfinish,
 )
@@ -27,6 +28,7 @@ from tui_trader.risk.gate import RiskLimits
 from tui_trader.risk.stops import StopRule
 from tui_trader.store.audit import AuditLog
 from tui_trader.store.db import open_database
+from tui_trader.store.pg_url import PgUrl, parse_db_url
 from tui_trader.strategies import FixedWeights
 from tui_trader.strategies.crossover import MovingAverageCrossover
 
@@ -79,6 +81,29 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "audit.db"
 
 
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PgCluster]:
+    """A throwaway PostgreSQL cluster for this test process (each xdist worker has its own, on
+    its own free port), stopped at the end."""
+    with running_cluster() as cluster:
+        yield cluster
+
+
+@pytest.fixture
+def pg_url(pg_cluster: PgCluster, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A fresh empty PostgreSQL database's URL (no password in it: ``PGPASSWORD`` holds it)."""
+    monkeypatch.setenv("PGPASSWORD", TRADER_PASSWORD)
+    return pg_cluster.url(pg_cluster.new_database())
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Path | PgUrl:
+    """The audit store on each engine: a SQLite file, then a PostgreSQL database."""
+    if request.param == "sqlite":
+        return tmp_path / "audit.db"
+    return parse_db_url(request.getfixturevalue("pg_url"))
+
+
 @pytest.fixture
 def clock() -> FrozenClock:
     """A clock frozen at a known instant that moves one second per reading."""
@@ -86,7 +111,7 @@ def clock() -> FrozenClock:
 
 
 def make_session(
-    db_path: Path,
+    db_path: Path | PgUrl,
     market: MarketData | None = None,
     limits: RiskLimits | None = None,
     clock: Clock | None = None,

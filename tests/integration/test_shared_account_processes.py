@@ -2,7 +2,8 @@
 
 What issue 12 found broken: the day's order limit counted per process, a halt in one session
 overwritten by the other, and ``risk reset`` undone by the running session. Here both processes
-run at once; the test waits on the database (with deadlines), never on sleeps.
+run at once; the test waits on the database (with deadlines), never on sleeps. It runs on both
+engines: one SQLite file, and one PostgreSQL database (as desks on several machines would share).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -21,6 +23,7 @@ import pytest
 from tests.integration.alpaca_helpers import sandbox_env
 from tests.integration.cli_helpers import cli_env
 from tui_trader.sandbox.testing import SandboxHandle, running_sandbox
+from tui_trader.store.pg import pg_sql
 
 DEADLINE = 40.0
 
@@ -43,7 +46,19 @@ def pumped() -> Iterator[SandboxHandle]:
         thread.join(timeout=5)
 
 
-def _start(tmp_path: Path, sb: SandboxHandle, db: Path, name: str) -> subprocess.Popen[str]:
+Db = Path | str
+"""The shared store: a SQLite file, or a PostgreSQL URL (its password in ``PGPASSWORD``)."""
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def shared_db(request: pytest.FixtureRequest, tmp_path: Path) -> Db:
+    """The store both processes use, on each engine."""
+    if request.param == "sqlite":
+        return tmp_path / "shared.db"
+    return str(request.getfixturevalue("pg_url"))
+
+
+def _start(tmp_path: Path, sb: SandboxHandle, db: Db, name: str) -> subprocess.Popen[str]:
     """One ``live paper`` session that runs until interrupted (limit: 2 orders a day)."""
     env = cli_env(tmp_path) | sandbox_env(sb)
     return subprocess.Popen(
@@ -76,8 +91,14 @@ def _start(tmp_path: Path, sb: SandboxHandle, db: Path, name: str) -> subprocess
     )
 
 
-def _query(db: Path, sql: str, *args: object) -> list[tuple]:
+def _query(db: Db, sql: str, *args: object) -> list[tuple]:
     """Rows of one query on the shared database (a fresh connection each time)."""
+    if isinstance(db, str):
+        import psycopg
+
+        with psycopg.connect(db, autocommit=True) as conn:
+            cur = conn.execute(pg_sql(sql), args)
+            return cur.fetchall() if cur.description else []
     with sqlite3.connect(db, timeout=10) as con:
         return con.execute(sql, args).fetchall()
 
@@ -90,14 +111,21 @@ def _wait_for(what: str, check: Callable[[], bool], procs: list[subprocess.Popen
         try:
             if check():
                 return
-        except sqlite3.OperationalError:
+        except (sqlite3.OperationalError, IndexError, psycopg_errors()):
             pass  # the tables are not created yet, or a writer holds the lock for a moment
         assert all(p.poll() is None for p in procs), f"a session ended while waiting for {what}"
         pause.wait(0.05)
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def _events(db: Path, session_id: int, kind: str) -> int:
+def psycopg_errors() -> type[Exception]:
+    """psycopg's base error (a PostgreSQL store's tables may not exist yet)."""
+    import psycopg
+
+    return psycopg.Error
+
+
+def _events(db: Db, session_id: int, kind: str) -> int:
     """How many risk events of ``kind`` a session wrote."""
     return _query(
         db,
@@ -107,18 +135,20 @@ def _events(db: Path, session_id: int, kind: str) -> int:
     )[0][0]
 
 
-def _cycles_pass(db: Path, session_id: int, n: int) -> Callable[[], bool]:
+def _cycles_pass(db: Db, session_id: int, n: int) -> Callable[[], bool]:
     """A check that turns true once the session has written ``n`` more snapshots."""
     sql = "SELECT count(*) FROM live_account_snapshots WHERE session_id = ?"
     start = _query(db, sql, session_id)[0][0]
     return lambda: _query(db, sql, session_id)[0][0] >= start + n
 
 
-def test_two_processes_share_one_risk_state(pumped: SandboxHandle, tmp_path: Path) -> None:
+def test_two_processes_share_one_risk_state(
+    pumped: SandboxHandle, tmp_path: Path, shared_db: Db
+) -> None:
     """Limit 2 orders a day in each: 2 reach the broker in all. A halt requested for B stops A
     within a cycle and risk_state stays halted while both run; ``risk reset --yes`` is taken by
     both running sessions and stays ACTIVE."""
-    db = tmp_path / "shared.db"
+    db = shared_db
     a = _start(tmp_path, pumped, db, "a")
     b = _start(tmp_path, pumped, db, "b")
     procs = [a, b]
@@ -142,12 +172,14 @@ def test_two_processes_share_one_risk_state(pumped: SandboxHandle, tmp_path: Pat
         assert _query(db, "SELECT count(*) FROM live_orders")[0][0] == 2
         assert pumped.admin.state()["orders"]["total"] == 2, "2 orders reached the broker"
 
-        with sqlite3.connect(db, timeout=10) as con:
-            con.execute(
-                "INSERT INTO halt_requests (session_id, timestamp, requested_by, reason, flatten)"
-                " VALUES (?, datetime('now'), 'test', 'halt B', 0)",
-                (id_b,),
-            )
+        _query(
+            db,
+            "INSERT INTO halt_requests (session_id, timestamp, requested_by, reason, flatten)"
+            " VALUES (?, ?, 'test', 'halt B', ?)",
+            id_b,
+            datetime.now(UTC).replace(tzinfo=None).isoformat(" "),
+            False,
+        )
         _wait_for("A to take B's halt", lambda: _events(db, id_a, "halt_adopted") == 1, procs)
         for sid in (id_a, id_b):
             _wait_for("a few more cycles", _cycles_pass(db, sid, 3), procs)

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from tui_trader.cli.common import EXIT_USAGE, UsageError, fail, report_crash
+from tui_trader.cli.common import EXIT_USAGE, UsageError, db_arg, fail, report_crash
 
 _COMMAND_MODULES = (
     "tui_trader.cli.paper",
@@ -53,10 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--db",
         dest="app_db",
-        type=Path,
+        type=db_arg,
         default=None,
-        metavar="PATH",
-        help="audit database for the full-screen app (default: in your user data folder)",
+        metavar="PATH|URL",
+        help="audit database for the full-screen app: a SQLite file or "
+        "postgresql://USER@HOST:PORT/DB (default: $TUI_TRADER_DB, else your user data folder)",
     )
     parser.add_argument(
         "--config",

@@ -9,17 +9,21 @@ from __future__ import annotations
 import argparse
 import logging
 import math
+import os
 import re
 import sys
 import traceback
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from tui_trader.core.symbols import SYMBOL_RE
 from tui_trader.risk.stops import StopRule, parse_stop_rule, parse_take_profit
 from tui_trader.security.private_files import create_private_file, make_private_dir, open_private
+
+if TYPE_CHECKING:
+    from tui_trader.store.pg_url import PgUrl
 
 EXIT_USAGE = 2
 EXIT_CRASH = 1
@@ -208,23 +212,53 @@ def _shown(text: str) -> str:
     return repr(text if len(text) <= 40 else text[:37] + "...")
 
 
+DB_ENV = "TUI_TRADER_DB"
+"""The environment variable naming the audit database when ``--db`` is not given (a file path
+or a PostgreSQL URL: set it once for every command of a fleet of desks)."""
+
+
+def db_arg(text: str) -> Path | PgUrl:
+    """``--db``'s value: a PostgreSQL URL (``postgresql://USER@HOST:PORT/DB``) or a file path.
+    A URL of another scheme is refused (one line, the password never in it)."""
+    from tui_trader.store.pg_url import looks_like_url, parse_db_url
+
+    if looks_like_url(text):
+        try:
+            return parse_db_url(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+    return Path(text)
+
+
 def add_db_option(parser: argparse.ArgumentParser) -> None:
-    """``--db PATH``, defaulting to the user's data directory."""
+    """``--db PATH|URL``, defaulting to ``$TUI_TRADER_DB``, then the user's data directory."""
     parser.add_argument(
         "--db",
-        type=Path,
+        type=db_arg,
         default=None,
-        metavar="PATH",
-        help=f"SQLite audit database (default: {default_db_path()})",
+        metavar="PATH|URL",
+        help=f"audit database: a SQLite file or postgresql://USER@HOST:PORT/DB (default: "
+        f"${DB_ENV}, else {default_db_path()})",
     )
 
 
-def resolve_db(path: Path | None, must_exist: bool = False) -> Path:
-    """The database path to use, checked: its folder can be created (0700), the file read if
-    required, and an existing file is ours (another program's file is refused untouched; the
-    damage scan comes when the database is opened)."""
+def resolve_db(path: Path | PgUrl | str | None, must_exist: bool = False) -> Path | PgUrl:
+    """The database to use, checked. A PostgreSQL URL is checked for form here (the server is
+    asked when the database is opened). A file path: its folder can be created (0700), the file
+    read if required, and an existing file is ours (another program's file is refused
+    untouched; the damage scan comes when the database is opened)."""
     from tui_trader.store.ownership import check_database
+    from tui_trader.store.pg_url import PgUrl
 
+    if path is None and os.environ.get(DB_ENV):
+        path = os.environ[DB_ENV]
+    if isinstance(path, str):
+        try:
+            path = db_arg(path)
+        except argparse.ArgumentTypeError as exc:
+            raise UsageError(str(exc)) from None
+    if isinstance(path, PgUrl):
+        return path
     db = path or default_db_path()
     text = str(db)
     if len(text) > MAX_PATH or any(len(part) > 255 for part in db.parts):

@@ -2,7 +2,8 @@
 
 ``backup`` copies while a session writes (SQLite's online backup API) and prints the verified
 file's path; ``verify`` checks a file; ``restore`` puts a backup in place, refusing while a session
-runs on the database and keeping the replaced file aside. Failures are one line and exit 1.
+runs on the database and keeping the replaced file aside. Failures are one line and exit 1. A
+PostgreSQL store is refused (exit 2): ``pg_dump``/``pg_restore`` are the tools for it.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from tui_trader.cli.common import add_db_option, non_negative_int, resolve_db
+from tui_trader.cli.common import UsageError, add_db_option, non_negative_int, resolve_db
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -35,11 +36,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     restore.set_defaults(handler=run_restore)
 
 
+def _sqlite_only(db: Path | object) -> Path:
+    """``db`` if it is a SQLite file; a PostgreSQL store is refused in one line (exit 2): its
+    backups are pg_dump's job (a consistent dump of a live shared server, matched to its
+    version), and replacing a database other machines' desks write to is the DBA's call."""
+    from tui_trader.cli.ops_options import PG_BACKUPS
+
+    if not isinstance(db, Path):
+        raise UsageError(PG_BACKUPS)
+    return db
+
+
 def run_backup(args: argparse.Namespace) -> int:
     """Copy, verify, rotate, print the path."""
     from tui_trader.ops.backup import BackupError, backup_database, default_backup_dir, rotate
 
-    db = resolve_db(args.db, must_exist=True)
+    db = _sqlite_only(resolve_db(args.db, must_exist=True))
     folder = args.to or default_backup_dir(db)
     try:
         copy = backup_database(db, folder)
@@ -73,7 +85,7 @@ def run_restore(args: argparse.Namespace) -> int:
     """Put the backup in place; say where the replaced database went."""
     from tui_trader.ops.backup import BackupError, restore_database
 
-    db = resolve_db(args.db)
+    db = _sqlite_only(resolve_db(args.db))
     try:
         aside = restore_database(args.file, db)
     except BackupError as exc:

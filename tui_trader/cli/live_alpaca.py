@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import UTC, datetime
-from pathlib import Path
 
 from rich.console import Console
 from rich.panel import Panel
@@ -19,6 +18,7 @@ from rich.panel import Panel
 from tui_trader.brokers.alpaca_config import LIVE_URL, PAPER_URL, ConfigError, load_endpoint
 from tui_trader.cli.common import (
     UsageError,
+    db_arg,
     non_negative_int,
     positive_float,
     resolve_db,
@@ -70,7 +70,9 @@ def register_live(actions: argparse._SubParsersAction) -> None:
     add_readiness_options(trading)
     trading.set_defaults(handler=run_live_trading)
     status = actions.add_parser("status", help="account, positions, orders, clock, risk state")
-    status.add_argument("--db", type=Path, default=None, help="audit database (for the risk state)")
+    status.add_argument(
+        "--db", type=db_arg, default=None, help="audit database (for the risk state)"
+    )
     status.add_argument("--timeout", type=timeout_arg, default=10.0)
     status.set_defaults(handler=show_live_status)
     from tui_trader.cli import reports
@@ -79,11 +81,11 @@ def register_live(actions: argparse._SubParsersAction) -> None:
     history.add_argument("--limit", type=non_negative_int, default=20, help="rows to show (20)")
     history.add_argument("--orders", action="store_true", help="orders instead of trades")
     history.add_argument("--verbose", action="store_true", help="with --orders: whole rationales")
-    history.add_argument("--db", default=None)
+    history.add_argument("--db", type=db_arg, default=None)
     history.set_defaults(handler=reports.show_history, session="alpaca")
     pnl = actions.add_parser("pnl", help="PnL per day of Alpaca sessions, with totals")
     pnl.add_argument("--period", default="7d")
-    pnl.add_argument("--db", default=None)
+    pnl.add_argument("--db", type=db_arg, default=None)
     pnl.set_defaults(handler=reports.show_pnl, session="alpaca")
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -85,6 +86,25 @@ def add_ops_options(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(config_parser=parser)
 
 
+PG_BACKUPS = (
+    "backups of a PostgreSQL store are the server's job, not tui-trader's: "
+    "pg_dump -Fc 'postgresql://USER@HOST:PORT/DB' -f desk.dump (restore: pg_restore -d URL "
+    "desk.dump); --backup-every and db backup|restore work on SQLite files"
+)
+"""Why ``--backup-every`` and ``db backup|restore`` refuse a PostgreSQL store (exit 2)."""
+
+
+def uses_postgres(args: argparse.Namespace) -> bool:
+    """True if the command's audit store is a PostgreSQL URL (``--db`` or ``$TUI_TRADER_DB``)."""
+    from tui_trader.cli.common import DB_ENV
+    from tui_trader.store.pg_url import PgUrl, looks_like_url
+
+    db = getattr(args, "db", None)
+    if db is None:
+        return looks_like_url(os.environ.get(DB_ENV, ""))
+    return isinstance(db, PgUrl)
+
+
 def ops_settings_from(args: argparse.Namespace):
     """``OpsSettings`` from the parsed options; a bad alert URL is one line and exit 2."""
     from tui_trader.ops.alerts import AlertPolicy, AlertURLError, check_alert_url
@@ -96,6 +116,8 @@ def ops_settings_from(args: argparse.Namespace):
             check_alert_url(url)
         except AlertURLError as exc:
             raise UsageError(str(exc)) from None
+    if args.backup_every and uses_postgres(args):
+        raise UsageError(PG_BACKUPS)
     return OpsSettings(
         alerts=urls,
         backup_every=args.backup_every,

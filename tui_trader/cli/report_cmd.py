@@ -65,7 +65,7 @@ def print_session_report(console: Console, session: SessionRow) -> PerformanceRe
 
 def show_report(args: argparse.Namespace) -> int:
     """Print the report; write the HTML page when asked."""
-    db = resolve_db(Path(args.db) if args.db else None, must_exist=True)
+    db = resolve_db(args.db, must_exist=True)
     if args.html is not None and not args.html.parent.is_dir():
         raise UsageError(f"--html: no folder {args.html.parent}")
     try:

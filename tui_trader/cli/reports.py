@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import re
-from pathlib import Path
 
 from rich import box
 from rich.console import Console
@@ -72,7 +71,7 @@ def _open(args: argparse.Namespace) -> list[SessionRow] | None:
     is every session of the Alpaca account traded last; otherwise one session, by default
     the latest.
     """
-    db = resolve_db(Path(args.db) if args.db else None, must_exist=True)
+    db = resolve_db(args.db, must_exist=True)
     try:
         open_database(db)
     except StoreError as exc:

@@ -17,6 +17,7 @@ from pathlib import Path
 from rich.console import Console
 
 from tui_trader.cli.common import UsageError, add_db_option, resolve_db
+from tui_trader.store.pg_url import PgUrl
 
 DEFAULT_PORT = 8780
 """Not 8765: that is the sandbox's port (REST and streams), so both run side by side."""
@@ -69,9 +70,11 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def desk_command(db: Path, enable_live: bool) -> str:
-    """The shell command textual-serve runs for each browser connection."""
-    parts = [sys.executable, "-m", "tui_trader", "--db", str(db.resolve())]
+def desk_command(db: Path | PgUrl, enable_live: bool) -> str:
+    """The shell command textual-serve runs for each browser connection (a PostgreSQL URL as
+    given: ``run_serve`` has refused one that holds a password, which ``ps`` would show)."""
+    target = db.dsn if isinstance(db, PgUrl) else str(db.resolve())
+    parts = [sys.executable, "-m", "tui_trader", "--db", target]
     if enable_live:
         parts.append("--enable-live")
     return shlex.join(parts)
@@ -87,6 +90,11 @@ def run_serve(args: argparse.Namespace) -> int:
             "mean it (the kill switch and trading are then behind the token alone)"
         )
     db = resolve_db(args.db)
+    if isinstance(db, PgUrl) and db.has_password:
+        raise UsageError(
+            "serve starts a desk process per browser with --db on its command line, where any "
+            "user could read a password: put it in PGPASSWORD or ~/.pgpass, not in the URL"
+        )
     from tui_trader.web.guarded_server import GuardedServer, new_token
 
     if remote:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import queue
-import sqlite3
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from tui_trader.engine.notices import Notice
+from tui_trader.store.own_connection import own_connection, own_errors
 
 Report = Callable[[str], None]
 """Where one-line messages go (stderr on the command line, the log in the desk)."""
@@ -173,7 +173,7 @@ class AlertNotifier:
         if self.db is None:
             return
         try:
-            conn = sqlite3.connect(str(self.db), timeout=10.0)
+            conn = own_connection(self.db)
             try:
                 with conn:
                     conn.execute(
@@ -184,7 +184,7 @@ class AlertNotifier:
                     )
             finally:
                 conn.close()
-        except sqlite3.Error as exc:
+        except own_errors() as exc:
             self.report(f"could not record the failed alert in {self.db}: {exc}")
 
 

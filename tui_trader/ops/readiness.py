@@ -11,9 +11,12 @@ for one). The other thresholds are off unless given.
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from tui_trader.store.own_connection import own_connection, table_names
+from tui_trader.store.pg_url import PgUrl
 
 BROKER_ERRORS = ("broker_error", "session_error")
 
@@ -65,13 +68,14 @@ class Verdict:
         return "not ready: " + "; ".join(self.reasons)
 
 
-def paper_records(db: Path) -> list[PaperRecord]:
-    """The paper record of every Alpaca paper account and local session in ``db``."""
-    if not db.is_file():
+def paper_records(db: Path | PgUrl) -> list[PaperRecord]:
+    """The paper record of every Alpaca paper account and local session in ``db`` (a SQLite
+    file or a PostgreSQL store)."""
+    if isinstance(db, Path) and not db.is_file():
         return []
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10.0)
+    conn = own_connection(db, read_only=True)
     try:
-        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        tables = table_names(conn)
         if "sessions" not in tables:
             return []
         rows = conn.execute(
@@ -83,7 +87,7 @@ def paper_records(db: Path) -> list[PaperRecord]:
         conn.close()
 
 
-def _record(conn: sqlite3.Connection, account: str, mode: str) -> PaperRecord:
+def _record(conn: Any, account: str, mode: str) -> PaperRecord:
     """Add up one account's sessions."""
     sessions = conn.execute(
         "SELECT id, iterations, parameters FROM sessions WHERE account_key = ? AND mode = ?",

@@ -10,7 +10,6 @@ session goes on.
 from __future__ import annotations
 
 import contextlib
-import sqlite3
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,6 +19,7 @@ from tui_trader.engine.notices import Notice
 from tui_trader.engine.reconcile import RECONCILIATION
 from tui_trader.ops.alerts import AlertNotifier, AlertPolicy, Report
 from tui_trader.ops.backup import BackupError, backup_database, default_backup_dir, rotate
+from tui_trader.store.own_connection import own_connection, own_errors
 
 BACKUP_FAILED = "backup_failed"
 
@@ -110,8 +110,8 @@ class SessionOps:
     def _record_failure(self, detail: str) -> None:
         """Write the failed backup as a risk event of this session's account."""
         row = getattr(self.session.audit, "session", None)
-        with contextlib.suppress(sqlite3.Error):
-            conn = sqlite3.connect(str(self.db), timeout=10.0)
+        with contextlib.suppress(*own_errors()):
+            conn = own_connection(self.db)
             try:
                 with conn:
                     conn.execute(

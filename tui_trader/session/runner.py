@@ -27,6 +27,7 @@ from tui_trader.market import MarketDataError
 from tui_trader.security.redact import describe
 from tui_trader.store.db import disk_full_message, is_disk_full
 from tui_trader.store.liveness import BEAT_SECONDS, window_for
+from tui_trader.store.pg import lost_message, reconnect, store_lost
 
 SESSION_ERROR = "session_error"
 AUDIT_FULL = "audit_full"
@@ -124,6 +125,8 @@ class SessionRunner:
         except Exception as exc:
             if is_disk_full(exc):
                 return end_on_full_disk(session)
+            if store_lost(session.audit.db, exc):
+                return end_on_lost_store(session, exc)
             self._fail(exc)
             raise
         session.finish(status)
@@ -203,5 +206,32 @@ def end_on_full_disk(session: TradingSession) -> RunResult:
         session.audit.end_session("failed", session.iteration)
     except Exception:  # still no space: the heartbeat will tell
         session.audit.abandon()
+    session.tell_end("failed", message)
+    return RunResult("failed", session.iteration, message, audit_failed=True)
+
+
+def end_on_lost_store(session: TradingSession, exc: BaseException) -> RunResult:
+    """The PostgreSQL store went away mid-session: send nothing more, say so, keep what is kept.
+
+    The open transaction died with the connection (its rows were never committed, and an order
+    whose row was not written was never sent); every row committed before stays on the server.
+    Trading halts in memory, then one reconnection tries to write the halt and the session's end
+    (``failed``); if the server is still gone, the row keeps ``running`` until its stale
+    heartbeat marks the session dead."""
+    db = session.audit.db
+    message = lost_message(db, exc)
+    session.audit.abandon()
+    halt = session.risk.halt(SESSION_ERROR, 0.0, 0.0, message)
+    session.tell_unrecorded(halt)
+    if reconnect(db):
+        try:
+            session.audit.risk_event(
+                RiskEvent(halt.event_type, 0.0, 0.0, halt.action_taken, detail=message),
+                session.account_key,
+                session.clock.now(),
+            )
+            session.audit.end_session("failed", session.iteration)
+        except Exception:  # gone again: the heartbeat will tell
+            session.audit.abandon()
     session.tell_end("failed", message)
     return RunResult("failed", session.iteration, message, audit_failed=True)

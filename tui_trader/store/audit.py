@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from peewee import IntegrityError, SqliteDatabase
+from peewee import SqliteDatabase
 
 from tui_trader.core.clock import Clock
 from tui_trader.core.domain import (
@@ -184,10 +184,10 @@ class AuditLog(SessionRows, CycleTransactions):
             if len(rows) == 1:  # the usual case; executemany costs a cursor of its own
                 self.db.execute_sql(ORDER_SQL, rows[0])
             else:
-                self.db.connection().executemany(ORDER_SQL, rows)
+                self.db.raw_many(ORDER_SQL, rows)
         if self._unsent_events:
             events, self._unsent_events = self._unsent_events, []
-            self.db.connection().executemany(RISK_EVENT_SQL, events)
+            self.db.raw_many(RISK_EVENT_SQL, events)
 
     def _drop_unsent(self) -> None:
         """Forget the rows a failed batched cycle kept back (its savepoint rolls back)."""
@@ -199,26 +199,23 @@ class AuditLog(SessionRows, CycleTransactions):
         self._write_unsent()
         key = fill.fill_id or f"{fill.client_order_id}:{fill.timestamp.isoformat()}:{fill.qty}"
         session_key = self.session.key if self.session else "none"
-        try:
-            self.db.execute_sql(
-                FILL_SQL,
-                (
-                    self.session.id if self.session else None,
-                    fill.client_order_id,
-                    f"{session_key}:{key}",
-                    fill.symbol,
-                    str(fill.side),
-                    fill.qty,
-                    fill.price,
-                    fill.commission,
-                    fill.slippage,
-                    db_time(self.clock.now()),
-                    db_time(market_time),
-                ),
-            )
-        except IntegrityError:
-            return False
-        return True
+        cursor = self.db.execute_sql(
+            FILL_SQL,
+            (
+                self.session.id if self.session else None,
+                fill.client_order_id,
+                f"{session_key}:{key}",
+                fill.symbol,
+                str(fill.side),
+                fill.qty,
+                fill.price,
+                fill.commission,
+                fill.slippage,
+                db_time(self.clock.now()),
+                db_time(market_time),
+            ),
+        )
+        return self.db.rows_changed(cursor) != 0
 
     def trade(self, trade: ClosedTrade) -> None:
         """Record a closed round trip."""

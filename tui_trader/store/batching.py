@@ -50,6 +50,7 @@ class CycleTransactions:
     _risk_merged: tuple[RiskState, RiskState] | None
     _poll_halts: bool
     _unsent: dict[str, list[Any]]
+    _unsent_events: list[list[Any]]
 
     def _write_unsent(self) -> None:
         """Write the rows a batched cycle kept back (the audit log defines it)."""
@@ -68,6 +69,7 @@ class CycleTransactions:
         if self._batch is None:
             self._batch = self.db.atomic("IMMEDIATE")
             self._batch.__enter__()
+            self.db.begin_batch()
             self._batch_started = time.monotonic()
             self._batched = 0
 
@@ -129,6 +131,7 @@ class CycleTransactions:
             self._write_unsent()  # rows kept back outside a cycle, if any
             self.beat()
             batch, self._batch = self._batch, None
+            self.db.end_batch()
             batch.__exit__(None, None, None)
             self._poll_halts = True
 
@@ -139,11 +142,12 @@ class CycleTransactions:
         self._drop_unsent()
         self._risk_state = None
         batch, self._batch = self._batch, None
+        self.db.end_batch(failed=True)
         if batch is not None:
             batch.__exit__(RuntimeError, None, None)  # pops it, rolls back what SQLite kept
         while self.db.transaction_depth():
             self.db.pop_transaction()
-        if not self.db.is_closed() and self.db.connection().in_transaction:
+        if self.db.connection_in_transaction():
             self.db.rollback()
 
     # -- the account's risk state ---------------------------------------------------------
@@ -215,19 +219,21 @@ class _BatchedCycle:
     def __enter__(self) -> None:
         """Open the batch if needed and set the cycle's savepoint."""
         self.log._open_batch()
-        self.conn = self.log.db.connection()
-        self.conn.execute("SAVEPOINT tt_cycle")
+        self.conn = self.log.db
+        self.conn.raw("SAVEPOINT tt_cycle")
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> bool:
         """Keep the cycle's rows (and count it), or roll them back if it failed."""
         conn = self.conn
         if exc_type is None:
             try:
+                if len(self.log._unsent) <= 1 and not self.log._unsent_events:
+                    conn.closing_statement()  # one atomic statement ends the cycle
                 self.log._write_unsent()
             except BaseException:
                 self._roll_back()
                 raise
-            conn.execute("RELEASE SAVEPOINT tt_cycle")
+            conn.raw("RELEASE SAVEPOINT tt_cycle")
             self.log._end_cycle()
             return False
         self._roll_back()
@@ -236,7 +242,7 @@ class _BatchedCycle:
     def _roll_back(self) -> None:
         """Undo the cycle's rows."""
         self.log._drop_unsent()
-        if not self.conn.in_transaction:  # SQLite rolled the whole batch back (disk full)
+        if not self.conn.connection_in_transaction():  # SQLite rolled the batch back (disk full)
             return
-        self.conn.execute("ROLLBACK TO SAVEPOINT tt_cycle")
-        self.conn.execute("RELEASE SAVEPOINT tt_cycle")
+        self.conn.raw("ROLLBACK TO SAVEPOINT tt_cycle")
+        self.conn.raw("RELEASE SAVEPOINT tt_cycle")

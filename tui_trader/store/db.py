@@ -17,6 +17,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from peewee import DatabaseError, SqliteDatabase
 
@@ -24,6 +25,7 @@ from tui_trader.security.private_files import create_private_file
 from tui_trader.store.migrations import MigrationError, migrate
 from tui_trader.store.models import database
 from tui_trader.store.ownership import check_database
+from tui_trader.store.pg_url import PgUrl
 
 _PRAGMAS = {
     "journal_mode": "wal",
@@ -61,6 +63,32 @@ class AuditDatabase(SqliteDatabase):
             return
         super().rollback()
 
+    def raw(self, sql: str, params: Any = ()) -> Any:
+        """Run one statement straight on the connection; its cursor (the hot path's shortcut:
+        peewee's ``execute_sql`` costs more than a small write)."""
+        return self.connection().execute(sql, params)
+
+    def raw_many(self, sql: str, rows: list[Any]) -> None:
+        """Run one statement for each of ``rows``."""
+        self.connection().executemany(sql, rows)
+
+    def connection_in_transaction(self) -> bool:
+        """True while SQLite holds an open transaction (after some errors it rolled back)."""
+        return not self.is_closed() and self.connection().in_transaction
+
+    def rows_changed(self, cursor: Any) -> int:
+        """How many rows the statement just run on ``cursor`` changed."""
+        return int(cursor.rowcount)
+
+    def closing_statement(self) -> None:
+        """The next statement alone ends a batched cycle (PostgreSQL uses it; see ``store.pg``)."""
+
+    def begin_batch(self) -> None:
+        """A batch of replay cycles began (nothing to do for SQLite: statements are local)."""
+
+    def end_batch(self, failed: bool = False) -> None:
+        """The batch of replay cycles is about to commit (or was abandoned)."""
+
 
 def is_disk_full(exc: BaseException) -> bool:
     """True if ``exc`` (or what caused it) is SQLite's "database or disk is full"."""
@@ -85,10 +113,15 @@ def disk_full_message(path: Path | str) -> str:
     return f"disk full writing the audit trail at {path}"
 
 
-def open_database(path: Path, create: bool = True) -> AuditDatabase:
-    """Open (and create or migrate the tables of) the audit database at ``path``, and bind the
-    models. A file that is not ours, is of a newer schema or is damaged raises ``StoreError``
-    and is left byte for byte as it was. ``create`` False only reads (the monitor)."""
+def open_database(path: Path | PgUrl, create: bool = True) -> AuditDatabase:
+    """Open (and create or migrate the tables of) the audit database at ``path`` (a SQLite file,
+    or a PostgreSQL URL: ``store.pg_open``), and bind the models. A file that is not ours, is of
+    a newer schema or is damaged raises ``StoreError`` and is left byte for byte as it was.
+    ``create`` False only reads (the monitor)."""
+    if isinstance(path, PgUrl):
+        from tui_trader.store.pg_open import open_pg
+
+        return open_pg(path, create)  # type: ignore[return-value]
     if str(path) == ":memory:":
         raise StoreError("the audit database must be a file (worker threads cannot share memory)")
     path = Path(path)

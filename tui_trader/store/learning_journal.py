@@ -114,4 +114,4 @@ class StoreLearningJournal:
             (_SHADOW_SQL, shadow),
         ):
             if rows:
-                db.cursor().executemany(sql, [[row[n] for n in names] for row in rows])
+                db.raw_many(sql, [[row[n] for n in names] for row in rows])

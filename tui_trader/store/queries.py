@@ -98,14 +98,16 @@ def pnl_by_day(
         fn.COUNT(LiveTrade.id).alias("n"),
         fn.SUM(LiveTrade.pnl).alias("pnl"),
     )
-    snaps = AccountSnapshot.select(
-        snap_day.alias("day"), AccountSnapshot.equity, fn.MAX(AccountSnapshot.id)
-    )
+    last_ids = AccountSnapshot.select(fn.MAX(AccountSnapshot.id))
     if sessions is not None:
         trades = trades.where(LiveTrade.session.in_(_ids(sessions)))
-        snaps = snaps.where(AccountSnapshot.session.in_(_ids(sessions)))
-    trade_rows = {row["day"]: row for row in trades.group_by(trade_day).dicts()}
-    equity = {row["day"]: row["equity"] for row in snaps.group_by(snap_day).dicts()}
+        last_ids = last_ids.where(AccountSnapshot.session.in_(_ids(sessions)))
+    # each day's last snapshot by id: portable SQL (PostgreSQL has no bare columns beside MAX)
+    snaps = AccountSnapshot.select(snap_day.alias("day"), AccountSnapshot.equity).where(
+        AccountSnapshot.id.in_(last_ids.group_by(snap_day))
+    )
+    trade_rows = {str(row["day"]): row for row in trades.group_by(trade_day).dicts()}
+    equity = {str(row["day"]): row["equity"] for row in snaps.dicts()}
     all_days = sorted(set(trade_rows) | set(equity))
     if not all_days:
         return []

@@ -41,11 +41,11 @@ _WRITE_SQL = (
     + ', "updated_at" = ? WHERE "account_key" = ?'
 )
 _INSERT_SQL = (
-    'INSERT OR IGNORE INTO "risk_state" ("account_key", '
+    'INSERT INTO "risk_state" ("account_key", '
     + ", ".join(f'"{c}"' for c in _COLUMNS)
     + ', "updated_at", "version") VALUES (?, '
     + ", ".join("?" for _ in _COLUMNS)
-    + ", ?, 1)"
+    + ", ?, 1) ON CONFLICT DO NOTHING"
 )
 _RESERVE_SQL = (
     'UPDATE "risk_state" SET "orders_today" = "orders_today" + 1, '
@@ -98,23 +98,23 @@ def sync_risk_state(db: SqliteDatabase, base: RiskState | None, mine: RiskState)
     transaction, which then holds the row's lock until it commits; otherwise in its own
     ``BEGIN IMMEDIATE``. Straight on the connection: it runs every cycle."""
     if db.in_transaction():
-        return _sync(db.connection(), base, mine)
+        return _sync(db, base, mine)
     with db.atomic("IMMEDIATE"):
-        return _sync(db.connection(), base, mine)
+        return _sync(db, base, mine)
 
 
-def _sync(conn: Any, base: RiskState | None, mine: RiskState) -> RiskState:
+def _sync(db: Any, base: RiskState | None, mine: RiskState) -> RiskState:
     """The read-modify-write itself, the write lock taken first."""
     key = mine.account_key
-    row = conn.execute(_LOCK_SQL, (key,)).fetchall()
+    row = db.raw(_LOCK_SQL, (key,)).fetchall()
     if not row:
-        if conn.execute(_INSERT_SQL, [key, *_values(mine), _now()]).rowcount == 1:
+        if db.raw(_INSERT_SQL, [key, *_values(mine), _now()]).rowcount == 1:
             return mine
-        row = conn.execute(_LOCK_SQL, (key,)).fetchall()
+        row = db.raw(_LOCK_SQL, (key,)).fetchall()
     current = _state(key, row[0])
     merged = merge_risk_state(current, base, mine)
     if merged != current:
-        conn.execute(_WRITE_SQL, [*_values(merged), _now(), key])
+        db.raw(_WRITE_SQL, [*_values(merged), _now(), key])
     return merged
 
 
@@ -124,11 +124,10 @@ def reserve_order_slot(
     """Take one of the day's order slots for the account: ``(True, count after)``, or
     ``(False, count)`` when the limit is reached (or the row is on another trading day)."""
     when = day.isoformat() if day else None
-    conn = db.connection()
-    rows = conn.execute(_RESERVE_SQL, (_now(), account_key, when, limit)).fetchall()
+    rows = db.raw(_RESERVE_SQL, (_now(), account_key, when, limit)).fetchall()
     if rows:
         return True, int(rows[0][0])
-    current = conn.execute(_COUNT_SQL, (account_key,)).fetchone()
+    current = db.raw(_COUNT_SQL, (account_key,)).fetchone()
     return False, int(current[0] or 0) if current else 0
 
 

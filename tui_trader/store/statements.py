@@ -93,8 +93,11 @@ if ORDER_FIELDS != _ORDER_ROW or TRADE_FIELDS != _TRADE_ROW or RISK_EVENT_FIELDS
 FILL_SQL = (
     'INSERT INTO "live_fills" ("session_id", "order_id", "fill_key", "symbol", "side", '
     '"quantity", "price", "commission", "slippage", "timestamp", "market_time") VALUES '
-    '(?, (SELECT "id" FROM "live_orders" WHERE "client_order_id" = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?)'
+    '(?, (SELECT "id" FROM "live_orders" WHERE "client_order_id" = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?) '
+    'ON CONFLICT ("fill_key") DO NOTHING'
 )
+"""A fill already recorded changes nothing (rowcount 0): a failed statement would abort the
+whole transaction on PostgreSQL, where SQLite fails the statement alone."""
 ORDER_UPDATE_SQL = (
     'UPDATE "live_orders" SET "status" = ?, "filled_qty" = ?, "updated_at" = ?, '
     '"broker_order_id" = COALESCE(?, "broker_order_id"), '

@@ -1,0 +1,100 @@
+"""Is this PostgreSQL database ours, and at our schema? Ownership and migrations on the server.
+
+SQLite keeps its marks in the file header (``store.ownership``); here they are two rows of
+``tui_trader_meta``: ``application_id`` (``TTRD``) and ``schema_version``. ``check_pg`` decides
+before anything is written: an empty database (no tables in its schema) becomes ours; one with
+our mark is ours unless a newer program wrote it; anything else (other tables, no mark) is
+another program's and is left untouched. ``migrate_pg`` then creates or completes the tables in
+one transaction under an advisory lock (two desks starting on a new database wait for each
+other instead of racing), with the same generic step as SQLite's (add the columns the models
+have and the tables lack), and writes the marks.
+"""
+
+from __future__ import annotations
+
+from tui_trader.store.migrations import ALL_MODELS, add_missing_columns
+from tui_trader.store.ownership import APPLICATION_ID, OUR_TABLES, SCHEMA_VERSION
+from tui_trader.store.pg import META_TABLE, MIGRATION_LOCK, PgAuditDatabase
+
+_MARK = f"{APPLICATION_ID:08x}"
+_VIEW = "CREATE OR REPLACE VIEW live_risks_events AS SELECT * FROM live_risk_events"
+
+
+def _marks(db: PgAuditDatabase) -> tuple[str | None, int]:
+    """The database's application mark and schema version (``None``, 0 without a meta table)."""
+    if META_TABLE not in db.get_tables():
+        return None, 0
+    rows = dict(db.execute_sql(f'SELECT "key", "value" FROM "{META_TABLE}"').fetchall())
+    version = rows.get("schema_version") or "0"
+    return rows.get("application_id"), int(version) if version.isdigit() else 0
+
+
+def check_pg(db: PgAuditDatabase) -> str | None:
+    """Why this database must not be used as the audit store, or ``None`` if it may."""
+    where = f"the database {db.url}"
+    mark, version = _marks(db)
+    if mark is None:
+        tables = sorted(set(db.get_tables()) - {META_TABLE})
+        if not tables:
+            return None
+        foreign = sorted(set(tables) - OUR_TABLES)
+        shown = ", ".join((foreign or tables)[:3]) + (", ..." if len(tables) > 3 else "")
+        return (
+            f"{where} is not a tui-trader database (it holds tables {shown} and no tui-trader "
+            "mark); tui-trader leaves it untouched"
+        )
+    if mark != _MARK:
+        return f"{where} belongs to another program (application_id {mark}); left untouched"
+    if version > SCHEMA_VERSION:
+        return (
+            f"{where} was written by a newer tui-trader (schema version {version}; this one "
+            f"knows up to {SCHEMA_VERSION}): upgrade tui-trader to use it"
+        )
+    return None
+
+
+def _needs_work(db: PgAuditDatabase) -> bool:
+    """True unless the database is marked current and has every table and column."""
+    if _marks(db) != (_MARK, SCHEMA_VERSION):
+        return True
+    tables = set(db.get_tables())
+    for model in ALL_MODELS:
+        table = model._meta.table_name
+        if table not in tables:
+            return True
+        have = {column.name for column in db.get_columns(table)}
+        if any(field.column_name not in have for field in model._meta.sorted_fields):
+            return True
+    return "live_risks_events" not in {view.name for view in db.get_views()}
+
+
+def migrate_pg(db: PgAuditDatabase) -> list[str]:
+    """Create or bring the database to ``SCHEMA_VERSION``; what was done (empty: nothing)."""
+    if not _needs_work(db):
+        return []
+    done: list[str] = []
+    with db.atomic():
+        db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+        problem = check_pg(db)  # another desk may have changed it while we waited
+        if problem:
+            from tui_trader.store.migrations import MigrationError
+
+            raise MigrationError(problem)
+        if not _needs_work(db):
+            # another desk created it meanwhile and may be writing already: even a no-op
+            # CREATE INDEX IF NOT EXISTS takes a table lock that deadlocked with its writes
+            return []
+        db.execute_sql(
+            f'CREATE TABLE IF NOT EXISTS "{META_TABLE}" ("key" TEXT PRIMARY KEY, "value" TEXT)'
+        )
+        done += add_missing_columns(db)
+        db.create_tables(ALL_MODELS, safe=True)
+        db.execute_sql(_VIEW)
+        for key, value in (("application_id", _MARK), ("schema_version", str(SCHEMA_VERSION))):
+            db.execute_sql(
+                f'INSERT INTO "{META_TABLE}" ("key", "value") VALUES (%s, %s) '
+                'ON CONFLICT ("key") DO UPDATE SET "value" = EXCLUDED."value"',
+                (key, value),
+            )
+        done.append(f"schema {SCHEMA_VERSION}")
+    return done
