@@ -34,7 +34,7 @@ def event_of(name: str):
     return lambda update: update.event == name
 
 
-def test_trade_updates_new_then_fill(trading, trade_updates):
+def test_trade_updates_accepted_pending_new_new_then_fill(trading, trade_updates):
     order = trading.submit_order(
         MarketOrderRequest(
             symbol="SPY",
@@ -44,8 +44,10 @@ def test_trade_updates_new_then_fill(trading, trade_updates):
             client_order_id="s-1",
         )
     )
-    new = trade_updates.next()
-    assert isinstance(new, TradeUpdate) and new.event == "new" and new.order.id == order.id
+    first = [trade_updates.next() for _ in range(3)]
+    assert all(isinstance(u, TradeUpdate) and u.order.id == order.id for u in first)
+    assert [u.event for u in first] == ["accepted", "pending_new", "new"]
+    assert [u.order.status.value for u in first] == ["accepted", "pending_new", "new"]
     fill = trade_updates.next()
     assert fill.event == "fill" and fill.order.status.value == "filled"
     assert fill.qty == 3 and fill.position_qty == 3 and fill.price > 0

@@ -2,9 +2,13 @@
 
 Market orders fill at the quote plus slippage as soon as the market is open; limit orders fill
 when marketable on arrival, else when a later bar crosses their price (at the limit or at the
-bar's open if that is better). Every change of an order's state is published as an Alpaca
-trade-update event. The order rules (validation, buying power, available quantity) live in
-``order_rules``; the money in ``ledger``.
+bar's open if that is better); stop-type orders wait for their trigger (``order_types``); legs
+of complex orders wait for their entry and cancel each other (``order_classes``); ``opg``/``cls``
+orders trade only in their auction and ``extended_hours`` limit orders also in extended hours
+(``trading_phases``). Every change of an order's state is published as an Alpaca trade-update
+event: ``accepted``, ``pending_new``, ``new``, ``partial_fill``, ``fill``, ``canceled``,
+``expired``, ``replaced``, ``rejected``. The order rules live in ``order_rules``; replacing an
+order in ``replacing``; the money in ``ledger``.
 """
 
 from __future__ import annotations
@@ -14,56 +18,22 @@ import random
 import threading
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from tui_trader.sandbox.errors import ApiError
 from tui_trader.sandbox.faults import FaultDice
 from tui_trader.sandbox.feed import MarketFeed
 from tui_trader.sandbox.hours import MarketHours
+from tui_trader.sandbox.intake import vet
 from tui_trader.sandbox.ledger import Execution, Ledger
-from tui_trader.sandbox.order_rules import OrderTicket, check_affordable, parse_ticket
+from tui_trader.sandbox.order_rules import OrderTicket
+from tui_trader.sandbox.order_types import MARKET_ONCE_TRIGGERED, STOP_TYPES, trail_stop
+from tui_trader.sandbox.pricing import auction_fill, fill_price, first_part, trigger
+from tui_trader.sandbox.sim_order import OPEN_STATUSES, SimOrder, TradeEvent
+from tui_trader.sandbox.trading_phases import in_extended_hours
 
-OPEN_STATUSES = frozenset({"accepted", "pending_new", "new", "partially_filled"})
-DAY_LIKE = ("day", "opg", "cls")
-"""Times in force that end with the session (opg and cls are simulated as day orders)."""
-
-
-@dataclass(slots=True)
-class SimOrder:
-    """One order as the sandbox keeps it."""
-
-    id: str
-    ticket: OrderTicket
-    status: str
-    created_at: datetime
-    updated_at: datetime
-    filled_qty: float = 0.0
-    filled_avg_price: float | None = None
-    filled_at: datetime | None = None
-    canceled_at: datetime | None = None
-    failed_at: datetime | None = None
-    expires_at: datetime | None = None
-    expired_at: datetime | None = None
-    split_fill: bool = False
-    stale_view: SimOrder | None = None
-    fill_qty_hint: float | None = field(default=None)
-
-    @property
-    def remaining(self) -> float:
-        """Quantity still to fill."""
-        return max((self.ticket.qty or 0.0) - self.filled_qty, 0.0)
-
-
-@dataclass(frozen=True, slots=True)
-class TradeEvent:
-    """One trade update: the event name, the order as it was then, and the fill if any."""
-
-    event: str
-    order: SimOrder
-    timestamp: datetime
-    execution: Execution | None = None
-    position_qty: float | None = None
+__all__ = ["OPEN_STATUSES", "MatchingEngine", "SimOrder", "TradeEvent"]
 
 
 class MatchingEngine:
@@ -90,14 +60,16 @@ class MatchingEngine:
         self.no_shorting = False
         self.fractional_trading = True
         self.ledger = Ledger(cash, feed.market_time)
-        self._slippage = slippage_bps / 10_000.0
+        self.slippage = slippage_bps / 10_000.0
         self._ids = random.Random(f"ids:{seed}")
         self.lock = threading.RLock()
         """Guards the orders and the ledger; readers of ``ledger`` take it too."""
-        self._orders: dict[str, SimOrder] = {}
-        self._by_client: dict[str, SimOrder] = {}
-        self._open: dict[str, SimOrder] = {}
-        """Orders that may still fill, so that each bar works only them."""
+        self.orders_by_id: dict[str, SimOrder] = {}
+        self.by_client: dict[str, SimOrder] = {}
+        self.working: dict[str, SimOrder] = {}
+        """Orders that may still fill (active stop legs included), so each bar works only them."""
+        self.waiting_legs: dict[str, SimOrder] = {}
+        """Legs ``held`` until their entry fills."""
         self._stale: list[SimOrder] = []
         """Orders whose REST view is stale until the next bar (``stream_only_rate``)."""
         self._events: list[TradeEvent] = []
@@ -113,86 +85,103 @@ class MatchingEngine:
     def order(self, order_id: str) -> SimOrder:
         """The order with this id, as REST shows it; 404 if unknown."""
         with self.lock:
-            found = self._orders.get(order_id)
+            found = self.orders_by_id.get(order_id)
             if found is None:
                 raise ApiError(404, 40410000, "order not found")
-            return copy.copy(found.stale_view or found)
+            return found.snapshot()
 
     def order_by_client_id(self, client_order_id: str) -> SimOrder:
         """The order with this ``client_order_id``, as REST shows it; 404 if unknown."""
         with self.lock:
-            found = self._by_client.get(client_order_id)
+            found = self.by_client.get(client_order_id)
             if found is None:
                 raise ApiError(404, 40410000, "order not found")
-            return copy.copy(found.stale_view or found)
+            return found.snapshot()
 
     def orders(self) -> list[SimOrder]:
         """Every order, oldest first, as REST shows them."""
         with self.lock:
-            return [copy.copy(o.stale_view or o) for o in self._orders.values()]
+            return [o.snapshot() for o in self.orders_by_id.values()]
+
+    def _committed(self, side: str, symbol: str | None, price: bool) -> float:
+        """Quantity (or value, with ``price``) that working orders on ``side`` commit.
+
+        A one-cancels-other pair commits once: its largest member counts.
+        """
+        groups: dict[str, float] = {}
+        for order in self.working.values():
+            t = order.ticket
+            if t.side != side or (symbol is not None and t.symbol != symbol):
+                continue
+            amount = order.remaining
+            if price:
+                amount *= t.limit_price or order.stop_price or self.feed.quote(t.symbol).ask
+            key = (order.parent or order).id
+            groups[key] = max(groups.get(key, 0.0), amount)
+        return sum(groups.values())
 
     def reserved(self) -> float:
-        """Buying power held by open buy orders and open short sales."""
+        """Buying power held by open buy orders."""
         with self.lock:
-            total = 0.0
-            for order in self._open.values():
-                if order.ticket.side == "buy":
-                    price = order.ticket.limit_price or self.feed.quote(order.ticket.symbol).ask
-                    total += order.remaining * price
-            return total
+            return self._committed("buy", None, price=True)
 
     def held_for_sells(self, symbol: str) -> float:
         """Shares of ``symbol`` promised to open sell orders."""
         with self.lock:
-            return sum(
-                o.remaining
-                for o in self._open.values()
-                if o.ticket.side == "sell" and o.ticket.symbol == symbol
-            )
+            return self._committed("sell", symbol, price=False)
 
     # -- commands ------------------------------------------------------------------------------
 
-    def submit(self, body: dict, closing: bool = False) -> SimOrder:
+    def submit(self, body: Any, closing: bool = False) -> SimOrder:
         """Accept an order from a JSON body (or refuse it with an ``ApiError``); returns its ack.
 
         ``closing`` marks the orders the close-position endpoints place, which skip the
-        buying-power check. The returned snapshot is the order as the POST answers it; fills
-        that follow at once are visible to later requests and on the stream.
+        buying-power and wash-trade checks. The returned snapshot is the order as the POST
+        answers it; fills that follow at once are visible to later requests and on the stream.
         """
         with self.lock:
-            if self.suspend_trade:
-                raise ApiError(403, 40310000, "new orders are rejected by user request")
-            ticket = parse_ticket(body, self.new_id, self.feed.symbols, self.untradable)
-            if ticket.client_order_id in self._by_client:
-                raise ApiError(422, 40010001, "client_order_id must be unique")
-            if not closing:
-                check_affordable(self, ticket)
             now = self.now()
-            is_open = self.hours.is_open(now)
-            order = SimOrder(
-                self.new_id(), ticket, "pending_new" if is_open else "accepted", now, now
-            )
-            if ticket.time_in_force in DAY_LIKE:
-                order.expires_at = self.hours.next_close(now)
-            self._orders[order.id] = order
-            self._by_client[ticket.client_order_id] = order
-            self._open[order.id] = order
-            ack = copy.copy(order)
+            checked = vet(self, body, now, closing)
+            ticket, market = checked.ticket, checked.market
+            order = self._register(ticket, now, "accepted")
+            order.auction_at = checked.auction_at
+            if ticket.type == "trailing_stop":
+                order.hwm = market
+                order.stop_price = trail_stop(
+                    ticket.side, market, ticket.trail_price, ticket.trail_percent
+                )
+            for leg_ticket in checked.legs:
+                leg = self._register(leg_ticket, now, "held", parent=order)
+                order.legs.append(leg)
+            tradable = self.tradable(ticket, now)
+            ack = order.snapshot()
+            ack.status = "pending_new" if tradable else "accepted"
+            self.publish("accepted", order, now)
             order.split_fill = self.dice.roll("partial_rate")
             if self.dice.roll("stream_only_rate"):
                 order.stale_view = copy.copy(order)
                 self._stale.append(order)
             if self.dice.roll("reject_rate"):
                 self._finish(order, "rejected", now)
-            elif is_open:
+            elif tradable:
                 self._route(order, now)
         self._flush()
         return ack
 
+    def tradable(self, ticket: OrderTicket, now: datetime) -> bool:
+        """True if an order with this ticket may trade at ``now`` (regular or extended hours)."""
+        if self.hours.is_open(now):
+            return True
+        return ticket.extended_hours and in_extended_hours(now, self.hours)
+
+    def live_orders(self) -> list[SimOrder]:
+        """Orders that may still trade: working ones and legs waiting for their entry."""
+        return [*self.working.values(), *self.waiting_legs.values()]
+
     def cancel(self, order_id: str) -> None:
         """Cancel an open order; 404 if unknown, 422 if it can no longer be canceled."""
         with self.lock:
-            order = self._orders.get(order_id)
+            order = self.orders_by_id.get(order_id)
             if order is None:
                 raise ApiError(404, 40410000, "order not found")
             if order.status not in OPEN_STATUSES:
@@ -201,22 +190,27 @@ class MatchingEngine:
         self._flush()
 
     def cancel_all(self) -> list[str]:
-        """Cancel every open order; returns their ids."""
+        """Cancel every open order (legs with their entry); returns their ids."""
         with self.lock:
             now = self.now()
             ids = []
-            for order in list(self._open.values()):
-                self._finish(order, "canceled", now)
-                ids.append(order.id)
+            for order in sorted(self.live_orders(), key=lambda o: o.parent is not None):
+                if order.status in OPEN_STATUSES:
+                    self._finish(order, "canceled", now)
+                    ids.append(order.id)
         self._flush()
         return ids
 
     def expire(self) -> None:
-        """End the day orders whose session has closed (event ``expired``)."""
+        """Hold the due auctions, then end the day orders whose session has closed."""
         with self.lock:
             now = self.now()
-            for order in list(self._open.values()):
-                if order.expires_at is not None and order.expires_at <= now:
+            for order in list(self.working.values()):
+                if order.auction_at is not None and order.auction_at <= now:
+                    self._auction(order, now)
+            for order in sorted(self.live_orders(), key=lambda o: o.parent is not None):
+                due = order.expires_at is not None and order.expires_at <= now
+                if due and order.status in OPEN_STATUSES:
                     self._finish(order, "expired", now)
         self._flush()
 
@@ -225,62 +219,113 @@ class MatchingEngine:
         self.expire()
         with self.lock:
             now = self.now()
-            is_open = self.hours.is_open(now)
             for order in self._stale:
                 order.stale_view = None
             self._stale = []
-            for order in list(self._open.values()) if is_open else []:
+            for order in list(self.working.values()):
+                if order.id not in self.working or not self.tradable(order.ticket, now):
+                    continue
                 if order.status == "accepted":
                     self._route(order, now)
                 else:
-                    self._work(order, now, on_bar=True)
+                    self.work(order, now, on_bar=True)
             self.ledger.mark(self.feed.market_time, self.feed.prices())
         self._flush()
 
+    def replace(self, order_id: str, body: Any) -> SimOrder:
+        """``PATCH /v2/orders/{id}``: see ``replacing.replace_order``."""
+        from tui_trader.sandbox.replacing import replace_order
+
+        with self.lock:
+            new = replace_order(self, order_id, body)
+        self._flush()
+        return new
+
     # -- internals (lock held) -----------------------------------------------------------------
 
+    def _register(
+        self, ticket: OrderTicket, now: datetime, status: str, parent: SimOrder | None = None
+    ) -> SimOrder:
+        """Create and file an order (a held leg waits; anything else works)."""
+        order = SimOrder(self.new_id(), ticket, status, now, now, parent=parent)
+        order.stop_price = ticket.stop_price
+        if ticket.time_in_force == "day":
+            order.expires_at = self.hours.next_close(now)
+        self.orders_by_id[order.id] = order
+        self.by_client[ticket.client_order_id] = order
+        if status == "held":
+            self.waiting_legs[order.id] = order
+        else:
+            self.working[order.id] = order
+        return order
+
     def _route(self, order: SimOrder, now: datetime) -> None:
-        """Send an accepted order to the (simulated) venue: ``new``, then try to fill it."""
-        order.status = "new"
-        order.updated_at = now
-        self._publish("new", order, now)
+        """Route an accepted order: ``pending_new``, then ``new``, then work it."""
+        for status in ("pending_new", "new"):
+            order.status = status
+            order.updated_at = now
+            self.publish(status, order, now)
         if order.stale_view is not None:
             order.stale_view = copy.copy(order)
             order.stale_view.stale_view = None
-        self._work(order, now, on_bar=False)
+        if order.ticket.order_class == "oco":
+            self._activate_legs(order, now, None)
+        self.work(order, now, on_bar=False)
 
-    def _work(self, order: SimOrder, now: datetime, on_bar: bool) -> None:
+    def _activate_legs(self, order: SimOrder, now: datetime, qty: float | None) -> None:
+        """Start working the held legs (a stop leg stays ``held`` until its trigger)."""
+        for leg in order.legs:
+            if self.waiting_legs.pop(leg.id, None) is None:
+                continue
+            if qty is not None:
+                leg.ticket.qty = qty
+            self.working[leg.id] = leg
+            if leg.ticket.type not in STOP_TYPES:
+                leg.status = "new"
+                leg.updated_at = now
+                self.publish("new", leg, now)
+        for leg in list(order.legs):
+            if leg.id in self.working and order.ticket.order_class != "oco":
+                self.work(leg, now, on_bar=False)
+
+    def work(self, order: SimOrder, now: datetime, on_bar: bool = False) -> None:
         """Fill what can be filled now; IOC/FOK leftovers are canceled."""
         ticket = order.ticket
-        price = self._fill_price(ticket, on_bar)
+        if order.auction_at is not None:
+            return
+        price = None
+        if ticket.type in STOP_TYPES and not order.triggered:
+            hit = trigger(self.feed, order, on_bar, self.slippage)
+            if hit is None:
+                return
+            order.updated_at = now
+            if order.status == "held":
+                order.status = "new"
+                self.publish("new", order, now)
+            if ticket.type in MARKET_ONCE_TRIGGERED:
+                price = hit
+        if price is None:
+            price = fill_price(self.feed, ticket, on_bar, self.slippage)
         if price is not None:
             if ticket.qty is None:  # notional: the quantity is set by the fill price
                 ticket.qty = round(ticket.notional / price, 9)  # type: ignore[operator]
             qty = order.remaining
             if order.split_fill and order.filled_qty == 0 and ticket.time_in_force != "fok":
-                qty = _first_part(qty)
+                qty = first_part(qty)
             self._fill(order, qty, price, now)
         if order.status in OPEN_STATUSES and ticket.time_in_force in ("ioc", "fok"):
             self._finish(order, "canceled", now)
 
-    def _fill_price(self, ticket: OrderTicket, on_bar: bool) -> float | None:
-        """Where the order would fill now, or None if it would not."""
-        quote = self.feed.quote(ticket.symbol)
-        buy = ticket.side == "buy"
-        touch = quote.ask * (1 + self._slippage) if buy else quote.bid * (1 - self._slippage)
-        limit = ticket.limit_price
-        if limit is None:
-            return round(touch, 4)
-        if (buy and touch <= limit) or (not buy and touch >= limit):
-            return round(min(touch, limit) if buy else max(touch, limit), 4)
-        if not on_bar:
-            return None
-        bar = self.feed.latest_bar(ticket.symbol)
-        if buy and bar.low <= limit:
-            return round(min(limit, bar.open), 4)
-        if not buy and bar.high >= limit:
-            return round(max(limit, bar.open), 4)
-        return None
+    def _auction(self, order: SimOrder, now: datetime) -> None:
+        """An ``opg``/``cls`` order meets its auction at the last price; the rest is canceled."""
+        if order.status == "accepted":
+            self._route(order, now)
+        order.auction_at = None
+        price = auction_fill(self.feed, order.ticket)
+        if price is not None:
+            self._fill(order, order.remaining, price, now)
+        if order.status in OPEN_STATUSES:
+            self._finish(order, "canceled", now)
 
     def _fill(self, order: SimOrder, qty: float, price: float, now: datetime) -> None:
         """Execute ``qty`` at ``price``: book it, update the order, publish and record it."""
@@ -294,7 +339,7 @@ class MatchingEngine:
         order.updated_at = now
         if done:
             order.filled_at = now
-            self._open.pop(order.id, None)
+            self.working.pop(order.id, None)
         kind = "fill" if done else "partial_fill"
         execution = Execution(
             id=f"{now:%Y%m%d%H%M%S%f}::{self.new_id()}",
@@ -310,22 +355,46 @@ class MatchingEngine:
             order_status=order.status,
         )
         self.ledger.executions.append(execution)
-        self._publish(kind, order, now, execution, position_qty)
+        self.publish(kind, order, now, execution, position_qty)
+        for sibling in order.oco_siblings():
+            if sibling.status not in OPEN_STATUSES:
+                continue
+            if done:
+                self._finish(sibling, "canceled", now)
+            else:
+                sibling.ticket.qty = sibling.filled_qty + order.remaining
+        if done and order.legs and ticket.order_class in ("bracket", "oto"):
+            self._activate_legs(order, now, None)
 
     def _finish(self, order: SimOrder, status: str, now: datetime) -> None:
-        """End an order as ``canceled``, ``expired`` or ``rejected`` and publish it."""
+        """End an order as ``canceled``, ``expired`` or ``rejected``, with what depends on it.
+
+        An entry that ends partly filled hands its legs the filled quantity (the position it
+        opened stays protected); otherwise its waiting legs are canceled. Canceling or expiring
+        one order of a one-cancels-other pair ends the other too.
+        """
         order.status = status
         order.updated_at = now
-        self._open.pop(order.id, None)
+        self.working.pop(order.id, None)
+        self.waiting_legs.pop(order.id, None)
         if status == "canceled":
             order.canceled_at = now
         elif status == "expired":
             order.expired_at = now
         else:
             order.failed_at = now
-        self._publish(status, order, now)
+        self.publish(status, order, now)
+        if order.legs and order.ticket.order_class in ("bracket", "oto"):
+            if order.filled_qty > 0 and any(leg.id in self.waiting_legs for leg in order.legs):
+                self._activate_legs(order, now, order.filled_qty)
+            for leg in order.legs:
+                if leg.id in self.waiting_legs:
+                    self._finish(leg, "canceled", now)
+        for sibling in order.oco_siblings():
+            if sibling.status in OPEN_STATUSES:
+                self._finish(sibling, "canceled" if status == "rejected" else status, now)
 
-    def _publish(
+    def publish(
         self,
         event: str,
         order: SimOrder,
@@ -334,8 +403,7 @@ class MatchingEngine:
         position_qty: float | None = None,
     ) -> None:
         """Queue a trade update (handed to the listeners when the command is done)."""
-        snapshot = copy.copy(order)
-        snapshot.stale_view = None
+        snapshot = order.snapshot(live=True)
         self._events.append(TradeEvent(event, snapshot, now, execution, position_qty))
 
     def _flush(self) -> None:
@@ -345,12 +413,3 @@ class MatchingEngine:
             for event in events:
                 for listener in list(self.listeners):
                     listener(event)
-
-
-def _first_part(qty: float) -> float:
-    """The first fill of a split order: half, in whole shares when the order is whole."""
-    if qty >= 2 and float(qty).is_integer():
-        return float(qty // 2)
-    if qty >= 2:
-        return round(qty / 2, 9)
-    return qty

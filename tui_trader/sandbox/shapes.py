@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from tui_trader.sandbox.ledger import Execution, Holding
-from tui_trader.sandbox.matching import SimOrder, TradeEvent
+from tui_trader.sandbox.sim_order import SimOrder, TradeEvent
 
 ACCOUNT_ID = str(uuid.uuid5(uuid.NAMESPACE_URL, "tui-trader-sandbox:account"))
 ACCOUNT_NUMBER = "PA3SANDBOX01"
@@ -83,9 +83,9 @@ def order_json(order: SimOrder) -> dict[str, Any]:
         "expired_at": iso(order.expired_at),
         "canceled_at": iso(order.canceled_at),
         "failed_at": iso(order.failed_at),
-        "replaced_at": None,
-        "replaced_by": None,
-        "replaces": None,
+        "replaced_at": iso(order.replaced_at),
+        "replaced_by": order.replaced_by,
+        "replaces": order.replaces,
         "asset_id": asset_id(t.symbol),
         "symbol": t.symbol,
         "asset_class": "us_equity",
@@ -93,20 +93,20 @@ def order_json(order: SimOrder) -> dict[str, Any]:
         "qty": num(t.qty) if t.notional is None or order.filled_qty else None,
         "filled_qty": num(order.filled_qty),
         "filled_avg_price": num(order.filled_avg_price),
-        "order_class": "",
+        "order_class": t.order_class,
         "order_type": t.type,
         "type": t.type,
         "side": t.side,
         "position_intent": _intent(t.side),
         "time_in_force": t.time_in_force,
         "limit_price": num(t.limit_price),
-        "stop_price": None,
+        "stop_price": num(order.stop_price),
         "status": order.status,
         "extended_hours": t.extended_hours,
-        "legs": None,
-        "trail_percent": None,
-        "trail_price": None,
-        "hwm": None,
+        "legs": [order_json(leg) for leg in order.legs] or None,
+        "trail_percent": num(t.trail_percent),
+        "trail_price": num(t.trail_price),
+        "hwm": num(order.hwm),
         "subtag": None,
         "source": None,
         "expires_at": iso(order.expires_at),

@@ -56,8 +56,11 @@ def get_orders(sb: Sandbox, req: Request, m: re.Match[str]) -> Reply:
     until = query_time(req.query.get("until"), "until")
     symbols = {s for s in req.query.get("symbols", "").upper().split(",") if s}
     side = req.query.get("side")
+    nested = req.query.get("nested", "").lower() == "true"
     chosen = []
     for order in sb.engine.orders():
+        if nested and order.parent is not None:
+            continue  # rolled up under its parent's legs
         is_open = order.status in OPEN_STATUSES
         if (status == "open" and not is_open) or (status == "closed" and is_open):
             continue
@@ -104,9 +107,9 @@ def cancel_orders(sb: Sandbox, req: Request, m: re.Match[str]) -> Reply:
 
 
 def patch_order(sb: Sandbox, req: Request, m: re.Match[str]) -> Reply:
-    """``PATCH /v2/orders/{order_id}``: replacing orders is not simulated."""
-    _order_id(m["id"])
-    raise ApiError(422, 40010001, "order replacement is not supported by the sandbox")
+    """``PATCH /v2/orders/{order_id}``: replace the order; answers the new one."""
+    order = sb.engine.replace(_order_id(m["id"]), req.json())
+    return 200, order_json(order)
 
 
 def _symbol(sb: Sandbox, text: str) -> str:
