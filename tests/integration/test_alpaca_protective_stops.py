@@ -1,0 +1,122 @@
+"""Protective stops held by the sandbox (Alpaca's contract): placed after the entry, still
+working after the session dies, filled by a falling market while nobody watches, and reconciled
+by the next session; a position found naked at start-up gets its stop back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import simulate_death
+from tests.integration.alpaca_helpers import alpaca_session, filled_by_order, settle
+from tui_trader.engine.reconcile import RECONCILIATION
+from tui_trader.risk.stops import StopRule
+from tui_trader.sandbox.testing import make_fast, running_sandbox, wait_until
+from tui_trader.store.models import LiveOrder
+
+
+def _client(sb: Any) -> Any:
+    from alpaca.trading.client import TradingClient
+
+    return make_fast(TradingClient(sb.key_id, sb.secret, paper=True, url_override=sb.base_url))
+
+
+def _open_stops(sb: Any) -> list[Any]:
+    """The sandbox's working stop orders."""
+    from alpaca.trading.enums import QueryOrderStatus
+    from alpaca.trading.requests import GetOrdersRequest
+
+    orders = _client(sb).get_orders(filter=GetOrdersRequest(status=QueryOrderStatus.OPEN))
+    return [o for o in orders if str(getattr(o.order_type, "value", o.order_type)) == "stop"]
+
+
+def _held(sb: Any) -> float:
+    positions = {p.symbol: float(p.qty) for p in _client(sb).get_all_positions()}
+    return positions.get("SPY", 0.0)
+
+
+def _buy_and_protect(sb: Any, db: Path) -> Any:
+    """A trend session on SPY with ``--stop-loss 2`` that buys in a rally and protects what it
+    bought (the stop goes out at the end of the cycle that sees the fill)."""
+    session = alpaca_session(sb, db, symbols=("SPY",), stop_loss=StopRule(pct=2.0))
+    for _ in range(12):
+        sb.admin.step(shock={"SPY": 1.0})
+        session.run_iteration()
+        settle(sb, session)
+        if _held(sb) > 0 and _open_stops(sb):
+            return session
+    raise AssertionError("the rally did not buy and protect")
+
+
+def test_a_stop_at_the_broker_outlives_the_session_and_the_next_one_reconciles_it(
+    tmp_path: Path,
+) -> None:
+    """``--stop-loss 2``: the stop is working at the sandbox; the session dies; prices fall 10%
+    and the sandbox fills the stop; the restarted session records the fill and the trade."""
+    db = tmp_path / "s.db"
+    with running_sandbox() as sb:
+        sb.admin.set_speed(0)
+        first = _buy_and_protect(sb, db)
+        [stop] = _open_stops(sb)
+        held = _held(sb)
+        assert (float(stop.qty), str(stop.time_in_force.value)) == (held, "gtc")
+        row = LiveOrder.get(LiveOrder.client_order_id == stop.client_order_id)
+        assert row.rationale.startswith("protective stop 2% below entry")
+        first.broker.close()  # the process dies: no finish, no cancel
+        simulate_death(first)
+        assert len(_open_stops(sb)) == 1, "the stop is still working at the broker"
+        sb.admin.step(shock={"SPY": -10.0})
+        wait_until(lambda: _held(sb) == 0, what="the stop to fill at the sandbox")
+        second = alpaca_session(sb, db, symbols=("SPY",), stop_loss=StopRule(pct=2.0))
+        second.broker.close()
+        assert LiveOrder.get(LiveOrder.client_order_id == stop.client_order_id).status == "filled"
+        assert filled_by_order()[str(stop.client_order_id)] == held
+        details = " | ".join(
+            e.detail for e in second.startup_events if e.event_type == RECONCILIATION
+        )
+        assert f"order {stop.client_order_id}: new in the database, filled" in details
+        assert _open_stops(sb) == []
+
+
+def test_a_position_found_without_its_stop_gets_one_at_start_up(tmp_path: Path) -> None:
+    """The stop was cancelled by hand while no session ran: the next session places it again
+    and says so."""
+    db = tmp_path / "n.db"
+    with running_sandbox() as sb:
+        sb.admin.set_speed(0)
+        first = _buy_and_protect(sb, db)
+        [stop] = _open_stops(sb)
+        held = _held(sb)
+        first.broker.close()
+        simulate_death(first)
+        _client(sb).cancel_order_by_id(stop.id)
+        wait_until(lambda: _open_stops(sb) == [], what="the cancel")
+        second = alpaca_session(sb, db, symbols=("SPY",), stop_loss=StopRule(pct=2.0))
+        second.broker.close()
+        [placed] = _open_stops(sb)
+        assert float(placed.qty) == held and placed.client_order_id != stop.client_order_id
+        assert any("had no protective stop" in e.detail for e in second.startup_events)
+
+
+def test_closing_a_position_cancels_its_stop_before_selling(tmp_path: Path) -> None:
+    """The sandbox refuses a sell for shares a working stop holds (Alpaca: insufficient qty
+    available); the desk's close cancels the stop first, waits for the confirmation, and the
+    sell fills."""
+    db = tmp_path / "x.db"
+    with running_sandbox() as sb:
+        sb.admin.set_speed(0)
+        session = _buy_and_protect(sb, db)
+        try:
+            [stop] = _open_stops(sb)
+            session.request_close("SPY")
+            report = session.apply_kill_requests()
+            assert report is not None
+            assert not [n for n in report.notes if "rejected" in n], report.notes
+            wait_until(lambda: session.sync_orders() is not None and _held(sb) == 0, what="sell")
+            assert _open_stops(sb) == []
+            status = _client(sb).get_order_by_id(stop.id).status
+            assert str(getattr(status, "value", status)) == "canceled"
+            row = LiveOrder.get(LiveOrder.client_order_id == stop.client_order_id)
+            assert row.status == "canceled"
+        finally:
+            session.broker.close()
