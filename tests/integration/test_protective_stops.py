@@ -150,13 +150,14 @@ def test_a_partial_exit_cancels_the_stop_first_then_resizes_it(db_path) -> None:
 
 
 def test_an_add_resizes_the_stop_at_the_new_entry(db_path) -> None:
-    """From half to full size at a higher price: the stop covers all shares, priced 5% below
-    the new average entry."""
+    """From half to full size at a higher price: the stop is replaced in one step (the position
+    is never without one) by a stop for all shares, 5% below the new average entry."""
     session, market, strategy = _session(db_path)
     strategy.target = 0.5
     _step(session, market, 100, 101, 99, 100)
     _step(session, market, 100, 101, 99, 100)
-    assert [s.qty for s in _stops(session)] == [50]
+    [first] = _stops(session)
+    assert first.qty == 50
     strategy.target = 1.0
     _step(session, market, 110, 111, 109, 110)  # equity 100,500: 91 shares at 110
     _step(session, market, 110, 111, 109, 110)  # the add fills at 110
@@ -166,6 +167,8 @@ def test_an_add_resizes_the_stop_at_the_new_entry(db_path) -> None:
     assert stop.stop_price == round(held.avg_entry_price * 0.95, 2)
     row = LiveOrder.get(LiveOrder.client_order_id == stop.client_order_id)
     assert "resized to the 91 share position" in row.rationale
+    old = LiveOrder.get(LiveOrder.client_order_id == first.client_order_id)
+    assert (old.status, old.error) == ("canceled", f"replaced by {stop.client_order_id}")
 
 
 def test_closing_the_position_cancels_its_stop(db_path) -> None:

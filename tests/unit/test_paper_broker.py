@@ -285,3 +285,19 @@ def test_stop_orders_without_their_prices_are_rejected(broker: PaperBroker, kw, 
     _held_50(broker)
     ack = broker.submit(order("bad", Side.SELL, 10, **kw))
     assert ack.status is OrderStatus.REJECTED and ack.reject_reason == reason
+
+
+def test_replacing_a_stop_resizes_it_in_one_step(broker: PaperBroker) -> None:
+    """The new stop takes the old one's shares; a replacement the broker refuses leaves the
+    old stop working."""
+    _held_50(broker)
+    stop = dict(order_type=OrderType.STOP, time_in_force=GTC)
+    broker.submit(order("s1", Side.SELL, 50, stop_price=95.0, **stop))
+    ack = broker.replace("s1", order("s2", Side.SELL, 40, stop_price=96.0, **stop))
+    assert ack is not None and ack.status is OrderStatus.NEW
+    assert [(o.client_order_id, o.qty) for o in broker.open_orders()] == [("s2", 40)]
+    assert broker.get_order("s1").status is OrderStatus.CANCELED
+    refused = broker.replace("s2", order("s3", Side.SELL, 60, stop_price=96.0, **stop))
+    assert refused is not None and refused.status is OrderStatus.REJECTED
+    assert [o.client_order_id for o in broker.open_orders()] == ["s2"]
+    assert broker.replace("gone", order("s4", Side.SELL, 1, stop_price=1.0, **stop)) is None

@@ -58,6 +58,13 @@ class Broker(Protocol):
         order held can go out after it (Alpaca cancels asynchronously)."""
         ...
 
+    def replace(self, client_order_id: str, request: OrderRequest) -> Order | None:
+        """Replace a working order by ``request`` (new client id, quantity, prices; same
+        symbol, side and type) in one step, so that what it protects is never left without
+        it; the new order's acknowledged state (``rejected``, with the old order still
+        working), or ``None`` if the old order is no longer working."""
+        ...
+
     def cancel_all(self) -> list[Order]:
         """Cancel every open order; return them as cancelled."""
         ...

@@ -296,26 +296,19 @@ class AlpacaBroker:
 
         if not with_retries(call, self.policy, f"cancelling order {client_order_id}", self._stop):
             return None
-        if confirm and not self._cancel_confirmed(client_order_id):
-            return None
+        if confirm:
+            from tui_trader.brokers.alpaca_amend import cancel_confirmed
+
+            if not cancel_confirmed(self, client_order_id):
+                return None
         tracked.order = replace(tracked.order, status=OrderStatus.CANCELED)
         return tracked.order
 
-    def _cancel_confirmed(self, client_order_id: str) -> bool:
-        """Look the order up until Alpaca reports it cancelled; False if it filled or expired
-        instead (its state is merged, the fill reported) or is still working at the deadline."""
-        deadline = time.monotonic() + self.policy.timeout
-        wait = 0.05
-        while True:
-            found = self.get_order(client_order_id)
-            if found is not None and found.status.is_final:
-                if found.status is OrderStatus.CANCELED:
-                    return True
-                self._apply(found, "poll")
-                return False
-            if time.monotonic() >= deadline or self._stop.wait(wait):
-                return False
-            wait = min(wait * 2, 0.5)
+    def replace(self, client_order_id: str, request: OrderRequest) -> Order | None:
+        """``replace_order_by_id`` (see ``brokers.alpaca_amend``)."""
+        from tui_trader.brokers.alpaca_amend import replace_order
+
+        return replace_order(self, client_order_id, request)
 
     def cancel_all(self) -> list[Order]:
         """Cancel every open order; return our tracked ones as cancelled."""

@@ -166,6 +166,26 @@ class PaperBroker:
                 return cancelled
         return None
 
+    def replace(self, client_order_id: str, request: OrderRequest) -> Order | None:
+        """Replace a working order in one step (Alpaca's PATCH): the old one is ``canceled``
+        (event ``replaced``) and the new one works, or the new one is rejected and the old one
+        keeps working."""
+        index = next(
+            (i for i, w in enumerate(self._working) if w.order.client_order_id == client_order_id),
+            None,
+        )
+        if index is None:
+            return None
+        old = self._working.pop(index)  # its shares are free for the new order's checks
+        ack = self.submit(request)
+        if ack.status is OrderStatus.REJECTED:
+            self._working.insert(index, old)
+            return ack
+        self._finish(
+            old.order, OrderStatus.CANCELED, "replaced", f"replaced by {ack.client_order_id}"
+        )
+        return ack
+
     def cancel_all(self) -> list[Order]:
         """Cancel every working order."""
         cancelled = [replace(w.order, status=OrderStatus.CANCELED) for w in self._working]

@@ -21,6 +21,7 @@ A mixin of ``TradingSession``.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -58,6 +59,7 @@ class ProtectiveStops:
     audit: AuditLog
     risk: RiskManager
     last_prices: dict[str, float]
+    iteration: int
     _cycle_orders: list[Order]
     _order_id: Callable[[str, str], str]
     _send: Callable[[OrderRequest, datetime], Order | None]
@@ -147,12 +149,11 @@ class ProtectiveStops:
             have = stops.get(symbol, [])
             side = Side.SELL if held > 0 else Side.BUY
             profit = position is not None and want > 1e-9 and self._profit_due(position)
-            if (
-                not profit
-                and len(have) == 1
-                and abs(have[0].remaining_qty - want) < 1e-9
-                and have[0].side is side
-            ):
+            one = len(have) == 1 and have[0].side is side and not profit
+            if one and abs(have[0].remaining_qty - want) < 1e-9:
+                continue
+            if one and position is not None and want > 1e-9 and float(want).is_integer():
+                events += self._place_stop(position, want, market_time, at_start, have[0])
                 continue
             for order in have:
                 self._cancelled(self.broker.cancel(order.client_order_id))
@@ -160,13 +161,20 @@ class ProtectiveStops:
                 continue
             if profit and self._take_profit(position, want, market_time, events):
                 continue
-            events += self._place_stop(position, want, market_time, at_start, bool(have))
+            events += self._place_stop(position, want, market_time, at_start, None, bool(have))
         return events
 
     def _place_stop(
-        self, position: Position, qty: float, market_time: datetime, at_start: bool, resized: bool
+        self,
+        position: Position,
+        qty: float,
+        market_time: datetime,
+        at_start: bool,
+        old: Order | None = None,
+        resized: bool = False,
     ) -> list[RiskEvent]:
-        """Send one protective stop for ``qty`` shares of ``position``; the events."""
+        """Send one protective stop for ``qty`` shares of ``position`` (replacing ``old`` in
+        one step when given: the position is never without a stop); the events."""
         rule = self.config.stop_loss
         if rule is None:
             return []
@@ -181,14 +189,13 @@ class ProtectiveStops:
         last = self.last_prices.get(symbol, position.last_price)
         breached = last <= price if long else last >= price
         why = f"protective stop {rule.why(entry, atr, long)} at {price:g}"
-        if resized:
+        if resized or old is not None:
             why += f"; resized to the {qty:g} share position"
-        self._stop_count += 1
         request = OrderRequest(
             symbol=symbol,
             side=Side.SELL if long else Side.BUY,
             qty=qty,
-            client_order_id=self._order_id(symbol, f"{PROTECTIVE_LEG}{self._stop_count}"),
+            client_order_id=self._stop_id(symbol),
             order_type=OrderType.STOP,
             stop_price=price,
             time_in_force=TimeInForce.GTC,
@@ -205,7 +212,20 @@ class ProtectiveStops:
         check = self.risk.check_protective(request, position.qty)
         if check.order is None:
             return list(check.events)
-        ack = self._send(check.order, market_time)
+        ack = None
+        if old is not None and not breached:
+            ack = self._replace_stop(old, check.order, market_time)
+            if ack is None:
+                return [self._broker_doubt(check.order)]
+        if ack is None or ack.status is OrderStatus.NOT_RECEIVED:
+            if old is not None:  # not replaced (gone, or the price is through it): cancel
+                self._cancelled(self.broker.cancel(old.client_order_id, confirm=True))
+            if ack is not None:
+                request = replace(request, client_order_id=self._stop_id(symbol))
+                check = self.risk.check_protective(request, position.qty)
+                if check.order is None:
+                    return list(check.events)
+            ack = self._send(check.order, market_time)
         if ack is None:
             return [self._broker_doubt(check.order)]
         if ack.status is OrderStatus.REJECTED:
@@ -222,6 +242,39 @@ class ProtectiveStops:
                 detail=f"position {position.qty:g} {symbol} had no protective stop at the broker",
             )
         ]
+
+    def _stop_id(self, symbol: str) -> str:
+        """A new protective stop's client order id (``...-SYMBOL-psN``)."""
+        self._stop_count += 1
+        return self._order_id(symbol, f"{PROTECTIVE_LEG}{self._stop_count}")
+
+    def _replace_stop(
+        self, old: Order, request: OrderRequest, market_time: datetime
+    ) -> Order | None:
+        """Replace ``old`` by ``request`` at the broker, audited like a send (the new row
+        first); ``None`` if the outcome is in doubt, ``not_received`` if ``old`` was no longer
+        working (nothing was replaced: the caller cancels and places instead)."""
+        self.audit.order_pending(request, self.iteration, market_time)
+        try:
+            ack = self.broker.replace(old.client_order_id, request)
+        except BrokerError as exc:
+            unknown = Order.from_request(request, OrderStatus.UNKNOWN, str(exc))
+            self.audit.order_update(unknown)
+            self._cycle_orders.append(unknown)
+            return None
+        if ack is None:
+            ack = Order.from_request(
+                request, OrderStatus.NOT_RECEIVED, "not sent: the stop to replace is not working"
+            )
+        self.audit.order_update(ack)
+        self._cycle_orders.append(ack)
+        if ack.status is OrderStatus.NEW or ack.status is OrderStatus.PENDING_NEW:
+            done = replace(
+                old, status=OrderStatus.CANCELED, reject_reason=f"replaced by {ack.client_order_id}"
+            )
+            self.audit.order_update(done)
+            self._cycle_orders.append(done)
+        return ack
 
     def _gain_pct(self, position: Position) -> float:
         """How far the last price is beyond entry, in percent (negative: a loss)."""
