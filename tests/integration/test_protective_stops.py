@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import make_session, simulate_death
 from tui_trader.brokers.paper import PaperBroker, PaperCosts
-from tui_trader.core.domain import Bar, Order, OrderType, Side, Signal, TimeInForce
+from tui_trader.core.domain import Bar, Order, OrderRequest, OrderType, Side, Signal, TimeInForce
 from tui_trader.core.timeframes import parse_interval
 from tui_trader.engine.protective_stops import TAKE_PROFIT
 from tui_trader.risk.gate import RiskLimits
@@ -149,9 +149,11 @@ def test_a_partial_exit_cancels_the_stop_first_then_resizes_it(db_path) -> None:
     assert [s.qty for s in _stops(session)] == [50]
 
 
-def test_an_add_resizes_the_stop_at_the_new_entry(db_path) -> None:
-    """From half to full size at a higher price: the stop is replaced in one step (the position
-    is never without one) by a stop for all shares, 5% below the new average entry."""
+def test_an_add_cancels_the_stop_and_the_fill_brings_a_stop_for_all_shares(db_path) -> None:
+    """From half to full size at a higher price: the stop is cancelled before the buy goes out
+    (Alpaca refuses a buy beside the account's own sell stop as a potential wash trade), no stop
+    is placed while the buy works, and after its fill one stop covers all shares, 5% below the
+    new average entry."""
     session, market, strategy = _session(db_path)
     strategy.target = 0.5
     _step(session, market, 100, 101, 99, 100)
@@ -160,15 +162,49 @@ def test_an_add_resizes_the_stop_at_the_new_entry(db_path) -> None:
     assert first.qty == 50
     strategy.target = 1.0
     _step(session, market, 110, 111, 109, 110)  # equity 100,500: 91 shares at 110
+    assert LiveOrder.get(LiveOrder.client_order_id == first.client_order_id).status == "canceled"
+    assert _stops(session) == []
     _step(session, market, 110, 111, 109, 110)  # the add fills at 110
     held = session.broker.positions()["SPY"]
     [stop] = _stops(session)
     assert stop.qty == held.qty == 91
     assert stop.stop_price == round(held.avg_entry_price * 0.95, 2)
-    row = LiveOrder.get(LiveOrder.client_order_id == stop.client_order_id)
-    assert "resized to the 91 share position" in row.rationale
+
+
+def test_a_stop_of_the_wrong_size_is_replaced_in_one_step(db_path) -> None:
+    """The position grew while no session ran (shares bought outside the desk): the next
+    session replaces the stop by one for all shares, never cancelling it first."""
+    session, market, _ = _session(db_path)
+    _step(session, market, 100, 101, 99, 100)
+    _step(session, market, 100, 101, 99, 100)
+    broker = session.broker
+    [first] = _stops(session)
+    simulate_death(session)
+    broker.submit(OrderRequest("SPY", Side.BUY, 20, "by-hand"))
+    broker.on_bars({"SPY": _bar(99, 100, 101, 99, 100, timedelta(days=1))})
+    assert broker.positions()["SPY"].qty == 120
+    again, _, _ = _session(db_path, broker=broker, account_key=session.account_key)
+    [stop] = _stops(again)
+    assert stop.qty == 120
     old = LiveOrder.get(LiveOrder.client_order_id == first.client_order_id)
     assert (old.status, old.error) == ("canceled", f"replaced by {stop.client_order_id}")
+    row = LiveOrder.get(LiveOrder.client_order_id == stop.client_order_id)
+    assert "resized to the 120 share position" in row.rationale
+    [event] = [e for e in again.startup_events if "protective stop for 100" in e.detail]
+    assert event.action_taken.startswith("placed stop sell 120 SPY")
+
+
+def test_start_up_reports_the_stops_it_found_working(db_path) -> None:
+    """A restart finds the position's stop still working: reconciliation says so and keeps it."""
+    session, market, _ = _session(db_path)
+    _step(session, market, 100, 101, 99, 100)
+    _step(session, market, 100, 101, 99, 100)
+    [stop] = _stops(session)
+    simulate_death(session)
+    again, _, _ = _session(db_path, broker=session.broker, account_key=session.account_key)
+    assert _stops(again) == [stop]
+    [event] = [e for e in again.startup_events if e.action_taken == "kept"]
+    assert event.detail == "protective stops working at the broker: sell 100 SPY stop 95"
 
 
 def test_closing_the_position_cancels_its_stop(db_path) -> None:

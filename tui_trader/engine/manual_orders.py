@@ -274,7 +274,7 @@ class ManualOrders:
             rationale=f"{rationale}; {note}" if note else rationale,
             stop_price=check.order.stop_price,
         )
-        waits = self._release_stops(order.symbol) if committed * order.side.sign < 0 else None
+        waits = self._release_stops(order.symbol)
         if waits:
             events.append(self._refused(f"manual {order.side} {order.symbol} not sent: {waits}"))
             return True

@@ -186,7 +186,7 @@ class OrderRouting:
             rationale += "; closing leg" if leg == "c" else "; opening leg"
         note = check.order.rationale
         order = replace(check.order, rationale=f"{rationale}; {note}" if note else rationale)
-        waits = self._release_stops(symbol) if held * delta < 0 else None
+        waits = self._release_stops(symbol)
         if waits:
             notes.append(f"{side} {order.qty:g} {symbol} waits for the next cycle: {waits}")
             return False

@@ -10,8 +10,11 @@ exits), and a bracket's legs are fixed to its entry order's quantity; one stop p
 resized, covers every way a position changes, and every broker.
 
 Brokers refuse a sell beyond the shares not held by other working sell orders (Alpaca:
-"insufficient qty available"), so any order that closes part of a position first cancels that
-symbol's stop (``_release_stops``); the end-of-cycle step places it again for what is left.
+"insufficient qty available"), and Alpaca refuses an order that could trade against one of the
+account's own working orders on the other side ("potential wash trade detected": a market buy
+against a sell stop), so any order in a protected symbol, an exit or an add, first cancels that
+symbol's stop (``_release_stops``); the end-of-cycle step places it again for what is left, once
+no add is working (a stop beside a working buy would be refused as a wash trade too).
 ``--take-profit`` is watched by the desk: a position whose last price is that far beyond entry
 is closed at market (a broker-held take-profit limit would need the stop's shares too).
 
@@ -96,8 +99,8 @@ class ProtectiveStops:
         return committed
 
     def _release_stops(self, symbol: str) -> str | None:
-        """Cancel ``symbol``'s protective stops before an order that closes part of its
-        position (the broker would refuse the shares twice); why the order must wait, if a
+        """Cancel ``symbol``'s protective stops before any order in it (an exit needs the
+        stop's shares; an add would be refused as a wash trade); why the order must wait, if a
         cancel is not confirmed (the stop may have filled, or the broker is slow): the next
         cycle decides again from the broker's positions."""
         if not self.protects:
@@ -132,14 +135,20 @@ class ProtectiveStops:
         working = self.broker.open_orders()
         stops: dict[str, list[Order]] = {}
         closing: dict[str, float] = {}
+        adding: set[str] = set()
         for order in working:
             if is_protective(order.client_order_id, order.order_type):
                 stops.setdefault(order.symbol, []).append(order)
+                continue
+            held = positions.get(order.symbol)
+            if held is not None and held.qty * order.side.sign > 0:
+                adding.add(order.symbol)
             else:
                 closing[order.symbol] = closing.get(order.symbol, 0.0) + (
                     order.remaining_qty * order.side.sign
                 )
         events: list[RiskEvent] = []
+        kept: list[str] = []
         for symbol in sorted(set(positions) | set(stops)):
             position = positions.get(symbol)
             held = position.qty if position is not None else 0.0
@@ -151,17 +160,21 @@ class ProtectiveStops:
             profit = position is not None and want > 1e-9 and self._profit_due(position)
             one = len(have) == 1 and have[0].side is side and not profit
             if one and abs(have[0].remaining_qty - want) < 1e-9:
+                kept.append(f"{have[0].side} {want:g} {symbol} stop {have[0].stop_price:g}")
                 continue
             if one and position is not None and want > 1e-9 and float(want).is_integer():
                 events += self._place_stop(position, want, market_time, at_start, have[0])
                 continue
             for order in have:
                 self._cancelled(self.broker.cancel(order.client_order_id))
-            if position is None or want <= 1e-9:
-                continue
+            if position is None or want <= 1e-9 or symbol in adding:
+                continue  # an add still working: its fill sizes the stop (next cycle)
             if profit and self._take_profit(position, want, market_time, events):
                 continue
             events += self._place_stop(position, want, market_time, at_start, None, bool(have))
+        if at_start and kept:
+            detail = "protective stops working at the broker: " + "; ".join(kept)
+            events.append(RiskEvent("reconciliation", float(len(kept)), 0.0, "kept", detail=detail))
         return events
 
     def _place_stop(
@@ -239,7 +252,10 @@ class ProtectiveStops:
                 0.0,
                 f"placed {request.order_type} {request.side} {qty:g} {symbol} ({why})",
                 symbol=symbol,
-                detail=f"position {position.qty:g} {symbol} had no protective stop at the broker",
+                detail=f"position {position.qty:g} {symbol} had no protective stop at the broker"
+                if old is None
+                else f"position {position.qty:g} {symbol} had a protective stop for "
+                f"{old.remaining_qty:g} shares",
             )
         ]
 
