@@ -30,15 +30,26 @@ def _open_stops(sb: Any) -> list[Any]:
     return [o for o in orders if str(getattr(o.order_type, "value", o.order_type)) == "stop"]
 
 
+def _open_sells(sb: Any) -> list[Any]:
+    """The sandbox's working sell orders."""
+    from alpaca.trading.enums import QueryOrderStatus
+    from alpaca.trading.requests import GetOrdersRequest
+
+    orders = _client(sb).get_orders(filter=GetOrdersRequest(status=QueryOrderStatus.OPEN))
+    return [o for o in orders if str(getattr(o.side, "value", o.side)) == "sell"]
+
+
 def _held(sb: Any) -> float:
     positions = {p.symbol: float(p.qty) for p in _client(sb).get_all_positions()}
     return positions.get("SPY", 0.0)
 
 
-def _buy_and_protect(sb: Any, db: Path) -> Any:
+def _buy_and_protect(sb: Any, db: Path, **overrides: Any) -> Any:
     """A trend session on SPY with ``--stop-loss 2`` that buys in a rally and protects what it
     bought (the stop goes out at the end of the cycle that sees the fill)."""
-    session = alpaca_session(sb, db, symbols=("SPY",), stop_loss=StopRule(pct=2.0))
+    session = alpaca_session(
+        sb, db, symbols=("SPY",), stop_loss=StopRule(pct=2.0), allocation_pct=10.0, **overrides
+    )
     for _ in range(12):
         sb.admin.step(shock={"SPY": 1.0})
         session.run_iteration()
@@ -74,7 +85,8 @@ def test_a_stop_at_the_broker_outlives_the_session_and_the_next_one_reconciles_i
         details = " | ".join(
             e.detail for e in second.startup_events if e.event_type == RECONCILIATION
         )
-        assert f"order {stop.client_order_id}: new in the database, filled" in details
+        assert f"order {stop.client_order_id}: " in details
+        assert "in the database, filled at the broker" in details
         assert _open_stops(sb) == []
 
 
@@ -118,5 +130,38 @@ def test_closing_a_position_cancels_its_stop_before_selling(tmp_path: Path) -> N
             assert str(getattr(status, "value", status)) == "canceled"
             row = LiveOrder.get(LiveOrder.client_order_id == stop.client_order_id)
             assert row.status == "canceled"
+        finally:
+            session.broker.close()
+
+
+def test_an_add_cancels_the_stop_and_is_not_refused_as_a_wash_trade(tmp_path: Path) -> None:
+    """Five more shares bought by hand: the sandbox would refuse the buy beside the working sell
+    stop (potential wash trade); the desk cancels the stop first, the buy fills, and the next
+    cycle protects the whole position with one stop."""
+    from tui_trader.core.domain import Side
+    from tui_trader.engine.manual_orders import ManualOrder
+    from tui_trader.risk.gate import RiskLimits
+
+    db = tmp_path / "a.db"
+    with running_sandbox() as sb:
+        sb.admin.set_speed(0)
+        session = _buy_and_protect(sb, db, limits=RiskLimits(max_position_pct=50.0))
+        try:
+            [old] = _open_stops(sb)
+            held = _held(sb)
+            session.request_manual_order(ManualOrder("SPY", Side.BUY, qty=5))
+            report = session.apply_kill_requests()
+            assert report is not None
+            assert not [n for n in report.notes if "rejected" in n], report.notes
+            sb.admin.step()  # the buy fills on the next bar
+            settle(sb, session)
+            assert _held(sb) == held + 5
+            for _ in range(3):  # the strategy may trim back to its target meanwhile
+                sb.admin.step()
+                session.run_iteration()
+                settle(sb, session)
+            [new] = _open_stops(sb)
+            selling = sum(float(o.qty) for o in _open_sells(sb) if o.id != new.id)
+            assert float(new.qty) + selling == _held(sb) and new.id != old.id
         finally:
             session.broker.close()
