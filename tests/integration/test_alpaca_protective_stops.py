@@ -165,3 +165,80 @@ def test_an_add_cancels_the_stop_and_is_not_refused_as_a_wash_trade(tmp_path: Pa
             assert float(new.qty) + selling == _held(sb) and new.id != old.id
         finally:
             session.broker.close()
+
+
+def test_live_paper_killed_with_kill_9_leaves_its_stops_and_the_restart_reports_them(
+    tmp_path: Path,
+) -> None:
+    """The issue's acceptance: ``live paper --stop-loss 3`` runs until every position has a
+    working stop at the broker; ``kill -9``; the stops are still there; a restarted session's
+    reconciliation reports them."""
+    import os
+    import signal
+    import sqlite3
+    import subprocess
+    import sys
+    import threading
+
+    from tests.integration.alpaca_helpers import sandbox_env
+    from tests.integration.cli_helpers import cli_env
+
+    db = tmp_path / "k.db"
+    with running_sandbox() as sb:
+        sb.admin.set_speed(0)
+        stop = threading.Event()
+
+        def pump() -> None:
+            n = 0
+            while not stop.wait(0.05):
+                sb.admin.step(shock={"SPY": 1.0} if n < 8 else None)
+                n += 1
+
+        pumping = threading.Thread(target=pump, daemon=True)
+        pumping.start()
+        env = cli_env(tmp_path)
+        env.update(sandbox_env(sb))
+        argv = [sys.executable, "-m", "tui_trader", "live", "paper", "--symbols", "SPY"]
+        argv += ["--every", "0.05", "--stop-loss", "3", "--ignore-market-hours", "--db", str(db)]
+        child = subprocess.Popen(
+            [*argv, "--iterations", "0"],
+            env=env,
+            cwd=tmp_path,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            pause = threading.Event()
+
+            def protected() -> bool:
+                pause.wait(0.2)  # the sandbox's rate limit is shared with the session
+                held = _held(sb)
+                return held > 0 and sum(float(o.qty) for o in _open_stops(sb)) == held
+
+            wait_until(protected, timeout=60, what="a position with its stop at the broker")
+            os.kill(child.pid, signal.SIGKILL)
+            child.wait(timeout=10)
+            held = _held(sb)
+            [working] = _open_stops(sb)
+            assert float(working.qty) == held, "the stop outlived the desk"
+            again = subprocess.run(  # the pump keeps the bars coming (no more shocks)
+                [*argv, "--iterations", "1"],
+                env=env,
+                cwd=tmp_path,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+        finally:
+            if child.poll() is None:
+                os.kill(child.pid, signal.SIGKILL)
+                child.wait(timeout=10)
+            stop.set()
+            pumping.join(timeout=5)
+        assert again.returncode == 0, again.stderr
+        with sqlite3.connect(db) as con:
+            details = [r[0] for r in con.execute("SELECT detail FROM live_risk_events")]
+        expected = f"protective stops working at the broker: sell {held:g} SPY stop"
+        assert any(d and d.startswith(expected) for d in details), details
