@@ -120,6 +120,16 @@ class ProtectiveStops:
             return f"the broker did not answer the cancel of its protective stop: {exc}"
         return None
 
+    def _cancel_all_of(self, stops: list[Order]) -> bool:
+        """Cancel these stops, each confirmed (what follows may sell their shares); False if
+        one is not confirmed."""
+        for order in stops:
+            cancelled = self.broker.cancel(order.client_order_id, confirm=True)
+            if cancelled is None:
+                return False
+            self._cancelled(cancelled)
+        return True
+
     def _cancelled(self, order: Order | None) -> None:
         """Record a cancelled order (``None``: it was no longer working)."""
         if order is not None:
@@ -162,13 +172,15 @@ class ProtectiveStops:
             if one and abs(have[0].remaining_qty - want) < 1e-9:
                 kept.append(f"{have[0].side} {want:g} {symbol} stop {have[0].stop_price:g}")
                 continue
+            if symbol in adding and not profit:
+                continue  # an add still working: its fill sizes the stop (a later cycle)
             if one and position is not None and want > 1e-9 and float(want).is_integer():
                 events += self._place_stop(position, want, market_time, at_start, have[0])
                 continue
-            for order in have:
-                self._cancelled(self.broker.cancel(order.client_order_id))
-            if position is None or want <= 1e-9 or symbol in adding:
-                continue  # an add still working: its fill sizes the stop (next cycle)
+            if not self._cancel_all_of(have):
+                continue  # a cancel not confirmed yet: decided again next cycle
+            if position is None or want <= 1e-9:
+                continue
             if profit and self._take_profit(position, want, market_time, events):
                 continue
             events += self._place_stop(position, want, market_time, at_start, None, bool(have))
