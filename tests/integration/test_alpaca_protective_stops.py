@@ -1,0 +1,244 @@
+"""Protective stops held by the sandbox (Alpaca's contract): placed after the entry, still
+working after the session dies, filled by a falling market while nobody watches, and reconciled
+by the next session; a position found naked at start-up gets its stop back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import simulate_death
+from tests.integration.alpaca_helpers import alpaca_session, filled_by_order, settle
+from tui_trader.engine.reconcile import RECONCILIATION
+from tui_trader.risk.stops import StopRule
+from tui_trader.sandbox.testing import make_fast, running_sandbox, wait_until
+from tui_trader.store.models import LiveOrder
+
+
+def _client(sb: Any) -> Any:
+    from alpaca.trading.client import TradingClient
+
+    return make_fast(TradingClient(sb.key_id, sb.secret, paper=True, url_override=sb.base_url))
+
+
+def _open_stops(sb: Any) -> list[Any]:
+    """The sandbox's working stop orders."""
+    from alpaca.trading.enums import QueryOrderStatus
+    from alpaca.trading.requests import GetOrdersRequest
+
+    orders = _client(sb).get_orders(filter=GetOrdersRequest(status=QueryOrderStatus.OPEN))
+    return [o for o in orders if str(getattr(o.order_type, "value", o.order_type)) == "stop"]
+
+
+def _open_sells(sb: Any) -> list[Any]:
+    """The sandbox's working sell orders."""
+    from alpaca.trading.enums import QueryOrderStatus
+    from alpaca.trading.requests import GetOrdersRequest
+
+    orders = _client(sb).get_orders(filter=GetOrdersRequest(status=QueryOrderStatus.OPEN))
+    return [o for o in orders if str(getattr(o.side, "value", o.side)) == "sell"]
+
+
+def _held(sb: Any) -> float:
+    positions = {p.symbol: float(p.qty) for p in _client(sb).get_all_positions()}
+    return positions.get("SPY", 0.0)
+
+
+def _buy_and_protect(sb: Any, db: Path, **overrides: Any) -> Any:
+    """A trend session on SPY with ``--stop-loss 2`` that buys in a rally and protects what it
+    bought (the stop goes out at the end of the cycle that sees the fill)."""
+    session = alpaca_session(
+        sb, db, symbols=("SPY",), stop_loss=StopRule(pct=2.0), allocation_pct=10.0, **overrides
+    )
+    for _ in range(12):
+        sb.admin.step(shock={"SPY": 1.0})
+        session.run_iteration()
+        settle(sb, session)
+        if _held(sb) > 0 and _open_stops(sb):
+            return session
+    raise AssertionError("the rally did not buy and protect")
+
+
+def test_a_stop_at_the_broker_outlives_the_session_and_the_next_one_reconciles_it(
+    tmp_path: Path,
+) -> None:
+    """``--stop-loss 2``: the stop is working at the sandbox; the session dies; prices fall 10%
+    and the sandbox fills the stop; the restarted session records the fill and the trade."""
+    db = tmp_path / "s.db"
+    with running_sandbox() as sb:
+        sb.admin.set_speed(0)
+        first = _buy_and_protect(sb, db)
+        [stop] = _open_stops(sb)
+        held = _held(sb)
+        assert (float(stop.qty), str(stop.time_in_force.value)) == (held, "gtc")
+        row = LiveOrder.get(LiveOrder.client_order_id == stop.client_order_id)
+        assert row.rationale.startswith("protective stop 2% below entry")
+        first.broker.close()  # the process dies: no finish, no cancel
+        simulate_death(first)
+        assert len(_open_stops(sb)) == 1, "the stop is still working at the broker"
+        sb.admin.step(shock={"SPY": -10.0})
+        wait_until(lambda: _held(sb) == 0, what="the stop to fill at the sandbox")
+        second = alpaca_session(sb, db, symbols=("SPY",), stop_loss=StopRule(pct=2.0))
+        second.broker.close()
+        assert LiveOrder.get(LiveOrder.client_order_id == stop.client_order_id).status == "filled"
+        assert filled_by_order()[str(stop.client_order_id)] == held
+        details = " | ".join(
+            e.detail for e in second.startup_events if e.event_type == RECONCILIATION
+        )
+        assert f"order {stop.client_order_id}: " in details
+        assert "in the database, filled at the broker" in details
+        assert _open_stops(sb) == []
+
+
+def test_a_position_found_without_its_stop_gets_one_at_start_up(tmp_path: Path) -> None:
+    """The stop was cancelled by hand while no session ran: the next session places it again
+    and says so."""
+    db = tmp_path / "n.db"
+    with running_sandbox() as sb:
+        sb.admin.set_speed(0)
+        first = _buy_and_protect(sb, db)
+        [stop] = _open_stops(sb)
+        held = _held(sb)
+        first.broker.close()
+        simulate_death(first)
+        _client(sb).cancel_order_by_id(stop.id)
+        wait_until(lambda: _open_stops(sb) == [], what="the cancel")
+        second = alpaca_session(sb, db, symbols=("SPY",), stop_loss=StopRule(pct=2.0))
+        second.broker.close()
+        [placed] = _open_stops(sb)
+        assert float(placed.qty) == held and placed.client_order_id != stop.client_order_id
+        assert any("had no protective stop" in e.detail for e in second.startup_events)
+
+
+def test_closing_a_position_cancels_its_stop_before_selling(tmp_path: Path) -> None:
+    """The sandbox refuses a sell for shares a working stop holds (Alpaca: insufficient qty
+    available); the desk's close cancels the stop first, waits for the confirmation, and the
+    sell fills."""
+    db = tmp_path / "x.db"
+    with running_sandbox() as sb:
+        sb.admin.set_speed(0)
+        session = _buy_and_protect(sb, db)
+        try:
+            [stop] = _open_stops(sb)
+            session.request_close("SPY")
+            report = session.apply_kill_requests()
+            assert report is not None
+            assert not [n for n in report.notes if "rejected" in n], report.notes
+            wait_until(lambda: session.sync_orders() is not None and _held(sb) == 0, what="sell")
+            assert _open_stops(sb) == []
+            status = _client(sb).get_order_by_id(stop.id).status
+            assert str(getattr(status, "value", status)) == "canceled"
+            row = LiveOrder.get(LiveOrder.client_order_id == stop.client_order_id)
+            assert row.status == "canceled"
+        finally:
+            session.broker.close()
+
+
+def test_an_add_cancels_the_stop_and_is_not_refused_as_a_wash_trade(tmp_path: Path) -> None:
+    """Five more shares bought by hand: the sandbox would refuse the buy beside the working sell
+    stop (potential wash trade); the desk cancels the stop first, the buy fills, and the next
+    cycle protects the whole position with one stop."""
+    from tui_trader.core.domain import Side
+    from tui_trader.engine.manual_orders import ManualOrder
+    from tui_trader.risk.gate import RiskLimits
+
+    db = tmp_path / "a.db"
+    with running_sandbox() as sb:
+        sb.admin.set_speed(0)
+        session = _buy_and_protect(sb, db, limits=RiskLimits(max_position_pct=50.0))
+        try:
+            [old] = _open_stops(sb)
+            held = _held(sb)
+            session.request_manual_order(ManualOrder("SPY", Side.BUY, qty=5))
+            report = session.apply_kill_requests()
+            assert report is not None
+            assert not [n for n in report.notes if "rejected" in n], report.notes
+            sb.admin.step()  # the buy fills on the next bar
+            settle(sb, session)
+            assert _held(sb) == held + 5
+            for _ in range(3):  # the strategy may trim back to its target meanwhile
+                sb.admin.step()
+                session.run_iteration()
+                settle(sb, session)
+            [new] = _open_stops(sb)
+            selling = sum(float(o.qty) for o in _open_sells(sb) if o.id != new.id)
+            assert float(new.qty) + selling == _held(sb) and new.id != old.id
+        finally:
+            session.broker.close()
+
+
+def test_live_paper_killed_with_kill_9_leaves_its_stops_and_the_restart_reports_them(
+    tmp_path: Path,
+) -> None:
+    """The issue's acceptance: ``live paper --stop-loss 3`` runs until every position has a
+    working stop at the broker; ``kill -9``; the stops are still there; a restarted session's
+    reconciliation reports them."""
+    import os
+    import signal
+    import sqlite3
+    import subprocess
+    import sys
+    import threading
+
+    from tests.integration.alpaca_helpers import sandbox_env
+    from tests.integration.cli_helpers import cli_env
+
+    db = tmp_path / "k.db"
+    with running_sandbox() as sb:
+        sb.admin.set_speed(0)
+        stop = threading.Event()
+
+        def pump() -> None:
+            n = 0
+            while not stop.wait(0.05):
+                sb.admin.step(shock={"SPY": 1.0} if n < 8 else None)
+                n += 1
+
+        pumping = threading.Thread(target=pump, daemon=True)
+        pumping.start()
+        env = cli_env(tmp_path)
+        env.update(sandbox_env(sb))
+        argv = [sys.executable, "-m", "tui_trader", "live", "paper", "--symbols", "SPY"]
+        argv += ["--every", "0.05", "--stop-loss", "3", "--ignore-market-hours", "--db", str(db)]
+        child = subprocess.Popen(
+            [*argv, "--iterations", "0"],
+            env=env,
+            cwd=tmp_path,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            pause = threading.Event()
+
+            def protected() -> bool:
+                pause.wait(0.2)  # the sandbox's rate limit is shared with the session
+                held = _held(sb)
+                return held > 0 and sum(float(o.qty) for o in _open_stops(sb)) == held
+
+            wait_until(protected, timeout=60, what="a position with its stop at the broker")
+            os.kill(child.pid, signal.SIGKILL)
+            child.wait(timeout=10)
+            held = _held(sb)
+            [working] = _open_stops(sb)
+            assert float(working.qty) == held, "the stop outlived the desk"
+            again = subprocess.run(  # the pump keeps the bars coming (no more shocks)
+                [*argv, "--iterations", "1"],
+                env=env,
+                cwd=tmp_path,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+        finally:
+            if child.poll() is None:
+                os.kill(child.pid, signal.SIGKILL)
+                child.wait(timeout=10)
+            stop.set()
+            pumping.join(timeout=5)
+        assert again.returncode == 0, again.stderr
+        with sqlite3.connect(db) as con:
+            details = [r[0] for r in con.execute("SELECT detail FROM live_risk_events")]
+        expected = f"protective stops working at the broker: sell {held:g} SPY stop"
+        assert any(d and d.startswith(expected) for d in details), details
