@@ -75,7 +75,7 @@ def run_replay(session: TradingSession, stop: threading.Event | None = None) -> 
     if unsupported(session) is None:
         BatchReplay(session, stop).run()
     else:
-        while not stop.is_set() and session.run_iteration() is not None:
+        while not stop.is_set() and session.advance():
             pass
     session.market_exhausted = not stop.is_set()
     return session.iteration - before
@@ -175,7 +175,7 @@ class BatchReplay(CycleMirror):
         bars = {self.symbols[r - base]: self._bar(chunk, r, when) for r in rows}
         signals = {self.symbols[r - base]: self._signals(chunk, r) for r in rows}
         with self.session.audit.cycle():
-            self.session._cycle(bars, signals)
+            self.session._cycle(bars, signals, report=False)
         self._load_broker()
         self._load_risk(step)
         self.unsnapped = None

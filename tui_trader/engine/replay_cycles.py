@@ -187,7 +187,7 @@ class CycleMirror:
             session.last_prices.update(closes)
             self.broker.mark(closes)
             signals = {self.symbols[k]: self._signals(chunk, base + k) for k in range(self.n)}
-            session._decide(signals, market_time, fills)
+            session._decide(signals, market_time, fills, report=False)
             self._load_broker()
             self._load_risk(None)
             self.unsnapped = None
