@@ -136,5 +136,6 @@ def trading_day(ts: datetime) -> date:
         start = datetime(day.year, day.month, day.day, tzinfo=NEW_YORK)
         following = day + timedelta(days=1)
         end = datetime(following.year, following.month, following.day, tzinfo=NEW_YORK)
-        _DAY_SPAN = (start, end, day)
+        # held in the timestamp's own zone: comparing within one zone skips the offsets
+        _DAY_SPAN = (start.astimezone(ts.tzinfo), end.astimezone(ts.tzinfo), day)
     return day
