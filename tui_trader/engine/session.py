@@ -279,15 +279,9 @@ class TradingSession(ManualOrders, OrderRouting, SessionHalts, SessionWaits, Ses
             self._record_events(events, market_time)
             return self._report(account, positions, market_time, 0, 0, 0, events, notes)
 
-    def _cycle(
-        self,
-        bars: dict[str, Bar],
-        signals: dict[str, dict[str, Signal]] | None = None,
-        report: bool = True,
-    ) -> IterationReport | None:
-        """The body of a decision cycle, inside the cycle's transaction; ``signals`` are the
-        strategies' for these bars when already known (the replay fast path computed them);
-        the cycle's report only if ``report``."""
+    def _cycle(self, bars: dict[str, Bar], report: bool = True) -> IterationReport | None:
+        """The body of a decision cycle, inside the cycle's transaction; the cycle's report
+        only if ``report``."""
         self.iteration += 1
         self._cycle_orders.clear()
         self._cycle_fills.clear()
@@ -297,9 +291,7 @@ class TradingSession(ManualOrders, OrderRouting, SessionHalts, SessionWaits, Ses
             self.last_prices[symbol] = bar.close
         self.broker.on_bars(bars)
         fills = self._apply_updates(self.broker.drain_updates())
-        if signals is None:
-            signals = self._signals_for(bars)
-        return self._decide(signals, market_time, fills, report)
+        return self._decide(self._signals_for(bars), market_time, fills, report)
 
     def _signals_for(self, bars: dict[str, Bar]) -> dict[str, dict[str, Signal]]:
         """``_update_strategies`` for every bar of a cycle, with the lookups done once."""
