@@ -120,8 +120,8 @@ def ours(
 ) -> Outcome:
     """Our TradingSession on a ReplayMarket with the local PaperBroker and the audit trail on.
 
-    ``run_replay`` takes the batch fast path when the session allows it (replay settings, the
-    crossover); ``batch=False`` forces the cycle-by-cycle loop a live session runs.
+    ``run_replay`` runs the engine's cycle without a report per cycle (``paper --batch``);
+    ``batch=False`` runs ``run_iteration``, report and all, the loop the desk runs.
     """
     import polars as pl
 

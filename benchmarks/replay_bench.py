@@ -41,8 +41,8 @@ class DataSet:
 
 
 REPLAY: dict[str, Any] = {"snapshot_every": 390, "commit_every": 390}
-"""Our replay settings: a snapshot and a commit once per simulated day (390 one-minute bars).
-``run_replay`` then takes the batch fast path (``tui_trader.engine.replay_batch``)."""
+"""Our replay settings: a snapshot and a commit once per simulated day (390 one-minute bars),
+through ``run_replay`` (``tui_trader.engine.replay_batch``: the engine's cycle, no report)."""
 PER_BAR: dict[str, Any] = {**REPLAY, "batch": False}
 """The same settings, cycle by cycle: the loop the TUI and ``tui-trader paper`` run."""
 

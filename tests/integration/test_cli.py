@@ -159,8 +159,8 @@ def _minute_file(path: Path, days: int = 3) -> Path:
 
 
 def test_batch_replay_writes_what_the_cycle_by_cycle_replay_writes(tmp_path: Path) -> None:
-    """--batch takes the fast path for the crossover and leaves the same orders, trades and
-    final equity as the same replay printed cycle by cycle; it prints no line per cycle."""
+    """--batch leaves the same orders, trades and final equity as the same replay printed
+    cycle by cycle (one money path: the engine's own cycle); it prints no line per cycle."""
     path = _minute_file(tmp_path / "minutes.csv")
     common = ["--data", f"replay:{path}", "--interval", "1m", "--period", "1d"]
     common += ["--iterations", "0", "--weights", "trend"]
@@ -180,14 +180,13 @@ def test_batch_replay_writes_what_the_cycle_by_cycle_replay_writes(tmp_path: Pat
         summary = [line for line in out.stdout.splitlines() if "Session end_of_data" in line]
         facts[name] += (summary,)
         if name == "batch":
-            assert "Batch replay (fast path)" in out.stdout
+            assert "Batch replay (no line per cycle)" in out.stdout
             assert iteration_lines(out.stdout) == []
     assert len(facts["cycles"][0]) > 10 and facts["batch"] == facts["cycles"]
 
 
-def test_batch_replay_of_the_adaptive_blend_says_it_goes_cycle_by_cycle(tmp_path: Path) -> None:
-    """The fast path has no vectorized form of the learning blend: --batch says so and still
-    replays the whole file."""
+def test_batch_replay_of_the_adaptive_blend_replays_the_whole_file(tmp_path: Path) -> None:
+    """--batch with the default learning blend replays the whole file, no line per cycle."""
     path = _minute_file(tmp_path / "minutes.csv", days=2)
     out = run_cli(
         tmp_path, "paper", "--db", str(tmp_path / "a.db"), "--data", f"replay:{path}",
@@ -195,7 +194,8 @@ def test_batch_replay_of_the_adaptive_blend_says_it_goes_cycle_by_cycle(tmp_path
         "--commit-every", "50",
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
-    assert "Batch replay (cycle by cycle: the allocator is not fixed weights)" in out.stdout
+    assert "Batch replay (no line per cycle)" in out.stdout
+    assert iteration_lines(out.stdout) == []
     assert "Session end_of_data: 390 iterations" in out.stdout
 
 

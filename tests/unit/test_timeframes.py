@@ -1,6 +1,7 @@
 """Intervals and periods: the words users type, and the arithmetic behind them."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -52,3 +53,13 @@ def test_bad_periods_are_refused(text: str) -> None:
 def test_trading_day_is_new_york_date() -> None:
     """01:00 UTC is still the previous evening in New York."""
     assert trading_day(datetime(2026, 3, 3, 1, 0, tzinfo=UTC)) == date(2026, 3, 2)
+
+
+def test_trading_day_stays_right_minute_by_minute_across_dst_and_back_in_time() -> None:
+    """The day it remembers between calls never leaks: every minute over the spring-forward
+    and fall-back weekends (and a jump back in time) gets New York's own date."""
+    ny = ZoneInfo("America/New_York")
+    for first in (datetime(2026, 3, 7, tzinfo=UTC), datetime(2026, 10, 31, tzinfo=UTC)):
+        minutes = [first + timedelta(minutes=m) for m in range(0, 3 * 24 * 60, 7)]
+        for ts in [*minutes, *reversed(minutes)]:
+            assert trading_day(ts) == ts.astimezone(ny).date(), ts

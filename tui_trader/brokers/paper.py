@@ -323,16 +323,6 @@ class PaperBroker:
             if held:
                 positions[symbol] = Position(symbol, held.qty, held.avg_entry_price, close)
 
-    def mark(self, closes: dict[str, float]) -> None:
-        """Take last prices without a bar to match (the replay fast path, between the bars that
-        fill an order): what ``on_bars`` does after matching."""
-        self._last.update(closes)
-        positions = self._positions
-        for symbol, close in closes.items():
-            held = positions.get(symbol)
-            if held:
-                positions[symbol] = Position(symbol, held.qty, held.avg_entry_price, close)
-
     def _trading_day(self, ts: datetime) -> date:
         """``trading_day`` remembered for the last timestamp (a bar's orders share it)."""
         if ts != self._day_of[0]:

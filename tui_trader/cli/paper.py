@@ -62,8 +62,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--batch",
         action="store_true",
         help="replay a whole file (--data replay:FILE --iterations 0) as fast as possible: no "
-        "line per cycle, a summary at the end; the fast path takes --weights trend with "
-        "--commit-every 2 or more (README: Performance)",
+        "line per cycle, a summary at the end (with --commit-every N for speed; README: "
+        "Performance)",
     )
     add_yahoo_options(parser.add_argument_group("Yahoo data (--data yahoo)"))
     costs = parser.add_argument_group("simulated costs")

@@ -54,15 +54,12 @@ def run_in_terminal(
 
 
 def run_batch_in_terminal(console: Console, session: TradingSession, tag: str) -> RunResult:
-    """Replay the whole file through the fast path (or cycle by cycle where it does not fit),
-    printing no line per cycle; Ctrl+C stops between cycles. Returns how it ended, after the
-    summary."""
-    from tui_trader.engine.replay_batch import run_replay, unsupported
+    """Replay the whole file through the engine's cycle, printing no line per cycle; Ctrl+C
+    stops between cycles. Returns how it ended, after the summary."""
+    from tui_trader.engine.replay_batch import run_replay
 
     _print_startup(console, session)
-    why = unsupported(session)
-    how = "fast path" if why is None else f"cycle by cycle: {why}"
-    console.print(f"{tag} Batch replay ({how}); a summary at the end")
+    console.print(f"{tag} Batch replay (no line per cycle); a summary at the end")
     stop = threading.Event()
     try:
         with ctrl_c(stop.set, console):

@@ -120,6 +120,22 @@ NEW_YORK = ZoneInfo("America/New_York")
 """The exchange's time zone: trading days and sessions are counted in it."""
 
 
+_DAY_SPAN: tuple[datetime, datetime, date] | None = None
+"""The last New York day ``trading_day`` worked out: its first instant, the next day's first
+instant, and the date (a session asks for the same day every cycle)."""
+
+
 def trading_day(ts: datetime) -> date:
     """The New York calendar date a UTC timestamp falls on: the key of the daily-loss window."""
-    return ts.astimezone(NEW_YORK).date()
+    global _DAY_SPAN
+    span = _DAY_SPAN
+    if span is not None and ts.tzinfo is not None and span[0] <= ts < span[1]:
+        return span[2]
+    day = ts.astimezone(NEW_YORK).date()
+    if ts.tzinfo is not None:
+        start = datetime(day.year, day.month, day.day, tzinfo=NEW_YORK)
+        following = day + timedelta(days=1)
+        end = datetime(following.year, following.month, following.day, tzinfo=NEW_YORK)
+        # held in the timestamp's own zone: comparing within one zone skips the offsets
+        _DAY_SPAN = (start.astimezone(ts.tzinfo), end.astimezone(ts.tzinfo), day)
+    return day

@@ -222,6 +222,21 @@ class TradingSession(
         with self.audit.cycle():
             return self._cycle(bars)
 
+    def advance(self) -> bool:
+        """Run one decision cycle like ``run_iteration`` but build no report (a batch replay
+        prints none): the same decisions and rows. False once the data has ended."""
+        bars = self.market.next_bars()
+        if bars is None:
+            self.market_exhausted = True
+            return False
+        if not bars:
+            self.apply_kill_requests()
+            return True
+        self._waiting = None
+        with self.audit.cycle():
+            self._cycle(bars, report=False)
+        return True
+
     def sync_orders(self) -> int:
         """Record order changes and fills that arrived since the last cycle; returns new fills.
 
@@ -276,11 +291,9 @@ class TradingSession(
             self._record_events(events, market_time)
             return self._report(account, positions, market_time, 0, 0, 0, events, notes)
 
-    def _cycle(
-        self, bars: dict[str, Bar], signals: dict[str, dict[str, Signal]] | None = None
-    ) -> IterationReport:
-        """The body of a decision cycle, inside the cycle's transaction; ``signals`` are the
-        strategies' for these bars when already known (the replay fast path computed them)."""
+    def _cycle(self, bars: dict[str, Bar], report: bool = True) -> IterationReport | None:
+        """The body of a decision cycle, inside the cycle's transaction; the cycle's report
+        only if ``report``."""
         self.iteration += 1
         self._cycle_orders.clear()
         self._cycle_fills.clear()
@@ -290,9 +303,7 @@ class TradingSession(
             self.last_prices[symbol] = bar.close
         self.broker.on_bars(bars)
         fills = self._apply_updates(self.broker.drain_updates())
-        if signals is None:
-            signals = self._signals_for(bars)
-        return self._decide(signals, market_time, fills)
+        return self._decide(self._signals_for(bars), market_time, fills, report)
 
     def _signals_for(self, bars: dict[str, Bar]) -> dict[str, dict[str, Signal]]:
         """``_update_strategies`` for every bar of a cycle, with the lookups done once."""
@@ -308,9 +319,14 @@ class TradingSession(
         return out
 
     def _decide(
-        self, signals: dict[str, dict[str, Signal]], market_time: datetime, fills: int
-    ) -> IterationReport:
-        """The rest of a cycle once the bars are matched and marked: risk, orders, records."""
+        self,
+        signals: dict[str, dict[str, Signal]],
+        market_time: datetime,
+        fills: int,
+        report: bool = True,
+    ) -> IterationReport | None:
+        """The rest of a cycle once the bars are matched and marked: risk, orders, records;
+        the cycle's report only if ``report``."""
         notes: list[str] = []
         settled = self._settle(self.clock.now()) if self.unsettled else []
         account = self.last_account = self.broker.account()
@@ -356,6 +372,8 @@ class TradingSession(
             self._snapshot(account, positions, market_time)
         else:
             self._unsnapped = market_time
+        if not report:
+            return None
         return self._report(account, positions, market_time, fills, sent, refused, events, notes)
 
     def _snapshot(
