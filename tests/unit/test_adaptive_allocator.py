@@ -135,3 +135,42 @@ def test_a_warming_strategy_gives_its_weight_to_the_others() -> None:
     assert fixed.allocate("SPY", both).target == 0.5  # a flat opinion still counts
     none = {"trend": Signal.warming(3, 30), "longtrend": Signal.warming(3, 200)}
     assert fixed.allocate("SPY", none).target == 0.0
+
+
+def _long_trend_record(bars: int) -> AdaptiveAllocator:
+    """An allocator that has watched a calm rise in which only the long trend was long."""
+    allocator = AdaptiveAllocator(("trend", "meanrev", "longtrend"), learning_rate=0.0)
+    flat = {"trend": Signal(0.0, "flat"), "meanrev": Signal(0.0, "flat")}
+    for bar in bars_from_closes(uptrend(bars)):
+        allocator.observe(bar, {**flat, "longtrend": Signal(1.0, "SMA50 > SMA200")})
+    return allocator
+
+
+def test_a_long_trend_that_has_earned_keeps_the_blend_invested_and_a_flat_one_leaves_cash() -> None:
+    """Once the 50/200 rule's shadow record leads over two years of bars, the blend is at least
+    fully invested while it is long, however flat the short-horizon strategies are; when it is
+    flat (or warming) the blend decides, and the drawdown scaling still cuts it."""
+    allocator = _long_trend_record(520)
+    flat = {"trend": Signal(0.0, "flat"), "meanrev": Signal(0.0, "flat")}
+    up = {**flat, "longtrend": Signal(1.0, "SMA50 > SMA200")}
+    held = allocator.allocate("SPY", up)
+    assert held.target == 1.0  # was 1/3: the two flat strategies held two thirds in cash
+    assert "long trend up" in held.reason
+    down = {
+        "trend": Signal(1.0, "up"),
+        "meanrev": Signal(0.0, "flat"),
+        "longtrend": Signal(0.0, ""),
+    }
+    assert allocator.allocate("SPY", down).target == pytest.approx(1 / 3)
+    warming = {**down, "longtrend": Signal.warming(60, 200)}
+    assert allocator.allocate("SPY", warming).target == pytest.approx(0.5)
+    allocator.set_risk(4.0, 5.0, False)  # near the drawdown limit: the floor is scaled too
+    assert allocator.allocate("SPY", up).target == pytest.approx(allocator.risk_scale)
+    assert allocator.risk_scale < 1.0
+
+
+def test_the_long_trend_sets_no_floor_before_two_years_of_record() -> None:
+    """A one-year record cannot tell what a 200-bar rule is worth: the blend alone decides."""
+    allocator = _long_trend_record(300)
+    up = {"trend": Signal(0.0, ""), "meanrev": Signal(0.0, ""), "longtrend": Signal(1.0, "")}
+    assert allocator.allocate("SPY", up).target == pytest.approx(1 / 3)

@@ -75,13 +75,17 @@ def test_the_ablation_is_the_adaptive_allocator_with_learning_frozen() -> None:
     assert learning.equity != frozen.equity
 
 
-def test_hold_buys_once_and_keeps_it() -> None:
+def test_hold_buys_once_at_the_next_open_and_keeps_it() -> None:
+    """Buy and hold is sized at the first trading close and filled at the next bar's open plus
+    the slippage, as the engine's paper broker fills; then it never trades again."""
     market = sim_market(2, ("SPY",), bars=100)
-    result = run_config(HOLD, market, signals_for(market), EvalSettings(allocation=1.0))
-    closes = [step["SPY"].close for step in market.steps]
-    expected = closes[-1] / closes[market.warmup] * (1 - 10 / 10_000)
-    assert result.turnover == pytest.approx(1.0)
-    assert result.equity[-1] == pytest.approx(expected)
+    result = run_config(HOLD, market, signals_for(market), EvalSettings(allocation=0.95))
+    bars = [step["SPY"] for step in market.steps]
+    shares = 0.95 / bars[market.warmup].close
+    price = round(bars[market.warmup + 1].open * (1 + 10 / 10_000), 4)
+    assert result.turnover == pytest.approx(shares * price)
+    assert result.equity[-1] == pytest.approx(1.0 - shares * price + shares * bars[-1].close)
+    assert result.costs_pct == pytest.approx(100 * shares * (price - bars[market.warmup + 1].open))
 
 
 def test_window_figures_on_a_known_curve() -> None:

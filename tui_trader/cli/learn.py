@@ -4,8 +4,9 @@ Runs every configuration (adaptive, its frozen-learning ablation, equal weights,
 alone, buy and hold) over simulated markets whose seeds were never used for tuning, or over one or
 more bar files (real history), prints a table per file and one overall, the named windows
 (``--window NAME:FROM:TO``), then the verdict lines. The strategies and allocators are the
-engine's own classes, run straight over the bars with a simple cost model (see
-``tui_trader.learning.evaluate``), which is what keeps it fast.
+engine's own classes, run straight over the bars with the engine's sizing and the paper
+broker's fills (``tui_trader.learning.book``; a test holds the two equity curves together),
+without the engine's database, which is what keeps it fast.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from tui_trader.cli.learn_tables import (
     windows_table,
 )
 from tui_trader.learning.allocator import DEFAULT_FLOOR, DEFAULT_LEARNING_RATE
+from tui_trader.learning.book import MIN_TRADE_PCT
 from tui_trader.learning.evaluate import (
     CONFIGURATIONS,
     EVALUATION_FIRST_SEED,
@@ -104,7 +106,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--allocation",
         type=percent,
         default=None,
-        help="%% of equity per symbol (1/n, at most 10; files: 1/n)",
+        help="%% of equity per symbol (1/n, at most 10; files: 95/n)",
     )
     ev.add_argument("--learning-rate", type=non_negative_float, default=DEFAULT_LEARNING_RATE)
     ev.add_argument("--weight-floor", type=non_negative_float, default=DEFAULT_FLOOR)
@@ -142,7 +144,9 @@ def run_evaluate(args: argparse.Namespace) -> int:
     real = bool(args.data)
     markets, source = _markets(args)
     n_symbols = len(markets[0].steps[-1])
-    default_allocation = 100.0 / n_symbols if real else min(100.0 / n_symbols, 10.0)
+    # Files: 95% of equity over the symbols. The paper broker refuses a buy the cash cannot pay
+    # for at the close plus slippage, so a 100% position could never be bought.
+    default_allocation = 95.0 / n_symbols if real else min(100.0 / n_symbols, 10.0)
     allocation = (args.allocation or default_allocation) / 100.0
     max_dd = args.max_drawdown if args.max_drawdown is not None else (100.0 if real else 5.0)
     settings = EvalSettings(allocation, args.cost_bps, max_dd, learning=learning)
@@ -150,10 +154,12 @@ def run_evaluate(args: argparse.Namespace) -> int:
     console.print(f"[bold]learn evaluate[/]: {source}")
     halt = f"positions frozen once drawdown reaches {max_dd:g}% (the engine's halt)"
     console.print(
-        f"method: walk-forward (each decision from past bars only); the engine's strategy and "
+        f"method: walk-forward (each decision at a bar's close from past bars only, filled at "
+        f"the next bar's open as the engine's paper broker fills); the engine's strategy and "
         f"allocator classes run directly over the bars (no engine, no database); "
-        f"{allocation * 100:g}% of equity per symbol at full target, {args.cost_bps:g} bps per "
-        f"unit of equity traded, rebalances under 1% skipped, "
+        f"{allocation * 100:g}% of equity per symbol at full target, {args.cost_bps:g} bps "
+        f"slippage per unit traded, rebalances under {MIN_TRADE_PCT:g}% of a full position "
+        f"skipped, "
         f"{halt if max_dd < 100 else 'no drawdown halt'}; learning rate "
         f"{learning.learning_rate:g} (frozen: 0), weight floor {learning.weight_floor:g}"
     )

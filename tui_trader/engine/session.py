@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime, timedelta
+from operator import attrgetter
 
 from tui_trader.brokers import Broker, BrokerError
 from tui_trader.core.clock import Clock
@@ -142,9 +143,11 @@ class TradingSession(
         self.account_key = row.account_key
         self.risk = RiskManager(cfg.limits, self.audit.load_risk(row.account_key), cfg.fractional)
         history = self.market.warmup()
+        # In time order across symbols, as the cycles come: the learner's weights are shared.
+        everything = (bar for bars in history.values() for bar in bars)
+        for bar in sorted(everything, key=attrgetter("timestamp", "symbol")):
+            self._update_strategies(bar)
         for bars in history.values():
-            for bar in bars:
-                self._update_strategies(bar)
             if bars:
                 self.last_prices[bars[-1].symbol] = bars[-1].close
                 if self.market_time is None or bars[-1].timestamp > self.market_time:

@@ -4,6 +4,10 @@ For each bar it updates the symbol's regime call and the strategies' shadow reco
 one learning step on the weights of the regime the previous targets were set in. To allocate it
 blends the strategies' targets with the weights of the symbol's current regime, then:
 
+- once the long-trend strategy's shadow record has earned the most of all over at least
+  ``TREND_FLOOR_EVIDENCE`` bars per symbol, holds the blend at least at its target while it is
+  long (``TREND_FLOOR``: the 50/200 rule then decides whether to be invested, the blend only
+  adds to it, and cash is what remains when the long trend is down);
 - scales the blend down as the detector's probability of a falling, volatile market rises:
   whole up to ``DEFENSIVE_RAMP[0]``, down linearly to ``defensive`` at ``DEFENSIVE_RAMP[1]``
   (a long-only family cannot step aside by reweighting itself; the shadow records show every
@@ -40,6 +44,14 @@ DEFAULT_DEFENSIVE = 0.0
 """Share of the blended target kept once a bear market is probable (tuned on seeds 101-120)."""
 DEFENSIVE_RAMP = (0.3, 0.6)
 """Bear probabilities where the defensive scaling starts and where it reaches ``defensive``."""
+TREND_FLOOR = "longtrend"
+"""The strategy whose long view can set the least exposure: once its shadow record leads, the
+blend is held at least at its target while it is long (before the defensive and drawdown
+scaling); when it is flat, cash is the blend's own choice."""
+TREND_FLOOR_EVIDENCE = 500
+"""Bars of shadow record per symbol (two years of days) before the long trend may lead: a
+200-bar rule needs years to show what it is worth. Chosen on the tuning set (S&P 500 and Nasdaq
+1999-2018, seeds 101-120)."""
 
 
 def defensive_scale(p_bad: float, defensive: float = DEFAULT_DEFENSIVE) -> float:
@@ -82,11 +94,13 @@ class AdaptiveAllocator:
         drawdown_start: float = 0.5,
         streak: int = 3,
         defensive: float = DEFAULT_DEFENSIVE,
+        trend_floor: str | None = TREND_FLOOR,
         detector: RegimeDetector | None = None,
         journal: LearningJournal | None = None,
     ) -> None:
         self.names = tuple(names)
         self.defensive = defensive
+        self.trend_floor = trend_floor if trend_floor in self.names else None
         self.weights = RegimeWeights(self.names, learning_rate, floor)
         self.shadow = ShadowBook(cost_bps=cost_bps)
         self.detector = detector or RegimeDetector()
@@ -105,6 +119,8 @@ class AdaptiveAllocator:
         self._capped: dict[str, tuple[dict[str, float], bool, dict[str, float]]] = {}
         """Per regime key: the table's weights and the same after the streak cap (reused until
         the next bar moves the exposures)."""
+        self._floor_on: tuple[datetime | None, bool] = (None, False)
+        """Whether the long trend leads the shadow records, for the bar time it was worked out."""
         self._learn = True
         self.restored = False
         """True once weights saved by an earlier session were restored."""
@@ -223,6 +239,23 @@ class AdaptiveAllocator:
             out[n] += excess * out[n] / calm_total
         return out
 
+    def _trend_leads(self) -> bool:
+        """Has the long-trend strategy's shadow record earned the most, over enough bars?"""
+        when, on = self._floor_on
+        if when is not None and when == self._cycle_time:
+            return on
+        bars: dict[str, int] = {}
+        earned: dict[str, float] = {}
+        for by_strategy in self.shadow.stats.values():
+            for name, stats in by_strategy.items():
+                bars[name] = bars.get(name, 0) + stats.bars
+                earned[name] = earned.get(name, 0.0) + stats.net_return
+        lead = self.trend_floor
+        enough = bars.get(lead, 0) >= TREND_FLOOR_EVIDENCE * max(self.detector.symbol_count, 1)
+        on = enough and earned[lead] >= max(earned.values())
+        self._floor_on = (self._cycle_time, on)
+        return on
+
     def allocate(self, symbol: str, signals: dict[str, Signal]) -> Signal:
         """Blend the targets by the regime's weights, scaled for drawdown; say why."""
         label, found = self.detector.latest(symbol)
@@ -233,6 +266,11 @@ class AdaptiveAllocator:
         if any(type(s) is Warming for s in signals.values()):  # share out their weight
             ready = sum([get(n, 0.0) for n, s in signals.items() if type(s) is not Warming])
             blended = blended / ready if ready > 0 else 0.0
+        floored = False
+        if self.trend_floor is not None and self._trend_leads():
+            trend = signals.get(self.trend_floor)
+            if trend is not None and type(trend) is not Warming and blended < trend.target > 0:
+                blended, floored = trend.target, True
         defensive = defensive_scale(round(found[5], 4), self.defensive)  # the call's p_bad
         target = max(-1.0, min(1.0, blended * self.risk_scale * defensive))
         streak = self.losing_streak if self.losing_streak >= self.streak_limit else 0
@@ -243,6 +281,7 @@ class AdaptiveAllocator:
             weights,
             self.names,
             defensive if defensive < 1.0 else None,
+            floored,
             streak,
             self.risk_note,
             signals,
@@ -294,6 +333,7 @@ def _adaptive_reason(
     weights: dict[str, float],
     names: tuple[str, ...],
     defensive: float | None,
+    floored: bool,
     streak: int,
     risk_note: str,
     signals: dict[str, Signal],
@@ -303,6 +343,8 @@ def _adaptive_reason(
     regime = call.label if call.label == "warming" else f"{call.label} ({call.confidence:.2f})"
     parts = [f"adaptive, regime {regime}"]
     parts.append("weights " + " ".join(f"{n}={weights[n]:.2f}" for n in names))
+    if floored:
+        parts.append("long trend up: blend raised to its target")
     if defensive is not None:
         parts.append(f"bear probability {call.p_bad:.2f}: exposure x{defensive:.2f}")
     if streak:

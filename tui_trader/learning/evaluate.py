@@ -2,11 +2,12 @@
 
 The same strategy and allocator classes the engine uses run bar by bar over a simulated market
 (or a bar file): every allocator learns only from bars it has already seen, and a target set at
-one bar's close earns from the next bar on. A portfolio holds ``target x allocation`` of equity
-per symbol, pays ``cost_bps`` on every unit of equity traded, skips rebalances under
-``min_trade_pct`` like the engine, and freezes its positions once the drawdown reaches the limit
-(the engine's halt without flattening). Strategy signals are computed once per market and shared
-by every configuration, since they do not depend on the weights.
+one bar's close is sized from that close and filled at the next bar's open by ``PaperBook``, which
+follows the engine's sizing and the paper broker's fills (slippage ``cost_bps``, refused buys,
+skipped small rebalances), so ``learn evaluate`` and ``paper --data replay:FILE`` trace the same
+equity curve (``tests/integration/test_learn_one_answer.py``). Positions freeze once the drawdown
+reaches the limit (the engine's halt without flattening). Strategy signals are computed once per
+market and shared by every configuration, since they do not depend on the weights.
 
 Besides the engine's ``--weights`` modes it scores two baselines: ``hold`` (buy and hold, full
 allocation from the first trading bar) and ``frozen``, the adaptive allocator itself with its
@@ -23,6 +24,7 @@ from datetime import datetime
 import polars as pl
 
 from tui_trader.core.domain import Bar, Signal
+from tui_trader.learning.book import MIN_TRADE_PCT, PaperBook
 from tui_trader.learning.performance import (
     Window,
     WindowResult,
@@ -42,7 +44,7 @@ TUNING_SEEDS: tuple[int, ...] = tuple(range(101, 121))
 EVALUATION_FIRST_SEED = 1
 """``learn evaluate`` uses seeds 1..N: disjoint from the tuning seeds."""
 HOLD = "hold"
-"""Buy and hold: every symbol at full allocation from the first trading bar."""
+"""Buy and hold: every symbol bought once at full allocation at the first trading bar."""
 FROZEN = "frozen"
 """The adaptive allocator with learning switched off (learning rate 0): the ablation."""
 CONFIGURATIONS: tuple[str, ...] = ("adaptive", FROZEN, "equal", *STRATEGY_NAMES, HOLD)
@@ -76,7 +78,7 @@ class EvalSettings:
     allocation: float = 0.10
     cost_bps: float = 10.0
     max_drawdown_pct: float = 5.0
-    min_trade_pct: float = 1.0
+    min_trade_pct: float = MIN_TRADE_PCT
     learning: LearningSettings = field(default_factory=LearningSettings)
 
 
@@ -209,24 +211,18 @@ def run_config(
         strategies, allocator = build_allocation(learning)
         names = frozenset(s.name for s in strategies)
         learner = allocator if isinstance(allocator, LearningAllocator) else None
-    held: dict[str, float] = {}
+    book = PaperBook(settings.cost_bps, settings.min_trade_pct)
     equity = peak = last_equity = 1.0
-    turnover = paid = 0.0
     halted = False
     rets: list[float] = []
     curve: list[float] = []
-    prev_close: dict[str, float] = {}
-    cost = settings.cost_bps / 10_000.0
     for i, step in enumerate(market.steps):
         trading = i >= market.warmup
         if trading:
-            growth = sum(
-                w * (step[s].close / prev_close[s] - 1.0) for s, w in held.items() if s in step
-            )
-            equity *= 1.0 + growth
-        for sym, bar in step.items():
-            prev_close[sym] = bar.close
-            if learner is not None:
+            book.fill(step)
+            equity = book.mark(step)
+        if learner is not None:
+            for sym, bar in step.items():
                 learner.observe(bar, {n: sig for n, sig in signals[i][sym].items() if n in names})
         if not trading:
             continue
@@ -240,17 +236,13 @@ def run_config(
         if not halted:
             for sym in sorted(step):
                 if allocator is None:
-                    want = settings.allocation
+                    if book.shares.get(sym):
+                        continue  # bought once, held
+                    target = 1.0
                 else:
                     sig = {n: s for n, s in signals[i][sym].items() if n in names}
-                    want = allocator.allocate(sym, sig).target * settings.allocation
-                delta = want - held.get(sym, 0.0)
-                if abs(delta) < 1e-12 or (abs(delta) * 100 < settings.min_trade_pct and want):
-                    continue
-                held[sym] = want
-                turnover += abs(delta)
-                paid += abs(delta) * cost * equity
-                equity -= abs(delta) * cost * equity
+                    target = allocator.allocate(sym, sig).target
+                book.order(sym, target, settings.allocation, step[sym].close)
         rets.append(equity / last_equity - 1.0)
         curve.append(equity)
         last_equity = equity
@@ -261,11 +253,11 @@ def run_config(
         100.0 * (equity - 1.0),
         sharpe(rets, market.bars_per_year),
         max_drawdown_pct(curve),
-        turnover,
+        book.turnover,
         halted,
         cagr_pct(equity, market.trading_years),
         under_water_pct(curve),
-        100.0 * paid,
+        100.0 * book.paid,
         tuple(in_window(w, times, curve, market.bars_per_year) for w in windows),
         tuple(curve),
     )
