@@ -84,22 +84,6 @@ CASES: list[tuple[str, list[str], str]] = [
     ("stop-loss-atr-nan", ["paper", "--stop-loss", "atr:nan"], "positive number of ATRs"),
     ("stop-loss-atr-99", ["paper", "--stop-loss", "atr:99"], "at most 20 average true ranges"),
     ("take-profit-neg", ["paper", "--take-profit", "-5"], "give a positive percent"),
-    (
-        "stop-loss-batch",
-        [
-            "paper",
-            "--data",
-            "replay:daily.csv",
-            "--period",
-            "5d",
-            "--iterations",
-            "0",
-            "--batch",
-            "--stop-loss",
-            "3",
-        ],
-        "--batch has no protective stops",
-    ),
     ("live-stop-loss", ["live", "paper", "--stop-loss", "atr:"], "positive number of ATRs"),
     (
         "live-trading-take-profit",

@@ -158,12 +158,16 @@ def _minute_file(path: Path, days: int = 3) -> Path:
     return path
 
 
-def test_batch_replay_writes_what_the_cycle_by_cycle_replay_writes(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stops", [[], ["--stop-loss", "0.5"]], ids=["plain", "stop-loss"])
+def test_batch_replay_writes_what_the_cycle_by_cycle_replay_writes(
+    tmp_path: Path, stops: list[str]
+) -> None:
     """--batch leaves the same orders, trades and final equity as the same replay printed
-    cycle by cycle (one money path: the engine's own cycle); it prints no line per cycle."""
+    cycle by cycle (one money path: the engine's own cycle, protective stops included); it
+    prints no line per cycle."""
     path = _minute_file(tmp_path / "minutes.csv")
     common = ["--data", f"replay:{path}", "--interval", "1m", "--period", "1d"]
-    common += ["--iterations", "0", "--weights", "trend"]
+    common += ["--iterations", "0", "--weights", "trend", *stops]
     common += ["--commit-every", "50", "--snapshot-every", "50"]
     facts = {}
     for name, extra in (("cycles", []), ("batch", ["--batch"])):
@@ -183,6 +187,12 @@ def test_batch_replay_writes_what_the_cycle_by_cycle_replay_writes(tmp_path: Pat
             assert "Batch replay (no line per cycle)" in out.stdout
             assert iteration_lines(out.stdout) == []
     assert len(facts["cycles"][0]) > 10 and facts["batch"] == facts["cycles"]
+    if stops:
+        with sqlite3.connect(tmp_path / "batch.db") as con:
+            protective = con.execute(
+                "SELECT COUNT(*) FROM live_orders WHERE rationale LIKE 'protective stop%'"
+            ).fetchone()[0]
+        assert protective > 0
 
 
 def test_batch_replay_of_the_adaptive_blend_replays_the_whole_file(tmp_path: Path) -> None:

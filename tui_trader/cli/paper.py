@@ -221,11 +221,6 @@ def _check_batch(args: argparse.Namespace) -> None:
         raise UsageError("--batch replays a file: use it with --data replay:FILE")
     if args.iterations or args.every:
         raise UsageError("--batch runs the whole file: use --iterations 0 and no --every")
-    if args.stop_loss or args.take_profit:
-        raise UsageError(
-            "--batch has no protective stops: drop --batch to replay with --stop-loss or "
-            "--take-profit cycle by cycle"
-        )
 
 
 def run_paper(args: argparse.Namespace) -> int:
