@@ -1,8 +1,9 @@
 """Speed work changes no decision: the benchmark's data and a seeded ``learn evaluate`` give the
 same final equity, trades and audit rows as the code before the engine-speed work (issue 17).
 
-The figures below were recorded by the code at commit ``e98b5e3`` (main before the work: the
-replay fast path still in place), running these very scenarios. If a change to the strategies or
+The figures below were recorded by the code at commit ``a90b722`` (the learning branch's
+decisions, before the engine-speed work was merged into them; first recorded at ``e98b5e3``),
+running these very scenarios. If a change to the strategies or
 the learning rules is meant to change decisions, re-record them and say so in the commit.
 """
 
@@ -65,15 +66,15 @@ RECORDED: dict[str, tuple[float, int, tuple[int, ...], tuple[int, ...]]] = {
     "crossover, 1 symbol, every bar": (990705.2, 1110, (42, 42, 21, 0, 1110), (0, 0, 0)),
     "crossover, 20 symbols, replay settings": (1001198.58, 210, (186, 186, 86, 0, 1), (0, 0, 0)),
     "adaptive pipeline, 1 symbol, replay settings": (
-        996866.26,
+        998525.47,
         2610,
-        (300, 300, 145, 1979, 7),
+        (300, 300, 145, 1517, 7),
         (210, 7, 175),
     ),
     "adaptive pipeline, 10 symbols, replay settings": (
-        1000815.61,
+        1000541.77,
         410,
-        (100, 100, 42, 3432, 2),
+        (100, 100, 47, 3543, 2),
         (60, 20, 50),
     ),
 }
@@ -131,24 +132,24 @@ def test_engine_results_unchanged_on_benchmark_data(tmp_path: Path, name: str) -
 
 EVALUATE_RECORDED: dict[tuple[str, str], tuple[float, float, float, bool]] = {
     # (config, market): total return %, max drawdown %, turnover, halted (rounded to 1e-9)
-    ("adaptive", "sim seed 1"): (3.124832286, 1.034441104, 2.793604065, False),
-    ("frozen", "sim seed 1"): (2.935488322, 1.011836833, 2.654064659, False),
-    ("equal", "sim seed 1"): (1.486360328, 3.127475406, 1.849242411, False),
-    ("trend", "sim seed 1"): (2.543156731, 3.470604615, 1.6, False),
-    ("momentum", "sim seed 1"): (4.221751511, 1.813359403, 3.4, False),
-    ("meanrev", "sim seed 1"): (-3.563637393, 4.145043949, 3.839188834, False),
-    ("volatility", "sim seed 1"): (4.527239226, 1.321614327, 1.970802955, False),
-    ("longtrend", "sim seed 1"): (-5.566160535, 6.727738637, 0.2, True),
-    ("hold", "sim seed 1"): (-0.004678853, 6.727738637, 0.2, True),
-    ("adaptive", "sim seed 2"): (4.082423285, 1.207785928, 1.862664921, False),
-    ("frozen", "sim seed 2"): (4.007705433, 1.107174062, 1.790851252, False),
-    ("equal", "sim seed 2"): (2.770495445, 1.922418963, 2.454657559, False),
-    ("trend", "sim seed 2"): (3.880419148, 2.203322376, 2.0, False),
-    ("momentum", "sim seed 2"): (2.623759765, 2.652225298, 5.7, False),
-    ("meanrev", "sim seed 2"): (1.788554118, 1.037318991, 6.55904123, False),
-    ("volatility", "sim seed 2"): (2.308496418, 3.196980749, 4.055085862, False),
-    ("longtrend", "sim seed 2"): (1.536069612, 3.113705787, 0.2, False),
-    ("hold", "sim seed 2"): (3.438582143, 3.113705787, 0.2, False),
+    ("adaptive", "sim seed 1"): (3.391734841, 0.926122977, 2.807544006, False),
+    ("frozen", "sim seed 1"): (3.249919122, 0.911479933, 2.695086175, False),
+    ("equal", "sim seed 1"): (1.643361714, 3.091873059, 1.951812884, False),
+    ("trend", "sim seed 1"): (2.827632404, 3.356511858, 1.620939953, False),
+    ("momentum", "sim seed 1"): (4.454444082, 1.779480253, 3.434526279, False),
+    ("meanrev", "sim seed 1"): (-3.603103825, 4.31912517, 3.891966887, False),
+    ("volatility", "sim seed 1"): (4.514565579, 1.305806366, 2.006055764, False),
+    ("longtrend", "sim seed 1"): (-5.406138636, 6.503701512, 0.221752412, True),
+    ("hold", "sim seed 1"): (-0.259985929, 7.706199916, 0.200125077, True),
+    ("adaptive", "sim seed 2"): (3.847367953, 1.535528599, 1.865807156, False),
+    ("frozen", "sim seed 2"): (3.744615054, 1.405053677, 1.775287729, False),
+    ("equal", "sim seed 2"): (2.608824035, 2.08684063, 2.411488408, False),
+    ("trend", "sim seed 2"): (3.944303782, 2.325689225, 2.041220306, False),
+    ("momentum", "sim seed 2"): (2.410691607, 2.75990697, 5.630756324, False),
+    ("meanrev", "sim seed 2"): (1.510033245, 1.026551309, 6.426002067, False),
+    ("volatility", "sim seed 2"): (2.087521955, 3.368086479, 3.858580032, False),
+    ("longtrend", "sim seed 2"): (1.560953318, 3.14575377, 0.230443308, False),
+    ("hold", "sim seed 2"): (3.252842921, 3.844421816, 0.200324746, False),
 }
 
 
