@@ -4,10 +4,8 @@ integer volumes, single-symbol paths, snapshots, historical trades and quotes.""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-import pytest
 import requests
 from alpaca.data.requests import (
     StockBarsRequest,
@@ -18,14 +16,7 @@ from alpaca.data.requests import (
 from alpaca.data.timeframe import TimeFrame, TimeFrameUnit
 
 from tui_trader.sandbox.feed import Timeframe
-from tui_trader.sandbox.testing import SandboxHandle, running_sandbox
-
-
-@pytest.fixture
-def sandbox() -> Iterator[SandboxHandle]:
-    """A sandbox serving the default month of intraday history (tests get none by default)."""
-    with running_sandbox(minute_days=30) as handle:
-        yield handle
+from tui_trader.sandbox.testing import running_sandbox
 
 
 def _get(sb, path: str, **params: str) -> dict:
@@ -86,24 +77,26 @@ def test_two_years_of_days_warm_a_200_day_average_and_volumes_are_integers(sandb
     assert volumes and all(type(v) is int and v > 0 for v in volumes)
 
 
-def test_thirty_days_of_minutes_join_the_live_bars_without_a_gap(sandbox):
+def test_thirty_days_of_minutes_join_the_live_bars_without_a_gap():
     """Minute bars go back 30 days (they used to start ~1.35 days back), one a minute up to the
-    newest live bar, each opening where the one before closed."""
-    now = sandbox.sandbox.feed.market_time
-    first = _get(
-        sandbox,
-        "/v2/stocks/SPY/bars",
-        timeframe="1Min",
-        start=(now - timedelta(days=30)).isoformat(),
-        limit="1",
-    )
-    assert _stamp(first["bars"][0]["t"]) <= now - timedelta(days=29, hours=23)
-    bars = sandbox.sandbox.feed.bars("SPY", Timeframe("min", 1), None, None)
-    assert len(bars) >= 30 * 1440
-    assert all(
-        b.timestamp - a.timestamp == timedelta(minutes=1) for a, b in itertools.pairwise(bars)
-    )
-    assert all(abs(a.close - b.open) < 0.01 for a, b in itertools.pairwise(bars[:-2000]))
+    newest live bar, each opening where the one before closed (the CLI's default depth; test
+    sandboxes serve the warm-up only unless asked)."""
+    with running_sandbox(minute_days=30) as sandbox:
+        now = sandbox.sandbox.feed.market_time
+        first = _get(
+            sandbox,
+            "/v2/stocks/SPY/bars",
+            timeframe="1Min",
+            start=(now - timedelta(days=30)).isoformat(),
+            limit="1",
+        )
+        assert _stamp(first["bars"][0]["t"]) <= now - timedelta(days=29, hours=23)
+        bars = sandbox.sandbox.feed.bars("SPY", Timeframe("min", 1), None, None)
+        assert len(bars) >= 30 * 1440
+        assert all(
+            b.timestamp - a.timestamp == timedelta(minutes=1) for a, b in itertools.pairwise(bars)
+        )
+        assert all(abs(a.close - b.open) < 0.01 for a, b in itertools.pairwise(bars[:-2000]))
 
 
 def test_the_history_is_the_same_for_the_same_seed() -> None:
