@@ -16,7 +16,7 @@ def render(results: dict[str, Any]) -> str:
     ]
     if "replay" in results:
         out += _replay(results["replay"])
-    for name in ("latency", "audit", "tui", "footprint"):
+    for name in ("latency", "audit", "tui", "footprint", "startup"):
         if name in results:
             out += _generic(name, results[name])
     return "\n".join(out)
@@ -44,12 +44,13 @@ def _replay(rows: list[dict[str, Any]]) -> list[str]:
 
 
 def _generic(name: str, rows: list[dict[str, Any]]) -> list[str]:
-    """Sections 2-5: each row says what was measured, the figure, and the target."""
+    """Sections 2-6: each row says what was measured, the figure, and the target."""
     titles = {
         "latency": "### 2. Decision latency",
         "audit": "### 3. Audit throughput (WAL, synchronous=NORMAL)",
         "tui": "### 4. TUI cost",
         "footprint": "### 5. Footprint",
+        "startup": "### 6. Start-up: help, and loading a long replay file",
     }
     lines = [titles[name], "", "| measure | figure | target | met |", "|---|---|---|---|"]
     for r in rows:
