@@ -20,7 +20,7 @@ from typing import Any
 from benchmarks import report
 from benchmarks.harness import ROOT, Stat
 
-SECTIONS = ("replay", "latency", "audit", "pg", "tui", "footprint")
+SECTIONS = ("replay", "latency", "audit", "pg", "tui", "footprint", "startup")
 
 
 def main(argv: list[str] | None = None) -> int:

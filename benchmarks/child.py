@@ -30,6 +30,14 @@ def run(engine: str, data: Path, limit: int | None, extra: dict[str, Any]) -> di
         outcome = engines.backtrader_run(universe)
     elif engine == "backtesting":
         outcome = engines.backtesting_run(universe)
+    elif engine == "nautilus":
+        from benchmarks.peer_nautilus import nautilus_run
+
+        outcome = nautilus_run(universe)
+    elif engine == "vectorbt":
+        from benchmarks.peer_vectorbt import vectorbt_run
+
+        outcome = vectorbt_run(universe)
     else:
         raise SystemExit(f"unknown engine {engine}")
     return {**asdict(outcome), "base_rss_mb": base, "peak_rss_mb": peak_rss_mb()}

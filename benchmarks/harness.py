@@ -13,6 +13,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -97,11 +98,15 @@ def load_universe(path: Path, limit: int | None = None) -> list[Series]:
 
 
 def run_child(engine: str, data: Path, limit: int | None, extra: dict[str, Any]) -> dict[str, Any]:
-    """Run one engine on one data file in a fresh process; its outcome and peak memory."""
+    """Run one engine on one data file in a fresh process; its outcome and peak memory, and
+    ``process_seconds``: the whole process's wall time (start-up, imports, loading the data,
+    set-up and any compiling included: what a user waits for)."""
     args = [sys.executable, "-m", "benchmarks.child", engine, str(data), str(limit or 0)]
     args.append(json.dumps(extra))
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    started = time.perf_counter()
     out = subprocess.run(args, capture_output=True, text=True, env=env, cwd=ROOT, check=False)
+    process_seconds = time.perf_counter() - started
     if out.returncode != 0:
         raise RuntimeError(f"{engine} failed:\n{out.stderr[-3000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return {**json.loads(out.stdout.strip().splitlines()[-1]), "process_seconds": process_seconds}

@@ -47,10 +47,23 @@ PER_BAR: dict[str, Any] = {**REPLAY, "batch": False}
 """The same settings, cycle by cycle: the loop the TUI and ``tui-trader paper`` run."""
 
 
+NAUTILUS = "nautilus_trader (BacktestEngine)"
+VECTORBT = "vectorbt (Portfolio.from_signals, numba)"
+
+
 def plan(quick: bool) -> list[DataSet]:
     """The data sets and jobs; ``quick`` shrinks everything for the smoke test."""
     if quick:
-        peers = (Job("backtrader", "backtrader"),) if find_spec("backtrader") else ()
+        # Peers run when the bench extra is installed; vectorbt stays out of the quick run,
+        # since numba compiles its kernels in every new process (20-90 s here).
+        peers = tuple(
+            Job(label, engine)
+            for module, label, engine in (
+                ("backtrader", "backtrader", "backtrader"),
+                ("nautilus_trader", NAUTILUS, "nautilus"),
+            )
+            if find_spec(module)
+        )
         return [
             DataSet(
                 "1 symbol × 3,000 bars",
@@ -75,6 +88,8 @@ def plan(quick: bool) -> list[DataSet]:
                 Job("ours (crossover, snapshot+commit every bar)", "ours", cap=30_000),
                 Job("backtrader", "backtrader", cap=100_000),
                 Job("backtesting.py", "backtesting", cap=300_000),
+                Job(NAUTILUS, "nautilus", cap=100_000),
+                Job(VECTORBT, "vectorbt", cap=200_000),
             ),
         ),
         DataSet(
@@ -87,6 +102,7 @@ def plan(quick: bool) -> list[DataSet]:
                 Job("ours (crossover, replay settings, cycle by cycle)", "ours", 1_000, PER_BAR),
                 Job("backtrader", "backtrader", cap=1_000),
                 Job("backtesting.py (100 one-symbol backtests)", "backtesting", cap=3_000),
+                Job(NAUTILUS, "nautilus", cap=1_000),
                 Job(
                     "ours, full pipeline (4 strategies, regimes, adaptive weights, risk, audit)",
                     "ours",
@@ -156,6 +172,7 @@ def _row(
         "engine": job.label,
         "bars_run": last["bars"],
         "bars_per_s": Stat.of(rates),
+        "whole_bars_per_s": Stat.of([o["bars"] / o["process_seconds"] for o in outs]),
         "ours_over_this": Stat.of(ratios),
         "peak_rss_mb": Stat.of([o["peak_rss_mb"] for o in outs]),
         "data_rss_mb": last["base_rss_mb"],

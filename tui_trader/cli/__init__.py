@@ -16,22 +16,45 @@ from pathlib import Path
 
 from tui_trader.cli.common import EXIT_USAGE, UsageError, db_arg, fail, report_crash
 
-_COMMAND_MODULES = (
-    "tui_trader.cli.paper",
-    "tui_trader.cli.reports",
-    "tui_trader.cli.report_cmd",
-    "tui_trader.cli.risk_cmd",
-    "tui_trader.cli.fleet_cmd",
-    "tui_trader.cli.live",
-    "tui_trader.cli.data",
-    "tui_trader.cli.sandbox",
-    "tui_trader.cli.learn",
-    "tui_trader.cli.serve",
-    "tui_trader.cli.alert_cmd",
-    "tui_trader.cli.db_cmd",
-    "tui_trader.cli.config_cmd",
-)
-"""Subcommand modules, in the order ``--help`` lists them."""
+COMMANDS: dict[str, tuple[str, str]] = {
+    "paper": (
+        "tui_trader.cli.paper",
+        "run a headless local paper session (simulated broker, offline)",
+    ),
+    "history": ("tui_trader.cli.reports", "closed trades (or orders) from the database"),
+    "pnl": ("tui_trader.cli.reports", "profit and loss per day, with totals"),
+    "status": ("tui_trader.cli.reports", "last account snapshot, positions, risk state"),
+    "report": (
+        "tui_trader.cli.report_cmd",
+        "a session's performance: return, Sharpe, drawdown, trades, charts (--html FILE)",
+    ),
+    "risk": ("tui_trader.cli.risk_cmd", "show or reset an account's risk state"),
+    "fleet": (
+        "tui_trader.cli.fleet_cmd",
+        "every session running on the database (and those ended lately); halt them",
+    ),
+    "live": ("tui_trader.cli.live", "Alpaca paper/live trading and the session monitor"),
+    "data": ("tui_trader.cli.data", "market data cache: fetch, list, clear, export"),
+    "sandbox": (
+        "tui_trader.cli.sandbox",
+        "run a local Alpaca-compatible sandbox (paper trading rehearsal, no account)",
+    ),
+    "learn": (
+        "tui_trader.cli.learn",
+        "the adaptive learning system: evaluate the weighting schemes",
+    ),
+    "serve": (
+        "tui_trader.cli.serve",
+        "serve the desk to a web browser (a link with a random token)",
+    ),
+    "alert": ("tui_trader.cli.alert_cmd", "check that alerts reach you"),
+    "db": ("tui_trader.cli.db_cmd", "back up, verify and restore the audit database"),
+    "config": ("tui_trader.cli.config_cmd", "the settings file (tui-trader.toml)"),
+}
+"""Each subcommand's module and one-line help, in the order ``--help`` lists them. The top-level
+``--help`` is printed from this table alone; a subcommand's module (and what it imports) loads
+only when that subcommand is on the command line. A test holds the table equal to what the
+modules' ``register`` functions add."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -42,10 +65,48 @@ class _Parser(argparse.ArgumentParser):
         fail(f"{message} (see '{self.prog} --help')", EXIT_USAGE)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full parser, with every subcommand registered."""
+class _LazySubcommands(argparse._SubParsersAction):
+    """Subcommands whose parsers are placeholders until the command is chosen: then its module
+    is imported and its ``register`` replaces the placeholder with the real parser."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:  # type: ignore[override]
+        """Load the chosen subcommand's module, then parse its arguments as argparse does."""
+        if values:
+            load_command(self, values[0])
+        super().__call__(parser, namespace, values, option_string)
+
+
+def load_command(subparsers: argparse._SubParsersAction, name: str) -> None:
+    """Replace ``name``'s placeholder (and those of its module's other commands) with the real
+    parsers its module registers; nothing if already loaded or not a known command."""
     import importlib
 
+    if name not in COMMANDS or name in _loaded(subparsers):
+        return
+    module = COMMANDS[name][0]
+    names = {n for n, (m, _help) in COMMANDS.items() if m == module}
+    for n in names:
+        del subparsers._name_parser_map[n]
+    subparsers._choices_actions[:] = [a for a in subparsers._choices_actions if a.dest not in names]
+    importlib.import_module(module).register(subparsers)
+    order = list(COMMANDS)
+    subparsers._choices_actions.sort(key=lambda a: order.index(a.dest))
+    _loaded(subparsers).update(names)
+
+
+def _loaded(subparsers: argparse._SubParsersAction) -> set[str]:
+    """The commands whose real parsers ``subparsers`` holds."""
+    return subparsers.__dict__.setdefault("_tui_trader_loaded", set())
+
+
+def command_action(parser: argparse.ArgumentParser) -> argparse._SubParsersAction:
+    """The top-level parser's subcommands action."""
+    return next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+
+
+def build_parser(lazy: bool = False) -> argparse.ArgumentParser:
+    """The parser; with ``lazy`` each subcommand's module loads only when it is chosen (what
+    ``main`` uses, so ``--help`` imports none of them), else every subcommand is registered."""
     parser = _Parser(
         prog="tui-trader",
         description="A terminal trading desk for US equities: simulated, Alpaca paper or live.",
@@ -72,9 +133,15 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="allow the app's setup screen to choose Alpaca live (real money; off by default)",
     )
-    subparsers = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
-    for name in _COMMAND_MODULES:
-        importlib.import_module(name).register(subparsers)
+    parser.register("action", "lazy_parsers", _LazySubcommands)
+    subparsers = parser.add_subparsers(
+        dest="command", parser_class=_Parser, metavar="COMMAND", action="lazy_parsers"
+    )
+    for name, (_module, help_text) in COMMANDS.items():
+        subparsers.add_parser(name, help=help_text)
+    if not lazy:
+        for name in COMMANDS:
+            load_command(subparsers, name)
     return parser
 
 
@@ -96,7 +163,7 @@ def run_app(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit code."""
     args_list = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
+    parser = build_parser(lazy=True)
     if args_list[:2] == ["config", "show"] and args_list[2:3] not in (["-h"], ["--help"]):
         args = parser.parse_args(args_list[:2])  # the rest is a trading command's options
         args.command_line = args_list[2:]
@@ -109,6 +176,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if getattr(args, "config_parser", None) is not None:
             from tui_trader.cli.config_cmd import merge_config
 
+            for name in ("paper", "live"):  # a settings file may set any trading option
+                load_command(command_action(parser), name)
             args.config_sources = merge_config(args, args_list, parser)
         return int(handler(args) or 0)
     except UsageError as exc:

@@ -20,7 +20,7 @@ from tui_trader.core.timeframes import NEW_YORK, Interval, Period, TimeframeErro
 from tui_trader.core.timeframes import parse_interval as _parse_interval
 from tui_trader.core.timeframes import parse_period as _parse_period
 from tui_trader.market import MarketDataError
-from tui_trader.market.cache import CACHE_ENV, BarCache, default_cache_dir
+from tui_trader.market.cache_dir import CACHE_ENV, default_cache_dir
 
 if TYPE_CHECKING:
     from tui_trader.market.yahoo import YahooOptions
@@ -111,6 +111,8 @@ def run_fetch(args: argparse.Namespace) -> int:
 
 def run_list(args: argparse.Namespace) -> int:
     """Print one line per cached file: range, rows, size on disk and age."""
+    from tui_trader.market.cache import BarCache
+
     cache = BarCache(_cache_dir(args))
     interval = args.interval.text if args.interval else None
     with _market_errors():
@@ -132,6 +134,8 @@ def run_list(args: argparse.Namespace) -> int:
 
 def run_clear(args: argparse.Namespace) -> int:
     """Delete cached files and say how many."""
+    from tui_trader.market.cache import BarCache
+
     cache = BarCache(_cache_dir(args))
     removed = cache.clear(args.symbols, args.interval.text if args.interval else None)
     print(f"removed {removed} cached file(s) from {cache.root}")
@@ -154,6 +158,8 @@ def run_export(args: argparse.Namespace) -> int:
         raise UsageError(f"--out {out}: use a .csv or .parquet file name")
     if args.start and args.end and args.start > args.end:
         raise UsageError(f"--start {args.start} is after --end {args.end}")
+    from tui_trader.market.cache import BarCache
+
     cache = BarCache(_cache_dir(args))
     with _market_errors():
         frame = cache.read(symbol, args.interval.text)

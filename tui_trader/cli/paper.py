@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import argparse
 
-from rich.console import Console
-
 from tui_trader.cli.common import (
     UsageError,
     add_db_option,
@@ -28,12 +26,10 @@ from tui_trader.cli.common import (
 )
 from tui_trader.cli.data import add_yahoo_options, yahoo_options
 from tui_trader.cli.ops_options import add_ops_options, ops_settings_from, running_ops
-from tui_trader.cli.session_output import run_batch_in_terminal, run_in_terminal
 from tui_trader.learning.allocator import DEFAULT_FLOOR, DEFAULT_LEARNING_RATE
 from tui_trader.learning.setup import WEIGHT_MODES, LearningSettings
 from tui_trader.market import MarketDataError
 from tui_trader.risk.gate import RiskLimits
-from tui_trader.session.local import LocalSettings, SettingsError, build_local_session
 
 MAX_EVERY = 86_400.0
 """``--every`` at most a day: a cycle a day is the slowest that means anything."""
@@ -225,6 +221,12 @@ def _check_batch(args: argparse.Namespace) -> None:
 
 def run_paper(args: argparse.Namespace) -> int:
     """Build the session, print the header, run it, print the summary."""
+    # Imported here, not at the top: ``paper --help`` then loads no engine, polars or rich.
+    from rich.console import Console
+
+    from tui_trader.cli.session_output import run_batch_in_terminal, run_in_terminal
+    from tui_trader.session.local import LocalSettings, SettingsError, build_local_session
+
     _check_batch(args)
     console = Console(highlight=False, soft_wrap=True)
     db = resolve_db(args.db)

@@ -24,9 +24,8 @@ from pathlib import Path
 import polars as pl
 
 from tui_trader.market import MarketDataError
+from tui_trader.market.cache_dir import CACHE_ENV, default_cache_dir  # noqa: F401 (re-exported)
 
-CACHE_ENV = "TUI_TRADER_CACHE_DIR"
-"""Environment variable that moves the cache (tests point it at a temporary directory)."""
 CACHE_COLUMNS = ("timestamp", "symbol", "open", "high", "low", "close", "adj_close", "volume")
 CACHE_SCHEMA = {
     "timestamp": pl.Datetime("us", "UTC"),
@@ -38,16 +37,6 @@ CACHE_SCHEMA = {
     "adj_close": pl.Float64,
     "volume": pl.Float64,
 }
-
-
-def default_cache_dir() -> Path:
-    """``$TUI_TRADER_CACHE_DIR`` if set, else the user's cache directory for tui-trader."""
-    override = os.environ.get(CACHE_ENV, "").strip()
-    if override:
-        return Path(override).expanduser()
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir("tui-trader", appauthor=False))
 
 
 def empty_bars() -> pl.DataFrame:

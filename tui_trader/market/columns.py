@@ -9,15 +9,20 @@ GOOG.csv`` take it as it is. Anything else is left for ``normalize_bars`` to jud
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import polars as pl
+
+Frame = TypeVar("Frame", pl.DataFrame, pl.LazyFrame)
 
 _NAMES = {"open": "open", "high": "high", "low": "low", "close": "close", "volume": "volume"}
 _TIME_NAMES = ("timestamp", "date", "datetime", "time", "")
 
 
-def as_bar_table(frame: pl.DataFrame, symbol: str) -> pl.DataFrame:
-    """The frame with our column names if it is a one-symbol OHLCV table, else unchanged."""
-    lowered = {c: c.strip().lower() for c in frame.columns}
+def as_bar_table(frame: Frame, symbol: str) -> Frame:
+    """The frame with our column names if it is a one-symbol OHLCV table, else unchanged (a
+    ``LazyFrame``, a file scan not read yet, stays lazy)."""
+    lowered = {c: c.strip().lower() for c in frame.collect_schema().names()}
     if "symbol" in lowered.values():
         return frame
     present = set(lowered.values())

@@ -31,19 +31,26 @@ _COLUMNS = ("timestamp", "symbol", "open", "high", "low", "close", "volume")
 
 
 def read_bar_file(path: Path) -> pl.DataFrame:
-    """Read and validate a CSV or Parquet bar file; raise ``MarketDataError`` naming the file."""
+    """Read and validate a CSV or Parquet bar file; raise ``MarketDataError`` naming the file.
+
+    The file is scanned, not read whole: only the bar columns are read, straight into their
+    types, so the peak is about one typed copy of the table (issue 17)."""
     source = str(path)
     if not path.is_file():
         raise MarketDataError(f"{source}: no such file")
     try:
         if path.suffix.lower() in (".parquet", ".pq"):
-            frame = pl.read_parquet(path)
+            scan = pl.scan_parquet(path)
         else:
-            frame = pl.read_csv(path, try_parse_dates=False, infer_schema_length=10_000)
+            scan = pl.scan_csv(
+                path, try_parse_dates=False, infer_schema_length=10_000, low_memory=True
+            )
+        return normalize_bars(as_bar_table(scan, path.stem), source)
+    except MarketDataError:
+        raise
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise MarketDataError(f"{source}: cannot read ({first_line})") from exc
-    return normalize_bars(as_bar_table(frame, path.stem), source)
 
 
 class ReplayMarket:
@@ -69,13 +76,16 @@ class ReplayMarket:
         self.symbols = wanted
         self.interval = interval or parse_interval("1d")
         self.period = period or parse_period("60d")
-        frame = frame.filter(pl.col("symbol").is_in(list(wanted))).sort(
-            "timestamp", "symbol", maintain_order=True
-        )
+        if len(set(wanted)) < len(present):  # copies only when needed: a long file is big
+            frame = frame.filter(pl.col("symbol").is_in(list(wanted)))
+        if not _in_step_order(frame):
+            frame = frame.sort("timestamp", "symbol", maintain_order=True)
         self._frame = frame
-        counts = frame.group_by("timestamp", maintain_order=True).len().get_column("len")
-        self._offsets = array("q", [0])
-        self._offsets.extend(counts.cum_sum().to_list())
+        starts = frame.select(pl.arg_where(_new_step())).to_series()  # sorted: no hash table
+        self._offsets = array("q")
+        for first in range(0, len(starts), 65_536):  # never a list of a million ints at once
+            self._offsets.extend(starts.slice(first, 65_536).to_list())
+        self._offsets.append(frame.height)
         """Row where each timestamp's bars start (one more entry: the end)."""
         self._steps = len(self._offsets) - 1
         self._chunk: list[tuple[datetime, list[Bar]]] = []
@@ -186,12 +196,24 @@ class ReplayMarket:
 
     def typical_spacing(self) -> int | None:
         """The most common gap between consecutive timestamps, in minutes (None: one bar)."""
-        stamps = self._frame.get_column("timestamp").unique(maintain_order=True)
+        stamps = self._frame.select(pl.col("timestamp").filter(_new_step())).to_series()
         gaps = stamps.diff().drop_nulls()
         if gaps.is_empty():
             return None
         common = gaps.mode().sort()
         return int(common[0].total_seconds() // 60)
+
+
+def _new_step() -> pl.Expr:
+    """True on a row whose timestamp differs from the row before (the first row included)."""
+    return pl.col("timestamp").ne_missing(pl.col("timestamp").shift(1))
+
+
+def _in_step_order(frame: pl.DataFrame) -> bool:
+    """Whether the table is already sorted by timestamp, then symbol (files usually are)."""
+    ts, symbol = pl.col("timestamp"), pl.col("symbol")
+    later = (ts > ts.shift(1)) | ((ts == ts.shift(1)) & (symbol > symbol.shift(1)))
+    return bool(frame.select(later.slice(1).all()).item())
 
 
 def _fits(spacing_minutes: int, interval: Interval) -> bool:

@@ -1,0 +1,156 @@
+"""What a user waits for before anything trades: ``--help``, and the memory a replay file takes.
+
+``tui-trader --help`` and ``tui-trader paper --help`` are timed as whole processes (the installed
+``tui-trader`` script, else ``python -m tui_trader``), alternating, with the wall time and the
+process's CPU time (user + system, from ``wait4``: on a shared machine the wall time also counts
+waiting for a core). The replay file rows load a 1,000,000-row file (one symbol of 1-minute
+bars, CSV and Parquet) the way ``tui-trader paper --data replay:FILE`` does, in a fresh process
+(``ReplayMarket.from_file``, ``check_fit``, the warm-up and the first bars), and report that
+process's peak RSS. Targets from issue 17: help under 150 ms, the file at most 250 MB.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks.harness import ROOT, Stat
+
+HELP_TARGET_MS = 150.0
+PEAK_TARGET_MB = 250.0
+
+_LOAD = """
+import json, resource, sys
+from pathlib import Path
+from tui_trader.core.timeframes import parse_interval, parse_period
+from tui_trader.market.replay import ReplayMarket
+
+market = ReplayMarket.from_file(
+    Path(sys.argv[1]), interval=parse_interval("1m"), period=parse_period("1d")
+)
+market.check_fit()
+market.warmup()
+market.next_bars()
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"peak_mb": peak, "steps": market.total_steps}))
+"""
+
+
+def run(quick: bool, runs: int, log: Any) -> list[dict[str, Any]]:
+    """The help rows and the replay file rows."""
+    return [*_help_rows(runs, log), *_replay_file_rows(quick, runs, log)]
+
+
+def _cli() -> list[str]:
+    """The installed ``tui-trader`` script next to this Python, else ``python -m tui_trader``."""
+    script = Path(sys.executable).with_name("tui-trader")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "tui_trader"]
+
+
+def _timed(args: list[str]) -> tuple[float, float]:
+    """Wall and CPU milliseconds of one whole process."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    wall = (time.perf_counter() - started) * 1000.0
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"{' '.join(args)} failed")
+    return wall, (usage.ru_utime + usage.ru_stime) * 1000.0
+
+
+def _help_rows(runs: int, log: Any) -> list[dict[str, Any]]:
+    """``--help`` and ``paper --help``: ten processes a run each, alternating."""
+    commands = {"`tui-trader --help`": ["--help"], "`tui-trader paper --help`": ["paper", "--help"]}
+    walls: dict[str, list[float]] = {name: [] for name in commands}
+    cpus: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(runs * 10):
+        for name, argv in commands.items():
+            wall, cpu = _timed([*_cli(), *argv])
+            walls[name].append(wall)
+            cpus[name].append(cpu)
+    rows = []
+    load = os.getloadavg()[0]
+    for name in commands:
+        wall, cpu = Stat.of(walls[name]), Stat.of(cpus[name])
+        met = "yes" if wall.median < HELP_TARGET_MS else "no"
+        if met == "no" and cpu.median < HELP_TARGET_MS:
+            met = f"no (CPU yes: the processes waited for a core, load average {load:.1f})"
+        log(f"  {name}: wall {wall.fmt('.0f')} ms, cpu {cpu.fmt('.0f')} ms")
+        rows.append(
+            {
+                "measure": f"{name}, whole process, ms ({wall.runs} processes)",
+                "figure": f"wall {wall.fmt('.0f')}; CPU {cpu.fmt('.0f')}",
+                "target": f"< {HELP_TARGET_MS:.0f} ms",
+                "met": met,
+            }
+        )
+    return rows
+
+
+def _replay_file_rows(quick: bool, runs: int, log: Any) -> list[dict[str, Any]]:
+    """Peak RSS of a process loading a long replay file, CSV and Parquet."""
+    rows_in_file = 20_000 if quick else 1_000_000
+    out = []
+    with tempfile.TemporaryDirectory() as tmp:
+        files = _write_files(Path(tmp), rows_in_file)
+        peaks: dict[str, list[float]] = {kind: [] for kind in files}
+        for _ in range(runs):
+            for kind, path in files.items():
+                peaks[kind].append(_load_peak(path))
+        for kind, values in peaks.items():
+            stat = Stat.of(values)
+            log(f"  replay file {kind}: peak {stat.fmt('.0f')} MB")
+            out.append(
+                {
+                    "measure": f"load a {rows_in_file:,}-row replay file ({kind}), "
+                    "peak RSS of the whole process, MB",
+                    "figure": stat.fmt(".0f"),
+                    "target": f"≤ {PEAK_TARGET_MB:.0f} MB" if not quick else "— (quick size)",
+                    "met": ("yes" if stat.median <= PEAK_TARGET_MB else "no") if not quick else "—",
+                }
+            )
+    return out
+
+
+def _write_files(folder: Path, rows: int) -> dict[str, Path]:
+    """One symbol's ``rows`` seeded 1-minute bars as CSV and as Parquet."""
+    import polars as pl
+
+    from benchmarks.data import make_series
+
+    s = make_series("S000", rows, 2026)
+    frame = pl.DataFrame(
+        {
+            "timestamp": s.ts_us,
+            "symbol": ["S000"] * rows,
+            "open": s.open,
+            "high": s.high,
+            "low": s.low,
+            "close": s.close,
+            "volume": s.volume,
+        }
+    ).with_columns(pl.col("timestamp").cast(pl.Datetime("us", "UTC")))
+    csv, parquet = folder / "bars.csv", folder / "bars.parquet"
+    frame.write_csv(csv)
+    frame.write_parquet(parquet)
+    return {"CSV": csv, "Parquet": parquet}
+
+
+def _load_peak(path: Path) -> float:
+    """Peak RSS, MB, of a fresh process loading ``path`` as a replay."""
+    done = subprocess.run(
+        [sys.executable, "-c", _LOAD, str(path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"loading {path.name} failed:\n{done.stderr[-3000:]}")
+    return float(json.loads(done.stdout.strip().splitlines()[-1])["peak_mb"])
