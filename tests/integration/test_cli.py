@@ -262,7 +262,10 @@ def test_second_ctrl_c_exits_at_once_and_the_database_stays_whole(tmp_path: Path
         _, err = proc.communicate(timeout=30)
     finally:
         proc.kill()
-    assert proc.returncode in (0, 130)
+    # 130: the second press left at once; 0: the session had already ended; -SIGINT: the press
+    # met Python's interpreter shutdown, which restores the default handler (a shell shows 130
+    # for it too). Each leaves the database whole and prints no traceback.
+    assert proc.returncode in (0, 130, -signal.SIGINT)
     assert "Traceback" not in err and "Exception ignored" not in err
     with sqlite3.connect(db) as con:
         assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
