@@ -102,3 +102,14 @@ def test_naive_timestamp_is_refused() -> None:
 def test_sessions_back_counts_trading_days() -> None:
     sessions = cal.us_equity_calendar().sessions_back(date(2025, 7, 7), 3)
     assert [s.day for s in sessions] == [date(2025, 7, 2), date(2025, 7, 3), date(2025, 7, 7)]
+
+
+def test_loading_the_calendar_prints_no_warning() -> None:
+    """Building the calendar warns about nothing: on pandas 2.x ``Series.dt.to_pydatetime()``
+    printed a FutureWarning on the terminal of every ``live`` session."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        calendar = cal.ExchangeCalendar.load()
+    assert calendar.first_day.year <= 2000

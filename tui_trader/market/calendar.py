@@ -119,11 +119,13 @@ class ExchangeCalendar:
             import exchange_calendars as xcals
 
             schedule = xcals.get_calendar(name, start=start.isoformat()).schedule
-        opens = schedule["open"].dt.to_pydatetime()
-        closes = schedule["close"].dt.to_pydatetime()
+        # one Timestamp at a time: Series.dt.to_pydatetime() warns on pandas 2.x (its result
+        # type changes in 3.0), and that warning reached every user's terminal
         sessions = [
-            Session(day.date(), o.astimezone(UTC), c.astimezone(UTC))
-            for day, o, c in zip(schedule.index, opens, closes, strict=True)
+            Session(
+                day.date(), o.to_pydatetime().astimezone(UTC), c.to_pydatetime().astimezone(UTC)
+            )
+            for day, o, c in zip(schedule.index, schedule["open"], schedule["close"], strict=True)
         ]
         return cls(sessions, name)
 
