@@ -49,7 +49,17 @@ def measure(orders: int) -> list[float]:
             max_drawdown_pct=90,
             max_daily_loss_pct=90,
         )
-        session = alpaca_session(sb, db, symbols=("SPY",), limits=limits, allocation_pct=50)
+        # The sandbox runs without a rate limit, and so does the session's client-side request
+        # budget here: a bar a few milliseconds after the last is ~40 times Alpaca's 200
+        # requests a minute, and the budget's waits would be measured instead of the path.
+        session = alpaca_session(
+            sb,
+            db,
+            symbols=("SPY",),
+            limits=limits,
+            allocation_pct=50,
+            requests_per_minute=1_000_000,
+        )
         session.strategies[:] = [Flip()]
         session.allocator = FixedWeights({"flip": 1.0})
         broker = session.broker
