@@ -1,6 +1,7 @@
 """``tui-trader fleet``, ``fleet halt`` and ``live monitor --all`` as a script would run them:
 the listing marks dead sessions, ``--json`` is machine-readable, a halt is asked for, audited and
-reaches the account's shared risk state, and bad input is one line and exit 2."""
+reaches the account's shared risk state, and bad input is one line and exit 2. The listing and
+the halt also run on a PostgreSQL store (the ``store`` fixture: both engines)."""
 
 from __future__ import annotations
 
@@ -15,9 +16,10 @@ from tui_trader.core.clock import WallClock
 from tui_trader.store.audit import AuditLog
 from tui_trader.store.db import open_database, to_db_time
 from tui_trader.store.models import SessionRow, database
+from tui_trader.store.pg_url import PgUrl
 
 
-def _seed(db: Path) -> dict[str, str]:
+def _seed(db: Path | PgUrl) -> dict[str, str]:
     """Three sessions: one alive (this test's process), one whose process is gone, one that
     ended; returns their keys by role."""
     audit = AuditLog(open_database(db), WallClock())
@@ -37,10 +39,10 @@ def _seed(db: Path) -> dict[str, str]:
     return keys
 
 
-def test_fleet_lists_every_session_and_marks_the_dead(tmp_path: Path) -> None:
+def test_fleet_lists_every_session_and_marks_the_dead(tmp_path: Path, store: Path | PgUrl) -> None:
     """Plain columns with a header, the dead session marked with its reason; --running leaves
-    out what ended; --json carries every field."""
-    db = tmp_path / "fleet.db"
+    out what ended; --json carries every field. On either engine."""
+    db = store
     keys = _seed(db)
     out = run_cli(tmp_path, "fleet", "--db", str(db))
     assert out.returncode == 0, out.stderr
@@ -60,12 +62,14 @@ def test_fleet_lists_every_session_and_marks_the_dead(tmp_path: Path) -> None:
     assert next(r for r in rows if r["session"] == keys["gone"])["dead_why"].startswith("process")
 
 
-def test_fleet_halt_asks_then_halts_the_account_with_who_and_where(tmp_path: Path) -> None:
+def test_fleet_halt_asks_then_halts_the_account_with_who_and_where(
+    tmp_path: Path, store: Path | PgUrl
+) -> None:
     """Without a terminal or --yes it refuses (exit 2); with --yes it halts the session's
         account in the shared risk state and audits who asked, from which host and process; the
         listing then shows the session HALTED; a second halt says it already was; ``risk reset``
-    lifts it as any other halt."""
-    db = tmp_path / "fleet.db"
+    lifts it as any other halt. On either engine."""
+    db = store
     keys = _seed(db)
     refused = run_cli(tmp_path, "fleet", "halt", "--session", keys["alive"], "--db", str(db))
     assert refused.returncode == 2 and "confirmation" in refused.stderr
@@ -115,11 +119,16 @@ def test_fleet_halt_all_halts_running_and_dead_looking_sessions(tmp_path: Path) 
 
 
 def test_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
-    """No database, an unknown session, --all with --session: one line on stderr, exit 2."""
+    """No database (a missing file, a PostgreSQL server nobody runs), an unknown session, --all
+    with --session: one line on stderr, exit 2."""
     missing = tmp_path / "none.db"
+    nobody = "postgresql://trader@127.0.0.1:1/desk"  # port 1: refused at once
     for args in (
         ("fleet", "--db", str(missing)),
         ("live", "monitor", "--all", "--db", str(missing)),
+        ("fleet", "--db", nobody),
+        ("fleet", "halt", "--all", "--yes", "--db", nobody),
+        ("live", "monitor", "--all", "--db", nobody),
         ("fleet", "halt", "--all", "--session", "x", "--db", str(missing)),
     ):
         out = run_cli(tmp_path, *args)

@@ -1,7 +1,8 @@
 """Three real ``tui-trader live paper`` processes on one sandbox account and one database, and
 the desk's Fleet screen over them: the day's order limit holds across the three, and one ctrl+k
 on a row of the fleet halts all three within a cycle (the halt goes through the account's shared
-risk state). The test waits on the database with deadlines, never on sleeps.
+risk state). The test waits on the database with deadlines, never on sleeps. It runs on both
+engines: one SQLite file, and one PostgreSQL database (as desks on several machines would share).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import pytest
 from tests.integration.alpaca_helpers import sandbox_env
 from tests.integration.cli_helpers import cli_env
 from tui_trader.sandbox.testing import SandboxHandle, running_sandbox
+from tui_trader.store.pg import pg_sql
 
 DEADLINE = 60.0
 LIMIT = 2
@@ -45,7 +47,19 @@ def pumped() -> Iterator[SandboxHandle]:
         thread.join(timeout=5)
 
 
-def _start(tmp_path: Path, sb: SandboxHandle, db: Path, name: str) -> subprocess.Popen[str]:
+Db = Path | str
+"""The shared store: a SQLite file, or a PostgreSQL URL (its password in ``PGPASSWORD``)."""
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def shared_db(request: pytest.FixtureRequest, tmp_path: Path) -> Db:
+    """The store the three processes and the fleet view use, on each engine."""
+    if request.param == "sqlite":
+        return tmp_path / "shared.db"
+    return str(request.getfixturevalue("pg_url"))
+
+
+def _start(tmp_path: Path, sb: SandboxHandle, db: Db, name: str) -> subprocess.Popen[str]:
     """One ``live paper`` session that runs until interrupted."""
     env = cli_env(tmp_path) | sandbox_env(sb)
     command = ["live", "paper", "--iterations", "100000", "--every", "0.1", "--period", "1d"]
@@ -60,8 +74,14 @@ def _start(tmp_path: Path, sb: SandboxHandle, db: Path, name: str) -> subprocess
     )
 
 
-def _query(db: Path, sql: str, *args: object) -> list[tuple]:
+def _query(db: Db, sql: str, *args: object) -> list[tuple]:
     """Rows of one query on the shared database (a fresh connection each time)."""
+    if isinstance(db, str):
+        import psycopg
+
+        with psycopg.connect(db, autocommit=True) as conn:
+            cur = conn.execute(pg_sql(sql), args)
+            return cur.fetchall() if cur.description else []
     with sqlite3.connect(db, timeout=10) as con:
         return con.execute(sql, args).fetchall()
 
@@ -74,27 +94,35 @@ def _wait_for(what: str, check: Callable[[], bool], procs: list[subprocess.Popen
         try:
             if check():
                 return
-        except sqlite3.OperationalError:
+        except (sqlite3.OperationalError, IndexError, _psycopg_errors()):
             pass  # the tables are not created yet, or a writer holds the lock for a moment
         assert all(p.poll() is None for p in procs), f"a session ended while waiting for {what}"
         pause.wait(0.05)
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def _snapshots(db: Path, session_id: int) -> int:
+def _psycopg_errors() -> type[Exception]:
+    """psycopg's base error (a PostgreSQL store's tables may not exist yet)."""
+    import psycopg
+
+    return psycopg.Error
+
+
+def _snapshots(db: Db, session_id: int) -> int:
     """How many snapshots (one per cycle) a session has written."""
     sql = "SELECT count(*) FROM live_account_snapshots WHERE session_id = ?"
     return _query(db, sql, session_id)[0][0]
 
 
-async def _halt_from_the_fleet(db: Path) -> tuple[str, str]:
+async def _halt_from_the_fleet(db: Db) -> tuple[str, str]:
     """Open the desk's Fleet screen on the database, ctrl+k on the first row, confirm; returns
     the confirmation's title and text."""
+    from tui_trader.store.pg_url import parse_db_url
     from tui_trader.tui.app import make_app
     from tui_trader.tui.screens.confirm import ConfirmScreen
     from tui_trader.tui.screens.fleet import FleetScreen
 
-    app = make_app(db, fleet_only=True)
+    app = make_app(parse_db_url(db) if isinstance(db, str) else db, fleet_only=True)
     async with app.run_test(size=(120, 36)) as pilot:
 
         async def until(check: Callable[[], bool], what: str) -> None:
@@ -119,12 +147,12 @@ async def _halt_from_the_fleet(db: Path) -> tuple[str, str]:
 
 
 def test_a_fleet_ctrl_k_halts_three_sessions_on_one_account(
-    pumped: SandboxHandle, tmp_path: Path
+    pumped: SandboxHandle, tmp_path: Path, shared_db: Db
 ) -> None:
     """Limit 2 orders a day in each of three sessions: 2 reach the broker in all. ctrl+k on one
     row of the Fleet screen, confirmed, halts the account; each of the three adopts the halt
     within one cycle of it being written, and they all end cleanly."""
-    db = tmp_path / "shared.db"
+    db = shared_db
     procs = [_start(tmp_path, pumped, db, name) for name in ("a", "b", "c")]
     try:
         _wait_for(

@@ -28,6 +28,7 @@ from tui_trader.reporting.fleet_text import cells, shortened
 from tui_trader.security.redact import redact
 from tui_trader.store.fleet import DIED, HALTED, FleetRow, accounts_to_halt, fleet_rows
 from tui_trader.store.fleet_halts import HaltOutcome, halt_accounts
+from tui_trader.store.pg_url import PgUrl
 from tui_trader.tui.dbaccess import ensure_database
 from tui_trader.tui.screens.confirm import ConfirmScreen
 from tui_trader.tui.widgets.desk_footer import DeskFooter
@@ -116,8 +117,9 @@ class FleetScreen(Screen[None]):
     ]
     AUTO_FOCUS = "#fleet-table"
 
-    def __init__(self, db_path: Path, clock: Clock) -> None:
-        """The database to read and the clock that ages heartbeats."""
+    def __init__(self, db_path: Path | PgUrl, clock: Clock) -> None:
+        """The store to read (a SQLite file or a PostgreSQL URL) and the clock that ages
+        heartbeats."""
         super().__init__(id="fleet")
         self.db_path = db_path
         self.clock = clock
