@@ -11,7 +11,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterable
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import App, SystemCommand
@@ -22,14 +22,10 @@ from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
 from tui_trader.core.clock import Clock, WallClock
-from tui_trader.market import MarketDataError
 from tui_trader.risk.gate import MANUAL_KILL
 from tui_trader.security.redact import describe, redact
-from tui_trader.session.local import SettingsError
-from tui_trader.store.db import StoreError
 from tui_trader.tui.controls import SessionControls, unframe
 from tui_trader.tui.desk_actions import DESK_BINDINGS, DeskActions
-from tui_trader.tui.handles import SESSION_BUILDERS, LocalHandle, SessionHandle
 from tui_trader.tui.messages import (
     SessionEnded,
     SessionFailedToStart,
@@ -37,20 +33,33 @@ from tui_trader.tui.messages import (
     SessionStarted,
 )
 from tui_trader.tui.navigation import NAV_BINDINGS, Navigation
-from tui_trader.tui.screens.dashboard import DashboardScreen
-from tui_trader.tui.screens.fleet import FleetScreen
-from tui_trader.tui.screens.history import HistoryScreen
-from tui_trader.tui.screens.report import ReportScreen
 from tui_trader.tui.screens.setup import SetupScreen
-from tui_trader.tui.setup_form import ALPACA_UNAVAILABLE, SessionPlan
+from tui_trader.tui.setup_form import ALPACA_UNAVAILABLE
 from tui_trader.tui.state import DeskState, preload_calendar
 from tui_trader.tui.widgets.deskbar import DeskBar
+
+if TYPE_CHECKING:
+    from tui_trader.tui.handles import SessionHandle
+    from tui_trader.tui.screens.dashboard import DashboardScreen
+    from tui_trader.tui.setup_form import SessionPlan
 
 TICK_SECONDS = 0.1
 HALTED_RED = "#d70000"
 """The frame of every screen while trading is halted (the stylesheet uses the same red)."""
 """Redraw cadence: at most ten redraws a second, whatever the report rate."""
-START_ERRORS = (SettingsError, MarketDataError, StoreError, OSError, ImportError, ValueError)
+
+
+def start_errors() -> tuple[type[BaseException], ...]:
+    """The errors that mean "the session could not start" (shown on setup, not a crash).
+
+    Imported here, in the trading worker, not at start: the session's modules (the store, the
+    market data, the engine) are not needed to draw the first screen and cost ~0.4 s to import.
+    """
+    from tui_trader.market import MarketDataError
+    from tui_trader.session.local import SettingsError
+    from tui_trader.store.db import StoreError
+
+    return (SettingsError, MarketDataError, StoreError, OSError, ImportError, ValueError)
 
 
 class TraderApp(SessionControls, DeskActions, Navigation, App[None]):
@@ -119,7 +128,7 @@ class TraderApp(SessionControls, DeskActions, Navigation, App[None]):
         self.monitor = monitor
         self.session_factory = session_factory
         self.desk = DeskState()
-        self.dashboard = DashboardScreen()
+        self._dashboard: DashboardScreen | None = None
         self.handle: SessionHandle | None = None
         self.trading_worker: Worker | None = None
         self.last_error = ""
@@ -129,15 +138,28 @@ class TraderApp(SessionControls, DeskActions, Navigation, App[None]):
 
     # -- screens -------------------------------------------------------------------------------
 
+    @property
+    def dashboard(self) -> DashboardScreen:
+        """The one dashboard, made (and its module imported) when first needed, not at start."""
+        if self._dashboard is None:
+            from tui_trader.tui.screens.dashboard import DashboardScreen
+
+            self._dashboard = DashboardScreen()
+        return self._dashboard
+
     def on_mount(self) -> None:
-        """Install the screens, open on setup (or the dashboard when monitoring)."""
+        """Install the screens, open on setup (or the dashboard when monitoring).
+
+        A screen's module is imported when the screen is first shown: the first screen is drawn
+        without History, Report, Fleet or the dashboard's charts (issue 17: first screen < 1 s).
+        """
         self.add_mode(
             "setup", lambda: SetupScreen(self.db_path, self.live_enabled, self.setup_defaults)
         )
         self.add_mode("dashboard", lambda: self.dashboard)
-        self.add_mode("history", lambda: HistoryScreen(self.db_path, self.clock))
-        self.add_mode("report", lambda: ReportScreen(self.db_path, self._session_key))
-        self.add_mode("fleet", lambda: FleetScreen(self.db_path, self.clock))
+        self.add_mode("history", self._history_screen)
+        self.add_mode("report", self._report_screen)
+        self.add_mode("fleet", self._fleet_screen)
         self.set_interval(TICK_SECONDS, self.tick)
         self.install_stop_signals()
         if self.monitor is not None:
@@ -147,6 +169,24 @@ class TraderApp(SessionControls, DeskActions, Navigation, App[None]):
             self.switch_mode("fleet")
         else:
             self.switch_mode("setup")
+
+    def _history_screen(self) -> Screen:
+        """The History screen (imported on first use)."""
+        from tui_trader.tui.screens.history import HistoryScreen
+
+        return HistoryScreen(self.db_path, self.clock)
+
+    def _report_screen(self) -> Screen:
+        """The Report screen (imported on first use)."""
+        from tui_trader.tui.screens.report import ReportScreen
+
+        return ReportScreen(self.db_path, self._session_key)
+
+    def _fleet_screen(self) -> Screen:
+        """The Fleet screen (imported on first use)."""
+        from tui_trader.tui.screens.fleet import FleetScreen
+
+        return FleetScreen(self.db_path, self.clock)
 
     def tick(self) -> None:
         """Redraw the visible screen's desk bar and, if it has one, its dashboard."""
@@ -229,6 +269,8 @@ class TraderApp(SessionControls, DeskActions, Navigation, App[None]):
             from dataclasses import replace
 
             settings = replace(settings, seed=self.seed)
+        from tui_trader.tui.handles import SESSION_BUILDERS, LocalHandle
+
         builder = SESSION_BUILDERS.get(plan.mode)
         if builder is None:
             self.notify(ALPACA_UNAVAILABLE, severity="error")
@@ -252,7 +294,7 @@ class TraderApp(SessionControls, DeskActions, Navigation, App[None]):
         """The trading worker: build, run, report; it only ever posts messages."""
         try:
             info = handle.build()
-        except START_ERRORS as exc:
+        except start_errors() as exc:
             self.post_message(SessionFailedToStart(redact(str(exc))))
             return
         if not info.daily_bars:

@@ -15,15 +15,11 @@ from typing import TYPE_CHECKING
 from textual.app import SystemCommand
 from textual.binding import Binding
 
-from tui_trader.tui.handles import LocalHandle
 from tui_trader.tui.screens.confirm import ConfirmScreen
-from tui_trader.tui.screens.ticket import TicketScreen
-from tui_trader.tui.screens.working import WorkingOrdersScreen
-from tui_trader.tui.ticket_form import describe
 
 if TYPE_CHECKING:
     from tui_trader.engine.manual_orders import ManualOrder
-    from tui_trader.tui.handles import SessionHandle
+    from tui_trader.tui.handles import LocalHandle, SessionHandle
     from tui_trader.tui.state import DeskState
 
 DESK_BINDINGS = [
@@ -82,7 +78,11 @@ class DeskActions:
     def _local(self) -> LocalHandle | None:
         """The running in-process session's handle (manual trading needs one)."""
         handle = self.handle
-        return handle if isinstance(handle, LocalHandle) and self.running else None
+        if handle is None or not self.running:
+            return None  # before any session: the session's modules are not imported yet
+        from tui_trader.tui.handles import LocalHandle
+
+        return handle if isinstance(handle, LocalHandle) else None
 
     def _manual_refusal(self) -> str | None:
         """Why manual trading is unavailable now, or ``None``."""
@@ -103,6 +103,8 @@ class DeskActions:
             return
         info = self.desk.info
         assert info is not None
+        from tui_trader.tui.screens.ticket import TicketScreen
+
         self.push_screen(TicketScreen(info.symbols, info.mode, symbol), self._ticket_done)
 
     def _ticket_done(self, order: ManualOrder | None) -> None:
@@ -113,6 +115,8 @@ class DeskActions:
             self._send_manual(order)
             return
         mode = self.desk.info.mode.upper()
+        from tui_trader.tui.ticket_form import describe
+
         self.push_screen(
             ConfirmScreen(
                 f"Send this order? ({mode})",
@@ -135,6 +139,8 @@ class DeskActions:
         except (ValueError, RuntimeError) as exc:
             self.notify(f"Order not sent: {exc}", severity="error")
             return
+        from tui_trader.tui.ticket_form import describe
+
         self.notify(f"Order requested: {describe(order)}. Its fate shows in Orders & fills.")
 
     def action_working_orders(self) -> None:
@@ -143,6 +149,8 @@ class DeskActions:
         if refusal:
             self.notify(f"Working orders unavailable: {refusal}.", severity="warning")
             return
+        from tui_trader.tui.screens.working import WorkingOrdersScreen
+
         if not isinstance(self.screen, WorkingOrdersScreen):
             self.push_screen(WorkingOrdersScreen())
 

@@ -11,7 +11,7 @@ import argparse
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tui_trader.brokers.alpaca_config import LIVE_URL, PAPER_URL, read_settings
 from tui_trader.cli.common import (
@@ -23,9 +23,11 @@ from tui_trader.cli.common import (
     take_profit_arg,
 )
 from tui_trader.core.timeframes import TimeframeError, parse_interval, parse_period
-from tui_trader.ops.session_ops import OpsSettings
 from tui_trader.risk.gate import RiskLimits
-from tui_trader.session.local import LocalSettings
+
+if TYPE_CHECKING:  # imported when a plan is made: the engine and store are not needed to draw
+    from tui_trader.ops.session_ops import OpsSettings  # the setup screen (issue 17)
+    from tui_trader.session.local import LocalSettings
 
 MODES = ("local", "paper", "live")
 """Session modes: the local simulated desk, Alpaca paper, Alpaca live."""
@@ -140,8 +142,15 @@ class SessionPlan:
     settings: LocalSettings
     iterations: int
     every: float
-    ops: OpsSettings = field(default_factory=OpsSettings)
+    ops: OpsSettings = field(default_factory=lambda: _ops_settings())
     """Alerts and periodic backups for the session."""
+
+
+def _ops_settings(**values: Any) -> OpsSettings:
+    """``OpsSettings(**values)``, importing the ops module only when a plan is made."""
+    from tui_trader.ops.session_ops import OpsSettings
+
+    return OpsSettings(**values)
 
 
 @dataclass(slots=True)
@@ -246,6 +255,8 @@ def validate(
             errors["mode"] = status.describe()
     if errors:
         return FormResult(None, errors)
+    from tui_trader.session.local import LocalSettings
+
     settings = LocalSettings(
         db=db,
         symbols=symbols,
@@ -264,7 +275,7 @@ def validate(
         stop_loss=stop_loss,
         take_profit_pct=take_profit,
     )
-    ops = OpsSettings(alerts=alerts, backup_every=backup_every, backup_keep=backup_keep)
+    ops = _ops_settings(alerts=alerts, backup_every=backup_every, backup_keep=backup_keep)
     return FormResult(SessionPlan(mode, settings, iterations, every, ops))
 
 

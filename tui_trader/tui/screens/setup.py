@@ -73,6 +73,9 @@ class SetupScreen(Screen[None]):
         self.live_confirmed = False
         self._mode = "local"
         self.result = FormResult(None, {})
+        self._checked = False
+        """Whether the form has been checked once (the fields' first Changed events are not
+        edits: the first check, after the first frame, reads every field anyway)."""
 
     def compose(self) -> ComposeResult:
         """The form: session, data, risk groups, then the Start row."""
@@ -140,8 +143,23 @@ class SetupScreen(Screen[None]):
         yield DeskFooter()
 
     def on_mount(self) -> None:
-        """Check the defaults once so the Start button reflects them."""
+        """Check the defaults once so the Start button reflects them.
+
+        After the first frame: checking makes a session plan, which imports the engine and the
+        store (~0.4 s of CPU), and the form is on the screen first (issue 17). Starting checks
+        the form again in any case, so nothing unchecked can start.
+        """
+        self.call_after_refresh(self._first_check)
+
+    def _first_check(self) -> None:
+        """The first check of the form, once it is on the screen."""
+        self._checked = True
         self.revalidate()
+
+    def _recheck(self) -> None:
+        """Check the form again after an edit (from the first check on)."""
+        if self._checked:
+            self.revalidate()
 
     def values(self) -> dict[str, str]:
         """Every field's current text."""
@@ -186,7 +204,7 @@ class SetupScreen(Screen[None]):
     @on(Select.Changed, "#data")
     def _changed(self) -> None:
         """Any edit re-checks the whole form."""
-        self.revalidate()
+        self._recheck()
 
     @on(Select.Changed, "#mode")
     def _mode_changed(self, event: Select.Changed) -> None:
@@ -206,7 +224,7 @@ class SetupScreen(Screen[None]):
                 self.revalidate()
 
             self.app.push_screen(LiveWarningScreen(limits, alpaca_status("live").url), answered)
-        self.revalidate()
+        self._recheck()
 
     def _suggest_timing(self, previous: str, mode: str) -> None:
         """Swap untouched timing defaults between local (1d bars, 60d) and Alpaca (1m, 5d).
