@@ -312,8 +312,18 @@ def test_the_two_terminal_rehearsal_from_the_readme(tmp_path: Path) -> None:
         out = subprocess.run(
             # equal weights: the learned blend may rightly stay in cash for 8 bars, and this
             # test is about the connection, so it needs a blend that trades
-            [*LIVE_PAPER, "--iterations", "8", "--every", "0.5", *HOURS_OFF, "--db", str(db)]
-            + ["--weights", "equal"],
+            [
+                *LIVE_PAPER,
+                "--iterations",
+                "8",
+                "--every",
+                "0.5",
+                *HOURS_OFF,
+                "--db",
+                str(db),
+                "--weights",
+                "equal",
+            ],
             capture_output=True,
             text=True,
             env=cli_env(tmp_path) | exported,
