@@ -32,16 +32,8 @@ from tui_trader.brokers.alpaca_calls import (
 from tui_trader.brokers.alpaca_config import AlpacaEndpoint
 from tui_trader.brokers.alpaca_orders import to_domain_order, to_request
 from tui_trader.brokers.alpaca_stream import TradeUpdateFeed
-from tui_trader.core.domain import (
-    Account,
-    Bar,
-    Order,
-    OrderRequest,
-    OrderStatus,
-    OrderUpdate,
-    Position,
-    fill_increment,
-)
+from tui_trader.core.domain import Account, Bar, Position
+from tui_trader.core.orders import Order, OrderRequest, OrderStatus, OrderUpdate, fill_increment
 from tui_trader.core.timeframes import NEW_YORK
 
 CLOCK_TTL = timedelta(seconds=30)

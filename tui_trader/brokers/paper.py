@@ -27,16 +27,14 @@ from tui_trader.brokers.paper_matching import (
     reserve_price,
     trail_stop,
 )
-from tui_trader.core.domain import (
-    Account,
-    Bar,
+from tui_trader.core.domain import Account, Bar, Position
+from tui_trader.core.orders import (
     Fill,
     Order,
     OrderRequest,
     OrderStatus,
     OrderType,
     OrderUpdate,
-    Position,
     Side,
     TimeInForce,
 )

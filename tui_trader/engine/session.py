@@ -16,18 +16,9 @@ from operator import attrgetter
 
 from tui_trader.brokers import Broker, BrokerError
 from tui_trader.core.clock import Clock
-from tui_trader.core.domain import (
-    Account,
-    Bar,
-    Fill,
-    IterationReport,
-    Order,
-    OrderUpdate,
-    Position,
-    RiskEvent,
-    Signal,
-)
+from tui_trader.core.domain import Account, Bar, IterationReport, Position, RiskEvent, Signal
 from tui_trader.core.ledger import TradeLedger
+from tui_trader.core.orders import Fill, Order, OrderUpdate
 from tui_trader.core.timeframes import trading_day
 from tui_trader.engine.config import SessionConfig
 from tui_trader.engine.halts import RESUME_REFUSED, SessionHalts
