@@ -10,7 +10,8 @@ import pytest
 
 from tests.conftest import BuyAndHold, make_session
 from tui_trader.brokers import BrokerError
-from tui_trader.brokers.paper import PaperBroker, PaperCosts
+from tui_trader.brokers.paper import PaperBroker
+from tui_trader.brokers.paper_account import PaperCosts
 from tui_trader.core.clock import WallClock
 from tui_trader.core.domain import TradingState
 from tui_trader.core.orders import OrderRequest, OrderStatus

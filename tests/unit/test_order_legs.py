@@ -12,7 +12,8 @@ from pathlib import Path
 
 import polars as pl
 
-from tui_trader.brokers.paper import PaperBroker, PaperCosts
+from tui_trader.brokers.paper import PaperBroker
+from tui_trader.brokers.paper_account import PaperCosts
 from tui_trader.core.clock import FrozenClock
 from tui_trader.core.domain import Bar
 from tui_trader.core.orders import OrderRequest, OrderStatus, Side
