@@ -46,7 +46,7 @@ class AlpacaReads:
     _suspended: bool
     _synced_connects: int
 
-    # -- account and orders ------------------------------------------------------------------------
+    # -- account and orders --------------------------------------------------------------------
 
     def _read(self, what: str, call: Any, *args: Any, **kwargs: Any) -> Any:
         """A read with deadline and bounded retries."""
