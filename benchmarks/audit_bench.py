@@ -23,18 +23,9 @@ def _workload(commit_before_send: bool, n: int, target: Any = None) -> dict[str,
     """Rows per second of each kind for one fresh database (a SQLite file in a temporary
     folder, or ``target``: a fresh PostgreSQL database's ``PgUrl``, ``benchmarks.pg_bench``)."""
     from tui_trader.core.clock import FrozenClock
-    from tui_trader.core.domain import (
-        Account,
-        Fill,
-        Order,
-        OrderRequest,
-        OrderStatus,
-        OrderType,
-        Position,
-        Side,
-        TradingState,
-    )
+    from tui_trader.core.domain import Account, Position, TradingState
     from tui_trader.core.ledger import ClosedTrade
+    from tui_trader.core.orders import Fill, Order, OrderRequest, OrderStatus, OrderType, Side
     from tui_trader.store.audit import AuditLog
     from tui_trader.store.db import open_database
 

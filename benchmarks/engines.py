@@ -175,7 +175,8 @@ def build_session(
     commit_every: int = 1,
 ) -> Any:
     """A started session on ``market``: the crossover rule (or the full default pipeline)."""
-    from tui_trader.brokers.paper import PaperBroker, PaperCosts
+    from tui_trader.brokers.paper import PaperBroker
+    from tui_trader.brokers.paper_account import PaperCosts
     from tui_trader.core.clock import WallClock
     from tui_trader.engine.session import SessionConfig, TradingSession
     from tui_trader.learning.setup import LearningSettings, build_allocation

@@ -31,7 +31,8 @@ ACCOUNT = "bench:shared"
 
 def _desk(url: str, seed: int, cycles: int) -> dict[str, Any]:
     """One desk process: a local session on the shared account, ``cycles`` cycles."""
-    from tui_trader.brokers.paper import PaperBroker, PaperCosts
+    from tui_trader.brokers.paper import PaperBroker
+    from tui_trader.brokers.paper_account import PaperCosts
     from tui_trader.core.clock import FrozenClock
     from tui_trader.core.timeframes import parse_interval, parse_period
     from tui_trader.engine.session import SessionConfig, TradingSession

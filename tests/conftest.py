@@ -17,7 +17,8 @@ from tests.reliability.summary import (  # noqa: F401 (hooks: the suite's figure
     pytest_sessionfinish,
 )
 from tests.reliability.summary import pytest_terminal_summary as reliability_summary
-from tui_trader.brokers.paper import PaperBroker, PaperCosts
+from tui_trader.brokers.paper import PaperBroker
+from tui_trader.brokers.paper_account import PaperCosts
 from tui_trader.core.clock import Clock, FrozenClock
 from tui_trader.core.domain import Bar, Signal
 from tui_trader.core.timeframes import parse_interval, parse_period

@@ -138,7 +138,7 @@ def test_an_add_cancels_the_stop_and_is_not_refused_as_a_wash_trade(tmp_path: Pa
     """Five more shares bought by hand: the sandbox would refuse the buy beside the working sell
     stop (potential wash trade); the desk cancels the stop first, the buy fills, and the next
     cycle protects the whole position with one stop."""
-    from tui_trader.core.domain import Side
+    from tui_trader.core.orders import Side
     from tui_trader.engine.manual_orders import ManualOrder
     from tui_trader.risk.gate import RiskLimits
 

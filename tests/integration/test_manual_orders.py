@@ -10,7 +10,8 @@ import pytest
 
 from tests.conftest import BuyAndHold, make_session
 from tui_trader.brokers import BrokerError
-from tui_trader.core.domain import Bar, OrderStatus, OrderType, Side, Signal, TimeInForce
+from tui_trader.core.domain import Bar, Signal
+from tui_trader.core.orders import OrderStatus, OrderType, Side, TimeInForce
 from tui_trader.engine.manual_orders import MANUAL_REFUSED, ManualOrder
 from tui_trader.risk.gate import HALTED_ORDER, POSITION_SIZE, RiskLimits
 from tui_trader.store.models import LiveOrder, RiskEventRow

@@ -15,7 +15,7 @@ from pathlib import Path
 from tests.conftest import simulate_death
 from tests.integration.alpaca_helpers import alpaca_session, filled_by_order, settle
 from tests.integration.test_alpaca_trading import RALLY, assert_books_agree, client_for
-from tui_trader.core.domain import OrderRequest, Side
+from tui_trader.core.orders import OrderRequest, Side
 from tui_trader.engine.reconcile import RECONCILIATION
 from tui_trader.engine.settlement import SETTLEMENT
 from tui_trader.sandbox.testing import running_sandbox, wait_until

@@ -21,7 +21,8 @@ from tests.integration.cli_helpers import run_cli, start_cli
 from tests.pg_cluster import TRADER, TRADER_PASSWORD, PgCluster
 from tui_trader.cli import main
 from tui_trader.core.clock import FrozenClock
-from tui_trader.core.domain import Account, Fill, OrderRequest, Side, TradingState
+from tui_trader.core.domain import Account, TradingState
+from tui_trader.core.orders import Fill, OrderRequest, Side
 from tui_trader.store.audit import AuditLog
 from tui_trader.store.db import open_database
 from tui_trader.store.models import AccountSnapshot, LiveFill, LiveOrder, RiskStateRow

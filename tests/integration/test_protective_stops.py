@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import make_session, simulate_death
-from tui_trader.brokers.paper import PaperBroker, PaperCosts
-from tui_trader.core.domain import Bar, Order, OrderRequest, OrderType, Side, Signal, TimeInForce
+from tui_trader.brokers.paper import PaperBroker
+from tui_trader.brokers.paper_account import PaperCosts
+from tui_trader.core.domain import Bar, Signal
+from tui_trader.core.orders import Order, OrderRequest, OrderType, Side, TimeInForce
 from tui_trader.core.timeframes import parse_interval
 from tui_trader.engine.protective_stops import TAKE_PROFIT
 from tui_trader.risk.gate import RiskLimits

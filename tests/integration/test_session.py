@@ -10,9 +10,11 @@ import pytest
 
 from tests.conftest import BuyAndHold, make_session
 from tui_trader.brokers import BrokerError
-from tui_trader.brokers.paper import PaperBroker, PaperCosts
+from tui_trader.brokers.paper import PaperBroker
+from tui_trader.brokers.paper_account import PaperCosts
 from tui_trader.core.clock import WallClock
-from tui_trader.core.domain import OrderRequest, OrderStatus, TradingState
+from tui_trader.core.domain import TradingState
+from tui_trader.core.orders import OrderRequest, OrderStatus
 from tui_trader.core.timeframes import parse_interval, parse_period
 from tui_trader.market.sim import SimMarket
 from tui_trader.risk.gate import DRAWDOWN, MANUAL_KILL, RiskLimits

@@ -7,14 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tui_trader.core.domain import (
-    IterationReport,
-    Order,
-    OrderStatus,
-    OrderType,
-    Side,
-    TradingState,
-)
+from tui_trader.core.domain import IterationReport, TradingState
+from tui_trader.core.orders import Order, OrderStatus, OrderType, Side
 from tui_trader.tui.screens.dashboard_charts import nice_ticks, time_labels
 from tui_trader.tui.state import DeskState, SessionInfo, market_clock
 from tui_trader.tui.ticket_form import parse_ticket

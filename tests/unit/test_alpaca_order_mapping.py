@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tui_trader.brokers.alpaca_orders import to_domain_order, to_request
-from tui_trader.core.domain import OrderRequest, OrderType, Side, TimeInForce
+from tui_trader.core.orders import OrderRequest, OrderType, Side, TimeInForce
 
 
 def _fields(request: OrderRequest) -> dict:

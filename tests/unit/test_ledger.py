@@ -4,8 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tui_trader.core.domain import Fill, Side
 from tui_trader.core.ledger import TradeLedger
+from tui_trader.core.orders import Fill, Side
 
 T = datetime(2024, 1, 2, tzinfo=UTC)
 

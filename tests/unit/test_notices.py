@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.conftest import make_session
-from tui_trader.brokers.paper import PaperCosts
+from tui_trader.brokers.paper_account import PaperCosts
 from tui_trader.engine.notices import SESSION_END, SLIPPAGE, Notice
 from tui_trader.market import MarketDataError
 from tui_trader.risk.gate import DRAWDOWN, RiskLimits

@@ -12,9 +12,11 @@ from pathlib import Path
 
 import polars as pl
 
-from tui_trader.brokers.paper import PaperBroker, PaperCosts
+from tui_trader.brokers.paper import PaperBroker
+from tui_trader.brokers.paper_account import PaperCosts
 from tui_trader.core.clock import FrozenClock
-from tui_trader.core.domain import Bar, OrderRequest, OrderStatus, Side
+from tui_trader.core.domain import Bar
+from tui_trader.core.orders import OrderRequest, OrderStatus, Side
 from tui_trader.core.timeframes import parse_interval, parse_period
 from tui_trader.engine.session import SessionConfig, TradingSession
 from tui_trader.market.replay import ReplayMarket

@@ -4,8 +4,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tui_trader.brokers.paper import PaperBroker, PaperCosts
-from tui_trader.core.domain import Bar, OrderRequest, OrderStatus, OrderType, Side, TimeInForce
+from tui_trader.brokers.paper import PaperBroker
+from tui_trader.brokers.paper_account import PaperCosts
+from tui_trader.core.domain import Bar
+from tui_trader.core.orders import OrderRequest, OrderStatus, OrderType, Side, TimeInForce
 
 GTC = TimeInForce.GTC
 

@@ -4,7 +4,8 @@ from datetime import date
 
 import pytest
 
-from tui_trader.core.domain import OrderRequest, Side, TradingState
+from tui_trader.core.domain import TradingState
+from tui_trader.core.orders import OrderRequest, Side
 from tui_trader.risk.gate import (
     DAILY_LOSS,
     DRAWDOWN,

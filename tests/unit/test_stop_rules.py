@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tui_trader.core.domain import Bar, OrderRequest, OrderType, Side, TradingState
+from tui_trader.core.domain import Bar, TradingState
+from tui_trader.core.orders import OrderRequest, OrderType, Side
 from tui_trader.risk.gate import RiskLimits, RiskManager, RiskState
 from tui_trader.risk.stops import (
     StopRule,

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from tui_trader.core.domain import Account, Bar, Order, OrderRequest, OrderUpdate, Position
+from tui_trader.core.domain import Account, Bar, Position
+from tui_trader.core.orders import Order, OrderRequest, OrderUpdate
 
 
 class BrokerError(Exception):

@@ -6,17 +6,17 @@ anything is sent again, so a duplicate never reaches the exchange; if the doubt 
 settled it raises ``BrokerError`` and the engine halts. Fills come from the ``trade_updates``
 stream; while it is down the broker polls, refuses new orders, and after a reconnect back-fills
 what it missed from the orders endpoint. Fills are derived from each order's cumulative filled
-quantity, so a repeated or replayed event can never count twice.
+quantity, so a repeated or replayed event can never count twice. This module sends, cancels
+and tracks orders; the reads (account, positions, open orders, look-ups, the market clock,
+readiness) are ``AlpacaReads`` in ``brokers/alpaca_reads``.
 """
 
 from __future__ import annotations
 
-import math
 import queue
 import threading
-import time
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from tui_trader.brokers import BrokerError, Throttled
@@ -31,22 +31,10 @@ from tui_trader.brokers.alpaca_calls import (
 )
 from tui_trader.brokers.alpaca_config import AlpacaEndpoint
 from tui_trader.brokers.alpaca_orders import to_domain_order, to_request
+from tui_trader.brokers.alpaca_reads import AlpacaReads
 from tui_trader.brokers.alpaca_stream import TradeUpdateFeed
-from tui_trader.core.domain import (
-    Account,
-    Bar,
-    Order,
-    OrderRequest,
-    OrderStatus,
-    OrderUpdate,
-    Position,
-    fill_increment,
-)
-from tui_trader.core.timeframes import NEW_YORK
-
-CLOCK_TTL = timedelta(seconds=30)
-OPEN_ORDERS_TTL = 30.0
-"""Seconds a REST list of open orders stands in while the stream reports our own orders."""
+from tui_trader.core.domain import Bar
+from tui_trader.core.orders import Order, OrderRequest, OrderStatus, OrderUpdate, fill_increment
 
 
 @dataclass(slots=True)
@@ -59,7 +47,7 @@ class _Tracked:
     filled_notional: float = 0.0
 
 
-class AlpacaBroker:
+class AlpacaBroker(AlpacaReads):
     """``Broker`` on an Alpaca account (paper, live, or the sandbox)."""
 
     def __init__(
@@ -105,120 +93,6 @@ class AlpacaBroker:
         if use_stream:
             self.feed = TradeUpdateFeed(endpoint, paper=endpoint.kind != "live")
             self.feed.start(stream_wait)
-
-    # -- reads ---------------------------------------------------------------------------------
-
-    def _read(self, what: str, call: Any, *args: Any, **kwargs: Any) -> Any:
-        """A read with deadline and bounded retries."""
-        return with_retries(lambda: call(*args, **kwargs), self.policy, what, self._stop)
-
-    def account(self) -> Account:
-        """Cash, equity, buying power and the previous close's equity (``last_equity``)."""
-        a = self._read("reading the account", self.client.get_account)
-        return Account(
-            cash=float(a.cash or 0),
-            equity=float(a.equity or 0),
-            buying_power=float(a.buying_power or 0),
-            last_equity=float(a.last_equity) if a.last_equity is not None else None,
-            account_id=str(a.account_number),
-            trading_blocked=bool(a.trading_blocked or a.account_blocked),
-            pattern_day_trader=getattr(a, "pattern_day_trader", None),
-            daytrade_count=getattr(a, "daytrade_count", None),
-        )
-
-    def positions(self) -> dict[str, Position]:
-        """Open positions, short ones with negative quantity."""
-        out = {}
-        for p in self._read("reading positions", self.client.get_all_positions):
-            qty = float(p.qty)
-            if str(getattr(p.side, "value", p.side)) == "short" and qty > 0:
-                qty = -qty
-            last = float(p.current_price or self._last.get(p.symbol, 0) or p.avg_entry_price)
-            out[p.symbol] = Position(p.symbol, qty, float(p.avg_entry_price), last)
-        return out
-
-    def open_orders(self) -> list[Order]:
-        """Orders Alpaca still works.
-
-        While the trade-updates stream is up and synced, our own orders' states come from it,
-        so the REST list (for orders placed elsewhere on the account) is read at most every
-        ``OPEN_ORDERS_TTL`` seconds: one request a cycle fewer under the rate limit.
-        """
-        from alpaca.trading.enums import QueryOrderStatus
-        from alpaca.trading.requests import GetOrdersRequest
-
-        now = time.monotonic()
-        feed = self.feed
-        streaming = feed is not None and feed.connected and feed.connects == self._synced_connects
-        if streaming and self._open_cache and now - self._open_cache[0] < OPEN_ORDERS_TTL:
-            listed = {o.client_order_id: o for o in self._open_cache[1]}
-            for cid, tracked in self._tracked.items():
-                listed.pop(cid, None)
-                if tracked.order.status.is_open:
-                    listed[cid] = tracked.order
-            return list(listed.values())
-        request = GetOrdersRequest(status=QueryOrderStatus.OPEN, limit=500)
-        orders = self._read("listing open orders", self.client.get_orders, filter=request)
-        found = [to_domain_order(o) for o in orders]
-        self._open_cache = (now, found)
-        return found
-
-    def get_order(self, client_order_id: str) -> Order | None:
-        """The order under this client id, or None if Alpaca does not have it (404) now.
-
-        Transient failures are retried like any read; past that, ``BrokerError``.
-        """
-        return with_retries(
-            lambda: self._get_order_once(client_order_id),
-            self.policy,
-            f"looking up order {client_order_id}",
-            self._stop,
-        )
-
-    def _get_order_once(self, client_order_id: str) -> Order | None:
-        """One look-up by client id: None on 404; transient failures raised as they came."""
-        try:
-            found = self.client.get_order_by_client_id(client_order_id)
-        except Exception as exc:
-            failure = classify(exc)
-            if failure is not None and failure.status == 404:
-                return None
-            if failure is None or not failure.transient:
-                raise BrokerError(f"looking up order {client_order_id} failed: {exc}") from exc
-            raise
-        return to_domain_order(found)
-
-    def market_clock(self) -> Any:
-        """Alpaca's market clock, cached briefly (refreshed when an open or close passes)."""
-        now = datetime.now(UTC)
-        if self._clock is not None:
-            fetched, clock = self._clock
-            boundary = min(clock.next_open, clock.next_close)
-            if now - fetched < CLOCK_TTL and now < boundary:
-                return clock
-        clock = self._read("reading the market clock", self.client.get_clock)
-        self._clock = (now, clock)
-        return clock
-
-    # -- readiness -----------------------------------------------------------------------------
-
-    def trading_ready(self) -> str | None:
-        """Why new orders must wait right now, or None when they may go out."""
-        if self._suspended:
-            return "trading suspended on the account after a halt"
-        if self.feed is not None and not self.feed.connected:
-            return "the trade-updates stream is down: no new orders until it reconnects"
-        if self.feed is not None and self.feed.connects != self._synced_connects:
-            return "missed fills are being back-filled after a stream reconnect"
-        if self.require_open_market:
-            clock = self.market_clock()
-            if not clock.is_open:
-                opens = clock.next_open.astimezone(NEW_YORK).strftime("%Y-%m-%d %H:%M %Z")
-                fetched = self._clock[0] if self._clock else datetime.now(UTC)
-                now = clock.timestamp + (datetime.now(UTC) - fetched)  # the broker's time now
-                wait = _countdown(clock.next_open - now)
-                return f"market closed: no market orders until the next open ({opens}, in {wait})"
-        return None
 
     # -- orders --------------------------------------------------------------------------------
 
@@ -408,18 +282,6 @@ class AlpacaBroker:
         self._stop.set()
         if self.feed is not None:
             self.feed.stop()
-
-
-def _countdown(left: timedelta) -> str:
-    """``2d 3h 05m`` / ``14h 03m`` / ``7m``: how long until a market event."""
-    minutes = max(math.ceil(left.total_seconds() / 60), 0)
-    days, rest = divmod(minutes, 24 * 60)
-    hours, mins = divmod(rest, 60)
-    if days:
-        return f"{days}d {hours}h {mins:02d}m"
-    if hours:
-        return f"{hours}h {mins:02d}m"
-    return f"{mins}m"
 
 
 __all__ = ["AlpacaBroker", "describe"]

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from tui_trader.brokers import BrokerError
 from tui_trader.brokers.alpaca_calls import classify
 from tui_trader.brokers.alpaca_orders import to_domain_order
-from tui_trader.core.domain import Order, OrderRequest, OrderStatus, OrderUpdate
+from tui_trader.core.orders import Order, OrderRequest, OrderStatus, OrderUpdate
 
 if TYPE_CHECKING:
     from tui_trader.brokers.alpaca import AlpacaBroker

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tui_trader.core.domain import Order, OrderRequest, OrderStatus, OrderType, Side, TimeInForce
+from tui_trader.core.orders import Order, OrderRequest, OrderStatus, OrderType, Side, TimeInForce
 
 _STATUS = {
     "new": OrderStatus.NEW,

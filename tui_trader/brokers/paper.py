@@ -3,9 +3,10 @@
 Orders wait for the next bar and fill by the rules of ``brokers/paper_matching`` (market,
 limit, stop, stop-limit, trailing stop). As at Alpaca, the shares of working sell orders (stops
 included) cannot be sold again. Commission is per share with a minimum. Day orders that do not
-fill in their session expire. Buying power is cash less what open buy orders have reserved
-(no margin); short selling is off unless asked for, and then gross exposure may not exceed
-equity.
+fill in their session expire. Short selling is off unless asked for, and then gross exposure
+may not exceed equity. This module is the order book (admission, matching, expiry, updates);
+the cash, positions and buying power it checks against are ``PaperAccount`` in
+``brokers/paper_account``.
 
 Memory stays flat however long a session runs: the broker remembers every working order and the
 last ``REMEMBERED_ORDERS`` finished ones (for ``get_order`` and the client-id uniqueness check;
@@ -16,9 +17,10 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, datetime
 
+from tui_trader.brokers.paper_account import PaperAccount, PaperCosts
 from tui_trader.brokers.paper_matching import (
     Working,
     match,
@@ -27,16 +29,14 @@ from tui_trader.brokers.paper_matching import (
     reserve_price,
     trail_stop,
 )
-from tui_trader.core.domain import (
-    Account,
-    Bar,
+from tui_trader.core.domain import Bar, Position
+from tui_trader.core.orders import (
     Fill,
     Order,
     OrderRequest,
     OrderStatus,
     OrderType,
     OrderUpdate,
-    Position,
     Side,
     TimeInForce,
 )
@@ -46,20 +46,7 @@ REMEMBERED_ORDERS = 1_000
 """Finished orders kept for lookups; older ones are forgotten (working orders never are)."""
 
 
-@dataclass(frozen=True, slots=True)
-class PaperCosts:
-    """What a fill costs beyond the price."""
-
-    slippage_bps: float = 5.0
-    commission_per_share: float = 0.005
-    commission_min: float = 1.0
-
-    def commission(self, qty: float) -> float:
-        """Commission for one fill of ``qty`` shares."""
-        return round(max(qty * self.commission_per_share, self.commission_min), 2)
-
-
-class PaperBroker:
+class PaperBroker(PaperAccount):
     """A simulated broker for the local desk; its ledger reconciles exactly with its fills."""
 
     name = "paper"
@@ -89,20 +76,6 @@ class PaperBroker:
         self._day_of: tuple[datetime | None, date] = (None, date.min)
 
     # -- queries -------------------------------------------------------------------------------
-
-    def account(self) -> Account:
-        """Cash, equity at the last prices, and buying power net of open buy orders."""
-        equity = self._equity()
-        return Account(
-            cash=round(self.cash, 6),
-            equity=round(equity, 6),
-            buying_power=round(self._buying_power(equity), 6),
-            account_id="local",
-        )
-
-    def positions(self) -> dict[str, Position]:
-        """Open positions marked at the last close."""
-        return dict(self._positions)
 
     def open_orders(self) -> list[Order]:
         """Orders waiting for a bar."""
@@ -244,38 +217,6 @@ class PaperBroker:
                 return f"insufficient buying power: need {need:,.2f}, have {buying_power:,.2f}"
         return None
 
-    def _released(self) -> float:
-        """Gross exposure that working orders will close when they fill (at the last prices)."""
-        closing: dict[str, float] = {}
-        for w in self._working:
-            o = w.order
-            held = self._positions.get(o.symbol)
-            if held and held.qty * o.side.sign < 0:
-                closing[o.symbol] = closing.get(o.symbol, 0.0) + o.remaining_qty
-        released = 0.0
-        for symbol, qty in closing.items():
-            held = self._positions[symbol]
-            released += min(qty, abs(held.qty)) * self._last.get(symbol, held.last_price)
-        return released
-
-    def _equity(self) -> float:
-        """Cash plus the positions at their last prices."""
-        return self.cash + sum(p.market_value for p in self._positions.values())
-
-    def _buying_power(self, equity: float) -> float:
-        """Cash less open buys (long-only) or equity less gross exposure (with shorting)."""
-        reserved = 0.0
-        for w in self._working:
-            o = w.order
-            if o.side is Side.BUY:
-                price = reserve_price(o.order_type, o.limit_price, o.stop_price)
-                price = price or self._last.get(o.symbol, 0.0)
-                reserved += o.remaining_qty * price * (1 + self.costs.slippage_bps / 1e4)
-        if not self.allow_short:
-            return max(self.cash - reserved, 0.0)
-        gross = sum(abs(p.market_value) for p in self._positions.values())
-        return max(equity - gross - reserved, 0.0)
-
     def trading_ready(self) -> str | None:
         """Why orders must wait: only after ``suspend_trading``."""
         return "trading suspended after a halt" if self._suspended else None
@@ -399,25 +340,6 @@ class PaperBroker:
         )
         self._updates.append(OrderUpdate(filled, fill, "fill"))
         return True
-
-    def _apply_fill(self, symbol: str, side: Side, qty: float, price: float, fee: float) -> None:
-        """Move cash and the position; the average entry changes only when exposure grows."""
-        signed = qty * side.sign
-        self.cash -= signed * price + fee
-        held = self._positions.get(symbol)
-        old_qty = held.qty if held else 0.0
-        new_qty = old_qty + signed
-        if abs(new_qty) < 1e-9:
-            self._positions.pop(symbol, None)
-            return
-        if held is None or old_qty * signed > 0:
-            basis = (held.cost_basis if held else 0.0) + signed * price
-            avg = basis / new_qty
-        elif old_qty * new_qty < 0:
-            avg = price
-        else:
-            avg = held.avg_entry_price
-        self._positions[symbol] = Position(symbol, new_qty, avg, price)
 
     def _finish(self, order: Order, status: OrderStatus, event: str, reason: str) -> None:
         """Record an order ending without a fill, with the reason (the order row's error)."""

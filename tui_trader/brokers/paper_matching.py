@@ -14,7 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date
 
-from tui_trader.core.domain import Bar, Order, OrderRequest, OrderType, Side
+from tui_trader.core.domain import Bar
+from tui_trader.core.orders import Order, OrderRequest, OrderType, Side
 
 
 @dataclass(slots=True)

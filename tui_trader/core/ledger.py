@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from tui_trader.core.domain import Fill, Side
+from tui_trader.core.orders import Fill, Side
 
 
 @dataclass(frozen=True, slots=True)

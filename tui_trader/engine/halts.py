@@ -16,7 +16,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from tui_trader.brokers import Broker
-from tui_trader.core.domain import Order, OrderRequest, Position, RiskEvent, Side
+from tui_trader.core.domain import Position, RiskEvent
+from tui_trader.core.orders import Order, OrderRequest, Side
 from tui_trader.engine.waits import BROKER_ERROR
 from tui_trader.risk.gate import MANUAL_KILL, SESSION_HALTS, RiskManager
 from tui_trader.risk.merge import adoption_events

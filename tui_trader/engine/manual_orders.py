@@ -20,16 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from tui_trader.core.domain import (
-    Order,
-    OrderRequest,
-    OrderStatus,
-    OrderType,
-    Position,
-    RiskEvent,
-    Side,
-    TimeInForce,
-)
+from tui_trader.core.domain import Position, RiskEvent
+from tui_trader.core.orders import Order, OrderRequest, OrderStatus, OrderType, Side, TimeInForce
 from tui_trader.risk.stops import is_protective
 
 if TYPE_CHECKING:

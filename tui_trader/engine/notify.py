@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import contextlib
 
-from tui_trader.core.domain import Fill, RiskEvent
+from tui_trader.core.domain import RiskEvent
+from tui_trader.core.orders import Fill
 from tui_trader.engine.config import SessionConfig
 from tui_trader.engine.notices import SESSION_END, SLIPPAGE, Notice, NoticeSink
 from tui_trader.engine.reconcile import RECONCILIATION

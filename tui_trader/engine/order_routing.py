@@ -14,16 +14,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from tui_trader.brokers import Broker, BrokerError
-from tui_trader.core.domain import (
-    Account,
-    Order,
-    OrderRequest,
-    OrderStatus,
-    Position,
-    RiskEvent,
-    Side,
-    Signal,
-)
+from tui_trader.core.domain import Account, Position, RiskEvent, Signal
+from tui_trader.core.orders import Order, OrderRequest, OrderStatus, Side
 from tui_trader.risk.gate import ORDER_RATE
 
 if TYPE_CHECKING:

@@ -29,17 +29,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from tui_trader.brokers import BrokerError
-from tui_trader.core.domain import (
-    Bar,
-    Order,
-    OrderRequest,
-    OrderStatus,
-    OrderType,
-    Position,
-    RiskEvent,
-    Side,
-    TimeInForce,
-)
+from tui_trader.core.domain import Bar, Position, RiskEvent
+from tui_trader.core.orders import Order, OrderRequest, OrderStatus, OrderType, Side, TimeInForce
 from tui_trader.risk.stops import PROTECTIVE_LEG, TrueRange, is_protective, stop_price
 
 if TYPE_CHECKING:

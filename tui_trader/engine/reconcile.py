@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from tui_trader.brokers import Broker
-from tui_trader.core.domain import Fill, Order, OrderStatus, Position, RiskEvent, fill_increment
+from tui_trader.core.domain import Position, RiskEvent
+from tui_trader.core.orders import Fill, Order, OrderStatus, fill_increment
 from tui_trader.store.audit import AuditLog, OpenOrderRow
 
 RECONCILIATION = "reconciliation"
@@ -94,7 +95,7 @@ def _missed_fill(row: OpenOrderRow, current: Order) -> Fill | None:
 
 def unsettled_order(row: OpenOrderRow) -> Order:
     """The row's order as the broker does not know it (yet): unsettled."""
-    from tui_trader.core.domain import OrderType, Side
+    from tui_trader.core.orders import OrderType, Side
 
     return Order(
         client_order_id=row.client_order_id,

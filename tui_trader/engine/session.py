@@ -3,7 +3,9 @@
 A cycle takes the next completed bars, lets the broker match and mark them, records the fills,
 updates the strategies, checks equity against the drawdown and daily-loss limits, then (unless
 halted) turns the blended targets into orders that each pass the risk manager and are written to
-the audit trail before they are sent. Any doubt about an order's fate halts trading.
+the audit trail before they are sent. Any doubt about an order's fate halts trading. Start-up
+and finish are in ``engine/lifecycle``; what a cycle writes down (fills, order changes, risk
+events, snapshots, the report) in ``engine/records``.
 """
 
 from __future__ import annotations
@@ -12,31 +14,21 @@ import threading
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime, timedelta
-from operator import attrgetter
 
 from tui_trader.brokers import Broker, BrokerError
 from tui_trader.core.clock import Clock
-from tui_trader.core.domain import (
-    Account,
-    Bar,
-    Fill,
-    IterationReport,
-    Order,
-    OrderUpdate,
-    Position,
-    RiskEvent,
-    Signal,
-)
+from tui_trader.core.domain import Account, Bar, IterationReport, Position, RiskEvent, Signal
 from tui_trader.core.ledger import TradeLedger
+from tui_trader.core.orders import Fill, Order
 from tui_trader.core.timeframes import trading_day
 from tui_trader.engine.config import SessionConfig
 from tui_trader.engine.halts import RESUME_REFUSED, SessionHalts
+from tui_trader.engine.lifecycle import SessionLifecycle
 from tui_trader.engine.manual_orders import ManualOrders, ManualRequest
-from tui_trader.engine.notices import SESSION_END
 from tui_trader.engine.notify import SessionNotices
 from tui_trader.engine.order_routing import OrderRouting
 from tui_trader.engine.protective_stops import ProtectiveStops
-from tui_trader.engine.reconcile import reconcile, unsettled_order
+from tui_trader.engine.records import SessionRecords
 from tui_trader.engine.settlement import Unsettled
 from tui_trader.engine.waits import BROKER_ERROR, SessionWaits
 from tui_trader.market import MarketData
@@ -48,7 +40,14 @@ __all__ = ["BROKER_ERROR", "RESUME_REFUSED", "SessionConfig", "TradingSession"]
 
 
 class TradingSession(
-    ManualOrders, OrderRouting, ProtectiveStops, SessionHalts, SessionWaits, SessionNotices
+    SessionLifecycle,
+    SessionRecords,
+    ManualOrders,
+    OrderRouting,
+    ProtectiveStops,
+    SessionHalts,
+    SessionWaits,
+    SessionNotices,
 ):
     """Runs decision cycles; thread-safe only through ``request_kill``, ``request_resume`` and
     the manual requests (``request_manual_order``, ``request_cancel``, ``request_close``)."""
@@ -125,90 +124,6 @@ class TradingSession(
         self.init_stops()
         self._measures = config.stop_loss is not None and config.stop_loss.atr is not None
         """Whether bars feed the average true ranges (``--stop-loss atr:N``)."""
-
-    # -- life cycle ----------------------------------------------------------------------------
-
-    def start(self) -> None:
-        """Open the session row, restore the account's risk state and warm the strategies up."""
-        cfg = self.config
-        row = self.audit.start_session(
-            mode=cfg.mode,
-            broker=self.broker.name,
-            endpoint=self._endpoint,
-            data_source=cfg.data_label,
-            symbols=cfg.symbols,
-            parameters=cfg.parameters(),
-            account_key=self._account_key,
-        )
-        self.account_key = row.account_key
-        self.risk = RiskManager(cfg.limits, self.audit.load_risk(row.account_key), cfg.fractional)
-        history = self.market.warmup()
-        # In time order across symbols, as the cycles come: the learner's weights are shared.
-        everything = (bar for bars in history.values() for bar in bars)
-        for bar in sorted(everything, key=attrgetter("timestamp", "symbol")):
-            self._update_strategies(bar)
-        for bars in history.values():
-            if bars:
-                self.last_prices[bars[-1].symbol] = bars[-1].close
-                if self.market_time is None or bars[-1].timestamp > self.market_time:
-                    self.market_time = bars[-1].timestamp
-        self.last_account = self.broker.account()
-        positions = self.last_positions = self.broker.positions()
-        for symbol, position in positions.items():
-            self.ledger.seed(symbol, position.qty, position.avg_entry_price, self.clock.now())
-        if self.learning is not None:
-            self.learning.start_trading()
-        self.started = True
-        self.startup_events = self._reconcile()
-        if self.protects:
-            now = self.market_time or self.clock.now()
-            with self.audit.cycle():
-                placed = self._protect(now, at_start=True)
-                self._record_events(placed, now)
-            self.startup_events += placed
-
-    def _reconcile(self) -> list[RiskEvent]:
-        """Square earlier runs' orders and positions with the broker; record each difference."""
-        result = reconcile(self.broker, self.audit, self.account_key)
-        now = self.clock.now()
-        for row in result.unsettled:
-            self.unsettled.add(
-                unsettled_order(row), row.written_at or now, row.filled_qty, row.filled_price
-            )
-        with self.audit.cycle():
-            for fill in result.fills:
-                self._record_fill(fill)
-            events = result.events + self._settle(now)
-            self._record_events(events, now)
-        return events
-
-    def _record_fill(self, fill: Fill) -> bool:
-        """Write a fill once and book its round trips; False if it was already recorded."""
-        if not self.audit.fill(fill, fill.timestamp):
-            return False
-        self._cycle_fills.append(fill)
-        if self.slippage_alert_bps is not None:
-            self._check_slippage(fill)
-        for trade in self.ledger.on_fill(fill):
-            self._realize(trade.symbol, trade.pnl)
-            self.audit.trade(trade)
-        return True
-
-    def finish(self, status: str, detail: str = "") -> None:
-        """Write the final state: the last snapshot if the cadence skipped it, risk memory, how
-        the session ended; then tell ``notify`` (even when writing failed)."""
-        try:
-            if self._unsnapped is not None:
-                try:
-                    account, positions = self.broker.account(), self.broker.positions()
-                except BrokerError:  # the broker is down: the last values read stand
-                    account, positions = self.last_account, self.last_positions
-                if account is not None:
-                    self._snapshot(account, positions, self._unsnapped)
-            self.risk.state = self.audit.save_risk_state(self.risk.state)
-            self.audit.end_session(status, self.iteration)
-        finally:
-            self._tell(SESSION_END, self.iteration, 0.0, f"session {status}", detail)
 
     # -- the decision cycle --------------------------------------------------------------------
 
@@ -379,23 +294,6 @@ class TradingSession(
             return None
         return self._report(account, positions, market_time, fills, sent, refused, events, notes)
 
-    def _snapshot(
-        self, account: Account, positions: dict[str, Position], market_time: datetime
-    ) -> None:
-        """Record the account as of ``market_time``, and what the learning system knows."""
-        self._unsnapped = None
-        self.audit.snapshot(
-            self.iteration,
-            account,
-            positions,
-            self.risk.drawdown_pct(account.equity),
-            self.risk.daily_pnl(account.equity),
-            self.risk.state.state,
-            market_time,
-        )
-        if self.learning is not None:
-            self.learning.end_cycle(self.iteration, market_time)
-
     def _update_strategies(self, bar: Bar) -> dict[str, Signal]:
         """Feed one bar to every strategy (and a learning allocator); their signals for it."""
         if self._measures:
@@ -404,66 +302,3 @@ class TradingSession(
         if self.learning is not None:
             self.learning.observe(bar, signals)
         return signals
-
-    def _apply_updates(self, updates: list[OrderUpdate]) -> int:
-        """Record order changes and new fills; return how many new fills there were."""
-        fills = 0
-        for update in updates:
-            self.audit.order_update(update.order)
-            self._cycle_orders.append(update.order)
-            fill = update.fill
-            if fill is not None and self._record_fill(fill):
-                fills += 1
-        return fills
-
-    def _realize(self, symbol: str, pnl: float) -> None:
-        """Add a closed trade's PnL to the session's and its symbol's totals."""
-        self.realized_pnl += pnl
-        self.realized_by_symbol[symbol] = self.realized_by_symbol.get(symbol, 0.0) + pnl
-
-    # -- reporting -----------------------------------------------------------------------------
-
-    def _record_events(self, events: list[RiskEvent], market_time: datetime) -> None:
-        """Write every risk event with the account it belongs to."""
-        for event in events:
-            self.audit.risk_event(event, self.account_key, market_time)
-        if events:
-            self.risk.state = self.audit.save_risk_state(self.risk.state)
-            self._tell_events(events)
-
-    def _report(
-        self,
-        account: Account,
-        positions: dict[str, Position],
-        market_time: datetime,
-        fills: int,
-        sent: int,
-        refused: int,
-        events: list[RiskEvent],
-        notes: list[str] | tuple[str, ...],
-    ) -> IterationReport:
-        """Summarize the cycle for the front ends."""
-        return IterationReport(
-            iteration=self.iteration,
-            market_time=market_time,
-            cash=account.cash,
-            equity=account.equity,
-            buying_power=account.buying_power,
-            fills=fills,
-            orders_sent=sent,
-            orders_refused=refused,
-            state=self.risk.state.state,
-            drawdown_pct=self.risk.drawdown_pct(account.equity),
-            daily_pnl=self.risk.daily_pnl(account.equity),
-            positions=tuple(positions[s] for s in sorted(positions)),
-            prices=dict(self.last_prices),
-            risk_events=tuple(events),
-            notes=tuple(notes),
-            orders=tuple(self._cycle_orders),
-            new_fills=tuple(self._cycle_fills),
-            orders_today=self.risk.state.orders_today,
-            realized_pnl=self.realized_pnl,
-            realized_by_symbol=dict(self.realized_by_symbol),
-            regimes=self.learning.regimes() if self.learning is not None else {},
-            weights=self.learning.current_weights() if self.learning is not None else {},
-        )

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from tui_trader.brokers import Broker, BrokerError
-from tui_trader.core.domain import Fill, Order, OrderStatus, RiskEvent, fill_increment
+from tui_trader.core.domain import RiskEvent
+from tui_trader.core.orders import Fill, Order, OrderStatus, fill_increment
 
 SETTLE_WINDOW = timedelta(minutes=2)
 """How long after its row was written an order the broker does not know may still arrive."""

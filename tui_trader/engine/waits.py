@@ -14,7 +14,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from tui_trader.brokers import Broker, BrokerError
-from tui_trader.core.domain import Account, Fill, IterationReport, Order, Position, RiskEvent
+from tui_trader.core.domain import Account, IterationReport, Position, RiskEvent
+from tui_trader.core.orders import Fill, Order
 
 if TYPE_CHECKING:
     from tui_trader.core.clock import Clock

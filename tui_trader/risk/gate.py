@@ -19,7 +19,8 @@ import math
 from dataclasses import dataclass, replace
 from datetime import date
 
-from tui_trader.core.domain import OrderRequest, RiskEvent, TradingState
+from tui_trader.core.domain import RiskEvent, TradingState
+from tui_trader.core.orders import OrderRequest
 
 DRAWDOWN = "drawdown_kill_switch"
 DAILY_LOSS = "daily_loss_limit"

@@ -12,7 +12,8 @@ import math
 import re
 from dataclasses import dataclass
 
-from tui_trader.core.domain import Bar, OrderType
+from tui_trader.core.domain import Bar
+from tui_trader.core.orders import OrderType
 
 PROTECTIVE_LEG = "ps"
 """The last part of a protective stop's client order id is ``ps`` and a number."""

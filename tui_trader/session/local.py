@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tui_trader.brokers.paper import PaperBroker, PaperCosts
+from tui_trader.brokers.paper import PaperBroker
+from tui_trader.brokers.paper_account import PaperCosts
 from tui_trader.core.clock import Clock, WallClock
 from tui_trader.core.timeframes import TimeframeError, check_warmup, parse_interval, parse_period
 from tui_trader.engine.session import SessionConfig, TradingSession

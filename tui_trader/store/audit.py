@@ -23,16 +23,9 @@ from typing import Any
 from peewee import SqliteDatabase
 
 from tui_trader.core.clock import Clock
-from tui_trader.core.domain import (
-    Account,
-    Fill,
-    Order,
-    OrderRequest,
-    Position,
-    RiskEvent,
-    TradingState,
-)
+from tui_trader.core.domain import Account, Position, RiskEvent, TradingState
 from tui_trader.core.ledger import ClosedTrade
+from tui_trader.core.orders import Fill, Order, OrderRequest
 from tui_trader.risk.gate import RiskState
 from tui_trader.store.batching import CycleTransactions
 from tui_trader.store.db import from_db_time, to_db_time

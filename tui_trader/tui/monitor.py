@@ -20,17 +20,8 @@ from peewee import PeeweeException as PeeweeError
 from peewee import fn
 
 from tui_trader.core.clock import Clock, WallClock
-from tui_trader.core.domain import (
-    Fill,
-    IterationReport,
-    Order,
-    OrderStatus,
-    OrderType,
-    Position,
-    RiskEvent,
-    Side,
-    TradingState,
-)
+from tui_trader.core.domain import IterationReport, Position, RiskEvent, TradingState
+from tui_trader.core.orders import Fill, Order, OrderStatus, OrderType, Side
 from tui_trader.session.runner import RunResult
 from tui_trader.store.db import from_db_time, open_database, to_db_time
 from tui_trader.store.liveness import DIED, is_alive, last_sign_of_life, shown_status

@@ -12,7 +12,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, time
 
-from tui_trader.core.domain import Fill, IterationReport, Order, RiskEvent, TradingState
+from tui_trader.core.domain import IterationReport, RiskEvent, TradingState
+from tui_trader.core.orders import Fill, Order
 from tui_trader.core.timeframes import NEW_YORK, trading_day
 
 HISTORY_POINTS = 500

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tui_trader.core.domain import OrderType, Side, TimeInForce
+from tui_trader.core.orders import OrderType, Side, TimeInForce
 from tui_trader.engine.manual_orders import ManualOrder
 
 STOP_NOTE = "Stop: a sell stop below the price, a buy stop above it (shares only)."

@@ -17,7 +17,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Label, RichLog, Static
 from textual_plotext import PlotextPlot
 
-from tui_trader.core.domain import Fill
+from tui_trader.core.orders import Fill
 from tui_trader.tui.screens.dashboard_charts import plot_drawdown, plot_equity
 from tui_trader.tui.state import DeskState, newest, sparkline
 from tui_trader.tui.widgets.cells import (

@@ -10,7 +10,8 @@ from collections import Counter
 
 from rich.text import Text
 
-from tui_trader.core.domain import Fill, Order, RiskEvent
+from tui_trader.core.domain import RiskEvent
+from tui_trader.core.orders import Fill, Order
 from tui_trader.tui.widgets.deskbar import signed_text
 
 REGIMES_LISTED = 4

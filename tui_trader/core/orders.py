@@ -1,0 +1,217 @@
+"""Orders and what happens to them: the words the engine and every broker share for trading.
+
+An order's side, type, time in force and status (in Alpaca's vocabulary, so one set of words
+serves every broker), the request the engine sends, the broker's view of the order, the fills it
+produces and the updates that report them. Money is a ``float``; times are timezone-aware UTC.
+Pure values: nothing here imports a front end, an SDK or the store. Market and account values
+(bars, positions, the account, signals) live in ``tui_trader.core.domain``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+
+
+class Side(StrEnum):
+    """Which way an order or fill goes."""
+
+    BUY = "buy"
+    SELL = "sell"
+
+    @property
+    def sign(self) -> int:
+        """+1 for a buy, -1 for a sell: the sign of the position change."""
+        return 1 if self is Side.BUY else -1
+
+
+class OrderType(StrEnum):
+    """The order types the desk sends."""
+
+    MARKET = "market"
+    LIMIT = "limit"
+    STOP = "stop"
+    STOP_LIMIT = "stop_limit"
+    TRAILING_STOP = "trailing_stop"
+
+    @property
+    def is_stop(self) -> bool:
+        """True for the types that wait for a trigger price (stop, stop-limit, trailing)."""
+        return self in _STOP_TYPES
+
+
+class TimeInForce(StrEnum):
+    """How long an order stays working (Alpaca's names)."""
+
+    DAY = "day"
+    GTC = "gtc"
+
+
+class OrderStatus(StrEnum):
+    """An order's life, in Alpaca's vocabulary so that one set of words serves every broker."""
+
+    PENDING_NEW = "pending_new"
+    NEW = "new"
+    PARTIALLY_FILLED = "partially_filled"
+    FILLED = "filled"
+    CANCELED = "canceled"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+    UNKNOWN = "unknown"
+    """Sent (or maybe sent) and not known to the broker yet: unsettled, looked up again."""
+    NOT_RECEIVED = "not_received"
+    """The broker never received it: still unknown past the settlement window, and absent on
+    two more look-ups (see ``tui_trader.engine.settlement``)."""
+
+    @property
+    def is_open(self) -> bool:
+        """True while the order may still fill."""
+        return self in _OPEN_STATUSES
+
+    @property
+    def is_final(self) -> bool:
+        """True once nothing more can happen to the order."""
+        return self in _FINAL_STATUSES
+
+
+_STOP_TYPES = frozenset({OrderType.STOP, OrderType.STOP_LIMIT, OrderType.TRAILING_STOP})
+_OPEN_STATUSES = frozenset({OrderStatus.PENDING_NEW, OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED})
+_FINAL_STATUSES = frozenset(
+    {
+        OrderStatus.FILLED,
+        OrderStatus.CANCELED,
+        OrderStatus.REJECTED,
+        OrderStatus.EXPIRED,
+        OrderStatus.NOT_RECEIVED,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRequest:
+    """What the engine wants a broker to do, before the broker has seen it.
+
+    ``client_order_id`` is deterministic (session, iteration, symbol, leg) so that after a lost
+    answer the broker can be asked whether it already has the order. ``rationale`` is the
+    human-readable why that the audit trail keeps with the order.
+    """
+
+    symbol: str
+    side: Side
+    qty: float
+    client_order_id: str
+    order_type: OrderType = OrderType.MARKET
+    limit_price: float | None = None
+    time_in_force: TimeInForce = TimeInForce.DAY
+    rationale: str = ""
+    stop_price: float | None = None
+    """Trigger price of a stop or stop-limit order (a trailing stop's first trigger)."""
+    trail_percent: float | None = None
+    """A trailing stop's distance from the best price since it was placed, in percent."""
+
+    def with_qty(self, qty: float, note: str) -> OrderRequest:
+        """The same request with another quantity and the reason appended to its rationale."""
+        rationale = f"{self.rationale}; {note}" if self.rationale else note
+        return replace(self, qty=qty, rationale=rationale)
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """A broker's view of an order at one moment."""
+
+    client_order_id: str
+    symbol: str
+    side: Side
+    qty: float
+    order_type: OrderType
+    status: OrderStatus
+    limit_price: float | None = None
+    time_in_force: TimeInForce = TimeInForce.DAY
+    filled_qty: float = 0.0
+    filled_avg_price: float | None = None
+    broker_order_id: str | None = None
+    submitted_at: datetime | None = None
+    reject_reason: str | None = None
+    stop_price: float | None = None
+    """Trigger price (a trailing stop's current one)."""
+    trail_percent: float | None = None
+
+    @classmethod
+    def from_request(cls, request: OrderRequest, status: OrderStatus, reason: str) -> Order:
+        """The order as the desk asked for it, in ``status`` (refused, unknown) with a reason."""
+        return cls(
+            client_order_id=request.client_order_id,
+            symbol=request.symbol,
+            side=request.side,
+            qty=request.qty,
+            order_type=request.order_type,
+            status=status,
+            limit_price=request.limit_price,
+            time_in_force=request.time_in_force,
+            reject_reason=reason,
+            stop_price=request.stop_price,
+            trail_percent=request.trail_percent,
+        )
+
+    @property
+    def remaining_qty(self) -> float:
+        """Quantity still working (zero once the order is final)."""
+        return 0.0 if self.status.is_final else max(self.qty - self.filled_qty, 0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Fill:
+    """One execution: part or all of an order, with what it cost beyond the price."""
+
+    client_order_id: str
+    symbol: str
+    side: Side
+    qty: float
+    price: float
+    timestamp: datetime
+    commission: float = 0.0
+    slippage: float = 0.0
+    """Dollar cost of slippage against the reference price (positive means it cost us)."""
+    fill_id: str = ""
+
+
+def fill_increment(
+    order: Order,
+    known_qty: float,
+    known_notional: float,
+    timestamp: datetime,
+    reference_price: float | None = None,
+) -> Fill | None:
+    """The execution hidden in an order's cumulative fill since ``known_qty`` was recorded.
+
+    Brokers report filled quantity and average price cumulatively; the new part's price is what
+    the notional grew by. The fill id is the broker order id and the cumulative quantity, so the
+    same state seen twice (a replayed event, a poll after the stream) is the same fill.
+    """
+    new_qty = order.filled_qty
+    if new_qty <= known_qty + 1e-9 or order.filled_avg_price is None:
+        return None
+    qty = new_qty - known_qty
+    price = (new_qty * order.filled_avg_price - known_notional) / qty
+    slippage = (price - reference_price) * qty * order.side.sign if reference_price else 0.0
+    return Fill(
+        client_order_id=order.client_order_id,
+        symbol=order.symbol,
+        side=order.side,
+        qty=qty,
+        price=round(price, 6),
+        timestamp=timestamp,
+        slippage=round(slippage, 6),
+        fill_id=f"{order.broker_order_id}:{new_qty:g}",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class OrderUpdate:
+    """A change in an order's state reported by a broker, with the fill that caused it, if any."""
+
+    order: Order
+    fill: Fill | None = None
+    event: str = ""
+    """Alpaca's trade-update event name: new, fill, partial_fill, canceled, rejected, ..."""

@@ -1,0 +1,136 @@
+"""A trading session's start and finish: opening the session row, warming up, reconciling.
+
+A mixin of ``TradingSession`` (kept apart so that ``engine/session`` stays the decision cycle).
+``start`` opens the session's audit row, restores the account's shared risk state, warms the
+strategies up on history, squares earlier runs' orders and positions with the broker (each
+difference recorded as a risk event) and places the protective stops; ``finish`` writes the last
+snapshot, the risk memory and how the session ended, then tells ``notify``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from operator import attrgetter
+from typing import TYPE_CHECKING
+
+from tui_trader.brokers import Broker, BrokerError
+from tui_trader.core.clock import Clock
+from tui_trader.core.domain import Account, Bar, Position, RiskEvent, Signal
+from tui_trader.core.ledger import TradeLedger
+from tui_trader.core.orders import Fill
+from tui_trader.engine.notices import SESSION_END
+from tui_trader.engine.reconcile import reconcile, unsettled_order
+from tui_trader.engine.settlement import Unsettled
+from tui_trader.market import MarketData
+from tui_trader.risk.gate import RiskManager
+from tui_trader.strategies import LearningAllocator
+
+if TYPE_CHECKING:
+    from tui_trader.engine.config import SessionConfig
+    from tui_trader.store.audit import AuditLog
+
+
+class SessionLifecycle:
+    """Start-up and finish of a session; the session supplies its state and its recorders."""
+
+    config: SessionConfig
+    market: MarketData
+    broker: Broker
+    audit: AuditLog
+    clock: Clock
+    learning: LearningAllocator | None
+    risk: RiskManager
+    ledger: TradeLedger
+    iteration: int
+    account_key: str
+    _account_key: str | None
+    _endpoint: str | None
+    started: bool
+    startup_events: list[RiskEvent]
+    last_prices: dict[str, float]
+    market_time: datetime | None
+    last_account: Account | None
+    last_positions: dict[str, Position]
+    unsettled: Unsettled
+    _unsnapped: datetime | None
+    protects: bool
+    _update_strategies: Callable[[Bar], dict[str, Signal]]
+    _record_fill: Callable[[Fill], bool]
+    _record_events: Callable[[list[RiskEvent], datetime], None]
+    _snapshot: Callable[[Account, dict[str, Position], datetime], None]
+    _protect: Callable[..., list[RiskEvent]]
+    _settle: Callable[[datetime], list[RiskEvent]]
+    _tell: Callable[[str, float, float, str, str], None]
+
+    # -- start and finish ----------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Open the session row, restore the account's risk state and warm the strategies up."""
+        cfg = self.config
+        row = self.audit.start_session(
+            mode=cfg.mode,
+            broker=self.broker.name,
+            endpoint=self._endpoint,
+            data_source=cfg.data_label,
+            symbols=cfg.symbols,
+            parameters=cfg.parameters(),
+            account_key=self._account_key,
+        )
+        self.account_key = row.account_key
+        self.risk = RiskManager(cfg.limits, self.audit.load_risk(row.account_key), cfg.fractional)
+        history = self.market.warmup()
+        # In time order across symbols, as the cycles come: the learner's weights are shared.
+        everything = (bar for bars in history.values() for bar in bars)
+        for bar in sorted(everything, key=attrgetter("timestamp", "symbol")):
+            self._update_strategies(bar)
+        for bars in history.values():
+            if bars:
+                self.last_prices[bars[-1].symbol] = bars[-1].close
+                if self.market_time is None or bars[-1].timestamp > self.market_time:
+                    self.market_time = bars[-1].timestamp
+        self.last_account = self.broker.account()
+        positions = self.last_positions = self.broker.positions()
+        for symbol, position in positions.items():
+            self.ledger.seed(symbol, position.qty, position.avg_entry_price, self.clock.now())
+        if self.learning is not None:
+            self.learning.start_trading()
+        self.started = True
+        self.startup_events = self._reconcile()
+        if self.protects:
+            now = self.market_time or self.clock.now()
+            with self.audit.cycle():
+                placed = self._protect(now, at_start=True)
+                self._record_events(placed, now)
+            self.startup_events += placed
+
+    def _reconcile(self) -> list[RiskEvent]:
+        """Square earlier runs' orders and positions with the broker; record each difference."""
+        result = reconcile(self.broker, self.audit, self.account_key)
+        now = self.clock.now()
+        for row in result.unsettled:
+            self.unsettled.add(
+                unsettled_order(row), row.written_at or now, row.filled_qty, row.filled_price
+            )
+        with self.audit.cycle():
+            for fill in result.fills:
+                self._record_fill(fill)
+            events = result.events + self._settle(now)
+            self._record_events(events, now)
+        return events
+
+    def finish(self, status: str, detail: str = "") -> None:
+        """Write the final state: the last snapshot if the cadence skipped it, risk memory, how
+        the session ended; then tell ``notify`` (even when writing failed)."""
+        try:
+            if self._unsnapped is not None:
+                try:
+                    account, positions = self.broker.account(), self.broker.positions()
+                except BrokerError:  # the broker is down: the last values read stand
+                    account, positions = self.last_account, self.last_positions
+                if account is not None:
+                    self._snapshot(account, positions, self._unsnapped)
+            self.risk.state = self.audit.save_risk_state(self.risk.state)
+            self.audit.end_session(status, self.iteration)
+        finally:
+            self._tell(SESSION_END, self.iteration, 0.0, f"session {status}", detail)

@@ -1,0 +1,137 @@
+"""What a trading session writes down: fills, order changes, risk events, snapshots, reports.
+
+A mixin of ``TradingSession`` (kept apart so that ``engine/session`` stays the decision cycle).
+A fill is written once (the audit trail refuses a repeat) and booked as round trips for the
+realized PnL; every order change goes to the audit trail; risk events are written with their
+account and told to ``notify``; a snapshot records the account as of a market time; the
+cycle's ``IterationReport`` is what the front ends show.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from tui_trader.core.domain import Account, IterationReport, Position, RiskEvent
+from tui_trader.core.ledger import TradeLedger
+from tui_trader.core.orders import Fill, Order, OrderUpdate
+from tui_trader.risk.gate import RiskManager
+from tui_trader.strategies import LearningAllocator
+
+if TYPE_CHECKING:
+    from tui_trader.store.audit import AuditLog
+
+
+class SessionRecords:
+    """The session's writing to the audit trail and its reports; the session supplies its state."""
+
+    audit: AuditLog
+    risk: RiskManager
+    ledger: TradeLedger
+    learning: LearningAllocator | None
+    iteration: int
+    account_key: str
+    realized_pnl: float
+    realized_by_symbol: dict[str, float]
+    last_prices: dict[str, float]
+    slippage_alert_bps: float | None
+    _unsnapped: datetime | None
+    _cycle_orders: list[Order]
+    _cycle_fills: list[Fill]
+    _check_slippage: Callable[[Fill], None]
+    _tell_events: Callable[[list[RiskEvent]], None]
+
+    # -- the audit trail -----------------------------------------------------------------------
+
+    def _record_fill(self, fill: Fill) -> bool:
+        """Write a fill once and book its round trips; False if it was already recorded."""
+        if not self.audit.fill(fill, fill.timestamp):
+            return False
+        self._cycle_fills.append(fill)
+        if self.slippage_alert_bps is not None:
+            self._check_slippage(fill)
+        for trade in self.ledger.on_fill(fill):
+            self._realize(trade.symbol, trade.pnl)
+            self.audit.trade(trade)
+        return True
+
+    def _apply_updates(self, updates: list[OrderUpdate]) -> int:
+        """Record order changes and new fills; return how many new fills there were."""
+        fills = 0
+        for update in updates:
+            self.audit.order_update(update.order)
+            self._cycle_orders.append(update.order)
+            fill = update.fill
+            if fill is not None and self._record_fill(fill):
+                fills += 1
+        return fills
+
+    def _realize(self, symbol: str, pnl: float) -> None:
+        """Add a closed trade's PnL to the session's and its symbol's totals."""
+        self.realized_pnl += pnl
+        self.realized_by_symbol[symbol] = self.realized_by_symbol.get(symbol, 0.0) + pnl
+
+    def _snapshot(
+        self, account: Account, positions: dict[str, Position], market_time: datetime
+    ) -> None:
+        """Record the account as of ``market_time``, and what the learning system knows."""
+        self._unsnapped = None
+        self.audit.snapshot(
+            self.iteration,
+            account,
+            positions,
+            self.risk.drawdown_pct(account.equity),
+            self.risk.daily_pnl(account.equity),
+            self.risk.state.state,
+            market_time,
+        )
+        if self.learning is not None:
+            self.learning.end_cycle(self.iteration, market_time)
+
+    def _record_events(self, events: list[RiskEvent], market_time: datetime) -> None:
+        """Write every risk event with the account it belongs to."""
+        for event in events:
+            self.audit.risk_event(event, self.account_key, market_time)
+        if events:
+            self.risk.state = self.audit.save_risk_state(self.risk.state)
+            self._tell_events(events)
+
+    # -- reports -------------------------------------------------------------------------------
+
+    def _report(
+        self,
+        account: Account,
+        positions: dict[str, Position],
+        market_time: datetime,
+        fills: int,
+        sent: int,
+        refused: int,
+        events: list[RiskEvent],
+        notes: list[str] | tuple[str, ...],
+    ) -> IterationReport:
+        """Summarize the cycle for the front ends."""
+        return IterationReport(
+            iteration=self.iteration,
+            market_time=market_time,
+            cash=account.cash,
+            equity=account.equity,
+            buying_power=account.buying_power,
+            fills=fills,
+            orders_sent=sent,
+            orders_refused=refused,
+            state=self.risk.state.state,
+            drawdown_pct=self.risk.drawdown_pct(account.equity),
+            daily_pnl=self.risk.daily_pnl(account.equity),
+            positions=tuple(positions[s] for s in sorted(positions)),
+            prices=dict(self.last_prices),
+            risk_events=tuple(events),
+            notes=tuple(notes),
+            orders=tuple(self._cycle_orders),
+            new_fills=tuple(self._cycle_fills),
+            orders_today=self.risk.state.orders_today,
+            realized_pnl=self.realized_pnl,
+            realized_by_symbol=dict(self.realized_by_symbol),
+            regimes=self.learning.regimes() if self.learning is not None else {},
+            weights=self.learning.current_weights() if self.learning is not None else {},
+        )
