@@ -63,6 +63,7 @@ class SessionRows:
             heartbeat_window=MIN_WINDOW,
         )
         self._last_beat = time.monotonic()
+        self._iterations: int | None = None
         return self.session
 
     def set_heartbeat_window(self, seconds: float) -> None:
@@ -78,14 +79,18 @@ class SessionRows:
         """Write the session's heartbeat, at most once a second (``store.liveness``): inside
         the cycle's transaction when called from a cycle, so it costs no commit of its own.
 
-        A cycle passes its count too, so a session that dies without ending (kill -9, a lost
-        machine) still shows how many cycles it ran, as of its last heartbeat."""
+        A cycle passes its count too, and every later heartbeat writes the latest count, so a
+        session that dies without ending (kill -9, a lost machine) still shows how many cycles
+        it ran, as of its last heartbeat."""
         if self.session is None:
             return
+        if iterations is not None:
+            self._iterations = iterations
         now = time.monotonic()
         if not force and now - self._last_beat < BEAT_SECONDS:
             return
         self._last_beat = now
+        iterations = self._iterations
         if iterations is None:
             self.db.execute_sql(
                 'UPDATE "sessions" SET "heartbeat_at" = ? WHERE "id" = ?',
