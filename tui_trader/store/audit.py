@@ -99,6 +99,7 @@ class AuditLog(SessionRows, CycleTransactions):
         self._risk_merged: tuple[RiskState, RiskState] | None = None
         """Within batches: the state a commit merged and the row it wrote, to adopt."""
         self._last_beat = 0.0
+        self._iterations: int | None = None
         self._poll_halts = True
         self._unsent: dict[str, list[Any]] = {}
         """Within a batch of cycles, the order rows of this cycle, written as one statement
