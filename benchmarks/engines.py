@@ -123,7 +123,6 @@ def ours(
     ``run_replay`` runs the engine's cycle without a report per cycle (``paper --batch``);
     ``batch=False`` runs ``run_iteration``, report and all, the loop the desk runs.
     """
-    import polars as pl
 
     from tui_trader.core.timeframes import parse_interval, parse_period
     from tui_trader.engine.replay_batch import run_replay
@@ -132,22 +131,7 @@ def ours(
 
     _import_session_modules()  # imports are not replay throughput (the peers import first too)
     start = time.perf_counter()
-    frame = pl.concat(
-        [
-            pl.DataFrame(
-                {
-                    "timestamp": s.ts_us,
-                    "symbol": [s.symbol] * len(s),
-                    "open": s.open,
-                    "high": s.high,
-                    "low": s.low,
-                    "close": s.close,
-                    "volume": s.volume,
-                }
-            ).with_columns(pl.col("timestamp").cast(pl.Datetime("us", "UTC")))
-            for s in universe
-        ]
-    )
+    frame = universe_frame(universe)
     market = ReplayMarket(frame, "bench", interval=parse_interval("1m"), period=parse_period("1d"))
     with tempfile.TemporaryDirectory() as tmp:
         session = build_session(market, Path(tmp) / "bench.db", full, snapshot_every, commit_every)
@@ -383,3 +367,26 @@ def backtesting_run(universe: list[Series]) -> Outcome:
     seconds = time.perf_counter() - start
     note = "" if n_sym == 1 else f"{n_sym} separate one-symbol backtests"
     return Outcome(len(universe[0]) * n_sym, seconds, trades, equity, note=note)
+
+
+def universe_frame(universe: Any) -> Any:
+    """The seeded bars as one replay table (timestamp, symbol, OHLCV), as ``ReplayMarket`` reads
+    it: the benchmark and the same-results test replay exactly this."""
+    import polars as pl
+
+    return pl.concat(
+        [
+            pl.DataFrame(
+                {
+                    "timestamp": s.ts_us,
+                    "symbol": [s.symbol] * len(s),
+                    "open": s.open,
+                    "high": s.high,
+                    "low": s.low,
+                    "close": s.close,
+                    "volume": s.volume,
+                }
+            ).with_columns(pl.col("timestamp").cast(pl.Datetime("us", "UTC")))
+            for s in universe
+        ]
+    )

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from benchmarks.data import make_universe
-from benchmarks.engines import build_session
+from benchmarks.engines import build_session, universe_frame
 from tui_trader.learning.evaluate import EvalSettings, evaluate, sim_market
 from tui_trader.store.learning_models import LearningWeightRow, RegimeCallRow, ShadowRow
 from tui_trader.store.models import (
@@ -82,24 +82,7 @@ RECORDED: dict[str, tuple[float, int, tuple[int, ...], tuple[int, ...]]] = {
 
 def _frame(symbols: int, bars: int) -> Any:
     """The benchmark's seeded bars as the replay market's table."""
-    import polars as pl
-
-    return pl.concat(
-        [
-            pl.DataFrame(
-                {
-                    "timestamp": s.ts_us,
-                    "symbol": [s.symbol] * len(s),
-                    "open": s.open,
-                    "high": s.high,
-                    "low": s.low,
-                    "close": s.close,
-                    "volume": s.volume,
-                }
-            ).with_columns(pl.col("timestamp").cast(pl.Datetime("us", "UTC")))
-            for s in make_universe(symbols, bars)
-        ]
-    )
+    return universe_frame(make_universe(symbols, bars))
 
 
 def _run(tmp_path: Path, symbols: int, bars: int, full: bool, every: int) -> tuple[Any, ...]:
