@@ -14,6 +14,7 @@ from tui_trader.session.local import LocalSettings, build_local_session
 from tui_trader.store.db import open_database
 from tui_trader.store.models import AccountSnapshot, LiveOrder, SessionRow
 from tui_trader.tui.app import make_app
+from tui_trader.tui.messages import SessionEnded
 from tui_trader.tui.screens.confirm import ConfirmScreen
 from tui_trader.tui.screens.dashboard import DashboardScreen
 from tui_trader.tui.screens.help import HelpScreen
@@ -98,9 +99,10 @@ async def test_ctrl_k_halts_from_every_screen(db_path, paced, where) -> None:
         if where == "help":
             await pilot.press("escape")
         await pilot.press("f2")
-        await pilot.pause(0.15)
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen), "the dashboard")
         banner = app.screen.query_one("#halt-banner", Static)
-        assert banner.display and "TRADING HALTED" in str(banner.render())
+        await wait_for(pilot, lambda: banner.display, "the halt banner")
+        assert "TRADING HALTED" in str(banner.render())
         app.handle.stop()
 
 
@@ -278,6 +280,19 @@ async def test_failing_worker_halts_and_shows_the_error(db_path, frozen) -> None
         assert any("feed exploded" in n.message for n in app._notifications)
     open_database(db_path)
     assert SessionRow.get().status == "failed"
+
+
+async def test_a_session_that_ends_as_the_desk_closes_does_not_crash_the_close(db_path) -> None:
+    """The trading worker's "session ended" can be handled after the last screen has gone
+    (CI saw it: ScreenStackError from the running-keys refresh). The close stays clean and the
+    desk still records how the session ended."""
+    app = make_app(db_path, iterations=0, every=0.02)
+    async with app.run_test(size=SIZE):
+        pass
+    assert not app.screen_stack
+    app.running = True
+    app._session_ended(SessionEnded("stopped", 3, None))
+    assert not app.running and app.desk.ended == "stopped"
 
 
 async def test_quit_while_running_asks_and_stops_cleanly(db_path, paced) -> None:

@@ -240,8 +240,13 @@ class TraderApp(SessionControls, DeskActions, Navigation, App[None]):
         return True
 
     def watch_running(self) -> None:
-        """Offer or withdraw the keys that need a running session."""
-        self.refresh_bindings()
+        """Offer or withdraw the keys that need a running session.
+
+        A session can end while the desk closes, after the last screen has gone: nothing
+        is left to offer keys on then.
+        """
+        if self.screen_stack:
+            self.refresh_bindings()
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The main actions in the command palette."""
