@@ -23,6 +23,8 @@ from tui_trader.risk.stops import StopRule, parse_stop_rule, parse_take_profit
 from tui_trader.security.private_files import create_private_file, make_private_dir, open_private
 
 if TYPE_CHECKING:
+    from peewee import Database
+
     from tui_trader.store.pg_url import PgUrl
 
 EXIT_USAGE = 2
@@ -240,6 +242,17 @@ def add_db_option(parser: argparse.ArgumentParser) -> None:
         help=f"audit database: a SQLite file or postgresql://USER@HOST:PORT/DB (default: "
         f"${DB_ENV}, else {default_db_path()})",
     )
+
+
+def open_existing_db(path: Path | PgUrl | str | None) -> Database:
+    """Open an existing audit store for a report or an action on it, or say why not in one
+    line (a missing file, a file that is not ours, a server that does not answer)."""
+    from tui_trader.store.db import StoreError, open_database
+
+    try:
+        return open_database(resolve_db(path, must_exist=True))
+    except StoreError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def resolve_db(path: Path | PgUrl | str | None, must_exist: bool = False) -> Path | PgUrl:

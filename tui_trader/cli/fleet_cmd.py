@@ -12,11 +12,8 @@ import argparse
 import json
 import sys
 
-from peewee import Database
-
-from tui_trader.cli.common import UsageError, add_db_option, resolve_db
+from tui_trader.cli.common import UsageError, add_db_option, open_existing_db
 from tui_trader.reporting.fleet_text import COLUMNS, as_dict, cells
-from tui_trader.store.db import StoreError, open_database
 from tui_trader.store.fleet import FleetRow, accounts_to_halt, fleet_rows
 from tui_trader.store.fleet_halts import halt_accounts
 
@@ -49,17 +46,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     halt.set_defaults(handler=halt_fleet)
 
 
-def _open(args: argparse.Namespace) -> Database:
-    """Open the database or say why not."""
-    try:
-        return open_database(resolve_db(args.db, must_exist=True))
-    except StoreError as exc:
-        raise UsageError(str(exc)) from None
-
-
 def show_fleet(args: argparse.Namespace) -> int:
     """Print the fleet: a header and one line per session, or JSON."""
-    _open(args)
+    open_existing_db(args.db)
     rows = fleet_rows(include_ended=not args.running)
     if args.json:
         print(json.dumps([as_dict(r) for r in rows], indent=2))
@@ -92,7 +81,7 @@ def _targets(args: argparse.Namespace, rows: list[FleetRow]) -> dict[str, int]:
 
 def halt_fleet(args: argparse.Namespace) -> int:
     """Confirm, then halt the chosen accounts and say what each one did."""
-    db = _open(args)
+    db = open_existing_db(args.db)
     targets = _targets(args, fleet_rows())
     sessions = sum(targets.values())
     what = (

@@ -20,6 +20,7 @@ from tui_trader.cli.common import (
     UsageError,
     db_arg,
     non_negative_int,
+    open_existing_db,
     positive_float,
     resolve_db,
     setup_logging,
@@ -303,12 +304,8 @@ def show_live_status(args: argparse.Namespace) -> int:
         console.print(f"  {o.client_order_id} {o.side} {o.qty:g} {o.symbol} {o.status}")
     if args.db:
         from tui_trader.store.audit import load_risk_state
-        from tui_trader.store.db import StoreError, open_database
 
-        try:
-            open_database(resolve_db(args.db, must_exist=True))
-        except StoreError as exc:
-            raise UsageError(str(exc)) from None
+        open_existing_db(args.db)
         risk = load_risk_state(f"alpaca:{account.account_id}")
         label = f"HALTED ({risk.halt_reason})" if risk.halted else "ACTIVE"
         console.print(f"risk state: {label}; orders today {risk.orders_today}")

@@ -11,14 +11,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from peewee import SqliteDatabase
 from rich.console import Console
 
-from tui_trader.cli.common import UsageError, add_db_option, resolve_db
+from tui_trader.cli.common import UsageError, add_db_option, open_existing_db
 from tui_trader.core.clock import WallClock
 from tui_trader.risk.gate import RiskLimits, RiskManager
 from tui_trader.store.audit import load_risk_state
-from tui_trader.store.db import StoreError, open_database, to_db_time
+from tui_trader.store.db import to_db_time
 from tui_trader.store.models import RiskEventRow, RiskStateRow
 from tui_trader.store.queries import find_session, last_snapshot, sessions_of_account
 from tui_trader.store.risk_store import sync_risk_state
@@ -42,17 +41,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     reset.set_defaults(handler=reset_risk)
 
 
-def _open(args: argparse.Namespace) -> SqliteDatabase:
-    """Open the database or say why not."""
-    try:
-        return open_database(resolve_db(args.db, must_exist=True))
-    except StoreError as exc:
-        raise UsageError(str(exc)) from None
-
-
 def show_risk(args: argparse.Namespace) -> int:
     """Print each account's state, halt reason, peak equity and orders today."""
-    _open(args)
+    open_existing_db(args.db)
     console = Console(highlight=False)
     rows = list(RiskStateRow.select().order_by(RiskStateRow.updated_at.desc()))
     if not rows:
@@ -70,7 +61,7 @@ def show_risk(args: argparse.Namespace) -> int:
 
 def reset_risk(args: argparse.Namespace) -> int:
     """Confirm, then lift the halt and record a ``risk_reset`` event."""
-    db = _open(args)
+    db = open_existing_db(args.db)
     session = find_session()
     account = args.account or (session.account_key if session else None)
     if account is None:
