@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.integration.account_processes import Db
 from tui_trader.sandbox.testing import SandboxHandle, make_fast, running_sandbox
 
 
@@ -37,3 +40,29 @@ def market_data(sandbox: SandboxHandle) -> Any:
         sandbox.key_id, sandbox.secret, url_override=sandbox.base_url
     )
     return make_fast(client)
+
+
+@pytest.fixture
+def pumped() -> Iterator[SandboxHandle]:
+    """A sandbox whose market a thread moves one bar every 30 ms, with no request-rate limit:
+    several sessions cycling every 0.1 s ask more than Alpaca's 200 a minute."""
+    with running_sandbox(faults="rate_limit=0") as sb:
+        stop = threading.Event()
+
+        def pump() -> None:
+            while not stop.wait(0.03):
+                sb.admin.step()
+
+        thread = threading.Thread(target=pump, daemon=True)
+        thread.start()
+        yield sb
+        stop.set()
+        thread.join(timeout=5)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def shared_db(request: pytest.FixtureRequest, tmp_path: Path) -> Db:
+    """The store several processes share, on each engine."""
+    if request.param == "sqlite":
+        return tmp_path / "shared.db"
+    return str(request.getfixturevalue("pg_url"))

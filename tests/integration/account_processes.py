@@ -1,0 +1,90 @@
+"""Helpers for the tests that run several real ``tui-trader live paper`` processes on one sandbox
+account and one shared store (a SQLite file, or a PostgreSQL URL with its password in
+``PGPASSWORD``): start a session, query the store, and wait on it with a deadline, never a sleep.
+The ``pumped`` and ``shared_db`` fixtures that go with them are in this folder's conftest.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from tests.integration.alpaca_helpers import sandbox_env
+from tests.integration.cli_helpers import cli_env
+from tui_trader.sandbox.testing import SandboxHandle
+from tui_trader.store.pg import pg_sql
+
+Db = Path | str
+"""The shared store: a SQLite file, or a PostgreSQL URL (its password in ``PGPASSWORD``)."""
+
+DEADLINE = 60.0
+"""How long any one wait may take (a loaded two-core machine runs three sessions at once)."""
+
+
+def start_live_paper(
+    tmp_path: Path, sb: SandboxHandle, db: Db, name: str, *, max_orders: int
+) -> subprocess.Popen[str]:
+    """One ``live paper`` session on the sandbox that runs until interrupted, its output in
+    ``<name>.out``: a 0.1 s cycle, the trend rule, ``max_orders`` orders a day, 40% a symbol."""
+    command = ["live", "paper", "--iterations", "100000", "--every", "0.1", "--period", "1d"]
+    command += ["--weights", "trend", "--max-orders-per-day", str(max_orders)]
+    command += ["--max-position", "40", "--db", str(db)]
+    return subprocess.Popen(
+        [sys.executable, "-m", "tui_trader", *command],
+        stdout=open(tmp_path / f"{name}.out", "w"),
+        stderr=subprocess.STDOUT,
+        env=cli_env(tmp_path) | sandbox_env(sb),
+        cwd=tmp_path,
+        text=True,
+    )
+
+
+def query(db: Db, sql: str, *args: object) -> list[tuple]:
+    """Rows of one query on the shared store (a fresh connection each time)."""
+    if isinstance(db, str):
+        import psycopg
+
+        with psycopg.connect(db, autocommit=True) as conn:
+            cur = conn.execute(pg_sql(sql), args)
+            return cur.fetchall() if cur.description else []
+    with sqlite3.connect(db, timeout=10) as con:
+        return con.execute(sql, args).fetchall()
+
+
+def wait_for(what: str, check: Callable[[], bool], procs: list[subprocess.Popen[str]]) -> None:
+    """Poll ``check`` until true, failing with ``what`` at the deadline or if a process ends."""
+    deadline = time.monotonic() + DEADLINE
+    pause = threading.Event()
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return
+        except (sqlite3.OperationalError, IndexError, _psycopg_error()):
+            pass  # the tables are not created yet, or a writer holds the lock for a moment
+        assert all(p.poll() is None for p in procs), f"a session ended while waiting for {what}"
+        pause.wait(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _psycopg_error() -> type[Exception]:
+    """psycopg's base error (a PostgreSQL store's tables may not exist yet)."""
+    import psycopg
+
+    return psycopg.Error
+
+
+def snapshots(db: Db, session_id: int) -> int:
+    """How many snapshots (one per cycle) a session has written."""
+    sql = "SELECT count(*) FROM live_account_snapshots WHERE session_id = ?"
+    return query(db, sql, session_id)[0][0]
+
+
+def cycles_pass(db: Db, session_id: int, n: int) -> Callable[[], bool]:
+    """A check that turns true once the session has written ``n`` more snapshots."""
+    start = snapshots(db, session_id)
+    return lambda: snapshots(db, session_id) >= start + n
