@@ -14,6 +14,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import peewee
 import pytest
 
 from tests.conftest import make_session
@@ -26,6 +27,7 @@ from tui_trader.core.orders import Fill, OrderRequest, Side
 from tui_trader.store.audit import AuditLog
 from tui_trader.store.db import open_database
 from tui_trader.store.models import AccountSnapshot, LiveFill, LiveOrder, RiskStateRow
+from tui_trader.store.pg import store_lost
 from tui_trader.store.pg_url import PgUrl, parse_db_url
 
 DEADLINE = 60.0
@@ -203,6 +205,36 @@ def test_a_server_that_goes_away_mid_session_halts_loudly_and_keeps_the_rows(
     assert pg_cluster.rows(database, "SELECT status FROM sessions") == [("failed",)]
     events = pg_cluster.rows(database, "SELECT detail FROM live_risk_events")
     assert any("lost the audit store" in d for (d,) in events)
+
+
+def _as_peewee_raises(error: Exception) -> Exception:
+    """``error`` as peewee hands it to the session (its driver error wrapped)."""
+    try:
+        with peewee.__exception_wrapper__:
+            raise error
+    except peewee.DatabaseError as wrapped:
+        return wrapped
+    raise AssertionError("peewee did not wrap the error")
+
+
+def test_the_servers_goodbye_is_a_lost_store_before_the_socket_closes(pg_url: str) -> None:
+    """The server's "terminating connection" can answer a statement while psycopg still calls
+    the connection healthy (CI saw the mid-session test fail that way under load): it is a
+    lost store all the same, so the session halts with the one line. A statement refused for
+    another reason on a healthy connection is not."""
+    import psycopg
+
+    db = open_database(parse_db_url(pg_url))
+    assert not db.connection().broken
+    for goodbye in (
+        psycopg.errors.AdminShutdown("terminating connection due to administrator command"),
+        psycopg.errors.CrashShutdown("terminating connection because of crash of another"),
+        psycopg.errors.ConnectionFailure("connection to server was lost"),
+    ):
+        assert store_lost(db, _as_peewee_raises(goodbye)), goodbye.sqlstate
+    busy = psycopg.errors.LockNotAvailable("could not obtain lock on row")
+    assert not store_lost(db, _as_peewee_raises(busy))
+    db.close()
 
 
 def test_backups_of_a_postgresql_store_are_refused_in_one_line(

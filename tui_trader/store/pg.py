@@ -197,11 +197,23 @@ class PgAuditDatabase(PostgresqlDatabase):
                 raise
 
 
+LOST_SQLSTATES = ("57P01", "57P02", "57P03")
+"""The server ended this backend: an administrator's terminate or shutdown, a crash restart, a
+server that is starting or stopping. Class 08 (a connection exception) means the same."""
+
+
 def store_lost(db: object, exc: BaseException) -> bool:
     """True if ``exc`` came from a PostgreSQL store whose connection is gone (the server went
-    away, restarted, or ended this backend): what was committed before stays on the server."""
+    away, restarted, or ended this backend): what was committed before stays on the server.
+
+    The server's goodbye (``terminating connection due to administrator command``) can arrive
+    as the answer to a statement before the client has seen the socket close, while psycopg
+    does not yet call the connection broken: its SQLSTATE says so first."""
     if not is_postgres(db) or not isinstance(exc, OperationalError | InterfaceError):
         return False
+    sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None) or ""
+    if sqlstate in LOST_SQLSTATES or sqlstate.startswith("08"):
+        return True
     conn = getattr(getattr(db, "_state", None), "conn", None)
     return conn is None or bool(getattr(conn, "broken", False) or getattr(conn, "closed", False))
 
