@@ -199,6 +199,9 @@ class Sandbox:
             "orders": {
                 "total": len(orders),
                 "open": sum(1 for o in orders if o.status in OPEN_STATUSES),
+                "open_legs": sum(
+                    1 for o in orders if o.status in OPEN_STATUSES and o.parent is not None
+                ),
             },
             "faults": self.dice.settings.as_json(),
             "stream_clients": self.streams.client_count(),
