@@ -11,8 +11,9 @@ from typing import Any
 from tui_trader.sandbox.testing import make_fast, running_sandbox, wait_until
 
 MINUTE = timedelta(minutes=1)
-SLACK = timedelta(seconds=15)
-"""Simulated time the reads and the pacer's wake-up may take at speed 60 (a quarter second)."""
+SLACK = timedelta(seconds=30)
+"""Simulated time the reads and the pacer's wake-up may take at speed 60 (half a wall second,
+on a loaded machine)."""
 
 
 def _clients(sb: Any) -> tuple[Any, Any]:
@@ -47,7 +48,6 @@ def test_bars_follow_the_clock_at_speed_60() -> None:
     with running_sandbox(speed=60.0, faults="rate_limit=0") as sb:  # reads as fast as they go
         trading, data = _clients(sb)
         since = trading.get_clock().timestamp - timedelta(minutes=10)
-        first = sb.admin.state()["bars_emitted"]
         seen: set[datetime] = set()
 
         def check() -> bool:
@@ -59,10 +59,9 @@ def test_bars_follow_the_clock_at_speed_60() -> None:
                 behind = before - (stamp + MINUTE)
                 assert behind <= MINUTE + SLACK, f"{way} {stamp} is {behind} behind {before}"
             seen.add(newest["latest bar"])
-            return sb.admin.state()["bars_emitted"] >= first + 3
+            return len(seen) >= 3  # the reads saw the market move on twice
 
-        wait_until(check, timeout=30, what="three paced bars")
-        assert len(seen) >= 3, "the reads saw the bars move on"
+        wait_until(check, timeout=30, what="reads across three paced bars")
 
 
 def test_stepping_the_paused_market_moves_the_clock_with_it() -> None:
