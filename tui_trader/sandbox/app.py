@@ -4,8 +4,9 @@
 One simulated clock (``sim_clock.SimClock``) serves ``/v2/clock``, the hours, the orders' times
 and the bars. With ``speed`` above zero a pacer thread produces each bar once that clock has
 passed its end (only while the market is open), about one every ``interval / speed`` seconds of
-wall time; ``step()`` produces bars at once, whatever the speed (moving the clock up to them),
-which is how tests move the market deterministically.
+wall time; ``step()`` produces bars at once, whatever the speed, which is how tests move the
+market deterministically (stepped bars may run ahead of the clock: a step moves the market, not
+the time, so the broker's times stay comparable with the desk's wall clock).
 """
 
 from __future__ import annotations
@@ -143,7 +144,6 @@ class Sandbox:
         with self._step_lock:
             for i in range(bars):
                 new = self.feed.advance(shock if i == 0 else None)
-                self.clock.catch_up(self.feed.market_time)
                 self.bars_emitted += 1
                 self.engine.on_bars()
                 quotes = {s: self.feed.quote(s) for s in self.feed.symbols}

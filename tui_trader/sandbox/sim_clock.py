@@ -2,10 +2,11 @@
 
 At ``--speed S`` the simulated time runs S times as fast as the wall clock, from where it
 stood when the speed was set (it starts at the wall time); paused (``0``) it runs at the wall
-clock's pace, and the market moves only when stepped. A bar is produced once the simulated time
-has passed its end (``Sandbox._pace``), and a step that moves the market beyond the clock moves
-the clock with it (``catch_up``), so the newest bar never ends after the clock's ``timestamp``
-and the clock is never a whole bar interval past the newest bar's end, at any speed.
+clock's pace, and the market moves only when stepped. A paced bar is produced once the simulated
+time has passed its end (``Sandbox._pace``), so the newest bar never ends after the clock's
+``timestamp`` and the clock is never a whole bar interval past the newest bar's end, at any
+speed. ``POST /admin/step`` (the tests' lever) moves the market, not the time: stepped bars may
+run ahead of the clock, and the order times stay comparable with a desk's wall clock.
 """
 
 from __future__ import annotations
@@ -43,10 +44,3 @@ class SimClock:
             wall = self._wall()
             self._anchor = (wall, self._at(wall))
             self._rate = speed if speed > 0 else 1.0
-
-    def catch_up(self, market_time: datetime) -> None:
-        """Move the clock to ``market_time`` if the market (stepped) got ahead of it."""
-        with self._lock:
-            wall = self._wall()
-            if market_time > self._at(wall):
-                self._anchor = (wall, market_time)
