@@ -76,7 +76,8 @@ def settle(sb: SandboxHandle, session: TradingSession, timeout: float = 10.0) ->
     pause = threading.Event()
     while time.monotonic() < deadline:
         session.sync_orders()
-        if sb.admin.state()["orders"]["open"] == open_rows() and stream_quiet(session):
+        orders = sb.admin.state()["orders"]  # a pair's leg has no row: the pair is one order
+        if orders["open"] - orders["open_legs"] == open_rows() and stream_quiet(session):
             return
         pause.wait(0.02)
     raise AssertionError("orders did not settle")

@@ -30,6 +30,16 @@ def _open_stops(sb: Any) -> list[Any]:
     return [o for o in orders if str(getattr(o.order_type, "value", o.order_type)) == "stop"]
 
 
+def _open_pairs(sb: Any) -> list[Any]:
+    """The sandbox's working OCO pairs, each with its legs."""
+    from alpaca.trading.enums import QueryOrderStatus
+    from alpaca.trading.requests import GetOrdersRequest
+
+    wanted = GetOrdersRequest(status=QueryOrderStatus.OPEN, nested=True)
+    orders = _client(sb).get_orders(filter=wanted)
+    return [o for o in orders if str(getattr(o.order_class, "value", o.order_class)) == "oco"]
+
+
 def _open_sells(sb: Any) -> list[Any]:
     """The sandbox's working sell orders."""
     from alpaca.trading.enums import QueryOrderStatus
@@ -170,9 +180,9 @@ def test_an_add_cancels_the_stop_and_is_not_refused_as_a_wash_trade(tmp_path: Pa
 def test_live_paper_killed_with_kill_9_leaves_its_stops_and_the_restart_reports_them(
     tmp_path: Path,
 ) -> None:
-    """The issue's acceptance: ``live paper --stop-loss 3`` runs until every position has a
-    working stop at the broker; ``kill -9``; the stops are still there; a restarted session's
-    reconciliation reports them."""
+    """The issue's acceptance: ``live paper --stop-loss 3 --take-profit 5`` runs until every
+    position has a working OCO pair (take profit and stop) at the broker; ``kill -9``; the pair
+    is still there; a restarted session's reconciliation reports it and keeps it."""
     import os
     import signal
     import sqlite3
@@ -199,7 +209,8 @@ def test_live_paper_killed_with_kill_9_leaves_its_stops_and_the_restart_reports_
         env = cli_env(tmp_path)
         env.update(sandbox_env(sb))
         argv = [sys.executable, "-m", "tui_trader", "live", "paper", "--symbols", "SPY"]
-        argv += ["--every", "0.05", "--stop-loss", "3", "--ignore-market-hours", "--db", str(db)]
+        argv += ["--every", "0.05", "--stop-loss", "3", "--take-profit", "5"]
+        argv += ["--ignore-market-hours", "--db", str(db)]
         child = subprocess.Popen(
             [*argv, "--iterations", "0"],
             env=env,
@@ -222,6 +233,9 @@ def test_live_paper_killed_with_kill_9_leaves_its_stops_and_the_restart_reports_
             held = _held(sb)
             [working] = _open_stops(sb)
             assert float(working.qty) == held, "the stop outlived the desk"
+            [pair] = _open_pairs(sb)
+            assert [leg.id for leg in pair.legs] == [working.id], "the stop is the pair's leg"
+            assert float(pair.qty) == held and pair.limit_price is not None
             again = subprocess.run(  # the pump keeps the bars coming (no more shocks)
                 [*argv, "--iterations", "1"],
                 env=env,
@@ -240,5 +254,9 @@ def test_live_paper_killed_with_kill_9_leaves_its_stops_and_the_restart_reports_
         assert again.returncode == 0, again.stderr
         with sqlite3.connect(db) as con:
             details = [r[0] for r in con.execute("SELECT detail FROM live_risk_events")]
-        expected = f"protective stops working at the broker: sell {held:g} SPY stop"
-        assert any(d and d.startswith(expected) for d in details), details
+        expected = (
+            f"protective stops working at the broker: sell {held:g} SPY take profit "
+            f"{float(pair.limit_price):g}, stop {float(working.stop_price):g} (OCO)"
+        )
+        assert expected in details, details
+        assert [p.id for p in _open_pairs(sb)] == [pair.id], "the restart kept the pair"

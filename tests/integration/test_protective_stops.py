@@ -15,7 +15,6 @@ from tui_trader.brokers.paper_account import PaperCosts
 from tui_trader.core.domain import Bar, Signal
 from tui_trader.core.orders import Order, OrderRequest, OrderType, Side, TimeInForce
 from tui_trader.core.timeframes import parse_interval
-from tui_trader.engine.protective_stops import TAKE_PROFIT
 from tui_trader.risk.gate import RiskLimits
 from tui_trader.risk.stops import StopRule
 from tui_trader.store.models import LiveOrder, RiskEventRow
@@ -281,19 +280,6 @@ def test_an_atr_stop_sits_n_average_true_ranges_below_entry(db_path) -> None:
     assert stop.stop_price == 96.0
     row = LiveOrder.get(LiveOrder.client_order_id == stop.client_order_id)
     assert row.rationale == "protective stop 2 ATR (2.00) below entry 100.00 at 96"
-
-
-def test_take_profit_closes_the_position_and_takes_its_stop_away(db_path) -> None:
-    """``--take-profit 8``: a close 10% above entry sends a market exit, cancelling the stop."""
-    session, market, _ = _session(db_path, take_profit_pct=8.0)
-    _step(session, market, 100, 101, 99, 100)
-    _step(session, market, 100, 101, 99, 100)
-    report = _step(session, market, 100, 111, 100, 110)
-    [event] = [e for e in report.risk_events if e.event_type == TAKE_PROFIT]
-    assert event.action_taken == "closing 100 SPY at market"
-    assert _stops(session) == []
-    _step(session, market, 110, 111, 109, 110)
-    assert session.realized_pnl == pytest.approx(1000.0)
 
 
 def test_without_stop_loss_no_stop_is_placed(db_path) -> None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from tui_trader.core.domain import Bar, TradingState
-from tui_trader.core.orders import OrderRequest, OrderType, Side
+from tui_trader.core.orders import OrderClass, OrderRequest, OrderType, Side
 from tui_trader.risk.gate import RiskLimits, RiskManager, RiskState
 from tui_trader.risk.stops import (
     StopRule,
@@ -60,8 +61,11 @@ def test_the_average_true_range_counts_gaps() -> None:
 
 
 def test_only_the_desks_stop_ids_are_protective() -> None:
-    """A stop with a ``-ps`` id is protective; a manual stop or a market order is not."""
+    """A stop, a take-profit limit or an OCO pair (a limit) with a ``-ps`` id is protective; a
+    manual stop or a market order is not."""
     assert is_protective("tt-abc-3-SPY-ps1", OrderType.STOP)
+    assert is_protective("tt-abc-3-SPY-ps2", OrderType.LIMIT)
+    assert not is_protective("tt-abc-3-SPY-r", OrderType.LIMIT)
     assert not is_protective("tt-abc-3-SPY-m1", OrderType.STOP)
     assert not is_protective("tt-abc-3-SPY-ps1", OrderType.MARKET)
 
@@ -86,3 +90,22 @@ def test_a_protective_order_that_would_open_exposure_is_refused(side: Side, qty:
     check = _gate().check_protective(OrderRequest("SPY", side, qty, "tt-k-1-SPY-ps1"), 100)
     assert check.order is None
     assert "does not close the 100 share position" in check.events[0].action_taken
+
+
+def test_an_oco_exit_passes_a_halt_uncounted_and_is_not_new_exposure() -> None:
+    """Halted at the day's order limit: the pair for the held 100 passes and is not counted; a
+    pair for more than is held would open a short, and is refused."""
+    gate = _gate(state=TradingState.HALTED, halt_reason="manual_kill", orders_today=1)
+    pair = OrderRequest(
+        "SPY",
+        Side.SELL,
+        100,
+        "tt-k-1-SPY-ps1",
+        OrderType.LIMIT,
+        limit_price=108,
+        stop_price=95,
+        order_class=OrderClass.OCO,
+    )
+    assert gate.check_protective(pair, 100).order == pair
+    assert gate.state.orders_today == 1
+    assert gate.check_protective(replace(pair, qty=150), 100).order is None

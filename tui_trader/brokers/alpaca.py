@@ -6,7 +6,9 @@ anything is sent again, so a duplicate never reaches the exchange; if the doubt 
 settled it raises ``BrokerError`` and the engine halts. Fills come from the ``trade_updates``
 stream; while it is down the broker polls, refuses new orders, and after a reconnect back-fills
 what it missed from the orders endpoint. Fills are derived from each order's cumulative filled
-quantity, so a repeated or replayed event can never count twice. This module sends, cancels
+quantity, so a repeated or replayed event can never count twice. An OCO exit is followed as one
+order (``alpaca_orders``): an event on its stop leg, or on the parent without its legs, makes
+the broker look the pair up again by the parent's client id. This module sends, cancels
 and tracks orders; the reads (account, positions, open orders, look-ups, the market clock,
 readiness) are ``AlpacaReads`` in ``brokers/alpaca_reads``.
 """
@@ -34,7 +36,14 @@ from tui_trader.brokers.alpaca_orders import to_domain_order, to_request
 from tui_trader.brokers.alpaca_reads import AlpacaReads
 from tui_trader.brokers.alpaca_stream import TradeUpdateFeed
 from tui_trader.core.domain import Bar
-from tui_trader.core.orders import Order, OrderRequest, OrderStatus, OrderUpdate, fill_increment
+from tui_trader.core.orders import (
+    Order,
+    OrderClass,
+    OrderRequest,
+    OrderStatus,
+    OrderUpdate,
+    fill_increment,
+)
 
 
 @dataclass(slots=True)
@@ -84,6 +93,10 @@ class AlpacaBroker(AlpacaReads):
         self._open_cache: tuple[float, list[Order]] | None = None
         """The last REST list of open orders and when it was read (monotonic)."""
         self._tracked: dict[str, _Tracked] = {}
+        self._leg_parent: dict[str, str] = {}
+        """An OCO's stop leg's client id -> its parent's (the order the desk follows)."""
+        self._refresh: dict[str, str] = {}
+        """OCO pairs to look up again (parent client id -> the last event seen on them)."""
         self._updates: list[OrderUpdate] = []
         self._last: dict[str, float] = {}
         self._clock: tuple[datetime, Any] | None = None
@@ -222,7 +235,8 @@ class AlpacaBroker(AlpacaReads):
                     event, raw = self.feed.events.get_nowait()
                 except queue.Empty:
                     break
-                self._apply(to_domain_order(raw), event)
+                self._apply_event(to_domain_order(raw), event)
+            self._refresh_pairs()
             if not self.feed.connected or self.feed.connects != self._synced_connects:
                 connects = self.feed.connects
                 self._poll_open()
@@ -232,6 +246,28 @@ class AlpacaBroker(AlpacaReads):
             self._poll_open()
         updates, self._updates = self._updates, []
         return updates
+
+    def _apply_event(self, order: Order, event: str) -> None:
+        """A stream event: merged at once, or (an OCO leg, a parent without its leg) its pair
+        looked up again."""
+        parent = self._leg_parent.get(order.client_order_id)
+        if parent is None and not (order.order_class is OrderClass.OCO and not order.leg_ids):
+            self._apply(order, event)
+            return
+        cid = parent or order.client_order_id
+        if cid in self._tracked:
+            self._refresh[cid] = event
+
+    def _refresh_pairs(self) -> None:
+        """Look up the OCO pairs an event touched; a failed look-up is tried again next time."""
+        for cid, event in list(self._refresh.items()):
+            try:
+                found = self.get_order(cid)
+            except BrokerError:
+                return
+            del self._refresh[cid]
+            if found is not None:
+                self._apply(found, event)
 
     def _poll_open(self) -> None:
         """Fetch the state of every order we track that is not final yet."""
@@ -245,6 +281,8 @@ class AlpacaBroker(AlpacaReads):
     def adopt(self, order: Order) -> None:
         """Track an order from before this process (reconciliation), with fills already known."""
         tracked = _Tracked(order, None, order.filled_qty)
+        for leg in order.leg_ids:
+            self._leg_parent[leg] = order.client_order_id
         tracked.filled_notional = order.filled_qty * (order.filled_avg_price or 0.0)
         self._tracked[order.client_order_id] = tracked
 
@@ -262,6 +300,8 @@ class AlpacaBroker(AlpacaReads):
         tracked = self._tracked.get(order.client_order_id)
         if tracked is None:
             return  # not ours (another process or a manual order): reconciliation reports it
+        for leg in order.leg_ids:
+            self._leg_parent[leg] = order.client_order_id
         fill = fill_increment(
             order,
             tracked.filled_qty,

@@ -4,13 +4,26 @@ Alpaca has more order states than the desk needs; the ones that mean "still work
 pending_replace, held, ...) map to ``new`` and the ones that mean "done without a fill"
 (done_for_day, stopped, suspended) map to ``expired`` or ``canceled``, so that the engine's
 notion of an open order matches what can still fill.
+
+An OCO exit is two orders at Alpaca (the take-profit limit, whose single leg is the stop); the
+desk sees one: ``to_domain_order`` folds the leg into its parent (the stop price, the fills of
+either, working while either works), so what the pair holds is counted once.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
-from tui_trader.core.orders import Order, OrderRequest, OrderStatus, OrderType, Side, TimeInForce
+from tui_trader.core.orders import (
+    Order,
+    OrderClass,
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+    Side,
+    TimeInForce,
+)
 
 _STATUS = {
     "new": OrderStatus.NEW,
@@ -62,6 +75,17 @@ def to_request(request: OrderRequest) -> Any:
         "client_order_id": request.client_order_id,
     }
     kind = request.order_type
+    if request.order_class is OrderClass.OCO:
+        from alpaca.trading.enums import OrderClass as AlpacaClass
+        from alpaca.trading.requests import StopLossRequest, TakeProfitRequest
+
+        return LimitOrderRequest(
+            limit_price=request.limit_price,
+            order_class=AlpacaClass.OCO,
+            take_profit=TakeProfitRequest(limit_price=request.limit_price),
+            stop_loss=StopLossRequest(stop_price=request.stop_price),
+            **common,
+        )
     if kind is OrderType.LIMIT:
         return LimitOrderRequest(limit_price=request.limit_price, **common)
     if kind is OrderType.STOP:
@@ -76,7 +100,41 @@ def to_request(request: OrderRequest) -> Any:
 
 
 def to_domain_order(raw: Any) -> Order:
-    """Our ``Order`` from alpaca-py's ``Order`` model."""
+    """Our ``Order`` from alpaca-py's ``Order`` model (an OCO with its leg folded in)."""
+    order = _one_order(raw)
+    legs = getattr(raw, "legs", None) or []
+    if _value(getattr(raw, "order_class", "") or "") != "oco":
+        return order
+    return _fold_oco(order, [_one_order(leg) for leg in legs])
+
+
+def _fold_oco(parent: Order, legs: list[Order]) -> Order:
+    """One order for an OCO pair: the parent's limit, the stop leg's trigger, the fills of
+    both; filled once either leg filled, working while either works, else as the parent
+    ended. Without its legs (a stream event on the parent) the stop price is unknown."""
+    members = [parent, *legs]
+    filled = sum(m.filled_qty for m in members)
+    notional = sum(m.filled_qty * (m.filled_avg_price or 0.0) for m in members)
+    if any(m.status is OrderStatus.FILLED for m in members):
+        status = OrderStatus.FILLED
+    elif any(m.status.is_open for m in members):
+        status = OrderStatus.PARTIALLY_FILLED if filled > 0 else OrderStatus.NEW
+    else:
+        status = parent.status
+    stop = next((leg.stop_price for leg in legs if leg.stop_price is not None), None)
+    return replace(
+        parent,
+        status=status,
+        filled_qty=filled,
+        filled_avg_price=round(notional / filled, 6) if filled > 0 else None,
+        stop_price=stop,
+        order_class=OrderClass.OCO,
+        leg_ids=tuple(leg.client_order_id for leg in legs),
+    )
+
+
+def _one_order(raw: Any) -> Order:
+    """One alpaca-py order as ours, legs aside."""
     status = _STATUS.get(_value(raw.status), OrderStatus.UNKNOWN)
     filled_avg = raw.filled_avg_price
     return Order(

@@ -78,7 +78,7 @@ class AlpacaReads:
         return out
 
     def open_orders(self) -> list[Order]:
-        """Orders Alpaca still works.
+        """Orders Alpaca still works (a pair's legs folded into their parent).
 
         While the trade-updates stream is up and synced, our own orders' states come from it,
         so the REST list (for orders placed elsewhere on the account) is read at most every
@@ -97,7 +97,8 @@ class AlpacaReads:
                 if tracked.order.status.is_open:
                     listed[cid] = tracked.order
             return list(listed.values())
-        request = GetOrdersRequest(status=QueryOrderStatus.OPEN, limit=500)
+        # nested: an OCO's stop leg comes under its parent, not as an order of its own
+        request = GetOrdersRequest(status=QueryOrderStatus.OPEN, limit=500, nested=True)
         orders = self._read("listing open orders", self.client.get_orders, filter=request)
         found = [to_domain_order(o) for o in orders]
         self._open_cache = (now, found)

@@ -1,8 +1,9 @@
 """The local paper broker: simulated fills, costs and cash accounting, in-process.
 
 Orders wait for the next bar and fill by the rules of ``brokers/paper_matching`` (market,
-limit, stop, stop-limit, trailing stop). As at Alpaca, the shares of working sell orders (stops
-included) cannot be sold again. Commission is per share with a minimum. Day orders that do not
+limit, stop, stop-limit, trailing stop, and OCO exit pairs: one fill ends both legs). As at
+Alpaca, the shares of working sell orders (stops and pairs included, a pair's once) cannot be
+sold again. Commission is per share with a minimum. Day orders that do not
 fill in their session expire. Short selling is off unless asked for, and then gross exposure
 may not exceed equity. This module is the order book (admission, matching, expiry, updates);
 the cash, positions and buying power it checks against are ``PaperAccount`` in
@@ -24,6 +25,7 @@ from tui_trader.brokers.paper_account import PaperAccount, PaperCosts
 from tui_trader.brokers.paper_matching import (
     Working,
     match,
+    match_oco,
     match_stop,
     price_problem,
     reserve_price,
@@ -33,6 +35,7 @@ from tui_trader.core.domain import Bar, Position
 from tui_trader.core.orders import (
     Fill,
     Order,
+    OrderClass,
     OrderRequest,
     OrderStatus,
     OrderType,
@@ -102,6 +105,7 @@ class PaperBroker(PaperAccount):
             broker_order_id=f"paper-{self._seq}",
             stop_price=request.stop_price,
             trail_percent=request.trail_percent,
+            order_class=request.order_class,
         )
         reason = self._rejection(request)
         if reason:
@@ -249,7 +253,10 @@ class PaperBroker(PaperAccount):
                 self._finish(working.order, OrderStatus.EXPIRED, "expired", "day order expired")
                 continue
             order = working.order
-            if order.order_type is OrderType.MARKET or order.order_type is OrderType.LIMIT:
+            if order.order_class is OrderClass.OCO:
+                reference, price = match_oco(order, bar, self.costs.slippage_bps / 1e4)
+                done = price is not None and self._try_fill(order, bar, reference, price)
+            elif order.order_type is OrderType.MARKET or order.order_type is OrderType.LIMIT:
                 done = self._try_fill(order, bar)
             else:
                 done = self._try_stop(working, bar)
@@ -325,6 +332,7 @@ class PaperBroker(PaperAccount):
             order.reject_reason,
             order.stop_price,
             order.trail_percent,
+            order.order_class,
         )
         self._orders_by_client_id[order.client_order_id] = filled
         fill = Fill(

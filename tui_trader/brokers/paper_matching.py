@@ -6,7 +6,10 @@ limit order when the bar trades through its price (at the open if the bar opens 
 triggers when the bar's range reaches its stop price and then fills like a market order at the
 stop, or at the open when the bar gaps through it, moved by the slippage; a stop-limit becomes a
 limit order once triggered; a trailing stop moves its stop with the best price since it was
-placed (the bar's high for a sell, its low for a buy) and triggers like a stop.
+placed (the bar's high for a sell, its low for a buy) and triggers like a stop. An OCO pair
+(a take-profit limit and a stop leg) fills by whichever leg the bar reaches: at the open when it
+gaps through one, else the stop when the bar's range reaches both (the bar does not say which
+came first, so the worse one is assumed).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from tui_trader.core.domain import Bar
-from tui_trader.core.orders import Order, OrderRequest, OrderType, Side
+from tui_trader.core.orders import Order, OrderClass, OrderRequest, OrderType, Side
 
 
 @dataclass(slots=True)
@@ -75,6 +78,25 @@ def match_stop(working: Working, bar: Bar, slip: float) -> tuple[float, float | 
     return trigger, trigger * (1 + slip * order.side.sign)
 
 
+def match_oco(order: Order, bar: Bar, slip: float) -> tuple[float, float | None]:
+    """Reference and fill price of an OCO pair on this bar (price ``None``: neither leg).
+
+    The take-profit leg fills at its limit (or the open, gapped through it); the stop leg like
+    a stop. A bar whose range reaches both fills the stop (the worse leg)."""
+    limit, stop = order.limit_price or 0.0, order.stop_price or 0.0
+    sell = order.side is Side.SELL
+    stop_hit = bar.low <= stop if sell else bar.high >= stop
+    profit_hit = bar.high >= limit if sell else bar.low <= limit
+    gapped_profit = bar.open >= limit if sell else bar.open <= limit
+    if profit_hit and (gapped_profit or not stop_hit):
+        price = max(bar.open, limit) if sell else min(bar.open, limit)
+        return price, price
+    if not stop_hit:
+        return stop, None
+    trigger = min(bar.open, stop) if sell else max(bar.open, stop)
+    return trigger, trigger * (1 + slip * order.side.sign)
+
+
 def trail_stop(working: Working) -> float:
     """A trailing stop's stop price from its best price and trail percent."""
     pct = (working.order.trail_percent or 0.0) / 100.0
@@ -85,7 +107,10 @@ def trail_stop(working: Working) -> float:
 
 def reserve_price(order_type: OrderType, limit: float | None, stop: float | None) -> float | None:
     """The price an order may fill at, for buying power: its limit, else its stop (a triggered
-    stop is a market order near it), else ``None`` (use the last price)."""
+    stop is a market order near it; an OCO pair, the higher of its limit and stop), else
+    ``None`` (use the last price)."""
+    if order_type is OrderType.LIMIT and limit is not None and stop is not None:
+        return max(limit, stop)  # an OCO pair: either leg may fill
     if order_type in (OrderType.LIMIT, OrderType.STOP_LIMIT):
         return limit
     if order_type is OrderType.STOP:
@@ -96,6 +121,8 @@ def reserve_price(order_type: OrderType, limit: float | None, stop: float | None
 def price_problem(req: OrderRequest) -> str | None:
     """What is missing from an order's prices for its type (Alpaca's rules), or ``None``."""
     kind = req.order_type
+    if req.order_class is OrderClass.OCO:
+        return _oco_problem(req)
     if kind in (OrderType.LIMIT, OrderType.STOP_LIMIT) and not (
         req.limit_price and req.limit_price > 0
     ):
@@ -106,4 +133,17 @@ def price_problem(req: OrderRequest) -> str | None:
         return f"a {kind} order needs a positive stop price"
     if kind is OrderType.TRAILING_STOP and not (req.trail_percent and 0 < req.trail_percent < 100):
         return "a trailing stop needs a trail percent between 0 and 100"
+    return None
+
+
+def _oco_problem(req: OrderRequest) -> str | None:
+    """What is wrong with an OCO pair's prices (Alpaca's rules), or ``None``."""
+    if req.order_type is not OrderType.LIMIT:
+        return "oco orders must be limit orders"
+    limit, stop = req.limit_price, req.stop_price
+    if not (limit and limit > 0 and stop and stop > 0):
+        return "oco orders require take_profit.limit_price and stop_loss.stop_price"
+    if (stop >= limit) if req.side is Side.SELL else (stop <= limit):
+        where = "below" if req.side is Side.SELL else "above"
+        return f"an oco's stop ({stop:g}) must be {where} its take profit ({limit:g})"
     return None

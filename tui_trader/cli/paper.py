@@ -156,7 +156,8 @@ def add_session_options(parser: argparse.ArgumentParser, live: bool = False) -> 
         type=take_profit_arg,
         default=None,
         metavar="PCT",
-        help="close a position at market once it is PCT%% beyond entry",
+        help="protect every position with a take-profit limit held at the broker, PCT%% beyond "
+        "entry (with --stop-loss: one OCO pair of both; README: Protective stops)",
     )
     add_learning_options(parser)
     risk.add_argument(

@@ -41,6 +41,16 @@ class OrderType(StrEnum):
         return self in _STOP_TYPES
 
 
+class OrderClass(StrEnum):
+    """Whether an order stands alone or is a pair (Alpaca's ``order_class``)."""
+
+    SIMPLE = "simple"
+    OCO = "oco"
+    """One-cancels-other exit: a limit (the take profit) and a stop leg, both working; the
+    fill of one cancels the other. The desk sees the pair as one order: ``limit_price`` is the
+    take profit, ``stop_price`` the stop leg's trigger, the fills those of either leg."""
+
+
 class TimeInForce(StrEnum):
     """How long an order stays working (Alpaca's names)."""
 
@@ -109,6 +119,7 @@ class OrderRequest:
     """Trigger price of a stop or stop-limit order (a trailing stop's first trigger)."""
     trail_percent: float | None = None
     """A trailing stop's distance from the best price since it was placed, in percent."""
+    order_class: OrderClass = OrderClass.SIMPLE
 
     def with_qty(self, qty: float, note: str) -> OrderRequest:
         """The same request with another quantity and the reason appended to its rationale."""
@@ -134,8 +145,12 @@ class Order:
     submitted_at: datetime | None = None
     reject_reason: str | None = None
     stop_price: float | None = None
-    """Trigger price (a trailing stop's current one)."""
+    """Trigger price (a trailing stop's current one; an OCO's stop leg's)."""
     trail_percent: float | None = None
+    order_class: OrderClass = OrderClass.SIMPLE
+    leg_ids: tuple[str, ...] = ()
+    """The broker's client ids of the pair's other leg (an OCO's stop), whose own updates
+    are this order's."""
 
     @classmethod
     def from_request(cls, request: OrderRequest, status: OrderStatus, reason: str) -> Order:
@@ -152,6 +167,7 @@ class Order:
             reject_reason=reason,
             stop_price=request.stop_price,
             trail_percent=request.trail_percent,
+            order_class=request.order_class,
         )
 
     @property

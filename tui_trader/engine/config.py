@@ -76,7 +76,9 @@ class SessionConfig:
             size = f"{rule.pct:g}%" if rule.pct is not None else f"{rule.atr:g} ATR"
             parts.append(f"stop {size} beyond entry, held at the broker")
         if self.take_profit_pct is not None:
-            parts.append(f"take profit at {self.take_profit_pct:g}% beyond entry")
+            parts.append(f"take profit {self.take_profit_pct:g}% beyond entry, held at the broker")
+        if len(parts) == 2:
+            parts.append("one OCO pair per position")
         return "; ".join(parts)
 
     @property

@@ -1,22 +1,25 @@
-"""Protective stops held by the broker: every position the session holds has a working stop.
+"""Protective exits held by the broker: every position the session holds has a working exit.
 
 With ``--stop-loss`` the session places a GTC stop order for each position after its entry
-fills, and keeps it in step at the end of every cycle (halted or not) and at start-up: a stop of
-the wrong size is cancelled and placed again at the new size and entry (adds, partial exits), a
-stop whose position is gone is cancelled, and a position found without one (after a crash) gets
-one, audited as a reconciliation. The stop lives at the broker, so it protects the position while
-no desk runs. Why not Alpaca's bracket/OTO on entry: the desk rebalances in steps (adds, partial
-exits), and a bracket's legs are fixed to its entry order's quantity; one stop per position,
-resized, covers every way a position changes, and every broker.
+fills; with ``--take-profit`` a GTC limit at the take-profit level; with both, one OCO pair of
+the two (``risk/exits.py`` plans which, at what prices, and why). It keeps the exit in step at
+the end of every cycle (halted or not) and at start-up: an exit of the wrong size is replaced at
+the new size and entry (adds, partial exits; a stop or a limit by one replace, an OCO pair by a
+confirmed cancel and a new pair), an exit whose position is gone is cancelled, and a position
+found without one (after a crash) gets one, audited as a reconciliation. The exit lives at the
+broker, so it protects the position while no desk runs, and the broker takes the profit too.
+Why not Alpaca's bracket/OTO on entry: the desk rebalances in steps (adds, partial exits), and a
+bracket's legs are fixed to its entry order's quantity; one exit per position, resized, covers
+every way a position changes, and every broker.
 
 Brokers refuse a sell beyond the shares not held by other working sell orders (Alpaca:
-"insufficient qty available"), and Alpaca refuses an order that could trade against one of the
-account's own working orders on the other side ("potential wash trade detected": a market buy
-against a sell stop), so any order in a protected symbol, an exit or an add, first cancels that
-symbol's stop (``_release_stops``); the end-of-cycle step places it again for what is left, once
-no add is working (a stop beside a working buy would be refused as a wash trade too).
-``--take-profit`` is watched by the desk: a position whose last price is that far beyond entry
-is closed at market (a broker-held take-profit limit would need the stop's shares too).
+"insufficient qty available"; an OCO pair holds its shares once), and Alpaca refuses an order
+that could trade against one of the account's own working orders on the other side ("potential
+wash trade detected": a market buy against a sell stop or a sell limit), so any order in a
+protected symbol, an exit or an add, first cancels that symbol's exit (``_release_stops``); the
+end-of-cycle step places it again for what is left, once no add is working (an exit beside a
+working buy would be refused as a wash trade too). A price already through the stop or the
+take-profit level is closed at market instead (the order would fill at once, or be refused).
 
 A mixin of ``TradingSession``.
 """
@@ -30,8 +33,9 @@ from typing import TYPE_CHECKING
 
 from tui_trader.brokers import BrokerError
 from tui_trader.core.domain import Bar, Position, RiskEvent
-from tui_trader.core.orders import Order, OrderRequest, OrderStatus, OrderType, Side, TimeInForce
-from tui_trader.risk.stops import PROTECTIVE_LEG, TrueRange, is_protective, stop_price
+from tui_trader.core.orders import Order, OrderClass, OrderRequest, OrderStatus, Side
+from tui_trader.risk.exits import describe, fits, plan_exit
+from tui_trader.risk.stops import PROTECTIVE_LEG, TrueRange, is_protective
 
 if TYPE_CHECKING:
     from tui_trader.brokers import Broker
@@ -42,7 +46,7 @@ if TYPE_CHECKING:
 PROTECTIVE_STOP = "protective_stop"
 """Risk event: a protective stop could not be placed (the position is not protected)."""
 TAKE_PROFIT = "take_profit"
-"""Risk event: a position was closed at its take-profit level."""
+"""Risk event: a position already beyond its take-profit level was closed at market."""
 
 
 class ProtectiveStops:
@@ -128,10 +132,11 @@ class ProtectiveStops:
             self._cycle_orders.append(order)
 
     def _protect(self, market_time: datetime, at_start: bool = False) -> list[RiskEvent]:
-        """Bring every position's protective stop in step with it; the events (a stop that
-        could not be placed, a take-profit exit; at start-up, each stop placed again)."""
+        """Bring every position's protective exit in step with it; the events (an exit that
+        could not be placed, a take profit at market; at start-up, each exit placed again)."""
         if not self.protects:
             return []
+        cfg = self.config
         positions = self.broker.positions()
         working = self.broker.open_orders()
         stops: dict[str, list[Order]] = {}
@@ -158,29 +163,30 @@ class ProtectiveStops:
             want = abs(held) - (min(abs(pending), abs(held)) if held * pending < 0 else 0.0)
             have = stops.get(symbol, [])
             side = Side.SELL if held > 0 else Side.BUY
-            profit = position is not None and want > 1e-9 and self._profit_due(position)
-            one = len(have) == 1 and have[0].side is side and not profit
+            one = (
+                len(have) == 1
+                and have[0].side is side
+                and fits(have[0], cfg.stop_loss, cfg.take_profit_pct)
+            )
             if one and abs(have[0].remaining_qty - want) < 1e-9:
-                kept.append(f"{have[0].side} {want:g} {symbol} stop {have[0].stop_price:g}")
+                kept.append(describe(have[0]))
                 continue
-            if symbol in adding and not profit:
-                continue  # an add still working: its fill sizes the stop (a later cycle)
+            if symbol in adding:
+                continue  # an add still working: its fill sizes the exit (a later cycle)
             if one and position is not None and want > 1e-9 and float(want).is_integer():
-                events += self._place_stop(position, want, market_time, at_start, have[0])
+                events += self._place_exit(position, want, market_time, at_start, have[0])
                 continue
             if not self._cancel_all_of(have):
                 continue  # a cancel not confirmed yet: decided again next cycle
             if position is None or want <= 1e-9:
                 continue
-            if profit and self._take_profit(position, want, market_time, events):
-                continue
-            events += self._place_stop(position, want, market_time, at_start, None, bool(have))
+            events += self._place_exit(position, want, market_time, at_start, None, bool(have))
         if at_start and kept:
             detail = "protective stops working at the broker: " + "; ".join(kept)
             events.append(RiskEvent("reconciliation", float(len(kept)), 0.0, "kept", detail=detail))
         return events
 
-    def _place_stop(
+    def _place_exit(
         self,
         position: Position,
         qty: float,
@@ -189,53 +195,43 @@ class ProtectiveStops:
         old: Order | None = None,
         resized: bool = False,
     ) -> list[RiskEvent]:
-        """Send one protective stop for ``qty`` shares of ``position`` (replacing ``old`` in
-        one step when given: the position is never without a stop); the events."""
-        rule = self.config.stop_loss
-        if rule is None:
-            return []
-        symbol, long = position.symbol, position.qty > 0
-        entry = position.avg_entry_price
+        """Send one protective exit for ``qty`` shares of ``position``, replacing ``old`` when
+        given: a stop or a take-profit limit in one step (never without it); an OCO pair by a
+        confirmed cancel, then the new pair (a pair's legs cannot be resized together). The
+        events."""
+        symbol = position.symbol
         rng = self._ranges.get(symbol)
-        atr = rng.value if rng is not None else None
-        distance = rule.distance(entry, atr)
-        if distance is None or distance <= 0:
-            return [self._unprotected(symbol, "no average true range measured yet")]
-        price = stop_price(entry, distance, long)
         last = self.last_prices.get(symbol, position.last_price)
-        breached = last <= price if long else last >= price
-        why = f"protective stop {rule.why(entry, atr, long)} at {price:g}"
-        if resized or old is not None:
-            why += f"; resized to the {qty:g} share position"
-        request = OrderRequest(
-            symbol=symbol,
-            side=Side.SELL if long else Side.BUY,
-            qty=qty,
-            client_order_id=self._stop_id(symbol),
-            order_type=OrderType.STOP,
-            stop_price=price,
-            time_in_force=TimeInForce.GTC,
-            rationale=why,
+        plan = plan_exit(
+            self.config.stop_loss,
+            self.config.take_profit_pct,
+            position,
+            qty,
+            rng.value if rng is not None else None,
+            last,
+            self._stop_id(symbol),
         )
-        if breached:  # a stop already through the market would fill at once, or be refused
-            request = OrderRequest(
-                symbol=symbol,
-                side=request.side,
-                qty=qty,
-                client_order_id=request.client_order_id,
-                rationale=f"{why}; last price {last:g} is already through it: closing at market",
-            )
+        if isinstance(plan, str):
+            return [self._unprotected(symbol, plan)]
+        request = plan.request
+        if resized or old is not None:
+            request = request.with_qty(qty, f"resized to the {qty:g} share position")
         check = self.risk.check_protective(request, position.qty)
         if check.order is None:
             return list(check.events)
+        pair = request.order_class is OrderClass.OCO or (
+            old is not None and old.order_class is OrderClass.OCO
+        )
         ack = None
-        if old is not None and not breached:
+        if old is not None and not plan.at_market and not pair:
             ack = self._replace_stop(old, check.order, market_time)
             if ack is None:
                 return [self._broker_doubt(check.order)]
         if ack is None or ack.status is OrderStatus.NOT_RECEIVED:
-            if old is not None:  # not replaced (gone, or the price is through it): cancel
-                self._cancelled(self.broker.cancel(old.client_order_id, confirm=True))
+            # not replaced (a pair, gone, or the price is through it): cancelled first; a
+            # cancel not confirmed yet is decided again next cycle
+            if old is not None and not self._cancel_all_of([old]):
+                return []
             if ack is not None:
                 request = replace(request, client_order_id=self._stop_id(symbol))
                 check = self.risk.check_protective(request, position.qty)
@@ -245,25 +241,40 @@ class ProtectiveStops:
         if ack is None:
             return [self._broker_doubt(check.order)]
         if ack.status is OrderStatus.REJECTED:
-            return [self._unprotected(symbol, f"the broker rejected the stop: {ack.reject_reason}")]
+            return [self._unprotected(symbol, f"the broker rejected the exit: {ack.reject_reason}")]
+        events = []
+        if plan.profit:
+            events.append(
+                RiskEvent(
+                    TAKE_PROFIT,
+                    last,
+                    request.limit_price or 0.0,
+                    f"closing {qty:g} {symbol} at market",
+                    symbol=symbol,
+                    detail=request.rationale,
+                )
+            )
         if not at_start:
-            return []
+            return events
+        pair = request.order_class is OrderClass.OCO
+        kind = f"{'oco' if pair else request.order_type} {request.side} {qty:g} {symbol}"
         return [
+            *events,
             RiskEvent(
                 "reconciliation",
                 1.0,
                 0.0,
-                f"placed {request.order_type} {request.side} {qty:g} {symbol} ({why})",
+                f"placed {kind} ({request.rationale})",
                 symbol=symbol,
                 detail=f"position {position.qty:g} {symbol} had no protective stop at the broker"
                 if old is None
                 else f"position {position.qty:g} {symbol} had a protective stop for "
                 f"{old.remaining_qty:g} shares",
-            )
+            ),
         ]
 
     def _stop_id(self, symbol: str) -> str:
-        """A new protective stop's client order id (``...-SYMBOL-psN``)."""
+        """A new protective exit's client order id (``...-SYMBOL-psN``)."""
         self._stop_count += 1
         return self._order_id(symbol, f"{PROTECTIVE_LEG}{self._stop_count}")
 
@@ -294,56 +305,6 @@ class ProtectiveStops:
             self.audit.order_update(done)
             self._cycle_orders.append(done)
         return ack
-
-    def _gain_pct(self, position: Position) -> float:
-        """How far the last price is beyond entry, in percent (negative: a loss)."""
-        entry = position.avg_entry_price
-        last = self.last_prices.get(position.symbol, position.last_price)
-        return 100.0 * (last - entry) / entry * (1 if position.qty > 0 else -1) if entry else 0.0
-
-    def _profit_due(self, position: Position) -> bool:
-        """Whether ``position`` reached its take-profit level."""
-        pct = self.config.take_profit_pct
-        return pct is not None and self._gain_pct(position) >= pct
-
-    def _take_profit(
-        self, position: Position, qty: float, market_time: datetime, events: list[RiskEvent]
-    ) -> bool:
-        """Close ``qty`` of ``position`` at market (its take-profit level was reached); True if
-        the exit was sent (no stop is then needed)."""
-        pct = self.config.take_profit_pct or 0.0
-        entry, long = position.avg_entry_price, position.qty > 0
-        last = self.last_prices.get(position.symbol, position.last_price)
-        gain = self._gain_pct(position)
-        request = OrderRequest(
-            symbol=position.symbol,
-            side=Side.SELL if long else Side.BUY,
-            qty=qty,
-            client_order_id=self._order_id(position.symbol, "tp"),
-            rationale=f"take profit: last {last:g} is {gain:.2f}% beyond entry {entry:,.2f} "
-            f"(limit {pct:g}%)",
-        )
-        check = self.risk.check_protective(request, position.qty)
-        if check.order is None:
-            events.extend(check.events)
-            return False
-        ack = self._send(check.order, market_time)
-        if ack is None:
-            events.append(self._broker_doubt(check.order))
-            return True
-        if ack.status is OrderStatus.REJECTED:
-            return False
-        events.append(
-            RiskEvent(
-                TAKE_PROFIT,
-                gain,
-                pct,
-                f"closing {qty:g} {position.symbol} at market",
-                symbol=position.symbol,
-                detail=request.rationale,
-            )
-        )
-        return True
 
     def _unprotected(self, symbol: str, why: str) -> RiskEvent:
         """The event for a position left without its stop (tried again next cycle)."""

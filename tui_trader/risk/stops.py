@@ -16,7 +16,8 @@ from tui_trader.core.domain import Bar
 from tui_trader.core.orders import OrderType
 
 PROTECTIVE_LEG = "ps"
-"""The last part of a protective stop's client order id is ``ps`` and a number."""
+"""The last part of a protective exit's client order id is ``ps`` and a number (a stop, a
+take-profit limit, or the OCO pair of both)."""
 _PROTECTIVE_ID = re.compile(r"^tt-.+-ps\d+$")
 ATR_BARS = 14
 """Wilder's usual window for the average true range."""
@@ -88,12 +89,25 @@ def _positive(text: str, message: str) -> float:
 def stop_price(entry: float, distance: float, long: bool) -> float:
     """The stop's price, rounded as Alpaca wants it (cents from $1, else 4 decimals)."""
     price = entry - distance if long else entry + distance
+    return _tick(price)
+
+
+def take_profit_price(entry: float, pct: float, long: bool) -> float:
+    """The take-profit limit: ``pct`` percent above entry (below, for a short), in Alpaca's
+    ticks."""
+    return _tick(entry * (1 + pct / 100.0) if long else entry * (1 - pct / 100.0))
+
+
+def _tick(price: float) -> float:
+    """Cents from $1, else 4 decimals (Alpaca refuses finer prices)."""
     return round(price, 2) if price >= 1 else round(price, 4)
 
 
 def is_protective(client_order_id: str, order_type: OrderType) -> bool:
-    """Whether an order is one of the desk's protective stops (by its id and type)."""
-    return order_type.is_stop and _PROTECTIVE_ID.match(client_order_id) is not None
+    """Whether an order is one of the desk's protective exits (by its id and type): a stop, a
+    take-profit limit or their OCO pair; not the market order that closes a position whose
+    stop the price already passed."""
+    return order_type is not OrderType.MARKET and _PROTECTIVE_ID.match(client_order_id) is not None
 
 
 class TrueRange:

@@ -1,15 +1,17 @@
 """The sandbox assembled: market, engine, faults, its one server (REST and streams) and pacer.
 
 ``Sandbox(config).start()`` serves on 127.0.0.1 until ``stop()``; it is also a context manager.
-With ``speed`` above zero a pacer thread produces one bar every ``interval / speed`` seconds of
-wall time (only while the market is open); ``step()`` produces bars at once, whatever the speed,
-which is how tests move the market deterministically.
+One simulated clock (``sim_clock.SimClock``) serves ``/v2/clock``, the hours, the orders' times
+and the bars. With ``speed`` above zero a pacer thread produces each bar once that clock has
+passed its end (only while the market is open), about one every ``interval / speed`` seconds of
+wall time; ``step()`` produces bars at once, whatever the speed, which is how tests move the
+market deterministically (stepped bars may run ahead of the clock: a step moves the market, not
+the time, so the broker's times stay comparable with the desk's wall clock).
 """
 
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -21,6 +23,7 @@ from tui_trader.sandbox.hours import MarketHours
 from tui_trader.sandbox.matching import OPEN_STATUSES, MatchingEngine
 from tui_trader.sandbox.server import SandboxServer
 from tui_trader.sandbox.shapes import iso
+from tui_trader.sandbox.sim_clock import SimClock
 from tui_trader.sandbox.streams import DATA_PATHS, TRADING_PATH, StreamHub
 
 
@@ -38,13 +41,15 @@ class Sandbox:
             raise ValueError("the sandbox serves on the loopback interface only")
         self.config = config
         self.hours = MarketHours(config.hours)
+        self.clock = SimClock(now, config.speed)
+        """The one simulated time (``now`` is the wall clock it runs from)."""
         self.feed = MarketFeed(
             config.symbols,
             config.interval,
             config.history,
             config.seed,
             config.spread_bps,
-            now(),
+            self.clock.now(),
             config.minute_days,
         )
         self.dice = FaultDice(config.faults, config.seed)
@@ -56,7 +61,7 @@ class Sandbox:
             seed=config.seed,
             slippage_bps=config.slippage_bps,
             untradable=config.untradable,
-            now=now,
+            now=self.clock.now,
         )
         self.account_config: dict[str, Any] = {
             "dtbp_check": "entry",
@@ -74,6 +79,7 @@ class Sandbox:
         self.bars_emitted = 0
         self._speed = config.speed
         self._step_lock = threading.Lock()
+        self._pace_lock = threading.Lock()
         self._stopping = threading.Event()
         self._wake = threading.Event()
         self._http: SandboxServer | None = None
@@ -152,28 +158,51 @@ class Sandbox:
         """Change the pace at run time."""
         if not speed >= 0:
             raise ValueError("speed must be zero or more")
-        self._speed = speed
+        with self._pace_lock:
+            self.clock.set_speed(speed)
+            self._speed = speed
         self._wake.set()
 
     def _pace(self) -> None:
-        """The pacer thread: one bar every ``interval / speed`` seconds while the market is open."""
-        due = time.monotonic()
+        """The pacer thread: each bar once the clock has passed its end, while the market is
+        open (a closed market's bars are skipped; after a stall, at most a wall second's bars
+        are produced at once and the rest skipped, never a race to catch up)."""
+        step = self.feed.step
         while not self._stopping.is_set():
             self.engine.expire()
             speed = self._speed
             if speed <= 0:
                 self._wake.wait(1.0)
                 self._wake.clear()
-                due = time.monotonic()
                 continue
-            due += self.feed.step.total_seconds() / speed
-            if self._wake.wait(max(due - time.monotonic(), 0.0)):
+            due = self.feed.market_time + step  # the end of the next bar
+            wait = (due - self.clock.now()).total_seconds() / speed
+            if self._wake.wait(max(wait, 0.0)):
                 self._wake.clear()
-                due = time.monotonic()
                 continue
-            if self.hours.is_open(self.engine.now()):
+            behind = int((self.clock.now() - self.feed.market_time) / step)
+            most = max(1, int(speed / step.total_seconds()))
+            if behind > most:
+                self.feed.skip(behind - most)
+            for _ in range(most):  # a wall second's bars at most, then the clock is read again
+                if not self._pace_one(speed):
+                    break
+
+    def _pace_one(self, speed: float) -> bool:
+        """Produce (or, the market closed, skip) the next bar if the clock has passed its end
+        and the speed is still ``speed``; True if it did. Under the pace lock, so that once
+        ``set_speed`` returns no paced bar is on its way."""
+        with self._pace_lock:
+            if self._speed != speed or self._stopping.is_set():
+                return False
+            start = self.feed.market_time
+            if self.clock.now() < start + self.feed.step:
+                return False
+            if self.hours.is_open(start):
                 self.step(1)
-            due = max(due, time.monotonic() - 1.0)  # never race to catch up after a stall
+            else:
+                self.feed.skip(1)
+            return True
 
     # -- inspection ----------------------------------------------------------------------------
 
@@ -199,6 +228,9 @@ class Sandbox:
             "orders": {
                 "total": len(orders),
                 "open": sum(1 for o in orders if o.status in OPEN_STATUSES),
+                "open_legs": sum(
+                    1 for o in orders if o.status in OPEN_STATUSES and o.parent is not None
+                ),
             },
             "faults": self.dice.settings.as_json(),
             "stream_clients": self.streams.client_count(),

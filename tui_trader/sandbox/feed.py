@@ -1,8 +1,10 @@
 """The sandbox's market: SimMarket bars re-stamped to the present, kept, aggregated and quoted.
 
 SimMarket counts its own calendar from 2024; the sandbox stamps its history so the last warm-up
-bar ends when the sandbox starts, and every new bar one interval later (at ``--speed`` above 1
-the market's time runs ahead of the wall clock). Before the warm-up lies the deep history of
+bar ends when the sandbox starts, and every new bar one interval later, produced once the
+sandbox's simulated clock has passed its end (``sim_clock``: at ``--speed`` above 1 that clock
+runs ahead of the wall clock, and the bars with it); ``skip`` leaves out the bars of a closed
+market or a stall. Before the warm-up lies the deep history of
 ``history.BackHistory`` (a month at the feed's interval, two years and more of days), so any
 timeframe from 1Min to 12Month is served. Volumes are whole shares. Quotes are the last close
 plus and minus half a configurable spread. A test can shift a symbol's level (``shock``) to make
@@ -160,6 +162,12 @@ class MarketFeed:
             self._next_stamp = stamp + self.step
             self._quotes = {s: self._make_quote(s) for s in self.symbols}
             return out
+
+    def skip(self, bars: int) -> None:
+        """Move the market's present ``bars`` intervals on without producing bars (the market
+        was closed, or the pacer stalled)."""
+        with self._lock:
+            self._next_stamp += bars * self.step
 
     def latest_bar(self, symbol: str) -> Bar:
         """The most recent completed bar of ``symbol``."""
