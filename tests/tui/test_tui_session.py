@@ -59,8 +59,8 @@ async def test_setup_shows_the_reason_and_disables_start(db_path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
         screen.query_one("#max_drawdown", Input).value = "150"
-        await pilot.pause()
-        assert "percentage" in str(screen.query_one("#max_drawdown-error", Static).render())
+        error = screen.query_one("#max_drawdown-error", Static)
+        await wait_for(pilot, lambda: "percentage" in str(error.render()), "the field's reason")
         assert screen.query_one("#start", Button).disabled
         await pilot.press("enter")
         await pilot.pause()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,13 +24,22 @@ class PacedFrozenClock(FrozenClock):
         return stop.wait(max(seconds, 0.0))
 
 
+WAIT_AT_LEAST_S = 30.0
+"""The shortest wall time any wait is given: on a loaded two-core machine the session's thread
+can run several times slower than the polls, so a bound in polls alone failed tests that were
+only slow."""
+
+
 async def wait_for(pilot, condition: Callable[[], bool], what: str, tries: int = 300) -> None:
-    """Let the app run until ``condition`` holds (bounded: fails with ``what``)."""
-    for _ in range(tries):
-        if condition():
-            return
+    """Let the app run until ``condition`` holds; fails with ``what`` once both ``tries`` polls
+    and ``WAIT_AT_LEAST_S`` wall seconds have gone by (a state that never comes still fails)."""
+    deadline = time.monotonic() + WAIT_AT_LEAST_S
+    polls = 0
+    while not condition():
+        polls += 1
+        if polls >= tries and time.monotonic() >= deadline:
+            raise AssertionError(f"timed out waiting for {what}")
         await pilot.pause(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def scalar(db: Path, sql: str, *params: object) -> object:
