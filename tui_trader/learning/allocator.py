@@ -244,15 +244,17 @@ class AdaptiveAllocator:
         when, on = self._floor_on
         if when is not None and when == self._cycle_time:
             return on
-        bars: dict[str, int] = {}
-        earned: dict[str, float] = {}
-        for by_strategy in self.shadow.stats.values():
-            for name, stats in by_strategy.items():
-                bars[name] = bars.get(name, 0) + stats.bars
-                earned[name] = earned.get(name, 0.0) + stats.net_return
         lead = self.trend_floor
-        enough = bars.get(lead, 0) >= TREND_FLOOR_EVIDENCE * max(self.detector.symbol_count, 1)
-        on = enough and earned[lead] >= max(earned.values())
+        tables = list(self.shadow.stats.values())
+        lead_stats = [t[lead] for t in tables if lead in t]
+        need = TREND_FLOOR_EVIDENCE * max(self.detector.symbol_count, 1)
+        on = sum([st.bars for st in lead_stats]) >= need
+        if on:  # each strategy's earnings summed over the regimes in the same order as ever
+            earned: dict[str, float] = {}
+            for by_strategy in tables:
+                for name, stats in by_strategy.items():
+                    earned[name] = earned.get(name, 0.0) + stats.net_return
+            on = earned[lead] >= max(earned.values())
         self._floor_on = (self._cycle_time, on)
         return on
 

@@ -70,6 +70,8 @@ class RegimeWeights:
         self.learning_rate = learning_rate
         self.floor = floor
         self.table: dict[str, dict[str, float]] = {}
+        self._stepped: dict[str, dict[str, float]] = {}
+        """The table entries ``step_factors`` wrote last (known to be in ``names`` order)."""
 
     def uniform(self) -> dict[str, float]:
         """Equal weights."""
@@ -94,13 +96,15 @@ class RegimeWeights:
         table = self.table
         names = self.names
         floor = self.floor
+        stepped = self._stepped
         for key in (regime, ALL_REGIMES) if regime != ALL_REGIMES else (ALL_REGIMES,):
             weights = table.get(key) or self.uniform()
-            if tuple(weights) != names:  # set by hand: go by name
+            # a table this method wrote is in ``names`` order; any other is checked
+            if weights is not stepped.get(key) and tuple(weights) != names:  # set by hand
                 table[key] = self._step_by_name(weights, factors, rewards)
                 continue
             raw = list(map(mul, weights.values(), factors))
-            table[key] = dict(zip(names, floor_shares(raw, floor), strict=True))
+            table[key] = stepped[key] = dict(zip(names, floor_shares(raw, floor), strict=True))
 
     def _step_by_name(
         self, weights: dict[str, float], factors: list[float], rewards: dict[str, float] | None

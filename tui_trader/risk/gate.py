@@ -128,17 +128,18 @@ class RiskManager:
                     RiskEvent(DAY_RESET, 0.0, 0.0, f"trading resumed: new trading day {day}")
                 )
         peak = max(s.peak_equity or equity, equity)
-        s = RiskState(  # every cycle: the constructor is several times cheaper than replace()
-            s.account_key,
-            s.state,
-            peak,
-            s.day,
-            s.day_open_equity,
-            equity,
-            s.orders_today,
-            s.halt_reason,
-            s.halt_detail,
-        )
+        if peak != s.peak_equity or equity != s.last_equity:  # a flat cycle keeps its state
+            s = RiskState(  # the constructor is several times cheaper than replace()
+                s.account_key,
+                s.state,
+                peak,
+                s.day,
+                s.day_open_equity,
+                equity,
+                s.orders_today,
+                s.halt_reason,
+                s.halt_detail,
+            )
         self.state = s
         if s.halted:
             return events
