@@ -210,3 +210,17 @@ def test_learned_exposure_cuts_a_blend_that_its_costs_eat() -> None:
     longs = [(a, b) for a, b in pairs if b > 0]
     assert longs
     assert all(a < 0.5 * b for a, b in longs)
+
+
+def test_no_trade_band_holds_still_when_bars_move_less_than_the_cost() -> None:
+    """A blend wavering between 0.6 and 0.8 is held still where a bar moves about as much as
+    it costs to trade (hourly currency bars), and followed where bars move ten times more."""
+    waver = lambda i: 0.6 if i % 2 else 0.8  # noqa: E731
+    quiet = _one_strategy(flat_noisy(300, noise=0.001), 0.0, waver)
+    lively = _one_strategy(flat_noisy(300, noise=0.01), 0.0, waver)
+
+    def whole(signals: list) -> set[float]:  # targets not cut by the bear-probability ramp
+        return {round(s.target, 6) for s in signals[-100:] if "bear probability" not in s.reason}
+
+    assert whole(quiet) == {0.8}
+    assert whole(lively) == {0.6, 0.8}

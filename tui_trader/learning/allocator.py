@@ -9,7 +9,9 @@ blends the strategies' targets with the weights of the symbol's current regime, 
   long (``TREND_FLOOR``: the 50/200 rule then decides whether to be invested, the blend only
   adds to it, and cash is what remains when the long trend is down);
 - holds a learned share of that blend (``learning/exposure.py``: half the Kelly fraction of the
-  blend's own net record, trusted as evidence builds up; 1 when learning is frozen);
+  blend's own net record, trusted as evidence builds up; 1 when learning is frozen), and keeps
+  the share it held while the new one is within a no-trade band of it (``no_trade_band``: as
+  wide as the cost is against one bar's volatility, so it matters on hourly bars, not daily);
 - scales the blend down as the detector's probability of a falling, volatile market rises:
   whole up to ``DEFENSIVE_RAMP[0]``, down linearly to ``defensive`` at ``DEFENSIVE_RAMP[1]``
   (a long-only family cannot step aside by reweighting itself; the shadow records show every
@@ -32,7 +34,7 @@ from operator import attrgetter, itemgetter, mul
 from typing import Protocol
 
 from tui_trader.core.domain import Bar, Signal, Warming
-from tui_trader.learning.exposure import ExposureBook, ExposureStats
+from tui_trader.learning.exposure import ExposureBook, ExposureStats, no_trade_band
 from tui_trader.learning.regime import Found, RegimeCall, RegimeDetector, call_of
 from tui_trader.learning.shadow import ShadowBook, ShadowStats
 from tui_trader.learning.weights import ALL_REGIMES, RegimeWeights
@@ -128,8 +130,10 @@ class AdaptiveAllocator:
         self._floor_on: tuple[datetime | None, bool] = (None, False)
         """Whether the long trend leads the shadow records, for the bar time it was worked out."""
         self._held: dict[str, list[float]] = {}
-        """Per symbol: the blend last set (before the exposure and the scaling) and how far it
-        moved then, for the exposure's record."""
+        """Per symbol: the blend last set (before the exposure and the scaling), how far it
+        moved then (both for the exposure's record), and the share held after the no-trade
+        band."""
+        self._exposure_at: tuple[datetime | None, float] = (None, 1.0)
         self._learn = True
         self.restored = False
         """True once weights saved by an earlier session were restored."""
@@ -284,15 +288,23 @@ class AdaptiveAllocator:
             trend = signals.get(self.trend_floor)
             if trend is not None and type(trend) is not Warming and blended < trend.target > 0:
                 blended, floored = trend.target, True
+        when, exposure = self._exposure_at
+        if when is None or when != self._cycle_time:  # once per bar time: it moves per bar
+            exposure = self.exposure.exposure(self.detector.symbol_count)
+            self._exposure_at = (self._cycle_time, exposure)
+        want = blended * exposure
         held = self._held.get(symbol)
         if held is None:
-            self._held[symbol] = [blended, abs(blended)]
+            self._held[symbol] = [blended, abs(blended), want]
         else:
             held[1] += abs(blended - held[0])
             held[0] = blended
-        exposure = self.exposure.exposure(self.detector.symbol_count)
+            band = no_trade_band(self.shadow.cost_bps, self.shadow.bar_volatility(symbol))
+            if abs(want - held[2]) < band:
+                want = held[2]  # a move smaller than a bar's cost can earn back: keep the last
+            held[2] = want
         defensive = defensive_scale(round(found[5], 4), self.defensive)  # the call's p_bad
-        target = max(-1.0, min(1.0, blended * exposure * self.risk_scale * defensive))
+        target = max(-1.0, min(1.0, want * self.risk_scale * defensive))
         streak = self.losing_streak if self.losing_streak >= self.streak_limit else 0
         return Signal.later(
             target,

@@ -30,6 +30,11 @@ EVIDENCE = 2_500
 """Bars per symbol (ten years of days) before the learned exposure counts half: the mean of
 daily returns is slow to know. Chosen on the tuning set from 250, 1,000 and 2,500 (shorter
 evidence chased the first crash and hurt the one-year simulated runs)."""
+BAND_WIDTH = 1.0
+"""The no-trade band in units of cost over one bar's volatility (1 of 1, 2 and 4 on simulated
+5-minute bars, where a bar moves about as much as it costs to trade; the band is then capped)."""
+BAND_MAX = 0.5
+"""The widest band, as a share of a full position."""
 EXPOSURE_RECORD = "(exposure)"
 """The name the blend's record is saved under in the shadow table (not a strategy's name)."""
 
@@ -71,3 +76,14 @@ class ExposureBook:
         n0 = EVIDENCE * max(symbols, 1) * self.default_rate / self.learning_rate
         trust = st.bars / (st.bars + n0)
         return 1.0 + trust * (kelly - 1.0)
+
+
+def no_trade_band(cost_bps: float, bar_volatility: float) -> float:
+    """How far the held share may drift from what the blend wants before it is traded.
+
+    ``BAND_WIDTH`` times the cost over one bar's volatility, at most ``BAND_MAX``: about 0.1 of a
+    full position on daily index bars (1% moves, 10 bps), the cap on hourly currency bars whose
+    moves are about the size of the cost, and 0 until the volatility is known."""
+    if bar_volatility <= 0:
+        return 0.0
+    return min(BAND_MAX, BAND_WIDTH * cost_bps / 10_000.0 / bar_volatility)
