@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.unit.series import bars_from_closes, crash, uptrend
+from tests.unit.series import bars_from_closes, crash, flat_noisy, uptrend
 from tui_trader.core.domain import Signal
 from tui_trader.learning.allocator import AdaptiveAllocator, defensive_scale
 from tui_trader.learning.weights import ALL_REGIMES, RegimeWeights
@@ -174,3 +174,53 @@ def test_the_long_trend_sets_no_floor_before_two_years_of_record() -> None:
     allocator = _long_trend_record(300)
     up = {"trend": Signal(0.0, ""), "meanrev": Signal(0.0, ""), "longtrend": Signal(1.0, "")}
     assert allocator.allocate("SPY", up).target == pytest.approx(1 / 3)
+
+
+def _one_strategy(closes: list[float], rate: float, target_of, cost_bps: float = 10.0) -> list:
+    """Feed a series to an allocator over one strategy whose target ``target_of(i)`` sets."""
+    allocator = AdaptiveAllocator(("only",), learning_rate=rate, cost_bps=cost_bps)
+    out = []
+    for i, bar in enumerate(bars_from_closes(closes)):
+        signals = {"only": Signal(target_of(i), "as told")}
+        allocator.observe(bar, signals)
+        out.append(allocator.allocate(bar.symbol, signals))
+    return out
+
+
+def test_learned_exposure_holds_more_of_a_half_long_blend_that_keeps_earning() -> None:
+    """A blend half long in a steady climb earns after costs: learning holds more of it than the
+    frozen ablation (same code at learning rate 0) and says so in the rationale."""
+    closes = uptrend(600)
+    learned = _one_strategy(closes, 0.3, lambda i: 0.5)
+    frozen = _one_strategy(closes, 0.0, lambda i: 0.5)
+    assert frozen[-1].target == pytest.approx(0.5)
+    assert learned[-1].target > 0.75
+    assert "learned exposure x" in learned[-1].reason
+    assert "learned exposure" not in frozen[-1].reason
+
+
+def test_learned_exposure_cuts_a_blend_that_its_costs_eat() -> None:
+    """A blend that churns in and out of a flat market loses its costs every bar: learning holds
+    less and less of it, the frozen ablation keeps taking all of it."""
+    closes = flat_noisy(600, noise=0.002)
+    churn = lambda i: float(i % 2)  # noqa: E731 - in, out, in, out...
+    learned = _one_strategy(closes, 0.3, churn, cost_bps=20.0)
+    frozen = _one_strategy(closes, 0.0, churn, cost_bps=20.0)
+    pairs = [(a.target, b.target) for a, b in zip(learned[-100:], frozen[-100:], strict=True)]
+    longs = [(a, b) for a, b in pairs if b > 0]
+    assert longs
+    assert all(a < 0.5 * b for a, b in longs)
+
+
+def test_no_trade_band_holds_still_when_bars_move_less_than_the_cost() -> None:
+    """A blend wavering between 0.6 and 0.8 is held still where a bar moves about as much as
+    it costs to trade (hourly currency bars), and followed where bars move ten times more."""
+    waver = lambda i: 0.6 if i % 2 else 0.8  # noqa: E731
+    quiet = _one_strategy(flat_noisy(300, noise=0.001), 0.0, waver)
+    lively = _one_strategy(flat_noisy(300, noise=0.01), 0.0, waver)
+
+    def whole(signals: list) -> set[float]:  # targets not cut by the bear-probability ramp
+        return {round(s.target, 6) for s in signals[-100:] if "bear probability" not in s.reason}
+
+    assert whole(quiet) == {0.8}
+    assert whole(lively) == {0.6, 0.8}

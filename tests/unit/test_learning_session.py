@@ -106,3 +106,23 @@ def test_paper_command_accepts_weights_options(tmp_path: Path, capsys) -> None:
     assert main(["paper", "--db", str(db), "--iterations", "2", "--learning-rate", "0.2"]) == 0
     out = capsys.readouterr().out
     assert "learning rate 0.2" in out and "Learning: weights trend=" in out
+
+
+def test_restarted_session_continues_the_learned_exposure(tmp_path: Path) -> None:
+    """The blend's record behind the learned exposure is saved each cycle and restored as it
+    was (the warm-up replay does not count its bars twice), never mistaken for a strategy."""
+    db = tmp_path / "shared.db"
+    first = session_on(db)
+    run(first, 15)
+    assert isinstance(first.allocator, AdaptiveAllocator)
+    saved = first.allocator.exposure.stats
+    assert saved.bars > 0
+
+    second = session_on(db)
+    allocator = second.allocator
+    assert isinstance(allocator, AdaptiveAllocator) and allocator.restored
+    got = allocator.exposure.stats
+    assert (got.bars, got.total, got.squares) == pytest.approx(
+        (saved.bars, saved.total, saved.squares), abs=1e-12
+    )
+    assert all("(exposure)" not in by_name for by_name in allocator.shadow.stats.values())

@@ -8,6 +8,10 @@ blends the strategies' targets with the weights of the symbol's current regime, 
   ``TREND_FLOOR_EVIDENCE`` bars per symbol, holds the blend at least at its target while it is
   long (``TREND_FLOOR``: the 50/200 rule then decides whether to be invested, the blend only
   adds to it, and cash is what remains when the long trend is down);
+- holds a learned share of that blend (``learning/exposure.py``: half the Kelly fraction of the
+  blend's own net record, trusted as evidence builds up; 1 when learning is frozen), and keeps
+  the share it held while the new one is within a no-trade band of it (``no_trade_band``: as
+  wide as the cost is against one bar's volatility, so it matters on hourly bars, not daily);
 - scales the blend down as the detector's probability of a falling, volatile market rises:
   whole up to ``DEFENSIVE_RAMP[0]``, down linearly to ``defensive`` at ``DEFENSIVE_RAMP[1]``
   (a long-only family cannot step aside by reweighting itself; the shadow records show every
@@ -30,6 +34,7 @@ from operator import attrgetter, itemgetter, mul
 from typing import Protocol
 
 from tui_trader.core.domain import Bar, Signal, Warming
+from tui_trader.learning.exposure import ExposureBook, ExposureStats, no_trade_band
 from tui_trader.learning.regime import Found, RegimeCall, RegimeDetector, call_of
 from tui_trader.learning.shadow import ShadowBook, ShadowStats
 from tui_trader.learning.weights import ALL_REGIMES, RegimeWeights
@@ -68,6 +73,8 @@ class LearningState:
     weights: dict[str, dict[str, float]] = field(default_factory=dict)
     shadow: dict[str, dict[str, ShadowStats]] = field(default_factory=dict)
     regimes: dict[str, RegimeCall] = field(default_factory=dict)
+    exposure: ExposureStats | None = None
+    """The blend's record behind the learned exposure (``None``: nothing saved)."""
 
 
 class LearningJournal(Protocol):
@@ -103,6 +110,7 @@ class AdaptiveAllocator:
         self.trend_floor = trend_floor if trend_floor in self.names else None
         self.weights = RegimeWeights(self.names, learning_rate, floor)
         self.shadow = ShadowBook(cost_bps=cost_bps)
+        self.exposure = ExposureBook(learning_rate, DEFAULT_LEARNING_RATE, cost_bps)
         self.detector = detector or RegimeDetector()
         self.journal = journal
         self.drawdown_start = drawdown_start
@@ -121,6 +129,11 @@ class AdaptiveAllocator:
         the next bar moves the exposures)."""
         self._floor_on: tuple[datetime | None, bool] = (None, False)
         """Whether the long trend leads the shadow records, for the bar time it was worked out."""
+        self._held: dict[str, list[float]] = {}
+        """Per symbol: the blend last set (before the exposure and the scaling), how far it
+        moved then (both for the exposure's record), and the share held after the no-trade
+        band."""
+        self._exposure_at: tuple[datetime | None, float] = (None, 1.0)
         self._learn = True
         self.restored = False
         """True once weights saved by an earlier session were restored."""
@@ -155,7 +168,11 @@ class AdaptiveAllocator:
                     exposure[i] += 0.02 * (abs(target) - exposure[i])
         if scored is None:
             return
-        regime, held_names, returns, rewards, _ = scored
+        regime, held_names, returns, rewards, bar_return = scored
+        held = self._held.get(bar.symbol)
+        if held is not None:
+            self.exposure.add(held[0], bar_return, held[1])
+            held[1] = 0.0
         held_own = held_names == self.names
         if held_own and tuple(used) == held_names:  # all in ``names`` order
             self._cycle_pnl += sum(map(mul, used.values(), returns))
@@ -273,8 +290,23 @@ class AdaptiveAllocator:
             trend = signals.get(self.trend_floor)
             if trend is not None and type(trend) is not Warming and blended < trend.target > 0:
                 blended, floored = trend.target, True
+        when, exposure = self._exposure_at
+        if when is None or when != self._cycle_time:  # once per bar time: it moves per bar
+            exposure = self.exposure.exposure(self.detector.symbol_count)
+            self._exposure_at = (self._cycle_time, exposure)
+        want = blended * exposure
+        held = self._held.get(symbol)
+        if held is None:
+            self._held[symbol] = [blended, abs(blended), want]
+        else:
+            held[1] += abs(blended - held[0])
+            held[0] = blended
+            band = no_trade_band(self.shadow.cost_bps, self.shadow.bar_volatility(symbol))
+            if abs(want - held[2]) < band:
+                want = held[2]  # a move smaller than a bar's cost can earn back: keep the last
+            held[2] = want
         defensive = defensive_scale(round(found[5], 4), self.defensive)  # the call's p_bad
-        target = max(-1.0, min(1.0, blended * self.risk_scale * defensive))
+        target = max(-1.0, min(1.0, want * self.risk_scale * defensive))
         streak = self.losing_streak if self.losing_streak >= self.streak_limit else 0
         return Signal.later(
             target,
@@ -284,6 +316,7 @@ class AdaptiveAllocator:
             self.names,
             defensive if defensive < 1.0 else None,
             floored,
+            exposure,
             streak,
             self.risk_note,
             signals,
@@ -306,6 +339,7 @@ class AdaptiveAllocator:
             weights={k: dict(v) for k, v in self.weights.table.items()},
             shadow=self.shadow.stats,
             regimes=self.detector.calls(),
+            exposure=self.exposure.stats,
         )
 
     def restore(self, state: LearningState) -> None:
@@ -313,6 +347,8 @@ class AdaptiveAllocator:
         self.weights.restore(state.weights)
         for regime, by_strategy in state.shadow.items():
             self.shadow.stats.setdefault(regime, {}).update(by_strategy)
+        if state.exposure is not None:
+            self.exposure.stats = state.exposure
         self._learn = False
         self.restored = True
 
@@ -336,6 +372,7 @@ def _adaptive_reason(
     names: tuple[str, ...],
     defensive: float | None,
     floored: bool,
+    exposure: float,
     streak: int,
     risk_note: str,
     signals: dict[str, Signal],
@@ -347,6 +384,8 @@ def _adaptive_reason(
     parts.append("weights " + " ".join(f"{n}={weights[n]:.2f}" for n in names))
     if floored:
         parts.append("long trend up: blend raised to its target")
+    if exposure != 1.0:
+        parts.append(f"learned exposure x{exposure:.2f}")
     if defensive is not None:
         parts.append(f"bear probability {call.p_bad:.2f}: exposure x{defensive:.2f}")
     if streak:

@@ -136,6 +136,16 @@ class ShadowBook:
             st.last_return = net
         return old_regime, old_names, returns, rewards, ret
 
+    def bar_volatility(self, symbol: str) -> float:
+        """The symbol's recent volatility of one bar's return (EWMA, bias-corrected; 0 until
+        two closes have been seen)."""
+        held = self._held.get(symbol)
+        if held is None or held.bars == 0:
+            return 0.0
+        divisors = self._divisors
+        bars = held.bars
+        return math.sqrt(held.var / (divisors[bars] if bars < len(divisors) else 1.0))
+
     def totals(self) -> dict[str, ShadowStats]:
         """Each strategy's shadow performance over every regime."""
         out: dict[str, ShadowStats] = {}

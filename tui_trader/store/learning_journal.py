@@ -3,7 +3,9 @@
 Implements ``tui_trader.learning.allocator.LearningJournal`` on the audit database: every
 decision cycle's weights, regime calls and shadow records are appended (inside the cycle's
 transaction), and a new session on the same database restores the latest cycle saved for the
-same set of strategies, whichever session wrote it.
+same set of strategies, whichever session wrote it. The blend's exposure record
+(``learning/exposure.py``) rides in the shadow table as one row named ``(exposure)``, with its
+sum of squared returns in ``last_return``.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from tui_trader.learning.allocator import LearningState
+from tui_trader.learning.exposure import EXPOSURE_RECORD, ExposureStats
 from tui_trader.learning.regime import RegimeCall
 from tui_trader.learning.shadow import ShadowStats
 from tui_trader.store.audit import AuditLog
@@ -53,6 +56,9 @@ class StoreLearningJournal:
             (ShadowRow.session == last.session_id) & (ShadowRow.iteration == last.iteration)
         )
         for row in shadow:
+            if row.strategy == EXPOSURE_RECORD:  # the blend's record: sum of squares in last
+                state.exposure = ExposureStats(row.bars, row.net_return, row.last_return)
+                continue
             state.shadow.setdefault(row.regime, {})[row.strategy] = ShadowStats(
                 row.bars, row.net_return, row.last_return
             )
@@ -107,6 +113,17 @@ class StoreLearningJournal:
             for regime, by_strategy in sorted(state.shadow.items())
             for name, st in by_strategy.items()
         ]
+        if state.exposure is not None and state.exposure.bars:
+            shadow.append(
+                {
+                    **common,
+                    "strategy": EXPOSURE_RECORD,
+                    "regime": "all",
+                    "bars": state.exposure.bars,
+                    "net_return": state.exposure.total,
+                    "last_return": state.exposure.squares,
+                }
+            )
         db = self.audit.db
         for (sql, names), rows in (
             (_WEIGHT_SQL, weights),
