@@ -18,9 +18,10 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Select, Static
+from textual.widgets import Select, Static
 
 from tui_trader.tui.dbaccess import ensure_database
+from tui_trader.tui.widgets.desk_footer import DeskFooter
 from tui_trader.tui.widgets.deskbar import DeskBar
 
 
@@ -66,7 +67,7 @@ class ReportScreen(Screen[None]):
         yield Select([], prompt="latest session", id="report-session", compact=True)
         with VerticalScroll(id="report-body"):
             yield Static(Text("reading the report…", style="dim"), id="report-content")
-        yield Footer()
+        yield DeskFooter()
 
     def on_mount(self) -> None:
         """Read the report."""
