@@ -21,6 +21,7 @@ from textual.screen import Screen
 from textual.widgets import Select, Static
 
 from tui_trader.tui.dbaccess import ensure_database
+from tui_trader.tui.screens.first_resume import StyledOnMount
 from tui_trader.tui.widgets.desk_footer import DeskFooter
 from tui_trader.tui.widgets.deskbar import DeskBar
 
@@ -39,7 +40,7 @@ class ReportLoaded(Message):
         self.body = body
 
 
-class ReportScreen(Screen[None]):
+class ReportScreen(StyledOnMount, Screen[None]):
     """Performance of the current or a chosen session."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
