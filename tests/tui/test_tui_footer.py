@@ -44,7 +44,7 @@ def footer_line(app) -> str:
     for line in reversed(terminal_lines(app)):
         text = line.strip(FRAME)
         if text and not set(text) <= set("━┗┛"):
-            return text
+            return text.rstrip()
     return ""
 
 
@@ -58,11 +58,13 @@ def _help_lines_fit(app) -> None:
 
 
 async def _footer_leads_with_kill(app, pilot, where: str, *then: str) -> None:
-    """Wait until the terminal's footer starts with ``^k KILL SWITCH`` and shows ``then``."""
+    """Wait until the terminal's footer starts with ``^k KILL SWITCH``, shows ``then`` and ends
+    with the palette key whole (a key cut beneath it left a stray letter: "^p palettee")."""
 
     def shown() -> bool:
         line = footer_line(app)
-        return line.startswith("^k KILL SWITCH") and all(key in line for key in then)
+        whole = "^p" not in line or line.endswith("^p palette")  # no cut key beneath it
+        return line.startswith("^k KILL SWITCH") and whole and all(k in line for k in then)
 
     try:
         await wait_for(pilot, shown, f"^k first on {where}")

@@ -242,6 +242,11 @@ class DashboardScreen(StyledOnMount, Screen[None]):
         self._learning(desk)
         self._plot(desk)
 
+    def show_halt(self, desk: DeskState) -> None:
+        """Only the HALTED banner, now (the kill switch's own frame). Nothing else on the
+        dashboard changed with the halt: the full redraw follows at the next tick."""
+        self._banner(desk)
+
     def _banner(self, desk: DeskState) -> None:
         """The HALTED banner: impossible to miss, with the reason and what can be done."""
         banner = self.query_one("#halt-banner", Static)
