@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -118,10 +120,64 @@ def _tmux(name: str, cmd: str) -> None:
     raise RuntimeError(f"tmux would not start a session: {done.stderr.strip()}")
 
 
+def _name(kind: str, run: int) -> str:
+    """A tmux session name no other benchmark run uses (two runs at once on the shared tmux
+    server, both naming theirs ``tui-load-0``, ended each other's sessions)."""
+    return f"{kind}-{os.getpid()}-{run}"
+
+
+def _end(name: str) -> None:
+    """End the tmux session and the app in it.
+
+    Closing the terminal (SIGHUP) left the app running once it had run a session, so every run
+    left a process behind, loading the machine for the runs after it: the app gets a few
+    seconds to exit, then it is killed.
+    """
+    found = subprocess.run(
+        ["tmux", "list-panes", "-t", name, "-F", "#{pane_pid}"], capture_output=True, text=True
+    )
+    pids = _with_descendants([int(p) for p in found.stdout.split() if p.isdigit()])
+    subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
+    deadline = time.monotonic() + 5
+    for pid in pids:
+        while time.monotonic() < deadline and _alive(pid):
+            time.sleep(0.05)
+        if _alive(pid):
+            os.kill(pid, signal.SIGKILL)
+
+
+def _with_descendants(roots: list[int]) -> list[int]:
+    """The processes and all their descendants (the pane's shell may not exec the app)."""
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    parents[int(entry)] = int(fh.read().rsplit(") ", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    found, todo = list(roots), list(roots)
+    while todo:
+        pid = todo.pop()
+        children = [child for child, parent in parents.items() if parent == pid]
+        found.extend(children)
+        todo.extend(children)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    """Whether the process still exists (and is not a zombie)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split(") ", 1)[1][:1] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
 def first_screen(run: int) -> float:
     """Seconds from ``python -m tui_trader`` starting to its setup screen on the terminal."""
     folder = Path(tempfile.mkdtemp(prefix="tui-first-"))
-    name, out, started = f"tui-first-{run}", folder / "out.bin", folder / "started"
+    name, out, started = _name("tui-first", run), folder / "out.bin", folder / "started"
     # The shell writes the wall time and then execs the app; a short pause lets pipe-pane attach.
     cmd = (
         f"sleep 0.3; date +%s.%N > {started}; "
@@ -134,7 +190,7 @@ def first_screen(run: int) -> float:
         shown = time.time()
         return shown - float(started.read_text())
     finally:
-        subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
+        _end(name)
         shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -143,9 +199,9 @@ def one_run(every: float, run: int, count: int = 50) -> dict:
     reaches the terminal."""
     folder = Path(tempfile.mkdtemp(prefix="tui-load-"))
     db, stats = folder / "load.db", folder / "stats.json"
-    name = f"tui-load-{run}"
+    name = _name("tui-load", run)
     cmd = (
-        f"{sys.executable} {Path(__file__).resolve()} --serve --db {db} --stats {stats} "
+        f"exec {sys.executable} {Path(__file__).resolve()} --serve --db {db} --stats {stats} "
         f"--every {every} --symbols {count}"
     )
     _tmux(name, cmd)
@@ -166,7 +222,7 @@ def one_run(every: float, run: int, count: int = 50) -> dict:
         latency = _wait_for_bytes(out, b"HALTED", since, 10) - pressed
         data = json.loads(stats.read_text())
     finally:
-        subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
+        _end(name)
         shutil.rmtree(folder, ignore_errors=True)
     return {
         "latency": latency,

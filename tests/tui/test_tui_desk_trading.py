@@ -66,10 +66,13 @@ async def test_the_dashboard_keeps_its_essentials_on_screen(db_path, paced, size
             assert _inside(screen.query_one(selector), whole), selector
         gauges = [screen.query_one(f"#g-{g}").region for g in ("drawdown", "daily", "orders")]
         assert gauges[0].right < gauges[1].x and gauges[1].right < gauges[2].x
-        kill = [
-            k for k in screen.query_one(DeskFooter).children if getattr(k, "key", "") == "ctrl+k"
-        ]
-        assert kill and _inside(kill[0], whole)
+
+        def kill_key_on_screen() -> bool:  # the footer recomposes when the keys change
+            footer = screen.query_one(DeskFooter).children
+            kill = [k for k in footer if getattr(k, "key", "") == "ctrl+k"]
+            return bool(kill) and _inside(kill[0], whole)
+
+        await wait_for(pilot, kill_key_on_screen, "the kill-switch key on screen")
         app.handle.stop()
 
 

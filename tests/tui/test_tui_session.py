@@ -291,7 +291,7 @@ async def test_a_session_that_ends_as_the_desk_closes_does_not_crash_the_close(d
         pass
     assert not app.screen_stack
     app.running = True
-    app._session_ended(SessionEnded("stopped", 3, None))
+    app.on_session_ended(SessionEnded("stopped", 3, None))
     assert not app.running and app.desk.ended == "stopped"
 
 

@@ -19,6 +19,7 @@ from textual_plotext import PlotextPlot
 
 from tui_trader.core.orders import Fill
 from tui_trader.tui.screens.dashboard_charts import plot_drawdown, plot_equity
+from tui_trader.tui.screens.first_resume import StyledOnMount
 from tui_trader.tui.state import DeskState, newest, sparkline
 from tui_trader.tui.widgets.cells import (
     event_line,
@@ -103,7 +104,7 @@ def _sync_table(table: FastTable, rows: list[tuple[str, list[Text]]]) -> None:
     table.settle()
 
 
-class DashboardScreen(Screen[None]):
+class DashboardScreen(StyledOnMount, Screen[None]):
     """The session, live: redrawn by ``refresh_desk`` from the app's tick.
 
     The layout follows the terminal: from 160 columns the positions show every column and the
@@ -240,6 +241,11 @@ class DashboardScreen(Screen[None]):
         self._logs(desk)
         self._learning(desk)
         self._plot(desk)
+
+    def show_halt(self, desk: DeskState) -> None:
+        """Only the HALTED banner, now (the kill switch's own frame). Nothing else on the
+        dashboard changed with the halt: the full redraw follows at the next tick."""
+        self._banner(desk)
 
     def _banner(self, desk: DeskState) -> None:
         """The HALTED banner: impossible to miss, with the reason and what can be done."""

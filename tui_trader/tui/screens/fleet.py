@@ -31,6 +31,7 @@ from tui_trader.store.fleet_halts import HaltOutcome, halt_accounts
 from tui_trader.store.pg_url import PgUrl
 from tui_trader.tui.dbaccess import ensure_database
 from tui_trader.tui.screens.confirm import ConfirmScreen
+from tui_trader.tui.screens.first_resume import StyledOnMount
 from tui_trader.tui.widgets.desk_footer import DeskFooter
 from tui_trader.tui.widgets.deskbar import DeskBar
 
@@ -103,7 +104,7 @@ def _sessions_text(rows: list[FleetRow]) -> str:
     return f"{len(rows) - dead} running and {dead} dead-looking session(s)"
 
 
-class FleetScreen(Screen[None]):
+class FleetScreen(StyledOnMount, Screen[None]):
     """Every session on the store; ctrl+k halts the selected row's account, h halts all."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -27,6 +27,7 @@ from tui_trader.store import browse
 from tui_trader.store.models import database
 from tui_trader.store.queries import pnl_by_day
 from tui_trader.tui.dbaccess import ensure_database
+from tui_trader.tui.screens.first_resume import StyledOnMount
 from tui_trader.tui.screens.order_detail import OrderDetailScreen
 from tui_trader.tui.widgets.desk_footer import DeskFooter
 from tui_trader.tui.widgets.deskbar import DeskBar
@@ -74,7 +75,7 @@ def _date(text: str) -> date | None:
     return date.fromisoformat(text.strip()) if text.strip() else None
 
 
-class HistoryScreen(Screen[None]):
+class HistoryScreen(StyledOnMount, Screen[None]):
     """Browses the audit trail; reads run in a worker so the screen never stalls."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -18,9 +18,11 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Select, Static
+from textual.widgets import Select, Static
 
 from tui_trader.tui.dbaccess import ensure_database
+from tui_trader.tui.screens.first_resume import StyledOnMount
+from tui_trader.tui.widgets.desk_footer import DeskFooter
 from tui_trader.tui.widgets.deskbar import DeskBar
 
 
@@ -38,7 +40,7 @@ class ReportLoaded(Message):
         self.body = body
 
 
-class ReportScreen(Screen[None]):
+class ReportScreen(StyledOnMount, Screen[None]):
     """Performance of the current or a chosen session."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -66,7 +68,7 @@ class ReportScreen(Screen[None]):
         yield Select([], prompt="latest session", id="report-session", compact=True)
         with VerticalScroll(id="report-body"):
             yield Static(Text("reading the report…", style="dim"), id="report-content")
-        yield Footer()
+        yield DeskFooter()
 
     def on_mount(self) -> None:
         """Read the report."""

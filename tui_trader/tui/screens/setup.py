@@ -18,6 +18,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from tui_trader.risk.gate import RiskLimits
+from tui_trader.tui.screens.first_resume import StyledOnMount
 from tui_trader.tui.screens.live_warning import LiveWarningScreen
 from tui_trader.tui.setup_form import (
     DEFAULTS,
@@ -53,7 +54,7 @@ TEXT_FIELDS: tuple[tuple[str, str, str], ...] = (
 """(field id, label, placeholder) of every text field, in screen order."""
 
 
-class SetupScreen(Screen[None]):
+class SetupScreen(StyledOnMount, Screen[None]):
     """Collects a session plan and hands it to the app to start."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -1,0 +1,28 @@
+"""A screen's first showing without Textual's extra full restyles (issue 17: first screen < 1 s).
+
+Textual styles every widget as it mounts, then restyles the whole screen on each ScreenResume,
+and a first ``switch_mode`` posts two of them (one as the mode's screen is made, one as the
+mode becomes current). On the setup screen those two passes were about a third of the time
+from mount to the first frame, and nothing had changed since the widgets were styled. Until a
+screen has been suspended once (another screen shown in its place, where the HALTED state or
+the theme may change), its resumes skip the restyle; after that every resume restyles as before.
+"""
+
+from __future__ import annotations
+
+from textual import events
+
+
+class StyledOnMount:
+    """Mixin for a ``Screen``: no style refresh on resumes before its first suspend."""
+
+    _suspended_once: bool = False
+
+    def _on_screen_suspend(self, event: events.ScreenSuspend) -> None:
+        """From now on a resume may find stale styles: let Textual restyle."""
+        self._suspended_once = True
+
+    def _on_screen_resume(self, event: events.ScreenResume) -> None:
+        """Runs before ``Screen._on_screen_resume`` (MRO order): no restyle while fresh."""
+        if not self._suspended_once:
+            event.refresh_styles = False
