@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, ClassVar
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
+from textual.driver import Driver
 from textual.reactive import reactive
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker
@@ -112,6 +113,17 @@ class TraderApp(SessionLifecycle, SessionControls, DeskActions, Navigation, App[
         self._heap_frozen = False
         self._framed: list[Screen] = []
         """Screens given the red frame directly (cleared when the halt lifts)."""
+
+    def get_driver_class(self) -> type[Driver]:
+        """On a Linux or macOS terminal, Textual's driver made safe for a terminal that goes
+        away (``tui/terminal_driver.py``); otherwise (Windows, the browser, a driver named in
+        the environment) Textual's own choice."""
+        chosen = super().get_driver_class()
+        if chosen.__name__ == "LinuxDriver" and chosen.__module__ == "textual.drivers.linux_driver":
+            from tui_trader.tui.terminal_driver import DeskDriver
+
+            return DeskDriver
+        return chosen
 
     # -- screens -------------------------------------------------------------------------------
 
