@@ -6,6 +6,7 @@ The ``pumped`` and ``shared_db`` fixtures that go with them are in this folder's
 
 from __future__ import annotations
 
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -88,3 +89,17 @@ def cycles_pass(db: Db, session_id: int, n: int) -> Callable[[], bool]:
     """A check that turns true once the session has written ``n`` more snapshots."""
     start = snapshots(db, session_id)
     return lambda: snapshots(db, session_id) >= start + n
+
+
+def stop_all(procs: list[subprocess.Popen[str]]) -> None:
+    """Ctrl+C to every session still running (each finishes its cycle and writes its end), then
+    wait for each; one that does not end in 30 s is killed (and its exit code shows it)."""
+    for proc in procs:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+    for proc in procs:
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

@@ -8,8 +8,6 @@ engines: one SQLite file, and one PostgreSQL database (as desks on several machi
 from __future__ import annotations
 
 import asyncio
-import signal
-import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +18,7 @@ from tests.integration.account_processes import (
     query,
     snapshots,
     start_live_paper,
+    stop_all,
     wait_for,
 )
 from tui_trader.sandbox.testing import SandboxHandle
@@ -131,12 +130,5 @@ def test_a_fleet_ctrl_k_halts_three_sessions_on_one_account(
         assert query(db, "SELECT state, halt_reason FROM risk_state") == [("halted", "manual_kill")]
         assert pumped.admin.state()["orders"]["total"] == LIMIT
     finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGINT)
-        for proc in procs:
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop_all(procs)
     assert [p.returncode for p in procs] == [0, 0, 0]

@@ -8,7 +8,6 @@ engines: one SQLite file, and one PostgreSQL database (as desks on several machi
 
 from __future__ import annotations
 
-import signal
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -19,6 +18,7 @@ from tests.integration.account_processes import (
     cycles_pass,
     query,
     start_live_paper,
+    stop_all,
     wait_for,
 )
 from tests.integration.cli_helpers import cli_env
@@ -93,13 +93,6 @@ def test_two_processes_share_one_risk_state(
             wait_for("a few more cycles", cycles_pass(db, sid, 3), procs)
         assert query(db, "SELECT state FROM risk_state") == [("active",)]
     finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGINT)
-        for proc in procs:
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop_all(procs)
     assert a.returncode == 0 and b.returncode == 0
     assert query(db, "SELECT state FROM risk_state") == [("active",)]

@@ -7,15 +7,13 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.integration.alpaca_helpers import sandbox_env
 from tests.integration.cli_helpers import cli_env, start_cli
-from tui_trader.sandbox.testing import SandboxHandle, running_sandbox
+from tui_trader.sandbox.testing import SandboxHandle
 
 
 def wait_for_iterations(proc: subprocess.Popen[str], count: int) -> None:
@@ -57,23 +55,6 @@ def test_paper_stops_cleanly_on_sigterm_and_sighup(tmp_path: Path, signum: int) 
     finally:
         proc.kill()
     assert f"{signal.Signals(signum).name}: stopping after this iteration" in rest
-
-
-@pytest.fixture
-def pumped() -> Iterator[SandboxHandle]:
-    """A sandbox whose market a thread steps every 30 ms."""
-    with running_sandbox() as sb:
-        stop = threading.Event()
-
-        def pump() -> None:
-            while not stop.wait(0.03):
-                sb.admin.step()
-
-        thread = threading.Thread(target=pump, daemon=True)
-        thread.start()
-        yield sb
-        stop.set()
-        thread.join(timeout=5)
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
