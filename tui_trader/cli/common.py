@@ -244,6 +244,23 @@ def add_db_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def ask(prompt: str) -> str:
+    """One line typed at the terminal; ``""`` when input ends (Ctrl+D answers no)."""
+    try:
+        return input(prompt)
+    except EOFError:
+        return ""
+
+
+def confirmed_by_typing(word: str, heading: str, prompt: str, refusal: str) -> bool:
+    """Say what is about to happen and ask for ``word`` typed in full. Off a terminal nobody
+    can answer, so the action is refused (``refusal``, exit 2) rather than taken."""
+    if not sys.stdin.isatty():
+        raise UsageError(refusal)
+    print(heading)
+    return ask(prompt).strip() == word
+
+
 def open_existing_db(path: Path | PgUrl | str | None) -> Database:
     """Open an existing audit store for a report or an action on it, or say why not in one
     line (a missing file, a file that is not ours, a server that does not answer)."""

@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 
-from tui_trader.cli.common import UsageError, add_db_option, open_existing_db
+from tui_trader.cli.common import (
+    UsageError,
+    add_db_option,
+    confirmed_by_typing,
+    open_existing_db,
+)
 from tui_trader.reporting.fleet_text import COLUMNS, as_dict, cells
 from tui_trader.store.fleet import FleetRow, accounts_to_halt, fleet_rows
 from tui_trader.store.fleet_halts import halt_accounts
@@ -88,17 +92,14 @@ def halt_fleet(args: argparse.Namespace) -> int:
         f"{len(targets)} account(s) ({', '.join(sorted(targets))}); {sessions} running "
         "session(s) stop at their next cycle"
     )
-    if not args.yes:
-        if not sys.stdin.isatty():
-            raise UsageError("refusing to halt without confirmation: run in a terminal or --yes")
-        print(f"Halting {what}.")
-        try:
-            answer = input("Type 'halt' to halt them: ")
-        except EOFError:
-            answer = ""
-        if answer.strip() != "halt":
-            print("not halted")
-            return 2
+    if not args.yes and not confirmed_by_typing(
+        "halt",
+        f"Halting {what}.",
+        "Type 'halt' to halt them: ",
+        "refusing to halt without confirmation: run in a terminal or --yes",
+    ):
+        print("not halted")
+        return 2
     for outcome in halt_accounts(db, targets, "tui-trader fleet halt"):
         if outcome.halted_now:
             print(f"{outcome.account_key}: HALTED ({targets[outcome.account_key]} session(s))")

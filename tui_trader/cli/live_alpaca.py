@@ -18,6 +18,7 @@ from rich.panel import Panel
 from tui_trader.brokers.alpaca_config import LIVE_URL, PAPER_URL, ConfigError, load_endpoint
 from tui_trader.cli.common import (
     UsageError,
+    ask,
     db_arg,
     non_negative_int,
     open_existing_db,
@@ -166,11 +167,7 @@ def run_live_trading(args: argparse.Namespace) -> int:
     if not sys.stdin.isatty():
         raise UsageError("live trading needs the typed confirmation on a terminal; nothing sent")
     readiness_gate(args, settings.db, console)
-    try:
-        answer = input(f"Type {CONFIRMATION} to trade real money: ")
-    except EOFError:
-        answer = ""
-    if answer != CONFIRMATION:
+    if ask(f"Type {CONFIRMATION} to trade real money: ") != CONFIRMATION:
         print("not confirmed: nothing was sent", file=sys.stderr)
         return 2
     return _run(args, "live", "[bold white on red][LIVE][/]", "LIVE TRADING (real money)")

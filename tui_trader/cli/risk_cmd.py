@@ -9,11 +9,15 @@ it at its next cycle, and a halt written after the user looked is not lifted uns
 from __future__ import annotations
 
 import argparse
-import sys
 
 from rich.console import Console
 
-from tui_trader.cli.common import UsageError, add_db_option, open_existing_db
+from tui_trader.cli.common import (
+    UsageError,
+    add_db_option,
+    confirmed_by_typing,
+    open_existing_db,
+)
 from tui_trader.core.clock import WallClock
 from tui_trader.risk.gate import RiskLimits, RiskManager
 from tui_trader.store.audit import load_risk_state
@@ -70,17 +74,14 @@ def reset_risk(args: argparse.Namespace) -> int:
     if RiskStateRow.get_or_none(RiskStateRow.account_key == account) is None:
         raise UsageError(f"no risk state for account {account!r}")
     what = f"HALTED ({state.halt_reason}: {state.halt_detail})" if state.halted else "ACTIVE"
-    if not args.yes:
-        if not sys.stdin.isatty():
-            raise UsageError("refusing to reset without confirmation: run in a terminal or --yes")
-        print(f"Account {account} is {what}.")
-        try:
-            answer = input("Type 'reset' to re-arm trading and restart the drawdown peak: ")
-        except EOFError:
-            answer = ""
-        if answer.strip() != "reset":
-            print("not reset")
-            return 2
+    if not args.yes and not confirmed_by_typing(
+        "reset",
+        f"Account {account} is {what}.",
+        "Type 'reset' to re-arm trading and restart the drawdown peak: ",
+        "refusing to reset without confirmation: run in a terminal or --yes",
+    ):
+        print("not reset")
+        return 2
     clock = WallClock()
     snap = last_snapshot(session) if session and session.account_key == account else None
     manager = RiskManager(RiskLimits(), state)

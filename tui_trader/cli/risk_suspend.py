@@ -12,6 +12,7 @@ import sys
 
 from tui_trader.brokers import BrokerError
 from tui_trader.brokers.alpaca_config import PAPER_URL, ConfigError, load_endpoint
+from tui_trader.cli.common import ask
 
 
 def offer_to_clear_suspension(account_key: str, endpoint_url: str | None, yes: bool) -> None:
@@ -61,10 +62,5 @@ def _confirm(label: str) -> bool:
     """Ask on the terminal whether to clear the flag."""
     if not sys.stdin.isatty():
         return False
-    try:
-        answer = input(
-            f"Trading is also suspended at {label} (suspend_trade). Clear it? Type 'yes': "
-        )
-    except EOFError:
-        return False
-    return answer.strip() == "yes"
+    prompt = f"Trading is also suspended at {label} (suspend_trade). Clear it? Type 'yes': "
+    return ask(prompt).strip() == "yes"
