@@ -9,36 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tests.integration.alpaca_helpers import alpaca_session, filled_by_order, settle
-from tests.integration.test_alpaca_protective_stops import _client, _held, _open_pairs
-from tui_trader.risk.stops import StopRule
+from tests.integration.alpaca_helpers import filled_by_order, settle
+from tests.integration.broker_protection import buy_and_protect, client, open_pairs, spy_held
 from tui_trader.sandbox.testing import running_sandbox, wait_until
 from tui_trader.store.models import LiveOrder
 
 
 def _value(x: Any) -> str:
     return str(getattr(x, "value", x))
-
-
-def _buy_and_pair(sb: Any, db: Path, **overrides: Any) -> Any:
-    """A trend session on SPY with ``--stop-loss 2 --take-profit 5`` that buys in a rally and
-    protects what it bought with a pair (placed at the end of the cycle that sees the fill)."""
-    session = alpaca_session(
-        sb,
-        db,
-        symbols=("SPY",),
-        stop_loss=StopRule(pct=2.0),
-        take_profit_pct=5.0,
-        allocation_pct=10.0,
-        **overrides,
-    )
-    for _ in range(12):
-        sb.admin.step(shock={"SPY": 0.5})
-        session.run_iteration()
-        settle(sb, session)
-        if _held(sb) > 0 and _open_pairs(sb):
-            return session
-    raise AssertionError("the rally did not buy and protect")
 
 
 def test_the_pair_goes_out_with_both_legs_and_its_take_profit_fills_at_the_broker(
@@ -50,11 +28,11 @@ def test_the_pair_goes_out_with_both_legs_and_its_take_profit_fills_at_the_broke
     db = tmp_path / "p.db"
     with running_sandbox() as sb:
         sb.admin.set_speed(0)
-        session = _buy_and_pair(sb, db)
+        session = buy_and_protect(sb, db, protected=open_pairs, shock=0.5, take_profit_pct=5.0)
         try:
-            [pair] = _open_pairs(sb)
-            held = _held(sb)
-            entry = float(_client(sb).get_open_position("SPY").avg_entry_price)
+            [pair] = open_pairs(sb)
+            held = spy_held(sb)
+            entry = float(client(sb).get_open_position("SPY").avg_entry_price)
             [leg] = pair.legs
             assert (_value(pair.type), _value(pair.side), _value(pair.time_in_force)) == (
                 "limit",
@@ -70,15 +48,15 @@ def test_the_pair_goes_out_with_both_legs_and_its_take_profit_fills_at_the_broke
                 row.rationale
             )
             sb.admin.step(shock={"SPY": 10.0})
-            wait_until(lambda: _held(sb) == 0, what="the take profit to fill at the sandbox")
+            wait_until(lambda: spy_held(sb) == 0, what="the take profit to fill at the sandbox")
             settle(sb, session)
-            done = _client(sb).get_order_by_id(pair.id)
+            done = client(sb).get_order_by_id(pair.id)
             assert _value(done.status) == "filled"
             assert _value(done.legs[0].status) == "canceled"
             row = LiveOrder.get(LiveOrder.client_order_id == pair.client_order_id)
             assert row.status == "filled" and row.filled_price >= float(pair.limit_price)
             assert filled_by_order()[str(pair.client_order_id)] == held
-            assert _open_pairs(sb) == []
+            assert open_pairs(sb) == []
         finally:
             session.broker.close()
 
@@ -96,9 +74,16 @@ def test_an_add_and_a_close_cancel_the_pair_first_and_are_not_refused(tmp_path: 
     db = tmp_path / "a.db"
     with running_sandbox() as sb:
         sb.admin.set_speed(0)
-        session = _buy_and_pair(sb, db, limits=RiskLimits(max_position_pct=50.0))
+        session = buy_and_protect(
+            sb,
+            db,
+            protected=open_pairs,
+            shock=0.5,
+            take_profit_pct=5.0,
+            limits=RiskLimits(max_position_pct=50.0),
+        )
         try:
-            [old] = _open_pairs(sb)
+            [old] = open_pairs(sb)
             session.request_manual_order(ManualOrder("SPY", Side.BUY, qty=5))
             report = session.apply_kill_requests()
             assert report is not None
@@ -109,14 +94,14 @@ def test_an_add_and_a_close_cancel_the_pair_first_and_are_not_refused(tmp_path: 
                 sb.admin.step()
                 session.run_iteration()
                 settle(sb, session)
-            [new] = _open_pairs(sb)
-            assert new.id != old.id and float(new.qty) == float(new.legs[0].qty) == _held(sb)
+            [new] = open_pairs(sb)
+            assert new.id != old.id and float(new.qty) == float(new.legs[0].qty) == spy_held(sb)
             session.request_close("SPY")
             report = session.apply_kill_requests()
             assert report is not None
             assert not [n for n in report.notes if "rejected" in n], report.notes
-            wait_until(lambda: session.sync_orders() is not None and _held(sb) == 0, what="sell")
-            done = _client(sb).get_order_by_id(new.id)
+            wait_until(lambda: session.sync_orders() is not None and spy_held(sb) == 0, what="sell")
+            done = client(sb).get_order_by_id(new.id)
             assert (_value(done.status), _value(done.legs[0].status)) == ("canceled", "canceled")
             row = LiveOrder.get(LiveOrder.client_order_id == new.client_order_id)
             assert row.status == "canceled"

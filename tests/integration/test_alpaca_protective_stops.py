@@ -5,68 +5,21 @@ by the next session; a position found naked at start-up gets its stop back."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from tests.conftest import simulate_death
 from tests.integration.alpaca_helpers import alpaca_session, filled_by_order, settle
+from tests.integration.broker_protection import (
+    buy_and_protect,
+    client,
+    open_pairs,
+    open_sells,
+    open_stops,
+    spy_held,
+)
 from tui_trader.engine.reconcile import RECONCILIATION
 from tui_trader.risk.stops import StopRule
-from tui_trader.sandbox.testing import make_fast, running_sandbox, wait_until
+from tui_trader.sandbox.testing import running_sandbox, wait_until
 from tui_trader.store.models import LiveOrder
-
-
-def _client(sb: Any) -> Any:
-    from alpaca.trading.client import TradingClient
-
-    return make_fast(TradingClient(sb.key_id, sb.secret, paper=True, url_override=sb.base_url))
-
-
-def _open_stops(sb: Any) -> list[Any]:
-    """The sandbox's working stop orders."""
-    from alpaca.trading.enums import QueryOrderStatus
-    from alpaca.trading.requests import GetOrdersRequest
-
-    orders = _client(sb).get_orders(filter=GetOrdersRequest(status=QueryOrderStatus.OPEN))
-    return [o for o in orders if str(getattr(o.order_type, "value", o.order_type)) == "stop"]
-
-
-def _open_pairs(sb: Any) -> list[Any]:
-    """The sandbox's working OCO pairs, each with its legs."""
-    from alpaca.trading.enums import QueryOrderStatus
-    from alpaca.trading.requests import GetOrdersRequest
-
-    wanted = GetOrdersRequest(status=QueryOrderStatus.OPEN, nested=True)
-    orders = _client(sb).get_orders(filter=wanted)
-    return [o for o in orders if str(getattr(o.order_class, "value", o.order_class)) == "oco"]
-
-
-def _open_sells(sb: Any) -> list[Any]:
-    """The sandbox's working sell orders."""
-    from alpaca.trading.enums import QueryOrderStatus
-    from alpaca.trading.requests import GetOrdersRequest
-
-    orders = _client(sb).get_orders(filter=GetOrdersRequest(status=QueryOrderStatus.OPEN))
-    return [o for o in orders if str(getattr(o.side, "value", o.side)) == "sell"]
-
-
-def _held(sb: Any) -> float:
-    positions = {p.symbol: float(p.qty) for p in _client(sb).get_all_positions()}
-    return positions.get("SPY", 0.0)
-
-
-def _buy_and_protect(sb: Any, db: Path, **overrides: Any) -> Any:
-    """A trend session on SPY with ``--stop-loss 2`` that buys in a rally and protects what it
-    bought (the stop goes out at the end of the cycle that sees the fill)."""
-    session = alpaca_session(
-        sb, db, symbols=("SPY",), stop_loss=StopRule(pct=2.0), allocation_pct=10.0, **overrides
-    )
-    for _ in range(12):
-        sb.admin.step(shock={"SPY": 1.0})
-        session.run_iteration()
-        settle(sb, session)
-        if _held(sb) > 0 and _open_stops(sb):
-            return session
-    raise AssertionError("the rally did not buy and protect")
 
 
 def test_a_stop_at_the_broker_outlives_the_session_and_the_next_one_reconciles_it(
@@ -77,17 +30,17 @@ def test_a_stop_at_the_broker_outlives_the_session_and_the_next_one_reconciles_i
     db = tmp_path / "s.db"
     with running_sandbox() as sb:
         sb.admin.set_speed(0)
-        first = _buy_and_protect(sb, db)
-        [stop] = _open_stops(sb)
-        held = _held(sb)
+        first = buy_and_protect(sb, db, protected=open_stops, shock=1.0)
+        [stop] = open_stops(sb)
+        held = spy_held(sb)
         assert (float(stop.qty), str(stop.time_in_force.value)) == (held, "gtc")
         row = LiveOrder.get(LiveOrder.client_order_id == stop.client_order_id)
         assert row.rationale.startswith("protective stop 2% below entry")
         first.broker.close()  # the process dies: no finish, no cancel
         simulate_death(first)
-        assert len(_open_stops(sb)) == 1, "the stop is still working at the broker"
+        assert len(open_stops(sb)) == 1, "the stop is still working at the broker"
         sb.admin.step(shock={"SPY": -10.0})
-        wait_until(lambda: _held(sb) == 0, what="the stop to fill at the sandbox")
+        wait_until(lambda: spy_held(sb) == 0, what="the stop to fill at the sandbox")
         second = alpaca_session(sb, db, symbols=("SPY",), stop_loss=StopRule(pct=2.0))
         second.broker.close()
         assert LiveOrder.get(LiveOrder.client_order_id == stop.client_order_id).status == "filled"
@@ -97,7 +50,7 @@ def test_a_stop_at_the_broker_outlives_the_session_and_the_next_one_reconciles_i
         )
         assert f"order {stop.client_order_id}: " in details
         assert "in the database, filled at the broker" in details
-        assert _open_stops(sb) == []
+        assert open_stops(sb) == []
 
 
 def test_a_position_found_without_its_stop_gets_one_at_start_up(tmp_path: Path) -> None:
@@ -106,16 +59,16 @@ def test_a_position_found_without_its_stop_gets_one_at_start_up(tmp_path: Path) 
     db = tmp_path / "n.db"
     with running_sandbox() as sb:
         sb.admin.set_speed(0)
-        first = _buy_and_protect(sb, db)
-        [stop] = _open_stops(sb)
-        held = _held(sb)
+        first = buy_and_protect(sb, db, protected=open_stops, shock=1.0)
+        [stop] = open_stops(sb)
+        held = spy_held(sb)
         first.broker.close()
         simulate_death(first)
-        _client(sb).cancel_order_by_id(stop.id)
-        wait_until(lambda: _open_stops(sb) == [], what="the cancel")
+        client(sb).cancel_order_by_id(stop.id)
+        wait_until(lambda: open_stops(sb) == [], what="the cancel")
         second = alpaca_session(sb, db, symbols=("SPY",), stop_loss=StopRule(pct=2.0))
         second.broker.close()
-        [placed] = _open_stops(sb)
+        [placed] = open_stops(sb)
         assert float(placed.qty) == held and placed.client_order_id != stop.client_order_id
         assert any("had no protective stop" in e.detail for e in second.startup_events)
 
@@ -127,16 +80,16 @@ def test_closing_a_position_cancels_its_stop_before_selling(tmp_path: Path) -> N
     db = tmp_path / "x.db"
     with running_sandbox() as sb:
         sb.admin.set_speed(0)
-        session = _buy_and_protect(sb, db)
+        session = buy_and_protect(sb, db, protected=open_stops, shock=1.0)
         try:
-            [stop] = _open_stops(sb)
+            [stop] = open_stops(sb)
             session.request_close("SPY")
             report = session.apply_kill_requests()
             assert report is not None
             assert not [n for n in report.notes if "rejected" in n], report.notes
-            wait_until(lambda: session.sync_orders() is not None and _held(sb) == 0, what="sell")
-            assert _open_stops(sb) == []
-            status = _client(sb).get_order_by_id(stop.id).status
+            wait_until(lambda: session.sync_orders() is not None and spy_held(sb) == 0, what="sell")
+            assert open_stops(sb) == []
+            status = client(sb).get_order_by_id(stop.id).status
             assert str(getattr(status, "value", status)) == "canceled"
             row = LiveOrder.get(LiveOrder.client_order_id == stop.client_order_id)
             assert row.status == "canceled"
@@ -155,24 +108,26 @@ def test_an_add_cancels_the_stop_and_is_not_refused_as_a_wash_trade(tmp_path: Pa
     db = tmp_path / "a.db"
     with running_sandbox() as sb:
         sb.admin.set_speed(0)
-        session = _buy_and_protect(sb, db, limits=RiskLimits(max_position_pct=50.0))
+        session = buy_and_protect(
+            sb, db, protected=open_stops, shock=1.0, limits=RiskLimits(max_position_pct=50.0)
+        )
         try:
-            [old] = _open_stops(sb)
-            held = _held(sb)
+            [old] = open_stops(sb)
+            held = spy_held(sb)
             session.request_manual_order(ManualOrder("SPY", Side.BUY, qty=5))
             report = session.apply_kill_requests()
             assert report is not None
             assert not [n for n in report.notes if "rejected" in n], report.notes
             sb.admin.step()  # the buy fills on the next bar
             settle(sb, session)
-            assert _held(sb) == held + 5
+            assert spy_held(sb) == held + 5
             for _ in range(3):  # the strategy may trim back to its target meanwhile
                 sb.admin.step()
                 session.run_iteration()
                 settle(sb, session)
-            [new] = _open_stops(sb)
-            selling = sum(float(o.qty) for o in _open_sells(sb) if o.id != new.id)
-            assert float(new.qty) + selling == _held(sb) and new.id != old.id
+            [new] = open_stops(sb)
+            selling = sum(float(o.qty) for o in open_sells(sb) if o.id != new.id)
+            assert float(new.qty) + selling == spy_held(sb) and new.id != old.id
         finally:
             session.broker.close()
 
@@ -224,16 +179,16 @@ def test_live_paper_killed_with_kill_9_leaves_its_stops_and_the_restart_reports_
 
             def protected() -> bool:
                 pause.wait(0.2)  # the sandbox's rate limit is shared with the session
-                held = _held(sb)
-                return held > 0 and sum(float(o.qty) for o in _open_stops(sb)) == held
+                held = spy_held(sb)
+                return held > 0 and sum(float(o.qty) for o in open_stops(sb)) == held
 
             wait_until(protected, timeout=60, what="a position with its stop at the broker")
             os.kill(child.pid, signal.SIGKILL)
             child.wait(timeout=10)
-            held = _held(sb)
-            [working] = _open_stops(sb)
+            held = spy_held(sb)
+            [working] = open_stops(sb)
             assert float(working.qty) == held, "the stop outlived the desk"
-            [pair] = _open_pairs(sb)
+            [pair] = open_pairs(sb)
             assert [leg.id for leg in pair.legs] == [working.id], "the stop is the pair's leg"
             assert float(pair.qty) == held and pair.limit_price is not None
             again = subprocess.run(  # the pump keeps the bars coming (no more shocks)
@@ -259,4 +214,4 @@ def test_live_paper_killed_with_kill_9_leaves_its_stops_and_the_restart_reports_
             f"{float(pair.limit_price):g}, stop {float(working.stop_price):g} (OCO)"
         )
         assert expected in details, details
-        assert [p.id for p in _open_pairs(sb)] == [pair.id], "the restart kept the pair"
+        assert [p.id for p in open_pairs(sb)] == [pair.id], "the restart kept the pair"
