@@ -207,8 +207,10 @@ class CycleTransactions:
 
 class _BatchedCycle:
     """One cycle inside a batch: a savepoint, so that a failed cycle rolls back alone (raw SQL:
-    peewee's savepoints name themselves with a fresh UUID each time). A class rather than a
-    generator: it is entered once per cycle."""
+    peewee's savepoints name themselves with a fresh UUID each time). The database sends the
+    savepoint only when the cycle first writes (``AuditDatabase``, ``PgAuditDatabase``): a
+    cycle that writes nothing costs no statement. A class rather than a generator: it is
+    entered once per cycle."""
 
     __slots__ = ("conn", "log")
 
@@ -226,15 +228,17 @@ class _BatchedCycle:
         """Keep the cycle's rows (and count it), or roll them back if it failed."""
         conn = self.conn
         if exc_type is None:
-            try:
-                if len(self.log._unsent) <= 1 and not self.log._unsent_events:
-                    conn.closing_statement()  # one atomic statement ends the cycle
-                self.log._write_unsent()
-            except BaseException:
-                self._roll_back()
-                raise
+            log = self.log
+            if log._unsent or log._unsent_events:
+                try:
+                    if len(log._unsent) <= 1 and not log._unsent_events:
+                        conn.closing_statement()  # one atomic statement ends the cycle
+                    log._write_unsent()
+                except BaseException:
+                    self._roll_back()
+                    raise
             conn.raw("RELEASE SAVEPOINT tt_cycle")
-            self.log._end_cycle()
+            log._end_cycle()
             return False
         self._roll_back()
         return False
