@@ -45,12 +45,8 @@ class PaperAccount:
     def account(self) -> Account:
         """Cash, equity at the last prices, and buying power net of open buy orders."""
         equity = self._equity()
-        return Account(
-            cash=round(self.cash, 6),
-            equity=round(equity, 6),
-            buying_power=round(self._buying_power(equity), 6),
-            account_id="local",
-        )
+        # positional (cash, equity, buying power; account id "local"): read every cycle
+        return Account(round(self.cash, 6), round(equity, 6), round(self._buying_power(equity), 6))
 
     def positions(self) -> dict[str, Position]:
         """Open positions marked at the last close."""
@@ -72,7 +68,7 @@ class PaperAccount:
 
     def _equity(self) -> float:
         """Cash plus the positions at their last prices."""
-        return self.cash + sum(p.market_value for p in self._positions.values())
+        return self.cash + sum([p.qty * p.last_price for p in self._positions.values()])
 
     def _buying_power(self, equity: float) -> float:
         """Cash less open buys (long-only) or equity less gross exposure (with shorting)."""

@@ -88,6 +88,9 @@ class SessionHalts:
 
     def _take_kill_requests(self) -> list[RiskEvent]:
         """Turn an in-process kill or a monitor's halt request into a halt."""
+        if self._kill is None and not self.audit.halt_poll_due:
+            return []  # nothing pressed, no poll of the database due (read without the lock:
+            # a press landing now is taken next cycle, as one landing after the lock would be)
         with self._kill_lock:
             kill, self._kill = self._kill, None
         request = self.audit.halt_requested()
@@ -105,6 +108,8 @@ class SessionHalts:
 
     def _take_resume_request(self) -> list[RiskEvent]:
         """Act on a resume request: lift the halt if the risk state allows it, else say why not."""
+        if self._resume is None:  # read without the lock, as ``_take_kill_requests`` does
+            return []
         with self._kill_lock:
             who, self._resume = self._resume, None
         if who is None:
@@ -165,4 +170,6 @@ class SessionHalts:
         processes wrote (a halt, a reset); the events say what was adopted."""
         before = self.risk.state
         self.risk.state = after = self.audit.sync_risk(before)
+        if after is before:  # within a batch, between commits: nothing merged
+            return []
         return adoption_events(before, after)

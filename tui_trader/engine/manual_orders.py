@@ -147,9 +147,9 @@ class ManualOrders:
         self._queue(_Close(symbol))
 
     def manual_pending(self) -> bool:
-        """Whether requests wait for the session's thread."""
-        with self._manual_lock:
-            return bool(self._manual)
+        """Whether requests wait for the session's thread (read without the lock: appending
+        is atomic, and a request queued just after this is taken next cycle either way)."""
+        return bool(self._manual)
 
     # -- the session's thread ------------------------------------------------------------------
 

@@ -215,12 +215,19 @@ class TradingSession(
         self.iteration += 1
         self._cycle_orders.clear()
         self._cycle_fills.clear()
-        market_time = max(bar.timestamp for bar in bars.values())
+        prices = self.last_prices
+        market_time: datetime | None = None
+        for symbol, bar in bars.items():  # the latest bar time (the first of equal ones)
+            prices[symbol] = bar.close
+            ts = bar.timestamp
+            if market_time is None or ts > market_time:
+                market_time = ts
+        assert market_time is not None  # a cycle has bars
         self.market_time = market_time
-        for symbol, bar in bars.items():
-            self.last_prices[symbol] = bar.close
-        self.broker.on_bars(bars)
-        fills = self._apply_updates(self.broker.drain_updates())
+        broker = self.broker
+        broker.on_bars(bars)
+        updates = broker.drain_updates()
+        fills = self._apply_updates(updates) if updates else 0
         return self._decide(self._signals_for(bars), market_time, fills, report)
 
     def _signals_for(self, bars: dict[str, Bar]) -> dict[str, dict[str, Signal]]:
@@ -246,47 +253,52 @@ class TradingSession(
         """The rest of a cycle once the bars are matched and marked: risk, orders, records;
         the cycle's report only if ``report``."""
         notes: list[str] = []
+        risk = self.risk
+        audit = self.audit
+        broker = self.broker
         settled = self._settle(self.clock.now()) if self.unsettled else []
-        account = self.last_account = self.broker.account()
-        positions = self.last_positions = self.broker.positions()
+        account = self.last_account = broker.account()
+        positions = self.last_positions = broker.positions()
         self.equity_seen = account.equity
-        was_halted = self.risk.state.halted
-        events = settled + self.risk.on_equity(
-            account.equity, self.session_day(market_time), account.last_equity
-        )
+        was_halted = risk.state.halted
+        events = risk.on_equity(account.equity, self.session_day(market_time), account.last_equity)
+        if settled:
+            events = settled + events
         events += self._sync_risk()
-        self.audit.beat(iterations=self.iteration)
+        audit.beat(iterations=self.iteration)
         events += self._take_resume_request()
-        was_halted = was_halted and self.risk.state.halted
+        was_halted = was_halted and risk.state.halted
         events += self._take_kill_requests()
         sent = refused = 0
         if self.learning is not None:
             self.learning.set_risk(
-                self.risk.drawdown_pct(account.equity),
-                self.risk.limits.max_drawdown_pct,
-                self.risk.state.halted,
+                risk.drawdown_pct(account.equity),
+                risk.limits.max_drawdown_pct,
+                risk.state.halted,
             )
-        halted = self.risk.state.halted
+        halted = risk.state.halted
         if halted and (not was_halted or self._flatten_requested):
             events = self._on_halt(events, positions, market_time)
-        elif not self.risk.state.halted:
-            waiting = self.broker.trading_ready()
+        elif not halted:
+            waiting = broker.trading_ready()
             if waiting:
                 notes.append(f"no new orders: {waiting}")
             else:
                 sent, refused, more, notes = self._rebalance(
                     signals, account, positions, market_time
                 )
-                events += more
+                if more:
+                    events += more
         if self.manual_pending():  # after the rebalance: a manual order lives at least a bar
             manual, manual_notes = self._take_manual_requests(market_time)
             events += manual
             notes += manual_notes
         if self.protects:  # halted or not: the positions left open keep their stops
             events += self._protect(market_time)
-        self._record_events(events, market_time)
-        self.risk.state = self.audit.save_risk_state(self.risk.state)
-        if self.iteration % self._snapshot_every == 0 or self.risk.state.halted != was_halted:
+        if events:
+            self._record_events(events, market_time)
+        risk.state = audit.save_risk_state(risk.state)
+        if self.iteration % self._snapshot_every == 0 or risk.state.halted != was_halted:
             self._snapshot(account, positions, market_time)
         else:
             self._unsnapped = market_time

@@ -121,8 +121,8 @@ class ReplayMarket:
             return history
         warm = self._frame.slice(0, self._offsets[self._warmup_steps])
         for _ts, bars in _group_by_timestamp(warm):  # just the warm-up rows, not a whole chunk
-            for bar in bars:
-                history[bar.symbol].append(bar)
+            for symbol, bar in bars.items():
+                history[symbol].append(bar)
         self._cursor = self._warmup_steps
         return history
 
@@ -132,10 +132,11 @@ class ReplayMarket:
             return None
         bars = self._step(self._cursor)
         self._cursor += 1
-        return {bar.symbol: bar for bar in bars}
+        return bars
 
-    def _step(self, step: int) -> list[Bar]:
-        """The bars of one timestamp, converting the next chunk of the table when needed."""
+    def _step(self, step: int) -> dict[str, Bar]:
+        """The bars of one timestamp by symbol (handed out once: the caller may keep the dict),
+        converting the next chunk of the table when needed."""
         index = step - self._chunk_start
         if not 0 <= index < len(self._chunk):
             end = min(step + CHUNK_STEPS, self._steps)
@@ -234,14 +235,17 @@ def _words(minutes: int) -> str:
     return f"{minutes} minute(s)"
 
 
-def _group_by_timestamp(frame: pl.DataFrame) -> list[tuple[datetime, list[Bar]]]:
-    """Turn the sorted table into ``(timestamp, bars)`` steps."""
-    groups: list[tuple[datetime, list[Bar]]] = []
+def _group_by_timestamp(frame: pl.DataFrame) -> list[tuple[datetime, dict[str, Bar]]]:
+    """Turn the sorted table into ``(timestamp, bars by symbol)`` steps (in the table's symbol
+    order)."""
+    groups: list[tuple[datetime, dict[str, Bar]]] = []
     current: datetime | None = None
+    step: dict[str, Bar] = {}
     columns = [frame.get_column(name).to_list() for name in _COLUMNS]  # faster than iter_rows
     for ts, symbol, o, h, lo, c, v in zip(*columns, strict=True):
         if ts != current:
-            groups.append((ts, []))
+            step = {}
+            groups.append((ts, step))
             current = ts
-        groups[-1][1].append(Bar(symbol, ts, o, h, lo, c, v))
+        step[symbol] = Bar(symbol, ts, o, h, lo, c, v)
     return groups
