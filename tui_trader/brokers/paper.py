@@ -72,6 +72,7 @@ class PaperBroker(PaperAccount):
         self._positions: dict[str, Position] = {}
         self._last: dict[str, float] = {}
         self._working: list[Working] = []
+        self._account_memo = None
         self._updates: list[OrderUpdate] = []
         self._orders_by_client_id: dict[str, Order] = {}
         self._seq = 0

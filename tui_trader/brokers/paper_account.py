@@ -41,12 +41,23 @@ class PaperAccount:
     _positions: dict[str, Position]
     _last: dict[str, float]
     _working: list[Working]
+    _account_memo: tuple[float, float, float, Account] | None
+    """The last ``account()``: the raw cash, equity and buying power it was built from."""
 
     def account(self) -> Account:
-        """Cash, equity at the last prices, and buying power net of open buy orders."""
+        """Cash, equity at the last prices, and buying power net of open buy orders: the same
+        (immutable) object again while none of the three moved (read every cycle, and a flat
+        account's figures stay put)."""
         equity = self._equity()
-        # positional (cash, equity, buying power; account id "local"): read every cycle
-        return Account(round(self.cash, 6), round(equity, 6), round(self._buying_power(equity), 6))
+        cash = self.cash
+        buying_power = self._buying_power(equity)
+        memo = self._account_memo
+        if memo is not None and memo[0] == cash and memo[1] == equity and memo[2] == buying_power:
+            return memo[3]
+        # positional (cash, equity, buying power; account id "local")
+        account = Account(round(cash, 6), round(equity, 6), round(buying_power, 6))
+        self._account_memo = (cash, equity, buying_power, account)
+        return account
 
     def positions(self) -> dict[str, Position]:
         """Open positions marked at the last close."""
