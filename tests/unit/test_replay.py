@@ -1,10 +1,12 @@
 """Replay files: good files replay in order; bad files stop with the file and the problem named."""
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
 import pytest
 
+from tui_trader.core.domain import Bar
 from tui_trader.core.timeframes import parse_interval, parse_period
 from tui_trader.market import MarketDataError
 from tui_trader.market.replay import ReplayMarket
@@ -40,6 +42,28 @@ def test_replay_serves_each_timestamp_then_ends(tmp_path: Path) -> None:
     while (bars := market.next_bars()) is not None:
         closes.append(bars["SPY"].close)
     assert closes == [102.5, 103.5, 104.5]
+
+
+def test_replayed_bars_hold_every_column_of_their_row(tmp_path: Path) -> None:
+    """Each bar (built slot by slot for speed) equals the ``Bar`` of its row: symbol, time,
+    open, high, low, close and volume each in its own field, warm-up and trading alike."""
+    rows = [
+        "2024-01-02T14:30:00Z,SPY,100,104,97,101,1000",
+        "2024-01-03T14:30:00Z,SPY,101,105,98,102,2000",
+        "2024-01-04T14:30:00Z,SPY,102,106,99,103,3000",
+    ]
+    market = ReplayMarket.from_file(
+        _write(tmp_path, rows), None, parse_interval("1d"), parse_period("1d")
+    )
+    seen = market.warmup()["SPY"]
+    while (bars := market.next_bars()) is not None:
+        assert list(bars) == ["SPY"]
+        seen.append(bars["SPY"])
+    assert seen == [
+        Bar("SPY", datetime(2024, 1, d, 14, 30, tzinfo=UTC), o, o + 4, o - 3, o + 1, v)
+        for d, o, v in ((2, 100.0, 1000.0), (3, 101.0, 2000.0), (4, 102.0, 3000.0))
+    ]
+    assert hash(seen[0]) == hash(Bar(*(getattr(seen[0], f) for f in Bar.__slots__)))
 
 
 def test_parquet_replays_like_csv(tmp_path: Path) -> None:

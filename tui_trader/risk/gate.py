@@ -141,10 +141,12 @@ class RiskManager:
                 s.halt_detail,
             )
         self.state = s
-        if s.halted:
+        if s.state is TradingState.HALTED:
             return events
-        drawdown = self.drawdown_pct(equity)
-        if drawdown >= self.limits.max_drawdown_pct:
+        limits = self.limits
+        # drawdown_pct and daily_loss_pct, inline (every cycle): the same expressions
+        drawdown = max(0.0, 100.0 * (peak - equity) / peak) if peak else 0.0
+        if drawdown >= limits.max_drawdown_pct:
             events.append(
                 self.halt(
                     DRAWDOWN,
@@ -154,8 +156,9 @@ class RiskManager:
                 )
             )
             return events
-        loss = self.daily_loss_pct(equity)
-        if loss >= self.limits.max_daily_loss_pct:
+        start = s.day_open_equity
+        loss = max(0.0, 100.0 * (start - equity) / start) if start else 0.0
+        if loss >= limits.max_daily_loss_pct:
             events.append(
                 self.halt(
                     DAILY_LOSS,
