@@ -1,9 +1,11 @@
 """A batched replay cycle sets its savepoint only when it first writes (issue 17).
 
 Most replay cycles write nothing; their savepoint and its release were two SQLite statements a
-cycle, a tenth of a crossover replay's time. What must not change: a cycle that fails after it
-wrote rolls back alone, the cycles before it in the batch are kept, and a read from another
-thread never begins a transaction of its own.
+cycle, a tenth of a crossover replay's time. A batch's risk events wait for its commit, so a
+cycle that only refuses orders (at the daily order limit, most cycles of a long replay) writes
+nothing either. What must not change: a cycle that fails after it wrote rolls back alone, the
+cycles before it in the batch are kept, and a read from another thread never begins a
+transaction of its own.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import make_session
+from tui_trader.core.domain import RiskEvent
 from tui_trader.core.timeframes import parse_interval, parse_period
 from tui_trader.market.sim import SimMarket
 from tui_trader.store.audit import AuditLog
@@ -108,3 +111,35 @@ def test_another_threads_read_inside_a_cycle_keeps_the_cycles_savepoint(tmp_path
     audit.flush()
     assert seen == {"rows": 0, "in_transaction": False}
     assert _iterations(tmp_path / "c.db") == [1]
+
+
+def test_a_batchs_risk_events_wait_for_its_commit_and_a_failed_cycle_drops_its_own(
+    tmp_path: Path,
+) -> None:
+    """A cycle that only records risk events sends nothing; at the commit they are all written
+    in order, without those of a cycle that failed."""
+    audit, session = _batched(tmp_path / "d.db")
+    with audit.cycle():
+        _snapshot(audit, session, 1)
+
+    def refuse(what: str) -> None:
+        event = RiskEvent("order_rate_limit", 100.0, 100.0, f"refused {what}", symbol="SPY")
+        audit.risk_event(event, "acct", session.clock.now())  # type: ignore[attr-defined]
+
+    sent: list[str] = []
+    audit.db.connection().set_trace_callback(sent.append)
+    with audit.cycle():
+        refuse("a")
+        refuse("b")
+    assert sent == []
+    with pytest.raises(RuntimeError), audit.cycle():
+        refuse("c")
+        raise RuntimeError("boom")
+    with audit.cycle():
+        refuse("d")
+    assert sent == []
+    audit.db.connection().set_trace_callback(None)
+    audit.flush()
+    with sqlite3.connect(tmp_path / "d.db") as con:
+        actions = [a for (a,) in con.execute("SELECT action_taken FROM live_risk_events")]
+    assert actions == ["refused a", "refused b", "refused d"]

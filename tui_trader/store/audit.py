@@ -105,7 +105,9 @@ class AuditLog(SessionRows, CycleTransactions):
         """Within a batch of cycles, the order rows of this cycle, written as one statement
         with their acknowledgements when the cycle ends (see ``order_pending``)."""
         self._unsent_events: list[list[Any]] = []
-        """Within a batch of cycles, the risk event rows of this cycle (see ``risk_event``)."""
+        """Within a batch of cycles, the risk event rows of the batch (see ``risk_event``);
+        those before ``_events_kept`` belong to cycles that ended well."""
+        self._events_kept = 0
 
     # -- orders, fills, trades -----------------------------------------------------------------
 
@@ -171,26 +173,34 @@ class AuditLog(SessionRows, CycleTransactions):
         )
         return cursor.rowcount
 
-    def _write_unsent(self) -> None:
-        """Write the order and risk event rows a batched cycle kept back."""
+    def _write_unsent(self, events: bool = True) -> None:
+        """Write the order rows a batched cycle kept back and, with ``events``, the risk event
+        rows its batch kept back (at the batch's commit)."""
         if self._unsent:
             rows, self._unsent = list(self._unsent.values()), {}
             if len(rows) == 1:  # the usual case; executemany costs a cursor of its own
                 self.db.execute_sql(ORDER_SQL, rows[0])
             else:
                 self.db.raw_many(ORDER_SQL, rows)
-        if self._unsent_events:
-            events, self._unsent_events = self._unsent_events, []
-            self.db.raw_many(RISK_EVENT_SQL, events)
+        if events and self._unsent_events:
+            rows, self._unsent_events = self._unsent_events, []
+            self._events_kept = 0
+            self.db.raw_many(RISK_EVENT_SQL, rows)
 
-    def _drop_unsent(self) -> None:
-        """Forget the rows a failed batched cycle kept back (its savepoint rolls back)."""
+    def _drop_unsent(self, cycle_only: bool = False) -> None:
+        """Forget the rows kept back: with ``cycle_only``, those of the failed cycle (its
+        savepoint rolls back; the risk events of the batch's earlier cycles stay), else all
+        of them (the batch is abandoned)."""
         self._unsent.clear()
-        self._unsent_events.clear()
+        if cycle_only:
+            del self._unsent_events[self._events_kept :]
+        else:
+            self._unsent_events.clear()
+            self._events_kept = 0
 
     def fill(self, fill: Fill, market_time: Any) -> bool:
         """Record an execution once; False if this fill was already recorded (a replayed event)."""
-        self._write_unsent()
+        self._write_unsent(events=False)  # the fill's order row first
         key = fill.fill_id or f"{fill.client_order_id}:{fill.timestamp.isoformat()}:{fill.qty}"
         session_key = self.session.key if self.session else "none"
         cursor = self.db.execute_sql(
@@ -269,10 +279,11 @@ class AuditLog(SessionRows, CycleTransactions):
     def risk_event(self, event: RiskEvent, account_key: str, market_time: Any) -> None:
         """Record a risk control's trip or a user's risk action.
 
-        Within a batch of cycles the row waits for the end of the cycle and goes with the
-        cycle's other rows in one ``executemany`` (at the daily order limit a cycle refuses
-        dozens of orders, each an event): the same rows, in the same order, in the same
-        transaction."""
+        Within a batch of cycles the row waits for the batch's commit and goes with the
+        batch's other events in one ``executemany`` (at the daily order limit a cycle refuses
+        dozens of orders, each an event, and a cycle that only refuses then writes nothing
+        and needs no savepoint): the same rows, in the same order, in the same transaction;
+        a cycle that fails drops its own (``_drop_unsent``)."""
         row = [  # in RISK_EVENT_FIELDS order
             self.session.id if self.session else None,
             account_key,

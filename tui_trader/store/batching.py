@@ -51,13 +51,15 @@ class CycleTransactions:
     _poll_halts: bool
     _unsent: dict[str, list[Any]]
     _unsent_events: list[list[Any]]
+    _events_kept: int
 
-    def _write_unsent(self) -> None:
-        """Write the rows a batched cycle kept back (the audit log defines it)."""
+    def _write_unsent(self, events: bool = True) -> None:
+        """Write the rows a batched cycle kept back, and with ``events`` the risk events its
+        batch kept back (the audit log defines it)."""
         raise NotImplementedError
 
-    def _drop_unsent(self) -> None:
-        """Forget the rows a failed batched cycle kept back (the audit log defines it)."""
+    def _drop_unsent(self, cycle_only: bool = False) -> None:
+        """Forget the rows kept back: the failed cycle's, or all (the audit log defines it)."""
         raise NotImplementedError
 
     def beat(self, force: bool = False, iterations: int | None = None) -> None:
@@ -128,7 +130,7 @@ class CycleTransactions:
             state, self._risk_state = self._risk_state, None
             self._risk_merged = (state, self._write_risk(state))
         if self._batch is not None:
-            self._write_unsent()  # rows kept back outside a cycle, if any
+            self._write_unsent()  # the batch's risk events, and rows kept back outside a cycle
             self.beat()
             batch, self._batch = self._batch, None
             self.db.end_batch()
@@ -229,14 +231,15 @@ class _BatchedCycle:
         conn = self.conn
         if exc_type is None:
             log = self.log
-            if log._unsent or log._unsent_events:
+            if log._unsent:  # order rows; risk events wait for the batch's commit
                 try:
-                    if len(log._unsent) <= 1 and not log._unsent_events:
+                    if len(log._unsent) == 1:
                         conn.closing_statement()  # one atomic statement ends the cycle
-                    log._write_unsent()
+                    log._write_unsent(events=False)
                 except BaseException:
                     self._roll_back()
                     raise
+            log._events_kept = len(log._unsent_events)
             conn.raw("RELEASE SAVEPOINT tt_cycle")
             log._end_cycle()
             return False
@@ -245,7 +248,7 @@ class _BatchedCycle:
 
     def _roll_back(self) -> None:
         """Undo the cycle's rows."""
-        self.log._drop_unsent()
+        self.log._drop_unsent(cycle_only=True)
         if not self.conn.connection_in_transaction():  # SQLite rolled the batch back (disk full)
             return
         self.conn.raw("ROLLBACK TO SAVEPOINT tt_cycle")
