@@ -104,6 +104,27 @@ def test_unusable_database_path_is_a_usage_error(tmp_path: Path) -> None:
         assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1, out.stderr
 
 
+@pytest.mark.parametrize(
+    ("before", "option"),
+    [
+        (["--db", "elsewhere.db"], "--db"),
+        (["--config", "limits.toml"], "--config"),
+        (["--enable-live"], "--enable-live"),
+    ],
+)
+def test_the_apps_options_before_a_command_are_refused_not_ignored(
+    tmp_path: Path, before: list[str], option: str
+) -> None:
+    """``tui-trader --db X paper`` would write the session to the default database, and
+    ``--config`` there would trade without the named settings: one line, exit 2, nothing run."""
+    (tmp_path / "limits.toml").write_text("max_drawdown = 1.0\n")
+    out = run_cli(tmp_path, *before, "paper", "--iterations", "1")
+    lines = out.stderr.strip().splitlines()
+    assert out.returncode == 2 and len(lines) == 1, out.stderr
+    assert f"{option} before a command" in lines[0] and "tui-trader paper " in lines[0]
+    assert not out.stdout and not list(tmp_path.rglob("*.db")), "nothing may run"
+
+
 def test_a_corrupt_database_is_refused_in_one_line(tmp_path: Path) -> None:
     """A file that is not SQLite is reported, not traded on."""
     bad = tmp_path / "bad.db"

@@ -25,10 +25,12 @@ async def test_alpaca_paper_from_setup_trades_on_the_sandbox_and_ctrl_k_halts(
         async with app.run_test(size=SIZE) as pilot:
             setup = app.screen
             setup.query_one("#mode", Select).value = "paper"
-            await pilot.pause()
+            status = setup.query_one("#alpaca-status")
+            await wait_for(
+                pilot, lambda: "credentials found" in str(status.render()), "the keys found"
+            )
             assert setup.query_one("#interval", Input).value == "1m", "Alpaca's default bars"
             assert setup.query_one("#period", Input).value == "5d"
-            assert "credentials found" in str(setup.query_one("#alpaca-status").render())
             start = setup.query_one("#start", Button)
             await wait_for(pilot, lambda: not start.disabled, "Start to be enabled")
             await pilot.click("#start")

@@ -5,10 +5,9 @@ from __future__ import annotations
 import pytest
 from textual.geometry import Region
 from textual.widgets import Select
-from tui_helpers import capped_factory, scalar, wait_for
+from tui_helpers import asking, capped_factory, scalar, wait_for
 
 from tui_trader.tui.app import make_app
-from tui_trader.tui.screens.confirm import ConfirmScreen
 from tui_trader.tui.screens.dashboard import DashboardScreen
 from tui_trader.tui.screens.history import HistoryScreen
 from tui_trader.tui.screens.setup import SetupScreen
@@ -134,14 +133,14 @@ async def test_a_paper_ticket_asks_before_sending(db_path, paced) -> None:
         await pilot.press("t")
         await wait_for(pilot, lambda: isinstance(app.screen, TicketScreen), "the ticket")
         await pilot.press("5", "enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirmation")
+        await wait_for(pilot, lambda: asking(app), "the confirmation")
         await pilot.press("escape")
         await pilot.pause(0.3)
         assert _manual_rows(db_path) == 0
         await pilot.press("t")
         await wait_for(pilot, lambda: isinstance(app.screen, TicketScreen), "the ticket")
         await pilot.press("5", "enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirmation")
+        await wait_for(pilot, lambda: asking(app), "the confirmation")
         await pilot.click("#yes")
         await wait_for(pilot, lambda: _manual_rows(db_path) == 1, "the manual order row")
         app.handle.stop()
@@ -160,7 +159,7 @@ async def test_stop_ends_the_session_but_not_the_desk_and_f4_explains(db_path, p
         assert isinstance(app.screen, DashboardScreen)
         assert any("unavailable while a session runs" in n.message for n in app._notifications)
         await pilot.press("ctrl+s")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirmation")
+        await wait_for(pilot, lambda: asking(app), "the confirmation")
         await pilot.click("#yes")
         await wait_for(pilot, lambda: not app.running, "the session to stop")
         assert app.is_running and isinstance(app.screen, DashboardScreen)
@@ -181,21 +180,22 @@ async def test_the_halted_frame_goes_from_the_dashboard_when_resumed_elsewhere(
         await _started(app, pilot)
         dashboard = app.screen
         await pilot.press("ctrl+k")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+        await wait_for(pilot, lambda: asking(app), "the question")
         await pilot.press("escape")
         assert dashboard.styles.border_top[0] == "heavy"
         await pilot.press("f3")
         await wait_for(pilot, lambda: isinstance(app.screen, HistoryScreen), "history")
         await wait_for(pilot, lambda: app.desk.latest.state == "halted", "the halted report")
         await pilot.press("ctrl+r")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+        await wait_for(pilot, lambda: asking(app), "the question")
         await pilot.pause()
         await pilot.click("#yes")
         await wait_for(pilot, lambda: not app.halted, "the halt to lift", tries=600)
         await pilot.press("f2")
         await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen), "the dashboard")
-        await pilot.pause()
-        assert dashboard.styles.border_top[0] in ("", "none")
+        await wait_for(
+            pilot, lambda: dashboard.styles.border_top[0] in ("", "none"), "the red frame to go"
+        )
         app.handle.stop()
 
 
@@ -209,11 +209,16 @@ async def test_setup_has_no_hidden_tab_stop_and_hides_local_only_data(db_path) -
         await pilot.press("tab")
         assert app.focused is screen.query_one("#mode")
         screen.query_one("#mode", Select).value = "paper"
-        await pilot.pause()
-        assert not screen.query_one("#data-row").display
-        shown = [
-            str(w.render())
-            for w in screen.query("Static")
-            if w.display and "no credentials found" in str(w.render())
-        ]
-        assert len(shown) == 1
+        row = screen.query_one("#data-row")
+        await wait_for(pilot, lambda: not row.display, "the data source hidden")
+
+        def told() -> int:
+            """How many shown lines say 'no credentials found'."""
+            return sum(
+                1
+                for w in screen.query("Static")
+                if w.display and "no credentials found" in str(w.render())
+            )
+
+        await wait_for(pilot, lambda: told() > 0, "the missing credentials said")
+        assert told() == 1

@@ -12,11 +12,10 @@ from pathlib import Path
 from fleet_helpers import seed_fleet
 from textual.widgets import DataTable
 from textual.widgets._footer import FooterKey
-from tui_helpers import FROZEN_START, scalar, wait_for
+from tui_helpers import FROZEN_START, asking, scalar, wait_for
 
 from tui_trader.core.clock import FrozenClock
 from tui_trader.tui.app import make_app
-from tui_trader.tui.screens.confirm import ConfirmScreen
 from tui_trader.tui.screens.fleet import FleetScreen
 
 DB = Path("fleet.db")
@@ -44,7 +43,7 @@ async def _asked(pilot) -> None:
     app = pilot.app
     await wait_for(
         pilot,
-        lambda: isinstance(app.screen, ConfirmScreen) and bool(app.screen.query("#yes")),
+        lambda: asking(app) and bool(app.screen.query("#yes")),
         "the question",
     )
 

@@ -11,10 +11,9 @@ import io
 
 from rich.cells import cell_len
 from rich.console import Console
-from tui_helpers import capped_factory, wait_for
+from tui_helpers import asking, capped_factory, wait_for
 
 from tui_trader.tui.app import make_app
-from tui_trader.tui.screens.confirm import ConfirmScreen
 from tui_trader.tui.screens.dashboard import DashboardScreen
 from tui_trader.tui.screens.fleet import FleetScreen
 from tui_trader.tui.screens.help import HelpScreen
@@ -107,7 +106,7 @@ async def test_the_kill_switch_leads_the_footer_on_every_screen_at_80x24(db_path
         await pilot.press("f2")
         await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen), "the dashboard")
         await pilot.press("ctrl+k")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+        await wait_for(pilot, lambda: asking(app), "the question")
         await _footer_leads_with_kill(app, pilot, "the flatten question (HALTED)", "^r Resume")
         await pilot.press("escape")
         await pilot.press("t")

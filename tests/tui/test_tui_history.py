@@ -45,8 +45,8 @@ async def test_history_filters_sorts_and_shows_an_order(db_path, frozen) -> None
     app = make_app(db_path, clock=frozen)
     async with app.run_test(size=SIZE) as pilot:
         screen = await _open_history(app, pilot)
-        status = str(screen.query_one("#history-status", Static).render())
-        assert f"of {total:,}" in status
+        status = screen.query_one("#history-status", Static)
+        await wait_for(pilot, lambda: f"of {total:,}" in str(status.render()), "the row count")
         screen.query_one("#f-symbol", Input).focus()
         await pilot.press("s", "p", "y")
         await wait_for(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from textual.widgets import Button, Checkbox, Select, Static
+from tui_helpers import wait_for
 
 from tui_trader.tui.app import make_app
 from tui_trader.tui.screens.live_warning import LiveWarningScreen
@@ -12,18 +13,27 @@ from tui_trader.tui.setup_form import LIVE_PHRASE, alpaca_status
 SIZE = (120, 36)
 
 
-async def _choose_live(app, pilot) -> None:
-    """Pick 'Alpaca live' in the mode select."""
-    app.screen.query_one("#mode", Select).value = "live"
-    await pilot.pause()
-    await pilot.pause()
+async def _choose_live(app, pilot, warned: bool = True) -> None:
+    """Pick 'Alpaca live' in the mode select; wait for the warning (or, when live is not
+    enabled, for the reason next to the mode)."""
+    setup = app.screen
+    setup.query_one("#mode", Select).value = "live"
+    if warned:
+        await wait_for(pilot, lambda: isinstance(app.screen, LiveWarningScreen), "the warning")
+        await wait_for(pilot, lambda: app.screen.focused is not None, "the warning's focus")
+    else:
+        await wait_for(
+            pilot,
+            lambda: "--enable-live" in str(setup.query_one("#mode-error", Static).render()),
+            "the reason live is refused",
+        )
 
 
 async def test_live_is_refused_without_enable_live(db_path) -> None:
     """Without --enable-live (or the switch) live cannot be chosen: no warning, no Start."""
     app = make_app(db_path)
     async with app.run_test(size=SIZE) as pilot:
-        await _choose_live(app, pilot)
+        await _choose_live(app, pilot, warned=False)
         assert isinstance(app.screen, SetupScreen)
         assert "--enable-live" in str(app.screen.query_one("#mode-error", Static).render())
         assert app.screen.query_one("#start", Button).disabled
@@ -38,9 +48,9 @@ async def test_enter_on_the_warning_does_not_go_live(db_path) -> None:
         assert isinstance(app.screen, LiveWarningScreen)
         assert app.screen.focused is app.screen.query_one("#live-cancel", Button)
         await pilot.press("enter")
-        await pilot.pause()
-        assert app.screen is setup and not setup.live_confirmed
-        assert setup.query_one("#mode", Select).value == "local"
+        await wait_for(pilot, lambda: app.screen is setup, "the setup screen")
+        assert not setup.live_confirmed
+        await wait_for(pilot, lambda: setup.query_one("#mode", Select).value == "local", "local")
 
 
 async def test_wrong_phrase_and_enter_in_the_field_do_not_go_live(db_path) -> None:
@@ -60,8 +70,8 @@ async def test_wrong_phrase_and_enter_in_the_field_do_not_go_live(db_path) -> No
         assert not warning.query_one("#live-confirm", Button).disabled
         assert app.screen is warning and not setup.live_confirmed
         await pilot.press("escape")
-        await pilot.pause()
-        assert app.screen is setup and setup.query_one("#mode", Select).value == "local"
+        await wait_for(pilot, lambda: app.screen is setup, "the setup screen")
+        await wait_for(pilot, lambda: setup.query_one("#mode", Select).value == "local", "local")
 
 
 async def test_enter_on_the_confirm_button_works_only_with_the_exact_phrase(db_path) -> None:
@@ -82,11 +92,12 @@ async def test_enter_on_the_confirm_button_works_only_with_the_exact_phrase(db_p
         app.screen.query_one("#live-phrase").value = ""
         app.screen.query_one("#live-phrase").focus()
         await pilot.press(*LIVE_PHRASE)
-        await pilot.pause()
-        app.screen.query_one("#live-confirm", Button).focus()
+        confirm = app.screen.query_one("#live-confirm", Button)
+        await wait_for(pilot, lambda: not confirm.disabled, "the confirm button enabled")
+        confirm.focus()
         await pilot.press("enter")
-        await pilot.pause()
-        assert app.screen is setup and setup.live_confirmed
+        await wait_for(pilot, lambda: app.screen is setup, "the setup screen")
+        assert setup.live_confirmed
 
 
 async def test_confirmed_live_without_credentials_cannot_start(db_path) -> None:
@@ -100,10 +111,11 @@ async def test_confirmed_live_without_credentials_cannot_start(db_path) -> None:
         await _choose_live(app, pilot)
         warning = app.screen
         warning.query_one("#live-phrase").value = LIVE_PHRASE
-        await pilot.pause()
+        confirm = warning.query_one("#live-confirm", Button)
+        await wait_for(pilot, lambda: not confirm.disabled, "the confirm button enabled")
         await pilot.click("#live-confirm")
-        await pilot.pause()
-        assert app.screen is setup and setup.live_confirmed
+        await wait_for(pilot, lambda: app.screen is setup, "the setup screen")
+        assert setup.live_confirmed
         assert "no credentials found" in str(setup.query_one("#mode-error", Static).render())
         assert setup.query_one("#start", Button).disabled
         assert "api.alpaca.markets" in str(setup.query_one("#alpaca-status", Static).render())

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from tui_helpers import scalar, wait_for
+from tui_helpers import asking, scalar, wait_for
 
 from tests.integration.cli_helpers import run_cli
 from tui_trader.core.clock import WallClock
@@ -20,7 +20,6 @@ from tui_trader.store.db import open_database, to_db_time
 from tui_trader.store.models import SessionRow
 from tui_trader.tui.app import make_app
 from tui_trader.tui.monitor import DbFollower, MonitorError, MonitorHandle
-from tui_trader.tui.screens.confirm import ConfirmScreen
 from tui_trader.tui.screens.dashboard import DashboardScreen
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,7 +62,7 @@ async def test_monitor_kill_switch_reaches_the_other_process(db_path, headless) 
         orders = "SELECT COUNT(*) FROM live_orders"
         await wait_for(pilot, lambda: scalar(db_path, orders) > 0, "the session to trade")
         await pilot.press("ctrl+k")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the flatten question")
+        await wait_for(pilot, lambda: asking(app), "the flatten question")
         assert app.screen.title_text == "Halt requested"
         await pilot.press("escape")
         kills = "SELECT COUNT(*) FROM live_risk_events WHERE event_type = 'manual_kill'"

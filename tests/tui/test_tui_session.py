@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
 from textual.color import Color
 from textual.widgets import Button, DataTable, Input, RichLog, Static
-from tui_helpers import scalar, wait_for
+from tui_helpers import asking, scalar, wait_for
 
 from tui_trader.risk.gate import DRAWDOWN, MANUAL_KILL, RESET
 from tui_trader.session.local import LocalSettings, build_local_session
@@ -15,7 +16,6 @@ from tui_trader.store.db import open_database
 from tui_trader.store.models import AccountSnapshot, LiveOrder, SessionRow
 from tui_trader.tui.app import make_app
 from tui_trader.tui.messages import SessionEnded
-from tui_trader.tui.screens.confirm import ConfirmScreen
 from tui_trader.tui.screens.dashboard import DashboardScreen
 from tui_trader.tui.screens.help import HelpScreen
 from tui_trader.tui.screens.history import HistoryScreen
@@ -89,7 +89,7 @@ async def test_ctrl_k_halts_from_every_screen(db_path, paced, where) -> None:
         assert app.halted and app.has_class("-halted")
         await wait_for(pilot, lambda: _events(db_path, MANUAL_KILL) == 1, "manual_kill row")
         # the question comes after the next refresh, which may follow the worker's row
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the flatten question")
+        await wait_for(pilot, lambda: asking(app), "the flatten question")
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.desk.latest.state == "halted", "a halted report")
         before = _orders(db_path)
@@ -114,7 +114,7 @@ async def test_logs_show_the_kills_cancel_when_the_question_closes(db_path, pace
         await _start_paced(app, pilot)
         await wait_for(pilot, lambda: len(app.desk.activity) > 12, "a screenful of orders")
         await pilot.press("ctrl+k")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+        await wait_for(pilot, lambda: asking(app), "the question")
         await wait_for(pilot, lambda: app.desk.latest.state == "halted", "a halted report")
         await pilot.pause(0.2)  # the desk redraws under the dialog
         await pilot.press("escape")
@@ -164,14 +164,39 @@ async def test_ctrl_k_without_a_session_says_so(db_path) -> None:
 
 
 async def test_kill_then_flatten_closes_positions(db_path, paced) -> None:
-    """Answering yes to the flatten question sends closing orders after the halt."""
-    app = make_app(db_path, clock=paced, iterations=0, every=0.02)
+    """Answering yes to the flatten question sends closing orders after the halt.
+
+    The bar feed pauses while the test halts and answers, so that the strategies' own exits
+    (a halted session still lets orders that shrink exposure pass) cannot close the positions
+    first on a slow machine."""
+    feed = threading.Event()
+    feed.set()
+    starved = {"n": 0}
+
+    def factory():
+        session = build_local_session(LocalSettings(db=db_path), paced)
+        real = session.market.next_bars
+
+        def next_bars():
+            if feed.is_set():
+                return real()
+            starved["n"] += 1
+            return {}
+
+        session.market.next_bars = next_bars
+        return session
+
+    app = make_app(db_path, clock=paced, iterations=0, every=0.02, session_factory=factory)
     async with app.run_test(size=SIZE) as pilot:
         await _start_paced(app, pilot)
         await wait_for(pilot, lambda: bool(app.desk.latest.positions), "a position", tries=600)
+        feed.clear()
+        await wait_for(pilot, lambda: starved["n"] >= 2, "a cycle without bars")
         await pilot.press("ctrl+k")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+        await wait_for(pilot, lambda: asking(app), "the question")
         await pilot.click("#yes")
+        await wait_for(pilot, lambda: not asking(app), "the question to close")
+        feed.set()
         await wait_for(
             pilot, lambda: not app.desk.latest.positions and app.desk.halted, "flat book"
         )
@@ -189,11 +214,12 @@ async def test_resume_after_kill_needs_confirmation(db_path, paced) -> None:
         await pilot.press("escape")
         await wait_for(pilot, lambda: _events(db_path, MANUAL_KILL) == 1, "manual_kill row")
         await pilot.press("ctrl+r")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+        await wait_for(pilot, lambda: asking(app), "the question")
         await pilot.press("escape")
+        await wait_for(pilot, lambda: not asking(app), "the question to close")
         assert app.halted
         await pilot.press("ctrl+r")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+        await wait_for(pilot, lambda: asking(app), "the question")
         await pilot.click("#yes")
         await wait_for(pilot, lambda: _events(db_path, RESET) == 1, "risk_reset row")
         await wait_for(pilot, lambda: not app.halted, "the app to leave HALTED")
@@ -216,22 +242,22 @@ async def test_halted_paints_every_screen_until_resumed(db_path, paced) -> None:
         assert not _painted_halted(dashboard)
         await pilot.press("ctrl+k")
         assert _painted_halted(dashboard)  # in the key's own frame, before the question
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+        await wait_for(pilot, lambda: asking(app), "the question")
         await pilot.pause()
         # the dialog shows the red dashboard behind it and draws no second frame of its own
         assert app.screen.styles.border_top[0] in ("", "none")
         await pilot.press("escape")
+        await wait_for(pilot, lambda: not asking(app), "the question to close")
         await pilot.press("f3")
         await wait_for(pilot, lambda: isinstance(app.screen, HistoryScreen), "history")
         assert _painted_halted(app.screen)
         await pilot.press("f2")
         await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen), "the dashboard")
         await pilot.press("ctrl+r")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+        await wait_for(pilot, lambda: asking(app), "the question")
         await pilot.click("#yes")
         await wait_for(pilot, lambda: not app.halted, "the halt to lift")
-        await pilot.pause()
-        assert not _painted_halted(app.screen)
+        await wait_for(pilot, lambda: not _painted_halted(app.screen), "the red frame to go")
         await pilot.press("f3")
         await wait_for(pilot, lambda: isinstance(app.screen, HistoryScreen), "history")
         assert not _painted_halted(app.screen)
@@ -301,11 +327,12 @@ async def test_quit_while_running_asks_and_stops_cleanly(db_path, paced) -> None
     async with app.run_test(size=SIZE) as pilot:
         await _start_paced(app, pilot)
         await pilot.press("ctrl+q")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+        await wait_for(pilot, lambda: asking(app), "the question")
         await pilot.press("enter")
+        await wait_for(pilot, lambda: not asking(app), "the question to close")
         assert app.running and app.is_running
         await pilot.press("ctrl+q")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+        await wait_for(pilot, lambda: asking(app), "the question")
         await pilot.click("#yes")
         await wait_for(pilot, lambda: not app.is_running, "the app to exit")
     # everything is in the database file itself: no write-ahead log left beside it

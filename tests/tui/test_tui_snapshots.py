@@ -10,6 +10,7 @@ from textual.widgets import Input, Select
 from tui_helpers import (
     FROZEN_START,
     PacedFrozenClock,
+    asking,
     capped_factory,
     fix_session_keys,
     scalar,
@@ -19,7 +20,6 @@ from tui_helpers import (
 from tui_trader.session.local import LocalSettings, build_local_session
 from tui_trader.session.runner import SessionRunner
 from tui_trader.tui.app import make_app
-from tui_trader.tui.screens.confirm import ConfirmScreen
 from tui_trader.tui.screens.dashboard import DashboardScreen
 from tui_trader.tui.screens.ticket import TicketScreen
 from tui_trader.tui.screens.working import WorkingOrdersScreen
@@ -113,7 +113,7 @@ def test_snapshot_dashboard_halted(snap_compare) -> None:
         await pilot.press("ctrl+k")
         # One order of events on every run: the halt lands while the flatten question is up,
         # then the question is answered "keep positions".
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+        await wait_for(pilot, lambda: asking(app), "the question")
         kills = "SELECT COUNT(*) FROM live_risk_events WHERE event_type = 'manual_kill'"
         await wait_for(pilot, lambda: scalar(DB, kills) == 1, "manual_kill")
         await wait_for(pilot, lambda: app.desk.latest.state == "halted", "the halted report")

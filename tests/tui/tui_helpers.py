@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tui_trader.core.clock import FrozenClock
+from tui_trader.tui.screens.confirm import ConfirmScreen
 
 FROZEN_START = datetime(2026, 11, 24, 14, 30, tzinfo=UTC)
 
@@ -22,6 +23,18 @@ class PacedFrozenClock(FrozenClock):
     def wait(self, seconds: float, stop: threading.Event) -> bool:
         """Block on the stop event like the wall clock; time itself stays frozen."""
         return stop.wait(max(seconds, 0.0))
+
+
+def asking(app) -> bool:
+    """Whether the app shows a question ready for an answer, its buttons mounted and one
+    focused: a ``ConfirmScreen`` is the screen as soon as it is pushed, before its buttons exist
+    (a click then finds no ``#yes``, and Enter reaches no button)."""
+    screen = app.screen
+    return (
+        isinstance(screen, ConfirmScreen)
+        and bool(screen.query("#yes"))
+        and screen.focused is not None
+    )
 
 
 WAIT_AT_LEAST_S = 30.0

@@ -137,9 +137,14 @@ def test_a_warming_strategy_gives_its_weight_to_the_others() -> None:
     assert fixed.allocate("SPY", none).target == 0.0
 
 
-def _long_trend_record(bars: int) -> AdaptiveAllocator:
+BARELY = 1e-9
+"""A learning rate that leaves learning on but moves the weights and the exposure by under 1e-6
+over these series, so the expected blends stay exact fractions."""
+
+
+def _long_trend_record(bars: int, rate: float = BARELY) -> AdaptiveAllocator:
     """An allocator that has watched a calm rise in which only the long trend was long."""
-    allocator = AdaptiveAllocator(("trend", "meanrev", "longtrend"), learning_rate=0.0)
+    allocator = AdaptiveAllocator(("trend", "meanrev", "longtrend"), learning_rate=rate)
     flat = {"trend": Signal(0.0, "flat"), "meanrev": Signal(0.0, "flat")}
     for bar in bars_from_closes(uptrend(bars)):
         allocator.observe(bar, {**flat, "longtrend": Signal(1.0, "SMA50 > SMA200")})
@@ -154,7 +159,7 @@ def test_a_long_trend_that_has_earned_keeps_the_blend_invested_and_a_flat_one_le
     flat = {"trend": Signal(0.0, "flat"), "meanrev": Signal(0.0, "flat")}
     up = {**flat, "longtrend": Signal(1.0, "SMA50 > SMA200")}
     held = allocator.allocate("SPY", up)
-    assert held.target == 1.0  # was 1/3: the two flat strategies held two thirds in cash
+    assert held.target == pytest.approx(1.0)  # was 1/3: two flat strategies held 2/3 in cash
     assert "long trend up" in held.reason
     down = {
         "trend": Signal(1.0, "up"),
@@ -167,6 +172,18 @@ def test_a_long_trend_that_has_earned_keeps_the_blend_invested_and_a_flat_one_le
     allocator.set_risk(4.0, 5.0, False)  # near the drawdown limit: the floor is scaled too
     assert allocator.allocate("SPY", up).target == pytest.approx(allocator.risk_scale)
     assert allocator.risk_scale < 1.0
+
+
+def test_with_learning_frozen_the_long_trend_record_sets_no_floor() -> None:
+    """The long trend's lead is learned from the shadow records, so the frozen ablation (learning
+    rate 0) does not act on it, as its exposure stays 1: the blend alone decides, and the
+    rationale does not claim the floor. (It did, so frozen scored what learning had found.)"""
+    allocator = _long_trend_record(520, rate=0.0)
+    up = {"trend": Signal(0.0, ""), "meanrev": Signal(0.0, ""), "longtrend": Signal(1.0, "")}
+    held = allocator.allocate("SPY", up)
+    assert held.target == pytest.approx(1 / 3)
+    assert "long trend up" not in held.reason
+    assert _long_trend_record(520).allocate("SPY", up).target == pytest.approx(1.0)
 
 
 def test_the_long_trend_sets_no_floor_before_two_years_of_record() -> None:

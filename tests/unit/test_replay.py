@@ -128,3 +128,11 @@ def test_missing_file_and_unknown_symbol(tmp_path: Path) -> None:
         ReplayMarket.from_file(tmp_path / "nope.csv")
     with pytest.raises(MarketDataError, match="no bars for IWM"):
         ReplayMarket.from_file(_write(tmp_path, _good_rows(3)), ("SPY", "IWM"))
+
+
+def test_a_folder_or_a_device_is_named_for_what_it_is(tmp_path: Path) -> None:
+    """A folder or /dev/zero given as the bar file is said to be that, not to be missing."""
+    with pytest.raises(MarketDataError, match="is a folder, not a bar file"):
+        ReplayMarket.from_file(tmp_path)
+    with pytest.raises(MarketDataError, match="not a regular file"):
+        ReplayMarket.from_file(Path("/dev/zero"))

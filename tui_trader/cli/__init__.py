@@ -130,6 +130,7 @@ def build_parser(lazy: bool = False) -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--enable-live",
+        dest="app_enable_live",
         action="store_true",
         help="allow the app's setup screen to choose Alpaca live (real money; off by default)",
     )
@@ -156,8 +157,21 @@ def run_app(args: argparse.Namespace) -> int:
     from tui_trader.tui.app import make_app
 
     extra = {"setup_defaults": defaults} if defaults is not None else {}
-    make_app(db, live_enabled=args.enable_live, **extra).run()
+    make_app(db, live_enabled=args.app_enable_live, **extra).run()
     return 0
+
+
+def _app_options_given(args: argparse.Namespace) -> str | None:
+    """The first of the app's own options (``--db``, ``--config``, ``--enable-live`` before any
+    command) given on a command line that names a command, which would not read it."""
+    for option, given in (
+        ("--db", args.app_db is not None),
+        ("--config", args.app_config is not None),
+        ("--enable-live", args.app_enable_live),
+    ):
+        if given:
+            return option
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -172,6 +186,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler = getattr(args, "handler", None)
     if handler is None:
         handler = run_app
+    elif misplaced := _app_options_given(args):
+        # Silently ignored, they would send a session's audit to another database or trade
+        # without the settings file the user named.
+        fail(
+            f"{misplaced} before a command is the full-screen app's option; put it after the "
+            f"command: tui-trader {args.command} {misplaced} ...",
+            EXIT_USAGE,
+        )
     try:
         if getattr(args, "config_parser", None) is not None:
             from tui_trader.cli.config_cmd import merge_config

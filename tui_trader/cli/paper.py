@@ -183,7 +183,8 @@ def add_learning_options(parser: argparse.ArgumentParser) -> None:
         "--learning-rate",
         type=non_negative_float,
         default=DEFAULT_LEARNING_RATE,
-        help=f"adaptive weights' step per volatility-scaled reward ({DEFAULT_LEARNING_RATE:g})",
+        help=f"adaptive weights' step per volatility-scaled reward ({DEFAULT_LEARNING_RATE:g}); 0 "
+        "freezes learning",
     )
     group.add_argument(
         "--weight-floor",

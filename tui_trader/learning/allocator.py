@@ -7,7 +7,8 @@ blends the strategies' targets with the weights of the symbol's current regime, 
 - once the long-trend strategy's shadow record has earned the most of all over at least
   ``TREND_FLOOR_EVIDENCE`` bars per symbol, holds the blend at least at its target while it is
   long (``TREND_FLOOR``: the 50/200 rule then decides whether to be invested, the blend only
-  adds to it, and cash is what remains when the long trend is down);
+  adds to it, and cash is what remains when the long trend is down); that lead is learned from
+  the records, so at learning rate 0 (the frozen ablation) it sets no floor;
 - holds a learned share of that blend (``learning/exposure.py``: half the Kelly fraction of the
   blend's own net record, trusted as evidence builds up; 1 when learning is frozen), and keeps
   the share it held while the new one is within a no-trade band of it (``no_trade_band``: as
@@ -52,7 +53,8 @@ DEFENSIVE_RAMP = (0.3, 0.6)
 TREND_FLOOR = "longtrend"
 """The strategy whose long view can set the least exposure: once its shadow record leads, the
 blend is held at least at its target while it is long (before the defensive and drawdown
-scaling); when it is flat, cash is the blend's own choice."""
+scaling); when it is flat, cash is the blend's own choice. Only while learning: at learning
+rate 0 the lead is not acted on."""
 TREND_FLOOR_EVIDENCE = 500
 """Bars of shadow record per symbol (two years of days) before the long trend may lead: a
 200-bar rule needs years to show what it is worth. Chosen on the tuning set (S&P 500 and Nasdaq
@@ -107,7 +109,11 @@ class AdaptiveAllocator:
     ) -> None:
         self.names = tuple(names)
         self.defensive = defensive
-        self.trend_floor = trend_floor if trend_floor in self.names else None
+        # The floor acts on what the shadow records learned (which strategy has earned most), so
+        # with learning frozen it is off, as the learned exposure stays 1: the frozen ablation
+        # acts on no evidence, only on the rules (regime ramp, band, streak cap, drawdown).
+        learning = learning_rate > 0
+        self.trend_floor = trend_floor if learning and trend_floor in self.names else None
         self.weights = RegimeWeights(self.names, learning_rate, floor)
         self.shadow = ShadowBook(cost_bps=cost_bps)
         self.exposure = ExposureBook(learning_rate, DEFAULT_LEARNING_RATE, cost_bps)

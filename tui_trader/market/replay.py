@@ -45,7 +45,7 @@ def read_bar_file(path: Path) -> pl.DataFrame:
     types, so the peak is about one typed copy of the table (issue 17)."""
     source = str(path)
     if not path.is_file():
-        raise MarketDataError(f"{source}: no such file")
+        raise MarketDataError(f"{source}: {_not_a_file(path)}")
     try:
         if path.suffix.lower() in (".parquet", ".pq"):
             scan = pl.scan_parquet(path)
@@ -59,6 +59,15 @@ def read_bar_file(path: Path) -> pl.DataFrame:
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise MarketDataError(f"{source}: cannot read ({first_line})") from exc
+
+
+def _not_a_file(path: Path) -> str:
+    """Why ``path`` is no bar file to read: missing, a folder, or a device, pipe or socket."""
+    if path.is_dir():
+        return "is a folder, not a bar file"
+    if path.exists():
+        return "is not a regular file (a device, pipe or socket)"
+    return "no such file"
 
 
 class ReplayMarket:
