@@ -7,39 +7,15 @@ from typing import Any
 
 import pytest
 
+from tests.unit.alpaca_raw import raw_order
 from tui_trader.brokers.alpaca_orders import to_domain_order, to_request
 from tui_trader.core.orders import OrderClass, OrderRequest, OrderStatus, OrderType, Side
-
-
-def _raw(cid: str, kind: str, status: str, filled: str = "0", **kw: Any) -> Any:
-    """An alpaca-py order as the broker reports it (prices as strings)."""
-    from alpaca.trading.models import Order as AlpacaOrder
-
-    return AlpacaOrder(
-        id=kw.pop("id", "61e69015-8549-4bfd-b9c3-01e75843f47d"),
-        client_order_id=cid,
-        created_at="2026-12-04T15:00:00Z",
-        updated_at="2026-12-04T15:00:00Z",
-        submitted_at="2026-12-04T15:00:00Z",
-        asset_id="b0b6dd9d-8b9b-48a9-ba46-b9d54906e415",
-        symbol="SPY",
-        asset_class="us_equity",
-        qty="100",
-        filled_qty=filled,
-        order_type=kind,
-        type=kind,
-        side="sell",
-        time_in_force="gtc",
-        status=status,
-        extended_hours=False,
-        **kw,
-    )
 
 
 def _pair(parent: str, leg: str, filled_parent: str = "0", filled_leg: str = "0") -> Any:
     price = {"filled_avg_price": "108"} if filled_parent != "0" else {}
     leg_price = {"filled_avg_price": "95"} if filled_leg != "0" else {}
-    stop = _raw(
+    stop = raw_order(
         "leg-1",
         "stop",
         leg,
@@ -49,7 +25,7 @@ def _pair(parent: str, leg: str, filled_parent: str = "0", filled_leg: str = "0"
         stop_price="95",
         **leg_price,
     )
-    return _raw(
+    return raw_order(
         "tt-k-3-SPY-ps1",
         "limit",
         parent,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.unit.alpaca_raw import raw_order
 from tui_trader.brokers.alpaca_orders import to_domain_order, to_request
 from tui_trader.core.orders import OrderRequest, OrderType, Side, TimeInForce
 
@@ -60,28 +61,7 @@ def test_alpaca_validates_a_stop_without_its_price_before_sending() -> None:
 
 def test_an_alpaca_stop_order_maps_back_with_type_and_stop_price() -> None:
     """A working stop as Alpaca reports it (prices as strings) is a working stop to the desk."""
-    from alpaca.trading.models import Order as AlpacaOrder
-
-    raw = AlpacaOrder(
-        id="61e69015-8549-4bfd-b9c3-01e75843f47d",
-        client_order_id="tt-k-3-SPY-ps1",
-        created_at="2026-12-04T15:00:00Z",
-        updated_at="2026-12-04T15:00:00Z",
-        submitted_at="2026-12-04T15:00:00Z",
-        asset_id="b0b6dd9d-8b9b-48a9-ba46-b9d54906e415",
-        symbol="SPY",
-        asset_class="us_equity",
-        qty="100",
-        filled_qty="0",
-        order_class="simple",
-        order_type="stop",
-        type="stop",
-        side="sell",
-        time_in_force="gtc",
-        stop_price="96.14",
-        status="new",
-        extended_hours=False,
-    )
+    raw = raw_order("tt-k-3-SPY-ps1", "stop", "new", order_class="simple", stop_price="96.14")
     order = to_domain_order(raw)
     assert (order.order_type, order.stop_price, order.time_in_force) == (
         OrderType.STOP,
