@@ -76,3 +76,16 @@ def buy_and_protect(
         if spy_held(sb) > 0 and protected(sb):
             return session
     raise AssertionError("the rally did not buy and protect")
+
+
+def buy_more(sb: Any, session: Any, qty: float) -> None:
+    """Buy ``qty`` more SPY by hand (accepted, not rejected) and fill it on the next bar."""
+    from tui_trader.core.orders import Side
+    from tui_trader.engine.manual_orders import ManualOrder
+
+    session.request_manual_order(ManualOrder("SPY", Side.BUY, qty=qty))
+    report = session.apply_kill_requests()
+    assert report is not None
+    assert not [n for n in report.notes if "rejected" in n], report.notes
+    sb.admin.step()  # the buy fills on the next bar
+    settle(sb, session)

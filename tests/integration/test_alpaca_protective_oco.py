@@ -10,7 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from tests.integration.alpaca_helpers import filled_by_order, settle
-from tests.integration.broker_protection import buy_and_protect, client, open_pairs, spy_held
+from tests.integration.broker_protection import (
+    buy_and_protect,
+    buy_more,
+    client,
+    open_pairs,
+    spy_held,
+)
 from tui_trader.sandbox.testing import running_sandbox, wait_until
 from tui_trader.store.models import LiveOrder
 
@@ -67,8 +73,6 @@ def test_an_add_and_a_close_cancel_the_pair_first_and_are_not_refused(tmp_path: 
     cycle protects the whole position with one new pair. Closing the position: the pair holds
     the shares (a second sell would be refused: insufficient qty available), so the close
     cancels it, waits for the confirmation, and the sell fills."""
-    from tui_trader.core.orders import Side
-    from tui_trader.engine.manual_orders import ManualOrder
     from tui_trader.risk.gate import RiskLimits
 
     db = tmp_path / "a.db"
@@ -84,12 +88,7 @@ def test_an_add_and_a_close_cancel_the_pair_first_and_are_not_refused(tmp_path: 
         )
         try:
             [old] = open_pairs(sb)
-            session.request_manual_order(ManualOrder("SPY", Side.BUY, qty=5))
-            report = session.apply_kill_requests()
-            assert report is not None
-            assert not [n for n in report.notes if "rejected" in n], report.notes
-            sb.admin.step()  # the buy fills on the next bar
-            settle(sb, session)
+            buy_more(sb, session, 5)
             for _ in range(3):  # the strategy may trim back to its target meanwhile
                 sb.admin.step()
                 session.run_iteration()

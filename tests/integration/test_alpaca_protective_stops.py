@@ -10,6 +10,7 @@ from tests.conftest import simulate_death
 from tests.integration.alpaca_helpers import alpaca_session, filled_by_order, settle
 from tests.integration.broker_protection import (
     buy_and_protect,
+    buy_more,
     client,
     open_pairs,
     open_sells,
@@ -101,8 +102,6 @@ def test_an_add_cancels_the_stop_and_is_not_refused_as_a_wash_trade(tmp_path: Pa
     """Five more shares bought by hand: the sandbox would refuse the buy beside the working sell
     stop (potential wash trade); the desk cancels the stop first, the buy fills, and the next
     cycle protects the whole position with one stop."""
-    from tui_trader.core.orders import Side
-    from tui_trader.engine.manual_orders import ManualOrder
     from tui_trader.risk.gate import RiskLimits
 
     db = tmp_path / "a.db"
@@ -114,12 +113,7 @@ def test_an_add_cancels_the_stop_and_is_not_refused_as_a_wash_trade(tmp_path: Pa
         try:
             [old] = open_stops(sb)
             held = spy_held(sb)
-            session.request_manual_order(ManualOrder("SPY", Side.BUY, qty=5))
-            report = session.apply_kill_requests()
-            assert report is not None
-            assert not [n for n in report.notes if "rejected" in n], report.notes
-            sb.admin.step()  # the buy fills on the next bar
-            settle(sb, session)
+            buy_more(sb, session, 5)
             assert spy_held(sb) == held + 5
             for _ in range(3):  # the strategy may trim back to its target meanwhile
                 sb.admin.step()
