@@ -36,7 +36,7 @@ class Flip:
 def measure(orders: int) -> list[float]:
     """Milliseconds from bar close to acknowledgement for ``orders`` orders."""
     from tests.integration.alpaca_helpers import alpaca_session
-    from tui_trader.risk.gate import RiskLimits
+    from tui_trader.risk.limits import RiskLimits
     from tui_trader.sandbox.testing import running_sandbox
     from tui_trader.strategies import FixedWeights
 

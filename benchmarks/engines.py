@@ -164,7 +164,7 @@ def build_session(
     from tui_trader.core.clock import WallClock
     from tui_trader.engine.session import SessionConfig, TradingSession
     from tui_trader.learning.setup import LearningSettings, build_allocation
-    from tui_trader.risk.gate import RiskLimits
+    from tui_trader.risk.limits import RiskLimits
     from tui_trader.store.audit import AuditLog
     from tui_trader.store.db import open_database
     from tui_trader.store.learning_journal import StoreLearningJournal

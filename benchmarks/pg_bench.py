@@ -37,7 +37,7 @@ def _desk(url: str, seed: int, cycles: int) -> dict[str, Any]:
     from tui_trader.core.timeframes import parse_interval, parse_period
     from tui_trader.engine.session import SessionConfig, TradingSession
     from tui_trader.market.sim import SimMarket
-    from tui_trader.risk.gate import RiskLimits
+    from tui_trader.risk.limits import RiskLimits
     from tui_trader.store.audit import AuditLog
     from tui_trader.store.db import open_database
     from tui_trader.store.pg_url import parse_db_url

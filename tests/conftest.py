@@ -25,7 +25,7 @@ from tui_trader.core.timeframes import parse_interval, parse_period
 from tui_trader.engine.session import SessionConfig, TradingSession
 from tui_trader.market import MarketData
 from tui_trader.market.sim import SimMarket
-from tui_trader.risk.gate import RiskLimits
+from tui_trader.risk.limits import RiskLimits
 from tui_trader.risk.stops import StopRule
 from tui_trader.store.audit import AuditLog
 from tui_trader.store.db import open_database

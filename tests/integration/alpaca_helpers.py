@@ -11,7 +11,7 @@ from tui_trader.brokers.alpaca_config import AlpacaEndpoint, Secret
 from tui_trader.core.clock import WallClock
 from tui_trader.engine.session import TradingSession
 from tui_trader.learning.setup import LearningSettings
-from tui_trader.risk.gate import RiskLimits
+from tui_trader.risk.limits import RiskLimits
 from tui_trader.sandbox.testing import SandboxHandle
 from tui_trader.session.alpaca import AlpacaSettings, build_alpaca_session
 from tui_trader.store.models import LiveFill, LiveOrder

@@ -19,7 +19,7 @@ from tui_trader.ops.alerts import (
     redact,
 )
 from tui_trader.ops.session_ops import OpsSettings, attach_ops
-from tui_trader.risk.gate import RiskLimits
+from tui_trader.risk.limits import RiskLimits
 
 
 def _mailto(port: int) -> str:

@@ -73,7 +73,7 @@ def test_an_add_and_a_close_cancel_the_pair_first_and_are_not_refused(tmp_path: 
     cycle protects the whole position with one new pair. Closing the position: the pair holds
     the shares (a second sell would be refused: insufficient qty available), so the close
     cancels it, waits for the confirmation, and the sell fills."""
-    from tui_trader.risk.gate import RiskLimits
+    from tui_trader.risk.limits import RiskLimits
 
     db = tmp_path / "a.db"
     with running_sandbox() as sb:

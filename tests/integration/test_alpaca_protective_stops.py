@@ -102,7 +102,7 @@ def test_an_add_cancels_the_stop_and_is_not_refused_as_a_wash_trade(tmp_path: Pa
     """Five more shares bought by hand: the sandbox would refuse the buy beside the working sell
     stop (potential wash trade); the desk cancels the stop first, the buy fills, and the next
     cycle protects the whole position with one stop."""
-    from tui_trader.risk.gate import RiskLimits
+    from tui_trader.risk.limits import RiskLimits
 
     db = tmp_path / "a.db"
     with running_sandbox() as sb:

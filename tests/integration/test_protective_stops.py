@@ -15,7 +15,7 @@ from tui_trader.brokers.paper_account import PaperCosts
 from tui_trader.core.domain import Bar, Signal
 from tui_trader.core.orders import Order, OrderRequest, OrderType, Side, TimeInForce
 from tui_trader.core.timeframes import parse_interval
-from tui_trader.risk.gate import RiskLimits
+from tui_trader.risk.limits import RiskLimits
 from tui_trader.risk.stops import StopRule
 from tui_trader.store.models import LiveOrder, RiskEventRow
 

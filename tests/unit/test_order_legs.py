@@ -20,7 +20,7 @@ from tui_trader.core.orders import OrderRequest, OrderStatus, Side
 from tui_trader.core.timeframes import parse_interval, parse_period
 from tui_trader.engine.session import SessionConfig, TradingSession
 from tui_trader.market.replay import ReplayMarket
-from tui_trader.risk.gate import RiskLimits
+from tui_trader.risk.limits import RiskLimits
 from tui_trader.store.audit import AuditLog
 from tui_trader.store.db import open_database
 from tui_trader.store.models import LiveFill, LiveOrder

@@ -19,12 +19,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from tui_trader.core.symbols import SYMBOL_RE
-from tui_trader.risk.stops import StopRule, parse_stop_rule, parse_take_profit
 from tui_trader.security.private_files import create_private_file, make_private_dir, open_private
 
 if TYPE_CHECKING:
     from peewee import Database
 
+    from tui_trader.risk.stops import StopRule
     from tui_trader.store.pg_url import PgUrl
 
 EXIT_USAGE = 2
@@ -134,6 +134,8 @@ def percent(text: str) -> float:
 
 def stop_loss_arg(text: str) -> StopRule:
     """``--stop-loss``: a percent below entry or ``atr:N`` (see ``risk.stops``)."""
+    from tui_trader.risk.stops import parse_stop_rule  # the stop rules only when one is given
+
     try:
         return parse_stop_rule(text)
     except ValueError as exc:
@@ -142,6 +144,8 @@ def stop_loss_arg(text: str) -> StopRule:
 
 def take_profit_arg(text: str) -> float:
     """``--take-profit``: a percent beyond entry."""
+    from tui_trader.risk.stops import parse_take_profit
+
     try:
         return parse_take_profit(text)
     except ValueError as exc:

@@ -33,8 +33,8 @@ from tui_trader.cli.learn_tables import (
     verdict_lines,
     windows_table,
 )
-from tui_trader.learning.allocator import DEFAULT_FLOOR, DEFAULT_LEARNING_RATE
 from tui_trader.learning.book import MIN_TRADE_PCT
+from tui_trader.learning.choices import DEFAULT_FLOOR, DEFAULT_LEARNING_RATE
 from tui_trader.learning.evaluate import (
     CONFIGURATIONS,
     EVALUATION_FIRST_SEED,

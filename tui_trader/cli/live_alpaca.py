@@ -31,7 +31,7 @@ from tui_trader.cli.ops_options import ops_settings_from, running_ops
 from tui_trader.cli.paper import add_session_options, learning_from, limits_from
 from tui_trader.cli.session_output import run_in_terminal
 from tui_trader.core.timeframes import TimeframeError, check_warmup, parse_interval, parse_period
-from tui_trader.risk.gate import RiskLimits
+from tui_trader.risk.limits import RiskLimits
 from tui_trader.session.alpaca import (
     AccountSuspendedError,
     AlpacaSettings,

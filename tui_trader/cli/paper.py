@@ -9,6 +9,7 @@ rolled back, so the database stays whole).
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from tui_trader.cli.common import (
     UsageError,
@@ -26,10 +27,12 @@ from tui_trader.cli.common import (
 )
 from tui_trader.cli.data import add_yahoo_options, yahoo_options
 from tui_trader.cli.ops_options import add_ops_options, ops_settings_from, running_ops
-from tui_trader.learning.allocator import DEFAULT_FLOOR, DEFAULT_LEARNING_RATE
-from tui_trader.learning.setup import WEIGHT_MODES, LearningSettings
+from tui_trader.learning.choices import DEFAULT_FLOOR, DEFAULT_LEARNING_RATE, WEIGHT_MODES
 from tui_trader.market import MarketDataError
-from tui_trader.risk.gate import RiskLimits
+from tui_trader.risk.limits import RiskLimits
+
+if TYPE_CHECKING:
+    from tui_trader.learning.setup import LearningSettings
 
 MAX_EVERY = 86_400.0
 """``--every`` at most a day: a cycle a day is the slowest that means anything."""
@@ -196,6 +199,8 @@ def add_learning_options(parser: argparse.ArgumentParser) -> None:
 
 def learning_from(args: argparse.Namespace) -> LearningSettings:
     """The learning settings the options ask for."""
+    from tui_trader.learning.setup import LearningSettings  # the learner only to trade
+
     return LearningSettings(args.weights, args.learning_rate, args.weight_floor)
 
 

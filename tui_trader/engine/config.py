@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tui_trader.core.timeframes import Interval, Period
-from tui_trader.risk.gate import RiskLimits
+from tui_trader.risk.limits import RiskLimits
 from tui_trader.risk.stops import StopRule
 
 

@@ -35,6 +35,7 @@ from operator import attrgetter, itemgetter, mul
 from typing import Protocol
 
 from tui_trader.core.domain import Bar, Signal, Warming
+from tui_trader.learning.choices import DEFAULT_FLOOR, DEFAULT_LEARNING_RATE
 from tui_trader.learning.exposure import ExposureBook, ExposureStats, no_trade_band
 from tui_trader.learning.regime import Found, RegimeCall, RegimeDetector, call_of
 from tui_trader.learning.shadow import ShadowBook, ShadowStats
@@ -42,10 +43,6 @@ from tui_trader.learning.weights import ALL_REGIMES, RegimeWeights
 
 _target = attrgetter("target")
 
-DEFAULT_LEARNING_RATE = 0.03
-"""Step size of the multiplicative update per volatility-scaled reward (tuned on seeds 101-120)."""
-DEFAULT_FLOOR = 0.05
-"""No strategy's weight falls below this share."""
 DEFAULT_DEFENSIVE = 0.0
 """Share of the blended target kept once a bear market is probable (tuned on seeds 101-120)."""
 DEFENSIVE_RAMP = (0.3, 0.6)

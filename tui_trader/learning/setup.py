@@ -9,19 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tui_trader.learning.allocator import (
+from tui_trader.learning.allocator import AdaptiveAllocator, LearningJournal
+from tui_trader.learning.choices import (
     DEFAULT_FLOOR,
     DEFAULT_LEARNING_RATE,
-    AdaptiveAllocator,
-    LearningJournal,
+    MAX_LEARNING_RATE,
+    WEIGHT_MODES,
 )
 from tui_trader.strategies import Allocator, FixedWeights, Strategy
 from tui_trader.strategies.family import STRATEGY_NAMES, build_strategies
-
-WEIGHT_MODES: tuple[str, ...] = ("adaptive", "equal", *STRATEGY_NAMES)
-"""Every value ``--weights`` accepts."""
-MAX_LEARNING_RATE = 1.0
-"""The largest step the adaptive weights take (over 30 times the default)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ from datetime import date
 
 from tui_trader.core.domain import RiskEvent, TradingState
 from tui_trader.core.orders import OrderRequest
+from tui_trader.risk.limits import RiskLimits
 
 DRAWDOWN = "drawdown_kill_switch"
 DAILY_LOSS = "daily_loss_limit"
@@ -32,25 +33,6 @@ RESET = "risk_reset"
 DAY_RESET = "daily_loss_reset"
 SESSION_HALTS = frozenset({DAILY_LOSS})
 """Halts that end by themselves when the trading day changes; all others need a reset."""
-
-
-@dataclass(frozen=True, slots=True)
-class RiskLimits:
-    """The configured limits; percentages are of equity, e.g. ``5.0`` means 5%."""
-
-    max_drawdown_pct: float = 5.0
-    max_daily_loss_pct: float = 2.0
-    max_position_pct: float = 10.0
-    max_orders_per_day: int = 100
-
-    def __post_init__(self) -> None:
-        """Refuse limits that would make the controls meaningless."""
-        for name in ("max_drawdown_pct", "max_daily_loss_pct", "max_position_pct"):
-            value = getattr(self, name)
-            if not (0 < value <= 100) or math.isnan(value):
-                raise ValueError(f"{name} must be in (0, 100], got {value}")
-        if self.max_orders_per_day < 1:
-            raise ValueError("max_orders_per_day must be at least 1")
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,7 @@ from tui_trader.core.clock import Clock, WallClock
 from tui_trader.core.timeframes import TimeframeError, check_warmup, parse_interval, parse_period
 from tui_trader.engine.session import SessionConfig, TradingSession
 from tui_trader.learning.setup import LearningSettings, build_allocation
-from tui_trader.risk.gate import RiskLimits
+from tui_trader.risk.limits import RiskLimits
 from tui_trader.risk.stops import StopRule
 from tui_trader.security import redact
 from tui_trader.store.audit import AuditLog

@@ -21,7 +21,7 @@ from tui_trader.engine.session import SessionConfig, TradingSession
 from tui_trader.learning.setup import LearningSettings, build_allocation
 from tui_trader.market import MarketDataError
 from tui_trader.market.sources import open_market, parse_data_spec
-from tui_trader.risk.gate import RiskLimits
+from tui_trader.risk.limits import RiskLimits
 from tui_trader.risk.stops import StopRule
 from tui_trader.store.audit import AuditLog
 from tui_trader.store.db import StoreError, disk_full_message, is_disk_full, open_database

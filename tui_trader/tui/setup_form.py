@@ -23,7 +23,7 @@ from tui_trader.cli.common import (
     take_profit_arg,
 )
 from tui_trader.core.timeframes import TimeframeError, parse_interval, parse_period
-from tui_trader.risk.gate import RiskLimits
+from tui_trader.risk.limits import RiskLimits
 
 if TYPE_CHECKING:  # imported when a plan is made: the engine and store are not needed to draw
     from tui_trader.ops.session_ops import OpsSettings  # the setup screen (issue 17)

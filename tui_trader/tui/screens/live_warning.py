@@ -15,7 +15,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
-from tui_trader.risk.gate import RiskLimits
+from tui_trader.risk.limits import RiskLimits
 from tui_trader.tui.setup_form import LIVE_PHRASE
 
 

@@ -17,7 +17,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
-from tui_trader.risk.gate import RiskLimits
+from tui_trader.risk.limits import RiskLimits
 from tui_trader.tui.screens.first_resume import StyledOnMount
 from tui_trader.tui.screens.live_warning import LiveWarningScreen
 from tui_trader.tui.setup_form import (
