@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from textual.widgets import Input, Static
+from textual.widgets import Input, Select, Static
 from tui_helpers import wait_for
 
 from tui_trader.cli import main
@@ -27,13 +27,15 @@ def test_the_form_starts_from_the_settings_file(tmp_path: Path) -> None:
     path = tmp_path / "desk.toml"
     path.write_text(
         'symbols = ["QQQ", "IWM"]\nmax_drawdown = 3\nbackup_every = 30\nbackup_keep = 5\n'
-        'alert = ["ntfy://127.0.0.1/desk"]\ndata = "yahoo"\n'
+        'alert = ["ntfy://127.0.0.1/desk"]\ndata = "yahoo"\nweights = "equal"\n'
+        "learning_rate = 0.05\n"
     )
     fields = setup_defaults(path)
     assert fields is not None
     assert fields["symbols"] == "QQQ, IWM" and fields["max_drawdown"] == "3"
     assert (fields["backup_every"], fields["backup_keep"]) == ("30", "5")
     assert fields["alerts"] == "ntfy://127.0.0.1/desk" and fields["data"] == "yahoo"
+    assert (fields["weights"], fields["learning_rate"]) == ("equal", "0.05")
     assert fields["max_daily_loss"] == DEFAULTS["max_daily_loss"]
     assert config_defaults({"data": "replay:/x/bars.csv"})["replay_file"] == "/x/bars.csv"
 
@@ -65,6 +67,21 @@ async def test_a_desk_session_sends_its_halt_to_the_alerts_field_url(db_path, fr
     titles = [body["title"] for body in hook.bodies]
     assert titles[0] == "tui-trader LOCAL: drawdown_kill_switch"
     assert titles[-1] == "tui-trader LOCAL: session_end"
+
+
+async def test_the_desk_trades_the_weights_the_setup_screen_shows(db_path, frozen) -> None:
+    """A settings file's ``weights = "momentum"`` is what the setup screen shows and what the
+    desk's session trades (it used to run the adaptive blend whatever the file said); the
+    learning fields stand aside while the weights are fixed."""
+    defaults = dict(DEFAULTS, weights="momentum")
+    app = make_app(db_path, clock=frozen, iterations=3, every=0, setup_defaults=defaults)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: not app.screen.query_one("#start").disabled, "the check")
+        assert app.screen.query_one("#weights", Select).value == "momentum"
+        assert not app.screen.query_one("#learning_rate-row").display
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.desk.ended == "completed", "the session to end")
+        assert [s.name for s in app.handle.session.strategies] == ["momentum"]
 
 
 def test_the_app_opens_on_the_settings_file_and_refuses_a_bad_one(

@@ -64,3 +64,19 @@ def test_stop_loss_and_take_profit_are_off_when_empty_and_checked_when_typed() -
     bad = validate(_values(stop_loss="tight", take_profit="-1"))
     assert bad.plan is None and set(bad.errors) == {"stop_loss", "take_profit"}
     assert "give a percent (e.g. 5) or atr:N" in bad.errors["stop_loss"]
+
+
+def test_the_weights_and_learning_fields_reach_the_plan_and_are_checked() -> None:
+    """The desk blends strategies as chosen: adaptive by default at the CLI's rate and floor,
+    equal or one strategy when picked; a rate or floor the learner refuses is explained
+    beside its own field and starts nothing."""
+    from tui_trader.learning.setup import LearningSettings
+
+    assert validate(_values()).plan.settings.learning == LearningSettings()
+    chosen = validate(_values(weights="equal", learning_rate="0.1", weight_floor="0.02")).plan
+    assert chosen is not None
+    assert chosen.settings.learning == LearningSettings("equal", 0.1, 0.02)
+    bad = validate(_values(learning_rate="2", weight_floor="0.5", weights="best"))
+    assert bad.plan is None and set(bad.errors) == {"learning_rate", "weight_floor", "weights"}
+    assert bad.errors["learning_rate"].startswith("must be between 0 and 1")
+    assert "below 0.2" in bad.errors["weight_floor"]

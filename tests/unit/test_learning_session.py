@@ -93,7 +93,7 @@ def test_equal_and_single_strategy_modes(tmp_path: Path) -> None:
 
 
 def test_unknown_weights_mode_is_one_sentence(tmp_path: Path) -> None:
-    with pytest.raises(SettingsError, match="unknown --weights 'best'"):
+    with pytest.raises(SettingsError, match="--weights unknown 'best'"):
         session_on(tmp_path / "x.db", "best")
 
 

@@ -30,18 +30,27 @@ class LearningSettings:
     cost_bps: float = 10.0
     """Cost per unit of target turnover charged to each strategy's shadow record."""
 
-    def check(self) -> str | None:
-        """A sentence saying what is wrong with the settings, or ``None``."""
+    def problems(self) -> dict[str, str]:
+        """What is wrong with each setting, by field (``weights``, ``learning_rate``,
+        ``weight_floor``); empty when all is well. The desk shows each beside its field."""
+        out: dict[str, str] = {}
         if self.weights not in WEIGHT_MODES:
-            return f"unknown --weights {self.weights!r} (use one of {', '.join(WEIGHT_MODES)})"
+            out["weights"] = f"unknown {self.weights!r} (use one of {', '.join(WEIGHT_MODES)})"
         if not 0 <= self.learning_rate <= MAX_LEARNING_RATE:
-            return (
-                f"--learning-rate must be between 0 and {MAX_LEARNING_RATE:g} (the default is "
+            out["learning_rate"] = (
+                f"must be between 0 and {MAX_LEARNING_RATE:g} (the default is "
                 f"{DEFAULT_LEARNING_RATE:g}; larger steps overflow the weights' update)"
             )
         floor_max = 1.0 / len(STRATEGY_NAMES)
         if not 0 <= self.weight_floor < floor_max:
-            return f"--weight-floor must be at least 0 and below {floor_max:g}"
+            out["weight_floor"] = f"must be at least 0 and below {floor_max:g}"
+        return out
+
+    def check(self) -> str | None:
+        """A sentence saying what is wrong with the settings (the first problem, named by its
+        command-line option), or ``None``."""
+        for name, problem in self.problems().items():
+            return f"--{name.replace('_', '-')} {problem}"
         return None
 
 

@@ -23,10 +23,12 @@ from tui_trader.cli.common import (
     take_profit_arg,
 )
 from tui_trader.core.timeframes import TimeframeError, parse_interval, parse_period
+from tui_trader.learning.choices import DEFAULT_FLOOR, DEFAULT_LEARNING_RATE, WEIGHT_MODES
 from tui_trader.risk.limits import RiskLimits
 
 if TYPE_CHECKING:  # imported when a plan is made: the engine and store are not needed to draw
-    from tui_trader.ops.session_ops import OpsSettings  # the setup screen (issue 17)
+    from tui_trader.learning.setup import LearningSettings  # the setup screen (issue 17)
+    from tui_trader.ops.session_ops import OpsSettings
     from tui_trader.session.local import LocalSettings
 
 MODES = ("local", "paper", "live")
@@ -37,6 +39,12 @@ MODE_LABELS = {
     "live": "Alpaca live",
 }
 DATA_SOURCES = ("sim", "replay", "yahoo")
+WEIGHT_LABELS = {
+    "adaptive": "Adaptive (learns from results)",
+    "equal": "Equal weights",
+    **{name: f"{name} alone" for name in WEIGHT_MODES[2:]},
+}
+"""How each ``--weights`` choice reads on the setup screen, in ``WEIGHT_MODES``' order."""
 ALPACA_UNAVAILABLE = "Alpaca trading is not available in this build; choose Local"
 LIVE_PHRASE = "YES I UNDERSTAND"
 """The exact words that unlock live trading in the warning dialog."""
@@ -61,6 +69,9 @@ DEFAULTS: dict[str, str] = {
     "alerts": "",
     "backup_every": "0",
     "backup_keep": "0",
+    "weights": "adaptive",
+    "learning_rate": f"{DEFAULT_LEARNING_RATE:g}",
+    "weight_floor": f"{DEFAULT_FLOOR:g}",
 }
 """Every text field's default (risk limits: the Phase 4 document's)."""
 
@@ -79,6 +90,8 @@ _FROM_CONFIG = {
     "alert": "alerts",
     "backup_every": "backup_every",
     "backup_keep": "backup_keep",
+    "learning_rate": "learning_rate",
+    "weight_floor": "weight_floor",
 }
 """Settings-file keys (``tui-trader.toml``) and the setup fields they fill."""
 
@@ -95,6 +108,8 @@ def config_defaults(values: dict[str, Any]) -> dict[str, str]:
         out["data"] = data
     elif data.startswith("replay:"):
         out["data"], out["replay_file"] = "replay", data[len("replay:") :]
+    if values.get("weights") in WEIGHT_MODES:
+        out["weights"] = str(values["weights"])
     return out
 
 
@@ -234,6 +249,7 @@ def validate(
         errors, "backup_every", non_negative_float, values.get("backup_every", "0")
     )
     backup_keep = _check(errors, "backup_keep", non_negative_int, values.get("backup_keep", "0"))
+    learning = _learning(errors, values)
     start_cash = None
     if mode == "local":
         start_cash = _check(errors, "start_cash", _positive, values["start_cash"])
@@ -274,9 +290,35 @@ def validate(
         flatten_on_halt=flatten_on_halt,
         stop_loss=stop_loss,
         take_profit_pct=take_profit,
+        learning=learning,
     )
     ops = _ops_settings(alerts=alerts, backup_every=backup_every, backup_keep=backup_keep)
     return FormResult(SessionPlan(mode, settings, iterations, every, ops))
+
+
+def _learning(errors: dict[str, str], values: dict[str, str]) -> LearningSettings | None:
+    """How the strategies are blended (``--weights``, ``--learning-rate``, ``--weight-floor``),
+    checked by the learner's own rules; each problem is recorded beside its field."""
+    from tui_trader.learning.setup import LearningSettings
+
+    rate = _check(
+        errors,
+        "learning_rate",
+        non_negative_float,
+        values.get("learning_rate", DEFAULTS["learning_rate"]),
+    )
+    floor = _check(
+        errors,
+        "weight_floor",
+        non_negative_float,
+        values.get("weight_floor", DEFAULTS["weight_floor"]),
+    )
+    if rate is None or floor is None:
+        return None
+    settings = LearningSettings(values.get("weights", "adaptive"), rate, floor)
+    problems = settings.problems()
+    errors.update(problems)
+    return None if problems else settings
 
 
 def _alerts(text: str) -> tuple[str, ...]:

@@ -24,6 +24,7 @@ from tui_trader.tui.setup_form import (
     DEFAULTS,
     MODE_LABELS,
     MODES,
+    WEIGHT_LABELS,
     FormResult,
     alpaca_status,
     validate,
@@ -40,6 +41,8 @@ TEXT_FIELDS: tuple[tuple[str, str, str], ...] = (
     ("start_cash", "Starting cash (local)", "dollars"),
     ("replay_file", "Replay file", "CSV/Parquet bars (data = replay)"),
     ("seed", "Simulation seed", "same seed, same market"),
+    ("learning_rate", "Learning rate", "adaptive weights' step; 0 = frozen"),
+    ("weight_floor", "Weight floor", "no adaptive weight below this"),
     ("db", "Database", "SQLite audit file"),
     ("max_drawdown", "Max drawdown %", "kill switch below peak (5.0)"),
     ("max_daily_loss", "Max daily loss %", "halt for the day (2.0)"),
@@ -121,8 +124,10 @@ class SetupScreen(StyledOnMount, Screen[None]):
                 )
                 yield Static("", id="data-error", classes="field-error")
             for name, label, hint in TEXT_FIELDS:
+                if name == "learning_rate":
+                    yield from self._weights_row()
                 value = str(self.db_path) if name == "db" else self.defaults[name]
-                with Horizontal(classes="field"):
+                with Horizontal(classes="field", id=f"{name}-row"):
                     yield Label(label, classes="field-label")
                     yield Input(
                         value,
@@ -142,6 +147,20 @@ class SetupScreen(StyledOnMount, Screen[None]):
                 yield Button("Start session", id="start", variant="success")
                 yield Static("", id="form-summary")
         yield DeskFooter()
+
+    def _weights_row(self) -> ComposeResult:
+        """``--weights``: how the strategies are blended (the learning fields follow it)."""
+        with Horizontal(classes="field"):
+            yield Label("Weights", classes="field-label")
+            yield Select(
+                [(label, mode) for mode, label in WEIGHT_LABELS.items()],
+                value=self.defaults.get("weights", "adaptive"),
+                allow_blank=False,
+                compact=True,
+                id="weights",
+                classes="field-input",
+            )
+            yield Static("", id="weights-error", classes="field-error")
 
     def on_mount(self) -> None:
         """Check the defaults once so the Start button reflects them.
@@ -167,6 +186,7 @@ class SetupScreen(StyledOnMount, Screen[None]):
         out = {name: self.query_one(f"#{name}", Input).value for name, _, _ in TEXT_FIELDS}
         out["mode"] = str(self.query_one("#mode", Select).value)
         out["data"] = str(self.query_one("#data", Select).value)
+        out["weights"] = str(self.query_one("#weights", Select).value)
         return out
 
     def revalidate(self) -> FormResult:
@@ -179,13 +199,17 @@ class SetupScreen(StyledOnMount, Screen[None]):
             live_confirmed=self.live_confirmed,
         )
         errors = self.result.errors
-        for name in [n for n, _, _ in TEXT_FIELDS] + ["mode", "data"]:
+        for name in [n for n, _, _ in TEXT_FIELDS] + ["mode", "data", "weights"]:
             self.query_one(f"#{name}-error", Static).update(errors.get(name, ""))
             widget = self.query_one(f"#{name}")
             widget.set_class(name in errors, "-invalid-field")
         self.query_one("#start", Button).disabled = self.result.plan is None
-        mode = self.values()["mode"]
+        values = self.values()
+        mode = values["mode"]
         self.query_one("#data-row").display = mode == "local"  # Alpaca modes use Alpaca's data
+        adaptive = values["weights"] == "adaptive"  # fixed weights have nothing to learn
+        for name in ("learning_rate", "weight_floor"):
+            self.query_one(f"#{name}-row").display = adaptive or name in errors
         status = self.query_one("#alpaca-status", Static)
         described = alpaca_status(mode).describe() if mode != "local" else ""
         # Missing credentials are the mode's error already: say it once, beside the field.
@@ -203,6 +227,7 @@ class SetupScreen(StyledOnMount, Screen[None]):
     @on(Input.Changed)
     @on(Checkbox.Changed)
     @on(Select.Changed, "#data")
+    @on(Select.Changed, "#weights")
     def _changed(self) -> None:
         """Any edit re-checks the whole form."""
         self._recheck()
