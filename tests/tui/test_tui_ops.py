@@ -7,11 +7,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from textual.widgets import Input, Select, Static
+from textual.widgets import Checkbox, Input, Select, Static
 from tui_helpers import wait_for
 
 from tui_trader.cli import main
 from tui_trader.cli.config_cmd import setup_defaults
+from tui_trader.risk.stops import StopRule
 from tui_trader.tui import app as app_module
 from tui_trader.tui.app import make_app
 from tui_trader.tui.setup_form import DEFAULTS, config_defaults, validate
@@ -82,6 +83,31 @@ async def test_the_desk_trades_the_weights_the_setup_screen_shows(db_path, froze
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.desk.ended == "completed", "the session to end")
         assert [s.name for s in app.handle.session.strategies] == ["momentum"]
+
+
+async def test_the_settings_files_protection_and_costs_are_the_desks(db_path, tmp_path) -> None:
+    """``stop-loss``, ``take-profit`` and ``flatten-on-halt`` in the settings file fill their
+    setup fields (the desk used to start unprotected whatever the file said); keys without a
+    field (costs, shorting) are in force and listed on the screen; keys the desk does not use
+    are named, not dropped silently."""
+    path = tmp_path / "desk.toml"
+    path.write_text(
+        'stop-loss = 3\ntake_profit = "6"\nflatten-on-halt = true\nslippage-bps = 2\n'
+        "allow-short = true\noffline = true\n"
+    )
+    defaults = setup_defaults(path)
+    app = make_app(db_path, setup_defaults=defaults)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: not app.screen.query_one("#start").disabled, "the check")
+        screen = app.screen
+        assert screen.query_one("#stop_loss", Input).value == "3"
+        assert screen.query_one("#flatten", Checkbox).value is True
+        note = screen.query_one("#carried", Static).render().plain
+        assert "slippage_bps 2" in note and "allow_short True" in note
+        assert "not used by the desk: offline" in note
+        settings = screen.result.plan.settings
+    assert (settings.stop_loss, settings.take_profit_pct) == (StopRule(pct=3.0), 6.0)
+    assert settings.flatten_on_halt and settings.allow_short and settings.slippage_bps == 2.0
 
 
 def test_the_app_opens_on_the_settings_file_and_refuses_a_bad_one(

@@ -92,13 +92,41 @@ _FROM_CONFIG = {
     "backup_keep": "backup_keep",
     "learning_rate": "learning_rate",
     "weight_floor": "weight_floor",
+    "stop_loss": "stop_loss",
+    "take_profit": "take_profit",
 }
 """Settings-file keys (``tui-trader.toml``) and the setup fields they fill."""
 
 
+CARRIED: dict[str, tuple[str, Any]] = {
+    "slippage_bps": ("slippage_bps", float),
+    "commission_per_share": ("commission_per_share", float),
+    "commission_min": ("commission_min", float),
+    "fractional": ("fractional", bool),
+    "allow_short": ("allow_short", bool),
+    "allocation": ("allocation_pct", float),
+}
+"""Settings-file keys with no field on the form that a desk session still obeys: the key, the
+session setting it fills and its type. The screen lists them, so none is in force unseen."""
+UNUSED = "settings_unused"
+"""The form value naming the settings file's keys the desk has no use for (Yahoo's cache and
+the replay commands' options), shown rather than silently dropped."""
+
+
 def config_defaults(values: dict[str, Any]) -> dict[str, str]:
-    """The form's starting text: the defaults, overridden by a (checked) settings file."""
+    """The form's starting text: the defaults, overridden by a (checked) settings file; the
+    file's keys without a field are kept (``CARRIED``) or named as unused (``UNUSED``)."""
     out = dict(DEFAULTS)
+    unused = []
+    for key, value in values.items():
+        if key in CARRIED:
+            out[key] = str(value)
+        elif key == "flatten_on_halt":
+            out[key] = "on" if value else ""
+        elif key not in _FROM_CONFIG and key not in ("data", "weights"):
+            unused.append(key)
+    if unused:
+        out[UNUSED] = ", ".join(sorted(unused))
     for key, name in _FROM_CONFIG.items():
         if key in values:
             value = values[key]
@@ -250,6 +278,11 @@ def validate(
     )
     backup_keep = _check(errors, "backup_keep", non_negative_int, values.get("backup_keep", "0"))
     learning = _learning(errors, values)
+    carried = {
+        field: (values[key] == "True" if kind is bool else float(values[key]))
+        for key, (field, kind) in CARRIED.items()
+        if key in values
+    }
     start_cash = None
     if mode == "local":
         start_cash = _check(errors, "start_cash", _positive, values["start_cash"])
@@ -291,6 +324,7 @@ def validate(
         stop_loss=stop_loss,
         take_profit_pct=take_profit,
         learning=learning,
+        **carried,
     )
     ops = _ops_settings(alerts=alerts, backup_every=backup_every, backup_keep=backup_keep)
     return FormResult(SessionPlan(mode, settings, iterations, every, ops))
@@ -319,6 +353,16 @@ def _learning(errors: dict[str, str], values: dict[str, str]) -> LearningSetting
     problems = settings.problems()
     errors.update(problems)
     return None if problems else settings
+
+
+def carried_note(values: dict[str, str]) -> str:
+    """One line for the setup screen: the settings file's keys in force without a field, and
+    those the desk does not use; empty when there are none."""
+    kept = [f"{key} {values[key]}" for key in CARRIED if key in values]
+    parts = [f"also from the settings file: {', '.join(kept)}"] if kept else []
+    if values.get(UNUSED):
+        parts.append(f"not used by the desk: {values[UNUSED]}")
+    return "; ".join(parts)
 
 
 def _alerts(text: str) -> tuple[str, ...]:

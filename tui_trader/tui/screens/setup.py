@@ -21,12 +21,14 @@ from tui_trader.risk.limits import RiskLimits
 from tui_trader.tui.screens.first_resume import StyledOnMount
 from tui_trader.tui.screens.live_warning import LiveWarningScreen
 from tui_trader.tui.setup_form import (
+    CARRIED,
     DEFAULTS,
     MODE_LABELS,
     MODES,
     WEIGHT_LABELS,
     FormResult,
     alpaca_status,
+    carried_note,
     validate,
 )
 from tui_trader.tui.widgets.desk_footer import DeskFooter
@@ -88,6 +90,10 @@ class SetupScreen(StyledOnMount, Screen[None]):
         # took Enter and started a second session).
         with VerticalScroll(id="setup-form", can_focus=False):
             yield Static("New session", classes="form-title")
+            note = carried_note(self.defaults)
+            carried = Static(note, id="carried", classes="field-note")
+            carried.display = bool(note)
+            yield carried
             with Horizontal(classes="field"):
                 yield Label("Mode", classes="field-label")
                 yield Select(
@@ -141,7 +147,10 @@ class SetupScreen(StyledOnMount, Screen[None]):
             with Horizontal(classes="field"):
                 yield Label("Flatten on halt", classes="field-label")
                 yield Checkbox(
-                    "close every position when trading halts", False, compact=True, id="flatten"
+                    "close every position when trading halts",
+                    bool(self.defaults.get("flatten_on_halt")),
+                    compact=True,
+                    id="flatten",
                 )
             with Horizontal(id="start-row"):
                 yield Button("Start session", id="start", variant="success")
@@ -182,8 +191,9 @@ class SetupScreen(StyledOnMount, Screen[None]):
             self.revalidate()
 
     def values(self) -> dict[str, str]:
-        """Every field's current text."""
-        out = {name: self.query_one(f"#{name}", Input).value for name, _, _ in TEXT_FIELDS}
+        """Every field's current text, over the settings file's keys that have no field."""
+        out = {key: self.defaults[key] for key in CARRIED if key in self.defaults}
+        out |= {name: self.query_one(f"#{name}", Input).value for name, _, _ in TEXT_FIELDS}
         out["mode"] = str(self.query_one("#mode", Select).value)
         out["data"] = str(self.query_one("#data", Select).value)
         out["weights"] = str(self.query_one("#weights", Select).value)
