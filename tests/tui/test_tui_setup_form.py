@@ -80,3 +80,21 @@ def test_the_weights_and_learning_fields_reach_the_plan_and_are_checked() -> Non
     assert bad.plan is None and set(bad.errors) == {"learning_rate", "weight_floor", "weights"}
     assert bad.errors["learning_rate"].startswith("must be between 0 and 1")
     assert "below 0.2" in bad.errors["weight_floor"]
+
+
+def test_an_alpaca_session_from_the_desk_keeps_the_forms_choices(monkeypatch, tmp_path) -> None:
+    """What the form (and the settings file behind it) chose reaches the Alpaca session: the
+    weights, the protection and the allocation (the allocation was dropped before)."""
+    from tui_trader.session import alpaca
+    from tui_trader.tui.handles import SESSION_BUILDERS
+
+    monkeypatch.setenv("APCA_API_KEY_ID", "PKTEST")
+    monkeypatch.setenv("APCA_API_SECRET_KEY", "not-shown")
+    built = []
+    monkeypatch.setattr(alpaca, "build_alpaca_session", lambda s, e, clock=None: built.append(s))
+    values = _values(mode="paper", weights="equal", stop_loss="4", allocation="5")
+    plan = validate(values).plan
+    SESSION_BUILDERS["paper"](plan.settings)()
+    (settings,) = built
+    assert settings.learning.weights == "equal" and settings.stop_loss.pct == 4.0
+    assert settings.allocation_pct == 5.0

@@ -218,6 +218,7 @@ def alpaca_factory(mode: str) -> Callable[..., SessionFactory]:
                 flatten_on_halt=settings.flatten_on_halt,
                 stop_loss=settings.stop_loss,
                 take_profit_pct=settings.take_profit_pct,
+                allocation_pct=settings.allocation_pct,
                 learning=settings.learning,
             )
             return build_alpaca_session(alpaca, endpoint, clock=clock)
