@@ -59,6 +59,33 @@ TEXT_FIELDS: tuple[tuple[str, str, str], ...] = (
 """(field id, label, placeholder) of every text field, in screen order."""
 
 
+DATA_LABELS = [
+    ("Simulated (seeded, offline)", "sim"),
+    ("Replay file", "replay"),
+    ("Yahoo Finance", "yahoo"),
+]
+"""The data sources a local session can trade on."""
+WEIGHTS = [(label, mode) for mode, label in WEIGHT_LABELS.items()]
+"""``--weights``: how the strategies are blended."""
+
+
+def _choice_row(
+    label: str, name: str, options: list[tuple[str, str]], value: str | None
+) -> ComposeResult:
+    """A labelled dropdown (its first option unless ``value``), with room for its reason."""
+    with Horizontal(classes="field", id=f"{name}-row"):
+        yield Label(label, classes="field-label")
+        yield Select(
+            options,
+            value=value or options[0][1],
+            allow_blank=False,
+            compact=True,
+            id=name,
+            classes="field-input",
+        )
+        yield Static("", id=f"{name}-error", classes="field-error")
+
+
 class SetupScreen(StyledOnMount, Screen[None]):
     """Collects a session plan and hands it to the app to start."""
 
@@ -94,17 +121,7 @@ class SetupScreen(StyledOnMount, Screen[None]):
             carried = Static(note, id="carried", classes="field-note")
             carried.display = bool(note)
             yield carried
-            with Horizontal(classes="field"):
-                yield Label("Mode", classes="field-label")
-                yield Select(
-                    [(MODE_LABELS[m], m) for m in MODES],
-                    value="local",
-                    allow_blank=False,
-                    compact=True,
-                    id="mode",
-                    classes="field-input",
-                )
-                yield Static("", id="mode-error", classes="field-error")
+            yield from _choice_row("Mode", "mode", [(MODE_LABELS[m], m) for m in MODES], "local")
             yield Static("", id="alpaca-status", classes="field-note")
             with Horizontal(classes="field"):
                 yield Label("Enable live trading", classes="field-label")
@@ -114,24 +131,12 @@ class SetupScreen(StyledOnMount, Screen[None]):
                     compact=True,
                     id="enable-live",
                 )
-            with Horizontal(classes="field", id="data-row"):
-                yield Label("Data source", classes="field-label")
-                yield Select(
-                    [
-                        ("Simulated (seeded, offline)", "sim"),
-                        ("Replay file", "replay"),
-                        ("Yahoo Finance", "yahoo"),
-                    ],
-                    value=self.defaults.get("data", "sim"),
-                    allow_blank=False,
-                    compact=True,
-                    id="data",
-                    classes="field-input",
-                )
-                yield Static("", id="data-error", classes="field-error")
+            yield from _choice_row("Data source", "data", DATA_LABELS, self.defaults.get("data"))
             for name, label, hint in TEXT_FIELDS:
-                if name == "learning_rate":
-                    yield from self._weights_row()
+                if name == "learning_rate":  # the weights first, then how they learn
+                    yield from _choice_row(
+                        "Weights", "weights", WEIGHTS, self.defaults.get("weights")
+                    )
                 value = str(self.db_path) if name == "db" else self.defaults[name]
                 with Horizontal(classes="field", id=f"{name}-row"):
                     yield Label(label, classes="field-label")
@@ -156,20 +161,6 @@ class SetupScreen(StyledOnMount, Screen[None]):
                 yield Button("Start session", id="start", variant="success")
                 yield Static("", id="form-summary")
         yield DeskFooter()
-
-    def _weights_row(self) -> ComposeResult:
-        """``--weights``: how the strategies are blended (the learning fields follow it)."""
-        with Horizontal(classes="field"):
-            yield Label("Weights", classes="field-label")
-            yield Select(
-                [(label, mode) for mode, label in WEIGHT_LABELS.items()],
-                value=self.defaults.get("weights", "adaptive"),
-                allow_blank=False,
-                compact=True,
-                id="weights",
-                classes="field-input",
-            )
-            yield Static("", id="weights-error", classes="field-error")
 
     def on_mount(self) -> None:
         """Check the defaults once so the Start button reflects them.
