@@ -239,16 +239,16 @@ def _one_strategy(closes: list[float], rate: float, target_of, cost_bps: float =
     return out
 
 
-def test_learned_exposure_holds_more_of_a_half_long_blend_that_keeps_earning() -> None:
-    """A blend half long in a steady climb earns after costs: learning holds more of it than the
-    frozen ablation (same code at learning rate 0) and says so in the rationale."""
+def test_learned_exposure_never_levers_a_blend_that_keeps_earning() -> None:
+    """A blend half long in a steady climb earns after costs: learning holds it as it is, never
+    more (a learned lever above 1 deepened the next crash), like the frozen ablation. (It held
+    more than 0.75 of a position before.)"""
     closes = uptrend(600)
     learned = _one_strategy(closes, 0.3, lambda i: 0.5)
     frozen = _one_strategy(closes, 0.0, lambda i: 0.5)
     assert frozen[-1].target == pytest.approx(0.5)
-    assert learned[-1].target > 0.75
-    assert "learned exposure x" in learned[-1].reason
-    assert "learned exposure" not in frozen[-1].reason
+    assert max(s.target for s in learned) == pytest.approx(0.5)
+    assert "learned exposure" not in learned[-1].reason
 
 
 def test_learned_exposure_cuts_a_blend_that_its_costs_eat() -> None:
