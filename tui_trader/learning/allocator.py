@@ -4,11 +4,12 @@ For each bar it updates the symbol's regime call and the strategies' shadow reco
 one learning step on the weights of the regime the previous targets were set in. To allocate it
 blends the strategies' targets with the weights of the symbol's current regime, then:
 
-- once the long-trend strategy's shadow record has earned the most of all over at least
-  ``TREND_FLOOR_EVIDENCE`` bars per symbol, holds the blend at least at its target while it is
-  long (``TREND_FLOOR``: the 50/200 rule then decides whether to be invested, the blend only
-  adds to it, and cash is what remains when the long trend is down); that lead is learned from
-  the records, so at learning rate 0 (the frozen ablation) it sets no floor;
+- once the long view leads the shadow records over at least ``TREND_FLOOR_EVIDENCE`` bars per
+  symbol (the long-trend strategy's record, or the market's own, has earned the most of all),
+  holds the blend at least at the long-trend strategy's target while it is long
+  (``TREND_FLOOR``: the 50/200 rule then decides whether to be invested, the blend only adds to
+  it, and cash is what remains when the long trend is down); that lead is learned from the
+  records, so at learning rate 0 (the frozen ablation) it sets no floor;
 - holds a learned share of that blend (``learning/exposure.py``: half the Kelly fraction of the
   blend's own net record, trusted as evidence builds up; 1 when learning is frozen), and keeps
   the share it held while the new one is within a no-trade band of it (``no_trade_band``: as
@@ -28,6 +29,7 @@ implements the ``LearningJournal`` port that saves it every decision cycle.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from math import exp
@@ -38,7 +40,7 @@ from tui_trader.core.domain import Bar, Signal, Warming
 from tui_trader.learning.choices import DEFAULT_FLOOR, DEFAULT_LEARNING_RATE
 from tui_trader.learning.exposure import ExposureBook, ExposureStats, no_trade_band
 from tui_trader.learning.regime import Found, RegimeCall, RegimeDetector, call_of
-from tui_trader.learning.shadow import ShadowBook, ShadowStats
+from tui_trader.learning.shadow import MARKET_RECORD, ShadowBook, ShadowStats
 from tui_trader.learning.weights import ALL_REGIMES, RegimeWeights
 
 _target = attrgetter("target")
@@ -48,10 +50,10 @@ DEFAULT_DEFENSIVE = 0.0
 DEFENSIVE_RAMP = (0.3, 0.6)
 """Bear probabilities where the defensive scaling starts and where it reaches ``defensive``."""
 TREND_FLOOR = "longtrend"
-"""The strategy whose long view can set the least exposure: once its shadow record leads, the
-blend is held at least at its target while it is long (before the defensive and drawdown
-scaling); when it is flat, cash is the blend's own choice. Only while learning: at learning
-rate 0 the lead is not acted on."""
+"""The strategy whose long view can set the least exposure: once its shadow record or the
+market's own record leads, the blend is held at least at its target while it is long (before
+the defensive and drawdown scaling); when it is flat, cash is the blend's own choice. Only while
+learning: at learning rate 0 the lead is not acted on."""
 TREND_FLOOR_EVIDENCE = 500
 """Bars of shadow record per symbol (two years of days) before the long trend may lead: a
 200-bar rule needs years to show what it is worth. Chosen on the tuning set (S&P 500 and Nasdaq
@@ -260,7 +262,10 @@ class AdaptiveAllocator:
         return out
 
     def _trend_leads(self) -> bool:
-        """Has the long-trend strategy's shadow record earned the most, over enough bars?"""
+        """Has the long trend's record, or the market's own (``MARKET_RECORD``), earned the
+        most over enough bars? The market counts since being invested is what the floor buys:
+        where drift pays more than any timing (most single stocks) the 50/200 rule rarely tops
+        the family, yet holding along it paid (docs/learning.md, fifth pass)."""
         when, on = self._floor_on
         if when is not None and when == self._cycle_time:
             return on
@@ -274,7 +279,8 @@ class AdaptiveAllocator:
             for by_strategy in tables:
                 for name, stats in by_strategy.items():
                     earned[name] = earned.get(name, 0.0) + stats.net_return
-            on = earned[lead] >= max(earned.values())
+            best = max(earned.values())
+            on = earned[lead] >= best or earned.get(MARKET_RECORD, -math.inf) >= best
         self._floor_on = (self._cycle_time, on)
         return on
 

@@ -4,6 +4,12 @@ Every strategy is scored on every bar as if it alone traded the symbol: the targ
 previous bar times the bar's return, minus ``cost_bps`` per unit of target turnover. The reward
 the weights learn from is that net return in units of the symbol's own recent volatility, so one
 learning rate suits every interval and every symbol.
+
+Beside the strategies, the book keeps the market's own record (``MARKET_RECORD``): one full
+unit held through every bar, bought once, so no cost after the first. It is no strategy and
+gets no weight; it is the evidence the allocator's long-trend floor weighs (has being invested
+paid more than any strategy's timing?), and it is saved and restored with the strategies'
+records.
 """
 
 from __future__ import annotations
@@ -13,6 +19,9 @@ from dataclasses import dataclass, field
 
 from tui_trader.core.domain import Bar, Signal
 from tui_trader.learning.regime import bias_divisors
+
+MARKET_RECORD = "(market)"
+"""The name the market's own record (one unit held throughout) is kept and saved under."""
 
 
 @dataclass(slots=True)
@@ -134,6 +143,12 @@ class ShadowBook:
             st.bars += 1
             st.net_return += net
             st.last_return = net
+        st = by_regime.get(MARKET_RECORD)
+        if st is None:
+            st = by_regime[MARKET_RECORD] = ShadowStats()
+        st.bars += 1
+        st.net_return += ret
+        st.last_return = ret
         return old_regime, old_names, returns, rewards, ret
 
     def bar_volatility(self, symbol: str) -> float:
@@ -147,7 +162,8 @@ class ShadowBook:
         return math.sqrt(held.var / (divisors[bars] if bars < len(divisors) else 1.0))
 
     def totals(self) -> dict[str, ShadowStats]:
-        """Each strategy's shadow performance over every regime."""
+        """Each strategy's shadow performance over every regime (and the market's own record,
+        under ``MARKET_RECORD``)."""
         out: dict[str, ShadowStats] = {}
         for by_strategy in self.stats.values():
             for name, st in by_strategy.items():
