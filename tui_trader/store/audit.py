@@ -108,6 +108,12 @@ class AuditLog(SessionRows, CycleTransactions):
         """Within a batch of cycles, the risk event rows of the batch (see ``risk_event``);
         those before ``_events_kept`` belong to cycles that ended well."""
         self._events_kept = 0
+        self._local_cycles = 0
+        """Open local cycle transactions: their order rows wait for the cycle's end."""
+        self._reserved = 0
+        """Order slots a local cycle counted against the locked row (``reserve_order``)."""
+        self._risk_locked = False
+        """True while this local cycle's transaction holds the risk row's write lock."""
 
     # -- orders, fills, trades -----------------------------------------------------------------
 
@@ -117,7 +123,8 @@ class AuditLog(SessionRows, CycleTransactions):
         Within a batch of cycles (a replay's ``commit_every``) the row waits for the end of the
         cycle and is written with what the broker answered: nothing of a batch is committed
         before its end anyway, and a failed cycle rolls back whole, so the rows that reach the
-        database are the same, for one statement instead of two.
+        database are the same, for one statement instead of two. A local cycle (one
+        transaction, ``store.batching._LocalCycle``) keeps its rows the same way.
         """
         now = db_time(self.clock.now())
         row = [
@@ -139,7 +146,7 @@ class AuditLog(SessionRows, CycleTransactions):
             req.rationale,
             iteration,
         ]
-        if self._batch is not None:
+        if self._batch is not None or self._local_cycles:
             self._unsent[req.client_order_id] = row
         else:
             self.db.execute_sql(ORDER_SQL, row)
