@@ -39,11 +39,6 @@ class Broker(Protocol):
         """Open positions by symbol."""
         ...
 
-    def account_and_positions(self) -> tuple[Account, dict[str, Position]]:
-        """``account()`` and ``positions()`` for one decision cycle: a remote broker asks for
-        both at once (one round trip between a bar and its orders instead of two)."""
-        ...
-
     def open_orders(self) -> list[Order]:
         """Orders that may still fill."""
         ...

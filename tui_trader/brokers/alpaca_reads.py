@@ -77,29 +77,6 @@ class AlpacaReads:
             out[p.symbol] = Position(p.symbol, qty, float(p.avg_entry_price), last)
         return out
 
-    def account_and_positions(self) -> tuple[Account, dict[str, Position]]:
-        """The account and the positions with both requests in flight at once: a decision
-        cycle reads both before its first order, and one after the other they cost two round
-        trips to Alpaca (issue 17). Each read keeps its deadline and retries; if either fails,
-        its error is raised (the account's first, as when they were read in turn)."""
-        found: list[Any] = [None, None]
-
-        def read_positions() -> None:
-            try:
-                found[0] = self.positions()
-            except BaseException as exc:  # raised below, on the cycle's thread
-                found[1] = exc
-
-        reader = threading.Thread(target=read_positions, name="alpaca-positions", daemon=True)
-        reader.start()
-        try:
-            account = self.account()
-        finally:
-            reader.join()
-        if found[1] is not None:
-            raise found[1]
-        return account, found[0]
-
     def open_orders(self) -> list[Order]:
         """Orders Alpaca still works (a pair's legs folded into their parent).
 

@@ -63,10 +63,6 @@ class PaperAccount:
         """Open positions marked at the last close."""
         return dict(self._positions)
 
-    def account_and_positions(self) -> tuple[Account, dict[str, Position]]:
-        """The account, then the positions (in-process: nothing to overlap)."""
-        return self.account(), self.positions()
-
     def _released(self) -> float:
         """Gross exposure that working orders will close when they fill (at the last prices)."""
         closing: dict[str, float] = {}

@@ -257,8 +257,8 @@ class TradingSession(
         audit = self.audit
         broker = self.broker
         settled = self._settle(self.clock.now()) if self.unsettled else []
-        account, positions = broker.account_and_positions()
-        self.last_account, self.last_positions = account, positions
+        account = self.last_account = broker.account()
+        positions = self.last_positions = broker.positions()
         self.equity_seen = account.equity
         was_halted = risk.state.halted
         events = risk.on_equity(account.equity, self.session_day(market_time), account.last_equity)
