@@ -57,9 +57,12 @@ class CycleTransactions:
     _unsent: dict[str, list[Any]]
     _unsent_events: list[list[Any]]
     _events_kept: int
-    _local_cycles: int
-    _reserved: int
-    _risk_locked: bool
+    _local_cycles = 0
+    """Open local cycle transactions (``_LocalCycle``): their order rows wait for its end."""
+    _reserved = 0
+    """Order slots a local cycle counted against the locked risk row (``reserve_order``)."""
+    _risk_locked = False
+    """True while this local cycle's transaction holds the risk row's write lock."""
 
     def _write_unsent(self, events: bool = True) -> None:
         """Write the rows a batched cycle kept back, and with ``events`` the risk events its
