@@ -10,6 +10,7 @@ an order. Prints p50/p99/max over the orders; run with
 
 from __future__ import annotations
 
+import gc
 import statistics
 import sys
 import tempfile
@@ -62,6 +63,7 @@ def measure(orders: int) -> list[float]:
         )
         session.strategies[:] = [Flip()]
         session.allocator = FixedWeights({"flip": 1.0})
+        gc.freeze()  # what ``SessionRunner.run`` does before a process's first cycle
         broker = session.broker
         original = broker.submit
         acks: list[float] = []

@@ -9,6 +9,7 @@ the sandbox's acknowledgement through alpaca-py over loopback, order row committ
 
 from __future__ import annotations
 
+import gc
 import tempfile
 import time
 from pathlib import Path
@@ -27,6 +28,9 @@ def local_latency(symbols: int, bars: int) -> tuple[list[float], list[float]]:
             db=Path(tmp) / "lat.db", symbols=names, interval="1m", period="2d", data="sim"
         )
         session = build_local_session(settings)
+        # What ``SessionRunner.run`` does before a process's first cycle (freeze_startup_heap):
+        # each run here stands for one ``tui-trader paper`` process.
+        gc.freeze()
         market, broker = session.market, session.broker
         arrival = [0.0]
         orders: list[float] = []

@@ -196,28 +196,37 @@ def test_a_symbol_outside_the_session_is_refused_and_recorded(db_path) -> None:
 
 
 def test_a_manual_order_takes_a_slot_of_the_accounts_shared_daily_count(db_path) -> None:
-    """Another process takes the day's last order slot while the ticket passes the risk gate:
+    """Another process takes the day's last order slot while the ticket waits to be acted on:
     the ticket is refused with the order rate limit, like a strategy's order, and nothing is
-    sent (the slot is reserved in the database, not only counted in memory)."""
+    sent. (Once the session's cycle has merged the account's row it holds the row's write lock
+    until it commits, so another process can only take the slot before that:
+    ``tests/integration/test_cycle_orders.py`` shows it waiting.)"""
+    import sqlite3
+
     from tui_trader.risk.gate import ORDER_RATE
     from tui_trader.store.risk_store import reserve_order_slot
 
     session = _session(db_path, limits=RiskLimits(max_orders_per_day=1))
-    gate = session.risk.check_order
-
-    def racing_gate(*args, **kwargs):
-        """The gate passes the order; meanwhile the other process sends its own."""
-        check = gate(*args, **kwargs)
-        state = session.risk.state
-        assert reserve_order_slot(session.audit.db, state.account_key, state.day, 1)[0]
-        return check
-
-    session.risk.check_order = racing_gate
     session.request_manual_order(ManualOrder("SPY", Side.BUY, qty=10))
+    other = _OtherProcess(sqlite3.connect(db_path, isolation_level=None))
+    state = session.risk.state
+    assert reserve_order_slot(other, state.account_key, state.day, 1)[0]  # type: ignore[arg-type]
+    other.conn.close()
     report = session.apply_kill_requests()
     assert report is not None and not report.orders
     assert ORDER_RATE in [e.event_type for e in report.risk_events]
     assert not LiveOrder.select().where(LiveOrder.rationale.startswith("manual")).exists()
+
+
+class _OtherProcess:
+    """Another process's connection to the same file, as ``risk_store`` calls it."""
+
+    def __init__(self, conn) -> None:
+        self.conn = conn
+
+    def raw(self, sql: str, params=()):
+        """Run one statement (autocommit)."""
+        return self.conn.execute(sql, params)
 
 
 def test_a_manual_sell_stop_is_sent_as_a_stop_and_waits_above_its_price(db_path) -> None:

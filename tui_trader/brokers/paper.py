@@ -237,6 +237,7 @@ class PaperBroker(PaperAccount):
 
     def on_bars(self, bars: dict[str, Bar]) -> None:
         """Match working orders against the new bars, then mark positions at the closes."""
+        self._reserve_memo = None  # fills and prices move: the working buys are summed anew
         still: list[Working] = []
         for working in self._working:
             bar = bars.get(working.order.symbol)

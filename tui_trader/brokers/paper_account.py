@@ -10,6 +10,7 @@ book and the matching stay in ``brokers/paper``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from tui_trader.brokers.paper_matching import Working, reserve_price
 from tui_trader.core.domain import Account, Position
@@ -42,6 +43,8 @@ class PaperAccount:
     _last: dict[str, float]
     _working: list[Working]
     _account_memo: tuple[float, float, float, Account] | None
+    _reserve_memo: tuple[list[Working], int, Working, Any, float] | None = None
+    """The last sum of the working buys (``_reserved_for_buys``)."""
     """The last ``account()``: the raw cash, equity and buying power it was built from."""
 
     def account(self) -> Account:
@@ -83,17 +86,37 @@ class PaperAccount:
 
     def _buying_power(self, equity: float) -> float:
         """Cash less open buys (long-only) or equity less gross exposure (with shorting)."""
-        reserved = 0.0
-        for w in self._working:
-            o = w.order
-            if o.side is Side.BUY:
-                price = reserve_price(o.order_type, o.limit_price, o.stop_price)
-                price = price or self._last.get(o.symbol, 0.0)
-                reserved += o.remaining_qty * price * (1 + self.costs.slippage_bps / 1e4)
+        reserved = self._reserved_for_buys()
         if not self.allow_short:
             return max(self.cash - reserved, 0.0)
         gross = sum(abs(p.market_value) for p in self._positions.values())
         return max(equity - gross - reserved, 0.0)
+
+    def _reserved_for_buys(self) -> float:
+        """What the working buy orders hold back, summed in their order.
+
+        Each order a cycle sends is checked against buying power, so a cycle of 40 orders
+        summed over a growing list 40 times (issue 17). While the list only grew since the
+        last sum (the same objects first, none of them changed: prices and fills move only in
+        ``on_bars``, which drops the memo), the sum goes on from where it stopped: the same
+        additions in the same order, so the same number."""
+        working = self._working
+        memo = self._reserve_memo
+        start, reserved = 0, 0.0
+        if memo is not None and memo[0] is working:
+            count, last, order, total = memo[1:]
+            if count <= len(working) and working[count - 1] is last and last.order is order:
+                start, reserved = count, total
+        slippage = 1 + self.costs.slippage_bps / 1e4
+        for w in working[start:] if start else working:
+            o = w.order
+            if o.side is Side.BUY:
+                price = reserve_price(o.order_type, o.limit_price, o.stop_price)
+                price = price or self._last.get(o.symbol, 0.0)
+                reserved += o.remaining_qty * price * slippage
+        if working:
+            self._reserve_memo = (working, len(working), working[-1], working[-1].order, reserved)
+        return reserved
 
     def _apply_fill(self, symbol: str, side: Side, qty: float, price: float, fee: float) -> None:
         """Move cash and the position; the average entry changes only when exposure grows."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -171,18 +170,24 @@ class OrderRouting:
         if refused is not None:
             events.append(refused)
             return False
-        # The rationale only once the order passed (a refused order has no order row, and at
-        # the daily order limit most are refused); the gate's note, if any, goes after it.
-        rationale = f"target {target.target:+.2f} -> {desired:g} sh; {target.reason}"
-        if leg != "r":
-            rationale += "; closing leg" if leg == "c" else "; opening leg"
-        note = check.order.rationale
-        order = replace(check.order, rationale=f"{rationale}; {note}" if note else rationale)
+        order = check.order
+        note = order.rationale
+
+        def rationale() -> str:
+            """The order row's rationale, the gate's note (if any) after it. Built only for
+            an order that passed (at the daily order limit most are refused), and by the
+            audit log when it writes the row: in a local cycle, when the cycle ends, so that
+            the allocator's reason is not worked out between the gate and the broker."""
+            why = f"target {target.target:+.2f} -> {desired:g} sh; {target.reason}"
+            if leg != "r":
+                why += "; closing leg" if leg == "c" else "; opening leg"
+            return f"{why}; {note}" if note else why
+
         waits = self._release_stops(symbol)
         if waits:
             notes.append(f"{side} {order.qty:g} {symbol} waits for the next cycle: {waits}")
             return False
-        ack = self._send(order, market_time)
+        ack = self._send(order, market_time, rationale)
         if ack is None:
             events.append(self._broker_doubt(order))
             return None
@@ -216,9 +221,15 @@ class OrderRouting:
             symbol=request.symbol,
         )
 
-    def _send(self, request: OrderRequest, market_time: datetime) -> Order | None:
-        """Write the order row, then send; ``None`` if the broker's answer is in doubt."""
-        self.audit.order_pending(request, self.iteration, market_time)
+    def _send(
+        self,
+        request: OrderRequest,
+        market_time: datetime,
+        rationale: Callable[[], str] | None = None,
+    ) -> Order | None:
+        """Write the order row, then send; ``None`` if the broker's answer is in doubt.
+        ``rationale`` builds the row's rationale (default: the request's own)."""
+        self.audit.order_pending(request, self.iteration, market_time, rationale)
         try:
             ack = self.broker.submit(request)
         except BrokerError as exc:

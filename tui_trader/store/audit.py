@@ -16,6 +16,7 @@ side of the log.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -68,6 +69,8 @@ _STATUS, _FILLED_QTY, _UPDATED_AT, _BROKER_ID, _FILLED_PRICE, _ERROR = (
     ORDER_FIELDS.index(name)
     for name in ("status", "filled_qty", "updated_at", "broker_order_id", "filled_price", "error")
 )
+_RATIONALE = ORDER_FIELDS.index("rationale")
+Why = Callable[[], str] | None
 
 
 class AuditLog(SessionRows, CycleTransactions):
@@ -111,14 +114,17 @@ class AuditLog(SessionRows, CycleTransactions):
 
     # -- orders, fills, trades -----------------------------------------------------------------
 
-    def order_pending(self, req: OrderRequest, iteration: int, market_time: Any) -> None:
-        """Write the order row before the order goes to the broker.
+    def order_pending(
+        self, req: OrderRequest, iteration: int, market_time: Any, rationale: Why = None
+    ) -> None:
+        """Write the order row before the order goes to the broker; ``rationale`` builds the
+        row's rationale (default: the request's), when the row is written.
 
-        Within a batch of cycles (a replay's ``commit_every``) the row waits for the end of the
-        cycle and is written with what the broker answered: nothing of a batch is committed
-        before its end anyway, and a failed cycle rolls back whole, so the rows that reach the
-        database are the same, for one statement instead of two.
-        """
+        Within a local cycle (one transaction, ``store.batching._LocalCycle``) or a batch of
+        cycles (a replay's ``commit_every``) the row waits for the end of the cycle and is
+        written with what the broker answered: nothing of it is committed before its end
+        anyway, and a failed cycle rolls back whole, so the rows that reach the database are
+        the same, for one statement instead of two."""
         now = db_time(self.clock.now())
         row = [
             self.session.id if self.session else None,
@@ -136,12 +142,14 @@ class AuditLog(SessionRows, CycleTransactions):
             0.0,
             None,
             None,
-            req.rationale,
+            req.rationale if rationale is None else rationale,
             iteration,
         ]
-        if self._batch is not None:
+        if self._batch is not None or self._local_cycles:
             self._unsent[req.client_order_id] = row
         else:
+            if rationale is not None:
+                row[_RATIONALE] = rationale()
             self.db.execute_sql(ORDER_SQL, row)
 
     def order_update(self, order: Order) -> int:
@@ -178,6 +186,10 @@ class AuditLog(SessionRows, CycleTransactions):
         rows its batch kept back (at the batch's commit)."""
         if self._unsent:
             rows, self._unsent = list(self._unsent.values()), {}
+            for row in rows:
+                why = row[_RATIONALE]
+                if callable(why):
+                    row[_RATIONALE] = why()
             if len(rows) == 1:  # the usual case; executemany costs a cursor of its own
                 self.db.execute_sql(ORDER_SQL, rows[0])
             else:

@@ -30,7 +30,12 @@ from peewee import SqliteDatabase
 from tui_trader.core.clock import Clock
 from tui_trader.risk.gate import RiskState
 from tui_trader.risk.merge import merge_risk_state, with_orders
-from tui_trader.store.risk_store import read_risk_state, reserve_order_slot, sync_risk_state
+from tui_trader.store.risk_store import (
+    add_reserved_orders,
+    read_risk_state,
+    reserve_order_slot,
+    sync_risk_state,
+)
 
 
 class CycleTransactions:
@@ -52,6 +57,12 @@ class CycleTransactions:
     _unsent: dict[str, list[Any]]
     _unsent_events: list[list[Any]]
     _events_kept: int
+    _local_cycles = 0
+    """Open local cycle transactions (``_LocalCycle``): their order rows wait for its end."""
+    _reserved = 0
+    """Order slots a local cycle counted against the locked risk row (``reserve_order``)."""
+    _risk_locked = False
+    """True while this local cycle's transaction holds the risk row's write lock."""
 
     def _write_unsent(self, events: bool = True) -> None:
         """Write the rows a batched cycle kept back, and with ``events`` the risk events its
@@ -81,7 +92,7 @@ class CycleTransactions:
         if self.commit_before_send:
             return contextlib.nullcontext()
         if self.commit_every == 1:
-            return self.db.atomic("IMMEDIATE")
+            return _LocalCycle(self)
         return _BatchedCycle(self)
 
     def _end_cycle(self) -> None:
@@ -158,12 +169,17 @@ class CycleTransactions:
         """The account's risk state as the database holds it (the start of every merge)."""
         state = read_risk_state(self.db, account_key) or RiskState(account_key=account_key)
         self._risk_base = state
+        self._reserved = 0
+        self._risk_locked = False
         return state
 
     def _write_risk(self, mine: RiskState) -> RiskState:
-        """Merge ``mine`` into the account's row now; the row as written."""
+        """Merge ``mine`` into the account's row now; the row as written. Inside a local
+        cycle the row's write lock is then this cycle's until it commits."""
         merged = sync_risk_state(self.db, self._risk_base, mine)
         self._risk_base = merged
+        self._reserved = 0  # the merge added them (``mine`` counts them)
+        self._risk_locked = self._local_cycles > 0
         return merged
 
     def sync_risk(self, mine: RiskState) -> RiskState:
@@ -193,11 +209,22 @@ class CycleTransactions:
         risk manager's, after its own check) already counts: ``(False, state)`` at the limit.
 
         Cycles that commit one by one reserve in the database with one conditional update,
-        so the limit holds across processes. Batched replay cycles keep the count in memory
-        (the replay's account is its own) and add it to the row at each commit.
+        so the limit holds across processes. Inside a local cycle whose transaction already
+        merged the account's row (``_write_risk`` took its write lock, held until the cycle
+        commits), nobody else can change the count meanwhile: the slots are counted against
+        the row as read and added to it before the commit (``_flush_reserved``), the same
+        limit for one statement less per order. Batched replay cycles keep the count in
+        memory (the replay's account is its own) and add it to the row at each commit.
         """
         if self.commit_every > 1:
             return True, state
+        base = self._risk_base
+        if self._risk_locked and base is not None and state.day == base.day:
+            count = base.orders_today + self._reserved
+            if count >= limit:
+                return False, with_orders(state, count)
+            self._reserved += 1
+            return True, with_orders(state, count + 1)
         ok, count = reserve_order_slot(self.db, state.account_key, state.day, limit)
         if not ok and count < limit:  # the row is missing or on an earlier day: merge, retry
             self._write_risk(with_orders(state, max(state.orders_today - 1, 0)))
@@ -205,6 +232,63 @@ class CycleTransactions:
         if self._risk_base is not None:
             self._risk_base = with_orders(self._risk_base, count)
         return ok, with_orders(state, count)
+
+    def _flush_reserved(self) -> None:
+        """Add the slots a local cycle reserved since its last merge to the account's row
+        (still under the cycle's write lock), and let go of the lock's knowledge."""
+        reserved, self._reserved = self._reserved, 0
+        self._risk_locked = False
+        if reserved and self._risk_base is not None:
+            base = self._risk_base
+            self._risk_base = add_reserved_orders(self.db, base, reserved)
+
+
+class _LocalCycle:
+    """One local decision cycle: one ``IMMEDIATE`` transaction. Its order rows are kept in
+    memory while the cycle sends (``AuditLog.order_pending``) and written, with what the
+    broker answered, in one statement before the cycle commits: nothing of the cycle is
+    committed before its end, the local broker lives and dies with the process, and a failed
+    cycle rolls back whole, so the committed rows are the same as writing each row before its
+    order, for one statement instead of two per order (a tenth of a millisecond each at 50
+    symbols, where the day's first cycle sends dozens of orders in a row)."""
+
+    __slots__ = ("log", "txn")
+
+    def __init__(self, log: CycleTransactions) -> None:
+        self.log = log
+        self.txn: Any = None
+
+    def __enter__(self) -> None:
+        """Begin the cycle's transaction; order rows wait in memory from now on."""
+        self.txn = self.log.db.atomic("IMMEDIATE")
+        self.txn.__enter__()
+        self.log._local_cycles += 1
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> bool | None:
+        """Write the kept order rows and commit, or roll everything back."""
+        log = self.log
+        log._local_cycles -= 1
+        if log._local_cycles:
+            return self.txn.__exit__(exc_type, exc, tb)
+        if exc_type is None:
+            try:
+                if log._unsent:
+                    log._write_unsent(events=False)
+                log._flush_reserved()
+            except BaseException as error:
+                self._forget()
+                self.txn.__exit__(type(error), error, error.__traceback__)
+                raise
+        else:
+            self._forget()
+        return self.txn.__exit__(exc_type, exc, tb)
+
+    def _forget(self) -> None:
+        """The cycle rolls back: its kept rows and reserved slots go with it."""
+        log = self.log
+        log._unsent.clear()
+        log._reserved = 0
+        log._risk_locked = False
 
 
 class _BatchedCycle:
