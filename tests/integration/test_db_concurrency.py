@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import sqlite3
 import subprocess
+import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.integration.cli_helpers import start_cli
+from tui_trader.store import db as store_db
 
 SESSIONS = 4
 ITERATIONS = 40
@@ -81,3 +85,42 @@ def test_four_sessions_and_reports_on_one_database_all_finish_with_every_row(
     assert rows == [("completed", ITERATIONS, ITERATIONS)] * SESSIONS
     assert open_orders == 0
     assert integrity == "ok"
+
+
+def test_a_new_file_locked_by_another_starting_process_is_waited_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sessions started together on a new database: while one holds the file's lock (turning
+    its journal to WAL), the others wait for it. They used to stop at once with "database is
+    locked" (SQLite does not wait out the busy timeout for that switch): a fleet's three
+    sessions started together failed about one start in seven."""
+    path = tmp_path / "new.db"
+    holder = sqlite3.connect(path, isolation_level=None)  # another process, creating the file
+    holder.execute("BEGIN IMMEDIATE")
+    refused = threading.Event()
+    connect = store_db.AuditDatabase.connect
+
+    def connect_and_say(self, *args, **kwargs):
+        try:
+            return connect(self, *args, **kwargs)
+        except Exception:
+            refused.set()
+            raise
+
+    monkeypatch.setattr(store_db.AuditDatabase, "connect", connect_and_say)
+    result: dict[str, object] = {}
+
+    def start() -> None:
+        try:
+            result["db"] = store_db.open_database(path)
+        except store_db.StoreError as exc:
+            result["error"] = str(exc)
+
+    opener = threading.Thread(target=start)
+    opener.start()
+    assert refused.wait(10), "the file's lock never stood in the way"
+    holder.execute("ROLLBACK")
+    holder.close()
+    opener.join(20)
+    assert "error" not in result, result["error"]
+    result["db"].close()  # type: ignore[attr-defined]

@@ -15,6 +15,8 @@ deferred one that reads first and then writes cannot wait for another process's 
 from __future__ import annotations
 
 import sqlite3
+import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -186,7 +188,7 @@ def open_database(path: Path | PgUrl, create: bool = True) -> AuditDatabase:
             raise StoreError(f"cannot create the database {path}: {exc.strerror}") from None
     db = AuditDatabase(str(path), pragmas=_PRAGMAS, check_same_thread=False, lock_type="IMMEDIATE")
     try:
-        db.connect(reuse_if_open=True)
+        _connect(db)
         database.initialize(db)
         if create:
             migrate(db)
@@ -196,6 +198,30 @@ def open_database(path: Path | PgUrl, create: bool = True) -> AuditDatabase:
             raise AuditFullError(disk_full_message(path)) from exc
         raise StoreError(f"cannot open the database {path}: {exc}") from exc
     return db
+
+
+CONNECT_WAIT = 10.0
+"""Seconds a new connection waits for another process that holds the file's lock while it
+turns the journal to WAL (the same as ``busy_timeout``)."""
+
+
+def _connect(db: AuditDatabase) -> None:
+    """Connect, waiting while another process holds the lock a new file's switch to WAL needs.
+
+    SQLite answers that switch with "database is locked" at once instead of waiting out the
+    busy timeout, so sessions started together on a new database (a fleet, a desk and a
+    headless run) failed to start; any other error, or the lock held past ``CONNECT_WAIT``,
+    is raised as before."""
+    deadline = time.monotonic() + CONNECT_WAIT
+    pause = threading.Event()
+    while True:
+        try:
+            db.connect(reuse_if_open=True)
+            return
+        except (DatabaseError, sqlite3.OperationalError) as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+        pause.wait(0.02)
 
 
 def to_db_time(ts: datetime | None) -> datetime | None:
