@@ -107,11 +107,13 @@ def _wait_for_bytes(path: Path, marker: bytes, since: int, limit: float) -> floa
 def _tmux(name: str, cmd: str) -> None:
     """A detached 120x36 tmux session running ``cmd``.
 
-    When the previous run's session was the server's last, the server may still be exiting
-    and refuse the new session ("server exited unexpectedly"): then try again.
+    The app reads the bytecode ``tui_bench`` compiled (an empty ``PYTHONDONTWRITEBYTECODE`` is
+    unset, whatever the tmux server inherited). When the previous run's session was the
+    server's last, the server may still be exiting and refuse the new session ("server exited
+    unexpectedly"): then try again.
     """
     args = ["tmux", "new-session", "-d", "-s", name, "-x", "120", "-y", "36", "-e",
-            "TERM=xterm-256color", cmd]  # fmt: skip
+            "TERM=xterm-256color", "-e", "PYTHONDONTWRITEBYTECODE=", cmd]  # fmt: skip
     for attempt in range(5):
         done = subprocess.run(args, capture_output=True, text=True)
         if done.returncode == 0:
