@@ -9,6 +9,8 @@ server that goes away mid-session halts trading loudly and keeps every row writt
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -18,7 +20,7 @@ import peewee
 import pytest
 
 from tests.conftest import make_session
-from tests.integration.cli_helpers import run_cli, start_cli
+from tests.integration.cli_helpers import cli_env, run_cli, start_cli
 from tests.pg_cluster import TRADER, TRADER_PASSWORD, PgCluster
 from tui_trader.cli import main
 from tui_trader.core.clock import FrozenClock
@@ -177,6 +179,28 @@ def test_password_from_the_url_is_never_shown(
     database = pg_url.rsplit("/", 1)[1]
     rows = pg_cluster.rows(database, "SELECT parameters, coalesce(endpoint, '') FROM sessions")
     assert rows and all(TRADER_PASSWORD not in a + b for a, b in rows)
+
+
+def test_the_drivers_own_warnings_stay_off_the_terminal(pg_url: str, tmp_path: Path) -> None:
+    """A store lost mid-pipeline is one line on stderr: psycopg's "error ignored terminating
+    <psycopg.Pipeline [BAD]>" warning, which Python printed as a second line (and over the
+    desk's screen), no longer reaches the terminal once the store is open."""
+    code = (
+        "import logging, sys\n"
+        "from tui_trader.store.db import open_database\n"
+        "from tui_trader.store.pg_url import parse_db_url\n"
+        "open_database(parse_db_url(sys.argv[1])).close()\n"
+        "logging.getLogger('psycopg').warning('error ignored terminating <psycopg.Pipeline>')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, pg_url],
+        capture_output=True,
+        text=True,
+        env=cli_env(tmp_path),
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
 
 
 def test_a_server_that_goes_away_mid_session_halts_loudly_and_keeps_the_rows(

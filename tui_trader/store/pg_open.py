@@ -9,12 +9,27 @@ database does not exist or belongs to another program.
 
 from __future__ import annotations
 
+import logging
+
 from peewee import DatabaseError
 
 from tui_trader.security.redact import redact
 from tui_trader.store.models import database
 from tui_trader.store.pg import PgAuditDatabase
 from tui_trader.store.pg_url import PgUrl
+
+
+def _quiet_driver() -> None:
+    """Keep psycopg's own warnings off the terminal.
+
+    When the server goes away while a pipeline is open, psycopg logs "error ignored
+    terminating <psycopg.Pipeline [BAD]>" as it unwinds; with no handler configured Python
+    prints it on stderr, a second line beside the store's own "lost the audit store" (and
+    over the desk's screen). A handler on psycopg's logger stops that last-resort print;
+    handlers an application sets up (a log file) still receive the record."""
+    driver = logging.getLogger("psycopg")
+    if not any(isinstance(h, logging.NullHandler) for h in driver.handlers):
+        driver.addHandler(logging.NullHandler())
 
 
 def pg_problem(url: PgUrl, exc: BaseException) -> str:
@@ -39,6 +54,7 @@ def open_pg(url: PgUrl, create: bool = True) -> PgAuditDatabase:
     from tui_trader.store.migrations import MigrationError
     from tui_trader.store.pg_schema import check_pg, migrate_pg
 
+    _quiet_driver()
     db = PgAuditDatabase(url)
     try:
         db.connect(reuse_if_open=True)
