@@ -14,7 +14,7 @@ import sys
 import time
 from typing import Any
 
-from benchmarks.harness import ROOT, Stat
+from benchmarks.harness import ROOT, Stat, compile_package
 
 WAITING = "not measured (waits for the TUI merge, or no benchmark for it yet)"
 
@@ -23,9 +23,7 @@ def run(quick: bool, runs: int, log: Any) -> list[dict[str, Any]]:
     """The rows we can measure now, and say which wait. The package's bytecode is compiled
     first, as ``pip install`` leaves it: a start that compiles our modules is not what a user
     waits for after the first run (and ``PYTHONDONTWRITEBYTECODE`` would make every start do it)."""
-    subprocess.run(
-        [sys.executable, "-m", "compileall", "-q", str(ROOT / "tui_trader")], cwd=ROOT, check=True
-    )
+    compile_package()
     rows = []
     if importlib.util.find_spec("tui_trader.tui") is not None:
         rows.extend(_tui_rows(quick, runs, log))
