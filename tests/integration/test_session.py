@@ -250,6 +250,26 @@ def test_runner_stops_at_the_iteration_count_and_records_the_end(db_path: Path) 
     assert session.audit.session.__class__.get_by_id(session.audit.session.id).status == "completed"
 
 
+def test_a_kill_pressed_as_a_cycle_ends_acts_at_once_not_an_interval_later(
+    db_path: Path,
+) -> None:
+    """The kill switch, pressed after a cycle's orders but before the wait, halts at once.
+
+    The runner cleared its wake event as the wait began, so a request made in between was
+    lost: the halt came a whole ``--every`` later (the injected clock shows when)."""
+    session = make_session(db_path)
+    pressed: list[datetime] = []
+
+    def press_once(report: object) -> None:
+        if not pressed:
+            pressed.append(session.clock.now())
+            session.request_kill("user")
+
+    SessionRunner(session, 2, every=600, on_report=press_once).run()
+    kill = RiskEventRow.get(RiskEventRow.event_type == MANUAL_KILL)
+    assert kill.market_time - pressed[0].replace(tzinfo=None) < timedelta(seconds=60)
+
+
 def test_rejected_orders_are_recorded_with_the_reason(db_path: Path) -> None:
     """An order the broker rejects keeps its row, status rejected, and the broker's reason."""
     market = SimMarket(("SPY", "QQQ", "IWM"), parse_interval("1d"), parse_period("60d"), seed=7)

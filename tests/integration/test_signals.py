@@ -44,6 +44,45 @@ def assert_stopped_cleanly(proc: subprocess.Popen[str], db: Path) -> str:
     return rest
 
 
+STOP_NEEDS_A_HELD_LOCK = """
+import signal, threading
+from rich.console import Console
+from tui_trader.cli.stop_signals import ctrl_c
+
+held = threading.Lock()  # as the condition inside an Event the runner is clearing
+stopped = threading.Event()
+
+def stop():
+    with held:
+        stopped.set()
+
+with ctrl_c(stop, Console()):
+    with held:
+        signal.raise_signal(signal.SIGTERM)
+    stopped.wait(30)
+print("stopped" if stopped.is_set() else "not stopped")
+"""
+
+
+def test_a_signal_that_lands_while_a_lock_is_held_still_stops_the_run(tmp_path: Path) -> None:
+    """A stop signal arriving while the main thread holds a lock that stopping needs.
+
+    The handler called ``stop`` itself, on the main thread, which then waited for itself:
+    ``live paper`` printed "SIGHUP: stopping after this iteration" and hung until killed (CI).
+    """
+    done = subprocess.run(
+        [sys.executable, "-c", STOP_NEEDS_A_HELD_LOCK],
+        capture_output=True,
+        text=True,
+        env=cli_env(tmp_path),
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "SIGTERM: stopping after this iteration" in done.stdout
+    assert done.stdout.strip().endswith("stopped") and "not stopped" not in done.stdout
+
+
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
 def test_paper_stops_cleanly_on_sigterm_and_sighup(tmp_path: Path, signum: int) -> None:
     db = tmp_path / "s.db"

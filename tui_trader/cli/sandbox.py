@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import sys
 import threading
 from typing import Any
@@ -109,6 +108,9 @@ def register(subparsers: Any) -> None:
 
 def run_sandbox(args: argparse.Namespace) -> int:
     """Start the sandbox, print where it is, wait for Ctrl+C, stop cleanly."""
+    from rich.console import Console
+
+    from tui_trader.cli.stop_signals import ctrl_c
     from tui_trader.sandbox import DEFAULT_KEY_ID, DEFAULT_SECRET, FaultSettings, Sandbox
     from tui_trader.sandbox.config import SandboxConfig
 
@@ -141,26 +143,24 @@ def run_sandbox(args: argparse.Namespace) -> int:
             "(choose another with --port)"
         ) from None
     stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
     shown_secret = secret if secret == DEFAULT_SECRET else "<the secret you chose>"
-    print(
-        f"tui-trader sandbox: {','.join(config.symbols)} {config.interval} bars at speed "
-        f"{config.speed:g}, hours {config.hours}, cash {config.cash:,.2f}, seed {config.seed}, "
-        f"faults {config.faults.describe()}\n"
-        f"  REST (Trading + Market Data API): {sandbox.base_url}\n"
-        f"  trading stream:                   {sandbox.trading_stream_url}\n"
-        f"  market data stream:               {sandbox.data_stream_url}\n"
-        f"  admin (needs the keys below):     {sandbox.base_url}/admin/state\n"
-        f"In the other terminal:\n"
-        f"  export APCA_API_KEY_ID={key_id} APCA_API_SECRET_KEY={shown_secret} "
-        f"APCA_API_BASE_URL={sandbox.base_url}\n"
-        f"Press Ctrl+C to stop.",
-        flush=True,
-    )
     try:
-        while not stop.wait(0.5):
-            pass
+        with ctrl_c(stop.set, Console(stderr=True), doing="stopping the sandbox"):
+            print(
+                f"tui-trader sandbox: {','.join(config.symbols)} {config.interval} bars at "
+                f"speed {config.speed:g}, hours {config.hours}, cash {config.cash:,.2f}, "
+                f"seed {config.seed}, faults {config.faults.describe()}\n"
+                f"  REST (Trading + Market Data API): {sandbox.base_url}\n"
+                f"  trading stream:                   {sandbox.trading_stream_url}\n"
+                f"  market data stream:               {sandbox.data_stream_url}\n"
+                f"  admin (needs the keys below):     {sandbox.base_url}/admin/state\n"
+                f"In the other terminal:\n"
+                f"  export APCA_API_KEY_ID={key_id} APCA_API_SECRET_KEY={shown_secret} "
+                f"APCA_API_BASE_URL={sandbox.base_url}\n"
+                f"Press Ctrl+C to stop.",
+                flush=True,
+            )
+            stop.wait()
     finally:
         sandbox.stop()
     print("sandbox stopped", file=sys.stderr)

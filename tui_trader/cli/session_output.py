@@ -4,22 +4,18 @@
 ``[RISK]`` line per risk event, notes in yellow, and a summary. The first Ctrl+C (or SIGTERM from
 ``kill``, a service manager or a container stop, or SIGHUP from a closed terminal) finishes the
 cycle and writes the final state; a second one leaves at once (the open transaction is rolled
-back, so the database stays whole).
+back, so the database stays whole). How those signals reach the run: ``cli.stop_signals``.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator
-from types import FrameType
 
 from rich.console import Console
 
 from tui_trader.brokers import BrokerError
+from tui_trader.cli.stop_signals import ctrl_c
 from tui_trader.core.domain import Account, IterationReport, RiskEvent, TradingState
 from tui_trader.engine.session import TradingSession
 from tui_trader.session.runner import RunResult, SessionRunner, end_on_full_disk
@@ -83,74 +79,6 @@ def _print_startup(console: Console, session: TradingSession) -> None:
     """What the session found when it started (restored halts, reconciliation)."""
     for event in session.startup_events:
         console.print(event_line(event))
-
-
-STOP_SIGNALS = tuple(
-    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
-)
-"""Signals that end a session cleanly: Ctrl+C, ``kill``/a service stop, a closed terminal."""
-
-
-@contextlib.contextmanager
-def ctrl_c(stop: Callable[[], None], console: Console) -> Iterator[None]:
-    """Ctrl+C, SIGTERM or SIGHUP call ``stop`` (and a second one leaves at once) while the block
-    runs.
-
-    After a first signal the handlers stay installed: a second one, even during shutdown,
-    exits at once."""
-    interrupt = Interrupt(stop, console)
-    previous = {signum: signal.signal(signum, interrupt.handle) for signum in STOP_SIGNALS}
-    try:
-        yield
-    finally:
-        if not interrupt.presses:
-            for signum, handler in previous.items():
-                signal.signal(signum, handler)
-
-
-class Interrupt:
-    """First Ctrl+C (or SIGTERM, SIGHUP): stop after this cycle. Second: leave at once.
-
-    Leaving at once is ``os._exit``: no cleanup code runs that a third press could interrupt
-    into a traceback, and SQLite's write-ahead log keeps every committed cycle and rolls back
-    the one in flight, so the database stays whole.
-    """
-
-    def __init__(self, stop: Callable[[], None], console: Console) -> None:
-        """``stop`` asks the run to end after the cycle in progress."""
-        self.stop = stop
-        self.console = console
-        self.presses = 0
-
-    def handle(self, signum: int, frame: FrameType | None) -> None:
-        """The handler of every stop signal."""
-        self.presses += 1
-        if self.presses == 1:
-            if signum == getattr(signal, "SIGHUP", None):
-                _detach_from_terminal()
-            name = "Ctrl+C" if signum == signal.SIGINT else signal.Signals(signum).name
-            with contextlib.suppress(Exception):
-                self.console.print(
-                    f"[yellow]{name}: stopping after this iteration (Ctrl+C again to quit now)[/]"
-                )
-            self.stop()
-            return
-        with contextlib.suppress(Exception):
-            sys.stdout.flush()
-            sys.stderr.write("interrupted: leaving now\n")
-            sys.stderr.flush()
-        os._exit(130)
-
-
-def _detach_from_terminal() -> None:
-    """After a hang-up the terminal is gone and writing to it fails (EIO): send what is left of
-    the output to /dev/null, so the session still ends as it would after Ctrl+C."""
-    with contextlib.suppress(OSError):
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        for fd in (1, 2):
-            if os.isatty(fd):
-                os.dup2(devnull, fd)
-        os.close(devnull)
 
 
 def summary(console: Console, session: TradingSession, result: RunResult, tag: str) -> None:

@@ -120,6 +120,10 @@ class SessionRunner:
                 if self.iterations and session.iteration >= self.iterations:
                     status = "completed"
                     break
+                # From here on a request (kill, resume, manual order, stop) wakes the wait
+                # after this cycle. Clearing it at the wait instead lost a kill switch pressed
+                # while the cycle ended: it waited a whole interval.
+                session.wake.clear()
                 try:
                     report = session.run_iteration()
                 except Throttled as exc:  # nothing was sent: skip, say so, no halt
@@ -158,10 +162,10 @@ class SessionRunner:
         return RunResult(status, session.iteration)
 
     def _wait(self, seconds: float) -> None:
-        """Wait ``seconds`` (or until woken), beating the session's heartbeat meanwhile so
-        that a long ``--every`` does not make it look dead."""
+        """Wait ``seconds`` (or until woken: at once if a request came during the cycle),
+        beating the session's heartbeat meanwhile so that a long ``--every`` does not make it
+        look dead."""
         session = self.session
-        session.wake.clear()
         remaining = seconds
         while remaining > 0:
             step = min(remaining, WAIT_SLICE)

@@ -1,0 +1,123 @@
+"""Stop signals for the terminal commands: Ctrl+C, SIGTERM (``kill``, a service or container
+stop) and SIGHUP (a closed terminal).
+
+The first one asks the command to stop cleanly; a second one leaves at once.
+
+A Python signal handler runs on the main thread between two of its bytecodes, possibly while
+that thread holds a lock: the condition inside a ``threading.Event`` it is clearing or waiting
+on, the console's, a buffered stream's. Whatever the handler does that needs such a lock waits
+for itself, for ever. ``SessionRunner.stop`` sets two events, and calling it from the handler
+hung ``live paper`` after a SIGHUP (the process printed "stopping after this iteration" and
+never stopped: the signal had landed while the runner cleared its wake event). So the handler
+takes no lock: it writes the signal's number to a pipe (``os.write`` is a system call) and a
+thread of its own reads it and does the work there, where waiting for a lock is only waiting.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from types import FrameType
+
+from rich.console import Console
+
+STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+"""Signals that end a session cleanly: Ctrl+C, ``kill``/a service stop, a closed terminal."""
+
+AFTER_THIS_CYCLE = "stopping after this iteration"
+
+
+@contextlib.contextmanager
+def ctrl_c(
+    stop: Callable[[], None], console: Console, doing: str = AFTER_THIS_CYCLE
+) -> Iterator[None]:
+    """Ctrl+C, SIGTERM or SIGHUP call ``stop`` (on the relay thread) and print ``doing``;
+    a second one leaves at once, while the block runs.
+
+    After a first signal the handlers stay installed: a second one, even during shutdown,
+    exits at once."""
+    interrupt = Interrupt(stop, console, doing)
+    previous = {signum: signal.signal(signum, interrupt.handle) for signum in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        if not interrupt.presses:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+        interrupt.close()
+
+
+class Interrupt:
+    """First Ctrl+C (or SIGTERM, SIGHUP): stop after this cycle. Second: leave at once.
+
+    Leaving at once is ``os._exit``: no cleanup code runs that a third press could interrupt
+    into a traceback, and SQLite's write-ahead log keeps every committed cycle and rolls back
+    the one in flight, so the database stays whole.
+    """
+
+    def __init__(
+        self, stop: Callable[[], None], console: Console, doing: str = AFTER_THIS_CYCLE
+    ) -> None:
+        """``stop`` asks the run to end after the cycle in progress (called on the relay
+        thread, never inside the signal handler)."""
+        self.stop = stop
+        self.console = console
+        self.doing = doing
+        self.presses = 0
+        self._read, self._write = os.pipe()
+        self._relay = threading.Thread(target=self._relay_signals, name="stop-signals", daemon=True)
+        self._relay.start()
+
+    def handle(self, signum: int, frame: FrameType | None) -> None:
+        """The handler of every stop signal: system calls only, no lock (see the module)."""
+        self.presses += 1
+        if self.presses == 1:
+            if signum == getattr(signal, "SIGHUP", None):
+                _detach_from_terminal()
+            with contextlib.suppress(OSError):
+                os.write(self._write, bytes([signum]))
+            return
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()  # a buffered stream refuses a re-entrant call; it never waits
+        with contextlib.suppress(OSError):
+            os.write(2, b"interrupted: leaving now\n")
+        os._exit(130)
+
+    def close(self) -> None:
+        """End the relay once it has delivered what it was sent (so its line comes before
+        the summary)."""
+        with contextlib.suppress(OSError):
+            os.close(self._write)
+        self._relay.join(timeout=5)
+
+    def _relay_signals(self) -> None:
+        """The relay thread: for the first signal, say so and call ``stop``."""
+        try:
+            while data := os.read(self._read, 1):
+                self._first(data[0])
+        finally:
+            os.close(self._read)
+
+    def _first(self, signum: int) -> None:
+        """Print what the first signal does, then ask the run to stop."""
+        name = "Ctrl+C" if signum == signal.SIGINT else signal.Signals(signum).name
+        with contextlib.suppress(Exception):
+            self.console.print(f"[yellow]{name}: {self.doing} (Ctrl+C again to quit now)[/]")
+        self.stop()
+
+
+def _detach_from_terminal() -> None:
+    """After a hang-up the terminal is gone and writing to it fails (EIO): send what is left of
+    the output to /dev/null, so the session still ends as it would after Ctrl+C."""
+    with contextlib.suppress(OSError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        for fd in (1, 2):
+            if os.isatty(fd):
+                os.dup2(devnull, fd)
+        os.close(devnull)
