@@ -110,6 +110,24 @@ def test_verify_refuses_a_damaged_or_foreign_file(tmp_path: Path, capsys) -> Non
     assert "not a tui-trader database" in capsys.readouterr().err
 
 
+def test_a_file_name_that_names_nothing_is_a_usage_error(tmp_path: Path, capsys) -> None:
+    """A mistyped FILE for verify or restore: one line, exit 2 (input to fix), as every other
+    command treats a path that is not there; exit 1 stays for a check that failed."""
+    missing = tmp_path / "backups" / "nope.db"
+    with pytest.raises(SystemExit) as verify:
+        main(["db", "verify", str(missing)])
+    assert verify.value.code == 2
+    err = capsys.readouterr().err
+    assert err == f"tui-trader: error: {missing}: no such file\n"
+    db = tmp_path / "audit.db"
+    with pytest.raises(SystemExit) as restore:
+        main(["db", "restore", str(tmp_path), "--db", str(db)])
+    assert restore.value.code == 2
+    err = capsys.readouterr().err
+    assert err == f"tui-trader: error: {tmp_path}: a folder, not a database file\n"
+    assert not db.exists()
+
+
 def test_periodic_backups_rotate(db_path: Path, tmp_path: Path) -> None:
     """``--backup-every`` takes backups in the background; ``--backup-keep`` keeps the newest."""
     session = make_session(db_path)

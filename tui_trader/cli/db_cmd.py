@@ -2,8 +2,9 @@
 
 ``backup`` copies while a session writes (SQLite's online backup API) and prints the verified
 file's path; ``verify`` checks a file; ``restore`` puts a backup in place, refusing while a session
-runs on the database and keeping the replaced file aside. Failures are one line and exit 1. A
-PostgreSQL store is refused (exit 2): ``pg_dump``/``pg_restore`` are the tools for it.
+runs on the database and keeping the replaced file aside. A check or a copy that fails is one
+line and exit 1. A FILE that does not exist is input to fix (one line, exit 2), and a PostgreSQL
+store is refused the same way: ``pg_dump``/``pg_restore`` are the tools for it.
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ def run_verify(args: argparse.Namespace) -> int:
     from tui_trader.ops.backup import BackupError, verify_database
 
     try:
-        checked = verify_database(args.file)
+        checked = verify_database(_named_file(args.file))
     except BackupError as exc:
         return _failed(str(exc))
     print(f"ok: {checked.path} passes integrity_check ({_orders(checked.counts)})")
@@ -87,13 +88,22 @@ def run_restore(args: argparse.Namespace) -> int:
 
     db = _sqlite_only(resolve_db(args.db))
     try:
-        aside = restore_database(args.file, db)
+        aside = restore_database(_named_file(args.file), db)
     except BackupError as exc:
         return _failed(str(exc))
     print(f"restored {db} from {args.file}")
     if aside is not None:
         print(f"the replaced database was kept as {aside}")
     return 0
+
+
+def _named_file(path: Path) -> Path:
+    """``path`` if it names a file; a mistyped name is the user's to fix (one line, exit 2),
+    not a check that failed (exit 1)."""
+    if not path.is_file():
+        what = "a folder, not a database file" if path.is_dir() else "no such file"
+        raise UsageError(f"{path}: {what}")
+    return path
 
 
 def _orders(counts: dict[str, int]) -> str:
