@@ -109,6 +109,8 @@ class SetupScreen(StyledOnMount, Screen[None]):
         self._checked = False
         """Whether the form has been checked once (the fields' first Changed events are not
         edits: the first check, after the first frame, reads every field anyway)."""
+        self._check_planned = False
+        """Whether the first check is on its way (see ``_compositor_refresh``)."""
 
     def compose(self) -> ComposeResult:
         """The form: session, data, risk groups, then the Start row."""
@@ -162,14 +164,22 @@ class SetupScreen(StyledOnMount, Screen[None]):
                 yield Static("", id="form-summary")
         yield DeskFooter()
 
-    def on_mount(self) -> None:
-        """Check the defaults once so the Start button reflects them.
+    def _compositor_refresh(self) -> None:
+        """Textual's frame; the first one that reaches the terminal starts the form's first
+        check, which makes the Start button reflect the defaults.
 
-        After the first frame: checking makes a session plan, which imports the engine and the
-        store (~0.4 s of CPU), and the form is on the screen first (issue 17). Starting checks
-        the form again in any case, so nothing unchecked can start.
+        After that frame: checking makes a session plan, which imports the engine and the store
+        (~0.4 s of CPU), and the form is on the screen first (issue 17). A callback "after the
+        refresh" is no such moment: while the app starts, Textual batches its updates (frames
+        are dropped) and runs those callbacks at once, so the check ran before the first frame
+        the terminal got. Starting checks the form again in any case, so nothing unchecked can
+        start.
         """
-        self.call_after_refresh(self._first_check)
+        super()._compositor_refresh()
+        app = self.app
+        if not self._check_planned and self.is_current and app.is_running and not app._batch_count:
+            self._check_planned = True
+            self.call_later(self._first_check)
 
     def _first_check(self) -> None:
         """The first check of the form, once it is on the screen."""
