@@ -87,10 +87,10 @@ class FastLog(RichLog):
         if (text.justify or options.justify or "default") != "default":
             return None
         # What Text.__rich_console__ renders for a line that wrap leaves whole: the line joined
-        # into one text (its own style becomes a span), then split where the end falls.
-        segments = _JOIN.join([text.copy()]).render(console, end="\n")
-        line = next(iter(Segment.split_lines(segments)), [])
-        return Strip(line)
+        # into one text (its own style becomes a span; a text without one joins as itself),
+        # rendered, and split where the end falls (here: the last segment, dropped).
+        whole = _JOIN.join([text.copy()]) if text.style else text
+        return Strip(list(whole.render(console, end="")))
 
     def _add(self, strips: list[Strip]) -> None:
         """Append strips as ``write`` does; the batch trims to ``max_lines`` once at its end."""
