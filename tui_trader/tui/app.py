@@ -137,7 +137,7 @@ class TraderApp(SessionLifecycle, SessionControls, DeskActions, Navigation, App[
             self._dashboard = DashboardScreen()
         return self._dashboard
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
         """Install the screens, open on setup (or the dashboard when monitoring).
 
         A screen's module is imported when the screen is first shown: the first screen is drawn
@@ -161,7 +161,7 @@ class TraderApp(SessionLifecycle, SessionControls, DeskActions, Navigation, App[
         elif self.fleet_only:
             self.switch_mode("fleet")
         else:
-            self.switch_mode("setup")
+            await self.switch_mode("setup")
 
     def _new_screen(self, screen: Screen) -> Screen:
         """A mode's new screen, marked as styled by the current stylesheet while no theme or
