@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
 from rich.style import Style
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable
-from textual.widgets.data_table import CellDoesNotExist
 
 from tui_trader.tui.screens.dashboard import POSITION_COLUMNS, _num, _signed_cell
 from tui_trader.tui.widgets.fast_table import FastTable
@@ -92,16 +90,34 @@ async def test_every_cell_and_line_equals_datatables_own() -> None:
             assert [list(s) for s in fast_lines] == [list(s) for s in slow_lines]
 
 
-async def test_update_cells_changes_values_once_and_checks_keys() -> None:
-    """Several cells in one call, one repaint; a missing cell is an error as in update_cell."""
+async def test_a_new_price_rewrites_only_its_own_cell_with_one_repaint() -> None:
+    """Syncing rows where one cell changed replaces that cell alone (the others stay the very
+    objects shown) and asks for one repaint; rows that look the same ask for none; a change of
+    colour alone is a change; rows that go or come are removed or added."""
     app = _TableApp()
     async with app.run_test(size=(120, 30)) as pilot:
-        table = _filled(app, {str(i): _cells(2 * i) for i in range(3)})
+        table = app.query_one(FastTable)
+        for label, width in POSITION_COLUMNS:
+            table.add_column(label, width=width, key=label)
+        rows = [(str(i), _cells(2 * i)) for i in range(3)]
+        table.sync_rows(rows)
         await pilot.pause()
+        shown = {(r, c): table.get_cell(r, c) for r, _ in rows for c, _ in POSITION_COLUMNS}
         count = table._update_count
-        table.update_cells([("0", "Qty", Text("7")), ("2", "Last", Text("9.00"))])
-        assert table.get_cell("0", "Qty") == Text("7")
-        assert table.get_cell("2", "Last") == Text("9.00")
+        table.sync_rows([(key, [cell.copy() for cell in cells]) for key, cells in rows])
+        assert table._update_count == count  # the same look: no repaint
+        new = [(key, [cell.copy() for cell in cells]) for key, cells in rows]
+        new[1][1][3] = _num(9.5)
+        new[2][1][5] = Text(new[2][1][5].plain, justify="right")  # the same figure, uncoloured
+        table.sync_rows(new)
         assert table._update_count == count + 1
-        with pytest.raises(CellDoesNotExist):
-            table.update_cells([("9", "Qty", Text("1"))])
+        changed = {("1", "Last"), ("2", "Day chg")}
+        for (r, c), cell in shown.items():
+            now = table.get_cell(r, c)
+            assert (now is cell) == ((r, c) not in changed), (r, c)
+        assert table.get_cell("1", "Last") == _num(9.5)
+        assert table.get_cell("2", "Day chg").style == ""
+        table.sync_rows([new[0], ("5", _cells(5))])
+        await pilot.pause()
+        assert [key.value for key in table.rows] == ["0", "5"]
+        assert table.get_cell("5", "Qty") == _num(5, "g")

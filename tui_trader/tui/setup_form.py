@@ -367,9 +367,11 @@ def carried_note(values: dict[str, str]) -> str:
 
 def _alerts(text: str) -> tuple[str, ...]:
     """Alert URLs separated by commas or spaces, each one apprise understands."""
+    urls = tuple(u for u in re.split(r"[,\s]+", text) if u)
+    if not urls:  # no alerts: their module (and the audit store's drivers it imports) can wait
+        return urls
     from tui_trader.ops.alerts import AlertURLError, check_alert_url
 
-    urls = tuple(u for u in re.split(r"[,\s]+", text) if u)
     for url in urls:
         try:
             check_alert_url(url)

@@ -31,6 +31,7 @@ from tui_trader.tui.widgets.cells import (
 )
 from tui_trader.tui.widgets.desk_footer import DeskFooter
 from tui_trader.tui.widgets.deskbar import DeskBar, money, signed_text
+from tui_trader.tui.widgets.fast_log import FastLog
 from tui_trader.tui.widgets.fast_table import FastTable
 from tui_trader.tui.widgets.gauge import Gauge
 from tui_trader.tui.widgets.line import TextLine
@@ -65,43 +66,6 @@ COMPACT_POSITION_COLUMNS = (
 WIDE_FROM = 160
 """Screen width from which the positions table shows every column."""
 PRICE_COLUMNS = (("Symbol", 6), ("Last", 9), ("Chg %", 8), ("Trend (last 40)", 40))
-
-
-def _same(shown: object, cell: Text) -> bool:
-    """Whether a shown cell already looks like ``cell`` (``Text`` equality ignores the base
-    style and the justification: ``+0.00`` green and ``+0.00`` plain would compare equal)."""
-    return (
-        isinstance(shown, Text)
-        and shown == cell
-        and shown.style == cell.style
-        and shown.justify == cell.justify
-    )
-
-
-def _sync_table(table: FastTable, rows: list[tuple[str, list[Text]]]) -> None:
-    """Bring a table to ``rows`` with the least work: the rows whose keys still lead the table
-    keep their place and get only their changed cells; the rest are removed and the new ones
-    appended. Rows that stay are no new rows: no re-measuring, no layout pass (``clear`` and
-    ``add_row`` cost both, and a rebuild also scrolled the table back to its top)."""
-    current = [row_key.value for row_key in table.rows]
-    kept = 0
-    for (key, _), old in zip(rows, current, strict=False):
-        if key != old:
-            break
-        kept += 1
-    for key in current[kept:]:
-        table.remove_row(key)
-    columns = list(table.columns)
-    changes = [
-        (key, column.value, cell)
-        for key, cells in rows[:kept]
-        for column, cell in zip(columns, cells, strict=False)
-        if not _same(table.get_cell(key, column), cell)
-    ]
-    table.update_cells(changes)
-    for key, cells in rows[kept:]:
-        table.add_row(*cells, key=key)
-    table.settle()
 
 
 class DashboardScreen(StyledOnMount, Screen[None]):
@@ -164,10 +128,10 @@ class DashboardScreen(StyledOnMount, Screen[None]):
                 with Horizontal(id="logs"):
                     with Vertical(id="orders-box", classes="log-box"):
                         yield Label("Orders & fills", classes="panel-title")
-                        yield RichLog(id="orders-log", max_lines=200, wrap=True, min_width=20)
+                        yield FastLog(id="orders-log", max_lines=200, wrap=True, min_width=20)
                     with Vertical(id="events-box", classes="log-box"):
                         yield Label("Risk events", classes="panel-title")
-                        yield RichLog(id="events-log", max_lines=200, wrap=True, min_width=20)
+                        yield FastLog(id="events-log", max_lines=200, wrap=True, min_width=20)
         yield DeskFooter()
 
     def on_mount(self) -> None:
@@ -312,7 +276,7 @@ class DashboardScreen(StyledOnMount, Screen[None]):
             num(100.0 * value / equity, ".1f"),
         ]
         rows.append((str(len(rows)), total))
-        _sync_table(self.query_one("#positions", FastTable), rows)
+        self.query_one("#positions", FastTable).sync_rows(rows)
 
     def _prices(self, desk: DeskState) -> None:
         """Last price, the day's change (from the previous trading day's last price) and a
@@ -331,16 +295,18 @@ class DashboardScreen(StyledOnMount, Screen[None]):
                     ],
                 )
             )
-        _sync_table(self.query_one("#prices", FastTable), rows)
+        self.query_one("#prices", FastTable).sync_rows(rows)
 
     def _logs(self, desk: DeskState) -> None:
         """Append the orders, fills and risk events not shown yet."""
-        log = self.query_one("#orders-log", RichLog)
-        for item in newest(desk.activity, desk.activity_seen, self._written["activity"]):
-            log.write(fill_line(item) if isinstance(item, Fill) else order_line(item))
-        events = self.query_one("#events-log", RichLog)
-        for event in newest(desk.events, desk.events_seen, self._written["events"]):
-            events.write(event_line(event))
+        self.query_one("#orders-log", FastLog).write_lines(
+            fill_line(item) if isinstance(item, Fill) else order_line(item)
+            for item in newest(desk.activity, desk.activity_seen, self._written["activity"])
+        )
+        self.query_one("#events-log", FastLog).write_lines(
+            event_line(event)
+            for event in newest(desk.events, desk.events_seen, self._written["events"])
+        )
         self._written = {"activity": desk.activity_seen, "events": desk.events_seen}
 
     def _learning(self, desk: DeskState) -> None:

@@ -7,11 +7,12 @@ disabled while any field is invalid, and each bad field shows its reason beside 
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import ClassVar
 
 from textual import on
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
@@ -57,6 +58,20 @@ TEXT_FIELDS: tuple[tuple[str, str, str], ...] = (
     ("backup_keep", "Backups kept", "newest N; 0 = all"),
 )
 """(field id, label, placeholder) of every text field, in screen order."""
+
+
+FIRST_CHECK_POLL_S = 0.01
+"""How often the first check looks whether the first frame has left for the terminal."""
+FIRST_CHECK_WAIT_S = 1.0
+"""The longest the first check waits for that (a terminal that stopped reading)."""
+
+
+def _output_waiting(app: App) -> bool:
+    """Whether text still waits in the queue of the thread that writes to the terminal
+    (Textual's Linux driver has one; headless, web and Windows drivers none)."""
+    writer = getattr(app._driver, "_writer_thread", None)
+    queue = getattr(writer, "_queue", None)  # Textual keeps no public handle on it
+    return queue is not None and writer.is_alive() and not queue.empty()
 
 
 DATA_LABELS = [
@@ -109,6 +124,10 @@ class SetupScreen(StyledOnMount, Screen[None]):
         self._checked = False
         """Whether the form has been checked once (the fields' first Changed events are not
         edits: the first check, after the first frame, reads every field anyway)."""
+        self._check_planned = False
+        """Whether the first check is on its way (see ``_compositor_refresh``)."""
+        self._check_by = 0.0
+        """When the first check runs even if the terminal has not taken the first frame."""
 
     def compose(self) -> ComposeResult:
         """The form: session, data, risk groups, then the Start row."""
@@ -162,14 +181,32 @@ class SetupScreen(StyledOnMount, Screen[None]):
                 yield Static("", id="form-summary")
         yield DeskFooter()
 
-    def on_mount(self) -> None:
-        """Check the defaults once so the Start button reflects them.
+    def _compositor_refresh(self) -> None:
+        """Textual's frame; the first one that reaches the terminal starts the form's first
+        check, which makes the Start button reflect the defaults.
 
-        After the first frame: checking makes a session plan, which imports the engine and the
-        store (~0.4 s of CPU), and the form is on the screen first (issue 17). Starting checks
-        the form again in any case, so nothing unchecked can start.
+        After that frame: checking makes a session plan, which imports the engine and the store
+        (~0.4 s of CPU), and the form is on the screen first (issue 17). A callback "after the
+        refresh" is no such moment: while the app starts, Textual batches its updates (frames
+        are dropped) and runs those callbacks at once, so the check ran before the first frame
+        the terminal got. Starting checks the form again in any case, so nothing unchecked can
+        start.
         """
-        self.call_after_refresh(self._first_check)
+        super()._compositor_refresh()
+        app = self.app
+        if not self._check_planned and self.is_current and app.is_running and not app._batch_count:
+            self._check_planned = True
+            self._check_by = time.monotonic() + FIRST_CHECK_WAIT_S
+            self.call_later(self._first_check_once_out)
+
+    def _first_check_once_out(self) -> None:
+        """The first check, once the first frame has left for the terminal (or after
+        ``FIRST_CHECK_WAIT_S`` in any case): the check's imports hold Python's lock, and the
+        thread that writes to the terminal waited for them (~0.15 s under load)."""
+        if _output_waiting(self.app) and time.monotonic() < self._check_by:
+            self.set_timer(FIRST_CHECK_POLL_S, self._first_check_once_out)
+            return
+        self._first_check()
 
     def _first_check(self) -> None:
         """The first check of the form, once it is on the screen."""

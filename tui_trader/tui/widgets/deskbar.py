@@ -37,6 +37,15 @@ def signed_text(value: float, suffix: str = "", pct: bool = False) -> Text:
 class DeskBar(TextLine):
     """Mode, state, session and how fresh the numbers are."""
 
+    def on_mount(self) -> None:
+        """Drawn from the desk at once, not at the app's next tick: the screen's first frame
+        carries the bar ("NO SESSION" on the setup screen). The tick's first redraw came after
+        the setup form's first check (~0.4 s of CPU), so the first screen showed an empty bar.
+        """
+        desk = getattr(self.app, "desk", None)
+        if isinstance(desk, DeskState):
+            self.show_desk(desk, self.app.clock.now())  # type: ignore[attr-defined]
+
     def show_desk(self, desk: DeskState, now: datetime | None) -> None:
         """Redraw from the desk (called by the app's tick on the visible screen).
 
