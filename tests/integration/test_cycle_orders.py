@@ -10,6 +10,7 @@ process waits for the cycle's write lock and then sees its orders counted.
 from __future__ import annotations
 
 import re
+import shutil
 import sqlite3
 import threading
 from pathlib import Path
@@ -83,6 +84,29 @@ def test_a_cycles_order_rows_hold_their_times_as_every_row_does(db_path) -> None
             assert re.fullmatch(stored, text), text
         assert market == db_time(report.market_time)
         assert written <= updated
+
+
+def test_a_live_cycles_rows_reach_the_database_file_itself_once_it_is_over(
+    db_path, tmp_path
+) -> None:
+    """A remote broker's rows commit one by one, each order row before its order, into
+    SQLite's write-ahead log; once the cycle is over they are checkpointed into the database
+    file (SQLite's own checkpoint waits for 1,000 pages and then runs, with an fsync, inside
+    the commit of whichever order row fills them). A copy of the file alone, without its
+    ``-wal``, holds the order rows of the cycle just run."""
+    session = make_session(
+        db_path, strategies=[BuyAndHold()], limits=_LIMITS, commit_before_send=True
+    )
+    report = session.run_iteration()
+    assert report is not None and len(report.orders) == 3
+    copy = tmp_path / "copy.db"
+    shutil.copyfile(db_path, copy)
+    conn = sqlite3.connect(copy)
+    try:
+        rows = conn.execute("SELECT client_order_id FROM live_orders").fetchall()
+    finally:
+        conn.close()
+    assert {cid for (cid,) in rows} == {order.client_order_id for order in report.orders}
 
 
 def test_a_cycle_that_fails_after_sending_leaves_no_rows_and_no_slots(db_path) -> None:
