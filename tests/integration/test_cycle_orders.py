@@ -87,13 +87,14 @@ def test_a_cycles_order_rows_hold_their_times_as_every_row_does(db_path) -> None
 
 
 def test_a_live_cycles_rows_reach_the_database_file_itself_once_it_is_over(
-    db_path, tmp_path
+    db_path, tmp_path, monkeypatch
 ) -> None:
     """A remote broker's rows commit one by one, each order row before its order, into
     SQLite's write-ahead log; once the cycle is over they are checkpointed into the database
-    file (SQLite's own checkpoint waits for 1,000 pages and then runs, with an fsync, inside
-    the commit of whichever order row fills them). A copy of the file alone, without its
-    ``-wal``, holds the order rows of the cycle just run."""
+    file (at most once a second; SQLite's own checkpoint waited for 1,000 pages and then ran,
+    with an fsync, inside the commit of whichever order row filled them). A copy of the file
+    alone, without its ``-wal``, holds the order rows of the cycle just run."""
+    monkeypatch.setattr("tui_trader.store.db.CHECKPOINT_EVERY_S", 0.0, raising=False)
     session = make_session(
         db_path, strategies=[BuyAndHold()], limits=_LIMITS, commit_before_send=True
     )

@@ -245,9 +245,10 @@ class CycleTransactions:
 
 class _CommittedCycle:
     """A remote broker's cycle: its rows commit one by one (each order row before its order
-    is sent); once it is over, what it wrote is checkpointed into the database file
-    (``AuditDatabase.checkpoint``), so that SQLite's automatic checkpoint, which runs in the
-    commit that fills the WAL to 1,000 pages, does not land between a bar and its order."""
+    is sent); once it is over, the write-ahead log is checkpointed into the database file
+    (``AuditDatabase.checkpoint``, at most once a second), in place of SQLite's automatic
+    checkpoint, which runs in the commit that fills the log to 1,000 pages: between a bar
+    and its order."""
 
     __slots__ = ("db",)
 
