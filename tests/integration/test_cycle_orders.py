@@ -9,6 +9,8 @@ process waits for the cycle's write lock and then sees its orders counted.
 
 from __future__ import annotations
 
+import re
+import shutil
 import sqlite3
 import threading
 from pathlib import Path
@@ -19,6 +21,7 @@ from tests.conftest import BuyAndHold, make_session
 from tui_trader.core.orders import OrderStatus
 from tui_trader.risk.gate import RiskLimits
 from tui_trader.store.risk_store import reserve_order_slot
+from tui_trader.store.statements import db_time
 
 _LIMITS = RiskLimits(max_position_pct=30.0, max_orders_per_day=3)
 
@@ -62,6 +65,49 @@ def test_a_cycles_orders_are_committed_with_the_brokers_answers_and_counted(db_p
         assert "buy and hold" in why
     assert other.orders_today() == 3
     assert session.risk.state.orders_today == 3
+
+
+def test_a_cycles_order_rows_hold_their_times_as_every_row_does(db_path) -> None:
+    """The rows a cycle keeps until it commits (their times formatted only then, after its
+    orders went out) hold the text every row holds: naive UTC with a space, the bar's time
+    as the market time, no later than their last update (the history and the settlement
+    window read them back by it)."""
+    session = make_session(db_path, strategies=[BuyAndHold()], limits=_LIMITS)
+    report = session.run_iteration()
+    assert report is not None and len(report.orders) == 3
+    rows = _Connection(db_path).conn.execute(
+        "SELECT timestamp, market_time, updated_at FROM live_orders"
+    )
+    stored = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{6})?"
+    for written, market, updated in rows:
+        for text in (written, market, updated):
+            assert re.fullmatch(stored, text), text
+        assert market == db_time(report.market_time)
+        assert written <= updated
+
+
+def test_a_live_cycles_rows_reach_the_database_file_itself_once_it_is_over(
+    db_path, tmp_path, monkeypatch
+) -> None:
+    """A remote broker's rows commit one by one, each order row before its order, into
+    SQLite's write-ahead log; once the cycle is over they are checkpointed into the database
+    file (at most once a second; SQLite's own checkpoint waited for 1,000 pages and then ran,
+    with an fsync, inside the commit of whichever order row filled them). A copy of the file
+    alone, without its ``-wal``, holds the order rows of the cycle just run."""
+    monkeypatch.setattr("tui_trader.store.db.CHECKPOINT_EVERY_S", 0.0, raising=False)
+    session = make_session(
+        db_path, strategies=[BuyAndHold()], limits=_LIMITS, commit_before_send=True
+    )
+    report = session.run_iteration()
+    assert report is not None and len(report.orders) == 3
+    copy = tmp_path / "copy.db"
+    shutil.copyfile(db_path, copy)
+    conn = sqlite3.connect(copy)
+    try:
+        rows = conn.execute("SELECT client_order_id FROM live_orders").fetchall()
+    finally:
+        conn.close()
+    assert {cid for (cid,) in rows} == {order.client_order_id for order in report.orders}
 
 
 def test_a_cycle_that_fails_after_sending_leaves_no_rows_and_no_slots(db_path) -> None:

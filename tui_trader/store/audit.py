@@ -45,6 +45,7 @@ from tui_trader.store.statements import (
     TRADE_SQL,
     db_time,
     load_risk_state,
+    order_times_as_text,
 )
 
 
@@ -124,8 +125,9 @@ class AuditLog(SessionRows, CycleTransactions):
         cycles (a replay's ``commit_every``) the row waits for the end of the cycle and is
         written with what the broker answered: nothing of it is committed before its end
         anyway, and a failed cycle rolls back whole, so the rows that reach the database are
-        the same, for one statement instead of two."""
-        now = db_time(self.clock.now())
+        the same, for one statement instead of two. Its times stay datetimes until then
+        (formatted after the cycle's orders have gone out)."""
+        now = self.clock.now()
         row = [
             self.session.id if self.session else None,
             req.client_order_id,
@@ -137,7 +139,7 @@ class AuditLog(SessionRows, CycleTransactions):
             req.limit_price,
             "pending_new",
             now,
-            db_time(market_time),
+            market_time,
             now,
             0.0,
             None,
@@ -150,13 +152,14 @@ class AuditLog(SessionRows, CycleTransactions):
         else:
             if rationale is not None:
                 row[_RATIONALE] = rationale()
+            order_times_as_text(row)
             self.db.execute_sql(ORDER_SQL, row)
 
     def order_update(self, order: Order) -> int:
         """Bring an order row up to the broker's view; returns rows changed (0: unknown order)."""
-        now = db_time(self.clock.now())
+        now = self.clock.now()
         row = self._unsent.get(order.client_order_id)
-        if row is not None:  # as ORDER_UPDATE_SQL does it
+        if row is not None:  # as ORDER_UPDATE_SQL does it (the time formatted when written)
             row[_STATUS] = str(order.status)
             row[_FILLED_QTY] = order.filled_qty
             row[_UPDATED_AT] = now
@@ -172,7 +175,7 @@ class AuditLog(SessionRows, CycleTransactions):
             (
                 str(order.status),
                 order.filled_qty,
-                now,
+                db_time(now),
                 order.broker_order_id or None,
                 order.filled_avg_price,
                 order.reject_reason or None,
@@ -190,6 +193,7 @@ class AuditLog(SessionRows, CycleTransactions):
                 why = row[_RATIONALE]
                 if callable(why):
                     row[_RATIONALE] = why()
+                order_times_as_text(row)
             if len(rows) == 1:  # the usual case; executemany costs a cursor of its own
                 self.db.execute_sql(ORDER_SQL, rows[0])
             else:

@@ -39,6 +39,11 @@ _PRAGMAS = {
 """2 MB of page cache per connection: the audit log is written once and read back in pages, so
 a bigger cache bought no speed here, and it made a day-long session's memory climb (issue 8)."""
 
+CHECKPOINT_EVERY_S = 1.0
+"""Seconds between a live session's checkpoints (``AuditDatabase.checkpoint``): every cycle
+on one-minute bars; about once a second when cycles follow each other (the sandbox benchmark),
+where a checkpoint per cycle, an fsync each, slowed the next cycles' requests."""
+
 SQLITE_FULL = 13
 """SQLite's result code for "database or disk is full"."""
 
@@ -135,6 +140,27 @@ class AuditDatabase(SqliteDatabase):
         """The next statement alone ends a batched cycle: if the cycle wrote nothing before it,
         it needs no savepoint."""
         self._state.tt_closing = True
+
+    def checkpoint(self) -> None:
+        """Copy the write-ahead log into the database file (passive: it waits for no reader
+        or writer), at most once per ``CHECKPOINT_EVERY_S`` and never inside a transaction.
+        A remote broker's session calls it once each cycle is over. The first call turns
+        SQLite's automatic checkpoint off for this connection: that one runs inside whichever
+        commit fills the log to 1,000 pages, with an fsync (20-30 ms here), and fell in the
+        commit of an order row just before its order was sent (issue 17)."""
+        if self.is_closed():
+            return
+        conn = self.connection()
+        state = self._state
+        now = time.monotonic()
+        last = getattr(state, "tt_checkpointed", None)
+        if last is None:
+            conn.execute("PRAGMA wal_autocheckpoint=0")
+        elif now - last < CHECKPOINT_EVERY_S:
+            return
+        if not conn.in_transaction:
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            state.tt_checkpointed = now
 
     def begin_batch(self) -> None:
         """A batch of replay cycles began (nothing to do for SQLite: statements are local)."""

@@ -166,6 +166,9 @@ class PgAuditDatabase(PostgresqlDatabase):
         busy = (TransactionStatus.INTRANS, TransactionStatus.INERROR, TransactionStatus.ACTIVE)
         return status in busy
 
+    def checkpoint(self) -> None:
+        """Nothing to do: the server checkpoints its own log (``store.db``'s SQLite does not)."""
+
     def begin_batch(self) -> None:
         """A batch of replay cycles began: pipeline its statements (psycopg sends them without
         waiting for each answer; a read such as ``RETURNING`` waits for what came before).

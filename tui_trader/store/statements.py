@@ -151,3 +151,13 @@ def db_value(value: object) -> object:
     if isinstance(value, datetime):
         return value.isoformat(sep=" ")
     return value
+
+
+_ORDER_TIMES = tuple(ORDER_FIELDS.index(n) for n in ("timestamp", "market_time", "updated_at"))
+
+
+def order_times_as_text(row: list[object]) -> None:
+    """An order row's times (datetimes or ``None``) as the text they are stored as, in place:
+    a local cycle's rows keep datetimes until they are written after its orders went out."""
+    for i in _ORDER_TIMES:
+        row[i] = db_time(row[i])  # type: ignore[arg-type]
