@@ -291,6 +291,34 @@ def test_without_stop_loss_no_stop_is_placed(db_path) -> None:
     assert _stops(session) == []
 
 
+def test_a_session_without_stops_leaves_an_earlier_sessions_exit_and_its_symbol_alone(
+    db_path,
+) -> None:
+    """Yesterday's session kept a stop; today's runs without ``--stop-loss``. Its orders in that
+    symbol would all be refused beside the stop (Alpaca: "insufficient qty available" for a
+    sell, "potential wash trade detected" for a buy; by hand on the sandbox it sent a refused
+    buy every cycle), and cancelling the stop would unprotect the position unasked. So it
+    sends none, takes no order slot, and says why and what to do."""
+    session, market, _ = _session(db_path)
+    _step(session, market, 100, 101, 99, 100)
+    _step(session, market, 100, 101, 99, 100)
+    [stop] = _stops(session)
+    simulate_death(session)
+    again, market, strategy = _session(
+        db_path, rule=None, broker=session.broker, account_key=session.account_key
+    )
+    strategy.target = 0.0  # today's strategy wants out
+    orders_before = again.risk.state.orders_today
+    report = _step(again, market, 100, 101, 99, 100)
+    _step(again, market, 100, 101, 99, 100)
+    assert _stops(again) == [stop] and _held(again) == 100
+    assert LiveOrder.select().where(LiveOrder.session == again.audit.session.id).count() == 0
+    assert again.risk.state.orders_today == orders_before
+    [note] = [n for n in report.notes if "not sent" in n]
+    assert f"sell 100 SPY not sent: its protective exit {stop.client_order_id} is working" in note
+    assert "cancel it at the broker, or run with --stop-loss/--take-profit" in note
+
+
 class SlowCancels(PaperBroker):
     """A paper broker whose cancels are not confirmed while ``slow`` (Alpaca's asynchronous
     cancel still pending)."""

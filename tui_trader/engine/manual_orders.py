@@ -119,6 +119,7 @@ class ManualOrders:
     _round_qty: Callable[[float], float]
     _order_id: Callable[[str, str], str]
     _release_stops: Callable[[str], str | None]
+    _exit_left_alone: Callable[[str], str | None]
 
     # -- any thread ----------------------------------------------------------------------------
 
@@ -246,6 +247,12 @@ class ManualOrders:
         if request.side is Side.BUY:  # a buy may fill up to its limit (or about its stop)
             price = max(price, request.limit_price or 0.0, request.stop_price or 0.0)
         equity = self.broker.account().equity
+        left_alone = self._exit_left_alone(request.symbol)  # before the gate counts it
+        if left_alone:
+            events.append(
+                self._refused(f"manual {request.side} {request.symbol} not sent: {left_alone}")
+            )
+            return True
         check = self.risk.check_order(request, price, equity, committed)
         events.extend(check.events)
         if check.order is None:

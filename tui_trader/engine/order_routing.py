@@ -44,6 +44,8 @@ class OrderRouting:
     _committed_without_stops: Callable[[dict[str, Position]], dict[str, float]]
     _release_stops: Callable[[str], str | None]
     """Cancel a symbol's protective stops before an order that closes shares."""
+    _exit_left_alone: Callable[[str], str | None]
+    """Why no order goes out in a symbol whose exit this session does not keep."""
 
     def _rebalance(
         self,
@@ -162,6 +164,10 @@ class OrderRouting:
         request = OrderRequest(
             symbol=symbol, side=side, qty=abs(delta), client_order_id=self._order_id(symbol, leg)
         )
+        left_alone = self._exit_left_alone(symbol)  # before the gate counts it: none is sent
+        if left_alone:
+            notes.append(f"{side} {abs(delta):g} {symbol} not sent: {left_alone}")
+            return False
         check = self.risk.check_order(request, price, equity, held)
         events.extend(check.events)
         if check.order is None:
