@@ -121,20 +121,3 @@ def adoption_events(before: RiskState, after: RiskState) -> list[RiskEvent]:
             )
         ]
     return []
-
-
-def with_orders(state: RiskState, orders_today: int) -> RiskState:
-    """``state`` with the day's order count the database holds (built directly: once per
-    order, and ``dataclasses.replace`` costs twice as much)."""
-    s = state
-    return RiskState(
-        s.account_key,
-        s.state,
-        s.peak_equity,
-        s.day,
-        s.day_open_equity,
-        s.last_equity,
-        orders_today,
-        s.halt_reason,
-        s.halt_detail,
-    )

@@ -29,7 +29,7 @@ from peewee import SqliteDatabase
 
 from tui_trader.core.clock import Clock
 from tui_trader.risk.gate import RiskState
-from tui_trader.risk.merge import merge_risk_state, with_orders
+from tui_trader.risk.merge import merge_risk_state
 from tui_trader.store.risk_store import (
     add_reserved_orders,
     read_risk_state,
@@ -222,16 +222,16 @@ class CycleTransactions:
         if self._risk_locked and base is not None and state.day == base.day:
             count = base.orders_today + self._reserved
             if count >= limit:
-                return False, with_orders(state, count)
+                return False, state.with_orders(count)
             self._reserved += 1
-            return True, with_orders(state, count + 1)
+            return True, state.with_orders(count + 1)
         ok, count = reserve_order_slot(self.db, state.account_key, state.day, limit)
         if not ok and count < limit:  # the row is missing or on an earlier day: merge, retry
-            self._write_risk(with_orders(state, max(state.orders_today - 1, 0)))
+            self._write_risk(state.with_orders(max(state.orders_today - 1, 0)))
             ok, count = reserve_order_slot(self.db, state.account_key, state.day, limit)
         if self._risk_base is not None:
-            self._risk_base = with_orders(self._risk_base, count)
-        return ok, with_orders(state, count)
+            self._risk_base = self._risk_base.with_orders(count)
+        return ok, state.with_orders(count)
 
     def _flush_reserved(self) -> None:
         """Add the slots a local cycle reserved since its last merge to the account's row

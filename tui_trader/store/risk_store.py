@@ -18,7 +18,7 @@ from peewee import SqliteDatabase
 
 from tui_trader.core.domain import TradingState
 from tui_trader.risk.gate import RiskState
-from tui_trader.risk.merge import merge_risk_state, with_orders
+from tui_trader.risk.merge import merge_risk_state
 from tui_trader.store.statements import db_time
 
 _COLUMNS = (
@@ -142,7 +142,7 @@ def add_reserved_orders(db: SqliteDatabase, base: RiskState, reserved: int) -> R
     """Add ``reserved`` order slots, counted in memory under this transaction's lock on the
     row, to the account's count; ``base`` with the count as written."""
     rows = db.raw(_ADD_SQL, (reserved, _now(), base.account_key)).fetchall()
-    return with_orders(base, int(rows[0][0]) if rows else base.orders_today + reserved)
+    return base.with_orders(int(rows[0][0]) if rows else base.orders_today + reserved)
 
 
 def read_risk_state(db: SqliteDatabase, account_key: str) -> RiskState | None:
