@@ -119,7 +119,7 @@ class ManualOrders:
     _round_qty: Callable[[float], float]
     _order_id: Callable[[str, str], str]
     _release_stops: Callable[[str], str | None]
-    _exit_left_alone: Callable[[str], str | None]
+    _exits_not_kept: Callable[[], dict[str, str]]
 
     # -- any thread ----------------------------------------------------------------------------
 
@@ -247,7 +247,7 @@ class ManualOrders:
         if request.side is Side.BUY:  # a buy may fill up to its limit (or about its stop)
             price = max(price, request.limit_price or 0.0, request.stop_price or 0.0)
         equity = self.broker.account().equity
-        left_alone = self._exit_left_alone(request.symbol)  # before the gate counts it
+        left_alone = self._exits_not_kept().get(request.symbol)  # before the gate counts it
         if left_alone:
             events.append(
                 self._refused(f"manual {request.side} {request.symbol} not sent: {left_alone}")

@@ -44,7 +44,7 @@ class OrderRouting:
     _committed_without_stops: Callable[[dict[str, Position]], dict[str, float]]
     _release_stops: Callable[[str], str | None]
     """Cancel a symbol's protective stops before an order that closes shares."""
-    _exit_left_alone: Callable[[str], str | None]
+    _exits_not_kept: Callable[[], dict[str, str]]
     """Why no order goes out in a symbol whose exit this session does not keep."""
 
     def _rebalance(
@@ -58,6 +58,7 @@ class OrderRouting:
         cfg = self.config
         equity = account.equity
         committed = self._committed_without_stops(positions)
+        left_alone = self._exits_not_kept()  # once a cycle; such a symbol gets no order
         sent = refused = 0
         events: list[RiskEvent] = []
         notes: list[str] = []
@@ -88,6 +89,10 @@ class OrderRouting:
             if abs(delta) < 1e-9:
                 continue
             if abs(delta) * price < min_value and desired != 0:
+                continue
+            if symbol in left_alone:  # before the gate counts an order: none is sent
+                side = Side.BUY if delta > 0 else Side.SELL
+                notes.append(f"{side} {abs(delta):g} {symbol} not sent: {left_alone[symbol]}")
                 continue
             outcome = self._route(
                 symbol, target, desired, delta, price, equity, held, market_time, events, notes
@@ -164,10 +169,6 @@ class OrderRouting:
         request = OrderRequest(
             symbol=symbol, side=side, qty=abs(delta), client_order_id=self._order_id(symbol, leg)
         )
-        left_alone = self._exit_left_alone(symbol)  # before the gate counts it: none is sent
-        if left_alone:
-            notes.append(f"{side} {abs(delta):g} {symbol} not sent: {left_alone}")
-            return False
         check = self.risk.check_order(request, price, equity, held)
         events.extend(check.events)
         if check.order is None:

@@ -93,24 +93,27 @@ class ProtectiveStops:
                 )
         return committed
 
-    def _exit_left_alone(self, symbol: str) -> str | None:
-        """Why a session that keeps no exits sends no order in ``symbol``: a protective exit
-        placed earlier (by a session run with ``--stop-loss``/``--take-profit``, on this
-        account) still works at the broker for it. The broker refuses every order beside it (a
-        sell: the exit holds the shares; a buy: a wash trade against it), so sending one each
-        cycle only collects refusals; and cancelling a stop this session was not asked to keep
-        would leave the position unprotected without the user's word. The user decides."""
+    def _exits_not_kept(self) -> dict[str, str]:
+        """Why a session that keeps no exits sends no order in a symbol, by symbol: a
+        protective exit placed earlier (by a session run with ``--stop-loss``/``--take-profit``
+        on this account) still works at the broker for it. The broker refuses every order
+        beside it (a sell: the exit holds the shares; a buy: a wash trade against it), so
+        sending one each cycle only collects refusals; and cancelling a stop this session was
+        not asked to keep would leave the position unprotected without the user's word. The
+        user decides. Empty for a session that keeps exits (it releases them itself)."""
         if self.protects:
-            return None
+            return {}
+        found: dict[str, str] = {}
         for order in self.broker.open_orders():
-            if order.symbol == symbol and is_protective(order.client_order_id, order.order_type):
-                return (
+            symbol = order.symbol
+            if symbol not in found and is_protective(order.client_order_id, order.order_type):
+                found[symbol] = (
                     f"its protective exit {order.client_order_id} is working at the broker and "
                     "this session keeps no exits (no --stop-loss or --take-profit): no orders "
                     f"in {symbol} while it works; cancel it at the broker, or run with "
                     "--stop-loss/--take-profit to manage it"
                 )
-        return None
+        return found
 
     def _release_stops(self, symbol: str) -> str | None:
         """Cancel ``symbol``'s protective stops before any order in it (an exit needs the
