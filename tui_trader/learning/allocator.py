@@ -156,7 +156,6 @@ class AdaptiveAllocator:
         detector = self.detector
         before = detector.advance(bar)  # the regime the last targets were set in
         weights = self.weights
-        used = weights.table.get(before) or weights.uniform()
         names = tuple(signals)
         targets = list(map(_target, signals.values()))
         scored = self.shadow.score(bar.symbol, bar.close, names, targets, before)
@@ -179,9 +178,11 @@ class AdaptiveAllocator:
             self.exposure.add(held[0], bar_return, held[1])
             held[1] = 0.0
         held_own = held_names == self.names
-        if held_own and tuple(used) == held_names:  # all in ``names`` order
-            self._cycle_pnl += sum(map(mul, used.values(), returns))
+        row = weights.row(before) if held_own else None  # the weights the targets were set by
+        if row is not None:  # both in ``names`` order
+            self._cycle_pnl += sum(map(mul, row, returns))
         else:
+            used = weights.table.get(before) or weights.uniform()
             get = used.get
             pnl = [get(n, 0.0) * r for n, r in zip(held_names, returns, strict=True)]
             self._cycle_pnl += sum(pnl)
