@@ -292,7 +292,7 @@ class AdaptiveAllocator:
         self._last_used[symbol] = weights
         get = weights.get
         blended = sum([get(n, 0.0) * s.target for n, s in signals.items()])
-        if any(type(s) is Warming for s in signals.values()):  # share out their weight
+        if Warming in map(type, signals.values()):  # share out their weight
             ready = sum([get(n, 0.0) for n, s in signals.items() if type(s) is not Warming])
             blended = blended / ready if ready > 0 else 0.0
         floored = False
@@ -315,7 +315,11 @@ class AdaptiveAllocator:
             if abs(want - held[2]) < band:
                 want = held[2]  # a move smaller than a bar's cost can earn back: keep the last
             held[2] = want
-        defensive = defensive_scale(round(found[5], 4), self.defensive)  # the call's p_bad
+        p_bad = round(found[5], 4)
+        if p_bad > DEFENSIVE_RAMP[0]:
+            defensive = defensive_scale(p_bad, self.defensive)
+        else:  # ``defensive_scale`` below the ramp, where its room is 1.0: the usual bar
+            defensive = self.defensive + (1.0 - self.defensive) * 1.0
         target = max(-1.0, min(1.0, want * self.risk_scale * defensive))
         streak = self.losing_streak if self.losing_streak >= self.streak_limit else 0
         return Signal.later(
