@@ -44,6 +44,7 @@ from tui_trader.learning.shadow import MARKET_RECORD, ShadowBook, ShadowStats
 from tui_trader.learning.weights import ALL_REGIMES, RegimeWeights
 
 _target = attrgetter("target")
+_later = Signal.later  # looked up once: one signal per symbol-bar
 
 DEFAULT_DEFENSIVE = 0.0
 """Share of the blended target kept once a bear market is probable (tuned on seeds 101-120)."""
@@ -322,7 +323,7 @@ class AdaptiveAllocator:
             defensive = self.defensive + (1.0 - self.defensive) * 1.0
         target = max(-1.0, min(1.0, want * self.risk_scale * defensive))
         streak = self.losing_streak if self.losing_streak >= self.streak_limit else 0
-        return Signal.later(
+        return _later(
             target,
             _adaptive_reason,
             found,
