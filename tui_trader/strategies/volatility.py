@@ -44,9 +44,9 @@ class VolatilityTargeted:
     def on_bar(self, bar: Bar) -> Signal:
         """Update the trend average and both volatility windows, then size the position.
 
-        The three windows' pushes and statistics are ``RollingWindow``'s own arithmetic, done
-        here on its fields: this runs for every symbol and bar, and the calls cost more than
-        the sums."""
+        The windows' fill checks, mean and standard deviations are ``RollingWindow``'s own
+        arithmetic, done here on its fields: this runs for every symbol and bar, and the
+        property calls cost more than the sums."""
         state = self._state.get(bar.symbol)
         if state is None:
             state = self._state[bar.symbol] = (
