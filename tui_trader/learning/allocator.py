@@ -33,7 +33,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from math import exp
-from operator import attrgetter, itemgetter, mul
+from operator import itemgetter, mul
 from typing import Protocol
 
 from tui_trader.core.domain import Bar, Signal, Warming
@@ -42,9 +42,6 @@ from tui_trader.learning.exposure import ExposureBook, ExposureStats, no_trade_b
 from tui_trader.learning.regime import Found, RegimeCall, RegimeDetector, call_of
 from tui_trader.learning.shadow import MARKET_RECORD, ShadowBook, ShadowStats
 from tui_trader.learning.weights import ALL_REGIMES, RegimeWeights
-
-_target = attrgetter("target")
-_later = Signal.later  # looked up once: one signal per symbol-bar
 
 DEFAULT_DEFENSIVE = 0.0
 """Share of the blended target kept once a bear market is probable (tuned on seeds 101-120)."""
@@ -158,7 +155,7 @@ class AdaptiveAllocator:
         before = detector.advance(bar)  # the regime the last targets were set in
         weights = self.weights
         names = tuple(signals)
-        targets = list(map(_target, signals.values()))
+        targets = [s.target for s in signals.values()]
         scored = self.shadow.score(bar.symbol, bar.close, names, targets, before)
         exposure = self._exposure
         own = names == self.names
@@ -183,8 +180,7 @@ class AdaptiveAllocator:
         if row is not None:  # both in ``names`` order
             self._cycle_pnl += sum(map(mul, row, returns))
         else:
-            used = weights.table.get(before) or weights.uniform()
-            get = used.get
+            get = (weights.table.get(before) or weights.uniform()).get
             pnl = [get(n, 0.0) * r for n, r in zip(held_names, returns, strict=True)]
             self._cycle_pnl += sum(pnl)
         if self._learn:  # one step per bar time, shared out over the symbols
@@ -316,14 +312,11 @@ class AdaptiveAllocator:
             if abs(want - held[2]) < band:
                 want = held[2]  # a move smaller than a bar's cost can earn back: keep the last
             held[2] = want
-        p_bad = round(found[5], 4)
-        if p_bad > DEFENSIVE_RAMP[0]:
-            defensive = defensive_scale(p_bad, self.defensive)
-        else:  # ``defensive_scale`` below the ramp, where its room is 1.0: the usual bar
-            defensive = self.defensive + (1.0 - self.defensive) * 1.0
+        p_bad, d = round(found[5], 4), self.defensive  # below the ramp: defensive_scale at room 1
+        defensive = defensive_scale(p_bad, d) if p_bad > DEFENSIVE_RAMP[0] else d + (1.0 - d) * 1.0
         target = max(-1.0, min(1.0, want * self.risk_scale * defensive))
         streak = self.losing_streak if self.losing_streak >= self.streak_limit else 0
-        return _later(
+        return Signal.later(
             target,
             _adaptive_reason,
             found,
