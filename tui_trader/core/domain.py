@@ -100,6 +100,9 @@ class RiskEvent:
     detail: str = ""
 
 
+_new = object.__new__
+
+
 class Signal:
     """A strategy's wish for one symbol: target exposure in [-1, 1] and a one-line reason.
 
@@ -120,7 +123,7 @@ class Signal:
     @classmethod
     def later(cls, target: float, make: Callable[..., str], *args: Any) -> Signal:
         """A signal whose reason is ``make(*args)``, built the first time it is read."""
-        signal = cls.__new__(cls)
+        signal = _new(cls)  # object.__new__, looked up once: several signals a symbol-bar
         signal.target = target
         signal._text = None
         signal._make = make

@@ -33,7 +33,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from math import exp
-from operator import attrgetter, itemgetter, mul
+from operator import itemgetter, mul
 from typing import Protocol
 
 from tui_trader.core.domain import Bar, Signal, Warming
@@ -42,8 +42,6 @@ from tui_trader.learning.exposure import ExposureBook, ExposureStats, no_trade_b
 from tui_trader.learning.regime import Found, RegimeCall, RegimeDetector, call_of
 from tui_trader.learning.shadow import MARKET_RECORD, ShadowBook, ShadowStats
 from tui_trader.learning.weights import ALL_REGIMES, RegimeWeights
-
-_target = attrgetter("target")
 
 DEFAULT_DEFENSIVE = 0.0
 """Share of the blended target kept once a bear market is probable (tuned on seeds 101-120)."""
@@ -156,9 +154,8 @@ class AdaptiveAllocator:
         detector = self.detector
         before = detector.advance(bar)  # the regime the last targets were set in
         weights = self.weights
-        used = weights.table.get(before) or weights.uniform()
         names = tuple(signals)
-        targets = list(map(_target, signals.values()))
+        targets = [s.target for s in signals.values()]
         scored = self.shadow.score(bar.symbol, bar.close, names, targets, before)
         exposure = self._exposure
         own = names == self.names
@@ -179,10 +176,11 @@ class AdaptiveAllocator:
             self.exposure.add(held[0], bar_return, held[1])
             held[1] = 0.0
         held_own = held_names == self.names
-        if held_own and tuple(used) == held_names:  # all in ``names`` order
-            self._cycle_pnl += sum(map(mul, used.values(), returns))
+        row = weights.row(before) if held_own else None  # the weights the targets were set by
+        if row is not None:  # both in ``names`` order
+            self._cycle_pnl += sum(map(mul, row, returns))
         else:
-            get = used.get
+            get = (weights.table.get(before) or weights.uniform()).get
             pnl = [get(n, 0.0) * r for n, r in zip(held_names, returns, strict=True)]
             self._cycle_pnl += sum(pnl)
         if self._learn:  # one step per bar time, shared out over the symbols
@@ -291,7 +289,7 @@ class AdaptiveAllocator:
         self._last_used[symbol] = weights
         get = weights.get
         blended = sum([get(n, 0.0) * s.target for n, s in signals.items()])
-        if any(type(s) is Warming for s in signals.values()):  # share out their weight
+        if Warming in map(type, signals.values()):  # share out their weight
             ready = sum([get(n, 0.0) for n, s in signals.items() if type(s) is not Warming])
             blended = blended / ready if ready > 0 else 0.0
         floored = False
@@ -314,7 +312,8 @@ class AdaptiveAllocator:
             if abs(want - held[2]) < band:
                 want = held[2]  # a move smaller than a bar's cost can earn back: keep the last
             held[2] = want
-        defensive = defensive_scale(round(found[5], 4), self.defensive)  # the call's p_bad
+        p_bad, d = round(found[5], 4), self.defensive  # below the ramp: defensive_scale at room 1
+        defensive = defensive_scale(p_bad, d) if p_bad > DEFENSIVE_RAMP[0] else d + (1.0 - d) * 1.0
         target = max(-1.0, min(1.0, want * self.risk_scale * defensive))
         streak = self.losing_streak if self.losing_streak >= self.streak_limit else 0
         return Signal.later(

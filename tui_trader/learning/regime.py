@@ -61,6 +61,7 @@ BEAR_VOLATILE_RATIO = 1.1
 """Volatility ratio above which a likely bear market (``p_bad > 0.5``) is called volatile."""
 _BEAR_VOLATILE_LOG = math.log(BEAR_VOLATILE_RATIO)
 _PARKINSON = 1.0 / (4.0 * math.log(2.0))
+log = math.log
 
 
 class RegimeCall(NamedTuple):
@@ -197,18 +198,31 @@ class RegimeDetector:
         if s is None:
             s = self._state[bar.symbol] = _SymbolState()
         before = s.label
-        prev, s.last_close = s.last_close, bar.close
-        if math.isnan(prev) or prev <= 0 or bar.close <= 0:
+        close = bar.close
+        prev, s.last_close = s.last_close, close
+        if not prev > 0 or close <= 0:  # NaN (the first bar) or not positive
             return before
-        r = math.log(bar.close / prev)
-        high, low = max(bar.high, bar.close, prev), min(bar.low, bar.close, prev)
-        span = math.log(high / low) if low > 0 else abs(r)
-        s.bars += 1
+        r = log(close / prev)
+        # max(bar.high, close, prev) and min(bar.low, close, prev), compared as they compare
+        high = bar.high
+        if close > high:
+            high = close
+        if prev > high:
+            high = prev
+        low = bar.low
+        if close < low:
+            low = close
+        if prev < low:
+            low = prev
+        span = log(high / low) if low > 0 else abs(r)
+        bars = s.bars = s.bars + 1
+        a_long = self._a_long
         s.mean += self._a_trend * (r - s.mean)
-        s.var_ret += self._a_long * (r * r - s.var_ret)
-        s.range_short += self._a_short * (span * span * _PARKINSON - s.range_short)
-        s.range_long += self._a_long * (span * span * _PARKINSON - s.range_long)
-        if s.bars >= self.warmup:
+        s.var_ret += a_long * (r * r - s.var_ret)
+        squared = span * span * _PARKINSON
+        s.range_short += self._a_short * (squared - s.range_short)
+        s.range_long += a_long * (squared - s.range_long)
+        if bars >= self.warmup:
             self._classify(s)
         return before
 

@@ -69,9 +69,41 @@ class RegimeWeights:
         self.names = names
         self.learning_rate = learning_rate
         self.floor = floor
-        self.table: dict[str, dict[str, float]] = {}
-        self._stepped: dict[str, dict[str, float]] = {}
-        """The table entries ``step_factors`` wrote last (known to be in ``names`` order)."""
+        self._table: dict[str, dict[str, float]] = {}
+        self._rows: dict[str, list[float]] = {}
+        """Per key ``step_factors`` stepped last: its weights in ``names`` order. The per-bar
+        step keeps these lists and builds a key's dict only when the table is next read (once
+        per bar time rather than once per symbol-bar)."""
+        self._made: dict[str, dict[str, float] | None] = {}
+        """Per key of ``_rows``: the table entry its row stands for (the dict built from it, or
+        the entry it replaced until the table is next read). Any other entry there was set by
+        hand, and wins over the row."""
+        self._stale: set[str] = set()
+        """Keys whose row is newer than their table entry."""
+        self._uniform = [1.0 / len(names) for _ in names]
+
+    @property
+    def table(self) -> dict[str, dict[str, float]]:
+        """Every regime's weights by name (``all`` too): what allocating, saving and the
+        reports read. An entry set here by hand is stepped by name from then on."""
+        stale = self._stale
+        if stale:
+            table, made, names = self._table, self._made, self.names
+            for key in stale:
+                if table.get(key) is made[key]:
+                    table[key] = made[key] = dict(zip(names, self._rows[key], strict=True))
+                else:  # set by hand since the step: that entry wins
+                    del self._rows[key], made[key]
+            stale.clear()
+        return self._table
+
+    def row(self, regime: str) -> list[float] | None:
+        """The weights of ``regime`` in ``names`` order without building its dict (uniform
+        until it has learned anything), or ``None`` if its entry was set by hand."""
+        row = self._rows.get(regime)
+        if row is not None:
+            return row if self._table.get(regime) is self._made[regime] else None
+        return self._uniform if regime not in self._table else None
 
     def uniform(self) -> dict[str, float]:
         """Equal weights."""
@@ -93,18 +125,24 @@ class RegimeWeights:
         """``update`` with each strategy's ``exp(learning_rate * reward)`` worked out once for
         both keys (in ``names`` order): the allocator's per-bar path. ``rewards`` by name are
         needed only if a weights table was set by hand with other names."""
-        table = self.table
-        names = self.names
+        table = self._table
+        rows, made, stale = self._rows, self._made, self._stale
         floor = self.floor
-        stepped = self._stepped
         for key in (regime, ALL_REGIMES) if regime != ALL_REGIMES else (ALL_REGIMES,):
-            weights = table.get(key) or self.uniform()
-            # a table this method wrote is in ``names`` order; any other is checked
-            if weights is not stepped.get(key) and tuple(weights) != names:  # set by hand
-                table[key] = self._step_by_name(weights, factors, rewards)
-                continue
-            raw = list(map(mul, weights.values(), factors))
-            table[key] = stepped[key] = dict(zip(names, floor_shares(raw, floor), strict=True))
+            row = rows.get(key)
+            if row is None or table.get(key) is not made[key]:  # not (or no longer) a row
+                entry = table.get(key)
+                weights = entry or self.uniform()
+                if tuple(weights) != self.names:  # set by hand with other names or order
+                    table[key] = self._step_by_name(weights, factors, rewards)
+                    if row is not None:
+                        del rows[key], made[key]
+                        stale.discard(key)
+                    continue
+                row = list(weights.values())
+                made[key] = entry
+            rows[key] = floor_shares(list(map(mul, row, factors)), floor)
+            stale.add(key)
 
     def _step_by_name(
         self, weights: dict[str, float], factors: list[float], rewards: dict[str, float] | None

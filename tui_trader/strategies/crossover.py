@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 
 from tui_trader.core.domain import Bar, Signal
 
-_ABOVE = "SMA{} {:.2f} > SMA{} {:.2f}"
-_BELOW = "SMA{} {:.2f} <= SMA{} {:.2f}"
+_ABOVE = "SMA{} {:.2f} > SMA{} {:.2f}".format
+_BELOW = "SMA{} {:.2f} <= SMA{} {:.2f}".format
+_later = Signal.later  # looked up once: this runs for every symbol and bar
 
 
 @dataclass(slots=True)
@@ -45,19 +46,22 @@ class MovingAverageCrossover:
         if s is None:
             s = self._state[bar.symbol] = _Averages()
         close = bar.close
+        fast, slow = self.fast, self.slow
         s.fast.append(close)
         s.fast_sum += close
-        if len(s.fast) > self.fast:
+        if len(s.fast) > fast:
             s.fast_sum -= s.fast.popleft()
-        s.slow.append(close)
+        closes = s.slow
+        closes.append(close)
         s.slow_sum += close
-        if len(s.slow) > self.slow:
-            s.slow_sum -= s.slow.popleft()
-        if len(s.slow) < self.slow:
-            return Signal.warming(len(s.slow), self.slow)
-        fast_avg = s.fast_sum / self.fast
-        slow_avg = s.slow_sum / self.slow
+        n = len(closes)
+        if n > slow:
+            s.slow_sum -= closes.popleft()
+        elif n < slow:
+            return Signal.warming(n, slow)
+        fast_avg = s.fast_sum / fast
+        slow_avg = s.slow_sum / slow
         if fast_avg > slow_avg:
-            return Signal.later(1.0, _ABOVE.format, self.fast, fast_avg, self.slow, slow_avg)
+            return _later(1.0, _ABOVE, fast, fast_avg, slow, slow_avg)
         target = -1.0 if self.allow_short else 0.0
-        return Signal.later(target, _BELOW.format, self.fast, fast_avg, self.slow, slow_avg)
+        return _later(target, _BELOW, fast, fast_avg, slow, slow_avg)

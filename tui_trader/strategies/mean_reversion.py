@@ -7,6 +7,8 @@ stretch, ``min(1, -z / (2 * entry))``; above the mean it is flat (or short, when
 
 from __future__ import annotations
 
+import math
+
 from tui_trader.core.domain import Bar, Signal
 from tui_trader.strategies.windows import RollingWindow
 
@@ -18,6 +20,11 @@ def reversion_target(z: float, entry: float, allow_short: bool) -> float:
     if allow_short and z > entry:
         return -min(1.0, z / (2.0 * entry))
     return 0.0
+
+
+_REASON = "z{} {:+.2f} vs entry ±{:g}".format
+_later = Signal.later
+sqrt = math.sqrt
 
 
 class MeanReversion:
@@ -33,14 +40,19 @@ class MeanReversion:
         self._windows: dict[str, RollingWindow] = {}
 
     def on_bar(self, bar: Bar) -> Signal:
-        """Push the close, score it against the window, map the score to a target."""
+        """Push the close, score it against the window, map the score to a target (the
+        window's mean and standard deviation worked out here, as ``RollingWindow`` does: this
+        runs for every symbol and bar)."""
         w = self._windows.get(bar.symbol)
         if w is None:
             w = self._windows[bar.symbol] = RollingWindow(self.window)
-        w.push(bar.close)
-        if not w.full:
-            return Signal.warming(len(w.values), self.window)
-        std = w.std
-        z = (bar.close - w.mean) / std if std > 0 else 0.0
+        close = bar.close
+        w.push(close)
+        n = len(w.values)
+        if n < self.window:
+            return Signal.warming(n, self.window)
+        mean = w.sum / n
+        std = sqrt(max(w.sumsq / n - mean * mean, 0.0))
+        z = (close - mean) / std if std > 0 else 0.0
         target = reversion_target(z, self.entry, self.allow_short)
-        return Signal.later(target, "z{} {:+.2f} vs entry ±{:g}".format, self.window, z, self.entry)
+        return _later(target, _REASON, self.window, z, self.entry)

@@ -10,6 +10,11 @@ from collections import deque
 
 from tui_trader.core.domain import Bar, Signal
 
+_ABOVE = "ROC{} {:+.1f}% > {:g}%".format
+_BELOW = "ROC{} {:+.1f}% < -{:g}%".format
+_FLAT = "ROC{} {:+.1f}%: no momentum".format
+_later = Signal.later  # looked up once: this runs for every symbol and bar
+
 
 class Momentum:
     """Target +1 when close / close ``lookback`` bars ago - 1 > ``threshold``."""
@@ -29,14 +34,14 @@ class Momentum:
         if closes is None:
             closes = self._closes[bar.symbol] = deque(maxlen=self.lookback + 1)
         closes.append(bar.close)
-        if len(closes) <= self.lookback:
-            return Signal.warming(len(closes), self.lookback + 1)
+        lookback = self.lookback
+        if len(closes) <= lookback:
+            return Signal.warming(len(closes), lookback + 1)
         roc = closes[-1] / closes[0] - 1.0
-        pct = 100 * self.threshold
-        if roc > self.threshold:
-            return Signal.later(1.0, "ROC{} {:+.1f}% > {:g}%".format, self.lookback, 100 * roc, pct)
-        if self.allow_short and roc < -self.threshold:
-            return Signal.later(
-                -1.0, "ROC{} {:+.1f}% < -{:g}%".format, self.lookback, 100 * roc, pct
-            )
-        return Signal.later(0.0, "ROC{} {:+.1f}%: no momentum".format, self.lookback, 100 * roc)
+        threshold = self.threshold
+        pct = 100 * threshold
+        if roc > threshold:
+            return _later(1.0, _ABOVE, lookback, 100 * roc, pct)
+        if self.allow_short and roc < -threshold:
+            return _later(-1.0, _BELOW, lookback, 100 * roc, pct)
+        return _later(0.0, _FLAT, lookback, 100 * roc)

@@ -21,6 +21,11 @@ def vol_scaled_target(above: bool, short_vol: float, long_vol: float, allow_shor
     return -size if allow_short else 0.0
 
 
+_REASON = "close {} SMA{} {:.2f}, vol{}/vol{} {:.2f}".format
+_later = Signal.later
+sqrt = math.sqrt
+
+
 class VolatilityTargeted:
     """Target ``min(1, vol_long / vol_short)`` while the close is above SMA(``trend``)."""
 
@@ -37,7 +42,11 @@ class VolatilityTargeted:
         self._state: dict[str, tuple[RollingWindow, RollingWindow, RollingWindow, list[float]]] = {}
 
     def on_bar(self, bar: Bar) -> Signal:
-        """Update the trend average and both volatility windows, then size the position."""
+        """Update the trend average and both volatility windows, then size the position.
+
+        The windows' fill checks, mean and standard deviations are ``RollingWindow``'s own
+        arithmetic, done here on its fields: this runs for every symbol and bar, and the
+        property calls cost more than the sums."""
         state = self._state.get(bar.symbol)
         if state is None:
             state = self._state[bar.symbol] = (
@@ -47,22 +56,30 @@ class VolatilityTargeted:
                 [math.nan],
             )
         sma, short, long, last = state
-        sma.push(bar.close)
-        if not math.isnan(last[0]) and last[0] > 0:
-            ret = math.log(bar.close / last[0])
+        close = bar.close
+        sma.push(close)
+        prev = last[0]
+        if prev > 0:  # not NaN (the first bar) and positive
+            ret = math.log(close / prev)
             short.push(ret)
             long.push(ret)
-        last[0] = bar.close
-        if not (sma.full and long.full):
-            need = max(self.trend, self.long + 1)
-            return Signal.warming(len(sma.values), need)
-        mean = sma.mean
-        above = bar.close > mean
-        short_std, long_std = short.std, long.std
+        last[0] = close
+        n_long = len(long.values)
+        n_sma = len(sma.values)
+        if n_sma < sma.size or n_long < long.size:
+            return Signal.warming(n_sma, max(self.trend, self.long + 1))
+        mean = sma.sum / n_sma
+        above = close > mean
+        # ``RollingWindow.std`` of each (both hold at least two values by now)
+        n = len(short.values)
+        m = short.sum / n
+        short_std = sqrt(max(short.sumsq / n - m * m, 0.0))
+        m = long.sum / n_long
+        long_std = sqrt(max(long.sumsq / n_long - m * m, 0.0))
         target = vol_scaled_target(above, short_std, long_std, self.allow_short)
-        return Signal.later(
+        return _later(
             target,
-            "close {} SMA{} {:.2f}, vol{}/vol{} {:.2f}".format,
+            _REASON,
             ">" if above else "<=",
             self.trend,
             mean,
