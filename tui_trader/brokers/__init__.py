@@ -43,6 +43,11 @@ class Broker(Protocol):
         """Orders that may still fill."""
         ...
 
+    def working_symbols(self) -> set[str]:
+        """Symbols with an order of this session that may still fill (as far as the updates
+        drained so far tell): their positions may move by our own fills at any moment."""
+        ...
+
     def submit(self, request: OrderRequest) -> Order:
         """Send an order; the answer is its acknowledged state (``rejected`` with a reason)."""
         ...

@@ -278,6 +278,10 @@ class AlpacaBroker(AlpacaReads):
             if found is not None:
                 self._apply(found, "poll")
 
+    def working_symbols(self) -> set[str]:
+        """Symbols with an order we follow that is not final (unsettled ones included)."""
+        return {t.order.symbol for t in self._tracked.values() if not t.order.status.is_final}
+
     def adopt(self, order: Order) -> None:
         """Track an order from before this process (reconciliation), with fills already known."""
         tracked = _Tracked(order, None, order.filled_qty)

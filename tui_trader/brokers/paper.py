@@ -85,6 +85,10 @@ class PaperBroker(PaperAccount):
         """Orders waiting for a bar."""
         return [w.order for w in self._working]
 
+    def working_symbols(self) -> set[str]:
+        """Symbols with an order waiting for a bar."""
+        return {w.order.symbol for w in self._working}
+
     def get_order(self, client_order_id: str) -> Order | None:
         """The latest state of an order by its client id."""
         return self._orders_by_client_id.get(client_order_id)

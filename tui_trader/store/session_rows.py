@@ -19,7 +19,7 @@ from peewee import SqliteDatabase
 
 from tui_trader.core.clock import Clock
 from tui_trader.store.db import to_db_time
-from tui_trader.store.liveness import BEAT_SECONDS, MIN_WINDOW, this_host
+from tui_trader.store.liveness import BEAT_SECONDS, MIN_WINDOW, is_alive, this_host
 from tui_trader.store.models import SessionRow
 from tui_trader.store.statements import db_time
 
@@ -101,6 +101,16 @@ class SessionRows:
                 'UPDATE "sessions" SET "heartbeat_at" = ?, "iterations" = ? WHERE "id" = ?',
                 (db_time(_wall_now()), iterations, self.session.id),
             )
+
+    def others_alive(self, account_key: str) -> bool:
+        """True if another session on this account is running with a fresh heartbeat: its
+        fills move the account's positions too (``engine.outside_changes``)."""
+        rows = SessionRow.select().where(
+            (SessionRow.account_key == account_key)
+            & (SessionRow.status == "running")
+            & (SessionRow.id != (self.session.id if self.session else -1))
+        )
+        return any(is_alive(row) for row in rows)
 
     def end_session(self, status: str, iterations: int) -> None:
         """Mark how the session ended (committing any batch first)."""
