@@ -26,7 +26,7 @@ from tui_trader.core.domain import IterationReport, RiskEvent
 from tui_trader.engine.session import TradingSession
 from tui_trader.market import MarketDataError
 from tui_trader.security.redact import describe
-from tui_trader.store.db import disk_full_message, is_disk_full
+from tui_trader.store.db import disk_full_message, is_disk_full, is_locked, locked_message
 from tui_trader.store.liveness import BEAT_SECONDS, window_for
 from tui_trader.store.pg import lost_message, reconnect, store_lost
 
@@ -154,6 +154,8 @@ class SessionRunner:
         except Exception as exc:
             if is_disk_full(exc):
                 return end_on_full_disk(session)
+            if is_locked(exc):
+                return end_on_locked_store(session)
             if store_lost(session.audit.db, exc):
                 return end_on_lost_store(session, exc)
             self._fail(exc)
@@ -234,6 +236,29 @@ def end_on_full_disk(session: TradingSession) -> RunResult:
     try:
         session.audit.end_session("failed", session.iteration)
     except Exception:  # still no space: the heartbeat will tell
+        session.audit.abandon()
+    session.tell_end("failed", message)
+    return RunResult("failed", session.iteration, message, audit_failed=True)
+
+
+def end_on_locked_store(session: TradingSession) -> RunResult:
+    """Another program held the SQLite file's write lock past the busy timeout: the cycle's
+    transaction could not be written (an order whose row was not committed was never sent).
+    Trading halts in memory; one attempt, after the same wait, writes the halt and the
+    session's end (``failed``). If the lock is still held, the row keeps ``running`` until its
+    stale heartbeat marks the session dead."""
+    message = locked_message(session.audit.db.database)
+    session.audit.abandon()
+    halt = session.risk.halt(SESSION_ERROR, 0.0, 0.0, message)
+    session.tell_unrecorded(halt)
+    try:
+        session.audit.risk_event(
+            RiskEvent(halt.event_type, 0.0, 0.0, halt.action_taken, detail=message),
+            session.account_key,
+            session.clock.now(),
+        )
+        session.audit.end_session("failed", session.iteration)
+    except Exception:  # still locked (or worse): the heartbeat will tell
         session.audit.abandon()
     session.tell_end("failed", message)
     return RunResult("failed", session.iteration, message, audit_failed=True)

@@ -45,6 +45,7 @@ on one-minute bars; about once a second when cycles follow each other (the sandb
 where a checkpoint per cycle, an fsync each, slowed the next cycles' requests."""
 
 SQLITE_FULL = 13
+SQLITE_BUSY = 5
 """SQLite's result code for "database or disk is full"."""
 
 SAVEPOINT = "SAVEPOINT tt_cycle"
@@ -185,6 +186,35 @@ def is_disk_full(exc: BaseException) -> bool:
         stack += [err.__cause__, err.__context__]
         stack += [arg for arg in err.args if isinstance(arg, BaseException)]
     return False
+
+
+def is_locked(exc: BaseException) -> bool:
+    """True if ``exc`` (or what caused it) is SQLite's "database is locked": another program
+    held the write lock past the busy timeout."""
+    seen: set[int] = set()
+    stack: list[BaseException | None] = [exc]
+    while stack:
+        err = stack.pop()
+        if err is None or id(err) in seen:
+            continue
+        seen.add(id(err))
+        if getattr(err, "sqlite_errorcode", None) == SQLITE_BUSY:
+            return True
+        if isinstance(err, sqlite3.Error | DatabaseError) and "database is locked" in str(err):
+            return True
+        stack += [err.__cause__, err.__context__]
+        stack += [arg for arg in err.args if isinstance(arg, BaseException)]
+    return False
+
+
+def locked_message(path: Path | str) -> str:
+    """The one line a user reads when another program held the audit database's lock past
+    the busy timeout."""
+    wait = _PRAGMAS["busy_timeout"] / 1000
+    return (
+        f"the audit database {path} stayed locked by another program for more than {wait:g} s:"
+        " trading stopped, no order sent without its row"
+    )
 
 
 def disk_full_message(path: Path | str) -> str:

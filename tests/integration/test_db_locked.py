@@ -1,0 +1,94 @@
+"""The audit database locked by another program for longer than the busy timeout.
+
+Another program (a ``sqlite3`` shell left in a transaction, a backup tool) can hold SQLite's
+write lock past the 10 s every write waits for. A session cannot write its audit trail then,
+so it must stop sending orders; it says so in one plain line and ends in a known state.
+Before, it printed ``OperationalError: database is locked`` and pointed at crash.log.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+
+from tui_trader.cli import main
+from tui_trader.core.domain import RiskEvent
+from tui_trader.engine.session import TradingSession
+from tui_trader.sandbox.testing import wait_until
+from tui_trader.store import db as store_db
+from tui_trader.store.db import open_database
+from tui_trader.store.models import database
+
+
+def _rows(path: Path, sql: str) -> list[tuple]:
+    """Rows of a query on the file (another connection)."""
+    conn = sqlite3.connect(path, timeout=10)
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+
+
+def test_a_lock_held_past_the_busy_timeout_stops_the_session_in_one_plain_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "audit.db"
+    open_database(path).close()
+    monkeypatch.setitem(store_db._PRAGMAS, "busy_timeout", 300)  # 10 s in real use
+    released = threading.Event()
+    taken = threading.Event()
+
+    def hog() -> None:
+        """Wait for the session's third cycle, then hold the write lock until told."""
+        conn = sqlite3.connect(path, isolation_level=None, timeout=10, check_same_thread=False)
+        try:
+            wait_until(
+                lambda: _rows(path, "SELECT iterations FROM sessions") >= [(3,)],
+                60,
+                "the session's third cycle",
+            )
+            conn.execute("BEGIN IMMEDIATE")
+            taken.set()
+            released.wait(60)
+            conn.execute("ROLLBACK")
+        finally:
+            let_go.set()
+            conn.close()
+
+    let_go = threading.Event()
+    told = TradingSession.tell_unrecorded
+
+    def tell_then_wait(self: TradingSession, event: RiskEvent) -> None:
+        """The session has given up on the cycle (and tells its alerts): the other program
+        lets go now, so that the session's last write finds the file free."""
+        told(self, event)
+        released.set()
+        let_go.wait(10)
+
+    monkeypatch.setattr(TradingSession, "tell_unrecorded", tell_then_wait)
+    thread = threading.Thread(target=hog, daemon=True)
+    thread.start()
+    try:
+        code = main(["paper", "--iterations", "100000", "--every", "0.01", "--db", str(path)])
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    finally:
+        released.set()
+        thread.join(10)
+    out, err = capsys.readouterr()
+    database.obj.close()
+    assert taken.is_set()
+    assert code == 1
+    assert err == (
+        f"tui-trader: error: the audit database {path} stayed locked by another program "
+        "for more than 0.3 s: trading stopped, no order sent without its row\n"
+    )
+    assert "OperationalError" not in out + err and "Traceback" not in out + err
+    assert "Session failed" in out
+    assert _rows(path, "SELECT status FROM sessions") == [("failed",)]
+    halts = _rows(path, "SELECT event_type, detail FROM live_risk_events")
+    assert halts == [("session_error", err.removeprefix("tui-trader: error: ").strip())]
+    assert _rows(path, "PRAGMA integrity_check") == [("ok",)]
