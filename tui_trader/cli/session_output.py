@@ -22,9 +22,9 @@ from tui_trader.session.runner import (
     RunResult,
     SessionRunner,
     end_on_full_disk,
-    end_on_locked_store,
+    end_on_unwritable_store,
 )
-from tui_trader.store.db import is_disk_full, is_locked
+from tui_trader.store.db import is_disk_full, is_locked, is_read_only
 
 
 def event_line(event: RiskEvent) -> str:
@@ -70,8 +70,8 @@ def run_batch_in_terminal(console: Console, session: TradingSession, tag: str) -
         session.finish(status)
         result = RunResult(status, session.iteration)
     except Exception as exc:
-        if is_locked(exc):
-            result = end_on_locked_store(session)
+        if is_locked(exc) or is_read_only(exc):
+            result = end_on_unwritable_store(session, exc)
         elif is_disk_full(exc):
             result = end_on_full_disk(session)
         else:
