@@ -169,3 +169,26 @@ def test_a_live_session_on_a_read_only_database_is_refused_before_it_trades(
     )
     assert trading.get_orders() == []
     assert _rows(path, "SELECT COUNT(*) FROM sessions") == [(0,)]
+
+
+def test_risk_reset_on_a_read_only_database_says_so_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "audit.db"
+    assert main(["paper", "--iterations", "2", "--db", str(path)]) == 0
+    database.obj.close()
+    capsys.readouterr()
+    before = path.read_bytes()
+    monkeypatch.setitem(store_db._PRAGMAS, "query_only", 1)
+    try:
+        code = main(["risk", "reset", "--yes", "--db", str(path)])
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    _, err = capsys.readouterr()
+    database.obj.close()
+    assert code == 2
+    assert err == (
+        f"tui-trader: error: cannot write the audit database {path}: it is read-only (the "
+        "file's or its folder's permissions, or a read-only file system); nothing was changed\n"
+    )
+    assert path.read_bytes() == before

@@ -231,13 +231,15 @@ def read_only_message(path: Path | str, running: bool = True) -> str:
     )
 
 
-def locked_message(path: Path | str) -> str:
+def locked_message(
+    path: Path | str, outcome: str = "trading stopped, no order sent without its row"
+) -> str:
     """The one line a user reads when another program held the audit database's lock past
-    the busy timeout."""
+    the busy timeout; ``outcome`` says what that stopped."""
     wait = _PRAGMAS["busy_timeout"] / 1000
     return (
         f"the audit database {path} stayed locked by another program for more than {wait:g} s:"
-        " trading stopped, no order sent without its row"
+        f" {outcome}"
     )
 
 
