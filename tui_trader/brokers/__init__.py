@@ -30,6 +30,9 @@ class Broker(Protocol):
 
     name: str
     """Short label for headers and the audit trail: ``paper``, ``alpaca-paper``, ..."""
+    outside_changes: bool
+    """Whether anything but this session can move the account's positions (a person, another
+    program): the session then checks its positions against its own fills each cycle."""
 
     def account(self) -> Account:
         """Cash, equity and buying power now."""

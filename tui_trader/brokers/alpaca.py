@@ -59,6 +59,9 @@ class _Tracked:
 class AlpacaBroker(AlpacaReads):
     """``Broker`` on an Alpaca account (paper, live, or the sandbox)."""
 
+    outside_changes = True
+    """A person (the dashboard) or another program can trade the account too."""
+
     def __init__(
         self,
         endpoint: AlpacaEndpoint,

@@ -53,6 +53,8 @@ class PaperBroker(PaperAccount):
     """A simulated broker for the local desk; its ledger reconciles exactly with its fills."""
 
     name = "paper"
+    outside_changes = False
+    """Only this session's orders reach the simulated account."""
 
     def __init__(
         self,

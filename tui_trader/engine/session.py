@@ -124,6 +124,9 @@ class TradingSession(
         self.outside = OutsideChanges()
         """What the broker should hold of each symbol by this session's own fills: a
         position changed outside the session is said once and left alone."""
+        self._watch_outside = bool(getattr(broker, "outside_changes", True))
+        """Whether anything but this session can move the account (not the local paper
+        account, which only this session's orders reach: no check, no cost a replay cycle)."""
         self.init_notices()
         self.init_stops()
         self._measures = config.stop_loss is not None and config.stop_loss.atr is not None
@@ -284,12 +287,13 @@ class TradingSession(
         if halted and (not was_halted or self._flatten_requested):
             events = self._on_halt(events, positions, market_time)
         elif not halted:
-            events += self.outside.check(
-                self.config.symbols,
-                positions,
-                broker.working_symbols(),
-                lambda: audit.others_alive(self.account_key),
-            )
+            if self._watch_outside:
+                events += self.outside.check(
+                    self.config.symbols,
+                    positions,
+                    broker.working_symbols(),
+                    lambda: audit.others_alive(self.account_key),
+                )
             waiting = broker.trading_ready()
             if waiting:
                 notes.append(f"no new orders: {waiting}")
