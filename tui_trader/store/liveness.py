@@ -58,7 +58,7 @@ def store_now(db: Any) -> datetime:
     SQLite file (one machine)."""
     db = getattr(db, "obj", db)  # the models' proxy: the database bound to it
     if getattr(db, "is_postgres", False):
-        row = db.execute_sql("SELECT now() AT TIME ZONE 'UTC'").fetchone()
+        row = db.execute_sql("SELECT clock_timestamp() AT TIME ZONE 'UTC'").fetchone()
         return from_db_time(row[0]) or datetime.now(UTC)
     return datetime.now(UTC)
 

@@ -92,7 +92,7 @@ class SessionRows:
         self._last_beat = now
         iterations = self._iterations
         if getattr(self.db, "is_postgres", False):  # the server's clock: one for all machines
-            beat, args = "(now() AT TIME ZONE 'UTC')", ()
+            beat, args = "(clock_timestamp() AT TIME ZONE 'UTC')", ()
         else:
             beat, args = "?", (db_time(_wall_now()),)
         if iterations is None:
