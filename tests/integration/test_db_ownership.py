@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration.cli_helpers import run_cli
 from tui_trader.cli import main
 from tui_trader.store.db import open_database
 from tui_trader.store.models import database
@@ -219,3 +220,18 @@ def test_a_damaged_database_is_refused_with_what_to_do_and_never_appended_to(
     assert code == 2
     assert err.count("\n") == 1 and "damaged" in err and ".recover" in err and "backup" in err
     assert path.read_bytes() == before
+
+
+def test_a_pipe_or_device_as_the_sessions_database_is_refused_at_once(tmp_path: Path) -> None:
+    """``paper --db`` naming a named pipe hung for ever (reading its header waits for a
+    writer); ``/dev/null`` said "disk I/O error". Both: one line, exit 2. (Reports already
+    refused them: "no database at ...".)"""
+    pipe = tmp_path / "desk.db"
+    os.mkfifo(pipe)
+    for path in (pipe, Path(os.devnull)):
+        out = run_cli(tmp_path, *COMMANDS["paper"], "--db", str(path), timeout=60)
+        assert out.returncode == 2, out.stderr
+        assert out.stderr == (
+            f"tui-trader: error: {path} is not a regular file (a device, pipe or socket): "
+            "not a database\n"
+        )

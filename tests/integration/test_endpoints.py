@@ -249,3 +249,27 @@ def test_unreachable_url_is_one_plain_line_within_the_timeout(tmp_path: Path, tr
     # one 3 s deadline plus start-up and imports (slow on a loaded machine); five attempts, the
     # backoff between them and the stream's wait, as before, took over 21 s
     assert took < 15, took
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        (b"\xcc\x9a\x00\xff" * 64, " is not a text file (UTF-8): not a settings file"),
+        (
+            f'APCA_API_KEY_ID="{KEY}\nAPCA_API_SECRET_KEY={SECRET}\n'.encode(),
+            ": line 1 cannot be read (an unclosed quote?); write each setting as NAME=value "
+            "on its own line",
+        ),
+    ],
+    ids=["binary", "unclosed-quote"],
+)
+def test_a_dotenv_that_cannot_be_read_is_one_line_naming_the_file(
+    tmp_path: Path, trap: Trap, content: bytes, said: str
+) -> None:
+    """Binary junk in .env was a UnicodeDecodeError crash (exit 1, crash.log); a key line with
+    an unclosed quote was skipped, and the line said the credentials were not set at all."""
+    (tmp_path / ".env").write_bytes(content)
+    out = live(tmp_path, {}, "paper", "--iterations", "1", "--timeout", "2")
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert out.stderr == f"tui-trader: error: {tmp_path / '.env'}{said}\n"
+    assert SECRET not in out.stderr and trap.connections == 0

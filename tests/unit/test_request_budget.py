@@ -52,3 +52,36 @@ def test_after_a_429_nothing_is_sent_until_the_reset() -> None:
     clock.t += 30.5
     budget.acquire(Waiter(clock))  # type: ignore[arg-type]
     assert budget.requests == 1
+
+
+class _Answer:
+    """A ``requests`` response: a status and headers."""
+
+    def __init__(self, status: int, headers: dict[str, str]) -> None:
+        self.status_code = status
+        self.headers = headers
+
+
+@pytest.mark.parametrize("retry_after", ["45", "date"])
+def test_a_429_with_only_retry_after_pauses_as_long_as_it_says(retry_after: str) -> None:
+    """A gateway or proxy in front of Alpaca answers 429 with HTTP's Retry-After and no
+    X-RateLimit headers: the budget paused 5 s and asked again, 40 s too early."""
+    import threading
+    import time
+    from email.utils import formatdate
+
+    from tui_trader.brokers.alpaca_budget import metered
+
+    if retry_after == "date":
+        retry_after = formatdate(time.time() + 46, usegmt=True)
+    clock = Clock()
+    budget = RequestBudget(clock=clock)
+    send = metered(
+        lambda *a, **k: _Answer(429, {"Retry-After": retry_after}), budget, threading.Event()
+    )
+    assert send("GET", "http://gateway/v2/account").status_code == 429
+    with pytest.raises(Throttled, match=r"next request in 4[4-6] s"):
+        budget.acquire(Waiter(clock))  # type: ignore[arg-type]
+    clock.t += 40
+    with pytest.raises(Throttled):
+        budget.acquire(Waiter(clock))  # type: ignore[arg-type]

@@ -30,6 +30,9 @@ class Broker(Protocol):
 
     name: str
     """Short label for headers and the audit trail: ``paper``, ``alpaca-paper``, ..."""
+    outside_changes: bool
+    """Whether anything but this session can move the account's positions (a person, another
+    program): the session then checks its positions against its own fills each cycle."""
 
     def account(self) -> Account:
         """Cash, equity and buying power now."""
@@ -41,6 +44,11 @@ class Broker(Protocol):
 
     def open_orders(self) -> list[Order]:
         """Orders that may still fill."""
+        ...
+
+    def working_symbols(self) -> set[str]:
+        """Symbols with an order of this session that may still fill (as far as the updates
+        drained so far tell): their positions may move by our own fills at any moment."""
         ...
 
     def submit(self, request: OrderRequest) -> Order:

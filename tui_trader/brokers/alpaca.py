@@ -59,6 +59,9 @@ class _Tracked:
 class AlpacaBroker(AlpacaReads):
     """``Broker`` on an Alpaca account (paper, live, or the sandbox)."""
 
+    outside_changes = True
+    """A person (the dashboard) or another program can trade the account too."""
+
     def __init__(
         self,
         endpoint: AlpacaEndpoint,
@@ -97,6 +100,9 @@ class AlpacaBroker(AlpacaReads):
         """An OCO's stop leg's client id -> its parent's (the order the desk follows)."""
         self._refresh: dict[str, str] = {}
         """OCO pairs to look up again (parent client id -> the last event seen on them)."""
+        self._unconfirmed: set[str] = set()
+        """Orders reported cancelled on Alpaca's 204 alone: a fill may still beat the cancel,
+        so they are looked up like working orders until Alpaca's own word is final."""
         self._updates: list[OrderUpdate] = []
         self._last: dict[str, float] = {}
         self._clock: tuple[datetime, Any] | None = None
@@ -188,6 +194,8 @@ class AlpacaBroker(AlpacaReads):
 
             if not cancel_confirmed(self, client_order_id):
                 return None
+        else:
+            self._unconfirmed.add(client_order_id)
         tracked.order = replace(tracked.order, status=OrderStatus.CANCELED)
         return tracked.order
 
@@ -206,6 +214,7 @@ class AlpacaBroker(AlpacaReads):
             order = tracked.order
             if order.broker_order_id in ids and not order.status.is_final:
                 tracked.order = replace(order, status=OrderStatus.CANCELED)
+                self._unconfirmed.add(order.client_order_id)
                 cancelled.append(tracked.order)
         return cancelled
 
@@ -270,13 +279,23 @@ class AlpacaBroker(AlpacaReads):
                 self._apply(found, event)
 
     def _poll_open(self) -> None:
-        """Fetch the state of every order we track that is not final yet."""
+        """Fetch the state of every order we track that is not final yet (at Alpaca's word:
+        a cancel it only accepted is not)."""
         for cid, tracked in list(self._tracked.items()):
-            if tracked.order.status.is_final:
+            if tracked.order.status.is_final and cid not in self._unconfirmed:
                 continue
             found = self.get_order(cid)
             if found is not None:
                 self._apply(found, "poll")
+
+    def working_symbols(self) -> set[str]:
+        """Symbols with an order we follow that is not final (unsettled ones, and cancels
+        Alpaca has not confirmed, included)."""
+        return {
+            t.order.symbol
+            for cid, t in self._tracked.items()
+            if not t.order.status.is_final or cid in self._unconfirmed
+        }
 
     def adopt(self, order: Order) -> None:
         """Track an order from before this process (reconciliation), with fills already known."""
@@ -313,6 +332,8 @@ class AlpacaBroker(AlpacaReads):
             tracked.filled_qty = order.filled_qty
             tracked.filled_notional = order.filled_qty * (order.filled_avg_price or 0.0)
         changed = order.status != tracked.order.status or fill is not None
+        if order.status.is_final:  # Alpaca's own word: nothing more can happen to it
+            self._unconfirmed.discard(order.client_order_id)
         tracked.order = order
         if changed or event == "ack":
             self._updates.append(OrderUpdate(order, fill, event))

@@ -6,8 +6,9 @@ without a budget it runs into the limit within a minute. Every HTTP request of a
 client passes through a token bucket (``RATE_PER_MINUTE`` tokens a minute, at most ``BURST``
 saved up, so no sliding minute ever sees more than ``RATE_PER_MINUTE + BURST`` = 190 requests);
 a request without a token waits for one, briefly. After a 429 the budget pauses until the time
-Alpaca names in ``X-RateLimit-Reset`` (or ``DEFAULT_PAUSE_S``), or only ``SHORT_PAUSE_S`` when
-``X-RateLimit-Remaining`` says the minute is not spent; a request that would have to wait
+Alpaca names in ``X-RateLimit-Reset`` (or HTTP's ``Retry-After``, which gateways and proxies
+send, else ``DEFAULT_PAUSE_S``), or only ``SHORT_PAUSE_S`` when ``X-RateLimit-Remaining`` says
+the minute is not spent; a request that would have to wait
 longer than ``MAX_WAIT_S`` is not sent: it raises ``Throttled``, so that the session skips that
 cycle's reads (and says so) instead of sleeping through a kill switch or halting.
 """
@@ -101,7 +102,10 @@ def metered(request: Callable[..., Any], budget: RequestBudget, stop: threading.
         response = request(*args, **kwargs)
         if response.status_code == 429:
             headers = response.headers
-            if headers.get("X-RateLimit-Remaining", "0") not in ("", "0"):
+            retry_after = _retry_after(headers.get("Retry-After"))
+            if retry_after is not None and not headers.get("X-RateLimit-Reset"):
+                budget.pause(retry_after)  # a gateway's or proxy's 429 says when, its way
+            elif headers.get("X-RateLimit-Remaining", "0") not in ("", "0"):
                 budget.pause(SHORT_PAUSE_S)  # a 429 while our minute has room: a brief storm
             else:
                 budget.pause(_reset_in(headers.get("X-RateLimit-Reset")))
@@ -116,3 +120,21 @@ def _reset_in(header: str | None) -> float:
         return max(float(header) - time.time(), 0.0) if header else DEFAULT_PAUSE_S
     except ValueError:
         return DEFAULT_PAUSE_S
+
+
+def _retry_after(header: str | None) -> float | None:
+    """Seconds to wait from HTTP's ``Retry-After`` (seconds, or a date), if it says."""
+    if not header:
+        return None
+    text = header.strip()
+    if text.isdigit():
+        return float(text)
+    from email.utils import parsedate_to_datetime
+
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(when.timestamp() - time.time(), 0.0)

@@ -135,13 +135,40 @@ def mixed_sources(env: dict[str, str] | None = None, env_file: Path | None = Non
     )
 
 
+MAX_ENV_FILE_BYTES = 1_000_000
+"""A ``.env`` larger than this is not a settings file (a pasted dump, a log)."""
+
+
 def _from_file(env_file: Path) -> dict[str, str]:
-    """The ``APCA_*`` values a ``.env`` file sets (empty if there is no such file)."""
+    """The ``APCA_*`` values a ``.env`` file sets (empty if there is no such file).
+
+    ``ConfigError`` for a file that cannot be one (unreadable, not UTF-8 text, huge) and for an
+    ``APCA_*`` line python-dotenv cannot parse (an unclosed quote): it would skip that line
+    with a log message, and the user would read "credentials not found" about a file that
+    holds them. No value is ever quoted."""
     if not env_file.is_file():
         return {}
-    from dotenv import dotenv_values
+    import io
 
-    return {k: v for k, v in dotenv_values(env_file).items() if v and k in _NAMES}
+    from dotenv import dotenv_values
+    from dotenv.parser import parse_stream
+
+    try:
+        if env_file.stat().st_size > MAX_ENV_FILE_BYTES:
+            raise ConfigError(f"{env_file} is larger than 1 MB: not a settings file")
+        text = env_file.read_bytes().decode("utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read {env_file}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{env_file} is not a text file (UTF-8): not a settings file") from None
+    for binding in parse_stream(io.StringIO(text)):
+        if binding.error and "APCA_" in binding.original.string:
+            raise ConfigError(
+                f"{env_file}: line {binding.original.line} cannot be read (an unclosed quote?); "
+                "write each setting as NAME=value on its own line"
+            )
+    values = dotenv_values(stream=io.StringIO(text))
+    return {k: v for k, v in values.items() if v and k in _NAMES}
 
 
 def check_credential(name: str, value: str, source: str) -> None:

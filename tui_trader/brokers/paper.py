@@ -53,6 +53,8 @@ class PaperBroker(PaperAccount):
     """A simulated broker for the local desk; its ledger reconciles exactly with its fills."""
 
     name = "paper"
+    outside_changes = False
+    """Only this session's orders reach the simulated account."""
 
     def __init__(
         self,
@@ -84,6 +86,10 @@ class PaperBroker(PaperAccount):
     def open_orders(self) -> list[Order]:
         """Orders waiting for a bar."""
         return [w.order for w in self._working]
+
+    def working_symbols(self) -> set[str]:
+        """Symbols with an order waiting for a bar."""
+        return {w.order.symbol for w in self._working}
 
     def get_order(self, client_order_id: str) -> Order | None:
         """The latest state of an order by its client id."""

@@ -208,5 +208,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # the last line of defence: never a traceback on screen
+        _refuse_unwritable(exc, getattr(args, "db", None))
         return report_crash(exc)
     return 0
+
+
+def _refuse_unwritable(exc: BaseException, db: object) -> None:
+    """A command that writes the audit database (``risk reset``, the fleet's halts) found it
+    read-only, or locked by another program past the busy timeout: one plain line, not a crash
+    report. Returns only for any other exception."""
+    from tui_trader.store.db import is_locked, is_read_only, locked_message, read_only_message
+
+    where = str(db) if db else "(the default)"
+    if is_read_only(exc):
+        fail(read_only_message(where, running=False) + "; nothing was changed", EXIT_USAGE)
+    if is_locked(exc):
+        fail(locked_message(where, "nothing was changed"), 1)

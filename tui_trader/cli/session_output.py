@@ -18,8 +18,13 @@ from tui_trader.brokers import BrokerError
 from tui_trader.cli.stop_signals import ctrl_c
 from tui_trader.core.domain import Account, IterationReport, RiskEvent, TradingState
 from tui_trader.engine.session import TradingSession
-from tui_trader.session.runner import RunResult, SessionRunner, end_on_full_disk
-from tui_trader.store.db import is_disk_full
+from tui_trader.session.runner import (
+    RunResult,
+    SessionRunner,
+    end_on_full_disk,
+    end_on_unwritable_store,
+)
+from tui_trader.store.db import is_disk_full, is_locked, is_read_only
 
 
 def event_line(event: RiskEvent) -> str:
@@ -65,9 +70,12 @@ def run_batch_in_terminal(console: Console, session: TradingSession, tag: str) -
         session.finish(status)
         result = RunResult(status, session.iteration)
     except Exception as exc:
-        if not is_disk_full(exc):
+        if is_locked(exc) or is_read_only(exc):
+            result = end_on_unwritable_store(session, exc)
+        elif is_disk_full(exc):
+            result = end_on_full_disk(session)
+        else:
             raise
-        result = end_on_full_disk(session)
     summary(console, session, result, tag)
     from tui_trader.cli.report_cmd import print_session_report
 

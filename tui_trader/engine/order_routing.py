@@ -20,6 +20,7 @@ from tui_trader.risk.gate import ORDER_RATE
 if TYPE_CHECKING:
     from tui_trader.core.clock import Clock
     from tui_trader.engine.config import SessionConfig
+    from tui_trader.engine.outside_changes import OutsideChanges
     from tui_trader.engine.settlement import Unsettled
     from tui_trader.risk.gate import RiskManager
     from tui_trader.store.audit import AuditLog
@@ -38,6 +39,7 @@ class OrderRouting:
     last_prices: dict[str, float]
     clock: Clock
     unsettled: Unsettled
+    outside: OutsideChanges
     _cycle_orders: list[Order]
     _broker_doubt: Callable[[OrderRequest], RiskEvent]
     """Halt because an order's fate is unknown (``SessionHalts``)."""
@@ -59,6 +61,8 @@ class OrderRouting:
         equity = account.equity
         committed = self._committed_without_stops(positions)
         left_alone = self._exits_not_kept()  # once a cycle; such a symbol gets no order
+        if self.outside.holds:  # changed outside the session: never traded against
+            left_alone = left_alone | self.outside.holds
         sent = refused = 0
         events: list[RiskEvent] = []
         notes: list[str] = []

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from tui_trader.core.domain import Account, IterationReport, Position, RiskEvent
 from tui_trader.core.ledger import TradeLedger
 from tui_trader.core.orders import Fill, Order, OrderUpdate
+from tui_trader.engine.outside_changes import OutsideChanges
 from tui_trader.risk.gate import RiskManager
 from tui_trader.strategies import LearningAllocator
 
@@ -29,6 +30,7 @@ class SessionRecords:
     audit: AuditLog
     risk: RiskManager
     ledger: TradeLedger
+    outside: OutsideChanges
     learning: LearningAllocator | None
     iteration: int
     account_key: str
@@ -49,6 +51,7 @@ class SessionRecords:
         if not self.audit.fill(fill, fill.timestamp):
             return False
         self._cycle_fills.append(fill)
+        self.outside.on_fill(fill)
         if self.slippage_alert_bps is not None:
             self._check_slippage(fill)
         for trade in self.ledger.on_fill(fill):

@@ -27,6 +27,7 @@ from tui_trader.engine.lifecycle import SessionLifecycle
 from tui_trader.engine.manual_orders import ManualOrders, ManualRequest
 from tui_trader.engine.notify import SessionNotices
 from tui_trader.engine.order_routing import OrderRouting
+from tui_trader.engine.outside_changes import OutsideChanges
 from tui_trader.engine.protective_stops import ProtectiveStops
 from tui_trader.engine.records import SessionRecords
 from tui_trader.engine.settlement import Unsettled
@@ -120,6 +121,12 @@ class TradingSession(
         self._snapshot_every = 1 if audit.commit_before_send else config.snapshot_every
         self._unsnapped: datetime | None = None
         """Market time of the last cycle when its snapshot was skipped (written at the end)."""
+        self.outside = OutsideChanges()
+        """What the broker should hold of each symbol by this session's own fills: a
+        position changed outside the session is said once and left alone."""
+        self._watch_outside = bool(getattr(broker, "outside_changes", True))
+        """Whether anything but this session can move the account (not the local paper
+        account, which only this session's orders reach: no check, no cost a replay cycle)."""
         self.init_notices()
         self.init_stops()
         self._measures = config.stop_loss is not None and config.stop_loss.atr is not None
@@ -280,6 +287,13 @@ class TradingSession(
         if halted and (not was_halted or self._flatten_requested):
             events = self._on_halt(events, positions, market_time)
         elif not halted:
+            if self._watch_outside:
+                events += self.outside.check(
+                    self.config.symbols,
+                    positions,
+                    broker.working_symbols(),
+                    lambda: audit.others_alive(self.account_key),
+                )
             waiting = broker.trading_ready()
             if waiting:
                 notes.append(f"no new orders: {waiting}")

@@ -31,7 +31,7 @@ from tui_trader.risk.limits import RiskLimits
 from tui_trader.risk.stops import StopRule
 from tui_trader.security import redact
 from tui_trader.store.audit import AuditLog
-from tui_trader.store.db import StoreError, open_database
+from tui_trader.store.db import StoreError, is_read_only, open_database, read_only_message
 from tui_trader.store.learning_journal import StoreLearningJournal
 from tui_trader.strategies.family import STRATEGY_NAMES
 
@@ -219,6 +219,12 @@ def build_alpaca_session(
     except BrokerError as exc:
         broker.close()
         raise AlpacaSetupError(connection_message(str(exc), where)) from None
+    except Exception as exc:
+        if not is_read_only(exc):
+            raise
+        broker.close()
+        audit.abandon()
+        raise AlpacaSetupError(read_only_message(settings.db, running=False)) from None
     return session
 
 

@@ -24,7 +24,14 @@ from tui_trader.market.sources import open_market, parse_data_spec
 from tui_trader.risk.limits import RiskLimits
 from tui_trader.risk.stops import StopRule
 from tui_trader.store.audit import AuditLog
-from tui_trader.store.db import StoreError, disk_full_message, is_disk_full, open_database
+from tui_trader.store.db import (
+    StoreError,
+    disk_full_message,
+    is_disk_full,
+    is_read_only,
+    open_database,
+    read_only_message,
+)
 from tui_trader.store.learning_journal import StoreLearningJournal
 from tui_trader.strategies.family import STRATEGY_NAMES
 
@@ -133,6 +140,9 @@ def build_local_session(settings: LocalSettings, clock: Clock | None = None) -> 
     try:
         session.start()
     except Exception as exc:
+        if is_read_only(exc):  # nothing could be written: no row to end
+            audit.abandon()
+            raise SettingsError(read_only_message(settings.db, running=False)) from None
         if not is_disk_full(exc):
             raise
         audit.abandon()  # what SQLite kept of the failed transaction

@@ -26,7 +26,14 @@ from tui_trader.core.domain import IterationReport, RiskEvent
 from tui_trader.engine.session import TradingSession
 from tui_trader.market import MarketDataError
 from tui_trader.security.redact import describe
-from tui_trader.store.db import disk_full_message, is_disk_full
+from tui_trader.store.db import (
+    disk_full_message,
+    is_disk_full,
+    is_locked,
+    is_read_only,
+    locked_message,
+    read_only_message,
+)
 from tui_trader.store.liveness import BEAT_SECONDS, window_for
 from tui_trader.store.pg import lost_message, reconnect, store_lost
 
@@ -154,6 +161,8 @@ class SessionRunner:
         except Exception as exc:
             if is_disk_full(exc):
                 return end_on_full_disk(session)
+            if is_locked(exc) or is_read_only(exc):
+                return end_on_unwritable_store(session, exc)
             if store_lost(session.audit.db, exc):
                 return end_on_lost_store(session, exc)
             self._fail(exc)
@@ -234,6 +243,30 @@ def end_on_full_disk(session: TradingSession) -> RunResult:
     try:
         session.audit.end_session("failed", session.iteration)
     except Exception:  # still no space: the heartbeat will tell
+        session.audit.abandon()
+    session.tell_end("failed", message)
+    return RunResult("failed", session.iteration, message, audit_failed=True)
+
+
+def end_on_unwritable_store(session: TradingSession, exc: BaseException) -> RunResult:
+    """The SQLite file could not be written: another program held its write lock past the
+    busy timeout, or it became read-only. The cycle's transaction is lost (an order whose row
+    was not committed was never sent). Trading halts in memory; one more attempt writes the
+    halt and the session's end (``failed``). If that fails too, the row keeps ``running``
+    until its stale heartbeat marks the session dead."""
+    path = session.audit.db.database
+    message = locked_message(path) if is_locked(exc) else read_only_message(path)
+    session.audit.abandon()
+    halt = session.risk.halt(SESSION_ERROR, 0.0, 0.0, message)
+    session.tell_unrecorded(halt)
+    try:
+        session.audit.risk_event(
+            RiskEvent(halt.event_type, 0.0, 0.0, halt.action_taken, detail=message),
+            session.account_key,
+            session.clock.now(),
+        )
+        session.audit.end_session("failed", session.iteration)
+    except Exception:  # still locked (or worse): the heartbeat will tell
         session.audit.abandon()
     session.tell_end("failed", message)
     return RunResult("failed", session.iteration, message, audit_failed=True)

@@ -45,6 +45,8 @@ on one-minute bars; about once a second when cycles follow each other (the sandb
 where a checkpoint per cycle, an fsync each, slowed the next cycles' requests."""
 
 SQLITE_FULL = 13
+SQLITE_BUSY = 5
+SQLITE_READONLY = 8
 """SQLite's result code for "database or disk is full"."""
 
 SAVEPOINT = "SAVEPOINT tt_cycle"
@@ -185,6 +187,60 @@ def is_disk_full(exc: BaseException) -> bool:
         stack += [err.__cause__, err.__context__]
         stack += [arg for arg in err.args if isinstance(arg, BaseException)]
     return False
+
+
+def _caused_by(exc: BaseException, code: int, text: str) -> bool:
+    """True if ``exc`` or anything that caused it is a SQLite error with primary result
+    ``code`` (extended codes included), or whose message holds ``text``."""
+    seen: set[int] = set()
+    stack: list[BaseException | None] = [exc]
+    while stack:
+        err = stack.pop()
+        if err is None or id(err) in seen:
+            continue
+        seen.add(id(err))
+        if (getattr(err, "sqlite_errorcode", None) or 0) & 0xFF == code:
+            return True
+        if isinstance(err, sqlite3.Error | DatabaseError) and text in str(err):
+            return True
+        stack += [err.__cause__, err.__context__]
+        stack += [arg for arg in err.args if isinstance(arg, BaseException)]
+    return False
+
+
+def is_locked(exc: BaseException) -> bool:
+    """True if ``exc`` (or what caused it) is SQLite's "database is locked": another program
+    held the write lock past the busy timeout."""
+    return _caused_by(exc, SQLITE_BUSY, "database is locked")
+
+
+def is_read_only(exc: BaseException) -> bool:
+    """True if ``exc`` (or what caused it) is SQLite's "attempt to write a readonly database":
+    the file, its folder or its file system cannot be written (or became so)."""
+    return _caused_by(exc, SQLITE_READONLY, "readonly database")
+
+
+def read_only_message(path: Path | str, running: bool = True) -> str:
+    """The one line a user reads when the audit database cannot be written to at all."""
+    why = "the file's or its folder's permissions, or a read-only file system"
+    if not running:
+        return f"cannot write the audit database {path}: it is read-only ({why})"
+    return (
+        f"the audit database {path} became read-only ({why}): trading stopped, no order sent "
+        "without its row"
+    )
+
+
+def locked_message(
+    path: Path | str, outcome: str = "trading stopped, no order sent without its row"
+) -> str:
+    """The one line a user reads when another program held the audit database's lock past
+    the busy timeout; ``outcome`` says what that stopped."""
+    wait = _PRAGMAS["busy_timeout"] / 1000
+    return (
+        f"the audit database {path} stayed locked by another program for more than {wait:g} s:"
+        f" {outcome}"
+    )
 
 
 def disk_full_message(path: Path | str) -> str:

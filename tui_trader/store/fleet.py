@@ -12,11 +12,11 @@ goes through the models, so it reads SQLite and PostgreSQL stores alike.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from peewee import fn
 
-from tui_trader.store.liveness import is_alive, last_sign_of_life, process_gone
+from tui_trader.store.liveness import is_alive, last_sign_of_life, process_gone, store_now
 from tui_trader.store.models import AccountSnapshot, RiskStateRow, SessionRow
 
 RECENT = timedelta(hours=24)
@@ -92,7 +92,7 @@ def fleet_rows(
 ) -> list[FleetRow]:
     """Every session still running, plus (``include_ended``) those that ended or died within
     ``recent`` of ``now``: running, then dead, then ended; the newest first in each."""
-    now = now or datetime.now(UTC)
+    now = now or store_now(SessionRow._meta.database)
     newest = list(SessionRow.select().order_by(SessionRow.id.desc()).limit(MOST))
     # a session that still says running is listed however many have started since
     oldest = newest[-1].id if newest else 0

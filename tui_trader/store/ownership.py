@@ -17,6 +17,7 @@ with no write-ahead log beside it ``immutable=1``, so that nothing, not even a `
 from __future__ import annotations
 
 import sqlite3
+import stat
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,6 +67,9 @@ def read_header(path: Path) -> Header | str | None:
     """The file's marks, a sentence if it is not a SQLite database, ``None`` if it is empty or
     absent. Plain reads: no lock, no file created."""
     try:
+        if not stat.S_ISREG(path.stat().st_mode) and not path.is_dir():
+            # a pipe would block the read below forever; a device is no database either
+            return f"{path} is not a regular file (a device, pipe or socket): not a database"
         with path.open("rb") as fh:
             head = fh.read(100)
     except FileNotFoundError:

@@ -19,7 +19,7 @@ from peewee import SqliteDatabase
 
 from tui_trader.core.clock import Clock
 from tui_trader.store.db import to_db_time
-from tui_trader.store.liveness import BEAT_SECONDS, MIN_WINDOW, this_host
+from tui_trader.store.liveness import BEAT_SECONDS, MIN_WINDOW, is_alive, store_now, this_host
 from tui_trader.store.models import SessionRow
 from tui_trader.store.statements import db_time
 
@@ -59,7 +59,7 @@ class SessionRows:
             started_at=now,
             pid=os.getpid(),
             host=this_host(),
-            heartbeat_at=to_db_time(_wall_now()),
+            heartbeat_at=to_db_time(self._beat_time()),
             heartbeat_window=MIN_WINDOW,
         )
         self._last_beat = time.monotonic()
@@ -91,16 +91,37 @@ class SessionRows:
             return
         self._last_beat = now
         iterations = self._iterations
+        if getattr(self.db, "is_postgres", False):  # the server's clock: one for all machines
+            beat, args = "(clock_timestamp() AT TIME ZONE 'UTC')", ()
+        else:
+            beat, args = "?", (db_time(_wall_now()),)
         if iterations is None:
             self.db.execute_sql(
-                'UPDATE "sessions" SET "heartbeat_at" = ? WHERE "id" = ?',
-                (db_time(_wall_now()), self.session.id),
+                f'UPDATE "sessions" SET "heartbeat_at" = {beat} WHERE "id" = ?',
+                (*args, self.session.id),
             )
         else:
             self.db.execute_sql(
-                'UPDATE "sessions" SET "heartbeat_at" = ?, "iterations" = ? WHERE "id" = ?',
-                (db_time(_wall_now()), iterations, self.session.id),
+                f'UPDATE "sessions" SET "heartbeat_at" = {beat}, "iterations" = ? WHERE "id" = ?',
+                (*args, iterations, self.session.id),
             )
+
+    def _beat_time(self) -> datetime:
+        """The time a heartbeat is stamped with: the PostgreSQL server's (one clock for every
+        machine on the store), else this machine's wall clock."""
+        if getattr(self.db, "is_postgres", False):
+            return store_now(self.db)
+        return _wall_now()
+
+    def others_alive(self, account_key: str) -> bool:
+        """True if another session on this account is running with a fresh heartbeat: its
+        fills move the account's positions too (``engine.outside_changes``)."""
+        rows = SessionRow.select().where(
+            (SessionRow.account_key == account_key)
+            & (SessionRow.status == "running")
+            & (SessionRow.id != (self.session.id if self.session else -1))
+        )
+        return any(is_alive(row) for row in rows)
 
     def end_session(self, status: str, iterations: int) -> None:
         """Mark how the session ended (committing any batch first)."""

@@ -1,0 +1,194 @@
+"""An audit database that cannot be written: locked by another program, or read-only.
+
+Another program (a ``sqlite3`` shell left in a transaction, a backup tool) can hold SQLite's
+write lock past the 10 s every write waits for; a file, its folder or its file system can be
+(or become) read-only. A session cannot write its audit trail then, so it must stop sending
+orders; it says so in one plain line and ends in a known state. Before, it printed
+``OperationalError: database is locked`` (or ``attempt to write a readonly database``) and
+pointed at crash.log. SQLite's ``query_only`` gives the same error a read-only file does (the
+tests run as root, whom file modes do not stop).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.integration.alpaca_helpers import alpaca_session
+from tui_trader.cli import main
+from tui_trader.core.domain import RiskEvent
+from tui_trader.engine.records import SessionRecords
+from tui_trader.engine.session import TradingSession
+from tui_trader.sandbox.testing import SandboxHandle, wait_until
+from tui_trader.session.alpaca import AlpacaSetupError
+from tui_trader.store import db as store_db
+from tui_trader.store.db import open_database
+from tui_trader.store.models import database
+
+
+def _rows(path: Path, sql: str) -> list[tuple]:
+    """Rows of a query on the file (another connection)."""
+    conn = sqlite3.connect(path, timeout=10)
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+
+
+def test_a_lock_held_past_the_busy_timeout_stops_the_session_in_one_plain_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "audit.db"
+    open_database(path).close()
+    monkeypatch.setitem(store_db._PRAGMAS, "busy_timeout", 300)  # 10 s in real use
+    released = threading.Event()
+    taken = threading.Event()
+
+    def hog() -> None:
+        """Wait for the session's third cycle, then hold the write lock until told."""
+        conn = sqlite3.connect(path, isolation_level=None, timeout=10, check_same_thread=False)
+        try:
+            wait_until(
+                lambda: _rows(path, "SELECT iterations FROM sessions") >= [(3,)],
+                60,
+                "the session's third cycle",
+            )
+            conn.execute("BEGIN IMMEDIATE")
+            taken.set()
+            released.wait(60)
+            conn.execute("ROLLBACK")
+        finally:
+            let_go.set()
+            conn.close()
+
+    let_go = threading.Event()
+    told = TradingSession.tell_unrecorded
+
+    def tell_then_wait(self: TradingSession, event: RiskEvent) -> None:
+        """The session has given up on the cycle (and tells its alerts): the other program
+        lets go now, so that the session's last write finds the file free."""
+        told(self, event)
+        released.set()
+        let_go.wait(10)
+
+    monkeypatch.setattr(TradingSession, "tell_unrecorded", tell_then_wait)
+    thread = threading.Thread(target=hog, daemon=True)
+    thread.start()
+    try:
+        code = main(["paper", "--iterations", "100000", "--every", "0.01", "--db", str(path)])
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    finally:
+        released.set()
+        thread.join(10)
+    out, err = capsys.readouterr()
+    database.obj.close()
+    assert taken.is_set()
+    assert code == 1
+    assert err == (
+        f"tui-trader: error: the audit database {path} stayed locked by another program "
+        "for more than 0.3 s: trading stopped, no order sent without its row\n"
+    )
+    assert "OperationalError" not in out + err and "Traceback" not in out + err
+    assert "Session failed" in out
+    assert _rows(path, "SELECT status FROM sessions") == [("failed",)]
+    halts = _rows(path, "SELECT event_type, detail FROM live_risk_events")
+    assert halts == [("session_error", err.removeprefix("tui-trader: error: ").strip())]
+    assert _rows(path, "PRAGMA integrity_check") == [("ok",)]
+
+
+def test_a_read_only_database_is_refused_at_start_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "audit.db"
+    open_database(path).close()
+    before = path.read_bytes()
+    monkeypatch.setitem(store_db._PRAGMAS, "query_only", 1)
+    try:
+        code = main(["paper", "--iterations", "3", "--db", str(path)])
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    database.obj.close()
+    assert code == 2
+    assert err == (
+        f"tui-trader: error: cannot write the audit database {path}: it is read-only (the "
+        "file's or its folder's permissions, or a read-only file system)\n"
+    )
+    assert "OperationalError" not in out + err
+    assert path.read_bytes() == before
+
+
+def test_a_database_turned_read_only_mid_session_stops_it_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "audit.db"
+    snapshot = SessionRecords._snapshot
+
+    def turn_read_only_after_three(self: TradingSession, *args: object) -> None:
+        """The file system turns read-only once the third cycle's snapshot is written."""
+        snapshot(self, *args)
+        if self.iteration == 3:
+            self.audit.db.execute_sql("PRAGMA query_only = 1")
+
+    monkeypatch.setattr(SessionRecords, "_snapshot", turn_read_only_after_three)
+    try:
+        code = main(["paper", "--iterations", "50", "--db", str(path)])
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    database.obj.close()
+    assert code == 1
+    assert err == (
+        f"tui-trader: error: the audit database {path} became read-only (the file's or its "
+        "folder's permissions, or a read-only file system): trading stopped, no order sent "
+        "without its row\n"
+    )
+    assert "OperationalError" not in out + err and "Traceback" not in out + err
+    assert "Session failed" in out
+    assert _rows(path, "SELECT COUNT(*) FROM live_account_snapshots") == [(3,)]
+    assert _rows(path, "PRAGMA integrity_check") == [("ok",)]
+
+
+def test_a_live_session_on_a_read_only_database_is_refused_before_it_trades(
+    sandbox: SandboxHandle, trading: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "audit.db"
+    open_database(path).close()
+    monkeypatch.setitem(store_db._PRAGMAS, "query_only", 1)
+    with pytest.raises(AlpacaSetupError) as refused:
+        alpaca_session(sandbox, path)
+    database.obj.close()
+    assert str(refused.value) == (
+        f"cannot write the audit database {path}: it is read-only (the file's or its "
+        "folder's permissions, or a read-only file system)"
+    )
+    assert trading.get_orders() == []
+    assert _rows(path, "SELECT COUNT(*) FROM sessions") == [(0,)]
+
+
+def test_risk_reset_on_a_read_only_database_says_so_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "audit.db"
+    assert main(["paper", "--iterations", "2", "--db", str(path)]) == 0
+    database.obj.close()
+    capsys.readouterr()
+    before = path.read_bytes()
+    monkeypatch.setitem(store_db._PRAGMAS, "query_only", 1)
+    try:
+        code = main(["risk", "reset", "--yes", "--db", str(path)])
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    _, err = capsys.readouterr()
+    database.obj.close()
+    assert code == 2
+    assert err == (
+        f"tui-trader: error: cannot write the audit database {path}: it is read-only (the "
+        "file's or its folder's permissions, or a read-only file system); nothing was changed\n"
+    )
+    assert path.read_bytes() == before

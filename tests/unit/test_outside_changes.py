@@ -1,0 +1,63 @@
+"""The rules by which a session tells a position changed outside it from its own fills."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from tui_trader.core.domain import Position
+from tui_trader.core.orders import Fill, Side
+from tui_trader.engine.outside_changes import OUTSIDE_CHANGE, OutsideChanges
+
+T = datetime(2026, 12, 1, 15, tzinfo=UTC)
+
+
+def _held(qty: float) -> dict[str, Position]:
+    return {"SPY": Position("SPY", qty, 100.0, 100.0)} if qty else {}
+
+
+def _check(book: OutsideChanges, qty: float, working: set[str] | None = None, others=False):
+    return book.check(("SPY",), _held(qty), working or set(), lambda: others)
+
+
+def test_own_fills_keep_the_expectation_and_nothing_is_held() -> None:
+    book = OutsideChanges()
+    assert _check(book, 0) == []
+    book.on_fill(Fill("a", "SPY", Side.BUY, 20, 100.0, T))
+    assert _check(book, 20) == [] and book.holds == {}
+    book.on_fill(Fill("b", "SPY", Side.SELL, 5, 100.0, T))
+    assert _check(book, 15) == [] and book.holds == {}
+
+
+def test_a_fill_of_ours_still_on_its_way_holds_one_cycle_and_raises_nothing() -> None:
+    book = OutsideChanges()
+    _check(book, 0)
+    assert _check(book, 20) == []  # the position read saw a fill not drained yet
+    assert "SPY" in book.holds
+    book.on_fill(Fill("a", "SPY", Side.BUY, 20, 100.0, T))
+    assert _check(book, 20) == [] and book.holds == {}
+
+
+def test_a_change_seen_twice_is_an_event_once_and_the_symbol_stays_left_alone() -> None:
+    book = OutsideChanges()
+    _check(book, 20)
+    assert _check(book, 70) == []
+    events = _check(book, 70)
+    assert [e.event_type for e in events] == [OUTSIDE_CHANGE] and events[0].value == 50
+    assert _check(book, 70) == [] and "SPY" in book.holds
+    assert _check(book, 20) == [] and "SPY" in book.holds  # left alone for the session
+
+
+def test_a_symbol_with_our_order_working_is_not_judged() -> None:
+    book = OutsideChanges()
+    _check(book, 20)
+    for _ in range(3):
+        assert _check(book, 70, working={"SPY"}) == []
+    assert book.holds == {}
+
+
+def test_with_another_live_session_on_the_account_its_fills_are_taken_as_they_come() -> None:
+    book = OutsideChanges()
+    _check(book, 20, others=True)
+    _check(book, 70, others=True)
+    assert _check(book, 70, others=True) == [] and book.holds == {}
+    assert _check(book, 70) == [] and book.holds == {}  # the new quantity is the expectation
