@@ -45,9 +45,11 @@ on one-minute bars; about once a second when cycles follow each other (the sandb
 where a checkpoint per cycle, an fsync each, slowed the next cycles' requests."""
 
 SQLITE_FULL = 13
-SQLITE_BUSY = 5
-SQLITE_READONLY = 8
 """SQLite's result code for "database or disk is full"."""
+SQLITE_BUSY = 5
+"""SQLite's result code for "database is locked" (past the busy timeout)."""
+SQLITE_READONLY = 8
+"""SQLite's result code for "attempt to write a readonly database"."""
 
 SAVEPOINT = "SAVEPOINT tt_cycle"
 RELEASE = "RELEASE SAVEPOINT tt_cycle"
