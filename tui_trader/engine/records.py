@@ -58,7 +58,8 @@ class SessionRecords:
 
     def _apply_updates(self, updates: list[OrderUpdate], listed: bool = False) -> int:
         """Record order changes and new fills; return how many new fills there were.
-        ``listed``: the changed orders are already in the cycle's list (``_list_updates``)."""
+        ``listed``: the changed orders are already in the cycle's list (``_cycle`` put them
+        there before deciding, and records them after its orders have gone out)."""
         fills = 0
         cycle_orders = self._cycle_orders
         for update in updates:
