@@ -59,12 +59,16 @@ class SessionRecords:
             self.audit.trade(trade)
         return True
 
-    def _apply_updates(self, updates: list[OrderUpdate]) -> int:
-        """Record order changes and new fills; return how many new fills there were."""
+    def _apply_updates(self, updates: list[OrderUpdate], listed: bool = False) -> int:
+        """Record order changes and new fills; return how many new fills there were.
+        ``listed``: the changed orders are already in the cycle's list (``_cycle`` put them
+        there before deciding, and records them after its orders have gone out)."""
         fills = 0
+        cycle_orders = self._cycle_orders
         for update in updates:
             self.audit.order_update(update.order)
-            self._cycle_orders.append(update.order)
+            if not listed:
+                cycle_orders.append(update.order)
             fill = update.fill
             if fill is not None and self._record_fill(fill):
                 fills += 1

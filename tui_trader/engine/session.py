@@ -19,7 +19,7 @@ from tui_trader.brokers import Broker, BrokerError
 from tui_trader.core.clock import Clock
 from tui_trader.core.domain import Account, Bar, IterationReport, Position, RiskEvent, Signal
 from tui_trader.core.ledger import TradeLedger
-from tui_trader.core.orders import Fill, Order
+from tui_trader.core.orders import Fill, Order, OrderUpdate
 from tui_trader.core.timeframes import trading_day
 from tui_trader.engine.config import SessionConfig
 from tui_trader.engine.halts import RESUME_REFUSED, SessionHalts
@@ -234,8 +234,18 @@ class TradingSession(
         broker = self.broker
         broker.on_bars(bars)
         updates = broker.drain_updates()
-        fills = self._apply_updates(updates) if updates else 0
-        return self._decide(self._signals_for(bars), market_time, fills, report)
+        fills = 0
+        if updates:
+            deferred = self.audit.rows_wait_for_cycle_end and not self.unsettled
+            if deferred and not self._watch_outside:
+                # The previous cycle's fills are written after this cycle's orders have gone
+                # out (``_decide``): a day-start burst's dozens of fills cost ~0.1 ms each.
+                # Not where positions are checked against our fills (``outside_changes``):
+                # that check, before the rebalance, must have counted them.
+                self._cycle_orders.extend(update.order for update in updates)
+            else:
+                fills, updates = self._apply_updates(updates), []
+        return self._decide(self._signals_for(bars), market_time, fills, report, updates)
 
     def _signals_for(self, bars: dict[str, Bar]) -> dict[str, dict[str, Signal]]:
         """``_update_strategies`` for every bar of a cycle, with the lookups done once."""
@@ -256,9 +266,18 @@ class TradingSession(
         market_time: datetime,
         fills: int,
         report: bool = True,
+        late: list[OrderUpdate] | None = None,
     ) -> IterationReport | None:
         """The rest of a cycle once the bars are matched and marked: risk, orders, records;
-        the cycle's report only if ``report``."""
+        the cycle's report only if ``report``.
+
+        ``late``: the broker's order changes and fills since the last cycle, not recorded
+        yet. The broker has already booked them (cash and positions are read from it, and no
+        decision reads their rows or the ledger), and in a local cycle or a batch nothing is
+        committed before the cycle ends: so their rows are written, and their round trips
+        booked, right after the rebalance has handed its orders to the broker (before a halt's
+        cancels, manual orders or stops write anything else). The committed rows are the
+        same; a failed cycle rolls them back with the rest, as before."""
         notes: list[str] = []
         risk = self.risk
         audit = self.audit
@@ -285,6 +304,8 @@ class TradingSession(
             )
         halted = risk.state.halted
         if halted and (not was_halted or self._flatten_requested):
+            if late:
+                fills, late = self._apply_updates(late, listed=True), None
             events = self._on_halt(events, positions, market_time)
         elif not halted:
             if self._watch_outside:
@@ -303,6 +324,8 @@ class TradingSession(
                 )
                 if more:
                     events += more
+        if late:
+            fills = self._apply_updates(late, listed=True)
         if self.manual_pending():  # after the rebalance: a manual order lives at least a bar
             manual, manual_notes = self._take_manual_requests(market_time)
             events += manual

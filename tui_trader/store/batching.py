@@ -123,6 +123,14 @@ class CycleTransactions:
             self.flush()
 
     @property
+    def rows_wait_for_cycle_end(self) -> bool:
+        """True inside a local cycle's transaction or a batch of cycles: nothing the cycle
+        writes is committed before it ends, and a failed cycle rolls back whole, so a row
+        written late in the cycle commits the same as one written early (the session writes
+        the previous cycle's fills after the new orders have gone out)."""
+        return self._batch is not None or self._local_cycles > 0
+
+    @property
     def cycles_before_commit(self) -> int:
         """How many more cycles the current batch takes before it commits (by count)."""
         if self._batch is None:
