@@ -23,7 +23,7 @@ from tui_trader.tui.messages import (
     SessionStarted,
 )
 from tui_trader.tui.setup_form import ALPACA_UNAVAILABLE
-from tui_trader.tui.state import DeskState, preload_calendar
+from tui_trader.tui.state import DeskState, new_day_notice, preload_calendar
 
 if TYPE_CHECKING:
     from tui_trader.core.clock import Clock
@@ -145,6 +145,8 @@ class SessionLifecycle:
                     severity="error",
                     timeout=15,
                 )
+            if self.desk.new_day is not None:
+                self.notify(new_day_notice(self.desk), title="New trading day", timeout=10)
         self.halted = self.desk.halted
 
     def on_session_failed_to_start(self, message: SessionFailedToStart) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import date, datetime, time
 
 from tui_trader.core.domain import IterationReport, RiskEvent, TradingState
 from tui_trader.core.orders import Fill, Order
@@ -87,6 +87,9 @@ class DeskState:
     """The worker's failure, shown in the halt banner."""
     ended: str = ""
     """How the session ended (``completed``, ``stopped``, ...), empty while it runs."""
+    new_day: date | None = None
+    """Set by ``apply`` when an intraday session's bar opens a new trading day (the order count
+    and the daily-loss window restart), ``None`` otherwise: the app says so once."""
 
     def start(self, info: SessionInfo) -> None:
         """Forget the previous session and begin showing ``info``'s."""
@@ -109,6 +112,7 @@ class DeskState:
         self.halt_reason = ""
         self.error = ""
         self.ended = ""
+        self.new_day = None
         self.version += 1
 
     def apply(self, report: IterationReport, now: datetime) -> list[RiskEvent]:
@@ -116,14 +120,19 @@ class DeskState:
         new_bar = self.latest is None or report.iteration > self.latest.iteration
         self.latest = report
         self.received_at = now
+        self.new_day = None
         if new_bar:
             # a report between bars (a kill, a resume) is no new point on the curves
+            before = self.bar_time
             self.bar_time = report.market_time
             self.reports_applied += 1
             self.equity.append(report.equity)
             self.equity_times.append(report.market_time)
             self.drawdown.append(report.drawdown_pct)
             day = trading_day(report.market_time)
+            intraday = self.info is not None and not self.info.daily_bars
+            if intraday and before is not None and trading_day(before) != day:
+                self.new_day = day
             for symbol, price in report.prices.items():
                 series = self.prices.get(symbol)
                 if series is None:
@@ -194,6 +203,18 @@ class DeskState:
         return 100.0 * -r.daily_pnl / opening if opening > 0 else 0.0
 
 
+def new_day_notice(desk: DeskState) -> str:
+    """What the desk says when an intraday session rolls into a new trading day: the order
+    count and the daily-loss window restart (the gauges drop to zero without it, unexplained)."""
+    day, info = desk.new_day, desk.info
+    if day is None or info is None:
+        return ""
+    return (
+        f"{day:%Y-%m-%d}: orders today and the daily loss start again from zero "
+        f"(limits {info.max_orders_per_day} orders, {info.max_daily_loss_pct:g}% loss)"
+    )
+
+
 def sparkline(values: list[float] | deque[float], width: int = 24) -> str:
     """The last ``width`` values as block characters scaled between their min and max."""
     blocks = "▁▂▃▄▅▆▇█"
@@ -255,11 +276,13 @@ def market_clock(ts: datetime | None, daily: bool) -> str:
 
     try:
         label = calendar.session_label(ts)
+        # the date too: a session that runs for days showed "OPEN 11:14 ET" on each of them
+        stamp = f"{ts.astimezone(NEW_YORK):%m-%d %H:%M} ET"
         if label == calendar.SessionLabel.OPEN:
-            return f"OPEN {ts.astimezone(NEW_YORK):%H:%M} ET · closes in " + countdown(
+            return f"OPEN {stamp} · closes in " + countdown(
                 (calendar.next_close(ts) - ts).total_seconds()
             )
-        return f"{label} {ts.astimezone(NEW_YORK):%H:%M} ET · opens in " + countdown(
+        return f"{label} {stamp} · opens in " + countdown(
             (calendar.next_open(ts) - ts).total_seconds()
         )
     except (ValueError, ImportError):  # outside the calendar's years: the plain label
