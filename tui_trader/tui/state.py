@@ -76,7 +76,11 @@ class DeskState:
     activity: deque[Order | Fill] = field(default_factory=lambda: deque(maxlen=RECENT_ROWS))
     """Orders and fills in report order (each report's orders, then its fills), so that the
     log reads the same however the reports were batched."""
-    events: deque[RiskEvent] = field(default_factory=lambda: deque(maxlen=RECENT_ROWS))
+    events: deque[RiskEvent | str] = field(default_factory=lambda: deque(maxlen=RECENT_ROWS))
+    """Risk events and, as plain text, the session's notes (why an order was not sent, what
+    the broker rejected, that the broker is not ready): the CLI printed them, the desk did not."""
+    last_notes: frozenset[str] = frozenset()
+    """The previous report's notes: a note repeated every cycle is logged once."""
     reports_applied: int = 0
     activity_seen: int = 0
     """Orders and fills ever appended (the deque forgets; the log writes only what is new)."""
@@ -105,6 +109,7 @@ class DeskState:
         self.working.clear()
         self.prices.clear()
         self.events.clear()
+        self.last_notes = frozenset()
         self.reports_applied = 0
         self.events_seen = self.activity_seen = 0
         self.activity.clear()
@@ -149,11 +154,14 @@ class DeskState:
                 self.working[cid] = WorkingOrder(order, known.since if known else now)
             else:
                 self.working.pop(cid, None)
+        notes = [note for note in report.notes if note not in self.last_notes]
+        self.last_notes = frozenset(report.notes)
         self.events.extend(report.risk_events)
+        self.events.extend(notes)
         self.activity.extend(report.orders)
         self.activity.extend(report.new_fills)
         self.activity_seen += len(report.orders) + len(report.new_fills)
-        self.events_seen += len(report.risk_events)
+        self.events_seen += len(report.risk_events) + len(notes)
         halts = [e for e in report.risk_events if e.action_taken.startswith("halted")]
         was = self.halted
         self.halted = report.state is TradingState.HALTED

@@ -97,3 +97,12 @@ def event_line(event: RiskEvent) -> Text:
         text.append(f" {measure}")
     text.append(f" → {event.action_taken}")
     return text
+
+
+def note_line(note: str) -> Text:
+    """One of the session's notes for the events log (an order not sent and why, a broker's
+    rejection, a broker not ready yet)."""
+    text = Text()
+    text.append("note", style="bold")
+    text.append(f" {note}", style="dim")
+    return text
