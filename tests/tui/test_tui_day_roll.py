@@ -22,6 +22,8 @@ TUESDAY_CLOSE = datetime(2026, 11, 24, 20, 59, tzinfo=UTC)
 """15:59 New York: the last minute bar of Tuesday."""
 WEDNESDAY_OPEN = datetime(2026, 11, 25, 14, 30, tzinfo=UTC)
 """09:30 New York: the first minute bar of Wednesday."""
+FRIDAY_OPEN = datetime(2026, 11, 27, 14, 30, tzinfo=UTC)
+"""09:30 New York on Friday 2026-11-27 (Thanksgiving closes Thursday): the next session."""
 
 
 def _report(iteration: int, when: datetime, orders_today: int) -> IterationReport:
@@ -55,7 +57,7 @@ def test_only_the_first_bar_of_a_new_day_is_a_new_day() -> None:
     desk.apply(_report(3, WEDNESDAY_OPEN, 0), WEDNESDAY_OPEN)
     assert desk.new_day == WEDNESDAY_OPEN.date()
     assert new_day_notice(desk) == (
-        "2026-11-25: orders today and the daily loss start again from zero "
+        "Wed 2026-11-25: orders today and the daily loss start again from zero "
         "(limits 100 orders, 2% loss)"
     )
     desk.apply(_report(3, WEDNESDAY_OPEN, 0), WEDNESDAY_OPEN)  # between bars: same day
@@ -85,5 +87,10 @@ async def test_the_desk_announces_a_new_trading_day_and_dates_its_clock(db_path,
         app.post_message(SessionReport(_report(2, WEDNESDAY_OPEN, 0)))
         await wait_for(pilot, lambda: app.desk.reports_applied == 2, "Wednesday's bar")
         rolled = [n for n in app._notifications if n.title == "New trading day"]
-        assert len(rolled) == 1 and rolled[0].message.startswith("2026-11-25: orders today")
+        assert len(rolled) == 1 and rolled[0].message.startswith("Wed 2026-11-25: orders today")
         await wait_for(pilot, lambda: "OPEN 11-25 09:30 ET" in str(bar.render()), "Wednesday")
+        # a fast replay: Friday follows at once; the clock moves on, no second notice piles up
+        app.post_message(SessionReport(_report(3, FRIDAY_OPEN, 0)))
+        await wait_for(pilot, lambda: app.desk.reports_applied == 3, "Friday's bar")
+        await wait_for(pilot, lambda: "OPEN 11-27 09:30 ET" in str(bar.render()), "Friday")
+        assert len([n for n in app._notifications if n.title == "New trading day"]) == 1

@@ -218,7 +218,7 @@ def new_day_notice(desk: DeskState) -> str:
     if day is None or info is None:
         return ""
     return (
-        f"{day:%Y-%m-%d}: orders today and the daily loss start again from zero "
+        f"{day:%a %Y-%m-%d}: orders today and the daily loss start again from zero "
         f"(limits {info.max_orders_per_day} orders, {info.max_daily_loss_pct:g}% loss)"
     )
 
