@@ -183,3 +183,12 @@ def test_a_risk_event_on_the_dashboard_names_its_unit(event, shown) -> None:
     """A trader read "position_size_limit 410.44 (limit 10.00)" and could not tell percent of
     equity from dollars or shares; each measure now carries its unit."""
     assert event_line(event).plain == shown
+
+
+def test_a_duplicate_in_a_long_symbol_list_is_named() -> None:
+    """Fifty tickers with MSFT twice: the setup field says which one, not the whole list."""
+    from tui_trader.tui.setup_form import DEFAULTS, validate
+
+    symbols = ",".join(f"S{chr(65 + i // 26)}{chr(65 + i % 26)}" for i in range(49))
+    errors = validate(dict(DEFAULTS, db="x.db", symbols=f"MSFT,{symbols},msft")).errors
+    assert errors["symbols"] == "duplicate symbol MSFT in the list"
