@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from textual.widgets import DataTable, Input, Select, Static
+from textual.widgets._select import SelectOverlay
 from tui_helpers import wait_for
 
 from tui_trader.session.local import LocalSettings, build_local_session
@@ -175,3 +176,9 @@ async def test_a_session_started_after_the_first_visit_joins_the_session_filter(
         await _open_history(app, pilot)
         await wait_for(pilot, lambda: len(select._options) == 3, "both sessions")
         assert select.value == first
+        # open, each session reads on one line (16 columns wrapped each over three)
+        select.focus()
+        await pilot.press("enter")
+        overlay = select.query_one(SelectOverlay)
+        await wait_for(pilot, lambda: overlay.region.height > 0, "the open list")
+        assert overlay.region.height == 3
