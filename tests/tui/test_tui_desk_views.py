@@ -7,11 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tui_trader.core.domain import IterationReport, TradingState
+from tui_trader.core.domain import IterationReport, RiskEvent, TradingState
 from tui_trader.core.orders import Order, OrderStatus, OrderType, Side
 from tui_trader.tui.screens.dashboard_charts import nice_ticks, time_labels
 from tui_trader.tui.state import DeskState, SessionInfo, market_clock
 from tui_trader.tui.ticket_form import parse_ticket
+from tui_trader.tui.widgets.cells import event_line
 from tui_trader.tui.widgets.gauge import gauge_text
 from tui_trader.tui.widgets.packed import packed
 
@@ -142,3 +143,52 @@ def test_the_desk_keeps_working_orders_and_the_days_change() -> None:
     done = Order("c1", "SPY", Side.BUY, 5, OrderType.LIMIT, OrderStatus.CANCELED, limit_price=90)
     desk.apply(_report(4, datetime(2026, 11, 24, 15, 1, tzinfo=UTC), 103.0, (done,)), now)
     assert desk.working == {}
+
+
+@pytest.mark.parametrize("amount", ["nan", "1e400", "inf"])
+def test_an_amount_that_is_not_a_finite_number_is_called_that(amount) -> None:
+    """ "1e400" shares is not "must be greater than zero": the ticket says what is wrong."""
+    result = parse_ticket(dict(TICKET, amount=amount), SYMBOLS)
+    assert result.order is None and result.field == "amount"
+    assert result.error == f"not a finite number: {amount!r}"
+
+
+@pytest.mark.parametrize(
+    ("event", "shown"),
+    [
+        (
+            RiskEvent("position_size_limit", 410.44, 10.0, "reduced from 1000 to 24"),
+            "position_size_limit 410.44% (limit 10.00%) → reduced from 1000 to 24",
+        ),
+        (
+            RiskEvent("daily_loss_limit", 2.31, 2.0, "halted trading until the next trading day"),
+            "daily_loss_limit 2.31% (limit 2.00%) → halted trading until the next trading day",
+        ),
+        (
+            RiskEvent("drawdown_kill_switch", 5.5, 5.0, "halted trading until reset"),
+            "drawdown_kill_switch 5.50% (limit 5.00%) → halted trading until reset",
+        ),
+        (
+            RiskEvent("order_rate_limit", 100.0, 100.0, "refused buy 3 SPY: 100 orders sent"),
+            "order_rate_limit 100 orders (limit 100) → refused buy 3 SPY: 100 orders sent",
+        ),
+        (
+            RiskEvent("position_size_limit", 7.0, 3.0, "refused protective sell 10"),
+            "position_size_limit would leave 7 shares (held 3) → refused protective sell 10",
+        ),
+        (RiskEvent("manual_kill", 0.0, 0.0, "halted"), "manual_kill → halted"),
+    ],
+)
+def test_a_risk_event_on_the_dashboard_names_its_unit(event, shown) -> None:
+    """A trader read "position_size_limit 410.44 (limit 10.00)" and could not tell percent of
+    equity from dollars or shares; each measure now carries its unit."""
+    assert event_line(event).plain == shown
+
+
+def test_a_duplicate_in_a_long_symbol_list_is_named() -> None:
+    """Fifty tickers with MSFT twice: the setup field says which one, not the whole list."""
+    from tui_trader.tui.setup_form import DEFAULTS, validate
+
+    symbols = ",".join(f"S{chr(65 + i // 26)}{chr(65 + i % 26)}" for i in range(49))
+    errors = validate(dict(DEFAULTS, db="x.db", symbols=f"MSFT,{symbols},msft")).errors
+    assert errors["symbols"] == "duplicate symbol MSFT in the list"

@@ -7,7 +7,8 @@ import sqlite3
 import time
 from pathlib import Path
 
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import DataTable, Input, Select, Static
+from textual.widgets._select import SelectOverlay
 from tui_helpers import wait_for
 
 from tui_trader.session.local import LocalSettings, build_local_session
@@ -153,3 +154,31 @@ def test_filters_by_date_range_session_and_event_type(db_path, frozen) -> None:
     assert none == 0
     _, mine = browse.fetch_page("orders", browse.HistoryFilter(session_id=second))
     assert mine == LiveOrder.select().where(LiveOrder.session == second).count()
+
+
+async def test_a_session_started_after_the_first_visit_joins_the_session_filter(
+    db_path, frozen
+) -> None:
+    """History seen once, then another session runs on the database: back on F3 the session
+    filter lists both (it kept the first visit's list until the app restarted), and a session
+    chosen in it stays chosen."""
+    run_headless(db_path, frozen, iterations=5)
+    app = make_app(db_path, clock=frozen)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open_history(app, pilot)
+        select = screen.query_one("#f-session", Select)
+        await wait_for(pilot, lambda: len(select._options) == 2, "one session (and 'any')")
+        first = select._options[1][1]
+        select.value = first
+        await wait_for(pilot, lambda: screen.loaded == screen.seq, "the filtered page")
+        await pilot.press("f2")
+        run_headless(db_path, frozen, iterations=5)
+        await _open_history(app, pilot)
+        await wait_for(pilot, lambda: len(select._options) == 3, "both sessions")
+        assert select.value == first
+        # open, each session reads on one line (16 columns wrapped each over three)
+        select.focus()
+        await pilot.press("enter")
+        overlay = select.query_one(SelectOverlay)
+        await wait_for(pilot, lambda: overlay.region.height > 0, "the open list")
+        assert overlay.region.height == 3

@@ -103,8 +103,9 @@ def symbols_arg(text: str) -> tuple[str, ...]:
     bad = [p for p in parts if not SYMBOL_RE.match(p)]
     if bad:
         raise argparse.ArgumentTypeError(f"invalid symbol {bad[0]!r}")
-    if len(set(parts)) != len(parts):
-        raise argparse.ArgumentTypeError(f"duplicate symbol in {text!r}")
+    if len(set(parts)) != len(parts):  # name it: in a list of fifty the whole list hid it
+        twice = next(p for i, p in enumerate(parts) if p in parts[:i])
+        raise argparse.ArgumentTypeError(f"duplicate symbol {twice} in the list")
     return tuple(parts)
 
 

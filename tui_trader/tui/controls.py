@@ -167,12 +167,25 @@ class SessionControls:
             ConfirmScreen(
                 "Quit?",
                 f"A session is {what}. Stop it after the current iteration, write its final "
-                "state, and quit?",
+                f"state, and quit?{self._working_note()}",
                 yes="Stop and quit",
                 no="Keep running",
             ),
             answered,
         )
+
+    def _working_note(self) -> str:
+        """What becomes of the orders still working when the desk quits (nothing was said, and
+        a local session's orders are left recorded as open, an Alpaca one's stay live)."""
+        count = len(self.desk.working)
+        if not count or self.monitor is not None or self.desk.info is None:
+            return ""
+        if self.desk.info.mode == "local":
+            fate = "end with this local session unfilled (its record keeps them open)"
+        else:
+            fate = "stay working at the broker after the desk quits"
+        cancel = "ctrl+k first halts trading and cancels them."
+        return f"\n\n{count} order(s) still working {fate}: {cancel}"
 
     async def shutdown(self) -> None:
         """Stop the session, wait for the worker to write its final state, then exit."""

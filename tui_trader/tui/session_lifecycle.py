@@ -9,6 +9,7 @@ session that fails (or a worker that raises) leaves trading HALTED, loudly.
 from __future__ import annotations
 
 import gc
+import time
 from typing import TYPE_CHECKING
 
 from textual import work
@@ -23,7 +24,7 @@ from tui_trader.tui.messages import (
     SessionStarted,
 )
 from tui_trader.tui.setup_form import ALPACA_UNAVAILABLE
-from tui_trader.tui.state import DeskState, preload_calendar
+from tui_trader.tui.state import DeskState, new_day_notice, preload_calendar
 
 if TYPE_CHECKING:
     from tui_trader.core.clock import Clock
@@ -45,6 +46,10 @@ def start_errors() -> tuple[type[BaseException], ...]:
     return (SettingsError, MarketDataError, StoreError, OSError, ImportError, ValueError)
 
 
+DAY_NOTICE_SECONDS = 10.0
+"""How long the new-trading-day notice shows; no second one is raised meanwhile."""
+
+
 class SessionLifecycle:
     """Start, run and end sessions for ``TraderApp`` (which supplies the state and the screens).
 
@@ -54,6 +59,8 @@ class SessionLifecycle:
 
     desk: DeskState
     clock: Clock
+    day_notice_at: float = -DAY_NOTICE_SECONDS
+    """When (monotonic seconds) the last new-trading-day notice was shown."""
     seed: int | None
     iterations: int | None
     every: float | None
@@ -145,7 +152,18 @@ class SessionLifecycle:
                     severity="error",
                     timeout=15,
                 )
+            if self.desk.new_day is not None:
+                self._announce_new_day()
         self.halted = self.desk.halted
+
+    def _announce_new_day(self) -> None:
+        """One notice while it shows: a fast replay rolls a day every few seconds, and a stack
+        of notices covered the dashboard (the desk bar's clock carries each day's date)."""
+        now = time.monotonic()
+        if now - self.day_notice_at < DAY_NOTICE_SECONDS:
+            return
+        self.day_notice_at = now
+        self.notify(new_day_notice(self.desk), title="New trading day", timeout=DAY_NOTICE_SECONDS)
 
     def on_session_failed_to_start(self, message: SessionFailedToStart) -> None:
         """Back to setup with the reason."""

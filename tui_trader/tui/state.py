@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import date, datetime, time
 
 from tui_trader.core.domain import IterationReport, RiskEvent, TradingState
 from tui_trader.core.orders import Fill, Order
@@ -76,7 +76,11 @@ class DeskState:
     activity: deque[Order | Fill] = field(default_factory=lambda: deque(maxlen=RECENT_ROWS))
     """Orders and fills in report order (each report's orders, then its fills), so that the
     log reads the same however the reports were batched."""
-    events: deque[RiskEvent] = field(default_factory=lambda: deque(maxlen=RECENT_ROWS))
+    events: deque[RiskEvent | str] = field(default_factory=lambda: deque(maxlen=RECENT_ROWS))
+    """Risk events and, as plain text, the session's notes (why an order was not sent, what
+    the broker rejected, that the broker is not ready): the CLI printed them, the desk did not."""
+    last_notes: frozenset[str] = frozenset()
+    """The previous report's notes: a note repeated every cycle is logged once."""
     reports_applied: int = 0
     activity_seen: int = 0
     """Orders and fills ever appended (the deque forgets; the log writes only what is new)."""
@@ -87,6 +91,9 @@ class DeskState:
     """The worker's failure, shown in the halt banner."""
     ended: str = ""
     """How the session ended (``completed``, ``stopped``, ...), empty while it runs."""
+    new_day: date | None = None
+    """Set by ``apply`` when an intraday session's bar opens a new trading day (the order count
+    and the daily-loss window restart), ``None`` otherwise: the app says so once."""
 
     def start(self, info: SessionInfo) -> None:
         """Forget the previous session and begin showing ``info``'s."""
@@ -102,6 +109,7 @@ class DeskState:
         self.working.clear()
         self.prices.clear()
         self.events.clear()
+        self.last_notes = frozenset()
         self.reports_applied = 0
         self.events_seen = self.activity_seen = 0
         self.activity.clear()
@@ -109,6 +117,7 @@ class DeskState:
         self.halt_reason = ""
         self.error = ""
         self.ended = ""
+        self.new_day = None
         self.version += 1
 
     def apply(self, report: IterationReport, now: datetime) -> list[RiskEvent]:
@@ -116,14 +125,19 @@ class DeskState:
         new_bar = self.latest is None or report.iteration > self.latest.iteration
         self.latest = report
         self.received_at = now
+        self.new_day = None
         if new_bar:
             # a report between bars (a kill, a resume) is no new point on the curves
+            before = self.bar_time
             self.bar_time = report.market_time
             self.reports_applied += 1
             self.equity.append(report.equity)
             self.equity_times.append(report.market_time)
             self.drawdown.append(report.drawdown_pct)
             day = trading_day(report.market_time)
+            intraday = self.info is not None and not self.info.daily_bars
+            if intraday and before is not None and trading_day(before) != day:
+                self.new_day = day
             for symbol, price in report.prices.items():
                 series = self.prices.get(symbol)
                 if series is None:
@@ -140,11 +154,14 @@ class DeskState:
                 self.working[cid] = WorkingOrder(order, known.since if known else now)
             else:
                 self.working.pop(cid, None)
+        notes = [note for note in report.notes if note not in self.last_notes]
+        self.last_notes = frozenset(report.notes)
         self.events.extend(report.risk_events)
+        self.events.extend(notes)
         self.activity.extend(report.orders)
         self.activity.extend(report.new_fills)
         self.activity_seen += len(report.orders) + len(report.new_fills)
-        self.events_seen += len(report.risk_events)
+        self.events_seen += len(report.risk_events) + len(notes)
         halts = [e for e in report.risk_events if e.action_taken.startswith("halted")]
         was = self.halted
         self.halted = report.state is TradingState.HALTED
@@ -192,6 +209,18 @@ class DeskState:
             return 0.0
         opening = r.equity - r.daily_pnl
         return 100.0 * -r.daily_pnl / opening if opening > 0 else 0.0
+
+
+def new_day_notice(desk: DeskState) -> str:
+    """What the desk says when an intraday session rolls into a new trading day: the order
+    count and the daily-loss window restart (the gauges drop to zero without it, unexplained)."""
+    day, info = desk.new_day, desk.info
+    if day is None or info is None:
+        return ""
+    return (
+        f"{day:%a %Y-%m-%d}: orders today and the daily loss start again from zero "
+        f"(limits {info.max_orders_per_day} orders, {info.max_daily_loss_pct:g}% loss)"
+    )
 
 
 def sparkline(values: list[float] | deque[float], width: int = 24) -> str:
@@ -255,11 +284,13 @@ def market_clock(ts: datetime | None, daily: bool) -> str:
 
     try:
         label = calendar.session_label(ts)
+        # the date too: a session that runs for days showed "OPEN 11:14 ET" on each of them
+        stamp = f"{ts.astimezone(NEW_YORK):%m-%d %H:%M} ET"
         if label == calendar.SessionLabel.OPEN:
-            return f"OPEN {ts.astimezone(NEW_YORK):%H:%M} ET · closes in " + countdown(
+            return f"OPEN {stamp} · closes in " + countdown(
                 (calendar.next_close(ts) - ts).total_seconds()
             )
-        return f"{label} {ts.astimezone(NEW_YORK):%H:%M} ET · opens in " + countdown(
+        return f"{label} {stamp} · opens in " + countdown(
             (calendar.next_open(ts) - ts).total_seconds()
         )
     except (ValueError, ImportError):  # outside the calendar's years: the plain label

@@ -6,6 +6,7 @@ the session's risk gate decides what is sent.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from tui_trader.core.orders import OrderType, Side, TimeInForce
@@ -34,7 +35,9 @@ def parse_ticket(values: dict[str, str], symbols: tuple[str, ...]) -> TicketResu
         amount = float(values.get("amount", "").replace(",", ""))
     except ValueError:
         return TicketResult(None, "amount", "a number, e.g. 10 (shares) or 2500 (dollars)")
-    if not amount > 0 or amount == float("inf"):
+    if not math.isfinite(amount):  # "nan", "1e400": not "must be greater than zero"
+        return TicketResult(None, "amount", f"not a finite number: {values.get('amount')!r}")
+    if not amount > 0:
         return TicketResult(None, "amount", "must be greater than zero")
     order_type = OrderType(values.get("type", "market"))
     limit = stop = None

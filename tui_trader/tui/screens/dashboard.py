@@ -24,6 +24,7 @@ from tui_trader.tui.state import DeskState, newest, sparkline
 from tui_trader.tui.widgets.cells import (
     event_line,
     fill_line,
+    note_line,
     num,
     order_line,
     regime_summary,
@@ -304,7 +305,7 @@ class DashboardScreen(StyledOnMount, Screen[None]):
             for item in newest(desk.activity, desk.activity_seen, self._written["activity"])
         )
         self.query_one("#events-log", FastLog).write_lines(
-            event_line(event)
+            note_line(event) if isinstance(event, str) else event_line(event)
             for event in newest(desk.events, desk.events_seen, self._written["events"])
         )
         self._written = {"activity": desk.activity_seen, "events": desk.events_seen}

@@ -117,7 +117,8 @@ class HistoryScreen(StyledOnMount, Screen[None]):
         self.loaded = 0
         """Sequence number of the page on screen (tests wait on it)."""
         self.rows: list[tuple] = []
-        self._sessions_loaded = False
+        self._sessions_shown: object = None
+        """The sessions the filter lists (refreshed when a load finds others)."""
 
     def compose(self) -> ComposeResult:
         """Desk bar, view tabs, filters, status line, table."""
@@ -226,7 +227,7 @@ class HistoryScreen(StyledOnMount, Screen[None]):
         """Read one page on the worker's own connection, then hand it to the screen."""
         db = ensure_database(self.db_path)
         try:
-            sessions = browse.sessions() if not self._sessions_loaded else []
+            sessions = browse.sessions()  # each load: sessions start and end meanwhile
             if view == "pnl":
                 session = None
                 if filt.session_id is not None:
@@ -249,13 +250,19 @@ class HistoryScreen(StyledOnMount, Screen[None]):
     def _page_loaded(self, message: PageLoaded) -> None:
         """Show a page unless a newer request has superseded it."""
         page = message.page
-        if page.sessions and not self._sessions_loaded:
-            self._sessions_loaded = True
+        if page.sessions and page.sessions != self._sessions_shown:
+            # every load: a session started after the first visit was missing from the filter
+            self._sessions_shown = page.sessions
             options = [
                 (f"{key} {mode} {started} {status}", sid)
                 for sid, key, mode, started, status in page.sessions
             ]
-            self.query_one("#f-session", Select).set_options(options)
+            select = self.query_one("#f-session", Select)
+            chosen = select.value
+            with select.prevent(Select.Changed):  # the same filter: no reload of its own
+                select.set_options(options)
+                if any(sid == chosen for _, sid in options):
+                    select.value = chosen
         if page.seq != self.seq or page.view != self.view:
             return
         self.rows = page.rows
