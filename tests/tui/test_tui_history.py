@@ -7,6 +7,7 @@ import sqlite3
 import time
 from pathlib import Path
 
+import pytest
 from textual.widgets import DataTable, Input, Select, Static
 from textual.widgets._select import SelectOverlay
 from tui_helpers import wait_for
@@ -182,3 +183,29 @@ async def test_a_session_started_after_the_first_visit_joins_the_session_filter(
         overlay = select.query_one(SelectOverlay)
         await wait_for(pilot, lambda: overlay.region.height > 0, "the open list")
         assert overlay.region.height == 3
+
+
+def test_an_export_is_whole_under_its_name_or_not_there(db_path, frozen, monkeypatch) -> None:
+    """A file under the export's name is always the whole view: while rows are still being
+    written nothing has that name, and an export that fails half-way leaves nothing behind."""
+    run_headless(db_path, frozen)
+    path = db_path.parent / "exports" / "orders-x.csv"
+    real_rows = browse.iter_rows
+    seen_midway: list[bool] = []
+
+    def rows_then_fail(*args, **kwargs):
+        for n, row in enumerate(real_rows(*args, **kwargs)):
+            if n == 3:
+                seen_midway.append(path.exists())
+                raise OSError("disk went away")
+            yield row
+
+    monkeypatch.setattr(browse, "iter_rows", rows_then_fail)
+    with pytest.raises(OSError, match="disk went away"):
+        browse.export_csv("orders", browse.HistoryFilter(), path)
+    assert seen_midway == [False]
+    assert list(path.parent.iterdir()) == []
+    monkeypatch.setattr(browse, "iter_rows", real_rows)
+    count = browse.export_csv("orders", browse.HistoryFilter(), path)
+    assert count == LiveOrder.select().count() > 3
+    assert [p.name for p in path.parent.iterdir()] == ["orders-x.csv"]

@@ -8,6 +8,7 @@ session writes. Column names are whitelisted: a sort key from the UI never reach
 from __future__ import annotations
 
 import csv
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -163,16 +164,26 @@ def iter_rows(
 def export_csv(
     view: str, filt: HistoryFilter, path: Path, sort: str = "Id", descending: bool = True
 ) -> int:
-    """Write the whole filtered view (all pages) to ``path``; return the rows written."""
+    """Write the whole filtered view (all pages) to ``path``; return the rows written.
+
+    The rows go to a hidden file beside ``path`` that is renamed to it once complete: a file
+    under the export's name is always whole (a spreadsheet or script watching the folder never
+    reads half an export), and a failed export leaves nothing behind."""
     _, columns = VIEWS[view]
     make_private_dir(path.parent)
+    part = path.with_name(f".{path.name}.part")
     count = 0
-    with open_private(path, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow([c.title for c in columns])
-        for row in iter_rows(view, filt, sort, descending):
-            writer.writerow(["" if v is None else v for v in row])
-            count += 1
+    try:
+        with open_private(part, "w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow([c.title for c in columns])
+            for row in iter_rows(view, filt, sort, descending):
+                writer.writerow(["" if v is None else v for v in row])
+                count += 1
+        os.replace(part, path)
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
     return count
 
 
