@@ -116,3 +116,28 @@ def test_a_confirmed_cancel_makes_the_row_final(sandbox: SandboxHandle, tmp_path
         assert filled_by_order() == {}
     finally:
         session.broker.close()
+
+
+def test_a_cancel_still_pending_at_the_next_start_is_followed_until_alpacas_word(
+    sandbox: SandboxHandle, tmp_path: Path
+) -> None:
+    """The next start finds the cancel still pending at Alpaca: the row stays
+    ``pending_cancel``, its symbol stays blocked, and the fill that comes later is recorded."""
+    db = tmp_path / "e.db"
+    first = alpaca_session(sandbox, db)
+    cid = _cancel_a_working_spy_limit(first, sandbox, reaches=False)
+    first.broker.close()
+    simulate_death(first)
+    second = alpaca_session(sandbox, db)
+    try:
+        assert _row_status(cid) == "pending_cancel"
+        assert "SPY" in second.broker.working_symbols()
+        sandbox.admin.step(shock={"SPY": -5.0})
+        wait_until(
+            lambda: second.sync_orders() is not None and _row_status(cid) == "filled",
+            what="the fill that beat the cancel recorded by the next run",
+        )
+        assert filled_by_order() == {cid: 7}
+        assert "SPY" not in second.broker.working_symbols()
+    finally:
+        second.broker.close()
