@@ -4,7 +4,9 @@ Alpaca answers a cancel with 204 and cancels asynchronously: the order can still
 exchange before the cancel reaches it. The broker reported the order cancelled at once and,
 while the trade-updates stream was down (or reconnecting), polled only orders it did not think
 final: the fill that won the race never reached the audit trail, and the next start's
-reconciliation skipped the row too (it was final), so the shares stayed unexplained.
+reconciliation skipped the row too (it was final), so the shares stayed unexplained. Now the
+row stays ``pending_cancel`` until Alpaca's word, and a desk that stops in between leaves the
+next start a row to look up.
 """
 
 from __future__ import annotations
