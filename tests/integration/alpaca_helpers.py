@@ -84,10 +84,10 @@ def settle(sb: SandboxHandle, session: TradingSession, timeout: float = 10.0) ->
 
 
 def open_rows() -> int:
-    """Order rows the database still thinks are open."""
+    """Order rows the database still thinks are open (a cancel not confirmed yet included)."""
     return (
         LiveOrder.select()
-        .where(LiveOrder.status.in_(("pending_new", "new", "partially_filled")))
+        .where(LiveOrder.status.in_(("pending_new", "new", "partially_filled", "pending_cancel")))
         .count()
     )
 

@@ -318,3 +318,34 @@ def test_a_fill_recorded_twice_is_kept_once_and_the_cycle_goes_on(
     assert LiveFill.select().count() == 1
     assert AccountSnapshot.select().count() == 1
     assert LiveOrder.get(LiveOrder.client_order_id == "tt-dup-1").fills.count() == 1
+
+
+def test_a_server_lost_while_the_session_starts_is_one_line_and_exit_1(
+    pg_cluster: PgCluster,
+    pg_url: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The store goes away after the session row is written, before the first cycle (here:
+    as start-up reconciliation begins): one plain line, no traceback, nothing traded, exit 1,
+    as when it goes away mid-session."""
+    import tui_trader.engine.lifecycle as lifecycle
+
+    database = pg_url.rsplit("/", 1)[1]
+    real_reconcile = lifecycle.reconcile
+
+    def server_gone_first(*args: object) -> object:
+        pg_cluster.admin(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            f"WHERE datname = '{database}' AND usename = '{TRADER}'"
+        )
+        return real_reconcile(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(lifecycle, "reconcile", server_gone_first)
+    code, out, err = _cli(["paper", "--iterations", "3", "--db", pg_url], capsys)
+    lines = err.strip().splitlines()
+    assert code == 1, (out, err)
+    assert len(lines) == 1 and "lost the audit store" in lines[0], err
+    assert "Traceback" not in err
+    assert pg_cluster.rows(database, "SELECT count(*) FROM live_orders") == [(0,)]
+    assert pg_cluster.rows(database, "SELECT status FROM sessions") == [("failed",)]

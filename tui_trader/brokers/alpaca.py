@@ -196,7 +196,9 @@ class AlpacaBroker(AlpacaReads):
                 return None
         else:
             self._unconfirmed.add(client_order_id)
-        tracked.order = replace(tracked.order, status=OrderStatus.CANCELED)
+        tracked.order = replace(
+            tracked.order, status=OrderStatus.CANCELED, cancel_pending=not confirm
+        )
         return tracked.order
 
     def replace(self, client_order_id: str, request: OrderRequest) -> Order | None:
@@ -213,7 +215,7 @@ class AlpacaBroker(AlpacaReads):
         for tracked in self._tracked.values():
             order = tracked.order
             if order.broker_order_id in ids and not order.status.is_final:
-                tracked.order = replace(order, status=OrderStatus.CANCELED)
+                tracked.order = replace(order, status=OrderStatus.CANCELED, cancel_pending=True)
                 self._unconfirmed.add(order.client_order_id)
                 cancelled.append(tracked.order)
         return cancelled
@@ -304,6 +306,8 @@ class AlpacaBroker(AlpacaReads):
             self._leg_parent[leg] = order.client_order_id
         tracked.filled_notional = order.filled_qty * (order.filled_avg_price or 0.0)
         self._tracked[order.client_order_id] = tracked
+        if order.cancel_pending:  # an earlier run's cancel Alpaca has not confirmed yet
+            self._unconfirmed.add(order.client_order_id)
 
     def _track(self, order: Order, request: OrderRequest) -> Order:
         """Start tracking a submitted order (and note a fill that came with the answer)."""
@@ -321,6 +325,9 @@ class AlpacaBroker(AlpacaReads):
             return  # not ours (another process or a manual order): reconciliation reports it
         for leg in order.leg_ids:
             self._leg_parent[leg] = order.client_order_id
+        pending = order.client_order_id in self._unconfirmed
+        if pending and not order.status.is_final:  # Alpaca's pending_cancel: still cancelled
+            order = replace(order, status=OrderStatus.CANCELED, cancel_pending=True)
         fill = fill_increment(
             order,
             tracked.filled_qty,
@@ -331,8 +338,9 @@ class AlpacaBroker(AlpacaReads):
         if fill is not None:
             tracked.filled_qty = order.filled_qty
             tracked.filled_notional = order.filled_qty * (order.filled_avg_price or 0.0)
-        changed = order.status != tracked.order.status or fill is not None
-        if order.status.is_final:  # Alpaca's own word: nothing more can happen to it
+        confirmed = pending and not order.cancel_pending
+        changed = order.status != tracked.order.status or fill is not None or confirmed
+        if confirmed:  # Alpaca's own word: nothing more can happen to it, the row turns final
             self._unconfirmed.discard(order.client_order_id)
         tracked.order = order
         if changed or event == "ack":

@@ -96,17 +96,30 @@ def report_crash(exc: BaseException) -> int:
 
 
 def symbols_arg(text: str) -> tuple[str, ...]:
-    """``SPY,QQQ,IWM`` into a tuple of upper-case tickers; no empties, no duplicates."""
+    """``SPY,QQQ,IWM`` into a tuple of upper-case tickers; no empties, no duplicates.
+
+    An error names the first offending symbol (cut short), never the whole list: a list of
+    thousands of characters must still be one readable line."""
     parts = [p.strip().upper() for p in text.split(",")]
     if not text.strip() or any(not p for p in parts):
-        raise argparse.ArgumentTypeError(f"invalid symbol list {text!r}: empty symbol")
+        where = next((i for i, p in enumerate(parts) if not p), 0) + 1
+        raise argparse.ArgumentTypeError(
+            f"invalid symbol list {_cut(text)!r}: empty symbol (number {where})"
+        )
     bad = [p for p in parts if not SYMBOL_RE.match(p)]
     if bad:
-        raise argparse.ArgumentTypeError(f"invalid symbol {bad[0]!r}")
-    if len(set(parts)) != len(parts):  # name it: in a list of fifty the whole list hid it
-        twice = next(p for i, p in enumerate(parts) if p in parts[:i])
-        raise argparse.ArgumentTypeError(f"duplicate symbol {twice} in the list")
+        raise argparse.ArgumentTypeError(f"invalid symbol {_cut(bad[0])!r}")
+    seen: set[str] = set()
+    for part in parts:  # name it: in a list of fifty the whole list hid it
+        if part in seen:
+            raise argparse.ArgumentTypeError(f"duplicate symbol {part} in the list")
+        seen.add(part)
     return tuple(parts)
+
+
+def _cut(text: str, most: int = 40) -> str:
+    """``text`` cut to ``most`` characters (an ellipsis says it was), for an error line."""
+    return text if len(text) <= most else text[: most - 1] + "…"
 
 
 def positive_float(text: str) -> float:

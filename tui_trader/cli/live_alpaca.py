@@ -20,6 +20,7 @@ from tui_trader.cli.common import (
     UsageError,
     ask,
     db_arg,
+    fail,
     non_negative_int,
     open_existing_db,
     positive_float,
@@ -40,6 +41,7 @@ from tui_trader.session.alpaca import (
     check_url,
     connection_message,
 )
+from tui_trader.session.lost_store import StoreLostAtStart
 
 CONFIRMATION = "YES I UNDERSTAND"
 MAX_TIMEOUT = 600.0
@@ -217,6 +219,8 @@ def _run(args: argparse.Namespace, mode: str, tag: str, title: str) -> int:
         raise UsageError(str(exc)) from None
     except AlpacaSetupError as exc:
         raise UsageError(str(exc)) from None
+    except StoreLostAtStart as exc:  # not the user's input: exit 1, as mid-session
+        fail(str(exc), 1)
     record_skip(args, session)
     account = session.broker.account()
     console.print(f"{tag} {title}")

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from tui_trader.cli.common import (
     UsageError,
     add_db_option,
+    fail,
     integer,
     non_negative_float,
     non_negative_int,
@@ -233,6 +234,7 @@ def run_paper(args: argparse.Namespace) -> int:
 
     from tui_trader.cli.session_output import run_batch_in_terminal, run_in_terminal
     from tui_trader.session.local import LocalSettings, SettingsError, build_local_session
+    from tui_trader.session.lost_store import StoreLostAtStart
 
     _check_batch(args)
     console = Console(highlight=False, soft_wrap=True)
@@ -267,6 +269,8 @@ def run_paper(args: argparse.Namespace) -> int:
         session = build_local_session(settings)
     except (SettingsError, MarketDataError) as exc:
         raise UsageError(str(exc)) from None
+    except StoreLostAtStart as exc:  # not the user's input: exit 1, as mid-session
+        fail(str(exc), 1)
     cfg = session.config
     tag = "[bold cyan][LOCAL][/]"
     console.print(f"{tag} Paper Trading Mode (local simulated broker, no real money)")

@@ -85,6 +85,10 @@ class OrderStatus(StrEnum):
         return self in _FINAL_STATUSES
 
 
+PENDING_CANCEL = "pending_cancel"
+"""An order row's status while a cancel the broker only accepted is unconfirmed (Alpaca's word,
+not an ``OrderStatus``: the desk treats the order as cancelled, the audit trail as not final)."""
+
 _STOP_TYPES = frozenset({OrderType.STOP, OrderType.STOP_LIMIT, OrderType.TRAILING_STOP})
 _OPEN_STATUSES = frozenset({OrderStatus.PENDING_NEW, OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED})
 _FINAL_STATUSES = frozenset(
@@ -151,6 +155,10 @@ class Order:
     leg_ids: tuple[str, ...] = ()
     """The broker's client ids of the pair's other leg (an OCO's stop), whose own updates
     are this order's."""
+    cancel_pending: bool = False
+    """Cancelled on the broker's acceptance alone (Alpaca's 204): a fill may still beat the
+    cancel, so the audit trail keeps the row ``pending_cancel`` (not final) until the broker's
+    own word, and a later start looks it up again."""
 
     @classmethod
     def from_request(cls, request: OrderRequest, status: OrderStatus, reason: str) -> Order:
@@ -169,6 +177,14 @@ class Order:
             trail_percent=request.trail_percent,
             order_class=request.order_class,
         )
+
+    @property
+    def row_status(self) -> str:
+        """The status the audit trail writes: ``pending_cancel`` while a cancel the broker only
+        accepted may still lose to a fill, else the order's own."""
+        if self.cancel_pending and self.status is OrderStatus.CANCELED:
+            return PENDING_CANCEL
+        return str(self.status)
 
     @property
     def remaining_qty(self) -> float:

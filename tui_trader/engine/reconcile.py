@@ -6,17 +6,19 @@ the broker about every order its database still thinks is open, records what hap
 (fills included), keeps following the ones still working, hands the ones the broker does not know
 yet to the session to look up again (they are never marked final on one "not found"), and
 compares positions with the last snapshot. Every difference becomes a ``reconciliation`` risk
-event, so nothing is silently papered over.
+event, so nothing is silently papered over. A row left ``pending_cancel`` (a cancel the broker
+accepted but had not confirmed when the run ended) is looked up too: a fill that beat the cancel
+is recorded, a confirmation just makes the row final, and a cancel still pending is followed.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from tui_trader.brokers import Broker
 from tui_trader.core.domain import Position, RiskEvent
-from tui_trader.core.orders import Fill, Order, OrderStatus, fill_increment
+from tui_trader.core.orders import PENDING_CANCEL, Fill, Order, OrderStatus, fill_increment
 from tui_trader.store.audit import AuditLog, OpenOrderRow
 
 RECONCILIATION = "reconciliation"
@@ -47,14 +49,18 @@ def reconcile(broker: Broker, audit: AuditLog, account_key: str) -> ReconcileRes
             audit.order_update(unsettled_order(row))
             result.unsettled.append(row)
             continue
+        cancel_pending = row.status == PENDING_CANCEL
+        if cancel_pending and not current.status.is_final:  # still may fill: not final yet
+            current = replace(current, status=OrderStatus.CANCELED, cancel_pending=True)
         fill = _missed_fill(row, current)
         if fill is not None:
             result.fills.append(fill)
         audit.order_update(current)
-        if current.status.is_open:
+        if current.status.is_open or current.cancel_pending:
             broker.adopt(current)
             result.adopted.append(current)
-        if fill is not None or current.status.value != row.status:
+        confirmed = cancel_pending and current.status is OrderStatus.CANCELED
+        if fill is not None or (current.row_status != row.status and not confirmed):
             result.events.append(
                 _event(
                     1,

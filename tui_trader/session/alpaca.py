@@ -30,6 +30,7 @@ from tui_trader.learning.setup import LearningSettings, build_allocation
 from tui_trader.risk.limits import RiskLimits
 from tui_trader.risk.stops import StopRule
 from tui_trader.security import redact
+from tui_trader.session.lost_store import lost_at_start
 from tui_trader.store.audit import AuditLog
 from tui_trader.store.db import StoreError, is_read_only, open_database, read_only_message
 from tui_trader.store.learning_journal import StoreLearningJournal
@@ -220,6 +221,10 @@ def build_alpaca_session(
         broker.close()
         raise AlpacaSetupError(connection_message(str(exc), where)) from None
     except Exception as exc:
+        lost = lost_at_start(audit, exc)
+        if lost is not None:
+            broker.close()
+            raise lost from None
         if not is_read_only(exc):
             raise
         broker.close()

@@ -23,6 +23,7 @@ from tui_trader.market import MarketDataError
 from tui_trader.market.sources import open_market, parse_data_spec
 from tui_trader.risk.limits import RiskLimits
 from tui_trader.risk.stops import StopRule
+from tui_trader.session.lost_store import lost_at_start
 from tui_trader.store.audit import AuditLog
 from tui_trader.store.db import (
     StoreError,
@@ -140,6 +141,9 @@ def build_local_session(settings: LocalSettings, clock: Clock | None = None) -> 
     try:
         session.start()
     except Exception as exc:
+        lost = lost_at_start(audit, exc)
+        if lost is not None:
+            raise lost from None
         if is_read_only(exc):  # nothing could be written: no row to end
             audit.abandon()
             raise SettingsError(read_only_message(settings.db, running=False)) from None

@@ -26,7 +26,7 @@ from peewee import SqliteDatabase
 from tui_trader.core.clock import Clock
 from tui_trader.core.domain import Account, Position, RiskEvent, TradingState
 from tui_trader.core.ledger import ClosedTrade
-from tui_trader.core.orders import Fill, Order, OrderRequest
+from tui_trader.core.orders import PENDING_CANCEL, Fill, Order, OrderRequest
 from tui_trader.risk.gate import RiskState
 from tui_trader.store.batching import CycleTransactions
 from tui_trader.store.db import from_db_time, to_db_time
@@ -65,7 +65,7 @@ class OpenOrderRow:
     """When the row was written (just before the order was sent): the settlement window's start."""
 
 
-_OPEN_STATUSES = ("pending_new", "new", "partially_filled", "unknown")
+_OPEN_STATUSES = ("pending_new", "new", "partially_filled", "unknown", PENDING_CANCEL)
 _STATUS, _FILLED_QTY, _UPDATED_AT, _BROKER_ID, _FILLED_PRICE, _ERROR = (
     ORDER_FIELDS.index(name)
     for name in ("status", "filled_qty", "updated_at", "broker_order_id", "filled_price", "error")
@@ -160,7 +160,7 @@ class AuditLog(SessionRows, CycleTransactions):
         now = self.clock.now()
         row = self._unsent.get(order.client_order_id)
         if row is not None:  # as ORDER_UPDATE_SQL does it (the time formatted when written)
-            row[_STATUS] = str(order.status)
+            row[_STATUS] = order.row_status
             row[_FILLED_QTY] = order.filled_qty
             row[_UPDATED_AT] = now
             if order.broker_order_id:
@@ -173,7 +173,7 @@ class AuditLog(SessionRows, CycleTransactions):
         cursor = self.db.execute_sql(
             ORDER_UPDATE_SQL,
             (
-                str(order.status),
+                order.row_status,
                 order.filled_qty,
                 db_time(now),
                 order.broker_order_id or None,
