@@ -255,3 +255,16 @@ def test_a_manual_sell_stop_is_sent_as_a_stop_and_waits_above_its_price(db_path)
         session.run_iteration()
     assert session.broker.positions()["SPY"].qty == held
     assert session.broker.get_order(order.client_order_id).status == "new"
+
+
+def test_an_order_still_working_when_a_local_session_ends_is_recorded_as_ended(db_path) -> None:
+    """A local session's simulated account ends with it, and nothing can fill its working
+    orders after: their rows say canceled and why, not ``new`` for ever in the history."""
+    session = _session(db_path)
+    session.request_manual_order(ManualOrder("SPY", Side.BUY, qty=10))
+    [order] = session.apply_kill_requests().orders
+    session.finish("stopped")
+    row = LiveOrder.get(LiveOrder.client_order_id == order.client_order_id)
+    assert row.status == "canceled"
+    assert "local session ended" in row.error
+    assert row.filled_qty == 0

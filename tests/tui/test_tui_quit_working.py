@@ -1,8 +1,8 @@
 """Quitting with orders still working says what becomes of them.
 
 The quit question only asked to stop the session; a trader with a working order was not told
-that a local session's orders end with it (the audit trail keeps them open) or that Alpaca's stay
-live at the broker, nor that ctrl+k cancels them first.
+that a local session's orders are cancelled as it ends or that Alpaca's stay live at the
+broker, nor that ctrl+k cancels them first.
 """
 
 from __future__ import annotations
@@ -44,7 +44,8 @@ async def test_quit_with_a_working_order_says_it_ends_unfilled(db_path, paced) -
         await pilot.press("ctrl+q")
         await wait_for(pilot, lambda: asking(app), "the quit question")
         text = _question(app)
-        assert "1 order(s) still working end with this local session unfilled" in text
+        fate = "1 order(s) still working are cancelled unfilled when this local session ends"
+        assert fate in text
         assert "ctrl+k first halts trading and cancels them" in text
         await pilot.press("escape")
         app.handle.stop()

@@ -55,6 +55,9 @@ class PaperBroker(PaperAccount):
     name = "paper"
     outside_changes = False
     """Only this session's orders reach the simulated account."""
+    orders_end_with_session = True
+    """The simulated account lives in the session's process: its working orders end with it
+    (``SessionLifecycle.finish`` cancels them and says so in their rows)."""
 
     def __init__(
         self,

@@ -10,6 +10,7 @@ snapshot, the risk memory and how the session ended, then tells ``notify``.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from operator import attrgetter
 from typing import TYPE_CHECKING
@@ -25,6 +26,9 @@ from tui_trader.engine.settlement import Unsettled
 from tui_trader.market import MarketData
 from tui_trader.risk.gate import RiskManager
 from tui_trader.strategies import LearningAllocator
+
+SESSION_ENDED = "the local session ended; its simulated account and working orders end with it"
+"""Why an order still working when a local session ends is ``canceled`` (its row's error)."""
 
 if TYPE_CHECKING:
     from tui_trader.engine.config import SessionConfig
@@ -123,6 +127,8 @@ class SessionLifecycle:
         """Write the final state: the last snapshot if the cadence skipped it, risk memory, how
         the session ended; then tell ``notify`` (even when writing failed)."""
         try:
+            if getattr(self.broker, "orders_end_with_session", False):
+                self._end_working_orders()
             if self._unsnapped is not None:
                 try:
                     account, positions = self.broker.account(), self.broker.positions()
@@ -134,3 +140,14 @@ class SessionLifecycle:
             self.audit.end_session(status, self.iteration)
         finally:
             self._tell(SESSION_END, self.iteration, 0.0, f"session {status}", detail)
+
+    def _end_working_orders(self) -> None:
+        """Orders still working on a simulated account end with its session: their rows say
+        ``canceled`` and why, instead of ``new`` for ever (nothing can fill them any more, and
+        the next local session trades a fresh account)."""
+        ended = self.broker.cancel_all()
+        if not ended:
+            return
+        with self.audit.cycle():
+            for order in ended:
+                self.audit.order_update(replace(order, reject_reason=SESSION_ENDED))

@@ -175,13 +175,13 @@ class SessionControls:
         )
 
     def _working_note(self) -> str:
-        """What becomes of the orders still working when the desk quits (nothing was said, and
-        a local session's orders are left recorded as open, an Alpaca one's stay live)."""
+        """What becomes of the orders still working when the desk quits: a local session's
+        are cancelled as it ends (``SessionLifecycle.finish``), an Alpaca one's stay live."""
         count = len(self.desk.working)
         if not count or self.monitor is not None or self.desk.info is None:
             return ""
         if self.desk.info.mode == "local":
-            fate = "end with this local session unfilled (its record keeps them open)"
+            fate = "are cancelled unfilled when this local session ends"
         else:
             fate = "stay working at the broker after the desk quits"
         cancel = "ctrl+k first halts trading and cancels them."
