@@ -303,3 +303,29 @@ def test_an_order_still_working_when_a_local_session_ends_is_recorded_as_ended(d
     assert row.status == "canceled"
     assert "local session ended" in row.error
     assert row.filled_qty == 0
+
+
+def test_between_bars_a_manual_order_kill_and_resume_carry_the_bar_time(db_path) -> None:
+    """In a simulated session, what the desk does between bars is stamped with the session's
+    latest bar, as the cycle stamps its own rows: History showed a manual order at today's date
+    among the simulation's bars. The wall-clock ``timestamp`` of each row is kept."""
+    from tui_trader.risk.gate import MANUAL_KILL, RESET
+    from tui_trader.store.db import to_db_time
+
+    session = _session(db_path)
+    bar_time = to_db_time(session.market_time)
+    assert bar_time is not None and bar_time.date() != session.clock.now().date()
+    session.request_manual_order(ManualOrder("SPY", Side.BUY, qty=10))
+    [order] = session.apply_kill_requests().orders
+    session.request_kill()
+    session.apply_kill_requests()
+    session.request_resume()
+    session.apply_kill_requests()
+    row = LiveOrder.get(LiveOrder.client_order_id == order.client_order_id)
+    assert row.market_time == bar_time
+    assert row.timestamp.date() == session.clock.now().date()
+    stamped = {
+        e.event_type: e.market_time
+        for e in RiskEventRow.select().where(RiskEventRow.event_type.in_([MANUAL_KILL, RESET]))
+    }
+    assert stamped == {MANUAL_KILL: bar_time, RESET: bar_time}
