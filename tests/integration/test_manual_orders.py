@@ -13,7 +13,7 @@ from tui_trader.brokers import BrokerError
 from tui_trader.core.domain import Bar, Signal
 from tui_trader.core.orders import OrderStatus, OrderType, Side, TimeInForce
 from tui_trader.engine.manual_orders import MANUAL_REFUSED, ManualOrder
-from tui_trader.risk.gate import HALTED_ORDER, POSITION_SIZE, RiskLimits
+from tui_trader.risk.gate import HALTED_ORDER, NO_SHORT, POSITION_SIZE, RiskLimits
 from tui_trader.store.models import LiveOrder, RiskEventRow
 
 
@@ -71,6 +71,41 @@ def test_the_position_limit_shrinks_a_manual_order_like_any_other(db_path) -> No
     assert [e.event_type for e in report.risk_events] == [POSITION_SIZE]
     row = LiveOrder.get(LiveOrder.client_order_id == order.client_order_id)
     assert "reduced from 100000" in row.rationale
+
+
+def test_a_manual_sell_of_more_than_is_held_is_refused_saying_short_selling_is_off(
+    db_path,
+) -> None:
+    """No short selling: the gate refuses the sell in plain words (not "reduced ... by the
+    position limit", then a broker rejection), nothing is sent, and the refusal is recorded."""
+    session = _session(db_path)
+    session.request_manual_order(ManualOrder("SPY", Side.SELL, qty=1000))
+    report = session.apply_kill_requests()
+    assert report.orders == ()
+    [event] = report.risk_events
+    assert event.event_type == NO_SHORT
+    assert event.action_taken == "refused sell 1000 SPY: none held and short selling is off"
+    assert RiskEventRow.get(RiskEventRow.event_type == NO_SHORT).action_taken == (
+        event.action_taken
+    )
+    assert not LiveOrder.select().where(LiveOrder.side == "sell").exists()
+
+
+def test_a_manual_sell_of_more_than_is_held_names_what_is_held(db_path) -> None:
+    """Holding some shares, a sell of more is refused whole, naming the shares held (selling
+    only those would surprise the trader who asked for more)."""
+    session = make_session(db_path, strategies=[BuyAndHold()])
+    session.run_iteration()
+    session.run_iteration()
+    held = session.broker.positions()["SPY"].qty
+    assert held > 0 and not session.broker.open_orders()
+    session.request_manual_order(ManualOrder("SPY", Side.SELL, qty=held + 1000))
+    report = session.apply_kill_requests()
+    assert report.orders == ()
+    assert [e.action_taken for e in report.risk_events] == [
+        f"refused sell {held + 1000:g} SPY: only {held:g} held and short selling is off"
+    ]
+    assert session.broker.positions()["SPY"].qty == held
 
 
 def test_while_halted_a_buy_is_refused_and_a_closing_sell_passes(db_path) -> None:
@@ -268,3 +303,29 @@ def test_an_order_still_working_when_a_local_session_ends_is_recorded_as_ended(d
     assert row.status == "canceled"
     assert "local session ended" in row.error
     assert row.filled_qty == 0
+
+
+def test_between_bars_a_manual_order_kill_and_resume_carry_the_bar_time(db_path) -> None:
+    """In a simulated session, what the desk does between bars is stamped with the session's
+    latest bar, as the cycle stamps its own rows: History showed a manual order at today's date
+    among the simulation's bars. The wall-clock ``timestamp`` of each row is kept."""
+    from tui_trader.risk.gate import MANUAL_KILL, RESET
+    from tui_trader.store.db import to_db_time
+
+    session = _session(db_path)
+    bar_time = to_db_time(session.market_time)
+    assert bar_time is not None and bar_time.date() != session.clock.now().date()
+    session.request_manual_order(ManualOrder("SPY", Side.BUY, qty=10))
+    [order] = session.apply_kill_requests().orders
+    session.request_kill()
+    session.apply_kill_requests()
+    session.request_resume()
+    session.apply_kill_requests()
+    row = LiveOrder.get(LiveOrder.client_order_id == order.client_order_id)
+    assert row.market_time == bar_time
+    assert row.timestamp.date() == session.clock.now().date()
+    stamped = {
+        e.event_type: e.market_time
+        for e in RiskEventRow.select().where(RiskEventRow.event_type.in_([MANUAL_KILL, RESET]))
+    }
+    assert stamped == {MANUAL_KILL: bar_time, RESET: bar_time}

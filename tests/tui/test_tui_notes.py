@@ -46,9 +46,9 @@ def _log_text(log: FastLog) -> str:
     return " ".join(" ".join("".join(s.text for s in strip).split()) for strip in log.lines)
 
 
-async def test_a_ticket_the_broker_rejects_says_why_on_the_dashboard(db_path, paced) -> None:
-    """Sell 500 SPY in a local session that holds far fewer: the broker's reason is in the
-    dashboard's events log, in words."""
+async def test_a_sell_of_more_than_is_held_says_why_on_the_dashboard(db_path, paced) -> None:
+    """Sell 500 SPY in a local session that holds far fewer: the reason is in the dashboard's
+    events log, in words (the risk gate refuses it before the broker sees it)."""
     app = make_app(
         db_path,
         clock=paced,
@@ -65,8 +65,7 @@ async def test_a_ticket_the_broker_rejects_says_why_on_the_dashboard(db_path, pa
         await pilot.press("5", "0", "0", "enter")
         await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen), "the dashboard")
         log = app.screen.query_one("#events-log", FastLog)
-        await wait_for(
-            pilot, lambda: "broker rejected manual sell" in _log_text(log), "the broker's reason"
-        )
-        assert "held (short selling is off)" in _log_text(log)
+        await wait_for(pilot, lambda: "short_sale_refused" in _log_text(log), "the refusal")
+        assert "refused sell 500 SPY" in _log_text(log)
+        assert "held and short selling is off" in _log_text(log)
         app.handle.stop()

@@ -18,6 +18,7 @@ from tui_trader.brokers import BrokerError
 from tui_trader.cli.stop_signals import ctrl_c
 from tui_trader.core.domain import Account, IterationReport, RiskEvent, TradingState
 from tui_trader.engine.session import TradingSession
+from tui_trader.risk.event_text import event_measure
 from tui_trader.session.runner import (
     RunResult,
     SessionRunner,
@@ -29,7 +30,7 @@ from tui_trader.store.db import is_disk_full, is_locked, is_read_only
 
 def event_line(event: RiskEvent) -> str:
     """One risk event for the terminal (rich markup)."""
-    measure = f"{event.value:.2f} (limit {event.limit:.2f}) " if event.limit else ""
+    measure = f"{event_measure(event)} " if event.limit else ""
     detail = f" [dim]({event.detail})[/]" if event.detail and not measure else ""
     return f"[bold red][RISK][/] {event.event_type}: {measure}-> {event.action_taken}{detail}"
 

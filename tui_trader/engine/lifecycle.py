@@ -82,7 +82,9 @@ class SessionLifecycle:
             account_key=self._account_key,
         )
         self.account_key = row.account_key
-        self.risk = RiskManager(cfg.limits, self.audit.load_risk(row.account_key), cfg.fractional)
+        self.risk = RiskManager(
+            cfg.limits, self.audit.load_risk(row.account_key), cfg.fractional, cfg.allow_short
+        )
         history = self.market.warmup()
         # In time order across symbols, as the cycles come: the learner's weights are shared.
         everything = (bar for bars in history.values() for bar in bars)

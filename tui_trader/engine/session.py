@@ -192,7 +192,10 @@ class TradingSession(
             kills = self._take_kill_requests()
             if not events and not kills and not self.manual_pending():
                 return None
-            market_time = self.clock.now()
+            # Stamped like the cycle's records: at the latest bar, so a replay's History shows a
+            # manual order, kill or resume among its bars, not at today's date (the rows'
+            # ``timestamp`` keeps the wall clock). Before any bar, the clock.
+            market_time = self.market_time or self.clock.now()
             halts = kills
             notes: list[str] = []
             try:

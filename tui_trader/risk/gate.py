@@ -3,9 +3,10 @@
 Controls (defaults from the Phase 4 document): a drawdown kill switch (5% below the peak equity),
 a daily loss limit (2% below the day's opening equity), a position size limit (10% of equity per
 symbol, open orders included), an order rate limit (100 orders per trading day) and a manual
-kill. A protective stop (``check_protective``) only closes a position: it passes every control
-and is not counted against the day's orders. Each trip returns a ``RiskEvent`` saying what was
-measured, the limit and what was done.
+kill. While short selling is off, a sell of more than is held is refused (not cut to the position
+limit and then rejected by the broker). A protective stop (``check_protective``) only closes a
+position: it passes every control and is not counted against the day's orders. Each trip
+returns a ``RiskEvent`` saying what was measured, the limit and what was done.
 
 The manager is pure: its whole memory is a ``RiskState`` value that the caller persists per
 account, so a restart changes nothing. A drawdown or manual halt lasts until an explicit
@@ -27,6 +28,8 @@ DRAWDOWN = "drawdown_kill_switch"
 DAILY_LOSS = "daily_loss_limit"
 POSITION_SIZE = "position_size_limit"
 ORDER_RATE = "order_rate_limit"
+NO_SHORT = "short_sale_refused"
+"""A sell of more than is held while short selling is off: refused before the broker sees it."""
 MANUAL_KILL = "manual_kill"
 HALTED_ORDER = "halted_order_refused"
 RESET = "risk_reset"
@@ -81,10 +84,17 @@ class OrderCheck:
 class RiskManager:
     """Applies ``RiskLimits`` to orders and equity, keeping its memory in ``state``."""
 
-    def __init__(self, limits: RiskLimits, state: RiskState, fractional: bool = False) -> None:
+    def __init__(
+        self,
+        limits: RiskLimits,
+        state: RiskState,
+        fractional: bool = False,
+        allow_short: bool = True,
+    ) -> None:
         self.limits = limits
         self.state = state
         self.fractional = fractional
+        self.allow_short = allow_short
 
     # -- measures ------------------------------------------------------------------------------
 
@@ -219,6 +229,21 @@ class RiskManager:
                         0.0,
                         f"refused {req.side} {req.qty:g} {req.symbol}: trading is halted "
                         f"({self.state.halt_reason})",
+                        symbol=req.symbol,
+                    ),
+                ),
+            )
+        if not self.allow_short and req.side.sign < 0 and after < -1e-9:
+            held = f"only {committed_qty:g}" if committed_qty > 1e-9 else "none"
+            return OrderCheck(
+                None,
+                (
+                    RiskEvent(
+                        NO_SHORT,
+                        0.0,
+                        0.0,
+                        f"refused {req.side} {req.qty:g} {req.symbol}: {held} held and short "
+                        "selling is off",
                         symbol=req.symbol,
                     ),
                 ),
