@@ -29,6 +29,13 @@ async def _choose_live(app, pilot, warned: bool = True) -> None:
         )
 
 
+async def _focus(pilot, widget) -> None:
+    """Focus ``widget`` and wait until it has the focus: ``focus()`` only schedules it, and
+    keys pressed before it lands go to the focused Cancel button (Enter would dismiss)."""
+    widget.focus()
+    await wait_for(pilot, lambda: widget.has_focus, f"the focus on {widget.id}")
+
+
 async def test_live_is_refused_without_enable_live(db_path) -> None:
     """Without --enable-live (or the switch) live cannot be chosen: no warning, no Start."""
     app = make_app(db_path)
@@ -60,7 +67,7 @@ async def test_wrong_phrase_and_enter_in_the_field_do_not_go_live(db_path) -> No
         setup = app.screen
         await _choose_live(app, pilot)
         warning = app.screen
-        warning.query_one("#live-phrase").focus()
+        await _focus(pilot, warning.query_one("#live-phrase"))
         await pilot.press(*"yes i understand", "enter")
         assert warning.query_one("#live-confirm", Button).disabled
         assert app.screen is warning
@@ -82,7 +89,7 @@ async def test_enter_on_the_confirm_button_works_only_with_the_exact_phrase(db_p
         setup = app.screen
         await _choose_live(app, pilot)
         warning = app.screen
-        warning.query_one("#live-phrase").focus()
+        await _focus(pilot, warning.query_one("#live-phrase"))
         await pilot.press(*"YES I UNDERSTAN")
         await pilot.press("tab", "tab")
         assert warning.focused is not warning.query_one("#live-confirm", Button)
@@ -90,11 +97,11 @@ async def test_enter_on_the_confirm_button_works_only_with_the_exact_phrase(db_p
         await pilot.pause()
         assert not setup.live_confirmed
         app.screen.query_one("#live-phrase").value = ""
-        app.screen.query_one("#live-phrase").focus()
+        await _focus(pilot, app.screen.query_one("#live-phrase"))
         await pilot.press(*LIVE_PHRASE)
         confirm = app.screen.query_one("#live-confirm", Button)
         await wait_for(pilot, lambda: not confirm.disabled, "the confirm button enabled")
-        confirm.focus()
+        await _focus(pilot, confirm)
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.screen is setup, "the setup screen")
         assert setup.live_confirmed
