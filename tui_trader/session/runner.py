@@ -259,15 +259,7 @@ def end_on_unwritable_store(session: TradingSession, exc: BaseException) -> RunR
     session.audit.abandon()
     halt = session.risk.halt(SESSION_ERROR, 0.0, 0.0, message)
     session.tell_unrecorded(halt)
-    try:
-        session.audit.risk_event(
-            RiskEvent(halt.event_type, 0.0, 0.0, halt.action_taken, detail=message),
-            session.account_key,
-            session.clock.now(),
-        )
-        session.audit.end_session("failed", session.iteration)
-    except Exception:  # still locked (or worse): the heartbeat will tell
-        session.audit.abandon()
+    _record_halt_and_end(session, halt, message)
     session.tell_end("failed", message)
     return RunResult("failed", session.iteration, message, audit_failed=True)
 
@@ -286,14 +278,21 @@ def end_on_lost_store(session: TradingSession, exc: BaseException) -> RunResult:
     halt = session.risk.halt(SESSION_ERROR, 0.0, 0.0, message)
     session.tell_unrecorded(halt)
     if reconnect(db):
-        try:
-            session.audit.risk_event(
-                RiskEvent(halt.event_type, 0.0, 0.0, halt.action_taken, detail=message),
-                session.account_key,
-                session.clock.now(),
-            )
-            session.audit.end_session("failed", session.iteration)
-        except Exception:  # gone again: the heartbeat will tell
-            session.audit.abandon()
+        _record_halt_and_end(session, halt, message)
     session.tell_end("failed", message)
     return RunResult("failed", session.iteration, message, audit_failed=True)
+
+
+def _record_halt_and_end(session: TradingSession, halt: RiskEvent, message: str) -> None:
+    """One attempt to write the halt and the session's end (``failed``) after the store
+    failed; if it fails again (still locked, gone again), the session's stale heartbeat will
+    mark it dead."""
+    try:
+        session.audit.risk_event(
+            RiskEvent(halt.event_type, 0.0, 0.0, halt.action_taken, detail=message),
+            session.account_key,
+            session.clock.now(),
+        )
+        session.audit.end_session("failed", session.iteration)
+    except Exception:
+        session.audit.abandon()

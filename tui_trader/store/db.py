@@ -175,20 +175,7 @@ class AuditDatabase(SqliteDatabase):
 
 def is_disk_full(exc: BaseException) -> bool:
     """True if ``exc`` (or what caused it) is SQLite's "database or disk is full"."""
-    seen: set[int] = set()
-    stack: list[BaseException | None] = [exc]
-    while stack:
-        err = stack.pop()
-        if err is None or id(err) in seen:
-            continue
-        seen.add(id(err))
-        if getattr(err, "sqlite_errorcode", None) == SQLITE_FULL:
-            return True
-        if isinstance(err, sqlite3.Error | DatabaseError) and "disk is full" in str(err):
-            return True
-        stack += [err.__cause__, err.__context__]
-        stack += [arg for arg in err.args if isinstance(arg, BaseException)]
-    return False
+    return _caused_by(exc, SQLITE_FULL, "disk is full")
 
 
 def _caused_by(exc: BaseException, code: int, text: str) -> bool:
