@@ -10,10 +10,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from textual.widgets import Select
-from tui_helpers import capped_factory, wait_for
+from tui_helpers import capped_desk, start_capped, wait_for
 
 from tui_trader.core.domain import IterationReport, TradingState
-from tui_trader.tui.app import make_app
 from tui_trader.tui.screens.dashboard import DashboardScreen
 from tui_trader.tui.screens.ticket import TicketScreen
 from tui_trader.tui.state import DeskState, SessionInfo
@@ -49,16 +48,9 @@ def _log_text(log: FastLog) -> str:
 async def test_a_sell_of_more_than_is_held_says_why_on_the_dashboard(db_path, paced) -> None:
     """Sell 500 SPY in a local session that holds far fewer: the reason is in the dashboard's
     events log, in words (the risk gate refuses it before the broker sees it)."""
-    app = make_app(
-        db_path,
-        clock=paced,
-        every=0.05,
-        iterations=0,
-        session_factory=capped_factory(db_path, paced, BARS),
-    )
+    app = capped_desk(db_path, paced, BARS)
     async with app.run_test(size=(120, 36)) as pilot:
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: app.desk.latest and app.desk.latest.iteration == BARS, "bars")
+        await start_capped(pilot, app, BARS)
         await pilot.press("t")
         await wait_for(pilot, lambda: isinstance(app.screen, TicketScreen), "the ticket")
         app.screen.query_one("#ticket-side", Select).value = "sell"

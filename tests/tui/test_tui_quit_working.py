@@ -8,9 +8,8 @@ broker, nor that ctrl+k cancels them first.
 from __future__ import annotations
 
 from textual.widgets import Static
-from tui_helpers import asking, capped_factory, wait_for
+from tui_helpers import asking, capped_desk, start_capped, wait_for
 
-from tui_trader.tui.app import make_app
 from tui_trader.tui.screens.ticket import TicketScreen
 
 BARS = 12
@@ -23,16 +22,9 @@ def _question(app) -> str:
 
 async def test_quit_with_a_working_order_says_it_ends_unfilled(db_path, paced) -> None:
     """A LOCAL market order waits for the next bar; quit asks, and names the working order."""
-    app = make_app(
-        db_path,
-        clock=paced,
-        every=0.05,
-        iterations=0,
-        session_factory=capped_factory(db_path, paced, BARS),
-    )
+    app = capped_desk(db_path, paced, BARS)
     async with app.run_test(size=(120, 36)) as pilot:
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: app.desk.latest and app.desk.latest.iteration == BARS, "bars")
+        await start_capped(pilot, app, BARS)
         await pilot.press("ctrl+q")
         await wait_for(pilot, lambda: asking(app), "the quit question")
         assert "still working" not in _question(app)

@@ -100,6 +100,25 @@ def capped_factory(db_path: Path, clock: FrozenClock, bars: int, mode: str = "lo
     return factory
 
 
+def capped_desk(db_path: Path, clock: FrozenClock, bars: int):
+    """The desk on a ``capped_factory`` local session, cycling every 0.05 s until it ends."""
+    from tui_trader.tui.app import make_app
+
+    return make_app(
+        db_path,
+        clock=clock,
+        every=0.05,
+        iterations=0,
+        session_factory=capped_factory(db_path, clock, bars),
+    )
+
+
+async def start_capped(pilot, app, bars: int) -> None:
+    """Enter on the setup screen, then wait until the session has run its ``bars`` bars."""
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: app.desk.latest and app.desk.latest.iteration == bars, "bars")
+
+
 class _FixedKey:
     """A stand-in for ``secrets`` so that session keys are the same on every run."""
 
