@@ -30,7 +30,7 @@ from tui_trader.core.orders import PENDING_CANCEL, Fill, Order, OrderRequest
 from tui_trader.risk.gate import RiskState
 from tui_trader.store.batching import CycleTransactions
 from tui_trader.store.db import from_db_time, to_db_time
-from tui_trader.store.liveness import is_alive
+from tui_trader.store.liveness import is_alive, store_now
 from tui_trader.store.models import AccountSnapshot, HaltRequest, LiveOrder, SessionRow
 from tui_trader.store.session_rows import SessionRows
 from tui_trader.store.statements import (
@@ -332,6 +332,7 @@ class AuditLog(SessionRows, CycleTransactions):
             )
             .order_by(LiveOrder.id)
         )
+        now = store_now(self.db)  # once: on PostgreSQL each reading is a round trip
         return [
             OpenOrderRow(
                 o.client_order_id,
@@ -345,7 +346,7 @@ class AuditLog(SessionRows, CycleTransactions):
                 from_db_time(o.timestamp),
             )
             for o in query
-            if not is_alive(o.session)
+            if not is_alive(o.session, now)
         ]
 
     def live_sessions_order_ids(self, account_key: str) -> set[str]:
@@ -361,7 +362,8 @@ class AuditLog(SessionRows, CycleTransactions):
                 & (SessionRow.id != (self.session.id if self.session else -1))
             )
         )
-        return {o.client_order_id for o in query if is_alive(o.session)}
+        now = store_now(self.db)  # once: on PostgreSQL each reading is a round trip
+        return {o.client_order_id for o in query if is_alive(o.session, now)}
 
     def last_positions_of_account(self, account_key: str) -> list[Position] | None:
         """The positions of the account's last snapshot before this session, if any."""

@@ -121,7 +121,8 @@ class SessionRows:
             & (SessionRow.status == "running")
             & (SessionRow.id != (self.session.id if self.session else -1))
         )
-        return any(is_alive(row) for row in rows)
+        now = store_now(self.db)  # once: on PostgreSQL each reading is a round trip
+        return any(is_alive(row, now) for row in rows)
 
     def end_session(self, status: str, iterations: int) -> None:
         """Mark how the session ended (committing any batch first)."""
