@@ -55,7 +55,7 @@ class RateRefusals:
             self.cycle.append(symbol)
             return None
         self._orders, self._limit = event.value, event.limit
-        counts[symbol] = 0
+        self._counts[symbol] = 0  # (a new dict if the old day's was summed just now)
         return replace(
             event,
             action_taken=f"{event.action_taken}; further orders for {symbol} are refused until "
