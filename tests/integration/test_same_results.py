@@ -9,7 +9,11 @@ and frozen decisions, and the blend's record adds one shadow row per saved cycle
 shadow row counts again when the shadow book kept the market's own record (issue 13, fifth pass:
 one more row per regime of each saved cycle; the equity and orders did not move here, since the
 long-trend floor that reads it needs 500 bars of record per symbol), and ``learn evaluate``'s
-adaptive rows when the learned exposure stopped levering (fifth pass: at most 1). If a change
+adaptive rows when the learned exposure stopped levering (fifth pass: at most 1). The adaptive
+scenarios' risk-event counts were re-recorded when the daily order limit's refusals became one
+event per symbol per session day plus one count at the day's end (2026-12-05: 1,740 -> 6 and
+2,950 -> 20, every one of them an ``order_rate_limit`` refusal; equity, orders and learning
+rows unchanged, since a refusal sends nothing). If a change
 to the strategies or the learning rules is meant to change decisions, re-record them and say so
 in the commit.
 """
@@ -75,13 +79,13 @@ RECORDED: dict[str, tuple[float, int, tuple[int, ...], tuple[int, ...]]] = {
     "adaptive pipeline, 1 symbol, replay settings": (
         997475.43,
         2610,
-        (300, 300, 123, 1740, 7),
+        (300, 300, 123, 6, 7),
         (210, 7, 217),
     ),
     "adaptive pipeline, 10 symbols, replay settings": (
         1000703.1,
         410,
-        (100, 100, 41, 2950, 2),
+        (100, 100, 41, 20, 2),
         (60, 20, 62),
     ),
 }

@@ -32,6 +32,7 @@ SESSION_ENDED = "the local session ended; its simulated account and working orde
 
 if TYPE_CHECKING:
     from tui_trader.engine.config import SessionConfig
+    from tui_trader.engine.rate_refusals import RateRefusals
     from tui_trader.store.audit import AuditLog
 
 
@@ -57,6 +58,7 @@ class SessionLifecycle:
     last_account: Account | None
     last_positions: dict[str, Position]
     unsettled: Unsettled
+    rate_refusals: RateRefusals
     _unsnapped: datetime | None
     protects: bool
     _update_strategies: Callable[[Bar], dict[str, Signal]]
@@ -131,6 +133,10 @@ class SessionLifecycle:
         try:
             if getattr(self.broker, "orders_end_with_session", False):
                 self._end_working_orders()
+            counted = self.rate_refusals.close()  # the last day's order-limit refusals
+            if counted:
+                with self.audit.cycle():
+                    self._record_events(counted, self.market_time or self.clock.now())
             if self._unsnapped is not None:
                 try:
                     account, positions = self.broker.account(), self.broker.positions()

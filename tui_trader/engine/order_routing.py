@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from tui_trader.core.clock import Clock
     from tui_trader.engine.config import SessionConfig
     from tui_trader.engine.outside_changes import OutsideChanges
+    from tui_trader.engine.rate_refusals import RateRefusals
     from tui_trader.engine.settlement import Unsettled
     from tui_trader.risk.gate import RiskManager
     from tui_trader.store.audit import AuditLog
@@ -40,6 +41,7 @@ class OrderRouting:
     clock: Clock
     unsettled: Unsettled
     outside: OutsideChanges
+    rate_refusals: RateRefusals
     _cycle_orders: list[Order]
     _broker_doubt: Callable[[OrderRequest], RiskEvent]
     """Halt because an order's fate is unknown (``SessionHalts``)."""
@@ -107,6 +109,10 @@ class OrderRouting:
                 sent += 1
             else:
                 refused += 1
+        if refused:
+            limited = self.rate_refusals.note()
+            if limited:
+                notes.append(limited)
         return sent, refused, events, notes
 
     def _route(
@@ -174,12 +180,14 @@ class OrderRouting:
             symbol=symbol, side=side, qty=abs(delta), client_order_id=self._order_id(symbol, leg)
         )
         check = self.risk.check_order(request, price, equity, held)
-        events.extend(check.events)
         if check.order is None:
+            for event in check.events:
+                self._refusal(event, events)
             return False
+        events.extend(check.events)
         refused = self._reserve_slot(check.order)
         if refused is not None:
-            events.append(refused)
+            self._refusal(refused, events)
             return False
         order = check.order
         note = order.rationale
@@ -213,6 +221,16 @@ class OrderRouting:
             notes.append(f"broker rejected {side} {order.qty:g} {symbol}: {ack.reject_reason}")
             return False
         return True
+
+    def _refusal(self, event: RiskEvent, events: list[RiskEvent]) -> None:
+        """Add a rebalance's refusal to the cycle's events; a refusal by the day's order limit
+        only the first time that day for its symbol (``RateRefusals`` counts the rest)."""
+        if event.event_type == ORDER_RATE:
+            said = self.rate_refusals.refuse(event, self.risk.state.day)
+            if said is not None:
+                events.append(said)
+        else:
+            events.append(event)
 
     def _reserve_slot(self, request: OrderRequest) -> RiskEvent | None:
         """Take one of the account's order slots for the day before the order is sent (the

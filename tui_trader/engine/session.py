@@ -29,6 +29,7 @@ from tui_trader.engine.notify import SessionNotices
 from tui_trader.engine.order_routing import OrderRouting
 from tui_trader.engine.outside_changes import OutsideChanges
 from tui_trader.engine.protective_stops import ProtectiveStops
+from tui_trader.engine.rate_refusals import RateRefusals
 from tui_trader.engine.records import SessionRecords
 from tui_trader.engine.settlement import Unsettled
 from tui_trader.engine.waits import BROKER_ERROR, SessionWaits
@@ -113,6 +114,8 @@ class TradingSession(
         self.last_positions: dict[str, Position] = {}
         self._waiting: str | None = None
         """The last "no new bar" reason reported (said again only when it changes)."""
+        self.rate_refusals = RateRefusals()
+        """The day's order-limit refusals: said once per symbol, then counted."""
         self.unsettled = Unsettled(timedelta(seconds=config.settle_window_s))
         """Orders the broker does not know yet (lost answers, a crash mid-send): their symbols
         get no new orders until each is found or past its window."""
@@ -291,6 +294,9 @@ class TradingSession(
         self.equity_seen = account.equity
         was_halted = risk.state.halted
         events = risk.on_equity(account.equity, self.session_day(market_time), account.last_equity)
+        rolled = self.rate_refusals.roll(risk.state.day)  # a day's end: its refusal counts
+        if rolled:
+            events = rolled + events
         if settled:
             events = settled + events
         events += self._sync_risk()

@@ -110,15 +110,20 @@ class ExchangeCalendar:
         self._pre_starts = [s.pre_start for s in self._sessions]
 
     @classmethod
-    def load(cls, name: str = "XNYS", start: date = CALENDAR_START) -> ExchangeCalendar:
-        """Build from exchange-calendars' schedule (offline; about a tenth of a second)."""
+    def load(
+        cls, name: str = "XNYS", start: date = CALENDAR_START, end: date | None = None
+    ) -> ExchangeCalendar:
+        """Build from exchange-calendars' schedule (offline; about a tenth of a second), up to
+        ``end`` (default: the library's, about a year ahead of today)."""
         import warnings
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # pandas deprecation chatter from inside the library
             import exchange_calendars as xcals
 
-            schedule = xcals.get_calendar(name, start=start.isoformat()).schedule
+            schedule = xcals.get_calendar(
+                name, start=start.isoformat(), end=end.isoformat() if end else None
+            ).schedule
         # one Timestamp at a time: Series.dt.to_pydatetime() warns on pandas 2.x (its result
         # type changes in 3.0), and that warning reached every user's terminal
         sessions = [

@@ -4,19 +4,21 @@ This is the offline default and the price source of the Alpaca sandbox. One mark
 through four regimes (bull, bear, sideways, crash) as a Markov chain counted in trading days; each
 symbol follows the factor with its own beta plus noise of its own. Everything is drawn from one
 ``random.Random(seed)`` in a fixed order, so the same seed gives the same bars on every machine.
-The true regime is kept so that the learning system can be scored against it.
+The true regime is kept so that the learning system can be scored against it. The days are the
+exchange's trading days (``sim_days``): no bars on holidays, none after an early close.
 """
 
 from __future__ import annotations
 
 import math
 import random
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from tui_trader.core.domain import Bar
-from tui_trader.core.timeframes import NEW_YORK, Interval, Period
+from tui_trader.core.timeframes import Interval, Period
+from tui_trader.market.sim_days import SimDay, SimDays
 
 DEFAULT_SYMBOLS = ("SPY", "QQQ", "IWM")
 DEFAULT_START = date(2024, 1, 2)
@@ -84,6 +86,8 @@ class SimMarket:
 
     ``schedule`` forces the opening regimes (for example ``[("bull", 60), ("crash", 20)]`` in
     bars) before the Markov chain takes over; tests and demos use it to stage a crash.
+    ``report`` receives the note said when the days leave the exchange calendar the market
+    follows (see ``SimDays``).
     """
 
     def __init__(
@@ -95,6 +99,7 @@ class SimMarket:
         start: date = DEFAULT_START,
         schedule: Iterable[tuple[str, int]] = (),
         initial_regime: str = "bull",
+        report: Callable[[str], None] | None = None,
     ) -> None:
         from tui_trader.core.timeframes import parse_interval, parse_period
 
@@ -111,9 +116,13 @@ class SimMarket:
                 raise ValueError(f"unknown regime {name!r}")
         self.regime = REGIMES[self._schedule[0][0] if self._schedule else initial_regime]
         self._left_in_schedule = self._schedule[0][1] if self._schedule else 0
-        self._day = _next_weekday(start, include=True)
+        self.days = SimDays(report)
+        """The trading days the bars fall on."""
+        self._start = start
+        self._day = start
         self._bar_in_day = 0
-        self._day_open_utc = _session_open_utc(self._day)
+        self._day_bars = 0
+        self._day_open_utc = datetime.min
         self._warmed = False
         self.bars_emitted = 0
 
@@ -125,6 +134,7 @@ class SimMarket:
         if self._warmed:
             return history
         self._warmed = True
+        self._enter(self.days.first(self._start))
         for _ in range(self.period.bars(self.interval)):
             for bar in self._step():
                 history[bar.symbol].append(bar)
@@ -217,23 +227,18 @@ class SimMarket:
         return self._day_open_utc + timedelta(minutes=self._bar_in_day * self.interval.minutes)
 
     def _advance_time(self) -> None:
-        """Move to the next bar slot, rolling over to the next weekday after the close."""
+        """Move to the next bar slot, rolling over to the next trading day after the close."""
         self._bar_in_day += 1
-        if self._bar_in_day >= self.interval.bars_per_day:
+        if self._bar_in_day >= self._day_bars:
             self._bar_in_day = 0
-            self._day = _next_weekday(self._day, include=False)
-            self._day_open_utc = _session_open_utc(self._day)
+            self._enter(self.days.after(self._day))
 
-
-def _next_weekday(day: date, include: bool) -> date:
-    """``day`` itself (if ``include``) or the next Monday-to-Friday date after it."""
-    if not include:
-        day += timedelta(days=1)
-    while day.weekday() >= 5:
-        day += timedelta(days=1)
-    return day
-
-
-def _session_open_utc(day: date) -> datetime:
-    """09:30 New York time on ``day``, in UTC (daylight saving handled by zoneinfo)."""
-    return datetime.combine(day, time(9, 30), tzinfo=NEW_YORK).astimezone(UTC)
+    def _enter(self, day: SimDay) -> None:
+        """Start trading day ``day``: its open, and how many bars start before its close (one
+        for daily bars; on an early close fewer, the last maybe shorter, like 1h's 15:30)."""
+        self._day = day.day
+        self._day_open_utc = day.open_utc
+        if self.interval.is_daily:
+            self._day_bars = 1
+        else:
+            self._day_bars = max(-(-day.minutes // self.interval.minutes), 1)

@@ -54,16 +54,20 @@ def open_market(
     report: Callable[[str], None] | None = None,
 ) -> MarketData:
     """Open the source a spec names; symbols ``None`` means the defaults (or all in a file).
+    ``report`` receives one-line notes about the data (for ``sim``: days that fall outside the
+    exchange calendar it follows); without it they go to stderr.
 
     For ``yahoo``: ``iterations`` bounds how many bars are downloaded to trade after the warm-up
     (default: another ``period``), ``yahoo`` carries cache dir, timeout, adjusted and offline
-    settings, and ``report`` receives one-line notes (dropped rows, an offline fallback and the
-    age of its data); without it they go to stderr.
+    settings, and ``report`` its notes (dropped rows, an offline fallback and the age of its
+    data).
     """
     if spec.kind == "sim":
         from tui_trader.market.sim import DEFAULT_SYMBOLS, SimMarket
 
-        return SimMarket(symbols or DEFAULT_SYMBOLS, interval, period, seed=seed)
+        return SimMarket(
+            symbols or DEFAULT_SYMBOLS, interval, period, seed=seed, report=report or _stderr_line
+        )
     if spec.kind == "replay":
         from tui_trader.market.replay import ReplayMarket
 
