@@ -81,13 +81,15 @@ def test_parquet_replays_like_csv(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("rows", "problem"),
     [
-        (["2024-01-02T14:30:00Z,SPY,100,101,99,nan,10"], "NaN or non-positive close"),
+        (["2024-01-02T14:30:00Z,SPY,100,101,99,nan,10"], "NaN, infinite or non-positive close"),
+        (["2024-01-02T14:30:00Z,SPY,100,inf,99,100,10"], "NaN, infinite or non-positive high"),
         (["2024-01-02T14:30:00Z,SPY,0,101,0,100,10"], "non-positive open"),
         (["2024-01-02T14:30:00Z,SPY,-5,101,99,100,10"], "non-positive open"),
         (
             [
-                "2024-01-03T14:30:00Z,SPY,100,101,99,100,10",
                 "2024-01-02T14:30:00Z,SPY,100,101,99,100,10",
+                "2024-01-04T14:30:00Z,SPY,100,101,99,100,10",
+                "2024-01-03T14:30:00Z,SPY,100,101,99,100,10",
             ],
             "not sorted",
         ),
