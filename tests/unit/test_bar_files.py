@@ -118,12 +118,23 @@ LAYOUTS: dict[str, Callable[[Path], Path]] = {
             for d, r in zip(DAYS, _rows(), strict=True)
         ],
     ),
+    "two-digit-years": lambda p: _write(
+        p, "Date,Open,High,Low,Close,Volume", _rows(lambda d: d.strftime("%d-%b-%y"))
+    ),
     "stooq-bulk": lambda p: _write(
         p,
         "<TICKER>,<PER>,<DATE>,<TIME>,<OPEN>,<HIGH>,<LOW>,<CLOSE>,<VOL>,<OPENINT>",
         [
             f"REF,D,{d.strftime('%Y%m%d')},000000," + r.split(",", 1)[1] + ",0"
             for d, r in zip(DAYS, _rows(), strict=True)
+        ],
+    ),
+    "nasdaq-dollars": lambda p: _write(
+        p,
+        "Date,Close/Last,Volume,Open,High,Low",
+        [
+            f"{d.strftime('%m/%d/%Y')},${c},{v},${o},${h},${lo}"
+            for d, (o, h, lo, c, v) in zip(DAYS, map(_bar, range(30)), strict=True)
         ],
     ),
 }
@@ -201,6 +212,22 @@ def test_a_close_only_file_opens_each_bar_at_the_previous_close(tmp_path: Path) 
     assert read_bar_file(no_volume).select("open", "high", "low", "close", "volume").rows() == [
         (1.0, 3.0, 0.5, 2.0, 0.0)
     ]
+
+
+def test_investing_volumes_and_an_empty_volume_column(tmp_path: Path) -> None:
+    """``1.23M`` and ``450K`` volumes are numbers, ``-`` is none (0); a volume column left
+    empty (currency data) reads as 0, not as missing volume on every row."""
+    rows = [
+        '"Mar 01, 2021","10.5","10.0","11.0","9.5","1.23M","+5%"',
+        '"Mar 02, 2021","10.0","10.5","10.5","9.0","450K","-4.8%"',
+        '"Mar 03, 2021","10.2","10.0","10.4","9.9","-","2%"',
+    ]
+    path = _write(tmp_path / "INV.csv", "Date,Price,Open,High,Low,Vol.,Change %", rows)
+    frame = read_bar_file(path)
+    assert frame.get_column("close").to_list() == [10.5, 10.0, 10.2]
+    assert frame.get_column("volume").to_list() == [1_230_000.0, 450_000.0, 0.0]
+    fx = _write(tmp_path / "FX.csv", "Date,Open,High,Low,Close,Volume", ["2021-03-01,1,2,1,2,"])
+    assert read_bar_file(fx).get_column("volume").to_list() == [0.0]
 
 
 def test_yahoo_prices_are_adjusted_by_the_adjusted_close_and_said_once(tmp_path: Path) -> None:
@@ -295,7 +322,12 @@ REFUSED: list[tuple[str, Callable[[Path], Path], str]] = [
         lambda p: _write(p, "Date,Close", ["1,1", "2,1"]),
         "neither dates like 20200102 nor epoch",
     ),
-    ("no-close", lambda p: _write(p, "Date,Open", ["2021-03-01,1"]), "missing column(s)"),
+    ("no-close", lambda p: _write(p, "Date,Open", ["2021-03-01,1"]), "missing column(s) close"),
+    (
+        "wide-closes",
+        lambda p: _write(p, "Date,SPY,QQQ", ["2021-03-01,1,2"]),
+        "missing column(s) close (it has 'Date', 'SPY', 'QQQ')",
+    ),
 ]
 
 

@@ -117,10 +117,10 @@ def test_bad_files_name_the_file_and_the_problem(
 
 
 def test_missing_columns_are_listed(tmp_path: Path) -> None:
-    """A file without volume and close says which columns are missing."""
+    """A file without a close says so, and which columns it has (volume is optional)."""
     path = tmp_path / "bars.csv"
     path.write_text("timestamp,symbol,open,high,low\n2024-01-02,SPY,1,2,1\n")
-    with pytest.raises(MarketDataError, match=r"missing column.*close, volume"):
+    with pytest.raises(MarketDataError, match=r"missing column\(s\) close \(it has 'timestamp'"):
         ReplayMarket.from_file(path)
 
 

@@ -22,7 +22,15 @@ from pathlib import Path
 import polars as pl
 
 from tui_trader.market import MarketDataError
-from tui_trader.market.columns import Layout, adjust, as_bar_table, blank_rows, derive_missing
+from tui_trader.market.columns import (
+    ALIASES,
+    Layout,
+    adjust,
+    as_bar_table,
+    blank_rows,
+    column_key,
+    derive_missing,
+)
 from tui_trader.market.sniff import sniff
 from tui_trader.market.validate import normalize_bars
 
@@ -54,6 +62,8 @@ def read_bar_file(path: Path, notes: list[str] | None = None) -> pl.DataFrame:
             )
         stem = Path(path.stem).stem if path.suffix.lower() == ".gz" else path.stem
         table, layout = as_bar_table(scan, stem, kind.decimal_comma)
+        if not layout.mapped:
+            raise MarketDataError(f"{source}: {_unmapped(table.collect_schema().names())}")
         keep = ("adj_close",) if layout.adjusted else ()
         return normalize_bars(
             table, source, lambda typed: _prepare(typed, layout, source, said), keep
@@ -76,9 +86,27 @@ def _prepare(typed: pl.DataFrame, layout: Layout, source: str, notes: list[str])
     if _newest_first(typed):
         typed = typed.reverse()
         notes.append(f"{source}: newest bar first; read in time order")
-    if layout.missing:
-        typed = derive_missing(typed, layout.missing)
+    missing = layout.missing
+    if "volume" not in missing and typed.get_column("volume").null_count() == typed.height:
+        missing = (*missing, "volume")  # an empty volume column (currencies): as if absent
+    if missing:
+        typed = derive_missing(typed, missing)
     return typed
+
+
+def _unmapped(columns: list[str]) -> str:
+    """Which of the time and close columns a file lacks, with the columns it has."""
+    keys = {column_key(c) for c in columns}
+    lacking = [
+        what
+        for what, ours in (("a date or timestamp", "timestamp"), ("close", "close"))
+        if not keys & set(ALIASES[ours])
+    ]
+    shown = ", ".join(repr(c) for c in columns[:8]) + (", ..." if len(columns) > 8 else "")
+    return (
+        f"missing column(s) {' and '.join(lacking)} (it has {shown}); a bar file needs a date "
+        "or timestamp and a close (open, high, low, volume and symbol are optional)"
+    )
 
 
 def _newest_first(frame: pl.DataFrame) -> bool:

@@ -27,7 +27,7 @@ import polars as pl
 Frame = TypeVar("Frame", pl.DataFrame, pl.LazyFrame)
 
 PRICES = ("open", "high", "low", "close")
-_ALIASES = {
+ALIASES = {
     "timestamp": (
         "timestamp",
         "date",
@@ -62,9 +62,11 @@ class Layout:
     """Our columns the file lacks, derived from the closes (``derive_missing``)."""
     adjusted: bool = False
     """The file has an adjusted close: prices are scaled by it (``adjust``)."""
+    mapped: bool = True
+    """False: no time or no close column was found, the frame is as the file has it."""
 
 
-def _key(name: str) -> str:
+def column_key(name: str) -> str:
     """A column name compared loosely: lower case, punctuation and underscores as one space."""
     return re.sub(r"[^a-z0-9/]+", " ", name.lower()).strip()
 
@@ -83,16 +85,16 @@ def as_bar_table(frame: Frame, symbol: str, decimal_comma: bool = False) -> tupl
 
     A ``LazyFrame`` (a file scan not read yet) stays lazy."""
     schema = frame.collect_schema()
-    keys = {c: _key(c) for c in schema.names()}
+    keys = {c: column_key(c) for c in schema.names()}
     found: dict[str, str] = {}
-    for ours, aliases in _ALIASES.items():
+    for ours, aliases in ALIASES.items():
         for alias in aliases:
             match = next((c for c, k in keys.items() if k == alias), None)
             if match is not None:
                 found[ours] = match
                 break
     if "timestamp" not in found or "close" not in found:
-        return frame, Layout()
+        return frame, Layout(mapped=False)
     exprs = [_time_expr(found, keys, schema)]
     exprs.append(
         pl.col(found["symbol"]).alias("symbol")
@@ -102,7 +104,8 @@ def as_bar_table(frame: Frame, symbol: str, decimal_comma: bool = False) -> tupl
     missing = []
     for ours in (*PRICES, "volume", "adj_close"):
         if ours in found:
-            exprs.append(_number(found[ours], schema[found[ours]], decimal_comma).alias(ours))
+            number = _number(found[ours], schema[found[ours]], decimal_comma, ours == "volume")
+            exprs.append(number.alias(ours))
         elif ours != "adj_close":
             missing.append(ours)
             exprs.append(pl.lit(None, pl.Float64).alias(ours))
@@ -128,9 +131,10 @@ def _time_expr(found: dict[str, str], keys: dict[str, str], schema: pl.Schema) -
     )
 
 
-def _number(name: str, dtype: pl.DataType, decimal_comma: bool) -> pl.Expr:
+def _number(name: str, dtype: pl.DataType, decimal_comma: bool, volume: bool = False) -> pl.Expr:
     """A numeric column as floats; text is cleaned first (thousands separators, currency signs,
-    spaces; ``1.234,5`` in a decimal-comma file). What still is no number becomes null."""
+    spaces; ``1.234,5`` in a decimal-comma file). What still is no number becomes null. A
+    volume may be written ``1.23M`` or ``450K`` (investing.com) or ``-`` (none: 0)."""
     col = pl.col(name)
     if dtype != pl.Utf8:
         return col.cast(pl.Float64, strict=False)
@@ -139,7 +143,19 @@ def _number(name: str, dtype: pl.DataType, decimal_comma: bool) -> pl.Expr:
         text = text.str.replace_all(r"[.\s'$€£]", "").str.replace(",", ".", literal=True)
     else:
         text = text.str.replace_all(r"[,\s'$€£]", "")
-    return text.cast(pl.Float64, strict=False)
+    if not volume:
+        return text.cast(pl.Float64, strict=False)
+    scale = (
+        pl.when(text.str.ends_with("K"))
+        .then(1e3)
+        .when(text.str.ends_with("M"))
+        .then(1e6)
+        .when(text.str.ends_with("B"))
+        .then(1e9)
+        .otherwise(1.0)
+    )
+    digits = text.str.strip_chars_end("KMB").cast(pl.Float64, strict=False)
+    return pl.when(text == "-").then(0.0).otherwise(digits * scale)
 
 
 def blank_rows() -> pl.Expr:

@@ -103,12 +103,7 @@ def _format_of(values: pl.Series, source: str) -> str | None:
 
     Day-first and month-first both reading the whole sample (no day above 12 in it) is refused,
     except for dotted dates, which are day-first wherever they are written."""
-    fits = [
-        date + time
-        for date in _DATES
-        for time in _TIMES
-        if values.str.to_datetime(date + time, strict=False).null_count() == 0
-    ]
+    fits = [date + time for date in _DATES for time in _TIMES if _reads(values, date + time)]
     if not fits:
         return None
     first = fits[0]
@@ -119,6 +114,15 @@ def _format_of(values: pl.Series, source: str) -> str | None:
             "the file does not show which: write them as YYYY-MM-DD"
         )
     return first
+
+
+def _reads(values: pl.Series, fmt: str) -> bool:
+    """Whether ``fmt`` reads every value as a time between 1800 and 2200 (``%Y`` takes the
+    ``20`` of ``20-Jan-20`` as the year 20)."""
+    times = values.str.to_datetime(fmt, strict=False)
+    if times.null_count():
+        return False
+    return bool(times.dt.year().is_between(1800, 2200).all())
 
 
 def _swap_day_month(fmt: str) -> str:

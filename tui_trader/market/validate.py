@@ -103,7 +103,11 @@ def normalize_bars(
             raise MarketDataError(f"{source}: {count} row(s) {description}{_first_bad(typed, bad)}")
     duplicated, unsorted = _step_counts(typed)
     if duplicated:
-        raise MarketDataError(f"{source}: {duplicated} duplicated timestamp(s) within a symbol")
+        repeated = typed.filter(pl.struct("symbol", "timestamp").is_duplicated())
+        raise MarketDataError(
+            f"{source}: {duplicated} duplicated timestamp(s) within a symbol"
+            f"{_first_bad(repeated, pl.lit(True))}"
+        )
     if unsorted:
         raise MarketDataError(f"{source}: timestamps are not sorted ({unsorted} step(s) go back)")
     return typed
