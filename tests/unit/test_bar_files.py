@@ -160,6 +160,19 @@ def test_a_gzip_file_and_a_misnamed_parquet_file_read_too(tmp_path: Path) -> Non
     assert read_bar_file(tmp_path / "REF.dat").to_dicts() == want.to_dicts()
 
 
+def test_a_decimal_or_a_null_after_ten_thousand_whole_numbers(tmp_path: Path) -> None:
+    """Polars guesses column types from the first 10,000 rows: whole-number prices there, then
+    ``100.5`` or a Yahoo ``null`` day further down, must still read (they failed the file)."""
+    start = date(1960, 1, 1)
+    rows = [f"{start + timedelta(days=i)},100,101,99,100,100,1000" for i in range(12_000)]
+    rows[11_000] = f"{start + timedelta(days=11_000)},100.5,101,99,100.25,100.25,1000"
+    rows[11_001] = f"{start + timedelta(days=11_001)},null,null,null,null,null,null"
+    path = _write(tmp_path / "LONG.csv", "Date,Open,High,Low,Close,Adj Close,Volume", rows)
+    frame = read_bar_file(path)
+    assert frame.height == 11_999
+    assert frame.get_column("close")[11_000] == 100.25
+
+
 def test_parquet_with_integer_prices_and_a_date_column(tmp_path: Path) -> None:
     """Integer prices become floats, a date32 column midnight UTC."""
     path = tmp_path / "INT.parquet"

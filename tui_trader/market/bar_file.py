@@ -24,6 +24,8 @@ import polars as pl
 from tui_trader.market import MarketDataError
 from tui_trader.market.columns import (
     ALIASES,
+    MISSING_WORDS,
+    NUMBER_COLUMNS,
     Layout,
     adjust,
     as_bar_table,
@@ -31,7 +33,7 @@ from tui_trader.market.columns import (
     column_key,
     derive_missing,
 )
-from tui_trader.market.sniff import sniff
+from tui_trader.market.sniff import FileKind, sniff
 from tui_trader.market.validate import normalize_bars
 
 
@@ -48,18 +50,7 @@ def read_bar_file(path: Path, notes: list[str] | None = None) -> pl.DataFrame:
     kind = sniff(path)
     said: list[str] = [] if notes is None else notes
     try:
-        if kind.parquet:
-            scan = pl.scan_parquet(path)
-        else:
-            scan = pl.scan_csv(
-                path,
-                separator=kind.separator,
-                try_parse_dates=False,
-                infer_schema=not kind.decimal_comma,
-                infer_schema_length=10_000,
-                low_memory=True,
-                encoding="utf8-lossy" if kind.lossy else "utf8",
-            )
+        scan = pl.scan_parquet(path) if kind.parquet else _scan_csv(path, kind)
         stem = Path(path.stem).stem if path.suffix.lower() == ".gz" else path.stem
         table, layout = as_bar_table(scan, stem, kind.decimal_comma)
         if not layout.mapped:
@@ -73,6 +64,40 @@ def read_bar_file(path: Path, notes: list[str] | None = None) -> pl.DataFrame:
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise MarketDataError(f"{source}: cannot read ({first_line[:200]})") from exc
+
+
+def _scan_csv(path: Path, kind: FileKind) -> pl.LazyFrame:
+    """Scan a CSV file with its separator; numbers are read as floats.
+
+    Polars guesses each column's type from the first 10,000 rows: a price column of whole
+    numbers there is taken as integers, and a ``100.5`` or a Yahoo ``null`` further down would
+    then fail the whole file. So the number columns found are read as floats, with the usual
+    missing-value words as nulls (a decimal-comma file is read as text and converted)."""
+
+    def scan(overrides: dict[str, pl.DataType] | None = None) -> pl.LazyFrame:
+        return pl.scan_csv(
+            path,
+            separator=kind.separator,
+            try_parse_dates=False,
+            infer_schema=not kind.decimal_comma,
+            infer_schema_length=10_000,
+            schema_overrides=overrides,
+            null_values=None if kind.decimal_comma else list(MISSING_WORDS),
+            low_memory=True,
+            encoding="utf8-lossy" if kind.lossy else "utf8",
+        )
+
+    first = scan()
+    if kind.decimal_comma:
+        return first
+    schema = first.collect_schema()
+    numeric = {a for ours in NUMBER_COLUMNS for a in ALIASES[ours]}
+    overrides: dict[str, pl.DataType] = {
+        name: pl.Float64()
+        for name, dtype in schema.items()
+        if column_key(name) in numeric and dtype.is_integer()
+    }
+    return scan(overrides) if overrides else first
 
 
 def _prepare(typed: pl.DataFrame, layout: Layout, source: str, notes: list[str]) -> pl.DataFrame:

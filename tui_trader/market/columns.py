@@ -50,6 +50,9 @@ ALIASES = {
 }
 """Column names (lower case, punctuation as spaces) each of our columns is read from, in order
 of preference; ``timestamp``'s list keeps the order the one-symbol reader always used."""
+NUMBER_COLUMNS = ("open", "high", "low", "close", "volume", "adj_close")
+MISSING_WORDS = ("null", "NULL", "NaN", "nan", "N/A", "#N/A")
+"""Cell texts that mean "no value" (Yahoo writes ``null``; spreadsheets ``#N/A``)."""
 ADJUST_NOTE_AT = 0.01
 """An adjustment factor differing from 1 by more than this is said in a note."""
 
