@@ -205,25 +205,22 @@ def test_time_zone_aware_times_are_taken_at_their_instant(tmp_path: Path) -> Non
     assert a.get_column("timestamp")[1] == datetime(2021, 3, 15, 13, 30, tzinfo=UTC)
 
 
-def test_a_close_only_file_opens_each_bar_at_the_previous_close(tmp_path: Path) -> None:
-    """``Date,Close``: open is the previous close (the first bar's own), high and low the larger
-    and smaller of open and close, volume 0; without Volume the prices are the file's own."""
-    path = _write(
-        tmp_path / "C.csv", "Date,Close", ["2021-03-01,10", "2021-03-02,12", "2021-03-03,11"]
-    )
-    frame = read_bar_file(path)
-    assert frame.select("open", "high", "low", "close", "volume").rows() == [
+def test_a_close_only_file_is_bars_of_open_high_low_close_alike(tmp_path: Path) -> None:
+    """``Date,Close``: each bar is open = high = low = close, volume 0 (the convention the
+    closes-only series of docs/learning.md were scored with); without Volume, or without High
+    and Low, the file's own prices stay and only what is missing is filled."""
+    path = _write(tmp_path / "C.csv", "Date,Close", ["2021-03-01,10", "2021-03-02,12"])
+    assert read_bar_file(path).select("open", "high", "low", "close", "volume").rows() == [
         (10.0, 10.0, 10.0, 10.0, 0.0),
-        (10.0, 12.0, 10.0, 12.0, 0.0),
-        (12.0, 12.0, 11.0, 11.0, 0.0),
+        (12.0, 12.0, 12.0, 12.0, 0.0),
     ]
-    newest_first = _write(
-        tmp_path / "D.csv", "Date,Close", ["2021-03-03,11", "2021-03-02,12", "2021-03-01,10"]
-    )
-    assert read_bar_file(newest_first).drop("symbol").rows() == frame.drop("symbol").rows()
     no_volume = _write(tmp_path / "E.csv", "Date,Open,High,Low,Close", ["2021-03-01,1,3,0.5,2"])
     assert read_bar_file(no_volume).select("open", "high", "low", "close", "volume").rows() == [
         (1.0, 3.0, 0.5, 2.0, 0.0)
+    ]
+    open_close = _write(tmp_path / "F.csv", "Date,Open,Close", ["2021-03-01,1,2"])
+    assert read_bar_file(open_close).select("open", "high", "low", "close").rows() == [
+        (1.0, 2.0, 1.0, 2.0)
     ]
 
 

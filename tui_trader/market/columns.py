@@ -8,8 +8,8 @@ a time column. Such a file is read as the symbol named by its file name (``GOOG.
 ``^GSPC.csv`` is GSPC), so ``tui-trader paper --data replay:GOOG.csv`` and ``learn evaluate
 --data GOOG.csv`` take it as it is. A file with a ``symbol`` (or ``ticker``) column holds several.
 
-Only a close is required: a missing open is the previous close, a missing high or low the
-larger or smaller of open and close, a missing volume 0 (``derive_missing``). Numbers written
+Only a close is required: a missing open is the close, a missing high or low the larger or
+smaller of open and close, a missing volume 0 (``derive_missing``). Numbers written
 as text (``"1,234,567"``, ``$12.50``, ``1.234,5`` in a decimal-comma file) are converted. A
 one-symbol file with an adjusted close (Yahoo's ``Adj Close``) is read adjusted: open, high, low
 and close are scaled by adjusted close over close, so splits and dividends are in the prices
@@ -83,8 +83,8 @@ def file_symbol(stem: str) -> str:
 
 
 def as_bar_table(frame: Frame, symbol: str, decimal_comma: bool = False) -> tuple[Frame, Layout]:
-    """The frame with our column names and numbers as numbers, and its ``Layout``; unchanged
-    (for ``normalize_bars`` to name what is missing) when it has no time or close column.
+    """The frame with our column names and numbers as numbers, and its ``Layout``; unchanged,
+    with ``Layout.mapped`` False, when it has no time or no close column (the reader says which).
 
     A ``LazyFrame`` (a file scan not read yet) stays lazy."""
     schema = frame.collect_schema()
@@ -180,12 +180,12 @@ def adjust(frame: pl.DataFrame, source: str, notes: list[str]) -> pl.DataFrame:
 
 
 def derive_missing(frame: pl.DataFrame, missing: tuple[str, ...]) -> pl.DataFrame:
-    """Fill the columns a file lacks from its closes, per symbol, on a table in time order:
-    open = the previous close (the first bar: its close), high / low = the larger / smaller of
-    open and close, volume = 0."""
+    """Fill the columns a file lacks from its closes: open = the close (a close-only bar is
+    open = high = low = close, as the held-out closes-only series of docs/learning.md were
+    converted, so a decision at one close fills at the next close), high / low = the larger /
+    smaller of open and close, volume = 0."""
     if "open" in missing:
-        previous = pl.col("close").shift(1).over("symbol")
-        frame = frame.with_columns(previous.fill_null(pl.col("close")).alias("open"))
+        frame = frame.with_columns(pl.col("close").alias("open"))
     if "high" in missing:
         frame = frame.with_columns(pl.max_horizontal("open", "close").alias("high"))
     if "low" in missing:
