@@ -263,7 +263,7 @@ def test_changes_made_while_reading_are_said(tmp_path: Path) -> None:
     read_bar_file(LAYOUTS["yahoo-with-null-days"](tmp_path / "Y.csv"), notes)
     read_bar_file(LAYOUTS["newest-first"](tmp_path / "N.csv"), notes)
     assert notes == [
-        f"{tmp_path / 'Y.csv'}: skipped 1 row(s) without prices ('null' days)",
+        f"{tmp_path / 'Y.csv'}: skipped 1 row(s) without prices (empty or 'null')",
         f"{tmp_path / 'N.csv'}: newest bar first; read in time order",
     ]
 
@@ -333,6 +333,11 @@ REFUSED: list[tuple[str, Callable[[Path], Path], str]] = [
         "neither dates like 20200102 nor epoch",
     ),
     ("no-close", lambda p: _write(p, "Date,Open", ["2021-03-01,1"]), "missing column(s) close"),
+    (
+        "unquoted-thousands",
+        lambda p: _write(p, "Date,Close,Volume", ["2021-03-01,1,1,234,567"]),
+        "a row has more fields than the header line",
+    ),
     (
         "wide-closes",
         lambda p: _write(p, "Date,SPY,QQQ", ["2021-03-01,1,2"]),

@@ -63,6 +63,11 @@ def read_bar_file(path: Path, notes: list[str] | None = None) -> pl.DataFrame:
         raise
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if "more fields than defined" in first_line:
+            first_line = (
+                "a row has more fields than the header line; a number with an unquoted "
+                "thousands separator, or a separator inside an unquoted name?"
+            )
         raise MarketDataError(f"{source}: cannot read ({first_line[:200]})") from exc
 
 
@@ -105,7 +110,7 @@ def _prepare(typed: pl.DataFrame, layout: Layout, source: str, notes: list[str])
     blank = typed.select(blank_rows().sum()).item()
     if blank:
         typed = typed.filter(~blank_rows())
-        notes.append(f"{source}: skipped {blank} row(s) without prices ('null' days)")
+        notes.append(f"{source}: skipped {blank} row(s) without prices (empty or 'null')")
     if layout.adjusted:
         typed = adjust(typed, source, notes)
     if _newest_first(typed):
