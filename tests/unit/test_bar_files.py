@@ -87,6 +87,11 @@ LAYOUTS: dict[str, Callable[[Path], Path]] = {
         "Datum;Open;High;Low;Close;Volume".replace("Datum", "Date"),
         [_european(i, d) for i, d in enumerate(DAYS)],
     ),
+    "excel-sep-hint": lambda p: _write(
+        p,
+        "sep=;\nDate;Open;High;Low;Close;Volume",
+        [_european(i, d) for i, d in enumerate(DAYS)],
+    ),
     "tab": lambda p: _write(p, "Date\tOpen\tHigh\tLow\tClose\tVolume", _rows(sep="\t")),
     "byte-order-mark": lambda p: _write(p, "\ufeffDate,Open,High,Low,Close,Volume", _rows()),
     "crlf": lambda p: _write(p, "Date,Open,High,Low,Close,Volume", _rows(), "\r\n"),

@@ -86,7 +86,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         nargs="+",
         default=None,
         metavar="FILE",
-        help="CSV/Parquet bar files instead (each its own market; one-symbol OHLCV files too)",
+        help="CSV/Parquet bar files instead (each its own market; one-symbol price files as "
+        "Yahoo, stooq and spreadsheets write them too: docs/market-data.md)",
     )
     ev.add_argument(
         "--window",

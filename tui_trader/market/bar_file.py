@@ -83,6 +83,7 @@ def _scan_csv(path: Path, kind: FileKind) -> pl.LazyFrame:
         return pl.scan_csv(
             path,
             separator=kind.separator,
+            skip_rows=kind.skip_rows,
             try_parse_dates=False,
             infer_schema=not kind.decimal_comma,
             infer_schema_length=10_000,

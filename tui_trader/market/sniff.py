@@ -41,6 +41,8 @@ class FileKind:
     """Numbers are written ``1.234,5`` (European): read every column as text and convert."""
     lossy: bool = False
     """Not valid UTF-8 (a Latin-1 export): read with undecodable bytes replaced."""
+    skip_rows: int = 0
+    """Lines before the header: Excel's ``sep=;`` hint line."""
 
 
 def sniff(path: Path) -> FileKind:
@@ -73,12 +75,15 @@ def sniff(path: Path) -> FileKind:
         else:
             text, lossy = head.decode("utf-8", errors="replace"), True
     lines = [line for line in text.splitlines() if line.strip()]
+    skip = 0
+    if lines[0].lower().startswith("sep=") and len(lines[0].strip()) == 5 and len(lines) > 1:
+        skip, lines = 1, lines[1:]  # Excel's hint line: the header follows
     separator = _separator(lines[0])
     rows = lines[1:-1] if len(lines) > 2 else lines[1:]  # the last line may be cut short
     decimal_comma = separator != "," and any(
         _DECIMAL_COMMA.search(cell) for row in rows[:200] for cell in row.split(separator)
     )
-    return FileKind(False, separator, decimal_comma, lossy)
+    return FileKind(False, separator, decimal_comma, lossy, skip)
 
 
 def _separator(header: str) -> str:
