@@ -233,10 +233,10 @@ def test_batch_replay_of_the_adaptive_blend_replays_the_whole_file(tmp_path: Pat
 def test_bad_replay_file_names_the_file(tmp_path: Path) -> None:
     """A replay file with a problem stops before trading, naming the file."""
     path = tmp_path / "bad.csv"
-    path.write_text("timestamp,symbol,open,high,low,close\n2024-01-02,SPY,1,2,1,1\n")
+    path.write_text("timestamp,symbol,open,high,low,volume\n2024-01-02,SPY,1,2,1,1\n")
     out = run_cli(tmp_path, "paper", "--data", f"replay:{path}", "--db", str(tmp_path / "d.db"))
     assert out.returncode == 2
-    assert str(path) in out.stderr and "missing column(s) volume" in out.stderr
+    assert str(path) in out.stderr and "missing column(s) close" in out.stderr
 
 
 def _wait_for_lines(proc, count: int) -> list[str]:

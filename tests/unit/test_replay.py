@@ -81,13 +81,15 @@ def test_parquet_replays_like_csv(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("rows", "problem"),
     [
-        (["2024-01-02T14:30:00Z,SPY,100,101,99,nan,10"], "NaN or non-positive close"),
+        (["2024-01-02T14:30:00Z,SPY,100,101,99,nan,10"], "NaN, infinite or non-positive close"),
+        (["2024-01-02T14:30:00Z,SPY,100,inf,99,100,10"], "NaN, infinite or non-positive high"),
         (["2024-01-02T14:30:00Z,SPY,0,101,0,100,10"], "non-positive open"),
         (["2024-01-02T14:30:00Z,SPY,-5,101,99,100,10"], "non-positive open"),
         (
             [
-                "2024-01-03T14:30:00Z,SPY,100,101,99,100,10",
                 "2024-01-02T14:30:00Z,SPY,100,101,99,100,10",
+                "2024-01-04T14:30:00Z,SPY,100,101,99,100,10",
+                "2024-01-03T14:30:00Z,SPY,100,101,99,100,10",
             ],
             "not sorted",
         ),
@@ -115,10 +117,10 @@ def test_bad_files_name_the_file_and_the_problem(
 
 
 def test_missing_columns_are_listed(tmp_path: Path) -> None:
-    """A file without volume and close says which columns are missing."""
+    """A file without a close says so, and which columns it has (volume is optional)."""
     path = tmp_path / "bars.csv"
     path.write_text("timestamp,symbol,open,high,low\n2024-01-02,SPY,1,2,1\n")
-    with pytest.raises(MarketDataError, match=r"missing column.*close, volume"):
+    with pytest.raises(MarketDataError, match=r"missing column\(s\) close \(it has 'timestamp'"):
         ReplayMarket.from_file(path)
 
 

@@ -49,6 +49,10 @@ from tui_trader.learning.performance import Window
 from tui_trader.learning.setup import LearningSettings
 from tui_trader.market import MarketDataError
 
+MIN_FILE_BARS = 60
+"""Bar times a file needs under the default warm-up: 30 to warm up, 30 to trade."""
+MIN_TRADING_BARS = 20
+"""Bars to trade after the warm-up, at least: fewer give no Sharpe worth printing."""
 MAX_BARS = 1_000_000
 """``--bars`` and ``--warmup`` at most a million bars per run (the default is 252)."""
 
@@ -82,7 +86,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         nargs="+",
         default=None,
         metavar="FILE",
-        help="CSV/Parquet bar files instead (each its own market; one-symbol OHLCV files too)",
+        help="CSV/Parquet bar files instead (each its own market; one-symbol price files as "
+        "Yahoo, stooq and spreadsheets write them too: docs/market-data.md)",
     )
     ev.add_argument(
         "--window",
@@ -142,7 +147,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
     if problem:
         raise UsageError(problem)
     real = bool(args.data)
-    markets, source = _markets(args)
+    notes: list[str] = []
+    markets, source = _markets(args, notes)
     n_symbols = len(markets[0].steps[-1])
     # Files: 95% of equity over the symbols. The paper broker refuses a buy the cash cannot pay
     # for at the close plus slippage, so a 100% position could never be bought.
@@ -152,6 +158,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
     settings = EvalSettings(allocation, args.cost_bps, max_dd, learning=learning)
     windows = tuple(args.window)
     console.print(f"[bold]learn evaluate[/]: {source}")
+    for note in notes:
+        console.print(f"note: {note}", markup=False)
     halt = f"positions frozen once drawdown reaches {max_dd:g}% (the engine's halt)"
     console.print(
         f"method: walk-forward (each decision at a bar's close from past bars only, filled at "
@@ -198,23 +206,41 @@ def run_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _markets(args: argparse.Namespace) -> tuple[list[Market], str]:
-    """The simulated seeds, or the bar files, to evaluate on, and a line describing them."""
+def _check_length(name: str, times: int, asked: int | None, warmup: int) -> None:
+    """Refuse a file too short to score: fewer than ``MIN_FILE_BARS`` bar times (the default
+    warm-up is half of them), or fewer than ``MIN_TRADING_BARS`` after a ``--warmup``."""
+    if asked is None and times < MIN_FILE_BARS:
+        raise UsageError(
+            f"{name}: {times} bar time(s); learn evaluate needs at least {MIN_FILE_BARS} per "
+            "file (half of them, at most 250, are warm-up; the rest are traded)"
+        )
+    if times < warmup + MIN_TRADING_BARS:
+        raise UsageError(
+            f"{name}: {times} bar time(s); --warmup {warmup} needs at least "
+            f"{warmup + MIN_TRADING_BARS} (the warm-up, then {MIN_TRADING_BARS} bars to trade)"
+        )
+
+
+def _markets(args: argparse.Namespace, notes: list[str]) -> tuple[list[Market], str]:
+    """The simulated seeds, or the bar files, to evaluate on, and a line describing them
+    (``notes``: one line per change made reading a file, such as a newest-first file)."""
     if args.data:
         from tui_trader.market.replay import read_bar_file
 
         markets = []
-        for name in args.data:
+        for name in args.data:  # every file read and checked before anything runs
             raw = name.removeprefix("replay:")
             try:
-                frame = read_bar_file(Path(raw).expanduser())
+                frame = read_bar_file(Path(raw).expanduser(), notes)
                 if args.symbols:
                     import polars as pl
 
                     frame = frame.filter(pl.col("symbol").is_in(list(args.symbols)))
+                times = frame.get_column("timestamp").n_unique()
                 warmup = args.warmup
                 if warmup is None:  # 250 bars (a year of days), at most half the file
-                    warmup = min(250, frame.get_column("timestamp").n_unique() // 2)
+                    warmup = min(250, times // 2)
+                _check_length(raw, times, args.warmup, warmup)
                 markets.append(file_market(frame, Path(raw).name, warmup))
             except (MarketDataError, ValueError) as exc:
                 raise UsageError(str(exc)) from None

@@ -12,7 +12,7 @@ as the replay reaches them, so a long file costs its columnar size, not a millio
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import fields
 from datetime import datetime
 from pathlib import Path
@@ -21,10 +21,15 @@ import polars as pl
 
 from tui_trader.core.domain import Bar
 from tui_trader.core.symbols import bad_symbols
-from tui_trader.core.timeframes import Interval, Period, parse_interval, parse_period
+from tui_trader.core.timeframes import (
+    Interval,
+    Period,
+    TimeframeError,
+    parse_interval,
+    parse_period,
+)
 from tui_trader.market import MarketDataError
-from tui_trader.market.columns import as_bar_table
-from tui_trader.market.validate import normalize_bars
+from tui_trader.market.bar_file import read_bar_file
 
 _new = object.__new__
 _BAR_SETTERS = tuple(Bar.__dict__[f.name].__set__ for f in fields(Bar))
@@ -36,38 +41,6 @@ import, not silently."""
 CHUNK_STEPS = 4_096
 """Timestamps turned into ``Bar`` objects at a time."""
 _COLUMNS = ("timestamp", "symbol", "open", "high", "low", "close", "volume")
-
-
-def read_bar_file(path: Path) -> pl.DataFrame:
-    """Read and validate a CSV or Parquet bar file; raise ``MarketDataError`` naming the file.
-
-    The file is scanned, not read whole: only the bar columns are read, straight into their
-    types, so the peak is about one typed copy of the table (issue 17)."""
-    source = str(path)
-    if not path.is_file():
-        raise MarketDataError(f"{source}: {_not_a_file(path)}")
-    try:
-        if path.suffix.lower() in (".parquet", ".pq"):
-            scan = pl.scan_parquet(path)
-        else:
-            scan = pl.scan_csv(
-                path, try_parse_dates=False, infer_schema_length=10_000, low_memory=True
-            )
-        return normalize_bars(as_bar_table(scan, path.stem), source)
-    except MarketDataError:
-        raise
-    except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise MarketDataError(f"{source}: cannot read ({first_line})") from exc
-
-
-def _not_a_file(path: Path) -> str:
-    """Why ``path`` is no bar file to read: missing, a folder, or a device, pipe or socket."""
-    if path.is_dir():
-        return "is a folder, not a bar file"
-    if path.exists():
-        return "is not a regular file (a device, pipe or socket)"
-    return "no such file"
 
 
 class ReplayMarket:
@@ -117,9 +90,16 @@ class ReplayMarket:
         symbols: Iterable[str] | None = None,
         interval: Interval | None = None,
         period: Period | None = None,
+        report: Callable[[str], None] | None = None,
     ) -> ReplayMarket:
-        """Read, check and serve a CSV or Parquet bar file."""
-        return cls(read_bar_file(path), str(path), symbols, interval, period)
+        """Read, check and serve a CSV or Parquet bar file (``report``: where the reader's
+        one-line notes go, such as a newest-first file read in time order)."""
+        notes: list[str] = []
+        market = cls(read_bar_file(path, notes), str(path), symbols, interval, period)
+        if report is not None:
+            for note in notes:
+                report(note)
+        return market
 
     @property
     def total_steps(self) -> int:
@@ -202,7 +182,7 @@ class ReplayMarket:
         if spacing is not None and not _fits(spacing, self.interval):
             raise MarketDataError(
                 f"{self.source}: its bars are {_words(spacing)} apart, but --interval is "
-                f"{self.interval.text}: pass the file's interval"
+                f"{self.interval.text}: {_what_to_pass(spacing)}"
             )
         need = self.period.bars(self.interval)
         if need >= self._steps:
@@ -240,6 +220,23 @@ def _fits(spacing_minutes: int, interval: Interval) -> bool:
     if interval.is_daily:
         return 23 * 60 <= spacing_minutes <= 25 * 60
     return spacing_minutes == interval.minutes
+
+
+def _what_to_pass(spacing_minutes: int) -> str:
+    """What a user should do about a file whose bars are ``spacing_minutes`` apart."""
+    if spacing_minutes > 25 * 60:
+        return (
+            "sessions replay bars of a day or shorter; weekly or monthly bars can be scored "
+            "with `tui-trader learn evaluate --data FILE`"
+        )
+    if spacing_minutes >= 23 * 60:
+        return "pass --interval 1d"
+    text = f"{spacing_minutes // 60}h" if spacing_minutes % 60 == 0 else f"{spacing_minutes}m"
+    try:
+        parse_interval(text)
+    except TimeframeError:
+        return "no --interval fits it (sessions take bars of 1m to 1d)"
+    return f"pass --interval {text}"
 
 
 def _words(minutes: int) -> str:

@@ -72,7 +72,9 @@ def open_market(
         from tui_trader.market.replay import ReplayMarket
 
         assert spec.path is not None
-        market = ReplayMarket.from_file(spec.path, symbols, interval, period)
+        market = ReplayMarket.from_file(
+            spec.path, symbols, interval, period, report=report or _stderr_line
+        )
         market.check_fit()
         return market
     if spec.kind == "yahoo":

@@ -9,12 +9,13 @@ and nothing is dropped silently.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import polars as pl
 
 from tui_trader.market import MarketDataError
+from tui_trader.market.stamps import SAMPLE_ROWS, utc_timestamps
 
 REQUIRED_COLUMNS = ("timestamp", "symbol", "open", "high", "low", "close", "volume")
 PRICE_COLUMNS = ("open", "high", "low", "close")
@@ -34,15 +35,15 @@ def row_checks() -> list[tuple[str, pl.Expr]]:
     """Each rule a single row must obey: a description and an expression true for bad rows."""
     checks = [
         (
-            f"with a NaN or non-positive {c}",
-            pl.col(c).is_null() | pl.col(c).is_nan() | (pl.col(c) <= 0),
+            f"with a NaN, infinite or non-positive {c}",
+            pl.col(c).is_null() | ~pl.col(c).is_finite() | (pl.col(c) <= 0),
         )
-        for c in PRICE_COLUMNS
+        for c in ("close", "open", "high", "low")  # the close first: the others may derive from it
     ]
     checks.append(
         (
-            "with a missing or negative volume",
-            pl.col("volume").is_null() | pl.col("volume").is_nan() | (pl.col("volume") < 0),
+            "with a missing, infinite or negative volume",
+            pl.col("volume").is_null() | ~pl.col("volume").is_finite() | (pl.col("volume") < 0),
         )
     )
     checks.append(
@@ -55,12 +56,19 @@ def row_checks() -> list[tuple[str, pl.Expr]]:
     return checks
 
 
-def normalize_bars(frame: pl.DataFrame | pl.LazyFrame, source: str) -> pl.DataFrame:
+def normalize_bars(
+    frame: pl.DataFrame | pl.LazyFrame,
+    source: str,
+    prepare: Callable[[pl.DataFrame], pl.DataFrame] | None = None,
+    keep: Sequence[str] = (),
+) -> pl.DataFrame:
     """Check a bar table and return it with UTC timestamps and float prices, in file order.
 
-    Raises ``MarketDataError`` for a missing column, a timestamp that does not parse, NaN, null
-    or non-positive prices, negative volume, a high below open/close or a low above them, or
-    timestamps that are unsorted or repeated within a symbol.
+    Raises ``MarketDataError`` for a missing column, a timestamp that does not parse, NaN, null,
+    infinite or non-positive prices, negative volume, a high below open/close or a low above
+    them, or timestamps that are unsorted or repeated within a symbol. ``prepare`` (a replay
+    file's reader: blank rows, adjusted prices, descending order, derived columns) runs on the
+    typed table before the checks; ``keep`` names extra numeric columns it needs.
 
     A ``LazyFrame`` (a file scan) is read straight into the typed columns, and every check is
     counted in one pass over the result, so a long file costs one typed copy of its columns,
@@ -68,30 +76,51 @@ def normalize_bars(frame: pl.DataFrame | pl.LazyFrame, source: str) -> pl.DataFr
     """
     lazy = frame.lazy()
     schema = lazy.collect_schema()
-    _check_columns(schema.names(), source, ())
+    _check_columns(schema.names(), source, keep)
+    sample = None
+    if schema["timestamp"] == pl.Utf8 or schema["timestamp"].is_numeric():
+        sample = lazy.select("timestamp").head(SAMPLE_ROWS).collect().to_series()
     try:
-        exprs = _typed_exprs(schema, source, ())
+        exprs = _typed_exprs(schema, source, keep, sample)
     except MarketDataError:
         if lazy.select(pl.len()).collect().item() == 0:
             raise MarketDataError(f"{source}: no rows") from None
         raise
-    typed = lazy.select(*REQUIRED_COLUMNS).with_columns(*exprs).collect(engine="streaming")
+    typed = lazy.select(*REQUIRED_COLUMNS, *keep).with_columns(*exprs).collect(engine="streaming")
     if typed.height == 0:
         raise MarketDataError(f"{source}: no rows")
+    if prepare is not None:
+        typed = prepare(typed)
+        if typed.height == 0:
+            raise MarketDataError(f"{source}: no rows with prices")
     checks = [
         ("with an unreadable timestamp", pl.col("timestamp").is_null()),
         *row_checks(),
     ]
     counts = typed.select(*[bad.sum().alias(str(i)) for i, (_d, bad) in enumerate(checks)])
-    for (description, _bad), count in zip(checks, counts.row(0), strict=True):
+    for (description, bad), count in zip(checks, counts.row(0), strict=True):
         if count:
-            raise MarketDataError(f"{source}: {count} row(s) {description}")
+            raise MarketDataError(f"{source}: {count} row(s) {description}{_first_bad(typed, bad)}")
     duplicated, unsorted = _step_counts(typed)
     if duplicated:
-        raise MarketDataError(f"{source}: {duplicated} duplicated timestamp(s) within a symbol")
+        repeated = typed.filter(pl.struct("symbol", "timestamp").is_duplicated())
+        raise MarketDataError(
+            f"{source}: {duplicated} duplicated timestamp(s) within a symbol"
+            f"{_first_bad(repeated, pl.lit(True))}"
+        )
     if unsorted:
         raise MarketDataError(f"{source}: timestamps are not sorted ({unsorted} step(s) go back)")
     return typed
+
+
+def _first_bad(frame: pl.DataFrame, bad: pl.Expr) -> str:
+    """When the first bad row is, for a message: ``, the first at 2020-01-07`` (nothing when
+    its own time is unreadable)."""
+    first = frame.select(pl.col("timestamp").filter(bad).first()).item()
+    if first is None:
+        return ""
+    shown = first.date() if first.time() == first.min.time() else first
+    return f", the first at {shown}"
 
 
 def _step_counts(frame: pl.DataFrame) -> tuple[int, int]:
@@ -159,27 +188,14 @@ def _check_columns(columns: Sequence[str], source: str, keep: Sequence[str]) -> 
         raise MarketDataError(f"{source}: missing column(s) {', '.join(missing)}")
 
 
-def _typed_exprs(schema: pl.Schema, source: str, keep: Sequence[str]) -> list[pl.Expr]:
-    """Upper-case symbols, UTC timestamps and float numbers, as expressions."""
+def _typed_exprs(
+    schema: pl.Schema, source: str, keep: Sequence[str], sample: pl.Series | None = None
+) -> list[pl.Expr]:
+    """Upper-case symbols, UTC timestamps and float numbers, as expressions (``sample``: the
+    first values of a text or numeric time column, to tell how it is written)."""
     numbers = (*PRICE_COLUMNS, "volume", *keep)
     return [
         pl.col("symbol").cast(pl.Utf8).str.strip_chars().str.to_uppercase(),
-        _utc_timestamps(schema["timestamp"], source),
+        utc_timestamps(schema["timestamp"], sample, source),
         *[pl.col(c).cast(pl.Float64, strict=False) for c in numbers],
     ]
-
-
-def _utc_timestamps(dtype: pl.DataType, source: str) -> pl.Expr:
-    """An expression turning the timestamp column (text or datetime) into UTC datetimes."""
-    col = pl.col("timestamp")
-    if isinstance(dtype, pl.Datetime):
-        if dtype.time_zone is None:
-            return col.dt.replace_time_zone("UTC").dt.cast_time_unit("us")
-        return col.dt.convert_time_zone("UTC").dt.cast_time_unit("us")
-    if isinstance(dtype, pl.Date):
-        return col.cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
-    if dtype == pl.Utf8:
-        return col.str.to_datetime(time_unit="us", time_zone="UTC", strict=False).alias("timestamp")
-    if dtype == pl.Null:
-        return col.cast(pl.Datetime("us", "UTC"))
-    raise MarketDataError(f"{source}: timestamp column has type {dtype}, expected text or datetime")
