@@ -59,6 +59,8 @@ class SessionLifecycle:
     unsettled: Unsettled
     _unsnapped: datetime | None
     protects: bool
+    _watch_outside: bool
+    _outside_at_start: Callable[[], list[RiskEvent]]
     _update_strategies: Callable[[Bar], dict[str, Signal]]
     _record_fill: Callable[[Fill], bool]
     _record_events: Callable[[list[RiskEvent], datetime], None]
@@ -103,6 +105,12 @@ class SessionLifecycle:
             self.learning.start_trading()
         self.started = True
         self.startup_events = self._reconcile()
+        if self._watch_outside:  # after reconciliation: fills of earlier runs are recorded
+            now = self.clock.now()
+            with self.audit.cycle():
+                outside = self._outside_at_start()
+                self._record_events(outside, now)
+            self.startup_events += outside
         if self.protects:
             now = self.market_time or self.clock.now()
             with self.audit.cycle():
