@@ -39,6 +39,9 @@ from tui_trader.core.orders import Fill
 
 OUTSIDE_CHANGE = "outside_change"
 """Risk event type of a position changed outside the session."""
+POSITIONS_ADOPTED = "positions_adopted"
+"""Risk event type of a difference a session took as the desk's own at start
+(``--adopt-positions``): its value counts in the account's record from then on."""
 TOLERANCE = 1e-6
 """Shares below which two quantities are the same (fractional fills are rounded to 1e-9)."""
 LookUp = Callable[[str], bool]
@@ -88,11 +91,14 @@ class OutsideChanges:
         working: set[str],
         others_alive: Callable[[], bool],
         look_up: LookUp = _no_look_up,
+        adopt: bool = False,
     ) -> list[RiskEvent]:
         """Compare the broker's positions at start with what the account's recorded fills
         make of them (``record``; ``None``: this database has no earlier session on the
         account); the events of the symbols left alone. A symbol not quiet yet, or with a
-        fill of ours turning up, is judged by the cycles (``check``), from the record."""
+        fill of ours turning up, is judged by the cycles (``check``), from the record. With
+        ``adopt`` (the user's word) a quiet symbol's difference is taken as the desk's own
+        instead: a ``positions_adopted`` event, and the symbol is traded as usual."""
         events: list[RiskEvent] = []
         alive = others_alive()
         for symbol in symbols:
@@ -106,6 +112,21 @@ class OutsideChanges:
             if alive or symbol in working or look_up(symbol):
                 continue  # judged by the cycles, from the record (and our fills since)
             drift = have - want
+            if adopt:
+                self._expected[symbol] = have
+                events.append(
+                    RiskEvent(
+                        POSITIONS_ADOPTED,
+                        drift,
+                        0.0,
+                        f"the broker's {have:g} {symbol} taken as this desk's own "
+                        "(--adopt-positions): traded as usual from now on",
+                        symbol=symbol,
+                        detail=f"{symbol}: the broker holds {have:g}, this account's recorded "
+                        f"fills make {want:g} ({drift:+g})",
+                    )
+                )
+                continue
             self._leave(symbol, have, want, "this account's recorded fills make")
             if record is None:
                 said = (
@@ -193,7 +214,8 @@ class OutsideChanges:
         """The ``outside_change`` event of a symbol left alone."""
         action = (
             f"no more orders for {symbol} in this session; a new session trades {symbol} "
-            "again only once the broker holds what the account's recorded fills make"
+            "again once the broker holds what the account's recorded fills make, or when "
+            "started with --adopt-positions"
         )
         if self.exits_kept:
             covered = min(abs(have), abs(want)) if have * want > 0 else 0.0

@@ -53,6 +53,7 @@ class OutsideWatch:
             self.broker.working_symbols(ignore=_is_exit),
             self._others_alive,
             self._look_up_fills,
+            adopt=self.config.adopt_positions,
         )
 
     def _check_outside(self, positions: dict[str, Position]) -> list[RiskEvent]:

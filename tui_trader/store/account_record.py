@@ -11,10 +11,8 @@ from __future__ import annotations
 
 from peewee import fn
 
+from tui_trader.engine.outside_changes import POSITIONS_ADOPTED
 from tui_trader.store.models import LiveFill, RiskEventRow, SessionRow
-
-POSITIONS_ADOPTED = "positions_adopted"
-"""Risk event of a difference a user had a session take as the desk's own (its value)."""
 
 
 def recorded_positions(account_key: str, session_id: int | None) -> dict[str, float] | None:
