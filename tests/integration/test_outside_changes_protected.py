@@ -99,3 +99,29 @@ def test_shares_bought_by_hand_in_a_protected_symbol_get_no_stop_and_no_sell(
             assert f"not the {own + 40:g} held (changed outside the session)" in row.rationale
         finally:
             session.broker.close()
+
+
+def test_a_position_the_desk_never_bought_gets_no_stop_of_ours(tmp_path: Path) -> None:
+    """QQQ bought by hand before the desk ever traded the account: a ``--stop-loss`` session on
+    SPY used to place a stop on it too (and so could sell shares it never bought); now it says
+    the shares are not the desk's and leaves them without a stop of ours."""
+    from tests.integration.alpaca_helpers import alpaca_session
+    from tui_trader.risk.stops import StopRule
+
+    with running_sandbox() as sb:
+        sb.admin.set_speed(0)
+        trading = client(sb)
+        trading.submit_order(
+            MarketOrderRequest(symbol="QQQ", qty=7, side="buy", time_in_force="day")
+        )
+        sb.admin.step()
+        wait_until(lambda: bool(trading.get_all_positions()), what="the hand's QQQ")
+        stop = StopRule(pct=2.0)
+        session = alpaca_session(sb, tmp_path / "q.db", symbols=("SPY",), stop_loss=stop)
+        try:
+            assert [o for o in open_stops(sb) if o.symbol == "QQQ"] == []
+            [event] = [e for e in session.startup_events if e.event_type == OUTSIDE_CHANGE]
+            assert (event.symbol, event.value) == ("QQQ", 7)
+            assert "no earlier session on this account" in event.detail
+        finally:
+            session.broker.close()

@@ -107,3 +107,13 @@ def test_with_adopt_the_difference_at_start_is_taken_as_the_desks_own() -> None:
     [event] = book.start(("SPY",), {"SPY": 20.0}, _held(70), set(), lambda: False, adopt=True)
     assert (event.event_type, event.value) == (POSITIONS_ADOPTED, 50)
     assert book.holds == {} and _check(book, 70) == [] and book.holds == {}
+
+
+def test_after_start_a_symbol_first_held_later_starts_from_nothing_not_from_the_broker() -> None:
+    book = OutsideChanges()
+    book.start(("SPY",), {"SPY": 20.0}, _held(20), set(), lambda: False)
+    aapl = {"AAPL": Position("AAPL", 40, 100.0, 100.0)}
+    assert book.check(("AAPL",), aapl, set(), lambda: False) == []
+    assert book.own("AAPL") == 0  # held: its protective exit covers none of the 40
+    [event] = book.check(("AAPL",), aapl, set(), lambda: False)
+    assert (event.symbol, event.value) == ("AAPL", 40)

@@ -66,6 +66,10 @@ class OutsideChanges:
         self.holds: dict[str, str] = {}
         """Symbol -> why the session sends no order in it (this cycle, or for good)."""
         self._left: set[str] = set()
+        self._recorded = False
+        """Whether ``start`` compared with a record: a symbol first seen later starts from
+        what the record made of it (nothing, if it has no expectation yet), not from the
+        broker's quantity."""
         self.exits_kept = False
         """Whether the session keeps protective exits (said in the event: what its exit
         covers from now on)."""
@@ -101,6 +105,9 @@ class OutsideChanges:
         instead: a ``positions_adopted`` event, and the symbol is traded as usual."""
         events: list[RiskEvent] = []
         alive = others_alive()
+        self._recorded = True
+        for symbol, qty in (record or {}).items():
+            self._expected[symbol] = qty
         for symbol in symbols:
             position = positions.get(symbol)
             have = position.qty if position is not None else 0.0
@@ -164,6 +171,8 @@ class OutsideChanges:
             position = positions.get(symbol)
             have = position.qty if position is not None else 0.0
             want = expected.get(symbol)
+            if want is None and self._recorded:  # held since start: no fill of ours made it
+                want = expected[symbol] = 0.0
             if want is None or abs(have - want) <= TOLERANCE:
                 expected[symbol] = have
                 self._seen.pop(symbol, None)

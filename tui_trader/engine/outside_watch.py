@@ -40,16 +40,18 @@ class OutsideWatch:
     audit: AuditLog
     account_key: str
     outside: OutsideChanges
+    protects: bool
     _cycle_fills: list[Fill]
     _apply_updates: Callable[[list[OrderUpdate]], int]
 
     def _outside_at_start(self) -> list[RiskEvent]:
         """The ``outside_change`` events of the symbols whose position at the broker differs
         from what this account's recorded fills make (they are left alone)."""
+        positions = self.broker.positions()
         return self.outside.start(
-            self.config.symbols,
+            self._judged(positions),
             self.audit.recorded_positions(self.account_key),
-            self.broker.positions(),
+            positions,
             self.broker.working_symbols(ignore=_is_exit),
             self._others_alive,
             self._look_up_fills,
@@ -59,12 +61,21 @@ class OutsideWatch:
     def _check_outside(self, positions: dict[str, Position]) -> list[RiskEvent]:
         """This cycle's check of the broker's positions against the session's own fills."""
         return self.outside.check(
-            self.config.symbols,
+            self._judged(positions),
             positions,
             self.broker.working_symbols(ignore=_is_exit),
             self._others_alive,
             self._look_up_fills,
         )
+
+    def _judged(self, positions: dict[str, Position]) -> tuple[str, ...]:
+        """The symbols checked: the session's own; with protective exits, every symbol held
+        too (the session protects every position, and its exit must never cover shares that
+        are not the desk's)."""
+        symbols = self.config.symbols
+        if not self.protects:
+            return symbols
+        return symbols + tuple(sorted(s for s in positions if s not in symbols))
 
     def _others_alive(self) -> bool:
         """Whether another live session trades this account (its fills are not ours)."""
