@@ -3,7 +3,8 @@
 A session trades towards its targets from the broker's positions. If shares appear or vanish
 that none of its own fills explain (a trade by hand in Alpaca's dashboard, another program on
 the account, a split), rebalancing would quietly undo them: the desk would sell the shares a
-person just bought. So the session keeps, per symbol it trades, what the broker should hold.
+person just bought. So the session keeps, per symbol it trades (and, with protective exits,
+per symbol held), what the broker should hold.
 
 At start (``start``) that is what this account's fills in the audit database make of the symbol
 (all its sessions): a position that differs, checked once no order of ours may still be
