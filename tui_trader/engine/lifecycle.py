@@ -3,7 +3,10 @@
 A mixin of ``TradingSession`` (kept apart so that ``engine/session`` stays the decision cycle).
 ``start`` opens the session's audit row, restores the account's shared risk state, warms the
 strategies up on history, squares earlier runs' orders and positions with the broker (each
-difference recorded as a risk event) and places the protective stops; ``finish`` writes the last
+difference recorded as a risk event), on an account others can trade (Alpaca) compares the
+broker's positions with what the account's recorded fills make (``engine.outside_watch``: a
+symbol changed while no session ran is left alone) and places the protective stops (never for
+shares that are not the desk's); ``finish`` writes the last
 snapshot, the risk memory and how the session ended, then tells ``notify``.
 """
 
