@@ -11,6 +11,7 @@ symbol is left alone, and its stop covers only the shares the desk's own fills a
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from alpaca.trading.requests import MarketOrderRequest
 
@@ -19,6 +20,15 @@ from tests.integration.broker_protection import buy_and_protect, client, open_st
 from tui_trader.engine.outside_changes import OUTSIDE_CHANGE
 from tui_trader.sandbox.testing import running_sandbox, wait_until
 from tui_trader.store.models import LiveOrder, RiskEventRow
+
+
+def _protected_session(sb: Any, db: Path) -> Any:
+    """A ``--stop-loss 2`` session on SPY that has bought in a rally and placed its stop. The
+    rate limits are lifted (the sandbox's and the desk's own budget): the test's own requests
+    share the key with the session, and only the time would change."""
+    sb.admin.set_faults(rate_limit=0)
+    fast = {"requests_per_minute": 60_000.0}
+    return buy_and_protect(sb, db, protected=open_stops, shock=1.0, **fast)
 
 
 def _by_hand(sb: object, side: str, qty: int) -> None:
@@ -57,7 +67,7 @@ def _run(sb: object, session: object, cycles: int, shock: float) -> list[str]:
 def test_shares_sold_by_hand_in_a_protected_symbol_are_not_bought_back(tmp_path: Path) -> None:
     with running_sandbox() as sb:
         sb.admin.set_speed(0)
-        session = buy_and_protect(sb, tmp_path / "s.db", protected=open_stops, shock=1.0)
+        session = _protected_session(sb, tmp_path / "s.db")
         try:
             own = spy_held(sb)
             assert own > 5
@@ -83,7 +93,7 @@ def test_shares_bought_by_hand_in_a_protected_symbol_get_no_stop_and_no_sell(
 ) -> None:
     with running_sandbox() as sb:
         sb.admin.set_speed(0)
-        session = buy_and_protect(sb, tmp_path / "b.db", protected=open_stops, shock=1.0)
+        session = _protected_session(sb, tmp_path / "b.db")
         try:
             own = spy_held(sb)
             last = LiveOrder.select().order_by(LiveOrder.id.desc()).get().id
