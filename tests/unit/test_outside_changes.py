@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from tui_trader.core.domain import Position
 from tui_trader.core.orders import Fill, Side
-from tui_trader.engine.outside_changes import OUTSIDE_CHANGE, OutsideChanges
+from tui_trader.engine.outside_changes import OUTSIDE_CHANGE, POSITIONS_ADOPTED, OutsideChanges
 
 T = datetime(2026, 12, 1, 15, tzinfo=UTC)
 
@@ -61,3 +61,59 @@ def test_with_another_live_session_on_the_account_its_fills_are_taken_as_they_co
     _check(book, 70, others=True)
     assert _check(book, 70, others=True) == [] and book.holds == {}
     assert _check(book, 70) == [] and book.holds == {}  # the new quantity is the expectation
+
+
+def test_a_difference_at_start_leaves_the_symbol_alone_and_says_what_the_record_makes() -> None:
+    book = OutsideChanges()
+    [event] = book.start(("SPY",), {"SPY": 20.0}, _held(70), set(), lambda: False)
+    assert (event.event_type, event.symbol, event.value) == (OUTSIDE_CHANGE, "SPY", 50)
+    assert (
+        "the broker holds 70" in event.detail and "fills in this database make 20" in event.detail
+    )
+    assert "SPY" in book.holds and book.own("SPY") == 20
+    assert _check(book, 70) == [] and "SPY" in book.holds  # left alone for the session
+
+
+def test_without_an_earlier_session_in_the_database_held_shares_are_not_the_desks() -> None:
+    book = OutsideChanges()
+    [event] = book.start(("SPY",), None, _held(30), set(), lambda: False)
+    assert "no earlier session on this account" in event.detail and book.own("SPY") == 0
+    assert OutsideChanges().start(("SPY",), None, _held(0), set(), lambda: False) == []
+
+
+def test_a_symbol_with_our_order_working_at_start_is_judged_by_the_cycles_from_the_record() -> None:
+    book = OutsideChanges()
+    assert book.start(("SPY",), {"SPY": 20.0}, _held(20), {"SPY"}, lambda: False) == []
+    assert book.holds == {}
+    book.on_fill(Fill("a", "SPY", Side.BUY, 10, 100.0, T))  # the earlier run's order fills
+    assert _check(book, 30) == [] and book.holds == {}
+
+
+def test_a_fill_of_ours_turning_up_on_the_look_up_is_not_a_change_outside() -> None:
+    book = OutsideChanges()
+    _check(book, 20)
+    assert _check(book, 12) == []  # our stop sold 8, its news not here yet
+
+    def look_up(symbol: str) -> bool:
+        book.on_fill(Fill("ps", symbol, Side.SELL, 8, 100.0, T))
+        return True
+
+    assert book.check(("SPY",), _held(12), set(), lambda: False, look_up) == []
+    assert _check(book, 12) == [] and book.holds == {}
+
+
+def test_with_adopt_the_difference_at_start_is_taken_as_the_desks_own() -> None:
+    book = OutsideChanges()
+    [event] = book.start(("SPY",), {"SPY": 20.0}, _held(70), set(), lambda: False, adopt=True)
+    assert (event.event_type, event.value) == (POSITIONS_ADOPTED, 50)
+    assert book.holds == {} and _check(book, 70) == [] and book.holds == {}
+
+
+def test_after_start_a_symbol_first_held_later_starts_from_nothing_not_from_the_broker() -> None:
+    book = OutsideChanges()
+    book.start(("SPY",), {"SPY": 20.0}, _held(20), set(), lambda: False)
+    aapl = {"AAPL": Position("AAPL", 40, 100.0, 100.0)}
+    assert book.check(("AAPL",), aapl, set(), lambda: False) == []
+    assert book.own("AAPL") == 0  # held: its protective exit covers none of the 40
+    [event] = book.check(("AAPL",), aapl, set(), lambda: False)
+    assert (event.symbol, event.value) == ("AAPL", 40)

@@ -6,6 +6,7 @@ through alpaca-py, imported lazily so that the local desk never pays for it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 from tui_trader.core.domain import Account, Bar, Position
@@ -46,9 +47,16 @@ class Broker(Protocol):
         """Orders that may still fill."""
         ...
 
-    def working_symbols(self) -> set[str]:
+    def working_symbols(self, ignore: Callable[[Order], bool] | None = None) -> set[str]:
         """Symbols with an order of this session that may still fill (as far as the updates
-        drained so far tell): their positions may move by our own fills at any moment."""
+        drained so far tell): their positions may move by our own fills at any moment.
+        Orders for which ``ignore`` is true (protective exits) are left out."""
+        ...
+
+    def look_up_orders(self, symbol: str) -> None:
+        """Ask the broker now about this session's orders in ``symbol`` that may still fill;
+        their changes and fills come with the next ``drain_updates`` (a fill whose news is
+        still on its way, before a position difference is called a change made outside)."""
         ...
 
     def submit(self, request: OrderRequest) -> Order:

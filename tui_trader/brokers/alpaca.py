@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import queue
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -290,14 +291,27 @@ class AlpacaBroker(AlpacaReads):
             if found is not None:
                 self._apply(found, "poll")
 
-    def working_symbols(self) -> set[str]:
+    def working_symbols(self, ignore: Callable[[Order], bool] | None = None) -> set[str]:
         """Symbols with an order we follow that is not final (unsettled ones, and cancels
-        Alpaca has not confirmed, included)."""
+        Alpaca has not confirmed, included), but those ``ignore`` leaves out."""
         return {
             t.order.symbol
             for cid, t in self._tracked.items()
-            if not t.order.status.is_final or cid in self._unconfirmed
+            if (not t.order.status.is_final or cid in self._unconfirmed)
+            and (ignore is None or not ignore(t.order))
         }
+
+    def look_up_orders(self, symbol: str) -> None:
+        """Look up each order we follow in ``symbol`` that is not final yet (an OCO pair by
+        its parent); what changed comes with the next ``drain_updates``."""
+        for cid, tracked in list(self._tracked.items()):
+            if tracked.order.symbol != symbol:
+                continue
+            if tracked.order.status.is_final and cid not in self._unconfirmed:
+                continue
+            found = self.get_order(cid)
+            if found is not None:
+                self._apply(found, "poll")
 
     def adopt(self, order: Order) -> None:
         """Track an order from before this process (reconciliation), with fills already known."""

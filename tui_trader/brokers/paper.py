@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime
 
@@ -90,9 +91,12 @@ class PaperBroker(PaperAccount):
         """Orders waiting for a bar."""
         return [w.order for w in self._working]
 
-    def working_symbols(self) -> set[str]:
-        """Symbols with an order waiting for a bar."""
-        return {w.order.symbol for w in self._working}
+    def working_symbols(self, ignore: Callable[[Order], bool] | None = None) -> set[str]:
+        """Symbols with an order waiting for a bar (but those ``ignore`` leaves out)."""
+        return {w.order.symbol for w in self._working if ignore is None or not ignore(w.order)}
+
+    def look_up_orders(self, symbol: str) -> None:
+        """Nothing to ask: orders here change only on a bar."""
 
     def get_order(self, client_order_id: str) -> Order | None:
         """The latest state of an order by its client id."""

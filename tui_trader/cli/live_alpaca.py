@@ -108,6 +108,12 @@ def _trading_options(parser: argparse.ArgumentParser) -> None:
         help="on a halt also set the account's suspend_trade flag (re-arm on Alpaca)",
     )
     parser.add_argument(
+        "--adopt-positions",
+        action="store_true",
+        help="take positions that differ from the desk's recorded fills (a trade by hand "
+        "while no session ran) as the desk's own and trade them; default: leave them alone",
+    )
+    parser.add_argument(
         "--timeout", type=timeout_arg, default=10.0, help="seconds per Alpaca request (10)"
     )
     parser.add_argument(
@@ -143,6 +149,7 @@ def _settings(args: argparse.Namespace, mode: str) -> AlpacaSettings:
         require_open_market=not args.ignore_market_hours,
         capital=args.start_cash,
         learning=learning_from(args),
+        adopt_positions=args.adopt_positions,
     )
 
 

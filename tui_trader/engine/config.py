@@ -47,6 +47,10 @@ class SessionConfig:
     """Protect every position with a stop order held at the broker (``--stop-loss``)."""
     take_profit_pct: float | None = None
     """Close a position once its last price is this far beyond entry (``--take-profit``)."""
+    adopt_positions: bool = False
+    """At start, take the broker's positions in the session's symbols as the desk's own where
+    they differ from the account's recorded fills (``--adopt-positions``), instead of leaving
+    those symbols alone (``engine.outside_changes``)."""
 
     def parameters(self) -> dict[str, Any]:
         """The settings as plain values, for the session row."""

@@ -3,7 +3,10 @@
 A mixin of ``TradingSession`` (kept apart so that ``engine/session`` stays the decision cycle).
 ``start`` opens the session's audit row, restores the account's shared risk state, warms the
 strategies up on history, squares earlier runs' orders and positions with the broker (each
-difference recorded as a risk event) and places the protective stops; ``finish`` writes the last
+difference recorded as a risk event), on an account others can trade (Alpaca) compares the
+broker's positions with what the account's recorded fills make (``engine.outside_watch``: a
+symbol changed while no session ran is left alone) and places the protective stops (never for
+shares that are not the desk's); ``finish`` writes the last
 snapshot, the risk memory and how the session ended, then tells ``notify``.
 """
 
@@ -61,6 +64,8 @@ class SessionLifecycle:
     rate_refusals: RateRefusals
     _unsnapped: datetime | None
     protects: bool
+    _watch_outside: bool
+    _outside_at_start: Callable[[], list[RiskEvent]]
     _update_strategies: Callable[[Bar], dict[str, Signal]]
     _record_fill: Callable[[Fill], bool]
     _record_events: Callable[[list[RiskEvent], datetime], None]
@@ -105,6 +110,12 @@ class SessionLifecycle:
             self.learning.start_trading()
         self.started = True
         self.startup_events = self._reconcile()
+        if self._watch_outside:  # after reconciliation: fills of earlier runs are recorded
+            now = self.clock.now()
+            with self.audit.cycle():
+                outside = self._outside_at_start()
+                self._record_events(outside, now)
+            self.startup_events += outside
         if self.protects:
             now = self.market_time or self.clock.now()
             with self.audit.cycle():

@@ -3,21 +3,32 @@
 A session trades towards its targets from the broker's positions. If shares appear or vanish
 that none of its own fills explain (a trade by hand in Alpaca's dashboard, another program on
 the account, a split), rebalancing would quietly undo them: the desk would sell the shares a
-person just bought. So the session keeps, per symbol it trades, what the broker should hold:
-the broker's quantity at a quiet moment plus every fill the session has recorded since. A
-symbol is quiet when none of the session's own orders in it may still be filling (the broker
-adapter's ``working_symbols``); only then can a difference not be a fill of ours still on its
-way, so only then is the symbol checked (and its expectation first taken).
+person just bought. So the session keeps, per symbol it trades (and, with protective exits,
+per symbol held), what the broker should hold.
+
+At start (``start``) that is what this account's fills in the audit database make of the symbol
+(all its sessions): a position that differs, checked once no order of ours may still be
+filling, changed while no session ran (or is not this desk's at all: a first session on an
+account that already holds shares, a new or different database file): one ``outside_change``
+risk event says what the record makes and what the broker holds, and the symbol is left alone.
+During the session, the expectation is the broker's quantity at a quiet moment (or the start's
+record) plus every fill the session records since. A symbol is quiet when none of the session's
+own orders in it may still be filling, protective exits aside (the broker adapter's
+``working_symbols``): a resting stop or take-profit does not move the position, and a fill of
+it reaches the session like any other.
 
 A difference seen once holds the symbol's orders for that cycle (a position read may lag a
-fill by a moment); seen again, the same, it is a change made outside the session: one
-``outside_change`` risk event says what the broker holds, what the session's fills account
-for, and that the session leaves the symbol alone from now on (a new session trades it
-again, from the broker's whole position, after start-up reconciliation has reported the
-difference). While another live session trades the same account (one audit database), its
-fills are not ours and cannot be told from a hand trade: the expectation is then taken
-afresh instead. A symbol that always has an order of ours working (a protective stop) is
-never quiet, so it is not checked.
+fill by a moment); seen again, the same, the session's orders in the symbol are looked up at
+the broker (``look_up``: a protective exit may have filled without the news reaching us yet);
+if no fill of ours turns up, it is a change made outside the session: one ``outside_change``
+risk event says what the broker holds, what the session's fills account for, and that the
+session leaves the symbol alone from now on. While another live session trades the same
+account (one audit database), its fills are not ours and cannot be told from a hand trade: the
+expectation is then taken afresh instead.
+
+A symbol held or left alone keeps a protective exit only for the shares the session's own fills
+account for (``own``), never more than the broker holds: the exit never sells shares bought by
+hand, and is never larger than the position.
 """
 
 from __future__ import annotations
@@ -29,8 +40,19 @@ from tui_trader.core.orders import Fill
 
 OUTSIDE_CHANGE = "outside_change"
 """Risk event type of a position changed outside the session."""
+POSITIONS_ADOPTED = "positions_adopted"
+"""Risk event type of a difference a session took as the desk's own at start
+(``--adopt-positions``): its value counts in the account's record from then on."""
 TOLERANCE = 1e-6
 """Shares below which two quantities are the same (fractional fills are rounded to 1e-9)."""
+LookUp = Callable[[str], bool]
+"""Ask the broker now for the session's orders in a symbol; True if a fill of ours turned up
+(recorded, so the expectation moved with it)."""
+
+
+def _no_look_up(symbol: str) -> bool:
+    """No orders to look up: nothing turns up."""
+    return False
 
 
 class OutsideChanges:
@@ -38,12 +60,20 @@ class OutsideChanges:
 
     def __init__(self) -> None:
         self._expected: dict[str, float] = {}
-        """Symbol -> the broker's quantity at a quiet moment plus our fills since."""
+        """Symbol -> the broker's quantity at a quiet moment (or the start's record) plus our
+        fills since."""
         self._seen: dict[str, float] = {}
         """Symbol -> the difference seen at the last check (confirmed if seen again)."""
         self.holds: dict[str, str] = {}
         """Symbol -> why the session sends no order in it (this cycle, or for good)."""
         self._left: set[str] = set()
+        self._recorded = False
+        """Whether ``start`` compared with a record: a symbol first seen later starts from
+        what the record made of it (nothing, if it has no expectation yet), not from the
+        broker's quantity."""
+        self.exits_kept = False
+        """Whether the session keeps protective exits (said in the event: what its exit
+        covers from now on)."""
 
     def on_fill(self, fill: Fill) -> None:
         """Count one of the session's own fills into the expectation of its symbol."""
@@ -51,12 +81,82 @@ class OutsideChanges:
         if symbol in self._expected:
             self._expected[symbol] += fill.qty * fill.side.sign
 
+    def own(self, symbol: str) -> float | None:
+        """The quantity of a held or left-alone symbol that the session's fills account for
+        (its protective exit covers no more); ``None`` for a symbol traded as usual."""
+        if symbol not in self.holds:
+            return None
+        return self._expected.get(symbol)
+
+    def start(
+        self,
+        symbols: Iterable[str],
+        record: dict[str, float] | None,
+        positions: dict[str, Position],
+        working: set[str],
+        others_alive: Callable[[], bool],
+        look_up: LookUp = _no_look_up,
+        adopt: bool = False,
+    ) -> list[RiskEvent]:
+        """Compare the broker's positions at start with what the account's recorded fills
+        make of them (``record``; ``None``: this database has no earlier session on the
+        account); the events of the symbols left alone. A symbol not quiet yet, or with a
+        fill of ours turning up, is judged by the cycles (``check``), from the record. With
+        ``adopt`` (the user's word) a quiet symbol's difference is taken as the desk's own
+        instead: a ``positions_adopted`` event, and the symbol is traded as usual."""
+        events: list[RiskEvent] = []
+        alive = others_alive()
+        self._recorded = True
+        for symbol, qty in (record or {}).items():
+            self._expected[symbol] = qty
+        for symbol in symbols:
+            position = positions.get(symbol)
+            have = position.qty if position is not None else 0.0
+            want = (record or {}).get(symbol, 0.0)
+            self._expected[symbol] = want
+            if abs(have - want) <= TOLERANCE:
+                self._expected[symbol] = have
+                continue
+            if alive or symbol in working or look_up(symbol):
+                continue  # judged by the cycles, from the record (and our fills since)
+            drift = have - want
+            if adopt:
+                self._expected[symbol] = have
+                events.append(
+                    RiskEvent(
+                        POSITIONS_ADOPTED,
+                        drift,
+                        0.0,
+                        f"the broker's {have:g} {symbol} taken as this desk's own "
+                        "(--adopt-positions): traded as usual from now on",
+                        symbol=symbol,
+                        detail=f"{symbol}: the broker holds {have:g}, this account's recorded "
+                        f"fills make {want:g} ({drift:+g})",
+                    )
+                )
+                continue
+            self._leave(symbol, have, want, "this account's recorded fills make")
+            if record is None:
+                said = (
+                    "this database has no earlier session on this account (a first session, "
+                    "or a new or different database file): those shares are not this desk's"
+                )
+            else:
+                said = (
+                    f"this account's fills in this database make {want:g}: changed while no "
+                    "session ran (a trade by hand, another program on the account, a split)"
+                )
+            detail = f"{symbol}: the broker holds {have:g}; {said}"
+            events.append(self._event(symbol, drift, have, want, detail))
+        return events
+
     def check(
         self,
         symbols: Iterable[str],
         positions: dict[str, Position],
         working: set[str],
         others_alive: Callable[[], bool],
+        look_up: LookUp = _no_look_up,
     ) -> list[RiskEvent]:
         """Compare the broker's positions with the expectation of every quiet symbol; the
         events of changes made outside the session (``holds`` says which symbols to leave)."""
@@ -72,6 +172,8 @@ class OutsideChanges:
             position = positions.get(symbol)
             have = position.qty if position is not None else 0.0
             want = expected.get(symbol)
+            if want is None and self._recorded:  # held since start: no fill of ours made it
+                want = expected[symbol] = 0.0
             if want is None or abs(have - want) <= TOLERANCE:
                 expected[symbol] = have
                 self._seen.pop(symbol, None)
@@ -89,24 +191,46 @@ class OutsideChanges:
             if others_alive():  # another session's fills: not ours to judge
                 expected[symbol] = have
                 continue
-            self._left.add(symbol)
-            holds[symbol] = (
-                f"{symbol} changed outside this session (the broker holds {have:g}, its fills "
-                f"make {want:g}): left alone, so as not to trade against the change"
-            )
+            if look_up(symbol):  # a fill of ours was on its way (a protective exit's)
+                holds[symbol] = (
+                    f"a fill of this session's order in {symbol} turned up; looking again "
+                    f"next cycle before trading {symbol}"
+                )
+                continue
+            self._leave(symbol, have, want, "this session's own fills account for")
             events.append(
-                RiskEvent(
-                    OUTSIDE_CHANGE,
+                self._event(
+                    symbol,
                     drift,
-                    0.0,
-                    f"no more orders for {symbol} in this session; a new session trades "
-                    f"{symbol} again, rebalancing the broker's whole position to its target",
-                    symbol=symbol,
-                    detail=(
-                        f"{symbol}: the broker holds {have:g}, this session's own fills account "
-                        f"for {want:g} ({drift:+g}): changed outside the session (a trade by "
-                        "hand, another program on the account, a split)"
-                    ),
+                    have,
+                    want,
+                    f"{symbol}: the broker holds {have:g}, this session's own fills account "
+                    f"for {want:g} ({drift:+g}): changed outside the session (a trade by "
+                    "hand, another program on the account, a split)",
                 )
             )
         return events
+
+    def _leave(self, symbol: str, have: float, want: float, whose: str) -> None:
+        """Leave ``symbol`` alone for the rest of the session, saying why."""
+        self._left.add(symbol)
+        self.holds[symbol] = (
+            f"{symbol} changed outside this session (the broker holds {have:g}, "
+            f"{whose} {want:g}): left alone, so as not to trade against "
+            "the change"
+        )
+
+    def _event(self, symbol: str, drift: float, have: float, want: float, detail: str) -> RiskEvent:
+        """The ``outside_change`` event of a symbol left alone."""
+        action = (
+            f"no more orders for {symbol} in this session; a new session trades {symbol} "
+            "again once the broker holds what the account's recorded fills make, or when "
+            "started with --adopt-positions"
+        )
+        if self.exits_kept:
+            covered = min(abs(have), abs(want)) if have * want > 0 else 0.0
+            action += (
+                f"; its protective exit covers only the {covered:g} shares this desk's fills "
+                "account for, never shares changed outside"
+            )
+        return RiskEvent(OUTSIDE_CHANGE, drift, 0.0, action, symbol=symbol, detail=detail)

@@ -21,6 +21,10 @@ end-of-cycle step places it again for what is left, once no add is working (an e
 working buy would be refused as a wash trade too). A price already through the stop or the
 take-profit level is closed at market instead (the order would fill at once, or be refused).
 
+A symbol whose position changed outside the session (``engine.outside_changes``) keeps an exit
+only for the shares the desk's own fills account for, never more than it holds: the exit never
+sells shares bought by hand, and is never larger than the position.
+
 A mixin of ``TradingSession``.
 """
 
@@ -40,6 +44,7 @@ from tui_trader.risk.stops import PROTECTIVE_LEG, TrueRange, is_protective
 if TYPE_CHECKING:
     from tui_trader.brokers import Broker
     from tui_trader.engine.config import SessionConfig
+    from tui_trader.engine.outside_changes import OutsideChanges
     from tui_trader.risk.gate import RiskManager
     from tui_trader.store.audit import AuditLog
 
@@ -63,6 +68,7 @@ class ProtectiveStops:
     _send: Callable[[OrderRequest, datetime], Order | None]
     _reserve_slot: Callable[[OrderRequest], RiskEvent | None]
     _broker_doubt: Callable[[OrderRequest], RiskEvent]
+    outside: OutsideChanges
 
     def init_stops(self) -> None:
         """Empty ranges and stop counter (called by the session's constructor)."""
@@ -183,6 +189,12 @@ class ProtectiveStops:
             pending = closing.get(symbol, 0.0)
             # What working orders already close is not protected twice (the broker refuses it).
             want = abs(held) - (min(abs(pending), abs(held)) if held * pending < 0 else 0.0)
+            own = self.outside.own(symbol)  # changed outside: only the desk's own shares
+            capped = False
+            if own is not None:
+                mine = abs(own) if own * held > 0 else 0.0
+                if want > mine + 1e-9:
+                    want, capped = mine, True
             have = stops.get(symbol, [])
             side = Side.SELL if held > 0 else Side.BUY
             one = (
@@ -196,13 +208,17 @@ class ProtectiveStops:
             if symbol in adding:
                 continue  # an add still working: its fill sizes the exit (a later cycle)
             if one and position is not None and want > 1e-9 and float(want).is_integer():
-                events += self._place_exit(position, want, market_time, at_start, have[0])
+                events += self._place_exit(
+                    position, want, market_time, at_start, have[0], capped=capped
+                )
                 continue
             if not self._cancel_all_of(have):
                 continue  # a cancel not confirmed yet: decided again next cycle
             if position is None or want <= 1e-9:
                 continue
-            events += self._place_exit(position, want, market_time, at_start, None, bool(have))
+            events += self._place_exit(
+                position, want, market_time, at_start, None, bool(have), capped
+            )
         if at_start and kept:
             detail = "protective stops working at the broker: " + "; ".join(kept)
             events.append(RiskEvent("reconciliation", float(len(kept)), 0.0, "kept", detail=detail))
@@ -216,11 +232,13 @@ class ProtectiveStops:
         at_start: bool,
         old: Order | None = None,
         resized: bool = False,
+        capped: bool = False,
     ) -> list[RiskEvent]:
         """Send one protective exit for ``qty`` shares of ``position``, replacing ``old`` when
         given: a stop or a take-profit limit in one step (never without it); an OCO pair by a
-        confirmed cancel, then the new pair (a pair's legs cannot be resized together). The
-        events."""
+        confirmed cancel, then the new pair (a pair's legs cannot be resized together).
+        ``capped``: fewer shares than held, the rest changed outside the session (its rationale
+        says so). The events."""
         symbol = position.symbol
         rng = self._ranges.get(symbol)
         last = self.last_prices.get(symbol, position.last_price)
@@ -236,7 +254,13 @@ class ProtectiveStops:
         if isinstance(plan, str):
             return [self._unprotected(symbol, plan)]
         request = plan.request
-        if resized or old is not None:
+        if capped:  # a position changed outside the session: the desk's own shares only
+            request = request.with_qty(
+                qty,
+                f"covers the {qty:g} shares this desk's fills account for, not the "
+                f"{abs(position.qty):g} held (changed outside the session)",
+            )
+        elif resized or old is not None:
             request = request.with_qty(qty, f"resized to the {qty:g} share position")
         check = self.risk.check_protective(request, position.qty)
         if check.order is None:

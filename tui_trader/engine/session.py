@@ -28,6 +28,7 @@ from tui_trader.engine.manual_orders import ManualOrders, ManualRequest
 from tui_trader.engine.notify import SessionNotices
 from tui_trader.engine.order_routing import OrderRouting
 from tui_trader.engine.outside_changes import OutsideChanges
+from tui_trader.engine.outside_watch import OutsideWatch
 from tui_trader.engine.protective_stops import ProtectiveStops
 from tui_trader.engine.rate_refusals import RateRefusals
 from tui_trader.engine.records import SessionRecords
@@ -47,6 +48,7 @@ class TradingSession(
     ManualOrders,
     OrderRouting,
     ProtectiveStops,
+    OutsideWatch,
     SessionHalts,
     SessionWaits,
     SessionNotices,
@@ -130,6 +132,7 @@ class TradingSession(
         self._watch_outside = bool(getattr(broker, "outside_changes", True))
         """Whether anything but this session can move the account (not the local paper
         account, which only this session's orders reach: no check, no cost a replay cycle)."""
+        self.outside.exits_kept = self.protects
         self.init_notices()
         self.init_stops()
         self._measures = config.stop_loss is not None and config.stop_loss.atr is not None
@@ -318,12 +321,7 @@ class TradingSession(
             events = self._on_halt(events, positions, market_time)
         elif not halted:
             if self._watch_outside:
-                events += self.outside.check(
-                    self.config.symbols,
-                    positions,
-                    broker.working_symbols(),
-                    lambda: audit.others_alive(self.account_key),
-                )
+                events += self._check_outside(positions)
             waiting = broker.trading_ready()
             if waiting:
                 notes.append(f"no new orders: {waiting}")

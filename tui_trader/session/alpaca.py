@@ -83,6 +83,8 @@ class AlpacaSettings:
     ``tui_trader.engine.settlement``)."""
     requests_per_minute: float = RATE_PER_MINUTE
     """Client-side request budget per API (see ``brokers.alpaca_budget``)."""
+    adopt_positions: bool = False
+    """``--adopt-positions``: positions changed while no session ran are taken as the desk's."""
 
 
 def _require_stream(broker: AlpacaBroker, endpoint: AlpacaEndpoint, waited: float) -> None:
@@ -190,6 +192,7 @@ def build_alpaca_session(
         settle_window_s=settings.settle_window,
         stop_loss=settings.stop_loss,
         take_profit_pct=settings.take_profit_pct,
+        adopt_positions=settings.adopt_positions,
     )
     market = AlpacaMarketData(
         endpoint,

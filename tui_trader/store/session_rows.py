@@ -18,6 +18,7 @@ from typing import Any
 from peewee import SqliteDatabase
 
 from tui_trader.core.clock import Clock
+from tui_trader.store.account_record import recorded_positions
 from tui_trader.store.db import to_db_time
 from tui_trader.store.liveness import BEAT_SECONDS, MIN_WINDOW, is_alive, store_now, this_host
 from tui_trader.store.models import SessionRow
@@ -123,6 +124,11 @@ class SessionRows:
         )
         now = store_now(self.db)  # once: on PostgreSQL each reading is a round trip
         return any(is_alive(row, now) for row in rows)
+
+    def recorded_positions(self, account_key: str) -> dict[str, float] | None:
+        """Net shares by symbol this account's recorded fills make (``store.account_record``);
+        ``None`` if no other session on the account is recorded here."""
+        return recorded_positions(account_key, self.session.id if self.session else None)
 
     def end_session(self, status: str, iterations: int) -> None:
         """Mark how the session ended (committing any batch first)."""

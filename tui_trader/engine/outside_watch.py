@@ -1,0 +1,90 @@
+"""The session's side of ``engine.outside_changes``: what it asks the broker and the store.
+
+At start, the broker's positions (read after reconciliation has recorded the fills that came
+while no session ran) are compared with what this account's fills in the audit database make;
+each cycle, with what the session's own fills make. A protective exit does not keep a symbol
+from being checked (it rests until the price reaches it, and its fills come to the session like
+any other); before a difference is called a change made outside, the session's orders in the
+symbol are looked up at the broker, so an exit that filled a moment ago is counted as ours.
+
+A mixin of ``TradingSession``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from tui_trader.core.domain import Position, RiskEvent
+from tui_trader.core.orders import Fill, Order, OrderUpdate
+from tui_trader.engine.outside_changes import OutsideChanges
+from tui_trader.risk.stops import is_protective
+
+if TYPE_CHECKING:
+    from tui_trader.brokers import Broker
+    from tui_trader.engine.config import SessionConfig
+    from tui_trader.store.audit import AuditLog
+
+
+def _is_exit(order: Order) -> bool:
+    """Whether an order is one of the desk's protective exits (it does not keep its symbol
+    from being checked)."""
+    return is_protective(order.client_order_id, order.order_type)
+
+
+class OutsideWatch:
+    """Checks the broker's positions against the desk's own fills, at start and each cycle."""
+
+    config: SessionConfig
+    broker: Broker
+    audit: AuditLog
+    account_key: str
+    outside: OutsideChanges
+    protects: bool
+    _cycle_fills: list[Fill]
+    _apply_updates: Callable[[list[OrderUpdate]], int]
+
+    def _outside_at_start(self) -> list[RiskEvent]:
+        """The ``outside_change`` events of the symbols whose position at the broker differs
+        from what this account's recorded fills make (they are left alone)."""
+        positions = self.broker.positions()
+        return self.outside.start(
+            self._judged(positions),
+            self.audit.recorded_positions(self.account_key),
+            positions,
+            self.broker.working_symbols(ignore=_is_exit),
+            self._others_alive,
+            self._look_up_fills,
+            adopt=self.config.adopt_positions,
+        )
+
+    def _check_outside(self, positions: dict[str, Position]) -> list[RiskEvent]:
+        """This cycle's check of the broker's positions against the session's own fills."""
+        return self.outside.check(
+            self._judged(positions),
+            positions,
+            self.broker.working_symbols(ignore=_is_exit),
+            self._others_alive,
+            self._look_up_fills,
+        )
+
+    def _judged(self, positions: dict[str, Position]) -> tuple[str, ...]:
+        """The symbols checked: the session's own; with protective exits, every symbol held
+        too (the session protects every position, and its exit must never cover shares that
+        are not the desk's)."""
+        symbols = self.config.symbols
+        if not self.protects:
+            return symbols
+        return symbols + tuple(sorted(s for s in positions if s not in symbols))
+
+    def _others_alive(self) -> bool:
+        """Whether another live session trades this account (its fills are not ours)."""
+        return self.audit.others_alive(self.account_key)
+
+    def _look_up_fills(self, symbol: str) -> bool:
+        """Look the session's orders in ``symbol`` up at the broker and record what changed;
+        True if a fill in ``symbol`` turned up."""
+        self.broker.look_up_orders(symbol)
+        before = len(self._cycle_fills)
+        self._apply_updates(self.broker.drain_updates())
+        return any(fill.symbol == symbol for fill in self._cycle_fills[before:])
