@@ -190,3 +190,22 @@ def test_two_starts_at_once_record_a_dead_session_once(db_path: Path) -> None:
     [[recorded]] = [f for f in found if f]
     assert recorded.orders == 2
     assert _state(dead) == ("died", ["canceled", "canceled"])
+
+
+def test_db_verify_tells_of_a_dead_local_session_s_working_orders(
+    db_path: Path, tmp_path: Path
+) -> None:
+    """``db verify`` (which only reads: it may be looking at a backup) counts what a dead local
+    session left working, and says the next start records it; after that start, nothing."""
+    _running_row(db_path, "local", 600, host="desk-b")
+    _running_row(db_path, "local", 0)  # alive: not counted
+    before = run_cli(tmp_path, "db", "verify", str(db_path))
+    assert before.returncode == 0, before.stderr
+    assert (
+        "note: 1 local session(s) died without ending, 1 of their orders still recorded "
+        "working; the next session started on this database records them canceled"
+    ) in before.stdout
+    make_session(db_path)
+    after = run_cli(tmp_path, "db", "verify", str(db_path))
+    assert after.returncode == 0, after.stderr
+    assert "died" not in after.stdout

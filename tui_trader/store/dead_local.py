@@ -20,8 +20,9 @@ the row to be ``running`` and the order not final. The second desk finds nothing
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from tui_trader.core.orders import OrderStatus
@@ -95,6 +96,45 @@ def end_dead_local_sessions(db: Any, exclude: int | None = None) -> list[DeadSes
             )
             recorded.append(DeadSession(row.key, row.pid, row.host, seen, orders))
     return recorded
+
+
+def dead_left_working(conn: sqlite3.Connection, now: datetime | None = None) -> tuple[int, int]:
+    """How many dead local sessions a SQLite file still shows ``running``, and how many of
+    their orders still working: ``(sessions, orders)``, read only (``db verify``, which may be
+    looking at a backup). A file too old to say (no heartbeat columns) counts none."""
+    now = now or datetime.now(UTC)
+    try:
+        rows = conn.execute(
+            'SELECT "id", "status", "pid", "host", "heartbeat_at", "heartbeat_window", '
+            '"started_at" FROM "sessions" WHERE "mode" = ? AND "status" = ?',
+            (LOCAL, "running"),
+        ).fetchall()
+    except sqlite3.OperationalError:
+        return 0, 0
+    dead = [row[0] for row in rows if not is_alive(_Row(*row), now)]
+    if not dead:
+        return 0, 0
+    marks = ", ".join("?" for _ in dead)
+    finals = ", ".join("?" for _ in FINAL)
+    (orders,) = conn.execute(
+        f'SELECT COUNT(*) FROM "live_orders" WHERE "session_id" IN ({marks}) '
+        f'AND "status" NOT IN ({finals})',
+        (*dead, *FINAL),
+    ).fetchone()
+    return len(dead), int(orders)
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    """A session row read with plain SQL, as ``store.liveness.is_alive`` reads one."""
+
+    id: int
+    status: str
+    pid: int | None
+    host: str | None
+    heartbeat_at: str | None
+    heartbeat_window: float | None
+    started_at: str | None
 
 
 def dead_sessions_line(ended: list[DeadSession]) -> str | None:
