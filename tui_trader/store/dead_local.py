@@ -48,13 +48,13 @@ class DeadSession:
     orders: int
     """How many of its orders were still working and are now recorded ``canceled``."""
 
-    @property
-    def why(self) -> str:
-        """Why its orders ended, in plain words (their rows' ``error``)."""
-        return (
-            f"the local session died (pid {self.pid or '?'} on {self.host or '?'}, last "
-            f"heartbeat {_when(self.last_seen)}); its simulated account ended with it"
-        )
+
+def died_reason(pid: int | None, host: str | None, last_seen: datetime | None) -> str:
+    """Why a dead local session's working orders ended, in plain words (their rows' ``error``)."""
+    return (
+        f"the local session died (pid {pid or '?'} on {host or '?'}, last heartbeat "
+        f"{_when(last_seen)}); its simulated account ended with it"
+    )
 
 
 def end_dead_local_sessions(db: Any, exclude: int | None = None) -> list[DeadSession]:
@@ -79,7 +79,6 @@ def end_dead_local_sessions(db: Any, exclude: int | None = None) -> list[DeadSes
             if is_alive(row, now):
                 continue
             seen = last_sign_of_life(row)
-            ended = DeadSession(row.key, row.pid, row.host, seen, 0)
             closed = (
                 SessionRow.update(status=DIED, ended_at=to_db_time(seen or now))
                 .where((SessionRow.id == row.id) & (SessionRow.status == "running"))
@@ -87,9 +86,10 @@ def end_dead_local_sessions(db: Any, exclude: int | None = None) -> list[DeadSes
             )
             if not closed:
                 continue
+            why = died_reason(row.pid, row.host, seen)
             orders = (
                 LiveOrder.update(
-                    status=str(OrderStatus.CANCELED), error=ended.why, updated_at=to_db_time(now)
+                    status=str(OrderStatus.CANCELED), error=why, updated_at=to_db_time(now)
                 )
                 .where((LiveOrder.session == row.id) & LiveOrder.status.not_in(FINAL))
                 .execute()
