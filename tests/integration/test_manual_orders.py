@@ -329,3 +329,22 @@ def test_between_bars_a_manual_order_kill_and_resume_carry_the_bar_time(db_path)
         for e in RiskEventRow.select().where(RiskEventRow.event_type.in_([MANUAL_KILL, RESET]))
     }
     assert stamped == {MANUAL_KILL: bar_time, RESET: bar_time}
+
+
+def test_a_sell_of_shares_only_being_bought_is_refused_while_short_selling_is_off(
+    db_path,
+) -> None:
+    """Nothing held, a buy of 10 still working (not filled): a sell of 10 is refused in plain
+    words. Counting the working buy as held let it through, and had the buy then been
+    cancelled the sell would have made a short."""
+    session = _session(db_path)
+    session.request_manual_order(ManualOrder("SPY", Side.BUY, qty=10))
+    [buy] = session.apply_kill_requests().orders
+    assert buy.status == "new" and "SPY" not in session.broker.positions()
+    session.request_manual_order(ManualOrder("SPY", Side.SELL, qty=10))
+    report = session.apply_kill_requests()
+    assert report.orders == ()
+    assert [e.action_taken for e in report.risk_events] == [
+        "refused sell 10 SPY: none held and short selling is off"
+    ]
+    assert not LiveOrder.select().where(LiveOrder.side == "sell").exists()

@@ -4,17 +4,19 @@ from datetime import date
 
 import pytest
 
-from tui_trader.core.domain import TradingState
-from tui_trader.core.orders import OrderRequest, Side
+from tui_trader.core.domain import Position, TradingState
+from tui_trader.core.orders import Order, OrderRequest, OrderStatus, OrderType, Side
 from tui_trader.risk.gate import (
     DAILY_LOSS,
     DRAWDOWN,
+    NO_SHORT,
     ORDER_RATE,
     POSITION_SIZE,
     RiskLimits,
     RiskManager,
     RiskState,
 )
+from tui_trader.risk.holdings import Holding, holdings
 
 D1, D2 = date(2024, 3, 4), date(2024, 3, 5)
 
@@ -71,7 +73,7 @@ def test_daily_loss_uses_the_brokers_previous_close_when_given() -> None:
 def test_position_limit_reduces_an_order_to_fit() -> None:
     """10% of 100k at $100 is 100 shares: 150 asked, 40 held -> 60 sent, with an event."""
     risk = manager()
-    check = risk.check_order(buy(150), price=100.0, equity=100_000, committed_qty=40)
+    check = risk.check_order(buy(150), 100.0, 100_000, committed_qty=40, sellable_qty=40)
     assert check.order.qty == 60
     (event,) = check.events
     assert event.event_type == POSITION_SIZE and "reduced from 150 to 60" in event.action_taken
@@ -80,21 +82,21 @@ def test_position_limit_reduces_an_order_to_fit() -> None:
 
 def test_position_limit_counts_open_orders_and_refuses_when_full() -> None:
     """With 100 shares already committed (held + open orders) a further buy is refused."""
-    check = manager().check_order(buy(1), price=100.0, equity=100_000, committed_qty=100)
+    check = manager().check_order(buy(1), 100.0, 100_000, committed_qty=100, sellable_qty=0)
     assert check.order is None
     assert "refused" in check.events[0].action_taken
 
 
 def test_exactly_at_the_position_limit_passes() -> None:
     """An order that lands exactly on 10% is not touched."""
-    check = manager().check_order(buy(100), price=100.0, equity=100_000, committed_qty=0)
+    check = manager().check_order(buy(100), 100.0, 100_000, committed_qty=0, sellable_qty=0)
     assert check.order.qty == 100 and check.events == ()
 
 
 def test_orders_that_shrink_exposure_always_pass_the_position_limit() -> None:
     """Selling part of an oversized position is allowed."""
     sell = OrderRequest("SPY", Side.SELL, 50, "s")
-    check = manager().check_order(sell, price=100.0, equity=100_000, committed_qty=300)
+    check = manager().check_order(sell, 100.0, 100_000, committed_qty=300, sellable_qty=300)
     assert check.order.qty == 50
 
 
@@ -103,20 +105,20 @@ def test_order_rate_limit_trips_after_the_nth_order_and_resets_daily() -> None:
     risk = manager(max_orders_per_day=3)
     risk.on_equity(100_000, D1)
     for i in range(3):
-        assert risk.check_order(buy(1), 100.0, 100_000, i).order is not None
-    check = risk.check_order(buy(1), 100.0, 100_000, 3)
+        assert risk.check_order(buy(1), 100.0, 100_000, i, i).order is not None
+    check = risk.check_order(buy(1), 100.0, 100_000, 3, 3)
     assert check.order is None and check.events[0].event_type == ORDER_RATE
     risk.on_equity(100_000, D2)
-    assert risk.check_order(buy(1), 100.0, 100_000, 3).order is not None
+    assert risk.check_order(buy(1), 100.0, 100_000, 3, 3).order is not None
 
 
 def test_halted_refuses_new_exposure_but_lets_positions_close() -> None:
     """While halted a buy is refused and a closing sell passes."""
     risk = manager()
     risk.halt("manual_kill", 0, 0, "test")
-    assert risk.check_order(buy(1), 100.0, 100_000, 0).order is None
+    assert risk.check_order(buy(1), 100.0, 100_000, 0, 0).order is None
     sell = OrderRequest("SPY", Side.SELL, 10, "s")
-    assert risk.check_order(sell, 100.0, 100_000, 10).order is not None
+    assert risk.check_order(sell, 100.0, 100_000, 10, 10).order is not None
 
 
 def test_reset_lifts_a_halt_and_restarts_the_peak() -> None:
@@ -144,3 +146,42 @@ def test_meaningless_limits_are_refused(bad: dict) -> None:
     """Zero, negative or over-100% limits cannot be configured."""
     with pytest.raises(ValueError):
         RiskLimits(**bad)
+
+
+def _working(side: Side, qty: float, cid: str = "tt-k-1-SPY-r", kind: str = "market") -> Order:
+    """An order still working at the broker, nothing filled yet."""
+    return Order(cid, "SPY", side, qty, OrderType(kind), OrderStatus.NEW, stop_price=90.0)
+
+
+def test_a_working_buy_never_lets_a_sell_through_while_short_selling_is_off() -> None:
+    """Nothing held and a buy of 10 not yet filled: a sell of 10 is refused in plain words
+    (the buy may still be cancelled, and the sell would then make a short); the position
+    limit still counts the working buy."""
+    risk = RiskManager(RiskLimits(), RiskState("acct"), allow_short=False)
+    held = holdings({}, [_working(Side.BUY, 10)])["SPY"]
+    assert (held.committed, held.sellable) == (10, 0)
+    sell = OrderRequest("SPY", Side.SELL, 10, "s")
+    check = risk.check_order(sell, 100.0, 100_000, held.committed, held.sellable)
+    assert check.order is None
+    [event] = check.events
+    assert event.event_type == NO_SHORT
+    assert event.action_taken == "refused sell 10 SPY: none held and short selling is off"
+    full = holdings({}, [_working(Side.BUY, 100)])["SPY"]
+    assert risk.check_order(buy(1), 100.0, 100_000, full.committed, full.sellable).order is None
+
+
+def test_what_a_sell_may_take_is_held_minus_working_sells_and_stops_are_left_out() -> None:
+    """Held 10, a sell of 4 working, a buy of 5 working and a protective stop for 10: the
+    limit counts 11, a sell may take 6 more."""
+    position = {"SPY": Position("SPY", 10, 100.0, 100.0)}
+    working = [
+        _working(Side.SELL, 4, "tt-k-1-SPY-m1"),
+        _working(Side.BUY, 5, "tt-k-1-SPY-m2"),
+        _working(Side.SELL, 10, "tt-k-1-SPY-ps1", "stop"),
+    ]
+    assert holdings(position, working)["SPY"] == Holding(committed=11, sellable=6)
+    risk = RiskManager(RiskLimits(), RiskState("acct"), allow_short=False)
+    sell = OrderRequest("SPY", Side.SELL, 7, "s")
+    [event] = risk.check_order(sell, 100.0, 100_000, 11, 6).events
+    assert event.action_taken == "refused sell 7 SPY: only 6 held and short selling is off"
+    assert risk.check_order(sell.with_qty(6, "test"), 100.0, 100_000, 11, 6).order is not None

@@ -81,7 +81,7 @@ def test_a_protective_stop_passes_a_halt_and_the_order_limit_uncounted() -> None
     stop = OrderRequest("SPY", Side.SELL, 100, "tt-k-1-SPY-ps1", OrderType.STOP, stop_price=95)
     assert gate.check_protective(stop, 100).order == stop
     assert gate.state.orders_today == 1
-    assert gate.check_order(stop, 100.0, 100_000.0, 100).order is None  # the ordinary gate
+    assert gate.check_order(stop, 100.0, 100_000.0, 100, 100).order is None  # the ordinary gate
 
 
 @pytest.mark.parametrize(("side", "qty"), [(Side.SELL, 101), (Side.BUY, 10)])

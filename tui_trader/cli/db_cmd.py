@@ -79,6 +79,13 @@ def run_verify(args: argparse.Namespace) -> int:
     print(f"ok: {checked.path} passes integrity_check ({_orders(checked.counts)})")
     for table, count in checked.counts.items():
         print(f"  {table:28} {count:>10,}")
+    sessions, orders = checked.dead_local
+    if sessions:
+        print(
+            f"note: {sessions} local session(s) died without ending, {orders} of their orders "
+            "still recorded working; the next session started on this database records them "
+            "canceled (a simulated account ends with its session)"
+        )
     return 0
 
 

@@ -240,10 +240,11 @@ def show_status(args: argparse.Namespace) -> int:
     )
     if status == DIED:
         seen = last_sign_of_life(session)
+        still = " (its row still said running)" if session.status == "running" else ""
         console.print(
             f"[bold red]the session's process is gone[/]: pid {session.pid or '?'} on "
-            f"{session.host or '?'}, last heartbeat {str(seen)[:19] if seen else 'never'} UTC "
-            "(its row still said running)"
+            f"{session.host or '?'}, last heartbeat {str(seen)[:19] if seen else 'never'} UTC"
+            + still
         )
     if snap is None:
         console.print("no account snapshot yet")

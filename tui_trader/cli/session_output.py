@@ -13,6 +13,7 @@ import sys
 import threading
 
 from rich.console import Console
+from rich.markup import escape
 
 from tui_trader.brokers import BrokerError
 from tui_trader.cli.stop_signals import ctrl_c
@@ -85,7 +86,10 @@ def run_batch_in_terminal(console: Console, session: TradingSession, tag: str) -
 
 
 def _print_startup(console: Console, session: TradingSession) -> None:
-    """What the session found when it started (restored halts, reconciliation)."""
+    """What the session found when it started (dead local sessions, restored halts,
+    reconciliation)."""
+    for note in session.startup_notes:
+        console.print(f"[yellow]note:[/] {escape(note)}")
     for event in session.startup_events:
         console.print(event_line(event))
 

@@ -156,8 +156,12 @@ class SessionHalts:
                 client_order_id=self._order_id(symbol, "flat"),
                 rationale=f"flatten on halt ({self.risk.state.halt_reason})",
             )
-            check = self.risk.check_order(
-                request, self.last_prices.get(symbol, position.last_price), 1.0, position.qty
+            check = self.risk.check_order(  # working orders were cancelled: only what is held
+                request,
+                self.last_prices.get(symbol, position.last_price),
+                1.0,
+                position.qty,
+                position.qty,
             )
             if check.order is None or self._reserve_slot(check.order) is not None:
                 continue

@@ -1,12 +1,13 @@
 """A trading session's start and finish: opening the session row, warming up, reconciling.
 
 A mixin of ``TradingSession`` (kept apart so that ``engine/session`` stays the decision cycle).
-``start`` opens the session's audit row, restores the account's shared risk state, warms the
-strategies up on history, squares earlier runs' orders and positions with the broker (each
-difference recorded as a risk event), on an account others can trade (Alpaca) compares the
-broker's positions with what the account's recorded fills make (``engine.outside_watch``: a
-symbol changed while no session ran is left alone) and places the protective stops (never for
-shares that are not the desk's); ``finish`` writes the last
+``start`` opens the session's audit row, records local sessions that died without ending
+(``store.dead_local``: their working orders end with them), restores the account's shared risk
+state, warms the strategies up on history, squares earlier runs' orders and positions with the
+broker (each difference recorded as a risk event), on an account others can trade (Alpaca)
+compares the broker's positions with what the account's recorded fills make
+(``engine.outside_watch``: a symbol changed while no session ran is left alone) and places the
+protective stops (never for shares that are not the desk's); ``finish`` writes the last
 snapshot, the risk memory and how the session ended, then tells ``notify``.
 """
 
@@ -56,6 +57,7 @@ class SessionLifecycle:
     _endpoint: str | None
     started: bool
     startup_events: list[RiskEvent]
+    startup_notes: list[str]
     last_prices: dict[str, float]
     market_time: datetime | None
     last_account: Account | None
@@ -89,6 +91,9 @@ class SessionLifecycle:
             account_key=self._account_key,
         )
         self.account_key = row.account_key
+        dead = self.audit.record_dead_local_sessions()
+        if dead:
+            self.startup_notes.append(dead)
         self.risk = RiskManager(
             cfg.limits, self.audit.load_risk(row.account_key), cfg.fractional, cfg.allow_short
         )

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from tui_trader.core.domain import Position, RiskEvent
 from tui_trader.core.orders import Order, OrderRequest, OrderStatus, OrderType, Side, TimeInForce
+from tui_trader.risk.holdings import NOTHING, holdings
 from tui_trader.risk.stops import is_protective
 
 if TYPE_CHECKING:
@@ -242,7 +243,8 @@ class ManualOrders:
     ) -> bool:
         """The strategies' gate and audit path for one manual order; False if its fate is in
         doubt (trading is then halted)."""
-        committed = self._committed(request.symbol)
+        book = holdings(self.broker.positions(), self.broker.open_orders())
+        holding = book.get(request.symbol, NOTHING)
         price = self.last_prices.get(request.symbol, 0.0)
         if request.side is Side.BUY:  # a buy may fill up to its limit (or about its stop)
             price = max(price, request.limit_price or 0.0, request.stop_price or 0.0)
@@ -253,7 +255,7 @@ class ManualOrders:
                 self._refused(f"manual {request.side} {request.symbol} not sent: {left_alone}")
             )
             return True
-        check = self.risk.check_order(request, price, equity, committed)
+        check = self.risk.check_order(request, price, equity, holding.committed, holding.sellable)
         events.extend(check.events)
         if check.order is None:
             return True
@@ -287,16 +289,6 @@ class ManualOrders:
                 f"{ack.reject_reason}"
             )
         return True
-
-    def _committed(self, symbol: str) -> float:
-        """Signed quantity held plus what working orders will add (the gate's measure)."""
-        held = self.broker.positions().get(symbol)
-        committed = held.qty if held else 0.0
-        for order in self.broker.open_orders():
-            protective = is_protective(order.client_order_id, order.order_type)
-            if order.symbol == symbol and not protective:
-                committed += order.remaining_qty * order.side.sign
-        return committed
 
     def _cancel(self, client_order_id: str, events: list[RiskEvent]) -> bool:
         """Cancel one working order; say so if the broker no longer works it."""

@@ -16,6 +16,7 @@ from tui_trader.brokers import Broker, BrokerError
 from tui_trader.core.domain import Account, Position, RiskEvent, Signal
 from tui_trader.core.orders import Order, OrderRequest, OrderStatus, Side
 from tui_trader.risk.gate import ORDER_RATE
+from tui_trader.risk.holdings import NOTHING, Holding, holdings
 
 if TYPE_CHECKING:
     from tui_trader.core.clock import Clock
@@ -45,7 +46,6 @@ class OrderRouting:
     _cycle_orders: list[Order]
     _broker_doubt: Callable[[OrderRequest], RiskEvent]
     """Halt because an order's fate is unknown (``SessionHalts``)."""
-    _committed_without_stops: Callable[[dict[str, Position]], dict[str, float]]
     _release_stops: Callable[[str], str | None]
     """Cancel a symbol's protective stops before an order that closes shares."""
     _exits_not_kept: Callable[[], dict[str, str]]
@@ -61,7 +61,7 @@ class OrderRouting:
         """Turn targets into orders; each passes the risk gate and the audit before the broker."""
         cfg = self.config
         equity = account.equity
-        committed = self._committed_without_stops(positions)
+        book = holdings(positions, self.broker.open_orders())
         left_alone = self._exits_not_kept()  # once a cycle; such a symbol gets no order
         if self.outside.holds:  # changed outside the session: never traded against
             left_alone = left_alone | self.outside.holds
@@ -90,8 +90,8 @@ class OrderRouting:
                     continue
             target = allocate(symbol, signals[symbol])
             desired = round_qty(target.target * budget * allocation / price)
-            held = committed.get(symbol, 0.0)
-            delta = desired - held
+            held = book.get(symbol, NOTHING)
+            delta = desired - held.committed
             if abs(delta) < 1e-9:
                 continue
             if abs(delta) * price < min_value and desired != 0:
@@ -123,7 +123,7 @@ class OrderRouting:
         delta: float,
         price: float,
         equity: float,
-        held: float,
+        held: Holding,
         market_time: datetime,
         events: list[RiskEvent],
         notes: list[str],
@@ -136,9 +136,20 @@ class OrderRouting:
         refuse it, and an opening leg (``-o``) checked on its own. One order for both would be
         refused whole at zero buying power and leave the position open.
         """
-        if held * desired < 0 and abs(delta) > abs(held) + 1e-12:
+        if held.committed * desired < 0 and abs(delta) > abs(held.committed) + 1e-12:
+            closing = -held.committed
             closed = self._route_leg(
-                symbol, target, desired, -held, price, equity, held, "c", market_time, events, notes
+                symbol,
+                target,
+                desired,
+                closing,
+                price,
+                equity,
+                held,
+                "c",
+                market_time,
+                events,
+                notes,
             )
             if not closed or self.unsettled.blocking(symbol):
                 return closed
@@ -149,7 +160,7 @@ class OrderRouting:
                 desired,
                 price,
                 equity,
-                0.0,
+                NOTHING,
                 "o",
                 market_time,
                 events,
@@ -168,7 +179,7 @@ class OrderRouting:
         delta: float,
         price: float,
         equity: float,
-        held: float,
+        held: Holding,
         leg: str,
         market_time: datetime,
         events: list[RiskEvent],
@@ -179,7 +190,7 @@ class OrderRouting:
         request = OrderRequest(
             symbol=symbol, side=side, qty=abs(delta), client_order_id=self._order_id(symbol, leg)
         )
-        check = self.risk.check_order(request, price, equity, held)
+        check = self.risk.check_order(request, price, equity, held.committed, held.sellable)
         if check.order is None:
             for event in check.events:
                 self._refusal(event, events)

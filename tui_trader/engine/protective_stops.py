@@ -88,17 +88,6 @@ class ProtectiveStops:
             rng = self._ranges[bar.symbol] = TrueRange()
         rng.add(bar)
 
-    def _committed_without_stops(self, positions: dict[str, Position]) -> dict[str, float]:
-        """Held quantity plus what working orders will add, protective stops left out (a stop
-        is insurance, not an intended exit)."""
-        committed = {s: p.qty for s, p in positions.items()}
-        for order in self.broker.open_orders():
-            if not is_protective(order.client_order_id, order.order_type):
-                committed[order.symbol] = (
-                    committed.get(order.symbol, 0.0) + order.remaining_qty * order.side.sign
-                )
-        return committed
-
     def _exits_not_kept(self) -> dict[str, str]:
         """Why a session that keeps no exits sends no order in a symbol, by symbol: a
         protective exit placed earlier (by a session run with ``--stop-loss``/``--take-profit``

@@ -110,6 +110,9 @@ class TradingSession(
         self.started = False
         self.startup_events: list[RiskEvent] = []
         """What reconciliation found at start (shown by the front ends)."""
+        self.startup_notes: list[str] = []
+        """Plain lines about the store found at start, such as the working orders of a local
+        session that died recorded as ended (shown once by the front ends)."""
         self.last_account: Account | None = None
         """The account as last read: what reports and the summary show while the broker does
         not answer."""

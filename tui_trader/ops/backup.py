@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tui_trader.ops.liveness import running_sessions
+from tui_trader.store.dead_local import dead_left_working
 
 REQUIRED_TABLES = ("sessions", "live_orders")
 """A file without these is not a tui-trader audit database."""
@@ -35,6 +36,9 @@ class Verified:
     path: Path
     counts: dict[str, int]
     """Rows per table."""
+    dead_local: tuple[int, int] = (0, 0)
+    """Local sessions that died without ending and their orders still recorded working
+    (``store.dead_local``: the next session's start records them ended)."""
 
 
 def backup_name(db: Path, now: datetime | None = None) -> str:
@@ -92,12 +96,13 @@ def verify_database(path: Path) -> Verified:
             if result != ["ok"]:
                 raise BackupError(f"{path} is damaged: {'; '.join(result[:3])}")
             counts = table_counts(conn)
+            dead = dead_left_working(conn) if "sessions" in counts else (0, 0)
     except sqlite3.DatabaseError as exc:
         raise BackupError(f"{path} is not a readable SQLite database: {exc}") from None
     missing = [t for t in REQUIRED_TABLES if t not in counts]
     if missing:
         raise BackupError(f"{path} is not a tui-trader database (no {', '.join(missing)} table)")
-    return Verified(path, counts)
+    return Verified(path, counts, dead)
 
 
 def restore_database(backup: Path, db: Path, now: datetime | None = None) -> Path | None:

@@ -4,9 +4,10 @@ Controls (defaults from the Phase 4 document): a drawdown kill switch (5% below 
 a daily loss limit (2% below the day's opening equity), a position size limit (10% of equity per
 symbol, open orders included), an order rate limit (100 orders per trading day) and a manual
 kill. While short selling is off, a sell of more than is held is refused (not cut to the position
-limit and then rejected by the broker). A protective stop (``check_protective``) only closes a
-position: it passes every control and is not counted against the day's orders. Each trip
-returns a ``RiskEvent`` saying what was measured, the limit and what was done.
+limit and then rejected by the broker); shares a working buy has not delivered yet are not held.
+A protective stop (``check_protective``) only closes a position: it passes every control and is
+not counted against the day's orders. Each trip returns a ``RiskEvent`` saying what was
+measured, the limit and what was done.
 
 The manager is pure: its whole memory is a ``RiskState`` value that the caller persists per
 account, so a restart changes nothing. A drawdown or manual halt lasts until an explicit
@@ -210,11 +211,15 @@ class RiskManager:
         price: float,
         equity: float,
         committed_qty: float,
+        sellable_qty: float,
     ) -> OrderCheck:
         """Pass, shrink or refuse one order.
 
         ``committed_qty`` is the signed quantity already held plus what open orders will add,
-        so that a burst of orders cannot together break the position limit.
+        so that a burst of orders cannot together break the position limit. ``sellable_qty``
+        is what is held minus what working sells will take: with short selling off a sell may
+        take no more, and a working buy (not a share yet) never lets a sell through
+        (``risk.holdings`` works both out).
         """
         signed = req.qty * req.side.sign
         after = committed_qty + signed
@@ -233,8 +238,8 @@ class RiskManager:
                     ),
                 ),
             )
-        if not self.allow_short and req.side.sign < 0 and after < -1e-9:
-            held = f"only {committed_qty:g}" if committed_qty > 1e-9 else "none"
+        if not self.allow_short and req.side.sign < 0 and sellable_qty - req.qty < -1e-9:
+            held = f"only {sellable_qty:g}" if sellable_qty > 1e-9 else "none"
             return OrderCheck(
                 None,
                 (

@@ -5,8 +5,9 @@ runs (host, process id), what it trades (mode, account, symbols), how it stands 
 snapshot's equity and day PnL) and its state. The state is ``running``, ``halted`` (running,
 but its account's shared risk state is halted, so it sends no new orders), ``stopped`` or
 ``failed`` (it ended), or ``died`` (its row still says running but its heartbeat is stale or its
-process is gone from this host: ``store.liveness`` judges that, as the reports do). Everything
-goes through the models, so it reads SQLite and PostgreSQL stores alike.
+process is gone from this host: ``store.liveness`` judges that, as the reports do; or a later
+start recorded a dead local session so, ``store.dead_local``). Everything goes through the
+models, so it reads SQLite and PostgreSQL stores alike.
 """
 
 from __future__ import annotations
@@ -62,6 +63,8 @@ def _state(row: SessionRow, alive: bool, halted: bool) -> str:
         if not alive:
             return DIED
         return HALTED if halted else RUNNING
+    if row.status == DIED:  # recorded so by a later start (``store.dead_local``)
+        return DIED
     return FAILED if row.status in _FAILED_ENDS else STOPPED
 
 

@@ -20,6 +20,7 @@ from peewee import SqliteDatabase
 from tui_trader.core.clock import Clock
 from tui_trader.store.account_record import recorded_positions
 from tui_trader.store.db import to_db_time
+from tui_trader.store.dead_local import dead_sessions_line, end_dead_local_sessions
 from tui_trader.store.liveness import BEAT_SECONDS, MIN_WINDOW, is_alive, store_now, this_host
 from tui_trader.store.models import SessionRow
 from tui_trader.store.statements import db_time
@@ -129,6 +130,13 @@ class SessionRows:
         """Net shares by symbol this account's recorded fills make (``store.account_record``);
         ``None`` if no other session on the account is recorded here."""
         return recorded_positions(account_key, self.session.id if self.session else None)
+
+    def record_dead_local_sessions(self) -> str | None:
+        """Record the local sessions that died without ending (their working orders
+        ``canceled``, their rows ``died``: ``store.dead_local``); one line for the user saying
+        so, or ``None`` when there were none."""
+        own = self.session.id if self.session else None
+        return dead_sessions_line(end_dead_local_sessions(self.db, own))
 
     def end_session(self, status: str, iterations: int) -> None:
         """Mark how the session ended (committing any batch first)."""

@@ -119,11 +119,15 @@ class SessionLifecycle:
         self.post_message(SessionEnded(result.status, result.iterations, result.error))
 
     def on_session_started(self, message: SessionStarted) -> None:
-        """Show the new session."""
+        """Show the new session, and once what it found on the store as it started."""
         self.desk.start(message.info)
         if self.dashboard.is_mounted:
             self.dashboard.reset()
         self.tick()
+        for notice in message.info.notices:
+            self.notify(
+                notice, title="Earlier session", severity="warning", timeout=20, markup=False
+            )
         if not self._heap_frozen:
             self._heap_frozen = True
             self.call_after_refresh(self._freeze_heap)

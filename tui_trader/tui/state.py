@@ -47,6 +47,9 @@ class SessionInfo:
     max_daily_loss_pct: float
     max_orders_per_day: int
     daily_bars: bool = True
+    notices: tuple[str, ...] = ()
+    """What the session found on the store as it started, told once (a local session that
+    died, its working orders recorded ended)."""
 
 
 @dataclass(slots=True)
