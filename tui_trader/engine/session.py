@@ -21,6 +21,7 @@ from tui_trader.core.domain import Account, Bar, IterationReport, Position, Risk
 from tui_trader.core.ledger import TradeLedger
 from tui_trader.core.orders import Fill, Order, OrderUpdate
 from tui_trader.core.timeframes import trading_day
+from tui_trader.engine.collector import CycleCollector
 from tui_trader.engine.config import SessionConfig
 from tui_trader.engine.halts import RESUME_REFUSED, SessionHalts
 from tui_trader.engine.lifecycle import SessionLifecycle
@@ -135,32 +136,35 @@ class TradingSession(
     # -- the decision cycle --------------------------------------------------------------------
 
     def run_iteration(self) -> IterationReport | None:
-        """Run one decision cycle on the next bars; ``None`` once the data has ended."""
-        bars = self.market.next_bars()
-        if bars is None:
-            self.market_exhausted = True
-            return None
-        if not bars:
-            report = self.apply_kill_requests()
-            return report if report is not None else self._waiting_report()
-        self._waiting = None
-        with self.audit.cycle():
-            return self._cycle(bars)
+        """Run one decision cycle on the next bars; ``None`` once the data has ended. Python's
+        garbage collector waits for the cycle's end (``engine.collector``)."""
+        with CycleCollector():
+            bars = self.market.next_bars()
+            if bars is None:
+                self.market_exhausted = True
+                return None
+            if not bars:
+                report = self.apply_kill_requests()
+                return report if report is not None else self._waiting_report()
+            self._waiting = None
+            with self.audit.cycle():
+                return self._cycle(bars)
 
     def advance(self) -> bool:
         """Run one decision cycle like ``run_iteration`` but build no report (a batch replay
         prints none): the same decisions and rows. False once the data has ended."""
-        bars = self.market.next_bars()
-        if bars is None:
-            self.market_exhausted = True
-            return False
-        if not bars:
-            self.apply_kill_requests()
+        with CycleCollector():
+            bars = self.market.next_bars()
+            if bars is None:
+                self.market_exhausted = True
+                return False
+            if not bars:
+                self.apply_kill_requests()
+                return True
+            self._waiting = None
+            with self.audit.cycle():
+                self._cycle(bars, report=False)
             return True
-        self._waiting = None
-        with self.audit.cycle():
-            self._cycle(bars, report=False)
-        return True
 
     def sync_orders(self) -> int:
         """Record order changes and fills that arrived since the last cycle; returns new fills.
