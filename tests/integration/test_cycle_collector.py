@@ -29,12 +29,13 @@ def eager_collector() -> Iterator[None]:
 
 
 def _cycles_marked(session: TradingSession, inside: list[bool]) -> None:
-    """``inside[0]`` turns True when a cycle takes its bars (the start of bar -> order)."""
+    """``inside[0]`` turns True when a cycle has its bars (the start of bar -> order)."""
     next_bars = session.market.next_bars
 
     def marked():
+        bars = next_bars()
         inside[0] = True
-        return next_bars()
+        return bars
 
     session.market.next_bars = marked  # type: ignore[method-assign]
 

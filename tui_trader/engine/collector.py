@@ -6,10 +6,12 @@ generation past its threshold every hundred or so cycles at 50 symbols, and the 
 then ran wherever that allocation happened: in the middle of a cycle, between a bar's arrival
 and its orders (0.15-0.25 ms for the young generation, ~0.4 ms for the middle one, more for a
 full collection; issue 17's bar -> order p99). ``CycleCollector`` turns automatic collection
-off while a cycle runs and back on when it ends: the allocation counts keep growing meanwhile,
-so the collections that fell due run at the first allocation after the cycle, between cycles,
-by the interpreter's own generational rules. Nothing is collected less often than one cycle's
-worth of garbage later, so memory stays bounded as before.
+off from the moment a cycle has its bars until it ends, and back on then: the allocation counts
+keep growing meanwhile, so the collections that fell due run at the first allocation after the
+cycle, between cycles, by the interpreter's own generational rules. Garbage is collected at
+most one cycle later than before, so memory stays bounded as before. Fetching the bars (an
+HTTP request on Alpaca, retried for a few seconds when it fails) is not held: a collection due
+then runs before the bars are in hand.
 
 The switch is process-wide (the interpreter has one collector). Each cycle turns it back on
 only if it found it on: a program (or a test) that turned the collector off keeps it off, and
@@ -30,8 +32,9 @@ _enable = gc.enable
 
 
 class CycleCollector:
-    """``with CycleCollector():`` around one decision cycle: no automatic collection inside it;
-    the collections that fell due run right after it."""
+    """``with collector:`` around one decision cycle (one object per session, entered every
+    cycle): no automatic collection inside it; the collections that fell due run right after
+    it."""
 
     __slots__ = ("_held",)
 

@@ -132,39 +132,40 @@ class TradingSession(
         self.init_stops()
         self._measures = config.stop_loss is not None and config.stop_loss.atr is not None
         """Whether bars feed the average true ranges (``--stop-loss atr:N``)."""
+        self._collector = CycleCollector()
+        """Holds the garbage collector off from a cycle's bars to its end (one object for every
+        cycle: entering it allocates nothing, so no collection can start on the way in)."""
 
     # -- the decision cycle --------------------------------------------------------------------
 
     def run_iteration(self) -> IterationReport | None:
-        """Run one decision cycle on the next bars; ``None`` once the data has ended. Python's
-        garbage collector waits for the cycle's end (``engine.collector``)."""
-        with CycleCollector():
-            bars = self.market.next_bars()
-            if bars is None:
-                self.market_exhausted = True
-                return None
-            if not bars:
-                report = self.apply_kill_requests()
-                return report if report is not None else self._waiting_report()
-            self._waiting = None
-            with self.audit.cycle():
-                return self._cycle(bars)
+        """Run one decision cycle on the next bars; ``None`` once the data has ended. From the
+        bars' arrival to the cycle's end Python's garbage collector waits (``engine.collector``)."""
+        bars = self.market.next_bars()
+        if bars is None:
+            self.market_exhausted = True
+            return None
+        if not bars:
+            report = self.apply_kill_requests()
+            return report if report is not None else self._waiting_report()
+        self._waiting = None
+        with self._collector, self.audit.cycle():
+            return self._cycle(bars)
 
     def advance(self) -> bool:
         """Run one decision cycle like ``run_iteration`` but build no report (a batch replay
         prints none): the same decisions and rows. False once the data has ended."""
-        with CycleCollector():
-            bars = self.market.next_bars()
-            if bars is None:
-                self.market_exhausted = True
-                return False
-            if not bars:
-                self.apply_kill_requests()
-                return True
-            self._waiting = None
-            with self.audit.cycle():
-                self._cycle(bars, report=False)
+        bars = self.market.next_bars()
+        if bars is None:
+            self.market_exhausted = True
+            return False
+        if not bars:
+            self.apply_kill_requests()
             return True
+        self._waiting = None
+        with self._collector, self.audit.cycle():
+            self._cycle(bars, report=False)
+        return True
 
     def sync_orders(self) -> int:
         """Record order changes and fills that arrived since the last cycle; returns new fills.
