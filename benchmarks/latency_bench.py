@@ -12,17 +12,37 @@ from __future__ import annotations
 import gc
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from benchmarks.harness import Stat, percentile
 
 
-def local_latency(symbols: int, bars: int) -> tuple[list[float], list[float]]:
-    """(per-order latencies, per-cycle times) in ms over ``bars`` cycles of a default session."""
+@dataclass
+class LocalRun:
+    """One local run's samples, in ms."""
+
+    orders: list[float] = field(default_factory=list)
+    """Bar arrival to ``submit``, wall clock, one per order."""
+    orders_cpu: list[float] = field(default_factory=list)
+    """The same interval in the cycle thread's CPU time (what preemption by other processes
+    on a shared machine does not add to)."""
+    cycles: list[float] = field(default_factory=list)
+    """Bar arrival to the cycle's end, wall clock, one per cycle."""
+    gc_inside: list[float] = field(default_factory=list)
+    """Garbage collections that started inside a cycle (bar arrival to its end): durations."""
+    gc_between: list[float] = field(default_factory=list)
+    """Those that started between cycles."""
+
+
+def local_latency(symbols: int, bars: int) -> LocalRun:
+    """Per-order latencies (wall and CPU), per-cycle times and the garbage collections of
+    ``bars`` cycles of a default session."""
     from tui_trader.session.local import LocalSettings, build_local_session
 
     names = tuple(f"S{i:03d}" for i in range(symbols))
+    out = LocalRun()
     with tempfile.TemporaryDirectory() as tmp:
         settings = LocalSettings(
             db=Path(tmp) / "lat.db", symbols=names, interval="1m", period="2d", data="sim"
@@ -32,28 +52,44 @@ def local_latency(symbols: int, bars: int) -> tuple[list[float], list[float]]:
         # each run here stands for one ``tui-trader paper`` process.
         gc.freeze()
         market, broker = session.market, session.broker
-        arrival = [0.0]
-        orders: list[float] = []
+        arrival = [0.0, 0.0]
+        inside = [False]
+        collection = [0.0, False]
         next_bars, submit = market.next_bars, broker.submit
+        clock, cpu_clock = time.perf_counter, time.thread_time
 
         def timed_next_bars():
             bars_now = next_bars()
-            arrival[0] = time.perf_counter()
+            inside[0] = True
+            arrival[1] = cpu_clock()
+            arrival[0] = clock()
             return bars_now
 
         def timed_submit(request):
-            orders.append((time.perf_counter() - arrival[0]) * 1000)
+            out.orders.append((clock() - arrival[0]) * 1000)
+            out.orders_cpu.append((cpu_clock() - arrival[1]) * 1000)
             return submit(request)
+
+        def collected(phase: str, info: dict[str, int]) -> None:
+            if phase == "start":
+                collection[:] = clock(), inside[0]
+            else:
+                took = (clock() - collection[0]) * 1000
+                (out.gc_inside if collection[1] else out.gc_between).append(took)
 
         market.next_bars = timed_next_bars  # type: ignore[method-assign]
         broker.submit = timed_submit  # type: ignore[method-assign]
-        cycles: list[float] = []
-        for _ in range(bars):
-            session.run_iteration()
-            cycles.append((time.perf_counter() - arrival[0]) * 1000)
+        gc.callbacks.append(collected)
+        try:
+            for _ in range(bars):
+                session.run_iteration()
+                out.cycles.append((clock() - arrival[0]) * 1000)
+                inside[0] = False
+        finally:
+            gc.callbacks.remove(collected)
         session.finish("completed")
         session.audit.db.close()
-    return orders, cycles
+    return out
 
 
 def run(quick: bool, runs: int, log: Any) -> list[dict[str, Any]]:
@@ -61,17 +97,27 @@ def run(quick: bool, runs: int, log: Any) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     bars = 100 if quick else 2_000
     for symbols in (3, 50):
-        per_run: dict[str, list[float]] = {k: [] for k in ("p50", "p99", "max", "c50", "c99", "n")}
+        keys = ("p50", "p99", "max", "c50", "c99", "n", "cpu50", "cpu99", "gcin", "gcout")
+        per_run: dict[str, list[float]] = {k: [] for k in keys}
         for r in range(runs):
-            orders, cycles = local_latency(symbols, bars)
-            o, c = sorted(orders), sorted(cycles)
+            sample = local_latency(symbols, bars)
+            o, c, cpu = sorted(sample.orders), sorted(sample.cycles), sorted(sample.orders_cpu)
             per_run["p50"].append(percentile(o, 0.5))
             per_run["p99"].append(percentile(o, 0.99))
             per_run["max"].append(o[-1] if o else float("nan"))
             per_run["c50"].append(percentile(c, 0.5))
             per_run["c99"].append(percentile(c, 0.99))
             per_run["n"].append(len(o))
-            log(f"  local {symbols} symbols run {r + 1}: p99 {per_run['p99'][-1]:.2f} ms")
+            per_run["cpu50"].append(percentile(cpu, 0.5))
+            per_run["cpu99"].append(percentile(cpu, 0.99))
+            per_run["gcin"].append(len(sample.gc_inside))
+            per_run["gcout"].append(len(sample.gc_between))
+            log(
+                f"  local {symbols} symbols run {r + 1}: p99 {per_run['p99'][-1]:.2f} ms "
+                f"(CPU {per_run['cpu99'][-1]:.2f}); collections inside cycles "
+                f"{len(sample.gc_inside)} ({sum(sample.gc_inside):.1f} ms), between "
+                f"{len(sample.gc_between)} ({sum(sample.gc_between):.1f} ms)"
+            )
         p99 = Stat.of(per_run["p99"])
         target = 5.0 if symbols == 50 else None
         rows.append(
@@ -87,9 +133,29 @@ def run(quick: bool, runs: int, log: Any) -> list[dict[str, Any]]:
         )
         rows.append(
             {
+                "measure": f"local, {symbols} symbols: bar → order, the cycle thread's CPU "
+                "time, ms",
+                "figure": f"p50 {Stat.of(per_run['cpu50']).fmt('.2f')}; "
+                f"p99 {Stat.of(per_run['cpu99']).fmt('.2f')}",
+                "target": "—",
+                "met": "—",
+            }
+        )
+        rows.append(
+            {
                 "measure": f"local, {symbols} symbols: whole decision cycle, ms",
                 "figure": f"p50 {Stat.of(per_run['c50']).fmt('.2f')}; "
                 f"p99 {Stat.of(per_run['c99']).fmt('.2f')}",
+                "target": "—",
+                "met": "—",
+            }
+        )
+        rows.append(
+            {
+                "measure": f"local, {symbols} symbols: garbage collections per run, inside "
+                "cycles / between them",
+                "figure": f"{Stat.of(per_run['gcin']).fmt('.0f')} / "
+                f"{Stat.of(per_run['gcout']).fmt('.0f')}",
                 "target": "—",
                 "met": "—",
             }

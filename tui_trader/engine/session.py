@@ -21,6 +21,7 @@ from tui_trader.core.domain import Account, Bar, IterationReport, Position, Risk
 from tui_trader.core.ledger import TradeLedger
 from tui_trader.core.orders import Fill, Order, OrderUpdate
 from tui_trader.core.timeframes import trading_day
+from tui_trader.engine.collector import CycleCollector
 from tui_trader.engine.config import SessionConfig
 from tui_trader.engine.halts import RESUME_REFUSED, SessionHalts
 from tui_trader.engine.lifecycle import SessionLifecycle
@@ -140,11 +141,15 @@ class TradingSession(
         self.init_stops()
         self._measures = config.stop_loss is not None and config.stop_loss.atr is not None
         """Whether bars feed the average true ranges (``--stop-loss atr:N``)."""
+        self._collector = CycleCollector()
+        """Holds the garbage collector off from a cycle's bars to its end (one object for every
+        cycle: entering it allocates nothing, so no collection can start on the way in)."""
 
     # -- the decision cycle --------------------------------------------------------------------
 
     def run_iteration(self) -> IterationReport | None:
-        """Run one decision cycle on the next bars; ``None`` once the data has ended."""
+        """Run one decision cycle on the next bars; ``None`` once the data has ended. From the
+        bars' arrival to the cycle's end Python's garbage collector waits (``engine.collector``)."""
         bars = self.market.next_bars()
         if bars is None:
             self.market_exhausted = True
@@ -153,7 +158,7 @@ class TradingSession(
             report = self.apply_kill_requests()
             return report if report is not None else self._waiting_report()
         self._waiting = None
-        with self.audit.cycle():
+        with self._collector, self.audit.cycle():
             return self._cycle(bars)
 
     def advance(self) -> bool:
@@ -167,7 +172,7 @@ class TradingSession(
             self.apply_kill_requests()
             return True
         self._waiting = None
-        with self.audit.cycle():
+        with self._collector, self.audit.cycle():
             self._cycle(bars, report=False)
         return True
 
