@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.panel import Panel
 
 from tui_trader.brokers.alpaca_config import LIVE_URL, PAPER_URL, ConfigError, load_endpoint
+from tui_trader.cli.closed_output import watch_stdout
 from tui_trader.cli.common import (
     UsageError,
     ask,
@@ -219,6 +220,7 @@ def _run(args: argparse.Namespace, mode: str, tag: str, title: str) -> int:
         check_url(mode, endpoint)
     except AlpacaSetupError as exc:
         raise UsageError(str(exc)) from None
+    watch_stdout()  # from the header on, a closed stdout stops the session cleanly
     console = Console(highlight=False, soft_wrap=True)
     try:
         session = build_alpaca_session(settings, endpoint)

@@ -232,11 +232,13 @@ def run_paper(args: argparse.Namespace) -> int:
     # Imported here, not at the top: ``paper --help`` then loads no engine, polars or rich.
     from rich.console import Console
 
+    from tui_trader.cli.closed_output import watch_stdout
     from tui_trader.cli.session_output import run_batch_in_terminal, run_in_terminal
     from tui_trader.session.local import LocalSettings, SettingsError, build_local_session
     from tui_trader.session.lost_store import StoreLostAtStart
 
     _check_batch(args)
+    watch_stdout()  # from the header on, a closed stdout stops the session cleanly
     console = Console(highlight=False, soft_wrap=True)
     db = resolve_db(args.db)
     ops = ops_settings_from(args)

@@ -5,6 +5,7 @@
 ``kill``, a service manager or a container stop, or SIGHUP from a closed terminal) finishes the
 cycle and writes the final state; a second one leaves at once (the open transaction is rolled
 back, so the database stays whole). How those signals reach the run: ``cli.stop_signals``.
+A closed standard output (``| head``) stops the run the same way (``cli.closed_output``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from tui_trader.brokers import BrokerError
+from tui_trader.cli.closed_output import watch_stdout
 from tui_trader.cli.stop_signals import ctrl_c
 from tui_trader.core.domain import Account, IterationReport, RiskEvent, TradingState
 from tui_trader.engine.session import TradingSession
@@ -50,6 +52,7 @@ def run_in_terminal(
             console.print(f"[yellow]  note:[/] {note}")
 
     runner = SessionRunner(session, iterations, every, on_report)
+    watch_stdout().stop_with(runner.stop)  # a closed stdout stops it cleanly, as Ctrl+C does
     with ctrl_c(runner.stop, console):
         result = runner.run()
     summary(console, session, result, tag)
@@ -64,6 +67,7 @@ def run_batch_in_terminal(console: Console, session: TradingSession, tag: str) -
     _print_startup(console, session)
     console.print(f"{tag} Batch replay (no line per cycle); a summary at the end")
     stop = threading.Event()
+    watch_stdout().stop_with(stop.set)
     try:
         with ctrl_c(stop.set, console):
             run_replay(session, stop)
