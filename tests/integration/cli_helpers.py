@@ -53,3 +53,18 @@ def start_cli(tmp_path: Path, *args: str) -> subprocess.Popen[str]:
         env=env,
         cwd=tmp_path,
     )
+
+
+def start_live_paper(tmp_path: Path, env: dict[str, str], db: Path) -> subprocess.Popen[str]:
+    """Start ``live paper`` for ever (a cycle every 0.05 s, 1 day of warm-up) on the Alpaca
+    named by ``env`` (the sandbox's), in the background, unbuffered."""
+    args = ["live", "paper", "--iterations", "0", "--every", "0.05", "--period", "1d"]
+    return subprocess.Popen(
+        [sys.executable, "-m", "tui_trader", *args, "--timeout", "2", "--db", str(db)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        env=cli_env(tmp_path) | env | {"PYTHONUNBUFFERED": "1"},
+        cwd=tmp_path,
+    )

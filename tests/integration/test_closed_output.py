@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 from tests.integration.alpaca_helpers import sandbox_env
-from tests.integration.cli_helpers import cli_env, start_cli
+from tests.integration.cli_helpers import start_cli, start_live_paper
 from tests.integration.test_signals import wait_for_iterations
 from tui_trader.cli.closed_output import NOTICE
 from tui_trader.sandbox.testing import SandboxHandle
@@ -45,17 +44,7 @@ def test_live_paper_stops_cleanly_when_its_output_is_closed(
     pumped: SandboxHandle, tmp_path: Path
 ) -> None:
     db = tmp_path / "live.db"
-    env = cli_env(tmp_path) | sandbox_env(pumped) | {"PYTHONUNBUFFERED": "1"}
-    args = ["live", "paper", "--iterations", "0", "--every", "0.05", "--period", "1d"]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tui_trader", *args, "--timeout", "2", "--db", str(db)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-    )
+    proc = start_live_paper(tmp_path, sandbox_env(pumped), db)
     try:
         wait_for_iterations(proc, 2)
         assert_ended_by_the_closed_pipe(proc, db)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration.alpaca_helpers import sandbox_env
-from tests.integration.cli_helpers import cli_env, start_cli
+from tests.integration.cli_helpers import cli_env, start_cli, start_live_paper
 from tui_trader.sandbox.testing import SandboxHandle
 
 
@@ -101,32 +101,7 @@ def test_live_paper_stops_cleanly_on_sigterm_and_sighup(
     pumped: SandboxHandle, tmp_path: Path, signum: int
 ) -> None:
     db = tmp_path / "live.db"
-    env = cli_env(tmp_path) | sandbox_env(pumped) | {"PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tui_trader",
-            "live",
-            "paper",
-            "--iterations",
-            "0",
-            "--every",
-            "0.05",
-            "--period",
-            "1d",
-            "--timeout",
-            "2",
-            "--db",
-            str(db),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-    )
+    proc = start_live_paper(tmp_path, sandbox_env(pumped), db)
     try:
         wait_for_iterations(proc, 2)
         proc.send_signal(signum)
