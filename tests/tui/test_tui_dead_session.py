@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from tui_helpers import capped_desk, start_capped
+from textual.widgets import Static
+from tui_helpers import capped_desk, start_capped, wait_for
 
 from tui_trader.core.clock import WallClock
 from tui_trader.core.orders import OrderRequest, Side
@@ -35,3 +36,21 @@ async def test_starting_a_desk_tells_of_a_dead_local_session_s_ended_orders(db_p
         assert "1 working order(s) recorded canceled" in notice.message
         app.handle.stop()
     assert LiveOrder.get(LiveOrder.session == dead.id).status == "canceled"
+
+
+async def test_a_desk_recorded_died_while_suspended_halts_and_says_why(db_path, paced) -> None:
+    """The desk's own session is recorded ``died`` by another start (as after a closed lid):
+    at its next heartbeat it stops, shows the HALTED banner with the reason in plain words,
+    and the row stays ``died``."""
+    app = capped_desk(db_path, paced, BARS)
+    async with app.run_test(size=(120, 36), notifications=True) as pilot:
+        await start_capped(pilot, app, BARS)
+        row = SessionRow.get(SessionRow.status == "running")
+        SessionRow.update(status="died").where(SessionRow.id == row.id).execute()
+        banner = app.screen.query_one("#halt-banner", Static)
+        await wait_for(pilot, lambda: app.halted and banner.display, "the halt banner")
+        assert not app.running
+        assert app.last_error.startswith(f"this session ({row.key}) was recorded died")
+        [notice] = [n for n in app._notifications if n.title == "Session error"]
+        assert "it stops now and sends no more orders" in notice.message
+    assert SessionRow.get_by_id(row.id).status == "died"

@@ -185,3 +185,18 @@ def test_what_a_sell_may_take_is_held_minus_working_sells_and_stops_are_left_out
     [event] = risk.check_order(sell, 100.0, 100_000, 11, 6).events
     assert event.action_taken == "refused sell 7 SPY: only 6 held and short selling is off"
     assert risk.check_order(sell.with_qty(6, "test"), 100.0, 100_000, 11, 6).order is not None
+
+
+def test_an_earlier_days_reading_keeps_the_daily_loss_halt_and_the_order_count() -> None:
+    """A day that goes back (a lagging symbol's late bar, the clock stepped back over
+    midnight) is not a new trading day: the daily-loss halt and the day's order count stand,
+    and nothing says "trading resumed"."""
+    risk = manager()
+    risk.on_equity(100_000, D2)
+    risk.state = risk.state.with_orders(7)
+    (event,) = risk.on_equity(97_000, D2)
+    assert event.event_type == DAILY_LOSS and risk.state.halted
+    assert risk.on_equity(97_500, D1) == []
+    assert risk.state.halted and risk.state.halt_reason == DAILY_LOSS
+    assert (risk.state.day, risk.state.orders_today) == (D2, 7)
+    assert risk.state.day_open_equity == 100_000

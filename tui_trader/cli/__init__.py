@@ -176,6 +176,9 @@ def _app_options_given(args: argparse.Namespace) -> str | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit code."""
+    from tui_trader.cli.std_streams import reopen_closed_streams
+
+    reopen_closed_streams()  # before any file is opened: none may land on fd 0, 1 or 2
     args_list = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(lazy=True)
     if args_list[:2] == ["config", "show"] and args_list[2:3] not in (["-h"], ["--help"]):

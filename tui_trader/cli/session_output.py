@@ -26,9 +26,11 @@ from tui_trader.session.runner import (
     RunResult,
     SessionRunner,
     end_on_full_disk,
+    end_on_row_ended,
     end_on_unwritable_store,
 )
 from tui_trader.store.db import is_disk_full, is_locked, is_read_only
+from tui_trader.store.session_rows import RowEnded
 
 
 def event_line(event: RiskEvent) -> str:
@@ -75,6 +77,8 @@ def run_batch_in_terminal(console: Console, session: TradingSession, tag: str) -
         status = "stopped" if stop.is_set() else "end_of_data"
         session.finish(status)
         result = RunResult(status, session.iteration)
+    except RowEnded as exc:  # recorded died while suspended: stop, fail closed
+        result = end_on_row_ended(session, exc)
     except Exception as exc:
         if is_locked(exc) or is_read_only(exc):
             result = end_on_unwritable_store(session, exc)

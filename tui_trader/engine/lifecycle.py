@@ -134,7 +134,11 @@ class SessionLifecycle:
         now = self.clock.now()
         for row in result.unsettled:
             self.unsettled.add(
-                unsettled_order(row), row.written_at or now, row.filled_qty, row.filled_price
+                unsettled_order(row),
+                row.written_at or now,
+                row.filled_qty,
+                row.filled_price,
+                now=now,
             )
         with self.audit.cycle():
             for fill in result.fills:

@@ -222,7 +222,8 @@ class OrderRouting:
             events.append(self._broker_doubt(order))
             return None
         if ack.status is OrderStatus.UNKNOWN:
-            self.unsettled.add(ack, self.clock.now())
+            now = self.clock.now()
+            self.unsettled.add(ack, now, now=now)
             notes.append(
                 f"order {order.client_order_id}: the answer was lost and the broker does not "
                 f"know it yet; no new orders for {symbol} until it is settled"

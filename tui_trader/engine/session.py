@@ -11,12 +11,13 @@ events, snapshots, the report) in ``engine/records``.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 from tui_trader.brokers import Broker, BrokerError
-from tui_trader.core.clock import Clock
+from tui_trader.core.clock import Clock, WallClock
 from tui_trader.core.domain import Account, Bar, IterationReport, Position, RiskEvent, Signal
 from tui_trader.core.ledger import TradeLedger
 from tui_trader.core.orders import Fill, Order, OrderUpdate
@@ -122,7 +123,9 @@ class TradingSession(
         """The last "no new bar" reason reported (said again only when it changes)."""
         self.rate_refusals = RateRefusals()
         """The day's order-limit refusals: said once per symbol, then counted."""
-        self.unsettled = Unsettled(timedelta(seconds=config.settle_window_s))
+        # On the wall clock the window must also pass on the monotonic clock (it never jumps).
+        steady = time.monotonic if isinstance(clock, WallClock) else None
+        self.unsettled = Unsettled(timedelta(seconds=config.settle_window_s), steady)
         """Orders the broker does not know yet (lost answers, a crash mid-send): their symbols
         get no new orders until each is found or past its window."""
         if config.snapshot_every < 1:

@@ -8,10 +8,17 @@ its symbol, and it is looked up again every cycle and at every start. It settles
 knows it (its status and fills are recorded, whenever they appear) or when ``SETTLE_WINDOW`` has
 passed since its row was written and the broker then answers twice in a row that it has no such
 order: it is then ``not_received``.
+
+The window is wall-clock time (an order restored at start was written by an earlier run), but
+the wall clock can jump: an NTP step or a corrected clock moving minutes ahead would end a fresh
+order's window at once, and its symbol could trade again while the first order is still on its
+way (a duplicate). So for an order followed since it was sent, the rest of its window must also
+pass on this process's monotonic clock (when the session has one: a wall-clock session).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -35,6 +42,8 @@ class Pending:
     known_qty: float = 0.0
     """Filled quantity already recorded (fills beyond it are new)."""
     known_notional: float = 0.0
+    monotonic_due: float | None = None
+    """The monotonic time its window ends too (``None``: the wall clock alone decides)."""
 
 
 @dataclass(slots=True)
@@ -49,8 +58,13 @@ class Settled:
 class Unsettled:
     """The orders in doubt of one session, looked up by client order id until settled."""
 
-    def __init__(self, window: timedelta = SETTLE_WINDOW) -> None:
+    def __init__(
+        self, window: timedelta = SETTLE_WINDOW, monotonic: Callable[[], float] | None = None
+    ) -> None:
+        """``monotonic``: a clock that never jumps (``time.monotonic``), for a session on the
+        wall clock; a simulated clock's session has none."""
         self.window = window
+        self._monotonic = monotonic
         self._pending: dict[str, Pending] = {}
 
     def __len__(self) -> int:
@@ -62,16 +76,32 @@ class Unsettled:
         written_at: datetime,
         known_qty: float = 0.0,
         known_price: float | None = None,
+        now: datetime | None = None,
     ) -> None:
-        """Follow an order the broker does not know (yet); its row is kept ``unknown``."""
+        """Follow an order the broker does not know (yet); its row is kept ``unknown``.
+        ``now``: the wall-clock time it is followed from (the rest of its window then has to
+        pass on the monotonic clock too)."""
         if order.status is not OrderStatus.UNKNOWN:
             order = replace(order, status=OrderStatus.UNKNOWN)
         notional = known_qty * (known_price or 0.0)
-        self._pending[order.client_order_id] = Pending(order, written_at, known_qty, notional)
+        due = None
+        if self._monotonic is not None and now is not None:
+            left = (written_at + self.window - now).total_seconds()
+            due = self._monotonic() + max(left, 0.0)
+        self._pending[order.client_order_id] = Pending(order, written_at, known_qty, notional, due)
 
     def deadline(self, client_order_id: str) -> datetime:
         """When the broker's "not found" becomes final for this order."""
         return self._pending[client_order_id].written_at + self.window
+
+    def _window_over(self, client_order_id: str, now: datetime) -> bool:
+        """True once the order's window has passed: by the wall clock and, for an order
+        followed since it was sent, by the monotonic clock (a wall clock that jumped ahead
+        does not end it early)."""
+        if now < self.deadline(client_order_id):
+            return False
+        due = self._pending[client_order_id].monotonic_due
+        return due is None or self._monotonic is None or self._monotonic() >= due
 
     def blocking(self, symbol: str) -> str | None:
         """Why no new order may go out for ``symbol`` now, or None."""
@@ -91,12 +121,12 @@ class Unsettled:
             pending = self._pending[cid]
             try:
                 found = broker.get_order(cid)
-                if found is None and now >= self.deadline(cid):
+                if found is None and self._window_over(cid, now):
                     found = broker.get_order(cid)  # the second "absent" makes it final
             except BrokerError:
                 continue  # no answer is no news: still in doubt, asked again next time
             if found is None:
-                if now >= self.deadline(cid):
+                if self._window_over(cid, now):
                     del self._pending[cid]
                     out.orders.append(self._not_received(pending))
                     out.events.append(

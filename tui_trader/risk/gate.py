@@ -124,9 +124,15 @@ class RiskManager:
         A new day resets the order count and the day's opening equity: the broker's previous
         close (``day_open_equity``, Alpaca's ``last_equity``) when given, else the last equity
         seen before this reading. A daily-loss halt ends with its day.
+
+        The day never goes back: a reading stamped on an earlier day (a lagging symbol's late
+        bar, a clock stepped back over midnight) counts toward the current day, so it neither
+        clears the day's order count nor lifts its daily-loss halt.
         """
         events: list[RiskEvent] = []
         s = self.state
+        if s.day is not None and day < s.day:
+            day = s.day
         if s.day != day:
             opening = day_open_equity if day_open_equity is not None else s.last_equity
             s = replace(s, day=day, orders_today=0, day_open_equity=opening or equity)

@@ -36,6 +36,7 @@ from tui_trader.store.db import (
 )
 from tui_trader.store.liveness import BEAT_SECONDS, window_for
 from tui_trader.store.pg import lost_message, reconnect, store_lost
+from tui_trader.store.session_rows import RowEnded
 
 SESSION_ERROR = "session_error"
 AUDIT_FULL = "audit_full"
@@ -81,7 +82,8 @@ class RunResult:
     iterations: int
     error: str | None = None
     audit_failed: bool = False
-    """The audit trail could not be written (disk full): ``error`` says where."""
+    """The session could not go on with its audit trail (disk full, store lost or locked, its
+    row recorded ended under it): ``error`` says why, in the one line on stderr."""
 
 
 class SessionRunner:
@@ -156,6 +158,8 @@ class SessionRunner:
                     if killed is not None:
                         self.on_report(killed)
             self._sync_quietly()
+        except RowEnded as exc:
+            return end_on_row_ended(session, exc)
         except (BrokerError, MarketDataError, OSError) as exc:
             return self._fail(exc)
         except Exception as exc:
@@ -243,6 +247,34 @@ def end_on_full_disk(session: TradingSession) -> RunResult:
     try:
         session.audit.end_session("failed", session.iteration)
     except Exception:  # still no space: the heartbeat will tell
+        session.audit.abandon()
+    session.tell_end("failed", message)
+    return RunResult("failed", session.iteration, message, audit_failed=True)
+
+
+def end_on_row_ended(session: TradingSession, exc: RowEnded) -> RunResult:
+    """The session woke to find its row recorded ended (``died``) by another session's start
+    while it was suspended (``store.session_rows``): stop at once, fail closed.
+
+    The cycle that noticed rolls back (nothing of it was sent: the heartbeat comes before the
+    rebalance). Trading halts in memory and the simulated account cancels its working orders,
+    which the other start already recorded ``canceled``: the account matches the record. The
+    row is left as recorded; the halt is written as a risk event (true, and contradicting
+    nothing) if the store takes it."""
+    message = str(exc)
+    session.audit.abandon()
+    halt = session.risk.halt(SESSION_ERROR, 0.0, 0.0, message)
+    session.tell_unrecorded(halt)
+    if getattr(session.broker, "orders_end_with_session", False):
+        with contextlib.suppress(Exception):
+            session.broker.cancel_all()
+    try:
+        session.audit.risk_event(
+            RiskEvent(halt.event_type, 0.0, 0.0, halt.action_taken, detail=message),
+            session.account_key,
+            session.clock.now(),
+        )
+    except Exception:
         session.audit.abandon()
     session.tell_end("failed", message)
     return RunResult("failed", session.iteration, message, audit_failed=True)

@@ -3,6 +3,12 @@ heartbeats, closed with how the session ended (the ``AuditLog``'s session side).
 
 Heartbeats are wall-clock time whatever clock the session runs on (a replay's clock may be the
 bars' time): readers (``store.liveness``) compare them with their own wall clock.
+
+A heartbeat only updates a row that still says ``running``. A session suspended long enough to
+look dead (a laptop lid closed, SIGSTOP) may have been recorded ``died`` by another session's
+start (``store.dead_local``), its working orders ``canceled``; when it wakes, its next
+heartbeat changes no row and raises ``RowEnded``, so it stops before sending anything that
+would contradict the record (no extra round trip: the update's row count tells).
 """
 
 from __future__ import annotations
@@ -26,6 +32,11 @@ from tui_trader.store.models import SessionRow
 from tui_trader.store.statements import db_time
 
 
+class RowEnded(RuntimeError):
+    """This session's row no longer says ``running``: another process recorded it ended
+    (``died``) while this one was suspended. The message says so in plain words."""
+
+
 class SessionRows:
     """Opening, heartbeating and closing the session row."""
 
@@ -33,6 +44,8 @@ class SessionRows:
     clock: Clock
     session: SessionRow | None
     _last_beat: float
+    _ended_here = False
+    """True once ``end_session`` wrote this session's end: later heartbeats write nothing."""
     flush: Callable[[], None]
     """Commit a batch of cycles now (``store.batching`` defines it)."""
 
@@ -66,6 +79,7 @@ class SessionRows:
         )
         self._last_beat = time.monotonic()
         self._iterations: int | None = None
+        self._ended_here = False
         return self.session
 
     def set_heartbeat_window(self, seconds: float) -> None:
@@ -83,8 +97,11 @@ class SessionRows:
 
         A cycle passes its count too, and every later heartbeat writes the latest count, so a
         session that dies without ending (kill -9, a lost machine) still shows how many cycles
-        it ran, as of its last heartbeat."""
-        if self.session is None:
+        it ran, as of its last heartbeat.
+
+        Raises ``RowEnded`` when the row no longer says ``running`` (another start recorded
+        this session dead while it was suspended)."""
+        if self.session is None or self._ended_here:
             return
         if iterations is not None:
             self._iterations = iterations
@@ -97,16 +114,30 @@ class SessionRows:
             beat, args = "(clock_timestamp() AT TIME ZONE 'UTC')", ()
         else:
             beat, args = "?", (db_time(_wall_now()),)
+        running = '"id" = ? AND "status" = \'running\''
         if iterations is None:
-            self.db.execute_sql(
-                f'UPDATE "sessions" SET "heartbeat_at" = {beat} WHERE "id" = ?',
+            cursor = self.db.execute_sql(
+                f'UPDATE "sessions" SET "heartbeat_at" = {beat} WHERE {running}',
                 (*args, self.session.id),
             )
         else:
-            self.db.execute_sql(
-                f'UPDATE "sessions" SET "heartbeat_at" = {beat}, "iterations" = ? WHERE "id" = ?',
+            cursor = self.db.execute_sql(
+                f'UPDATE "sessions" SET "heartbeat_at" = {beat}, "iterations" = ? WHERE {running}',
                 (*args, iterations, self.session.id),
             )
+        if not self.db.rows_changed(cursor):
+            raise RowEnded(self._ended_under_us())
+
+    def _ended_under_us(self) -> str:
+        """Why this session stops: its row was recorded ended by another process."""
+        assert self.session is not None
+        row = SessionRow.get_or_none(SessionRow.id == self.session.id)
+        status = row.status if row is not None else "deleted"
+        return (
+            f"this session ({self.session.key}) was recorded {status} by another session's "
+            "start while it was suspended or not answering (its heartbeat went stale), and its "
+            "working orders were recorded canceled; it stops now and sends no more orders"
+        )
 
     def _beat_time(self) -> datetime:
         """The time a heartbeat is stamped with: the PostgreSQL server's (one clock for every
@@ -139,13 +170,15 @@ class SessionRows:
         return dead_sessions_line(end_dead_local_sessions(self.db, own))
 
     def end_session(self, status: str, iterations: int) -> None:
-        """Mark how the session ended (committing any batch first)."""
+        """Mark how the session ended (committing any batch first); a row another process
+        already recorded ended (``died``) is left as it says."""
         self.flush()
         if self.session is None:
             return
         SessionRow.update(
             ended_at=to_db_time(self.clock.now()), status=status, iterations=iterations
-        ).where(SessionRow.id == self.session.id).execute()
+        ).where((SessionRow.id == self.session.id) & (SessionRow.status == "running")).execute()
+        self._ended_here = True
 
 
 def _wall_now() -> datetime:
