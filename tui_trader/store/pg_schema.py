@@ -20,9 +20,12 @@ _MARK = f"{APPLICATION_ID:08x}"
 _VIEW = "CREATE OR REPLACE VIEW live_risks_events AS SELECT * FROM live_risk_events"
 
 
-def _marks(db: PgAuditDatabase) -> tuple[str | None, int]:
-    """The database's application mark and schema version (``None``, 0 without a meta table)."""
-    if META_TABLE not in db.get_tables():
+def _marks(db: PgAuditDatabase, tables: set[str] | None = None) -> tuple[str | None, int]:
+    """The database's application mark and schema version (``None``, 0 without a meta table).
+
+    ``tables``: the database's tables as already listed, so that the decision reads one
+    listing (see ``check_pg``)."""
+    if META_TABLE not in (set(db.get_tables()) if tables is None else tables):
         return None, 0
     rows = dict(db.execute_sql(f'SELECT "key", "value" FROM "{META_TABLE}"').fetchall())
     version = rows.get("schema_version") or "0"
@@ -32,9 +35,14 @@ def _marks(db: PgAuditDatabase) -> tuple[str | None, int]:
 def check_pg(db: PgAuditDatabase) -> str | None:
     """Why this database must not be used as the audit store, or ``None`` if it may."""
     where = f"the database {db.url}"
-    mark, version = _marks(db)
+    # One listing for the whole decision. Read twice, a desk creating the store between the
+    # two reads (its tables and marks arrive in one commit) made this one see tables and no
+    # mark, and refuse the store as another program's: one of two desks started at once on a
+    # new database exited 2. One listing sees either the empty database or the whole schema.
+    listed = set(db.get_tables())
+    mark, version = _marks(db, listed)
     if mark is None:
-        tables = sorted(set(db.get_tables()) - {META_TABLE})
+        tables = sorted(listed - {META_TABLE})
         if not tables:
             return None
         foreign = sorted(set(tables) - OUR_TABLES)
