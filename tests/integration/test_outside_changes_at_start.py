@@ -40,9 +40,8 @@ def _spy_held(trading: Any) -> float:
     return sum(float(p.qty) for p in trading.get_all_positions() if p.symbol == "SPY")
 
 
-def _first_session_buys(sandbox: SandboxHandle, trading: Any, db: Path) -> float:
-    """A session buys SPY in the rally and stops; then 50 SPY are bought by hand and fill.
-    The shares the session bought."""
+def _first_session_rallies(sandbox: SandboxHandle, db: Path) -> None:
+    """A session trades three bars of a rally, its orders settle, and it stops."""
     first = _session(sandbox, db)
     try:
         for _ in range(3):
@@ -52,6 +51,12 @@ def _first_session_buys(sandbox: SandboxHandle, trading: Any, db: Path) -> float
     finally:
         first.finish("stopped")
         first.broker.close()
+
+
+def _first_session_buys(sandbox: SandboxHandle, trading: Any, db: Path) -> float:
+    """A session buys SPY in the rally and stops; then 50 SPY are bought by hand and fill.
+    The shares the session bought."""
+    _first_session_rallies(sandbox, db)
     own = _spy_held(trading)
     assert own > 0
     trading.submit_order(MarketOrderRequest(symbol="SPY", qty=50, side="buy", time_in_force="day"))
@@ -119,15 +124,7 @@ def test_a_new_session_trades_on_when_the_broker_holds_what_its_fills_make(
 ) -> None:
     """No change outside: no event, and the new session trades SPY as before."""
     db = tmp_path / "same.db"
-    first = _session(sandbox, db)
-    try:
-        for _ in range(3):
-            sandbox.admin.step(shock=RALLY)
-            first.run_iteration()
-        settle(sandbox, first)
-    finally:
-        first.finish("stopped")
-        first.broker.close()
+    _first_session_rallies(sandbox, db)
     startup, notes = _second_session_trades(sandbox, db)
     assert [e for e in startup if e.event_type == OUTSIDE_CHANGE] == []
     assert not [n for n in notes if "outside" in n], notes
