@@ -101,6 +101,22 @@ def test_a_folder_given_as_the_file_is_refused_in_one_line(
     assert_one_line_exit_2(code, out, err, "prices_2GB.csv: is a folder", place)
 
 
+def test_a_file_name_the_system_cannot_open_is_refused_in_one_line(
+    place: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A name longer than the file system allows (a pasted blob, a runaway shell variable)
+    made both commands crash with exit 1 ("File name too long") and print all 5,000
+    characters; now it is one short line, exit 2, for ``--data`` and ``--config`` alike."""
+    name = "x" * 5000 + ".csv"
+    for args in (
+        ["learn", "evaluate", "--data", name],
+        ["paper", "--data", f"replay:{name}"],
+        ["config", "show", "--config", name],
+    ):
+        code, out, err, _ = run_main(args, capsys)
+        assert_one_line_exit_2(code, out, err, "name too long", place)
+
+
 def test_one_bad_file_among_several_stops_all_before_anything_runs(
     place: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import polars as pl
 
+from tui_trader.core.shown import shown_path
 from tui_trader.market import MarketDataError
 from tui_trader.market.columns import (
     ALIASES,
@@ -44,9 +45,12 @@ def read_bar_file(path: Path, notes: list[str] | None = None) -> pl.DataFrame:
     prices, reversed order). The file is scanned, not read whole: only the bar columns are
     read, straight into their types, so the peak is about one typed copy of the table (issue
     17)."""
-    source = str(path)
-    if not path.is_file():
-        raise MarketDataError(f"{source}: {_not_a_file(path)}")
+    source = shown_path(path)
+    try:
+        if not path.is_file():
+            raise MarketDataError(f"{source}: {_not_a_file(path)}")
+    except OSError as exc:  # a name longer than the file system allows, a loop of links
+        raise MarketDataError(f"{source}: cannot open ({exc.strerror or exc})") from None
     kind = sniff(path)
     said: list[str] = [] if notes is None else notes
     try:

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tui_trader.core.shown import shown_path
+
 CONFIG_NAME = "tui-trader.toml"
 COMMAND_LINE_ONLY = frozenset({"enable_live", "skip_readiness"})
 """Real-money switches: typed each time on the command line, never read from a file."""
@@ -54,8 +56,15 @@ def user_config_path() -> Path:
 def find_config(explicit: Path | None, cwd: Path | None = None) -> Path | None:
     """The settings file to use: ``--config``, else the working directory's, else the user's."""
     if explicit is not None:
-        if not explicit.is_file():
-            raise ConfigFileError(f"{explicit}: no such settings file (--config)")
+        try:
+            found = explicit.is_file()
+        except OSError as exc:  # a name longer than the file system allows, a loop of links
+            raise ConfigFileError(
+                f"{shown_path(explicit)}: cannot open the settings file (--config): "
+                f"{exc.strerror or exc}"
+            ) from None
+        if not found:
+            raise ConfigFileError(f"{shown_path(explicit)}: no such settings file (--config)")
         return explicit
     for candidate in ((cwd or Path.cwd()) / CONFIG_NAME, user_config_path()):
         if candidate.is_file():
