@@ -48,6 +48,10 @@ CASES: list[tuple[str, list[str], str]] = [
     # paper: periods, intervals, numbers
     ("period-99999y", ["paper", "--period", "99999y"], "longer than 50 years"),
     ("period-huge-digits", ["paper", "--period", "9" * 5000 + "d"], "unknown period"),
+    # argparse quotes what it refuses: a pasted blob must not become a 3,000-character line
+    ("stray-blob", ["history", "x" * 3000], "unrecognized arguments: xxx"),
+    ("choice-blob", ["paper", "--weights", "x" * 3000], "invalid choice: 'xxx"),
+    ("flag-given-a-blob", ["live", "paper", "--adopt-positions", "x" * 3000], "unrecognized"),
     ("warmup-2y-of-1m", ["paper", "--period", "2y", "--interval", "1m"], "bars of warm-up"),
     ("every-1e300", ["paper", "--every", "1e300"], "too large"),
     ("every-two-days", ["paper", "--every", "172800"], "at most 86400 seconds"),

@@ -46,9 +46,11 @@ class UsageError(Exception):
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     """Print ``tui-trader: error: message`` on stderr (one line, redacted) and exit."""
+    from tui_trader.core.shown import shown_line
     from tui_trader.security.redact import redact
 
     line = " ".join(part.strip() for part in redact(message).splitlines() if part.strip())
+    line = shown_line(line)
     print(f"tui-trader: error: {line}", file=sys.stderr)
     raise SystemExit(code)
 

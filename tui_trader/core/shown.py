@@ -1,11 +1,12 @@
-"""How a user's file name appears in a one-line message.
+"""How a user's file name, or any value quoted back, appears in a one-line message.
 
-Refusals name the file they refuse, on one line. A name pasted by mistake (a blob, a runaway
-shell variable) can be thousands of characters long: it is shown by its two ends instead.
+Refusals name what they refuse, on one line. A value pasted by mistake (a blob, a runaway shell
+variable) can be thousands of characters long: it is shown by its two ends instead.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 LONGEST = 120
@@ -16,3 +17,12 @@ def shown_path(path: Path | str) -> str:
     """``path`` whole, or its first 60 and last 40 characters when longer than ``LONGEST``."""
     text = str(path)
     return text if len(text) <= LONGEST else f"{text[:60]}...{text[-40:]}"
+
+
+_LONG_WORD = re.compile(rf"\S{{{LONGEST + 1},}}")
+
+
+def shown_line(text: str) -> str:
+    """``text`` with every run of more than ``LONGEST`` non-blank characters cut as
+    ``shown_path`` cuts a name (argparse quotes a refused value in full)."""
+    return _LONG_WORD.sub(lambda m: shown_path(m.group()), text)
