@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tui_trader.cli.common import UsageError, positive_float, symbols_arg
+from tui_trader.core.shown import shown_path
 from tui_trader.core.timeframes import NEW_YORK, Interval, Period, TimeframeError
 from tui_trader.core.timeframes import parse_interval as _parse_interval
 from tui_trader.core.timeframes import parse_period as _parse_period
@@ -261,17 +262,30 @@ def _add_cache_dir(parser: argparse.ArgumentParser) -> None:
     """``--cache-dir DIR``: where the Parquet cache lives."""
     parser.add_argument(
         "--cache-dir",
-        type=Path,
+        type=_dir_arg,
         default=None,
         metavar="DIR",
         help=f"bar cache directory (default ${CACHE_ENV} or {default_cache_dir()})",
     )
 
 
+def _dir_arg(text: str) -> Path:
+    """``--cache-dir``'s value: an empty one (an unset shell variable) is refused, not taken
+    as the working directory."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("--cache-dir is empty: name a directory")
+    return Path(text)
+
+
 def _cache_dir(args: argparse.Namespace) -> Path:
-    """The cache directory the user chose, or the default; refused if it is a file."""
+    """The cache directory the user chose, or the default; refused if it is a file or a name
+    the system cannot look up."""
     path: Path = (args.cache_dir or default_cache_dir()).expanduser()
-    if path.exists() and not path.is_dir():
+    try:
+        is_file = path.exists() and not path.is_dir()
+    except OSError as exc:  # a name longer than the file system allows, a loop of links
+        raise UsageError(f"--cache-dir {shown_path(path)}: {exc.strerror or exc}") from None
+    if is_file:
         raise UsageError(f"--cache-dir {path} is a file, not a directory")
     return path
 
