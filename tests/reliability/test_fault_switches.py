@@ -45,6 +45,9 @@ FAULTS = {
     "stream_only_rate": "stream_only_rate=1",
     "ws_drop": "ws_drop=0.3",
     "order_fail_rate": "order_fail_rate=0.5",
+    "ws_duplicate": "ws_duplicate=1",
+    "ws_reorder": "ws_reorder=1",
+    "stale_rest": "stale_rest=1",
 }
 """The spec each switch is tried with (``error_status`` and ``lost_ack_mode`` qualify a rate).
 A switch this sandbox does not have yet is left out of the groups."""
@@ -52,8 +55,8 @@ SWITCHES = {f.name for f in fields(FaultSettings)}
 GROUPS = tuple(
     tuple(name for name in group if name in SWITCHES)
     for group in (
-        ("latency", "error_rate", "error_status", "burst_429"),
-        ("lost_ack_rate", "lost_ack_mode", "hang_rate", "rate_limit"),
+        ("latency", "error_rate", "error_status", "burst_429", "ws_duplicate", "stale_rest"),
+        ("lost_ack_rate", "lost_ack_mode", "hang_rate", "rate_limit", "ws_reorder"),
         ("reject_rate", "partial_rate", "stream_only_rate", "ws_drop", "order_fail_rate"),
     )
 )
