@@ -212,7 +212,7 @@ def test_ws_reorder_never_loses_the_last_update(sandbox, trading, trade_updates)
         )
     )
     assert _events_of(trade_updates, order.id, 2) == ["pending_new", "accepted"]
-    sandbox.admin.step(1)  # no next update for ``new``: it goes with the bar
+    sandbox.admin.step(2)  # no next update for ``new``: it goes with the bar after next
     assert _events_of(trade_updates, order.id, 1) == ["new"]
     trading.cancel_order_by_id(order.id)
     assert _events_of(trade_updates, order.id, 2) == ["canceled", "pending_cancel"]

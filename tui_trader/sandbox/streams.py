@@ -7,7 +7,8 @@ data stream: ``connected``, ``auth``, ``subscribe`` to trades, quotes and bars, 
 the client says ``Content-Type: application/msgpack`` (as alpaca-py does), JSON otherwise. Other
 threads publish through ``call_soon_threadsafe`` on the server's loop; the ``ws_drop`` fault
 cuts a connection instead of sending. ``ws_duplicate`` sends a trade update twice and
-``ws_reorder`` holds one back until the next one has gone (or the next bar, or a second),
+``ws_reorder`` holds one back until the next one has gone (or the bar after next, or two
+seconds),
 as Alpaca's eventually consistent stream may.
 """
 
@@ -35,7 +36,7 @@ log = logging.getLogger("tui_trader.sandbox")
 TRADING_PATH = "/stream"
 DATA_PATHS = ("/v2/iex", "/v2/sip", "/v2/delayed_sip", "/v2/test")
 AUTH_TIMEOUT = 10.0
-HOLD_AT_MOST = 1.0
+HOLD_AT_MOST = 2.0
 """Seconds a trade update held back by ``ws_reorder`` waits for a next one before it goes."""
 _CHANNELS = ("trades", "quotes", "bars", "updatedBars", "dailyBars", "statuses", "lulds")
 
@@ -105,6 +106,8 @@ class StreamHub:
         self._clients: set[_Client] = set()
         self._held: dict[str, Any] | None = None
         """The trade update ``ws_reorder`` holds back until the next one (loop only)."""
+        self._held_bars = 0
+        """Bars that ended while it was held (it goes at the second)."""
 
     def attach(self, loop: asyncio.AbstractEventLoop | None) -> None:
         """The server's loop (None once it stops)."""
@@ -154,7 +157,7 @@ class StreamHub:
         if self._held is not None:
             batch, self._held = [payload, self._held], None
         elif dice.roll("ws_reorder"):
-            self._held = payload
+            self._held, self._held_bars = payload, 0
             if self._loop is not None:
                 self._loop.call_later(HOLD_AT_MOST, self._release_held, payload)
             return
@@ -178,8 +181,11 @@ class StreamHub:
 
     def _broadcast_market(self, bars: dict[str, Bar], quotes: dict[str, Quote]) -> None:
         """Queue each data client's share of the new bars, quotes and trades (in the loop); a
-        trade update held back by ``ws_reorder`` goes now."""
-        self._release_held()
+        trade update held back by ``ws_reorder`` goes at the second bar (so it may still come
+        after an update of the next bar)."""
+        self._held_bars += 1
+        if self._held_bars >= 2:
+            self._release_held()
         for client in self._clients:
             if client.kind != "data" or not client.ready:
                 continue
