@@ -6,7 +6,10 @@ anything is sent again, so a duplicate never reaches the exchange; if the doubt 
 settled it raises ``BrokerError`` and the engine halts. Fills come from the ``trade_updates``
 stream; while it is down the broker polls, refuses new orders, and after a reconnect back-fills
 what it missed from the orders endpoint. Fills are derived from each order's cumulative filled
-quantity, so a repeated or replayed event can never count twice. An OCO exit is followed as one
+quantity, so a repeated or replayed event can never count twice, and a view of an order older
+than the one kept (a reordered event, a REST read lagging the stream) changes nothing: an order's
+status never goes back. What cannot be true (``core.orders.contradiction``) is reported to the
+session, which halts. An OCO exit is followed as one
 order (``alpaca_orders``): an event on its stop leg, or on the parent without its legs, makes
 the broker look the pair up again by the parent's client id. This module sends, cancels
 and tracks orders; the reads (account, positions, open orders, look-ups, the market clock,
@@ -43,7 +46,9 @@ from tui_trader.core.orders import (
     OrderRequest,
     OrderStatus,
     OrderUpdate,
+    contradiction,
     fill_increment,
+    is_stale,
 )
 
 
@@ -105,6 +110,9 @@ class AlpacaBroker(AlpacaReads):
         """Orders reported cancelled on Alpaca's 204 alone: a fill may still beat the cancel,
         so they are looked up like working orders until Alpaca's own word is final."""
         self._updates: list[OrderUpdate] = []
+        self._contradictions: list[str] = []
+        self._contradicted: set[str] = set()
+        """Orders a contradiction was reported for (each is reported once)."""
         self._last: dict[str, float] = {}
         self._clock: tuple[datetime, Any] | None = None
         self._suspended = False
@@ -291,6 +299,11 @@ class AlpacaBroker(AlpacaReads):
             if found is not None:
                 self._apply(found, "poll")
 
+    def take_contradictions(self) -> list[str]:
+        """What the broker said that cannot be true, since the last call (each once)."""
+        found, self._contradictions = self._contradictions, []
+        return found
+
     def working_symbols(self, ignore: Callable[[Order], bool] | None = None) -> set[str]:
         """Symbols with an order we follow that is not final (unsettled ones, and cancels
         Alpaca has not confirmed, included), but those ``ignore`` leaves out."""
@@ -342,6 +355,15 @@ class AlpacaBroker(AlpacaReads):
         pending = order.client_order_id in self._unconfirmed
         if pending and not order.status.is_final:  # Alpaca's pending_cancel: still cancelled
             order = replace(order, status=OrderStatus.CANCELED, cancel_pending=True)
+        known = tracked.order
+        problem = contradiction(order, known)
+        if problem is not None and order.client_order_id not in self._contradicted:
+            self._contradicted.add(order.client_order_id)
+            self._contradictions.append(problem)
+        if is_stale(order, known):  # the broker showing the order as it was: nothing changes
+            if event == "ack":
+                self._updates.append(OrderUpdate(known, None, event))
+            return
         fill = fill_increment(
             order,
             tracked.filled_qty,
