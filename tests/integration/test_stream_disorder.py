@@ -17,13 +17,19 @@ from typing import Any
 
 import pytest
 
-from tests.integration.alpaca_helpers import alpaca_session, endpoint_for, settle
+from tests.conftest import simulate_death
+from tests.integration.alpaca_helpers import (
+    alpaca_session,
+    endpoint_for,
+    filled_by_order,
+    settle,
+)
 from tui_trader.brokers.alpaca import AlpacaBroker
 from tui_trader.core.orders import OrderRequest, OrderStatus, OrderType, OrderUpdate, Side
 from tui_trader.engine.halts import BROKER_CONTRADICTION
 from tui_trader.engine.manual_orders import ManualOrder
 from tui_trader.sandbox.testing import SandboxHandle, wait_until
-from tui_trader.store.models import RiskEventRow
+from tui_trader.store.models import LiveOrder, RiskEventRow
 
 RANK = {"pending_new": 0, "new": 1, "partially_filled": 2}
 """How far along an open status is; every final status ranks above them all (3)."""
@@ -202,3 +208,33 @@ def test_a_broker_that_contradicts_itself_halts_trading(
         assert session.run_iteration().orders == ()  # no new orders while halted
     finally:
         session.broker.close()
+
+
+def test_a_stale_read_at_the_next_start_does_not_undo_a_recorded_fill(
+    sandbox: SandboxHandle, tmp_path: Path
+) -> None:
+    """The desk recorded 5 of 10 filled (from the stream) and died; the rest filled. At the next
+    start Alpaca's REST answered the order as it first did (pending_new, nothing filled): the
+    row went back to pending_new with 0 filled, the order was followed from 0, and its whole
+    10 were recorded on top of the 5."""
+    db = tmp_path / "s.db"
+    sandbox.admin.set_faults(partial_rate=1)
+    first = alpaca_session(sandbox, db)
+    cid = _working_spy_limit(first, sandbox)
+    sandbox.admin.step(shock={"SPY": -5.0})  # 5 of 10 fill
+    settle(sandbox, first)
+    assert filled_by_order()[cid] == 5
+    first.broker.close()  # the process dies
+    simulate_death(first)
+    sandbox.admin.step()  # the other 5 fill
+    sandbox.admin.set_faults(stale_rest=1)  # a read answers the previous answer (the POST's)
+    second = alpaca_session(sandbox, db)
+    try:
+        sandbox.admin.step()
+        second.run_iteration()
+        settle(sandbox, second)
+        assert filled_by_order()[cid] == 10  # recorded once
+        row = LiveOrder.get(LiveOrder.client_order_id == cid)
+        assert (row.status, row.filled_qty) == ("filled", 10)
+    finally:
+        second.broker.close()
