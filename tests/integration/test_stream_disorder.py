@@ -238,3 +238,29 @@ def test_a_stale_read_at_the_next_start_does_not_undo_a_recorded_fill(
         assert (row.status, row.filled_qty) == ("filled", 10)
     finally:
         second.broker.close()
+
+
+def test_a_fill_for_an_order_this_session_never_sent_halts_trading(
+    sandbox: SandboxHandle, trading: Any, tmp_path: Path
+) -> None:
+    session = alpaca_session(sandbox, tmp_path / "n.db")
+    try:
+        cid = _working_spy_limit(session, sandbox)
+        raw = trading.get_order_by_client_id(cid)
+        never = f"tt-{session.audit.session.key}-999-SPY-r"  # this session's id, never sent
+        view = raw.model_copy(
+            update={
+                "client_order_id": never,
+                "filled_qty": "10",
+                "status": "filled",
+                "filled_avg_price": raw.limit_price,
+            }
+        )
+        session.broker.feed.events.put(("fill", view))
+        sandbox.admin.step()
+        report = session.run_iteration()
+        [halt] = [e for e in report.risk_events if e.event_type == BROKER_CONTRADICTION]
+        assert f"10 SPY filled for order {never}, which this session never sent" in halt.detail
+        assert session.risk.state.halted
+    finally:
+        session.broker.close()

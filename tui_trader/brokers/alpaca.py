@@ -36,6 +36,7 @@ from tui_trader.brokers.alpaca_calls import (
     with_retries,
 )
 from tui_trader.brokers.alpaca_config import AlpacaEndpoint
+from tui_trader.brokers.alpaca_contradictions import Contradictions
 from tui_trader.brokers.alpaca_orders import to_domain_order, to_request
 from tui_trader.brokers.alpaca_reads import AlpacaReads
 from tui_trader.brokers.alpaca_stream import TradeUpdateFeed
@@ -110,9 +111,8 @@ class AlpacaBroker(AlpacaReads):
         """Orders reported cancelled on Alpaca's 204 alone: a fill may still beat the cancel,
         so they are looked up like working orders until Alpaca's own word is final."""
         self._updates: list[OrderUpdate] = []
-        self._contradictions: list[str] = []
-        self._contradicted: set[str] = set()
-        """Orders a contradiction was reported for (each is reported once)."""
+        self.contradictions = Contradictions()
+        """What Alpaca said that cannot be true (``brokers.alpaca_contradictions``)."""
         self._last: dict[str, float] = {}
         self._clock: tuple[datetime, Any] | None = None
         self._suspended = False
@@ -126,6 +126,7 @@ class AlpacaBroker(AlpacaReads):
 
     def submit(self, request: OrderRequest) -> Order:
         """Send once; on any doubt, ask by client id before (at most once) sending again."""
+        self.contradictions.sent(request.client_order_id)
         for attempt in range(2):
             try:
                 sent = self.client.submit_order(order_data=to_request(request))
@@ -301,8 +302,7 @@ class AlpacaBroker(AlpacaReads):
 
     def take_contradictions(self) -> list[str]:
         """What the broker said that cannot be true, since the last call (each once)."""
-        found, self._contradictions = self._contradictions, []
-        return found
+        return self.contradictions.take()
 
     def working_symbols(self, ignore: Callable[[Order], bool] | None = None) -> set[str]:
         """Symbols with an order we follow that is not final (unsettled ones, and cancels
@@ -349,17 +349,15 @@ class AlpacaBroker(AlpacaReads):
         """Merge a newer view of an order; emit a fill for any new cumulative quantity."""
         tracked = self._tracked.get(order.client_order_id)
         if tracked is None:
-            return  # not ours (another process or a manual order): reconciliation reports it
+            self.contradictions.unknown_order(order)  # not ours, or a contradiction
+            return
         for leg in order.leg_ids:
             self._leg_parent[leg] = order.client_order_id
         pending = order.client_order_id in self._unconfirmed
         if pending and not order.status.is_final:  # Alpaca's pending_cancel: still cancelled
             order = replace(order, status=OrderStatus.CANCELED, cancel_pending=True)
         known = tracked.order
-        problem = contradiction(order, known)
-        if problem is not None and order.client_order_id not in self._contradicted:
-            self._contradicted.add(order.client_order_id)
-            self._contradictions.append(problem)
+        self.contradictions.note(order.client_order_id, contradiction(order, known))
         if is_stale(order, known):  # the broker showing the order as it was: nothing changes
             if event == "ack":
                 self._updates.append(OrderUpdate(known, None, event))
