@@ -16,10 +16,14 @@ from tui_trader.sandbox.faults import FaultSpecError, parse_faults
 from tui_trader.sandbox.testing import make_fast, running_sandbox, wait_until
 
 
-def order(coid: str | None = None) -> MarketOrderRequest:
-    """A one-share market buy of SPY."""
+def order(coid: str | None = None, qty: int = 1) -> MarketOrderRequest:
+    """A market buy of ``qty`` SPY (one share by default)."""
     return MarketOrderRequest(
-        symbol="SPY", qty=1, side=OrderSide.BUY, time_in_force=TimeInForce.DAY, client_order_id=coid
+        symbol="SPY",
+        qty=qty,
+        side=OrderSide.BUY,
+        time_in_force=TimeInForce.DAY,
+        client_order_id=coid,
     )
 
 
@@ -199,3 +203,17 @@ def test_pacer_moves_the_market_at_speed():
         sb.admin.set_speed(0)
         paused = sb.admin.state()["bars_emitted"]
         assert sb.admin.step(2)["bars_emitted"] == paused + 2
+
+
+def test_stale_rest_answers_the_previous_state_for_one_more_read(sandbox, trading):
+    sandbox.admin.set_faults(stale_rest=1, partial_rate=1)
+    ack = trading.submit_order(order(qty=10))  # answered pending_new; half fills at once
+    assert ack.status.value == "pending_new"
+    reads = [trading.get_order_by_id(ack.id) for _ in range(2)]
+    assert [r.status.value for r in reads] == ["pending_new", "partially_filled"]
+    sandbox.admin.step(1)  # the rest fills
+    by_client = [trading.get_order_by_client_id(ack.client_order_id) for _ in range(2)]
+    assert [r.status.value for r in by_client] == ["partially_filled", "filled"]
+    assert float(by_client[1].filled_qty) == 10
+    sandbox.admin.set_faults(stale_rest=0)
+    assert trading.get_order_by_id(ack.id).status.value == "filled"

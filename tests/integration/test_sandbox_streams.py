@@ -179,3 +179,40 @@ def test_a_second_data_connection_is_refused_like_alpaca(sandbox, data_stream):
         assert msgpack.unpackb(ws.recv(timeout=5)) == [
             {"T": "error", "code": 406, "msg": "connection limit exceeded"}
         ]
+
+
+def _events_of(trade_updates, order_id, count):
+    """The next ``count`` trade updates about ``order_id`` (others are skipped)."""
+    return [trade_updates.next(lambda u: u.order.id == order_id).event for _ in range(count)]
+
+
+def test_ws_duplicate_sends_each_trade_update_twice(sandbox, trading, trade_updates):
+    sandbox.admin.set_faults(ws_duplicate=1)
+    order = trading.submit_order(
+        MarketOrderRequest(symbol="SPY", qty=2, side=OrderSide.BUY, time_in_force=TimeInForce.DAY)
+    )
+    events = _events_of(trade_updates, order.id, 8)
+    assert events == [e for e in ("accepted", "pending_new", "new", "fill") for _ in (1, 2)]
+
+
+def test_ws_reorder_sends_an_update_after_the_next_one(sandbox, trading, trade_updates):
+    sandbox.admin.set_faults(ws_reorder=1)
+    order = trading.submit_order(
+        MarketOrderRequest(symbol="SPY", qty=2, side=OrderSide.BUY, time_in_force=TimeInForce.DAY)
+    )
+    # Every update is held back until the next one has gone: each pair arrives swapped.
+    assert _events_of(trade_updates, order.id, 4) == ["pending_new", "accepted", "fill", "new"]
+
+
+def test_ws_reorder_never_loses_the_last_update(sandbox, trading, trade_updates):
+    sandbox.admin.set_faults(ws_reorder=1)
+    order = trading.submit_order(
+        LimitOrderRequest(
+            symbol="QQQ", qty=1, side=OrderSide.BUY, time_in_force=TimeInForce.GTC, limit_price=1
+        )
+    )
+    assert _events_of(trade_updates, order.id, 2) == ["pending_new", "accepted"]
+    sandbox.admin.step(2)  # no next update for ``new``: it goes with the bar after next
+    assert _events_of(trade_updates, order.id, 1) == ["new"]
+    trading.cancel_order_by_id(order.id)
+    assert _events_of(trade_updates, order.id, 2) == ["canceled", "pending_cancel"]

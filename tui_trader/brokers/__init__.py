@@ -106,6 +106,12 @@ class Broker(Protocol):
         """Order changes and fills since the last call, oldest first."""
         ...
 
+    def take_contradictions(self) -> list[str]:
+        """What the broker said since the last call that cannot be true (a fill for more than
+        an order's quantity, a filled quantity going down), in plain words; each once. The
+        session halts on any: the books can no longer be trusted to match the broker's."""
+        ...
+
     def close(self) -> None:
         """Release connections."""
         ...

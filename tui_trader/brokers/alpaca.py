@@ -6,7 +6,10 @@ anything is sent again, so a duplicate never reaches the exchange; if the doubt 
 settled it raises ``BrokerError`` and the engine halts. Fills come from the ``trade_updates``
 stream; while it is down the broker polls, refuses new orders, and after a reconnect back-fills
 what it missed from the orders endpoint. Fills are derived from each order's cumulative filled
-quantity, so a repeated or replayed event can never count twice. An OCO exit is followed as one
+quantity, so a repeated or replayed event can never count twice, and a view of an order older
+than the one kept (a reordered event, a REST read lagging the stream) changes nothing: an order's
+status never goes back. What cannot be true (``core.orders.contradiction``) is reported to the
+session, which halts. An OCO exit is followed as one
 order (``alpaca_orders``): an event on its stop leg, or on the parent without its legs, makes
 the broker look the pair up again by the parent's client id. This module sends, cancels
 and tracks orders; the reads (account, positions, open orders, look-ups, the market clock,
@@ -33,6 +36,7 @@ from tui_trader.brokers.alpaca_calls import (
     with_retries,
 )
 from tui_trader.brokers.alpaca_config import AlpacaEndpoint
+from tui_trader.brokers.alpaca_contradictions import Contradictions
 from tui_trader.brokers.alpaca_orders import to_domain_order, to_request
 from tui_trader.brokers.alpaca_reads import AlpacaReads
 from tui_trader.brokers.alpaca_stream import TradeUpdateFeed
@@ -43,7 +47,9 @@ from tui_trader.core.orders import (
     OrderRequest,
     OrderStatus,
     OrderUpdate,
+    contradiction,
     fill_increment,
+    is_stale,
 )
 
 
@@ -105,6 +111,8 @@ class AlpacaBroker(AlpacaReads):
         """Orders reported cancelled on Alpaca's 204 alone: a fill may still beat the cancel,
         so they are looked up like working orders until Alpaca's own word is final."""
         self._updates: list[OrderUpdate] = []
+        self.contradictions = Contradictions()
+        """What Alpaca said that cannot be true (``brokers.alpaca_contradictions``)."""
         self._last: dict[str, float] = {}
         self._clock: tuple[datetime, Any] | None = None
         self._suspended = False
@@ -118,6 +126,7 @@ class AlpacaBroker(AlpacaReads):
 
     def submit(self, request: OrderRequest) -> Order:
         """Send once; on any doubt, ask by client id before (at most once) sending again."""
+        self.contradictions.sent(request.client_order_id)
         for attempt in range(2):
             try:
                 sent = self.client.submit_order(order_data=to_request(request))
@@ -291,6 +300,10 @@ class AlpacaBroker(AlpacaReads):
             if found is not None:
                 self._apply(found, "poll")
 
+    def take_contradictions(self) -> list[str]:
+        """What the broker said that cannot be true, since the last call (each once)."""
+        return self.contradictions.take()
+
     def working_symbols(self, ignore: Callable[[Order], bool] | None = None) -> set[str]:
         """Symbols with an order we follow that is not final (unsettled ones, and cancels
         Alpaca has not confirmed, included), but those ``ignore`` leaves out."""
@@ -336,12 +349,19 @@ class AlpacaBroker(AlpacaReads):
         """Merge a newer view of an order; emit a fill for any new cumulative quantity."""
         tracked = self._tracked.get(order.client_order_id)
         if tracked is None:
-            return  # not ours (another process or a manual order): reconciliation reports it
+            self.contradictions.unknown_order(order)  # not ours, or a contradiction
+            return
         for leg in order.leg_ids:
             self._leg_parent[leg] = order.client_order_id
         pending = order.client_order_id in self._unconfirmed
         if pending and not order.status.is_final:  # Alpaca's pending_cancel: still cancelled
             order = replace(order, status=OrderStatus.CANCELED, cancel_pending=True)
+        known = tracked.order
+        self.contradictions.note(order.client_order_id, contradiction(order, known))
+        if is_stale(order, known):  # the broker showing the order as it was: nothing changes
+            if event == "ack":
+                self._updates.append(OrderUpdate(known, None, event))
+            return
         fill = fill_increment(
             order,
             tracked.filled_qty,

@@ -48,6 +48,7 @@ def replace_order(
         limit_price=request.limit_price,
         client_order_id=request.client_order_id,
     )
+    broker.contradictions.sent(request.client_order_id)
     try:
         new = to_domain_order(broker.client.replace_order_by_id(old.broker_order_id, change))
     except Exception as exc:

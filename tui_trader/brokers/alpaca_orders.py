@@ -130,6 +130,7 @@ def _fold_oco(parent: Order, legs: list[Order]) -> Order:
         stop_price=stop,
         order_class=OrderClass.OCO,
         leg_ids=tuple(leg.client_order_id for leg in legs),
+        updated_at=max((m.updated_at for m in members if m.updated_at), default=None),
     )
 
 
@@ -153,6 +154,7 @@ def _one_order(raw: Any) -> Order:
         reject_reason=None,
         stop_price=_float(raw.stop_price),
         trail_percent=_float(raw.trail_percent),
+        updated_at=getattr(raw, "updated_at", None),
     )
 
 

@@ -375,5 +375,9 @@ class PaperBroker(PaperAccount):
         updates, self._updates = self._updates, []
         return updates
 
+    def take_contradictions(self) -> list[str]:
+        """None: the simulated broker is its own single source of truth."""
+        return []
+
     def close(self) -> None:
         """Nothing to release."""

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from tui_trader.store.audit import AuditLog
 
 RESUME_REFUSED = "resume_refused"
+BROKER_CONTRADICTION = "broker_contradiction"
+"""A halt because the broker said something that cannot be true (``Broker.take_contradictions``)."""
 
 
 @dataclass(slots=True)
@@ -85,6 +87,19 @@ class SessionHalts:
         """Halt because an order's fate is unknown: no more orders until a person looks."""
         detail = f"order {request.client_order_id} state unknown after a broker error"
         return self.risk.halt(BROKER_ERROR, 0.0, 0.0, detail)
+
+    def _take_contradictions(self) -> list[RiskEvent]:
+        """Halt if the broker said something that cannot be true (a fill for more than an
+        order's quantity, a filled quantity going down): which of its words to believe cannot
+        be decided safely, so no new orders go out until a person has compared the books."""
+        found = self.broker.take_contradictions()
+        if not found:
+            return []
+        detail = (
+            "; ".join(found) + ". The audit trail may no longer match the broker: compare the "
+            "orders and positions at the broker with the desk's, then reset the risk state"
+        )
+        return [self.risk.halt(BROKER_CONTRADICTION, float(len(found)), 0.0, detail)]
 
     def _take_kill_requests(self) -> list[RiskEvent]:
         """Turn an in-process kill or a monitor's halt request into a halt."""

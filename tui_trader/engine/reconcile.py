@@ -9,6 +9,9 @@ compares positions with the last snapshot. Every difference becomes a ``reconcil
 event, so nothing is silently papered over. A row left ``pending_cancel`` (a cancel the broker
 accepted but had not confirmed when the run ended) is looked up too: a fill that beat the cancel
 is recorded, a confirmation just makes the row final, and a cancel still pending is followed.
+A broker answer behind what the row already records (Alpaca's REST lagging its stream: less
+filled, or an earlier status) is asked once more; still behind, the row is kept and the order
+followed from what it records, so a fill is never recorded twice.
 """
 
 from __future__ import annotations
@@ -18,7 +21,14 @@ from datetime import UTC, datetime
 
 from tui_trader.brokers import Broker
 from tui_trader.core.domain import Position, RiskEvent
-from tui_trader.core.orders import PENDING_CANCEL, Fill, Order, OrderStatus, fill_increment
+from tui_trader.core.orders import (
+    PENDING_CANCEL,
+    Fill,
+    Order,
+    OrderStatus,
+    fill_increment,
+    is_stale,
+)
 from tui_trader.store.audit import AuditLog, OpenOrderRow
 
 RECONCILIATION = "reconciliation"
@@ -52,6 +62,26 @@ def reconcile(broker: Broker, audit: AuditLog, account_key: str) -> ReconcileRes
         cancel_pending = row.status == PENDING_CANCEL
         if cancel_pending and not current.status.is_final:  # still may fill: not final yet
             current = replace(current, status=OrderStatus.CANCELED, cancel_pending=True)
+        recorded = _as_recorded(row, current)
+        if is_stale(current, recorded):  # an answer lagging what we recorded: ask once more
+            again = broker.get_order(row.client_order_id)
+            if again is not None and not is_stale(again, recorded):
+                current = again
+                if cancel_pending and not current.status.is_final:
+                    current = replace(current, status=OrderStatus.CANCELED, cancel_pending=True)
+            else:  # still behind: keep the row, follow the order from what it records
+                broker.adopt(recorded)
+                result.adopted.append(recorded)
+                result.events.append(
+                    _event(
+                        1,
+                        f"order {row.client_order_id}: {row.status} with {row.filled_qty:g} "
+                        f"filled in the database, the broker answered an earlier state "
+                        f"({current.status}, {current.filled_qty:g} filled)",
+                        "database kept; the order is followed until the broker catches up",
+                    )
+                )
+                continue
         fill = _missed_fill(row, current)
         if fill is not None:
             result.fills.append(fill)
@@ -91,6 +121,22 @@ def reconcile(broker: Broker, audit: AuditLog, account_key: str) -> ReconcileRes
                 )
             )
     return result
+
+
+def _as_recorded(row: OpenOrderRow, current: Order) -> Order:
+    """The broker's order as the row records it (status, filled quantity and price)."""
+    if row.status == PENDING_CANCEL:
+        status, pending = OrderStatus.CANCELED, True
+    else:
+        status, pending = OrderStatus(row.status), False
+    return replace(
+        current,
+        status=status,
+        filled_qty=row.filled_qty,
+        filled_avg_price=row.filled_price,
+        cancel_pending=pending,
+        updated_at=None,
+    )
 
 
 def _missed_fill(row: OpenOrderRow, current: Order) -> Fill | None:

@@ -314,6 +314,7 @@ class TradingSession(
         if settled:
             events = settled + events
         events += self._sync_risk()
+        events += self._take_contradictions()
         audit.beat(iterations=self.iteration)
         events += self._take_resume_request()
         was_halted = was_halted and risk.state.halted

@@ -24,6 +24,7 @@ from tui_trader.sandbox.matching import OPEN_STATUSES, MatchingEngine
 from tui_trader.sandbox.server import SandboxServer
 from tui_trader.sandbox.shapes import iso
 from tui_trader.sandbox.sim_clock import SimClock
+from tui_trader.sandbox.stale_reads import StaleReads
 from tui_trader.sandbox.streams import DATA_PATHS, TRADING_PATH, StreamHub
 
 
@@ -74,6 +75,8 @@ class Sandbox:
             "ptp_no_exception_entry": False,
             "disable_overnight_trading": False,
         }
+        self.stale_reads = StaleReads(self.dice)
+        """What single-order reads last answered (the ``stale_rest`` fault)."""
         self.streams = StreamHub(self)
         self.engine.listeners.append(self.streams.publish_trade)
         self.bars_emitted = 0

@@ -25,7 +25,8 @@ class FaultSettings:
     """Every fault switch, all off by default.
 
     REST switches apply to ``/v2/...`` requests (never to ``/admin``); order switches to orders
-    that the engine accepted; ``ws_drop`` to messages the stream servers are about to send.
+    that the engine accepted; ``ws_drop`` to messages the stream servers are about to send;
+    ``ws_duplicate`` and ``ws_reorder`` to trade updates; ``stale_rest`` to single-order reads.
     """
 
     latency: float = 0.0
@@ -55,6 +56,13 @@ class FaultSettings:
     """Share of orders whose fills reach only the stream; REST shows the stale status a bar."""
     ws_drop: float = 0.0
     """Share of outgoing stream messages replaced by dropping the connection (message lost)."""
+    ws_duplicate: float = 0.0
+    """Share of trade updates sent twice (as Alpaca may around a reconnect)."""
+    ws_reorder: float = 0.0
+    """Share of trade updates held back and sent after the next one (or with the next bar)."""
+    stale_rest: float = 0.0
+    """Share of single-order REST reads that answer the state the previous read answered,
+    once, when the order has changed since (Alpaca's REST lagging its stream)."""
 
     def describe(self) -> str:
         """The settings that differ from the defaults, in SPEC grammar (``none`` when all off)."""
@@ -73,7 +81,7 @@ class FaultSettings:
 
 _RATES = {"error_rate", "hang_rate", "lost_ack_rate", "reject_rate", "partial_rate"}
 _RATES |= {"order_fail_rate"}
-_RATES |= {"stream_only_rate", "ws_drop"}
+_RATES |= {"stream_only_rate", "ws_drop", "ws_duplicate", "ws_reorder", "stale_rest"}
 _COUNTS = {"burst_429", "rate_limit"}
 
 

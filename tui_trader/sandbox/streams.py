@@ -6,7 +6,10 @@ Alpaca does: ``/stream`` speaks the trading stream's JSON (``authenticate``, the
 data stream: ``connected``, ``auth``, ``subscribe`` to trades, quotes and bars, in msgpack when
 the client says ``Content-Type: application/msgpack`` (as alpaca-py does), JSON otherwise. Other
 threads publish through ``call_soon_threadsafe`` on the server's loop; the ``ws_drop`` fault
-cuts a connection instead of sending.
+cuts a connection instead of sending. ``ws_duplicate`` sends a trade update twice and
+``ws_reorder`` holds one back until the next one has gone (or the bar after next, or two
+seconds),
+as Alpaca's eventually consistent stream may.
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ log = logging.getLogger("tui_trader.sandbox")
 TRADING_PATH = "/stream"
 DATA_PATHS = ("/v2/iex", "/v2/sip", "/v2/delayed_sip", "/v2/test")
 AUTH_TIMEOUT = 10.0
+HOLD_AT_MOST = 2.0
+"""Seconds a trade update held back by ``ws_reorder`` waits for a next one before it goes."""
 _CHANNELS = ("trades", "quotes", "bars", "updatedBars", "dailyBars", "statuses", "lulds")
 
 
@@ -99,6 +104,10 @@ class StreamHub:
         self.sandbox = sandbox
         self._loop: asyncio.AbstractEventLoop | None = None
         self._clients: set[_Client] = set()
+        self._held: dict[str, Any] | None = None
+        """The trade update ``ws_reorder`` holds back until the next one (loop only)."""
+        self._held_bars = 0
+        """Bars that ended while it was held (it goes at the second)."""
 
     def attach(self, loop: asyncio.AbstractEventLoop | None) -> None:
         """The server's loop (None once it stops)."""
@@ -142,13 +151,41 @@ class StreamHub:
                 loop.call_soon_threadsafe(func, *args)
 
     def _broadcast_trade(self, payload: dict[str, Any]) -> None:
-        """Queue a trade update for the trading clients (in the loop)."""
+        """Queue a trade update for the trading clients (in the loop): after it, the one
+        ``ws_reorder`` held back; or, rolled so, held back itself; each maybe twice."""
+        dice = self.sandbox.dice
+        if self._held is not None:
+            batch, self._held = [payload, self._held], None
+        elif dice.roll("ws_reorder"):
+            self._held, self._held_bars = payload, 0
+            if self._loop is not None:
+                self._loop.call_later(HOLD_AT_MOST, self._release_held, payload)
+            return
+        else:
+            batch = [payload]
+        self._queue_trades([m for m in batch for _ in range(2 if dice.roll("ws_duplicate") else 1)])
+
+    def _release_held(self, payload: dict[str, Any] | None = None) -> None:
+        """Send the held-back trade update now (``payload``: only if it is still that one)."""
+        held = self._held
+        if held is not None and (payload is None or held is payload):
+            self._held = None
+            self._queue_trades([held])
+
+    def _queue_trades(self, payloads: list[dict[str, Any]]) -> None:
+        """Put trade updates in every listening trading client's outbox, in order."""
         for client in self._clients:
             if client.kind == "trading" and client.ready:
-                client.outbox.put_nowait(payload)
+                for payload in payloads:
+                    client.outbox.put_nowait(payload)
 
     def _broadcast_market(self, bars: dict[str, Bar], quotes: dict[str, Quote]) -> None:
-        """Queue each data client's share of the new bars, quotes and trades (in the loop)."""
+        """Queue each data client's share of the new bars, quotes and trades (in the loop); a
+        trade update held back by ``ws_reorder`` goes at the second bar (so it may still come
+        after an update of the next bar)."""
+        self._held_bars += 1
+        if self._held_bars >= 2:
+            self._release_held()
         for client in self._clients:
             if client.kind != "data" or not client.ready:
                 continue

@@ -43,6 +43,7 @@ def get_account(sb: Sandbox, req: Request, m: re.Match[str]) -> Reply:
 def post_order(sb: Sandbox, req: Request, m: re.Match[str]) -> Reply:
     """``POST /v2/orders``: the engine decides; a lost acknowledgement is the server's job."""
     order = sb.engine.submit(req.json())
+    sb.stale_reads.answered(order)
     return 200, order_json(order)
 
 
@@ -83,7 +84,7 @@ def _order_id(text: str) -> str:
 
 def get_order(sb: Sandbox, req: Request, m: re.Match[str]) -> Reply:
     """``GET /v2/orders/{order_id}``."""
-    return 200, order_json(sb.engine.order(_order_id(m["id"])))
+    return 200, order_json(sb.stale_reads.answer(sb.engine.order(_order_id(m["id"]))))
 
 
 def get_order_by_client_id(sb: Sandbox, req: Request, m: re.Match[str]) -> Reply:
@@ -91,7 +92,7 @@ def get_order_by_client_id(sb: Sandbox, req: Request, m: re.Match[str]) -> Reply
     client_id = req.query.get("client_order_id")
     if not client_id:
         raise ApiError(422, 40010001, "client_order_id is required")
-    return 200, order_json(sb.engine.order_by_client_id(client_id))
+    return 200, order_json(sb.stale_reads.answer(sb.engine.order_by_client_id(client_id)))
 
 
 def cancel_order(sb: Sandbox, req: Request, m: re.Match[str]) -> Reply:

@@ -1,0 +1,97 @@
+"""``live paper`` sessions on a broker that repeats, reorders and lags itself.
+
+Alpaca's trade-update stream may deliver an update twice or out of order, and its REST API may
+answer an order's previous state for a while. The run keeps all three sandbox switches on at
+high rates for a whole session (``ws_duplicate``, ``ws_reorder``, ``stale_rest``; with half the
+orders filling in two parts, so that there are ``partial_fill`` updates to reorder, and a few
+stream drops, so that the desk reads orders over REST), then a last run with the faults off
+reconciles. What a trader would check, then holds: every broker order once in the audit trail
+with the broker's final status, its fills recorded exactly once (they add up to the broker's
+filled quantity), the positions our fills add up to equal the broker's, no halt, no traceback.
+(``test_fault_switches`` also switches each one on alone under a running session;
+``DISORDER`` runs one switch a session, for the README's figures.)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.reliability import figures
+from tests.reliability.audit_check import QTY_EPS, Figures, compare, describe
+from tests.reliability.harness import (
+    Child,
+    Pump,
+    live_args,
+    query,
+    sandbox_child_env,
+    trading_client,
+)
+from tui_trader.sandbox.testing import SandboxHandle, running_sandbox
+
+SEED = 5150
+CYCLES = 8
+DISORDER = {
+    "ws_duplicate": "ws_duplicate=0.5,partial_rate=0.5",
+    "ws_reorder": "ws_reorder=0.5,partial_rate=0.5",
+    "stale_rest": "stale_rest=1,partial_rate=0.5,ws_drop=0.05",
+}
+"""One switch a session (on top of ``rate_limit=0``: the runs ask faster than Alpaca allows)."""
+ALL = "ws_duplicate=0.5,ws_reorder=0.5,stale_rest=1,partial_rate=0.5,ws_drop=0.05"
+"""The suite's run: every switch at once (one sandbox and two sessions keep it short)."""
+WIDE_LIMITS = ("--max-drawdown", "50", "--max-daily-loss", "50")
+
+
+def position_differences(sb: SandboxHandle, db: Path) -> list[str]:
+    """Symbols whose position at the broker differs from what the recorded fills add up to
+    (the account starts with cash only)."""
+    broker = {str(p.symbol): float(p.qty) for p in trading_client(sb).get_all_positions()}
+    ours = dict(
+        query(
+            db,
+            "SELECT symbol, SUM(CASE side WHEN 'buy' THEN quantity ELSE -quantity END) "
+            "FROM live_fills GROUP BY symbol",
+        )
+    )
+    out = []
+    for symbol in sorted(set(broker) | set(ours)):
+        have, want = ours.get(symbol, 0.0), broker.get(symbol, 0.0)
+        if abs(have - want) > QTY_EPS:
+            out.append(f"position {symbol}: fills add up to {have:g}, the broker holds {want:g}")
+    return out
+
+
+def disorder_run(folder: Path, seed: int, name: str, spec: str) -> Figures:
+    """One session under the faults ``spec``, a last one without; the books against the
+    broker (``name`` names the run's files)."""
+    db = folder / "disorder.db"
+    with running_sandbox(faults=f"rate_limit=0,{spec}", seed=seed) as sb, Pump(sb, seed):
+        env = sandbox_child_env(folder, sb)
+        child = Child(folder, name, live_args(db, CYCLES, *WIDE_LIMITS), env)
+        code = child.finish()
+        orders_under = query(db, "SELECT count(*) FROM live_orders")[0][0]
+        sb.admin.set_faults(reset=True, rate_limit=0)
+        final = Child(folder, f"{name}-final", live_args(db, 2, *WIDE_LIMITS), env)
+        final_code = final.finish()
+        result = compare(sb, db)
+        result.problems += position_differences(sb, db)
+    result.mismatches += sum(1 for p in result.problems if p.startswith("position "))
+    for run, exit_code in ((child, code), (final, final_code)):
+        if exit_code != 0 or "Traceback" in run.errors():
+            result.problems.append(f"{run.name} exited {exit_code}:\n{run.tail()}")
+    halted = query(db, "SELECT halt_reason, halt_detail FROM risk_state WHERE state = 'halted'")
+    if halted:
+        result.problems.append(f"{name}: halted {halted[0]}")
+    result.notes.append(f"{name}: {orders_under} order row(s) in {CYCLES} cycles under the fault")
+    return result
+
+
+@pytest.mark.timeout(180)
+def test_fills_statuses_and_positions_hold_on_a_broker_that_repeats_and_reorders(
+    trial_dir: Path,
+) -> None:
+    result = disorder_run(trial_dir, SEED, "disorder", ALL)
+    figures.record("stream-disorder", result)
+    assert result.broker_orders >= 3, describe(result)  # the session traded
+    assert result.clean and not result.problems, describe(result) + "\n" + "\n".join(result.notes)
