@@ -50,3 +50,26 @@ def test_a_day_that_ends_without_a_roll_keeps_its_count() -> None:
     closed = memory.close()
     assert [e.action_taken.split(" by this")[0] for e in closed] == ["1 more order for SPY refused"]
     assert memory.close() == [] and memory.roll(D3) == []
+
+
+def test_a_rolled_day_is_forgotten_at_once_and_worded_when_asked() -> None:
+    """``roll_later`` (what a day's first cycle calls before its orders): the new day's
+    refusals are said and counted afresh right away, and the old day's summary, built only
+    when the returned call runs (after the orders), is the one ``roll`` gives."""
+    memory, twin = RateRefusals(), RateRefusals()
+    for m in (memory, twin):
+        for symbol in ("SPY", "SPY", "QQQ", "QQQ", "QQQ"):
+            m.refuse(_refusal(symbol), D1)
+    assert memory.roll_later(D1) is None  # the same day: nothing to say
+    later = memory.roll_later(D2)
+    assert later is not None
+    assert memory.refuse(_refusal("SPY"), D2) is not None  # D2's first SPY refusal is said
+    assert memory.refuse(_refusal("SPY"), D2) is None  # and D2's next one counted
+    assert later() == twin.roll(D2)
+    assert [e.action_taken.split(" by this")[0] for e in later()] == [
+        "2 more orders for QQQ refused",
+        "1 more order for SPY refused",
+    ]
+    assert [e.action_taken for e in memory.close()] == [
+        f"1 more order for SPY refused by this session on {D2} by the daily order limit"
+    ]

@@ -49,6 +49,11 @@ from tui_trader.core.timeframes import trading_day
 REMEMBERED_ORDERS = 1_000
 """Finished orders kept for lookups; older ones are forgotten (working orders never are)."""
 
+_NEW, _MARKET, _SIMPLE = OrderStatus.NEW, OrderType.MARKET, OrderClass.SIMPLE
+_SELL, _TRAILING_STOP = Side.SELL, OrderType.TRAILING_STOP
+"""Named once: an enum's member costs a metaclass look-up each time it is named (3.11), and
+these are named for every order submitted."""
+
 
 class PaperBroker(PaperAccount):
     """A simulated broker for the local desk; its ledger reconciles exactly with its fills."""
@@ -107,26 +112,30 @@ class PaperBroker(PaperAccount):
     def submit(self, request: OrderRequest) -> Order:
         """Accept the order for the next bar, or reject it with the reason."""
         self._seq += 1
-        order = Order(
-            client_order_id=request.client_order_id,
-            symbol=request.symbol,
-            side=request.side,
-            qty=request.qty,
-            order_type=request.order_type,
-            status=OrderStatus.NEW,
-            limit_price=request.limit_price,
-            time_in_force=request.time_in_force,
-            broker_order_id=f"paper-{self._seq}",
-            stop_price=request.stop_price,
-            trail_percent=request.trail_percent,
-            order_class=request.order_class,
+        order = Order(  # in field order, positional: keywords cost half again (every order)
+            request.client_order_id,
+            request.symbol,
+            request.side,
+            request.qty,
+            request.order_type,
+            _NEW,
+            request.limit_price,
+            request.time_in_force,
+            0.0,  # filled_qty
+            None,  # filled_avg_price
+            f"paper-{self._seq}",  # broker_order_id
+            None,  # submitted_at
+            None,  # reject_reason
+            request.stop_price,
+            request.trail_percent,
+            request.order_class,
         )
         reason = self._rejection(request)
         if reason:
             order = replace(order, status=OrderStatus.REJECTED, reject_reason=reason)
         else:
             working = Working(order)
-            if request.order_type is OrderType.TRAILING_STOP:
+            if request.order_type is _TRAILING_STOP:
                 working.best = self._last[request.symbol]
                 order = working.order = replace(order, stop_price=trail_stop(working))
             self._working.append(working)
@@ -197,19 +206,23 @@ class PaperBroker(PaperAccount):
             return "quantity must be positive"
         if not self.fractional and req.qty != int(req.qty):
             return "fractional shares are off: quantity must be whole"
-        problem = price_problem(req)
-        if problem:
-            return problem
-        price = reserve_price(req.order_type, req.limit_price, req.stop_price)
-        price = price or self._last[req.symbol]
-        held = self._positions.get(req.symbol)
+        symbol = req.symbol
+        if req.order_type is _MARKET and req.order_class is _SIMPLE:
+            price = self._last[symbol]  # no prices to check; reserved at the last close
+        else:
+            problem = price_problem(req)
+            if problem:
+                return problem
+            price = reserve_price(req.order_type, req.limit_price, req.stop_price)
+            price = price or self._last[symbol]
+        held = self._positions.get(symbol)
         held_qty = held.qty if held else 0.0
         pending = sum(
             w.order.remaining_qty * w.order.side.sign
             for w in self._working
-            if w.order.symbol == req.symbol
+            if w.order.symbol == symbol
         )
-        if req.side is Side.SELL and not self.allow_short:
+        if req.side is _SELL and not self.allow_short:
             sellable = held_qty + min(pending, 0.0)
             if req.qty > sellable + 1e-9:
                 return (

@@ -14,7 +14,11 @@ from typing import Any
 
 from tui_trader.brokers.paper_matching import Working, reserve_price
 from tui_trader.core.domain import Account, Position
-from tui_trader.core.orders import Side
+from tui_trader.core.orders import OrderType, Side
+
+_BUY, _MARKET = Side.BUY, OrderType.MARKET
+"""Named once: an enum's member costs a metaclass look-up each time it is named (3.11), and
+the working buys are summed for every order."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,9 +114,12 @@ class PaperAccount:
         slippage = 1 + self.costs.slippage_bps / 1e4
         for w in working[start:] if start else working:
             o = w.order
-            if o.side is Side.BUY:
-                price = reserve_price(o.order_type, o.limit_price, o.stop_price)
-                price = price or self._last.get(o.symbol, 0.0)
+            if o.side is _BUY:
+                if o.order_type is _MARKET:  # reserve_price's answer for it: the last price
+                    price = self._last.get(o.symbol, 0.0)
+                else:
+                    price = reserve_price(o.order_type, o.limit_price, o.stop_price)
+                    price = price or self._last.get(o.symbol, 0.0)
                 reserved += o.remaining_qty * price * slippage
         if working:
             self._reserve_memo = (working, len(working), working[-1], working[-1].order, reserved)

@@ -23,7 +23,7 @@ class Side(StrEnum):
     @property
     def sign(self) -> int:
         """+1 for a buy, -1 for a sell: the sign of the position change."""
-        return 1 if self is Side.BUY else -1
+        return 1 if self is _BUY else -1
 
 
 class OrderType(StrEnum):
@@ -84,6 +84,10 @@ class OrderStatus(StrEnum):
         """True once nothing more can happen to the order."""
         return self in _FINAL_STATUSES
 
+
+_BUY = Side.BUY
+"""Named once: an enum's member costs a metaclass look-up each time it is named (3.11), and
+``sign`` is read several times per order and fill."""
 
 PENDING_CANCEL = "pending_cancel"
 """An order row's status while a cancel the broker only accepted is unconfirmed (Alpaca's word,

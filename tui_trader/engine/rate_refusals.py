@@ -14,6 +14,7 @@ refuses once it is reached), and each session says and counts its own refusals.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 
@@ -47,7 +48,7 @@ class RateRefusals:
         counts = self._counts
         if day != self._day:
             if counts:  # a day that ended without ``roll``: its summaries go out at the next
-                self._unsaid += self._summaries()
+                self._unsaid += _summaries(*self._take())
             self._day = day
         elif symbol in counts:
             counts[symbol] += 1
@@ -65,36 +66,34 @@ class RateRefusals:
     def roll(self, day: date | None) -> list[RiskEvent]:
         """Once a cycle, on session day ``day``: the summaries of a day that has ended (the
         memory then starts afresh); nothing while the day is the same."""
-        if self._unsaid:
-            unsaid, self._unsaid = self._unsaid, []
-            return unsaid + self.roll(day)
-        if not self._counts or day == self._day:
-            return []
-        return self._summaries()
+        later = self.roll_later(day)
+        return later() if later is not None else []
+
+    def roll_later(self, day: date | None) -> Callable[[], list[RiskEvent]] | None:
+        """``roll``, with the summaries' text left for later: the memory starts afresh now
+        (the cycle's refusals are counted on the new day), and what is returned builds the
+        events when called. The session calls it once the cycle's orders have gone out: a
+        day's first cycle, the one that sends the orders held back at the limit, would
+        otherwise word one event per symbol refused the day before (~0.1 ms at 50 symbols)
+        between its bars and its first order. ``None`` when there is nothing to say."""
+        unsaid, self._unsaid = self._unsaid, []
+        ended = self._take() if self._counts and day != self._day else None
+        if ended is None:
+            return (lambda: unsaid) if unsaid else None
+        return lambda: unsaid + _summaries(*ended)
 
     def close(self) -> list[RiskEvent]:
         """At the session's end: the summaries of the day it ends on (and any unsaid)."""
         unsaid, self._unsaid = self._unsaid, []
-        return unsaid + self._summaries()
+        return unsaid + _summaries(*self._take())
 
-    def _summaries(self) -> list[RiskEvent]:
-        """One event per symbol refused more than once on the remembered day (how many more);
-        the memory is then empty."""
-        events = [
-            RiskEvent(
-                ORDER_RATE,
-                self._orders,
-                self._limit,
-                f"{count} more order{'s' if count > 1 else ''} for {symbol} refused by this "
-                f"session on {self._day} by the daily order limit",
-                symbol=symbol,
-            )
-            for symbol, count in sorted(self._counts.items())
-            if count
-        ]
+    def _take(self) -> tuple[dict[str, int], float, float, date | None]:
+        """The remembered day's counts and what they were measured against; the memory is
+        then empty."""
+        ended = (self._counts, self._orders, self._limit, self._day)
         self._counts = {}
         self._day = None
-        return events
+        return ended
 
     def note(self) -> str | None:
         """The cycle's note when it refused orders without an event (then forgets them)."""
@@ -108,3 +107,22 @@ class RateRefusals:
             f"{count} order{'s' if count > 1 else ''} refused ({symbols}), counted in the "
             "risk log at the day's end"
         )
+
+
+def _summaries(
+    counts: dict[str, int], orders: float, limit: float, day: date | None
+) -> list[RiskEvent]:
+    """One event per symbol refused more than once on ``day`` (how many more), in symbol
+    order."""
+    return [
+        RiskEvent(
+            ORDER_RATE,
+            orders,
+            limit,
+            f"{count} more order{'s' if count > 1 else ''} for {symbol} refused by this "
+            f"session on {day} by the daily order limit",
+            symbol=symbol,
+        )
+        for symbol, count in sorted(counts.items())
+        if count
+    ]

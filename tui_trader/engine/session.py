@@ -308,9 +308,8 @@ class TradingSession(
         self.equity_seen = account.equity
         was_halted = risk.state.halted
         events = risk.on_equity(account.equity, self.session_day(market_time), account.last_equity)
-        rolled = self.rate_refusals.roll(risk.state.day)  # a day's end: its refusal counts
-        if rolled:
-            events = rolled + events
+        # A day's end: its refusal counts, worded once the orders are out (first in events).
+        rolled = self.rate_refusals.roll_later(risk.state.day)
         if settled:
             events = settled + events
         events += self._sync_risk()
@@ -343,6 +342,8 @@ class TradingSession(
                 )
                 if more:
                     events += more
+        if rolled is not None:  # (``_on_halt`` changes only halt events: none of these)
+            events = rolled() + events
         if late:
             fills = self._apply_updates(late, listed=True)
         if self.manual_pending():  # after the rebalance: a manual order lives at least a bar

@@ -35,6 +35,9 @@ MANUAL_KILL = "manual_kill"
 HALTED_ORDER = "halted_order_refused"
 RESET = "risk_reset"
 DAY_RESET = "daily_loss_reset"
+_HALTED = TradingState.HALTED
+"""Named once: an enum's member costs a metaclass look-up each time it is named (3.11), and
+``halted`` is read for every order."""
 SESSION_HALTS = frozenset({DAILY_LOSS})
 """Halts that end by themselves when the trading day changes; all others need a reset."""
 
@@ -56,7 +59,7 @@ class RiskState:
     @property
     def halted(self) -> bool:
         """True while new exposure is refused."""
-        return self.state is TradingState.HALTED
+        return self.state is _HALTED
 
     def with_orders(self, orders_today: int) -> RiskState:
         """This state with the day's order count ``orders_today`` (built directly: it runs
@@ -227,10 +230,12 @@ class RiskManager:
         take no more, and a working buy (not a share yet) never lets a sell through
         (``risk.holdings`` works both out).
         """
-        signed = req.qty * req.side.sign
+        state = self.state
+        sign = req.side.sign
+        signed = req.qty * sign
         after = committed_qty + signed
         grows = abs(after) > abs(committed_qty) + 1e-12
-        if self.state.halted and grows:
+        if grows and state.state is _HALTED:
             return OrderCheck(
                 None,
                 (
@@ -239,12 +244,12 @@ class RiskManager:
                         abs(after) * price,
                         0.0,
                         f"refused {req.side} {req.qty:g} {req.symbol}: trading is halted "
-                        f"({self.state.halt_reason})",
+                        f"({state.halt_reason})",
                         symbol=req.symbol,
                     ),
                 ),
             )
-        if not self.allow_short and req.side.sign < 0 and sellable_qty - req.qty < -1e-9:
+        if not self.allow_short and sign < 0 and sellable_qty - req.qty < -1e-9:
             held = f"only {sellable_qty:g}" if sellable_qty > 1e-9 else "none"
             return OrderCheck(
                 None,
@@ -259,24 +264,25 @@ class RiskManager:
                     ),
                 ),
             )
-        if self.state.orders_today >= self.limits.max_orders_per_day:
+        limits = self.limits
+        if state.orders_today >= limits.max_orders_per_day:
             return OrderCheck(
                 None,
                 (
                     RiskEvent(
                         ORDER_RATE,
-                        float(self.state.orders_today),
-                        float(self.limits.max_orders_per_day),
+                        float(state.orders_today),
+                        float(limits.max_orders_per_day),
                         f"refused {req.side} {req.qty:g} {req.symbol}: "
-                        f"{self.state.orders_today} orders sent today",
+                        f"{state.orders_today} orders sent today",
                         symbol=req.symbol,
                     ),
                 ),
             )
         events: tuple[RiskEvent, ...] = ()
-        limit_value = self.limits.max_position_pct / 100.0 * max(equity, 0.0)
+        limit_value = limits.max_position_pct / 100.0 * max(equity, 0.0)
         if grows and abs(after) * price > limit_value + 1e-9:
-            room = limit_value / price - req.side.sign * committed_qty
+            room = limit_value / price - sign * committed_qty
             allowed = self._round_down(max(room, 0.0))
             pct = 100.0 * abs(after) * price / equity if equity > 0 else math.inf
             if allowed <= 0:
@@ -304,7 +310,7 @@ class RiskManager:
                 ),
             )
             req = req.with_qty(allowed, note)
-        self.state = self.state.with_orders(self.state.orders_today + 1)
+        self.state = state.with_orders(state.orders_today + 1)
         return OrderCheck(req, events)
 
     def check_protective(self, req: OrderRequest, held_qty: float) -> OrderCheck:

@@ -232,6 +232,8 @@ class CycleTransactions:
             if count >= limit:
                 return False, state.with_orders(count)
             self._reserved += 1
+            if state.orders_today == count + 1:  # the gate counted it already: the same state
+                return True, state
             return True, state.with_orders(count + 1)
         ok, count = reserve_order_slot(self.db, state.account_key, state.day, limit)
         if not ok and count < limit:  # the row is missing or on an earlier day: merge, retry
