@@ -1,8 +1,15 @@
 """Opening the audit database: one SQLite file in WAL mode, shared by threads and processes.
 
-WAL lets the history browser and the monitor read while a session writes; ``synchronous=normal``
-keeps commits cheap without risking corruption; each thread gets its own connection (peewee's
-default), which is why the database is always a file and never ``:memory:``.
+WAL lets the history browser and the monitor read while a session writes; each thread gets its
+own connection (peewee's default), which is why the database is always a file and never
+``:memory:``.
+
+Durability: ``synchronous=normal`` keeps commits cheap and survives a killed process (kill -9)
+with every committed row, but an OS crash or a power loss may take the last commits with it.
+A session on a broker that outlives the process (Alpaca, paper or live) opens the store
+``durable``: ``synchronous=full``, so the order row committed before an order is sent is on
+disk before the broker hears of it (``DURABLE_PRAGMAS``). Local simulated sessions and replays
+keep ``normal``: their account dies with the process, and a replay's speed matters.
 
 Before anything is written, ``check_database`` (``store.ownership``) decides the file is ours and
 whole: another program's file, a newer schema or a damaged file is refused and left as it was.
@@ -38,6 +45,10 @@ _PRAGMAS = {
 }
 """2 MB of page cache per connection: the audit log is written once and read back in pages, so
 a bigger cache bought no speed here, and it made a day-long session's memory climb (issue 8)."""
+DURABLE_PRAGMAS = {"synchronous": "full"}
+"""What a durable store (``open_database(..., durable=True)``) changes: every commit waits for
+the write-ahead log to reach the disk (an fsync per commit), so a power loss cannot take back
+an order row the broker may already have acted on."""
 
 CHECKPOINT_EVERY_S = 1.0
 """Seconds between a live session's checkpoints (``AuditDatabase.checkpoint``): every cycle
@@ -237,15 +248,16 @@ def disk_full_message(path: Path | str) -> str:
     return f"disk full writing the audit trail at {path}"
 
 
-def open_database(path: Path | PgUrl, create: bool = True) -> AuditDatabase:
+def open_database(path: Path | PgUrl, create: bool = True, durable: bool = False) -> AuditDatabase:
     """Open (and create or migrate the tables of) the audit database at ``path`` (a SQLite file,
     or a PostgreSQL URL: ``store.pg_open``), and bind the models. A file that is not ours, is of
     a newer schema or is damaged raises ``StoreError`` and is left byte for byte as it was.
-    ``create`` False only reads (the monitor)."""
+    ``create`` False only reads (the monitor). ``durable``: every commit of every connection
+    reaches the disk before it returns (a broker-backed session: see the module's docstring)."""
     if isinstance(path, PgUrl):
         from tui_trader.store.pg_open import open_pg
 
-        return open_pg(path, create)  # type: ignore[return-value]
+        return open_pg(path, create, durable)  # type: ignore[return-value]
     if str(path) == ":memory:":
         raise StoreError("the audit database must be a file (worker threads cannot share memory)")
     path = Path(path)
@@ -257,7 +269,8 @@ def open_database(path: Path | PgUrl, create: bool = True) -> AuditDatabase:
             create_private_file(path)
         except OSError as exc:
             raise StoreError(f"cannot create the database {path}: {exc.strerror}") from None
-    db = AuditDatabase(str(path), pragmas=_PRAGMAS, check_same_thread=False, lock_type="IMMEDIATE")
+    pragmas = {**_PRAGMAS, **DURABLE_PRAGMAS} if durable else dict(_PRAGMAS)
+    db = AuditDatabase(str(path), pragmas=pragmas, check_same_thread=False, lock_type="IMMEDIATE")
     try:
         _connect(db)
         database.initialize(db)
