@@ -9,6 +9,8 @@ compares positions with the last snapshot. Every difference becomes a ``reconcil
 event, so nothing is silently papered over. A row left ``pending_cancel`` (a cancel the broker
 accepted but had not confirmed when the run ended) is looked up too: a fill that beat the cancel
 is recorded, a confirmation just makes the row final, and a cancel still pending is followed.
+The desk's own orders at the broker whose rows were lost (a power loss before the database
+reached disk) are written back and followed too (``engine.lost_rows``), not called foreign.
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ from datetime import UTC, datetime
 from tui_trader.brokers import Broker
 from tui_trader.core.domain import Position, RiskEvent
 from tui_trader.core.orders import PENDING_CANCEL, Fill, Order, OrderStatus, fill_increment
+from tui_trader.engine.lost_rows import RECONCILIATION, find_lost_orders
 from tui_trader.store.audit import AuditLog, OpenOrderRow
 
-RECONCILIATION = "reconciliation"
+__all__ = ["RECONCILIATION", "ReconcileResult", "reconcile", "unsettled_order"]
 
 
 @dataclass(slots=True)
@@ -69,6 +72,11 @@ def reconcile(broker: Broker, audit: AuditLog, account_key: str) -> ReconcileRes
                     "database updated from the broker",
                 )
             )
+    lost = find_lost_orders(broker, audit, account_key)
+    result.fills += lost.fills
+    result.adopted += lost.adopted
+    result.events += lost.events
+    ours |= lost.ours
     foreign = [o for cid, o in broker_open.items() if cid not in ours]
     if foreign:
         names = ", ".join(f"{o.side} {o.qty:g} {o.symbol}" for o in foreign[:5])
