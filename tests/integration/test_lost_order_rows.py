@@ -26,7 +26,13 @@ from tui_trader.engine.session import TradingSession
 from tui_trader.learning.setup import LearningSettings
 from tui_trader.sandbox.testing import SandboxHandle
 from tui_trader.store.account_record import recorded_positions
-from tui_trader.store.models import LiveFill, LiveOrder, RiskEventRow, SessionRow
+from tui_trader.store.models import (
+    AccountSnapshot,
+    LiveFill,
+    LiveOrder,
+    RiskEventRow,
+    SessionRow,
+)
 
 RALLY = {"SPY": 0.8}
 
@@ -90,6 +96,43 @@ def test_a_filled_order_whose_row_was_lost_is_written_back_at_the_next_start(
         assert [e for e in second.startup_events if e.event_type == OUTSIDE_CHANGE] == []
         assert recorded_positions(second.account_key, None) == {"SPY": _spy_held(trading)}
         assert "SPY" not in second.outside.holds
+    finally:
+        _stop(second)
+
+
+def test_after_a_power_loss_the_found_fills_explain_the_positions(
+    sandbox: SandboxHandle, trading: Any, tmp_path: Path
+) -> None:
+    """As a power loss leaves the store: the lost order's row, its fills and every snapshot
+    written after it are gone. The broker's positions then differ from the last snapshot by
+    exactly what the order filled: the written-back fills explain it, nothing else is said."""
+    db = tmp_path / "desk.db"
+    first = _session(sandbox, db)
+    try:
+        for _ in range(3):
+            sandbox.admin.step(shock=RALLY)
+            first.run_iteration()
+        settle(sandbox, first)
+        first.request_manual_order(ManualOrder("SPY", Side.SELL, qty=5))  # room left
+        first.apply_kill_requests()
+        sandbox.admin.step()  # the market order fills with the bar
+        settle(sandbox, first)
+    finally:
+        _stop(first)
+    written_at = LiveOrder.select().order_by(LiveOrder.id.desc()).get().timestamp
+    lost, filled = _lose_newest_order_row()
+    assert filled == 5
+    AccountSnapshot.delete().where(AccountSnapshot.timestamp >= written_at).execute()
+    assert AccountSnapshot.select().count() > 0, "no snapshot from before the lost order"
+
+    second = _session(sandbox, db)
+    try:
+        assert LiveOrder.get(LiveOrder.client_order_id == lost).rationale == LOST_ROW
+        reconciled = [e for e in second.startup_events if e.event_type == RECONCILIATION]
+        assert [e for e in reconciled if lost in e.detail]
+        assert not [e for e in reconciled if "positions differ" in e.detail], reconciled
+        assert [e for e in second.startup_events if e.event_type == OUTSIDE_CHANGE] == []
+        assert recorded_positions(second.account_key, None) == {"SPY": _spy_held(trading)}
     finally:
         _stop(second)
 

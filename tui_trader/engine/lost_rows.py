@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from tui_trader.brokers import Broker
-from tui_trader.core.domain import RiskEvent
+from tui_trader.core.domain import Position, RiskEvent
 from tui_trader.core.order_ids import read_order_id
 from tui_trader.core.orders import Fill, Order, fill_increment
 from tui_trader.store import lost_rows
@@ -46,6 +46,8 @@ class Found:
     adopted: list[Order] = field(default_factory=list)
     ours: set[str] = field(default_factory=set)
     """Client ids now known as the desk's (written back here, or by another desk just now)."""
+    written: list[Order] = field(default_factory=list)
+    """The orders written back here, in the broker's state."""
 
 
 def find_lost_orders(broker: Broker, audit: AuditLog, account_key: str) -> Found:
@@ -81,6 +83,7 @@ def find_lost_orders(broker: Broker, audit: AuditLog, account_key: str) -> Found
         found.ours.add(cid)
         if not written:
             continue  # another desk starting now wrote it back: that desk follows it
+        found.written.append(order)
         fill = fill_increment(order, 0.0, 0.0, now)
         if fill is not None:
             found.fills.append(fill)
@@ -113,6 +116,27 @@ def find_lost_orders(broker: Broker, audit: AuditLog, account_key: str) -> Found
             )
         )
     return found
+
+
+def with_found_fills(
+    expected: list[Position], found: Found, snapshot_at: datetime | None
+) -> list[Position]:
+    """The last snapshot's positions with what the written-back orders placed after it
+    filled. Commits reach the disk in order: a snapshot that survived a power loss was
+    written before every lost row, so it holds none of their fills; an order placed before
+    the snapshot had its row written before it too (its row would have survived), and the
+    snapshot already holds what it filled."""
+    late = [o for o in found.written if snapshot_at is None or _when(o) > snapshot_at]
+    if not late:
+        return expected
+    held = {p.symbol: p for p in expected}
+    for order in late:
+        was = held.get(order.symbol) or Position(order.symbol, 0.0, 0.0, 0.0)
+        moved = order.filled_qty * order.side.sign
+        held[order.symbol] = Position(
+            was.symbol, was.qty + moved, was.avg_entry_price, was.last_price
+        )
+    return list(held.values())
 
 
 def _doubt(

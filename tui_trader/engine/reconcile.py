@@ -21,7 +21,8 @@ from datetime import UTC, datetime
 from tui_trader.brokers import Broker
 from tui_trader.core.domain import Position, RiskEvent
 from tui_trader.core.orders import PENDING_CANCEL, Fill, Order, OrderStatus, fill_increment
-from tui_trader.engine.lost_rows import RECONCILIATION, find_lost_orders
+from tui_trader.engine.lost_rows import RECONCILIATION, find_lost_orders, with_found_fills
+from tui_trader.store import lost_rows
 from tui_trader.store.audit import AuditLog, OpenOrderRow
 
 __all__ = ["RECONCILIATION", "ReconcileResult", "reconcile", "unsettled_order"]
@@ -89,6 +90,10 @@ def reconcile(broker: Broker, audit: AuditLog, account_key: str) -> ReconcileRes
         )
     expected = audit.last_positions_of_account(account_key)
     if expected is not None:
+        session_id = audit.session.id if audit.session else None
+        expected = with_found_fills(
+            expected, lost, lost_rows.last_snapshot_time(account_key, session_id)
+        )
         diff = _position_differences(expected, broker.positions())
         if diff:
             result.events.append(

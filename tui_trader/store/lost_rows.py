@@ -18,7 +18,7 @@ from peewee import fn
 
 from tui_trader.core.orders import Order
 from tui_trader.store.db import from_db_time
-from tui_trader.store.models import LiveOrder, SessionRow
+from tui_trader.store.models import AccountSnapshot, LiveOrder, SessionRow
 from tui_trader.store.statements import ORDER_FIELDS, ORDER_SQL, db_time
 
 CLOCK_MARGIN = timedelta(minutes=5)
@@ -98,3 +98,16 @@ def write_found_order(
     }
     cursor = db.execute_sql(FOUND_ORDER_SQL, [values[name] for name in ORDER_FIELDS])
     return db.rows_changed(cursor) != 0
+
+
+def last_snapshot_time(account_key: str, session_id: int | None) -> datetime | None:
+    """When the account's last snapshot before this session was written (the one start-up
+    reconciliation compares the broker's positions with)."""
+    snap = (
+        AccountSnapshot.select(AccountSnapshot.timestamp)
+        .join(SessionRow)
+        .where((SessionRow.account_key == account_key) & (SessionRow.id != (session_id or -1)))
+        .order_by(AccountSnapshot.id.desc())
+        .first()
+    )
+    return from_db_time(snap.timestamp) if snap is not None else None
