@@ -33,11 +33,12 @@ from tui_trader.store.models import (
     RiskEventRow,
     SessionRow,
 )
+from tui_trader.store.pg_url import PgUrl
 
 RALLY = {"SPY": 0.8}
 
 
-def _session(sandbox: SandboxHandle, db: Path) -> TradingSession:
+def _session(sandbox: SandboxHandle, db: Path | PgUrl) -> TradingSession:
     """A momentum session on SPY (it buys in a rally), with the rate limits lifted."""
     sandbox.admin.set_faults(rate_limit=0)
     momentum = LearningSettings("momentum")
@@ -66,9 +67,9 @@ def _spy_held(trading: Any) -> float:
 
 
 def test_a_filled_order_whose_row_was_lost_is_written_back_at_the_next_start(
-    sandbox: SandboxHandle, trading: Any, tmp_path: Path
+    sandbox: SandboxHandle, trading: Any, store: Path | PgUrl
 ) -> None:
-    db = tmp_path / "desk.db"
+    db = store
     first = _session(sandbox, db)
     try:
         for _ in range(3):
@@ -101,12 +102,12 @@ def test_a_filled_order_whose_row_was_lost_is_written_back_at_the_next_start(
 
 
 def test_after_a_power_loss_the_found_fills_explain_the_positions(
-    sandbox: SandboxHandle, trading: Any, tmp_path: Path
+    sandbox: SandboxHandle, trading: Any, store: Path | PgUrl
 ) -> None:
     """As a power loss leaves the store: the lost order's row, its fills and every snapshot
     written after it are gone. The broker's positions then differ from the last snapshot by
     exactly what the order filled: the written-back fills explain it, nothing else is said."""
-    db = tmp_path / "desk.db"
+    db = store
     first = _session(sandbox, db)
     try:
         for _ in range(3):
