@@ -92,6 +92,7 @@ def test_a_filled_order_whose_row_was_lost_is_written_back_at_the_next_start(
         said = [e for e in second.startup_events if lost in e.detail]
         assert [e.event_type for e in said] == [RECONCILIATION]
         assert LOST_ROW in said[0].detail and said[0].symbol == "SPY"
+        assert "followed" not in said[0].action_taken  # filled: nothing left to follow
         written = RiskEventRow.select().where(RiskEventRow.event_type == RECONCILIATION)
         assert [r.detail for r in written if lost in r.detail] == [said[0].detail]
         assert [e for e in second.startup_events if e.event_type == OUTSIDE_CHANGE] == []
@@ -160,6 +161,8 @@ def test_a_working_order_whose_row_was_lost_is_followed_as_the_desks_own(
     try:
         row = LiveOrder.get(LiveOrder.client_order_id == lost)
         assert (row.status, row.order_type, row.rationale) == ("new", "limit", LOST_ROW)
+        [said] = [e for e in second.startup_events if lost in e.detail]
+        assert said.action_taken.endswith("followed like the session's own orders")
         details = [e.detail for e in second.startup_events]
         assert not [d for d in details if "not placed by this desk" in d], details
         assert "SPY" in second.broker.working_symbols()

@@ -87,16 +87,17 @@ def find_lost_orders(broker: Broker, audit: AuditLog, account_key: str) -> Found
         fill = fill_increment(order, 0.0, 0.0, now)
         if fill is not None:
             found.fills.append(fill)
+        action = "written back into the audit trail from the broker's record, its fills included"
         if order.status.is_open or order.cancel_pending:
             broker.adopt(order)
             found.adopted.append(order)
+            action += "; followed like the session's own orders"
         found.events.append(
             RiskEvent(
                 RECONCILIATION,
                 1.0,
                 0.0,
-                "written back into the audit trail from the broker's record (its fills "
-                "included); followed like the desk's own orders",
+                action,
                 symbol=order.symbol,
                 detail=f"order {cid} of session {parts.session_key} ({_what(order)}, "
                 f"{order.status} at the broker, {order.filled_qty:g} filled): {LOST_ROW}",
