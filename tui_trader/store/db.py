@@ -7,9 +7,13 @@ own connection (peewee's default), which is why the database is always a file an
 Durability: ``synchronous=normal`` keeps commits cheap and survives a killed process (kill -9)
 with every committed row, but an OS crash or a power loss may take the last commits with it.
 A session on a broker that outlives the process (Alpaca, paper or live) opens the store
-``durable``: ``synchronous=full``, so the order row committed before an order is sent is on
-disk before the broker hears of it (``DURABLE_PRAGMAS``). Local simulated sessions and replays
-keep ``normal``: their account dies with the process, and a replay's speed matters.
+``durable``: the commit of each order row, made before its order is sent, runs with
+``synchronous=full`` (``AuditDatabase.execute_durably``), so it is on disk before the broker
+hears of the order, and with it every commit made before it (they are earlier in the same
+write-ahead log). Its other commits stay ``normal``: an fsync for every commit of a cycle (the
+fills, the acknowledgements, the heartbeat, the snapshot) cost about ten per order. Local
+simulated sessions and replays keep ``normal`` throughout: their account dies with the process,
+and a replay's speed matters.
 
 Before anything is written, ``check_database`` (``store.ownership``) decides the file is ours and
 whole: another program's file, a newer schema or a damaged file is refused and left as it was.
@@ -45,10 +49,9 @@ _PRAGMAS = {
 }
 """2 MB of page cache per connection: the audit log is written once and read back in pages, so
 a bigger cache bought no speed here, and it made a day-long session's memory climb (issue 8)."""
-DURABLE_PRAGMAS = {"synchronous": "full"}
-"""What a durable store (``open_database(..., durable=True)``) changes: every commit waits for
-the write-ahead log to reach the disk (an fsync per commit), so a power loss cannot take back
-an order row the broker may already have acted on."""
+DURABLE = "PRAGMA synchronous=full"
+NOT_DURABLE = "PRAGMA synchronous=" + str(_PRAGMAS["synchronous"])
+"""A durable commit's setting, and the connection's usual one back after it."""
 
 CHECKPOINT_EVERY_S = 1.0
 """Seconds between a live session's checkpoints (``AuditDatabase.checkpoint``): every cycle
@@ -93,6 +96,26 @@ class AuditDatabase(SqliteDatabase):
     cycle that writes rolls back to a savepoint set just before its first write: the same
     rows undone. The mark is per thread (peewee's connection state), like the connection.
     PostgreSQL does the same (``store.pg``)."""
+
+    durable = False
+    """Order rows must reach the disk before their orders are sent (``execute_durably``)."""
+
+    def execute_durably(self, sql: str, params: Any = None) -> Any:
+        """Run one statement whose commit must be on disk when this returns (an order row,
+        before its order is sent): ``synchronous=full`` for that commit, on a durable store.
+        The write-ahead log is synced whole, so every commit before it is on disk too. Inside
+        a transaction (no session on a broker that outlives it writes one there: its rows
+        commit one by one) the setting cannot change, and the transaction's commit decides."""
+        if not self.durable:
+            return self.execute_sql(sql, params)
+        conn = self.connection()
+        if conn.in_transaction:
+            return self.execute_sql(sql, params)
+        conn.execute(DURABLE)
+        try:
+            return self.execute_sql(sql, params)
+        finally:
+            conn.execute(NOT_DURABLE)
 
     def execute_sql(self, sql: str, params: Any = None) -> Any:
         """Run ``sql``, after the cycle's savepoint if one is wanted and not yet set."""
@@ -252,8 +275,8 @@ def open_database(path: Path | PgUrl, create: bool = True, durable: bool = False
     """Open (and create or migrate the tables of) the audit database at ``path`` (a SQLite file,
     or a PostgreSQL URL: ``store.pg_open``), and bind the models. A file that is not ours, is of
     a newer schema or is damaged raises ``StoreError`` and is left byte for byte as it was.
-    ``create`` False only reads (the monitor). ``durable``: every commit of every connection
-    reaches the disk before it returns (a broker-backed session: see the module's docstring)."""
+    ``create`` False only reads (the monitor). ``durable``: order rows reach the disk before
+    their orders are sent (a broker-backed session: see the module's docstring)."""
     if isinstance(path, PgUrl):
         from tui_trader.store.pg_open import open_pg
 
@@ -269,8 +292,8 @@ def open_database(path: Path | PgUrl, create: bool = True, durable: bool = False
             create_private_file(path)
         except OSError as exc:
             raise StoreError(f"cannot create the database {path}: {exc.strerror}") from None
-    pragmas = {**_PRAGMAS, **DURABLE_PRAGMAS} if durable else dict(_PRAGMAS)
-    db = AuditDatabase(str(path), pragmas=pragmas, check_same_thread=False, lock_type="IMMEDIATE")
+    db = AuditDatabase(str(path), pragmas=_PRAGMAS, check_same_thread=False, lock_type="IMMEDIATE")
+    db.durable = durable
     try:
         _connect(db)
         database.initialize(db)

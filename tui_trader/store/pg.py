@@ -83,6 +83,11 @@ class PgAuditDatabase(PostgresqlDatabase):
         """Never the DSN (it may hold a password)."""
         return f"PgAuditDatabase({self.url})"
 
+    def execute_durably(self, sql: str, params: Any = None) -> Any:
+        """Run one statement whose commit must be durable: every commit of a durable store's
+        connection is (``synchronous_commit``), so this is ``execute_sql``."""
+        return self.execute_sql(sql, params)
+
     def _initialize_connection(self, conn: Any) -> None:
         """A durable store's new connection commits durably: ``synchronous_commit`` defaults
         to on, and the desk never turns it off; a server, database or role setting of ``off``
