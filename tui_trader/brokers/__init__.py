@@ -7,6 +7,7 @@ through alpaca-py, imported lazily so that the local desk never pays for it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Protocol
 
 from tui_trader.core.domain import Account, Bar, Position
@@ -45,6 +46,12 @@ class Broker(Protocol):
 
     def open_orders(self) -> list[Order]:
         """Orders that may still fill."""
+        ...
+
+    def orders_since(self, after: datetime) -> list[Order]:
+        """The account's orders placed after ``after``, open or closed (a pair as one order):
+        where start-up reconciliation looks for the desk's own orders whose audit rows were
+        lost. Empty when the account cannot hold an order from before this process."""
         ...
 
     def working_symbols(self, ignore: Callable[[Order], bool] | None = None) -> set[str]:

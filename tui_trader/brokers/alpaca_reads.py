@@ -27,6 +27,10 @@ if TYPE_CHECKING:
     from tui_trader.brokers.alpaca import _Tracked
 
 CLOCK_TTL = timedelta(seconds=30)
+LIST_PAGE = 500
+"""Orders per page of a listing (Alpaca's most)."""
+LIST_PAGES = 10
+"""Pages read at most when looking for orders whose rows were lost."""
 OPEN_ORDERS_TTL = 30.0
 """Seconds a REST list of open orders stands in while the stream reports our own orders."""
 
@@ -103,6 +107,36 @@ class AlpacaReads:
         found = [to_domain_order(o) for o in orders]
         self._open_cache = (now, found)
         return found
+
+    def orders_since(self, after: datetime) -> list[Order]:
+        """The account's orders submitted after ``after``, open or closed, a pair's legs
+        folded into their parent: pages of ``LIST_PAGE`` newest first, each ending where the
+        last began (an order at that very instant comes twice and is kept once), at most
+        ``LIST_PAGES`` of them (start-up reconciliation's look for lost rows)."""
+        from alpaca.common.enums import Sort
+        from alpaca.trading.enums import QueryOrderStatus
+        from alpaca.trading.requests import GetOrdersRequest
+
+        found: dict[str, Order] = {}
+        until: datetime | None = None
+        for _ in range(LIST_PAGES):
+            request = GetOrdersRequest(
+                status=QueryOrderStatus.ALL,
+                limit=LIST_PAGE,
+                after=after,
+                until=until,
+                direction=Sort.DESC,
+                nested=True,
+            )
+            page = self._read("listing recent orders", self.client.get_orders, filter=request)
+            fresh = [o for o in page if str(o.id) not in found]
+            for raw in fresh:
+                found[str(raw.id)] = to_domain_order(raw)
+            times = [o.submitted_at or o.created_at for o in page]
+            if len(page) < LIST_PAGE or not fresh or None in times:
+                break
+            until = min(times) + timedelta(microseconds=1)
+        return list(found.values())
 
     def get_order(self, client_order_id: str) -> Order | None:
         """The order under this client id, or None if Alpaca does not have it (404) now.

@@ -256,6 +256,10 @@ class PaperBroker(PaperAccount):
         """Refuse every new order from now on (the local twin of Alpaca's suspend_trade)."""
         self._suspended = True
 
+    def orders_since(self, after: datetime) -> list[Order]:
+        """A local account starts fresh each session: no order of an earlier run to find."""
+        return []
+
     def adopt(self, order: Order) -> None:
         """A local account starts fresh each session: there is never an earlier order."""
 

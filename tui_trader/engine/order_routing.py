@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from tui_trader.brokers import Broker, BrokerError
 from tui_trader.core.domain import Account, Position, RiskEvent, Signal
+from tui_trader.core.order_ids import make_order_id
 from tui_trader.core.orders import Order, OrderRequest, OrderStatus, Side
 from tui_trader.risk.gate import ORDER_RATE
 from tui_trader.risk.holdings import NOTHING, Holding, holdings
@@ -294,4 +295,4 @@ class OrderRouting:
 
     def _order_id(self, symbol: str, leg: str) -> str:
         """Deterministic client order id: session, iteration, symbol, leg."""
-        return f"tt-{self.audit.session.key}-{self.iteration}-{symbol}-{leg}"
+        return make_order_id(self.audit.session.key, self.iteration, symbol, leg)

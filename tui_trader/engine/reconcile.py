@@ -12,6 +12,8 @@ is recorded, a confirmation just makes the row final, and a cancel still pending
 A broker answer behind what the row already records (Alpaca's REST lagging its stream: less
 filled, or an earlier status) is asked once more; still behind, the row is kept and the order
 followed from what it records, so a fill is never recorded twice.
+The desk's own orders at the broker whose rows were lost (a power loss before the database
+reached disk) are written back and followed too (``engine.lost_rows``), not called foreign.
 """
 
 from __future__ import annotations
@@ -29,9 +31,11 @@ from tui_trader.core.orders import (
     fill_increment,
     is_stale,
 )
+from tui_trader.engine.lost_rows import RECONCILIATION, find_lost_orders, with_found_fills
+from tui_trader.store import lost_rows
 from tui_trader.store.audit import AuditLog, OpenOrderRow
 
-RECONCILIATION = "reconciliation"
+__all__ = ["RECONCILIATION", "ReconcileResult", "reconcile", "unsettled_order"]
 
 
 @dataclass(slots=True)
@@ -99,6 +103,11 @@ def reconcile(broker: Broker, audit: AuditLog, account_key: str) -> ReconcileRes
                     "database updated from the broker",
                 )
             )
+    lost = find_lost_orders(broker, audit, account_key)
+    result.fills += lost.fills
+    result.adopted += lost.adopted
+    result.events += lost.events
+    ours |= lost.ours
     foreign = [o for cid, o in broker_open.items() if cid not in ours]
     if foreign:
         names = ", ".join(f"{o.side} {o.qty:g} {o.symbol}" for o in foreign[:5])
@@ -111,6 +120,10 @@ def reconcile(broker: Broker, audit: AuditLog, account_key: str) -> ReconcileRes
         )
     expected = audit.last_positions_of_account(account_key)
     if expected is not None:
+        session_id = audit.session.id if audit.session else None
+        expected = with_found_fills(
+            expected, lost, lost_rows.last_snapshot_time(account_key, session_id)
+        )
         diff = _position_differences(expected, broker.positions())
         if diff:
             result.events.append(

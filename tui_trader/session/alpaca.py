@@ -172,7 +172,7 @@ def build_alpaca_session(
         raise AlpacaSetupError(f"the Alpaca account at {where} is blocked from trading")
     _refuse_suspended(broker, policy, where)
     try:
-        db = open_database(settings.db)
+        db = open_database(settings.db, durable=True)  # its orders outlive a power loss
     except StoreError as exc:
         broker.close()
         raise AlpacaSetupError(str(exc)) from None

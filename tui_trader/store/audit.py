@@ -153,7 +153,7 @@ class AuditLog(SessionRows, CycleTransactions):
             if rationale is not None:
                 row[_RATIONALE] = rationale()
             order_times_as_text(row)
-            self.db.execute_sql(ORDER_SQL, row)
+            self.db.execute_durably(ORDER_SQL, row)  # on disk before the broker hears of it
 
     def order_update(self, order: Order) -> int:
         """Bring an order row up to the broker's view; returns rows changed (0: unknown order)."""

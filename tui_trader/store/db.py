@@ -1,8 +1,19 @@
 """Opening the audit database: one SQLite file in WAL mode, shared by threads and processes.
 
-WAL lets the history browser and the monitor read while a session writes; ``synchronous=normal``
-keeps commits cheap without risking corruption; each thread gets its own connection (peewee's
-default), which is why the database is always a file and never ``:memory:``.
+WAL lets the history browser and the monitor read while a session writes; each thread gets its
+own connection (peewee's default), which is why the database is always a file and never
+``:memory:``.
+
+Durability: ``synchronous=normal`` keeps commits cheap and survives a killed process (kill -9)
+with every committed row, but an OS crash or a power loss may take the last commits with it.
+A session on a broker that outlives the process (Alpaca, paper or live) opens the store
+``durable``: the commit of each order row, made before its order is sent, runs with
+``synchronous=full`` (``AuditDatabase.execute_durably``), so it is on disk before the broker
+hears of the order, and with it every commit made before it (they are earlier in the same
+write-ahead log). Its other commits stay ``normal``: an fsync for every commit of a cycle (the
+fills, the acknowledgements, the heartbeat, the snapshot) cost about ten per order. Local
+simulated sessions and replays keep ``normal`` throughout: their account dies with the process,
+and a replay's speed matters.
 
 Before anything is written, ``check_database`` (``store.ownership``) decides the file is ours and
 whole: another program's file, a newer schema or a damaged file is refused and left as it was.
@@ -38,6 +49,9 @@ _PRAGMAS = {
 }
 """2 MB of page cache per connection: the audit log is written once and read back in pages, so
 a bigger cache bought no speed here, and it made a day-long session's memory climb (issue 8)."""
+DURABLE = "PRAGMA synchronous=full"
+NOT_DURABLE = "PRAGMA synchronous=" + str(_PRAGMAS["synchronous"])
+"""A durable commit's setting, and the connection's usual one back after it."""
 
 CHECKPOINT_EVERY_S = 1.0
 """Seconds between a live session's checkpoints (``AuditDatabase.checkpoint``): every cycle
@@ -82,6 +96,26 @@ class AuditDatabase(SqliteDatabase):
     cycle that writes rolls back to a savepoint set just before its first write: the same
     rows undone. The mark is per thread (peewee's connection state), like the connection.
     PostgreSQL does the same (``store.pg``)."""
+
+    durable = False
+    """Order rows must reach the disk before their orders are sent (``execute_durably``)."""
+
+    def execute_durably(self, sql: str, params: Any = None) -> Any:
+        """Run one statement whose commit must be on disk when this returns (an order row,
+        before its order is sent): ``synchronous=full`` for that commit, on a durable store.
+        The write-ahead log is synced whole, so every commit before it is on disk too. Inside
+        a transaction (no session on a broker that outlives it writes one there: its rows
+        commit one by one) the setting cannot change, and the transaction's commit decides."""
+        if not self.durable:
+            return self.execute_sql(sql, params)
+        conn = self.connection()
+        if conn.in_transaction:
+            return self.execute_sql(sql, params)
+        conn.execute(DURABLE)
+        try:
+            return self.execute_sql(sql, params)
+        finally:
+            conn.execute(NOT_DURABLE)
 
     def execute_sql(self, sql: str, params: Any = None) -> Any:
         """Run ``sql``, after the cycle's savepoint if one is wanted and not yet set."""
@@ -237,15 +271,16 @@ def disk_full_message(path: Path | str) -> str:
     return f"disk full writing the audit trail at {path}"
 
 
-def open_database(path: Path | PgUrl, create: bool = True) -> AuditDatabase:
+def open_database(path: Path | PgUrl, create: bool = True, durable: bool = False) -> AuditDatabase:
     """Open (and create or migrate the tables of) the audit database at ``path`` (a SQLite file,
     or a PostgreSQL URL: ``store.pg_open``), and bind the models. A file that is not ours, is of
     a newer schema or is damaged raises ``StoreError`` and is left byte for byte as it was.
-    ``create`` False only reads (the monitor)."""
+    ``create`` False only reads (the monitor). ``durable``: order rows reach the disk before
+    their orders are sent (a broker-backed session: see the module's docstring)."""
     if isinstance(path, PgUrl):
         from tui_trader.store.pg_open import open_pg
 
-        return open_pg(path, create)  # type: ignore[return-value]
+        return open_pg(path, create, durable)  # type: ignore[return-value]
     if str(path) == ":memory:":
         raise StoreError("the audit database must be a file (worker threads cannot share memory)")
     path = Path(path)
@@ -258,6 +293,7 @@ def open_database(path: Path | PgUrl, create: bool = True) -> AuditDatabase:
         except OSError as exc:
             raise StoreError(f"cannot create the database {path}: {exc.strerror}") from None
     db = AuditDatabase(str(path), pragmas=_PRAGMAS, check_same_thread=False, lock_type="IMMEDIATE")
+    db.durable = durable
     try:
         _connect(db)
         database.initialize(db)

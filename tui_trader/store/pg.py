@@ -58,8 +58,11 @@ class PgAuditDatabase(PostgresqlDatabase):
     }
     is_postgres = True
 
-    def __init__(self, url: PgUrl, **kwargs: Any) -> None:
+    def __init__(self, url: PgUrl, durable: bool = False, **kwargs: Any) -> None:
         self.url = url
+        self.durable = durable
+        """Commits must survive a power loss (a broker-backed session): ``synchronous_commit``
+        is turned back on for each connection if the server, database or role turned it off."""
         self._pipeline: Any = None
         """The pipeline's context manager while a batch is open; ``_pipe`` the pipeline."""
         self._pipe: Any = None
@@ -79,6 +82,22 @@ class PgAuditDatabase(PostgresqlDatabase):
     def __repr__(self) -> str:
         """Never the DSN (it may hold a password)."""
         return f"PgAuditDatabase({self.url})"
+
+    def execute_durably(self, sql: str, params: Any = None) -> Any:
+        """Run one statement whose commit must be durable: every commit of a durable store's
+        connection is (``synchronous_commit``), so this is ``execute_sql``."""
+        return self.execute_sql(sql, params)
+
+    def _initialize_connection(self, conn: Any) -> None:
+        """A durable store's new connection commits durably: ``synchronous_commit`` defaults
+        to on, and the desk never turns it off; a server, database or role setting of ``off``
+        (commits acknowledged before they reach the disk) is overridden for this connection.
+        Any other value (``local``, ``remote_write``, ``remote_apply``) already waits for the
+        server's own disk and is left as the administrator chose."""
+        if not self.durable:
+            return
+        if conn.execute("SHOW synchronous_commit").fetchone()[0] == "off":
+            conn.execute("SET synchronous_commit = on")  # autocommit: for the whole connection
 
     def execute_sql(self, sql: str, params: Any = None) -> Any:
         """Run ``sql`` (``?`` or ``%s`` marks)."""

@@ -47,15 +47,16 @@ def pg_problem(url: PgUrl, exc: BaseException) -> str:
     return redact(f"cannot open the database {url}: {why}").replace(url.dsn, str(url))
 
 
-def open_pg(url: PgUrl, create: bool = True) -> PgAuditDatabase:
+def open_pg(url: PgUrl, create: bool = True, durable: bool = False) -> PgAuditDatabase:
     """Open the PostgreSQL audit store at ``url`` (create or migrate its tables unless
-    ``create`` is False) and bind the models; ``StoreError`` if it cannot be used."""
+    ``create`` is False) and bind the models; ``StoreError`` if it cannot be used.
+    ``durable``: ``synchronous_commit`` is kept on for every connection (``PgAuditDatabase``)."""
     from tui_trader.store.db import StoreError
     from tui_trader.store.migrations import MigrationError
     from tui_trader.store.pg_schema import check_pg, migrate_pg
 
     _quiet_driver()
-    db = PgAuditDatabase(url)
+    db = PgAuditDatabase(url, durable=durable)
     try:
         db.connect(reuse_if_open=True)
     except Exception as exc:  # psycopg's and peewee's errors alike: one line, no traceback

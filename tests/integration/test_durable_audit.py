@@ -1,0 +1,96 @@
+"""An Alpaca session's order rows reach the disk before the order reaches the broker.
+
+A session on Alpaca (paper or live, here the sandbox through the real alpaca-py client) commits
+each order row before it sends the order. With SQLite's ``synchronous=normal`` that commit
+survives a killed process but not a power loss; the broker could then hold an order the audit
+trail no longer has. The session's store connection must commit each order row durably:
+``synchronous=full`` for that commit on SQLite (its other commits stay cheap), and
+``synchronous_commit`` on for PostgreSQL (the tests' server turns it off, as an administrator
+might). A local simulated session, whose account dies with the process, keeps the cheaper
+setting.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tests.integration.alpaca_helpers import alpaca_session
+from tui_trader.learning.setup import LearningSettings
+from tui_trader.session.local import LocalSettings, build_local_session
+from tui_trader.store.models import LiveOrder
+from tui_trader.store.pg import is_postgres
+from tui_trader.store.pg_url import PgUrl
+
+_SQLITE_LEVELS = {0: "off", 1: "normal", 2: "full", 3: "extra"}
+
+
+def _commit_setting(db: Any) -> str:
+    """How the connection this thread writes through commits: SQLite's ``synchronous`` level,
+    PostgreSQL's ``synchronous_commit``."""
+    if is_postgres(db):
+        return str(db.execute_sql("SHOW synchronous_commit").fetchone()[0])
+    return _SQLITE_LEVELS[db.execute_sql("PRAGMA synchronous").fetchone()[0]]
+
+
+def _trace(session: Any) -> list[str]:
+    """The statements the session's store connection runs from now on (SQLite), with a
+    ``SEND <id>`` line where each order goes to the broker."""
+    seen: list[str] = []
+    session.audit.db.connection().set_trace_callback(seen.append)
+    submit = session.broker.submit
+
+    def traced(request: Any) -> Any:
+        seen.append(f"SEND {request.client_order_id}")
+        return submit(request)
+
+    session.broker.submit = traced
+    return seen
+
+
+def test_an_alpaca_session_commits_its_order_rows_durably(
+    sandbox: Any, store: Path | PgUrl
+) -> None:
+    """SQLite: each order row commits with ``synchronous=full`` right before its order goes
+    out (which syncs every commit before it too); the session's other commits, and the
+    connection between orders, stay ``normal``. PostgreSQL: ``synchronous_commit`` is on."""
+    sandbox.admin.set_faults(rate_limit=0)
+    momentum = LearningSettings("momentum")  # it buys in a rally: an order row is committed
+    session = alpaca_session(
+        sandbox, store, symbols=("SPY",), learning=momentum, requests_per_minute=60_000.0
+    )
+    postgres = is_postgres(session.audit.db)
+    seen = [] if postgres else _trace(session)
+    try:
+        for _ in range(3):
+            sandbox.admin.step(shock={"SPY": 0.8})
+            session.run_iteration()
+        assert LiveOrder.select().count() > 0, "the session placed no order: nothing committed"
+        if postgres:
+            assert _commit_setting(session.audit.db) == "on"
+            return
+        sends = [i for i, line in enumerate(seen) if line.startswith("SEND ")]
+        assert sends, "no order was sent"
+        for at in sends:
+            insert = max(i for i in range(at) if 'INSERT INTO "live_orders"' in seen[i])
+            assert seen[insert - 1] == "PRAGMA synchronous=full", seen[insert - 2 : at + 1]
+            assert seen[insert + 1] == "PRAGMA synchronous=normal"
+            assert seen[insert + 1 : at].count("PRAGMA synchronous=full") == 0
+        assert seen.count("PRAGMA synchronous=full") == len(sends)  # only the order rows
+        assert _commit_setting(session.audit.db) == "normal"
+    finally:
+        session.finish("stopped")
+        session.broker.close()
+
+
+def test_a_local_session_keeps_the_cheaper_commits(store: Path | PgUrl) -> None:
+    """Its account dies with the process: nothing outside it can hold an order it lost."""
+    session = build_local_session(LocalSettings(db=store, symbols=("SPY",)))  # type: ignore[arg-type]
+    try:
+        session.run_iteration()
+        # the tests' PostgreSQL server has synchronous_commit off; a local session keeps it
+        assert _commit_setting(session.audit.db) == (
+            "off" if is_postgres(session.audit.db) else "normal"
+        )
+    finally:
+        session.finish("stopped")

@@ -1,0 +1,204 @@
+"""The desk's own orders whose audit rows were lost are found at the broker and written back.
+
+A power loss can take the last commits of the audit store after the broker already has their
+orders (the store ran with ``synchronous=normal``, or was restored from an older backup). Here
+a session trades the sandbox account through the real alpaca-py client and stops; deleting the
+newest order row and its fills simulates the lost commit. Before, the next session called the
+order's shares a change made outside the desk (and a working one "not placed by this desk").
+Now it finds the order at the broker by its client order id, writes it back as its session's
+row with the reason, records its fills, says so in a ``reconciliation`` event, and follows it.
+When the id cannot be told this desk's (its session is not in this database), it says so and
+leaves the order alone.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tests.integration.alpaca_helpers import alpaca_session, settle
+from tui_trader.core.orders import OrderType, Side
+from tui_trader.engine.lost_rows import LOST_ROW
+from tui_trader.engine.manual_orders import ManualOrder
+from tui_trader.engine.outside_changes import OUTSIDE_CHANGE
+from tui_trader.engine.reconcile import RECONCILIATION
+from tui_trader.engine.session import TradingSession
+from tui_trader.learning.setup import LearningSettings
+from tui_trader.sandbox.testing import SandboxHandle
+from tui_trader.store.account_record import recorded_positions
+from tui_trader.store.models import (
+    AccountSnapshot,
+    LiveFill,
+    LiveOrder,
+    RiskEventRow,
+    SessionRow,
+)
+from tui_trader.store.pg_url import PgUrl
+
+RALLY = {"SPY": 0.8}
+
+
+def _session(sandbox: SandboxHandle, db: Path | PgUrl) -> TradingSession:
+    """A momentum session on SPY (it buys in a rally), with the rate limits lifted."""
+    sandbox.admin.set_faults(rate_limit=0)
+    momentum = LearningSettings("momentum")
+    return alpaca_session(
+        sandbox, db, symbols=("SPY",), learning=momentum, requests_per_minute=60_000.0
+    )
+
+
+def _stop(session: TradingSession) -> None:
+    session.finish("stopped")
+    session.broker.close()
+
+
+def _lose_newest_order_row() -> tuple[str, float]:
+    """Delete the newest order row and its fills, as a lost commit would: its client order
+    id and the quantity its fills had recorded."""
+    row = LiveOrder.select().order_by(LiveOrder.id.desc()).get()
+    filled = sum(f.quantity for f in LiveFill.select().where(LiveFill.order == row.id))
+    LiveFill.delete().where(LiveFill.order == row.id).execute()
+    LiveOrder.delete().where(LiveOrder.id == row.id).execute()
+    return row.client_order_id, filled
+
+
+def _spy_held(trading: Any) -> float:
+    return sum(float(p.qty) for p in trading.get_all_positions() if p.symbol == "SPY")
+
+
+def test_a_filled_order_whose_row_was_lost_is_written_back_at_the_next_start(
+    sandbox: SandboxHandle, trading: Any, store: Path | PgUrl
+) -> None:
+    db = store
+    first = _session(sandbox, db)
+    try:
+        for _ in range(3):
+            sandbox.admin.step(shock=RALLY)
+            first.run_iteration()
+        settle(sandbox, first)
+    finally:
+        _stop(first)
+    first_id = SessionRow.select().get().id
+    lost, filled = _lose_newest_order_row()
+    assert filled > 0, "the lost order should have filled"
+
+    second = _session(sandbox, db)
+    try:
+        row = LiveOrder.get_or_none(LiveOrder.client_order_id == lost)
+        assert row is not None, "the lost order row is still missing"
+        assert (row.status, row.filled_qty, row.session_id) == ("filled", filled, first_id)
+        assert row.rationale == LOST_ROW and row.error == LOST_ROW
+        assert sum(f.quantity for f in LiveFill.select().where(LiveFill.order == row.id)) == filled
+        said = [e for e in second.startup_events if lost in e.detail]
+        assert [e.event_type for e in said] == [RECONCILIATION]
+        assert LOST_ROW in said[0].detail and said[0].symbol == "SPY"
+        assert "followed" not in said[0].action_taken  # filled: nothing left to follow
+        written = RiskEventRow.select().where(RiskEventRow.event_type == RECONCILIATION)
+        assert [r.detail for r in written if lost in r.detail] == [said[0].detail]
+        assert [e for e in second.startup_events if e.event_type == OUTSIDE_CHANGE] == []
+        assert recorded_positions(second.account_key, None) == {"SPY": _spy_held(trading)}
+        assert "SPY" not in second.outside.holds
+    finally:
+        _stop(second)
+
+
+def test_after_a_power_loss_the_found_fills_explain_the_positions(
+    sandbox: SandboxHandle, trading: Any, store: Path | PgUrl
+) -> None:
+    """As a power loss leaves the store: the lost order's row, its fills and every snapshot
+    written after it are gone. The broker's positions then differ from the last snapshot by
+    exactly what the order filled: the written-back fills explain it, nothing else is said."""
+    db = store
+    first = _session(sandbox, db)
+    try:
+        for _ in range(3):
+            sandbox.admin.step(shock=RALLY)
+            first.run_iteration()
+        settle(sandbox, first)
+        first.request_manual_order(ManualOrder("SPY", Side.SELL, qty=5))  # room left
+        first.apply_kill_requests()
+        sandbox.admin.step()  # the market order fills with the bar
+        settle(sandbox, first)
+    finally:
+        _stop(first)
+    written_at = LiveOrder.select().order_by(LiveOrder.id.desc()).get().timestamp
+    lost, filled = _lose_newest_order_row()
+    assert filled == 5
+    AccountSnapshot.delete().where(AccountSnapshot.timestamp >= written_at).execute()
+    assert AccountSnapshot.select().count() > 0, "no snapshot from before the lost order"
+
+    second = _session(sandbox, db)
+    try:
+        assert LiveOrder.get(LiveOrder.client_order_id == lost).rationale == LOST_ROW
+        reconciled = [e for e in second.startup_events if e.event_type == RECONCILIATION]
+        assert [e for e in reconciled if lost in e.detail]
+        assert not [e for e in reconciled if "positions differ" in e.detail], reconciled
+        assert [e for e in second.startup_events if e.event_type == OUTSIDE_CHANGE] == []
+        assert recorded_positions(second.account_key, None) == {"SPY": _spy_held(trading)}
+    finally:
+        _stop(second)
+
+
+def test_a_working_order_whose_row_was_lost_is_followed_as_the_desks_own(
+    sandbox: SandboxHandle, tmp_path: Path
+) -> None:
+    db = tmp_path / "desk.db"
+    first = _session(sandbox, db)
+    try:
+        sandbox.admin.step()
+        first.run_iteration()
+        low = round(first.last_prices["SPY"] * 0.5, 2)  # far below the market: it rests
+        first.request_manual_order(
+            ManualOrder("SPY", Side.BUY, qty=1, order_type=OrderType.LIMIT, limit_price=low)
+        )
+        first.apply_kill_requests()
+        settle(sandbox, first)
+    finally:
+        _stop(first)
+    lost, _ = _lose_newest_order_row()
+
+    second = _session(sandbox, db)
+    try:
+        row = LiveOrder.get(LiveOrder.client_order_id == lost)
+        assert (row.status, row.order_type, row.rationale) == ("new", "limit", LOST_ROW)
+        [said] = [e for e in second.startup_events if lost in e.detail]
+        assert said.action_taken.endswith("followed like the session's own orders")
+        details = [e.detail for e in second.startup_events]
+        assert not [d for d in details if "not placed by this desk" in d], details
+        assert "SPY" in second.broker.working_symbols()
+        second.request_cancel(lost)  # followed: the desk can cancel it, and records that
+        second.apply_kill_requests()
+        settle(sandbox, second)
+        assert LiveOrder.get(LiveOrder.client_order_id == lost).status == "canceled"
+    finally:
+        _stop(second)
+
+
+def test_an_order_no_session_of_this_database_made_is_left_untouched(
+    sandbox: SandboxHandle, trading: Any, tmp_path: Path
+) -> None:
+    """Fail closed: an id of the desk's form whose session this database does not hold (here
+    its session row was lost too) is said and left, and its shares stay outside the desk's."""
+    db = tmp_path / "desk.db"
+    first = _session(sandbox, db)
+    try:
+        for _ in range(3):
+            sandbox.admin.step(shock=RALLY)
+            first.run_iteration()
+        settle(sandbox, first)
+    finally:
+        _stop(first)
+    lost, filled = _lose_newest_order_row()
+    SessionRow.update(key="0000beef").execute()  # no session of this database made it now
+
+    second = _session(sandbox, db)
+    try:
+        assert LiveOrder.get_or_none(LiveOrder.client_order_id == lost) is None
+        [said] = [e for e in second.startup_events if lost in e.detail]
+        assert said.event_type == RECONCILIATION
+        assert "no session of this database made it" in said.detail
+        assert said.action_taken.startswith("left untouched")
+        [outside] = [e for e in second.startup_events if e.event_type == OUTSIDE_CHANGE]
+        assert outside.value == filled
+    finally:
+        _stop(second)

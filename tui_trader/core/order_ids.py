@@ -1,0 +1,42 @@
+"""The desk's client order ids: ``tt-<session key>-<cycle>-<symbol>-<leg>``, made and read back.
+
+Every order a session sends carries one (a rebalance leg, a manual order ``mN``, a protective
+exit ``psN``, a flattening ``flat``): deterministic, so after a lost answer the broker can be
+asked whether it already has the order. The form says "made by a tui_trader desk" and names the
+session; only the audit store says which account that session traded (its ``sessions`` row), so
+an id is this desk's own only when its session is in the store and on the account at hand
+(``engine.lost_rows``). Pure values.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+PREFIX = "tt-"
+_FORM = re.compile(r"^tt-(?P<key>[^-]+)-(?P<iteration>\d+)-(?P<symbol>.+)-(?P<leg>[a-z]+\d*)$")
+
+
+@dataclass(frozen=True, slots=True)
+class OwnOrderId:
+    """What a desk's client order id says: the session that sent it, in which cycle, for
+    which symbol, and which of the cycle's orders it was."""
+
+    session_key: str
+    iteration: int
+    symbol: str
+    leg: str
+
+
+def make_order_id(session_key: str, iteration: int, symbol: str, leg: str) -> str:
+    """The client order id of a session's order (``read_order_id`` reads it back)."""
+    return f"{PREFIX}{session_key}-{iteration}-{symbol}-{leg}"
+
+
+def read_order_id(client_order_id: str) -> OwnOrderId | None:
+    """The parts of a desk's client order id; ``None`` when the id is not of the desk's form
+    (an order placed by hand, by another program, or a pair's leg named by the broker)."""
+    found = _FORM.match(client_order_id)
+    if found is None:
+        return None
+    return OwnOrderId(found["key"], int(found["iteration"]), found["symbol"], found["leg"])

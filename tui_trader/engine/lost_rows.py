@@ -1,0 +1,169 @@
+"""Start-up reconciliation's look for the desk's own orders whose audit rows were lost.
+
+The order row is committed before an order is sent, but a commit can still be lost after the
+broker has the order: an OS crash or a power loss while the store ran with
+``synchronous=normal`` (what Alpaca sessions did before they committed durably), or a store
+restored from an older backup. The broker then holds an order the audit trail does not: open,
+it looked like someone else's; filled, its shares looked like a change made outside the desk.
+
+So, on an account others can trade, reconciliation lists the broker's orders since the
+account's last run here began (open and closed) and looks at each whose client order id is of
+the desk's form (``core.order_ids``) and has no row. It is written back, as its session's
+order, only when that session is in this store, on this account, not running any more, and the
+id's symbol is the order's: its state and fills as the broker has them, the reason in plain
+words, a ``reconciliation`` event, and, still working, followed like the session's own. Any
+doubt (no such session here, another account's, still running, a mismatch) is said and the
+order left untouched: it stays another program's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from tui_trader.brokers import Broker
+from tui_trader.core.domain import Position, RiskEvent
+from tui_trader.core.order_ids import read_order_id
+from tui_trader.core.orders import Fill, Order, fill_increment
+from tui_trader.store import lost_rows
+from tui_trader.store.audit import AuditLog
+from tui_trader.store.liveness import is_alive, store_now
+
+RECONCILIATION = "reconciliation"
+LOST_ROW = (
+    "found at the broker: its audit row was lost, e.g. power loss before the database reached disk"
+)
+"""The written-back row's rationale and note, and the heart of its event."""
+
+
+@dataclass(slots=True)
+class Found:
+    """What the look found and did."""
+
+    events: list[RiskEvent] = field(default_factory=list)
+    fills: list[Fill] = field(default_factory=list)
+    """The written-back orders' executions, to record like any missed fill."""
+    adopted: list[Order] = field(default_factory=list)
+    ours: set[str] = field(default_factory=set)
+    """Client ids now known as the desk's (written back here, or by another desk just now)."""
+    written: list[Order] = field(default_factory=list)
+    """The orders written back here, in the broker's state."""
+
+
+def find_lost_orders(broker: Broker, audit: AuditLog, account_key: str) -> Found:
+    """Write back the desk's own orders at the broker that have no row here (see above)."""
+    found = Found()
+    session_id = audit.session.id if audit.session else None
+    since = lost_rows.last_run_began(account_key, session_id)
+    if since is None:
+        return found  # nothing in this store on this account: no order can be the desk's
+    listed = broker.orders_since(since)
+    if not listed:
+        return found
+    shaped = {o.client_order_id: o for o in listed if read_order_id(o.client_order_id)}
+    missing = set(shaped) - lost_rows.known_order_ids(shaped)
+    if not missing:
+        return found
+    ids = {cid: read_order_id(cid) for cid in missing}
+    sessions = lost_rows.sessions_by_key(i.session_key for i in ids.values() if i)
+    now = datetime.now(UTC)
+    store_time = store_now(audit.db)
+    doubts: list[str] = []
+    for cid in sorted(missing, key=lambda c: _when(shaped[c])):
+        order, parts = shaped[cid], ids[cid]
+        assert parts is not None  # only ids of the desk's form were kept
+        row = sessions.get(parts.session_key)
+        doubt = _doubt(order, parts.symbol, row, account_key, store_time)
+        if doubt:
+            doubts.append(f"{cid} ({_what(order)}): {doubt}")
+            continue
+        written = lost_rows.write_found_order(
+            audit.db, row.id, order, parts.iteration, LOST_ROW, now
+        )
+        found.ours.add(cid)
+        if not written:
+            continue  # another desk starting now wrote it back: that desk follows it
+        found.written.append(order)
+        fill = fill_increment(order, 0.0, 0.0, now)
+        if fill is not None:
+            found.fills.append(fill)
+        action = "written back into the audit trail from the broker's record, its fills included"
+        if order.status.is_open or order.cancel_pending:
+            broker.adopt(order)
+            found.adopted.append(order)
+            action += "; followed like the session's own orders"
+        found.events.append(
+            RiskEvent(
+                RECONCILIATION,
+                1.0,
+                0.0,
+                action,
+                symbol=order.symbol,
+                detail=f"order {cid} of session {parts.session_key} ({_what(order)}, "
+                f"{order.status} at the broker, {order.filled_qty:g} filled): {LOST_ROW}",
+            )
+        )
+    if doubts:
+        found.events.append(
+            RiskEvent(
+                RECONCILIATION,
+                float(len(doubts)),
+                0.0,
+                "left untouched: not written into this audit trail, not followed",
+                detail=f"{len(doubts)} order(s) at the broker carry this desk's client order "
+                "id form but have no row here and cannot be told this desk's: "
+                + "; ".join(doubts[:5])
+                + ("; ..." if len(doubts) > 5 else ""),
+            )
+        )
+    return found
+
+
+def with_found_fills(
+    expected: list[Position], found: Found, snapshot_at: datetime | None
+) -> list[Position]:
+    """The last snapshot's positions with what the written-back orders placed after it
+    filled. Commits reach the disk in order: a snapshot that survived a power loss was
+    written before every lost row, so it holds none of their fills; an order placed before
+    the snapshot had its row written before it too (its row would have survived), and the
+    snapshot already holds what it filled."""
+    late = [o for o in found.written if snapshot_at is None or _when(o) > snapshot_at]
+    if not late:
+        return expected
+    held = {p.symbol: p for p in expected}
+    for order in late:
+        was = held.get(order.symbol) or Position(order.symbol, 0.0, 0.0, 0.0)
+        moved = order.filled_qty * order.side.sign
+        held[order.symbol] = Position(
+            was.symbol, was.qty + moved, was.avg_entry_price, was.last_price
+        )
+    return list(held.values())
+
+
+def _doubt(
+    order: Order, symbol: str, row: object | None, account_key: str, now: datetime
+) -> str | None:
+    """Why ``order`` cannot be taken as its session's, or ``None`` when it can."""
+    if row is None:
+        return (
+            "no session of this database made it (another desk's database on this account, "
+            "or its session's own row was lost too)"
+        )
+    other = getattr(row, "account_key", None)
+    if other != account_key:
+        return f"its session {getattr(row, 'key', '?')} of this database traded {other}"
+    if symbol != order.symbol:
+        return f"its id names {symbol}, the broker's order is for {order.symbol}"
+    if is_alive(row, now):
+        return f"its session {getattr(row, 'key', '?')} is still running: its own to follow"
+    return None
+
+
+def _what(order: Order) -> str:
+    """``buy 10 SPY``."""
+    return f"{order.side} {order.qty:g} {order.symbol}"
+
+
+def _when(order: Order) -> datetime:
+    """When the order was placed (oldest first; an unknown time last)."""
+    return order.submitted_at or datetime.max.replace(tzinfo=UTC)

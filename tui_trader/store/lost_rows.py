@@ -1,0 +1,113 @@
+"""The audit store's side of finding orders whose rows were lost: which sessions to look for,
+which orders the store knows, and writing back an order found at the broker.
+
+A commit can be lost after its order reached the broker (an OS crash or a power loss while the
+store ran with ``synchronous=normal``, a store restored from an older backup). Start-up
+reconciliation (``engine.lost_rows``) then asks the broker for the account's recent orders and
+writes back the desk's own that have no row here. These are the store's questions and the one
+write; the deciding is the engine's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from peewee import fn
+
+from tui_trader.core.orders import Order
+from tui_trader.store.db import from_db_time
+from tui_trader.store.models import AccountSnapshot, LiveOrder, SessionRow
+from tui_trader.store.statements import ORDER_FIELDS, ORDER_SQL, db_time
+
+CLOCK_MARGIN = timedelta(minutes=5)
+"""Looked back this much before the last run began: the broker's clock is not this machine's."""
+_CHUNK = 500
+"""Ids per ``IN (...)`` (SQLite allows 999 variables in older builds)."""
+FOUND_ORDER_SQL = ORDER_SQL + ' ON CONFLICT ("client_order_id") DO NOTHING'
+"""An order another desk starting at the same moment wrote back first is written once."""
+
+
+def last_run_began(account_key: str, session_id: int | None) -> datetime | None:
+    """When the account's last run in this store began, less ``CLOCK_MARGIN``: the earliest
+    start among its earlier sessions still running when the newest of them started (a
+    fleet's desks run side by side). ``None`` when the store has no earlier session on the
+    account (nothing here can be the desk's)."""
+    earlier = SessionRow.select().where(
+        (SessionRow.account_key == account_key) & (SessionRow.id != (session_id or -1))
+    )
+    newest = earlier.order_by(SessionRow.started_at.desc()).first()
+    if newest is None:
+        return None
+    last_seen = fn.COALESCE(SessionRow.ended_at, SessionRow.heartbeat_at, SessionRow.started_at)
+    began = (
+        earlier.select(fn.MIN(SessionRow.started_at)).where(last_seen >= newest.started_at).scalar()
+    )
+    start = from_db_time(began or newest.started_at)
+    return start - CLOCK_MARGIN if start is not None else None
+
+
+def known_order_ids(client_order_ids: Iterable[str]) -> set[str]:
+    """Those of ``client_order_ids`` that have a row in this store (any session's)."""
+    wanted = list(client_order_ids)
+    known: set[str] = set()
+    for at in range(0, len(wanted), _CHUNK):
+        chunk = wanted[at : at + _CHUNK]
+        query = LiveOrder.select(LiveOrder.client_order_id).where(
+            LiveOrder.client_order_id.in_(chunk)
+        )
+        known.update(row.client_order_id for row in query)
+    return known
+
+
+def sessions_by_key(keys: Iterable[str]) -> dict[str, Any]:
+    """The ``sessions`` rows of these session keys that this store holds."""
+    wanted = list(set(keys))
+    found: dict[str, Any] = {}
+    for at in range(0, len(wanted), _CHUNK):
+        for row in SessionRow.select().where(SessionRow.key.in_(wanted[at : at + _CHUNK])):
+            found[row.key] = row
+    return found
+
+
+def write_found_order(
+    db: Any, session_id: int, order: Order, iteration: int, reason: str, now: datetime
+) -> bool:
+    """Write back an order found at the broker as its session's row, in the broker's state,
+    with ``reason`` as its rationale and note; False if a row for it already exists (another
+    desk starting at the same moment wrote it back first)."""
+    values = {
+        "session": session_id,
+        "client_order_id": order.client_order_id,
+        "broker_order_id": order.broker_order_id,
+        "symbol": order.symbol,
+        "side": str(order.side),
+        "quantity": order.qty,
+        "order_type": str(order.order_type),
+        "limit_price": order.limit_price,
+        "status": order.row_status,
+        "timestamp": db_time(order.submitted_at or now),
+        "market_time": db_time(order.submitted_at or now),
+        "updated_at": db_time(now),
+        "filled_qty": order.filled_qty,
+        "filled_price": order.filled_avg_price,
+        "error": reason,
+        "rationale": reason,
+        "iteration": iteration,
+    }
+    cursor = db.execute_sql(FOUND_ORDER_SQL, [values[name] for name in ORDER_FIELDS])
+    return db.rows_changed(cursor) != 0
+
+
+def last_snapshot_time(account_key: str, session_id: int | None) -> datetime | None:
+    """When the account's last snapshot before this session was written (the one start-up
+    reconciliation compares the broker's positions with)."""
+    snap = (
+        AccountSnapshot.select(AccountSnapshot.timestamp)
+        .join(SessionRow)
+        .where((SessionRow.account_key == account_key) & (SessionRow.id != (session_id or -1)))
+        .order_by(AccountSnapshot.id.desc())
+        .first()
+    )
+    return from_db_time(snap.timestamp) if snap is not None else None
