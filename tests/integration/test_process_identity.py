@@ -3,7 +3,7 @@
 A session row records its process for good: pid, start time and boot id. On the same machine
 the kernel says whether that very process still runs, and the heartbeat is aged on the boot
 clock, so what a wall clock says no longer decides who is dead. A heartbeat from another
-machine is judged on the wall clock.
+machine stamped far in the future keeps its session alive only while it keeps changing.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import pytest
 
 from tests.conftest import age_heartbeat
 from tui_trader.core.clock import WallClock
-from tui_trader.store import process_identity
+from tui_trader.store import liveness, process_identity
 from tui_trader.store.audit import AuditLog
 from tui_trader.store.db import open_database, to_db_time
 from tui_trader.store.dead_local import dead_left_working, end_dead_local_sessions
@@ -118,6 +118,29 @@ def test_without_proc_the_heartbeat_and_the_pid_judge(
     code = "import os; print(os.getpid())"
     gone = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert not is_alive(_running(db_path, pid=int(gone.stdout)))
+
+
+def test_a_heartbeat_far_in_the_future_keeps_its_session_alive_only_while_it_changes(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another machine whose clock is an hour ahead wrote it. Alive at first sight; seen
+    unchanged for longer than the window on this reader's own clock: dead (before, it looked
+    alive for the whole hour, whatever became of its session); a new heartbeat: alive again.
+    A heartbeat less than the window ahead is an ordinary fresh one."""
+    clock = [1000.0]
+    monkeypatch.setattr(liveness, "_monotonic", lambda: clock[0])
+    row = _running(db_path, host="desk-b", heartbeat_at=_wall(3600))
+    assert is_alive(row)
+    clock[0] += MIN_WINDOW - 1
+    assert is_alive(row)
+    clock[0] += 2
+    assert not is_alive(row) and shown_status(row) == "died"
+    SessionRow.update(heartbeat_at=_wall(3601)).where(SessionRow.id == row.id).execute()
+    row = SessionRow.get_by_id(row.id)
+    assert is_alive(row)
+    near = _running(db_path, host="desk-b", heartbeat_at=_wall(MIN_WINDOW - 5))
+    clock[0] += 10 * MIN_WINDOW
+    assert is_alive(near)
 
 
 def _drop_identity_columns(path: Path) -> None:

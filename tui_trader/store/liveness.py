@@ -20,8 +20,16 @@ desk stopped (SIGSTOP, Ctrl+Z, a hang) or left without writing its end (a full d
 stale after its window: its process being there is not enough, it must beat.
 
 **Another machine, or no identity** (a row written before identities, no ``/proc``): the pid
-check where the host is this one, then the wall-clock heartbeat against the store's time: a
-heartbeat older than the window is dead.
+check where the host is this one, then the wall-clock heartbeat against the store's time. A
+heartbeat older than the window is dead. A heartbeat more than the window in the *future* says
+the clock that wrote it is ahead of the reader's (or the reader's stepped back), so its time
+proves nothing: such a session is alive only while this reader sees that heartbeat change,
+judged on the reader's own monotonic clock: a value seen unchanged for longer than the window
+is dead (a first sighting counts as a change). Without this bound a desk killed while its clock
+ran a day ahead would look alive for a day. A reader that lives one moment (a report, a start)
+sees the first sighting only, so it shows such a session alive: the cautious side (its orders
+are left alone, its account counted as traded by another); a reader that lives on (the desk,
+the monitor, the fleet screen) sees it die one window after its last heartbeat.
 
 A session row still ``running`` that is not alive is shown as ``died``; reports, the monitor and
 start-up reconciliation all use ``is_alive`` and ``shown_status`` from here.
@@ -31,6 +39,7 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -43,6 +52,14 @@ BEAT_SECONDS = 1.0
 """A session writes its heartbeat at most this often."""
 DIED = "died"
 """How reports show a session whose row says ``running`` but whose process is gone."""
+_AHEAD_KEPT = 1024
+"""How many future heartbeats a reader remembers (the oldest half is forgotten beyond)."""
+
+_ahead_seen: dict[tuple[Any, ...], float] = {}
+"""A heartbeat more than the window in the future, by (session, heartbeat): when this reader
+first saw that value, on its monotonic clock."""
+_monotonic = time.monotonic
+"""The reader's own clock for future heartbeats (a test may move it)."""
 
 
 def window_for(every: float) -> float:
@@ -131,11 +148,30 @@ def is_alive(row: Any, now: datetime | None = None) -> bool:
 
 
 def _fresh_by_wall_clock(row: Any, now: datetime) -> bool:
-    """The heartbeat rule on wall-clock time."""
+    """The heartbeat rule on wall-clock time, bounded for heartbeats in the future."""
+    window = _window(row)
     last = last_sign_of_life(row)
     if last is None:
         return False
-    return (now - last).total_seconds() <= _window(row)
+    age = (now - last).total_seconds()
+    if age > window:
+        return False
+    if -age <= window:
+        return True
+    return _still_changing(row, last, window)
+
+
+def _still_changing(row: Any, beat: datetime, window: float) -> bool:
+    """For a heartbeat more than the window in the future: True until this reader has seen
+    that same value for longer than the window on its own monotonic clock."""
+    key = (getattr(row, "id", None), row.host, row.pid, beat)
+    now = _monotonic()
+    first = _ahead_seen.setdefault(key, now)
+    if len(_ahead_seen) > _AHEAD_KEPT:
+        for old in list(_ahead_seen)[: _AHEAD_KEPT // 2]:
+            if old != key:
+                del _ahead_seen[old]
+    return now - first <= window
 
 
 def shown_status(row: Any, now: datetime | None = None) -> str:
