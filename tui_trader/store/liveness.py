@@ -170,7 +170,7 @@ def _still_changing(row: Any, beat: datetime, window: float) -> bool:
     if len(_ahead_seen) > _AHEAD_KEPT:
         for old in list(_ahead_seen)[: _AHEAD_KEPT // 2]:
             if old != key:
-                del _ahead_seen[old]
+                _ahead_seen.pop(old, None)  # another reader thread may have dropped it
     return now - first <= window
 
 
