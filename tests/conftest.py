@@ -164,12 +164,23 @@ def make_session(
     return session
 
 
-def simulate_death(session: TradingSession) -> None:
-    """Make a session look as a killed process does to other sessions: its heartbeat stops
-    (here: ten minutes old), so start-up reconciliation treats its rows as a dead run's."""
+def age_heartbeat(session_id: int, seconds: float) -> None:
+    """Make a session's last heartbeat ``seconds`` old on both clocks it is stamped on: the
+    wall clock (``heartbeat_at``) and the machine's boot clock (``heartbeat_uptime``), as a
+    session that stopped beating that long ago left it (``store.liveness``)."""
     from tui_trader.store.db import to_db_time
     from tui_trader.store.models import SessionRow
+    from tui_trader.store.process_identity import uptime
 
+    now = uptime()
+    SessionRow.update(
+        heartbeat_at=to_db_time(datetime.now(UTC) - timedelta(seconds=seconds)),
+        heartbeat_uptime=None if now is None else now - seconds,
+    ).where(SessionRow.id == session_id).execute()
+
+
+def simulate_death(session: TradingSession) -> None:
+    """Make a session look as a hung or killed process does to other sessions: its heartbeat
+    stops (here: ten minutes old), so start-up reconciliation treats its rows as a dead run's."""
     assert session.audit.session is not None
-    stale = to_db_time(datetime.now(UTC) - timedelta(minutes=10))
-    SessionRow.update(heartbeat_at=stale).where(SessionRow.id == session.audit.session.id).execute()
+    age_heartbeat(session.audit.session.id, 600)

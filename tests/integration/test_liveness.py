@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from tests.conftest import age_heartbeat
 from tests.integration.cli_helpers import run_cli
 from tui_trader.core.clock import WallClock
 from tui_trader.store.audit import AuditLog
-from tui_trader.store.db import open_database, to_db_time
+from tui_trader.store.db import open_database
 from tui_trader.store.liveness import MIN_WINDOW, is_alive, shown_status, window_for
 from tui_trader.store.models import SessionRow
 
@@ -20,11 +20,9 @@ def _running(db_path: Path, beat_age: float = 0.0, pid: int | None = None) -> Se
     """A ``running`` session row, its heartbeat ``beat_age`` seconds old (and another pid)."""
     audit = AuditLog(open_database(db_path), WallClock())
     row = audit.start_session("local", "paper", None, "test", ("SPY",), {})
-    beat = to_db_time(datetime.now(UTC) - timedelta(seconds=beat_age))
-    changes = {SessionRow.heartbeat_at: beat}
+    age_heartbeat(row.id, beat_age)
     if pid is not None:
-        changes[SessionRow.pid] = pid
-    SessionRow.update(changes).where(SessionRow.id == row.id).execute()
+        SessionRow.update(pid=pid).where(SessionRow.id == row.id).execute()
     return SessionRow.get_by_id(row.id)
 
 
@@ -33,8 +31,8 @@ def test_a_session_is_alive_while_its_heartbeat_is_fresh(db_path: Path) -> None:
     row = _running(db_path)
     assert row.pid and row.host and row.heartbeat_window == MIN_WINDOW
     assert is_alive(row) and shown_status(row) == "running"
-    later = datetime.now(UTC) + timedelta(seconds=MIN_WINDOW + 1)
-    assert not is_alive(row, later) and shown_status(row, later) == "died"
+    row = _running(db_path, beat_age=MIN_WINDOW + 1)
+    assert not is_alive(row) and shown_status(row) == "died"
     row.status = "completed"
     assert not is_alive(row) and shown_status(row) == "completed"
     assert window_for(60.0) == 180.0 and window_for(0.1) == MIN_WINDOW

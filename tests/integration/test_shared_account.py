@@ -8,15 +8,13 @@ count for the account; ``risk reset`` is taken by the running session instead of
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from tests.conftest import BuyAndHold, make_session
+from tests.conftest import BuyAndHold, age_heartbeat, make_session
 from tui_trader.cli import main
 from tui_trader.core.domain import TradingState
 from tui_trader.risk.gate import MANUAL_KILL, ORDER_RATE, RiskLimits
-from tui_trader.store.db import to_db_time
-from tui_trader.store.models import LiveOrder, RiskStateRow, SessionRow
+from tui_trader.store.models import LiveOrder, RiskStateRow
 from tui_trader.store.pg_url import PgUrl
 
 ACCOUNT = "alpaca:PA-SHARED"
@@ -102,7 +100,6 @@ def test_reconciliation_leaves_the_rows_of_a_live_session_alone(store: Path | Pg
     b = make_session(store, account_key=ACCOUNT, strategies=[BuyAndHold()])
     assert [o.status for o in rows.clone()] == ["new", "new", "new"]
     assert not [e for e in b.startup_events if "in the database" in e.detail + e.action_taken]
-    stale = to_db_time(datetime.now(UTC) - timedelta(minutes=10))
-    SessionRow.update(heartbeat_at=stale).where(SessionRow.id == a.audit.session.id).execute()
+    age_heartbeat(a.audit.session.id, 600)
     make_session(store, account_key=ACCOUNT, strategies=[BuyAndHold()])
     assert "new" not in [o.status for o in rows.clone()], "a dead session's orders are reconciled"

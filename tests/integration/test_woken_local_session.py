@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
-from tests.conftest import make_session
+from tests.conftest import age_heartbeat, make_session
 from tests.integration.cli_helpers import cli_env, run_cli
 from tui_trader.core.timeframes import parse_interval, parse_period
 from tui_trader.market.sim import SimMarket
@@ -98,7 +98,11 @@ def test_a_local_session_recorded_died_while_suspended_stops_when_it_wakes(
         [(key, session_id)] = _rows(db, "SELECT key, id FROM sessions")
         stale = to_db_time(datetime.now(UTC) - timedelta(hours=1))
         with sqlite3.connect(db, timeout=10) as con:  # an hour asleep, as the store sees it
-            con.execute("UPDATE sessions SET heartbeat_at = ? WHERE id = ?", (stale, session_id))
+            con.execute(
+                "UPDATE sessions SET heartbeat_at = ?, heartbeat_uptime = heartbeat_uptime - "
+                "3600 WHERE id = ?",
+                (stale, session_id),
+            )
         second = run_cli(tmp_path, "paper", "--iterations", "1", "--db", str(db))
         assert second.returncode == 0, second.stderr
         assert f"local session {key} died" in second.stdout
@@ -155,8 +159,7 @@ def test_a_batched_session_recorded_died_under_it_stops_halted_and_cancels_its_o
     assert session.broker.open_orders(), "the scenario needs an order still working"
     audit.flush()
     row = audit.session
-    stale = to_db_time(datetime.now(UTC) - timedelta(hours=1))
-    SessionRow.update(heartbeat_at=stale).where(SessionRow.id == row.id).execute()
+    age_heartbeat(row.id, 3600)  # an hour asleep, as the store sees it
     [dead] = end_dead_local_sessions(audit.db)  # another desk's start, as it records it
     assert dead.key == row.key and dead.orders > 0
     orders = _rows(db, "SELECT id, status FROM live_orders ORDER BY id")

@@ -7,16 +7,16 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from tui_helpers import asking, scalar, wait_for
 
+from tests.conftest import age_heartbeat
 from tests.integration.cli_helpers import run_cli
 from tui_trader.core.clock import WallClock
 from tui_trader.store.audit import AuditLog
-from tui_trader.store.db import open_database, to_db_time
+from tui_trader.store.db import open_database
 from tui_trader.store.models import SessionRow
 from tui_trader.tui.app import make_app
 from tui_trader.tui.monitor import DbFollower, MonitorError, MonitorHandle
@@ -85,8 +85,7 @@ def _session(db_path: Path, beat_age: float) -> SessionRow:
     """A running session row whose last heartbeat is ``beat_age`` seconds old."""
     audit = AuditLog(open_database(db_path), WallClock())
     row = audit.start_session("local", "paper", None, "test", ("SPY",), {})
-    beat = to_db_time(datetime.now(UTC) - timedelta(seconds=beat_age))
-    SessionRow.update(heartbeat_at=beat).where(SessionRow.id == row.id).execute()
+    age_heartbeat(row.id, beat_age)
     return row
 
 
@@ -111,7 +110,6 @@ def test_the_monitor_follows_the_newest_alive_session_and_ends_with_it(db_path: 
     _session(db_path, beat_age=600)
     follower = DbFollower(db_path, None)
     assert follower.open().key == alive.key
-    stale = to_db_time(datetime.now(UTC) - timedelta(seconds=600))
-    SessionRow.update(heartbeat_at=stale).where(SessionRow.id == alive.id).execute()
+    age_heartbeat(alive.id, 600)
     result = MonitorHandle(follower, poll_seconds=0.01).run(lambda report: None)
     assert result.status == "ended in the other process (died)"

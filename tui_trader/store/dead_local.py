@@ -6,11 +6,13 @@ one that is killed (kill -9, power loss, out of memory) cannot, and its rows wou
 and ``running`` for ever although nothing can fill those orders any more.
 
 ``end_dead_local_sessions`` finds local sessions whose row still says ``running`` but which are
-dead by ``store.liveness`` (their process gone from this host, or their heartbeat stale by the
-store's clock), and records, for each: its orders not yet final as ``canceled``, with why in
-plain words, and its row as ``died``, ended at its last sign of life. A session still alive,
-here or on another machine, is never touched. Only local sessions: an Alpaca session's orders
-live at Alpaca, and start-up reconciliation (``engine.reconcile``) settles them from there.
+dead by ``store.liveness`` (their process gone from this machine, or their heartbeat stale: on
+the boot clock for a process of this machine, never a wall clock that may have been stepped;
+by the store's clock for another machine's), and records, for each: its orders not yet final
+as ``canceled``, with why in plain words, and its row as ``died``, ended at its last sign of
+life. A session still alive, here or on another machine, is never touched. Only local
+sessions: an Alpaca session's orders live at Alpaca, and start-up reconciliation
+(``engine.reconcile``) settles them from there.
 
 Atomic and idempotent: the rows are read again and judged inside one write transaction
 (SQLite ``BEGIN IMMEDIATE``: the write lock first, so two desks starting at once take turns;
@@ -104,9 +106,13 @@ def dead_left_working(conn: sqlite3.Connection, now: datetime | None = None) -> 
     looking at a backup). A file too old to say (no heartbeat columns) counts none."""
     now = now or datetime.now(UTC)
     try:
+        have = {row[1] for row in conn.execute('PRAGMA table_info("sessions")')}
+        if "heartbeat_at" not in have:
+            return 0, 0
+        # a file from before process identities lacks their columns: its rows have none
+        columns = ", ".join(f'"{c}"' if c in have else "NULL" for c in _Row.__slots__)
         rows = conn.execute(
-            'SELECT "id", "status", "pid", "host", "heartbeat_at", "heartbeat_window", '
-            '"started_at" FROM "sessions" WHERE "mode" = ? AND "status" = ?',
+            f'SELECT {columns} FROM "sessions" WHERE "mode" = ? AND "status" = ?',
             (LOCAL, "running"),
         ).fetchall()
     except sqlite3.OperationalError:
@@ -135,6 +141,9 @@ class _Row:
     heartbeat_at: str | None
     heartbeat_window: float | None
     started_at: str | None
+    heartbeat_uptime: float | None
+    proc_start: int | None
+    boot_id: str | None
 
 
 def dead_sessions_line(ended: list[DeadSession]) -> str | None:

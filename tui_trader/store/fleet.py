@@ -17,7 +17,13 @@ from datetime import datetime, timedelta
 
 from peewee import fn
 
-from tui_trader.store.liveness import is_alive, last_sign_of_life, process_gone, store_now
+from tui_trader.store.liveness import (
+    gone_why,
+    heartbeat_age,
+    is_alive,
+    last_sign_of_life,
+    store_now,
+)
 from tui_trader.store.models import AccountSnapshot, RiskStateRow, SessionRow
 
 RECENT = timedelta(hours=24)
@@ -70,8 +76,9 @@ def _state(row: SessionRow, alive: bool, halted: bool) -> str:
 
 def _dead_why(row: SessionRow, age: float | None) -> str:
     """Why a running row counts as dead, in plain words."""
-    if process_gone(row):
-        return f"process {row.pid} is gone from {row.host}"
+    gone = gone_why(row)
+    if gone:
+        return gone
     if age is None:
         return "no heartbeat"
     return f"heartbeat stale ({age:,.0f} s old)"
@@ -117,10 +124,10 @@ def fleet_rows(
         for r in RiskStateRow.select().where(RiskStateRow.account_key.in_(list(accounts)))
     }
     out = []
-    for row, alive, seen in shown:
+    for row, alive, _seen in shown:
         account = risk.get(row.account_key)
         halted = account is not None and account.state == HALTED
-        age = (now - seen).total_seconds() if row.heartbeat_at is not None and seen else None
+        age = heartbeat_age(row, now)
         state = _state(row, alive, halted)
         snap = snaps.get(row.id)
         out.append(

@@ -1,25 +1,50 @@
-"""Is a session still alive? Its process id, host and heartbeat say.
+"""Is a session still alive? On its own machine the kernel says; elsewhere, its heartbeat.
 
-A running session writes ``heartbeat_at`` (wall-clock UTC) at most about once a second while it
-works, and while it waits between cycles. On a PostgreSQL store shared by several machines the
-server's clock writes and judges every heartbeat (``store_now``): a machine whose own clock
-runs minutes behind or ahead still looks alive exactly while it beats. A session counts as
-alive while its heartbeat is fresh: the window is ``max(30 s, 3 x the cycle interval)``,
-stored with the session as ``heartbeat_window`` so that every reader judges it the same way.
-A session whose process is gone from this very host is dead at once. A session row still
-``running`` with a stale heartbeat (or none: rows written before heartbeats existed) is shown
-as ``died``; reports, the monitor and start-up reconciliation all use ``is_alive`` and
-``shown_status`` from here.
+A running session writes a heartbeat at most about once a second while it works, and while it
+waits between cycles. A session counts as alive while its heartbeat is fresh: the window is
+``max(30 s, 3 x the cycle interval)``, stored with the session as ``heartbeat_window`` so that
+every reader judges it the same way. Each heartbeat is stamped on two clocks:
+
+- ``heartbeat_at``, wall-clock UTC: the PostgreSQL server's clock on a shared store (one clock
+  for every machine, whatever theirs say: ``store_now``), the session's own on a SQLite file;
+- ``heartbeat_uptime``, the machine's boot clock (``/proc/uptime``), which every process of one
+  boot reads alike and no wall-clock step moves.
+
+**Same machine** (the row's host is this one, and it recorded its process identity: pid, start
+time and boot id, ``store.process_identity``): wall clocks play no part. The recorded process
+gone, exited, its id now another program's, or the machine restarted since: dead at once. The
+very process still there (running or stopped): alive while its heartbeat is fresh on the boot
+clock. So a desk started with its clock minutes ahead or behind (a clock step, NTP, a process
+under libfaketime) neither finds the healthy desks beside it dead nor looks dead to them, and a
+desk stopped (SIGSTOP, Ctrl+Z, a hang) or left without writing its end (a full disk) still goes
+stale after its window: its process being there is not enough, it must beat.
+
+**Another machine, or no identity** (a row written before identities, no ``/proc``): the pid
+check where the host is this one, then the wall-clock heartbeat against the store's time. A
+heartbeat older than the window is dead. A heartbeat more than the window in the *future* says
+the clock that wrote it is ahead of the reader's (or the reader's stepped back), so its time
+proves nothing: such a session is alive only while this reader sees that heartbeat change,
+judged on the reader's own monotonic clock: a value seen unchanged for longer than the window
+is dead (a first sighting counts as a change). Without this bound a desk killed while its clock
+ran a day ahead would look alive for a day. A reader that lives one moment (a report, a start)
+sees the first sighting only, so it shows such a session alive: the cautious side (its orders
+are left alone, its account counted as traded by another); a reader that lives on (the desk,
+the monitor, the fleet screen) sees it die one window after its last heartbeat.
+
+A session row still ``running`` that is not alive is shown as ``died``; reports, the monitor and
+start-up reconciliation all use ``is_alive`` and ``shown_status`` from here.
 """
 
 from __future__ import annotations
 
 import os
 import socket
+import time
 from datetime import UTC, datetime
 from typing import Any
 
 from tui_trader.store.db import from_db_time
+from tui_trader.store.process_identity import Found, look_up, uptime
 
 MIN_WINDOW = 30.0
 """Seconds: the shortest heartbeat window (a slow disk or a long cycle must not look dead)."""
@@ -27,6 +52,14 @@ BEAT_SECONDS = 1.0
 """A session writes its heartbeat at most this often."""
 DIED = "died"
 """How reports show a session whose row says ``running`` but whose process is gone."""
+_AHEAD_KEPT = 1024
+"""How many future heartbeats a reader remembers (the oldest half is forgotten beyond)."""
+
+_ahead_seen: dict[tuple[Any, ...], float] = {}
+"""A heartbeat more than the window in the future, by (session, heartbeat): when this reader
+first saw that value, on its monotonic clock."""
+_monotonic = time.monotonic
+"""The reader's own clock for future heartbeats (a test may move it)."""
 
 
 def window_for(every: float) -> float:
@@ -45,9 +78,7 @@ def _process_exists(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:
-        return True
-    except OSError:
+    except OSError:  # PermissionError: it exists and is not ours
         return True
     return True
 
@@ -63,19 +94,84 @@ def store_now(db: Any) -> datetime:
     return datetime.now(UTC)
 
 
+def _window(row: Any) -> float:
+    """The row's heartbeat window."""
+    return float(row.heartbeat_window or MIN_WINDOW)
+
+
+def _found_here(row: Any) -> Found | None:
+    """What this machine's kernel says of the row's process; ``None`` when it is not asked:
+    another host, or no identity recorded."""
+    start, boot = getattr(row, "proc_start", None), getattr(row, "boot_id", None)
+    if not row.pid or row.host != this_host() or start is None or not boot:
+        return None
+    return look_up(int(row.pid), int(start), str(boot))
+
+
+def _boot_clock_age(row: Any) -> float | None:
+    """Seconds since the row's last heartbeat on this machine's boot clock (for a process
+    ``/proc`` found there); ``None`` if the row or this machine has no such reading."""
+    beat, now = getattr(row, "heartbeat_uptime", None), uptime()
+    return None if beat is None or now is None else now - float(beat)
+
+
+def heartbeat_age(row: Any, now: datetime) -> float | None:
+    """Seconds since the row's last heartbeat as liveness ages it: on the boot clock for a
+    process of this very machine and boot, else on the wall clock against ``now``; ``None``
+    without a heartbeat."""
+    if row.heartbeat_at is None:
+        return None
+    if _found_here(row) is Found.THERE:
+        age = _boot_clock_age(row)
+        if age is not None:
+            return age
+    seen = last_sign_of_life(row)
+    return None if seen is None else (now - seen).total_seconds()
+
+
 def is_alive(row: Any, now: datetime | None = None) -> bool:
     """True while a session row is ``running`` and its process shows signs of life; ``now``
-    defaults to the store's time (``store_now``)."""
+    (wall clock, for rows judged by ``heartbeat_at``) defaults to the store's time."""
     if row.status != "running":
         return False
-    if row.pid and row.host == this_host() and not _process_exists(int(row.pid)):
+    found = _found_here(row)
+    if found in (Found.GONE, Found.REUSED, Found.REBOOTED):
+        return False
+    if found is Found.THERE:
+        age = _boot_clock_age(row)
+        if age is not None:
+            return age <= _window(row)
+    elif row.pid and row.host == this_host() and not _process_exists(int(row.pid)):
         return False
     now = now or store_now(getattr(getattr(row, "_meta", None), "database", None))
-    window = row.heartbeat_window or MIN_WINDOW
-    last = from_db_time(row.heartbeat_at) or from_db_time(row.started_at)
+    return _fresh_by_wall_clock(row, now)
+
+
+def _fresh_by_wall_clock(row: Any, now: datetime) -> bool:
+    """The heartbeat rule on wall-clock time, bounded for heartbeats in the future."""
+    window = _window(row)
+    last = last_sign_of_life(row)
     if last is None:
         return False
-    return (now - last).total_seconds() <= window
+    age = (now - last).total_seconds()
+    if age > window:
+        return False
+    if -age <= window:
+        return True
+    return _still_changing(row, last, window)
+
+
+def _still_changing(row: Any, beat: datetime, window: float) -> bool:
+    """For a heartbeat more than the window in the future: True until this reader has seen
+    that same value for longer than the window on its own monotonic clock."""
+    key = (getattr(row, "id", None), row.host, row.pid, beat)
+    now = _monotonic()
+    first = _ahead_seen.setdefault(key, now)
+    if len(_ahead_seen) > _AHEAD_KEPT:
+        for old in list(_ahead_seen)[: _AHEAD_KEPT // 2]:
+            if old != key:
+                _ahead_seen.pop(old, None)  # another reader thread may have dropped it
+    return now - first <= window
 
 
 def shown_status(row: Any, now: datetime | None = None) -> str:
@@ -91,7 +187,19 @@ def last_sign_of_life(row: Any) -> datetime | None:
     return from_db_time(row.heartbeat_at) or from_db_time(row.started_at)
 
 
-def process_gone(row: Any) -> bool:
-    """True when the session's process is known to be gone: it ran on this very host and no
-    process has its id any more (on another host only the heartbeat can tell)."""
-    return bool(row.pid) and row.host == this_host() and not _process_exists(int(row.pid))
+def gone_why(row: Any) -> str | None:
+    """Why the session's process is known to be gone, in plain words; ``None`` when the kernel
+    does not say (another host, where only the heartbeat can tell, or a process still there)."""
+    found = _found_here(row)
+    if found is Found.REBOOTED:
+        return f"{row.host} has restarted since process {row.pid} ran"
+    if found is Found.REUSED:
+        return f"process {row.pid} is gone from {row.host} (its id is another program's now)"
+    if found is Found.GONE or (
+        found in (None, Found.UNKNOWN)
+        and bool(row.pid)
+        and row.host == this_host()
+        and not _process_exists(int(row.pid))
+    ):
+        return f"process {row.pid} is gone from {row.host}"
+    return None

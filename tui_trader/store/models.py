@@ -56,6 +56,14 @@ class SessionRow(BaseModel):
     """Wall-clock time of the session's last sign of life (``store.liveness``)."""
     heartbeat_window = FloatField(null=True)
     """Seconds after the last heartbeat until a ``running`` session counts as dead."""
+    heartbeat_uptime = FloatField(null=True)
+    """The last heartbeat on the host's boot clock (``/proc/uptime``), which no wall-clock step
+    moves: how processes of the same boot age it (``store.liveness``)."""
+    proc_start = IntegerField(null=True)
+    """The process's start, clock ticks after boot: with ``pid`` and ``boot_id`` it names that
+    very process, never a later one given the same id (``store.process_identity``)."""
+    boot_id = TextField(null=True)
+    """The boot of ``host`` the process runs in (``/proc/sys/kernel/random/boot_id``)."""
 
     class Meta:
         table_name = "sessions"

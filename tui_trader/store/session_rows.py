@@ -1,8 +1,11 @@
 """The session's own row: opened with its process id, host and first heartbeat, kept alive by
 heartbeats, closed with how the session ended (the ``AuditLog``'s session side).
 
-Heartbeats are wall-clock time whatever clock the session runs on (a replay's clock may be the
-bars' time): readers (``store.liveness``) compare them with their own wall clock.
+The row records the process that runs the session for good (pid, start time, boot id:
+``store.process_identity``). Each heartbeat is stamped on the wall clock, whatever clock the
+session runs on (a replay's clock may be the bars' time), and on the machine's boot clock
+(``/proc/uptime``): readers on another machine compare the first with their own wall clock,
+readers on this one age the second, which no wall-clock step moves (``store.liveness``).
 
 A heartbeat only updates a row that still says ``running``. A session suspended long enough to
 look dead (a laptop lid closed, SIGSTOP) may have been recorded ``died`` by another session's
@@ -29,6 +32,7 @@ from tui_trader.store.db import to_db_time
 from tui_trader.store.dead_local import dead_sessions_line, end_dead_local_sessions
 from tui_trader.store.liveness import BEAT_SECONDS, MIN_WINDOW, is_alive, store_now, this_host
 from tui_trader.store.models import SessionRow
+from tui_trader.store.process_identity import own_identity, uptime
 from tui_trader.store.statements import db_time
 
 
@@ -62,6 +66,7 @@ class SessionRows:
         """Create the session row; a local account is keyed by the session itself."""
         key = secrets.token_hex(4)
         now = to_db_time(self.clock.now())
+        me = own_identity()
         self.session = SessionRow.create(
             key=key,
             mode=mode,
@@ -76,6 +81,9 @@ class SessionRows:
             host=this_host(),
             heartbeat_at=to_db_time(self._beat_time()),
             heartbeat_window=MIN_WINDOW,
+            heartbeat_uptime=uptime(),
+            proc_start=me.start if me else None,
+            boot_id=me.boot_id if me else None,
         )
         self._last_beat = time.monotonic()
         self._iterations: int | None = None
@@ -110,21 +118,20 @@ class SessionRows:
             return
         self._last_beat = now
         iterations = self._iterations
+        args: tuple[object, ...] = ()
         if getattr(self.db, "is_postgres", False):  # the server's clock: one for all machines
-            beat, args = "(clock_timestamp() AT TIME ZONE 'UTC')", ()
+            beat = "(clock_timestamp() AT TIME ZONE 'UTC')"
         else:
             beat, args = "?", (db_time(_wall_now()),)
-        running = '"id" = ? AND "status" = \'running\''
-        if iterations is None:
-            cursor = self.db.execute_sql(
-                f'UPDATE "sessions" SET "heartbeat_at" = {beat} WHERE {running}',
-                (*args, self.session.id),
-            )
-        else:
-            cursor = self.db.execute_sql(
-                f'UPDATE "sessions" SET "heartbeat_at" = {beat}, "iterations" = ? WHERE {running}',
-                (*args, iterations, self.session.id),
-            )
+        sets = f'"heartbeat_at" = {beat}, "heartbeat_uptime" = ?'
+        args += (uptime(),)
+        if iterations is not None:
+            sets += ', "iterations" = ?'
+            args += (iterations,)
+        cursor = self.db.execute_sql(
+            f'UPDATE "sessions" SET {sets} WHERE "id" = ? AND "status" = \'running\'',
+            (*args, self.session.id),
+        )
         if not self.db.rows_changed(cursor):
             raise RowEnded(self._ended_under_us())
 
