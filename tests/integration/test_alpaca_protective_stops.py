@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import simulate_death
 from tests.integration.alpaca_helpers import alpaca_session, filled_by_order, settle
 from tests.integration.broker_protection import (
@@ -20,7 +22,7 @@ from tests.integration.broker_protection import (
 from tui_trader.engine.reconcile import RECONCILIATION
 from tui_trader.risk.stops import StopRule
 from tui_trader.sandbox.testing import running_sandbox, wait_until
-from tui_trader.store.models import LiveOrder
+from tui_trader.store.models import LiveFill, LiveOrder, LiveTrade
 
 
 def test_a_stop_at_the_broker_outlives_the_session_and_the_next_one_reconciles_it(
@@ -52,6 +54,20 @@ def test_a_stop_at_the_broker_outlives_the_session_and_the_next_one_reconciles_i
         assert f"order {stop.client_order_id}: " in details
         assert "in the database, filled at the broker" in details
         assert open_stops(sb) == []
+        # The round trip is booked once: the stop's fill closes the long the first session
+        # bought (the broker's positions already held it: no phantom short of -held was left
+        # for the next buy to "close" with a made-up profit).
+        [trade] = LiveTrade.select().where(LiveTrade.symbol == "SPY")
+        buys = [f for f in LiveFill.select() if f.side == "buy" and f.symbol == "SPY"]
+        entry = sum(f.price * f.quantity for f in buys) / sum(f.quantity for f in buys)
+        exit_fill = LiveFill.get(
+            LiveFill.order == LiveOrder.get(LiveOrder.client_order_id == stop.client_order_id)
+        )
+        assert (trade.side, trade.quantity) == ("buy", held)
+        assert trade.entry_price == pytest.approx(entry)
+        assert trade.exit_price == pytest.approx(exit_fill.price)
+        assert trade.pnl < 0  # a stop below the entry
+        assert second.ledger.held("SPY") == 0.0
 
 
 def test_a_position_found_without_its_stop_gets_one_at_start_up(tmp_path: Path) -> None:

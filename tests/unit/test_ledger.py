@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tui_trader.core.ledger import TradeLedger
+from tui_trader.core.ledger import TradeLedger, positions_before
 from tui_trader.core.orders import Fill, Side
 
 T = datetime(2024, 1, 2, tzinfo=UTC)
@@ -46,3 +46,42 @@ def test_a_flip_closes_the_long_and_opens_a_short() -> None:
     assert closed.quantity == 10 and closed.pnl == pytest.approx(50)
     (short,) = ledger.on_fill(fill(Side.BUY, 5, 100, fee=0))
     assert short.side is Side.SELL and short.pnl == pytest.approx(25)
+
+
+@pytest.mark.parametrize(
+    ("now", "fills", "earlier", "trade_pnl", "left"),
+    [
+        # a stop sold the whole long overnight: the snapshot's 10 @ 100 is what it closed
+        ((0.0, 0.0), [(Side.SELL, 10, 95.0)], (10.0, 100.0), -50.0, 0.0),
+        # half sold: the broker's average still prices the rest (no snapshot)
+        ((5.0, 100.0), [(Side.SELL, 5, 110.0)], (0.0, 0.0), 50.0, 5.0),
+        # added to: the average before is worked back from the broker's new one
+        ((15.0, 104.0), [(Side.BUY, 5, 112.0)], (0.0, 0.0), None, 15.0),
+        # opened from flat while away: nothing before, the fill opens it at its price
+        ((10.0, 50.0), [(Side.BUY, 10, 50.0)], (0.0, 0.0), None, 10.0),
+    ],
+)
+def test_fills_made_while_away_are_booked_once_over_what_was_held_before(
+    now: tuple[float, float],
+    fills: list[tuple[Side, float, float]],
+    earlier: tuple[float, float],
+    trade_pnl: float | None,
+    left: float,
+) -> None:
+    """A ledger seeded from the positions before the fills, then fed them, ends at the
+    broker's position and books the round trip they close (no phantom short)."""
+    made = [fill(side, qty, price, fee=0.0, n=i) for i, (side, qty, price) in enumerate(fills)]
+    before = positions_before({"SPY": now}, made, {"SPY": earlier})
+    ledger = TradeLedger()
+    for symbol, (qty, price) in before.items():
+        ledger.seed(symbol, qty, price, T)
+    trades = [t for f in made for t in ledger.on_fill(f)]
+    assert ledger.held("SPY") == pytest.approx(left)
+    if trade_pnl is None:
+        assert trades == []
+        # the average the ledger reaches is the broker's: selling at it books no profit
+        [out] = ledger.on_fill(fill(Side.SELL, now[0], now[1], fee=0.0, n=9))
+        assert out.pnl == pytest.approx(0.0, abs=1e-9)
+    else:
+        [trade] = trades
+        assert trade.pnl == pytest.approx(trade_pnl)

@@ -107,3 +107,53 @@ class TradeLedger:
         """Start from a position that existed before this session (costs unknown, so zero)."""
         if abs(qty) > 1e-9:
             self._open[symbol] = _Open(qty, avg_price, 0.0, 0.0, opened)
+        else:
+            self._open.pop(symbol, None)
+
+    def held(self, symbol: str) -> float:
+        """The signed quantity open in ``symbol`` (0 when flat)."""
+        held = self._open.get(symbol)
+        return held.qty if held is not None else 0.0
+
+
+def positions_before(
+    now: dict[str, tuple[float, float]],
+    fills: list[Fill],
+    earlier: dict[str, tuple[float, float]],
+) -> dict[str, tuple[float, float]]:
+    """Each symbol's (quantity, average price) before ``fills``, from the positions ``now``
+    that already include them, so that a ledger seeded with these and then fed the fills ends
+    at ``now`` and books the round trips they close.
+
+    The fills are executions made while no session watched (a protective stop that filled
+    overnight): the broker's positions already hold them, and a ledger seeded from those and
+    fed the fills again books them twice (a sold-out long became a phantom short). The price
+    of what was held before comes from ``earlier`` (the account's last snapshot) when its
+    quantity matches, else from the broker's average while the position kept its side, else
+    from the first fill (a round trip of unknown entry then books no profit)."""
+    by_symbol: dict[str, list[Fill]] = {}
+    for fill in fills:
+        by_symbol.setdefault(fill.symbol, []).append(fill)
+    out = {}
+    for symbol in set(now) | set(by_symbol):
+        qty, avg = now.get(symbol, (0.0, 0.0))
+        own = by_symbol.get(symbol)
+        if not own:
+            out[symbol] = (qty, avg)
+            continue
+        before = qty - sum(f.qty * f.side.sign for f in own)
+        if abs(before) < 1e-9:
+            continue
+        was_qty, was_avg = earlier.get(symbol, (0.0, 0.0))
+        same_side = qty * before > 0 and avg > 0
+        if abs(was_qty - before) < 1e-9 and was_avg > 0:
+            price = was_avg
+        elif same_side and all(f.side.sign * before > 0 for f in own):  # only added to it
+            added = sum(f.qty * f.price for f in own)
+            price = (avg * abs(qty) - added) / abs(before)
+        elif same_side and all(f.side.sign * before < 0 for f in own):  # only reduced it
+            price = avg  # average cost: selling part does not move the average
+        else:
+            price = own[0].price
+        out[symbol] = (before, price if price > 0 else avg)
+    return out

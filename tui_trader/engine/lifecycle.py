@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from tui_trader.brokers import Broker, BrokerError
 from tui_trader.core.clock import Clock
 from tui_trader.core.domain import Account, Bar, Position, RiskEvent, Signal
-from tui_trader.core.ledger import TradeLedger
+from tui_trader.core.ledger import TradeLedger, positions_before
 from tui_trader.core.orders import Fill
 from tui_trader.engine.notices import SESSION_END
 from tui_trader.engine.reconcile import reconcile, unsettled_order
@@ -132,6 +132,8 @@ class SessionLifecycle:
         """Square earlier runs' orders and positions with the broker; record each difference."""
         result = reconcile(self.broker, self.audit, self.account_key)
         now = self.clock.now()
+        if result.fills:
+            self._seed_before(result.fills, now)
         for row in result.unsettled:
             self.unsettled.add(
                 unsettled_order(row),
@@ -143,9 +145,35 @@ class SessionLifecycle:
         with self.audit.cycle():
             for fill in result.fills:
                 self._record_fill(fill)
+            if result.fills:
+                self._seed_as_broker({f.symbol for f in result.fills}, now)
             events = result.events + self._settle(now)
             self._record_events(events, now)
         return events
+
+    def _seed_before(self, fills: list[Fill], now: datetime) -> None:
+        """Seed the ledger with what was held before fills made while no session watched
+        (the broker's positions already hold them): recording them then books the round trips
+        they close, instead of booking them twice (a stop that sold a long out overnight left a
+        phantom short that the next buy "closed" with a made-up profit)."""
+        earlier = self.audit.last_positions_of_account(self.account_key) or []
+        held = {s: (p.qty, p.avg_entry_price) for s, p in self.last_positions.items()}
+        before = positions_before(
+            held, fills, {p.symbol: (p.qty, p.avg_entry_price) for p in earlier}
+        )
+        for symbol in {f.symbol for f in fills}:
+            qty, price = before.get(symbol, (0.0, 0.0))
+            self.ledger.seed(symbol, qty, price, now)
+
+    def _seed_as_broker(self, symbols: set[str], now: datetime) -> None:
+        """Where the ledger still differs from the broker after those fills (one was already
+        recorded by another session, so not booked here), start from the broker's position."""
+        for symbol in symbols:
+            position = self.last_positions.get(symbol)
+            qty = position.qty if position is not None else 0.0
+            if abs(self.ledger.held(symbol) - qty) > 1e-9:
+                price = position.avg_entry_price if position is not None else 0.0
+                self.ledger.seed(symbol, qty, price, now)
 
     def finish(self, status: str, detail: str = "") -> None:
         """Write the final state: the last snapshot if the cadence skipped it, risk memory, how
