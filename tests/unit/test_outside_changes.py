@@ -117,3 +117,20 @@ def test_after_start_a_symbol_first_held_later_starts_from_nothing_not_from_the_
     assert book.own("AAPL") == 0  # held: its protective exit covers none of the 40
     [event] = book.check(("AAPL",), aapl, set(), lambda: False)
     assert (event.symbol, event.value) == ("AAPL", 40)
+
+
+def test_the_snapshot_difference_is_left_out_only_where_the_start_event_says_the_same() -> None:
+    """SPY: the snapshot and the record agree (20), the broker holds 70: the outside-change
+    event says +50, the reconciliation does not say it again. QQQ: said by no one else, kept.
+    IWM: the record makes 10 but the snapshot 5, so the two differences are not the same fact
+    (+40 from the record, +45 from the snapshot): both stay."""
+    from tui_trader.engine.reconcile import positions_event
+
+    differences = {"SPY": (20.0, 70.0), "QQQ": (0.0, 7.0), "IWM": (5.0, 50.0)}
+    event = positions_event(differences, {"SPY": 50.0, "IWM": 40.0})
+    assert event is not None and event.value == 2
+    assert event.detail == (
+        "positions differ from the last snapshot: IWM 5 recorded vs 50 at the broker; "
+        "QQQ 0 recorded vs 7 at the broker"
+    )
+    assert positions_event({"SPY": (20.0, 70.0)}, {"SPY": 50.0}) is None

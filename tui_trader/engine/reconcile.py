@@ -6,7 +6,10 @@ the broker about every order its database still thinks is open, records what hap
 (fills included), keeps following the ones still working, hands the ones the broker does not know
 yet to the session to look up again (they are never marked final on one "not found"), and
 compares positions with the last snapshot. Every difference becomes a ``reconciliation`` risk
-event, so nothing is silently papered over. A row left ``pending_cancel`` (a cancel the broker
+event, so nothing is silently papered over. A position difference that the start-up comparison
+with the account's recorded fills (``engine.outside_changes``) says for the same symbol, by the
+same number of shares, is left to that more precise event (``positions_event``): one fact, one
+alarm. A row left ``pending_cancel`` (a cancel the broker
 accepted but had not confirmed when the run ended) is looked up too: a fill that beat the cancel
 is recorded, a confirmation just makes the row final, and a cancel still pending is followed.
 """
@@ -33,6 +36,9 @@ class ReconcileResult:
     adopted: list[Order] = field(default_factory=list)
     unsettled: list[OpenOrderRow] = field(default_factory=list)
     """Rows the broker does not know (yet): kept ``unknown``, for the session to follow."""
+    positions: dict[str, tuple[float, float]] = field(default_factory=dict)
+    """Symbol -> (shares in the last snapshot, shares at the broker), where they differ: not an
+    event yet (``positions_event``), so that a difference said more precisely is said once."""
 
 
 def reconcile(broker: Broker, audit: AuditLog, account_key: str) -> ReconcileResult:
@@ -81,16 +87,30 @@ def reconcile(broker: Broker, audit: AuditLog, account_key: str) -> ReconcileRes
         )
     expected = audit.last_positions_of_account(account_key)
     if expected is not None:
-        diff = _position_differences(expected, broker.positions())
-        if diff:
-            result.events.append(
-                _event(
-                    len(diff),
-                    "positions differ from the last snapshot: " + "; ".join(diff),
-                    "trading continues from the broker's positions",
-                )
-            )
+        result.positions = _position_differences(expected, broker.positions())
     return result
+
+
+def positions_event(
+    differences: dict[str, tuple[float, float]], said: dict[str, float] | None = None
+) -> RiskEvent | None:
+    """The event of the positions that differ from the last snapshot, leaving out each symbol
+    whose difference (broker minus snapshot) another start-up event already says (``said``:
+    symbol -> the shares it says the broker holds beyond the record); ``None`` if none is left.
+    A symbol said with another difference (the snapshot and the record disagree too) stays."""
+    said = said or {}
+    lines = [
+        f"{symbol} {recorded:g} recorded vs {held:g} at the broker"
+        for symbol, (recorded, held) in sorted(differences.items())
+        if symbol not in said or abs((held - recorded) - said[symbol]) > 1e-9
+    ]
+    if not lines:
+        return None
+    return _event(
+        len(lines),
+        "positions differ from the last snapshot: " + "; ".join(lines),
+        "trading continues from the broker's positions",
+    )
 
 
 def _missed_fill(row: OpenOrderRow, current: Order) -> Fill | None:
@@ -116,15 +136,17 @@ def unsettled_order(row: OpenOrderRow) -> Order:
     )
 
 
-def _position_differences(expected: list[Position], actual: dict[str, Position]) -> list[str]:
-    """Human-readable differences between two position books."""
+def _position_differences(
+    expected: list[Position], actual: dict[str, Position]
+) -> dict[str, tuple[float, float]]:
+    """Symbol -> (snapshot's shares, broker's shares) where the two position books differ."""
     want = {p.symbol: p.qty for p in expected}
     have = {s: p.qty for s, p in actual.items()}
-    out = []
+    out = {}
     for symbol in sorted(set(want) | set(have)):
         a, b = want.get(symbol, 0.0), have.get(symbol, 0.0)
         if abs(a - b) > 1e-9:
-            out.append(f"{symbol} {a:g} recorded vs {b:g} at the broker")
+            out[symbol] = (a, b)
     return out
 
 
