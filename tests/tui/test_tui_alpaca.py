@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from textual.widgets import Button, Checkbox, Input, Select
+from textual.widgets import Button, Checkbox, DataTable, Input, Select
 from tui_helpers import scalar, wait_for
 
 from tests.integration.alpaca_helpers import sandbox_env
@@ -55,6 +55,23 @@ async def test_alpaca_paper_from_setup_trades_on_the_sandbox_and_ctrl_k_halts(
             app.exit()
 
 
+def _bought_by_hand(sb, symbol: str, qty: int) -> None:
+    """Buy ``qty`` shares on the sandbox account as a person would in Alpaca's dashboard, and
+    wait until they are held."""
+    from alpaca.trading.client import TradingClient
+    from alpaca.trading.requests import MarketOrderRequest
+
+    from tui_trader.sandbox.testing import make_fast, wait_until
+
+    hand = make_fast(TradingClient(sb.key_id, sb.secret, paper=True, url_override=sb.base_url))
+    hand.submit_order(MarketOrderRequest(symbol=symbol, qty=qty, side="buy", time_in_force="day"))
+    sb.admin.step()  # the hand's order fills with the bar
+    wait_until(
+        lambda: [(p.symbol, float(p.qty)) for p in hand.get_all_positions()] == [(symbol, qty)],
+        what="the hand's shares",
+    )
+
+
 async def test_adopt_positions_chosen_on_the_form_reaches_the_session_and_adopts(
     db_path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -63,18 +80,10 @@ async def test_adopt_positions_chosen_on_the_form_reaches_the_session_and_adopts
     (offered for Alpaca modes only, off by default) and the question answered, the session the
     desk starts takes them as its own: one ``positions_adopted`` event, no ``outside_change``.
     Before, the form had no such choice and desk sessions never adopted."""
-    from alpaca.trading.client import TradingClient
-    from alpaca.trading.requests import MarketOrderRequest
-
-    from tui_trader.sandbox.testing import make_fast
-
     with running_sandbox() as sb:
         for name, value in sandbox_env(sb).items():
             monkeypatch.setenv(name, value)
-        hand = make_fast(TradingClient(sb.key_id, sb.secret, paper=True, url_override=sb.base_url))
-        hand.submit_order(MarketOrderRequest(symbol="SPY", qty=12, side="buy", time_in_force="day"))
-        sb.admin.step()  # the hand's order fills with the bar
-        assert [float(p.qty) for p in hand.get_all_positions()] == [12.0]
+        _bought_by_hand(sb, "SPY", 12)
         app = make_app(db_path, iterations=0, every=0.05)
         async with app.run_test(size=SIZE) as pilot:
             setup = app.screen
@@ -98,4 +107,40 @@ async def test_adopt_positions_chosen_on_the_form_reaches_the_session_and_adopts
             assert scalar(db_path, adopted) == 12
             left = "SELECT COUNT(*) FROM live_risk_events WHERE event_type = 'outside_change'"
             assert scalar(db_path, left) == 0
+            app.exit()
+
+
+async def test_a_symbol_left_alone_is_labelled_with_the_shares_this_desk_did_not_trade(
+    db_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """12 SPY bought by hand, a desk database with no session on the account: the session
+    leaves SPY alone, and the positions table shows the broker's whole position and its P&L.
+    Before, nothing told that row's P&L apart from the desk's own; now the row is marked and a
+    line under the table says how many of its shares this desk did not trade."""
+    with running_sandbox() as sb:
+        for name, value in sandbox_env(sb).items():
+            monkeypatch.setenv(name, value)
+        _bought_by_hand(sb, "SPY", 12)
+        app = make_app(db_path, iterations=0, every=0.05)
+        async with app.run_test(size=SIZE) as pilot:
+            setup = app.screen
+            setup.query_one("#mode", Select).value = "paper"
+            start = setup.query_one("#start", Button)
+            await wait_for(pilot, lambda: not start.disabled, "Start to be enabled")
+            await pilot.click("#start")
+            sb.admin.set_speed(600)  # bars come: the session reports its cycles
+            note = app.dashboard.query_one("#positions-note")
+            await wait_for(
+                pilot,
+                lambda: "left alone" in str(note.render()) or app.last_error,
+                "the note under the positions",
+            )
+            assert note.display
+            assert not app.last_error
+            assert (
+                str(note.render()) == "* SPY left alone: includes 12 shares not traded by this desk"
+            )
+            table = app.dashboard.query_one("#positions", DataTable)
+            symbols = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+            assert "SPY*" in symbols, symbols
             app.exit()

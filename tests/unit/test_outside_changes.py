@@ -134,3 +134,18 @@ def test_the_snapshot_difference_is_left_out_only_where_the_start_event_says_the
         "QQQ 0 recorded vs 7 at the broker"
     )
     assert positions_event({"SPY": (20.0, 70.0)}, {"SPY": 50.0}) is None
+
+
+def test_a_symbol_left_alone_names_the_shares_its_fills_do_not_account_for() -> None:
+    """Record 20, broker 70: SPY is left alone and 50 of its shares are not the desk's; a
+    fill of the desk's own (its exit selling 5) moves only the desk's part. A symbol traded as
+    usual names none."""
+    book = OutsideChanges()
+    book.start(("SPY",), {"SPY": 20.0}, _held(70), set(), lambda: False)
+    assert book.not_ours(_held(70)) == {"SPY": 50.0}
+    book.on_fill(Fill("x", "SPY", Side.SELL, 5, 100.0, T))
+    assert book.not_ours(_held(65)) == {"SPY": 50.0}
+    assert book.not_ours({}) == {}
+    usual = OutsideChanges()
+    usual.start(("SPY",), {"SPY": 20.0}, _held(20), set(), lambda: False)
+    assert usual.not_ours(_held(20)) == {}
