@@ -119,21 +119,24 @@ def test_after_start_a_symbol_first_held_later_starts_from_nothing_not_from_the_
     assert (event.symbol, event.value) == ("AAPL", 40)
 
 
-def test_the_snapshot_difference_is_left_out_only_where_the_start_event_says_the_same() -> None:
+def test_the_snapshot_difference_is_left_to_the_start_event_that_speaks_of_its_symbol() -> None:
     """SPY: the snapshot and the record agree (20), the broker holds 70: the outside-change
-    event says +50, the reconciliation does not say it again. QQQ: said by no one else, kept.
-    IWM: the record makes 10 but the snapshot 5, so the two differences are not the same fact
-    (+40 from the record, +45 from the snapshot): both stay."""
+    event says +50, the reconciliation does not say it again. IWM: the snapshot (5) is older
+    than the record (10, a fill came after it): the outside-change event, made with every
+    recorded fill, says the truer +40, and the snapshot's +45 is not said beside it. QQQ: no
+    start event speaks of it (not judged), so the reconciliation still names it."""
     from tui_trader.engine.reconcile import positions_event
 
     differences = {"SPY": (20.0, 70.0), "QQQ": (0.0, 7.0), "IWM": (5.0, 50.0)}
-    event = positions_event(differences, {"SPY": 50.0, "IWM": 40.0})
-    assert event is not None and event.value == 2
-    assert event.detail == (
-        "positions differ from the last snapshot: IWM 5 recorded vs 50 at the broker; "
-        "QQQ 0 recorded vs 7 at the broker"
+    event = positions_event(differences, {"SPY", "IWM"})
+    assert event is not None and event.value == 1
+    assert (
+        event.detail == "positions differ from the last snapshot: QQQ 0 recorded vs 7 at the broker"
     )
-    assert positions_event({"SPY": (20.0, 70.0)}, {"SPY": 50.0}) is None
+    assert positions_event({"SPY": (20.0, 70.0)}, {"SPY"}) is None
+    assert positions_event({"SPY": (20.0, 70.0)}).detail.endswith(
+        "SPY 20 recorded vs 70 at the broker"
+    )
 
 
 def test_a_symbol_left_alone_names_the_shares_its_fills_do_not_account_for() -> None:

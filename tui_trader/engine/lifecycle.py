@@ -7,7 +7,7 @@ state, warms the strategies up on history, squares earlier runs' orders and posi
 broker (each difference recorded as a risk event), on an account others can trade (Alpaca)
 compares the broker's positions with what the account's recorded fills make
 (``engine.outside_watch``: a symbol changed while no session ran is left alone; its event
-stands for the reconciliation's "positions differ" about the same shares) and places the
+stands for the reconciliation's "positions differ" about that symbol) and places the
 protective stops (never for shares that are not the desk's); ``finish`` writes the last
 snapshot, the risk memory and how the session ended, then tells ``notify``.
 """
@@ -118,12 +118,11 @@ class SessionLifecycle:
         self.startup_events, differences = self._reconcile()
         now = self.clock.now()
         with self.audit.cycle():
-            # After reconciliation: fills of earlier runs are recorded. A difference from the
-            # last snapshot that the comparison with the recorded fills says, for the same
-            # symbol and shares, is said once, by its more precise event.
+            # After reconciliation: fills of earlier runs are recorded. A symbol the comparison
+            # with the recorded fills speaks of is said once, by that more precise event, not
+            # again as differing from the last snapshot.
             outside = self._outside_at_start() if self._watch_outside else []
-            said = {e.symbol: e.value for e in outside if e.symbol}
-            differ = positions_event(differences, said)
+            differ = positions_event(differences, {e.symbol for e in outside if e.symbol})
             events = ([differ] if differ is not None else []) + outside
             self._record_events(events, now)
         self.startup_events += events

@@ -6,16 +6,18 @@ the broker about every order its database still thinks is open, records what hap
 (fills included), keeps following the ones still working, hands the ones the broker does not know
 yet to the session to look up again (they are never marked final on one "not found"), and
 compares positions with the last snapshot. Every difference becomes a ``reconciliation`` risk
-event, so nothing is silently papered over. A position difference that the start-up comparison
-with the account's recorded fills (``engine.outside_changes``) says for the same symbol, by the
-same number of shares, is left to that more precise event (``positions_event``): one fact, one
-alarm. A row left ``pending_cancel`` (a cancel the broker
-accepted but had not confirmed when the run ended) is looked up too: a fill that beat the cancel
-is recorded, a confirmation just makes the row final, and a cancel still pending is followed.
+event, so nothing is silently papered over. A symbol whose position the start-up comparison with
+the account's recorded fills (``engine.outside_changes``) already speaks of is left to that more
+precise event (``positions_event``): it compares with every fill recorded, including those that
+came after the last snapshot, so it says the same fact, or the truer one; one fact, one alarm.
+A row left ``pending_cancel`` (a cancel the broker accepted but had not confirmed when the run
+ended) is looked up too: a fill that beat the cancel is recorded, a confirmation just makes the
+row final, and a cancel still pending is followed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
@@ -92,17 +94,15 @@ def reconcile(broker: Broker, audit: AuditLog, account_key: str) -> ReconcileRes
 
 
 def positions_event(
-    differences: dict[str, tuple[float, float]], said: dict[str, float] | None = None
+    differences: dict[str, tuple[float, float]], said: Collection[str] = ()
 ) -> RiskEvent | None:
-    """The event of the positions that differ from the last snapshot, leaving out each symbol
-    whose difference (broker minus snapshot) another start-up event already says (``said``:
-    symbol -> the shares it says the broker holds beyond the record); ``None`` if none is left.
-    A symbol said with another difference (the snapshot and the record disagree too) stays."""
-    said = said or {}
+    """The event of the positions that differ from the last snapshot, leaving out the symbols
+    another start-up event already speaks of (``said``: the outside-change comparison's, made
+    with every recorded fill, the snapshot's and those since); ``None`` if none is left."""
     lines = [
         f"{symbol} {recorded:g} recorded vs {held:g} at the broker"
         for symbol, (recorded, held) in sorted(differences.items())
-        if symbol not in said or abs((held - recorded) - said[symbol]) > 1e-9
+        if symbol not in said
     ]
     if not lines:
         return None
