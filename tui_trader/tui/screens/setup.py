@@ -8,6 +8,7 @@ disabled while any field is invalid, and each bad field shows its reason beside 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
 
@@ -293,7 +294,6 @@ class SetupScreen(StyledOnMount, Screen[None]):
             self.live_confirmed = False
         elif self.query_one("#enable-live", Checkbox).value and not self.live_confirmed:
             limits = self._limits_or_defaults()
-
             adopt = self.query_one("#adopt", Checkbox).value
 
             def answered(confirmed: bool | None) -> None:
@@ -307,7 +307,9 @@ class SetupScreen(StyledOnMount, Screen[None]):
             self._warn_live(limits, adopt, answered)
         self._recheck()
 
-    def _warn_live(self, limits: RiskLimits, adopt: bool, answered) -> None:
+    def _warn_live(
+        self, limits: RiskLimits, adopt: bool, answered: Callable[[bool | None], None]
+    ) -> None:
         """Show the live-trading warning (the limits, whether positions are adopted)."""
         warning = LiveWarningScreen(limits, alpaca_status("live").url, adopt_positions=adopt)
         self.app.push_screen(warning, answered)
