@@ -96,11 +96,15 @@ async def test_adopt_positions_chosen_on_the_form_reaches_the_session_and_adopts
             start = setup.query_one("#start", Button)
             await wait_for(pilot, lambda: not start.disabled, "Start to be enabled")
             await pilot.click("#start")
-            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+            await wait_for(
+                pilot,
+                lambda: isinstance(app.screen, ConfirmScreen) and app.screen.focused is not None,
+                "the question, mounted",
+            )
             question = app.screen
             assert "may sell them" in str(question.query_one(".dialog-text").render())
             go_back, yes = question.query_one("#no", Button), question.query_one("#yes", Button)
-            await wait_for(pilot, lambda: go_back.has_focus, "the safe answer's focus")
+            assert go_back.has_focus, "the safe answer first"
             await pilot.press("tab")  # the keys a trader uses: Enter alone would go back
             await wait_for(pilot, lambda: yes.has_focus, "the focus on 'Start and adopt'")
             await pilot.press("enter")

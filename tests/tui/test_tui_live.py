@@ -139,8 +139,18 @@ def test_credentials_are_found_but_the_secret_never_shown(tmp_path) -> None:
     assert ".env file" in line and "https://api.alpaca.markets" in line
 
 
+async def _warning_shown(app, pilot) -> None:
+    """Wait for the live warning to be on the screen, mounted (its Cancel has the focus)."""
+    await wait_for(
+        pilot,
+        lambda: isinstance(app.screen, LiveWarningScreen) and app.screen.focused is not None,
+        "the warning",
+    )
+
+
 async def _confirm_warning(app, pilot, setup) -> None:
     """Type the phrase on the open live warning and press its confirm button."""
+    await _warning_shown(app, pilot)
     warning = app.screen
     warning.query_one("#live-phrase").value = LIVE_PHRASE
     confirm = warning.query_one("#live-confirm", Button)
@@ -168,7 +178,7 @@ async def test_adopting_positions_is_said_on_the_live_warning_and_asked_again(
         assert setup.revalidate().plan.adopt_positions is False
         adopt = setup.query_one("#adopt", Checkbox)
         adopt.value = True
-        await wait_for(pilot, lambda: isinstance(app.screen, LiveWarningScreen), "the warning")
+        await _warning_shown(app, pilot)
         text = str(app.screen.query_one(".dialog-text", Static).render())
         assert "Adopt positions: ON" in text and "it may sell them" in text
         await pilot.press("escape")
@@ -176,6 +186,6 @@ async def test_adopting_positions_is_said_on_the_live_warning_and_asked_again(
         await wait_for(pilot, lambda: not adopt.value, "the switch put back")
         assert setup.revalidate().plan.adopt_positions is False
         adopt.value = True
-        await wait_for(pilot, lambda: isinstance(app.screen, LiveWarningScreen), "the warning")
+        await _warning_shown(app, pilot)
         await _confirm_warning(app, pilot, setup)
         assert setup.revalidate().plan.adopt_positions is True
