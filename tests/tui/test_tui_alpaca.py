@@ -138,7 +138,10 @@ async def test_a_symbol_left_alone_is_labelled_with_the_shares_this_desk_did_not
             await wait_for(pilot, lambda: not start.disabled, "Start to be enabled")
             await pilot.click("#start")
             sb.admin.set_speed(600)  # bars come: the session reports its cycles
-            note = app.dashboard.query_one("#positions-note")
+            dashboard = app.dashboard
+            await wait_for(pilot, lambda: app.screen is dashboard, "the dashboard")
+            await wait_for(pilot, lambda: dashboard.query("#positions-note"), "its positions")
+            note = dashboard.query_one("#positions-note")
             await wait_for(
                 pilot,
                 lambda: "left alone" in str(note.render()) or app.last_error,
