@@ -149,3 +149,34 @@ def test_with_adopt_positions_the_hand_shares_become_the_desks_own_for_good(
     finally:
         third.finish("stopped")
         third.broker.close()
+
+
+def _said_of(events: list[Any], symbol: str) -> list[str]:
+    """The start-up events that speak of ``symbol``: their type and what they say."""
+    return [
+        f"{e.event_type}: {e.detail}"
+        for e in events
+        if e.symbol == symbol or f"{symbol} " in (e.detail or "")
+    ]
+
+
+def test_one_fact_at_start_is_one_event_and_a_difference_only_the_snapshot_sees_stays(
+    sandbox: SandboxHandle, trading: Any, tmp_path: Path
+) -> None:
+    """Shares bought by hand between two sessions differ from the account's recorded fills
+    and from the last snapshot alike: one ``outside_change`` event says it (before, the
+    reconciliation's "positions differ from the last snapshot" said the same SPY difference
+    again beside it). QQQ, bought by hand too but not traded by this session (no exits), is
+    judged by no one else: the reconciliation still names it."""
+    db = tmp_path / "desk.db"
+    own = _first_session_buys(sandbox, trading, db)
+    trading.submit_order(MarketOrderRequest(symbol="QQQ", qty=7, side="buy", time_in_force="day"))
+    sandbox.admin.step()  # the hand's order fills with the bar
+    startup, _ = _second_session_trades(sandbox, db)
+    [said] = _said_of(startup, "SPY")
+    assert said.startswith(f"{OUTSIDE_CHANGE}: SPY: the broker holds {own + 50:g}"), said
+    [qqq] = _said_of(startup, "QQQ")
+    assert qqq.startswith("reconciliation: positions differ from the last snapshot"), qqq
+    assert "QQQ 0 recorded vs 7 at the broker" in qqq and "SPY" not in qqq
+    rows = [f"{r.event_type}: {r.detail}" for r in RiskEventRow.select()]
+    assert len([r for r in rows if "SPY " in r and "differ" in r]) == 0, rows

@@ -319,6 +319,55 @@ def test_a_session_without_stops_leaves_an_earlier_sessions_exit_and_its_symbol_
     assert "cancel it at the broker, or run with --stop-loss/--take-profit" in note
 
 
+def test_an_exit_the_session_does_not_keep_is_said_once_per_onset_not_every_cycle(
+    db_path,
+) -> None:
+    """The same held-back sell, cycle after cycle, used to print the same "not sent: its
+    protective exit ... is working" line every cycle. Now the line and one ``exit_not_kept``
+    event come at the hold's onset; later cycles hold the sell back silently. When another exit
+    takes the first one's place, the hold is said again, once."""
+    session, market, _ = _session(db_path)
+    _step(session, market, 100, 101, 99, 100)
+    _step(session, market, 100, 101, 99, 100)
+    [stop] = _stops(session)
+    simulate_death(session)
+    again, market, strategy = _session(
+        db_path, rule=None, broker=session.broker, account_key=session.account_key
+    )
+    strategy.target = 0.0  # today's strategy wants out, every cycle
+
+    def held_lines(cycles: int) -> list[str]:
+        """The cycles' notes that an exit holds the sell back."""
+        reports = [_step(again, market, 100, 101, 99, 100) for _ in range(cycles)]
+        return [n for r in reports for n in r.notes if "not sent: its protective exit" in n]
+
+    def events() -> list[RiskEventRow]:
+        """This session's ``exit_not_kept`` events."""
+        mine = RiskEventRow.session == again.audit.session.id
+        return list(
+            RiskEventRow.select().where(mine & (RiskEventRow.event_type == "exit_not_kept"))
+        )
+
+    [line] = held_lines(5)
+    assert f"sell 100 SPY not sent: its protective exit {stop.client_order_id} is working" in line
+    [event] = events()
+    assert event.symbol == "SPY" and stop.client_order_id in event.detail
+    assert "said once" in event.action_taken
+    assert _held(again) == 100 and _stops(again) == [stop]
+    # Another exit takes its place (placed as an earlier session with --stop-loss would).
+    again.broker.cancel(stop.client_order_id, confirm=True)
+    other = stop.client_order_id.replace("-ps1", "-ps7")
+    again.broker.submit(
+        OrderRequest(
+            "SPY", Side.SELL, 100, other, OrderType.STOP, None, TimeInForce.GTC, stop_price=90.0
+        )
+    )
+    [changed] = held_lines(4)
+    assert f"its protective exit {other} is working" in changed
+    assert len(events()) == 2
+    assert LiveOrder.select().where(LiveOrder.session == again.audit.session.id).count() == 0
+
+
 class SlowCancels(PaperBroker):
     """A paper broker whose cancels are not confirmed while ``slow`` (Alpaca's asynchronous
     cancel still pending)."""

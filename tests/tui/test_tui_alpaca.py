@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from textual.widgets import Button, Input, Select
+from textual.widgets import Button, Checkbox, DataTable, Input, Select
 from tui_helpers import scalar, wait_for
 
 from tests.integration.alpaca_helpers import sandbox_env
 from tui_trader.sandbox.testing import running_sandbox
 from tui_trader.tui.app import make_app
+from tui_trader.tui.screens.confirm import ConfirmScreen
 
 SIZE = (120, 36)
 
@@ -51,4 +52,107 @@ async def test_alpaca_paper_from_setup_trades_on_the_sandbox_and_ctrl_k_halts(
             await wait_for(pilot, lambda: scalar(db_path, kills) == 1, "the manual kill")
             await pilot.press("escape")
             await wait_for(pilot, lambda: app.halted, "the app to show HALTED")
+            app.exit()
+
+
+def _bought_by_hand(sb, symbol: str, qty: int) -> None:
+    """Buy ``qty`` shares on the sandbox account as a person would in Alpaca's dashboard, and
+    wait until they are held."""
+    from alpaca.trading.client import TradingClient
+    from alpaca.trading.requests import MarketOrderRequest
+
+    from tui_trader.sandbox.testing import make_fast, wait_until
+
+    hand = make_fast(TradingClient(sb.key_id, sb.secret, paper=True, url_override=sb.base_url))
+    hand.submit_order(MarketOrderRequest(symbol=symbol, qty=qty, side="buy", time_in_force="day"))
+    sb.admin.step()  # the hand's order fills with the bar
+    wait_until(
+        lambda: [(p.symbol, float(p.qty)) for p in hand.get_all_positions()] == [(symbol, qty)],
+        what="the hand's shares",
+    )
+
+
+async def test_adopt_positions_chosen_on_the_form_reaches_the_session_and_adopts(
+    db_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The account holds 12 SPY bought by hand and the desk's database has no session on it,
+    so a session would leave them alone (``outside_change``). With "Adopt positions" ticked
+    (offered for Alpaca modes only, off by default) and the question answered, the session the
+    desk starts takes them as its own: one ``positions_adopted`` event, no ``outside_change``.
+    Before, the form had no such choice and desk sessions never adopted."""
+    with running_sandbox() as sb:
+        for name, value in sandbox_env(sb).items():
+            monkeypatch.setenv(name, value)
+        _bought_by_hand(sb, "SPY", 12)
+        app = make_app(db_path, iterations=0, every=0.05)
+        async with app.run_test(size=SIZE) as pilot:
+            setup = app.screen
+            adopt = setup.query_one("#adopt", Checkbox)
+            assert not adopt.value, "off by default"
+            assert not setup.query_one("#adopt-row").display, "no such choice for local"
+            setup.query_one("#mode", Select).value = "paper"
+            await wait_for(pilot, lambda: setup.query_one("#adopt-row").display, "the switch")
+            adopt.value = True
+            start = setup.query_one("#start", Button)
+            await wait_for(pilot, lambda: not start.disabled, "Start to be enabled")
+            await pilot.click("#start")
+            await wait_for(
+                pilot,
+                lambda: isinstance(app.screen, ConfirmScreen) and app.screen.focused is not None,
+                "the question, mounted",
+            )
+            question = app.screen
+            assert "may sell them" in str(question.query_one(".dialog-text").render())
+            go_back, yes = question.query_one("#no", Button), question.query_one("#yes", Button)
+            assert go_back.has_focus, "the safe answer first"
+            await pilot.press("tab")  # the keys a trader uses: Enter alone would go back
+            await wait_for(pilot, lambda: yes.has_focus, "the focus on 'Start and adopt'")
+            await pilot.press("enter")
+            adopted = "SELECT value FROM live_risk_events WHERE event_type = 'positions_adopted'"
+            await wait_for(
+                pilot, lambda: scalar(db_path, adopted) or app.last_error, "the adoption"
+            )
+            assert not app.last_error
+            assert scalar(db_path, adopted) == 12
+            left = "SELECT COUNT(*) FROM live_risk_events WHERE event_type = 'outside_change'"
+            assert scalar(db_path, left) == 0
+            app.exit()
+
+
+async def test_a_symbol_left_alone_is_labelled_with_the_shares_this_desk_did_not_trade(
+    db_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """12 SPY bought by hand, a desk database with no session on the account: the session
+    leaves SPY alone, and the positions table shows the broker's whole position and its P&L.
+    Before, nothing told that row's P&L apart from the desk's own; now the row is marked and a
+    line under the table says how many of its shares this desk did not trade."""
+    with running_sandbox() as sb:
+        for name, value in sandbox_env(sb).items():
+            monkeypatch.setenv(name, value)
+        _bought_by_hand(sb, "SPY", 12)
+        app = make_app(db_path, iterations=0, every=0.05)
+        async with app.run_test(size=SIZE) as pilot:
+            setup = app.screen
+            setup.query_one("#mode", Select).value = "paper"
+            start = setup.query_one("#start", Button)
+            await wait_for(pilot, lambda: not start.disabled, "Start to be enabled")
+            await pilot.click("#start")
+            sb.admin.set_speed(600)  # bars come: the session reports its cycles
+            dashboard = app.dashboard
+            await wait_for(pilot, lambda: app.screen is dashboard, "the dashboard")
+            await wait_for(pilot, lambda: dashboard.query("#positions-note"), "its positions")
+            note = dashboard.query_one("#positions-note")
+            await wait_for(
+                pilot,
+                lambda: "left alone" in str(note.render()) or app.last_error,
+                "the note under the positions",
+            )
+            assert note.display
+            assert not app.last_error
+            assert (
+                str(note.render()) == "* SPY left alone: includes 12 shares not traded by this desk"
+            )
+            table = app.dashboard.query_one("#positions", DataTable)
+            symbols = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+            assert "SPY*" in symbols, symbols
             app.exit()

@@ -137,3 +137,55 @@ def test_credentials_are_found_but_the_secret_never_shown(tmp_path) -> None:
     (tmp_path / ".env").write_text("APCA_API_KEY_ID=PKFILE99\nAPCA_API_SECRET_KEY=x\n")
     line = alpaca_status("live", {}, tmp_path / ".env").describe()
     assert ".env file" in line and "https://api.alpaca.markets" in line
+
+
+async def _warning_shown(app, pilot) -> None:
+    """Wait for the live warning to be on the screen, mounted (its Cancel has the focus)."""
+    await wait_for(
+        pilot,
+        lambda: isinstance(app.screen, LiveWarningScreen) and app.screen.focused is not None,
+        "the warning",
+    )
+
+
+async def _confirm_warning(app, pilot, setup) -> None:
+    """Type the phrase on the open live warning and press its confirm button."""
+    await _warning_shown(app, pilot)
+    warning = app.screen
+    warning.query_one("#live-phrase").value = LIVE_PHRASE
+    confirm = warning.query_one("#live-confirm", Button)
+    await wait_for(pilot, lambda: not confirm.disabled, "the confirm button enabled")
+    await pilot.click("#live-confirm")
+    await wait_for(pilot, lambda: app.screen is setup, "the setup screen")
+
+
+async def test_adopting_positions_is_said_on_the_live_warning_and_asked_again(
+    db_path, monkeypatch
+) -> None:
+    """Adopting positions changes what a live desk may trade, so the real-money warning says
+    whether it is on; ticking it after the warning was confirmed shows the warning again (ON),
+    and cancelling that puts the switch back, the earlier confirmation standing. A live plan
+    carries the choice only as confirmed."""
+    monkeypatch.setenv("APCA_API_KEY_ID", "PKTEST")
+    monkeypatch.setenv("APCA_API_SECRET_KEY", "not-shown")
+    app = make_app(db_path, live_enabled=True)
+    async with app.run_test(size=SIZE) as pilot:
+        setup = app.screen
+        await _choose_live(app, pilot)
+        text = str(app.screen.query_one(".dialog-text", Static).render())
+        assert "Adopt positions: off" in text
+        await _confirm_warning(app, pilot, setup)
+        assert setup.revalidate().plan.adopt_positions is False
+        adopt = setup.query_one("#adopt", Checkbox)
+        adopt.value = True
+        await _warning_shown(app, pilot)
+        text = str(app.screen.query_one(".dialog-text", Static).render())
+        assert "Adopt positions: ON" in text and "it may sell them" in text
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is setup, "the setup screen")
+        await wait_for(pilot, lambda: not adopt.value, "the switch put back")
+        assert setup.revalidate().plan.adopt_positions is False
+        adopt.value = True
+        await _warning_shown(app, pilot)
+        await _confirm_warning(app, pilot, setup)
+        assert setup.revalidate().plan.adopt_positions is True

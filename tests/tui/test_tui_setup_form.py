@@ -98,3 +98,24 @@ def test_an_alpaca_session_from_the_desk_keeps_the_forms_choices(monkeypatch, tm
     (settings,) = built
     assert settings.learning.weights == "equal" and settings.stop_loss.pct == 4.0
     assert settings.allocation_pct == 5.0
+
+
+def test_adopting_positions_is_off_by_default_for_alpaca_only_and_reaches_its_settings(
+    monkeypatch,
+) -> None:
+    """Off unless chosen; chosen for a local session it means nothing (only that session moves
+    a local account); chosen for paper it reaches the Alpaca session's settings."""
+    from tui_trader.session import alpaca
+    from tui_trader.tui.handles import SESSION_BUILDERS
+
+    monkeypatch.setenv("APCA_API_KEY_ID", "PKTEST")
+    monkeypatch.setenv("APCA_API_SECRET_KEY", "not-shown")
+    assert validate(_values(mode="paper")).plan.adopt_positions is False
+    assert validate(_values(), adopt_positions=True).plan.adopt_positions is False
+    plan = validate(_values(mode="paper"), adopt_positions=True).plan
+    assert plan.adopt_positions is True
+    built = []
+    monkeypatch.setattr(alpaca, "build_alpaca_session", lambda s, e, clock=None: built.append(s))
+    SESSION_BUILDERS["paper"](plan.settings, adopt_positions=plan.adopt_positions)()
+    (settings,) = built
+    assert settings.adopt_positions is True

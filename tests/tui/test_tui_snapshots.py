@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from textual.widgets import Input, Select
+from textual.widgets import Checkbox, Input, Select
 from tui_helpers import (
     FROZEN_START,
     PacedFrozenClock,
@@ -62,6 +62,40 @@ async def _settle(pilot) -> None:
 def test_snapshot_setup(snap_compare) -> None:
     """The setup screen with its defaults."""
     assert snap_compare(make_app(DB), terminal_size=SIZE)
+
+
+def _alpaca_paper_setup(adopt: bool):
+    """``run_before`` for the setup screen in Alpaca paper mode (keys found, nothing sent),
+    "Adopt positions" ticked or not, the form scrolled to its top."""
+
+    async def run_before(pilot) -> None:
+        setup = pilot.app.screen
+        setup.query_one("#mode", Select).value = "paper"
+        await pilot.pause()
+        setup.query_one("#adopt", Checkbox).value = adopt
+        await pilot.pause()
+        await wait_for(pilot, lambda: setup._checked, "the form's first check")
+        setup.query_one("#setup-form").scroll_home(animate=False)
+        await pilot.pause()
+
+    return run_before
+
+
+def test_snapshot_setup_alpaca_paper_80x24(snap_compare, monkeypatch) -> None:
+    """Alpaca paper at 80x24: the credentials line, and "Adopt positions" off (local sessions
+    do not show it)."""
+    monkeypatch.setenv("APCA_API_KEY_ID", "PKTEST1234")
+    monkeypatch.setenv("APCA_API_SECRET_KEY", "not-shown")
+    run_before = _alpaca_paper_setup(adopt=False)
+    assert snap_compare(make_app(DB), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_snapshot_setup_alpaca_paper_adopting(snap_compare, monkeypatch) -> None:
+    """Alpaca paper with "Adopt positions" ticked: the summary beside Start says so."""
+    monkeypatch.setenv("APCA_API_KEY_ID", "PKTEST1234")
+    monkeypatch.setenv("APCA_API_SECRET_KEY", "not-shown")
+    run_before = _alpaca_paper_setup(adopt=True)
+    assert snap_compare(make_app(DB), terminal_size=SIZE, run_before=run_before)
 
 
 def test_snapshot_live_warning_empty(snap_compare) -> None:

@@ -117,3 +117,38 @@ def test_after_start_a_symbol_first_held_later_starts_from_nothing_not_from_the_
     assert book.own("AAPL") == 0  # held: its protective exit covers none of the 40
     [event] = book.check(("AAPL",), aapl, set(), lambda: False)
     assert (event.symbol, event.value) == ("AAPL", 40)
+
+
+def test_the_snapshot_difference_is_left_to_the_start_event_that_speaks_of_its_symbol() -> None:
+    """SPY: the snapshot and the record agree (20), the broker holds 70: the outside-change
+    event says +50, the reconciliation does not say it again. IWM: the snapshot (5) is older
+    than the record (10, a fill came after it): the outside-change event, made with every
+    recorded fill, says the truer +40, and the snapshot's +45 is not said beside it. QQQ: no
+    start event speaks of it (not judged), so the reconciliation still names it."""
+    from tui_trader.engine.reconcile import positions_event
+
+    differences = {"SPY": (20.0, 70.0), "QQQ": (0.0, 7.0), "IWM": (5.0, 50.0)}
+    event = positions_event(differences, {"SPY", "IWM"})
+    assert event is not None and event.value == 1
+    assert (
+        event.detail == "positions differ from the last snapshot: QQQ 0 recorded vs 7 at the broker"
+    )
+    assert positions_event({"SPY": (20.0, 70.0)}, {"SPY"}) is None
+    assert positions_event({"SPY": (20.0, 70.0)}).detail.endswith(
+        "SPY 20 recorded vs 70 at the broker"
+    )
+
+
+def test_a_symbol_left_alone_names_the_shares_its_fills_do_not_account_for() -> None:
+    """Record 20, broker 70: SPY is left alone and 50 of its shares are not the desk's; a
+    fill of the desk's own (its exit selling 5) moves only the desk's part. A symbol traded as
+    usual names none."""
+    book = OutsideChanges()
+    book.start(("SPY",), {"SPY": 20.0}, _held(70), set(), lambda: False)
+    assert book.not_ours(_held(70)) == {"SPY": 50.0}
+    book.on_fill(Fill("x", "SPY", Side.SELL, 5, 100.0, T))
+    assert book.not_ours(_held(65)) == {"SPY": 50.0}
+    assert book.not_ours({}) == {}
+    usual = OutsideChanges()
+    usual.start(("SPY",), {"SPY": 20.0}, _held(20), set(), lambda: False)
+    assert usual.not_ours(_held(20)) == {}

@@ -186,6 +186,7 @@ def run_live_trading(args: argparse.Namespace) -> int:
 def _warning(console: Console, limits: RiskLimits, where: str, s: AlpacaSettings) -> None:
     """The boxed real-money warning with the active limits."""
     profit = f"{s.take_profit_pct:g}% (held at the broker)" if s.take_profit_pct else "none"
+    adopt = "YES (they become the desk's own and may be traded)" if s.adopt_positions else "no"
     text = (
         "[bold]You are about to trade with REAL MONEY.[/]\n"
         "Orders go to the exchange. Losses are real and can exceed what you expect.\n\n"
@@ -197,7 +198,7 @@ def _warning(console: Console, limits: RiskLimits, where: str, s: AlpacaSettings
         f"Flatten on halt: {'yes' if s.flatten_on_halt else 'no'}   "
         f"Suspend account on halt: {'yes' if s.suspend_on_halt else 'no'}\n"
         f"Protective stop: {s.stop_loss.text + ' (held at the broker)' if s.stop_loss else 'none'}"
-        f"\nTake profit: {profit}"
+        f"\nTake profit: {profit}\nAdopt positions changed while no session ran: {adopt}"
     )
     console.print(Panel(text, title="LIVE TRADING WARNING", border_style="bold red"))
 

@@ -203,6 +203,9 @@ class IterationReport:
     """Closed-trade PnL of the session so far, net of commission."""
     realized_by_symbol: dict[str, float] = field(default_factory=dict)
     """The same per symbol (empty where the front end cannot know it)."""
+    not_desks: dict[str, float] = field(default_factory=dict)
+    """Held symbols left alone after a change made outside the session: the shares of the
+    broker's position (and of its P&L) that this desk's fills do not account for."""
     regimes: dict[str, str] = field(default_factory=dict)
     """The learning system's regime call per symbol (empty without it)."""
     weights: dict[str, float] = field(default_factory=dict)

@@ -6,7 +6,8 @@ A mixin of ``TradingSession`` (kept apart so that ``engine/session`` stays the d
 state, warms the strategies up on history, squares earlier runs' orders and positions with the
 broker (each difference recorded as a risk event), on an account others can trade (Alpaca)
 compares the broker's positions with what the account's recorded fills make
-(``engine.outside_watch``: a symbol changed while no session ran is left alone) and places the
+(``engine.outside_watch``: a symbol changed while no session ran is left alone; its event
+stands for the reconciliation's "positions differ" about that symbol) and places the
 protective stops (never for shares that are not the desk's); ``finish`` writes the last
 snapshot, the risk memory and how the session ended, then tells ``notify``.
 """
@@ -25,7 +26,7 @@ from tui_trader.core.domain import Account, Bar, Position, RiskEvent, Signal
 from tui_trader.core.ledger import TradeLedger, positions_before
 from tui_trader.core.orders import Fill
 from tui_trader.engine.notices import SESSION_END
-from tui_trader.engine.reconcile import reconcile, unsettled_order
+from tui_trader.engine.reconcile import positions_event, reconcile, unsettled_order
 from tui_trader.engine.settlement import Unsettled
 from tui_trader.market import MarketData
 from tui_trader.risk.gate import RiskManager
@@ -114,13 +115,17 @@ class SessionLifecycle:
         if self.learning is not None:
             self.learning.start_trading()
         self.started = True
-        self.startup_events = self._reconcile()
-        if self._watch_outside:  # after reconciliation: fills of earlier runs are recorded
-            now = self.clock.now()
-            with self.audit.cycle():
-                outside = self._outside_at_start()
-                self._record_events(outside, now)
-            self.startup_events += outside
+        self.startup_events, differences = self._reconcile()
+        now = self.clock.now()
+        with self.audit.cycle():
+            # After reconciliation: fills of earlier runs are recorded. A symbol the comparison
+            # with the recorded fills speaks of is said once, by that more precise event, not
+            # again as differing from the last snapshot.
+            outside = self._outside_at_start() if self._watch_outside else []
+            differ = positions_event(differences, {e.symbol for e in outside if e.symbol})
+            events = ([differ] if differ is not None else []) + outside
+            self._record_events(events, now)
+        self.startup_events += events
         if self.protects:
             now = self.market_time or self.clock.now()
             with self.audit.cycle():
@@ -128,8 +133,10 @@ class SessionLifecycle:
                 self._record_events(placed, now)
             self.startup_events += placed
 
-    def _reconcile(self) -> list[RiskEvent]:
-        """Square earlier runs' orders and positions with the broker; record each difference."""
+    def _reconcile(self) -> tuple[list[RiskEvent], dict[str, tuple[float, float]]]:
+        """Square earlier runs' orders and positions with the broker; record each difference
+        but the positions' (returned: symbol -> the last snapshot's and the broker's shares),
+        which ``start`` says once it knows what the outside-change comparison says."""
         result = reconcile(self.broker, self.audit, self.account_key)
         now = self.clock.now()
         if result.fills:
@@ -149,7 +156,7 @@ class SessionLifecycle:
                 self._seed_as_broker({f.symbol for f in result.fills}, now)
             events = result.events + self._settle(now)
             self._record_events(events, now)
-        return events
+        return events, result.positions
 
     def _seed_before(self, fills: list[Fill], now: datetime) -> None:
         """Seed the ledger with what was held before fills made while no session watched

@@ -27,6 +27,7 @@ these are named for every order sent."""
 if TYPE_CHECKING:
     from tui_trader.core.clock import Clock
     from tui_trader.engine.config import SessionConfig
+    from tui_trader.engine.exit_holds import ExitHolds
     from tui_trader.engine.outside_changes import OutsideChanges
     from tui_trader.engine.rate_refusals import RateRefusals
     from tui_trader.engine.settlement import Unsettled
@@ -49,6 +50,7 @@ class OrderRouting:
     unsettled: Unsettled
     outside: OutsideChanges
     rate_refusals: RateRefusals
+    exit_holds: ExitHolds
     _cycle_orders: list[Order]
     _broker_doubt: Callable[[OrderRequest], RiskEvent]
     """Halt because an order's fate is unknown (``SessionHalts``)."""
@@ -68,9 +70,11 @@ class OrderRouting:
         cfg = self.config
         equity = account.equity
         book = holdings(positions, self.broker.open_orders())
-        left_alone = self._exits_not_kept()  # once a cycle; such a symbol gets no order
+        exits = self._exits_not_kept()  # once a cycle; such a symbol gets no order
+        self.exit_holds.still(exits)  # an exit gone or changed: its next hold is said again
+        left_alone = exits
         if self.outside.holds:  # changed outside the session: never traded against
-            left_alone = left_alone | self.outside.holds
+            left_alone = exits | self.outside.holds
         sent = refused = 0
         events: list[RiskEvent] = []
         notes: list[str] = []
@@ -104,7 +108,14 @@ class OrderRouting:
                 continue
             if symbol in left_alone:  # before the gate counts an order: none is sent
                 side = Side.BUY if delta > 0 else Side.SELL
-                notes.append(f"{side} {abs(delta):g} {symbol} not sent: {left_alone[symbol]}")
+                reason = left_alone[symbol]
+                note = f"{side} {abs(delta):g} {symbol} not sent: {reason}"
+                if exits.get(symbol) == reason:  # an exit's hold: said at its onset only
+                    said = self.exit_holds.hold(symbol, reason, note)
+                    if said is None:
+                        continue
+                    events.append(said)
+                notes.append(note)
                 continue
             outcome = self._route(
                 symbol, target, desired, delta, price, equity, held, market_time, events, notes

@@ -88,6 +88,21 @@ class OutsideChanges:
             return None
         return self._expected.get(symbol)
 
+    def not_ours(self, positions: dict[str, Position]) -> dict[str, float]:
+        """Symbol -> the shares of each held symbol left alone that this desk's fills do not
+        account for: the broker's quantity minus the desk's own (negative: fewer than its
+        fills make). The broker's position, and so its P&L, counts them; the front ends say
+        so beside the symbol instead of presenting that P&L as the desk's."""
+        out: dict[str, float] = {}
+        for symbol in self._left:
+            position = positions.get(symbol)
+            if position is None:
+                continue
+            extra = position.qty - self._expected.get(symbol, 0.0)
+            if abs(extra) > TOLERANCE:
+                out[symbol] = extra
+        return out
+
     def start(
         self,
         symbols: Iterable[str],

@@ -6,9 +6,13 @@ the broker about every order its database still thinks is open, records what hap
 (fills included), keeps following the ones still working, hands the ones the broker does not know
 yet to the session to look up again (they are never marked final on one "not found"), and
 compares positions with the last snapshot. Every difference becomes a ``reconciliation`` risk
-event, so nothing is silently papered over. A row left ``pending_cancel`` (a cancel the broker
-accepted but had not confirmed when the run ended) is looked up too: a fill that beat the cancel
-is recorded, a confirmation just makes the row final, and a cancel still pending is followed.
+event, so nothing is silently papered over. A symbol whose position the start-up comparison with
+the account's recorded fills (``engine.outside_changes``) already speaks of is left to that more
+precise event (``positions_event``): it compares with every fill recorded, including those that
+came after the last snapshot, so it says the same fact, or the truer one; one fact, one alarm.
+A row left ``pending_cancel`` (a cancel the broker accepted but had not confirmed when the run
+ended) is looked up too: a fill that beat the cancel is recorded, a confirmation just makes the
+row final, and a cancel still pending is followed.
 A broker answer behind what the row already records (Alpaca's REST lagging its stream: less
 filled, or an earlier status) is asked once more; still behind, the row is kept and the order
 followed from what it records, so a fill is never recorded twice.
@@ -18,6 +22,7 @@ reached disk) are written back and followed too (``engine.lost_rows``), not call
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
@@ -47,6 +52,9 @@ class ReconcileResult:
     adopted: list[Order] = field(default_factory=list)
     unsettled: list[OpenOrderRow] = field(default_factory=list)
     """Rows the broker does not know (yet): kept ``unknown``, for the session to follow."""
+    positions: dict[str, tuple[float, float]] = field(default_factory=dict)
+    """Symbol -> (shares in the last snapshot, shares at the broker), where they differ: not an
+    event yet (``positions_event``), so that a difference said more precisely is said once."""
 
 
 def reconcile(broker: Broker, audit: AuditLog, account_key: str) -> ReconcileResult:
@@ -124,16 +132,28 @@ def reconcile(broker: Broker, audit: AuditLog, account_key: str) -> ReconcileRes
         expected = with_found_fills(
             expected, lost, lost_rows.last_snapshot_time(account_key, session_id)
         )
-        diff = _position_differences(expected, broker.positions())
-        if diff:
-            result.events.append(
-                _event(
-                    len(diff),
-                    "positions differ from the last snapshot: " + "; ".join(diff),
-                    "trading continues from the broker's positions",
-                )
-            )
+        result.positions = _position_differences(expected, broker.positions())
     return result
+
+
+def positions_event(
+    differences: dict[str, tuple[float, float]], said: Collection[str] = ()
+) -> RiskEvent | None:
+    """The event of the positions that differ from the last snapshot, leaving out the symbols
+    another start-up event already speaks of (``said``: the outside-change comparison's, made
+    with every recorded fill, the snapshot's and those since); ``None`` if none is left."""
+    lines = [
+        f"{symbol} {recorded:g} recorded vs {held:g} at the broker"
+        for symbol, (recorded, held) in sorted(differences.items())
+        if symbol not in said
+    ]
+    if not lines:
+        return None
+    return _event(
+        len(lines),
+        "positions differ from the last snapshot: " + "; ".join(lines),
+        "trading continues from the broker's positions",
+    )
 
 
 def _as_recorded(row: OpenOrderRow, current: Order) -> Order:
@@ -175,15 +195,17 @@ def unsettled_order(row: OpenOrderRow) -> Order:
     )
 
 
-def _position_differences(expected: list[Position], actual: dict[str, Position]) -> list[str]:
-    """Human-readable differences between two position books."""
+def _position_differences(
+    expected: list[Position], actual: dict[str, Position]
+) -> dict[str, tuple[float, float]]:
+    """Symbol -> (snapshot's shares, broker's shares) where the two position books differ."""
     want = {p.symbol: p.qty for p in expected}
     have = {s: p.qty for s, p in actual.items()}
-    out = []
+    out = {}
     for symbol in sorted(set(want) | set(have)):
         a, b = want.get(symbol, 0.0), have.get(symbol, 0.0)
         if abs(a - b) > 1e-9:
-            out.append(f"{symbol} {a:g} recorded vs {b:g} at the broker")
+            out[symbol] = (a, b)
     return out
 
 

@@ -139,6 +139,7 @@ class SessionRecords:
             orders_today=self.risk.state.orders_today,
             realized_pnl=self.realized_pnl,
             realized_by_symbol=dict(self.realized_by_symbol),
+            not_desks=self.outside.not_ours(positions),
             regimes=self.learning.regimes() if self.learning is not None else {},
             weights=self.learning.current_weights() if self.learning is not None else {},
         )

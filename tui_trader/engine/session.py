@@ -24,6 +24,7 @@ from tui_trader.core.orders import Fill, Order, OrderUpdate
 from tui_trader.core.timeframes import trading_day
 from tui_trader.engine.collector import CycleCollector
 from tui_trader.engine.config import SessionConfig
+from tui_trader.engine.exit_holds import ExitHolds
 from tui_trader.engine.halts import RESUME_REFUSED, SessionHalts
 from tui_trader.engine.lifecycle import SessionLifecycle
 from tui_trader.engine.manual_orders import ManualOrders, ManualRequest
@@ -123,6 +124,8 @@ class TradingSession(
         """The last "no new bar" reason reported (said again only when it changes)."""
         self.rate_refusals = RateRefusals()
         """The day's order-limit refusals: said once per symbol, then counted."""
+        self.exit_holds = ExitHolds()
+        """Symbols held back by an exit this session does not keep: said once per onset."""
         # On the wall clock the window must also pass on the monotonic clock (it never jumps).
         steady = time.monotonic if isinstance(clock, WallClock) else None
         self.unsettled = Unsettled(timedelta(seconds=config.settle_window_s), steady)

@@ -185,8 +185,11 @@ def _log_line(line: str) -> None:
     logging.getLogger("tui_trader.ops").warning(line)
 
 
-def local_factory(settings, clock: Clock | None = None) -> SessionFactory:
-    """A factory that builds a local session from ``LocalSettings`` (inside the worker)."""
+def local_factory(
+    settings, clock: Clock | None = None, adopt_positions: bool = False
+) -> SessionFactory:
+    """A factory that builds a local session from ``LocalSettings`` (inside the worker).
+    ``adopt_positions`` has nothing to do here: only this session moves a local account."""
 
     def build() -> TradingSession:
         from tui_trader.session.local import build_local_session
@@ -203,7 +206,9 @@ def alpaca_factory(mode: str) -> Callable[..., SessionFactory]:
     a missing key, a refused URL or an unreachable server fails the start in one sentence.
     """
 
-    def builder(settings, clock: Clock | None = None) -> SessionFactory:
+    def builder(
+        settings, clock: Clock | None = None, adopt_positions: bool = False
+    ) -> SessionFactory:
         def build() -> TradingSession:
             from tui_trader.brokers.alpaca_config import LIVE_URL, PAPER_URL, load_endpoint
             from tui_trader.session.alpaca import AlpacaSettings, build_alpaca_session
@@ -221,6 +226,7 @@ def alpaca_factory(mode: str) -> Callable[..., SessionFactory]:
                 take_profit_pct=settings.take_profit_pct,
                 allocation_pct=settings.allocation_pct,
                 learning=settings.learning,
+                adopt_positions=adopt_positions,
             )
             return build_alpaca_session(alpaca, endpoint, clock=clock)
 

@@ -90,7 +90,9 @@ class SessionLifecycle:
         if builder is None:
             self.notify(ALPACA_UNAVAILABLE, severity="error")
             return
-        factory = self.session_factory or builder(settings, self.clock)
+        factory = self.session_factory or builder(
+            settings, self.clock, adopt_positions=plan.adopt_positions
+        )
         iterations = self.iterations if self.iterations is not None else plan.iterations
         every = self.every if self.every is not None else plan.every
         self._start(LocalHandle(factory, iterations, every, plan.ops, settings.db))

@@ -48,6 +48,21 @@ WEIGHT_LABELS = {
 ALPACA_UNAVAILABLE = "Alpaca trading is not available in this build; choose Local"
 LIVE_PHRASE = "YES I UNDERSTAND"
 """The exact words that unlock live trading in the warning dialog."""
+ADOPT_HINT = "trade shares changed while no session ran"
+"""The setup screen's one line on ``--adopt-positions`` (Alpaca modes only; off by default:
+such shares are left alone). Short enough for 80 columns; the dialogs say it in full."""
+
+
+def adopt_warning(adopt: bool) -> str:
+    """What adopting positions means, for the dialogs that confirm a session (plain text)."""
+    if adopt:
+        return (
+            "Adopt positions: ON. Shares bought or sold by hand (or by another program) while "
+            "no session ran become this desk's own, and it trades them towards its targets: "
+            "it may sell them."
+        )
+    return "Adopt positions: off. Shares changed while no session ran are left alone."
+
 
 DEFAULTS: dict[str, str] = {
     "mode": "local",
@@ -187,6 +202,9 @@ class SessionPlan:
     every: float
     ops: OpsSettings = field(default_factory=lambda: _ops_settings())
     """Alerts and periodic backups for the session."""
+    adopt_positions: bool = False
+    """``--adopt-positions`` (Alpaca modes only): at start, shares that differ from the
+    account's recorded fills are taken as the desk's own instead of being left alone."""
 
 
 def _ops_settings(**values: Any) -> OpsSettings:
@@ -248,10 +266,13 @@ def validate(
     values: dict[str, str],
     *,
     flatten_on_halt: bool = False,
+    adopt_positions: bool = False,
     live_enabled: bool = False,
     live_confirmed: bool = False,
 ) -> FormResult:
-    """Check every field; a plan only when all are valid and the mode can run in this build."""
+    """Check every field; a plan only when all are valid and the mode can run in this build.
+    ``adopt_positions`` counts for the Alpaca modes only (only this session moves a local
+    account: there is nothing to adopt)."""
     errors: dict[str, str] = {}
     mode = values.get("mode", "local")
     symbols = _check(errors, "symbols", symbols_arg, values["symbols"])
@@ -327,7 +348,8 @@ def validate(
         **carried,
     )
     ops = _ops_settings(alerts=alerts, backup_every=backup_every, backup_keep=backup_keep)
-    return FormResult(SessionPlan(mode, settings, iterations, every, ops))
+    adopt = adopt_positions and mode in ("paper", "live")
+    return FormResult(SessionPlan(mode, settings, iterations, every, ops, adopt))
 
 
 def _learning(errors: dict[str, str], values: dict[str, str]) -> LearningSettings | None:

@@ -94,6 +94,8 @@ class DashboardScreen(StyledOnMount, Screen[None]):
         self._written = {"activity": 0, "events": 0}
         self._plotted = -1
         self._banner_text = Text()
+        self._note_text = ""
+        """The note under the positions, as last drawn (``_not_desks``)."""
         self._columns: tuple[tuple[str, int], ...] = ()
 
     def compose(self) -> ComposeResult:
@@ -119,6 +121,7 @@ class DashboardScreen(StyledOnMount, Screen[None]):
             with Vertical(id="left"):
                 yield Label("Positions", classes="panel-title")
                 yield FastTable(id="positions", cursor_type="none", zebra_stripes=True)
+                yield Static("", id="positions-note")
                 yield PackedLines(id="learning")
                 yield Label("Prices", classes="panel-title", id="prices-title")
                 yield FastTable(id="prices", cursor_type="none")
@@ -143,6 +146,7 @@ class DashboardScreen(StyledOnMount, Screen[None]):
         self.query_one("#equity-plot", PlotextPlot).plt.title("Equity")
         self.query_one("#drawdown-plot", PlotextPlot).plt.title("Drawdown %")
         self.query_one("#halt-banner").display = False
+        self.query_one("#positions-note").display = False
         self.query_one("#learning").add_class("-empty")
 
     def on_resize(self) -> None:
@@ -240,6 +244,7 @@ class DashboardScreen(StyledOnMount, Screen[None]):
         wide = self._columns is POSITION_COLUMNS
         value = pnl = basis = day = real = 0.0
         rows: list[tuple[str, list[Text]]] = []
+        foreign = report.not_desks
         for p in report.positions:
             value += p.market_value
             pnl += p.unrealized_pnl
@@ -250,7 +255,7 @@ class DashboardScreen(StyledOnMount, Screen[None]):
             realized = report.realized_by_symbol.get(p.symbol, 0.0)
             real += realized
             cells = [
-                Text(p.symbol, style="bold"),
+                Text(f"{p.symbol}*" if p.symbol in foreign else p.symbol, style="bold"),
                 num(p.qty, "g"),
                 *((num(p.avg_entry_price),) if wide else ()),
                 num(p.last_price),
@@ -278,6 +283,29 @@ class DashboardScreen(StyledOnMount, Screen[None]):
         ]
         rows.append((str(len(rows)), total))
         self.query_one("#positions", FastTable).sync_rows(rows)
+        self._not_desks(report.not_desks, {p.symbol for p in report.positions})
+
+    def _not_desks(self, foreign: dict[str, float], held: set[str]) -> None:
+        """Under the positions, for each symbol left alone after a change made outside the
+        session (marked ``*``), how many of the shares in its row (and in its P&L, which is
+        the broker's whole position's) this desk did not trade."""
+        lines = []
+        for symbol in sorted(s for s in foreign if s in held):
+            extra = foreign[symbol]
+            if extra > 0:
+                lines.append(
+                    f"* {symbol} left alone: includes {extra:g} shares not traded by this desk"
+                )
+            else:
+                lines.append(
+                    f"* {symbol} left alone: {-extra:g} shares fewer than this desk's fills make"
+                )
+        text = "\n".join(lines)
+        note = self.query_one("#positions-note", Static)
+        if text != self._note_text:  # an update is a layout pass: only on a change
+            self._note_text = text
+            note.update(text)
+            note.display = bool(text)
 
     def _prices(self, desk: DeskState) -> None:
         """Last price, the day's change (from the previous trading day's last price) and a

@@ -16,7 +16,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
 from tui_trader.risk.limits import RiskLimits
-from tui_trader.tui.setup_form import LIVE_PHRASE
+from tui_trader.tui.setup_form import LIVE_PHRASE, adopt_warning
 
 
 class LiveWarningScreen(ModalScreen[bool]):
@@ -27,11 +27,14 @@ class LiveWarningScreen(ModalScreen[bool]):
     ]
     AUTO_FOCUS = "#live-cancel"
 
-    def __init__(self, limits: RiskLimits, url: str) -> None:
-        """The limits and URL the warning names."""
+    def __init__(self, limits: RiskLimits, url: str, adopt_positions: bool = False) -> None:
+        """The limits, URL and position adoption the warning names."""
         super().__init__(classes="dialog")
         self.limits = limits
         self.url = url
+        self.adopt_positions = adopt_positions
+        """Whether the session will adopt positions changed while no session ran: it changes
+        what the desk may trade, so it is said beside the phrase."""
 
     def compose(self) -> ComposeResult:
         """Warning text, the limits, the phrase field, then Cancel before Confirm."""
@@ -45,7 +48,8 @@ class LiveWarningScreen(ModalScreen[bool]):
                 "simulated.\n\n"
                 f"Active limits: max drawdown [b]{lim.max_drawdown_pct:g}%[/b], max daily loss "
                 f"[b]{lim.max_daily_loss_pct:g}%[/b], max position [b]{lim.max_position_pct:g}%"
-                f"[/b] of equity, [b]{lim.max_orders_per_day}[/b] orders a day.\n\n"
+                f"[/b] of equity, [b]{lim.max_orders_per_day}[/b] orders a day.\n"
+                f"{adopt_warning(self.adopt_positions)}\n\n"
                 f"Type [b]{LIVE_PHRASE}[/b] to enable the confirm button.",
                 classes="dialog-text",
             )

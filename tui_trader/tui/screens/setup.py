@@ -8,6 +8,7 @@ disabled while any field is invalid, and each bad field shows its reason beside 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
 
@@ -19,15 +20,19 @@ from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from tui_trader.risk.limits import RiskLimits
+from tui_trader.tui.screens.confirm import ConfirmScreen
 from tui_trader.tui.screens.first_resume import StyledOnMount
 from tui_trader.tui.screens.live_warning import LiveWarningScreen
 from tui_trader.tui.setup_form import (
+    ADOPT_HINT,
     CARRIED,
     DEFAULTS,
     MODE_LABELS,
     MODES,
     WEIGHT_LABELS,
     FormResult,
+    SessionPlan,
+    adopt_warning,
     alpaca_status,
     carried_note,
     validate,
@@ -119,6 +124,9 @@ class SetupScreen(StyledOnMount, Screen[None]):
         self.db_path = db_path
         self.live_enabled = live_enabled
         self.live_confirmed = False
+        self._warned_adopt = False
+        """Whether the live warning the user confirmed said that positions are adopted: the
+        confirmation holds only while the form still says the same."""
         self._mode = "local"
         self.result = FormResult(None, {})
         self._checked = False
@@ -150,6 +158,9 @@ class SetupScreen(StyledOnMount, Screen[None]):
                     compact=True,
                     id="enable-live",
                 )
+            with Horizontal(classes="field", id="adopt-row"):
+                yield Label("Adopt positions", classes="field-label")
+                yield Checkbox(ADOPT_HINT, False, compact=True, id="adopt")
             yield from _choice_row("Data source", "data", DATA_LABELS, self.defaults.get("data"))
             for name, label, hint in TEXT_FIELDS:
                 if name == "learning_rate":  # the weights first, then how they learn
@@ -230,11 +241,13 @@ class SetupScreen(StyledOnMount, Screen[None]):
     def revalidate(self) -> FormResult:
         """Validate, show each reason beside its field, and enable Start only when all is well."""
         self.live_enabled = self.query_one("#enable-live", Checkbox).value
+        adopt = self.query_one("#adopt", Checkbox).value
         self.result = validate(
             self.values(),
             flatten_on_halt=self.query_one("#flatten", Checkbox).value,
+            adopt_positions=adopt,
             live_enabled=self.live_enabled,
-            live_confirmed=self.live_confirmed,
+            live_confirmed=self.live_confirmed and adopt == self._warned_adopt,
         )
         errors = self.result.errors
         for name in [n for n, _, _ in TEXT_FIELDS] + ["mode", "data", "weights"]:
@@ -245,6 +258,7 @@ class SetupScreen(StyledOnMount, Screen[None]):
         values = self.values()
         mode = values["mode"]
         self.query_one("#data-row").display = mode == "local"  # Alpaca modes use Alpaca's data
+        self.query_one("#adopt-row").display = mode != "local"  # a local account has no outside
         adaptive = values["weights"] == "adaptive"  # fixed weights have nothing to learn
         for name in ("learning_rate", "weight_floor"):
             self.query_one(f"#{name}-row").display = adaptive or name in errors
@@ -254,11 +268,12 @@ class SetupScreen(StyledOnMount, Screen[None]):
         status.display = mode != "local" and errors.get("mode") != described
         if status.display:
             status.update(f"Alpaca {mode}: {described}")
-        summary = (
-            "ready: Enter starts the session"
-            if self.result.plan
-            else f"{len(errors)} field(s) need attention"
-        )
+        plan = self.result.plan
+        if plan is None:
+            summary = f"{len(errors)} field(s) need attention"
+        else:
+            adopting = ", adopting positions" if plan.adopt_positions else ""
+            summary = f"ready: Enter starts the session{adopting}"
         self.query_one("#form-summary", Static).update(summary)
         return self.result
 
@@ -279,16 +294,43 @@ class SetupScreen(StyledOnMount, Screen[None]):
             self.live_confirmed = False
         elif self.query_one("#enable-live", Checkbox).value and not self.live_confirmed:
             limits = self._limits_or_defaults()
+            adopt = self.query_one("#adopt", Checkbox).value
 
             def answered(confirmed: bool | None) -> None:
                 self.live_confirmed = bool(confirmed)
+                self._warned_adopt = adopt
                 if not confirmed:
                     self._mode = previous
                     self.query_one("#mode", Select).value = previous
                 self.revalidate()
 
-            self.app.push_screen(LiveWarningScreen(limits, alpaca_status("live").url), answered)
+            self._warn_live(limits, adopt, answered)
         self._recheck()
+
+    def _warn_live(
+        self, limits: RiskLimits, adopt: bool, answered: Callable[[bool | None], None]
+    ) -> None:
+        """Show the live-trading warning (the limits, whether positions are adopted)."""
+        warning = LiveWarningScreen(limits, alpaca_status("live").url, adopt_positions=adopt)
+        self.app.push_screen(warning, answered)
+
+    @on(Checkbox.Changed, "#adopt")
+    def _adopt_changed(self, event: Checkbox.Changed) -> None:
+        """Adopting positions changes what a live session may trade: after the live warning
+        was confirmed, changing it shows the warning again, saying so; cancelling it puts the
+        switch back as confirmed."""
+        if self._mode != "live" or not self.live_confirmed or event.value == self._warned_adopt:
+            return
+        adopt = event.value
+
+        def answered(confirmed: bool | None) -> None:
+            if confirmed:
+                self._warned_adopt = adopt
+            else:
+                self.query_one("#adopt", Checkbox).value = self._warned_adopt
+            self.revalidate()
+
+        self._warn_live(self._limits_or_defaults(), adopt, answered)
 
     def _suggest_timing(self, previous: str, mode: str) -> None:
         """Swap untouched timing defaults between local (1d bars, 60d) and Alpaca (1m, 5d).
@@ -333,7 +375,25 @@ class SetupScreen(StyledOnMount, Screen[None]):
     def action_start(self) -> None:
         """Start the session the form describes, if it is valid."""
         result = self.revalidate()
-        if result.plan is None:
+        plan = result.plan
+        if plan is None:
             self.notify("Fix the highlighted fields first.", severity="warning")
             return
-        self.app.start_plan(result.plan)  # type: ignore[attr-defined]
+        if plan.adopt_positions and plan.mode != "live":  # live: its warning said it
+            self._confirm_adoption(plan)
+            return
+        self.app.start_plan(plan)  # type: ignore[attr-defined]
+
+    def _confirm_adoption(self, plan: SessionPlan) -> None:
+        """Adopting positions changes what the desk may trade: ask before starting (the safe
+        answer first and focused, as every confirmation here)."""
+
+        def answered(confirmed: bool | None) -> None:
+            if confirmed:
+                self.app.start_plan(plan)  # type: ignore[attr-defined]
+
+        question = f"{adopt_warning(True)}\n\nStart the {plan.mode} session adopting positions?"
+        self.app.push_screen(
+            ConfirmScreen("Adopt positions", question, yes="Start and adopt", no="Go back"),
+            answered,
+        )
