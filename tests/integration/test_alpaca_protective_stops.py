@@ -159,7 +159,8 @@ def test_live_paper_killed_with_kill_9_leaves_its_stops_and_the_restart_reports_
     from tests.integration.cli_helpers import cli_env
 
     db = tmp_path / "k.db"
-    with running_sandbox() as sb:
+    # No rate limit: the test's own polling would share the session's 200 requests a minute.
+    with running_sandbox(faults="rate_limit=0") as sb:
         sb.admin.set_speed(0)
         stop = threading.Event()
 
@@ -224,4 +225,9 @@ def test_live_paper_killed_with_kill_9_leaves_its_stops_and_the_restart_reports_
             f"{float(pair.limit_price):g}, stop {float(working.stop_price):g} (OCO)"
         )
         assert expected in details, details
-        assert [p.id for p in open_pairs(sb)] == [pair.id], "the restart kept the pair"
+        if spy_held(sb) > held:
+            # Killed short of its target, the restart's one cycle bought the rest: an add
+            # cancels the pair first (the next cycle protects the whole position again).
+            assert open_pairs(sb) == [], "an add went out beside the old pair"
+        else:
+            assert [p.id for p in open_pairs(sb)] == [pair.id], "the restart kept the pair"
