@@ -303,6 +303,11 @@ class _LocalCycle:
             return self.txn.__exit__(exc_type, exc, tb)
         if exc_type is None:
             try:
+                # The row must still say running as the cycle commits: a desk suspended inside
+                # a cycle and recorded died meanwhile (``store.dead_local``) rolls the cycle
+                # back here and stops (``RowEnded``) instead of committing fills and orders
+                # after its death; one guarded UPDATE in the same transaction, no commit more.
+                log.beat(force=True)
                 if log._unsent:
                     log._write_unsent(events=False)
                 log._flush_reserved()
