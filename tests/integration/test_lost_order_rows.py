@@ -52,6 +52,23 @@ def _stop(session: TradingSession) -> None:
     session.broker.close()
 
 
+def _rally(sandbox: SandboxHandle, session: TradingSession) -> None:
+    """Three bars of a rally (the momentum session buys), its orders settled."""
+    for _ in range(3):
+        sandbox.admin.step(shock=RALLY)
+        session.run_iteration()
+    settle(sandbox, session)
+
+
+def _rally_and_stop(sandbox: SandboxHandle, db: Path | PgUrl) -> None:
+    """A first session trades a rally and stops."""
+    first = _session(sandbox, db)
+    try:
+        _rally(sandbox, first)
+    finally:
+        _stop(first)
+
+
 def _lose_newest_order_row() -> tuple[str, float]:
     """Delete the newest order row and its fills, as a lost commit would: its client order
     id and the quantity its fills had recorded."""
@@ -70,14 +87,7 @@ def test_a_filled_order_whose_row_was_lost_is_written_back_at_the_next_start(
     sandbox: SandboxHandle, trading: Any, store: Path | PgUrl
 ) -> None:
     db = store
-    first = _session(sandbox, db)
-    try:
-        for _ in range(3):
-            sandbox.admin.step(shock=RALLY)
-            first.run_iteration()
-        settle(sandbox, first)
-    finally:
-        _stop(first)
+    _rally_and_stop(sandbox, db)
     first_id = SessionRow.select().get().id
     lost, filled = _lose_newest_order_row()
     assert filled > 0, "the lost order should have filled"
@@ -111,10 +121,7 @@ def test_after_a_power_loss_the_found_fills_explain_the_positions(
     db = store
     first = _session(sandbox, db)
     try:
-        for _ in range(3):
-            sandbox.admin.step(shock=RALLY)
-            first.run_iteration()
-        settle(sandbox, first)
+        _rally(sandbox, first)
         first.request_manual_order(ManualOrder("SPY", Side.SELL, qty=5))  # room left
         first.apply_kill_requests()
         sandbox.admin.step()  # the market order fills with the bar
@@ -180,14 +187,7 @@ def test_an_order_no_session_of_this_database_made_is_left_untouched(
     """Fail closed: an id of the desk's form whose session this database does not hold (here
     its session row was lost too) is said and left, and its shares stay outside the desk's."""
     db = tmp_path / "desk.db"
-    first = _session(sandbox, db)
-    try:
-        for _ in range(3):
-            sandbox.admin.step(shock=RALLY)
-            first.run_iteration()
-        settle(sandbox, first)
-    finally:
-        _stop(first)
+    _rally_and_stop(sandbox, db)
     lost, filled = _lose_newest_order_row()
     SessionRow.update(key="0000beef").execute()  # no session of this database made it now
 
