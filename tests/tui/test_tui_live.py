@@ -5,10 +5,11 @@ from __future__ import annotations
 from textual.widgets import Button, Checkbox, Select, Static
 from tui_helpers import wait_for
 
+from tui_trader.tui.alpaca_status import alpaca_status
 from tui_trader.tui.app import make_app
 from tui_trader.tui.screens.live_warning import LiveWarningScreen
 from tui_trader.tui.screens.setup import SetupScreen
-from tui_trader.tui.setup_form import LIVE_PHRASE, alpaca_status
+from tui_trader.tui.setup_form import LIVE_PHRASE
 
 SIZE = (120, 36)
 

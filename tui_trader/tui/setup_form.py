@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tui_trader.brokers.alpaca_config import LIVE_URL, PAPER_URL, read_settings
 from tui_trader.cli.common import (
     non_negative_float,
     non_negative_int,
@@ -25,6 +24,7 @@ from tui_trader.cli.common import (
 from tui_trader.core.timeframes import TimeframeError, parse_interval, parse_period
 from tui_trader.learning.choices import DEFAULT_FLOOR, DEFAULT_LEARNING_RATE, WEIGHT_MODES
 from tui_trader.risk.limits import RiskLimits
+from tui_trader.tui.alpaca_status import alpaca_status
 
 if TYPE_CHECKING:  # imported when a plan is made: the engine and store are not needed to draw
     from tui_trader.learning.setup import LearningSettings  # the setup screen (issue 17)
@@ -48,22 +48,6 @@ WEIGHT_LABELS = {
 ALPACA_UNAVAILABLE = "Alpaca trading is not available in this build; choose Local"
 LIVE_PHRASE = "YES I UNDERSTAND"
 """The exact words that unlock live trading in the warning dialog."""
-ADOPT_HINT = "trade shares changed while no session ran"
-"""The setup screen's one line on ``--adopt-positions`` (Alpaca modes only; off by default:
-such shares are left alone). Short enough for 80 columns; the dialogs say it in full."""
-
-
-def adopt_warning(adopt: bool) -> str:
-    """What adopting positions means, for the dialogs that confirm a session (plain text)."""
-    if adopt:
-        return (
-            "Adopt positions: ON. Shares bought or sold by hand (or by another program) while "
-            "no session ran become this desk's own, and it trades them towards its targets: "
-            "it may sell them."
-        )
-    return "Adopt positions: off. Shares changed while no session ran are left alone."
-
-
 DEFAULTS: dict[str, str] = {
     "mode": "local",
     "symbols": "SPY,QQQ,IWM",
@@ -154,42 +138,6 @@ def config_defaults(values: dict[str, Any]) -> dict[str, str]:
     if values.get("weights") in WEIGHT_MODES:
         out["weights"] = str(values["weights"])
     return out
-
-
-@dataclass(frozen=True, slots=True)
-class AlpacaStatus:
-    """Whether Alpaca credentials were found, and where orders would go; never the secret."""
-
-    key_found: bool
-    secret_found: bool
-    key_hint: str
-    url: str
-    source: str
-
-    def describe(self) -> str:
-        """One line for the setup screen."""
-        if self.key_found and self.secret_found:
-            found = f"credentials found ({self.source}): key {self.key_hint}, secret set"
-        elif self.key_found or self.secret_found:
-            missing = "APCA_API_SECRET_KEY" if self.key_found else "APCA_API_KEY_ID"
-            found = f"credentials incomplete ({self.source}): {missing} missing"
-        else:
-            found = "no credentials found (APCA_API_KEY_ID / APCA_API_SECRET_KEY, env or .env)"
-        return f"{found}; URL {self.url}"
-
-
-def alpaca_status(
-    mode: str, env: dict[str, str] | None = None, dotenv: Path | None = None
-) -> AlpacaStatus:
-    """Look for Alpaca credentials where the session will (``config.read_settings``); the URL."""
-    values, where = read_settings(env, dotenv)
-    source = where if where == "environment" else f"{where} file"
-    key = values.get("APCA_API_KEY_ID", "")
-    secret = values.get("APCA_API_SECRET_KEY", "")
-    default = LIVE_URL if mode == "live" else PAPER_URL
-    url = values.get("APCA_API_BASE_URL") or default
-    hint = f"{key[:4]}…" if len(key) > 4 else ("set" if key else "")
-    return AlpacaStatus(bool(key), bool(secret), hint, url, source)
 
 
 @dataclass(frozen=True, slots=True)

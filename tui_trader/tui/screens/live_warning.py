@@ -16,7 +16,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
 from tui_trader.risk.limits import RiskLimits
-from tui_trader.tui.setup_form import LIVE_PHRASE, adopt_warning
+from tui_trader.tui.alpaca_status import adopt_warning
+from tui_trader.tui.setup_form import LIVE_PHRASE
 
 
 class LiveWarningScreen(ModalScreen[bool]):

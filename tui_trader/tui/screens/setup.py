@@ -20,11 +20,11 @@ from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from tui_trader.risk.limits import RiskLimits
+from tui_trader.tui.alpaca_status import ADOPT_HINT, adopt_warning, alpaca_status
 from tui_trader.tui.screens.confirm import ConfirmScreen
 from tui_trader.tui.screens.first_resume import StyledOnMount
 from tui_trader.tui.screens.live_warning import LiveWarningScreen
 from tui_trader.tui.setup_form import (
-    ADOPT_HINT,
     CARRIED,
     DEFAULTS,
     MODE_LABELS,
@@ -32,8 +32,6 @@ from tui_trader.tui.setup_form import (
     WEIGHT_LABELS,
     FormResult,
     SessionPlan,
-    adopt_warning,
-    alpaca_status,
     carried_note,
     validate,
 )

@@ -1,0 +1,64 @@
+"""What the setup screen says about Alpaca: the credentials found, the URL, adopting positions.
+
+Plain text and plain functions (no Textual), apart from the form's field rules in
+``setup_form``; the credentials are looked for where the session will look, and only a hint of
+the key is ever shown, never the secret.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from tui_trader.brokers.alpaca_config import LIVE_URL, PAPER_URL, read_settings
+
+ADOPT_HINT = "trade shares changed while no session ran"
+"""The setup screen's one line on ``--adopt-positions`` (Alpaca modes only; off by default:
+such shares are left alone). Short enough for 80 columns; the dialogs say it in full."""
+
+
+def adopt_warning(adopt: bool) -> str:
+    """What adopting positions means, for the dialogs that confirm a session (plain text)."""
+    if adopt:
+        return (
+            "Adopt positions: ON. Shares bought or sold by hand (or by another program) while "
+            "no session ran become this desk's own, and it trades them towards its targets: "
+            "it may sell them."
+        )
+    return "Adopt positions: off. Shares changed while no session ran are left alone."
+
+
+@dataclass(frozen=True, slots=True)
+class AlpacaStatus:
+    """Whether Alpaca credentials were found, and where orders would go; never the secret."""
+
+    key_found: bool
+    secret_found: bool
+    key_hint: str
+    url: str
+    source: str
+
+    def describe(self) -> str:
+        """One line for the setup screen."""
+        if self.key_found and self.secret_found:
+            found = f"credentials found ({self.source}): key {self.key_hint}, secret set"
+        elif self.key_found or self.secret_found:
+            missing = "APCA_API_SECRET_KEY" if self.key_found else "APCA_API_KEY_ID"
+            found = f"credentials incomplete ({self.source}): {missing} missing"
+        else:
+            found = "no credentials found (APCA_API_KEY_ID / APCA_API_SECRET_KEY, env or .env)"
+        return f"{found}; URL {self.url}"
+
+
+def alpaca_status(
+    mode: str, env: dict[str, str] | None = None, dotenv: Path | None = None
+) -> AlpacaStatus:
+    """Look for Alpaca credentials where the session will (``config.read_settings``); the URL."""
+    values, where = read_settings(env, dotenv)
+    source = where if where == "environment" else f"{where} file"
+    key = values.get("APCA_API_KEY_ID", "")
+    secret = values.get("APCA_API_SECRET_KEY", "")
+    default = LIVE_URL if mode == "live" else PAPER_URL
+    url = values.get("APCA_API_BASE_URL") or default
+    hint = f"{key[:4]}…" if len(key) > 4 else ("set" if key else "")
+    return AlpacaStatus(bool(key), bool(secret), hint, url, source)
