@@ -37,9 +37,10 @@ from operator import itemgetter, mul
 from typing import Protocol
 
 from tui_trader.core.domain import Bar, Signal, Warming
+from tui_trader.learning.allocation_reason import adaptive_reason
 from tui_trader.learning.choices import DEFAULT_FLOOR, DEFAULT_LEARNING_RATE
 from tui_trader.learning.exposure import ExposureBook, ExposureStats, no_trade_band
-from tui_trader.learning.regime import Found, RegimeCall, RegimeDetector, call_of
+from tui_trader.learning.regime import RegimeCall, RegimeDetector
 from tui_trader.learning.shadow import MARKET_RECORD, ShadowBook, ShadowStats
 from tui_trader.learning.weights import ALL_REGIMES, RegimeWeights
 
@@ -158,10 +159,10 @@ class AdaptiveAllocator:
         targets = [s.target for s in signals.values()]
         scored = self.shadow.score(bar.symbol, bar.close, names, targets, before)
         exposure = self._exposure
-        own = names == self.names
-        if own:
-            for i, target in enumerate(targets):
-                exposure[i] += 0.02 * (abs(target) - exposure[i])
+        if names == self.names:  # a new list: cheaper than five updates in place
+            self._exposure = [
+                e + 0.02 * (abs(t) - e) for e, t in zip(exposure, targets, strict=True)
+            ]
         else:
             index = self._index
             for name, target in zip(names, targets, strict=True):
@@ -318,7 +319,7 @@ class AdaptiveAllocator:
         streak = self.losing_streak if self.losing_streak >= self.streak_limit else 0
         return Signal.later(
             target,
-            _adaptive_reason,
+            adaptive_reason,
             found,
             weights,
             self.names,
@@ -372,33 +373,3 @@ class AdaptiveAllocator:
         """Save this cycle's learning through the journal."""
         if self.journal is not None:
             self.journal.save(iteration, market_time, self.state())
-
-
-def _adaptive_reason(
-    found: Found,
-    weights: dict[str, float],
-    names: tuple[str, ...],
-    defensive: float | None,
-    floored: bool,
-    exposure: float,
-    streak: int,
-    risk_note: str,
-    signals: dict[str, Signal],
-) -> str:
-    """Why the adaptive allocator chose a target (built only when someone reads it)."""
-    call = call_of(found)
-    regime = call.label if call.label == "warming" else f"{call.label} ({call.confidence:.2f})"
-    parts = [f"adaptive, regime {regime}"]
-    parts.append("weights " + " ".join(f"{n}={weights[n]:.2f}" for n in names))
-    if floored:
-        parts.append("long trend up: blend raised to its target")
-    if exposure != 1.0:
-        parts.append(f"learned exposure x{exposure:.2f}")
-    if defensive is not None:
-        parts.append(f"bear probability {call.p_bad:.2f}: exposure x{defensive:.2f}")
-    if streak:
-        parts.append(f"losing streak {streak}: aggressive strategies capped")
-    if risk_note:
-        parts.append(risk_note)
-    parts += [f"{n}: {s.reason}" for n, s in signals.items() if s.target != 0.0]
-    return "; ".join(parts)
