@@ -69,7 +69,7 @@ class SessionLifecycle:
     protects: bool
     _watch_outside: bool
     _outside_at_start: Callable[[], list[RiskEvent]]
-    _update_strategies: Callable[[Bar], dict[str, Signal]]
+    _signals_for: Callable[[dict[str, Bar]], dict[str, dict[str, Signal]]]
     _record_fill: Callable[[Fill], bool]
     _record_events: Callable[[list[RiskEvent], datetime], None]
     _snapshot: Callable[[Account, dict[str, Position], datetime], None]
@@ -100,9 +100,18 @@ class SessionLifecycle:
         )
         history = self.market.warmup()
         # In time order across symbols, as the cycles come: the learner's weights are shared.
+        # Each bar time's bars go together, as a cycle's do (a symbol twice starts another).
         everything = (bar for bars in history.values() for bar in bars)
+        step: dict[str, Bar] = {}
+        stamp: datetime | None = None
         for bar in sorted(everything, key=attrgetter("timestamp", "symbol")):
-            self._update_strategies(bar)
+            if step and (bar.timestamp != stamp or bar.symbol in step):
+                self._signals_for(step)
+                step = {}
+            stamp = bar.timestamp
+            step[bar.symbol] = bar
+        if step:
+            self._signals_for(step)
         for bars in history.values():
             if bars:
                 self.last_prices[bars[-1].symbol] = bars[-1].close
