@@ -289,9 +289,7 @@ class TradingSession(
             for symbol, bar in bars.items():
                 out[symbol][name] = on_bar(bar)
         if self.learning is not None:
-            observe = self.learning.observe
-            for symbol, bar in bars.items():
-                observe(bar, out[symbol])
+            self.learning.observe_cycle([(bar, out[symbol]) for symbol, bar in bars.items()])
         return out
 
     def _decide(
