@@ -1,11 +1,12 @@
 """Where a symbol-bar of the full default pipeline goes: microseconds per symbol-bar, per part.
 
-The engine's cycle feeds every bar to each strategy, then to the adaptive allocator's
-``observe`` (regime detector, shadow records, one weight step), then asks ``allocate`` for each
-symbol's target. This times those parts on the benchmark's seeded data (100 symbols, 600 bar
-times by default), each alone and in the order the engine runs them, in process CPU time, the
-best of three passes (the machine is shared). The engine's own work (market, broker, risk,
-audit) is not in it: ``python -m benchmarks --only replay`` times the whole run.
+The engine's cycle feeds a bar time's bars to each strategy in turn, then to the adaptive
+allocator's ``observe_cycle`` (regime detector, shadow records, one weight step per bar), then
+asks ``allocate`` for each symbol's target. This times those parts on the benchmark's seeded
+data (100 symbols, 600 bar times by default), each alone and in the order the engine runs them,
+in process CPU time, the best of three passes (the machine is shared). The engine's own work
+(market, broker, risk, audit) is not in it: ``python -m benchmarks --only replay`` times the
+whole run.
 
 Run: ``python benchmarks/pipeline_parts.py [SYMBOLS] [BARS]``.
 """
@@ -81,11 +82,13 @@ def main(symbols: int = 100, bars: int = 600) -> dict[str, float]:
 
         figures[f"strategy {strategy.name}"] = best_of(feed)
 
-    def all_strategies() -> None:  # as the engine feeds them: one dict of signals per bar
-        feeds = [(s.name, s.on_bar) for s in build_strategies()]
+    def all_strategies() -> None:  # as the engine feeds them: a strategy over a bar time's
+        feeds = [(s.name, s.on_bar) for s in build_strategies()]  # bars, then the next one
         for row in steps:
-            for bar in row:
-                {name: on_bar(bar) for name, on_bar in feeds}  # what is timed
+            out: dict[str, dict[str, Signal]] = {bar.symbol: {} for bar in row}
+            for name, on_bar in feeds:
+                for bar in row:
+                    out[bar.symbol][name] = on_bar(bar)
 
     figures["all strategies, as the engine feeds them"] = best_of(all_strategies)
     feeds = [(s.name, s.on_bar) for s in build_strategies()]
@@ -131,9 +134,8 @@ def main(symbols: int = 100, bars: int = 600) -> dict[str, float]:
     def observe() -> None:
         nonlocal allocator
         allocator = AdaptiveAllocator(STRATEGY_NAMES)
-        for row, row_signals in zip(steps, signals, strict=True):
-            for bar, by_name in zip(row, row_signals, strict=True):
-                allocator.observe(bar, by_name)
+        for row, row_signals in zip(steps, signals, strict=True):  # a bar time at a time
+            allocator.observe_cycle(list(zip(row, row_signals, strict=True)))
 
     figures["observe (all of the above learning)"] = best_of(observe)
 

@@ -276,3 +276,45 @@ def test_no_trade_band_holds_still_when_bars_move_less_than_the_cost() -> None:
 
     assert whole(quiet) == {0.8}
     assert whole(lively) == {0.6, 0.8}
+
+
+def test_observing_a_cycle_at_once_learns_exactly_what_bar_by_bar_does() -> None:
+    """The engine hands the learner a cycle's bars together (``observe_cycle``, in passes over
+    the symbols); what it learns, and so every later target, must be the same to the last bit
+    as observing the bars one at a time, also when a symbol joins half-way (a step is shared
+    out by the symbols seen so far)."""
+    series = {
+        "AAA": bars_from_closes(uptrend(), "AAA"),
+        "BBB": bars_from_closes(crash(), "BBB"),
+        "CCC": bars_from_closes(flat_noisy(), "CCC")[60:],  # joins 60 bars later
+    }
+    strategies = ("trend", "flat", "half")
+
+    def signals_for(bar_index: int, symbol: str) -> dict[str, Signal]:
+        up = bar_index % 7 < 4 if symbol != "BBB" else bar_index % 5 == 0
+        return {
+            "trend": Signal(1.0 if up else 0.0),
+            "flat": Signal(0.0),
+            "half": Signal(0.5 if bar_index % 3 else 0.0),
+        }
+
+    one, together = AdaptiveAllocator(strategies), AdaptiveAllocator(strategies)
+    targets_one, targets_together = [], []
+    for i in range(140):  # the crash is the shortest series
+        cycle = [
+            (bars[i - (60 if symbol == "CCC" else 0)], signals_for(i, symbol))
+            for symbol, bars in series.items()
+            if symbol != "CCC" or i >= 60
+        ]
+        for bar, signals in cycle:
+            one.observe(bar, signals)
+        together.observe_cycle(cycle)
+        for bar, signals in cycle:
+            targets_one.append(one.allocate(bar.symbol, signals).target)
+            targets_together.append(together.allocate(bar.symbol, signals).target)
+    assert targets_together == targets_one
+    learned_one, learned_together = one.state(), together.state()
+    assert learned_together.weights == learned_one.weights
+    assert learned_together.shadow == learned_one.shadow
+    assert learned_together.exposure == learned_one.exposure
+    assert together.losing_streak == one.losing_streak

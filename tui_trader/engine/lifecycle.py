@@ -25,6 +25,7 @@ from tui_trader.core.clock import Clock
 from tui_trader.core.domain import Account, Bar, Position, RiskEvent, Signal
 from tui_trader.core.ledger import TradeLedger, positions_before
 from tui_trader.core.orders import Fill
+from tui_trader.engine.collector import CycleCollector
 from tui_trader.engine.notices import SESSION_END
 from tui_trader.engine.reconcile import positions_event, reconcile, unsettled_order
 from tui_trader.engine.settlement import Unsettled
@@ -69,7 +70,8 @@ class SessionLifecycle:
     protects: bool
     _watch_outside: bool
     _outside_at_start: Callable[[], list[RiskEvent]]
-    _update_strategies: Callable[[Bar], dict[str, Signal]]
+    _signals_for: Callable[[dict[str, Bar]], dict[str, dict[str, Signal]]]
+    _collector: CycleCollector
     _record_fill: Callable[[Fill], bool]
     _record_events: Callable[[list[RiskEvent], datetime], None]
     _snapshot: Callable[[Account, dict[str, Position], datetime], None]
@@ -100,9 +102,23 @@ class SessionLifecycle:
         )
         history = self.market.warmup()
         # In time order across symbols, as the cycles come: the learner's weights are shared.
+        # Each bar time's bars go together, as a cycle's do (a symbol twice starts another),
+        # and like a cycle with the garbage collector held off until they are done: a bar
+        # time's signals are all alive at once, and a collection among them would walk them.
         everything = (bar for bars in history.values() for bar in bars)
+        step: dict[str, Bar] = {}
+        stamp: datetime | None = None
+        collector = self._collector
         for bar in sorted(everything, key=attrgetter("timestamp", "symbol")):
-            self._update_strategies(bar)
+            if step and (bar.timestamp != stamp or bar.symbol in step):
+                with collector:
+                    self._signals_for(step)
+                step = {}
+            stamp = bar.timestamp
+            step[bar.symbol] = bar
+        if step:
+            with collector:
+                self._signals_for(step)
         for bars in history.values():
             if bars:
                 self.last_prices[bars[-1].symbol] = bars[-1].close

@@ -30,6 +30,7 @@ implements the ``LearningJournal`` port that saves it every decision cycle.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from math import exp
@@ -37,16 +38,14 @@ from operator import itemgetter, mul
 from typing import Protocol
 
 from tui_trader.core.domain import Bar, Signal, Warming
+from tui_trader.learning.allocation_reason import adaptive_reason
 from tui_trader.learning.choices import DEFAULT_FLOOR, DEFAULT_LEARNING_RATE
+from tui_trader.learning.defensive import DEFAULT_DEFENSIVE, DEFENSIVE_RAMP, defensive_scale
 from tui_trader.learning.exposure import ExposureBook, ExposureStats, no_trade_band
-from tui_trader.learning.regime import Found, RegimeCall, RegimeDetector, call_of
+from tui_trader.learning.regime import RegimeCall, RegimeDetector
 from tui_trader.learning.shadow import MARKET_RECORD, ShadowBook, ShadowStats
 from tui_trader.learning.weights import ALL_REGIMES, RegimeWeights
 
-DEFAULT_DEFENSIVE = 0.0
-"""Share of the blended target kept once a bear market is probable (tuned on seeds 101-120)."""
-DEFENSIVE_RAMP = (0.3, 0.6)
-"""Bear probabilities where the defensive scaling starts and where it reaches ``defensive``."""
 TREND_FLOOR = "longtrend"
 """The strategy whose long view can set the least exposure: once its shadow record or the
 market's own record leads, the blend is held at least at its target while it is long (before
@@ -56,13 +55,6 @@ TREND_FLOOR_EVIDENCE = 500
 """Bars of shadow record per symbol (two years of days) before the long trend may lead: a
 200-bar rule needs years to show what it is worth. Chosen on the tuning set (S&P 500 and Nasdaq
 1999-2018, seeds 101-120)."""
-
-
-def defensive_scale(p_bad: float, defensive: float = DEFAULT_DEFENSIVE) -> float:
-    """Share of the blend kept at a bear-market probability: 1, then falling to ``defensive``."""
-    low, high = DEFENSIVE_RAMP
-    room = min(1.0, max(0.0, (high - p_bad) / (high - low)))
-    return defensive + (1.0 - defensive) * room
 
 
 @dataclass(slots=True)
@@ -145,52 +137,76 @@ class AdaptiveAllocator:
 
     def observe(self, bar: Bar, signals: dict[str, Signal]) -> None:
         """Score the last targets on this bar, learn from it, update the regime call."""
-        timestamp = bar.timestamp
-        if timestamp != self._cycle_time:
-            if self._cycle_time is not None:
-                self._close_streak_cycle()
-            self._cycle_time = timestamp
-        self._capped.clear()  # the exposures move: the streak cap is worked out afresh
+        self.observe_cycle(((bar, signals),))
+
+    def observe_cycle(self, bars: Sequence[tuple[Bar, dict[str, Signal]]]) -> None:
+        """``observe`` each bar with its signals, in order (a cycle's bars: what the engine
+        and ``learn evaluate`` call).
+
+        In three passes over the bars: every regime call, then every shadow record, then the
+        exposures and the weight steps. Each pass reads only what the passes before it wrote
+        for the same bar, or its own state in bar order (the shadow records' sums, the weights,
+        the streak's running PnL), so the numbers are those of observing one bar at a time
+        (the symbol count a step is shared out by is the one that bar saw); but each part's
+        code and state stay in the processor's caches while it runs for every symbol."""
         detector = self.detector
-        before = detector.advance(bar)  # the regime the last targets were set in
+        advance = detector.advance
+        befores: list[str] = []  # the regime each bar's last targets were set in
+        counts: list[int] = []
+        for bar, _signals in bars:
+            befores.append(advance(bar))
+            counts.append(detector.symbol_count)
+        score = self.shadow.score
+        scores = []
+        for (bar, signals), before in zip(bars, befores, strict=True):
+            names = tuple(signals)
+            targets = [s.target for s in signals.values()]
+            scores.append((names, targets, score(bar.symbol, bar.close, names, targets, before)))
         weights = self.weights
-        names = tuple(signals)
-        targets = [s.target for s in signals.values()]
-        scored = self.shadow.score(bar.symbol, bar.close, names, targets, before)
-        exposure = self._exposure
-        own = names == self.names
-        if own:
-            for i, target in enumerate(targets):
-                exposure[i] += 0.02 * (abs(target) - exposure[i])
-        else:
-            index = self._index
-            for name, target in zip(names, targets, strict=True):
-                i = index.get(name)
-                if i is not None:
-                    exposure[i] += 0.02 * (abs(target) - exposure[i])
-        if scored is None:
-            return
-        regime, held_names, returns, rewards, bar_return = scored
-        held = self._held.get(bar.symbol)
-        if held is not None:
-            self.exposure.add(held[0], bar_return, held[1])
-            held[1] = 0.0
-        held_own = held_names == self.names
-        row = weights.row(before) if held_own else None  # the weights the targets were set by
-        if row is not None:  # both in ``names`` order
-            self._cycle_pnl += sum(map(mul, row, returns))
-        else:
-            get = (weights.table.get(before) or weights.uniform()).get
-            pnl = [get(n, 0.0) * r for n, r in zip(held_names, returns, strict=True)]
-            self._cycle_pnl += sum(pnl)
-        if self._learn:  # one step per bar time, shared out over the symbols
-            share = 1.0 / max(detector.symbol_count, 1)
-            if held_own:
-                eta = weights.learning_rate
-                weights.step_factors(regime, [exp(eta * (r * share)) for r in rewards])
+        own_names = self.names
+        for (bar, _signals), before, count, (names, targets, scored) in zip(
+            bars, befores, counts, scores, strict=True
+        ):
+            timestamp = bar.timestamp
+            if timestamp != self._cycle_time:
+                if self._cycle_time is not None:
+                    self._close_streak_cycle()
+                self._cycle_time = timestamp
+            self._capped.clear()  # the exposures move: the streak cap is worked out afresh
+            exposure = self._exposure
+            if names == own_names:  # a new list: cheaper than five updates in place
+                self._exposure = [
+                    e + 0.02 * (abs(t) - e) for e, t in zip(exposure, targets, strict=True)
+                ]
             else:
-                scaled = {n: r * share for n, r in zip(held_names, rewards, strict=True)}
-                weights.update(regime, scaled)
+                index = self._index
+                for name, target in zip(names, targets, strict=True):
+                    i = index.get(name)
+                    if i is not None:
+                        exposure[i] += 0.02 * (abs(target) - exposure[i])
+            if scored is None:
+                continue
+            regime, held_names, returns, rewards, bar_return = scored
+            held = self._held.get(bar.symbol)
+            if held is not None:
+                self.exposure.add(held[0], bar_return, held[1])
+                held[1] = 0.0
+            held_own = held_names == own_names
+            row = weights.row(before) if held_own else None  # the weights the targets had
+            if row is not None:  # both in ``names`` order
+                self._cycle_pnl += sum(map(mul, row, returns))
+            else:
+                get = (weights.table.get(before) or weights.uniform()).get
+                pnl = [get(n, 0.0) * r for n, r in zip(held_names, returns, strict=True)]
+                self._cycle_pnl += sum(pnl)
+            if self._learn:  # one step per bar time, shared out over the symbols
+                share = 1.0 / max(count, 1)
+                if held_own:
+                    eta = weights.learning_rate
+                    weights.step_factors(regime, [exp(eta * (r * share)) for r in rewards])
+                else:
+                    scaled = {n: r * share for n, r in zip(held_names, rewards, strict=True)}
+                    weights.update(regime, scaled)
 
     def _close_streak_cycle(self) -> None:
         """A new bar time began: was the blended shadow book down over the last one?"""
@@ -318,7 +334,7 @@ class AdaptiveAllocator:
         streak = self.losing_streak if self.losing_streak >= self.streak_limit else 0
         return Signal.later(
             target,
-            _adaptive_reason,
+            adaptive_reason,
             found,
             weights,
             self.names,
@@ -372,33 +388,3 @@ class AdaptiveAllocator:
         """Save this cycle's learning through the journal."""
         if self.journal is not None:
             self.journal.save(iteration, market_time, self.state())
-
-
-def _adaptive_reason(
-    found: Found,
-    weights: dict[str, float],
-    names: tuple[str, ...],
-    defensive: float | None,
-    floored: bool,
-    exposure: float,
-    streak: int,
-    risk_note: str,
-    signals: dict[str, Signal],
-) -> str:
-    """Why the adaptive allocator chose a target (built only when someone reads it)."""
-    call = call_of(found)
-    regime = call.label if call.label == "warming" else f"{call.label} ({call.confidence:.2f})"
-    parts = [f"adaptive, regime {regime}"]
-    parts.append("weights " + " ".join(f"{n}={weights[n]:.2f}" for n in names))
-    if floored:
-        parts.append("long trend up: blend raised to its target")
-    if exposure != 1.0:
-        parts.append(f"learned exposure x{exposure:.2f}")
-    if defensive is not None:
-        parts.append(f"bear probability {call.p_bad:.2f}: exposure x{defensive:.2f}")
-    if streak:
-        parts.append(f"losing streak {streak}: aggressive strategies capped")
-    if risk_note:
-        parts.append(risk_note)
-    parts += [f"{n}: {s.reason}" for n, s in signals.items() if s.target != 0.0]
-    return "; ".join(parts)

@@ -222,8 +222,13 @@ def run_config(
             book.fill(step)
             equity = book.mark(step)
         if learner is not None:
-            for sym, bar in step.items():
-                learner.observe(bar, {n: sig for n, sig in signals[i][sym].items() if n in names})
+            by_symbol = signals[i]
+            learner.observe_cycle(
+                [
+                    (bar, {n: sig for n, sig in by_symbol[sym].items() if n in names})
+                    for sym, bar in step.items()
+                ]
+            )
         if not trading:
             continue
         if learner is not None and i == market.warmup:

@@ -62,6 +62,7 @@ BEAR_VOLATILE_RATIO = 1.1
 _BEAR_VOLATILE_LOG = math.log(BEAR_VOLATILE_RATIO)
 _PARKINSON = 1.0 / (4.0 * math.log(2.0))
 log = math.log
+exp = math.exp
 
 
 class RegimeCall(NamedTuple):
@@ -150,12 +151,20 @@ def _alpha(halflife: float) -> float:
     return 1.0 - math.exp(math.log(0.5) / halflife)
 
 
-def _logistic(model: tuple[float, float, float], t: float, log_ratio: float) -> float:
-    """A probability from the two measures (clamped so extreme bars cannot overflow)."""
-    b0, b1, b2 = model
+def _probabilities(
+    bad: tuple[float, float, float], bull: tuple[float, float, float], t: float, log_ratio: float
+) -> tuple[float, float]:
+    """``(p_bad, p_bull)``: each model's logistic probability from the two measures, clamped
+    so extreme bars cannot overflow (``max(-50, min(50, z))`` without the calls); both in one
+    call, since this runs for every symbol-bar."""
+    b0, b1, b2 = bad
     z = b0 + b1 * t + b2 * log_ratio
-    z = z if z < 50.0 else 50.0  # max(-50, min(50, z)) without two calls: twice a bar
-    return 1.0 / (1.0 + math.exp(-(z if z > -50.0 else -50.0)))
+    z = z if z < 50.0 else 50.0
+    p_bad = 1.0 / (1.0 + exp(-(z if z > -50.0 else -50.0)))
+    b0, b1, b2 = bull
+    z = b0 + b1 * t + b2 * log_ratio
+    z = z if z < 50.0 else 50.0
+    return p_bad, 1.0 / (1.0 + exp(-(z if z > -50.0 else -50.0)))
 
 
 class RegimeDetector:
@@ -277,8 +286,7 @@ class RegimeDetector:
         """Turn the measures into probabilities, labels and a confidence (the call itself is
         built when asked for)."""
         t, log_ratio = self._measures(s)
-        p_bad = _logistic(self.bad_model, t, log_ratio)
-        p_bull = _logistic(self.bull_model, t, log_ratio)
+        p_bad, p_bull = _probabilities(self.bad_model, self.bull_model, t, log_ratio)
         if p_bad > 0.5:
             direction, confidence = "bear", p_bad
         elif t < -self.bear_t:

@@ -8,6 +8,7 @@ the learning one in ``tui_trader.learning``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
@@ -39,6 +40,10 @@ class LearningAllocator(Allocator, Protocol):
 
     def observe(self, bar: Bar, signals: dict[str, Signal]) -> None:
         """Every bar (warm-up included) with every strategy's signal for it."""
+        ...
+
+    def observe_cycle(self, bars: Sequence[tuple[Bar, dict[str, Signal]]]) -> None:
+        """``observe`` for each of a cycle's bars, in order (what the engine calls)."""
         ...
 
     def start_trading(self) -> None:

@@ -8,9 +8,9 @@ Interval-free (it compares the symbol with itself), O(1) per bar with running su
 from __future__ import annotations
 
 import math
+from collections import deque
 
 from tui_trader.core.domain import Bar, Signal
-from tui_trader.strategies.windows import RollingWindow
 
 
 def vol_scaled_target(above: bool, short_vol: float, long_vol: float, allow_short: bool) -> float:
@@ -24,6 +24,33 @@ def vol_scaled_target(above: bool, short_vol: float, long_vol: float, allow_shor
 _REASON = "close {} SMA{} {:.2f}, vol{}/vol{} {:.2f}".format
 _later = Signal.later
 sqrt = math.sqrt
+log = math.log
+
+
+class _Windows:
+    """One symbol's running sums: the last ``trend`` closes, and the last ``long`` log returns
+    with the last ``short`` of them (the end of the same deque). The sums are
+    ``RollingWindow``'s (each value added, the one leaving subtracted, in that order), kept on
+    one object: three windows' method calls cost more than the arithmetic."""
+
+    __slots__ = (
+        "close_sum",
+        "closes",
+        "last",
+        "long_sum",
+        "long_sumsq",
+        "returns",
+        "short_sum",
+        "short_sumsq",
+    )
+
+    def __init__(self) -> None:
+        self.closes: deque[float] = deque()
+        self.close_sum = 0.0
+        self.returns: deque[float] = deque()
+        self.short_sum = self.short_sumsq = 0.0
+        self.long_sum = self.long_sumsq = 0.0
+        self.last = math.nan
 
 
 class VolatilityTargeted:
@@ -39,51 +66,60 @@ class VolatilityTargeted:
         self.long = long
         self.allow_short = allow_short
         self.name = "volatility"
-        self._state: dict[str, tuple[RollingWindow, RollingWindow, RollingWindow, list[float]]] = {}
+        self._state: dict[str, _Windows] = {}
 
     def on_bar(self, bar: Bar) -> Signal:
-        """Update the trend average and both volatility windows, then size the position.
-
-        The windows' fill checks, mean and standard deviations are ``RollingWindow``'s own
-        arithmetic, done here on its fields: this runs for every symbol and bar, and the
-        property calls cost more than the sums."""
-        state = self._state.get(bar.symbol)
-        if state is None:
-            state = self._state[bar.symbol] = (
-                RollingWindow(self.trend),
-                RollingWindow(self.short),
-                RollingWindow(self.long),
-                [math.nan],
-            )
-        sma, short, long, last = state
+        """Update the trend average and both volatility windows, then size the position."""
+        w = self._state.get(bar.symbol)
+        if w is None:
+            w = self._state[bar.symbol] = _Windows()
         close = bar.close
-        sma.push(close)
-        prev = last[0]
+        trend, short, long = self.trend, self.short, self.long
+        closes = w.closes
+        closes.append(close)
+        w.close_sum += close
+        n_sma = len(closes)
+        if n_sma > trend:
+            w.close_sum -= closes.popleft()
+            n_sma = trend
+        prev = w.last
+        returns = w.returns
         if prev > 0:  # not NaN (the first bar) and positive
-            ret = math.log(close / prev)
-            short.push(ret)
-            long.push(ret)
-        last[0] = close
-        n_long = len(long.values)
-        n_sma = len(sma.values)
-        if n_sma < sma.size or n_long < long.size:
-            return Signal.warming(n_sma, max(self.trend, self.long + 1))
-        mean = sma.sum / n_sma
+            ret = log(close / prev)
+            squared = ret * ret
+            returns.append(ret)
+            w.short_sum += ret
+            w.short_sumsq += squared
+            w.long_sum += ret
+            w.long_sumsq += squared
+            n = len(returns)
+            if n > short:  # the return leaving the short window (still held: long > short)
+                old = returns[-short - 1]
+                w.short_sum -= old
+                w.short_sumsq -= old * old
+            if n > long:
+                old = returns.popleft()
+                w.long_sum -= old
+                w.long_sumsq -= old * old
+        w.last = close
+        n_long = len(returns)
+        if n_sma < trend or n_long < long:
+            return Signal.warming(n_sma, max(trend, long + 1))
+        mean = w.close_sum / n_sma
         above = close > mean
-        # ``RollingWindow.std`` of each (both hold at least two values by now)
-        n = len(short.values)
-        m = short.sum / n
-        short_std = sqrt(max(short.sumsq / n - m * m, 0.0))
-        m = long.sum / n_long
-        long_std = sqrt(max(long.sumsq / n_long - m * m, 0.0))
+        # population standard deviations (both windows hold at least two values by now)
+        m = w.short_sum / short
+        short_std = sqrt(max(w.short_sumsq / short - m * m, 0.0))
+        m = w.long_sum / n_long
+        long_std = sqrt(max(w.long_sumsq / n_long - m * m, 0.0))
         target = vol_scaled_target(above, short_std, long_std, self.allow_short)
         return _later(
             target,
             _REASON,
             ">" if above else "<=",
-            self.trend,
+            trend,
             mean,
-            self.short,
-            self.long,
+            short,
+            long,
             short_std / long_std if long_std else 0,
         )
