@@ -118,6 +118,7 @@ class SessionRecords:
         notes: list[str] | tuple[str, ...],
     ) -> IterationReport:
         """Summarize the cycle for the front ends."""
+        state = self.risk.state
         return IterationReport(
             iteration=self.iteration,
             market_time=market_time,
@@ -142,4 +143,5 @@ class SessionRecords:
             not_desks=self.outside.not_ours(positions),
             regimes=self.learning.regimes() if self.learning is not None else {},
             weights=self.learning.current_weights() if self.learning is not None else {},
+            halt=f"{state.halt_reason}: {state.halt_detail}" if state.halted else "",
         )

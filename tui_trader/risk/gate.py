@@ -42,6 +42,19 @@ SESSION_HALTS = frozenset({DAILY_LOSS})
 """Halts that end by themselves when the trading day changes; all others need a reset."""
 
 
+def standing_halt(
+    held: str | None, held_detail: str, reason: str, detail: str
+) -> tuple[str | None, str]:
+    """The halt's reason and detail when ``reason`` halts an account already halted for
+    ``held``: the first halt stands. Only a halt that ends by itself with its trading day
+    gives way to one that lasts until reset (else the new day would lift the later halt with
+    it: fail closed); the first one's words are kept in the detail."""
+    if held not in SESSION_HALTS or reason in SESSION_HALTS:
+        return held, held_detail
+    before = f" (halted before that for {held}: {held_detail})"
+    return reason, detail if detail.endswith(before) else detail + before
+
+
 @dataclass(frozen=True, slots=True)
 class RiskState:
     """Everything the manager remembers about one account; persisted after every change."""
@@ -188,12 +201,22 @@ class RiskManager:
         return events
 
     def halt(self, reason: str, value: float, limit: float, detail: str) -> RiskEvent:
-        """Enter HALTED for ``reason``; the event's action says what stops and until when."""
+        """Enter HALTED for ``reason``; the event's action says what stops and until when.
+
+        Already halted, the halt keeps its first reason (``standing_halt``): a trader about to
+        resume must see why trading stopped, not only the last thing that went wrong since."""
         until = "until the next trading day" if reason in SESSION_HALTS else "until reset"
-        self.state = replace(
-            self.state, state=TradingState.HALTED, halt_reason=reason, halt_detail=detail
-        )
-        return RiskEvent(reason, value, limit, f"halted trading {until}", detail=detail)
+        s = self.state
+        if not s.halted:
+            self.state = replace(
+                s, state=TradingState.HALTED, halt_reason=reason, halt_detail=detail
+            )
+            return RiskEvent(reason, value, limit, f"halted trading {until}", detail=detail)
+        held, words = standing_halt(s.halt_reason, s.halt_detail, reason, detail)
+        if held != s.halt_reason:
+            self.state = replace(s, halt_reason=held, halt_detail=words)
+        action = f"halted trading {until} (already halted for {s.halt_reason})"
+        return RiskEvent(reason, value, limit, action, detail=detail)
 
     def reset(self, equity: float | None, who: str = "user") -> RiskEvent:
         """Lift any halt and restart the drawdown peak from ``equity`` (an explicit user act)."""
