@@ -227,3 +227,20 @@ def test_a_lasting_halt_after_a_daily_loss_halt_outlives_the_day() -> None:
     assert "halted before that for " + DAILY_LOSS in risk.state.halt_detail
     assert risk.on_equity(97_000, D2) == []
     assert risk.state.halted and risk.state.halt_reason == MANUAL_KILL
+
+
+def test_an_order_written_back_counts_toward_its_own_day_only() -> None:
+    """An order whose row was lost (``engine.lost_rows``) counts like one sent: toward the
+    current day; an earlier day's leaves today's count alone; one of a day the state has not
+    begun begins that day (a daily-loss halt of the day before ends with it, and says so)."""
+    risk = manager()
+    risk.on_equity(100_000, D1)
+    risk.state = risk.state.with_orders(3)
+    assert risk.count_lost_order(D1, 100_000) == [] and risk.state.orders_today == 4
+    assert risk.count_lost_order(None, 100_000) == [] and risk.state.orders_today == 5
+    risk.on_equity(97_000, D1)  # a daily-loss halt on D1
+    (event,) = risk.count_lost_order(D2, 97_000, 97_500)
+    assert "new trading day" in event.action_taken and not risk.state.halted
+    assert (risk.state.day, risk.state.orders_today, risk.state.day_open_equity) == (D2, 1, 97_500)
+    assert risk.count_lost_order(D1, 97_000) == [] and risk.state.orders_today == 1
+    assert risk.on_equity(97_000, D2) == [] and risk.state.orders_today == 1

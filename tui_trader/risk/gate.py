@@ -90,6 +90,20 @@ class RiskState:
         )
 
 
+def _begin_day(
+    s: RiskState, day: date, equity: float, day_open_equity: float | None
+) -> tuple[RiskState, list[RiskEvent]]:
+    """``s`` on a new trading day: no orders yet, the day's opening equity the broker's
+    previous close (``day_open_equity``) when given, else the last equity seen, else
+    ``equity``; a daily-loss halt ends with its day (the event says so)."""
+    opening = day_open_equity if day_open_equity is not None else s.last_equity
+    s = replace(s, day=day, orders_today=0, day_open_equity=opening or equity)
+    if not (s.halted and s.halt_reason in SESSION_HALTS):
+        return s, []
+    s = replace(s, state=TradingState.ACTIVE, halt_reason=None, halt_detail="")
+    return s, [RiskEvent(DAY_RESET, 0.0, 0.0, f"trading resumed: new trading day {day}")]
+
+
 @dataclass(frozen=True, slots=True)
 class OrderCheck:
     """The verdict on one order: the order to send (maybe smaller) or ``None``, and why."""
@@ -150,13 +164,7 @@ class RiskManager:
         if s.day is not None and day < s.day:
             day = s.day
         if s.day != day:
-            opening = day_open_equity if day_open_equity is not None else s.last_equity
-            s = replace(s, day=day, orders_today=0, day_open_equity=opening or equity)
-            if s.halted and s.halt_reason in SESSION_HALTS:
-                s = replace(s, state=TradingState.ACTIVE, halt_reason=None, halt_detail="")
-                events.append(
-                    RiskEvent(DAY_RESET, 0.0, 0.0, f"trading resumed: new trading day {day}")
-                )
+            s, events = _begin_day(s, day, equity, day_open_equity)
         peak = max(s.peak_equity or equity, equity)
         if peak != s.peak_equity or equity != s.last_equity:  # a flat cycle keeps its state
             s = RiskState(  # the constructor is several times cheaper than replace()
@@ -198,6 +206,24 @@ class RiskManager:
                     f"{s.day_open_equity:,.2f}",
                 )
             )
+        return events
+
+    def count_lost_order(
+        self, day: date | None, equity: float, day_open_equity: float | None = None
+    ) -> list[RiskEvent]:
+        """Count one order the broker took on trading day ``day`` that this state never
+        counted (its audit row, and the day's slot taken with it, were lost:
+        ``engine.lost_rows``), as it was counted when sent. An earlier day's order leaves the
+        current day's count alone; an order of no known day counts toward the current one
+        (fail closed); a day this state has not begun yet begins here as ``on_equity`` would
+        begin it (``equity`` and ``day_open_equity`` as there), its events returned."""
+        s = self.state
+        events: list[RiskEvent] = []
+        if day is not None and s.day is not None and day < s.day:
+            return events
+        if day is not None and s.day != day:
+            s, events = _begin_day(s, day, equity, day_open_equity)
+        self.state = s.with_orders(s.orders_today + 1)
         return events
 
     def halt(self, reason: str, value: float, limit: float, detail: str) -> RiskEvent:
