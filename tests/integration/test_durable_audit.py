@@ -94,3 +94,51 @@ def test_a_local_session_keeps_the_cheaper_commits(store: Path | PgUrl) -> None:
         )
     finally:
         session.finish("stopped")
+
+
+def _halt_write(seen: list[str]) -> int:
+    """Where the statement that writes the account's row HALTED is in ``seen``."""
+    return next(
+        i
+        for i, line in enumerate(seen)
+        if line.startswith('UPDATE "risk_state" SET "state" = \'halted\'')
+    )
+
+
+def test_an_alpaca_sessions_halt_commits_durably(sandbox: Any, tmp_path: Path) -> None:
+    """A halt (here ctrl+k) is written with ``synchronous=full``: after a power loss the next
+    start still finds the account halted. Before, it committed ``normal`` and reached the disk
+    only with the next order row or checkpoint."""
+    session = alpaca_session(sandbox, tmp_path / "k.db")
+    try:
+        sandbox.admin.step()
+        session.run_iteration()
+        seen = _trace(session)
+        session.request_kill("ops", reason="power cut drill")
+        session.apply_kill_requests()
+        at = _halt_write(seen)
+        pragmas = [(i, line) for i, line in enumerate(seen) if line.startswith("PRAGMA synch")]
+        before = [line for i, line in pragmas if i < at]
+        after = [line for i, line in pragmas if i > at]
+        assert before and before[-1] == "PRAGMA synchronous=full", seen[: at + 1]
+        assert seen.index("COMMIT", at) < seen.index("PRAGMA synchronous=normal", at)
+        assert after and after[0] == "PRAGMA synchronous=normal"
+        assert _commit_setting(session.audit.db) == "normal"
+    finally:
+        session.finish("stopped")
+        session.broker.close()
+
+
+def test_a_local_sessions_halt_keeps_the_cheaper_commits(tmp_path: Path) -> None:
+    """Its account dies with the process: its halt costs no fsync."""
+    session = build_local_session(LocalSettings(db=tmp_path / "l.db", symbols=("SPY",)))
+    try:
+        session.run_iteration()
+        seen = _trace(session)
+        session.request_kill("user")
+        session.run_iteration()
+        assert session.risk.state.halted
+        _halt_write(seen)  # the halt was written, and without a durable commit:
+        assert "PRAGMA synchronous=full" not in seen
+    finally:
+        session.finish("stopped")
