@@ -56,3 +56,32 @@ def test_shares_bought_by_hand_are_left_alone_and_said(
     finally:
         session.finish("stopped")
         session.broker.close()
+
+
+def test_a_symbol_left_alone_is_said_once_not_every_cycle(
+    sandbox: SandboxHandle, trading: Any, tmp_path: Path
+) -> None:
+    """Before, every cycle that wanted to trade SPY while it was left alone said again "sell
+    50 SPY not sent: SPY changed outside this session ...": the terminal printed it once a bar
+    all day (and the desk's log again whenever the quantity changed). Now it is said at the
+    hold's onset; the one ``outside_change`` event stays the only row about it."""
+    session = alpaca_session(sandbox, tmp_path / "desk.db", learning=LearningSettings("momentum"))
+    try:
+        for _ in range(3):  # the rally: the session buys SPY and holds it
+            sandbox.admin.step(shock=RALLY)
+            session.run_iteration()
+        trading.submit_order(
+            MarketOrderRequest(symbol="SPY", qty=50, side="buy", time_in_force="day")
+        )
+        said = []
+        for i in range(7):  # the hand order fills; then the market turns, the targets move
+            sandbox.admin.step(shock={"SPY": 0.8 if i < 3 else -0.6})
+            report = session.run_iteration()
+            said += [n for n in report.notes if "SPY changed outside this session" in n]
+        assert "SPY" in session.outside.holds
+        assert len(said) == 1, said
+        rows = RiskEventRow.select().where(RiskEventRow.symbol == "SPY")
+        assert [r.event_type for r in rows] == [OUTSIDE_CHANGE]
+    finally:
+        session.finish("stopped")
+        session.broker.close()
