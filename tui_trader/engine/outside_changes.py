@@ -37,7 +37,7 @@ hand, and is never larger than the position.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 from tui_trader.core.domain import Position, RiskEvent
 from tui_trader.core.orders import Fill
@@ -52,6 +52,34 @@ TOLERANCE = 1e-6
 LookUp = Callable[[str], bool]
 """Ask the broker now for the session's orders in a symbol; True if a fill of ours turned up
 (recorded, so the expectation moved with it)."""
+
+
+def recorded_left_alone(left: Mapping[str, float], events: Iterable[RiskEvent]) -> dict[str, float]:
+    """``left`` (symbol -> shares not the desk's of each symbol a session left alone) moved on
+    by that session's next recorded ``events``: what ``OutsideChanges.not_ours`` says, read
+    back from the audit trail (a monitor in another process). An ``outside_change`` leaves its
+    symbol alone with its difference (``value``: what the broker holds beyond the session's
+    own fills); the session's own fills after it (a protective exit) move the position and
+    what its fills make alike, so the difference stands. A ``positions_adopted`` symbol is
+    the desk's own."""
+    out = dict(left)
+    for event in events:
+        if event.symbol is None:
+            continue
+        if event.event_type == OUTSIDE_CHANGE:
+            out[event.symbol] = event.value
+        elif event.event_type == POSITIONS_ADOPTED:
+            out.pop(event.symbol, None)
+    return out
+
+
+def held_not_ours(left: Mapping[str, float], positions: Iterable[Position]) -> dict[str, float]:
+    """The symbols of ``left`` still held, with the shares not the desk's (``not_ours``)."""
+    return {
+        p.symbol: left[p.symbol]
+        for p in positions
+        if p.symbol in left and abs(left[p.symbol]) > TOLERANCE
+    }
 
 
 def _no_look_up(symbol: str) -> bool:

@@ -22,6 +22,7 @@ from peewee import fn
 from tui_trader.core.clock import Clock, WallClock
 from tui_trader.core.domain import IterationReport, Position, RiskEvent, TradingState
 from tui_trader.core.orders import Fill, Order, OrderStatus, OrderType, Side
+from tui_trader.engine.outside_changes import held_not_ours, recorded_left_alone
 from tui_trader.session.runner import RunResult
 from tui_trader.store.db import from_db_time, open_database, to_db_time
 from tui_trader.store.liveness import DIED, is_alive, last_sign_of_life, shown_status
@@ -91,6 +92,8 @@ class DbFollower:
         self._last = {"snap": 0, "order": 0, "fill": 0, "event": 0}
         self._snapshot: AccountSnapshot | None = None
         self._risk_state: str | None = None
+        self._left: dict[str, float] = {}
+        """Symbols the session left alone, with the shares not its own (``not_desks``)."""
 
     def open(self) -> SessionInfo:
         """Open the database and find the session: the one named, else the newest running."""
@@ -202,6 +205,8 @@ class DbFollower:
             RiskEvent(e.event_type, e.value, e.limit, e.action_taken, e.symbol, e.detail)
             for e in event_rows
         )
+        if events:
+            self._left = recorded_left_alone(self._left, events)
         realized = (
             LiveTrade.select(fn.COALESCE(fn.SUM(LiveTrade.pnl), 0.0))
             .where(LiveTrade.session == sid)
@@ -264,6 +269,7 @@ class DbFollower:
             new_fills=tuple(fills),
             orders_today=orders_today,
             realized_pnl=realized,
+            not_desks=held_not_ours(self._left, positions),
         )
 
     def request_halt(self, flatten: bool, who: str = "monitor") -> None:
