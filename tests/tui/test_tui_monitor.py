@@ -18,13 +18,17 @@ from tests.conftest import age_heartbeat
 from tests.integration.cli_helpers import run_cli
 from tui_trader.core.clock import WallClock
 from tui_trader.core.domain import Account, Position, RiskEvent, TradingState
+from tui_trader.engine.halts import BROKER_CONTRADICTION
 from tui_trader.engine.outside_changes import OUTSIDE_CHANGE
+from tui_trader.risk.gate import MANUAL_KILL, RiskState
 from tui_trader.store.audit import AuditLog
 from tui_trader.store.db import open_database
 from tui_trader.store.models import SessionRow
+from tui_trader.store.risk_store import sync_risk_state
 from tui_trader.tui.app import make_app
 from tui_trader.tui.monitor import DbFollower, MonitorError, MonitorHandle
 from tui_trader.tui.screens.dashboard import DashboardScreen
+from tui_trader.tui.state import DeskState
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -150,3 +154,27 @@ async def test_the_monitor_marks_a_symbol_the_session_left_alone(db_path: Path) 
         symbols = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
         assert "SPY*" in symbols and "QQQ" in symbols, symbols
         app.exit()
+
+
+def test_the_monitor_shows_the_first_halts_reason(db_path: Path) -> None:
+    """The followed session was halted by ctrl+k, then the broker contradicted itself: the
+    account's halt is still the kill, and the monitor's halt line says so. Before, it named
+    the last halting event it read (the contradiction)."""
+    audit = AuditLog(open_database(db_path), WallClock())
+    row = audit.start_session("paper", "alpaca", None, "test", ("SPY",), {})
+    now = datetime.now(UTC)
+    kill = "kill switch pressed by ops: earnings call"
+    for kind, words in ((MANUAL_KILL, kill), (BROKER_CONTRADICTION, "20 filled of 10")):
+        event = RiskEvent(kind, 0.0, 0.0, "halted trading until reset", None, words)
+        audit.risk_event(event, row.account_key, now)
+    halted = RiskState(
+        row.account_key, TradingState.HALTED, halt_reason=MANUAL_KILL, halt_detail=kill
+    )
+    sync_risk_state(audit.db, None, halted)
+    audit.snapshot(1, Account(1e5, 1e5, 1e5), {}, 0.0, 0.0, TradingState.HALTED, now)
+    follower = DbFollower(db_path, row.key)
+    follower.open()
+    desk = DeskState()
+    for report in follower.poll():
+        desk.apply(report, now)
+    assert desk.halted and desk.halt_reason == f"{MANUAL_KILL}: {kill}"

@@ -39,6 +39,7 @@ from tui_trader.store.models import (
 from tui_trader.tui.handles import ReportSink
 from tui_trader.tui.state import SessionInfo
 
+_HALTED = TradingState.HALTED
 POLL_SECONDS = 0.25
 """How often the monitor looks for new rows."""
 BATCH = 500
@@ -214,6 +215,7 @@ class DbFollower:
         )
         orders_today = risk.orders_today if risk else 0
         state = TradingState(risk_state) if risk_state else None
+        halt = f"{risk.halt_reason}: {risk.halt_detail}" if risk and state is _HALTED else ""
         if not snaps and self._snapshot is None:
             self._snapshot = (
                 AccountSnapshot.select()
@@ -235,6 +237,7 @@ class DbFollower:
                     (orders, fills, events) if final else ((), (), ()),
                     orders_today,
                     float(realized or 0.0),
+                    halt if final else "",
                 )
             )
         return reports
@@ -246,6 +249,7 @@ class DbFollower:
         news: tuple,
         orders_today: int,
         realized: float,
+        halt: str = "",
     ) -> IterationReport:
         """One snapshot (plus this poll's news on the last one) as a report."""
         orders, fills, events = news
@@ -270,6 +274,7 @@ class DbFollower:
             orders_today=orders_today,
             realized_pnl=realized,
             not_desks=held_not_ours(self._left, positions),
+            halt=halt if state is _HALTED else "",
         )
 
     def request_halt(self, flatten: bool, who: str = "monitor") -> None:
