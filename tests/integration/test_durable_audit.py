@@ -17,6 +17,8 @@ from typing import Any
 
 from tests.integration.alpaca_helpers import alpaca_session
 from tui_trader.learning.setup import LearningSettings
+from tui_trader.risk.gate import DRAWDOWN
+from tui_trader.risk.limits import RiskLimits
 from tui_trader.session.local import LocalSettings, build_local_session
 from tui_trader.store.models import LiveOrder
 from tui_trader.store.pg import is_postgres
@@ -142,3 +144,40 @@ def test_a_local_sessions_halt_keeps_the_cheaper_commits(tmp_path: Path) -> None
         assert "PRAGMA synchronous=full" not in seen
     finally:
         session.finish("stopped")
+
+
+def test_an_alpaca_sessions_drawdown_halt_event_commits_durably(
+    sandbox: Any, tmp_path: Path
+) -> None:
+    """The drawdown kill switch trips at the start of a cycle: the halted risk state is
+    written before the cycle records the halt's event. Before, that event row committed
+    ``normal`` after it: a power loss could keep the halt and lose the row saying why."""
+    sandbox.admin.set_faults(rate_limit=0)
+    session = alpaca_session(
+        sandbox,
+        tmp_path / "d.db",
+        symbols=("SPY",),
+        learning=LearningSettings("momentum"),  # it buys SPY in a rally
+        limits=RiskLimits(max_drawdown_pct=0.5),
+        requests_per_minute=60_000.0,
+    )
+    try:
+        for _ in range(3):
+            sandbox.admin.step(shock={"SPY": 0.8})
+            session.run_iteration()
+        assert LiveOrder.select().count() > 0, "the session bought nothing: no drawdown to come"
+        seen = _trace(session)
+        sandbox.admin.step(shock={"SPY": -8.0})
+        session.run_iteration()
+        assert session.risk.state.halt_reason == DRAWDOWN
+        _halt_write(seen)  # the state was written durably (tested above); and the event:
+        insert = next(
+            i
+            for i, line in enumerate(seen)
+            if line.startswith('INSERT INTO "live_risk_events"') and DRAWDOWN in line
+        )
+        assert seen[insert - 1] == "PRAGMA synchronous=full", seen[insert - 2 : insert + 2]
+        assert seen[insert + 1] == "PRAGMA synchronous=normal"
+    finally:
+        session.finish("stopped")
+        session.broker.close()
