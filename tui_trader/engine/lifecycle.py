@@ -171,7 +171,10 @@ class SessionLifecycle:
         parts = read_order_id(order.client_order_id)
         if parts is None or parts.leg.startswith(PROTECTIVE_LEG):
             return []
-        day = self.session_day(order.submitted_at) if order.submitted_at else None
+        try:  # no day known (no time, or outside the calendar): the current day's (fail closed)
+            day = self.session_day(order.submitted_at) if order.submitted_at else None
+        except ValueError:
+            day = None
         account = self.last_account or Account(0.0, 0.0, 0.0)
         events = self.risk.count_lost_order(day, account.equity, account.last_equity)
         self.risk.state = self.audit.save_risk_state(self.risk.state)
