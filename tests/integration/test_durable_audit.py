@@ -17,6 +17,8 @@ from typing import Any
 
 from tests.integration.alpaca_helpers import alpaca_session
 from tui_trader.learning.setup import LearningSettings
+from tui_trader.risk.gate import DRAWDOWN
+from tui_trader.risk.limits import RiskLimits
 from tui_trader.session.local import LocalSettings, build_local_session
 from tui_trader.store.models import LiveOrder
 from tui_trader.store.pg import is_postgres
@@ -94,3 +96,88 @@ def test_a_local_session_keeps_the_cheaper_commits(store: Path | PgUrl) -> None:
         )
     finally:
         session.finish("stopped")
+
+
+def _halt_write(seen: list[str]) -> int:
+    """Where the statement that writes the account's row HALTED is in ``seen``."""
+    return next(
+        i
+        for i, line in enumerate(seen)
+        if line.startswith('UPDATE "risk_state" SET "state" = \'halted\'')
+    )
+
+
+def test_an_alpaca_sessions_halt_commits_durably(sandbox: Any, tmp_path: Path) -> None:
+    """A halt (here ctrl+k) is written with ``synchronous=full``: after a power loss the next
+    start still finds the account halted. Before, it committed ``normal`` and reached the disk
+    only with the next order row or checkpoint."""
+    session = alpaca_session(sandbox, tmp_path / "k.db")
+    try:
+        sandbox.admin.step()
+        session.run_iteration()
+        seen = _trace(session)
+        session.request_kill("ops", reason="power cut drill")
+        session.apply_kill_requests()
+        at = _halt_write(seen)
+        pragmas = [(i, line) for i, line in enumerate(seen) if line.startswith("PRAGMA synch")]
+        before = [line for i, line in pragmas if i < at]
+        after = [line for i, line in pragmas if i > at]
+        assert before and before[-1] == "PRAGMA synchronous=full", seen[: at + 1]
+        assert seen.index("COMMIT", at) < seen.index("PRAGMA synchronous=normal", at)
+        assert after and after[0] == "PRAGMA synchronous=normal"
+        assert _commit_setting(session.audit.db) == "normal"
+    finally:
+        session.finish("stopped")
+        session.broker.close()
+
+
+def test_a_local_sessions_halt_keeps_the_cheaper_commits(tmp_path: Path) -> None:
+    """Its account dies with the process: its halt costs no fsync."""
+    session = build_local_session(LocalSettings(db=tmp_path / "l.db", symbols=("SPY",)))
+    try:
+        session.run_iteration()
+        seen = _trace(session)
+        session.request_kill("user")
+        session.run_iteration()
+        assert session.risk.state.halted
+        _halt_write(seen)  # the halt was written, and without a durable commit:
+        assert "PRAGMA synchronous=full" not in seen
+    finally:
+        session.finish("stopped")
+
+
+def test_an_alpaca_sessions_drawdown_halt_event_commits_durably(
+    sandbox: Any, tmp_path: Path
+) -> None:
+    """The drawdown kill switch trips at the start of a cycle: the halted risk state is
+    written before the cycle records the halt's event. Before, that event row committed
+    ``normal`` after it: a power loss could keep the halt and lose the row saying why."""
+    sandbox.admin.set_faults(rate_limit=0)
+    session = alpaca_session(
+        sandbox,
+        tmp_path / "d.db",
+        symbols=("SPY",),
+        learning=LearningSettings("momentum"),  # it buys SPY in a rally
+        limits=RiskLimits(max_drawdown_pct=0.5),
+        requests_per_minute=60_000.0,
+    )
+    try:
+        for _ in range(3):
+            sandbox.admin.step(shock={"SPY": 0.8})
+            session.run_iteration()
+        assert LiveOrder.select().count() > 0, "the session bought nothing: no drawdown to come"
+        seen = _trace(session)
+        sandbox.admin.step(shock={"SPY": -8.0})
+        session.run_iteration()
+        assert session.risk.state.halt_reason == DRAWDOWN
+        _halt_write(seen)  # the state was written durably (tested above); and the event:
+        insert = next(
+            i
+            for i, line in enumerate(seen)
+            if line.startswith('INSERT INTO "live_risk_events"') and DRAWDOWN in line
+        )
+        assert seen[insert - 1] == "PRAGMA synchronous=full", seen[insert - 2 : insert + 2]
+        assert seen[insert + 1] == "PRAGMA synchronous=normal"
+    finally:
+        session.finish("stopped")
+        session.broker.close()

@@ -24,13 +24,16 @@ from tui_trader.engine.outside_changes import OUTSIDE_CHANGE
 from tui_trader.engine.reconcile import RECONCILIATION
 from tui_trader.engine.session import TradingSession
 from tui_trader.learning.setup import LearningSettings
-from tui_trader.sandbox.testing import SandboxHandle
+from tui_trader.risk.gate import ORDER_RATE
+from tui_trader.risk.limits import RiskLimits
+from tui_trader.sandbox.testing import SandboxHandle, wait_until
 from tui_trader.store.account_record import recorded_positions
 from tui_trader.store.models import (
     AccountSnapshot,
     LiveFill,
     LiveOrder,
     RiskEventRow,
+    RiskStateRow,
     SessionRow,
 )
 from tui_trader.store.pg_url import PgUrl
@@ -38,12 +41,12 @@ from tui_trader.store.pg_url import PgUrl
 RALLY = {"SPY": 0.8}
 
 
-def _session(sandbox: SandboxHandle, db: Path | PgUrl) -> TradingSession:
+def _session(sandbox: SandboxHandle, db: Path | PgUrl, **overrides: Any) -> TradingSession:
     """A momentum session on SPY (it buys in a rally), with the rate limits lifted."""
     sandbox.admin.set_faults(rate_limit=0)
     momentum = LearningSettings("momentum")
     return alpaca_session(
-        sandbox, db, symbols=("SPY",), learning=momentum, requests_per_minute=60_000.0
+        sandbox, db, symbols=("SPY",), learning=momentum, requests_per_minute=60_000.0, **overrides
     )
 
 
@@ -200,5 +203,32 @@ def test_an_order_no_session_of_this_database_made_is_left_untouched(
         assert said.action_taken.startswith("left untouched")
         [outside] = [e for e in second.startup_events if e.event_type == OUTSIDE_CHANGE]
         assert outside.value == filled
+    finally:
+        _stop(second)
+
+
+def test_a_written_back_order_counts_toward_its_days_order_limit(
+    sandbox: SandboxHandle, store: Path | PgUrl
+) -> None:
+    """The lost commit took the day's order slot its order had taken with it. Before, the
+    written-back order was not counted: with the limit set at what the day had sent, the next
+    session still sent one more order. Now it counts, in the same transaction as its row."""
+    _rally_and_stop(sandbox, store)
+    sent = RiskStateRow.select().get().orders_today
+    assert sent > 0, "the first session should have sent orders"
+    lost, _ = _lose_newest_order_row()
+    RiskStateRow.update(orders_today=RiskStateRow.orders_today - 1).execute()
+
+    second = _session(sandbox, store, limits=RiskLimits(max_orders_per_day=sent))
+    try:
+        assert LiveOrder.get(LiveOrder.client_order_id == lost).rationale == LOST_ROW
+        ready = lambda: second.sync_orders() >= 0 and not second.broker.trading_ready()  # noqa: E731
+        wait_until(ready, 10, "the broker ready to trade (its stream's back-fill done)")
+        second.request_manual_order(ManualOrder("SPY", Side.SELL, qty=1))  # room: it shrinks
+        report = second.apply_kill_requests()
+        assert report is not None and report.orders == (), "one order more than the limit"
+        assert [e.event_type for e in report.risk_events] == [ORDER_RATE], report.risk_events
+        assert second.risk.state.orders_today == sent
+        assert RiskStateRow.select().get().orders_today == sent
     finally:
         _stop(second)

@@ -17,6 +17,7 @@ from tui_trader.engine.outside_changes import OUTSIDE_CHANGE
 from tui_trader.learning.setup import LearningSettings
 from tui_trader.sandbox.testing import SandboxHandle
 from tui_trader.store.models import LiveOrder, RiskEventRow
+from tui_trader.tui.monitor import DbFollower
 
 RALLY = {"SPY": 0.8, "QQQ": 0.8, "IWM": 0.8}
 
@@ -56,3 +57,63 @@ def test_shares_bought_by_hand_are_left_alone_and_said(
     finally:
         session.finish("stopped")
         session.broker.close()
+
+
+def test_a_symbol_left_alone_is_said_once_not_every_cycle(
+    sandbox: SandboxHandle, trading: Any, tmp_path: Path
+) -> None:
+    """Before, every cycle that wanted to trade SPY while it was left alone said again "sell
+    50 SPY not sent: SPY changed outside this session ...": the terminal printed it once a bar
+    all day (and the desk's log again whenever the quantity changed). Now it is said at the
+    hold's onset; the one ``outside_change`` event stays the only row about it."""
+    session = alpaca_session(sandbox, tmp_path / "desk.db", learning=LearningSettings("momentum"))
+    try:
+        for _ in range(3):  # the rally: the session buys SPY and holds it
+            sandbox.admin.step(shock=RALLY)
+            session.run_iteration()
+        trading.submit_order(
+            MarketOrderRequest(symbol="SPY", qty=50, side="buy", time_in_force="day")
+        )
+        said = []
+        for i in range(7):  # the hand order fills; then the market turns, the targets move
+            sandbox.admin.step(shock={"SPY": 0.8 if i < 3 else -0.6})
+            report = session.run_iteration()
+            said += [n for n in report.notes if "SPY changed outside this session" in n]
+        assert "SPY" in session.outside.holds
+        assert len(said) == 1, said
+        rows = RiskEventRow.select().where(RiskEventRow.symbol == "SPY")
+        assert [r.event_type for r in rows] == [OUTSIDE_CHANGE]
+    finally:
+        session.finish("stopped")
+        session.broker.close()
+
+
+def test_the_monitor_marks_a_symbol_left_alone_as_the_desk_does(
+    sandbox: SandboxHandle, trading: Any, tmp_path: Path
+) -> None:
+    """``tui-trader live monitor`` follows the session through its database. Before, its
+    reports carried no left-alone symbols: the desk showed ``SPY*`` and "* SPY left alone:
+    includes 50 shares not traded by this desk", the monitor a plain SPY row with the whole
+    position's P&L as if the desk's. Now it reads them back from the session's recorded
+    events: the same shares the session's own report gives, so the same mark and note."""
+    db = tmp_path / "desk.db"
+    session = alpaca_session(sandbox, db, learning=LearningSettings("momentum"))
+    try:
+        for _ in range(3):  # the rally: the session buys SPY and holds it
+            sandbox.admin.step(shock=RALLY)
+            session.run_iteration()
+        trading.submit_order(
+            MarketOrderRequest(symbol="SPY", qty=50, side="buy", time_in_force="day")
+        )
+        for _ in range(3):  # the hand order fills; the change is confirmed and left alone
+            sandbox.admin.step(shock=RALLY)
+            report = session.run_iteration()
+        assert report.not_desks == {"SPY": 50}
+    finally:
+        session.finish("stopped")
+        session.broker.close()
+    follower = DbFollower(db, session.audit.session.key)
+    follower.open()
+    followed = follower.poll()[-1]
+    assert followed.iteration == report.iteration
+    assert followed.not_desks == report.not_desks

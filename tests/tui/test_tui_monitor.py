@@ -7,20 +7,28 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from textual.widgets import DataTable
 from tui_helpers import asking, scalar, wait_for
 
 from tests.conftest import age_heartbeat
 from tests.integration.cli_helpers import run_cli
 from tui_trader.core.clock import WallClock
+from tui_trader.core.domain import Account, Position, RiskEvent, TradingState
+from tui_trader.engine.halts import BROKER_CONTRADICTION
+from tui_trader.engine.outside_changes import OUTSIDE_CHANGE
+from tui_trader.risk.gate import MANUAL_KILL, RiskState
 from tui_trader.store.audit import AuditLog
 from tui_trader.store.db import open_database
 from tui_trader.store.models import SessionRow
+from tui_trader.store.risk_store import sync_risk_state
 from tui_trader.tui.app import make_app
 from tui_trader.tui.monitor import DbFollower, MonitorError, MonitorHandle
 from tui_trader.tui.screens.dashboard import DashboardScreen
+from tui_trader.tui.state import DeskState
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -113,3 +121,60 @@ def test_the_monitor_follows_the_newest_alive_session_and_ends_with_it(db_path: 
     age_heartbeat(alive.id, 600)
     result = MonitorHandle(follower, poll_seconds=0.01).run(lambda report: None)
     assert result.status == "ended in the other process (died)"
+
+
+async def test_the_monitor_marks_a_symbol_the_session_left_alone(db_path: Path) -> None:
+    """The followed session left SPY alone (12 shares bought by hand): the monitor's positions
+    show ``SPY*`` and the desk's note under them. Before, the monitor showed a plain SPY row
+    (its P&L the broker's whole position's, as if all the desk's) and no note."""
+    audit = AuditLog(open_database(db_path), WallClock())
+    row = audit.start_session("paper", "alpaca", None, "test", ("SPY", "QQQ"), {})
+    now = datetime.now(UTC)
+    audit.risk_event(
+        RiskEvent(OUTSIDE_CHANGE, 12.0, 0.0, "no more orders for SPY", "SPY", "bought by hand"),
+        row.account_key,
+        now,
+    )
+    held = {
+        "SPY": Position("SPY", 32.0, 500.0, 505.0),
+        "QQQ": Position("QQQ", 10.0, 400.0, 401.0),
+    }
+    audit.snapshot(
+        1, Account(80_000.0, 100_000.0, 80_000.0), held, 0.0, 0.0, TradingState.ACTIVE, now
+    )
+    app = make_app(db_path, monitor=MonitorHandle(DbFollower(db_path, row.key), poll_seconds=0.05))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for(pilot, lambda: app.desk.latest is not None, "the first followed report")
+        dashboard = app.dashboard
+        await wait_for(pilot, lambda: dashboard.query("#positions-note"), "its positions")
+        note = dashboard.query_one("#positions-note")
+        await wait_for(pilot, lambda: "left alone" in str(note.render()), "the note")
+        assert str(note.render()) == "* SPY left alone: includes 12 shares not traded by this desk"
+        table = dashboard.query_one("#positions", DataTable)
+        symbols = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+        assert "SPY*" in symbols and "QQQ" in symbols, symbols
+        app.exit()
+
+
+def test_the_monitor_shows_the_first_halts_reason(db_path: Path) -> None:
+    """The followed session was halted by ctrl+k, then the broker contradicted itself: the
+    account's halt is still the kill, and the monitor's halt line says so. Before, it named
+    the last halting event it read (the contradiction)."""
+    audit = AuditLog(open_database(db_path), WallClock())
+    row = audit.start_session("paper", "alpaca", None, "test", ("SPY",), {})
+    now = datetime.now(UTC)
+    kill = "kill switch pressed by ops: earnings call"
+    for kind, words in ((MANUAL_KILL, kill), (BROKER_CONTRADICTION, "20 filled of 10")):
+        event = RiskEvent(kind, 0.0, 0.0, "halted trading until reset", None, words)
+        audit.risk_event(event, row.account_key, now)
+    halted = RiskState(
+        row.account_key, TradingState.HALTED, halt_reason=MANUAL_KILL, halt_detail=kill
+    )
+    sync_risk_state(audit.db, None, halted)
+    audit.snapshot(1, Account(1e5, 1e5, 1e5), {}, 0.0, 0.0, TradingState.HALTED, now)
+    follower = DbFollower(db_path, row.key)
+    follower.open()
+    desk = DeskState()
+    for report in follower.poll():
+        desk.apply(report, now)
+    assert desk.halted and desk.halt_reason == f"{MANUAL_KILL}: {kill}"

@@ -152,3 +152,22 @@ def test_a_symbol_left_alone_names_the_shares_its_fills_do_not_account_for() -> 
     usual = OutsideChanges()
     usual.start(("SPY",), {"SPY": 20.0}, _held(20), set(), lambda: False)
     assert usual.not_ours(_held(20)) == {}
+
+
+def test_a_hold_is_said_once_per_onset() -> None:
+    """A hold is said when it starts; while it stands, not again; once it has ended, a new
+    one is said again (the next check forgets the old one)."""
+    book = OutsideChanges()
+    _check(book, 0)
+    _check(book, 20)  # a fill not drained yet: held for a cycle
+    first = book.holds["SPY"]
+    assert book.first_said("SPY", first) and not book.first_said("SPY", first)
+    book.on_fill(Fill("a", "SPY", Side.BUY, 20, 100.0, T))
+    assert _check(book, 20) == [] and book.holds == {}  # the hold ended
+    _check(book, 40)  # another one starts
+    assert book.first_said("SPY", book.holds["SPY"])
+    _check(book, 40)  # seen again: left alone for good, a new reason said once
+    left = book.holds["SPY"]
+    assert book.first_said("SPY", left) and not book.first_said("SPY", left)
+    _check(book, 40)
+    assert not book.first_said("SPY", left)

@@ -9,6 +9,7 @@ from tui_trader.core.orders import Order, OrderRequest, OrderStatus, OrderType, 
 from tui_trader.risk.gate import (
     DAILY_LOSS,
     DRAWDOWN,
+    MANUAL_KILL,
     NO_SHORT,
     ORDER_RATE,
     POSITION_SIZE,
@@ -200,3 +201,46 @@ def test_an_earlier_days_reading_keeps_the_daily_loss_halt_and_the_order_count()
     assert risk.state.halted and risk.state.halt_reason == DAILY_LOSS
     assert (risk.state.day, risk.state.orders_today) == (D2, 7)
     assert risk.state.day_open_equity == 100_000
+
+
+def test_a_second_halt_keeps_the_first_halts_reason() -> None:
+    """Halted on drawdown, then the broker contradicts itself in the same cycle: the halt's
+    reason stays the drawdown (what a trader resuming must see); the second halt is still its
+    own event and says the session was already halted."""
+    risk = manager()
+    risk.on_equity(100_000, D1)
+    risk.on_equity(94_000, D1)
+    event = risk.halt("broker_contradiction", 1.0, 0.0, "a fill for more than the order")
+    assert risk.state.halt_reason == DRAWDOWN and "below peak" in risk.state.halt_detail
+    assert event.event_type == "broker_contradiction"
+    assert event.action_taken == "halted trading until reset (already halted for " + DRAWDOWN + ")"
+
+
+def test_a_lasting_halt_after_a_daily_loss_halt_outlives_the_day() -> None:
+    """A manual kill while a daily-loss halt holds: the new day must not lift the kill with
+    the daily loss; the daily loss's words stay in the halt's detail."""
+    risk = manager()
+    risk.on_equity(100_000, D1)
+    risk.on_equity(97_000, D1)
+    risk.halt(MANUAL_KILL, 0.0, 0.0, "kill switch pressed by user")
+    assert risk.state.halt_reason == MANUAL_KILL
+    assert "halted before that for " + DAILY_LOSS in risk.state.halt_detail
+    assert risk.on_equity(97_000, D2) == []
+    assert risk.state.halted and risk.state.halt_reason == MANUAL_KILL
+
+
+def test_an_order_written_back_counts_toward_its_own_day_only() -> None:
+    """An order whose row was lost (``engine.lost_rows``) counts like one sent: toward the
+    current day; an earlier day's leaves today's count alone; one of a day the state has not
+    begun begins that day (a daily-loss halt of the day before ends with it, and says so)."""
+    risk = manager()
+    risk.on_equity(100_000, D1)
+    risk.state = risk.state.with_orders(3)
+    assert risk.count_lost_order(D1, 100_000) == [] and risk.state.orders_today == 4
+    assert risk.count_lost_order(None, 100_000) == [] and risk.state.orders_today == 5
+    risk.on_equity(97_000, D1)  # a daily-loss halt on D1
+    (event,) = risk.count_lost_order(D2, 97_000, 97_500)
+    assert "new trading day" in event.action_taken and not risk.state.halted
+    assert (risk.state.day, risk.state.orders_today, risk.state.day_open_equity) == (D2, 1, 97_500)
+    assert risk.count_lost_order(D1, 97_000) == [] and risk.state.orders_today == 1
+    assert risk.on_equity(97_000, D2) == [] and risk.state.orders_today == 1

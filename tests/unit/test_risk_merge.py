@@ -105,3 +105,18 @@ def test_order_slots_are_reserved_atomically_up_to_the_limit(tmp_path: Path) -> 
     sync_risk_state(db_a, None, ACTIVE)
     got = [reserve_order_slot(db, KEY, DAY, 3) for db in (db_a, db_b, db_a, db_b, db_a)]
     assert got == [(True, 1), (True, 2), (True, 3), (False, 3), (False, 3)]
+
+
+def test_a_kill_over_a_daily_loss_halt_is_written_and_outlives_the_day() -> None:
+    """The row holds this session's daily-loss halt; the session is then killed by hand. The
+    row takes the kill (its detail keeps the daily loss), and the next day does not lift it:
+    before, the row kept the daily-loss halt and the new day resumed trading under the kill."""
+    base = halted(ACTIVE, DAILY_LOSS, "down 2%")
+    manager = RiskManager(RiskLimits(), base)
+    manager.halt(MANUAL_KILL, 0.0, 0.0, "kill switch pressed by user")
+    merged = merge_risk_state(base, base, manager.state)
+    assert merged.halt_reason == MANUAL_KILL and "down 2%" in merged.halt_detail
+    next_day = replace(merged, day=date(2025, 3, 4))
+    assert merge_risk_state(merged, merged, next_day).halted
+    again = merge_risk_state(merged, base, manager.state)  # merged twice: the words once
+    assert again.halt_detail.count("down 2%") == 1

@@ -210,6 +210,9 @@ class IterationReport:
     """The learning system's regime call per symbol (empty without it)."""
     weights: dict[str, float] = field(default_factory=dict)
     """The weight of each strategy behind the latest targets (empty without learning)."""
+    halt: str = ""
+    """Why trading is halted, ``reason: detail`` of the account's halt as it stands (the first
+    halt's, not the last halting event's); empty while trading."""
 
     def line(self) -> str:
         """The Phase 4 one-line summary: ``iter=2 cash=99,950.00 equity=100,150.00 fills=1``."""

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from operator import attrgetter
 from typing import TYPE_CHECKING
 
@@ -24,13 +24,15 @@ from tui_trader.brokers import Broker, BrokerError
 from tui_trader.core.clock import Clock
 from tui_trader.core.domain import Account, Bar, Position, RiskEvent, Signal
 from tui_trader.core.ledger import TradeLedger, positions_before
-from tui_trader.core.orders import Fill
+from tui_trader.core.order_ids import read_order_id
+from tui_trader.core.orders import Fill, Order
 from tui_trader.engine.collector import CycleCollector
 from tui_trader.engine.notices import SESSION_END
 from tui_trader.engine.reconcile import positions_event, reconcile, unsettled_order
 from tui_trader.engine.settlement import Unsettled
 from tui_trader.market import MarketData
 from tui_trader.risk.gate import RiskManager
+from tui_trader.risk.stops import PROTECTIVE_LEG
 from tui_trader.strategies import LearningAllocator
 
 SESSION_ENDED = "the local session ended; its simulated account and working orders end with it"
@@ -56,6 +58,7 @@ class SessionLifecycle:
     iteration: int
     account_key: str
     _account_key: str | None
+    session_day: Callable[[datetime], date]
     _endpoint: str | None
     started: bool
     startup_events: list[RiskEvent]
@@ -153,7 +156,10 @@ class SessionLifecycle:
         """Square earlier runs' orders and positions with the broker; record each difference
         but the positions' (returned: symbol -> the last snapshot's and the broker's shares),
         which ``start`` says once it knows what the outside-change comparison says."""
-        result = reconcile(self.broker, self.audit, self.account_key)
+        counted: list[RiskEvent] = []  # a day begun by a written-back order (``_count_lost``)
+        result = reconcile(
+            self.broker, self.audit, self.account_key, lambda o: counted.extend(self._count_lost(o))
+        )
         now = self.clock.now()
         if result.fills:
             self._seed_before(result.fills, now)
@@ -170,9 +176,25 @@ class SessionLifecycle:
                 self._record_fill(fill)
             if result.fills:
                 self._seed_as_broker({f.symbol for f in result.fills}, now)
-            events = result.events + self._settle(now)
+            events = result.events + counted + self._settle(now)
             self._record_events(events, now)
         return events, result.positions
+
+    def _count_lost(self, order: Order) -> list[RiskEvent]:
+        """An order written back from the broker (its row was lost) counts toward its own
+        trading day's order limit, as it counted when it was sent; a protective exit never
+        counted. The account's row takes it in the transaction that writes the order back."""
+        parts = read_order_id(order.client_order_id)
+        if parts is None or parts.leg.startswith(PROTECTIVE_LEG):
+            return []
+        try:  # no day known (no time, or outside the calendar): the current day's (fail closed)
+            day = self.session_day(order.submitted_at) if order.submitted_at else None
+        except ValueError:
+            day = None
+        account = self.last_account or Account(0.0, 0.0, 0.0)
+        events = self.risk.count_lost_order(day, account.equity, account.last_equity)
+        self.risk.state = self.audit.save_risk_state(self.risk.state)
+        return events
 
     def _seed_before(self, fills: list[Fill], now: datetime) -> None:
         """Seed the ledger with what was held before fills made while no session watched

@@ -18,6 +18,7 @@ order left untouched: it stays another program's.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -50,8 +51,17 @@ class Found:
     """The orders written back here, in the broker's state."""
 
 
-def find_lost_orders(broker: Broker, audit: AuditLog, account_key: str) -> Found:
-    """Write back the desk's own orders at the broker that have no row here (see above)."""
+def find_lost_orders(
+    broker: Broker,
+    audit: AuditLog,
+    account_key: str,
+    count: Callable[[Order], None] | None = None,
+) -> Found:
+    """Write back the desk's own orders at the broker that have no row here (see above).
+
+    ``count`` is called with each order written back here, in the transaction that writes its
+    row: the order counts toward its day's order limit (the slot taken when it was sent was
+    lost with its row) exactly when its row is back, never one without the other."""
     found = Found()
     session_id = audit.session.id if audit.session else None
     since = lost_rows.last_run_began(account_key, session_id)
@@ -77,9 +87,12 @@ def find_lost_orders(broker: Broker, audit: AuditLog, account_key: str) -> Found
         if doubt:
             doubts.append(f"{cid} ({_what(order)}): {doubt}")
             continue
-        written = lost_rows.write_found_order(
-            audit.db, row.id, order, parts.iteration, LOST_ROW, now
-        )
+        with audit.db.atomic():
+            written = lost_rows.write_found_order(
+                audit.db, row.id, order, parts.iteration, LOST_ROW, now
+            )
+            if written and count is not None:
+                count(order)
         found.ours.add(cid)
         if not written:
             continue  # another desk starting now wrote it back: that desk follows it

@@ -115,6 +115,8 @@ class OrderRouting:
                     if said is None:
                         continue
                     events.append(said)
+                elif not self.outside.first_said(symbol, reason):  # so is a change's hold
+                    continue
                 notes.append(note)
                 continue
             outcome = self._route(

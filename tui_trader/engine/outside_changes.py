@@ -26,6 +26,10 @@ session leaves the symbol alone from now on. While another live session trades t
 account (one audit database), its fills are not ours and cannot be told from a hand trade: the
 expectation is then taken afresh instead.
 
+A hold is said once per onset (``first_said``), as ``engine.exit_holds`` does for exits: the
+first cycle that holds an order back says why in its notes, later cycles hold it back silently
+while the same hold stands; a hold that ends (or changes) and starts again is said again.
+
 A symbol held or left alone keeps a protective exit only for the shares the session's own fills
 account for (``own``), never more than the broker holds: the exit never sells shares bought by
 hand, and is never larger than the position.
@@ -33,7 +37,7 @@ hand, and is never larger than the position.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 from tui_trader.core.domain import Position, RiskEvent
 from tui_trader.core.orders import Fill
@@ -48,6 +52,34 @@ TOLERANCE = 1e-6
 LookUp = Callable[[str], bool]
 """Ask the broker now for the session's orders in a symbol; True if a fill of ours turned up
 (recorded, so the expectation moved with it)."""
+
+
+def recorded_left_alone(left: Mapping[str, float], events: Iterable[RiskEvent]) -> dict[str, float]:
+    """``left`` (symbol -> shares not the desk's of each symbol a session left alone) moved on
+    by that session's next recorded ``events``: what ``OutsideChanges.not_ours`` says, read
+    back from the audit trail (a monitor in another process). An ``outside_change`` leaves its
+    symbol alone with its difference (``value``: what the broker holds beyond the session's
+    own fills); the session's own fills after it (a protective exit) move the position and
+    what its fills make alike, so the difference stands. A ``positions_adopted`` symbol is
+    the desk's own."""
+    out = dict(left)
+    for event in events:
+        if event.symbol is None:
+            continue
+        if event.event_type == OUTSIDE_CHANGE:
+            out[event.symbol] = event.value
+        elif event.event_type == POSITIONS_ADOPTED:
+            out.pop(event.symbol, None)
+    return out
+
+
+def held_not_ours(left: Mapping[str, float], positions: Iterable[Position]) -> dict[str, float]:
+    """The symbols of ``left`` still held, with the shares not the desk's (``not_ours``)."""
+    return {
+        p.symbol: left[p.symbol]
+        for p in positions
+        if p.symbol in left and abs(left[p.symbol]) > TOLERANCE
+    }
 
 
 def _no_look_up(symbol: str) -> bool:
@@ -71,6 +103,8 @@ class OutsideChanges:
         """Whether ``start`` compared with a record: a symbol first seen later starts from
         what the record made of it (nothing, if it has no expectation yet), not from the
         broker's quantity."""
+        self._said: dict[str, str] = {}
+        """Symbol -> the hold's reason already said in a cycle's notes (``first_said``)."""
         self.exits_kept = False
         """Whether the session keeps protective exits (said in the event: what its exit
         covers from now on)."""
@@ -80,6 +114,15 @@ class OutsideChanges:
         symbol = fill.symbol
         if symbol in self._expected:
             self._expected[symbol] += fill.qty * fill.side.sign
+
+    def first_said(self, symbol: str, reason: str) -> bool:
+        """Whether an order held back in ``symbol`` for ``reason`` (its ``holds`` entry) is to
+        be said: at the hold's onset only. The memory of a symbol whose hold ended or changed
+        is forgotten at the next ``check``, so that a new onset is said again."""
+        if self._said.get(symbol) == reason:
+            return False
+        self._said[symbol] = reason
+        return True
 
     def own(self, symbol: str) -> float | None:
         """The quantity of a held or left-alone symbol that the session's fills account for
@@ -224,6 +267,10 @@ class OutsideChanges:
                     "hand, another program on the account, a split)",
                 )
             )
+        said = self._said
+        if said:  # a hold that ended or changed: its next onset is said again
+            for symbol in [s for s, reason in said.items() if holds.get(s) != reason]:
+                del said[symbol]
         return events
 
     def _leave(self, symbol: str, have: float, want: float, whose: str) -> None:

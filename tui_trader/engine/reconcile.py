@@ -22,7 +22,7 @@ reached disk) are written back and followed too (``engine.lost_rows``), not call
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
@@ -57,8 +57,14 @@ class ReconcileResult:
     event yet (``positions_event``), so that a difference said more precisely is said once."""
 
 
-def reconcile(broker: Broker, audit: AuditLog, account_key: str) -> ReconcileResult:
-    """Bring earlier runs' open orders up to date and compare positions with the last snapshot."""
+def reconcile(
+    broker: Broker,
+    audit: AuditLog,
+    account_key: str,
+    count_lost: Callable[[Order], None] | None = None,
+) -> ReconcileResult:
+    """Bring earlier runs' open orders up to date and compare positions with the last snapshot;
+    ``count_lost`` counts each order written back (``engine.lost_rows.find_lost_orders``)."""
     result = ReconcileResult()
     broker_open = {o.client_order_id: o for o in broker.open_orders()}
     rows = audit.open_orders_of_account(account_key)
@@ -111,7 +117,7 @@ def reconcile(broker: Broker, audit: AuditLog, account_key: str) -> ReconcileRes
                     "database updated from the broker",
                 )
             )
-    lost = find_lost_orders(broker, audit, account_key)
+    lost = find_lost_orders(broker, audit, account_key, count_lost)
     result.fills += lost.fills
     result.adopted += lost.adopted
     result.events += lost.events

@@ -97,9 +97,11 @@ class SessionRecords:
             self.learning.end_cycle(self.iteration, market_time)
 
     def _record_events(self, events: list[RiskEvent], market_time: datetime) -> None:
-        """Write every risk event with the account it belongs to."""
+        """Write every risk event with the account it belongs to; a halt's durably (on a
+        broker that outlives the process its row must survive a power loss, like the halt)."""
         for event in events:
-            self.audit.risk_event(event, self.account_key, market_time)
+            halts = event.action_taken.startswith("halted")
+            self.audit.risk_event(event, self.account_key, market_time, halts)
         if events:
             self.risk.state = self.audit.save_risk_state(self.risk.state)
             self._tell_events(events)
@@ -118,6 +120,7 @@ class SessionRecords:
         notes: list[str] | tuple[str, ...],
     ) -> IterationReport:
         """Summarize the cycle for the front ends."""
+        state = self.risk.state
         return IterationReport(
             iteration=self.iteration,
             market_time=market_time,
@@ -142,4 +145,5 @@ class SessionRecords:
             not_desks=self.outside.not_ours(positions),
             regimes=self.learning.regimes() if self.learning is not None else {},
             weights=self.learning.current_weights() if self.learning is not None else {},
+            halt=f"{state.halt_reason}: {state.halt_detail}" if state.halted else "",
         )

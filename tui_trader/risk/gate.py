@@ -42,6 +42,19 @@ SESSION_HALTS = frozenset({DAILY_LOSS})
 """Halts that end by themselves when the trading day changes; all others need a reset."""
 
 
+def standing_halt(
+    held: str | None, held_detail: str, reason: str, detail: str
+) -> tuple[str | None, str]:
+    """The halt's reason and detail when ``reason`` halts an account already halted for
+    ``held``: the first halt stands. Only a halt that ends by itself with its trading day
+    gives way to one that lasts until reset (else the new day would lift the later halt with
+    it: fail closed); the first one's words are kept in the detail."""
+    if held not in SESSION_HALTS or reason in SESSION_HALTS:
+        return held, held_detail
+    before = f" (halted before that for {held}: {held_detail})"
+    return reason, detail if detail.endswith(before) else detail + before
+
+
 @dataclass(frozen=True, slots=True)
 class RiskState:
     """Everything the manager remembers about one account; persisted after every change."""
@@ -75,6 +88,20 @@ class RiskState:
             self.halt_reason,
             self.halt_detail,
         )
+
+
+def _begin_day(
+    s: RiskState, day: date, equity: float, day_open_equity: float | None
+) -> tuple[RiskState, list[RiskEvent]]:
+    """``s`` on a new trading day: no orders yet, the day's opening equity the broker's
+    previous close (``day_open_equity``) when given, else the last equity seen, else
+    ``equity``; a daily-loss halt ends with its day (the event says so)."""
+    opening = day_open_equity if day_open_equity is not None else s.last_equity
+    s = replace(s, day=day, orders_today=0, day_open_equity=opening or equity)
+    if not (s.halted and s.halt_reason in SESSION_HALTS):
+        return s, []
+    s = replace(s, state=TradingState.ACTIVE, halt_reason=None, halt_detail="")
+    return s, [RiskEvent(DAY_RESET, 0.0, 0.0, f"trading resumed: new trading day {day}")]
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,13 +164,7 @@ class RiskManager:
         if s.day is not None and day < s.day:
             day = s.day
         if s.day != day:
-            opening = day_open_equity if day_open_equity is not None else s.last_equity
-            s = replace(s, day=day, orders_today=0, day_open_equity=opening or equity)
-            if s.halted and s.halt_reason in SESSION_HALTS:
-                s = replace(s, state=TradingState.ACTIVE, halt_reason=None, halt_detail="")
-                events.append(
-                    RiskEvent(DAY_RESET, 0.0, 0.0, f"trading resumed: new trading day {day}")
-                )
+            s, events = _begin_day(s, day, equity, day_open_equity)
         peak = max(s.peak_equity or equity, equity)
         if peak != s.peak_equity or equity != s.last_equity:  # a flat cycle keeps its state
             s = RiskState(  # the constructor is several times cheaper than replace()
@@ -187,13 +208,41 @@ class RiskManager:
             )
         return events
 
+    def count_lost_order(
+        self, day: date | None, equity: float, day_open_equity: float | None = None
+    ) -> list[RiskEvent]:
+        """Count one order the broker took on trading day ``day`` that this state never
+        counted (its audit row, and the day's slot taken with it, were lost:
+        ``engine.lost_rows``), as it was counted when sent. An earlier day's order leaves the
+        current day's count alone; an order of no known day counts toward the current one
+        (fail closed); a day this state has not begun yet begins here as ``on_equity`` would
+        begin it (``equity`` and ``day_open_equity`` as there), its events returned."""
+        s = self.state
+        events: list[RiskEvent] = []
+        if day is not None and s.day is not None and day < s.day:
+            return events
+        if day is not None and s.day != day:
+            s, events = _begin_day(s, day, equity, day_open_equity)
+        self.state = s.with_orders(s.orders_today + 1)
+        return events
+
     def halt(self, reason: str, value: float, limit: float, detail: str) -> RiskEvent:
-        """Enter HALTED for ``reason``; the event's action says what stops and until when."""
+        """Enter HALTED for ``reason``; the event's action says what stops and until when.
+
+        Already halted, the halt keeps its first reason (``standing_halt``): a trader about to
+        resume must see why trading stopped, not only the last thing that went wrong since."""
         until = "until the next trading day" if reason in SESSION_HALTS else "until reset"
-        self.state = replace(
-            self.state, state=TradingState.HALTED, halt_reason=reason, halt_detail=detail
-        )
-        return RiskEvent(reason, value, limit, f"halted trading {until}", detail=detail)
+        s = self.state
+        if not s.halted:
+            self.state = replace(
+                s, state=TradingState.HALTED, halt_reason=reason, halt_detail=detail
+            )
+            return RiskEvent(reason, value, limit, f"halted trading {until}", detail=detail)
+        held, words = standing_halt(s.halt_reason, s.halt_detail, reason, detail)
+        if held != s.halt_reason:
+            self.state = replace(s, halt_reason=held, halt_detail=words)
+        action = f"halted trading {until} (already halted for {s.halt_reason})"
+        return RiskEvent(reason, value, limit, action, detail=detail)
 
     def reset(self, equity: float | None, who: str = "user") -> RiskEvent:
         """Lift any halt and restart the drawdown peak from ``equity`` (an explicit user act)."""

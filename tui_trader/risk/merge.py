@@ -6,9 +6,11 @@ re-reads the row inside a write transaction (``row``) and merges: what the sessi
 ``base`` is applied to ``row``, everything else is taken from ``row``. Never last-writer-wins:
 
 - a halt is sticky: a session's new halt is written unless the row is already halted (the first
-  halt stands); ACTIVE is written over HALTED only when this session itself lifted exactly the
-  halt the row still holds (an explicit reset, or a new trading day for a daily-loss halt), or
-  when the row's daily-loss halt belongs to an earlier day than the merged one;
+  halt stands; only a daily-loss halt gives way to one that lasts until reset, its words kept,
+  ``risk.gate.standing_halt``); ACTIVE is written over HALTED only when this session itself
+  lifted exactly the halt the row still holds (an explicit reset, or a new trading day for a
+  daily-loss halt), or when the row's daily-loss halt belongs to an earlier day than the
+  merged one;
 - a halt or reset written by another process is adopted (the session did not touch the halt);
 - the peak is the higher of the two, unless a reset restarted it (then the reset's value);
 - the day's order count is one counter: the row's count plus the orders this session counted
@@ -20,7 +22,7 @@ Pure: no database here (``tui_trader.store.risk_store`` runs it inside the trans
 from __future__ import annotations
 
 from tui_trader.core.domain import RiskEvent, TradingState
-from tui_trader.risk.gate import SESSION_HALTS, RiskState
+from tui_trader.risk.gate import SESSION_HALTS, RiskState, standing_halt
 
 HALT_ADOPTED = "halt_adopted"
 """Another process halted the account; this session stops sending new exposure too."""
@@ -54,6 +56,8 @@ def merge_risk_state(row: RiskState | None, base: RiskState | None, mine: RiskSt
     if mine.halted and _halt(mine) != _halt(base):
         if not row.halted:  # this session's new halt; an existing halt stands
             state, reason, detail = _halt(mine)
+        elif mine.halt_reason is not None:  # unless it ends with its day and mine lasts
+            reason, detail = standing_halt(reason, detail, mine.halt_reason, mine.halt_detail)
     elif lifted and _halt(row) == _halt(base):
         state, reason, detail = _halt(mine)  # this session lifted the very halt the row holds
     if (

@@ -292,8 +292,11 @@ class AuditLog(SessionRows, CycleTransactions):
         }
         self.db.execute_sql(SNAPSHOT_SQL, [values[f] for f in SNAPSHOT_FIELDS])
 
-    def risk_event(self, event: RiskEvent, account_key: str, market_time: Any) -> None:
-        """Record a risk control's trip or a user's risk action.
+    def risk_event(
+        self, event: RiskEvent, account_key: str, market_time: Any, durable: bool = False
+    ) -> None:
+        """Record a risk control's trip or a user's risk action; ``durable`` (a halt): its
+        commit is on disk when this returns on a durable store (``execute_durably``).
 
         Within a batch of cycles the row waits for the batch's commit and goes with the
         batch's other events in one ``executemany`` (at the daily order limit a cycle refuses
@@ -314,6 +317,8 @@ class AuditLog(SessionRows, CycleTransactions):
         ]
         if self._batch is not None:
             self._unsent_events.append(row)
+        elif durable:
+            self.db.execute_durably(RISK_EVENT_SQL, row)
         else:
             self.db.execute_sql(RISK_EVENT_SQL, row)
 

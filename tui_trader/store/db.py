@@ -10,8 +10,10 @@ A session on a broker that outlives the process (Alpaca, paper or live) opens th
 ``durable``: the commit of each order row, made before its order is sent, runs with
 ``synchronous=full`` (``AuditDatabase.execute_durably``), so it is on disk before the broker
 hears of the order, and with it every commit made before it (they are earlier in the same
-write-ahead log). Its other commits stay ``normal``: an fsync for every commit of a cycle (the
-fills, the acknowledgements, the heartbeat, the snapshot) cost about ten per order. Local
+write-ahead log); so does the write of a halt into the account's risk state
+(``AuditDatabase.durably``), or the next start would trade as if it had never halted. Its other
+commits stay ``normal``: an fsync for every commit of a cycle (the fills, the
+acknowledgements, the heartbeat, the snapshot) cost about ten per order. Local
 simulated sessions and replays keep ``normal`` throughout: their account dies with the process,
 and a replay's speed matters.
 
@@ -25,9 +27,11 @@ deferred one that reads first and then writes cannot wait for another process's 
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -114,6 +118,21 @@ class AuditDatabase(SqliteDatabase):
         conn.execute(DURABLE)
         try:
             return self.execute_sql(sql, params)
+        finally:
+            conn.execute(NOT_DURABLE)
+
+    @contextlib.contextmanager
+    def durably(self) -> Iterator[None]:
+        """Commit the transaction opened inside durably (``synchronous=full``) on a durable
+        store: a halt's write, which the next start must find even after a power loss. Inside
+        an open transaction the setting cannot change (its own commit decides)."""
+        conn = self.connection() if self.durable else None
+        if conn is None or conn.in_transaction:
+            yield
+            return
+        conn.execute(DURABLE)
+        try:
+            yield
         finally:
             conn.execute(NOT_DURABLE)
 

@@ -88,6 +88,11 @@ class PgAuditDatabase(PostgresqlDatabase):
         connection is (``synchronous_commit``), so this is ``execute_sql``."""
         return self.execute_sql(sql, params)
 
+    def durably(self) -> contextlib.AbstractContextManager[None]:
+        """Commit what runs inside durably: every commit of a durable store's connection is
+        (``synchronous_commit``), so this changes nothing (``AuditDatabase.durably``)."""
+        return contextlib.nullcontext()
+
     def _initialize_connection(self, conn: Any) -> None:
         """A durable store's new connection commits durably: ``synchronous_commit`` defaults
         to on, and the desk never turns it off; a server, database or role setting of ``off``

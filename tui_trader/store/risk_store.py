@@ -96,11 +96,25 @@ def sync_risk_state(db: SqliteDatabase, base: RiskState | None, mine: RiskState)
 
     Inside an open transaction (a local cycle, a batch of replay cycles) it runs in that
     transaction, which then holds the row's lock until it commits; otherwise in its own
-    ``BEGIN IMMEDIATE``. Straight on the connection: it runs every cycle."""
+    ``BEGIN IMMEDIATE``. Straight on the connection: it runs every cycle. A new halt of
+    this session's commits durably on a durable store (``durably``: a broker-backed session's
+    halt must survive a power loss); other changes stay cheap."""
     if db.in_transaction():
         return _sync(db, base, mine)
+    if (
+        mine.halted
+        and getattr(db, "durable", False)
+        and (base is None or _halt_of(base) != _halt_of(mine))
+    ):
+        with db.durably(), db.atomic("IMMEDIATE"):
+            return _sync(db, base, mine)
     with db.atomic("IMMEDIATE"):
         return _sync(db, base, mine)
+
+
+def _halt_of(state: RiskState) -> tuple[TradingState, str | None, str]:
+    """A state's halt fields, compared as one value."""
+    return (state.state, state.halt_reason, state.halt_detail)
 
 
 def _sync(db: Any, base: RiskState | None, mine: RiskState) -> RiskState:

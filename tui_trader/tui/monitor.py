@@ -22,6 +22,7 @@ from peewee import fn
 from tui_trader.core.clock import Clock, WallClock
 from tui_trader.core.domain import IterationReport, Position, RiskEvent, TradingState
 from tui_trader.core.orders import Fill, Order, OrderStatus, OrderType, Side
+from tui_trader.engine.outside_changes import held_not_ours, recorded_left_alone
 from tui_trader.session.runner import RunResult
 from tui_trader.store.db import from_db_time, open_database, to_db_time
 from tui_trader.store.liveness import DIED, is_alive, last_sign_of_life, shown_status
@@ -38,6 +39,7 @@ from tui_trader.store.models import (
 from tui_trader.tui.handles import ReportSink
 from tui_trader.tui.state import SessionInfo
 
+_HALTED = TradingState.HALTED
 POLL_SECONDS = 0.25
 """How often the monitor looks for new rows."""
 BATCH = 500
@@ -91,6 +93,8 @@ class DbFollower:
         self._last = {"snap": 0, "order": 0, "fill": 0, "event": 0}
         self._snapshot: AccountSnapshot | None = None
         self._risk_state: str | None = None
+        self._left: dict[str, float] = {}
+        """Symbols the session left alone, with the shares not its own (``not_desks``)."""
 
     def open(self) -> SessionInfo:
         """Open the database and find the session: the one named, else the newest running."""
@@ -202,6 +206,8 @@ class DbFollower:
             RiskEvent(e.event_type, e.value, e.limit, e.action_taken, e.symbol, e.detail)
             for e in event_rows
         )
+        if events:
+            self._left = recorded_left_alone(self._left, events)
         realized = (
             LiveTrade.select(fn.COALESCE(fn.SUM(LiveTrade.pnl), 0.0))
             .where(LiveTrade.session == sid)
@@ -209,6 +215,7 @@ class DbFollower:
         )
         orders_today = risk.orders_today if risk else 0
         state = TradingState(risk_state) if risk_state else None
+        halt = f"{risk.halt_reason}: {risk.halt_detail}" if risk and state is _HALTED else ""
         if not snaps and self._snapshot is None:
             self._snapshot = (
                 AccountSnapshot.select()
@@ -230,6 +237,7 @@ class DbFollower:
                     (orders, fills, events) if final else ((), (), ()),
                     orders_today,
                     float(realized or 0.0),
+                    halt if final else "",
                 )
             )
         return reports
@@ -241,6 +249,7 @@ class DbFollower:
         news: tuple,
         orders_today: int,
         realized: float,
+        halt: str = "",
     ) -> IterationReport:
         """One snapshot (plus this poll's news on the last one) as a report."""
         orders, fills, events = news
@@ -264,6 +273,8 @@ class DbFollower:
             new_fills=tuple(fills),
             orders_today=orders_today,
             realized_pnl=realized,
+            not_desks=held_not_ours(self._left, positions),
+            halt=halt if state is _HALTED else "",
         )
 
     def request_halt(self, flatten: bool, who: str = "monitor") -> None:

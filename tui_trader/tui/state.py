@@ -168,17 +168,21 @@ class DeskState:
         halts = [e for e in report.risk_events if e.action_taken.startswith("halted")]
         was = self.halted
         self.halted = report.state is TradingState.HALTED
-        if halts:
-            self.halt_reason = f"{halts[-1].event_type}: {halts[-1].detail}"
+        if report.halt:  # the halt as it stands: its first reason, not the latest event's
+            self.halt_reason = report.halt
+        elif halts and not was:
+            self.halt_reason = f"{halts[0].event_type}: {halts[0].detail}"
         elif not self.halted:
             self.halt_reason = ""
         self.version += 1
         return halts if self.halted and (halts or not was) else []
 
     def mark_halted(self, reason: str, error: str = "") -> None:
-        """Show HALTED at once (the kill switch, a failed worker), before any report confirms."""
+        """Show HALTED at once (the kill switch, a failed worker), before any report confirms;
+        an earlier halt's reason stays the one shown."""
+        if not self.halted or not self.halt_reason:
+            self.halt_reason = reason
         self.halted = True
-        self.halt_reason = reason
         if error:
             self.error = error
         self.version += 1
