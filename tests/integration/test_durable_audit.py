@@ -15,12 +15,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.integration.alpaca_helpers import alpaca_session
+from tui_trader.core.clock import WallClock
 from tui_trader.learning.setup import LearningSettings
 from tui_trader.risk.gate import DRAWDOWN
 from tui_trader.risk.limits import RiskLimits
 from tui_trader.session.local import LocalSettings, build_local_session
-from tui_trader.store.models import LiveOrder
+from tui_trader.store.audit import AuditLog
+from tui_trader.store.db import open_database
+from tui_trader.store.fleet_halts import halt_account
+from tui_trader.store.models import LiveOrder, RiskEventRow
 from tui_trader.store.pg import is_postgres
 from tui_trader.store.pg_url import PgUrl
 
@@ -181,3 +187,29 @@ def test_an_alpaca_sessions_drawdown_halt_event_commits_durably(
     finally:
         session.finish("stopped")
         session.broker.close()
+
+
+def test_a_fleet_halt_commits_durably_on_any_store(
+    store: Path | PgUrl, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``fleet halt`` (and the desk's Fleet screen) may halt a live account from a store that a
+    local desk opened without durability: the halt and its audit row commit with
+    ``synchronous=full`` / ``synchronous_commit`` on all the same, so a power loss right after
+    "HALTED" cannot let the account trade on; the connection's cheaper setting comes back after."""
+    db = open_database(store)
+    try:
+        AuditLog(db, WallClock()).start_session("local", "paper", None, "t", ("SPY",), {})
+        seen: list[str] = []
+        create = RiskEventRow.create
+
+        def noted(**fields: Any) -> Any:
+            seen.append(_commit_setting(db))  # inside the halt's transaction
+            return create(**fields)
+
+        monkeypatch.setattr(RiskEventRow, "create", noted)
+        outcome = halt_account(db, "alpaca:live:ACCT", "a test")
+        assert outcome.halted_now
+        assert seen == ["on" if is_postgres(db) else "full"]
+        assert _commit_setting(db) == ("off" if is_postgres(db) else "normal")
+    finally:
+        db.close()

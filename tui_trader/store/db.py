@@ -122,11 +122,12 @@ class AuditDatabase(SqliteDatabase):
             conn.execute(NOT_DURABLE)
 
     @contextlib.contextmanager
-    def durably(self) -> Iterator[None]:
+    def durably(self, always: bool = False) -> Iterator[None]:
         """Commit the transaction opened inside durably (``synchronous=full``) on a durable
-        store: a halt's write, which the next start must find even after a power loss. Inside
-        an open transaction the setting cannot change (its own commit decides)."""
-        conn = self.connection() if self.durable else None
+        store, or on any store with ``always`` (a halt from the fleet, whose store may be a
+        local desk's): a halt's write, which the next start must find even after a power
+        loss. Inside an open transaction the setting cannot change (its own commit decides)."""
+        conn = self.connection() if self.durable or always else None
         if conn is None or conn.in_transaction:
             yield
             return

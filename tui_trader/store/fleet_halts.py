@@ -57,8 +57,9 @@ def halt_account(db: Database, account_key: str, via: str, sessions: int = 0) ->
         return HaltOutcome(account_key, False, before.halt_reason)
     manager = RiskManager(RiskLimits(), before)
     event = manager.halt(MANUAL_KILL, before.last_equity or 0.0, 0.0, detail)
-    # the merge's first statement takes the row's write lock; the event commits with the halt
-    with db.atomic():
+    # the merge's first statement takes the row's write lock; the event commits with the halt,
+    # on disk when this returns (a halt lost to a power loss would let the account trade on)
+    with db.durably(always=True), db.atomic():
         after = sync_risk_state(db, before, manager.state)
         if after.halt_reason != MANUAL_KILL or after.halt_detail != detail:
             return HaltOutcome(account_key, False, after.halt_reason)  # another halt came first

@@ -15,6 +15,7 @@ lock, so two desks starting on a new database never create the tables twice.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import peewee
@@ -88,10 +89,25 @@ class PgAuditDatabase(PostgresqlDatabase):
         connection is (``synchronous_commit``), so this is ``execute_sql``."""
         return self.execute_sql(sql, params)
 
-    def durably(self) -> contextlib.AbstractContextManager[None]:
+    @contextlib.contextmanager
+    def durably(self, always: bool = False) -> Iterator[None]:
         """Commit what runs inside durably: every commit of a durable store's connection is
-        (``synchronous_commit``), so this changes nothing (``AuditDatabase.durably``)."""
-        return contextlib.nullcontext()
+        (``synchronous_commit``), so this changes nothing (``AuditDatabase.durably``). With
+        ``always`` on a store that is not durable (a halt from the fleet), a server setting
+        of ``off`` is overridden for the transaction opened inside, then restored."""
+        if self.durable or not always or self.in_transaction():
+            yield
+            return
+        conn = self.connection()
+        was = conn.execute("SHOW synchronous_commit").fetchone()[0]
+        if was != "off":
+            yield
+            return
+        conn.execute("SET synchronous_commit = on")
+        try:
+            yield
+        finally:
+            conn.execute("SET synchronous_commit = off")
 
     def _initialize_connection(self, conn: Any) -> None:
         """A durable store's new connection commits durably: ``synchronous_commit`` defaults
