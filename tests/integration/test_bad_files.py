@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration.cli_helpers import run_cli
 from tests.integration.test_bad_input import assert_one_line_exit_2, run_main
 from tui_trader.learning.evaluate import EvalSettings, file_market, run_config, signals_for
 from tui_trader.market.replay import read_bar_file
@@ -171,3 +172,63 @@ def test_paper_says_which_interval_a_file_needs(
     argv = ["paper", "--data", "replay:X.csv", "--iterations", "0", "--batch", "--db", "a.db"]
     code, out, err, _ = run_main(argv, capsys)
     assert_one_line_exit_2(code, out, err, words, place)
+
+
+def _rally(path: Path, bars: int = 120, change: dict[int, tuple[str, str]] | None = None) -> Path:
+    """A steady rally of daily SPY bars in our own layout (the strategies buy into it), with
+    ``change`` replacing a row's timestamp and prices: ``{row: (timestamp, price)}`` (open,
+    high, low and close all at that price)."""
+    rows = []
+    for i in range(bars):
+        close = 100 * math.exp(0.004 * i + 0.01 * math.sin(i))
+        prices = f"{close:.4f},{close * 1.01:.4f},{close * 0.99:.4f},{close:.4f}"
+        stamp = f"{date(2024, 1, 1) + timedelta(days=i)}T20:00:00Z"
+        if i in (change or {}):
+            stamp, price = (change or {})[i]
+            prices = ",".join([price] * 4)
+        rows.append(f"{stamp},SPY,{prices},1000")
+    path.write_text("timestamp,symbol,open,high,low,close,volume\n" + "\n".join(rows) + "\n")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        (
+            {100: ("2024-04-10T20:00:00Z", "1e308")},
+            "1 row(s) with a close below 1e-08 or above 1e+12",
+        ),
+        (
+            {0: ("2024-01-01T20:00:00Z", "1e-300")},
+            "1 row(s) with a close below 1e-08 or above 1e+12",
+        ),
+        ({119: ("9999-12-31T20:00:00Z", "150")}, "1 row(s) timed before 1800 or from 2200 on"),
+    ],
+    ids=["close-1e308", "close-1e-300", "year-9999"],
+)
+def test_prices_and_times_out_of_range_are_refused_before_anything_runs(
+    place: Path, capsys: pytest.CaptureFixture[str], change: dict[int, tuple[str, str]], words: str
+) -> None:
+    """A close of 1e308 (a held position worth infinity), one of 1e-300 (orders for ~1e305
+    shares; an infinite number with --start-cash 1e12) and a bar of 9999-12-31 (past the last
+    date Python can step to) passed the file's checks: the session traded up to that bar, then
+    stopped with exit 1 ("ValueError: cannot convert float NaN to integer", "OverflowError:
+    date value out of range"), or ran on with every order refused. Now the file is refused
+    whole, before the first bar, by both commands that read bar files."""
+    _rally(place / "SPY.csv", change=change)
+    argv = ["paper", "--data", "replay:SPY.csv", "--iterations", "0", "--period", "20d"]
+    done = run_cli(place, *argv, "--db", "a.db")  # a child process: a session sets signals
+    assert_one_line_exit_2(done.returncode, done.stdout, done.stderr, f"SPY.csv: {words}", place)
+    code, out, err, _ = run_main(["learn", "evaluate", "--data", "SPY.csv"], capsys)
+    assert_one_line_exit_2(code, out, err, f"SPY.csv: {words}", place)
+
+
+def test_a_rally_within_the_price_range_still_runs(tmp_path: Path) -> None:
+    """The same rally with a bar at each edge of the range (2e-8 and 9e11) is traded to its
+    end (in a child process: a session sets signal handlers)."""
+    for price in ("2e-8", "9e11"):
+        _rally(tmp_path / "SPY.csv", change={100: ("2024-04-10T20:00:00Z", price)})
+        argv = ["--data", "replay:SPY.csv", "--iterations", "0", "--period", "20d"]
+        done = run_cli(tmp_path, "paper", *argv, "--fractional", "--db", "a.db")
+        assert done.returncode == 0, done.stderr
+        assert "Session end_of_data: 100 iterations" in done.stdout
