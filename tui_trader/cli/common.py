@@ -119,6 +119,18 @@ def symbols_arg(text: str) -> tuple[str, ...]:
     return tuple(parts)
 
 
+def key_arg(text: str) -> str:
+    """A session or account key typed by hand (``--session``, ``--account``): not blank, no
+    control characters. A blank one fell back to the latest session (``risk reset --account
+    ""`` re-armed an account nobody named) or crashed ``fleet halt``; one with an escape
+    sequence was stored as an account's key and printed raw by ``risk show``."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("is empty: name a key, or leave the option out")
+    if not text.isprintable():
+        raise argparse.ArgumentTypeError(f"holds a control character: {_shown(text)}")
+    return text
+
+
 def _cut(text: str, most: int = 40) -> str:
     """``text`` cut to ``most`` characters (an ellipsis says it was), for an error line."""
     return text if len(text) <= most else text[: most - 1] + "…"

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 
-from tui_trader.cli.common import UsageError, add_db_option, resolve_db
+from tui_trader.cli.common import UsageError, add_db_option, key_arg, resolve_db
 from tui_trader.store.db import StoreError, open_database
 from tui_trader.store.models import SessionRow
 from tui_trader.store.queries import find_session
@@ -33,7 +33,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "strategy, turnover, costs, and equity and drawdown charts.",
     )
     add_db_option(parser)
-    parser.add_argument("--session", default=None, help="session key or id (default: the latest)")
+    parser.add_argument(
+        "--session", type=key_arg, default=None, help="session key or id (default: the latest)"
+    )
     parser.add_argument(
         "--html",
         type=Path,
