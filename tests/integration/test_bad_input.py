@@ -128,6 +128,10 @@ CASES: list[tuple[str, list[str], str]] = [
         ["live", "trading", "--enable-live", "--period", "9999y"],
         "longer than 50 years",
     ),
+    # the paper-to-live gate's bar: float() took nan (exit 1, "not ready"), -inf and ５
+    ("readiness-min-pnl-nan", ["live", "readiness", "--min-pnl", "nan"], "not a finite number"),
+    ("readiness-min-pnl-inf", ["live", "readiness", "--min-pnl=-inf"], "not a finite number"),
+    ("readiness-min-pnl-fullwidth", ["live", "readiness", "--min-pnl", "５"], "ASCII"),
 ]
 
 

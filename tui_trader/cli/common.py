@@ -136,6 +136,12 @@ def _cut(text: str, most: int = 40) -> str:
     return text if len(text) <= most else text[: most - 1] + "…"
 
 
+def finite_number(text: str) -> float:
+    """Any finite number, either sign (``live readiness --min-pnl``): ``float`` alone took
+    ``nan`` (no PnL is above it: the gate said "not ready" for a typo), ``-inf`` and ``５``."""
+    return _number(text)
+
+
 def positive_float(text: str) -> float:
     """A number greater than zero."""
     value = _number(text)
