@@ -274,3 +274,35 @@ def test_a_dotenv_that_cannot_be_read_is_one_line_naming_the_file(
     assert out.returncode == 2, out.stdout + out.stderr
     assert out.stderr == f"tui-trader: error: {tmp_path / '.env'}{said}\n"
     assert SECRET not in out.stderr and trap.connections == 0
+
+
+URL_PASSWORD = "zz-Proxy-PASSWORD-77c1"
+
+
+@pytest.mark.parametrize(
+    ("name", "url"),
+    [
+        ("APCA_API_BASE_URL", "http://desk:{pw}@127.0.0.1:{port}"),
+        ("APCA_API_DATA_URL", "http://desk:{pw}@127.0.0.1:{port}"),
+        ("APCA_API_STREAM_URL", "ws://desk:{pw}@127.0.0.1:{port}/stream"),
+        ("APCA_API_DATA_STREAM_URL", "ws://desk:{pw}@127.0.0.1:{port}/v2/iex"),
+    ],
+)
+def test_a_password_in_an_alpaca_url_is_refused_and_never_shown(
+    tmp_path: Path, trap: Trap, name: str, url: str
+) -> None:
+    """``APCA_API_BASE_URL=http://user:PASSWORD@proxy`` was printed whole ("Connected to:
+    http://user:PASSWORD@...", "cannot reach Alpaca at http://user:PASSWORD@...") and stored
+    as the session's endpoint in the database. A password in any of the four URLs is now
+    refused before any connection, naming the variable, never the value."""
+    env = {"APCA_API_KEY_ID": KEY, "APCA_API_SECRET_KEY": SECRET, "APCA_API_BASE_URL": trap.url}
+    env[name] = url.format(pw=URL_PASSWORD, port=trap.port)
+    db = tmp_path / "desk.db"
+    out = live(tmp_path, env, "paper", "--iterations", "1", "--timeout", "2", "--db", str(db))
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert len(out.stderr.splitlines()) == 1 and out.stdout == ""
+    assert f"{name} (from environment) carries a password" in out.stderr
+    assert trap.connections == 0
+    for path in files_under(tmp_path):
+        assert URL_PASSWORD.encode() not in path.read_bytes(), path
+    assert URL_PASSWORD not in out.stderr
