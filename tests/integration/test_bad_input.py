@@ -81,6 +81,7 @@ CASES: list[tuple[str, list[str], str]] = [
     ("symbols-huge-duplicates", ["paper", "--symbols", ",".join(["SPY"] * 2000)], "duplicate"),
     ("symbols-huge-one-empty", ["paper", "--symbols", "SPY,," + "QQQ," * 2000], "empty symbol"),
     ("sandbox-port-fullwidth", ["sandbox", "--port", "８７６５"], "not a whole number"),
+    ("sandbox-speed-1e12", ["sandbox", "--speed", "1e12"], "speed must be from 0 to 100,000"),
     ("pnl-period-huge", ["pnl", "--period", "99999w"], "longer than 50 years"),
     ("pnl-period-fullwidth", ["pnl", "--period", "７d"], "unknown period"),
     ("learn-seeds", ["learn", "evaluate", "--seeds", "5000"], "at most 1,000"),

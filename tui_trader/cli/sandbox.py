@@ -38,6 +38,16 @@ def faults_arg(text: str) -> Any:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def speed_arg(text: str) -> float:
+    """``--speed``: simulated time per wall-clock time, 0 to ``MAX_SPEED``."""
+    from tui_trader.sandbox.config import check_speed
+
+    try:
+        return check_speed(non_negative_float(text))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def port_arg(text: str) -> int:
     """A TCP port number (0 picks a free one)."""
     value = non_negative_int(text)
@@ -72,7 +82,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--speed",
-        type=non_negative_float,
+        type=speed_arg,
         default=1.0,
         help="simulated time per wall-clock time: 60 with 1m bars is a bar a second; 0 pauses",
     )
