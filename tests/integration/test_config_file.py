@@ -86,6 +86,10 @@ def test_keys_and_secrets_are_refused_naming_the_line(tmp_path: Path, monkeypatc
         ("[paper]\nseed = 3\n", ":1: key 'paper': not an option"),
         ("enable-live = true\n", ":1: key 'enable-live': real-money switches are typed"),
         ("skip_readiness = true\n", ":1: key 'skip_readiness': real-money switches are typed"),
+        # these three were refused later, as 'unknown period '5d!'' alone: no file, line or key
+        ("seed = 3\nperiod = '5d!'\n", ":2: key 'period': unknown period '5d!'"),
+        ("interval = 7\n", ":1: key 'interval': unknown interval '7'"),
+        ("data = 'replay:'\n", ":1: key 'data': unknown data source 'replay:'"),
     ],
 )
 def test_a_bad_file_is_one_line_naming_file_line_and_key(

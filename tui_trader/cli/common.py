@@ -119,6 +119,43 @@ def symbols_arg(text: str) -> tuple[str, ...]:
     return tuple(parts)
 
 
+def period_text(text: str) -> str:
+    """``--period`` of a trading command, checked here (``60d``, ``6mo``, ``1y``) and kept as
+    typed. Unchecked until the session was built, a settings file's bad ``period`` was refused
+    without naming the file, its line or the key."""
+    from tui_trader.core.timeframes import TimeframeError, parse_period
+
+    try:
+        parse_period(text)
+    except TimeframeError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def interval_text(text: str) -> str:
+    """``--interval`` of a trading command (``1m`` ... ``1d``), checked here, kept as typed."""
+    from tui_trader.core.timeframes import TimeframeError, parse_interval
+
+    try:
+        parse_interval(text)
+    except TimeframeError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def data_text(text: str) -> str:
+    """``paper --data`` (``sim``, ``yahoo``, ``replay:FILE``), checked here, kept as typed
+    (the file itself is read when the session starts)."""
+    from tui_trader.market import MarketDataError
+    from tui_trader.market.sources import parse_data_spec
+
+    try:
+        parse_data_spec(text)
+    except MarketDataError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
 def key_arg(text: str) -> str:
     """A session or account key typed by hand (``--session``, ``--account``): not blank, no
     control characters. A blank one fell back to the latest session (``risk reset --account
