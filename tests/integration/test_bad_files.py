@@ -107,12 +107,15 @@ def test_a_file_name_the_system_cannot_open_is_refused_in_one_line(
 ) -> None:
     """A name longer than the file system allows (a pasted blob, a runaway shell variable)
     made both commands crash with exit 1 ("File name too long") and print all 5,000
-    characters; now it is one short line, exit 2, for ``--data`` and ``--config`` alike."""
+    characters; now it is one short line, exit 2, for ``--data`` and ``--config`` alike, and
+    for the FILE of ``db verify`` and ``db restore`` (which crashed the same way)."""
     name = "x" * 5000 + ".csv"
     for args in (
         ["learn", "evaluate", "--data", name],
         ["paper", "--data", f"replay:{name}"],
         ["config", "show", "--config", name],
+        ["db", "verify", name],
+        ["db", "restore", name, "--db", "a.db"],
     ):
         code, out, err, _ = run_main(args, capsys)
         assert_one_line_exit_2(code, out, err, "name too long", place)
