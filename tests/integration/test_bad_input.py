@@ -87,6 +87,9 @@ CASES: list[tuple[str, list[str], str]] = [
     ("learn-seeds", ["learn", "evaluate", "--seeds", "5000"], "at most 1,000"),
     ("learn-rate", ["learn", "evaluate", "--learning-rate", "1e308"], "too large"),
     ("learn-bars", ["learn", "evaluate", "--bars", "999999999"], "at most 1,000,000"),
+    # 0 (or 10) bars printed a table of zeros and a FAIL verdict, exit 0
+    ("learn-bars-0", ["learn", "evaluate", "--bars", "0"], "--bars must be at least 20"),
+    ("learn-bars-10", ["learn", "evaluate", "--bars", "10"], "--bars must be at least 20"),
     # protective stops
     ("stop-loss-word", ["paper", "--stop-loss", "tight"], "give a percent (e.g. 5) or atr:N"),
     ("stop-loss-zero", ["paper", "--stop-loss", "0"], "give a percent"),
