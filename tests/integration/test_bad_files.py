@@ -7,6 +7,7 @@ written here; nothing reaches the network.
 
 from __future__ import annotations
 
+import gzip
 import math
 import statistics
 from datetime import date, timedelta
@@ -72,6 +73,8 @@ BAD_FILES = {
     "one.csv": b"Date,Close\n2020-01-02,10\n",
     "five.csv": b"Date,Close\n" + b"".join(f"2020-01-0{d},10\n".encode() for d in range(2, 7)),
     "infinite.csv": b"Date,Close\n2020-01-02,10\n2020-01-03,inf\n",
+    # 50 MB on one line in 50 KB: read whole before (seconds and ~250 MB to say no column)
+    "one-line.csv.gz": gzip.compress(b"0" * 50_000_000),
 }
 WORDS = {
     "binary.csv": "is a binary file",
@@ -79,6 +82,7 @@ WORDS = {
     "one.csv": "1 bar time(s); learn evaluate needs at least 60 per file",
     "five.csv": "5 bar time(s); learn evaluate needs at least 60 per file",
     "infinite.csv": "infinite or non-positive close",
+    "one-line.csv.gz": "one-line.csv.gz: its first line is longer than 65,536 bytes",
 }
 
 
