@@ -161,12 +161,20 @@ def _from_file(env_file: Path) -> dict[str, str]:
         raise ConfigError(f"cannot read {env_file}: {exc.strerror}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{env_file} is not a text file (UTF-8): not a settings file") from None
+    seen: dict[str, tuple[int, str | None]] = {}
     for binding in parse_stream(io.StringIO(text)):
         if binding.error and "APCA_" in binding.original.string:
             raise ConfigError(
                 f"{env_file}: line {binding.original.line} cannot be read (an unclosed quote?); "
                 "write each setting as NAME=value on its own line"
             )
+        if binding.key in _NAMES:
+            line, value = seen.setdefault(binding.key, (binding.original.line, binding.value))
+            if value != binding.value:  # the last would win, silently: which keys trade?
+                raise ConfigError(
+                    f"{env_file}: {binding.key} is set twice, differently (lines {line} and "
+                    f"{binding.original.line}): keep one (the values are not shown)"
+                )
     values = dotenv_values(stream=io.StringIO(text))
     return {k: v for k, v in values.items() if v and k in _NAMES}
 
