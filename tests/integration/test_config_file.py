@@ -37,6 +37,16 @@ def test_a_session_takes_its_options_from_the_file(tmp_path: Path, monkeypatch, 
     assert "Symbols: QQQ" in out and "Session completed: 3 iterations" in out
 
 
+def test_a_file_saved_with_a_byte_order_mark_is_read(tmp_path: Path, monkeypatch, capsys) -> None:
+    """Windows Notepad's "UTF-8 with BOM": the file was refused as "not valid TOML: Invalid
+    statement (at line 1, column 1)" though every line of it is valid."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "tui-trader.toml").write_text('\ufeffsymbols = ["QQQ"]\r\niterations = 3\r\n')
+    assert main(["paper", "--db", str(tmp_path / "a.db")]) == 0
+    out = capsys.readouterr().out
+    assert "Symbols: QQQ" in out and "Session completed: 3 iterations" in out
+
+
 def test_config_show_says_where_each_setting_came_from(tmp_path: Path, monkeypatch, capsys) -> None:
     """Command line over file over default, each with its source."""
     monkeypatch.chdir(tmp_path)
