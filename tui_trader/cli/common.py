@@ -11,6 +11,7 @@ import logging
 import math
 import os
 import re
+import stat
 import sys
 import traceback
 from collections.abc import Callable
@@ -154,6 +155,27 @@ def data_text(text: str) -> str:
     except MarketDataError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
     return text
+
+
+def output_file_arg(text: str) -> Path:
+    """A file an option writes (``report --html``, ``data export --out``): a new file or an
+    existing regular one. A pipe made the command wait for a reader forever, and a device was
+    written and then made owner-only (``report --html /dev/null`` run as root left the
+    machine's ``/dev/null`` at 0600, which broke every other user's programs)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("is empty: name a file")
+    path = Path(text)
+    try:
+        mode = path.stat().st_mode
+    except OSError:  # not there yet (or unreachable: the writer says why)
+        return path
+    if stat.S_ISDIR(mode):
+        raise argparse.ArgumentTypeError(f"{_shown(text)} is a folder, not a file")
+    if not stat.S_ISREG(mode):
+        raise argparse.ArgumentTypeError(
+            f"{_shown(text)} is not a regular file (a device, pipe or socket): write to a file"
+        )
+    return path
 
 
 def key_arg(text: str) -> str:

@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import argparse
 import shutil
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
 
-from tui_trader.cli.common import UsageError, add_db_option, key_arg, resolve_db
+from tui_trader.cli.common import (
+    UsageError,
+    add_db_option,
+    key_arg,
+    output_file_arg,
+    resolve_db,
+)
 from tui_trader.store.db import StoreError, open_database
 from tui_trader.store.models import SessionRow
 from tui_trader.store.queries import find_session
@@ -38,7 +43,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--html",
-        type=Path,
+        type=output_file_arg,
         default=None,
         metavar="FILE",
         help="also write a self-contained HTML page with interactive charts (works offline)",
