@@ -62,6 +62,9 @@ CASES: list[tuple[str, list[str], str]] = [
     ("learning-rate-5", ["paper", "--learning-rate", "5"], "--learning-rate must be between"),
     ("start-cash-nan", ["paper", "--start-cash", "nan"], "not a finite number"),
     ("start-cash-inf", ["paper", "--start-cash", "inf"], "not a finite number"),
+    # below a cent: "Starting cash: $0.00", then a -100.00% loss without a trade, exit 0
+    ("start-cash-1e-300", ["paper", "--start-cash", "1e-300"], "must be at least 0.01 (a cent)"),
+    ("sandbox-cash-tenth-cent", ["sandbox", "--cash", "0.001"], "must be at least 0.01 (a cent)"),
     ("slippage-1e13", ["paper", "--slippage-bps", "1e13"], "too large"),
     ("iterations-20-digits", ["paper", "--iterations", "9" * 20], "too large"),
     ("orders-per-day-float", ["paper", "--max-orders-per-day", "1e3"], "not a whole number"),

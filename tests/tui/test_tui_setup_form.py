@@ -34,6 +34,13 @@ def test_every_bad_field_has_its_own_reason() -> None:
     assert "at least 1" in result.errors["max_orders"]
 
 
+def test_starting_cash_below_a_cent_is_refused() -> None:
+    """0.001 made a plan whose account showed $0.00 and ended 100% down without a trade."""
+    tiny = validate(_values(start_cash="0.001"))
+    assert tiny.plan is None and "at least 0.01" in tiny.errors["start_cash"]
+    assert validate(_values(start_cash="0.01")).plan is not None
+
+
 def test_replay_needs_an_existing_file(tmp_path) -> None:
     """Replay without a file, or with a missing one, is explained on the file field."""
     assert "choose" in validate(_values(data="replay")).errors["replay_file"]

@@ -209,6 +209,22 @@ def positive_float(text: str) -> float:
     return value
 
 
+MIN_CASH = 0.01
+"""The least starting cash an account can have: a cent. Below it the account showed $0.00 from
+the first line and its summary a -100.00% loss without a single trade."""
+
+
+def cash_arg(text: str) -> float:
+    """Starting cash (``paper --start-cash``, ``live --start-cash``, ``sandbox --cash``, the
+    desk's Starting cash field): at least a cent."""
+    value = _number(text)
+    if not value >= MIN_CASH:
+        raise argparse.ArgumentTypeError(
+            f"must be at least {MIN_CASH} (a cent), got {_shown(text)}"
+        )
+    return value
+
+
 def non_negative_float(text: str) -> float:
     """A number of zero or more."""
     value = _number(text)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from tui_trader.cli.common import (
     UsageError,
     add_db_option,
+    cash_arg,
     data_text,
     fail,
     integer,
@@ -22,7 +23,6 @@ from tui_trader.cli.common import (
     non_negative_int,
     percent,
     period_text,
-    positive_float,
     resolve_db,
     seconds,
     stop_loss_arg,
@@ -51,7 +51,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_session_options(parser)
     parser.add_argument(
-        "--start-cash", type=positive_float, default=100_000.0, help="starting cash (100000)"
+        "--start-cash", type=cash_arg, default=100_000.0, help="starting cash (100000)"
     )
     parser.add_argument(
         "--data",

@@ -16,9 +16,9 @@ from typing import Any
 
 from tui_trader.cli.common import (
     UsageError,
+    cash_arg,
     non_negative_float,
     non_negative_int,
-    positive_float,
     symbols_arg,
 )
 from tui_trader.market.sim import DEFAULT_SYMBOLS
@@ -94,7 +94,7 @@ def register(subparsers: Any) -> None:
         metavar="SPEC",
         help="e.g. latency=0.2,error_rate=0.1",
     )
-    parser.add_argument("--cash", type=positive_float, default=100_000.0, help="starting cash")
+    parser.add_argument("--cash", type=cash_arg, default=100_000.0, help="starting cash")
     parser.add_argument("--seed", type=non_negative_int, default=7, help="market and fault seed")
     parser.add_argument(
         "--symbols",
