@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
+from tui_trader.core.shown import shown_path
 from tui_trader.core.symbols import SYMBOL_RE
 from tui_trader.security.private_files import create_private_file, make_private_dir, open_private
 
@@ -170,11 +171,27 @@ def output_file_arg(text: str) -> Path:
     except OSError:  # not there yet (or unreachable: the writer says why)
         return path
     if stat.S_ISDIR(mode):
-        raise argparse.ArgumentTypeError(f"{_shown(text)} is a folder, not a file")
+        raise argparse.ArgumentTypeError(f"{shown_path(text)} is a folder, not a file")
     if not stat.S_ISREG(mode):
         raise argparse.ArgumentTypeError(
-            f"{_shown(text)} is not a regular file (a device, pipe or socket): write to a file"
+            f"{shown_path(text)} is not a regular file (a device, pipe or socket): write to a file"
         )
+    return path
+
+
+def folder_arg(text: str) -> Path:
+    """A folder an option writes into (``db backup --to``, ``--backup-dir``): made if missing,
+    refused when empty or when the name is a file. ``db backup --to FILE`` failed as a check
+    (exit 1), and ``--backup-dir FILE`` started the session, whose every backup then failed."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("is empty: name a folder")
+    path = Path(text).expanduser()
+    try:
+        is_other = path.exists() and not path.is_dir()
+    except OSError as exc:  # a name longer than the file system allows, a loop of links
+        raise argparse.ArgumentTypeError(f"{shown_path(text)}: {exc.strerror or exc}") from None
+    if is_other:
+        raise argparse.ArgumentTypeError(f"{shown_path(text)} is a file, not a folder")
     return path
 
 

@@ -12,7 +12,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from tui_trader.cli.common import UsageError, add_db_option, non_negative_int, resolve_db
+from tui_trader.cli.common import (
+    UsageError,
+    add_db_option,
+    folder_arg,
+    non_negative_int,
+    resolve_db,
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -22,7 +28,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     backup = actions.add_parser("backup", help="a verified copy, named by UTC time")
     add_db_option(backup)
     backup.add_argument(
-        "--to", type=Path, default=None, metavar="DIR", help="folder (default: backups/ beside it)"
+        "--to",
+        type=folder_arg,
+        default=None,
+        metavar="DIR",
+        help="folder (default: backups/ beside it)",
     )
     backup.add_argument(
         "--keep", type=non_negative_int, default=0, metavar="N", help="keep the newest N (0: all)"
