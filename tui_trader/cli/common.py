@@ -234,7 +234,7 @@ the first line and its summary a -100.00% loss without a single trade."""
 def cash_arg(text: str) -> float:
     """Starting cash (``paper --start-cash``, ``live --start-cash``, ``sandbox --cash``, the
     desk's Starting cash field): at least a cent."""
-    value = _number(text)
+    value = positive_float(text)  # zero or less: "must be greater than zero", as before
     if not value >= MIN_CASH:
         raise argparse.ArgumentTypeError(
             f"must be at least {MIN_CASH} (a cent), got {_shown(text)}"
