@@ -200,3 +200,24 @@ def test_backup_of_a_missing_database_is_one_line(tmp_path: Path, capsys, missin
         main(["db", "backup", "--db", str(tmp_path / missing)])
     assert exit_info.value.code == 2
     assert "no database at" in capsys.readouterr().err
+
+
+def test_a_backup_folder_that_is_a_file_is_refused_before_anything_runs(
+    db_path: Path, tmp_path: Path, capsys
+) -> None:
+    """``db backup --to FILE`` failed as a check (exit 1, "cannot create the backup folder");
+    ``paper --backup-every 1 --backup-dir FILE`` started the session, and each of its backups
+    would have failed. Both are a mistyped argument: one line, exit 2, nothing written."""
+    make_session(db_path)  # a database to back up
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("a file, not a folder")
+    for argv in (
+        ["db", "backup", "--db", str(db_path), "--to", str(blocker)],
+        ["paper", "--backup-every", "1", "--backup-dir", str(blocker), "--db", "new.db"],
+    ):
+        with pytest.raises(SystemExit) as refused:
+            main(argv)
+        assert refused.value.code == 2, argv
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and f"{blocker} is a file, not a folder" in err, err
+    assert not (tmp_path / "new.db").exists() and blocker.read_text() == "a file, not a folder"

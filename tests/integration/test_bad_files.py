@@ -7,6 +7,7 @@ written here; nothing reaches the network.
 
 from __future__ import annotations
 
+import gzip
 import math
 import statistics
 from datetime import date, timedelta
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration.cli_helpers import run_cli
 from tests.integration.test_bad_input import assert_one_line_exit_2, run_main
 from tui_trader.learning.evaluate import EvalSettings, file_market, run_config, signals_for
 from tui_trader.market.replay import read_bar_file
@@ -71,6 +73,8 @@ BAD_FILES = {
     "one.csv": b"Date,Close\n2020-01-02,10\n",
     "five.csv": b"Date,Close\n" + b"".join(f"2020-01-0{d},10\n".encode() for d in range(2, 7)),
     "infinite.csv": b"Date,Close\n2020-01-02,10\n2020-01-03,inf\n",
+    # 50 MB on one line in 50 KB: read whole before (seconds and ~250 MB to say no column)
+    "one-line.csv.gz": gzip.compress(b"0" * 50_000_000),
 }
 WORDS = {
     "binary.csv": "is a binary file",
@@ -78,6 +82,7 @@ WORDS = {
     "one.csv": "1 bar time(s); learn evaluate needs at least 60 per file",
     "five.csv": "5 bar time(s); learn evaluate needs at least 60 per file",
     "infinite.csv": "infinite or non-positive close",
+    "one-line.csv.gz": "one-line.csv.gz: its first line is longer than 65,536 bytes",
 }
 
 
@@ -106,12 +111,15 @@ def test_a_file_name_the_system_cannot_open_is_refused_in_one_line(
 ) -> None:
     """A name longer than the file system allows (a pasted blob, a runaway shell variable)
     made both commands crash with exit 1 ("File name too long") and print all 5,000
-    characters; now it is one short line, exit 2, for ``--data`` and ``--config`` alike."""
+    characters; now it is one short line, exit 2, for ``--data`` and ``--config`` alike, and
+    for the FILE of ``db verify`` and ``db restore`` (which crashed the same way)."""
     name = "x" * 5000 + ".csv"
     for args in (
         ["learn", "evaluate", "--data", name],
         ["paper", "--data", f"replay:{name}"],
         ["config", "show", "--config", name],
+        ["db", "verify", name],
+        ["db", "restore", name, "--db", "a.db"],
     ):
         code, out, err, _ = run_main(args, capsys)
         assert_one_line_exit_2(code, out, err, "name too long", place)
@@ -171,3 +179,63 @@ def test_paper_says_which_interval_a_file_needs(
     argv = ["paper", "--data", "replay:X.csv", "--iterations", "0", "--batch", "--db", "a.db"]
     code, out, err, _ = run_main(argv, capsys)
     assert_one_line_exit_2(code, out, err, words, place)
+
+
+def _rally(path: Path, bars: int = 120, change: dict[int, tuple[str, str]] | None = None) -> Path:
+    """A steady rally of daily SPY bars in our own layout (the strategies buy into it), with
+    ``change`` replacing a row's timestamp and prices: ``{row: (timestamp, price)}`` (open,
+    high, low and close all at that price)."""
+    rows = []
+    for i in range(bars):
+        close = 100 * math.exp(0.004 * i + 0.01 * math.sin(i))
+        prices = f"{close:.4f},{close * 1.01:.4f},{close * 0.99:.4f},{close:.4f}"
+        stamp = f"{date(2024, 1, 1) + timedelta(days=i)}T20:00:00Z"
+        if i in (change or {}):
+            stamp, price = (change or {})[i]
+            prices = ",".join([price] * 4)
+        rows.append(f"{stamp},SPY,{prices},1000")
+    path.write_text("timestamp,symbol,open,high,low,close,volume\n" + "\n".join(rows) + "\n")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        (
+            {100: ("2024-04-10T20:00:00Z", "1e308")},
+            "1 row(s) with a close below 1e-08 or above 1e+12",
+        ),
+        (
+            {0: ("2024-01-01T20:00:00Z", "1e-300")},
+            "1 row(s) with a close below 1e-08 or above 1e+12",
+        ),
+        ({119: ("9999-12-31T20:00:00Z", "150")}, "1 row(s) timed before 1800 or from 2200 on"),
+    ],
+    ids=["close-1e308", "close-1e-300", "year-9999"],
+)
+def test_prices_and_times_out_of_range_are_refused_before_anything_runs(
+    place: Path, capsys: pytest.CaptureFixture[str], change: dict[int, tuple[str, str]], words: str
+) -> None:
+    """A close of 1e308 (a held position worth infinity), one of 1e-300 (orders for ~1e305
+    shares; an infinite number with --start-cash 1e12) and a bar of 9999-12-31 (past the last
+    date Python can step to) passed the file's checks: the session traded up to that bar, then
+    stopped with exit 1 ("ValueError: cannot convert float NaN to integer", "OverflowError:
+    date value out of range"), or ran on with every order refused. Now the file is refused
+    whole, before the first bar, by both commands that read bar files."""
+    _rally(place / "SPY.csv", change=change)
+    argv = ["paper", "--data", "replay:SPY.csv", "--iterations", "0", "--period", "20d"]
+    done = run_cli(place, *argv, "--db", "a.db")  # a child process: a session sets signals
+    assert_one_line_exit_2(done.returncode, done.stdout, done.stderr, f"SPY.csv: {words}", place)
+    code, out, err, _ = run_main(["learn", "evaluate", "--data", "SPY.csv"], capsys)
+    assert_one_line_exit_2(code, out, err, f"SPY.csv: {words}", place)
+
+
+def test_a_rally_within_the_price_range_still_runs(tmp_path: Path) -> None:
+    """The same rally with a bar at each edge of the range (2e-8 and 9e11) is traded to its
+    end (in a child process: a session sets signal handlers)."""
+    for price in ("2e-8", "9e11"):
+        _rally(tmp_path / "SPY.csv", change={100: ("2024-04-10T20:00:00Z", price)})
+        argv = ["--data", "replay:SPY.csv", "--iterations", "0", "--period", "20d"]
+        done = run_cli(tmp_path, "paper", *argv, "--fractional", "--db", "a.db")
+        assert done.returncode == 0, done.stderr
+        assert "Session end_of_data: 100 iterations" in done.stdout

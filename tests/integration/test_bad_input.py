@@ -62,6 +62,9 @@ CASES: list[tuple[str, list[str], str]] = [
     ("learning-rate-5", ["paper", "--learning-rate", "5"], "--learning-rate must be between"),
     ("start-cash-nan", ["paper", "--start-cash", "nan"], "not a finite number"),
     ("start-cash-inf", ["paper", "--start-cash", "inf"], "not a finite number"),
+    # below a cent: "Starting cash: $0.00", then a -100.00% loss without a trade, exit 0
+    ("start-cash-1e-300", ["paper", "--start-cash", "1e-300"], "must be at least 0.01 (a cent)"),
+    ("sandbox-cash-tenth-cent", ["sandbox", "--cash", "0.001"], "must be at least 0.01 (a cent)"),
     ("slippage-1e13", ["paper", "--slippage-bps", "1e13"], "too large"),
     ("iterations-20-digits", ["paper", "--iterations", "9" * 20], "too large"),
     ("orders-per-day-float", ["paper", "--max-orders-per-day", "1e3"], "not a whole number"),
@@ -81,11 +84,15 @@ CASES: list[tuple[str, list[str], str]] = [
     ("symbols-huge-duplicates", ["paper", "--symbols", ",".join(["SPY"] * 2000)], "duplicate"),
     ("symbols-huge-one-empty", ["paper", "--symbols", "SPY,," + "QQQ," * 2000], "empty symbol"),
     ("sandbox-port-fullwidth", ["sandbox", "--port", "８７６５"], "not a whole number"),
+    ("sandbox-speed-1e12", ["sandbox", "--speed", "1e12"], "speed must be from 0 to 100,000"),
     ("pnl-period-huge", ["pnl", "--period", "99999w"], "longer than 50 years"),
     ("pnl-period-fullwidth", ["pnl", "--period", "７d"], "unknown period"),
     ("learn-seeds", ["learn", "evaluate", "--seeds", "5000"], "at most 1,000"),
     ("learn-rate", ["learn", "evaluate", "--learning-rate", "1e308"], "too large"),
     ("learn-bars", ["learn", "evaluate", "--bars", "999999999"], "at most 1,000,000"),
+    # 0 (or 10) bars printed a table of zeros and a FAIL verdict, exit 0
+    ("learn-bars-0", ["learn", "evaluate", "--bars", "0"], "--bars must be at least 20"),
+    ("learn-bars-10", ["learn", "evaluate", "--bars", "10"], "--bars must be at least 20"),
     # protective stops
     ("stop-loss-word", ["paper", "--stop-loss", "tight"], "give a percent (e.g. 5) or atr:N"),
     ("stop-loss-zero", ["paper", "--stop-loss", "0"], "give a percent"),
@@ -128,6 +135,10 @@ CASES: list[tuple[str, list[str], str]] = [
         ["live", "trading", "--enable-live", "--period", "9999y"],
         "longer than 50 years",
     ),
+    # the paper-to-live gate's bar: float() took nan (exit 1, "not ready"), -inf and ５
+    ("readiness-min-pnl-nan", ["live", "readiness", "--min-pnl", "nan"], "not a finite number"),
+    ("readiness-min-pnl-inf", ["live", "readiness", "--min-pnl=-inf"], "not a finite number"),
+    ("readiness-min-pnl-fullwidth", ["live", "readiness", "--min-pnl", "５"], "ASCII"),
 ]
 
 

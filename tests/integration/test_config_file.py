@@ -37,6 +37,16 @@ def test_a_session_takes_its_options_from_the_file(tmp_path: Path, monkeypatch, 
     assert "Symbols: QQQ" in out and "Session completed: 3 iterations" in out
 
 
+def test_a_file_saved_with_a_byte_order_mark_is_read(tmp_path: Path, monkeypatch, capsys) -> None:
+    """Windows Notepad's "UTF-8 with BOM": the file was refused as "not valid TOML: Invalid
+    statement (at line 1, column 1)" though every line of it is valid."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "tui-trader.toml").write_text('\ufeffsymbols = ["QQQ"]\r\niterations = 3\r\n')
+    assert main(["paper", "--db", str(tmp_path / "a.db")]) == 0
+    out = capsys.readouterr().out
+    assert "Symbols: QQQ" in out and "Session completed: 3 iterations" in out
+
+
 def test_config_show_says_where_each_setting_came_from(tmp_path: Path, monkeypatch, capsys) -> None:
     """Command line over file over default, each with its source."""
     monkeypatch.chdir(tmp_path)
@@ -86,6 +96,10 @@ def test_keys_and_secrets_are_refused_naming_the_line(tmp_path: Path, monkeypatc
         ("[paper]\nseed = 3\n", ":1: key 'paper': not an option"),
         ("enable-live = true\n", ":1: key 'enable-live': real-money switches are typed"),
         ("skip_readiness = true\n", ":1: key 'skip_readiness': real-money switches are typed"),
+        # these three were refused later, as 'unknown period '5d!'' alone: no file, line or key
+        ("seed = 3\nperiod = '5d!'\n", ":2: key 'period': unknown period '5d!'"),
+        ("interval = 7\n", ":1: key 'interval': unknown interval '7'"),
+        ("data = 'replay:'\n", ":1: key 'data': unknown data source 'replay:'"),
     ],
 )
 def test_a_bad_file_is_one_line_naming_file_line_and_key(

@@ -23,6 +23,7 @@ from tests.integration.cli_helpers import cli_env
 
 SECRET = "zz-Distinctive-SECRET-4e1b9"
 KEY = "PKTESTKEY123"
+PAPER = "https://paper-api.alpaca.markets"
 
 
 class Trap:
@@ -274,3 +275,62 @@ def test_a_dotenv_that_cannot_be_read_is_one_line_naming_the_file(
     assert out.returncode == 2, out.stdout + out.stderr
     assert out.stderr == f"tui-trader: error: {tmp_path / '.env'}{said}\n"
     assert SECRET not in out.stderr and trap.connections == 0
+
+
+@pytest.mark.parametrize("name", ["APCA_API_KEY_ID", "APCA_API_BASE_URL"])
+def test_a_dotenv_setting_a_key_twice_differently_is_refused(
+    tmp_path: Path, trap: Trap, name: str
+) -> None:
+    """Two different key ids (or base URLs) in one .env, say paper keys and then live ones
+    pasted below: the last line won, silently, and the session connected with it. Which
+    account trades is in doubt, so the file is refused naming both lines, no value shown, and
+    nothing connects."""
+    first = {"APCA_API_KEY_ID": "PKFIRSTKEY999", "APCA_API_BASE_URL": PAPER}[name]
+    lines = [
+        f"APCA_API_KEY_ID={KEY}",
+        f"APCA_API_SECRET_KEY={SECRET}",
+        f"APCA_API_BASE_URL={trap.url}",
+        "# pasted later:",
+    ]
+    lines.insert(0, f"{name}={first}")
+    (tmp_path / ".env").write_text("\n".join(lines) + "\n")
+    out = live(tmp_path, {}, "paper", "--iterations", "1", "--timeout", "2")
+    assert out.returncode == 2, out.stdout + out.stderr
+    line = 2 if name == "APCA_API_KEY_ID" else 4
+    assert out.stderr == (
+        f"tui-trader: error: {tmp_path / '.env'}: {name} is set twice, differently (lines 1 "
+        f"and {line}): keep one (the values are not shown)\n"
+    )
+    assert trap.connections == 0 and KEY not in out.stderr
+
+
+URL_PASSWORD = "zz-Proxy-PASSWORD-77c1"
+
+
+@pytest.mark.parametrize(
+    ("name", "url"),
+    [
+        ("APCA_API_BASE_URL", "http://desk:{pw}@127.0.0.1:{port}"),
+        ("APCA_API_DATA_URL", "http://desk:{pw}@127.0.0.1:{port}"),
+        ("APCA_API_STREAM_URL", "ws://desk:{pw}@127.0.0.1:{port}/stream"),
+        ("APCA_API_DATA_STREAM_URL", "ws://desk:{pw}@127.0.0.1:{port}/v2/iex"),
+    ],
+)
+def test_a_password_in_an_alpaca_url_is_refused_and_never_shown(
+    tmp_path: Path, trap: Trap, name: str, url: str
+) -> None:
+    """``APCA_API_BASE_URL=http://user:PASSWORD@proxy`` was printed whole ("Connected to:
+    http://user:PASSWORD@...", "cannot reach Alpaca at http://user:PASSWORD@...") and stored
+    as the session's endpoint in the database. A password in any of the four URLs is now
+    refused before any connection, naming the variable, never the value."""
+    env = {"APCA_API_KEY_ID": KEY, "APCA_API_SECRET_KEY": SECRET, "APCA_API_BASE_URL": trap.url}
+    env[name] = url.format(pw=URL_PASSWORD, port=trap.port)
+    db = tmp_path / "desk.db"
+    out = live(tmp_path, env, "paper", "--iterations", "1", "--timeout", "2", "--db", str(db))
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert len(out.stderr.splitlines()) == 1 and out.stdout == ""
+    assert f"{name} (from environment) carries a password" in out.stderr
+    assert trap.connections == 0
+    for path in files_under(tmp_path):
+        assert URL_PASSWORD.encode() not in path.read_bytes(), path
+    assert URL_PASSWORD not in out.stderr

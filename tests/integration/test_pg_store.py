@@ -122,6 +122,27 @@ def test_bad_urls_and_servers_are_one_line_and_exit_2(
         assert secret not in err + out and "Traceback" not in err
 
 
+def test_the_postgres_scheme_and_any_case_reach_the_server_the_url_names(
+    pg_cluster: PgCluster, pg_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``postgres://`` (libpq's other spelling, which the README accepts) and ``PostgreSQL://``
+    went to the default local socket instead of the URL's host and port: a session on such a
+    URL failed ("connection to server on socket /var/run/postgresql/.s.PGSQL.5432 failed")
+    and an unreachable host was not said to be one. Now both reach the server named."""
+    rest = pg_url.split("://", 1)[1]
+    for scheme in ("postgres", "PostgreSQL"):
+        url = f"{scheme}://{rest}"
+        done = run_cli(tmp_path, "paper", "--iterations", "3", "--db", url)
+        assert done.returncode == 0, done.stderr
+        assert "Session completed: 3 iterations" in done.stdout
+        closed = f"{scheme}://{TRADER}@127.0.0.1:{_closed_port()}/desk"
+        code, _out, err = _cli(["status", "--db", closed], capsys)
+        assert code == 2 and "the server cannot be reached" in err, err
+    database = pg_url.rsplit("/", 1)[1]
+    rows = pg_cluster.rows(database, "SELECT status, iterations FROM sessions")
+    assert rows == [("completed", 3), ("completed", 3)]
+
+
 def test_a_database_that_is_not_ours_is_refused_untouched(
     pg_cluster: PgCluster, pg_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -112,3 +112,23 @@ def test_data_export_is_owner_only(
         assert _mode(out) == 0o600 and _mode(out.parent) == 0o700
     finally:
         server.close()
+
+
+def test_backups_and_the_file_a_restore_sets_aside_are_owner_only(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``db backup`` wrote its copy of the owner-only database 0644 in a 0755 folder, and
+    ``db restore`` set the replaced database aside 0644: whole copies of the audit trail every
+    user of the machine could read (the periodic ``--backup-every`` copies too, the same code).
+    A restore onto a new path makes that file owner-only as well."""
+    db = tmp_path / "audit.db"
+    open_database(db).close()
+    assert _run(capsys, "db", "backup", "--db", str(db), "--to", str(tmp_path / "bk")) == 0
+    (backup,) = (tmp_path / "bk").glob("audit-*.db")
+    assert _mode(tmp_path / "bk") == 0o700 and _mode(backup) == 0o600
+    assert _run(capsys, "db", "restore", str(backup), "--db", str(db)) == 0
+    (aside,) = tmp_path.glob("audit.replaced-*.db")
+    assert _mode(aside) == 0o600 and _mode(db) == 0o600
+    fresh = tmp_path / "fresh.db"
+    assert _run(capsys, "db", "restore", str(backup), "--db", str(fresh)) == 0
+    assert _mode(fresh) == 0o600

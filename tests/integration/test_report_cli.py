@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import stat
 from pathlib import Path
 
@@ -82,3 +83,36 @@ def test_paper_batch_ends_with_the_report(tmp_path: Path) -> None:
     assert "Performance" in tail and "Sharpe" in tail and "By strategy" in tail
     figures = again.stdout[again.stdout.index("Performance") :].strip()
     assert figures in tail
+
+
+def _special(place: Path, kind: str) -> Path:
+    """A named pipe, or a private clone of /dev/null (a character device; root only)."""
+    path = place / f"{kind}.html"
+    if kind == "pipe":
+        os.mkfifo(path)
+        return path
+    try:
+        os.mknod(path, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    except PermissionError:
+        pytest.skip("making a device node needs root")
+    os.chmod(path, 0o666)
+    return path
+
+
+@pytest.mark.parametrize("kind", ["pipe", "device"])
+def test_html_to_a_pipe_or_a_device_is_refused_and_leaves_it_alone(
+    db: Path, tmp_path: Path, kind: str
+) -> None:
+    """``report --html PIPE`` waited for a reader forever; ``report --html /dev/null`` wrote
+    the page into the device and made it owner-only (0600): run as root, it broke /dev/null for
+    every other user of the machine. Both are one line, exit 2, the target untouched (and
+    ``data export --out`` refuses them the same way)."""
+    target = _special(tmp_path, kind)
+    before = stat.S_IMODE(target.stat().st_mode)
+    done = run_cli(tmp_path, "report", "--db", str(db), "--html", str(target), timeout=30)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "is not a regular file (a device, pipe or socket)" in done.stderr
+    assert len(done.stderr.splitlines()) == 1 and done.stdout == ""
+    assert stat.S_IMODE(target.stat().st_mode) == before
+    done = run_cli(tmp_path, "data", "export", "--symbol", "SPY", "--out", str(target), timeout=30)
+    assert done.returncode == 2 and "is not a regular file" in done.stderr, done.stderr

@@ -110,3 +110,17 @@ def test_a_hundred_simultaneous_order_posts_are_all_answered() -> None:
         assert errors == [], f"{len(errors)} failed, e.g. {errors[0]!r}"
         assert statuses == [200] * n
         assert sb.admin.state()["orders"]["total"] == n
+
+
+@pytest.mark.parametrize("speed", [1e12, float("inf"), -1])
+def test_a_speed_the_clock_cannot_keep_is_refused(speed: float) -> None:
+    """``POST /admin/speed`` with 1e12 (or Infinity) was taken: within a second the simulated
+    clock passed Python's last date, the pacer thread died with a traceback and the market no
+    longer moved. It is now a 400 that names the range, and the pace is unchanged."""
+    with running_sandbox(secret=SECRET) as sb:
+        keys = {"APCA-API-KEY-ID": sb.key_id, "APCA-API-SECRET-KEY": SECRET}
+        before = sb.admin.state()["speed"]
+        assert raw(sb.base_url + "/admin/speed", "POST", keys, {"speed": speed}) == 400
+        assert sb.admin.state()["speed"] == before
+        assert raw(sb.base_url + "/admin/speed", "POST", keys, {"speed": 100_000}) == 200
+        assert sb.admin.state()["speed"] == 100_000

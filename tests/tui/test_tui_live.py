@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from textual.widgets import Button, Checkbox, Select, Static
 from tui_helpers import wait_for
 
@@ -127,6 +129,26 @@ async def test_confirmed_live_without_credentials_cannot_start(db_path) -> None:
         assert "no credentials found" in str(setup.query_one("#mode-error", Static).render())
         assert setup.query_one("#start", Button).disabled
         assert "api.alpaca.markets" in str(setup.query_one("#alpaca-status", Static).render())
+
+
+async def test_a_dotenv_that_cannot_be_read_is_said_beside_the_mode(
+    db_path, tmp_path, monkeypatch
+) -> None:
+    """Alpaca paper chosen with a binary ``.env`` beside the desk: the setup screen's check
+    raised ``ConfigError`` in its handler, which ended the desk with a traceback. Now the
+    reason is next to the mode, Start stays off and the desk is still on its setup screen."""
+    for name in [n for n in os.environ if n.startswith("APCA_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_bytes(b"\xff\xfe\x00 not text")
+    app = make_app(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        setup = app.screen
+        setup.query_one("#mode", Select).value = "paper"
+        error = setup.query_one("#mode-error", Static)
+        await wait_for(pilot, lambda: "not a text file" in str(error.render()), "the reason")
+        assert setup.query_one("#start", Button).disabled
+        assert app.is_running and app.screen is setup
 
 
 def test_credentials_are_found_but_the_secret_never_shown(tmp_path) -> None:

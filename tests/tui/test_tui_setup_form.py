@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
+import pytest
+
 from tui_trader.tui.setup_form import DEFAULTS, validate
 
 
@@ -29,6 +34,13 @@ def test_every_bad_field_has_its_own_reason() -> None:
     assert "at least 1" in result.errors["max_orders"]
 
 
+def test_starting_cash_below_a_cent_is_refused() -> None:
+    """0.001 made a plan whose account showed $0.00 and ended 100% down without a trade."""
+    tiny = validate(_values(start_cash="0.001"))
+    assert tiny.plan is None and "at least 0.01" in tiny.errors["start_cash"]
+    assert validate(_values(start_cash="0.01")).plan is not None
+
+
 def test_replay_needs_an_existing_file(tmp_path) -> None:
     """Replay without a file, or with a missing one, is explained on the file field."""
     assert "choose" in validate(_values(data="replay")).errors["replay_file"]
@@ -48,6 +60,33 @@ def test_alpaca_modes_need_credentials_then_the_switch_and_the_warning(monkeypat
     assert validate(_values(mode="paper")).plan.mode == "paper"
     confirmed = validate(_values(mode="live"), live_enabled=True, live_confirmed=True)
     assert confirmed.plan.mode == "live"
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        (b"\xff\xfe\x00 not text", "is not a text file (UTF-8)"),
+        (b'APCA_API_KEY_ID="PKA\nAPCA_API_SECRET_KEY=s3cr3t-value\n', "line 1 cannot be read"),
+        (
+            b"APCA_API_KEY_ID=PKA\nAPCA_API_KEY_ID=PKB\nAPCA_API_SECRET_KEY=s3cr3t-value\n",
+            "APCA_API_KEY_ID is set twice, differently (lines 1 and 2)",
+        ),
+    ],
+    ids=["binary", "unclosed-quote", "set-twice"],
+)
+def test_a_dotenv_the_session_would_refuse_is_the_modes_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: bytes, said: str
+) -> None:
+    """Choosing Alpaca paper with such a ``.env`` beside the desk raised ``ConfigError`` out of
+    the form's check (the setup screen's handler); now the reason is the mode's error, no
+    plan is made (Start stays off), and no value of the file is shown."""
+    for name in [n for n in os.environ if n.startswith("APCA_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_bytes(content)
+    result = validate(_values(mode="paper"))
+    assert result.plan is None and said in result.errors["mode"]
+    assert "s3cr3t" not in result.errors["mode"] and "PKB" not in result.errors["mode"]
 
 
 def test_stop_loss_and_take_profit_are_off_when_empty_and_checked_when_typed() -> None:

@@ -161,12 +161,20 @@ def _from_file(env_file: Path) -> dict[str, str]:
         raise ConfigError(f"cannot read {env_file}: {exc.strerror}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{env_file} is not a text file (UTF-8): not a settings file") from None
+    seen: dict[str, tuple[int, str | None]] = {}
     for binding in parse_stream(io.StringIO(text)):
         if binding.error and "APCA_" in binding.original.string:
             raise ConfigError(
                 f"{env_file}: line {binding.original.line} cannot be read (an unclosed quote?); "
                 "write each setting as NAME=value on its own line"
             )
+        if binding.key in _NAMES:
+            line, value = seen.setdefault(binding.key, (binding.original.line, binding.value))
+            if value != binding.value:  # the last would win, silently: which keys trade?
+                raise ConfigError(
+                    f"{env_file}: {binding.key} is set twice, differently (lines {line} and "
+                    f"{binding.original.line}): keep one (the values are not shown)"
+                )
     values = dotenv_values(stream=io.StringIO(text))
     return {k: v for k, v in values.items() if v and k in _NAMES}
 
@@ -205,6 +213,8 @@ def load_endpoint(default_url: str, cwd: Path | None = None) -> AlpacaEndpoint:
     redact.remember(secret)
     check_credential("APCA_API_KEY_ID", key, source)
     check_credential("APCA_API_SECRET_KEY", secret, source)
+    for name in _NAMES[2:]:
+        check_no_password(name, values.get(name) or "", source)
     base = _clean_url(values.get("APCA_API_BASE_URL") or default_url, "APCA_API_BASE_URL")
     alpaca = url_kind(base) != "other"
     data = values.get("APCA_API_DATA_URL")
@@ -220,6 +230,22 @@ def load_endpoint(default_url: str, cwd: Path | None = None) -> AlpacaEndpoint:
         data_stream_url=data_stream,
         source=source,
     )
+
+
+def check_no_password(name: str, url: str, source: str) -> None:
+    """Refuse a URL that carries a password (``http://user:PASSWORD@proxy:8080``), naming the
+    variable and its source, never the value. The URL is shown in the session's header
+    ("Connected to: ...") and stored as the session's endpoint, so a password in it was
+    printed and written to the database; Alpaca takes keys only in the two key variables."""
+    try:
+        password = urlsplit(url.strip()).password
+    except ValueError:
+        return  # not a URL at all: _clean_url says so
+    if password:
+        raise ConfigError(
+            f"{name} (from {source}) carries a password: it would be shown and stored with the "
+            "URL; put proxy credentials in HTTPS_PROXY instead (the value is not shown)"
+        )
 
 
 def _clean_url(url: str, name: str) -> str:

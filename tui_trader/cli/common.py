@@ -11,6 +11,7 @@ import logging
 import math
 import os
 import re
+import stat
 import sys
 import traceback
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
+from tui_trader.core.shown import shown_path
 from tui_trader.core.symbols import SYMBOL_RE
 from tui_trader.security.private_files import create_private_file, make_private_dir, open_private
 
@@ -119,9 +121,101 @@ def symbols_arg(text: str) -> tuple[str, ...]:
     return tuple(parts)
 
 
+def period_text(text: str) -> str:
+    """``--period`` of a trading command, checked here (``60d``, ``6mo``, ``1y``) and kept as
+    typed. Unchecked until the session was built, a settings file's bad ``period`` was refused
+    without naming the file, its line or the key."""
+    from tui_trader.core.timeframes import TimeframeError, parse_period
+
+    try:
+        parse_period(text)
+    except TimeframeError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def interval_text(text: str) -> str:
+    """``--interval`` of a trading command (``1m`` ... ``1d``), checked here, kept as typed."""
+    from tui_trader.core.timeframes import TimeframeError, parse_interval
+
+    try:
+        parse_interval(text)
+    except TimeframeError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def data_text(text: str) -> str:
+    """``paper --data`` (``sim``, ``yahoo``, ``replay:FILE``), checked here, kept as typed
+    (the file itself is read when the session starts)."""
+    from tui_trader.market import MarketDataError
+    from tui_trader.market.sources import parse_data_spec
+
+    try:
+        parse_data_spec(text)
+    except MarketDataError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def output_file_arg(text: str) -> Path:
+    """A file an option writes (``report --html``, ``data export --out``): a new file or an
+    existing regular one. A pipe made the command wait for a reader forever, and a device was
+    written and then made owner-only (``report --html /dev/null`` run as root left the
+    machine's ``/dev/null`` at 0600, which broke every other user's programs)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("is empty: name a file")
+    path = Path(text)
+    try:
+        mode = path.stat().st_mode
+    except OSError:  # not there yet (or unreachable: the writer says why)
+        return path
+    if stat.S_ISDIR(mode):
+        raise argparse.ArgumentTypeError(f"{shown_path(text)} is a folder, not a file")
+    if not stat.S_ISREG(mode):
+        raise argparse.ArgumentTypeError(
+            f"{shown_path(text)} is not a regular file (a device, pipe or socket): write to a file"
+        )
+    return path
+
+
+def folder_arg(text: str) -> Path:
+    """A folder an option writes into (``db backup --to``, ``--backup-dir``): made if missing,
+    refused when empty or when the name is a file. ``db backup --to FILE`` failed as a check
+    (exit 1), and ``--backup-dir FILE`` started the session, whose every backup then failed."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("is empty: name a folder")
+    path = Path(text).expanduser()
+    try:
+        is_other = path.exists() and not path.is_dir()
+    except OSError as exc:  # a name longer than the file system allows, a loop of links
+        raise argparse.ArgumentTypeError(f"{shown_path(text)}: {exc.strerror or exc}") from None
+    if is_other:
+        raise argparse.ArgumentTypeError(f"{shown_path(text)} is a file, not a folder")
+    return path
+
+
+def key_arg(text: str) -> str:
+    """A session or account key typed by hand (``--session``, ``--account``): not blank, no
+    control characters. A blank one fell back to the latest session (``risk reset --account
+    ""`` re-armed an account nobody named) or crashed ``fleet halt``; one with an escape
+    sequence was stored as an account's key and printed raw by ``risk show``."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("is empty: name a key, or leave the option out")
+    if not text.isprintable():
+        raise argparse.ArgumentTypeError(f"holds a control character: {_shown(text)}")
+    return text
+
+
 def _cut(text: str, most: int = 40) -> str:
     """``text`` cut to ``most`` characters (an ellipsis says it was), for an error line."""
     return text if len(text) <= most else text[: most - 1] + "…"
+
+
+def finite_number(text: str) -> float:
+    """Any finite number, either sign (``live readiness --min-pnl``): ``float`` alone took
+    ``nan`` (no PnL is above it: the gate said "not ready" for a typo), ``-inf`` and ``５``."""
+    return _number(text)
 
 
 def positive_float(text: str) -> float:
@@ -129,6 +223,22 @@ def positive_float(text: str) -> float:
     value = _number(text)
     if not value > 0:
         raise argparse.ArgumentTypeError(f"must be greater than zero, got {text!r}")
+    return value
+
+
+MIN_CASH = 0.01
+"""The least starting cash an account can have: a cent. Below it the account showed $0.00 from
+the first line and its summary a -100.00% loss without a single trade."""
+
+
+def cash_arg(text: str) -> float:
+    """Starting cash (``paper --start-cash``, ``live --start-cash``, ``sandbox --cash``, the
+    desk's Starting cash field): at least a cent."""
+    value = positive_float(text)  # zero or less: "must be greater than zero", as before
+    if not value >= MIN_CASH:
+        raise argparse.ArgumentTypeError(
+            f"must be at least {MIN_CASH} (a cent), got {_shown(text)}"
+        )
     return value
 
 

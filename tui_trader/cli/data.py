@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tui_trader.cli.common import UsageError, positive_float, symbols_arg
+from tui_trader.cli.common import UsageError, output_file_arg, positive_float, symbols_arg
 from tui_trader.core.shown import shown_path
 from tui_trader.core.timeframes import NEW_YORK, Interval, Period, TimeframeError
 from tui_trader.core.timeframes import parse_interval as _parse_interval
@@ -75,7 +75,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.add_argument(
         "--interval", type=interval_arg, default=_parse_interval("1d"), help="default 1d"
     )
-    export.add_argument("--out", type=Path, required=True, help="FILE.csv or FILE.parquet")
+    export.add_argument(
+        "--out", type=output_file_arg, required=True, help="FILE.csv or FILE.parquet"
+    )
     export.add_argument("--start", type=date_arg, default=None, help="first day, YYYY-MM-DD")
     export.add_argument("--end", type=date_arg, default=None, help="last day, YYYY-MM-DD")
     export.add_argument("--adjusted", action="store_true", help="export adjusted prices")

@@ -12,7 +12,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from tui_trader.cli.common import UsageError, add_db_option, non_negative_int, resolve_db
+from tui_trader.cli.common import (
+    UsageError,
+    add_db_option,
+    folder_arg,
+    non_negative_int,
+    resolve_db,
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -22,7 +28,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     backup = actions.add_parser("backup", help="a verified copy, named by UTC time")
     add_db_option(backup)
     backup.add_argument(
-        "--to", type=Path, default=None, metavar="DIR", help="folder (default: backups/ beside it)"
+        "--to",
+        type=folder_arg,
+        default=None,
+        metavar="DIR",
+        help="folder (default: backups/ beside it)",
     )
     backup.add_argument(
         "--keep", type=non_negative_int, default=0, metavar="N", help="keep the newest N (0: all)"
@@ -106,11 +116,21 @@ def run_restore(args: argparse.Namespace) -> int:
 
 def _named_file(path: Path) -> Path:
     """``path`` if it names a file; a mistyped name is the user's to fix (one line, exit 2),
-    not a check that failed (exit 1)."""
-    if not path.is_file():
-        what = "a folder, not a database file" if path.is_dir() else "no such file"
-        raise UsageError(f"{path}: {what}")
-    return path
+    not a check that failed (exit 1). A name the system cannot even look up (longer than it
+    allows) raised ``OSError`` here: exit 1, a crash.log and the 5,000 characters quoted; a
+    pipe was called "no such file"."""
+    try:
+        if path.is_file():
+            return path
+        if path.is_dir():
+            what = "a folder, not a database file"
+        elif path.exists():
+            what = "not a regular file (a device, pipe or socket): not a database"
+        else:
+            what = "no such file"
+    except OSError as exc:
+        what = f"cannot be looked up ({exc.strerror})"
+    raise UsageError(f"{path}: {what}")
 
 
 def _orders(counts: dict[str, int]) -> str:

@@ -15,6 +15,7 @@ from tui_trader.cli.common import (
     UsageError,
     add_db_option,
     confirmed_by_typing,
+    key_arg,
     open_existing_db,
 )
 from tui_trader.reporting.fleet_text import COLUMNS, as_dict, cells
@@ -41,8 +42,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_db_option(halt)
     which = halt.add_mutually_exclusive_group(required=True)
-    which.add_argument("--session", metavar="KEY", help="halt this session's account")
-    which.add_argument("--account", metavar="KEY", help="halt this account")
+    which.add_argument("--session", type=key_arg, metavar="KEY", help="halt this session's account")
+    which.add_argument("--account", type=key_arg, metavar="KEY", help="halt this account")
     which.add_argument(
         "--all", action="store_true", help="halt every account with a running session"
     )

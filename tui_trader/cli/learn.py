@@ -253,6 +253,10 @@ def _markets(args: argparse.Namespace, notes: list[str]) -> tuple[list[Market], 
         )
     if args.seeds < 1:
         raise UsageError("--seeds must be at least 1")
+    if args.bars < MIN_TRADING_BARS:  # as for a file: 0 bars printed a table of zeros and FAIL
+        raise UsageError(
+            f"--bars must be at least {MIN_TRADING_BARS} (fewer give no Sharpe worth printing)"
+        )
     symbols = args.symbols or ("SPY", "QQQ", "IWM")
     seeds = range(args.first_seed, args.first_seed + args.seeds)
     tuned = sorted(set(seeds) & set(TUNING_SEEDS))

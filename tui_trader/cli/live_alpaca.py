@@ -20,6 +20,7 @@ from tui_trader.cli.closed_output import watch_stdout
 from tui_trader.cli.common import (
     UsageError,
     ask,
+    cash_arg,
     db_arg,
     fail,
     non_negative_int,
@@ -99,7 +100,7 @@ def _trading_options(parser: argparse.ArgumentParser) -> None:
     add_session_options(parser, live=True)
     parser.add_argument(
         "--start-cash",
-        type=positive_float,
+        type=cash_arg,
         default=None,
         help="trade as if the account held at most this much (default: its whole equity)",
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 
-from tui_trader.cli.common import UsageError, add_db_option, resolve_db
+from tui_trader.cli.common import UsageError, add_db_option, key_arg, resolve_db
 
 
 def register_live(actions: argparse._SubParsersAction) -> None:
@@ -23,7 +23,11 @@ def register_live(actions: argparse._SubParsersAction) -> None:
     add_db_option(parser)
     which = parser.add_mutually_exclusive_group()
     which.add_argument(
-        "--session", default=None, metavar="KEY", help="session key or id (default: newest running)"
+        "--session",
+        type=key_arg,
+        default=None,
+        metavar="KEY",
+        help="session key or id (default: newest running)",
     )
     which.add_argument(
         "--all",

@@ -13,7 +13,13 @@ import sys
 
 from rich.console import Console
 
-from tui_trader.cli.common import add_db_option, non_negative_int, percent, resolve_db
+from tui_trader.cli.common import (
+    add_db_option,
+    finite_number,
+    non_negative_int,
+    percent,
+    resolve_db,
+)
 
 READINESS_SKIPPED = "readiness_skipped"
 
@@ -33,7 +39,7 @@ def add_readiness_options(parser: argparse.ArgumentParser) -> None:
         "--min-iterations", type=non_negative_int, default=10, help="cycles on Alpaca paper (10)"
     )
     group.add_argument(
-        "--min-pnl", type=float, default=0.0, help="PnL must be above this, dollars (0)"
+        "--min-pnl", type=finite_number, default=0.0, help="PnL must be above this, dollars (0)"
     )
     group.add_argument("--min-days", type=non_negative_int, default=0, help="days traded (0)")
     group.add_argument(

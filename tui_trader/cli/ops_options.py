@@ -16,6 +16,7 @@ from pathlib import Path
 
 from tui_trader.cli.common import (
     UsageError,
+    folder_arg,
     non_negative_float,
     non_negative_int,
     positive_float,
@@ -70,7 +71,7 @@ def add_ops_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--backup-dir",
-        type=Path,
+        type=folder_arg,
         default=None,
         metavar="DIR",
         help="where periodic backups go (default: backups/ beside the database)",

@@ -14,12 +14,15 @@ from typing import TYPE_CHECKING
 from tui_trader.cli.common import (
     UsageError,
     add_db_option,
+    cash_arg,
+    data_text,
     fail,
     integer,
+    interval_text,
     non_negative_float,
     non_negative_int,
     percent,
-    positive_float,
+    period_text,
     resolve_db,
     seconds,
     stop_loss_arg,
@@ -48,10 +51,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_session_options(parser)
     parser.add_argument(
-        "--start-cash", type=positive_float, default=100_000.0, help="starting cash (100000)"
+        "--start-cash", type=cash_arg, default=100_000.0, help="starting cash (100000)"
     )
     parser.add_argument(
         "--data",
+        type=data_text,
         default="sim",
         metavar="SOURCE",
         help="sim (seeded simulated market), replay:FILE (CSV/Parquet bars) or yahoo "
@@ -92,10 +96,16 @@ def add_session_options(parser: argparse.ArgumentParser, live: bool = False) -> 
     )
     period, interval = ("5d", "1m") if live else ("60d", "1d")
     parser.add_argument(
-        "--period", default=period, help=f"warm-up history before trading ({period})"
+        "--period",
+        type=period_text,
+        default=period,
+        help=f"warm-up history before trading ({period})",
     )
     parser.add_argument(
-        "--interval", default=interval, help=f"bar interval: 1m 5m 15m 30m 1h 1d ({interval})"
+        "--interval",
+        type=interval_text,
+        default=interval,
+        help=f"bar interval: 1m 5m 15m 30m 1h 1d ({interval})",
     )
     parser.add_argument(
         "--iterations",

@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import argparse
 import shutil
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
 
-from tui_trader.cli.common import UsageError, add_db_option, resolve_db
+from tui_trader.cli.common import (
+    UsageError,
+    add_db_option,
+    key_arg,
+    output_file_arg,
+    resolve_db,
+)
 from tui_trader.store.db import StoreError, open_database
 from tui_trader.store.models import SessionRow
 from tui_trader.store.queries import find_session
@@ -33,10 +38,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "strategy, turnover, costs, and equity and drawdown charts.",
     )
     add_db_option(parser)
-    parser.add_argument("--session", default=None, help="session key or id (default: the latest)")
+    parser.add_argument(
+        "--session", type=key_arg, default=None, help="session key or id (default: the latest)"
+    )
     parser.add_argument(
         "--html",
-        type=Path,
+        type=output_file_arg,
         default=None,
         metavar="FILE",
         help="also write a self-contained HTML page with interactive charts (works offline)",

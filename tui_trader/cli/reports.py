@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from tui_trader.cli.common import UsageError, add_db_option, non_negative_int, resolve_db
+from tui_trader.cli.common import UsageError, add_db_option, key_arg, non_negative_int, resolve_db
 from tui_trader.store.audit import load_risk_state
 from tui_trader.store.db import StoreError, open_database
 from tui_trader.store.liveness import DIED, last_sign_of_life, shown_status
@@ -60,7 +60,10 @@ def _add_scope(parser: argparse.ArgumentParser) -> None:
     """``--db`` and ``--session`` (default: the latest session; ``all`` for every session)."""
     add_db_option(parser)
     parser.add_argument(
-        "--session", default=None, help="session key or id (default: latest; 'all' for every one)"
+        "--session",
+        type=key_arg,
+        default=None,
+        help="session key or id (default: latest; 'all' for every one)",
     )
 
 

@@ -16,6 +16,7 @@ from tui_trader.cli.common import (
     UsageError,
     add_db_option,
     confirmed_by_typing,
+    key_arg,
     open_existing_db,
 )
 from tui_trader.core.clock import WallClock
@@ -40,7 +41,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "suspend_trade too)",
     )
     add_db_option(reset)
-    reset.add_argument("--account", default=None, help="account key (default: latest session's)")
+    reset.add_argument(
+        "--account", type=key_arg, default=None, help="account key (default: latest session's)"
+    )
     reset.add_argument("--yes", action="store_true", help="do not ask (for scripts)")
     reset.set_defaults(handler=reset_risk)
 

@@ -16,9 +16,9 @@ from typing import Any
 
 from tui_trader.cli.common import (
     UsageError,
+    cash_arg,
     non_negative_float,
     non_negative_int,
-    positive_float,
     symbols_arg,
 )
 from tui_trader.market.sim import DEFAULT_SYMBOLS
@@ -35,6 +35,16 @@ def faults_arg(text: str) -> Any:
     try:
         return parse_faults(text)
     except FaultSpecError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def speed_arg(text: str) -> float:
+    """``--speed``: simulated time per wall-clock time, 0 to ``MAX_SPEED``."""
+    from tui_trader.sandbox.config import check_speed
+
+    try:
+        return check_speed(non_negative_float(text))
+    except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
@@ -72,7 +82,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--speed",
-        type=non_negative_float,
+        type=speed_arg,
         default=1.0,
         help="simulated time per wall-clock time: 60 with 1m bars is a bar a second; 0 pauses",
     )
@@ -84,7 +94,7 @@ def register(subparsers: Any) -> None:
         metavar="SPEC",
         help="e.g. latency=0.2,error_rate=0.1",
     )
-    parser.add_argument("--cash", type=positive_float, default=100_000.0, help="starting cash")
+    parser.add_argument("--cash", type=cash_arg, default=100_000.0, help="starting cash")
     parser.add_argument("--seed", type=non_negative_int, default=7, help="market and fault seed")
     parser.add_argument(
         "--symbols",

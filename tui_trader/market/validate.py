@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import polars as pl
 
@@ -19,6 +20,16 @@ from tui_trader.market.stamps import SAMPLE_ROWS, utc_timestamps
 
 REQUIRED_COLUMNS = ("timestamp", "symbol", "open", "high", "low", "close", "volume")
 PRICE_COLUMNS = ("open", "high", "low", "close")
+MIN_PRICE = 1e-8
+"""The lowest price a bar may hold: below it a sizing of a trillion dollars divided by the price
+is no longer a finite number of shares (a price of 1e-300 crashed a session mid-run)."""
+MAX_PRICE = 1e12
+"""The highest price a bar may hold, as ``cli.common.MAX_NUMBER`` bounds cash: a close of 1e308
+made a held position's value infinite and the session stopped mid-run on a NaN."""
+FIRST_TIME = datetime(1800, 1, 1, tzinfo=UTC)
+END_TIME = datetime(2200, 1, 1, tzinfo=UTC)
+"""Bars are timed from 1800 up to (not including) 2200: the calendar steps a day or a week
+either side of a bar, and a bar of 9999-12-31 overflowed Python's dates mid-session."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +51,19 @@ def row_checks() -> list[tuple[str, pl.Expr]]:
         )
         for c in ("close", "open", "high", "low")  # the close first: the others may derive from it
     ]
+    checks.extend(
+        (
+            f"with a {c} below {MIN_PRICE:g} or above {MAX_PRICE:g}",
+            (pl.col(c) < MIN_PRICE) | (pl.col(c) > MAX_PRICE),
+        )
+        for c in ("close", "open", "high", "low")
+    )
+    checks.append(
+        (
+            f"timed before {FIRST_TIME.year} or from {END_TIME.year} on",
+            (pl.col("timestamp") < FIRST_TIME) | (pl.col("timestamp") >= END_TIME),
+        )
+    )
     checks.append(
         (
             "with a missing, infinite or negative volume",

@@ -6,7 +6,8 @@ same transaction counts the source's rows: the copy must pass ``integrity_check`
 exactly those counts, or it is deleted and the backup fails. Files are named by UTC time
 (``tui_trader-20261204T214500123456Z.db``) and written under a temporary name first, so a
 half-written copy is never mistaken for a backup. A restore refuses while a session runs on the
-target and keeps the file it replaces aside.
+target and keeps the file it replaces aside. Copies of the owner-only database are owner-only too:
+a backup, the folder made for it and the file a restore sets aside (``security.private_files``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tui_trader.ops.liveness import running_sessions
+from tui_trader.security.private_files import create_private_file, make_private_dir
 from tui_trader.store.dead_local import dead_left_working
 
 REQUIRED_TABLES = ("sessions", "live_orders")
@@ -57,12 +59,13 @@ def backup_database(db: Path, to_dir: Path, now: datetime | None = None) -> Veri
     if not db.is_file():
         raise BackupError(f"no database at {db}")
     try:
-        to_dir.mkdir(parents=True, exist_ok=True)
+        make_private_dir(to_dir)
     except OSError as exc:
         raise BackupError(f"cannot create the backup folder {to_dir}: {exc.strerror}") from None
     final = to_dir / backup_name(db, now)
     part = final.with_name(final.name + ".part")
     try:
+        create_private_file(part)  # a copy of an owner-only database is owner-only too
         with _connect(db, "rw") as src, _connect(part) as dst:
             src.execute("BEGIN")  # one read snapshot for the copy and the counts
             counts = table_counts(src)
@@ -122,9 +125,11 @@ def restore_database(backup: Path, db: Path, now: datetime | None = None) -> Pat
             )
         stamp = (now or datetime.now(UTC)).astimezone(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         aside = db.with_name(f"{db.stem}.replaced-{stamp}.db")
+        create_private_file(aside)
         with _connect(db, "rw") as src, _connect(aside) as dst:
             src.backup(dst)
             dst.execute("PRAGMA journal_mode=DELETE")
+    create_private_file(db)  # a new file only: an existing one keeps the mode its owner gave it
     with _connect(backup, "ro") as src, _connect(db) as dst:
         src.backup(dst)
     restored = verify_database(db)

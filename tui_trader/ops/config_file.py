@@ -78,6 +78,9 @@ def load_config(path: Path, known: set[str]) -> ConfigFile:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigFileError(f"{path}: cannot read the settings file: {exc}") from None
+    # a byte order mark (Windows Notepad's "UTF-8 with BOM") is no TOML: tomllib called such a
+    # file "not valid TOML: Invalid statement (at line 1, column 1)"
+    text = text.removeprefix("\ufeff")
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

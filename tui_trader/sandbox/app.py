@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from tui_trader.sandbox.config import SandboxConfig
+from tui_trader.sandbox.config import SandboxConfig, check_speed
 from tui_trader.sandbox.faults import FaultDice
 from tui_trader.sandbox.feed import MarketFeed
 from tui_trader.sandbox.hours import MarketHours
@@ -42,7 +42,7 @@ class Sandbox:
             raise ValueError("the sandbox serves on the loopback interface only")
         self.config = config
         self.hours = MarketHours(config.hours)
-        self.clock = SimClock(now, config.speed)
+        self.clock = SimClock(now, check_speed(config.speed))
         """The one simulated time (``now`` is the wall clock it runs from)."""
         self.feed = MarketFeed(
             config.symbols,
@@ -158,9 +158,8 @@ class Sandbox:
         return self._speed
 
     def set_speed(self, speed: float) -> None:
-        """Change the pace at run time."""
-        if not speed >= 0:
-            raise ValueError("speed must be zero or more")
+        """Change the pace at run time (``ValueError`` beyond what ``check_speed`` allows)."""
+        check_speed(speed)
         with self._pace_lock:
             self.clock.set_speed(speed)
             self._speed = speed

@@ -12,6 +12,18 @@ DEFAULT_KEY_ID = "PKSANDBOX0000000000000"
 DEFAULT_SECRET = "sandbox-secret-0000000000000000000000000"
 """The well-known secret paired with ``DEFAULT_KEY_ID``."""
 HOURS_MODES = ("24h", "real")
+MAX_SPEED = 100_000.0
+"""The fastest pace (about 28 simulated hours a wall second; 1,667 one-minute bars). At 1e12 the
+simulated clock passed Python's last date within a second and the pacer thread died with a
+traceback, leaving a market that no longer moved."""
+
+
+def check_speed(speed: float) -> float:
+    """``speed`` if it is a pace the sandbox can keep (0 to ``MAX_SPEED``), else ``ValueError``
+    (the command line and ``POST /admin/speed`` share it)."""
+    if not 0 <= speed <= MAX_SPEED:
+        raise ValueError(f"speed must be from 0 to {MAX_SPEED:,.0f}, got {speed:g}")
+    return speed
 
 
 @dataclass(frozen=True, slots=True)

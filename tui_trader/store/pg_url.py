@@ -29,7 +29,9 @@ def looks_like_url(text: str) -> bool:
 @dataclass(frozen=True, slots=True)
 class PgUrl:
     """A checked PostgreSQL URL. ``str()`` and ``repr()`` mask its password; ``dsn`` is what
-    the driver gets."""
+    the driver gets, always spelled ``postgresql://``: peewee hands the driver a URL only when
+    it starts so, and passes ``postgres://...`` (or ``PostgreSQL://...``) on as a database name,
+    so libpq went to the default local socket instead of the host the URL names."""
 
     dsn: str = field(repr=False)
     shown: str
@@ -84,7 +86,8 @@ def parse_db_url(text: str) -> PgUrl:
     netloc = f"{auth}{host}" + (f":{port}" if port is not None else "")
     params = [_masked(p) for p in parts.query.split("&")] if parts.query else []
     query = f"?{'&'.join(params)}" if params else ""
-    return PgUrl(dsn=text, shown=f"{parts.scheme}://{netloc}/{parts.path.lstrip('/')}{query}")
+    dsn = f"{SCHEMES[0]}://{text.split('://', 1)[1]}"
+    return PgUrl(dsn=dsn, shown=f"{parts.scheme}://{netloc}/{parts.path.lstrip('/')}{query}")
 
 
 def _masked(param: str) -> str:

@@ -27,12 +27,20 @@ class DayPnl:
     equity_change: float | None
 
 
+MAX_ROW_ID = 2**63 - 1
+"""The largest id a row can have (SQLite's INTEGER and PostgreSQL's BIGINT alike)."""
+
+
 def find_session(key: str | None = None) -> SessionRow | None:
-    """A session by key (or numeric id), or the most recent one."""
+    """A session by key (or numeric id), or the most recent one.
+
+    Only ASCII digits are an id, and only up to the largest row id: ``str.isdigit`` takes
+    ``５`` (read as id 5) and a 23-digit number reached the database driver, which raised
+    ``OverflowError`` (exit 1 from ``history``, ``status``, ``report`` and the monitor)."""
     query = SessionRow.select()
     if key:
         cond = SessionRow.key == key
-        if key.isdigit():
+        if key.isascii() and key.isdigit() and int(key) <= MAX_ROW_ID:
             cond = cond | (SessionRow.id == int(key))
         return query.where(cond).first()
     return query.order_by(SessionRow.id.desc()).first()

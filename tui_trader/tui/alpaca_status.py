@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from tui_trader.brokers.alpaca_config import LIVE_URL, PAPER_URL, read_settings
+from tui_trader.brokers.alpaca_config import LIVE_URL, PAPER_URL, ConfigError, read_settings
 
 ADOPT_HINT = "trade shares changed while no session ran"
 """The setup screen's one line on ``--adopt-positions`` (Alpaca modes only; off by default:
@@ -37,9 +37,14 @@ class AlpacaStatus:
     key_hint: str
     url: str
     source: str
+    problem: str = ""
+    """Why the settings could not be read (a ``.env`` that is binary, has an unclosed quote or
+    sets a key twice); then no credentials count as found."""
 
     def describe(self) -> str:
         """One line for the setup screen."""
+        if self.problem:
+            return f"{self.problem}; URL {self.url}"
         if self.key_found and self.secret_found:
             found = f"credentials found ({self.source}): key {self.key_hint}, secret set"
         elif self.key_found or self.secret_found:
@@ -53,12 +58,18 @@ class AlpacaStatus:
 def alpaca_status(
     mode: str, env: dict[str, str] | None = None, dotenv: Path | None = None
 ) -> AlpacaStatus:
-    """Look for Alpaca credentials where the session will (``config.read_settings``); the URL."""
-    values, where = read_settings(env, dotenv)
+    """Look for Alpaca credentials where the session will (``config.read_settings``); the URL.
+
+    A ``.env`` the session would refuse is this status's ``problem``, shown beside the mode
+    with Start off; the ``ConfigError`` escaped into the setup screen's handlers before."""
+    default = LIVE_URL if mode == "live" else PAPER_URL
+    try:
+        values, where = read_settings(env, dotenv)
+    except ConfigError as exc:
+        return AlpacaStatus(False, False, "", default, ".env file", problem=str(exc))
     source = where if where == "environment" else f"{where} file"
     key = values.get("APCA_API_KEY_ID", "")
     secret = values.get("APCA_API_SECRET_KEY", "")
-    default = LIVE_URL if mode == "live" else PAPER_URL
     url = values.get("APCA_API_BASE_URL") or default
     hint = f"{key[:4]}…" if len(key) > 4 else ("set" if key else "")
     return AlpacaStatus(bool(key), bool(secret), hint, url, source)

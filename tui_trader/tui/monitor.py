@@ -36,6 +36,7 @@ from tui_trader.store.models import (
     RiskStateRow,
     SessionRow,
 )
+from tui_trader.store.queries import find_session
 from tui_trader.tui.handles import ReportSink
 from tui_trader.tui.state import SessionInfo
 
@@ -108,10 +109,7 @@ class DbFollower:
         """Pick the session to follow and describe it."""
         query = SessionRow.select()
         if self.session_key:
-            cond = SessionRow.key == self.session_key
-            if self.session_key.isdigit():
-                cond = cond | (SessionRow.id == int(self.session_key))
-            session = query.where(cond).first()
+            session = find_session(self.session_key)
         else:
             running = list(
                 query.where(SessionRow.status == "running").order_by(SessionRow.id.desc())

@@ -351,7 +351,7 @@ def _alerts(text: str) -> tuple[str, ...]:
 
 
 def _positive(text: str) -> float:
-    """A number greater than zero (the starting cash)."""
-    from tui_trader.cli.common import positive_float
+    """The starting cash: at least a cent, as on the command line."""
+    from tui_trader.cli.common import cash_arg
 
-    return positive_float(text)
+    return cash_arg(text)
