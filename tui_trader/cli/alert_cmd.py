@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import argparse
 
-from tui_trader.cli.common import UsageError, positive_float
+from tui_trader.cli.common import UsageError
+from tui_trader.cli.numbers import positive_float
 
 TEST_TITLE = "tui-trader: test alert"
 TEST_BODY = "This is a test message from tui-trader. Halts and session ends will arrive like this."

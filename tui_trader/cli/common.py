@@ -8,13 +8,10 @@ from __future__ import annotations
 
 import argparse
 import logging
-import math
 import os
-import re
 import stat
 import sys
 import traceback
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
@@ -26,17 +23,11 @@ from tui_trader.security.private_files import create_private_file, make_private_
 if TYPE_CHECKING:
     from peewee import Database
 
-    from tui_trader.risk.stops import StopRule
     from tui_trader.store.pg_url import PgUrl
 
 EXIT_USAGE = 2
 EXIT_CRASH = 1
 
-_INT_RE = re.compile(r"^[+-]?[0-9]{1,40}$", re.ASCII)
-MAX_INT = 10**12
-"""The largest whole number an option takes (iterations, seeds, limits, ports are far below)."""
-MAX_NUMBER = 1e12
-"""The largest number an option takes: cash beyond a trillion or a rate of 1e308 is a typo."""
 MAX_PATH = 1024
 """The longest ``--db`` path accepted (Linux refuses a path past 4,096 bytes, a name past 255)."""
 log = logging.getLogger("tui_trader")
@@ -203,7 +194,7 @@ def key_arg(text: str) -> str:
     if not text.strip():
         raise argparse.ArgumentTypeError("is empty: name a key, or leave the option out")
     if not text.isprintable():
-        raise argparse.ArgumentTypeError(f"holds a control character: {_shown(text)}")
+        raise argparse.ArgumentTypeError(f"holds a control character: {quoted(text)}")
     return text
 
 
@@ -212,134 +203,7 @@ def _cut(text: str, most: int = 40) -> str:
     return text if len(text) <= most else text[: most - 1] + "…"
 
 
-def finite_number(text: str) -> float:
-    """Any finite number, either sign (``live readiness --min-pnl``): ``float`` alone took
-    ``nan`` (no PnL is above it: the gate said "not ready" for a typo), ``-inf`` and ``５``."""
-    return _number(text)
-
-
-def positive_float(text: str) -> float:
-    """A number greater than zero."""
-    value = _number(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be greater than zero, got {text!r}")
-    return value
-
-
-MIN_CASH = 0.01
-"""The least starting cash an account can have: a cent. Below it the account showed $0.00 from
-the first line and its summary a -100.00% loss without a single trade."""
-
-
-def cash_arg(text: str) -> float:
-    """Starting cash (``paper --start-cash``, ``live --start-cash``, ``sandbox --cash``, the
-    desk's Starting cash field): at least a cent."""
-    value = positive_float(text)  # zero or less: "must be greater than zero", as before
-    if not value >= MIN_CASH:
-        raise argparse.ArgumentTypeError(
-            f"must be at least {MIN_CASH} (a cent), got {_shown(text)}"
-        )
-    return value
-
-
-def non_negative_float(text: str) -> float:
-    """A number of zero or more."""
-    value = _number(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must not be negative, got {text!r}")
-    return value
-
-
-def percent(text: str) -> float:
-    """A percentage above 0 and at most 100."""
-    value = _number(text)
-    if not 0 < value <= 100:
-        raise argparse.ArgumentTypeError(f"must be a percentage in (0, 100], got {text!r}")
-    return value
-
-
-def stop_loss_arg(text: str) -> StopRule:
-    """``--stop-loss``: a percent below entry or ``atr:N`` (see ``risk.stops``)."""
-    from tui_trader.risk.stops import parse_stop_rule  # the stop rules only when one is given
-
-    try:
-        return parse_stop_rule(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def take_profit_arg(text: str) -> float:
-    """``--take-profit``: a percent beyond entry."""
-    from tui_trader.risk.stops import parse_take_profit
-
-    try:
-        return parse_take_profit(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def non_negative_int(text: str) -> int:
-    """A whole number of zero or more (ASCII digits, at most ``MAX_INT``)."""
-    value = integer(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must not be negative, got {text!r}")
-    return value
-
-
-def integer(text: str) -> int:
-    """A whole number written in ASCII digits, at most ``MAX_INT`` either way."""
-    raw = text.strip()
-    if not _INT_RE.match(raw):
-        raise argparse.ArgumentTypeError(f"not a whole number: {_shown(text)}")
-    value = int(raw)
-    if abs(value) > MAX_INT:
-        raise argparse.ArgumentTypeError(f"too large: {_shown(text)} (at most {MAX_INT:,})")
-    return value
-
-
-def int_at_most(limit: int) -> Callable[[str], int]:
-    """A parser of a whole number from 0 to ``limit`` (counts that would otherwise run for
-    hours: ``learn evaluate --seeds``, ``--bars``)."""
-
-    def parse(text: str) -> int:
-        value = non_negative_int(text)
-        if value > limit:
-            raise argparse.ArgumentTypeError(f"at most {limit:,}, got {_shown(text)}")
-        return value
-
-    return parse
-
-
-def seconds(limit: float) -> Callable[[str], float]:
-    """A parser of a number of seconds from 0 to ``limit`` (``--every``)."""
-
-    def parse(text: str) -> float:
-        value = non_negative_float(text)
-        if value > limit:
-            raise argparse.ArgumentTypeError(f"at most {limit:g} seconds, got {_shown(text)}")
-        return value
-
-    return parse
-
-
-def _number(text: str) -> float:
-    """A finite float written in ASCII, at most ``MAX_NUMBER`` either way, or a one-line
-    complaint (``float()`` alone takes Unicode digits, ``1e308`` and ``nan``)."""
-    raw = text.strip()
-    if not raw.isascii():
-        raise argparse.ArgumentTypeError(f"not a number: {_shown(text)} (use ASCII digits)")
-    try:
-        value = float(raw)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {_shown(text)}") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"not a finite number: {_shown(text)}")
-    if abs(value) > MAX_NUMBER:
-        raise argparse.ArgumentTypeError(f"too large: {_shown(text)} (at most {MAX_NUMBER:g})")
-    return value
-
-
-def _shown(text: str) -> str:
+def quoted(text: str) -> str:
     """A user's value quoted for a message, cut short if long."""
     return repr(text if len(text) <= 40 else text[:37] + "...")
 
@@ -424,10 +288,10 @@ def resolve_db(path: Path | PgUrl | str | None, must_exist: bool = False) -> Pat
     if len(text) > MAX_PATH or any(len(part) > 255 for part in db.parts):
         raise UsageError(
             f"--db path is too long ({len(text):,} characters; at most {MAX_PATH:,}, and 255 per "
-            f"name): {_shown(text)}"
+            f"name): {quoted(text)}"
         )
     if "\x00" in text or not text.isprintable():
-        raise UsageError(f"--db path holds a control character: {_shown(text)}")
+        raise UsageError(f"--db path holds a control character: {quoted(text)}")
     try:
         if must_exist and not db.is_file():
             raise UsageError(f"no database at {db} (run a session first, or pass --db)")

@@ -15,7 +15,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tui_trader.cli.common import UsageError, output_file_arg, positive_float, symbols_arg
+from tui_trader.cli.common import UsageError, output_file_arg, symbols_arg
+from tui_trader.cli.numbers import positive_float
 from tui_trader.core.shown import shown_path
 from tui_trader.core.timeframes import NEW_YORK, Interval, Period, TimeframeError
 from tui_trader.core.timeframes import parse_interval as _parse_interval

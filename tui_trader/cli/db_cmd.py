@@ -12,13 +12,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from tui_trader.cli.common import (
-    UsageError,
-    add_db_option,
-    folder_arg,
-    non_negative_int,
-    resolve_db,
-)
+from tui_trader.cli.common import UsageError, add_db_option, folder_arg, resolve_db
+from tui_trader.cli.numbers import non_negative_int
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

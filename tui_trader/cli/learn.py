@@ -19,20 +19,14 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from tui_trader.cli.common import (
-    UsageError,
-    int_at_most,
-    integer,
-    non_negative_float,
-    percent,
-    symbols_arg,
-)
+from tui_trader.cli.common import UsageError, symbols_arg
 from tui_trader.cli.learn_tables import (
     per_run_table,
     summary_table,
     verdict_lines,
     windows_table,
 )
+from tui_trader.cli.numbers import int_at_most, integer, non_negative_float, percent
 from tui_trader.learning.book import MIN_TRADE_PCT
 from tui_trader.learning.choices import DEFAULT_FLOOR, DEFAULT_LEARNING_RATE
 from tui_trader.learning.evaluate import (

@@ -20,16 +20,14 @@ from tui_trader.cli.closed_output import watch_stdout
 from tui_trader.cli.common import (
     UsageError,
     ask,
-    cash_arg,
     db_arg,
     fail,
-    non_negative_int,
     open_existing_db,
-    positive_float,
     resolve_db,
     setup_logging,
 )
 from tui_trader.cli.live_readiness import add_readiness_options, readiness_gate, record_skip
+from tui_trader.cli.numbers import cash_arg, non_negative_int, positive_float
 from tui_trader.cli.ops_options import ops_settings_from, running_ops
 from tui_trader.cli.paper import add_session_options, learning_from, limits_from
 from tui_trader.cli.session_output import run_in_terminal

@@ -13,13 +13,8 @@ import sys
 
 from rich.console import Console
 
-from tui_trader.cli.common import (
-    add_db_option,
-    finite_number,
-    non_negative_int,
-    percent,
-    resolve_db,
-)
+from tui_trader.cli.common import add_db_option, resolve_db
+from tui_trader.cli.numbers import finite_number, non_negative_int, percent
 
 READINESS_SKIPPED = "readiness_skipped"
 

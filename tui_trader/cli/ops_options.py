@@ -14,13 +14,8 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from tui_trader.cli.common import (
-    UsageError,
-    folder_arg,
-    non_negative_float,
-    non_negative_int,
-    positive_float,
-)
+from tui_trader.cli.common import UsageError, folder_arg
+from tui_trader.cli.numbers import non_negative_float, non_negative_int, positive_float
 
 
 def add_ops_options(parser: argparse.ArgumentParser) -> None:

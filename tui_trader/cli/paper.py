@@ -14,22 +14,24 @@ from typing import TYPE_CHECKING
 from tui_trader.cli.common import (
     UsageError,
     add_db_option,
-    cash_arg,
     data_text,
     fail,
-    integer,
     interval_text,
+    period_text,
+    resolve_db,
+    symbols_arg,
+)
+from tui_trader.cli.data import add_yahoo_options, yahoo_options
+from tui_trader.cli.numbers import (
+    cash_arg,
+    integer,
     non_negative_float,
     non_negative_int,
     percent,
-    period_text,
-    resolve_db,
     seconds,
     stop_loss_arg,
-    symbols_arg,
     take_profit_arg,
 )
-from tui_trader.cli.data import add_yahoo_options, yahoo_options
 from tui_trader.cli.ops_options import add_ops_options, ops_settings_from, running_ops
 from tui_trader.learning.choices import DEFAULT_FLOOR, DEFAULT_LEARNING_RATE, WEIGHT_MODES
 from tui_trader.market import MarketDataError

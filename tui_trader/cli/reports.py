@@ -13,7 +13,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from tui_trader.cli.common import UsageError, add_db_option, key_arg, non_negative_int, resolve_db
+from tui_trader.cli.common import UsageError, add_db_option, key_arg, resolve_db
+from tui_trader.cli.numbers import non_negative_int
 from tui_trader.store.audit import load_risk_state
 from tui_trader.store.db import StoreError, open_database
 from tui_trader.store.liveness import DIED, last_sign_of_life, shown_status

@@ -14,13 +14,8 @@ import sys
 import threading
 from typing import Any
 
-from tui_trader.cli.common import (
-    UsageError,
-    cash_arg,
-    non_negative_float,
-    non_negative_int,
-    symbols_arg,
-)
+from tui_trader.cli.common import UsageError, symbols_arg
+from tui_trader.cli.numbers import cash_arg, non_negative_float, non_negative_int
 from tui_trader.market.sim import DEFAULT_SYMBOLS
 
 DEFAULT_PORT = 8765

@@ -24,7 +24,7 @@ MIN_PRICE = 1e-8
 """The lowest price a bar may hold: below it a sizing of a trillion dollars divided by the price
 is no longer a finite number of shares (a price of 1e-300 crashed a session mid-run)."""
 MAX_PRICE = 1e12
-"""The highest price a bar may hold, as ``cli.common.MAX_NUMBER`` bounds cash: a close of 1e308
+"""The highest price a bar may hold, as ``cli.numbers.MAX_NUMBER`` bounds cash: a close of 1e308
 made a held position's value infinite and the session stopped mid-run on a NaN."""
 FIRST_TIME = datetime(1800, 1, 1, tzinfo=UTC)
 END_TIME = datetime(2200, 1, 1, tzinfo=UTC)

@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tui_trader.cli.common import (
+from tui_trader.cli.common import symbols_arg
+from tui_trader.cli.numbers import (
     non_negative_float,
     non_negative_int,
     percent,
     stop_loss_arg,
-    symbols_arg,
     take_profit_arg,
 )
 from tui_trader.core.timeframes import TimeframeError, parse_interval, parse_period
@@ -352,6 +352,6 @@ def _alerts(text: str) -> tuple[str, ...]:
 
 def _positive(text: str) -> float:
     """The starting cash: at least a cent, as on the command line."""
-    from tui_trader.cli.common import cash_arg
+    from tui_trader.cli.numbers import cash_arg
 
     return cash_arg(text)

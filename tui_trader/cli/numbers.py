@@ -1,0 +1,152 @@
+"""The number options' value types: finite ASCII numbers in range, or one line and exit 2.
+
+``float()`` and ``int()`` alone take ``nan``, ``inf``, ``1e308`` and Unicode digits; every
+number a subcommand takes goes through ``_number`` or ``integer`` here instead, so a typo is one
+line naming the value, never a session started on it (split from ``cli/common.py``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from tui_trader.cli.common import quoted
+
+if TYPE_CHECKING:
+    from tui_trader.risk.stops import StopRule
+
+_INT_RE = re.compile(r"^[+-]?[0-9]{1,40}$", re.ASCII)
+MAX_INT = 10**12
+"""The largest whole number an option takes (iterations, seeds, limits, ports are far below)."""
+MAX_NUMBER = 1e12
+"""The largest number an option takes: cash beyond a trillion or a rate of 1e308 is a typo."""
+
+
+def finite_number(text: str) -> float:
+    """Any finite number, either sign (``live readiness --min-pnl``): ``float`` alone took
+    ``nan`` (no PnL is above it: the gate said "not ready" for a typo), ``-inf`` and ``５``."""
+    return _number(text)
+
+
+def positive_float(text: str) -> float:
+    """A number greater than zero."""
+    value = _number(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be greater than zero, got {text!r}")
+    return value
+
+
+MIN_CASH = 0.01
+"""The least starting cash an account can have: a cent. Below it the account showed $0.00 from
+the first line and its summary a -100.00% loss without a single trade."""
+
+
+def cash_arg(text: str) -> float:
+    """Starting cash (``paper --start-cash``, ``live --start-cash``, ``sandbox --cash``, the
+    desk's Starting cash field): at least a cent."""
+    value = positive_float(text)  # zero or less: "must be greater than zero", as before
+    if not value >= MIN_CASH:
+        raise argparse.ArgumentTypeError(
+            f"must be at least {MIN_CASH} (a cent), got {quoted(text)}"
+        )
+    return value
+
+
+def non_negative_float(text: str) -> float:
+    """A number of zero or more."""
+    value = _number(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative, got {text!r}")
+    return value
+
+
+def percent(text: str) -> float:
+    """A percentage above 0 and at most 100."""
+    value = _number(text)
+    if not 0 < value <= 100:
+        raise argparse.ArgumentTypeError(f"must be a percentage in (0, 100], got {text!r}")
+    return value
+
+
+def stop_loss_arg(text: str) -> StopRule:
+    """``--stop-loss``: a percent below entry or ``atr:N`` (see ``risk.stops``)."""
+    from tui_trader.risk.stops import parse_stop_rule  # the stop rules only when one is given
+
+    try:
+        return parse_stop_rule(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def take_profit_arg(text: str) -> float:
+    """``--take-profit``: a percent beyond entry."""
+    from tui_trader.risk.stops import parse_take_profit
+
+    try:
+        return parse_take_profit(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def non_negative_int(text: str) -> int:
+    """A whole number of zero or more (ASCII digits, at most ``MAX_INT``)."""
+    value = integer(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative, got {text!r}")
+    return value
+
+
+def integer(text: str) -> int:
+    """A whole number written in ASCII digits, at most ``MAX_INT`` either way."""
+    raw = text.strip()
+    if not _INT_RE.match(raw):
+        raise argparse.ArgumentTypeError(f"not a whole number: {quoted(text)}")
+    value = int(raw)
+    if abs(value) > MAX_INT:
+        raise argparse.ArgumentTypeError(f"too large: {quoted(text)} (at most {MAX_INT:,})")
+    return value
+
+
+def int_at_most(limit: int) -> Callable[[str], int]:
+    """A parser of a whole number from 0 to ``limit`` (counts that would otherwise run for
+    hours: ``learn evaluate --seeds``, ``--bars``)."""
+
+    def parse(text: str) -> int:
+        value = non_negative_int(text)
+        if value > limit:
+            raise argparse.ArgumentTypeError(f"at most {limit:,}, got {quoted(text)}")
+        return value
+
+    return parse
+
+
+def seconds(limit: float) -> Callable[[str], float]:
+    """A parser of a number of seconds from 0 to ``limit`` (``--every``)."""
+
+    def parse(text: str) -> float:
+        value = non_negative_float(text)
+        if value > limit:
+            raise argparse.ArgumentTypeError(f"at most {limit:g} seconds, got {quoted(text)}")
+        return value
+
+    return parse
+
+
+def _number(text: str) -> float:
+    """A finite float written in ASCII, at most ``MAX_NUMBER`` either way, or a one-line
+    complaint (``float()`` alone takes Unicode digits, ``1e308`` and ``nan``)."""
+    raw = text.strip()
+    if not raw.isascii():
+        raise argparse.ArgumentTypeError(f"not a number: {quoted(text)} (use ASCII digits)")
+    try:
+        value = float(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {quoted(text)}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"not a finite number: {quoted(text)}")
+    if abs(value) > MAX_NUMBER:
+        raise argparse.ArgumentTypeError(f"too large: {quoted(text)} (at most {MAX_NUMBER:g})")
+    return value
