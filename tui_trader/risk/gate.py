@@ -235,7 +235,8 @@ class RiskManager:
         signed = req.qty * sign
         after = committed_qty + signed
         grows = abs(after) > abs(committed_qty) + 1e-12
-        if grows and state.state is _HALTED:
+        refused = self.refusal_kind(sign, req.qty, committed_qty, sellable_qty)
+        if refused == HALTED_ORDER:
             return OrderCheck(
                 None,
                 (
@@ -249,7 +250,7 @@ class RiskManager:
                     ),
                 ),
             )
-        if not self.allow_short and sign < 0 and sellable_qty - req.qty < -1e-9:
+        if refused == NO_SHORT:
             held = f"only {sellable_qty:g}" if sellable_qty > 1e-9 else "none"
             return OrderCheck(
                 None,
@@ -265,7 +266,7 @@ class RiskManager:
                 ),
             )
         limits = self.limits
-        if state.orders_today >= limits.max_orders_per_day:
+        if refused == ORDER_RATE:
             return OrderCheck(
                 None,
                 (
@@ -312,6 +313,23 @@ class RiskManager:
             req = req.with_qty(allowed, note)
         self.state = state.with_orders(state.orders_today + 1)
         return OrderCheck(req, events)
+
+    def refusal_kind(
+        self, sign: int, qty: float, committed_qty: float, sellable_qty: float
+    ) -> str | None:
+        """The first of ``check_order``'s three refusals that holds whatever the price
+        (``HALTED_ORDER``: it would grow a position while halted; ``NO_SHORT``; ``ORDER_RATE``:
+        the day's orders are all sent), for ``qty`` shares in direction ``sign`` (+1 a buy);
+        ``None`` if none. ``check_order`` refuses by it; the rebalance asks it first so that
+        an order the day's limit refuses again costs no request, event or text."""
+        state = self.state
+        if state.state is _HALTED and abs(committed_qty + qty * sign) > abs(committed_qty) + 1e-12:
+            return HALTED_ORDER
+        if not self.allow_short and sign < 0 and sellable_qty - qty < -1e-9:
+            return NO_SHORT
+        if state.orders_today >= self.limits.max_orders_per_day:
+            return ORDER_RATE
+        return None
 
     def check_protective(self, req: OrderRequest, held_qty: float) -> OrderCheck:
         """Pass a protective order (a stop, or the exit it stands for) that only closes part or
