@@ -80,6 +80,10 @@ class LearningJournal(Protocol):
         ...
 
 
+_CLEARLY_BELOW_RAMP = DEFENSIVE_RAMP[0] - 0.001
+"""A bear probability under this rounds (to 4 places) to one under the ramp's start."""
+
+
 class AdaptiveAllocator:
     """The engine's ``LearningAllocator``: learns from every bar, allocates by regime and risk."""
 
@@ -328,9 +332,13 @@ class AdaptiveAllocator:
             if abs(want - held[2]) < band:
                 want = held[2]  # a move smaller than a bar's cost can earn back: keep the last
             held[2] = want
-        p_bad, d = round(found[5], 4), self.defensive  # below the ramp: defensive_scale at room 1
+        p_bad, d = found[5], self.defensive  # round(p_bad, 4) only near the ramp (~0.4 us)
+        if p_bad >= _CLEARLY_BELOW_RAMP:  # (below it, so is the rounded one: the same branch)
+            p_bad = round(p_bad, 4)
         defensive = defensive_scale(p_bad, d) if p_bad > DEFENSIVE_RAMP[0] else d + (1.0 - d) * 1.0
-        target = max(-1.0, min(1.0, want * self.risk_scale * defensive))
+        target = want * self.risk_scale * defensive
+        target = target if target < 1.0 else 1.0  # max(-1, min(1, target)) without two calls
+        target = target if target > -1.0 else -1.0
         streak = self.losing_streak if self.losing_streak >= self.streak_limit else 0
         return Signal.later(
             target,
