@@ -52,7 +52,8 @@ class MeanReversion:
         if n < self.window:
             return Signal.warming(n, self.window)
         mean = w.sum / n
-        std = sqrt(max(w.sumsq / n - mean * mean, 0.0))
+        v = w.sumsq / n - mean * mean
+        std = sqrt(0.0 if v < 0.0 else v)  # max(v, 0.0): the same comparison without the call
         z = (close - mean) / std if std > 0 else 0.0
         target = reversion_target(z, self.entry, self.allow_short)
         return _later(target, _REASON, self.window, z, self.entry)

@@ -108,10 +108,13 @@ class VolatilityTargeted:
         mean = w.close_sum / n_sma
         above = close > mean
         # population standard deviations (both windows hold at least two values by now)
+        # max(v, 0.0): the same comparison without the call
         m = w.short_sum / short
-        short_std = sqrt(max(w.short_sumsq / short - m * m, 0.0))
+        v = w.short_sumsq / short - m * m
+        short_std = sqrt(0.0 if v < 0.0 else v)
         m = w.long_sum / n_long
-        long_std = sqrt(max(w.long_sumsq / n_long - m * m, 0.0))
+        v = w.long_sumsq / n_long - m * m
+        long_std = sqrt(0.0 if v < 0.0 else v)
         target = vol_scaled_target(above, short_std, long_std, self.allow_short)
         return _later(
             target,
