@@ -314,22 +314,16 @@ class RiskManager:
         self.state = state.with_orders(state.orders_today + 1)
         return OrderCheck(req, events)
 
-    def refusal_kind(
-        self, sign: int, qty: float, committed_qty: float, sellable_qty: float
-    ) -> str | None:
-        """The first of ``check_order``'s three refusals that holds whatever the price
-        (``HALTED_ORDER``: it would grow a position while halted; ``NO_SHORT``; ``ORDER_RATE``:
-        the day's orders are all sent), for ``qty`` shares in direction ``sign`` (+1 a buy);
-        ``None`` if none. ``check_order`` refuses by it; the rebalance asks it first so that
-        an order the day's limit refuses again costs no request, event or text."""
-        state = self.state
-        if state.state is _HALTED and abs(committed_qty + qty * sign) > abs(committed_qty) + 1e-12:
+    def refusal_kind(self, sign: int, qty: float, committed: float, sellable: float) -> str | None:
+        """``check_order``'s first refusal that holds whatever the price, for ``qty`` shares in
+        direction ``sign`` (+1 a buy): halted and growing, no short selling, the day's orders
+        all sent; ``None`` if none. The rebalance asks it before building an order."""
+        s = self.state
+        if s.state is _HALTED and abs(committed + qty * sign) > abs(committed) + 1e-12:
             return HALTED_ORDER
-        if not self.allow_short and sign < 0 and sellable_qty - qty < -1e-9:
+        if not self.allow_short and sign < 0 and sellable - qty < -1e-9:
             return NO_SHORT
-        if state.orders_today >= self.limits.max_orders_per_day:
-            return ORDER_RATE
-        return None
+        return ORDER_RATE if s.orders_today >= self.limits.max_orders_per_day else None
 
     def check_protective(self, req: OrderRequest, held_qty: float) -> OrderCheck:
         """Pass a protective order (a stop, or the exit it stands for) that only closes part or
