@@ -6,10 +6,10 @@ import pytest
 
 from tui_trader.core.domain import Position, TradingState
 from tui_trader.core.orders import Order, OrderRequest, OrderStatus, OrderType, Side
+from tui_trader.risk import gate
 from tui_trader.risk.gate import (
     DAILY_LOSS,
     DRAWDOWN,
-    HALTED_ORDER,
     NO_SHORT,
     ORDER_RATE,
     POSITION_SIZE,
@@ -143,8 +143,8 @@ def test_at_the_days_order_limit_a_halt_or_no_short_selling_is_said_first() -> N
         assert risk.refusal_kind(sign, request.qty, committed, sellable) == reason
     risk.halt("manual_kill", 0, 0, "test")
     check = risk.check_order(buy(1), 100.0, 100_000, 1.0, 1.0)
-    assert check.order is None and check.events[0].event_type == HALTED_ORDER
-    assert risk.refusal_kind(1, 1.0, 1.0, 1.0) == HALTED_ORDER
+    assert check.order is None and check.events[0].event_type == gate.HALTED_ORDER
+    assert risk.refusal_kind(1, 1.0, 1.0, 1.0) == gate.HALTED_ORDER
 
 
 def test_reset_lifts_a_halt_and_restarts_the_peak() -> None:
