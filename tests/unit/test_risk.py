@@ -6,6 +6,7 @@ import pytest
 
 from tui_trader.core.domain import Position, TradingState
 from tui_trader.core.orders import Order, OrderRequest, OrderStatus, OrderType, Side
+from tui_trader.risk import gate
 from tui_trader.risk.gate import (
     DAILY_LOSS,
     DRAWDOWN,
@@ -120,6 +121,31 @@ def test_halted_refuses_new_exposure_but_lets_positions_close() -> None:
     assert risk.check_order(buy(1), 100.0, 100_000, 0, 0).order is None
     sell = OrderRequest("SPY", Side.SELL, 10, "s")
     assert risk.check_order(sell, 100.0, 100_000, 10, 10).order is not None
+
+
+def test_at_the_days_order_limit_a_halt_or_no_short_selling_is_said_first() -> None:
+    """With the day's orders all sent, an order is refused for the first rule that holds, in
+    the gate's order: halted and growing, then no short selling, then the day's limit. The
+    rebalance asks ``refusal_kind`` before building an order, and only counts the refusal
+    when that answer is the day's limit: it must be the reason ``check_order`` gives."""
+    risk = RiskManager(RiskLimits(max_orders_per_day=1), RiskState("acct"), allow_short=False)
+    risk.on_equity(100_000, D1)
+    assert risk.refusal_kind(1, 1.0, 0.0, 0.0) is None
+    assert risk.check_order(buy(1), 100.0, 100_000, 0, 0).order is not None
+    sell_short = OrderRequest("SPY", Side.SELL, 5, "s")
+    cases = [  # (request, sign, committed, sellable, the reason)
+        (buy(1), 1, 1.0, 1.0, ORDER_RATE),
+        (sell_short, -1, 1.0, 1.0, NO_SHORT),  # sells 5 of 1 held
+        (OrderRequest("SPY", Side.SELL, 1, "c"), -1, 1.0, 1.0, ORDER_RATE),
+    ]
+    for request, sign, committed, sellable, reason in cases:
+        check = risk.check_order(request, 100.0, 100_000, committed, sellable)
+        assert check.order is None and check.events[0].event_type == reason
+        assert risk.refusal_kind(sign, request.qty, committed, sellable) == reason
+    risk.halt("manual_kill", 0, 0, "test")
+    check = risk.check_order(buy(1), 100.0, 100_000, 1.0, 1.0)
+    assert check.order is None and check.events[0].event_type == gate.HALTED_ORDER
+    assert risk.refusal_kind(1, 1.0, 1.0, 1.0) == gate.HALTED_ORDER
 
 
 def test_reset_lifts_a_halt_and_restarts_the_peak() -> None:

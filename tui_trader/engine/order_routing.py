@@ -205,10 +205,19 @@ class OrderRouting:
         notes: list[str],
     ) -> bool | None:
         """Gate, record and send one order of a rebalance (see ``_route``)."""
+        risk = self.risk
+        state = risk.state
+        if (
+            state.orders_today >= risk.limits.max_orders_per_day
+            and risk.refusal_kind(1 if delta > 0 else -1, abs(delta), held.committed, held.sellable)
+            == ORDER_RATE
+            and self.rate_refusals.count_again(symbol, state.day, float(state.orders_today))
+        ):  # refused again by the day's order limit: only counted (``_refusal`` does the same)
+            return False
         side = _BUY if delta > 0 else _SELL
         # positional (symbol, side, qty, client order id): keywords cost half again, per order
         request = OrderRequest(symbol, side, abs(delta), self._order_id(symbol, leg))
-        check = self.risk.check_order(request, price, equity, held.committed, held.sellable)
+        check = risk.check_order(request, price, equity, held.committed, held.sellable)
         if check.order is None:
             for event in check.events:
                 self._refusal(event, events)

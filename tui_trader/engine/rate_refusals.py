@@ -50,10 +50,7 @@ class RateRefusals:
             if counts:  # a day that ended without ``roll``: its summaries go out at the next
                 self._unsaid += _summaries(*self._take())
             self._day = day
-        elif symbol in counts:
-            counts[symbol] += 1
-            self._orders = event.value
-            self.cycle.append(symbol)
+        elif self.count_again(symbol, day, event.value):
             return None
         self._orders, self._limit = event.value, event.limit
         self._counts[symbol] = 0  # (a new dict if the old day's was summed just now)
@@ -62,6 +59,20 @@ class RateRefusals:
             action_taken=f"{event.action_taken}; further orders for {symbol} are refused until "
             "the next session day, counted without another event",
         )
+
+    def count_again(self, symbol: str, day: date | None, orders: float) -> bool:
+        """Count a refusal of ``symbol`` on session day ``day``, with the day's order count
+        ``orders``, if one was recorded for it that day already (then True: no event is due);
+        else False and nothing changes. The rebalance calls it for an order the day's limit
+        refuses again before building the order or its event (~4 us each, ~0.3 per symbol-bar
+        in a 100-symbol replay once the day's 100 orders are sent)."""
+        counts = self._counts
+        if day != self._day or symbol not in counts:
+            return False
+        counts[symbol] += 1
+        self._orders = orders
+        self.cycle.append(symbol)
+        return True
 
     def roll(self, day: date | None) -> list[RiskEvent]:
         """Once a cycle, on session day ``day``: the summaries of a day that has ended (the

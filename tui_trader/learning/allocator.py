@@ -162,9 +162,25 @@ class AdaptiveAllocator:
             names = tuple(signals)
             targets = [s.target for s in signals.values()]
             scores.append((names, targets, score(bar.symbol, bar.close, names, targets, before)))
-        weights = self.weights
         own_names = self.names
-        for (bar, _signals), before, count, (names, targets, scored) in zip(
+        if scores:  # each strategy's gross exposure, bar by bar (nothing below reads it)
+            self._capped.clear()  # the exposures move: the streak cap is worked out afresh
+            own = [targets for names, targets, _ in scores if names == own_names]
+            exposure, index = self._exposure, self._index
+            if len(own) == len(scores):  # one strategy at a time over the bars: fewer lists
+                for i, column in enumerate(zip(*own, strict=True)):
+                    e = exposure[i]
+                    for t in column:
+                        e += 0.02 * (abs(t) - e)
+                    exposure[i] = e
+            else:
+                for names, targets, _ in scores:
+                    for name, target in zip(names, targets, strict=True):
+                        i = index.get(name)
+                        if i is not None:
+                            exposure[i] += 0.02 * (abs(target) - exposure[i])
+        weights = self.weights
+        for (bar, _signals), before, count, (_names, _targets, scored) in zip(
             bars, befores, counts, scores, strict=True
         ):
             timestamp = bar.timestamp
@@ -172,18 +188,6 @@ class AdaptiveAllocator:
                 if self._cycle_time is not None:
                     self._close_streak_cycle()
                 self._cycle_time = timestamp
-            self._capped.clear()  # the exposures move: the streak cap is worked out afresh
-            exposure = self._exposure
-            if names == own_names:  # a new list: cheaper than five updates in place
-                self._exposure = [
-                    e + 0.02 * (abs(t) - e) for e, t in zip(exposure, targets, strict=True)
-                ]
-            else:
-                index = self._index
-                for name, target in zip(names, targets, strict=True):
-                    i = index.get(name)
-                    if i is not None:
-                        exposure[i] += 0.02 * (abs(target) - exposure[i])
             if scored is None:
                 continue
             regime, held_names, returns, rewards, bar_return = scored
@@ -328,9 +332,13 @@ class AdaptiveAllocator:
             if abs(want - held[2]) < band:
                 want = held[2]  # a move smaller than a bar's cost can earn back: keep the last
             held[2] = want
-        p_bad, d = round(found[5], 4), self.defensive  # below the ramp: defensive_scale at room 1
+        p_bad, d = found[5], self.defensive  # round(p_bad, 4) only near the ramp (~0.4 us):
+        if p_bad >= DEFENSIVE_RAMP[0] - 0.001:  # further below, so is the rounded one
+            p_bad = round(p_bad, 4)
         defensive = defensive_scale(p_bad, d) if p_bad > DEFENSIVE_RAMP[0] else d + (1.0 - d) * 1.0
-        target = max(-1.0, min(1.0, want * self.risk_scale * defensive))
+        target = want * self.risk_scale * defensive
+        target = target if target < 1.0 else 1.0  # max(-1, min(1, target)) without two calls
+        target = target if target > -1.0 else -1.0
         streak = self.losing_streak if self.losing_streak >= self.streak_limit else 0
         return Signal.later(
             target,

@@ -63,6 +63,7 @@ _BEAR_VOLATILE_LOG = math.log(BEAR_VOLATILE_RATIO)
 _PARKINSON = 1.0 / (4.0 * math.log(2.0))
 log = math.log
 exp = math.exp
+sqrt = math.sqrt
 
 
 class RegimeCall(NamedTuple):
@@ -278,8 +279,11 @@ class RegimeDetector:
         var_ret = s.var_ret / long_div
         short = s.range_short / (div_short[n] if n < len(div_short) else 1.0)
         long = s.range_long / long_div
-        t = mean / (math.sqrt(var_ret) or 1e-12) * math.sqrt(min(self._n_eff, n))
-        log_ratio = 0.5 * math.log(max(short, 1e-24) / max(long, 1e-24))
+        # min(n_eff, n) and max(x, 1e-24), the same comparisons without the calls
+        n_eff = self._n_eff
+        t = mean / (sqrt(var_ret) or 1e-12) * sqrt(n if n < n_eff else n_eff)
+        short = 1e-24 if short < 1e-24 else short
+        log_ratio = 0.5 * log(short / (1e-24 if long < 1e-24 else long))
         return t, log_ratio
 
     def _classify(self, s: _SymbolState) -> None:

@@ -43,6 +43,15 @@ def _pin(raw: list[float], out: list[float], floor: float) -> list[float]:
     the steps: it works on whole lists rather than index by index."""
     pinned = [w < floor for w in out]
     count = pinned.count(True)
+    if count == 1:  # most often one weight is under the floor and no other falls under it
+        i = pinned.index(True)
+        mass = 1.0 - floor * count
+        total = sum(raw[:i] + raw[i + 1 :])  # the others, in order: the loop's sum
+        if total > 0:
+            out = [mass * w / total for w in raw]
+            out[i] = floor
+            if min(out) >= floor:  # (else the loop below works it out from the start)
+                return out
     while True:
         mass = 1.0 - floor * count
         total = sum([w for w, p in zip(raw, pinned, strict=True) if not p])

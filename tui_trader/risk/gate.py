@@ -284,7 +284,8 @@ class RiskManager:
         signed = req.qty * sign
         after = committed_qty + signed
         grows = abs(after) > abs(committed_qty) + 1e-12
-        if grows and state.state is _HALTED:
+        refused = self.refusal_kind(sign, req.qty, committed_qty, sellable_qty)
+        if refused == HALTED_ORDER:
             return OrderCheck(
                 None,
                 (
@@ -298,7 +299,7 @@ class RiskManager:
                     ),
                 ),
             )
-        if not self.allow_short and sign < 0 and sellable_qty - req.qty < -1e-9:
+        if refused == NO_SHORT:
             held = f"only {sellable_qty:g}" if sellable_qty > 1e-9 else "none"
             return OrderCheck(
                 None,
@@ -314,7 +315,7 @@ class RiskManager:
                 ),
             )
         limits = self.limits
-        if state.orders_today >= limits.max_orders_per_day:
+        if refused == ORDER_RATE:
             return OrderCheck(
                 None,
                 (
@@ -361,6 +362,17 @@ class RiskManager:
             req = req.with_qty(allowed, note)
         self.state = state.with_orders(state.orders_today + 1)
         return OrderCheck(req, events)
+
+    def refusal_kind(self, sign: int, qty: float, committed: float, sellable: float) -> str | None:
+        """``check_order``'s first refusal that holds whatever the price, for ``qty`` shares in
+        direction ``sign`` (+1 a buy): halted and growing, no short selling, the day's orders
+        all sent; ``None`` if none. The rebalance asks it before building an order."""
+        s = self.state
+        if s.state is _HALTED and abs(committed + qty * sign) > abs(committed) + 1e-12:
+            return HALTED_ORDER
+        if not self.allow_short and sign < 0 and sellable - qty < -1e-9:
+            return NO_SHORT
+        return ORDER_RATE if s.orders_today >= self.limits.max_orders_per_day else None
 
     def check_protective(self, req: OrderRequest, held_qty: float) -> OrderCheck:
         """Pass a protective order (a stop, or the exit it stands for) that only closes part or

@@ -15,10 +15,12 @@ from tui_trader.strategies.windows import RollingWindow
 
 def reversion_target(z: float, entry: float, allow_short: bool) -> float:
     """The target for a z-score: long (or short) beyond ``entry``, scaled, capped at 1."""
-    if z < -entry:
-        return min(1.0, -z / (2.0 * entry))
+    if z < -entry:  # min(1.0, x) as the comparison it makes, without the call
+        size = -z / (2.0 * entry)
+        return size if size < 1.0 else 1.0
     if allow_short and z > entry:
-        return -min(1.0, z / (2.0 * entry))
+        size = z / (2.0 * entry)
+        return -(size if size < 1.0 else 1.0)
     return 0.0
 
 
@@ -52,7 +54,8 @@ class MeanReversion:
         if n < self.window:
             return Signal.warming(n, self.window)
         mean = w.sum / n
-        std = sqrt(max(w.sumsq / n - mean * mean, 0.0))
+        v = w.sumsq / n - mean * mean
+        std = sqrt(0.0 if v < 0.0 else v)  # max(v, 0.0): the same comparison without the call
         z = (close - mean) / std if std > 0 else 0.0
         target = reversion_target(z, self.entry, self.allow_short)
         return _later(target, _REASON, self.window, z, self.entry)

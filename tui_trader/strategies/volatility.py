@@ -15,10 +15,11 @@ from tui_trader.core.domain import Bar, Signal
 
 def vol_scaled_target(above: bool, short_vol: float, long_vol: float, allow_short: bool) -> float:
     """The direction from the trend, the size from the volatility ratio."""
-    size = min(1.0, long_vol / short_vol) if short_vol > 0 else 1.0
-    if above:
-        return size
-    return -size if allow_short else 0.0
+    if not above and not allow_short:
+        return 0.0
+    size = long_vol / short_vol if short_vol > 0 else 1.0
+    size = size if size < 1.0 else 1.0  # min(1.0, size) without the call (every symbol-bar)
+    return size if above else -size
 
 
 _REASON = "close {} SMA{} {:.2f}, vol{}/vol{} {:.2f}".format
@@ -108,10 +109,13 @@ class VolatilityTargeted:
         mean = w.close_sum / n_sma
         above = close > mean
         # population standard deviations (both windows hold at least two values by now)
+        # max(v, 0.0): the same comparison without the call
         m = w.short_sum / short
-        short_std = sqrt(max(w.short_sumsq / short - m * m, 0.0))
+        v = w.short_sumsq / short - m * m
+        short_std = sqrt(0.0 if v < 0.0 else v)
         m = w.long_sum / n_long
-        long_std = sqrt(max(w.long_sumsq / n_long - m * m, 0.0))
+        v = w.long_sumsq / n_long - m * m
+        long_std = sqrt(0.0 if v < 0.0 else v)
         target = vol_scaled_target(above, short_std, long_std, self.allow_short)
         return _later(
             target,
