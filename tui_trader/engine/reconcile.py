@@ -38,7 +38,8 @@ from tui_trader.core.orders import (
 )
 from tui_trader.engine.lost_rows import RECONCILIATION, find_lost_orders, with_found_fills
 from tui_trader.store import lost_rows
-from tui_trader.store.audit import AuditLog, OpenOrderRow
+from tui_trader.store.account_reads import OpenOrderRow
+from tui_trader.store.audit import AuditLog
 
 __all__ = ["RECONCILIATION", "ReconcileResult", "reconcile", "unsettled_order"]
 

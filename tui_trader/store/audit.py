@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from peewee import SqliteDatabase
@@ -26,12 +24,12 @@ from peewee import SqliteDatabase
 from tui_trader.core.clock import Clock
 from tui_trader.core.domain import Account, Position, RiskEvent, TradingState
 from tui_trader.core.ledger import ClosedTrade
-from tui_trader.core.orders import PENDING_CANCEL, Fill, Order, OrderRequest
+from tui_trader.core.orders import Fill, Order, OrderRequest
 from tui_trader.risk.gate import RiskState
+from tui_trader.store.account_reads import AccountReads
 from tui_trader.store.batching import CycleTransactions
-from tui_trader.store.db import from_db_time, to_db_time
-from tui_trader.store.liveness import is_alive, store_now
-from tui_trader.store.models import AccountSnapshot, HaltRequest, LiveOrder, SessionRow
+from tui_trader.store.db import to_db_time
+from tui_trader.store.models import HaltRequest, SessionRow
 from tui_trader.store.session_rows import SessionRows
 from tui_trader.store.statements import (
     FILL_SQL,
@@ -48,24 +46,6 @@ from tui_trader.store.statements import (
     order_times_as_text,
 )
 
-
-@dataclass(frozen=True, slots=True)
-class OpenOrderRow:
-    """An order an earlier run left open (or in doubt), as the database remembers it."""
-
-    client_order_id: str
-    symbol: str
-    side: str
-    quantity: float
-    order_type: str
-    status: str
-    filled_qty: float
-    filled_price: float | None
-    written_at: datetime | None = None
-    """When the row was written (just before the order was sent): the settlement window's start."""
-
-
-_OPEN_STATUSES = ("pending_new", "new", "partially_filled", "unknown", PENDING_CANCEL)
 _STATUS, _FILLED_QTY, _UPDATED_AT, _BROKER_ID, _FILLED_PRICE, _ERROR = (
     ORDER_FIELDS.index(name)
     for name in ("status", "filled_qty", "updated_at", "broker_order_id", "filled_price", "error")
@@ -74,7 +54,7 @@ _RATIONALE = ORDER_FIELDS.index("rationale")
 Why = Callable[[], str] | None
 
 
-class AuditLog(SessionRows, CycleTransactions):
+class AuditLog(SessionRows, CycleTransactions, AccountReads):
     """Writes one session's rows; the only code that writes trading facts to the database."""
 
     def __init__(
@@ -322,70 +302,6 @@ class AuditLog(SessionRows, CycleTransactions):
         else:
             self.db.execute_sql(RISK_EVENT_SQL, row)
 
-    def open_orders_of_account(self, account_key: str) -> list[OpenOrderRow]:
-        """Orders of earlier sessions on this account that the database still thinks are open.
-
-        Only sessions that ended or died: the rows of a session still alive on this account
-        (another process, heartbeat fresh) are that session's to keep up to date."""
-        query = (
-            LiveOrder.select(LiveOrder, SessionRow)
-            .join(SessionRow)
-            .where(
-                (SessionRow.account_key == account_key)
-                & LiveOrder.status.in_(_OPEN_STATUSES)
-                & (SessionRow.id != (self.session.id if self.session else -1))
-            )
-            .order_by(LiveOrder.id)
-        )
-        now = store_now(self.db)  # once: on PostgreSQL each reading is a round trip
-        return [
-            OpenOrderRow(
-                o.client_order_id,
-                o.symbol,
-                o.side,
-                o.quantity,
-                o.order_type,
-                o.status,
-                o.filled_qty,
-                o.filled_price,
-                from_db_time(o.timestamp),
-            )
-            for o in query
-            if not is_alive(o.session, now)
-        ]
-
-    def live_sessions_order_ids(self, account_key: str) -> set[str]:
-        """Client order ids of the open orders of other sessions on this account that are
-        still alive: theirs to follow, neither reconciled nor foreign."""
-        query = (
-            LiveOrder.select(LiveOrder.client_order_id, SessionRow)
-            .join(SessionRow)
-            .where(
-                (SessionRow.account_key == account_key)
-                & LiveOrder.status.in_(_OPEN_STATUSES)
-                & (SessionRow.status == "running")
-                & (SessionRow.id != (self.session.id if self.session else -1))
-            )
-        )
-        now = store_now(self.db)  # once: on PostgreSQL each reading is a round trip
-        return {o.client_order_id for o in query if is_alive(o.session, now)}
-
-    def last_positions_of_account(self, account_key: str) -> list[Position] | None:
-        """The positions of the account's last snapshot before this session, if any."""
-        snap = (
-            AccountSnapshot.select()
-            .join(SessionRow)
-            .where(
-                (SessionRow.account_key == account_key)
-                & (SessionRow.id != (self.session.id if self.session else -1))
-            )
-            .order_by(AccountSnapshot.id.desc())
-            .first()
-        )
-        if snap is None:
-            return None
-        return [Position(s, q, a, p) for s, q, a, p in json.loads(snap.positions or "[]")]
-
     def halt_requested(self) -> HaltRequest | None:
         """An unhandled kill request for this session (or for any session), if one was made."""
         if self.session is None:
@@ -406,4 +322,4 @@ class AuditLog(SessionRows, CycleTransactions):
         ).execute()
 
 
-__all__ = ["AuditLog", "OpenOrderRow", "load_risk_state"]
+__all__ = ["AuditLog", "load_risk_state"]

@@ -1,0 +1,110 @@
+"""What a session reads of its account's other sessions at start-up: their open orders, the
+orders of those still running, the account's last recorded positions.
+
+A mixin of ``AuditLog`` (it needs the log's ``db`` and ``session``): start-up reconciliation
+(``engine.reconcile``) reads these to find what an earlier run left open or in doubt, and to
+leave alone what a session still alive on the account is following.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from tui_trader.core.domain import Position
+from tui_trader.core.orders import PENDING_CANCEL
+from tui_trader.store.db import from_db_time
+from tui_trader.store.liveness import is_alive, store_now
+from tui_trader.store.models import AccountSnapshot, LiveOrder, SessionRow
+
+
+@dataclass(frozen=True, slots=True)
+class OpenOrderRow:
+    """An order an earlier run left open (or in doubt), as the database remembers it."""
+
+    client_order_id: str
+    symbol: str
+    side: str
+    quantity: float
+    order_type: str
+    status: str
+    filled_qty: float
+    filled_price: float | None
+    written_at: datetime | None = None
+    """When the row was written (just before the order was sent): the settlement window's start."""
+
+
+_OPEN_STATUSES = ("pending_new", "new", "partially_filled", "unknown", PENDING_CANCEL)
+
+
+class AccountReads:
+    """The account-wide reads of ``AuditLog``."""
+
+    db: Any
+    session: SessionRow | None
+
+    def open_orders_of_account(self, account_key: str) -> list[OpenOrderRow]:
+        """Orders of earlier sessions on this account that the database still thinks are open.
+
+        Only sessions that ended or died: the rows of a session still alive on this account
+        (another process, heartbeat fresh) are that session's to keep up to date."""
+        query = (
+            LiveOrder.select(LiveOrder, SessionRow)
+            .join(SessionRow)
+            .where(
+                (SessionRow.account_key == account_key)
+                & LiveOrder.status.in_(_OPEN_STATUSES)
+                & (SessionRow.id != (self.session.id if self.session else -1))
+            )
+            .order_by(LiveOrder.id)
+        )
+        now = store_now(self.db)  # once: on PostgreSQL each reading is a round trip
+        return [
+            OpenOrderRow(
+                o.client_order_id,
+                o.symbol,
+                o.side,
+                o.quantity,
+                o.order_type,
+                o.status,
+                o.filled_qty,
+                o.filled_price,
+                from_db_time(o.timestamp),
+            )
+            for o in query
+            if not is_alive(o.session, now)
+        ]
+
+    def live_sessions_order_ids(self, account_key: str) -> set[str]:
+        """Client order ids of the open orders of other sessions on this account that are
+        still alive: theirs to follow, neither reconciled nor foreign."""
+        query = (
+            LiveOrder.select(LiveOrder.client_order_id, SessionRow)
+            .join(SessionRow)
+            .where(
+                (SessionRow.account_key == account_key)
+                & LiveOrder.status.in_(_OPEN_STATUSES)
+                & (SessionRow.status == "running")
+                & (SessionRow.id != (self.session.id if self.session else -1))
+            )
+        )
+        now = store_now(self.db)  # once: on PostgreSQL each reading is a round trip
+        return {o.client_order_id for o in query if is_alive(o.session, now)}
+
+    def last_positions_of_account(self, account_key: str) -> list[Position] | None:
+        """The positions of the account's last snapshot before this session, if any."""
+        snap = (
+            AccountSnapshot.select()
+            .join(SessionRow)
+            .where(
+                (SessionRow.account_key == account_key)
+                & (SessionRow.id != (self.session.id if self.session else -1))
+            )
+            .order_by(AccountSnapshot.id.desc())
+            .first()
+        )
+        if snap is None:
+            return None
+        return [Position(s, q, a, p) for s, q, a, p in json.loads(snap.positions or "[]")]
