@@ -14,6 +14,15 @@ from tui_trader.sandbox.testing import SandboxHandle, make_fast, running_sandbox
 
 
 @pytest.fixture
+def place(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private working folder (data and log folders inside it)."""
+    for name in ("XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME", "XDG_CONFIG_HOME"):
+        monkeypatch.setenv(name, str(tmp_path / name.lower()))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture
 def sandbox() -> Iterator[SandboxHandle]:
     """A fresh sandbox on free loopback ports, market paused, torn down after the test."""
     with running_sandbox() as handle:

@@ -22,15 +22,6 @@ from tui_trader.learning.evaluate import EvalSettings, file_market, run_config, 
 from tui_trader.market.replay import read_bar_file
 
 
-@pytest.fixture
-def place(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A private working folder (data and log folders inside it)."""
-    for name in ("XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME", "XDG_CONFIG_HOME"):
-        monkeypatch.setenv(name, str(tmp_path / name.lower()))
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
 def _series(path: Path, days: int, step_days: int = 1, newest_first: bool = False) -> Path:
     """A one-symbol ``Date,Open,High,Low,Close,Volume`` file, a bar every ``step_days``."""
     rows = []

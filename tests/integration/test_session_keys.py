@@ -29,15 +29,6 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder / "desk.db"
 
 
-@pytest.fixture
-def place(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A private working folder (data and log folders inside it)."""
-    for name in ("XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME", "XDG_CONFIG_HOME"):
-        monkeypatch.setenv(name, str(tmp_path / name.lower()))
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
 @pytest.mark.parametrize("key", ["99999999999999999999999", "9223372036854775808", "１"])
 @pytest.mark.parametrize("command", READERS, ids=" ".join)
 def test_an_id_that_is_no_row_id_names_no_session(
