@@ -215,7 +215,9 @@ or a PostgreSQL URL: set it once for every command of a fleet of desks)."""
 
 def db_arg(text: str) -> Path | PgUrl:
     """``--db``'s value: a PostgreSQL URL (``postgresql://USER@HOST:PORT/DB``) or a file path.
-    A URL of another scheme is refused (one line, the password never in it)."""
+    A URL of another scheme is refused (one line, the password never in it). A leading ``~``
+    is the user's home, as on the desk's setup screen: the shell leaves ``--db=~/x.db`` and a
+    quoted ``$TUI_TRADER_DB`` as typed, and a folder named ``~`` was made in the working one."""
     from tui_trader.store.pg_url import looks_like_url, parse_db_url
 
     if looks_like_url(text):
@@ -223,7 +225,7 @@ def db_arg(text: str) -> Path | PgUrl:
             return parse_db_url(text)
         except ValueError as exc:
             raise argparse.ArgumentTypeError(str(exc)) from None
-    return Path(text)
+    return Path(text).expanduser()
 
 
 def add_db_option(parser: argparse.ArgumentParser) -> None:
