@@ -99,6 +99,12 @@ class RiskEvent:
     symbol: str | None = None
     detail: str = ""
 
+    @property
+    def halts(self) -> bool:
+        """Did it halt trading (``RiskManager.halt``'s action, "halted trading until ...")?
+        Such an event stops the session, is notified and, on a broker, is written durably."""
+        return self.action_taken.startswith("halted")
+
 
 _new = object.__new__
 

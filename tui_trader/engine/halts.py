@@ -153,7 +153,7 @@ class SessionHalts:
             action += f"; flattening {closing} position(s)"
         out = []
         for event in events:
-            if event.action_taken.startswith("halted") and "cancelled" not in event.action_taken:
+            if event.halts and "cancelled" not in event.action_taken:
                 event = replace(event, action_taken=event.action_taken + action)
             out.append(event)
         return out

@@ -37,7 +37,7 @@ class SessionNotices:
     def _tell_events(self, events: list[RiskEvent]) -> None:
         """Tell every halt and every reconciliation difference among ``events``."""
         for event in events:
-            if event.action_taken.startswith("halted") or event.event_type == RECONCILIATION:
+            if event.halts or event.event_type == RECONCILIATION:
                 self._tell(
                     event.event_type, event.value, event.limit, event.action_taken, event.detail
                 )

@@ -100,8 +100,7 @@ class SessionRecords:
         """Write every risk event with the account it belongs to; a halt's durably (on a
         broker that outlives the process its row must survive a power loss, like the halt)."""
         for event in events:
-            halts = event.action_taken.startswith("halted")
-            self.audit.risk_event(event, self.account_key, market_time, halts)
+            self.audit.risk_event(event, self.account_key, market_time, event.halts)
         if events:
             self.risk.state = self.audit.save_risk_state(self.risk.state)
             self._tell_events(events)
