@@ -13,37 +13,25 @@ forgotten, so a hold that starts again, or a new exit, is said again.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from tui_trader.core.domain import RiskEvent
+from tui_trader.engine.said_once import SaidOnce
 
 EXIT_NOT_KEPT = "exit_not_kept"
 """Risk event: orders in a symbol are held back while a protective exit this session does not
 keep works at the broker (one event per onset)."""
 
 
-class ExitHolds:
-    """One session's memory of the exit holds it has said: by symbol, the reason said."""
+class ExitHolds(SaidOnce):
+    """One session's memory of the exit holds it has said: by symbol, the reason said (it
+    names the exit), while that exit works (``still`` forgets the others)."""
 
-    __slots__ = ("_said",)
-
-    def __init__(self) -> None:
-        self._said: dict[str, str] = {}
-        """Symbol -> the reason said for it (it names the exit), while that exit works."""
-
-    def still(self, reasons: Mapping[str, str]) -> None:
-        """Once a cycle, with this cycle's reasons by symbol: forget each symbol whose exit
-        stopped working or changed, so that its next hold is said again."""
-        said = self._said
-        for symbol in [s for s, reason in said.items() if reasons.get(s) != reason]:
-            del said[symbol]
+    __slots__ = ()
 
     def hold(self, symbol: str, reason: str, note: str) -> RiskEvent | None:
         """The event to record for an order in ``symbol`` held back for ``reason`` (``note``:
         the cycle's line about it): at the hold's onset, else ``None`` (said already)."""
-        if self._said.get(symbol) == reason:
+        if not self.first(symbol, reason):
             return None
-        self._said[symbol] = reason
         return RiskEvent(
             EXIT_NOT_KEPT,
             0.0,

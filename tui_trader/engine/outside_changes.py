@@ -41,6 +41,7 @@ from collections.abc import Callable, Iterable, Mapping
 
 from tui_trader.core.domain import Position, RiskEvent
 from tui_trader.core.orders import Fill
+from tui_trader.engine.said_once import SaidOnce
 
 OUTSIDE_CHANGE = "outside_change"
 """Risk event type of a position changed outside the session."""
@@ -103,8 +104,8 @@ class OutsideChanges:
         """Whether ``start`` compared with a record: a symbol first seen later starts from
         what the record made of it (nothing, if it has no expectation yet), not from the
         broker's quantity."""
-        self._said: dict[str, str] = {}
-        """Symbol -> the hold's reason already said in a cycle's notes (``first_said``)."""
+        self._said = SaidOnce()
+        """The holds already said in a cycle's notes (``first_said``)."""
         self.exits_kept = False
         """Whether the session keeps protective exits (said in the event: what its exit
         covers from now on)."""
@@ -119,10 +120,7 @@ class OutsideChanges:
         """Whether an order held back in ``symbol`` for ``reason`` (its ``holds`` entry) is to
         be said: at the hold's onset only. The memory of a symbol whose hold ended or changed
         is forgotten at the next ``check``, so that a new onset is said again."""
-        if self._said.get(symbol) == reason:
-            return False
-        self._said[symbol] = reason
-        return True
+        return self._said.first(symbol, reason)
 
     def own(self, symbol: str) -> float | None:
         """The quantity of a held or left-alone symbol that the session's fills account for
@@ -267,10 +265,7 @@ class OutsideChanges:
                     "hand, another program on the account, a split)",
                 )
             )
-        said = self._said
-        if said:  # a hold that ended or changed: its next onset is said again
-            for symbol in [s for s, reason in said.items() if holds.get(s) != reason]:
-                del said[symbol]
+        self._said.still(holds)  # a hold that ended or changed: its next onset is said again
         return events
 
     def _leave(self, symbol: str, have: float, want: float, whose: str) -> None:
