@@ -59,6 +59,14 @@ def test_shares_bought_by_hand_are_left_alone_and_said(
         session.broker.close()
 
 
+def _hold_spy_then_buy_50_by_hand(sandbox: SandboxHandle, trading: Any, session: Any) -> None:
+    """The rally: the session buys SPY and holds it; then 50 SPY are bought by hand."""
+    for _ in range(3):
+        sandbox.admin.step(shock=RALLY)
+        session.run_iteration()
+    trading.submit_order(MarketOrderRequest(symbol="SPY", qty=50, side="buy", time_in_force="day"))
+
+
 def test_a_symbol_left_alone_is_said_once_not_every_cycle(
     sandbox: SandboxHandle, trading: Any, tmp_path: Path
 ) -> None:
@@ -68,12 +76,7 @@ def test_a_symbol_left_alone_is_said_once_not_every_cycle(
     hold's onset; the one ``outside_change`` event stays the only row about it."""
     session = alpaca_session(sandbox, tmp_path / "desk.db", learning=LearningSettings("momentum"))
     try:
-        for _ in range(3):  # the rally: the session buys SPY and holds it
-            sandbox.admin.step(shock=RALLY)
-            session.run_iteration()
-        trading.submit_order(
-            MarketOrderRequest(symbol="SPY", qty=50, side="buy", time_in_force="day")
-        )
+        _hold_spy_then_buy_50_by_hand(sandbox, trading, session)
         said = []
         for i in range(7):  # the hand order fills; then the market turns, the targets move
             sandbox.admin.step(shock={"SPY": 0.8 if i < 3 else -0.6})
@@ -99,12 +102,7 @@ def test_the_monitor_marks_a_symbol_left_alone_as_the_desk_does(
     db = tmp_path / "desk.db"
     session = alpaca_session(sandbox, db, learning=LearningSettings("momentum"))
     try:
-        for _ in range(3):  # the rally: the session buys SPY and holds it
-            sandbox.admin.step(shock=RALLY)
-            session.run_iteration()
-        trading.submit_order(
-            MarketOrderRequest(symbol="SPY", qty=50, side="buy", time_in_force="day")
-        )
+        _hold_spy_then_buy_50_by_hand(sandbox, trading, session)
         for _ in range(3):  # the hand order fills; the change is confirmed and left alone
             sandbox.admin.step(shock=RALLY)
             report = session.run_iteration()
