@@ -10,6 +10,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from textual.pilot import WaitForScreenTimeout
+
 from tui_trader.core.clock import FrozenClock
 from tui_trader.tui.screens.confirm import ConfirmScreen
 
@@ -52,7 +54,15 @@ async def wait_for(pilot, condition: Callable[[], bool], what: str, tries: int =
         polls += 1
         if polls >= tries and time.monotonic() >= deadline:
             raise AssertionError(f"timed out waiting for {what}")
-        await pilot.pause(0.02)
+        try:
+            await pilot.pause(0.02)
+        except WaitForScreenTimeout:
+            # The pilot's pause waits for every widget to drain its messages; a widget closed by
+            # the app's exit in the middle of that pause never does, and the pilot gives up after
+            # 30 s (seen once under load, waiting for a SIGHUP to quit the app). The state asked
+            # for is what counts: look again, and fail only when it has not come.
+            if not condition():
+                raise
 
 
 def scalar(db: Path, sql: str, *params: object) -> object:
