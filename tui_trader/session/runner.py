@@ -254,7 +254,8 @@ def end_on_full_disk(session: TradingSession) -> RunResult:
 
 def end_on_row_ended(session: TradingSession, exc: RowEnded) -> RunResult:
     """The session woke to find its row recorded ended (``died``) by another session's start
-    while it was suspended (``store.session_rows``): stop at once, fail closed.
+    while it was suspended, or its SQLite file deleted or replaced under it
+    (``store.session_rows``): stop at once, fail closed.
 
     The cycle that noticed rolls back (nothing of it was sent: the heartbeat comes before the
     rebalance). Trading halts in memory and the simulated account cancels its working orders,
