@@ -1,10 +1,10 @@
 """The audit database's file deleted or replaced under a running session.
 
-A SQLite session keeps its file open: deleted (``rm desk.db*``) or with another file moved over
-its path, the file it writes is one nobody can open any more. Before, the session traded on,
-writing its orders' rows (and any halt) into that lost file, while ``fleet halt``, ``risk`` and
-other sessions on the path used the new file it never read. Now it stops at its next heartbeat,
-before the cycle's orders, in one plain line (``store.file_identity``).
+A SQLite session keeps its file open: deleted (``rm desk.db*``), with another file moved over
+its path, or with its write-ahead log deleted, what it writes goes where nobody can read it.
+Before, the session traded on, writing its orders' rows (and any halt) there, while ``fleet
+halt``, ``risk`` and other sessions on the path used the new file it never read. Now it stops at
+its next heartbeat, before the cycle's orders, in one plain line (``store.file_identity``).
 """
 
 from __future__ import annotations
@@ -33,6 +33,11 @@ def _delete(path: Path) -> None:
         name.unlink(missing_ok=True)
 
 
+def _delete_log(path: Path) -> None:
+    """The write-ahead log alone deleted (it may hold everything since the file was made)."""
+    Path(f"{path}-wal").unlink()
+
+
 def _replace(path: Path) -> None:
     """Another (valid) copy of the database moved over the path, as a restore by hand does."""
     other = path.with_name("other.db")
@@ -45,7 +50,14 @@ def _replace(path: Path) -> None:
     os.replace(other, path)
 
 
-@pytest.mark.parametrize(("fault", "what"), [(_delete, "deleted"), (_replace, "replaced")])
+@pytest.mark.parametrize(
+    ("fault", "what"),
+    [
+        (_delete, "was deleted"),
+        (_replace, "was replaced by another file"),
+        (_delete_log, "lost its write-ahead log ({path}-wal deleted or replaced)"),
+    ],
+)
 def test_a_local_session_stops_when_its_database_file_is_deleted_or_replaced(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
@@ -53,8 +65,8 @@ def test_a_local_session_stops_when_its_database_file_is_deleted_or_replaced(
     fault: Any,
     what: str,
 ) -> None:
-    """Before: all 40 cycles ran and the session said it completed, into a file gone from
-    the path."""
+    """Before: all 40 cycles ran and the session said it completed, into a file (or a log)
+    gone from the path."""
     path = tmp_path / "audit.db"
     snapshot = SessionRecords._snapshot
 
@@ -72,11 +84,15 @@ def test_a_local_session_stops_when_its_database_file_is_deleted_or_replaced(
     out, err = capsys.readouterr()
     database.obj.close()
     assert code == 1
-    change = "was deleted" if what == "deleted" else "was replaced by another file"
+    lost = (
+        "what this session wrote since the last checkpoint went with that log"
+        if fault is _delete_log
+        else "what this session wrote is in the old file, not at that path"
+    )
     assert err == (
-        f"tui-trader: error: the audit database {path} {change} while the session ran: "
-        "trading stopped, no order sent without its row; what this session wrote is in the "
-        "old file, not at that path (start the session again to go on)\n"
+        f"tui-trader: error: the audit database {path} {what.format(path=path)} while the "
+        f"session ran: trading stopped, no order sent without its row; {lost} (start the "
+        "session again to go on)\n"
     )
     assert "Traceback" not in out + err
     assert "Session failed: 3 iterations" in out

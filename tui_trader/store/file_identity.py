@@ -10,6 +10,12 @@ file, which this session never reads again. So the session compares the file its
 they differ (``SessionRows.beat``). The file it holds open cannot be freed while it runs, so a
 new file at the path never takes its inode: a difference is always a real change.
 
+The write-ahead log (``PATH-wal``) is watched the same way: it holds every commit since the last
+checkpoint (a local session's whole trail, often), and deleted alone, the session's commits
+went on into the lost log while the next process to open the file found none of them (and
+read errors meanwhile). SQLite deletes the log only when the last connection to the file
+closes, which cannot happen while the session's own connection is open.
+
 A PostgreSQL store has no file to watch (``of`` returns ``None``).
 """
 
@@ -30,6 +36,8 @@ class FileIdentity:
     """The same path made absolute (what is checked)."""
     device: int
     inode: int
+    wal: tuple[int, int] | None = None
+    """The write-ahead log's device and inode, if it existed when the session started."""
 
     @classmethod
     def of(cls, db: Any) -> FileIdentity | None:
@@ -43,11 +51,12 @@ class FileIdentity:
             st = os.stat(path)
         except OSError:
             return None
-        return cls(shown, path, st.st_dev, st.st_ino)
+        return cls(shown, path, st.st_dev, st.st_ino, _identity(path + "-wal"))
 
     def changed(self) -> str | None:
         """``None`` while the path still names the same file; else the one line the user
         reads (the session stops on it)."""
+        lost = "what this session wrote is in the old file, not at that path"
         try:
             st = os.stat(self.path)
         except FileNotFoundError:
@@ -55,11 +64,23 @@ class FileIdentity:
         except OSError as exc:
             what = f"can no longer be checked ({exc.strerror})"
         else:
-            if (st.st_dev, st.st_ino) == (self.device, self.inode):
+            if (st.st_dev, st.st_ino) != (self.device, self.inode):
+                what = "was replaced by another file"
+            elif self.wal is None or _identity(self.path + "-wal") == self.wal:
                 return None
-            what = "was replaced by another file"
+            else:
+                what = f"lost its write-ahead log ({self.shown}-wal deleted or replaced)"
+                lost = "what this session wrote since the last checkpoint went with that log"
         return (
             f"the audit database {self.shown} {what} while the session ran: trading stopped, "
-            "no order sent without its row; what this session wrote is in the old file, not "
-            "at that path (start the session again to go on)"
+            f"no order sent without its row; {lost} (start the session again to go on)"
         )
+
+
+def _identity(path: str) -> tuple[int, int] | None:
+    """A file's device and inode, or ``None`` if there is none at ``path``."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
