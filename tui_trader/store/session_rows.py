@@ -114,18 +114,21 @@ class SessionRows:
 
         Raises ``RowEnded`` when the row no longer says ``running`` (another start recorded
         this session dead while it was suspended), or when the SQLite file's path names
-        another file or none (checked at every call, before an order of the cycle is sent: a
-        ``stat``, no write)."""
+        another file or none (``store.file_identity``: two ``stat`` calls, about 2 us). That is
+        checked whenever a heartbeat is written, which a local cycle forces as it commits, and
+        at every call on a remote broker's session (before each cycle's orders are sent); a
+        batched replay checks about once a second, as it beats."""
         if self.session is None or self._ended_here:
             return
-        if self._file is not None:
-            moved = self._file.changed()
-            if moved is not None:
-                raise RowEnded(moved)
         if iterations is not None:
             self._iterations = iterations
         now = time.monotonic()
-        if not force and now - self._last_beat < BEAT_SECONDS:
+        due = force or now - self._last_beat >= BEAT_SECONDS
+        if self._file is not None and (due or getattr(self, "commit_before_send", False)):
+            moved = self._file.changed()
+            if moved is not None:
+                raise RowEnded(moved)
+        if not due:
             return
         self._last_beat = now
         iterations = self._iterations
