@@ -3,7 +3,9 @@
 A drawdown or manual halt outlives the process that tripped it; only ``risk reset`` lifts it, and
 only after the user confirms. The reset is itself a risk event in the audit trail. It is merged
 into the account's row atomically (``store.risk_store``): a session running on the account takes
-it at its next cycle, and a halt written after the user looked is not lifted unseen.
+it at its next cycle, and a halt written after the user looked is not lifted unseen. The lifted
+halt and its ``risk_reset`` row commit in one transaction: a reset killed or interrupted between
+them leaves the account halted, never re-armed without its audit record.
 """
 
 from __future__ import annotations
@@ -89,22 +91,24 @@ def reset_risk(args: argparse.Namespace) -> int:
     snap = last_snapshot(session) if session and session.account_key == account else None
     manager = RiskManager(RiskLimits(), state)
     event = manager.reset(snap.equity if snap else state.last_equity, who="risk reset command")
-    after = sync_risk_state(db, state, manager.state)
+    with db.atomic():  # the lifted halt and its audit row commit together, or neither does
+        after = sync_risk_state(db, state, manager.state)
+        if not after.halted:
+            RiskEventRow.create(
+                session=None,
+                account_key=account,
+                timestamp=to_db_time(clock.now()),
+                event_type=event.event_type,
+                value=event.value,
+                limit=0.0,
+                action_taken=event.action_taken,
+            )
     if after.halted:
         print(
             f"not reset: account {account} was halted again meanwhile "
             f"({after.halt_reason}: {after.halt_detail}); look again and rerun"
         )
         return 1
-    RiskEventRow.create(
-        session=None,
-        account_key=account,
-        timestamp=to_db_time(clock.now()),
-        event_type=event.event_type,
-        value=event.value,
-        limit=0.0,
-        action_taken=event.action_taken,
-    )
     print(f"risk state of {account} reset: trading ACTIVE (was {what})")
     if account.startswith("alpaca:"):
         from tui_trader.cli.risk_suspend import offer_to_clear_suspension

@@ -29,7 +29,7 @@ from tui_trader.session.runner import (
     end_on_row_ended,
     end_on_unwritable_store,
 )
-from tui_trader.store.db import is_disk_full, is_locked, is_read_only
+from tui_trader.store.db import is_disk_full, is_io_error, is_locked, is_read_only
 from tui_trader.store.session_rows import RowEnded
 
 
@@ -80,7 +80,7 @@ def run_batch_in_terminal(console: Console, session: TradingSession, tag: str) -
     except RowEnded as exc:  # recorded died while suspended: stop, fail closed
         result = end_on_row_ended(session, exc)
     except Exception as exc:
-        if is_locked(exc) or is_read_only(exc):
+        if is_locked(exc) or is_read_only(exc) or is_io_error(exc):
             result = end_on_unwritable_store(session, exc)
         elif is_disk_full(exc):
             result = end_on_full_disk(session)

@@ -47,16 +47,20 @@ class SessionRecords:
     # -- the audit trail -----------------------------------------------------------------------
 
     def _record_fill(self, fill: Fill) -> bool:
-        """Write a fill once and book its round trips; False if it was already recorded."""
-        if not self.audit.fill(fill, fill.timestamp):
-            return False
+        """Write a fill once and book its round trips (one commit with the fill); False if it
+        was already recorded."""
+        with self.audit.together():
+            if not self.audit.fill(fill, fill.timestamp):
+                return False
+            trades = self.ledger.on_fill(fill)
+            for trade in trades:
+                self.audit.trade(trade)
         self._cycle_fills.append(fill)
         self.outside.on_fill(fill)
         if self.slippage_alert_bps is not None:
             self._check_slippage(fill)
-        for trade in self.ledger.on_fill(fill):
+        for trade in trades:
             self._realize(trade.symbol, trade.pnl)
-            self.audit.trade(trade)
         return True
 
     def _apply_updates(self, updates: list[OrderUpdate], listed: bool = False) -> int:
@@ -65,13 +69,19 @@ class SessionRecords:
         there before deciding, and records them after its orders have gone out)."""
         fills = 0
         cycle_orders = self._cycle_orders
+        audit = self.audit
         for update in updates:
-            self.audit.order_update(update.order)
+            # An order's change, its fill and the round trips it closes commit as one: on a
+            # remote broker's session a kill between them left the order recorded filled
+            # without its fill, or the fill without its trade, and the restart, finding them
+            # recorded, never wrote the rest.
+            with audit.together():
+                audit.order_update(update.order)
+                fill = update.fill
+                if fill is not None and self._record_fill(fill):
+                    fills += 1
             if not listed:
                 cycle_orders.append(update.order)
-            fill = update.fill
-            if fill is not None and self._record_fill(fill):
-                fills += 1
         return fills
 
     def _realize(self, symbol: str, pnl: float) -> None:

@@ -28,7 +28,9 @@ from tui_trader.market import MarketDataError
 from tui_trader.security.redact import describe
 from tui_trader.store.db import (
     disk_full_message,
+    io_error_message,
     is_disk_full,
+    is_io_error,
     is_locked,
     is_read_only,
     locked_message,
@@ -165,7 +167,7 @@ class SessionRunner:
         except Exception as exc:
             if is_disk_full(exc):
                 return end_on_full_disk(session)
-            if is_locked(exc) or is_read_only(exc):
+            if is_locked(exc) or is_read_only(exc) or is_io_error(exc):
                 return end_on_unwritable_store(session, exc)
             if store_lost(session.audit.db, exc):
                 return end_on_lost_store(session, exc)
@@ -254,7 +256,8 @@ def end_on_full_disk(session: TradingSession) -> RunResult:
 
 def end_on_row_ended(session: TradingSession, exc: RowEnded) -> RunResult:
     """The session woke to find its row recorded ended (``died``) by another session's start
-    while it was suspended (``store.session_rows``): stop at once, fail closed.
+    while it was suspended, or its SQLite file deleted or replaced under it
+    (``store.session_rows``): stop at once, fail closed.
 
     The cycle that noticed rolls back (nothing of it was sent: the heartbeat comes before the
     rebalance). Trading halts in memory and the simulated account cancels its working orders,
@@ -282,12 +285,18 @@ def end_on_row_ended(session: TradingSession, exc: RowEnded) -> RunResult:
 
 def end_on_unwritable_store(session: TradingSession, exc: BaseException) -> RunResult:
     """The SQLite file could not be written: another program held its write lock past the
-    busy timeout, or it became read-only. The cycle's transaction is lost (an order whose row
-    was not committed was never sent). Trading halts in memory; one more attempt writes the
-    halt and the session's end (``failed``). If that fails too, the row keeps ``running``
-    until its stale heartbeat marks the session dead."""
+    busy timeout, it became read-only, or the system refused the write (a file-size limit, a
+    disk quota, a failing disk). The cycle's transaction is lost (an order whose row was not
+    committed was never sent). Trading halts in memory; one more attempt writes the halt and
+    the session's end (``failed``). If that fails too, the row keeps ``running`` until its
+    stale heartbeat marks the session dead."""
     path = session.audit.db.database
-    message = locked_message(path) if is_locked(exc) else read_only_message(path)
+    if is_locked(exc):
+        message = locked_message(path)
+    elif is_read_only(exc):
+        message = read_only_message(path)
+    else:
+        message = io_error_message(path)
     session.audit.abandon()
     halt = session.risk.halt(SESSION_ERROR, 0.0, 0.0, message)
     session.tell_unrecorded(halt)

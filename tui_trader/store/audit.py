@@ -15,6 +15,7 @@ side of the log.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable
 from typing import Any
@@ -216,6 +217,14 @@ class AuditLog(SessionRows, CycleTransactions, AccountReads):
             ),
         )
         return self.db.rows_changed(cursor) != 0
+
+    def together(self) -> contextlib.AbstractContextManager[Any]:
+        """The writes made inside commit as one: a transaction of their own on a remote
+        broker's session (whose rows otherwise commit one by one), nothing more inside a
+        cycle's or a batch's transaction (its commit takes them all)."""
+        if self.db.in_transaction():
+            return contextlib.nullcontext()
+        return self.db.atomic()
 
     def trade(self, trade: ClosedTrade) -> None:
         """Record a closed round trip."""

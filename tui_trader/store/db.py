@@ -68,6 +68,9 @@ SQLITE_BUSY = 5
 """SQLite's result code for "database is locked" (past the busy timeout)."""
 SQLITE_READONLY = 8
 """SQLite's result code for "attempt to write a readonly database"."""
+SQLITE_IOERR = 10
+"""SQLite's result code for "disk I/O error": a write or sync the system refused for another
+reason than a full disk (a file-size limit, a disk quota, a failing disk)."""
 
 SAVEPOINT = "SAVEPOINT tt_cycle"
 RELEASE = "RELEASE SAVEPOINT tt_cycle"
@@ -261,6 +264,21 @@ def is_read_only(exc: BaseException) -> bool:
     """True if ``exc`` (or what caused it) is SQLite's "attempt to write a readonly database":
     the file, its folder or its file system cannot be written (or became so)."""
     return _caused_by(exc, SQLITE_READONLY, "readonly database")
+
+
+def is_io_error(exc: BaseException) -> bool:
+    """True if ``exc`` (or what caused it) is SQLite's "disk I/O error". A file-size limit
+    (``ulimit -f``) or an exceeded disk quota gives this, not "disk is full": SQLite reports a
+    full disk only for ENOSPC."""
+    return _caused_by(exc, SQLITE_IOERR, "disk I/O error")
+
+
+def io_error_message(path: Path | str) -> str:
+    """The one line a user reads when the system refused a write to the audit trail."""
+    return (
+        f"the audit trail at {path} could not be written (disk I/O error: a file-size limit, "
+        "a disk quota or a failing disk): trading stopped, no order sent without its row"
+    )
 
 
 def read_only_message(path: Path | str, running: bool = True) -> str:

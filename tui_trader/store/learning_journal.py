@@ -1,16 +1,18 @@
 """Saving and restoring what the learning system knows, in the learning tables.
 
 Implements ``tui_trader.learning.allocator.LearningJournal`` on the audit database: every
-decision cycle's weights, regime calls and shadow records are appended (inside the cycle's
-transaction), and a new session on the same database restores the latest cycle saved for the
-same set of strategies, whichever session wrote it. The blend's exposure record
-(``learning/exposure.py``) rides in the shadow table as one row named ``(exposure)``, with its
-sum of squared returns in ``last_return``.
+decision cycle's weights, regime calls and shadow records are appended in one transaction (the
+cycle's, or their own on a remote broker's session, whose rows otherwise commit one by one), and
+a new session on the same database restores the latest cycle saved for the same set of
+strategies, whichever session wrote it. The blend's exposure record (``learning/exposure.py``)
+rides in the shadow table as one row named ``(exposure)``, with its sum of squared returns in
+``last_return``.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from tui_trader.learning.allocator import LearningState
 from tui_trader.learning.exposure import EXPOSURE_RECORD, ExposureStats
@@ -125,10 +127,19 @@ class StoreLearningJournal:
                 }
             )
         db = self.audit.db
-        for (sql, names), rows in (
-            (_WEIGHT_SQL, weights),
-            (_REGIME_SQL, calls),
-            (_SHADOW_SQL, shadow),
-        ):
-            if rows:
-                db.raw_many(sql, [[row[n] for n in names] for row in rows])
+        tables = ((_WEIGHT_SQL, weights), (_REGIME_SQL, calls), (_SHADOW_SQL, shadow))
+        if db.in_transaction():  # a local cycle or a batch: its commit takes them all
+            _write(db, tables)
+            return
+        # A remote broker's cycle commits row by row: a process killed mid-save left the
+        # cycle's learning torn (some weights, no shadow records), and the next start
+        # restored that. One transaction: the whole cycle's learning, or the one before.
+        with db.atomic():
+            _write(db, tables)
+
+
+def _write(db: Any, tables: tuple[tuple[Any, list[dict[str, Any]]], ...]) -> None:
+    """Insert each table's rows with its precompiled statement."""
+    for (sql, names), rows in tables:
+        if rows:
+            db.raw_many(sql, [[row[n] for n in names] for row in rows])

@@ -30,6 +30,7 @@ from tui_trader.core.clock import Clock
 from tui_trader.store.account_record import recorded_positions
 from tui_trader.store.db import to_db_time
 from tui_trader.store.dead_local import dead_sessions_line, end_dead_local_sessions
+from tui_trader.store.file_identity import FileIdentity
 from tui_trader.store.liveness import BEAT_SECONDS, MIN_WINDOW, is_alive, store_now, this_host
 from tui_trader.store.models import SessionRow
 from tui_trader.store.process_identity import own_identity, uptime
@@ -37,8 +38,9 @@ from tui_trader.store.statements import db_time
 
 
 class RowEnded(RuntimeError):
-    """This session's row no longer says ``running``: another process recorded it ended
-    (``died``) while this one was suspended. The message says so in plain words."""
+    """This session's row can no longer be kept: another process recorded it ended (``died``)
+    while this one was suspended, or its SQLite file was deleted or replaced under it
+    (``store.file_identity``). The message says so in plain words."""
 
 
 class SessionRows:
@@ -50,6 +52,8 @@ class SessionRows:
     _last_beat: float
     _ended_here = False
     """True once ``end_session`` wrote this session's end: later heartbeats write nothing."""
+    _file: FileIdentity | None = None
+    """The SQLite file the session opened, checked at every heartbeat (``store.file_identity``)."""
     flush: Callable[[], None]
     """Commit a batch of cycles now (``store.batching`` defines it)."""
 
@@ -88,6 +92,7 @@ class SessionRows:
         self._last_beat = time.monotonic()
         self._iterations: int | None = None
         self._ended_here = False
+        self._file = FileIdentity.of(self.db)
         return self.session
 
     def set_heartbeat_window(self, seconds: float) -> None:
@@ -108,13 +113,22 @@ class SessionRows:
         it ran, as of its last heartbeat.
 
         Raises ``RowEnded`` when the row no longer says ``running`` (another start recorded
-        this session dead while it was suspended)."""
+        this session dead while it was suspended), or when the SQLite file's path names
+        another file or none (``store.file_identity``: two ``stat`` calls, about 2 us). That is
+        checked whenever a heartbeat is written, which a local cycle forces as it commits, and
+        at every call on a remote broker's session (before each cycle's orders are sent); a
+        batched replay checks about once a second, as it beats."""
         if self.session is None or self._ended_here:
             return
         if iterations is not None:
             self._iterations = iterations
         now = time.monotonic()
-        if not force and now - self._last_beat < BEAT_SECONDS:
+        due = force or now - self._last_beat >= BEAT_SECONDS
+        if self._file is not None and (due or getattr(self, "commit_before_send", False)):
+            moved = self._file.changed()
+            if moved is not None:
+                raise RowEnded(moved)
+        if not due:
             return
         self._last_beat = now
         iterations = self._iterations
