@@ -142,6 +142,9 @@ def data_text(text: str) -> str:
     from tui_trader.market import MarketDataError
     from tui_trader.market.sources import parse_data_spec
 
+    raw = text.strip()
+    if raw.startswith("replay:") and raw.removeprefix("replay:").strip():
+        path_text(raw.removeprefix("replay:"))
     try:
         parse_data_spec(text)
     except MarketDataError as exc:
@@ -149,14 +152,33 @@ def data_text(text: str) -> str:
     return text
 
 
+def path_text(text: str, what: str = "a file") -> str:
+    """A path option's text as typed, refused when blank or when it holds a character a
+    terminal would act on or cannot show: a control character (an escape sequence, a line
+    break, a NUL) or a byte that is not UTF-8. Such a name was taken and then printed raw
+    (``report --html $'x\\e[2J.html'`` cleared the screen as it said where it wrote; a newline
+    split the one-line answer in two). ``--db`` and the session keys follow the same rule."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"is empty: name {what}")
+    if not text.isprintable():
+        raise argparse.ArgumentTypeError(
+            f"holds a control character or a byte that is not UTF-8: {quoted(text)}"
+        )
+    return text
+
+
+def file_arg(text: str) -> Path:
+    """A file an option reads (``--config``, ``db verify FILE``, ``db restore FILE``): checked
+    as ``path_text``; whether it exists is the command's to say."""
+    return Path(path_text(text))
+
+
 def output_file_arg(text: str) -> Path:
     """A file an option writes (``report --html``, ``data export --out``): a new file or an
     existing regular one. A pipe made the command wait for a reader forever, and a device was
     written and then made owner-only (``report --html /dev/null`` run as root left the
     machine's ``/dev/null`` at 0600, which broke every other user's programs)."""
-    if not text.strip():
-        raise argparse.ArgumentTypeError("is empty: name a file")
-    path = Path(text)
+    path = Path(path_text(text))
     try:
         mode = path.stat().st_mode
     except OSError:  # not there yet (or unreachable: the writer says why)
@@ -174,9 +196,7 @@ def folder_arg(text: str) -> Path:
     """A folder an option writes into (``db backup --to``, ``--backup-dir``): made if missing,
     refused when empty or when the name is a file. ``db backup --to FILE`` failed as a check
     (exit 1), and ``--backup-dir FILE`` started the session, whose every backup then failed."""
-    if not text.strip():
-        raise argparse.ArgumentTypeError("is empty: name a folder")
-    path = Path(text).expanduser()
+    path = Path(path_text(text, "a folder")).expanduser()
     try:
         is_other = path.exists() and not path.is_dir()
     except OSError as exc:  # a name longer than the file system allows, a loop of links

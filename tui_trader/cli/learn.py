@@ -19,7 +19,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from tui_trader.cli.common import UsageError, symbols_arg
+from tui_trader.cli.common import UsageError, path_text, symbols_arg
 from tui_trader.cli.learn_tables import (
     per_run_table,
     summary_table,
@@ -78,6 +78,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ev.add_argument(
         "--data",
         nargs="+",
+        type=bar_file_text,
         default=None,
         metavar="FILE",
         help="CSV/Parquet bar files instead (each its own market; one-symbol price files as "
@@ -112,6 +113,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ev.add_argument("--per-seed", action="store_true", help="also list adaptive vs equal per run")
     ev.set_defaults(handler=run_evaluate)
     parser.set_defaults(handler=lambda args: parser.print_help() or 0)
+
+
+def bar_file_text(text: str) -> str:
+    """One ``--data`` file name (``replay:`` in front is allowed, as for ``paper``), refused
+    when blank or holding a control character (see ``path_text``)."""
+    path_text(text.removeprefix("replay:"))
+    return text
 
 
 def window_arg(text: str) -> Window:
