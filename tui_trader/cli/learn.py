@@ -15,6 +15,7 @@ import argparse
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -42,6 +43,9 @@ from tui_trader.learning.evaluate import (
 from tui_trader.learning.performance import Window
 from tui_trader.learning.setup import LearningSettings
 from tui_trader.market import MarketDataError
+
+if TYPE_CHECKING:
+    import polars as pl
 
 MIN_FILE_BARS = 60
 """Bar times a file needs under the default warm-up: 30 to warm up, 30 to trade."""
@@ -223,6 +227,32 @@ def _check_length(name: str, times: int, asked: int | None, warmup: int) -> None
         )
 
 
+def _common_times(frame: pl.DataFrame, name: str, notes: list[str]) -> pl.DataFrame:
+    """The rows at times where every symbol of the file has a bar (a note says how many times
+    were left out); refused when there is none. A file whose symbols never shared a time (SPY
+    on one day, QQQ the next) was scored as one market switching symbols: all zeros, exit 0."""
+    import polars as pl
+
+    symbols = frame.get_column("symbol").n_unique()
+    if symbols < 2:
+        return frame
+    shared = pl.col("symbol").n_unique().over("timestamp") == symbols
+    common = frame.filter(shared)
+    total = frame.get_column("timestamp").n_unique()
+    kept = common.get_column("timestamp").n_unique()
+    if kept == 0:
+        raise UsageError(
+            f"{name}: its {symbols} symbols never have a bar at the same time; give each its "
+            "own file, or pick one with --symbols"
+        )
+    if kept < total:
+        notes.append(
+            f"{name}: kept the {kept:,} of {total:,} bar times at which all {symbols} symbols "
+            "have a bar"
+        )
+    return common
+
+
 def _markets(args: argparse.Namespace, notes: list[str]) -> tuple[list[Market], str]:
     """The simulated seeds, or the bar files, to evaluate on, and a line describing them
     (``notes``: one line per change made reading a file, such as a newest-first file)."""
@@ -238,6 +268,7 @@ def _markets(args: argparse.Namespace, notes: list[str]) -> tuple[list[Market], 
                     import polars as pl
 
                     frame = frame.filter(pl.col("symbol").is_in(list(args.symbols)))
+                frame = _common_times(frame, raw, notes)
                 times = frame.get_column("timestamp").n_unique()
                 warmup = args.warmup
                 if warmup is None:  # 250 bars (a year of days), at most half the file
