@@ -9,6 +9,7 @@ chosen by the user is never printed.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import threading
@@ -168,5 +169,6 @@ def run_sandbox(args: argparse.Namespace) -> int:
             stop.wait()
     finally:
         sandbox.stop()
-    print("sandbox stopped", file=sys.stderr)
+    with contextlib.suppress(OSError):  # the reader of a pipe may have quit: stopped all the same
+        print("sandbox stopped", file=sys.stderr)
     return 0
