@@ -83,7 +83,9 @@ def report_crash(exc: BaseException) -> int:
         where = f" (details in {path})"
     except OSError:
         where = ""
-    print(f"tui-trader: error: {describe(exc)}{where}", file=sys.stderr)
+    from tui_trader.core.shown import shown_line
+
+    print(f"tui-trader: error: {shown_line(describe(exc))}{where}", file=sys.stderr)
     return EXIT_CRASH
 
 
