@@ -242,6 +242,8 @@ def db_arg(text: str) -> Path | PgUrl:
     quoted ``$TUI_TRADER_DB`` as typed, and a folder named ``~`` was made in the working one."""
     from tui_trader.store.pg_url import looks_like_url, parse_db_url
 
+    if not text.strip():  # ' ' was a database file named ' ' in the working folder
+        raise argparse.ArgumentTypeError("is empty: name a database file or URL")
     if looks_like_url(text):
         try:
             return parse_db_url(text)
@@ -298,13 +300,14 @@ def resolve_db(path: Path | PgUrl | str | None, must_exist: bool = False) -> Pat
     from tui_trader.store.ownership import check_database
     from tui_trader.store.pg_url import PgUrl
 
+    source = ""
     if path is None and os.environ.get(DB_ENV):
-        path = os.environ[DB_ENV]
+        path, source = os.environ[DB_ENV], f"${DB_ENV} "
     if isinstance(path, str):
         try:
             path = db_arg(path)
         except argparse.ArgumentTypeError as exc:
-            raise UsageError(str(exc)) from None
+            raise UsageError(f"{source}{exc}") from None
     if isinstance(path, PgUrl):
         return path
     db = path or default_db_path()
