@@ -292,6 +292,21 @@ def open_existing_db(path: Path | PgUrl | str | None) -> Database:
         raise UsageError(str(exc)) from None
 
 
+def db_path_problem(db: Path) -> str | None:
+    """What rules out a database file path before any look at the disk (``path is too long
+    ...``, ``path holds a control character ...``), or ``None``: ``--db``, ``$TUI_TRADER_DB``
+    and the desk's Database field alike."""
+    text = str(db)
+    if len(text) > MAX_PATH or any(len(part) > 255 for part in db.parts):
+        return (
+            f"path is too long ({len(text):,} characters; at most {MAX_PATH:,}, and 255 per "
+            f"name): {quoted(text)}"
+        )
+    if "\x00" in text or not text.isprintable():
+        return f"path holds a control character: {quoted(text)}"
+    return None
+
+
 def resolve_db(path: Path | PgUrl | str | None, must_exist: bool = False) -> Path | PgUrl:
     """The database to use, checked. A PostgreSQL URL is checked for form here (the server is
     asked when the database is opened). A file path: its folder can be created (0700), the file
@@ -311,14 +326,9 @@ def resolve_db(path: Path | PgUrl | str | None, must_exist: bool = False) -> Pat
     if isinstance(path, PgUrl):
         return path
     db = path or default_db_path()
-    text = str(db)
-    if len(text) > MAX_PATH or any(len(part) > 255 for part in db.parts):
-        raise UsageError(
-            f"--db path is too long ({len(text):,} characters; at most {MAX_PATH:,}, and 255 per "
-            f"name): {quoted(text)}"
-        )
-    if "\x00" in text or not text.isprintable():
-        raise UsageError(f"--db path holds a control character: {quoted(text)}")
+    problem = db_path_problem(db)
+    if problem:
+        raise UsageError(f"--db {problem}")
     try:
         if must_exist and not db.is_file():
             raise UsageError(f"no database at {db} (run a session first, or pass --db)")
