@@ -83,3 +83,13 @@ def test_a_csv_ticker_that_reads_as_a_boolean_stays_a_ticker(place: Path) -> Non
     (place / "truecar.csv").write_text("date,symbol,open,high,low,close,volume\n" + rows)
     frame = read_bar_file(place / "truecar.csv")
     assert frame.get_column("symbol").unique().to_list() == ["TRUE"]
+
+
+def test_symbols_the_file_lacks_are_named_by_learn_evaluate(
+    place: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Was "0 bar time(s); learn evaluate needs at least 60 per file", as if it were short."""
+    _bars(["SPY"] * DAYS).write_parquet(place / "spy.parquet")
+    argv = ["learn", "evaluate", "--data", "spy.parquet", "--symbols", "XYZ,SPY"]
+    code, out, err, _ = run_main(argv, capsys)
+    assert_one_line_exit_2(code, out, err, "spy.parquet: no bars for XYZ (the file has SPY)", place)

@@ -31,6 +31,11 @@ CASES: list[tuple[str, list[str], str]] = [
     ("sandbox-key-empty", ["sandbox", "--key-id", ""], "--key-id: is empty"),
     ("sandbox-secret-space", ["sandbox", "--secret", "my secret"], "(the secret is not shown)"),
     ("sandbox-secret-empty", ["sandbox", "--secret", ""], "--secret: is empty"),
+    (
+        "learn-window-name",
+        ["learn", "evaluate", "--window", CLEAR + ":2024-01-02:2024-02-01", "--bars", "20"],
+        "the window's name holds a control character",
+    ),
 ]
 
 

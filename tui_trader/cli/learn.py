@@ -139,6 +139,8 @@ def window_arg(text: str) -> Window:
         ) from None
     if not name.strip() or end < start or not (first.isascii() and last.isascii()):
         raise argparse.ArgumentTypeError(f"not a window NAME:FROM:TO with FROM <= TO: {text!r}")
+    if not name.isprintable():  # the name heads a table row: an escape there was printed raw
+        raise argparse.ArgumentTypeError(f"the window's name holds a control character: {text!r}")
     if len(last) <= 10:  # a date: the whole day
         end = end.replace(hour=23, minute=59, second=59)
     return Window(name.strip(), start, end)
@@ -227,6 +229,20 @@ def _check_length(name: str, times: int, asked: int | None, warmup: int) -> None
         )
 
 
+def _only(frame: pl.DataFrame, symbols: tuple[str, ...], name: str) -> pl.DataFrame:
+    """The rows of ``--symbols``; refused, naming what the file holds, when one has no bar
+    there (it was "0 bar time(s); learn evaluate needs at least 60", as if the file were
+    short)."""
+    import polars as pl
+
+    present = frame.get_column("symbol").unique().sort().to_list()
+    unknown = [s for s in symbols if s not in present]
+    if unknown:
+        held = ", ".join(present[:10]) + (", ..." if len(present) > 10 else "")
+        raise UsageError(f"{name}: no bars for {', '.join(unknown)} (the file has {held})")
+    return frame.filter(pl.col("symbol").is_in(list(symbols)))
+
+
 def _common_times(frame: pl.DataFrame, name: str, notes: list[str]) -> pl.DataFrame:
     """The rows at times where every symbol of the file has a bar (a note says how many times
     were left out); refused when there is none. A file whose symbols never shared a time (SPY
@@ -265,9 +281,7 @@ def _markets(args: argparse.Namespace, notes: list[str]) -> tuple[list[Market], 
             try:
                 frame = read_bar_file(Path(raw).expanduser(), notes)
                 if args.symbols:
-                    import polars as pl
-
-                    frame = frame.filter(pl.col("symbol").is_in(list(args.symbols)))
+                    frame = _only(frame, args.symbols, raw)
                 frame = _common_times(frame, raw, notes)
                 times = frame.get_column("timestamp").n_unique()
                 warmup = args.warmup
