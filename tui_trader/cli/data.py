@@ -177,7 +177,8 @@ def run_export(args: argparse.Namespace) -> int:
     if args.end:
         frame = frame.filter(pl.col("timestamp") < _ny_midnight(args.end + timedelta(days=1)))
     if frame.height == 0:
-        raise UsageError(f"no cached {symbol} bars between {args.start} and {args.end}")
+        span = f"from {args.start or 'the first cached day'} to {args.end or 'the last'}"
+        raise UsageError(f"no cached {symbol} {args.interval.text} bars {span}")
     if args.adjusted:
         frame = adjust(frame)
     try:
@@ -240,11 +241,20 @@ def period_arg(text: str) -> Period:
 
 
 def date_arg(text: str) -> date:
-    """A ``YYYY-MM-DD`` date."""
+    """A ``YYYY-MM-DD`` date within the years bars may have (``market.validate``: 1800 up
+    to 2200). ``--end 9999-12-31`` crashed ``data export`` (the day after it overflowed)."""
+    from tui_trader.market.validate import END_TIME, FIRST_TIME
+
     try:
-        return date.fromisoformat(text.strip())
+        day = date.fromisoformat(text.strip())
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+    if not FIRST_TIME.date() <= day < END_TIME.date():
+        raise argparse.ArgumentTypeError(
+            f"{text.strip()} is outside the years bars may have ({FIRST_TIME.year} up to "
+            f"{END_TIME.year})"
+        )
+    return day
 
 
 # -- helpers -------------------------------------------------------------------------------------
