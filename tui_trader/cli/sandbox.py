@@ -17,7 +17,7 @@ import threading
 from typing import Any
 
 from tui_trader.cli.common import UsageError, quoted, symbols_arg
-from tui_trader.cli.numbers import cash_arg, non_negative_float, non_negative_int
+from tui_trader.cli.numbers import cash_arg, non_negative_float, non_negative_int, slippage_bps
 from tui_trader.market.sim import DEFAULT_SYMBOLS
 
 DEFAULT_PORT = 8765
@@ -144,7 +144,7 @@ def register(subparsers: Any) -> None:
         help="24h (always open) or real NYSE hours",
     )
     parser.add_argument(
-        "--slippage-bps", type=non_negative_float, default=2.0, help="market order slippage (2)"
+        "--slippage-bps", type=slippage_bps, default=2.0, help="market order slippage (2)"
     )
     parser.add_argument(
         "--key-id", type=key_id_arg, default=None, help=f"API key id to accept (env {KEY_ENV})"
