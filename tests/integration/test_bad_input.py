@@ -52,7 +52,7 @@ CASES: list[tuple[str, list[str], str]] = [
     ("stray-blob", ["history", "x" * 3000], "unrecognized arguments: xxx"),
     ("choice-blob", ["paper", "--weights", "x" * 3000], "invalid choice: 'xxx"),
     ("flag-given-a-blob", ["live", "paper", "--adopt-positions", "x" * 3000], "unrecognized"),
-    ("cache-dir-empty", ["data", "list", "--cache-dir", ""], "--cache-dir is empty"),
+    ("cache-dir-empty", ["data", "list", "--cache-dir", ""], "--cache-dir: is empty"),
     ("cache-dir-too-long", ["data", "clear", "--cache-dir", "x" * 3000], "name too long"),
     ("warmup-2y-of-1m", ["paper", "--period", "2y", "--interval", "1m"], "bars of warm-up"),
     ("every-1e300", ["paper", "--every", "1e300"], "too large"),

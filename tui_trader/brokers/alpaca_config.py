@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from tui_trader.core.web_address import http_url_problem
 from tui_trader.security import redact
 
 PAPER_URL = "https://paper-api.alpaca.markets"
@@ -253,13 +254,9 @@ def _clean_url(url: str, name: str) -> str:
     url = url.strip().rstrip("/")
     if url.endswith("/v2"):
         url = url[: -len("/v2")]
-    try:
-        parsed = urlsplit(url)
-        parsed.port  # noqa: B018 -- raises ValueError for a port that is not a number
-    except ValueError:
-        raise ConfigError(f"{name}={url!r} is not a valid URL") from None
-    if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise ConfigError(f"{name}={url!r} is not an http(s) URL")
+    problem = http_url_problem(url)
+    if problem:
+        raise ConfigError(f"{name}={url!r} {problem}")
     return url
 
 

@@ -12,9 +12,8 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
-from tui_trader.cli.common import EXIT_USAGE, UsageError, db_arg, fail, report_crash
+from tui_trader.cli.common import EXIT_USAGE, UsageError, db_arg, fail, file_arg, report_crash
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "paper": (
@@ -123,7 +122,7 @@ def build_parser(lazy: bool = False) -> argparse.ArgumentParser:
     parser.add_argument(
         "--config",
         dest="app_config",
-        type=Path,
+        type=file_arg,
         default=None,
         metavar="PATH",
         help="settings file the app's setup screen starts from (default: ./tui-trader.toml)",

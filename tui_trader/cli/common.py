@@ -83,7 +83,9 @@ def report_crash(exc: BaseException) -> int:
         where = f" (details in {path})"
     except OSError:
         where = ""
-    print(f"tui-trader: error: {describe(exc)}{where}", file=sys.stderr)
+    from tui_trader.core.shown import shown_line
+
+    print(f"tui-trader: error: {shown_line(describe(exc))}{where}", file=sys.stderr)
     return EXIT_CRASH
 
 
@@ -142,6 +144,9 @@ def data_text(text: str) -> str:
     from tui_trader.market import MarketDataError
     from tui_trader.market.sources import parse_data_spec
 
+    raw = text.strip()
+    if raw.startswith("replay:") and raw.removeprefix("replay:").strip():
+        path_text(raw.removeprefix("replay:"))
     try:
         parse_data_spec(text)
     except MarketDataError as exc:
@@ -149,14 +154,33 @@ def data_text(text: str) -> str:
     return text
 
 
+def path_text(text: str, what: str = "a file") -> str:
+    """A path option's text as typed, refused when blank or when it holds a character a
+    terminal would act on or cannot show: a control character (an escape sequence, a line
+    break, a NUL) or a byte that is not UTF-8. Such a name was taken and then printed raw
+    (``report --html $'x\\e[2J.html'`` cleared the screen as it said where it wrote; a newline
+    split the one-line answer in two). ``--db`` and the session keys follow the same rule."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"is empty: name {what}")
+    if not text.isprintable():
+        raise argparse.ArgumentTypeError(
+            f"holds a control character or a byte that is not UTF-8: {quoted(text)}"
+        )
+    return text
+
+
+def file_arg(text: str) -> Path:
+    """A file an option reads (``--config``, ``db verify FILE``, ``db restore FILE``): checked
+    as ``path_text``; whether it exists is the command's to say."""
+    return Path(path_text(text))
+
+
 def output_file_arg(text: str) -> Path:
     """A file an option writes (``report --html``, ``data export --out``): a new file or an
     existing regular one. A pipe made the command wait for a reader forever, and a device was
     written and then made owner-only (``report --html /dev/null`` run as root left the
     machine's ``/dev/null`` at 0600, which broke every other user's programs)."""
-    if not text.strip():
-        raise argparse.ArgumentTypeError("is empty: name a file")
-    path = Path(text)
+    path = Path(path_text(text))
     try:
         mode = path.stat().st_mode
     except OSError:  # not there yet (or unreachable: the writer says why)
@@ -174,9 +198,7 @@ def folder_arg(text: str) -> Path:
     """A folder an option writes into (``db backup --to``, ``--backup-dir``): made if missing,
     refused when empty or when the name is a file. ``db backup --to FILE`` failed as a check
     (exit 1), and ``--backup-dir FILE`` started the session, whose every backup then failed."""
-    if not text.strip():
-        raise argparse.ArgumentTypeError("is empty: name a folder")
-    path = Path(text).expanduser()
+    path = Path(path_text(text, "a folder")).expanduser()
     try:
         is_other = path.exists() and not path.is_dir()
     except OSError as exc:  # a name longer than the file system allows, a loop of links
@@ -220,6 +242,8 @@ def db_arg(text: str) -> Path | PgUrl:
     quoted ``$TUI_TRADER_DB`` as typed, and a folder named ``~`` was made in the working one."""
     from tui_trader.store.pg_url import looks_like_url, parse_db_url
 
+    if not text.strip():  # ' ' was a database file named ' ' in the working folder
+        raise argparse.ArgumentTypeError("is empty: name a database file or URL")
     if looks_like_url(text):
         try:
             return parse_db_url(text)
@@ -268,6 +292,21 @@ def open_existing_db(path: Path | PgUrl | str | None) -> Database:
         raise UsageError(str(exc)) from None
 
 
+def db_path_problem(db: Path) -> str | None:
+    """What rules out a database file path before any look at the disk (``path is too long
+    ...``, ``path holds a control character ...``), or ``None``: ``--db``, ``$TUI_TRADER_DB``
+    and the desk's Database field alike."""
+    text = str(db)
+    if len(text) > MAX_PATH or any(len(part) > 255 for part in db.parts):
+        return (
+            f"path is too long ({len(text):,} characters; at most {MAX_PATH:,}, and 255 per "
+            f"name): {quoted(text)}"
+        )
+    if "\x00" in text or not text.isprintable():
+        return f"path holds a control character: {quoted(text)}"
+    return None
+
+
 def resolve_db(path: Path | PgUrl | str | None, must_exist: bool = False) -> Path | PgUrl:
     """The database to use, checked. A PostgreSQL URL is checked for form here (the server is
     asked when the database is opened). A file path: its folder can be created (0700), the file
@@ -276,24 +315,20 @@ def resolve_db(path: Path | PgUrl | str | None, must_exist: bool = False) -> Pat
     from tui_trader.store.ownership import check_database
     from tui_trader.store.pg_url import PgUrl
 
+    source = ""
     if path is None and os.environ.get(DB_ENV):
-        path = os.environ[DB_ENV]
+        path, source = os.environ[DB_ENV], f"${DB_ENV} "
     if isinstance(path, str):
         try:
             path = db_arg(path)
         except argparse.ArgumentTypeError as exc:
-            raise UsageError(str(exc)) from None
+            raise UsageError(f"{source}{exc}") from None
     if isinstance(path, PgUrl):
         return path
     db = path or default_db_path()
-    text = str(db)
-    if len(text) > MAX_PATH or any(len(part) > 255 for part in db.parts):
-        raise UsageError(
-            f"--db path is too long ({len(text):,} characters; at most {MAX_PATH:,}, and 255 per "
-            f"name): {quoted(text)}"
-        )
-    if "\x00" in text or not text.isprintable():
-        raise UsageError(f"--db path holds a control character: {quoted(text)}")
+    problem = db_path_problem(db)
+    if problem:
+        raise UsageError(f"--db {problem}")
     try:
         if must_exist and not db.is_file():
             raise UsageError(f"no database at {db} (run a session first, or pass --db)")

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tui_trader.cli.common import UsageError, output_file_arg, symbols_arg
+from tui_trader.cli.common import UsageError, folder_arg, output_file_arg, symbols_arg
 from tui_trader.cli.numbers import positive_float
 from tui_trader.core.shown import shown_path
 from tui_trader.core.timeframes import NEW_YORK, Interval, Period, TimeframeError
@@ -177,7 +177,8 @@ def run_export(args: argparse.Namespace) -> int:
     if args.end:
         frame = frame.filter(pl.col("timestamp") < _ny_midnight(args.end + timedelta(days=1)))
     if frame.height == 0:
-        raise UsageError(f"no cached {symbol} bars between {args.start} and {args.end}")
+        span = f"from {args.start or 'the first cached day'} to {args.end or 'the last'}"
+        raise UsageError(f"no cached {symbol} {args.interval.text} bars {span}")
     if args.adjusted:
         frame = adjust(frame)
     try:
@@ -240,11 +241,20 @@ def period_arg(text: str) -> Period:
 
 
 def date_arg(text: str) -> date:
-    """A ``YYYY-MM-DD`` date."""
+    """A ``YYYY-MM-DD`` date within the years bars may have (``market.validate``: 1800 up
+    to 2200). ``--end 9999-12-31`` crashed ``data export`` (the day after it overflowed)."""
+    from tui_trader.market.validate import END_TIME, FIRST_TIME
+
     try:
-        return date.fromisoformat(text.strip())
+        day = date.fromisoformat(text.strip())
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+    if not FIRST_TIME.date() <= day < END_TIME.date():
+        raise argparse.ArgumentTypeError(
+            f"{text.strip()} is outside the years bars may have ({FIRST_TIME.year} up to "
+            f"{END_TIME.year})"
+        )
+    return day
 
 
 # -- helpers -------------------------------------------------------------------------------------
@@ -265,24 +275,21 @@ def _add_cache_dir(parser: argparse.ArgumentParser) -> None:
     """``--cache-dir DIR``: where the Parquet cache lives."""
     parser.add_argument(
         "--cache-dir",
-        type=_dir_arg,
+        type=folder_arg,
         default=None,
         metavar="DIR",
         help=f"bar cache directory (default ${CACHE_ENV} or {default_cache_dir()})",
     )
 
 
-def _dir_arg(text: str) -> Path:
-    """``--cache-dir``'s value: an empty one (an unset shell variable) is refused, not taken
-    as the working directory."""
-    if not text.strip():
-        raise argparse.ArgumentTypeError("--cache-dir is empty: name a directory")
-    return Path(text)
-
-
 def _cache_dir(args: argparse.Namespace) -> Path:
     """The cache directory the user chose, or the default; refused if it is a file or a name
-    the system cannot look up."""
+    the system cannot look up (``$TUI_TRADER_CACHE_DIR`` is held to ``--cache-dir``'s rule)."""
+    if args.cache_dir is None:
+        try:
+            folder_arg(str(default_cache_dir()))
+        except argparse.ArgumentTypeError as exc:
+            raise UsageError(f"${CACHE_ENV}: {exc}") from None
     path: Path = (args.cache_dir or default_cache_dir()).expanduser()
     try:
         is_file = path.exists() and not path.is_dir()

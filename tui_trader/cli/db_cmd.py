@@ -12,7 +12,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from tui_trader.cli.common import UsageError, add_db_option, folder_arg, resolve_db
+from tui_trader.cli.common import (
+    UsageError,
+    add_db_option,
+    file_arg,
+    folder_arg,
+    resolve_db,
+)
 from tui_trader.cli.numbers import non_negative_int
 
 
@@ -34,10 +40,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     backup.set_defaults(handler=run_backup)
     verify = actions.add_parser("verify", help="integrity check and row counts of a file")
-    verify.add_argument("file", type=Path, metavar="FILE")
+    verify.add_argument("file", type=file_arg, metavar="FILE")
     verify.set_defaults(handler=run_verify)
     restore = actions.add_parser("restore", help="replace the database with a backup")
-    restore.add_argument("file", type=Path, metavar="FILE")
+    restore.add_argument("file", type=file_arg, metavar="FILE")
     add_db_option(restore)
     restore.set_defaults(handler=run_restore)
 

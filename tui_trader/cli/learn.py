@@ -15,11 +15,12 @@ import argparse
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from tui_trader.cli.common import UsageError, symbols_arg
+from tui_trader.cli.common import UsageError, path_text, symbols_arg
 from tui_trader.cli.learn_tables import (
     per_run_table,
     summary_table,
@@ -42,6 +43,9 @@ from tui_trader.learning.evaluate import (
 from tui_trader.learning.performance import Window
 from tui_trader.learning.setup import LearningSettings
 from tui_trader.market import MarketDataError
+
+if TYPE_CHECKING:
+    import polars as pl
 
 MIN_FILE_BARS = 60
 """Bar times a file needs under the default warm-up: 30 to warm up, 30 to trade."""
@@ -78,6 +82,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ev.add_argument(
         "--data",
         nargs="+",
+        type=bar_file_text,
         default=None,
         metavar="FILE",
         help="CSV/Parquet bar files instead (each its own market; one-symbol price files as "
@@ -114,6 +119,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=lambda args: parser.print_help() or 0)
 
 
+def bar_file_text(text: str) -> str:
+    """One ``--data`` file name (``replay:`` in front is allowed, as for ``paper``), refused
+    when blank or holding a control character (see ``path_text``)."""
+    path_text(text.removeprefix("replay:"))
+    return text
+
+
 def window_arg(text: str) -> Window:
     """``NAME:FROM:TO`` with ISO dates (``crisis:2007-10-09:2009-03-09``), both ends included."""
     name, _, rest = text.partition(":")
@@ -127,6 +139,8 @@ def window_arg(text: str) -> Window:
         ) from None
     if not name.strip() or end < start or not (first.isascii() and last.isascii()):
         raise argparse.ArgumentTypeError(f"not a window NAME:FROM:TO with FROM <= TO: {text!r}")
+    if not name.isprintable():  # the name heads a table row: an escape there was printed raw
+        raise argparse.ArgumentTypeError(f"the window's name holds a control character: {text!r}")
     if len(last) <= 10:  # a date: the whole day
         end = end.replace(hour=23, minute=59, second=59)
     return Window(name.strip(), start, end)
@@ -215,6 +229,46 @@ def _check_length(name: str, times: int, asked: int | None, warmup: int) -> None
         )
 
 
+def _only(frame: pl.DataFrame, symbols: tuple[str, ...], name: str) -> pl.DataFrame:
+    """The rows of ``--symbols``; refused, naming what the file holds, when one has no bar
+    there (it was "0 bar time(s); learn evaluate needs at least 60", as if the file were
+    short)."""
+    import polars as pl
+
+    present = frame.get_column("symbol").unique().sort().to_list()
+    unknown = [s for s in symbols if s not in present]
+    if unknown:
+        held = ", ".join(present[:10]) + (", ..." if len(present) > 10 else "")
+        raise UsageError(f"{name}: no bars for {', '.join(unknown)} (the file has {held})")
+    return frame.filter(pl.col("symbol").is_in(list(symbols)))
+
+
+def _common_times(frame: pl.DataFrame, name: str, notes: list[str]) -> pl.DataFrame:
+    """The rows at times where every symbol of the file has a bar (a note says how many times
+    were left out); refused when there is none. A file whose symbols never shared a time (SPY
+    on one day, QQQ the next) was scored as one market switching symbols: all zeros, exit 0."""
+    import polars as pl
+
+    symbols = frame.get_column("symbol").n_unique()
+    if symbols < 2:
+        return frame
+    shared = pl.col("symbol").n_unique().over("timestamp") == symbols
+    common = frame.filter(shared)
+    total = frame.get_column("timestamp").n_unique()
+    kept = common.get_column("timestamp").n_unique()
+    if kept == 0:
+        raise UsageError(
+            f"{name}: its {symbols} symbols never have a bar at the same time; give each its "
+            "own file, or pick one with --symbols"
+        )
+    if kept < total:
+        notes.append(
+            f"{name}: kept the {kept:,} of {total:,} bar times at which all {symbols} symbols "
+            "have a bar"
+        )
+    return common
+
+
 def _markets(args: argparse.Namespace, notes: list[str]) -> tuple[list[Market], str]:
     """The simulated seeds, or the bar files, to evaluate on, and a line describing them
     (``notes``: one line per change made reading a file, such as a newest-first file)."""
@@ -227,9 +281,8 @@ def _markets(args: argparse.Namespace, notes: list[str]) -> tuple[list[Market], 
             try:
                 frame = read_bar_file(Path(raw).expanduser(), notes)
                 if args.symbols:
-                    import polars as pl
-
-                    frame = frame.filter(pl.col("symbol").is_in(list(args.symbols)))
+                    frame = _only(frame, args.symbols, raw)
+                frame = _common_times(frame, raw, notes)
                 times = frame.get_column("timestamp").n_unique()
                 warmup = args.warmup
                 if warmup is None:  # 250 bars (a year of days), at most half the file

@@ -63,6 +63,23 @@ def non_negative_float(text: str) -> float:
     return value
 
 
+MAX_SLIPPAGE_BPS = 5_000.0
+"""The most slippage a simulated fill may take, in basis points (50%): at 10,000 bps (100%) or
+more a sell fills at a price of zero or less (``--slippage-bps 20000`` recorded buys at three
+times the price and would have recorded sells at minus the price)."""
+
+
+def slippage_bps(text: str) -> float:
+    """``--slippage-bps`` of the paper broker and the sandbox: 0 to ``MAX_SLIPPAGE_BPS``."""
+    value = non_negative_float(text)
+    if value > MAX_SLIPPAGE_BPS:
+        raise argparse.ArgumentTypeError(
+            f"at most {MAX_SLIPPAGE_BPS:,.0f} bps (50%), got {quoted(text)}: a sell would fill "
+            "near or below a price of zero"
+        )
+    return value
+
+
 def percent(text: str) -> float:
     """A percentage above 0 and at most 100."""
     value = _number(text)

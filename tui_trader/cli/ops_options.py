@@ -14,7 +14,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from tui_trader.cli.common import UsageError, folder_arg
+from tui_trader.cli.common import UsageError, file_arg, folder_arg
 from tui_trader.cli.numbers import non_negative_float, non_negative_int, positive_float
 
 
@@ -73,7 +73,7 @@ def add_ops_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--config",
-        type=Path,
+        type=file_arg,
         default=None,
         metavar="PATH",
         help="settings file (default: ./tui-trader.toml, else your config folder); the "

@@ -29,6 +29,7 @@ from tui_trader.cli.numbers import (
     non_negative_int,
     percent,
     seconds,
+    slippage_bps,
     stop_loss_arg,
     take_profit_arg,
 )
@@ -73,7 +74,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_yahoo_options(parser.add_argument_group("Yahoo data (--data yahoo)"))
     costs = parser.add_argument_group("simulated costs")
-    costs.add_argument("--slippage-bps", type=non_negative_float, default=5.0, help="(5)")
+    costs.add_argument("--slippage-bps", type=slippage_bps, default=5.0, help="(5)")
     costs.add_argument(
         "--commission-per-share", type=non_negative_float, default=0.005, help="(0.005)"
     )

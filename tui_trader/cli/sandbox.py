@@ -9,13 +9,15 @@ chosen by the user is never printed.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import shlex
 import sys
 import threading
 from typing import Any
 
-from tui_trader.cli.common import UsageError, symbols_arg
-from tui_trader.cli.numbers import cash_arg, non_negative_float, non_negative_int
+from tui_trader.cli.common import UsageError, quoted, symbols_arg
+from tui_trader.cli.numbers import cash_arg, non_negative_float, non_negative_int, slippage_bps
 from tui_trader.market.sim import DEFAULT_SYMBOLS
 
 DEFAULT_PORT = 8765
@@ -49,6 +51,44 @@ def port_arg(text: str) -> int:
     if value > 65535:
         raise argparse.ArgumentTypeError(f"not a port number: {text!r}")
     return value
+
+
+def key_id_arg(text: str) -> str:
+    """``--key-id``: not blank, no blank or control character. An empty one (an unset shell
+    variable) fell back to the well-known key, and one holding an escape sequence or a ``;``
+    after a space was printed raw into the ``export`` line the user pastes into a shell."""
+    problem = _key_problem(text)
+    if problem:
+        raise argparse.ArgumentTypeError(f"{problem}: {quoted(text)}")
+    return text
+
+
+def secret_arg(text: str) -> str:
+    """``--secret``: held to ``key_id_arg``'s rule; the refusal never quotes it."""
+    problem = _key_problem(text)
+    if problem:
+        raise argparse.ArgumentTypeError(f"{problem} (the secret is not shown)")
+    return text
+
+
+def _key_problem(text: str) -> str | None:
+    """What is wrong with a key id or secret typed for the sandbox, if anything."""
+    if not text.strip():
+        return "is empty"
+    if not text.isprintable() or any(ch.isspace() for ch in text):
+        return "holds a space or a control character"
+    return None
+
+
+def _from_env(name: str, check: Any) -> str | None:
+    """A sandbox key from the environment (unset or empty: ``None``), checked as the option."""
+    value = os.environ.get(name)
+    if not value:
+        return None
+    try:
+        return check(value)
+    except argparse.ArgumentTypeError as exc:
+        raise UsageError(f"${name} {exc}") from None
 
 
 def interval_arg(text: str) -> str:
@@ -104,10 +144,14 @@ def register(subparsers: Any) -> None:
         help="24h (always open) or real NYSE hours",
     )
     parser.add_argument(
-        "--slippage-bps", type=non_negative_float, default=2.0, help="market order slippage (2)"
+        "--slippage-bps", type=slippage_bps, default=2.0, help="market order slippage (2)"
     )
-    parser.add_argument("--key-id", default=None, help=f"API key id to accept (env {KEY_ENV})")
-    parser.add_argument("--secret", default=None, help=f"API secret to accept (env {SECRET_ENV})")
+    parser.add_argument(
+        "--key-id", type=key_id_arg, default=None, help=f"API key id to accept (env {KEY_ENV})"
+    )
+    parser.add_argument(
+        "--secret", type=secret_arg, default=None, help=f"API secret to accept (env {SECRET_ENV})"
+    )
     parser.set_defaults(handler=run_sandbox)
 
 
@@ -119,8 +163,8 @@ def run_sandbox(args: argparse.Namespace) -> int:
     from tui_trader.sandbox import DEFAULT_KEY_ID, DEFAULT_SECRET, FaultSettings, Sandbox
     from tui_trader.sandbox.config import SandboxConfig
 
-    key_id = args.key_id or os.environ.get(KEY_ENV) or DEFAULT_KEY_ID
-    secret = args.secret or os.environ.get(SECRET_ENV) or DEFAULT_SECRET
+    key_id = args.key_id or _from_env(KEY_ENV, key_id_arg) or DEFAULT_KEY_ID
+    secret = args.secret or _from_env(SECRET_ENV, secret_arg) or DEFAULT_SECRET
     if args.stream_port is not None:
         print(
             "tui-trader sandbox: --stream-port is deprecated and ignored: the streams are served "
@@ -160,7 +204,8 @@ def run_sandbox(args: argparse.Namespace) -> int:
                 f"  market data stream:               {sandbox.data_stream_url}\n"
                 f"  admin (needs the keys below):     {sandbox.base_url}/admin/state\n"
                 f"In the other terminal:\n"
-                f"  export APCA_API_KEY_ID={key_id} APCA_API_SECRET_KEY={shown_secret} "
+                f"  export APCA_API_KEY_ID={shlex.quote(key_id)} "
+                f"APCA_API_SECRET_KEY={shown_secret} "
                 f"APCA_API_BASE_URL={sandbox.base_url}\n"
                 f"Press Ctrl+C to stop.",
                 flush=True,
@@ -168,5 +213,6 @@ def run_sandbox(args: argparse.Namespace) -> int:
             stop.wait()
     finally:
         sandbox.stop()
-    print("sandbox stopped", file=sys.stderr)
+    with contextlib.suppress(OSError):  # the reader of a pipe may have quit: stopped all the same
+        print("sandbox stopped", file=sys.stderr)
     return 0

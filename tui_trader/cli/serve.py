@@ -16,7 +16,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from tui_trader.cli.common import UsageError, add_db_option, resolve_db
+from tui_trader.cli.common import UsageError, add_db_option, quoted, resolve_db
 from tui_trader.store.pg_url import PgUrl
 
 DEFAULT_PORT = 8780
@@ -31,7 +31,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Serve the full-screen desk to a web browser with textual-serve. The link "
         "printed at start carries a random token; requests without it are refused.",
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    parser.add_argument(
+        "--host", type=_host, default="127.0.0.1", help="address to listen on (127.0.0.1)"
+    )
     parser.add_argument(
         "--port", type=_port, default=DEFAULT_PORT, help=f"port to listen on ({DEFAULT_PORT})"
     )
@@ -47,6 +49,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_db_option(parser)
     parser.set_defaults(handler=run_serve)
+
+
+def _host(text: str) -> str:
+    """``--host``: not blank (an empty host listens on every address of the machine) and no
+    control character (it was printed raw in the refusal and in the remote warning)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("is empty: name an address (127.0.0.1 by default)")
+    if not text.isprintable():
+        raise argparse.ArgumentTypeError(f"holds a control character: {quoted(text)}")
+    return text
 
 
 def _port(text: str) -> int:

@@ -107,9 +107,12 @@ class Interrupt:
     def _first(self, signum: int) -> None:
         """Print what the first signal does, then ask the run to stop."""
         name = "Ctrl+C" if signum == signal.SIGINT else signal.Signals(signum).name
-        with contextlib.suppress(Exception):
-            self.console.print(f"[yellow]{name}: {self.doing} (Ctrl+C again to quit now)[/]")
-        self.stop()
+        try:  # rich raises SystemExit on a closed pipe: it ended this thread before ``stop``,
+            # and a command whose output went to a reader that had quit never stopped
+            with contextlib.suppress(Exception, SystemExit):
+                self.console.print(f"[yellow]{name}: {self.doing} (Ctrl+C again to quit now)[/]")
+        finally:
+            self.stop()
 
 
 def _detach_from_terminal() -> None:

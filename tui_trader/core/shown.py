@@ -23,6 +23,11 @@ _LONG_WORD = re.compile(rf"\S{{{LONGEST + 1},}}")
 
 
 def shown_line(text: str) -> str:
-    """``text`` with every run of more than ``LONGEST`` non-blank characters cut as
-    ``shown_path`` cuts a name (argparse quotes a refused value in full)."""
+    """``text`` with every character a terminal would act on written as its escape (``\\x1b``)
+    and every run of more than ``LONGEST`` non-blank characters cut as ``shown_path`` cuts a
+    name (argparse quotes a refused value in full). An error line quotes what the user typed:
+    ``tui-trader paper $'\\e[2J'`` was refused with the escape sequence printed raw, which
+    cleared the screen the one line was on."""
+    if not text.isprintable():
+        text = "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
     return _LONG_WORD.sub(lambda m: shown_path(m.group()), text)

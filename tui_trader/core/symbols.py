@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 
 SYMBOL_RE = re.compile(r"^[A-Z][A-Z0-9.\-]{0,9}$", re.ASCII)
+TICKER_RULE = "an upper-case letter, then up to 9 letters, digits, '.' or '-'"
+"""The rule in words, for a refusal."""
 
 
 def bad_symbols(symbols: list[str] | tuple[str, ...]) -> list[str]:

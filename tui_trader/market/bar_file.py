@@ -22,6 +22,7 @@ from pathlib import Path
 import polars as pl
 
 from tui_trader.core.shown import shown_path
+from tui_trader.core.symbols import TICKER_RULE, bad_symbols
 from tui_trader.market import MarketDataError
 from tui_trader.market.columns import (
     ALIASES,
@@ -59,10 +60,13 @@ def read_bar_file(path: Path, notes: list[str] | None = None) -> pl.DataFrame:
         table, layout = as_bar_table(scan, stem, kind.decimal_comma)
         if not layout.mapped:
             raise MarketDataError(f"{source}: {_unmapped(table.collect_schema().names())}")
+        _check_symbol_type(table.collect_schema()["symbol"], source)
         keep = ("adj_close",) if layout.adjusted else ()
-        return normalize_bars(
+        bars = normalize_bars(
             table, source, lambda typed: _prepare(typed, layout, source, said), keep
         )
+        _check_symbols(bars, source)
+        return bars
     except MarketDataError:
         raise
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
@@ -107,6 +111,13 @@ def _scan_csv(path: Path, kind: FileKind) -> pl.LazyFrame:
         for name, dtype in schema.items()
         if column_key(name) in numeric and dtype.is_integer()
     }
+    overrides.update(  # symbols are text: TRUE (TrueCar) is no boolean, 1 no number
+        {
+            name: pl.String()
+            for name, dtype in schema.items()
+            if column_key(name) in ALIASES["symbol"] and dtype != pl.String
+        }
+    )
     return scan(overrides) if overrides else first
 
 
@@ -153,6 +164,28 @@ def _newest_first(frame: pl.DataFrame) -> bool:
         return False
     step = pl.col("timestamp").diff().over("symbol")
     return bool(frame.select((step < pl.duration(seconds=0)).or_(step.is_null()).all()).item())
+
+
+def _check_symbol_type(dtype: pl.DataType, source: str) -> None:
+    """Refuse a symbol column that does not hold text (a Parquet column of numbers, booleans or
+    only nulls): ``True`` was read as a symbol ``TRUE`` and traded."""
+    if not isinstance(dtype, pl.String | pl.Categorical | pl.Enum):
+        raise MarketDataError(
+            f"{source}: the symbol column holds {dtype} values, not ticker symbols (text such "
+            "as SPY)"
+        )
+
+
+def _check_symbols(frame: pl.DataFrame, source: str) -> None:
+    """Refuse rows without a symbol and symbols that are not tickers (``core.symbols``' rule,
+    the command line's): a replay crashed on a row with a null symbol, and ``learn evaluate``
+    scored a file of symbols such as ``'SPY Y'`` or ``'1'`` without a word."""
+    missing = frame.select((pl.col("symbol").is_null() | (pl.col("symbol") == "")).sum()).item()
+    if missing:
+        raise MarketDataError(f"{source}: {missing} row(s) without a symbol")
+    wrong = bad_symbols(frame.get_column("symbol").unique(maintain_order=True).to_list())
+    if wrong:
+        raise MarketDataError(f"{source}: {wrong[0]!r} is not a ticker symbol ({TICKER_RULE})")
 
 
 def _not_a_file(path: Path) -> str:

@@ -21,7 +21,7 @@ from pathlib import Path
 import polars as pl
 
 from tui_trader.core.domain import Bar
-from tui_trader.core.symbols import bad_symbols
+from tui_trader.core.symbols import TICKER_RULE, bad_symbols
 from tui_trader.core.timeframes import (
     Interval,
     Period,
@@ -179,8 +179,7 @@ class ReplayMarket:
         wrong = bad_symbols(list(self.symbols))
         if wrong:
             raise MarketDataError(
-                f"{self.source}: {wrong[0]!r} is not a ticker symbol (an upper-case letter, then "
-                "up to 9 letters, digits, '.' or '-')"
+                f"{self.source}: {wrong[0]!r} is not a ticker symbol ({TICKER_RULE})"
             )
         spacing = self.typical_spacing()
         if spacing is not None and not _fits(spacing, self.interval):

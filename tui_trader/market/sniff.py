@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gzip
 import re
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -105,9 +106,10 @@ def _unquoted(line: str) -> str:
 
 
 def _gunzipped_head(path: Path) -> bytes:
-    """The first ``HEAD_BYTES`` of a gzip-compressed file, uncompressed."""
+    """The first ``HEAD_BYTES`` of a gzip-compressed file, uncompressed (damaged data in them
+    raises ``zlib.error``, which is no ``OSError``: it crashed the command, exit 1)."""
     try:
         with gzip.open(path, "rb") as handle:
             return handle.read(HEAD_BYTES)
-    except (OSError, EOFError) as exc:
+    except (OSError, EOFError, zlib.error) as exc:
         raise MarketDataError(f"{path}: is a damaged gzip file ({exc})") from None

@@ -26,6 +26,7 @@ from pathlib import Path
 import polars as pl
 
 from tui_trader.core.timeframes import NEW_YORK, Interval, Period
+from tui_trader.core.web_address import http_url_problem
 from tui_trader.market import MarketDataError
 from tui_trader.market.cache import BarCache
 from tui_trader.market.calendar import ExchangeCalendar, us_equity_calendar
@@ -75,8 +76,13 @@ class YahooOptions:
     """The clock deciding which bars have completed (tests freeze it)."""
 
     def origin(self) -> str | None:
-        """The stand-in origin to use, if any."""
-        return self.base_url or os.environ.get(YAHOO_URL_ENV, "").strip() or None
+        """The stand-in origin to use, if any; refused (``MarketDataError``) when it is no
+        http(s) URL (``web_address``)."""
+        origin = self.base_url or os.environ.get(YAHOO_URL_ENV, "").strip() or None
+        problem = http_url_problem(origin) if origin else None
+        if problem:
+            raise MarketDataError(f"${YAHOO_URL_ENV}={origin!r} {problem}")
+        return origin
 
 
 @dataclass(slots=True)

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import logging
 import queue
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from tui_trader.engine.notices import Notice
 from tui_trader.store.own_connection import own_connection, own_errors
@@ -35,8 +35,12 @@ def redact(url: str) -> str:
     plugin = _instantiate(url)
     if plugin is not None:
         return plugin.url(privacy=True).split("?", 1)[0]
-    scheme = urlsplit(url).scheme or "?"
-    return f"{scheme}://****"
+    scheme = _SCHEME.match(url.strip())  # not urlsplit: it raised on json://u:p@[::1 (a crash)
+    return f"{scheme.group(1) if scheme else '?'}://****"
+
+
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]{0,31})://")
+"""An alert URL's scheme, the one part of an unreadable URL shown."""
 
 
 def check_alert_url(url: str) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tui_trader.cli.common import symbols_arg
+from tui_trader.cli.common import db_arg, db_path_problem, path_text, symbols_arg
 from tui_trader.cli.numbers import (
     non_negative_float,
     non_negative_int,
@@ -21,6 +21,7 @@ from tui_trader.cli.numbers import (
     stop_loss_arg,
     take_profit_arg,
 )
+from tui_trader.core.shown import shown_path
 from tui_trader.core.timeframes import TimeframeError, parse_interval, parse_period
 from tui_trader.learning.choices import DEFAULT_FLOOR, DEFAULT_LEARNING_RATE, WEIGHT_MODES
 from tui_trader.risk.limits import RiskLimits
@@ -30,6 +31,7 @@ if TYPE_CHECKING:  # imported when a plan is made: the engine and store are not 
     from tui_trader.learning.setup import LearningSettings  # the setup screen (issue 17)
     from tui_trader.ops.session_ops import OpsSettings
     from tui_trader.session.local import LocalSettings
+    from tui_trader.store.pg_url import PgUrl
 
 MODES = ("local", "paper", "live")
 """Session modes: the local simulated desk, Alpaca paper, Alpaca live."""
@@ -185,11 +187,11 @@ def _optional(errors: dict[str, str], name: str, parse, text: str):
 
 
 def _seed(text: str) -> int:
-    """Any whole number."""
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    """A whole number in ASCII digits, as ``--seed`` takes (``int`` alone took ``７``,
+    ``1_000`` and a seed of 4,000 digits)."""
+    from tui_trader.cli.numbers import integer
+
+    return integer(text)
 
 
 def _orders(text: str) -> int:
@@ -200,12 +202,26 @@ def _orders(text: str) -> int:
     return value
 
 
-def _db(text: str) -> Path:
-    """A database file path (its folder is created when the session starts)."""
+def _db(text: str) -> Path | PgUrl:
+    """A database file path or a PostgreSQL URL, read as ``--db`` reads it (its folder is
+    created when the session starts). The desk started with ``--db postgresql://...`` took
+    the URL shown here as a file path: its sessions went to a SQLite file under a folder named
+    ``postgresql:``. A path too long for the system made the check raise ``OSError``."""
+    from tui_trader.store.pg_url import PgUrl
+
     if not text:
         raise argparse.ArgumentTypeError("a database path is required")
-    path = Path(text).expanduser()
-    if path.is_dir():
+    path = db_arg(text)
+    if isinstance(path, PgUrl):
+        return path
+    problem = db_path_problem(path)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
+    try:
+        is_dir = path.is_dir()
+    except OSError as exc:
+        raise argparse.ArgumentTypeError(f"{shown_path(path)}: {exc.strerror or exc}") from None
+    if is_dir:
         raise argparse.ArgumentTypeError(f"{path} is a directory, not a database file")
     return path
 
@@ -258,10 +274,7 @@ def validate(
     data = values.get("data", "sim")
     if data == "replay":
         file = values.get("replay_file", "").strip()
-        if not file:
-            errors["replay_file"] = "choose a CSV or Parquet bar file to replay"
-        elif not Path(file).expanduser().is_file():
-            errors["replay_file"] = f"no such file: {file}"
+        errors.update(_replay_file(file))
         data = f"replay:{file}"
     if mode == "live" and not live_enabled:
         errors["mode"] = "live trading is off: start with --enable-live or turn on the switch"
@@ -298,6 +311,23 @@ def validate(
     ops = _ops_settings(alerts=alerts, backup_every=backup_every, backup_keep=backup_keep)
     adopt = adopt_positions and mode in ("paper", "live")
     return FormResult(SessionPlan(mode, settings, iterations, every, ops, adopt))
+
+
+def _replay_file(file: str) -> dict[str, str]:
+    """The replay file field's complaint, if any: empty, a name ``path_text`` refuses (a
+    control character), or no file there (a name too long for the system raised
+    ``OSError`` out of the check)."""
+    if not file:
+        return {"replay_file": "choose a CSV or Parquet bar file to replay"}
+    try:
+        path_text(file)
+        if not Path(file).expanduser().is_file():
+            return {"replay_file": f"no such file: {shown_path(file)}"}
+    except argparse.ArgumentTypeError as exc:
+        return {"replay_file": str(exc)}
+    except OSError as exc:
+        return {"replay_file": f"{shown_path(file)}: {exc.strerror or exc}"}
+    return {}
 
 
 def _learning(errors: dict[str, str], values: dict[str, str]) -> LearningSettings | None:

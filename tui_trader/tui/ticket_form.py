@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from tui_trader.cli.numbers import MAX_NUMBER
 from tui_trader.core.orders import OrderType, Side, TimeInForce
 from tui_trader.engine.manual_orders import ManualOrder
 
@@ -31,24 +32,33 @@ def parse_ticket(values: dict[str, str], symbols: tuple[str, ...]) -> TicketResu
     symbol = values.get("symbol", "").strip().upper()
     if symbol not in symbols:
         return TicketResult(None, "symbol", f"choose one of {', '.join(symbols)}")
+    text = values.get("amount", "").replace(",", "").strip()
     try:
-        amount = float(values.get("amount", "").replace(",", ""))
+        amount = float(text) if text.isascii() else None
     except ValueError:
-        return TicketResult(None, "amount", "a number, e.g. 10 (shares) or 2500 (dollars)")
+        amount = None
+    if amount is None:  # "ten", and "５" or "٥", which float() alone takes
+        return TicketResult(None, "amount", "a number in ASCII digits, e.g. 10 (shares) or 2500")
     if not math.isfinite(amount):  # "nan", "1e400": not "must be greater than zero"
         return TicketResult(None, "amount", f"not a finite number: {values.get('amount')!r}")
     if not amount > 0:
         return TicketResult(None, "amount", "must be greater than zero")
+    if amount > MAX_NUMBER:  # the command line's bound: 1e300 shares went to the risk gate
+        return TicketResult(None, "amount", f"too large: at most {MAX_NUMBER:g}")
     order_type = OrderType(values.get("type", "market"))
     limit = stop = None
     if order_type in (OrderType.LIMIT, OrderType.STOP_LIMIT):
         limit = _price(values.get("limit", ""))
         if limit is None:
-            return TicketResult(None, "limit", f"a {order_type} order needs a positive price")
+            return TicketResult(
+                None, "limit", f"a {order_type} order needs a positive price, at most 1e12"
+            )
     if order_type.is_stop:
         stop = _price(values.get("stop", ""))
         if stop is None:
-            return TicketResult(None, "stop", f"a {order_type} order needs a positive stop price")
+            return TicketResult(
+                None, "stop", f"a {order_type} order needs a positive stop price, at most 1e12"
+            )
     dollars = values.get("unit") == "dollars"
     order = ManualOrder(
         symbol=symbol,
@@ -67,12 +77,17 @@ def parse_ticket(values: dict[str, str], symbols: tuple[str, ...]) -> TicketResu
 
 
 def _price(text: str) -> float | None:
-    """A positive price typed with or without thousands commas; ``None`` if it is not one."""
+    """A positive price typed in ASCII digits, with or without thousands commas, at most a bar's
+    highest price (``market.validate.MAX_PRICE``, 1e12); ``None`` if it is not one (a limit of
+    1e308 was taken, and the cash it reserves is not a finite number)."""
+    raw = text.replace(",", "").strip()
+    if not raw.isascii():
+        return None
     try:
-        price = float(text.replace(",", ""))
+        price = float(raw)
     except ValueError:
         return None
-    return price if 0 < price < float("inf") else None
+    return price if 0 < price <= MAX_NUMBER else None
 
 
 def describe(order: ManualOrder) -> str:

@@ -1,0 +1,48 @@
+"""The order ticket's numbers follow the command line's rules: ASCII digits, at most 1e12.
+
+Before, ``float()`` alone read the ticket: ``５`` or ``٥`` shares were taken as 5, an amount
+of 1e300 shares went on to the risk gate, and a limit or stop price of 1e308 was taken (the
+cash a buy limit reserves is then no finite number).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tui_trader.tui.ticket_form import parse_ticket
+
+SYMBOLS = ("SPY", "QQQ")
+TICKET = {"symbol": "SPY", "side": "buy", "amount": "10", "unit": "shares", "type": "market"}
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "words"),
+    [
+        ({"amount": "５"}, "amount", "ASCII digits"),
+        ({"amount": "٥"}, "amount", "ASCII digits"),
+        ({"amount": "1e300"}, "amount", "too large: at most 1e+12"),
+        ({"amount": "2e12", "unit": "dollars"}, "amount", "too large"),
+        ({"type": "limit", "limit": "1e308"}, "limit", "at most 1e12"),
+        ({"type": "limit", "limit": "５"}, "limit", "positive price"),
+        ({"type": "stop", "stop": "1e308", "side": "sell"}, "stop", "at most 1e12"),
+    ],
+    ids=[
+        "fullwidth",
+        "arabic-indic",
+        "1e300-shares",
+        "2e12-dollars",
+        "limit-1e308",
+        "limit-fullwidth",
+        "stop-1e308",
+    ],
+)
+def test_a_ticket_number_outside_the_rules_is_refused(change, field, words) -> None:
+    result = parse_ticket(dict(TICKET, **change), SYMBOLS)
+    assert result.order is None and result.field == field
+    assert words in result.error
+
+
+def test_a_number_with_thousands_commas_is_still_read() -> None:
+    result = parse_ticket(dict(TICKET, type="limit", amount="1,000", limit="1,234.5"), SYMBOLS)
+    assert result.order is not None
+    assert (result.order.qty, result.order.limit_price) == (1000.0, 1234.5)
