@@ -88,13 +88,16 @@ class OrderRouting:
         round_qty = self._round_qty
         allocate = self.allocator.allocate
         prices = self.last_prices
-        unsettled = self.unsettled
+        # None when nothing is unsettled now: an order of this loop that becomes unsettled
+        # blocks only its own symbol, which the loop has passed (one test a cycle, not a call
+        # of Unsettled.__len__ a symbol).
+        blocking = self.unsettled.blocking if self.unsettled else None
         for symbol in sorted(signals):
             price = prices.get(symbol)
             if not price:
                 continue
-            if unsettled:
-                blocked = unsettled.blocking(symbol)
+            if blocking is not None:
+                blocked = blocking(symbol)
                 if blocked:
                     notes.append(blocked)
                     continue
