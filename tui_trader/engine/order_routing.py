@@ -19,6 +19,7 @@ from tui_trader.core.orders import Order, OrderRequest, OrderStatus, Side
 from tui_trader.risk.gate import ORDER_RATE
 from tui_trader.risk.holdings import NOTHING, Holding, holdings
 
+_trunc = math.trunc
 _BUY, _SELL = Side.BUY, Side.SELL
 _UNKNOWN, _REJECTED = OrderStatus.UNKNOWN, OrderStatus.REJECTED
 """Named once: an enum's member costs a metaclass look-up each time it is named (3.11), and
@@ -85,7 +86,7 @@ class OrderRouting:
         allocation = cfg.allocation
         full_position = budget * allocation
         min_value = cfg.min_trade_pct / 100.0 * full_position
-        round_qty = self._round_qty
+        round_qty = self._round_qty if cfg.fractional else None  # None: whole shares, inline
         allocate = self.allocator.allocate
         prices = self.last_prices
         # None when nothing is unsettled now: an order of this loop that becomes unsettled
@@ -102,7 +103,8 @@ class OrderRouting:
                     notes.append(blocked)
                     continue
             target = allocate(symbol, signals[symbol])
-            desired = round_qty(target.target * budget * allocation / price)
+            qty = target.target * budget * allocation / price
+            desired = float(_trunc(qty)) if round_qty is None else round_qty(qty)
             held = book.get(symbol, NOTHING)
             delta = desired - held.committed
             if abs(delta) < 1e-9:
