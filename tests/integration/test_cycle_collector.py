@@ -102,3 +102,37 @@ def test_a_failing_cycle_turns_the_collector_back_on(db_path) -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_a_batch_replay_collects_less_often_and_restores_the_settings(db_path) -> None:
+    """``run_replay`` (``paper --batch``) collects the young generation after
+    ``BATCH_YOUNG_THRESHOLD`` objects while it runs, and gives the process back the thresholds
+    it had, also when a cycle raises; a program that set its own higher threshold keeps it."""
+    from tui_trader.engine.replay_batch import BATCH_YOUNG_THRESHOLD, run_replay
+
+    before = gc.get_threshold()
+    session = make_session(db_path)
+    seen: list[tuple[int, int, int]] = []
+    next_bars = session.market.next_bars
+    calls = [0]
+
+    def watched():
+        calls[0] += 1
+        seen.append(gc.get_threshold())
+        if calls[0] == 5:
+            raise RuntimeError("feed down")
+        return next_bars()
+
+    session.market.next_bars = watched  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError):
+        run_replay(session)
+    assert seen and all(t[0] == BATCH_YOUNG_THRESHOLD for t in seen)
+    assert seen[0][1:] == before[1:]
+    assert gc.get_threshold() == before
+    gc.set_threshold(BATCH_YOUNG_THRESHOLD * 2, *before[1:])
+    try:
+        session.market.next_bars = lambda: (seen.append(gc.get_threshold()), None)[1]  # type: ignore[method-assign]
+        run_replay(session)
+        assert seen[-1][0] == BATCH_YOUNG_THRESHOLD * 2
+    finally:
+        gc.set_threshold(*before)

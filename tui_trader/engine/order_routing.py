@@ -19,6 +19,7 @@ from tui_trader.core.orders import Order, OrderRequest, OrderStatus, Side
 from tui_trader.risk.gate import ORDER_RATE
 from tui_trader.risk.holdings import NOTHING, Holding, holdings
 
+_trunc = math.trunc
 _BUY, _SELL = Side.BUY, Side.SELL
 _UNKNOWN, _REJECTED = OrderStatus.UNKNOWN, OrderStatus.REJECTED
 """Named once: an enum's member costs a metaclass look-up each time it is named (3.11), and
@@ -85,21 +86,25 @@ class OrderRouting:
         allocation = cfg.allocation
         full_position = budget * allocation
         min_value = cfg.min_trade_pct / 100.0 * full_position
-        round_qty = self._round_qty
+        round_qty = self._round_qty if cfg.fractional else None  # None: whole shares, inline
         allocate = self.allocator.allocate
         prices = self.last_prices
-        unsettled = self.unsettled
+        # None when nothing is unsettled now: an order of this loop that becomes unsettled
+        # blocks only its own symbol, which the loop has passed (one test a cycle, not a call
+        # of Unsettled.__len__ a symbol).
+        blocking = self.unsettled.blocking if self.unsettled else None
         for symbol in sorted(signals):
             price = prices.get(symbol)
             if not price:
                 continue
-            if unsettled:
-                blocked = unsettled.blocking(symbol)
+            if blocking is not None:
+                blocked = blocking(symbol)
                 if blocked:
                     notes.append(blocked)
                     continue
             target = allocate(symbol, signals[symbol])
-            desired = round_qty(target.target * budget * allocation / price)
+            qty = target.target * budget * allocation / price
+            desired = float(_trunc(qty)) if round_qty is None else round_qty(qty)
             held = book.get(symbol, NOTHING)
             delta = desired - held.committed
             if abs(delta) < 1e-9:

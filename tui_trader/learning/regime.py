@@ -195,6 +195,9 @@ class RegimeDetector:
         self._div_short = bias_divisors(self._a_short)
         self._div_long = bias_divisors(self._a_long)
         self._state: dict[str, _SymbolState] = {}
+        self.symbol_count = 0
+        """How many symbols the detector follows (kept as each new one comes: read for every
+        symbol-bar, where a property's call cost more than the count)."""
 
     def update(self, bar: Bar) -> RegimeCall:
         """Take the symbol's next bar; its regime call now."""
@@ -207,6 +210,7 @@ class RegimeDetector:
         s = self._state.get(bar.symbol)
         if s is None:
             s = self._state[bar.symbol] = _SymbolState()
+            self.symbol_count = len(self._state)
         before = s.label
         close = bar.close
         prev, s.last_close = s.last_close, close
@@ -251,11 +255,6 @@ class RegimeDetector:
         """The latest call for a symbol (``warming`` if none yet)."""
         s = self._state.get(symbol)
         return s.current() if s is not None else WARMING
-
-    @property
-    def symbol_count(self) -> int:
-        """How many symbols the detector follows."""
-        return len(self._state)
 
     def calls(self) -> dict[str, RegimeCall]:
         """The latest call of every symbol seen."""

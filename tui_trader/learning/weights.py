@@ -52,17 +52,28 @@ def _pin(raw: list[float], out: list[float], floor: float) -> list[float]:
             out[i] = floor
             if min(out) >= floor:  # (else the loop below works it out from the start)
                 return out
+    # Else pass by pass over the indices not pinned yet (two or more pinned: a fifth of the
+    # calls, once the weights settle), with the same sums and quotients in the same order.
+    n = len(raw)
+    free = [i for i, p in enumerate(pinned) if not p]
     while True:
+        count = n - len(free)
         mass = 1.0 - floor * count
-        total = sum([w for w, p in zip(raw, pinned, strict=True) if not p])
+        total = sum([raw[i] for i in free])
+        out = [floor] * n
         if total <= 0:
-            share = mass / (len(raw) - count)
-            return [floor if p else share for p in pinned]
-        out = [floor if p else mass * w / total for w, p in zip(raw, pinned, strict=True)]
-        again = [p or w < floor for w, p in zip(out, pinned, strict=True)]
-        if again == pinned:
+            share = mass / (n - count)
+            for i in free:
+                out[i] = share
             return out
-        pinned, count = again, again.count(True)
+        kept = []
+        for i in free:
+            w = out[i] = mass * raw[i] / total
+            if not w < floor:
+                kept.append(i)
+        if len(kept) == len(free):
+            return out
+        free = kept
 
 
 class RegimeWeights:
