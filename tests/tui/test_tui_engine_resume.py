@@ -4,7 +4,8 @@ flatten asked for after the halt (the app halts first, then asks)."""
 from __future__ import annotations
 
 from tui_trader.engine.session import RESUME_REFUSED
-from tui_trader.risk.gate import DAILY_LOSS, MANUAL_KILL, RESET
+from tui_trader.risk.gate import MANUAL_KILL, RESET
+from tui_trader.risk.state import DAILY_LOSS
 from tui_trader.session.local import LocalSettings, build_local_session
 from tui_trader.session.runner import SessionRunner
 

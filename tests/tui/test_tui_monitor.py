@@ -20,7 +20,8 @@ from tui_trader.core.clock import WallClock
 from tui_trader.core.domain import Account, Position, RiskEvent, TradingState
 from tui_trader.engine.halts import BROKER_CONTRADICTION
 from tui_trader.engine.outside_changes import OUTSIDE_CHANGE
-from tui_trader.risk.gate import MANUAL_KILL, RiskState
+from tui_trader.risk.gate import MANUAL_KILL
+from tui_trader.risk.state import RiskState
 from tui_trader.store.audit import AuditLog
 from tui_trader.store.db import open_database
 from tui_trader.store.models import SessionRow

@@ -9,7 +9,8 @@ import pytest
 
 from tui_trader.core.domain import Bar, TradingState
 from tui_trader.core.orders import OrderClass, OrderRequest, OrderType, Side
-from tui_trader.risk.gate import RiskLimits, RiskManager, RiskState
+from tui_trader.risk.gate import RiskLimits, RiskManager
+from tui_trader.risk.state import RiskState
 from tui_trader.risk.stops import (
     StopRule,
     TrueRange,

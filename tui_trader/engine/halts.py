@@ -19,8 +19,9 @@ from tui_trader.brokers import Broker
 from tui_trader.core.domain import Position, RiskEvent
 from tui_trader.core.orders import Order, OrderRequest, Side
 from tui_trader.engine.waits import BROKER_ERROR
-from tui_trader.risk.gate import MANUAL_KILL, SESSION_HALTS, RiskManager
+from tui_trader.risk.gate import MANUAL_KILL, RiskManager
 from tui_trader.risk.merge import adoption_events
+from tui_trader.risk.state import SESSION_HALTS
 
 if TYPE_CHECKING:
     from tui_trader.engine.config import SessionConfig

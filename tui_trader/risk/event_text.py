@@ -7,7 +7,8 @@ Pure: no Textual, no rich.
 from __future__ import annotations
 
 from tui_trader.core.domain import RiskEvent
-from tui_trader.risk.gate import DAILY_LOSS, DRAWDOWN, ORDER_RATE, POSITION_SIZE
+from tui_trader.risk.gate import DRAWDOWN, ORDER_RATE, POSITION_SIZE
+from tui_trader.risk.state import DAILY_LOSS
 
 PERCENT_EVENTS = frozenset({DRAWDOWN, DAILY_LOSS, POSITION_SIZE})
 """Risk events whose value and limit are percentages of equity."""

@@ -22,7 +22,7 @@ Pure: no database here (``tui_trader.store.risk_store`` runs it inside the trans
 from __future__ import annotations
 
 from tui_trader.core.domain import RiskEvent, TradingState
-from tui_trader.risk.gate import SESSION_HALTS, RiskState, standing_halt
+from tui_trader.risk.state import SESSION_HALTS, RiskState, standing_halt
 
 HALT_ADOPTED = "halt_adopted"
 """Another process halted the account; this session stops sending new exposure too."""

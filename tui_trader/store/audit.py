@@ -26,7 +26,7 @@ from tui_trader.core.clock import Clock
 from tui_trader.core.domain import Account, Position, RiskEvent, TradingState
 from tui_trader.core.ledger import ClosedTrade
 from tui_trader.core.orders import Fill, Order, OrderRequest
-from tui_trader.risk.gate import RiskState
+from tui_trader.risk.state import RiskState
 from tui_trader.store.account_reads import AccountReads
 from tui_trader.store.batching import CycleTransactions
 from tui_trader.store.db import to_db_time

@@ -28,8 +28,8 @@ from typing import Any
 from peewee import SqliteDatabase
 
 from tui_trader.core.clock import Clock
-from tui_trader.risk.gate import RiskState
 from tui_trader.risk.merge import merge_risk_state
+from tui_trader.risk.state import RiskState
 from tui_trader.store.risk_store import (
     add_reserved_orders,
     read_risk_state,

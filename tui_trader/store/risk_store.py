@@ -17,8 +17,8 @@ from typing import Any
 from peewee import SqliteDatabase
 
 from tui_trader.core.domain import TradingState
-from tui_trader.risk.gate import RiskState
 from tui_trader.risk.merge import merge_risk_state
+from tui_trader.risk.state import RiskState
 from tui_trader.store.statements import db_time
 
 _COLUMNS = (

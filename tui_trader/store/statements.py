@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from tui_trader.core.domain import TradingState
-from tui_trader.risk.gate import RiskState
+from tui_trader.risk.state import RiskState
 from tui_trader.store.models import (
     AccountSnapshot,
     LiveOrder,
