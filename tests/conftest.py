@@ -6,6 +6,7 @@ test's own temporary directory.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -109,6 +110,30 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Path | PgUrl:
 def clock() -> FrozenClock:
     """A clock frozen at a known instant that moves one second per reading."""
     return FrozenClock(FROZEN_START, step=timedelta(seconds=1))
+
+
+class Flipper:
+    """Long on odd bars, flat on even ones: an order every bar, a round trip every two (the
+    audit trail grows, and closing fills book trades)."""
+
+    name = "flipper"
+
+    def __init__(self) -> None:
+        self.bars = 0
+
+    def on_bar(self, bar: Bar) -> Signal:
+        """Alternate between long and flat."""
+        self.bars += 1
+        return Signal(1.0 if self.bars % 2 else 0.0, "flip")
+
+
+def file_rows(path: Path, sql: str, *args: object) -> list[tuple]:
+    """Rows of a query on an SQLite file, read with a connection of the test's own."""
+    conn = sqlite3.connect(path, timeout=10)
+    try:
+        return conn.execute(sql, args).fetchall()
+    finally:
+        conn.close()
 
 
 def make_session(

@@ -12,36 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import make_session
+from tests.conftest import Flipper, file_rows, make_session
 from tui_trader.cli import main
-from tui_trader.core.domain import Bar, Signal
 from tui_trader.session.runner import AUDIT_FULL, SessionRunner
 from tui_trader.store import db as store_db
 from tui_trader.store.db import open_database
 from tui_trader.store.models import database
-
-
-class Flipper:
-    """Long on even bars, flat on odd ones: an order every bar, so the audit trail grows."""
-
-    name = "flipper"
-
-    def __init__(self) -> None:
-        self.bars = 0
-
-    def on_bar(self, bar: Bar) -> Signal:
-        """Alternate between long and flat."""
-        self.bars += 1
-        return Signal(1.0 if self.bars % 2 else 0.0, "flip")
-
-
-def _rows(path: Path, sql: str) -> list[tuple]:
-    """Rows of a query on the closed file."""
-    conn = sqlite3.connect(path)
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
 
 
 @pytest.mark.parametrize("commit_every", ["1", "5"])
@@ -68,8 +44,8 @@ def test_paper_on_a_full_disk_says_so_in_one_line_and_ends_the_session_failed(
     assert err == f"tui-trader: error: disk full writing the audit trail at {path}\n"
     assert "Traceback" not in out and "rollback" not in out + err
     assert "Session failed" in out
-    assert _rows(path, "SELECT status FROM sessions") == [("failed",)]
-    assert _rows(path, "PRAGMA integrity_check") == [("ok",)]
+    assert file_rows(path, "SELECT status FROM sessions") == [("failed",)]
+    assert file_rows(path, "PRAGMA integrity_check") == [("ok",)]
 
 
 def test_a_live_session_on_a_full_disk_sends_nothing_unrecorded_and_ends_failed(
@@ -95,10 +71,10 @@ def test_a_live_session_on_a_full_disk_sends_nothing_unrecorded_and_ends_failed(
     assert result.error == f"disk full writing the audit trail at {db_path}"
     assert session.risk.state.halted and session.risk.state.halt_reason == AUDIT_FULL
     assert result.iterations < 500  # it stopped at the full disk
-    recorded = {r[0] for r in _rows(db_path, "SELECT client_order_id FROM live_orders")}
+    recorded = {r[0] for r in file_rows(db_path, "SELECT client_order_id FROM live_orders")}
     assert sent and set(sent) <= recorded  # every order the broker got has its row
-    assert _rows(db_path, "SELECT status FROM sessions") == [("failed",)]
-    assert _rows(db_path, "PRAGMA integrity_check") == [("ok",)]
+    assert file_rows(db_path, "SELECT status FROM sessions") == [("failed",)]
+    assert file_rows(db_path, "PRAGMA integrity_check") == [("ok",)]
 
 
 def _fill(path: Path) -> None:
@@ -138,7 +114,7 @@ def test_paper_starting_on_a_full_disk_says_so_in_one_line(
     database.obj.close()
     assert code == 2
     assert err == f"tui-trader: error: disk full writing the audit trail at {path}\n"
-    assert _rows(path, "SELECT count(*) FROM sessions WHERE status = 'running'") == [(0,)]
+    assert file_rows(path, "SELECT count(*) FROM sessions WHERE status = 'running'") == [(0,)]
 
 
 def test_a_full_disk_is_alerted_although_it_cannot_be_recorded(db_path: Path) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import file_rows
 from tests.integration.alpaca_helpers import alpaca_session
 from tui_trader.cli import main
 from tui_trader.core.domain import RiskEvent
@@ -28,15 +29,6 @@ from tui_trader.session.alpaca import AlpacaSetupError
 from tui_trader.store import db as store_db
 from tui_trader.store.db import open_database
 from tui_trader.store.models import database
-
-
-def _rows(path: Path, sql: str) -> list[tuple]:
-    """Rows of a query on the file (another connection)."""
-    conn = sqlite3.connect(path, timeout=10)
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
 
 
 def test_a_lock_held_past_the_busy_timeout_stops_the_session_in_one_plain_line(
@@ -53,7 +45,7 @@ def test_a_lock_held_past_the_busy_timeout_stops_the_session_in_one_plain_line(
         conn = sqlite3.connect(path, isolation_level=None, timeout=10, check_same_thread=False)
         try:
             wait_until(
-                lambda: _rows(path, "SELECT iterations FROM sessions") >= [(3,)],
+                lambda: file_rows(path, "SELECT iterations FROM sessions") >= [(3,)],
                 60,
                 "the session's third cycle",
             )
@@ -95,10 +87,10 @@ def test_a_lock_held_past_the_busy_timeout_stops_the_session_in_one_plain_line(
     )
     assert "OperationalError" not in out + err and "Traceback" not in out + err
     assert "Session failed" in out
-    assert _rows(path, "SELECT status FROM sessions") == [("failed",)]
-    halts = _rows(path, "SELECT event_type, detail FROM live_risk_events")
+    assert file_rows(path, "SELECT status FROM sessions") == [("failed",)]
+    halts = file_rows(path, "SELECT event_type, detail FROM live_risk_events")
     assert halts == [("session_error", err.removeprefix("tui-trader: error: ").strip())]
-    assert _rows(path, "PRAGMA integrity_check") == [("ok",)]
+    assert file_rows(path, "PRAGMA integrity_check") == [("ok",)]
 
 
 def test_a_read_only_database_is_refused_at_start_in_one_line(
@@ -152,8 +144,8 @@ def test_a_database_turned_read_only_mid_session_stops_it_in_one_line(
     assert "Session failed" in out
     # The third cycle's commit writes the session's guarded heartbeat (a local cycle commits
     # only while its row says running): that write fails, and the cycle rolls back whole.
-    assert _rows(path, "SELECT COUNT(*) FROM live_account_snapshots") == [(2,)]
-    assert _rows(path, "PRAGMA integrity_check") == [("ok",)]
+    assert file_rows(path, "SELECT COUNT(*) FROM live_account_snapshots") == [(2,)]
+    assert file_rows(path, "PRAGMA integrity_check") == [("ok",)]
 
 
 def test_a_live_session_on_a_read_only_database_is_refused_before_it_trades(
@@ -170,7 +162,7 @@ def test_a_live_session_on_a_read_only_database_is_refused_before_it_trades(
         "folder's permissions, or a read-only file system)"
     )
     assert trading.get_orders() == []
-    assert _rows(path, "SELECT COUNT(*) FROM sessions") == [(0,)]
+    assert file_rows(path, "SELECT COUNT(*) FROM sessions") == [(0,)]
 
 
 def test_risk_reset_on_a_read_only_database_says_so_in_one_line(

@@ -9,37 +9,12 @@ PnL report. Now they commit as one, so a kill leaves all three for the restart t
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import make_session
-from tui_trader.core.domain import Bar, Signal
+from tests.conftest import Flipper, file_rows, make_session
 from tui_trader.store.audit import AuditLog
-
-
-class Flipper:
-    """Long on odd bars, flat on even ones: a round trip every two bars."""
-
-    name = "flipper"
-
-    def __init__(self) -> None:
-        self.bars = 0
-
-    def on_bar(self, bar: Bar) -> Signal:
-        """Alternate between long and flat."""
-        self.bars += 1
-        return Signal(1.0 if self.bars % 2 else 0.0, "flip")
-
-
-def _rows(path: Path, sql: str) -> list[tuple]:
-    """Rows of a query (another connection)."""
-    conn = sqlite3.connect(path)
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
 
 
 def test_a_kill_before_the_trade_row_leaves_the_closing_fill_unrecorded_too(
@@ -58,10 +33,10 @@ def test_a_kill_before_the_trade_row_leaves_the_closing_fill_unrecorded_too(
             session.run_iteration()
     session.audit.db.close()
 
-    sells = _rows(db_path, "SELECT order_id FROM live_fills WHERE side = 'sell'")
-    filled = _rows(db_path, "SELECT id FROM live_orders WHERE status = 'filled'")
-    bought = _rows(db_path, "SELECT order_id FROM live_fills WHERE side = 'buy'")
+    sells = file_rows(db_path, "SELECT order_id FROM live_fills WHERE side = 'sell'")
+    filled = file_rows(db_path, "SELECT id FROM live_orders WHERE status = 'filled'")
+    bought = file_rows(db_path, "SELECT order_id FROM live_fills WHERE side = 'buy'")
     assert bought, "the round trip's opening fill is recorded"
     assert sells == [], "no closing fill without its trade row"
     assert sorted(filled) == sorted(bought), "no order recorded filled without its fill"
-    assert _rows(db_path, "SELECT COUNT(*) FROM live_trades") == [(0,)]
+    assert file_rows(db_path, "SELECT COUNT(*) FROM live_trades") == [(0,)]
