@@ -38,6 +38,13 @@ def test_fault_spec_grammar():
             parse_faults(bad)
 
 
+def test_a_fault_given_twice_with_two_values_is_refused_not_the_last_taken():
+    """``latency=0.1,latency=2`` silently ran with 2 s: which one the user meant is unknown."""
+    with pytest.raises(FaultSpecError, match="'latency' given twice"):
+        parse_faults("latency=0.1,latency=2")
+    assert parse_faults("latency=0.1, latency=0.1").latency == 0.1  # the same twice is one
+
+
 def test_admin_rejects_bad_fault_switches(sandbox):
     with pytest.raises(RuntimeError, match="unknown fault"):
         sandbox.admin.set_faults(nonsense=1)

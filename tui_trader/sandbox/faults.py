@@ -139,7 +139,10 @@ def parse_faults(spec: str, base: FaultSettings | None = None) -> FaultSettings:
         name, sep, value = part.partition("=")
         if not sep or not name.strip() or not value.strip():
             raise FaultSpecError(f"bad fault {part.strip()!r}: expected name=value")
-        changes[name.strip()] = value.strip()
+        name, value = name.strip(), value.strip()
+        if name in changes and changes[name] != value:  # which did the user mean?
+            raise FaultSpecError(f"fault {name!r} given twice ({changes[name]} and {value})")
+        changes[name] = value
     return apply_changes(base, changes)
 
 
