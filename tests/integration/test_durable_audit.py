@@ -182,8 +182,12 @@ def test_an_alpaca_sessions_drawdown_halt_event_commits_durably(
             for i, line in enumerate(seen)
             if line.startswith('INSERT INTO "live_risk_events"') and DRAWDOWN in line
         )
-        assert seen[insert - 1] == "PRAGMA synchronous=full", seen[insert - 2 : insert + 2]
-        assert seen[insert + 1] == "PRAGMA synchronous=normal"
+        pragmas = [(i, line) for i, line in enumerate(seen) if line.startswith("PRAGMA synch")]
+        before = [line for i, line in pragmas if i < insert]
+        after = [line for i, line in pragmas if i > insert]
+        assert before and before[-1] == "PRAGMA synchronous=full", seen[insert - 2 : insert + 2]
+        assert seen.index("COMMIT", insert) < seen.index("PRAGMA synchronous=normal", insert)
+        assert after and after[0] == "PRAGMA synchronous=normal"
     finally:
         session.finish("stopped")
         session.broker.close()

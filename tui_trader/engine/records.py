@@ -10,6 +10,7 @@ cycle's ``IterationReport`` is what the front ends show.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import nullcontext
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -107,13 +108,19 @@ class SessionRecords:
             self.learning.end_cycle(self.iteration, market_time)
 
     def _record_events(self, events: list[RiskEvent], market_time: datetime) -> None:
-        """Write every risk event with the account it belongs to; a halt's durably (on a
-        broker that outlives the process its row must survive a power loss, like the halt)."""
-        for event in events:
-            self.audit.risk_event(event, self.account_key, market_time, event.halts)
-        if events:
+        """Write every risk event with the account it belongs to, and the risk state they
+        leave, as one commit; a halt's durably (on a broker that outlives the process its row
+        must survive a power loss, like the halt). Apart, on a session whose rows commit one by
+        one, a process killed between the two left the halt's event row with the account
+        still active: the next session on it traded."""
+        if not events:
+            return
+        halts = any(event.halts for event in events)
+        with self.audit.db.durably() if halts else nullcontext(), self.audit.together():
+            for event in events:
+                self.audit.risk_event(event, self.account_key, market_time, event.halts)
             self.risk.state = self.audit.save_risk_state(self.risk.state)
-            self._tell_events(events)
+        self._tell_events(events)
 
     # -- reports -------------------------------------------------------------------------------
 
