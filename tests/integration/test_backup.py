@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -140,6 +142,32 @@ def test_periodic_backups_rotate(db_path: Path, tmp_path: Path) -> None:
     ops.close()
     kept = sorted(p.name for p in folder.iterdir())
     assert kept == sorted(p.name for p in ops.backups[-2:])
+
+
+def test_rotation_removes_the_unfinished_copy_a_killed_backup_left(
+    db_path: Path, tmp_path: Path, capsys
+) -> None:
+    """A backup killed mid-copy leaves ``NAME.db.part``. Before, rotation never removed it: each
+    killed backup left a copy of the whole database on the disk for good. A stale one (untouched
+    for an hour) goes with the next rotation; one being written now is left alone."""
+    session = make_session(db_path)
+    session.run_iteration()
+    session.finish("stopped")
+    folder = tmp_path / "bk"
+    assert main(["db", "backup", "--db", str(db_path), "--to", str(folder)]) == 0
+    killed = folder / f"{db_path.stem}-20260101T000000000000Z.db.part"
+    killed.write_bytes(b"half a copy")
+    os.utime(killed, (time.time() - 7200, time.time() - 7200))
+    writing = folder / f"{db_path.stem}-20260101T000001000000Z.db.part"
+    writing.write_bytes(b"a copy being written")
+    capsys.readouterr()
+    assert main(["db", "backup", "--db", str(db_path), "--to", str(folder)]) == 0  # keep all
+    assert (
+        "removed 1 unfinished copy(ies) left by a backup that was killed" in capsys.readouterr().out
+    )
+    assert not killed.exists()
+    assert writing.exists()
+    assert len(list(folder.glob("*Z.db"))) == 2
 
 
 def test_a_failed_backup_is_alerted_recorded_and_trading_goes_on(

@@ -75,7 +75,11 @@ def run_backup(args: argparse.Namespace) -> int:
         f"{sum(copy.counts.values())} rows in {len(copy.counts)} tables)"
     )
     if removed:
-        print(f"removed {len(removed)} older backup(s) (--keep {args.keep})")
+        parts = sum(path.suffix == ".part" for path in removed)
+        if len(removed) > parts:
+            print(f"removed {len(removed) - parts} older backup(s) (--keep {args.keep})")
+        if parts:
+            print(f"removed {parts} unfinished copy(ies) left by a backup that was killed")
     return 0
 
 

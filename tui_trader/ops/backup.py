@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -139,12 +140,23 @@ def restore_database(backup: Path, db: Path, now: datetime | None = None) -> Pat
     return aside
 
 
+STALE_PART_S = 3600.0
+"""Age after which a backup's unfinished copy (``.part``) is a killed backup's leftover: a
+copy being written is touched far more often than that, and a stale one was never verified."""
+
+
 def rotate(to_dir: Path, db: Path, keep: int) -> list[Path]:
-    """Delete all but the newest ``keep`` backups of ``db`` in ``to_dir``; returns the deleted."""
-    if keep < 1:
-        return []
+    """Delete all but the newest ``keep`` backups of ``db`` in ``to_dir`` (none when ``keep``
+    is 0: keep all), and the unfinished copies killed backups left (``.part``, untouched for
+    ``STALE_PART_S``: never taken for a backup, they only filled the disk); returns the
+    deleted."""
     backups = sorted(to_dir.glob(f"{db.stem}-*Z.db"), key=lambda p: p.name)
-    doomed = backups[:-keep]
+    doomed = backups[:-keep] if keep >= 1 else []
+    limit = time.time() - STALE_PART_S
+    for part in sorted(to_dir.glob(f"{db.stem}-*Z.db.part")):
+        with contextlib.suppress(OSError):
+            if part.stat().st_mtime < limit:
+                doomed.append(part)
     for path in doomed:
         with contextlib.suppress(OSError):
             path.unlink()
