@@ -302,7 +302,7 @@ def db_path_problem(db: Path) -> str | None:
             f"path is too long ({len(text):,} characters; at most {MAX_PATH:,}, and 255 per "
             f"name): {quoted(text)}"
         )
-    if "\x00" in text or not text.isprintable():
+    if not text.isprintable():  # NUL, escapes, line breaks
         return f"path holds a control character: {quoted(text)}"
     return None
 

@@ -12,7 +12,6 @@ rides in the shadow table as one row named ``(exposure)``, with its sum of squar
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from tui_trader.learning.allocator import LearningState
 from tui_trader.learning.exposure import EXPOSURE_RECORD, ExposureStats
@@ -127,19 +126,15 @@ class StoreLearningJournal:
                 }
             )
         db = self.audit.db
-        tables = ((_WEIGHT_SQL, weights), (_REGIME_SQL, calls), (_SHADOW_SQL, shadow))
-        if db.in_transaction():  # a local cycle or a batch: its commit takes them all
-            _write(db, tables)
-            return
-        # A remote broker's cycle commits row by row: a process killed mid-save left the
-        # cycle's learning torn (some weights, no shadow records), and the next start
-        # restored that. One transaction: the whole cycle's learning, or the one before.
-        with db.atomic():
-            _write(db, tables)
-
-
-def _write(db: Any, tables: tuple[tuple[Any, list[dict[str, Any]]], ...]) -> None:
-    """Insert each table's rows with its precompiled statement."""
-    for (sql, names), rows in tables:
-        if rows:
-            db.raw_many(sql, [[row[n] for n in names] for row in rows])
+        # One commit (``AuditLog.together``: the cycle's, or its own on a remote broker's
+        # session, whose rows otherwise commit one by one): a process killed mid-save left the
+        # cycle's learning torn (some weights, no shadow records), and the next start restored
+        # that. Now the whole cycle's learning, or the one before.
+        with self.audit.together():
+            for (sql, names), rows in (
+                (_WEIGHT_SQL, weights),
+                (_REGIME_SQL, calls),
+                (_SHADOW_SQL, shadow),
+            ):
+                if rows:
+                    db.raw_many(sql, [[row[n] for n in names] for row in rows])

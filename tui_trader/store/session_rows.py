@@ -56,6 +56,9 @@ class SessionRows:
     """The SQLite file the session opened, checked at every heartbeat (``store.file_identity``)."""
     flush: Callable[[], None]
     """Commit a batch of cycles now (``store.batching`` defines it)."""
+    commit_before_send: bool
+    """A remote broker's session, whose rows commit one by one (``store.audit`` sets it): its
+    file is checked at every heartbeat call, before each cycle's orders."""
 
     def start_session(
         self,
@@ -124,7 +127,7 @@ class SessionRows:
             self._iterations = iterations
         now = time.monotonic()
         due = force or now - self._last_beat >= BEAT_SECONDS
-        if self._file is not None and (due or getattr(self, "commit_before_send", False)):
+        if self._file is not None and (due or self.commit_before_send):
             moved = self._file.changed()
             if moved is not None:
                 raise RowEnded(moved)
