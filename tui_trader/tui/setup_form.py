@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from tui_trader.cli.common import db_arg, db_path_problem, path_text, symbols_arg
 from tui_trader.cli.numbers import (
+    cash_arg,
+    integer,
     non_negative_float,
     non_negative_int,
     percent,
@@ -186,14 +188,6 @@ def _optional(errors: dict[str, str], name: str, parse, text: str):
     return _check(errors, name, parse, text) if text.strip() else None
 
 
-def _seed(text: str) -> int:
-    """A whole number in ASCII digits, as ``--seed`` takes (``int`` alone took ``７``,
-    ``1_000`` and a seed of 4,000 digits)."""
-    from tui_trader.cli.numbers import integer
-
-    return integer(text)
-
-
 def _orders(text: str) -> int:
     """A rate limit of at least one order a day."""
     value = non_negative_int(text)
@@ -244,7 +238,7 @@ def validate(
     period = _check(errors, "period", parse_period, values["period"])
     iterations = _check(errors, "iterations", non_negative_int, values["iterations"])
     every = _check(errors, "every", non_negative_float, values["every"])
-    seed = _check(errors, "seed", _seed, values["seed"])
+    seed = _check(errors, "seed", integer, values["seed"])  # as --seed: ASCII digits
     db = _check(errors, "db", _db, values["db"])
     limits = {
         name: _check(errors, name, percent, values[name])
@@ -270,7 +264,7 @@ def validate(
     }
     start_cash = None
     if mode == "local":
-        start_cash = _check(errors, "start_cash", _positive, values["start_cash"])
+        start_cash = _check(errors, "start_cash", cash_arg, values["start_cash"])  # at least a cent
     data = values.get("data", "sim")
     if data == "replay":
         file = values.get("replay_file", "").strip()
@@ -378,10 +372,3 @@ def _alerts(text: str) -> tuple[str, ...]:
         except AlertURLError as exc:
             raise argparse.ArgumentTypeError(str(exc).removeprefix("--alert ")) from None
     return urls
-
-
-def _positive(text: str) -> float:
-    """The starting cash: at least a cent, as on the command line."""
-    from tui_trader.cli.numbers import cash_arg
-
-    return cash_arg(text)
