@@ -42,20 +42,30 @@ class MeanReversion:
         self._windows: dict[str, RollingWindow] = {}
 
     def on_bar(self, bar: Bar) -> Signal:
-        """Push the close, score it against the window, map the score to a target (the
-        window's mean and standard deviation worked out here, as ``RollingWindow`` does: this
-        runs for every symbol and bar)."""
+        """Push the close, score it against the window, map the score to a target (the push,
+        the window's mean and standard deviation worked out here, as ``RollingWindow`` does:
+        this runs for every symbol and bar)."""
         w = self._windows.get(bar.symbol)
         if w is None:
             w = self._windows[bar.symbol] = RollingWindow(self.window)
         close = bar.close
-        w.push(close)
-        n = len(w.values)
-        if n < self.window:
-            return Signal.warming(n, self.window)
-        mean = w.sum / n
-        v = w.sumsq / n - mean * mean
+        values = w.values  # ``w.push(close)``, its sums in its order, without the call
+        values.append(close)
+        total = w.sum + close
+        sumsq = w.sumsq + close * close
+        n = len(values)
+        window = self.window
+        if n > window:
+            old = values.popleft()
+            total -= old
+            sumsq -= old * old
+            n = window
+        w.sum, w.sumsq = total, sumsq
+        if n < window:
+            return Signal.warming(n, window)
+        mean = total / n
+        v = sumsq / n - mean * mean
         std = sqrt(0.0 if v < 0.0 else v)  # max(v, 0.0): the same comparison without the call
         z = (close - mean) / std if std > 0 else 0.0
         target = reversion_target(z, self.entry, self.allow_short)
-        return _later(target, _REASON, self.window, z, self.entry)
+        return _later(target, _REASON, window, z, self.entry)
