@@ -12,16 +12,6 @@ from collections import deque
 
 from tui_trader.core.domain import Bar, Signal
 
-
-def vol_scaled_target(above: bool, short_vol: float, long_vol: float, allow_short: bool) -> float:
-    """The direction from the trend, the size from the volatility ratio."""
-    if not above and not allow_short:
-        return 0.0
-    size = long_vol / short_vol if short_vol > 0 else 1.0
-    size = size if size < 1.0 else 1.0  # min(1.0, size) without the call (every symbol-bar)
-    return size if above else -size
-
-
 _REASON = "close {} SMA{} {:.2f}, vol{}/vol{} {:.2f}".format
 _later = Signal.later
 sqrt = math.sqrt
@@ -122,7 +112,14 @@ class VolatilityTargeted:
         m = long_sum / n_long
         v = long_sumsq / n_long - m * m
         long_std = sqrt(0.0 if v < 0.0 else v)
-        target = vol_scaled_target(above, short_std, long_std, self.allow_short)
+        # the direction from the trend, the size from the volatility ratio (here, not in a
+        # function of its own: this runs for every symbol-bar); min(1.0, size) as it compares
+        if above or self.allow_short:
+            size = long_std / short_std if short_std > 0 else 1.0
+            size = size if size < 1.0 else 1.0
+            target = size if above else -size
+        else:
+            target = 0.0
         return _later(
             target,
             _REASON,
