@@ -283,14 +283,15 @@ class TradingSession(
         if self._measures:
             for bar in bars.values():
                 self._measure(bar)
-        out: dict[str, dict[str, Signal]] = {symbol: {} for symbol in bars}
+        # each bar with its signals by name, as the learner takes them (no look-up by symbol)
+        rows: list[tuple[Bar, dict[str, Signal]]] = [(bar, {}) for bar in bars.values()]
         for strategy in self.strategies:
             name, on_bar = strategy.name, strategy.on_bar
-            for symbol, bar in bars.items():
-                out[symbol][name] = on_bar(bar)
+            for bar, signals in rows:
+                signals[name] = on_bar(bar)
         if self.learning is not None:
-            self.learning.observe_cycle([(bar, out[symbol]) for symbol, bar in bars.items()])
-        return out
+            self.learning.observe_cycle(rows)
+        return dict(zip(bars, [signals for _bar, signals in rows], strict=True))
 
     def _decide(
         self,

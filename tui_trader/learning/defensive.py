@@ -18,5 +18,7 @@ DEFENSIVE_RAMP = (0.3, 0.6)
 def defensive_scale(p_bad: float, defensive: float = DEFAULT_DEFENSIVE) -> float:
     """Share of the blend kept at a bear-market probability: 1, then falling to ``defensive``."""
     low, high = DEFENSIVE_RAMP
-    room = min(1.0, max(0.0, (high - p_bad) / (high - low)))
+    room = (high - p_bad) / (high - low)
+    room = room if room > 0.0 else 0.0  # min(1.0, max(0.0, room)) as it compares, without
+    room = room if room < 1.0 else 1.0  # the calls (a third of the symbol-bars come here)
     return defensive + (1.0 - defensive) * room

@@ -91,4 +91,5 @@ def no_trade_band(cost_bps: float, bar_volatility: float) -> float:
     moves are about the size of the cost, and 0 until the volatility is known."""
     if bar_volatility <= 0:
         return 0.0
-    return min(BAND_MAX, BAND_WIDTH * cost_bps / 10_000.0 / bar_volatility)
+    band = BAND_WIDTH * cost_bps / 10_000.0 / bar_volatility
+    return band if band < BAND_MAX else BAND_MAX  # min(BAND_MAX, band) without the call

@@ -152,22 +152,6 @@ def _alpha(halflife: float) -> float:
     return 1.0 - math.exp(math.log(0.5) / halflife)
 
 
-def _probabilities(
-    bad: tuple[float, float, float], bull: tuple[float, float, float], t: float, log_ratio: float
-) -> tuple[float, float]:
-    """``(p_bad, p_bull)``: each model's logistic probability from the two measures, clamped
-    so extreme bars cannot overflow (``max(-50, min(50, z))`` without the calls); both in one
-    call, since this runs for every symbol-bar."""
-    b0, b1, b2 = bad
-    z = b0 + b1 * t + b2 * log_ratio
-    z = z if z < 50.0 else 50.0
-    p_bad = 1.0 / (1.0 + exp(-(z if z > -50.0 else -50.0)))
-    b0, b1, b2 = bull
-    z = b0 + b1 * t + b2 * log_ratio
-    z = z if z < 50.0 else 50.0
-    return p_bad, 1.0 / (1.0 + exp(-(z if z > -50.0 else -50.0)))
-
-
 class RegimeDetector:
     """Classifies each symbol's recent bars; ``update`` is O(1) per bar."""
 
@@ -236,8 +220,35 @@ class RegimeDetector:
         squared = span * span * _PARKINSON
         s.range_short += self._a_short * (squared - s.range_short)
         s.range_long += a_long * (squared - s.range_long)
-        if bars >= self.warmup:
-            self._classify(s)
+        if bars < self.warmup:
+            return before
+        # The classification (probabilities, direction, level; the call itself is built when
+        # asked for), here rather than in calls of its own: this runs for every symbol-bar.
+        t, log_ratio = self._measures(s)
+        # each model's logistic probability, clamped so extreme bars cannot overflow
+        # (max(-50, min(50, z)) without the calls)
+        b0, b1, b2 = self.bad_model
+        z = b0 + b1 * t + b2 * log_ratio
+        z = z if z < 50.0 else 50.0
+        p_bad = 1.0 / (1.0 + exp(-(z if z > -50.0 else -50.0)))
+        b0, b1, b2 = self.bull_model
+        z = b0 + b1 * t + b2 * log_ratio
+        z = z if z < 50.0 else 50.0
+        p_bull = 1.0 / (1.0 + exp(-(z if z > -50.0 else -50.0)))
+        if p_bad > 0.5:
+            direction, confidence = "bear", p_bad
+        elif t < -self.bear_t:
+            direction, confidence = "bear", 1.0 - p_bull
+        elif p_bull > 0.5:
+            direction, confidence = "bull", (1.0 - p_bad) * p_bull
+        else:
+            direction, confidence = "sideways", (1.0 - p_bad) * (1.0 - p_bull)
+        bear_volatile = p_bad > 0.5 and log_ratio > _BEAR_VOLATILE_LOG
+        volatile = bear_volatile or log_ratio > self.volatile_log_ratio
+        level = "volatile" if volatile else "calm"
+        s.found = (direction, level, confidence, t, log_ratio, p_bad)
+        s.label = _LABELS[direction, level]
+        s.call = None
         return before
 
     def label(self, symbol: str) -> str:
@@ -284,23 +295,3 @@ class RegimeDetector:
         short = 1e-24 if short < 1e-24 else short
         log_ratio = 0.5 * log(short / (1e-24 if long < 1e-24 else long))
         return t, log_ratio
-
-    def _classify(self, s: _SymbolState) -> None:
-        """Turn the measures into probabilities, labels and a confidence (the call itself is
-        built when asked for)."""
-        t, log_ratio = self._measures(s)
-        p_bad, p_bull = _probabilities(self.bad_model, self.bull_model, t, log_ratio)
-        if p_bad > 0.5:
-            direction, confidence = "bear", p_bad
-        elif t < -self.bear_t:
-            direction, confidence = "bear", 1.0 - p_bull
-        elif p_bull > 0.5:
-            direction, confidence = "bull", (1.0 - p_bad) * p_bull
-        else:
-            direction, confidence = "sideways", (1.0 - p_bad) * (1.0 - p_bull)
-        bear_volatile = p_bad > 0.5 and log_ratio > _BEAR_VOLATILE_LOG
-        volatile = bear_volatile or log_ratio > self.volatile_log_ratio
-        level = "volatile" if volatile else "calm"
-        s.found = (direction, level, confidence, t, log_ratio, p_bad)
-        s.label = _LABELS[direction, level]
-        s.call = None

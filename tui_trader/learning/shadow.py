@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from tui_trader.core.domain import Bar, Signal
 from tui_trader.learning.regime import bias_divisors
 
+sqrt = math.sqrt
+
 MARKET_RECORD = "(market)"
 """The name the market's own record (one unit held throughout) is kept and saved under."""
 
@@ -37,7 +39,7 @@ class ShadowStats:
 class _Held:
     """What a symbol's shadow portfolios hold going into its next bar (updated in place)."""
 
-    __slots__ = ("bars", "close", "names", "regime", "targets", "var")
+    __slots__ = ("bars", "close", "names", "regime", "targets", "var", "vol")
 
     def __init__(self, close: float, names: tuple[str, ...], targets: list[float], regime: str):
         self.close = close
@@ -47,6 +49,9 @@ class _Held:
         self.regime = regime
         self.var = 0.0
         self.bars = 0
+        self.vol = 0.0
+        """``var`` bias-corrected, as a standard deviation (``bar_volatility``; 0 before a
+        return is scored)."""
 
 
 @dataclass(slots=True)
@@ -110,7 +115,7 @@ class ShadowBook:
         )
         held.close, held.names, held.targets, held.regime = close, names, targets, regime
         if old_close <= 0:
-            held.var, held.bars = 0.0, 0
+            held.var, held.bars, held.vol = 0.0, 0, 0.0
             return None
         ret = close / old_close - 1.0
         if self._alpha_halflife != self.vol_halflife:
@@ -120,8 +125,10 @@ class ShadowBook:
         a, divisors = self._alpha, self._divisors
         bars = held.bars = held.bars + 1
         var = held.var = held.var + a * (ret * ret - held.var)
-        scale = math.sqrt(var / (divisors[bars] if bars < len(divisors) else 1.0)) or 1.0
+        scale = held.vol = sqrt(var / (divisors[bars] if bars < len(divisors) else 1.0))
+        scale = scale or 1.0
         cost = self.cost_bps / 10_000.0
+        unmoved = cost * 0.0  # what ``cost * abs(after - before)`` is when the target held
         if old_names is not names and old_names != names:  # the strategies changed: by name
             now = dict(zip(names, targets, strict=True))
             targets = [now.get(name, 0.0) for name in old_names]
@@ -130,20 +137,22 @@ class ShadowBook:
         by_regime = self.stats.get(old_regime)
         if by_regime is None:
             by_regime = self.stats[old_regime] = {}
+        get = by_regime.get
         for name, before, after in zip(old_names, old_targets, targets, strict=True):
-            net = before * ret - cost * abs(after - before)
+            moved = after - before
+            net = before * ret - (cost * abs(moved) if moved else unmoved)
             add_return(net)
             # max(-5, min(5, net / scale)), the same comparisons without two calls
             reward = net / scale
             reward = reward if reward < 5.0 else 5.0
             add_reward(reward if reward > -5.0 else -5.0)
-            st = by_regime.get(name)
+            st = get(name)
             if st is None:
                 st = by_regime[name] = ShadowStats()
             st.bars += 1
             st.net_return += net
             st.last_return = net
-        st = by_regime.get(MARKET_RECORD)
+        st = get(MARKET_RECORD)
         if st is None:
             st = by_regime[MARKET_RECORD] = ShadowStats()
         st.bars += 1
@@ -155,11 +164,7 @@ class ShadowBook:
         """The symbol's recent volatility of one bar's return (EWMA, bias-corrected; 0 until
         two closes have been seen)."""
         held = self._held.get(symbol)
-        if held is None or held.bars == 0:
-            return 0.0
-        divisors = self._divisors
-        bars = held.bars
-        return math.sqrt(held.var / (divisors[bars] if bars < len(divisors) else 1.0))
+        return held.vol if held is not None else 0.0
 
     def totals(self) -> dict[str, ShadowStats]:
         """Each strategy's shadow performance over every regime (and the market's own record,

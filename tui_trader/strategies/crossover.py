@@ -18,9 +18,9 @@ _later = Signal.later  # looked up once: this runs for every symbol and bar
 
 @dataclass(slots=True)
 class _Averages:
-    """Running windows for one symbol."""
+    """Running windows for one symbol: the last ``slow`` closes, the fast window being the end
+    of the same deque (one deque to push to and pop from, not two)."""
 
-    fast: deque[float] = field(default_factory=deque)
     slow: deque[float] = field(default_factory=deque)
     fast_sum: float = 0.0
     slow_sum: float = 0.0
@@ -47,20 +47,20 @@ class MovingAverageCrossover:
             s = self._state[bar.symbol] = _Averages()
         close = bar.close
         fast, slow = self.fast, self.slow
-        s.fast.append(close)
-        s.fast_sum += close
-        if len(s.fast) > fast:
-            s.fast_sum -= s.fast.popleft()
         closes = s.slow
         closes.append(close)
-        s.slow_sum += close
         n = len(closes)
+        fast_sum = s.fast_sum + close
+        if n > fast:  # the close leaving the fast window (still held: slow > fast)
+            fast_sum -= closes[-fast - 1]
+        slow_sum = s.slow_sum + close
         if n > slow:
-            s.slow_sum -= closes.popleft()
-        elif n < slow:
+            slow_sum -= closes.popleft()
+        s.fast_sum, s.slow_sum = fast_sum, slow_sum
+        if n < slow:
             return Signal.warming(n, slow)
-        fast_avg = s.fast_sum / fast
-        slow_avg = s.slow_sum / slow
+        fast_avg = fast_sum / fast
+        slow_avg = slow_sum / slow
         if fast_avg > slow_avg:
             return _later(1.0, _ABOVE, fast, fast_avg, slow, slow_avg)
         target = -1.0 if self.allow_short else 0.0

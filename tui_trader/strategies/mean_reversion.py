@@ -12,18 +12,6 @@ import math
 from tui_trader.core.domain import Bar, Signal
 from tui_trader.strategies.windows import RollingWindow
 
-
-def reversion_target(z: float, entry: float, allow_short: bool) -> float:
-    """The target for a z-score: long (or short) beyond ``entry``, scaled, capped at 1."""
-    if z < -entry:  # min(1.0, x) as the comparison it makes, without the call
-        size = -z / (2.0 * entry)
-        return size if size < 1.0 else 1.0
-    if allow_short and z > entry:
-        size = z / (2.0 * entry)
-        return -(size if size < 1.0 else 1.0)
-    return 0.0
-
-
 _REASON = "z{} {:+.2f} vs entry ±{:g}".format
 _later = Signal.later
 sqrt = math.sqrt
@@ -42,20 +30,40 @@ class MeanReversion:
         self._windows: dict[str, RollingWindow] = {}
 
     def on_bar(self, bar: Bar) -> Signal:
-        """Push the close, score it against the window, map the score to a target (the
-        window's mean and standard deviation worked out here, as ``RollingWindow`` does: this
-        runs for every symbol and bar)."""
+        """Push the close, score it against the window, map the score to a target (the push,
+        the window's mean and standard deviation worked out here, as ``RollingWindow`` does:
+        this runs for every symbol and bar)."""
         w = self._windows.get(bar.symbol)
         if w is None:
             w = self._windows[bar.symbol] = RollingWindow(self.window)
         close = bar.close
-        w.push(close)
-        n = len(w.values)
-        if n < self.window:
-            return Signal.warming(n, self.window)
-        mean = w.sum / n
-        v = w.sumsq / n - mean * mean
+        values = w.values  # ``w.push(close)``, its sums in its order, without the call
+        values.append(close)
+        total = w.sum + close
+        sumsq = w.sumsq + close * close
+        n = len(values)
+        window = self.window
+        if n > window:
+            old = values.popleft()
+            total -= old
+            sumsq -= old * old
+            n = window
+        w.sum, w.sumsq = total, sumsq
+        if n < window:
+            return Signal.warming(n, window)
+        mean = total / n
+        v = sumsq / n - mean * mean
         std = sqrt(0.0 if v < 0.0 else v)  # max(v, 0.0): the same comparison without the call
         z = (close - mean) / std if std > 0 else 0.0
-        target = reversion_target(z, self.entry, self.allow_short)
-        return _later(target, _REASON, self.window, z, self.entry)
+        # long (or short) beyond ``entry``, scaled, capped at 1 (min(1.0, x) as it compares);
+        # here, not in a function of its own: this runs for every symbol-bar
+        entry = self.entry
+        if z < -entry:
+            size = -z / (2.0 * entry)
+            target = size if size < 1.0 else 1.0
+        elif self.allow_short and z > entry:
+            size = z / (2.0 * entry)
+            target = -(size if size < 1.0 else 1.0)
+        else:
+            target = 0.0
+        return _later(target, _REASON, window, z, entry)

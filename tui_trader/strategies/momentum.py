@@ -33,11 +33,13 @@ class Momentum:
         closes = self._closes.get(bar.symbol)
         if closes is None:
             closes = self._closes[bar.symbol] = deque(maxlen=self.lookback + 1)
-        closes.append(bar.close)
+        close = bar.close
+        closes.append(close)
         lookback = self.lookback
-        if len(closes) <= lookback:
-            return Signal.warming(len(closes), lookback + 1)
-        roc = closes[-1] / closes[0] - 1.0
+        n = len(closes)
+        if n <= lookback:
+            return Signal.warming(n, lookback + 1)
+        roc = close / closes[0] - 1.0
         threshold = self.threshold
         pct = 100 * threshold
         if roc > threshold:

@@ -12,16 +12,6 @@ from collections import deque
 
 from tui_trader.core.domain import Bar, Signal
 
-
-def vol_scaled_target(above: bool, short_vol: float, long_vol: float, allow_short: bool) -> float:
-    """The direction from the trend, the size from the volatility ratio."""
-    if not above and not allow_short:
-        return 0.0
-    size = long_vol / short_vol if short_vol > 0 else 1.0
-    size = size if size < 1.0 else 1.0  # min(1.0, size) without the call (every symbol-bar)
-    return size if above else -size
-
-
 _REASON = "close {} SMA{} {:.2f}, vol{}/vol{} {:.2f}".format
 _later = Signal.later
 sqrt = math.sqrt
@@ -78,45 +68,58 @@ class VolatilityTargeted:
         trend, short, long = self.trend, self.short, self.long
         closes = w.closes
         closes.append(close)
-        w.close_sum += close
+        close_sum = w.close_sum + close
         n_sma = len(closes)
         if n_sma > trend:
-            w.close_sum -= closes.popleft()
+            close_sum -= closes.popleft()
             n_sma = trend
+        w.close_sum = close_sum
         prev = w.last
+        w.last = close
         returns = w.returns
+        # the sums in locals, written back once (each the same additions in the same order)
+        short_sum, short_sumsq = w.short_sum, w.short_sumsq
+        long_sum, long_sumsq = w.long_sum, w.long_sumsq
         if prev > 0:  # not NaN (the first bar) and positive
             ret = log(close / prev)
             squared = ret * ret
             returns.append(ret)
-            w.short_sum += ret
-            w.short_sumsq += squared
-            w.long_sum += ret
-            w.long_sumsq += squared
+            short_sum += ret
+            short_sumsq += squared
+            long_sum += ret
+            long_sumsq += squared
             n = len(returns)
             if n > short:  # the return leaving the short window (still held: long > short)
                 old = returns[-short - 1]
-                w.short_sum -= old
-                w.short_sumsq -= old * old
+                short_sum -= old
+                short_sumsq -= old * old
             if n > long:
                 old = returns.popleft()
-                w.long_sum -= old
-                w.long_sumsq -= old * old
-        w.last = close
+                long_sum -= old
+                long_sumsq -= old * old
+            w.short_sum, w.short_sumsq = short_sum, short_sumsq
+            w.long_sum, w.long_sumsq = long_sum, long_sumsq
         n_long = len(returns)
         if n_sma < trend or n_long < long:
             return Signal.warming(n_sma, max(trend, long + 1))
-        mean = w.close_sum / n_sma
+        mean = close_sum / n_sma
         above = close > mean
         # population standard deviations (both windows hold at least two values by now)
         # max(v, 0.0): the same comparison without the call
-        m = w.short_sum / short
-        v = w.short_sumsq / short - m * m
+        m = short_sum / short
+        v = short_sumsq / short - m * m
         short_std = sqrt(0.0 if v < 0.0 else v)
-        m = w.long_sum / n_long
-        v = w.long_sumsq / n_long - m * m
+        m = long_sum / n_long
+        v = long_sumsq / n_long - m * m
         long_std = sqrt(0.0 if v < 0.0 else v)
-        target = vol_scaled_target(above, short_std, long_std, self.allow_short)
+        # the direction from the trend, the size from the volatility ratio (here, not in a
+        # function of its own: this runs for every symbol-bar); min(1.0, size) as it compares
+        if above or self.allow_short:
+            size = long_std / short_std if short_std > 0 else 1.0
+            size = size if size < 1.0 else 1.0
+            target = size if above else -size
+        else:
+            target = 0.0
         return _later(
             target,
             _REASON,
