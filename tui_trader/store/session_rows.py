@@ -117,10 +117,11 @@ class SessionRows:
 
         Raises ``RowEnded`` when the row no longer says ``running`` (another start recorded
         this session dead while it was suspended), or when the SQLite file's path names
-        another file or none (``store.file_identity``: two ``stat`` calls, about 2 us). That is
-        checked whenever a heartbeat is written, which a local cycle forces as it commits, and
-        at every call on a remote broker's session (before each cycle's orders are sent); a
-        batched replay checks about once a second, as it beats."""
+        another file or none, or its log or the log's index was deleted or replaced
+        (``store.file_identity``: three ``stat`` calls, about 3 us). That is checked whenever
+        a heartbeat is written, which a local cycle forces as it commits, and at every call on
+        a remote broker's session (before each cycle's orders are sent); a batched replay
+        checks about once a second, as it beats."""
         if self.session is None or self._ended_here:
             return
         if iterations is not None:
