@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 import peewee
 from peewee import InterfaceError, OperationalError, PostgresqlDatabase
 
+from tui_trader.store.pg_deadline import AnsweringAdapter
 from tui_trader.store.pg_url import PgUrl
 
 META_TABLE = "tui_trader_meta"
@@ -58,6 +59,8 @@ class PgAuditDatabase(PostgresqlDatabase):
         "FLOAT": "DOUBLE PRECISION",
     }
     is_postgres = True
+    psycopg3_adapter = AnsweringAdapter
+    """Connections whose every wait for the server has a deadline (``store.pg_deadline``)."""
 
     def __init__(self, url: PgUrl, durable: bool = False, **kwargs: Any) -> None:
         self.url = url
