@@ -260,6 +260,10 @@ class TradingSession(
         self.market_time = market_time
         broker = self.broker
         broker.on_bars(bars)
+        if self.audit.commit_before_send:
+            # before recording the broker's news: a session woken to find its orders taken
+            # over by another's start (its row recorded died) stops here (``RowEnded``)
+            self.audit.beat()
         updates = broker.drain_updates()
         fills = 0
         if updates:
