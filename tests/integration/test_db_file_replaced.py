@@ -38,6 +38,12 @@ def _delete_log(path: Path) -> None:
     Path(f"{path}-wal").unlink()
 
 
+def _delete_index(path: Path) -> None:
+    """The log's shared-memory index alone deleted: the next process to open the file would
+    build a second one beside the session's."""
+    Path(f"{path}-shm").unlink()
+
+
 def _replace(path: Path) -> None:
     """Another (valid) copy of the database moved over the path, as a restore by hand does."""
     other = path.with_name("other.db")
@@ -56,6 +62,7 @@ def _replace(path: Path) -> None:
         (_delete, "was deleted"),
         (_replace, "was replaced by another file"),
         (_delete_log, "lost its write-ahead log ({path}-wal deleted or replaced)"),
+        (_delete_index, "lost its log's index ({path}-shm deleted or replaced)"),
     ],
 )
 def test_a_local_session_stops_when_its_database_file_is_deleted_or_replaced(
@@ -66,7 +73,7 @@ def test_a_local_session_stops_when_its_database_file_is_deleted_or_replaced(
     what: str,
 ) -> None:
     """Before: all 40 cycles ran and the session said it completed, into a file (or a log)
-    gone from the path."""
+    gone from the path (with the index deleted too: completed, exit 0)."""
     path = tmp_path / "audit.db"
     snapshot = SessionRecords._snapshot
 
@@ -84,11 +91,11 @@ def test_a_local_session_stops_when_its_database_file_is_deleted_or_replaced(
     out, err = capsys.readouterr()
     database.obj.close()
     assert code == 1
-    lost = (
-        "what this session wrote since the last checkpoint went with that log"
-        if fault is _delete_log
-        else "what this session wrote is in the old file, not at that path"
-    )
+    lost = {
+        _delete_log: "what this session wrote since the last checkpoint went with that log",
+        _delete_index: "its rows are whole, but another process opening the file now would "
+        "index the log anew, and two indexes of one log corrupt the file",
+    }.get(fault, "what this session wrote is in the old file, not at that path")
     assert err == (
         f"tui-trader: error: the audit database {path} {what.format(path=path)} while the "
         f"session ran: trading stopped, no order sent without its row; {lost} (start the "

@@ -115,3 +115,39 @@ def test_the_monitor_marks_a_symbol_left_alone_as_the_desk_does(
     followed = follower.poll()[-1]
     assert followed.iteration == report.iteration
     assert followed.not_desks == report.not_desks
+
+
+def test_a_later_trade_by_hand_moves_the_left_alone_figure_in_the_trail_and_the_monitor(
+    sandbox: SandboxHandle, trading: Any, tmp_path: Path
+) -> None:
+    """SPY is left alone with 50 shares bought by hand; later in the session 20 of them are
+    sold by hand. The desk then says 30 shares are not its own. Before, the trail kept the
+    first event's 50 and nothing more, so ``live monitor`` (which reads the trail) went on
+    saying "includes 50 shares not traded by this desk" all session. Now a second
+    ``outside_change`` event records the new figure, and the monitor says what the desk says."""
+    db = tmp_path / "desk.db"
+    session = alpaca_session(sandbox, db, learning=LearningSettings("momentum"))
+    try:
+        _hold_spy_then_buy_50_by_hand(sandbox, trading, session)
+        for _ in range(3):  # the hand order fills; the change is confirmed and left alone
+            sandbox.admin.step(shock=RALLY)
+            report = session.run_iteration()
+        assert report.not_desks == {"SPY": 50}
+        trading.submit_order(
+            MarketOrderRequest(symbol="SPY", qty=20, side="sell", time_in_force="day")
+        )
+        for _ in range(3):  # the hand sale fills; seen twice alike, it is recorded
+            sandbox.admin.step(shock=RALLY)
+            report = session.run_iteration()
+        assert report.not_desks == {"SPY": 30}
+    finally:
+        session.finish("stopped")
+        session.broker.close()
+    events = list(RiskEventRow.select().where(RiskEventRow.event_type == OUTSIDE_CHANGE))
+    assert [(e.symbol, e.value) for e in events] == [("SPY", 50.0), ("SPY", 30.0)]
+    assert "changed outside the session again" in events[1].detail
+    sells = LiveOrder.select().where((LiveOrder.symbol == "SPY") & (LiveOrder.side == "sell"))
+    assert sells.count() == 0, "the session traded SPY while it was left alone"
+    follower = DbFollower(db, session.audit.session.key)
+    follower.open()
+    assert follower.poll()[-1].not_desks == {"SPY": 30}

@@ -192,3 +192,25 @@ def test_a_postgresql_store_from_before_process_identities_gains_them(pg_url: st
         assert is_alive(row)
     finally:
         db.close()
+
+
+def test_a_process_proc_hides_is_judged_on_the_boot_clock_too(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``/proc`` mounted with ``hidepid`` hides another user's process from this reader (an
+    operator's account on the machine, with a PostgreSQL store both use): the kernel cannot say
+    if it is the very process.
+    Its heartbeat, an hour behind on the wall clock (the reader's clock stepped ahead), is
+    fresh on the boot clock both read: alive. Before, it was judged on the wall clock: dead,
+    and a start on the database would have recorded a live session ``died``. Stale on the boot
+    clock, it is dead."""
+    row = _running(db_path, heartbeat_at=_wall(-3600.0))
+    stat = process_identity._stat
+    monkeypatch.setattr(
+        process_identity, "_stat", lambda pid: None if pid == row.pid else stat(pid)
+    )
+    assert process_identity.look_up(row.pid, row.proc_start, row.boot_id).value == "unknown"
+    assert is_alive(row) and shown_status(row) == "running"
+    assert liveness.heartbeat_age(row, datetime.now(UTC)) < MIN_WINDOW
+    age_heartbeat(row.id, MIN_WINDOW + 1)
+    assert not is_alive(SessionRow.get_by_id(row.id))

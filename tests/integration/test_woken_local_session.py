@@ -17,7 +17,6 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import SimpleNamespace
 
 from tests.conftest import age_heartbeat, make_session
 from tests.integration.cli_helpers import cli_env, run_cli
@@ -165,7 +164,7 @@ def test_a_batched_session_recorded_died_under_it_stops_halted_and_cancels_its_o
     orders = _rows(db, "SELECT id, status FROM live_orders ORDER BY id")
     # Woken an hour later, a second or more between heartbeats: each one is due.
     clock = iter(range(int(time.monotonic()) + 3600, 10**12))
-    monkeypatch.setattr(session_rows, "time", SimpleNamespace(monotonic=lambda: next(clock)))
+    monkeypatch.setattr(session_rows, "_since_boot", lambda: next(clock))
 
     result = SessionRunner(session, iterations=session.iteration + 40).run()
 

@@ -21,7 +21,7 @@ from tui_trader.core.orders import Order, OrderRequest, Side
 from tui_trader.engine.waits import BROKER_ERROR
 from tui_trader.risk.gate import MANUAL_KILL, RiskManager
 from tui_trader.risk.merge import adoption_events
-from tui_trader.risk.state import SESSION_HALTS
+from tui_trader.risk.state import SESSION_HALTS, RiskState
 
 if TYPE_CHECKING:
     from tui_trader.engine.config import SessionConfig
@@ -184,6 +184,17 @@ class SessionHalts:
             if self._send(check.order, market_time) is not None:
                 count += 1
         return count
+
+    def _halted_meanwhile(
+        self, decided: RiskState, positions: dict[str, Position], market_time: datetime
+    ) -> list[RiskEvent]:
+        """The events of a halt another process wrote while this session sent what it had
+        decided with the account active (``decided``), found by an order's fenced slot
+        (``_reserve_slot``). Acted on at once, as a halt adopted at a cycle's start is: said,
+        open orders cancelled (flattened or suspended if so configured)."""
+        if decided.halted or not self.risk.state.halted:
+            return []
+        return self._on_halt(adoption_events(decided, self.risk.state), positions, market_time)
 
     def _sync_risk(self) -> list[RiskEvent]:
         """Merge this session's risk state with the account's row, adopting what other

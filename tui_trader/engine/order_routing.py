@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -16,7 +17,7 @@ from tui_trader.brokers import Broker, BrokerError
 from tui_trader.core.domain import Account, Position, RiskEvent, Signal
 from tui_trader.core.order_ids import make_order_id
 from tui_trader.core.orders import Order, OrderRequest, OrderStatus, Side
-from tui_trader.risk.gate import ORDER_RATE
+from tui_trader.risk.gate import HALTED_ORDER, ORDER_RATE
 from tui_trader.risk.holdings import NOTHING, Holding, holdings
 
 _trunc = math.trunc
@@ -59,6 +60,9 @@ class OrderRouting:
     """Cancel a symbol's protective stops before an order that closes shares."""
     _exits_not_kept: Callable[[], dict[str, str]]
     """Why no order goes out in a symbol whose exit this session does not keep."""
+    _fenced = False
+    """An order's slot found the account halted by another process (``_reserve_slot``): the
+    halt is adopted, to be acted on as the cycle ends (``_halted_meanwhile``)."""
 
     def _rebalance(
         self,
@@ -279,9 +283,32 @@ class OrderRouting:
     def _reserve_slot(self, request: OrderRequest) -> RiskEvent | None:
         """Take one of the account's order slots for the day before the order is sent (the
         count is shared by every process on the account); the refusal, if the limit is
-        reached."""
+        reached, or if another process halted the account since this session read it active
+        (the reservation is its fence: ``store.batching``). Such a halt is adopted at once,
+        so the gate refuses the cycle's later orders that add exposure; the cycle acts on it
+        as it ends (``_halted_meanwhile``)."""
         limit = self.risk.limits.max_orders_per_day
-        ok, self.risk.state = self.audit.reserve_order(self.risk.state, limit)
+        before = self.risk.state
+        ok, state = self.audit.reserve_order(before, limit)
+        if not ok and state.halted and not before.halted:
+            self._fenced = True
+            self.risk.state = replace(
+                before,
+                state=state.state,
+                halt_reason=state.halt_reason,
+                halt_detail=state.halt_detail,
+            )
+            return RiskEvent(
+                HALTED_ORDER,
+                0.0,
+                0.0,
+                f"refused {request.side} {request.qty:g} {request.symbol}: the account was "
+                f"halted by another process ({state.halt_reason}) after this session decided "
+                "the order; not sent",
+                symbol=request.symbol,
+                detail=state.halt_detail,
+            )
+        self.risk.state = state
         if ok:
             return None
         count = self.risk.state.orders_today

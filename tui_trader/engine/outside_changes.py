@@ -22,7 +22,9 @@ fill by a moment); seen again, the same, the session's orders in the symbol are 
 the broker (``look_up``: a protective exit may have filled without the news reaching us yet);
 if no fill of ours turns up, it is a change made outside the session: one ``outside_change``
 risk event says what the broker holds, what the session's fills account for, and that the
-session leaves the symbol alone from now on. While another live session trades the same
+session leaves the symbol alone from now on. A symbol left alone is still watched: when the
+shares not the desk's change again (a second trade by hand), seen twice alike, another
+``outside_change`` event records the new figure. While another live session trades the same
 account (one audit database), its fills are not ours and cannot be told from a hand trade: the
 expectation is then taken afresh instead.
 
@@ -61,7 +63,8 @@ def recorded_left_alone(left: Mapping[str, float], events: Iterable[RiskEvent]) 
     back from the audit trail (a monitor in another process). An ``outside_change`` leaves its
     symbol alone with its difference (``value``: what the broker holds beyond the session's
     own fills); the session's own fills after it (a protective exit) move the position and
-    what its fills make alike, so the difference stands. A ``positions_adopted`` symbol is
+    what its fills make alike, so the difference stands; a later change outside is recorded
+    again, with the new difference. A ``positions_adopted`` symbol is
     the desk's own."""
     out = dict(left)
     for event in events:
@@ -99,7 +102,9 @@ class OutsideChanges:
         """Symbol -> the difference seen at the last check (confirmed if seen again)."""
         self.holds: dict[str, str] = {}
         """Symbol -> why the session sends no order in it (this cycle, or for good)."""
-        self._left: set[str] = set()
+        self._left: dict[str, float] = {}
+        """Symbol -> the shares not the desk's that the last ``outside_change`` event of each
+        symbol left alone said (a later change is recorded again: ``_moved_again``)."""
         self._recorded = False
         """Whether ``start`` compared with a record: a symbol first seen later starts from
         what the record made of it (nothing, if it has no expectation yet), not from the
@@ -223,7 +228,12 @@ class OutsideChanges:
                 del holds[symbol]
         expected = self._expected
         for symbol in symbols:
-            if symbol in self._left or symbol in working:
+            if symbol in working:
+                continue
+            if symbol in self._left:
+                again = self._moved_again(symbol, positions)
+                if again is not None:
+                    events.append(again)
                 continue
             position = positions.get(symbol)
             have = position.qty if position is not None else 0.0
@@ -270,12 +280,37 @@ class OutsideChanges:
 
     def _leave(self, symbol: str, have: float, want: float, whose: str) -> None:
         """Leave ``symbol`` alone for the rest of the session, saying why."""
-        self._left.add(symbol)
+        self._left[symbol] = have - want
         self.holds[symbol] = (
             f"{symbol} changed outside this session (the broker holds {have:g}, "
             f"{whose} {want:g}): left alone, so as not to trade against "
             "the change"
         )
+
+    def _moved_again(self, symbol: str, positions: dict[str, Position]) -> RiskEvent | None:
+        """The event of a symbol left alone whose shares not the desk's changed since its last
+        event (another trade by hand, say), once the same difference is seen two cycles
+        running (a position read may lag a fill of its protective exit). Its value is the new
+        figure, so the trail, and a monitor reading it back (``recorded_left_alone``), say
+        what the desk says (``not_ours``); before, they kept the first figure all session."""
+        position = positions.get(symbol)
+        have = position.qty if position is not None else 0.0
+        own = self._expected.get(symbol, 0.0)
+        extra = have - own
+        if abs(extra - self._left[symbol]) <= TOLERANCE:
+            self._seen.pop(symbol, None)
+            return None
+        seen = self._seen.get(symbol)
+        if seen is None or abs(seen - extra) > TOLERANCE:
+            self._seen[symbol] = extra
+            return None
+        del self._seen[symbol]
+        self._left[symbol] = extra
+        detail = (
+            f"{symbol}: the broker now holds {have:g}, this session's own fills account for "
+            f"{own:g} ({extra:+g}): changed outside the session again"
+        )
+        return self._event(symbol, extra, have, own, detail)
 
     def _event(self, symbol: str, drift: float, have: float, want: float, detail: str) -> RiskEvent:
         """The ``outside_change`` event of a symbol left alone."""

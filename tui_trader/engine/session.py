@@ -224,8 +224,12 @@ class TradingSession(
                     events = self._on_halt(events, positions, market_time)
                 if kills:
                     halts = self._on_halt(kills, positions, market_time)
+                decided = self.risk.state
                 manual, notes = self._take_manual_requests(market_time)
                 events += manual
+                if self._fenced:  # a manual order found the account halted elsewhere
+                    self._fenced = False
+                    events += self._halted_meanwhile(decided, positions, market_time)
                 # Read the account after the halt acted: cancelled orders release buying power.
                 account = self.last_account = self.broker.account()
                 positions = self.last_positions = self.broker.positions()
@@ -256,6 +260,10 @@ class TradingSession(
         self.market_time = market_time
         broker = self.broker
         broker.on_bars(bars)
+        if self.audit.commit_before_send:
+            # before recording the broker's news: a session woken to find its orders taken
+            # over by another's start (its row recorded died) stops here (``RowEnded``)
+            self.audit.beat()
         updates = broker.drain_updates()
         fills = 0
         if updates:
@@ -339,6 +347,7 @@ class TradingSession(
                 risk.state.halted,
             )
         halted = risk.state.halted
+        decided = risk.state
         if halted and (not was_halted or self._flatten_requested):
             if late:
                 fills, late = self._apply_updates(late, listed=True), None
@@ -368,6 +377,11 @@ class TradingSession(
         if events:
             self._record_events(events, market_time)
         risk.state = audit.save_risk_state(risk.state)
+        if self._fenced:  # an order's slot found the account halted elsewhere: act on it
+            self._fenced = False
+            adopted = self._halted_meanwhile(decided, positions, market_time)
+            self._record_events(adopted, market_time)
+            events += adopted
         if self.iteration % self._snapshot_every == 0 or risk.state.halted != was_halted:
             self._snapshot(account, positions, market_time)
         else:

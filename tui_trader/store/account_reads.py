@@ -16,7 +16,7 @@ from typing import Any
 from tui_trader.core.domain import Position
 from tui_trader.core.orders import PENDING_CANCEL
 from tui_trader.store.db import from_db_time
-from tui_trader.store.liveness import is_alive, store_now
+from tui_trader.store.liveness import DIED, is_alive, store_now
 from tui_trader.store.models import AccountSnapshot, LiveOrder, SessionRow
 
 
@@ -39,6 +39,20 @@ class OpenOrderRow:
 _OPEN_STATUSES = ("pending_new", "new", "partially_filled", "unknown", PENDING_CANCEL)
 
 
+def _claim(row: SessionRow) -> bool:
+    """Record ``row``, a session dead by its heartbeat, ``died`` (ended at its last heartbeat),
+    only if it has not beaten since it was read; True if that took."""
+    seen = row.heartbeat_at
+    fresh = SessionRow.heartbeat_at.is_null() if seen is None else SessionRow.heartbeat_at <= seen
+    ended = seen if seen is not None else row.started_at
+    took = (
+        SessionRow.update(status=DIED, ended_at=ended)
+        .where((SessionRow.id == row.id) & (SessionRow.status == "running") & fresh)
+        .execute()
+    )
+    return bool(took)
+
+
 class AccountReads:
     """The account-wide reads of ``AuditLog``."""
 
@@ -49,7 +63,13 @@ class AccountReads:
         """Orders of earlier sessions on this account that the database still thinks are open.
 
         Only sessions that ended or died: the rows of a session still alive on this account
-        (another process, heartbeat fresh) are that session's to keep up to date."""
+        (another process, heartbeat fresh) are that session's to keep up to date. A session
+        dead by its heartbeat whose row still says ``running`` (its process frozen: SIGSTOP,
+        a suspended laptop, a hang) is recorded ``died`` first (``_claim``), and its orders
+        are taken over only if that write took: when it wakes, its next heartbeat finds its
+        row ended and it stops (``RowEnded``) before recording or sending anything. Before,
+        it woke and went on following the same orders, and their fills were recorded twice
+        (once by this session's reconciliation, once by the one that woke)."""
         query = (
             LiveOrder.select(LiveOrder, SessionRow)
             .join(SessionRow)
@@ -61,6 +81,11 @@ class AccountReads:
             .order_by(LiveOrder.id)
         )
         now = store_now(self.db)  # once: on PostgreSQL each reading is a round trip
+        claimed: dict[int, bool] = {}
+        for o in query:
+            row = o.session
+            if row.status == "running" and row.id not in claimed and not is_alive(row, now):
+                claimed[row.id] = _claim(row)
         return [
             OpenOrderRow(
                 o.client_order_id,
@@ -74,7 +99,7 @@ class AccountReads:
                 from_db_time(o.timestamp),
             )
             for o in query
-            if not is_alive(o.session, now)
+            if claimed.get(o.session.id, True) and not is_alive(o.session, now)
         ]
 
     def live_sessions_order_ids(self, account_key: str) -> set[str]:

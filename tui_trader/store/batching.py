@@ -223,6 +223,13 @@ class CycleTransactions:
         the row as read and added to it before the commit (``_flush_reserved``), the same
         limit for one statement less per order. Batched replay cycles keep the count in
         memory (the replay's account is its own) and add it to the row at each commit.
+
+        An order decided while ``state`` says the account is active is fenced: where slots
+        are reserved in the database, the reservation also requires the account's row not
+        halted, and if another process halted it since this session read it, the answer is
+        ``(False, the row)``: the order must not be sent (the caller says so and leaves the
+        halt to be adopted and acted on as the cycle saves its state). A halted session's own
+        orders (a flatten, protective exits) are not fenced.
         """
         if self.commit_every > 1:
             return True, state
@@ -235,10 +242,15 @@ class CycleTransactions:
             if state.orders_today == count + 1:  # the gate counted it already: the same state
                 return True, state
             return True, state.with_orders(count + 1)
-        ok, count = reserve_order_slot(self.db, state.account_key, state.day, limit)
+        key, fence = state.account_key, not state.halted
+        ok, count = reserve_order_slot(self.db, key, state.day, limit, fence)
+        if not ok and fence:
+            row = read_risk_state(self.db, key)
+            if row is not None and row.halted:  # halted elsewhere since: fenced off
+                return False, row
         if not ok and count < limit:  # the row is missing or on an earlier day: merge, retry
             self._write_risk(state.with_orders(max(state.orders_today - 1, 0)))
-            ok, count = reserve_order_slot(self.db, state.account_key, state.day, limit)
+            ok, count = reserve_order_slot(self.db, key, state.day, limit, fence)
         if self._risk_base is not None:
             self._risk_base = self._risk_base.with_orders(count)
         return ok, state.with_orders(count)

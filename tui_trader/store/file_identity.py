@@ -16,6 +16,13 @@ went on into the lost log while the next process to open the file found none of 
 read errors meanwhile). SQLite deletes the log only when the last connection to the file
 closes, which cannot happen while the session's own connection is open.
 
+So is the log's shared-memory index (``PATH-shm``): every connection to the file maps it to
+agree on which frames of the log hold which pages. Deleted (or replaced) under a running
+session, the session keeps its mapping of the old one, and the next process to open the file
+(a report, the monitor, a second session) builds a new index of its own: two processes writing
+one log through two indexes is how a SQLite file is corrupted. The session stops at once
+instead, its rows whole in the file and its log (its own index still maps them).
+
 A PostgreSQL store has no file to watch (``of`` returns ``None``).
 """
 
@@ -38,6 +45,8 @@ class FileIdentity:
     inode: int
     wal: tuple[int, int] | None = None
     """The write-ahead log's device and inode, if it existed when the session started."""
+    shm: tuple[int, int] | None = None
+    """The log's shared-memory index's device and inode, if it existed then."""
 
     @classmethod
     def of(cls, db: Any) -> FileIdentity | None:
@@ -51,7 +60,8 @@ class FileIdentity:
             st = os.stat(path)
         except OSError:
             return None
-        return cls(shown, path, st.st_dev, st.st_ino, _identity(path + "-wal"))
+        wal, shm = _identity(path + "-wal"), _identity(path + "-shm")
+        return cls(shown, path, st.st_dev, st.st_ino, wal, shm)
 
     def changed(self) -> str | None:
         """``None`` while the path still names the same file; else the one line the user
@@ -66,11 +76,17 @@ class FileIdentity:
         else:
             if (st.st_dev, st.st_ino) != (self.device, self.inode):
                 what = "was replaced by another file"
-            elif self.wal is None or _identity(self.path + "-wal") == self.wal:
-                return None
-            else:
+            elif self.wal is not None and _identity(self.path + "-wal") != self.wal:
                 what = f"lost its write-ahead log ({self.shown}-wal deleted or replaced)"
                 lost = "what this session wrote since the last checkpoint went with that log"
+            elif self.shm is not None and _identity(self.path + "-shm") != self.shm:
+                what = f"lost its log's index ({self.shown}-shm deleted or replaced)"
+                lost = (
+                    "its rows are whole, but another process opening the file now would index "
+                    "the log anew, and two indexes of one log corrupt the file"
+                )
+            else:
+                return None
         return (
             f"the audit database {self.shown} {what} while the session ran: trading stopped, "
             f"no order sent without its row; {lost} (start the session again to go on)"

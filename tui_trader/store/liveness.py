@@ -17,7 +17,9 @@ very process still there (running or stopped): alive while its heartbeat is fres
 clock. So a desk started with its clock minutes ahead or behind (a clock step, NTP, a process
 under libfaketime) neither finds the healthy desks beside it dead nor looks dead to them, and a
 desk stopped (SIGSTOP, Ctrl+Z, a hang) or left without writing its end (a full disk) still goes
-stale after its window: its process being there is not enough, it must beat.
+stale after its window: its process being there is not enough, it must beat. A process of
+this boot that ``/proc`` hides from the reader (``hidepid``: another user's) is aged on the boot
+clock too.
 
 **Another machine, or no identity** (a row written before identities, no ``/proc``): the pid
 check where the host is this one, then the wall-clock heartbeat against the store's time. A
@@ -108,6 +110,14 @@ def _found_here(row: Any) -> Found | None:
     return look_up(int(row.pid), int(start), str(boot))
 
 
+_THIS_BOOT = (Found.THERE, Found.UNKNOWN)
+"""What ``look_up`` says of a process of this very boot whose heartbeat the boot clock ages:
+there, or hidden from this reader (``/proc`` mounted with ``hidepid``: another user's process;
+``look_up`` answers ``REBOOTED`` first for an earlier boot). Without ``/proc`` (also
+``UNKNOWN``) there is no boot clock and the wall-clock rule judges. Before, a hidden process
+was judged on the wall clock: a reader whose clock stepped ahead found it dead."""
+
+
 def _boot_clock_age(row: Any) -> float | None:
     """Seconds since the row's last heartbeat on this machine's boot clock (for a process
     ``/proc`` found there); ``None`` if the row or this machine has no such reading."""
@@ -121,7 +131,7 @@ def heartbeat_age(row: Any, now: datetime) -> float | None:
     without a heartbeat."""
     if row.heartbeat_at is None:
         return None
-    if _found_here(row) is Found.THERE:
+    if _found_here(row) in _THIS_BOOT:
         age = _boot_clock_age(row)
         if age is not None:
             return age
@@ -137,11 +147,13 @@ def is_alive(row: Any, now: datetime | None = None) -> bool:
     found = _found_here(row)
     if found in (Found.GONE, Found.REUSED, Found.REBOOTED):
         return False
-    if found is Found.THERE:
+    if found in _THIS_BOOT:
         age = _boot_clock_age(row)
         if age is not None:
             return age <= _window(row)
-    elif row.pid and row.host == this_host() and not _process_exists(int(row.pid)):
+    if found is not Found.THERE and (
+        row.pid and row.host == this_host() and not _process_exists(int(row.pid))
+    ):
         return False
     now = now or store_now(getattr(getattr(row, "_meta", None), "database", None))
     return _fresh_by_wall_clock(row, now)

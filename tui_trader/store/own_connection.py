@@ -20,9 +20,9 @@ class _PgConnection:
     """A psycopg connection in autocommit mode that takes SQLite-style ``?`` statements."""
 
     def __init__(self, url: PgUrl) -> None:
-        import psycopg
+        from tui_trader.store.pg_deadline import AnsweringConnection
 
-        self._conn = psycopg.connect(
+        self._conn = AnsweringConnection.connect(
             url.dsn, autocommit=True, connect_timeout=CONNECT_TIMEOUT, application_name="tui-trader"
         )
 

@@ -19,8 +19,9 @@ from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import peewee
-from peewee import InterfaceError, OperationalError, PostgresqlDatabase
+from peewee import InterfaceError, InternalError, OperationalError, PostgresqlDatabase
 
+from tui_trader.store.pg_deadline import AnsweringAdapter
 from tui_trader.store.pg_url import PgUrl
 
 META_TABLE = "tui_trader_meta"
@@ -29,6 +30,16 @@ MIGRATION_LOCK = 0x54545244
 """``pg_advisory_xact_lock`` key held while a database is created or migrated (``TTRD``)."""
 CONNECT_TIMEOUT = 5
 """Seconds to wait for the server at start: an unreachable host is one line, not a hang."""
+IDLE_IN_TRANSACTION = 20.0
+"""Seconds the server lets one of our connections sit idle inside a transaction before it ends
+that connection (``idle_in_transaction_session_timeout``). A desk frozen mid-transaction
+(SIGSTOP, a suspended laptop, a hung process) holding its account's risk-state row kept every
+other session on the account, and the fleet's kill switch, waiting on that row (past their
+statement deadline, ``store.pg_deadline``: a halt that could not be written). Now its locks go
+after this long and its unfinished transaction is rolled back (an order's row commits before
+the order is sent, so nothing sent loses its row); when it wakes, its connection is gone and
+it stops as on a lost store. Our transactions never idle for long: statements follow each other
+as fast as the desk computes."""
 
 SAVEPOINT = "SAVEPOINT tt_cycle"
 RELEASE = "RELEASE SAVEPOINT tt_cycle"
@@ -58,6 +69,8 @@ class PgAuditDatabase(PostgresqlDatabase):
         "FLOAT": "DOUBLE PRECISION",
     }
     is_postgres = True
+    psycopg3_adapter = AnsweringAdapter
+    """Connections whose every wait for the server has a deadline (``store.pg_deadline``)."""
 
     def __init__(self, url: PgUrl, durable: bool = False, **kwargs: Any) -> None:
         self.url = url
@@ -107,14 +120,19 @@ class PgAuditDatabase(PostgresqlDatabase):
         try:
             yield
         finally:
-            conn.execute("SET synchronous_commit = off")
+            if not conn.closed:  # a connection lost meanwhile: its error is the one to raise
+                conn.execute("SET synchronous_commit = off")
 
     def _initialize_connection(self, conn: Any) -> None:
         """A durable store's new connection commits durably: ``synchronous_commit`` defaults
         to on, and the desk never turns it off; a server, database or role setting of ``off``
         (commits acknowledged before they reach the disk) is overridden for this connection.
         Any other value (``local``, ``remote_write``, ``remote_apply``) already waits for the
-        server's own disk and is left as the administrator chose."""
+        server's own disk and is left as the administrator chose.
+
+        Every connection has the ``IDLE_IN_TRANSACTION`` limit."""
+        idle = int(IDLE_IN_TRANSACTION * 1000)
+        conn.execute(f"SET idle_in_transaction_session_timeout = {idle}")
         if not self.durable:
             return
         if conn.execute("SHOW synchronous_commit").fetchone()[0] == "off":
@@ -240,9 +258,10 @@ class PgAuditDatabase(PostgresqlDatabase):
                 raise
 
 
-LOST_SQLSTATES = ("57P01", "57P02", "57P03")
+LOST_SQLSTATES = ("57P01", "57P02", "57P03", "25P03")
 """The server ended this backend: an administrator's terminate or shutdown, a crash restart, a
-server that is starting or stopping. Class 08 (a connection exception) means the same."""
+server that is starting or stopping, this connection idle in a transaction too long (a frozen
+process: ``IDLE_IN_TRANSACTION``). Class 08 (a connection exception) means the same."""
 
 
 def store_lost(db: object, exc: BaseException) -> bool:
@@ -252,11 +271,15 @@ def store_lost(db: object, exc: BaseException) -> bool:
     The server's goodbye (``terminating connection due to administrator command``) can arrive
     as the answer to a statement before the client has seen the socket close, while psycopg
     does not yet call the connection broken: its SQLSTATE says so first."""
-    if not is_postgres(db) or not isinstance(exc, OperationalError | InterfaceError):
+    if not is_postgres(db) or not isinstance(
+        exc, OperationalError | InterfaceError | InternalError
+    ):
         return False
     sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None) or ""
     if sqlstate in LOST_SQLSTATES or sqlstate.startswith("08"):
         return True
+    if isinstance(exc, InternalError):  # the idle-in-transaction goodbye (25P03) is one
+        return False
     conn = getattr(getattr(db, "_state", None), "conn", None)
     return conn is None or bool(getattr(conn, "broken", False) or getattr(conn, "closed", False))
 

@@ -47,11 +47,13 @@ _INSERT_SQL = (
     + ", ".join("?" for _ in _COLUMNS)
     + ", ?, 1) ON CONFLICT DO NOTHING"
 )
-_RESERVE_SQL = (
+_RESERVE_WHERE = (
     'UPDATE "risk_state" SET "orders_today" = "orders_today" + 1, '
     '"version" = COALESCE("version", 0) + 1, "updated_at" = ? '
-    'WHERE "account_key" = ? AND "day" = ? AND "orders_today" < ? RETURNING "orders_today"'
+    'WHERE "account_key" = ? AND "day" = ? AND "orders_today" < ?'
 )
+_RESERVE_SQL = _RESERVE_WHERE + ' RETURNING "orders_today"'
+_RESERVE_UNHALTED_SQL = _RESERVE_WHERE + ' AND "state" <> \'halted\' RETURNING "orders_today"'
 _COUNT_SQL = 'SELECT "orders_today", "day" FROM "risk_state" WHERE "account_key" = ?'
 
 
@@ -133,12 +135,18 @@ def _sync(db: Any, base: RiskState | None, mine: RiskState) -> RiskState:
 
 
 def reserve_order_slot(
-    db: SqliteDatabase, account_key: str, day: date | None, limit: int
+    db: SqliteDatabase, account_key: str, day: date | None, limit: int, unless_halted: bool = False
 ) -> tuple[bool, int]:
     """Take one of the day's order slots for the account: ``(True, count after)``, or
-    ``(False, count)`` when the limit is reached (or the row is on another trading day)."""
+    ``(False, count)`` when the limit is reached (or the row is on another trading day).
+
+    ``unless_halted``: and only while the account's row is not halted. An order decided by a
+    session that read the account active is fenced off, in the same statement that counts it,
+    if another process halted the account since (``fleet halt``, another session's kill
+    switch), however long this process was frozen between its decision and its sending."""
     when = day.isoformat() if day else None
-    rows = db.raw(_RESERVE_SQL, (_now(), account_key, when, limit)).fetchall()
+    sql = _RESERVE_UNHALTED_SQL if unless_halted else _RESERVE_SQL
+    rows = db.raw(sql, (_now(), account_key, when, limit)).fetchall()
     if rows:
         return True, int(rows[0][0])
     current = db.raw(_COUNT_SQL, (account_key,)).fetchone()

@@ -92,7 +92,7 @@ class SessionRows:
             proc_start=me.start if me else None,
             boot_id=me.boot_id if me else None,
         )
-        self._last_beat = time.monotonic()
+        self._last_beat = _since_boot()
         self._iterations: int | None = None
         self._ended_here = False
         self._file = FileIdentity.of(self.db)
@@ -117,15 +117,16 @@ class SessionRows:
 
         Raises ``RowEnded`` when the row no longer says ``running`` (another start recorded
         this session dead while it was suspended), or when the SQLite file's path names
-        another file or none (``store.file_identity``: two ``stat`` calls, about 2 us). That is
-        checked whenever a heartbeat is written, which a local cycle forces as it commits, and
-        at every call on a remote broker's session (before each cycle's orders are sent); a
-        batched replay checks about once a second, as it beats."""
+        another file or none, or its log or the log's index was deleted or replaced
+        (``store.file_identity``: three ``stat`` calls, about 3 us). That is checked whenever
+        a heartbeat is written, which a local cycle forces as it commits, and at every call on
+        a remote broker's session (before each cycle's orders are sent); a batched replay
+        checks about once a second, as it beats."""
         if self.session is None or self._ended_here:
             return
         if iterations is not None:
             self._iterations = iterations
-        now = time.monotonic()
+        now = _since_boot()
         due = force or now - self._last_beat >= BEAT_SECONDS
         if self._file is not None and (due or self.commit_before_send):
             moved = self._file.changed()
@@ -157,10 +158,19 @@ class SessionRows:
         assert self.session is not None
         row = SessionRow.get_or_none(SessionRow.id == self.session.id)
         status = row.status if row is not None else "deleted"
-        return (
+        why = (
             f"this session ({self.session.key}) was recorded {status} by another session's "
-            "start while it was suspended or not answering (its heartbeat went stale), and its "
-            "working orders were recorded canceled; it stops now and sends no more orders"
+            "start while it was suspended or not answering (its heartbeat went stale), and "
+        )
+        if self.session.mode == "local":
+            return (
+                why
+                + "its working orders were recorded canceled; it stops now and sends no more orders"
+            )
+        # an account at a broker: the other session follows its orders now
+        return why + (
+            "that session took its open orders over; it stops now and records and sends "
+            "nothing more"
         )
 
     def _beat_time(self) -> datetime:
@@ -203,6 +213,18 @@ class SessionRows:
             ended_at=to_db_time(self.clock.now()), status=status, iterations=iterations
         ).where((SessionRow.id == self.session.id) & (SessionRow.status == "running")).execute()
         self._ended_here = True
+
+
+def _since_boot() -> float:
+    """Seconds on a clock that also counts time suspended (Linux ``CLOCK_BOOTTIME``; the
+    monotonic clock elsewhere): the first heartbeat after a laptop's suspend is due at once,
+    and so is its check that the row still says ``running``. On the monotonic clock, which
+    stops while suspended, a session suspended within a second of its last heartbeat woke
+    with no heartbeat due and sent its cycle's orders unchecked."""
+    return time.clock_gettime(_BOOT_CLOCK)
+
+
+_BOOT_CLOCK = getattr(time, "CLOCK_BOOTTIME", time.CLOCK_MONOTONIC)
 
 
 def _wall_now() -> datetime:

@@ -1,0 +1,76 @@
+"""A session frozen mid-cycle while the account is halted elsewhere sends nothing more.
+
+A desk decides a cycle's orders from the account's risk state as it read it at the cycle's
+start, then sends them one by one (each a round trip to the broker). A process frozen between
+two of them (SIGSTOP, a debugger, a laptop suspended, a long stall of the machine) while the
+operator halts the account from elsewhere (``fleet halt``, another session's kill switch)
+resumed and sent the rest of the cycle's orders into the halted account: the halt only reached
+it at its next cycle. Each order takes one of the account's daily slots in the database before
+it is sent (``store.risk_store.reserve_order_slot``); that same statement now also requires the
+account not halted, so a halt committed anywhere before it fences the order off.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tests.integration.alpaca_helpers import alpaca_session, sandbox_orders
+from tui_trader.core.domain import TradingState
+from tui_trader.learning.setup import LearningSettings
+from tui_trader.risk.gate import HALTED_ORDER, MANUAL_KILL
+from tui_trader.risk.merge import HALT_ADOPTED
+from tui_trader.sandbox.testing import SandboxHandle
+from tui_trader.store.fleet_halts import halt_account
+from tui_trader.store.models import LiveOrder, RiskEventRow, database
+
+RALLY = {"SPY": 0.8, "QQQ": 0.8, "IWM": 0.8}
+
+
+def test_orders_decided_before_a_halt_elsewhere_are_not_sent_after_it(
+    sandbox: SandboxHandle, trading: Any, tmp_path: Path
+) -> None:
+    """Before: the halt written after the cycle's first order, the cycle's other orders still
+    reached the broker, and the cycle's end took the halt in silently: no word of it, the
+    order sent left working. Now the first order is the only one, and the cycle says it
+    adopted the halt and refuses the rest."""
+    session = alpaca_session(sandbox, tmp_path / "desk.db", learning=LearningSettings("momentum"))
+    submit = session.broker.submit
+    sent: list[str] = []
+
+    def submit_then_freeze(request: Any) -> Any:
+        """The first order goes out; the process then 'freezes' while the operator halts
+        the account from another process (one commit on the shared database)."""
+        ack = submit(request)
+        sent.append(request.symbol)
+        if len(sent) == 1:
+            halt_account(database.obj, session.risk.state.account_key, "fleet halt (test)")
+        return ack
+
+    session.broker.submit = submit_then_freeze  # type: ignore[method-assign]
+    try:
+        before = len(sandbox_orders(trading))
+        report = None
+        while not sent:  # the rally: a cycle that buys every symbol
+            sandbox.admin.step(shock=RALLY)
+            report = session.run_iteration()
+        assert report is not None and report.orders_sent == 1, report
+        assert len(sandbox_orders(trading)) == before + 1, "orders sent into a halted account"
+        assert LiveOrder.select().count() == 1
+        # the same cycle adopts the halt and says so (and cancels what still works)
+        assert report.state is TradingState.HALTED
+        kinds = [e.event_type for e in report.risk_events]
+        assert HALT_ADOPTED in kinds, kinds
+        refused = [e.action_taken for e in report.risk_events if e.event_type == HALTED_ORDER]
+        assert len(refused) == 2, refused  # the two orders after the halt: neither sent
+        assert refused[0].endswith("after this session decided the order; not sent"), refused
+        assert refused[1].endswith("trading is halted (manual_kill)"), refused
+        sandbox.admin.step(shock=RALLY)
+        report = session.run_iteration()
+        assert report.state is TradingState.HALTED
+        assert len(sandbox_orders(trading)) == before + 1
+        kinds = [e.event_type for e in RiskEventRow.select().order_by(RiskEventRow.id)]
+        assert kinds.count(MANUAL_KILL) == 1 and kinds.count(HALT_ADOPTED) == 1, kinds
+    finally:
+        session.finish("stopped")
+        session.broker.close()

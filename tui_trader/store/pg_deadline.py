@@ -1,0 +1,61 @@
+"""Every wait for the PostgreSQL server has a deadline: a server that stops answering ends the
+session in plain words instead of hanging it.
+
+A server that stops answering without closing the connection (its processes stopped with
+SIGSTOP, a machine frozen or cut off behind a firewall that drops packets, a backend stuck)
+left each statement waiting for its answer for ever: a session hung mid-cycle, silent, its
+heartbeat going stale, its working orders at the broker unwatched, Ctrl+C the only way out.
+TCP keepalives do not help where the server's kernel still answers for it (a stopped process,
+a loopback connection), so the deadline is the client's own: each wait for the server
+(a statement, a commit, a pipeline's answers) may take ``STATEMENT_DEADLINE`` seconds. Past it
+the connection is closed and the statement fails as a lost connection (``store.pg.store_lost``):
+the session halts and ends with the line a lost store gets (``lost the audit store URL (the
+server did not answer within 30 s) ...``, exit 1). No order is sent without its row: an order's
+row commits before it is sent, and a session whose store stopped answering sends nothing more.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+from peewee import Psycopg3Adapter
+
+STATEMENT_DEADLINE = 30.0
+"""Seconds one wait for the server may take: the shortest heartbeat window
+(``store.liveness.MIN_WINDOW``), after which the other processes count the session dead."""
+
+_WaitTimeout = psycopg.errors._WaitTimeout  # raised by psycopg's waits when a timeout expires
+
+
+class AnsweringConnection(psycopg.Connection):
+    """A psycopg connection whose every wait for the server ends by ``STATEMENT_DEADLINE``."""
+
+    def wait(self, gen: Any, interval: float = 0.1, timeout: float | None = None) -> Any:
+        """psycopg's wait, with the deadline as its timeout; past it, the connection is
+        closed (its state is unknown) and ``OperationalError`` says why."""
+        deadline = STATEMENT_DEADLINE if timeout is None else timeout
+        try:
+            return super().wait(gen, interval, deadline)
+        except _WaitTimeout:
+            if timeout is not None:  # psycopg's own timed wait (a notification's): its call
+                raise
+            self.close()
+            raise psycopg.OperationalError(
+                f"the server did not answer within {deadline:g} s; connection closed"
+            ) from None
+
+
+class AnsweringAdapter(Psycopg3Adapter):
+    """peewee's psycopg 3 adapter, opening ``AnsweringConnection``s (as its own ``connect``
+    does, with the class changed)."""
+
+    def connect(self, db: Any, **params: Any) -> AnsweringConnection:
+        """A new connection to ``db``'s server."""
+        if db._encoding:
+            params.setdefault("client_encoding", db._encoding)
+        if db.database.startswith("postgresql://"):
+            params.setdefault("conninfo", db.database)
+        else:
+            params.setdefault("dbname", db.database)
+        return AnsweringConnection.connect(**params)
