@@ -209,3 +209,17 @@ def test_an_export_is_whole_under_its_name_or_not_there(db_path, frozen, monkeyp
     count = browse.export_csv("orders", browse.HistoryFilter(), path)
     assert count == LiveOrder.select().count() > 3
     assert [p.name for p in path.parent.iterdir()] == ["orders-x.csv"]
+
+
+async def test_the_keys_hint_is_whole_at_80_columns(db_path, frozen) -> None:
+    """At 80x24 the footer has no room for ^e CSV, and the status line's hint was cut after
+    "ctrl+n/ctrl+b": the export key was nowhere on the screen. The hint now wraps below."""
+    run_headless(db_path, frozen, iterations=40)
+    app = make_app(db_path, clock=frozen)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open_history(app, pilot)
+        status = screen.query_one("#history-status", Static)
+        await wait_for(pilot, lambda: "rows 1–" in str(status.render()), "the status line")
+        await pilot.pause()
+        shown = " ".join(strip.text.strip() for strip in status.render_lines(status.size.region))
+        assert "ctrl+e" in shown and "sorted by Id desc" in shown

@@ -309,8 +309,8 @@ class HistoryScreen(StyledOnMount, Screen[None]):
                 f"sorted by {self.sort} {order}"
             )
         self.query_one("#history-status", Static).update(
-            text + "   (ctrl+n/ctrl+b pages · click a header to sort · ctrl+e export)"
-        )
+            text + "   (ctrl+n/ctrl+b pages · click a header sorts · ctrl+e CSV)"
+        )  # wraps below at 80 columns (the footer has no room there for ^e)
 
     # -- detail and export ---------------------------------------------------------------------
 
