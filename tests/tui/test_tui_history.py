@@ -223,3 +223,17 @@ async def test_the_keys_hint_is_whole_at_80_columns(db_path, frozen) -> None:
         await pilot.pause()
         shown = " ".join(strip.text.strip() for strip in status.render_lines(status.size.region))
         assert "ctrl+e" in shown and "sorted by Id desc" in shown
+
+
+async def test_every_filter_is_on_screen_at_80_columns(db_path, frozen) -> None:
+    """In one row the six filters need 104 columns: at 80 the session filter was cut and the
+    event-type filter lay off the screen. Below 104 they take two rows of three."""
+    run_headless(db_path, frozen, iterations=40)
+    app = make_app(db_path, clock=frozen)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open_history(app, pilot)
+        await pilot.pause()
+        visible = screen.region
+        for name in ("symbol", "side", "start", "end", "session", "event"):
+            region = screen.query_one(f"#f-{name}").region
+            assert region.width >= 12 and visible.contains_region(region), name

@@ -102,6 +102,9 @@ class HistoryScreen(StyledOnMount, Screen[None]):
         ),
     ]
     AUTO_FOCUS = "#history-table"
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (104, "-wide")]
+    """Below 104 columns the six filters take two rows of three (screens.tcss): in one row
+    the session filter was cut and the event-type filter was off the screen at 80 columns."""
 
     def __init__(self, db_path: Path, clock: Clock) -> None:
         """The database to read and the clock that names exports."""
