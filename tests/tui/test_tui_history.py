@@ -232,8 +232,15 @@ async def test_every_filter_is_on_screen_at_80_columns(db_path, frozen) -> None:
     app = make_app(db_path, clock=frozen)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await _open_history(app, pilot)
-        await pilot.pause()
-        visible = screen.region
-        for name in ("symbol", "side", "start", "end", "session", "event"):
-            region = screen.query_one(f"#f-{name}").region
-            assert region.width >= 12 and visible.contains_region(region), name
+        names = ("symbol", "side", "start", "end", "session", "event")
+
+        def off_screen() -> list[str]:
+            regions = {name: screen.query_one(f"#f-{name}").region for name in names}
+            return [
+                name
+                for name, region in regions.items()
+                if region.width < 12 or not screen.region.contains_region(region)
+            ]
+
+        # the narrow layout follows the screen's first resize: wait for it, not a fixed pause
+        await wait_for(pilot, lambda: not off_screen(), "every filter on screen")
