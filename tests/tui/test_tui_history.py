@@ -209,3 +209,38 @@ def test_an_export_is_whole_under_its_name_or_not_there(db_path, frozen, monkeyp
     count = browse.export_csv("orders", browse.HistoryFilter(), path)
     assert count == LiveOrder.select().count() > 3
     assert [p.name for p in path.parent.iterdir()] == ["orders-x.csv"]
+
+
+async def test_the_keys_hint_is_whole_at_80_columns(db_path, frozen) -> None:
+    """At 80x24 the footer has no room for ^e CSV, and the status line's hint was cut after
+    "ctrl+n/ctrl+b": the export key was nowhere on the screen. The hint now wraps below."""
+    run_headless(db_path, frozen, iterations=40)
+    app = make_app(db_path, clock=frozen)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open_history(app, pilot)
+        status = screen.query_one("#history-status", Static)
+        await wait_for(pilot, lambda: "rows 1–" in str(status.render()), "the status line")
+        await pilot.pause()
+        shown = " ".join(strip.text.strip() for strip in status.render_lines(status.size.region))
+        assert "ctrl+e" in shown and "sorted by Id desc" in shown
+
+
+async def test_every_filter_is_on_screen_at_80_columns(db_path, frozen) -> None:
+    """In one row the six filters need 104 columns: at 80 the session filter was cut and the
+    event-type filter lay off the screen. Below 104 they take two rows of three."""
+    run_headless(db_path, frozen, iterations=40)
+    app = make_app(db_path, clock=frozen)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open_history(app, pilot)
+        names = ("symbol", "side", "start", "end", "session", "event")
+
+        def off_screen() -> list[str]:
+            regions = {name: screen.query_one(f"#f-{name}").region for name in names}
+            return [
+                name
+                for name, region in regions.items()
+                if region.width < 12 or not screen.region.contains_region(region)
+            ]
+
+        # the narrow layout follows the screen's first resize: wait for it, not a fixed pause
+        await wait_for(pilot, lambda: not off_screen(), "every filter on screen")

@@ -4,6 +4,7 @@ palette offers the main actions, and the kill switch is remappable by its id."""
 from __future__ import annotations
 
 from textual.binding import Binding
+from tui_helpers import wait_for
 
 from tui_trader.tui.app import TraderApp, make_app
 from tui_trader.tui.screens.confirm import ConfirmScreen
@@ -51,3 +52,23 @@ async def test_the_kill_switch_can_be_remapped(db_path) -> None:
         await pilot.press("ctrl+x")
         await pilot.pause()
         assert any("nothing to halt" in n.message for n in app._notifications)
+
+
+async def test_the_keys_help_lists_as_everywhere_work_from_the_help(db_path) -> None:
+    """The help says f2/f3/f12 and ctrl+r work everywhere; in the help itself they did nothing
+    (a modal screen holds back the app's keys): F1 then F12 left the help open on history."""
+    from tui_trader.tui.screens.fleet import FleetScreen
+
+    app = make_app(db_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("f3")
+        await wait_for(pilot, lambda: isinstance(app.screen, HistoryScreen), "history")
+        await pilot.press("f1")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), "the help")
+        await pilot.press("f12")
+        await wait_for(pilot, lambda: isinstance(app.screen, FleetScreen), "the fleet")
+        await pilot.press("f1")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), "the help again")
+        await pilot.press("f3")
+        await wait_for(pilot, lambda: isinstance(app.screen, HistoryScreen), "history again")
+        assert not any(isinstance(s, HelpScreen) for s in app.screen_stack)

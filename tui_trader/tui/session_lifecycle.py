@@ -95,6 +95,9 @@ class SessionLifecycle:
         )
         iterations = self.iterations if self.iterations is not None else plan.iterations
         every = self.every if self.every is not None else plan.every
+        self.desk.begin(plan.mode)  # the dashboard shows nothing of the previous session
+        if self.dashboard.is_mounted:
+            self.dashboard.reset()
         self._start(LocalHandle(factory, iterations, every, plan.ops, settings.db))
         self.switch_mode("dashboard")
 
@@ -175,6 +178,8 @@ class SessionLifecycle:
         """Back to setup with the reason."""
         self.running = False
         self.handle = None
+        if self.desk.starting:  # nothing is starting any more: NO SESSION again
+            self.desk.start(None)
         self.notify(f"Session not started: {message.error}", severity="error", timeout=15)
         if self.monitor is None:
             self.switch_mode("setup")

@@ -98,9 +98,22 @@ class DeskState:
     """Set by ``apply`` when an intraday session's bar opens a new trading day (the order count
     and the daily-loss window restart), ``None`` otherwise: the app says so once."""
 
-    def start(self, info: SessionInfo) -> None:
+    starting: str = ""
+    """The mode of a session being built (from Enter on the setup screen until its first
+    report of itself), empty otherwise: the desk bar says STARTING instead of showing the
+    previous session's figures as if they were the new one's."""
+
+    def begin(self, mode: str) -> None:
+        """A session of ``mode`` is being built: forget the previous one now. Building can take
+        seconds (market data, the broker); until then the dashboard showed the session that had
+        ended, its orders and its halt, under the new session's ACTIVE state."""
+        self.start(None)
+        self.starting = mode
+
+    def start(self, info: SessionInfo | None) -> None:
         """Forget the previous session and begin showing ``info``'s."""
         self.info = info
+        self.starting = ""
         self.latest = None
         self.received_at = None
         self.bar_time = None

@@ -370,9 +370,23 @@ class DashboardScreen(StyledOnMount, Screen[None]):
         drawdown.refresh()
 
     def reset(self) -> None:
-        """Forget what was drawn (a new session starts)."""
+        """Forget what was drawn (a new session starts): the previous session's figures,
+        positions, prices and logs go too, so that nothing of it shows under the new one's
+        bar while the new one has not reported yet."""
         self._drawn = -1
         self._plotted = -1
         self._written = {"activity": 0, "events": 0}
         self.query_one("#orders-log", RichLog).clear()
         self.query_one("#events-log", RichLog).clear()
+        for key in ("cash", "equity", "bp", "day", "total"):
+            self.query_one(f"#m-{key}", TextLine).show("—")
+        for table in ("#positions", "#prices"):
+            self.query_one(table, FastTable).sync_rows([])
+        self.query_one("#positions-note", Static).update("")
+        for gauge in self.query(Gauge):
+            gauge.blank()
+        self.query_one("#learning", PackedLines).set_class(True, "-empty")
+        for plot, draw in (("#equity-plot", plot_equity), ("#drawdown-plot", plot_drawdown)):
+            widget = self.query_one(plot, PlotextPlot)
+            draw(widget.plt, [], [], True)
+            widget.refresh()

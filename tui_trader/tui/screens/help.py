@@ -62,6 +62,19 @@ class HelpScreen(ModalScreen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,f1", "close", "Close", id="help-close", tooltip="Close the help"),
+        # The keys this help lists under "Everywhere" work from it too: a modal screen holds
+        # back the app's own (not priority) keys, so f2, f3, f12 or ctrl+r here did nothing.
+        *[
+            Binding(key, f"leave('{action}')", what, show=False, id=f"help-{key}", tooltip=what)
+            for key, action, what in (
+                ("f2", "show_dashboard", "Close the help and go to the dashboard"),
+                ("f3", "show_history", "Close the help and go to the history"),
+                ("f4", "show_setup", "Close the help and go to the setup"),
+                ("f9", "show_report", "Close the help and go to the report"),
+                ("f12", "show_fleet", "Close the help and go to the fleet"),
+                ("ctrl+r", "resume", "Close the help and ask to resume"),
+            )
+        ],
     ]
 
     def compose(self) -> ComposeResult:
@@ -73,3 +86,8 @@ class HelpScreen(ModalScreen[None]):
     def action_close(self) -> None:
         """Close the help."""
         self.dismiss(None)
+
+    def action_leave(self, action: str) -> None:
+        """Close the help, then do what the key does on any other screen (the app's action)."""
+        self.dismiss(None)
+        self.app.call_next(self.app.run_action, f"app.{action}")

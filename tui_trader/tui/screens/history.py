@@ -102,6 +102,9 @@ class HistoryScreen(StyledOnMount, Screen[None]):
         ),
     ]
     AUTO_FOCUS = "#history-table"
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (104, "-wide")]
+    """Below 104 columns the six filters take two rows of three (screens.tcss): in one row
+    the session filter was cut and the event-type filter was off the screen at 80 columns."""
 
     def __init__(self, db_path: Path, clock: Clock) -> None:
         """The database to read and the clock that names exports."""
@@ -309,8 +312,8 @@ class HistoryScreen(StyledOnMount, Screen[None]):
                 f"sorted by {self.sort} {order}"
             )
         self.query_one("#history-status", Static).update(
-            text + "   (ctrl+n/ctrl+b pages · click a header to sort · ctrl+e export)"
-        )
+            text + "   (ctrl+n/ctrl+b pages · click a header sorts · ctrl+e CSV)"
+        )  # wraps below at 80 columns (the footer has no room there for ^e)
 
     # -- detail and export ---------------------------------------------------------------------
 

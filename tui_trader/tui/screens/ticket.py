@@ -36,6 +36,8 @@ class TicketScreen(ModalScreen[ManualOrder | None]):
         self.symbols = symbols
         self.mode = mode
         self.first = symbol if symbol in symbols else symbols[0]
+        self._error_field = ""
+        """The field the error line names ("" while none shows)."""
 
     def compose(self) -> ComposeResult:
         """The fields, a note on order types, the error line, then Cancel before Review."""
@@ -130,10 +132,28 @@ class TicketScreen(ModalScreen[ManualOrder | None]):
         """Dismiss with the order if the ticket reads; else say which field and why."""
         result = parse_ticket(self.values(), self.symbols)
         if result.order is None:
+            self._error_field = result.field
             self.query_one("#ticket-error", Static).update(f"{result.field}: {result.error}")
             self.query_one(f"#ticket-{result.field}").focus()
             return
         self.dismiss(result.order)
+
+    @on(Input.Changed)
+    @on(Select.Changed)
+    def _recheck(self) -> None:
+        """While a refusal shows, each edit reads the ticket again: the line keeps naming what
+        is still wrong with that field and goes once it is mended (or the type no longer needs
+        it). Before, "amount: a number in ASCII digits" stayed under an amount already fixed
+        until the next Review, and a trader read it as the ticket's current state."""
+        if not self._error_field:
+            return
+        result = parse_ticket(self.values(), self.symbols)
+        line = self.query_one("#ticket-error", Static)
+        if result.order is None and result.field == self._error_field:
+            line.update(f"{result.field}: {result.error}")
+        else:
+            self._error_field = ""
+            line.update("")
 
     @on(Button.Pressed, "#ticket-cancel")
     def _cancel_pressed(self) -> None:

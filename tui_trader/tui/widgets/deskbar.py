@@ -53,6 +53,15 @@ class DeskBar(TextLine):
         key, then the iteration: the badge, the state, the market clock and the staleness stay.
         """
         info = desk.info
+        if info is None and desk.starting:
+            label, style = BADGES.get(desk.starting, (desk.starting.upper(), "bold reverse"))
+            text = Text()
+            text.append(f" {label} ", style=style)
+            text.append("  ")
+            text.append(" STARTING ", style="bold black on #d7d75f")
+            text.append("  building the session: market data, broker · ctrl+k halts", style="dim")
+            self.show(text)
+            return
         if info is None:
             text = Text()
             if getattr(self.app, "fleet_only", False):  # live monitor --all: nothing runs here

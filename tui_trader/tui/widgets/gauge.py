@@ -69,6 +69,12 @@ class Gauge(Widget):
             self._values = values
             self.refresh()
 
+    def blank(self) -> None:
+        """Show nothing, as before the first ``gauge`` (a new session has no figures yet)."""
+        if self._values is not None:
+            self._values = None
+            self.refresh()
+
     def render(self) -> Text:
         """The gauge fitted to the widget's width."""
         if self._values is None:
