@@ -302,7 +302,9 @@ def _first_contact(endpoint: AlpacaEndpoint, timeout: float, where: str) -> None
 def connection_message(detail: str, where: str, timeout: float | None = None) -> str:
     """Plain words for the usual ways a first contact fails (never urllib3's own text)."""
     lowered = detail.lower()
-    if "401" in lowered or ("403" in lowered and "unauthorized" in lowered):
+    # the broker's status reads "HTTP 401: ..." (brokers.alpaca_calls.describe); a bare "401"
+    # would also match a port or a host in a no-answer's text (127.0.0.1:44017)
+    if "http 401" in lowered or ("http 403" in lowered and "unauthorized" in lowered):
         return f"Alpaca rejected the credentials at {where}: check APCA_API_KEY_ID/SECRET_KEY"
     if "no answer" in lowered or "connection" in lowered:
         if "timeout" in lowered or "timed out" in lowered:
