@@ -126,3 +126,27 @@ def test_restarted_session_continues_the_learned_exposure(tmp_path: Path) -> Non
         (saved.bars, saved.total, saved.squares), abs=1e-12
     )
     assert all("(exposure)" not in by_name for by_name in allocator.shadow.stats.values())
+
+
+def test_reports_say_when_the_drawdown_cuts_the_blends_exposure(tmp_path: Path) -> None:
+    """Near its drawdown limit the blend trades a share of its targets (at the limit none): the
+    report carries that share and why, so the desk can say why an ACTIVE session sits still.
+    The cut starts at the first loss here (``drawdown_start`` 0) so a short run shows it."""
+    session = session_on(tmp_path / "a.db")
+    assert isinstance(session.allocator, AdaptiveAllocator)
+    session.allocator.drawdown_start = 0.0
+    reports = run(session, 60)
+    cut = [r for r in reports if r.exposure < 1.0]
+    assert cut, "the seeded market should draw the account down at some point"
+    for report in reports:
+        if report.exposure < 1.0:
+            assert report.exposure_note.startswith("drawdown ")
+            assert report.exposure_note.endswith(f"exposure x{report.exposure}")
+        else:
+            assert report.exposure_note == ""
+
+
+def test_a_session_without_learning_reports_full_exposure(tmp_path: Path) -> None:
+    """Fixed weights have no drawdown cut: full exposure, no note."""
+    report = run(session_on(tmp_path / "a.db", weights="equal"), 2)[-1]
+    assert report.exposure == 1.0 and report.exposure_note == ""

@@ -216,6 +216,12 @@ class IterationReport:
     """The learning system's regime call per symbol (empty without it)."""
     weights: dict[str, float] = field(default_factory=dict)
     """The weight of each strategy behind the latest targets (empty without learning)."""
+    exposure: float = 1.0
+    """The share of the learning blend's targets traded now: 1 at full exposure (and without
+    learning), less as the drawdown nears its limit. Near the limit every target can round to
+    no share at all, so an ACTIVE session trades nothing: the desk says why."""
+    exposure_note: str = ""
+    """The same in words (``drawdown 4.8% of 5.0%: exposure x0.06``); empty at full exposure."""
     halt: str = ""
     """Why trading is halted, ``reason: detail`` of the account's halt as it stands (the first
     halt's, not the last halting event's); empty while trading."""

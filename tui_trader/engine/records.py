@@ -161,5 +161,7 @@ class SessionRecords:
             not_desks=self.outside.not_ours(positions),
             regimes=self.learning.regimes() if self.learning is not None else {},
             weights=self.learning.current_weights() if self.learning is not None else {},
+            exposure=self.learning.risk_scale if self.learning is not None else 1.0,
+            exposure_note=self.learning.risk_note if self.learning is not None else "",
             halt=f"{state.halt_reason}: {state.halt_detail}" if state.halted else "",
         )

@@ -38,6 +38,12 @@ class Allocator(Protocol):
 class LearningAllocator(Allocator, Protocol):
     """An allocator that learns: the engine feeds it every bar and the account's risk."""
 
+    risk_scale: float
+    """The share of the blended targets traded now (``set_risk``): 1 at full exposure, less
+    as the account's drawdown nears its limit, 0 when halted."""
+    risk_note: str
+    """Why ``risk_scale`` is under 1, in plain words; empty at full exposure."""
+
     def observe(self, bar: Bar, signals: dict[str, Signal]) -> None:
         """Every bar (warm-up included) with every strategy's signal for it."""
         ...

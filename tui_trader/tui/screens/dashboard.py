@@ -348,7 +348,7 @@ class DashboardScreen(StyledOnMount, Screen[None]):
         panel.set_class(not shown, "-empty")  # a class: small screens hide the panel anyway
         if not shown:
             return
-        groups = []
+        groups = [("Exposure", [report.exposure_note])] if report.exposure_note else []
         if report.regimes:
             groups.append(("Regime", regime_summary(report.regimes).split("  ")))
         if report.weights:

@@ -89,6 +89,10 @@ class DeskBar(TextLine):
             ("clock", f" · {market_clock(clock_ts, info.daily_bars)}", ""),
             ("iter", f" · iter {report.iteration if report else 0}", ""),
         ]
+        if report is not None and report.exposure < 1.0 and not desk.halted:
+            # the drawdown nears its limit: the blend trades a share of its targets, and near
+            # the limit none at all, so an ACTIVE desk would sit still without a word
+            parts.append(("exposure", f" · exposure cut to {report.exposure:.0%}", "bold yellow"))
         if desk.received_at is not None and now is not None:
             age = max((now - desk.received_at).total_seconds(), 0.0)
             stale = age > 10 and not desk.ended
