@@ -348,6 +348,27 @@ REFUSED: list[tuple[str, Callable[[Path], Path], str]] = [
         lambda p: _write(p, "Date,SPY,QQQ", ["2021-03-01,1,2"]),
         "missing column(s) close (it has 'Date', 'SPY', 'QQQ')",
     ),
+    # two columns read as one of ours: the first was taken silently (a replay traded SPY)
+    (
+        "symbol-and-Symbol",
+        lambda p: _write(p, "Date,symbol,Symbol,Close", ["2021-03-01,SPY,QQQ,1"]),
+        "two columns hold the symbol: 'symbol' and 'Symbol'",
+    ),
+    (
+        "ticker-and-symbol",
+        lambda p: _write(p, "Date,ticker,symbol,Close", ["2021-03-01,SPY,QQQ,1"]),
+        "two columns hold the symbol: 'ticker' and 'symbol'",
+    ),
+    (
+        "close-and-price",
+        lambda p: _write(p, "Date,Close,Price", ["2021-03-01,1,2"]),
+        "two columns hold the close: 'Close' and 'Price'",
+    ),
+    (
+        "Date-and-date",
+        lambda p: _write(p, "Date,date,Close", ["2021-03-01,2021-03-02,1"]),
+        "two columns hold the time: 'Date' and 'date'",
+    ),
 ]
 
 
