@@ -369,6 +369,32 @@ REFUSED: list[tuple[str, Callable[[Path], Path], str]] = [
         lambda p: _write(p, "Date,date,Close", ["2021-03-01,2021-03-02,1"]),
         "two columns hold the time: 'Date' and 'date'",
     ),
+    # zoned and unzoned times mixed: said only as "1 row(s) with an unreadable timestamp"
+    (
+        "zoned-then-unzoned",
+        lambda p: _write(
+            p,
+            "timestamp,close",
+            ["2021-03-01T14:30:00Z,1", "2021-03-02T14:30:00Z,1", "2021-03-03T14:30:00,1"],
+        ),
+        "1 row(s) with an unreadable timestamp, the first at data row 3 ('2021-03-03T14:30:00');"
+        " the column mixes times with a zone ('2021-03-01T14:30:00Z') and without "
+        "('2021-03-03T14:30:00')",
+    ),
+    (
+        "unzoned-then-zoned",
+        lambda p: _write(
+            p, "timestamp,close", ["2021-03-01 14:30:00,1", "2021-03-02 14:30:00+00:00,1"]
+        ),
+        "the first at data row 2 ('2021-03-02 14:30:00+00:00'); the column mixes times",
+    ),
+    (
+        "a-word-for-a-time",
+        lambda p: _write(
+            p, "timestamp,close", ["2021-03-01,1", "2021-03-02,1", "soon,1", "2021-03-04,1"]
+        ),
+        "1 row(s) with an unreadable timestamp, the first at data row 3 ('soon')",
+    ),
 ]
 
 
