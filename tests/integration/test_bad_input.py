@@ -68,8 +68,8 @@ CASES: list[tuple[str, list[str], str]] = [
     ("slippage-1e13", ["paper", "--slippage-bps", "1e13"], "too large"),
     ("iterations-20-digits", ["paper", "--iterations", "9" * 20], "too large"),
     ("orders-per-day-float", ["paper", "--max-orders-per-day", "1e3"], "not a whole number"),
-    ("db-5000-chars", ["paper", "--db", "x" * 5000], "--db path is too long"),
-    ("db-long-folder", ["paper", "--db", "d" * 300 + "/a.db"], "--db path is too long"),
+    ("db-5000-chars", ["paper", "--db", "x" * 5000], "--db: path is too long"),
+    ("db-long-folder", ["paper", "--db", "d" * 300 + "/a.db"], "--db: path is too long"),
     ("db-nul", ["paper", "--db", "a\x00b.db"], "control character"),
     # non-ASCII digits, which int() and float() would take
     ("interval-fullwidth", ["paper", "--interval", "５m"], "unknown interval"),

@@ -113,6 +113,28 @@ def test_a_bad_file_is_one_line_naming_file_line_and_key(
     assert not (tmp_path / "a.db").exists()
 
 
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ('db = "desk\\u0007.db"\n', ":1: key 'db': path holds a control character"),
+        ("seed = 1\ndb = '" + "x" * 2000 + "'\n", ":2: key 'db': path is too long"),
+    ],
+    ids=["control-character", "too-long"],
+)
+def test_a_bad_db_in_the_file_names_file_line_and_key(
+    tmp_path: Path, monkeypatch, capsys, text: str, words: str
+) -> None:
+    """A 'db' the session would refuse (a control character, a path too long for the system) is
+    refused naming the file, the line and the key, as every other bad value: it said only
+    '--db path holds a control character', pointing at an option nobody typed."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("TUI_TRADER_DB", raising=False)
+    path = _write(tmp_path, text)
+    err = _fails(["paper", "--iterations", "1"], capsys)
+    assert f"{path}{words}" in err, err
+    assert os.listdir(tmp_path) == ["tui-trader.toml"]
+
+
 def test_config_option_names_the_file_and_a_missing_one_is_refused(
     tmp_path: Path, monkeypatch, capsys
 ) -> None:

@@ -239,7 +239,8 @@ def db_arg(text: str) -> Path | PgUrl:
     """``--db``'s value: a PostgreSQL URL (``postgresql://USER@HOST:PORT/DB``) or a file path.
     A URL of another scheme is refused (one line, the password never in it). A leading ``~``
     is the user's home, as on the desk's setup screen: the shell leaves ``--db=~/x.db`` and a
-    quoted ``$TUI_TRADER_DB`` as typed, and a folder named ``~`` was made in the working one."""
+    quoted ``$TUI_TRADER_DB`` as typed, and a folder named ``~`` was made in the working one.
+    A path too long or holding a control character (``db_path_problem``) is refused here too."""
     from tui_trader.store.pg_url import looks_like_url, parse_db_url
 
     if not text.strip():  # ' ' was a database file named ' ' in the working folder
@@ -249,7 +250,11 @@ def db_arg(text: str) -> Path | PgUrl:
             return parse_db_url(text)
         except ValueError as exc:
             raise argparse.ArgumentTypeError(str(exc)) from None
-    return Path(text).expanduser()
+    path = Path(text).expanduser()
+    problem = db_path_problem(path)  # here, so a settings file's 'db' is refused with its line
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
+    return path
 
 
 def add_db_option(parser: argparse.ArgumentParser) -> None:
