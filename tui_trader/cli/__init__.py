@@ -178,6 +178,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from tui_trader.cli.std_streams import reopen_closed_streams
 
     reopen_closed_streams()  # before any file is opened: none may land on fd 0, 1 or 2
+    from tui_trader.cli.closed_output import watch_stdout
+
+    watch_stdout(session=False)  # 'fleet | head -1': no BrokenPipeError, the command finishes
     args_list = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(lazy=True)
     if args_list[:2] == ["config", "show"] and args_list[2:3] not in (["-h"], ["--help"]):
@@ -203,7 +206,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             for name in ("paper", "live"):  # a settings file may set any trading option
                 load_command(command_action(parser), name)
             args.config_sources = merge_config(args, args_list, parser)
-        return int(handler(args) or 0)
+        code = int(handler(args) or 0)
+        sys.stdout.flush()  # a reader gone is found here, by the guard, not at the exit's flush
+        return code
     except UsageError as exc:
         fail(str(exc), EXIT_USAGE)
     except KeyboardInterrupt:
