@@ -85,6 +85,10 @@ CASES: list[tuple[str, list[str], str]] = [
     ("symbols-huge-one-empty", ["paper", "--symbols", "SPY,," + "QQQ," * 2000], "empty symbol"),
     ("sandbox-port-fullwidth", ["sandbox", "--port", "８７６５"], "not a whole number"),
     ("sandbox-speed-1e12", ["sandbox", "--speed", "1e12"], "speed must be from 0 to 100,000"),
+    # int() took these: serve listened on 8780 and on 1000
+    ("serve-port-fullwidth", ["serve", "--port", "８７８０"], "not a whole number"),
+    ("serve-port-underscore", ["serve", "--port", "1_000"], "not a whole number"),
+    ("serve-port-hex", ["serve", "--port", "0x10"], "not a whole number"),
     ("pnl-period-huge", ["pnl", "--period", "99999w"], "longer than 50 years"),
     ("pnl-period-fullwidth", ["pnl", "--period", "７d"], "unknown period"),
     ("learn-seeds", ["learn", "evaluate", "--seeds", "5000"], "at most 1,000"),
