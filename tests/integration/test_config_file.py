@@ -135,6 +135,33 @@ def test_a_bad_db_in_the_file_names_file_line_and_key(
     assert os.listdir(tmp_path) == ["tui-trader.toml"]
 
 
+@pytest.mark.parametrize("kind", ["folder", "link-to-nothing", "loop-of-links"])
+def test_a_settings_file_that_is_there_but_cannot_be_read_is_refused(
+    tmp_path: Path, monkeypatch, capsys, kind: str
+) -> None:
+    """A tui-trader.toml in the working folder that is no file to read (a folder, a link whose
+    target is gone, a loop of links) was passed over as if there were none: the session traded
+    with the default risk limits, nothing said. It is refused, naming it, before anything runs;
+    so is such a --config (it was 'no such settings file')."""
+    monkeypatch.chdir(tmp_path)
+    here = tmp_path / "tui-trader.toml"
+    if kind == "folder":
+        here.mkdir()
+        why = "a folder, not a settings file"
+    elif kind == "link-to-nothing":
+        here.symlink_to(tmp_path / "moved-away.toml")
+        why = "a link to nothing (or a loop of links), not a settings file"
+    else:
+        (tmp_path / "other.toml").symlink_to(here)
+        here.symlink_to(tmp_path / "other.toml")
+        why = "a link to nothing (or a loop of links), not a settings file"
+    err = _fails(["paper", "--iterations", "1", "--db", str(tmp_path / "a.db")], capsys)
+    assert err.startswith(f"tui-trader: error: {here}: {why}; its settings (risk limits")
+    assert not (tmp_path / "a.db").exists()
+    err = _fails(["config", "show", "--config", str(here)], capsys)
+    assert f"{here}: {why} (--config)" in err
+
+
 def test_config_option_names_the_file_and_a_missing_one_is_refused(
     tmp_path: Path, monkeypatch, capsys
 ) -> None:

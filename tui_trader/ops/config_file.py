@@ -10,6 +10,7 @@ naming the file, the line and the key.
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from dataclasses import dataclass
@@ -64,12 +65,31 @@ def find_config(explicit: Path | None, cwd: Path | None = None) -> Path | None:
                 f"{exc.strerror or exc}"
             ) from None
         if not found:
-            raise ConfigFileError(f"{shown_path(explicit)}: no such settings file (--config)")
+            raise ConfigFileError(f"{shown_path(explicit)}: {_not_a_file(explicit)} (--config)")
         return explicit
     for candidate in ((cwd or Path.cwd()) / CONFIG_NAME, user_config_path()):
         if candidate.is_file():
             return candidate
+        if os.path.lexists(candidate):  # there, but no file to read: its settings would be lost
+            raise ConfigFileError(
+                f"{shown_path(candidate)}: {_not_a_file(candidate)}; its settings (risk limits "
+                "among them) cannot be read: fix it, remove it, or name another with --config"
+            )
     return None
+
+
+def _not_a_file(path: Path) -> str:
+    """Why a settings file's name names no file to read."""
+    try:
+        if path.is_dir():
+            return "a folder, not a settings file"
+        if path.is_symlink() and not path.exists():
+            return "a link to nothing (or a loop of links), not a settings file"
+        if path.exists():
+            return "not a regular file (a device, pipe or socket), not a settings file"
+    except OSError as exc:
+        return f"cannot be looked up ({exc.strerror or exc})"
+    return "no such settings file"
 
 
 def load_config(path: Path, known: set[str]) -> ConfigFile:
