@@ -51,6 +51,11 @@ CASES: list[tuple[str, list[str], str]] = [
     # argparse quotes what it refuses: a pasted blob must not become a 3,000-character line
     ("stray-blob", ["history", "x" * 3000], "unrecognized arguments: xxx"),
     ("choice-blob", ["paper", "--weights", "x" * 3000], "invalid choice: 'xxx"),
+    # a mistyped command or choice names the one meant (Python 3.11's argparse listed them all)
+    ("command-typo", ["histroy"], "invalid choice: 'histroy': did you mean 'history'? (choose"),
+    ("command-prefix", ["fle"], "invalid choice: 'fle': did you mean 'fleet'?"),
+    ("action-typo", ["risk", "shwo"], "did you mean 'show'?"),
+    ("choice-typo", ["paper", "--weights", "adaptiv"], "did you mean 'adaptive'?"),
     ("flag-given-a-blob", ["live", "paper", "--adopt-positions", "x" * 3000], "unrecognized"),
     ("cache-dir-empty", ["data", "list", "--cache-dir", ""], "--cache-dir: is empty"),
     ("cache-dir-too-long", ["data", "clear", "--cache-dir", "x" * 3000], "name too long"),

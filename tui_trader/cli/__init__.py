@@ -10,6 +10,7 @@ input is one line on stderr and exit code 2.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Sequence
 
@@ -60,8 +61,30 @@ class _Parser(argparse.ArgumentParser):
     """An argparse parser whose errors are one line and exit code 2."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        """Print ``tui-trader: error: ...`` and exit 2, without the usage block."""
-        fail(f"{message} (see '{self.prog} --help')", EXIT_USAGE)
+        """Print ``tui-trader: error: ...`` and exit 2, without the usage block; a mistyped
+        command or choice gets the one it is closest to (``hist``: did you mean 'history'?)."""
+        fail(f"{_with_suggestion(message)} (see '{self.prog} --help')", EXIT_USAGE)
+
+
+_INVALID_CHOICE = re.compile(r"invalid choice: '([^']*)' \(choose from (.*)\)$")
+
+
+def _with_suggestion(message: str) -> str:
+    """argparse's ``invalid choice: 'X' (choose from ...)`` with ``did you mean 'Y'?`` after X
+    when one choice is a close match or the only one X begins (Python 3.14's argparse does
+    this; 3.11 only listed every choice)."""
+    import difflib
+
+    found = _INVALID_CHOICE.search(message)
+    if found is None:
+        return message
+    typed, listed = found.group(1), found.group(2)
+    choices = re.findall(r"'([^']*)'", listed)
+    starts = [c for c in choices if typed and c.startswith(typed.lower())]
+    close = starts if len(starts) == 1 else difflib.get_close_matches(typed.lower(), choices, 1)
+    if not close:
+        return message
+    return message.replace(f"'{typed}' (", f"'{typed}': did you mean '{close[0]}'? (", 1)
 
 
 class _LazySubcommands(argparse._SubParsersAction):
