@@ -198,9 +198,10 @@ def _app_options_given(args: argparse.Namespace) -> str | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit code."""
-    from tui_trader.cli.std_streams import reopen_closed_streams
+    from tui_trader.cli.std_streams import encode_what_the_terminal_cannot, reopen_closed_streams
 
     reopen_closed_streams()  # before any file is opened: none may land on fd 0, 1 or 2
+    encode_what_the_terminal_cannot()
     from tui_trader.cli.closed_output import watch_stdout
 
     watch_stdout(session=False)  # 'fleet | head -1': no BrokenPipeError, the command finishes
