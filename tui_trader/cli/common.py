@@ -307,6 +307,8 @@ def db_path_problem(db: Path) -> str | None:
             f"path is too long ({len(text):,} characters; at most {MAX_PATH:,}, and 255 per "
             f"name): {quoted(text)}"
         )
+    if any("\udc80" <= c <= "\udcff" for c in text):  # a byte the locale could not decode
+        return f"path holds a byte that is not UTF-8: {quoted(text)}"
     if not text.isprintable():  # NUL, escapes, line breaks
         return f"path holds a control character: {quoted(text)}"
     return None
