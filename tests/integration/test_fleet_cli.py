@@ -178,3 +178,23 @@ def test_fleet_halt_of_an_account_the_store_never_saw_is_refused_naming_the_know
     assert _halted_accounts(db) == sorted([new, f"local:{keys['ended']}"])
     alone = run_cli(tmp_path, "fleet", "halt", "--all", "--new", "--yes", "--db", str(db))
     assert alone.returncode == 2 and "--new goes with --account" in alone.stderr
+
+
+def test_fleet_halt_of_a_session_that_ended_days_ago_halts_its_account(tmp_path: Path) -> None:
+    """--session names a session the listing no longer shows (it ended two days ago): its
+    account is known, and a halt of a known account is never refused. It was refused as 'no
+    session ... in the fleet', exit 2, and the account (which a new session may trade at any
+    moment) stayed unhalted."""
+    db = tmp_path / "fleet.db"
+    keys = _seed(db)
+    open_database(db, create=False)
+    long_ago = to_db_time(datetime.now(UTC) - timedelta(days=2))
+    SessionRow.update(ended_at=long_ago, heartbeat_at=long_ago, started_at=long_ago).where(
+        SessionRow.key == keys["ended"]
+    ).execute()
+    database.close()
+    assert keys["ended"] not in run_cli(tmp_path, "fleet", "--db", str(db)).stdout
+    done = run_cli(tmp_path, "fleet", "halt", "--session", keys["ended"], "--yes", "--db", str(db))
+    assert done.returncode == 0, done.stderr
+    assert f"local:{keys['ended']}: HALTED (0 session(s))" in done.stdout
+    assert _halted_accounts(db) == [f"local:{keys['ended']}"]

@@ -94,9 +94,17 @@ def _targets(args: argparse.Namespace, rows: list[FleetRow]) -> dict[str, int]:
         _check_known(account)
     if args.session:
         found = next((r for r in rows if args.session in (r.key, str(r.session_id))), None)
-        if found is None:
-            raise UsageError(f"no session {args.session!r} in the fleet (see 'tui-trader fleet')")
-        account = found.account_key
+        if found is not None:
+            account = found.account_key
+        else:  # ended over a day ago, so not listed: its account is known all the same
+            from tui_trader.store.queries import find_session
+
+            older = find_session(args.session)
+            if older is None:
+                raise UsageError(
+                    f"no session {args.session!r} on this database (see 'tui-trader fleet')"
+                )
+            account = older.account_key
     return {account: running.get(account, 0)}
 
 
