@@ -162,6 +162,14 @@ def test_a_settings_file_that_is_there_but_cannot_be_read_is_refused(
     assert f"{here}: {why} (--config)" in err
 
 
+def test_a_settings_file_over_a_megabyte_is_refused_unread(tmp_path: Path, capsys) -> None:
+    """A log or dump named by --config by mistake was read whole (a 300 MB file of comments:
+    680 MB of memory, then its settings taken); over 1 MB, as for .env, it is no settings file."""
+    big = _write(tmp_path, "seed = 3\n" + ("# " + "x" * 998 + "\n") * 1000, "desk.toml")
+    err = _fails(["config", "show", "--config", str(big)], capsys)
+    assert f"{big}: larger than 1 MB: not a settings file" in err
+
+
 def test_config_option_names_the_file_and_a_missing_one_is_refused(
     tmp_path: Path, monkeypatch, capsys
 ) -> None:

@@ -92,9 +92,16 @@ def _not_a_file(path: Path) -> str:
     return "no such settings file"
 
 
+MAX_CONFIG_BYTES = 1_000_000
+"""A settings file larger than this is none (a log or a dump named by mistake): a 300 MB file
+of comments was read whole (680 MB of memory, 6 s) and one of some GB would exhaust it."""
+
+
 def load_config(path: Path, known: set[str]) -> ConfigFile:
     """Read and check a settings file: TOML, flat, known keys, no secrets."""
     try:
+        if path.stat().st_size > MAX_CONFIG_BYTES:
+            raise ConfigFileError(f"{path}: larger than 1 MB: not a settings file")
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigFileError(f"{path}: cannot read the settings file: {exc}") from None
