@@ -115,6 +115,21 @@ class TraderApp(SessionLifecycle, SessionControls, DeskActions, Navigation, App[
         self._framed: list[Screen] = []
         """Screens given the red frame directly (cleared when the halt lifts)."""
 
+    def run(self, **kwargs) -> None:  # type: ignore[override]
+        """Run on the terminal; without one (``missing_terminal``) refuse in one line, exit 2,
+        rather than draw into the void and wait for keys for ever."""
+        from tui_trader.tui.terminal_driver import missing_terminal
+
+        where = None if kwargs.get("headless") else missing_terminal()
+        if where:
+            from tui_trader.cli.common import UsageError
+
+            raise UsageError(
+                f"the desk needs a terminal and {where} is not one (it would wait for keys "
+                "that never come): run it in a terminal, or 'tui-trader paper' without one"
+            )
+        super().run(**kwargs)
+
     def get_driver_class(self) -> type[Driver]:
         """On a Linux or macOS terminal, Textual's driver made safe for a terminal that goes
         away (``tui/terminal_driver.py``); otherwise (Windows, the browser, a driver named in
