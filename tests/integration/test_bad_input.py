@@ -76,6 +76,10 @@ CASES: list[tuple[str, list[str], str]] = [
     ("db-5000-chars", ["paper", "--db", "x" * 5000], "--db: path is too long"),
     ("db-long-folder", ["paper", "--db", "d" * 300 + "/a.db"], "--db: path is too long"),
     ("db-nul", ["paper", "--db", "a\x00b.db"], "control character"),
+    # pathlib's expanduser raised RuntimeError on an unknown user: a traceback, exit 1
+    ("db-unknown-user", ["paper", "--db", "~nosuchuser4/x.db"], "names no home folder"),
+    ("to-unknown-user", ["db", "backup", "--to", "~nosuchuser4/b"], "'~nosuchuser4' is no user"),
+    ("replay-unknown-user", ["paper", "--data", "replay:~nosuchuser4/x.csv"], "no home folder"),
     # a name in bytes the locale cannot decode (LC_ALL=C without UTF-8 mode) is no control char
     ("db-not-utf8", ["paper", "--db", "a\udcc3\udcbc.db"], "path holds a byte that is not UTF-8"),
     # non-ASCII digits, which int() and float() would take

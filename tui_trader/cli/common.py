@@ -166,7 +166,22 @@ def path_text(text: str, what: str = "a file") -> str:
         raise argparse.ArgumentTypeError(
             f"holds a control character or a byte that is not UTF-8: {quoted(text)}"
         )
+    problem = home_problem(text)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
     return text
+
+
+def home_problem(text: str) -> str | None:
+    """Why a leading ``~user`` cannot be expanded (no such user here), or None. pathlib's
+    ``expanduser`` raised ``RuntimeError`` on it: ``--db '~nosuch/x.db'`` and ``--to`` ended in
+    a traceback (exit 1), ``$TUI_TRADER_DB`` in a crash log; taken as typed it would make a
+    folder named ``~nosuch`` in the working one."""
+    raw = text.strip()
+    if raw.startswith("~") and os.path.expanduser(raw) == raw:
+        user = quoted(raw.split("/", 1)[0])
+        return f"names no home folder: {user} is no user on this machine"
+    return None
 
 
 def file_arg(text: str) -> Path:
@@ -250,6 +265,9 @@ def db_arg(text: str) -> Path | PgUrl:
             return parse_db_url(text)
         except ValueError as exc:
             raise argparse.ArgumentTypeError(str(exc)) from None
+    problem = home_problem(text)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
     path = Path(text).expanduser()
     problem = db_path_problem(path)  # here, so a settings file's 'db' is refused with its line
     if problem:
