@@ -250,3 +250,21 @@ def test_live_set_up_refusals_against_the_sandbox(
     argv = ["live", "paper", "--iterations", "1", "--period", "1d", "--timeout", "2", *extra]
     code, out, err, _ = run_main(argv, capsys)
     assert_one_line_exit_2(code, out, err, words, place)
+
+
+def test_an_option_reader_failing_unforeseen_is_one_crash_line_not_a_traceback(
+    place: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An option's reader raising what argparse does not catch (pathlib's RuntimeError on
+    '~nosuch' was one) went past main's guard as a traceback: it is now the crash line (exit
+    1, details in crash.log), like any failure after the options are read."""
+    import tui_trader.cli.paper as paper_cli
+
+    def broken(text: str) -> tuple[str, ...]:
+        raise RuntimeError("an unforeseen failure")
+
+    monkeypatch.setattr(paper_cli, "symbols_arg", broken)
+    code, out, err, _ = run_main(["paper", "--symbols", "SPY"], capsys)
+    assert code == 1 and out == ""
+    assert err.startswith("tui-trader: error: RuntimeError: an unforeseen failure (details in")
+    assert err.count("\n") == 1 and list(place.rglob("crash.log"))

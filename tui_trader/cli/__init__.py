@@ -207,11 +207,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     watch_stdout(session=False)  # 'fleet | head -1': no BrokenPipeError, the command finishes
     args_list = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(lazy=True)
-    if args_list[:2] == ["config", "show"] and args_list[2:3] not in (["-h"], ["--help"]):
-        args = parser.parse_args(args_list[:2])  # the rest is a trading command's options
-        args.command_line = args_list[2:]
-    else:
-        args = parser.parse_args(args_list)
+    try:  # an option's reader failing unforeseen is a crash line too, never a traceback
+        if args_list[:2] == ["config", "show"] and args_list[2:3] not in (["-h"], ["--help"]):
+            args = parser.parse_args(args_list[:2])  # the rest is a trading command's options
+            args.command_line = args_list[2:]
+        else:
+            args = parser.parse_args(args_list)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        return report_crash(exc)
     handler = getattr(args, "handler", None)
     if handler is None:
         handler = run_app
