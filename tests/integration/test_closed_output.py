@@ -91,3 +91,23 @@ def test_a_command_whose_reader_is_gone_finishes_quietly(tmp_path: Path, args) -
         os.close(write)
     assert (done.returncode, done.stderr) == (0, "")
     assert not list(tmp_path.rglob("crash.log"))
+
+
+def test_a_refusal_whose_reader_is_gone_keeps_its_exit_code(tmp_path: Path) -> None:
+    """``tui-trader paper --bogus 2>&1 | true``: the one error line cannot be written, so the
+    refusal ended in BrokenPipeError (exit 1, and a crash log); it keeps exit 2, quietly."""
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "tui_trader", "paper", "--bogus"],
+            stdout=write,
+            stderr=write,
+            env=cli_env(tmp_path),
+            cwd=tmp_path,
+            timeout=60,
+        )
+    finally:
+        os.close(write)
+    assert done.returncode == 2
+    assert not list(tmp_path.rglob("crash.log"))

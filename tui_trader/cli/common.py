@@ -7,6 +7,7 @@ a user who types something wrong gets one line that says what and exit code 2.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import stat
@@ -44,7 +45,8 @@ def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
 
     line = " ".join(part.strip() for part in redact(message).splitlines() if part.strip())
     line = shown_line(line)
-    print(f"tui-trader: error: {line}", file=sys.stderr)
+    with contextlib.suppress(OSError):  # stderr's reader gone (2>&1 | head): the code stays
+        print(f"tui-trader: error: {line}", file=sys.stderr)
     raise SystemExit(code)
 
 
