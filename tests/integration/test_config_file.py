@@ -100,6 +100,12 @@ def test_keys_and_secrets_are_refused_naming_the_line(tmp_path: Path, monkeypatc
         ("seed = 3\nperiod = '5d!'\n", ":2: key 'period': unknown period '5d!'"),
         ("interval = 7\n", ":1: key 'interval': unknown interval '7'"),
         ("data = 'replay:'\n", ":1: key 'data': unknown data source 'replay:'"),
+        # the advice was "pass it with --alert on the command line"
+        (
+            "db = 'postgresql://trader:hunter2@127.0.0.1:1/desk'\n",
+            ":1: key 'db': this URL carries a password or token: secrets never belong in the "
+            "settings file; put the password in PGPASSWORD or ~/.pgpass",
+        ),
     ],
 )
 def test_a_bad_file_is_one_line_naming_file_line_and_key(

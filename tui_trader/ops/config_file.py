@@ -137,10 +137,15 @@ def load_config(path: Path, known: set[str]) -> ConfigFile:
             raise cfg.error(key, "the settings file is one flat table, not sections")
         for text_value in value if isinstance(value, list) else [value]:
             if isinstance(text_value, str) and _carries_secret(text_value):
+                where = (  # the database's password has its own place, not --alert
+                    "put the password in PGPASSWORD or ~/.pgpass"
+                    if name == "db"
+                    else "pass it with --alert on the command line"
+                )
                 raise cfg.error(
                     key,
                     "this URL carries a password or token: secrets never belong in the "
-                    "settings file; pass it with --alert on the command line",
+                    f"settings file; {where}",
                 )
         values[name] = value
     return ConfigFile(path, values, line_of)
