@@ -249,3 +249,34 @@ def test_a_backup_folder_that_is_a_file_is_refused_before_anything_runs(
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and f"{blocker} is a file, not a folder" in err, err
     assert not (tmp_path / "new.db").exists() and blocker.read_text() == "a file, not a folder"
+
+
+@pytest.mark.parametrize("kind", ["junk", "foreign", "empty"])
+def test_restore_of_a_file_that_is_no_database_is_a_usage_error_touching_nothing(
+    db_path: Path, tmp_path: Path, capsys, kind: str
+) -> None:
+    """``db restore NOT_A_DB`` is the user's to fix (name another file): one line, exit 2, and
+    the database in place is left byte for byte, with nothing set aside. It exited 1, as a check
+    that failed."""
+    done = make_session(db_path)
+    done.run_iteration()
+    done.finish("completed")
+    before = db_path.read_bytes()
+    bad = tmp_path / f"{kind}.db"
+    if kind == "junk":
+        bad.write_bytes(b"not a database at all" * 100)
+    elif kind == "foreign":
+        with sqlite3.connect(bad) as conn:
+            conn.execute("CREATE TABLE t (x)")
+        conn.close()
+    else:
+        bad.write_bytes(b"")
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as restore:
+        main(["db", "restore", str(bad), "--db", str(db_path)])
+    assert restore.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"tui-trader: error: {bad} ") and err.count("\n") == 1
+    assert "nothing was restored" in err
+    assert db_path.read_bytes() == before
+    assert not list(tmp_path.glob("audit.replaced-*"))

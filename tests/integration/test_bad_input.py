@@ -51,6 +51,11 @@ CASES: list[tuple[str, list[str], str]] = [
     # argparse quotes what it refuses: a pasted blob must not become a 3,000-character line
     ("stray-blob", ["history", "x" * 3000], "unrecognized arguments: xxx"),
     ("choice-blob", ["paper", "--weights", "x" * 3000], "invalid choice: 'xxx"),
+    # a mistyped command or choice names the one meant (Python 3.11's argparse listed them all)
+    ("command-typo", ["histroy"], "invalid choice: 'histroy': did you mean 'history'? (choose"),
+    ("command-prefix", ["fle"], "invalid choice: 'fle': did you mean 'fleet'?"),
+    ("action-typo", ["risk", "shwo"], "did you mean 'show'?"),
+    ("choice-typo", ["paper", "--weights", "adaptiv"], "did you mean 'adaptive'?"),
     ("flag-given-a-blob", ["live", "paper", "--adopt-positions", "x" * 3000], "unrecognized"),
     ("cache-dir-empty", ["data", "list", "--cache-dir", ""], "--cache-dir: is empty"),
     ("cache-dir-too-long", ["data", "clear", "--cache-dir", "x" * 3000], "name too long"),
@@ -68,9 +73,15 @@ CASES: list[tuple[str, list[str], str]] = [
     ("slippage-1e13", ["paper", "--slippage-bps", "1e13"], "too large"),
     ("iterations-20-digits", ["paper", "--iterations", "9" * 20], "too large"),
     ("orders-per-day-float", ["paper", "--max-orders-per-day", "1e3"], "not a whole number"),
-    ("db-5000-chars", ["paper", "--db", "x" * 5000], "--db path is too long"),
-    ("db-long-folder", ["paper", "--db", "d" * 300 + "/a.db"], "--db path is too long"),
+    ("db-5000-chars", ["paper", "--db", "x" * 5000], "--db: path is too long"),
+    ("db-long-folder", ["paper", "--db", "d" * 300 + "/a.db"], "--db: path is too long"),
     ("db-nul", ["paper", "--db", "a\x00b.db"], "control character"),
+    # pathlib's expanduser raised RuntimeError on an unknown user: a traceback, exit 1
+    ("db-unknown-user", ["paper", "--db", "~nosuchuser4/x.db"], "names no home folder"),
+    ("to-unknown-user", ["db", "backup", "--to", "~nosuchuser4/b"], "'~nosuchuser4' is no user"),
+    ("replay-unknown-user", ["paper", "--data", "replay:~nosuchuser4/x.csv"], "no home folder"),
+    # a name in bytes the locale cannot decode (LC_ALL=C without UTF-8 mode) is no control char
+    ("db-not-utf8", ["paper", "--db", "a\udcc3\udcbc.db"], "path holds a byte that is not UTF-8"),
     # non-ASCII digits, which int() and float() would take
     ("interval-fullwidth", ["paper", "--interval", "５m"], "unknown interval"),
     ("interval-arabic-indic", ["paper", "--interval", "٥m"], "unknown interval"),
@@ -85,6 +96,10 @@ CASES: list[tuple[str, list[str], str]] = [
     ("symbols-huge-one-empty", ["paper", "--symbols", "SPY,," + "QQQ," * 2000], "empty symbol"),
     ("sandbox-port-fullwidth", ["sandbox", "--port", "８７６５"], "not a whole number"),
     ("sandbox-speed-1e12", ["sandbox", "--speed", "1e12"], "speed must be from 0 to 100,000"),
+    # int() took these: serve listened on 8780 and on 1000
+    ("serve-port-fullwidth", ["serve", "--port", "８７８０"], "not a whole number"),
+    ("serve-port-underscore", ["serve", "--port", "1_000"], "not a whole number"),
+    ("serve-port-hex", ["serve", "--port", "0x10"], "not a whole number"),
     ("pnl-period-huge", ["pnl", "--period", "99999w"], "longer than 50 years"),
     ("pnl-period-fullwidth", ["pnl", "--period", "７d"], "unknown period"),
     ("learn-seeds", ["learn", "evaluate", "--seeds", "5000"], "at most 1,000"),
@@ -235,3 +250,21 @@ def test_live_set_up_refusals_against_the_sandbox(
     argv = ["live", "paper", "--iterations", "1", "--period", "1d", "--timeout", "2", *extra]
     code, out, err, _ = run_main(argv, capsys)
     assert_one_line_exit_2(code, out, err, words, place)
+
+
+def test_an_option_reader_failing_unforeseen_is_one_crash_line_not_a_traceback(
+    place: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An option's reader raising what argparse does not catch (pathlib's RuntimeError on
+    '~nosuch' was one) went past main's guard as a traceback: it is now the crash line (exit
+    1, details in crash.log), like any failure after the options are read."""
+    import tui_trader.cli.paper as paper_cli
+
+    def broken(text: str) -> tuple[str, ...]:
+        raise RuntimeError("an unforeseen failure")
+
+    monkeypatch.setattr(paper_cli, "symbols_arg", broken)
+    code, out, err, _ = run_main(["paper", "--symbols", "SPY"], capsys)
+    assert code == 1 and out == ""
+    assert err.startswith("tui-trader: error: RuntimeError: an unforeseen failure (details in")
+    assert err.count("\n") == 1 and list(place.rglob("crash.log"))

@@ -100,6 +100,12 @@ def test_keys_and_secrets_are_refused_naming_the_line(tmp_path: Path, monkeypatc
         ("seed = 3\nperiod = '5d!'\n", ":2: key 'period': unknown period '5d!'"),
         ("interval = 7\n", ":1: key 'interval': unknown interval '7'"),
         ("data = 'replay:'\n", ":1: key 'data': unknown data source 'replay:'"),
+        # the advice was "pass it with --alert on the command line"
+        (
+            "db = 'postgresql://trader:hunter2@127.0.0.1:1/desk'\n",
+            ":1: key 'db': this URL carries a password or token: secrets never belong in the "
+            "settings file; put the password in PGPASSWORD or ~/.pgpass",
+        ),
     ],
 )
 def test_a_bad_file_is_one_line_naming_file_line_and_key(
@@ -111,6 +117,63 @@ def test_a_bad_file_is_one_line_naming_file_line_and_key(
     err = _fails(["paper", "--iterations", "1", "--db", str(tmp_path / "a.db")], capsys)
     assert f"{path}{words}" in err
     assert not (tmp_path / "a.db").exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ('db = "desk\\u0007.db"\n', ":1: key 'db': path holds a control character"),
+        ("seed = 1\ndb = '" + "x" * 2000 + "'\n", ":2: key 'db': path is too long"),
+    ],
+    ids=["control-character", "too-long"],
+)
+def test_a_bad_db_in_the_file_names_file_line_and_key(
+    tmp_path: Path, monkeypatch, capsys, text: str, words: str
+) -> None:
+    """A 'db' the session would refuse (a control character, a path too long for the system) is
+    refused naming the file, the line and the key, as every other bad value: it said only
+    '--db path holds a control character', pointing at an option nobody typed."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("TUI_TRADER_DB", raising=False)
+    path = _write(tmp_path, text)
+    err = _fails(["paper", "--iterations", "1"], capsys)
+    assert f"{path}{words}" in err, err
+    assert os.listdir(tmp_path) == ["tui-trader.toml"]
+
+
+@pytest.mark.parametrize("kind", ["folder", "link-to-nothing", "loop-of-links"])
+def test_a_settings_file_that_is_there_but_cannot_be_read_is_refused(
+    tmp_path: Path, monkeypatch, capsys, kind: str
+) -> None:
+    """A tui-trader.toml in the working folder that is no file to read (a folder, a link whose
+    target is gone, a loop of links) was passed over as if there were none: the session traded
+    with the default risk limits, nothing said. It is refused, naming it, before anything runs;
+    so is such a --config (it was 'no such settings file')."""
+    monkeypatch.chdir(tmp_path)
+    here = tmp_path / "tui-trader.toml"
+    if kind == "folder":
+        here.mkdir()
+        why = "a folder, not a settings file"
+    elif kind == "link-to-nothing":
+        here.symlink_to(tmp_path / "moved-away.toml")
+        why = "a link to nothing (or a loop of links), not a settings file"
+    else:
+        (tmp_path / "other.toml").symlink_to(here)
+        here.symlink_to(tmp_path / "other.toml")
+        why = "a link to nothing (or a loop of links), not a settings file"
+    err = _fails(["paper", "--iterations", "1", "--db", str(tmp_path / "a.db")], capsys)
+    assert err.startswith(f"tui-trader: error: {here}: {why}; its settings (risk limits")
+    assert not (tmp_path / "a.db").exists()
+    err = _fails(["config", "show", "--config", str(here)], capsys)
+    assert f"{here}: {why} (--config)" in err
+
+
+def test_a_settings_file_over_a_megabyte_is_refused_unread(tmp_path: Path, capsys) -> None:
+    """A log or dump named by --config by mistake was read whole (a 300 MB file of comments:
+    680 MB of memory, then its settings taken); over 1 MB, as for .env, it is no settings file."""
+    big = _write(tmp_path, "seed = 3\n" + ("# " + "x" * 998 + "\n") * 1000, "desk.toml")
+    err = _fails(["config", "show", "--config", str(big)], capsys)
+    assert f"{big}: larger than 1 MB: not a settings file" in err
 
 
 def test_config_option_names_the_file_and_a_missing_one_is_refused(

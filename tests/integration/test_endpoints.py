@@ -262,14 +262,21 @@ def test_unreachable_url_is_one_plain_line_within_the_timeout(tmp_path: Path, tr
             ": line 1 cannot be read (an unclosed quote?); write each setting as NAME=value "
             "on its own line",
         ),
+        (  # two files joined, the second saved with a byte order mark: "not set ... in .env"
+            f"APCA_API_KEY_ID={KEY}\n\ufeffAPCA_API_SECRET_KEY={SECRET}\n".encode(),
+            ": line 2: APCA_API_SECRET_KEY is written with an invisible character in or before "
+            "its name (a byte order mark, as when two files are joined): retype the name (the "
+            "value is not shown)",
+        ),
     ],
-    ids=["binary", "unclosed-quote"],
+    ids=["binary", "unclosed-quote", "bom-before-a-name"],
 )
 def test_a_dotenv_that_cannot_be_read_is_one_line_naming_the_file(
     tmp_path: Path, trap: Trap, content: bytes, said: str
 ) -> None:
     """Binary junk in .env was a UnicodeDecodeError crash (exit 1, crash.log); a key line with
-    an unclosed quote was skipped, and the line said the credentials were not set at all."""
+    an unclosed quote was skipped, and the line said the credentials were not set at all; so
+    was a key written after a byte order mark."""
     (tmp_path / ".env").write_bytes(content)
     out = live(tmp_path, {}, "paper", "--iterations", "1", "--timeout", "2")
     assert out.returncode == 2, out.stdout + out.stderr

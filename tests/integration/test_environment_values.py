@@ -29,6 +29,20 @@ def test_a_blank_database_variable_is_refused_not_made(
     assert not (place / " ").exists(), "a database named ' ' was made"
 
 
+@pytest.mark.parametrize("name", ["TUI_TRADER_DB", "TUI_TRADER_CACHE_DIR"])
+def test_a_path_variable_naming_an_unknown_users_home_is_refused(
+    place: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    """``~nosuch/...`` in a path variable: pathlib's expanduser raised RuntimeError (exit 1, a
+    crash log); taken as typed it would make a folder named '~nosuch' in the working one."""
+    monkeypatch.setenv(name, "~nosuchuser4/x")
+    argv = ["status"] if name == "TUI_TRADER_DB" else ["data", "list"]
+    code, out, err, _ = run_main(argv, capsys)
+    words = f"${name}" + (" " if name == "TUI_TRADER_DB" else ": ")
+    assert_one_line_exit_2(code, out, err, words + "names no home folder", place)
+    assert not list(place.glob("~*"))
+
+
 @pytest.mark.parametrize(
     ("url", "words"),
     [

@@ -138,3 +138,63 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
     _seed(db)
     out = run_cli(tmp_path, "fleet", "halt", "--session", "nosuch", "--yes", "--db", str(db))
     assert out.returncode == 2 and "no session 'nosuch'" in out.stderr
+
+
+def _halted_accounts(db: Path | PgUrl) -> list[str]:
+    open_database(db, create=False)
+    try:
+        rows = database.execute_sql(
+            "SELECT account_key FROM risk_state WHERE state = 'halted' ORDER BY account_key"
+        ).fetchall()
+    finally:
+        database.close()
+    return [key for (key,) in rows]
+
+
+def test_fleet_halt_of_an_account_the_store_never_saw_is_refused_naming_the_known_ones(
+    tmp_path: Path, store: Path | PgUrl
+) -> None:
+    """A typo in --account (an account no session traded and no risk state names) is refused in
+    one line, exit 2, naming the accounts the database knows, before asking and with nothing
+    halted: it halted the typo, silently, while the account meant traded on. --new halts such
+    an account on purpose (its first session starts halted); after that it is known, and a halt
+    of a known account is never refused. On either engine."""
+    db = store
+    keys = _seed(db)
+    typo = run_cli(tmp_path, "fleet", "halt", "--account", "local:nope", "--yes", "--db", str(db))
+    assert typo.returncode == 2, typo.stdout
+    assert len(typo.stderr.strip().splitlines()) == 1 and "'local:nope'" in typo.stderr
+    assert f"local:{keys['alive']}" in typo.stderr and "--new" in typo.stderr
+    assert _halted_accounts(db) == []
+    new = "alpaca:PA-NEW"
+    first = run_cli(tmp_path, "fleet", "halt", "--account", new, "--new", "--yes", "--db", str(db))
+    assert first.returncode == 0 and f"{new}: HALTED (0 session(s))" in first.stdout
+    again = run_cli(tmp_path, "fleet", "halt", "--account", new, "--yes", "--db", str(db))
+    assert again.returncode == 0 and "was already halted" in again.stdout
+    known = run_cli(
+        tmp_path, "fleet", "halt", "--account", f"local:{keys['ended']}", "--yes", "--db", str(db)
+    )
+    assert known.returncode == 0 and "HALTED" in known.stdout  # an ended session's account too
+    assert _halted_accounts(db) == sorted([new, f"local:{keys['ended']}"])
+    alone = run_cli(tmp_path, "fleet", "halt", "--all", "--new", "--yes", "--db", str(db))
+    assert alone.returncode == 2 and "--new goes with --account" in alone.stderr
+
+
+def test_fleet_halt_of_a_session_that_ended_days_ago_halts_its_account(tmp_path: Path) -> None:
+    """--session names a session the listing no longer shows (it ended two days ago): its
+    account is known, and a halt of a known account is never refused. It was refused as 'no
+    session ... in the fleet', exit 2, and the account (which a new session may trade at any
+    moment) stayed unhalted."""
+    db = tmp_path / "fleet.db"
+    keys = _seed(db)
+    open_database(db, create=False)
+    long_ago = to_db_time(datetime.now(UTC) - timedelta(days=2))
+    SessionRow.update(ended_at=long_ago, heartbeat_at=long_ago, started_at=long_ago).where(
+        SessionRow.key == keys["ended"]
+    ).execute()
+    database.close()
+    assert keys["ended"] not in run_cli(tmp_path, "fleet", "--db", str(db)).stdout
+    done = run_cli(tmp_path, "fleet", "halt", "--session", keys["ended"], "--yes", "--db", str(db))
+    assert done.returncode == 0, done.stderr
+    assert f"local:{keys['ended']}: HALTED (0 session(s))" in done.stdout
+    assert _halted_accounts(db) == [f"local:{keys['ended']}"]

@@ -121,3 +121,24 @@ def test_a_port_in_use_is_one_line_and_exit_2():
         )
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "cannot listen" in done.stderr
+
+
+def test_more_symbols_than_the_sandbox_simulates_is_one_line_and_exit_2():
+    """--symbols takes at most 100: 101 (a pasted universe) is refused at once, saying the cap and
+    the count. Before, any number was taken: 3,000 symbols took 900 MB and had not started after
+    20 s. 100 are taken."""
+    names = [f"S{i:03d}" for i in range(101)]
+    done = subprocess.run(
+        sandbox_command("--port", "0", "--symbols", ",".join(names)),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=20,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.count("\n") == 1
+    assert "at most 100 symbols, got 101" in done.stderr
+    from tui_trader.cli.sandbox import sandbox_symbols
+
+    assert len(sandbox_symbols(",".join(names[:100]))) == 100

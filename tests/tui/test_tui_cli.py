@@ -80,3 +80,29 @@ def test_headless_commands_do_not_import_textual() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
     )
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("stdin", ["dev-null", "closed"])
+def test_the_desk_without_a_terminal_is_refused_in_one_line(tmp_path: Path, stdin: str) -> None:
+    """``tui-trader < /dev/null`` (a cron job, a script) drew the desk into the void and waited
+    for keys for ever; with standard input closed (``<&-``) Textual's driver crashed with a
+    traceback (exit 0). Both are one line, exit 2, at once; nothing is created."""
+    import os
+
+    db = tmp_path / "desk.db"
+    redirect = "</dev/null" if stdin == "dev-null" else "<&-"
+    done = subprocess.run(
+        ["sh", "-c", f'exec "$0" -m tui_trader --db "$1" {redirect}', sys.executable, str(db)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert done.returncode == 2, done.stderr[-500:]
+    assert done.stderr == (
+        "tui-trader: error: the desk needs a terminal and standard input is not one (it would "
+        "wait for keys that never come): run it in a terminal, or 'tui-trader paper' without "
+        "one\n"
+    )
+    assert done.stdout == "" and not db.exists()

@@ -348,6 +348,53 @@ REFUSED: list[tuple[str, Callable[[Path], Path], str]] = [
         lambda p: _write(p, "Date,SPY,QQQ", ["2021-03-01,1,2"]),
         "missing column(s) close (it has 'Date', 'SPY', 'QQQ')",
     ),
+    # two columns read as one of ours: the first was taken silently (a replay traded SPY)
+    (
+        "symbol-and-Symbol",
+        lambda p: _write(p, "Date,symbol,Symbol,Close", ["2021-03-01,SPY,QQQ,1"]),
+        "two columns hold the symbol: 'symbol' and 'Symbol'",
+    ),
+    (
+        "ticker-and-symbol",
+        lambda p: _write(p, "Date,ticker,symbol,Close", ["2021-03-01,SPY,QQQ,1"]),
+        "two columns hold the symbol: 'ticker' and 'symbol'",
+    ),
+    (
+        "close-and-price",
+        lambda p: _write(p, "Date,Close,Price", ["2021-03-01,1,2"]),
+        "two columns hold the close: 'Close' and 'Price'",
+    ),
+    (
+        "Date-and-date",
+        lambda p: _write(p, "Date,date,Close", ["2021-03-01,2021-03-02,1"]),
+        "two columns hold the time: 'Date' and 'date'",
+    ),
+    # zoned and unzoned times mixed: said only as "1 row(s) with an unreadable timestamp"
+    (
+        "zoned-then-unzoned",
+        lambda p: _write(
+            p,
+            "timestamp,close",
+            ["2021-03-01T14:30:00Z,1", "2021-03-02T14:30:00Z,1", "2021-03-03T14:30:00,1"],
+        ),
+        "1 row(s) with an unreadable timestamp, the first at data row 3 ('2021-03-03T14:30:00');"
+        " the column mixes times with a zone ('2021-03-01T14:30:00Z') and without "
+        "('2021-03-03T14:30:00')",
+    ),
+    (
+        "unzoned-then-zoned",
+        lambda p: _write(
+            p, "timestamp,close", ["2021-03-01 14:30:00,1", "2021-03-02 14:30:00+00:00,1"]
+        ),
+        "the first at data row 2 ('2021-03-02 14:30:00+00:00'); the column mixes times",
+    ),
+    (
+        "a-word-for-a-time",
+        lambda p: _write(
+            p, "timestamp,close", ["2021-03-01,1", "2021-03-02,1", "soon,1", "2021-03-04,1"]
+        ),
+        "1 row(s) with an unreadable timestamp, the first at data row 3 ('soon')",
+    ),
 ]
 
 

@@ -169,6 +169,13 @@ def _from_file(env_file: Path) -> dict[str, str]:
                 f"{env_file}: line {binding.original.line} cannot be read (an unclosed quote?); "
                 "write each setting as NAME=value on its own line"
             )
+        hidden = _hidden_name(binding.key)
+        if hidden:
+            raise ConfigError(
+                f"{env_file}: line {binding.original.line}: {hidden} is written with an "
+                "invisible character in or before its name (a byte order mark, as when two "
+                "files are joined): retype the name (the value is not shown)"
+            )
         if binding.key in _NAMES:
             line, value = seen.setdefault(binding.key, (binding.original.line, binding.value))
             if value != binding.value:  # the last would win, silently: which keys trade?
@@ -178,6 +185,24 @@ def _from_file(env_file: Path) -> dict[str, str]:
                 )
     values = dotenv_values(stream=io.StringIO(text))
     return {k: v for k, v in values.items() if v and k in _NAMES}
+
+
+_INVISIBLE = ("\ufeff", "\u200b", "\u200c", "\u200d", "\u2060", "\u00a0")
+"""Characters a name may carry unseen: a byte order mark, zero-width ones, a no-break space."""
+
+
+def _hidden_name(key: str | None) -> str | None:
+    """The ``APCA_*`` name a ``.env`` key is once its invisible characters are dropped, when it
+    is not that name as written: python-dotenv took ``\ufeffAPCA_API_SECRET_KEY`` (a file
+    joined after one saved with a byte order mark) as another variable, and the user read "not
+    set ... in .env" about a file that sets it."""
+    if not key or key in _NAMES:
+        return None
+    visible = key
+    for mark in _INVISIBLE:
+        visible = visible.replace(mark, "")
+    visible = visible.strip()
+    return visible if visible in _NAMES else None
 
 
 def check_credential(name: str, value: str, source: str) -> None:

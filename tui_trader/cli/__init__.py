@@ -10,6 +10,7 @@ input is one line on stderr and exit code 2.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Sequence
 
@@ -60,8 +61,30 @@ class _Parser(argparse.ArgumentParser):
     """An argparse parser whose errors are one line and exit code 2."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        """Print ``tui-trader: error: ...`` and exit 2, without the usage block."""
-        fail(f"{message} (see '{self.prog} --help')", EXIT_USAGE)
+        """Print ``tui-trader: error: ...`` and exit 2, without the usage block; a mistyped
+        command or choice gets the one it is closest to (``hist``: did you mean 'history'?)."""
+        fail(f"{_with_suggestion(message)} (see '{self.prog} --help')", EXIT_USAGE)
+
+
+_INVALID_CHOICE = re.compile(r"invalid choice: '([^']*)' \(choose from (.*)\)$")
+
+
+def _with_suggestion(message: str) -> str:
+    """argparse's ``invalid choice: 'X' (choose from ...)`` with ``did you mean 'Y'?`` after X
+    when one choice is a close match or the only one X begins (Python 3.14's argparse does
+    this; 3.11 only listed every choice)."""
+    import difflib
+
+    found = _INVALID_CHOICE.search(message)
+    if found is None:
+        return message
+    typed, listed = found.group(1), found.group(2)
+    choices = re.findall(r"'([^']*)'", listed)
+    starts = [c for c in choices if typed and c.startswith(typed.lower())]
+    close = starts if len(starts) == 1 else difflib.get_close_matches(typed.lower(), choices, 1)
+    if not close:
+        return message
+    return message.replace(f"'{typed}' (", f"'{typed}': did you mean '{close[0]}'? (", 1)
 
 
 class _LazySubcommands(argparse._SubParsersAction):
@@ -175,16 +198,26 @@ def _app_options_given(args: argparse.Namespace) -> str | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit code."""
-    from tui_trader.cli.std_streams import reopen_closed_streams
+    from tui_trader.cli.std_streams import encode_what_the_terminal_cannot, reopen_closed_streams
 
     reopen_closed_streams()  # before any file is opened: none may land on fd 0, 1 or 2
+    encode_what_the_terminal_cannot()
+    from tui_trader.cli.closed_output import watch_stdout
+
+    watch_stdout(session=False)  # 'fleet | head -1': no BrokenPipeError, the command finishes
     args_list = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(lazy=True)
-    if args_list[:2] == ["config", "show"] and args_list[2:3] not in (["-h"], ["--help"]):
-        args = parser.parse_args(args_list[:2])  # the rest is a trading command's options
-        args.command_line = args_list[2:]
-    else:
-        args = parser.parse_args(args_list)
+    try:  # an option's reader failing unforeseen is a crash line too, never a traceback
+        if args_list[:2] == ["config", "show"] and args_list[2:3] not in (["-h"], ["--help"]):
+            args = parser.parse_args(args_list[:2])  # the rest is a trading command's options
+            args.command_line = args_list[2:]
+        else:
+            args = parser.parse_args(args_list)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        return report_crash(exc)
     handler = getattr(args, "handler", None)
     if handler is None:
         handler = run_app
@@ -203,7 +236,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             for name in ("paper", "live"):  # a settings file may set any trading option
                 load_command(command_action(parser), name)
             args.config_sources = merge_config(args, args_list, parser)
-        return int(handler(args) or 0)
+        code = int(handler(args) or 0)
+        sys.stdout.flush()  # a reader gone is found here, by the guard, not at the exit's flush
+        return code
     except UsageError as exc:
         fail(str(exc), EXIT_USAGE)
     except KeyboardInterrupt:

@@ -13,6 +13,11 @@ closed points file descriptor 1 at ``/dev/null`` (so later prints, and the inter
 flush, go nowhere instead of failing), writes one line to stderr and calls the stop that the
 running session registered (``on_close``), once. A close before the session runs is remembered
 (``closed``) so the run can stop before its first cycle.
+
+Every other command runs behind the same guard (``cli.main`` puts it there with
+``session=False``): ``tui-trader fleet | head -1`` or ``config show | true`` ended in
+``BrokenPipeError`` (exit 1, a crash log). Such a command finishes its work, its output going
+nowhere, and exits as it would have, quietly: the reader left on purpose.
 """
 
 from __future__ import annotations
@@ -38,6 +43,8 @@ class ClosedOutputGuard:
         """True once a write or flush found the reader gone."""
         self.on_close: Callable[[], None] | None = None
         """What stops the running session (set while one runs)."""
+        self.session = False
+        """True once a session command took the guard: a close is then said on stderr."""
 
     def write(self, text: str) -> int:
         """Write through; on a closed pipe, stop instead of failing."""
@@ -73,21 +80,32 @@ class ClosedOutputGuard:
             os.close(devnull)
         except (OSError, ValueError):  # no descriptor to point elsewhere: writes are dropped
             pass
-        with contextlib.suppress(OSError):  # stderr gone too: nobody to tell
-            print(NOTICE, file=sys.stderr, flush=True)
+        if self.session:
+            self.say_closed()
         if self.on_close is not None:
             self.on_close()
+
+    def say_closed(self) -> None:
+        """The one line a session's stop on a closed output gives, on stderr."""
+        with contextlib.suppress(OSError):  # stderr gone too: nobody to tell
+            print(NOTICE, file=sys.stderr, flush=True)
 
     def __getattr__(self, name: str) -> Any:
         """Everything else (``isatty``, ``fileno``, ``encoding``...) is the stream's."""
         return getattr(self._stream, name)
 
 
-def watch_stdout() -> ClosedOutputGuard:
-    """The guard in front of ``sys.stdout``, put there on the first call."""
+def watch_stdout(session: bool = True) -> ClosedOutputGuard:
+    """The guard in front of ``sys.stdout``, put there on the first call. ``session``: a
+    session command takes it (a close is said, at once if it came before); ``cli.main`` takes
+    it for every command with False."""
     current = sys.stdout
     if isinstance(current, ClosedOutputGuard):
-        return current
-    guard = ClosedOutputGuard(current)
-    sys.stdout = guard  # type: ignore[assignment]
+        guard = current
+    else:
+        guard = ClosedOutputGuard(current)
+        sys.stdout = guard  # type: ignore[assignment]
+    if session and not guard.session and guard.closed_pipe:
+        guard.say_closed()
+    guard.session = session
     return guard

@@ -7,6 +7,7 @@ a user who types something wrong gets one line that says what and exit code 2.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import stat
@@ -44,7 +45,8 @@ def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
 
     line = " ".join(part.strip() for part in redact(message).splitlines() if part.strip())
     line = shown_line(line)
-    print(f"tui-trader: error: {line}", file=sys.stderr)
+    with contextlib.suppress(OSError):  # stderr's reader gone (2>&1 | head): the code stays
+        print(f"tui-trader: error: {line}", file=sys.stderr)
     raise SystemExit(code)
 
 
@@ -166,7 +168,22 @@ def path_text(text: str, what: str = "a file") -> str:
         raise argparse.ArgumentTypeError(
             f"holds a control character or a byte that is not UTF-8: {quoted(text)}"
         )
+    problem = home_problem(text)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
     return text
+
+
+def home_problem(text: str) -> str | None:
+    """Why a leading ``~user`` cannot be expanded (no such user here), or None. pathlib's
+    ``expanduser`` raised ``RuntimeError`` on it: ``--db '~nosuch/x.db'`` and ``--to`` ended in
+    a traceback (exit 1), ``$TUI_TRADER_DB`` in a crash log; taken as typed it would make a
+    folder named ``~nosuch`` in the working one."""
+    raw = text.strip()
+    if raw.startswith("~") and os.path.expanduser(raw) == raw:
+        user = quoted(raw.split("/", 1)[0])
+        return f"names no home folder: {user} is no user on this machine"
+    return None
 
 
 def file_arg(text: str) -> Path:
@@ -239,7 +256,8 @@ def db_arg(text: str) -> Path | PgUrl:
     """``--db``'s value: a PostgreSQL URL (``postgresql://USER@HOST:PORT/DB``) or a file path.
     A URL of another scheme is refused (one line, the password never in it). A leading ``~``
     is the user's home, as on the desk's setup screen: the shell leaves ``--db=~/x.db`` and a
-    quoted ``$TUI_TRADER_DB`` as typed, and a folder named ``~`` was made in the working one."""
+    quoted ``$TUI_TRADER_DB`` as typed, and a folder named ``~`` was made in the working one.
+    A path too long or holding a control character (``db_path_problem``) is refused here too."""
     from tui_trader.store.pg_url import looks_like_url, parse_db_url
 
     if not text.strip():  # ' ' was a database file named ' ' in the working folder
@@ -249,7 +267,14 @@ def db_arg(text: str) -> Path | PgUrl:
             return parse_db_url(text)
         except ValueError as exc:
             raise argparse.ArgumentTypeError(str(exc)) from None
-    return Path(text).expanduser()
+    problem = home_problem(text)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
+    path = Path(text).expanduser()
+    problem = db_path_problem(path)  # here, so a settings file's 'db' is refused with its line
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
+    return path
 
 
 def add_db_option(parser: argparse.ArgumentParser) -> None:
@@ -302,6 +327,8 @@ def db_path_problem(db: Path) -> str | None:
             f"path is too long ({len(text):,} characters; at most {MAX_PATH:,}, and 255 per "
             f"name): {quoted(text)}"
         )
+    if any("\udc80" <= c <= "\udcff" for c in text):  # a byte the locale could not decode
+        return f"path holds a byte that is not UTF-8: {quoted(text)}"
     if not text.isprintable():  # NUL, escapes, line breaks
         return f"path holds a control character: {quoted(text)}"
     return None

@@ -3,8 +3,9 @@
 ``backup`` copies while a session writes (SQLite's online backup API) and prints the verified
 file's path; ``verify`` checks a file; ``restore`` puts a backup in place, refusing while a session
 runs on the database and keeping the replaced file aside. A check or a copy that fails is one
-line and exit 1. A FILE that does not exist is input to fix (one line, exit 2), and a PostgreSQL
-store is refused the same way: ``pg_dump``/``pg_restore`` are the tools for it.
+line and exit 1. A FILE that does not exist, or (for restore) is no whole tui-trader database, is
+input to fix (one line, exit 2, nothing touched), and a PostgreSQL store is refused the same
+way: ``pg_dump``/``pg_restore`` are the tools for it.
 """
 
 from __future__ import annotations
@@ -106,11 +107,13 @@ def run_verify(args: argparse.Namespace) -> int:
 
 def run_restore(args: argparse.Namespace) -> int:
     """Put the backup in place; say where the replaced database went."""
-    from tui_trader.ops.backup import BackupError, restore_database
+    from tui_trader.ops.backup import BackupError, UnusableBackup, restore_database
 
     db = _sqlite_only(resolve_db(args.db))
     try:
         aside = restore_database(_named_file(args.file), db)
+    except UnusableBackup as exc:  # the FILE typed is no backup: input to fix, nothing touched
+        raise UsageError(f"{exc}; nothing was restored") from None
     except BackupError as exc:
         return _failed(str(exc))
     print(f"restored {db} from {args.file}")

@@ -19,8 +19,11 @@ from tui_trader.cli.common import (
     open_existing_db,
 )
 from tui_trader.reporting.fleet_text import COLUMNS, as_dict, cells
-from tui_trader.store.fleet import FleetRow, accounts_to_halt, fleet_rows
+from tui_trader.store.fleet import FleetRow, accounts_to_halt, fleet_rows, known_accounts
 from tui_trader.store.fleet_halts import halt_accounts
+
+_LISTED = 10
+"""The most known account keys a refusal of an unknown one names."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -43,9 +46,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_db_option(halt)
     which = halt.add_mutually_exclusive_group(required=True)
     which.add_argument("--session", type=key_arg, metavar="KEY", help="halt this session's account")
-    which.add_argument("--account", type=key_arg, metavar="KEY", help="halt this account")
+    which.add_argument(
+        "--account",
+        type=key_arg,
+        metavar="KEY",
+        help="halt this account (one the database has seen; --new for one it has not)",
+    )
     which.add_argument(
         "--all", action="store_true", help="halt every account with a running session"
+    )
+    halt.add_argument(
+        "--new",
+        action="store_true",
+        help="with --account: halt an account no session has used yet (its first session "
+        "starts halted)",
     )
     halt.add_argument("--yes", action="store_true", help="do not ask (for scripts)")
     halt.set_defaults(handler=halt_fleet)
@@ -76,16 +90,45 @@ def _targets(args: argparse.Namespace, rows: list[FleetRow]) -> dict[str, int]:
             raise UsageError("no session is running: nothing to halt")
         return running
     account = args.account
+    if account is not None and not args.new:
+        _check_known(account)
     if args.session:
         found = next((r for r in rows if args.session in (r.key, str(r.session_id))), None)
-        if found is None:
-            raise UsageError(f"no session {args.session!r} in the fleet (see 'tui-trader fleet')")
-        account = found.account_key
+        if found is not None:
+            account = found.account_key
+        else:  # ended over a day ago, so not listed: its account is known all the same
+            from tui_trader.store.queries import find_session
+
+            older = find_session(args.session)
+            if older is None:
+                raise UsageError(
+                    f"no session {args.session!r} on this database (see 'tui-trader fleet')"
+                )
+            account = older.account_key
     return {account: running.get(account, 0)}
+
+
+def _check_known(account: str) -> None:
+    """Refuse an account key the database has never seen (a typo would halt nobody, silently,
+    while the account meant trades on), naming the ones it knows."""
+    known = known_accounts()
+    if account in known:
+        return
+    names = sorted(known)
+    listed = ", ".join(names[:_LISTED]) + (
+        f" and {len(names) - _LISTED} more" if len(names) > _LISTED else ""
+    )
+    seen = f"the accounts it knows: {listed}" if names else "it knows no account yet"
+    raise UsageError(
+        f"no session or risk state on this database for account {account!r} ({seen}); "
+        "check the key, or add --new to halt an account before its first session"
+    )
 
 
 def halt_fleet(args: argparse.Namespace) -> int:
     """Confirm, then halt the chosen accounts and say what each one did."""
+    if args.new and args.account is None:
+        raise UsageError("--new goes with --account KEY (an account no session has used yet)")
     db = open_existing_db(args.db)
     targets = _targets(args, fleet_rows())
     sessions = sum(targets.values())

@@ -45,6 +45,19 @@ def speed_arg(text: str) -> float:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def sandbox_symbols(text: str) -> tuple[str, ...]:
+    """``--symbols``: a symbol list (``symbols_arg``) of at most ``MAX_SYMBOLS``; a longer one (a
+    pasted universe) started for minutes and ran the memory up instead of serving."""
+    from tui_trader.sandbox.config import MAX_SYMBOLS
+
+    symbols = symbols_arg(text)
+    if len(symbols) > MAX_SYMBOLS:
+        raise argparse.ArgumentTypeError(
+            f"the sandbox simulates at most {MAX_SYMBOLS} symbols, got {len(symbols):,}"
+        )
+    return symbols
+
+
 def port_arg(text: str) -> int:
     """A TCP port number (0 picks a free one)."""
     value = non_negative_int(text)
@@ -133,9 +146,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--seed", type=non_negative_int, default=7, help="market and fault seed")
     parser.add_argument(
         "--symbols",
-        type=symbols_arg,
+        type=sandbox_symbols,
         default=DEFAULT_SYMBOLS,
-        help=f"simulated symbols ({','.join(DEFAULT_SYMBOLS)})",
+        help=f"simulated symbols, at most 100 ({','.join(DEFAULT_SYMBOLS)})",
     )
     parser.add_argument(
         "--hours",

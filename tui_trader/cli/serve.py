@@ -62,11 +62,11 @@ def _host(text: str) -> str:
 
 
 def _port(text: str) -> int:
-    """A TCP port number."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    """A TCP port number, in ASCII digits as every number option (``cli.numbers.integer``):
+    ``int()`` alone took ``８７８０`` and ``1_000`` and listened on ports 8780 and 1000."""
+    from tui_trader.cli.numbers import integer
+
+    value = integer(text)
     if not 1 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"port must be 1-65535, not {value}")
     return value

@@ -52,3 +52,15 @@ def _text(fd: int, mode: str) -> TextIO:
     with contextlib.suppress(AttributeError, ValueError):
         stream.reconfigure(line_buffering=True)
     return stream
+
+
+def encode_what_the_terminal_cannot() -> None:
+    """Let standard output write a character its encoding lacks as an escape (``\\xfc``),
+    as Python's standard error already does. Under ``PYTHONIOENCODING=ascii`` (an ASCII-only
+    terminal) a path such as ``ü.db`` in a session's header raised ``UnicodeEncodeError``: the
+    session crashed after it had started (its row ``died``), and ``report --html é.html``
+    crashed after writing its page."""
+    stream = sys.stdout
+    if getattr(stream, "errors", None) == "strict":
+        with contextlib.suppress(AttributeError, ValueError):
+            stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]

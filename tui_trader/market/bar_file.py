@@ -34,6 +34,7 @@ from tui_trader.market.columns import (
     blank_rows,
     column_key,
     derive_missing,
+    doubled_column,
 )
 from tui_trader.market.sniff import FileKind, sniff
 from tui_trader.market.validate import normalize_bars
@@ -57,6 +58,9 @@ def read_bar_file(path: Path, notes: list[str] | None = None) -> pl.DataFrame:
     try:
         scan = pl.scan_parquet(path) if kind.parquet else _scan_csv(path, kind)
         stem = Path(path.stem).stem if path.suffix.lower() == ".gz" else path.stem
+        doubled = doubled_column(scan.collect_schema().names())
+        if doubled:
+            raise MarketDataError(f"{source}: {doubled}")
         table, layout = as_bar_table(scan, stem, kind.decimal_comma)
         if not layout.mapped:
             raise MarketDataError(f"{source}: {_unmapped(table.collect_schema().names())}")

@@ -17,7 +17,7 @@ def default_cache_dir() -> Path:
     """``$TUI_TRADER_CACHE_DIR`` if set, else the user's cache directory for tui-trader."""
     override = os.environ.get(CACHE_ENV, "").strip()
     if override:
-        return Path(override).expanduser()
+        return Path(os.path.expanduser(override))  # '~nosuch' stays as typed: refused by name
     from platformdirs import user_cache_dir
 
     return Path(user_cache_dir("tui-trader", appauthor=False))

@@ -82,6 +82,33 @@ def file_symbol(stem: str) -> str:
     return text or "DATA"
 
 
+_NAMED = {"timestamp": "time", "adj_close": "adjusted close"}
+"""How a refusal names our columns whose name is no plain word."""
+
+
+def doubled_column(names: list[str]) -> str | None:
+    """Why a file's columns cannot be read without a guess, or None: two of them are read as one
+    of ours (``symbol`` and ``Symbol``, ``ticker`` and ``symbol``, ``Close`` and ``Price``). The
+    first one found was taken silently, so a replay could trade the other column's symbols or
+    prices. A time is the exception: ``Date`` with ``Time`` is a split time, and a ``timestamp``
+    beside a ``date`` is taken first as always; only two columns under the same name are
+    refused."""
+    keys = {c: column_key(c) for c in names}
+    for ours, aliases in ALIASES.items():
+        if ours == "timestamp":
+            first = next((a for a in aliases if a in keys.values()), None)
+            same = [c for c, k in keys.items() if k == first]
+        else:
+            same = [c for c, k in keys.items() if k in aliases]
+        if len(same) > 1:
+            what = _NAMED.get(ours, ours)
+            return (
+                f"two columns hold the {what}: {same[0]!r} and {same[1]!r}; remove or rename "
+                "one (which is meant is not for the reader to guess)"
+            )
+    return None
+
+
 def as_bar_table(frame: Frame, symbol: str, decimal_comma: bool = False) -> tuple[Frame, Layout]:
     """The frame with our column names and numbers as numbers, and its ``Layout``; unchanged,
     with ``Layout.mapped`` False, when it has no time or no close column (the reader says which).

@@ -128,3 +128,47 @@ def _reads(values: pl.Series, fmt: str) -> bool:
 def _swap_day_month(fmt: str) -> str:
     """``%d/%m/%Y`` as ``%m/%d/%Y`` and back (other formats unchanged)."""
     return fmt.replace("%d", "\0").replace("%m", "%d").replace("\0", "%m")
+
+
+_ZONE = r"(?:Z|[+-]\d{2}:?\d{2})\s*$"
+"""A time written with its zone: ``...Z``, ``...+00:00``, ``...-0500``."""
+
+
+def first_unreadable(raw: pl.LazyFrame, parsed: pl.Expr, prices: tuple[str, ...]) -> str:
+    """Which row's time did not read, for a refusal: ``, the first at data row 18
+    ('2024-01-18T14:30')``, counting data rows from 1; and, when the column mixes times written
+    with a zone and without (polars reads the column one way, so the others fail), says so with
+    one of each. Only a refusal pays this second pass over the file.
+
+    ``raw`` is the table before typing, ``parsed`` the time expression typing used; rows without
+    any of ``prices`` (dropped before the check as blank) are passed over when others fail."""
+    text = pl.col("timestamp").cast(pl.Utf8).str.strip_chars()
+    failed = raw.with_row_index("row").select(
+        "row",
+        text.alias("raw"),
+        parsed.is_null().alias("bad"),
+        pl.any_horizontal(*(pl.col(c).is_not_null() for c in prices)).alias("priced"),
+    )
+    rows = failed.filter(pl.col("bad")).select("row", "raw", "priced").collect()
+    if rows.is_empty():
+        return ""
+    priced = rows.filter(pl.col("priced"))
+    row, value = (priced if priced.height else rows).row(0)[:2]
+    said = f", the first at data row {row + 1} ({repr(value[:40]) if value else 'empty'})"
+    zoned = pl.col("raw").str.contains(_ZONE).fill_null(False)
+    iso = pl.col("raw").str.contains(_ISO.pattern).fill_null(False)  # "soon" is no unzoned time
+    kinds = (
+        failed.filter(iso)
+        .select(
+            pl.col("raw").filter(zoned).first().alias("with"),
+            pl.col("raw").filter(~zoned).first().alias("without"),
+        )
+        .collect()
+        .row(0)
+    )
+    if kinds[0] is not None and kinds[1] is not None:
+        said += (
+            f"; the column mixes times with a zone ({kinds[0][:40]!r}) and without "
+            f"({kinds[1][:40]!r}): write every time one way"
+        )
+    return said

@@ -16,10 +16,11 @@ from datetime import UTC, datetime
 import polars as pl
 
 from tui_trader.market import MarketDataError
-from tui_trader.market.stamps import SAMPLE_ROWS, utc_timestamps
+from tui_trader.market.stamps import SAMPLE_ROWS, first_unreadable, utc_timestamps
 
 REQUIRED_COLUMNS = ("timestamp", "symbol", "open", "high", "low", "close", "volume")
 PRICE_COLUMNS = ("open", "high", "low", "close")
+UNREADABLE = "with an unreadable timestamp"
 MIN_PRICE = 1e-8
 """The lowest price a bar may hold: below it a sizing of a trillion dollars divided by the price
 is no longer a finite number of shares (a price of 1e-300 crashed a session mid-run)."""
@@ -117,14 +118,16 @@ def normalize_bars(
         typed = prepare(typed)
         if typed.height == 0:
             raise MarketDataError(f"{source}: no rows with prices")
-    checks = [
-        ("with an unreadable timestamp", pl.col("timestamp").is_null()),
-        *row_checks(),
-    ]
+    checks = [(UNREADABLE, pl.col("timestamp").is_null()), *row_checks()]
     counts = typed.select(*[bad.sum().alias(str(i)) for i, (_d, bad) in enumerate(checks)])
     for (description, bad), count in zip(checks, counts.row(0), strict=True):
         if count:
-            raise MarketDataError(f"{source}: {count} row(s) {description}{_first_bad(typed, bad)}")
+            where = (
+                first_unreadable(lazy, exprs[1], PRICE_COLUMNS)
+                if description == UNREADABLE
+                else _first_bad(typed, bad)
+            )
+            raise MarketDataError(f"{source}: {count} row(s) {description}{where}")
     duplicated, unsorted = _step_counts(typed)
     if duplicated:
         repeated = typed.filter(pl.struct("symbol", "timestamp").is_duplicated())
@@ -175,7 +178,7 @@ def clean_bars(frame: pl.DataFrame, source: str, keep: Sequence[str] = ()) -> Cl
     frame = _typed(frame, source, keep, allow_empty=True)
     problems: list[str] = []
     dropped = 0
-    checks = [("with an unreadable timestamp", pl.col("timestamp").is_null()), *row_checks()]
+    checks = [(UNREADABLE, pl.col("timestamp").is_null()), *row_checks()]
     for description, bad in checks:
         count = frame.filter(bad).height
         if count:

@@ -32,6 +32,11 @@ class BackupError(Exception):
     """A backup, verification or restore that did not succeed, in plain words."""
 
 
+class UnusableBackup(BackupError):
+    """The file given to restore is no whole tui-trader database (not SQLite, damaged, another
+    program's): the user's to fix by naming another file; nothing was touched."""
+
+
 @dataclass(frozen=True, slots=True)
 class Verified:
     """A database file that passed the checks, and what it holds."""
@@ -115,7 +120,10 @@ def restore_database(backup: Path, db: Path, now: datetime | None = None) -> Pat
     Refuses while a session runs on ``db``. The old database is first copied aside (with the
     backup API, so its write-ahead log comes along) as ``<name>.replaced-<UTC>.db``.
     """
-    source = verify_database(backup)
+    try:
+        source = verify_database(backup)
+    except BackupError as exc:
+        raise UnusableBackup(str(exc)) from None
     aside: Path | None = None
     if db.exists():
         with _connect(db, "rw") as conn:

@@ -10,6 +10,7 @@ naming the file, the line and the key.
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from dataclasses import dataclass
@@ -64,17 +65,43 @@ def find_config(explicit: Path | None, cwd: Path | None = None) -> Path | None:
                 f"{exc.strerror or exc}"
             ) from None
         if not found:
-            raise ConfigFileError(f"{shown_path(explicit)}: no such settings file (--config)")
+            raise ConfigFileError(f"{shown_path(explicit)}: {_not_a_file(explicit)} (--config)")
         return explicit
     for candidate in ((cwd or Path.cwd()) / CONFIG_NAME, user_config_path()):
         if candidate.is_file():
             return candidate
+        if os.path.lexists(candidate):  # there, but no file to read: its settings would be lost
+            raise ConfigFileError(
+                f"{shown_path(candidate)}: {_not_a_file(candidate)}; its settings (risk limits "
+                "among them) cannot be read: fix it, remove it, or name another with --config"
+            )
     return None
+
+
+def _not_a_file(path: Path) -> str:
+    """Why a settings file's name names no file to read."""
+    try:
+        if path.is_dir():
+            return "a folder, not a settings file"
+        if path.is_symlink() and not path.exists():
+            return "a link to nothing (or a loop of links), not a settings file"
+        if path.exists():
+            return "not a regular file (a device, pipe or socket), not a settings file"
+    except OSError as exc:
+        return f"cannot be looked up ({exc.strerror or exc})"
+    return "no such settings file"
+
+
+MAX_CONFIG_BYTES = 1_000_000
+"""A settings file larger than this is none (a log or a dump named by mistake): a 300 MB file
+of comments was read whole (680 MB of memory, 6 s) and one of some GB would exhaust it."""
 
 
 def load_config(path: Path, known: set[str]) -> ConfigFile:
     """Read and check a settings file: TOML, flat, known keys, no secrets."""
     try:
+        if path.stat().st_size > MAX_CONFIG_BYTES:
+            raise ConfigFileError(f"{path}: larger than 1 MB: not a settings file")
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigFileError(f"{path}: cannot read the settings file: {exc}") from None
@@ -110,10 +137,15 @@ def load_config(path: Path, known: set[str]) -> ConfigFile:
             raise cfg.error(key, "the settings file is one flat table, not sections")
         for text_value in value if isinstance(value, list) else [value]:
             if isinstance(text_value, str) and _carries_secret(text_value):
+                where = (  # the database's password has its own place, not --alert
+                    "put the password in PGPASSWORD or ~/.pgpass"
+                    if name == "db"
+                    else "pass it with --alert on the command line"
+                )
                 raise cfg.error(
                     key,
                     "this URL carries a password or token: secrets never belong in the "
-                    "settings file; pass it with --alert on the command line",
+                    f"settings file; {where}",
                 )
         values[name] = value
     return ConfigFile(path, values, line_of)

@@ -17,6 +17,10 @@ MAX_SPEED = 100_000.0
 simulated clock passed Python's last date within a second and the pacer thread died with a
 traceback, leaving a market that no longer moved."""
 
+MAX_SYMBOLS = 100
+"""The most symbols one sandbox simulates. Each costs about 1 MB and 20 ms to start (its market
+and history): 3,000 symbols took 900 MB and had not started after 20 s; a desk's universe fits."""
+
 
 def check_speed(speed: float) -> float:
     """``speed`` if it is a pace the sandbox can keep (0 to ``MAX_SPEED``), else ``ValueError``

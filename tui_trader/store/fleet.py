@@ -24,7 +24,7 @@ from tui_trader.store.liveness import (
     last_sign_of_life,
     store_now,
 )
-from tui_trader.store.models import AccountSnapshot, RiskStateRow, SessionRow
+from tui_trader.store.models import AccountSnapshot, RiskEventRow, RiskStateRow, SessionRow
 
 RECENT = timedelta(hours=24)
 """How long an ended (or dead) session stays listed after its last sign of life."""
@@ -159,3 +159,13 @@ def accounts_to_halt(rows: list[FleetRow]) -> dict[str, list[FleetRow]]:
         if row.alive or row.state == DIED:
             accounts.setdefault(row.account_key, []).append(row)
     return accounts
+
+
+def known_accounts() -> set[str]:
+    """Every account the store has seen: one a session traded, one with a risk state (a halt
+    or a reset), or one named by a risk event. ``fleet halt --account`` refuses any other, so
+    a typed key that matches nothing cannot halt a stranger while the real account trades on."""
+    known: set[str] = set()
+    for column in (SessionRow.account_key, RiskStateRow.account_key, RiskEventRow.account_key):
+        known.update(key for (key,) in column.model.select(column).distinct().tuples())
+    return known

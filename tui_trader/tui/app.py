@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
@@ -114,6 +114,22 @@ class TraderApp(SessionLifecycle, SessionControls, DeskActions, Navigation, App[
         self._heap_frozen = False
         self._framed: list[Screen] = []
         """Screens given the red frame directly (cleared when the halt lifts)."""
+
+    def run(self, **kwargs: Any) -> Any:  # type: ignore[override]
+        """Run on the terminal; without one (``missing_terminal``) refuse in one line, exit 2,
+        rather than draw into the void and wait for keys for ever. Returns ``App.run``'s result
+        (what ``exit`` was given: a snapshot test's screenshot)."""
+        from tui_trader.tui.terminal_driver import missing_terminal
+
+        where = None if kwargs.get("headless") else missing_terminal()
+        if where:
+            from tui_trader.cli.common import UsageError
+
+            raise UsageError(
+                f"the desk needs a terminal and {where} is not one (it would wait for keys "
+                "that never come): run it in a terminal, or 'tui-trader paper' without one"
+            )
+        return super().run(**kwargs)
 
     def get_driver_class(self) -> type[Driver]:
         """On a Linux or macOS terminal, Textual's driver made safe for a terminal that goes

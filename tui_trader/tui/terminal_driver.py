@@ -12,6 +12,8 @@ dead the write is dropped, since nobody is left to read it.
 
 from __future__ import annotations
 
+import os
+import sys
 from queue import Full
 
 from textual.drivers.linux_driver import LinuxDriver
@@ -21,6 +23,25 @@ WRITE_SLICE_S = 0.25
 
 CLOSE_WAIT_S = 5.0
 """How long quitting waits for the last writes to reach a terminal that has stopped reading."""
+
+
+def missing_terminal() -> str | None:
+    """Which standard stream the desk's terminal driver needs is no terminal, or None.
+
+    The driver reads keys from standard input and draws on standard error. Without a terminal
+    there (``tui-trader < /dev/null``, ``2> log``, a cron job) the desk drew into the void and
+    waited for keys that never came, for ever; with standard input closed (``<&-``) Textual's
+    driver crashed with a traceback. None when a driver is named in the environment (the
+    browser front's, ``TEXTUAL_DRIVER``) or on Windows (another driver)."""
+    if os.environ.get("TEXTUAL_DRIVER") or sys.platform == "win32":
+        return None
+    for fd, name in ((0, "standard input"), (2, "standard error")):
+        try:
+            if not os.isatty(fd):
+                return name
+        except OSError:
+            return name
+    return None
 
 
 class DeskDriver(LinuxDriver):
