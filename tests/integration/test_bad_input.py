@@ -57,6 +57,11 @@ CASES: list[tuple[str, list[str], str]] = [
     ("action-typo", ["risk", "shwo"], "did you mean 'show'?"),
     ("choice-typo", ["paper", "--weights", "adaptiv"], "did you mean 'adaptive'?"),
     ("flag-given-a-blob", ["live", "paper", "--adopt-positions", "x" * 3000], "unrecognized"),
+    # an option only as written out: argparse took a prefix, and --enable was the real-money
+    # --enable-live (for the desk and for live trading)
+    ("prefix-of-enable-live", ["--enable"], "unrecognized arguments: --enable"),
+    ("live-prefix-of-enable-live", ["live", "trading", "--enable"], "unrecognized arguments"),
+    ("prefix-of-an-option", ["paper", "--iter", "1"], "unrecognized arguments: --iter 1"),
     ("cache-dir-empty", ["data", "list", "--cache-dir", ""], "--cache-dir: is empty"),
     ("cache-dir-too-long", ["data", "clear", "--cache-dir", "x" * 3000], "name too long"),
     ("warmup-2y-of-1m", ["paper", "--period", "2y", "--interval", "1m"], "bars of warm-up"),

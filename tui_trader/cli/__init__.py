@@ -13,6 +13,7 @@ import argparse
 import re
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from tui_trader.cli.common import EXIT_USAGE, UsageError, db_arg, fail, file_arg, report_crash
 
@@ -58,7 +59,15 @@ modules' ``register`` functions add."""
 
 
 class _Parser(argparse.ArgumentParser):
-    """An argparse parser whose errors are one line and exit code 2."""
+    """An argparse parser whose errors are one line and exit code 2, and which takes every
+    option only as written out: argparse's default also took a prefix (``--enable`` for
+    ``--enable-live``, the real-money switch; ``--max`` for whichever ``--max-*`` was the only
+    one), so what a trader typed was not what ran, and a new option could change an old
+    command line's meaning."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> None:  # type: ignore[override]
         """Print ``tui-trader: error: ...`` and exit 2, without the usage block; a mistyped
