@@ -57,3 +57,22 @@ def test_options_meant_to_repeat_still_do() -> None:
     assert [w.name for w in ev.window] == ["a", "b"] and len(ev.data) == 2
     assert not any("given" in name for name in vars(ev))
 
+
+NUMBERS: list[tuple[str, list[str], str]] = [
+    ("cash-underscore", ["paper", "--start-cash", "1_000"], "--start-cash: not a number: '1_000'"),
+    ("rate-underscore", ["paper", "--max-drawdown", "1_0"], "ASCII digits only, no '_'"),
+    ("count-underscore", ["paper", "--iterations", "1_000"], "not a whole number: '1_000'"),
+    ("tiny-drawdown", ["paper", "--max-drawdown", "5e-324"], "from 0.01 to 100, got '5e-324'"),
+    ("tiny-daily-loss", ["paper", "--max-daily-loss", "0.001"], "--max-daily-loss: must be a"),
+    ("tiny-position", ["live", "paper", "--max-position", "1e-9"], "percentage from 0.01 to 100"),
+]
+
+
+@pytest.mark.parametrize(("argv", "words"), [c[1:] for c in NUMBERS], ids=[c[0] for c in NUMBERS])
+def test_numbers_follow_one_rule(
+    place: Path, capsys: pytest.CaptureFixture[str], argv: list[str], words: str
+) -> None:
+    """``1_000`` is refused by decimal options as by whole-number ones (``float()`` took it), and
+    a percentage limit under 0.01% (shown as 0.0%, meaning nothing) names the valid range."""
+    code, out, err, _ = run_main(argv, capsys)
+    assert_one_line_exit_2(code, out, err, words, place)
