@@ -55,6 +55,8 @@ CASES: list[tuple[str, list[str], str]] = [
     ("command-typo", ["histroy"], "invalid choice: 'histroy': did you mean 'history'? (choose"),
     ("command-prefix", ["fle"], "invalid choice: 'fle': did you mean 'fleet'?"),
     ("action-typo", ["risk", "shwo"], "did you mean 'show'?"),
+    # a command group with no action, as 'risk', 'db' and 'live' (bare 'learn' printed help, exit 0)
+    ("learn-bare", ["learn"], "the following arguments are required: COMMAND"),
     ("choice-typo", ["paper", "--weights", "adaptiv"], "did you mean 'adaptive'?"),
     ("flag-given-a-blob", ["live", "paper", "--adopt-positions", "x" * 3000], "unrecognized"),
     # an option only as written out: argparse took a prefix, and --enable was the real-money

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -68,6 +69,38 @@ def test_fetch_list_export_clear(fake: FakeYahoo, tmp_path: Path, capsys) -> Non
     assert code == 0 and "removed 1 cached file(s)" in out
     code, out, _ = run(["data", "list"], capsys)
     assert "SPY" not in out and "QQQ" in out
+
+
+class _Terminal(io.StringIO):
+    """Standard input at a terminal where the user types ``answer``."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_clearing_every_symbol_asks_first(
+    fake: FakeYahoo, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``data clear`` without --symbols empties the whole cache: off a terminal it is refused in
+    one line (exit 2) and nothing is deleted; at a terminal a wrong answer deletes nothing and
+    'clear' deletes all; --yes skips the question. It emptied the cache without asking."""
+    run(["data", "fetch", "--symbols", "SPY,QQQ", "--period", "1mo"], capsys)
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    code, out, err = run(["data", "clear"], capsys)
+    assert code == 2 and out == "" and len(err.splitlines()) == 1
+    assert "refusing to clear every symbol's cached bars without confirmation" in err
+    monkeypatch.setattr("sys.stdin", _Terminal("no\n"))
+    code, out, err = run(["data", "clear"], capsys)
+    assert code == 2 and "This deletes every symbol's cached bars" in out
+    assert "not cleared: nothing was deleted" in err
+    assert "SPY" in run(["data", "list"], capsys)[1]
+    monkeypatch.setattr("sys.stdin", _Terminal("clear\n"))
+    code, out, _ = run(["data", "clear", "--interval", "1d"], capsys)
+    assert code == 0 and "removed 2 cached file(s)" in out
+    run(["data", "fetch", "--symbols", "SPY", "--period", "1mo"], capsys)
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    code, out, _ = run(["data", "clear", "--yes"], capsys)
+    assert code == 0 and "removed 1 cached file(s)" in out
 
 
 @pytest.mark.parametrize(

@@ -136,6 +136,35 @@ def mixed_sources(env: dict[str, str] | None = None, env_file: Path | None = Non
     )
 
 
+def env_file_problem(env_file: Path) -> str:
+    """What ``env_file`` is when it is there but no file to read settings from (a folder, a
+    link that loops or leads nowhere, a pipe), in words naming it; empty for a plain file or
+    none. Such a ``.env`` is skipped (a virtualenv is often named ``.env``), and a user whose
+    credentials are not found is told why instead of only "not found"."""
+    import errno
+    import stat
+
+    from tui_trader.core.shown import shown_line
+
+    name = shown_line(str(env_file))
+    try:
+        mode = env_file.stat().st_mode
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return f"{name} is a symbolic link that loops (it leads back to itself)"
+        if env_file.is_symlink():
+            target = shown_line(os.readlink(env_file))
+            return f"{name} is a symbolic link to {target}, which does not exist"
+        if exc.errno == errno.ENOENT:
+            return ""
+        return f"{name} cannot be read: {exc.strerror}"
+    if stat.S_ISDIR(mode):
+        return f"{name} is a folder, not a settings file (credentials are read from a file)"
+    if not stat.S_ISREG(mode):
+        return f"{name} is not a plain file (a pipe or a device), not a settings file"
+    return ""
+
+
 MAX_ENV_FILE_BYTES = 1_000_000
 """A ``.env`` larger than this is not a settings file (a pasted dump, a log)."""
 
@@ -231,9 +260,11 @@ def load_endpoint(default_url: str, cwd: Path | None = None) -> AlpacaEndpoint:
     key, secret = values.get("APCA_API_KEY_ID"), values.get("APCA_API_SECRET_KEY")
     if not key or not secret:
         missing = [n for n in _NAMES[:2] if not values.get(n)]
+        odd = env_file_problem(env_file)
+        where = f"; {odd}" if odd else f" or in {env_file}"
         raise ConfigError(
-            f"Alpaca credentials not found: {', '.join(missing)} not set in the environment "
-            f"or in {env_file}. Get keys from the Alpaca dashboard (API keys), or rehearse "
+            f"Alpaca credentials not found: {', '.join(missing)} not set in the environment"
+            f"{where}. Get keys from the Alpaca dashboard (API keys), or rehearse "
             "offline with 'tui-trader sandbox'."
         )
     redact.remember(secret)

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from tui_trader.cli.common import EXIT_USAGE, UsageError, db_arg, fail, file_arg, report_crash
+from tui_trader.cli.once import forget_given, register_once_actions
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "paper": (
@@ -68,6 +69,15 @@ class _Parser(argparse.ArgumentParser):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("allow_abbrev", False)
         super().__init__(*args, **kwargs)
+        register_once_actions(self)  # a single-value option given twice is refused
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        """argparse's, without the once-only options' bookkeeping in the result."""
+        parsed, extras = super().parse_known_args(args, namespace)
+        forget_given(parsed)
+        return parsed, extras
 
     def error(self, message: str) -> None:  # type: ignore[override]
         """Print ``tui-trader: error: ...`` and exit 2, without the usage block; a mistyped

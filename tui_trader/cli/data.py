@@ -68,6 +68,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     clear = actions.add_parser("clear", help="delete cached bars")
     clear.add_argument("--symbols", type=symbols_arg, default=None, help="only these (default all)")
     clear.add_argument("--interval", type=interval_arg, default=None, help="only this interval")
+    clear.add_argument(
+        "--yes", action="store_true", help="do not ask before clearing every symbol (for scripts)"
+    )
     _add_cache_dir(clear)
     clear.set_defaults(handler=run_clear)
 
@@ -141,9 +144,28 @@ def run_clear(args: argparse.Namespace) -> int:
     from tui_trader.market.cache import BarCache
 
     cache = BarCache(_cache_dir(args))
+    if args.symbols is None and not args.yes:
+        _confirm_clear_all(cache.root, args.interval)
     removed = cache.clear(args.symbols, args.interval.text if args.interval else None)
     print(f"removed {removed} cached file(s) from {cache.root}")
     return 0
+
+
+def _confirm_clear_all(root: Path, interval: Interval | None) -> None:
+    """Ask before ``data clear`` without ``--symbols`` empties the cache (every symbol's bars,
+    perhaps years of them fetched over hours), as ``db restore`` and ``risk reset`` ask; off a
+    terminal, without ``--yes``, refuse."""
+    from tui_trader.cli.common import confirmed_by_typing
+
+    which = f"{interval.text} " if interval else ""
+    if not confirmed_by_typing(
+        "clear",
+        f"This deletes every symbol's cached {which}bars in {shown_path(root)}.",
+        "Type 'clear' to delete them: ",
+        "refusing to clear every symbol's cached bars without confirmation: run in a terminal, "
+        "pass --yes, or name --symbols",
+    ):
+        raise UsageError("not cleared: nothing was deleted")
 
 
 def run_export(args: argparse.Namespace) -> int:

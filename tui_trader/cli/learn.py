@@ -62,7 +62,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="the adaptive learning system: evaluate the weighting schemes",
         description="Tools of the adaptive learning system (docs/learning.md).",
     )
-    sub = parser.add_subparsers(dest="learn_command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="learn_command", metavar="COMMAND", required=True)
     ev = sub.add_parser(
         "evaluate",
         help="walk-forward comparison: adaptive vs equal weights vs each strategy",
@@ -116,7 +116,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ev.add_argument("--weight-floor", type=non_negative_float, default=DEFAULT_FLOOR)
     ev.add_argument("--per-seed", action="store_true", help="also list adaptive vs equal per run")
     ev.set_defaults(handler=run_evaluate)
-    parser.set_defaults(handler=lambda args: parser.print_help() or 0)
 
 
 def bar_file_text(text: str) -> str:

@@ -31,6 +31,7 @@ from tui_trader.cli.numbers import cash_arg, non_negative_int, positive_float
 from tui_trader.cli.ops_options import ops_settings_from, running_ops
 from tui_trader.cli.paper import add_session_options, learning_from, limits_from
 from tui_trader.cli.session_output import run_in_terminal
+from tui_trader.cli.shown_console import ShownConsole
 from tui_trader.core.timeframes import TimeframeError, check_warmup, parse_interval, parse_period
 from tui_trader.risk.limits import RiskLimits
 from tui_trader.session.alpaca import (
@@ -279,7 +280,7 @@ def show_live_status(args: argparse.Namespace) -> int:
 
     setup_logging()
     endpoint = _endpoint(PAPER_URL)
-    console = Console(highlight=False)
+    console = ShownConsole(highlight=False)
     broker = AlpacaBroker(endpoint, CallPolicy(timeout=args.timeout, retries=1), use_stream=False)
     try:
         account = broker.account()

@@ -80,11 +80,18 @@ def slippage_bps(text: str) -> float:
     return value
 
 
+MIN_PERCENT = 0.01
+"""The smallest percentage a limit takes (a hundredth of a percent). Below it a limit means
+nothing a trader could want: ``--max-drawdown 5e-324`` was taken and shown as 0.0%."""
+
+
 def percent(text: str) -> float:
-    """A percentage above 0 and at most 100."""
+    """A percentage from ``MIN_PERCENT`` to 100."""
     value = _number(text)
-    if not 0 < value <= 100:
-        raise argparse.ArgumentTypeError(f"must be a percentage in (0, 100], got {text!r}")
+    if not MIN_PERCENT <= value <= 100:
+        raise argparse.ArgumentTypeError(
+            f"must be a percentage from {MIN_PERCENT} to 100, got {quoted(text)}"
+        )
     return value
 
 
@@ -119,6 +126,7 @@ def non_negative_int(text: str) -> int:
 def integer(text: str) -> int:
     """A whole number written in ASCII digits, at most ``MAX_INT`` either way."""
     raw = text.strip()
+    _no_underscore(raw, text, "a whole number")
     if not _INT_RE.match(raw):
         raise argparse.ArgumentTypeError(f"not a whole number: {quoted(text)}")
     value = int(raw)
@@ -156,6 +164,7 @@ def _number(text: str) -> float:
     """A finite float written in ASCII, at most ``MAX_NUMBER`` either way, or a one-line
     complaint (``float()`` alone takes Unicode digits, ``1e308`` and ``nan``)."""
     raw = text.strip()
+    _no_underscore(raw, text, "a number")
     if not raw.isascii():
         raise argparse.ArgumentTypeError(f"not a number: {quoted(text)} (use ASCII digits)")
     try:
@@ -167,3 +176,12 @@ def _number(text: str) -> float:
     if abs(value) > MAX_NUMBER:
         raise argparse.ArgumentTypeError(f"too large: {quoted(text)} (at most {MAX_NUMBER:g})")
     return value
+
+
+def _no_underscore(raw: str, text: str, what: str) -> None:
+    """Refuse ``1_000``: ``float()`` took it (Python's digit grouping) while whole-number options
+    refused it, so one rule for every number option: ASCII digits, no ``_``."""
+    if "_" in raw:
+        raise argparse.ArgumentTypeError(
+            f"not {what}: {quoted(text)} (ASCII digits only, no '_' between them)"
+        )

@@ -9,12 +9,12 @@ import argparse
 import re
 
 from rich import box
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from tui_trader.cli.common import UsageError, add_db_option, key_arg, resolve_db
 from tui_trader.cli.numbers import non_negative_int
+from tui_trader.cli.shown_console import ShownConsole
 from tui_trader.store.audit import load_risk_state
 from tui_trader.store.db import StoreError, open_database
 from tui_trader.store.liveness import DIED, last_sign_of_life, shown_status
@@ -132,7 +132,7 @@ def show_history(args: argparse.Namespace) -> int:
     """Print the latest trades or orders (readable at 80 columns: dates and pnl % are kept
     whole, other columns give way)."""
     sessions = _open(args)
-    console = Console(highlight=False)
+    console = ShownConsole(highlight=False)
     if args.orders:
         table = Table(title=f"Orders: {_scope_title(sessions)}", **_NARROW)
         for col in ("id", "market time", "symbol", "side", "qty", "status", "filled", "price"):
@@ -199,7 +199,7 @@ def show_pnl(args: argparse.Namespace) -> int:
     sessions = _open(args)
     by_market = sessions is None or all(s.mode == "local" for s in sessions)
     rows = pnl_by_day(days, sessions, by_market=by_market)
-    console = Console(highlight=False)
+    console = ShownConsole(highlight=False)
     basis = "market date" if by_market else "date (UTC)"
     table = Table(title=f"PnL per day, last {days} day(s): {_scope_title(sessions)}")
     table.add_column(basis)
@@ -235,7 +235,7 @@ def show_status(args: argparse.Namespace) -> int:
     if sessions is None or len(sessions) != 1:
         raise UsageError("status needs one session (omit --session for the latest)")
     session = sessions[0]
-    console = Console(highlight=False)
+    console = ShownConsole(highlight=False)
     snap = last_snapshot(session)
     status = shown_status(session)
     console.print(

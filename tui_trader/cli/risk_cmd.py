@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import argparse
 
-from rich.console import Console
-
 from tui_trader.cli.common import (
     UsageError,
     add_db_option,
@@ -21,7 +19,9 @@ from tui_trader.cli.common import (
     key_arg,
     open_existing_db,
 )
+from tui_trader.cli.shown_console import ShownConsole
 from tui_trader.core.clock import WallClock
+from tui_trader.core.shown import shown_text
 from tui_trader.risk.gate import RiskLimits, RiskManager
 from tui_trader.store.audit import load_risk_state
 from tui_trader.store.db import to_db_time
@@ -53,7 +53,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def show_risk(args: argparse.Namespace) -> int:
     """Print each account's state, halt reason, peak equity and orders today."""
     open_existing_db(args.db)
-    console = Console(highlight=False)
+    console = ShownConsole(highlight=False)
     rows = list(RiskStateRow.select().order_by(RiskStateRow.updated_at.desc()))
     if not rows:
         console.print("no risk state recorded yet")
@@ -79,9 +79,10 @@ def reset_risk(args: argparse.Namespace) -> int:
     if RiskStateRow.get_or_none(RiskStateRow.account_key == account) is None:
         raise UsageError(f"no risk state for account {account!r}")
     what = f"HALTED ({state.halt_reason}: {state.halt_detail})" if state.halted else "ACTIVE"
+    what = shown_text(what)  # as stored by any writer of a shared store
     if not args.yes and not confirmed_by_typing(
         "reset",
-        f"Account {account} is {what}.",
+        f"Account {shown_text(account)} is {what}.",
         "Type 'reset' to re-arm trading and restart the drawdown peak: ",
         "refusing to reset without confirmation: run in a terminal or --yes",
     ):

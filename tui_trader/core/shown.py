@@ -28,6 +28,15 @@ def shown_line(text: str) -> str:
     name (argparse quotes a refused value in full). An error line quotes what the user typed:
     ``tui-trader paper $'\\e[2J'`` was refused with the escape sequence printed raw, which
     cleared the screen the one line was on."""
-    if not text.isprintable():
-        text = "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
-    return _LONG_WORD.sub(lambda m: shown_path(m.group()), text)
+    return _LONG_WORD.sub(lambda m: shown_path(m.group()), shown_text(text))
+
+
+def shown_text(text: str) -> str:
+    """``text`` with every character a terminal would act on (escape, bell, carriage return,
+    newline) written as its escape (``\\x1b``), nothing cut. What is read back from the audit
+    store and shown (host names, account keys, halt details, notes) goes through it: on a
+    shared store another writer could have put ``\\x1b]0;...\\x07`` (a window title),
+    ``\\x1b[2J`` (a cleared screen) or a newline and a fake ``ACTIVE`` line there."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)

@@ -6,6 +6,7 @@ listing a script reads and the screen a person reads never disagree.
 
 from __future__ import annotations
 
+from tui_trader.core.shown import shown_text
 from tui_trader.store.fleet import DIED, FleetRow
 
 COLUMNS = (
@@ -72,7 +73,14 @@ def note_text(row: FleetRow) -> str:
 
 
 def cells(row: FleetRow) -> tuple[str, ...]:
-    """A row's cells in ``COLUMNS`` order."""
+    """A row's cells in ``COLUMNS`` order, each with its control characters escaped: a shared
+    store can hold a host name or halt detail another writer filled with escape sequences
+    (``shown_text``), and the listing and the Fleet screen both show these cells."""
+    return tuple(map(shown_text, _raw_cells(row)))
+
+
+def _raw_cells(row: FleetRow) -> tuple[str, ...]:
+    """A row's cells as stored."""
     return (
         row.key,
         state_text(row),

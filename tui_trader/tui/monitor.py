@@ -22,6 +22,7 @@ from peewee import fn
 from tui_trader.core.clock import Clock, WallClock
 from tui_trader.core.domain import IterationReport, Position, RiskEvent, TradingState
 from tui_trader.core.orders import Fill, Order, OrderStatus, OrderType, Side
+from tui_trader.core.shown import shown_text
 from tui_trader.engine.outside_changes import held_not_ours, recorded_left_alone
 from tui_trader.session.runner import RunResult
 from tui_trader.store.db import from_db_time, open_database, to_db_time
@@ -77,7 +78,8 @@ def _dead_message(row: SessionRow) -> str:
     seen = last_sign_of_life(row)
     when = f"{seen:%Y-%m-%d %H:%M:%S} UTC" if seen else "never"
     return (
-        f"session {row.key} died (pid {row.pid or '?'} on {row.host or '?'}, last heartbeat "
+        f"session {row.key} died (pid {row.pid or '?'} on {shown_text(row.host or '?')}, "
+        "last heartbeat "
         f"{when}): not following a dead session; pass --session {row.key} to look at it anyway"
     )
 
@@ -213,7 +215,11 @@ class DbFollower:
         )
         orders_today = risk.orders_today if risk else 0
         state = TradingState(risk_state) if risk_state else None
-        halt = f"{risk.halt_reason}: {risk.halt_detail}" if risk and state is _HALTED else ""
+        halt = (  # stored by any writer of a shared store: shown escaped
+            shown_text(f"{risk.halt_reason}: {risk.halt_detail}")
+            if risk and state is _HALTED
+            else ""
+        )
         if not snaps and self._snapshot is None:
             self._snapshot = (
                 AccountSnapshot.select()

@@ -24,6 +24,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Static
 
 from tui_trader.core.clock import Clock
+from tui_trader.core.shown import shown_text
 from tui_trader.reporting.fleet_text import cells, shortened
 from tui_trader.security.redact import redact
 from tui_trader.store.fleet import DIED, HALTED, FleetRow, accounts_to_halt, fleet_rows
@@ -239,7 +240,8 @@ class FleetScreen(StyledOnMount, Screen[None]):
             self.notify("No session selected: nothing to halt here.", severity="warning")
             return
         on_account = accounts_to_halt(self.rows).get(row.account_key, [])
-        names = ", ".join(f"{r.key} on {r.host}" for r in on_account[:4])
+        names = ", ".join(f"{r.key} on {shown_text(r.host)}" for r in on_account[:4])
+        account = shown_text(row.account_key)  # as any writer of a shared store put it
         more = f" and {len(on_account) - 4} more" if len(on_account) > 4 else ""
         running = (
             f"{_sessions_text(on_account)} on it stop at their next cycle, on every machine: "
@@ -249,9 +251,9 @@ class FleetScreen(StyledOnMount, Screen[None]):
         )
         self.app.push_screen(
             ConfirmScreen(
-                f"Halt account {row.account_key}?",
+                f"Halt account {account}?",
                 f"This halts the ACCOUNT, not only session {row.key}: every session trading "
-                f"{row.account_key} stops.\n{running}\n\nOpen orders are cancelled and no new "
+                f"{account} stops.\n{running}\n\nOpen orders are cancelled and no new "
                 "exposure is taken until 'tui-trader risk reset' lifts the halt.",
                 yes="Halt the account",
                 no="Keep trading",

@@ -1,0 +1,78 @@
+"""Options that looked taken but were not what the user meant: a single-value option given twice
+(the last silently won), ``1_000`` taken by decimal options, a limit too small to mean anything.
+Each is one line on stderr and exit 2, naming the option; what is meant to repeat still does.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.integration.test_bad_input import assert_one_line_exit_2, run_main
+
+REPEATED: list[tuple[str, list[str], str]] = [
+    ("max-drawdown", ["paper", "--max-drawdown", "5", "--max-drawdown", "50"], "--max-drawdown"),
+    ("db", ["paper", "--db", "a.db", "--db", "b.db"], "argument --db: given more than once"),
+    ("account", ["risk", "reset", "--account", "a", "--account", "b"], "--account: given"),
+    ("session", ["status", "--session", "a", "--session", "b"], "--session: given more"),
+    ("live-switch", ["live", "paper", "--adopt-positions", "--adopt-positions"], "--adopt-pos"),
+    ("fleet-session", ["fleet", "halt", "--session", "a", "--session", "b"], "--session: given"),
+]
+
+
+@pytest.mark.parametrize(("argv", "words"), [c[1:] for c in REPEATED], ids=[c[0] for c in REPEATED])
+def test_a_single_value_option_given_twice_is_refused(
+    place: Path, capsys: pytest.CaptureFixture[str], argv: list[str], words: str
+) -> None:
+    """One line, exit 2, naming the option: the second value was taken silently (a drawdown
+    limit of 5% became 50%, the session wrote to b.db)."""
+    code, out, err, _ = run_main(argv, capsys)
+    assert_one_line_exit_2(code, out, err, words, place)
+    assert not (place / "b.db").exists()
+
+
+def test_options_meant_to_repeat_still_do() -> None:
+    """``--alert`` and ``--window`` (append) and ``learn evaluate --data A B`` (a list) keep
+    every value, and the parse leaves no bookkeeping among the options."""
+    from tui_trader.cli import build_parser
+
+    parser = build_parser()
+    paper = parser.parse_args(["paper", "--alert", "json://a", "--alert", "json://b"])
+    assert paper.alert == ["json://a", "json://b"]
+    windows = ["a:2024-01-02:2024-02-01", "b:2024-02-02:2024-03-01"]
+    ev = parser.parse_args(
+        [
+            "learn",
+            "evaluate",
+            "--window",
+            windows[0],
+            "--window",
+            windows[1],
+            "--data",
+            "x.csv",
+            "y.csv",
+        ]
+    )
+    assert [w.name for w in ev.window] == ["a", "b"] and len(ev.data) == 2
+    assert not any("given" in name for name in vars(ev))
+
+
+NUMBERS: list[tuple[str, list[str], str]] = [
+    ("cash-underscore", ["paper", "--start-cash", "1_000"], "--start-cash: not a number: '1_000'"),
+    ("rate-underscore", ["paper", "--max-drawdown", "1_0"], "ASCII digits only, no '_'"),
+    ("count-underscore", ["paper", "--iterations", "1_000"], "not a whole number: '1_000'"),
+    ("tiny-drawdown", ["paper", "--max-drawdown", "5e-324"], "from 0.01 to 100, got '5e-324'"),
+    ("tiny-daily-loss", ["paper", "--max-daily-loss", "0.001"], "--max-daily-loss: must be a"),
+    ("tiny-position", ["live", "paper", "--max-position", "1e-9"], "percentage from 0.01 to 100"),
+]
+
+
+@pytest.mark.parametrize(("argv", "words"), [c[1:] for c in NUMBERS], ids=[c[0] for c in NUMBERS])
+def test_numbers_follow_one_rule(
+    place: Path, capsys: pytest.CaptureFixture[str], argv: list[str], words: str
+) -> None:
+    """``1_000`` is refused by decimal options as by whole-number ones (``float()`` took it), and
+    a percentage limit under 0.01% (shown as 0.0%, meaning nothing) names the valid range."""
+    code, out, err, _ = run_main(argv, capsys)
+    assert_one_line_exit_2(code, out, err, words, place)

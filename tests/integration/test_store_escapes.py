@@ -1,0 +1,64 @@
+"""What a shared audit store holds is shown, never acted on by the terminal.
+
+On a shared PostgreSQL or SQLite store another writer (or a hand edit) can put escape
+sequences in a host name, an account key or a halt detail: ``\\x1b]0;...\\x07`` retitles the
+window, ``\\x1b[2J`` clears the screen, a newline and ``ACTIVE`` fakes a line saying the account
+trades. ``fleet``, ``risk show`` and ``status`` print such text with its control characters
+written as escapes (``core.shown.shown_text``), on one line.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from tests.integration.cli_helpers import run_cli
+from tui_trader.core.clock import WallClock
+from tui_trader.store.audit import AuditLog
+from tui_trader.store.db import open_database, to_db_time
+from tui_trader.store.models import RiskStateRow, SessionRow, database
+
+TITLE = "\x1b]0;pwned\x07"
+CLEAR = "\x1b[2J"
+FAKE = "\nACTIVE"
+
+
+def _seed(db: Path) -> str:
+    """One session whose host holds a window-title sequence, its account halted with a detail
+    that clears the screen and fakes an ACTIVE line; returns the session's key."""
+    audit = AuditLog(open_database(db), WallClock())
+    row = audit.start_session("local", "paper", None, "test", ("SPY",), {})
+    SessionRow.update(host=f"box{TITLE}").where(SessionRow.key == row.key).execute()
+    RiskStateRow.insert(
+        account_key=row.account_key,
+        state="halted",
+        halt_reason="manual",
+        halt_detail=f"{CLEAR}ok{FAKE}",
+        updated_at=to_db_time(datetime.now(UTC)),
+    ).on_conflict_replace().execute()
+    database.close()
+    return row.key
+
+
+@pytest.mark.parametrize(
+    ("command", "shown"),
+    [
+        (["fleet"], "box\\x1b]0;pwned\\x07"),
+        (["risk", "show"], "\\x1b[2Jok\\nACTIVE"),
+        (["status"], "\\x1b[2Jok\\nACTIVE"),
+    ],
+)
+def test_stored_escape_sequences_are_shown_not_sent(
+    tmp_path: Path, command: list[str], shown: str
+) -> None:
+    """No escape character reaches the terminal; the stored text reads as escapes, and the
+    fake ACTIVE never starts a line of its own."""
+    db = tmp_path / "shared.db"
+    _seed(db)
+    out = run_cli(tmp_path, *command, "--db", str(db))
+    assert out.returncode == 0, out.stderr
+    assert "\x1b" not in out.stdout and "\x07" not in out.stdout
+    assert shown in out.stdout
+    assert not any(line.startswith("ACTIVE") for line in out.stdout.splitlines())
