@@ -19,7 +19,8 @@ blends the strategies' targets with the weights of the symbol's current regime, 
   (a long-only family cannot step aside by reweighting itself; the shadow records show every
   strategy losing there, but too slowly to learn within a session, so this is a rule);
 - caps the most aggressive strategies (highest average gross exposure) at an equal share during
-  a losing streak (``streak`` losing decision cycles in a row for the blended shadow book);
+  a losing streak (``streak`` losing decision cycles in a row for the blended shadow book;
+  ``learning/streak_cap.py``);
 - scales the blended target by ``1`` up to ``drawdown_start`` of the drawdown limit, falling
   linearly to ``0`` at the limit, and to ``0`` while trading is halted.
 
@@ -44,6 +45,7 @@ from tui_trader.learning.defensive import DEFAULT_DEFENSIVE, DEFENSIVE_RAMP, def
 from tui_trader.learning.exposure import ExposureBook, ExposureStats, no_trade_band
 from tui_trader.learning.regime import RegimeCall, RegimeDetector
 from tui_trader.learning.shadow import MARKET_RECORD, ShadowBook, ShadowStats
+from tui_trader.learning.streak_cap import cap_aggressive
 from tui_trader.learning.weights import ALL_REGIMES, RegimeWeights
 
 TREND_FLOOR = "longtrend"
@@ -259,25 +261,9 @@ class AdaptiveAllocator:
             return hit[2]
         weights = dict(source)
         if capped:
-            weights = self._cap_aggressive(weights)
+            weights = cap_aggressive(self.names, self._exposure, weights)
         self._capped[key] = (source, capped, weights)
         return weights
-
-    def _cap_aggressive(self, weights: dict[str, float]) -> dict[str, float]:
-        """Cap the strategies with above-median gross exposure at an equal share."""
-        exposure = dict(zip(self.names, self._exposure, strict=True))
-        ranked = sorted(self.names, key=lambda n: exposure[n], reverse=True)
-        aggressive = ranked[: len(ranked) // 2]
-        cap = 1.0 / len(self.names)
-        excess = sum(max(weights[n] - cap, 0.0) for n in aggressive)
-        if excess <= 0:
-            return weights
-        out = {n: (min(w, cap) if n in aggressive else w) for n, w in weights.items()}
-        calm = [n for n in self.names if n not in aggressive]
-        calm_total = sum(out[n] for n in calm) or 1.0
-        for n in calm:
-            out[n] += excess * out[n] / calm_total
-        return out
 
     def _trend_leads(self) -> bool:
         """Has the long trend's record, or the market's own (``MARKET_RECORD``), earned the
