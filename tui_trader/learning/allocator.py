@@ -172,8 +172,8 @@ class AdaptiveAllocator:
             if len(own) == len(scores):  # one strategy at a time over the bars: fewer lists
                 for i, column in enumerate(zip(*own, strict=True)):
                     e = exposure[i]
-                    for t in column:
-                        e += 0.02 * (abs(t) - e)
+                    for t in column:  # abs(t) as it compares, without the call (six a bar)
+                        e += 0.02 * ((t if t >= 0.0 else -t) - e)
                     exposure[i] = e
             else:
                 for names, targets, _ in scores:
@@ -181,38 +181,45 @@ class AdaptiveAllocator:
                         i = index.get(name)
                         if i is not None:
                             exposure[i] += 0.02 * (abs(target) - exposure[i])
-        weights = self.weights
+        # The per-bar step below, with what it reads of ``self`` in locals; the streak's running
+        # PnL is written back before a new bar time closes the last one, and at the end.
+        weights, learn, held_of = self.weights, self._learn, self._held.get
+        add, row_of, step = self.exposure.add, weights.row, weights.step_factors
+        eta, cycle, pnl = weights.learning_rate, self._cycle_time, self._cycle_pnl
+        seen, share = 0, 1.0
         for (bar, _signals), before, count, (_names, _targets, scored) in zip(
             bars, befores, counts, scores, strict=True
         ):
             timestamp = bar.timestamp
-            if timestamp != self._cycle_time:
-                if self._cycle_time is not None:
+            if timestamp is not cycle and timestamp != cycle:
+                if cycle is not None:
+                    self._cycle_pnl = pnl
                     self._close_streak_cycle()
-                self._cycle_time = timestamp
+                    pnl = self._cycle_pnl
+                self._cycle_time = cycle = timestamp
             if scored is None:
                 continue
             regime, held_names, returns, rewards, bar_return = scored
-            held = self._held.get(bar.symbol)
+            held = held_of(bar.symbol)
             if held is not None:
-                self.exposure.add(held[0], bar_return, held[1])
+                add(held[0], bar_return, held[1])
                 held[1] = 0.0
             held_own = held_names == own_names
-            row = weights.row(before) if held_own else None  # the weights the targets had
+            row = row_of(before) if held_own else None  # the weights the targets had
             if row is not None:  # both in ``names`` order
-                self._cycle_pnl += sum(map(mul, row, returns))
+                pnl += sum(map(mul, row, returns))
             else:
                 get = (weights.table.get(before) or weights.uniform()).get
-                pnl = [get(n, 0.0) * r for n, r in zip(held_names, returns, strict=True)]
-                self._cycle_pnl += sum(pnl)
-            if self._learn:  # one step per bar time, shared out over the symbols
-                share = 1.0 / max(count, 1)
+                pnl += sum([get(n, 0.0) * r for n, r in zip(held_names, returns, strict=True)])
+            if learn:  # one step per bar time, shared out over the symbols
+                if count != seen:  # 1.0 / max(count, 1), once while the count stays
+                    seen, share = count, 1.0 / count if count > 1 else 1.0
                 if held_own:
-                    eta = weights.learning_rate
-                    weights.step_factors(regime, [exp(eta * (r * share)) for r in rewards])
+                    step(regime, [exp(eta * (r * share)) for r in rewards])
                 else:
                     scaled = {n: r * share for n, r in zip(held_names, rewards, strict=True)}
                     weights.update(regime, scaled)
+        self._cycle_pnl = pnl
 
     def _close_streak_cycle(self) -> None:
         """A new bar time began: was the blended shadow book down over the last one?"""
