@@ -124,13 +124,14 @@ class AdaptiveAllocator:
         self._capped: dict[str, tuple[dict[str, float], bool, dict[str, float]]] = {}
         """Per regime key: the table's weights and the same after the streak cap (reused until
         the next bar moves the exposures)."""
-        self._floor_on: tuple[datetime | None, bool] = (None, False)
-        """Whether the long trend leads the shadow records, for the bar time it was worked out."""
+        self._bar_at: tuple[datetime | None, bool, float] = (None, False, 1.0)
+        """For the bar time it was worked out at (``_cycle_time``, the same object): whether the
+        long trend leads the shadow records, and the learned exposure. Both move only when a bar
+        is observed, so ``allocate`` works them out once per bar time."""
         self._held: dict[str, list[float]] = {}
         """Per symbol: the blend last set (before the exposure and the scaling), how far it
         moved then (both for the exposure's record), and the share held after the no-trade
         band."""
-        self._exposure_at: tuple[datetime | None, float] = (None, 1.0)
         self._learn = True
         self.restored = False
         """True once weights saved by an earlier session were restored."""
@@ -277,9 +278,6 @@ class AdaptiveAllocator:
         most over enough bars? The market counts since being invested is what the floor buys:
         where drift pays more than any timing (most single stocks) the 50/200 rule rarely tops
         the family, yet holding along it paid (docs/learning.md, fifth pass)."""
-        when, on = self._floor_on
-        if when is not None and when == self._cycle_time:
-            return on
         lead = self.trend_floor
         tables = list(self.shadow.stats.values())
         lead_stats = [t[lead] for t in tables if lead in t]
@@ -292,28 +290,37 @@ class AdaptiveAllocator:
                     earned[name] = earned.get(name, 0.0) + stats.net_return
             best = max(earned.values())
             on = earned[lead] >= best or earned.get(MARKET_RECORD, -math.inf) >= best
-        self._floor_on = (self._cycle_time, on)
         return on
 
     def allocate(self, symbol: str, signals: dict[str, Signal]) -> Signal:
         """Blend the targets by the regime's weights, scaled for drawdown; say why."""
         label, found = self.detector.latest(symbol)
-        weights = self._weights_of(label)
+        table = self.weights.table  # ``_weights_of``'s reuse test inline (a call a symbol-bar)
+        key = label if label in table else ALL_REGIMES
+        hit = self._capped.get(key)
+        if (
+            hit is not None
+            and hit[0] is table.get(key)
+            and hit[1] == (self.losing_streak >= self.streak_limit)
+        ):
+            weights = hit[2]
+        else:
+            weights = self._weights_of(label)
         self._last_used[symbol] = weights
         get = weights.get
         blended = sum([get(n, 0.0) * s.target for n, s in signals.items()])
         if Warming in map(type, signals.values()):  # share out their weight
             ready = sum([get(n, 0.0) for n, s in signals.items() if type(s) is not Warming])
             blended = blended / ready if ready > 0 else 0.0
-        floored = False
-        if self.trend_floor is not None and self._trend_leads():
+        at, cycle = self._bar_at, self._cycle_time
+        if at[0] is not cycle or cycle is None:  # once per bar time: both move per bar
+            leads = self.trend_floor is not None and self._trend_leads()
+            at = self._bar_at = (cycle, leads, self.exposure.exposure(self.detector.symbol_count))
+        floored, exposure = False, at[2]
+        if at[1]:
             trend = signals.get(self.trend_floor)
             if trend is not None and type(trend) is not Warming and blended < trend.target > 0:
                 blended, floored = trend.target, True
-        when, exposure = self._exposure_at
-        if when is None or when != self._cycle_time:  # once per bar time: it moves per bar
-            exposure = self.exposure.exposure(self.detector.symbol_count)
-            self._exposure_at = (self._cycle_time, exposure)
         want = blended * exposure
         held = self._held.get(symbol)
         if held is None:
