@@ -19,7 +19,8 @@ blends the strategies' targets with the weights of the symbol's current regime, 
   (a long-only family cannot step aside by reweighting itself; the shadow records show every
   strategy losing there, but too slowly to learn within a session, so this is a rule);
 - caps the most aggressive strategies (highest average gross exposure) at an equal share during
-  a losing streak (``streak`` losing decision cycles in a row for the blended shadow book);
+  a losing streak (``streak`` losing decision cycles in a row for the blended shadow book;
+  ``learning/streak_cap.py``);
 - scales the blended target by ``1`` up to ``drawdown_start`` of the drawdown limit, falling
   linearly to ``0`` at the limit, and to ``0`` while trading is halted.
 
@@ -44,6 +45,7 @@ from tui_trader.learning.defensive import DEFAULT_DEFENSIVE, DEFENSIVE_RAMP, def
 from tui_trader.learning.exposure import ExposureBook, ExposureStats, no_trade_band
 from tui_trader.learning.regime import RegimeCall, RegimeDetector
 from tui_trader.learning.shadow import MARKET_RECORD, ShadowBook, ShadowStats
+from tui_trader.learning.streak_cap import cap_aggressive
 from tui_trader.learning.weights import ALL_REGIMES, RegimeWeights
 
 TREND_FLOOR = "longtrend"
@@ -122,13 +124,14 @@ class AdaptiveAllocator:
         self._capped: dict[str, tuple[dict[str, float], bool, dict[str, float]]] = {}
         """Per regime key: the table's weights and the same after the streak cap (reused until
         the next bar moves the exposures)."""
-        self._floor_on: tuple[datetime | None, bool] = (None, False)
-        """Whether the long trend leads the shadow records, for the bar time it was worked out."""
+        self._bar_at: tuple[datetime | None, bool, float] = (None, False, 1.0)
+        """For the bar time it was worked out at (``_cycle_time``, the same object): whether the
+        long trend leads the shadow records, and the learned exposure. Both move only when a bar
+        is observed, so ``allocate`` works them out once per bar time."""
         self._held: dict[str, list[float]] = {}
         """Per symbol: the blend last set (before the exposure and the scaling), how far it
         moved then (both for the exposure's record), and the share held after the no-trade
         band."""
-        self._exposure_at: tuple[datetime | None, float] = (None, 1.0)
         self._learn = True
         self.restored = False
         """True once weights saved by an earlier session were restored."""
@@ -170,8 +173,8 @@ class AdaptiveAllocator:
             if len(own) == len(scores):  # one strategy at a time over the bars: fewer lists
                 for i, column in enumerate(zip(*own, strict=True)):
                     e = exposure[i]
-                    for t in column:
-                        e += 0.02 * (abs(t) - e)
+                    for t in column:  # abs(t) as it compares, without the call (six a bar)
+                        e += 0.02 * ((t if t >= 0.0 else -t) - e)
                     exposure[i] = e
             else:
                 for names, targets, _ in scores:
@@ -179,38 +182,45 @@ class AdaptiveAllocator:
                         i = index.get(name)
                         if i is not None:
                             exposure[i] += 0.02 * (abs(target) - exposure[i])
-        weights = self.weights
+        # The per-bar step below, with what it reads of ``self`` in locals; the streak's running
+        # PnL is written back before a new bar time closes the last one, and at the end.
+        weights, learn, held_of = self.weights, self._learn, self._held.get
+        add, row_of, step = self.exposure.add, weights.row, weights.step_factors
+        eta, cycle, pnl = weights.learning_rate, self._cycle_time, self._cycle_pnl
+        seen, share = 0, 1.0
         for (bar, _signals), before, count, (_names, _targets, scored) in zip(
             bars, befores, counts, scores, strict=True
         ):
             timestamp = bar.timestamp
-            if timestamp != self._cycle_time:
-                if self._cycle_time is not None:
+            if timestamp is not cycle and timestamp != cycle:
+                if cycle is not None:
+                    self._cycle_pnl = pnl
                     self._close_streak_cycle()
-                self._cycle_time = timestamp
+                    pnl = self._cycle_pnl
+                self._cycle_time = cycle = timestamp
             if scored is None:
                 continue
             regime, held_names, returns, rewards, bar_return = scored
-            held = self._held.get(bar.symbol)
+            held = held_of(bar.symbol)
             if held is not None:
-                self.exposure.add(held[0], bar_return, held[1])
+                add(held[0], bar_return, held[1])
                 held[1] = 0.0
             held_own = held_names == own_names
-            row = weights.row(before) if held_own else None  # the weights the targets had
+            row = row_of(before) if held_own else None  # the weights the targets had
             if row is not None:  # both in ``names`` order
-                self._cycle_pnl += sum(map(mul, row, returns))
+                pnl += sum(map(mul, row, returns))
             else:
                 get = (weights.table.get(before) or weights.uniform()).get
-                pnl = [get(n, 0.0) * r for n, r in zip(held_names, returns, strict=True)]
-                self._cycle_pnl += sum(pnl)
-            if self._learn:  # one step per bar time, shared out over the symbols
-                share = 1.0 / max(count, 1)
+                pnl += sum([get(n, 0.0) * r for n, r in zip(held_names, returns, strict=True)])
+            if learn:  # one step per bar time, shared out over the symbols
+                if count != seen:  # 1.0 / max(count, 1), once while the count stays
+                    seen, share = count, 1.0 / count if count > 1 else 1.0
                 if held_own:
-                    eta = weights.learning_rate
-                    weights.step_factors(regime, [exp(eta * (r * share)) for r in rewards])
+                    step(regime, [exp(eta * (r * share)) for r in rewards])
                 else:
                     scaled = {n: r * share for n, r in zip(held_names, rewards, strict=True)}
                     weights.update(regime, scaled)
+        self._cycle_pnl = pnl
 
     def _close_streak_cycle(self) -> None:
         """A new bar time began: was the blended shadow book down over the last one?"""
@@ -259,34 +269,15 @@ class AdaptiveAllocator:
             return hit[2]
         weights = dict(source)
         if capped:
-            weights = self._cap_aggressive(weights)
+            weights = cap_aggressive(self.names, self._exposure, weights)
         self._capped[key] = (source, capped, weights)
         return weights
-
-    def _cap_aggressive(self, weights: dict[str, float]) -> dict[str, float]:
-        """Cap the strategies with above-median gross exposure at an equal share."""
-        exposure = dict(zip(self.names, self._exposure, strict=True))
-        ranked = sorted(self.names, key=lambda n: exposure[n], reverse=True)
-        aggressive = ranked[: len(ranked) // 2]
-        cap = 1.0 / len(self.names)
-        excess = sum(max(weights[n] - cap, 0.0) for n in aggressive)
-        if excess <= 0:
-            return weights
-        out = {n: (min(w, cap) if n in aggressive else w) for n, w in weights.items()}
-        calm = [n for n in self.names if n not in aggressive]
-        calm_total = sum(out[n] for n in calm) or 1.0
-        for n in calm:
-            out[n] += excess * out[n] / calm_total
-        return out
 
     def _trend_leads(self) -> bool:
         """Has the long trend's record, or the market's own (``MARKET_RECORD``), earned the
         most over enough bars? The market counts since being invested is what the floor buys:
         where drift pays more than any timing (most single stocks) the 50/200 rule rarely tops
         the family, yet holding along it paid (docs/learning.md, fifth pass)."""
-        when, on = self._floor_on
-        if when is not None and when == self._cycle_time:
-            return on
         lead = self.trend_floor
         tables = list(self.shadow.stats.values())
         lead_stats = [t[lead] for t in tables if lead in t]
@@ -299,28 +290,37 @@ class AdaptiveAllocator:
                     earned[name] = earned.get(name, 0.0) + stats.net_return
             best = max(earned.values())
             on = earned[lead] >= best or earned.get(MARKET_RECORD, -math.inf) >= best
-        self._floor_on = (self._cycle_time, on)
         return on
 
     def allocate(self, symbol: str, signals: dict[str, Signal]) -> Signal:
         """Blend the targets by the regime's weights, scaled for drawdown; say why."""
         label, found = self.detector.latest(symbol)
-        weights = self._weights_of(label)
+        table = self.weights.table  # ``_weights_of``'s reuse test inline (a call a symbol-bar)
+        key = label if label in table else ALL_REGIMES
+        hit = self._capped.get(key)
+        if (
+            hit is not None
+            and hit[0] is table.get(key)
+            and hit[1] == (self.losing_streak >= self.streak_limit)
+        ):
+            weights = hit[2]
+        else:
+            weights = self._weights_of(label)
         self._last_used[symbol] = weights
         get = weights.get
         blended = sum([get(n, 0.0) * s.target for n, s in signals.items()])
         if Warming in map(type, signals.values()):  # share out their weight
             ready = sum([get(n, 0.0) for n, s in signals.items() if type(s) is not Warming])
             blended = blended / ready if ready > 0 else 0.0
-        floored = False
-        if self.trend_floor is not None and self._trend_leads():
+        at, cycle = self._bar_at, self._cycle_time
+        if at[0] is not cycle or cycle is None:  # once per bar time: both move per bar
+            leads = self.trend_floor is not None and self._trend_leads()
+            at = self._bar_at = (cycle, leads, self.exposure.exposure(self.detector.symbol_count))
+        floored, exposure = False, at[2]
+        if at[1]:
             trend = signals.get(self.trend_floor)
             if trend is not None and type(trend) is not Warming and blended < trend.target > 0:
                 blended, floored = trend.target, True
-        when, exposure = self._exposure_at
-        if when is None or when != self._cycle_time:  # once per bar time: it moves per bar
-            exposure = self.exposure.exposure(self.detector.symbol_count)
-            self._exposure_at = (self._cycle_time, exposure)
         want = blended * exposure
         held = self._held.get(symbol)
         if held is None:
