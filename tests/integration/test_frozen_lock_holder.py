@@ -13,13 +13,18 @@ import re
 import signal
 import sqlite3
 import subprocess
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import file_rows
 from tui_trader.cli import main
 from tui_trader.core.clock import WallClock
+from tui_trader.core.domain import RiskEvent
+from tui_trader.engine.session import TradingSession
+from tui_trader.sandbox.testing import wait_until
 from tui_trader.store import db as store_db
 from tui_trader.store.audit import AuditLog
 from tui_trader.store.db import open_database, to_db_time
@@ -91,3 +96,79 @@ def test_fleet_halt_blocked_by_a_frozen_desk_names_it_and_says_what_to_do(
         "resume it (kill -CONT 4242) or end it (kill -9 4242)"
     ) in err, err
     assert keys[2] not in err and "another program" not in err
+
+
+def test_a_session_stopped_by_a_frozen_desks_lock_names_it_too(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The session that gives up on the locked file says the same: which desk and what to do
+    (before: 'stayed locked by another program'); its own beating row is not named."""
+    path = tmp_path / "desk.db"
+    audit = AuditLog(open_database(path), WallClock())
+    key = audit.start_session("local", "paper", None, "t", ("SPY",), {}).key
+    frozen = subprocess.Popen(["sleep", "60"])
+    frozen.send_signal(signal.SIGSTOP)
+    up, boot = uptime(), boot_id()
+    assert up is not None and boot
+    SessionRow.update(
+        pid=frozen.pid,
+        proc_start=_start_ticks(frozen.pid),
+        boot_id=boot,
+        heartbeat_at=to_db_time(datetime.now(UTC) - timedelta(minutes=5)),
+        heartbeat_uptime=up - 300,
+        heartbeat_window=30.0,
+    ).where(SessionRow.key == key).execute()
+    database.close()
+    monkeypatch.setitem(store_db._PRAGMAS, "busy_timeout", 300)  # 10 s in real use
+    released, taken, let_go = threading.Event(), threading.Event(), threading.Event()
+
+    def hog() -> None:
+        """After the session's third cycle, hold the write lock (the frozen desk's)."""
+        conn = sqlite3.connect(path, isolation_level=None, timeout=10, check_same_thread=False)
+        try:
+            wait_until(
+                lambda: any(n >= 3 for (n,) in file_rows(path, "SELECT iterations FROM sessions")),
+                60,
+                "the session's third cycle",
+            )
+            # the frozen desk's row as it was (the session's start found it stale and
+            # recorded it died; a desk frozen later keeps 'running')
+            conn.execute("UPDATE sessions SET status = 'running' WHERE key = ?", (key,))
+            conn.execute("BEGIN IMMEDIATE")
+            taken.set()
+            released.wait(60)
+            conn.execute("ROLLBACK")
+        finally:
+            let_go.set()
+            conn.close()
+
+    told = TradingSession.tell_unrecorded
+
+    def tell_then_wait(self: TradingSession, event: RiskEvent) -> None:
+        """The session has given up: the lock is let go so its last write finds it free."""
+        told(self, event)
+        released.set()
+        let_go.wait(10)
+
+    monkeypatch.setattr(TradingSession, "tell_unrecorded", tell_then_wait)
+    thread = threading.Thread(target=hog, daemon=True)
+    thread.start()
+    try:
+        code = main(["paper", "--iterations", "100000", "--every", "0.01", "--db", str(path)])
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    finally:
+        released.set()
+        thread.join(10)
+        frozen.kill()
+        frozen.wait(10)
+    err = capsys.readouterr().err
+    database.obj.close()
+    assert taken.is_set() and code == 1
+    err = re.sub(r"heartbeat for 3\d\d s", "heartbeat for 300 s", err)
+    assert err.startswith(
+        f"tui-trader: error: the audit database {path} stayed locked for more than 0.3 s: "
+        f"trading stopped, no order sent without its row; session {key} (pid {frozen.pid} on "
+        "this machine) has not written its heartbeat for 300 s and its process is stopped"
+    ), err
+    assert err.count("session ") == 1, err  # not the session that reports it
