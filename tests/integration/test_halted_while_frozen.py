@@ -18,7 +18,7 @@ from typing import Any
 from tests.integration.alpaca_helpers import alpaca_session, sandbox_orders
 from tui_trader.core.domain import TradingState
 from tui_trader.learning.setup import LearningSettings
-from tui_trader.risk.gate import HALTED_ORDER, MANUAL_KILL
+from tui_trader.risk.gate import HALTED_ORDER, MANUAL_KILL, RESET
 from tui_trader.risk.merge import HALT_ADOPTED
 from tui_trader.sandbox.testing import SandboxHandle
 from tui_trader.store.fleet_halts import halt_account
@@ -71,6 +71,54 @@ def test_orders_decided_before_a_halt_elsewhere_are_not_sent_after_it(
         assert len(sandbox_orders(trading)) == before + 1
         kinds = [e.event_type for e in RiskEventRow.select().order_by(RiskEventRow.id)]
         assert kinds.count(MANUAL_KILL) == 1 and kinds.count(HALT_ADOPTED) == 1, kinds
+    finally:
+        session.finish("stopped")
+        session.broker.close()
+
+
+def test_a_resume_taken_in_a_cycle_is_not_fenced_by_its_own_halt_and_a_later_halt_is_said(
+    sandbox: SandboxHandle, trading: Any, tmp_path: Path
+) -> None:
+    """A desk's resume taken at a cycle's start (a press landing as the cycle begins) lifted
+    the halt in memory only; the cycle's first order then found the row still halted by the
+    desk's own kill, was refused as 'halted by another process' and the halt was taken back:
+    the resume undone in the same cycle, no order sent. Now the reset goes into the row
+    before the orders. A halt written elsewhere after the cycle's last order (before its
+    save) is kept, never written back to active, and said once (halt_adopted)."""
+    session = alpaca_session(sandbox, tmp_path / "desk.db", learning=LearningSettings("momentum"))
+    key = session.risk.state.account_key
+    session.request_kill("desk")
+    sandbox.admin.step(shock=RALLY)
+    assert session.run_iteration().state is TradingState.HALTED  # the desk's own halt
+    submit = session.broker.submit
+    sent: list[str] = []
+
+    def submit_then_halt_elsewhere(request: Any) -> Any:
+        """The cycle's last order goes out; then the operator halts the account from
+        another process (one commit on the shared database) before the cycle saves."""
+        ack = submit(request)
+        sent.append(request.symbol)
+        if len(sent) == len(RALLY):
+            halt_account(database.obj, key, "fleet halt (test)")
+        return ack
+
+    session.broker.submit = submit_then_halt_elsewhere  # type: ignore[method-assign]
+    try:
+        session.request_resume("desk")
+        sandbox.admin.step(shock=RALLY)
+        report = session.run_iteration()
+        kinds = [e.event_type for e in report.risk_events]
+        # before: [], the first order refused ('halted by another process (manual_kill)')
+        assert len(sent) == len(RALLY), (sent, kinds)
+        assert kinds[0] == RESET, kinds
+        assert HALTED_ORDER not in kinds, kinds
+        sandbox.admin.step(shock=RALLY)
+        later = session.run_iteration()
+        assert later.state is TradingState.HALTED  # kept: never written back to active
+        assert session.risk.state.halt_detail.endswith("fleet halt (test)")
+        assert len(sandbox_orders(trading)) == len(RALLY)  # nothing sent after the halt
+        rows = [e.event_type for e in RiskEventRow.select().order_by(RiskEventRow.id)]
+        assert rows.count(HALT_ADOPTED) == 1, rows  # said once, this cycle or the next
     finally:
         session.finish("stopped")
         session.broker.close()

@@ -279,4 +279,9 @@ def _refuse_unwritable(exc: BaseException, db: object) -> None:
     if is_read_only(exc):
         fail(read_only_message(where, running=False) + "; nothing was changed", EXIT_USAGE)
     if is_locked(exc):
-        fail(locked_message(where, "nothing was changed"), 1)
+        holders = ""
+        if db and "://" not in str(db):  # a SQLite file: a frozen desk of ours may hold it
+            from tui_trader.store.lock_holders import frozen_holders
+
+            holders = frozen_holders(str(db))
+        fail(locked_message(where, "nothing was changed", holders), 1)

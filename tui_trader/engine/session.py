@@ -336,7 +336,16 @@ class TradingSession(
         events += self._sync_risk()
         events += self._take_contradictions()
         audit.beat(iterations=self.iteration)
-        events += self._take_resume_request()
+        early: list[RiskEvent] = []
+        resumed = self._take_resume_request()
+        events += resumed
+        if resumed and audit.commit_before_send and not risk.state.halted:
+            # A reset where rows commit one by one goes into the account's row before the
+            # cycle's orders: each order's slot is fenced by the row's halt, which would
+            # otherwise still be this session's own (the order refused as 'halted by another
+            # process' and the halt taken back). Its events and the state as one commit.
+            self._record_events(events, market_time)
+            early, events = events, []
         was_halted = was_halted and risk.state.halted
         events += self._take_kill_requests()
         sent = refused = 0
@@ -376,6 +385,8 @@ class TradingSession(
             events += self._protect(market_time)
         if events:
             self._record_events(events, market_time)
+        if early:
+            events = early + events
         risk.state = audit.save_risk_state(risk.state)
         if self._fenced:  # an order's slot found the account halted elsewhere: act on it
             self._fenced = False

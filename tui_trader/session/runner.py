@@ -292,7 +292,10 @@ def end_on_unwritable_store(session: TradingSession, exc: BaseException) -> RunR
     stale heartbeat marks the session dead."""
     path = session.audit.db.database
     if is_locked(exc):
-        message = locked_message(path)
+        from tui_trader.store.lock_holders import frozen_holders
+
+        # a desk of this file frozen inside its transaction is named, with what to do
+        message = locked_message(path, holders=frozen_holders(path))
     elif is_read_only(exc):
         message = read_only_message(path)
     else:

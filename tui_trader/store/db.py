@@ -293,11 +293,17 @@ def read_only_message(path: Path | str, running: bool = True) -> str:
 
 
 def locked_message(
-    path: Path | str, outcome: str = "trading stopped, no order sent without its row"
+    path: Path | str,
+    outcome: str = "trading stopped, no order sent without its row",
+    holders: str = "",
 ) -> str:
     """The one line a user reads when another program held the audit database's lock past
-    the busy timeout; ``outcome`` says what that stopped."""
+    the busy timeout; ``outcome`` says what that stopped. ``holders``: the desk's own sessions
+    of the file that look frozen (``store.lock_holders``), named after it with what to do."""
     wait = _PRAGMAS["busy_timeout"] / 1000
+    if holders:
+        said = f"the audit database {path} stayed locked for more than {wait:g} s"
+        return f"{said}: {outcome}; {holders}"
     return (
         f"the audit database {path} stayed locked by another program for more than {wait:g} s:"
         f" {outcome}"

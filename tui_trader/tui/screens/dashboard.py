@@ -148,10 +148,18 @@ class DashboardScreen(StyledOnMount, Screen[None]):
         self.query_one("#halt-banner").display = False
         self.query_one("#positions-note").display = False
         self.query_one("#learning").add_class("-empty")
+        # The columns before any draw: the screen's resume (its first, when a session's report
+        # is already on the desk) draws before its first resize, and positions drawn into a
+        # table without columns crashed the desk ('More values provided than there are columns').
+        self._fit_columns(self.app.size.width)
 
     def on_resize(self) -> None:
         """Every position column on a wide screen, the compact set otherwise."""
-        columns = POSITION_COLUMNS if self.size.width >= WIDE_FROM else COMPACT_POSITION_COLUMNS
+        self._fit_columns(self.size.width)
+
+    def _fit_columns(self, width: int) -> None:
+        """The positions' columns for a screen ``width`` wide, redrawn if they change."""
+        columns = POSITION_COLUMNS if width >= WIDE_FROM else COMPACT_POSITION_COLUMNS
         if columns == self._columns:
             return
         self._columns = columns
