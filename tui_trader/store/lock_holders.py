@@ -23,7 +23,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from tui_trader.store.liveness import MIN_WINDOW, heartbeat_age, this_host
-from tui_trader.store.process_identity import PROC, Found, look_up
+from tui_trader.store.process_identity import Found, is_stopped, look_up
 
 _COLUMNS = (
     "key",
@@ -58,15 +58,6 @@ def _rows(path: Path) -> list[Any]:
         conn.close()
 
 
-def _stopped(pid: int) -> bool:
-    """True if process ``pid`` of this machine is stopped (SIGSTOP, Ctrl+Z, a debugger)."""
-    try:
-        text = (PROC / str(pid) / "stat").read_text()
-        return text[text.rindex(")") + 2 :].split()[0] in ("T", "t")
-    except (OSError, ValueError, IndexError):
-        return False
-
-
 def _words(row: Any, age: float) -> str | None:
     """What to say of one stale running session; ``None`` if it cannot hold the lock."""
     pid, host = row.pid, row.host
@@ -77,7 +68,7 @@ def _words(row: Any, age: float) -> str | None:
             return None  # no identity: its pid may be another program's now; no guess
         if look_up(int(pid), int(row.proc_start), str(row.boot_id)) is not Found.THERE:
             return None  # gone: a dead process holds no lock
-        how = "is stopped" if _stopped(int(pid)) else "is still there"
+        how = "is stopped" if is_stopped(int(pid)) else "is still there"
         return (
             f"session {row.key} (pid {pid} on this machine) has not written its heartbeat for "
             f"{age:.0f} s and its process {how}: it holds the file's lock; resume it "

@@ -92,6 +92,13 @@ def _stat(pid: int) -> tuple[str, int] | None:
         return None
 
 
+def is_stopped(pid: int) -> bool:
+    """True if process ``pid`` of this machine is stopped (SIGSTOP, Ctrl+Z, a debugger:
+    state ``T`` or ``t``); False if it runs or ``/proc`` has no such process."""
+    stat = _stat(pid)
+    return stat is not None and stat[0] in ("T", "t")
+
+
 _OWN: dict[int, Identity | None] = {}
 """This process's identity, by pid (a forked child is a new process)."""
 
