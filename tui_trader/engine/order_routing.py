@@ -297,6 +297,7 @@ class OrderRouting:
                 state=state.state,
                 halt_reason=state.halt_reason,
                 halt_detail=state.halt_detail,
+                halt_id=state.halt_id,
             )
             return RiskEvent(
                 HALTED_ORDER,

@@ -193,6 +193,9 @@ class RiskStateRow(BaseModel):
     updated_at = DateTimeField()
     version = IntegerField(default=0)
     """Raised by every change (``store.risk_store``): readers see that the row moved on."""
+    halt_id = IntegerField(default=0)
+    """The halt's identity: raised by every halt written (``risk.merge``), never lowered, so a
+    resume lifts only the very halt it read, not a later one with the same words."""
 
     class Meta:
         table_name = "risk_state"

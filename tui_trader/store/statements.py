@@ -127,6 +127,7 @@ def load_risk_state(account_key: str) -> RiskState:
         orders_today=row.orders_today,
         halt_reason=row.halt_reason,
         halt_detail=row.halt_detail or "",
+        halt_id=row.halt_id or 0,
     )
 
 
