@@ -17,8 +17,11 @@ from tui_trader.brokers import Broker, BrokerError
 from tui_trader.core.domain import Account, Position, RiskEvent, Signal
 from tui_trader.core.order_ids import make_order_id
 from tui_trader.core.orders import Order, OrderRequest, OrderStatus, Side
+from tui_trader.engine.send_gap import SendGap, gap_words
 from tui_trader.risk.gate import HALTED_ORDER, ORDER_RATE
 from tui_trader.risk.holdings import NOTHING, Holding, holdings
+from tui_trader.risk.state import RiskState
+from tui_trader.store.risk_store import read_risk_state
 
 _trunc = math.trunc
 _BUY, _SELL = Side.BUY, Side.SELL
@@ -63,6 +66,10 @@ class OrderRouting:
     _fenced = False
     """An order's slot found the account halted by another process (``_reserve_slot``): the
     halt is adopted, to be acted on as the cycle ends (``_halted_meanwhile``)."""
+    send_gap: SendGap
+    """When the slot of the order about to be sent was taken (``engine.send_gap``)."""
+    _unsent: list[RiskEvent]
+    """The refusal of an order found halted in its send gap, for ``_send``'s caller."""
 
     def _rebalance(
         self,
@@ -257,6 +264,10 @@ class OrderRouting:
         if ack is None:
             events.append(self._broker_doubt(order))
             return None
+        if self._unsent:  # not sent: halted meanwhile (``_halted_in_gap``)
+            events += self._unsent
+            self._unsent.clear()
+            return False
         if ack.status is _UNKNOWN:
             now = self.clock.now()
             self.unsettled.add(ack, now, now=now)
@@ -291,26 +302,11 @@ class OrderRouting:
         before = self.risk.state
         ok, state = self.audit.reserve_order(before, limit)
         if not ok and state.halted and not before.halted:
-            self._fenced = True
-            self.risk.state = replace(
-                before,
-                state=state.state,
-                halt_reason=state.halt_reason,
-                halt_detail=state.halt_detail,
-                halt_id=state.halt_id,
-            )
-            return RiskEvent(
-                HALTED_ORDER,
-                0.0,
-                0.0,
-                f"refused {request.side} {request.qty:g} {request.symbol}: the account was "
-                f"halted by another process ({state.halt_reason}) after this session decided "
-                "the order; not sent",
-                symbol=request.symbol,
-                detail=state.halt_detail,
-            )
+            return self._fenced_off(before, state, request, "after this session decided the order")
         self.risk.state = state
         if ok:
+            if self.audit.commit_before_send and not before.halted:  # fenced: time its send
+                self.send_gap.slot_taken(request.client_order_id)
             return None
         count = self.risk.state.orders_today
         return RiskEvent(
@@ -322,6 +318,51 @@ class OrderRouting:
             symbol=request.symbol,
         )
 
+    def _fenced_off(
+        self, before: RiskState, row: RiskState, request: OrderRequest, when: str
+    ) -> RiskEvent:
+        """Adopt the halt another process wrote (``row``) at once, so the gate refuses the
+        cycle's later orders that add exposure (the cycle acts on it as it ends:
+        ``_halted_meanwhile``); the refusal of ``request`` that it fenced off."""
+        self._fenced = True
+        self.risk.state = replace(
+            before,
+            state=row.state,
+            halt_reason=row.halt_reason,
+            halt_detail=row.halt_detail,
+            halt_id=row.halt_id,
+        )
+        return RiskEvent(
+            HALTED_ORDER,
+            0.0,
+            0.0,
+            f"refused {request.side} {request.qty:g} {request.symbol}: the account was "
+            f"halted by another process ({row.halt_reason}) {when}; not sent",
+            symbol=request.symbol,
+            detail=row.halt_detail,
+        )
+
+    def _halted_in_gap(self, request: OrderRequest) -> Order | None:
+        """The order refused, its row final, if its slot was taken long enough ago that the
+        account's halt is read again (``engine.send_gap``) and another process halted it
+        meanwhile; its event waits in ``_unsent`` for the caller. ``None``: send it."""
+        gap = self.send_gap.overdue(request.client_order_id)
+        if gap is None or self.risk.state.halted:
+            return None
+        row = read_risk_state(self.audit.db, self.account_key)
+        if row is None or not row.halted:
+            return None
+        when = gap_words(gap)
+        self._unsent.append(self._fenced_off(self.risk.state, row, request, when))
+        refused = Order.from_request(
+            request,
+            _REJECTED,
+            f"not sent: the account was halted by another process ({row.halt_reason}) {when}",
+        )
+        self.audit.order_update(refused)
+        self._cycle_orders.append(refused)
+        return refused
+
     def _send(
         self,
         request: OrderRequest,
@@ -329,8 +370,13 @@ class OrderRouting:
         rationale: Callable[[], str] | None = None,
     ) -> Order | None:
         """Write the order row, then send; ``None`` if the broker's answer is in doubt.
-        ``rationale`` builds the row's rationale (default: the request's own)."""
+        ``rationale`` builds the row's rationale (default: the request's own). An order whose
+        slot was taken long ago and whose account was halted meanwhile is not sent
+        (``_halted_in_gap``)."""
         self.audit.order_pending(request, self.iteration, market_time, rationale)
+        refused = self._halted_in_gap(request)
+        if refused is not None:
+            return refused
         try:
             ack = self.broker.submit(request)
         except BrokerError as exc:
