@@ -1,4 +1,4 @@
-"""The send gap's clock: only an order's own slot, only past ``SEND_GAP``, read once."""
+"""The send gap's clock: only an order's own slot, only past ``SEND_GAP``, until cleared."""
 
 from __future__ import annotations
 
@@ -15,5 +15,6 @@ def test_only_a_gap_over_the_threshold_for_the_same_order_asks_for_a_second_look
     now[0] += 12.0  # frozen
     assert gap.overdue("tt-other") is None  # a protective exit sent meanwhile: not its slot
     assert gap.overdue("tt-b") == 12.0
-    assert gap.overdue("tt-b") is None  # forgotten once asked
+    gap.clear()  # sent or refused
+    assert gap.overdue("tt-b") is None
     assert SendGap().overdue("tt-a") is None  # no slot noted (a local session, a halted one)

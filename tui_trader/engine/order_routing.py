@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -17,11 +16,9 @@ from tui_trader.brokers import Broker, BrokerError
 from tui_trader.core.domain import Account, Position, RiskEvent, Signal
 from tui_trader.core.order_ids import make_order_id
 from tui_trader.core.orders import Order, OrderRequest, OrderStatus, Side
-from tui_trader.engine.send_gap import SendGap, gap_words
-from tui_trader.risk.gate import HALTED_ORDER, ORDER_RATE
+from tui_trader.engine.send_gap import SendFence
+from tui_trader.risk.gate import ORDER_RATE
 from tui_trader.risk.holdings import NOTHING, Holding, holdings
-from tui_trader.risk.state import RiskState
-from tui_trader.store.risk_store import read_risk_state
 
 _trunc = math.trunc
 _BUY, _SELL = Side.BUY, Side.SELL
@@ -41,7 +38,7 @@ if TYPE_CHECKING:
     from tui_trader.strategies import Allocator
 
 
-class OrderRouting:
+class OrderRouting(SendFence):
     """Sizing, the pre-trade gate and sending; the session supplies the state it works on."""
 
     config: SessionConfig
@@ -63,13 +60,6 @@ class OrderRouting:
     """Cancel a symbol's protective stops before an order that closes shares."""
     _exits_not_kept: Callable[[], dict[str, str]]
     """Why no order goes out in a symbol whose exit this session does not keep."""
-    _fenced = False
-    """An order's slot found the account halted by another process (``_reserve_slot``): the
-    halt is adopted, to be acted on as the cycle ends (``_halted_meanwhile``)."""
-    send_gap: SendGap
-    """When the slot of the order about to be sent was taken (``engine.send_gap``)."""
-    _unsent: list[RiskEvent]
-    """The refusal of an order found halted in its send gap, for ``_send``'s caller."""
 
     def _rebalance(
         self,
@@ -264,7 +254,7 @@ class OrderRouting:
         if ack is None:
             events.append(self._broker_doubt(order))
             return None
-        if self._unsent:  # not sent: halted meanwhile (``_halted_in_gap``)
+        if self._unsent:  # not sent: halted meanwhile (``SendFence._gap_refusal``)
             events += self._unsent
             self._unsent.clear()
             return False
@@ -318,51 +308,6 @@ class OrderRouting:
             symbol=request.symbol,
         )
 
-    def _fenced_off(
-        self, before: RiskState, row: RiskState, request: OrderRequest, when: str
-    ) -> RiskEvent:
-        """Adopt the halt another process wrote (``row``) at once, so the gate refuses the
-        cycle's later orders that add exposure (the cycle acts on it as it ends:
-        ``_halted_meanwhile``); the refusal of ``request`` that it fenced off."""
-        self._fenced = True
-        self.risk.state = replace(
-            before,
-            state=row.state,
-            halt_reason=row.halt_reason,
-            halt_detail=row.halt_detail,
-            halt_id=row.halt_id,
-        )
-        return RiskEvent(
-            HALTED_ORDER,
-            0.0,
-            0.0,
-            f"refused {request.side} {request.qty:g} {request.symbol}: the account was "
-            f"halted by another process ({row.halt_reason}) {when}; not sent",
-            symbol=request.symbol,
-            detail=row.halt_detail,
-        )
-
-    def _halted_in_gap(self, request: OrderRequest) -> Order | None:
-        """The order refused, its row final, if its slot was taken long enough ago that the
-        account's halt is read again (``engine.send_gap``) and another process halted it
-        meanwhile; its event waits in ``_unsent`` for the caller. ``None``: send it."""
-        gap = self.send_gap.overdue(request.client_order_id)
-        if gap is None or self.risk.state.halted:
-            return None
-        row = read_risk_state(self.audit.db, self.account_key)
-        if row is None or not row.halted:
-            return None
-        when = gap_words(gap)
-        self._unsent.append(self._fenced_off(self.risk.state, row, request, when))
-        refused = Order.from_request(
-            request,
-            _REJECTED,
-            f"not sent: the account was halted by another process ({row.halt_reason}) {when}",
-        )
-        self.audit.order_update(refused)
-        self._cycle_orders.append(refused)
-        return refused
-
     def _send(
         self,
         request: OrderRequest,
@@ -372,9 +317,12 @@ class OrderRouting:
         """Write the order row, then send; ``None`` if the broker's answer is in doubt.
         ``rationale`` builds the row's rationale (default: the request's own). An order whose
         slot was taken long ago and whose account was halted meanwhile is not sent
-        (``_halted_in_gap``)."""
+        (``SendFence._gap_refusal``)."""
+        refused = self._gap_refusal(request, written=False)
+        if refused is not None:
+            return refused
         self.audit.order_pending(request, self.iteration, market_time, rationale)
-        refused = self._halted_in_gap(request)
+        refused = self._gap_refusal(request, written=True)
         if refused is not None:
             return refused
         try:
