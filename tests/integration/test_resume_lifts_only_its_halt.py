@@ -12,7 +12,6 @@ write. On both engines.
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import replace
 from pathlib import Path
 
@@ -153,21 +152,25 @@ def test_the_merge_lifts_the_halt_it_read_by_identity_not_words() -> None:
     assert merge_risk_state(active, active, replace(read, halt_id=4)).halt_id == 5
 
 
-def test_an_older_file_without_halt_ids_gets_the_column_and_its_halt_lifts(
-    tmp_path: Path,
+def test_an_older_store_without_the_new_columns_gets_them_and_its_halt_lifts(
+    store: Path | PgUrl,
 ) -> None:
-    """A file written before halt ids: opening adds the column (0 for the halt it holds) and
-    ``risk reset`` lifts that halt as before."""
-    path = tmp_path / "old.db"
-    db = open_database(path)
+    """A store written before halt ids and snapshots' fill ids (both engines): opening adds
+    the columns (0 for the halt it holds, none for the old snapshots) and ``risk reset`` lifts
+    that halt as before."""
+    db = open_database(store)
     try:
         assert halt_account(db, ACCOUNT, "a test").halted_now
+        db.execute_sql('ALTER TABLE "risk_state" DROP COLUMN "halt_id"')
+        db.execute_sql('ALTER TABLE "live_account_snapshots" DROP COLUMN "fills_through"')
     finally:
         db.close()
-    with sqlite3.connect(path) as con:
-        con.execute("ALTER TABLE risk_state DROP COLUMN halt_id")
-    assert main(["risk", "reset", "--account", ACCOUNT, "--yes", "--db", str(path)]) == 0
+    assert main(["risk", "reset", "--account", ACCOUNT, "--yes", "--db", str(store)]) == 0
     database.close()
-    with sqlite3.connect(path) as con:
-        row = con.execute("SELECT state, halt_id FROM risk_state").fetchone()
-    assert row == ("active", 0)
+    db = open_database(store, create=False)
+    try:
+        row = db.execute_sql('SELECT "state", "halt_id" FROM "risk_state"').fetchone()
+        db.execute_sql('SELECT "fills_through" FROM "live_account_snapshots"').fetchall()
+    finally:
+        db.close()
+    assert tuple(row) == ("active", 0)
