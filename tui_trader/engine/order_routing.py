@@ -318,12 +318,11 @@ class OrderRouting(SendFence):
         ``rationale`` builds the row's rationale (default: the request's own). An order whose
         slot was taken long ago and whose account was halted meanwhile is not sent
         (``SendFence._gap_refusal``)."""
-        refused = self._gap_refusal(request, written=False)
-        if refused is not None:
+        timed = self.send_gap.client_order_id is not None  # a fenced slot (an Alpaca order)
+        if timed and (refused := self._gap_refusal(request, written=False)) is not None:
             return refused
         self.audit.order_pending(request, self.iteration, market_time, rationale)
-        refused = self._gap_refusal(request, written=True)
-        if refused is not None:
+        if timed and (refused := self._gap_refusal(request, written=True)) is not None:
             return refused
         try:
             ack = self.broker.submit(request)

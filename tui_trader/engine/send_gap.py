@@ -58,29 +58,30 @@ def since_boot() -> float:
 class SendGap:
     """When the slot of the order about to be sent was taken, on the boot clock."""
 
-    __slots__ = ("_at", "_client_order_id", "_clock")
+    __slots__ = ("_at", "_clock", "client_order_id")
 
     def __init__(self, clock: Callable[[], float] = since_boot) -> None:
         self._clock = clock
-        self._client_order_id: str | None = None
+        self.client_order_id: str | None = None
+        """The order whose slot was noted (``None``: none; the send then looks at nothing)."""
         self._at = 0.0
 
     def slot_taken(self, client_order_id: str) -> None:
         """A fenced slot was just taken for this order."""
-        self._client_order_id = client_order_id
+        self.client_order_id = client_order_id
         self._at = self._clock()
 
     def overdue(self, client_order_id: str) -> float | None:
         """Seconds since this order's slot was taken, if more than ``SEND_GAP`` (its halt is
         to be read again); ``None`` otherwise, or if no slot was noted for it."""
-        if client_order_id != self._client_order_id:
+        if client_order_id != self.client_order_id:
             return None
         gap = self._clock() - self._at
         return gap if gap > SEND_GAP else None
 
     def clear(self) -> None:
         """The order was sent or refused: no slot noted any more."""
-        self._client_order_id = None
+        self.client_order_id = None
 
 
 def gap_words(gap: float) -> str:
