@@ -284,7 +284,7 @@ class ManualOrders:
         if ack is None:
             events.append(self._broker_doubt(order))
             return False
-        if self._unsent:  # not sent: halted in its send gap (``OrderRouting._halted_in_gap``)
+        if self._unsent:  # not sent: halted in its send gap (``SendFence._gap_refusal``)
             events += self._unsent
             self._unsent.clear()
             return True
