@@ -154,6 +154,45 @@ def test_after_a_power_loss_the_found_fills_explain_the_positions(
         _stop(second)
 
 
+def test_after_a_power_loss_fills_recorded_after_the_last_snapshot_are_expected(
+    sandbox: SandboxHandle, trading: Any, tmp_path: Path
+) -> None:
+    """The same power loss without the settled snapshot: the surviving snapshot is a cycle's
+    that sent a buy, written before that buy's fill was recorded (it came on the stream
+    after the cycle). That fill row survived; the next start expects it on top of the
+    snapshot and says no 'positions differ' (before: 'SPY -5 recorded vs 15 at the broker')."""
+    db = tmp_path / "desk.db"
+    first = _session(sandbox, db)
+    try:
+        first.request_manual_order(ManualOrder("SPY", Side.BUY, qty=20))
+        sandbox.admin.step()
+        first.run_iteration()  # sends the buy; its snapshot holds the positions before it
+        sandbox.admin.step()  # the buy fills with the bar
+        settle(sandbox, first)
+        first.request_manual_order(ManualOrder("SPY", Side.SELL, qty=5))
+        first.apply_kill_requests()
+        sandbox.admin.step()
+        settle(sandbox, first)
+    finally:
+        _stop(first)
+    written_at = LiveOrder.select().order_by(LiveOrder.id.desc()).get().timestamp
+    lost, filled = _lose_newest_order_row()
+    assert filled == 5
+    AccountSnapshot.delete().where(AccountSnapshot.timestamp >= written_at).execute()
+    kept = AccountSnapshot.select().order_by(AccountSnapshot.id.desc()).get()
+    later = LiveFill.select().where(LiveFill.timestamp > kept.timestamp).count()
+    assert later > 0, "no fill recorded after the surviving snapshot: not the case under test"
+
+    second = _session(sandbox, db)
+    try:
+        reconciled = [e for e in second.startup_events if e.event_type == RECONCILIATION]
+        assert [e for e in reconciled if lost in e.detail]
+        assert not [e for e in reconciled if "positions differ" in e.detail], reconciled
+        assert [e for e in second.startup_events if e.event_type == OUTSIDE_CHANGE] == []
+    finally:
+        _stop(second)
+
+
 def test_a_working_order_whose_row_was_lost_is_followed_as_the_desks_own(
     sandbox: SandboxHandle, tmp_path: Path
 ) -> None:

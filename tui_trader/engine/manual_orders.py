@@ -117,6 +117,7 @@ class ManualOrders:
     _send: Callable[[OrderRequest, datetime], Order | None]
     _broker_doubt: Callable[[OrderRequest], RiskEvent]
     _reserve_slot: Callable[[OrderRequest], RiskEvent | None]
+    _unsent: list[RiskEvent]
     _round_qty: Callable[[float], float]
     _order_id: Callable[[str, str], str]
     _release_stops: Callable[[str], str | None]
@@ -283,6 +284,10 @@ class ManualOrders:
         if ack is None:
             events.append(self._broker_doubt(order))
             return False
+        if self._unsent:  # not sent: halted in its send gap (``SendFence._gap_refusal``)
+            events += self._unsent
+            self._unsent.clear()
+            return True
         if ack.status is OrderStatus.REJECTED:
             notes.append(
                 f"broker rejected manual {order.side} {order.qty:g} {order.symbol}: "

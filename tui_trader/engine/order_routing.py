@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -17,7 +16,8 @@ from tui_trader.brokers import Broker, BrokerError
 from tui_trader.core.domain import Account, Position, RiskEvent, Signal
 from tui_trader.core.order_ids import make_order_id
 from tui_trader.core.orders import Order, OrderRequest, OrderStatus, Side
-from tui_trader.risk.gate import HALTED_ORDER, ORDER_RATE
+from tui_trader.engine.send_gap import SendFence
+from tui_trader.risk.gate import ORDER_RATE
 from tui_trader.risk.holdings import NOTHING, Holding, holdings
 
 _trunc = math.trunc
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from tui_trader.strategies import Allocator
 
 
-class OrderRouting:
+class OrderRouting(SendFence):
     """Sizing, the pre-trade gate and sending; the session supplies the state it works on."""
 
     config: SessionConfig
@@ -60,9 +60,6 @@ class OrderRouting:
     """Cancel a symbol's protective stops before an order that closes shares."""
     _exits_not_kept: Callable[[], dict[str, str]]
     """Why no order goes out in a symbol whose exit this session does not keep."""
-    _fenced = False
-    """An order's slot found the account halted by another process (``_reserve_slot``): the
-    halt is adopted, to be acted on as the cycle ends (``_halted_meanwhile``)."""
 
     def _rebalance(
         self,
@@ -257,6 +254,10 @@ class OrderRouting:
         if ack is None:
             events.append(self._broker_doubt(order))
             return None
+        if self._unsent:  # not sent: halted meanwhile (``SendFence._gap_refusal``)
+            events += self._unsent
+            self._unsent.clear()
+            return False
         if ack.status is _UNKNOWN:
             now = self.clock.now()
             self.unsettled.add(ack, now, now=now)
@@ -291,25 +292,11 @@ class OrderRouting:
         before = self.risk.state
         ok, state = self.audit.reserve_order(before, limit)
         if not ok and state.halted and not before.halted:
-            self._fenced = True
-            self.risk.state = replace(
-                before,
-                state=state.state,
-                halt_reason=state.halt_reason,
-                halt_detail=state.halt_detail,
-            )
-            return RiskEvent(
-                HALTED_ORDER,
-                0.0,
-                0.0,
-                f"refused {request.side} {request.qty:g} {request.symbol}: the account was "
-                f"halted by another process ({state.halt_reason}) after this session decided "
-                "the order; not sent",
-                symbol=request.symbol,
-                detail=state.halt_detail,
-            )
+            return self._fenced_off(before, state, request, "after this session decided the order")
         self.risk.state = state
         if ok:
+            if self.audit.commit_before_send and not before.halted:  # fenced: time its send
+                self.send_gap.slot_taken(request.client_order_id)
             return None
         count = self.risk.state.orders_today
         return RiskEvent(
@@ -328,8 +315,15 @@ class OrderRouting:
         rationale: Callable[[], str] | None = None,
     ) -> Order | None:
         """Write the order row, then send; ``None`` if the broker's answer is in doubt.
-        ``rationale`` builds the row's rationale (default: the request's own)."""
+        ``rationale`` builds the row's rationale (default: the request's own). An order whose
+        slot was taken long ago and whose account was halted meanwhile is not sent
+        (``SendFence._gap_refusal``)."""
+        timed = self.send_gap.client_order_id is not None  # a fenced slot (an Alpaca order)
+        if timed and (refused := self._gap_refusal(request, written=False)) is not None:
+            return refused
         self.audit.order_pending(request, self.iteration, market_time, rationale)
+        if timed and (refused := self._gap_refusal(request, written=True)) is not None:
+            return refused
         try:
             ack = self.broker.submit(request)
         except BrokerError as exc:

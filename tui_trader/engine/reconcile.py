@@ -5,8 +5,13 @@ never arrived; positions may have changed by hand. Before its first decision the
 the broker about every order its database still thinks is open, records what happened to each
 (fills included), keeps following the ones still working, hands the ones the broker does not know
 yet to the session to look up again (they are never marked final on one "not found"), and
-compares positions with the last snapshot. Every difference becomes a ``reconciliation`` risk
-event, so nothing is silently papered over. A symbol whose position the start-up comparison with
+compares the broker's positions with what the account should hold: the last snapshot plus every
+fill of the account recorded after it (by fill id against the newest one the snapshot saw),
+those this reconciliation finds (an earlier run's order that filled while no session watched)
+and those of orders written back (below), each once. A snapshot written while fills were still
+on their way, followed by a power loss that kept those fills but lost the later snapshots, is
+then no false "positions differ". Every difference becomes a ``reconciliation`` risk event, so
+nothing is silently papered over. A symbol whose position the start-up comparison with
 the account's recorded fills (``engine.outside_changes``) already speaks of is left to that more
 precise event (``positions_event``): it compares with every fill recorded, including those that
 came after the last snapshot, so it says the same fact, or the truer one; one fact, one alarm.
@@ -118,6 +123,7 @@ def reconcile(
                     "database updated from the broker",
                 )
             )
+    missed = list(result.fills)  # the earlier runs' orders' fills no session recorded yet
     lost = find_lost_orders(broker, audit, account_key, count_lost)
     result.fills += lost.fills
     result.adopted += lost.adopted
@@ -133,13 +139,13 @@ def reconcile(
                 "left untouched; they count toward position limits",
             )
         )
-    expected = audit.last_positions_of_account(account_key)
-    if expected is not None:
-        session_id = audit.session.id if audit.session else None
-        expected = with_found_fills(
-            expected, lost, lost_rows.last_snapshot_time(account_key, session_id)
-        )
-        result.positions = _position_differences(expected, broker.positions())
+    snapshot = lost_rows.last_snapshot(account_key, audit.session.id if audit.session else None)
+    if snapshot is not None:
+        expected = with_found_fills(snapshot.positions, lost, snapshot.timestamp)
+        later = lost_rows.fills_after(account_key, snapshot)
+        for fill in missed:
+            later[fill.symbol] = later.get(fill.symbol, 0.0) + fill.qty * fill.side.sign
+        result.positions = _position_differences(_moved(expected, later), broker.positions())
     return result
 
 
@@ -200,6 +206,15 @@ def unsettled_order(row: OpenOrderRow) -> Order:
         filled_avg_price=row.filled_price,
         reject_reason="not found at the broker at start-up; looked up again until settled",
     )
+
+
+def _moved(positions: list[Position], shares: dict[str, float]) -> list[Position]:
+    """``positions`` moved by ``shares`` (symbol -> net shares bought, negative: sold)."""
+    held = {p.symbol: p for p in positions}
+    for symbol, moved in shares.items():
+        was = held.get(symbol) or Position(symbol, 0.0, 0.0, 0.0)
+        held[symbol] = Position(symbol, was.qty + moved, was.avg_entry_price, was.last_price)
+    return list(held.values())
 
 
 def _position_differences(

@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING
 from tui_trader.core.domain import Account, IterationReport, Position, RiskEvent
 from tui_trader.core.ledger import TradeLedger
 from tui_trader.core.orders import Fill, Order, OrderUpdate
+from tui_trader.engine.halts import RESUME_REFUSED
 from tui_trader.engine.outside_changes import OutsideChanges
-from tui_trader.risk.gate import RiskManager
+from tui_trader.risk.gate import RESET, RiskManager
 from tui_trader.strategies import LearningAllocator
 
 if TYPE_CHECKING:
@@ -116,11 +117,29 @@ class SessionRecords:
         if not events:
             return
         halts = any(event.halts for event in events)
+        lifting = not self.risk.state.halted and any(e.event_type == RESET for e in events)
         with self.audit.db.durably() if halts else nullcontext(), self.audit.together():
             for event in events:
                 self.audit.risk_event(event, self.account_key, market_time, event.halts)
             self.risk.state = self.audit.save_risk_state(self.risk.state)
         self._tell_events(events)
+        if lifting and self.risk.state.halted:
+            # the row held another halt than the one this resume lifted (``risk.merge``: by
+            # its identity), written after this session read it: it stands; said, and added
+            # to the caller's events (its report shows it)
+            state = self.risk.state
+            events.append(
+                RiskEvent(
+                    RESUME_REFUSED,
+                    0.0,
+                    0.0,
+                    "resume not taken: the account was halted again by another process "
+                    f"({state.halt_reason}) after this session read the halt it lifted; the "
+                    "new halt stands until it is reset",
+                    detail=state.halt_detail,
+                )
+            )
+            self._record_events(events[-1:], market_time)
 
     # -- reports -------------------------------------------------------------------------------
 

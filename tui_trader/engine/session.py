@@ -35,6 +35,7 @@ from tui_trader.engine.outside_watch import OutsideWatch
 from tui_trader.engine.protective_stops import ProtectiveStops
 from tui_trader.engine.rate_refusals import RateRefusals
 from tui_trader.engine.records import SessionRecords
+from tui_trader.engine.send_gap import SendGap
 from tui_trader.engine.settlement import Unsettled
 from tui_trader.engine.waits import BROKER_ERROR, SessionWaits
 from tui_trader.market import MarketData
@@ -95,6 +96,8 @@ class TradingSession(
         self._kill_lock = threading.Lock()
         self._kill = None  # a pending kill-switch press (SessionHalts)
         self._resume: str | None = None
+        self.send_gap = SendGap()  # an order's slot to its sending (OrderRouting)
+        self._unsent: list[RiskEvent] = []
         self._manual_lock = threading.Lock()
         self._manual: list[ManualRequest] = []
         self._manual_count = 0

@@ -118,6 +118,7 @@ class RiskManager:
                 s.orders_today,
                 s.halt_reason,
                 s.halt_detail,
+                s.halt_id,
             )
         self.state = s
         if s.state is TradingState.HALTED:

@@ -10,7 +10,9 @@ re-reads the row inside a write transaction (``row``) and merges: what the sessi
   ``risk.gate.standing_halt``); ACTIVE is written over HALTED only when this session itself
   lifted exactly the halt the row still holds (an explicit reset, or a new trading day for a
   daily-loss halt), or when the row's daily-loss halt belongs to an earlier day than the
-  merged one;
+  merged one. "Exactly" is the halt's identity (``halt_id``, raised by every halt written
+  here), not its words: a halt written again with word-for-word the same reason and detail
+  after the session read the first (a reset and a new halt elsewhere meanwhile) stands;
 - a halt or reset written by another process is adopted (the session did not touch the halt);
 - the peak is the higher of the two, unless a reset restarted it (then the reset's value);
 - the day's order count is one counter: the row's count plus the orders this session counted
@@ -58,7 +60,7 @@ def merge_risk_state(row: RiskState | None, base: RiskState | None, mine: RiskSt
             state, reason, detail = _halt(mine)
         elif mine.halt_reason is not None:  # unless it ends with its day and mine lasts
             reason, detail = standing_halt(reason, detail, mine.halt_reason, mine.halt_detail)
-    elif lifted and _halt(row) == _halt(base):
+    elif lifted and _halt(row) == _halt(base) and row.halt_id == base.halt_id:
         state, reason, detail = _halt(mine)  # this session lifted the very halt the row holds
     if (
         state is TradingState.HALTED
@@ -78,6 +80,9 @@ def merge_risk_state(row: RiskState | None, base: RiskState | None, mine: RiskSt
         peaks = [p for p in (row.peak_equity, mine.peak_equity) if p is not None]
         peak = max(peaks) if peaks else None
     last_equity = mine.last_equity if mine.last_equity is not None else row.last_equity
+    halt_id = row.halt_id
+    if state is TradingState.HALTED and (state, reason, detail) != _halt(row):
+        halt_id += 1  # a halt written now: a new identity, whatever its words
     return RiskState(
         mine.account_key,
         state,
@@ -88,6 +93,7 @@ def merge_risk_state(row: RiskState | None, base: RiskState | None, mine: RiskSt
         orders,
         reason,
         detail,
+        halt_id,
     )
 
 

@@ -49,6 +49,9 @@ class RiskState:
     orders_today: int = 0
     halt_reason: str | None = None
     halt_detail: str = ""
+    halt_id: int = 0
+    """Which halt (the account row's counter, raised by every halt the store writes): a
+    resume lifts the halt it read, never a later one written with the same words."""
 
     @property
     def halted(self) -> bool:
@@ -68,6 +71,7 @@ class RiskState:
             orders_today,
             self.halt_reason,
             self.halt_detail,
+            self.halt_id,
         )
 
 

@@ -1,5 +1,6 @@
 """The audit store's side of finding orders whose rows were lost: which sessions to look for,
-which orders the store knows, and writing back an order found at the broker.
+which orders the store knows, writing back an order found at the broker, and the last snapshot
+with the fills recorded after it (what the broker should hold now).
 
 A commit can be lost after its order reached the broker (an OS crash or a power loss while the
 store ran with ``synchronous=normal``, a store restored from an older backup). Start-up
@@ -10,15 +11,18 @@ write; the deciding is the engine's.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from peewee import fn
 
+from tui_trader.core.domain import Position
 from tui_trader.core.orders import Order
-from tui_trader.store.db import from_db_time
-from tui_trader.store.models import AccountSnapshot, LiveOrder, SessionRow
+from tui_trader.store.db import from_db_time, to_db_time
+from tui_trader.store.models import AccountSnapshot, LiveFill, LiveOrder, SessionRow
 from tui_trader.store.statements import ORDER_FIELDS, ORDER_SQL, db_time
 
 CLOCK_MARGIN = timedelta(minutes=5)
@@ -100,14 +104,54 @@ def write_found_order(
     return db.rows_changed(cursor) != 0
 
 
-def last_snapshot_time(account_key: str, session_id: int | None) -> datetime | None:
-    """When the account's last snapshot before this session was written (the one start-up
-    reconciliation compares the broker's positions with)."""
+@dataclass(frozen=True, slots=True)
+class LastSnapshot:
+    """The account's last snapshot before this session, as start-up reconciliation reads it."""
+
+    positions: list[Position]
+    timestamp: datetime | None
+    """When it was written (record time)."""
+    fills_through: int | None
+    """The newest fill id when it was written (``AccountSnapshot.fills_through``); ``None`` in
+    rows from before that column."""
+
+
+def last_snapshot(account_key: str, session_id: int | None) -> LastSnapshot | None:
+    """The account's last snapshot before this session (the one start-up reconciliation
+    compares the broker's positions with), or ``None``."""
     snap = (
-        AccountSnapshot.select(AccountSnapshot.timestamp)
+        AccountSnapshot.select(
+            AccountSnapshot.positions, AccountSnapshot.timestamp, AccountSnapshot.fills_through
+        )
         .join(SessionRow)
         .where((SessionRow.account_key == account_key) & (SessionRow.id != (session_id or -1)))
         .order_by(AccountSnapshot.id.desc())
         .first()
     )
-    return from_db_time(snap.timestamp) if snap is not None else None
+    if snap is None:
+        return None
+    held = [Position(s, q, a, p) for s, q, a, p in json.loads(snap.positions or "[]")]
+    return LastSnapshot(held, from_db_time(snap.timestamp), snap.fills_through)
+
+
+def fills_after(account_key: str, snapshot: LastSnapshot) -> dict[str, float]:
+    """Net shares by symbol of the account's fills (any session's) recorded after
+    ``snapshot``: a higher fill id than the snapshot's newest, each fill once; in a row from
+    before fill ids were noted, a later record time."""
+    if snapshot.fills_through is not None:
+        later = LiveFill.id > snapshot.fills_through
+    elif snapshot.timestamp is not None:
+        later = LiveFill.timestamp > to_db_time(snapshot.timestamp)
+    else:
+        return {}
+    rows = (
+        LiveFill.select(LiveFill.symbol, LiveFill.side, fn.SUM(LiveFill.quantity))
+        .join(SessionRow)
+        .where((SessionRow.account_key == account_key) & later)
+        .group_by(LiveFill.symbol, LiveFill.side)
+        .tuples()
+    )
+    net: dict[str, float] = {}
+    for symbol, side, qty in rows:
+        net[symbol] = net.get(symbol, 0.0) + (qty or 0.0) * (1 if side == "buy" else -1)
+    return net

@@ -154,6 +154,11 @@ class AccountSnapshot(BaseModel):
     state = TextField(default="active")
     positions = TextField(default="[]")
     """JSON list of ``[symbol, qty, avg_entry_price, last_price]``."""
+    fills_through = IntegerField(null=True)
+    """The newest ``live_fills`` id when the snapshot was written (its own transaction's
+    included): every fill recorded after it has a higher id, so start-up reconciliation can
+    add them to the snapshot's positions (``engine.reconcile``). Null in older rows (their
+    record times are compared instead)."""
 
     class Meta:
         table_name = "live_account_snapshots"
@@ -193,6 +198,9 @@ class RiskStateRow(BaseModel):
     updated_at = DateTimeField()
     version = IntegerField(default=0)
     """Raised by every change (``store.risk_store``): readers see that the row moved on."""
+    halt_id = IntegerField(default=0)
+    """The halt's identity: raised by every halt written (``risk.merge``), never lowered, so a
+    resume lifts only the very halt it read, not a later one with the same words."""
 
     class Meta:
         table_name = "risk_state"

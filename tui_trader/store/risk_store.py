@@ -3,7 +3,9 @@
 Every process trading an account shares one ``risk_state`` row. A change takes the row's write
 lock first (an ``UPDATE ... RETURNING`` that bumps ``version``: SQLite then holds the write lock
 for the rest of the transaction, so nobody writes between the read and the write), merges this
-session's changes into what it read (``tui_trader.risk.merge``) and writes the result. Outside a
+session's changes into what it read (``tui_trader.risk.merge``) and writes the result. A halt
+written gets a new ``halt_id`` in that write: a reset (``risk reset``, the desk's resume) lifts
+only the halt its reader saw, compared by that identity under the row's lock. Outside a
 transaction the whole step runs in ``BEGIN IMMEDIATE``. The day's order count is reserved one
 order at a time with a single conditional ``UPDATE``, so two sessions with a limit of 10 send 10
 orders between them, not 20.
@@ -30,6 +32,7 @@ _COLUMNS = (
     "orders_today",
     "halt_reason",
     "halt_detail",
+    "halt_id",
 )
 _LOCK_SQL = (
     'UPDATE "risk_state" SET "version" = COALESCE("version", 0) + 1 WHERE "account_key" = ? '
@@ -64,7 +67,7 @@ def _now() -> str | None:
 
 def _state(account_key: str, values: Any) -> RiskState:
     """A row's columns (in ``_COLUMNS`` order) as a ``RiskState``."""
-    state, peak, day, day_open, last, orders, reason, detail = values
+    state, peak, day, day_open, last, orders, reason, detail, halt_id = values
     return RiskState(
         account_key,
         TradingState(state),
@@ -75,6 +78,7 @@ def _state(account_key: str, values: Any) -> RiskState:
         orders or 0,
         reason,
         detail or "",
+        halt_id or 0,
     )
 
 
@@ -89,6 +93,7 @@ def _values(state: RiskState) -> list[Any]:
         state.orders_today,
         state.halt_reason,
         state.halt_detail,
+        state.halt_id,
     ]
 
 

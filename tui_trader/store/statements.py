@@ -32,7 +32,19 @@ def insert_sql(model: type, replace_row: bool = False) -> tuple[str, list[str]]:
     ]
 
 
-SNAPSHOT_SQL, SNAPSHOT_FIELDS = insert_sql(AccountSnapshot)
+_SNAPSHOT_COLUMNS = [
+    f for f in AccountSnapshot._meta.sorted_fields if f.name not in ("id", "fills_through")
+]
+SNAPSHOT_FIELDS = [f.name for f in _SNAPSHOT_COLUMNS]
+SNAPSHOT_SQL = (
+    f'INSERT INTO "{AccountSnapshot._meta.table_name}" ('
+    + ", ".join(f'"{f.column_name}"' for f in _SNAPSHOT_COLUMNS)
+    + ', "fills_through") VALUES ('
+    + ", ".join("?" for _ in _SNAPSHOT_COLUMNS)
+    + ', (SELECT COALESCE(MAX("id"), 0) FROM "live_fills"))'
+)
+"""A snapshot's row stamped, in the same statement, with the newest fill recorded so far
+(``AccountSnapshot.fills_through``): no round trip more, and nothing recorded in between."""
 ORDER_SQL, ORDER_FIELDS = insert_sql(LiveOrder)
 TRADE_SQL, TRADE_FIELDS = insert_sql(LiveTrade)
 RISK_EVENT_SQL, RISK_EVENT_FIELDS = insert_sql(RiskEventRow)
@@ -127,6 +139,7 @@ def load_risk_state(account_key: str) -> RiskState:
         orders_today=row.orders_today,
         halt_reason=row.halt_reason,
         halt_detail=row.halt_detail or "",
+        halt_id=row.halt_id or 0,
     )
 
 
