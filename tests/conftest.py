@@ -18,6 +18,9 @@ from tests.reliability.summary import (  # noqa: F401 (hooks: the suite's figure
     pytest_sessionfinish,
 )
 from tests.reliability.summary import pytest_terminal_summary as reliability_summary
+from tests.schedule import (  # noqa: F401 (hook: the long tests start first under xdist)
+    pytest_collection_modifyitems,
+)
 from tui_trader.brokers.paper import PaperBroker
 from tui_trader.brokers.paper_account import PaperCosts
 from tui_trader.core.clock import Clock, FrozenClock

@@ -192,6 +192,15 @@ def test_a_broker_that_contradicts_itself_halts_trading(
             sandbox.admin.step(shock={"SPY": -5.0})
             settle(sandbox, session)
         raw = trading.get_order_by_client_id(cid)
+        # The forged update contradicts what the session recorded: wait until the stream's
+        # own fill is recorded (settle cannot tell, the order is open before and after it).
+        wait_until(
+            lambda: (
+                session.sync_orders() is not None
+                and filled_by_order().get(cid, 0.0) == float(raw.filled_qty or 0)
+            ),
+            what="the broker's fills recorded from the stream",
+        )
         later = raw.updated_at + timedelta(seconds=1)
         price = raw.filled_avg_price or raw.limit_price
         view = raw.model_copy(update={**forged, "updated_at": later, "filled_avg_price": price})

@@ -1,0 +1,83 @@
+"""The order the suite's tests start in under xdist: the longest ones first, spread over workers.
+
+``--dist worksteal`` hands each of the W workers one contiguous block of the collected tests
+(the first N//W to the first worker, and so on); a worker that runs dry steals the back half of
+the longest queue. A trial that takes a minute (a kill -9 chain, every fault switch, two
+processes on one account) is long because of what it checks, but when it sits in the middle of
+a block it may start with a minute of the suite left, and every other worker then waits for it.
+So the tests named in ``LONG`` are moved to the front of the blocks, dealt out longest first to
+the block with the least long work so far; every other test keeps its order after them. Without
+xdist the order is left alone.
+
+``LONG`` holds node-id prefixes with a rough length in seconds of each matching test (from
+``--durations`` on the 2-core machine): only the order of starting depends on them, never what
+runs. A name that no longer matches just stops counting.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+LONG: dict[str, float] = {
+    "tests/reliability/test_fault_switches.py::test_sessions_run_through_every": 66.0,
+    "tests/reliability/test_shared_account.py::": 41.0,
+    "tests/reliability/test_kill_trials.py::test_kill_9_against_the_sandbox": 40.0,
+    "tests/reliability/test_stream_disorder.py::": 28.0,
+    "tests/integration/test_shared_account_processes.py::": 24.0,
+    "tests/integration/test_fleet_processes.py::": 20.0,
+    "tests/integration/test_alpaca_cli.py::test_live_paper_runs_20_iterations": 18.0,
+    "tests/reliability/test_kill_trials.py::test_kill_9_of_local_sessions": 18.0,
+    "tests/tui/test_tui_alpaca.py::test_alpaca_paper_from_setup": 17.0,
+    "tests/reliability/test_shared_database.py::": 16.0,
+    "tests/integration/test_alpaca_protective_oco.py::test_an_add_and_a_close": 16.0,
+    "tests/tui/test_tui_next_session.py::": 14.0,
+    "tests/integration/test_alpaca_cli.py::test_a_trade_updates_stream": 13.0,
+    "tests/integration/test_alpaca_cli.py::test_the_two_terminal_rehearsal": 13.0,
+    "tests/integration/test_cli.py::test_history_pnl_and_status_read_the_session": 13.0,
+    "tests/conformance/": 12.0,
+}
+
+
+def _length(nodeid: str) -> float:
+    """The rough length of a long test, 0 for any other."""
+    return max((s for prefix, s in LONG.items() if nodeid.startswith(prefix)), default=0.0)
+
+
+def long_first(items: list[pytest.Item], workers: int) -> list[pytest.Item]:
+    """``items`` reordered so that each worksteal block starts with its share of long tests."""
+    sizes = []
+    left = len(items)
+    for i in range(workers):
+        sizes.append(left // (workers - i))
+        left -= sizes[-1]
+    long = sorted((it for it in items if _length(it.nodeid)), key=lambda it: -_length(it.nodeid))
+    heads: list[list[pytest.Item]] = [[] for _ in range(workers)]
+    loads = [0.0] * workers
+    for item in long:
+        room = [i for i in range(workers) if len(heads[i]) < sizes[i]]
+        if not room:
+            break
+        block = min(room, key=lambda i: loads[i])
+        heads[block].append(item)
+        loads[block] += _length(item.nodeid)
+    placed = {id(it) for head in heads for it in head}
+    rest = iter([it for it in items if id(it) not in placed])
+    ordered: list[pytest.Item] = []
+    for head, size in zip(heads, sizes, strict=True):
+        ordered += head
+        ordered += [next(rest) for _ in range(size - len(head))]
+    return ordered
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On an xdist worker, start the long tests first (every worker collects, and reorders, the
+    same way: xdist checks that their orders agree). A worker's ``config.option.dist`` reads
+    "no" (xdist resets it), so the blocks are worksteal's, the suite's mode; under another mode
+    the long tests still come first, only their spread may differ."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "0"))
+    if workers < 2:
+        return
+    items[:] = long_first(items, workers)
