@@ -56,7 +56,12 @@ async def test_a_session_reported_before_the_dashboard_was_first_shown_draws_it(
         await wait_for(pilot, lambda: app.desk.reports_applied == 1, "the first report")
         assert app._dashboard is None or not app._dashboard.is_mounted
         await pilot.press("f2")
-        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen), "the dashboard")
+        # the screen is current before its children are mounted: wait for the table itself
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, DashboardScreen) and app.screen.query("#positions"),
+            "the dashboard's positions table",
+        )
         table = app.screen.query_one("#positions", FastTable)
         await wait_for(pilot, lambda: table.row_count >= 1, "the position's row")
         assert "SPY" in str(table.get_row_at(0)[0])
