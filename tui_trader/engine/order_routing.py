@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from tui_trader.core.clock import Clock
     from tui_trader.engine.config import SessionConfig
     from tui_trader.engine.exit_holds import ExitHolds
+    from tui_trader.engine.hand_holds import HandHolds
     from tui_trader.engine.outside_changes import OutsideChanges
     from tui_trader.engine.rate_refusals import RateRefusals
     from tui_trader.engine.settlement import Unsettled
@@ -53,6 +54,13 @@ class OrderRouting:
     outside: OutsideChanges
     rate_refusals: RateRefusals
     exit_holds: ExitHolds
+    hand_holds: HandHolds
+    _manual_count: int
+    """Manual orders this session sent (``ManualOrders``): none, no hand order can work
+    at a broker only this session reaches."""
+    _watch_outside: bool
+    """Whether anything but this session can reach the account (then a hand order placed
+    elsewhere may work at any time)."""
     _cycle_orders: list[Order]
     _broker_doubt: Callable[[OrderRequest], RiskEvent]
     """Halt because an order's fate is unknown (``SessionHalts``)."""
@@ -74,7 +82,8 @@ class OrderRouting:
         """Turn targets into orders; each passes the risk gate and the audit before the broker."""
         cfg = self.config
         equity = account.equity
-        book = holdings(positions, self.broker.open_orders())
+        working = self.broker.open_orders()
+        book = holdings(positions, working)
         exits = self._exits_not_kept()  # once a cycle; such a symbol gets no order
         self.exit_holds.still(exits)  # an exit gone or changed: its next hold is said again
         left_alone = exits
@@ -83,6 +92,12 @@ class OrderRouting:
         sent = refused = 0
         events: list[RiskEvent] = []
         notes: list[str] = []
+        hand: dict[str, str] = {}
+        if self._manual_count or self._watch_outside:  # a hand order may work: none in a replay
+            hand = self.hand_holds.holds(working)
+            notes += self.hand_holds.onsets(hand, signals)
+            if hand:  # the strategies wait there (an exit's or outside hold keeps its own word)
+                left_alone = hand | left_alone
         if equity <= 0:
             return sent, refused, events, notes
         # The same for every symbol of the cycle: worked out once.
@@ -116,8 +131,10 @@ class OrderRouting:
             if abs(delta) * price < min_value and desired != 0:
                 continue
             if symbol in left_alone:  # before the gate counts an order: none is sent
-                side = Side.BUY if delta > 0 else Side.SELL
                 reason = left_alone[symbol]
+                if hand.get(symbol) == reason:  # said at its onset (``onsets``)
+                    continue
+                side = Side.BUY if delta > 0 else Side.SELL
                 note = f"{side} {abs(delta):g} {symbol} not sent: {reason}"
                 if exits.get(symbol) == reason:  # an exit's hold: said at its onset only
                     said = self.exit_holds.hold(symbol, reason, note)

@@ -26,6 +26,7 @@ from tui_trader.engine.collector import CycleCollector
 from tui_trader.engine.config import SessionConfig
 from tui_trader.engine.exit_holds import ExitHolds
 from tui_trader.engine.halts import RESUME_REFUSED, SessionHalts
+from tui_trader.engine.hand_holds import HandHolds
 from tui_trader.engine.lifecycle import SessionLifecycle
 from tui_trader.engine.manual_orders import ManualOrders, ManualRequest
 from tui_trader.engine.notify import SessionNotices
@@ -126,6 +127,8 @@ class TradingSession(
         """The day's order-limit refusals: said once per symbol, then counted."""
         self.exit_holds = ExitHolds()
         """Symbols held back by an exit this session does not keep: said once per onset."""
+        self.hand_holds = HandHolds()
+        """Symbols where an order placed by hand works: the strategies wait, said once."""
         # On the wall clock the window must also pass on the monotonic clock (it never jumps).
         steady = time.monotonic if isinstance(clock, WallClock) else None
         self.unsettled = Unsettled(timedelta(seconds=config.settle_window_s), steady)
