@@ -40,13 +40,13 @@ def placed_by_hand(order: Order) -> bool:
 
 
 def _describe(order: Order) -> str:
-    """A hand order in a few words: side, quantity, type, prices, time in force, id."""
+    """A hand order in a few words: side, quantity, type, prices, time in force."""
     what = f"{order.side} {order.qty:g} {order.order_type}"
     if order.stop_price is not None:
         what += f" stop {order.stop_price:g}"
     if order.limit_price is not None:
         what += f" @ {order.limit_price:g}"
-    return f"{what} {str(order.time_in_force).upper()}, {order.client_order_id}"
+    return f"{what} {str(order.time_in_force).upper()}"
 
 
 class HandHolds(SaidOnce):
@@ -67,8 +67,7 @@ class HandHolds(SaidOnce):
             if seen is None or order.client_order_id < seen.client_order_id:
                 found[order.symbol] = order
         return {
-            symbol: f"the order placed by hand works ({_describe(order)})"
-            for symbol, order in found.items()
+            symbol: f"a hand order works ({_describe(order)})" for symbol, order in found.items()
         }
 
     def onsets(self, holds: Mapping[str, str], traded: Iterable[str]) -> list[str]:
