@@ -281,3 +281,46 @@ def test_a_limit_buy_placed_at_the_broker_by_hand_is_not_sold_against(
 def _spy_held(trading: Any) -> float:
     """SPY shares the broker holds."""
     return sum(float(p.qty) for p in trading.get_all_positions() if p.symbol == "SPY")
+
+
+class TurnsFlat:
+    """Long for the first ``long_bars`` SPY bars after the warm-up, then flat."""
+
+    name = "turns"
+
+    def __init__(self) -> None:
+        self.bars = 0
+        self.turn_after: int | None = None
+
+    def on_bar(self, bar: Bar) -> Signal:
+        """+1 until the turn, then 0."""
+        if bar.symbol == "SPY":
+            self.bars += 1
+        turned = self.turn_after is not None and self.bars > self.turn_after
+        return Signal(0.0 if turned else 1.0, "turns")
+
+
+def test_a_target_that_turns_while_the_strategies_own_buy_works_waits_for_it(
+    db_path: Path,
+) -> None:
+    """The strategies' buy rests a bar, then half fills; meanwhile their target turns flat.
+    The sell counted the unfilled buy as held: refused as a short sale every bar while the buy
+    worked ('none held', then 'only 10 held'). Now it waits, said once, and sells the whole
+    position in the cycle the buy has filled."""
+    broker = Sluggish(100_000.0, ("SPY",))
+    turns = TurnsFlat()
+    session = make_session(db_path, broker=broker, strategies=[turns], symbols=("SPY",))
+    turns.turn_after = turns.bars + 1  # long for the next bar, flat from the one after
+    [buy] = session.run_iteration().orders
+    reports = [session.run_iteration() for _ in range(3)]
+    assert [r.risk_events for r in reports] == [(), (), ()]
+    said = [
+        [n for n in r.notes if n.startswith("SPY: the strategies' move to 0 sh")] for r in reports
+    ]
+    assert [len(s) for s in said] == [1, 0, 0], "said once, not again as the buy part-fills"
+    assert f"waits while a buy of {buy.qty:g} sent earlier still works" in said[0][0]
+    assert [r.orders for r in reports[:1]] == [()]
+    filled, sell = reports[2].orders
+    assert (filled.client_order_id, filled.status) == (buy.client_order_id, OrderStatus.FILLED)
+    assert (sell.side, sell.qty) == (Side.SELL, buy.qty)
+    assert not RiskEventRow.select().exists()

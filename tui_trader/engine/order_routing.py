@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from tui_trader.engine.hand_holds import HandHolds
     from tui_trader.engine.outside_changes import OutsideChanges
     from tui_trader.engine.rate_refusals import RateRefusals
+    from tui_trader.engine.said_once import SaidOnce
     from tui_trader.engine.settlement import Unsettled
     from tui_trader.risk.gate import RiskManager
     from tui_trader.store.audit import AuditLog
@@ -55,6 +56,8 @@ class OrderRouting:
     rate_refusals: RateRefusals
     exit_holds: ExitHolds
     hand_holds: HandHolds
+    crossing: SaidOnce
+    """Symbols whose rebalance waits for an order of ours working the other way (said once)."""
     _manual_count: int
     """Manual orders this session sent (``ManualOrders``): none, no hand order can work
     at a broker only this session reaches."""
@@ -93,6 +96,7 @@ class OrderRouting:
         events: list[RiskEvent] = []
         notes: list[str] = []
         hand: dict[str, str] = {}
+        against: dict[str, str] | None = None
         if self._manual_count or self._watch_outside:  # a hand order may work: none in a replay
             hand = self.hand_holds.holds(working)
             notes += self.hand_holds.onsets(hand, signals)
@@ -145,6 +149,12 @@ class OrderRouting:
                     continue
                 notes.append(note)
                 continue
+            moved = positions.get(symbol)
+            pending = held.committed - (moved.qty if moved is not None else 0.0)
+            if pending * delta < -1e-12:  # an order of ours still works the other way
+                against = against or {}
+                against[symbol] = self._against(symbol, desired, pending, notes)
+                continue
             outcome = self._route(
                 symbol, target, desired, delta, price, equity, held, market_time, events, notes
             )
@@ -154,11 +164,28 @@ class OrderRouting:
                 sent += 1
             else:
                 refused += 1
+        if against is not None or self.crossing:  # a wait that ended is said again next time
+            self.crossing.still(against or {})
         if refused:
             limited = self.rate_refusals.note()
             if limited:
                 notes.append(limited)
         return sent, refused, events, notes
+
+    def _against(self, symbol: str, desired: float, pending: float, notes: list[str]) -> str:
+        """A rebalance that would go against an order of the desk still working in the symbol
+        (a buy resting or partly filled when the target now sells, or the other way): it waits
+        until that order ends, said once per onset. Sent now, a sell would count the unfilled
+        buy as shares held (refused as a short sale every bar while it works, or selling shares
+        the account does not own should it be cancelled), and Alpaca refuses an order that could
+        trade against the account's own working one (a wash trade). The hold's reason."""
+        way = "buy" if pending > 0 else "sell"
+        if self.crossing.first(symbol, way):
+            notes.append(
+                f"{symbol}: the strategies' move to {desired:g} sh waits while a {way} of "
+                f"{abs(pending):g} sent earlier still works; it goes once that order ends"
+            )
+        return way
 
     def _route(
         self,

@@ -36,6 +36,7 @@ from tui_trader.engine.outside_watch import OutsideWatch
 from tui_trader.engine.protective_stops import ProtectiveStops
 from tui_trader.engine.rate_refusals import RateRefusals
 from tui_trader.engine.records import SessionRecords
+from tui_trader.engine.said_once import SaidOnce
 from tui_trader.engine.settlement import Unsettled
 from tui_trader.engine.waits import BROKER_ERROR, SessionWaits
 from tui_trader.market import MarketData
@@ -128,6 +129,8 @@ class TradingSession(
         self.exit_holds = ExitHolds()
         """Symbols held back by an exit this session does not keep: said once per onset."""
         self.hand_holds = HandHolds()
+        self.crossing = SaidOnce()
+        """Rebalances waiting for an order of ours working the other way: said once."""
         """Symbols where an order placed by hand works: the strategies wait, said once."""
         # On the wall clock the window must also pass on the monotonic clock (it never jumps).
         steady = time.monotonic if isinstance(clock, WallClock) else None
