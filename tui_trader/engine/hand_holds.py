@@ -8,9 +8,9 @@ sale, one risk event a bar), and with shares held they sold real shares against 
 might never fill, then bought them back when it was cancelled. So while such an order works in a
 symbol, the strategies send no order there; the first cycle that holds them back says so in its
 notes (once per onset, like an outside change or an exit not kept), and once the order ends
-(filled, cancelled, expired) the strategies trade the symbol again from the next bar: a position
-changed by hand is rebalanced to their target. The risk gate still counts the working order
-(the position limit sees it plus any other buy).
+(filled, cancelled, expired) the strategies trade the symbol again from the cycle that sees it
+end: a position changed by hand is rebalanced to their target. The risk gate still counts the
+working order (the position limit sees it plus any other buy).
 
 Which orders are the strategies' is read from the desk's client order ids
 (``core.order_ids``): a rebalance leg, a flattening and a protective exit are the desk's own

@@ -129,9 +129,9 @@ class TradingSession(
         self.exit_holds = ExitHolds()
         """Symbols held back by an exit this session does not keep: said once per onset."""
         self.hand_holds = HandHolds()
+        """Symbols where an order placed by hand works: the strategies wait, said once."""
         self.crossing = SaidOnce()
         """Rebalances waiting for an order of ours working the other way: said once."""
-        """Symbols where an order placed by hand works: the strategies wait, said once."""
         # On the wall clock the window must also pass on the monotonic clock (it never jumps).
         steady = time.monotonic if isinstance(clock, WallClock) else None
         self.unsettled = Unsettled(timedelta(seconds=config.settle_window_s), steady)
