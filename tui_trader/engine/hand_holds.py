@@ -25,7 +25,7 @@ import re
 from collections.abc import Iterable, Mapping
 
 from tui_trader.core.order_ids import read_order_id
-from tui_trader.core.orders import Order
+from tui_trader.core.orders import Order, OrderType
 from tui_trader.engine.said_once import SaidOnce
 
 _MANUAL_LEG = re.compile(r"m\d+")
@@ -40,10 +40,11 @@ def placed_by_hand(order: Order) -> bool:
 
 
 def _describe(order: Order) -> str:
-    """A hand order in a few words: side, quantity, type, prices, time in force."""
+    """A hand order in a few words: ``buy 5 limit @ 300 GTC``, ``sell 5 stop 90 DAY``,
+    ``sell 5 stop_limit 90 @ 89 GTC``."""
     what = f"{order.side} {order.qty:g} {order.order_type}"
-    if order.stop_price is not None:
-        what += f" stop {order.stop_price:g}"
+    if order.stop_price is not None and order.order_type is not OrderType.MARKET:
+        what = f"{what} {order.stop_price:g}"
     if order.limit_price is not None:
         what += f" @ {order.limit_price:g}"
     return f"{what} {str(order.time_in_force).upper()}"
