@@ -11,7 +11,7 @@ from tui_trader.core.domain import IterationReport, RiskEvent, TradingState
 from tui_trader.core.orders import Order, OrderStatus, OrderType, Side
 from tui_trader.tui.screens.dashboard_charts import nice_ticks, time_labels
 from tui_trader.tui.state import DeskState, SessionInfo, market_clock
-from tui_trader.tui.ticket_form import parse_ticket
+from tui_trader.tui.ticket_form import describe, parse_ticket
 from tui_trader.tui.widgets.cells import event_line
 from tui_trader.tui.widgets.gauge import gauge_text
 from tui_trader.tui.widgets.packed import packed
@@ -49,6 +49,23 @@ def test_a_stop_limit_ticket_carries_both_prices() -> None:
     assert order is not None
     assert (order.order_type, order.stop_price, order.limit_price) == ("stop_limit", 95.0, 94.0)
     assert (order.qty, order.time_in_force) == (10.0, "gtc")
+
+
+def test_the_ticket_is_described_in_words_a_trader_reads() -> None:
+    """The confirmation and the "Order requested" line name the order; a plain stop read
+    "BUY 5 SPY stop stop 900, day"."""
+    cases = {
+        "BUY 5 SPY stop 900, day": dict(amount="5", type="stop", stop="900"),
+        "SELL 10 SPY stop_limit stop 95 limit 94, gtc": dict(
+            side="sell", type="stop_limit", stop="95", limit="94", tif="gtc"
+        ),
+        "BUY 5 SPY limit 300, gtc": dict(amount="5", type="limit", limit="300", tif="gtc"),
+        "BUY 10 SPY market, day": {},
+    }
+    for words, change in cases.items():
+        order = parse_ticket(dict(TICKET, **change), SYMBOLS).order
+        assert order is not None
+        assert describe(order) == words
 
 
 @pytest.mark.parametrize(

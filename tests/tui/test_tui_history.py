@@ -16,7 +16,7 @@ from tui_trader.session.local import LocalSettings, build_local_session
 from tui_trader.session.runner import SessionRunner
 from tui_trader.store import browse
 from tui_trader.store.db import open_database
-from tui_trader.store.models import LiveOrder
+from tui_trader.store.models import LiveOrder, RiskEventRow
 from tui_trader.tui.app import make_app
 from tui_trader.tui.screens.history import HistoryScreen
 from tui_trader.tui.screens.order_detail import OrderDetailScreen
@@ -244,3 +244,29 @@ async def test_every_filter_is_on_screen_at_80_columns(db_path, frozen) -> None:
 
         # the narrow layout follows the screen's first resize: wait for it, not a fixed pause
         await wait_for(pilot, lambda: not off_screen(), "every filter on screen")
+
+
+async def test_a_number_wider_than_its_column_is_rounded_not_cut(db_path, frozen) -> None:
+    """A halt's risk event carries the equity (100,000 and more) in the 8-wide Value column:
+    the table cut "100,568.38" to "100,568." (a cut number misreads: "1,234,56"). It is now
+    rounded to what the column shows whole."""
+    session = build_local_session(LocalSettings(db=db_path, symbols=("SPY",)), frozen)
+    SessionRunner(session, 5).run()
+    session.request_kill("user")
+    session.apply_kill_requests()
+    session.finish("stopped")
+    [(value,)] = RiskEventRow.select(RiskEventRow.value).tuples()
+    assert value >= 100_000 and len(f"{value:,.2f}") > 8
+    app = make_app(db_path, clock=frozen)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open_history(app, pilot)
+        await pilot.press("f7")
+        await wait_for(
+            pilot, lambda: screen.view == "events" and screen.loaded == screen.seq, "risk events"
+        )
+        await pilot.pause()
+        table = screen.query_one("#history-table", DataTable)
+        lines = [strip.text for strip in table.render_lines(table.size.region)]
+        [line] = [line for line in lines if "manual_kill" in line]
+        shown = line.split("manual_kill")[1].split()[0]
+        assert shown == f"{value:,.0f}", line

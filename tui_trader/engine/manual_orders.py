@@ -7,8 +7,9 @@ broker sees the order, with a rationale that starts with ``manual``, and whateve
 is a risk event. Any doubt about a manual order's fate halts trading like any other order's.
 
 A mixin of ``TradingSession`` (kept apart so that the engine stays one screenful of cycle).
-The strategies keep trading: a position changed by hand in a symbol they trade is rebalanced to
-their target at the next bar unless trading is halted (closing orders still pass while halted).
+The strategies keep trading, but not against a manual order while it works: their orders in its
+symbol wait until it ends (``engine.hand_holds``); then a position changed by hand is rebalanced
+to their target unless trading is halted (closing orders still pass while halted).
 """
 
 from __future__ import annotations

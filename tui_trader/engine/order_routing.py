@@ -30,8 +30,10 @@ if TYPE_CHECKING:
     from tui_trader.core.clock import Clock
     from tui_trader.engine.config import SessionConfig
     from tui_trader.engine.exit_holds import ExitHolds
+    from tui_trader.engine.hand_holds import HandHolds
     from tui_trader.engine.outside_changes import OutsideChanges
     from tui_trader.engine.rate_refusals import RateRefusals
+    from tui_trader.engine.said_once import SaidOnce
     from tui_trader.engine.settlement import Unsettled
     from tui_trader.risk.gate import RiskManager
     from tui_trader.store.audit import AuditLog
@@ -53,6 +55,15 @@ class OrderRouting(SendFence):
     outside: OutsideChanges
     rate_refusals: RateRefusals
     exit_holds: ExitHolds
+    hand_holds: HandHolds
+    crossing: SaidOnce
+    """Symbols whose rebalance waits for an order of ours working the other way (said once)."""
+    _manual_count: int
+    """Manual orders this session sent (``ManualOrders``): none, no hand order can work
+    at a broker only this session reaches."""
+    _watch_outside: bool
+    """Whether anything but this session can reach the account (then a hand order placed
+    elsewhere may work at any time)."""
     _cycle_orders: list[Order]
     _broker_doubt: Callable[[OrderRequest], RiskEvent]
     """Halt because an order's fate is unknown (``SessionHalts``)."""
@@ -71,7 +82,8 @@ class OrderRouting(SendFence):
         """Turn targets into orders; each passes the risk gate and the audit before the broker."""
         cfg = self.config
         equity = account.equity
-        book = holdings(positions, self.broker.open_orders())
+        working = self.broker.open_orders()
+        book = holdings(positions, working)
         exits = self._exits_not_kept()  # once a cycle; such a symbol gets no order
         self.exit_holds.still(exits)  # an exit gone or changed: its next hold is said again
         left_alone = exits
@@ -80,6 +92,13 @@ class OrderRouting(SendFence):
         sent = refused = 0
         events: list[RiskEvent] = []
         notes: list[str] = []
+        hand: dict[str, str] = {}
+        against: dict[str, str] | None = None
+        if self._manual_count or self._watch_outside:  # a hand order may work: none in a replay
+            hand = self.hand_holds.holds(working)
+            notes += self.hand_holds.onsets(hand, signals)
+            if hand:  # the strategies wait there (an exit's or outside hold keeps its own word)
+                left_alone = hand | left_alone
         if equity <= 0:
             return sent, refused, events, notes
         # The same for every symbol of the cycle: worked out once.
@@ -113,8 +132,10 @@ class OrderRouting(SendFence):
             if abs(delta) * price < min_value and desired != 0:
                 continue
             if symbol in left_alone:  # before the gate counts an order: none is sent
-                side = Side.BUY if delta > 0 else Side.SELL
                 reason = left_alone[symbol]
+                if hand.get(symbol) == reason:  # said at its onset (``onsets``)
+                    continue
+                side = Side.BUY if delta > 0 else Side.SELL
                 note = f"{side} {abs(delta):g} {symbol} not sent: {reason}"
                 if exits.get(symbol) == reason:  # an exit's hold: said at its onset only
                     said = self.exit_holds.hold(symbol, reason, note)
@@ -125,6 +146,12 @@ class OrderRouting(SendFence):
                     continue
                 notes.append(note)
                 continue
+            moved = positions.get(symbol)
+            pending = held.committed - (moved.qty if moved is not None else 0.0)
+            if pending * delta < -1e-12:  # an order of ours still works the other way
+                against = against or {}
+                against[symbol] = self._against(symbol, desired, pending, notes)
+                continue
             outcome = self._route(
                 symbol, target, desired, delta, price, equity, held, market_time, events, notes
             )
@@ -134,11 +161,28 @@ class OrderRouting(SendFence):
                 sent += 1
             else:
                 refused += 1
+        if against is not None or self.crossing:  # a wait that ended is said again next time
+            self.crossing.still(against or {})
         if refused:
             limited = self.rate_refusals.note()
             if limited:
                 notes.append(limited)
         return sent, refused, events, notes
+
+    def _against(self, symbol: str, desired: float, pending: float, notes: list[str]) -> str:
+        """A rebalance that would go against an order of the desk still working in the symbol
+        (a buy resting or partly filled when the target now sells, or the other way): it waits
+        until that order ends, said once per onset. Sent now, a sell would count the unfilled
+        buy as shares held (refused as a short sale every bar while it works, or selling shares
+        the account does not own should it be cancelled), and Alpaca refuses an order that could
+        trade against the account's own working one (a wash trade). The hold's reason."""
+        way = "buy" if pending > 0 else "sell"
+        if self.crossing.first(symbol, way):
+            notes.append(
+                f"{symbol}: the strategies' move to {desired:g} sh waits while a {way} of "
+                f"{abs(pending):g} sent earlier still works; it goes once that order ends"
+            )
+        return way
 
     def _route(
         self,

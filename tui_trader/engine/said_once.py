@@ -20,6 +20,10 @@ class SaidOnce:
     def __init__(self) -> None:
         self._said: dict[str, str] = {}
 
+    def __bool__(self) -> bool:
+        """Whether any hold is remembered (else ``still`` has nothing to forget)."""
+        return bool(self._said)
+
     def first(self, symbol: str, reason: str) -> bool:
         """Whether a hold of ``symbol`` for ``reason`` is to be said: at its onset only."""
         if self._said.get(symbol) == reason:

@@ -26,6 +26,7 @@ from tui_trader.engine.collector import CycleCollector
 from tui_trader.engine.config import SessionConfig
 from tui_trader.engine.exit_holds import ExitHolds
 from tui_trader.engine.halts import RESUME_REFUSED, SessionHalts
+from tui_trader.engine.hand_holds import HandHolds
 from tui_trader.engine.lifecycle import SessionLifecycle
 from tui_trader.engine.manual_orders import ManualOrders, ManualRequest
 from tui_trader.engine.notify import SessionNotices
@@ -35,6 +36,7 @@ from tui_trader.engine.outside_watch import OutsideWatch
 from tui_trader.engine.protective_stops import ProtectiveStops
 from tui_trader.engine.rate_refusals import RateRefusals
 from tui_trader.engine.records import SessionRecords
+from tui_trader.engine.said_once import SaidOnce
 from tui_trader.engine.send_gap import SendGap
 from tui_trader.engine.settlement import Unsettled
 from tui_trader.engine.waits import BROKER_ERROR, SessionWaits
@@ -129,6 +131,10 @@ class TradingSession(
         """The day's order-limit refusals: said once per symbol, then counted."""
         self.exit_holds = ExitHolds()
         """Symbols held back by an exit this session does not keep: said once per onset."""
+        self.hand_holds = HandHolds()
+        """Symbols where an order placed by hand works: the strategies wait, said once."""
+        self.crossing = SaidOnce()
+        """Rebalances waiting for an order of ours working the other way: said once."""
         # On the wall clock the window must also pass on the monotonic clock (it never jumps).
         steady = time.monotonic if isinstance(clock, WallClock) else None
         self.unsettled = Unsettled(timedelta(seconds=config.settle_window_s), steady)

@@ -91,11 +91,14 @@ def _price(text: str) -> float | None:
 
 
 def describe(order: ManualOrder) -> str:
-    """``BUY 10 SPY market, day`` / ``SELL 10 QQQ stop_limit stop 395 limit 394, gtc``."""
+    """``BUY 10 SPY market, day`` / ``SELL 10 QQQ stop 395, gtc`` / ``SELL 10 QQQ stop_limit
+    stop 395 limit 394, gtc`` (a plain stop read "stop stop 395")."""
     size = f"{order.qty:g}" if order.qty is not None else f"${order.notional:,.2f} of"
     kind = str(order.order_type)
     if order.stop_price is not None:
-        kind += f" stop {order.stop_price:g}"
+        kind = (
+            f"stop {order.stop_price:g}" if kind == "stop" else f"{kind} stop {order.stop_price:g}"
+        )
         if order.limit_price is not None:
             kind += " limit"
     if order.limit_price is not None:

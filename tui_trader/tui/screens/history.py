@@ -57,12 +57,29 @@ class PageLoaded(Message):
         self.page = page
 
 
+def _number(value: float, width: int) -> str:
+    """A float as its column can show it whole: two decimals; else none; else in thousands,
+    millions, billions. The table cuts what is wider than the column, and a cut number
+    misreads: a halt's equity of 100,568.38 in the 8-wide Value column showed ``100,568.``."""
+    text = f"{value:,.4g}" if abs(value) < 1 else f"{value:,.2f}"
+    if len(text) <= width:
+        return text
+    text = f"{value:,.0f}"
+    for scale, suffix in ((1e3, "k"), (1e6, "M"), (1e9, "B")):
+        if len(text) <= width:
+            return text
+        text = f"{value / scale:,.1f}{suffix}"
+        if len(text) > width:
+            text = f"{value / scale:,.0f}{suffix}"
+    return text if len(text) <= width else f"{value:.0e}"
+
+
 def _cell(value: Any, width: int) -> Text:
-    """A table cell: numbers right-aligned and rounded, text cut to the column."""
+    """A table cell: numbers right-aligned, rounded to fit the column whole; text cut to it."""
     if value is None:
         return Text("")
     if isinstance(value, float):
-        return Text(f"{value:,.4g}" if abs(value) < 1 else f"{value:,.2f}", justify="right")
+        return Text(_number(value, width), justify="right")
     if isinstance(value, int):
         return Text(str(value), justify="right")
     if isinstance(value, datetime):
