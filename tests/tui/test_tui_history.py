@@ -36,6 +36,9 @@ async def _open_history(app, pilot) -> HistoryScreen:
     await wait_for(pilot, lambda: isinstance(app.screen, HistoryScreen), "history")
     screen = app.screen
     await wait_for(pilot, lambda: screen.loaded == screen.seq, "the first page")
+    # a filter's Select mounts its own label after the screen: setting its value before that
+    # raised NoMatches under load (a test race; a person's key waits for the mount)
+    await wait_for(pilot, lambda: bool(screen.query("#f-side #label")), "the filters")
     return screen
 
 
