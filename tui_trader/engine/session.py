@@ -13,15 +13,15 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import date, datetime, timedelta
 
-from tui_trader.brokers import Broker, BrokerError
+from tui_trader.brokers import Broker
 from tui_trader.core.clock import Clock, WallClock
 from tui_trader.core.domain import Account, Bar, IterationReport, Position, RiskEvent, Signal
 from tui_trader.core.ledger import TradeLedger
 from tui_trader.core.orders import Fill, Order, OrderUpdate
 from tui_trader.core.timeframes import trading_day
+from tui_trader.engine.between_bars import BetweenBars
 from tui_trader.engine.collector import CycleCollector
 from tui_trader.engine.config import SessionConfig
 from tui_trader.engine.exit_holds import ExitHolds
@@ -49,6 +49,7 @@ __all__ = ["BROKER_ERROR", "RESUME_REFUSED", "SessionConfig", "TradingSession"]
 
 
 class TradingSession(
+    BetweenBars,
     SessionLifecycle,
     SessionRecords,
     ManualOrders,
@@ -190,67 +191,6 @@ class TradingSession(
         with self._collector, self.audit.cycle():
             self._cycle(bars, report=False)
         return True
-
-    def sync_orders(self) -> int:
-        """Record order changes and fills that arrived since the last cycle; returns new fills.
-
-        Between bars (a live session waiting for the next one, or before shutting down) fills
-        keep arriving; this writes them without making a decision.
-        """
-        with self.audit.cycle():
-            self._cycle_orders.clear()
-            self._cycle_fills.clear()
-            self.audit.beat()
-            fills = self._apply_updates(self.broker.drain_updates())
-            if self.unsettled:
-                before = len(self._cycle_fills)
-                now = self.clock.now()
-                self._record_events(self._settle(now), now)
-                fills += len(self._cycle_fills) - before
-            return fills
-
-    def apply_kill_requests(self) -> IterationReport | None:
-        """Act on a pending kill between bars (the runner calls this when woken)."""
-        with self.audit.cycle():
-            self._cycle_orders.clear()
-            self._cycle_fills.clear()
-            self.audit.beat()
-            was_halted = self.risk.state.halted
-            events = self._sync_risk() if self.audit.commit_every == 1 else []
-            events += self._take_resume_request()
-            kills = self._take_kill_requests()
-            if not events and not kills and not self.manual_pending():
-                return None
-            # Stamped like the cycle's records: at the latest bar, so a replay's History shows a
-            # manual order, kill or resume among its bars, not at today's date (the rows'
-            # ``timestamp`` keeps the wall clock). Before any bar, the clock.
-            market_time = self.market_time or self.clock.now()
-            halts = kills
-            notes: list[str] = []
-            try:
-                positions = self.broker.positions()
-                if self.risk.state.halted and not was_halted and not kills:
-                    events = self._on_halt(events, positions, market_time)
-                if kills:
-                    halts = self._on_halt(kills, positions, market_time)
-                decided = self.risk.state
-                manual, notes = self._take_manual_requests(market_time)
-                events += manual
-                if self._fenced:  # a manual order found the account halted elsewhere
-                    self._fenced = False
-                    events += self._halted_meanwhile(decided, positions, market_time)
-                # Read the account after the halt acted: cancelled orders release buying power.
-                account = self.last_account = self.broker.account()
-                positions = self.last_positions = self.broker.positions()
-            except BrokerError as exc:  # the halt stands; say what the broker did not answer
-                note = f"; the broker did not answer (open orders may still be working): {exc}"
-                halts = [replace(e, action_taken=e.action_taken + note) for e in halts]
-                account = self.last_account or Account(0.0, 0.0, 0.0)
-                positions = self.last_positions
-            events += halts
-            self.equity_seen = account.equity
-            self._record_events(events, market_time)
-            return self._report(account, positions, market_time, 0, 0, 0, events, notes)
 
     def _cycle(self, bars: dict[str, Bar], report: bool = True) -> IterationReport | None:
         """The body of a decision cycle, inside the cycle's transaction; the cycle's report

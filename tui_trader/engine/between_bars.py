@@ -1,0 +1,117 @@
+"""Between bars: what a session does when no decision is due, on its own thread.
+
+A mixin of ``TradingSession`` (kept apart so that the engine module stays the decision cycle).
+A live session waiting for its next bar, or about to stop, still records the fills and order
+changes that keep arriving (``sync_orders``); a kill switch, a resume, a manual order or a halt
+written by another process acts at once, without waiting for a bar (``apply_kill_requests``,
+called by the runner when the session's ``wake`` event is set). Both run in one audit
+transaction, stamped at the latest bar's time like a cycle's records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from tui_trader.brokers import Broker, BrokerError
+from tui_trader.core.domain import Account, IterationReport, Position, RiskEvent
+from tui_trader.core.orders import Fill, Order
+
+if TYPE_CHECKING:
+    from tui_trader.core.clock import Clock
+    from tui_trader.engine.settlement import Unsettled
+    from tui_trader.risk.gate import RiskManager
+    from tui_trader.risk.state import RiskState
+    from tui_trader.store.audit import AuditLog
+
+
+class BetweenBars:
+    """Recording the broker's news and acting on requests between bars; the session supplies
+    its state and the cycle's pieces (annotated here, defined by the other mixins)."""
+
+    broker: Broker
+    audit: AuditLog
+    clock: Clock
+    risk: RiskManager
+    unsettled: Unsettled
+    market_time: datetime | None
+    last_account: Account | None
+    last_positions: dict[str, Position]
+    equity_seen: float
+    _fenced: bool
+    _cycle_orders: list[Order]
+    _cycle_fills: list[Fill]
+    _apply_updates: Callable[..., int]
+    _record_events: Callable[[list[RiskEvent], datetime], None]
+    _settle: Callable[[datetime], list[RiskEvent]]
+    _sync_risk: Callable[[], list[RiskEvent]]
+    _take_resume_request: Callable[[], list[RiskEvent]]
+    _take_kill_requests: Callable[[], list[RiskEvent]]
+    _on_halt: Callable[[list[RiskEvent], dict[str, Position], datetime], list[RiskEvent]]
+    _halted_meanwhile: Callable[[RiskState, dict[str, Position], datetime], list[RiskEvent]]
+    _take_manual_requests: Callable[[datetime], tuple[list[RiskEvent], list[str]]]
+    manual_pending: Callable[[], bool]
+    _report: Callable[..., IterationReport]
+
+    def sync_orders(self) -> int:
+        """Record order changes and fills that arrived since the last cycle; returns new fills.
+
+        Between bars (a live session waiting for the next one, or before shutting down) fills
+        keep arriving; this writes them without making a decision.
+        """
+        with self.audit.cycle():
+            self._cycle_orders.clear()
+            self._cycle_fills.clear()
+            self.audit.beat()
+            fills = self._apply_updates(self.broker.drain_updates())
+            if self.unsettled:
+                before = len(self._cycle_fills)
+                now = self.clock.now()
+                self._record_events(self._settle(now), now)
+                fills += len(self._cycle_fills) - before
+            return fills
+
+    def apply_kill_requests(self) -> IterationReport | None:
+        """Act on a pending kill between bars (the runner calls this when woken)."""
+        with self.audit.cycle():
+            self._cycle_orders.clear()
+            self._cycle_fills.clear()
+            self.audit.beat()
+            was_halted = self.risk.state.halted
+            events = self._sync_risk() if self.audit.commit_every == 1 else []
+            events += self._take_resume_request()
+            kills = self._take_kill_requests()
+            if not events and not kills and not self.manual_pending():
+                return None
+            # Stamped like the cycle's records: at the latest bar, so a replay's History shows a
+            # manual order, kill or resume among its bars, not at today's date (the rows'
+            # ``timestamp`` keeps the wall clock). Before any bar, the clock.
+            market_time = self.market_time or self.clock.now()
+            halts = kills
+            notes: list[str] = []
+            try:
+                positions = self.broker.positions()
+                if self.risk.state.halted and not was_halted and not kills:
+                    events = self._on_halt(events, positions, market_time)
+                if kills:
+                    halts = self._on_halt(kills, positions, market_time)
+                decided = self.risk.state
+                manual, notes = self._take_manual_requests(market_time)
+                events += manual
+                if self._fenced:  # a manual order found the account halted elsewhere
+                    self._fenced = False
+                    events += self._halted_meanwhile(decided, positions, market_time)
+                # Read the account after the halt acted: cancelled orders release buying power.
+                account = self.last_account = self.broker.account()
+                positions = self.last_positions = self.broker.positions()
+            except BrokerError as exc:  # the halt stands; say what the broker did not answer
+                note = f"; the broker did not answer (open orders may still be working): {exc}"
+                halts = [replace(e, action_taken=e.action_taken + note) for e in halts]
+                account = self.last_account or Account(0.0, 0.0, 0.0)
+                positions = self.last_positions
+            events += halts
+            self.equity_seen = account.equity
+            self._record_events(events, market_time)
+            return self._report(account, positions, market_time, 0, 0, 0, events, notes)
