@@ -103,3 +103,17 @@ async def test_only_the_exact_phrase_unlocks_live(db_path) -> None:
             confirm.press()
             await pilot.pause()
             assert app.screen is warning and not setup.live_confirmed, repr(typed)
+
+
+@pytest.mark.parametrize("typed", ["[/]", "[/bold]x", "[bold]x", "[link=https://evil.example]x"])
+async def test_square_brackets_typed_in_a_field_are_shown_as_typed(db_path, typed: str) -> None:
+    """The field's reason quotes what was typed, and shows it as typed: ``[/]`` or ``[/bold]``
+    in the Stop loss field was read as markup under it, and a closing tag that matches nothing
+    raised MarkupError out of the desk (it ended); ``[bold]x`` lost its brackets."""
+    app = make_app(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        setup = app.screen
+        error = setup.query_one("#stop_loss-error", Static)
+        setup.query_one("#stop_loss", Input).value = typed
+        await wait_for(pilot, lambda: typed in str(error.render()), "the reason, as typed")
+        assert app.is_running and app.screen is setup

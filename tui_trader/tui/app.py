@@ -32,6 +32,8 @@ from tui_trader.tui.state import DeskState
 from tui_trader.tui.widgets.deskbar import DeskBar
 
 if TYPE_CHECKING:
+    from textual.notifications import SeverityLevel
+
     from tui_trader.tui.handles import SessionHandle
     from tui_trader.tui.screens.dashboard import DashboardScreen
 
@@ -202,6 +204,22 @@ class TraderApp(SessionLifecycle, SessionControls, DeskActions, Navigation, App[
         if node is not self and not node.is_attached:
             return
         super().update_styles(node, animate)
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """A notification shown as written, never read as markup (``markup`` is ignored): the
+        desk's notices quote account keys, hosts and halt reasons from a shared store, broker
+        errors and typed symbols, where ``[/]`` raised MarkupError and ``[link=...]`` made a
+        link. No notice of the desk styles itself with markup."""
+        del markup
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     def _history_screen(self) -> Screen:
         """The History screen (imported on first use)."""
