@@ -94,3 +94,21 @@ def test_a_percentage_may_be_written_with_its_percent_sign() -> None:
         ["paper", "--max-drawdown", "5%", "--stop-loss", "3%", "--take-profit", "8%"]
     )
     assert (args.max_drawdown, args.stop_loss, args.take_profit) == (5.0, StopRule(pct=3.0), 8.0)
+
+
+SYMBOLS: list[tuple[str, list[str], str]] = [
+    ("eszett", ["paper", "--symbols", "SPY,\u00df"], "invalid symbol '\u00df' (ASCII letters"),
+    ("ligature", ["data", "list", "--symbols", "\ufb00"], "(ASCII letters only)"),
+    ("dotless-i", ["sandbox", "--symbols", "\u0131wm"], "--symbols: invalid symbol"),
+    ("fullwidth", ["learn", "evaluate", "--symbols", "\uff33PY"], "(ASCII letters only)"),
+]
+
+
+@pytest.mark.parametrize(("argv", "words"), [c[1:] for c in SYMBOLS], ids=[c[0] for c in SYMBOLS])
+def test_a_symbol_that_only_upper_cases_to_a_ticker_is_refused(
+    place: Path, capsys: pytest.CaptureFixture[str], argv: list[str], words: str
+) -> None:
+    """``'ß'.upper()`` is ``SS``, ``'\ufb00'`` (a ligature) ``FF`` and ``'ıwm'`` ``IWM``: such a
+    list was taken and the session traded tickers nobody typed (``--symbols ß`` traded SS)."""
+    code, out, err, _ = run_main(argv, capsys)
+    assert_one_line_exit_2(code, out, err, words, place)

@@ -99,7 +99,11 @@ def symbols_arg(text: str) -> tuple[str, ...]:
 
     An error names the first offending symbol (cut short), never the whole list: a list of
     thousands of characters must still be one readable line."""
-    parts = [p.strip().upper() for p in text.split(",")]
+    typed = [p.strip() for p in text.split(",")]
+    foreign = next((p for p in typed if not p.isascii()), None)
+    if foreign is not None:  # 'ß'.upper() is 'SS', 'ﬀ' 'FF', 'ı' 'I': a ticker nobody typed
+        raise argparse.ArgumentTypeError(f"invalid symbol {_cut(foreign)!r} (ASCII letters only)")
+    parts = [p.upper() for p in typed]
     if not text.strip() or any(not p for p in parts):
         where = next((i for i, p in enumerate(parts) if not p), 0) + 1
         raise argparse.ArgumentTypeError(
