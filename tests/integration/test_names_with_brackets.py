@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.integration.cli_helpers import run_cli
-from tests.integration.test_bad_input import daily_file
+from tests.integration.test_bad_input import daily_file, run_main
 
 
 def test_a_session_and_its_report_name_their_files_as_written(tmp_path: Path) -> None:
@@ -56,3 +58,15 @@ def test_a_bar_file_named_like_a_pattern_is_that_file(tmp_path: Path) -> None:
     )
     assert out.returncode == 0, out.stderr
     assert "Symbols: IWM\n" in out.stdout, out.stdout
+
+
+def test_learn_evaluate_names_its_files_as_written(
+    place: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Each file's verdict line names it: 'x[red]y.csv' read as 'xy.csv', its verdict in red."""
+    daily_file(place / "x[red]y.csv", days=300)
+    code, out, err, _ = run_main(
+        ["learn", "evaluate", "--data", "x[red]y.csv", "--seeds", "1"], capsys
+    )
+    assert code == 0 and err == "", err
+    assert "verdict x[red]y.csv: " in out, out

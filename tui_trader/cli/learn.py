@@ -199,7 +199,10 @@ def run_evaluate(args: argparse.Namespace) -> int:
         for market in markets:
             console.print(
                 summary_table(
-                    [r for r in results if r.market == market.label], [], 1, f"{market.label}"
+                    [r for r in results if r.market == market.label],
+                    [],
+                    1,
+                    shown_markup(market.label),
                 )
             )
     title = f"mean over {len(markets)} run(s) per configuration"
