@@ -108,3 +108,17 @@ def test_stored_square_brackets_are_shown_not_read_as_markup(
     assert out.returncode == 0, out.stderr
     assert out.stderr == ""
     assert shown in " ".join(out.stdout.split()), out.stdout  # lines wrap at 80 columns
+
+
+def test_the_readiness_record_shows_stored_account_keys_as_written(tmp_path: Path) -> None:
+    """``live readiness`` lists each account of the paper record: a stored key holding
+    ``[/bold]`` ended it with a crash line (MarkupError, exit 1) and an escape sequence went
+    to the terminal raw."""
+    db = tmp_path / "shared.db"
+    key = _seed(db)
+    open_database(db)
+    SessionRow.update(account_key=f"acct[/bold]{CLEAR}").where(SessionRow.key == key).execute()
+    database.close()
+    out = run_cli(tmp_path, "live", "readiness", "--db", str(db))
+    assert out.returncode == 1 and "not ready" in out.stdout, out.stderr  # no Alpaca paper yet
+    assert "acct[/bold]\\x1b[2J" in out.stdout and "\x1b" not in out.stdout
