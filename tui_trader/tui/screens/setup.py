@@ -33,6 +33,7 @@ from tui_trader.tui.setup_form import (
     FormResult,
     SessionPlan,
     carried_note,
+    typed_limits,
     validate,
 )
 from tui_trader.tui.widgets.desk_footer import DeskFooter
@@ -349,16 +350,7 @@ class SetupScreen(StyledOnMount, Screen[None]):
 
     def _limits_or_defaults(self) -> RiskLimits:
         """The limits typed so far (the defaults where a field is invalid), for the warning."""
-        values = self.values()
-        try:
-            return RiskLimits(
-                float(values["max_drawdown"]),
-                float(values["max_daily_loss"]),
-                float(values["max_position"]),
-                int(values["max_orders"]),
-            )
-        except ValueError:
-            return RiskLimits()
+        return typed_limits(self.values()) or RiskLimits()
 
     @on(Input.Submitted)
     def _submitted(self) -> None:
