@@ -10,8 +10,8 @@ brackets as styles, links and actions, and a closing tag that matches nothing ra
 knows both:
 
 - ``ShownConsole``: the console of the commands that print the store (``risk show``,
-  ``status``, ``history``, ``pnl``, ``live status``). It reads no markup at all and escapes the
-  control characters of every string it is given (prints, table cells, titles).
+  ``status``, ``history``, ``pnl``, ``live status``, ``report``). It reads no markup at all and
+  escapes the control characters of every string it is given (prints, table cells, titles).
 - ``styled``: a line of plain and styled parts, each shown literally (where a line wants colour).
 - ``shown``: one value as a literal ``Text`` (a desk widget, a table cell).
 - ``shown_markup``: one value for a place that must read markup (a session's own coloured lines).
