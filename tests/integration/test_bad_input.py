@@ -117,16 +117,16 @@ CASES: list[tuple[str, list[str], str]] = [
     ("learn-bars-10", ["learn", "evaluate", "--bars", "10"], "--bars must be at least 20"),
     # protective stops
     ("stop-loss-word", ["paper", "--stop-loss", "tight"], "give a percent (e.g. 5) or atr:N"),
-    ("stop-loss-zero", ["paper", "--stop-loss", "0"], "give a percent"),
-    ("stop-loss-100", ["paper", "--stop-loss", "100"], "must be below 100"),
-    ("stop-loss-atr-nan", ["paper", "--stop-loss", "atr:nan"], "positive number of ATRs"),
-    ("stop-loss-atr-99", ["paper", "--stop-loss", "atr:99"], "at most 20 average true ranges"),
-    ("take-profit-neg", ["paper", "--take-profit", "-5"], "give a positive percent"),
-    ("live-stop-loss", ["live", "paper", "--stop-loss", "atr:"], "positive number of ATRs"),
+    ("stop-loss-zero", ["paper", "--stop-loss", "0"], "a percentage from 0.01 to below 100"),
+    ("stop-loss-100", ["paper", "--stop-loss", "100"], "a stop at 100% is a price of zero"),
+    ("stop-loss-atr-nan", ["paper", "--stop-loss", "atr:nan"], "not a finite number: 'atr:nan'"),
+    ("stop-loss-atr-99", ["paper", "--stop-loss", "atr:99"], "from 0.01 to 20 average true"),
+    ("take-profit-neg", ["paper", "--take-profit", "-5"], "a percentage from 0.01 to 1000"),
+    ("live-stop-loss", ["live", "paper", "--stop-loss", "atr:"], "not a number: 'atr:'"),
     (
         "live-trading-take-profit",
         ["live", "trading", "--enable-live", "--take-profit", "inf"],
-        "give a positive percent",
+        "--take-profit: not a finite number: 'inf'",
     ),
     # replay files that do not fit the settings
     (

@@ -48,6 +48,8 @@ FILES: dict[str, tuple[pl.DataFrame, str]] = {
     "one-blank": (_bars(["SPY"] * (DAYS - 1) + [""]), "1 row(s) without a symbol"),
     "escape": (_bars(["SPY\x1b[31m"] * DAYS), "'SPY\\x1b[31M' is not a ticker symbol"),
     "space": (_bars(["spy y"] * DAYS), "'SPY Y' is not a ticker symbol"),
+    "eszett": (_bars(["ßpy"] * DAYS), "'ßpy' is not a ticker symbol"),  # was traded as SSPY
+    "dotless-i": (_bars(["ıwm"] * DAYS), "'ıwm' is not a ticker symbol"),  # was traded as IWM
 }
 
 

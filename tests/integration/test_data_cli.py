@@ -187,3 +187,50 @@ def test_a_paper_session_trades_on_yahoo_bars_then_on_the_cache_alone(
     assert code == 0, err
     assert len([line for line in out.splitlines() if line.startswith("iter=")]) == 8
     assert len(fake.chart_requests()) == asked
+
+
+def test_ctrl_c_at_the_clear_question_ends_it(tmp_path: Path) -> None:
+    """Ctrl+C at ``data clear``'s question ends the command: 'interrupted', exit 130, nothing
+    deleted. polars replaces the SIGINT handler when it loads with one that restarts a
+    blocked read, and the question ignored Ctrl+C for good (a hang; only kill ended it)."""
+    import os
+    import pty
+    import select
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.integration.cli_helpers import cli_env
+
+    cache = tmp_path / "cache"
+    (cache / "1d").mkdir(parents=True)
+    kept = cache / "1d" / "SPY.parquet"
+    kept.write_bytes(b"bars")
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tui_trader", "data", "clear", "--cache-dir", str(cache)],
+        stdin=slave,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=cli_env(tmp_path),
+        cwd=tmp_path,
+    )
+    os.close(slave)
+    try:
+        shown, deadline = b"", time.monotonic() + 60
+        while b"to delete them: " not in shown:
+            assert time.monotonic() < deadline, f"no question: {shown!r}"
+            if select.select([proc.stdout], [], [], 0.5)[0]:
+                shown += os.read(proc.stdout.fileno(), 4096)
+        proc.send_signal(signal.SIGINT)  # what Ctrl+C sends
+        try:
+            _, err = proc.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            raise AssertionError("Ctrl+C did not end the question") from None
+    finally:
+        os.close(master)
+    assert proc.returncode == 130 and err.decode().strip() == "interrupted"
+    assert kept.exists()

@@ -78,3 +78,28 @@ def test_a_yahoo_stand_in_that_is_no_http_url_is_refused(
     monkeypatch.setenv("TUI_TRADER_YAHOO_URL", url)
     code, out, err, _ = run_main(["data", "fetch", "--symbols", "SPY", "--timeout", "2"], capsys)
     assert_one_line_exit_2(code, out, err, f"$TUI_TRADER_YAHOO_URL={url!r} {words}", place)
+
+
+@pytest.mark.parametrize(
+    ("driver", "words"),
+    [
+        ("nonsense.Driver", "(ModuleNotFoundError: No module named 'nonsense')"),
+        ("textual.app:App", "is not a Driver class"),
+        (":x", "(ValueError: Empty module name)"),
+    ],
+    ids=["no-module", "not-a-driver", "no-module-name"],
+)
+def test_a_textual_driver_variable_naming_no_driver_is_refused(
+    place: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    driver: str,
+    words: str,
+) -> None:
+    """``$TEXTUAL_DRIVER`` (the browser front sets it) naming no driver: the desk ended with a
+    crash line (exit 1) and a crash log holding the import's traceback."""
+    monkeypatch.setenv("TEXTUAL_DRIVER", driver)
+    monkeypatch.setattr("textual.constants.DRIVER", driver)  # Textual reads it once, on import
+    code, out, err, _ = run_main(["--db", str(place / "desk.db")], capsys)
+    assert_one_line_exit_2(code, out, err, f"$TEXTUAL_DRIVER '{driver}' names no", place)
+    assert words in err

@@ -65,6 +65,12 @@ NUMBERS: list[tuple[str, list[str], str]] = [
     ("tiny-drawdown", ["paper", "--max-drawdown", "5e-324"], "from 0.01 to 100, got '5e-324'"),
     ("tiny-daily-loss", ["paper", "--max-daily-loss", "0.001"], "--max-daily-loss: must be a"),
     ("tiny-position", ["live", "paper", "--max-position", "1e-9"], "percentage from 0.01 to 100"),
+    ("stop-underscore", ["paper", "--stop-loss", "1_0"], "--stop-loss: not a number: '1_0'"),
+    ("stop-atr-underscore", ["paper", "--stop-loss", "atr:1_0"], "no '_' between them"),
+    ("stop-unicode", ["paper", "--stop-loss", "\uff15"], "(use ASCII digits)"),
+    ("stop-tiny", ["live", "paper", "--stop-loss", "1e-300"], "from 0.01 to below 100"),
+    ("profit-unicode", ["paper", "--take-profit", "\uff18"], "--take-profit: not a number"),
+    ("profit-tiny", ["paper", "--take-profit", "0.001"], "percentage from 0.01 to 1000"),
 ]
 
 
@@ -74,5 +80,35 @@ def test_numbers_follow_one_rule(
 ) -> None:
     """``1_000`` is refused by decimal options as by whole-number ones (``float()`` took it), and
     a percentage limit under 0.01% (shown as 0.0%, meaning nothing) names the valid range."""
+    code, out, err, _ = run_main(argv, capsys)
+    assert_one_line_exit_2(code, out, err, words, place)
+
+
+def test_a_percentage_may_be_written_with_its_percent_sign() -> None:
+    """``5%`` is what a trader writes for five percent: every percentage option takes it as 5
+    (it was refused as 'not a number', and the stop rules said 'give a percent')."""
+    from tui_trader.cli import build_parser
+    from tui_trader.risk.stops import StopRule
+
+    args = build_parser().parse_args(
+        ["paper", "--max-drawdown", "5%", "--stop-loss", "3%", "--take-profit", "8%"]
+    )
+    assert (args.max_drawdown, args.stop_loss, args.take_profit) == (5.0, StopRule(pct=3.0), 8.0)
+
+
+SYMBOLS: list[tuple[str, list[str], str]] = [
+    ("eszett", ["paper", "--symbols", "SPY,\u00df"], "invalid symbol '\u00df' (ASCII letters"),
+    ("ligature", ["data", "list", "--symbols", "\ufb00"], "(ASCII letters only)"),
+    ("dotless-i", ["sandbox", "--symbols", "\u0131wm"], "--symbols: invalid symbol"),
+    ("fullwidth", ["learn", "evaluate", "--symbols", "\uff33PY"], "(ASCII letters only)"),
+]
+
+
+@pytest.mark.parametrize(("argv", "words"), [c[1:] for c in SYMBOLS], ids=[c[0] for c in SYMBOLS])
+def test_a_symbol_that_only_upper_cases_to_a_ticker_is_refused(
+    place: Path, capsys: pytest.CaptureFixture[str], argv: list[str], words: str
+) -> None:
+    """``'ß'.upper()`` is ``SS``, ``'\ufb00'`` (a ligature) ``FF`` and ``'ıwm'`` ``IWM``: such a
+    list was taken and the session traded tickers nobody typed (``--symbols ß`` traded SS)."""
     code, out, err, _ = run_main(argv, capsys)
     assert_one_line_exit_2(code, out, err, words, place)

@@ -62,3 +62,63 @@ def test_stored_escape_sequences_are_shown_not_sent(
     assert "\x1b" not in out.stdout and "\x07" not in out.stdout
     assert shown in out.stdout
     assert not any(line.startswith("ACTIVE") for line in out.stdout.splitlines())
+
+
+MARKUP_KEY = "acct[bold]x"
+MARKUP_DETAIL = "[/bold] closed [/] [bold]y [link=https://evil.example]z"
+
+
+def _seed_markup(db: Path) -> None:
+    """One session whose account key and host hold markup, its account halted with a reason
+    and a detail that do: a closing tag that matches nothing, a bare ``[/]``, a style, a link."""
+    audit = AuditLog(open_database(db), WallClock())
+    row = audit.start_session("local", "paper", None, "test", ("SPY",), {})
+    SessionRow.update(host="box[/]", account_key=MARKUP_KEY).where(
+        SessionRow.key == row.key
+    ).execute()
+    RiskStateRow.insert(
+        account_key=MARKUP_KEY,
+        state="halted",
+        halt_reason="manual[red]",
+        halt_detail=MARKUP_DETAIL,
+        updated_at=to_db_time(datetime.now(UTC)),
+    ).on_conflict_replace().execute()
+    database.close()
+
+
+@pytest.mark.parametrize(
+    ("command", "shown"),
+    [
+        (["risk", "show"], f"{MARKUP_KEY}:"),
+        (["risk", "show"], f"manual[red]: {MARKUP_DETAIL}"),
+        (["status"], f"manual[red]: {MARKUP_DETAIL}"),
+        (["fleet"], "box[/]"),
+    ],
+    ids=["risk-show-key", "risk-show-detail", "status-detail", "fleet-host"],
+)
+def test_stored_square_brackets_are_shown_not_read_as_markup(
+    tmp_path: Path, command: list[str], shown: str
+) -> None:
+    """Stored text is shown as written: rich read ``[bold]x`` in an account key as a style (the
+    key showed as ``acctx``), dropped ``[/]`` and links, and ``status`` ended with a crash line
+    (MarkupError, exit 1) on a halt detail whose closing tag matched nothing."""
+    db = tmp_path / "shared.db"
+    _seed_markup(db)
+    out = run_cli(tmp_path, *command, "--db", str(db))
+    assert out.returncode == 0, out.stderr
+    assert out.stderr == ""
+    assert shown in " ".join(out.stdout.split()), out.stdout  # lines wrap at 80 columns
+
+
+def test_the_readiness_record_shows_stored_account_keys_as_written(tmp_path: Path) -> None:
+    """``live readiness`` lists each account of the paper record: a stored key holding
+    ``[/bold]`` ended it with a crash line (MarkupError, exit 1) and an escape sequence went
+    to the terminal raw."""
+    db = tmp_path / "shared.db"
+    key = _seed(db)
+    open_database(db)
+    SessionRow.update(account_key=f"acct[/bold]{CLEAR}").where(SessionRow.key == key).execute()
+    database.close()
+    out = run_cli(tmp_path, "live", "readiness", "--db", str(db))
+    assert out.returncode == 1 and "not ready" in out.stdout, out.stderr  # no Alpaca paper yet
+    assert "acct[/bold]\\x1b[2J" in out.stdout and "\x1b" not in out.stdout

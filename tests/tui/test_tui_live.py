@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from textual.widgets import Button, Checkbox, Select, Static
+from textual.widgets import Button, Checkbox, Input, Select, Static
 from tui_helpers import wait_for
 
 from tui_trader.tui.alpaca_status import alpaca_status
@@ -220,3 +220,17 @@ async def test_adopting_positions_is_said_on_the_live_warning_and_asked_again(
         await _warning_shown(app, pilot)
         await _confirm_warning(app, pilot, setup)
         assert setup.revalidate().plan.adopt_positions is True
+
+
+async def test_the_live_warning_names_limits_typed_with_their_percent_sign(db_path) -> None:
+    """The form takes '20%' as 20 (as the command line does); the real-money warning read the
+    field with float() alone, found no number and named the default 5% over a session that
+    would run with a 20% kill switch."""
+    app = make_app(db_path, live_enabled=True)
+    async with app.run_test(size=SIZE) as pilot:
+        app.screen.query_one("#max_drawdown", Input).value = "20%"
+        await _choose_live(app, pilot)
+        warning = app.screen
+        assert warning.limits.max_drawdown_pct == 20.0
+        shown = "\n".join(str(w.render()) for w in warning.query(Static))
+        assert "max drawdown 20%" in shown, shown

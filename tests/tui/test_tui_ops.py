@@ -41,6 +41,21 @@ def test_the_form_starts_from_the_settings_file(tmp_path: Path) -> None:
     assert config_defaults({"data": "replay:/x/bars.csv"})["replay_file"] == "/x/bars.csv"
 
 
+def test_percentages_written_with_their_sign_in_the_settings_file_reach_the_plan(
+    tmp_path: Path,
+) -> None:
+    """``allocation = "5%"`` (no field on the form: carried) and ``max_drawdown = "4%"`` (a
+    field): the options take '5%' as 5, and the desk's plan has both; the carried value was
+    converted with float() alone, which raised ValueError in the form's check."""
+    path = tmp_path / "desk.toml"
+    path.write_text('allocation = "5%"\nmax_drawdown = "4%"\n')
+    fields = setup_defaults(path)
+    assert fields is not None
+    plan = validate(dict(fields, db="desk.db")).plan
+    assert plan is not None
+    assert (plan.settings.allocation_pct, plan.settings.limits.max_drawdown_pct) == (5.0, 4.0)
+
+
 def test_alert_and_backup_fields_are_checked_and_planned() -> None:
     """A URL apprise does not know is explained on the alerts field; good ones reach the plan."""
     base = dict(DEFAULTS, db="desk.db")

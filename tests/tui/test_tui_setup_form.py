@@ -105,6 +105,20 @@ def test_stop_loss_and_take_profit_are_off_when_empty_and_checked_when_typed() -
     assert "give a percent (e.g. 5) or atr:N" in bad.errors["stop_loss"]
 
 
+def test_stop_loss_and_take_profit_fields_follow_the_number_rules_of_every_option() -> None:
+    """The fields take what the command line takes: ``1_0``, ``５`` and a stop a billionth of a
+    percent away were taken as a 10% stop, a 5% take-profit and a stop at the entry price;
+    ``5%`` is five percent, as a trader writes it."""
+    from tui_trader.risk.stops import StopRule
+
+    for stop, profit in (("1_0", "５"), ("atr:1_0", "1e-9"), ("1e-300", "8_0")):
+        bad = validate(_values(stop_loss=stop, take_profit=profit))
+        assert bad.plan is None and set(bad.errors) == {"stop_loss", "take_profit"}, (stop, profit)
+    plan = validate(_values(stop_loss="5%", take_profit="8 %")).plan
+    assert plan is not None
+    assert (plan.settings.stop_loss, plan.settings.take_profit_pct) == (StopRule(pct=5.0), 8.0)
+
+
 def test_the_weights_and_learning_fields_reach_the_plan_and_are_checked() -> None:
     """The desk blends strategies as chosen: adaptive by default at the CLI's rate and floor,
     equal or one strategy when picked; a rate or floor the learner refuses is explained

@@ -11,6 +11,8 @@ went to a SQLite file under a folder named ``postgresql:``.
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from textual.widgets import Button, Checkbox, Input, Select, Static
 from tui_helpers import wait_for
@@ -103,3 +105,45 @@ async def test_only_the_exact_phrase_unlocks_live(db_path) -> None:
             confirm.press()
             await pilot.pause()
             assert app.screen is warning and not setup.live_confirmed, repr(typed)
+
+
+@pytest.mark.parametrize("typed", ["[/]", "[/bold]x", "[bold]x", "[link=https://evil.example]x"])
+async def test_square_brackets_typed_in_a_field_are_shown_as_typed(db_path, typed: str) -> None:
+    """The field's reason quotes what was typed, and shows it as typed: ``[/]`` or ``[/bold]``
+    in the Stop loss field was read as markup under it, and a closing tag that matches nothing
+    raised MarkupError out of the desk (it ended); ``[bold]x`` lost its brackets."""
+    app = make_app(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        setup = app.screen
+        error = setup.query_one("#stop_loss-error", Static)
+        setup.query_one("#stop_loss", Input).value = typed
+        await wait_for(pilot, lambda: typed in str(error.render()), "the reason, as typed")
+        assert app.is_running and app.screen is setup
+
+
+@pytest.mark.parametrize(
+    ("make", "said"),
+    [
+        (lambda env: env.mkdir(), "is a folder, not a settings file"),
+        (lambda env: env.symlink_to(env.parent / "gone"), "which does not exist"),
+        (lambda env: env.symlink_to(env), "is a symbolic link that loops"),
+    ],
+    ids=["folder", "broken-link", "looping-link"],
+)
+async def test_a_dotenv_that_is_no_file_is_named_on_the_setup_screen(
+    db_path, tmp_path, monkeypatch: pytest.MonkeyPatch, make, said: str
+) -> None:
+    """Choosing Alpaca paper with ``.env`` a folder or a broken link said only "no credentials
+    found"; the command line names what ``.env`` is, and the desk now says the same words."""
+    for name in [n for n in os.environ if n.startswith("APCA_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    make(tmp_path / ".env")
+    app = make_app(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        setup = app.screen
+        setup.query_one("#mode", Select).value = "paper"
+        error = setup.query_one("#mode-error", Static)
+        await wait_for(pilot, lambda: said in str(error.render()), "what .env is")
+        assert "no credentials found" in str(error.render())
+        assert setup.query_one("#start", Button).disabled

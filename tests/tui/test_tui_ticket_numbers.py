@@ -46,3 +46,12 @@ def test_a_number_with_thousands_commas_is_still_read() -> None:
     result = parse_ticket(dict(TICKET, type="limit", amount="1,000", limit="1,234.5"), SYMBOLS)
     assert result.order is not None
     assert (result.order.qty, result.order.limit_price) == (1000.0, 1234.5)
+
+
+@pytest.mark.parametrize("typed", ["ß", "ﬀ", "ı"])
+def test_a_symbol_that_only_upper_cases_to_one_is_refused(typed: str) -> None:
+    """``'ß'.upper()`` is ``SS``, ``'ﬀ'`` ``FF``, ``'ı'`` ``I``: on a desk trading that ticker the
+    ticket took a character nobody would call it for the symbol."""
+    result = parse_ticket(dict(TICKET, symbol=typed), (*SYMBOLS, "SS", "FF", "I"))
+    assert result.order is None and result.field == "symbol"
+    assert parse_ticket(dict(TICKET, symbol="ss"), (*SYMBOLS, "SS")).order is not None

@@ -43,3 +43,10 @@ def printed(event: RiskEvent) -> str:
 )
 def test_the_cli_risk_line_names_the_unit_of_its_measure(event: RiskEvent, shown: str) -> None:
     assert printed(event) == shown
+
+
+def test_a_stored_halt_detail_in_a_risk_line_is_shown_as_written() -> None:
+    """A halt restored from a shared store carries its detail as any writer put it: ``[/bold]``
+    raised MarkupError out of the session's first line, and ``[red]`` coloured the rest."""
+    event = RiskEvent("manual", 0.0, 0.0, "halted [red]trading", detail="[/bold] x [red]y")
+    assert printed(event) == "[RISK] manual: -> halted [red]trading ([/bold] x [red]y)"

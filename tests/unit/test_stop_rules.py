@@ -2,47 +2,75 @@
 
 from __future__ import annotations
 
+import argparse
+import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tui_trader.cli.numbers import stop_loss_arg, take_profit_arg
 from tui_trader.core.domain import Bar, TradingState
 from tui_trader.core.orders import OrderClass, OrderRequest, OrderType, Side
 from tui_trader.risk.gate import RiskLimits, RiskManager
 from tui_trader.risk.state import RiskState
-from tui_trader.risk.stops import (
-    StopRule,
-    TrueRange,
-    is_protective,
-    parse_stop_rule,
-    parse_take_profit,
-    stop_price,
-)
+from tui_trader.risk.stops import StopRule, TrueRange, is_protective, stop_price
 
 
 @pytest.mark.parametrize(
     ("text", "rule"),
-    [("5", StopRule(pct=5.0)), (" 2.5 ", StopRule(pct=2.5)), ("ATR:2", StopRule(atr=2.0))],
+    [
+        ("5", StopRule(pct=5.0)),
+        (" 2.5 ", StopRule(pct=2.5)),
+        ("ATR:2", StopRule(atr=2.0)),
+        ("5%", StopRule(pct=5.0)),
+        ("0.01", StopRule(pct=0.01)),
+        ("atr:20", StopRule(atr=20.0)),
+    ],
 )
 def test_stop_rules_parse(text: str, rule: StopRule) -> None:
-    """A percent or ``atr:N``, case and spaces aside."""
-    assert parse_stop_rule(text) == rule
+    """A percent (``5`` or ``5%``: a trader writes either) or ``atr:N``, case and spaces aside."""
+    assert stop_loss_arg(text) == rule
 
 
 @pytest.mark.parametrize(
-    "text", ["", "x", "0", "-3", "100", "nan", "inf", "atr:", "atr:0", "atr:x"]
+    "text", ["", "x", "0", "-3", "100", "100%", "nan", "inf", "atr:", "atr:0", "atr:x", "atr:21"]
 )
 def test_bad_stop_rules_say_what_is_wrong(text: str) -> None:
     """Each bad value is one plain line that quotes it."""
-    with pytest.raises(ValueError, match=f"got {text!r}$"):
-        parse_stop_rule(text)
+    with pytest.raises(argparse.ArgumentTypeError, match=re.escape(repr(text))):
+        stop_loss_arg(text)
 
 
-@pytest.mark.parametrize("text", ["0", "-1", "abc", "nan", "5000"])
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("1_0", "no '_'"),
+        ("atr:1_0", "no '_'"),
+        ("５", "use ASCII digits"),
+        ("atr:２", "use ASCII digits"),
+        ("atr:nan", "not a finite number"),
+        ("1e-300", "from 0.01 to below 100"),
+        ("0.001", "from 0.01 to below 100"),
+        ("atr:0.0000001", "from 0.01 to 20 average true ranges"),
+        ("1e400", "not a finite number"),
+    ],
+)
+def test_stop_rules_follow_the_number_rules_of_every_option(text: str, words: str) -> None:
+    """``1_0``, Unicode digits, a stop a billionth of a percent away: the stop rules read their
+    own numbers with ``float()`` and took all of these (``1_0`` as a 10% stop)."""
+    with pytest.raises(argparse.ArgumentTypeError, match=re.escape(words)):
+        stop_loss_arg(text)
+
+
+@pytest.mark.parametrize("text", ["0", "-1", "abc", "nan", "5000", "1_0", "８", "1e-9", "5%%"])
 def test_bad_take_profits_are_refused(text: str) -> None:
-    with pytest.raises(ValueError, match=f"got {text!r}$"):
-        parse_take_profit(text)
+    with pytest.raises(argparse.ArgumentTypeError, match=re.escape(repr(text))):
+        take_profit_arg(text)
+
+
+def test_a_take_profit_may_be_written_with_its_percent_sign() -> None:
+    assert take_profit_arg("8%") == take_profit_arg(" 8 % ") == 8.0
 
 
 def test_a_stop_sits_below_a_long_and_above_a_short_in_alpacas_ticks() -> None:

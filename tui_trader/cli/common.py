@@ -99,7 +99,11 @@ def symbols_arg(text: str) -> tuple[str, ...]:
 
     An error names the first offending symbol (cut short), never the whole list: a list of
     thousands of characters must still be one readable line."""
-    parts = [p.strip().upper() for p in text.split(",")]
+    typed = [p.strip() for p in text.split(",")]
+    foreign = next((p for p in typed if not p.isascii()), None)
+    if foreign is not None:  # 'ß'.upper() is 'SS', 'ﬀ' 'FF', 'ı' 'I': a ticker nobody typed
+        raise argparse.ArgumentTypeError(f"invalid symbol {_cut(foreign)!r} (ASCII letters only)")
+    parts = [p.upper() for p in typed]
     if not text.strip() or any(not p for p in parts):
         where = next((i for i, p in enumerate(parts) if not p), 0) + 1
         raise argparse.ArgumentTypeError(
@@ -290,11 +294,35 @@ def add_db_option(parser: argparse.ArgumentParser) -> None:
 
 
 def ask(prompt: str) -> str:
-    """One line typed at the terminal; ``""`` when input ends (Ctrl+D answers no)."""
+    """One line typed at the terminal; ``""`` when input ends (Ctrl+D answers no).
+
+    On a terminal the line is waited for with ``select`` first: Ctrl+C must end the question
+    (exit 130, "interrupted"). polars (2.x) replaces the process's SIGINT handler when it is
+    imported with one that restarts an interrupted ``read``, so ``input()`` alone never woke
+    for Python to raise ``KeyboardInterrupt``: ``data clear``'s question (asked after polars
+    is loaded) ignored Ctrl+C for good. ``select`` is never restarted after a signal."""
     try:
-        return input(prompt)
+        if not _is_terminal(sys.stdin):
+            return input(prompt)
+        import select
+
+        sys.stdout.write(prompt)
+        sys.stdout.flush()
+        select.select([sys.stdin], [], [])  # Ctrl+C: KeyboardInterrupt here
+        line = sys.stdin.readline()
+        if not line:
+            return ""
+        return line.rstrip("\r\n")
     except EOFError:
         return ""
+
+
+def _is_terminal(stream: object) -> bool:
+    """Whether ``stream`` is a file descriptor open on a terminal (a stand-in stream has none)."""
+    try:
+        return os.isatty(stream.fileno())  # type: ignore[attr-defined]
+    except (AttributeError, OSError, ValueError):
+        return False
 
 
 def confirmed_by_typing(word: str, heading: str, prompt: str, refusal: str) -> bool:

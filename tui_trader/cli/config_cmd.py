@@ -126,7 +126,7 @@ def setup_defaults(explicit) -> dict[str, str] | None:
     """The desk's setup form, started from the settings file (``None``: no file)."""
     from tui_trader.cli import build_parser
     from tui_trader.ops.config_file import ConfigFileError, find_config, load_config
-    from tui_trader.tui.setup_form import config_defaults
+    from tui_trader.tui.setup_form import CARRIED, config_defaults
 
     try:
         path = find_config(explicit)
@@ -143,7 +143,9 @@ def setup_defaults(explicit) -> dict[str, str] | None:
         }
     except ConfigFileError as exc:
         raise UsageError(str(exc)) from None
-    raw = {k: v for k, v in cfg.values.items() if k in checked}
+    # a form field keeps the file's text (its own check reads it again); a key without one is
+    # carried as the number the option read ('5%' is 5: float() alone would refuse it)
+    raw = {k: checked[k] if k in CARRIED else v for k, v in cfg.values.items() if k in checked}
     return config_defaults(raw)
 
 

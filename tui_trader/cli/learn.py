@@ -28,6 +28,7 @@ from tui_trader.cli.learn_tables import (
     windows_table,
 )
 from tui_trader.cli.numbers import int_at_most, integer, non_negative_float, percent
+from tui_trader.cli.shown_console import shown_markup
 from tui_trader.learning.book import MIN_TRADE_PCT
 from tui_trader.learning.choices import DEFAULT_FLOOR, DEFAULT_LEARNING_RATE
 from tui_trader.learning.evaluate import (
@@ -164,7 +165,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     max_dd = args.max_drawdown if args.max_drawdown is not None else (100.0 if real else 5.0)
     settings = EvalSettings(allocation, args.cost_bps, max_dd, learning=learning)
     windows = tuple(args.window)
-    console.print(f"[bold]learn evaluate[/]: {source}")
+    console.print(f"[bold]learn evaluate[/]: {shown_markup(source)}")
     for note in notes:
         console.print(f"note: {note}", markup=False)
     halt = f"positions frozen once drawdown reaches {max_dd:g}% (the engine's halt)"
@@ -198,7 +199,10 @@ def run_evaluate(args: argparse.Namespace) -> int:
         for market in markets:
             console.print(
                 summary_table(
-                    [r for r in results if r.market == market.label], [], 1, f"{market.label}"
+                    [r for r in results if r.market == market.label],
+                    [],
+                    1,
+                    shown_markup(market.label),
                 )
             )
     title = f"mean over {len(markets)} run(s) per configuration"

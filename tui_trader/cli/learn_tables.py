@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from rich.table import Table
 
+from tui_trader.cli.shown_console import shown_markup
 from tui_trader.learning.evaluate import (
     CONFIGURATIONS,
     FROZEN,
@@ -92,8 +93,8 @@ def windows_table(results: list[RunResult], markets: list[Market], windows: tupl
                 cells.append(f"{w.return_pct:+.0f}% / {w.max_drawdown_pct:.0f}% / {w.sharpe:.2f}")
             bars = by[("adaptive", market.label)].windows[i].bars
             table.add_row(
-                market.label,
-                window.name,
+                shown_markup(market.label),
+                shown_markup(window.name),
                 str(bars),
                 "-" if share is None else f"{share:.0%}",
                 *cells,
@@ -173,6 +174,7 @@ def _real_verdict(
     ablation_wins = ablation_total = 0
     for market in markets:
         m = market.label
+        shown = shown_markup(m)  # a file's name: 'x[red]y.csv' is no style
         a = by[("adaptive", m)]
         singles = _mean([by[(s, m)].sharpe for s in STRATEGY_NAMES])
         beats = (
@@ -182,7 +184,7 @@ def _real_verdict(
         )
         level = a.sharpe >= SHARPE_TARGET and a.max_drawdown_pct <= DRAWDOWN_TARGET
         lines.append(
-            f"verdict {m}: {_word(beats)} adaptive Sharpe {a.sharpe:.2f} vs equal "
+            f"verdict {shown}: {_word(beats)} adaptive Sharpe {a.sharpe:.2f} vs equal "
             f"{by[('equal', m)].sharpe:.2f}, hold {by[(HOLD, m)].sharpe:.2f}, average single "
             f"strategy {singles:.2f}; {_word(level)} Sharpe >= {SHARPE_TARGET} "
             f"with max drawdown {a.max_drawdown_pct:.1f}% <= {DRAWDOWN_TARGET:g}%"
@@ -207,7 +209,7 @@ def _real_verdict(
                     f"return {aw.return_pct:+.0f}% vs buy and hold {hw.return_pct:+.0f}% "
                     f"(target at least half)"
                 )
-            lines.append(f"  window {window.name}: {_word(ok)} {what}")
+            lines.append(f"  window {shown_markup(window.name)}: {_word(ok)} {what}")
     need = ABLATION_SHARE * ablation_total
     lines.append(
         f"verdict ablation: {_word(ablation_wins >= need)} adaptive beat its frozen-learning "

@@ -31,7 +31,7 @@ from tui_trader.cli.numbers import cash_arg, non_negative_int, positive_float
 from tui_trader.cli.ops_options import ops_settings_from, running_ops
 from tui_trader.cli.paper import add_session_options, learning_from, limits_from
 from tui_trader.cli.session_output import run_in_terminal
-from tui_trader.cli.shown_console import ShownConsole
+from tui_trader.cli.shown_console import ShownConsole, shown_markup, styled
 from tui_trader.core.timeframes import TimeframeError, check_warmup, parse_interval, parse_period
 from tui_trader.risk.limits import RiskLimits
 from tui_trader.session.alpaca import (
@@ -234,9 +234,9 @@ def _run(args: argparse.Namespace, mode: str, tag: str, title: str) -> int:
     record_skip(args, session)
     account = session.broker.account()
     console.print(f"{tag} {title}")
-    console.print(f"{tag} Connected to: {endpoint.label}")
+    console.print(f"{tag} Connected to: {shown_markup(endpoint.label)}")
     console.print(
-        f"{tag} Account: {account.account_id}  equity ${account.equity:,.2f}  "
+        f"{tag} Account: {shown_markup(account.account_id)}  equity ${account.equity:,.2f}  "
         f"cash ${account.cash:,.2f}  buying power ${account.buying_power:,.2f}"
     )
     pdt = (
@@ -256,12 +256,15 @@ def _run(args: argparse.Namespace, mode: str, tag: str, title: str) -> int:
     protection = session.config.protection()
     if protection:
         console.print(f"{tag} Protection: {protection}")
-    console.print(f"{tag} Database: {settings.db}")
+    console.print(f"{tag} Database: {shown_markup(settings.db)}")
     if session.risk.state.halted:
+        halt = session.risk.state  # its words as stored: shown, never read as markup
         console.print(
-            f"[bold white on red] HALTED [/] this account is halted "
-            f"({session.risk.state.halt_reason}: {session.risk.state.halt_detail}); "
-            "run 'tui-trader risk reset' to re-arm"
+            styled(
+                (" HALTED ", "bold white on red"),
+                f" this account is halted ({halt.halt_reason}: {halt.halt_detail}); "
+                "run 'tui-trader risk reset' to re-arm",
+            )
         )
     every = args.every or session.config.interval.duration.total_seconds()
     try:
@@ -291,7 +294,7 @@ def show_live_status(args: argparse.Namespace) -> int:
         raise UsageError(connection_message(str(exc), endpoint.label, args.timeout)) from None
     finally:
         broker.close()
-    console.print(f"[bold]{endpoint.label}[/]  account {account.account_id}")
+    console.print(styled((endpoint.label, "bold"), f"  account {account.account_id}"))
     console.print(
         f"cash {account.cash:,.2f}  equity {account.equity:,.2f}  buying power "
         f"{account.buying_power:,.2f}  previous close equity "

@@ -15,6 +15,7 @@ from rich.console import Console
 
 from tui_trader.cli.common import add_db_option, resolve_db
 from tui_trader.cli.numbers import finite_number, non_negative_int, percent
+from tui_trader.core.shown import shown_text
 
 READINESS_SKIPPED = "readiness_skipped"
 
@@ -63,16 +64,18 @@ def show_readiness(console: Console, db, bar) -> object:
     from tui_trader.ops.readiness import paper_records, verdict
 
     records = paper_records(db)
-    console.print(f"paper record in {db}")
+    console.print(f"paper record in {db}", markup=False)
     if not records:
         console.print("  (no paper or local sessions)")
     for r in records:
-        console.print(
-            f"  {r.kind:12} {r.account:24} sessions {r.sessions}  iterations {r.iterations}  "
+        console.print(  # stored account keys as written: no markup, control characters escaped
+            f"  {r.kind:12} {shown_text(r.account):24} sessions {r.sessions}  "
+            f"iterations {r.iterations}  "
             f"days traded {r.days_traded}  realized PnL {r.realized_pnl:+,.2f}  "
             f"PnL {r.pnl:+,.2f}  max drawdown {r.max_drawdown_pct:.2f}%  halts {r.halts}  "
             f"broker errors {r.broker_errors}"
-            + (f" (unresolved: {r.unresolved})" if r.unresolved else "")
+            + (f" (unresolved: {r.unresolved})" if r.unresolved else ""),
+            markup=False,
         )
     result = verdict(records, bar)
     console.print(result.line(), markup=False)

@@ -81,38 +81,61 @@ def slippage_bps(text: str) -> float:
 
 
 MIN_PERCENT = 0.01
-"""The smallest percentage a limit takes (a hundredth of a percent). Below it a limit means
+"""The smallest percentage an option takes (a hundredth of a percent). Below it a limit means
 nothing a trader could want: ``--max-drawdown 5e-324`` was taken and shown as 0.0%."""
 
 
 def percent(text: str) -> float:
-    """A percentage from ``MIN_PERCENT`` to 100."""
-    value = _number(text)
-    if not MIN_PERCENT <= value <= 100:
-        raise argparse.ArgumentTypeError(
-            f"must be a percentage from {MIN_PERCENT} to 100, got {quoted(text)}"
-        )
-    return value
+    """A percentage from ``MIN_PERCENT`` to 100 (``5`` or ``5%``)."""
+    return _percentage(text, 100.0, "to 100")
 
 
 def stop_loss_arg(text: str) -> StopRule:
-    """``--stop-loss``: a percent below entry or ``atr:N`` (see ``risk.stops``)."""
-    from tui_trader.risk.stops import parse_stop_rule  # the stop rules only when one is given
+    """``--stop-loss`` and the setup screen's "Stop loss %": a percent below entry (``5``,
+    ``5%``) or ``atr:N``, by the same number rules as every other option (``1_0``, ``５``,
+    ``nan`` and ``1e-300`` were taken here: the stop rules read their own numbers)."""
+    from tui_trader.risk.stops import MAX_ATRS, StopRule  # the stop rules only when one is given
 
-    try:
-        return parse_stop_rule(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+    raw = text.strip()
+    if raw.lower().startswith("atr:"):
+        atrs = _number(raw[4:], text)
+        if not MIN_PERCENT <= atrs <= MAX_ATRS:
+            raise argparse.ArgumentTypeError(
+                f"atr:N takes from {MIN_PERCENT} to {MAX_ATRS:g} average true ranges, "
+                f"got {quoted(text)}"
+            )
+        return StopRule(atr=atrs)
+    if not raw or not (raw[0].isdigit() or raw[0] in "+-."):
+        raise argparse.ArgumentTypeError(
+            f"give a percent (e.g. 5) or atr:N (e.g. atr:2), got {quoted(text)}"
+        )
+    below = "to below 100 (a stop at 100% is a price of zero)"
+    pct = _percentage(text, 100.0, below)
+    if pct >= 100:
+        raise argparse.ArgumentTypeError(
+            f"must be a percentage from {MIN_PERCENT} {below}, got {quoted(text)}"
+        )
+    return StopRule(pct=pct)
 
 
 def take_profit_arg(text: str) -> float:
-    """``--take-profit``: a percent beyond entry."""
-    from tui_trader.risk.stops import parse_take_profit
+    """``--take-profit`` and the setup screen's "Take profit %": a percent beyond entry
+    (``8``, ``8%``), from ``MIN_PERCENT`` to ``risk.stops.MAX_TAKE_PROFIT``."""
+    from tui_trader.risk.stops import MAX_TAKE_PROFIT
 
-    try:
-        return parse_take_profit(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+    return _percentage(text, MAX_TAKE_PROFIT, f"to {MAX_TAKE_PROFIT:g}")
+
+
+def _percentage(text: str, highest: float, range_words: str) -> float:
+    """A number of percent from ``MIN_PERCENT`` to ``highest``, written ``5`` or ``5%`` (one
+    ``%`` at the end means what it says: the value is a percentage either way)."""
+    raw = text.strip()
+    value = _number(raw[:-1] if raw.endswith("%") else raw, text)
+    if not MIN_PERCENT <= value <= highest:
+        raise argparse.ArgumentTypeError(
+            f"must be a percentage from {MIN_PERCENT} {range_words}, got {quoted(text)}"
+        )
+    return value
 
 
 def non_negative_int(text: str) -> int:
@@ -160,10 +183,12 @@ def seconds(limit: float) -> Callable[[str], float]:
     return parse
 
 
-def _number(text: str) -> float:
+def _number(raw_text: str, text: str | None = None) -> float:
     """A finite float written in ASCII, at most ``MAX_NUMBER`` either way, or a one-line
-    complaint (``float()`` alone takes Unicode digits, ``1e308`` and ``nan``)."""
-    raw = text.strip()
+    complaint quoting ``text`` (what was typed, when ``raw_text`` is a part of it; ``float()``
+    alone takes Unicode digits, ``1e308`` and ``nan``)."""
+    text = raw_text if text is None else text
+    raw = raw_text.strip()
     _no_underscore(raw, text, "a number")
     if not raw.isascii():
         raise argparse.ArgumentTypeError(f"not a number: {quoted(text)} (use ASCII digits)")

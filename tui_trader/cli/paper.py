@@ -247,6 +247,7 @@ def run_paper(args: argparse.Namespace) -> int:
 
     from tui_trader.cli.closed_output import watch_stdout
     from tui_trader.cli.session_output import run_batch_in_terminal, run_in_terminal
+    from tui_trader.cli.shown_console import shown_markup
     from tui_trader.session.local import LocalSettings, SettingsError, build_local_session
     from tui_trader.session.lost_store import StoreLostAtStart
 
@@ -275,7 +276,7 @@ def run_paper(args: argparse.Namespace) -> int:
         allocation_pct=args.allocation,
         iterations=args.iterations,
         yahoo=yahoo_options(args) if args.data.strip() == "yahoo" else None,
-        report=lambda note: console.print(f"[yellow]note:[/] {note}"),
+        report=lambda note: console.print(f"[yellow]note:[/] {shown_markup(note)}"),
         learning=learning_from(args),
         snapshot_every=max(args.snapshot_every, 1),
         commit_every=max(args.commit_every, 1),
@@ -291,7 +292,8 @@ def run_paper(args: argparse.Namespace) -> int:
     console.print(f"{tag} Paper Trading Mode (local simulated broker, no real money)")
     console.print(f"{tag} Symbols: {', '.join(cfg.symbols)}")
     console.print(
-        f"{tag} Data: {cfg.data_label}, interval {cfg.interval.text}, warm-up {cfg.period.text}"
+        f"{tag} Data: {shown_markup(cfg.data_label)}, interval {cfg.interval.text}, "
+        f"warm-up {cfg.period.text}"
     )
     console.print(f"{tag} Starting cash: ${cfg.start_cash:,.2f}")
     lim = cfg.limits
@@ -305,7 +307,7 @@ def run_paper(args: argparse.Namespace) -> int:
     if protection:
         console.print(f"{tag} Protection: {protection}")
     console.print(f"{tag} Weights: {_weights_line(session)}")
-    console.print(f"{tag} Database: {db}")
+    console.print(f"{tag} Database: {shown_markup(db)}")  # 'x[red]y.db' is that file's name
     console.print(f"{tag} Session: {session.audit.session.key} (Ctrl+C to stop)")
 
     with running_ops(ops, session, db):

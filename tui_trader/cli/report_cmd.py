@@ -20,6 +20,7 @@ from tui_trader.cli.common import (
     output_file_arg,
     resolve_db,
 )
+from tui_trader.cli.shown_console import ShownConsole
 from tui_trader.store.db import StoreError, open_database
 from tui_trader.store.models import SessionRow
 from tui_trader.store.queries import find_session
@@ -84,7 +85,7 @@ def show_report(args: argparse.Namespace) -> int:
         raise UsageError(
             f"no session {args.session!r} in {db}" if args.session else f"no sessions in {db} yet"
         )
-    console = Console(highlight=False)
+    console = ShownConsole(highlight=False)  # stored names and the page's name, as written
     report = print_session_report(console, session)
     title = session_title(session)
     if args.html is not None:

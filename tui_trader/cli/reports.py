@@ -14,7 +14,7 @@ from rich.text import Text
 
 from tui_trader.cli.common import UsageError, add_db_option, key_arg, resolve_db
 from tui_trader.cli.numbers import non_negative_int
-from tui_trader.cli.shown_console import ShownConsole
+from tui_trader.cli.shown_console import ShownConsole, styled
 from tui_trader.store.audit import load_risk_state
 from tui_trader.store.db import StoreError, open_database
 from tui_trader.store.liveness import DIED, last_sign_of_life, shown_status
@@ -239,16 +239,21 @@ def show_status(args: argparse.Namespace) -> int:
     snap = last_snapshot(session)
     status = shown_status(session)
     console.print(
-        f"[bold]Session {session.key}[/] mode={session.mode} broker={session.broker} "
-        f"data={session.data_source} status={status} iterations={session.iterations}"
+        styled(
+            (f"Session {session.key}", "bold"),
+            f" mode={session.mode} broker={session.broker} "
+            f"data={session.data_source} status={status} iterations={session.iterations}",
+        )
     )
     if status == DIED:
         seen = last_sign_of_life(session)
         still = " (its row still said running)" if session.status == "running" else ""
         console.print(
-            f"[bold red]the session's process is gone[/]: pid {session.pid or '?'} on "
-            f"{session.host or '?'}, last heartbeat {str(seen)[:19] if seen else 'never'} UTC"
-            + still
+            styled(
+                ("the session's process is gone", "bold red"),
+                f": pid {session.pid or '?'} on {session.host or '?'}, last heartbeat "
+                f"{str(seen)[:19] if seen else 'never'} UTC{still}",
+            )
         )
     if snap is None:
         console.print("no account snapshot yet")
@@ -279,11 +284,13 @@ def show_status(args: argparse.Namespace) -> int:
     risk = load_risk_state(session.account_key)
     if risk.halted:
         console.print(
-            f"[bold white on red] HALTED [/] {risk.halt_reason}: {risk.halt_detail} "
-            "(run 'tui-trader risk reset' to re-arm)"
+            styled(
+                (" HALTED ", "bold white on red"),
+                f" {risk.halt_reason}: {risk.halt_detail} (run 'tui-trader risk reset' to re-arm)",
+            )
         )
     else:
-        console.print(f"[bold green]risk: ACTIVE[/] orders today {risk.orders_today}")
+        console.print(styled(("risk: ACTIVE", "bold green"), f" orders today {risk.orders_today}"))
     return 0
 
 

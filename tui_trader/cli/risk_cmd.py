@@ -19,7 +19,7 @@ from tui_trader.cli.common import (
     key_arg,
     open_existing_db,
 )
-from tui_trader.cli.shown_console import ShownConsole
+from tui_trader.cli.shown_console import ShownConsole, styled
 from tui_trader.core.clock import WallClock
 from tui_trader.core.shown import shown_text
 from tui_trader.risk.gate import RiskLimits, RiskManager
@@ -61,9 +61,12 @@ def show_risk(args: argparse.Namespace) -> int:
         style = "bold white on red" if row.state == "halted" else "bold green"
         reason = f" {row.halt_reason}: {row.halt_detail}" if row.halt_reason else ""
         peak = f"{row.peak_equity:,.2f}" if row.peak_equity else "-"
-        console.print(
-            f"{row.account_key}: [{style}] {row.state.upper()} [/]{reason}  peak {peak}  "
-            f"orders today {row.orders_today} (day {row.day})"
+        console.print(  # every stored word shown as written: no markup, no control characters
+            styled(
+                f"{row.account_key}: ",
+                (f" {row.state.upper()} ", style),
+                f"{reason}  peak {peak}  orders today {row.orders_today} (day {row.day})",
+            )
         )
     return 0
 
@@ -106,8 +109,10 @@ def reset_risk(args: argparse.Namespace) -> int:
             )
     if after.halted:
         print(
-            f"not reset: account {account} was halted again meanwhile "
-            f"({after.halt_reason}: {after.halt_detail}); look again and rerun"
+            shown_text(
+                f"not reset: account {account} was halted again meanwhile "
+                f"({after.halt_reason}: {after.halt_detail}); look again and rerun"
+            )
         )
         return 1
     print(f"risk state of {account} reset: trading ACTIVE (was {what})")

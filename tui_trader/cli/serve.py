@@ -17,6 +17,7 @@ from pathlib import Path
 from rich.console import Console
 
 from tui_trader.cli.common import UsageError, add_db_option, quoted, resolve_db
+from tui_trader.cli.shown_console import shown_markup
 from tui_trader.store.pg_url import PgUrl
 
 DEFAULT_PORT = 8780
@@ -120,7 +121,10 @@ def run_serve(args: argparse.Namespace) -> int:
     def announce(url: str) -> None:
         """Print the link, once (it holds the token: don't paste it anywhere shared)."""
         console.print(f"Serving the desk on {url}")
-        console.print(f"Database: {db}. Each browser connection opens its own desk; Ctrl+C stops.")
+        console.print(
+            f"Database: {shown_markup(db)}. Each browser connection opens its own desk; "
+            "Ctrl+C stops."
+        )
         sys.stdout.flush()
 
     server = GuardedServer(

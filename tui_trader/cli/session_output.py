@@ -14,10 +14,10 @@ import sys
 import threading
 
 from rich.console import Console
-from rich.markup import escape
 
 from tui_trader.brokers import BrokerError
 from tui_trader.cli.closed_output import watch_stdout
+from tui_trader.cli.shown_console import shown_markup
 from tui_trader.cli.stop_signals import ctrl_c
 from tui_trader.core.domain import Account, IterationReport, RiskEvent, TradingState
 from tui_trader.engine.session import TradingSession
@@ -36,8 +36,9 @@ from tui_trader.store.session_rows import RowEnded
 def event_line(event: RiskEvent) -> str:
     """One risk event for the terminal (rich markup)."""
     measure = f"{event_measure(event)} " if event.limit else ""
-    detail = f" [dim]({event.detail})[/]" if event.detail and not measure else ""
-    return f"[bold red][RISK][/] {event.event_type}: {measure}-> {event.action_taken}{detail}"
+    detail = f" [dim]({shown_markup(event.detail)})[/]" if event.detail and not measure else ""
+    action = shown_markup(event.action_taken)
+    return f"[bold red][RISK][/] {event.event_type}: {measure}-> {action}{detail}"
 
 
 def run_in_terminal(
@@ -51,7 +52,7 @@ def run_in_terminal(
         for event in report.risk_events:
             console.print(event_line(event))
         for note in report.notes:
-            console.print(f"[yellow]  note:[/] {note}")
+            console.print(f"[yellow]  note:[/] {shown_markup(note)}")
 
     runner = SessionRunner(session, iterations, every, on_report)
     watch_stdout().stop_with(runner.stop)  # a closed stdout stops it cleanly, as Ctrl+C does
@@ -97,7 +98,7 @@ def _print_startup(console: Console, session: TradingSession) -> None:
     """What the session found when it started (dead local sessions, restored halts,
     reconciliation)."""
     for note in session.startup_notes:
-        console.print(f"[yellow]note:[/] {escape(note)}")
+        console.print(f"[yellow]note:[/] {shown_markup(note)}")
     for event in session.startup_events:
         console.print(event_line(event))
 
@@ -131,10 +132,11 @@ def summary(console: Console, session: TradingSession, result: RunResult, tag: s
             + ", ".join(f"{s} {r}" for s, r in regimes.items())
         )
     if state.state is TradingState.HALTED:
-        console.print(f"[bold white on red] HALTED [/] {state.halt_reason}: {state.halt_detail}")
+        halt = shown_markup(f"{state.halt_reason}: {state.halt_detail}")  # as any writer stored it
+        console.print(f"[bold white on red] HALTED [/] {halt}")
     if result.audit_failed:  # the one line that matters, where errors go
         sys.stdout.flush()
         print(f"tui-trader: error: {result.error}", file=sys.stderr)
     elif result.error:
-        console.print(f"[bold red]error:[/] {result.error}")
+        console.print(f"[bold red]error:[/] {shown_markup(result.error)}")
     sys.stdout.flush()

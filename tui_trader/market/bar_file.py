@@ -56,7 +56,9 @@ def read_bar_file(path: Path, notes: list[str] | None = None) -> pl.DataFrame:
     kind = sniff(path)
     said: list[str] = [] if notes is None else notes
     try:
-        scan = pl.scan_parquet(path) if kind.parquet else _scan_csv(path, kind)
+        # glob=False: polars reads a name as a pattern, so a file named '[ab].csv' was read as
+        # a.csv and b.csv together (and 'x[bold]y.csv' as no file at all)
+        scan = pl.scan_parquet(path, glob=False) if kind.parquet else _scan_csv(path, kind)
         stem = Path(path.stem).stem if path.suffix.lower() == ".gz" else path.stem
         doubled = doubled_column(scan.collect_schema().names())
         if doubled:
@@ -103,6 +105,7 @@ def _scan_csv(path: Path, kind: FileKind) -> pl.LazyFrame:
             null_values=None if kind.decimal_comma else list(MISSING_WORDS),
             low_memory=True,
             encoding="utf8-lossy" if kind.lossy else "utf8",
+            glob=False,  # the file's own name, never a pattern
         )
 
     first = scan()

@@ -117,7 +117,7 @@ class BarCache:
         if not path.is_file():
             return None
         try:
-            return pl.read_parquet(path)
+            return pl.read_parquet(path, glob=False)  # a --cache-dir 'c[1]' is a name
         except (pl.exceptions.PolarsError, OSError) as exc:
             raise MarketDataError(
                 f"{path}: damaged cache file ({type(exc).__name__}); remove it with "
@@ -205,7 +205,7 @@ class BarCache:
 
     def _entry(self, symbol: str, interval: str, path: Path) -> CacheEntry:
         """Describe one file from its timestamps, its size and its sidecar."""
-        stamps = pl.read_parquet(path, columns=["timestamp"]).get_column("timestamp")
+        stamps = pl.read_parquet(path, columns=["timestamp"], glob=False).get_column("timestamp")
         covered = self.coverage(symbol, interval)
         fetched = (
             covered.fetched_at if covered else datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)

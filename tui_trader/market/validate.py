@@ -221,8 +221,14 @@ def _typed_exprs(
     """Upper-case symbols, UTC timestamps and float numbers, as expressions (``sample``: the
     first values of a text or numeric time column, to tell how it is written)."""
     numbers = (*PRICE_COLUMNS, "volume", *keep)
+    symbol = pl.col("symbol").cast(pl.Utf8).str.strip_chars()
     return [
-        pl.col("symbol").cast(pl.Utf8).str.strip_chars().str.to_uppercase(),
+        # ASCII only is upper-cased: 'ßpy' would be 'SSPY' and 'ıwm' 'IWM', tickers the file
+        # does not hold; kept as written, the ticker check refuses them
+        pl.when(symbol.str.contains(r"^[\x00-\x7f]*$"))
+        .then(symbol.str.to_uppercase())
+        .otherwise(symbol)
+        .alias("symbol"),
         utc_timestamps(schema["timestamp"], sample, source),
         *[pl.col(c).cast(pl.Float64, strict=False) for c in numbers],
     ]

@@ -12,6 +12,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from tui_trader.core.shown import shown_text
 from tui_trader.reporting.metrics import GroupStats, PerformanceReport, TradeRecord
 
 _BLOCKS = " ▁▂▃▄▅▆▇█"
@@ -130,7 +131,7 @@ def group_table(title: str, groups: Sequence[GroupStats]) -> Table:
         table.add_column(col, justify="right")
     for g in groups:
         table.add_row(
-            g.name,
+            Text(shown_text(g.name)),  # a stored symbol or strategy name: never markup
             _right(str(g.trades)),
             _num(g.win_rate_pct, "{:.0f}"),
             _signed(g.pnl),
@@ -157,7 +158,7 @@ def charts(report: PerformanceReport, width: int = 60) -> Group:
 
 def report_renderable(report: PerformanceReport, title: str, width: int = 60) -> Group:
     """Everything ``tui-trader report`` prints, in order."""
-    parts: list[RenderableType] = [Text(title, style="bold"), summary_table(report)]
+    parts: list[RenderableType] = [Text(shown_text(title), style="bold"), summary_table(report)]
     if report.equity:
         parts.append(charts(report, width))
     if report.by_symbol:

@@ -3,12 +3,12 @@
 ``--stop-loss 5`` puts a position's stop 5% below its average entry (above it for a short);
 ``--stop-loss atr:2`` puts it two average true ranges of the session's bars away. The stop is an
 order held at the broker, so it protects the position while no desk is running
-(``engine/protective_stops.py`` places and keeps it). Pure values and arithmetic: no broker here.
+(``engine/protective_stops.py`` places and keeps it). Pure values and arithmetic: no broker here;
+the typed values are read by the command line's number rules (``cli/numbers.py``).
 """
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 
@@ -21,6 +21,10 @@ take-profit limit, or the OCO pair of both)."""
 _PROTECTIVE_ID = re.compile(r"^tt-.+-ps\d+$")
 ATR_BARS = 14
 """Wilder's usual window for the average true range."""
+MAX_ATRS = 20.0
+"""The farthest ``atr:N`` stop: twenty average true ranges (farther protects nothing)."""
+MAX_TAKE_PROFIT = 1000.0
+"""The highest take-profit, in percent above entry (below, for a short)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,40 +54,6 @@ class StopRule:
         if self.pct is not None:
             return f"{self.pct:g}% {where} entry {entry:,.2f}"
         return f"{self.atr:g} ATR ({atr or 0.0:,.2f}) {where} entry {entry:,.2f}"
-
-
-def parse_stop_rule(text: str) -> StopRule:
-    """``5`` or ``2.5`` (percent) or ``atr:2``; ``ValueError`` with a one-line reason (the
-    caller names the option or field)."""
-    raw = text.strip().lower()
-    if raw.startswith("atr:"):
-        n = _positive(raw[4:], f"atr:N needs a positive number of ATRs, got {text!r}")
-        if n > 20:
-            raise ValueError(f"at most 20 average true ranges, got {text!r}")
-        return StopRule(atr=n)
-    pct = _positive(raw, f"give a percent (e.g. 5) or atr:N (e.g. atr:2), got {text!r}")
-    if pct >= 100:
-        raise ValueError(f"a stop-loss percent must be below 100, got {text!r}")
-    return StopRule(pct=pct)
-
-
-def parse_take_profit(text: str) -> float:
-    """A take-profit percent above entry (below, for a short); ``ValueError`` if not one."""
-    pct = _positive(text.strip(), f"give a positive percent (e.g. 8), got {text!r}")
-    if pct > 1000:
-        raise ValueError(f"a take-profit is at most 1000 percent, got {text!r}")
-    return pct
-
-
-def _positive(text: str, message: str) -> float:
-    """A finite positive number, or ``ValueError(message)``."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise ValueError(message) from None
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(message)
-    return value
 
 
 def stop_price(entry: float, distance: float, long: bool) -> float:

@@ -10,7 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from tui_trader.brokers.alpaca_config import LIVE_URL, PAPER_URL, ConfigError, read_settings
+from tui_trader.brokers.alpaca_config import (
+    LIVE_URL,
+    PAPER_URL,
+    ConfigError,
+    env_file_problem,
+    read_settings,
+)
 
 ADOPT_HINT = "trade shares changed while no session ran"
 """The setup screen's one line on ``--adopt-positions`` (Alpaca modes only; off by default:
@@ -40,6 +46,10 @@ class AlpacaStatus:
     problem: str = ""
     """Why the settings could not be read (a ``.env`` that is binary, has an unclosed quote or
     sets a key twice); then no credentials count as found."""
+    env_file_note: str = ""
+    """Why no credentials were found in ``.env`` when it is there but no file to read (a
+    folder, a broken or looping link, a pipe): the command line's words
+    (``alpaca_config.env_file_problem``)."""
 
     def describe(self) -> str:
         """One line for the setup screen."""
@@ -52,6 +62,8 @@ class AlpacaStatus:
             found = f"credentials incomplete ({self.source}): {missing} missing"
         else:
             found = "no credentials found (APCA_API_KEY_ID / APCA_API_SECRET_KEY, env or .env)"
+            if self.env_file_note:
+                found = f"{found}: {self.env_file_note}"
         return f"{found}; URL {self.url}"
 
 
@@ -63,6 +75,7 @@ def alpaca_status(
     A ``.env`` the session would refuse is this status's ``problem``, shown beside the mode
     with Start off; the ``ConfigError`` escaped into the setup screen's handlers before."""
     default = LIVE_URL if mode == "live" else PAPER_URL
+    dotenv = dotenv if dotenv is not None else Path.cwd() / ".env"  # where the session looks
     try:
         values, where = read_settings(env, dotenv)
     except ConfigError as exc:
@@ -72,4 +85,6 @@ def alpaca_status(
     secret = values.get("APCA_API_SECRET_KEY", "")
     url = values.get("APCA_API_BASE_URL") or default
     hint = f"{key[:4]}…" if len(key) > 4 else ("set" if key else "")
-    return AlpacaStatus(bool(key), bool(secret), hint, url, source)
+    # nothing found: say why a .env that is there was not read, as the command line does
+    note = env_file_problem(dotenv) if not (key or secret) else ""
+    return AlpacaStatus(bool(key), bool(secret), hint, url, source, env_file_note=note)

@@ -9,6 +9,7 @@ first, then asks about flattening. Starting, running and ending a session is
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -32,6 +33,8 @@ from tui_trader.tui.state import DeskState
 from tui_trader.tui.widgets.deskbar import DeskBar
 
 if TYPE_CHECKING:
+    from textual.notifications import SeverityLevel
+
     from tui_trader.tui.handles import SessionHandle
     from tui_trader.tui.screens.dashboard import DashboardScreen
 
@@ -134,8 +137,21 @@ class TraderApp(SessionLifecycle, SessionControls, DeskActions, Navigation, App[
     def get_driver_class(self) -> type[Driver]:
         """On a Linux or macOS terminal, Textual's driver made safe for a terminal that goes
         away (``tui/terminal_driver.py``); otherwise (Windows, the browser, a driver named in
-        the environment) Textual's own choice."""
-        chosen = super().get_driver_class()
+        the environment) Textual's own choice. A ``$TEXTUAL_DRIVER`` that names no driver
+        Textual can load (the browser front sets it: ``module:Class``) is one line, exit 2;
+        the import's error was a crash line and a crash log."""
+        try:
+            chosen = super().get_driver_class()
+        except Exception as exc:  # any error of importing what the variable names
+            from tui_trader.cli.common import UsageError
+            from tui_trader.core.shown import shown_line
+
+            named = shown_line(os.environ.get("TEXTUAL_DRIVER", ""))
+            raise UsageError(
+                f"$TEXTUAL_DRIVER '{named}' names no terminal driver Textual can load "
+                f"({type(exc).__name__}: {shown_line(str(exc))}): unset it to run the desk "
+                "in this terminal"
+            ) from None
         if chosen.__name__ == "LinuxDriver" and chosen.__module__ == "textual.drivers.linux_driver":
             from tui_trader.tui.terminal_driver import DeskDriver
 
@@ -202,6 +218,22 @@ class TraderApp(SessionLifecycle, SessionControls, DeskActions, Navigation, App[
         if node is not self and not node.is_attached:
             return
         super().update_styles(node, animate)
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """A notification shown as written, never read as markup (``markup`` is ignored): the
+        desk's notices quote account keys, hosts and halt reasons from a shared store, broker
+        errors and typed symbols, where ``[/]`` raised MarkupError and ``[link=...]`` made a
+        link. No notice of the desk styles itself with markup."""
+        del markup
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     def _history_screen(self) -> Screen:
         """The History screen (imported on first use)."""

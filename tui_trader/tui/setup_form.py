@@ -188,6 +188,22 @@ def _optional(errors: dict[str, str], name: str, parse, text: str):
     return _check(errors, name, parse, text) if text.strip() else None
 
 
+def typed_limits(values: dict[str, str]) -> RiskLimits | None:
+    """The risk limits as the form's check reads its fields (``5%`` is 5), or ``None`` while
+    one is invalid: the live warning names these. ``float()`` of the text read '5%' as no
+    number, and the warning showed the default limits above a session that would run on the
+    typed ones."""
+    try:
+        return RiskLimits(
+            percent(values["max_drawdown"]),
+            percent(values["max_daily_loss"]),
+            percent(values["max_position"]),
+            _orders(values["max_orders"]),
+        )
+    except argparse.ArgumentTypeError:
+        return None
+
+
 def _orders(text: str) -> int:
     """A rate limit of at least one order a day."""
     value = non_negative_int(text)

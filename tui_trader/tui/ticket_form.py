@@ -29,7 +29,8 @@ class TicketResult:
 def parse_ticket(values: dict[str, str], symbols: tuple[str, ...]) -> TicketResult:
     """Read the ticket's fields: symbol, side, amount and its unit (``shares`` or ``dollars``),
     order type, limit price, time in force."""
-    symbol = values.get("symbol", "").strip().upper()
+    typed = values.get("symbol", "").strip()
+    symbol = typed.upper() if typed.isascii() else ""  # 'ß'.upper() is 'SS': not what was typed
     if symbol not in symbols:
         return TicketResult(None, "symbol", f"choose one of {', '.join(symbols)}")
     text = values.get("amount", "").replace(",", "").strip()

@@ -34,8 +34,9 @@ class ConfirmScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         """The title, the question, then the safe button first."""
         with Vertical(id="dialog-body"):
-            yield Static(self.title_text, classes="dialog-title")
-            yield Static(self.question, classes="dialog-text")
+            # shown as written: a question quotes stored account keys, hosts and halt reasons
+            yield Static(self.title_text, classes="dialog-title", markup=False)
+            yield Static(self.question, classes="dialog-text", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button(self.no_label, id="no", variant="primary")
                 variant = "error" if self.danger else "success"

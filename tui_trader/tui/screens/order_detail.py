@@ -12,6 +12,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from tui_trader.cli.shown_console import shown
+
 FIELD_ORDER = (
     "id",
     "session",
@@ -52,7 +54,7 @@ class OrderDetailScreen(ModalScreen[None]):
         table.add_column()
         for name in FIELD_ORDER:
             value = self.detail.get(name)
-            table.add_row(name.replace("_", " "), "" if value is None else str(value))
+            table.add_row(name.replace("_", " "), shown("" if value is None else value))
         fills = self.detail.get("fills", [])
         fill_text = "\n".join(
             f"{qty:g} @ {price:,.2f} (fee {fee:.2f}) bar {when}" for qty, price, fee, when in fills
@@ -61,7 +63,7 @@ class OrderDetailScreen(ModalScreen[None]):
             yield Static(f"Order {self.detail.get('id')}", classes="dialog-title")
             yield Static(table)
             yield Static(Text("\nRationale", style="bold"))
-            yield Static(self.detail.get("rationale") or "(none recorded)")
+            yield Static(shown(self.detail.get("rationale") or "(none recorded)"))
             yield Static(Text("\nFills", style="bold"))
             yield Static(fill_text or "(no fills)")
 

@@ -33,6 +33,7 @@ from tui_trader.tui.setup_form import (
     FormResult,
     SessionPlan,
     carried_note,
+    typed_limits,
     validate,
 )
 from tui_trader.tui.widgets.desk_footer import DeskFooter
@@ -101,7 +102,7 @@ def _choice_row(
             id=name,
             classes="field-input",
         )
-        yield Static("", id=f"{name}-error", classes="field-error")
+        yield Static("", id=f"{name}-error", classes="field-error", markup=False)
 
 
 class SetupScreen(StyledOnMount, Screen[None]):
@@ -143,11 +144,11 @@ class SetupScreen(StyledOnMount, Screen[None]):
         with VerticalScroll(id="setup-form", can_focus=False):
             yield Static("New session", classes="form-title")
             note = carried_note(self.defaults)
-            carried = Static(note, id="carried", classes="field-note")
+            carried = Static(note, id="carried", classes="field-note", markup=False)
             carried.display = bool(note)
             yield carried
             yield from _choice_row("Mode", "mode", [(MODE_LABELS[m], m) for m in MODES], "local")
-            yield Static("", id="alpaca-status", classes="field-note")
+            yield Static("", id="alpaca-status", classes="field-note", markup=False)
             with Horizontal(classes="field"):
                 yield Label("Enable live trading", classes="field-label")
                 yield Checkbox(
@@ -176,7 +177,7 @@ class SetupScreen(StyledOnMount, Screen[None]):
                         classes="field-input",
                         select_on_focus=False,
                     )
-                    yield Static("", id=f"{name}-error", classes="field-error")
+                    yield Static("", id=f"{name}-error", classes="field-error", markup=False)
             with Horizontal(classes="field"):
                 yield Label("Flatten on halt", classes="field-label")
                 yield Checkbox(
@@ -187,7 +188,7 @@ class SetupScreen(StyledOnMount, Screen[None]):
                 )
             with Horizontal(id="start-row"):
                 yield Button("Start session", id="start", variant="success")
-                yield Static("", id="form-summary")
+                yield Static("", id="form-summary", markup=False)
         yield DeskFooter()
 
     def _compositor_refresh(self) -> None:
@@ -349,16 +350,7 @@ class SetupScreen(StyledOnMount, Screen[None]):
 
     def _limits_or_defaults(self) -> RiskLimits:
         """The limits typed so far (the defaults where a field is invalid), for the warning."""
-        values = self.values()
-        try:
-            return RiskLimits(
-                float(values["max_drawdown"]),
-                float(values["max_daily_loss"]),
-                float(values["max_position"]),
-                int(values["max_orders"]),
-            )
-        except ValueError:
-            return RiskLimits()
+        return typed_limits(self.values()) or RiskLimits()
 
     @on(Input.Submitted)
     def _submitted(self) -> None:

@@ -100,7 +100,7 @@ class TicketScreen(ModalScreen[ManualOrder | None]):
                 yield Label("Stop", classes="ticket-label")
                 yield Input("", placeholder="price", compact=True, id="ticket-stop", disabled=True)
             yield Static(STOP_NOTE, classes="ticket-note")
-            yield Static("", id="ticket-error")
+            yield Static("", id="ticket-error", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Cancel", id="ticket-cancel", variant="primary")
                 yield Button("Review order", id="ticket-send", variant="warning")
