@@ -142,7 +142,7 @@ def test_fetch_offline_with_an_empty_cache_is_one_line(
 def test_session_options_for_yahoo(tmp_path: Path) -> None:
     import argparse
 
-    from tui_trader.cli.data import add_yahoo_options, yahoo_options
+    from tui_trader.cli.yahoo_options import add_yahoo_options, yahoo_options
 
     parser = argparse.ArgumentParser()
     add_yahoo_options(parser)

@@ -15,20 +15,16 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tui_trader.cli.common import UsageError, folder_arg, output_file_arg, symbols_arg
-from tui_trader.cli.numbers import positive_float
+from tui_trader.cli.common import UsageError, output_file_arg, symbols_arg
+from tui_trader.cli.yahoo_options import add_cache_dir, add_timeout, cache_dir
 from tui_trader.core.shown import shown_path
 from tui_trader.core.timeframes import NEW_YORK, Interval, Period, TimeframeError
 from tui_trader.core.timeframes import parse_interval as _parse_interval
 from tui_trader.core.timeframes import parse_period as _parse_period
 from tui_trader.market import MarketDataError
-from tui_trader.market.cache_dir import CACHE_ENV, default_cache_dir
 
 if TYPE_CHECKING:
-    from tui_trader.market.yahoo import YahooOptions
-
-DEFAULT_TIMEOUT = 8.0
-"""Seconds per request to Yahoo (the same default as the adapter's)."""
+    pass
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -55,14 +51,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=_parse_period("1y"),
         help="how far back: e.g. 5d, 6mo, 5y (default 1y)",
     )
-    _add_timeout(fetch)
-    _add_cache_dir(fetch)
+    add_timeout(fetch)
+    add_cache_dir(fetch)
     fetch.set_defaults(handler=run_fetch)
 
     listing = actions.add_parser("list", help="what the cache holds")
     listing.add_argument("--symbols", type=symbols_arg, default=None, help="only these symbols")
     listing.add_argument("--interval", type=interval_arg, default=None, help="only this interval")
-    _add_cache_dir(listing)
+    add_cache_dir(listing)
     listing.set_defaults(handler=run_list)
 
     clear = actions.add_parser("clear", help="delete cached bars")
@@ -71,7 +67,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     clear.add_argument(
         "--yes", action="store_true", help="do not ask before clearing every symbol (for scripts)"
     )
-    _add_cache_dir(clear)
+    add_cache_dir(clear)
     clear.set_defaults(handler=run_clear)
 
     export = actions.add_parser("export", help="write cached bars to CSV or Parquet")
@@ -85,7 +81,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.add_argument("--start", type=date_arg, default=None, help="first day, YYYY-MM-DD")
     export.add_argument("--end", type=date_arg, default=None, help="last day, YYYY-MM-DD")
     export.add_argument("--adjusted", action="store_true", help="export adjusted prices")
-    _add_cache_dir(export)
+    add_cache_dir(export)
     export.set_defaults(handler=run_export)
 
 
@@ -100,7 +96,7 @@ def run_fetch(args: argparse.Namespace) -> int:
 
     interval: Interval = args.interval
     period: Period = args.period
-    options = YahooOptions(cache_dir=_cache_dir(args), timeout=args.timeout)
+    options = YahooOptions(cache_dir=cache_dir(args), timeout=args.timeout)
     with _market_errors():
         check_yahoo_interval(interval)
         start = window_start(interval, period.bars(interval), options.now(), us_equity_calendar())
@@ -120,7 +116,7 @@ def run_list(args: argparse.Namespace) -> int:
     """Print one line per cached file: range, rows, size on disk and age."""
     from tui_trader.market.cache import BarCache
 
-    cache = BarCache(_cache_dir(args))
+    cache = BarCache(cache_dir(args))
     interval = args.interval.text if args.interval else None
     with _market_errors():
         entries = cache.entries(args.symbols, interval)
@@ -143,7 +139,7 @@ def run_clear(args: argparse.Namespace) -> int:
     """Delete cached files and say how many."""
     from tui_trader.market.cache import BarCache
 
-    cache = BarCache(_cache_dir(args))
+    cache = BarCache(cache_dir(args))
     if args.symbols is None and not args.yes:
         _confirm_clear_all(cache.root, args.interval)
     removed = cache.clear(args.symbols, args.interval.text if args.interval else None)
@@ -155,7 +151,7 @@ def _confirm_clear_all(root: Path, interval: Interval | None) -> None:
     """Ask before ``data clear`` without ``--symbols`` empties the cache (every symbol's bars,
     perhaps years of them fetched over hours), as ``db restore`` and ``risk reset`` ask; off a
     terminal, without ``--yes``, refuse."""
-    from tui_trader.cli.common import confirmed_by_typing
+    from tui_trader.cli.questions import confirmed_by_typing
 
     which = f"{interval.text} " if interval else ""
     if not confirmed_by_typing(
@@ -186,7 +182,7 @@ def run_export(args: argparse.Namespace) -> int:
         raise UsageError(f"--start {args.start} is after --end {args.end}")
     from tui_trader.market.cache import BarCache
 
-    cache = BarCache(_cache_dir(args))
+    cache = BarCache(cache_dir(args))
     with _market_errors():
         frame = cache.read(symbol, args.interval.text)
     if frame is None:
@@ -214,33 +210,6 @@ def run_export(args: argparse.Namespace) -> int:
         raise UsageError(f"cannot write {out}: {exc.strerror}") from None
     print(f"wrote {frame.height:,} {symbol} {args.interval.text} bars to {out}")
     return 0
-
-
-# -- options a trading session shares with ``data`` (for ``--data yahoo``) ------------------------
-
-
-def add_yahoo_options(parser: argparse.ArgumentParser) -> None:
-    """``--timeout``, ``--cache-dir``, ``--adjusted`` and ``--offline`` for a session command."""
-    _add_timeout(parser)
-    _add_cache_dir(parser)
-    parser.add_argument(
-        "--adjusted", action="store_true", help="Yahoo prices adjusted for splits and dividends"
-    )
-    parser.add_argument(
-        "--offline", action="store_true", help="never ask Yahoo: trade on the cached bars only"
-    )
-
-
-def yahoo_options(args: argparse.Namespace) -> YahooOptions:
-    """The ``YahooOptions`` the options of ``add_yahoo_options`` describe."""
-    from tui_trader.market.yahoo import YahooOptions
-
-    return YahooOptions(
-        cache_dir=_cache_dir(args),
-        timeout=args.timeout,
-        adjusted=bool(getattr(args, "adjusted", False)),
-        offline=bool(getattr(args, "offline", False)),
-    )
 
 
 # -- option types --------------------------------------------------------------------------------
@@ -280,46 +249,6 @@ def date_arg(text: str) -> date:
 
 
 # -- helpers -------------------------------------------------------------------------------------
-
-
-def _add_timeout(parser: argparse.ArgumentParser) -> None:
-    """``--timeout SECONDS``: our deadline for each request to Yahoo."""
-    parser.add_argument(
-        "--timeout",
-        type=positive_float,
-        default=DEFAULT_TIMEOUT,
-        metavar="SECONDS",
-        help=f"give up on a request to Yahoo after this long (default {DEFAULT_TIMEOUT:g})",
-    )
-
-
-def _add_cache_dir(parser: argparse.ArgumentParser) -> None:
-    """``--cache-dir DIR``: where the Parquet cache lives."""
-    parser.add_argument(
-        "--cache-dir",
-        type=folder_arg,
-        default=None,
-        metavar="DIR",
-        help=f"bar cache directory (default ${CACHE_ENV} or {default_cache_dir()})",
-    )
-
-
-def _cache_dir(args: argparse.Namespace) -> Path:
-    """The cache directory the user chose, or the default; refused if it is a file or a name
-    the system cannot look up (``$TUI_TRADER_CACHE_DIR`` is held to ``--cache-dir``'s rule)."""
-    if args.cache_dir is None:
-        try:
-            folder_arg(str(default_cache_dir()))
-        except argparse.ArgumentTypeError as exc:
-            raise UsageError(f"${CACHE_ENV}: {exc}") from None
-    path: Path = (args.cache_dir or default_cache_dir()).expanduser()
-    try:
-        is_file = path.exists() and not path.is_dir()
-    except OSError as exc:  # a name longer than the file system allows, a loop of links
-        raise UsageError(f"--cache-dir {shown_path(path)}: {exc.strerror or exc}") from None
-    if is_file:
-        raise UsageError(f"--cache-dir {path} is a file, not a directory")
-    return path
 
 
 def _missing_action(_args: argparse.Namespace) -> int:

@@ -14,10 +14,10 @@ import json
 from tui_trader.cli.common import (
     UsageError,
     add_db_option,
-    confirmed_by_typing,
     key_arg,
     open_existing_db,
 )
+from tui_trader.cli.questions import confirmed_by_typing
 from tui_trader.reporting.fleet_text import COLUMNS, as_dict, cells
 from tui_trader.store.fleet import FleetRow, accounts_to_halt, fleet_rows, known_accounts
 from tui_trader.store.fleet_halts import halt_accounts

@@ -19,7 +19,6 @@ from tui_trader.brokers.alpaca_config import LIVE_URL, PAPER_URL, ConfigError, l
 from tui_trader.cli.closed_output import watch_stdout
 from tui_trader.cli.common import (
     UsageError,
-    ask,
     db_arg,
     fail,
     open_existing_db,
@@ -30,6 +29,7 @@ from tui_trader.cli.live_readiness import add_readiness_options, readiness_gate,
 from tui_trader.cli.numbers import cash_arg, non_negative_int, positive_float
 from tui_trader.cli.ops_options import ops_settings_from, running_ops
 from tui_trader.cli.paper import add_session_options, learning_from, limits_from
+from tui_trader.cli.questions import ask
 from tui_trader.cli.session_output import run_in_terminal
 from tui_trader.cli.shown_console import ShownConsole, shown_markup, styled
 from tui_trader.core.timeframes import TimeframeError, check_warmup, parse_interval, parse_period

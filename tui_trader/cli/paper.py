@@ -21,7 +21,6 @@ from tui_trader.cli.common import (
     resolve_db,
     symbols_arg,
 )
-from tui_trader.cli.data import add_yahoo_options, yahoo_options
 from tui_trader.cli.numbers import (
     cash_arg,
     integer,
@@ -34,6 +33,7 @@ from tui_trader.cli.numbers import (
     take_profit_arg,
 )
 from tui_trader.cli.ops_options import add_ops_options, ops_settings_from, running_ops
+from tui_trader.cli.yahoo_options import add_yahoo_options, yahoo_options
 from tui_trader.learning.choices import DEFAULT_FLOOR, DEFAULT_LEARNING_RATE, WEIGHT_MODES
 from tui_trader.market import MarketDataError
 from tui_trader.risk.limits import RiskLimits

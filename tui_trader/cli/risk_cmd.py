@@ -15,10 +15,10 @@ import argparse
 from tui_trader.cli.common import (
     UsageError,
     add_db_option,
-    confirmed_by_typing,
     key_arg,
     open_existing_db,
 )
+from tui_trader.cli.questions import confirmed_by_typing
 from tui_trader.cli.shown_console import ShownConsole, styled
 from tui_trader.core.clock import WallClock
 from tui_trader.core.shown import shown_text

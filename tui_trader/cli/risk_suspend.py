@@ -12,7 +12,7 @@ import sys
 
 from tui_trader.brokers import BrokerError
 from tui_trader.brokers.alpaca_config import PAPER_URL, ConfigError, load_endpoint
-from tui_trader.cli.common import ask
+from tui_trader.cli.questions import ask
 
 
 def offer_to_clear_suspension(account_key: str, endpoint_url: str | None, yes: bool) -> None:
