@@ -77,7 +77,7 @@ class ReplayMarket:
         if len(set(wanted)) < len(present):  # copies only when needed: a long file is big
             frame = frame.filter(pl.col("symbol").is_in(list(wanted)))
         if not _in_step_order(frame):
-            frame = frame.sort("timestamp", "symbol", maintain_order=True)
+            frame = _to_step_order(frame)
         self._frame = frame
         starts = frame.select(pl.arg_where(_new_step())).to_series()  # sorted: no hash table
         self._offsets = array("q")
@@ -226,6 +226,21 @@ def _in_step_order(frame: pl.DataFrame) -> bool:
     ts, symbol = pl.col("timestamp"), pl.col("symbol")
     later = (ts > ts.shift(1)) | ((ts == ts.shift(1)) & (symbol > symbol.shift(1)))
     return bool(frame.select(later.slice(1).all()).item())
+
+
+def _to_step_order(frame: pl.DataFrame) -> pl.DataFrame:
+    """The table sorted by timestamp, then symbol (rows equal in both keep their order).
+
+    A file written symbol after symbol, each in time order (one export per symbol joined, as
+    the benchmark's), needs only a stable sort by timestamp: rows of one timestamp then keep
+    their order, which is the symbols' order. The same table as the sort by both keys, for a
+    third of its time (the string comparisons are what cost: 1,000,000 rows, ~80-180 against
+    ~330-590 ms of CPU, issue 17)."""
+    ts, symbol = pl.col("timestamp"), pl.col("symbol")
+    later = (symbol > symbol.shift(1)) | ((symbol == symbol.shift(1)) & (ts > ts.shift(1)))
+    if frame.select(later.slice(1).fill_null(False).all()).item():
+        return frame.sort("timestamp", maintain_order=True)
+    return frame.sort("timestamp", "symbol", maintain_order=True)
 
 
 def _fits(spacing_minutes: int, interval: Interval) -> bool:
