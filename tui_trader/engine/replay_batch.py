@@ -14,7 +14,11 @@ signals) that nearly all die by reference counting or live to the end, and the c
 set off (about one a cycle at 100 symbols, every tenth of them a middle one, and full ones that
 walk every bar converted so far) were ~5% of a 100-symbol replay's CPU time. Nothing a decision
 reads depends on when the collector runs; it still runs (between cycles, ``engine.collector``),
-so garbage with reference cycles is still freed, at most that many objects later.
+so garbage with reference cycles is still freed, at most that many objects later. What exists
+before the first cycle (modules, the warm-up, the strategies' and learner's state) is frozen
+out of the collector's sight once per process (``engine.collector.freeze_startup_heap``), as
+``SessionRunner.run`` does for a session run cycle by cycle: the full collections of a replay,
+and the interpreter's at exit, no longer walk it.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
+
+from tui_trader.engine.collector import freeze_startup_heap
 
 if TYPE_CHECKING:
     from tui_trader.engine.session import TradingSession
@@ -53,6 +59,7 @@ def run_replay(session: TradingSession, stop: threading.Event | None = None) -> 
     before = session.iteration
     stop = stop or threading.Event()
     advance = session.advance
+    freeze_startup_heap()  # as ``SessionRunner.run`` does before a process's first cycle
     with batch_collector():
         while not stop.is_set() and advance():
             pass

@@ -15,7 +15,6 @@ still recorded (from the stream, or by polling once the broker answers) until it
 from __future__ import annotations
 
 import contextlib
-import gc
 import threading
 import time
 from collections.abc import Callable
@@ -23,6 +22,7 @@ from dataclasses import dataclass
 
 from tui_trader.brokers import BrokerError, Throttled
 from tui_trader.core.domain import IterationReport, RiskEvent
+from tui_trader.engine.collector import freeze_startup_heap
 from tui_trader.engine.session import TradingSession
 from tui_trader.market import MarketDataError
 from tui_trader.security.redact import describe
@@ -50,29 +50,6 @@ OUTAGE_BUDGET_S = 30.0
 session halts with ``broker_error``; shorter outages only skip cycles."""
 OUTAGE_RETRY_S = 5.0
 """Longest wait between attempts during an outage (shorter when ``every`` is shorter)."""
-
-
-_heap_frozen = False
-
-
-def freeze_startup_heap() -> bool:
-    """Keep the garbage collector off what exists once the first session has started; True
-    if this call froze it (once per process).
-
-    Modules, the market's warm-up and the strategies' and learner's state live as long as the
-    session; a full collection walked all of them again: at 50 symbols some 20-30 ms in the
-    middle of a decision cycle every few hundred cycles, which was the local bar -> order p99
-    (issue 17). Frozen objects that are dropped later are still freed by reference counting
-    (only a cycle among them would stay, so later sessions of the process are not frozen
-    again); anything created later is collected as before. The desk freezes its own widgets
-    the same way once the first session is drawn.
-    """
-    global _heap_frozen
-    if _heap_frozen:
-        return False
-    _heap_frozen = True
-    gc.freeze()
-    return True
 
 
 @dataclass(frozen=True, slots=True)

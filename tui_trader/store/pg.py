@@ -21,7 +21,6 @@ from typing import Any, ClassVar
 import peewee
 from peewee import InterfaceError, InternalError, OperationalError, PostgresqlDatabase
 
-from tui_trader.store.pg_deadline import AnsweringAdapter
 from tui_trader.store.pg_url import PgUrl
 
 META_TABLE = "tui_trader_meta"
@@ -69,8 +68,6 @@ class PgAuditDatabase(PostgresqlDatabase):
         "FLOAT": "DOUBLE PRECISION",
     }
     is_postgres = True
-    psycopg3_adapter = AnsweringAdapter
-    """Connections whose every wait for the server has a deadline (``store.pg_deadline``)."""
 
     def __init__(self, url: PgUrl, durable: bool = False, **kwargs: Any) -> None:
         self.url = url
@@ -83,6 +80,11 @@ class PgAuditDatabase(PostgresqlDatabase):
         self._savepoint: str | None = None
         """``None``, ``_WANTED`` (a cycle began: send it before its first write), ``_OPEN``."""
         self._closing = False
+        # Imported here, not when this module loads: it loads psycopg (``store.pg_driver``).
+        from tui_trader.store.pg_deadline import AnsweringAdapter
+
+        self.psycopg3_adapter = AnsweringAdapter
+        """Connections whose every wait for the server has a deadline (``store.pg_deadline``)."""
         super().__init__(
             url.dsn,
             prefer_psycopg3=True,

@@ -21,6 +21,10 @@ from typing import Any
 import psycopg
 from peewee import Psycopg3Adapter
 
+from tui_trader.store.pg_driver import load_psycopg
+
+load_psycopg()  # peewee was loaded without the driver (``store.pg_driver``)
+
 STATEMENT_DEADLINE = 30.0
 """Seconds one wait for the server may take: the shortest heartbeat window
 (``store.liveness.MIN_WINDOW``), after which the other processes count the session dead."""
