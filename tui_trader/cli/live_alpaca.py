@@ -30,7 +30,7 @@ from tui_trader.cli.numbers import cash_arg, non_negative_int, positive_float
 from tui_trader.cli.ops_options import ops_settings_from, running_ops
 from tui_trader.cli.paper import add_session_options, learning_from, limits_from
 from tui_trader.cli.questions import ask
-from tui_trader.cli.session_output import run_in_terminal
+from tui_trader.cli.session_output import close_store, run_in_terminal
 from tui_trader.cli.shown_console import ShownConsole, shown_markup, styled
 from tui_trader.core.timeframes import TimeframeError, check_warmup, parse_interval, parse_period
 from tui_trader.risk.limits import RiskLimits
@@ -272,6 +272,7 @@ def _run(args: argparse.Namespace, mode: str, tag: str, title: str) -> int:
             result = run_in_terminal(console, session, args.iterations, every, tag)
     finally:
         session.broker.close()
+        close_store(session)
     return 1 if result.status == "failed" else 0
 
 

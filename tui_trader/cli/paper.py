@@ -246,7 +246,11 @@ def run_paper(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from tui_trader.cli.closed_output import watch_stdout
-    from tui_trader.cli.session_output import run_batch_in_terminal, run_in_terminal
+    from tui_trader.cli.session_output import (
+        close_store,
+        run_batch_in_terminal,
+        run_in_terminal,
+    )
     from tui_trader.cli.shown_console import shown_markup
     from tui_trader.session.local import LocalSettings, SettingsError, build_local_session
     from tui_trader.session.lost_store import StoreLostAtStart
@@ -310,11 +314,14 @@ def run_paper(args: argparse.Namespace) -> int:
     console.print(f"{tag} Database: {shown_markup(db)}")  # 'x[red]y.db' is that file's name
     console.print(f"{tag} Session: {session.audit.session.key} (Ctrl+C to stop)")
 
-    with running_ops(ops, session, db):
-        if args.batch:
-            result = run_batch_in_terminal(console, session, tag)
-        else:
-            result = run_in_terminal(console, session, args.iterations, args.every, tag)
+    try:
+        with running_ops(ops, session, db):
+            if args.batch:
+                result = run_batch_in_terminal(console, session, tag)
+            else:
+                result = run_in_terminal(console, session, args.iterations, args.every, tag)
+    finally:
+        close_store(session)
     return 1 if result.status == "failed" else 0
 
 

@@ -10,6 +10,7 @@ A closed standard output (``| head``) stops the run the same way (``cli.closed_o
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
 
@@ -92,6 +93,18 @@ def run_batch_in_terminal(console: Console, session: TradingSession, tag: str) -
 
     print_session_report(console, session.audit.session)  # the same figures as `report`
     return result
+
+
+def close_store(session: TradingSession) -> None:
+    """Close the session's database connection as the command ends. Closing the last connection
+    lets SQLite fold its write-ahead log back into the file: left open, the run's last rows lived
+    in ``-wal`` beside the database until some later open, and a copy of the database file alone
+    (to another machine, a backup by hand) lacked them. A transaction left open (a run that
+    failed mid-write) keeps its log, and the next open rolls it back, as before."""
+    from peewee import OperationalError
+
+    with contextlib.suppress(OperationalError):
+        session.audit.db.close()
 
 
 def _print_startup(console: Console, session: TradingSession) -> None:
