@@ -19,7 +19,6 @@ from tui_trader.cli import main
 from tui_trader.cli.common import log_dir, report_crash, setup_logging
 from tui_trader.store import browse
 from tui_trader.store.db import open_database
-from tui_trader.store.models import database
 
 
 def _mode(path: Path) -> int:
@@ -50,16 +49,22 @@ def test_a_new_database_its_log_files_and_its_folders_are_owner_only(
 ) -> None:
     path = tmp_path / "new" / "deeper" / "audit.db"
     assert _run(capsys, "paper", "--iterations", "3", "--db", str(path)) == 0
-    # the session's connection is still open in this process: the write-ahead log is there
     wal, shm = path.with_name("audit.db-wal"), path.with_name("audit.db-shm")
-    assert wal.exists() and shm.exists()
-    assert {p.name: _mode(p) for p in (path, wal, shm)} == {
-        "audit.db": 0o600,
-        "audit.db-wal": 0o600,
-        "audit.db-shm": 0o600,
-    }
+    # paper closes its connection as it ends: the write-ahead log is folded back and removed
+    assert not wal.exists()
+    assert _mode(path) == 0o600
     assert _mode(tmp_path / "new") == 0o700 and _mode(tmp_path / "new" / "deeper") == 0o700
-    database.obj.close()
+    # while a connection writes (a session running), its log files are as private as the file
+    db = open_database(path, create=False)
+    try:
+        db.execute_sql("UPDATE sessions SET status = status")
+        assert wal.exists() and shm.exists()
+        assert {p.name: _mode(p) for p in (wal, shm)} == {
+            "audit.db-wal": 0o600,
+            "audit.db-shm": 0o600,
+        }
+    finally:
+        db.close()
 
 
 def test_an_existing_database_keeps_the_mode_its_owner_gave_it(tmp_path: Path) -> None:
