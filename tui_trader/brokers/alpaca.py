@@ -127,9 +127,10 @@ class AlpacaBroker(AlpacaReads):
     def submit(self, request: OrderRequest) -> Order:
         """Send once; on any doubt, ask by client id before (at most once) sending again."""
         self.contradictions.sent(request.client_order_id)
+        data = to_request(request)  # built before sending: its errors never mean "maybe sent"
         for attempt in range(2):
             try:
-                sent = self.client.submit_order(order_data=to_request(request))
+                sent = self.client.submit_order(order_data=data)
                 return self._track(to_domain_order(sent), request)
             except Throttled as exc:  # not sent: the request budget held it back
                 if attempt == 0:

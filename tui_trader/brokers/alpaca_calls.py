@@ -2,8 +2,9 @@
 
 alpaca-py sets no request timeout (a silent server blocks forever) and retries only 429/504,
 with three-second sleeps, including order submissions. So the desk turns its retries off and
-applies its own policy: reads retry connection errors, timeouts, 429 and 5xx with a short
-exponential backoff; an order is never resent blindly (the broker asks by client id first).
+applies its own policy: reads retry connection errors, timeouts, 429, 5xx and answers
+alpaca-py cannot read (a 2xx body that does not fit its model) with a short exponential
+backoff; an order is never resent blindly (the broker asks by client id first).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ T = TypeVar("T")
 
 DUPLICATE_CLIENT_ORDER_ID = 40010001
 INSUFFICIENT_BUYING_POWER = 40310000
+ANSWERED = 200
+"""The status a ``Failure`` names for a successful answer whose body did not fit the model."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +50,7 @@ class Failure:
     code: int | None
     message: str
     transient: bool
-    """Worth retrying: no answer, 429 or 5xx."""
+    """Worth retrying: no answer, 429, 5xx, or an answer that could not be read."""
 
 
 def prepare(
@@ -96,6 +99,7 @@ def remember_environment(session: Any) -> None:
 def classify(exc: BaseException) -> Failure | None:
     """Describe an exception from an alpaca-py call; None if it is not a request failure."""
     from alpaca.common.exceptions import APIError
+    from pydantic import ValidationError
     from requests import RequestException
 
     if isinstance(exc, APIError):
@@ -105,6 +109,10 @@ def classify(exc: BaseException) -> Failure | None:
         return Failure(status, code, message, transient)
     if isinstance(exc, RequestException | OSError):
         return Failure(None, None, f"{type(exc).__name__}: {_first_line(exc)}", True)
+    if isinstance(exc, ValidationError):
+        # alpaca-py raises it building its model from a 2xx answer: the request was served
+        # (an order arrived) but the answer cannot be read, so its outcome is in doubt.
+        return Failure(ANSWERED, None, f"unreadable answer: {_first_line(exc)}", True)
     return None
 
 

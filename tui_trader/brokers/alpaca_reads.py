@@ -15,7 +15,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from tui_trader.brokers import BrokerError
+from tui_trader.brokers import BrokerError, Throttled
 from tui_trader.brokers.alpaca_calls import CallPolicy, classify, with_retries
 from tui_trader.brokers.alpaca_orders import to_domain_order
 from tui_trader.brokers.alpaca_stream import TradeUpdateFeed
@@ -154,6 +154,8 @@ class AlpacaReads:
         """One look-up by client id: None on 404; transient failures raised as they came."""
         try:
             found = self.client.get_order_by_client_id(client_order_id)
+        except Throttled:
+            raise  # not sent (the budget held it back): not a failed look-up, ask again later
         except Exception as exc:
             failure = classify(exc)
             if failure is not None and failure.status == 404:

@@ -41,6 +41,7 @@ class BetweenBars:
     last_positions: dict[str, Position]
     equity_seen: float
     _fenced: bool
+    _halt_unfinished: bool
     _cycle_orders: list[Order]
     _cycle_fills: list[Fill]
     _apply_updates: Callable[..., int]
@@ -51,6 +52,7 @@ class BetweenBars:
     _take_kill_requests: Callable[[], list[RiskEvent]]
     _on_halt: Callable[[list[RiskEvent], dict[str, Position], datetime], list[RiskEvent]]
     _halted_meanwhile: Callable[[RiskState, dict[str, Position], datetime], list[RiskEvent]]
+    _halt_retry_note: Callable[[int], str]
     _take_manual_requests: Callable[[datetime], tuple[list[RiskEvent], list[str]]]
     manual_pending: Callable[[], bool]
     _report: Callable[..., IterationReport]
@@ -83,7 +85,8 @@ class BetweenBars:
             events = self._sync_risk() if self.audit.commit_every == 1 else []
             events += self._take_resume_request()
             kills = self._take_kill_requests()
-            if not events and not kills and not self.manual_pending():
+            retry = self._halt_unfinished and self.risk.state.halted
+            if not events and not kills and not retry and not self.manual_pending():
                 return None
             # Stamped like the cycle's records: at the latest bar, so a replay's History shows a
             # manual order, kill or resume among its bars, not at today's date (the rows'
@@ -93,12 +96,15 @@ class BetweenBars:
             notes: list[str] = []
             try:
                 positions = self.broker.positions()
-                if self.risk.state.halted and not was_halted and not kills:
-                    events = self._on_halt(events, positions, market_time)
+                before = len(self._cycle_orders)
                 if kills:
                     halts = self._on_halt(kills, positions, market_time)
+                elif self.risk.state.halted and (not was_halted or retry):
+                    events = self._on_halt(events, positions, market_time)
+                again = [self._halt_retry_note(before)] if retry and not kills else []
                 decided = self.risk.state
                 manual, notes = self._take_manual_requests(market_time)
+                notes = again + notes
                 events += manual
                 if self._fenced:  # a manual order found the account halted elsewhere
                     self._fenced = False
@@ -107,6 +113,10 @@ class BetweenBars:
                 account = self.last_account = self.broker.account()
                 positions = self.last_positions = self.broker.positions()
             except BrokerError as exc:  # the halt stands; say what the broker did not answer
+                if halts or (self.risk.state.halted and not was_halted):
+                    self._halt_unfinished = True  # its cancels: again at the next cycle
+                if not events and not halts and not notes:
+                    return None  # only a halt's cancels tried again: the broker still silent
                 note = f"; the broker did not answer (open orders may still be working): {exc}"
                 halts = [replace(e, action_taken=e.action_taken + note) for e in halts]
                 account = self.last_account or Account(0.0, 0.0, 0.0)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from tui_trader.brokers import Broker
 from tui_trader.core.domain import Position, RiskEvent
-from tui_trader.core.orders import Order, OrderRequest, Side
+from tui_trader.core.orders import Order, OrderRequest, OrderStatus, Side
 from tui_trader.engine.waits import BROKER_ERROR
 from tui_trader.risk.gate import MANUAL_KILL, RiskManager
 from tui_trader.risk.merge import adoption_events
@@ -55,6 +55,9 @@ class SessionHalts:
     _kill: _KillRequest | None
     _resume: str | None
     _flatten_requested: bool
+    _halt_unfinished: bool
+    """A halt whose cancels (and flattening) did not go through: the broker did not answer.
+    The next cycle acts on it again, so orders the halt meant to stop do not keep working."""
     _cycle_orders: list[Order]
     _equity_now: Callable[[], float]
     _order_id: Callable[[str, str], str]
@@ -138,9 +141,11 @@ class SessionHalts:
     def _on_halt(
         self, events: list[RiskEvent], positions: dict[str, Position], market_time: datetime
     ) -> list[RiskEvent]:
-        """Cancel open orders and, if asked, flatten; say so in the halt event's action."""
+        """Cancel open orders and, if asked, flatten; say so in the halt event's action.
+        Until both went through (a ``BrokerError`` may interrupt them), the halt stays
+        unfinished and the next cycle acts on it again."""
         flatten = self.config.flatten_on_halt or self._flatten_requested
-        self._flatten_requested = False
+        self._halt_unfinished = True
         cancelled = self._cancel_for_halt(flatten)
         for order in cancelled:
             self.audit.order_update(order)
@@ -152,12 +157,23 @@ class SessionHalts:
         if flatten:
             closing = self._flatten(positions, market_time)
             action += f"; flattening {closing} position(s)"
+        self._flatten_requested = self._halt_unfinished = False
         out = []
         for event in events:
             if event.halts and "cancelled" not in event.action_taken:
                 event = replace(event, action_taken=event.action_taken + action)
             out.append(event)
         return out
+
+    def _halt_retry_note(self, before: int) -> str:
+        """What a halt acted on again did, the cycle's orders from ``before`` on being its own."""
+        done = self._cycle_orders[before:]
+        cancelled = sum(1 for order in done if order.status is OrderStatus.CANCELED)
+        sent = len(done) - cancelled
+        return (
+            f"the halt acted again now that the broker answers: cancelled {cancelled} open "
+            f"order(s)" + (f", sent {sent} closing order(s)" if sent else "")
+        )
 
     def _flatten(self, positions: dict[str, Position], market_time: datetime) -> int:
         """Send closing orders for every position (they pass the gate: they shrink exposure)."""

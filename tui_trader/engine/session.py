@@ -107,6 +107,7 @@ class TradingSession(
         self.wake = threading.Event()
         """Set by ``request_kill`` so that a runner waiting between cycles acts at once."""
         self._flatten_requested = False
+        self._halt_unfinished = False
         self._cycle_orders: list[Order] = []
         self._cycle_fills: list[Fill] = []
         self.market_exhausted = False
@@ -306,10 +307,13 @@ class TradingSession(
             )
         halted = risk.state.halted
         decided = risk.state
-        if halted and (not was_halted or self._flatten_requested):
+        if halted and (not was_halted or self._flatten_requested or self._halt_unfinished):
             if late:
                 fills, late = self._apply_updates(late, listed=True), None
+            retry, before = was_halted and self._halt_unfinished, len(self._cycle_orders)
             events = self._on_halt(events, positions, market_time)
+            if retry:
+                notes.append(self._halt_retry_note(before))
         elif not halted:
             if self._watch_outside:
                 events += self._check_outside(positions)

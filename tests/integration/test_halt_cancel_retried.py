@@ -1,0 +1,64 @@
+"""A halt whose cancel the broker did not answer cancels again once it answers.
+
+A kill switch pressed while the broker is silent (a 429 pause, a dropped connection) halted
+trading and said "open orders may still be working", but no cycle ever tried the cancel again:
+a working limit order went on working after the halt and filled when the price reached it,
+buying shares the person had just stopped. The halt now stays unfinished until its cancels
+went through, and the next cycle (or wake) acts on it again, saying so.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from requests import ConnectionError as Dropped
+
+from tests.integration.alpaca_helpers import alpaca_session, filled_by_order
+from tests.integration.test_alpaca_trading import client_for
+from tui_trader.core.orders import OrderType, Side
+from tui_trader.engine.manual_orders import ManualOrder
+from tui_trader.sandbox.testing import SandboxHandle
+
+
+def test_a_kill_the_broker_missed_cancels_the_working_order_once_it_answers(
+    sandbox: SandboxHandle, tmp_path: Path
+) -> None:
+    session = alpaca_session(sandbox, tmp_path / "k.db")
+    client = session.broker.client
+    try:
+        sandbox.admin.step()
+        session.run_iteration()  # a calm bar: the desk's day is open
+        price = float(sandbox.admin.state()["prices"]["SPY"])
+        limit = round(price * 0.97, 2)
+        session.request_manual_order(
+            ManualOrder("SPY", Side.BUY, qty=7, order_type=OrderType.LIMIT, limit_price=limit)
+        )
+        [order] = session.apply_kill_requests().orders
+        assert order.status.is_open  # working, 3% below the market
+
+        cancel_orders = client.cancel_orders
+
+        def silent(*args: Any, **kwargs: Any) -> Any:
+            raise Dropped("connection dropped")
+
+        client.cancel_orders = silent  # the broker does not answer the halt's cancel
+        session.request_kill(reason="test")
+        killed = session.apply_kill_requests()
+        [halt] = [e for e in killed.risk_events if e.halts]
+        assert "open orders may still be working" in halt.action_taken
+        assert sandbox.admin.state()["orders"]["open"] == 1
+
+        client.cancel_orders = cancel_orders  # it answers again
+        again = session.apply_kill_requests()  # the runner calls it after every wait
+        assert again is not None, "nothing tried the halt's cancel again"
+        assert any("the halt acted again" in note for note in again.notes), again.notes
+        assert sandbox.admin.state()["orders"]["open"] == 0
+        assert session.apply_kill_requests() is None  # done: not tried a third time
+
+        sandbox.admin.step(shock={"SPY": -5.0})  # the price falls through the old limit
+        session.run_iteration()
+        assert filled_by_order() == {}
+        assert client_for(sandbox).get_all_positions() == []
+    finally:
+        session.broker.close()
