@@ -1,11 +1,12 @@
 """``tui-trader db backup|verify|restore``: consistent, verified copies of the audit database.
 
 ``backup`` copies while a session writes (SQLite's online backup API) and prints the verified
-file's path; ``verify`` checks a file; ``restore`` puts a backup in place, refusing while a session
-runs on the database and keeping the replaced file aside. A check or a copy that fails is one
-line and exit 1. A FILE that does not exist, or (for restore) is no whole tui-trader database, is
-input to fix (one line, exit 2, nothing touched), and a PostgreSQL store is refused the same
-way: ``pg_dump``/``pg_restore`` are the tools for it.
+file's path; Ctrl+C or SIGTERM end it with its unfinished copy deleted (exit 130 or 143).
+``verify`` checks a file; ``restore`` puts a backup in place, refusing while a session runs on
+the database and keeping the replaced file aside. A check or a copy that fails is one line and
+exit 1. A FILE that does not exist, or (for restore) is no whole tui-trader database, is input to
+fix (one line, exit 2, nothing touched), and a PostgreSQL store is refused the same way:
+``pg_dump``/``pg_restore`` are the tools for it.
 """
 
 from __future__ import annotations
@@ -62,14 +63,21 @@ def _sqlite_only(db: Path | object) -> Path:
 
 def run_backup(args: argparse.Namespace) -> int:
     """Copy, verify, rotate, print the path."""
+    from tui_trader.cli.stop_signals import Stopped, stopped_raised
     from tui_trader.ops.backup import BackupError, backup_database, default_backup_dir, rotate
 
     db = _sqlite_only(resolve_db(args.db, must_exist=True))
     folder = args.to or default_backup_dir(db)
     try:
-        copy = backup_database(db, folder)
+        with stopped_raised():  # the copy deletes its unfinished file as the signal ends it
+            copy = backup_database(db, folder)
     except BackupError as exc:
         return _failed(str(exc))
+    except Stopped as stop:
+        import sys
+
+        print("interrupted: no backup was made (its unfinished copy was deleted)", file=sys.stderr)
+        return stop.exit_code
     removed = rotate(folder, db, args.keep)
     print(
         f"backup verified: {copy.path} ({_orders(copy.counts)}, "

@@ -5,7 +5,8 @@ read transaction, so it is the database as of one instant even while a session c
 same transaction counts the source's rows: the copy must pass ``integrity_check`` and hold
 exactly those counts, or it is deleted and the backup fails. Files are named by UTC time
 (``tui_trader-20261204T214500123456Z.db``) and written under a temporary name first, so a
-half-written copy is never mistaken for a backup. A restore refuses while a session runs on the
+half-written copy is never mistaken for a backup; a backup interrupted (Ctrl+C, SIGTERM) deletes
+its own unfinished copy at once. A restore refuses while a session runs on the
 target and keeps the file it replaces aside. Copies of the owner-only database are owner-only too:
 a backup, the folder made for it and the file a restore sets aside (``security.private_files``).
 """
@@ -75,20 +76,33 @@ def backup_database(db: Path, to_dir: Path, now: datetime | None = None) -> Veri
         with _connect(db, "rw") as src, _connect(part) as dst:
             src.execute("BEGIN")  # one read snapshot for the copy and the counts
             counts = table_counts(src)
-            src.backup(dst)
+            src.backup(dst, pages=COPY_STEP_PAGES, progress=_copying)
             src.execute("COMMIT")
             dst.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, no -wal/-shm
         copy = verify_database(part)
         if copy.counts != counts:
             raise BackupError(f"the copy's row counts differ from {db}'s: {_diff(counts, copy)}")
         part.replace(final)
-    except (sqlite3.Error, OSError, BackupError) as exc:
-        with contextlib.suppress(OSError):
-            part.unlink()
-        if isinstance(exc, BackupError):
-            raise
-        raise BackupError(f"backup of {db} to {to_dir} failed: {exc}") from None
+    except BaseException as exc:  # Ctrl+C or SIGTERM too: no unverified copy is left behind
+        for leftover in (part, part.with_name(part.name + "-journal")):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+        if isinstance(exc, sqlite3.Error | OSError):
+            raise BackupError(f"backup of {db} to {to_dir} failed: {exc}") from None
+        raise
     return Verified(final, counts)
+
+
+COPY_STEP_PAGES = 1024
+"""Pages copied per step of the online backup (4 MB at SQLite's default page size)."""
+
+
+def _copying(status: int, remaining: int, total: int) -> None:
+    """Called between two steps of the copy, so a stop signal lands while it runs.
+
+    Python runs a signal's handler between two of its own bytecodes, never inside a C call:
+    copied in one step, a large database left the command deaf to Ctrl+C and SIGTERM until the
+    whole copy was written. Nothing to do here: being Python code is the point."""
 
 
 def verify_database(path: Path) -> Verified:
