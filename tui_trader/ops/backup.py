@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -128,11 +128,19 @@ def verify_database(path: Path) -> Verified:
     return Verified(path, counts, dead)
 
 
-def restore_database(backup: Path, db: Path, now: datetime | None = None) -> Path | None:
+def restore_database(
+    backup: Path,
+    db: Path,
+    now: datetime | None = None,
+    confirm: Callable[[Verified], None] | None = None,
+) -> Path | None:
     """Replace ``db`` with the verified ``backup``; returns where the old file was kept.
 
-    Refuses while a session runs on ``db``. The old database is first copied aside (with the
-    backup API, so its write-ahead log comes along) as ``<name>.replaced-<UTC>.db``.
+    Refuses while a session runs on ``db``. ``confirm`` is called with what the backup holds
+    once it is verified and before an existing ``db`` is touched (it raises to stop: the
+    command's question); the running sessions are looked for again after it, as one may have
+    started while the user answered. The old database is first copied aside (with the backup
+    API, so its write-ahead log comes along) as ``<name>.replaced-<UTC>.db``.
     """
     try:
         source = verify_database(backup)
@@ -140,12 +148,10 @@ def restore_database(backup: Path, db: Path, now: datetime | None = None) -> Pat
         raise UnusableBackup(str(exc)) from None
     aside: Path | None = None
     if db.exists():
-        with _connect(db, "rw") as conn:
-            running = running_sessions(conn)
-        if running:
-            raise BackupError(
-                f"a session is running on {db} ({', '.join(running)}): stop it before restoring"
-            )
+        _refuse_while_running(db)
+        if confirm is not None:
+            confirm(source)
+            _refuse_while_running(db)
         stamp = (now or datetime.now(UTC)).astimezone(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         aside = db.with_name(f"{db.stem}.replaced-{stamp}.db")
         create_private_file(aside)
@@ -160,6 +166,16 @@ def restore_database(backup: Path, db: Path, now: datetime | None = None) -> Pat
         differs = _diff(source.counts, restored)
         raise BackupError(f"the restored {db} differs from {backup}: {differs}")
     return aside
+
+
+def _refuse_while_running(db: Path) -> None:
+    """``BackupError`` if a session may be running on ``db``."""
+    with _connect(db, "rw") as conn:
+        running = running_sessions(conn)
+    if running:
+        raise BackupError(
+            f"a session is running on {db} ({', '.join(running)}): stop it before restoring"
+        )
 
 
 STALE_PART_S = 3600.0
