@@ -76,7 +76,7 @@ def test_restore_round_trips_and_keeps_the_replaced_file(db_path: Path, tmp_path
     later.finish("completed")
     grown = _count(db_path, "live_account_snapshots")
     assert grown > saved
-    assert main(["db", "restore", str(backup), "--db", str(db_path)]) == 0
+    assert main(["db", "restore", str(backup), "--db", str(db_path), "--yes"]) == 0
     assert _count(db_path, "live_account_snapshots") == saved
     (aside,) = tmp_path.glob("audit.replaced-*.db")
     assert _count(aside, "live_account_snapshots") == grown
@@ -92,7 +92,7 @@ def test_restore_refuses_while_a_session_runs(db_path: Path, tmp_path: Path, cap
     running = make_session(db_path)
     running.run_iteration()
     before = _count(db_path, "live_account_snapshots")
-    assert main(["db", "restore", str(backup), "--db", str(db_path)]) == 1
+    assert main(["db", "restore", str(backup), "--db", str(db_path), "--yes"]) == 1
     err = capsys.readouterr().err
     assert f"a session is running on {db_path} ({running.audit.session.key})" in err
     assert _count(db_path, "live_account_snapshots") == before
@@ -215,7 +215,7 @@ def test_verify_and_restore_leave_no_log_files_beside_a_closed_database(
     assert main(["db", "verify", str(db)]) == 0
     assert main(["db", "backup", "--db", str(db), "--to", str(tmp_path / "bk")]) == 0
     (backup,) = (tmp_path / "bk").iterdir()
-    assert main(["db", "restore", str(backup), "--db", str(db)]) == 0
+    assert main(["db", "restore", str(backup), "--db", str(db), "--yes"]) == 0
     leftovers = sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(("-wal", "-shm")))
     assert leftovers == []
     assert _count(db) == orders
@@ -273,7 +273,7 @@ def test_restore_of_a_file_that_is_no_database_is_a_usage_error_touching_nothing
         bad.write_bytes(b"")
     capsys.readouterr()
     with pytest.raises(SystemExit) as restore:
-        main(["db", "restore", str(bad), "--db", str(db_path)])
+        main(["db", "restore", str(bad), "--db", str(db_path), "--yes"])
     assert restore.value.code == 2
     err = capsys.readouterr().err
     assert err.startswith(f"tui-trader: error: {bad} ") and err.count("\n") == 1

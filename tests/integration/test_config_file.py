@@ -187,3 +187,60 @@ def test_config_option_names_the_file_and_a_missing_one_is_refused(
     assert f"99                               {other}:1" in capsys.readouterr().out
     err = _fails(["config", "show", "--config", str(tmp_path / "nope.toml")], capsys)
     assert "nope.toml: no such settings file (--config)" in err
+
+
+@pytest.mark.parametrize(
+    ("text", "args", "words"),
+    [
+        # the command line's value ran, and the file's waited for the next command without it
+        (
+            "iterations = 1.5\n",
+            ["--iterations", "1"],
+            ":1: key 'iterations': not a whole number: '1.5'",
+        ),
+        (
+            "seed = 2\nmax-drawdown = 250\n",
+            ["--max-drawdown", "5"],
+            ":2: key 'max_drawdown': must be a percentage",
+        ),
+        ("symbols = ['SPY', 'spy!']\n", ["--symbols", "QQQ"], ":1: key 'symbols': invalid"),
+        # keys only the live commands read were never checked by paper
+        ("adopt_positions = 'yes'\n", [], ":1: key 'adopt_positions': must be true or false"),
+        ("\nmin_days = -1\n", [], ":2: key 'min_days': must not be negative, got '-1'"),
+    ],
+    ids=["iterations", "max-drawdown", "symbols", "live-flag", "live-trading-number"],
+)
+def test_a_bad_value_is_refused_even_where_the_command_does_not_use_it(
+    tmp_path: Path, monkeypatch, capsys, text: str, args: list[str], words: str
+) -> None:
+    """A settings file with a bad value is a broken file: refused (file, line, key; exit 2)
+    before anything runs, whether the command line overrides the key or the command reads it
+    not at all. It ran: only keys the command took from the file were checked."""
+    monkeypatch.chdir(tmp_path)
+    path = _write(tmp_path, text)
+    if "--iterations" not in args:
+        args = [*args, "--iterations", "1"]
+    err = _fails(["paper", *args, "--db", str(tmp_path / "a.db")], capsys)
+    assert f"{path}{words}" in err, err
+    assert not (tmp_path / "a.db").exists()
+
+
+def test_config_show_refuses_a_bad_value_of_another_command(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
+    """``config show live paper`` checks the file's paper-only keys too (a bad 'seed')."""
+    monkeypatch.chdir(tmp_path)
+    path = _write(tmp_path, "seed = 'x'\n")
+    err = _fails(["config", "show", "live", "paper"], capsys)
+    assert f"{path}:1: key 'seed': not a whole number: 'x'" in err, err
+
+
+def test_the_desk_refuses_a_bad_value_of_a_key_its_form_does_not_read(tmp_path: Path) -> None:
+    """The desk's setup form starts from the file: a bad live-only value refuses the file as
+    the trading commands do (it was passed over: only paper's keys were checked)."""
+    from tui_trader.cli.common import UsageError
+    from tui_trader.cli.config_cmd import setup_defaults
+
+    path = _write(tmp_path, "seed = 3\nmax_halts = 'many'\n")
+    with pytest.raises(UsageError, match=r":2: key 'max_halts': not a whole number: 'many'"):
+        setup_defaults(path)

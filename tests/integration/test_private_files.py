@@ -131,7 +131,7 @@ def test_backups_and_the_file_a_restore_sets_aside_are_owner_only(
     assert _run(capsys, "db", "backup", "--db", str(db), "--to", str(tmp_path / "bk")) == 0
     (backup,) = (tmp_path / "bk").glob("audit-*.db")
     assert _mode(tmp_path / "bk") == 0o700 and _mode(backup) == 0o600
-    assert _run(capsys, "db", "restore", str(backup), "--db", str(db)) == 0
+    assert _run(capsys, "db", "restore", str(backup), "--db", str(db), "--yes") == 0
     (aside,) = tmp_path.glob("audit.replaced-*.db")
     assert _mode(aside) == 0o600 and _mode(db) == 0o600
     fresh = tmp_path / "fresh.db"

@@ -68,14 +68,30 @@ def merge_config(
         if path is None:
             return sources
         cfg = load_config(path, known_settings(parser))
+        others = _other_commands_actions(parser)
         for dest, value in cfg.values.items():
+            # every value is checked, even one the command line overrides or another command
+            # reads: a bad value is a broken file ('iterations = 1.5' ran under --iterations 1
+            # and waited for the next command that left it unset)
+            converted = _convert(actions.get(dest) or others[dest], value, cfg, dest)
             if dest in given or dest not in actions:
                 continue
-            setattr(args, dest, _convert(actions[dest], value, cfg, dest))
+            setattr(args, dest, converted)
             sources[dest] = cfg.where(dest)
     except ConfigFileError as exc:
         raise UsageError(str(exc)) from None
     return sources
+
+
+def _other_commands_actions(parser: argparse.ArgumentParser) -> dict[str, argparse.Action]:
+    """The option of each setting in the trading commands (``paper``'s first), to check a
+    file's key that the command being run does not read."""
+    out: dict[str, argparse.Action] = {}
+    for sub in trading_parsers(parser).values():
+        for action in sub._actions:
+            if action.option_strings and action.dest not in _NOT_SETTINGS:
+                out.setdefault(action.dest, action)
+    return out
 
 
 def _convert(action: argparse.Action, value: Any, cfg, dest: str) -> Any:
@@ -136,11 +152,12 @@ def setup_defaults(explicit) -> dict[str, str] | None:
         cfg = load_config(path, known_settings(parser))
         paper = trading_parsers(parser)["paper"]
         actions = {a.dest: a for a in paper._actions if a.option_strings}
+        others = _other_commands_actions(parser)  # a live command's key is checked too
         checked = {
-            dest: _convert(actions[dest], value, cfg, dest)
+            dest: _convert(actions.get(dest) or others[dest], value, cfg, dest)
             for dest, value in cfg.values.items()
-            if dest in actions
         }
+        checked = {dest: value for dest, value in checked.items() if dest in actions}
     except ConfigFileError as exc:
         raise UsageError(str(exc)) from None
     # a form field keeps the file's text (its own check reads it again); a key without one is

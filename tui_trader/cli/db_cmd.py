@@ -1,17 +1,21 @@
 """``tui-trader db backup|verify|restore``: consistent, verified copies of the audit database.
 
 ``backup`` copies while a session writes (SQLite's online backup API) and prints the verified
-file's path; ``verify`` checks a file; ``restore`` puts a backup in place, refusing while a session
-runs on the database and keeping the replaced file aside. A check or a copy that fails is one
-line and exit 1. A FILE that does not exist, or (for restore) is no whole tui-trader database, is
-input to fix (one line, exit 2, nothing touched), and a PostgreSQL store is refused the same
-way: ``pg_dump``/``pg_restore`` are the tools for it.
+file's path; Ctrl+C or SIGTERM end it with its unfinished copy deleted (exit 130 or 143).
+``verify`` checks a file; ``restore`` puts a backup in place, refusing while a session runs on
+the database and keeping the replaced file aside; it asks first (``restore`` typed in full) and,
+off a terminal, is refused without ``--yes``. A check or a copy that fails is one line and
+exit 1. A FILE that does not exist, or (for restore) is no whole tui-trader database, is input to
+fix (one line, exit 2, nothing touched), and a PostgreSQL store is refused the same way:
+``pg_dump``/``pg_restore`` are the tools for it.
 """
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tui_trader.cli.common import (
     UsageError,
@@ -21,6 +25,10 @@ from tui_trader.cli.common import (
     resolve_db,
 )
 from tui_trader.cli.numbers import non_negative_int
+from tui_trader.core.shown import shown_path
+
+if TYPE_CHECKING:
+    from tui_trader.ops.backup import Verified
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -46,6 +54,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     restore = actions.add_parser("restore", help="replace the database with a backup")
     restore.add_argument("file", type=file_arg, metavar="FILE")
     add_db_option(restore)
+    restore.add_argument(
+        "--yes", action="store_true", help="do not ask before replacing the database (scripts)"
+    )
     restore.set_defaults(handler=run_restore)
 
 
@@ -62,14 +73,21 @@ def _sqlite_only(db: Path | object) -> Path:
 
 def run_backup(args: argparse.Namespace) -> int:
     """Copy, verify, rotate, print the path."""
+    from tui_trader.cli.stop_signals import Stopped, stopped_raised
     from tui_trader.ops.backup import BackupError, backup_database, default_backup_dir, rotate
 
     db = _sqlite_only(resolve_db(args.db, must_exist=True))
     folder = args.to or default_backup_dir(db)
     try:
-        copy = backup_database(db, folder)
+        with stopped_raised():  # the copy deletes its unfinished file as the signal ends it
+            copy = backup_database(db, folder)
     except BackupError as exc:
         return _failed(str(exc))
+    except Stopped as stop:
+        import sys
+
+        print("interrupted: no backup was made (its unfinished copy was deleted)", file=sys.stderr)
+        return stop.exit_code
     removed = rotate(folder, db, args.keep)
     print(
         f"backup verified: {copy.path} ({_orders(copy.counts)}, "
@@ -110,8 +128,9 @@ def run_restore(args: argparse.Namespace) -> int:
     from tui_trader.ops.backup import BackupError, UnusableBackup, restore_database
 
     db = _sqlite_only(resolve_db(args.db))
+    confirm = None if args.yes else _confirm_restore(db, args.file)
     try:
-        aside = restore_database(_named_file(args.file), db)
+        aside = restore_database(_named_file(args.file), db, confirm=confirm)
     except UnusableBackup as exc:  # the FILE typed is no backup: input to fix, nothing touched
         raise UsageError(f"{exc}; nothing was restored") from None
     except BackupError as exc:
@@ -120,6 +139,29 @@ def run_restore(args: argparse.Namespace) -> int:
     if aside is not None:
         print(f"the replaced database was kept as {aside}")
     return 0
+
+
+def _confirm_restore(db: Path, backup: Path) -> Callable[[Verified], None]:
+    """The question asked before an existing database is replaced (its audit trail since the
+    backup leaves the place sessions and reports read): 'restore' typed in full goes on;
+    anything else stops with nothing changed (exit 2); off a terminal, without ``--yes``, it
+    is refused."""
+    from tui_trader.cli.questions import confirmed_by_typing
+
+    def confirm(source: Verified) -> None:
+        if not confirmed_by_typing(
+            "restore",
+            f"This replaces the audit database {shown_path(db)} with the backup "
+            f"{shown_path(backup)} ({_orders(source.counts)}, "
+            f"{sum(source.counts.values()):,} rows); the database now there is kept beside it "
+            f"as {shown_path(db.stem)}.replaced-<UTC time>.db.",
+            "Type 'restore' to replace it: ",
+            f"refusing to replace {shown_path(db)} without confirmation: run in a terminal or "
+            "pass --yes",
+        ):
+            raise UsageError("not restored: nothing was changed")
+
+    return confirm
 
 
 def _named_file(path: Path) -> Path:

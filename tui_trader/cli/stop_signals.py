@@ -53,6 +53,46 @@ def ctrl_c(
         interrupt.close()
 
 
+class Stopped(KeyboardInterrupt):
+    """A stop signal ended a command that has nothing to finish cleanly, only to undo (a
+    backup's unfinished copy). A ``KeyboardInterrupt``, so whatever does not handle it ends as
+    Ctrl+C does: ``interrupted``, exit 130."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+    @property
+    def exit_code(self) -> int:
+        """The shell's code for a process ended by this signal: 130 for Ctrl+C, 143 for
+        SIGTERM, 129 for SIGHUP."""
+        return 128 + self.signum
+
+
+@contextlib.contextmanager
+def stopped_raised() -> Iterator[None]:
+    """Ctrl+C, SIGTERM or SIGHUP raise ``Stopped`` in the block (the default SIGTERM and
+    SIGHUP ended the process where it stood, with no ``finally`` run). Only the first is
+    raised: the ones after it are ignored while the block undoes its work (a file to delete),
+    which a second exception would cut short."""
+    raised: list[int] = []
+
+    def handle(signum: int, frame: FrameType | None) -> None:
+        if raised:
+            return
+        raised.append(signum)
+        if signum == getattr(signal, "SIGHUP", None):
+            _detach_from_terminal()
+        raise Stopped(signum)
+
+    previous = {signum: signal.signal(signum, handle) for signum in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
 class Interrupt:
     """First Ctrl+C (or SIGTERM, SIGHUP): stop after this cycle. Second: leave at once.
 

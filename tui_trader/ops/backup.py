@@ -5,7 +5,8 @@ read transaction, so it is the database as of one instant even while a session c
 same transaction counts the source's rows: the copy must pass ``integrity_check`` and hold
 exactly those counts, or it is deleted and the backup fails. Files are named by UTC time
 (``tui_trader-20261204T214500123456Z.db``) and written under a temporary name first, so a
-half-written copy is never mistaken for a backup. A restore refuses while a session runs on the
+half-written copy is never mistaken for a backup; a backup interrupted (Ctrl+C, SIGTERM) deletes
+its own unfinished copy at once. A restore refuses while a session runs on the
 target and keeps the file it replaces aside. Copies of the owner-only database are owner-only too:
 a backup, the folder made for it and the file a restore sets aside (``security.private_files``).
 """
@@ -15,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -75,20 +76,33 @@ def backup_database(db: Path, to_dir: Path, now: datetime | None = None) -> Veri
         with _connect(db, "rw") as src, _connect(part) as dst:
             src.execute("BEGIN")  # one read snapshot for the copy and the counts
             counts = table_counts(src)
-            src.backup(dst)
+            src.backup(dst, pages=COPY_STEP_PAGES, progress=_copying)
             src.execute("COMMIT")
             dst.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, no -wal/-shm
         copy = verify_database(part)
         if copy.counts != counts:
             raise BackupError(f"the copy's row counts differ from {db}'s: {_diff(counts, copy)}")
         part.replace(final)
-    except (sqlite3.Error, OSError, BackupError) as exc:
-        with contextlib.suppress(OSError):
-            part.unlink()
-        if isinstance(exc, BackupError):
-            raise
-        raise BackupError(f"backup of {db} to {to_dir} failed: {exc}") from None
+    except BaseException as exc:  # Ctrl+C or SIGTERM too: no unverified copy is left behind
+        for leftover in (part, part.with_name(part.name + "-journal")):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+        if isinstance(exc, sqlite3.Error | OSError):
+            raise BackupError(f"backup of {db} to {to_dir} failed: {exc}") from None
+        raise
     return Verified(final, counts)
+
+
+COPY_STEP_PAGES = 1024
+"""Pages copied per step of the online backup (4 MB at SQLite's default page size)."""
+
+
+def _copying(status: int, remaining: int, total: int) -> None:
+    """Called between two steps of the copy, so a stop signal lands while it runs.
+
+    Python runs a signal's handler between two of its own bytecodes, never inside a C call:
+    copied in one step, a large database left the command deaf to Ctrl+C and SIGTERM until the
+    whole copy was written. Nothing to do here: being Python code is the point."""
 
 
 def verify_database(path: Path) -> Verified:
@@ -114,11 +128,19 @@ def verify_database(path: Path) -> Verified:
     return Verified(path, counts, dead)
 
 
-def restore_database(backup: Path, db: Path, now: datetime | None = None) -> Path | None:
+def restore_database(
+    backup: Path,
+    db: Path,
+    now: datetime | None = None,
+    confirm: Callable[[Verified], None] | None = None,
+) -> Path | None:
     """Replace ``db`` with the verified ``backup``; returns where the old file was kept.
 
-    Refuses while a session runs on ``db``. The old database is first copied aside (with the
-    backup API, so its write-ahead log comes along) as ``<name>.replaced-<UTC>.db``.
+    Refuses while a session runs on ``db``. ``confirm`` is called with what the backup holds
+    once it is verified and before an existing ``db`` is touched (it raises to stop: the
+    command's question); the running sessions are looked for again after it, as one may have
+    started while the user answered. The old database is first copied aside (with the backup
+    API, so its write-ahead log comes along) as ``<name>.replaced-<UTC>.db``.
     """
     try:
         source = verify_database(backup)
@@ -126,12 +148,10 @@ def restore_database(backup: Path, db: Path, now: datetime | None = None) -> Pat
         raise UnusableBackup(str(exc)) from None
     aside: Path | None = None
     if db.exists():
-        with _connect(db, "rw") as conn:
-            running = running_sessions(conn)
-        if running:
-            raise BackupError(
-                f"a session is running on {db} ({', '.join(running)}): stop it before restoring"
-            )
+        _refuse_while_running(db)
+        if confirm is not None:
+            confirm(source)
+            _refuse_while_running(db)
         stamp = (now or datetime.now(UTC)).astimezone(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         aside = db.with_name(f"{db.stem}.replaced-{stamp}.db")
         create_private_file(aside)
@@ -146,6 +166,16 @@ def restore_database(backup: Path, db: Path, now: datetime | None = None) -> Pat
         differs = _diff(source.counts, restored)
         raise BackupError(f"the restored {db} differs from {backup}: {differs}")
     return aside
+
+
+def _refuse_while_running(db: Path) -> None:
+    """``BackupError`` if a session may be running on ``db``."""
+    with _connect(db, "rw") as conn:
+        running = running_sessions(conn)
+    if running:
+        raise BackupError(
+            f"a session is running on {db} ({', '.join(running)}): stop it before restoring"
+        )
 
 
 STALE_PART_S = 3600.0

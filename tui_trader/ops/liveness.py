@@ -1,19 +1,38 @@
 """Is a session running on this database? Asked before a restore replaces the file.
 
 A session row says ``running`` from its start until it ends; a process that died leaves it so.
-When the sessions table carries a heartbeat (the time of the session's last sign of life), only a
-fresh one counts as running; without that column every ``running`` row counts, which fails closed.
+Such a row is judged by ``store.liveness`` (its process on this machine, else its heartbeat), as
+reports and the next session's start judge it, with one difference that fails closed: a process
+of this machine still there counts as running even when its heartbeat has gone stale (stopped
+with SIGSTOP or Ctrl+Z, hung), since it may go on writing to whatever file is there once it
+resumes. A file from before heartbeats (no ``heartbeat_at`` column) counts every ``running`` row.
+
+Before, this looked for a ``heartbeat`` column the sessions table never had, so every
+``running`` row counted: a session killed (``kill -9``, a power cut) blocked every restore of its
+database for good with "stop it before restoring", when a restore is what a damaged file needs.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
+from types import SimpleNamespace
 
-HEARTBEAT_COLUMN = "heartbeat"
-"""The sessions table's last-sign-of-life column, when the database has one."""
-FRESH = timedelta(seconds=60)
-"""A heartbeat older than this is a dead session's."""
+from tui_trader.store.liveness import is_alive, this_host
+from tui_trader.store.process_identity import Found, look_up
+
+_COLUMNS = (
+    "key",
+    "status",
+    "pid",
+    "host",
+    "started_at",
+    "heartbeat_at",
+    "heartbeat_window",
+    "heartbeat_uptime",
+    "proc_start",
+    "boot_id",
+)
 
 
 def running_sessions(conn: sqlite3.Connection, now: datetime | None = None) -> list[str]:
@@ -21,17 +40,18 @@ def running_sessions(conn: sqlite3.Connection, now: datetime | None = None) -> l
     columns = {row[1] for row in conn.execute("PRAGMA table_info(sessions)")}
     if not columns:
         return []
-    beat = HEARTBEAT_COLUMN if HEARTBEAT_COLUMN in columns else "NULL"
-    rows = conn.execute(f"SELECT key, {beat} FROM sessions WHERE status = 'running'").fetchall()
-    if beat == "NULL":
-        return [key for key, _ in rows]
-    cutoff = (now or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None) - FRESH
-    return [key for key, last in rows if last is None or _parse(last) >= cutoff]
+    if "heartbeat_at" not in columns:
+        rows = conn.execute("SELECT key FROM sessions WHERE status = 'running'").fetchall()
+        return [key for (key,) in rows]
+    chosen = ", ".join(c if c in columns else "NULL" for c in _COLUMNS)
+    cursor = conn.execute(f"SELECT {chosen} FROM sessions WHERE status = 'running' ORDER BY id")
+    rows = [SimpleNamespace(**dict(zip(_COLUMNS, row, strict=True))) for row in cursor]
+    now = now or datetime.now(UTC)
+    return [row.key for row in rows if _still_there(row) or is_alive(row, now)]
 
 
-def _parse(value: object) -> datetime:
-    """A stored naive-UTC time (text) as a datetime; unreadable counts as fresh (fail closed)."""
-    try:
-        return datetime.fromisoformat(str(value)).replace(tzinfo=None)
-    except ValueError:
-        return datetime.max
+def _still_there(row: SimpleNamespace) -> bool:
+    """Whether the row's very process is still on this machine (running or stopped)."""
+    if not row.pid or row.host != this_host() or row.proc_start is None or not row.boot_id:
+        return False
+    return look_up(int(row.pid), int(row.proc_start), str(row.boot_id)) is Found.THERE
