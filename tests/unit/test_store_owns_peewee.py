@@ -98,3 +98,68 @@ def test_a_desk_or_report_module_imported_first_loads_no_psycopg(module: str) ->
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "False", f"{module} loaded psycopg"
+
+
+COMMAND = """
+import contextlib, io, sys
+from tui_trader.cli import main
+out = io.StringIO()
+with contextlib.redirect_stdout(out):
+    try:
+        main(sys.argv[1:])
+    except SystemExit as exc:
+        assert not exc.code, exc.code
+print(len(out.getvalue().splitlines()), 'psycopg' in sys.modules)
+"""
+
+DESK = """
+import asyncio, sys
+from pathlib import Path
+from tui_trader.tui.app import make_app
+
+async def main():
+    app = make_app(Path(sys.argv[1]))
+    async with app.run_test(size=(120, 36)) as pilot:
+        for key in ("f3", "f9", "f12"):  # History, Report, Fleet: each reads the store
+            await pilot.press(key)
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+            print(type(app.screen).__name__, 'psycopg' in sys.modules)
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["history"], ["status"], ["fleet"], ["risk", "show"], ["report"], ["desk"]],
+    ids=" ".join,
+)
+def test_reading_a_sqlite_store_loads_no_psycopg(argv: list[str], tmp_path: Path) -> None:
+    """Each reading command, and the desk through History, Report and Fleet, on a SQLite file
+    with a session in it, in a fresh interpreter: it prints or shows the session, and psycopg
+    never loads."""
+    from tests.conftest import make_session
+
+    db = tmp_path / "audit.db"
+    session = make_session(db)
+    for _ in range(5):
+        session.run_iteration()
+    session.finish("completed")
+    session.audit.db.close()
+    code, args = (DESK, [str(db)]) if argv == ["desk"] else (COMMAND, [*argv, "--db", str(db)])
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    if argv == ["desk"]:
+        shown = done.stdout.split()
+        assert shown == ["HistoryScreen", "False", "ReportScreen", "False", "FleetScreen", "False"]
+    else:
+        lines, loaded = done.stdout.split()
+        assert int(lines) > 0 and loaded == "False", done.stdout
