@@ -22,8 +22,7 @@ from tui_trader.core.symbols import SYMBOL_RE
 from tui_trader.security.private_files import create_private_file, make_private_dir, open_private
 
 if TYPE_CHECKING:
-    from peewee import Database
-
+    from tui_trader.store.peewee_names import Database
     from tui_trader.store.pg_url import PgUrl
 
 EXIT_USAGE = 2

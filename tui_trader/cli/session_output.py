@@ -101,7 +101,7 @@ def close_store(session: TradingSession) -> None:
     in ``-wal`` beside the database until some later open, and a copy of the database file alone
     (to another machine, a backup by hand) lacked them. A transaction left open (a run that
     failed mid-write) keeps its log, and the next open rolls it back, as before."""
-    from peewee import OperationalError
+    from tui_trader.store.peewee_names import OperationalError
 
     with contextlib.suppress(OperationalError):
         session.audit.db.close()

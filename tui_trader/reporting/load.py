@@ -13,8 +13,6 @@ import json
 import re
 from datetime import datetime
 
-from peewee import JOIN
-
 from tui_trader.reporting.metrics import (
     EquityPoint,
     FillRecord,
@@ -24,6 +22,7 @@ from tui_trader.reporting.metrics import (
 )
 from tui_trader.store.db import from_db_time
 from tui_trader.store.models import AccountSnapshot, LiveFill, LiveOrder, LiveTrade, SessionRow
+from tui_trader.store.peewee_names import JOIN
 from tui_trader.strategies.family import STRATEGY_NAMES
 
 _NAMED = re.compile(r"(?:^|; )(" + "|".join(STRATEGY_NAMES) + r")(?: w=[-+0-9.]+)?: ")

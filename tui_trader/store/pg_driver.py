@@ -4,9 +4,9 @@ peewee imports psycopg when it loads: the driver's C module, and asyncio and ssl
 of CPU (issue 17's whole-process figure: a tenth of a benchmark replay's fixed cost), in every
 process that opens a SQLite file and never speaks to a server. ``import_peewee`` (run by the
 store package before any of its modules) loads peewee with psycopg hidden: peewee takes the
-branch it takes when the driver is not installed and sets its psycopg names to ``None``. (A
-module that imports peewee before any of the store's, as a few of the desk's do, loads it with
-the driver, as before: only slower.)
+branch it takes when the driver is not installed and sets its psycopg names to ``None``. Nothing
+outside the store imports peewee itself (``store.peewee_names`` hands its names on), so no
+command's import order can load peewee first, with the driver.
 ``load_psycopg``, run before a PostgreSQL store is built (``store.pg_deadline``, which
 ``store.pg`` imports when a ``PgAuditDatabase`` is made), imports the driver and sets the names
 peewee would have set. ``tests/unit/test_pg_driver.py`` holds peewee loaded this way equal,

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from peewee import Database, SqliteDatabase
-
 from tui_trader.store.db import open_database
 from tui_trader.store.models import database
+from tui_trader.store.peewee_names import Database, SqliteDatabase
 from tui_trader.store.pg import PgAuditDatabase
 from tui_trader.store.pg_url import PgUrl
 

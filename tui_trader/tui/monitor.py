@@ -16,9 +16,6 @@ import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
-from peewee import PeeweeException as PeeweeError
-from peewee import fn
-
 from tui_trader.core.clock import Clock, WallClock
 from tui_trader.core.domain import IterationReport, Position, RiskEvent, TradingState
 from tui_trader.core.orders import Fill, Order, OrderStatus, OrderType, Side
@@ -37,6 +34,8 @@ from tui_trader.store.models import (
     RiskStateRow,
     SessionRow,
 )
+from tui_trader.store.peewee_names import PeeweeException as PeeweeError
+from tui_trader.store.peewee_names import fn
 from tui_trader.store.queries import find_session
 from tui_trader.tui.handles import ReportSink
 from tui_trader.tui.state import SessionInfo
