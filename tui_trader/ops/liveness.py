@@ -20,19 +20,7 @@ from types import SimpleNamespace
 
 from tui_trader.store.liveness import is_alive, this_host
 from tui_trader.store.process_identity import Found, look_up
-
-_COLUMNS = (
-    "key",
-    "status",
-    "pid",
-    "host",
-    "started_at",
-    "heartbeat_at",
-    "heartbeat_window",
-    "heartbeat_uptime",
-    "proc_start",
-    "boot_id",
-)
+from tui_trader.store.running_rows import running_rows
 
 
 def running_sessions(conn: sqlite3.Connection, now: datetime | None = None) -> list[str]:
@@ -43,11 +31,8 @@ def running_sessions(conn: sqlite3.Connection, now: datetime | None = None) -> l
     if "heartbeat_at" not in columns:
         rows = conn.execute("SELECT key FROM sessions WHERE status = 'running'").fetchall()
         return [key for (key,) in rows]
-    chosen = ", ".join(c if c in columns else "NULL" for c in _COLUMNS)
-    cursor = conn.execute(f"SELECT {chosen} FROM sessions WHERE status = 'running' ORDER BY id")
-    rows = [SimpleNamespace(**dict(zip(_COLUMNS, row, strict=True))) for row in cursor]
     now = now or datetime.now(UTC)
-    return [row.key for row in rows if _still_there(row) or is_alive(row, now)]
+    return [row.key for row in running_rows(conn) if _still_there(row) or is_alive(row, now)]
 
 
 def _still_there(row: SimpleNamespace) -> bool:

@@ -19,24 +19,12 @@ from __future__ import annotations
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 from tui_trader.store.liveness import MIN_WINDOW, heartbeat_age, this_host
 from tui_trader.store.process_identity import Found, is_stopped, look_up
+from tui_trader.store.running_rows import running_rows
 
-_COLUMNS = (
-    "key",
-    "status",
-    "pid",
-    "host",
-    "started_at",
-    "heartbeat_at",
-    "heartbeat_window",
-    "heartbeat_uptime",
-    "proc_start",
-    "boot_id",
-)
 _MAX_NAMED = 3
 """At most this many sessions named (the line stays one line)."""
 
@@ -48,10 +36,7 @@ def _rows(path: Path) -> list[Any]:
     except (sqlite3.Error, ValueError):
         return []
     try:
-        cursor = conn.execute(
-            f"SELECT {', '.join(_COLUMNS)} FROM sessions WHERE status = 'running' ORDER BY id"
-        )
-        return [SimpleNamespace(**dict(zip(_COLUMNS, row, strict=True))) for row in cursor]
+        return running_rows(conn)
     except sqlite3.Error:
         return []
     finally:
