@@ -68,3 +68,39 @@ def start_live_paper(tmp_path: Path, env: dict[str, str], db: Path) -> subproces
         env=cli_env(tmp_path) | env | {"PYTHONUNBUFFERED": "1"},
         cwd=tmp_path,
     )
+
+
+def start_cli_on_terminal(tmp_path: Path, *args: str) -> tuple[subprocess.Popen[bytes], int]:
+    """Start ``python -m tui_trader ARGS`` with a pseudo-terminal as its standard input (what a
+    question needs to be asked at all); the process and the terminal's end to type into (close
+    it when done)."""
+    import pty
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tui_trader", *args],
+        stdin=slave,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=cli_env(tmp_path),
+        cwd=tmp_path,
+    )
+    os.close(slave)
+    return proc, master
+
+
+def read_until(proc: subprocess.Popen[bytes], marker: bytes, timeout: float = 60) -> bytes:
+    """What ``proc`` printed up to and including ``marker`` (a question's prompt), polling with
+    a deadline; fails if it ends or the deadline passes first."""
+    import select
+    import time
+
+    shown, deadline = b"", time.monotonic() + timeout
+    assert proc.stdout is not None
+    while marker not in shown:
+        assert time.monotonic() < deadline, f"no question: {shown!r}"
+        if select.select([proc.stdout], [], [], 0.5)[0]:
+            chunk = os.read(proc.stdout.fileno(), 4096)
+            assert chunk, f"ended without asking: {shown!r}"
+            shown += chunk
+    return shown

@@ -194,35 +194,18 @@ def test_ctrl_c_at_the_clear_question_ends_it(tmp_path: Path) -> None:
     deleted. polars replaces the SIGINT handler when it loads with one that restarts a
     blocked read, and the question ignored Ctrl+C for good (a hang; only kill ended it)."""
     import os
-    import pty
-    import select
     import signal
     import subprocess
-    import sys
-    import time
 
-    from tests.integration.cli_helpers import cli_env
+    from tests.integration.cli_helpers import read_until, start_cli_on_terminal
 
     cache = tmp_path / "cache"
     (cache / "1d").mkdir(parents=True)
     kept = cache / "1d" / "SPY.parquet"
     kept.write_bytes(b"bars")
-    master, slave = pty.openpty()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tui_trader", "data", "clear", "--cache-dir", str(cache)],
-        stdin=slave,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=cli_env(tmp_path),
-        cwd=tmp_path,
-    )
-    os.close(slave)
+    proc, master = start_cli_on_terminal(tmp_path, "data", "clear", "--cache-dir", str(cache))
     try:
-        shown, deadline = b"", time.monotonic() + 60
-        while b"to delete them: " not in shown:
-            assert time.monotonic() < deadline, f"no question: {shown!r}"
-            if select.select([proc.stdout], [], [], 0.5)[0]:
-                shown += os.read(proc.stdout.fileno(), 4096)
+        read_until(proc, b"to delete them: ")
         proc.send_signal(signal.SIGINT)  # what Ctrl+C sends
         try:
             _, err = proc.communicate(timeout=20)

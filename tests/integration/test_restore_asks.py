@@ -8,17 +8,14 @@ from __future__ import annotations
 
 import io
 import os
-import select
 import sqlite3
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import make_session
-from tests.integration.cli_helpers import cli_env
+from tests.integration.cli_helpers import read_until, start_cli_on_terminal
 from tui_trader.cli import main
 
 
@@ -65,27 +62,10 @@ def test_off_a_terminal_a_restore_without_yes_is_refused(
 def test_on_a_terminal_restore_asks_for_the_word(tmp_path: Path, answer: str, code: int) -> None:
     """On a terminal it says what goes and asks for 'restore' typed in full: that replaces the
     database (the old one kept aside); anything else changes nothing, exit 2."""
-    import pty
-
     db, backup = _database_and_later_backup(tmp_path)
-    master, slave = pty.openpty()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tui_trader", "db", "restore", str(backup), "--db", str(db)],
-        stdin=slave,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=cli_env(tmp_path),
-        cwd=tmp_path,
-    )
-    os.close(slave)
+    proc, master = start_cli_on_terminal(tmp_path, "db", "restore", str(backup), "--db", str(db))
     try:
-        shown, deadline = b"", time.monotonic() + 60
-        while b"to replace it: " not in shown:
-            assert time.monotonic() < deadline, f"no question: {shown!r}"
-            if select.select([proc.stdout], [], [], 0.5)[0]:
-                chunk = os.read(proc.stdout.fileno(), 4096)
-                assert chunk, f"ended without asking: {shown!r}"
-                shown += chunk
+        shown = read_until(proc, b"to replace it: ")
         assert f"This replaces the audit database {db} with the backup {backup}".encode() in shown
         os.write(master, f"{answer}\n".encode())
         out, err = proc.communicate(timeout=60)
