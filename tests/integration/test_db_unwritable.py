@@ -11,8 +11,6 @@ tests run as root, whom file modes do not stop).
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +18,11 @@ import pytest
 
 from tests.conftest import file_rows
 from tests.integration.alpaca_helpers import alpaca_session
+from tests.integration.lock_helpers import paper_under_a_held_lock
 from tui_trader.cli import main
-from tui_trader.core.domain import RiskEvent
 from tui_trader.engine.records import SessionRecords
 from tui_trader.engine.session import TradingSession
-from tui_trader.sandbox.testing import SandboxHandle, wait_until
+from tui_trader.sandbox.testing import SandboxHandle
 from tui_trader.session.alpaca import AlpacaSetupError
 from tui_trader.store import db as store_db
 from tui_trader.store.db import open_database
@@ -36,50 +34,10 @@ def test_a_lock_held_past_the_busy_timeout_stops_the_session_in_one_plain_line(
 ) -> None:
     path = tmp_path / "audit.db"
     open_database(path).close()
-    monkeypatch.setitem(store_db._PRAGMAS, "busy_timeout", 300)  # 10 s in real use
-    released = threading.Event()
-    taken = threading.Event()
-
-    def hog() -> None:
-        """Wait for the session's third cycle, then hold the write lock until told."""
-        conn = sqlite3.connect(path, isolation_level=None, timeout=10, check_same_thread=False)
-        try:
-            wait_until(
-                lambda: file_rows(path, "SELECT iterations FROM sessions") >= [(3,)],
-                60,
-                "the session's third cycle",
-            )
-            conn.execute("BEGIN IMMEDIATE")
-            taken.set()
-            released.wait(60)
-            conn.execute("ROLLBACK")
-        finally:
-            let_go.set()
-            conn.close()
-
-    let_go = threading.Event()
-    told = TradingSession.tell_unrecorded
-
-    def tell_then_wait(self: TradingSession, event: RiskEvent) -> None:
-        """The session has given up on the cycle (and tells its alerts): the other program
-        lets go now, so that the session's last write finds the file free."""
-        told(self, event)
-        released.set()
-        let_go.wait(10)
-
-    monkeypatch.setattr(TradingSession, "tell_unrecorded", tell_then_wait)
-    thread = threading.Thread(target=hog, daemon=True)
-    thread.start()
-    try:
-        code = main(["paper", "--iterations", "100000", "--every", "0.01", "--db", str(path)])
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    finally:
-        released.set()
-        thread.join(10)
+    code, taken = paper_under_a_held_lock(path, monkeypatch)
     out, err = capsys.readouterr()
     database.obj.close()
-    assert taken.is_set()
+    assert taken
     assert code == 1
     assert err == (
         f"tui-trader: error: the audit database {path} stayed locked by another program "

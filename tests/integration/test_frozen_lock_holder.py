@@ -13,18 +13,14 @@ import re
 import signal
 import sqlite3
 import subprocess
-import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import file_rows
+from tests.integration.lock_helpers import paper_under_a_held_lock
 from tui_trader.cli import main
 from tui_trader.core.clock import WallClock
-from tui_trader.core.domain import RiskEvent
-from tui_trader.engine.session import TradingSession
-from tui_trader.sandbox.testing import wait_until
 from tui_trader.store import db as store_db
 from tui_trader.store.audit import AuditLog
 from tui_trader.store.db import open_database, to_db_time
@@ -119,52 +115,20 @@ def test_a_session_stopped_by_a_frozen_desks_lock_names_it_too(
         heartbeat_window=30.0,
     ).where(SessionRow.key == key).execute()
     database.close()
-    monkeypatch.setitem(store_db._PRAGMAS, "busy_timeout", 300)  # 10 s in real use
-    released, taken, let_go = threading.Event(), threading.Event(), threading.Event()
 
-    def hog() -> None:
-        """After the session's third cycle, hold the write lock (the frozen desk's)."""
-        conn = sqlite3.connect(path, isolation_level=None, timeout=10, check_same_thread=False)
-        try:
-            wait_until(
-                lambda: any(n >= 3 for (n,) in file_rows(path, "SELECT iterations FROM sessions")),
-                60,
-                "the session's third cycle",
-            )
-            # the frozen desk's row as it was (the session's start found it stale and
-            # recorded it died; a desk frozen later keeps 'running')
-            conn.execute("UPDATE sessions SET status = 'running' WHERE key = ?", (key,))
-            conn.execute("BEGIN IMMEDIATE")
-            taken.set()
-            released.wait(60)
-            conn.execute("ROLLBACK")
-        finally:
-            let_go.set()
-            conn.close()
+    def frozen_row(conn: sqlite3.Connection) -> None:
+        """The frozen desk's row as it was (the session's start found it stale and recorded
+        it died; a desk frozen later keeps 'running')."""
+        conn.execute("UPDATE sessions SET status = 'running' WHERE key = ?", (key,))
 
-    told = TradingSession.tell_unrecorded
-
-    def tell_then_wait(self: TradingSession, event: RiskEvent) -> None:
-        """The session has given up: the lock is let go so its last write finds it free."""
-        told(self, event)
-        released.set()
-        let_go.wait(10)
-
-    monkeypatch.setattr(TradingSession, "tell_unrecorded", tell_then_wait)
-    thread = threading.Thread(target=hog, daemon=True)
-    thread.start()
     try:
-        code = main(["paper", "--iterations", "100000", "--every", "0.01", "--db", str(path)])
-    except SystemExit as exc:
-        code = int(exc.code or 0)
+        code, taken = paper_under_a_held_lock(path, monkeypatch, frozen_row)
     finally:
-        released.set()
-        thread.join(10)
         frozen.kill()
         frozen.wait(10)
     err = capsys.readouterr().err
     database.obj.close()
-    assert taken.is_set() and code == 1
+    assert taken and code == 1
     err = re.sub(r"heartbeat for 3\d\d s", "heartbeat for 300 s", err)
     assert err.startswith(
         f"tui-trader: error: the audit database {path} stayed locked for more than 0.3 s: "
