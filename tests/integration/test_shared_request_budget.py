@@ -148,3 +148,34 @@ def test_the_share_counts_the_live_sessions_of_the_account(store) -> None:
     second.finish("stopped")
     first.audit.beat(force=True)
     assert told == [2, 1, 2, 1]
+
+
+def test_the_rate_comes_from_the_command_line_or_the_settings_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--requests-per-minute`` (over ``requests-per-minute`` in the settings file, over the
+    default 180) is the rate the Alpaca session is built with."""
+    from tui_trader.cli import live_alpaca, main
+    from tui_trader.session.alpaca import AlpacaSetupError
+
+    seen: list[float] = []
+
+    def build(settings, endpoint, **_: object):
+        seen.append(settings.requests_per_minute)
+        raise AlpacaSetupError("not connecting in this test")
+
+    monkeypatch.setattr(live_alpaca, "build_alpaca_session", build)
+    monkeypatch.setenv("APCA_API_KEY_ID", "PKRATE000000")
+    monkeypatch.setenv("APCA_API_SECRET_KEY", "rate-secret-000000")
+    monkeypatch.setenv("APCA_API_BASE_URL", "http://127.0.0.1:9")
+    monkeypatch.chdir(tmp_path)
+    db = str(tmp_path / "a.db")
+    file_text = "requests-per-minute = 900\n"
+    for text, extra in [(None, []), (file_text, []), (file_text, ["--requests-per-minute", "60"])]:
+        if text is not None:
+            (tmp_path / "tui-trader.toml").write_text(text)
+        with pytest.raises(SystemExit) as exit_info:
+            main(["live", "paper", "--db", db, *extra])
+        assert exit_info.value.code == 2
+        assert "not connecting in this test" in capsys.readouterr().err
+    assert seen == [180, 900, 60]
