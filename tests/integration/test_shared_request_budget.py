@@ -79,7 +79,7 @@ def _cycles(sb, sessions, clock: VirtualTime, until: float) -> None:
 def test_two_sessions_on_one_account_stay_under_the_key_limit(
     tmp_path: Path, virtual_time: VirtualTime
 ) -> None:
-    """Each asks for ~18 trading requests a virtual second for a virtual minute: paced at 180
+    """Each asks for ~12 trading requests a virtual second for a virtual minute: paced at 180
     a minute each they sent ~380 to the key's 200 and met 429s; sharing, they send ~190 and
     meet none."""
     db = tmp_path / "shared.db"
