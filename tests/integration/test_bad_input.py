@@ -149,6 +149,21 @@ CASES: list[tuple[str, list[str], str]] = [
     ("live-interval-3x", ["live", "paper", "--interval", "3x"], "unknown interval '3x'"),
     ("live-every-1e300", ["live", "paper", "--every", "1e300"], "too large"),
     ("live-timeout-huge", ["live", "paper", "--timeout", "1e9"], "at most 600 seconds"),
+    (
+        "live-requests-per-minute-0",
+        ["live", "paper", "--requests-per-minute", "0"],
+        "must be greater than zero",
+    ),
+    (
+        "live-requests-per-minute-huge",
+        ["live", "trading", "--enable-live", "--requests-per-minute", "1e9"],
+        "from 1 to 100,000 requests a minute",
+    ),
+    (
+        "live-requests-per-minute-nan",
+        ["live", "paper", "--requests-per-minute", "nan"],
+        "not a finite number",
+    ),
     ("live-learning-rate", ["live", "paper", "--learning-rate", "1e308"], "too large"),
     ("live-status-timeout", ["live", "status", "--timeout", "０.5"], "ASCII"),
     ("live-status-unreachable", ["live", "status", "--timeout", "1"], "cannot reach Alpaca at"),

@@ -99,6 +99,10 @@ def test_keys_and_secrets_are_refused_naming_the_line(tmp_path: Path, monkeypatc
         # these three were refused later, as 'unknown period '5d!'' alone: no file, line or key
         ("seed = 3\nperiod = '5d!'\n", ":2: key 'period': unknown period '5d!'"),
         ("interval = 7\n", ":1: key 'interval': unknown interval '7'"),
+        (
+            "requests-per-minute = 0.5\n",
+            ":1: key 'requests_per_minute': from 1 to 100,000 requests a minute, got '0.5'",
+        ),
         ("data = 'replay:'\n", ":1: key 'data': unknown data source 'replay:'"),
         # the advice was "pass it with --alert on the command line"
         (

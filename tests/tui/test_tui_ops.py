@@ -56,6 +56,31 @@ def test_percentages_written_with_their_sign_in_the_settings_file_reach_the_plan
     assert (plan.settings.allocation_pct, plan.settings.limits.max_drawdown_pct) == (5.0, 4.0)
 
 
+def test_the_settings_files_request_rate_reaches_a_desks_alpaca_session(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``requests-per-minute`` in the settings file (no field on the form: carried, and named on
+    the setup screen) is the Alpaca session's budget, as for ``live paper``; before, the desk
+    refused the file ("not an option of the trading commands") and had no rate but 180."""
+    from tui_trader.session import alpaca
+    from tui_trader.tui.handles import SESSION_BUILDERS
+    from tui_trader.tui.setup_form import carried_note
+
+    monkeypatch.setenv("APCA_API_KEY_ID", "PKTEST")
+    monkeypatch.setenv("APCA_API_SECRET_KEY", "not-shown")
+    path = tmp_path / "desk.toml"
+    path.write_text("requests-per-minute = 900\n")
+    fields = setup_defaults(path)
+    assert fields is not None
+    assert "requests_per_minute 900" in carried_note(fields)
+    plan = validate(dict(fields, db="desk.db", mode="paper")).plan
+    assert plan is not None
+    built = []
+    monkeypatch.setattr(alpaca, "build_alpaca_session", lambda s, e, clock=None: built.append(s))
+    SESSION_BUILDERS["paper"](plan.settings)()
+    assert [s.requests_per_minute for s in built] == [900.0]
+
+
 def test_alert_and_backup_fields_are_checked_and_planned() -> None:
     """A URL apprise does not know is explained on the alerts field; good ones reach the plan."""
     base = dict(DEFAULTS, db="desk.db")

@@ -85,3 +85,90 @@ def test_a_429_with_only_retry_after_pauses_as_long_as_it_says(retry_after: str)
     clock.t += 40
     with pytest.raises(Throttled):
         budget.acquire(Waiter(clock))  # type: ignore[arg-type]
+
+
+def _read_until_held(budget: RequestBudget) -> int:
+    """Reads as fast as they are let through, the clock standing still: how many went out
+    before one would have had to wait (a set stop event makes that wait end at once)."""
+    import threading
+
+    stopped = threading.Event()
+    stopped.set()
+    sent = 0
+    while True:
+        try:
+            budget.acquire(stopped)
+        except Throttled:
+            return sent
+        sent += 1
+
+
+def test_a_cancel_is_sent_at_once_after_the_reads_spent_the_bucket() -> None:
+    """Reads leave the last token to orders and cancels: a kill switch's cancel after a busy
+    cycle went out at once instead of waiting for the next token (or being held back)."""
+    import threading
+
+    from tui_trader.brokers.alpaca_budget import metered
+
+    clock = Clock()
+    budget = RequestBudget(clock=clock)
+    clock.t += 60.0  # a full bucket
+    sent: list[str] = []
+    stopped = threading.Event()
+    stopped.set()  # any wait for a token ends at once, as Throttled
+    send = metered(lambda method, url: sent.append(method) or _Answer(204, {}), budget, stopped)
+    reads = 0
+    while True:
+        try:
+            send("GET", "http://alpaca/v2/positions")
+        except Throttled:
+            break
+        reads += 1
+    send("DELETE", "http://alpaca/v2/orders")  # the kill switch's cancel: not held back
+    assert sent[-1] == "DELETE"
+    assert reads == BURST - 1, "the reads stopped one token short of the bucket's end"
+    assert budget.requests == BURST
+
+
+def test_sessions_on_one_account_share_its_rate_and_burst() -> None:
+    """Each of n live sessions on the account takes 1/n of its rate and burst; together they
+    keep any minute under 190 however the bursts line up."""
+    clock = Clock()
+    budgets = [RequestBudget(clock=clock) for _ in range(3)]
+    for budget in budgets:
+        budget.share(3)
+    clock.t += 600.0  # every bucket full
+    stamps = []
+    for _ in range(400):
+        for budget in budgets:
+            budget.acquire(Waiter(clock), priority=True)  # type: ignore[arg-type]
+            stamps.append(clock.t)
+    worst = max(sum(1 for s in stamps if start <= s < start + 60.0) for start in stamps)
+    assert worst <= RATE_PER_MINUTE + BURST
+    assert [round(b.rate * 60) for b in budgets] == [60, 60, 60]
+
+
+def test_a_crowded_account_keeps_a_floor_for_the_kill_switch() -> None:
+    """Forty sessions on one account: each keeps a token every 5 s and one reserved for an
+    order or cancel, rather than 4.5 requests a minute; one alone again gets the whole rate."""
+    from tui_trader.brokers.alpaca_budget import FLOOR_PER_MINUTE, RESERVE
+
+    clock = Clock()
+    budget = RequestBudget(clock=clock)
+    budget.share(40)
+    assert budget.rate * 60 == FLOOR_PER_MINUTE and budget.burst == 1 + RESERVE
+    clock.t += 60.0
+    assert _read_until_held(budget) == 1
+    budget.acquire(priority=True)  # the reserved token: a cancel goes out now
+    budget.share(1)
+    assert budget.rate * 60 == RATE_PER_MINUTE and budget.burst == BURST
+
+
+def test_a_budget_below_the_floor_is_not_raised_by_it() -> None:
+    """A user who asked for 6 requests a minute (a key shared with another tool): the floor
+    never lifts a session above the rate asked for."""
+    budget = RequestBudget(per_minute=6.0)
+    budget.share(1)
+    assert budget.rate * 60 == 6.0
+    budget.share(4)
+    assert budget.rate * 60 == 6.0, "the floor is the rate asked for, not above it"

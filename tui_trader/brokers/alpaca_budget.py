@@ -11,6 +11,21 @@ send, else ``DEFAULT_PAUSE_S``), or only ``SHORT_PAUSE_S`` when ``X-RateLimit-Re
 the minute is not spent; a request that would have to wait
 longer than ``MAX_WAIT_S`` is not sent: it raises ``Throttled``, so that the session skips that
 cycle's reads (and says so) instead of sleeping through a kill switch or halting.
+
+**Orders first.** Reads (GET) never take a bucket's last ``RESERVE`` token: an order, a cancel
+or a replace (any other method) finds one there, so a kill switch's cancels are sent at once
+however busy the reads were (a 429's pause still holds them: the server said no).
+
+**One account, several processes.** The limit is the key's, not the process's: two desks on one
+account each pacing at 180 a minute sent 360 and met 429s. So the rate given (``--requests-per-
+minute``, the account's) is shared: ``share(n)`` gives this process ``rate / n`` and
+``BURST / n`` for ``n`` live sessions on the account, recounted at each heartbeat from the
+sessions table (``session.alpaca``, ``store.session_rows``), never below ``FLOOR_PER_MINUTE``
+and ``FLOOR_BURST`` (a reserved token and a read), which keep a kill switch's cancels and
+a cycle's reads going on an account crowded with sessions. A new budget starts with half its
+burst: its session's first requests (the account, the symbols) go out before it has counted the
+others, while theirs still run at their old share until their next heartbeat, and a full burst
+then took two sessions starting together to 202 requests in that minute.
 """
 
 from __future__ import annotations
@@ -33,10 +48,18 @@ DEFAULT_PAUSE_S = 5.0
 SHORT_PAUSE_S = 1.0
 """Pause after a 429 whose ``X-RateLimit-Remaining`` says the minute still has room."""
 MAX_PAUSE_S = 60.0
+RESERVE = 1.0
+"""Tokens a read leaves in the bucket for orders and cancels (``acquire``'s ``priority``)."""
+FLOOR_PER_MINUTE = 12.0
+"""The least a session's share falls to (a token every 5 s), however many share the account:
+a kill switch's cancels and a halting cycle's reads still go out within seconds."""
+FLOOR_BURST = 1.0 + RESERVE
+"""The least burst a share keeps: the reserved token for an order or cancel, and one read."""
 
 
 class RequestBudget:
-    """A token bucket shared by every request of one API key and API (thread-safe)."""
+    """A token bucket shared by every request of one API key and API (thread-safe); with
+    ``share``, this process's part of the account's budget."""
 
     def __init__(
         self,
@@ -44,10 +67,16 @@ class RequestBudget:
         burst: float = BURST,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """``per_minute`` and ``burst`` are the account's (``share`` takes this process's
+        part); ``clock`` lets a test run the budget on its own time."""
+        self.per_minute = per_minute
+        self.full_burst = burst
         self.rate = per_minute / 60.0
         self.burst = burst
+        self.sessions = 1
+        """Live sessions on the account this budget was last shared among (``share``)."""
         self._clock = clock
-        self._tokens = burst
+        self._tokens = burst / 2  # before it has counted the account's sessions (``share``)
         self._stamp = clock()
         self._paused_until = 0.0
         self._lock = threading.Lock()
@@ -58,30 +87,55 @@ class RequestBudget:
         self.throttled = 0
         """429 answers seen so far."""
 
-    def acquire(self, stop: threading.Event | None = None) -> None:
-        """Take a token, waiting up to ``MAX_WAIT_S``; ``Throttled`` rather than wait longer."""
+    def acquire(self, stop: threading.Event | None = None, priority: bool = False) -> None:
+        """Take a token, waiting up to ``MAX_WAIT_S``; ``Throttled`` rather than wait longer.
+        A read leaves ``RESERVE`` tokens; a ``priority`` request (an order, a cancel) may take
+        them."""
         waiter = stop or threading.Event()
+        need = 1.0 if priority else 1.0 + RESERVE
         while True:
             with self._lock:
                 now = self._clock()
-                if now > self._stamp:
-                    self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
-                    self._stamp = now
+                self._refill(now)
                 wait = max(self._paused_until - now, 0.0)
-                if wait == 0.0 and self._tokens >= 1.0 - 1e-9:
+                if wait == 0.0 and self._tokens >= need - 1e-9:
                     self._tokens = max(self._tokens - 1.0, 0.0)
                     self.requests += 1
                     return
                 if wait == 0.0:
-                    wait = (1.0 - self._tokens) / self.rate
+                    wait = (need - self._tokens) / self.rate
             if wait > max(MAX_WAIT_S, 1.5 / self.rate):  # a low rate's next token is awaited
+                shared = (
+                    f", shared by {self.sessions} sessions on the account"
+                    if self.sessions > 1
+                    else ""
+                )
                 raise Throttled(
-                    f"request budget spent (Alpaca allows 200 requests a minute): next request "
-                    f"in {wait:.0f} s"
+                    f"request budget spent (Alpaca allows 200 requests a minute{shared}): "
+                    f"next request in {wait:.0f} s"
                 )
             self.waited += wait
             if waiter.wait(wait):
                 raise Throttled("stopped while waiting for the request budget")
+
+    def share(self, sessions: int) -> None:
+        """Take this process's part of the account's budget: ``1 / sessions`` of its rate and
+        burst (``sessions`` live on the account, this one included), never below the floors.
+        Tokens saved beyond the new burst are dropped; none are added."""
+        sessions = max(int(sessions), 1)
+        with self._lock:
+            self._refill(self._clock())  # what the old rate earned until now stays earned
+            floor = min(FLOOR_PER_MINUTE, self.per_minute)  # never above the rate asked for
+            self.rate = max(self.per_minute / sessions, floor) / 60.0
+            self.burst = max(self.full_burst / sessions, min(FLOOR_BURST, self.full_burst))
+            self._tokens = min(self._tokens, self.burst)
+            self.sessions = sessions
+
+    def _refill(self, now: float) -> None:
+        """Add the tokens earned since the last look (the lock held)."""
+        if now > self._stamp:
+            self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
+            self._stamp = now
 
     def pause(self, seconds: float) -> None:
         """Send nothing for ``seconds`` (after a 429) and start again with an empty bucket."""
@@ -97,9 +151,9 @@ def metered(request: Callable[..., Any], budget: RequestBudget, stop: threading.
     """``requests.Session.request`` taking a token per request and pausing after a 429."""
 
     @functools.wraps(request)
-    def send(*args: Any, **kwargs: Any) -> Any:
-        budget.acquire(stop)
-        response = request(*args, **kwargs)
+    def send(method: str, *args: Any, **kwargs: Any) -> Any:
+        budget.acquire(stop, priority=str(method).upper() not in _READS)
+        response = request(method, *args, **kwargs)
         if response.status_code == 429:
             headers = response.headers
             retry_after = _retry_after(headers.get("Retry-After"))
@@ -112,6 +166,10 @@ def metered(request: Callable[..., Any], budget: RequestBudget, stop: threading.
         return response
 
     return send
+
+
+_READS = frozenset({"GET", "HEAD", "OPTIONS"})
+"""Methods that only read: they leave the reserved token to orders and cancels."""
 
 
 def _reset_in(header: str | None) -> float:

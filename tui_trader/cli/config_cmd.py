@@ -157,7 +157,8 @@ def setup_defaults(explicit) -> dict[str, str] | None:
             dest: _convert(actions.get(dest) or others[dest], value, cfg, dest)
             for dest, value in cfg.values.items()
         }
-        checked = {dest: value for dest, value in checked.items() if dest in actions}
+        # paper's keys, and a live command's the desk carries to its Alpaca sessions
+        checked = {k: v for k, v in checked.items() if k in actions or k in CARRIED}
     except ConfigFileError as exc:
         raise UsageError(str(exc)) from None
     # a form field keeps the file's text (its own check reads it again); a key without one is

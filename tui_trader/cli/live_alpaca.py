@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from rich.console import Console
 from rich.panel import Panel
 
+from tui_trader.brokers.alpaca_budget import RATE_PER_MINUTE
 from tui_trader.brokers.alpaca_config import LIVE_URL, PAPER_URL, ConfigError, load_endpoint
 from tui_trader.cli.closed_output import watch_stdout
 from tui_trader.cli.common import (
@@ -54,6 +55,23 @@ def timeout_arg(text: str) -> float:
     value = positive_float(text)
     if value > MAX_TIMEOUT:
         raise argparse.ArgumentTypeError(f"at most {MAX_TIMEOUT:g} seconds, got {text!r}")
+    return value
+
+
+MIN_REQUESTS_PER_MINUTE = 1.0
+MAX_REQUESTS_PER_MINUTE = 100_000.0
+"""``--requests-per-minute`` bounds: Alpaca grants 200 a minute by default, 1,000 or more on
+some plans; beyond 100,000 is a typo, not a plan."""
+
+
+def requests_per_minute_arg(text: str) -> float:
+    """The account's request budget per API: from 1 to 100,000 a minute."""
+    value = positive_float(text)
+    if not MIN_REQUESTS_PER_MINUTE <= value <= MAX_REQUESTS_PER_MINUTE:
+        raise argparse.ArgumentTypeError(
+            f"from {MIN_REQUESTS_PER_MINUTE:g} to {MAX_REQUESTS_PER_MINUTE:,.0f} requests a "
+            f"minute, got {text!r}"
+        )
     return value
 
 
@@ -118,6 +136,14 @@ def _trading_options(parser: argparse.ArgumentParser) -> None:
         "--timeout", type=timeout_arg, default=10.0, help="seconds per Alpaca request (10)"
     )
     parser.add_argument(
+        "--requests-per-minute",
+        type=requests_per_minute_arg,
+        default=RATE_PER_MINUTE,
+        help="the account's request budget per Alpaca API, shared by every session on the "
+        f"account and database ({RATE_PER_MINUTE:g}, under Alpaca's 200; more if your plan "
+        "allows, less if another tool uses the key)",
+    )
+    parser.add_argument(
         "--ignore-market-hours",
         action="store_true",
         help="send orders outside regular hours too (the sandbox is open around the clock)",
@@ -147,6 +173,7 @@ def _settings(args: argparse.Namespace, mode: str) -> AlpacaSettings:
         suspend_on_halt=args.suspend_on_halt,
         allocation_pct=args.allocation,
         timeout=args.timeout,
+        requests_per_minute=args.requests_per_minute,
         require_open_market=not args.ignore_market_hours,
         capital=args.start_cash,
         learning=learning_from(args),

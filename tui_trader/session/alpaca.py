@@ -82,7 +82,8 @@ class AlpacaSettings:
     """Seconds after an order was sent during which "no such order" is not final (see
     ``tui_trader.engine.settlement``)."""
     requests_per_minute: float = RATE_PER_MINUTE
-    """Client-side request budget per API (see ``brokers.alpaca_budget``)."""
+    """``--requests-per-minute``: the account's client-side request budget per API, shared by
+    the live sessions on the account (see ``brokers.alpaca_budget``)."""
     adopt_positions: bool = False
     """``--adopt-positions``: positions changed while no session ran are taken as the desk's."""
 
@@ -142,6 +143,9 @@ def build_alpaca_session(
     except TimeframeError as exc:
         raise AlpacaSetupError(str(exc)) from None
     policy = CallPolicy(timeout=settings.timeout, retries=4, backoff=settings.retry_backoff)
+    # the account's budget per API, shared with the other live sessions on the account
+    trading_budget = RequestBudget(settings.requests_per_minute)
+    data_budget = RequestBudget(settings.requests_per_minute)
     where = f"{endpoint.base_url} ({'live' if settings.mode == 'live' else 'paper'})"
     _first_contact(endpoint, settings.timeout, where)
     try:
@@ -151,7 +155,7 @@ def build_alpaca_session(
             use_stream=use_stream,
             stream_wait=max(settings.timeout, STREAM_START_WAIT),
             require_open_market=settings.require_open_market,
-            budget=RequestBudget(settings.requests_per_minute),
+            budget=trading_budget,
         )
     except (ValueError, OSError) as exc:
         raise AlpacaSetupError(
@@ -200,9 +204,10 @@ def build_alpaca_session(
         interval,
         period,
         policy,
-        RequestBudget(settings.requests_per_minute),
+        data_budget,
     )
     audit = AuditLog(db, clock, commit_before_send=True)
+    audit.on_share = lambda sessions: _share(sessions, trading_budget, data_budget)
     strategies, allocator = build_allocation(
         settings.learning, False, StoreLearningJournal(audit, STRATEGY_NAMES)
     )
@@ -234,6 +239,13 @@ def build_alpaca_session(
         audit.abandon()
         raise AlpacaSetupError(read_only_message(settings.db, running=False)) from None
     return session
+
+
+def _share(sessions: int, *budgets: RequestBudget) -> None:
+    """Give each of the session's budgets its part of the account's: ``sessions`` live on
+    the account (this one included), counted at its start and at each heartbeat."""
+    for budget in budgets:
+        budget.share(sessions)
 
 
 def _refuse_suspended(broker: object, policy: CallPolicy, where: str) -> None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tui_trader.brokers.alpaca_budget import RATE_PER_MINUTE
 from tui_trader.brokers.paper import PaperBroker
 from tui_trader.brokers.paper_account import PaperCosts
 from tui_trader.core.clock import Clock, WallClock
@@ -63,6 +64,9 @@ class LocalSettings:
     fractional: bool = False
     allow_short: bool = False
     allocation_pct: float | None = None
+    requests_per_minute: float = RATE_PER_MINUTE
+    """The settings file's ``requests-per-minute``, for a desk's Alpaca session (the account's
+    request budget, ``brokers.alpaca_budget``); a local session sends no requests."""
     iterations: int | None = None
     """Decision cycles planned (bounds a Yahoo download; None or 0: another period)."""
     yahoo: Any = None

@@ -12,6 +12,11 @@ look dead (a laptop lid closed, SIGSTOP) may have been recorded ``died`` by anot
 start (``store.dead_local``), its working orders ``canceled``; when it wakes, its next
 heartbeat changes no row and raises ``RowEnded``, so it stops before sending anything that
 would contradict the record (no extra round trip: the update's row count tells).
+
+A session that shares its account's request budget (an Alpaca session sets ``on_share``) is
+told at its start and at each heartbeat written how many sessions live on its account (its
+own included, others by ``store.liveness``): one read of the account's ``running`` rows, at
+most once a second, instead of a database round trip per HTTP request.
 """
 
 from __future__ import annotations
@@ -59,6 +64,9 @@ class SessionRows:
     commit_before_send: bool
     """A remote broker's session, whose rows commit one by one (``store.audit`` sets it): its
     file is checked at every heartbeat call, before each cycle's orders."""
+    on_share: Callable[[int], None] | None = None
+    """Told the number of live sessions on this session's account (this one included) at its
+    start and at each heartbeat written: the request budget's ``share``."""
 
     def start_session(
         self,
@@ -96,6 +104,7 @@ class SessionRows:
         self._iterations: int | None = None
         self._ended_here = False
         self._file = FileIdentity.of(self.db)
+        self._tell_share()
         return self.session
 
     def set_heartbeat_window(self, seconds: float) -> None:
@@ -152,6 +161,12 @@ class SessionRows:
         )
         if not self.db.rows_changed(cursor):
             raise RowEnded(self._ended_under_us())
+        self._tell_share()
+
+    def _tell_share(self) -> None:
+        """Tell ``on_share`` how many sessions live on this account now (this one included)."""
+        if self.on_share is not None and self.session is not None:
+            self.on_share(1 + len(self._others_alive(self.session.account_key)))
 
     def _ended_under_us(self) -> str:
         """Why this session stops: its row was recorded ended by another process."""
@@ -183,13 +198,17 @@ class SessionRows:
     def others_alive(self, account_key: str) -> bool:
         """True if another session on this account is running with a fresh heartbeat: its
         fills move the account's positions too (``engine.outside_changes``)."""
+        return bool(self._others_alive(account_key))
+
+    def _others_alive(self, account_key: str) -> list[SessionRow]:
+        """The other sessions on this account running with a fresh heartbeat."""
         rows = SessionRow.select().where(
             (SessionRow.account_key == account_key)
             & (SessionRow.status == "running")
             & (SessionRow.id != (self.session.id if self.session else -1))
         )
         now = store_now(self.db)  # once: on PostgreSQL each reading is a round trip
-        return any(is_alive(row, now) for row in rows)
+        return [row for row in rows if is_alive(row, now)]
 
     def recorded_positions(self, account_key: str) -> dict[str, float] | None:
         """Net shares by symbol this account's recorded fills make (``store.account_record``);

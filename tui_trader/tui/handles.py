@@ -224,6 +224,7 @@ def alpaca_factory(mode: str) -> Callable[..., SessionFactory]:
                 stop_loss=settings.stop_loss,
                 take_profit_pct=settings.take_profit_pct,
                 allocation_pct=settings.allocation_pct,
+                requests_per_minute=settings.requests_per_minute,
                 learning=settings.learning,
                 adopt_positions=adopt_positions,
             )

@@ -108,6 +108,7 @@ CARRIED: dict[str, tuple[str, Any]] = {
     "fractional": ("fractional", bool),
     "allow_short": ("allow_short", bool),
     "allocation": ("allocation_pct", float),
+    "requests_per_minute": ("requests_per_minute", float),
 }
 """Settings-file keys with no field on the form that a desk session still obeys: the key, the
 session setting it fills and its type. The screen lists them, so none is in force unseen."""
