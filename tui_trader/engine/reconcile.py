@@ -6,7 +6,8 @@ the broker about every order its database still thinks is open, records what hap
 (fills included), keeps following the ones still working, hands the ones the broker does not know
 yet to the session to look up again (they are never marked final on one "not found"), and
 compares the broker's positions with what the account should hold: the last snapshot plus every
-fill of the account recorded after it (by fill id against the newest one the snapshot saw),
+fill of the account recorded after it (committed after the snapshot was written: by fill id
+against the newest one the snapshot saw on SQLite, by the transactions it saw on PostgreSQL),
 those this reconciliation finds (an earlier run's order that filled while no session watched)
 and those of orders written back (below), each once. A snapshot written while fills were still
 on their way, followed by a power loss that kept those fills but lost the later snapshots, is

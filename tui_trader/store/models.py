@@ -156,9 +156,11 @@ class AccountSnapshot(BaseModel):
     """JSON list of ``[symbol, qty, avg_entry_price, last_price]``."""
     fills_through = IntegerField(null=True)
     """The newest ``live_fills`` id when the snapshot was written (its own transaction's
-    included): every fill recorded after it has a higher id, so start-up reconciliation can
-    add them to the snapshot's positions (``engine.reconcile``). Null in older rows (their
-    record times are compared instead)."""
+    included): on SQLite (one writer at a time) every fill recorded after it has a higher id,
+    so start-up reconciliation can add them to the snapshot's positions (``engine.reconcile``);
+    on PostgreSQL, where ids are not given in commit order, the transactions the snapshot saw
+    decide (``store.lost_rows._after``). Null in older rows (their record times are compared
+    instead)."""
 
     class Meta:
         table_name = "live_account_snapshots"
