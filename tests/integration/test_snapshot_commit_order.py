@@ -62,10 +62,10 @@ def _fill(audit: AuditLog, cid: str, qty: float) -> None:
     audit.order_update(done)
 
 
-def _snapshot(audit: AuditLog, held: float) -> None:
-    """A snapshot holding ``held`` shares of SPY."""
+def _snapshot(audit: AuditLog, held: float, marker: object = None) -> None:
+    """A snapshot holding ``held`` shares of SPY (judged from ``marker``, if given)."""
     positions = {"SPY": Position("SPY", held, 100.0, 100.0)}
-    audit.snapshot(1, CASH, positions, 0.0, 0.0, TradingState.ACTIVE, START)
+    audit.snapshot(1, CASH, positions, 0.0, 0.0, TradingState.ACTIVE, START, marker)
 
 
 def _session(db: object, clock: FrozenClock) -> AuditLog:
@@ -155,5 +155,63 @@ def test_a_store_from_before_gets_the_columns_and_its_rows_still_count(pg_url: s
         assert [row[0] is not None for row in seen] == [False, True]
         assert _next_start(db, clock, 19) == {}
         assert _next_start(db, clock, 17) == {"SPY": (19.0, 17.0)}
+    finally:
+        db.close()
+
+
+def test_a_fill_whose_commit_comes_after_the_snapshot_that_holds_it_is_counted_once(
+    pg_url: str,
+) -> None:
+    """A records a fill and its order's final status in one transaction (not committed yet);
+    B reads the broker, which already holds A's 10, and writes its snapshot; A commits. The
+    snapshot did not see A's fill, so it is after it, yet the positions it holds count it:
+    the next start expected 20 (the snapshot's 10 and A's fill). Now the snapshot names SPY
+    as one it cannot vouch for (A's order not final as it saw it), and the next start takes
+    SPY from B's earlier snapshot (nothing held) plus the fills after that one."""
+    url = parse_db_url(pg_url)
+    db_b = open_database(url)
+    db_a = open_database(url)
+    try:
+        clock = FrozenClock(START)
+        a, b = _session(db_a, clock), _session(db_b, clock)
+        _snapshot(b, 0, b.fills_marker())  # flat, nothing working: it vouches for SPY
+        a.order_pending(OrderRequest("SPY", Side.BUY, 10, "tt-a-10", rationale="t"), 1, START)
+        with db_a.atomic():
+            a.fill(Fill("tt-a-10", "SPY", Side.BUY, 10, 100.0, START, fill_id="f-a"), START)
+            a.order_update(
+                Order("tt-a-10", "SPY", Side.BUY, 10, OrderType.MARKET, OrderStatus.FILLED, 10)
+            )
+            _snapshot(b, 10, b.fills_marker())  # B's read already holds A's 10
+        a.end_session("stopped", 1)
+        b.end_session("stopped", 2)
+        assert _next_start(db_a, clock, 10) == {}
+        assert _next_start(db_a, clock, 12) == {"SPY": (10.0, 12.0)}
+        judged = db_a.execute_sql('SELECT "unsettled" FROM "live_account_snapshots" ORDER BY "id"')
+        assert [row[0] for row in judged] == [",", ",SPY,"]
+    finally:
+        db_a.close()
+        db_b.close()
+
+
+def test_a_fill_recorded_between_the_broker_read_and_the_snapshot_is_not_taken_as_held(
+    store: Path | PgUrl,
+) -> None:
+    """B notes what the trail holds and reads the broker (nothing held); A's buy of 10 then
+    fills and is recorded, all before B's snapshot is written. The snapshot saw the fill, but
+    the positions it holds do not count it: taken as held, the next start expected 0 and named
+    the broker's 10 a difference. The snapshot names SPY as one it cannot vouch for."""
+    db = open_database(store)
+    try:
+        clock = FrozenClock(START)
+        a, b = _session(db, clock), _session(db, clock)
+        _snapshot(b, 0, b.fills_marker())
+        marker = b.fills_marker()  # then B reads the broker: nothing held yet
+        _fill(a, "tt-a-10", 10)
+        _snapshot(b, 0, marker)
+        a.end_session("stopped", 1)
+        b.end_session("stopped", 2)
+        assert _next_start(db, clock, 10) == {}
+        judged = db.execute_sql('SELECT "unsettled" FROM "live_account_snapshots" ORDER BY "id"')
+        assert [row[0] for row in judged] == [",", ",SPY,"]
     finally:
         db.close()

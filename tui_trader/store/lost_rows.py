@@ -119,25 +119,31 @@ class LastSnapshot:
     xact: str | None = None
     """... and its own transaction (``store.pg_schema.SERVER_COLUMNS``); ``None`` on SQLite
     and in rows from before those columns."""
+    unsettled: frozenset[str] | None = None
+    """The symbols it cannot vouch for (``AccountSnapshot.unsettled``); ``None``: not judged."""
 
 
-def last_snapshot(account_key: str, session_id: int | None) -> LastSnapshot | None:
-    """The account's last snapshot before this session (the one start-up reconciliation
-    compares the broker's positions with), or ``None``."""
-    snap = (
-        AccountSnapshot.select(
-            AccountSnapshot.id,
-            AccountSnapshot.positions,
-            AccountSnapshot.timestamp,
-            AccountSnapshot.fills_through,
-        )
+_SNAPSHOT_READ = (
+    AccountSnapshot.id,
+    AccountSnapshot.positions,
+    AccountSnapshot.timestamp,
+    AccountSnapshot.fills_through,
+    AccountSnapshot.unsettled,
+)
+
+
+def _account_snapshots(account_key: str, session_id: int | None) -> Any:
+    """The account's snapshots before this session, newest first."""
+    return (
+        AccountSnapshot.select(*_SNAPSHOT_READ)
         .join(SessionRow)
         .where((SessionRow.account_key == account_key) & (SessionRow.id != (session_id or -1)))
         .order_by(AccountSnapshot.id.desc())
-        .first()
     )
-    if snap is None:
-        return None
+
+
+def _as_read(snap: AccountSnapshot) -> LastSnapshot:
+    """A snapshot row as start-up reconciliation reads it."""
     held = [Position(s, q, a, p) for s, q, a, p in json.loads(snap.positions or "[]")]
     seen = xact = None
     if getattr(database.obj, "is_postgres", False):
@@ -145,7 +151,37 @@ def last_snapshot(account_key: str, session_id: int | None) -> LastSnapshot | No
             'SELECT "fills_seen", "xact"::text FROM "live_account_snapshots" WHERE "id" = %s',
             (snap.id,),
         ).fetchone()
-    return LastSnapshot(held, from_db_time(snap.timestamp), snap.fills_through, seen, xact)
+    unsettled = None if snap.unsettled is None else frozenset(snap.unsettled.split(",")) - {""}
+    return LastSnapshot(
+        held, from_db_time(snap.timestamp), snap.fills_through, seen, xact, unsettled
+    )
+
+
+def last_snapshot(account_key: str, session_id: int | None) -> LastSnapshot | None:
+    """The account's last snapshot before this session (the one start-up reconciliation
+    compares the broker's positions with), or ``None``."""
+    snap = _account_snapshots(account_key, session_id).first()
+    return None if snap is None else _as_read(snap)
+
+
+def vouching_snapshots(
+    account_key: str, session_id: int | None, symbols: Iterable[str]
+) -> dict[str, LastSnapshot]:
+    """For each of ``symbols``, the account's newest snapshot before this session that
+    vouches for it (not judged, or judged settled); a symbol none vouches for is left out.
+    Read newest first, as far back as the oldest symbol's needs."""
+    wanted = set(symbols)
+    found: dict[str, LastSnapshot] = {}
+    for snap in _account_snapshots(account_key, session_id).iterator():
+        if not wanted:
+            break
+        unsettled = set((snap.unsettled or "").split(","))
+        vouched = wanted - unsettled
+        if vouched:
+            read = _as_read(snap)
+            found.update(dict.fromkeys(vouched, read))
+            wanted -= vouched
+    return found
 
 
 def _after(snapshot: LastSnapshot) -> ColumnBase | None:

@@ -161,6 +161,13 @@ class AccountSnapshot(BaseModel):
     on PostgreSQL, where ids are not given in commit order, the transactions the snapshot saw
     decide (``store.lost_rows._after``). Null in older rows (their record times are compared
     instead)."""
+    unsettled = TextField(null=True)
+    """The symbols whose shares this snapshot cannot vouch for, as ``,SPY,QQQ,`` (``,``: none):
+    an order of the account in them not final, or a fill of theirs recorded since just before
+    the positions were read. Their shares there may already count a fill recorded after the
+    snapshot (its news came late), so start-up reconciliation takes them from an earlier
+    snapshot that vouches for them (``engine.reconcile``). Null: not judged (a local
+    session's, whose account no later session reconciles, or an older row)."""
 
     class Meta:
         table_name = "live_account_snapshots"

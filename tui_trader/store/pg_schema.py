@@ -31,6 +31,9 @@ noted a higher id); these say which transaction wrote a fill and which transacti
 snapshot saw, for start-up reconciliation's "fills after the snapshot" (``store.lost_rows``).
 Added without the default first, then given it: existing rows stay NULL (they committed
 before any snapshot that notes what it saw)."""
+SERVER_INDEX = 'CREATE INDEX IF NOT EXISTS "live_fills_xact" ON "live_fills" ("xact")'
+"""A broker-backed session's snapshot looks for the fills of transactions its marker did not
+see (``store.statements.PG_JUDGED_SNAPSHOT_SQL``): a few, at the newest transactions."""
 
 
 def _marks(db: PgAuditDatabase, tables: set[str] | None = None) -> tuple[str | None, int]:
@@ -88,6 +91,8 @@ def _needs_work(db: PgAuditDatabase) -> bool:
             return True
         if any(t == table and column not in have for t, column, _, _ in SERVER_COLUMNS):
             return True
+    if "live_fills_xact" not in {index.name for index in db.get_indexes("live_fills")}:
+        return True
     return "live_risks_events" not in {view.name for view in db.get_views()}
 
 
@@ -115,6 +120,7 @@ def migrate_pg(db: PgAuditDatabase) -> list[str]:
         for table, column, kind, default in SERVER_COLUMNS:
             db.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN IF NOT EXISTS "{column}" {kind}')
             db.execute_sql(f'ALTER TABLE "{table}" ALTER COLUMN "{column}" SET DEFAULT {default}')
+        db.execute_sql(SERVER_INDEX)
         db.execute_sql(_VIEW)
         for key, value in (("application_id", _MARK), ("schema_version", str(SCHEMA_VERSION))):
             db.execute_sql(
