@@ -172,13 +172,17 @@ def vouching_snapshots(
     Read newest first, as far back as the oldest symbol's needs."""
     wanted = set(symbols)
     found: dict[str, LastSnapshot] = {}
-    for snap in _account_snapshots(account_key, session_id).iterator():
+    judged = _account_snapshots(account_key, session_id).select(
+        AccountSnapshot.id, AccountSnapshot.unsettled
+    )
+    for snap in judged.iterator():  # the short column only: the walk may be long
         if not wanted:
             break
-        unsettled = set((snap.unsettled or "").split(","))
-        vouched = wanted - unsettled
+        vouched = wanted - set((snap.unsettled or "").split(","))
         if vouched:
-            read = _as_read(snap)
+            read = _as_read(
+                AccountSnapshot.select(*_SNAPSHOT_READ).where(AccountSnapshot.id == snap.id).get()
+            )
             found.update(dict.fromkeys(vouched, read))
             wanted -= vouched
     return found
