@@ -42,14 +42,18 @@ SNAPSHOT_FIELDS = [f.name for f in _SNAPSHOT_COLUMNS]
 _OPEN_ROWS = ", ".join(
     f"'{status}'" for status in [*(s for s in OrderStatus if not s.is_final), PENDING_CANCEL]
 )
+_ACCOUNT = '+{}."session_id" IN (SELECT "id" FROM "sessions" WHERE "account_key" = ?)'
 _UNSETTLED = (
-    'SELECT o."symbol" FROM "live_orders" o JOIN "sessions" s ON s."id" = o."session_id" '
-    f'WHERE s."account_key" = ? AND o."status" IN ({_OPEN_ROWS}) '
-    'UNION SELECT f."symbol" FROM "live_fills" f JOIN "sessions" s ON s."id" = f."session_id" '
-    'WHERE s."account_key" = ? AND '
+    f'SELECT o."symbol" FROM "live_orders" o WHERE o."status" IN ({_OPEN_ROWS}) AND '
+    + _ACCOUNT.format("o")
+    + ' UNION SELECT f."symbol" FROM "live_fills" f WHERE '
+    + _ACCOUNT.format("f")
+    + " AND "
 )
 """The account's symbols with an order row not final, or a fill recorded since the marker
-(``FILLS_MARKER_SQL``): those a snapshot cannot vouch for (``AccountSnapshot.unsettled``)."""
+(``FILLS_MARKER_SQL``): those a snapshot cannot vouch for (``AccountSnapshot.unsettled``).
+The few open rows are found by status, the fills by id (or, on PostgreSQL, transaction): the
+``+`` keeps SQLite from walking every row of the account's sessions instead."""
 
 
 def _snapshot_sql(aggregate: str | None = None, since: str = "") -> str:
