@@ -39,6 +39,8 @@ class BetweenBars:
     market_time: datetime | None
     last_account: Account | None
     last_positions: dict[str, Position]
+    last_marker: object
+    fills_marker: Callable[[], object]
     equity_seen: float
     _fenced: bool
     _halt_unfinished: bool
@@ -110,6 +112,7 @@ class BetweenBars:
                     self._fenced = False
                     events += self._halted_meanwhile(decided, positions, market_time)
                 # Read the account after the halt acted: cancelled orders release buying power.
+                self.last_marker = self.fills_marker()
                 account = self.last_account = self.broker.account()
                 positions = self.last_positions = self.broker.positions()
             except BrokerError as exc:  # the halt stands; say what the broker did not answer

@@ -67,6 +67,8 @@ class SessionLifecycle:
     market_time: datetime | None
     last_account: Account | None
     last_positions: dict[str, Position]
+    last_marker: object
+    fills_marker: Callable[[], object]
     unsettled: Unsettled
     rate_refusals: RateRefusals
     _unsnapped: datetime | None
@@ -128,6 +130,7 @@ class SessionLifecycle:
                 if self.market_time is None or bars[-1].timestamp > self.market_time:
                     self.market_time = bars[-1].timestamp
         self.last_account = self.broker.account()
+        self.last_marker = self.fills_marker()
         positions = self.last_positions = self.broker.positions()
         for symbol, position in positions.items():
             self.ledger.seed(symbol, position.qty, position.avg_entry_price, self.clock.now())
@@ -231,12 +234,14 @@ class SessionLifecycle:
                 with self.audit.cycle():
                     self._record_events(counted, self.market_time or self.clock.now())
             if self._unsnapped is not None:
+                marker = self.fills_marker()
                 try:
                     account, positions = self.broker.account(), self.broker.positions()
                 except BrokerError:  # the broker is down: the last values read stand
                     account, positions = self.last_account, self.last_positions
+                    marker = self.last_marker
                 if account is not None:
-                    self._snapshot(account, positions, self._unsnapped)
+                    self._snapshot(account, positions, self._unsnapped, marker)
             self.risk.state = self.audit.save_risk_state(self.risk.state)
             self.audit.end_session(status, self.iteration)
         finally:

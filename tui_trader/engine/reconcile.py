@@ -6,11 +6,15 @@ the broker about every order its database still thinks is open, records what hap
 (fills included), keeps following the ones still working, hands the ones the broker does not know
 yet to the session to look up again (they are never marked final on one "not found"), and
 compares the broker's positions with what the account should hold: the last snapshot plus every
-fill of the account recorded after it (by fill id against the newest one the snapshot saw),
+fill of the account recorded after it (committed after the snapshot was written: by fill id
+against the newest one the snapshot saw on SQLite, by the transactions it saw on PostgreSQL),
 those this reconciliation finds (an earlier run's order that filled while no session watched)
 and those of orders written back (below), each once. A snapshot written while fills were still
 on their way, followed by a power loss that kept those fills but lost the later snapshots, is
-then no false "positions differ". Every difference becomes a ``reconciliation`` risk event, so
+then no false "positions differ". A symbol the last snapshot cannot vouch for (its broker
+positions may already hold a fill whose news came after it: ``AccountSnapshot.unsettled``) is
+taken from the newest earlier snapshot that vouches for it, plus the fills after that one; one
+none vouches for is not compared. Every difference becomes a ``reconciliation`` risk event, so
 nothing is silently papered over. A symbol whose position the start-up comparison with
 the account's recorded fills (``engine.outside_changes``) already speaks of is left to that more
 precise event (``positions_event``): it compares with every fill recorded, including those that
@@ -41,7 +45,12 @@ from tui_trader.core.orders import (
     fill_increment,
     is_stale,
 )
-from tui_trader.engine.lost_rows import RECONCILIATION, find_lost_orders, with_found_fills
+from tui_trader.engine.lost_rows import (
+    RECONCILIATION,
+    Found,
+    find_lost_orders,
+    with_found_fills,
+)
 from tui_trader.store import lost_rows
 from tui_trader.store.account_reads import OpenOrderRow
 from tui_trader.store.audit import AuditLog
@@ -139,14 +148,32 @@ def reconcile(
                 "left untouched; they count toward position limits",
             )
         )
-    snapshot = lost_rows.last_snapshot(account_key, audit.session.id if audit.session else None)
+    session_id = audit.session.id if audit.session else None
+    snapshot = lost_rows.last_snapshot(account_key, session_id)
     if snapshot is not None:
-        expected = with_found_fills(snapshot.positions, lost, snapshot.timestamp)
-        later = lost_rows.fills_after(account_key, snapshot)
-        for fill in missed:
-            later[fill.symbol] = later.get(fill.symbol, 0.0) + fill.qty * fill.side.sign
-        result.positions = _position_differences(_moved(expected, later), broker.positions())
+        expected = _expected(account_key, snapshot, lost, missed)
+        unsettled = snapshot.unsettled or frozenset()
+        anchors = lost_rows.vouching_snapshots(account_key, session_id, unsettled)
+        for symbol in unsettled:  # from the newest snapshot that vouches for it, if any
+            anchor = anchors.get(symbol)
+            from_anchor = _expected(account_key, anchor, lost, missed) if anchor else {}
+            expected[symbol] = from_anchor.get(symbol, 0.0) if anchor else None
+        result.positions = _position_differences(expected, broker.positions())
     return result
+
+
+def _expected(
+    account_key: str, snapshot: lost_rows.LastSnapshot, lost: Found, missed: list[Fill]
+) -> dict[str, float | None]:
+    """Symbol -> shares the account should hold from ``snapshot``: its positions, what the
+    orders written back after it filled, the fills recorded after it and those this
+    reconciliation found (``missed``: earlier runs' orders still open in the store, so none
+    a snapshot vouching for their symbol holds)."""
+    held = with_found_fills(snapshot.positions, lost, snapshot.timestamp)
+    later = lost_rows.fills_after(account_key, snapshot)
+    for fill in missed:
+        later[fill.symbol] = later.get(fill.symbol, 0.0) + fill.qty * fill.side.sign
+    return {p.symbol: p.qty for p in _moved(held, later)}
 
 
 def positions_event(
@@ -218,15 +245,15 @@ def _moved(positions: list[Position], shares: dict[str, float]) -> list[Position
 
 
 def _position_differences(
-    expected: list[Position], actual: dict[str, Position]
+    want: dict[str, float | None], actual: dict[str, Position]
 ) -> dict[str, tuple[float, float]]:
-    """Symbol -> (snapshot's shares, broker's shares) where the two position books differ."""
-    want = {p.symbol: p.qty for p in expected}
+    """Symbol -> (expected shares, broker's shares) where the two position books differ; a
+    symbol expected ``None`` (no snapshot vouches for it) is not compared."""
     have = {s: p.qty for s, p in actual.items()}
     out = {}
     for symbol in sorted(set(want) | set(have)):
         a, b = want.get(symbol, 0.0), have.get(symbol, 0.0)
-        if abs(a - b) > 1e-9:
+        if a is not None and abs(a - b) > 1e-9:
             out[symbol] = (a, b)
     return out
 

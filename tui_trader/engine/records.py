@@ -92,9 +92,14 @@ class SessionRecords:
         self.realized_by_symbol[symbol] = self.realized_by_symbol.get(symbol, 0.0) + pnl
 
     def _snapshot(
-        self, account: Account, positions: dict[str, Position], market_time: datetime
+        self,
+        account: Account,
+        positions: dict[str, Position],
+        market_time: datetime,
+        marker: object = None,
     ) -> None:
-        """Record the account as of ``market_time``, and what the learning system knows."""
+        """Record the account as of ``market_time``, and what the learning system knows;
+        ``marker``: ``fills_marker`` as read just before ``positions`` were."""
         self._unsnapped = None
         self.audit.snapshot(
             self.iteration,
@@ -104,9 +109,18 @@ class SessionRecords:
             self.risk.daily_pnl(account.equity),
             self.risk.state.state,
             market_time,
+            marker,
         )
         if self.learning is not None:
             self.learning.end_cycle(self.iteration, market_time)
+
+    def fills_marker(self) -> object:
+        """On a broker-backed session (whose broker's positions a later session reconciles
+        with: they may hold fills whose news comes after the snapshot), what the audit trail
+        has recorded, read just before the broker's positions are (``AuditLog.fills_marker``);
+        ``None`` elsewhere (a local account is never reconciled: the replay's snapshots stay
+        one statement)."""
+        return self.audit.fills_marker() if self.audit.commit_before_send else None
 
     def _record_events(self, events: list[RiskEvent], market_time: datetime) -> None:
         """Write every risk event with the account it belongs to, and the risk state they

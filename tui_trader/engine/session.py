@@ -127,6 +127,8 @@ class TradingSession(
         """The account as last read: what reports and the summary show while the broker does
         not answer."""
         self.last_positions: dict[str, Position] = {}
+        self.last_marker: object = None
+        """The audit trail's ``fills_marker`` read just before ``last_positions`` were."""
         self._waiting: str | None = None
         """The last "no new bar" reason reported (said again only when it changes)."""
         self.rate_refusals = RateRefusals()
@@ -274,6 +276,7 @@ class TradingSession(
         audit = self.audit
         broker = self.broker
         settled = self._settle(self.clock.now()) if self.unsettled else []
+        self.last_marker = audit.fills_marker() if audit.commit_before_send else None
         account = self.last_account = broker.account()
         positions = self.last_positions = broker.positions()
         self.equity_seen = account.equity
@@ -347,7 +350,7 @@ class TradingSession(
             self._record_events(adopted, market_time)
             events += adopted
         if self.iteration % self._snapshot_every == 0 or risk.state.halted != was_halted:
-            self._snapshot(account, positions, market_time)
+            self._snapshot(account, positions, market_time, self.last_marker)
         else:
             self._unsnapped = market_time
         if not report:

@@ -34,10 +34,14 @@ from tui_trader.store.models import HaltRequest, SessionRow
 from tui_trader.store.session_rows import SessionRows
 from tui_trader.store.statements import (
     FILL_SQL,
+    FILLS_MARKER_SQL,
     HALT_SQL,
+    JUDGED_SNAPSHOT_SQL,
     ORDER_FIELDS,
     ORDER_SQL,
     ORDER_UPDATE_SQL,
+    PG_FILLS_MARKER_SQL,
+    PG_JUDGED_SNAPSHOT_SQL,
     RISK_EVENT_SQL,
     SNAPSHOT_FIELDS,
     SNAPSHOT_SQL,
@@ -259,8 +263,11 @@ class AuditLog(SessionRows, CycleTransactions, AccountReads):
         daily_pnl: float,
         state: TradingState,
         market_time: Any,
+        marker: object = None,
     ) -> None:
-        """Record the account after a decision cycle."""
+        """Record the account after a decision cycle. ``marker``: ``fills_marker`` as read just
+        before ``positions`` were read from the broker; with it, the row names the symbols it
+        cannot vouch for (``AccountSnapshot.unsettled``)."""
         values = {
             "session": self.session.id if self.session else None,
             "iteration": iteration,
@@ -279,7 +286,22 @@ class AuditLog(SessionRows, CycleTransactions, AccountReads):
                 ]
             ),
         }
-        self.db.execute_sql(SNAPSHOT_SQL, [values[f] for f in SNAPSHOT_FIELDS])
+        row = [values[f] for f in SNAPSHOT_FIELDS]
+        if marker is None:
+            self.db.execute_sql(SNAPSHOT_SQL, row)
+            return
+        account = self.session.account_key if self.session else ""
+        if getattr(self.db, "is_postgres", False):
+            self.db.execute_sql(PG_JUDGED_SNAPSHOT_SQL, [*row, account, account, marker, marker])
+        else:
+            self.db.execute_sql(JUDGED_SNAPSHOT_SQL, [*row, account, account, marker])
+
+    def fills_marker(self) -> object:
+        """What the audit trail has recorded so far (SQLite: the newest fill id; PostgreSQL:
+        the transactions committed, ``pg_current_snapshot()``), read just before a broker's
+        positions are: a fill recorded after it may be one those positions already hold."""
+        sql = PG_FILLS_MARKER_SQL if getattr(self.db, "is_postgres", False) else FILLS_MARKER_SQL
+        return self.db.execute_sql(sql).fetchone()[0]
 
     def risk_event(
         self, event: RiskEvent, account_key: str, market_time: Any, durable: bool = False

@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from peewee import fn
+from peewee import SQL, ColumnBase, fn
 
 from tui_trader.core.domain import Position
 from tui_trader.core.orders import Order
 from tui_trader.store.db import from_db_time, to_db_time
-from tui_trader.store.models import AccountSnapshot, LiveFill, LiveOrder, SessionRow
+from tui_trader.store.models import AccountSnapshot, LiveFill, LiveOrder, SessionRow, database
 from tui_trader.store.statements import ORDER_FIELDS, ORDER_SQL, db_time
 
 CLOCK_MARGIN = timedelta(minutes=5)
@@ -114,35 +114,107 @@ class LastSnapshot:
     fills_through: int | None
     """The newest fill id when it was written (``AccountSnapshot.fills_through``); ``None`` in
     rows from before that column."""
+    fills_seen: str | None = None
+    """On PostgreSQL, the transactions it saw (``pg_current_snapshot()`` as text) ..."""
+    xact: str | None = None
+    """... and its own transaction (``store.pg_schema.SERVER_COLUMNS``); ``None`` on SQLite
+    and in rows from before those columns."""
+    unsettled: frozenset[str] | None = None
+    """The symbols it cannot vouch for (``AccountSnapshot.unsettled``); ``None``: not judged."""
+
+
+_SNAPSHOT_READ = (
+    AccountSnapshot.id,
+    AccountSnapshot.positions,
+    AccountSnapshot.timestamp,
+    AccountSnapshot.fills_through,
+    AccountSnapshot.unsettled,
+)
+
+
+def _account_snapshots(account_key: str, session_id: int | None) -> Any:
+    """The account's snapshots before this session, newest first."""
+    return (
+        AccountSnapshot.select(*_SNAPSHOT_READ)
+        .join(SessionRow)
+        .where((SessionRow.account_key == account_key) & (SessionRow.id != (session_id or -1)))
+        .order_by(AccountSnapshot.id.desc())
+    )
+
+
+def _as_read(snap: AccountSnapshot) -> LastSnapshot:
+    """A snapshot row as start-up reconciliation reads it."""
+    held = [Position(s, q, a, p) for s, q, a, p in json.loads(snap.positions or "[]")]
+    seen = xact = None
+    if getattr(database.obj, "is_postgres", False):
+        seen, xact = database.execute_sql(
+            'SELECT "fills_seen", "xact"::text FROM "live_account_snapshots" WHERE "id" = %s',
+            (snap.id,),
+        ).fetchone()
+    unsettled = None if snap.unsettled is None else frozenset(snap.unsettled.split(",")) - {""}
+    return LastSnapshot(
+        held, from_db_time(snap.timestamp), snap.fills_through, seen, xact, unsettled
+    )
 
 
 def last_snapshot(account_key: str, session_id: int | None) -> LastSnapshot | None:
     """The account's last snapshot before this session (the one start-up reconciliation
     compares the broker's positions with), or ``None``."""
-    snap = (
-        AccountSnapshot.select(
-            AccountSnapshot.positions, AccountSnapshot.timestamp, AccountSnapshot.fills_through
-        )
-        .join(SessionRow)
-        .where((SessionRow.account_key == account_key) & (SessionRow.id != (session_id or -1)))
-        .order_by(AccountSnapshot.id.desc())
-        .first()
+    snap = _account_snapshots(account_key, session_id).first()
+    return None if snap is None else _as_read(snap)
+
+
+def vouching_snapshots(
+    account_key: str, session_id: int | None, symbols: Iterable[str]
+) -> dict[str, LastSnapshot]:
+    """For each of ``symbols``, the account's newest snapshot before this session that
+    vouches for it (not judged, or judged settled); a symbol none vouches for is left out.
+    Read newest first, as far back as the oldest symbol's needs."""
+    wanted = set(symbols)
+    found: dict[str, LastSnapshot] = {}
+    judged = _account_snapshots(account_key, session_id).select(
+        AccountSnapshot.id, AccountSnapshot.unsettled
     )
-    if snap is None:
-        return None
-    held = [Position(s, q, a, p) for s, q, a, p in json.loads(snap.positions or "[]")]
-    return LastSnapshot(held, from_db_time(snap.timestamp), snap.fills_through)
+    for snap in judged.iterator():  # the short column only: the walk may be long
+        if not wanted:
+            break
+        vouched = wanted - set((snap.unsettled or "").split(","))
+        if vouched:
+            read = _as_read(
+                AccountSnapshot.select(*_SNAPSHOT_READ).where(AccountSnapshot.id == snap.id).get()
+            )
+            found.update(dict.fromkeys(vouched, read))
+            wanted -= vouched
+    return found
+
+
+def _after(snapshot: LastSnapshot) -> ColumnBase | None:
+    """The condition on a fill row "recorded after ``snapshot``", ``None`` if none can be said.
+
+    SQLite has one writer at a time (every write transaction begins ``IMMEDIATE``): ids are
+    given in commit order, and a fill id above the snapshot's newest is after it. A
+    PostgreSQL sequence gives ids in insert order instead: a fill inserted first can commit
+    after a snapshot that noted a higher id, and was missed. There a fill is after the
+    snapshot when its transaction is none the snapshot saw committed, nor the snapshot's own
+    (whose fills up to the noted id it holds; a later one, in a batch of cycles, it does not).
+    A fill row from before those columns (``xact`` NULL) committed before any snapshot that
+    notes them. In a row from before fill ids were noted, a later record time."""
+    if snapshot.fills_seen is not None and snapshot.fills_through is not None:
+        seen = SQL('pg_visible_in_snapshot("xact", %s::pg_snapshot)', [snapshot.fills_seen])
+        own = SQL('"xact" = %s::xid8', [snapshot.xact]) & (LiveFill.id <= snapshot.fills_through)
+        return ~(SQL('"xact" IS NULL') | seen | own)
+    if snapshot.fills_through is not None:
+        return LiveFill.id > snapshot.fills_through
+    if snapshot.timestamp is not None:
+        return LiveFill.timestamp > to_db_time(snapshot.timestamp)
+    return None
 
 
 def fills_after(account_key: str, snapshot: LastSnapshot) -> dict[str, float]:
     """Net shares by symbol of the account's fills (any session's) recorded after
-    ``snapshot``: a higher fill id than the snapshot's newest, each fill once; in a row from
-    before fill ids were noted, a later record time."""
-    if snapshot.fills_through is not None:
-        later = LiveFill.id > snapshot.fills_through
-    elif snapshot.timestamp is not None:
-        later = LiveFill.timestamp > to_db_time(snapshot.timestamp)
-    else:
+    ``snapshot`` (``_after``), each fill once."""
+    later = _after(snapshot)
+    if later is None:
         return {}
     rows = (
         LiveFill.select(LiveFill.symbol, LiveFill.side, fn.SUM(LiveFill.quantity))

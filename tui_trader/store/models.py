@@ -156,9 +156,18 @@ class AccountSnapshot(BaseModel):
     """JSON list of ``[symbol, qty, avg_entry_price, last_price]``."""
     fills_through = IntegerField(null=True)
     """The newest ``live_fills`` id when the snapshot was written (its own transaction's
-    included): every fill recorded after it has a higher id, so start-up reconciliation can
-    add them to the snapshot's positions (``engine.reconcile``). Null in older rows (their
-    record times are compared instead)."""
+    included): on SQLite (one writer at a time) every fill recorded after it has a higher id,
+    so start-up reconciliation can add them to the snapshot's positions (``engine.reconcile``);
+    on PostgreSQL, where ids are not given in commit order, the transactions the snapshot saw
+    decide (``store.lost_rows._after``). Null in older rows (their record times are compared
+    instead)."""
+    unsettled = TextField(null=True)
+    """The symbols whose shares this snapshot cannot vouch for, as ``,SPY,QQQ,`` (``,``: none):
+    an order of the account in them not final, or a fill of theirs recorded since just before
+    the positions were read. Their shares there may already count a fill recorded after the
+    snapshot (its news came late), so start-up reconciliation takes them from an earlier
+    snapshot that vouches for them (``engine.reconcile``). Null: not judged (a local
+    session's, whose account no later session reconciles, or an older row)."""
 
     class Meta:
         table_name = "live_account_snapshots"

@@ -7,7 +7,8 @@ our mark is ours unless a newer program wrote it; anything else (other tables, n
 another program's and is left untouched. ``migrate_pg`` then creates or completes the tables in
 one transaction under an advisory lock (two desks starting on a new database wait for each
 other instead of racing), with the same generic step as SQLite's (add the columns the models
-have and the tables lack), and writes the marks.
+have and the tables lack), adds the server's own columns (``SERVER_COLUMNS``), and writes the
+marks.
 """
 
 from __future__ import annotations
@@ -18,6 +19,21 @@ from tui_trader.store.pg import META_TABLE, MIGRATION_LOCK, PgAuditDatabase
 
 _MARK = f"{APPLICATION_ID:08x}"
 _VIEW = "CREATE OR REPLACE VIEW live_risks_events AS SELECT * FROM live_risk_events"
+SERVER_COLUMNS: tuple[tuple[str, str, str, str], ...] = (
+    ("live_fills", "xact", "xid8", "pg_current_xact_id()"),
+    ("live_account_snapshots", "xact", "xid8", "pg_current_xact_id()"),
+    ("live_account_snapshots", "fills_seen", "TEXT", "(pg_current_snapshot())::text"),
+)
+"""Columns only the server has (table, column, type, default), filled by their defaults: no
+statement names them, so SQLite's rows and statements stay as they are. A sequence gives ids
+in insert order, not commit order (a fill inserted first can commit after a snapshot that
+noted a higher id); these say which transaction wrote a fill and which transactions a
+snapshot saw, for start-up reconciliation's "fills after the snapshot" (``store.lost_rows``).
+Added without the default first, then given it: existing rows stay NULL (they committed
+before any snapshot that notes what it saw)."""
+SERVER_INDEX = 'CREATE INDEX IF NOT EXISTS "live_fills_xact" ON "live_fills" ("xact")'
+"""A broker-backed session's snapshot looks for the fills of transactions its marker did not
+see (``store.statements.PG_JUDGED_SNAPSHOT_SQL``): a few, at the newest transactions."""
 
 
 def _marks(db: PgAuditDatabase, tables: set[str] | None = None) -> tuple[str | None, int]:
@@ -73,6 +89,10 @@ def _needs_work(db: PgAuditDatabase) -> bool:
         have = {column.name for column in db.get_columns(table)}
         if any(field.column_name not in have for field in model._meta.sorted_fields):
             return True
+        if any(t == table and column not in have for t, column, _, _ in SERVER_COLUMNS):
+            return True
+    if "live_fills_xact" not in {index.name for index in db.get_indexes("live_fills")}:
+        return True
     return "live_risks_events" not in {view.name for view in db.get_views()}
 
 
@@ -97,6 +117,10 @@ def migrate_pg(db: PgAuditDatabase) -> list[str]:
         )
         done += add_missing_columns(db)
         db.create_tables(ALL_MODELS, safe=True)
+        for table, column, kind, default in SERVER_COLUMNS:
+            db.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN IF NOT EXISTS "{column}" {kind}')
+            db.execute_sql(f'ALTER TABLE "{table}" ALTER COLUMN "{column}" SET DEFAULT {default}')
+        db.execute_sql(SERVER_INDEX)
         db.execute_sql(_VIEW)
         for key, value in (("application_id", _MARK), ("schema_version", str(SCHEMA_VERSION))):
             db.execute_sql(

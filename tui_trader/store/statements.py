@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from tui_trader.core.domain import TradingState
+from tui_trader.core.orders import PENDING_CANCEL, OrderStatus
 from tui_trader.risk.state import RiskState
 from tui_trader.store.models import (
     AccountSnapshot,
@@ -33,18 +34,63 @@ def insert_sql(model: type, replace_row: bool = False) -> tuple[str, list[str]]:
 
 
 _SNAPSHOT_COLUMNS = [
-    f for f in AccountSnapshot._meta.sorted_fields if f.name not in ("id", "fills_through")
+    f
+    for f in AccountSnapshot._meta.sorted_fields
+    if f.name not in ("id", "fills_through", "unsettled")
 ]
 SNAPSHOT_FIELDS = [f.name for f in _SNAPSHOT_COLUMNS]
-SNAPSHOT_SQL = (
-    f'INSERT INTO "{AccountSnapshot._meta.table_name}" ('
-    + ", ".join(f'"{f.column_name}"' for f in _SNAPSHOT_COLUMNS)
-    + ', "fills_through") VALUES ('
-    + ", ".join("?" for _ in _SNAPSHOT_COLUMNS)
-    + ', (SELECT COALESCE(MAX("id"), 0) FROM "live_fills"))'
+_OPEN_ROWS = ", ".join(
+    f"'{status}'" for status in [*(s for s in OrderStatus if not s.is_final), PENDING_CANCEL]
 )
+_ACCOUNT = '+{}."session_id" IN (SELECT "id" FROM "sessions" WHERE "account_key" = ?)'
+_UNSETTLED = (
+    f'SELECT o."symbol" FROM "live_orders" o WHERE o."status" IN ({_OPEN_ROWS}) AND '
+    + _ACCOUNT.format("o")
+    + ' UNION SELECT f."symbol" FROM "live_fills" f WHERE '
+    + _ACCOUNT.format("f")
+    + " AND "
+)
+"""The account's symbols with an order row not final, or a fill recorded since the marker
+(``FILLS_MARKER_SQL``): those a snapshot cannot vouch for (``AccountSnapshot.unsettled``).
+The few open rows are found by status, the fills by id (or, on PostgreSQL, transaction): the
+``+`` keeps SQLite from walking every row of the account's sessions instead."""
+
+
+def _snapshot_sql(aggregate: str | None = None, since: str = "") -> str:
+    """A snapshot's ``INSERT``, stamped in the same statement with the newest fill id and, with
+    ``aggregate``, the symbols it cannot vouch for (``_UNSETTLED``, its fills since the marker
+    as ``since`` says)."""
+    columns = [f'"{f.column_name}"' for f in _SNAPSHOT_COLUMNS] + ['"fills_through"']
+    values = ["?" for _ in _SNAPSHOT_COLUMNS] + [
+        '(SELECT COALESCE(MAX("id"), 0) FROM "live_fills")'
+    ]
+    if aggregate is not None:
+        columns.append('"unsettled"')
+        values.append(
+            f"(SELECT COALESCE(',' || {aggregate} || ',', ',') FROM ({_UNSETTLED}{since}) u)"
+        )
+    table = AccountSnapshot._meta.table_name
+    return f'INSERT INTO "{table}" ({", ".join(columns)}) VALUES ({", ".join(values)})'
+
+
+SNAPSHOT_SQL = _snapshot_sql()
 """A snapshot's row stamped, in the same statement, with the newest fill recorded so far
 (``AccountSnapshot.fills_through``): no round trip more, and nothing recorded in between."""
+JUDGED_SNAPSHOT_SQL = _snapshot_sql("""group_concat("symbol", ',')""", 'f."id" > ?')
+PG_JUDGED_SNAPSHOT_SQL = _snapshot_sql(
+    """string_agg("symbol", ',')""",
+    'f."xact" >= pg_snapshot_xmin(?::pg_snapshot) '
+    'AND NOT pg_visible_in_snapshot(f."xact", ?::pg_snapshot)',
+)
+"""A broker-backed session's snapshot (SQLite, PostgreSQL), judged in the same statement:
+its parameters are ``SNAPSHOT_FIELDS``' values, the account key twice and the marker read
+just before the broker's positions were (PostgreSQL: twice). A fill recorded since the
+marker: a higher id on SQLite (one writer at a time); on PostgreSQL one whose transaction
+the marker's snapshot did not see (and so at least its oldest running one: the index on
+``live_fills.xact`` finds them)."""
+FILLS_MARKER_SQL = 'SELECT COALESCE(MAX("id"), 0) FROM "live_fills"'
+PG_FILLS_MARKER_SQL = "SELECT pg_current_snapshot()::text"
+"""What the audit trail has recorded, read just before a broker's positions are."""
 ORDER_SQL, ORDER_FIELDS = insert_sql(LiveOrder)
 TRADE_SQL, TRADE_FIELDS = insert_sql(LiveTrade)
 RISK_EVENT_SQL, RISK_EVENT_FIELDS = insert_sql(RiskEventRow)

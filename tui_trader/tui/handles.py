@@ -248,6 +248,7 @@ def final_snapshot(session: TradingSession) -> None:
     have changed it since the last cycle's snapshot), stamped with the last bar's time: a
     simulated or replayed session's market is not at the wall clock's time, and ``pnl`` and
     ``status`` read the snapshot's market time as the day it belongs to."""
+    marker = session.fills_marker()  # before the positions: see ``AuditLog.snapshot``
     account = session.broker.account()
     session.audit.snapshot(
         session.iteration,
@@ -257,4 +258,5 @@ def final_snapshot(session: TradingSession) -> None:
         session.risk.daily_pnl(account.equity),
         session.risk.state.state,
         session.market_time or session.clock.now(),
+        marker,
     )
