@@ -319,8 +319,11 @@ def open_database(path: Path | PgUrl, create: bool = True, durable: bool = False
     """Open (and create or migrate the tables of) the audit database at ``path`` (a SQLite file,
     or a PostgreSQL URL: ``store.pg_open``), and bind the models. A file that is not ours, is of
     a newer schema or is damaged raises ``StoreError`` and is left byte for byte as it was.
-    ``create`` False only reads (the monitor). ``durable``: order rows reach the disk before
-    their orders are sent (a broker-backed session: see the module's docstring)."""
+    ``create`` False never makes a new file (the monitor follows an existing one); an existing
+    file of ours is brought to the current schema either way, so that a newer monitor can read
+    a file an older release wrote (its new columns are nullable: older writers never name
+    them). ``durable``: order rows reach the disk before their orders are sent (a
+    broker-backed session: see the module's docstring)."""
     if isinstance(path, PgUrl):
         from tui_trader.store.pg_open import open_pg
 
@@ -341,14 +344,28 @@ def open_database(path: Path | PgUrl, create: bool = True, durable: bool = False
     try:
         _connect(db)
         database.initialize(db)
-        if create:
-            migrate(db)
+        _migrate(db, path)
     except (DatabaseError, sqlite3.DatabaseError, MigrationError) as exc:
         db.close()
         if is_disk_full(exc):
             raise AuditFullError(disk_full_message(path)) from exc
         raise StoreError(f"cannot open the database {path}: {exc}") from exc
     return db
+
+
+def _migrate(db: AuditDatabase, path: Path) -> None:
+    """``migrate``, naming a file too old to read that cannot be written here."""
+    try:
+        migrate(db)
+    except (DatabaseError, sqlite3.DatabaseError) as exc:
+        if not is_read_only(exc):
+            raise
+        db.close()
+        raise StoreError(
+            f"cannot open the database {path}: an older tui-trader wrote it and it must be "
+            "brought up to date, but it is read-only here (copy it to a writable folder, or "
+            "open it once where it can be written)"
+        ) from None
 
 
 CONNECT_WAIT = 10.0

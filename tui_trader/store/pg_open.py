@@ -48,8 +48,10 @@ def pg_problem(url: PgUrl, exc: BaseException) -> str:
 
 
 def open_pg(url: PgUrl, create: bool = True, durable: bool = False) -> PgAuditDatabase:
-    """Open the PostgreSQL audit store at ``url`` (create or migrate its tables unless
-    ``create`` is False) and bind the models; ``StoreError`` if it cannot be used.
+    """Open the PostgreSQL audit store at ``url`` (create or migrate its tables; with
+    ``create`` False an empty database is not made ours, while a store of ours written by an
+    older release is still brought up to date, so a newer monitor can read it) and bind the
+    models; ``StoreError`` if it cannot be used.
     ``durable``: ``synchronous_commit`` is kept on for every connection (``PgAuditDatabase``)."""
     from tui_trader.store.db import StoreError
     from tui_trader.store.migrations import MigrationError
@@ -66,7 +68,7 @@ def open_pg(url: PgUrl, create: bool = True, durable: bool = False) -> PgAuditDa
         if problem:
             raise StoreError(problem)
         database.initialize(db)
-        if create:
+        if create or db.get_tables():  # check_pg said any tables there are ours
             migrate_pg(db)
     except StoreError:
         db.close()
