@@ -64,7 +64,7 @@ def test_the_settings_files_request_rate_reaches_a_desks_alpaca_session(
     refused the file ("not an option of the trading commands") and had no rate but 180."""
     from tui_trader.session import alpaca
     from tui_trader.tui.handles import SESSION_BUILDERS
-    from tui_trader.tui.setup_form import carried_note
+    from tui_trader.tui.setup_carried import carried_note
 
     monkeypatch.setenv("APCA_API_KEY_ID", "PKTEST")
     monkeypatch.setenv("APCA_API_SECRET_KEY", "not-shown")

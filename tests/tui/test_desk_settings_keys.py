@@ -1,0 +1,150 @@
+"""Every settings-file key on the desk: a form field, carried to the session, or named on the
+setup screen. The desk dropped ``live paper``'s own keys (``suspend-on-halt``,
+``ignore-market-hours``, ``adopt-positions``, the readiness bar) without a word: a trader who set
+``suspend-on-halt`` in the file and started an Alpaca session from the desk believed it on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.widgets import Checkbox, Static
+from tui_helpers import wait_for
+
+from tui_trader.cli import build_parser
+from tui_trader.cli.common import UsageError
+from tui_trader.cli.config_cmd import known_settings, setup_defaults
+from tui_trader.ops.config_file import COMMAND_LINE_ONLY
+from tui_trader.tui.app import make_app
+from tui_trader.tui.setup_carried import carried_note
+from tui_trader.tui.setup_form import DEFAULTS, validate
+
+EVERY_KEY = {
+    "adjusted": "true",
+    "adopt_positions": "true",
+    "alert": '["json://127.0.0.1:9/hook"]',
+    "alert_deadline": "5",
+    "alert_retries": "2",
+    "alert_slippage_bps": "30",
+    "allocation": "5",
+    "allow_short": "true",
+    "backup_dir": '"bk"',
+    "backup_every": "30",
+    "backup_keep": "4",
+    "batch": "true",
+    "cache_dir": '"cache"',
+    "commission_min": "0.5",
+    "commission_per_share": "0.002",
+    "commit_every": "2",
+    "data": '"yahoo"',
+    "db": '"file.db"',
+    "every": "1",
+    "flatten_on_halt": "true",
+    "fractional": "true",
+    "ignore_market_hours": "true",
+    "interval": '"1h"',
+    "iterations": "9",
+    "learning_rate": "0.05",
+    "max_daily_loss": "1.5",
+    "max_drawdown": "3",
+    "max_drawdown_seen": "2",
+    "max_halts": "1",
+    "max_orders_per_day": "12",
+    "max_position": "8",
+    "min_days": "3",
+    "min_iterations": "20",
+    "min_pnl": "1",
+    "offline": "true",
+    "period": '"30d"',
+    "requests_per_minute": "900",
+    "seed": "11",
+    "slippage_bps": "2",
+    "snapshot_every": "3",
+    "start_cash": "20000",
+    "stop_loss": "3",
+    "suspend_on_halt": "true",
+    "symbols": '"QQQ"',
+    "take_profit": "6",
+    "timeout": "30",
+    "weight_floor": "0.02",
+    "weights": '"equal"',
+}
+"""A good value of every key a settings file may set."""
+
+
+def test_every_key_the_file_sets_is_a_field_carried_or_named(tmp_path: Path) -> None:
+    """Each key is on the form (its field or switch changed from the default) or named on the
+    setup screen's line; a new option fails this test until the desk says what it does with
+    it. Before, eight live-only keys vanished (``suspend_on_halt``, ``min_days``, ...)."""
+    assert set(EVERY_KEY) == known_settings(build_parser()) - COMMAND_LINE_ONLY
+    path = tmp_path / "desk.toml"
+    path.write_text("".join(f"{key} = {value}\n" for key, value in EVERY_KEY.items()))
+    fields = setup_defaults(path)
+    assert fields is not None
+    note = carried_note(fields)
+    on_form = {k for k, v in fields.items() if DEFAULTS.get(k, "") != v}
+    renamed = {"max_orders_per_day": "max_orders", "alert": "alerts"}
+    silent = [k for k in EVERY_KEY if renamed.get(k, k) not in on_form and k not in note]
+    assert silent == []
+
+
+def test_the_files_live_keys_reach_a_desks_alpaca_session(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``suspend-on-halt``, ``ignore-market-hours``, ``timeout`` and ``start-cash`` are what
+    ``live paper`` would run with: the desk's Alpaca session was built with the defaults (no
+    suspend, market hours kept, 10 s, the whole equity) whatever the file said."""
+    from tui_trader.session import alpaca
+    from tui_trader.tui.handles import SESSION_BUILDERS
+
+    monkeypatch.setenv("APCA_API_KEY_ID", "PKTEST")
+    monkeypatch.setenv("APCA_API_SECRET_KEY", "not-shown")
+    path = tmp_path / "desk.toml"
+    path.write_text(
+        "suspend-on-halt = true\nignore-market-hours = true\ntimeout = 30\nstart-cash = 2500\n"
+    )
+    fields = setup_defaults(path)
+    assert fields is not None
+    note = carried_note(fields)
+    assert "suspend_on_halt True" in note and "ignore_market_hours True" in note
+    assert "timeout 30.0 s" in note and "start_cash 2500.0 (Alpaca" in note
+    plan = validate(dict(fields, db="desk.db", mode="paper")).plan
+    assert plan is not None
+    built = []
+    monkeypatch.setattr(alpaca, "build_alpaca_session", lambda s, e, clock=None: built.append(s))
+    SESSION_BUILDERS["paper"](plan.settings)()
+    (settings,) = built
+    assert settings.suspend_on_halt and not settings.require_open_market
+    assert (settings.timeout, settings.capital) == (30.0, 2500.0)
+
+
+def test_the_files_timeout_is_a_local_desks_yahoo_deadline_and_checked_as_alpacas(
+    tmp_path: Path,
+) -> None:
+    """``timeout`` is Yahoo's deadline for a local session on Yahoo data (as for ``paper``);
+    over 600 s the desk refuses the file as ``live paper`` does, naming line and key (the desk
+    took it and dropped it)."""
+    path = tmp_path / "desk.toml"
+    path.write_text('data = "yahoo"\ntimeout = 45\n')
+    fields = setup_defaults(path)
+    assert fields is not None
+    plan = validate(dict(fields, db="desk.db")).plan
+    assert plan is not None and plan.settings.yahoo.timeout == 45.0
+    path.write_text("seed = 3\ntimeout = 1000\n")
+    with pytest.raises(UsageError, match=r"desk.toml:2: key 'timeout': at most 600 seconds"):
+        setup_defaults(path)
+
+
+async def test_the_setup_screen_says_the_readiness_bar_is_not_checked(
+    db_path, tmp_path: Path
+) -> None:
+    """The readiness keys (a safety bar the desk has no gate for) are named on the setup
+    screen before anything starts, and ``adopt-positions`` sets the Adopt switch."""
+    path = tmp_path / "desk.toml"
+    path.write_text("min-days = 5\nmax-halts = 0\nadopt-positions = true\n")
+    app = make_app(db_path, setup_defaults=setup_defaults(path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: not app.screen.query_one("#start").disabled, "the check")
+        note = app.screen.query_one("#carried", Static).render().plain
+        assert note.startswith("NOT CHECKED by the desk: min_days, max_halts (the readiness")
+        assert app.screen.query_one("#adopt", Checkbox).value is True
