@@ -148,3 +148,54 @@ async def test_the_setup_screen_says_the_readiness_bar_is_not_checked(
         note = app.screen.query_one("#carried", Static).render().plain
         assert note.startswith("NOT CHECKED by the desk: min_days, max_halts (the readiness")
         assert app.screen.query_one("#adopt", Checkbox).value is True
+
+
+def test_the_files_operations_cadences_and_yahoo_keys_reach_the_desks_plan(
+    tmp_path: Path,
+) -> None:
+    """Keys the desk named "not used" though its sessions take them: the alerts' deadline,
+    retries and slippage bar and the backups' folder (every session), the snapshot and commit
+    cadences (a local session), Yahoo's cache, adjusted prices and offline (a local session on
+    Yahoo data). Only ``batch`` (replay a file to its end, a command-line run) is left unused."""
+    path = tmp_path / "desk.toml"
+    path.write_text(
+        "alert-deadline = 4\nalert-retries = 0\nalert-slippage-bps = 25\n"
+        f'backup-dir = "{tmp_path / "bk"}"\nsnapshot-every = 3\ncommit-every = 2\n'
+        f'data = "yahoo"\ncache-dir = "{tmp_path / "cache"}"\nadjusted = true\noffline = true\n'
+        "batch = true\n"
+    )
+    fields = setup_defaults(path)
+    assert fields is not None
+    assert carried_note(fields).endswith("; not used by the desk: batch")
+    plan = validate(dict(fields, db="desk.db")).plan
+    assert plan is not None
+    ops, settings = plan.ops, plan.settings
+    assert (ops.policy.deadline, ops.policy.retries, ops.slippage_alert_bps) == (4.0, 0, 25.0)
+    assert ops.backup_dir == tmp_path / "bk"
+    assert (settings.snapshot_every, settings.commit_every) == (3, 2)
+    yahoo = settings.yahoo
+    assert (yahoo.cache_dir, yahoo.adjusted, yahoo.offline) == (tmp_path / "cache", True, True)
+
+
+def test_the_files_database_is_the_desks_unless_db_is_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``db`` in the settings file is the desk's database, as it is ``paper``'s (the desk
+    opened ``$TUI_TRADER_DB`` or the default one, and a session started there did not see the
+    file's database's halts); ``--db`` wins over it."""
+    from tui_trader.cli import main
+    from tui_trader.tui import app as app_module
+
+    opened: list[Path] = []
+
+    class NoRun:
+        def run(self) -> None:
+            """Nothing."""
+
+    monkeypatch.setattr(app_module, "make_app", lambda db, **_: opened.append(db) or NoRun())
+    monkeypatch.setenv("TUI_TRADER_DB", str(tmp_path / "env.db"))
+    path = tmp_path / "desk.toml"
+    path.write_text(f'db = "{tmp_path / "file.db"}"\n')
+    assert main(["--config", str(path)]) == 0
+    assert main(["--config", str(path), "--db", str(tmp_path / "typed.db")]) == 0
+    assert opened == [tmp_path / "file.db", tmp_path / "typed.db"]

@@ -28,7 +28,16 @@ from tui_trader.core.timeframes import TimeframeError, parse_interval, parse_per
 from tui_trader.learning.choices import DEFAULT_FLOOR, DEFAULT_LEARNING_RATE, WEIGHT_MODES
 from tui_trader.risk.limits import RiskLimits
 from tui_trader.tui.alpaca_status import alpaca_status
-from tui_trader.tui.setup_carried import CARRIED, NOT_CHECKED, SWITCHES, UNCHECKED, UNUSED
+from tui_trader.tui.setup_carried import (
+    CARRIED,
+    NOT_CHECKED,
+    OPS,
+    POLICY,
+    SWITCHES,
+    UNCHECKED,
+    UNUSED,
+    YAHOO,
+)
 
 if TYPE_CHECKING:  # imported when a plan is made: the engine and store are not needed to draw
     from tui_trader.learning.setup import LearningSettings  # the setup screen (issue 17)
@@ -98,8 +107,10 @@ _FROM_CONFIG = {
     "weight_floor": "weight_floor",
     "stop_loss": "stop_loss",
     "take_profit": "take_profit",
+    "db": "db",
 }
-"""Settings-file keys (``tui-trader.toml``) and the setup fields they fill."""
+"""Settings-file keys (``tui-trader.toml``) and the setup fields they fill (``db``: the app's
+database when ``--db`` is not given, which the field then shows)."""
 
 
 def config_defaults(values: dict[str, Any]) -> dict[str, str]:
@@ -276,10 +287,19 @@ def validate(
         file = values.get("replay_file", "").strip()
         errors.update(_replay_file(file))
         data = f"replay:{file}"
-    if data == "yahoo" and "timeout" in carried:  # the file's timeout is Yahoo's deadline too
+    yahoo = {key: carried.pop(key) for key in YAHOO if key in carried}
+    if "timeout" in carried:  # the file's timeout is Yahoo's deadline too
+        yahoo["timeout"] = carried["timeout"]
+    if data == "yahoo" and yahoo:
         from tui_trader.market.yahoo import YahooOptions
 
-        carried["yahoo"] = YahooOptions(timeout=carried["timeout"])
+        carried["yahoo"] = YahooOptions(**yahoo)
+    ops = {key: carried.pop(key) for key in OPS if key in carried}
+    policy = {key: carried.pop(key) for key in POLICY if key in carried}
+    if policy:
+        from tui_trader.ops.alerts import AlertPolicy
+
+        ops["policy"] = AlertPolicy(**policy)
     if mode == "live" and not live_enabled:
         errors["mode"] = "live trading is off: start with --enable-live or turn on the switch"
     elif mode == "live" and not live_confirmed:
@@ -312,9 +332,11 @@ def validate(
         learning=learning,
         **carried,
     )
-    ops = _ops_settings(alerts=alerts, backup_every=backup_every, backup_keep=backup_keep)
+    ops_settings = _ops_settings(
+        alerts=alerts, backup_every=backup_every, backup_keep=backup_keep, **ops
+    )
     adopt = adopt_positions and mode in ("paper", "live")
-    return FormResult(SessionPlan(mode, settings, iterations, every, ops, adopt))
+    return FormResult(SessionPlan(mode, settings, iterations, every, ops_settings, adopt))
 
 
 def _replay_file(file: str) -> dict[str, str]:
