@@ -199,3 +199,22 @@ def test_the_files_database_is_the_desks_unless_db_is_given(
     assert main(["--config", str(path)]) == 0
     assert main(["--config", str(path), "--db", str(tmp_path / "typed.db")]) == 0
     assert opened == [tmp_path / "file.db", tmp_path / "typed.db"]
+
+
+async def test_the_live_warning_says_the_files_readiness_bar_is_not_checked(
+    db_path, tmp_path: Path
+) -> None:
+    """Going live from the desk, the real-money warning names the file's readiness keys as not
+    checked (it named the limits only, and the desk has no readiness gate)."""
+    from textual.widgets import Select
+
+    from tui_trader.tui.screens.live_warning import LiveWarningScreen
+
+    path = tmp_path / "desk.toml"
+    path.write_text("min-days = 5\nmin-pnl = 100\n")
+    app = make_app(db_path, live_enabled=True, setup_defaults=setup_defaults(path))
+    async with app.run_test(size=(120, 36)) as pilot:
+        app.screen.query_one("#mode", Select).value = "live"
+        await wait_for(pilot, lambda: isinstance(app.screen, LiveWarningScreen), "the warning")
+        text = str(app.screen.query_one(".dialog-text", Static).render())
+        assert "readiness bar (min_days, min_pnl) is NOT checked by the desk" in text

@@ -24,7 +24,7 @@ from tui_trader.tui.alpaca_status import ADOPT_HINT, adopt_warning, alpaca_statu
 from tui_trader.tui.screens.confirm import ConfirmScreen
 from tui_trader.tui.screens.first_resume import StyledOnMount
 from tui_trader.tui.screens.live_warning import LiveWarningScreen
-from tui_trader.tui.setup_carried import CARRIED, carried_note
+from tui_trader.tui.setup_carried import CARRIED, UNCHECKED, carried_note
 from tui_trader.tui.setup_form import (
     DEFAULTS,
     MODE_LABELS,
@@ -310,7 +310,12 @@ class SetupScreen(StyledOnMount, Screen[None]):
         self, limits: RiskLimits, adopt: bool, answered: Callable[[bool | None], None]
     ) -> None:
         """Show the live-trading warning (the limits, whether positions are adopted)."""
-        warning = LiveWarningScreen(limits, alpaca_status("live").url, adopt_positions=adopt)
+        warning = LiveWarningScreen(
+            limits,
+            alpaca_status("live").url,
+            adopt_positions=adopt,
+            unchecked=self.defaults.get(UNCHECKED, ""),
+        )
         self.app.push_screen(warning, answered)
 
     @on(Checkbox.Changed, "#adopt")
