@@ -166,7 +166,7 @@ def test_the_files_operations_cadences_and_yahoo_keys_reach_the_desks_plan(
     )
     fields = setup_defaults(path)
     assert fields is not None
-    assert carried_note(fields).endswith("; not used by the desk: batch")
+    assert carried_note(fields).endswith("\nnot used by the desk: batch")
     plan = validate(dict(fields, db="desk.db")).plan
     assert plan is not None
     ops, settings = plan.ops, plan.settings

@@ -56,8 +56,9 @@ UNCHECKED = "settings_unchecked"
 
 
 def carried_note(values: dict[str, str]) -> str:
-    """One line for the setup screen: the settings file's keys in force without a field, and
-    those the desk does not use; empty when there are none."""
+    """The setup screen's note, a line per kind: the settings file's readiness keys the desk
+    does not check, its keys in force without a field (and for which sessions), those the desk
+    does not use; empty when there are none."""
     parts = []
     if values.get(UNCHECKED):  # a safety key first: it must not look in force
         parts.append(
@@ -71,7 +72,7 @@ def carried_note(values: dict[str, str]) -> str:
         parts.append(f"also from the settings file: {', '.join(kept)}")
     if values.get(UNUSED):
         parts.append(f"not used by the desk: {values[UNUSED]}")
-    return "; ".join(parts)
+    return "\n".join(parts)  # a line each: at 80 columns "; " ran them into one block
 
 
 _LOCAL = ("slippage_bps", "commission_per_share", "commission_min", "fractional", "allow_short")
