@@ -1,4 +1,4 @@
-"""The settings file's keys that have no field on the setup form, and the screen's line about
+"""The settings file's keys that have no field on the setup form, and the screen's note about
 them: each is carried to the session, sets a switch, or is named as not used or not checked.
 
 Apart from ``setup_form`` (the fields' rules) so that the desk's answer for every key of the
@@ -49,8 +49,8 @@ NOT_CHECKED = ("min_iterations", "min_pnl", "min_days", "max_drawdown_seen", "ma
 """``live trading``'s readiness bar: the desk has no readiness gate, so a file setting one is
 told, in words, that the desk does not check it (a safety key must not look in force)."""
 UNUSED = "settings_unused"
-"""The form value naming the settings file's keys the desk has no use for (Yahoo's cache and
-the replay commands' options), shown rather than silently dropped."""
+"""The form value naming the settings file's keys the desk has no use for (``batch``: a
+command-line run), shown rather than silently dropped."""
 UNCHECKED = "settings_unchecked"
 """The form value naming the file's readiness keys (``NOT_CHECKED``) it sets."""
 
