@@ -64,7 +64,7 @@ def test_the_settings_files_request_rate_reaches_a_desks_alpaca_session(
     refused the file ("not an option of the trading commands") and had no rate but 180."""
     from tui_trader.session import alpaca
     from tui_trader.tui.handles import SESSION_BUILDERS
-    from tui_trader.tui.setup_form import carried_note
+    from tui_trader.tui.setup_carried import carried_note
 
     monkeypatch.setenv("APCA_API_KEY_ID", "PKTEST")
     monkeypatch.setenv("APCA_API_SECRET_KEY", "not-shown")
@@ -133,7 +133,7 @@ async def test_the_settings_files_protection_and_costs_are_the_desks(db_path, tm
     path = tmp_path / "desk.toml"
     path.write_text(
         'stop-loss = 3\ntake_profit = "6"\nflatten-on-halt = true\nslippage-bps = 2\n'
-        "allow-short = true\noffline = true\n"
+        "allow-short = true\nbatch = true\n"
     )
     defaults = setup_defaults(path)
     app = make_app(db_path, setup_defaults=defaults)
@@ -144,7 +144,7 @@ async def test_the_settings_files_protection_and_costs_are_the_desks(db_path, tm
         assert screen.query_one("#flatten", Checkbox).value is True
         note = screen.query_one("#carried", Static).render().plain
         assert "slippage_bps 2" in note and "allow_short True" in note
-        assert "not used by the desk: offline" in note
+        assert "not used by the desk: batch" in note
         settings = screen.result.plan.settings
     assert (settings.stop_loss, settings.take_profit_pct) == (StopRule(pct=3.0), 6.0)
     assert settings.flatten_on_halt and settings.allow_short and settings.slippage_bps == 2.0

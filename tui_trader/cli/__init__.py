@@ -159,7 +159,8 @@ def build_parser(lazy: bool = False) -> argparse.ArgumentParser:
         default=None,
         metavar="PATH|URL",
         help="audit database for the full-screen app: a SQLite file or "
-        "postgresql://USER@HOST:PORT/DB (default: $TUI_TRADER_DB, else your user data folder)",
+        "postgresql://USER@HOST:PORT/DB (default: the settings file's db, else $TUI_TRADER_DB, "
+        "else your user data folder)",
     )
     parser.add_argument(
         "--config",
@@ -191,10 +192,12 @@ def run_app(args: argparse.Namespace) -> int:
     """No subcommand: open the full-screen app (Textual is imported only now)."""
     from tui_trader.cli.common import resolve_db
 
-    db = resolve_db(args.app_db)
+    db = resolve_db(args.app_db) if args.app_db is not None else None
     from tui_trader.cli.config_cmd import setup_defaults
 
     defaults = setup_defaults(args.app_config)
+    if db is None:  # the settings file's db, as for 'paper'; else $TUI_TRADER_DB or the default
+        db = resolve_db((defaults or {}).get("db"))
     from tui_trader.tui.app import make_app
 
     extra = {"setup_defaults": defaults} if defaults is not None else {}

@@ -142,7 +142,8 @@ def setup_defaults(explicit) -> dict[str, str] | None:
     """The desk's setup form, started from the settings file (``None``: no file)."""
     from tui_trader.cli import build_parser
     from tui_trader.ops.config_file import ConfigFileError, find_config, load_config
-    from tui_trader.tui.setup_form import CARRIED, config_defaults
+    from tui_trader.tui.setup_carried import CARRIED
+    from tui_trader.tui.setup_form import config_defaults
 
     try:
         path = find_config(explicit)
@@ -150,20 +151,29 @@ def setup_defaults(explicit) -> dict[str, str] | None:
             return None
         parser = build_parser()
         cfg = load_config(path, known_settings(parser))
-        paper = trading_parsers(parser)["paper"]
-        actions = {a.dest: a for a in paper._actions if a.option_strings}
+        commands = trading_parsers(parser)
+        paper = {a.dest: a for a in commands["paper"]._actions if a.option_strings}
+        live = {a.dest: a for a in commands["live paper"]._actions if a.option_strings}
         others = _other_commands_actions(parser)  # a live command's key is checked too
+        # a carried key is read as the desk's Alpaca sessions read it ('timeout' at most 600 s)
         checked = {
-            dest: _convert(actions.get(dest) or others[dest], value, cfg, dest)
+            dest: _convert(
+                (live.get(dest) if dest in CARRIED else None) or paper.get(dest) or others[dest],
+                value,
+                cfg,
+                dest,
+            )
             for dest, value in cfg.values.items()
         }
-        # paper's keys, and a live command's the desk carries to its Alpaca sessions
-        checked = {k: v for k, v in checked.items() if k in actions or k in CARRIED}
     except ConfigFileError as exc:
         raise UsageError(str(exc)) from None
     # a form field keeps the file's text (its own check reads it again); a key without one is
-    # carried as the number the option read ('5%' is 5: float() alone would refuse it)
-    raw = {k: checked[k] if k in CARRIED else v for k, v in cfg.values.items() if k in checked}
+    # carried as the number the option read ('5%' is 5: float() alone would refuse it). Every
+    # key goes on: the form names those the desk does not use (live-only keys were dropped
+    # here unseen, 'suspend-on-halt' among them).
+    raw = {k: checked[k] if k in CARRIED else v for k, v in cfg.values.items()}
+    if "start_cash" in checked:  # also what an Alpaca session may trade with, as 'live paper'
+        raw["capital"] = checked["start_cash"]
     return config_defaults(raw)
 
 

@@ -67,6 +67,15 @@ class LocalSettings:
     requests_per_minute: float = RATE_PER_MINUTE
     """The settings file's ``requests-per-minute``, for a desk's Alpaca session (the account's
     request budget, ``brokers.alpaca_budget``); a local session sends no requests."""
+    timeout: float | None = None
+    """The settings file's ``timeout``: seconds per request of a desk's Alpaca session (None:
+    ``AlpacaSettings``' default). A local session reads Yahoo's deadline from ``yahoo``."""
+    suspend_on_halt: bool = False
+    ignore_market_hours: bool = False
+    capital: float | None = None
+    """The settings file's ``suspend-on-halt``, ``ignore-market-hours`` and ``start-cash`` as
+    ``live paper`` reads them, for a desk's Alpaca session (a local account has no suspend
+    flag, no market hours, and its cash is ``start_cash``)."""
     iterations: int | None = None
     """Decision cycles planned (bounds a Yahoo download; None or 0: another period)."""
     yahoo: Any = None

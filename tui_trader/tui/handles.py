@@ -225,6 +225,10 @@ def alpaca_factory(mode: str) -> Callable[..., SessionFactory]:
                 take_profit_pct=settings.take_profit_pct,
                 allocation_pct=settings.allocation_pct,
                 requests_per_minute=settings.requests_per_minute,
+                suspend_on_halt=settings.suspend_on_halt,
+                require_open_market=not settings.ignore_market_hours,
+                capital=settings.capital,
+                **({} if settings.timeout is None else {"timeout": settings.timeout}),
                 learning=settings.learning,
                 adopt_positions=adopt_positions,
             )

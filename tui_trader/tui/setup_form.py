@@ -28,6 +28,16 @@ from tui_trader.core.timeframes import TimeframeError, parse_interval, parse_per
 from tui_trader.learning.choices import DEFAULT_FLOOR, DEFAULT_LEARNING_RATE, WEIGHT_MODES
 from tui_trader.risk.limits import RiskLimits
 from tui_trader.tui.alpaca_status import alpaca_status
+from tui_trader.tui.setup_carried import (
+    CARRIED,
+    NOT_CHECKED,
+    OPS,
+    POLICY,
+    SWITCHES,
+    UNCHECKED,
+    UNUSED,
+    YAHOO,
+)
 
 if TYPE_CHECKING:  # imported when a plan is made: the engine and store are not needed to draw
     from tui_trader.learning.setup import LearningSettings  # the setup screen (issue 17)
@@ -97,40 +107,30 @@ _FROM_CONFIG = {
     "weight_floor": "weight_floor",
     "stop_loss": "stop_loss",
     "take_profit": "take_profit",
+    "db": "db",
 }
-"""Settings-file keys (``tui-trader.toml``) and the setup fields they fill."""
-
-
-CARRIED: dict[str, tuple[str, Any]] = {
-    "slippage_bps": ("slippage_bps", float),
-    "commission_per_share": ("commission_per_share", float),
-    "commission_min": ("commission_min", float),
-    "fractional": ("fractional", bool),
-    "allow_short": ("allow_short", bool),
-    "allocation": ("allocation_pct", float),
-    "requests_per_minute": ("requests_per_minute", float),
-}
-"""Settings-file keys with no field on the form that a desk session still obeys: the key, the
-session setting it fills and its type. The screen lists them, so none is in force unseen."""
-UNUSED = "settings_unused"
-"""The form value naming the settings file's keys the desk has no use for (Yahoo's cache and
-the replay commands' options), shown rather than silently dropped."""
+"""Settings-file keys (``tui-trader.toml``) and the setup fields they fill (``db``: the app's
+database when ``--db`` is not given, which the field then shows)."""
 
 
 def config_defaults(values: dict[str, Any]) -> dict[str, str]:
     """The form's starting text: the defaults, overridden by a (checked) settings file; the
     file's keys without a field are kept (``CARRIED``) or named as unused (``UNUSED``)."""
     out = dict(DEFAULTS)
-    unused = []
+    unused, unchecked = [], []
     for key, value in values.items():
         if key in CARRIED:
             out[key] = str(value)
-        elif key == "flatten_on_halt":
+        elif key in SWITCHES:
             out[key] = "on" if value else ""
+        elif key in NOT_CHECKED:
+            unchecked.append(key)
         elif key not in _FROM_CONFIG and key not in ("data", "weights"):
             unused.append(key)
     if unused:
         out[UNUSED] = ", ".join(sorted(unused))
+    if unchecked:
+        out[UNCHECKED] = ", ".join(unchecked)
     for key, name in _FROM_CONFIG.items():
         if key in values:
             value = values[key]
@@ -275,7 +275,7 @@ def validate(
     backup_keep = _check(errors, "backup_keep", non_negative_int, values.get("backup_keep", "0"))
     learning = _learning(errors, values)
     carried = {
-        field: (values[key] == "True" if kind is bool else float(values[key]))
+        field: (values[key] == "True" if kind is bool else kind(values[key]))
         for key, (field, kind) in CARRIED.items()
         if key in values
     }
@@ -287,6 +287,19 @@ def validate(
         file = values.get("replay_file", "").strip()
         errors.update(_replay_file(file))
         data = f"replay:{file}"
+    yahoo = {key: carried.pop(key) for key in YAHOO if key in carried}
+    if "timeout" in carried:  # the file's timeout is Yahoo's deadline too
+        yahoo["timeout"] = carried["timeout"]
+    if data == "yahoo" and yahoo:
+        from tui_trader.market.yahoo import YahooOptions
+
+        carried["yahoo"] = YahooOptions(**yahoo)
+    ops = {key: carried.pop(key) for key in OPS if key in carried}
+    policy = {key: carried.pop(key) for key in POLICY if key in carried}
+    if policy:
+        from tui_trader.ops.alerts import AlertPolicy
+
+        ops["policy"] = AlertPolicy(**policy)
     if mode == "live" and not live_enabled:
         errors["mode"] = "live trading is off: start with --enable-live or turn on the switch"
     elif mode == "live" and not live_confirmed:
@@ -319,9 +332,11 @@ def validate(
         learning=learning,
         **carried,
     )
-    ops = _ops_settings(alerts=alerts, backup_every=backup_every, backup_keep=backup_keep)
+    ops_settings = _ops_settings(
+        alerts=alerts, backup_every=backup_every, backup_keep=backup_keep, **ops
+    )
     adopt = adopt_positions and mode in ("paper", "live")
-    return FormResult(SessionPlan(mode, settings, iterations, every, ops, adopt))
+    return FormResult(SessionPlan(mode, settings, iterations, every, ops_settings, adopt))
 
 
 def _replay_file(file: str) -> dict[str, str]:
@@ -364,16 +379,6 @@ def _learning(errors: dict[str, str], values: dict[str, str]) -> LearningSetting
     problems = settings.problems()
     errors.update(problems)
     return None if problems else settings
-
-
-def carried_note(values: dict[str, str]) -> str:
-    """One line for the setup screen: the settings file's keys in force without a field, and
-    those the desk does not use; empty when there are none."""
-    kept = [f"{key} {values[key]}" for key in CARRIED if key in values]
-    parts = [f"also from the settings file: {', '.join(kept)}"] if kept else []
-    if values.get(UNUSED):
-        parts.append(f"not used by the desk: {values[UNUSED]}")
-    return "; ".join(parts)
 
 
 def _alerts(text: str) -> tuple[str, ...]:

@@ -28,7 +28,9 @@ class LiveWarningScreen(ModalScreen[bool]):
     ]
     AUTO_FOCUS = "#live-cancel"
 
-    def __init__(self, limits: RiskLimits, url: str, adopt_positions: bool = False) -> None:
+    def __init__(
+        self, limits: RiskLimits, url: str, adopt_positions: bool = False, unchecked: str = ""
+    ) -> None:
         """The limits, URL and position adoption the warning names."""
         super().__init__(classes="dialog")
         self.limits = limits
@@ -36,6 +38,9 @@ class LiveWarningScreen(ModalScreen[bool]):
         self.adopt_positions = adopt_positions
         """Whether the session will adopt positions changed while no session ran: it changes
         what the desk may trade, so it is said beside the phrase."""
+        self.unchecked = unchecked
+        """The settings file's readiness keys (``setup_carried.NOT_CHECKED``): the desk has no
+        readiness gate, and a trader who set one must not go live believing it checked."""
 
     def compose(self) -> ComposeResult:
         """Warning text, the limits, the phrase field, then Cancel before Confirm."""
@@ -50,7 +55,8 @@ class LiveWarningScreen(ModalScreen[bool]):
                 f"Active limits: max drawdown [b]{lim.max_drawdown_pct:g}%[/b], max daily loss "
                 f"[b]{lim.max_daily_loss_pct:g}%[/b], max position [b]{lim.max_position_pct:g}%"
                 f"[/b] of equity, [b]{lim.max_orders_per_day}[/b] orders a day.\n"
-                f"{adopt_warning(self.adopt_positions)}\n\n"
+                f"{adopt_warning(self.adopt_positions)}\n"
+                f"{_unchecked_warning(self.unchecked)}\n"
                 f"Type [b]{LIVE_PHRASE}[/b] to enable the confirm button.",
                 classes="dialog-text",
             )
@@ -89,3 +95,14 @@ class LiveWarningScreen(ModalScreen[bool]):
     def action_cancel(self) -> None:
         """Escape cancels."""
         self.dismiss(False)
+
+
+def _unchecked_warning(keys: str) -> str:
+    """The line about the settings file's readiness bar, which the desk does not check (empty
+    when the file sets none)."""
+    if not keys:
+        return ""
+    return (
+        f"The settings file's readiness bar ({keys}) is [b]NOT checked[/b] by the desk: run "
+        "'tui-trader live readiness' first.\n"
+    )

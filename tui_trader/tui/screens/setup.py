@@ -24,15 +24,14 @@ from tui_trader.tui.alpaca_status import ADOPT_HINT, adopt_warning, alpaca_statu
 from tui_trader.tui.screens.confirm import ConfirmScreen
 from tui_trader.tui.screens.first_resume import StyledOnMount
 from tui_trader.tui.screens.live_warning import LiveWarningScreen
+from tui_trader.tui.setup_carried import CARRIED, UNCHECKED, carried_note
 from tui_trader.tui.setup_form import (
-    CARRIED,
     DEFAULTS,
     MODE_LABELS,
     MODES,
     WEIGHT_LABELS,
     FormResult,
     SessionPlan,
-    carried_note,
     typed_limits,
     validate,
 )
@@ -159,7 +158,8 @@ class SetupScreen(StyledOnMount, Screen[None]):
                 )
             with Horizontal(classes="field", id="adopt-row"):
                 yield Label("Adopt positions", classes="field-label")
-                yield Checkbox(ADOPT_HINT, False, compact=True, id="adopt")
+                adopt = bool(self.defaults.get("adopt_positions"))  # the settings file's
+                yield Checkbox(ADOPT_HINT, adopt, compact=True, id="adopt")
             yield from _choice_row("Data source", "data", DATA_LABELS, self.defaults.get("data"))
             for name, label, hint in TEXT_FIELDS:
                 if name == "learning_rate":  # the weights first, then how they learn
@@ -310,7 +310,12 @@ class SetupScreen(StyledOnMount, Screen[None]):
         self, limits: RiskLimits, adopt: bool, answered: Callable[[bool | None], None]
     ) -> None:
         """Show the live-trading warning (the limits, whether positions are adopted)."""
-        warning = LiveWarningScreen(limits, alpaca_status("live").url, adopt_positions=adopt)
+        warning = LiveWarningScreen(
+            limits,
+            alpaca_status("live").url,
+            adopt_positions=adopt,
+            unchecked=self.defaults.get(UNCHECKED, ""),
+        )
         self.app.push_screen(warning, answered)
 
     @on(Checkbox.Changed, "#adopt")

@@ -1,0 +1,220 @@
+"""Every settings-file key on the desk: a form field, carried to the session, or named on the
+setup screen. The desk dropped ``live paper``'s own keys (``suspend-on-halt``,
+``ignore-market-hours``, ``adopt-positions``, the readiness bar) without a word: a trader who set
+``suspend-on-halt`` in the file and started an Alpaca session from the desk believed it on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.widgets import Checkbox, Static
+from tui_helpers import wait_for
+
+from tui_trader.cli import build_parser
+from tui_trader.cli.common import UsageError
+from tui_trader.cli.config_cmd import known_settings, setup_defaults
+from tui_trader.ops.config_file import COMMAND_LINE_ONLY
+from tui_trader.tui.app import make_app
+from tui_trader.tui.setup_carried import carried_note
+from tui_trader.tui.setup_form import DEFAULTS, validate
+
+EVERY_KEY = {
+    "adjusted": "true",
+    "adopt_positions": "true",
+    "alert": '["json://127.0.0.1:9/hook"]',
+    "alert_deadline": "5",
+    "alert_retries": "2",
+    "alert_slippage_bps": "30",
+    "allocation": "5",
+    "allow_short": "true",
+    "backup_dir": '"bk"',
+    "backup_every": "30",
+    "backup_keep": "4",
+    "batch": "true",
+    "cache_dir": '"cache"',
+    "commission_min": "0.5",
+    "commission_per_share": "0.002",
+    "commit_every": "2",
+    "data": '"yahoo"',
+    "db": '"file.db"',
+    "every": "1",
+    "flatten_on_halt": "true",
+    "fractional": "true",
+    "ignore_market_hours": "true",
+    "interval": '"1h"',
+    "iterations": "9",
+    "learning_rate": "0.05",
+    "max_daily_loss": "1.5",
+    "max_drawdown": "3",
+    "max_drawdown_seen": "2",
+    "max_halts": "1",
+    "max_orders_per_day": "12",
+    "max_position": "8",
+    "min_days": "3",
+    "min_iterations": "20",
+    "min_pnl": "1",
+    "offline": "true",
+    "period": '"30d"',
+    "requests_per_minute": "900",
+    "seed": "11",
+    "slippage_bps": "2",
+    "snapshot_every": "3",
+    "start_cash": "20000",
+    "stop_loss": "3",
+    "suspend_on_halt": "true",
+    "symbols": '"QQQ"',
+    "take_profit": "6",
+    "timeout": "30",
+    "weight_floor": "0.02",
+    "weights": '"equal"',
+}
+"""A good value of every key a settings file may set."""
+
+
+def test_every_key_the_file_sets_is_a_field_carried_or_named(tmp_path: Path) -> None:
+    """Each key is on the form (its field or switch changed from the default) or named on the
+    setup screen's line; a new option fails this test until the desk says what it does with
+    it. Before, eight live-only keys vanished (``suspend_on_halt``, ``min_days``, ...)."""
+    assert set(EVERY_KEY) == known_settings(build_parser()) - COMMAND_LINE_ONLY
+    path = tmp_path / "desk.toml"
+    path.write_text("".join(f"{key} = {value}\n" for key, value in EVERY_KEY.items()))
+    fields = setup_defaults(path)
+    assert fields is not None
+    note = carried_note(fields)
+    on_form = {k for k, v in fields.items() if DEFAULTS.get(k, "") != v}
+    renamed = {"max_orders_per_day": "max_orders", "alert": "alerts"}
+    silent = [k for k in EVERY_KEY if renamed.get(k, k) not in on_form and k not in note]
+    assert silent == []
+
+
+def test_the_files_live_keys_reach_a_desks_alpaca_session(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``suspend-on-halt``, ``ignore-market-hours``, ``timeout`` and ``start-cash`` are what
+    ``live paper`` would run with: the desk's Alpaca session was built with the defaults (no
+    suspend, market hours kept, 10 s, the whole equity) whatever the file said."""
+    from tui_trader.session import alpaca
+    from tui_trader.tui.handles import SESSION_BUILDERS
+
+    monkeypatch.setenv("APCA_API_KEY_ID", "PKTEST")
+    monkeypatch.setenv("APCA_API_SECRET_KEY", "not-shown")
+    path = tmp_path / "desk.toml"
+    path.write_text(
+        "suspend-on-halt = true\nignore-market-hours = true\ntimeout = 30\nstart-cash = 2500\n"
+    )
+    fields = setup_defaults(path)
+    assert fields is not None
+    note = carried_note(fields)
+    assert "suspend_on_halt True" in note and "ignore_market_hours True" in note
+    assert "timeout 30.0 s" in note and "start_cash 2500.0 (Alpaca" in note
+    plan = validate(dict(fields, db="desk.db", mode="paper")).plan
+    assert plan is not None
+    built = []
+    monkeypatch.setattr(alpaca, "build_alpaca_session", lambda s, e, clock=None: built.append(s))
+    SESSION_BUILDERS["paper"](plan.settings)()
+    (settings,) = built
+    assert settings.suspend_on_halt and not settings.require_open_market
+    assert (settings.timeout, settings.capital) == (30.0, 2500.0)
+
+
+def test_the_files_timeout_is_a_local_desks_yahoo_deadline_and_checked_as_alpacas(
+    tmp_path: Path,
+) -> None:
+    """``timeout`` is Yahoo's deadline for a local session on Yahoo data (as for ``paper``);
+    over 600 s the desk refuses the file as ``live paper`` does, naming line and key (the desk
+    took it and dropped it)."""
+    path = tmp_path / "desk.toml"
+    path.write_text('data = "yahoo"\ntimeout = 45\n')
+    fields = setup_defaults(path)
+    assert fields is not None
+    plan = validate(dict(fields, db="desk.db")).plan
+    assert plan is not None and plan.settings.yahoo.timeout == 45.0
+    path.write_text("seed = 3\ntimeout = 1000\n")
+    with pytest.raises(UsageError, match=r"desk.toml:2: key 'timeout': at most 600 seconds"):
+        setup_defaults(path)
+
+
+async def test_the_setup_screen_says_the_readiness_bar_is_not_checked(
+    db_path, tmp_path: Path
+) -> None:
+    """The readiness keys (a safety bar the desk has no gate for) are named on the setup
+    screen before anything starts, and ``adopt-positions`` sets the Adopt switch."""
+    path = tmp_path / "desk.toml"
+    path.write_text("min-days = 5\nmax-halts = 0\nadopt-positions = true\n")
+    app = make_app(db_path, setup_defaults=setup_defaults(path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: not app.screen.query_one("#start").disabled, "the check")
+        note = app.screen.query_one("#carried", Static).render().plain
+        assert note.startswith("NOT CHECKED by the desk: min_days, max_halts (the readiness")
+        assert app.screen.query_one("#adopt", Checkbox).value is True
+
+
+def test_the_files_operations_cadences_and_yahoo_keys_reach_the_desks_plan(
+    tmp_path: Path,
+) -> None:
+    """Keys the desk named "not used" though its sessions take them: the alerts' deadline,
+    retries and slippage bar and the backups' folder (every session), the snapshot and commit
+    cadences (a local session), Yahoo's cache, adjusted prices and offline (a local session on
+    Yahoo data). Only ``batch`` (replay a file to its end, a command-line run) is left unused."""
+    path = tmp_path / "desk.toml"
+    path.write_text(
+        "alert-deadline = 4\nalert-retries = 0\nalert-slippage-bps = 25\n"
+        f'backup-dir = "{tmp_path / "bk"}"\nsnapshot-every = 3\ncommit-every = 2\n'
+        f'data = "yahoo"\ncache-dir = "{tmp_path / "cache"}"\nadjusted = true\noffline = true\n'
+        "batch = true\n"
+    )
+    fields = setup_defaults(path)
+    assert fields is not None
+    assert carried_note(fields).endswith("\nnot used by the desk: batch")
+    plan = validate(dict(fields, db="desk.db")).plan
+    assert plan is not None
+    ops, settings = plan.ops, plan.settings
+    assert (ops.policy.deadline, ops.policy.retries, ops.slippage_alert_bps) == (4.0, 0, 25.0)
+    assert ops.backup_dir == tmp_path / "bk"
+    assert (settings.snapshot_every, settings.commit_every) == (3, 2)
+    yahoo = settings.yahoo
+    assert (yahoo.cache_dir, yahoo.adjusted, yahoo.offline) == (tmp_path / "cache", True, True)
+
+
+def test_the_files_database_is_the_desks_unless_db_is_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``db`` in the settings file is the desk's database, as it is ``paper``'s (the desk
+    opened ``$TUI_TRADER_DB`` or the default one, and a session started there did not see the
+    file's database's halts); ``--db`` wins over it."""
+    from tui_trader.cli import main
+    from tui_trader.tui import app as app_module
+
+    opened: list[Path] = []
+
+    class NoRun:
+        def run(self) -> None:
+            """Nothing."""
+
+    monkeypatch.setattr(app_module, "make_app", lambda db, **_: opened.append(db) or NoRun())
+    monkeypatch.setenv("TUI_TRADER_DB", str(tmp_path / "env.db"))
+    path = tmp_path / "desk.toml"
+    path.write_text(f'db = "{tmp_path / "file.db"}"\n')
+    assert main(["--config", str(path)]) == 0
+    assert main(["--config", str(path), "--db", str(tmp_path / "typed.db")]) == 0
+    assert opened == [tmp_path / "file.db", tmp_path / "typed.db"]
+
+
+async def test_the_live_warning_says_the_files_readiness_bar_is_not_checked(
+    db_path, tmp_path: Path
+) -> None:
+    """Going live from the desk, the real-money warning names the file's readiness keys as not
+    checked (it named the limits only, and the desk has no readiness gate)."""
+    from textual.widgets import Select
+
+    from tui_trader.tui.screens.live_warning import LiveWarningScreen
+
+    path = tmp_path / "desk.toml"
+    path.write_text("min-days = 5\nmin-pnl = 100\n")
+    app = make_app(db_path, live_enabled=True, setup_defaults=setup_defaults(path))
+    async with app.run_test(size=(120, 36)) as pilot:
+        app.screen.query_one("#mode", Select).value = "live"
+        await wait_for(pilot, lambda: isinstance(app.screen, LiveWarningScreen), "the warning")
+        text = str(app.screen.query_one(".dialog-text", Static).render())
+        assert "readiness bar (min_days, min_pnl) is NOT checked by the desk" in text

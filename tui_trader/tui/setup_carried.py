@@ -1,0 +1,88 @@
+"""The settings file's keys that have no field on the setup form, and the screen's note about
+them: each is carried to the session, sets a switch, or is named as not used or not checked.
+
+Apart from ``setup_form`` (the fields' rules) so that the desk's answer for every key of the
+settings file is in one place; nothing here imports Textual or the engine.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+CARRIED: dict[str, tuple[str, Any]] = {
+    "slippage_bps": ("slippage_bps", float),
+    "commission_per_share": ("commission_per_share", float),
+    "commission_min": ("commission_min", float),
+    "fractional": ("fractional", bool),
+    "allow_short": ("allow_short", bool),
+    "allocation": ("allocation_pct", float),
+    "requests_per_minute": ("requests_per_minute", float),
+    "timeout": ("timeout", float),
+    "suspend_on_halt": ("suspend_on_halt", bool),
+    "ignore_market_hours": ("ignore_market_hours", bool),
+    "capital": ("capital", float),
+    "snapshot_every": ("snapshot_every", int),
+    "commit_every": ("commit_every", int),
+    "cache_dir": ("cache_dir", Path),
+    "adjusted": ("adjusted", bool),
+    "offline": ("offline", bool),
+    "alert_slippage_bps": ("slippage_alert_bps", float),
+    "alert_deadline": ("deadline", float),
+    "alert_retries": ("retries", int),
+    "backup_dir": ("backup_dir", Path),
+}
+"""Settings-file keys with no field on the form that a desk session still obeys: the key, the
+setting it fills (``LocalSettings``; ``YAHOO``, ``OPS`` and ``POLICY`` go elsewhere) and its
+type. The screen lists them, so none is in force unseen. ``capital`` is the file's
+``start_cash`` as ``live paper`` reads it (trade as if the account held at most this much); the
+form's field is a local session's cash."""
+YAHOO = ("cache_dir", "adjusted", "offline")
+"""Carried settings of a local session's Yahoo data (``YahooOptions``, with ``timeout``)."""
+OPS = ("slippage_alert_bps", "backup_dir")
+"""Carried settings of the session's alerts and backups (``OpsSettings``)."""
+POLICY = ("deadline", "retries")
+"""Carried settings of how hard an alert is tried (``AlertPolicy``)."""
+SWITCHES = ("flatten_on_halt", "adopt_positions")
+"""Settings-file keys that set a switch of the form."""
+NOT_CHECKED = ("min_iterations", "min_pnl", "min_days", "max_drawdown_seen", "max_halts")
+"""``live trading``'s readiness bar: the desk has no readiness gate, so a file setting one is
+told, in words, that the desk does not check it (a safety key must not look in force)."""
+UNUSED = "settings_unused"
+"""The form value naming the settings file's keys the desk has no use for (``batch``: a
+command-line run), shown rather than silently dropped."""
+UNCHECKED = "settings_unchecked"
+"""The form value naming the file's readiness keys (``NOT_CHECKED``) it sets."""
+
+
+def carried_note(values: dict[str, str]) -> str:
+    """The setup screen's note, a line per kind: the settings file's readiness keys the desk
+    does not check, its keys in force without a field (and for which sessions), those the desk
+    does not use; empty when there are none."""
+    parts = []
+    if values.get(UNCHECKED):  # a safety key first: it must not look in force
+        parts.append(
+            f"NOT CHECKED by the desk: {values[UNCHECKED]} (the readiness bar of 'live "
+            "trading' on the command line; 'live readiness' shows it)"
+        )
+    kept = [
+        _NOTE.get(key, "{k} {v}").format(k=key, v=values[key]) for key in CARRIED if key in values
+    ]
+    if kept:
+        parts.append(f"also from the settings file: {', '.join(kept)}")
+    if values.get(UNUSED):
+        parts.append(f"not used by the desk: {values[UNUSED]}")
+    return "\n".join(parts)  # a line each: at 80 columns "; " ran them into one block
+
+
+_LOCAL = ("slippage_bps", "commission_per_share", "commission_min", "fractional", "allow_short")
+_ALPACA = ("requests_per_minute", "suspend_on_halt", "ignore_market_hours")
+_NOTE = {
+    "capital": "start_cash {v} (Alpaca: the most traded)",
+    "timeout": "timeout {v} s",
+    **{key: "{k} {v} (local)" for key in (*_LOCAL, "snapshot_every", "commit_every")},
+    **{key: "{k} {v} (Yahoo)" for key in YAHOO},
+    **{key: "{k} {v} (Alpaca)" for key in _ALPACA},
+}
+"""How a carried key reads on the screen: which sessions it is for (a local one's costs mean
+nothing to an Alpaca session, an account flag nothing to a local one), and its unit."""
