@@ -103,8 +103,9 @@ class ShadowBook:
         """``observe`` on plain values (the allocator's per-bar path): the regime the held
         targets were set in, their names, each one's net return and reward, the bar's return;
         ``None`` when there was nothing to score."""
-        held = self._held.get(symbol)
-        if held is None:
+        try:  # subscripts here, not ``.get``: no call for every symbol-bar and strategy
+            held = self._held[symbol]
+        except KeyError:
             self._held[symbol] = _Held(close, names, targets, regime)
             return None
         old_close, old_names, old_targets, old_regime = (
@@ -134,10 +135,10 @@ class ShadowBook:
             targets = [now.get(name, 0.0) for name in old_names]
         returns, rewards = [], []
         add_return, add_reward = returns.append, rewards.append
-        by_regime = self.stats.get(old_regime)
-        if by_regime is None:
+        try:
+            by_regime = self.stats[old_regime]
+        except KeyError:
             by_regime = self.stats[old_regime] = {}
-        get = by_regime.get
         for name, before, after in zip(old_names, old_targets, targets, strict=True):
             moved = after - before
             net = before * ret - (cost * abs(moved) if moved else unmoved)
@@ -146,14 +147,16 @@ class ShadowBook:
             reward = net / scale
             reward = reward if reward < 5.0 else 5.0
             add_reward(reward if reward > -5.0 else -5.0)
-            st = get(name)
-            if st is None:
+            try:
+                st = by_regime[name]
+            except KeyError:
                 st = by_regime[name] = ShadowStats()
             st.bars += 1
             st.net_return += net
             st.last_return = net
-        st = get(MARKET_RECORD)
-        if st is None:
+        try:
+            st = by_regime[MARKET_RECORD]
+        except KeyError:
             st = by_regime[MARKET_RECORD] = ShadowStats()
         st.bars += 1
         st.net_return += ret
