@@ -126,8 +126,7 @@ class AdaptiveAllocator:
         the next bar moves the exposures)."""
         self._bar_at: tuple[datetime | None, bool, float] = (None, False, 1.0)
         """For the bar time it was worked out at (``_cycle_time``, the same object): whether the
-        long trend leads the shadow records, and the learned exposure. Both move only when a bar
-        is observed, so ``allocate`` works them out once per bar time."""
+        long trend leads the shadow records, and the learned exposure (both move only per bar)."""
         self._held: dict[str, list[float]] = {}
         """Per symbol: the blend last set (before the exposure and the scaling), how far it
         moved then (both for the exposure's record), and the share held after the no-trade
