@@ -32,7 +32,7 @@ from tui_trader.brokers.paper_matching import (
     reserve_price,
     trail_stop,
 )
-from tui_trader.core.domain import Bar, Position
+from tui_trader.core.domain import Bar, Position, marked
 from tui_trader.core.orders import (
     Fill,
     Order,
@@ -301,7 +301,7 @@ class PaperBroker(PaperAccount):
             self._last[symbol] = close
             held = positions.get(symbol)
             if held:
-                positions[symbol] = Position(symbol, held.qty, held.avg_entry_price, close)
+                positions[symbol] = marked(held, close)
 
     def _trading_day(self, ts: datetime) -> date:
         """``trading_day`` remembered for the last timestamp (a bar's orders share it)."""

@@ -126,8 +126,7 @@ class AdaptiveAllocator:
         the next bar moves the exposures)."""
         self._bar_at: tuple[datetime | None, bool, float] = (None, False, 1.0)
         """For the bar time it was worked out at (``_cycle_time``, the same object): whether the
-        long trend leads the shadow records, and the learned exposure. Both move only when a bar
-        is observed, so ``allocate`` works them out once per bar time."""
+        long trend leads the shadow records, and the learned exposure (both move only per bar)."""
         self._held: dict[str, list[float]] = {}
         """Per symbol: the blend last set (before the exposure and the scaling), how far it
         moved then (both for the exposure's record), and the share held after the no-trade
@@ -307,10 +306,12 @@ class AdaptiveAllocator:
         else:
             weights = self._weights_of(label)
         self._last_used[symbol] = weights
-        get = weights.get
-        blended = sum([get(n, 0.0) * s.target for n, s in signals.items()])
+        try:  # subscripts, not ``.get``: no call per strategy; a name the weights lack weighs 0
+            blended = sum([weights[n] * s.target for n, s in signals.items()])
+        except KeyError:
+            blended = sum([weights.get(n, 0.0) * s.target for n, s in signals.items()])
         if Warming in map(type, signals.values()):  # share out their weight
-            ready = sum([get(n, 0.0) for n, s in signals.items() if type(s) is not Warming])
+            ready = sum([weights.get(n, 0.0) for n, s in signals.items() if type(s) is not Warming])
             blended = blended / ready if ready > 0 else 0.0
         at, cycle = self._bar_at, self._cycle_time
         if at[0] is not cycle or cycle is None:  # once per bar time: both move per bar

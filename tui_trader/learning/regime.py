@@ -191,8 +191,9 @@ class RegimeDetector:
     def advance(self, bar: Bar) -> str:
         """Take the symbol's next bar (``update`` without building the call for it); returns the
         label the symbol had before this bar."""
-        s = self._state.get(bar.symbol)
-        if s is None:
+        try:  # a subscript, not ``.get``: no call for every symbol-bar
+            s = self._state[bar.symbol]
+        except KeyError:
             s = self._state[bar.symbol] = _SymbolState()
             self.symbol_count = len(self._state)
         before = s.label

@@ -103,8 +103,12 @@ class ShadowBook:
         """``observe`` on plain values (the allocator's per-bar path): the regime the held
         targets were set in, their names, each one's net return and reward, the bar's return;
         ``None`` when there was nothing to score."""
-        held = self._held.get(symbol)
-        if held is None:
+        if len(targets) != len(names):  # here, before anything is held or scored: the loop
+            # below reads the held targets and these by index (each pair held was checked)
+            raise ValueError(f"{len(names)} strategy names but {len(targets)} targets")
+        try:  # subscripts here, not ``.get``: no call for every symbol-bar and strategy
+            held = self._held[symbol]
+        except KeyError:
             self._held[symbol] = _Held(close, names, targets, regime)
             return None
         old_close, old_names, old_targets, old_regime = (
@@ -134,26 +138,31 @@ class ShadowBook:
             targets = [now.get(name, 0.0) for name in old_names]
         returns, rewards = [], []
         add_return, add_reward = returns.append, rewards.append
-        by_regime = self.stats.get(old_regime)
-        if by_regime is None:
+        try:
+            by_regime = self.stats[old_regime]
+        except KeyError:
             by_regime = self.stats[old_regime] = {}
-        get = by_regime.get
-        for name, before, after in zip(old_names, old_targets, targets, strict=True):
-            moved = after - before
+        # by index rather than zip(..., strict=True), whose keyword alone costs more than the
+        # loop's body (~1,500 instructions a symbol-bar); the lengths are checked above
+        for i, name in enumerate(old_names):
+            before = old_targets[i]
+            moved = targets[i] - before
             net = before * ret - (cost * abs(moved) if moved else unmoved)
             add_return(net)
             # max(-5, min(5, net / scale)), the same comparisons without two calls
             reward = net / scale
             reward = reward if reward < 5.0 else 5.0
             add_reward(reward if reward > -5.0 else -5.0)
-            st = get(name)
-            if st is None:
+            try:
+                st = by_regime[name]
+            except KeyError:
                 st = by_regime[name] = ShadowStats()
             st.bars += 1
             st.net_return += net
             st.last_return = net
-        st = get(MARKET_RECORD)
-        if st is None:
+        try:
+            st = by_regime[MARKET_RECORD]
+        except KeyError:
             st = by_regime[MARKET_RECORD] = ShadowStats()
         st.bars += 1
         st.net_return += ret

@@ -165,7 +165,11 @@ class RegimeWeights:
             total = sum(raw)
             if total > 0:  # ``floor_shares``, its common case inline (twice a symbol-bar)
                 out = [w / total for w in raw]
-                rows[key] = out if min(out) >= floor else _pin(raw, out, floor)
+                low = out[0]  # min(out) as ``min`` finds it, without the builtin's call
+                for w in out:  # (its argument parsing: ~1,900 instructions for five floats)
+                    if w < low:
+                        low = w
+                rows[key] = out if low >= floor else _pin(raw, out, floor)
             else:
                 rows[key] = floor_shares(raw, floor)
             stale.add(key)

@@ -42,8 +42,9 @@ class MovingAverageCrossover:
 
     def on_bar(self, bar: Bar) -> Signal:
         """Update both averages with the close and compare them."""
-        s = self._state.get(bar.symbol)
-        if s is None:
+        try:  # a subscript, not ``.get``: no call for every symbol-bar
+            s = self._state[bar.symbol]
+        except KeyError:
             s = self._state[bar.symbol] = _Averages()
         close = bar.close
         fast, slow = self.fast, self.slow

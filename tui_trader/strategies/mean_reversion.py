@@ -33,8 +33,9 @@ class MeanReversion:
         """Push the close, score it against the window, map the score to a target (the push,
         the window's mean and standard deviation worked out here, as ``RollingWindow`` does:
         this runs for every symbol and bar)."""
-        w = self._windows.get(bar.symbol)
-        if w is None:
+        try:  # a subscript, not ``.get``: no call for every symbol-bar
+            w = self._windows[bar.symbol]
+        except KeyError:
             w = self._windows[bar.symbol] = RollingWindow(self.window)
         close = bar.close
         values = w.values  # ``w.push(close)``, its sums in its order, without the call

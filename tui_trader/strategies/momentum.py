@@ -30,8 +30,9 @@ class Momentum:
 
     def on_bar(self, bar: Bar) -> Signal:
         """Push the close and compare it with the one ``lookback`` bars back."""
-        closes = self._closes.get(bar.symbol)
-        if closes is None:
+        try:  # a subscript, not ``.get``: no call for every symbol-bar
+            closes = self._closes[bar.symbol]
+        except KeyError:
             closes = self._closes[bar.symbol] = deque(maxlen=self.lookback + 1)
         close = bar.close
         closes.append(close)

@@ -61,8 +61,9 @@ class VolatilityTargeted:
 
     def on_bar(self, bar: Bar) -> Signal:
         """Update the trend average and both volatility windows, then size the position."""
-        w = self._state.get(bar.symbol)
-        if w is None:
+        try:  # a subscript, not ``.get``: no call for every symbol-bar
+            w = self._state[bar.symbol]
+        except KeyError:
             w = self._state[bar.symbol] = _Windows()
         close = bar.close
         trend, short, long = self.trend, self.short, self.long
