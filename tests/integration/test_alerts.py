@@ -124,6 +124,33 @@ def test_a_hanging_webhook_never_holds_up_the_cycles(db_path: Path, clock) -> No
     assert rows[0][2] == 2 and rows[0][3] == "the server did not accept it"
 
 
+def test_a_flood_of_costly_fills_neither_drops_nor_delays_a_halt() -> None:
+    """Fills pile up behind a server that hangs; the halt that follows is still queued and is
+    the next message the server receives, ahead of the fills waiting before it."""
+    from tui_trader.engine.notices import SLIPPAGE, Notice
+
+    def notice(event: str, action: str) -> Notice:
+        return Notice("live", "alpaca:X", event, 30.0, 5.0, action, 1.0)
+
+    lines: list[str] = []
+    with webhook(hang=True) as hook:
+        policy = AlertPolicy(deadline=30.0, retries=0, queue_size=3)
+        notifier = AlertNotifier((hook.url,), None, lines.append, policy)
+        notifier.submit(notice(SLIPPAGE, "recorded the fill"))
+        wait_for(lambda: len(hook.bodies) == 1)  # in flight: the server holds it
+        for _ in range(4):  # three wait, the fourth finds the queue full
+            notifier.submit(notice(SLIPPAGE, "recorded the fill"))
+        notifier.submit(notice("drawdown_kill_switch", "halted trading until reset"))
+        hook.release.set()  # the server now hangs up at once: each attempt fails fast
+        wait_for(lambda: len(hook.bodies) == 5)
+        assert notifier.close()
+    assert lines.count("alert queue full: slippage not sent") == 1
+    assert not any("drawdown_kill_switch not sent" in line for line in lines)
+    titles = [body["title"] for body in hook.bodies]
+    assert titles[1] == "tui-trader LIVE: drawdown_kill_switch"
+    assert titles[2:] == ["tui-trader LIVE: slippage"] * 3
+
+
 def test_a_delivery_gives_up_at_its_deadline() -> None:
     """A server that accepts and never answers: the attempt ends at the deadline, said so."""
     with webhook(hang=True) as hook:

@@ -2,24 +2,26 @@
 
 apprise speaks email over SMTP, SMS gateways, Telegram, Slack, Discord, ntfy, Pushover, JSON
 webhooks and more from one URL notation, so no sender is written here. The trading thread only
-puts a notice on a bounded queue (never waits; a full queue drops the notice and says so). One
-sender thread delivers each notice to every URL, each attempt under a deadline, retrying a bounded
-number of times; a delivery that still fails is written as an ``alert_deliveries`` row and one
-printed line. URLs are shown and stored only with their tokens and passwords masked.
+puts a notice on a bounded queue (never waits; a full queue drops the notice and says so). Costly
+fills wait in a queue of their own, behind halts and every other notice, so a flood of fills can
+neither crowd a halt out nor hold it back. One sender thread delivers each notice to every URL,
+each attempt under a deadline, retrying a bounded number of times; a delivery that still fails is
+written as an ``alert_deliveries`` row and one printed line. URLs are shown and stored only with
+their tokens and passwords masked.
 """
 
 from __future__ import annotations
 
 import logging
-import queue
 import re
 import threading
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tui_trader.engine.notices import Notice
+from tui_trader.engine.notices import SLIPPAGE, Notice
 from tui_trader.store.own_connection import own_connection, own_errors
 
 Report = Callable[[str], None]
@@ -113,7 +115,12 @@ class AlertNotifier:
         self.db = db
         self.report = report or (lambda line: None)
         self.policy = policy or AlertPolicy()
-        self._queue: queue.Queue[Notice | None] = queue.Queue(self.policy.queue_size)
+        self._urgent: deque[Notice] = deque()
+        """Halts, reconciliation differences, failed backups, the session's end: sent first."""
+        self._fills: deque[Notice] = deque()
+        """Costly fills (``--alert-slippage-bps``): sent when nothing urgent waits."""
+        self._ready = threading.Condition()
+        self._ending = False
         self._closing = threading.Event()
         self.delivered = 0
         self.failed = 0
@@ -122,10 +129,16 @@ class AlertNotifier:
         self._thread.start()
 
     def submit(self, notice: Notice) -> None:
-        """Queue a notice (the trading thread calls this); a full queue drops it."""
-        try:
-            self._queue.put_nowait(notice)
-        except queue.Full:
+        """Queue a notice (the trading thread calls this); a full queue drops it. Each of the
+        two queues holds ``queue_size`` notices: a hundred costly fills waiting behind a slow
+        server once dropped the halt that came after them ("alert queue full")."""
+        waiting = self._fills if notice.event == SLIPPAGE else self._urgent
+        with self._ready:
+            full = len(waiting) >= self.policy.queue_size
+            if not full:
+                waiting.append(notice)
+                self._ready.notify()
+        if full:
             self.dropped += 1
             self.report(f"alert queue full: {notice.event} not sent")
 
@@ -134,19 +147,24 @@ class AlertNotifier:
         if timeout is None:
             timeout = (self.policy.deadline + 1) * max(len(self.urls), 1) * 2
         self._closing.set()
-        try:
-            self._queue.put(None, timeout=timeout)
-        except queue.Full:
-            return False
+        with self._ready:
+            self._ending = True
+            self._ready.notify()
         self._thread.join(timeout)
         return not self._thread.is_alive()
 
+    def _next(self) -> Notice | None:
+        """The next notice to send, urgent ones first; ``None`` once closed and all sent."""
+        with self._ready:
+            while not (self._urgent or self._fills or self._ending):
+                self._ready.wait()
+            if self._urgent:
+                return self._urgent.popleft()
+            return self._fills.popleft() if self._fills else None
+
     def _run(self) -> None:
         """The sender loop: one notice at a time, to every URL."""
-        while True:
-            notice = self._queue.get()
-            if notice is None:
-                return
+        while (notice := self._next()) is not None:
             for url in self.urls:
                 self._send(url, notice)
 
