@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import make_session
-from tests.integration.ops_servers import smtp_server, wait_for, webhook
+from tests.integration.cli_helpers import run_cli
+from tests.integration.ops_servers import silent_server, smtp_server, wait_for, webhook
 from tui_trader.cli import main
 from tui_trader.ops.alerts import (
     AlertNotifier,
@@ -88,6 +90,25 @@ def test_alert_test_command_says_delivered_or_not(tmp_path: Path, capsys) -> Non
     code = main(["alert", "test", "--alert", dead, "--alert-deadline", "5"])
     assert code == 1
     assert f"not delivered: json://127.0.0.1:{hook.port}/hook" in capsys.readouterr().out
+
+
+def test_alert_test_ends_at_its_deadline_when_the_smtp_server_never_answers(
+    tmp_path: Path,
+) -> None:
+    """An SMTP server that takes the connection and never greets: ``alert test`` says so at
+    its 1 s deadline and exits then, not when the socket's 40 s timeout (``cto``) ends."""
+    with silent_server() as port:
+        url = (
+            f"mailto://127.0.0.1:{port}?from=desk@example.com&to=ops@example.com"
+            "&mode=insecure&cto=40"
+        )
+        started = time.monotonic()
+        result = run_cli(tmp_path, "alert", "test", "--alert", url, "--alert-deadline", "1")
+        took = time.monotonic() - started
+    assert result.returncode == 1
+    assert f"not delivered: mailto://127.0.0.1:{port}" in result.stdout
+    assert "no answer within 1 s" in result.stdout
+    assert took < 20, f"alert test took {took:.1f} s after a 1 s deadline"
 
 
 def test_a_hanging_webhook_never_holds_up_the_cycles(db_path: Path, clock) -> None:

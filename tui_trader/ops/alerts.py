@@ -64,7 +64,9 @@ def deliver(url: str, title: str, body: str, deadline: float, severity: str = "i
     """Send one message to ``url`` within ``deadline`` seconds; ``None`` or why it failed.
 
     apprise blocks while it talks; it runs on a helper thread that is abandoned (it ends on
-    apprise's own socket timeouts) when the deadline passes.
+    apprise's own socket timeouts) when the deadline passes. apprise talks on that thread
+    itself (``_sequential_asset``): on apprise's own worker pool the abandoned attempt held the
+    process at exit until the server's socket timeout, 15 s past a 1 s deadline.
     """
     outcome: list[str | None] = []
 
@@ -72,7 +74,7 @@ def deliver(url: str, title: str, body: str, deadline: float, severity: str = "i
         try:
             import apprise
 
-            sender = apprise.Apprise()
+            sender = apprise.Apprise(asset=_sequential_asset())
             if not sender.add(url.strip()):
                 outcome.append("not an alert URL apprise understands")
                 return
@@ -87,6 +89,18 @@ def deliver(url: str, title: str, body: str, deadline: float, severity: str = "i
     if worker.is_alive() or not outcome:
         return f"no answer within {deadline:g} s"
     return outcome[0]
+
+
+def _sequential_asset():
+    """apprise's settings for sending on the calling thread: no worker pool (whose threads
+    the interpreter waits for at exit) and no deadline of apprise's own (``deliver`` keeps
+    it), which apprise would otherwise enforce from that pool."""
+    import apprise
+
+    settings: dict[str, object] = {"async_mode": False}
+    if hasattr(apprise.AppriseAsset, "_service_timeout"):  # apprise 2: 0 turns it off
+        settings["service_timeout"] = 0
+    return apprise.AppriseAsset(**settings)
 
 
 @dataclass(frozen=True, slots=True)
