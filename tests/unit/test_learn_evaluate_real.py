@@ -152,3 +152,23 @@ def test_a_bad_window_is_refused_with_exit_2(window: str, capsys) -> None:
         main(["learn", "evaluate", "--seeds", "1", "--window", window])
     assert exc.value.code == 2
     assert "Traceback" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("days", [("1990-01-01", "1990-12-31"), ("2100-01-01", "2100-12-31")])
+def test_a_window_outside_the_traded_bars_is_refused(
+    tmp_path: Path, capsys, days: tuple[str, str]
+) -> None:
+    """A window before or after the file (or inside its warm-up) was left out of the table
+    without a word, exit 0: it is one line naming the window and the traded span, exit 2."""
+    data = _ohlcv_file(tmp_path / "aaa.csv", 6)
+    times = read_bar_file(data).get_column("timestamp").to_list()
+    warm = times[10].date().isoformat()  # the warm-up is the first 200 of the 400 bars
+    for start, end in (days, (warm, warm)):
+        with pytest.raises(SystemExit) as exc:
+            main(["learn", "evaluate", "--data", str(data), "--window", f"crash:{start}:{end}"])
+        assert exc.value.code == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "Traceback" not in err
+        assert f"--window crash: no bar is traded from {start} to {end}" in err
+        first, last = times[200].date().isoformat(), times[-1].date().isoformat()
+        assert f"aaa.csv trades {first} to {last}" in err

@@ -165,6 +165,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     max_dd = args.max_drawdown if args.max_drawdown is not None else (100.0 if real else 5.0)
     settings = EvalSettings(allocation, args.cost_bps, max_dd, learning=learning)
     windows = tuple(args.window)
+    _check_windows(windows, markets)
     console.print(f"[bold]learn evaluate[/]: {shown_markup(source)}")
     for note in notes:
         console.print(f"note: {note}", markup=False)
@@ -215,6 +216,29 @@ def run_evaluate(args: argparse.Namespace) -> int:
         console.print(line)
     console.print(f"[dim]{len(results)} runs in {time.perf_counter() - started:.1f} s[/]")
     return 0
+
+
+def _check_windows(windows: tuple[Window, ...], markets: list[Market]) -> None:
+    """Refuse a ``--window`` in which no market trades a bar (before or after the data, or
+    inside the warm-up): its row was left out of the table without a word, exit 0."""
+    for window in windows:
+        traded = (m.times[m.warmup :] for m in markets)
+        if any(window.start <= t <= window.end for times in traded for t in times):
+            continue
+        spans: dict[str, list[str]] = {}  # simulated seeds share one span: said once
+        for m in markets:
+            span = f"{m.times[m.warmup]:%Y-%m-%d} to {m.times[-1]:%Y-%m-%d}"
+            spans.setdefault(span, []).append(m.label)
+        said = "; ".join(
+            f"{labels[0] if len(labels) == 1 else f'{len(labels)} markets'} trade"
+            f"{'s' if len(labels) == 1 else ''} {span}"
+            for span, labels in list(spans.items())[:3]
+        )
+        more = f"; and {len(spans) - 3} more" if len(spans) > 3 else ""
+        raise UsageError(
+            f"--window {window.name}: no bar is traded from {window.start:%Y-%m-%d} to "
+            f"{window.end:%Y-%m-%d} ({said}{more}, after the warm-up)"
+        )
 
 
 def _check_length(name: str, times: int, asked: int | None, warmup: int) -> None:
