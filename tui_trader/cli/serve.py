@@ -127,8 +127,13 @@ def run_serve(args: argparse.Namespace) -> int:
         )
         sys.stdout.flush()
 
+    def report(text: str) -> None:
+        """A desk's standard error (its one-line refusal, a crash's note), as written."""
+        for line in text.splitlines():
+            print(f"desk: {line}", file=sys.stderr, flush=True)
+
     server = GuardedServer(
-        desk_command(db, args.enable_live), args.host, args.port, new_token(), announce
+        desk_command(db, args.enable_live), args.host, args.port, new_token(), announce, report
     )
     try:
         server.serve()
