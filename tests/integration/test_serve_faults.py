@@ -1,5 +1,5 @@
-"""``tui-trader serve`` when things go wrong: a desk that cannot start, a stop while a page is
-open. The page is driven as a browser drives it: textual-serve's
+"""``tui-trader serve`` when things go wrong: a broken settings file, a desk that cannot start,
+a stop while a page is open. The page is driven as a browser drives it: textual-serve's
 websocket, with the cookie the tokened link sets."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import aiohttp
 
-from tests.integration.cli_helpers import start_cli
+from tests.integration.cli_helpers import run_cli, start_cli
 from tests.unit.test_serve_cli import free_port, read_url
 
 BROKEN = "max_drawdown = 'abc'\n"
@@ -47,6 +47,18 @@ def _stop(proc: subprocess.Popen[str]) -> tuple[str, str]:
     proc.terminate()
     out, err = proc.communicate(timeout=60)
     return out, err
+
+
+def test_serve_refuses_a_broken_settings_file_before_it_listens(tmp_path: Path) -> None:
+    """Every desk reads ./tui-trader.toml: serve printed its link and each page stayed on
+    textual-serve's splash for ever. Now it is one line naming the file, line and key, exit 2."""
+    (tmp_path / "tui-trader.toml").write_text(BROKEN)
+    port = free_port()
+    result = run_cli(tmp_path, "serve", "--port", str(port), "--db", "d.db", timeout=60)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert "tui-trader.toml:1: key 'max_drawdown'" in result.stderr
 
 
 def test_the_page_says_why_its_desk_did_not_start(tmp_path: Path) -> None:

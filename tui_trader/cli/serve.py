@@ -103,6 +103,9 @@ def run_serve(args: argparse.Namespace) -> int:
             "mean it (the kill switch and trading are then behind the token alone)"
         )
     db = resolve_db(args.db)
+    from tui_trader.cli.config_cmd import setup_defaults
+
+    setup_defaults(None)  # each desk reads ./tui-trader.toml: a broken one is refused here
     if isinstance(db, PgUrl) and db.has_password:
         raise UsageError(
             "serve starts a desk process per browser with --db on its command line, where any "
