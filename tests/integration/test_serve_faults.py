@@ -1,10 +1,13 @@
 """``tui-trader serve`` when things go wrong: a broken settings file, a desk that cannot start,
-a stop while a page is open. The page is driven as a browser drives it: textual-serve's
-websocket, with the cookie the tokened link sets."""
+a stop while a page is open, a desk frozen at the stop. The page is driven as a browser drives
+it: textual-serve's websocket, with the cookie the tokened link sets."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -110,3 +113,57 @@ def test_stopping_serve_with_a_page_open_ends_its_desk_at_once(tmp_path: Path) -
             _stop(proc)
     assert proc.returncode == 0
     assert took < 8, f"serve took {took:.1f} s to stop with a page open"
+
+
+def _desk_pids(db: Path) -> list[int]:
+    """The desk processes on ``db`` (not ``serve`` itself, nor a shell around a desk)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        desk = b"tui_trader" in argv and b"serve" not in argv and str(db).encode() in argv
+        if desk and not argv[0].endswith(b"sh"):
+            pids.append(int(entry.name))
+    return pids
+
+
+def test_a_frozen_desk_does_not_outlive_serve(tmp_path: Path) -> None:
+    """A desk that never answers the quit (here stopped with SIGSTOP) is sent SIGTERM, then
+    SIGKILL: it ran on after serve, orphaned (the signal reached only the /bin/sh around it)."""
+    db = tmp_path / "d.db"
+    port = free_port()
+    proc = start_cli(tmp_path, "serve", "--port", str(port), "--db", str(db))
+    frozen: list[int] = []
+    try:
+        url = read_url(proc, port)
+        token = url.split("token=", 1)[1]
+
+        async def freeze_then_stop() -> None:
+            async with (
+                aiohttp.ClientSession(cookies={"tui_trader_token": token}) as http,
+                http.ws_connect(f"ws://127.0.0.1:{port}/ws?width=100&height=30") as ws,
+            ):
+                seen = ""
+                while "New session" not in seen:
+                    message = await ws.receive(timeout=60)
+                    assert message.type == aiohttp.WSMsgType.BINARY, seen[-300:]
+                    seen += message.data.decode("utf-8", "replace")
+                frozen.extend(_desk_pids(db))
+                assert len(frozen) == 1
+                os.kill(frozen[0], signal.SIGSTOP)
+                proc.terminate()
+                await asyncio.to_thread(proc.wait, 90)
+
+        asyncio.run(freeze_then_stop())
+        assert proc.returncode == 0
+        assert _desk_pids(db) == []
+    finally:
+        for pid in frozen:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        if proc.poll() is None:
+            _stop(proc)

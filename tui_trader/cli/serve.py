@@ -85,12 +85,14 @@ def is_loopback(host: str) -> bool:
 
 def desk_command(db: Path | PgUrl, enable_live: bool) -> str:
     """The shell command textual-serve runs for each browser connection (a PostgreSQL URL as
-    given: ``run_serve`` has refused one that holds a password, which ``ps`` would show)."""
+    given: ``run_serve`` has refused one that holds a password, which ``ps`` would show).
+    ``exec``: the shell becomes the desk, so the signal that stops a desk reaches it (it
+    reached only ``/bin/sh``, and the desk ran on, orphaned)."""
     target = db.dsn if isinstance(db, PgUrl) else str(db.resolve())
     parts = [sys.executable, "-m", "tui_trader", "--db", target]
     if enable_live:
         parts.append("--enable-live")
-    return shlex.join(parts)
+    return "exec " + shlex.join(parts)
 
 
 def run_serve(args: argparse.Namespace) -> int:

@@ -62,8 +62,8 @@ class DeskService(AppService):
 
     async def stop(self) -> None:
         """Ask the desk to quit (the page went away, or ``serve`` stops) and wait for it; a
-        desk that has not quit within ``QUIT_SECONDS`` is sent SIGTERM (upstream waited for
-        ever, and ``serve`` with it)."""
+        desk that has not quit within ``QUIT_SECONDS`` is sent SIGTERM, then SIGKILL
+        (upstream waited for ever, and ``serve`` with it)."""
         self.quit_asked = True
         task, process = self._task, self._process
         if task is None or process is None:
@@ -74,6 +74,9 @@ class DeskService(AppService):
         done, _ = await asyncio.wait([task], timeout=QUIT_SECONDS)
         if not done and process.returncode is None:
             process.terminate()
+            done, _ = await asyncio.wait([task], timeout=QUIT_SECONDS)
+            if not done and process.returncode is None:
+                process.kill()
         await task
 
     async def run(self) -> None:
@@ -94,6 +97,8 @@ class DeskService(AppService):
             pass
         except ValueError:  # a line past the stream's limit: not a desk's prelude
             pass
+        if not started and process.returncode is None:
+            process.terminate()  # no prelude: whatever it is, it is no desk the page can show
         text = (await errors).decode("utf-8", "replace").rstrip()
         code = await process.wait()
         if text:

@@ -30,8 +30,9 @@ COOKIE = "tui_trader_token"
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-DESKS_QUIT_SECONDS = 20.0
-"""How long a stop waits for the desks to quit before the server closes anyway."""
+DESKS_QUIT_SECONDS = 25.0
+"""How long a stop waits for the desks to quit (each is sent SIGTERM after 10 s, SIGKILL
+after 20 s) before the server closes anyway."""
 
 
 def new_token() -> str:
