@@ -165,11 +165,30 @@ def test_a_flood_of_costly_fills_neither_drops_nor_delays_a_halt() -> None:
         hook.release.set()  # the server now hangs up at once: each attempt fails fast
         wait_for(lambda: len(hook.bodies) == 5)
         assert notifier.close()
-    assert lines.count("alert queue full: slippage not sent") == 1
+    assert lines.count(f"alert queue full: slippage not sent to {hook.url}") == 1
     assert not any("drawdown_kill_switch not sent" in line for line in lines)
     titles = [body["title"] for body in hook.bodies]
     assert titles[1] == "tui-trader LIVE: drawdown_kill_switch"
     assert titles[2:] == ["tui-trader LIVE: slippage"] * 3
+
+
+def test_a_dead_alert_url_does_not_hold_back_the_next_one() -> None:
+    """The first URL's server takes the halt and never answers; the second URL gets it at
+    once (it waited for the first one's whole deadline, retries and pauses)."""
+    from tui_trader.engine.notices import Notice
+
+    halt = Notice("live", "alpaca:X", "manual_kill", 0, 0, "halted trading", 1.0)
+    with webhook(hang=True) as stuck, webhook() as good:
+        policy = AlertPolicy(deadline=60.0, retries=0)
+        slow = f"{stuck.url}?rto=60"  # apprise's own read timeout no shorter than ours
+        notifier = AlertNotifier((slow, good.url), None, None, policy)
+        notifier.submit(halt)
+        wait_for(lambda: len(good.bodies) == 1)
+        assert len(stuck.bodies) == 1 and (notifier.delivered, notifier.failed) == (1, 0)
+        stuck.release.set()  # it hangs up: the first delivery fails
+        assert notifier.close()
+    assert good.bodies[0]["title"] == "tui-trader LIVE: manual_kill"
+    assert (notifier.delivered, notifier.failed) == (1, 1)
 
 
 def test_a_delivery_gives_up_at_its_deadline() -> None:
