@@ -99,7 +99,9 @@ class DeskService(AppService):
             pass
         if not started and process.returncode is None:
             process.terminate()  # no prelude: whatever it is, it is no desk the page can show
-        text = (await errors).decode("utf-8", "replace").rstrip()
+        from tui_trader.security.redact import redact
+
+        text = redact((await errors).decode("utf-8", "replace")).rstrip()
         code = await process.wait()
         if text:
             self.report(text)
@@ -119,14 +121,12 @@ class DeskService(AppService):
 
     async def _tell_page(self, started: bool, code: int, text: str) -> None:
         """Clear the page's terminal and say that the desk ended, why, and what to do."""
-        from tui_trader.security.redact import redact
-
         if started:
             head = f"The desk ended unexpectedly (exit code {code}); its session, if one was "
             head += "running, stopped with it: 'tui-trader fleet' shows it."
         else:
             head = f"The desk did not start (exit code {code})."
-        shown = redact(text).splitlines()[-SHOWN_ERROR_LINES:]
+        shown = text.splitlines()[-SHOWN_ERROR_LINES:]
         tail = "Nothing runs behind this page now: reload it to open a new desk."
         lines = [head, "", *shown, "", tail] if shown else [head, "", tail]
         message = "\r\n".join(lines) + "\r\n"
