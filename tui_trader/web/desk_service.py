@@ -84,12 +84,12 @@ class DeskService(AppService):
         process = self._process
         assert process is not None and process.stdout is not None and process.stderr is not None
         errors = asyncio.create_task(process.stderr.read())
-        started = False
+        started = ended = False
         try:
             for _ in range(PRELUDE_LINES):
                 line = await process.stdout.readline()
-                if not line or line == PRELUDE:
-                    started = line == PRELUDE
+                started, ended = line == PRELUDE, not line
+                if started or ended:
                     break
             if started:
                 await self._relay(process.stdout)
@@ -97,7 +97,7 @@ class DeskService(AppService):
             pass
         except ValueError:  # a line past the stream's limit: not a desk's prelude
             pass
-        if not started and process.returncode is None:
+        if not (started or ended) and process.returncode is None:
             process.terminate()  # no prelude: whatever it is, it is no desk the page can show
         from tui_trader.security.redact import redact
 
