@@ -241,6 +241,21 @@ def _check_windows(windows: tuple[Window, ...], markets: list[Market]) -> None:
         )
 
 
+def _labels(raws: list[str]) -> list[str]:
+    """Each ``--data`` file's name in the tables and verdicts: its file name, or the path as
+    typed where two files share a name (results are grouped by this label: both files' tables
+    showed the mean of the two, and both verdicts the second file's figures). The same file
+    given twice is refused."""
+    seen: set[Path] = set()
+    for raw in raws:
+        resolved = Path(raw).expanduser().resolve()
+        if resolved in seen:
+            raise UsageError(f"--data {raw}: the same file is given twice")
+        seen.add(resolved)
+    names = [Path(raw).name for raw in raws]
+    return [raw if names.count(name) > 1 else name for raw, name in zip(raws, names, strict=True)]
+
+
 def _check_length(name: str, times: int, asked: int | None, warmup: int) -> None:
     """Refuse a file too short to score: fewer than ``MIN_FILE_BARS`` bar times (the default
     warm-up is half of them), or fewer than ``MIN_TRADING_BARS`` after a ``--warmup``."""
@@ -303,8 +318,8 @@ def _markets(args: argparse.Namespace, notes: list[str]) -> tuple[list[Market], 
         from tui_trader.market.replay import read_bar_file
 
         markets = []
-        for name in args.data:  # every file read and checked before anything runs
-            raw = name.removeprefix("replay:")
+        raws = [name.removeprefix("replay:") for name in args.data]
+        for raw, label in zip(raws, _labels(raws), strict=True):  # all read before any run
             try:
                 frame = read_bar_file(Path(raw).expanduser(), notes)
                 if args.symbols:
@@ -315,7 +330,7 @@ def _markets(args: argparse.Namespace, notes: list[str]) -> tuple[list[Market], 
                 if warmup is None:  # 250 bars (a year of days), at most half the file
                     warmup = min(250, times // 2)
                 _check_length(raw, times, args.warmup, warmup)
-                markets.append(file_market(frame, Path(raw).name, warmup))
+                markets.append(file_market(frame, label, warmup))
             except (MarketDataError, ValueError) as exc:
                 raise UsageError(str(exc)) from None
         names = ", ".join(
