@@ -84,6 +84,16 @@ def smtp_server() -> Iterator[tuple[int, list[str]]]:
         controller.stop()
 
 
+@contextmanager
+def silent_server() -> Iterator[int]:
+    """A loopback port that takes connections and never says a word (an SMTP server that
+    hangs before its greeting); yields the port."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)  # connections complete in the backlog, never accepted
+        yield listener.getsockname()[1]
+
+
 def wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> None:
     """Wait until ``condition()`` holds, or fail after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import make_session
-from tests.integration.ops_servers import smtp_server, wait_for, webhook
+from tests.integration.cli_helpers import run_cli
+from tests.integration.ops_servers import silent_server, smtp_server, wait_for, webhook
 from tui_trader.cli import main
 from tui_trader.ops.alerts import (
     AlertNotifier,
@@ -90,6 +92,25 @@ def test_alert_test_command_says_delivered_or_not(tmp_path: Path, capsys) -> Non
     assert f"not delivered: json://127.0.0.1:{hook.port}/hook" in capsys.readouterr().out
 
 
+def test_alert_test_ends_at_its_deadline_when_the_smtp_server_never_answers(
+    tmp_path: Path,
+) -> None:
+    """An SMTP server that takes the connection and never greets: ``alert test`` says so at
+    its 1 s deadline and exits then, not when the socket's 40 s timeout (``cto``) ends."""
+    with silent_server() as port:
+        url = (
+            f"mailto://127.0.0.1:{port}?from=desk@example.com&to=ops@example.com"
+            "&mode=insecure&cto=40"
+        )
+        started = time.monotonic()
+        result = run_cli(tmp_path, "alert", "test", "--alert", url, "--alert-deadline", "1")
+        took = time.monotonic() - started
+    assert result.returncode == 1
+    assert f"not delivered: mailto://127.0.0.1:{port}" in result.stdout
+    assert "no answer within 1 s" in result.stdout
+    assert took < 20, f"alert test took {took:.1f} s after a 1 s deadline"
+
+
 def test_a_hanging_webhook_never_holds_up_the_cycles(db_path: Path, clock) -> None:
     """While the only delivery hangs, the session's cycles go on; when it fails (here: the
     server drops the connection) it is retried once, then recorded and printed."""
@@ -122,6 +143,53 @@ def test_a_hanging_webhook_never_holds_up_the_cycles(db_path: Path, clock) -> No
     assert [r[0] for r in rows] == ["drawdown_kill_switch", "session_end"]
     assert rows[0][1] == f"json://127.0.0.1:{hook.port}/hook"
     assert rows[0][2] == 2 and rows[0][3] == "the server did not accept it"
+
+
+def test_a_flood_of_costly_fills_neither_drops_nor_delays_a_halt() -> None:
+    """Fills pile up behind a server that hangs; the halt that follows is still queued and is
+    the next message the server receives, ahead of the fills waiting before it."""
+    from tui_trader.engine.notices import SLIPPAGE, Notice
+
+    def notice(event: str, action: str) -> Notice:
+        return Notice("live", "alpaca:X", event, 30.0, 5.0, action, 1.0)
+
+    lines: list[str] = []
+    with webhook(hang=True) as hook:
+        policy = AlertPolicy(deadline=30.0, retries=0, queue_size=3)
+        notifier = AlertNotifier((hook.url,), None, lines.append, policy)
+        notifier.submit(notice(SLIPPAGE, "recorded the fill"))
+        wait_for(lambda: len(hook.bodies) == 1)  # in flight: the server holds it
+        for _ in range(4):  # three wait, the fourth finds the queue full
+            notifier.submit(notice(SLIPPAGE, "recorded the fill"))
+        notifier.submit(notice("drawdown_kill_switch", "halted trading until reset"))
+        hook.release.set()  # the server now hangs up at once: each attempt fails fast
+        wait_for(lambda: len(hook.bodies) == 5)
+        assert notifier.close()
+    assert lines.count(f"alert queue full: slippage not sent to {hook.url}") == 1
+    assert not any("drawdown_kill_switch not sent" in line for line in lines)
+    titles = [body["title"] for body in hook.bodies]
+    assert titles[1] == "tui-trader LIVE: drawdown_kill_switch"
+    assert titles[2:] == ["tui-trader LIVE: slippage"] * 3
+
+
+def test_a_dead_alert_url_does_not_hold_back_the_next_one() -> None:
+    """The first URL's server takes the halt and never answers; the second URL gets it at
+    once (it waited for the first one's whole deadline, retries and pauses)."""
+    from tui_trader.engine.notices import Notice
+
+    halt = Notice("live", "alpaca:X", "manual_kill", 0, 0, "halted trading", 1.0)
+    with webhook(hang=True) as stuck, webhook() as good:
+        policy = AlertPolicy(deadline=60.0, retries=0)
+        slow = f"{stuck.url}?rto=60"  # apprise's own read timeout no shorter than ours
+        notifier = AlertNotifier((slow, good.url), None, None, policy)
+        notifier.submit(halt)
+        wait_for(lambda: len(good.bodies) == 1)
+        wait_for(lambda: len(stuck.bodies) == 1)  # it arrived there too, and is held
+        assert (notifier.delivered, notifier.failed) == (1, 0)
+        stuck.release.set()  # it hangs up: the first delivery fails
+        assert notifier.close()
+    assert good.bodies[0]["title"] == "tui-trader LIVE: manual_kill"
+    assert (notifier.delivered, notifier.failed) == (1, 1)
 
 
 def test_a_delivery_gives_up_at_its_deadline() -> None:

@@ -60,6 +60,18 @@ def test_config_show_says_where_each_setting_came_from(tmp_path: Path, monkeypat
     assert rows["max_daily_loss"][1:] == ["2.0", "default"]
 
 
+def test_config_show_masks_every_alert_url(tmp_path: Path, monkeypatch, capsys) -> None:
+    """Each --alert is shown masked, whatever the first one looks like (one without '://'
+    before it left the next one's password on the screen)."""
+    monkeypatch.chdir(tmp_path)
+    secret = "json://alice:Hunter2Pw@127.0.0.1:9/hook"
+    for first in ("oops", "ntfy:/typo", secret):
+        assert main(["config", "show", "--alert", first, "--alert", secret]) == 0
+        row = next(line for line in capsys.readouterr().out.splitlines() if "  alert " in line)
+        assert "Hunter2Pw" not in row
+        assert "json://alice:****@127.0.0.1:9/hook" in row
+
+
 def test_the_user_config_folder_is_read_when_the_working_directory_has_none(
     tmp_path: Path, monkeypatch, capsys
 ) -> None:

@@ -222,6 +222,31 @@ def test_a_damaged_database_is_refused_with_what_to_do_and_never_appended_to(
     assert path.read_bytes() == before
 
 
+@pytest.mark.parametrize("command", [("fleet",), ("report",), ("status",)])
+def test_a_whole_file_sqlite_cannot_open_is_not_called_damaged(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    command: tuple[str, ...],
+) -> None:
+    """SQLite must open or create ``-wal`` and ``-shm`` beside a database it reads; where it
+    cannot (a read-only folder; here a folder in the ``-wal`` file's place, the same refusal
+    for root) the file was called damaged, with advice to restore it from a backup."""
+    path = tmp_path / "audit.db"
+    _ours(path)
+    before = path.read_bytes()
+    (tmp_path / "audit.db-wal").mkdir()
+    code, out, err = _run(capsys, *command, "--db", str(path))
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert "damaged" not in err and "backup" not in err
+    assert "SQLite could not open or create audit.db-wal or audit.db-shm beside it" in err
+    monkeypatch.setattr("tui_trader.store.ownership.os.access", lambda *_: False)
+    code, out, err = _run(capsys, *command, "--db", str(path))
+    assert code == 2 and "damaged" not in err
+    assert f"its folder {tmp_path} is read-only" in err and "copy it to a writable" in err
+    assert path.read_bytes() == before
+
+
 def test_a_pipe_or_device_as_the_sessions_database_is_refused_at_once(tmp_path: Path) -> None:
     """``paper --db`` naming a named pipe hung for ever (reading its header waits for a
     writer); ``/dev/null`` said "disk I/O error". Both: one line, exit 2. (Reports already

@@ -58,6 +58,8 @@ def test_options_meant_to_repeat_still_do() -> None:
     assert not any("given" in name for name in vars(ev))
 
 
+ALERT = ["--alert", "json://127.0.0.1:9/hook"]
+ALERT_TEST = ["alert", "test", *ALERT]
 NUMBERS: list[tuple[str, list[str], str]] = [
     ("cash-underscore", ["paper", "--start-cash", "1_000"], "--start-cash: not a number: '1_000'"),
     ("rate-underscore", ["paper", "--max-drawdown", "1_0"], "ASCII digits only, no '_'"),
@@ -71,6 +73,9 @@ NUMBERS: list[tuple[str, list[str], str]] = [
     ("stop-tiny", ["live", "paper", "--stop-loss", "1e-300"], "from 0.01 to below 100"),
     ("profit-unicode", ["paper", "--take-profit", "\uff18"], "--take-profit: not a number"),
     ("profit-tiny", ["paper", "--take-profit", "0.001"], "percentage from 0.01 to 1000"),
+    # past threading.TIMEOUT_MAX: 'alert test' crashed, a session's alert thread died loudly
+    ("alert-test-deadline", [*ALERT_TEST, "--alert-deadline", "1e10"], "at most 86,400 seconds"),
+    ("paper-alert-deadline", ["paper", *ALERT, "--alert-deadline", "1e10"], "--alert-deadline:"),
 ]
 
 

@@ -53,6 +53,18 @@ def test_report_of_an_unknown_session_is_one_line_and_exit_2(db: Path, tmp_path:
     assert done.stderr.strip().count("\n") == 0 and "no session 'nope'" in done.stderr
 
 
+def test_a_session_that_never_fell_shows_no_negative_zero_drawdown(tmp_path: Path) -> None:
+    """One cycle, no fall: the drawdown was shown as '-0.00%', in the terminal and the page."""
+    db, page = tmp_path / "flat.db", tmp_path / "flat.html"
+    assert run_cli(tmp_path, "paper", "--iterations", "1", "--db", str(db)).returncode == 0
+    done = run_cli(tmp_path, "report", "--db", str(db), "--html", str(page))
+    assert done.returncode == 0, done.stderr
+    row = next(line for line in done.stdout.splitlines() if "Max drawdown" in line)
+    assert "0.00%" in row
+    assert "-0.00%" not in done.stdout  # nor on the drawdown chart's scale
+    assert "-0.00%" not in page.read_text()
+
+
 def test_paper_batch_ends_with_the_report(tmp_path: Path) -> None:
     """A batch replay's last lines are the same figures ``report`` prints for it."""
     rows = []

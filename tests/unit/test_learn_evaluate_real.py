@@ -152,3 +152,43 @@ def test_a_bad_window_is_refused_with_exit_2(window: str, capsys) -> None:
         main(["learn", "evaluate", "--seeds", "1", "--window", window])
     assert exc.value.code == 2
     assert "Traceback" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("days", [("1990-01-01", "1990-12-31"), ("2100-01-01", "2100-12-31")])
+def test_a_window_outside_the_traded_bars_is_refused(
+    tmp_path: Path, capsys, days: tuple[str, str]
+) -> None:
+    """A window before or after the file (or inside its warm-up) was left out of the table
+    without a word, exit 0: it is one line naming the window and the traded span, exit 2."""
+    data = _ohlcv_file(tmp_path / "aaa.csv", 6)
+    times = read_bar_file(data).get_column("timestamp").to_list()
+    warm = times[10].date().isoformat()  # the warm-up is the first 200 of the 400 bars
+    for start, end in (days, (warm, warm)):
+        with pytest.raises(SystemExit) as exc:
+            main(["learn", "evaluate", "--data", str(data), "--window", f"crash:{start}:{end}"])
+        assert exc.value.code == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "Traceback" not in err
+        assert f"--window crash: no bar is traded from {start} to {end}" in err
+        first, last = times[200].date().isoformat(), times[-1].date().isoformat()
+        assert f"aaa.csv trades {first} to {last}" in err
+
+
+def test_two_files_of_one_name_are_reported_apart(tmp_path: Path, capsys) -> None:
+    """a/x.csv and b/x.csv: each has its own table and verdict, named by its path (both
+    showed the mean of the two and the second file's verdict); one file twice is refused."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    a = _ohlcv_file(tmp_path / "a" / "x.csv", 6)
+    b = _ohlcv_file(tmp_path / "b" / "x.csv", 7)
+    assert main(["learn", "evaluate", "--data", str(a), str(b)]) == 0
+    out = capsys.readouterr().out
+    verdicts = [
+        line for line in out.splitlines() if line.startswith("verdict ") and "x.csv" in line
+    ]
+    assert [v.split(":")[0] for v in verdicts] == [f"verdict {a}", f"verdict {b}"]
+    assert verdicts[0].split(":", 1)[1] != verdicts[1].split(":", 1)[1]
+    with pytest.raises(SystemExit) as exc:
+        main(["learn", "evaluate", "--data", str(a), str(tmp_path / "a" / ".." / "a" / "x.csv")])
+    assert exc.value.code == 2
+    assert "the same file is given twice" in capsys.readouterr().err

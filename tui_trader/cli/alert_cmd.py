@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 
 from tui_trader.cli.common import UsageError
-from tui_trader.cli.numbers import positive_float
+from tui_trader.cli.ops_options import alert_deadline
 
 TEST_TITLE = "tui-trader: test alert"
 TEST_BODY = "This is a test message from tui-trader. Halts and session ends will arrive like this."
@@ -25,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--alert", action="append", required=True, metavar="URL", help="an apprise URL"
     )
     test.add_argument(
-        "--alert-deadline", type=positive_float, default=10.0, metavar="SECONDS", help="(10)"
+        "--alert-deadline", type=alert_deadline, default=10.0, metavar="SECONDS", help="(10)"
     )
     test.set_defaults(handler=run_alert_test)
 

@@ -200,16 +200,18 @@ def run_config_show(args: argparse.Namespace) -> int:
     sources = merge_config(parsed, words, parser)
     print(f"settings of '{' '.join(command)}'")
     for dest in sorted(sources):
-        print(f"  {dest:22} {_show(getattr(parsed, dest, None)):32} {sources[dest]}")
+        print(f"  {dest:22} {_show(dest, getattr(parsed, dest, None)):32} {sources[dest]}")
     return 0
 
 
-def _show(value: Any) -> str:
-    """A setting's value for the table (alert URLs masked)."""
-    if isinstance(value, list | tuple):
-        if value and isinstance(value[0], str) and "://" in value[0]:
-            from tui_trader.ops.alerts import redact
+def _show(dest: str, value: Any) -> str:
+    """A setting's value for the table, every alert URL masked (by the setting, not by the
+    look of its first value: ``--alert oops --alert json://u:PASSWORD@host`` showed the
+    password)."""
+    if dest == "alert" and value:
+        from tui_trader.ops.alerts import redact
 
-            return ", ".join(redact(v) for v in value)
+        return ", ".join(redact(v) for v in value)
+    if isinstance(value, list | tuple):
         return ",".join(map(str, value))
     return "-" if value is None else str(value)

@@ -165,6 +165,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     max_dd = args.max_drawdown if args.max_drawdown is not None else (100.0 if real else 5.0)
     settings = EvalSettings(allocation, args.cost_bps, max_dd, learning=learning)
     windows = tuple(args.window)
+    _check_windows(windows, markets)
     console.print(f"[bold]learn evaluate[/]: {shown_markup(source)}")
     for note in notes:
         console.print(f"note: {note}", markup=False)
@@ -215,6 +216,44 @@ def run_evaluate(args: argparse.Namespace) -> int:
         console.print(line)
     console.print(f"[dim]{len(results)} runs in {time.perf_counter() - started:.1f} s[/]")
     return 0
+
+
+def _check_windows(windows: tuple[Window, ...], markets: list[Market]) -> None:
+    """Refuse a ``--window`` in which no market trades a bar (before or after the data, or
+    inside the warm-up): its row was left out of the table without a word, exit 0."""
+    for window in windows:
+        traded = (m.times[m.warmup :] for m in markets)
+        if any(window.start <= t <= window.end for times in traded for t in times):
+            continue
+        spans: dict[str, list[str]] = {}  # simulated seeds share one span: said once
+        for m in markets:
+            span = f"{m.times[m.warmup]:%Y-%m-%d} to {m.times[-1]:%Y-%m-%d}"
+            spans.setdefault(span, []).append(m.label)
+        said = "; ".join(
+            f"{labels[0] if len(labels) == 1 else f'{len(labels)} markets'} trade"
+            f"{'s' if len(labels) == 1 else ''} {span}"
+            for span, labels in list(spans.items())[:3]
+        )
+        more = f"; and {len(spans) - 3} more" if len(spans) > 3 else ""
+        raise UsageError(
+            f"--window {window.name}: no bar is traded from {window.start:%Y-%m-%d} to "
+            f"{window.end:%Y-%m-%d} ({said}{more}, after the warm-up)"
+        )
+
+
+def _labels(raws: list[str]) -> list[str]:
+    """Each ``--data`` file's name in the tables and verdicts: its file name, or the path as
+    typed where two files share a name (results are grouped by this label: both files' tables
+    showed the mean of the two, and both verdicts the second file's figures). The same file
+    given twice is refused."""
+    seen: set[Path] = set()
+    for raw in raws:
+        resolved = Path(raw).expanduser().resolve()
+        if resolved in seen:
+            raise UsageError(f"--data {raw}: the same file is given twice")
+        seen.add(resolved)
+    names = [Path(raw).name for raw in raws]
+    return [raw if names.count(name) > 1 else name for raw, name in zip(raws, names, strict=True)]
 
 
 def _check_length(name: str, times: int, asked: int | None, warmup: int) -> None:
@@ -279,8 +318,8 @@ def _markets(args: argparse.Namespace, notes: list[str]) -> tuple[list[Market], 
         from tui_trader.market.replay import read_bar_file
 
         markets = []
-        for name in args.data:  # every file read and checked before anything runs
-            raw = name.removeprefix("replay:")
+        raws = [name.removeprefix("replay:") for name in args.data]
+        for raw, label in zip(raws, _labels(raws), strict=True):  # all read before any run
             try:
                 frame = read_bar_file(Path(raw).expanduser(), notes)
                 if args.symbols:
@@ -291,7 +330,7 @@ def _markets(args: argparse.Namespace, notes: list[str]) -> tuple[list[Market], 
                 if warmup is None:  # 250 bars (a year of days), at most half the file
                     warmup = min(250, times // 2)
                 _check_length(raw, times, args.warmup, warmup)
-                markets.append(file_market(frame, Path(raw).name, warmup))
+                markets.append(file_market(frame, label, warmup))
             except (MarketDataError, ValueError) as exc:
                 raise UsageError(str(exc)) from None
         names = ", ".join(

@@ -17,6 +17,21 @@ from pathlib import Path
 from tui_trader.cli.common import UsageError, file_arg, folder_arg
 from tui_trader.cli.numbers import non_negative_float, non_negative_int, positive_float
 
+MAX_ALERT_DEADLINE = 86_400.0
+"""The longest wait for one delivery attempt, a day (as ``--every``): 1e10 s, which the
+number check let through, is past what a thread can wait (``threading.TIMEOUT_MAX``), and the
+alert sender died with a traceback at the session's first alert or its end."""
+
+
+def alert_deadline(text: str) -> float:
+    """``--alert-deadline SECONDS``: greater than zero, at most ``MAX_ALERT_DEADLINE``."""
+    value = positive_float(text)
+    if value > MAX_ALERT_DEADLINE:
+        raise argparse.ArgumentTypeError(
+            f"at most {MAX_ALERT_DEADLINE:,.0f} seconds (a day), got {text!r}"
+        )
+    return value
+
 
 def add_ops_options(parser: argparse.ArgumentParser) -> None:
     """Add the operations options to a trading command."""
@@ -38,7 +53,7 @@ def add_ops_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--alert-deadline",
-        type=positive_float,
+        type=alert_deadline,
         default=10.0,
         metavar="SECONDS",
         help="give up on one delivery attempt after this long (10)",

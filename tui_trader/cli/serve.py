@@ -85,12 +85,14 @@ def is_loopback(host: str) -> bool:
 
 def desk_command(db: Path | PgUrl, enable_live: bool) -> str:
     """The shell command textual-serve runs for each browser connection (a PostgreSQL URL as
-    given: ``run_serve`` has refused one that holds a password, which ``ps`` would show)."""
+    given: ``run_serve`` has refused one that holds a password, which ``ps`` would show).
+    ``exec``: the shell becomes the desk, so the signal that stops a desk reaches it (it
+    reached only ``/bin/sh``, and the desk ran on, orphaned)."""
     target = db.dsn if isinstance(db, PgUrl) else str(db.resolve())
     parts = [sys.executable, "-m", "tui_trader", "--db", target]
     if enable_live:
         parts.append("--enable-live")
-    return shlex.join(parts)
+    return "exec " + shlex.join(parts)
 
 
 def run_serve(args: argparse.Namespace) -> int:
@@ -103,6 +105,9 @@ def run_serve(args: argparse.Namespace) -> int:
             "mean it (the kill switch and trading are then behind the token alone)"
         )
     db = resolve_db(args.db)
+    from tui_trader.cli.config_cmd import setup_defaults
+
+    setup_defaults(None)  # each desk reads ./tui-trader.toml: a broken one is refused here
     if isinstance(db, PgUrl) and db.has_password:
         raise UsageError(
             "serve starts a desk process per browser with --db on its command line, where any "
@@ -127,8 +132,13 @@ def run_serve(args: argparse.Namespace) -> int:
         )
         sys.stdout.flush()
 
+    def report(text: str) -> None:
+        """A desk's standard error (its one-line refusal, a crash's note), as written."""
+        for line in text.splitlines():
+            print(f"desk: {line}", file=sys.stderr, flush=True)
+
     server = GuardedServer(
-        desk_command(db, args.enable_live), args.host, args.port, new_token(), announce
+        desk_command(db, args.enable_live), args.host, args.port, new_token(), announce, report
     )
     try:
         server.serve()

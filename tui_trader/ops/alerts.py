@@ -2,24 +2,28 @@
 
 apprise speaks email over SMTP, SMS gateways, Telegram, Slack, Discord, ntfy, Pushover, JSON
 webhooks and more from one URL notation, so no sender is written here. The trading thread only
-puts a notice on a bounded queue (never waits; a full queue drops the notice and says so). One
-sender thread delivers each notice to every URL, each attempt under a deadline, retrying a bounded
-number of times; a delivery that still fails is written as an ``alert_deliveries`` row and one
-printed line. URLs are shown and stored only with their tokens and passwords masked.
+puts a notice on a bounded queue (never waits; a full queue drops the notice and says so). Costly
+fills wait in a queue of their own, behind halts and every other notice, so a flood of fills can
+neither crowd a halt out nor hold it back. Each URL has its own queues and sender thread (a dead
+URL never holds back the next one), each attempt under a deadline, retrying a bounded number of
+times; a delivery that still fails is written as an ``alert_deliveries`` row and one printed
+line. URLs are shown and stored only with
+their tokens and passwords masked.
 """
 
 from __future__ import annotations
 
 import logging
-import queue
 import re
 import threading
+import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tui_trader.engine.notices import Notice
+from tui_trader.engine.notices import SLIPPAGE, Notice
 from tui_trader.store.own_connection import own_connection, own_errors
 
 Report = Callable[[str], None]
@@ -62,7 +66,9 @@ def deliver(url: str, title: str, body: str, deadline: float, severity: str = "i
     """Send one message to ``url`` within ``deadline`` seconds; ``None`` or why it failed.
 
     apprise blocks while it talks; it runs on a helper thread that is abandoned (it ends on
-    apprise's own socket timeouts) when the deadline passes.
+    apprise's own socket timeouts) when the deadline passes. apprise talks on that thread
+    itself (``_sequential_asset``): on apprise's own worker pool the abandoned attempt held the
+    process at exit until the server's socket timeout, 15 s past a 1 s deadline.
     """
     outcome: list[str | None] = []
 
@@ -70,7 +76,7 @@ def deliver(url: str, title: str, body: str, deadline: float, severity: str = "i
         try:
             import apprise
 
-            sender = apprise.Apprise()
+            sender = apprise.Apprise(asset=_sequential_asset())
             if not sender.add(url.strip()):
                 outcome.append("not an alert URL apprise understands")
                 return
@@ -87,6 +93,18 @@ def deliver(url: str, title: str, body: str, deadline: float, severity: str = "i
     return outcome[0]
 
 
+def _sequential_asset():
+    """apprise's settings for sending on the calling thread: no worker pool (whose threads
+    the interpreter waits for at exit) and no deadline of apprise's own (``deliver`` keeps
+    it), which apprise would otherwise enforce from that pool."""
+    import apprise
+
+    settings: dict[str, object] = {"async_mode": False}
+    if hasattr(apprise.AppriseAsset, "_service_timeout"):  # apprise 2: 0 turns it off
+        settings["service_timeout"] = 0
+    return apprise.AppriseAsset(**settings)
+
+
 @dataclass(frozen=True, slots=True)
 class AlertPolicy:
     """How hard to try: per-attempt deadline, retries after the first attempt, pause between."""
@@ -98,7 +116,7 @@ class AlertPolicy:
 
 
 class AlertNotifier:
-    """Delivers notices to alert URLs on its own thread; ``submit`` never blocks."""
+    """Delivers notices to alert URLs, each URL on its own thread; ``submit`` never blocks."""
 
     def __init__(
         self,
@@ -113,42 +131,77 @@ class AlertNotifier:
         self.db = db
         self.report = report or (lambda line: None)
         self.policy = policy or AlertPolicy()
-        self._queue: queue.Queue[Notice | None] = queue.Queue(self.policy.queue_size)
+        self._shown = {url: redact(url) for url in urls}
+        self._waiting = {url: (deque[Notice](), deque[Notice]()) for url in urls}
+        """Per URL: halts, reconciliation differences, failed backups and the session's end,
+        sent first; then costly fills (``--alert-slippage-bps``)."""
+        self._ready = threading.Condition()
+        self._ending = False
         self._closing = threading.Event()
         self.delivered = 0
         self.failed = 0
         self.dropped = 0
-        self._thread = threading.Thread(target=self._run, name="alert-sender", daemon=True)
-        self._thread.start()
+        self._threads = [
+            threading.Thread(target=self._run, args=(url,), name="alert-sender", daemon=True)
+            for url in urls
+        ]
+        for thread in self._threads:
+            thread.start()
 
     def submit(self, notice: Notice) -> None:
-        """Queue a notice (the trading thread calls this); a full queue drops it."""
-        try:
-            self._queue.put_nowait(notice)
-        except queue.Full:
-            self.dropped += 1
-            self.report(f"alert queue full: {notice.event} not sent")
+        """Queue a notice for every URL (the trading thread calls this); a full queue drops it
+        for its URL. Each URL has two queues of ``queue_size`` notices: a hundred costly fills
+        waiting behind a slow server once dropped the halt that came after them."""
+        fill = notice.event == SLIPPAGE
+        full: list[str] = []
+        with self._ready:
+            for url, (urgent, fills) in self._waiting.items():
+                waiting = fills if fill else urgent
+                if len(waiting) >= self.policy.queue_size:
+                    full.append(url)
+                else:
+                    waiting.append(notice)
+            self.dropped += len(full)
+            self._ready.notify_all()
+        for url in full:
+            self.report(f"alert queue full: {notice.event} not sent to {self._shown[url]}")
 
     def close(self, timeout: float | None = None) -> bool:
         """Send what is queued (retries shortened to none) and stop; True when all was sent."""
         if timeout is None:
             timeout = (self.policy.deadline + 1) * max(len(self.urls), 1) * 2
         self._closing.set()
-        try:
-            self._queue.put(None, timeout=timeout)
-        except queue.Full:
-            return False
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
+        with self._ready:
+            self._ending = True
+            self._ready.notify_all()
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        return not any(thread.is_alive() for thread in self._threads)
 
-    def _run(self) -> None:
-        """The sender loop: one notice at a time, to every URL."""
-        while True:
-            notice = self._queue.get()
-            if notice is None:
-                return
-            for url in self.urls:
-                self._send(url, notice)
+    def _next(self, url: str) -> Notice | None:
+        """The next notice for ``url``, urgent ones first; ``None`` once closed and all sent."""
+        urgent, fills = self._waiting[url]
+        with self._ready:
+            while not (urgent or fills or self._ending):
+                self._ready.wait()
+            if urgent:
+                return urgent.popleft()
+            return fills.popleft() if fills else None
+
+    def _run(self, url: str) -> None:
+        """One URL's sender loop, one notice at a time: a dead URL (retrying, or waiting on a
+        server that never answers) held back every URL after it."""
+        while (notice := self._next(url)) is not None:
+            self._send(url, notice)
+
+    def _count(self, delivered: bool) -> None:
+        """One more delivered, or failed, notice (the senders share the counters)."""
+        with self._ready:
+            if delivered:
+                self.delivered += 1
+            else:
+                self.failed += 1
 
     def _send(self, url: str, notice: Notice) -> None:
         """Deliver to one URL with bounded retries; record a final failure."""
@@ -160,12 +213,12 @@ class AlertNotifier:
                 url, notice.title(), notice.body(), self.policy.deadline, notice.severity
             )
             if error is None:
-                self.delivered += 1
+                self._count(delivered=True)
                 return
             if attempts > self.policy.retries or self._closing.wait(self.policy.backoff * attempts):
                 break
-        self.failed += 1
-        target = redact(url)
+        self._count(delivered=False)
+        target = self._shown[url]
         self.report(
             f"alert not delivered to {target} ({notice.event}, {attempts} attempt(s)): {error}"
         )

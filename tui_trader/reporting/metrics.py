@@ -170,7 +170,7 @@ def build_report(
         cagr_pct=_cagr(start_equity, end_equity, points),
         sharpe=_sharpe(daily),
         sortino=_sortino(daily),
-        max_drawdown_pct=-min(drawdowns, default=0.0),
+        max_drawdown_pct=max(0.0, -min(drawdowns, default=0.0)),  # never -0.0: '-0.00%'
         max_drawdown_duration=duration,
         max_drawdown_points=duration_points,
         exposure_pct=exposure,

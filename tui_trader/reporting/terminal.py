@@ -151,7 +151,8 @@ def charts(report: PerformanceReport, width: int = 60) -> Group:
         parts.append(Text(line, style="cyan") + Text(label, style="dim"))
     parts.append(Text("Drawdown (depth below the peak)", style="bold"))
     for i, line in enumerate(block_chart(depth, width, 2, zero=True)):
-        label = f" -{max(depth):.2f}%" if i == 0 else " 0%"
+        deepest = max(depth)
+        label = (f" -{deepest:.2f}%" if deepest > 0 else " 0.00%") if i == 0 else " 0%"
         parts.append(Text(line, style="red") + Text(label, style="dim"))
     return Group(*parts)
 

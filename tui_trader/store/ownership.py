@@ -16,6 +16,7 @@ with no write-ahead log beside it ``immutable=1``, so that nothing, not even a `
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import stat
 import struct
@@ -118,9 +119,30 @@ def check_database(path: Path, quick_check: bool = True) -> str | None:
             return f"{path} is not a SQLite database (not written by tui-trader)"
         if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
             return f"cannot read {path}: {exc}"
+        if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_CANTOPEN:
+            return _cannot_open_beside(path)
         return f"{path} is damaged ({_one_line([str(exc)])}): {recovery_advice(path)}"
     finally:
         conn.close()
+
+
+def _cannot_open_beside(path: Path) -> str:
+    """Why SQLite could not open a database it was given (SQLITE_CANTOPEN): not damage, but
+    the ``-wal`` and ``-shm`` files it must open or create beside it, which a read-only folder
+    (a mounted backup disk, a snapshot) refuses. It was called damaged, with advice to restore
+    a whole file from a backup."""
+    folder = path.resolve().parent
+    if not os.access(folder, os.W_OK):
+        return (
+            f"cannot open {path}: its folder {folder} is read-only, and SQLite must create "
+            f"{path.name}-wal and {path.name}-shm beside it to read it; copy it to a writable "
+            "folder and pass that copy with --db"
+        )
+    return (
+        f"cannot open {path}: SQLite could not open or create {path.name}-wal or "
+        f"{path.name}-shm beside it (the database file itself was not read); check those two "
+        "names in its folder"
+    )
 
 
 def _check_open(conn: sqlite3.Connection, path: Path, quick_check: bool) -> str | None:

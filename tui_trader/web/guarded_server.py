@@ -5,6 +5,10 @@ and, with ``--enable-live``, real money. Here every request needs the random tok
 ``?token=...`` (the printed link; it then sets an HttpOnly, SameSite=Strict cookie so the page's
 assets and websocket carry it) or as that cookie. Anything else is 403. The token is compared in
 constant time, printed once, and kept out of the access log.
+
+Each connection's desk is a ``DeskService`` (the page is told when the desk ends unasked), and
+stopping ``serve`` asks every desk to quit at once: aiohttp waited 15 s for each open page's
+websocket before it let go.
 """
 
 from __future__ import annotations
@@ -19,10 +23,16 @@ from typing import Any
 from aiohttp import web
 from textual_serve.server import Server
 
+from tui_trader.web.desk_service import DeskService
+
 COOKIE = "tui_trader_token"
 """The cookie that carries the token after the first, tokened request."""
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+DESKS_QUIT_SECONDS = 25.0
+"""How long a stop waits for the desks to quit (each is sent SIGTERM after 10 s, SIGKILL
+after 20 s) before the server closes anyway."""
 
 
 def new_token() -> str:
@@ -58,9 +68,16 @@ class GuardedServer(Server):
     """textual-serve's ``Server`` with ``token_guard`` and our own start-up line."""
 
     def __init__(
-        self, command: str, host: str, port: int, token: str, announce: Callable[[str], None]
+        self,
+        command: str,
+        host: str,
+        port: int,
+        token: str,
+        announce: Callable[[str], None],
+        report: Callable[[str], None],
     ) -> None:
-        """Serve ``command`` (one desk process per browser connection) on host:port."""
+        """Serve ``command`` (one desk process per browser connection) on host:port;
+        ``report`` prints what a desk writes to its standard error."""
         public_host = f"[{host}]" if ":" in host else host
         super().__init__(
             command,
@@ -71,6 +88,9 @@ class GuardedServer(Server):
         )
         self.token = token
         self.announce = announce
+        self.report = report
+        self._desks: set[asyncio.Task] = set()
+        """The websocket handlers running, each with its desk process."""
 
     @property
     def url(self) -> str:
@@ -88,6 +108,50 @@ class GuardedServer(Server):
         app.middlewares.append(token_guard(self.token))
         return app
 
+    async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
+        """textual-serve's handler with a ``DeskService``, kept in ``_desks`` so that a stop
+        can end it."""
+        websocket = web.WebSocketResponse(heartbeat=15)
+        width = _size(request.query.get("width"), 80)
+        height = _size(request.query.get("height"), 24)
+        task = asyncio.current_task()
+        assert task is not None
+        self._desks.add(task)
+        desk: DeskService | None = None
+        try:
+            await websocket.prepare(request)
+            desk = DeskService(
+                self.command,
+                write_bytes=websocket.send_bytes,
+                write_str=websocket.send_str,
+                close=websocket.close,
+                download_manager=self.download_manager,
+                debug=self.debug,
+                report=self.report,
+            )
+            await desk.start(width, height)
+            await self._process_messages(websocket, desk)
+        except asyncio.CancelledError:  # serve stops
+            pass
+        except Exception as exc:  # a page's bad message ends its own connection only
+            logging.getLogger("textual-serve").warning(
+                "a page's connection ended: %s", type(exc).__name__
+            )
+        finally:
+            self._desks.discard(task)
+            if desk is not None:
+                await desk.stop()
+            await websocket.close()
+        return websocket
+
+    async def _end_desks(self) -> None:
+        """Ask every desk to quit and close its page, waiting a bounded time."""
+        running = list(self._desks)
+        for task in running:
+            task.cancel()
+        if running:
+            await asyncio.wait(running, timeout=DESKS_QUIT_SECONDS)
+
     async def on_startup(self, app: web.Application) -> None:
         """Nothing: textual-serve prints its banner here, before the port is even bound."""
 
@@ -104,10 +168,19 @@ class GuardedServer(Server):
             self.announce(self.url)
             await stop.wait()
         finally:
-            await runner.cleanup()  # closes the websockets: each desk process is stopped
+            await self._end_desks()
+            await runner.cleanup()
 
     def serve(self, debug: bool = False) -> None:
         """Run until SIGINT or SIGTERM."""
         self.debug = debug
         self.initialize_logging()
         asyncio.run(self._serve())
+
+
+def _size(text: str | None, default: int) -> int:
+    """A terminal width or height from the page's query (``default`` when absent or bad)."""
+    try:
+        return max(1, min(int(text or default), 1000))
+    except ValueError:
+        return default
