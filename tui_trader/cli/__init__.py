@@ -276,7 +276,8 @@ def _refuse_unwritable(exc: BaseException, db: object) -> None:
     """A command that writes the audit database (``risk reset``, the fleet's halts) found it
     read-only, or locked by another program past the busy timeout: one plain line, not a crash
     report. Returns only for any other exception."""
-    from tui_trader.store.db import is_locked, is_read_only, locked_message, read_only_message
+    from tui_trader.store.db import locked_message
+    from tui_trader.store.sqlite_errors import is_locked, is_read_only, read_only_message
 
     where = str(db) if db else "(the default)"
     if is_read_only(exc):

@@ -30,8 +30,8 @@ from tui_trader.session.runner import (
     end_on_row_ended,
     end_on_unwritable_store,
 )
-from tui_trader.store.db import is_disk_full, is_io_error, is_locked, is_read_only
 from tui_trader.store.session_rows import RowEnded
+from tui_trader.store.sqlite_errors import is_disk_full, is_io_error, is_locked, is_read_only
 
 
 def event_line(event: RiskEvent) -> str:

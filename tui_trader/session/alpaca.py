@@ -32,8 +32,9 @@ from tui_trader.risk.stops import StopRule
 from tui_trader.security import redact
 from tui_trader.session.lost_store import lost_at_start
 from tui_trader.store.audit import AuditLog
-from tui_trader.store.db import StoreError, is_read_only, open_database, read_only_message
+from tui_trader.store.db import StoreError, open_database
 from tui_trader.store.learning_journal import StoreLearningJournal
+from tui_trader.store.sqlite_errors import is_read_only, read_only_message
 from tui_trader.strategies.family import STRATEGY_NAMES
 
 if TYPE_CHECKING:

@@ -26,15 +26,14 @@ from tui_trader.risk.limits import RiskLimits
 from tui_trader.risk.stops import StopRule
 from tui_trader.session.lost_store import lost_at_start
 from tui_trader.store.audit import AuditLog
-from tui_trader.store.db import (
-    StoreError,
+from tui_trader.store.db import StoreError, open_database
+from tui_trader.store.learning_journal import StoreLearningJournal
+from tui_trader.store.sqlite_errors import (
     disk_full_message,
     is_disk_full,
     is_read_only,
-    open_database,
     read_only_message,
 )
-from tui_trader.store.learning_journal import StoreLearningJournal
 from tui_trader.strategies.family import STRATEGY_NAMES
 
 

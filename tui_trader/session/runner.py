@@ -26,19 +26,19 @@ from tui_trader.engine.collector import freeze_startup_heap
 from tui_trader.engine.session import TradingSession
 from tui_trader.market import MarketDataError
 from tui_trader.security.redact import describe
-from tui_trader.store.db import (
+from tui_trader.store.db import locked_message
+from tui_trader.store.liveness import BEAT_SECONDS, window_for
+from tui_trader.store.pg import lost_message, reconnect, store_lost
+from tui_trader.store.session_rows import RowEnded
+from tui_trader.store.sqlite_errors import (
     disk_full_message,
     io_error_message,
     is_disk_full,
     is_io_error,
     is_locked,
     is_read_only,
-    locked_message,
     read_only_message,
 )
-from tui_trader.store.liveness import BEAT_SECONDS, window_for
-from tui_trader.store.pg import lost_message, reconnect, store_lost
-from tui_trader.store.session_rows import RowEnded
 
 SESSION_ERROR = "session_error"
 AUDIT_FULL = "audit_full"

@@ -43,6 +43,7 @@ from tui_trader.store.migrations import MigrationError, migrate
 from tui_trader.store.models import database
 from tui_trader.store.ownership import check_database
 from tui_trader.store.pg_url import PgUrl
+from tui_trader.store.sqlite_errors import disk_full_message, is_disk_full, is_read_only
 
 _PRAGMAS = {
     "journal_mode": "wal",
@@ -61,16 +62,6 @@ CHECKPOINT_EVERY_S = 1.0
 """Seconds between a live session's checkpoints (``AuditDatabase.checkpoint``): every cycle
 on one-minute bars; about once a second when cycles follow each other (the sandbox benchmark),
 where a checkpoint per cycle, an fsync each, slowed the next cycles' requests."""
-
-SQLITE_FULL = 13
-"""SQLite's result code for "database or disk is full"."""
-SQLITE_BUSY = 5
-"""SQLite's result code for "database is locked" (past the busy timeout)."""
-SQLITE_READONLY = 8
-"""SQLite's result code for "attempt to write a readonly database"."""
-SQLITE_IOERR = 10
-"""SQLite's result code for "disk I/O error": a write or sync the system refused for another
-reason than a full disk (a file-size limit, a disk quota, a failing disk)."""
 
 SAVEPOINT = "SAVEPOINT tt_cycle"
 RELEASE = "RELEASE SAVEPOINT tt_cycle"
@@ -230,68 +221,6 @@ class AuditDatabase(SqliteDatabase):
         """The batch of replay cycles is about to commit (or was abandoned)."""
 
 
-def is_disk_full(exc: BaseException) -> bool:
-    """True if ``exc`` (or what caused it) is SQLite's "database or disk is full"."""
-    return _caused_by(exc, SQLITE_FULL, "disk is full")
-
-
-def _caused_by(exc: BaseException, code: int, text: str) -> bool:
-    """True if ``exc`` or anything that caused it is a SQLite error with primary result
-    ``code`` (extended codes included), or whose message holds ``text``."""
-    seen: set[int] = set()
-    stack: list[BaseException | None] = [exc]
-    while stack:
-        err = stack.pop()
-        if err is None or id(err) in seen:
-            continue
-        seen.add(id(err))
-        if (getattr(err, "sqlite_errorcode", None) or 0) & 0xFF == code:
-            return True
-        if isinstance(err, sqlite3.Error | DatabaseError) and text in str(err):
-            return True
-        stack += [err.__cause__, err.__context__]
-        stack += [arg for arg in err.args if isinstance(arg, BaseException)]
-    return False
-
-
-def is_locked(exc: BaseException) -> bool:
-    """True if ``exc`` (or what caused it) is SQLite's "database is locked": another program
-    held the write lock past the busy timeout."""
-    return _caused_by(exc, SQLITE_BUSY, "database is locked")
-
-
-def is_read_only(exc: BaseException) -> bool:
-    """True if ``exc`` (or what caused it) is SQLite's "attempt to write a readonly database":
-    the file, its folder or its file system cannot be written (or became so)."""
-    return _caused_by(exc, SQLITE_READONLY, "readonly database")
-
-
-def is_io_error(exc: BaseException) -> bool:
-    """True if ``exc`` (or what caused it) is SQLite's "disk I/O error". A file-size limit
-    (``ulimit -f``) or an exceeded disk quota gives this, not "disk is full": SQLite reports a
-    full disk only for ENOSPC."""
-    return _caused_by(exc, SQLITE_IOERR, "disk I/O error")
-
-
-def io_error_message(path: Path | str) -> str:
-    """The one line a user reads when the system refused a write to the audit trail."""
-    return (
-        f"the audit trail at {path} could not be written (disk I/O error: a file-size limit, "
-        "a disk quota or a failing disk): trading stopped, no order sent without its row"
-    )
-
-
-def read_only_message(path: Path | str, running: bool = True) -> str:
-    """The one line a user reads when the audit database cannot be written to at all."""
-    why = "the file's or its folder's permissions, or a read-only file system"
-    if not running:
-        return f"cannot write the audit database {path}: it is read-only ({why})"
-    return (
-        f"the audit database {path} became read-only ({why}): trading stopped, no order sent "
-        "without its row"
-    )
-
-
 def locked_message(
     path: Path | str,
     outcome: str = "trading stopped, no order sent without its row",
@@ -308,11 +237,6 @@ def locked_message(
         f"the audit database {path} stayed locked by another program for more than {wait:g} s:"
         f" {outcome}"
     )
-
-
-def disk_full_message(path: Path | str) -> str:
-    """The one line a user reads when the audit trail cannot be written for lack of space."""
-    return f"disk full writing the audit trail at {path}"
 
 
 def open_database(path: Path | PgUrl, create: bool = True, durable: bool = False) -> AuditDatabase:
