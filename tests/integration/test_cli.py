@@ -110,6 +110,7 @@ def test_unusable_database_path_is_a_usage_error(tmp_path: Path) -> None:
         (["--db", "elsewhere.db"], "--db"),
         (["--config", "limits.toml"], "--config"),
         (["--enable-live"], "--enable-live"),
+        (["--skip-readiness"], "--skip-readiness"),
     ],
 )
 def test_the_apps_options_before_a_command_are_refused_not_ignored(

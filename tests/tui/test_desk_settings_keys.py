@@ -135,18 +135,22 @@ def test_the_files_timeout_is_a_local_desks_yahoo_deadline_and_checked_as_alpaca
         setup_defaults(path)
 
 
-async def test_the_setup_screen_says_the_readiness_bar_is_not_checked(
+async def test_the_setup_screen_names_the_files_readiness_bar_as_checked_for_live(
     db_path, tmp_path: Path
 ) -> None:
-    """The readiness keys (a safety bar the desk has no gate for) are named on the setup
-    screen before anything starts, and ``adopt-positions`` sets the Adopt switch."""
+    """The readiness keys are named with their values on the setup screen before anything
+    starts, as the bar Alpaca live is checked against (desk17 named them "NOT CHECKED": the
+    desk had no gate), and ``adopt-positions`` sets the Adopt switch."""
     path = tmp_path / "desk.toml"
     path.write_text("min-days = 5\nmax-halts = 0\nadopt-positions = true\n")
     app = make_app(db_path, setup_defaults=setup_defaults(path))
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: not app.screen.query_one("#start").disabled, "the check")
         note = app.screen.query_one("#carried", Static).render().plain
-        assert note.startswith("NOT CHECKED by the desk: min_days, max_halts (the readiness")
+        assert note.startswith(
+            "readiness bar for Alpaca live (checked at its start): min_days 5, max_halts 0"
+        )
+        assert "NOT CHECKED" not in note
         assert app.screen.query_one("#adopt", Checkbox).value is True
 
 
@@ -201,11 +205,9 @@ def test_the_files_database_is_the_desks_unless_db_is_given(
     assert opened == [tmp_path / "file.db", tmp_path / "typed.db"]
 
 
-async def test_the_live_warning_says_the_files_readiness_bar_is_not_checked(
-    db_path, tmp_path: Path
-) -> None:
-    """Going live from the desk, the real-money warning names the file's readiness keys as not
-    checked (it named the limits only, and the desk has no readiness gate)."""
+async def test_the_live_warning_checks_the_files_readiness_bar(db_path, tmp_path: Path) -> None:
+    """Going live from the desk, the real-money warning shows the paper record's verdict
+    against the file's bar (it said the bar was not checked), and refuses."""
     from textual.widgets import Select
 
     from tui_trader.tui.screens.live_warning import LiveWarningScreen
@@ -217,4 +219,5 @@ async def test_the_live_warning_says_the_files_readiness_bar_is_not_checked(
         app.screen.query_one("#mode", Select).value = "live"
         await wait_for(pilot, lambda: isinstance(app.screen, LiveWarningScreen), "the warning")
         text = str(app.screen.query_one(".dialog-text", Static).render())
-        assert "readiness bar (min_days, min_pnl) is NOT checked by the desk" in text
+        assert "REFUSED, live trading cannot start: the paper record is not ready" in text
+        assert "NOT checked" not in text

@@ -40,8 +40,9 @@ def test_no_subcommand_opens_the_app(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     assert main(["--db", str(tmp_path / "a.db")]) == 0
     assert main(["--enable-live"]) == 0
     (db, first), (default_db, second) = recorder.calls
-    assert db == tmp_path / "a.db" and first == {"live_enabled": False}
-    assert default_db.name == "tui_trader.db" and second == {"live_enabled": True}
+    off = {"live_enabled": False, "skip_readiness": False}
+    assert db == tmp_path / "a.db" and first == off
+    assert default_db.name == "tui_trader.db" and second == off | {"live_enabled": True}
 
 
 def test_live_monitor_opens_the_monitor(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -73,7 +73,7 @@ async def test_enter_on_the_warning_does_not_go_live(db_path) -> None:
 
 async def test_wrong_phrase_and_enter_in_the_field_do_not_go_live(db_path) -> None:
     """A near-miss phrase leaves confirm disabled; even the right phrase + Enter does nothing."""
-    app = make_app(db_path, live_enabled=True)
+    app = make_app(db_path, live_enabled=True, skip_readiness=True)
     async with app.run_test(size=SIZE) as pilot:
         setup = app.screen
         await _choose_live(app, pilot)
@@ -95,7 +95,7 @@ async def test_wrong_phrase_and_enter_in_the_field_do_not_go_live(db_path) -> No
 async def test_enter_on_the_confirm_button_works_only_with_the_exact_phrase(db_path) -> None:
     """What docs/tui.md says: without the phrase the confirm button cannot take the focus (Tab
     skips it); with the exact phrase, Enter on the focused button confirms."""
-    app = make_app(db_path, live_enabled=True)
+    app = make_app(db_path, live_enabled=True, skip_readiness=True)
     async with app.run_test(size=SIZE) as pilot:
         setup = app.screen
         await _choose_live(app, pilot)
@@ -121,7 +121,7 @@ async def test_enter_on_the_confirm_button_works_only_with_the_exact_phrase(db_p
 async def test_confirmed_live_without_credentials_cannot_start(db_path) -> None:
     """The phrase and the button accept the warning; with no keys found, Start stays off and
     the reason is next to the mode."""
-    app = make_app(db_path)
+    app = make_app(db_path, skip_readiness=True)
     async with app.run_test(size=SIZE) as pilot:
         setup = app.screen
         setup.query_one("#enable-live", Checkbox).value = True
@@ -199,7 +199,7 @@ async def test_adopting_positions_is_said_on_the_live_warning_and_asked_again(
     carries the choice only as confirmed."""
     monkeypatch.setenv("APCA_API_KEY_ID", "PKTEST")
     monkeypatch.setenv("APCA_API_SECRET_KEY", "not-shown")
-    app = make_app(db_path, live_enabled=True)
+    app = make_app(db_path, live_enabled=True, skip_readiness=True)
     async with app.run_test(size=SIZE) as pilot:
         setup = app.screen
         await _choose_live(app, pilot)
@@ -234,3 +234,14 @@ async def test_the_live_warning_names_limits_typed_with_their_percent_sign(db_pa
         assert warning.limits.max_drawdown_pct == 20.0
         shown = "\n".join(str(w.render()) for w in warning.query(Static))
         assert "max drawdown 20%" in shown, shown
+
+
+async def test_the_live_warning_fits_at_80x24_with_the_desk_bar_and_footer_seen(db_path) -> None:
+    """At 80x24 the warning's bottom border ran into the footer (two rows too tall); now the
+    whole dialog, with the paper record's verdict, lies between the desk bar and the footer."""
+    app = make_app(db_path, live_enabled=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _choose_live(app, pilot)
+        body = app.screen.query_one("#dialog-body").region
+        assert body.y >= 1 and body.bottom <= 23, body
+        assert "paper record" in str(app.screen.query_one(".dialog-text", Static).render())

@@ -99,7 +99,8 @@ def test_snapshot_setup_alpaca_paper_adopting(snap_compare, monkeypatch) -> None
 
 
 def test_snapshot_live_warning_empty(snap_compare) -> None:
-    """The live warning as it opens: Cancel focused, confirm disabled."""
+    """The live warning as it opens on a store with no paper record: refused, the rule and
+    the skip said, no phrase field; Cancel focused, confirm disabled."""
 
     async def run_before(pilot) -> None:
         pilot.app.screen.query_one("#mode", Select).value = "live"
@@ -110,7 +111,8 @@ def test_snapshot_live_warning_empty(snap_compare) -> None:
 
 
 def test_snapshot_live_warning_phrase_typed(snap_compare) -> None:
-    """The live warning with the exact phrase typed: confirm enabled."""
+    """The live warning with the exact phrase typed (the desk started with --skip-readiness,
+    said on the warning): confirm enabled."""
 
     async def run_before(pilot) -> None:
         pilot.app.screen.query_one("#mode", Select).value = "live"
@@ -122,7 +124,8 @@ def test_snapshot_live_warning_phrase_typed(snap_compare) -> None:
         await pilot.press(*LIVE_PHRASE)
         await pilot.pause()
 
-    assert snap_compare(make_app(DB, live_enabled=True), terminal_size=SIZE, run_before=run_before)
+    app = make_app(DB, live_enabled=True, skip_readiness=True)  # past the (empty) paper record
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
 
 def test_snapshot_dashboard_mid_session(snap_compare) -> None:

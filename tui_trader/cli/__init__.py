@@ -176,6 +176,13 @@ def build_parser(lazy: bool = False) -> argparse.ArgumentParser:
         action="store_true",
         help="allow the app's setup screen to choose Alpaca live (real money; off by default)",
     )
+    parser.add_argument(
+        "--skip-readiness",
+        dest="app_skip_readiness",
+        action="store_true",
+        help="let the app's Alpaca live start without a ready paper record (as 'live trading "
+        "--skip-readiness'; written as a risk event)",
+    )
     parser.register("action", "lazy_parsers", _LazySubcommands)
     subparsers = parser.add_subparsers(
         dest="command", parser_class=_Parser, metavar="COMMAND", action="lazy_parsers"
@@ -201,7 +208,12 @@ def run_app(args: argparse.Namespace) -> int:
     from tui_trader.tui.app import make_app
 
     extra = {"setup_defaults": defaults} if defaults is not None else {}
-    make_app(db, live_enabled=args.app_enable_live, **extra).run()
+    make_app(
+        db,
+        live_enabled=args.app_enable_live,
+        skip_readiness=args.app_skip_readiness,
+        **extra,
+    ).run()
     return 0
 
 
@@ -212,6 +224,7 @@ def _app_options_given(args: argparse.Namespace) -> str | None:
         ("--db", args.app_db is not None),
         ("--config", args.app_config is not None),
         ("--enable-live", args.app_enable_live),
+        ("--skip-readiness", args.app_skip_readiness),
     ):
         if given:
             return option

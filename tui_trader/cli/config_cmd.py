@@ -142,7 +142,7 @@ def setup_defaults(explicit) -> dict[str, str] | None:
     """The desk's setup form, started from the settings file (``None``: no file)."""
     from tui_trader.cli import build_parser
     from tui_trader.ops.config_file import ConfigFileError, find_config, load_config
-    from tui_trader.tui.setup_carried import CARRIED
+    from tui_trader.tui.setup_carried import CARRIED, READINESS
     from tui_trader.tui.setup_form import config_defaults
 
     try:
@@ -171,7 +171,7 @@ def setup_defaults(explicit) -> dict[str, str] | None:
     # carried as the number the option read ('5%' is 5: float() alone would refuse it). Every
     # key goes on: the form names those the desk does not use (live-only keys were dropped
     # here unseen, 'suspend-on-halt' among them).
-    raw = {k: checked[k] if k in CARRIED else v for k, v in cfg.values.items()}
+    raw = {k: checked[k] if k in (*CARRIED, *READINESS) else v for k, v in cfg.values.items()}
     if "start_cash" in checked:  # also what an Alpaca session may trade with, as 'live paper'
         raw["capital"] = checked["start_cash"]
     return config_defaults(raw)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
@@ -17,7 +18,8 @@ from tui_trader.cli.common import add_db_option, resolve_db
 from tui_trader.cli.numbers import finite_number, non_negative_int, percent
 from tui_trader.core.shown import shown_text
 
-READINESS_SKIPPED = "readiness_skipped"
+if TYPE_CHECKING:
+    from tui_trader.ops.readiness import Verdict
 
 
 def register_live(actions: argparse._SubParsersAction) -> None:
@@ -48,18 +50,12 @@ def add_readiness_options(parser: argparse.ArgumentParser) -> None:
 
 def _bar(args: argparse.Namespace):
     """The ``ReadinessBar`` the options ask for."""
-    from tui_trader.ops.readiness import ReadinessBar
+    from tui_trader.ops.readiness import bar_from
 
-    return ReadinessBar(
-        min_iterations=args.min_iterations,
-        min_pnl=args.min_pnl,
-        min_days=args.min_days,
-        max_drawdown_pct=args.max_drawdown_seen,
-        max_halts=args.max_halts,
-    )
+    return bar_from(vars(args))
 
 
-def show_readiness(console: Console, db, bar) -> object:
+def show_readiness(console: Console, db, bar) -> Verdict:
     """Print the records and the verdict; returns the verdict."""
     from tui_trader.ops.readiness import paper_records, verdict
 
@@ -86,34 +82,25 @@ def run_readiness(args: argparse.Namespace) -> int:
     """Exit 0 when ready, 1 when not."""
     console = Console(highlight=False, soft_wrap=True)
     result = show_readiness(console, resolve_db(args.db), _bar(args))
-    return 0 if result.ready else 1  # type: ignore[attr-defined]
+    return 0 if result.ready else 1
 
 
 def readiness_gate(args: argparse.Namespace, db, console: Console) -> None:
-    """Before the typed phrase: show the verdict; refuse when not ready without the skip."""
-    result = show_readiness(console, db, _bar(args))
-    if result.ready:  # type: ignore[attr-defined]
-        return
-    if args.skip_readiness:
+    """Before the typed phrase: show the verdict; refuse when not ready without the skip (the
+    decision is ``ops.readiness.decide``, the desk's too)."""
+    from tui_trader.ops.readiness import decide
+
+    decision = decide(show_readiness(console, db, _bar(args)), args.skip_readiness)
+    if not decision.go:
+        print(f"tui-trader: error: {decision.refusal()}", file=sys.stderr)
+        raise SystemExit(1)
+    if decision.skipped:
         console.print("[bold red]--skip-readiness:[/] going on without a ready paper record")
-        args.readiness_skipped = result.line()  # type: ignore[attr-defined]
-        return
-    print(
-        "tui-trader: error: live trading refused: the paper record is not ready "
-        "(see above; build it with 'live paper', or pass --skip-readiness)",
-        file=sys.stderr,
-    )
-    raise SystemExit(1)
+        args.readiness_skipped = decision.skipped  # type: ignore[attr-defined]
 
 
 def record_skip(args: argparse.Namespace, session) -> None:
     """Write ``--skip-readiness`` as a risk event of the live session's account."""
-    why = getattr(args, "readiness_skipped", None)
-    if not why:
-        return
-    from tui_trader.core.domain import RiskEvent
+    from tui_trader.ops.readiness import record_skip as write
 
-    event = RiskEvent(
-        READINESS_SKIPPED, 0.0, 0.0, "live trading started without a ready paper record", detail=why
-    )
-    session.audit.risk_event(event, session.account_key, session.clock.now())
+    write(session, getattr(args, "readiness_skipped", None))

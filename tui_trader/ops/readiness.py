@@ -6,19 +6,31 @@ account). The verdict looks at Alpaca paper accounts only (a simulated market pr
 of them must have at least ``min_iterations`` cycles, PnL above ``min_pnl`` (equity change over
 its sessions, realized and open), and no unresolved broker error (its risk state still halted
 for one). The other thresholds are off unless given.
+
+``decide`` is the gate in front of real money, the same for ``live trading`` and the desk's
+"Alpaca live": ready goes on; not ready is refused unless the trader typed ``--skip-readiness``,
+and that choice is then written by ``record_skip`` as a risk event of the live session.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tui_trader.store.own_connection import own_connection, table_names
 from tui_trader.store.pg_url import PgUrl
 
+if TYPE_CHECKING:
+    from tui_trader.engine.session import TradingSession
+
 BROKER_ERRORS = ("broker_error", "session_error")
+READINESS_SKIPPED = "readiness_skipped"
+"""The risk event written when live trading starts without a ready paper record."""
+SKIP_HOW = "--skip-readiness"
+"""How a trader goes live anyway (a command-line switch, never a settings-file key)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +78,70 @@ class Verdict:
         if self.ready:
             return f"ready (paper record of {self.account})"
         return "not ready: " + "; ".join(self.reasons)
+
+
+BAR_OPTIONS: dict[str, tuple[str, type]] = {
+    "min_iterations": ("min_iterations", int),
+    "min_pnl": ("min_pnl", float),
+    "min_days": ("min_days", int),
+    "max_drawdown_seen": ("max_drawdown_pct", float),
+    "max_halts": ("max_halts", int),
+}
+"""The bar's options (``--min-days``, settings-file ``min-days``, ...): the ``ReadinessBar``
+field each fills and its type."""
+
+
+def bar_from(options: Mapping[str, Any]) -> ReadinessBar:
+    """The bar that options by name ask for (an absent or ``None`` one keeps its default):
+    the parsed command line's, or the desk's settings-file values (as text)."""
+    given = {
+        name: kind(options[key])
+        for key, (name, kind) in BAR_OPTIONS.items()
+        if options.get(key) is not None
+    }
+    return ReadinessBar(**given)
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The gate's answer: whether live trading may start, and the verdict it rests on."""
+
+    verdict: Verdict
+    go: bool
+    skipped: str | None = None
+    """The verdict's line when going on without a ready record (``--skip-readiness``): what
+    ``record_skip`` writes."""
+
+    def refusal(self) -> str:
+        """Why live trading is refused, and how to go on anyway (empty when it may go)."""
+        if self.go:
+            return ""
+        return (
+            f"live trading refused: the paper record is {self.verdict.line()} (build it with "
+            f"'live paper', or pass {SKIP_HOW})"
+        )
+
+
+def decide(result: Verdict, skip: bool) -> Decision:
+    """Ready goes on; not ready goes on only with the skip, which is then to be recorded."""
+    if result.ready:
+        return Decision(result, True)
+    if skip:
+        return Decision(result, True, result.line())
+    return Decision(result, False)
+
+
+def record_skip(session: TradingSession, why: str | None) -> None:
+    """Write a skipped gate (``why``: the verdict's line) as a risk event of the live
+    session's account; nothing when the gate was passed."""
+    if not why:
+        return
+    from tui_trader.core.domain import RiskEvent
+
+    event = RiskEvent(
+        READINESS_SKIPPED, 0.0, 0.0, "live trading started without a ready paper record", detail=why
+    )
+    session.audit.risk_event(event, session.account_key, session.clock.now())
 
 
 def paper_records(db: Path | PgUrl) -> list[PaperRecord]:

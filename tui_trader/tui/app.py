@@ -90,6 +90,7 @@ class TraderApp(SessionLifecycle, SessionControls, DeskActions, Navigation, App[
         iterations: int | None = None,
         every: float | None = None,
         live_enabled: bool = False,
+        skip_readiness: bool = False,
         monitor: SessionHandle | None = None,
         session_factory=None,
         setup_defaults: dict[str, str] | None = None,
@@ -107,6 +108,9 @@ class TraderApp(SessionLifecycle, SessionControls, DeskActions, Navigation, App[
         self.iterations = iterations
         self.every = every
         self.live_enabled = live_enabled
+        self.skip_readiness = skip_readiness
+        """``--skip-readiness``: "Alpaca live" may start without a ready paper record (said on
+        the live warning, written as a risk event), as ``live trading --skip-readiness``."""
         self.monitor = monitor
         self.session_factory = session_factory
         self.desk = DeskState()
@@ -178,7 +182,9 @@ class TraderApp(SessionLifecycle, SessionControls, DeskActions, Navigation, App[
         self.add_mode(
             "setup",
             lambda: self._new_screen(
-                SetupScreen(self.db_path, self.live_enabled, self.setup_defaults)
+                SetupScreen(
+                    self.db_path, self.live_enabled, self.setup_defaults, self.skip_readiness
+                )
             ),
         )
         self.add_mode("dashboard", lambda: self._new_screen(self.dashboard))
@@ -339,6 +345,7 @@ def make_app(
     iterations: int | None = None,
     every: float | None = None,
     live_enabled: bool = False,
+    skip_readiness: bool = False,
     session_factory=None,
     monitor: SessionHandle | None = None,
     setup_defaults: dict[str, str] | None = None,
@@ -352,6 +359,7 @@ def make_app(
         iterations=iterations,
         every=every,
         live_enabled=live_enabled,
+        skip_readiness=skip_readiness,
         session_factory=session_factory,
         monitor=monitor,
         setup_defaults=setup_defaults,

@@ -185,10 +185,14 @@ def _log_line(line: str) -> None:
 
 
 def local_factory(
-    settings, clock: Clock | None = None, adopt_positions: bool = False
+    settings,
+    clock: Clock | None = None,
+    adopt_positions: bool = False,
+    readiness_skipped: str | None = None,
 ) -> SessionFactory:
     """A factory that builds a local session from ``LocalSettings`` (inside the worker).
-    ``adopt_positions`` has nothing to do here: only this session moves a local account."""
+    ``adopt_positions`` and ``readiness_skipped`` have nothing to do here: only this session
+    moves a local account, and no gate stands before simulated money."""
 
     def build() -> TradingSession:
         from tui_trader.session.local import build_local_session
@@ -202,11 +206,16 @@ def alpaca_factory(mode: str) -> Callable[..., SessionFactory]:
     """A builder of Alpaca sessions (``paper`` or ``live``) from the setup form's settings.
 
     Credentials and URLs come from the environment or ``.env`` exactly as on the command line;
-    a missing key, a refused URL or an unreachable server fails the start in one sentence.
+    a missing key, a refused URL or an unreachable server fails the start in one sentence. A
+    live session started past the paper-to-live gate with ``--skip-readiness`` records that
+    (``readiness_skipped``, the verdict) as ``live trading`` does.
     """
 
     def builder(
-        settings, clock: Clock | None = None, adopt_positions: bool = False
+        settings,
+        clock: Clock | None = None,
+        adopt_positions: bool = False,
+        readiness_skipped: str | None = None,
     ) -> SessionFactory:
         def build() -> TradingSession:
             from tui_trader.brokers.alpaca_config import LIVE_URL, PAPER_URL, load_endpoint
@@ -232,7 +241,12 @@ def alpaca_factory(mode: str) -> Callable[..., SessionFactory]:
                 learning=settings.learning,
                 adopt_positions=adopt_positions,
             )
-            return build_alpaca_session(alpaca, endpoint, clock=clock)
+            session = build_alpaca_session(alpaca, endpoint, clock=clock)
+            if mode == "live":  # the gate skipped (--skip-readiness): said in the audit trail
+                from tui_trader.ops.readiness import record_skip
+
+                record_skip(session, readiness_skipped)
+            return session
 
         return build
 

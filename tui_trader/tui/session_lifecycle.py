@@ -91,7 +91,10 @@ class SessionLifecycle:
             self.notify(ALPACA_UNAVAILABLE, severity="error")
             return
         factory = self.session_factory or builder(
-            settings, self.clock, adopt_positions=plan.adopt_positions
+            settings,
+            self.clock,
+            adopt_positions=plan.adopt_positions,
+            readiness_skipped=plan.readiness_skipped,
         )
         iterations = self.iterations if self.iterations is not None else plan.iterations
         every = self.every if self.every is not None else plan.every

@@ -1,5 +1,6 @@
 """The settings file's keys that have no field on the setup form, and the screen's note about
-them: each is carried to the session, sets a switch, or is named as not used or not checked.
+them: each is carried to the session, sets a switch, sets the readiness bar of "Alpaca live", or
+is named as not used.
 
 Apart from ``setup_form`` (the fields' rules) so that the desk's answer for every key of the
 settings file is in one place; nothing here imports Textual or the engine.
@@ -45,26 +46,23 @@ POLICY = ("deadline", "retries")
 """Carried settings of how hard an alert is tried (``AlertPolicy``)."""
 SWITCHES = ("flatten_on_halt", "adopt_positions")
 """Settings-file keys that set a switch of the form."""
-NOT_CHECKED = ("min_iterations", "min_pnl", "min_days", "max_drawdown_seen", "max_halts")
-"""``live trading``'s readiness bar: the desk has no readiness gate, so a file setting one is
-told, in words, that the desk does not check it (a safety key must not look in force)."""
+READINESS = ("min_iterations", "min_pnl", "min_days", "max_drawdown_seen", "max_halts")
+"""``live trading``'s readiness bar (``ops.readiness.BAR_OPTIONS``): the desk's "Alpaca live"
+checks the paper record against it as ``live trading`` does; the screen names the file's."""
 UNUSED = "settings_unused"
 """The form value naming the settings file's keys the desk has no use for (``batch``: a
 command-line run), shown rather than silently dropped."""
-UNCHECKED = "settings_unchecked"
-"""The form value naming the file's readiness keys (``NOT_CHECKED``) it sets."""
+BAR_SET = "settings_readiness"
+"""The form value naming the file's readiness keys (``READINESS``) and their values."""
 
 
 def carried_note(values: dict[str, str]) -> str:
-    """The setup screen's note, a line per kind: the settings file's readiness keys the desk
-    does not check, its keys in force without a field (and for which sessions), those the desk
-    does not use; empty when there are none."""
+    """The setup screen's note, a line per kind: the settings file's readiness bar (checked
+    before "Alpaca live" starts), its keys in force without a field (and for which sessions),
+    those the desk does not use; empty when there are none."""
     parts = []
-    if values.get(UNCHECKED):  # a safety key first: it must not look in force
-        parts.append(
-            f"NOT CHECKED by the desk: {values[UNCHECKED]} (the readiness bar of 'live "
-            "trading' on the command line; 'live readiness' shows it)"
-        )
+    if values.get(BAR_SET):  # a safety key first
+        parts.append(f"readiness bar for Alpaca live (checked at its start): {values[BAR_SET]}")
     kept = [
         _NOTE.get(key, "{k} {v}").format(k=key, v=values[key]) for key in CARRIED if key in values
     ]

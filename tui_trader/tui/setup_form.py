@@ -29,12 +29,12 @@ from tui_trader.learning.choices import DEFAULT_FLOOR, DEFAULT_LEARNING_RATE, WE
 from tui_trader.risk.limits import RiskLimits
 from tui_trader.tui.alpaca_status import alpaca_status
 from tui_trader.tui.setup_carried import (
+    BAR_SET,
     CARRIED,
-    NOT_CHECKED,
     OPS,
     POLICY,
+    READINESS,
     SWITCHES,
-    UNCHECKED,
     UNUSED,
     YAHOO,
 )
@@ -117,20 +117,21 @@ def config_defaults(values: dict[str, Any]) -> dict[str, str]:
     """The form's starting text: the defaults, overridden by a (checked) settings file; the
     file's keys without a field are kept (``CARRIED``) or named as unused (``UNUSED``)."""
     out = dict(DEFAULTS)
-    unused, unchecked = [], []
+    unused, bar = [], []
     for key, value in values.items():
         if key in CARRIED:
             out[key] = str(value)
         elif key in SWITCHES:
             out[key] = "on" if value else ""
-        elif key in NOT_CHECKED:
-            unchecked.append(key)
+        elif key in READINESS:  # the bar "Alpaca live" checks (``ops.readiness.bar_from``)
+            out[key] = str(value)
+            bar.append(f"{key} {value:g}")
         elif key not in _FROM_CONFIG and key not in ("data", "weights"):
             unused.append(key)
     if unused:
         out[UNUSED] = ", ".join(sorted(unused))
-    if unchecked:
-        out[UNCHECKED] = ", ".join(unchecked)
+    if bar:
+        out[BAR_SET] = ", ".join(bar)
     for key, name in _FROM_CONFIG.items():
         if key in values:
             value = values[key]
@@ -158,6 +159,9 @@ class SessionPlan:
     adopt_positions: bool = False
     """``--adopt-positions`` (Alpaca modes only): at start, shares that differ from the
     account's recorded fills are taken as the desk's own instead of being left alone."""
+    readiness_skipped: str | None = None
+    """Live only: the paper record's verdict when the desk goes live without a ready record
+    (``--skip-readiness``), written as a risk event of the session (``ops.readiness``)."""
 
 
 def _ops_settings(**values: Any) -> OpsSettings:
@@ -202,6 +206,15 @@ def typed_limits(values: dict[str, str]) -> RiskLimits | None:
             _orders(values["max_orders"]),
         )
     except argparse.ArgumentTypeError:
+        return None
+
+
+def typed_db(values: dict[str, str]) -> Path | PgUrl | None:
+    """The database as the form's check reads its field, or ``None`` while it is invalid: the
+    live warning reads the paper record there, where the live session will write."""
+    try:
+        return _db(values["db"])
+    except (argparse.ArgumentTypeError, OSError):
         return None
 
 

@@ -1,12 +1,13 @@
 """The live-trading warning: real money, real losses, the active limits, and a typed phrase.
 
 It fails safe: Cancel is first and focused, Escape cancels, Enter alone never confirms (not even
-in the phrase field), and only the exact phrase enables the confirm button.
+in the phrase field), and only the exact phrase enables the confirm button. It shows the
+paper-to-live gate's answer (``tui/live_gate``); when the gate refuses, nothing enables it.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -19,6 +20,9 @@ from tui_trader.risk.limits import RiskLimits
 from tui_trader.tui.alpaca_status import adopt_warning
 from tui_trader.tui.setup_form import LIVE_PHRASE
 
+if TYPE_CHECKING:
+    from tui_trader.ops.readiness import Decision
+
 
 class LiveWarningScreen(ModalScreen[bool]):
     """Dismisses with True only after the exact phrase and a press of the confirm button."""
@@ -29,38 +33,53 @@ class LiveWarningScreen(ModalScreen[bool]):
     AUTO_FOCUS = "#live-cancel"
 
     def __init__(
-        self, limits: RiskLimits, url: str, adopt_positions: bool = False, unchecked: str = ""
+        self,
+        limits: RiskLimits,
+        url: str,
+        adopt_positions: bool = False,
+        readiness: Decision | None = None,
     ) -> None:
-        """The limits, URL and position adoption the warning names."""
+        """The limits, URL, position adoption and paper-to-live verdict the warning names."""
         super().__init__(classes="dialog")
         self.limits = limits
         self.url = url
         self.adopt_positions = adopt_positions
         """Whether the session will adopt positions changed while no session ran: it changes
         what the desk may trade, so it is said beside the phrase."""
-        self.unchecked = unchecked
-        """The settings file's readiness keys (``setup_carried.NOT_CHECKED``): the desk has no
-        readiness gate, and a trader who set one must not go live believing it checked."""
+        self.readiness = readiness
+        """The paper-to-live gate's answer (``None``: not asked, as in a test of the dialog
+        alone): shown; when it refuses, the phrase field and the confirm button stay off."""
+
+    @property
+    def refused(self) -> bool:
+        """Whether the paper-to-live gate refuses live trading."""
+        return self.readiness is not None and not self.readiness.go
 
     def compose(self) -> ComposeResult:
-        """Warning text, the limits, the phrase field, then Cancel before Confirm."""
+        """Warning text, the limits, the gate's answer, the phrase field, then Cancel before
+        Confirm. Kept to 22 rows: at 80x24 the desk bar and the footer stay visible."""
         lim = self.limits
         with Vertical(id="dialog-body", classes="live-warning"):
             yield Static("LIVE TRADING — REAL MONEY", classes="dialog-title")
             yield Static(
-                "Orders will be sent to your real Alpaca brokerage account at "
-                f"[b]{self.url}[/b].\n"
-                "Losses are real and may exceed what you expect: fills, gaps and outages are not "
-                "simulated.\n\n"
+                f"Orders go to your real Alpaca account at [b]{self.url}[/b]. Losses are real "
+                "and may exceed what you expect: fills, gaps and outages are not simulated.\n"
                 f"Active limits: max drawdown [b]{lim.max_drawdown_pct:g}%[/b], max daily loss "
                 f"[b]{lim.max_daily_loss_pct:g}%[/b], max position [b]{lim.max_position_pct:g}%"
                 f"[/b] of equity, [b]{lim.max_orders_per_day}[/b] orders a day.\n"
                 f"{adopt_warning(self.adopt_positions)}\n"
-                f"{_unchecked_warning(self.unchecked)}\n"
-                f"Type [b]{LIVE_PHRASE}[/b] to enable the confirm button.",
+                f"{_readiness_line(self.readiness)}"
+                + (
+                    ""
+                    if self.refused
+                    else f"Type [b]{LIVE_PHRASE}[/b] to enable the confirm button."
+                ),
                 classes="dialog-text",
             )
-            yield Input(placeholder=LIVE_PHRASE, id="live-phrase")
+            phrase = Input(placeholder=LIVE_PHRASE, id="live-phrase", compact=True)
+            phrase.disabled = self.refused  # nothing to type: the gate refused
+            phrase.display = not self.refused
+            yield phrase
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Cancel", id="live-cancel", variant="primary")
                 yield Button(
@@ -74,7 +93,8 @@ class LiveWarningScreen(ModalScreen[bool]):
     @on(Input.Changed, "#live-phrase")
     def _phrase_changed(self, event: Input.Changed) -> None:
         """Enable confirm only for the exact phrase (case and spaces matter)."""
-        self.query_one("#live-confirm", Button).disabled = event.value != LIVE_PHRASE
+        refused = self.refused or event.value != LIVE_PHRASE
+        self.query_one("#live-confirm", Button).disabled = refused
 
     @on(Input.Submitted, "#live-phrase")
     def _phrase_submitted(self, event: Input.Submitted) -> None:
@@ -83,8 +103,9 @@ class LiveWarningScreen(ModalScreen[bool]):
 
     @on(Button.Pressed, "#live-confirm")
     def _confirm(self) -> None:
-        """Confirm, re-checking the phrase in case the button was enabled some other way."""
-        if self.query_one("#live-phrase", Input).value == LIVE_PHRASE:
+        """Confirm, re-checking the phrase and the gate in case the button was enabled some
+        other way."""
+        if self.query_one("#live-phrase", Input).value == LIVE_PHRASE and not self.refused:
             self.dismiss(True)
 
     @on(Button.Pressed, "#live-cancel")
@@ -97,12 +118,10 @@ class LiveWarningScreen(ModalScreen[bool]):
         self.dismiss(False)
 
 
-def _unchecked_warning(keys: str) -> str:
-    """The line about the settings file's readiness bar, which the desk does not check (empty
-    when the file sets none)."""
-    if not keys:
+def _readiness_line(readiness: Decision | None) -> str:
+    """The paper-to-live gate's answer, a line of its own (empty when not asked)."""
+    if readiness is None:
         return ""
-    return (
-        f"The settings file's readiness bar ({keys}) is [b]NOT checked[/b] by the desk: run "
-        "'tui-trader live readiness' first.\n"
-    )
+    from tui_trader.tui.live_gate import readiness_line
+
+    return readiness_line(readiness) + ("" if not readiness.go else "\n")

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
 from textual.app import App, ComposeResult
@@ -24,7 +25,7 @@ from tui_trader.tui.alpaca_status import ADOPT_HINT, adopt_warning, alpaca_statu
 from tui_trader.tui.screens.confirm import ConfirmScreen
 from tui_trader.tui.screens.first_resume import StyledOnMount
 from tui_trader.tui.screens.live_warning import LiveWarningScreen
-from tui_trader.tui.setup_carried import CARRIED, UNCHECKED, carried_note
+from tui_trader.tui.setup_carried import CARRIED, carried_note
 from tui_trader.tui.setup_form import (
     DEFAULTS,
     MODE_LABELS,
@@ -32,11 +33,16 @@ from tui_trader.tui.setup_form import (
     WEIGHT_LABELS,
     FormResult,
     SessionPlan,
+    typed_db,
     typed_limits,
     validate,
 )
 from tui_trader.tui.widgets.desk_footer import DeskFooter
 from tui_trader.tui.widgets.deskbar import DeskBar
+
+if TYPE_CHECKING:
+    from tui_trader.ops.readiness import Decision
+    from tui_trader.store.pg_url import PgUrl
 
 TEXT_FIELDS: tuple[tuple[str, str, str], ...] = (
     ("symbols", "Symbols", "comma-separated tickers"),
@@ -113,14 +119,20 @@ class SetupScreen(StyledOnMount, Screen[None]):
     AUTO_FOCUS = "#start"
 
     def __init__(
-        self, db_path: Path, live_enabled: bool = False, defaults: dict[str, str] | None = None
+        self,
+        db_path: Path,
+        live_enabled: bool = False,
+        defaults: dict[str, str] | None = None,
+        skip_readiness: bool = False,
     ) -> None:
-        """The database path, whether live trading may be chosen, and the fields' starting
-        text (the settings file's, see ``setup_form.config_defaults``)."""
+        """The database path, whether live trading may be chosen, the fields' starting text
+        (the settings file's, see ``setup_form.config_defaults``) and whether live trading may
+        start without a ready paper record (``--skip-readiness``)."""
         super().__init__(id="setup")
         self.defaults = defaults or DEFAULTS
         self.db_path = db_path
         self.live_enabled = live_enabled
+        self.skip_readiness = skip_readiness
         self.live_confirmed = False
         self._warned_adopt = False
         """Whether the live warning the user confirmed said that positions are adopted: the
@@ -309,14 +321,21 @@ class SetupScreen(StyledOnMount, Screen[None]):
     def _warn_live(
         self, limits: RiskLimits, adopt: bool, answered: Callable[[bool | None], None]
     ) -> None:
-        """Show the live-trading warning (the limits, whether positions are adopted)."""
+        """Show the live-trading warning (the limits, whether positions are adopted, the paper
+        record's verdict: when it refuses, the warning cannot be confirmed)."""
         warning = LiveWarningScreen(
             limits,
             alpaca_status("live").url,
             adopt_positions=adopt,
-            unchecked=self.defaults.get(UNCHECKED, ""),
+            readiness=self._live_decision(typed_db(self.values())),
         )
         self.app.push_screen(warning, answered)
+
+    def _live_decision(self, db: Path | PgUrl | None) -> Decision:
+        """The paper-to-live gate on ``db`` with the settings file's bar (``tui/live_gate``)."""
+        from tui_trader.tui.live_gate import live_decision
+
+        return live_decision(db, self.defaults, self.skip_readiness)
 
     @on(Checkbox.Changed, "#adopt")
     def _adopt_changed(self, event: Checkbox.Changed) -> None:
@@ -374,6 +393,14 @@ class SetupScreen(StyledOnMount, Screen[None]):
         if plan is None:
             self.notify("Fix the highlighted fields first.", severity="warning")
             return
+        if plan.mode == "live":  # the gate again, on the database the session will write to
+            decision = self._live_decision(plan.settings.db)
+            if not decision.go:
+                from tui_trader.tui.live_gate import readiness_line
+
+                self.notify(readiness_line(decision), severity="error", timeout=30)
+                return
+            plan = replace(plan, readiness_skipped=decision.skipped)
         if plan.adopt_positions and plan.mode != "live":  # live: its warning said it
             self._confirm_adoption(plan)
             return
