@@ -8,6 +8,7 @@ record and puts the answer in words for the live warning and the refusal.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,9 +22,11 @@ from tui_trader.ops.readiness import (
     paper_records,
     verdict,
 )
+from tui_trader.security.redact import describe
 
 if TYPE_CHECKING:
     from tui_trader.store.pg_url import PgUrl
+    from tui_trader.tui.setup_form import SessionPlan
 
 
 def live_decision(db: Path | PgUrl | None, values: dict[str, str], skip: bool) -> Decision:
@@ -36,7 +39,7 @@ def live_decision(db: Path | PgUrl | None, values: dict[str, str], skip: bool) -
         bar = bar_from(values)
         records = paper_records(db)
     except Exception as exc:  # any failure to read the record (a locked file, a server gone)
-        return decide(Verdict(False, [f"cannot read the paper record ({exc})"]), skip)
+        return decide(Verdict(False, [f"cannot read the paper record ({describe(exc)})"]), skip)
     return decide(verdict(records, bar), skip)
 
 
@@ -57,3 +60,15 @@ def readiness_line(decision: Decision) -> str:
         f"[b]REFUSED, live trading cannot start[/b]: the paper record is {said}. Build it with "
         f"'tui-trader live paper', or start the desk with {SKIP_HOW} to go on anyway."
     )
+
+
+def gated_plan(
+    plan: SessionPlan, values: dict[str, str], skip: bool
+) -> tuple[SessionPlan, str | None]:
+    """The gate again at Start, on the database the live session will write to (the field may
+    have changed since the warning was confirmed): the plan carrying the skip's verdict to
+    record, and ``None``; or the refusal's line (the session must not start)."""
+    decision = live_decision(plan.settings.db, values, skip)
+    if not decision.go:
+        return plan, readiness_line(decision)
+    return replace(plan, readiness_skipped=decision.skipped), None

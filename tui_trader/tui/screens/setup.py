@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from textual import on
 from textual.app import App, ComposeResult
@@ -26,11 +25,11 @@ from tui_trader.tui.screens.confirm import ConfirmScreen
 from tui_trader.tui.screens.first_resume import StyledOnMount
 from tui_trader.tui.screens.live_warning import LiveWarningScreen
 from tui_trader.tui.setup_carried import CARRIED, carried_note
+from tui_trader.tui.setup_fields import DATA_LABELS, TEXT_FIELDS, WEIGHTS, choice_row
 from tui_trader.tui.setup_form import (
     DEFAULTS,
     MODE_LABELS,
     MODES,
-    WEIGHT_LABELS,
     FormResult,
     SessionPlan,
     typed_db,
@@ -39,35 +38,6 @@ from tui_trader.tui.setup_form import (
 )
 from tui_trader.tui.widgets.desk_footer import DeskFooter
 from tui_trader.tui.widgets.deskbar import DeskBar
-
-if TYPE_CHECKING:
-    from tui_trader.ops.readiness import Decision
-    from tui_trader.store.pg_url import PgUrl
-
-TEXT_FIELDS: tuple[tuple[str, str, str], ...] = (
-    ("symbols", "Symbols", "comma-separated tickers"),
-    ("interval", "Interval", "1m 5m 15m 30m 1h 1d"),
-    ("period", "Warm-up period", "history before trading, e.g. 60d"),
-    ("iterations", "Iterations", "decision cycles; 0 = until stopped"),
-    ("every", "Seconds per iteration", "pace; 0 = flat out"),
-    ("start_cash", "Starting cash (local)", "dollars"),
-    ("replay_file", "Replay file", "CSV/Parquet bars (data = replay)"),
-    ("seed", "Simulation seed", "same seed, same market"),
-    ("learning_rate", "Learning rate", "adaptive weights' step; 0 = frozen"),
-    ("weight_floor", "Weight floor", "no adaptive weight below this"),
-    ("db", "Database", "SQLite audit file"),
-    ("max_drawdown", "Max drawdown %", "kill switch below peak (5.0)"),
-    ("max_daily_loss", "Max daily loss %", "halt for the day (2.0)"),
-    ("max_position", "Max position %", "of equity per symbol (10.0)"),
-    ("max_orders", "Max orders per day", "rate limit (100)"),
-    ("stop_loss", "Stop loss %", "% or atr:N; empty = none"),
-    ("take_profit", "Take profit %", "beyond entry; empty = none"),
-    ("alerts", "Alerts", "apprise URLs; empty = none"),
-    ("backup_every", "Backup every (min)", "background backups; 0 = off"),
-    ("backup_keep", "Backups kept", "newest N; 0 = all"),
-)
-"""(field id, label, placeholder) of every text field, in screen order."""
-
 
 FIRST_CHECK_POLL_S = 0.01
 """How often the first check looks whether the first frame has left for the terminal."""
@@ -81,33 +51,6 @@ def _output_waiting(app: App) -> bool:
     writer = getattr(app._driver, "_writer_thread", None)
     queue = getattr(writer, "_queue", None)  # Textual keeps no public handle on it
     return queue is not None and writer.is_alive() and not queue.empty()
-
-
-DATA_LABELS = [
-    ("Simulated (seeded, offline)", "sim"),
-    ("Replay file", "replay"),
-    ("Yahoo Finance", "yahoo"),
-]
-"""The data sources a local session can trade on."""
-WEIGHTS = [(label, mode) for mode, label in WEIGHT_LABELS.items()]
-"""``--weights``: how the strategies are blended."""
-
-
-def _choice_row(
-    label: str, name: str, options: list[tuple[str, str]], value: str | None
-) -> ComposeResult:
-    """A labelled dropdown (its first option unless ``value``), with room for its reason."""
-    with Horizontal(classes="field", id=f"{name}-row"):
-        yield Label(label, classes="field-label")
-        yield Select(
-            options,
-            value=value or options[0][1],
-            allow_blank=False,
-            compact=True,
-            id=name,
-            classes="field-input",
-        )
-        yield Static("", id=f"{name}-error", classes="field-error", markup=False)
 
 
 class SetupScreen(StyledOnMount, Screen[None]):
@@ -158,7 +101,7 @@ class SetupScreen(StyledOnMount, Screen[None]):
             carried = Static(note, id="carried", classes="field-note", markup=False)
             carried.display = bool(note)
             yield carried
-            yield from _choice_row("Mode", "mode", [(MODE_LABELS[m], m) for m in MODES], "local")
+            yield from choice_row("Mode", "mode", [(MODE_LABELS[m], m) for m in MODES], "local")
             yield Static("", id="alpaca-status", classes="field-note", markup=False)
             with Horizontal(classes="field"):
                 yield Label("Enable live trading", classes="field-label")
@@ -172,10 +115,10 @@ class SetupScreen(StyledOnMount, Screen[None]):
                 yield Label("Adopt positions", classes="field-label")
                 adopt = bool(self.defaults.get("adopt_positions"))  # the settings file's
                 yield Checkbox(ADOPT_HINT, adopt, compact=True, id="adopt")
-            yield from _choice_row("Data source", "data", DATA_LABELS, self.defaults.get("data"))
+            yield from choice_row("Data source", "data", DATA_LABELS, self.defaults.get("data"))
             for name, label, hint in TEXT_FIELDS:
                 if name == "learning_rate":  # the weights first, then how they learn
-                    yield from _choice_row(
+                    yield from choice_row(
                         "Weights", "weights", WEIGHTS, self.defaults.get("weights")
                     )
                 value = str(self.db_path) if name == "db" else self.defaults[name]
@@ -323,19 +266,15 @@ class SetupScreen(StyledOnMount, Screen[None]):
     ) -> None:
         """Show the live-trading warning (the limits, whether positions are adopted, the paper
         record's verdict: when it refuses, the warning cannot be confirmed)."""
+        from tui_trader.tui.live_gate import live_decision
+
         warning = LiveWarningScreen(
             limits,
             alpaca_status("live").url,
             adopt_positions=adopt,
-            readiness=self._live_decision(typed_db(self.values())),
+            readiness=live_decision(typed_db(self.values()), self.defaults, self.skip_readiness),
         )
         self.app.push_screen(warning, answered)
-
-    def _live_decision(self, db: Path | PgUrl | None) -> Decision:
-        """The paper-to-live gate on ``db`` with the settings file's bar (``tui/live_gate``)."""
-        from tui_trader.tui.live_gate import live_decision
-
-        return live_decision(db, self.defaults, self.skip_readiness)
 
     @on(Checkbox.Changed, "#adopt")
     def _adopt_changed(self, event: Checkbox.Changed) -> None:
@@ -394,13 +333,12 @@ class SetupScreen(StyledOnMount, Screen[None]):
             self.notify("Fix the highlighted fields first.", severity="warning")
             return
         if plan.mode == "live":  # the gate again, on the database the session will write to
-            decision = self._live_decision(plan.settings.db)
-            if not decision.go:
-                from tui_trader.tui.live_gate import readiness_line
+            from tui_trader.tui.live_gate import gated_plan
 
-                self.notify(readiness_line(decision), severity="error", timeout=30)
+            plan, refused = gated_plan(plan, self.defaults, self.skip_readiness)
+            if refused:
+                self.notify(refused, severity="error", timeout=30)
                 return
-            plan = replace(plan, readiness_skipped=decision.skipped)
         if plan.adopt_positions and plan.mode != "live":  # live: its warning said it
             self._confirm_adoption(plan)
             return
