@@ -28,6 +28,7 @@ from tui_trader.store.db import to_db_time
 from tui_trader.store.models import RiskEventRow, RiskStateRow
 from tui_trader.store.queries import find_session, last_snapshot, sessions_of_account
 from tui_trader.store.risk_store import sync_risk_state
+from tui_trader.store.stored_numbers import shown
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -60,7 +61,8 @@ def show_risk(args: argparse.Namespace) -> int:
     for row in rows:
         style = "bold white on red" if row.state == "halted" else "bold green"
         reason = f" {row.halt_reason}: {row.halt_detail}" if row.halt_reason else ""
-        peak = f"{row.peak_equity:,.2f}" if row.peak_equity else "-"
+        value = shown(row.peak_equity, "risk_state", row.account_key, "peak_equity")
+        peak = f"{value:,.2f}" if value else "-"
         console.print(  # every stored word shown as written: no markup, no control characters
             styled(
                 f"{row.account_key}: ",
