@@ -15,7 +15,15 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from tui_trader.cli.common import EXIT_USAGE, UsageError, db_arg, fail, file_arg, report_crash
+from tui_trader.cli.common import (
+    EXIT_USAGE,
+    UsageError,
+    db_arg,
+    fail,
+    file_arg,
+    report_crash,
+    warn_unreadable,
+)
 from tui_trader.cli.once import forget_given, register_once_actions
 
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -281,8 +289,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except Exception as exc:  # the last line of defence: never a traceback on screen
         _refuse_unwritable(exc, getattr(args, "db", None))
+        _refuse_unreadable(exc)
         return report_crash(exc)
+    finally:
+        warn_unreadable()
     return 0
+
+
+def _refuse_unreadable(exc: BaseException) -> None:
+    """A money path (the risk state a session starts from) met a hand-edited number nobody can
+    read (``inf``, text, ``1e308``): one plain line naming the row, exit 2, not a crash report.
+    Returns only for any other exception."""
+    numbers = sys.modules.get("tui_trader.store.stored_numbers")
+    if numbers is not None and isinstance(exc, numbers.UnreadableNumber):
+        fail(str(exc), EXIT_USAGE)
 
 
 def _refuse_unwritable(exc: BaseException, db: object) -> None:

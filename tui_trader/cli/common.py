@@ -37,6 +37,19 @@ class UsageError(Exception):
     """Input the user can fix: printed as one line, exit code 2."""
 
 
+def warn_unreadable() -> None:
+    """One warning line on stderr per hand-edited number a read command showed as unreadable
+    (``store.stored_numbers``); nothing when no reader was loaded."""
+    numbers = sys.modules.get("tui_trader.store.stored_numbers")
+    if numbers is None:
+        return
+    from tui_trader.core.shown import shown_line
+
+    for note in numbers.take_notes():
+        with contextlib.suppress(OSError):
+            print(f"tui-trader: warning: {shown_line(note)}", file=sys.stderr)
+
+
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     """Print ``tui-trader: error: message`` on stderr (one line, redacted) and exit."""
     from tui_trader.core.shown import shown_line

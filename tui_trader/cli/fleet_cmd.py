@@ -70,7 +70,7 @@ def show_fleet(args: argparse.Namespace) -> int:
     open_existing_db(args.db)
     rows = fleet_rows(include_ended=not args.running)
     if args.json:
-        print(json.dumps([as_dict(r) for r in rows], indent=2))
+        print(json.dumps([as_dict(r) for r in rows], indent=2, allow_nan=False))
         return 0
     if not rows:
         print("no session running or ended in the last day")

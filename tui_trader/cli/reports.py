@@ -18,7 +18,7 @@ from tui_trader.cli.shown_console import ShownConsole, styled
 from tui_trader.store.audit import load_risk_state
 from tui_trader.store.db import StoreError, open_database
 from tui_trader.store.liveness import DIED, last_sign_of_life, shown_status
-from tui_trader.store.models import SessionRow
+from tui_trader.store.models import LiveOrder, LiveTrade, SessionRow
 from tui_trader.store.queries import (
     find_session,
     last_snapshot,
@@ -26,8 +26,10 @@ from tui_trader.store.queries import (
     pnl_by_day,
     recent_orders,
     recent_trades,
+    snapshot_numbers,
     snapshot_positions,
 )
+from tui_trader.store.stored_numbers import shown
 
 _NARROW = {"box": box.SIMPLE_HEAD, "collapse_padding": True, "pad_edge": False}
 """Table settings that keep history readable at 80 columns (one space between columns)."""
@@ -102,6 +104,27 @@ def _signed(value: float | None, fmt: str = "{:+,.2f}") -> Text:
     return Text(fmt.format(value), style="green" if value >= 0 else "red")
 
 
+def _read(row: LiveOrder | LiveTrade, column: str) -> float | None:
+    """A history row's number, None (with a warning) when a hand edit left it unreadable."""
+    return shown(getattr(row, column), row._meta.table_name, row.id, column)
+
+
+def _figure(row: LiveOrder | LiveTrade, column: str, fmt: str = "{:,.2f}") -> str:
+    """A history row's number formatted, "-" when unreadable."""
+    value = _read(row, column)
+    return "-" if value is None else fmt.format(value)
+
+
+def _plain(value: float | None) -> str:
+    """A figure with thousands separators, "-" when unreadable."""
+    return "-" if value is None else f"{value:,.2f}"
+
+
+def _total(values: list[float | None]) -> float | None:
+    """The sum, or None when a value is unreadable (a hand-edited row, see ``stored_numbers``)."""
+    return None if any(v is None for v in values) else sum(values)  # type: ignore[arg-type]
+
+
 def _scope_title(sessions: list[SessionRow] | None) -> str:
     """Which sessions a table covers."""
     if sessions is None:
@@ -151,10 +174,10 @@ def show_history(args: argparse.Namespace) -> int:
                 _time_text(o.market_time or o.timestamp),
                 o.symbol,
                 o.side,
-                f"{o.quantity:g}",
+                _figure(o, "quantity", "{:g}"),
                 o.status,
-                f"{o.filled_qty:g}",
-                f"{o.filled_price:,.2f}" if o.filled_price else "-",
+                _figure(o, "filled_qty", "{:g}"),
+                _figure(o, "filled_price") if o.filled_price else "-",
                 why,
             )
     else:
@@ -173,12 +196,12 @@ def show_history(args: argparse.Namespace) -> int:
                 _time_text(t.market_time or t.timestamp),
                 t.symbol,
                 "long" if t.side == "buy" else "short",
-                f"{t.quantity:g}",
-                f"{t.entry_price:,.2f}",
-                f"{t.exit_price:,.2f}",
-                f"{t.commission:,.2f}",
-                _signed(t.pnl),
-                _signed(t.pnl_pct, "{:+.2f}%"),
+                _figure(t, "quantity", "{:g}"),
+                _figure(t, "entry_price"),
+                _figure(t, "exit_price"),
+                _figure(t, "commission"),
+                _signed(_read(t, "pnl")),
+                _signed(_read(t, "pnl_pct"), "{:+.2f}%"),
             )
     if not table.row_count:
         what = "orders" if args.orders else "trades"
@@ -220,7 +243,7 @@ def show_pnl(args: argparse.Namespace) -> int:
     table.add_row(
         "total",
         str(sum(r.trades for r in rows)),
-        _signed(sum(r.realized for r in rows)),
+        _signed(_total([r.realized for r in rows])),
         _signed(sum(changes) if changes else None),
         "",
         style="bold",
@@ -258,10 +281,11 @@ def show_status(args: argparse.Namespace) -> int:
     if snap is None:
         console.print("no account snapshot yet")
     else:
+        n = snapshot_numbers(snap)
         console.print(
-            f"cash {snap.cash:,.2f}  equity {snap.equity:,.2f}  buying power "
-            f"{snap.buying_power:,.2f}  drawdown {snap.drawdown_pct:.2f}%  day PnL ",
-            _signed(snap.daily_pnl),
+            f"cash {_plain(n['cash'])}  equity {_plain(n['equity'])}  buying power "
+            f"{_plain(n['buying_power'])}  drawdown {_plain(n['drawdown_pct'])}%  day PnL ",
+            _signed(n["daily_pnl"]),
             f"  (market time {str(snap.market_time)[:19]}, {_session_label(snap.market_time)})",
         )
         positions = snapshot_positions(snap)
@@ -281,7 +305,7 @@ def show_status(args: argparse.Namespace) -> int:
             console.print(table)
         else:
             console.print("no open positions")
-    risk = load_risk_state(session.account_key)
+    risk = load_risk_state(session.account_key, strict=False)
     if risk.halted:
         console.print(
             styled(

@@ -28,6 +28,7 @@ from tui_trader.store.db import to_db_time
 from tui_trader.store.models import RiskEventRow, RiskStateRow
 from tui_trader.store.queries import find_session, last_snapshot, sessions_of_account
 from tui_trader.store.risk_store import sync_risk_state
+from tui_trader.store.stored_numbers import required, shown
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -60,7 +61,8 @@ def show_risk(args: argparse.Namespace) -> int:
     for row in rows:
         style = "bold white on red" if row.state == "halted" else "bold green"
         reason = f" {row.halt_reason}: {row.halt_detail}" if row.halt_reason else ""
-        peak = f"{row.peak_equity:,.2f}" if row.peak_equity else "-"
+        value = shown(row.peak_equity, "risk_state", row.account_key, "peak_equity")
+        peak = f"{value:,.2f}" if value else "-"
         console.print(  # every stored word shown as written: no markup, no control characters
             styled(
                 f"{row.account_key}: ",
@@ -94,7 +96,12 @@ def reset_risk(args: argparse.Namespace) -> int:
     clock = WallClock()
     snap = last_snapshot(session) if session and session.account_key == account else None
     manager = RiskManager(RiskLimits(), state)
-    event = manager.reset(snap.equity if snap else state.last_equity, who="risk reset command")
+    equity = (
+        required(snap.equity, "live_account_snapshots", snap.id, "equity")
+        if snap
+        else state.last_equity
+    )  # the new drawdown peak: never from a hand-edited inf or text
+    event = manager.reset(equity, who="risk reset command")
     with db.atomic():  # the lifted halt and its audit row commit together, or neither does
         after = sync_risk_state(db, state, manager.state)
         if not after.halted:

@@ -23,6 +23,7 @@ from tui_trader.reporting.metrics import (
 from tui_trader.store.db import from_db_time
 from tui_trader.store.models import AccountSnapshot, LiveFill, LiveOrder, LiveTrade, SessionRow
 from tui_trader.store.peewee_names import JOIN
+from tui_trader.store.stored_numbers import readable, shown
 from tui_trader.strategies.family import STRATEGY_NAMES
 
 _NAMED = re.compile(r"(?:^|; )(" + "|".join(STRATEGY_NAMES) + r")(?: w=[-+0-9.]+)?: ")
@@ -51,24 +52,53 @@ def start_equity(session: SessionRow, first_equity: float | None) -> float:
         cash = json.loads(session.parameters or "{}").get("start_cash")
     except ValueError:
         cash = None
-    if cash:
-        return float(cash)
+    if readable(cash):  # a hand-edited "Infinity" or text is no starting cash
+        return float(cash)  # type: ignore[arg-type]
     return first_equity or 0.0
+
+
+_TRADE_NUMBERS = (
+    "quantity",
+    "entry_price",
+    "exit_price",
+    "pnl",
+    "pnl_pct",
+    "commission",
+    "slippage",
+)
+
+
+def _numbers(
+    table: str, row: object, columns: tuple[str, ...], values: list[object]
+) -> list[float] | None:
+    """A row's numbers, all readable, or None (with a warning for each unreadable one): a
+    hand-edited ``inf`` or text must not crash the report nor skew it."""
+    read = [shown(v, table, row, c) for c, v in zip(columns, values, strict=True)]
+    return None if any(v is None for v in read) else read  # type: ignore[return-value]
 
 
 def session_report(session: SessionRow) -> PerformanceReport:
     """Every figure of one session, from its snapshots, fills, trades and orders."""
     snaps = (
         AccountSnapshot.select(
-            AccountSnapshot.market_time, AccountSnapshot.timestamp, AccountSnapshot.equity
+            AccountSnapshot.id,
+            AccountSnapshot.market_time,
+            AccountSnapshot.timestamp,
+            AccountSnapshot.equity,
         )
         .where(AccountSnapshot.session == session.id)
         .order_by(AccountSnapshot.id)
         .tuples()
     )
-    equity = [EquityPoint(_time(m, w), e) for m, w, e in snaps]
+    # an unreadable (hand-edited) number leaves its point, fill or trade out, with a warning
+    equity = [
+        EquityPoint(_time(m, w), value)
+        for row, m, w, e in snaps
+        if (value := shown(e, "live_account_snapshots", row, "equity")) is not None
+    ]
     fill_rows = list(
         LiveFill.select(
+            LiveFill.id,
             LiveFill.market_time,
             LiveFill.timestamp,
             LiveFill.symbol,
@@ -86,31 +116,43 @@ def session_report(session: SessionRow) -> PerformanceReport:
     )
     fills: list[FillRecord] = []
     opened_by: dict[tuple[str, datetime], str] = {}
-    for market, wall, symbol, side, qty, price, commission, slippage, rationale in fill_rows:
+    for row, market, wall, symbol, side, *numbers, rationale in fill_rows:
+        read = _numbers("live_fills", row, ("quantity", "price", "commission", "slippage"), numbers)
+        if read is None:
+            continue
+        qty, price, commission, slippage = read
         when = _time(market, wall)
         signed = qty if side == "buy" else -qty
         fills.append(FillRecord(when, symbol, signed, price, commission, slippage))
         opened_by.setdefault((symbol, when), strategy_of(rationale or ""))
         opened_by.setdefault((symbol, from_db_time(wall)), strategy_of(rationale or ""))  # type: ignore[arg-type]
-    trades = [
-        TradeRecord(
-            symbol=t.symbol,
-            strategy=opened_by.get((t.symbol, from_db_time(t.entry_time)), "unattributed")  # type: ignore[arg-type]
-            if t.entry_time
-            else "unattributed",
-            side="long" if t.side == "buy" else "short",
-            quantity=t.quantity,
-            entry_price=t.entry_price,
-            exit_price=t.exit_price,
-            entry_time=from_db_time(t.entry_time) if t.entry_time else None,  # type: ignore[arg-type]
-            exit_time=_time(t.market_time, t.timestamp),
-            pnl=t.pnl,
-            pnl_pct=t.pnl_pct,
-            commission=t.commission,
-            slippage=t.slippage,
+    trades: list[TradeRecord] = []
+    for t in LiveTrade.select().where(LiveTrade.session == session.id).order_by(LiveTrade.id):
+        read = _numbers(
+            "live_trades", t.id, _TRADE_NUMBERS, [getattr(t, n) for n in _TRADE_NUMBERS]
         )
-        for t in LiveTrade.select().where(LiveTrade.session == session.id).order_by(LiveTrade.id)
-    ]
+        if read is None:
+            continue
+        quantity, entry_price, exit_price, pnl, pnl_pct, commission, slippage = read
+        entry = from_db_time(t.entry_time) if t.entry_time else None  # type: ignore[arg-type]
+        trades.append(
+            TradeRecord(
+                symbol=t.symbol,
+                strategy=opened_by.get((t.symbol, entry), "unattributed")
+                if entry
+                else "unattributed",
+                side="long" if t.side == "buy" else "short",
+                quantity=quantity,
+                entry_price=entry_price,
+                exit_price=exit_price,
+                entry_time=entry,
+                exit_time=_time(t.market_time, t.timestamp),
+                pnl=pnl,
+                pnl_pct=pnl_pct,
+                commission=commission,
+                slippage=slippage,
+            )
+        )
     return build_report(
         start_equity(session, equity[0].equity if equity else None), equity, trades, fills
     )

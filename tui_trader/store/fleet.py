@@ -25,6 +25,7 @@ from tui_trader.store.liveness import (
     store_now,
 )
 from tui_trader.store.models import AccountSnapshot, RiskEventRow, RiskStateRow, SessionRow
+from tui_trader.store.stored_numbers import shown
 
 RECENT = timedelta(hours=24)
 """How long an ended (or dead) session stays listed after its last sign of life."""
@@ -97,6 +98,13 @@ def _last_snapshots(ids: list[int]) -> dict[int, AccountSnapshot]:
     return {row.session_id: row for row in rows}
 
 
+def _shown(snap: AccountSnapshot | None, column: str) -> float | None:
+    """A snapshot's figure, None when there is none or it is unreadable (hand-edited)."""
+    if snap is None:
+        return None
+    return shown(getattr(snap, column), "live_account_snapshots", snap.id, column)
+
+
 def fleet_rows(
     now: datetime | None = None, recent: timedelta = RECENT, include_ended: bool = True
 ) -> list[FleetRow]:
@@ -139,8 +147,8 @@ def fleet_rows(
                 mode=row.mode,
                 account_key=row.account_key,
                 symbols=tuple(s for s in (row.symbols or "").split(",") if s),
-                equity=snap.equity if snap else None,
-                day_pnl=snap.daily_pnl if snap else None,
+                equity=_shown(snap, "equity"),
+                day_pnl=_shown(snap, "daily_pnl"),
                 state=state,
                 heartbeat_age=max(age, 0.0) if age is not None else None,
                 dead_why=_dead_why(row, age) if state == DIED else "",

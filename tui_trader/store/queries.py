@@ -14,6 +14,7 @@ from peewee import fn
 
 from tui_trader.core.domain import Position
 from tui_trader.store.models import AccountSnapshot, LiveOrder, LiveTrade, SessionRow
+from tui_trader.store.stored_numbers import readable, shown
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +23,8 @@ class DayPnl:
 
     day: date
     trades: int
-    realized: float
+    realized: float | None
+    """None: a trade's stored PnL is unreadable (hand-edited), so the day's sum is too."""
     end_equity: float | None
     equity_change: float | None
 
@@ -101,21 +103,26 @@ def pnl_by_day(
     """
     trade_day = _day_expr(LiveTrade, by_market)
     snap_day = _day_expr(AccountSnapshot, by_market)
-    trades = LiveTrade.select(
-        trade_day.alias("day"),
-        fn.COUNT(LiveTrade.id).alias("n"),
-        fn.SUM(LiveTrade.pnl).alias("pnl"),
-    )
+    trades = LiveTrade.select(trade_day.alias("day"), LiveTrade.id, LiveTrade.pnl)
     last_ids = AccountSnapshot.select(fn.MAX(AccountSnapshot.id))
     if sessions is not None:
         trades = trades.where(LiveTrade.session.in_(_ids(sessions)))
         last_ids = last_ids.where(AccountSnapshot.session.in_(_ids(sessions)))
     # each day's last snapshot by id: portable SQL (PostgreSQL has no bare columns beside MAX)
-    snaps = AccountSnapshot.select(snap_day.alias("day"), AccountSnapshot.equity).where(
-        AccountSnapshot.id.in_(last_ids.group_by(snap_day))
-    )
-    trade_rows = {str(row["day"]): row for row in trades.group_by(trade_day).dicts()}
-    equity = {str(row["day"]): row["equity"] for row in snaps.dicts()}
+    snaps = AccountSnapshot.select(
+        snap_day.alias("day"), AccountSnapshot.id, AccountSnapshot.equity
+    ).where(AccountSnapshot.id.in_(last_ids.group_by(snap_day)))
+    # summed here, not by SQL: SQLite sums a hand-edited text as 0 and inf as inf, unseen
+    trade_rows: dict[str, tuple[int, float | None]] = {}
+    for day_text, row_id, pnl in trades.tuples():
+        n, total = trade_rows.get(str(day_text), (0, 0.0))
+        value = shown(pnl, "live_trades", row_id, "pnl")
+        total = None if total is None or value is None else total + value
+        trade_rows[str(day_text)] = (n + 1, total)
+    equity = {
+        str(row["day"]): shown(row["equity"], "live_account_snapshots", row["id"], "equity")
+        for row in snaps.dicts()
+    }
     all_days = sorted(set(trade_rows) | set(equity))
     if not all_days:
         return []
@@ -124,18 +131,18 @@ def pnl_by_day(
     out: list[DayPnl] = []
     previous: float | None = None
     if sessions:
-        start_cash = json.loads(sessions[0].parameters).get("start_cash")
-        previous = float(start_cash) if start_cash is not None else None
+        start_cash = json.loads(sessions[0].parameters or "{}").get("start_cash")
+        previous = readable(start_cash)
     for text in all_days:
         day = date.fromisoformat(text)
         end = equity.get(text)
         change = end - previous if end is not None and previous is not None else None
-        if end is not None:
+        if text in equity:  # an unreadable end breaks the chain of changes: no guessed change
             previous = end
         if day < first:
             continue
-        row = trade_rows.get(text)
-        out.append(DayPnl(day, row["n"] if row else 0, row["pnl"] if row else 0.0, end, change))
+        n, realized = trade_rows.get(text, (0, 0.0))
+        out.append(DayPnl(day, n, realized, end, change))
     return out
 
 
@@ -147,6 +154,26 @@ def last_snapshot(session: SessionRow | None) -> AccountSnapshot | None:
     return query.order_by(AccountSnapshot.id.desc()).first()
 
 
+SNAPSHOT_NUMBERS = ("cash", "equity", "buying_power", "drawdown_pct", "daily_pnl")
+
+
+def snapshot_numbers(snapshot: AccountSnapshot) -> dict[str, float | None]:
+    """A snapshot's figures by column name, None (with a warning) where one is unreadable."""
+    return {
+        name: shown(getattr(snapshot, name), "live_account_snapshots", snapshot.id, name)
+        for name in SNAPSHOT_NUMBERS
+    }
+
+
 def snapshot_positions(snapshot: AccountSnapshot) -> list[Position]:
-    """The open positions a snapshot recorded."""
-    return [Position(s, q, a, p) for s, q, a, p in json.loads(snapshot.positions or "[]")]
+    """The open positions a snapshot recorded; one with an unreadable number (a hand-edited
+    row) is left out, with a warning."""
+    out = []
+    for symbol, *numbers in json.loads(snapshot.positions or "[]"):
+        read = [
+            shown(v, "live_account_snapshots", snapshot.id, f"positions ({symbol})")
+            for v in numbers
+        ]
+        if len(read) == 3 and None not in read:
+            out.append(Position(symbol, *read))  # type: ignore[arg-type]
+    return out

@@ -22,6 +22,7 @@ from tui_trader.core.domain import TradingState
 from tui_trader.risk.merge import merge_risk_state
 from tui_trader.risk.state import RiskState
 from tui_trader.store.statements import db_time
+from tui_trader.store.stored_numbers import required
 
 _COLUMNS = (
     "state",
@@ -68,13 +69,14 @@ def _now() -> str | None:
 def _state(account_key: str, values: Any) -> RiskState:
     """A row's columns (in ``_COLUMNS`` order) as a ``RiskState``."""
     state, peak, day, day_open, last, orders, reason, detail, halt_id = values
+    # a hand-edited equity (inf, text, 1e308) stops the session here, in one line naming the row
     return RiskState(
         account_key,
         TradingState(state),
-        peak,
+        required(peak, "risk_state", account_key, "peak_equity"),
         date.fromisoformat(day) if day else None,
-        day_open,
-        last,
+        required(day_open, "risk_state", account_key, "day_open_equity"),
+        required(last, "risk_state", account_key, "last_equity"),
         orders or 0,
         reason,
         detail or "",

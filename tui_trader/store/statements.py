@@ -19,6 +19,7 @@ from tui_trader.store.models import (
     RiskEventRow,
     RiskStateRow,
 )
+from tui_trader.store.stored_numbers import required, shown
 
 
 def insert_sql(model: type, replace_row: bool = False) -> tuple[str, list[str]]:
@@ -170,18 +171,27 @@ HALT_SQL = (
 (and model instances) cost more than the writes themselves."""
 
 
-def load_risk_state(account_key: str) -> RiskState:
-    """The saved risk state of an account, or a fresh one."""
+def load_risk_state(account_key: str, strict: bool = True) -> RiskState:
+    """The saved risk state of an account, or a fresh one.
+
+    A hand-edited equity nobody can read (``inf``, text, ``1e308``) raises ``UnreadableNumber``
+    naming the row: a money path must not go on from it. ``strict=False`` (a display) reads it
+    as empty, with a warning."""
     row = RiskStateRow.get_or_none(RiskStateRow.account_key == account_key)
     if row is None:
         return RiskState(account_key=account_key)
+    read = required if strict else shown
+    peak, day_open, last = (
+        read(getattr(row, name), "risk_state", account_key, name)
+        for name in ("peak_equity", "day_open_equity", "last_equity")
+    )
     return RiskState(
         account_key=account_key,
         state=TradingState(row.state),
-        peak_equity=row.peak_equity,
+        peak_equity=peak,
         day=date.fromisoformat(row.day) if row.day else None,
-        day_open_equity=row.day_open_equity,
-        last_equity=row.last_equity,
+        day_open_equity=day_open,
+        last_equity=last,
         orders_today=row.orders_today,
         halt_reason=row.halt_reason,
         halt_detail=row.halt_detail or "",

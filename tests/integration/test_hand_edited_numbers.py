@@ -1,0 +1,88 @@
+"""A hand-edited audit database never crashes a read command.
+
+The audit database may be shared and edited by hand. SQLite keeps text in a REAL column and
+both databases keep ``inf`` or ``1e308``. Before, ``report`` died of ``OverflowError`` or
+``TypeError``, ``status``, ``pnl``, ``fleet`` and ``history`` of a format error on text (exit 1
+through the crash log), ``status`` printed ``inf`` and ``fleet --json`` printed ``Infinity``,
+which is not JSON. Now each unreadable number is left out or shown as "-" (``null`` in JSON),
+with one warning line naming its table, row and column.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.integration.cli_helpers import run_cli
+
+BAD = {"inf": "9e999", "-inf": "-9e999", "text": "'xyzzy'", "1e308": "1e308"}
+"""What a hand edit may leave in a number column, as SQL literals."""
+
+COMMANDS = {
+    "report": ["report"],
+    "report-html": ["report", "--html", "out.html"],
+    "status": ["status"],
+    "pnl": ["pnl"],
+    "fleet": ["fleet"],
+    "fleet-json": ["fleet", "--json"],
+    "history": ["history"],
+    "history-orders": ["history", "--orders"],
+    "risk-show": ["risk", "show"],
+}
+
+
+@pytest.fixture(scope="module")
+def traded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An audit database with one short paper session (snapshots, orders, fills, trades)."""
+    place = tmp_path_factory.mktemp("traded")
+    db = place / "a.db"
+    out = run_cli(place, "paper", "--db", str(db), "--iterations", "50")
+    assert out.returncode == 0, out.stderr
+    return db
+
+
+def _edit(db: Path, literal: str) -> None:
+    """Put ``literal`` in the newest snapshot's equity, cash and day PnL, the newest trade's
+    PnL, the newest fill's price, the newest order's fill price and the risk state's peak."""
+    with sqlite3.connect(db) as con:
+        for table, columns in (
+            ("live_account_snapshots", ("equity", "cash", "daily_pnl")),
+            ("live_trades", ("pnl",)),
+            ("live_fills", ("price",)),
+            ("live_orders", ("filled_price",)),
+        ):
+            sets = ", ".join(f"{c} = {literal}" for c in columns)
+            con.execute(f"UPDATE {table} SET {sets} WHERE id = (SELECT MAX(id) FROM {table})")
+        con.execute(f"UPDATE risk_state SET peak_equity = {literal}")
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=list(COMMANDS))
+@pytest.mark.parametrize("value", BAD, ids=list(BAD))
+def test_a_read_command_shows_an_unreadable_number_and_warns(
+    traded: Path, tmp_path: Path, value: str, command: str
+) -> None:
+    """Exit 0, nothing like inf or NaN on stdout, one warning line per unreadable number that
+    names its table and row, no crash report."""
+    db = tmp_path / "edited.db"
+    shutil.copy(traded, db)
+    _edit(db, BAD[value])
+    out = run_cli(tmp_path, *COMMANDS[command], "--db", str(db))
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "crash" not in out.stderr and "Traceback" not in out.stderr
+    shown = out.stdout.lower()
+    for word in ("inf", "nan", "1e+308", "xyzzy"):
+        assert word not in shown.replace("info", ""), (word, out.stdout)
+    assert not re.search(r"\d{20}", shown.replace(",", "")), out.stdout  # 1e308 written out
+    if command == "fleet-json":
+        rows = json.loads(out.stdout, parse_constant=lambda c: pytest.fail(f"{c} in JSON"))
+        assert rows[0]["equity"] is None and rows[0]["day_pnl"] is None
+    warnings = out.stderr.strip().splitlines()
+    assert warnings, "no warning for the unreadable number"
+    for line in warnings:
+        assert line.startswith("tui-trader: warning: ") and " row " in line, line
+        assert "not a readable number" in line, line

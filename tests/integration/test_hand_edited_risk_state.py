@@ -1,0 +1,80 @@
+"""A session does not start from a hand-edited risk state nobody can read.
+
+The risk state (drawdown peak, the day's opening equity, the last equity) is what a session's
+limits are measured from. Hand-edited to ``inf``, text or ``1e308``, the session started on it
+before: with a peak of ``inf`` every drawdown is 100 % (or, at ``-inf``, none ever is). Now it
+refuses in one line naming the row, exit 2, before any order; ``risk reset`` likewise refuses to
+take a hand-edited snapshot equity as the new peak.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.integration.alpaca_helpers import sandbox_env
+from tests.integration.cli_helpers import cli_env, run_cli
+from tui_trader.sandbox.testing import SandboxHandle
+
+LIVE = ("--iterations", "3", "--every", "0.1", "--period", "1d")
+BAD = {"inf": "9e999", "-inf": "-9e999", "text": "'xyzzy'", "1e308": "1e308"}
+
+
+def _live_paper(tmp_path: Path, sb: SandboxHandle, db: Path) -> subprocess.CompletedProcess[str]:
+    """Three cycles of ``live paper`` on the sandbox's account."""
+    return subprocess.run(
+        [sys.executable, "-m", "tui_trader", "live", "paper", *LIVE, "--db", str(db)],
+        capture_output=True,
+        text=True,
+        env=cli_env(tmp_path) | sandbox_env(sb),
+        cwd=tmp_path,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+@pytest.mark.parametrize("value", BAD, ids=list(BAD))
+def test_a_session_refuses_to_start_on_an_unreadable_risk_state(
+    pumped: SandboxHandle, tmp_path: Path, value: str
+) -> None:
+    """Exit 2, one line naming the row and column, no order sent."""
+    sandbox = pumped  # its market moves by itself: the first session's cycles end
+    db = tmp_path / "live.db"
+    first = _live_paper(tmp_path, sandbox, db)
+    assert first.returncode == 0, first.stderr
+    orders = sandbox.admin.state()["orders"]["total"]
+    with sqlite3.connect(db) as con:
+        assert con.execute("UPDATE risk_state SET peak_equity = " + BAD[value]).rowcount == 1
+    out = _live_paper(tmp_path, sandbox, db)
+    assert out.returncode == 2, out.stdout + out.stderr
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1, out.stderr
+    assert "risk_state row alpaca:" in lines[0] and "peak_equity" in lines[0], lines[0]
+    assert "refusing" in lines[0]
+    assert sandbox.admin.state()["orders"]["total"] == orders
+
+
+@pytest.mark.parametrize("value", BAD, ids=list(BAD))
+def test_risk_reset_refuses_a_hand_edited_equity_as_the_new_peak(
+    tmp_path: Path, value: str
+) -> None:
+    """Exit 2, one line naming the snapshot row; the risk state keeps its peak."""
+    db = tmp_path / "a.db"
+    assert run_cli(tmp_path, "paper", "--db", str(db), "--iterations", "5").returncode == 0
+    with sqlite3.connect(db) as con:
+        con.execute(
+            "UPDATE live_account_snapshots SET equity = "
+            + BAD[value]
+            + " WHERE id = (SELECT MAX(id) FROM live_account_snapshots)"
+        )
+        before = con.execute("SELECT peak_equity FROM risk_state").fetchone()
+    out = run_cli(tmp_path, "risk", "reset", "--yes", "--db", str(db))
+    assert out.returncode == 2, out.stdout + out.stderr
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and "live_account_snapshots row" in lines[0], out.stderr
+    with sqlite3.connect(db) as con:
+        assert con.execute("SELECT peak_equity FROM risk_state").fetchone() == before

@@ -1,0 +1,76 @@
+"""Numbers read back from the audit database, which may be shared and hand-edited.
+
+SQLite's loose typing keeps text in a REAL column (``'abc'``), and either database keeps
+``inf``, ``-inf`` or ``1e308``: values no session ever writes, that crashed the reports
+(``OverflowError``, ``TypeError``) and reached ``fleet --json`` as ``Infinity`` (not JSON).
+
+A stored number is *readable* when it is a finite int or float no larger than ``LIMIT`` in size.
+Read commands show any other value as unreadable (``None``, printed as "—", ``null`` in JSON)
+and say so in one warning line naming the table, row and column (``shown``; the command line
+prints the notes, ``take_notes``). Money paths (the risk state a session starts from) refuse
+instead (``required``): a session must not trade from an equity nobody can read.
+"""
+
+from __future__ import annotations
+
+import math
+
+from tui_trader.store.db import StoreError
+
+LIMIT = 1e15
+"""The largest size a stored amount, price or quantity may have: far beyond any account, and
+far enough below the float range that returns, Sharpe ratios and sums cannot overflow."""
+
+_NOTES: list[str] = []
+
+
+class UnreadableNumber(StoreError):
+    """A money path met a stored number that is not a readable one: it refuses to go on."""
+
+
+def readable(value: object) -> float | None:
+    """``value`` as a float when it is a readable number (see the module docstring), else None."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) and abs(number) <= LIMIT else None
+
+
+def _where(table: str, row: object, column: str, value: object) -> str:
+    """The place and raw value of an unreadable number, for one line."""
+    return f"{table} row {row} column {column} holds {str(value)[:40]!r}, not a readable number"
+
+
+def shown(value: object, table: str, row: object, column: str) -> float | None:
+    """A stored number for display: readable, or None with a note (None stays None, unnoted)."""
+    if value is None:
+        return None
+    number = readable(value)
+    if number is None:
+        note = _where(table, row, column, value) + "; left out of what is shown"
+        if note not in _NOTES:
+            _NOTES.append(note)
+    return number
+
+
+def required(
+    value: object, table: str, row: object, column: str, nullable: bool = True
+) -> float | None:
+    """A stored number a money path relies on: readable (or None where the column may be
+    empty), else ``UnreadableNumber`` naming the row."""
+    if value is None and nullable:
+        return None
+    number = readable(value)
+    if number is None:
+        raise UnreadableNumber(
+            _where(table, row, column, value)
+            + "; refusing to go on (fix or delete the row: it was edited by hand)"
+        )
+    return number
+
+
+def take_notes() -> list[str]:
+    """The unreadable-number notes gathered so far, emptied."""
+    notes = list(_NOTES)
+    _NOTES.clear()
+    return notes
