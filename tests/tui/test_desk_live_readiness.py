@@ -63,7 +63,10 @@ async def _confirm_and_start(app, pilot, then=None) -> None:
     if then is not None:
         await then()
     start = app.screen.query_one("#start", Button)
-    await wait_for(pilot, lambda: not start.disabled, "Start enabled")
+    # a Button ignores clicks for 0.2 s after a press ("-active"): ``then`` may have pressed it
+    await wait_for(
+        pilot, lambda: not start.disabled and not start.has_class("-active"), "Start enabled"
+    )
     await pilot.click("#start")
 
 

@@ -15,7 +15,8 @@ from tui_trader.cli.config_cmd import setup_defaults
 from tui_trader.risk.stops import StopRule
 from tui_trader.tui import app as app_module
 from tui_trader.tui.app import make_app
-from tui_trader.tui.setup_form import DEFAULTS, config_defaults, validate
+from tui_trader.tui.setup_defaults import config_defaults
+from tui_trader.tui.setup_form import DEFAULTS, validate
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from tests.integration.ops_servers import webhook

@@ -143,7 +143,7 @@ def setup_defaults(explicit) -> dict[str, str] | None:
     from tui_trader.cli import build_parser
     from tui_trader.ops.config_file import ConfigFileError, find_config, load_config
     from tui_trader.tui.setup_carried import CARRIED, READINESS
-    from tui_trader.tui.setup_form import config_defaults
+    from tui_trader.tui.setup_defaults import config_defaults
 
     try:
         path = find_config(explicit)

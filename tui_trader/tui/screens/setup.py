@@ -69,7 +69,7 @@ class SetupScreen(StyledOnMount, Screen[None]):
         skip_readiness: bool = False,
     ) -> None:
         """The database path, whether live trading may be chosen, the fields' starting text
-        (the settings file's, see ``setup_form.config_defaults``) and whether live trading may
+        (the settings file's, see ``setup_defaults.config_defaults``) and whether live trading may
         start without a ready paper record (``--skip-readiness``)."""
         super().__init__(id="setup")
         self.defaults = defaults or DEFAULTS
