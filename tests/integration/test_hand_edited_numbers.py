@@ -86,3 +86,46 @@ def test_a_read_command_shows_an_unreadable_number_and_warns(
     for line in warnings:
         assert line.startswith("tui-trader: warning: ") and " row " in line, line
         assert "not a readable number" in line, line
+
+
+BAD_PARAMETERS = {
+    "not-json": "not json{",
+    "a-list": "[1, 2]",
+    "text-cash": '{"start_cash": "xyzzy"}',
+    "inf-cash": '{"start_cash": 1e999}',
+}
+"""What a hand edit may leave in a session's stored parameters (a JSON object when written)."""
+
+
+@pytest.mark.parametrize("command", ["report", "pnl", "status", "history", "fleet"])
+@pytest.mark.parametrize("parameters", BAD_PARAMETERS, ids=list(BAD_PARAMETERS))
+def test_a_read_command_survives_hand_edited_session_parameters(
+    traded: Path, tmp_path: Path, parameters: str, command: str
+) -> None:
+    """The stored parameters only give a session's starting cash to the reports: anything else
+    there reads as none given (the first snapshot's equity stands in). On main, ``pnl`` died of
+    a JSONDecodeError or an AttributeError (exit 1 through the crash log)."""
+    db = tmp_path / "edited.db"
+    shutil.copy(traded, db)
+    with sqlite3.connect(db) as con:
+        con.execute("UPDATE sessions SET parameters = ?", (BAD_PARAMETERS[parameters],))
+    out = run_cli(tmp_path, command, "--db", str(db))
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "crash" not in out.stderr and "Traceback" not in out.stderr
+    assert "xyzzy" not in out.stdout and "inf" not in out.stdout.lower().replace("info", "")
+
+
+@pytest.mark.parametrize("parameters", BAD_PARAMETERS, ids=list(BAD_PARAMETERS))
+def test_the_monitor_follows_a_session_with_hand_edited_parameters(
+    traded: Path, tmp_path: Path, parameters: str
+) -> None:
+    """``live monitor`` reads the limits and starting cash it shows from the parameters: the
+    defaults stand in for what cannot be read, not a stopped monitor."""
+    from tui_trader.tui.monitor import DbFollower
+
+    db = tmp_path / "edited.db"
+    shutil.copy(traded, db)
+    with sqlite3.connect(db) as con:
+        con.execute("UPDATE sessions SET parameters = ?", (BAD_PARAMETERS[parameters],))
+    info = DbFollower(db, "1").open()
+    assert info.start_cash > 0 and info.max_drawdown_pct > 0

@@ -9,7 +9,6 @@ the rationale of the order that opened it (the order behind the fill at its entr
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import datetime
 
@@ -23,7 +22,7 @@ from tui_trader.reporting.metrics import (
 from tui_trader.store.db import from_db_time
 from tui_trader.store.models import AccountSnapshot, LiveFill, LiveOrder, LiveTrade, SessionRow
 from tui_trader.store.peewee_names import JOIN
-from tui_trader.store.stored_numbers import readable, shown
+from tui_trader.store.stored_numbers import readable, shown, stored_parameters
 from tui_trader.strategies.family import STRATEGY_NAMES
 
 _NAMED = re.compile(r"(?:^|; )(" + "|".join(STRATEGY_NAMES) + r")(?: w=[-+0-9.]+)?: ")
@@ -48,10 +47,7 @@ def strategy_of(rationale: str) -> str:
 
 def start_equity(session: SessionRow, first_equity: float | None) -> float:
     """The session's starting cash (its parameters), else its first snapshot's equity."""
-    try:
-        cash = json.loads(session.parameters or "{}").get("start_cash")
-    except ValueError:
-        cash = None
+    cash = stored_parameters(session.parameters).get("start_cash")
     if readable(cash):  # a hand-edited "Infinity" or text is no starting cash
         return float(cash)  # type: ignore[arg-type]
     return first_equity or 0.0

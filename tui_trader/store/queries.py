@@ -14,7 +14,7 @@ from peewee import fn
 
 from tui_trader.core.domain import Position
 from tui_trader.store.models import AccountSnapshot, LiveOrder, LiveTrade, SessionRow
-from tui_trader.store.stored_numbers import readable, shown
+from tui_trader.store.stored_numbers import readable, shown, stored_parameters
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +131,7 @@ def pnl_by_day(
     out: list[DayPnl] = []
     previous: float | None = None
     if sessions:
-        start_cash = json.loads(sessions[0].parameters or "{}").get("start_cash")
+        start_cash = stored_parameters(sessions[0].parameters).get("start_cash")
         previous = readable(start_cash)
     for text in all_days:
         day = date.fromisoformat(text)

@@ -13,7 +13,9 @@ instead (``required``): a session must not trade from an equity nobody can read.
 
 from __future__ import annotations
 
+import json
 import math
+from typing import Any
 
 from tui_trader.store.db import StoreError
 
@@ -74,3 +76,14 @@ def take_notes() -> list[str]:
     notes = list(_NOTES)
     _NOTES.clear()
     return notes
+
+
+def stored_parameters(text: str | None) -> dict[str, Any]:
+    """A session row's stored parameters: the JSON object a session writes, or ``{}`` when a
+    hand edit left anything else there (not JSON, a list); its numbers go through
+    ``readable`` like any other."""
+    try:
+        value = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}

@@ -37,6 +37,7 @@ from tui_trader.store.models import (
 from tui_trader.store.peewee_names import PeeweeException as PeeweeError
 from tui_trader.store.peewee_names import fn
 from tui_trader.store.queries import find_session
+from tui_trader.store.stored_numbers import readable, stored_parameters
 from tui_trader.tui.handles import ReportSink
 from tui_trader.tui.state import SessionInfo
 
@@ -123,17 +124,23 @@ class DbFollower:
             what = f"session {self.session_key}" if self.session_key else "no session yet"
             raise MonitorError(f"nothing to follow in {self.db_path}: {what}")
         self.session = session
-        params = json.loads(session.parameters or "{}")
+        params = stored_parameters(session.parameters)
+
+        def number(name: str, default: float) -> float:
+            """A stored limit or amount, or its default where a hand edit left no number."""
+            value = readable(params.get(name))
+            return default if value is None else value
+
         return SessionInfo(
             key=session.key,
             mode="local" if session.mode == "local" else session.mode,
             connection=f"following {self.db_path.name} (another process)"
             + (" - the session DIED" if shown_status(session) == DIED else ""),
             symbols=tuple(s for s in session.symbols.split(",") if s),
-            start_cash=float(params.get("start_cash", 100_000.0)),
-            max_drawdown_pct=float(params.get("max_drawdown_pct", 5.0)),
-            max_daily_loss_pct=float(params.get("max_daily_loss_pct", 2.0)),
-            max_orders_per_day=int(params.get("max_orders_per_day", 100)),
+            start_cash=number("start_cash", 100_000.0),
+            max_drawdown_pct=number("max_drawdown_pct", 5.0),
+            max_daily_loss_pct=number("max_daily_loss_pct", 2.0),
+            max_orders_per_day=int(number("max_orders_per_day", 100)),
             daily_bars=str(params.get("interval", "1d")).endswith("d"),
         )
 
