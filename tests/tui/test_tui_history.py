@@ -273,3 +273,25 @@ async def test_a_number_wider_than_its_column_is_rounded_not_cut(db_path, frozen
         [line] = [line for line in lines if "manual_kill" in line]
         shown = line.split("manual_kill")[1].split()[0]
         assert shown == f"{value:,.0f}", line
+
+
+async def test_pnl_by_day_of_one_chosen_session(db_path, frozen) -> None:
+    """F8 with a session chosen in the filter: that session's days, trades, realized PnL and
+    end equity, as with no filter (one session here; its first day's change is then taken from
+    its starting cash). The screen handed the query one session row where it takes a list, so
+    the page's worker died of a TypeError and the filtered view never came."""
+    run_headless(db_path, frozen, iterations=20)
+    app = make_app(db_path, clock=frozen)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open_history(app, pilot)
+        await pilot.press("f8")
+        await wait_for(pilot, lambda: screen.view == "pnl" and screen.rows, "the days")
+        every = list(screen.rows)
+        select = screen.query_one("#f-session", Select)
+        await wait_for(pilot, lambda: len(select._options) == 2, "one session (and 'any')")
+        asked = screen.seq
+        select.value = select._options[1][1]
+        await wait_for(pilot, lambda: screen.seq > asked, "the filtered view asked for")
+        await wait_for(pilot, lambda: screen.loaded == screen.seq, "the filtered days")
+        assert screen.view == "pnl" and [r[:4] for r in screen.rows] == [r[:4] for r in every]
+        assert app.is_running and not app.return_code

@@ -249,12 +249,13 @@ class HistoryScreen(StyledOnMount, Screen[None]):
         try:
             sessions = browse.sessions()  # each load: sessions start and end meanwhile
             if view == "pnl":
-                session = None
+                chosen = None  # every session's days, or the chosen one's (gone: none)
                 if filt.session_id is not None:
                     from tui_trader.store.models import SessionRow
 
-                    session = SessionRow.get_or_none(SessionRow.id == filt.session_id)
-                days = pnl_by_day(3650, session)
+                    row = SessionRow.get_or_none(SessionRow.id == filt.session_id)
+                    chosen = [row] if row is not None else []
+                days = pnl_by_day(3650, chosen)
                 rows = [
                     (d.day.isoformat(), d.trades, d.realized, d.end_equity, d.equity_change)
                     for d in reversed(days)
