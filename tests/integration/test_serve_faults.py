@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
@@ -88,16 +89,7 @@ def test_stopping_serve_with_a_page_open_ends_its_desk_at_once(tmp_path: Path) -
     proc = start_cli(tmp_path, "serve", "--port", str(port), "--db", str(tmp_path / "d.db"))
 
     async def open_then_stop() -> float:
-        token = url.split("token=", 1)[1]
-        async with (
-            aiohttp.ClientSession(cookies={"tui_trader_token": token}) as http,
-            http.ws_connect(f"ws://127.0.0.1:{port}/ws?width=100&height=30") as ws,
-        ):
-            seen = ""
-            while "New session" not in seen:
-                message = await ws.receive(timeout=60)
-                assert message.type == aiohttp.WSMsgType.BINARY, seen[-300:]
-                seen += message.data.decode("utf-8", "replace")
+        async with _desk_page(url, port) as ws:
             started = time.monotonic()
             proc.terminate()
             while (await ws.receive(timeout=60)).type == aiohttp.WSMsgType.BINARY:
@@ -113,6 +105,23 @@ def test_stopping_serve_with_a_page_open_ends_its_desk_at_once(tmp_path: Path) -
             _stop(proc)
     assert proc.returncode == 0
     assert took < 8, f"serve took {took:.1f} s to stop with a page open"
+
+
+@contextlib.asynccontextmanager
+async def _desk_page(url: str, port: int) -> AsyncIterator[aiohttp.ClientWebSocketResponse]:
+    """A browser page on ``serve``'s desk (its token cookie, a 100 × 30 terminal), once the
+    desk inside has drawn its setup screen."""
+    token = url.split("token=", 1)[1]
+    async with (
+        aiohttp.ClientSession(cookies={"tui_trader_token": token}) as http,
+        http.ws_connect(f"ws://127.0.0.1:{port}/ws?width=100&height=30") as ws,
+    ):
+        seen = ""
+        while "New session" not in seen:
+            message = await ws.receive(timeout=60)
+            assert message.type == aiohttp.WSMsgType.BINARY, seen[-300:]
+            seen += message.data.decode("utf-8", "replace")
+        yield ws
 
 
 def _desk_pids(db: Path) -> list[int]:
@@ -140,18 +149,9 @@ def test_a_frozen_desk_does_not_outlive_serve(tmp_path: Path) -> None:
     frozen: list[int] = []
     try:
         url = read_url(proc, port)
-        token = url.split("token=", 1)[1]
 
         async def freeze_then_stop() -> None:
-            async with (
-                aiohttp.ClientSession(cookies={"tui_trader_token": token}) as http,
-                http.ws_connect(f"ws://127.0.0.1:{port}/ws?width=100&height=30") as ws,
-            ):
-                seen = ""
-                while "New session" not in seen:
-                    message = await ws.receive(timeout=60)
-                    assert message.type == aiohttp.WSMsgType.BINARY, seen[-300:]
-                    seen += message.data.decode("utf-8", "replace")
+            async with _desk_page(url, port):
                 frozen.extend(_desk_pids(db))
                 assert len(frozen) == 1
                 os.kill(frozen[0], signal.SIGSTOP)
