@@ -63,7 +63,7 @@ class SessionHalts:
     _order_id: Callable[[str, str], str]
     _reserve_slot: Callable[[OrderRequest], RiskEvent | None]
     _send: Callable[[OrderRequest, datetime], Order | None]
-    _cancel_for_halt: Callable[[bool], list[Order]]
+    _cancel_for_halt: Callable[[bool], tuple[list[Order], str]]
     """Cancel working orders, protective stops too only when flattening (``ProtectiveStops``)."""
 
     def request_kill(self, who: str = "user", flatten: bool = False, reason: str = "") -> None:
@@ -146,11 +146,11 @@ class SessionHalts:
         unfinished and the next cycle acts on it again."""
         flatten = self.config.flatten_on_halt or self._flatten_requested
         self._halt_unfinished = True
-        cancelled = self._cancel_for_halt(flatten)
+        cancelled, left = self._cancel_for_halt(flatten)
         for order in cancelled:
             self.audit.order_update(order)
             self._cycle_orders.append(order)
-        action = f"; cancelled {len(cancelled)} open order(s)"
+        action = f"; cancelled {len(cancelled)} open order(s){left}"
         if self.config.suspend_on_halt:
             self.broker.suspend_trading()
             action += "; trading suspended on the account"
