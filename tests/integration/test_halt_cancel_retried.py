@@ -37,19 +37,20 @@ def test_a_kill_the_broker_missed_cancels_the_working_order_once_it_answers(
         [order] = session.apply_kill_requests().orders
         assert order.status.is_open  # working, 3% below the market
 
-        cancel_orders = client.cancel_orders
+        cancels = (client.cancel_orders, client.cancel_order_by_id)
 
         def silent(*args: Any, **kwargs: Any) -> Any:
             raise Dropped("connection dropped")
 
-        client.cancel_orders = silent  # the broker does not answer the halt's cancel
+        # the broker does not answer the halt's cancel (all at once, or order by order)
+        client.cancel_orders = client.cancel_order_by_id = silent
         session.request_kill(reason="test")
         killed = session.apply_kill_requests()
         [halt] = [e for e in killed.risk_events if e.halts]
         assert "open orders may still be working" in halt.action_taken
         assert sandbox.admin.state()["orders"]["open"] == 1
 
-        client.cancel_orders = cancel_orders  # it answers again
+        client.cancel_orders, client.cancel_order_by_id = cancels  # it answers again
         again = session.apply_kill_requests()  # the runner calls it after every wait
         assert again is not None, "nothing tried the halt's cancel again"
         assert any("the halt acted again" in note for note in again.notes), again.notes

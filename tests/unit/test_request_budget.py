@@ -130,6 +130,21 @@ def test_a_cancel_is_sent_at_once_after_the_reads_spent_the_bucket() -> None:
     assert budget.requests == BURST
 
 
+def test_a_halts_listing_takes_the_reserved_token_as_its_cancels_do() -> None:
+    """A halt that keeps some orders lists the account's open orders before it cancels: that
+    read is part of the kill switch, so inside ``urgent`` it takes the token reads leave to
+    orders and cancels, instead of waiting for the next one; outside, reads leave it again."""
+    clock = Clock()
+    budget = RequestBudget(clock=clock)
+    clock.t += 60.0  # a full bucket
+    assert _read_until_held(budget) == BURST - 1  # the last token is kept back from reads
+    with budget.urgent():
+        budget.acquire(Waiter(clock))  # type: ignore[arg-type]
+    assert clock.t == 60.0, "the halt's listing waited for a token"
+    clock.t += 60.0
+    assert _read_until_held(budget) == BURST - 1
+
+
 def test_sessions_on_one_account_share_its_rate_and_burst() -> None:
     """Each of n live sessions on the account takes 1/n of its rate and burst; together they
     keep any minute under 190 however the bursts line up."""

@@ -89,8 +89,10 @@ class Broker(Protocol):
         working), or ``None`` if the old order is no longer working."""
         ...
 
-    def cancel_all(self) -> list[Order]:
-        """Cancel every open order; return them as cancelled."""
+    def cancel_all(self, keep: Callable[[Order], bool] | None = None) -> list[Order]:
+        """Cancel every open order on the account but those ``keep`` is true for (a halt
+        keeps protective exits and orders placed outside the desk: ``engine.halt_keeps``);
+        return this session's among them as cancelled."""
         ...
 
     def trading_ready(self) -> str | None:

@@ -33,8 +33,8 @@ from tui_trader.brokers.alpaca_calls import (
     classify,
     describe,
     prepare,
-    with_retries,
 )
+from tui_trader.brokers.alpaca_cancels import cancel_all, cancel_by_id
 from tui_trader.brokers.alpaca_config import AlpacaEndpoint
 from tui_trader.brokers.alpaca_contradictions import Contradictions
 from tui_trader.brokers.alpaca_orders import to_domain_order, to_request
@@ -188,17 +188,7 @@ class AlpacaBroker(AlpacaReads):
         if broker_id is None:
             return None
 
-        def call() -> bool:
-            try:
-                self.client.cancel_order_by_id(broker_id)
-            except Exception as exc:
-                failure = classify(exc)
-                if failure is not None and failure.status in (404, 422):
-                    return False  # already filled, cancelled or expired at Alpaca
-                raise
-            return True
-
-        if not with_retries(call, self.policy, f"cancelling order {client_order_id}", self._stop):
+        if not cancel_by_id(self, broker_id, f"cancelling order {client_order_id}"):
             return None
         if confirm:
             from tui_trader.brokers.alpaca_amend import cancel_confirmed
@@ -218,18 +208,10 @@ class AlpacaBroker(AlpacaReads):
 
         return replace_order(self, client_order_id, request)
 
-    def cancel_all(self) -> list[Order]:
-        """Cancel every open order; return our tracked ones as cancelled."""
-        responses = self._read("cancelling open orders", self.client.cancel_orders)
-        ids = {str(r.id) for r in responses or [] if getattr(r, "status", 200) in (200, 204)}
-        cancelled = []
-        for tracked in self._tracked.values():
-            order = tracked.order
-            if order.broker_order_id in ids and not order.status.is_final:
-                tracked.order = replace(order, status=OrderStatus.CANCELED, cancel_pending=True)
-                self._unconfirmed.add(order.client_order_id)
-                cancelled.append(tracked.order)
-        return cancelled
+    def cancel_all(self, keep: Callable[[Order], bool] | None = None) -> list[Order]:
+        """Cancel the account's open orders but those ``keep`` is true for (every one without
+        it); return our tracked ones as cancelled (``brokers.alpaca_cancels``)."""
+        return cancel_all(self, keep)
 
     def suspend_trading(self) -> None:
         """Set the account's ``suspend_trade`` so no process can trade until re-armed."""

@@ -30,10 +30,11 @@ then took two sessions starting together to 202 requests in that minute.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from tui_trader.brokers import Throttled
@@ -84,6 +85,8 @@ class RequestBudget:
         """Requests sent through the budget so far (a cycle's count is the difference)."""
         self.waited = 0.0
         """Seconds requests spent waiting for a token so far."""
+        self._urgent = 0
+        """Open ``urgent`` blocks: while one is open every request is a priority request."""
         self.throttled = 0
         """429 answers seen so far."""
 
@@ -92,7 +95,7 @@ class RequestBudget:
         A read leaves ``RESERVE`` tokens; a ``priority`` request (an order, a cancel) may take
         them."""
         waiter = stop or threading.Event()
-        need = 1.0 if priority else 1.0 + RESERVE
+        need = 1.0 if priority or self._urgent else 1.0 + RESERVE
         while True:
             with self._lock:
                 now = self._clock()
@@ -117,6 +120,18 @@ class RequestBudget:
             self.waited += wait
             if waiter.wait(wait):
                 raise Throttled("stopped while waiting for the request budget")
+
+    @contextlib.contextmanager
+    def urgent(self) -> Iterator[None]:
+        """Reads inside the block may take the reserved token too: a halt's listing of the
+        account's open orders is part of its cancel, not a read that can wait for one."""
+        with self._lock:
+            self._urgent += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._urgent -= 1
 
     def share(self, sessions: int) -> None:
         """Take this process's part of the account's budget: ``1 / sessions`` of its rate and

@@ -186,10 +186,11 @@ class PaperBroker(PaperAccount):
         )
         return ack
 
-    def cancel_all(self) -> list[Order]:
-        """Cancel every working order."""
-        cancelled = [replace(w.order, status=OrderStatus.CANCELED) for w in self._working]
-        self._working.clear()
+    def cancel_all(self, keep: Callable[[Order], bool] | None = None) -> list[Order]:
+        """Cancel every working order but those ``keep`` is true for."""
+        gone = [w for w in self._working if keep is None or not keep(w.order)]
+        self._working[:] = [w for w in self._working if w not in gone]
+        cancelled = [replace(w.order, status=OrderStatus.CANCELED) for w in gone]
         for order in cancelled:
             self._orders_by_client_id[order.client_order_id] = order
         return cancelled

@@ -25,6 +25,7 @@ from tui_trader.risk.state import SESSION_HALTS, RiskState
 
 if TYPE_CHECKING:
     from tui_trader.engine.config import SessionConfig
+    from tui_trader.engine.outside_changes import OutsideChanges
     from tui_trader.store.audit import AuditLog
 
 RESUME_REFUSED = "resume_refused"
@@ -59,11 +60,12 @@ class SessionHalts:
     """A halt whose cancels (and flattening) did not go through: the broker did not answer.
     The next cycle acts on it again, so orders the halt meant to stop do not keep working."""
     _cycle_orders: list[Order]
+    outside: OutsideChanges
     _equity_now: Callable[[], float]
     _order_id: Callable[[str, str], str]
     _reserve_slot: Callable[[OrderRequest], RiskEvent | None]
     _send: Callable[[OrderRequest, datetime], Order | None]
-    _cancel_for_halt: Callable[[bool], list[Order]]
+    _cancel_for_halt: Callable[[bool], tuple[list[Order], str]]
     """Cancel working orders, protective stops too only when flattening (``ProtectiveStops``)."""
 
     def request_kill(self, who: str = "user", flatten: bool = False, reason: str = "") -> None:
@@ -146,17 +148,19 @@ class SessionHalts:
         unfinished and the next cycle acts on it again."""
         flatten = self.config.flatten_on_halt or self._flatten_requested
         self._halt_unfinished = True
-        cancelled = self._cancel_for_halt(flatten)
+        cancelled, left = self._cancel_for_halt(flatten)
         for order in cancelled:
             self.audit.order_update(order)
             self._cycle_orders.append(order)
-        action = f"; cancelled {len(cancelled)} open order(s)"
+        action = f"; cancelled {len(cancelled)} open order(s){left}"
         if self.config.suspend_on_halt:
             self.broker.suspend_trading()
             action += "; trading suspended on the account"
         if flatten:
-            closing = self._flatten(positions, market_time)
+            closing, spared = self._flatten(positions, market_time)
             action += f"; flattening {closing} position(s)"
+            if spared:
+                action += f"; left open, not the desk's: {', '.join(spared)}"
         self._flatten_requested = self._halt_unfinished = False
         out = []
         for event in events:
@@ -175,16 +179,28 @@ class SessionHalts:
             f"order(s)" + (f", sent {sent} closing order(s)" if sent else "")
         )
 
-    def _flatten(self, positions: dict[str, Position], market_time: datetime) -> int:
-        """Send closing orders for every position (they pass the gate: they shrink exposure)."""
+    def _flatten(
+        self, positions: dict[str, Position], market_time: datetime
+    ) -> tuple[int, list[str]]:
+        """Send closing orders for the desk's positions (they pass the gate: they shrink
+        exposure); the shares it leaves open, as ``"5 IWM"``. The desk's are the shares its
+        own fills account for in the symbols it trades (``OutsideChanges.desks_share``): a
+        holding of the user's on the account, or shares bought by hand beside the desk's,
+        are not the desk's to sell, as its rebalancing and its exits never trade them."""
         count = 0
+        spared = []
         for symbol in sorted(positions):
             position = positions[symbol]
-            side = Side.SELL if position.qty > 0 else Side.BUY
+            traded = symbol in self.config.symbols
+            qty = self.outside.desks_share(symbol, position.qty) if traded else 0.0
+            if abs(position.qty - qty) > 1e-9:
+                spared.append(f"{position.qty - qty:g} {symbol}")
+            if qty == 0:
+                continue
             request = OrderRequest(
                 symbol=symbol,
-                side=side,
-                qty=abs(position.qty),
+                side=Side.SELL if qty > 0 else Side.BUY,
+                qty=abs(qty),
                 client_order_id=self._order_id(symbol, "flat"),
                 rationale=f"flatten on halt ({self.risk.state.halt_reason})",
             )
@@ -199,7 +215,7 @@ class SessionHalts:
                 continue
             if self._send(check.order, market_time) is not None:
                 count += 1
-        return count
+        return count, spared
 
     def _halted_meanwhile(
         self, decided: RiskState, positions: dict[str, Position], market_time: datetime

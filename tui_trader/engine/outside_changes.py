@@ -134,6 +134,15 @@ class OutsideChanges:
             return None
         return self._expected.get(symbol)
 
+    def desks_share(self, symbol: str, qty: float) -> float:
+        """Of ``qty`` held in a symbol the session trades, what is the desk's to close: all of
+        it while the symbol trades as usual; of one held or left alone, what its fills account
+        for (``own``), never more than is held nor of the other side."""
+        own = self.own(symbol)
+        if own is None:
+            return qty
+        return max(0.0, min(qty, own)) if qty > 0 else min(0.0, max(qty, own))
+
     def not_ours(self, positions: dict[str, Position]) -> dict[str, float]:
         """Symbol -> the shares of each held symbol left alone that this desk's fills do not
         account for: the broker's quantity minus the desk's own (negative: fewer than its

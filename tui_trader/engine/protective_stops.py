@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING
 from tui_trader.brokers import BrokerError
 from tui_trader.core.domain import Bar, Position, RiskEvent
 from tui_trader.core.orders import Order, OrderClass, OrderRequest, OrderStatus, Side
+from tui_trader.engine.halt_keeps import HaltKeeps
 from tui_trader.risk.exits import describe, fits, plan_exit
 from tui_trader.risk.stops import PROTECTIVE_LEG, TrueRange, is_protective
 
@@ -351,26 +352,20 @@ class ProtectiveStops:
             symbol=symbol,
         )
 
-    def _cancel_for_halt(self, flatten: bool) -> list[Order]:
-        """A halt's cancel: all but the protective stops (they keep protecting the positions
-        the halt leaves open); when flattening, the stops first, each confirmed (the closing
-        sells need their shares), then every other order."""
+    def _cancel_for_halt(self, flatten: bool) -> tuple[list[Order], str]:
+        """A halt's cancel and the words for what it left working. Without flattening: the
+        desk's orders but not the protective exits nor orders placed outside the desk
+        (``engine.halt_keeps``). Flattening: when protecting, the stops first, each
+        confirmed (the closing sells need their shares), then every other order."""
+        if not flatten:
+            keeps = HaltKeeps()
+            return self.broker.cancel_all(keep=keeps), keeps.said()
         if not self.protects:
-            return self.broker.cancel_all()
+            return self.broker.cancel_all(), ""
         out = []
-        stops = [
-            o for o in self.broker.open_orders() if is_protective(o.client_order_id, o.order_type)
-        ]
-        if flatten:
-            for order in stops:
+        for order in self.broker.open_orders():
+            if is_protective(order.client_order_id, order.order_type):
                 cancelled = self.broker.cancel(order.client_order_id, confirm=True)
                 if cancelled is not None:
                     out.append(cancelled)
-            return out + self.broker.cancel_all()
-        keep = {o.client_order_id for o in stops}
-        for order in self.broker.open_orders():
-            if order.client_order_id not in keep:
-                cancelled = self.broker.cancel(order.client_order_id)
-                if cancelled is not None:
-                    out.append(cancelled)
-        return out
+        return out + self.broker.cancel_all(), ""

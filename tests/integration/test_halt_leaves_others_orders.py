@@ -1,0 +1,105 @@
+"""A halt cancels the desk's own working orders on the account, not every order on it.
+
+Alpaca's account is shared: the user's own orders (placed in Alpaca's dashboard or by another
+program) and other desks' protective exits work on it beside this session's orders. Before, a
+halt of a session without protective exits sent Alpaca's "cancel all orders" (one DELETE): the
+kill switch also cancelled a stop-loss the user had placed by hand, and the stop another desk
+keeps under its position, leaving both positions unprotected. Now a halt cancels the desk's
+orders (every session's, the client order id says whose), keeps every protective exit, leaves
+orders placed outside tui-trader working and says so. Flattening still cancels everything
+(its closing sells need the shares those orders hold).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alpaca.trading.requests import LimitOrderRequest
+
+from tests.integration.alpaca_helpers import alpaca_session
+from tests.integration.broker_protection import buy_and_protect, client, open_stops
+from tui_trader.core.domain import TradingState
+from tui_trader.risk.gate import MANUAL_KILL
+from tui_trader.sandbox.testing import running_sandbox
+
+RALLY = {"SPY": 1.0, "QQQ": 1.0, "IWM": 1.0}
+
+
+def _status(trading: Any, client_order_id: str) -> str:
+    """The sandbox's status of one order, by its client id."""
+    order = trading.get_order_by_client_id(client_order_id)
+    return str(getattr(order.status, "value", order.status))
+
+
+def _open_at_sandbox(trading: Any) -> list[str]:
+    """The client ids of the sandbox's working orders."""
+    from alpaca.trading.enums import QueryOrderStatus
+    from alpaca.trading.requests import GetOrdersRequest
+
+    listed = trading.get_orders(filter=GetOrdersRequest(status=QueryOrderStatus.OPEN))
+    return [str(o.client_order_id) for o in listed]
+
+
+def _kill(session: Any) -> Any:
+    """The desk's ctrl+k: halt now, between bars; the halt's risk event."""
+    session.request_kill(who="test")
+    report = session.apply_kill_requests()
+    assert report is not None and report.state is TradingState.HALTED
+    (event,) = [e for e in report.risk_events if e.event_type == MANUAL_KILL]
+    return event
+
+
+def test_a_kill_leaves_the_users_own_orders_working_and_says_so(tmp_path: Path) -> None:
+    """The session's half-filled orders are cancelled; the user's hand-placed limit buys keep
+    working, and the halt's event says what was left."""
+    with running_sandbox(faults="partial_rate=1.0") as sb:
+        trading = client(sb)
+        session = alpaca_session(sb, tmp_path / "k.db", symbols=("SPY",))
+        try:
+            for symbol in ("QQQ", "IWM"):  # the user's own buy-the-dip limits, far below
+                trading.submit_order(
+                    LimitOrderRequest(
+                        symbol=symbol,
+                        qty=1,
+                        side="buy",
+                        time_in_force="gtc",
+                        limit_price=1.0,
+                        client_order_id=f"my-dip-{symbol}",
+                    )
+                )
+            for _ in range(6):  # the rally: the session's buys fill half at a time
+                sb.admin.step(shock=RALLY)
+                session.run_iteration()
+                own = [o for o in _open_at_sandbox(trading) if o.startswith("tt-")]
+                if own:
+                    break
+            assert own, "the session has working orders of its own"
+            event = _kill(session)
+            for order_id in own:
+                assert _status(trading, order_id) == "canceled"
+            for symbol in ("QQQ", "IWM"):
+                assert _status(trading, f"my-dip-{symbol}") in ("new", "accepted")
+            assert f"cancelled {len(own)} open order(s)" in event.action_taken
+            assert "2 order(s) placed outside tui-trader left working" in event.action_taken
+        finally:
+            session.broker.close()
+
+
+def test_a_kill_keeps_another_desks_protective_stop(tmp_path: Path) -> None:
+    """Desk A protects its SPY with a stop at the broker; desk B on the same account and
+    database trades without stops. B's kill switch halts the account and cancels B's orders,
+    but A's stop keeps protecting A's shares."""
+    db = tmp_path / "shared.db"
+    with running_sandbox() as sb:
+        first = buy_and_protect(sb, db, protected=open_stops, shock=1.0)
+        second = alpaca_session(sb, db, symbols=("QQQ",))
+        try:
+            stops = [str(o.client_order_id) for o in open_stops(sb)]
+            assert len(stops) == 1
+            event = _kill(second)
+            assert [str(o.client_order_id) for o in open_stops(sb)] == stops
+            assert "1 protective exit(s) kept" in event.action_taken
+        finally:
+            first.broker.close()
+            second.broker.close()
