@@ -264,15 +264,18 @@ class SetupScreen(StyledOnMount, Screen[None]):
     def _warn_live(
         self, limits: RiskLimits, adopt: bool, answered: Callable[[bool | None], None]
     ) -> None:
-        """Show the live-trading warning (the limits, whether positions are adopted, the paper
-        record's verdict: when it refuses, the warning cannot be confirmed)."""
+        """Show the live-trading warning (the limits, what a halt does to the account, whether
+        positions are adopted, the paper record's verdict: when it refuses, the warning cannot
+        be confirmed)."""
         from tui_trader.tui.live_gate import live_decision
 
+        values = self.values()
         warning = LiveWarningScreen(
             limits,
             alpaca_status("live").url,
             adopt_positions=adopt,
-            readiness=live_decision(typed_db(self.values()), self.defaults, self.skip_readiness),
+            readiness=live_decision(typed_db(values), self.defaults, self.skip_readiness),
+            suspend_on_halt=values.get("suspend_on_halt") == "True",  # read as ``validate`` does
         )
         self.app.push_screen(warning, answered)
 
