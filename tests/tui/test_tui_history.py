@@ -285,7 +285,12 @@ async def test_pnl_by_day_of_one_chosen_session(db_path, frozen) -> None:
     async with app.run_test(size=SIZE) as pilot:
         screen = await _open_history(app, pilot)
         await pilot.press("f8")
-        await wait_for(pilot, lambda: screen.view == "pnl" and screen.rows, "the days")
+        # the view is set at once, its page comes later: until then the rows are the orders'
+        await wait_for(
+            pilot,
+            lambda: screen.view == "pnl" and screen.loaded == screen.seq and screen.rows,
+            "the days",
+        )
         every = list(screen.rows)
         select = screen.query_one("#f-session", Select)
         await wait_for(pilot, lambda: len(select._options) == 2, "one session (and 'any')")
@@ -347,7 +352,9 @@ async def test_hand_edited_numbers_show_as_a_dash_with_one_note_naming_the_row(
         shown = _table_text(screen)
         assert "xyzzy" not in shown and "e+308" not in shown
         await pilot.press("f8")
-        await wait_for(pilot, lambda: screen.view == "pnl" and screen.rows, "the days")
+        await wait_for(
+            pilot, lambda: screen.view == "pnl" and screen.loaded == screen.seq, "the days"
+        )
         await wait_for(pilot, lambda: any(str(r[2]) == "-" for r in screen.rows), "a '-' day")
         assert "xyzzy" not in _table_text(screen)
         await pilot.press("f6")  # again: the rows are the same, nothing said twice
