@@ -9,6 +9,8 @@ and the skip is written as the same ``readiness_skipped`` risk event.
 
 from __future__ import annotations
 
+import shlex
+import sys
 from pathlib import Path
 
 import pytest
@@ -198,3 +200,68 @@ def test_skip_readiness_is_a_desk_option_next_to_enable_live(
     assert main(["--db", db, "--enable-live", "--skip-readiness"]) == 0
     assert main(["--db", db, "--enable-live"]) == 0
     assert opened == [(True, True), (True, False)]
+
+
+async def test_a_served_desk_started_with_skip_readiness_offers_live_with_the_gate_skipped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``serve --enable-live --skip-readiness``: the command line ``serve`` gives textual-serve
+    for each browser's desk carries both flags, and the desk it opens offers Alpaca live with
+    the gate skipped, as the terminal desk started so. Before, ``serve`` had no
+    ``--skip-readiness`` (exit 2), so a browser's desk could never take the documented way
+    around the gate."""
+    from tui_trader.cli import main
+    from tui_trader.tui import app as app_module
+    from tui_trader.web import guarded_server
+
+    monkeypatch.chdir(tmp_path)  # no settings file of the machine's
+    monkeypatch.setenv("APCA_API_KEY_ID", "PKTEST")
+    monkeypatch.setenv("APCA_API_SECRET_KEY", "not-shown")
+    db = tmp_path / "served.db"
+    commands: list[str] = []
+
+    class Served:
+        """Keeps the desk command instead of listening."""
+
+        def __init__(self, command: str, *_args) -> None:
+            commands.append(command)
+
+        def serve(self) -> None:
+            """Nothing."""
+
+    monkeypatch.setattr(guarded_server, "GuardedServer", Served)
+    assert main(["serve", "--enable-live", "--skip-readiness", "--db", str(db)]) == 0
+    words = shlex.split(commands[0])
+    assert words[:4] == ["exec", sys.executable, "-m", "tui_trader"]
+    opened = []
+    real = app_module.make_app
+
+    class Kept:
+        def run(self) -> None:
+            """Nothing: the test runs the app it kept."""
+
+    def keep(*args, **kwargs):
+        opened.append(real(*args, **kwargs))
+        return Kept()
+
+    monkeypatch.setattr(app_module, "make_app", keep)
+    assert main(words[4:]) == 0  # the desk process's own command line, as it would parse it
+    app = opened[0]
+    async with app.run_test(size=SIZE) as pilot:
+        text = await _warning(app, pilot)
+        assert "Paper record not ready: no Alpaca paper sessions" in text
+        assert "--skip-readiness: going on anyway, written as a risk event" in text
+        phrase = app.screen.query_one("#live-phrase", Input)
+        assert not phrase.disabled and phrase.display
+
+
+@pytest.mark.parametrize("command", [[], ["serve"]])
+def test_skip_readiness_without_enable_live_is_refused(tmp_path: Path, command: list[str]) -> None:
+    """``--skip-readiness`` alone would skip nothing (live cannot be chosen): one line, exit 2,
+    from the desk and from ``serve`` alike; nothing listens, no desk opens."""
+    from tests.integration.cli_helpers import run_cli
+
+    done = run_cli(tmp_path, *command, "--skip-readiness", "--db", str(tmp_path / "d.db"))
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "needs --enable-live" in done.stderr
+    assert not (tmp_path / "d.db").exists()

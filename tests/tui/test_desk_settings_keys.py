@@ -107,7 +107,8 @@ def test_the_files_live_keys_reach_a_desks_alpaca_session(
     assert fields is not None
     note = carried_note(fields)
     assert "suspend_on_halt True" in note and "ignore_market_hours True" in note
-    assert "timeout 30.0 s" in note and "start_cash 2500.0 (Alpaca" in note
+    assert "timeout 30.0 s" in note and "start_cash" not in note  # on its field
+    assert fields["start_cash"] == "2500"
     plan = validate(dict(fields, db="desk.db", mode="paper")).plan
     assert plan is not None
     built = []
@@ -221,3 +222,32 @@ async def test_the_live_warning_checks_the_files_readiness_bar(db_path, tmp_path
         text = str(app.screen.query_one(".dialog-text", Static).render())
         assert "REFUSED, live trading cannot start: the paper record is not ready" in text
         assert "NOT checked" not in text
+
+
+@pytest.mark.parametrize("file", ["start-cash = 2500\n", "start-cash = 100000\n", ""])
+async def test_the_files_start_cash_fills_the_cash_field_for_every_mode(
+    db_path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, file: str
+) -> None:
+    """The file's ``start-cash`` is the field's text for a local session and stays there for
+    an Alpaca one, as ``paper`` and ``live paper`` both read it (even when it is the local
+    default: the file said so); with no such key the untouched local default gives way to an
+    empty field (the account's whole equity) and comes back for a local session."""
+    from textual.widgets import Input, Select
+
+    monkeypatch.setenv("APCA_API_KEY_ID", "PKTEST")
+    monkeypatch.setenv("APCA_API_SECRET_KEY", "not-shown")
+    path = tmp_path / "desk.toml"
+    path.write_text(file + "seed = 3\n")
+    app = make_app(db_path, setup_defaults=setup_defaults(path))
+    async with app.run_test(size=(120, 36)) as pilot:
+        setup = app.screen
+        cash = setup.query_one("#start_cash", Input)
+        filed = file.split("= ")[1].strip() if file else ""
+        assert cash.value == (filed or "100000")
+        setup.query_one("#mode", Select).value = "paper"
+        await wait_for(pilot, lambda: cash.value == filed, "the Alpaca session's cash")
+        plan = setup.revalidate().plan
+        assert plan is not None
+        assert plan.settings.capital == (float(filed) if filed else None)
+        setup.query_one("#mode", Select).value = "local"
+        await wait_for(pilot, lambda: cash.value == (filed or "100000"), "the local cash")

@@ -156,3 +156,80 @@ async def test_a_symbol_left_alone_is_labelled_with_the_shares_this_desk_did_not
             symbols = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
             assert "SPY*" in symbols, symbols
             app.exit()
+
+
+CAP = 2500.0
+"""The cash field's cap for an Alpaca session: far below the sandbox account's 100,000."""
+FILLS = "SELECT symbol, side, filled_qty, filled_price FROM live_orders WHERE filled_qty > 0"
+RALLY = {"SPY": 1.0, "QQQ": 1.0, "IWM": 1.0}
+
+
+def _most_held(db) -> float:
+    """The largest value the session's filled orders ever held at once (their fill prices)."""
+    import sqlite3
+
+    with sqlite3.connect(db) as con:
+        rows = con.execute(FILLS + " ORDER BY id").fetchall()
+    held: dict[str, float] = {}
+    most = 0.0
+    for symbol, side, qty, price in rows:
+        held[symbol] = held.get(symbol, 0.0) + (qty if side == "buy" else -qty) * price
+        most = max(most, sum(held.values()))
+    return most
+
+
+async def test_the_cash_field_caps_an_alpaca_paper_session_as_start_cash_does(
+    db_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The setup form's cash field served only a local session: an Alpaca session from the
+    desk always traded the account's whole equity (100,000 here), whatever the trader typed.
+    Now, with an Alpaca mode chosen, it is ``live paper --start-cash``: labelled so, empty by
+    default (the whole equity), a bad value refused beside the field, and a cap of 2,500 keeps
+    what the session holds within it (5% for the rally between an order and its fill) through
+    a rally that makes it buy."""
+    from textual.widgets import Label, Static
+
+    with running_sandbox() as sb:
+        for name, value in sandbox_env(sb).items():
+            monkeypatch.setenv(name, value)
+        app = make_app(db_path, iterations=0, every=0.05)
+        async with app.run_test(size=SIZE) as pilot:
+            setup = app.screen
+            cash = setup.query_one("#start_cash", Input)
+            label = setup.query_one("#start_cash-row Label", Label)
+            assert cash.value == "100000" and "local" in str(label.render())
+            setup.query_one("#mode", Select).value = "paper"
+            await wait_for(pilot, lambda: "Alpaca" in str(label.render()), "Alpaca's label")
+            assert cash.value == "" and "whole equity" in cash.placeholder
+            start = setup.query_one("#start", Button)
+            await wait_for(pilot, lambda: not start.disabled, "Start with the whole equity")
+            cash.value = "lots"
+            error = setup.query_one("#start_cash-error", Static)
+            await wait_for(pilot, lambda: start.disabled and str(error.render()), "the refusal")
+            cash.value = f"{CAP:g}"
+            setup.query_one("#weights", Select).value = "trend"  # a rally makes it buy
+            await wait_for(pilot, lambda: not start.disabled, "Start enabled again")
+            await pilot.click("#start")
+            cycles = "SELECT COUNT(*) FROM live_account_snapshots"
+            polls = iter(range(1_000_000))
+
+            def first_cycle() -> bool:
+                """The session's first cycle, on a bar after its warm-up (a flat bar every
+                25th look: the market is paused, and a bar stepped during the warm-up is
+                history to it)."""
+                if next(polls) % 25 == 24:
+                    sb.admin.step()
+                return bool(scalar(db_path, cycles)) or bool(app.last_error)
+
+            await wait_for(pilot, first_cycle, "the first cycle")
+            for n in range(12):  # a bar, then its cycle: 8 bars of rally, then 4 flat
+                done = scalar(db_path, cycles) or 0
+                sb.admin.step(shock=RALLY if n < 8 else None)
+                await wait_for(
+                    pilot,
+                    lambda done=done: (scalar(db_path, cycles) or 0) > done or app.last_error,
+                    f"cycle {n}",
+                )
+            assert not app.last_error
+            app.exit()
+    assert 0 < _most_held(db_path) <= CAP * 1.05  # whole equity: ~30,000 in the same rally

@@ -285,7 +285,12 @@ async def test_pnl_by_day_of_one_chosen_session(db_path, frozen) -> None:
     async with app.run_test(size=SIZE) as pilot:
         screen = await _open_history(app, pilot)
         await pilot.press("f8")
-        await wait_for(pilot, lambda: screen.view == "pnl" and screen.rows, "the days")
+        # the view is set at once, its page comes later: until then the rows are the orders'
+        await wait_for(
+            pilot,
+            lambda: screen.view == "pnl" and screen.loaded == screen.seq and screen.rows,
+            "the days",
+        )
         every = list(screen.rows)
         select = screen.query_one("#f-session", Select)
         await wait_for(pilot, lambda: len(select._options) == 2, "one session (and 'any')")
@@ -295,3 +300,69 @@ async def test_pnl_by_day_of_one_chosen_session(db_path, frozen) -> None:
         await wait_for(pilot, lambda: screen.loaded == screen.seq, "the filtered days")
         assert screen.view == "pnl" and [r[:4] for r in screen.rows] == [r[:4] for r in every]
         assert app.is_running and not app.return_code
+
+
+def _table_text(screen: HistoryScreen) -> str:
+    """What the history table shows, as text."""
+    table = screen.query_one("#history-table", DataTable)
+    return "\n".join(strip.text for strip in table.render_lines(table.size.region))
+
+
+async def test_hand_edited_numbers_show_as_a_dash_with_one_note_naming_the_row(
+    db_path, frozen
+) -> None:
+    """A hand edit left ``inf`` in the newest order's fill price, text in the newest trade's
+    PnL and ``1e308`` in its quantity. The History screen showed them raw ("inf", "xyzzy",
+    "1e+308") and summed the PnL view over them, said nothing; the command line's ``history``
+    and ``pnl`` show "-" with one warning naming the row. Now the screen does as they do: "-",
+    and one notification per row, not repeated when the view is loaded again."""
+    run_headless(db_path, frozen)
+    with sqlite3.connect(db_path) as con:
+        order = con.execute("SELECT MAX(id) FROM live_orders WHERE filled_price > 0").fetchone()[0]
+        trade = con.execute("SELECT MAX(id) FROM live_trades").fetchone()[0]
+        con.execute("UPDATE live_orders SET filled_price = 9e999 WHERE id = ?", (order,))
+        con.execute("UPDATE live_trades SET pnl = 'xyzzy', quantity = 1e308 WHERE id = ?", (trade,))
+    app = make_app(db_path, clock=frozen)
+    notified: list[str] = []  # kept: a notification leaves the screen after its timeout
+    notify = app.notify
+
+    def keep(message: str, **kwargs) -> None:
+        notified.append(message)
+        notify(message, **kwargs)
+
+    app.notify = keep  # type: ignore[method-assign]
+
+    def said(text: str) -> int:
+        return sum(text in message for message in notified)
+
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open_history(app, pilot)
+        note = f"live_orders row {order} column filled_price holds 'inf', not a readable number"
+        await wait_for(pilot, lambda: said(note) == 1, "the order's note")
+        [row] = [r for r in screen.rows if r[0] == order]
+        assert str(row[9]) == "-" and "inf" not in _table_text(screen)
+        await pilot.press("f6")
+        await wait_for(
+            pilot, lambda: screen.view == "trades" and screen.loaded == screen.seq, "trades"
+        )
+        await wait_for(pilot, lambda: said(f"live_trades row {trade} column") == 1, "a note")
+        assert said("(and 1 more)") == 1  # the row's two columns: one notification
+        [row] = [r for r in screen.rows if r[0] == trade]
+        assert str(row[5]) == "-" and str(row[8]) == "-"
+        shown = _table_text(screen)
+        assert "xyzzy" not in shown and "e+308" not in shown
+        await pilot.press("f8")
+        await wait_for(
+            pilot, lambda: screen.view == "pnl" and screen.loaded == screen.seq, "the days"
+        )
+        await wait_for(pilot, lambda: any(str(r[2]) == "-" for r in screen.rows), "a '-' day")
+        assert "xyzzy" not in _table_text(screen)
+        await pilot.press("f6")  # again: the rows are the same, nothing said twice
+        await wait_for(
+            pilot, lambda: screen.view == "trades" and screen.loaded == screen.seq, "trades"
+        )
+        await pilot.press("f5")
+        await wait_for(
+            pilot, lambda: screen.view == "orders" and screen.loaded == screen.seq, "orders"
+        )
+        assert said(note) == 1 and said(f"live_trades row {trade} column") == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from textual.widgets import Button, Checkbox, Input, Select, Static
 from tui_helpers import wait_for
 
@@ -245,3 +246,36 @@ async def test_the_live_warning_fits_at_80x24_with_the_desk_bar_and_footer_seen(
         body = app.screen.query_one("#dialog-body").region
         assert body.y >= 1 and body.bottom <= 23, body
         assert "paper record" in str(app.screen.query_one(".dialog-text", Static).render())
+
+
+@pytest.mark.parametrize(
+    ("file", "said"),
+    [
+        ("suspend-on-halt = true\n", "A halt suspends the whole account (every process) until"),
+        ("", "A halt stops only this account's sessions' new orders (no suspend)."),
+    ],
+)
+async def test_the_live_warning_says_what_a_halt_does_to_the_account(
+    db_path, tmp_path, monkeypatch, file: str, said: str
+) -> None:
+    """The settings file's ``suspend-on-halt`` decides whether a halt suspends trading on the
+    whole Alpaca account (every process, until re-armed) or stops only this account's sessions'
+    new orders; the warning said neither. Now it says which, and at 80x24 the tallest warning
+    (positions adopted, the gate skipped) still lies between the desk bar and the footer."""
+    from tui_trader.cli.config_cmd import setup_defaults
+
+    monkeypatch.setenv("APCA_API_KEY_ID", "PKTEST")
+    monkeypatch.setenv("APCA_API_SECRET_KEY", "not-shown")
+    path = tmp_path / "desk.toml"
+    path.write_text(file + "adopt-positions = true\n")
+    app = make_app(
+        db_path, live_enabled=True, skip_readiness=True, setup_defaults=setup_defaults(path)
+    )
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _choose_live(app, pilot)
+        text = str(app.screen.query_one(".dialog-text", Static).render())
+        assert said in text, text
+        assert "Adopt positions: ON" in text and "going on anyway" in text
+        body = app.screen.query_one("#dialog-body").region
+        assert body.y >= 1 and body.bottom <= 23, body
+        assert app.screen.query_one("#live-phrase", Input).region.bottom <= 23

@@ -41,6 +41,24 @@ def test_starting_cash_below_a_cent_is_refused() -> None:
     assert validate(_values(start_cash="0.01")).plan is not None
 
 
+def test_the_cash_field_is_an_alpaca_sessions_cap_read_as_start_cash(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """For an Alpaca mode the cash field is ``live paper --start-cash``: empty is the
+    account's whole equity (no cap), a number caps it, and what ``--start-cash`` refuses is
+    refused beside the field. Before, an Alpaca plan ignored the field whatever it held."""
+    monkeypatch.setenv("APCA_API_KEY_ID", "PKTEST")
+    monkeypatch.setenv("APCA_API_SECRET_KEY", "not-shown")
+    whole = validate(_values(mode="paper", start_cash="")).plan
+    assert whole is not None and whole.settings.capital is None
+    capped = validate(_values(mode="paper", start_cash="2500")).plan
+    assert capped is not None and capped.settings.capital == 2500.0
+    for bad in ("lots", "0", "-5", "inf"):
+        refused = validate(_values(mode="paper", start_cash=bad))
+        assert refused.plan is None and refused.errors["start_cash"], bad
+    assert validate(_values(start_cash="")).errors["start_cash"]  # local: a cash is needed
+
+
 def test_replay_needs_an_existing_file(tmp_path) -> None:
     """Replay without a file, or with a missing one, is explained on the file field."""
     assert "choose" in validate(_values(data="replay")).errors["replay_file"]

@@ -128,6 +128,29 @@ def test_snapshot_live_warning_phrase_typed(snap_compare) -> None:
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
 
+def test_snapshot_live_warning_80x24_suspend_on_halt(snap_compare, tmp_path: Path) -> None:
+    """The tallest live warning at 80x24 (the settings file's suspend-on-halt and
+    adopt-positions, the gate skipped, the phrase typed): what a halt does to the account on a
+    row of its own, the whole dialog between the desk bar and the footer."""
+    from tui_trader.cli.config_cmd import setup_defaults
+
+    path = tmp_path / "desk.toml"
+    path.write_text("suspend-on-halt = true\nadopt-positions = true\n")
+
+    async def run_before(pilot) -> None:
+        pilot.app.screen.query_one("#mode", Select).value = "live"
+        await pilot.pause()
+        await pilot.pause()
+        phrase = pilot.app.screen.query_one("#live-phrase", Input)
+        phrase.cursor_blink = False
+        phrase.focus()
+        await pilot.press(*LIVE_PHRASE)
+        await pilot.pause()
+
+    app = make_app(DB, live_enabled=True, skip_readiness=True, setup_defaults=setup_defaults(path))
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
 def test_snapshot_dashboard_mid_session(snap_compare) -> None:
     """The dashboard after 30 bars of a seeded session, still running."""
 

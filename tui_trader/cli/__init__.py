@@ -205,7 +205,12 @@ def build_parser(lazy: bool = False) -> argparse.ArgumentParser:
 
 def run_app(args: argparse.Namespace) -> int:
     """No subcommand: open the full-screen app (Textual is imported only now)."""
-    from tui_trader.cli.common import resolve_db
+    from tui_trader.cli.common import UsageError, resolve_db
+
+    if args.app_skip_readiness and not args.app_enable_live:
+        from tui_trader.ops.readiness import SKIP_ALONE
+
+        raise UsageError(SKIP_ALONE)
 
     db = resolve_db(args.app_db) if args.app_db is not None else None
     from tui_trader.cli.config_cmd import setup_defaults

@@ -172,8 +172,6 @@ def setup_defaults(explicit) -> dict[str, str] | None:
     # key goes on: the form names those the desk does not use (live-only keys were dropped
     # here unseen, 'suspend-on-halt' among them).
     raw = {k: checked[k] if k in (*CARRIED, *READINESS) else v for k, v in cfg.values.items()}
-    if "start_cash" in checked:  # also what an Alpaca session may trade with, as 'live paper'
-        raw["capital"] = checked["start_cash"]
     return config_defaults(raw)
 
 

@@ -48,6 +48,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="let the served desk's setup choose Alpaca live (real money; off by default)",
     )
+    parser.add_argument(
+        "--skip-readiness",
+        action="store_true",
+        help="with --enable-live: let the served desks' Alpaca live start without a ready paper "
+        "record (as 'live trading --skip-readiness'; written as a risk event)",
+    )
     add_db_option(parser)
     parser.set_defaults(handler=run_serve)
 
@@ -83,15 +89,18 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def desk_command(db: Path | PgUrl, enable_live: bool) -> str:
+def desk_command(db: Path | PgUrl, enable_live: bool, skip_readiness: bool = False) -> str:
     """The shell command textual-serve runs for each browser connection (a PostgreSQL URL as
-    given: ``run_serve`` has refused one that holds a password, which ``ps`` would show).
+    given: ``run_serve`` has refused one that holds a password, which ``ps`` would show), with
+    ``serve``'s ``--enable-live`` and ``--skip-readiness`` passed on as the desk's own.
     ``exec``: the shell becomes the desk, so the signal that stops a desk reaches it (it
     reached only ``/bin/sh``, and the desk ran on, orphaned)."""
     target = db.dsn if isinstance(db, PgUrl) else str(db.resolve())
     parts = [sys.executable, "-m", "tui_trader", "--db", target]
     if enable_live:
         parts.append("--enable-live")
+    if skip_readiness:
+        parts.append("--skip-readiness")
     return "exec " + shlex.join(parts)
 
 
@@ -99,6 +108,10 @@ def run_serve(args: argparse.Namespace) -> int:
     """Check the address, then serve until Ctrl+C."""
     console = Console(highlight=False, soft_wrap=True)
     remote = not is_loopback(args.host)
+    if args.skip_readiness and not args.enable_live:
+        from tui_trader.ops.readiness import SKIP_ALONE
+
+        raise UsageError(SKIP_ALONE)
     if remote and not args.allow_remote:
         raise UsageError(
             f"--host {args.host} is reachable from other machines: add --allow-remote if you "
@@ -138,7 +151,12 @@ def run_serve(args: argparse.Namespace) -> int:
             print(f"desk: {line}", file=sys.stderr, flush=True)
 
     server = GuardedServer(
-        desk_command(db, args.enable_live), args.host, args.port, new_token(), announce, report
+        desk_command(db, args.enable_live, args.skip_readiness),
+        args.host,
+        args.port,
+        new_token(),
+        announce,
+        report,
     )
     try:
         server.serve()

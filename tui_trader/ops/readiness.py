@@ -31,6 +31,12 @@ READINESS_SKIPPED = "readiness_skipped"
 """The risk event written when live trading starts without a ready paper record."""
 SKIP_HOW = "--skip-readiness"
 """How a trader goes live anyway (a command-line switch, never a settings-file key)."""
+SKIP_ALONE = (
+    f"{SKIP_HOW} skips the paper-to-live gate of Alpaca live: it needs --enable-live, "
+    "without which live trading cannot be chosen"
+)
+"""The refusal of the desk's (and ``serve``'s) ``--skip-readiness`` without ``--enable-live``:
+alone it would do nothing, and the trader who typed it would believe the gate skipped."""
 
 
 @dataclass(frozen=True, slots=True)

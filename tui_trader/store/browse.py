@@ -15,11 +15,12 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from peewee import Field, ModelSelect, fn
+from peewee import Field, FloatField, ModelSelect, fn
 
 from tui_trader.security.private_files import make_private_dir, open_private
 from tui_trader.store.liveness import shown_status
 from tui_trader.store.models import LiveFill, LiveOrder, LiveTrade, RiskEventRow, SessionRow
+from tui_trader.store.stored_numbers import shown
 
 PAGE_SIZE = 100
 EXPORT_CHUNK = 5_000
@@ -143,6 +144,28 @@ def fetch_page(
     total = _query(view, filt, [fn.COUNT(VIEWS[view][0].id)]).scalar() or 0
     query = _ordered(view, _query(view, filt, fields), sort, descending)
     return list(query.offset(offset).limit(limit).tuples()), int(total)
+
+
+def shown_rows(
+    view: str, rows: list[tuple], notes: list[str], unreadable: object = None
+) -> list[tuple]:
+    """``rows`` of ``view`` (``fetch_page``'s) with each number column read as the command
+    line's ``history`` reads it (``stored_numbers.shown``): a hand-edited value (``inf``,
+    ``1e308``, text) becomes ``unreadable``, with a note in ``notes`` naming its table, row and
+    column. The id is each view's first column."""
+    model, columns = VIEWS[view]
+    table = model._meta.table_name
+    numeric = [isinstance(c.field, FloatField) for c in columns]
+    out = []
+    for row in rows:
+        cells = []
+        for is_number, column, value in zip(numeric, columns, row, strict=True):
+            if is_number and value is not None:
+                number = shown(value, table, row[0], column.field.column_name, notes)
+                value = unreadable if number is None else number
+            cells.append(value)
+        out.append(tuple(cells))
+    return out
 
 
 def iter_rows(

@@ -94,9 +94,14 @@ def _day_expr(model: type[LiveTrade] | type[AccountSnapshot], by_market: bool):
 
 
 def pnl_by_day(
-    days: int, sessions: list[SessionRow] | None, by_market: bool = True
+    days: int,
+    sessions: list[SessionRow] | None,
+    by_market: bool = True,
+    notes: list[str] | None = None,
 ) -> list[DayPnl]:
-    """Realized PnL, trade count and closing equity per day over the last ``days`` days.
+    """Realized PnL, trade count and closing equity per day over the last ``days`` days; an
+    unreadable stored number (a hand edit) is left out, with its note (``stored_numbers.shown``,
+    into ``notes`` when given).
 
     "Last" counts back from the newest day in the data, so a simulated 2024 session reports
     its own last week rather than an empty today.
@@ -116,11 +121,11 @@ def pnl_by_day(
     trade_rows: dict[str, tuple[int, float | None]] = {}
     for day_text, row_id, pnl in trades.tuples():
         n, total = trade_rows.get(str(day_text), (0, 0.0))
-        value = shown(pnl, "live_trades", row_id, "pnl")
+        value = shown(pnl, "live_trades", row_id, "pnl", notes)
         total = None if total is None or value is None else total + value
         trade_rows[str(day_text)] = (n + 1, total)
     equity = {
-        str(row["day"]): shown(row["equity"], "live_account_snapshots", row["id"], "equity")
+        str(row["day"]): shown(row["equity"], "live_account_snapshots", row["id"], "equity", notes)
         for row in snaps.dicts()
     }
     all_days = sorted(set(trade_rows) | set(equity))

@@ -43,15 +43,20 @@ def _where(table: str, row: object, column: str, value: object) -> str:
     return f"{table} row {row} column {column} holds {str(value)[:40]!r}, not a readable number"
 
 
-def shown(value: object, table: str, row: object, column: str) -> float | None:
-    """A stored number for display: readable, or None with a note (None stays None, unnoted)."""
+def shown(
+    value: object, table: str, row: object, column: str, notes: list[str] | None = None
+) -> float | None:
+    """A stored number for display: readable, or None with a note (None stays None, unnoted).
+    The note goes to ``notes`` when given (the desk's History screen says its own page's),
+    else to the ones the command line prints at its end (``take_notes``)."""
     if value is None:
         return None
     number = readable(value)
     if number is None:
+        gathered = _NOTES if notes is None else notes
         note = _where(table, row, column, value) + "; left out of what is shown"
-        if note not in _NOTES:
-            _NOTES.append(note)
+        if note not in gathered:
+            gathered.append(note)
     return number
 
 

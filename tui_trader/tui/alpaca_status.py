@@ -34,6 +34,14 @@ def adopt_warning(adopt: bool) -> str:
     return "Adopt positions: off. Shares changed while no session ran are left alone."
 
 
+def halt_warning(suspend_on_halt: bool) -> str:
+    """What a halt will do to the account (``suspend_on_halt``, the settings file's or
+    ``--suspend-on-halt``), for the live warning: one row at 80 columns (plain text)."""
+    if suspend_on_halt:
+        return "A halt suspends the whole account (every process) until re-armed."
+    return "A halt stops only this account's sessions' new orders (no suspend)."
+
+
 @dataclass(frozen=True, slots=True)
 class AlpacaStatus:
     """Whether Alpaca credentials were found, and where orders would go; never the secret."""

@@ -22,7 +22,6 @@ CARRIED: dict[str, tuple[str, Any]] = {
     "timeout": ("timeout", float),
     "suspend_on_halt": ("suspend_on_halt", bool),
     "ignore_market_hours": ("ignore_market_hours", bool),
-    "capital": ("capital", float),
     "snapshot_every": ("snapshot_every", int),
     "commit_every": ("commit_every", int),
     "cache_dir": ("cache_dir", Path),
@@ -35,9 +34,8 @@ CARRIED: dict[str, tuple[str, Any]] = {
 }
 """Settings-file keys with no field on the form that a desk session still obeys: the key, the
 setting it fills (``LocalSettings``; ``YAHOO``, ``OPS`` and ``POLICY`` go elsewhere) and its
-type. The screen lists them, so none is in force unseen. ``capital`` is the file's
-``start_cash`` as ``live paper`` reads it (trade as if the account held at most this much); the
-form's field is a local session's cash."""
+type. The screen lists them, so none is in force unseen. (The file's ``start_cash`` fills the
+cash field, which an Alpaca session reads as ``live paper`` reads ``--start-cash``.)"""
 YAHOO = ("cache_dir", "adjusted", "offline")
 """Carried settings of a local session's Yahoo data (``YahooOptions``, with ``timeout``)."""
 OPS = ("slippage_alert_bps", "backup_dir")
@@ -52,6 +50,9 @@ checks the paper record against it as ``live trading`` does; the screen names th
 UNUSED = "settings_unused"
 """The form value naming the settings file's keys the desk has no use for (``batch``: a
 command-line run), shown rather than silently dropped."""
+CASH_SET = "settings_start_cash"
+"""The form value saying the settings file set ``start_cash``: the cash field then keeps it for
+every mode (not swapped for an Alpaca session's empty default)."""
 BAR_SET = "settings_readiness"
 """The form value naming the file's readiness keys (``READINESS``) and their values."""
 
@@ -76,7 +77,6 @@ def carried_note(values: dict[str, str]) -> str:
 _LOCAL = ("slippage_bps", "commission_per_share", "commission_min", "fractional", "allow_short")
 _ALPACA = ("requests_per_minute", "suspend_on_halt", "ignore_market_hours")
 _NOTE = {
-    "capital": "start_cash {v} (Alpaca: the most traded)",
     "timeout": "timeout {v} s",
     **{key: "{k} {v} (local)" for key in (*_LOCAL, "snapshot_every", "commit_every")},
     **{key: "{k} {v} (Yahoo)" for key in YAHOO},

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from tui_trader.learning.choices import WEIGHT_MODES
-from tui_trader.tui.setup_carried import BAR_SET, CARRIED, READINESS, SWITCHES, UNUSED
+from tui_trader.tui.setup_carried import BAR_SET, CARRIED, CASH_SET, READINESS, SWITCHES, UNUSED
 from tui_trader.tui.setup_form import DATA_SOURCES, DEFAULTS
 
 _FROM_CONFIG = {
@@ -66,6 +66,8 @@ def config_defaults(values: dict[str, Any]) -> dict[str, str]:
         out["data"] = data
     elif data.startswith("replay:"):
         out["data"], out["replay_file"] = "replay", data[len("replay:") :]
+    if "start_cash" in values:  # kept for Alpaca too, as 'live paper' reads the file
+        out[CASH_SET] = "on"
     if values.get("weights") in WEIGHT_MODES:
         out["weights"] = str(values["weights"])
     return out

@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Label, Select, Static
 
-from tui_trader.tui.setup_form import WEIGHT_LABELS
+from tui_trader.tui.setup_form import CASH_LABELS, WEIGHT_LABELS
 
 TEXT_FIELDS: tuple[tuple[str, str, str], ...] = (
     ("symbols", "Symbols", "comma-separated tickers"),
@@ -19,7 +19,7 @@ TEXT_FIELDS: tuple[tuple[str, str, str], ...] = (
     ("period", "Warm-up period", "history before trading, e.g. 60d"),
     ("iterations", "Iterations", "decision cycles; 0 = until stopped"),
     ("every", "Seconds per iteration", "pace; 0 = flat out"),
-    ("start_cash", "Starting cash (local)", "dollars"),
+    ("start_cash", *CASH_LABELS["local"]),  # Alpaca's own while an Alpaca mode is chosen
     ("replay_file", "Replay file", "CSV/Parquet bars (data = replay)"),
     ("seed", "Simulation seed", "same seed, same market"),
     ("learning_rate", "Learning rate", "adaptive weights' step; 0 = frozen"),

@@ -58,6 +58,15 @@ WEIGHT_LABELS = {
 ALPACA_UNAVAILABLE = "Alpaca trading is not available in this build; choose Local"
 LIVE_PHRASE = "YES I UNDERSTAND"
 """The exact words that unlock live trading in the warning dialog."""
+LOCAL_CASH = "100000"
+"""The cash field's default for a local session; an Alpaca session's is empty (its whole
+equity), and the screen swaps them while the field is untouched."""
+CASH_LABELS = {
+    "local": ("Starting cash (local)", "dollars"),
+    "alpaca": ("Equity cap (Alpaca)", "empty = the whole equity"),
+}
+"""The cash field's label and placeholder: a local account's starting cash, or for Alpaca
+``live paper --start-cash``: trade as if the account held at most this much."""
 DEFAULTS: dict[str, str] = {
     "mode": "local",
     "symbols": "SPY,QQQ,IWM",
@@ -65,7 +74,7 @@ DEFAULTS: dict[str, str] = {
     "period": "60d",
     "iterations": "0",
     "every": "0.5",
-    "start_cash": "100000",
+    "start_cash": LOCAL_CASH,
     "data": "sim",
     "replay_file": "",
     "seed": "7",
@@ -231,9 +240,11 @@ def validate(
         for key, (field, kind) in CARRIED.items()
         if key in values
     }
-    start_cash = None
+    start_cash = capital = None
     if mode == "local":
         start_cash = _check(errors, "start_cash", cash_arg, values["start_cash"])  # at least a cent
+    else:  # Alpaca: 'live paper --start-cash', the most traded; empty: the whole equity
+        capital = _optional(errors, "start_cash", cash_arg, values["start_cash"])
     data = values.get("data", "sim")
     if data == "replay":
         file = values.get("replay_file", "").strip()
@@ -282,6 +293,7 @@ def validate(
         stop_loss=stop_loss,
         take_profit_pct=take_profit,
         learning=learning,
+        capital=capital,
         **carried,
     )
     ops_settings = _ops_settings(

@@ -33,6 +33,8 @@ from tui_trader.tui.widgets.desk_footer import DeskFooter
 from tui_trader.tui.widgets.deskbar import DeskBar
 
 VIEW_TITLES = {"orders": "Orders", "trades": "Trades", "events": "Risk events", "pnl": "PnL by day"}
+UNREADABLE = Text("-", style="dim", justify="right")
+"""A stored number nobody can read (a hand edit), as the command line's ``history`` shows it."""
 PNL_COLUMNS = (("Day", 12), ("Trades", 7), ("Realized", 12), ("End equity", 14), ("Change", 12))
 
 
@@ -46,6 +48,8 @@ class Page:
     total: int
     offset: int
     sessions: list[tuple[int, str, str, str]]
+    notes: list[str]
+    """The page's unreadable numbers (``stored_numbers.shown``), one line each."""
 
 
 class PageLoaded(Message):
@@ -78,6 +82,8 @@ def _cell(value: Any, width: int) -> Text:
     """A table cell: numbers right-aligned, rounded to fit the column whole; text cut to it."""
     if value is None:
         return Text("")
+    if isinstance(value, Text):
+        return value
     if isinstance(value, float):
         return Text(_number(value, width), justify="right")
     if isinstance(value, int):
@@ -139,6 +145,8 @@ class HistoryScreen(StyledOnMount, Screen[None]):
         self.rows: list[tuple] = []
         self._sessions_shown: object = None
         """The sessions the filter lists (refreshed when a load finds others)."""
+        self._warned: set[str] = set()
+        """The unreadable-number notes already said (a reload does not say them again)."""
 
     def compose(self) -> ComposeResult:
         """Desk bar, view tabs, filters, status line, table."""
@@ -244,7 +252,9 @@ class HistoryScreen(StyledOnMount, Screen[None]):
     def _fetch(
         self, seq: int, view: str, filt: browse.HistoryFilter, sort: str, desc: bool, offset: int
     ) -> None:
-        """Read one page on the worker's own connection, then hand it to the screen."""
+        """Read one page on the worker's own connection, then hand it to the screen; a number
+        a hand edit left unreadable is shown as "-", with its note."""
+        notes: list[str] = []
         db = ensure_database(self.db_path)
         try:
             sessions = browse.sessions()  # each load: sessions start and end meanwhile
@@ -255,17 +265,19 @@ class HistoryScreen(StyledOnMount, Screen[None]):
 
                     row = SessionRow.get_or_none(SessionRow.id == filt.session_id)
                     chosen = [row] if row is not None else []
-                days = pnl_by_day(3650, chosen)
+                days = pnl_by_day(3650, chosen, notes=notes)
                 rows = [
                     (d.day.isoformat(), d.trades, d.realized, d.end_equity, d.equity_change)
                     for d in reversed(days)
                 ]
+                rows = [tuple(UNREADABLE if v is None else v for v in row) for row in rows]
                 total = len(rows)
             else:
                 rows, total = browse.fetch_page(view, filt, sort, desc, offset)
+                rows = browse.shown_rows(view, rows, notes, UNREADABLE)
         finally:
             db.close()
-        self.post_message(PageLoaded(Page(seq, view, rows, total, offset, sessions)))
+        self.post_message(PageLoaded(Page(seq, view, rows, total, offset, sessions, notes)))
 
     @on(PageLoaded)
     def _page_loaded(self, message: PageLoaded) -> None:
@@ -295,6 +307,18 @@ class HistoryScreen(StyledOnMount, Screen[None]):
             table.add_row(*[_cell(v, w) for v, w in zip(row, widths, strict=False)])
         self.loaded = page.seq
         self._status()
+        self._warn(page.notes)
+
+    def _warn(self, notes: list[str]) -> None:
+        """Say once which row held an unreadable number (the command line's warning line)."""
+        new = [note for note in notes if note not in self._warned]
+        if new:
+            self._warned.update(new)
+            more = f" (and {len(new) - 1} more)" if len(new) > 1 else ""
+            from tui_trader.core.shown import shown_line
+
+            line = shown_line(new[0]) + more  # the hand edit's text, never markup nor escapes
+            self.notify(line, title="Hand-edited number", severity="warning", markup=False)
 
     def _widths(self) -> list[int]:
         """Column widths of the current view."""

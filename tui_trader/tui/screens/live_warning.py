@@ -17,7 +17,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
 from tui_trader.risk.limits import RiskLimits
-from tui_trader.tui.alpaca_status import adopt_warning
+from tui_trader.tui.alpaca_status import adopt_warning, halt_warning
 from tui_trader.tui.setup_form import LIVE_PHRASE
 
 if TYPE_CHECKING:
@@ -38,8 +38,10 @@ class LiveWarningScreen(ModalScreen[bool]):
         url: str,
         adopt_positions: bool = False,
         readiness: Decision | None = None,
+        suspend_on_halt: bool = False,
     ) -> None:
-        """The limits, URL, position adoption and paper-to-live verdict the warning names."""
+        """The limits, URL, position adoption, paper-to-live verdict and what a halt does to
+        the account (``suspend_on_halt``) the warning names."""
         super().__init__(classes="dialog")
         self.limits = limits
         self.url = url
@@ -49,6 +51,9 @@ class LiveWarningScreen(ModalScreen[bool]):
         self.readiness = readiness
         """The paper-to-live gate's answer (``None``: not asked, as in a test of the dialog
         alone): shown; when it refuses, the phrase field and the confirm button stay off."""
+        self.suspend_on_halt = suspend_on_halt
+        """Whether a halt also suspends the whole Alpaca account (``suspend_trade``): said, so
+        that a trader knows what a halt will stop besides this desk."""
 
     @property
     def refused(self) -> bool:
@@ -67,6 +72,7 @@ class LiveWarningScreen(ModalScreen[bool]):
                 f"Active limits: max drawdown [b]{lim.max_drawdown_pct:g}%[/b], max daily loss "
                 f"[b]{lim.max_daily_loss_pct:g}%[/b], max position [b]{lim.max_position_pct:g}%"
                 f"[/b] of equity, [b]{lim.max_orders_per_day}[/b] orders a day.\n"
+                f"{halt_warning(self.suspend_on_halt)}\n"
                 f"{adopt_warning(self.adopt_positions)}\n"
                 f"{_readiness_line(self.readiness)}"
                 + (

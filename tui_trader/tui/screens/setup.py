@@ -24,10 +24,12 @@ from tui_trader.tui.alpaca_status import ADOPT_HINT, adopt_warning, alpaca_statu
 from tui_trader.tui.screens.confirm import ConfirmScreen
 from tui_trader.tui.screens.first_resume import StyledOnMount
 from tui_trader.tui.screens.live_warning import LiveWarningScreen
-from tui_trader.tui.setup_carried import CARRIED, carried_note
+from tui_trader.tui.setup_carried import CARRIED, CASH_SET, carried_note
 from tui_trader.tui.setup_fields import DATA_LABELS, TEXT_FIELDS, WEIGHTS, choice_row
 from tui_trader.tui.setup_form import (
+    CASH_LABELS,
     DEFAULTS,
+    LOCAL_CASH,
     MODE_LABELS,
     MODES,
     FormResult,
@@ -213,6 +215,9 @@ class SetupScreen(StyledOnMount, Screen[None]):
         mode = values["mode"]
         self.query_one("#data-row").display = mode == "local"  # Alpaca modes use Alpaca's data
         self.query_one("#adopt-row").display = mode != "local"  # a local account has no outside
+        label, hint = CASH_LABELS["local" if mode == "local" else "alpaca"]
+        self.query_one("#start_cash-row Label", Label).update(label)
+        self.query_one("#start_cash", Input).placeholder = hint
         adaptive = values["weights"] == "adaptive"  # fixed weights have nothing to learn
         for name in ("learning_rate", "weight_floor"):
             self.query_one(f"#{name}-row").display = adaptive or name in errors
@@ -244,6 +249,7 @@ class SetupScreen(StyledOnMount, Screen[None]):
         """Choosing live (when enabled) shows the warning; cancelling it goes back."""
         previous, self._mode = self._mode, str(event.value)
         self._suggest_timing(previous, self._mode)
+        self._suggest_cash(previous, self._mode)
         if self._mode != "live":
             self.live_confirmed = False
         elif self.query_one("#enable-live", Checkbox).value and not self.live_confirmed:
@@ -264,15 +270,18 @@ class SetupScreen(StyledOnMount, Screen[None]):
     def _warn_live(
         self, limits: RiskLimits, adopt: bool, answered: Callable[[bool | None], None]
     ) -> None:
-        """Show the live-trading warning (the limits, whether positions are adopted, the paper
-        record's verdict: when it refuses, the warning cannot be confirmed)."""
+        """Show the live-trading warning (the limits, what a halt does to the account, whether
+        positions are adopted, the paper record's verdict: when it refuses, the warning cannot
+        be confirmed)."""
         from tui_trader.tui.live_gate import live_decision
 
+        values = self.values()
         warning = LiveWarningScreen(
             limits,
             alpaca_status("live").url,
             adopt_positions=adopt,
-            readiness=live_decision(typed_db(self.values()), self.defaults, self.skip_readiness),
+            readiness=live_decision(typed_db(values), self.defaults, self.skip_readiness),
+            suspend_on_halt=values.get("suspend_on_halt") == "True",  # read as ``validate`` does
         )
         self.app.push_screen(warning, answered)
 
@@ -310,6 +319,18 @@ class SetupScreen(StyledOnMount, Screen[None]):
             return
         if (interval.value, period.value) == old:
             interval.value, period.value = new
+
+    def _suggest_cash(self, previous: str, mode: str) -> None:
+        """Swap the untouched cash field between a local session's default starting cash and
+        an Alpaca session's empty (the account's whole equity, as ``live paper`` without
+        ``--start-cash``). The settings file's ``start_cash`` and typed values stay."""
+        if self.defaults.get(CASH_SET):
+            return
+        field = self.query_one("#start_cash", Input)
+        if previous == "local" and mode in ("paper", "live") and field.value == LOCAL_CASH:
+            field.value = ""
+        elif previous in ("paper", "live") and mode == "local" and not field.value.strip():
+            field.value = LOCAL_CASH
 
     def _limits_or_defaults(self) -> RiskLimits:
         """The limits typed so far (the defaults where a field is invalid), for the warning."""
