@@ -15,15 +15,18 @@ import pytest
 from tests.conftest import simulate_death
 from tests.integration.alpaca_helpers import (
     alpaca_session,
+    endpoint_for,
     filled_by_order,
     sandbox_orders,
     settle,
 )
 from tui_trader.brokers import BrokerError
+from tui_trader.brokers.alpaca_stream import TradeUpdateFeed
 from tui_trader.core.domain import TradingState
 from tui_trader.engine.reconcile import RECONCILIATION
 from tui_trader.risk.gate import MANUAL_KILL
 from tui_trader.sandbox.testing import SandboxHandle, make_fast, running_sandbox, wait_until
+from tui_trader.session.alpaca import AlpacaSetupError
 from tui_trader.store.models import LiveFill, LiveOrder, RiskEventRow
 
 RALLY = {"SPY": 1.0, "QQQ": 1.0, "IWM": 1.0}
@@ -270,6 +273,24 @@ def test_while_the_stream_is_down_no_order_is_sent(tmp_path: Path) -> None:
             assert up.orders_sent >= 1
         finally:
             session.broker.close()
+
+
+def test_a_stream_that_never_says_it_listens_is_down(tmp_path: Path) -> None:
+    """The trade-updates stream is up only once Alpaca answers that it listens. With every
+    stream message cut (``ws_drop=1.0``: each connection drops where "listening" would come),
+    the feed never says it is up and the session is refused at start, naming the stream.
+    Before, the feed was up as soon as alpaca-py had sent "listen": up for a moment at each
+    reconnect, so a cycle in that moment back-filled and sent orders no update could follow
+    (``test_while_the_stream_is_down_no_order_is_sent`` failed so under load)."""
+    with running_sandbox(faults="ws_drop=1.0") as sb:
+        feed = TradeUpdateFeed(endpoint_for(sb), paper=True)
+        try:
+            assert not feed.start(wait=2.0), "the feed said it was up"
+            assert feed.connects == 0
+        finally:
+            feed.stop()
+        with pytest.raises(AlpacaSetupError, match=r"trade-updates stream at .* did not connect"):
+            alpaca_session(sb, tmp_path / "n.db").broker.close()
 
 
 def test_a_second_session_leaves_a_live_sessions_orders_to_it(tmp_path: Path) -> None:

@@ -4,6 +4,10 @@ alpaca-py's ``TradingStream`` reconnects by itself but says nothing about it. Th
 know: while the stream is down no new order may go out, and after it comes back the fills it
 missed must be fetched before trading resumes. So the stream is wrapped to count its
 connections and to report whether it is up; a reconnect shows as a new connection number.
+It is up only once Alpaca answers ``listening`` to trade updates: alpaca-py returns from its
+connect as soon as it has sent ``listen``, and a connection cut before that answer (a server
+that drops every reconnect) would otherwise look up for a moment, long enough on a loaded
+machine for a cycle to back-fill and send orders no update could follow.
 """
 
 from __future__ import annotations
@@ -26,11 +30,14 @@ class TradeUpdateFeed:
         feed = self
 
         class _WatchedStream(TradingStream):
-            """TradingStream that tells the feed when it connects and when it closes."""
+            """TradingStream that tells the feed when it listens and when it closes."""
 
-            async def _start_ws(self) -> None:
-                await super()._start_ws()
-                feed._on_connect()
+            async def _dispatch(self, msg: dict[str, Any]) -> None:
+                if msg.get("stream") == "listening":
+                    streams = (msg.get("data") or {}).get("streams") or []
+                    if "trade_updates" in streams:
+                        feed._on_connect()
+                await super()._dispatch(msg)
 
             async def close(self) -> None:
                 feed._on_close()
@@ -54,7 +61,7 @@ class TradeUpdateFeed:
         return self._up.is_set()
 
     def start(self, wait: float) -> bool:
-        """Start the stream thread; wait up to ``wait`` seconds for the first connection."""
+        """Start the stream thread; wait up to ``wait`` seconds for it to listen."""
         self._thread.start()
         return self._up.wait(wait)
 
@@ -77,7 +84,7 @@ class TradeUpdateFeed:
         self.stream.run()
 
     def _on_connect(self) -> None:
-        """Called on the stream's loop after authentication and subscription."""
+        """Called on the stream's loop when Alpaca confirms it listens to trade updates."""
         self.connects += 1
         self._up.set()
 
