@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.integration.alpaca_helpers import sandbox_env
+from tests.integration.alpaca_helpers import FAST_BUDGET, sandbox_env
 from tests.integration.cli_helpers import cli_env
 from tui_trader.sandbox.testing import SandboxHandle
 from tui_trader.store.pg import pg_sql
@@ -31,8 +31,11 @@ def start_live_paper(
     tmp_path: Path, sb: SandboxHandle, db: Db, name: str, *, max_orders: int
 ) -> subprocess.Popen[str]:
     """One ``live paper`` session on the sandbox that runs until interrupted, its output in
-    ``<name>.out``: a 0.1 s cycle, the trend rule, ``max_orders`` orders a day, 40% a symbol."""
+    ``<name>.out``: a 0.1 s cycle, the trend rule, ``max_orders`` orders a day, 40% a symbol,
+    no wait for the desk's request budget (``FAST_BUDGET``: the ``pumped`` sandbox has no rate
+    limit, and these tests wait on cycles, orders and halts, not on the budget)."""
     command = ["live", "paper", "--iterations", "100000", "--every", "0.1", "--period", "1d"]
+    command += [*FAST_BUDGET]
     command += ["--weights", "trend", "--max-orders-per-day", str(max_orders)]
     command += ["--max-position", "40", "--db", str(db)]
     return subprocess.Popen(

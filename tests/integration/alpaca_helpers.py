@@ -48,6 +48,13 @@ burst of 10) would hold every cycle after the first few for a third of a second 
 time that checks nothing (``test_rate_limit`` is the budget's own test, with its own figure).
 The sandbox's 200-a-minute limit stays on: a 429's headers are still Alpaca's."""
 
+FAST_BUDGET = ("--requests-per-minute", f"{TEST_REQUESTS_PER_MINUTE:.0f}")
+"""The same budget for a ``tui-trader live paper`` child a test starts: the desk's 180 a minute
+(shared by the sessions on the account, half a burst at the start) held each of a child's
+cycles for ~0.7 s (two sessions on the account: ~1.3 s), and the tests that wait on a child's
+cycles, orders or halts spent most of their time there, checking nothing. The budget's own
+tests (``test_rate_limit``, ``test_shared_request_budget``) keep theirs."""
+
 
 def alpaca_session(
     sb: SandboxHandle, db: Path, timeout: float = 1.0, **overrides: Any

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.alpaca_helpers import sandbox_env
+from tests.integration.alpaca_helpers import FAST_BUDGET, sandbox_env
 from tests.integration.cli_helpers import cli_env
 from tui_trader.sandbox.testing import SandboxHandle, running_sandbox
 
@@ -65,7 +65,8 @@ def test_live_paper_runs_20_iterations_and_never_leaks_the_secret(
     """Header as the document shows it, 20 lines, orders and fills in the database; the
     secret is nowhere: not in the output, the database, its WAL, or the log file."""
     db = tmp_path / "live.db"
-    out = live(tmp_path, stepped, "paper", "--iterations", "20", "--every", "0.05", "--db", str(db))
+    fast = ("--every", "0.05", *FAST_BUDGET)  # no wait for the desk's request budget
+    out = live(tmp_path, stepped, "paper", "--iterations", "20", *fast, "--db", str(db))
     assert out.returncode == 0, out.stderr
     assert "[LIVE] Paper Trading Mode on Alpaca" in out.stdout
     assert f"[LIVE] Connected to: {stepped.base_url} (not an Alpaca URL" in out.stdout

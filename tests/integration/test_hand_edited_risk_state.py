@@ -16,11 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.alpaca_helpers import sandbox_env
+from tests.integration.alpaca_helpers import FAST_BUDGET, sandbox_env
 from tests.integration.cli_helpers import cli_env, run_cli
 from tui_trader.sandbox.testing import SandboxHandle
 
-LIVE = ("--iterations", "3", "--every", "0.1", "--period", "1d")
+LIVE = ("--iterations", "3", "--every", "0.1", "--period", "1d", *FAST_BUDGET)
+"""Three quick cycles (no wait for the desk's request budget: ``FAST_BUDGET``)."""
 BAD = {"inf": "9e999", "-inf": "-9e999", "text": "'xyzzy'", "1e308": "1e308"}
 
 

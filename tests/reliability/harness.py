@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tests.integration.alpaca_helpers import sandbox_env
+from tests.integration.alpaca_helpers import FAST_BUDGET, sandbox_env
 from tests.integration.cli_helpers import cli_env
 from tui_trader.sandbox.testing import SandboxHandle, make_fast, wait_until
 
@@ -117,10 +117,17 @@ def sandbox_child_env(folder: Path, sb: SandboxHandle, rest_url: str = "") -> di
 
 
 def live_args(
-    db: Path, iterations: int, *extra: str, every: float = 0.05, weights: str = "momentum"
+    db: Path,
+    iterations: int,
+    *extra: str,
+    every: float = 0.05,
+    weights: str = "momentum",
+    budget: tuple[str, ...] = FAST_BUDGET,
 ) -> list[str]:
     """``live paper`` on the sandbox, fast: 1m bars, a day of warm-up, a 3 s deadline (enough
-    on a loaded machine, short enough for hanging requests), a strategy that trades often."""
+    on a loaded machine, short enough for hanging requests), a strategy that trades often, and
+    no wait for the desk's request budget (``FAST_BUDGET``: the sandboxes of the trials have no
+    rate limit unless a fault switch sets one; ``budget=()`` keeps the desk's 180 a minute)."""
     return [
         "live",
         "paper",
@@ -136,6 +143,7 @@ def live_args(
         "3",
         "--weights",
         weights,
+        *budget,
         *extra,
     ]
 

@@ -32,6 +32,9 @@ from tui_trader.sandbox.testing import SandboxHandle, running_sandbox
 
 SEED = 5150
 CYCLES = 8
+"""Cycles of the run under the faults, at the desk's own request budget (about one a second):
+the orders, and so the updates to repeat and reorder, come from the bars that pass meanwhile,
+so this run keeps that pace (``live_args``'s ``budget=()``)."""
 DISORDER = {
     "ws_duplicate": "ws_duplicate=0.5,partial_rate=0.5",
     "ws_reorder": "ws_reorder=0.5,partial_rate=0.5",
@@ -68,7 +71,7 @@ def disorder_run(folder: Path, seed: int, name: str, spec: str) -> Figures:
     db = folder / "disorder.db"
     with running_sandbox(faults=f"rate_limit=0,{spec}", seed=seed) as sb, Pump(sb, seed):
         env = sandbox_child_env(folder, sb)
-        child = Child(folder, name, live_args(db, CYCLES, *WIDE_LIMITS), env)
+        child = Child(folder, name, live_args(db, CYCLES, *WIDE_LIMITS, budget=()), env)
         code = child.finish()
         # no table when the child could not start: its own words are in the problems below
         orders_under = (query(db, "SELECT count(*) FROM live_orders") or [(0,)])[0][0]
