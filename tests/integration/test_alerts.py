@@ -185,6 +185,8 @@ def test_a_dead_alert_url_does_not_hold_back_the_next_one() -> None:
         notifier.submit(halt)
         wait_for(lambda: len(good.bodies) == 1)
         wait_for(lambda: len(stuck.bodies) == 1)  # it arrived there too, and is held
+        # the good server has the body before its sender counts the answer: wait for the count
+        wait_for(lambda: notifier.delivered == 1)
         assert (notifier.delivered, notifier.failed) == (1, 0)
         stuck.release.set()  # it hangs up: the first delivery fails
         assert notifier.close()
