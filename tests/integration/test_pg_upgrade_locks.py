@@ -150,7 +150,8 @@ def test_an_upgrade_kept_waiting_refuses_in_one_line_and_the_desk_writes_on(
     finally:
         desk.close()
     message = str(refused.value)
-    assert "\n" not in message and "stayed in use" in message and "older release" in message
+    assert "\n" not in message and "stayed in use for 0.3 s" in message
+    assert message.endswith("stop those desks, start this one once, then restart them with it")
     assert pg_cluster.rows(name, "SELECT key FROM sessions") == [("older-desk",)]
     version = "SELECT value FROM tui_trader_meta WHERE key = 'schema_version'"
     assert pg_cluster.rows(name, version) == [(str(PREVIOUS_SCHEMA),)]

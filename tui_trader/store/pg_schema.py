@@ -49,11 +49,10 @@ same as SQLite's ``busy_timeout``) before it refuses in one line."""
 _RETRY_PAUSE_S = 0.02
 _LOCK_NOT_AVAILABLE = "55P03"
 BUSY = (
-    "its tables stayed in use by other connections for {wait:g} s, so this tui-trader could not "
-    "upgrade them (desks of an older release still running?): stop those desks, start this one "
-    "once, then start them with this release"
+    "its tables stayed in use for {wait:g} s (desks of an older release still writing?), so "
+    "they were not upgraded: stop those desks, start this one once, then restart them with it"
 )
-"""Why an upgrade was given up (``pg_problem`` puts the URL before it)."""
+"""Why an upgrade was given up (``pg_problem`` puts the URL before it and keeps 200 chars)."""
 SERVER_INDEX = 'CREATE INDEX IF NOT EXISTS "live_fills_xact" ON "live_fills" ("xact")'
 """A broker-backed session's snapshot looks for the fills of transactions its marker did not
 see (``store.statements.PG_JUDGED_SNAPSHOT_SQL``): a few, at the newest transactions."""
