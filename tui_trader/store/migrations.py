@@ -65,8 +65,17 @@ def _to_v1(db: SqliteDatabase) -> None:
         db.execute_sql(f'DROP INDEX IF EXISTS "{index}"')
 
 
+def _to_v2(db: SqliteDatabase) -> None:
+    """Schema 2: ``risk_state.halt_id``, ``live_account_snapshots.fills_through`` and
+    ``unsettled`` (on PostgreSQL also ``xact`` and ``fills_seen``, ``store.pg_schema``). The
+    generic step has added them already; the version is what changes, so that a release of
+    schema 1 refuses the file instead of writing rows without them (its halts failed on the
+    not-null ``halt_id`` and left a session marked running)."""
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "mark the file; drop the wall-time and broker-id indexes", _to_v1),
+    Migration(2, "halt ids, snapshot fill marks; releases of schema 1 refuse the file", _to_v2),
 )
 """Every schema step, oldest first; the last one's ``version`` is ``SCHEMA_VERSION``."""
 

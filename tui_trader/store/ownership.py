@@ -30,8 +30,11 @@ from tui_trader.store.models import MODELS
 APPLICATION_ID = 0x54545244
 """``PRAGMA application_id`` of every tui-trader database: the ASCII bytes ``TTRD``."""
 
-SCHEMA_VERSION = 1
-"""``PRAGMA user_version`` this program writes; ``store.migrations`` brings older files here."""
+SCHEMA_VERSION = 2
+"""``PRAGMA user_version`` this program writes; ``store.migrations`` brings older files here.
+Raised with every column a release adds: a release refuses a store of a higher version, and one
+that wrote rows without a newer column's meaning (a halt without its ``halt_id``: not null, and
+a resume lifts halts by it) failed mid-session or broke what the newer rows promise."""
 
 OUR_TABLES = frozenset(m._meta.table_name for m in MODELS + LEARNING_MODELS)
 """Every table tui-trader makes (an unmarked file with other tables is not ours)."""

@@ -9,11 +9,23 @@ one transaction under an advisory lock (two desks starting on a new database wai
 other instead of racing), with the same generic step as SQLite's (add the columns the models
 have and the tables lack), adds the server's own columns (``SERVER_COLUMNS``), and writes the
 marks.
+
+An upgrade changes tables that desks of an older release may be writing to at that moment. It
+takes every one of our existing tables at once or none (``NOWAIT``), and tries again while they
+are in use: a migration that waited for one table while holding another deadlocked with an older
+desk's transaction, and the server ended the older desk's (it halted, exit 1). Now the older
+desk never waits on the upgrade for more than the upgrade's own few statements; after
+``UPGRADE_WAIT_S`` of tables always in use the newer process refuses in one line.
 """
 
 from __future__ import annotations
 
-from tui_trader.store.migrations import ALL_MODELS, add_missing_columns
+import threading
+import time
+
+from peewee import OperationalError
+
+from tui_trader.store.migrations import ALL_MODELS, MigrationError, add_missing_columns
 from tui_trader.store.ownership import APPLICATION_ID, OUR_TABLES, SCHEMA_VERSION
 from tui_trader.store.pg import META_TABLE, MIGRATION_LOCK, PgAuditDatabase
 
@@ -31,6 +43,16 @@ noted a higher id); these say which transaction wrote a fill and which transacti
 snapshot saw, for start-up reconciliation's "fills after the snapshot" (``store.lost_rows``).
 Added without the default first, then given it: existing rows stay NULL (they committed
 before any snapshot that notes what it saw)."""
+UPGRADE_WAIT_S = 10.0
+"""Seconds an upgrade keeps trying to take the tables other connections are writing to (the
+same as SQLite's ``busy_timeout``) before it refuses in one line."""
+_RETRY_PAUSE_S = 0.02
+_LOCK_NOT_AVAILABLE = "55P03"
+BUSY = (
+    "its tables stayed in use for {wait:g} s (desks of an older release still writing?), so "
+    "they were not upgraded: stop those desks, start this one once, then restart them with it"
+)
+"""Why an upgrade was given up (``pg_problem`` puts the URL before it and keeps 200 chars)."""
 SERVER_INDEX = 'CREATE INDEX IF NOT EXISTS "live_fills_xact" ON "live_fills" ("xact")'
 """A broker-backed session's snapshot looks for the fills of transactions its marker did not
 see (``store.statements.PG_JUDGED_SNAPSHOT_SQL``): a few, at the newest transactions."""
@@ -97,21 +119,43 @@ def _needs_work(db: PgAuditDatabase) -> bool:
 
 
 def migrate_pg(db: PgAuditDatabase) -> list[str]:
-    """Create or bring the database to ``SCHEMA_VERSION``; what was done (empty: nothing)."""
+    """Create or bring the database to ``SCHEMA_VERSION``; what was done (empty: nothing).
+    ``MigrationError`` if our tables stayed in use by others for ``UPGRADE_WAIT_S``."""
     if not _needs_work(db):
         return []
+    wait = UPGRADE_WAIT_S
+    deadline = time.monotonic() + wait
+    pause = threading.Event()
+    while True:
+        try:
+            return _migrate_once(db)
+        except OperationalError as exc:
+            if getattr(getattr(exc, "orig", None), "sqlstate", None) != _LOCK_NOT_AVAILABLE:
+                raise
+            if time.monotonic() >= deadline:
+                raise MigrationError(BUSY.format(wait=wait)) from None
+        pause.wait(_RETRY_PAUSE_S)
+
+
+def _migrate_once(db: PgAuditDatabase) -> list[str]:
+    """One try of ``migrate_pg``: ``OperationalError`` (lock not available, nothing done) if
+    another connection holds one of our tables."""
     done: list[str] = []
     with db.atomic():
         db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
         problem = check_pg(db)  # another desk may have changed it while we waited
         if problem:
-            from tui_trader.store.migrations import MigrationError
-
             raise MigrationError(problem)
         if not _needs_work(db):
             # another desk created it meanwhile and may be writing already: even a no-op
             # CREATE INDEX IF NOT EXISTS takes a table lock that deadlocked with its writes
             return []
+        ours = sorted(OUR_TABLES & set(db.get_tables()))
+        if ours:
+            # all at once or none: waiting for one while holding others deadlocked with an
+            # older desk's transaction that held the one and then wanted the others
+            names = ", ".join(f'"{table}"' for table in ours)
+            db.execute_sql(f"LOCK TABLE {names} IN ACCESS EXCLUSIVE MODE NOWAIT")
         db.execute_sql(
             f'CREATE TABLE IF NOT EXISTS "{META_TABLE}" ("key" TEXT PRIMARY KEY, "value" TEXT)'
         )
