@@ -24,27 +24,27 @@ blends the strategies' targets with the weights of the symbol's current regime, 
 - scales the blended target by ``1`` up to ``drawdown_start`` of the drawdown limit, falling
   linearly to ``0`` at the limit, and to ``0`` while trading is halted.
 
-What it learned leaves through ``state()`` and comes back through ``restore()``; the store
-implements the ``LearningJournal`` port that saves it every decision cycle.
+What it learned leaves through ``state()`` and comes back through ``restore()`` as a
+``LearningState``; the store implements the ``LearningJournal`` port (both in
+``learning/journal.py``) that saves it every decision cycle.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from math import exp
 from operator import itemgetter, mul
-from typing import Protocol
 
 from tui_trader.core.domain import Bar, Signal, Warming
 from tui_trader.learning.allocation_reason import adaptive_reason
 from tui_trader.learning.choices import DEFAULT_FLOOR, DEFAULT_LEARNING_RATE
 from tui_trader.learning.defensive import DEFAULT_DEFENSIVE, DEFENSIVE_RAMP, defensive_scale
-from tui_trader.learning.exposure import ExposureBook, ExposureStats, no_trade_band
+from tui_trader.learning.exposure import ExposureBook, no_trade_band
+from tui_trader.learning.journal import LearningJournal, LearningState
 from tui_trader.learning.regime import RegimeCall, RegimeDetector
-from tui_trader.learning.shadow import MARKET_RECORD, ShadowBook, ShadowStats
+from tui_trader.learning.shadow import MARKET_RECORD, ShadowBook
 from tui_trader.learning.streak_cap import cap_aggressive
 from tui_trader.learning.weights import ALL_REGIMES, RegimeWeights
 
@@ -57,29 +57,6 @@ TREND_FLOOR_EVIDENCE = 500
 """Bars of shadow record per symbol (two years of days) before the long trend may lead: a
 200-bar rule needs years to show what it is worth. Chosen on the tuning set (S&P 500 and Nasdaq
 1999-2018, seeds 101-120)."""
-
-
-@dataclass(slots=True)
-class LearningState:
-    """Everything learned, as plain values: what the journal saves and restores."""
-
-    weights: dict[str, dict[str, float]] = field(default_factory=dict)
-    shadow: dict[str, dict[str, ShadowStats]] = field(default_factory=dict)
-    regimes: dict[str, RegimeCall] = field(default_factory=dict)
-    exposure: ExposureStats | None = None
-    """The blend's record behind the learned exposure (``None``: nothing saved)."""
-
-
-class LearningJournal(Protocol):
-    """Where learning is saved each decision cycle and found again at start-up (the store)."""
-
-    def load(self, strategies: tuple[str, ...]) -> LearningState | None:
-        """The latest state saved for this set of strategies, if any."""
-        ...
-
-    def save(self, iteration: int, market_time: datetime, state: LearningState) -> None:
-        """Write this cycle's weights, regime calls and shadow performance."""
-        ...
 
 
 class AdaptiveAllocator:
