@@ -41,6 +41,19 @@ def run_cli(
     )
 
 
+def seeded_paper_db(tmp: Path) -> Path:
+    """``tmp/desk.db`` after a seeded local ``paper`` run of 80 cycles (limits wide enough that
+    it trades on: trades, orders and adaptive weights' long rationales), for the commands that
+    read a database."""
+    path = tmp / "desk.db"
+    done = run_cli(
+        tmp, "paper", "--iterations", "80", "--db", str(path), "--max-drawdown", "50",
+        "--max-daily-loss", "50",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return path
+
+
 def start_cli(tmp_path: Path, *args: str) -> subprocess.Popen[str]:
     """Start ``python -m tui_trader ARGS`` in the background, line-buffered."""
     env = cli_env(tmp_path)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.cli_helpers import cli_env, run_cli
+from tests.integration.cli_helpers import cli_env, run_cli, seeded_paper_db
 
 
 def _run80(tmp_path: Path, *args: str) -> str:
@@ -27,14 +27,7 @@ def _run80(tmp_path: Path, *args: str) -> str:
 @pytest.fixture(scope="module")
 def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A seeded local session with trades and orders (adaptive weights: long rationales)."""
-    tmp = tmp_path_factory.mktemp("hist")
-    path = tmp / "desk.db"
-    done = run_cli(
-        tmp, "paper", "--iterations", "80", "--db", str(path), "--max-drawdown", "50",
-        "--max-daily-loss", "50",
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    return path
+    return seeded_paper_db(tmp_path_factory.mktemp("hist"))
 
 
 def test_history_at_80_columns_keeps_dates_and_pnl_pct_whole(db: Path, tmp_path: Path) -> None:

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from tui_trader.core.clock import FrozenClock
-from tui_trader.learning.allocator import LearningState
 from tui_trader.learning.exposure import ExposureStats
+from tui_trader.learning.journal import LearningState
 from tui_trader.learning.regime import RegimeCall
 from tui_trader.learning.shadow import ShadowStats
 from tui_trader.store.audit import AuditLog

@@ -9,20 +9,13 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from tests.integration.cli_helpers import run_cli
+from tests.integration.cli_helpers import run_cli, seeded_paper_db
 
 
 @pytest.fixture(scope="module")
 def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A short seeded local session with trades (shared: the tests only read it)."""
-    tmp = tmp_path_factory.mktemp("report")
-    path = tmp / "desk.db"
-    done = run_cli(
-        tmp, "paper", "--iterations", "80", "--db", str(path), "--max-drawdown", "50",
-        "--max-daily-loss", "50",
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    return path
+    return seeded_paper_db(tmp_path_factory.mktemp("report"))
 
 
 def test_report_prints_the_figures_and_writes_an_owner_only_offline_page(

@@ -3,24 +3,19 @@ opg/cls auctions and extended hours, and the trade-update events of complex orde
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
 import pytest
-from alpaca.common.exceptions import APIError
 from alpaca.trading.client import TradingClient
-from alpaca.trading.enums import OrderClass, OrderSide, OrderStatus
+from alpaca.trading.enums import OrderStatus
 from alpaca.trading.requests import (
     ClosePositionRequest,
-    LimitOrderRequest,
-    MarketOrderRequest,
     ReplaceOrderRequest,
-    StopLossRequest,
     StopOrderRequest,
-    TakeProfitRequest,
 )
 from alpaca.trading.stream import TradingStream
 
+from tests.integration.sandbox_requests import bracket, limit, market, refused
 from tui_trader.core.timeframes import NEW_YORK
 from tui_trader.sandbox.testing import StreamRunner, make_fast, running_sandbox, wait_until
 
@@ -35,24 +30,6 @@ class FakeClock:
     def __call__(self) -> datetime:
         """The time it shows."""
         return self.now
-
-
-def refused(call) -> tuple[int, str]:
-    """The status and message of the APIError ``call`` raises."""
-    with pytest.raises(APIError) as err:
-        call()
-    return err.value.status_code, json.loads(str(err.value))["message"]
-
-
-def market(symbol: str, qty: float, side: str, tif: str = "day") -> MarketOrderRequest:
-    """A market order."""
-    return MarketOrderRequest(symbol=symbol, qty=qty, side=side, time_in_force=tif)
-
-
-def limit(symbol: str, qty: float, side: str, price: float, **extra) -> LimitOrderRequest:
-    """A limit order (GTC unless ``time_in_force`` says otherwise)."""
-    extra.setdefault("time_in_force", "gtc")
-    return LimitOrderRequest(symbol=symbol, qty=qty, side=side, limit_price=price, **extra)
 
 
 def test_wash_trades_are_refused_only_when_the_orders_could_cross(sandbox, trading):
@@ -155,17 +132,7 @@ def events_until(runner: StreamRunner, last: tuple[str, str]) -> list[tuple[str,
 
 def test_bracket_and_replace_events_arrive_in_order(sandbox, trading, trade_updates):
     price = sandbox.sandbox.feed.last_price("SPY")
-    entry = trading.submit_order(
-        MarketOrderRequest(
-            symbol="SPY",
-            qty=4,
-            side=OrderSide.BUY,
-            time_in_force="gtc",
-            order_class=OrderClass.BRACKET,
-            take_profit=TakeProfitRequest(limit_price=round(price * 1.1, 2)),
-            stop_loss=StopLossRequest(stop_price=round(price * 0.9, 2)),
-        )
-    )
+    entry = trading.submit_order(bracket("SPY", 4, round(price * 1.1, 2), round(price * 0.9, 2)))
     take_id, stop_id = (str(leg.id) for leg in entry.legs)
     seen = events_until(trade_updates, (take_id, "new"))
     entry_id = str(entry.id)

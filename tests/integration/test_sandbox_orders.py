@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
-from alpaca.common.exceptions import APIError
 from alpaca.trading.enums import OrderClass, OrderSide, OrderStatus, OrderType
 from alpaca.trading.requests import (
     GetOrdersRequest,
     LimitOrderRequest,
-    MarketOrderRequest,
     ReplaceOrderRequest,
     StopLimitOrderRequest,
-    StopLossRequest,
     StopOrderRequest,
-    TakeProfitRequest,
     TrailingStopOrderRequest,
 )
+
+from tests.integration.sandbox_requests import bracket, exits, limit, market, refused
 
 
 def last(sandbox, symbol: str = "SPY") -> float:
@@ -27,16 +23,7 @@ def last(sandbox, symbol: str = "SPY") -> float:
 
 def own(trading, symbol: str = "SPY", qty: int = 10) -> None:
     """Buy ``qty`` shares at market."""
-    trading.submit_order(
-        MarketOrderRequest(symbol=symbol, qty=qty, side=OrderSide.BUY, time_in_force="day")
-    )
-
-
-def refused(call) -> tuple[int, str]:
-    """The status and message of the APIError ``call`` raises."""
-    with pytest.raises(APIError) as err:
-        call()
-    return err.value.status_code, json.loads(str(err.value))["message"]
+    trading.submit_order(market(symbol, qty, OrderSide.BUY))
 
 
 def test_sell_stop_waits_then_triggers_and_fills_at_the_gap(sandbox, trading):
@@ -61,7 +48,7 @@ def test_sell_stop_waits_then_triggers_and_fills_at_the_gap(sandbox, trading):
 def test_stop_limit_triggers_then_works_as_a_limit(sandbox, trading):
     own(trading)
     stop = round(last(sandbox) * 0.98, 2)
-    limit = round(stop * 0.999, 2)
+    limit_price = round(stop * 0.999, 2)
     order = trading.submit_order(
         StopLimitOrderRequest(
             symbol="SPY",
@@ -69,7 +56,7 @@ def test_stop_limit_triggers_then_works_as_a_limit(sandbox, trading):
             side=OrderSide.SELL,
             time_in_force="gtc",
             stop_price=stop,
-            limit_price=limit,
+            limit_price=limit_price,
         )
     )
     sandbox.admin.step(1, shock={"SPY": -10.0})  # gaps far below the limit: triggered, unfilled
@@ -77,7 +64,7 @@ def test_stop_limit_triggers_then_works_as_a_limit(sandbox, trading):
     assert waiting.status == OrderStatus.NEW and float(waiting.filled_qty) == 0
     sandbox.admin.step(1, shock={"SPY": 12.0})
     done = trading.get_order_by_id(order.id)
-    assert done.status == OrderStatus.FILLED and float(done.filled_avg_price) >= limit
+    assert done.status == OrderStatus.FILLED and float(done.filled_avg_price) >= limit_price
 
 
 def test_stop_on_the_wrong_side_of_the_market_and_missing_stop_price_are_422(sandbox, trading):
@@ -121,17 +108,7 @@ def test_trailing_stop_follows_the_high_and_triggers_on_the_pullback(sandbox, tr
 def test_bracket_legs_held_until_the_entry_fills_then_one_cancels_the_other(sandbox, trading):
     price = last(sandbox)
     take, stop = round(price * 1.05, 2), round(price * 0.95, 2)
-    entry = trading.submit_order(
-        MarketOrderRequest(
-            symbol="SPY",
-            qty=10,
-            side=OrderSide.BUY,
-            time_in_force="gtc",
-            order_class=OrderClass.BRACKET,
-            take_profit=TakeProfitRequest(limit_price=take),
-            stop_loss=StopLossRequest(stop_price=stop),
-        )
-    )
+    entry = trading.submit_order(bracket("SPY", 10, take, stop))
     assert entry.order_class == OrderClass.BRACKET
     assert [(leg.type, leg.status) for leg in entry.legs] == [
         (OrderType.LIMIT, OrderStatus.HELD),
@@ -154,20 +131,9 @@ def test_bracket_legs_held_until_the_entry_fills_then_one_cancels_the_other(sand
 
 def test_bracket_prices_are_checked_against_the_base_price(sandbox, trading):
     price = last(sandbox)
-    status, message = refused(
-        lambda: trading.submit_order(
-            LimitOrderRequest(
-                symbol="SPY",
-                qty=1,
-                side=OrderSide.BUY,
-                time_in_force="day",
-                limit_price=round(price * 0.99, 2),
-                order_class=OrderClass.BRACKET,
-                take_profit=TakeProfitRequest(limit_price=round(price * 1.05, 2)),
-                stop_loss=StopLossRequest(stop_price=round(price * 0.995, 2)),
-            )
-        )
-    )
+    take, stop, entry = round(price * 1.05, 2), round(price * 0.995, 2), round(price * 0.99, 2)
+    request = bracket("SPY", 1, take, stop, entry, time_in_force="day")
+    status, message = refused(lambda: trading.submit_order(request))
     assert status == 422 and "stop_loss.stop_price must be <= base_price - 0.01" in message
     body = {
         "symbol": "SPY",
@@ -193,8 +159,7 @@ def test_oco_exit_pair_and_oto_entry(sandbox, trading):
             side=OrderSide.SELL,
             time_in_force="gtc",
             order_class=OrderClass.OCO,
-            take_profit=TakeProfitRequest(limit_price=round(price * 1.05, 2)),
-            stop_loss=StopLossRequest(stop_price=round(price * 0.95, 2)),
+            **exits(round(price * 1.05, 2), round(price * 0.95, 2)),
         )
     )
     assert oco.order_class == OrderClass.OCO and float(oco.limit_price) == round(price * 1.05, 2)
@@ -203,15 +168,9 @@ def test_oco_exit_pair_and_oto_entry(sandbox, trading):
     sandbox.admin.step(1, shock={"IWM": -8.0})
     done = trading.get_order_by_id(oco.id)
     assert done.status == OrderStatus.CANCELED and done.legs[0].status == OrderStatus.FILLED
+    stop = round(last(sandbox, "IWM") * 0.9, 2)
     oto = trading.submit_order(
-        MarketOrderRequest(
-            symbol="IWM",
-            qty=3,
-            side=OrderSide.BUY,
-            time_in_force="day",
-            order_class=OrderClass.OTO,
-            stop_loss=StopLossRequest(stop_price=round(last(sandbox, "IWM") * 0.9, 2)),
-        )
+        market("IWM", 3, OrderSide.BUY, order_class=OrderClass.OTO, **exits(stop=stop))
     )
     assert len(oto.legs) == 1 and oto.legs[0].status == OrderStatus.HELD
     assert trading.get_order_by_id(oto.id).legs[0].status == OrderStatus.HELD  # armed stop
@@ -219,16 +178,7 @@ def test_oco_exit_pair_and_oto_entry(sandbox, trading):
 
 
 def test_replace_limit_order_and_the_refusals(sandbox, trading):
-    resting = trading.submit_order(
-        LimitOrderRequest(
-            symbol="SPY",
-            qty=2,
-            side=OrderSide.BUY,
-            time_in_force="gtc",
-            limit_price=10,
-            client_order_id="r-1",
-        )
-    )
+    resting = trading.submit_order(limit("SPY", 2, OrderSide.BUY, 10, client_order_id="r-1"))
     new = trading.replace_order_by_id(
         resting.id, ReplaceOrderRequest(qty=3, limit_price=11, client_order_id="r-2")
     )
@@ -242,9 +192,7 @@ def test_replace_limit_order_and_the_refusals(sandbox, trading):
         lambda: trading.replace_order_by_id(resting.id, ReplaceOrderRequest(qty=1))
     )
     assert status == 422 and "replaced" in message
-    filled = trading.submit_order(
-        MarketOrderRequest(symbol="QQQ", qty=1, side=OrderSide.SELL, time_in_force="day")
-    )
+    filled = trading.submit_order(market("QQQ", 1, OrderSide.SELL))
     status, message = refused(
         lambda: trading.replace_order_by_id(filled.id, ReplaceOrderRequest(qty=2))
     )
@@ -257,17 +205,7 @@ def test_replace_limit_order_and_the_refusals(sandbox, trading):
 
 def test_replace_moves_a_bracket_stop_leg(sandbox, trading):
     price = last(sandbox)
-    entry = trading.submit_order(
-        MarketOrderRequest(
-            symbol="SPY",
-            qty=5,
-            side=OrderSide.BUY,
-            time_in_force="gtc",
-            order_class=OrderClass.BRACKET,
-            take_profit=TakeProfitRequest(limit_price=round(price * 1.1, 2)),
-            stop_loss=StopLossRequest(stop_price=round(price * 0.9, 2)),
-        )
-    )
+    entry = trading.submit_order(bracket("SPY", 5, round(price * 1.1, 2), round(price * 0.9, 2)))
     stop_leg = trading.get_order_by_id(entry.id).legs[1]
     moved = trading.replace_order_by_id(
         stop_leg.id, ReplaceOrderRequest(stop_price=round(price * 0.97, 2))
@@ -282,18 +220,8 @@ def test_replace_moves_a_bracket_stop_leg(sandbox, trading):
 
 def test_replace_a_bracket_entry_keeps_its_legs(sandbox, trading):
     price = last(sandbox)
-    entry = trading.submit_order(
-        LimitOrderRequest(
-            symbol="SPY",
-            qty=2,
-            side=OrderSide.BUY,
-            time_in_force="gtc",
-            limit_price=round(price * 0.9, 2),
-            order_class=OrderClass.BRACKET,
-            take_profit=TakeProfitRequest(limit_price=round(price * 1.1, 2)),
-            stop_loss=StopLossRequest(stop_price=round(price * 0.8, 2)),
-        )
-    )
+    take, stop, entry_price = round(price * 1.1, 2), round(price * 0.8, 2), round(price * 0.9, 2)
+    entry = trading.submit_order(bracket("SPY", 2, take, stop, entry_price))
     new = trading.replace_order_by_id(entry.id, ReplaceOrderRequest(qty=3))
     assert float(new.qty) == 3 and [leg.id for leg in new.legs] == [leg.id for leg in entry.legs]
     assert [(leg.status, float(leg.qty)) for leg in new.legs] == [(OrderStatus.HELD, 3)] * 2

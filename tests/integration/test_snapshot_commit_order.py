@@ -18,40 +18,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+from tests.integration.reconcile_helpers import ACCOUNT, HeldBroker, next_start
 from tui_trader.core.clock import FrozenClock
 from tui_trader.core.domain import Account, Position, TradingState
 from tui_trader.core.orders import Fill, Order, OrderRequest, OrderStatus, OrderType, Side
-from tui_trader.engine.reconcile import reconcile
 from tui_trader.store.audit import AuditLog
 from tui_trader.store.db import open_database
 from tui_trader.store.pg_url import PgUrl, parse_db_url
 
-ACCOUNT = "alpaca:PA1"
 START = datetime(2026, 1, 5, 14, 30, tzinfo=UTC)
 CASH = Account(cash=1e5, equity=1e5, buying_power=1e5, account_id="x")
-
-
-class _Broker:
-    """The broker as start-up reconciliation asks it: nothing open, nothing to write back,
-    ``held`` shares of SPY."""
-
-    def __init__(self, held: float) -> None:
-        self.held = held
-
-    def positions(self) -> dict[str, Position]:
-        return {"SPY": Position("SPY", self.held, 100.0, 100.0)} if self.held else {}
-
-    def open_orders(self) -> list[Order]:
-        return []
-
-    def get_order(self, client_order_id: str) -> Order | None:
-        return None
-
-    def orders_since(self, after: datetime) -> list[Order]:
-        return []
-
-    def adopt(self, order: Order) -> None:
-        pass
 
 
 def _fill(audit: AuditLog, cid: str, qty: float) -> None:
@@ -74,14 +50,6 @@ def _session(db: object, clock: FrozenClock) -> AuditLog:
     return audit
 
 
-def _next_start(db: object, clock: FrozenClock, held: float) -> dict[str, tuple]:
-    """The next session's start-up comparison: symbol -> (expected, at the broker)."""
-    audit = _session(db, clock)
-    result = reconcile(_Broker(held), audit, ACCOUNT)  # type: ignore[arg-type]
-    audit.end_session("stopped", 0)
-    return result.positions
-
-
 def test_a_fill_committed_after_a_later_id_and_its_snapshot_is_expected(pg_url: str) -> None:
     """A's fill (id 1) commits after B's fill (id 2) and B's snapshot. Before: {'SPY': (5.0,
     15.0)}. A trade by hand since is still a difference."""
@@ -102,8 +70,8 @@ def test_a_fill_committed_after_a_later_id_and_its_snapshot_is_expected(pg_url: 
         rows = db_a.execute_sql('SELECT "id", "fill_key" FROM "live_fills" ORDER BY 1')
         ids = [(i, key.rsplit(":", 1)[1]) for i, key in rows]
         assert ids == [(1, "f-tt-a-10"), (2, "f-tt-b-5")]  # the interleaving the test means
-        assert _next_start(db_a, clock, 15) == {}
-        assert _next_start(db_a, clock, 25) == {"SPY": (15.0, 25.0)}
+        assert next_start(db_a, clock, HeldBroker(15)) == {}
+        assert next_start(db_a, clock, HeldBroker(25)) == {"SPY": (15.0, 25.0)}
     finally:
         db_a.close()
         db_b.close()
@@ -122,7 +90,7 @@ def test_a_snapshot_holds_its_own_transactions_earlier_fills_only(store: Path | 
             _snapshot(audit, 10)
             _fill(audit, "tt-buy-4", 4)
         audit.end_session("stopped", 1)
-        assert _next_start(db, clock, 14) == {}
+        assert next_start(db, clock, HeldBroker(14)) == {}
     finally:
         db.close()
 
@@ -145,7 +113,7 @@ def test_a_store_from_before_gets_the_columns_and_its_rows_still_count(pg_url: s
     db.close()
     db = open_database(url)
     try:
-        assert _next_start(db, clock, 14) == {}
+        assert next_start(db, clock, HeldBroker(14)) == {}
         audit = _session(db, clock)
         _fill(audit, "tt-buy-3", 3)
         _snapshot(audit, 17)
@@ -153,8 +121,8 @@ def test_a_store_from_before_gets_the_columns_and_its_rows_still_count(pg_url: s
         audit.end_session("stopped", 1)
         seen = db.execute_sql('SELECT "fills_seen" FROM "live_account_snapshots" ORDER BY "id"')
         assert [row[0] is not None for row in seen] == [False, True]
-        assert _next_start(db, clock, 19) == {}
-        assert _next_start(db, clock, 17) == {"SPY": (19.0, 17.0)}
+        assert next_start(db, clock, HeldBroker(19)) == {}
+        assert next_start(db, clock, HeldBroker(17)) == {"SPY": (19.0, 17.0)}
     finally:
         db.close()
 
@@ -184,8 +152,8 @@ def test_a_fill_whose_commit_comes_after_the_snapshot_that_holds_it_is_counted_o
             _snapshot(b, 10, b.fills_marker())  # B's read already holds A's 10
         a.end_session("stopped", 1)
         b.end_session("stopped", 2)
-        assert _next_start(db_a, clock, 10) == {}
-        assert _next_start(db_a, clock, 12) == {"SPY": (10.0, 12.0)}
+        assert next_start(db_a, clock, HeldBroker(10)) == {}
+        assert next_start(db_a, clock, HeldBroker(12)) == {"SPY": (10.0, 12.0)}
         judged = db_a.execute_sql('SELECT "unsettled" FROM "live_account_snapshots" ORDER BY "id"')
         assert [row[0] for row in judged] == [",", ",SPY,"]
     finally:
@@ -210,7 +178,7 @@ def test_a_fill_recorded_between_the_broker_read_and_the_snapshot_is_not_taken_a
         _snapshot(b, 0, marker)
         a.end_session("stopped", 1)
         b.end_session("stopped", 2)
-        assert _next_start(db, clock, 10) == {}
+        assert next_start(db, clock, HeldBroker(10)) == {}
         judged = db.execute_sql('SELECT "unsettled" FROM "live_account_snapshots" ORDER BY "id"')
         assert [row[0] for row in judged] == [",", ",SPY,"]
     finally:

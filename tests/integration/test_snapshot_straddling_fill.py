@@ -14,20 +14,17 @@ every order comes one drain late, as a lagging stream's would.
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 
 from tests.conftest import make_session, simulate_death
+from tests.integration.reconcile_helpers import ACCOUNT, HeldBroker
 from tests.integration.test_protective_stops import Script, Target
 from tui_trader.brokers.paper import PaperBroker
 from tui_trader.brokers.paper_account import PaperCosts
-from tui_trader.core.domain import Position
-from tui_trader.core.orders import Order, OrderUpdate
+from tui_trader.core.orders import OrderUpdate
 from tui_trader.engine.reconcile import RECONCILIATION, reconcile
 from tui_trader.store.models import AccountSnapshot, LiveFill
 from tui_trader.store.pg_url import PgUrl
-
-ACCOUNT = "alpaca:PA1"
 
 
 class LateNews(PaperBroker):
@@ -41,28 +38,6 @@ class LateNews(PaperBroker):
         """The news held back at the last drain; this drain's waits for the next."""
         out, self.late = self.late, super().drain_updates()
         return out
-
-
-class _Held:
-    """The broker at the next start as reconciliation asks it: nothing open, ``held`` SPY."""
-
-    def __init__(self, held: float) -> None:
-        self.held = held
-
-    def positions(self) -> dict[str, Position]:
-        return {"SPY": Position("SPY", self.held, 100.0, 100.0)}
-
-    def open_orders(self) -> list[Order]:
-        return []
-
-    def get_order(self, client_order_id: str) -> Order | None:
-        return None
-
-    def orders_since(self, after: datetime) -> list[Order]:
-        return []
-
-    def adopt(self, order: Order) -> None:
-        pass
 
 
 def _session(db: Path | PgUrl, broker: LateNews, strategy: Target, market: Script):
@@ -104,7 +79,7 @@ def test_a_fill_recorded_after_the_snapshot_that_holds_it_is_counted_once(
     second = _session(db_path, broker, strategy, market)
     said = [e.detail for e in second.startup_events if e.event_type == RECONCILIATION]
     assert not [d for d in said if "positions differ" in d], said
-    assert reconcile(_Held(125), second.audit, ACCOUNT).positions == {  # type: ignore[arg-type]
+    assert reconcile(HeldBroker(125), second.audit, ACCOUNT).positions == {  # type: ignore[arg-type]
         "SPY": (100.0, 125.0)
     }
     judged = [row.unsettled for row in AccountSnapshot.select().order_by(AccountSnapshot.id)]

@@ -15,42 +15,18 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from tests.integration.reconcile_helpers import ACCOUNT, HeldBroker, next_start
 from tui_trader.core.clock import FrozenClock
 from tui_trader.core.domain import Account, Position, TradingState
 from tui_trader.core.orders import Fill, Order, OrderRequest, OrderStatus, OrderType, Side
-from tui_trader.engine.reconcile import positions_event, reconcile
+from tui_trader.engine.reconcile import positions_event
 from tui_trader.store.audit import AuditLog
 from tui_trader.store.db import open_database
 from tui_trader.store.models import AccountSnapshot
 from tui_trader.store.pg_url import PgUrl
 
-ACCOUNT = "alpaca:PA1"
 START = datetime(2026, 1, 5, 14, 30, tzinfo=UTC)
 CASH = Account(cash=1e5, equity=1e5, buying_power=1e5, account_id="x")
-
-
-class _Broker:
-    """The broker as start-up reconciliation asks it: no open orders, nothing recent to
-    write back, these positions (and, if given, orders to look up)."""
-
-    def __init__(self, held: float, orders: dict[str, Order] | None = None) -> None:
-        self.held = held
-        self.orders = orders or {}
-
-    def positions(self) -> dict[str, Position]:
-        return {"SPY": Position("SPY", self.held, 100.0, 100.0)} if self.held else {}
-
-    def open_orders(self) -> list[Order]:
-        return []
-
-    def get_order(self, client_order_id: str) -> Order | None:
-        return self.orders.get(client_order_id)
-
-    def orders_since(self, after: datetime) -> list[Order]:
-        return []
-
-    def adopt(self, order: Order) -> None:
-        pass
 
 
 def _filled(cid: str, side: Side, qty: float) -> Order:
@@ -88,15 +64,6 @@ def _first_run(db: object, clock: FrozenClock) -> AuditLog:
     return audit
 
 
-def _next_start(db: object, clock: FrozenClock, broker: _Broker) -> dict[str, tuple]:
-    """The next session's start-up reconciliation: symbol -> (expected, at the broker)."""
-    audit = AuditLog(db, clock)
-    audit.start_session("live", "alpaca", None, "test", ("SPY",), {}, account_key=ACCOUNT)
-    result = reconcile(broker, audit, ACCOUNT)  # type: ignore[arg-type]
-    audit.end_session("stopped", 0)
-    return result.positions
-
-
 def test_fills_recorded_after_the_snapshot_are_expected_and_a_real_difference_stays(
     store: Path | PgUrl,
 ) -> None:
@@ -106,8 +73,8 @@ def test_fills_recorded_after_the_snapshot_are_expected_and_a_real_difference_st
     try:
         clock = FrozenClock(START)
         _first_run(db, clock)
-        assert _next_start(db, clock, _Broker(15)) == {}
-        by_hand = _next_start(db, clock, _Broker(25))  # 10 bought by hand since
+        assert next_start(db, clock, HeldBroker(15)) == {}
+        by_hand = next_start(db, clock, HeldBroker(25))  # 10 bought by hand since
         assert by_hand == {"SPY": (15.0, 25.0)}
         event = positions_event(by_hand)
         assert event is not None and event.detail.endswith("SPY 15 recorded vs 25 at the broker")
@@ -124,7 +91,7 @@ def test_a_fill_reconciliation_finds_is_expected_too(store: Path | PgUrl) -> Non
         audit = _first_run(db, clock)
         audit.order_pending(OrderRequest("SPY", Side.BUY, 7, "tt-buy-7", rationale="t"), 2, START)
         filled = _filled("tt-buy-7", Side.BUY, 7)
-        assert _next_start(db, clock, _Broker(22, {"tt-buy-7": filled})) == {}
+        assert next_start(db, clock, HeldBroker(22, {"tt-buy-7": filled})) == {}
     finally:
         db.close()
 
@@ -137,7 +104,7 @@ def test_a_snapshot_from_before_fill_ids_compares_record_times(tmp_path: Path) -
         clock = FrozenClock(START, timedelta(seconds=1))
         _first_run(db, clock)
         AccountSnapshot.update(fills_through=None).execute()
-        assert _next_start(db, clock, _Broker(15)) == {}
-        assert _next_start(db, clock, _Broker(-5)) == {"SPY": (15.0, -5.0)}
+        assert next_start(db, clock, HeldBroker(15)) == {}
+        assert next_start(db, clock, HeldBroker(-5)) == {"SPY": (15.0, -5.0)}
     finally:
         db.close()

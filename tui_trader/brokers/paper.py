@@ -5,9 +5,9 @@ limit, stop, stop-limit, trailing stop, and OCO exit pairs: one fill ends both l
 Alpaca, the shares of working sell orders (stops and pairs included, a pair's once) cannot be
 sold again. Commission is per share with a minimum. Day orders that do not
 fill in their session expire. Short selling is off unless asked for, and then gross exposure
-may not exceed equity. This module is the order book (admission, matching, expiry, updates);
-the cash, positions and buying power it checks against are ``PaperAccount`` in
-``brokers/paper_account``.
+may not exceed equity. This module is the order book (matching, expiry, updates); the checks
+an order passes to join it are ``PaperAdmission`` in ``brokers/paper_admission``, and the cash,
+positions and buying power they check against are ``PaperAccount`` in ``brokers/paper_account``.
 
 Memory stays flat however long a session runs: the broker remembers every working order and the
 last ``REMEMBERED_ORDERS`` finished ones (for ``get_order`` and the client-id uniqueness check;
@@ -17,21 +17,13 @@ the engine's client ids carry the iteration number, so an older id never comes b
 from __future__ import annotations
 
 import itertools
-import math
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime
 
-from tui_trader.brokers.paper_account import PaperAccount, PaperCosts
-from tui_trader.brokers.paper_matching import (
-    Working,
-    match,
-    match_oco,
-    match_stop,
-    price_problem,
-    reserve_price,
-    trail_stop,
-)
+from tui_trader.brokers.paper_account import PaperCosts
+from tui_trader.brokers.paper_admission import PaperAdmission
+from tui_trader.brokers.paper_matching import Working, match, match_oco, match_stop, trail_stop
 from tui_trader.core.domain import Bar, Position, marked
 from tui_trader.core.orders import (
     Fill,
@@ -49,13 +41,12 @@ from tui_trader.core.timeframes import trading_day
 REMEMBERED_ORDERS = 1_000
 """Finished orders kept for lookups; older ones are forgotten (working orders never are)."""
 
-_NEW, _MARKET, _SIMPLE = OrderStatus.NEW, OrderType.MARKET, OrderClass.SIMPLE
-_SELL, _TRAILING_STOP = Side.SELL, OrderType.TRAILING_STOP
+_NEW, _TRAILING_STOP = OrderStatus.NEW, OrderType.TRAILING_STOP
 """Named once: an enum's member costs a metaclass look-up each time it is named (3.11), and
 these are named for every order submitted."""
 
 
-class PaperBroker(PaperAccount):
+class PaperBroker(PaperAdmission):
     """A simulated broker for the local desk; its ledger reconciles exactly with its fills."""
 
     name = "paper"
@@ -194,60 +185,6 @@ class PaperBroker(PaperAccount):
         for order in cancelled:
             self._orders_by_client_id[order.client_order_id] = order
         return cancelled
-
-    def _rejection(self, req: OrderRequest) -> str | None:
-        """Why the order cannot be accepted, or ``None``."""
-        if req.client_order_id in self._orders_by_client_id:
-            return "client_order_id must be unique"
-        if self._suspended:
-            return "trading is suspended on this account"
-        if req.symbol not in self.symbols or req.symbol not in self._last:
-            return f"unknown symbol {req.symbol}"
-        if not (req.qty > 0) or math.isinf(req.qty):
-            return "quantity must be positive"
-        if not self.fractional and req.qty != int(req.qty):
-            return "fractional shares are off: quantity must be whole"
-        symbol = req.symbol
-        if req.order_type is _MARKET and req.order_class is _SIMPLE:
-            price = self._last[symbol]  # no prices to check; reserved at the last close
-        else:
-            problem = price_problem(req)
-            if problem:
-                return problem
-            price = reserve_price(req.order_type, req.limit_price, req.stop_price)
-            price = price or self._last[symbol]
-        held = self._positions.get(symbol)
-        held_qty = held.qty if held else 0.0
-        pending = sum(
-            w.order.remaining_qty * w.order.side.sign
-            for w in self._working
-            if w.order.symbol == symbol
-        )
-        if req.side is _SELL and not self.allow_short:
-            sellable = held_qty + min(pending, 0.0)
-            if req.qty > sellable + 1e-9:
-                return (
-                    f"insufficient position: selling {req.qty:g} {req.symbol} but only "
-                    f"{max(sellable, 0):g} held (short selling is off)"
-                )
-            return None
-        # Only the part that opens exposure (beyond what working orders leave) needs buying
-        # power: closing a position is never refused for it.
-        before = held_qty + pending
-        after = before + req.qty * req.side.sign
-        opening = abs(after) if before * after < 0 else max(abs(after) - abs(before), 0.0)
-        if opening > 1e-12:
-            need = opening * price * (1 + self.costs.slippage_bps / 1e4)
-            need += self.costs.commission(req.qty)
-            # what account() reports, without summing every position when shorting is off,
-            # plus the exposure that working closing orders give back when they fill
-            equity = self._equity() if self.allow_short else 0.0
-            buying_power = round(self._buying_power(equity), 6)
-            if self.allow_short:
-                buying_power += self._released()
-            if need > buying_power + 1e-6:
-                return f"insufficient buying power: need {need:,.2f}, have {buying_power:,.2f}"
-        return None
 
     def trading_ready(self) -> str | None:
         """Why orders must wait: only after ``suspend_trading``."""

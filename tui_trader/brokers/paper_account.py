@@ -4,7 +4,7 @@
 moves cash and the position here, and the account, the positions and the buying power the order
 checks use are read from here. Buying power is cash less what open buy orders have reserved (no
 margin); with short selling on, it is equity less gross exposure and reservations. The order
-book and the matching stay in ``brokers/paper``.
+book and the matching stay in ``brokers/paper``, the order checks in ``brokers/paper_admission``.
 """
 
 from __future__ import annotations

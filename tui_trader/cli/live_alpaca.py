@@ -29,7 +29,7 @@ from tui_trader.cli.common import (
 from tui_trader.cli.live_readiness import add_readiness_options, readiness_gate, record_skip
 from tui_trader.cli.numbers import cash_arg, non_negative_int, positive_float
 from tui_trader.cli.ops_options import ops_settings_from, running_ops
-from tui_trader.cli.paper import add_session_options, learning_from, limits_from
+from tui_trader.cli.paper import add_session_options, learning_from, session_choices_from
 from tui_trader.cli.questions import ask
 from tui_trader.cli.session_output import close_store, run_in_terminal
 from tui_trader.cli.shown_console import ShownConsole, shown_markup, styled
@@ -166,17 +166,12 @@ def _settings(args: argparse.Namespace, mode: str) -> AlpacaSettings:
         symbols=args.symbols or ("SPY", "QQQ", "IWM"),
         interval=args.interval,
         period=args.period,
-        limits=limits_from(args),
-        flatten_on_halt=args.flatten_on_halt,
-        stop_loss=args.stop_loss,
-        take_profit_pct=args.take_profit,
+        **session_choices_from(args),
         suspend_on_halt=args.suspend_on_halt,
-        allocation_pct=args.allocation,
         timeout=args.timeout,
         requests_per_minute=args.requests_per_minute,
         require_open_market=not args.ignore_market_hours,
         capital=args.start_cash,
-        learning=learning_from(args),
         adopt_positions=args.adopt_positions,
     )
 

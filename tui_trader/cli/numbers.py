@@ -11,13 +11,14 @@ import argparse
 import math
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from tui_trader.cli.common import quoted
 
 if TYPE_CHECKING:
     from tui_trader.risk.stops import StopRule
 
+_N = TypeVar("_N", int, float)
 _INT_RE = re.compile(r"^[+-]?[0-9]{1,40}$", re.ASCII)
 MAX_INT = 10**12
 """The largest whole number an option takes (iterations, seeds, limits, ports are far below)."""
@@ -57,10 +58,7 @@ def cash_arg(text: str) -> float:
 
 def non_negative_float(text: str) -> float:
     """A number of zero or more."""
-    value = _number(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must not be negative, got {text!r}")
-    return value
+    return _not_negative(_number(text), text)
 
 
 MAX_SLIPPAGE_BPS = 5_000.0
@@ -140,7 +138,12 @@ def _percentage(text: str, highest: float, range_words: str) -> float:
 
 def non_negative_int(text: str) -> int:
     """A whole number of zero or more (ASCII digits, at most ``MAX_INT``)."""
-    value = integer(text)
+    return _not_negative(integer(text), text)
+
+
+def _not_negative(value: _N, text: str) -> _N:
+    """``value`` (read from ``text``) if it is zero or more; else the one refusal both
+    non-negative parsers give."""
     if value < 0:
         raise argparse.ArgumentTypeError(f"must not be negative, got {text!r}")
     return value

@@ -9,7 +9,7 @@ rolled back, so the database stays whole).
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 from tui_trader.cli.common import (
     UsageError,
@@ -40,6 +40,7 @@ from tui_trader.risk.limits import RiskLimits
 
 if TYPE_CHECKING:
     from tui_trader.learning.setup import LearningSettings
+    from tui_trader.risk.stops import StopRule
 
 MAX_EVERY = 86_400.0
 """``--every`` at most a day: a cycle a day is the slowest that means anything."""
@@ -230,6 +231,31 @@ def limits_from(args: argparse.Namespace) -> RiskLimits:
     )
 
 
+class SessionChoices(TypedDict):
+    """The settings a local and an Alpaca session read alike from ``add_session_options``'
+    risk and weights groups (``LocalSettings`` and ``AlpacaSettings`` name them the same)."""
+
+    limits: RiskLimits
+    flatten_on_halt: bool
+    stop_loss: StopRule | None
+    take_profit_pct: float | None
+    allocation_pct: float | None
+    learning: LearningSettings
+
+
+def session_choices_from(args: argparse.Namespace) -> SessionChoices:
+    """The risk limits, protective exits, allocation and strategy weights the options ask
+    for: one reading for ``paper`` and ``live``, so the two cannot drift apart."""
+    return SessionChoices(
+        limits=limits_from(args),
+        flatten_on_halt=args.flatten_on_halt,
+        stop_loss=args.stop_loss,
+        take_profit_pct=args.take_profit,
+        allocation_pct=args.allocation,
+        learning=learning_from(args),
+    )
+
+
 def _check_batch(args: argparse.Namespace) -> None:
     """``--batch`` replays a file to its end, nothing else."""
     if not args.batch:
@@ -268,20 +294,15 @@ def run_paper(args: argparse.Namespace) -> int:
         start_cash=args.start_cash,
         data=args.data,
         seed=args.seed,
-        limits=limits_from(args),
-        flatten_on_halt=args.flatten_on_halt,
-        stop_loss=args.stop_loss,
-        take_profit_pct=args.take_profit,
+        **session_choices_from(args),
         slippage_bps=args.slippage_bps,
         commission_per_share=args.commission_per_share,
         commission_min=args.commission_min,
         fractional=args.fractional,
         allow_short=args.allow_short,
-        allocation_pct=args.allocation,
         iterations=args.iterations,
         yahoo=yahoo_options(args) if args.data.strip() == "yahoo" else None,
         report=lambda note: console.print(f"[yellow]note:[/] {shown_markup(note)}"),
-        learning=learning_from(args),
         snapshot_every=max(args.snapshot_every, 1),
         commit_every=max(args.commit_every, 1),
     )

@@ -9,7 +9,8 @@ blends the strategies' targets with the weights of the symbol's current regime, 
   holds the blend at least at the long-trend strategy's target while it is long
   (``TREND_FLOOR``: the 50/200 rule then decides whether to be invested, the blend only adds to
   it, and cash is what remains when the long trend is down); that lead is learned from the
-  records, so at learning rate 0 (the frozen ablation) it sets no floor;
+  records (``learning/trend_floor.py``), so at learning rate 0 (the frozen ablation) it sets
+  no floor;
 - holds a learned share of that blend (``learning/exposure.py``: half the Kelly fraction of the
   blend's own net record, trusted as evidence builds up; 1 when learning is frozen), and keeps
   the share it held while the new one is within a no-trade band of it (``no_trade_band``: as
@@ -24,62 +25,29 @@ blends the strategies' targets with the weights of the symbol's current regime, 
 - scales the blended target by ``1`` up to ``drawdown_start`` of the drawdown limit, falling
   linearly to ``0`` at the limit, and to ``0`` while trading is halted.
 
-What it learned leaves through ``state()`` and comes back through ``restore()``; the store
-implements the ``LearningJournal`` port that saves it every decision cycle.
+What it learned leaves through ``state()`` and comes back through ``restore()`` as a
+``LearningState``; the store implements the ``LearningJournal`` port (both in
+``learning/journal.py``) that saves it every decision cycle.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from math import exp
 from operator import itemgetter, mul
-from typing import Protocol
 
 from tui_trader.core.domain import Bar, Signal, Warming
 from tui_trader.learning.allocation_reason import adaptive_reason
 from tui_trader.learning.choices import DEFAULT_FLOOR, DEFAULT_LEARNING_RATE
 from tui_trader.learning.defensive import DEFAULT_DEFENSIVE, DEFENSIVE_RAMP, defensive_scale
-from tui_trader.learning.exposure import ExposureBook, ExposureStats, no_trade_band
+from tui_trader.learning.exposure import ExposureBook, no_trade_band
+from tui_trader.learning.journal import LearningJournal, LearningState
 from tui_trader.learning.regime import RegimeCall, RegimeDetector
-from tui_trader.learning.shadow import MARKET_RECORD, ShadowBook, ShadowStats
+from tui_trader.learning.shadow import ShadowBook
 from tui_trader.learning.streak_cap import cap_aggressive
+from tui_trader.learning.trend_floor import TREND_FLOOR, trend_leads
 from tui_trader.learning.weights import ALL_REGIMES, RegimeWeights
-
-TREND_FLOOR = "longtrend"
-"""The strategy whose long view can set the least exposure: once its shadow record or the
-market's own record leads, the blend is held at least at its target while it is long (before
-the defensive and drawdown scaling); when it is flat, cash is the blend's own choice. Only while
-learning: at learning rate 0 the lead is not acted on."""
-TREND_FLOOR_EVIDENCE = 500
-"""Bars of shadow record per symbol (two years of days) before the long trend may lead: a
-200-bar rule needs years to show what it is worth. Chosen on the tuning set (S&P 500 and Nasdaq
-1999-2018, seeds 101-120)."""
-
-
-@dataclass(slots=True)
-class LearningState:
-    """Everything learned, as plain values: what the journal saves and restores."""
-
-    weights: dict[str, dict[str, float]] = field(default_factory=dict)
-    shadow: dict[str, dict[str, ShadowStats]] = field(default_factory=dict)
-    regimes: dict[str, RegimeCall] = field(default_factory=dict)
-    exposure: ExposureStats | None = None
-    """The blend's record behind the learned exposure (``None``: nothing saved)."""
-
-
-class LearningJournal(Protocol):
-    """Where learning is saved each decision cycle and found again at start-up (the store)."""
-
-    def load(self, strategies: tuple[str, ...]) -> LearningState | None:
-        """The latest state saved for this set of strategies, if any."""
-        ...
-
-    def save(self, iteration: int, market_time: datetime, state: LearningState) -> None:
-        """Write this cycle's weights, regime calls and shadow performance."""
-        ...
 
 
 class AdaptiveAllocator:
@@ -272,25 +240,6 @@ class AdaptiveAllocator:
         self._capped[key] = (source, capped, weights)
         return weights
 
-    def _trend_leads(self) -> bool:
-        """Has the long trend's record, or the market's own (``MARKET_RECORD``), earned the
-        most over enough bars? The market counts since being invested is what the floor buys:
-        where drift pays more than any timing (most single stocks) the 50/200 rule rarely tops
-        the family, yet holding along it paid (docs/learning.md, fifth pass)."""
-        lead = self.trend_floor
-        tables = list(self.shadow.stats.values())
-        lead_stats = [t[lead] for t in tables if lead in t]
-        need = TREND_FLOOR_EVIDENCE * max(self.detector.symbol_count, 1)
-        on = sum([st.bars for st in lead_stats]) >= need
-        if on:  # each strategy's earnings summed over the regimes in the same order as ever
-            earned: dict[str, float] = {}
-            for by_strategy in tables:
-                for name, stats in by_strategy.items():
-                    earned[name] = earned.get(name, 0.0) + stats.net_return
-            best = max(earned.values())
-            on = earned[lead] >= best or earned.get(MARKET_RECORD, -math.inf) >= best
-        return on
-
     def allocate(self, symbol: str, signals: dict[str, Signal]) -> Signal:
         """Blend the targets by the regime's weights, scaled for drawdown; say why."""
         label, found = self.detector.latest(symbol)
@@ -315,7 +264,10 @@ class AdaptiveAllocator:
             blended = blended / ready if ready > 0 else 0.0
         at, cycle = self._bar_at, self._cycle_time
         if at[0] is not cycle or cycle is None:  # once per bar time: both move per bar
-            leads = self.trend_floor is not None and self._trend_leads()
+            floor = self.trend_floor
+            leads = floor is not None and trend_leads(
+                floor, self.shadow.stats, self.detector.symbol_count
+            )
             at = self._bar_at = (cycle, leads, self.exposure.exposure(self.detector.symbol_count))
         floored, exposure = False, at[2]
         if at[1]:

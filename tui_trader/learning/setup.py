@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tui_trader.learning.allocator import AdaptiveAllocator, LearningJournal
+from tui_trader.learning.allocator import AdaptiveAllocator
 from tui_trader.learning.choices import (
     DEFAULT_FLOOR,
     DEFAULT_LEARNING_RATE,
     MAX_LEARNING_RATE,
     WEIGHT_MODES,
 )
+from tui_trader.learning.journal import LearningJournal
 from tui_trader.strategies import Allocator, FixedWeights, Strategy
 from tui_trader.strategies.family import STRATEGY_NAMES, build_strategies
 

@@ -1,6 +1,6 @@
 """Saving and restoring what the learning system knows, in the learning tables.
 
-Implements ``tui_trader.learning.allocator.LearningJournal`` on the audit database: every
+Implements ``tui_trader.learning.journal.LearningJournal`` on the audit database: every
 decision cycle's weights, regime calls and shadow records are appended in one transaction (the
 cycle's, or their own on a remote broker's session, whose rows otherwise commit one by one), and
 a new session on the same database restores the latest cycle saved for the same set of
@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from tui_trader.learning.allocator import LearningState
 from tui_trader.learning.exposure import EXPOSURE_RECORD, ExposureStats
+from tui_trader.learning.journal import LearningState
 from tui_trader.learning.regime import RegimeCall
 from tui_trader.learning.shadow import ShadowStats
 from tui_trader.store.audit import AuditLog
