@@ -153,6 +153,8 @@ async def test_fleet_key_from_every_screen_kill_switch_first(db_path: Path) -> N
             await wait_for(pilot, lambda: not isinstance(app.screen, FleetScreen), "another")
             await pilot.press("f12")
             await wait_for(pilot, lambda: isinstance(app.screen, FleetScreen), "Fleet screen")
+        # the footer composes its keys a frame after the screen is shown (empty under load)
+        await wait_for(pilot, lambda: bool(app.screen.query(FooterKey)), "the footer's keys")
         keys = [k.key for k in app.screen.query(FooterKey)]
         assert keys[0] == "ctrl+k" and "f12" in keys
 
