@@ -21,6 +21,7 @@ from tests.integration.alpaca_helpers import alpaca_session
 from tests.integration.broker_protection import buy_and_protect, client, open_stops
 from tui_trader.core.domain import TradingState
 from tui_trader.risk.gate import MANUAL_KILL
+from tui_trader.risk.merge import HALT_ADOPTED
 from tui_trader.sandbox.testing import running_sandbox
 
 RALLY = {"SPY": 1.0, "QQQ": 1.0, "IWM": 1.0}
@@ -89,7 +90,8 @@ def test_a_kill_leaves_the_users_own_orders_working_and_says_so(tmp_path: Path) 
 def test_a_kill_keeps_another_desks_protective_stop(tmp_path: Path) -> None:
     """Desk A protects its SPY with a stop at the broker; desk B on the same account and
     database trades without stops. B's kill switch halts the account and cancels B's orders,
-    but A's stop keeps protecting A's shares."""
+    but A's stop keeps protecting A's shares; A adopts the halt at its next cycle and says
+    what it cancelled and kept (before, an adopting session's words said neither)."""
     db = tmp_path / "shared.db"
     with running_sandbox() as sb:
         first = buy_and_protect(sb, db, protected=open_stops, shock=1.0)
@@ -100,6 +102,11 @@ def test_a_kill_keeps_another_desks_protective_stop(tmp_path: Path) -> None:
             event = _kill(second)
             assert [str(o.client_order_id) for o in open_stops(sb)] == stops
             assert "1 protective exit(s) kept" in event.action_taken
+            sb.admin.step()
+            report = first.run_iteration()  # A adopts the halt and says what it did
+            (adopted,) = [e for e in report.risk_events if e.event_type == HALT_ADOPTED]
+            assert "cancelled 0 open order(s); 1 protective exit(s) kept" in adopted.action_taken
+            assert [str(o.client_order_id) for o in open_stops(sb)] == stops
         finally:
             first.broker.close()
             second.broker.close()

@@ -20,7 +20,7 @@ from tui_trader.core.domain import Position, RiskEvent
 from tui_trader.core.orders import Order, OrderRequest, OrderStatus, Side
 from tui_trader.engine.waits import BROKER_ERROR
 from tui_trader.risk.gate import MANUAL_KILL, RiskManager
-from tui_trader.risk.merge import adoption_events
+from tui_trader.risk.merge import HALT_ADOPTED, adoption_events
 from tui_trader.risk.state import SESSION_HALTS, RiskState
 
 if TYPE_CHECKING:
@@ -164,7 +164,8 @@ class SessionHalts:
         self._flatten_requested = self._halt_unfinished = False
         out = []
         for event in events:
-            if event.halts and "cancelled" not in event.action_taken:
+            said = event.halts or event.event_type == HALT_ADOPTED  # whose halt this acts on
+            if said and "cancelled" not in event.action_taken:
                 event = replace(event, action_taken=event.action_taken + action)
             out.append(event)
         return out
