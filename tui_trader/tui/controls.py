@@ -102,13 +102,13 @@ class SessionControls:
             self.notify(f"KILL SWITCH: {body}", severity="warning")
         else:
             title = "Trading is HALTED"
-            body = "Open orders are cancelled and no new exposure will be taken."
+            body = "The desk's open orders are cancelled and no new exposure will be taken."
             self.notify("KILL SWITCH: trading halted, open orders cancelled.", severity="error")
         self.push_screen(
             ConfirmScreen(
                 title,
-                f"{body}\n\nAlso close (flatten) every open position at market?",
-                yes="Flatten all positions",
+                f"{body}\n\nAlso close (flatten) the desk's open positions at market?",
+                yes="Flatten the desk's positions",
                 no="Keep positions",
             ),
             self._flatten_answer,

@@ -138,7 +138,7 @@ class SetupScreen(StyledOnMount, Screen[None]):
             with Horizontal(classes="field"):
                 yield Label("Flatten on halt", classes="field-label")
                 yield Checkbox(
-                    "close every position when trading halts",
+                    "close the desk's positions when trading halts",
                     bool(self.defaults.get("flatten_on_halt")),
                     compact=True,
                     id="flatten",
