@@ -110,22 +110,24 @@ def test_snapshot_live_warning_empty(snap_compare) -> None:
     assert snap_compare(make_app(DB, live_enabled=True), terminal_size=SIZE, run_before=run_before)
 
 
+async def _live_phrase_typed(pilot) -> None:
+    """Choose Alpaca live on the setup form and type the exact phrase on its warning."""
+    pilot.app.screen.query_one("#mode", Select).value = "live"
+    await pilot.pause()
+    await pilot.pause()
+    phrase = pilot.app.screen.query_one("#live-phrase", Input)
+    phrase.cursor_blink = False
+    phrase.focus()
+    await pilot.press(*LIVE_PHRASE)
+    await pilot.pause()
+
+
 def test_snapshot_live_warning_phrase_typed(snap_compare) -> None:
     """The live warning with the exact phrase typed (the desk started with --skip-readiness,
     said on the warning): confirm enabled."""
 
-    async def run_before(pilot) -> None:
-        pilot.app.screen.query_one("#mode", Select).value = "live"
-        await pilot.pause()
-        await pilot.pause()
-        phrase = pilot.app.screen.query_one("#live-phrase", Input)
-        phrase.cursor_blink = False
-        phrase.focus()
-        await pilot.press(*LIVE_PHRASE)
-        await pilot.pause()
-
     app = make_app(DB, live_enabled=True, skip_readiness=True)  # past the (empty) paper record
-    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(app, terminal_size=SIZE, run_before=_live_phrase_typed)
 
 
 def test_snapshot_live_warning_80x24_suspend_on_halt(snap_compare, tmp_path: Path) -> None:
@@ -137,18 +139,8 @@ def test_snapshot_live_warning_80x24_suspend_on_halt(snap_compare, tmp_path: Pat
     path = tmp_path / "desk.toml"
     path.write_text("suspend-on-halt = true\nadopt-positions = true\n")
 
-    async def run_before(pilot) -> None:
-        pilot.app.screen.query_one("#mode", Select).value = "live"
-        await pilot.pause()
-        await pilot.pause()
-        phrase = pilot.app.screen.query_one("#live-phrase", Input)
-        phrase.cursor_blink = False
-        phrase.focus()
-        await pilot.press(*LIVE_PHRASE)
-        await pilot.pause()
-
     app = make_app(DB, live_enabled=True, skip_readiness=True, setup_defaults=setup_defaults(path))
-    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_live_phrase_typed)
 
 
 def test_snapshot_dashboard_mid_session(snap_compare) -> None:
