@@ -27,14 +27,19 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
 
 
 def run_cli(
-    tmp_path: Path, *args: str, stdin: str | None = None, timeout: float = 60
+    tmp_path: Path,
+    *args: str,
+    stdin: str | None = None,
+    timeout: float = 60,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m tui_trader ARGS`` to completion."""
+    """Run ``python -m tui_trader ARGS`` to completion (``env``: variables set on top of the
+    test's own environment, e.g. a sandbox's credentials)."""
     return subprocess.run(
         [sys.executable, "-m", "tui_trader", *args],
         capture_output=True,
         text=True,
-        env=cli_env(tmp_path),
+        env=cli_env(tmp_path) | (env or {}),
         cwd=tmp_path,
         input=stdin,
         timeout=timeout,

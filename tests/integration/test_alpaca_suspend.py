@@ -4,29 +4,20 @@ and ``risk reset`` offers to clear Alpaca's ``suspend_trade`` (against the sandb
 from __future__ import annotations
 
 import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from tests.integration.alpaca_helpers import sandbox_env
-from tests.integration.cli_helpers import cli_env
+from tests.integration.cli_helpers import run_cli
 from tui_trader.sandbox.testing import SandboxHandle
 from tui_trader.store.db import open_database
 from tui_trader.store.models import RiskStateRow
 
 
 def _cli(tmp_path: Path, sb: SandboxHandle, *args: str) -> subprocess.CompletedProcess[str]:
-    """``python -m tui_trader ARGS`` with the sandbox's credentials exported."""
-    return subprocess.run(
-        [sys.executable, "-m", "tui_trader", *args],
-        capture_output=True,
-        text=True,
-        env=cli_env(tmp_path) | sandbox_env(sb),
-        cwd=tmp_path,
-        timeout=120,
-        stdin=subprocess.DEVNULL,
-    )
+    """``python -m tui_trader ARGS`` with the sandbox's credentials exported (no input)."""
+    return run_cli(tmp_path, *args, stdin="", timeout=120, env=sandbox_env(sb))
 
 
 def _suspend(trading: Any) -> str:

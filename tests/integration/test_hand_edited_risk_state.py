@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.integration.alpaca_helpers import FAST_BUDGET, sandbox_env
-from tests.integration.cli_helpers import cli_env, run_cli
+from tests.integration.cli_helpers import run_cli
 from tui_trader.sandbox.testing import SandboxHandle
 
 LIVE = ("--iterations", "3", "--every", "0.1", "--period", "1d", *FAST_BUDGET)
@@ -27,15 +26,8 @@ BAD = {"inf": "9e999", "-inf": "-9e999", "text": "'xyzzy'", "1e308": "1e308"}
 
 def _live_paper(tmp_path: Path, sb: SandboxHandle, db: Path) -> subprocess.CompletedProcess[str]:
     """Three cycles of ``live paper`` on the sandbox's account."""
-    return subprocess.run(
-        [sys.executable, "-m", "tui_trader", "live", "paper", *LIVE, "--db", str(db)],
-        capture_output=True,
-        text=True,
-        env=cli_env(tmp_path) | sandbox_env(sb),
-        cwd=tmp_path,
-        timeout=120,
-        stdin=subprocess.DEVNULL,
-    )
+    args = ("live", "paper", *LIVE, "--db", str(db))
+    return run_cli(tmp_path, *args, stdin="", timeout=120, env=sandbox_env(sb))
 
 
 @pytest.mark.parametrize("value", BAD, ids=list(BAD))
