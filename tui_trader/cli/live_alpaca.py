@@ -215,7 +215,7 @@ def _warning(console: Console, limits: RiskLimits, where: str, s: AlpacaSettings
         f"Endpoint: {where}\nSymbols: {', '.join(s.symbols)}\n"
         f"Max drawdown (kill switch): {limits.max_drawdown_pct:.1f}%\n"
         f"Max daily loss: {limits.max_daily_loss_pct:.1f}%\n"
-        f"Max position per symbol: {limits.max_position_pct:.1f}% of equity\n"
+        f"Max position per symbol: {limits.max_position_pct:.1f}%\n"
         f"Max orders per day: {limits.max_orders_per_day}\n"
         f"Percentages are of: {_base(s.capital)}\n"
         f"Flatten on halt: {'yes' if s.flatten_on_halt else 'no'}   "
