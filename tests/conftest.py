@@ -155,6 +155,7 @@ def make_session(
     strategies: list | None = None,
     stop_loss: StopRule | None = None,
     take_profit_pct: float | None = None,
+    capital: float | None = None,
     **engine_options: object,
 ) -> TradingSession:
     """A started local session on a seeded simulated market (or the market given)."""
@@ -173,6 +174,7 @@ def make_session(
         allocation_pct=allocation_pct,
         stop_loss=stop_loss,
         take_profit_pct=take_profit_pct,
+        capital=capital,
     )
     broker = broker or PaperBroker(start_cash, tuple(market.symbols), costs or PaperCosts())
     db = open_database(db_path)

@@ -158,6 +158,20 @@ def test_live_trading_wrong_phrase_sends_nothing(
     assert stepped.admin.state()["orders"]["total"] == 0
 
 
+def test_the_live_warning_says_the_limits_are_of_the_equity_cap(
+    stepped: SandboxHandle, tmp_path: Path
+) -> None:
+    """With ``--start-cash`` (the equity cap) every percentage limit is of the desk's cap, not
+    of the whole account (``risk.gate``): the real-money warning says which; before, it said
+    "of equity" over limits that then let the desk lose half its money."""
+    capped = ("--skip-readiness", "--start-cash", "10000")
+    code, out, _ = _live_trading_on_a_terminal(tmp_path, stepped, b"no\n", gate=capped)
+    assert code == 2
+    assert "Percentages are of: the desk's $10,000.00 equity cap (the account's equity if" in out
+    code, out, _ = _live_trading_on_a_terminal(tmp_path, stepped, b"no\n")
+    assert code == 2 and "Percentages are of: the account's equity" in out
+
+
 def test_live_trading_with_the_phrase_trades_and_names_the_url(
     stepped: SandboxHandle, tmp_path: Path
 ) -> None:

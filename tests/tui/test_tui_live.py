@@ -279,3 +279,27 @@ async def test_the_live_warning_says_what_a_halt_does_to_the_account(
         body = app.screen.query_one("#dialog-body").region
         assert body.y >= 1 and body.bottom <= 23, body
         assert app.screen.query_one("#live-phrase", Input).region.bottom <= 23
+
+
+async def test_the_live_warning_says_the_limits_are_of_the_equity_cap(db_path, tmp_path) -> None:
+    """With an equity cap typed (the cash field in Alpaca modes, ``--start-cash``), every
+    percentage limit is of the desk's cap, not of the whole account (``risk.gate``): the warning
+    says so, and its tallest form (positions adopted, a suspend on halt, the gate skipped) still
+    lies between the desk bar and the footer at 80x24. Before, it said "of equity" alone."""
+    from tui_trader.cli.config_cmd import setup_defaults
+
+    path = tmp_path / "desk.toml"
+    path.write_text("adopt-positions = true\nsuspend-on-halt = true\n")
+    app = make_app(
+        db_path, live_enabled=True, skip_readiness=True, setup_defaults=setup_defaults(path)
+    )
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.screen.query_one("#mode", Select).value = "paper"
+        await pilot.pause()
+        app.screen.query_one("#start_cash", Input).value = "10000"
+        await _choose_live(app, pilot)
+        text = str(app.screen.query_one(".dialog-text", Static).render())
+        assert "Active limits, in % of the desk's $10,000.00 equity cap" in text, text
+        body = app.screen.query_one("#dialog-body").region
+        assert body.y >= 1 and body.bottom <= 23, body
+        assert app.screen.query_one("#live-phrase", Input).region.bottom <= 23

@@ -34,7 +34,7 @@ from tui_trader.cli.questions import ask
 from tui_trader.cli.session_output import close_store, run_in_terminal
 from tui_trader.cli.shown_console import ShownConsole, shown_markup, styled
 from tui_trader.core.timeframes import TimeframeError, check_warmup, parse_interval, parse_period
-from tui_trader.risk.limits import RiskLimits
+from tui_trader.risk.limits import RiskLimits, capped_base
 from tui_trader.session.alpaca import (
     AccountSuspendedError,
     AlpacaSettings,
@@ -215,14 +215,22 @@ def _warning(console: Console, limits: RiskLimits, where: str, s: AlpacaSettings
         f"Endpoint: {where}\nSymbols: {', '.join(s.symbols)}\n"
         f"Max drawdown (kill switch): {limits.max_drawdown_pct:.1f}%\n"
         f"Max daily loss: {limits.max_daily_loss_pct:.1f}%\n"
-        f"Max position per symbol: {limits.max_position_pct:.1f}% of equity\n"
+        f"Max position per symbol: {limits.max_position_pct:.1f}%\n"
         f"Max orders per day: {limits.max_orders_per_day}\n"
+        f"Percentages are of: {_base(s.capital)}\n"
         f"Flatten on halt: {'yes' if s.flatten_on_halt else 'no'}   "
         f"Suspend account on halt: {'yes' if s.suspend_on_halt else 'no'}\n"
         f"Protective stop: {s.stop_loss.text + ' (held at the broker)' if s.stop_loss else 'none'}"
         f"\nTake profit: {profit}\nAdopt positions changed while no session ran: {adopt}"
     )
     console.print(Panel(text, title="LIVE TRADING WARNING", border_style="bold red"))
+
+
+def _base(capital: float | None) -> str:
+    """What the warning's percentages are of."""
+    if not capital:
+        return "the account's equity"
+    return f"{capped_base(capital)} (the account's equity if less)"
 
 
 def _endpoint(default_url: str):
@@ -274,6 +282,7 @@ def _run(args: argparse.Namespace, mode: str, tag: str, title: str) -> int:
         f"{tag} Risk: max drawdown {lim.max_drawdown_pct:.1f}%, max daily loss "
         f"{lim.max_daily_loss_pct:.1f}%, max position {lim.max_position_pct:.1f}%, "
         f"{lim.max_orders_per_day} orders/day"
+        + (f", in % of {capped_base(settings.capital)}" if settings.capital else "")
     )
     protection = session.config.protection()
     if protection:

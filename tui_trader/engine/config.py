@@ -53,8 +53,10 @@ class SessionConfig:
     those symbols alone (``engine.outside_changes``)."""
 
     def parameters(self) -> dict[str, Any]:
-        """The settings as plain values, for the session row."""
-        return {
+        """The settings as plain values, for the session row (``equity_cap`` only when set:
+        the limits' percentages are of it, and a monitor of the session measures as it does)."""
+        capped = {"equity_cap": self.capital} if self.capital else {}
+        return capped | {
             "interval": self.interval.text,
             "period": self.period.text,
             "start_cash": self.start_cash,

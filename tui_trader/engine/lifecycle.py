@@ -103,7 +103,11 @@ class SessionLifecycle:
         if dead:
             self.startup_notes.append(dead)
         self.risk = RiskManager(
-            cfg.limits, self.audit.load_risk(row.account_key), cfg.fractional, cfg.allow_short
+            cfg.limits,
+            self.audit.load_risk(row.account_key),
+            cfg.fractional,
+            cfg.allow_short,
+            cfg.capital,
         )
         history = self.market.warmup()
         # In time order across symbols, as the cycles come: the learner's weights are shared.

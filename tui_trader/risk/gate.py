@@ -13,6 +13,15 @@ The manager is pure: its whole memory is a ``RiskState`` value that the caller p
 account, so a restart changes nothing. A drawdown or manual halt lasts until an explicit
 ``reset``; a daily-loss halt ends when a new trading day begins. While halted, only orders that
 shrink exposure pass.
+
+With an equity cap (``capital``: an Alpaca session's ``--start-cash``, "trade as if the account
+held at most this much") every percentage is of the money the desk trades, not of the whole
+account: the drawdown and daily loss are the account's fall in money from its peak and its day's
+opening, measured against ``min(capital, that reference)``, and the position limit is a share of
+``min(capital, equity)``. So a desk given $10,000 of a $100,000 account with a 5% drawdown limit
+halts once $500 is lost, not $5,000 (the whole account's 5%, half of the desk's money). The peak
+and the day's opening stay the account's (one risk state per account, shared by every session on
+it); a fall in the account's other holdings counts too, which can only halt sooner.
 """
 
 from __future__ import annotations
@@ -62,18 +71,28 @@ class RiskManager:
         state: RiskState,
         fractional: bool = False,
         allow_short: bool = True,
+        capital: float | None = None,
     ) -> None:
         self.limits = limits
         self.state = state
         self.fractional = fractional
         self.allow_short = allow_short
+        self.capital = capital or None
+        """The equity cap the percentages are of (``None``: the account's equity)."""
 
     # -- measures ------------------------------------------------------------------------------
 
+    def base(self, reference: float) -> float:
+        """What a percentage limit is of, for a ``reference`` equity (the peak, the day's
+        opening, the current equity): the equity cap when it is smaller."""
+        capital = self.capital
+        return capital if capital is not None and capital < reference else reference
+
     def drawdown_pct(self, equity: float) -> float:
-        """How far equity is below its peak, in percent (0 at or above the peak)."""
+        """How far equity is below its peak, in percent of the peak (or of the equity cap when
+        smaller); 0 at or above the peak."""
         peak = self.state.peak_equity
-        return max(0.0, 100.0 * (peak - equity) / peak) if peak else 0.0
+        return max(0.0, 100.0 * (peak - equity) / self.base(peak)) if peak else 0.0
 
     def daily_pnl(self, equity: float) -> float:
         """Equity change since the day's opening equity."""
@@ -81,9 +100,10 @@ class RiskManager:
         return equity - start if start is not None else 0.0
 
     def daily_loss_pct(self, equity: float) -> float:
-        """Today's loss in percent of the day's opening equity (0 when up on the day)."""
+        """Today's loss in percent of the day's opening equity (or of the equity cap when
+        smaller); 0 when up on the day."""
         start = self.state.day_open_equity
-        return max(0.0, 100.0 * (start - equity) / start) if start else 0.0
+        return max(0.0, 100.0 * (start - equity) / self.base(start)) if start else 0.0
 
     # -- equity checks (post-trade) ------------------------------------------------------------
 
@@ -125,30 +145,48 @@ class RiskManager:
             return events
         limits = self.limits
         # drawdown_pct and daily_loss_pct, inline (every cycle): the same expressions
-        drawdown = max(0.0, 100.0 * (peak - equity) / peak) if peak else 0.0
+        capital = self.capital
+        if capital is None:
+            drawdown = max(0.0, 100.0 * (peak - equity) / peak) if peak else 0.0
+        else:
+            drawdown = self.drawdown_pct(equity)
         if drawdown >= limits.max_drawdown_pct:
             events.append(
                 self.halt(
                     DRAWDOWN,
                     drawdown,
                     self.limits.max_drawdown_pct,
-                    f"equity {equity:,.2f} is {drawdown:.2f}% below peak {peak:,.2f}",
+                    self._fall(equity, drawdown, "peak", peak),
                 )
             )
             return events
         start = s.day_open_equity
-        loss = max(0.0, 100.0 * (start - equity) / start) if start else 0.0
+        if capital is None:
+            loss = max(0.0, 100.0 * (start - equity) / start) if start else 0.0
+        else:
+            loss = self.daily_loss_pct(equity)
         if loss >= limits.max_daily_loss_pct:
             events.append(
                 self.halt(
                     DAILY_LOSS,
                     loss,
                     self.limits.max_daily_loss_pct,
-                    f"equity {equity:,.2f} is {loss:.2f}% below today's open "
-                    f"{s.day_open_equity:,.2f}",
+                    self._fall(equity, loss, "today's open", start),
                 )
             )
         return events
+
+    def _fall(self, equity: float, pct: float, what: str, reference: float | None) -> str:
+        """A drawdown's or daily loss's words: the fall in percent of ``reference`` (the peak,
+        today's open), or, when the equity cap is the smaller, in money and in percent of it."""
+        capital = self.capital
+        ref = reference or 0.0
+        if capital is None or ref <= capital:
+            return f"equity {equity:,.2f} is {pct:.2f}% below {what} {ref:,.2f}"
+        return (
+            f"equity {equity:,.2f} is {ref - equity:,.2f} below {what} {ref:,.2f}: {pct:.2f}% "
+            f"of the desk's equity cap {capital:,.2f}"
+        )
 
     def count_lost_order(
         self, day: date | None, equity: float, day_open_equity: float | None = None
@@ -272,11 +310,15 @@ class RiskManager:
                 ),
             )
         events: tuple[RiskEvent, ...] = ()
-        limit_value = limits.max_position_pct / 100.0 * max(equity, 0.0)
+        base = max(equity, 0.0)
+        capital = self.capital
+        if capital is not None and capital < base:
+            base = capital
+        limit_value = limits.max_position_pct / 100.0 * base
         if grows and abs(after) * price > limit_value + 1e-9:
             room = limit_value / price - sign * committed_qty
             allowed = self._round_down(max(room, 0.0))
-            pct = 100.0 * abs(after) * price / equity if equity > 0 else math.inf
+            pct = 100.0 * abs(after) * price / base if base > 0 else math.inf
             if allowed <= 0:
                 return OrderCheck(
                     None,

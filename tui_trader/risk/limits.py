@@ -27,3 +27,12 @@ class RiskLimits:
                 raise ValueError(f"{name} must be in (0, 100], got {value}")
         if self.max_orders_per_day < 1:
             raise ValueError("max_orders_per_day must be at least 1")
+
+
+def capped_base(capital: float | None) -> str:
+    """What the percentage limits are of, in words for a warning: an equity cap (an Alpaca
+    session's ``--start-cash``) makes them a share of the desk's money, not of the account's
+    (``risk.gate``; of the account's equity when that is less); empty without a cap."""
+    if not capital:
+        return ""
+    return f"the desk's ${capital:,.2f} equity cap"

@@ -70,6 +70,7 @@ def session_info(session: TradingSession, connection: str) -> SessionInfo:
         max_orders_per_day=cfg.limits.max_orders_per_day,
         daily_bars=cfg.interval.is_daily,
         notices=tuple(session.startup_notes),
+        capital=cfg.capital,
     )
 
 

@@ -73,6 +73,11 @@ def _order(row: LiveOrder) -> Order:
     )
 
 
+def _positive(value: float | None) -> float | None:
+    """A stored amount that can be a cap: above zero (a hand edit's 0 or negative is none)."""
+    return value if value is not None and value > 0 else None
+
+
 def _dead_message(row: SessionRow) -> str:
     """Why the monitor does not follow the newest running session: its process is gone."""
     seen = last_sign_of_life(row)
@@ -142,6 +147,7 @@ class DbFollower:
             max_daily_loss_pct=number("max_daily_loss_pct", 2.0),
             max_orders_per_day=int(number("max_orders_per_day", 100)),
             daily_bars=str(params.get("interval", "1d")).endswith("d"),
+            capital=_positive(readable(params.get("equity_cap"))),
         )
 
     def status(self) -> str:

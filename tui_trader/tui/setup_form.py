@@ -141,6 +141,16 @@ def _optional(errors: dict[str, str], name: str, parse, text: str):
     return _check(errors, name, parse, text) if text.strip() else None
 
 
+def typed_capital(values: dict[str, str]) -> float | None:
+    """The equity cap an Alpaca session's form asks for (its cash field), as ``validate``
+    reads it; ``None`` when empty or not yet a valid amount. The live warning names it."""
+    text = values.get("start_cash", "")
+    try:
+        return cash_arg(text) if text.strip() else None
+    except (ValueError, TypeError, argparse.ArgumentTypeError):
+        return None
+
+
 def typed_limits(values: dict[str, str]) -> RiskLimits | None:
     """The risk limits as the form's check reads its fields (``5%`` is 5), or ``None`` while
     one is invalid: the live warning names these. ``float()`` of the text read '5%' as no

@@ -50,6 +50,9 @@ class SessionInfo:
     notices: tuple[str, ...] = ()
     """What the session found on the store as it started, told once (a local session that
     died, its working orders recorded ended)."""
+    capital: float | None = None
+    """The equity cap an Alpaca session trades (``--start-cash``): the limits' percentages are
+    of it when it is smaller than the account (``risk.gate``)."""
 
 
 @dataclass(slots=True)
@@ -223,11 +226,15 @@ class DeskState:
 
     @property
     def daily_loss_pct(self) -> float:
-        """Today's loss as a percentage of the day's opening equity (0 when up)."""
+        """Today's loss as a percentage of the day's opening equity, or of the equity cap when
+        smaller, as the risk manager measures it (0 when up)."""
         r = self.latest
         if r is None or r.daily_pnl >= 0:
             return 0.0
         opening = r.equity - r.daily_pnl
+        capital = self.info.capital if self.info is not None else None
+        if capital is not None and capital < opening:
+            opening = capital
         return 100.0 * -r.daily_pnl / opening if opening > 0 else 0.0
 
 

@@ -16,7 +16,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
-from tui_trader.risk.limits import RiskLimits
+from tui_trader.risk.limits import RiskLimits, capped_base
 from tui_trader.tui.alpaca_status import adopt_warning, halt_warning
 from tui_trader.tui.setup_form import LIVE_PHRASE
 
@@ -39,6 +39,7 @@ class LiveWarningScreen(ModalScreen[bool]):
         adopt_positions: bool = False,
         readiness: Decision | None = None,
         suspend_on_halt: bool = False,
+        capital: float | None = None,
     ) -> None:
         """The limits, URL, position adoption, paper-to-live verdict and what a halt does to
         the account (``suspend_on_halt``) the warning names."""
@@ -52,6 +53,9 @@ class LiveWarningScreen(ModalScreen[bool]):
         """The paper-to-live gate's answer (``None``: not asked, as in a test of the dialog
         alone): shown; when it refuses, the phrase field and the confirm button stay off."""
         self.suspend_on_halt = suspend_on_halt
+        self.capital = capital
+        """The equity cap typed in the form (``None``: the whole account): the limits'
+        percentages are of it, so the warning says so."""
         """Whether a halt also suspends the whole Alpaca account (``suspend_trade``): said, so
         that a trader knows what a halt will stop besides this desk."""
 
@@ -69,9 +73,7 @@ class LiveWarningScreen(ModalScreen[bool]):
             yield Static(
                 f"Orders go to your real Alpaca account at [b]{self.url}[/b]. Losses are real "
                 "and may exceed what you expect: fills, gaps and outages are not simulated.\n"
-                f"Active limits: max drawdown [b]{lim.max_drawdown_pct:g}%[/b], max daily loss "
-                f"[b]{lim.max_daily_loss_pct:g}%[/b], max position [b]{lim.max_position_pct:g}%"
-                f"[/b] of equity, [b]{lim.max_orders_per_day}[/b] orders a day.\n"
+                f"{_active_limits(lim, self.capital)}\n"
                 f"{halt_warning(self.suspend_on_halt)}\n"
                 f"{adopt_warning(self.adopt_positions)}\n"
                 f"{_readiness_line(self.readiness)}"
@@ -131,3 +133,19 @@ def _readiness_line(readiness: Decision | None) -> str:
     from tui_trader.tui.live_gate import readiness_line
 
     return readiness_line(readiness) + ("" if not readiness.go else "\n")
+
+
+def _active_limits(lim: RiskLimits, capital: float | None) -> str:
+    """The limits' line: of equity, or, with an equity cap, of the desk's cap."""
+    base = capped_base(capital)
+    if not base:
+        return (
+            f"Active limits: max drawdown [b]{lim.max_drawdown_pct:g}%[/b], max daily loss "
+            f"[b]{lim.max_daily_loss_pct:g}%[/b], max position [b]{lim.max_position_pct:g}%"
+            f"[/b] of equity, [b]{lim.max_orders_per_day}[/b] orders a day."
+        )
+    return (
+        f"Active limits, in % of {base}: max drawdown [b]{lim.max_drawdown_pct:g}%[/b], max "
+        f"daily loss [b]{lim.max_daily_loss_pct:g}%[/b], max position "
+        f"[b]{lim.max_position_pct:g}%[/b], [b]{lim.max_orders_per_day}[/b] orders a day."
+    )

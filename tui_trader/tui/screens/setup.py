@@ -34,6 +34,7 @@ from tui_trader.tui.setup_form import (
     MODES,
     FormResult,
     SessionPlan,
+    typed_capital,
     typed_db,
     typed_limits,
     validate,
@@ -282,6 +283,7 @@ class SetupScreen(StyledOnMount, Screen[None]):
             adopt_positions=adopt,
             readiness=live_decision(typed_db(values), self.defaults, self.skip_readiness),
             suspend_on_halt=values.get("suspend_on_halt") == "True",  # read as ``validate`` does
+            capital=typed_capital(values),
         )
         self.app.push_screen(warning, answered)
 
