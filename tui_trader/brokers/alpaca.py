@@ -52,6 +52,10 @@ from tui_trader.core.orders import (
     is_stale,
 )
 
+_FILL_EVENTS = frozenset({"fill", "partial_fill"})
+"""The stream events whose timestamp is an execution's time (another event's, a cancel's say,
+is not: a fill it brings, missed before, takes the order's own times)."""
+
 
 @dataclass(slots=True)
 class _Tracked:
@@ -236,10 +240,11 @@ class AlpacaBroker(AlpacaReads):
         if self.feed is not None:
             while True:
                 try:
-                    event, raw = self.feed.events.get_nowait()
+                    item = self.feed.events.get_nowait()
                 except queue.Empty:
                     break
-                self._apply_event(to_domain_order(raw), event)
+                event, raw, when = item[0], item[1], item[2] if len(item) > 2 else None
+                self._apply_event(to_domain_order(raw), event, when)
             self._refresh_pairs()
             if not self.feed.connected or self.feed.connects != self._synced_connects:
                 connects = self.feed.connects
@@ -251,12 +256,12 @@ class AlpacaBroker(AlpacaReads):
         updates, self._updates = self._updates, []
         return updates
 
-    def _apply_event(self, order: Order, event: str) -> None:
-        """A stream event: merged at once, or (an OCO leg, a parent without its leg) its pair
-        looked up again."""
+    def _apply_event(self, order: Order, event: str, when: datetime | None = None) -> None:
+        """A stream event (``when``: its timestamp): merged at once, or (an OCO leg, a parent
+        without its leg) its pair looked up again."""
         parent = self._leg_parent.get(order.client_order_id)
         if parent is None and not (order.order_class is OrderClass.OCO and not order.leg_ids):
-            self._apply(order, event)
+            self._apply(order, event, when if event in _FILL_EVENTS else None)
             return
         cid = parent or order.client_order_id
         if cid in self._tracked:
@@ -328,8 +333,10 @@ class AlpacaBroker(AlpacaReads):
         self._apply(order, "ack")
         return self._tracked[order.client_order_id].order
 
-    def _apply(self, order: Order, event: str) -> None:
-        """Merge a newer view of an order; emit a fill for any new cumulative quantity."""
+    def _apply(self, order: Order, event: str, when: datetime | None = None) -> None:
+        """Merge a newer view of an order; emit a fill for any new cumulative quantity, at the
+        broker's time for it (``when``: a fill event's timestamp, else the order's own times:
+        ``core.orders.fill_time``)."""
         tracked = self._tracked.get(order.client_order_id)
         if tracked is None:
             self.contradictions.unknown_order(order)  # not ours, or a contradiction
@@ -351,6 +358,7 @@ class AlpacaBroker(AlpacaReads):
             tracked.filled_notional,
             datetime.now(UTC),
             tracked.reference_price,
+            when,
         )
         if fill is not None:
             tracked.filled_qty = order.filled_qty

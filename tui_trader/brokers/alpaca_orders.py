@@ -131,6 +131,7 @@ def _fold_oco(parent: Order, legs: list[Order]) -> Order:
         order_class=OrderClass.OCO,
         leg_ids=tuple(leg.client_order_id for leg in legs),
         updated_at=max((m.updated_at for m in members if m.updated_at), default=None),
+        filled_at=max((m.filled_at for m in members if m.filled_at), default=None),
     )
 
 
@@ -155,6 +156,7 @@ def _one_order(raw: Any) -> Order:
         stop_price=_float(raw.stop_price),
         trail_percent=_float(raw.trail_percent),
         updated_at=getattr(raw, "updated_at", None),
+        filled_at=getattr(raw, "filled_at", None),
     )
 
 

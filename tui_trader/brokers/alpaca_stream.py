@@ -49,7 +49,8 @@ class TradeUpdateFeed:
         self.stream._reconnect_min_backoff = 0.2
         self.stream._reconnect_max_backoff = 5.0
         self.stream.subscribe_trade_updates(self._on_update)
-        self.events: queue.Queue[tuple[str, Any]] = queue.Queue()
+        self.events: queue.Queue[tuple[Any, ...]] = queue.Queue()
+        """``(event, order, timestamp)``; a 2-tuple (no timestamp) is taken too."""
         self.connects = 0
         """How many times the stream has connected; a change means it dropped and came back."""
         self._up = threading.Event()
@@ -93,5 +94,7 @@ class TradeUpdateFeed:
         self._up.clear()
 
     async def _on_update(self, update: Any) -> None:
-        """Queue ``(event, order)`` for the broker to apply on the trading thread."""
-        self.events.put((str(getattr(update.event, "value", update.event)), update.order))
+        """Queue ``(event, order, timestamp)`` for the broker to apply on the trading thread:
+        the update's ``timestamp`` is when it happened at Alpaca (a fill's: the execution's)."""
+        event = str(getattr(update.event, "value", update.event))
+        self.events.put((event, update.order, getattr(update, "timestamp", None)))

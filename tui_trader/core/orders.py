@@ -10,7 +10,7 @@ Pure values: nothing here imports a front end, an SDK or the store. Market and a
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 
@@ -165,6 +165,8 @@ class Order:
     own word, and a later start looks it up again."""
     updated_at: datetime | None = None
     """When the broker last changed the order (its ``updated_at``), if it says."""
+    filled_at: datetime | None = None
+    """When the broker filled the order completely (its ``filled_at``), if it says."""
 
     @classmethod
     def from_request(cls, request: OrderRequest, status: OrderStatus, reason: str) -> Order:
@@ -268,20 +270,77 @@ class Fill:
     slippage: float = 0.0
     """Dollar cost of slippage against the reference price (positive means it cost us)."""
     fill_id: str = ""
+    time_note: str = ""
+    """Why ``timestamp`` is not the broker's own time for the fill, in plain words ("" when it
+    is): the broker's clock said something that cannot be true (``fill_time``)."""
+
+
+FUTURE_TOLERANCE = timedelta(seconds=5)
+"""How far ahead of this machine's clock a broker's fill time may be and still be taken: two
+clocks kept by NTP differ by milliseconds; beyond a few seconds one of them is wrong."""
+
+
+def fill_time(
+    order: Order, now: datetime, event_time: datetime | None = None
+) -> tuple[datetime, str]:
+    """When the new part of ``order``'s fill happened, by the broker's word, and why it was
+    not taken as said ("" when it was).
+
+    The broker's own time, in this order: ``event_time`` (a stream fill event's timestamp: the
+    execution's time), the order's ``filled_at`` once it is filled, its ``updated_at`` (the
+    last change, no earlier than the newest execution), else ``now`` (nothing said). A fill
+    learned late (the stream down, a restart, an order in doubt settled later) so keeps the
+    time money moved, not the time the desk heard of it. Never trusted blindly: a time more
+    than ``FUTURE_TOLERANCE`` ahead of ``now`` is clamped to ``now``, one before the order's own
+    submission to its submission, each with its reason.
+    """
+    said = event_time
+    if said is None and order.status is OrderStatus.FILLED:
+        said = order.filled_at
+    if said is None:
+        said = order.updated_at
+    if said is None:
+        return now, ""
+    said = _aware(said)
+    shown = said.strftime("%Y-%m-%d %H:%M:%S UTC")
+    if said > now + FUTURE_TOLERANCE:
+        ahead = (said - now).total_seconds()
+        return now, (
+            f"the broker stamped the fill of order {order.client_order_id} ({order.symbol}) "
+            f"at {shown}, {ahead:.0f} s ahead of this machine's clock: recorded at this "
+            "machine's time instead"
+        )
+    submitted = _aware(order.submitted_at) if order.submitted_at is not None else None
+    if submitted is not None and said < submitted:
+        return submitted, (
+            f"the broker stamped the fill of order {order.client_order_id} ({order.symbol}) "
+            f"at {shown}, before the order's submission "
+            f"({submitted.strftime('%Y-%m-%d %H:%M:%S UTC')}): recorded at its submission "
+            "time instead"
+        )
+    return said, ""
+
+
+def _aware(when: datetime) -> datetime:
+    """``when`` as a timezone-aware UTC time (a naive one is taken as UTC)."""
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
 def fill_increment(
     order: Order,
     known_qty: float,
     known_notional: float,
-    timestamp: datetime,
+    now: datetime,
     reference_price: float | None = None,
+    event_time: datetime | None = None,
 ) -> Fill | None:
     """The execution hidden in an order's cumulative fill since ``known_qty`` was recorded.
 
     Brokers report filled quantity and average price cumulatively; the new part's price is what
     the notional grew by. The fill id is the broker order id and the cumulative quantity, so the
-    same state seen twice (a replayed event, a poll after the stream) is the same fill.
+    same state seen twice (a replayed event, a poll after the stream) is the same fill, whatever
+    time each view gives it. Its time is the broker's (``fill_time``: ``event_time``, a stream
+    fill event's, else the order's own times), ``now`` when the broker says none.
     """
     new_qty = order.filled_qty
     if new_qty <= known_qty + 1e-9 or order.filled_avg_price is None:
@@ -289,6 +348,7 @@ def fill_increment(
     qty = new_qty - known_qty
     price = (new_qty * order.filled_avg_price - known_notional) / qty
     slippage = (price - reference_price) * qty * order.side.sign if reference_price else 0.0
+    timestamp, note = fill_time(order, now, event_time)
     return Fill(
         client_order_id=order.client_order_id,
         symbol=order.symbol,
@@ -298,6 +358,7 @@ def fill_increment(
         timestamp=timestamp,
         slippage=round(slippage, 6),
         fill_id=f"{order.broker_order_id}:{new_qty:g}",
+        time_note=note,
     )
 
 

@@ -207,7 +207,9 @@ class SessionLifecycle:
         """Seed the ledger with what was held before fills made while no session watched
         (the broker's positions already hold them): recording them then books the round trips
         they close, instead of booking them twice (a stop that sold a long out overnight left a
-        phantom short that the next buy "closed" with a made-up profit)."""
+        phantom short that the next buy "closed" with a made-up profit). What was held was
+        opened no later than the first of them (stamped at the broker's time): a round trip
+        they close never ends before it began."""
         earlier = self.audit.last_positions_of_account(self.account_key) or []
         held = {s: (p.qty, p.avg_entry_price) for s, p in self.last_positions.items()}
         before = positions_before(
@@ -215,7 +217,8 @@ class SessionLifecycle:
         )
         for symbol in {f.symbol for f in fills}:
             qty, price = before.get(symbol, (0.0, 0.0))
-            self.ledger.seed(symbol, qty, price, now)
+            first = min(f.timestamp for f in fills if f.symbol == symbol)
+            self.ledger.seed(symbol, qty, price, min(first, now))
 
     def _seed_as_broker(self, symbols: set[str], now: datetime) -> None:
         """Where the ledger still differs from the broker after those fills (one was already

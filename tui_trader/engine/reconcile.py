@@ -213,7 +213,8 @@ def _as_recorded(row: OpenOrderRow, current: Order) -> Order:
 
 
 def _missed_fill(row: OpenOrderRow, current: Order) -> Fill | None:
-    """The execution that happened while no session was watching, if any."""
+    """The execution that happened while no session was watching, if any, at the broker's
+    time for it (``core.orders.fill_time``), not the time this start learned of it."""
     known_notional = row.filled_qty * (row.filled_price or 0.0)
     return fill_increment(current, row.filled_qty, known_notional, datetime.now(UTC))
 

@@ -3,7 +3,8 @@
 A mixin of ``TradingSession`` (kept apart so that ``engine/session`` stays the decision cycle).
 A fill is written once (the audit trail refuses a repeat) and booked as round trips for the
 realized PnL; every order change goes to the audit trail; risk events are written with their
-account and told to ``notify``; a snapshot records the account as of a market time; the
+account and told to ``notify`` (a fill whose broker time could not be taken as said, a
+``fill_time`` event, is written with it); a snapshot records the account as of a market time; the
 cycle's ``IterationReport`` is what the front ends show.
 """
 
@@ -24,6 +25,10 @@ from tui_trader.strategies import LearningAllocator
 
 if TYPE_CHECKING:
     from tui_trader.store.audit import AuditLog
+
+FILL_TIME = "fill_time"
+"""Risk event type of a fill whose broker time could not be taken as said (in the future, or
+before its order was submitted: ``core.orders.fill_time``); trading goes on."""
 
 
 class SessionRecords:
@@ -54,6 +59,16 @@ class SessionRecords:
         with self.audit.together():
             if not self.audit.fill(fill, fill.timestamp):
                 return False
+            if fill.time_note:  # the broker's clock said what cannot be: said, not hidden
+                event = RiskEvent(
+                    FILL_TIME,
+                    1.0,
+                    0.0,
+                    f"fill recorded at {fill.timestamp:%Y-%m-%d %H:%M:%S} UTC",
+                    symbol=fill.symbol,
+                    detail=fill.time_note,
+                )
+                self.audit.risk_event(event, self.account_key, fill.timestamp)
             trades = self.ledger.on_fill(fill)
             for trade in trades:
                 self.audit.trade(trade)

@@ -5,9 +5,10 @@ while the request is on its way, the broker may not know the order *yet*: a requ
 a queue or behind a slow gateway and be filled seconds later. So "not found" is not "never
 received". Such an order stays ``unknown`` (open in the audit trail), no new order goes out for
 its symbol, and it is looked up again every cycle and at every start. It settles when the broker
-knows it (its status and fills are recorded, whenever they appear) or when ``SETTLE_WINDOW`` has
-passed since its row was written and the broker then answers twice in a row that it has no such
-order: it is then ``not_received``.
+knows it (its status and fills are recorded, whenever they appear, each fill at the broker's time
+for it: ``core.orders.fill_time``) or when ``SETTLE_WINDOW`` has passed since its row was written
+and the broker then answers twice in a row that it has no such order: it is then
+``not_received``.
 
 The window is wall-clock time (an order restored at start was written by an earlier run), but
 the wall clock can jump: an NTP step or a corrected clock moving minutes ahead would end a fresh
