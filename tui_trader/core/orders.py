@@ -280,6 +280,11 @@ FUTURE_TOLERANCE = timedelta(seconds=5)
 clocks kept by NTP differ by milliseconds; beyond a few seconds one of them is wrong."""
 
 
+CLOCK_AHEAD = "ahead of this machine's clock"
+"""The words of a fill time clamped because the broker's clock runs ahead of ours (a sandbox
+sped up, a machine clock behind): said once a session, since every later fill is the same."""
+
+
 def fill_time(
     order: Order, now: datetime, event_time: datetime | None = None
 ) -> tuple[datetime, str]:
@@ -307,8 +312,8 @@ def fill_time(
         ahead = (said - now).total_seconds()
         return now, (
             f"the broker stamped the fill of order {order.client_order_id} ({order.symbol}) "
-            f"at {shown}, {ahead:.0f} s ahead of this machine's clock: recorded at this "
-            "machine's time instead"
+            f"at {shown}, {ahead:.0f} s {CLOCK_AHEAD}: recorded at this machine's time "
+            "instead"
         )
     submitted = _aware(order.submitted_at) if order.submitted_at is not None else None
     if submitted is not None and said < submitted:

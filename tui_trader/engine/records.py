@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from tui_trader.core.domain import Account, IterationReport, Position, RiskEvent
 from tui_trader.core.ledger import TradeLedger
-from tui_trader.core.orders import Fill, Order, OrderUpdate
+from tui_trader.core.orders import CLOCK_AHEAD, Fill, Order, OrderUpdate
 from tui_trader.engine.halts import RESUME_REFUSED
 from tui_trader.engine.outside_changes import OutsideChanges
 from tui_trader.risk.gate import RESET, RiskManager
@@ -48,6 +48,7 @@ class SessionRecords:
     _unsnapped: datetime | None
     _cycle_orders: list[Order]
     _cycle_fills: list[Fill]
+    _clock_ahead_said: bool
     _check_slippage: Callable[[Fill], None]
     _tell_events: Callable[[list[RiskEvent]], None]
 
@@ -59,14 +60,20 @@ class SessionRecords:
         with self.audit.together():
             if not self.audit.fill(fill, fill.timestamp):
                 return False
-            if fill.time_note:  # the broker's clock said what cannot be: said, not hidden
+            note = fill.time_note
+            if note and self._fill_time_said(note):  # what cannot be: said, not hidden
+                if CLOCK_AHEAD in note:
+                    note += (
+                        "; later fills stamped ahead are recorded the same way, not said "
+                        "again this session"
+                    )
                 event = RiskEvent(
                     FILL_TIME,
                     1.0,
                     0.0,
                     f"fill recorded at {fill.timestamp:%Y-%m-%d %H:%M:%S} UTC",
                     symbol=fill.symbol,
-                    detail=fill.time_note,
+                    detail=note,
                 )
                 self.audit.risk_event(event, self.account_key, fill.timestamp)
             trades = self.ledger.on_fill(fill)
@@ -78,6 +85,18 @@ class SessionRecords:
             self._check_slippage(fill)
         for trade in trades:
             self._realize(trade.symbol, trade.pnl)
+        return True
+
+    def _fill_time_said(self, note: str) -> bool:
+        """Whether a fill's clamped time is to be written as a ``fill_time`` event: a broker
+        clock running ahead (a sandbox sped up, this machine's clock behind) is said at its first
+        fill of the session only, or every fill would add the same event; a time before the
+        order's own submission is said for each fill it touches."""
+        if CLOCK_AHEAD not in note:
+            return True
+        if self._clock_ahead_said:
+            return False
+        self._clock_ahead_said = True
         return True
 
     def _apply_updates(self, updates: list[OrderUpdate], listed: bool = False) -> int:

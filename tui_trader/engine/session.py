@@ -110,6 +110,8 @@ class TradingSession(
         self._halt_unfinished = False
         self._cycle_orders: list[Order] = []
         self._cycle_fills: list[Fill] = []
+        self._clock_ahead_said = False
+        """Whether a fill stamped ahead of this machine's clock was said this session."""
         self.market_exhausted = False
         """True once the market data has ended (a replay file's last bar was used)."""
         self.market_time: datetime | None = None
