@@ -35,7 +35,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from tui_trader.brokers import BrokerError
+from tui_trader.brokers import BrokerError, unseen
 from tui_trader.core.domain import Bar, Position, RiskEvent
 from tui_trader.core.orders import Order, OrderClass, OrderRequest, OrderStatus, Side
 from tui_trader.engine.halt_keeps import HaltKeeps
@@ -355,11 +355,14 @@ class ProtectiveStops:
     def _cancel_for_halt(self, flatten: bool) -> tuple[list[Order], str]:
         """A halt's cancel and the words for what it left working. Without flattening: the
         desk's orders but not the protective exits nor orders placed outside the desk
-        (``engine.halt_keeps``). Flattening: when protecting, the stops first, each
+        (``engine.halt_keeps``); a listing that could not see every open order says so
+        (``brokers.unseen``). Flattening: when protecting, the stops first, each
         confirmed (the closing sells need their shares), then every other order."""
         if not flatten:
             keeps = HaltKeeps()
-            return self.broker.cancel_all(keep=keeps), keeps.said()
+            cancelled = self.broker.cancel_all(keep=keeps)
+            cut = unseen(cancelled)
+            return cancelled, keeps.said() + (f"; {cut}" if cut else "")
         if not self.protects:
             return self.broker.cancel_all(), ""
         out = []
