@@ -12,6 +12,7 @@ limit), as the user's program would have placed them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,24 +23,28 @@ from tests.integration.alpaca_helpers import alpaca_session
 from tui_trader.brokers import Partial, alpaca_pages, unseen
 from tui_trader.brokers.alpaca_pages import LIST_PAGE
 from tui_trader.core.domain import TradingState
+from tui_trader.core.order_ids import make_order_id
 from tui_trader.core.orders import OrderType, Side
 from tui_trader.engine.manual_orders import ManualOrder
 from tui_trader.risk.gate import MANUAL_KILL
-from tui_trader.sandbox.testing import SandboxHandle
+from tui_trader.sandbox.testing import SandboxHandle, running_sandbox
 
 
-def _hand_orders(sb: SandboxHandle, count: int, symbol: str = "QQQ") -> None:
-    """``count`` GTC limit buys far below the market, placed by the user's own program."""
+def _hand_orders(
+    sb: SandboxHandle, count: int, ids: Callable[[int], str] = lambda n: f"my-dip-{n}"
+) -> None:
+    """``count`` GTC QQQ limit buys far below the market, placed by the user's own program
+    (client ids ``ids(n)``)."""
     for n in range(count):
         sb.sandbox.engine.submit(
             {
-                "symbol": symbol,
+                "symbol": "QQQ",
                 "qty": "1",
                 "side": "buy",
                 "type": "limit",
                 "time_in_force": "gtc",
                 "limit_price": "1",
-                "client_order_id": f"my-dip-{n}",
+                "client_order_id": ids(n),
             }
         )
 
@@ -98,9 +103,10 @@ def test_a_kill_cancels_the_desks_order_behind_500_newer_ones(
 def test_a_kill_past_the_listings_bound_says_it_could_not_see_the_rest(
     sandbox: SandboxHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """With the bound at one page (500), the desk's buy lies beyond it: the halt cancels what
-    it saw, says in plain words that older orders may still be working, and stays unfinished,
-    so it acts again at the next cycle."""
+    """With the bound at one page (500), the desk's buy lies beyond 501 of the user's orders,
+    all of which a halt keeps: the halt says in plain words that older orders may still be
+    working and that the user must cancel them at the broker; it does not list again and
+    again in vain (its cancels took nothing off the listing)."""
     monkeypatch.setattr(alpaca_pages, "LIST_PAGES", 1)
     session = alpaca_session(sandbox, tmp_path / "k.db")
     try:
@@ -108,12 +114,35 @@ def test_a_kill_past_the_listings_bound_says_it_could_not_see_the_rest(
         _hand_orders(sandbox, LIST_PAGE + 1)
         event = _kill(session)
         assert "more open orders than a halt can list (500 seen" in event.action_taken
-        assert "cancel them at the broker if they must stop now" in event.action_taken
+        assert "cancel the desk's older orders (client ids tt-...) at the broker" in (
+            event.action_taken
+        )
         assert _status(session, own) != "canceled"  # unseen: the words are the truth
-        again = session.apply_kill_requests()  # the halt is not done: acted on again
-        assert again is not None and any("the halt acted again" in n for n in again.notes)
+        assert session.apply_kill_requests() is None  # nothing to gain by listing again
     finally:
         session.broker.close()
+
+
+def test_a_kill_past_the_bound_acts_again_until_the_desks_orders_are_gone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """501 working orders of this database's session, the bound at one page: the halt
+    cancels the 500 it saw and acts again at the next wake, reaching the last one."""
+    monkeypatch.setattr(alpaca_pages, "LIST_PAGES", 1)
+    with running_sandbox(faults="rate_limit=0") as sb:  # 501 cancels: past 200 a minute
+        session = alpaca_session(sb, tmp_path / "k.db")
+        try:
+            key = session.audit.session.key
+            _hand_orders(sb, LIST_PAGE + 1, ids=lambda n: make_order_id(key, 1, "QQQ", f"m{n}"))
+            event = _kill(session)
+            assert "the halt tries again next cycle" in event.action_taken
+            assert sb.admin.state()["orders"]["open"] == 1
+            again = session.apply_kill_requests()
+            assert again is not None and any("the halt acted again" in n for n in again.notes)
+            assert sb.admin.state()["orders"]["open"] == 0
+            assert session.apply_kill_requests() is None  # done
+        finally:
+            session.broker.close()
 
 
 def test_open_orders_past_one_page_and_a_cut_listing_stops_new_orders(

@@ -32,14 +32,22 @@ class Partial(list[Order]):
     bound): the orders seen, and in plain words what was not seen and what to do. A money
     path that gets one fails closed: no new orders on a partial view of what is working."""
 
-    def __init__(self, orders: list[Order], unseen: str) -> None:
+    def __init__(self, orders: list[Order], unseen: str, again: bool = False) -> None:
+        """``again``: asking once more may see further (a halt's cancels took orders off
+        the listing), so a halt acts on it again at the next cycle."""
         super().__init__(orders)
         self.unseen = unseen
+        self.again = again
 
 
 def unseen(orders: list[Order]) -> str:
     """What a listing could not see ('' when it is whole)."""
     return orders.unseen if isinstance(orders, Partial) else ""
+
+
+def see_further(orders: list[Order]) -> bool:
+    """Whether a partial listing may see further when asked again (``Partial.again``)."""
+    return isinstance(orders, Partial) and orders.again
 
 
 class Broker(Protocol):

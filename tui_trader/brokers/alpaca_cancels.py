@@ -62,7 +62,8 @@ def cancel_all(broker: AlpacaBroker, keep: Callable[[Order], bool] | None) -> li
             tracked.order = replace(order, status=OrderStatus.CANCELED, cancel_pending=True)
             broker._unconfirmed.add(order.client_order_id)
             cancelled.append(tracked.order)
-    return Partial(cancelled, unseen) if unseen else cancelled
+    # cancelled orders leave the listing: asked again, it reaches further
+    return Partial(cancelled, unseen, again=bool(ids)) if unseen else cancelled
 
 
 def _cancel_every(broker: AlpacaBroker) -> set[str]:
@@ -98,8 +99,15 @@ def _cancel_all_but(broker: AlpacaBroker, keep: Callable[[Order], bool]) -> tupl
         return _cancel_every(broker), ""  # nothing listed: nothing to keep either
     if not pages.cut:
         return ids, ""
-    return ids, (
+    said = (
         f"the account has more open orders than a halt can list ({pages.count:,} seen, at "
-        f"most {LIST_BOUND:,}): older ones, the desk's among them, may still be working; the "
-        "halt tries again next cycle (cancel them at the broker if they must stop now)"
+        f"most {LIST_BOUND:,}): older ones, the desk's among them, may still be working"
+    )
+    if ids:  # the cancelled leave the listing: the next look reaches further
+        return ids, said + (
+            "; the halt tries again next cycle (cancel them at the broker if they must stop now)"
+        )
+    return ids, said + (
+        "; every order it saw is one a halt keeps, so it cannot reach older ones: cancel the "
+        "desk's older orders (client ids tt-...) at the broker"
     )
