@@ -7,7 +7,9 @@ kill switch also cancelled a stop-loss the user had placed by hand, and the stop
 keeps under its position, leaving both positions unprotected. Now a halt cancels the desk's
 orders (every session's, the client order id says whose), keeps every protective exit, leaves
 orders placed outside tui-trader working and says so. Flattening still cancels everything
-(its closing sells need the shares those orders hold).
+(its closing sells need the shares those orders hold). A desk on the same account writing to
+another database does not share this halt: its orders are left working too (before, they were
+cancelled, and that desk sent them again at its next cycle).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from alpaca.trading.requests import LimitOrderRequest
 from tests.integration.alpaca_helpers import alpaca_session
 from tests.integration.broker_protection import buy_and_protect, client, open_stops
 from tui_trader.core.domain import TradingState
+from tui_trader.core.order_ids import make_order_id
 from tui_trader.risk.gate import MANUAL_KILL
 from tui_trader.risk.merge import HALT_ADOPTED
 from tui_trader.sandbox.testing import running_sandbox
@@ -110,3 +113,34 @@ def test_a_kill_keeps_another_desks_protective_stop(tmp_path: Path) -> None:
         finally:
             first.broker.close()
             second.broker.close()
+
+
+def test_a_kill_leaves_another_databases_desks_orders_working(tmp_path: Path) -> None:
+    """A desk on the same account keeps its audit in another database (its session is not in
+    this store): this kill cancels this desk's orders and leaves that desk's limit buy
+    working, saying so; an order of a session this store holds is cancelled as before."""
+    with running_sandbox(faults="partial_rate=1.0") as sb:
+        trading = client(sb)
+        session = alpaca_session(sb, tmp_path / "k.db", symbols=("SPY",))
+        try:
+            elsewhere = make_order_id("o7therdb", 3, "QQQ", "b0")
+            here = make_order_id(session.audit.session.key, 1, "IWM", "b0")  # a row-less one
+            for cid, symbol in ((elsewhere, "QQQ"), (here, "IWM")):
+                trading.submit_order(
+                    LimitOrderRequest(
+                        symbol=symbol,
+                        qty=1,
+                        side="buy",
+                        time_in_force="gtc",
+                        limit_price=1.0,
+                        client_order_id=cid,
+                    )
+                )
+            event = _kill(session)
+            assert _status(trading, elsewhere) in ("new", "accepted")
+            assert _status(trading, here) == "canceled"
+            assert "1 order(s) of tui-trader sessions on another database left working" in (
+                event.action_taken
+            )
+        finally:
+            session.broker.close()

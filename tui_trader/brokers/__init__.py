@@ -27,6 +27,29 @@ class Throttled(BrokerError):
     never received; a session skips the cycle (and says so) rather than halting."""
 
 
+class Partial(list[Order]):
+    """A listing of orders the broker could not give whole (more orders than the listing's
+    bound): the orders seen, and in plain words what was not seen and what to do. A money
+    path that gets one fails closed: no new orders on a partial view of what is working."""
+
+    def __init__(self, orders: list[Order], unseen: str, again: bool = False) -> None:
+        """``again``: asking once more may see further (a halt's cancels took orders off
+        the listing), so a halt acts on it again at the next cycle."""
+        super().__init__(orders)
+        self.unseen = unseen
+        self.again = again
+
+
+def unseen(orders: list[Order]) -> str:
+    """What a listing could not see ('' when it is whole)."""
+    return orders.unseen if isinstance(orders, Partial) else ""
+
+
+def see_further(orders: list[Order]) -> bool:
+    """Whether a partial listing may see further when asked again (``Partial.again``)."""
+    return isinstance(orders, Partial) and orders.again
+
+
 class Broker(Protocol):
     """Where orders go and where account, positions and fills come from."""
 
@@ -45,13 +68,15 @@ class Broker(Protocol):
         ...
 
     def open_orders(self) -> list[Order]:
-        """Orders that may still fill."""
+        """Orders that may still fill; a ``Partial`` listing when the broker could not list
+        them all (the desk then sends no new orders)."""
         ...
 
     def orders_since(self, after: datetime) -> list[Order]:
         """The account's orders placed after ``after``, open or closed (a pair as one order):
         where start-up reconciliation looks for the desk's own orders whose audit rows were
-        lost. Empty when the account cannot hold an order from before this process."""
+        lost. Empty when the account cannot hold an order from before this process; a
+        ``Partial`` listing when older ones were not listed."""
         ...
 
     def working_symbols(self, ignore: Callable[[Order], bool] | None = None) -> set[str]:
@@ -92,7 +117,8 @@ class Broker(Protocol):
     def cancel_all(self, keep: Callable[[Order], bool] | None = None) -> list[Order]:
         """Cancel every open order on the account but those ``keep`` is true for (a halt
         keeps protective exits and orders placed outside the desk: ``engine.halt_keeps``);
-        return this session's among them as cancelled."""
+        return this session's among them as cancelled (a ``Partial`` list when the broker's
+        listing could not see every open order: some may still be working)."""
         ...
 
     def trading_ready(self) -> str | None:

@@ -7,7 +7,10 @@ that must leave some orders working (other desks' protective exits, the user's o
 account's open orders afresh (not the cached list ``open_orders`` may give while the stream is
 up: an order placed a moment ago must be seen to be kept) and cancels the others one by one;
 when the listing holds nothing to keep, one "cancel all" still does it in one request. The
-listing and each cancel go through the request budget's priority lane, ahead of reads.
+listing goes page by page past Alpaca's 500 (``brokers.alpaca_pages``), each page's cancels
+sent before the next page is asked for; past the listing's bound the halt cancels what it saw
+and says that it could not see the rest. The listing and each cancel go through the request
+budget's priority lane, ahead of reads.
 """
 
 from __future__ import annotations
@@ -16,8 +19,10 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from tui_trader.brokers import Partial
 from tui_trader.brokers.alpaca_calls import classify, with_retries
 from tui_trader.brokers.alpaca_orders import to_domain_order
+from tui_trader.brokers.alpaca_pages import LIST_BOUND, LIST_PAGE, OrderPages
 from tui_trader.core.orders import Order, OrderStatus
 
 if TYPE_CHECKING:
@@ -42,12 +47,14 @@ def cancel_by_id(broker: AlpacaBroker, broker_id: str, what: str) -> bool:
 
 def cancel_all(broker: AlpacaBroker, keep: Callable[[Order], bool] | None) -> list[Order]:
     """Cancel the account's open orders (all of them without ``keep``; with it, every one it
-    is false for); return the orders we track among them as cancelled."""
+    is false for); return the orders we track among them as cancelled: a ``Partial`` list
+    when the listing could not see every open order (``brokers.alpaca_pages``)."""
+    unseen = ""
     if keep is None:
         ids = _cancel_every(broker)
     else:
         with broker.budget.urgent():  # the listing is the cancel's first step
-            ids = _cancel_all_but(broker, keep)
+            ids, unseen = _cancel_all_but(broker, keep)
     cancelled = []
     for tracked in broker._tracked.values():
         order = tracked.order
@@ -55,7 +62,8 @@ def cancel_all(broker: AlpacaBroker, keep: Callable[[Order], bool] | None) -> li
             tracked.order = replace(order, status=OrderStatus.CANCELED, cancel_pending=True)
             broker._unconfirmed.add(order.client_order_id)
             cancelled.append(tracked.order)
-    return cancelled
+    # cancelled orders leave the listing: asked again, it reaches further
+    return Partial(cancelled, unseen, again=bool(ids)) if unseen else cancelled
 
 
 def _cancel_every(broker: AlpacaBroker) -> set[str]:
@@ -64,22 +72,42 @@ def _cancel_every(broker: AlpacaBroker) -> set[str]:
     return {str(r.id) for r in responses or [] if getattr(r, "status", 200) in (200, 204)}
 
 
-def _cancel_all_but(broker: AlpacaBroker, keep: Callable[[Order], bool]) -> set[str]:
-    """The open orders listed afresh, each cancelled unless kept; the ids cancelled. When
-    nothing listed is kept, one "cancel all" does it (one request however many there are:
-    the kill switch on an account whose request budget is nearly spent)."""
+def _cancel_all_but(broker: AlpacaBroker, keep: Callable[[Order], bool]) -> tuple[set[str], str]:
+    """The open orders listed afresh, page by page, each cancelled unless kept; the ids
+    cancelled, and what the listing could not see ('' when it saw everything). When the
+    listing is one page and nothing on it is kept, one "cancel all" does it (one request
+    however many there are: the kill switch on an account whose request budget is nearly
+    spent). Longer listings cancel each page's orders before the next page is asked for."""
     from alpaca.trading.enums import QueryOrderStatus
-    from alpaca.trading.requests import GetOrdersRequest
 
-    # nested: an OCO's stop leg comes under its parent and goes with it
-    request = GetOrdersRequest(status=QueryOrderStatus.OPEN, limit=500, nested=True)
-    listed = broker._read("listing open orders", broker.client.get_orders, filter=request)
-    doomed = [(str(raw.id), to_domain_order(raw)) for raw in listed]
-    doomed = [(broker_id, order) for broker_id, order in doomed if not keep(order)]
-    if len(doomed) == len(listed):
-        return _cancel_every(broker)
-    ids = set()
-    for broker_id, order in doomed:
-        if cancel_by_id(broker, broker_id, f"cancelling order {order.client_order_id}"):
-            ids.add(broker_id)
-    return ids
+    def read(request: object) -> list[object]:
+        return broker._read("listing open orders", broker.client.get_orders, filter=request)
+
+    pages = OrderPages(read, QueryOrderStatus.OPEN)
+    ids: set[str] = set()
+    listed = False
+    for page in pages:
+        doomed = [(str(raw.id), to_domain_order(raw)) for raw in page]
+        doomed = [(broker_id, order) for broker_id, order in doomed if not keep(order)]
+        if not listed and len(page) < LIST_PAGE and len(doomed) == len(page):
+            return _cancel_every(broker), ""  # the whole listing, nothing on it kept
+        listed = True
+        for broker_id, order in doomed:
+            if cancel_by_id(broker, broker_id, f"cancelling order {order.client_order_id}"):
+                ids.add(broker_id)
+    if not listed and not pages.cut:
+        return _cancel_every(broker), ""  # nothing listed: nothing to keep either
+    if not pages.cut:
+        return ids, ""
+    said = (
+        f"the account has more open orders than a halt can list ({pages.count:,} seen, at "
+        f"most {LIST_BOUND:,}): older ones, the desk's among them, may still be working"
+    )
+    if ids:  # the cancelled leave the listing: the next look reaches further
+        return ids, said + (
+            "; the halt tries again next cycle (cancel them at the broker if they must stop now)"
+        )
+    return ids, said + (
+        "; every order it saw is one a halt keeps, so it cannot reach older ones: cancel the "
+        "desk's older orders (client ids tt-...) at the broker"
+    )

@@ -15,9 +15,10 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from tui_trader.brokers import BrokerError, Throttled
+from tui_trader.brokers import BrokerError, Partial, Throttled
 from tui_trader.brokers.alpaca_calls import CallPolicy, classify, with_retries
 from tui_trader.brokers.alpaca_orders import to_domain_order
+from tui_trader.brokers.alpaca_pages import LIST_BOUND, OrderPages
 from tui_trader.brokers.alpaca_stream import TradeUpdateFeed
 from tui_trader.core.domain import Account, Position
 from tui_trader.core.orders import Order
@@ -27,10 +28,6 @@ if TYPE_CHECKING:
     from tui_trader.brokers.alpaca import _Tracked
 
 CLOCK_TTL = timedelta(seconds=30)
-LIST_PAGE = 500
-"""Orders per page of a listing (Alpaca's most)."""
-LIST_PAGES = 10
-"""Pages read at most when looking for orders whose rows were lost."""
 OPEN_ORDERS_TTL = 30.0
 """Seconds a REST list of open orders stands in while the stream reports our own orders."""
 
@@ -44,6 +41,8 @@ class AlpacaReads:
     require_open_market: bool
     _stop: threading.Event
     _open_cache: tuple[float, list[Order]] | None
+    _open_unseen: str = ""
+    """Why the last listing of open orders was not whole ('' when it was)."""
     _tracked: dict[str, _Tracked]
     _last: dict[str, float]
     _clock: tuple[datetime, Any] | None
@@ -82,14 +81,15 @@ class AlpacaReads:
         return out
 
     def open_orders(self) -> list[Order]:
-        """Orders Alpaca still works (a pair's legs folded into their parent).
+        """Orders Alpaca still works (a pair's legs folded into their parent), page by page
+        (``brokers.alpaca_pages``); past the bound a ``Partial`` listing, and no new orders
+        until a listing is whole again (``trading_ready``).
 
         While the trade-updates stream is up and synced, our own orders' states come from it,
         so the REST list (for orders placed elsewhere on the account) is read at most every
         ``OPEN_ORDERS_TTL`` seconds: one request a cycle fewer under the rate limit.
         """
         from alpaca.trading.enums import QueryOrderStatus
-        from alpaca.trading.requests import GetOrdersRequest
 
         now = time.monotonic()
         feed = self.feed
@@ -100,43 +100,35 @@ class AlpacaReads:
                 listed.pop(cid, None)
                 if tracked.order.status.is_open:
                     listed[cid] = tracked.order
-            return list(listed.values())
-        # nested: an OCO's stop leg comes under its parent, not as an order of its own
-        request = GetOrdersRequest(status=QueryOrderStatus.OPEN, limit=500, nested=True)
-        orders = self._read("listing open orders", self.client.get_orders, filter=request)
-        found = [to_domain_order(o) for o in orders]
+            return _partial(list(listed.values()), self._open_unseen)
+        pages = OrderPages(self._lister("listing open orders"), QueryOrderStatus.OPEN)
+        found = [to_domain_order(raw) for page in pages for raw in page]
+        self._open_unseen = open_unseen(pages.count) if pages.cut else ""
         self._open_cache = (now, found)
-        return found
+        return _partial(found, self._open_unseen)
 
     def orders_since(self, after: datetime) -> list[Order]:
         """The account's orders submitted after ``after``, open or closed, a pair's legs
-        folded into their parent: pages of ``LIST_PAGE`` newest first, each ending where the
-        last began (an order at that very instant comes twice and is kept once), at most
-        ``LIST_PAGES`` of them (start-up reconciliation's look for lost rows)."""
-        from alpaca.common.enums import Sort
+        folded into their parent, page by page (``brokers.alpaca_pages``): start-up
+        reconciliation's look for lost rows. Past the bound a ``Partial`` listing, which
+        says the older orders were not looked at (before, they were dropped in silence)."""
         from alpaca.trading.enums import QueryOrderStatus
-        from alpaca.trading.requests import GetOrdersRequest
 
-        found: dict[str, Order] = {}
-        until: datetime | None = None
-        for _ in range(LIST_PAGES):
-            request = GetOrdersRequest(
-                status=QueryOrderStatus.ALL,
-                limit=LIST_PAGE,
-                after=after,
-                until=until,
-                direction=Sort.DESC,
-                nested=True,
+        pages = OrderPages(self._lister("listing recent orders"), QueryOrderStatus.ALL, after)
+        found = [to_domain_order(raw) for page in pages for raw in page]
+        if pages.cut:
+            since = after.astimezone(UTC)
+            return Partial(
+                found,
+                f"only the newest {pages.count:,} orders since {since:%Y-%m-%d %H:%M} UTC were "
+                f"looked at (a listing reads at most {LIST_BOUND:,}): lost rows among older "
+                "ones were not looked for",
             )
-            page = self._read("listing recent orders", self.client.get_orders, filter=request)
-            fresh = [o for o in page if str(o.id) not in found]
-            for raw in fresh:
-                found[str(raw.id)] = to_domain_order(raw)
-            times = [o.submitted_at or o.created_at for o in page]
-            if len(page) < LIST_PAGE or not fresh or None in times:
-                break
-            until = min(times) + timedelta(microseconds=1)
-        return list(found.values())
+        return found
+
+    def _lister(self, what: str) -> Any:
+        """One page's read of ``GET /v2/orders``, with deadline and bounded retries."""
+        return lambda request: self._read(what, self.client.get_orders, filter=request)
 
     def get_order(self, client_order_id: str) -> Order | None:
         """The order under this client id, or None if Alpaca does not have it (404) now.
@@ -187,6 +179,8 @@ class AlpacaReads:
             return "the trade-updates stream is down: no new orders until it reconnects"
         if self.feed is not None and self.feed.connects != self._synced_connects:
             return "missed fills are being back-filled after a stream reconnect"
+        if self._open_unseen:
+            return self._open_unseen
         if self.require_open_market:
             clock = self.market_clock()
             if not clock.is_open:
@@ -196,6 +190,20 @@ class AlpacaReads:
                 wait = _countdown(clock.next_open - now)
                 return f"market closed: no market orders until the next open ({opens}, in {wait})"
         return None
+
+
+def open_unseen(count: int) -> str:
+    """Why new orders wait while the account's open orders cannot all be listed."""
+    return (
+        f"the account has more open orders than the desk can list ({count:,} seen, at most "
+        f"{LIST_BOUND:,}): what is working cannot be told, so no new orders until fewer are "
+        "open (cancel stale orders at the broker)"
+    )
+
+
+def _partial(orders: list[Order], unseen: str) -> list[Order]:
+    """``orders`` as a ``Partial`` listing when something was not seen."""
+    return Partial(orders, unseen) if unseen else orders
 
 
 def _countdown(left: timedelta) -> str:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from tui_trader.brokers import Broker
+from tui_trader.brokers import Broker, see_further
 from tui_trader.core.domain import Position, RiskEvent
 from tui_trader.core.orders import Order, OrderRequest, OrderStatus, Side
 from tui_trader.engine.waits import BROKER_ERROR
@@ -144,8 +144,10 @@ class SessionHalts:
         self, events: list[RiskEvent], positions: dict[str, Position], market_time: datetime
     ) -> list[RiskEvent]:
         """Cancel open orders and, if asked, flatten; say so in the halt event's action.
-        Until both went through (a ``BrokerError`` may interrupt them), the halt stays
-        unfinished and the next cycle acts on it again."""
+        Until both went through (a ``BrokerError`` may interrupt them), or while the
+        broker's listing could not see every open order and asking again may see further
+        (its cancels took orders off it), the halt stays unfinished and the next cycle acts
+        on it again."""
         flatten = self.config.flatten_on_halt or self._flatten_requested
         self._halt_unfinished = True
         cancelled, left = self._cancel_for_halt(flatten)
@@ -161,7 +163,8 @@ class SessionHalts:
             action += f"; flattening {closing} position(s)"
             if spared:
                 action += f"; left open, not the desk's: {', '.join(spared)}"
-        self._flatten_requested = self._halt_unfinished = False
+        self._flatten_requested = False
+        self._halt_unfinished = see_further(cancelled)  # orders past the listing: again
         out = []
         for event in events:
             said = event.halts or event.event_type == HALT_ADOPTED  # whose halt this acts on

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from tui_trader.brokers import Broker
+from tui_trader.brokers import Broker, unseen
 from tui_trader.core.domain import Position, RiskEvent
 from tui_trader.core.order_ids import read_order_id
 from tui_trader.core.orders import Fill, Order, fill_increment
@@ -68,6 +68,17 @@ def find_lost_orders(
     if since is None:
         return found  # nothing in this store on this account: no order can be the desk's
     listed = broker.orders_since(since)
+    if unseen(listed):  # past the listing's bound: said, never dropped in silence
+        found.events.append(
+            RiskEvent(
+                RECONCILIATION,
+                float(len(listed)),
+                0.0,
+                "older orders not looked at: one among them whose row was lost stays another "
+                "program's (compare the broker's orders with the History screen if in doubt)",
+                detail=f"the look for orders whose audit rows were lost: {unseen(listed)}",
+            )
+        )
     if not listed:
         return found
     shaped = {o.client_order_id: o for o in listed if read_order_id(o.client_order_id)}

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from tui_trader.brokers import unseen
 from tui_trader.core.domain import Position, RiskEvent
 from tui_trader.core.orders import Order, OrderRequest, OrderStatus, OrderType, Side, TimeInForce
 from tui_trader.risk.holdings import NOTHING, holdings
@@ -245,7 +246,12 @@ class ManualOrders:
     ) -> bool:
         """The strategies' gate and audit path for one manual order; False if its fate is in
         doubt (trading is then halted)."""
-        book = holdings(self.broker.positions(), self.broker.open_orders())
+        working = self.broker.open_orders()
+        if unseen(working):  # the gate counts working orders: not on a partial view
+            what = f"manual {request.side} {request.qty:g} {request.symbol}"
+            events.append(self._refused(f"{what} not sent: {unseen(working)}", request.symbol))
+            return True
+        book = holdings(self.broker.positions(), working)
         holding = book.get(request.symbol, NOTHING)
         price = self.last_prices.get(request.symbol, 0.0)
         if request.side is Side.BUY:  # a buy may fill up to its limit (or about its stop)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from tui_trader.brokers import Broker, BrokerError
+from tui_trader.brokers import Broker, BrokerError, unseen
 from tui_trader.core.domain import Account, Position, RiskEvent, Signal
 from tui_trader.core.order_ids import make_order_id
 from tui_trader.core.orders import Order, OrderRequest, OrderStatus, Side
@@ -83,6 +83,8 @@ class OrderRouting(SendFence):
         cfg = self.config
         equity = account.equity
         working = self.broker.open_orders()
+        if unseen(working):  # the position limit counts working orders: not on a partial view
+            return 0, 0, [], [f"no new orders: {unseen(working)}"]
         book = holdings(positions, working)
         exits = self._exits_not_kept()  # once a cycle; such a symbol gets no order
         self.exit_holds.still(exits)  # an exit gone or changed: its next hold is said again

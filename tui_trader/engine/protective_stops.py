@@ -35,10 +35,10 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from tui_trader.brokers import BrokerError
+from tui_trader.brokers import BrokerError, unseen
 from tui_trader.core.domain import Bar, Position, RiskEvent
 from tui_trader.core.orders import Order, OrderClass, OrderRequest, OrderStatus, Side
-from tui_trader.engine.halt_keeps import HaltKeeps
+from tui_trader.engine.halt_keeps import HaltKeeps, store_sessions
 from tui_trader.risk.exits import describe, fits, plan_exit
 from tui_trader.risk.stops import PROTECTIVE_LEG, TrueRange, is_protective
 
@@ -354,12 +354,16 @@ class ProtectiveStops:
 
     def _cancel_for_halt(self, flatten: bool) -> tuple[list[Order], str]:
         """A halt's cancel and the words for what it left working. Without flattening: the
-        desk's orders but not the protective exits nor orders placed outside the desk
-        (``engine.halt_keeps``). Flattening: when protecting, the stops first, each
-        confirmed (the closing sells need their shares), then every other order."""
+        desk's orders (its store's sessions') but not the protective exits, orders placed
+        outside the desk, nor another database's desks' orders (``engine.halt_keeps``). A
+        listing that could not see every open order says so (``brokers.unseen``).
+        Flattening: when protecting, the stops first, each confirmed (the closing sells need
+        their shares), then every other order."""
         if not flatten:
-            keeps = HaltKeeps()
-            return self.broker.cancel_all(keep=keeps), keeps.said()
+            keeps = HaltKeeps(store_sessions(self.audit))
+            cancelled = self.broker.cancel_all(keep=keeps)
+            cut = unseen(cancelled)
+            return cancelled, keeps.said() + (f"; {cut}" if cut else "")
         if not self.protects:
             return self.broker.cancel_all(), ""
         out = []

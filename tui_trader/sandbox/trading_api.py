@@ -53,6 +53,9 @@ def get_orders(sb: Sandbox, req: Request, m: re.Match[str]) -> Reply:
     if status not in ("open", "closed", "all"):
         raise ApiError(422, 40010001, "invalid status")
     limit = req.int_param("limit", 50, 1, 500)
+    direction = req.query.get("direction") or "desc"
+    if direction not in ("asc", "desc"):  # the document's enum: never another order silently
+        raise ApiError(422, 40010001, "invalid direction")
     after = query_time(req.query.get("after"), "after")
     until = query_time(req.query.get("until"), "until")
     symbols = {s for s in req.query.get("symbols", "").upper().split(",") if s}
@@ -70,7 +73,7 @@ def get_orders(sb: Sandbox, req: Request, m: re.Match[str]) -> Reply:
         if (symbols and order.ticket.symbol not in symbols) or (side and order.ticket.side != side):
             continue
         chosen.append(order)
-    chosen.sort(key=lambda o: o.created_at, reverse=req.query.get("direction", "desc") == "desc")
+    chosen.sort(key=lambda o: o.created_at, reverse=direction == "desc")  # by submission time
     return 200, [order_json(o) for o in chosen[:limit]]
 
 
