@@ -191,3 +191,23 @@ def test_the_look_for_lost_rows_says_when_it_stopped_at_the_bound(
         assert "lost rows among older ones were not looked for" in unseen(cut)
     finally:
         session.broker.close()
+
+
+def test_live_status_says_when_it_could_not_list_every_open_order(
+    sandbox: SandboxHandle, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    """``live status`` counts and lists the open orders: past the listing's bound its count is
+    a floor, and it says so (before, "500 open order(s)" on an account with more, silently)."""
+    from tests.integration.alpaca_helpers import sandbox_env
+    from tui_trader.cli import main
+
+    _hand_orders(sandbox, LIST_PAGE + 2)
+    for name, value in sandbox_env(sandbox).items():
+        monkeypatch.setenv(name, value)
+    assert main(["live", "status"]) == 0
+    assert f"{LIST_PAGE + 2} open order(s)" in capsys.readouterr().out
+    monkeypatch.setattr(alpaca_pages, "LIST_PAGES", 1)
+    assert main(["live", "status"]) == 0
+    out = capsys.readouterr().out
+    assert f"{LIST_PAGE} open order(s)" in out
+    assert "NOT ALL SHOWN" in out and "more open orders than the desk can list" in out, out

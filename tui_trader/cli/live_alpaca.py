@@ -309,7 +309,7 @@ def _run(args: argparse.Namespace, mode: str, tag: str, title: str) -> int:
 
 def show_live_status(args: argparse.Namespace) -> int:
     """Account, positions, open orders, the market clock and the stored risk state."""
-    from tui_trader.brokers import BrokerError
+    from tui_trader.brokers import BrokerError, unseen
     from tui_trader.brokers.alpaca import AlpacaBroker
     from tui_trader.brokers.alpaca_calls import CallPolicy
 
@@ -348,6 +348,9 @@ def show_live_status(args: argparse.Namespace) -> int:
             f"  unrealized {p.unrealized_pnl:+,.2f}"
         )
     console.print(f"{len(positions)} position(s), {len(orders)} open order(s)")
+    missed = unseen(orders)
+    if missed:  # a listing cut at its bound: the count is a floor, said so
+        console.print(styled((" NOT ALL SHOWN ", "bold white on red"), f" {missed}"))
     for o in orders:
         console.print(f"  {o.client_order_id} {o.side} {o.qty:g} {o.symbol} {o.status}")
     if args.db:
