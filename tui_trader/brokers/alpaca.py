@@ -37,6 +37,7 @@ from tui_trader.brokers.alpaca_calls import (
 from tui_trader.brokers.alpaca_cancels import cancel_all, cancel_by_id
 from tui_trader.brokers.alpaca_config import AlpacaEndpoint
 from tui_trader.brokers.alpaca_contradictions import Contradictions
+from tui_trader.brokers.alpaca_memory import forget_finished
 from tui_trader.brokers.alpaca_orders import to_domain_order, to_request
 from tui_trader.brokers.alpaca_reads import AlpacaReads
 from tui_trader.brokers.alpaca_stream import TradeUpdateFeed
@@ -253,6 +254,7 @@ class AlpacaBroker(AlpacaReads):
                     self._synced_connects = connects
         else:
             self._poll_open()
+        forget_finished(self)  # a week's finished orders: only the newest are followed
         updates, self._updates = self._updates, []
         return updates
 

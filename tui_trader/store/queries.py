@@ -117,11 +117,14 @@ def pnl_by_day(
     snaps = AccountSnapshot.select(
         snap_day.alias("day"), AccountSnapshot.id, AccountSnapshot.equity
     ).where(AccountSnapshot.id.in_(last_ids.group_by(snap_day)))
-    # summed here, not by SQL: SQLite sums a hand-edited text as 0 and inf as inf, unseen
+    # summed here, not by SQL: SQLite sums a hand-edited text as 0 and inf as inf, unseen.
+    # The rows stream from the driver's cursor, each read as peewee would read it: a months-old
+    # desk's 200,000 trades were all held at once by peewee's row cache (~2.4 s, ~60 MB).
     trade_rows: dict[str, tuple[int, float | None]] = {}
-    for day_text, row_id, pnl in trades.tuples():
+    as_number = LiveTrade.pnl.python_value
+    for day_text, row_id, pnl in LiveTrade._meta.database.execute(trades):
         n, total = trade_rows.get(str(day_text), (0, 0.0))
-        value = shown(pnl, "live_trades", row_id, "pnl", notes)
+        value = shown(as_number(pnl), "live_trades", row_id, "pnl", notes)
         total = None if total is None or value is None else total + value
         trade_rows[str(day_text)] = (n + 1, total)
     equity = {
