@@ -146,7 +146,7 @@ class SetupScreen(StyledOnMount, Screen[None]):
             with Horizontal(classes="field", id="suspend-row"):  # Alpaca modes only
                 yield Label("Suspend on halt", classes="field-label")
                 yield Checkbox(
-                    "a halt also suspends the account (every process)",
+                    "a halt suspends the account (every process)",
                     bool(self.defaults.get("suspend_on_halt")),  # the settings file's
                     compact=True,
                     id="suspend",
