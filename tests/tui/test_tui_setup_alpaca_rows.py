@@ -79,10 +79,13 @@ async def test_tab_in_alpaca_paper_skips_the_local_rows_and_stops_on_suspend(
         stops = []
         while setup.focused.id != "start" and len(stops) < 60:
             await pilot.press("tab")
-            await pilot.pause()
-            stops.append(setup.focused.id)
-            region = setup.focused.region
-            assert region.y >= 1 and region.bottom <= 23, (setup.focused.id, region)
+            focused = setup.focused
+            stops.append(focused.id)
+            await wait_for(  # the form scrolls it into view (an animation)
+                pilot,
+                lambda focused=focused: focused.region.y >= 1 and focused.region.bottom <= 23,
+                f"{focused.id} on the screen",
+            )
         assert "replay_file" not in stops and "seed" not in stops and "data" not in stops
         assert stops[stops.index("flatten") + 1] == "suspend"
         assert stops[-1] == "start"
