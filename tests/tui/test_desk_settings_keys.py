@@ -106,10 +106,11 @@ def test_the_files_live_keys_reach_a_desks_alpaca_session(
     fields = setup_defaults(path)
     assert fields is not None
     note = carried_note(fields)
-    assert "suspend_on_halt True" in note and "ignore_market_hours True" in note
-    assert "timeout 30.0 s" in note and "start_cash" not in note  # on its field
-    assert fields["start_cash"] == "2500"
-    plan = validate(dict(fields, db="desk.db", mode="paper")).plan
+    assert "ignore_market_hours True" in note and "timeout 30.0 s" in note
+    assert "start_cash" not in note and "suspend_on_halt" not in note  # on its field, switch
+    assert fields["start_cash"] == "2500" and fields["suspend_on_halt"] == "on"
+    suspend = bool(fields["suspend_on_halt"])  # the switch's start, as the screen reads it
+    plan = validate(dict(fields, db="desk.db", mode="paper"), suspend_on_halt=suspend).plan
     assert plan is not None
     built = []
     monkeypatch.setattr(alpaca, "build_alpaca_session", lambda s, e, clock=None: built.append(s))

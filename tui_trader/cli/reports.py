@@ -320,13 +320,13 @@ def show_status(args: argparse.Namespace) -> int:
 
 def _session_label(market_time: object) -> str:
     """PRE / OPEN / AFTER / CLOSED for a stored market time, by the exchange calendar."""
-    from tui_trader.market.calendar import CalendarError, session_label
+    from tui_trader.market.calendar import CalendarError, label_once
     from tui_trader.store.db import from_db_time
 
     when = from_db_time(market_time)  # type: ignore[arg-type]
     if when is None:
         return "session unknown"
     try:
-        return f"session {session_label(when)}"
+        return f"session {label_once(when)}"
     except (CalendarError, ValueError):
         return "session unknown"

@@ -16,7 +16,7 @@ import bisect
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Protocol
 
@@ -32,6 +32,11 @@ REGULAR_CLOSE = time(16, 0)
 """The regular close; a session closing before it is an early close."""
 CALENDAR_START = date(1995, 1, 1)
 """The first day the loaded calendar covers (exchange-calendars covers a year ahead of today)."""
+AROUND = timedelta(days=7)
+"""How far either side of its day ``label_once`` builds the calendar."""
+ONCE_HORIZON = timedelta(days=300)
+"""How far past today ``label_once`` builds its few days: well inside exchange-calendars'
+default end (a year ahead of today), beyond which the whole calendar knows no session."""
 
 
 class CalendarError(ValueError):
@@ -228,6 +233,24 @@ def us_equity_calendar() -> ExchangeCalendar:
 def session_label(ts: datetime) -> SessionLabel:
     """PRE, OPEN, AFTER or CLOSED for a timezone-aware timestamp (US equities)."""
     return us_equity_calendar().session_label(ts)
+
+
+def label_once(ts: datetime) -> SessionLabel:
+    """``session_label(ts)`` for a command that labels one moment (``status``): built from the
+    days around ``ts`` (``AROUND``) instead of the whole calendar since 1995, which cost
+    ``status`` about 0.3 s of CPU more. The label is the same, as a label needs only its own
+    day's session. The whole calendar answers when it is loaded already, and for a day near
+    either end of its range (so that the answer stays the same there too)."""
+    moment = _utc(ts)
+    day = moment.astimezone(NEW_YORK).date()
+    first, last = day - AROUND, day + AROUND
+    if (
+        us_equity_calendar.cache_info().currsize
+        or first < CALENDAR_START
+        or last > date.today() + ONCE_HORIZON
+    ):
+        return session_label(moment)
+    return ExchangeCalendar.load(start=first, end=last).session_label(moment)
 
 
 def is_open(ts: datetime) -> bool:

@@ -20,7 +20,7 @@ from peewee import Field, FloatField, ModelSelect, fn
 from tui_trader.security.private_files import make_private_dir, open_private
 from tui_trader.store.liveness import shown_status
 from tui_trader.store.models import LiveFill, LiveOrder, LiveTrade, RiskEventRow, SessionRow
-from tui_trader.store.stored_numbers import shown
+from tui_trader.store.stored_numbers import readable, shown
 
 PAGE_SIZE = 100
 EXPORT_CHUNK = 5_000
@@ -185,14 +185,27 @@ def iter_rows(
 
 
 def export_csv(
-    view: str, filt: HistoryFilter, path: Path, sort: str = "Id", descending: bool = True
+    view: str,
+    filt: HistoryFilter,
+    path: Path,
+    sort: str = "Id",
+    descending: bool = True,
+    unreadable: dict[str, int] | None = None,
 ) -> int:
     """Write the whole filtered view (all pages) to ``path``; return the rows written.
 
     The rows go to a hidden file beside ``path`` that is renamed to it once complete: a file
     under the export's name is always whole (a spreadsheet or script watching the folder never
-    reads half an export), and a failed export leaves nothing behind."""
+    reads half an export), and a failed export leaves nothing behind.
+
+    A stored number nobody can read (a hand edit: ``inf``, text, ``1e308``; see
+    ``stored_numbers``) is written as an empty cell, as the screen shows "-": written raw, a
+    spreadsheet summed ``1e308`` into a column's total or read ``inf`` as a number. Each such
+    cell is counted under its column's title in ``unreadable`` (when given), so that the export
+    says so (``export_said``); the database keeps the stored value."""
     _, columns = VIEWS[view]
+    numeric = [isinstance(c.field, FloatField) for c in columns]
+    counts = {} if unreadable is None else unreadable
     make_private_dir(path.parent)
     part = path.with_name(f".{path.name}.part")
     count = 0
@@ -201,13 +214,32 @@ def export_csv(
             writer = csv.writer(fh)
             writer.writerow([c.title for c in columns])
             for row in iter_rows(view, filt, sort, descending):
-                writer.writerow(["" if v is None else v for v in row])
+                cells = []
+                for is_number, column, value in zip(numeric, columns, row, strict=True):
+                    if is_number and value is not None and readable(value) is None:
+                        counts[column.title] = counts.get(column.title, 0) + 1
+                        value = None
+                    cells.append("" if value is None else value)
+                writer.writerow(cells)
                 count += 1
         os.replace(part, path)
     except BaseException:
         part.unlink(missing_ok=True)
         raise
     return count
+
+
+def export_said(count: int, path: Path, unreadable: dict[str, int]) -> str:
+    """What an export says: its rows and file, and the cells it left empty (``export_csv``'s
+    ``unreadable``: each column's count)."""
+    said = f"Exported {count:,} rows to {path}"
+    if unreadable:
+        columns = ", ".join(f"{title} {n:,}" for title, n in unreadable.items())
+        said += (
+            f"\n{sum(unreadable.values()):,} hand-edited number(s) nobody can read left empty"
+            f" ({columns}); the database keeps them as stored, and History names their rows"
+        )
+    return said
 
 
 def sessions(limit: int = 50) -> list[tuple[int, str, str, str, str]]:

@@ -48,8 +48,19 @@ NAV_BINDINGS = [
         id="setup",
         tooltip="Set up a new session (when none is running)",
     ),
+    Binding(
+        "escape",
+        "back",
+        "Back",
+        id="back",
+        show=False,  # no room in the footer at 80 columns; f1 lists it
+        tooltip="From history, report or fleet: back to the dashboard or setup",
+    ),
 ]
-"""The App's keys for moving between screens (the f-keys), in the footer's order."""
+"""The App's keys for moving between screens (the f-keys, escape), in the footer's order."""
+
+BROWSED = ("history", "report", "fleet")
+"""The screens Escape leaves, back to the dashboard or setup they were opened from."""
 
 
 class Navigation:
@@ -59,6 +70,9 @@ class Navigation:
     monitor: object | None
     fleet_only: bool
     running: bool
+    current_mode: str
+    _back_to = "dashboard"
+    """Where Escape on a ``BROWSED`` screen goes: the dashboard or setup it was opened from."""
 
     def action_help(self) -> None:
         """Show the key list."""
@@ -71,15 +85,31 @@ class Navigation:
 
     def action_show_history(self) -> None:
         """Go to the history browser."""
-        self.switch_mode("history")
+        self._browse("history")
 
     def action_show_report(self) -> None:
         """Go to the Report screen."""
-        self.switch_mode("report")
+        self._browse("report")
 
     def action_show_fleet(self) -> None:
         """Go to the Fleet screen: every session on the database."""
-        self.switch_mode("fleet")
+        self._browse("fleet")
+
+    def _browse(self, mode: str) -> None:
+        """Switch to ``mode``, one of ``BROWSED``, remembering the dashboard or setup left."""
+        if self.current_mode in ("dashboard", "setup"):
+            self._back_to = self.current_mode
+        self.switch_mode(mode)
+
+    def action_back(self) -> None:
+        """Escape on History, Report or Fleet: back to the dashboard or setup it was opened
+        from (setup only while it is available). Escape did nothing there, and at 80 columns
+        their footers have no room left for f2. Nothing elsewhere, nor where Fleet is the one
+        screen (``live monitor --all``); a dialog's or an open list's own Escape comes first."""
+        if self.current_mode not in BROWSED or self.fleet_only:
+            return
+        setup = self._back_to == "setup" and not self.running and self.monitor is None
+        self.switch_mode("setup" if setup else "dashboard")
 
     def _session_key(self) -> str | None:
         """The key of the session on the desk (the Report screen opens on it)."""

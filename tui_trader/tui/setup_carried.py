@@ -20,7 +20,6 @@ CARRIED: dict[str, tuple[str, Any]] = {
     "allocation": ("allocation_pct", float),
     "requests_per_minute": ("requests_per_minute", float),
     "timeout": ("timeout", float),
-    "suspend_on_halt": ("suspend_on_halt", bool),
     "ignore_market_hours": ("ignore_market_hours", bool),
     "snapshot_every": ("snapshot_every", int),
     "commit_every": ("commit_every", int),
@@ -42,7 +41,7 @@ OPS = ("slippage_alert_bps", "backup_dir")
 """Carried settings of the session's alerts and backups (``OpsSettings``)."""
 POLICY = ("deadline", "retries")
 """Carried settings of how hard an alert is tried (``AlertPolicy``)."""
-SWITCHES = ("flatten_on_halt", "adopt_positions")
+SWITCHES = ("flatten_on_halt", "adopt_positions", "suspend_on_halt")
 """Settings-file keys that set a switch of the form."""
 READINESS = ("min_iterations", "min_pnl", "min_days", "max_drawdown_seen", "max_halts")
 """``live trading``'s readiness bar (``ops.readiness.BAR_OPTIONS``): the desk's "Alpaca live"
@@ -75,7 +74,7 @@ def carried_note(values: dict[str, str]) -> str:
 
 
 _LOCAL = ("slippage_bps", "commission_per_share", "commission_min", "fractional", "allow_short")
-_ALPACA = ("requests_per_minute", "suspend_on_halt", "ignore_market_hours")
+_ALPACA = ("requests_per_minute", "ignore_market_hours")
 _NOTE = {
     "timeout": "timeout {v} s",
     **{key: "{k} {v} (local)" for key in (*_LOCAL, "snapshot_every", "commit_every")},

@@ -215,18 +215,24 @@ def validate(
     adopt_positions: bool = False,
     live_enabled: bool = False,
     live_confirmed: bool = False,
+    suspend_on_halt: bool = False,
 ) -> FormResult:
     """Check every field; a plan only when all are valid and the mode can run in this build.
-    ``adopt_positions`` counts for the Alpaca modes only (only this session moves a local
-    account: there is nothing to adopt)."""
+    ``adopt_positions`` and ``suspend_on_halt`` (``--suspend-on-halt``: a halt also sets the
+    account's ``suspend_trade``) count for the Alpaca modes only (only this session moves a
+    local account: there is nothing to adopt nor to suspend). The data source, replay file and
+    seed are the local offline market's: an Alpaca session trades on Alpaca's data, so they are
+    not checked for it (a replay source chosen for a local session kept an Alpaca session from
+    starting until a file it would never read was found)."""
     errors: dict[str, str] = {}
     mode = values.get("mode", "local")
+    local = mode == "local"
     symbols = _check(errors, "symbols", symbols_arg, values["symbols"])
     interval = _check(errors, "interval", parse_interval, values["interval"])
     period = _check(errors, "period", parse_period, values["period"])
     iterations = _check(errors, "iterations", non_negative_int, values["iterations"])
     every = _check(errors, "every", non_negative_float, values["every"])
-    seed = _check(errors, "seed", integer, values["seed"])  # as --seed: ASCII digits
+    seed = _check(errors, "seed", integer, values["seed"]) if local else None  # as --seed
     db = _check(errors, "db", _db, values["db"])
     limits = {
         name: _check(errors, name, percent, values[name])
@@ -255,7 +261,7 @@ def validate(
         start_cash = _check(errors, "start_cash", cash_arg, values["start_cash"])  # at least a cent
     else:  # Alpaca: 'live paper --start-cash', the most traded; empty: the whole equity
         capital = _optional(errors, "start_cash", cash_arg, values["start_cash"])
-    data = values.get("data", "sim")
+    data = values.get("data", "sim") if local else "sim"
     if data == "replay":
         file = values.get("replay_file", "").strip()
         errors.update(_replay_file(file))
@@ -291,8 +297,7 @@ def validate(
         interval=interval.text,
         period=period.text,
         start_cash=start_cash or 100_000.0,
-        data=data,
-        seed=seed,
+        **({"data": data, "seed": seed} if local else {}),
         limits=RiskLimits(
             max_drawdown_pct=limits["max_drawdown"],
             max_daily_loss_pct=limits["max_daily_loss"],
@@ -300,6 +305,7 @@ def validate(
             max_orders_per_day=max_orders,
         ),
         flatten_on_halt=flatten_on_halt,
+        suspend_on_halt=suspend_on_halt and not local,
         stop_loss=stop_loss,
         take_profit_pct=take_profit,
         learning=learning,

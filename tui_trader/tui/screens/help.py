@@ -21,6 +21,8 @@ KEYS_TEXT = """\
   [b]ctrl+r[/b]   resume a halted session (asks first; refused while
            the risk state forbids it)
   [b]f1[/b] this help   [b]f2[/b] dashboard   [b]f3[/b] history   [b]f4[/b] setup
+  [b]escape[/b]   from history, report or fleet: back to the dashboard
+           (or to setup, when opened from it)
   [b]f9[/b]       report: return, Sharpe, drawdown, trades, charts
   [b]f12[/b]      fleet: every session on this database (other
            processes and machines too)

@@ -390,11 +390,13 @@ class HistoryScreen(StyledOnMount, Screen[None]):
     def _export(
         self, view: str, filt: browse.HistoryFilter, sort: str, desc: bool, path: Path
     ) -> None:
-        """Stream the rows to CSV in chunks, then say where the file is."""
+        """Stream the rows to CSV in chunks, then say where they are and what was left empty."""
         db = ensure_database(self.db_path)
+        empty: dict[str, int] = {}  # unreadable numbers by column (``browse.export_csv``)
         try:
-            count = browse.export_csv(view, filt, path, sort, desc)
+            count = browse.export_csv(view, filt, path, sort, desc, empty)
         finally:
             db.close()
+        said, level = browse.export_said(count, path, empty), "warning" if empty else "information"
         with contextlib.suppress(RuntimeError):  # the app may have closed meanwhile
-            self.app.call_from_thread(self.notify, f"Exported {count:,} rows to {path}")
+            self.app.call_from_thread(self.notify, said, severity=level, markup=False)

@@ -80,9 +80,9 @@ class SetupScreen(StyledOnMount, Screen[None]):
         self.live_enabled = live_enabled
         self.skip_readiness = skip_readiness
         self.live_confirmed = False
-        self._warned_adopt = False
-        """Whether the live warning the user confirmed said that positions are adopted: the
-        confirmation holds only while the form still says the same."""
+        self._warned = (False, False)
+        """Whether the live warning the user confirmed said that positions are adopted and that
+        a halt suspends the account: the confirmation holds only while the form says the same."""
         self._mode = "local"
         self.result = FormResult(None, {})
         self._checked = False
@@ -144,6 +144,14 @@ class SetupScreen(StyledOnMount, Screen[None]):
                     compact=True,
                     id="flatten",
                 )
+            with Horizontal(classes="field", id="suspend-row"):  # Alpaca modes only
+                yield Label("Suspend on halt", classes="field-label")
+                yield Checkbox(
+                    "a halt suspends the account (every process)",
+                    bool(self.defaults.get("suspend_on_halt")),  # the settings file's
+                    compact=True,
+                    id="suspend",
+                )
             with Horizontal(id="start-row"):
                 yield Button("Start session", id="start", variant="success")
                 yield Static("", id="form-summary", markup=False)
@@ -198,13 +206,14 @@ class SetupScreen(StyledOnMount, Screen[None]):
     def revalidate(self) -> FormResult:
         """Validate, show each reason beside its field, and enable Start only when all is well."""
         self.live_enabled = self.query_one("#enable-live", Checkbox).value
-        adopt = self.query_one("#adopt", Checkbox).value
+        adopt, suspend = self._warned_switches()
         self.result = validate(
             self.values(),
             flatten_on_halt=self.query_one("#flatten", Checkbox).value,
             adopt_positions=adopt,
             live_enabled=self.live_enabled,
-            live_confirmed=self.live_confirmed and adopt == self._warned_adopt,
+            live_confirmed=self.live_confirmed and (adopt, suspend) == self._warned,
+            suspend_on_halt=suspend,
         )
         errors = self.result.errors
         for name in [n for n, _, _ in TEXT_FIELDS] + ["mode", "data", "weights"]:
@@ -216,6 +225,9 @@ class SetupScreen(StyledOnMount, Screen[None]):
         mode = values["mode"]
         self.query_one("#data-row").display = mode == "local"  # Alpaca modes use Alpaca's data
         self.query_one("#adopt-row").display = mode != "local"  # a local account has no outside
+        self.query_one("#suspend-row").display = mode != "local"  # ... and no account to suspend
+        for name in ("replay_file", "seed"):  # the local offline market's (values kept)
+            self.query_one(f"#{name}-row").display = mode == "local"
         label, hint = CASH_LABELS["local" if mode == "local" else "alpaca"]
         self.query_one("#start_cash-row Label", Label).update(label)
         self.query_one("#start_cash", Input).placeholder = hint
@@ -255,18 +267,22 @@ class SetupScreen(StyledOnMount, Screen[None]):
             self.live_confirmed = False
         elif self.query_one("#enable-live", Checkbox).value and not self.live_confirmed:
             limits = self._limits_or_defaults()
-            adopt = self.query_one("#adopt", Checkbox).value
+            switches = self._warned_switches()
 
             def answered(confirmed: bool | None) -> None:
                 self.live_confirmed = bool(confirmed)
-                self._warned_adopt = adopt
+                self._warned = switches
                 if not confirmed:
                     self._mode = previous
                     self.query_one("#mode", Select).value = previous
                 self.revalidate()
 
-            self._warn_live(limits, adopt, answered)
+            self._warn_live(limits, switches[0], answered)
         self._recheck()
+
+    def _warned_switches(self) -> tuple[bool, bool]:
+        """The switches the live warning names: adopt positions, suspend on halt."""
+        return self.query_one("#adopt", Checkbox).value, self.query_one("#suspend", Checkbox).value
 
     def _warn_live(
         self, limits: RiskLimits, adopt: bool, answered: Callable[[bool | None], None]
@@ -282,28 +298,31 @@ class SetupScreen(StyledOnMount, Screen[None]):
             alpaca_status("live").url,
             adopt_positions=adopt,
             readiness=live_decision(typed_db(values), self.defaults, self.skip_readiness),
-            suspend_on_halt=values.get("suspend_on_halt") == "True",  # read as ``validate`` does
+            suspend_on_halt=self.query_one("#suspend", Checkbox).value,  # as the plan carries it
             capital=typed_capital(values),
         )
         self.app.push_screen(warning, answered)
 
     @on(Checkbox.Changed, "#adopt")
-    def _adopt_changed(self, event: Checkbox.Changed) -> None:
-        """Adopting positions changes what a live session may trade: after the live warning
-        was confirmed, changing it shows the warning again, saying so; cancelling it puts the
-        switch back as confirmed."""
-        if self._mode != "live" or not self.live_confirmed or event.value == self._warned_adopt:
+    @on(Checkbox.Changed, "#suspend")
+    def _warned_switch_changed(self) -> None:
+        """Adopting positions changes what a live session may trade, suspending on halt what a
+        halt does to the account: after the live warning was confirmed, changing either shows
+        the warning again, saying so; cancelling it puts the switches back as confirmed."""
+        switches = self._warned_switches()
+        if self._mode != "live" or not self.live_confirmed or switches == self._warned:
             return
-        adopt = event.value
 
         def answered(confirmed: bool | None) -> None:
             if confirmed:
-                self._warned_adopt = adopt
+                self._warned = switches
             else:
-                self.query_one("#adopt", Checkbox).value = self._warned_adopt
+                adopt, suspend = self._warned
+                self.query_one("#adopt", Checkbox).value = adopt
+                self.query_one("#suspend", Checkbox).value = suspend
             self.revalidate()
 
-        self._warn_live(self._limits_or_defaults(), adopt, answered)
+        self._warn_live(self._limits_or_defaults(), switches[0], answered)
 
     def _suggest_timing(self, previous: str, mode: str) -> None:
         """Swap untouched timing defaults between local (1d bars, 60d) and Alpaca (1m, 5d).
