@@ -200,7 +200,7 @@ async def test_the_cash_field_caps_an_alpaca_paper_session_as_start_cash_does(
             assert cash.value == "100000" and "local" in str(label.render())
             setup.query_one("#mode", Select).value = "paper"
             await wait_for(pilot, lambda: "Alpaca" in str(label.render()), "Alpaca's label")
-            assert cash.value == "" and "whole equity" in cash.placeholder
+            assert cash.value == "" and "empty = all" in cash.placeholder
             start = setup.query_one("#start", Button)
             await wait_for(pilot, lambda: not start.disabled, "Start with the whole equity")
             cash.value = "lots"

@@ -303,3 +303,37 @@ async def test_the_live_warning_says_the_limits_are_of_the_equity_cap(db_path, t
         body = app.screen.query_one("#dialog-body").region
         assert body.y >= 1 and body.bottom <= 23, body
         assert app.screen.query_one("#live-phrase", Input).region.bottom <= 23
+
+
+async def test_limits_edited_after_the_warning_are_named_again_before_live_starts(
+    db_path, monkeypatch
+) -> None:
+    """The real-money warning names the limits and the equity cap the session will run with.
+    Edited after it was confirmed (a 5% kill switch made 50%, a cap typed), Start went live on
+    the new terms without a word; now Start shows the warning again with them, and only its
+    confirmation starts the session."""
+    monkeypatch.setenv("APCA_API_KEY_ID", "PKTEST")
+    monkeypatch.setenv("APCA_API_SECRET_KEY", "not-shown")
+    app = make_app(db_path, live_enabled=True, skip_readiness=True)
+    started = []
+    async with app.run_test(size=SIZE) as pilot:
+        monkeypatch.setattr(app, "start_plan", started.append)
+        setup = app.screen
+        await _choose_live(app, pilot)
+        await _confirm_warning(app, pilot, setup)
+        setup.query_one("#max_drawdown", Input).value = "50"
+        setup.query_one("#start_cash", Input).value = "10000"
+        await pilot.pause()
+        setup.action_start()
+        await _warning_shown(app, pilot)
+        text = str(app.screen.query_one(".dialog-text", Static).render())
+        assert "max drawdown 50%" in text and "$10,000.00 equity cap" in text, text
+        assert started == [], "went live before the new terms were confirmed"
+        await _confirm_warning(app, pilot, setup)
+        await wait_for(pilot, lambda: started, "the live session started")
+        (plan,) = started
+        assert plan.mode == "live" and plan.settings.limits.max_drawdown_pct == 50.0
+        assert plan.settings.capital == 10_000.0
+        setup.action_start()  # the same terms again: no second warning
+        await pilot.pause()
+        assert len(started) == 2 and app.screen is setup

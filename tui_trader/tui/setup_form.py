@@ -63,7 +63,7 @@ LOCAL_CASH = "100000"
 equity), and the screen swaps them while the field is untouched."""
 CASH_LABELS = {
     "local": ("Starting cash (local)", "dollars"),
-    "alpaca": ("Equity cap (Alpaca)", "empty = the whole equity"),
+    "alpaca": ("Equity cap (Alpaca)", "empty = all; limits are % of cap"),
 }
 """The cash field's label and placeholder: a local account's starting cash, or for Alpaca
 ``live paper --start-cash``: trade as if the account held at most this much."""

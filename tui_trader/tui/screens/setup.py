@@ -29,7 +29,6 @@ from tui_trader.tui.setup_fields import DATA_LABELS, TEXT_FIELDS, WEIGHTS, choic
 from tui_trader.tui.setup_form import (
     CASH_LABELS,
     DEFAULTS,
-    LOCAL_CASH,
     MODE_LABELS,
     MODES,
     FormResult,
@@ -39,6 +38,7 @@ from tui_trader.tui.setup_form import (
     typed_limits,
     validate,
 )
+from tui_trader.tui.setup_suggest import suggest_cash, suggest_timing
 from tui_trader.tui.widgets.desk_footer import DeskFooter
 from tui_trader.tui.widgets.deskbar import DeskBar
 
@@ -81,6 +81,9 @@ class SetupScreen(StyledOnMount, Screen[None]):
         self.skip_readiness = skip_readiness
         self.live_confirmed = False
         self._warned = (False, False)
+        self._warned_terms: tuple[RiskLimits, float | None] | None = None
+        """The limits and equity cap the confirmed live warning named: a start with others
+        shows the warning again (it named what the session would risk)."""
         """Whether the live warning the user confirmed said that positions are adopted and that
         a halt suspends the account: the confirmation holds only while the form says the same."""
         self._mode = "local"
@@ -261,8 +264,10 @@ class SetupScreen(StyledOnMount, Screen[None]):
     def _mode_changed(self, event: Select.Changed) -> None:
         """Choosing live (when enabled) shows the warning; cancelling it goes back."""
         previous, self._mode = self._mode, str(event.value)
-        self._suggest_timing(previous, self._mode)
-        self._suggest_cash(previous, self._mode)
+        timing = self.query_one("#interval", Input), self.query_one("#period", Input)
+        suggest_timing(*timing, previous, self._mode)
+        if not self.defaults.get(CASH_SET):  # the settings file's start_cash stays
+            suggest_cash(self.query_one("#start_cash", Input), previous, self._mode)
         if self._mode != "live":
             self.live_confirmed = False
         elif self.query_one("#enable-live", Checkbox).value and not self.live_confirmed:
@@ -285,23 +290,34 @@ class SetupScreen(StyledOnMount, Screen[None]):
         return self.query_one("#adopt", Checkbox).value, self.query_one("#suspend", Checkbox).value
 
     def _warn_live(
-        self, limits: RiskLimits, adopt: bool, answered: Callable[[bool | None], None]
+        self,
+        limits: RiskLimits,
+        adopt: bool,
+        answered: Callable[[bool | None], None],
+        capital: float | None = None,
     ) -> None:
-        """Show the live-trading warning (the limits, what a halt does to the account, whether
-        positions are adopted, the paper record's verdict: when it refuses, the warning cannot
-        be confirmed)."""
+        """Show the live-trading warning (the limits and the equity cap, what a halt does to the
+        account, whether positions are adopted, the paper record's verdict: when it refuses,
+        the warning cannot be confirmed); a confirmation records the terms it named."""
         from tui_trader.tui.live_gate import live_decision
 
         values = self.values()
+        capital = capital if capital is not None else typed_capital(values)
+
+        def recorded(confirmed: bool | None) -> None:
+            if confirmed:
+                self._warned_terms = (limits, capital)
+            answered(confirmed)
+
         warning = LiveWarningScreen(
             limits,
             alpaca_status("live").url,
             adopt_positions=adopt,
             readiness=live_decision(typed_db(values), self.defaults, self.skip_readiness),
             suspend_on_halt=self.query_one("#suspend", Checkbox).value,  # as the plan carries it
-            capital=typed_capital(values),
+            capital=capital,
         )
-        self.app.push_screen(warning, answered)
+        self.app.push_screen(warning, recorded)
 
     @on(Checkbox.Changed, "#adopt")
     @on(Checkbox.Changed, "#suspend")
@@ -323,35 +339,6 @@ class SetupScreen(StyledOnMount, Screen[None]):
             self.revalidate()
 
         self._warn_live(self._limits_or_defaults(), switches[0], answered)
-
-    def _suggest_timing(self, previous: str, mode: str) -> None:
-        """Swap untouched timing defaults between local (1d bars, 60d) and Alpaca (1m, 5d).
-
-        An Alpaca session on daily bars would wait a whole day for its next decision; values
-        the user typed are left alone.
-        """
-        interval, period = self.query_one("#interval", Input), self.query_one("#period", Input)
-        local, alpaca = ("1d", "60d"), ("1m", "5d")
-        if previous == "local" and mode in ("paper", "live"):
-            old, new = local, alpaca
-        elif previous in ("paper", "live") and mode == "local":
-            old, new = alpaca, local
-        else:
-            return
-        if (interval.value, period.value) == old:
-            interval.value, period.value = new
-
-    def _suggest_cash(self, previous: str, mode: str) -> None:
-        """Swap the untouched cash field between a local session's default starting cash and
-        an Alpaca session's empty (the account's whole equity, as ``live paper`` without
-        ``--start-cash``). The settings file's ``start_cash`` and typed values stay."""
-        if self.defaults.get(CASH_SET):
-            return
-        field = self.query_one("#start_cash", Input)
-        if previous == "local" and mode in ("paper", "live") and field.value == LOCAL_CASH:
-            field.value = ""
-        elif previous in ("paper", "live") and mode == "local" and not field.value.strip():
-            field.value = LOCAL_CASH
 
     def _limits_or_defaults(self) -> RiskLimits:
         """The limits typed so far (the defaults where a field is invalid), for the warning."""
@@ -375,6 +362,15 @@ class SetupScreen(StyledOnMount, Screen[None]):
             self.notify("Fix the highlighted fields first.", severity="warning")
             return
         if plan.mode == "live":  # the gate again, on the database the session will write to
+            terms = (plan.settings.limits, plan.settings.capital)
+            if terms != self._warned_terms:  # edited since the warning: it names them again
+
+                def again(confirmed: bool | None) -> None:
+                    if confirmed:
+                        self.action_start()
+
+                self._warn_live(terms[0], plan.adopt_positions, again, capital=terms[1])
+                return
             from tui_trader.tui.live_gate import gated_plan
 
             plan, refused = gated_plan(plan, self.defaults, self.skip_readiness)
