@@ -78,6 +78,10 @@ class PgCluster:
         self.admin(f'CREATE DATABASE "{name}" OWNER {TRADER}')
         return name
 
+    def drop_database(self, name: str) -> None:
+        """Drop ``name``, ending any connection a test left open to it."""
+        self.admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
     def rows(self, database: str, sql: str) -> list[tuple]:
         """``sql``'s rows, read as the superuser from ``database``."""
         return self.admin(sql, database)

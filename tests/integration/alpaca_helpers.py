@@ -12,6 +12,7 @@ from tui_trader.core.clock import WallClock
 from tui_trader.engine.session import TradingSession
 from tui_trader.learning.setup import LearningSettings
 from tui_trader.risk.limits import RiskLimits
+from tui_trader.sandbox.sim_order import OPEN_STATUSES
 from tui_trader.sandbox.testing import SandboxHandle
 from tui_trader.session.alpaca import AlpacaSettings, build_alpaca_session
 from tui_trader.store.models import LiveFill, LiveOrder
@@ -88,25 +89,76 @@ def run_steps(sb: SandboxHandle, session: TradingSession, n: int) -> list[Any]:
 
 
 def settle(sb: SandboxHandle, session: TradingSession, timeout: float = 10.0) -> None:
-    """Record arriving updates (no new bars) until the database agrees with the sandbox."""
+    """Record arriving updates (no new bars) until the database agrees with the sandbox: as
+    many open order rows as open orders there, and every order of the sandbox that has a row
+    open there exactly when it is open at the sandbox, with the sandbox's filled quantity in
+    both the row and its fills. Comparing open orders alone was not enough: a partial fill
+    leaves the order open on both sides, so on a busy machine ``settle`` could return before
+    the fill's news had been recorded."""
     deadline = time.monotonic() + timeout
     pause = threading.Event()
+    behind: list[str] = []
     while time.monotonic() < deadline:
         session.sync_orders()
         orders = sb.admin.state()["orders"]  # a pair's leg has no row: the pair is one order
-        if orders["open"] - orders["open_legs"] == open_rows() and stream_quiet(session):
-            return
+        opened = orders["open"] - orders["open_legs"]
+        behind = [f"{opened} open order(s) at the sandbox, {open_rows()} open row(s)"]
+        if opened == open_rows():
+            behind = rows_behind(sb)
+            if not behind and stream_quiet(session):
+                return
         pause.wait(0.02)
-    raise AssertionError("orders did not settle")
+    raise AssertionError(f"orders did not settle in {timeout:g} s: " + "; ".join(behind))
+
+
+OPEN_ROWS = ("pending_new", "new", "partially_filled", "pending_cancel")
+"""Row statuses of an order that may still fill (a cancel not confirmed yet included)."""
 
 
 def open_rows() -> int:
     """Order rows the database still thinks are open (a cancel not confirmed yet included)."""
-    return (
-        LiveOrder.select()
-        .where(LiveOrder.status.in_(("pending_new", "new", "partially_filled", "pending_cancel")))
-        .count()
-    )
+    return LiveOrder.select().where(LiveOrder.status.in_(OPEN_ROWS)).count()
+
+
+def sandbox_view(sb: SandboxHandle) -> dict[str, tuple[bool, float]]:
+    """Every order the sandbox has (its true state, whatever faults its REST answers show) by
+    client order id: open or not, and quantity filled. An OCO pair is one order, as the desk
+    follows it: filled once either leg filled, open while either works, its fills both legs'."""
+    engine = sb.sandbox.engine
+    out: dict[str, tuple[bool, float]] = {}
+    with engine.lock:
+        for order in engine.orders_by_id.values():  # as they are, not as REST shows them
+            if order.parent is not None:
+                continue
+            members = [order, *order.legs] if order.ticket.order_class == "oco" else [order]
+            done = any(m.status == "filled" for m in members)
+            working = any(m.status in OPEN_STATUSES for m in members)
+            filled = sum(m.filled_qty for m in members)
+            out[order.ticket.client_order_id] = (working and not done, filled)
+    return out
+
+
+def rows_behind(sb: SandboxHandle) -> list[str]:
+    """Rows (of orders the sandbox has) that do not say yet what the sandbox says: open or
+    not, the filled quantity, the fills recorded. Orders without a row (another database's,
+    placed by hand) are left out; the open counts cover rows the sandbox never had."""
+    view = sandbox_view(sb)
+    fills = filled_by_order()
+    behind = []
+    for row in LiveOrder.select().where(LiveOrder.client_order_id.in_(list(view))):
+        working, filled = view[row.client_order_id]
+        recorded = fills.get(row.client_order_id, 0.0)
+        if (
+            (row.status in OPEN_ROWS) != working
+            or abs((row.filled_qty or 0.0) - filled) > 1e-6
+            or abs(recorded - filled) > 1e-6
+        ):
+            behind.append(
+                f"{row.client_order_id}: {row.status} with {row.filled_qty or 0:g} filled and "
+                f"{recorded:g} in fills, the sandbox: {'open' if working else 'closed'} with "
+                f"{filled:g} filled"
+            )
+    return behind
 
 
 def stream_quiet(session: TradingSession) -> bool:

@@ -192,8 +192,8 @@ def test_a_broker_that_contradicts_itself_halts_trading(
             sandbox.admin.step(shock={"SPY": -5.0})
             settle(sandbox, session)
         raw = trading.get_order_by_client_id(cid)
-        # The forged update contradicts what the session recorded: wait until the stream's
-        # own fill is recorded (settle cannot tell, the order is open before and after it).
+        # The forged update contradicts what the session recorded: the stream's own fill must
+        # be recorded first.
         wait_until(
             lambda: (
                 session.sync_orders() is not None
@@ -222,9 +222,7 @@ def test_a_broker_that_contradicts_itself_halts_trading(
 
 
 def _recorded(session: Any, cid: str, at_least: float) -> float:
-    """The quantity recorded as filled for ``cid`` once it reaches ``at_least``. ``settle``
-    compares open orders only: a partial fill leaves the order open, so on a busy machine it
-    could return before the fill's news had even arrived."""
+    """The quantity recorded as filled for ``cid`` once it reaches ``at_least``."""
 
     def reached() -> float | None:
         session.sync_orders()
