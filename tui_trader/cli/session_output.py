@@ -23,6 +23,7 @@ from tui_trader.cli.stop_signals import ctrl_c
 from tui_trader.core.domain import Account, IterationReport, RiskEvent, TradingState
 from tui_trader.engine.session import TradingSession
 from tui_trader.risk.event_text import event_measure
+from tui_trader.risk.stops import is_protective
 from tui_trader.session.runner import (
     RunResult,
     SessionRunner,
@@ -144,6 +145,13 @@ def summary(console: Console, session: TradingSession, result: RunResult, tag: s
             + "; regimes "
             + ", ".join(f"{s} {r}" for s, r in regimes.items())
         )
+    on_the_way = still_working(session)
+    if on_the_way:
+        console.print(
+            f"{tag} Still working at the broker: the session's orders in "
+            f"{', '.join(on_the_way)} (sent before it ended, not filled yet); their fills are "
+            "recorded by the next start on this database"
+        )
     if state.state is TradingState.HALTED:
         halt = shown_markup(f"{state.halt_reason}: {state.halt_detail}")  # as any writer stored it
         console.print(f"[bold white on red] HALTED [/] {halt}")
@@ -153,3 +161,17 @@ def summary(console: Console, session: TradingSession, result: RunResult, tag: s
     elif result.error:
         console.print(f"[bold red]error:[/] {shown_markup(result.error)}")
     sys.stdout.flush()
+
+
+def still_working(session: TradingSession) -> list[str]:
+    """Symbols whose orders of this session an Alpaca account still works after it ended (a
+    market order of the last cycle on its way, a limit not reached): their fills come when no
+    session follows them, so the closing lines and the audit trail do not show them yet.
+    Protective exits stay at the broker on purpose and are not named; a local account's
+    orders end with its session."""
+    broker = session.broker
+    if getattr(broker, "orders_end_with_session", False):
+        return []
+    return sorted(
+        broker.working_symbols(ignore=lambda o: is_protective(o.client_order_id, o.order_type))
+    )
