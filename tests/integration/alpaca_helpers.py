@@ -184,3 +184,33 @@ def filled_by_order() -> dict[str, float]:
         cid = fill.order.client_order_id
         out[cid] = out.get(cid, 0.0) + fill.quantity
     return out
+
+
+def working_spy_limit(session: Any, sandbox: SandboxHandle) -> str:
+    """A manual buy limit for 10 SPY 3% below the market, working; its client id."""
+    from tui_trader.core.orders import OrderType, Side
+    from tui_trader.engine.manual_orders import ManualOrder
+
+    sandbox.admin.step()
+    session.run_iteration()
+    price = float(sandbox.admin.state()["prices"]["SPY"])
+    session.request_manual_order(
+        ManualOrder(
+            "SPY", Side.BUY, qty=10, order_type=OrderType.LIMIT, limit_price=round(price * 0.97, 2)
+        )
+    )
+    [order] = session.apply_kill_requests().orders
+    assert order.status.is_open
+    return order.client_order_id
+
+
+def kill_between_bars(session: Any) -> Any:
+    """The desk's ctrl+k: halt now, between bars; the halt's risk event."""
+    from tui_trader.core.domain import TradingState
+    from tui_trader.risk.gate import MANUAL_KILL
+
+    session.request_kill(who="test")
+    report = session.apply_kill_requests()
+    assert report is not None and report.state is TradingState.HALTED
+    (event,) = [e for e in report.risk_events if e.event_type == MANUAL_KILL]
+    return event

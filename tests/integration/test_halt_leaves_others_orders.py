@@ -19,11 +19,9 @@ from typing import Any
 
 from alpaca.trading.requests import LimitOrderRequest
 
-from tests.integration.alpaca_helpers import alpaca_session
+from tests.integration.alpaca_helpers import alpaca_session, kill_between_bars
 from tests.integration.broker_protection import buy_and_protect, client, open_stops
-from tui_trader.core.domain import TradingState
 from tui_trader.core.order_ids import make_order_id
-from tui_trader.risk.gate import MANUAL_KILL
 from tui_trader.risk.merge import HALT_ADOPTED
 from tui_trader.sandbox.testing import running_sandbox
 
@@ -43,15 +41,6 @@ def _open_at_sandbox(trading: Any) -> list[str]:
 
     listed = trading.get_orders(filter=GetOrdersRequest(status=QueryOrderStatus.OPEN))
     return [str(o.client_order_id) for o in listed]
-
-
-def _kill(session: Any) -> Any:
-    """The desk's ctrl+k: halt now, between bars; the halt's risk event."""
-    session.request_kill(who="test")
-    report = session.apply_kill_requests()
-    assert report is not None and report.state is TradingState.HALTED
-    (event,) = [e for e in report.risk_events if e.event_type == MANUAL_KILL]
-    return event
 
 
 def test_a_kill_leaves_the_users_own_orders_working_and_says_so(tmp_path: Path) -> None:
@@ -79,7 +68,7 @@ def test_a_kill_leaves_the_users_own_orders_working_and_says_so(tmp_path: Path) 
                 if own:
                     break
             assert own, "the session has working orders of its own"
-            event = _kill(session)
+            event = kill_between_bars(session)
             for order_id in own:
                 assert _status(trading, order_id) == "canceled"
             for symbol in ("QQQ", "IWM"):
@@ -102,7 +91,7 @@ def test_a_kill_keeps_another_desks_protective_stop(tmp_path: Path) -> None:
         try:
             stops = [str(o.client_order_id) for o in open_stops(sb)]
             assert len(stops) == 1
-            event = _kill(second)
+            event = kill_between_bars(second)
             assert [str(o.client_order_id) for o in open_stops(sb)] == stops
             assert "1 protective exit(s) kept" in event.action_taken
             sb.admin.step()
@@ -136,7 +125,7 @@ def test_a_kill_leaves_another_databases_desks_orders_working(tmp_path: Path) ->
                         client_order_id=cid,
                     )
                 )
-            event = _kill(session)
+            event = kill_between_bars(session)
             assert _status(trading, elsewhere) in ("new", "accepted")
             assert _status(trading, here) == "canceled"
             assert "1 order(s) of tui-trader sessions on another database left working" in (

@@ -19,14 +19,12 @@ from typing import Any
 
 import pytest
 
-from tests.integration.alpaca_helpers import alpaca_session
+from tests.integration.alpaca_helpers import alpaca_session, kill_between_bars
 from tui_trader.brokers import Partial, alpaca_pages, unseen
 from tui_trader.brokers.alpaca_pages import LIST_PAGE
-from tui_trader.core.domain import TradingState
 from tui_trader.core.order_ids import make_order_id
 from tui_trader.core.orders import OrderType, Side
 from tui_trader.engine.manual_orders import ManualOrder
-from tui_trader.risk.gate import MANUAL_KILL
 from tui_trader.sandbox.testing import SandboxHandle, running_sandbox
 
 
@@ -64,15 +62,6 @@ def _desk_limit_buy(sb: SandboxHandle, session: Any) -> str:
     return order.client_order_id
 
 
-def _kill(session: Any) -> Any:
-    """The desk's ctrl+k, between bars; the halt's risk event."""
-    session.request_kill(who="test")
-    report = session.apply_kill_requests()
-    assert report is not None and report.state is TradingState.HALTED
-    (event,) = [e for e in report.risk_events if e.event_type == MANUAL_KILL]
-    return event
-
-
 def _status(session: Any, client_order_id: str) -> str:
     """The sandbox's status of one order."""
     order = session.broker.client.get_order_by_client_id(client_order_id)
@@ -88,7 +77,7 @@ def test_a_kill_cancels_the_desks_order_behind_500_newer_ones(
     try:
         own = _desk_limit_buy(sandbox, session)
         _hand_orders(sandbox, LIST_PAGE + 1)
-        event = _kill(session)
+        event = kill_between_bars(session)
         assert _status(session, own) == "canceled"
         assert sandbox.admin.state()["orders"]["open"] == LIST_PAGE + 1  # the user's, working
         assert "cancelled 1 open order(s)" in event.action_taken
@@ -112,7 +101,7 @@ def test_a_kill_past_the_listings_bound_says_it_could_not_see_the_rest(
     try:
         own = _desk_limit_buy(sandbox, session)
         _hand_orders(sandbox, LIST_PAGE + 1)
-        event = _kill(session)
+        event = kill_between_bars(session)
         assert "more open orders than a halt can list (500 seen" in event.action_taken
         assert "cancel the desk's older orders (client ids tt-...) at the broker" in (
             event.action_taken
@@ -134,7 +123,7 @@ def test_a_kill_past_the_bound_acts_again_until_the_desks_orders_are_gone(
         try:
             key = session.audit.session.key
             _hand_orders(sb, LIST_PAGE + 1, ids=lambda n: make_order_id(key, 1, "QQQ", f"m{n}"))
-            event = _kill(session)
+            event = kill_between_bars(session)
             assert "the halt tries again next cycle" in event.action_taken
             assert sb.admin.state()["orders"]["open"] == 1
             again = session.apply_kill_requests()

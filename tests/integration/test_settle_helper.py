@@ -8,26 +8,14 @@ from typing import Any
 
 import pytest
 
-from tests.integration.alpaca_helpers import alpaca_session, filled_by_order, settle
-from tui_trader.core.orders import OrderType, Side
-from tui_trader.engine.manual_orders import ManualOrder
+from tests.integration.alpaca_helpers import (
+    alpaca_session,
+    filled_by_order,
+    settle,
+    working_spy_limit,
+)
 from tui_trader.sandbox.testing import SandboxHandle, wait_until
 from tui_trader.store.models import LiveOrder
-
-
-def _working_spy_limit(session: Any, sandbox: SandboxHandle) -> str:
-    """A manual buy limit for 10 SPY 3% below the market, working; its client id."""
-    sandbox.admin.step()
-    session.run_iteration()
-    price = float(sandbox.admin.state()["prices"]["SPY"])
-    session.request_manual_order(
-        ManualOrder(
-            "SPY", Side.BUY, qty=10, order_type=OrderType.LIMIT, limit_price=round(price * 0.97, 2)
-        )
-    )
-    [order] = session.apply_kill_requests().orders
-    assert order.status.is_open
-    return order.client_order_id
 
 
 def _hold_fills(session: Any) -> tuple[Any, list[Any]]:
@@ -65,7 +53,7 @@ def test_settle_waits_for_a_partial_fill_the_stream_delivers_late(
         return sync()
 
     try:
-        cid = _working_spy_limit(session, sandbox)
+        cid = working_spy_limit(session, sandbox)
         sandbox.admin.step(shock={"SPY": -5.0})  # the bar crosses the limit: 5 of 10 fill
         wait_until(lambda: held, what="the partial fill sent on the stream")
         session.sync_orders = late_sync  # type: ignore[method-assign]
@@ -86,7 +74,7 @@ def test_settle_says_which_order_the_database_has_wrong(
     session = alpaca_session(sandbox, tmp_path / "s.db")
     _, held = _hold_fills(session)
     try:
-        cid = _working_spy_limit(session, sandbox)
+        cid = working_spy_limit(session, sandbox)
         sandbox.admin.step(shock={"SPY": -5.0})
         wait_until(lambda: held, what="the partial fill sent on the stream")
         with pytest.raises(AssertionError) as failure:

@@ -23,11 +23,11 @@ from tests.integration.alpaca_helpers import (
     endpoint_for,
     filled_by_order,
     settle,
+    working_spy_limit,
 )
 from tui_trader.brokers.alpaca import AlpacaBroker
 from tui_trader.core.orders import OrderRequest, OrderStatus, OrderType, OrderUpdate, Side
 from tui_trader.engine.halts import BROKER_CONTRADICTION
-from tui_trader.engine.manual_orders import ManualOrder
 from tui_trader.sandbox.testing import SandboxHandle, wait_until
 from tui_trader.store.models import LiveOrder, RiskEventRow
 
@@ -152,21 +152,6 @@ def test_a_stale_rest_read_after_a_reconnect_does_not_undo_a_partial_fill(
     assert sum(f.qty for u in updates if (f := u.fill) is not None) == 5
 
 
-def _working_spy_limit(session: Any, sandbox: SandboxHandle) -> str:
-    """A manual buy limit for 10 SPY 3% below the market, working; its client id."""
-    sandbox.admin.step()
-    session.run_iteration()
-    price = float(sandbox.admin.state()["prices"]["SPY"])
-    session.request_manual_order(
-        ManualOrder(
-            "SPY", Side.BUY, qty=10, order_type=OrderType.LIMIT, limit_price=round(price * 0.97, 2)
-        )
-    )
-    [order] = session.apply_kill_requests().orders
-    assert order.status.is_open
-    return order.client_order_id
-
-
 @pytest.mark.parametrize(
     ("partial", "forged", "words"),
     [
@@ -187,7 +172,7 @@ def test_a_broker_that_contradicts_itself_halts_trading(
         sandbox.admin.set_faults(partial_rate=1)
     session = alpaca_session(sandbox, tmp_path / "c.db")
     try:
-        cid = _working_spy_limit(session, sandbox)
+        cid = working_spy_limit(session, sandbox)
         if partial:  # 5 of 10 fill on the bar that crosses the limit
             sandbox.admin.step(shock={"SPY": -5.0})
             settle(sandbox, session)
@@ -243,7 +228,7 @@ def test_a_stale_read_at_the_next_start_does_not_undo_a_recorded_fill(
     db = tmp_path / "s.db"
     sandbox.admin.set_faults(partial_rate=1)
     first = alpaca_session(sandbox, db)
-    cid = _working_spy_limit(first, sandbox)
+    cid = working_spy_limit(first, sandbox)
     sandbox.admin.step(shock={"SPY": -5.0})  # 5 of 10 fill
     settle(sandbox, first)
     assert _recorded(first, cid, 5) == 5
@@ -268,7 +253,7 @@ def test_a_fill_for_an_order_this_session_never_sent_halts_trading(
 ) -> None:
     session = alpaca_session(sandbox, tmp_path / "n.db")
     try:
-        cid = _working_spy_limit(session, sandbox)
+        cid = working_spy_limit(session, sandbox)
         raw = trading.get_order_by_client_id(cid)
         never = f"tt-{session.audit.session.key}-999-SPY-r"  # this session's id, never sent
         view = raw.model_copy(
