@@ -12,8 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from tests.integration.alpaca_helpers import alpaca_session
-from tests.integration.test_stream_disorder import _working_spy_limit
+from tests.integration.alpaca_helpers import alpaca_session, working_spy_limit
 from tui_trader.engine.halts import BROKER_CONTRADICTION
 from tui_trader.risk.gate import MANUAL_KILL
 from tui_trader.sandbox.testing import SandboxHandle
@@ -29,7 +28,7 @@ def test_a_contradiction_after_a_kill_keeps_the_kill_as_the_halts_reason(
     desk = DeskState()
     now = datetime(2026, 12, 4, 15, tzinfo=UTC)
     try:
-        cid = _working_spy_limit(session, sandbox)
+        cid = working_spy_limit(session, sandbox)
         session.request_kill("ops", reason="earnings call")
         desk.apply(session.apply_kill_requests(), now)
         assert desk.halt_reason == f"{MANUAL_KILL}: kill switch pressed by ops: earnings call"

@@ -300,7 +300,9 @@ async def test_the_live_warning_says_the_limits_are_of_the_equity_cap(db_path, t
         await _choose_live(app, pilot)
         text = str(app.screen.query_one(".dialog-text", Static).render())
         assert "Active limits, in % of the desk's $10,000.00 equity cap" in text, text
-        body = app.screen.query_one("#dialog-body").region
+        dialog = app.screen.query_one("#dialog-body")
+        await wait_for(pilot, lambda: dialog.region.height > 0, "the warning laid out")
+        body = dialog.region
         assert body.y >= 1 and body.bottom <= 23, body
         assert app.screen.query_one("#live-phrase", Input).region.bottom <= 23
 
