@@ -4,10 +4,11 @@ Alpaca's trade-update stream may deliver an update twice or out of order, and it
 answer an order's previous state for a while. The run keeps all three sandbox switches on at
 high rates for a whole session (``ws_duplicate``, ``ws_reorder``, ``stale_rest``; with half the
 orders filling in two parts, so that there are ``partial_fill`` updates to reorder, and a few
-stream drops, so that the desk reads orders over REST), then a last run with the faults off
-reconciles. What a trader would check, then holds: every broker order once in the audit trail
-with the broker's final status, its fills recorded exactly once (they add up to the broker's
-filled quantity), the positions our fills add up to equal the broker's, no halt, no traceback.
+stream drops, so that the desk reads orders over REST), then a run with the faults off and a
+start that only reconciles. What a trader would check, then holds: every broker order once in
+the audit trail with the broker's final status, its fills recorded exactly once (they add up to
+the broker's filled quantity), the positions our fills add up to equal the broker's, no halt,
+no traceback.
 (``test_fault_switches`` also switches each one on alone under a running session;
 ``DISORDER`` runs one switch a session, for the README's figures.)
 """
@@ -66,8 +67,8 @@ def position_differences(sb: SandboxHandle, db: Path) -> list[str]:
 
 
 def disorder_run(folder: Path, seed: int, name: str, spec: str) -> Figures:
-    """One session under the faults ``spec``, a last one without; the books against the
-    broker (``name`` names the run's files)."""
+    """One session under the faults ``spec``, one without, then a start that only reconciles;
+    the books against the broker (``name`` names the run's files)."""
     db = folder / "disorder.db"
     with running_sandbox(faults=f"rate_limit=0,{spec}", seed=seed) as sb, Pump(sb, seed):
         env = sandbox_child_env(folder, sb)
@@ -76,16 +77,19 @@ def disorder_run(folder: Path, seed: int, name: str, spec: str) -> Figures:
         # no table when the child could not start: its own words are in the problems below
         orders_under = (query(db, "SELECT count(*) FROM live_orders") or [(0,)])[0][0]
         sb.admin.set_faults(reset=True, rate_limit=0)
-        # the last run reconciles and sends nothing (the day's orders are spent): an order it
-        # sent in its last cycle would still be on its way when it ends, its fill recorded only
-        # by a next start, and the books compared below would differ for that reason alone
-        reconcile_only = (*WIDE_LIMITS, "--max-orders-per-day", "1")
-        final = Child(folder, f"{name}-final", live_args(db, 2, *reconcile_only), env)
+        final = Child(folder, f"{name}-final", live_args(db, 2, *WIDE_LIMITS), env)
         final_code = final.finish()
+        # a last start reconciles and sends nothing (the day's orders are spent): an order the
+        # run before sent in its last cycle may still be on its way when that run ends (its
+        # fill recorded only by a next start), and the books compared below would differ for
+        # that reason alone
+        reconcile_only = (*WIDE_LIMITS, "--max-orders-per-day", "1")
+        settled = Child(folder, f"{name}-settled", live_args(db, 1, *reconcile_only), env)
+        settled_code = settled.finish()
         result = compare(sb, db)
         result.problems += position_differences(sb, db)
     result.mismatches += sum(1 for p in result.problems if p.startswith("position "))
-    for run, exit_code in ((child, code), (final, final_code)):
+    for run, exit_code in ((child, code), (final, final_code), (settled, settled_code)):
         if exit_code != 0 or "Traceback" in run.errors():
             result.problems.append(f"{run.name} exited {exit_code}:\n{run.tail()}")
     halted = query(db, "SELECT halt_reason, halt_detail FROM risk_state WHERE state = 'halted'")
