@@ -186,8 +186,8 @@ def filled_by_order() -> dict[str, float]:
     return out
 
 
-def working_spy_limit(session: Any, sandbox: SandboxHandle) -> str:
-    """A manual buy limit for 10 SPY 3% below the market, working; its client id."""
+def working_spy_limit(session: Any, sandbox: SandboxHandle, qty: float = 10) -> str:
+    """A manual buy limit for ``qty`` SPY 3% below the market, working; its client id."""
     from tui_trader.core.orders import OrderType, Side
     from tui_trader.engine.manual_orders import ManualOrder
 
@@ -196,7 +196,7 @@ def working_spy_limit(session: Any, sandbox: SandboxHandle) -> str:
     price = float(sandbox.admin.state()["prices"]["SPY"])
     session.request_manual_order(
         ManualOrder(
-            "SPY", Side.BUY, qty=10, order_type=OrderType.LIMIT, limit_price=round(price * 0.97, 2)
+            "SPY", Side.BUY, qty=qty, order_type=OrderType.LIMIT, limit_price=round(price * 0.97, 2)
         )
     )
     [order] = session.apply_kill_requests().orders

@@ -43,6 +43,21 @@ def _open_at_sandbox(trading: Any) -> list[str]:
     return [str(o.client_order_id) for o in listed]
 
 
+def _far_limit_buy(trading: Any, symbol: str, client_order_id: str) -> None:
+    """A GTC buy of 1 ``symbol`` at $1, far below the market: it stays working, placed
+    straight at the broker under ``client_order_id`` (by hand, or by another program)."""
+    trading.submit_order(
+        LimitOrderRequest(
+            symbol=symbol,
+            qty=1,
+            side="buy",
+            time_in_force="gtc",
+            limit_price=1.0,
+            client_order_id=client_order_id,
+        )
+    )
+
+
 def test_a_kill_leaves_the_users_own_orders_working_and_says_so(tmp_path: Path) -> None:
     """The session's half-filled orders are cancelled; the user's hand-placed limit buys keep
     working, and the halt's event says what was left."""
@@ -51,16 +66,7 @@ def test_a_kill_leaves_the_users_own_orders_working_and_says_so(tmp_path: Path) 
         session = alpaca_session(sb, tmp_path / "k.db", symbols=("SPY",))
         try:
             for symbol in ("QQQ", "IWM"):  # the user's own buy-the-dip limits, far below
-                trading.submit_order(
-                    LimitOrderRequest(
-                        symbol=symbol,
-                        qty=1,
-                        side="buy",
-                        time_in_force="gtc",
-                        limit_price=1.0,
-                        client_order_id=f"my-dip-{symbol}",
-                    )
-                )
+                _far_limit_buy(trading, symbol, f"my-dip-{symbol}")
             for _ in range(6):  # the rally: the session's buys fill half at a time
                 sb.admin.step(shock=RALLY)
                 session.run_iteration()
@@ -115,16 +121,7 @@ def test_a_kill_leaves_another_databases_desks_orders_working(tmp_path: Path) ->
             elsewhere = make_order_id("o7therdb", 3, "QQQ", "b0")
             here = make_order_id(session.audit.session.key, 1, "IWM", "b0")  # a row-less one
             for cid, symbol in ((elsewhere, "QQQ"), (here, "IWM")):
-                trading.submit_order(
-                    LimitOrderRequest(
-                        symbol=symbol,
-                        qty=1,
-                        side="buy",
-                        time_in_force="gtc",
-                        limit_price=1.0,
-                        client_order_id=cid,
-                    )
-                )
+                _far_limit_buy(trading, symbol, cid)
             event = kill_between_bars(session)
             assert _status(trading, elsewhere) in ("new", "accepted")
             assert _status(trading, here) == "canceled"

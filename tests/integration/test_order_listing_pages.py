@@ -19,12 +19,10 @@ from typing import Any
 
 import pytest
 
-from tests.integration.alpaca_helpers import alpaca_session, kill_between_bars
+from tests.integration.alpaca_helpers import alpaca_session, kill_between_bars, working_spy_limit
 from tui_trader.brokers import Partial, alpaca_pages, unseen
 from tui_trader.brokers.alpaca_pages import LIST_PAGE
 from tui_trader.core.order_ids import make_order_id
-from tui_trader.core.orders import OrderType, Side
-from tui_trader.engine.manual_orders import ManualOrder
 from tui_trader.sandbox.testing import SandboxHandle, running_sandbox
 
 
@@ -47,21 +45,6 @@ def _hand_orders(
         )
 
 
-def _desk_limit_buy(sb: SandboxHandle, session: Any) -> str:
-    """A working limit buy of the session's own, 3% below the market; its client id."""
-    sb.admin.step()
-    session.run_iteration()  # a calm bar: the desk's day is open
-    price = float(sb.admin.state()["prices"]["SPY"])
-    session.request_manual_order(
-        ManualOrder(
-            "SPY", Side.BUY, qty=7, order_type=OrderType.LIMIT, limit_price=round(price * 0.97, 2)
-        )
-    )
-    [order] = session.apply_kill_requests().orders
-    assert order.status.is_open
-    return order.client_order_id
-
-
 def _status(session: Any, client_order_id: str) -> str:
     """The sandbox's status of one order."""
     order = session.broker.client.get_order_by_client_id(client_order_id)
@@ -75,7 +58,7 @@ def test_a_kill_cancels_the_desks_order_behind_500_newer_ones(
     page held only the user's (all kept) and the desk's buy went on working after the kill."""
     session = alpaca_session(sandbox, tmp_path / "k.db")
     try:
-        own = _desk_limit_buy(sandbox, session)
+        own = working_spy_limit(session, sandbox, qty=7)
         _hand_orders(sandbox, LIST_PAGE + 1)
         event = kill_between_bars(session)
         assert _status(session, own) == "canceled"
@@ -99,7 +82,7 @@ def test_a_kill_past_the_listings_bound_says_it_could_not_see_the_rest(
     monkeypatch.setattr(alpaca_pages, "LIST_PAGES", 1)
     session = alpaca_session(sandbox, tmp_path / "k.db")
     try:
-        own = _desk_limit_buy(sandbox, session)
+        own = working_spy_limit(session, sandbox, qty=7)
         _hand_orders(sandbox, LIST_PAGE + 1)
         event = kill_between_bars(session)
         assert "more open orders than a halt can list (500 seen" in event.action_taken

@@ -1,5 +1,5 @@
 """Orders as alpaca-py hands them back from Alpaca (prices and quantities as strings), for the
-tests of the mapping between Alpaca's orders and the desk's."""
+tests of the mapping between Alpaca's orders and the desk's, and a broker that sends nothing."""
 
 from __future__ import annotations
 
@@ -30,3 +30,21 @@ def raw_order(cid: str, kind: str, status: str, filled: str = "0", **kw: Any) ->
         "extended_hours": False,
     }
     return AlpacaOrder(**{**fields, **kw})
+
+
+def offline_broker() -> Any:
+    """An ``AlpacaBroker`` without the stream, on an address nothing listens at: a request it
+    sent would fail, so a test using it proves nothing goes out."""
+    from tui_trader.brokers.alpaca import AlpacaBroker
+    from tui_trader.brokers.alpaca_config import AlpacaEndpoint, Secret
+
+    endpoint = AlpacaEndpoint(
+        key_id="PKTEST",
+        secret=Secret("not-a-secret"),
+        base_url="http://127.0.0.1:9",
+        data_url=None,
+        stream_url="ws://127.0.0.1:9/stream",
+        data_stream_url=None,
+        source="test",
+    )
+    return AlpacaBroker(endpoint, use_stream=False, require_open_market=False)

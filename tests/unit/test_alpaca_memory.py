@@ -7,9 +7,8 @@ working ones are answered by a stand-in for alpaca-py's call: still as they were
 
 from __future__ import annotations
 
-from tests.unit.alpaca_raw import raw_order
+from tests.unit.alpaca_raw import offline_broker, raw_order
 from tui_trader.brokers.alpaca import AlpacaBroker
-from tui_trader.brokers.alpaca_config import AlpacaEndpoint, Secret
 from tui_trader.brokers.alpaca_memory import FORGET_BATCH, REMEMBERED_ORDERS
 from tui_trader.brokers.alpaca_orders import to_domain_order
 
@@ -18,16 +17,7 @@ FINISHED = 3_000
 
 def _broker() -> AlpacaBroker:
     """A broker without the stream, on an address nothing listens at (nothing is sent)."""
-    endpoint = AlpacaEndpoint(
-        key_id="test-key",
-        secret=Secret("test-secret"),
-        base_url="http://127.0.0.1:9",
-        data_url=None,
-        stream_url="ws://127.0.0.1:9/stream",
-        data_stream_url=None,
-        source="test",
-    )
-    return AlpacaBroker(endpoint, use_stream=False, require_open_market=False)
+    return offline_broker()
 
 
 def test_a_week_of_finished_orders_leaves_a_bounded_memory_and_every_live_one() -> None:

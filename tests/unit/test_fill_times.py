@@ -13,9 +13,8 @@ from typing import Any
 
 import pytest
 
-from tests.unit.alpaca_raw import raw_order
+from tests.unit.alpaca_raw import offline_broker, raw_order
 from tui_trader.brokers.alpaca import AlpacaBroker
-from tui_trader.brokers.alpaca_config import AlpacaEndpoint, Secret
 from tui_trader.brokers.alpaca_orders import to_domain_order
 from tui_trader.brokers.alpaca_stream import TradeUpdateFeed
 from tui_trader.core.orders import (
@@ -114,18 +113,9 @@ def test_a_time_before_the_orders_submission_is_clamped_to_it_and_said() -> None
 def _broker() -> AlpacaBroker:
     """An Alpaca broker (nothing listens on its port: no request may go out) following our
     order for 100 SPY, as adopted at start-up, with a stream feed that is up."""
-    endpoint = AlpacaEndpoint(
-        key_id="PKTEST",
-        secret=Secret("not-a-secret"),
-        base_url="http://127.0.0.1:9",
-        data_url=None,
-        stream_url="ws://127.0.0.1:9/stream",
-        data_stream_url=None,
-        source="test",
-    )
-    broker = AlpacaBroker(endpoint, use_stream=False, require_open_market=False)
+    broker = offline_broker()
     broker.adopt(_view("new", "0"))
-    feed = TradeUpdateFeed(endpoint, paper=True)  # not started: the test hands it updates
+    feed = TradeUpdateFeed(broker.endpoint, paper=True)  # not started: the test hands it updates
     feed._on_connect()
     broker.feed = feed
     broker._synced_connects = feed.connects  # up since the last sync: nothing to poll
