@@ -41,7 +41,7 @@ def test_a_contradiction_after_a_kill_keeps_the_kill_as_the_halts_reason(
                 "filled_avg_price": raw.limit_price,
             }
         )
-        session.broker.feed.events.put(("fill", view))
+        session.broker.feed.events.put(("fill", view, None))
         sandbox.admin.step()
         report = session.run_iteration()
         desk.apply(report, now)

@@ -189,7 +189,7 @@ def test_a_broker_that_contradicts_itself_halts_trading(
         later = raw.updated_at + timedelta(seconds=1)
         price = raw.filled_avg_price or raw.limit_price
         view = raw.model_copy(update={**forged, "updated_at": later, "filled_avg_price": price})
-        session.broker.feed.events.put(("fill", view))  # what the stream delivered
+        session.broker.feed.events.put(("fill", view, None))  # what the stream delivered
         sandbox.admin.step()
         report = session.run_iteration()
         halts = [e for e in report.risk_events if e.event_type == BROKER_CONTRADICTION]
@@ -264,7 +264,7 @@ def test_a_fill_for_an_order_this_session_never_sent_halts_trading(
                 "filled_avg_price": raw.limit_price,
             }
         )
-        session.broker.feed.events.put(("fill", view))
+        session.broker.feed.events.put(("fill", view, None))
         sandbox.admin.step()
         report = session.run_iteration()
         [halt] = [e for e in report.risk_events if e.event_type == BROKER_CONTRADICTION]

@@ -241,10 +241,9 @@ class AlpacaBroker(AlpacaReads):
         if self.feed is not None:
             while True:
                 try:
-                    item = self.feed.events.get_nowait()
+                    event, raw, when = self.feed.events.get_nowait()
                 except queue.Empty:
                     break
-                event, raw, when = item[0], item[1], item[2] if len(item) > 2 else None
                 self._apply_event(to_domain_order(raw), event, when)
             self._refresh_pairs()
             if not self.feed.connected or self.feed.connects != self._synced_connects:

@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import queue
 import threading
+from datetime import datetime
 from typing import Any
 
 from tui_trader.brokers.alpaca_config import AlpacaEndpoint
@@ -49,8 +50,8 @@ class TradeUpdateFeed:
         self.stream._reconnect_min_backoff = 0.2
         self.stream._reconnect_max_backoff = 5.0
         self.stream.subscribe_trade_updates(self._on_update)
-        self.events: queue.Queue[tuple[Any, ...]] = queue.Queue()
-        """``(event, order, timestamp)``; a 2-tuple (no timestamp) is taken too."""
+        self.events: queue.Queue[tuple[str, Any, datetime | None]] = queue.Queue()
+        """``(event, order, timestamp)``: the event's timestamp is ``None`` when it has none."""
         self.connects = 0
         """How many times the stream has connected; a change means it dropped and came back."""
         self._up = threading.Event()
