@@ -8,17 +8,14 @@ detail with its rationale, and ctrl+e writes the whole filtered view to CSV.
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
-from datetime import date, datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Input, Select, Static, Tab, Tabs
 
@@ -27,75 +24,19 @@ from tui_trader.store import browse
 from tui_trader.store.models import database
 from tui_trader.store.queries import pnl_by_day
 from tui_trader.tui.dbaccess import ensure_database
+from tui_trader.tui.history_cells import (
+    PNL_COLUMNS,
+    UNREADABLE,
+    VIEW_TITLES,
+    Page,
+    PageLoaded,
+    filter_date,
+    table_cell,
+)
 from tui_trader.tui.screens.first_resume import StyledOnMount
 from tui_trader.tui.screens.order_detail import OrderDetailScreen
 from tui_trader.tui.widgets.desk_footer import DeskFooter
 from tui_trader.tui.widgets.deskbar import DeskBar
-
-VIEW_TITLES = {"orders": "Orders", "trades": "Trades", "events": "Risk events", "pnl": "PnL by day"}
-UNREADABLE = Text("-", style="dim", justify="right")
-"""A stored number nobody can read (a hand edit), as the command line's ``history`` shows it."""
-PNL_COLUMNS = (("Day", 12), ("Trades", 7), ("Realized", 12), ("End equity", 14), ("Change", 12))
-
-
-@dataclass(frozen=True, slots=True)
-class Page:
-    """One fetched page: what was asked and what came back."""
-
-    seq: int
-    view: str
-    rows: list[tuple]
-    total: int
-    offset: int
-    sessions: list[tuple[int, str, str, str]]
-    notes: list[str]
-    """The page's unreadable numbers (``stored_numbers.shown``), one line each."""
-
-
-class PageLoaded(Message):
-    """A page fetched by the history worker."""
-
-    def __init__(self, page: Page) -> None:
-        """Carry the page."""
-        super().__init__()
-        self.page = page
-
-
-def _number(value: float, width: int) -> str:
-    """A float as its column can show it whole: two decimals; else none; else in thousands,
-    millions, billions. The table cuts what is wider than the column, and a cut number
-    misreads: a halt's equity of 100,568.38 in the 8-wide Value column showed ``100,568.``."""
-    text = f"{value:,.4g}" if abs(value) < 1 else f"{value:,.2f}"
-    if len(text) <= width:
-        return text
-    text = f"{value:,.0f}"
-    for scale, suffix in ((1e3, "k"), (1e6, "M"), (1e9, "B")):
-        if len(text) <= width:
-            return text
-        text = f"{value / scale:,.1f}{suffix}"
-        if len(text) > width:
-            text = f"{value / scale:,.0f}{suffix}"
-    return text if len(text) <= width else f"{value:.0e}"
-
-
-def _cell(value: Any, width: int) -> Text:
-    """A table cell: numbers right-aligned, rounded to fit the column whole; text cut to it."""
-    if value is None:
-        return Text("")
-    if isinstance(value, Text):
-        return value
-    if isinstance(value, float):
-        return Text(_number(value, width), justify="right")
-    if isinstance(value, int):
-        return Text(str(value), justify="right")
-    if isinstance(value, datetime):
-        return Text(f"{value:%Y-%m-%d %H:%M}")
-    return Text(str(value))
-
-
-def _date(text: str) -> date | None:
-    """A YYYY-MM-DD filter value (None when empty); raise ValueError when malformed."""
-    return date.fromisoformat(text.strip()) if text.strip() else None
 
 
 class HistoryScreen(StyledOnMount, Screen[None]):
@@ -180,8 +121,8 @@ class HistoryScreen(StyledOnMount, Screen[None]):
     def current_filter(self) -> browse.HistoryFilter | None:
         """The filter the inputs describe, or None (with the reason shown) if one is invalid."""
         try:
-            start = _date(self.query_one("#f-start", Input).value)
-            end = _date(self.query_one("#f-end", Input).value)
+            start = filter_date(self.query_one("#f-start", Input).value)
+            end = filter_date(self.query_one("#f-end", Input).value)
         except ValueError:
             self.query_one("#history-status", Static).update(
                 Text("dates must be YYYY-MM-DD", style="bold red")
@@ -304,7 +245,7 @@ class HistoryScreen(StyledOnMount, Screen[None]):
         table.clear()
         widths = self._widths()
         for row in page.rows:
-            table.add_row(*[_cell(v, w) for v, w in zip(row, widths, strict=False)])
+            table.add_row(*[table_cell(v, w) for v, w in zip(row, widths, strict=False)])
         self.loaded = page.seq
         self._status()
         self._warn(page.notes)
