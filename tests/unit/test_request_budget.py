@@ -187,3 +187,89 @@ def test_a_budget_below_the_floor_is_not_raised_by_it() -> None:
     assert budget.rate * 60 == 6.0
     budget.share(4)
     assert budget.rate * 60 == 6.0, "the floor is the rate asked for, not above it"
+
+
+class _KeyMinute:
+    """The server's count of one key's minute, spent by this process and by others alike:
+    every answer carries ``X-RateLimit-*`` headers as Alpaca's do."""
+
+    def __init__(self, limit: int, left: int) -> None:
+        import time
+
+        self.limit = limit
+        self.left = left
+        self.reset = time.time() + 30
+        self.sent: list[str] = []
+
+    def __call__(self, method: str, url: str) -> _Answer:
+        self.sent.append(method)
+        status = 429 if self.left == 0 else 200
+        self.left = max(self.left - 1, 0)
+        headers = {
+            "X-RateLimit-Limit": str(self.limit),
+            "X-RateLimit-Remaining": str(self.left),
+            "X-RateLimit-Reset": str(int(self.reset)),
+        }
+        return _Answer(status, headers)
+
+
+def test_reads_leave_the_keys_last_requests_to_a_cancel_whoever_spent_the_minute() -> None:
+    """Another desk on the key (another database, another machine) has spent all but 14 of
+    the key's 200 requests this minute; this session's own bucket is full. Its reads stop
+    while 10 are left, so the kill switch's cancel that follows is answered, not 429."""
+
+    from tui_trader.brokers.alpaca_budget import ACCOUNT_RESERVE, metered
+
+    clock = Clock()
+    budget = RequestBudget(clock=clock)
+    clock.t += 60.0  # this process's bucket is full: it has sent nothing for a minute
+    server = _KeyMinute(limit=200, left=14)
+    send = metered(server, budget, Waiter(clock))  # type: ignore[arg-type]
+    reads = 0
+    with pytest.raises(Throttled, match=r"nearly spent \(10 left, kept for orders"):
+        while True:
+            send("GET", "http://alpaca/v2/positions")
+            reads += 1
+    assert reads == 14 - ACCOUNT_RESERVE
+    for _ in range(ACCOUNT_RESERVE):  # a halt's cancels, one order each
+        assert send("DELETE", "http://alpaca/v2/orders/x").status_code == 200
+    assert server.sent.count("DELETE") == ACCOUNT_RESERVE and budget.throttled == 0
+
+
+def test_reads_go_again_once_the_server_says_the_minute_has_room() -> None:
+    """The hold lasts until the time the server named, not for good: at it a read goes out,
+    and an answer with room again lifts the hold."""
+    import threading
+
+    from tui_trader.brokers.alpaca_budget import metered
+
+    clock = Clock()
+    budget = RequestBudget(clock=clock)
+    clock.t += 60.0
+    server = _KeyMinute(limit=200, left=11)
+    send = metered(server, budget, threading.Event())
+    send("GET", "http://alpaca/v2/account")  # 10 left: reads hold until the reset, ~30 s
+    with pytest.raises(Throttled, match=r"next read in (29|30) s"):
+        budget.acquire(Waiter(clock))  # type: ignore[arg-type]
+    clock.t += 31.0
+    server.left = 150  # the minute has moved on
+    send("GET", "http://alpaca/v2/account")
+    budget.acquire(Waiter(clock))  # type: ignore[arg-type]
+    assert clock.t == 91.0, "a read waited although the server said there was room"
+
+
+def test_answers_without_the_servers_count_change_nothing() -> None:
+    """A gateway's answer, or a server that sends no ``X-RateLimit-*`` headers (or garbled
+    ones): the bucket alone paces the reads, as before."""
+    import threading
+
+    from tui_trader.brokers.alpaca_budget import metered
+
+    clock = Clock()
+    budget = RequestBudget(clock=clock)
+    clock.t += 60.0
+    for headers in ({}, {"X-RateLimit-Remaining": "x", "X-RateLimit-Reset": "1"}):
+        send = metered(lambda m, u, h=headers: _Answer(200, h), budget, threading.Event())
+        send("GET", "http://gateway/v2/account")
+    assert budget.server_left is None
+    assert _read_until_held(budget) == BURST - 3

@@ -7,6 +7,7 @@ through alpaca-py, imported lazily so that the local desk never pays for it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Protocol
 
@@ -127,6 +128,11 @@ class Broker(Protocol):
 
     def suspend_trading(self) -> None:
         """Stop the account itself from trading (``--suspend-on-halt``)."""
+        ...
+
+    def urgent(self) -> AbstractContextManager[None]:
+        """A block whose reads are part of a halt (its positions, its listing, the account
+        after it): they may take what a broker's request budget keeps for orders and cancels."""
         ...
 
     def adopt(self, order: Order) -> None:

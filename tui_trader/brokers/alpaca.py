@@ -21,6 +21,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -217,6 +218,11 @@ class AlpacaBroker(AlpacaReads):
         """Cancel the account's open orders but those ``keep`` is true for (every one without
         it); return our tracked ones as cancelled (``brokers.alpaca_cancels``)."""
         return cancel_all(self, keep)
+
+    def urgent(self) -> AbstractContextManager[None]:
+        """Reads inside are a halt's: they take the token and the key's last requests that
+        other reads leave to orders and cancels (``alpaca_budget``)."""
+        return self.budget.urgent()
 
     def suspend_trading(self) -> None:
         """Set the account's ``suspend_trade`` so no process can trade until re-armed."""

@@ -26,6 +26,14 @@ a cycle's reads going on an account crowded with sessions. A new budget starts w
 burst: its session's first requests (the account, the symbols) go out before it has counted the
 others, while theirs still run at their old share until their next heartbeat, and a full burst
 then took two sessions starting together to 202 requests in that minute.
+
+**The server's count.** The sessions table counts only the sessions of one store: desks on
+other SQLite files, on other machines, or another program on the same key spend the same 200
+a minute unseen, and a busy neighbour could leave a kill switch's cancels a 429 and a minute's
+pause. But every Alpaca answer says what the key has left (``X-RateLimit-Remaining``) and when
+that changes (``X-RateLimit-Reset``, an epoch second). When ``account_reserve(limit)`` requests
+or fewer are left, reads hold until that time (never longer than ``MAX_PAUSE_S``) and leave the
+rest of the key's minute to orders, cancels and a halt's reads, whoever else spends it.
 """
 
 from __future__ import annotations
@@ -56,6 +64,18 @@ FLOOR_PER_MINUTE = 12.0
 a kill switch's cancels and a halting cycle's reads still go out within seconds."""
 FLOOR_BURST = 1.0 + RESERVE
 """The least burst a share keeps: the reserved token for an order or cancel, and one read."""
+ACCOUNT_RESERVE = 10
+"""Requests of the key's minute (as the server counts them) that reads leave to orders and
+cancels: a kill switch's listing and cancels of a few orders. Scaled down for a smaller limit
+(``account_reserve``)."""
+
+
+def account_reserve(limit: int | None) -> int:
+    """Requests of a minute of ``limit`` that reads leave: ``ACCOUNT_RESERVE`` at Alpaca's 200,
+    a twentieth of a smaller limit, never fewer than 2 (a cancel and its listing)."""
+    if not limit or limit <= 0:
+        return ACCOUNT_RESERVE
+    return max(2, min(ACCOUNT_RESERVE, limit // 20))
 
 
 class RequestBudget:
@@ -80,6 +100,10 @@ class RequestBudget:
         self._tokens = burst / 2  # before it has counted the account's sessions (``share``)
         self._stamp = clock()
         self._paused_until = 0.0
+        self._reads_held_until = 0.0
+        """Reads wait until then: the key's minute, as the server counts it, is nearly spent."""
+        self.server_left: int | None = None
+        """Requests the server last said the key has left this minute (``observe``)."""
         self._lock = threading.Lock()
         self.requests = 0
         """Requests sent through the budget so far (a cycle's count is the difference)."""
@@ -101,6 +125,8 @@ class RequestBudget:
                 now = self._clock()
                 self._refill(now)
                 wait = max(self._paused_until - now, 0.0)
+                if need > 1.0:  # a read: it also leaves the key's last requests to orders
+                    wait = max(wait, self._reads_held_until - now)
                 if wait == 0.0 and self._tokens >= need - 1e-9:
                     self._tokens = max(self._tokens - 1.0, 0.0)
                     self.requests += 1
@@ -113,6 +139,12 @@ class RequestBudget:
                     if self.sessions > 1
                     else ""
                 )
+                if need > 1.0 and self._reads_held_until - now >= wait - 1e-9:
+                    raise Throttled(
+                        f"the account's requests this minute are nearly spent "
+                        f"({self.server_left} left, kept for orders and cancels; another desk "
+                        f"or program uses the same key): next read in {wait:.0f} s"
+                    )
                 raise Throttled(
                     f"request budget spent (Alpaca allows 200 requests a minute{shared}): "
                     f"next request in {wait:.0f} s"
@@ -146,6 +178,18 @@ class RequestBudget:
             self._tokens = min(self._tokens, self.burst)
             self.sessions = sessions
 
+    def observe(self, remaining: int, limit: int | None, reset_in: float) -> None:
+        """What an answer said of the key's minute: ``remaining`` requests left, of ``limit``,
+        until ``reset_in`` seconds from now. At ``account_reserve(limit)`` or below, reads hold
+        until then (at most ``MAX_PAUSE_S``); above it they go as the bucket lets them."""
+        with self._lock:
+            self.server_left = remaining
+            now = self._clock()
+            if remaining <= account_reserve(limit):
+                self._reads_held_until = now + min(max(reset_in, 0.0), MAX_PAUSE_S)
+            else:
+                self._reads_held_until = 0.0
+
     def _refill(self, now: float) -> None:
         """Add the tokens earned since the last look (the lock held)."""
         if now > self._stamp:
@@ -169,6 +213,7 @@ def metered(request: Callable[..., Any], budget: RequestBudget, stop: threading.
     def send(method: str, *args: Any, **kwargs: Any) -> Any:
         budget.acquire(stop, priority=str(method).upper() not in _READS)
         response = request(method, *args, **kwargs)
+        _observe(budget, response.headers)
         if response.status_code == 429:
             headers = response.headers
             retry_after = _retry_after(headers.get("Retry-After"))
@@ -185,6 +230,21 @@ def metered(request: Callable[..., Any], budget: RequestBudget, stop: threading.
 
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})
 """Methods that only read: they leave the reserved token to orders and cancels."""
+
+
+def _observe(budget: RequestBudget, headers: Any) -> None:
+    """Tell the budget what an answer's ``X-RateLimit-*`` headers say (nothing when absent
+    or unreadable: a gateway's answer, a server without them)."""
+    try:
+        remaining = int(headers.get("X-RateLimit-Remaining", ""))
+        reset = float(headers.get("X-RateLimit-Reset", ""))
+    except (TypeError, ValueError):
+        return
+    try:
+        limit: int | None = int(headers.get("X-RateLimit-Limit", ""))
+    except (TypeError, ValueError):
+        limit = None
+    budget.observe(remaining, limit, reset - time.time())
 
 
 def _reset_in(header: str | None) -> float:

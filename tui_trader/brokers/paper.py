@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from datetime import date, datetime
 
@@ -193,6 +194,10 @@ class PaperBroker(PaperAdmission):
     def suspend_trading(self) -> None:
         """Refuse every new order from now on (the local twin of Alpaca's suspend_trade)."""
         self._suspended = True
+
+    def urgent(self) -> AbstractContextManager[None]:
+        """No request budget locally: nothing to make room in."""
+        return nullcontext()
 
     def orders_since(self, after: datetime) -> list[Order]:
         """A local account starts fresh each session: no order of an earlier run to find."""

@@ -11,6 +11,7 @@ transaction, stamped at the latest bar's time like a cycle's records.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -96,25 +97,29 @@ class BetweenBars:
             market_time = self.market_time or self.clock.now()
             halts = kills
             notes: list[str] = []
+            # a halt's reads (positions, its listing, the account after it) are part of it:
+            # they may take what the request budget keeps for orders and cancels
+            halting = bool(kills) or retry or (self.risk.state.halted and not was_halted)
             try:
-                positions = self.broker.positions()
-                before = len(self._cycle_orders)
-                if kills:
-                    halts = self._on_halt(kills, positions, market_time)
-                elif self.risk.state.halted and (not was_halted or retry):
-                    events = self._on_halt(events, positions, market_time)
-                again = [self._halt_retry_note(before)] if retry and not kills else []
-                decided = self.risk.state
-                manual, notes = self._take_manual_requests(market_time)
-                notes = again + notes
-                events += manual
-                if self._fenced:  # a manual order found the account halted elsewhere
-                    self._fenced = False
-                    events += self._halted_meanwhile(decided, positions, market_time)
-                # Read the account after the halt acted: cancelled orders release buying power.
-                self.last_marker = self.fills_marker()
-                account = self.last_account = self.broker.account()
-                positions = self.last_positions = self.broker.positions()
+                with self.broker.urgent() if halting else nullcontext():
+                    positions = self.broker.positions()
+                    before = len(self._cycle_orders)
+                    if kills:
+                        halts = self._on_halt(kills, positions, market_time)
+                    elif self.risk.state.halted and (not was_halted or retry):
+                        events = self._on_halt(events, positions, market_time)
+                    again = [self._halt_retry_note(before)] if retry and not kills else []
+                    decided = self.risk.state
+                    manual, notes = self._take_manual_requests(market_time)
+                    notes = again + notes
+                    events += manual
+                    if self._fenced:  # a manual order found the account halted elsewhere
+                        self._fenced = False
+                        events += self._halted_meanwhile(decided, positions, market_time)
+                    # Read the account after the halt acted: cancelled orders release buying power.
+                    self.last_marker = self.fills_marker()
+                    account = self.last_account = self.broker.account()
+                    positions = self.last_positions = self.broker.positions()
             except BrokerError as exc:  # the halt stands; say what the broker did not answer
                 if halts or (self.risk.state.halted and not was_halted):
                     self._halt_unfinished = True  # its cancels: again at the next cycle
