@@ -40,12 +40,14 @@ from tui_trader.store.liveness import BEAT_SECONDS, MIN_WINDOW, is_alive, store_
 from tui_trader.store.models import SessionRow
 from tui_trader.store.process_identity import own_identity, uptime
 from tui_trader.store.statements import db_time
+from tui_trader.store.upgraded import upgraded_under_us
 
 
 class RowEnded(RuntimeError):
     """This session's row can no longer be kept: another process recorded it ended (``died``)
     while this one was suspended, or its SQLite file was deleted or replaced under it
-    (``store.file_identity``). The message says so in plain words."""
+    (``store.file_identity``), or a newer release upgraded the store (``store.upgraded``).
+    The message says so in plain words."""
 
 
 class SessionRows:
@@ -55,6 +57,7 @@ class SessionRows:
     clock: Clock
     session: SessionRow | None
     _last_beat: float
+    _version_seen: float
     _ended_here = False
     """True once ``end_session`` wrote this session's end: later heartbeats write nothing."""
     _file: FileIdentity | None = None
@@ -101,6 +104,8 @@ class SessionRows:
             boot_id=me.boot_id if me else None,
         )
         self._last_beat = _since_boot()
+        self._version_seen = float("-inf")
+        """When the store's schema version was last read (``store.upgraded``)."""
         self._iterations: int | None = None
         self._ended_here = False
         self._file = FileIdentity.of(self.db)
@@ -130,7 +135,8 @@ class SessionRows:
         (``store.file_identity``: three ``stat`` calls, about 3 us). That is checked whenever
         a heartbeat is written, which a local cycle forces as it commits, and at every call on
         a remote broker's session (before each cycle's orders are sent); a batched replay
-        checks about once a second, as it beats."""
+        checks about once a second, as it beats. Also when a newer release upgraded the store
+        under the session (``store.upgraded``), read with a heartbeat at most once a second."""
         if self.session is None or self._ended_here:
             return
         if iterations is not None:
@@ -143,6 +149,11 @@ class SessionRows:
                 raise RowEnded(moved)
         if not due:
             return
+        if now - self._version_seen >= BEAT_SECONDS:  # ~7 us a look: once a second is enough
+            self._version_seen = now
+            newer = upgraded_under_us(self.db)
+            if newer is not None:
+                raise RowEnded(newer)
         self._last_beat = now
         iterations = self._iterations
         args: tuple[object, ...] = ()
