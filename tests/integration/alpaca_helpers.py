@@ -60,13 +60,14 @@ tests (``test_rate_limit``, ``test_shared_request_budget``) keep theirs."""
 def alpaca_session(
     sb: SandboxHandle, db: Path, timeout: float = 1.0, **overrides: Any
 ) -> TradingSession:
-    """A started Alpaca paper session on the sandbox (1m bars, one day of warm-up, no
-    client-side budget wait: see ``TEST_REQUESTS_PER_MINUTE``)."""
+    """A started Alpaca paper session on the sandbox (1m bars, one day of warm-up, unless
+    ``interval``/``period`` say otherwise; no client-side budget wait: see
+    ``TEST_REQUESTS_PER_MINUTE``)."""
     settings = AlpacaSettings(
         mode="paper",
         db=db,
-        interval="1m",
-        period="1d",
+        interval=overrides.pop("interval", "1m"),
+        period=overrides.pop("period", "1d"),
         timeout=timeout,
         retry_backoff=0.01,
         requests_per_minute=overrides.pop("requests_per_minute", TEST_REQUESTS_PER_MINUTE),

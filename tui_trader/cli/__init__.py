@@ -302,11 +302,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _refuse_unreadable(exc: BaseException) -> None:
-    """A money path (the risk state a session starts from) met a hand-edited number nobody can
-    read (``inf``, text, ``1e308``): one plain line naming the row, exit 2, not a crash report.
-    Returns only for any other exception."""
+    """A money path (the risk state a session starts from) met a hand-edited value nobody can
+    read (an equity of ``inf``, text or ``1e308``, a state, day or count no session writes): one
+    plain line naming the row, exit 2, not a crash report. Returns only for any other
+    exception."""
     numbers = sys.modules.get("tui_trader.store.stored_numbers")
-    if numbers is not None and isinstance(exc, numbers.UnreadableNumber):
+    if numbers is not None and isinstance(exc, numbers.UnreadableValue):
         fail(str(exc), EXIT_USAGE)
 
 

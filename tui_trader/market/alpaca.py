@@ -3,12 +3,19 @@
 Warm-up fetches ``--period`` of history; each later call asks only for bars newer than the last
 one seen and hands the newest completed bar of each symbol to the engine (``{}`` while nothing new
 has completed). Every request has a deadline and a bounded retry, like the broker's reads.
+
+Alpaca stamps a daily bar at midnight New York time of its day; here, as every daily bar of the
+desk is (``Interval.is_daily``, Yahoo's), it is stamped at its session's open. At midnight the
+exchange calendar still counts the moment to the previous session (until 04:00 pre-market), so a
+midnight stamp put each day's bar, and with it the daily-loss window and the day's order count
+(``TradingSession.session_day``), on the day before.
 """
 
 from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime, timedelta
+from datetime import time as clock_time
 from typing import Any
 
 from tui_trader.brokers import BrokerError, Throttled
@@ -16,7 +23,7 @@ from tui_trader.brokers.alpaca_budget import RequestBudget
 from tui_trader.brokers.alpaca_calls import CallPolicy, prepare, with_retries
 from tui_trader.brokers.alpaca_config import AlpacaEndpoint
 from tui_trader.core.domain import Bar
-from tui_trader.core.timeframes import Interval, Period
+from tui_trader.core.timeframes import NEW_YORK, Interval, Period
 from tui_trader.market import MarketDataError
 
 
@@ -100,11 +107,12 @@ class AlpacaMarketData:
         except BrokerError as exc:
             raise MarketDataError(f"Alpaca market data: {exc}") from exc
         data: dict[str, Any] = getattr(barset, "data", {}) or {}
+        stamp = _session_open if self.interval.is_daily else _utc
         return {
             symbol: [
                 Bar(
                     symbol,
-                    b.timestamp.astimezone(UTC),
+                    stamp(b.timestamp),
                     float(b.open),
                     float(b.high),
                     float(b.low),
@@ -115,6 +123,23 @@ class AlpacaMarketData:
             ]
             for symbol in self.symbols
         }
+
+
+def _utc(ts: datetime) -> datetime:
+    """An intraday bar's stamp (its start), in UTC."""
+    return ts.astimezone(UTC)
+
+
+def _session_open(ts: datetime) -> datetime:
+    """A daily bar's stamp: the regular open (UTC) of the session on the New York date Alpaca
+    stamped it with (09:30 New York on a day the calendar does not list)."""
+    from tui_trader.market.calendar import us_equity_calendar
+
+    day = ts.astimezone(NEW_YORK).date()
+    session = us_equity_calendar().session(day)
+    if session is not None:
+        return session.open
+    return datetime.combine(day, clock_time(9, 30), tzinfo=NEW_YORK).astimezone(UTC)
 
 
 def _timeframe(interval: Interval) -> Any:

@@ -14,7 +14,10 @@ re-reads the row inside a write transaction (``row``) and merges: what the sessi
   here), not its words: a halt written again with word-for-word the same reason and detail
   after the session read the first (a reset and a new halt elsewhere meanwhile) stands;
 - a halt or reset written by another process is adopted (the session did not touch the halt);
-- the peak is the higher of the two, unless a reset restarted it (then the reset's value);
+- the peak is the higher of the two, unless a reset restarted it (then the reset's value); a
+  reset that found the account halted anew (the halt stands, above) restarts nothing: its
+  lower peak would re-arm the drawdown allowance once that halt ends (a daily-loss halt does
+  by itself) of a reset the user was told did not happen;
 - the day's order count is one counter: the row's count plus the orders this session counted
   since ``base`` (slots reserved in the database directly leave nothing to add).
 
@@ -71,7 +74,9 @@ def merge_risk_state(row: RiskState | None, base: RiskState | None, mine: RiskSt
     ):
         state, reason, detail = TradingState.ACTIVE, None, ""  # a daily-loss halt ends with its day
     # -- the peak --------------------------------------------------------------------------
-    restarted_here = _restarted(base, mine)
+    restarted_here = _restarted(base, mine) and not (
+        state is TradingState.HALTED and not mine.halted  # the reset's lift was refused
+    )
     if restarted_here:
         peak = mine.peak_equity
     elif _restarted(base, row):

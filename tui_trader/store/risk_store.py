@@ -21,20 +21,10 @@ from peewee import SqliteDatabase
 from tui_trader.core.domain import TradingState
 from tui_trader.risk.merge import merge_risk_state
 from tui_trader.risk.state import RiskState
+from tui_trader.store.risk_row import COLUMNS as _COLUMNS
+from tui_trader.store.risk_row import SELECT_SQL, risk_state_of
 from tui_trader.store.statements import db_time
-from tui_trader.store.stored_numbers import required
 
-_COLUMNS = (
-    "state",
-    "peak_equity",
-    "day",
-    "day_open_equity",
-    "last_equity",
-    "orders_today",
-    "halt_reason",
-    "halt_detail",
-    "halt_id",
-)
 _LOCK_SQL = (
     'UPDATE "risk_state" SET "version" = COALESCE("version", 0) + 1 WHERE "account_key" = ? '
     f"RETURNING {', '.join(_COLUMNS)}"
@@ -67,21 +57,10 @@ def _now() -> str | None:
 
 
 def _state(account_key: str, values: Any) -> RiskState:
-    """A row's columns (in ``_COLUMNS`` order) as a ``RiskState``."""
-    state, peak, day, day_open, last, orders, reason, detail, halt_id = values
-    # a hand-edited equity (inf, text, 1e308) stops the session here, in one line naming the row
-    return RiskState(
-        account_key,
-        TradingState(state),
-        required(peak, "risk_state", account_key, "peak_equity"),
-        date.fromisoformat(day) if day else None,
-        required(day_open, "risk_state", account_key, "day_open_equity"),
-        required(last, "risk_state", account_key, "last_equity"),
-        orders or 0,
-        reason,
-        detail or "",
-        halt_id or 0,
-    )
+    """A row's columns (in ``_COLUMNS`` order) as a ``RiskState``: a hand edit no session
+    writes (``inf``, text, a negative count) stops the session here, in one line naming the
+    row (``store.risk_row``)."""
+    return risk_state_of(account_key, values)
 
 
 def _values(state: RiskState) -> list[Any]:
@@ -176,7 +155,5 @@ def add_reserved_orders(db: SqliteDatabase, base: RiskState, reserved: int) -> R
 
 def read_risk_state(db: SqliteDatabase, account_key: str) -> RiskState | None:
     """The account's row as it is now, or ``None`` if it has none."""
-    row = db.execute_sql(
-        f'SELECT {", ".join(_COLUMNS)} FROM "risk_state" WHERE "account_key" = ?', (account_key,)
-    ).fetchone()
+    row = db.execute_sql(SELECT_SQL, (account_key,)).fetchone()
     return _state(account_key, row) if row else None

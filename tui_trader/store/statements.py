@@ -6,10 +6,9 @@ decision path; these are built once at import and run through ``execute_sql``.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from tui_trader.core.domain import TradingState
 from tui_trader.core.orders import PENDING_CANCEL, OrderStatus
 from tui_trader.risk.state import RiskState
 from tui_trader.store.models import (
@@ -19,7 +18,7 @@ from tui_trader.store.models import (
     RiskEventRow,
     RiskStateRow,
 )
-from tui_trader.store.stored_numbers import required, shown
+from tui_trader.store.risk_row import SELECT_SQL, risk_state_of
 
 
 def insert_sql(model: type, replace_row: bool = False) -> tuple[str, list[str]]:
@@ -174,29 +173,14 @@ HALT_SQL = (
 def load_risk_state(account_key: str, strict: bool = True) -> RiskState:
     """The saved risk state of an account, or a fresh one.
 
-    A hand-edited equity nobody can read (``inf``, text, ``1e308``) raises ``UnreadableNumber``
-    naming the row: a money path must not go on from it. ``strict=False`` (a display) reads it
-    as empty, with a warning."""
-    row = RiskStateRow.get_or_none(RiskStateRow.account_key == account_key)
+    A hand edit no session writes (an equity of ``inf``, text or ``1e308``, a state or day
+    nobody can read, a negative count) raises ``UnreadableValue`` naming the row: a money path
+    must not go on from it (``store.risk_row``). ``strict=False`` (a display) reads an
+    unreadable equity as empty, with a warning."""
+    row = RiskStateRow._meta.database.execute_sql(SELECT_SQL, (account_key,)).fetchone()
     if row is None:
         return RiskState(account_key=account_key)
-    read = required if strict else shown
-    peak, day_open, last = (
-        read(getattr(row, name), "risk_state", account_key, name)
-        for name in ("peak_equity", "day_open_equity", "last_equity")
-    )
-    return RiskState(
-        account_key=account_key,
-        state=TradingState(row.state),
-        peak_equity=peak,
-        day=date.fromisoformat(row.day) if row.day else None,
-        day_open_equity=day_open,
-        last_equity=last,
-        orders_today=row.orders_today,
-        halt_reason=row.halt_reason,
-        halt_detail=row.halt_detail or "",
-        halt_id=row.halt_id or 0,
-    )
+    return risk_state_of(account_key, row, strict)
 
 
 _UTC_ZONES = (UTC, ZoneInfo("UTC"))

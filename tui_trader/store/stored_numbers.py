@@ -26,7 +26,11 @@ far enough below the float range that returns, Sharpe ratios and sums cannot ove
 _NOTES: list[str] = []
 
 
-class UnreadableNumber(StoreError):
+class UnreadableValue(StoreError):
+    """A money path met a stored value no session writes (a hand edit): it refuses to go on."""
+
+
+class UnreadableNumber(UnreadableValue):
     """A money path met a stored number that is not a readable one: it refuses to go on."""
 
 
@@ -38,9 +42,12 @@ def readable(value: object) -> float | None:
     return number if math.isfinite(number) and abs(number) <= LIMIT else None
 
 
-def _where(table: str, row: object, column: str, value: object) -> str:
-    """The place and raw value of an unreadable number, for one line."""
-    return f"{table} row {row} column {column} holds {str(value)[:40]!r}, not a readable number"
+def _where(
+    table: str, row: object, column: str, value: object, what: str = "a readable number"
+) -> str:
+    """The place and raw value of an unreadable number (or of another value: ``what`` it
+    should be), for one line."""
+    return f"{table} row {row} column {column} holds {str(value)[:40]!r}, not {what}"
 
 
 def shown(
@@ -74,6 +81,27 @@ def required(
             + "; refusing to go on (fix or delete the row: it was edited by hand)"
         )
     return number
+
+
+def refused(table: str, row: object, column: str, value: object, what: str) -> UnreadableValue:
+    """The refusal of a money path that met ``value`` where a session writes ``what`` (a
+    trading state, a date, a count): one line naming the row, like ``required``'s."""
+    return UnreadableValue(
+        _where(table, row, column, value, what)
+        + "; refusing to go on (fix or delete the row: it was edited by hand)"
+    )
+
+
+def required_count(value: object, table: str, row: object, column: str) -> int:
+    """A stored count a money path relies on (the day's orders, a halt's number): a whole
+    number from 0 up (empty: 0), else ``UnreadableValue`` naming the row. A negative count
+    of the day's orders would raise the order limit by as much."""
+    if value is None:
+        return 0
+    number = readable(value)
+    if number is None or number < 0 or not number.is_integer():
+        raise refused(table, row, column, value, "a count from 0 up")
+    return int(number)
 
 
 def take_notes() -> list[str]:
