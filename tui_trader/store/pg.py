@@ -23,8 +23,6 @@ from peewee import InterfaceError, InternalError, OperationalError, PostgresqlDa
 
 from tui_trader.store.pg_url import PgUrl
 
-META_TABLE = "tui_trader_meta"
-"""The PostgreSQL stand-in for SQLite's ``application_id`` and ``user_version`` header marks."""
 MIGRATION_LOCK = 0x54545244
 """``pg_advisory_xact_lock`` key held while a database is created or migrated (``TTRD``)."""
 CONNECT_TIMEOUT = 5
