@@ -9,6 +9,7 @@ from tui_trader.core.order_ids import (
     key_tag,
     make_order_id,
     read_order_id,
+    short_key,
     tagged_key,
 )
 
@@ -42,8 +43,10 @@ def test_a_session_key_carries_its_stores_tag_and_its_ids_read_back() -> None:
     cid = make_order_id(key, 17, "BF-B", "ps3")
     assert read_order_id(cid) == OwnOrderId(key, 17, "BF-B", "ps3")
     assert len(make_order_id(key, 10**9, "ABCDEFGHIJKLMNOPQRST", "m123")) < 64
+    assert short_key(key) == "1a2b3c4d"  # what a list of one store's sessions shows
 
 
 def test_a_key_of_before_store_tags_carries_none() -> None:
     assert tagged_key("1a2b3c4d", None) == "1a2b3c4d"
     assert key_tag("1a2b3c4d") is None
+    assert short_key("1a2b3c4d") == "1a2b3c4d"

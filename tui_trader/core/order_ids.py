@@ -59,3 +59,9 @@ def key_tag(session_key: str) -> str | None:
     """The store tag a session key carries, ``None`` for a key without one (an older key)."""
     head, separator, tag = session_key.rpartition(TAG_SEPARATOR)
     return tag if separator and head and tag else None
+
+
+def short_key(session_key: str) -> str:
+    """The key without its store's tag (every session of a store carries the same one): what a
+    list of one store's sessions shows where a line has room for little more than 8 characters."""
+    return session_key.partition(TAG_SEPARATOR)[0] if key_tag(session_key) else session_key
