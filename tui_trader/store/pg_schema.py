@@ -102,8 +102,8 @@ def check_pg(db: PgAuditDatabase) -> str | None:
 
 
 def _needs_work(db: PgAuditDatabase) -> bool:
-    """True unless the database is marked current and has its identity, every table and
-    column."""
+    """True unless the database is marked current and has its identity, every table, column
+    and index (an index a release adds reaches a store by itself, as on SQLite)."""
     if _marks(db) != (_MARK, SCHEMA_VERSION) or store_tag(db) is None:
         return True
     tables = set(db.get_tables())
@@ -116,9 +116,23 @@ def _needs_work(db: PgAuditDatabase) -> bool:
             return True
         if any(t == table and column not in have for t, column, _, _ in SERVER_COLUMNS):
             return True
-    if "live_fills_xact" not in {index.name for index in db.get_indexes("live_fills")}:
+    if not _index_names() <= _indexes(db):
         return True
     return "live_risks_events" not in {view.name for view in db.get_views()}
+
+
+def _index_names() -> set[str]:
+    """Every index the models and the server's columns make."""
+    names = {index._name for model in ALL_MODELS for index in model._meta.fields_to_index()}
+    return names | {"live_fills_xact"}
+
+
+def _indexes(db: PgAuditDatabase) -> set[str]:
+    """The indexes of the store's schema, in one round trip."""
+    rows = db.execute_sql(
+        "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()"
+    ).fetchall()
+    return {name for (name,) in rows}
 
 
 def migrate_pg(db: PgAuditDatabase) -> list[str]:
