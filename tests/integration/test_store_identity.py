@@ -11,8 +11,9 @@ from tui_trader.cli import main
 from tui_trader.core.order_ids import key_tag
 from tui_trader.store.db import open_database
 from tui_trader.store.models import SessionRow
+from tui_trader.store.pg import META_TABLE
 from tui_trader.store.pg_url import PgUrl
-from tui_trader.store.store_identity import META_TABLE, STORE_ID, store_tag
+from tui_trader.store.store_identity import STORE_ID, store_tag
 
 
 def _session_tag(where: Path | PgUrl) -> str | None:

@@ -25,7 +25,8 @@ from peewee import Field, SqliteDatabase
 from tui_trader.store.learning_models import LEARNING_MODELS
 from tui_trader.store.models import MODELS, BaseModel
 from tui_trader.store.ownership import APPLICATION_ID, SCHEMA_VERSION
-from tui_trader.store.store_identity import META_TABLE, ensure_store_id
+from tui_trader.store.pg import META_TABLE
+from tui_trader.store.store_identity import ensure_store_id
 
 ALL_MODELS: tuple[type[BaseModel], ...] = MODELS + LEARNING_MODELS
 

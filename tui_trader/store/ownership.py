@@ -26,7 +26,7 @@ from urllib.parse import quote
 
 from tui_trader.store.learning_models import LEARNING_MODELS
 from tui_trader.store.models import MODELS
-from tui_trader.store.store_identity import META_TABLE
+from tui_trader.store.pg import META_TABLE
 
 APPLICATION_ID = 0x54545244
 """``PRAGMA application_id`` of every tui-trader database: the ASCII bytes ``TTRD``."""

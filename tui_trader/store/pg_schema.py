@@ -28,8 +28,8 @@ from peewee import OperationalError
 
 from tui_trader.store.migrations import ALL_MODELS, MigrationError, add_missing_columns
 from tui_trader.store.ownership import APPLICATION_ID, OUR_TABLES, SCHEMA_VERSION
-from tui_trader.store.pg import MIGRATION_LOCK, PgAuditDatabase
-from tui_trader.store.store_identity import META_TABLE, ensure_store_id, store_tag
+from tui_trader.store.pg import META_TABLE, MIGRATION_LOCK, PgAuditDatabase
+from tui_trader.store.store_identity import ensure_store_id, store_tag
 
 _MARK = f"{APPLICATION_ID:08x}"
 _VIEW = "CREATE OR REPLACE VIEW live_risks_events AS SELECT * FROM live_risk_events"

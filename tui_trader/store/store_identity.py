@@ -19,8 +19,8 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-META_TABLE = "tui_trader_meta"
-"""The store's own key-value table."""
+from tui_trader.store.pg import META_TABLE
+
 STORE_ID = "store_id"
 """The row of ``META_TABLE`` that holds the store's identity (16 hex digits)."""
 TAG_LENGTH = 6
