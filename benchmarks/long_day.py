@@ -11,6 +11,10 @@ CPU per redraw in windows of 195 cycles.
 behind the History screen on the database ``DB``: a page, a deep page, sorts, filters, the PnL
 view (CPU too, and its traced peak memory) and the CSV export.
 
+``python -m benchmarks.long_day build DB [ROWS]`` makes such a database: one session of 50
+symbols with ``ROWS`` (200,000) orders, fills, trades and risk events each, a bar every 150 s
+through 2025 (a desk's year), rationales and details as long as the desk writes them.
+
 Results: README, Performance, "A week at the desk".
 """
 
@@ -133,6 +137,14 @@ def history(path: Path) -> None:
         lambda: browse.fetch_page("orders", every, "Bar time", False, 99_900),
     )
     timed(
+        "trades by exit bar, page 1000",
+        lambda: browse.fetch_page("trades", every, "Exit bar", True, 99_900),
+    )
+    timed(
+        "events by bar time, page 1000",
+        lambda: browse.fetch_page("events", every, "Bar time", True, 99_900),
+    )
+    timed(
         "orders of one symbol",
         lambda: browse.fetch_page("orders", browse.HistoryFilter(symbol="S07")),
     )
@@ -148,9 +160,71 @@ def history(path: Path) -> None:
     timed("CSV export of every order", lambda: browse.export_csv("orders", every, out), runs=3)
 
 
+def build(path: Path, rows: int = 200_000) -> None:
+    """A store of ``rows`` orders, fills, trades and risk events (see the module's docstring)."""
+    from datetime import datetime, timedelta
+
+    from tui_trader.store.db import open_database
+    from tui_trader.store.models import LiveFill, LiveOrder, LiveTrade, RiskEventRow, SessionRow
+
+    db = open_database(path)
+    session = SessionRow.create(
+        key="b1g5t0re", mode="local", broker="paper", data_source="sim", symbols="S00",
+        parameters="{}", account_key="local:b1g5t0re", started_at=datetime(2025, 1, 1),
+    )  # fmt: skip
+    start, wall = datetime(2025, 1, 1, 14, 30), datetime(2026, 12, 6, 9, 0)
+    why = "crossover 10/30 long; learned exposure x1.23; regime trend (t=2.4); " * 3
+    for at in range(0, rows, 5_000):
+        ids = range(at, min(rows, at + 5_000))
+        bar = [str(start + timedelta(seconds=150 * i)) for i in ids]
+        now = [str(wall + timedelta(milliseconds=i)) for i in ids]
+        with db.atomic():
+            LiveOrder.insert_many(
+                {
+                    "session": session.id, "client_order_id": f"tt-b1g5t0re-{i}-S{i % 50:02d}-r",
+                    "broker_order_id": f"p-{i}", "symbol": f"S{i % 50:02d}",
+                    "side": "buy" if i % 2 else "sell", "quantity": 10.0 + i % 7,
+                    "order_type": "market", "status": "filled", "timestamp": now[n],
+                    "market_time": bar[n], "updated_at": now[n], "filled_qty": 10.0 + i % 7,
+                    "filled_price": 100.0 + i % 13, "rationale": why, "iteration": i,
+                }
+                for n, i in enumerate(ids)
+            ).execute()  # fmt: skip
+            LiveFill.insert_many(
+                {
+                    "session": session.id, "order": i + 1, "fill_key": f"f-{i}",
+                    "symbol": f"S{i % 50:02d}", "side": "buy" if i % 2 else "sell",
+                    "quantity": 10.0 + i % 7, "price": 100.0 + i % 13, "timestamp": now[n],
+                    "market_time": bar[n],
+                }
+                for n, i in enumerate(ids)
+            ).execute()  # fmt: skip
+            LiveTrade.insert_many(
+                {
+                    "session": session.id, "symbol": f"S{i % 50:02d}", "side": "long",
+                    "quantity": 10.0, "entry_price": 100.0, "exit_price": 100.0 + i % 5 - 2,
+                    "timestamp": now[n], "market_time": bar[n], "entry_time": bar[n],
+                    "pnl": 10.0 * (i % 5 - 2), "pnl_pct": 0.01 * (i % 5 - 2),
+                }
+                for n, i in enumerate(ids)
+            ).execute()  # fmt: skip
+            RiskEventRow.insert_many(
+                {
+                    "session": session.id, "account_key": "local:b1g5t0re", "timestamp": now[n],
+                    "market_time": bar[n], "event_type": "position_limit", "value": 0.3,
+                    "limit": 0.25, "action_taken": "order trimmed", "symbol": f"S{i % 50:02d}",
+                    "detail": why,
+                }
+                for n, i in enumerate(ids)
+            ).execute()  # fmt: skip
+    db.close()
+
+
 if __name__ == "__main__":
     if sys.argv[1:2] == ["history"]:
         history(Path(sys.argv[2]))
+    elif sys.argv[1:2] == ["build"]:
+        build(Path(sys.argv[2]), *(int(arg) for arg in sys.argv[3:4]))
     else:
         numbers = [int(arg) for arg in sys.argv[2:4]]
         desk(*numbers)

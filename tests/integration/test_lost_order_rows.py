@@ -232,18 +232,20 @@ def test_an_order_no_session_of_this_database_made_is_left_untouched(
     sandbox: SandboxHandle, trading: Any, tmp_path: Path
 ) -> None:
     """Fail closed: an id of the desk's form whose session this database does not hold (here
-    its session row was lost too) is said and left, and its shares stay outside the desk's."""
+    its session row was lost too) is said and left, and its shares stay outside the desk's.
+    Its key carries this database's tag, so the words say it is this database's session whose
+    row is gone; without a row its account cannot be checked, so it is left all the same."""
     db = tmp_path / "desk.db"
     _rally_and_stop(sandbox, db)
     lost, filled = _lose_newest_order_row()
-    SessionRow.update(key="0000beef").execute()  # no session of this database made it now
+    SessionRow.update(key="0000beef").execute()  # the order's session has no row now
 
     second = _session(sandbox, db)
     try:
         assert LiveOrder.get_or_none(LiveOrder.client_order_id == lost) is None
         [said] = [e for e in second.startup_events if lost in e.detail]
         assert said.event_type == RECONCILIATION
-        assert "no session of this database made it" in said.detail
+        assert "made by this database but has no row here" in said.detail
         assert said.action_taken.startswith("left untouched")
         [outside] = [e for e in second.startup_events if e.event_type == OUTSIDE_CHANGE]
         assert outside.value == filled

@@ -40,10 +40,11 @@ SCHEMA_COLUMNS: dict[int, dict[str, str]] = {
         "net_return last_return",
     },
 }
+SCHEMA_COLUMNS[3] = SCHEMA_COLUMNS[2]  # schema 3 adds a table row (the store's identity)
 """Every table's columns at each schema version (the models'; PostgreSQL adds more)."""
 
-PREVIOUS_SCHEMA = 1
-"""The version every release before ``halt_id``, ``fills_through`` and ``unsettled`` wrote."""
+PREVIOUS_SCHEMA = 2
+"""The version every release before the store's identity (``store.store_identity``) wrote."""
 
 
 def test_a_column_added_raises_the_schema_version() -> None:
@@ -60,9 +61,10 @@ def test_a_column_added_raises_the_schema_version() -> None:
 def test_a_store_written_today_is_refused_by_a_release_of_the_previous_schema(
     engine: str, tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A release of schema 1 opened a store with today's columns, started a session and died
-    on its first halt write (``risk_state.halt_id`` is not null), exit 1, leaving the session
-    marked running. It must refuse the store in one line, before writing anything."""
+    """A release of schema 1 opened a store with schema 2's columns, started a session and
+    died on its first halt write (``risk_state.halt_id`` is not null), exit 1, leaving the
+    session marked running. A release of the previous schema must refuse today's store in one
+    line, before writing anything."""
     where: Path | PgUrl = (
         tmp_path / "audit.db"
         if engine == "sqlite"

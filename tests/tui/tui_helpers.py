@@ -138,7 +138,8 @@ class _FixedKey:
 
 
 def fix_session_keys(monkeypatch) -> None:
-    """Session keys appear on screen (snapshots): make them constant."""
-    from tui_trader.store import session_rows
+    """Session keys appear on screen (snapshots): make them constant (their store's tag too)."""
+    from tui_trader.store import session_rows, store_identity
 
     monkeypatch.setattr(session_rows, "secrets", _FixedKey)
+    monkeypatch.setattr(store_identity, "secrets", _FixedKey)

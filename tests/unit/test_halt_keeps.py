@@ -51,3 +51,21 @@ def test_a_store_that_cannot_be_read_cancels_every_tui_trader_order_and_says_so(
     said = keeps.said()
     assert "this database's sessions could not be read (disk I/O error)" in said
     assert "another database left working" not in said
+
+
+def test_a_session_with_its_stores_tag_and_no_row_is_the_desks_and_cancelled() -> None:
+    """A store restored from an older backup holds no row of the sessions started after the
+    backup; their keys carry the store's tag, so their orders stop with the desk's. Another
+    store's tag, or a key without a tag, is still another database's desk."""
+
+    def known(keys: list[str]) -> set[str]:
+        return {key for key in keys if key == "mine_9f3e1c"}
+
+    keeps = HaltKeeps(known, tag="9f3e1c")
+    assert not keeps(_order(make_order_id("mine_9f3e1c", 4, "SPY", "b0")))
+    assert not keeps(_order(make_order_id("lostrow1_9f3e1c", 7, "SPY", "b0")))
+    assert keeps(_order(make_order_id("elsewhr1_77aa00", 2, "SPY", "b0")))
+    assert keeps(_order(make_order_id("o7therdb", 3, "SPY", "b0")))
+    said = keeps.said()
+    assert "1 of the cancelled order(s) were of sessions this database made" in said
+    assert "2 order(s) of tui-trader sessions on another database left working" in said

@@ -6,6 +6,12 @@ asked whether it already has the order. The form says "made by a tui_trader desk
 session; only the audit store says which account that session traded (its ``sessions`` row), so
 an id is this desk's own only when its session is in the store and on the account at hand
 (``engine.lost_rows``). Pure values.
+
+A session key is ``<8 hex>_<tag>``: a random part and the short tag of its store's identity
+(``store.store_identity``), so that a halt can tell a session of its own store whose row the
+store lost (a restore from an older backup) from another database's (``engine.halt_keeps``).
+Keys made before stores had an identity are 8 hex digits alone, with no tag (``key_tag``
+``None``): they keep their meaning, "a session this store holds or another database's".
 """
 
 from __future__ import annotations
@@ -14,6 +20,8 @@ import re
 from dataclasses import dataclass
 
 PREFIX = "tt-"
+TAG_SEPARATOR = "_"
+"""Between a session key's random part and its store's tag (never ``-``: the id's separator)."""
 _FORM = re.compile(r"^tt-(?P<key>[^-]+)-(?P<iteration>\d+)-(?P<symbol>.+)-(?P<leg>[a-z]+\d*)$")
 
 
@@ -40,3 +48,20 @@ def read_order_id(client_order_id: str) -> OwnOrderId | None:
     if found is None:
         return None
     return OwnOrderId(found["key"], int(found["iteration"]), found["symbol"], found["leg"])
+
+
+def tagged_key(random_part: str, store_tag: str | None) -> str:
+    """A session key: ``random_part`` with its store's tag (alone when the store has none)."""
+    return f"{random_part}{TAG_SEPARATOR}{store_tag}" if store_tag else random_part
+
+
+def key_tag(session_key: str) -> str | None:
+    """The store tag a session key carries, ``None`` for a key without one (an older key)."""
+    head, separator, tag = session_key.rpartition(TAG_SEPARATOR)
+    return tag if separator and head and tag else None
+
+
+def short_key(session_key: str) -> str:
+    """The key without its store's tag (every session of a store carries the same one): what a
+    list of one store's sessions shows where a line has room for little more than 8 characters."""
+    return session_key.partition(TAG_SEPARATOR)[0] if key_tag(session_key) else session_key

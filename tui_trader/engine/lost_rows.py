@@ -13,7 +13,10 @@ order, only when that session is in this store, on this account, not running any
 id's symbol is the order's: its state and fills as the broker has them, the reason in plain
 words, a ``reconciliation`` event, and, still working, followed like the session's own. Any
 doubt (no such session here, another account's, still running, a mismatch) is said and the
-order left untouched: it stays another program's.
+order left untouched: it stays another program's. An order of a session that carries this
+store's tag (``store.store_identity``) but has no row (a restore from an older backup) is said
+as such and left too: without the row neither its account nor whether it still runs (at a desk
+on a copy of this store) is known; a halt cancels it (``engine.halt_keeps``).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from datetime import UTC, datetime
 
 from tui_trader.brokers import Broker, unseen
 from tui_trader.core.domain import Position, RiskEvent
-from tui_trader.core.order_ids import read_order_id
+from tui_trader.core.order_ids import key_tag, read_order_id
 from tui_trader.core.orders import Fill, Order, fill_increment
 from tui_trader.store import lost_rows
 from tui_trader.store.audit import AuditLog
@@ -90,11 +93,13 @@ def find_lost_orders(
     now = datetime.now(UTC)
     store_time = store_now(audit.db)
     doubts: list[str] = []
+    own_tag = key_tag(audit.session.key) if audit.session else None
     for cid in sorted(missing, key=lambda c: _when(shaped[c])):
         order, parts = shaped[cid], ids[cid]
         assert parts is not None  # only ids of the desk's form were kept
         row = sessions.get(parts.session_key)
-        doubt = _doubt(order, parts.symbol, row, account_key, store_time)
+        tagged = own_tag is not None and key_tag(parts.session_key) == own_tag
+        doubt = _doubt(order, parts.symbol, row, account_key, store_time, tagged)
         if doubt:
             doubts.append(f"{cid} ({_what(order)}): {doubt}")
             continue
@@ -165,10 +170,24 @@ def with_found_fills(
 
 
 def _doubt(
-    order: Order, symbol: str, row: object | None, account_key: str, now: datetime
+    order: Order,
+    symbol: str,
+    row: object | None,
+    account_key: str,
+    now: datetime,
+    tagged: bool = False,
 ) -> str | None:
-    """Why ``order`` cannot be taken as its session's, or ``None`` when it can."""
+    """Why ``order`` cannot be taken as its session's, or ``None`` when it can. A session
+    with this store's tag (``tagged``) and no row is said apart, but not taken: with no row,
+    neither its account nor whether it still runs (a copy of this store at another desk) can
+    be told."""
     if row is None:
+        if tagged:
+            return (
+                "its session was made by this database but has no row here (a restore from "
+                "an older backup, or a copy of this database another desk uses); a halt "
+                "cancels it"
+            )
         return (
             "no session of this database made it (another desk's database on this account, "
             "or its session's own row was lost too)"

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING
 from tui_trader.brokers import BrokerError, unseen
 from tui_trader.core.domain import Bar, Position, RiskEvent
 from tui_trader.core.orders import Order, OrderClass, OrderRequest, OrderStatus, Side
-from tui_trader.engine.halt_keeps import HaltKeeps, store_sessions
+from tui_trader.engine.halt_keeps import HaltKeeps, store_sessions, store_tag_of
 from tui_trader.risk.exits import describe, fits, plan_exit
 from tui_trader.risk.stops import PROTECTIVE_LEG, TrueRange, is_protective
 
@@ -360,7 +360,7 @@ class ProtectiveStops:
         Flattening: when protecting, the stops first, each confirmed (the closing sells need
         their shares), then every other order."""
         if not flatten:
-            keeps = HaltKeeps(store_sessions(self.audit))
+            keeps = HaltKeeps(store_sessions(self.audit), store_tag_of(self.audit))
             cancelled = self.broker.cancel_all(keep=keeps)
             cut = unseen(cancelled)
             return cancelled, keeps.said() + (f"; {cut}" if cut else "")

@@ -19,7 +19,14 @@ from peewee import Field, FloatField, ModelSelect, fn
 
 from tui_trader.security.private_files import make_private_dir, open_private
 from tui_trader.store.liveness import shown_status
-from tui_trader.store.models import LiveFill, LiveOrder, LiveTrade, RiskEventRow, SessionRow
+from tui_trader.store.models import (
+    LiveFill,
+    LiveOrder,
+    LiveTrade,
+    RiskEventRow,
+    SessionRow,
+    filed_at,
+)
 from tui_trader.store.stored_numbers import readable, shown
 
 PAGE_SIZE = 100
@@ -48,8 +55,9 @@ class HistoryFilter:
 
 
 def _when(model: Any) -> Any:
-    """The time a row is filed under: its bar time when it has one, else its wall time."""
-    return fn.COALESCE(model.market_time, model.timestamp)
+    """The time a row is filed under: its bar time when it has one, else its wall time
+    (indexed with the id: ``store.models.filed_at``)."""
+    return filed_at(model)
 
 
 VIEWS: dict[str, tuple[Any, tuple[Column, ...]]] = {
@@ -125,6 +133,8 @@ def _ordered(view: str, query: ModelSelect, sort: str, descending: bool) -> Mode
     """Order by a whitelisted column (then id, so pages are stable)."""
     model, columns = VIEWS[view]
     by = {c.title: c.field for c in columns}.get(sort, model.id)
+    if by is getattr(model, "market_time", None):  # a row without a bar by its wall time
+        by = _when(model)  # so the index serves the sort (``store.models.filed_at``)
     key = by.desc() if descending else by.asc()
     tie = model.id.desc() if descending else model.id.asc()
     return query.order_by(key, tie)

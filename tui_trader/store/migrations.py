@@ -5,9 +5,10 @@ marks, or new). ``migrate`` then runs, in one ``BEGIN IMMEDIATE`` transaction (s
 opening one old file never migrate it twice, and a failed step leaves it as it was):
 
 1. the ordered ``MIGRATIONS`` above the file's ``user_version``;
-2. two generic, safe steps every open checks: add the columns the models have and the tables
+2. generic, safe steps every open checks: add the columns the models have and the tables
    lack (a nullable column, or one with a constant default: what a new field of a model is), then
-   create the missing tables and indexes;
+   create the missing tables and indexes, and the store's identity (``store.store_identity``)
+   if it has none;
 3. the marks: ``application_id`` and ``user_version = SCHEMA_VERSION``.
 
 A file already at the current version with every table, column and index is only read (no write
@@ -24,6 +25,8 @@ from peewee import Field, SqliteDatabase
 from tui_trader.store.learning_models import LEARNING_MODELS
 from tui_trader.store.models import MODELS, BaseModel
 from tui_trader.store.ownership import APPLICATION_ID, SCHEMA_VERSION
+from tui_trader.store.pg import META_TABLE
+from tui_trader.store.store_identity import ensure_store_id
 
 ALL_MODELS: tuple[type[BaseModel], ...] = MODELS + LEARNING_MODELS
 
@@ -76,6 +79,7 @@ def _to_v2(db: SqliteDatabase) -> None:
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "mark the file; drop the wall-time and broker-id indexes", _to_v1),
     Migration(2, "halt ids, snapshot fill marks; releases of schema 1 refuse the file", _to_v2),
+    Migration(3, "a store identity, whose tag new session keys carry", ensure_store_id),
 )
 """Every schema step, oldest first; the last one's ``version`` is ``SCHEMA_VERSION``."""
 
@@ -98,6 +102,7 @@ def migrate(db: SqliteDatabase) -> list[str]:
                 step.apply(db)
                 done.append(f"schema {step.version}: {step.what}")
         db.create_tables(ALL_MODELS, safe=True)
+        ensure_store_id(db)  # a current file whose identity was deleted by hand gets one
         for view in _VIEWS:
             db.execute_sql(view)
         db.execute_sql(f"PRAGMA application_id = {APPLICATION_ID}")
@@ -172,4 +177,4 @@ def _needs_work(db: SqliteDatabase) -> bool:
             return True
         if any(index._name not in names for index in model._meta.fields_to_index()):
             return True
-    return "live_risks_events" not in names
+    return "live_risks_events" not in names or META_TABLE not in names

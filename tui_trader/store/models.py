@@ -8,6 +8,8 @@ the bar's own time, which is what reports on simulated or replayed sessions grou
 
 from __future__ import annotations
 
+from typing import Any
+
 from peewee import (
     AutoField,
     BooleanField,
@@ -18,6 +20,7 @@ from peewee import (
     IntegerField,
     Model,
     TextField,
+    fn,
 )
 
 database = DatabaseProxy()
@@ -246,6 +249,25 @@ class AlertDelivery(BaseModel):
 
     class Meta:
         table_name = "alert_deliveries"
+
+
+def filed_at(model: type[BaseModel]) -> Any:
+    """The time a row is filed under: its bar time when it has one, else its wall time (what
+    the History screen sorts by bar time and filters dates by: ``store.browse``)."""
+    return fn.COALESCE(model.market_time, model.timestamp)
+
+
+BROWSED_BY_TIME: tuple[type[BaseModel], ...] = (LiveOrder, LiveTrade, RiskEventRow)
+"""The tables the History screen sorts by bar time and filters by dates, each indexed on
+``filed_at`` and the id (``<table>_filed_at``): without it a deep page of 200,000 orders sorted
+by bar time sorted the whole table (~0.3-0.5 s); the id keeps pages stable
+(``store.browse._ordered``). Fills are not browsed by time and have none: every index costs
+each insert a B-tree update."""
+
+for _model in BROWSED_BY_TIME:
+    _model.add_index(
+        _model.index(filed_at(_model), _model.id, name=f"{_model._meta.table_name}_filed_at")
+    )
 
 
 MODELS: tuple[type[BaseModel], ...] = (

@@ -24,7 +24,9 @@ from peewee import InterfaceError, InternalError, OperationalError, PostgresqlDa
 from tui_trader.store.pg_url import PgUrl
 
 META_TABLE = "tui_trader_meta"
-"""The PostgreSQL stand-in for SQLite's ``application_id`` and ``user_version`` header marks."""
+"""The store's own key-value table: on PostgreSQL the stand-in for SQLite's ``application_id``
+and ``user_version`` header marks; on both engines the store's identity
+(``store.store_identity``)."""
 MIGRATION_LOCK = 0x54545244
 """``pg_advisory_xact_lock`` key held while a database is created or migrated (``TTRD``)."""
 CONNECT_TIMEOUT = 5

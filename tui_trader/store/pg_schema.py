@@ -7,7 +7,8 @@ our mark is ours unless a newer program wrote it; anything else (other tables, n
 another program's and is left untouched. ``migrate_pg`` then creates or completes the tables in
 one transaction under an advisory lock (two desks starting on a new database wait for each
 other instead of racing), with the same generic step as SQLite's (add the columns the models
-have and the tables lack), adds the server's own columns (``SERVER_COLUMNS``), and writes the
+have and the tables lack), adds the server's own columns (``SERVER_COLUMNS``), gives the store
+its identity (a ``store_id`` row beside the marks: ``store.store_identity``), and writes the
 marks.
 
 An upgrade changes tables that desks of an older release may be writing to at that moment. It
@@ -28,6 +29,7 @@ from peewee import OperationalError
 from tui_trader.store.migrations import ALL_MODELS, MigrationError, add_missing_columns
 from tui_trader.store.ownership import APPLICATION_ID, OUR_TABLES, SCHEMA_VERSION
 from tui_trader.store.pg import META_TABLE, MIGRATION_LOCK, PgAuditDatabase
+from tui_trader.store.store_identity import ensure_store_id, store_tag
 
 _MARK = f"{APPLICATION_ID:08x}"
 _VIEW = "CREATE OR REPLACE VIEW live_risks_events AS SELECT * FROM live_risk_events"
@@ -100,8 +102,9 @@ def check_pg(db: PgAuditDatabase) -> str | None:
 
 
 def _needs_work(db: PgAuditDatabase) -> bool:
-    """True unless the database is marked current and has every table and column."""
-    if _marks(db) != (_MARK, SCHEMA_VERSION):
+    """True unless the database is marked current and has its identity, every table, column
+    and index (an index a release adds reaches a store by itself, as on SQLite)."""
+    if _marks(db) != (_MARK, SCHEMA_VERSION) or store_tag(db) is None:
         return True
     tables = set(db.get_tables())
     for model in ALL_MODELS:
@@ -113,9 +116,23 @@ def _needs_work(db: PgAuditDatabase) -> bool:
             return True
         if any(t == table and column not in have for t, column, _, _ in SERVER_COLUMNS):
             return True
-    if "live_fills_xact" not in {index.name for index in db.get_indexes("live_fills")}:
+    if not _index_names() <= _indexes(db):
         return True
     return "live_risks_events" not in {view.name for view in db.get_views()}
+
+
+def _index_names() -> set[str]:
+    """Every index the models and the server's columns make."""
+    names = {index._name for model in ALL_MODELS for index in model._meta.fields_to_index()}
+    return names | {"live_fills_xact"}
+
+
+def _indexes(db: PgAuditDatabase) -> set[str]:
+    """The indexes of the store's schema, in one round trip."""
+    rows = db.execute_sql(
+        "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()"
+    ).fetchall()
+    return {name for (name,) in rows}
 
 
 def migrate_pg(db: PgAuditDatabase) -> list[str]:
@@ -156,9 +173,7 @@ def _migrate_once(db: PgAuditDatabase) -> list[str]:
             # older desk's transaction that held the one and then wanted the others
             names = ", ".join(f'"{table}"' for table in ours)
             db.execute_sql(f"LOCK TABLE {names} IN ACCESS EXCLUSIVE MODE NOWAIT")
-        db.execute_sql(
-            f'CREATE TABLE IF NOT EXISTS "{META_TABLE}" ("key" TEXT PRIMARY KEY, "value" TEXT)'
-        )
+        ensure_store_id(db)  # creates META_TABLE too
         done += add_missing_columns(db)
         db.create_tables(ALL_MODELS, safe=True)
         for table, column, kind, default in SERVER_COLUMNS:

@@ -32,6 +32,8 @@ from typing import Any
 from peewee import SqliteDatabase
 
 from tui_trader.core.clock import Clock
+from tui_trader.core.order_ids import tagged_key
+from tui_trader.store import store_identity
 from tui_trader.store.account_record import recorded_positions
 from tui_trader.store.db import to_db_time
 from tui_trader.store.dead_local import dead_sessions_line, end_dead_local_sessions
@@ -81,8 +83,10 @@ class SessionRows:
         parameters: dict[str, Any],
         account_key: str | None = None,
     ) -> SessionRow:
-        """Create the session row; a local account is keyed by the session itself."""
-        key = secrets.token_hex(4)
+        """Create the session row; a local account is keyed by the session itself. The key
+        carries the store's tag (``store.store_identity``): a halt on this store after a
+        restore from an older backup still knows the session's orders for its own."""
+        key = tagged_key(secrets.token_hex(4), store_identity.store_tag(self.db))
         now = to_db_time(self.clock.now())
         me = own_identity()
         self.session = SessionRow.create(

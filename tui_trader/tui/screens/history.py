@@ -20,6 +20,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Input, Select, Static, Tab, Tabs
 
 from tui_trader.core.clock import Clock
+from tui_trader.core.order_ids import short_key
 from tui_trader.store import browse
 from tui_trader.store.models import database
 from tui_trader.store.queries import pnl_by_day
@@ -228,7 +229,7 @@ class HistoryScreen(StyledOnMount, Screen[None]):
             # every load: a session started after the first visit was missing from the filter
             self._sessions_shown = page.sessions
             options = [
-                (f"{key} {mode} {started} {status}", sid)
+                (f"{short_key(key)} {mode} {started} {status}", sid)
                 for sid, key, mode, started, status in page.sessions
             ]
             select = self.query_one("#f-session", Select)
