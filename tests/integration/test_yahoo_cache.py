@@ -252,3 +252,17 @@ def test_open_market_yahoo_through_the_source_factory(tmp_path: Path, fake: Fake
     while market.next_bars() is not None:
         steps += 1
     assert steps == 4
+
+
+def test_a_listing_abroad_keeps_its_own_dates(tmp_path: Path, fake: FakeYahoo) -> None:
+    """A Tokyo listing's daily bars come stamped at midnight Tokyo time, the evening before
+    in New York and UTC. Each is its exchange's date, at that day's open: before, every bar
+    moved a day back, Monday's onto a Sunday (and Friday's onto Thursday)."""
+    fake.zones["SPY"] = "Asia/Tokyo"
+    history = load_history(["SPY"], DAILY, START, options(tmp_path, fake.url, FEB_14_EVENING))
+    days = [t.astimezone(NEW_YORK).date() for t in history.frame.get_column("timestamp")]
+    assert days[:3] == [date(2025, 1, 2), date(2025, 1, 3), date(2025, 1, 6)]
+    assert all(day.weekday() < 5 for day in days)
+    assert history.frame.get_column("timestamp").to_list()[:3] == sessions(
+        date(2025, 1, 2), date(2025, 1, 6)
+    )
