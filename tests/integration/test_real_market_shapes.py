@@ -42,3 +42,24 @@ def test_a_daily_loss_halt_on_a_daily_bar_holds_for_that_bar(db_path: Path) -> N
     assert [e.event_type for e in halt.risk_events if e.event_type != DAILY_LOSS] == []
     later = reports[reports.index(halt) + 1]
     assert any("new trading day" in e.action_taken for e in later.risk_events)
+
+
+def test_a_share_dearer_than_the_position_is_said_once_not_silently_skipped(
+    db_path: Path,
+) -> None:
+    """Bitcoin-like prices (60,000 a share) against a 10,000 full position (10% of 100,000):
+    with whole shares no order can go out. The session says why, once, with the figures and
+    the way out; before, it ran to its end with no order and not a word (2,088 cycles of a
+    GOOG file scaled to BTC's prices: 0 orders, 0 notes)."""
+    path = daily_file(db_path.parent, [60_000.0] * 8, symbol="BTC")
+    market = ReplayMarket.from_file(path, None, parse_interval("1d"), parse_period("1d"))
+    session = make_session(db_path, market, strategies=[BuyAndHold()])
+    notes: list[str] = []
+    sent = 0
+    while (report := session.run_iteration()) is not None:
+        notes.extend(report.notes)
+        sent += report.orders_sent
+    assert sent == 0
+    said = [n for n in notes if "less than one whole share" in n]
+    assert len(said) == 1, notes
+    assert said[0].startswith("BTC:") and "60,000.00" in said[0] and "--fractional" in said[0]
