@@ -4,9 +4,12 @@ trading day."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from tests.conftest import BuyAndHold, make_session
+from tests.integration.cli_helpers import run_cli
+from tui_trader.core.domain import Bar, Signal
 from tui_trader.core.timeframes import parse_interval, parse_period
 from tui_trader.market.replay import ReplayMarket
 from tui_trader.risk.gate import DAILY_LOSS, RiskLimits
@@ -63,3 +66,38 @@ def test_a_share_dearer_than_the_position_is_said_once_not_silently_skipped(
     said = [n for n in notes if "less than one whole share" in n]
     assert len(said) == 1, notes
     assert said[0].startswith("BTC:") and "60,000.00" in said[0] and "--fractional" in said[0]
+
+
+class InAndOut:
+    """A test strategy that is fully long on every other bar and flat between: a trade a pair."""
+
+    name = "flip"
+
+    def __init__(self) -> None:
+        self.bars = 0
+
+    def on_bar(self, bar: Bar) -> Signal:
+        """+1 on odd bars, 0 on even ones."""
+        self.bars += 1
+        return Signal(float(self.bars % 2), "in and out")
+
+
+def test_history_shows_a_currency_pairs_prices_to_four_decimals(
+    db_path: Path, tmp_path: Path
+) -> None:
+    """EURUSD at 1.1923 in and 1.1926 out: ``history`` showed both as 1.19 (and ``status``
+    its price the same way), so a losing trade looked like a flat one. Prices under 10 are
+    shown to four decimals."""
+    closes = [1.1000, 1.1000, 1.1923, 1.1926, 1.1911, 1.1987, 1.1902, 1.1955]
+    path = daily_file(db_path.parent, closes, symbol="EURUSD")
+    market = ReplayMarket.from_file(path, None, parse_interval("1d"), parse_period("1d"))
+    session = make_session(db_path, market, allocation_pct=10.0, strategies=[InAndOut()])
+    while session.run_iteration() is not None:
+        pass
+    session.finish("end_of_data")
+    out = run_cli(tmp_path, "history", "--db", str(db_path)).stdout
+    rows = [line for line in out.splitlines() if "EURUSD" in line and re.match(r"^\s*\d+\s", line)]
+    assert rows, out
+    for line in rows:
+        prices = re.findall(r"\s(1\.\d+)\s", line)
+        assert len(prices) == 2 and all(len(p) == 6 for p in prices), line

@@ -115,6 +115,24 @@ def _figure(row: LiveOrder | LiveTrade, column: str, fmt: str = "{:,.2f}") -> st
     return "-" if value is None else fmt.format(value)
 
 
+PRICE = "{:,.2f}"
+"""How a price is shown (``price_text`` for one under 10)."""
+
+
+def price_text(value: float) -> str:
+    """A price in cents, or to four decimals under 10 (and four figures under a cent): a
+    currency pair at 1.1926 showed as 1.19 on both sides of a trade that lost 20.94."""
+    if abs(value) >= 10 or value == 0:
+        return PRICE.format(value)
+    return f"{value:.4f}" if abs(value) >= 0.01 else f"{value:.4g}"
+
+
+def _price(row: LiveOrder | LiveTrade, column: str) -> str:
+    """A history row's price (``price_text``), "-" when unreadable."""
+    value = _read(row, column)
+    return "-" if value is None else price_text(value)
+
+
 def _plain(value: float | None) -> str:
     """A figure with thousands separators, "-" when unreadable."""
     return "-" if value is None else f"{value:,.2f}"
@@ -177,7 +195,7 @@ def show_history(args: argparse.Namespace) -> int:
                 _figure(o, "quantity", "{:g}"),
                 o.status,
                 _figure(o, "filled_qty", "{:g}"),
-                _figure(o, "filled_price") if o.filled_price else "-",
+                _price(o, "filled_price") if o.filled_price else "-",
                 why,
             )
     else:
@@ -197,8 +215,8 @@ def show_history(args: argparse.Namespace) -> int:
                 t.symbol,
                 "long" if t.side == "buy" else "short",
                 _figure(t, "quantity", "{:g}"),
-                _figure(t, "entry_price"),
-                _figure(t, "exit_price"),
+                _price(t, "entry_price"),
+                _price(t, "exit_price"),
                 _figure(t, "commission"),
                 _signed(_read(t, "pnl")),
                 _signed(_read(t, "pnl_pct"), "{:+.2f}%"),
@@ -296,8 +314,8 @@ def show_status(args: argparse.Namespace) -> int:
             table.add_row(
                 p.symbol,
                 f"{p.qty:g}",
-                f"{p.avg_entry_price:,.2f}",
-                f"{p.last_price:,.2f}",
+                price_text(p.avg_entry_price),
+                price_text(p.last_price),
                 f"{p.market_value:,.2f}",
                 _signed(p.unrealized_pnl),
             )
