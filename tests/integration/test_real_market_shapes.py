@@ -10,7 +10,7 @@ from pathlib import Path
 from tests.conftest import BuyAndHold, make_session
 from tests.integration.cli_helpers import run_cli
 from tui_trader.core.domain import Bar, Signal
-from tui_trader.core.timeframes import parse_interval, parse_period
+from tui_trader.core.timeframes import NEW_YORK, parse_interval, parse_period
 from tui_trader.market.replay import ReplayMarket
 from tui_trader.risk.gate import DAILY_LOSS, RiskLimits
 
@@ -101,3 +101,23 @@ def test_history_shows_a_currency_pairs_prices_to_four_decimals(
     for line in rows:
         prices = re.findall(r"\s(1\.\d+)\s", line)
         assert len(prices) == 2 and all(len(p) == 6 for p in prices), line
+
+
+def test_a_dated_daily_bar_is_its_own_trading_day(db_path: Path) -> None:
+    """A daily file writes dates; read as midnight UTC they were the evening before in New York,
+    where trading days are counted, so each bar's trading day was the day before its own:
+    Monday 11 March's bar counted as Sunday the 10th (in the new-day event, ``risk show`` and
+    the daily-loss window). Each dated bar is now its day's session, at 09:30 New York."""
+    closes = [100.0, 101.0, 102.0, 101.0, 100.0, 99.0, 98.0]  # Mon 4 .. Fri 8, Mon 11, Tue 12
+    path = daily_file(db_path.parent, closes)
+    notes: list[str] = []
+    market = ReplayMarket.from_file(
+        path, None, parse_interval("1d"), parse_period("1d"), report=notes.append
+    )
+    session = make_session(db_path, market, strategies=[BuyAndHold()])
+    days = []
+    while (report := session.run_iteration()) is not None:
+        days.append(session.risk.state.day)
+        assert report.market_time.astimezone(NEW_YORK).date() == days[-1]
+    assert [d.day for d in days] == [5, 6, 7, 8, 11, 12]  # after the first bar's warm-up
+    assert any("09:30 New York" in note for note in notes)
