@@ -134,7 +134,7 @@ class OrderRouting(SendFence):
             held = book.get(symbol, NOTHING)
             delta = desired - held.committed
             if abs(delta) < 1e-9:
-                if desired == 0 and qty and round_qty is None:  # wanted, but under one share
+                if desired == 0 and qty and price > full_position and round_qty is None:
                     small = small or {}
                     small[symbol] = "under one share"
                     if self.under_share.first(symbol, small[symbol]):
