@@ -121,3 +121,22 @@ def test_a_dated_daily_bar_is_its_own_trading_day(db_path: Path) -> None:
         assert report.market_time.astimezone(NEW_YORK).date() == days[-1]
     assert [d.day for d in days] == [5, 6, 7, 8, 11, 12]  # after the first bar's warm-up
     assert any("09:30 New York" in note for note in notes)
+
+
+def test_paper_says_what_the_warm_up_of_round_the_clock_bars_covered(tmp_path: Path) -> None:
+    """``--period`` counts US trading sessions (a 1h session is 7 bars): 5d of a currency
+    pair's hourly bars, which run day and night and on Sunday, is 35 bars, a day and a half.
+    The header said only "warm-up 5d"; it now says how many bars and up to when."""
+    rows = ["timestamp,symbol,open,high,low,close,volume"]
+    for hour in range(60):  # from Sunday 3 March 2024, 00:00 UTC, every hour
+        px = 1.1 + 0.001 * (hour % 7)
+        stamp = f"2024-03-{3 + hour // 24:02d}T{hour % 24:02d}:00:00"
+        rows.append(f"{stamp},EURUSD,{px},{px},{px},{px},10")
+    path = tmp_path / "eurusd.csv"
+    path.write_text("\n".join(rows) + "\n")
+    done = run_cli(
+        tmp_path, "paper", "--data", f"replay:{path}", "--interval", "1h", "--period", "5d",
+        "--iterations", "2", "--db", str(tmp_path / "fx.db"),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "warm-up 5d (35 1h bars, to 2024-03-04 10:00 UTC)" in done.stdout
