@@ -15,6 +15,7 @@ from rich.text import Text
 from tui_trader.cli.common import UsageError, add_db_option, key_arg, resolve_db
 from tui_trader.cli.numbers import non_negative_int
 from tui_trader.cli.shown_console import ShownConsole, styled
+from tui_trader.core.prices import price_text
 from tui_trader.store.audit import load_risk_state
 from tui_trader.store.db import StoreError, open_database
 from tui_trader.store.liveness import DIED, last_sign_of_life, shown_status
@@ -113,18 +114,6 @@ def _figure(row: LiveOrder | LiveTrade, column: str, fmt: str = "{:,.2f}") -> st
     """A history row's number formatted, "-" when unreadable."""
     value = _read(row, column)
     return "-" if value is None else fmt.format(value)
-
-
-PRICE = "{:,.2f}"
-"""How a price is shown (``price_text`` for one under 10)."""
-
-
-def price_text(value: float) -> str:
-    """A price in cents, or to four decimals under 10 (and four figures under a cent): a
-    currency pair at 1.1926 showed as 1.19 on both sides of a trade that lost 20.94."""
-    if abs(value) >= 10 or value == 0:
-        return PRICE.format(value)
-    return f"{value:.4f}" if abs(value) >= 0.01 else f"{value:.4g}"
 
 
 def _price(row: LiveOrder | LiveTrade, column: str) -> str:
