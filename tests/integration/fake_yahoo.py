@@ -13,7 +13,7 @@ import contextlib
 import json
 import socket
 import threading
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -91,6 +91,9 @@ class FakeYahoo:
         self.requests: list[tuple[str, dict[str, str]]] = []
         self.corrupt: set[tuple[str, str]] = set()
         """(symbol, date) pairs served with a high below the close."""
+        self.zones: dict[str, str] = {}
+        """Symbols listed abroad, by their exchange's time zone: their daily bars are the same
+        dates, stamped at 09:00 there (a Tokyo session's bar is 00:00 UTC), as Yahoo does."""
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
@@ -150,9 +153,21 @@ class FakeYahoo:
                 }
             }
         highs = [r[2] if (symbol, r[0]) not in self.corrupt else r[4] - 1.0 for r in rows]
+        stamps = [stamp(r[0]) for r in rows]
+        zone = self.zones.get(symbol)
+        if zone is not None and interval == "1d":
+            local = ZoneInfo(zone)
+            offset = datetime.now(local).utcoffset() or timedelta(0)
+            meta.update(
+                exchangeTimezoneName=zone, timezone=zone, gmtoffset=int(offset.total_seconds())
+            )
+            stamps = [
+                int(datetime.combine(date.fromisoformat(r[0]), time(9), tzinfo=local).timestamp())
+                for r in rows
+            ]
         result = {
             "meta": meta,
-            "timestamp": [stamp(r[0]) for r in rows],
+            "timestamp": stamps,
             "indicators": {
                 "quote": [
                     {

@@ -127,4 +127,4 @@ def test_report_agrees_with_backtesting_py_on_goog_daily(ours) -> None:
     # still open at the end, and only the decision bars.
     assert report.exposure_pct > peer.exposure_pct
     assert report.sharpe != pytest.approx(peer.sharpe, abs=0.01)
-    assert report.start == datetime(2004, 8, 20, tzinfo=UTC)
+    assert report.start == datetime(2004, 8, 20, 13, 30, tzinfo=UTC)  # its open, 09:30 New York

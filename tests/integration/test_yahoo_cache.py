@@ -77,8 +77,9 @@ def test_tail_fetch_asks_only_for_the_missing_range_and_merges_without_gaps(
     later = load_history(["SPY"], DAILY, START, options(tmp_path, fake.url, MAR_7_EVENING))
     asked = fake.chart_requests()
     assert len(asked) == 1 and later.requests == 1
-    # From midnight New York after the newest cached bar (Fri 14 Feb) to now: nothing cached again.
-    assert int(asked[0]["period1"]) == int(datetime(2025, 2, 15, tzinfo=NEW_YORK).timestamp())
+    # From the newest cached bar's day (Fri 14 Feb, asked again to see that Yahoo did not
+    # restate it) to now: nothing older cached is asked for again.
+    assert int(asked[0]["period1"]) == int(datetime(2025, 2, 14, tzinfo=NEW_YORK).timestamp())
     assert int(asked[0]["period2"]) == int(MAR_7_EVENING.timestamp())
     stamps = later.frame.get_column("timestamp")
     assert stamps.is_unique().all() and stamps.is_sorted()
@@ -227,7 +228,10 @@ def test_intraday_bars_keep_their_open_times_and_only_completed_bars(
     more = load_history(["SPY"], five, start, options(tmp_path, fake.url, later))
     asked = fake.chart_requests()
     assert len(asked) == 1
-    assert int(asked[0]["period1"]) == int(datetime(2025, 3, 7, 15, 0, tzinfo=NEW_YORK).timestamp())
+    # from the newest cached bar (14:55), asked again to see that Yahoo did not restate it
+    assert int(asked[0]["period1"]) == int(
+        datetime(2025, 3, 7, 14, 55, tzinfo=NEW_YORK).timestamp()
+    )
     assert more.frame.height == 78 + 68
 
 
@@ -252,3 +256,36 @@ def test_open_market_yahoo_through_the_source_factory(tmp_path: Path, fake: Fake
     while market.next_bars() is not None:
         steps += 1
     assert steps == 4
+
+
+def test_a_listing_abroad_keeps_its_own_dates(tmp_path: Path, fake: FakeYahoo) -> None:
+    """A Tokyo listing's daily bars come stamped at midnight Tokyo time, the evening before
+    in New York and UTC. Each is its exchange's date, at that day's open: before, every bar
+    moved a day back, Monday's onto a Sunday (and Friday's onto Thursday)."""
+    fake.zones["SPY"] = "Asia/Tokyo"
+    history = load_history(["SPY"], DAILY, START, options(tmp_path, fake.url, FEB_14_EVENING))
+    days = [t.astimezone(NEW_YORK).date() for t in history.frame.get_column("timestamp")]
+    assert days[:3] == [date(2025, 1, 2), date(2025, 1, 3), date(2025, 1, 6)]
+    assert all(day.weekday() < 5 for day in days)
+    assert history.frame.get_column("timestamp").to_list()[:3] == sessions(
+        date(2025, 1, 2), date(2025, 1, 6)
+    )
+
+
+def test_a_split_after_the_cache_was_filled_is_no_fall_by_half(
+    tmp_path: Path, fake: FakeYahoo
+) -> None:
+    """SPY is cached to 14 Feb; then it splits two for one, and Yahoo restates its whole
+    history at half the price. The next run's bars are all in the new units, said in a note.
+    Before, the cached bars (at ~600) were joined to the new ones (at ~300): the replay showed
+    a fall by half overnight, which a held position took as a loss."""
+    load_history(["SPY"], DAILY, START, options(tmp_path, fake.url, FEB_14_EVENING))
+    split = [[row[0], *(price / 2 for price in row[1:6]), row[6] * 2] for row in fake.bars["SPY"]]
+    fake.bars["SPY"] = split
+    later = load_history(["SPY"], DAILY, START, options(tmp_path, fake.url, MAR_7_EVENING))
+    closes = later.frame.get_column("close")
+    assert closes.to_list() == [row[4] for row in fake.bars["SPY"]][: closes.len()]
+    assert (closes / closes.shift(1)).drop_nulls().min() > 0.9  # type: ignore[operator]
+    assert any("restated" in note and "SPY" in note for note in later.notes)
+    cached = BarCache(tmp_path).read("SPY", "1d")
+    assert cached is not None and cached.get_column("close").max() < 400  # type: ignore[operator]

@@ -120,3 +120,15 @@ def test_a_kill_over_a_daily_loss_halt_is_written_and_outlives_the_day() -> None
     assert merge_risk_state(merged, merged, next_day).halted
     again = merge_risk_state(merged, base, manager.state)  # merged twice: the words once
     assert again.halt_detail.count("down 2%") == 1
+
+
+def test_a_daily_loss_halt_made_on_a_new_day_stands() -> None:
+    """The session begins a new day and trips its daily-loss limit in the same cycle (the
+    first bar of a day; every bar of a daily replay): the row still holds the day before.
+    The halt is the new day's own and stands; before, it was taken for the earlier day's and
+    lifted in the same merge."""
+    mine = halted(replace(ACTIVE, day=date(2025, 3, 4)), DAILY_LOSS, "down 3%")
+    merged = merge_risk_state(ACTIVE, ACTIVE, mine)
+    assert merged.halted and merged.halt_reason == DAILY_LOSS
+    assert merged.day == date(2025, 3, 4)
+    assert not merge_risk_state(merged, merged, replace(mine, day=date(2025, 3, 5))).halted

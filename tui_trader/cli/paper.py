@@ -39,6 +39,7 @@ from tui_trader.market import MarketDataError
 from tui_trader.risk.limits import RiskLimits
 
 if TYPE_CHECKING:
+    from tui_trader.engine.session import TradingSession
     from tui_trader.learning.setup import LearningSettings
     from tui_trader.risk.stops import StopRule
 
@@ -318,7 +319,7 @@ def run_paper(args: argparse.Namespace) -> int:
     console.print(f"{tag} Symbols: {', '.join(cfg.symbols)}")
     console.print(
         f"{tag} Data: {shown_markup(cfg.data_label)}, interval {cfg.interval.text}, "
-        f"warm-up {cfg.period.text}"
+        f"warm-up {_warmup_text(session)}"
     )
     console.print(f"{tag} Starting cash: ${cfg.start_cash:,.2f}")
     lim = cfg.limits
@@ -344,6 +345,20 @@ def run_paper(args: argparse.Namespace) -> int:
     finally:
         close_store(session)
     return 1 if result.status == "failed" else 0
+
+
+def _warmup_text(session: TradingSession) -> str:
+    """``60d (420 1h bars, to 2017-05-12 14:00 UTC)``: the period counts US trading sessions
+    (a 1h session is 7 bars), so 60d of a currency pair's round-the-clock bars is 17 days of
+    them, not 60; the bars and the last one's time say what the warm-up really covered."""
+    cfg = session.config
+    text = cfg.period.text
+    if session.market_time is None:
+        return text
+    bars = cfg.period.bars(cfg.interval)
+    return (
+        f"{text} ({bars:,} {cfg.interval.text} bars, to {session.market_time:%Y-%m-%d %H:%M} UTC)"
+    )
 
 
 def _weights_line(session) -> str:

@@ -15,6 +15,7 @@ from rich.text import Text
 from tui_trader.cli.common import UsageError, add_db_option, key_arg, resolve_db
 from tui_trader.cli.numbers import non_negative_int
 from tui_trader.cli.shown_console import ShownConsole, styled
+from tui_trader.core.prices import price_text
 from tui_trader.store.audit import load_risk_state
 from tui_trader.store.db import StoreError, open_database
 from tui_trader.store.liveness import DIED, last_sign_of_life, shown_status
@@ -115,6 +116,12 @@ def _figure(row: LiveOrder | LiveTrade, column: str, fmt: str = "{:,.2f}") -> st
     return "-" if value is None else fmt.format(value)
 
 
+def _price(row: LiveOrder | LiveTrade, column: str) -> str:
+    """A history row's price (``price_text``), "-" when unreadable."""
+    value = _read(row, column)
+    return "-" if value is None else price_text(value)
+
+
 def _plain(value: float | None) -> str:
     """A figure with thousands separators, "-" when unreadable."""
     return "-" if value is None else f"{value:,.2f}"
@@ -177,7 +184,7 @@ def show_history(args: argparse.Namespace) -> int:
                 _figure(o, "quantity", "{:g}"),
                 o.status,
                 _figure(o, "filled_qty", "{:g}"),
-                _figure(o, "filled_price") if o.filled_price else "-",
+                _price(o, "filled_price") if o.filled_price else "-",
                 why,
             )
     else:
@@ -197,8 +204,8 @@ def show_history(args: argparse.Namespace) -> int:
                 t.symbol,
                 "long" if t.side == "buy" else "short",
                 _figure(t, "quantity", "{:g}"),
-                _figure(t, "entry_price"),
-                _figure(t, "exit_price"),
+                _price(t, "entry_price"),
+                _price(t, "exit_price"),
                 _figure(t, "commission"),
                 _signed(_read(t, "pnl")),
                 _signed(_read(t, "pnl_pct"), "{:+.2f}%"),
@@ -296,8 +303,8 @@ def show_status(args: argparse.Namespace) -> int:
             table.add_row(
                 p.symbol,
                 f"{p.qty:g}",
-                f"{p.avg_entry_price:,.2f}",
-                f"{p.last_price:,.2f}",
+                price_text(p.avg_entry_price),
+                price_text(p.last_price),
                 f"{p.market_value:,.2f}",
                 _signed(p.unrealized_pnl),
             )

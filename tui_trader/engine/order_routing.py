@@ -17,6 +17,7 @@ from tui_trader.core.domain import Account, Position, RiskEvent, Signal
 from tui_trader.core.order_ids import make_order_id
 from tui_trader.core.orders import Order, OrderRequest, OrderStatus, Side
 from tui_trader.engine.send_gap import SendFence
+from tui_trader.engine.whole_shares import below_one_share
 from tui_trader.risk.gate import ORDER_RATE
 from tui_trader.risk.holdings import NOTHING, Holding, holdings
 
@@ -58,6 +59,8 @@ class OrderRouting(SendFence):
     hand_holds: HandHolds
     crossing: SaidOnce
     """Symbols whose rebalance waits for an order of ours working the other way (said once)."""
+    under_share: SaidOnce
+    """Symbols whose target is less than one whole share (said once, ``whole_shares``)."""
     _manual_count: int
     """Manual orders this session sent (``ManualOrders``): none, no hand order can work
     at a broker only this session reaches."""
@@ -96,6 +99,7 @@ class OrderRouting(SendFence):
         notes: list[str] = []
         hand: dict[str, str] = {}
         against: dict[str, str] | None = None
+        small: dict[str, str] | None = None
         if self._manual_count or self._watch_outside:  # a hand order may work: none in a replay
             hand = self.hand_holds.holds(working)
             notes += self.hand_holds.onsets(hand, signals)
@@ -130,6 +134,13 @@ class OrderRouting(SendFence):
             held = book.get(symbol, NOTHING)
             delta = desired - held.committed
             if abs(delta) < 1e-9:
+                if desired == 0 and qty and price > full_position and round_qty is None:
+                    small = small or {}
+                    small[symbol] = "under one share"
+                    if self.under_share.first(symbol, small[symbol]):
+                        notes.append(
+                            below_one_share(symbol, target.target, qty, price, full_position)
+                        )
                 continue
             if abs(delta) * price < min_value and desired != 0:
                 continue
@@ -165,6 +176,8 @@ class OrderRouting(SendFence):
                 refused += 1
         if against is not None or self.crossing:  # a wait that ended is said again next time
             self.crossing.still(against or {})
+        if small is not None or self.under_share:
+            self.under_share.still(small or {})
         if refused:
             limited = self.rate_refusals.note()
             if limited:

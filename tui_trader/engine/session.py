@@ -141,6 +141,8 @@ class TradingSession(
         """Symbols where an order placed by hand works: the strategies wait, said once."""
         self.crossing = SaidOnce()
         """Rebalances waiting for an order of ours working the other way: said once."""
+        self.under_share = SaidOnce()
+        """Symbols whose target is less than one whole share: said once per onset."""
         # On the wall clock the window must also pass on the monotonic clock (it never jumps).
         steady = time.monotonic if isinstance(clock, WallClock) else None
         self.unsettled = Unsettled(timedelta(seconds=config.settle_window_s), steady)

@@ -21,15 +21,17 @@ from __future__ import annotations
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import fields
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from itertools import islice
 from pathlib import Path
 
 import polars as pl
 
 from tui_trader.core.domain import Bar
+from tui_trader.core.shown import shown_path
 from tui_trader.core.symbols import TICKER_RULE, bad_symbols
 from tui_trader.core.timeframes import (
+    NEW_YORK,
     Interval,
     Period,
     TimeframeError,
@@ -107,7 +109,10 @@ class ReplayMarket:
         """Read, check and serve a CSV or Parquet bar file (``report``: where the reader's
         one-line notes go, such as a newest-first file read in time order)."""
         notes: list[str] = []
-        market = cls(read_bar_file(path, notes), str(path), symbols, interval, period)
+        frame = read_bar_file(path, notes)
+        if interval is not None and interval.is_daily:
+            frame = _dates_at_open(frame, shown_path(path), notes)
+        market = cls(frame, str(path), symbols, interval, period)
         if report is not None:
             for note in notes:
                 report(note)
@@ -214,6 +219,32 @@ class ReplayMarket:
             return None
         common = gaps.mode().sort()
         return int(common[0].total_seconds() // 60)
+
+
+def _dates_at_open(frame: pl.DataFrame, source: str, notes: list[str]) -> pl.DataFrame:
+    """Daily bars written as dates (every one at midnight: GOOG.csv, Yahoo's and stooq's
+    downloads) stamped at their day's open, 09:30 New York, as Yahoo's daily bars are.
+
+    Read as midnight UTC, a date was the evening before in New York, where trading days are
+    counted: each bar's trading day was the day before its own (Monday's a Sunday), said so in
+    the new-day events and ``risk show``, and ``status`` labelled its time after hours."""
+    stamps = pl.col("timestamp")
+    if frame.is_empty() or not frame.select((stamps.dt.time() == time(0)).all()).item():
+        return frame
+    gaps = frame.get_column("timestamp").unique().sort().diff().drop_nulls()
+    if gaps.is_empty() or gaps.mode().sort()[0] != timedelta(days=1):
+        return frame  # no daily file (monthly bars): refused by ``check_fit`` as they are
+    notes.append(
+        f"{source}: daily bars with no time of day: each at its day's open, 09:30 New York"
+    )
+    opens = (
+        stamps.dt.date()
+        .cast(pl.Datetime("us"))
+        .dt.offset_by("9h30m")
+        .dt.replace_time_zone(str(NEW_YORK))
+        .dt.convert_time_zone("UTC")
+    )
+    return frame.with_columns(opens.alias("timestamp"))
 
 
 def _new_step() -> pl.Expr:

@@ -43,6 +43,8 @@ from tui_trader.market.yahoo_plan import (
     check_yahoo_interval,
     missing_ranges,
     request_chunks,
+    restated,
+    seam_start,
     window_start,
 )
 
@@ -205,7 +207,11 @@ class _Loader:
         self._since_value: datetime | None = None
 
     def symbol_bars(self, symbol: str, start: datetime) -> tuple[pl.DataFrame, bool]:
-        """The symbol's bars since ``start`` and whether the cache is now up to date."""
+        """The symbol's bars since ``start`` and whether the cache is now up to date.
+
+        A tail download asks for the newest cached bar again: when Yahoo has restated it (a
+        split since it was cached), the cached bars are dropped and the whole window is
+        downloaded anew, said in a note."""
         iv = self.interval.text
         cached = self.cache.read(symbol, iv)
         last_bar = cached.get_column("timestamp").max() if cached is not None else None
@@ -216,12 +222,25 @@ class _Loader:
             if self.unreachable is not None:
                 fresh = False
                 break
+            tail = cached is not None and first > last_bar >= start  # type: ignore[operator]
+            seam = last_bar if tail else None
+            if seam is not None:
+                first = seam_start(seam, self.interval)  # type: ignore[arg-type]
             try:
                 new = self._download(symbol, first, last, first_time=cached is None)
             except YahooUnavailable as exc:
                 self.unreachable = str(exc)
                 fresh = False
                 break
+            moved = restated(cached, new, seam) if seam is not None else None  # type: ignore[arg-type]
+            if moved is not None:
+                self.notes.append(
+                    f"{symbol}: Yahoo restated its {iv} history since it was cached (a split?): "
+                    f"the close of {seam:%Y-%m-%d %H:%M} UTC is {moved}; its cached bars were "
+                    "dropped and downloaded again"
+                )
+                self.cache.clear([symbol], iv)
+                return self.symbol_bars(symbol, start)
             cached = self.cache.merge(symbol, iv, new, first, last, fetched_at=_utc_now())
         if cached is None:
             return self.cache.load([], iv), fresh

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 import polars as pl
 
-from tui_trader.core.timeframes import Interval
+from tui_trader.core.timeframes import NEW_YORK, Interval
 from tui_trader.market import MarketDataError
 from tui_trader.market.cache import CACHE_COLUMNS, CACHE_SCHEMA, empty_bars
 from tui_trader.market.deadline import DeadlineExceeded, call_with_deadline
@@ -109,17 +109,24 @@ def _download(
         raise YahooUnavailable(
             f"Yahoo Finance unreachable ({symbol} {interval.text}: {_reason(exc)})"
         ) from exc
-    return _to_polars(frame, symbol)
+    return _to_polars(frame, symbol, interval.is_daily)
 
 
-def _to_polars(frame: Any, symbol: str) -> pl.DataFrame:
-    """yfinance's pandas frame (Date/Datetime index, Open .. Volume) in the cache's columns."""
+def _to_polars(frame: Any, symbol: str, daily: bool = False) -> pl.DataFrame:
+    """yfinance's pandas frame (Date/Datetime index, Open .. Volume) in the cache's columns.
+
+    A daily bar is its exchange's date, which yfinance stamps at midnight in the exchange's
+    zone: it becomes midnight New York of that date, as a US listing's is (the loader moves it
+    to the session's open). Converted as an instant, a Tokyo, Frankfurt or London date is the
+    evening before in New York: every bar moved a day back, Monday's onto a Sunday."""
     if frame is None or len(frame) == 0:
         return empty_bars()
     flat = frame.reset_index()
     index_name = flat.columns[0]
     stamps = flat[index_name]
     if getattr(stamps.dt, "tz", None) is not None:
+        if daily:
+            stamps = stamps.dt.tz_localize(None).dt.normalize().dt.tz_localize(str(NEW_YORK))
         stamps = stamps.dt.tz_convert("UTC")
     else:
         stamps = stamps.dt.tz_localize("UTC")

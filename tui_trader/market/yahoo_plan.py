@@ -2,14 +2,17 @@
 
 Pure functions of the calendar and the clock (no network, no yfinance), so the rules are tested
 directly: which intervals Yahoo serves and how far back, how many sessions a period needs, which
-ranges of a cached file are missing (a head before it, a tail after it), and how a long
-one-minute range is cut into the seven-day pieces Yahoo accepts per request.
+ranges of a cached file are missing (a head before it, a tail after it), whether the cached
+bars still say what Yahoo says now (``restated``), and how a long one-minute range is cut into
+the seven-day pieces Yahoo accepts per request.
 """
 
 from __future__ import annotations
 
 import math
 from datetime import datetime, time, timedelta
+
+import polars as pl
 
 from tui_trader.core.timeframes import NEW_YORK, Interval
 from tui_trader.market import MarketDataError
@@ -119,6 +122,37 @@ def after_bar(timestamp: datetime, interval: Interval) -> datetime:
         day = timestamp.astimezone(NEW_YORK).date() + timedelta(days=1)
         return datetime.combine(day, time(0), tzinfo=NEW_YORK).astimezone(timestamp.tzinfo)
     return timestamp + interval.duration
+
+
+RESTATED_AT = 0.005
+"""A cached close off Yahoo's present one by more than this fraction: the history was restated."""
+
+
+def seam_start(last_bar: datetime, interval: Interval) -> datetime:
+    """Where a tail request starts so that it asks for the newest cached bar again (the seam
+    ``restated`` compares): that bar's own start, its day's midnight New York for daily bars."""
+    if interval.is_daily:
+        day = last_bar.astimezone(NEW_YORK).date()
+        return datetime.combine(day, time(0), tzinfo=NEW_YORK).astimezone(last_bar.tzinfo)
+    return last_bar
+
+
+def restated(cached: pl.DataFrame, fresh: pl.DataFrame, seam: datetime) -> str | None:
+    """How the close of the bar at ``seam`` moved between the cache and a fresh download, when
+    Yahoo restated it (``"200.00 cached, 100.00 now"``), else None.
+
+    Yahoo's closes are split-adjusted back through history: after a split every earlier bar is
+    restated (halved, for two for one). Bars cached before it, joined to bars fetched after it,
+    would show the split as a price falling by half overnight: a loss the account never had,
+    which trips the drawdown halt, and indicators warmed up across the break."""
+    old = cached.filter(pl.col("timestamp") == seam).get_column("close")
+    new = fresh.filter(pl.col("timestamp") == seam).get_column("close")
+    if old.is_empty() or new.is_empty():
+        return None
+    before, now = float(old[0]), float(new[0])
+    if abs(now / before - 1.0) <= RESTATED_AT:
+        return None
+    return f"{before:,.2f} cached, {now:,.2f} now"
 
 
 def request_chunks(

@@ -10,8 +10,9 @@ re-reads the row inside a write transaction (``row``) and merges: what the sessi
   ``risk.gate.standing_halt``); ACTIVE is written over HALTED only when this session itself
   lifted exactly the halt the row still holds (an explicit reset, or a new trading day for a
   daily-loss halt), or when the row's daily-loss halt belongs to an earlier day than the
-  merged one. "Exactly" is the halt's identity (``halt_id``, raised by every halt written
-  here), not its words: a halt written again with word-for-word the same reason and detail
+  merged one (a daily-loss halt this session made on that later day, in its first cycle,
+  stands). "Exactly" is the halt's identity (``halt_id``, raised by every halt written here),
+  not its words: a halt written again with word-for-word the same reason and detail
   after the session read the first (a reset and a new halt elsewhere meanwhile) stands;
 - a halt or reset written by another process is adopted (the session did not touch the halt);
 - the peak is the higher of the two, unless a reset restarted it (then the reset's value); a
@@ -56,23 +57,25 @@ def merge_risk_state(row: RiskState | None, base: RiskState | None, mine: RiskSt
         counted = mine.orders_today - base.orders_today if mine.day == base.day else 0
         orders = row.orders_today + max(counted, 0) if mine.day == row.day else row.orders_today
     # -- the halt --------------------------------------------------------------------------
-    state, reason, detail = _halt(row)
+    # The row's daily-loss halt ends with the row's day: over when the merged day is later.
+    # Only the row's: a halt this session made on that later day (the first bar of a day, as
+    # every bar of a daily replay is) is the new day's own and stands.
+    row_over = (
+        row.halted
+        and row.halt_reason in SESSION_HALTS
+        and row.day is not None
+        and day is not None
+        and day > row.day
+    )
+    state, reason, detail = (TradingState.ACTIVE, None, "") if row_over else _halt(row)
     lifted = base.halted and not mine.halted
     if mine.halted and _halt(mine) != _halt(base):
-        if not row.halted:  # this session's new halt; an existing halt stands
+        if state is not TradingState.HALTED:  # this session's new halt; an existing halt stands
             state, reason, detail = _halt(mine)
         elif mine.halt_reason is not None:  # unless it ends with its day and mine lasts
             reason, detail = standing_halt(reason, detail, mine.halt_reason, mine.halt_detail)
     elif lifted and _halt(row) == _halt(base) and row.halt_id == base.halt_id:
         state, reason, detail = _halt(mine)  # this session lifted the very halt the row holds
-    if (
-        state is TradingState.HALTED
-        and reason in SESSION_HALTS
-        and row.day is not None
-        and day is not None
-        and day > row.day
-    ):
-        state, reason, detail = TradingState.ACTIVE, None, ""  # a daily-loss halt ends with its day
     # -- the peak --------------------------------------------------------------------------
     restarted_here = _restarted(base, mine) and not (
         state is TradingState.HALTED and not mine.halted  # the reset's lift was refused

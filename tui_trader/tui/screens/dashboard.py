@@ -27,6 +27,7 @@ from tui_trader.tui.widgets.cells import (
     note_line,
     num,
     order_line,
+    price_cell,
     regime_summary,
     signed_cell,
 )
@@ -265,8 +266,8 @@ class DashboardScreen(StyledOnMount, Screen[None]):
             cells = [
                 Text(f"{p.symbol}*" if p.symbol in foreign else p.symbol, style="bold"),
                 num(p.qty, "g"),
-                *((num(p.avg_entry_price),) if wide else ()),
-                num(p.last_price),
+                *((price_cell(p.avg_entry_price),) if wide else ()),
+                price_cell(p.last_price),
                 *((num(p.market_value),) if wide else ()),
                 signed_cell(day_chg),
                 signed_cell(p.unrealized_pnl),
@@ -326,7 +327,7 @@ class DashboardScreen(StyledOnMount, Screen[None]):
                     symbol,
                     [
                         Text(symbol, style="bold"),
-                        num(series[-1]),
+                        price_cell(series[-1]),
                         signed_cell(desk.day_change(symbol), pct=True),
                         Text(sparkline(series, 40), style="cyan"),
                     ],

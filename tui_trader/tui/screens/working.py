@@ -19,7 +19,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label, Static
 
 from tui_trader.tui.state import DeskState, countdown
-from tui_trader.tui.widgets.cells import num, signed_cell
+from tui_trader.tui.widgets.cells import num, price_cell, signed_cell
 from tui_trader.tui.widgets.desk_footer import DeskFooter
 
 ORDER_COLUMNS = (
@@ -112,7 +112,7 @@ class WorkingOrdersScreen(ModalScreen[None]):
                 Text(str(o.side), style="green" if o.side == "buy" else "red"),
                 num(o.qty, "g"),
                 Text(str(o.order_type)),
-                num(o.limit_price) if o.limit_price else Text("—", justify="right"),
+                price_cell(o.limit_price) if o.limit_price else Text("—", justify="right"),
                 Text(str(o.time_in_force)),
                 Text(STATUS_WORDS.get(str(o.status), str(o.status))),
                 num(o.filled_qty, "g"),
@@ -129,7 +129,7 @@ class WorkingOrdersScreen(ModalScreen[None]):
             positions.add_row(
                 Text(p.symbol, style="bold"),
                 num(p.qty, "g"),
-                num(p.last_price),
+                price_cell(p.last_price),
                 signed_cell(p.unrealized_pnl),
                 key=p.symbol,
             )

@@ -12,6 +12,7 @@ from rich.text import Text
 
 from tui_trader.core.domain import RiskEvent
 from tui_trader.core.orders import Fill, Order
+from tui_trader.core.prices import price_text
 from tui_trader.risk.event_text import event_measure
 from tui_trader.tui.widgets.deskbar import signed_text
 
@@ -33,6 +34,11 @@ def num(value: float, fmt: str = ",.2f") -> Text:
     return Text(format(value, fmt), justify="right")
 
 
+def price_cell(value: float) -> Text:
+    """A right-aligned price cell (``price_text``: four decimals under 10)."""
+    return Text(price_text(value), justify="right")
+
+
 def signed_cell(value: float | None, pct: bool = False) -> Text:
     """A right-aligned signed, coloured cell (``—`` when unknown)."""
     if value is None:
@@ -50,7 +56,7 @@ def order_line(order: Order) -> Text:
     text.append(f" {order.qty:g} {order.symbol} ")
     text.append(str(order.status), style="bold" if order.status == "filled" else "dim")
     if order.filled_avg_price:
-        text.append(f" @ {order.filled_avg_price:,.2f}")
+        text.append(f" @ {price_text(order.filled_avg_price)}")
     if order.reject_reason:
         text.append(f" ({order.reject_reason})", style="yellow")
     return text
@@ -60,7 +66,7 @@ def fill_line(fill: Fill) -> Text:
     """One fill for the orders log."""
     text = Text()
     text.append("FILL", style="bold cyan")
-    text.append(f" {fill.side} {fill.qty:g} {fill.symbol} @ {fill.price:,.2f}")
+    text.append(f" {fill.side} {fill.qty:g} {fill.symbol} @ {price_text(fill.price)}")
     text.append(f"  fee {fill.commission:.2f}", style="dim")
     return text
 
