@@ -59,7 +59,8 @@ class SessionRows:
     clock: Clock
     session: SessionRow | None
     _last_beat: float
-    _version_seen: float
+    _version_seen = float("-inf")
+    """When the store's schema version was last read (``store.upgraded``): never, at first."""
     _ended_here = False
     """True once ``end_session`` wrote this session's end: later heartbeats write nothing."""
     _file: FileIdentity | None = None
@@ -109,7 +110,6 @@ class SessionRows:
         )
         self._last_beat = _since_boot()
         self._version_seen = float("-inf")
-        """When the store's schema version was last read (``store.upgraded``)."""
         self._iterations: int | None = None
         self._ended_here = False
         self._file = FileIdentity.of(self.db)
