@@ -13,7 +13,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tests.conftest import simulate_death
-from tests.integration.alpaca_helpers import alpaca_session, filled_by_order, settle
+from tests.integration.alpaca_helpers import (
+    alpaca_session,
+    filled_by_order,
+    sandbox_view,
+    settle,
+)
 from tests.integration.test_alpaca_trading import RALLY, assert_books_agree, client_for
 from tui_trader.core.orders import OrderRequest, Side
 from tui_trader.engine.reconcile import RECONCILIATION
@@ -128,6 +133,57 @@ def test_an_order_absent_past_its_window_is_not_received_and_trading_goes_on(
             after = session.run_iteration()
             assert not session.risk.state.halted
             assert after.orders_sent >= 1, "the symbols trade again"
+            settle(sb, session)
+        finally:
+            session.broker.close()
+        assert_books_agree(sb)
+
+
+def test_an_order_whose_look_up_fails_is_still_followed_while_halted(tmp_path: Path) -> None:
+    """The answer to an order is lost and the look-up by client id cannot reach Alpaca either:
+    the session halts (``broker_error``), but the order did arrive and fill. It stays followed
+    by client id: once Alpaca answers again its fill is recorded and its row ends ``filled``
+    (before, nothing looked it up again: the row stayed ``unknown`` and the shares the desk had
+    bought were missing from the audit trail until the next start)."""
+    from requests import ConnectionError as Unreachable
+
+    with running_sandbox() as sb:
+        session = alpaca_session(sb, tmp_path / "doubt.db")
+        client = session.broker.client  # type: ignore[attr-defined]
+        look_up = client.get_order_by_client_id
+
+        def unreachable(client_order_id: str) -> object:
+            raise Unreachable("connection refused")
+
+        try:
+            sb.admin.set_faults(lost_ack_rate=1.0)  # the order arrives, its answer is lost
+            client.get_order_by_client_id = unreachable
+            for _ in range(8):  # rally until the strategy buys
+                sb.admin.step(shock=RALLY)
+                session.run_iteration()
+                if session.risk.state.halted:
+                    break
+            state = session.risk.state
+            assert state.halted and state.halt_reason == "broker_error"
+            [doubt] = LiveOrder.select().where(LiveOrder.status == "unknown")
+            cid = doubt.client_order_id
+            client.get_order_by_client_id = look_up  # Alpaca answers again
+            sb.admin.clear_faults()
+            filled = sandbox_view(sb)[cid][1]
+            assert filled > 0, "the order the desk could not look up was filled at the broker"
+            wait_until(
+                lambda: (
+                    session.sync_orders() is not None
+                    and LiveOrder.get(LiveOrder.client_order_id == cid).status == "filled"
+                ),
+                timeout=5,
+                what="the order in doubt recorded as filled",
+            )
+            assert filled_by_order()[cid] == filled
+            detail = " | ".join(
+                e.detail for e in RiskEventRow.select().where(RiskEventRow.event_type == SETTLEMENT)
+            )
+            assert f"order {cid}: unknown until now, filled at the broker" in detail
             settle(sb, session)
         finally:
             session.broker.close()

@@ -373,9 +373,15 @@ class OrderRouting(SendFence):
         try:
             ack = self.broker.submit(request)
         except BrokerError as exc:
+            # The request may have arrived (its answer and the look-up both failed): the
+            # session halts, and the order is followed by client id like any unsettled one,
+            # so that its fills are recorded when Alpaca answers again, and its symbol gets no
+            # new order meanwhile (a reset of the halt included) until it is settled.
             unknown = Order.from_request(request, OrderStatus.UNKNOWN, str(exc))
             self.audit.order_update(unknown)
             self._cycle_orders.append(unknown)
+            now = self.clock.now()
+            self.unsettled.add(unknown, now, now=now)
             return None
         self.audit.order_update(ack)
         self._cycle_orders.append(ack)
