@@ -188,3 +188,48 @@ def test_an_order_whose_look_up_fails_is_still_followed_while_halted(tmp_path: P
         finally:
             session.broker.close()
         assert_books_agree(sb)
+
+
+def test_an_order_done_for_the_day_still_works(tmp_path: Path) -> None:
+    """Alpaca's ``done_for_day``: the order "is done executing for the day, and will not
+    receive further updates until the next trading day" (its OpenAPI document); it can still
+    be cancelled, and fill the next day. The desk keeps it working: its row stays open and the
+    position limit still counts it (before, it was taken as ``expired``: the row ended, and the
+    desk forgot a buy that could fill the next day)."""
+    from datetime import timedelta
+
+    from tui_trader.core.orders import OrderType, Side, TimeInForce
+    from tui_trader.engine.manual_orders import ManualOrder
+
+    with running_sandbox() as sb:
+        session = alpaca_session(sb, tmp_path / "dfd.db")
+        try:
+            sb.admin.step()
+            session.run_iteration()
+            price = float(sb.admin.state()["prices"]["SPY"])
+            ticket = ManualOrder(
+                "SPY",
+                Side.BUY,
+                qty=10,
+                order_type=OrderType.LIMIT,
+                limit_price=round(price * 0.97, 2),
+                time_in_force=TimeInForce.GTC,
+            )
+            session.request_manual_order(ticket)
+            [order] = session.apply_kill_requests().orders
+            cid = order.client_order_id
+            raw = client_for(sb).get_order_by_client_id(cid)
+            view = raw.model_copy(
+                update={
+                    "status": "done_for_day",
+                    "updated_at": raw.updated_at + timedelta(seconds=1),
+                }
+            )
+            session.broker.feed.events.put(("done_for_day", view, None))  # type: ignore[attr-defined]
+            session.sync_orders()
+            assert LiveOrder.get(LiveOrder.client_order_id == cid).status == "new"
+            working = {o.client_order_id for o in session.broker.open_orders()}
+            assert cid in working, "the position limit still counts the order"
+            assert "SPY" in session.broker.working_symbols()
+        finally:
+            session.broker.close()
