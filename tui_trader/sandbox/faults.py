@@ -26,7 +26,8 @@ class FaultSettings:
 
     REST switches apply to ``/v2/...`` requests (never to ``/admin``); order switches to orders
     that the engine accepted; ``ws_drop`` to messages the stream servers are about to send;
-    ``ws_duplicate`` and ``ws_reorder`` to trade updates; ``stale_rest`` to single-order reads.
+    ``ws_duplicate`` and ``ws_reorder`` to trade updates; ``stale_rest`` to single-order reads;
+    ``cancel_refuse_rate`` to the orders a "cancel all" meets.
     """
 
     latency: float = 0.0
@@ -63,6 +64,9 @@ class FaultSettings:
     stale_rest: float = 0.0
     """Share of single-order REST reads that answer the state the previous read answered,
     once, when the order has changed since (Alpaca's REST lagging its stream)."""
+    cancel_refuse_rate: float = 0.0
+    """Share of open orders a ``DELETE /v2/orders`` cannot cancel: each stays working and the
+    207 answers status 500 for it (Alpaca's "no longer cancelable")."""
 
     def describe(self) -> str:
         """The settings that differ from the defaults, in SPEC grammar (``none`` when all off)."""
@@ -82,6 +86,7 @@ class FaultSettings:
 _RATES = {"error_rate", "hang_rate", "lost_ack_rate", "reject_rate", "partial_rate"}
 _RATES |= {"order_fail_rate"}
 _RATES |= {"stream_only_rate", "ws_drop", "ws_duplicate", "ws_reorder", "stale_rest"}
+_RATES |= {"cancel_refuse_rate"}
 _COUNTS = {"burst_429", "rate_limit"}
 
 

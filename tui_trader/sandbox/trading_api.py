@@ -105,9 +105,14 @@ def cancel_order(sb: Sandbox, req: Request, m: re.Match[str]) -> Reply:
 
 
 def cancel_orders(sb: Sandbox, req: Request, m: re.Match[str]) -> Reply:
-    """``DELETE /v2/orders``: 207 with one entry per canceled order."""
-    ids = sb.engine.cancel_all()
-    return 207, [{"id": i, "status": 200} for i in ids]
+    """``DELETE /v2/orders``: 207 with one entry per order it tried: 200 for each cancelled,
+    500 for each it could not cancel (the ``cancel_refuse_rate`` fault), which keeps working."""
+    ids, refused = sb.engine.cancel_all(lambda: sb.dice.roll("cancel_refuse_rate"))
+    kept = [
+        {"id": i, "status": 500, "body": {"code": 50010000, "message": "order is not cancelable"}}
+        for i in refused
+    ]
+    return 207, [{"id": i, "status": 200} for i in ids] + kept
 
 
 def patch_order(sb: Sandbox, req: Request, m: re.Match[str]) -> Reply:
