@@ -35,7 +35,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from tui_trader.brokers import BrokerError, unseen
+from tui_trader.brokers import BrokerError, Partial, see_further, unseen
 from tui_trader.core.domain import Bar, Position, RiskEvent
 from tui_trader.core.orders import Order, OrderClass, OrderRequest, OrderStatus, Side
 from tui_trader.engine.halt_keeps import HaltKeeps, store_sessions
@@ -364,12 +364,17 @@ class ProtectiveStops:
             cancelled = self.broker.cancel_all(keep=keeps)
             cut = unseen(cancelled)
             return cancelled, keeps.said() + (f"; {cut}" if cut else "")
-        if not self.protects:
-            return self.broker.cancel_all(), ""
-        out = []
-        for order in self.broker.open_orders():
-            if is_protective(order.client_order_id, order.order_type):
-                cancelled = self.broker.cancel(order.client_order_id, confirm=True)
-                if cancelled is not None:
-                    out.append(cancelled)
-        return out + self.broker.cancel_all(), ""
+        out: list[Order] = []
+        if self.protects:
+            for order in self.broker.open_orders():
+                if is_protective(order.client_order_id, order.order_type):
+                    cancelled = self.broker.cancel(order.client_order_id, confirm=True)
+                    if cancelled is not None:
+                        out.append(cancelled)
+        rest = self.broker.cancel_all()
+        cut = unseen(rest)
+        if not cut:
+            return out + rest, ""
+        # what the cancel left (orders it could not see or the broker refused) is said, and
+        # the halt acts again next cycle when asking again may reach them
+        return Partial(out + rest, cut, again=see_further(rest)), f"; {cut}"
