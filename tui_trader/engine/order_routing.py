@@ -373,19 +373,22 @@ class OrderRouting(SendFence):
         try:
             ack = self.broker.submit(request)
         except BrokerError as exc:
-            # The request may have arrived (its answer and the look-up both failed): the
-            # session halts, and the order is followed by client id like any unsettled one,
-            # so that its fills are recorded when Alpaca answers again, and its symbol gets no
-            # new order meanwhile (a reset of the halt included) until it is settled.
-            unknown = Order.from_request(request, OrderStatus.UNKNOWN, str(exc))
-            self.audit.order_update(unknown)
-            self._cycle_orders.append(unknown)
-            now = self.clock.now()
-            self.unsettled.add(unknown, now, now=now)
+            self._in_doubt(request, exc)
             return None
         self.audit.order_update(ack)
         self._cycle_orders.append(ack)
         return ack
+
+    def _in_doubt(self, request: OrderRequest, exc: BrokerError) -> None:
+        """Record an order whose fate the broker could not tell (a send's or a replace's
+        answer and look-up both failed: it may have arrived) as ``unknown`` and follow it like
+        any unsettled order: its fills recorded when the broker answers, its symbol blocked
+        until then, whatever the halt that follows (before, nothing asked until a restart)."""
+        unknown = Order.from_request(request, OrderStatus.UNKNOWN, str(exc))
+        self.audit.order_update(unknown)
+        self._cycle_orders.append(unknown)
+        now = self.clock.now()
+        self.unsettled.add(unknown, now, now=now)
 
     def _round_qty(self, qty: float) -> float:
         """Whole shares toward zero, or fractional to nine decimals."""

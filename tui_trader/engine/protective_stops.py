@@ -67,6 +67,8 @@ class ProtectiveStops:
     _cycle_orders: list[Order]
     _order_id: Callable[[str, str], str]
     _send: Callable[[OrderRequest, datetime], Order | None]
+    _in_doubt: Callable[[OrderRequest, BrokerError], None]
+    """Record and follow an order whose fate is unknown (``OrderRouting``)."""
     _reserve_slot: Callable[[OrderRequest], RiskEvent | None]
     _broker_doubt: Callable[[OrderRequest], RiskEvent]
     outside: OutsideChanges
@@ -324,9 +326,7 @@ class ProtectiveStops:
         try:
             ack = self.broker.replace(old.client_order_id, request)
         except BrokerError as exc:
-            unknown = Order.from_request(request, OrderStatus.UNKNOWN, str(exc))
-            self.audit.order_update(unknown)
-            self._cycle_orders.append(unknown)
+            self._in_doubt(request, exc)
             return None
         if ack is None:
             ack = Order.from_request(
