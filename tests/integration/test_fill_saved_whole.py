@@ -13,8 +13,18 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Flipper, file_rows, make_session
+from tests.conftest import Flipper, file_rows, make_session, simulate_death
+from tests.integration.alpaca_helpers import (
+    OPEN_ROWS,
+    alpaca_session,
+    filled_by_order,
+    sandbox_view,
+    killed_at_first_fill,
+    working_spy_limit,
+)
+from tui_trader.sandbox.testing import SandboxHandle
 from tui_trader.store.audit import AuditLog
+from tui_trader.store.models import LiveOrder
 
 
 def test_a_kill_before_the_trade_row_leaves_the_closing_fill_unrecorded_too(
@@ -40,3 +50,28 @@ def test_a_kill_before_the_trade_row_leaves_the_closing_fill_unrecorded_too(
     assert sells == [], "no closing fill without its trade row"
     assert sorted(filled) == sorted(bought), "no order recorded filled without its fill"
     assert file_rows(db_path, "SELECT COUNT(*) FROM live_trades") == [(0,)]
+
+
+def test_a_kill_while_start_up_records_a_missed_fill_leaves_it_for_the_next_start(
+    sandbox: SandboxHandle, tmp_path: Path
+) -> None:
+    """An earlier run's limit buy filled while no session watched. The next start is killed as
+    it records that fill: its order row and its fill commit together, so the start after it
+    finds the row still open and records the fill (before, the row was already written
+    ``filled`` without its fill, and no later start looked at it again: the shares were
+    missing from the audit trail for good)."""
+    db = tmp_path / "start.db"
+    first = alpaca_session(sandbox, db)
+    cid = working_spy_limit(first, sandbox, qty=10)
+    first.broker.close()  # the process dies with the limit working
+    simulate_death(first)
+    sandbox.admin.step(shock={"SPY": -5.0})  # the price falls through the limit: it fills
+    assert sandbox_view(sandbox)[cid] == (False, 10.0)
+
+    killed_at_first_fill(lambda: alpaca_session(sandbox, db))
+    row = LiveOrder.get(LiveOrder.client_order_id == cid)
+    assert row.status in OPEN_ROWS, f"the row says {row.status} without its fill"
+    third = alpaca_session(sandbox, db)
+    third.broker.close()
+    assert filled_by_order() == {cid: 10.0}
+    assert LiveOrder.get(LiveOrder.client_order_id == cid).status == "filled"

@@ -16,6 +16,7 @@ from tests.conftest import simulate_death
 from tests.integration.alpaca_helpers import (
     alpaca_session,
     filled_by_order,
+    killed_at_first_fill,
     sandbox_view,
     settle,
 )
@@ -233,3 +234,34 @@ def test_an_order_done_for_the_day_still_works(tmp_path: Path) -> None:
             assert "SPY" in session.broker.working_symbols()
         finally:
             session.broker.close()
+
+
+def test_a_kill_as_a_settled_orders_fill_is_recorded_leaves_it_for_the_next_start(
+    tmp_path: Path,
+) -> None:
+    """An order unsettled at start (the dying process's POST still on its way) arrives and
+    fills; the look-up that finds it is killed as it records the fill. Its row and its fill
+    commit together, so the row is still ``unknown`` and the next start records the fill
+    (before, the row was written ``filled`` first, and no later start looked at it again)."""
+    db = tmp_path / "settle.db"
+    with running_sandbox() as sb:
+        first = alpaca_session(sb, db)
+        first.broker.close()  # the process dies right after writing the row and sending
+        cid = f"tt-{first.audit.session.key}-2-IWM-r"
+        first.audit.order_pending(OrderRequest("IWM", Side.BUY, 13, cid), 2, datetime.now(UTC))
+        simulate_death(first)
+        second = alpaca_session(sb, db)
+        try:
+            assert LiveOrder.get(LiveOrder.client_order_id == cid).status == "unknown"
+            posting = _post_in_background(sb, cid, 13)
+            posting.join(timeout=30)  # the broker receives and fills it
+            assert not posting.is_alive(), "the sandbox answered the late POST"
+            killed_at_first_fill(second.sync_orders)  # the look-up finds it filled
+        finally:
+            second.broker.close()
+        assert LiveOrder.get(LiveOrder.client_order_id == cid).status == "unknown"
+        simulate_death(second)
+        third = alpaca_session(sb, db)
+        third.broker.close()
+        assert filled_by_order() == {cid: 13}
+        assert LiveOrder.get(LiveOrder.client_order_id == cid).status == "filled"
