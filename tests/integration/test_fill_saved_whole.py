@@ -18,11 +18,11 @@ from tests.integration.alpaca_helpers import (
     OPEN_ROWS,
     alpaca_session,
     filled_by_order,
-    sandbox_view,
     killed_at_first_fill,
+    sandbox_view,
     working_spy_limit,
 )
-from tui_trader.sandbox.testing import SandboxHandle
+from tui_trader.sandbox.testing import SandboxHandle, running_sandbox
 from tui_trader.store.audit import AuditLog
 from tui_trader.store.models import LiveOrder
 
@@ -75,3 +75,37 @@ def test_a_kill_while_start_up_records_a_missed_fill_leaves_it_for_the_next_star
     third.broker.close()
     assert filled_by_order() == {cid: 10.0}
     assert LiveOrder.get(LiveOrder.client_order_id == cid).status == "filled"
+
+
+def test_a_kill_after_a_lost_answer_found_the_order_filled_leaves_the_fill_to_the_restart(
+    tmp_path: Path,
+) -> None:
+    """The answer to an order is lost (a 504) and the look-up by client id finds it already
+    filled. The order's row is written working and unfilled; its state comes with its fill, in
+    one commit, from the broker's next update. The process dies before that: the restart finds
+    the row open and records the fill (before, the row was written ``filled`` at once, with its
+    fill left for the next cycle: the restart found a final row and never recorded the fill)."""
+    from tests.integration.test_alpaca_trading import RALLY
+
+    db = tmp_path / "ack.db"
+    with running_sandbox() as sb:
+        first = alpaca_session(sb, db)
+        sb.admin.set_faults(lost_ack_rate=1.0)  # each order arrives; its answer is lost
+        try:
+            for _ in range(8):  # rally until the strategy buys
+                sb.admin.step(shock=RALLY)
+                if first.run_iteration().orders_sent:
+                    break
+        finally:
+            first.broker.close()  # the process dies before its next cycle
+        simulate_death(first)
+        sb.admin.clear_faults()
+        at_broker = {cid: filled for cid, (_, filled) in sandbox_view(sb).items()}
+        assert at_broker and all(at_broker.values()), "the orders filled at the broker"
+        assert not filled_by_order(), "no fill recorded yet (none reached the stream's drain)"
+        for cid in at_broker:
+            row = LiveOrder.get(LiveOrder.client_order_id == cid)
+            assert row.status in OPEN_ROWS, f"{cid}: the row says {row.status} without its fill"
+        second = alpaca_session(sb, db)
+        second.broker.close()
+        assert filled_by_order() == at_broker

@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tests.integration.alpaca_helpers import alpaca_session, settle, killed_at_first_fill
+from tests.integration.alpaca_helpers import alpaca_session, killed_at_first_fill, settle
 from tui_trader.core.orders import OrderType, Side
 from tui_trader.engine.lost_rows import LOST_ROW
 from tui_trader.engine.manual_orders import ManualOrder

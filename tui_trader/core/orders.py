@@ -256,6 +256,17 @@ def contradiction(view: Order, known: Order) -> str | None:
     return None
 
 
+def unfilled(order: Order) -> Order:
+    """``order`` as its row is written before the fills it already carries are recorded:
+    working, nothing filled. Its state and fills then go in together, in one commit (the
+    broker's update with the fill); a process killed between leaves an open row, which the
+    next start looks up and records whole. Written ``filled`` first, the row was final
+    without its fill, and no start looked at it again."""
+    return replace(
+        order, status=OrderStatus.NEW, filled_qty=0.0, filled_avg_price=None, cancel_pending=False
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Fill:
     """One execution: part or all of an order, with what it cost beyond the price."""

@@ -19,13 +19,13 @@ order left untouched: it stays another program's.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from tui_trader.brokers import Broker, unseen
 from tui_trader.core.domain import Position, RiskEvent
 from tui_trader.core.order_ids import read_order_id
-from tui_trader.core.orders import Fill, Order, OrderStatus, fill_increment
+from tui_trader.core.orders import Fill, Order, fill_increment, unfilled
 from tui_trader.store import lost_rows
 from tui_trader.store.audit import AuditLog
 from tui_trader.store.liveness import is_alive, store_now
@@ -145,16 +145,6 @@ def find_lost_orders(
             )
         )
     return found
-
-
-def unfilled(order: Order) -> Order:
-    """``order`` as its row is first written back when it has fills: working, nothing filled.
-    Its state and fills go in together later (``Found.rows``); a start killed before that
-    leaves an open row, which the next start looks up and records whole (written ``filled``
-    first, the row was final without its fill, and no later start looked at it again)."""
-    return replace(
-        order, status=OrderStatus.NEW, filled_qty=0.0, filled_avg_price=None, cancel_pending=False
-    )
 
 
 def with_found_fills(

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from tui_trader.brokers import Broker, BrokerError, unseen
 from tui_trader.core.domain import Account, Position, RiskEvent, Signal
 from tui_trader.core.order_ids import make_order_id
-from tui_trader.core.orders import Order, OrderRequest, OrderStatus, Side
+from tui_trader.core.orders import Order, OrderRequest, OrderStatus, Side, unfilled
 from tui_trader.engine.send_gap import SendFence
 from tui_trader.risk.gate import ORDER_RATE
 from tui_trader.risk.holdings import NOTHING, Holding, holdings
@@ -375,15 +375,18 @@ class OrderRouting(SendFence):
         except BrokerError as exc:
             self._in_doubt(request, exc)
             return None
-        self.audit.order_update(ack)
-        self._cycle_orders.append(ack)
+        self._record_ack(ack)
         return ack
 
+    def _record_ack(self, ack: Order) -> None:
+        """Write the broker's answer into the order's row; one carrying fills ``unfilled``
+        (``core.orders``): its state comes with the fills, in the broker's next update."""
+        self.audit.order_update(unfilled(ack) if ack.filled_qty > 0 else ack)
+        self._cycle_orders.append(ack)
+
     def _in_doubt(self, request: OrderRequest, exc: BrokerError) -> None:
-        """Record an order whose fate the broker could not tell (a send's or a replace's
-        answer and look-up both failed: it may have arrived) as ``unknown`` and follow it like
-        any unsettled order: its fills recorded when the broker answers, its symbol blocked
-        until then, whatever the halt that follows (before, nothing asked until a restart)."""
+        """Record an order whose fate is unknown (a send's or replace's answer and look-up both
+        failed) and follow it as unsettled: fills recorded later, its symbol blocked till then."""
         unknown = Order.from_request(request, OrderStatus.UNKNOWN, str(exc))
         self.audit.order_update(unknown)
         self._cycle_orders.append(unknown)

@@ -69,6 +69,8 @@ class ProtectiveStops:
     _send: Callable[[OrderRequest, datetime], Order | None]
     _in_doubt: Callable[[OrderRequest, BrokerError], None]
     """Record and follow an order whose fate is unknown (``OrderRouting``)."""
+    _record_ack: Callable[[Order], None]
+    """Write the broker's answer into the order's row (``OrderRouting``)."""
     _reserve_slot: Callable[[OrderRequest], RiskEvent | None]
     _broker_doubt: Callable[[OrderRequest], RiskEvent]
     outside: OutsideChanges
@@ -332,8 +334,7 @@ class ProtectiveStops:
             ack = Order.from_request(
                 request, OrderStatus.NOT_RECEIVED, "not sent: the stop to replace is not working"
             )
-        self.audit.order_update(ack)
-        self._cycle_orders.append(ack)
+        self._record_ack(ack)
         if ack.status is OrderStatus.NEW or ack.status is OrderStatus.PENDING_NEW:
             done = replace(
                 old, status=OrderStatus.CANCELED, reject_reason=f"replaced by {ack.client_order_id}"
