@@ -94,3 +94,43 @@ def test_a_cancel_the_broker_refused_is_tried_again(sandbox: SandboxHandle, tmp_
         assert filled_by_order() == {}
     finally:
         session.broker.close()
+
+
+def test_a_cancel_refused_order_by_order_is_tried_again(
+    sandbox: SandboxHandle, tmp_path: Path
+) -> None:
+    """A halt that keeps an order (one placed outside the desk) cancels the desk's one by one.
+    Alpaca answers 422 "not cancelable" for a working order it will not cancel now (one being
+    replaced), as for one that has just filled. The halt took every 422 for "already done":
+    the limit went on working. It now looks such an order up: still working, the refusal is
+    said and the halt cancels again at the next wake."""
+    from alpaca.trading.enums import OrderSide, TimeInForce
+    from alpaca.trading.requests import LimitOrderRequest
+
+    session = alpaca_session(sandbox, tmp_path / "one.db")
+    try:
+        working_spy_limit(session, sandbox, qty=7)
+        client_for(sandbox).submit_order(  # placed by hand at the broker: the halt keeps it
+            LimitOrderRequest(
+                symbol="SPY",
+                qty=1,
+                side=OrderSide.BUY,
+                time_in_force=TimeInForce.GTC,
+                limit_price=1.0,
+            )
+        )
+        sandbox.admin.set_faults(cancel_refuse_rate=1)  # each cancel answered 422
+        session.request_kill(reason="test")
+        killed = session.apply_kill_requests()
+        [halt] = [e for e in killed.risk_events if e.halts]
+        assert "the broker refused to cancel 1 order(s)" in halt.action_taken, halt.action_taken
+        assert sandbox.admin.state()["orders"]["open"] == 2
+
+        sandbox.admin.clear_faults()
+        again = session.apply_kill_requests()
+        assert again is not None, "nothing tried the halt's cancel again"
+        assert any("the halt acted again" in note for note in again.notes), again.notes
+        assert sandbox.admin.state()["orders"]["open"] == 1, "the hand order alone works on"
+        assert session.apply_kill_requests() is None
+    finally:
+        session.broker.close()

@@ -13,7 +13,8 @@ and says that it could not see the rest. The listing and each cancel go through 
 budget's priority lane, ahead of reads. "Cancel all" answers 207 with a status per order; one
 it could not cancel (a 500: "no longer cancelable", or busy being replaced) may still be working,
 so the halt says so and acts again at the next cycle (before, it counted only the 200s and was
-done, and the order went on working).
+done, and the order went on working). A halt's cancel of one order answered 404/422 ("nothing to
+cancel") is checked by a look-up: 422 also answers an order Alpaca will not cancel now.
 """
 
 from __future__ import annotations
@@ -95,7 +96,8 @@ def _cancel_all_but(
 ) -> tuple[set[str], str, int]:
     """The open orders listed afresh, page by page, each cancelled unless kept; the ids
     cancelled, what the listing could not see ('' when it saw everything) and how many
-    cancels a "cancel all" refused (``_cancel_every``). When the
+    cancels the broker refused (a "cancel all"'s 500s, ``_cancel_every``; a 422 for an order
+    its look-up then finds still working, ``_still_working``). When the
     listing is one page and nothing on it is kept, one "cancel all" does it (one request
     however many there are: the kill switch on an account whose request budget is nearly
     spent). Longer listings cancel each page's orders before the next page is asked for."""
@@ -107,6 +109,7 @@ def _cancel_all_but(
     pages = OrderPages(read, QueryOrderStatus.OPEN)
     ids: set[str] = set()
     listed = False
+    refused = 0
     for page in pages:
         doomed = [(str(raw.id), to_domain_order(raw)) for raw in page]
         doomed = [(broker_id, order) for broker_id, order in doomed if not keep(order)]
@@ -117,11 +120,13 @@ def _cancel_all_but(
         for broker_id, order in doomed:
             if cancel_by_id(broker, broker_id, f"cancelling order {order.client_order_id}"):
                 ids.add(broker_id)
+            elif _still_working(broker, order):
+                refused += 1
     if not listed and not pages.cut:
         done, refused = _cancel_every(broker)  # nothing listed: nothing to keep either
         return done, "", refused
     if not pages.cut:
-        return ids, "", 0
+        return ids, "", refused
     said = (
         f"the account has more open orders than a halt can list ({pages.count:,} seen, at "
         f"most {LIST_BOUND:,}): older ones, the desk's among them, may still be working"
@@ -131,12 +136,21 @@ def _cancel_all_but(
             ids,
             said
             + "; the halt tries again next cycle (cancel them at the broker if they must stop now)",
-            0,
+            refused,
         )
     return (
         ids,
         said
         + "; every order it saw is one a halt keeps, so it cannot reach older ones: cancel the "
         "desk's older orders (client ids tt-...) at the broker",
-        0,
+        refused,
     )
+
+
+def _still_working(broker: AlpacaBroker, order: Order) -> bool:
+    """Whether an order whose cancel Alpaca answered "nothing to cancel" (404, 422) is still
+    working by its own look-up. A 422 mostly means it has just filled or ended, but Alpaca
+    also answers it for an order it will not cancel now (one being replaced): that order works
+    on, and the halt must try it again."""
+    found = broker.get_order(order.client_order_id)
+    return found is not None and found.status.is_open

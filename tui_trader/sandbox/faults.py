@@ -27,7 +27,7 @@ class FaultSettings:
     REST switches apply to ``/v2/...`` requests (never to ``/admin``); order switches to orders
     that the engine accepted; ``ws_drop`` to messages the stream servers are about to send;
     ``ws_duplicate`` and ``ws_reorder`` to trade updates; ``stale_rest`` to single-order reads;
-    ``cancel_refuse_rate`` to the orders a "cancel all" meets.
+    ``cancel_refuse_rate`` to the open orders a cancel meets.
     """
 
     latency: float = 0.0
@@ -65,8 +65,9 @@ class FaultSettings:
     """Share of single-order REST reads that answer the state the previous read answered,
     once, when the order has changed since (Alpaca's REST lagging its stream)."""
     cancel_refuse_rate: float = 0.0
-    """Share of open orders a ``DELETE /v2/orders`` cannot cancel: each stays working and the
-    207 answers status 500 for it (Alpaca's "no longer cancelable")."""
+    """Share of open orders a cancel cannot cancel: each stays working; ``DELETE /v2/orders``
+    answers status 500 for it in its 207, ``DELETE /v2/orders/{id}`` 422 (Alpaca's "not
+    cancelable", as for an order being replaced)."""
 
     def describe(self) -> str:
         """The settings that differ from the defaults, in SPEC grammar (``none`` when all off)."""

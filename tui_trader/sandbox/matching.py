@@ -175,6 +175,12 @@ class MatchingEngine(OrderExecution):
         """Orders that may still trade: working ones and legs waiting for their entry."""
         return [*self.working.values(), *self.waiting_legs.values()]
 
+    def is_working(self, order_id: str) -> bool:
+        """Whether the order exists and is open (a cancel would take it)."""
+        with self.lock:
+            order = self.orders_by_id.get(order_id)
+            return order is not None and order.status in OPEN_STATUSES
+
     def cancel(self, order_id: str) -> None:
         """Cancel an open order; 404 if unknown, 422 if it can no longer be canceled."""
         with self.lock:

@@ -99,8 +99,12 @@ def get_order_by_client_id(sb: Sandbox, req: Request, m: re.Match[str]) -> Reply
 
 
 def cancel_order(sb: Sandbox, req: Request, m: re.Match[str]) -> Reply:
-    """``DELETE /v2/orders/{order_id}``: 204 with no body."""
-    sb.engine.cancel(_order_id(m["id"]))
+    """``DELETE /v2/orders/{order_id}``: 204 with no body; 422 "not cancelable" for a working
+    order the ``cancel_refuse_rate`` fault leaves working."""
+    order_id = _order_id(m["id"])
+    if sb.engine.is_working(order_id) and sb.dice.roll("cancel_refuse_rate"):
+        raise ApiError(422, 42210000, "order is not cancelable")
+    sb.engine.cancel(order_id)
     return 204, None
 
 
