@@ -215,3 +215,32 @@ def kill_between_bars(session: Any) -> Any:
     assert report is not None and report.state is TradingState.HALTED
     (event,) = [e for e in report.risk_events if e.event_type == MANUAL_KILL]
     return event
+
+
+def killed_at_first_fill(action: Any) -> None:
+    """Run ``action()`` (a session's start, a cycle) as a process killed as it writes its
+    first fill row: ``KeyboardInterrupt`` there; the stream of a broker it built is closed."""
+    import pytest
+
+    from tui_trader.brokers.alpaca import AlpacaBroker
+    from tui_trader.store.audit import AuditLog
+
+    made: list[AlpacaBroker] = []
+    build = AlpacaBroker.__init__
+
+    def remembered(self: AlpacaBroker, *args: Any, **kwargs: Any) -> None:
+        build(self, *args, **kwargs)
+        made.append(self)
+
+    def killed(self: AuditLog, fill: object, market_time: object) -> bool:
+        raise KeyboardInterrupt
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(AuditLog, "fill", killed)
+        patch.setattr(AlpacaBroker, "__init__", remembered)
+        try:
+            with pytest.raises(KeyboardInterrupt):
+                action()
+        finally:
+            for broker in made:  # the killed process's stream goes with it
+                broker.close()

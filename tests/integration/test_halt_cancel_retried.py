@@ -4,7 +4,8 @@ A kill switch pressed while the broker is silent (a 429 pause, a dropped connect
 trading and said "open orders may still be working", but no cycle ever tried the cancel again:
 a working limit order went on working after the halt and filled when the price reached it,
 buying shares the person had just stopped. The halt now stays unfinished until its cancels
-went through, and the next cycle (or wake) acts on it again, saying so.
+went through, and the next cycle (or wake) acts on it again, saying so. So does a halt whose
+"cancel all orders" Alpaca answered with a refusal for an order (a 500 in its 207).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 from requests import ConnectionError as Dropped
 
-from tests.integration.alpaca_helpers import alpaca_session, filled_by_order
+from tests.integration.alpaca_helpers import alpaca_session, filled_by_order, working_spy_limit
 from tests.integration.test_alpaca_trading import client_for
 from tui_trader.core.orders import OrderType, Side
 from tui_trader.engine.manual_orders import ManualOrder
@@ -61,5 +62,75 @@ def test_a_kill_the_broker_missed_cancels_the_working_order_once_it_answers(
         session.run_iteration()
         assert filled_by_order() == {}
         assert client_for(sandbox).get_all_positions() == []
+    finally:
+        session.broker.close()
+
+
+def test_a_cancel_the_broker_refused_is_tried_again(sandbox: SandboxHandle, tmp_path: Path) -> None:
+    """Alpaca's "cancel all orders" answers 207 with a status per order: 500 for one it could
+    not cancel ("no longer cancelable", or busy being replaced), which may go on working. The
+    halt took only the 200s as cancelled and was done: it said "cancelled 0 open order(s)" and
+    the working limit filled when the price came down to it. It now says the broker refused,
+    stays unfinished, and cancels again once the broker takes it."""
+    session = alpaca_session(sandbox, tmp_path / "r.db")
+    try:
+        working_spy_limit(session, sandbox, qty=7)
+        sandbox.admin.set_faults(cancel_refuse_rate=1)  # the next "cancel all" cancels nothing
+        session.request_kill(reason="test")
+        killed = session.apply_kill_requests()
+        [halt] = [e for e in killed.risk_events if e.halts]
+        assert "the broker refused to cancel 1 order(s)" in halt.action_taken, halt.action_taken
+        assert sandbox.admin.state()["orders"]["open"] == 1
+
+        sandbox.admin.clear_faults()
+        again = session.apply_kill_requests()  # the runner calls it after every wait
+        assert again is not None, "nothing tried the halt's cancel again"
+        assert any("the halt acted again" in note for note in again.notes), again.notes
+        assert sandbox.admin.state()["orders"]["open"] == 0
+        assert session.apply_kill_requests() is None  # done: not tried a third time
+
+        sandbox.admin.step(shock={"SPY": -5.0})  # the price falls through the old limit
+        session.run_iteration()
+        assert filled_by_order() == {}
+    finally:
+        session.broker.close()
+
+
+def test_a_cancel_refused_order_by_order_is_tried_again(
+    sandbox: SandboxHandle, tmp_path: Path
+) -> None:
+    """A halt that keeps an order (one placed outside the desk) cancels the desk's one by one.
+    Alpaca answers 422 "not cancelable" for a working order it will not cancel now (one being
+    replaced), as for one that has just filled. The halt took every 422 for "already done":
+    the limit went on working. It now looks such an order up: still working, the refusal is
+    said and the halt cancels again at the next wake."""
+    from alpaca.trading.enums import OrderSide, TimeInForce
+    from alpaca.trading.requests import LimitOrderRequest
+
+    session = alpaca_session(sandbox, tmp_path / "one.db")
+    try:
+        working_spy_limit(session, sandbox, qty=7)
+        client_for(sandbox).submit_order(  # placed by hand at the broker: the halt keeps it
+            LimitOrderRequest(
+                symbol="SPY",
+                qty=1,
+                side=OrderSide.BUY,
+                time_in_force=TimeInForce.GTC,
+                limit_price=1.0,
+            )
+        )
+        sandbox.admin.set_faults(cancel_refuse_rate=1)  # each cancel answered 422
+        session.request_kill(reason="test")
+        killed = session.apply_kill_requests()
+        [halt] = [e for e in killed.risk_events if e.halts]
+        assert "the broker refused to cancel 1 order(s)" in halt.action_taken, halt.action_taken
+        assert sandbox.admin.state()["orders"]["open"] == 2
+
+        sandbox.admin.clear_faults()
+        again = session.apply_kill_requests()
+        assert again is not None, "nothing tried the halt's cancel again"
+        assert any("the halt acted again" in note for note in again.notes), again.notes
+        assert sandbox.admin.state()["orders"]["open"] == 1, "the hand order alone works on"
+        assert session.apply_kill_requests() is None
     finally:
         session.broker.close()

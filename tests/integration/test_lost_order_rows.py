@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tests.integration.alpaca_helpers import alpaca_session, settle
+from tests.integration.alpaca_helpers import alpaca_session, killed_at_first_fill, settle
 from tui_trader.core.orders import OrderType, Side
 from tui_trader.engine.lost_rows import LOST_ROW
 from tui_trader.engine.manual_orders import ManualOrder
@@ -113,6 +113,27 @@ def test_a_filled_order_whose_row_was_lost_is_written_back_at_the_next_start(
         assert "SPY" not in second.outside.holds
     finally:
         _stop(second)
+
+
+def test_a_start_killed_while_writing_back_a_lost_order_leaves_it_for_the_next(
+    sandbox: SandboxHandle, tmp_path: Path
+) -> None:
+    """The start that writes a lost filled order back is killed as it records the order's
+    fill: the row it wrote says the order is working with nothing filled, so the next start
+    looks it up and records it whole (before, the row was written ``filled`` first, and with
+    the kill before its fill no later start looked at it again)."""
+    db = tmp_path / "lost.db"
+    _rally_and_stop(sandbox, db)
+    lost, filled = _lose_newest_order_row()
+    assert filled > 0, "the lost order should have filled"
+    killed_at_first_fill(lambda: _session(sandbox, db))
+    row = LiveOrder.get(LiveOrder.client_order_id == lost)
+    assert (row.status, row.filled_qty) == ("new", 0), "written back, its fill not yet"
+    third = _session(sandbox, db)
+    _stop(third)
+    row = LiveOrder.get(LiveOrder.client_order_id == lost)
+    assert (row.status, row.filled_qty) == ("filled", filled)
+    assert sum(f.quantity for f in LiveFill.select().where(LiveFill.order == row.id)) == filled
 
 
 def test_after_a_power_loss_the_found_fills_explain_the_positions(

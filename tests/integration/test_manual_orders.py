@@ -14,6 +14,7 @@ from tui_trader.core.domain import Bar, Signal
 from tui_trader.core.orders import OrderStatus, OrderType, Side, TimeInForce
 from tui_trader.engine.manual_orders import MANUAL_REFUSED, ManualOrder
 from tui_trader.risk.gate import HALTED_ORDER, NO_SHORT, POSITION_SIZE, RiskLimits
+from tui_trader.sandbox.testing import SandboxHandle
 from tui_trader.store.models import LiveOrder, RiskEventRow
 
 
@@ -348,3 +349,35 @@ def test_a_sell_of_shares_only_being_bought_is_refused_while_short_selling_is_of
         "refused sell 10 SPY: none held and short selling is off"
     ]
     assert not LiveOrder.select().where(LiveOrder.side == "sell").exists()
+
+
+def test_a_manual_buy_between_bars_is_refused_once_equity_is_past_the_drawdown(
+    sandbox: SandboxHandle, tmp_path: Path
+) -> None:
+    """Alpaca: the market falls 15% while the desk waits for its next bar. The drawdown limit is
+    checked each cycle, so the account is not halted yet; a manual buy pressed now reads the
+    account as it is (past the limit) and is refused, saying why (before, it went out on the
+    last cycle's word, adding exposure past the limit until the next bar halted the desk)."""
+    from tests.integration.alpaca_helpers import alpaca_session
+
+    limits = RiskLimits(max_drawdown_pct=2.0, max_daily_loss_pct=50.0, max_position_pct=50.0)
+    session = alpaca_session(sandbox, tmp_path / "dd.db", symbols=("SPY",), limits=limits)
+    try:
+        sandbox.admin.step()
+        session.run_iteration()  # a calm bar: the peak is the account's equity
+        price = float(sandbox.admin.state()["prices"]["SPY"])
+        qty = math.floor(0.2 * session.last_account.equity / price)
+        session.request_manual_order(ManualOrder("SPY", Side.BUY, qty=qty))
+        [held] = session.apply_kill_requests().orders
+        assert held.status is not OrderStatus.REJECTED
+        sandbox.admin.step(shock={"SPY": -15.0})  # the next bar, not yet seen by the desk
+        session.request_manual_order(ManualOrder("SPY", Side.BUY, qty=1))
+        report = session.apply_kill_requests()
+        assert not report.orders, "no order goes out past the drawdown limit"
+        [refused] = [e for e in report.risk_events if e.event_type == MANUAL_REFUSED]
+        assert "past its max drawdown" in refused.action_taken
+        assert session.run_iteration().state.value == "halted"  # the next cycle halts
+        session.request_manual_order(ManualOrder("SPY", Side.SELL, qty=qty))  # shrinks: goes
+        assert [o.side for o in session.apply_kill_requests().orders] == [Side.SELL]
+    finally:
+        session.broker.close()

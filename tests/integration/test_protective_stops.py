@@ -195,6 +195,39 @@ def test_a_stop_of_the_wrong_size_is_replaced_in_one_step(db_path) -> None:
     assert event.action_taken.startswith("placed stop sell 120 SPY")
 
 
+def test_a_replace_whose_fate_is_unknown_is_followed_until_settled(db_path) -> None:
+    """The stop's replace fails and so does the look-up of the new stop (the broker does not
+    answer): the session halts, and the new stop's row, ``unknown``, is looked up again each
+    cycle like any unsettled order. Absent past the settlement window, it ends
+    ``not_received`` (before, it stayed ``unknown`` all session: nothing looked it up)."""
+    from tui_trader.brokers import BrokerError
+    from tui_trader.core.clock import FrozenClock
+
+    session, market, _ = _session(db_path)
+    _step(session, market, 100, 101, 99, 100)
+    _step(session, market, 100, 101, 99, 100)
+    broker = session.broker
+    simulate_death(session)
+    broker.submit(OrderRequest("SPY", Side.BUY, 20, "by-hand"))
+    broker.on_bars({"SPY": _bar(99, 100, 101, 99, 100, timedelta(days=1))})
+
+    def unanswered(client_order_id: str, request: OrderRequest) -> Order | None:
+        raise BrokerError(f"replacing order {client_order_id}: no answer")
+
+    replace_stop, broker.replace = broker.replace, unanswered
+    clock = FrozenClock(T0 + timedelta(days=40), step=timedelta(seconds=30))
+    again, market, _ = _session(
+        db_path, broker=broker, account_key=session.account_key, clock=clock
+    )
+    assert again.risk.state.halted and again.risk.state.halt_reason == "broker_error"
+    [doubt] = LiveOrder.select().where(LiveOrder.status == "unknown")
+    broker.replace = replace_stop
+    for _ in range(3):  # each cycle past the window (the clock steps 30 s a reading)
+        _step(again, market, 100, 101, 99, 100)
+    row = LiveOrder.get(LiveOrder.client_order_id == doubt.client_order_id)
+    assert row.status == "not_received"
+
+
 def test_start_up_reports_the_stops_it_found_working(db_path) -> None:
     """A restart finds the position's stop still working: reconciliation says so and keeps it."""
     session, market, _ = _session(db_path)

@@ -204,6 +204,25 @@ def test_lost_ack_by_dropped_connection(sandbox, trading):
     assert trading.get_order_by_client_id("drop-1").status.value == "filled"
 
 
+def test_cancel_refuse_leaves_orders_working_with_a_500_in_the_207(sandbox, trading):
+    """Alpaca's "cancel all orders" answers a status per order: 500 for one it could not
+    cancel, which stays working (``cancel_refuse_rate``); the next, without it, cancels."""
+    from alpaca.trading.requests import LimitOrderRequest
+
+    far_below = LimitOrderRequest(
+        symbol="SPY", qty=1, side=OrderSide.BUY, time_in_force=TimeInForce.GTC, limit_price=1.0
+    )
+    placed = trading.submit_order(far_below)
+    sandbox.admin.set_faults(cancel_refuse_rate=1)
+    [answer] = trading.cancel_orders()
+    assert (str(answer.id), answer.status) == (str(placed.id), 500)
+    assert trading.get_order_by_id(placed.id).status.value == "new"
+    sandbox.admin.clear_faults()
+    [answer] = trading.cancel_orders()
+    assert answer.status == 200
+    assert trading.get_order_by_id(placed.id).status.value == "canceled"
+
+
 def test_pacer_moves_the_market_at_speed():
     with running_sandbox(speed=6000.0) as sb:  # 1m bars at 6000x: one bar every 10 ms
         wait_until(lambda: sb.admin.state()["bars_emitted"] >= 5, what="paced bars")

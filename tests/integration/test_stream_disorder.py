@@ -272,3 +272,34 @@ def test_a_fill_for_an_order_this_session_never_sent_halts_trading(
         assert session.risk.state.halted
     finally:
         session.broker.close()
+
+
+def test_fills_of_a_big_order_whose_totals_agree_to_six_digits_are_both_kept(
+    tmp_path: Path,
+) -> None:
+    """Fills are keyed by their order and its cumulative quantity, so a view seen twice records
+    nothing twice. The quantity was keyed to six significant digits: 1,000,000 and then
+    1,000,004 filled of one order (a penny stock) both read ``1e+06``, and the second fill,
+    4 shares, was dropped from the audit trail as a repeat. Both are kept now; a repeat is
+    still recorded once."""
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
+    from tests.conftest import make_session
+    from tui_trader.core.orders import Order, fill_increment
+
+    session = make_session(tmp_path / "big.db", commit_before_send=True)
+    now = datetime.now(UTC)
+    request = OrderRequest("SPY", Side.BUY, 2_000_000, "tt-big-1-SPY-m")
+    session.audit.order_pending(request, 1, now)
+    sent = replace(
+        Order.from_request(request, OrderStatus.PARTIALLY_FILLED, ""), broker_order_id="b-1"
+    )
+    first = fill_increment(replace(sent, filled_qty=1_000_000, filled_avg_price=0.5), 0, 0, now)
+    view = replace(sent, filled_qty=1_000_004, filled_avg_price=0.5)
+    second = fill_increment(view, 1_000_000, 500_000, now)
+    assert first is not None and second is not None
+    assert session._record_fill(first) and session._record_fill(second)
+    again = fill_increment(view, 1_000_000, 500_000, now)  # the same view, replayed
+    assert again is not None and not session._record_fill(again)
+    assert filled_by_order() == {"tt-big-1-SPY-m": 1_000_004}

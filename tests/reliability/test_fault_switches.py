@@ -46,6 +46,7 @@ FAULTS = {
     "stream_only_rate": "stream_only_rate=1",
     "ws_drop": "ws_drop=0.3",
     "order_fail_rate": "order_fail_rate=0.5",
+    "cancel_refuse_rate": "cancel_refuse_rate=1",
 }
 """The spec each switch is tried with (``error_status`` and ``lost_ack_mode`` qualify a rate).
 A switch this sandbox does not have yet is left out of the groups. The stream's and REST's
@@ -55,7 +56,7 @@ SWITCHES = {f.name for f in fields(FaultSettings)}
 GROUPS = tuple(
     tuple(name for name in group if name in SWITCHES)
     for group in (
-        ("latency", "error_rate", "error_status", "burst_429"),
+        ("latency", "error_rate", "error_status", "burst_429", "cancel_refuse_rate"),
         ("lost_ack_rate", "lost_ack_mode", "hang_rate", "rate_limit"),
         ("reject_rate", "partial_rate", "stream_only_rate", "ws_drop", "order_fail_rate"),
     )

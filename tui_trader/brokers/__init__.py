@@ -30,8 +30,9 @@ class Throttled(BrokerError):
 
 class Partial(list[Order]):
     """A listing of orders the broker could not give whole (more orders than the listing's
-    bound): the orders seen, and in plain words what was not seen and what to do. A money
-    path that gets one fails closed: no new orders on a partial view of what is working."""
+    bound, or a halt's cancels some of which the broker refused): the orders seen, and in
+    plain words what was not seen or done and what to do. A money path that gets one fails
+    closed: no new orders on a partial view of what is working."""
 
     def __init__(self, orders: list[Order], unseen: str, again: bool = False) -> None:
         """``again``: asking once more may see further (a halt's cancels took orders off

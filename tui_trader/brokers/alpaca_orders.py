@@ -2,8 +2,11 @@
 
 Alpaca has more order states than the desk needs; the ones that mean "still working" (accepted,
 pending_replace, held, ...) map to ``new`` and the ones that mean "done without a fill"
-(done_for_day, stopped, suspended) map to ``expired`` or ``canceled``, so that the engine's
-notion of an open order matches what can still fill.
+(expired, replaced) map to ``expired`` or ``canceled``, so that the engine's notion of an open
+order matches what can still fill. Where a state does not say the order is over (stopped,
+suspended, calculated, done_for_day: "done executing for the day, and will not receive further
+updates until the next trading day", so a GTC order can fill the next day) it stays ``new``:
+the position limit keeps counting it and its row stays open until Alpaca says it is final.
 
 An OCO exit is two orders at Alpaca (the take-profit limit, whose single leg is the stop); the
 desk sees one: ``to_domain_order`` folds the leg into its parent (the stop price, the fills of
@@ -38,7 +41,7 @@ _STATUS = {
     "replaced": OrderStatus.CANCELED,
     "rejected": OrderStatus.REJECTED,
     "expired": OrderStatus.EXPIRED,
-    "done_for_day": OrderStatus.EXPIRED,
+    "done_for_day": OrderStatus.NEW,  # not final: it works again the next trading day
     "stopped": OrderStatus.NEW,
     "suspended": OrderStatus.NEW,
     "calculated": OrderStatus.NEW,

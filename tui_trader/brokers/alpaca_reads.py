@@ -158,12 +158,17 @@ class AlpacaReads:
         return to_domain_order(found)
 
     def market_clock(self) -> Any:
-        """Alpaca's market clock, cached briefly (refreshed when an open or close passes)."""
+        """Alpaca's market clock, cached briefly: read again once an open or close has passed
+        by the broker's clock (its timestamp plus the time since it was read). Compared with
+        this machine's clock instead, a clock a few seconds behind Alpaca's kept "open" past
+        the close, and the cycle on the day's last bar sent market orders Alpaca queues for
+        the next open."""
         now = datetime.now(UTC)
         if self._clock is not None:
             fetched, clock = self._clock
             boundary = min(clock.next_open, clock.next_close)
-            if now - fetched < CLOCK_TTL and now < boundary:
+            elapsed = now - fetched
+            if timedelta(0) <= elapsed < CLOCK_TTL and clock.timestamp + elapsed < boundary:
                 return clock
         clock = self._read("reading the market clock", self.client.get_clock)
         self._clock = (now, clock)

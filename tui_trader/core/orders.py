@@ -256,6 +256,17 @@ def contradiction(view: Order, known: Order) -> str | None:
     return None
 
 
+def unfilled(order: Order) -> Order:
+    """``order`` as its row is written before the fills it already carries are recorded:
+    working, nothing filled. Its state and fills then go in together, in one commit (the
+    broker's update with the fill); a process killed between leaves an open row, which the
+    next start looks up and records whole. Written ``filled`` first, the row was final
+    without its fill, and no start looked at it again."""
+    return replace(
+        order, status=OrderStatus.NEW, filled_qty=0.0, filled_avg_price=None, cancel_pending=False
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Fill:
     """One execution: part or all of an order, with what it cost beyond the price."""
@@ -362,9 +373,17 @@ def fill_increment(
         price=round(price, 6),
         timestamp=timestamp,
         slippage=round(slippage, 6),
-        fill_id=f"{order.broker_order_id}:{new_qty:g}",
+        fill_id=f"{order.broker_order_id}:{_quantity_key(new_qty)}",
         time_note=note,
     )
+
+
+def _quantity_key(qty: float) -> str:
+    """A cumulative quantity as a fill id writes it: to the billionth of a share (the desk's
+    finest), trailing zeros dropped (``10``, ``0.5``). It was six significant digits
+    (``:g``): 1,000,000 and 1,000,004 filled of one order both read ``1e+06``, and the second
+    fill was dropped as a repeat."""
+    return f"{qty:.9f}".rstrip("0").rstrip(".")
 
 
 @dataclass(frozen=True, slots=True)

@@ -78,6 +78,7 @@ class SessionLifecycle:
     _signals_for: Callable[[dict[str, Bar]], dict[str, dict[str, Signal]]]
     _collector: CycleCollector
     _record_fill: Callable[[Fill], bool]
+    _record_with_row: Callable[[Order | None, Fill], bool]
     _record_events: Callable[[list[RiskEvent], datetime], None]
     _snapshot: Callable[[Account, dict[str, Position], datetime], None]
     _protect: Callable[..., list[RiskEvent]]
@@ -179,8 +180,8 @@ class SessionLifecycle:
                 now=now,
             )
         with self.audit.cycle():
-            for fill in result.fills:
-                self._record_fill(fill)
+            for fill in result.fills:  # each with its order's row: one commit
+                self._record_with_row(result.rows.get(fill.client_order_id), fill)
             if result.fills:
                 self._seed_as_broker({f.symbol for f in result.fills}, now)
             events = result.events + counted + self._settle(now)

@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from tui_trader.brokers import Broker, unseen
 from tui_trader.core.domain import Position, RiskEvent
 from tui_trader.core.order_ids import key_tag, read_order_id
-from tui_trader.core.orders import Fill, Order, fill_increment
+from tui_trader.core.orders import Fill, Order, fill_increment, unfilled
 from tui_trader.store import lost_rows
 from tui_trader.store.audit import AuditLog
 from tui_trader.store.liveness import is_alive, store_now
@@ -52,6 +52,9 @@ class Found:
     """Client ids now known as the desk's (written back here, or by another desk just now)."""
     written: list[Order] = field(default_factory=list)
     """The orders written back here, in the broker's state."""
+    rows: dict[str, Order] = field(default_factory=dict)
+    """Client id -> the broker's state of a written-back order with fills: its row was
+    written not filled yet, and takes this state in the commit that records its fill."""
 
 
 def find_lost_orders(
@@ -103,9 +106,10 @@ def find_lost_orders(
         if doubt:
             doubts.append(f"{cid} ({_what(order)}): {doubt}")
             continue
+        fill = fill_increment(order, 0.0, 0.0, now)
         with audit.db.atomic():
             written = lost_rows.write_found_order(
-                audit.db, row.id, order, parts.iteration, LOST_ROW, now
+                audit.db, row.id, unfilled(order) if fill else order, parts.iteration, LOST_ROW, now
             )
             if written and count is not None:
                 count(order)
@@ -113,9 +117,9 @@ def find_lost_orders(
         if not written:
             continue  # another desk starting now wrote it back: that desk follows it
         found.written.append(order)
-        fill = fill_increment(order, 0.0, 0.0, now)
         if fill is not None:
             found.fills.append(fill)
+            found.rows[cid] = order
         action = "written back into the audit trail from the broker's record, its fills included"
         if order.status.is_open or order.cancel_pending:
             broker.adopt(order)

@@ -257,6 +257,13 @@ class ManualOrders:
         if request.side is Side.BUY:  # a buy may fill up to its limit (or about its stop)
             price = max(price, request.limit_price or 0.0, request.stop_price or 0.0)
         equity = self.broker.account().equity
+        past = None if self.risk.state.halted else self.risk.past_limits(equity)
+        grows = abs(holding.committed + request.qty * request.side.sign) > abs(holding.committed)
+        if past and grows:  # equity fell past a limit since the last check (between bars)
+            what = f"manual {request.side} {request.qty:g} {request.symbol}"
+            detail = f"{what} not sent: the account is past its {past}; the next cycle halts"
+            events.append(self._refused(detail, request.symbol))
+            return True
         left_alone = self._exits_not_kept().get(request.symbol)  # before the gate counts it
         if left_alone:
             events.append(

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from tui_trader.brokers import Broker, BrokerError, unseen
 from tui_trader.core.domain import Account, Position, RiskEvent, Signal
 from tui_trader.core.order_ids import make_order_id
-from tui_trader.core.orders import Order, OrderRequest, OrderStatus, Side
+from tui_trader.core.orders import Order, OrderRequest, OrderStatus, Side, unfilled
 from tui_trader.engine.send_gap import SendFence
 from tui_trader.engine.whole_shares import below_one_share
 from tui_trader.risk.gate import ORDER_RATE
@@ -386,13 +386,25 @@ class OrderRouting(SendFence):
         try:
             ack = self.broker.submit(request)
         except BrokerError as exc:
-            unknown = Order.from_request(request, OrderStatus.UNKNOWN, str(exc))
-            self.audit.order_update(unknown)
-            self._cycle_orders.append(unknown)
+            self._in_doubt(request, exc)
             return None
-        self.audit.order_update(ack)
-        self._cycle_orders.append(ack)
+        self._record_ack(ack)
         return ack
+
+    def _record_ack(self, ack: Order) -> None:
+        """Write the broker's answer into the order's row; one carrying fills ``unfilled``
+        (``core.orders``): its state comes with the fills, in the broker's next update."""
+        self.audit.order_update(unfilled(ack) if ack.filled_qty > 0 else ack)
+        self._cycle_orders.append(ack)
+
+    def _in_doubt(self, request: OrderRequest, exc: BrokerError) -> None:
+        """Record an order whose fate is unknown (a send's or replace's answer and look-up both
+        failed) and follow it as unsettled: fills recorded later, its symbol blocked till then."""
+        unknown = Order.from_request(request, OrderStatus.UNKNOWN, str(exc))
+        self.audit.order_update(unknown)
+        self._cycle_orders.append(unknown)
+        now = self.clock.now()
+        self.unsettled.add(unknown, now, now=now)
 
     def _round_qty(self, qty: float) -> float:
         """Whole shares toward zero, or fractional to nine decimals."""

@@ -35,7 +35,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from tui_trader.brokers import BrokerError, unseen
+from tui_trader.brokers import BrokerError, Partial, see_further, unseen
 from tui_trader.core.domain import Bar, Position, RiskEvent
 from tui_trader.core.orders import Order, OrderClass, OrderRequest, OrderStatus, Side
 from tui_trader.engine.halt_keeps import HaltKeeps, store_sessions, store_tag_of
@@ -67,6 +67,10 @@ class ProtectiveStops:
     _cycle_orders: list[Order]
     _order_id: Callable[[str, str], str]
     _send: Callable[[OrderRequest, datetime], Order | None]
+    _in_doubt: Callable[[OrderRequest, BrokerError], None]
+    """Record and follow an order whose fate is unknown (``OrderRouting``)."""
+    _record_ack: Callable[[Order], None]
+    """Write the broker's answer into the order's row (``OrderRouting``)."""
     _reserve_slot: Callable[[OrderRequest], RiskEvent | None]
     _broker_doubt: Callable[[OrderRequest], RiskEvent]
     outside: OutsideChanges
@@ -324,16 +328,13 @@ class ProtectiveStops:
         try:
             ack = self.broker.replace(old.client_order_id, request)
         except BrokerError as exc:
-            unknown = Order.from_request(request, OrderStatus.UNKNOWN, str(exc))
-            self.audit.order_update(unknown)
-            self._cycle_orders.append(unknown)
+            self._in_doubt(request, exc)
             return None
         if ack is None:
             ack = Order.from_request(
                 request, OrderStatus.NOT_RECEIVED, "not sent: the stop to replace is not working"
             )
-        self.audit.order_update(ack)
-        self._cycle_orders.append(ack)
+        self._record_ack(ack)
         if ack.status is OrderStatus.NEW or ack.status is OrderStatus.PENDING_NEW:
             done = replace(
                 old, status=OrderStatus.CANCELED, reject_reason=f"replaced by {ack.client_order_id}"
@@ -364,12 +365,17 @@ class ProtectiveStops:
             cancelled = self.broker.cancel_all(keep=keeps)
             cut = unseen(cancelled)
             return cancelled, keeps.said() + (f"; {cut}" if cut else "")
-        if not self.protects:
-            return self.broker.cancel_all(), ""
-        out = []
-        for order in self.broker.open_orders():
-            if is_protective(order.client_order_id, order.order_type):
-                cancelled = self.broker.cancel(order.client_order_id, confirm=True)
-                if cancelled is not None:
-                    out.append(cancelled)
-        return out + self.broker.cancel_all(), ""
+        out: list[Order] = []
+        if self.protects:
+            for order in self.broker.open_orders():
+                if is_protective(order.client_order_id, order.order_type):
+                    cancelled = self.broker.cancel(order.client_order_id, confirm=True)
+                    if cancelled is not None:
+                        out.append(cancelled)
+        rest = self.broker.cancel_all()
+        cut = unseen(rest)
+        if not cut:
+            return out + rest, ""
+        # what the cancel left (orders it could not see or the broker refused) is said, and
+        # the halt acts again next cycle when asking again may reach them
+        return Partial(out + rest, cut, again=see_further(rest)), f"; {cut}"

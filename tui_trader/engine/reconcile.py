@@ -64,6 +64,10 @@ class ReconcileResult:
 
     events: list[RiskEvent] = field(default_factory=list)
     fills: list[Fill] = field(default_factory=list)
+    rows: dict[str, Order] = field(default_factory=dict)
+    """Client id -> the broker's state of an order with a fill in ``fills``: its row is not
+    written yet, and takes this state in the commit that records the fill (a start killed
+    between the two left the row final without its fill, for good)."""
     adopted: list[Order] = field(default_factory=list)
     unsettled: list[OpenOrderRow] = field(default_factory=list)
     """Rows the broker does not know (yet): kept ``unknown``, for the session to follow."""
@@ -118,7 +122,9 @@ def reconcile(
         fill = _missed_fill(row, current)
         if fill is not None:
             result.fills.append(fill)
-        audit.order_update(current)
+            result.rows[row.client_order_id] = current  # written with its fill, later
+        else:
+            audit.order_update(current)
         if current.status.is_open or current.cancel_pending:
             broker.adopt(current)
             result.adopted.append(current)
@@ -135,6 +141,7 @@ def reconcile(
     missed = list(result.fills)  # the earlier runs' orders' fills no session recorded yet
     lost = find_lost_orders(broker, audit, account_key, count_lost)
     result.fills += lost.fills
+    result.rows.update(lost.rows)
     result.adopted += lost.adopted
     result.events += lost.events
     ours |= lost.ours

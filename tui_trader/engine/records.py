@@ -54,6 +54,16 @@ class SessionRecords:
 
     # -- the audit trail -----------------------------------------------------------------------
 
+    def _record_with_row(self, order: Order | None, fill: Fill) -> bool:
+        """Write ``order``'s row (its state with ``fill``, if given) and the fill in one
+        commit, as ``_apply_updates`` does for the stream's news: a fill found at start or by
+        a settlement look-up, whose row written first and the process killed before the fill
+        left the row final without it, and no later start looked at it again."""
+        with self.audit.together():
+            if order is not None:
+                self.audit.order_update(order)
+            return self._record_fill(fill)
+
     def _record_fill(self, fill: Fill) -> bool:
         """Write a fill once and book its round trips (one commit with the fill); False if it
         was already recorded."""

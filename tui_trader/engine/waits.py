@@ -43,6 +43,10 @@ class SessionWaits:
         """Write a fill once and book its round trips (the session defines it)."""
         raise NotImplementedError
 
+    def _record_with_row(self, order: Order | None, fill: Fill) -> bool:
+        """Write an order's row and its fill in one commit (the session defines it)."""
+        raise NotImplementedError
+
     def _record_events(self, events: list[RiskEvent], market_time: datetime) -> None:
         """Write risk events (the session defines it)."""
         raise NotImplementedError
@@ -61,10 +65,15 @@ class SessionWaits:
         if not self.unsettled:
             return []
         found = self.unsettled.check(self.broker, now)
+        fills = {fill.client_order_id: fill for fill in found.fills}  # one an order, at most
         for order in found.orders:
-            self.audit.order_update(order)
+            fill = fills.pop(order.client_order_id, None)
+            if fill is None:
+                self.audit.order_update(order)
+            else:  # the row and its fill in one commit
+                self._record_with_row(order, fill)
             self._cycle_orders.append(order)
-        for fill in found.fills:
+        for fill in fills.values():
             self._record_fill(fill)
         return found.events
 

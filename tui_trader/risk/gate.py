@@ -105,6 +105,18 @@ class RiskManager:
         start = self.state.day_open_equity
         return max(0.0, 100.0 * (start - equity) / self.base(start)) if start else 0.0
 
+    def past_limits(self, equity: float) -> str | None:
+        """Why ``equity``, read now, is past the drawdown or daily-loss limit (``None`` if it
+        is not), without changing the state: an order decided between two equity checks (a
+        manual one between bars) must not add exposure on the last check's word."""
+        drawdown, loss = self.drawdown_pct(equity), self.daily_loss_pct(equity)
+        if drawdown >= self.limits.max_drawdown_pct:
+            return f"max drawdown ({self._fall(equity, drawdown, 'peak', self.state.peak_equity)})"
+        if loss >= self.limits.max_daily_loss_pct:
+            fall = self._fall(equity, loss, "today's open", self.state.day_open_equity)
+            return f"daily loss limit ({fall})"
+        return None
+
     # -- equity checks (post-trade) ------------------------------------------------------------
 
     def on_equity(

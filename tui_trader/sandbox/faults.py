@@ -26,7 +26,8 @@ class FaultSettings:
 
     REST switches apply to ``/v2/...`` requests (never to ``/admin``); order switches to orders
     that the engine accepted; ``ws_drop`` to messages the stream servers are about to send;
-    ``ws_duplicate`` and ``ws_reorder`` to trade updates; ``stale_rest`` to single-order reads.
+    ``ws_duplicate`` and ``ws_reorder`` to trade updates; ``stale_rest`` to single-order reads;
+    ``cancel_refuse_rate`` to the open orders a cancel meets.
     """
 
     latency: float = 0.0
@@ -63,6 +64,10 @@ class FaultSettings:
     stale_rest: float = 0.0
     """Share of single-order REST reads that answer the state the previous read answered,
     once, when the order has changed since (Alpaca's REST lagging its stream)."""
+    cancel_refuse_rate: float = 0.0
+    """Share of open orders a cancel cannot cancel: each stays working; ``DELETE /v2/orders``
+    answers status 500 for it in its 207, ``DELETE /v2/orders/{id}`` 422 (Alpaca's "not
+    cancelable", as for an order being replaced)."""
 
     def describe(self) -> str:
         """The settings that differ from the defaults, in SPEC grammar (``none`` when all off)."""
@@ -82,6 +87,7 @@ class FaultSettings:
 _RATES = {"error_rate", "hang_rate", "lost_ack_rate", "reject_rate", "partial_rate"}
 _RATES |= {"order_fail_rate"}
 _RATES |= {"stream_only_rate", "ws_drop", "ws_duplicate", "ws_reorder", "stale_rest"}
+_RATES |= {"cancel_refuse_rate"}
 _COUNTS = {"burst_429", "rate_limit"}
 
 

@@ -175,6 +175,12 @@ class MatchingEngine(OrderExecution):
         """Orders that may still trade: working ones and legs waiting for their entry."""
         return [*self.working.values(), *self.waiting_legs.values()]
 
+    def is_working(self, order_id: str) -> bool:
+        """Whether the order exists and is open (a cancel would take it)."""
+        with self.lock:
+            order = self.orders_by_id.get(order_id)
+            return order is not None and order.status in OPEN_STATUSES
+
     def cancel(self, order_id: str) -> None:
         """Cancel an open order; 404 if unknown, 422 if it can no longer be canceled."""
         with self.lock:
@@ -186,17 +192,26 @@ class MatchingEngine(OrderExecution):
             self._cancel_request(order, self.now())
         self._flush()
 
-    def cancel_all(self) -> list[str]:
-        """Cancel every open order (legs with their entry); returns their ids."""
+    def cancel_all(self, refuse: Callable[[], bool] | None = None) -> tuple[list[str], list[str]]:
+        """Cancel every open order (legs with their entry); the ids cancelled, and those of
+        the orders ``refuse`` said to leave working (the ``cancel_refuse_rate`` fault: Alpaca's
+        "no longer cancelable"), their legs with them."""
         with self.lock:
             now = self.now()
-            ids = []
+            ids: list[str] = []
+            refused: list[str] = []
             for order in sorted(self.live_orders(), key=lambda o: o.parent is not None):
-                if order.status in OPEN_STATUSES:
-                    self._cancel_request(order, now)
-                    ids.append(order.id)
+                if order.status not in OPEN_STATUSES:
+                    continue
+                if order.parent is not None and order.parent.id in refused:
+                    continue
+                if order.parent is None and refuse is not None and refuse():
+                    refused.append(order.id)
+                    continue
+                self._cancel_request(order, now)
+                ids.append(order.id)
         self._flush()
-        return ids
+        return ids, refused
 
     def expire(self) -> None:
         """Hold the due auctions, then end the day orders whose session has closed."""

@@ -99,15 +99,24 @@ def get_order_by_client_id(sb: Sandbox, req: Request, m: re.Match[str]) -> Reply
 
 
 def cancel_order(sb: Sandbox, req: Request, m: re.Match[str]) -> Reply:
-    """``DELETE /v2/orders/{order_id}``: 204 with no body."""
-    sb.engine.cancel(_order_id(m["id"]))
+    """``DELETE /v2/orders/{order_id}``: 204 with no body; 422 "not cancelable" for a working
+    order the ``cancel_refuse_rate`` fault leaves working."""
+    order_id = _order_id(m["id"])
+    if sb.engine.is_working(order_id) and sb.dice.roll("cancel_refuse_rate"):
+        raise ApiError(422, 42210000, "order is not cancelable")
+    sb.engine.cancel(order_id)
     return 204, None
 
 
 def cancel_orders(sb: Sandbox, req: Request, m: re.Match[str]) -> Reply:
-    """``DELETE /v2/orders``: 207 with one entry per canceled order."""
-    ids = sb.engine.cancel_all()
-    return 207, [{"id": i, "status": 200} for i in ids]
+    """``DELETE /v2/orders``: 207 with one entry per order it tried: 200 for each cancelled,
+    500 for each it could not cancel (the ``cancel_refuse_rate`` fault), which keeps working."""
+    ids, refused = sb.engine.cancel_all(lambda: sb.dice.roll("cancel_refuse_rate"))
+    kept = [
+        {"id": i, "status": 500, "body": {"code": 50010000, "message": "order is not cancelable"}}
+        for i in refused
+    ]
+    return 207, [{"id": i, "status": 200} for i in ids] + kept
 
 
 def patch_order(sb: Sandbox, req: Request, m: re.Match[str]) -> Reply:
