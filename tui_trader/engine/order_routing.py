@@ -12,11 +12,11 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from tui_trader.brokers import Broker, BrokerError, unseen
+from tui_trader.brokers import Broker, unseen
 from tui_trader.core.domain import Account, Position, RiskEvent, Signal
 from tui_trader.core.order_ids import make_order_id
-from tui_trader.core.orders import Order, OrderRequest, OrderStatus, Side, unfilled
-from tui_trader.engine.send_gap import SendFence
+from tui_trader.core.orders import Order, OrderRequest, OrderStatus, Side
+from tui_trader.engine.order_send import OrderSending
 from tui_trader.engine.whole_shares import below_one_share
 from tui_trader.risk.gate import ORDER_RATE
 from tui_trader.risk.holdings import NOTHING, Holding, holdings
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from tui_trader.strategies import Allocator
 
 
-class OrderRouting(SendFence):
+class OrderRouting(OrderSending):
     """Sizing, the pre-trade gate and sending; the session supplies the state it works on."""
 
     config: SessionConfig
@@ -339,72 +339,6 @@ class OrderRouting(SendFence):
                 events.append(said)
         else:
             events.append(event)
-
-    def _reserve_slot(self, request: OrderRequest) -> RiskEvent | None:
-        """Take one of the account's order slots for the day before the order is sent (the
-        count is shared by every process on the account); the refusal, if the limit is
-        reached, or if another process halted the account since this session read it active
-        (the reservation is its fence: ``store.batching``). Such a halt is adopted at once,
-        so the gate refuses the cycle's later orders that add exposure; the cycle acts on it
-        as it ends (``_halted_meanwhile``)."""
-        limit = self.risk.limits.max_orders_per_day
-        before = self.risk.state
-        ok, state = self.audit.reserve_order(before, limit)
-        if not ok and state.halted and not before.halted:
-            return self._fenced_off(before, state, request, "after this session decided the order")
-        self.risk.state = state
-        if ok:
-            if self.audit.commit_before_send and not before.halted:  # fenced: time its send
-                self.send_gap.slot_taken(request.client_order_id)
-            return None
-        count = self.risk.state.orders_today
-        return RiskEvent(
-            ORDER_RATE,
-            float(count),
-            float(limit),
-            f"refused {request.side} {request.qty:g} {request.symbol}: {count} orders sent "
-            "today on this account (all its sessions)",
-            symbol=request.symbol,
-        )
-
-    def _send(
-        self,
-        request: OrderRequest,
-        market_time: datetime,
-        rationale: Callable[[], str] | None = None,
-    ) -> Order | None:
-        """Write the order row, then send; ``None`` if the broker's answer is in doubt.
-        ``rationale`` builds the row's rationale (default: the request's own). An order whose
-        slot was taken long ago and whose account was halted meanwhile is not sent
-        (``SendFence._gap_refusal``)."""
-        timed = self.send_gap.client_order_id is not None  # a fenced slot (an Alpaca order)
-        if timed and (refused := self._gap_refusal(request, written=False)) is not None:
-            return refused
-        self.audit.order_pending(request, self.iteration, market_time, rationale)
-        if timed and (refused := self._gap_refusal(request, written=True)) is not None:
-            return refused
-        try:
-            ack = self.broker.submit(request)
-        except BrokerError as exc:
-            self._in_doubt(request, exc)
-            return None
-        self._record_ack(ack)
-        return ack
-
-    def _record_ack(self, ack: Order) -> None:
-        """Write the broker's answer into the order's row; one carrying fills ``unfilled``
-        (``core.orders``): its state comes with the fills, in the broker's next update."""
-        self.audit.order_update(unfilled(ack) if ack.filled_qty > 0 else ack)
-        self._cycle_orders.append(ack)
-
-    def _in_doubt(self, request: OrderRequest, exc: BrokerError) -> None:
-        """Record an order whose fate is unknown (a send's or replace's answer and look-up both
-        failed) and follow it as unsettled: fills recorded later, its symbol blocked till then."""
-        unknown = Order.from_request(request, OrderStatus.UNKNOWN, str(exc))
-        self.audit.order_update(unknown)
-        self._cycle_orders.append(unknown)
-        now = self.clock.now()
-        self.unsettled.add(unknown, now, now=now)
 
     def _round_qty(self, qty: float) -> float:
         """Whole shares toward zero, or fractional to nine decimals."""
