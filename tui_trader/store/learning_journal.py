@@ -11,6 +11,7 @@ rides in the shadow table as one row named ``(exposure)``, with its sum of squar
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 
 from tui_trader.learning.exposure import EXPOSURE_RECORD, ExposureStats
@@ -26,6 +27,11 @@ from tui_trader.store.stored_numbers import required
 _WEIGHT_SQL = insert_sql(LearningWeightRow)
 _REGIME_SQL = insert_sql(RegimeCallRow)
 _SHADOW_SQL = insert_sql(ShadowRow)
+
+
+SHADOW = "learning_shadow"
+"""The shadow records' table, as a refusal names it (its figures are checked finite only: the
+exposure record keeps a sum of squared returns, which grows past any amount's bound)."""
 
 
 class StoreLearningJournal:
@@ -59,8 +65,8 @@ class StoreLearningJournal:
             (ShadowRow.session == last.session_id) & (ShadowRow.iteration == last.iteration)
         )
         for row in shadow:
-            net = required(row.net_return, "learning_shadow", row.id, "net_return", False)
-            last_return = required(row.last_return, "learning_shadow", row.id, "last_return", False)
+            net = required(row.net_return, SHADOW, row.id, "net_return", False, math.inf)
+            last_return = required(row.last_return, SHADOW, row.id, "last_return", False, math.inf)
             if row.strategy == EXPOSURE_RECORD:  # the blend's record: sum of squares in last
                 state.exposure = ExposureStats(row.bars, net, last_return)
                 continue
