@@ -251,6 +251,31 @@ def test_a_backup_folder_that_is_a_file_is_refused_before_anything_runs(
     assert not (tmp_path / "new.db").exists() and blocker.read_text() == "a file, not a folder"
 
 
+def test_a_folder_option_naming_a_link_to_nothing_is_refused_before_anything_runs(
+    db_path: Path, tmp_path: Path, capsys
+) -> None:
+    """A loop of links (or a link whose target is gone) as the backup folder: ``db backup --to``
+    failed after the copy had begun ("[Errno 40] Too many levels of symbolic links", exit 1),
+    and ``paper --backup-every 1 --backup-dir`` started the session, whose every backup would
+    have failed; ``data list --cache-dir`` called it an empty cache. Now one line, exit 2."""
+    make_session(db_path)
+    loop = tmp_path / "backups"
+    loop.symlink_to(loop)
+    gone = tmp_path / "cache"
+    gone.symlink_to(tmp_path / "deleted")
+    for argv, link in (
+        (["db", "backup", "--db", str(db_path), "--to", str(loop)], loop),
+        (["paper", "--backup-every", "1", "--backup-dir", str(loop), "--db", "new.db"], loop),
+        (["data", "list", "--cache-dir", str(gone)], gone),
+    ):
+        with pytest.raises(SystemExit) as refused:
+            main(argv)
+        assert refused.value.code == 2, argv
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and f"{link} is a link to no folder" in err, err
+    assert not (tmp_path / "new.db").exists()
+
+
 @pytest.mark.parametrize("kind", ["junk", "foreign", "empty"])
 def test_restore_of_a_file_that_is_no_database_is_a_usage_error_touching_nothing(
     db_path: Path, tmp_path: Path, capsys, kind: str

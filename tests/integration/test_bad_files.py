@@ -116,6 +116,20 @@ def test_a_file_name_the_system_cannot_open_is_refused_in_one_line(
         assert_one_line_exit_2(code, out, err, "name too long", place)
 
 
+def test_a_loop_of_links_given_as_the_file_is_refused_in_one_line(
+    place: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``learn evaluate --data`` met a link that leads back to itself with a crash line
+    ("RuntimeError: Symlink loop from ...", exit 1); replay called it "no such file"."""
+    (place / "prices.csv").symlink_to(place / "prices.csv")
+    for args in (
+        ["learn", "evaluate", "--data", "prices.csv"],
+        ["paper", "--data", "replay:prices.csv"],
+    ):
+        code, out, err, _ = run_main(args, capsys)
+        assert_one_line_exit_2(code, out, err, "prices.csv: is a link to no file", place)
+
+
 def test_one_bad_file_among_several_stops_all_before_anything_runs(
     place: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -192,6 +192,21 @@ def test_a_settings_file_over_a_megabyte_is_refused_unread(tmp_path: Path, capsy
     assert f"{big}: larger than 1 MB: not a settings file" in err
 
 
+def test_a_deeply_nested_settings_file_is_refused_in_one_line(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
+    """A 20 KB file of nested brackets (valid TOML in principle) ended the run with a crash
+    line, "RecursionError: maximum recursion depth exceeded", exit 1: the command line, the
+    desk's setup and a ./tui-trader.toml alike."""
+    nested = _write(tmp_path, "seed = " + "[" * 5000 + "]" * 5000 + "\n", "desk.toml")
+    err = _fails(["config", "show", "--config", str(nested)], capsys)
+    assert f"{nested}: nested too deeply to be a settings file" in err
+    monkeypatch.chdir(tmp_path)
+    nested.rename(tmp_path / "tui-trader.toml")
+    err = _fails(["paper", "--iterations", "1", "--db", str(tmp_path / "a.db")], capsys)
+    assert "nested too deeply to be a settings file" in err
+
+
 def test_config_option_names_the_file_and_a_missing_one_is_refused(
     tmp_path: Path, monkeypatch, capsys
 ) -> None:

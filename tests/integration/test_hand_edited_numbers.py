@@ -129,3 +129,47 @@ def test_the_monitor_follows_a_session_with_hand_edited_parameters(
         con.execute("UPDATE sessions SET parameters = ?", (BAD_PARAMETERS[parameters],))
     info = DbFollower(db, "1").open()
     assert info.start_cash > 0 and info.max_drawdown_pct > 0
+
+
+@pytest.mark.parametrize(
+    ("table", "column"),
+    [("learning_weights", "weight"), ("learning_shadow", "net_return")],
+)
+@pytest.mark.parametrize("bad", ["inf", "text"])
+def test_a_session_refuses_to_start_from_hand_edited_learning(
+    traded: Path, tmp_path: Path, table: str, column: str, bad: str
+) -> None:
+    """The next session on the database continues its learning: the strategy weights that size
+    every position. A weight of ``inf`` made them NaN, and the session crashed after its first
+    cycle ("IntegrityError: NOT NULL constraint failed", exit 1); text crashed its start
+    ("TypeError"). Now it refuses before trading, naming the row, as for the risk state."""
+    db = tmp_path / "a.db"
+    shutil.copy(traded, db)
+    with sqlite3.connect(db) as conn:
+        conn.execute(f"UPDATE {table} SET {column} = {BAD[bad]}")
+    out = run_cli(tmp_path, "paper", "--db", str(db), "--iterations", "3")
+    assert out.returncode == 2 and out.stdout == "", out.stderr
+    assert out.stderr.count("\n") == 1 and "Traceback" not in out.stderr
+    assert re.search(
+        rf"{table} row \d+ column {column} holds .*not a readable number; refusing", out.stderr
+    ), out.stderr
+
+
+@pytest.mark.parametrize("bad", ["inf", "text"])
+def test_the_paper_to_live_gate_refuses_a_hand_edited_record(
+    traded: Path, tmp_path: Path, bad: str
+) -> None:
+    """The gate to real money read the record raw: an equity edited to ``inf`` counted as a
+    profit of +inf (``PnL +inf``, enough for any ``--min-pnl``), and text ended ``live
+    readiness`` (and ``live trading``'s gate) with a crash line. Now one line naming the row."""
+    db = tmp_path / "a.db"
+    shutil.copy(traded, db)
+    with sqlite3.connect(db) as conn:
+        conn.execute(f"UPDATE live_account_snapshots SET equity = {BAD[bad]}")
+    out = run_cli(tmp_path, "live", "readiness", "--db", str(db))
+    assert out.returncode == 2 and "inf" not in out.stdout, out.stdout + out.stderr
+    assert out.stderr.count("\n") == 1 and "Traceback" not in out.stderr
+    assert re.search(
+        r"live_account_snapshots row \d+ column equity holds .*not a readable number; refusing",
+        out.stderr,
+    ), out.stderr

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
+
+import pytest
 
 from tests.conftest import make_session
 from tests.integration.alpaca_helpers import alpaca_session, settle
@@ -30,6 +33,26 @@ def test_local_sessions_show_in_the_record_but_do_not_make_it_ready(db_path: Pat
     out = capsys.readouterr().out
     assert f"local        {session.account_key}" in out and "iterations 12" in out
     assert "not ready: no Alpaca paper sessions" in out
+
+
+def test_a_damaged_database_is_named_not_a_crash(db_path: Path, capsys) -> None:
+    """The gate reads the record with its own connection, past the damage scan every other
+    command makes: ``live readiness`` (and ``live trading``'s gate) on a damaged file ended with
+    a crash line, "DatabaseError: database disk image is malformed", exit 1."""
+    session = make_session(db_path)
+    for _ in range(12):
+        session.run_iteration()
+    session.finish("completed")
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    data = bytearray(db_path.read_bytes())
+    data[4096:8192] = bytes(b ^ 0xFF for b in data[4096:8192])  # the second page, scrambled
+    db_path.write_bytes(bytes(data))
+    with pytest.raises(SystemExit) as refused:
+        main(["live", "readiness", "--db", str(db_path)])
+    assert refused.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{db_path} is damaged" in err, err
 
 
 def _paper_record(sandbox: SandboxHandle, db: Path, cycles: int) -> str:

@@ -9,6 +9,7 @@ written as escapes (``core.shown.shown_text``), on one line.
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -122,3 +123,22 @@ def test_the_readiness_record_shows_stored_account_keys_as_written(tmp_path: Pat
     out = run_cli(tmp_path, "live", "readiness", "--db", str(db))
     assert out.returncode == 1 and "not ready" in out.stdout, out.stderr  # no Alpaca paper yet
     assert "acct[/bold]\\x1b[2J" in out.stdout and "\x1b" not in out.stdout
+
+
+@pytest.mark.parametrize("command", [["fleet"], ["status"], ["history"], ["report"]])
+def test_stored_text_that_is_not_utf8_is_named_not_a_crash(
+    tmp_path: Path, command: list[str]
+) -> None:
+    """Another program (or a hand edit) wrote a host name as bytes that are not UTF-8: SQLite's
+    reader raised on the row, and every report ended with a crash line quoting the bytes
+    ("OperationalError: Could not decode to UTF-8 column 'host'"), exit 1."""
+    db = tmp_path / "shared.db"
+    key = _seed(db)
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE sessions SET host = CAST(x'626f78ff' AS TEXT) WHERE key = ?", (key,))
+    out = run_cli(tmp_path, *command, "--db", str(db))
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert out.stderr == (
+        f"tui-trader: error: {db}: column 'host' holds text that is not UTF-8 (not written by "
+        "tui-trader: a hand edit or another program)\n"
+    )

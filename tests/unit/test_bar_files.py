@@ -369,6 +369,18 @@ REFUSED: list[tuple[str, Callable[[Path], Path], str]] = [
         lambda p: _write(p, "Date,date,Close", ["2021-03-01,2021-03-02,1"]),
         "two columns hold the time: 'Date' and 'date'",
     ),
+    # one name twice in the header: polars called the second 'close_duplicated_0', and the
+    # first close was traded without a word (so was the first symbol of 'symbol,symbol')
+    (
+        "close-twice",
+        lambda p: _write(p, "Date,close,close", ["2021-03-01,100,5", "2021-03-02,100,5"]),
+        "two columns hold the close: 'close' and 'close'",
+    ),
+    (
+        "symbol-three-times",
+        lambda p: _write(p, "Date,symbol,symbol,symbol,Close", ["2021-03-01,SPY,QQQ,IWM,1"]),
+        "two columns hold the symbol: 'symbol' and 'symbol'",
+    ),
     # zoned and unzoned times mixed: said only as "1 row(s) with an unreadable timestamp"
     (
         "zoned-then-unzoned",

@@ -73,6 +73,37 @@ def test_serve_prints_a_tokened_link_and_refuses_requests_without_it(tmp_path: P
     assert token not in out  # printed once, never in an access log line
 
 
+def test_a_cookie_that_is_not_utf8_is_refused_not_an_error() -> None:
+    """Any client can send raw bytes in a header (``curl -H $'Cookie: tui_trader_token=\\xff'``):
+    the guard's comparison raised on them and the request was answered 500 Internal Server
+    Error; it is a request without the token, 403 like any other."""
+    import asyncio
+
+    from aiohttp import web
+    from aiohttp.test_utils import TestServer
+
+    from tui_trader.web.guarded_server import token_guard
+
+    async def desk(request: web.Request) -> web.Response:
+        return web.Response(text="the desk")
+
+    async def status_of(head: bytes) -> bytes:
+        app = web.Application(middlewares=[token_guard("the-token")])
+        app.router.add_get("/", desk)
+        async with TestServer(app) as server:
+            reader, writer = await asyncio.open_connection(server.host, server.port)
+            writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n" + head + b"Connection: close\r\n\r\n")
+            await writer.drain()
+            answer = await reader.read()
+            writer.close()
+            return answer.split(b"\r\n", 1)[0]
+
+    assert asyncio.run(status_of(b"Cookie: tui_trader_token=\xff\xfe\r\n")).endswith(
+        b" 403 Forbidden"
+    )
+    assert asyncio.run(status_of(b"Cookie: tui_trader_token=the-token\r\n")).endswith(b" 200 OK")
+
+
 def test_a_second_server_gets_another_token(tmp_path: Path) -> None:
     """Tokens are random per run (secrets.token_urlsafe)."""
     from tui_trader.web.guarded_server import new_token

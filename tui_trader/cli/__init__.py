@@ -295,6 +295,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # the last line of defence: never a traceback on screen
         _refuse_unwritable(exc, getattr(args, "db", None))
         _refuse_unreadable(exc)
+        _refuse_undecodable(exc, getattr(args, "db", None))
         return report_crash(exc)
     finally:
         warn_unreadable()
@@ -309,6 +310,28 @@ def _refuse_unreadable(exc: BaseException) -> None:
     numbers = sys.modules.get("tui_trader.store.stored_numbers")
     if numbers is not None and isinstance(exc, numbers.UnreadableValue):
         fail(str(exc), EXIT_USAGE)
+
+
+_UNDECODABLE = re.compile(r"Could not decode to UTF-8 column '([^']*)'")
+
+
+def _refuse_undecodable(exc: BaseException, db: object) -> None:
+    """A text column of the database holds bytes that are not UTF-8 (another program wrote it,
+    or a hand edit): SQLite's reader raised on the row and every report ended with a crash
+    line that quoted the bytes. One plain line naming the column instead, exit 2; nothing is
+    read from such a store (a key read with its bytes replaced would miss its own row).
+    Returns only for any other exception."""
+    import sqlite3
+
+    found = _UNDECODABLE.search(str(exc)) if isinstance(exc, sqlite3.OperationalError) else None
+    if found is None:
+        return
+    where = str(db) if db else "the audit database"
+    fail(
+        f"{where}: column {found.group(1)!r} holds text that is not UTF-8 (not written by "
+        "tui-trader: a hand edit or another program)",
+        EXIT_USAGE,
+    )
 
 
 def _refuse_unwritable(exc: BaseException, db: object) -> None:

@@ -229,15 +229,22 @@ def output_file_arg(text: str) -> Path:
 
 def folder_arg(text: str) -> Path:
     """A folder an option writes into (``db backup --to``, ``--backup-dir``): made if missing,
-    refused when empty or when the name is a file. ``db backup --to FILE`` failed as a check
-    (exit 1), and ``--backup-dir FILE`` started the session, whose every backup then failed."""
+    refused when empty, when the name is a file, or a link to nothing (a loop of links, a
+    target gone). ``db backup --to FILE`` failed as a check (exit 1), and ``--backup-dir FILE``
+    started the session, whose every backup then failed; so did a link to nothing."""
     path = Path(path_text(text, "a folder")).expanduser()
     try:
         is_other = path.exists() and not path.is_dir()
-    except OSError as exc:  # a name longer than the file system allows, a loop of links
+        is_dead_link = not path.exists() and path.is_symlink()
+    except OSError as exc:  # a name longer than the file system allows
         raise argparse.ArgumentTypeError(f"{shown_path(text)}: {exc.strerror or exc}") from None
     if is_other:
         raise argparse.ArgumentTypeError(f"{shown_path(text)} is a file, not a folder")
+    if is_dead_link:  # exists() is False for it, but no folder can be made there
+        raise argparse.ArgumentTypeError(
+            f"{shown_path(text)} is a link to no folder (its target is gone, or the links lead "
+            "back to themselves)"
+        )
     return path
 
 

@@ -248,7 +248,10 @@ def _labels(raws: list[str]) -> list[str]:
     given twice is refused."""
     seen: set[Path] = set()
     for raw in raws:
-        resolved = Path(raw).expanduser().resolve()
+        try:
+            resolved = Path(raw).expanduser().resolve()
+        except (OSError, RuntimeError):  # a loop of links (3.11: RuntimeError): the reader says
+            resolved = Path(raw).expanduser().absolute()
         if resolved in seen:
             raise UsageError(f"--data {raw}: the same file is given twice")
         seen.add(resolved)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 
-from tui_trader.cli.common import add_db_option, resolve_db
+from tui_trader.cli.common import UsageError, add_db_option, resolve_db
 from tui_trader.cli.numbers import finite_number, non_negative_int, percent
 from tui_trader.core.shown import shown_text
 
@@ -57,8 +57,15 @@ def _bar(args: argparse.Namespace):
 
 def show_readiness(console: Console, db, bar) -> Verdict:
     """Print the records and the verdict; returns the verdict."""
-    from tui_trader.ops.readiness import paper_records, verdict
+    from pathlib import Path
 
+    from tui_trader.ops.readiness import paper_records, verdict
+    from tui_trader.store.ownership import check_database
+
+    if isinstance(db, Path) and db.is_file():  # the record is read raw: a damaged file crashed
+        problem = check_database(db, quick_check=True)
+        if problem:
+            raise UsageError(problem)
     records = paper_records(db)
     console.print(f"paper record in {db}", markup=False)
     if not records:

@@ -196,9 +196,12 @@ def _check_symbols(frame: pl.DataFrame, source: str) -> None:
 
 
 def _not_a_file(path: Path) -> str:
-    """Why ``path`` is no bar file to read: missing, a folder, or a device, pipe or socket."""
+    """Why ``path`` is no bar file to read: missing, a link to nothing, a folder, or a device,
+    pipe or socket."""
     if path.is_dir():
         return "is a folder, not a bar file"
     if path.exists():
         return "is not a regular file (a device, pipe or socket)"
+    if path.is_symlink():
+        return "is a link to no file (its target is gone, or the links lead back to themselves)"
     return "no such file"

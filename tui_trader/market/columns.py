@@ -86,20 +86,26 @@ _NAMED = {"timestamp": "time", "adj_close": "adjusted close"}
 """How a refusal names our columns whose name is no plain word."""
 
 
+_POLARS_COPY = re.compile(r"_duplicated_\d+$")
+"""The suffix polars gives the second and later columns of one name in a CSV header."""
+
+
 def doubled_column(names: list[str]) -> str | None:
     """Why a file's columns cannot be read without a guess, or None: two of them are read as one
     of ours (``symbol`` and ``Symbol``, ``ticker`` and ``symbol``, ``Close`` and ``Price``). The
     first one found was taken silently, so a replay could trade the other column's symbols or
     prices. A time is the exception: ``Date`` with ``Time`` is a split time, and a ``timestamp``
     beside a ``date`` is taken first as always; only two columns under the same name are
-    refused."""
-    keys = {c: column_key(c) for c in names}
+    refused. So is a name the header line holds twice (``close,close``), which polars reads as
+    ``close`` and ``close_duplicated_0``."""
+    written = {c: _POLARS_COPY.sub("", c) for c in names}
+    keys = {c: column_key(written[c]) for c in names}
     for ours, aliases in ALIASES.items():
         if ours == "timestamp":
             first = next((a for a in aliases if a in keys.values()), None)
-            same = [c for c, k in keys.items() if k == first]
+            same = [written[c] for c, k in keys.items() if k == first]
         else:
-            same = [c for c, k in keys.items() if k in aliases]
+            same = [written[c] for c, k in keys.items() if k in aliases]
         if len(same) > 1:
             what = _NAMED.get(ours, ours)
             return (

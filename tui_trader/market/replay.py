@@ -68,7 +68,8 @@ class ReplayMarket:
         self.source = source
         present = sorted(frame.get_column("symbol").unique().to_list())
         wanted = tuple(symbols) if symbols else tuple(present)
-        unknown = [s for s in wanted if s not in present]
+        held = set(present)  # a list: each look-up read it whole (20,000 symbols: 5 s)
+        unknown = [s for s in wanted if s not in held]
         if unknown:
             raise MarketDataError(
                 f"{source}: no bars for {', '.join(unknown)} (the file has {', '.join(present)})"

@@ -140,6 +140,11 @@ def normalize_bars(
     return typed
 
 
+FEW_SYMBOLS = 16
+"""Up to this many symbols a file's time order is checked one symbol at a time (the leanest in
+memory); past it in one group-by (each symbol's pass reads the whole column)."""
+
+
 def _first_bad(frame: pl.DataFrame, bad: pl.Expr) -> str:
     """When the first bad row is, for a message: ``, the first at 2020-01-07`` (nothing when
     its own time is unreadable)."""
@@ -153,11 +158,19 @@ def _first_bad(frame: pl.DataFrame, bad: pl.Expr) -> str:
 def _step_counts(frame: pl.DataFrame) -> tuple[int, int]:
     """How many steps within a symbol repeat a timestamp, and how many go back.
 
-    One symbol at a time over the timestamp column alone: a window over the symbols
-    (``diff().over("symbol")``) costs more than a copy of the table on a long file."""
+    Few symbols: one at a time over the timestamp column alone (a window over the symbols,
+    ``diff().over("symbol")``, costs more than a copy of the table on a long file). Many: one
+    group-by, as each pass reads the whole column (500 symbols of 6,000 bars took 31 s, a file
+    of 100,000 symbols 90 s); it holds about a third of the table's size for a moment."""
     zero = pl.duration(seconds=0)
+    symbols = frame.get_column("symbol").unique().to_list()
+    if len(symbols) > FEW_SYMBOLS:
+        step = pl.col("timestamp").diff()
+        counts = frame.group_by("symbol").agg((step == zero).sum(), (step < zero).sum().alias("b"))
+        same, back = counts.select(pl.col("timestamp").sum(), pl.col("b").sum()).row(0)
+        return int(same), int(back)
     duplicated = unsorted = 0
-    for symbol in frame.get_column("symbol").unique().to_list():
+    for symbol in symbols:
         mine = pl.col("symbol").is_null() if symbol is None else pl.col("symbol") == symbol
         step = pl.col("timestamp").filter(mine).diff()
         same, back = frame.select((step == zero).sum(), (step < zero).sum().alias("back")).row(0)

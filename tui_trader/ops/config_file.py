@@ -114,6 +114,10 @@ def load_config(path: Path, known: set[str]) -> ConfigFile:
         match = _TOML_LINE.search(str(exc))
         line = match.group(1) if match else "?"
         raise ConfigFileError(f"{path}:{line}: not valid TOML: {exc}") from None
+    except RecursionError:  # tomllib reads nested arrays and tables by recursion
+        raise ConfigFileError(
+            f"{path}: nested too deeply to be a settings file (one flat table of options)"
+        ) from None
     lines = _key_lines(text)
     values: dict[str, Any] = {}
     line_of: dict[str, int] = {}

@@ -180,17 +180,17 @@ def _record(conn: Any, account: str, mode: str) -> PaperRecord:
     pnl = 0.0
     for sid, _, parameters in sessions:
         last = conn.execute(
-            "SELECT equity FROM live_account_snapshots WHERE session_id = ? "
+            "SELECT id, equity FROM live_account_snapshots WHERE session_id = ? "
             "ORDER BY id DESC LIMIT 1",
             (sid,),
         ).fetchone()
         start = _start_cash(parameters)
         if last is not None and start is not None:
-            pnl += last[0] - start
+            pnl += _number(last[1], "live_account_snapshots", last[0], "equity") - start
 
-    def one(sql: str, *extra: object) -> float:
+    def one(sql: str, *extra: object, table: str = "", column: str = "") -> float:
         value = conn.execute(sql.format(marks=marks), (*ids, *extra)).fetchone()[0]
-        return value or 0
+        return _number(value, table, "(over the sessions)", column) if table else value or 0
 
     halted = conn.execute(
         "SELECT state, halt_reason FROM risk_state WHERE account_key = ?", (account,)
@@ -203,24 +203,36 @@ def _record(conn: Any, account: str, mode: str) -> PaperRecord:
         account=account,
         kind="alpaca paper" if mode == "paper" else "local",
         sessions=len(sessions),
-        iterations=sum(s[1] or 0 for s in sessions),
+        iterations=sum(int(_number(s[1], "sessions", s[0], "iterations")) for s in sessions),
         days_traded=int(
             one(
                 "SELECT count(DISTINCT date(coalesce(market_time, timestamp))) FROM live_fills "
                 "WHERE session_id IN ({marks})"
             )
         ),
-        realized_pnl=float(one("SELECT sum(pnl) FROM live_trades WHERE session_id IN ({marks})")),
+        realized_pnl=one(
+            "SELECT sum(pnl) FROM live_trades WHERE session_id IN ({marks})",
+            table="live_trades",
+            column="pnl",
+        ),
         pnl=pnl,
-        max_drawdown_pct=float(
-            one(
-                "SELECT max(drawdown_pct) FROM live_account_snapshots WHERE session_id IN ({marks})"
-            )
+        max_drawdown_pct=one(
+            "SELECT max(drawdown_pct) FROM live_account_snapshots WHERE session_id IN ({marks})",
+            table="live_account_snapshots",
+            column="drawdown_pct",
         ),
         halts=int(one(events + "action_taken LIKE 'halted%'")),
         broker_errors=int(one(events + "event_type IN (?, ?)", *BROKER_ERRORS)),
         unresolved=unresolved,
     )
+
+
+def _number(value: object, table: str, row: object, column: str) -> float:
+    """A stored figure of the record (``None``: 0), or ``UnreadableNumber`` naming it: the gate
+    to real money must not judge a hand-edited ``inf`` equity as a profit, nor crash on text."""
+    from tui_trader.store.stored_numbers import required
+
+    return required(value, table, row, column) or 0.0
 
 
 def _start_cash(parameters: str) -> float | None:

@@ -11,6 +11,7 @@ rides in the shadow table as one row named ``(exposure)``, with its sum of squar
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 
 from tui_trader.learning.exposure import EXPOSURE_RECORD, ExposureStats
@@ -21,10 +22,16 @@ from tui_trader.store.audit import AuditLog
 from tui_trader.store.db import to_db_time
 from tui_trader.store.learning_models import LearningWeightRow, RegimeCallRow, ShadowRow
 from tui_trader.store.statements import db_value, insert_sql
+from tui_trader.store.stored_numbers import required
 
 _WEIGHT_SQL = insert_sql(LearningWeightRow)
 _REGIME_SQL = insert_sql(RegimeCallRow)
 _SHADOW_SQL = insert_sql(ShadowRow)
+
+
+SHADOW = "learning_shadow"
+"""The shadow records' table, as a refusal names it (its figures are checked finite only: the
+exposure record keeps a sum of squared returns, which grows past any amount's bound)."""
 
 
 class StoreLearningJournal:
@@ -51,17 +58,20 @@ class StoreLearningJournal:
             & (LearningWeightRow.iteration == last.iteration)
             & (LearningWeightRow.strategies == key)
         )
-        for row in rows:
-            state.weights.setdefault(row.regime, {})[row.strategy] = row.weight
+        for row in rows:  # weights size every position: one nobody can read stops the start
+            weight = required(row.weight, "learning_weights", row.id, "weight", nullable=False)
+            state.weights.setdefault(row.regime, {})[row.strategy] = weight
         shadow = ShadowRow.select().where(
             (ShadowRow.session == last.session_id) & (ShadowRow.iteration == last.iteration)
         )
         for row in shadow:
+            net = required(row.net_return, SHADOW, row.id, "net_return", False, math.inf)
+            last_return = required(row.last_return, SHADOW, row.id, "last_return", False, math.inf)
             if row.strategy == EXPOSURE_RECORD:  # the blend's record: sum of squares in last
-                state.exposure = ExposureStats(row.bars, row.net_return, row.last_return)
+                state.exposure = ExposureStats(row.bars, net, last_return)
                 continue
             state.shadow.setdefault(row.regime, {})[row.strategy] = ShadowStats(
-                row.bars, row.net_return, row.last_return
+                row.bars, net, last_return
             )
         calls = RegimeCallRow.select().where(
             (RegimeCallRow.session == last.session_id) & (RegimeCallRow.iteration == last.iteration)

@@ -34,12 +34,13 @@ class UnreadableNumber(UnreadableValue):
     """A money path met a stored number that is not a readable one: it refuses to go on."""
 
 
-def readable(value: object) -> float | None:
-    """``value`` as a float when it is a readable number (see the module docstring), else None."""
+def readable(value: object, limit: float = LIMIT) -> float | None:
+    """``value`` as a float when it is a readable number (see the module docstring; ``limit``:
+    another bound on its size), else None."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     number = float(value)
-    return number if math.isfinite(number) and abs(number) <= LIMIT else None
+    return number if math.isfinite(number) and abs(number) <= limit else None
 
 
 def _where(
@@ -68,13 +69,14 @@ def shown(
 
 
 def required(
-    value: object, table: str, row: object, column: str, nullable: bool = True
+    value: object, table: str, row: object, column: str, nullable: bool = True, limit: float = LIMIT
 ) -> float | None:
     """A stored number a money path relies on: readable (or None where the column may be
-    empty), else ``UnreadableNumber`` naming the row."""
+    empty), else ``UnreadableNumber`` naming the row. ``limit``: the size bound, for a figure
+    that is no amount (a learning record's sum of squared returns grows past 1e15)."""
     if value is None and nullable:
         return None
-    number = readable(value)
+    number = readable(value, limit)
     if number is None:
         raise UnreadableNumber(
             _where(table, row, column, value)

@@ -47,13 +47,13 @@ def token_guard(token: str) -> Any:
     async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         """Let the request through with the token in its query or cookie; else 403."""
         given = request.query.get("token")
-        if given is not None and secrets.compare_digest(given.encode(), token.encode()):
+        if given is not None and secrets.compare_digest(_raw(given), token.encode()):
             response = await handler(request)
             if not response.prepared:  # a websocket answer is already on the wire
                 response.set_cookie(COOKIE, token, httponly=True, samesite="Strict", path="/")
             return response
         cookie = request.cookies.get(COOKIE)
-        if cookie is not None and secrets.compare_digest(cookie.encode(), token.encode()):
+        if cookie is not None and secrets.compare_digest(_raw(cookie), token.encode()):
             return await handler(request)
         return web.Response(
             status=403,
@@ -62,6 +62,13 @@ def token_guard(token: str) -> Any:
         )
 
     return guard
+
+
+def _raw(text: str) -> bytes:
+    """A request's text as the bytes that came: aiohttp keeps a header's bytes that are not
+    UTF-8 as surrogates, which ``str.encode`` refused (a cookie of such bytes was answered
+    500, an error inside the guard, instead of 403)."""
+    return text.encode("utf-8", "surrogateescape")
 
 
 class GuardedServer(Server):
