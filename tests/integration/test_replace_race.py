@@ -11,15 +11,20 @@ filled, across a restart too. The sandbox rehearses the race with ``replace_fill
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from tests.conftest import simulate_death
-from tests.integration.alpaca_helpers import alpaca_session, endpoint_for, filled_by_order
+from tests.integration.alpaca_helpers import (
+    alpaca_session,
+    endpoint_for,
+    filled_by_order,
+    settle,
+)
 from tests.integration.broker_protection import buy_and_protect, open_stops, spy_held
 from tui_trader.brokers.alpaca import AlpacaBroker
 from tui_trader.core.orders import OrderRequest, OrderStatus, OrderType, Side, TimeInForce
+from tui_trader.engine.manual_orders import ManualOrder
 from tui_trader.engine.reconcile import RECONCILIATION
 from tui_trader.risk.stops import StopRule
 from tui_trader.sandbox.testing import SandboxHandle, running_sandbox, wait_until
@@ -82,18 +87,36 @@ def _row(cid: str) -> Any:
     return LiveOrder.get(LiveOrder.client_order_id == cid)
 
 
-def _resize_stop_while_it_fills(sb: SandboxHandle, session: Any) -> tuple[str, str, float]:
-    """Resize the session's working stop by a replace that loses Alpaca's race (the old stop
-    fills at the next bar); the old and new client ids, and the shares held."""
-    [stop] = open_stops(sb)
+def _resize_stop(sb: SandboxHandle, session: Any, race: bool) -> tuple[str, str, float]:
+    """Make the desk resize its stop by a replace in its own cycle (with ``race``, one that
+    loses Alpaca's race: the old stop fills at the next bar). A manual sell limit far above
+    the market takes part of the position (the stop comes back for the rest), the limit is
+    cancelled, and the next cycle resizes the stop to the whole position. The old and new
+    client ids, and the shares the old stop is for."""
     held = spy_held(sb)
-    [old] = [o for o in session.broker.open_orders() if o.client_order_id == stop.client_order_id]
-    position = session.broker.positions()["SPY"]
-    sb.admin.set_faults(replace_fill_rate=1)
-    assert session._place_exit(position, held, datetime.now(UTC), False, old) == []
-    [new] = open_stops(sb)  # the old one is pending_replace at the sandbox, not listed
-    assert new.client_order_id != old.client_order_id
-    return old.client_order_id, new.client_order_id, held
+    part = float(int(held // 2))
+    assert part >= 1
+    price = float(sb.admin.state()["prices"]["SPY"])
+    ticket = ManualOrder(
+        "SPY", Side.SELL, qty=part, order_type=OrderType.LIMIT, limit_price=round(price * 1.2, 2)
+    )
+    session.request_manual_order(ticket)
+    [limit] = [o for o in session.apply_kill_requests().orders if o.order_type is OrderType.LIMIT]
+    sb.admin.step()
+    session.run_iteration()  # the stop comes back for what the limit leaves
+    settle(sb, session)
+    [small] = open_stops(sb)
+    assert float(small.qty) == held - part
+    session.request_cancel(limit.client_order_id)
+    session.apply_kill_requests()
+    if race:
+        sb.admin.set_faults(replace_fill_rate=1)
+    sb.admin.step()
+    session.run_iteration()  # the stop is resized to the whole position by a replace
+    [new] = open_stops(sb)  # with the race, the old one is pending_replace: not listed
+    assert float(new.qty) == held and new.client_order_id != small.client_order_id
+    assert str(new.status.value) == ("pending_new" if race else "new")
+    return str(small.client_order_id), str(new.client_order_id), held - part
 
 
 def test_a_stop_replaced_and_filled_while_the_desk_is_dead_is_recorded_by_the_next_start(
@@ -106,55 +129,46 @@ def test_a_stop_replaced_and_filled_while_the_desk_is_dead_is_recorded_by_the_ne
     with running_sandbox() as sb:
         sb.admin.set_speed(0)
         first = buy_and_protect(sb, db, protected=open_stops, shock=1.0)
-        old, new, held = _resize_stop_while_it_fills(sb, first)
+        held = spy_held(sb)
+        old, new, sold = _resize_stop(sb, first, race=True)
         assert _row(old).status == "pending_cancel"  # not final until Alpaca's word
         assert _row(old).error == f"replaced by {new}"
         first.broker.close()  # the process dies between the replace and any event
         simulate_death(first)
         sb.admin.step()  # the old stop reaches the exchange first: filled; the new rejected
-        wait_until(lambda: spy_held(sb) == 0, what="the old stop's fill at the sandbox")
+        wait_until(lambda: spy_held(sb) == held - sold, what="the old stop's fill")
         second = alpaca_session(sb, db, symbols=("SPY",), stop_loss=StopRule(pct=2.0))
         second.broker.close()
         assert (_row(old).status, _row(new).status) == ("filled", "rejected")
-        assert filled_by_order().get(old) == held  # recorded once, against the old stop
+        assert filled_by_order().get(old) == sold  # recorded once, against the old stop
         assert new not in filled_by_order()
         details = " | ".join(
             e.detail for e in second.startup_events if e.event_type == RECONCILIATION
         )
         assert f"order {old}: pending_cancel in the database, filled at the broker" in details
-        assert second.ledger.held("SPY") == 0.0  # the position is read right
+        assert second.ledger.held("SPY") == held - sold  # the position is read right
         third = alpaca_session(sb, db, symbols=("SPY",), stop_loss=StopRule(pct=2.0))
         third.broker.close()  # a later start: nothing left to look at, no double
-        assert filled_by_order().get(old) == held
+        assert filled_by_order().get(old) == sold
 
 
 def test_a_replace_alpaca_confirms_makes_the_old_row_final(tmp_path: Path) -> None:
-    """No race: Alpaca's ``replaced`` turns the old stop's row ``canceled``, the new stop
-    works, and nothing is filled."""
-    db = tmp_path / "c.db"
+    """No race: Alpaca's ``replaced`` turns the old stop's row ``canceled``, the symbol is
+    free again, the new stop works, and nothing is filled."""
     with running_sandbox() as sb:
         sb.admin.set_speed(0)
-        session = buy_and_protect(sb, db, protected=open_stops, shock=1.0)
+        session = buy_and_protect(sb, tmp_path / "c.db", protected=open_stops, shock=1.0)
         try:
-            [stop] = open_stops(sb)
-            held = spy_held(sb)
-            [old] = [
-                o for o in session.broker.open_orders() if o.client_order_id == stop.client_order_id
-            ]
-            position = session.broker.positions()["SPY"]
-            session._place_exit(position, held, datetime.now(UTC), False, old)
+            old, new, _ = _resize_stop(sb, session, race=False)
             wait_until(
-                lambda: (
-                    session.sync_orders() is not None
-                    and _row(old.client_order_id).status == "canceled"
-                ),
+                lambda: session.sync_orders() is not None and _row(old).status == "canceled",
                 what="Alpaca's replaced recorded",
             )
-            [new] = open_stops(sb)
-            assert _row(new.client_order_id).status == "new"
+            assert _row(old).error == f"replaced by {new}"
+            assert _row(new).status == "new"
             assert "SPY" not in session.broker.working_symbols(
-                ignore=lambda o: o.client_order_id == new.client_order_id
+                ignore=lambda o: o.client_order_id == new
             )
-            assert old.client_order_id not in filled_by_order()
+            assert old not in filled_by_order()
         finally:
             session.broker.close()
