@@ -87,12 +87,10 @@ def _row(cid: str) -> Any:
     return LiveOrder.get(LiveOrder.client_order_id == cid)
 
 
-def _resize_stop(sb: SandboxHandle, session: Any, race: bool) -> tuple[str, str, float]:
-    """Make the desk resize its stop by a replace in its own cycle (with ``race``, one that
-    loses Alpaca's race: the old stop fills at the next bar). A manual sell limit far above
-    the market takes part of the position (the stop comes back for the rest), the limit is
-    cancelled, and the next cycle resizes the stop to the whole position. The old and new
-    client ids, and the shares the old stop is for."""
+def _stop_smaller_than_the_position(sb: SandboxHandle, session: Any) -> tuple[str, float]:
+    """Leave the desk's stop smaller than its position: a manual sell limit far above the
+    market takes part of the position (the stop comes back for the rest), then the limit is
+    cancelled. The stop's client id and the shares it is for."""
     held = spy_held(sb)
     part = float(int(held // 2))
     assert part >= 1
@@ -109,14 +107,27 @@ def _resize_stop(sb: SandboxHandle, session: Any, race: bool) -> tuple[str, str,
     assert float(small.qty) == held - part
     session.request_cancel(limit.client_order_id)
     session.apply_kill_requests()
+    return str(small.client_order_id), held - part
+
+
+def _resized(sb: SandboxHandle, old: str, race: bool) -> str:
+    """The new stop that replaced ``old`` for the whole position; its client id."""
+    [new] = open_stops(sb)  # with the race, the old one is pending_replace: not listed
+    assert float(new.qty) == spy_held(sb) and new.client_order_id != old
+    assert str(new.status.value) == ("pending_new" if race else "new")
+    return str(new.client_order_id)
+
+
+def _resize_stop(sb: SandboxHandle, session: Any, race: bool) -> tuple[str, str, float]:
+    """Make the desk resize its stop by a replace in its own cycle (with ``race``, one that
+    loses Alpaca's race: the old stop fills at the next bar); the old and new client ids, and
+    the shares the old stop is for."""
+    old, qty = _stop_smaller_than_the_position(sb, session)
     if race:
         sb.admin.set_faults(replace_fill_rate=1)
     sb.admin.step()
     session.run_iteration()  # the stop is resized to the whole position by a replace
-    [new] = open_stops(sb)  # with the race, the old one is pending_replace: not listed
-    assert float(new.qty) == held and new.client_order_id != small.client_order_id
-    assert str(new.status.value) == ("pending_new" if race else "new")
-    return str(small.client_order_id), str(new.client_order_id), held - part
+    return old, _resized(sb, old, race), qty
 
 
 def test_a_stop_replaced_and_filled_while_the_desk_is_dead_is_recorded_by_the_next_start(
@@ -172,3 +183,74 @@ def test_a_replace_alpaca_confirms_makes_the_old_row_final(tmp_path: Path) -> No
             assert old not in filled_by_order()
         finally:
             session.broker.close()
+
+
+_CHILD = """
+import sys
+from pathlib import Path
+
+from tests.integration.alpaca_helpers import alpaca_session
+from tui_trader.risk.stops import StopRule
+from tui_trader.sandbox.testing import AdminClient, SandboxHandle
+
+base, trading, data, key, secret, db = sys.argv[1:]
+sb = SandboxHandle(base, trading, data, key, secret, AdminClient(base, key, secret), None)
+alpaca_session(sb, Path(db), symbols=("SPY",), stop_loss=StopRule(pct=2.0))
+print("started", flush=True)
+sys.stdin.read()  # until killed
+"""
+
+
+def test_a_desk_killed_with_kill_9_between_the_replace_and_the_fill_loses_no_fill(
+    tmp_path: Path,
+) -> None:
+    """A real ``kill -9``: a desk process starts, finds its stop smaller than the position and
+    resizes it by a replace that loses the race; it is killed before any event arrives. The
+    old stop fills; the next start records the fill against it and the new stop's rejection."""
+    import os
+    import select
+    import signal
+    import subprocess
+    import sys
+
+    db = tmp_path / "k.db"
+    with running_sandbox() as sb:
+        sb.admin.set_speed(0)
+        first = buy_and_protect(sb, db, protected=open_stops, shock=1.0)
+        held = spy_held(sb)
+        old, sold = _stop_smaller_than_the_position(sb, first)
+        first.broker.close()
+        simulate_death(first)
+        sb.admin.set_faults(replace_fill_rate=1)
+        script = tmp_path / "desk.py"
+        script.write_text(_CHILD)
+        argv = [sb.base_url, sb.trading_stream_url, sb.data_stream_url, sb.key_id, sb.secret]
+        child = subprocess.Popen(
+            [sys.executable, str(script), *argv, str(db)],
+            cwd=Path(__file__).resolve().parents[2],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=(tmp_path / "desk.err").open("w"),
+            text=True,
+        )
+        try:
+            assert child.stdout is not None
+            ready, _, _ = select.select([child.stdout], [], [], 60)  # never wait forever
+            said = child.stdout.readline().strip() if ready else "(nothing in 60 s)"
+            err = (tmp_path / "desk.err").read_text()[-2000:]
+            assert said == "started", f"{said}; {err}"  # its start-up resized the stop
+            new = _resized(sb, old, race=True)
+            assert (_row(old).status, _row(new).status) == ("pending_cancel", "pending_new")
+            os.kill(child.pid, signal.SIGKILL)
+            child.wait(timeout=10)
+        finally:
+            if child.poll() is None:
+                os.kill(child.pid, signal.SIGKILL)
+                child.wait(timeout=10)
+        sb.admin.step()  # the old stop reaches the exchange first: filled; the new rejected
+        wait_until(lambda: spy_held(sb) == held - sold, what="the old stop's fill")
+        again = alpaca_session(sb, db, symbols=("SPY",), stop_loss=StopRule(pct=2.0))
+        again.broker.close()
+        assert (_row(old).status, _row(new).status) == ("filled", "rejected")
+        assert filled_by_order().get(old) == sold and new not in filled_by_order()
+        assert again.ledger.held("SPY") == held - sold
