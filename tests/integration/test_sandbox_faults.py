@@ -243,3 +243,34 @@ def test_stale_rest_answers_the_previous_state_for_one_more_read(sandbox, tradin
     assert float(by_client[1].filled_qty) == 10
     sandbox.admin.set_faults(stale_rest=0)
     assert trading.get_order_by_id(ack.id).status.value == "filled"
+
+
+def test_replace_fill_leaves_the_old_order_to_fill_and_rejects_the_new_one(sandbox, trading):
+    """Alpaca: a 200 to a replace does not mean the old order was replaced; if it fills before
+    the new one reaches the exchange, the new one is rejected (``replace_fill_rate``)."""
+    from alpaca.trading.requests import ReplaceOrderRequest, StopOrderRequest
+
+    trading.submit_order(order("rf-buy", qty=10))
+    price = float(sandbox.admin.state()["prices"]["SPY"])
+    stop = trading.submit_order(
+        StopOrderRequest(
+            symbol="SPY",
+            qty=10,
+            side=OrderSide.SELL,
+            time_in_force=TimeInForce.GTC,
+            stop_price=round(price * 0.9, 2),
+            client_order_id="rf-stop-1",
+        )
+    )
+    sandbox.admin.set_faults(replace_fill_rate=1)
+    change = ReplaceOrderRequest(qty=6, stop_price=round(price * 0.8, 2), client_order_id="rf-2")
+    new = trading.replace_order_by_id(stop.id, change)
+    assert (new.status.value, float(new.qty)) == ("pending_new", 6)
+    assert trading.get_order_by_id(stop.id).status.value == "pending_replace"
+    assert sandbox.admin.state()["positions"]["SPY"] == 10  # nothing happened yet
+    sandbox.admin.step()  # the old order reaches the exchange first
+    old = trading.get_order_by_id(stop.id)
+    assert (old.status.value, float(old.filled_qty)) == ("filled", 10)
+    assert trading.get_order_by_client_id("rf-2").status.value == "rejected"
+    assert sandbox.admin.state()["positions"].get("SPY", 0) == 0
+    sandbox.admin.clear_faults()

@@ -60,6 +60,10 @@ class Broker(Protocol):
     outside_changes: bool
     """Whether anything but this session can move the account's positions (a person, another
     program): the session then checks its positions against its own fills each cycle."""
+    replace_confirmed: bool
+    """Whether a replace's answer means the old order has ended (the local broker: one step);
+    False where the old order may still fill before its replacement works (Alpaca), so its
+    row stays open until the broker's word (``brokers.alpaca_amend``)."""
 
     def account(self) -> Account:
         """Cash, equity and buying power now."""

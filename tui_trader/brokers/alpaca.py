@@ -74,6 +74,8 @@ class AlpacaBroker(AlpacaReads):
 
     outside_changes = True
     """A person (the dashboard) or another program can trade the account too."""
+    replace_confirmed = False
+    """A replaced order may still fill before its replacement reaches the exchange."""
 
     def __init__(
         self,

@@ -7,10 +7,15 @@ the shares a working stop holds is refused ("insufficient qty available"), so an
 Replacing (``PATCH /v2/orders/{id}``, alpaca-py's ``replace_order_by_id``) is how the desk
 resizes a protective stop without a moment unprotected.
 Alpaca creates a new order (our new client id, the new quantity and prices) that ``replaces`` the
-old one, which becomes ``replaced``. alpaca-py retries a PATCH answered 429/504 like any request,
-so a lost answer is looked up by the new client id before anything is concluded: found, it is
-the answer; absent after a 404/422, the old order was no longer working; absent after another
-failure, the replace's fate is in doubt (``BrokerError``, which halts the session).
+old one, which becomes ``replaced``; but its answer does not mean the old one was replaced: the
+old one may fill before the new one reaches the exchange, and the new one is then rejected. So
+the old order ends as a cancel Alpaca only accepted does (``cancel_pending``): its row stays open
+(``pending_cancel``), its symbol takes no new orders, and it is looked up (stream down, or at the
+next start) until Alpaca says ``replaced`` or shows it filled, the fill recorded against it.
+alpaca-py retries a PATCH answered 429/504 like any request, so a lost answer is looked up by
+the new client id before anything is concluded: found, it is the answer; absent after a
+404/422, the old order was no longer working; absent after another failure, the replace's
+fate is in doubt (``BrokerError``, which halts the session).
 """
 
 from __future__ import annotations
@@ -64,8 +69,17 @@ def replace_order(
                 return broker._track(rejected, request)
             raise BrokerError(f"replacing order {client_order_id}: {failure.message}") from exc
         new = found
-    tracked.order = replace(old, status=OrderStatus.CANCELED)
-    broker._updates.append(OrderUpdate(tracked.order, None, "replaced"))
+    # A 200 does not mean the old order was replaced: it may fill before the new one reaches
+    # the exchange (the new one is then rejected). Like a cancel Alpaca only accepted, it is
+    # followed until Alpaca says ``replaced`` or shows it filled; its row stays open.
+    tracked.order = replace(
+        old,
+        status=OrderStatus.CANCELED,
+        cancel_pending=True,
+        reject_reason=f"replaced by {request.client_order_id}",
+    )
+    broker._unconfirmed.add(client_order_id)
+    broker._updates.append(OrderUpdate(tracked.order, None, "pending_replace"))
     return broker._track(new, request)
 
 

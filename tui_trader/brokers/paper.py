@@ -53,6 +53,8 @@ class PaperBroker(PaperAdmission):
     name = "paper"
     outside_changes = False
     """Only this session's orders reach the simulated account."""
+    replace_confirmed = True
+    """A replace here is one step: the old order has ended when it answers."""
     orders_end_with_session = True
     """The simulated account lives in the session's process: its working orders end with it
     (``SessionLifecycle.finish`` cancels them and says so in their rows)."""

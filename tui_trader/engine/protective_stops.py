@@ -336,8 +336,13 @@ class ProtectiveStops:
             )
         self._record_ack(ack)
         if ack.status is OrderStatus.NEW or ack.status is OrderStatus.PENDING_NEW:
+            # At Alpaca not final yet: the old stop may still fill before its replacement works
+            # (the new one is then rejected); the row stays open until Alpaca's word comes.
             done = replace(
-                old, status=OrderStatus.CANCELED, reject_reason=f"replaced by {ack.client_order_id}"
+                old,
+                status=OrderStatus.CANCELED,
+                cancel_pending=not self.broker.replace_confirmed,
+                reject_reason=f"replaced by {ack.client_order_id}",
             )
             self.audit.order_update(done)
             self._cycle_orders.append(done)

@@ -27,7 +27,8 @@ class FaultSettings:
     REST switches apply to ``/v2/...`` requests (never to ``/admin``); order switches to orders
     that the engine accepted; ``ws_drop`` to messages the stream servers are about to send;
     ``ws_duplicate`` and ``ws_reorder`` to trade updates; ``stale_rest`` to single-order reads;
-    ``cancel_refuse_rate`` to the open orders a cancel meets.
+    ``cancel_refuse_rate`` to the open orders a cancel meets; ``replace_fill_rate`` to the
+    orders a replace meets.
     """
 
     latency: float = 0.0
@@ -68,6 +69,11 @@ class FaultSettings:
     """Share of open orders a cancel cannot cancel: each stays working; ``DELETE /v2/orders``
     answers status 500 for it in its 207, ``DELETE /v2/orders/{id}`` 422 (Alpaca's "not
     cancelable", as for an order being replaced)."""
+    replace_fill_rate: float = 0.0
+    """Share of replaces (``PATCH /v2/orders/{id}`` of a simple order) whose old order fills
+    before the new one reaches the exchange: the PATCH answers the new order ``pending_new``,
+    the old one turns ``pending_replace``; at the next bar the old one fills in full at the
+    market and the new one is ``rejected`` (Alpaca's documented race)."""
 
     def describe(self) -> str:
         """The settings that differ from the defaults, in SPEC grammar (``none`` when all off)."""
@@ -87,7 +93,7 @@ class FaultSettings:
 _RATES = {"error_rate", "hang_rate", "lost_ack_rate", "reject_rate", "partial_rate"}
 _RATES |= {"order_fail_rate"}
 _RATES |= {"stream_only_rate", "ws_drop", "ws_duplicate", "ws_reorder", "stale_rest"}
-_RATES |= {"cancel_refuse_rate"}
+_RATES |= {"cancel_refuse_rate", "replace_fill_rate"}
 _COUNTS = {"burst_429", "rate_limit"}
 
 

@@ -69,6 +69,9 @@ class MatchingEngine(OrderExecution):
         """Legs ``held`` until their entry fills."""
         self._stale: list[SimOrder] = []
         """Orders whose REST view is stale until the next bar (``stream_only_rate``)."""
+        self.racing: list[tuple[SimOrder, SimOrder]] = []
+        """Replaces whose old order fills first at the next bar (``replace_fill_rate``):
+        (old order ``pending_replace``, new order ``pending_new``)."""
         self._events: list[TradeEvent] = []
         self.listeners: list[Callable[[TradeEvent], None]] = []
 
@@ -228,9 +231,12 @@ class MatchingEngine(OrderExecution):
 
     def on_bars(self) -> None:
         """A new bar arrived: catch REST up, work the open orders, mark the account to market."""
+        from tui_trader.sandbox.replacing import settle_races
+
         self.expire()
         with self.lock:
             now = self.now()
+            settle_races(self, now)
             for order in self._stale:
                 order.stale_view = None
             self._stale = []

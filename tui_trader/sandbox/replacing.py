@@ -6,11 +6,18 @@ becomes ``replaced`` (event ``replaced``) with ``replaced_by``. Only a working o
 replaced (``new``, ``partially_filled``, or a leg ``held`` for its trigger): anything else is 422,
 like a notional order. The new order is for ``qty`` shares, by default what the old one had left;
 it keeps a trailing stop's high-water mark and takes the old one's place among its legs.
+
+Alpaca warns that a 200 does not mean the old order was replaced: if it fills before the new one
+reaches the exchange, the new one is rejected. The ``replace_fill_rate`` fault rehearses that:
+the PATCH answers the new order ``pending_new`` and the old one turns ``pending_replace`` (still
+holding its shares); at the next bar (``settle_races``) the old one fills in full and the new one
+is ``rejected``, each with its trade update.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from tui_trader.sandbox.errors import ApiError
@@ -22,6 +29,7 @@ from tui_trader.sandbox.order_types import (
     trail_stop,
     unprocessable,
 )
+from tui_trader.sandbox.pricing import fill_price
 from tui_trader.sandbox.sim_order import SimOrder
 
 if TYPE_CHECKING:
@@ -90,6 +98,8 @@ def replace_order(engine: MatchingEngine, order_id: str, body: Any) -> SimOrder:
     if ticket.type in ("stop", "stop_limit") and not old.triggered and stop_price is not None:
         check_stop_side(ticket.side, stop_price, engine.feed.last_price(ticket.symbol))
     _check_money(engine, old, ticket)
+    if old.parent is None and not old.legs and engine.dice.roll("replace_fill_rate"):
+        return _race(engine, old, ticket)
     return _swap(engine, old, ticket)
 
 
@@ -133,3 +143,35 @@ def _swap(engine: MatchingEngine, old: SimOrder, ticket: Any) -> SimOrder:
     if engine.tradable(ticket, now):
         engine.work(new, now)
     return new.snapshot()
+
+
+def _race(engine: MatchingEngine, old: SimOrder, ticket: Any) -> SimOrder:
+    """The ``replace_fill_rate`` fault: file the new order ``pending_new`` (not working yet)
+    and leave the old one ``pending_replace`` until the next bar decides (``settle_races``);
+    returns the new one as the PATCH answers it."""
+    now = engine.now()
+    new = SimOrder(engine.new_id(), ticket, "pending_new", now, now)
+    new.replaces, new.stop_price = old.id, ticket.stop_price
+    old.status, old.updated_at = "pending_replace", now
+    engine.publish("pending_replace", old, now)
+    engine.orders_by_id[new.id] = new
+    engine.by_client[ticket.client_order_id] = new
+    engine.racing.append((old, new))
+    engine.publish("pending_new", new, now)
+    return new.snapshot()
+
+
+def settle_races(engine: MatchingEngine, now: datetime) -> None:
+    """The replaces ``_race`` held, lost by the new order: each old order fills in full (a
+    limit at its limit, a stop at the market) and its new order is ``rejected`` (unless it was
+    cancelled meanwhile)."""
+    races, engine.racing = engine.racing, []
+    for old, new in races:
+        if old.status == "pending_replace":
+            limit = old.ticket.limit_price
+            market = replace(old.ticket, limit_price=None)
+            price = limit or fill_price(engine.feed, market, False, engine.slippage)
+            if price is not None:
+                engine._fill(old, old.remaining, price, now)
+        if new.status == "pending_new":
+            engine._finish(new, "rejected", now)
