@@ -9,6 +9,7 @@ import argparse
 import re
 
 from rich import box
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
@@ -188,34 +189,49 @@ def show_history(args: argparse.Namespace) -> int:
                 why,
             )
     else:
-        table = Table(title=f"Trades: {_scope_title(sessions)}", **_NARROW)
-        for col in ("id", "closed", "symbol", "side", "qty", "entry", "exit"):
-            table.add_column(
-                col,
-                justify="right" if col in ("id", "qty", "entry", "exit") else "left",
-                no_wrap=col != "symbol",
-            )
-        for col in ("comm.", "pnl", "pnl %"):
-            table.add_column(col, justify="right", no_wrap=True)
-        for t in recent_trades(args.limit, sessions):
-            table.add_row(
-                str(t.id),
-                _time_text(t.market_time or t.timestamp),
-                t.symbol,
-                "long" if t.side == "buy" else "short",
-                _figure(t, "quantity", "{:g}"),
-                _price(t, "entry_price"),
-                _price(t, "exit_price"),
-                _figure(t, "commission"),
-                _signed(_read(t, "pnl")),
-                _signed(_read(t, "pnl_pct"), "{:+.2f}%"),
-            )
+        trades = recent_trades(args.limit, sessions)
+        table = _trades_table(trades, sessions, stacked=False)
+        natural = Measurement.get(console, console.options.update_width(1000), table)
+        if natural.maximum > console.width:
+            table = _trades_table(trades, sessions, stacked=True)
     if not table.row_count:
         what = "orders" if args.orders else "trades"
         console.print(f"no {what} yet ({_scope_title(sessions)})")
         return 0
     console.print(table)
     return 0
+
+
+def _trades_table(
+    trades: list[LiveTrade], sessions: list[SessionRow] | None, *, stacked: bool
+) -> Table:
+    """The trades as a table; ``stacked`` puts each exit price under its entry price in one
+    column, so large prices with fractional quantities (bitcoin at 66,000 a unit, 0.015 of it)
+    still fit 80 columns without cutting the close time or the pnl %."""
+    table = Table(title=f"Trades: {_scope_title(sessions)}", show_edge=not stacked, **_NARROW)
+    prices = ("entry/exit",) if stacked else ("entry", "exit")
+    for col in ("id", "closed", "symbol", "side", "qty", *prices):
+        table.add_column(
+            col,
+            justify="left" if col in ("closed", "symbol", "side") else "right",
+            no_wrap=col != "symbol",
+        )
+    for col in ("comm.", "pnl", "pnl %"):
+        table.add_column(col, justify="right", no_wrap=True)
+    for t in trades:
+        entry, exit_ = _price(t, "entry_price"), _price(t, "exit_price")
+        table.add_row(
+            str(t.id),
+            _time_text(t.market_time or t.timestamp),
+            t.symbol,
+            "long" if t.side == "buy" else "short",
+            _figure(t, "quantity", "{:g}"),
+            *((Text(f"{entry}\n{exit_}"),) if stacked else (entry, exit_)),
+            _figure(t, "commission"),
+            _signed(_read(t, "pnl")),
+            _signed(_read(t, "pnl_pct"), "{:+.2f}%"),
+        )
+    return table
 
 
 def show_pnl(args: argparse.Namespace) -> int:
