@@ -22,7 +22,7 @@ from tui_trader.engine.session import TradingSession
 from tui_trader.ops.session_ops import OpsSettings, SessionOps, attach_ops
 from tui_trader.session.runner import RunResult, SessionRunner
 from tui_trader.store.peewee_names import OperationalError
-from tui_trader.tui.state import SessionInfo
+from tui_trader.tui.state import SessionInfo, is_recorded
 
 ReportSink = Callable[[IterationReport], None]
 SessionFactory = Callable[[], TradingSession]
@@ -71,6 +71,7 @@ def session_info(session: TradingSession, connection: str) -> SessionInfo:
         daily_bars=cfg.interval.is_daily,
         notices=tuple(session.startup_notes),
         capital=cfg.capital,
+        recorded=is_recorded(cfg.data_label),
     )
 
 

@@ -39,7 +39,7 @@ from tui_trader.store.peewee_names import fn
 from tui_trader.store.queries import find_session
 from tui_trader.store.stored_numbers import readable, stored_parameters
 from tui_trader.tui.handles import ReportSink
-from tui_trader.tui.state import SessionInfo
+from tui_trader.tui.state import SessionInfo, is_recorded
 
 _HALTED = TradingState.HALTED
 POLL_SECONDS = 0.25
@@ -148,6 +148,7 @@ class DbFollower:
             max_orders_per_day=int(number("max_orders_per_day", 100)),
             daily_bars=str(params.get("interval", "1d")).endswith("d"),
             capital=_positive(readable(params.get("equity_cap"))),
+            recorded=is_recorded(session.data_source),
         )
 
     def status(self) -> str:
