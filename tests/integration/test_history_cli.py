@@ -66,6 +66,34 @@ def test_history_at_80_columns_fits_fractional_trades_of_large_prices(
     assert max(len(line) for line in out.splitlines()) <= 80
 
 
+def test_history_orders_at_80_columns_keep_fractional_quantities_whole(
+    db: Path, tmp_path: Path
+) -> None:
+    """The same orders of 0.015151 bitcoin filled at 66,123.45: every quantity, filled
+    quantity, status and price is whole, and nothing is cut at the right edge (the table
+    needed 86 columns: quantities read "0.015…", statuses "cance…", the rationale was cropped)."""
+    big = tmp_path / "big.db"
+    shutil.copy(db, big)
+    with sqlite3.connect(big) as con:
+        con.execute(
+            "UPDATE live_orders SET symbol = 'BTC-USD', quantity = 0.015151, filled_qty = "
+            "CASE WHEN filled_qty > 0 THEN 0.015151 ELSE 0 END, filled_price = "
+            "CASE WHEN filled_price > 0 THEN 66123.45 ELSE filled_price END"
+        )
+        rows = con.execute(
+            "SELECT status, filled_qty > 0 FROM live_orders ORDER BY id DESC LIMIT 6"
+        ).fetchall()
+    out = _run80(tmp_path, "history", "--db", str(big), "--orders", "--limit", "6")
+    filled = sum(1 for _status, was_filled in rows if was_filled)
+    assert filled and out.count("0.015151") == len(rows) + filled
+    assert out.count("66,123.45") == filled
+    for status, _ in rows:
+        assert re.search(rf"\s{status}\s", out), status
+    header = next(line for line in out.splitlines() if "market time" in line)
+    assert header.rstrip().endswith("rationale")
+    assert max(len(line) for line in out.splitlines()) <= 80
+
+
 def test_history_orders_shows_short_rationales_unless_verbose(db: Path, tmp_path: Path) -> None:
     """Short: the target and the strategies behind it; --verbose: the whole rationale."""
     short = _run80(tmp_path, "history", "--db", str(db), "--orders", "--limit", "3")

@@ -165,29 +165,13 @@ def show_history(args: argparse.Namespace) -> int:
     sessions = _open(args)
     console = ShownConsole(highlight=False)
     if args.orders:
-        table = Table(title=f"Orders: {_scope_title(sessions)}", **_NARROW)
-        for col in ("id", "market time", "symbol", "side", "qty", "status", "filled", "price"):
-            table.add_column(
-                col,
-                justify="right" if col in ("id", "qty", "filled", "price") else "left",
-                no_wrap=col in ("id", "market time", "price"),
-            )
-        table.add_column("rationale", overflow="fold", min_width=12)
-        for o in recent_orders(args.limit, sessions):
-            why = o.error or (
-                o.rationale if getattr(args, "verbose", False) else short_rationale(o.rationale)
-            )
-            table.add_row(
-                str(o.id),
-                _time_text(o.market_time or o.timestamp),
-                o.symbol,
-                o.side,
-                _figure(o, "quantity", "{:g}"),
-                o.status,
-                _figure(o, "filled_qty", "{:g}"),
-                _price(o, "filled_price") if o.filled_price else "-",
-                why,
-            )
+        orders = recent_orders(args.limit, sessions)
+        verbose = getattr(args, "verbose", False)
+        table = _orders_table(orders, sessions, verbose, stacked=False)
+        if Measurement.get(console, console.options.update_width(1000), table).minimum > (
+            console.width
+        ):
+            table = _orders_table(orders, sessions, verbose, stacked=True)
     else:
         trades = recent_trades(args.limit, sessions)
         table = _trades_table(trades, sessions, stacked=False)
@@ -200,6 +184,39 @@ def show_history(args: argparse.Namespace) -> int:
         return 0
     console.print(table)
     return 0
+
+
+def _orders_table(
+    orders: list[LiveOrder], sessions: list[SessionRow] | None, verbose: bool, *, stacked: bool
+) -> Table:
+    """The orders as a table, the rationale folded into what room is left; ``stacked`` puts
+    each filled quantity under the ordered one in one column (fractional quantities of large
+    prices did not fit 80 columns: quantities and statuses were cut)."""
+    table = Table(title=f"Orders: {_scope_title(sessions)}", show_edge=not stacked, **_NARROW)
+    for col in ("id", "market time", "symbol", "side", "qty", "status"):
+        table.add_column(
+            Text("qty\nfilled", justify="right") if col == "qty" and stacked else col,
+            justify="right" if col in ("id", "qty") else "left",
+            no_wrap=col not in ("symbol", "side", "status"),
+        )
+    if not stacked:
+        table.add_column("filled", justify="right", no_wrap=True)
+    table.add_column("price", justify="right", no_wrap=True)
+    table.add_column("rationale", overflow="fold", min_width=12)
+    for o in orders:
+        qty, filled = _figure(o, "quantity", "{:g}"), _figure(o, "filled_qty", "{:g}")
+        table.add_row(
+            str(o.id),
+            _time_text(o.market_time or o.timestamp),
+            o.symbol,
+            o.side,
+            *((Text(f"{qty}\n{filled}"),) if stacked else (qty,)),
+            o.status,
+            *(() if stacked else (filled,)),
+            _price(o, "filled_price") if o.filled_price else "-",
+            o.error or (o.rationale if verbose else short_rationale(o.rationale)),
+        )
+    return table
 
 
 def _trades_table(
