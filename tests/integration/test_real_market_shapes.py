@@ -167,3 +167,24 @@ def test_a_batch_replay_that_never_traded_says_why_in_its_closing_lines(tmp_path
     assert len(said) == 1, done.stdout
     assert said[0].startswith("note: BTC: one share at") and "--fractional" in said[0]
     assert lines.index(said[0]) > next(i for i, line in enumerate(lines) if "Batch" in line)
+
+
+def test_status_does_not_label_a_replayed_bar_with_us_market_hours(tmp_path: Path) -> None:
+    """``status`` labelled a replayed currency pair's last snapshot "session OPEN" (or AFTER,
+    CLOSED) from the US stock calendar; a replay's bars keep their own hours: it says so."""
+    rows = ["timestamp,symbol,open,high,low,close,volume"]
+    for hour in range(60):  # from Sunday 3 March 2024, 00:00 UTC, every hour
+        px = 1.1 + 0.001 * (hour % 7)
+        stamp = f"2024-03-{3 + hour // 24:02d}T{hour % 24:02d}:00:00"
+        rows.append(f"{stamp},EURUSD,{px},{px},{px},{px},10")
+    path = tmp_path / "eurusd.csv"
+    path.write_text("\n".join(rows) + "\n")
+    db = tmp_path / "fx.db"
+    done = run_cli(
+        tmp_path, "paper", "--data", f"replay:{path}", "--interval", "1h", "--period", "5d",
+        "--iterations", "5", "--db", str(db),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    status = run_cli(tmp_path, "status", "--db", str(db)).stdout.replace("\n", " ")
+    assert "market time 2024-03-04 15:00:00, a replayed bar)" in status, status
+    assert "session OPEN" not in status

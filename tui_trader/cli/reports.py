@@ -17,10 +17,11 @@ from tui_trader.cli.common import UsageError, add_db_option, key_arg, resolve_db
 from tui_trader.cli.numbers import non_negative_int
 from tui_trader.cli.shown_console import ShownConsole, styled
 from tui_trader.core.prices import price_text
+from tui_trader.market.sources import is_recorded
 from tui_trader.store.audit import load_risk_state
 from tui_trader.store.db import StoreError, open_database
 from tui_trader.store.liveness import DIED, last_sign_of_life, shown_status
-from tui_trader.store.models import LiveOrder, LiveTrade, SessionRow
+from tui_trader.store.models import AccountSnapshot, LiveOrder, LiveTrade, SessionRow
 from tui_trader.store.queries import (
     find_session,
     last_snapshot,
@@ -326,7 +327,7 @@ def show_status(args: argparse.Namespace) -> int:
             f"cash {_plain(n['cash'])}  equity {_plain(n['equity'])}  buying power "
             f"{_plain(n['buying_power'])}  drawdown {_plain(n['drawdown_pct'])}%  day PnL ",
             _signed(n["daily_pnl"]),
-            f"  (market time {str(snap.market_time)[:19]}, {_session_label(snap.market_time)})",
+            f"  (market time {str(snap.market_time)[:19]}, {_snapshot_label(session, snap)})",
         )
         positions = snapshot_positions(snap)
         table = Table(title="Open positions")
@@ -356,6 +357,14 @@ def show_status(args: argparse.Namespace) -> int:
     else:
         console.print(styled(("risk: ACTIVE", "bold green"), f" orders today {risk.orders_today}"))
     return 0
+
+
+def _snapshot_label(session: SessionRow, snap: AccountSnapshot) -> str:
+    """PRE / OPEN / AFTER / CLOSED for a snapshot's market time, by the exchange calendar; a
+    replay's bar keeps its own hours (a currency pair's night is no US after-hours)."""
+    if is_recorded(session.data_source):
+        return "a replayed bar"
+    return _session_label(snap.market_time)
 
 
 def _session_label(market_time: object) -> str:

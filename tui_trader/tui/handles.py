@@ -19,10 +19,11 @@ from tui_trader.core.clock import Clock
 from tui_trader.core.domain import IterationReport
 from tui_trader.engine.manual_orders import ManualOrder
 from tui_trader.engine.session import TradingSession
+from tui_trader.market.sources import is_recorded
 from tui_trader.ops.session_ops import OpsSettings, SessionOps, attach_ops
 from tui_trader.session.runner import RunResult, SessionRunner
 from tui_trader.store.peewee_names import OperationalError
-from tui_trader.tui.state import SessionInfo, is_recorded
+from tui_trader.tui.state import SessionInfo
 
 ReportSink = Callable[[IterationReport], None]
 SessionFactory = Callable[[], TradingSession]

@@ -21,6 +21,7 @@ from tui_trader.core.domain import IterationReport, Position, RiskEvent, Trading
 from tui_trader.core.orders import Fill, Order, OrderStatus, OrderType, Side
 from tui_trader.core.shown import shown_text
 from tui_trader.engine.outside_changes import held_not_ours, recorded_left_alone
+from tui_trader.market.sources import is_recorded
 from tui_trader.session.runner import RunResult
 from tui_trader.store.db import from_db_time, open_database, to_db_time
 from tui_trader.store.liveness import DIED, is_alive, last_sign_of_life, shown_status
@@ -39,7 +40,7 @@ from tui_trader.store.peewee_names import fn
 from tui_trader.store.queries import find_session
 from tui_trader.store.stored_numbers import readable, stored_parameters
 from tui_trader.tui.handles import ReportSink
-from tui_trader.tui.state import SessionInfo, is_recorded
+from tui_trader.tui.state import SessionInfo
 
 _HALTED = TradingState.HALTED
 POLL_SECONDS = 0.25

@@ -328,12 +328,6 @@ def market_clock(ts: datetime | None, daily: bool) -> str:
         return market_label(ts, daily)
 
 
-def is_recorded(data_label: str) -> bool:
-    """Whether a session's data source (``SessionConfig.data_label``, the session row's
-    ``data_source``) replays recorded bars: ``replay FILE`` or ``yahoo``."""
-    return data_label.startswith(("replay ", "yahoo"))
-
-
 def bar_clock(ts: datetime | None, daily: bool) -> str:
     """A replayed bar's own time (UTC, as replay files and the store write it), with no market
     session or countdown: a file's bars run on their own hours (a currency pair trades day
