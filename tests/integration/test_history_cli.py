@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -38,6 +40,57 @@ def test_history_at_80_columns_keeps_dates_and_pnl_pct_whole(db: Path, tmp_path:
     for line in rows:
         assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d", line), line
         assert re.search(r"[+-]\d+\.\d\d%", line), line
+    assert max(len(line) for line in out.splitlines()) <= 80
+
+
+def test_history_at_80_columns_fits_fractional_trades_of_large_prices(
+    db: Path, tmp_path: Path
+) -> None:
+    """Bitcoin-sized prices (~66,000 a unit) with fractional quantities: every line still fits
+    80 columns, with its full close time, both prices whole and its pnl %."""
+    big = tmp_path / "big.db"
+    shutil.copy(db, big)
+    with sqlite3.connect(big) as con:
+        con.execute(
+            "UPDATE live_trades SET symbol = 'BTC-USD', quantity = 0.015151, "
+            "entry_price = 66123.45, exit_price = 66789.01, commission = 12.34, "
+            "pnl = -1234.56, pnl_pct = -12.34"
+        )
+    out = _run80(tmp_path, "history", "--db", str(big), "--limit", "5")
+    rows = [line for line in out.splitlines() if re.match(r"^\s*\d+\s", line)]
+    assert len(rows) == 5
+    for line in rows:
+        assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d ", line), line
+        assert "-12.34%" in line and "-1,234.56" in line and "0.015151" in line, line
+    assert out.count("66,123.45") == 5 and out.count("66,789.01") == 5
+    assert max(len(line) for line in out.splitlines()) <= 80
+
+
+def test_history_orders_at_80_columns_keep_fractional_quantities_whole(
+    db: Path, tmp_path: Path
+) -> None:
+    """The same orders of 0.015151 bitcoin filled at 66,123.45: every quantity, filled
+    quantity, status and price is whole, and nothing is cut at the right edge (the table
+    needed 86 columns: quantities read "0.015…", statuses "cance…", the rationale was cropped)."""
+    big = tmp_path / "big.db"
+    shutil.copy(db, big)
+    with sqlite3.connect(big) as con:
+        con.execute(
+            "UPDATE live_orders SET symbol = 'BTC-USD', quantity = 0.015151, filled_qty = "
+            "CASE WHEN filled_qty > 0 THEN 0.015151 ELSE 0 END, filled_price = "
+            "CASE WHEN filled_price > 0 THEN 66123.45 ELSE filled_price END"
+        )
+        rows = con.execute(
+            "SELECT status, filled_qty > 0 FROM live_orders ORDER BY id DESC LIMIT 6"
+        ).fetchall()
+    out = _run80(tmp_path, "history", "--db", str(big), "--orders", "--limit", "6")
+    filled = sum(1 for _status, was_filled in rows if was_filled)
+    assert filled and out.count("0.015151") == len(rows) + filled
+    assert out.count("66,123.45") == filled
+    for status, _ in rows:
+        assert re.search(rf"\s{status}\s", out), status
+    header = next(line for line in out.splitlines() if "market time" in line)
+    assert header.rstrip().endswith("rationale")
     assert max(len(line) for line in out.splitlines()) <= 80
 
 

@@ -5,6 +5,7 @@ trading day."""
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 from pathlib import Path
 
 from tests.conftest import BuyAndHold, make_session
@@ -140,3 +141,50 @@ def test_paper_says_what_the_warm_up_of_round_the_clock_bars_covered(tmp_path: P
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "warm-up 5d (35 1h bars, to 2024-03-04 10:00 UTC)" in done.stdout
+
+
+def test_a_batch_replay_that_never_traded_says_why_in_its_closing_lines(tmp_path: Path) -> None:
+    """``paper --batch`` prints no line per cycle, so the note that a share (bitcoin at 60,000
+    and rising) costs more than a full position (10,000) was said nowhere: the batch ended with
+    0 trades and no reason. Its closing lines now carry the notes its cycles said, once."""
+    rows = ["timestamp,symbol,open,high,low,close,volume"]
+    price, day = 60_000.0, date(2024, 1, 1)
+    while len(rows) <= 60:  # 60 weekdays from Monday 1 January 2024, rising 0.5% a day
+        if day.weekday() < 5:
+            rows.append(f"{day},BTC,{price},{price * 1.01},{price * 0.99},{price},1000")
+            price *= 1.005
+        day += timedelta(days=1)
+    path = tmp_path / "btc.csv"
+    path.write_text("\n".join(rows) + "\n")
+    done = run_cli(
+        tmp_path, "paper", "--data", f"replay:{path}", "--period", "5d", "--iterations", "0",
+        "--batch", "--weights", "trend", "--db", str(tmp_path / "btc.db"),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    end = next(i for i, line in enumerate(lines) if "Session end_of_data" in line)
+    said = [line for line in lines[:end] if "less than one whole share" in line]
+    assert len(said) == 1, done.stdout
+    assert said[0].startswith("note: BTC: one share at") and "--fractional" in said[0]
+    assert lines.index(said[0]) > next(i for i, line in enumerate(lines) if "Batch" in line)
+
+
+def test_status_does_not_label_a_replayed_bar_with_us_market_hours(tmp_path: Path) -> None:
+    """``status`` labelled a replayed currency pair's last snapshot "session OPEN" (or AFTER,
+    CLOSED) from the US stock calendar; a replay's bars keep their own hours: it says so."""
+    rows = ["timestamp,symbol,open,high,low,close,volume"]
+    for hour in range(60):  # from Sunday 3 March 2024, 00:00 UTC, every hour
+        px = 1.1 + 0.001 * (hour % 7)
+        stamp = f"2024-03-{3 + hour // 24:02d}T{hour % 24:02d}:00:00"
+        rows.append(f"{stamp},EURUSD,{px},{px},{px},{px},10")
+    path = tmp_path / "eurusd.csv"
+    path.write_text("\n".join(rows) + "\n")
+    db = tmp_path / "fx.db"
+    done = run_cli(
+        tmp_path, "paper", "--data", f"replay:{path}", "--interval", "1h", "--period", "5d",
+        "--iterations", "5", "--db", str(db),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    status = run_cli(tmp_path, "status", "--db", str(db)).stdout.replace("\n", " ")
+    assert "market time 2024-03-04 15:00:00, a replayed bar)" in status, status
+    assert "session OPEN" not in status

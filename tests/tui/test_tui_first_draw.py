@@ -9,6 +9,7 @@ the desk: the screen's resume drew the positions before the first resize had add
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 import pytest
@@ -65,3 +66,24 @@ async def test_a_session_reported_before_the_dashboard_was_first_shown_draws_it(
         table = app.screen.query_one("#positions", FastTable)
         await wait_for(pilot, lambda: table.row_count >= 1, "the position's row")
         assert "SPY" in str(table.get_row_at(0)[0])
+
+
+@pytest.mark.parametrize("turns", range(8))
+async def test_a_dashboard_first_shown_as_the_desk_quits_does_not_crash_the_exit(
+    db_path, frozen, turns: int
+) -> None:
+    """F2 with a session's report on the desk, then a quit before the dashboard has mounted:
+    Textual stops waiting for a screen's widgets once the app exits, so the dashboard mounted
+    with some of them missing and its first draw crashed the exit (``No nodes match
+    '#orders-log'``, or '#prices', '#equity-plot', by how far the mount had got: seen once
+    under load). Each number of event-loop turns between the two stops it at another point."""
+    app = make_app(db_path, clock=frozen)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.post_message(SessionStarted(INFO))
+        app.post_message(SessionReport(_report()))
+        await wait_for(pilot, lambda: app.desk.reports_applied == 1, "the first report")
+        app.action_show_dashboard()
+        for _ in range(turns):
+            await asyncio.sleep(0)
+        app.exit()
+    assert app.return_code == 0

@@ -9,6 +9,7 @@ import argparse
 import re
 
 from rich import box
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
@@ -16,10 +17,11 @@ from tui_trader.cli.common import UsageError, add_db_option, key_arg, resolve_db
 from tui_trader.cli.numbers import non_negative_int
 from tui_trader.cli.shown_console import ShownConsole, styled
 from tui_trader.core.prices import price_text
+from tui_trader.market.sources import is_recorded
 from tui_trader.store.audit import load_risk_state
 from tui_trader.store.db import StoreError, open_database
 from tui_trader.store.liveness import DIED, last_sign_of_life, shown_status
-from tui_trader.store.models import LiveOrder, LiveTrade, SessionRow
+from tui_trader.store.models import AccountSnapshot, LiveOrder, LiveTrade, SessionRow
 from tui_trader.store.queries import (
     find_session,
     last_snapshot,
@@ -164,58 +166,90 @@ def show_history(args: argparse.Namespace) -> int:
     sessions = _open(args)
     console = ShownConsole(highlight=False)
     if args.orders:
-        table = Table(title=f"Orders: {_scope_title(sessions)}", **_NARROW)
-        for col in ("id", "market time", "symbol", "side", "qty", "status", "filled", "price"):
-            table.add_column(
-                col,
-                justify="right" if col in ("id", "qty", "filled", "price") else "left",
-                no_wrap=col in ("id", "market time", "price"),
-            )
-        table.add_column("rationale", overflow="fold", min_width=12)
-        for o in recent_orders(args.limit, sessions):
-            why = o.error or (
-                o.rationale if getattr(args, "verbose", False) else short_rationale(o.rationale)
-            )
-            table.add_row(
-                str(o.id),
-                _time_text(o.market_time or o.timestamp),
-                o.symbol,
-                o.side,
-                _figure(o, "quantity", "{:g}"),
-                o.status,
-                _figure(o, "filled_qty", "{:g}"),
-                _price(o, "filled_price") if o.filled_price else "-",
-                why,
-            )
+        orders = recent_orders(args.limit, sessions)
+        verbose = getattr(args, "verbose", False)
+        table = _orders_table(orders, sessions, verbose, stacked=False)
+        if Measurement.get(console, console.options.update_width(1000), table).minimum > (
+            console.width
+        ):
+            table = _orders_table(orders, sessions, verbose, stacked=True)
     else:
-        table = Table(title=f"Trades: {_scope_title(sessions)}", **_NARROW)
-        for col in ("id", "closed", "symbol", "side", "qty", "entry", "exit"):
-            table.add_column(
-                col,
-                justify="right" if col in ("id", "qty", "entry", "exit") else "left",
-                no_wrap=col != "symbol",
-            )
-        for col in ("comm.", "pnl", "pnl %"):
-            table.add_column(col, justify="right", no_wrap=True)
-        for t in recent_trades(args.limit, sessions):
-            table.add_row(
-                str(t.id),
-                _time_text(t.market_time or t.timestamp),
-                t.symbol,
-                "long" if t.side == "buy" else "short",
-                _figure(t, "quantity", "{:g}"),
-                _price(t, "entry_price"),
-                _price(t, "exit_price"),
-                _figure(t, "commission"),
-                _signed(_read(t, "pnl")),
-                _signed(_read(t, "pnl_pct"), "{:+.2f}%"),
-            )
+        trades = recent_trades(args.limit, sessions)
+        table = _trades_table(trades, sessions, stacked=False)
+        natural = Measurement.get(console, console.options.update_width(1000), table)
+        if natural.maximum > console.width:
+            table = _trades_table(trades, sessions, stacked=True)
     if not table.row_count:
         what = "orders" if args.orders else "trades"
         console.print(f"no {what} yet ({_scope_title(sessions)})")
         return 0
     console.print(table)
     return 0
+
+
+def _orders_table(
+    orders: list[LiveOrder], sessions: list[SessionRow] | None, verbose: bool, *, stacked: bool
+) -> Table:
+    """The orders as a table, the rationale folded into what room is left; ``stacked`` puts
+    each filled quantity under the ordered one in one column (fractional quantities of large
+    prices did not fit 80 columns: quantities and statuses were cut)."""
+    table = Table(title=f"Orders: {_scope_title(sessions)}", show_edge=not stacked, **_NARROW)
+    for col in ("id", "market time", "symbol", "side", "qty", "status"):
+        table.add_column(
+            Text("qty\nfilled", justify="right") if col == "qty" and stacked else col,
+            justify="right" if col in ("id", "qty") else "left",
+            no_wrap=col not in ("symbol", "side", "status"),
+        )
+    if not stacked:
+        table.add_column("filled", justify="right", no_wrap=True)
+    table.add_column("price", justify="right", no_wrap=True)
+    table.add_column("rationale", overflow="fold", min_width=12)
+    for o in orders:
+        qty, filled = _figure(o, "quantity", "{:g}"), _figure(o, "filled_qty", "{:g}")
+        table.add_row(
+            str(o.id),
+            _time_text(o.market_time or o.timestamp),
+            o.symbol,
+            o.side,
+            *((Text(f"{qty}\n{filled}"),) if stacked else (qty,)),
+            o.status,
+            *(() if stacked else (filled,)),
+            _price(o, "filled_price") if o.filled_price else "-",
+            o.error or (o.rationale if verbose else short_rationale(o.rationale)),
+        )
+    return table
+
+
+def _trades_table(
+    trades: list[LiveTrade], sessions: list[SessionRow] | None, *, stacked: bool
+) -> Table:
+    """The trades as a table; ``stacked`` puts each exit price under its entry price in one
+    column, so large prices with fractional quantities (bitcoin at 66,000 a unit, 0.015 of it)
+    still fit 80 columns without cutting the close time or the pnl %."""
+    table = Table(title=f"Trades: {_scope_title(sessions)}", show_edge=not stacked, **_NARROW)
+    prices = ("entry/exit",) if stacked else ("entry", "exit")
+    for col in ("id", "closed", "symbol", "side", "qty", *prices):
+        table.add_column(
+            col,
+            justify="left" if col in ("closed", "symbol", "side") else "right",
+            no_wrap=col != "symbol",
+        )
+    for col in ("comm.", "pnl", "pnl %"):
+        table.add_column(col, justify="right", no_wrap=True)
+    for t in trades:
+        entry, exit_ = _price(t, "entry_price"), _price(t, "exit_price")
+        table.add_row(
+            str(t.id),
+            _time_text(t.market_time or t.timestamp),
+            t.symbol,
+            "long" if t.side == "buy" else "short",
+            _figure(t, "quantity", "{:g}"),
+            *((Text(f"{entry}\n{exit_}"),) if stacked else (entry, exit_)),
+            _figure(t, "commission"),
+            _signed(_read(t, "pnl")),
+            _signed(_read(t, "pnl_pct"), "{:+.2f}%"),
+        )
+    return table
 
 
 def show_pnl(args: argparse.Namespace) -> int:
@@ -293,7 +327,7 @@ def show_status(args: argparse.Namespace) -> int:
             f"cash {_plain(n['cash'])}  equity {_plain(n['equity'])}  buying power "
             f"{_plain(n['buying_power'])}  drawdown {_plain(n['drawdown_pct'])}%  day PnL ",
             _signed(n["daily_pnl"]),
-            f"  (market time {str(snap.market_time)[:19]}, {_session_label(snap.market_time)})",
+            f"  (market time {str(snap.market_time)[:19]}, {_snapshot_label(session, snap)})",
         )
         positions = snapshot_positions(snap)
         table = Table(title="Open positions")
@@ -323,6 +357,14 @@ def show_status(args: argparse.Namespace) -> int:
     else:
         console.print(styled(("risk: ACTIVE", "bold green"), f" orders today {risk.orders_today}"))
     return 0
+
+
+def _snapshot_label(session: SessionRow, snap: AccountSnapshot) -> str:
+    """PRE / OPEN / AFTER / CLOSED for a snapshot's market time, by the exchange calendar; a
+    replay's bar keeps its own hours (a currency pair's night is no US after-hours)."""
+    if is_recorded(session.data_source):
+        return "a replayed bar"
+    return _session_label(snap.market_time)
 
 
 def _session_label(market_time: object) -> str:

@@ -89,6 +89,7 @@ def run_batch_in_terminal(console: Console, session: TradingSession, tag: str) -
             result = end_on_full_disk(session)
         else:
             raise
+    _print_held_notes(console, session)
     summary(console, session, result, tag)
     from tui_trader.cli.report_cmd import print_session_report
 
@@ -115,6 +116,18 @@ def _print_startup(console: Console, session: TradingSession) -> None:
         console.print(f"[yellow]note:[/] {shown_markup(note)}")
     for event in session.startup_events:
         console.print(event_line(event))
+
+
+def _print_held_notes(console: Console, session: TradingSession) -> None:
+    """The notes the batch's cycles said (each once per onset), which no cycle line printed:
+    why a symbol never traded, for one."""
+    held = session.held_notes
+    for note in held.kept:
+        console.print(f"[yellow]note:[/] {shown_markup(note)}")
+    if held.more:
+        console.print(
+            f"[yellow]note:[/] and {held.more:,} more note(s) (a run without --batch prints each)"
+        )
 
 
 def summary(console: Console, session: TradingSession, result: RunResult, tag: str) -> None:

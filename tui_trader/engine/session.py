@@ -27,6 +27,7 @@ from tui_trader.engine.config import SessionConfig
 from tui_trader.engine.exit_holds import ExitHolds
 from tui_trader.engine.halts import RESUME_REFUSED, SessionHalts
 from tui_trader.engine.hand_holds import HandHolds
+from tui_trader.engine.held_notes import HeldNotes
 from tui_trader.engine.lifecycle import SessionLifecycle
 from tui_trader.engine.manual_orders import ManualOrders, ManualRequest
 from tui_trader.engine.notify import SessionNotices
@@ -143,6 +144,8 @@ class TradingSession(
         """Rebalances waiting for an order of ours working the other way: said once."""
         self.under_share = SaidOnce()
         """Symbols whose target is less than one whole share: said once per onset."""
+        self.held_notes = HeldNotes()
+        """The notes of cycles run without a report (a batch replay), for its closing lines."""
         # On the wall clock the window must also pass on the monotonic clock (it never jumps).
         steady = time.monotonic if isinstance(clock, WallClock) else None
         self.unsettled = Unsettled(timedelta(seconds=config.settle_window_s), steady)
@@ -358,5 +361,7 @@ class TradingSession(
         else:
             self._unsnapped = market_time
         if not report:
+            if notes:
+                self.held_notes.add(notes)
             return None
         return self._report(account, positions, market_time, fills, sent, refused, events, notes)

@@ -32,6 +32,13 @@ class DataSpec:
         return f"replay {self.path}" if self.kind == "replay" else self.kind
 
 
+def is_recorded(data_label: str) -> bool:
+    """Whether a session's data source as labelled (``DataSpec.label``: the session row's
+    ``data_source``) replays recorded bars, ``replay FILE`` or ``yahoo``: their times are the
+    past's on their own hours, so no live market session or countdown describes them."""
+    return data_label.startswith(("replay ", "yahoo"))
+
+
 def parse_data_spec(text: str) -> DataSpec:
     """``sim``, ``yahoo`` or ``replay:FILE``; raise ``MarketDataError`` on anything else."""
     raw = text.strip()

@@ -19,6 +19,7 @@ from tui_trader.core.clock import Clock
 from tui_trader.core.domain import IterationReport
 from tui_trader.engine.manual_orders import ManualOrder
 from tui_trader.engine.session import TradingSession
+from tui_trader.market.sources import is_recorded
 from tui_trader.ops.session_ops import OpsSettings, SessionOps, attach_ops
 from tui_trader.session.runner import RunResult, SessionRunner
 from tui_trader.store.peewee_names import OperationalError
@@ -71,6 +72,7 @@ def session_info(session: TradingSession, connection: str) -> SessionInfo:
         daily_bars=cfg.interval.is_daily,
         notices=tuple(session.startup_notes),
         capital=cfg.capital,
+        recorded=is_recorded(cfg.data_label),
     )
 
 

@@ -21,6 +21,7 @@ from tui_trader.core.domain import IterationReport, Position, RiskEvent, Trading
 from tui_trader.core.orders import Fill, Order, OrderStatus, OrderType, Side
 from tui_trader.core.shown import shown_text
 from tui_trader.engine.outside_changes import held_not_ours, recorded_left_alone
+from tui_trader.market.sources import is_recorded
 from tui_trader.session.runner import RunResult
 from tui_trader.store.db import from_db_time, open_database, to_db_time
 from tui_trader.store.liveness import DIED, is_alive, last_sign_of_life, shown_status
@@ -148,6 +149,7 @@ class DbFollower:
             max_orders_per_day=int(number("max_orders_per_day", 100)),
             daily_bars=str(params.get("interval", "1d")).endswith("d"),
             capital=_positive(readable(params.get("equity_cap"))),
+            recorded=is_recorded(session.data_source),
         )
 
     def status(self) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 
 from tui_trader.core.domain import IterationReport, RiskEvent, TradingState
 from tui_trader.core.orders import Fill, Order
@@ -53,6 +53,10 @@ class SessionInfo:
     capital: float | None = None
     """The equity cap an Alpaca session trades (``--start-cash``): the limits' percentages are
     of it when it is smaller than the account (``risk.gate``)."""
+    recorded: bool = False
+    """Whether the bars are recorded history replayed (a file, Yahoo's downloads): their times
+    are the past's, so the desk shows each bar's own time, not a live market's session and its
+    countdown (a currency pair's hourly file read "AFTER · opens in 2d17h")."""
 
 
 @dataclass(slots=True)
@@ -322,6 +326,15 @@ def market_clock(ts: datetime | None, daily: bool) -> str:
         )
     except (ValueError, ImportError):  # outside the calendar's years: the plain label
         return market_label(ts, daily)
+
+
+def bar_clock(ts: datetime | None, daily: bool) -> str:
+    """A replayed bar's own time (UTC, as replay files and the store write it), with no market
+    session or countdown: a file's bars run on their own hours (a currency pair trades day
+    and night) and long before now."""
+    if ts is None or daily:
+        return market_label(ts, daily)
+    return f"replayed bar {ts.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
 
 
 def preload_calendar() -> None:

@@ -19,11 +19,12 @@ from textual_plotext import PlotextPlot
 
 from tui_trader.core.orders import Fill
 from tui_trader.tui.screens.dashboard_charts import plot_drawdown, plot_equity
-from tui_trader.tui.screens.first_resume import StyledOnMount
+from tui_trader.tui.screens.first_resume import StyledOnMount, quitting
 from tui_trader.tui.state import DeskState, newest, sparkline
 from tui_trader.tui.widgets.cells import (
     event_line,
     fill_line,
+    not_desks_note,
     note_line,
     num,
     order_line,
@@ -140,7 +141,11 @@ class DashboardScreen(StyledOnMount, Screen[None]):
         yield DeskFooter()
 
     def on_mount(self) -> None:
-        """Fixed-width columns (DataTable truncates auto-width columns after updates)."""
+        """Fixed-width columns (DataTable truncates auto-width columns after updates); nothing
+        is drawn before the screen has mounted (its resume or the app's tick draws). Shown as
+        the app quits, its children may be half mounted (``first_resume.quitting``): nothing."""
+        if quitting(self.app):
+            return
         prices = self.query_one("#prices", DataTable)
         for label, width in PRICE_COLUMNS:
             prices.add_column(label, width=width, key=label)
@@ -169,7 +174,7 @@ class DashboardScreen(StyledOnMount, Screen[None]):
         for label, width in columns:
             positions.add_column(label, width=width, key=label)
         self._drawn = -1
-        if self.is_attached:
+        if self.is_mounted:  # a resize; the first draw is the resume's
             self.refresh_desk(self.app.desk, None)  # type: ignore[attr-defined]
 
     def on_screen_resume(self) -> None:
@@ -179,6 +184,8 @@ class DashboardScreen(StyledOnMount, Screen[None]):
         can leave a log scrolled short of its end: the user must see the cancel that the halt
         just made, so both logs jump to their newest line once the layout has settled.
         """
+        if quitting(self.app):  # shown as the app quits: half mounted
+            return
         self._drawn = -1
         self.refresh_desk(self.app.desk, None)  # type: ignore[attr-defined]
         self.call_after_refresh(self._follow_logs)
@@ -298,18 +305,7 @@ class DashboardScreen(StyledOnMount, Screen[None]):
         """Under the positions, for each symbol left alone after a change made outside the
         session (marked ``*``), how many of the shares in its row (and in its P&L, which is
         the broker's whole position's) this desk did not trade."""
-        lines = []
-        for symbol in sorted(s for s in foreign if s in held):
-            extra = foreign[symbol]
-            if extra > 0:
-                lines.append(
-                    f"* {symbol} left alone: includes {extra:g} shares not traded by this desk"
-                )
-            else:
-                lines.append(
-                    f"* {symbol} left alone: {-extra:g} shares fewer than this desk's fills make"
-                )
-        text = "\n".join(lines)
+        text = not_desks_note(foreign, held)
         note = self.query_one("#positions-note", Static)
         if text != self._note_text:  # an update is a layout pass: only on a change
             self._note_text = text

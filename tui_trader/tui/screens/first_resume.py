@@ -16,7 +16,20 @@ dropped one draws the whole screen.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual import events
+
+if TYPE_CHECKING:
+    from textual.app import App
+
+
+def quitting(app: App) -> bool:
+    """Whether the app is on its way out (asked to exit, or shutting down). A screen first
+    shown then (f2 and a quit at once, or under load) mounts with some of its widgets never
+    mounted: Textual does not wait for them once the app exits, and the dashboard's first draw
+    crashed the exit (``No nodes match '#orders-log'``). Such a screen draws nothing."""
+    return app._exit or not app.is_running
 
 
 class StyledOnMount:

@@ -90,3 +90,20 @@ def note_line(note: str) -> Text:
     text.append("note", style="bold")
     text.append(f" {note}", style="dim")
     return text
+
+
+def not_desks_note(foreign: dict[str, float], held: set[str]) -> str:
+    """The note under the positions: for each held symbol left alone after a change made outside
+    the session, how many of its row's shares this desk did not trade (or lacks)."""
+    lines = []
+    for symbol in sorted(s for s in foreign if s in held):
+        extra = foreign[symbol]
+        if extra > 0:
+            lines.append(
+                f"* {symbol} left alone: includes {extra:g} shares not traded by this desk"
+            )
+        else:
+            lines.append(
+                f"* {symbol} left alone: {-extra:g} shares fewer than this desk's fills make"
+            )
+    return "\n".join(lines)

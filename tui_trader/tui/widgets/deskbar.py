@@ -11,7 +11,7 @@ from datetime import datetime
 from rich.cells import cell_len
 from rich.text import Text
 
-from tui_trader.tui.state import DeskState, market_clock
+from tui_trader.tui.state import DeskState, bar_clock, market_clock
 from tui_trader.tui.widgets.line import TextLine
 
 BADGES = {
@@ -82,11 +82,15 @@ class DeskBar(TextLine):
         else:
             state = (" ACTIVE ", "bold black on #5fd75f")
         report = desk.latest
-        clock_ts = desk.bar_time if info.mode == "local" or now is None else now
+        if info.recorded:  # a replay's bars keep their own hours, long before now
+            clock = bar_clock(desk.bar_time, info.daily_bars)
+        else:
+            clock_ts = desk.bar_time if info.mode == "local" or now is None else now
+            clock = market_clock(clock_ts, info.daily_bars)
         parts: list[tuple[str, str, str]] = [  # (what, text, style)
             ("key", f" {info.key[:8]}", ""),
             ("connection", f" · {info.connection}", ""),
-            ("clock", f" · {market_clock(clock_ts, info.daily_bars)}", ""),
+            ("clock", f" · {clock}", ""),
             ("iter", f" · iter {report.iteration if report else 0}", ""),
         ]
         if report is not None and report.exposure < 1.0 and not desk.halted:
