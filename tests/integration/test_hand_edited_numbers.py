@@ -173,3 +173,81 @@ def test_the_paper_to_live_gate_refuses_a_hand_edited_record(
         r"live_account_snapshots row \d+ column equity holds .*not a readable number; refusing",
         out.stderr,
     ), out.stderr
+
+
+INTEGER_COLUMNS = {
+    "sessions": ("pid", "proc_start", "iterations"),
+    "live_account_snapshots": ("iteration", "fills_through"),
+    "live_orders": ("iteration",),
+}
+"""Whole-number columns the read commands meet (the session is made to look running, so the
+fleet asks after its process)."""
+
+
+@pytest.mark.parametrize("command", [c for c in COMMANDS if c != "risk-show"])
+@pytest.mark.parametrize("value", ["inf", "text"])
+def test_a_read_command_survives_a_hand_edited_whole_number(
+    traded: Path, tmp_path: Path, value: str, command: str
+) -> None:
+    """Text or ``inf`` in an integer column: peewee's ``int()`` raised ``OverflowError`` on
+    ``inf`` as it built the row (every read command ended with a crash line), and ``fleet``
+    died of ``int('xyzzy')`` asking the kernel after a running session's process. Now the
+    value is shown as unreadable, with a warning naming the row and column."""
+    db = tmp_path / "edited.db"
+    shutil.copy(traded, db)
+    with sqlite3.connect(db) as con:
+        con.execute("UPDATE sessions SET status = 'running'")
+        for table, columns in INTEGER_COLUMNS.items():
+            sets = ", ".join(f"{c} = {BAD[value]}" for c in columns)
+            con.execute(f"UPDATE {table} SET {sets}")
+    out = run_cli(tmp_path, *COMMANDS[command], "--db", str(db))
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "crash" not in out.stderr and "Traceback" not in out.stderr
+    assert "xyzzy" not in out.stdout and "inf" not in out.stdout.lower().replace("info", "")
+    for line in out.stderr.strip().splitlines():
+        assert line.startswith("tui-trader: warning: ") and " row " in line, line
+    if command.startswith("fleet"):
+        assert re.search(r"sessions row \d+ column pid holds .*not a whole number", out.stderr)
+
+
+@pytest.mark.parametrize("value", ["inf", "text"])
+def test_risk_show_names_a_hand_edited_order_count(
+    traded: Path, tmp_path: Path, value: str
+) -> None:
+    """``risk show`` printed "orders today inf" (or the text), and crashed on ``inf`` before
+    that; now "-" and a warning naming the account's row."""
+    db = tmp_path / "edited.db"
+    shutil.copy(traded, db)
+    with sqlite3.connect(db) as con:
+        con.execute(f"UPDATE risk_state SET orders_today = {BAD[value]}")
+    out = run_cli(tmp_path, "risk", "show", "--db", str(db))
+    assert out.returncode == 0 and "orders today - " in out.stdout, out.stdout + out.stderr
+    assert "risk_state row local:" in out.stderr and "column orders_today" in out.stderr
+
+
+@pytest.mark.parametrize(
+    ("table", "column"),
+    [
+        ("learning_shadow", "bars"),
+        ("learning_weights", "iteration"),
+        ("learning_weights", "session_id"),
+    ],
+)
+@pytest.mark.parametrize("value", ["inf", "text", "-2"])
+def test_a_session_refuses_learning_whose_counts_nobody_can_read(
+    traded: Path, tmp_path: Path, table: str, column: str, value: str
+) -> None:
+    """The learning a session continues is found by the last cycle's session and iteration,
+    and each record counts its bars: text there ended the first cycle with a crash line
+    (``'xyzzy' + 1``), ``inf`` the start (``OverflowError``). The session refuses to start,
+    one line naming the row, as for an unreadable weight."""
+    db = tmp_path / "a.db"
+    shutil.copy(traded, db)
+    with sqlite3.connect(db) as conn:
+        conn.execute(f"UPDATE {table} SET {column} = {BAD.get(value, value)}")
+    out = run_cli(tmp_path, "paper", "--db", str(db), "--iterations", "3")
+    assert out.returncode == 2 and out.stdout == "", out.stderr
+    assert out.stderr.count("\n") == 1 and "Traceback" not in out.stderr
+    assert re.search(
+        rf"{table} row \d+ column {column} holds .*not a count from 0 up; refusing", out.stderr
+    ), out.stderr

@@ -7,17 +7,18 @@ can be queried like the trades. The latest cycle's rows are what a new session r
 
 from __future__ import annotations
 
-from peewee import AutoField, DateTimeField, FloatField, ForeignKeyField, IntegerField, TextField
+from peewee import DateTimeField, FloatField, ForeignKeyField, TextField
 
 from tui_trader.store.models import BaseModel, SessionRow
+from tui_trader.store.stored_fields import StoredId, StoredInteger
 
 
 class LearningWeightRow(BaseModel):
     """One strategy's weight in one regime after a decision cycle."""
 
-    id = AutoField()
+    id = StoredId()
     session = ForeignKeyField(SessionRow, backref="learning_weights", on_delete="CASCADE")
-    iteration = IntegerField()
+    iteration = StoredInteger()
     timestamp = DateTimeField()
     market_time = DateTimeField(null=True)
     strategies = TextField(index=True)
@@ -33,9 +34,9 @@ class LearningWeightRow(BaseModel):
 class RegimeCallRow(BaseModel):
     """One symbol's regime call after a decision cycle."""
 
-    id = AutoField()
+    id = StoredId()
     session = ForeignKeyField(SessionRow, backref="regime_calls", on_delete="CASCADE")
-    iteration = IntegerField()
+    iteration = StoredInteger()
     timestamp = DateTimeField()
     market_time = DateTimeField(null=True)
     symbol = TextField(index=True)
@@ -51,14 +52,14 @@ class RegimeCallRow(BaseModel):
 class ShadowRow(BaseModel):
     """One strategy's shadow performance in one regime, cumulative, after a decision cycle."""
 
-    id = AutoField()
+    id = StoredId()
     session = ForeignKeyField(SessionRow, backref="shadow_rows", on_delete="CASCADE")
-    iteration = IntegerField()
+    iteration = StoredInteger()
     timestamp = DateTimeField()
     market_time = DateTimeField(null=True)
     strategy = TextField()
     regime = TextField()
-    bars = IntegerField()
+    bars = StoredInteger()
     net_return = FloatField()
     """Sum of per-bar net returns per unit of exposure, after costs."""
     last_return = FloatField()

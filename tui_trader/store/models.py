@@ -11,17 +11,17 @@ from __future__ import annotations
 from typing import Any
 
 from peewee import (
-    AutoField,
     BooleanField,
     DatabaseProxy,
     DateTimeField,
     FloatField,
     ForeignKeyField,
-    IntegerField,
     Model,
     TextField,
     fn,
 )
+
+from tui_trader.store.stored_fields import StoredId, StoredInteger
 
 database = DatabaseProxy()
 """Bound to the real SQLite file by ``tui_trader.store.db.open_database``."""
@@ -38,7 +38,7 @@ class BaseModel(Model):
 class SessionRow(BaseModel):
     """One run of the desk: its mode, broker, data, parameters and how it ended."""
 
-    id = AutoField()
+    id = StoredId()
     key = TextField(unique=True)
     mode = TextField()
     broker = TextField()
@@ -50,8 +50,8 @@ class SessionRow(BaseModel):
     started_at = DateTimeField()
     ended_at = DateTimeField(null=True)
     status = TextField(default="running")
-    iterations = IntegerField(default=0)
-    pid = IntegerField(null=True)
+    iterations = StoredInteger(default=0)
+    pid = StoredInteger(null=True)
     """The process that runs the session."""
     host = TextField(null=True)
     """The machine that process runs on."""
@@ -62,7 +62,7 @@ class SessionRow(BaseModel):
     heartbeat_uptime = FloatField(null=True)
     """The last heartbeat on the host's boot clock (``/proc/uptime``), which no wall-clock step
     moves: how processes of the same boot age it (``store.liveness``)."""
-    proc_start = IntegerField(null=True)
+    proc_start = StoredInteger(null=True)
     """The process's start, clock ticks after boot: with ``pid`` and ``boot_id`` it names that
     very process, never a later one given the same id (``store.process_identity``)."""
     boot_id = TextField(null=True)
@@ -75,7 +75,7 @@ class SessionRow(BaseModel):
 class LiveOrder(BaseModel):
     """An order, written before it is sent and updated on every status change."""
 
-    id = AutoField()
+    id = StoredId()
     session = ForeignKeyField(SessionRow, backref="orders", null=True, on_delete="SET NULL")
     client_order_id = TextField(unique=True)
     broker_order_id = TextField(null=True)
@@ -92,7 +92,7 @@ class LiveOrder(BaseModel):
     filled_price = FloatField(null=True)
     error = TextField(null=True)
     rationale = TextField(default="")
-    iteration = IntegerField(null=True)
+    iteration = StoredInteger(null=True)
 
     class Meta:
         table_name = "live_orders"
@@ -101,7 +101,7 @@ class LiveOrder(BaseModel):
 class LiveFill(BaseModel):
     """One execution of an order, with its costs."""
 
-    id = AutoField()
+    id = StoredId()
     session = ForeignKeyField(SessionRow, backref="fills", null=True, on_delete="SET NULL")
     order = ForeignKeyField(LiveOrder, backref="fills", null=True, on_delete="SET NULL")
     fill_key = TextField(unique=True)
@@ -121,7 +121,7 @@ class LiveFill(BaseModel):
 class LiveTrade(BaseModel):
     """A closed round trip: entry, exit, costs and profit."""
 
-    id = AutoField()
+    id = StoredId()
     session = ForeignKeyField(SessionRow, backref="trades", null=True, on_delete="SET NULL")
     symbol = TextField(index=True)
     side = TextField()
@@ -144,9 +144,9 @@ class LiveTrade(BaseModel):
 class AccountSnapshot(BaseModel):
     """The account after one decision cycle, with the risk measures and open positions."""
 
-    id = AutoField()
+    id = StoredId()
     session = ForeignKeyField(SessionRow, backref="snapshots", null=True, on_delete="SET NULL")
-    iteration = IntegerField(null=True)
+    iteration = StoredInteger(null=True)
     timestamp = DateTimeField()
     market_time = DateTimeField(null=True)
     cash = FloatField()
@@ -157,7 +157,7 @@ class AccountSnapshot(BaseModel):
     state = TextField(default="active")
     positions = TextField(default="[]")
     """JSON list of ``[symbol, qty, avg_entry_price, last_price]``."""
-    fills_through = IntegerField(null=True)
+    fills_through = StoredInteger(null=True)
     """The newest ``live_fills`` id when the snapshot was written (its own transaction's
     included): on SQLite (one writer at a time) every fill recorded after it has a higher id,
     so start-up reconciliation can add them to the snapshot's positions (``engine.reconcile``);
@@ -179,7 +179,7 @@ class AccountSnapshot(BaseModel):
 class RiskEventRow(BaseModel):
     """A risk control that tripped, or a user's risk action (kill, reset)."""
 
-    id = AutoField()
+    id = StoredId()
     session = ForeignKeyField(SessionRow, backref="risk_events", null=True, on_delete="SET NULL")
     account_key = TextField(index=True)
     timestamp = DateTimeField()
@@ -204,13 +204,13 @@ class RiskStateRow(BaseModel):
     day = TextField(null=True)
     day_open_equity = FloatField(null=True)
     last_equity = FloatField(null=True)
-    orders_today = IntegerField(default=0)
+    orders_today = StoredInteger(default=0)
     halt_reason = TextField(null=True)
     halt_detail = TextField(default="")
     updated_at = DateTimeField()
-    version = IntegerField(default=0)
+    version = StoredInteger(default=0)
     """Raised by every change (``store.risk_store``): readers see that the row moved on."""
-    halt_id = IntegerField(default=0)
+    halt_id = StoredInteger(default=0)
     """The halt's identity: raised by every halt written (``risk.merge``), never lowered, so a
     resume lifts only the very halt it read, not a later one with the same words."""
 
@@ -221,7 +221,7 @@ class RiskStateRow(BaseModel):
 class HaltRequest(BaseModel):
     """A kill-switch press from another process (the monitor), picked up every iteration."""
 
-    id = AutoField()
+    id = StoredId()
     session = ForeignKeyField(SessionRow, backref="halt_requests", null=True, on_delete="CASCADE")
     timestamp = DateTimeField()
     requested_by = TextField()
@@ -239,12 +239,12 @@ class AlertDelivery(BaseModel):
     ``target`` is the alert URL with its tokens and passwords masked; the URL itself is never
     stored."""
 
-    id = AutoField()
+    id = StoredId()
     timestamp = DateTimeField()
     account_key = TextField(default="")
     event = TextField()
     target = TextField()
-    attempts = IntegerField()
+    attempts = StoredInteger()
     error = TextField()
 
     class Meta:
