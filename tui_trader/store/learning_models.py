@@ -7,10 +7,15 @@ can be queried like the trades. The latest cycle's rows are what a new session r
 
 from __future__ import annotations
 
-from peewee import DateTimeField, FloatField, ForeignKeyField, TextField
+from peewee import FloatField, ForeignKeyField
 
 from tui_trader.store.models import BaseModel, SessionRow
-from tui_trader.store.stored_fields import StoredId, StoredInteger
+from tui_trader.store.stored_fields import (
+    StoredDateTime,
+    StoredId,
+    StoredInteger,
+    StoredText,
+)
 
 
 class LearningWeightRow(BaseModel):
@@ -19,12 +24,12 @@ class LearningWeightRow(BaseModel):
     id = StoredId()
     session = ForeignKeyField(SessionRow, backref="learning_weights", on_delete="CASCADE")
     iteration = StoredInteger()
-    timestamp = DateTimeField()
-    market_time = DateTimeField(null=True)
-    strategies = TextField(index=True)
+    timestamp = StoredDateTime()
+    market_time = StoredDateTime(null=True)
+    strategies = StoredText(index=True)
     """The comma-separated strategy set these weights belong to (what a restore matches on)."""
-    regime = TextField()
-    strategy = TextField()
+    regime = StoredText()
+    strategy = StoredText()
     weight = FloatField()
 
     class Meta:
@@ -37,10 +42,10 @@ class RegimeCallRow(BaseModel):
     id = StoredId()
     session = ForeignKeyField(SessionRow, backref="regime_calls", on_delete="CASCADE")
     iteration = StoredInteger()
-    timestamp = DateTimeField()
-    market_time = DateTimeField(null=True)
-    symbol = TextField(index=True)
-    regime = TextField()
+    timestamp = StoredDateTime()
+    market_time = StoredDateTime(null=True)
+    symbol = StoredText(index=True)
+    regime = StoredText()
     confidence = FloatField()
     trend_t = FloatField()
     vol_ratio = FloatField()
@@ -55,10 +60,10 @@ class ShadowRow(BaseModel):
     id = StoredId()
     session = ForeignKeyField(SessionRow, backref="shadow_rows", on_delete="CASCADE")
     iteration = StoredInteger()
-    timestamp = DateTimeField()
-    market_time = DateTimeField(null=True)
-    strategy = TextField()
-    regime = TextField()
+    timestamp = StoredDateTime()
+    market_time = StoredDateTime(null=True)
+    strategy = StoredText()
+    regime = StoredText()
     bars = StoredInteger()
     net_return = FloatField()
     """Sum of per-bar net returns per unit of exposure, after costs."""

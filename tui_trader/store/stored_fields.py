@@ -9,13 +9,19 @@ fields return such a value as stored; every reader holds it to ``store.stored_nu
 (``shown_whole`` for display, ``required_count`` and ``required_whole`` for money paths), which
 name the table, row and column. A foreign key reads through its target's id field, so the ids
 are ``StoredId``.
+
+Text and time columns holding binary data (a BLOB another program wrote) are refused instead:
+peewee decoded such bytes as UTF-8 and raised ``UnicodeDecodeError`` (or handed them on as
+bytes, ``'bytes' object has no attribute 'tzinfo'``), a crash line that named nothing. Like text
+that is not UTF-8 (``cli._refuse_undecodable``), ``BinaryValue`` names the table and column and
+nothing is read from such a store: a key read with its bytes replaced would miss its own row.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from peewee import AutoField, IntegerField
+from peewee import AutoField, DateTimeField, IntegerField, TextField
 
 
 class StoredInteger(IntegerField):
@@ -38,3 +44,39 @@ class StoredId(AutoField):
             return super().python_value(value)
         except (OverflowError, ValueError, TypeError):
             return value
+
+
+class BinaryValue(Exception):
+    """A text or time column holds binary data no session writes: the store is not read on."""
+
+
+def _refused(field: TextField | DateTimeField, value: bytes) -> BinaryValue:
+    """The refusal of ``value`` in ``field``, naming its table and column."""
+    return BinaryValue(
+        f"column {field.column_name!r} of {field.model._meta.table_name} holds binary data "
+        f"({len(value):,} bytes), not text (not written by tui-trader: a hand edit or another "
+        "program)"
+    )
+
+
+class StoredText(TextField):
+    """A text column: its text, or ``BinaryValue`` for bytes that are not UTF-8 text."""
+
+    def python_value(self, value: Any) -> Any:
+        """The text as peewee reads it; bytes are decoded when they are UTF-8, else refused."""
+        if isinstance(value, bytes):
+            try:
+                return value.decode("utf-8")
+            except UnicodeDecodeError:
+                raise _refused(self, value) from None
+        return super().python_value(value)
+
+
+class StoredDateTime(DateTimeField):
+    """A time column: its time as peewee reads it, or ``BinaryValue`` for bytes."""
+
+    def python_value(self, value: Any) -> Any:
+        """The time as peewee reads it; bytes (which it handed on as such) are refused."""
+        if isinstance(value, bytes):
+            raise _refused(self, value)
+        return super().python_value(value)
