@@ -164,3 +164,19 @@ def test_binary_data_in_a_text_column_is_named_not_a_crash(
         f"tui-trader: error: {db}: column {column!r} of sessions holds binary data (5 bytes), "
         "not text (not written by tui-trader: a hand edit or another program)\n"
     )
+
+
+def test_the_readiness_record_names_an_account_key_of_binary_data(tmp_path: Path) -> None:
+    """The paper-to-live gate reads the store through its own connection, where a BLOB
+    account key came back as bytes: ``live readiness`` ended with a crash line
+    ("'bytes' object has no attribute 'isprintable'"). Now the one line, exit 2."""
+    db = tmp_path / "shared.db"
+    key = _seed(db)
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE sessions SET account_key = x'626f78ff00' WHERE key = ?", (key,))
+    out = run_cli(tmp_path, "live", "readiness", "--db", str(db))
+    assert out.returncode == 2 and out.stdout == "", out.stdout + out.stderr
+    assert out.stderr == (
+        f"tui-trader: error: {db}: column 'account_key' of sessions holds binary data "
+        "(5 bytes), not text (not written by tui-trader: a hand edit or another program)\n"
+    )

@@ -50,13 +50,18 @@ class BinaryValue(Exception):
     """A text or time column holds binary data no session writes: the store is not read on."""
 
 
+def binary_refusal(table: str, column: str, value: bytes) -> BinaryValue:
+    """The refusal of ``value`` in ``table``'s ``column`` (also for readers that bypass
+    peewee: the paper-to-live gate's own connection)."""
+    return BinaryValue(
+        f"column {column!r} of {table} holds binary data ({len(value):,} bytes), not text "
+        "(not written by tui-trader: a hand edit or another program)"
+    )
+
+
 def _refused(field: TextField | DateTimeField, value: bytes) -> BinaryValue:
     """The refusal of ``value`` in ``field``, naming its table and column."""
-    return BinaryValue(
-        f"column {field.column_name!r} of {field.model._meta.table_name} holds binary data "
-        f"({len(value):,} bytes), not text (not written by tui-trader: a hand edit or another "
-        "program)"
-    )
+    return binary_refusal(field.model._meta.table_name, field.column_name, value)
 
 
 class StoredText(TextField):
