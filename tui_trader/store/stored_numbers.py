@@ -129,6 +129,15 @@ def required_count(value: object, table: str, row: object, column: str) -> int:
     return int(number)
 
 
+def note_undated(table: str, row: object, column: str, notes: list[str] | None = None) -> None:
+    """Note a row left out of a report by day because its time (``column``) reads as no date
+    (text, a BLOB: a hand edit or another program), as ``shown`` notes a number."""
+    gathered = _NOTES if notes is None else notes
+    note = f"{table} row {row} column {column} holds no readable date; left out of what is shown"
+    if note not in gathered:
+        gathered.append(note)
+
+
 def take_notes() -> list[str]:
     """The unreadable-number notes gathered so far, emptied."""
     notes = list(_NOTES)
