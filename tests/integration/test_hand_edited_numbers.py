@@ -273,3 +273,29 @@ def test_pnl_leaves_out_a_row_whose_time_is_no_date(
         assert re.search(
             rf"warning: {table} row \d+ column market_time holds no readable date", out.stderr
         ), out.stderr
+
+
+@pytest.mark.parametrize("value", ["inf", "text"])
+def test_reconciliation_refuses_a_snapshot_whose_fill_mark_nobody_can_read(
+    traded: Path, tmp_path: Path, value: str
+) -> None:
+    """Start-up reconciliation adds the fills recorded after the account's last snapshot
+    (``fills_through``: the newest fill it counted). ``inf`` there crashed the start
+    (``OverflowError``); text was compared with fill ids as text, counting fills wrongly
+    without a word. Now the start refuses, naming the row."""
+    from tui_trader.store.db import open_database
+    from tui_trader.store.lost_rows import last_snapshot
+    from tui_trader.store.models import SessionRow
+    from tui_trader.store.stored_numbers import UnreadableValue
+
+    db = tmp_path / "a.db"
+    shutil.copy(traded, db)
+    with sqlite3.connect(db) as conn:
+        conn.execute(f"UPDATE live_account_snapshots SET fills_through = {BAD[value]}")
+    store = open_database(db)
+    try:
+        account = SessionRow.get().account_key
+        with pytest.raises(UnreadableValue, match=r"row \d+ column fills_through holds"):
+            last_snapshot(account, None)
+    finally:
+        store.close()
