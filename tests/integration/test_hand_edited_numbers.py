@@ -173,3 +173,129 @@ def test_the_paper_to_live_gate_refuses_a_hand_edited_record(
         r"live_account_snapshots row \d+ column equity holds .*not a readable number; refusing",
         out.stderr,
     ), out.stderr
+
+
+INTEGER_COLUMNS = {
+    "sessions": ("pid", "proc_start", "iterations"),
+    "live_account_snapshots": ("iteration", "fills_through"),
+    "live_orders": ("iteration",),
+}
+"""Whole-number columns the read commands meet (the session is made to look running, so the
+fleet asks after its process)."""
+
+
+@pytest.mark.parametrize("command", [c for c in COMMANDS if c != "risk-show"])
+@pytest.mark.parametrize("value", ["inf", "text"])
+def test_a_read_command_survives_a_hand_edited_whole_number(
+    traded: Path, tmp_path: Path, value: str, command: str
+) -> None:
+    """Text or ``inf`` in an integer column: peewee's ``int()`` raised ``OverflowError`` on
+    ``inf`` as it built the row (every read command ended with a crash line), and ``fleet``
+    died of ``int('xyzzy')`` asking the kernel after a running session's process. Now the
+    value is shown as unreadable, with a warning naming the row and column."""
+    db = tmp_path / "edited.db"
+    shutil.copy(traded, db)
+    with sqlite3.connect(db) as con:
+        con.execute("UPDATE sessions SET status = 'running'")
+        for table, columns in INTEGER_COLUMNS.items():
+            sets = ", ".join(f"{c} = {BAD[value]}" for c in columns)
+            con.execute(f"UPDATE {table} SET {sets}")
+    out = run_cli(tmp_path, *COMMANDS[command], "--db", str(db))
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "crash" not in out.stderr and "Traceback" not in out.stderr
+    assert "xyzzy" not in out.stdout and "inf" not in out.stdout.lower().replace("info", "")
+    for line in out.stderr.strip().splitlines():
+        assert line.startswith("tui-trader: warning: ") and " row " in line, line
+    if command.startswith("fleet"):
+        assert re.search(r"sessions row \d+ column pid holds .*not a whole number", out.stderr)
+
+
+@pytest.mark.parametrize("value", ["inf", "text"])
+def test_risk_show_names_a_hand_edited_order_count(
+    traded: Path, tmp_path: Path, value: str
+) -> None:
+    """``risk show`` printed "orders today inf" (or the text), and crashed on ``inf`` before
+    that; now "-" and a warning naming the account's row."""
+    db = tmp_path / "edited.db"
+    shutil.copy(traded, db)
+    with sqlite3.connect(db) as con:
+        con.execute(f"UPDATE risk_state SET orders_today = {BAD[value]}")
+    out = run_cli(tmp_path, "risk", "show", "--db", str(db))
+    assert out.returncode == 0 and "orders today - " in out.stdout, out.stdout + out.stderr
+    assert "risk_state row local:" in out.stderr and "column orders_today" in out.stderr
+
+
+@pytest.mark.parametrize(
+    ("table", "column"),
+    [
+        ("learning_shadow", "bars"),
+        ("learning_weights", "iteration"),
+        ("learning_weights", "session_id"),
+    ],
+)
+@pytest.mark.parametrize("value", ["inf", "text", "-2"])
+def test_a_session_refuses_learning_whose_counts_nobody_can_read(
+    traded: Path, tmp_path: Path, table: str, column: str, value: str
+) -> None:
+    """The learning a session continues is found by the last cycle's session and iteration,
+    and each record counts its bars: text there ended the first cycle with a crash line
+    (``'xyzzy' + 1``), ``inf`` the start (``OverflowError``). The session refuses to start,
+    one line naming the row, as for an unreadable weight."""
+    db = tmp_path / "a.db"
+    shutil.copy(traded, db)
+    with sqlite3.connect(db) as conn:
+        conn.execute(f"UPDATE {table} SET {column} = {BAD.get(value, value)}")
+    out = run_cli(tmp_path, "paper", "--db", str(db), "--iterations", "3")
+    assert out.returncode == 2 and out.stdout == "", out.stderr
+    assert out.stderr.count("\n") == 1 and "Traceback" not in out.stderr
+    assert re.search(
+        rf"{table} row \d+ column {column} holds .*not a count from 0 up; refusing", out.stderr
+    ), out.stderr
+
+
+@pytest.mark.parametrize("value", ["'xyzzy'", "x'626f78ff00'"], ids=["text", "blob"])
+def test_pnl_leaves_out_a_row_whose_time_is_no_date(
+    traded: Path, tmp_path: Path, value: str
+) -> None:
+    """``pnl`` groups by the day of each row's bar time: text or binary data there gave the
+    day ``None`` and the command ended with a crash line ("Invalid isoformat string:
+    'None'"). The rows are left out, each named in a warning, and the days still shown."""
+    db = tmp_path / "edited.db"
+    shutil.copy(traded, db)
+    with sqlite3.connect(db) as con:
+        for table in ("live_trades", "live_account_snapshots"):
+            con.execute(
+                f"UPDATE {table} SET market_time = {value} WHERE id = (SELECT MAX(id) FROM {table})"
+            )
+    out = run_cli(tmp_path, "pnl", "--db", str(db))
+    assert out.returncode == 0 and "total" in out.stdout, out.stdout + out.stderr
+    for table in ("live_trades", "live_account_snapshots"):
+        assert re.search(
+            rf"warning: {table} row \d+ column market_time holds no readable date", out.stderr
+        ), out.stderr
+
+
+@pytest.mark.parametrize("value", ["inf", "text"])
+def test_reconciliation_refuses_a_snapshot_whose_fill_mark_nobody_can_read(
+    traded: Path, tmp_path: Path, value: str
+) -> None:
+    """Start-up reconciliation adds the fills recorded after the account's last snapshot
+    (``fills_through``: the newest fill it counted). ``inf`` there crashed the start
+    (``OverflowError``); text was compared with fill ids as text, counting fills wrongly
+    without a word. Now the start refuses, naming the row."""
+    from tui_trader.store.db import open_database
+    from tui_trader.store.lost_rows import last_snapshot
+    from tui_trader.store.models import SessionRow
+    from tui_trader.store.stored_numbers import UnreadableValue
+
+    db = tmp_path / "a.db"
+    shutil.copy(traded, db)
+    with sqlite3.connect(db) as conn:
+        conn.execute(f"UPDATE live_account_snapshots SET fills_through = {BAD[value]}")
+    store = open_database(db)
+    try:
+        account = SessionRow.get().account_key
+        with pytest.raises(UnreadableValue, match=r"row \d+ column fills_through holds"):
+            last_snapshot(account, None)
+    finally:
+        store.close()

@@ -66,3 +66,38 @@ def test_cache_dir_is_the_shared_folder_option(
     assert_one_line_exit_2(code, out, err, "daily.csv is a file, not a folder", place)
     code, out, err, _ = run_main(["data", "list", "--cache-dir", " "], capsys)
     assert_one_line_exit_2(code, out, err, "--cache-dir: is empty: name a folder", place)
+
+
+@pytest.mark.parametrize("given", ["--db", "settings", "variable"])
+@pytest.mark.parametrize("link", ["file-gone", "folder-gone", "loop"])
+def test_a_database_that_is_a_link_to_nothing_is_refused_not_made(
+    place: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    given: str,
+    link: str,
+) -> None:
+    """``desk.db`` links to a store moved away, or on a drive not mounted. A session made a
+    new, empty database at the link's target and traded from a fresh risk state (the real
+    store's halts and peak equity unread); with the target's folder gone too it said "unable
+    to open database file", and with a loop "Too many levels of symbolic links". Now one line
+    naming the link, exit 2, nothing made, whichever way the path was given."""
+    db = place / "desk.db"
+    target = place / "mnt" / "store" / "desk.db"
+    if link != "loop":
+        if link == "file-gone":
+            target.parent.mkdir(parents=True)
+        db.symlink_to(target)
+    else:
+        db.symlink_to(place / "other.db")
+        (place / "other.db").symlink_to(db)
+    argv = ["paper", "--iterations", "2"]
+    if given == "--db":
+        argv += ["--db", "desk.db"]
+    elif given == "settings":
+        (place / "tui-trader.toml").write_text('db = "desk.db"\n')
+    else:
+        monkeypatch.setenv("TUI_TRADER_DB", "desk.db")
+    code, out, err, _ = run_main(argv, capsys)
+    assert_one_line_exit_2(code, out, err, "desk.db is a link to no file", place)
+    assert not target.exists() and not db.exists()

@@ -142,3 +142,41 @@ def test_stored_text_that_is_not_utf8_is_named_not_a_crash(
         f"tui-trader: error: {db}: column 'host' holds text that is not UTF-8 (not written by "
         "tui-trader: a hand edit or another program)\n"
     )
+
+
+@pytest.mark.parametrize("column", ["host", "heartbeat_at"])
+@pytest.mark.parametrize("command", [["fleet"], ["status"], ["history"], ["report"], ["pnl"]])
+def test_binary_data_in_a_text_column_is_named_not_a_crash(
+    tmp_path: Path, command: list[str], column: str
+) -> None:
+    """Another program wrote a BLOB (bytes, not text) into a host name or a heartbeat time:
+    peewee decoded the bytes as UTF-8 and every report ended with a crash line
+    ("UnicodeDecodeError: 'utf-8' codec can't decode byte 0xff"), or handed them on as
+    bytes ("'bytes' object has no attribute 'tzinfo'"), exit 1. Now one line naming the
+    table and column, exit 2, as for text that is not UTF-8."""
+    db = tmp_path / "shared.db"
+    key = _seed(db)
+    with sqlite3.connect(db) as conn:
+        conn.execute(f"UPDATE sessions SET {column} = x'626f78ff00' WHERE key = ?", (key,))
+    out = run_cli(tmp_path, *command, "--db", str(db))
+    assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr
+    assert out.stderr == (
+        f"tui-trader: error: {db}: column {column!r} of sessions holds binary data (5 bytes), "
+        "not text (not written by tui-trader: a hand edit or another program)\n"
+    )
+
+
+def test_the_readiness_record_names_an_account_key_of_binary_data(tmp_path: Path) -> None:
+    """The paper-to-live gate reads the store through its own connection, where a BLOB
+    account key came back as bytes: ``live readiness`` ended with a crash line
+    ("'bytes' object has no attribute 'isprintable'"). Now the one line, exit 2."""
+    db = tmp_path / "shared.db"
+    key = _seed(db)
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE sessions SET account_key = x'626f78ff00' WHERE key = ?", (key,))
+    out = run_cli(tmp_path, "live", "readiness", "--db", str(db))
+    assert out.returncode == 2 and out.stdout == "", out.stdout + out.stderr
+    assert out.stderr == (
+        f"tui-trader: error: {db}: column 'account_key' of sessions holds binary data "
+        "(5 bytes), not text (not written by tui-trader: a hand edit or another program)\n"
+    )

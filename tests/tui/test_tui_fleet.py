@@ -7,6 +7,7 @@ in the database, where the sessions would read them.
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from fleet_helpers import seed_fleet
@@ -209,3 +210,20 @@ def test_snapshot_fleet_120x36(snap_compare) -> None:
         await pilot.pause()
 
     assert snap_compare(_fleet_app(), terminal_size=(120, 36), run_before=run_before)
+
+
+async def test_a_hand_edited_process_id_leaves_the_fleet_readable(tmp_path: Path) -> None:
+    """Text in one session's ``pid`` (a hand edit of a shared store): the screen said "could
+    not read the sessions: invalid literal for int()" and listed none, so no halt could be
+    aimed from it. Now every session is listed; that one's pid shows as "-" and its liveness
+    is judged by its heartbeat (fresh here: running)."""
+    db = tmp_path / "fleet.db"
+    seed_fleet(db, gone_here=True)
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE sessions SET pid = 'xyzzy' WHERE key = 'eeee5555'")
+    app = _fleet_app(db)
+    async with app.run_test(size=(200, 40)) as pilot:
+        screen = await _loaded(pilot)
+        rows = _cells(screen)
+        assert list(rows) == ["eeee5555", "bbbb2222", "aaaa1111", "cccc3333", "dddd4444"]
+        assert rows["eeee5555"][1] == "running" and rows["eeee5555"][9] == "-"

@@ -147,3 +147,35 @@ async def test_a_dotenv_that_is_no_file_is_named_on_the_setup_screen(
         await wait_for(pilot, lambda: said in str(error.render()), "what .env is")
         assert "no credentials found" in str(error.render())
         assert setup.query_one("#start", Button).disabled
+
+
+@pytest.mark.parametrize(
+    ("kind", "words"),
+    [
+        ("fifo", "is not a regular file (a device, pipe or socket)"),
+        ("loop", "is a link to no file"),
+        ("dangling", "is a link to no file"),
+        ("folder", "is a folder, not a bar file"),
+        ("missing", "no such file: "),
+    ],
+)
+def test_a_replay_file_that_is_no_file_is_named_for_what_it_is(
+    tmp_path, kind: str, words: str
+) -> None:
+    """The replay file field said "no such file" for a pipe, a loop of links or a folder, all
+    of which are there (``ls`` shows them): the user looked for a typo. It says what the path
+    is, in the words ``tui-trader paper --replay`` uses."""
+    path = tmp_path / "bars.csv"
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "loop":
+        path.symlink_to(tmp_path / "other.csv")
+        (tmp_path / "other.csv").symlink_to(path)
+    elif kind == "dangling":
+        path.symlink_to(tmp_path / "gone.csv")
+    elif kind == "folder":
+        path.mkdir()
+    result = validate(dict(DEFAULTS, db="desk.db", data="replay", replay_file=str(path)))
+    assert result.plan is None
+    assert words in result.errors["replay_file"], result.errors
+    assert ("no such file" in result.errors["replay_file"]) == (kind == "missing")

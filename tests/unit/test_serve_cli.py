@@ -133,3 +133,27 @@ def test_allow_remote_warns_that_the_kill_switch_is_behind_the_token(tmp_path: P
     finally:
         proc.terminate()
         proc.wait(30)
+
+
+def test_the_websocket_address_without_an_upgrade_is_a_bad_request() -> None:
+    """``curl`` of ``/ws`` with the token (no websocket upgrade) was answered 500 Internal
+    Server Error: closing a websocket that never opened raised. It is the client's mistake,
+    400, and the page says what ``/ws`` is for; no desk is started for it."""
+    import asyncio
+
+    from aiohttp import ClientSession
+    from aiohttp.test_utils import TestServer
+
+    from tui_trader.web.guarded_server import GuardedServer
+
+    async def answer() -> tuple[int, str, int]:
+        server = GuardedServer("true", "127.0.0.1", 0, "the-token", print, print)
+        async with (
+            TestServer(await server._make_app()) as test,
+            ClientSession() as http,
+            http.get(test.make_url("/ws?token=the-token")) as response,
+        ):
+            return response.status, await response.text(), len(server._desks)
+
+    status, text, desks = asyncio.run(answer())
+    assert status == 400 and "websocket" in text and desks == 0

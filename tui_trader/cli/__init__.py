@@ -323,10 +323,13 @@ def _refuse_undecodable(exc: BaseException, db: object) -> None:
     Returns only for any other exception."""
     import sqlite3
 
+    where = str(db) if db else "the audit database"
+    fields = sys.modules.get("tui_trader.store.stored_fields")
+    if fields is not None and isinstance(exc, fields.BinaryValue):  # a BLOB, not text at all
+        fail(f"{where}: {exc}", EXIT_USAGE)
     found = _UNDECODABLE.search(str(exc)) if isinstance(exc, sqlite3.OperationalError) else None
     if found is None:
         return
-    where = str(db) if db else "the audit database"
     fail(
         f"{where}: column {found.group(1)!r} holds text that is not UTF-8 (not written by "
         "tui-trader: a hand edit or another program)",

@@ -294,8 +294,8 @@ def db_arg(text: str) -> Path | PgUrl:
     if problem:
         raise argparse.ArgumentTypeError(problem)
     path = Path(text).expanduser()
-    problem = db_path_problem(path)  # here, so a settings file's 'db' is refused with its line
-    if problem:
+    problem = db_path_problem(path) or dead_link_problem(path)  # here, so a settings file's
+    if problem:  # 'db' is refused with its line
         raise argparse.ArgumentTypeError(problem)
     return path
 
@@ -340,6 +340,22 @@ def db_path_problem(db: Path) -> str | None:
     return None
 
 
+def dead_link_problem(db: Path) -> str | None:
+    """A database path that is a link to nothing (its target gone, or a loop of links), or
+    ``None``. SQLite made a new, empty database at a gone target: a store on a drive not
+    mounted, or moved away, was silently replaced by one without its halts and risk state."""
+    try:
+        dead = db.is_symlink() and not db.exists()
+    except OSError:  # a name too long: db_path_problem and opening say so
+        return None
+    if not dead:
+        return None
+    return (
+        f"{shown_path(str(db))} is a link to no file (its target is gone, or the links lead "
+        "back to themselves): no new database is made through it; name the database file itself"
+    )
+
+
 def resolve_db(path: Path | PgUrl | str | None, must_exist: bool = False) -> Path | PgUrl:
     """The database to use, checked. A PostgreSQL URL is checked for form here (the server is
     asked when the database is opened). A file path: its folder can be created (0700), the file
@@ -362,6 +378,9 @@ def resolve_db(path: Path | PgUrl | str | None, must_exist: bool = False) -> Pat
     problem = db_path_problem(db)
     if problem:
         raise UsageError(f"--db {problem}")
+    problem = dead_link_problem(db)  # the default path has not been through db_arg
+    if problem:
+        raise UsageError(problem)
     try:
         if must_exist and not db.is_file():
             raise UsageError(f"no database at {db} (run a session first, or pass --db)")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import re
+from typing import Any
 
 from rich import box
 from rich.measure import Measurement
@@ -32,7 +33,7 @@ from tui_trader.store.queries import (
     snapshot_numbers,
     snapshot_positions,
 )
-from tui_trader.store.stored_numbers import shown
+from tui_trader.store.stored_numbers import shown, shown_whole
 
 _NARROW = {"box": box.SIMPLE_HEAD, "collapse_padding": True, "pad_edge": False}
 """Table settings that keep history readable at 80 columns (one space between columns)."""
@@ -306,7 +307,7 @@ def show_status(args: argparse.Namespace) -> int:
         styled(
             (f"Session {session.key}", "bold"),
             f" mode={session.mode} broker={session.broker} "
-            f"data={session.data_source} status={status} iterations={session.iterations}",
+            f"data={session.data_source} status={status} iterations={_iterations(session)}",
         )
     )
     if status == DIED:
@@ -379,3 +380,10 @@ def _session_label(market_time: object) -> str:
         return f"session {label_once(when)}"
     except (CalendarError, ValueError):
         return "session unknown"
+
+
+def _iterations(session: Any) -> str:
+    """A session's iteration count as shown: "-" (and a warning naming the row) for a hand
+    edit's text or ``inf``, which ``status`` printed as such."""
+    count = shown_whole(session.iterations, "sessions", session.id, "iterations")
+    return "-" if count is None else str(count)

@@ -11,6 +11,7 @@ them leaves the account halted, never re-armed without its audit record.
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from tui_trader.cli.common import (
     UsageError,
@@ -28,7 +29,7 @@ from tui_trader.store.db import to_db_time
 from tui_trader.store.models import RiskEventRow, RiskStateRow
 from tui_trader.store.queries import find_session, last_snapshot, sessions_of_account
 from tui_trader.store.risk_store import sync_risk_state
-from tui_trader.store.stored_numbers import required, shown
+from tui_trader.store.stored_numbers import required, shown, shown_whole
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -67,7 +68,7 @@ def show_risk(args: argparse.Namespace) -> int:
             styled(
                 f"{row.account_key}: ",
                 (f" {row.state.upper()} ", style),
-                f"{reason}  peak {peak}  orders today {row.orders_today} (day {row.day})",
+                f"{reason}  peak {peak}  orders today {_count(row)} (day {row.day})",
             )
         )
     return 0
@@ -129,3 +130,10 @@ def reset_risk(args: argparse.Namespace) -> int:
         last = sessions_of_account(account)
         offer_to_clear_suspension(account, last[-1].endpoint if last else None, args.yes)
     return 0
+
+
+def _count(row: Any) -> str:
+    """The day's order count as shown: "-" (and a warning naming the row) for a hand edit's
+    text or ``inf``, which ``risk show`` printed as such."""
+    count = shown_whole(row.orders_today, "risk_state", row.account_key, "orders_today")
+    return "-" if count is None else str(count)

@@ -24,6 +24,7 @@ import polars as pl
 from tui_trader.core.shown import shown_path
 from tui_trader.core.symbols import TICKER_RULE, bad_symbols
 from tui_trader.market import MarketDataError
+from tui_trader.market.bar_path import not_a_bar_file
 from tui_trader.market.columns import (
     ALIASES,
     MISSING_WORDS,
@@ -50,7 +51,7 @@ def read_bar_file(path: Path, notes: list[str] | None = None) -> pl.DataFrame:
     source = shown_path(path)
     try:
         if not path.is_file():
-            raise MarketDataError(f"{source}: {_not_a_file(path)}")
+            raise MarketDataError(f"{source}: {not_a_bar_file(path)}")
     except OSError as exc:  # a name longer than the file system allows, a loop of links
         raise MarketDataError(f"{source}: cannot open ({exc.strerror or exc})") from None
     kind = sniff(path)
@@ -193,15 +194,3 @@ def _check_symbols(frame: pl.DataFrame, source: str) -> None:
     wrong = bad_symbols(frame.get_column("symbol").unique(maintain_order=True).to_list())
     if wrong:
         raise MarketDataError(f"{source}: {wrong[0]!r} is not a ticker symbol ({TICKER_RULE})")
-
-
-def _not_a_file(path: Path) -> str:
-    """Why ``path`` is no bar file to read: missing, a link to nothing, a folder, or a device,
-    pipe or socket."""
-    if path.is_dir():
-        return "is a folder, not a bar file"
-    if path.exists():
-        return "is not a regular file (a device, pipe or socket)"
-    if path.is_symlink():
-        return "is a link to no file (its target is gone, or the links lead back to themselves)"
-    return "no such file"

@@ -18,7 +18,7 @@ import sqlite3
 from datetime import UTC, datetime
 from types import SimpleNamespace
 
-from tui_trader.store.liveness import is_alive, this_host
+from tui_trader.store.liveness import is_alive, session_pid, session_start, this_host
 from tui_trader.store.process_identity import Found, look_up
 from tui_trader.store.running_rows import running_rows
 
@@ -37,6 +37,7 @@ def running_sessions(conn: sqlite3.Connection, now: datetime | None = None) -> l
 
 def _still_there(row: SimpleNamespace) -> bool:
     """Whether the row's very process is still on this machine (running or stopped)."""
-    if not row.pid or row.host != this_host() or row.proc_start is None or not row.boot_id:
+    pid, start = session_pid(row), session_start(row)  # a hand edit's text is no process
+    if pid is None or row.host != this_host() or start is None or not row.boot_id:
         return False
-    return look_up(int(row.pid), int(row.proc_start), str(row.boot_id)) is Found.THERE
+    return look_up(pid, start, str(row.boot_id)) is Found.THERE

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from tui_trader.store.own_connection import own_connection, table_names
 from tui_trader.store.pg_url import PgUrl
+from tui_trader.store.stored_fields import binary_refusal
 
 if TYPE_CHECKING:
     from tui_trader.engine.session import TradingSession
@@ -164,6 +165,9 @@ def paper_records(db: Path | PgUrl) -> list[PaperRecord]:
             "SELECT account_key, mode FROM sessions WHERE mode IN ('paper', 'local') "
             "GROUP BY account_key, mode ORDER BY min(id)"
         ).fetchall()
+        for account, _mode in rows:  # a BLOB another program wrote: no account to judge
+            if isinstance(account, bytes):
+                raise binary_refusal("sessions", "account_key", account)
         return [_record(conn, account, mode) for account, mode in rows]
     finally:
         conn.close()

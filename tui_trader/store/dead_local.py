@@ -29,7 +29,13 @@ from typing import Any
 
 from tui_trader.core.orders import OrderStatus
 from tui_trader.store.db import to_db_time
-from tui_trader.store.liveness import DIED, is_alive, last_sign_of_life, store_now
+from tui_trader.store.liveness import (
+    DIED,
+    is_alive,
+    last_sign_of_life,
+    session_pid,
+    store_now,
+)
 from tui_trader.store.models import LiveOrder, SessionRow
 
 LOCAL = "local"
@@ -88,7 +94,7 @@ def end_dead_local_sessions(db: Any, exclude: int | None = None) -> list[DeadSes
             )
             if not closed:
                 continue
-            why = died_reason(row.pid, row.host, seen)
+            why = died_reason(session_pid(row), row.host, seen)
             orders = (
                 LiveOrder.update(
                     status=str(OrderStatus.CANCELED), error=why, updated_at=to_db_time(now)
@@ -96,7 +102,7 @@ def end_dead_local_sessions(db: Any, exclude: int | None = None) -> list[DeadSes
                 .where((LiveOrder.session == row.id) & LiveOrder.status.not_in(FINAL))
                 .execute()
             )
-            recorded.append(DeadSession(row.key, row.pid, row.host, seen, orders))
+            recorded.append(DeadSession(row.key, session_pid(row), row.host, seen, orders))
     return recorded
 
 

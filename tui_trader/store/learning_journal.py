@@ -22,7 +22,7 @@ from tui_trader.store.audit import AuditLog
 from tui_trader.store.db import to_db_time
 from tui_trader.store.learning_models import LearningWeightRow, RegimeCallRow, ShadowRow
 from tui_trader.store.statements import db_value, insert_sql
-from tui_trader.store.stored_numbers import required
+from tui_trader.store.stored_numbers import required, required_count
 
 _WEIGHT_SQL = insert_sql(LearningWeightRow)
 _REGIME_SQL = insert_sql(RegimeCallRow)
@@ -53,28 +53,33 @@ class StoreLearningJournal:
         if last is None:
             return None
         state = LearningState()
+        # the cycle's rows are found by these two: a hand edit's text or inf in either ended
+        # the start with a crash line, so each is held to a count's rule, naming the row
+        session = required_count(last.session_id, "learning_weights", last.id, "session_id")
+        cycle = required_count(last.iteration, "learning_weights", last.id, "iteration")
         rows = LearningWeightRow.select().where(
-            (LearningWeightRow.session == last.session_id)
-            & (LearningWeightRow.iteration == last.iteration)
+            (LearningWeightRow.session == session)
+            & (LearningWeightRow.iteration == cycle)
             & (LearningWeightRow.strategies == key)
         )
         for row in rows:  # weights size every position: one nobody can read stops the start
             weight = required(row.weight, "learning_weights", row.id, "weight", nullable=False)
             state.weights.setdefault(row.regime, {})[row.strategy] = weight
         shadow = ShadowRow.select().where(
-            (ShadowRow.session == last.session_id) & (ShadowRow.iteration == last.iteration)
+            (ShadowRow.session == session) & (ShadowRow.iteration == cycle)
         )
         for row in shadow:
             net = required(row.net_return, SHADOW, row.id, "net_return", False, math.inf)
             last_return = required(row.last_return, SHADOW, row.id, "last_return", False, math.inf)
+            bars = required_count(row.bars, SHADOW, row.id, "bars")  # text crashed the 1st cycle
             if row.strategy == EXPOSURE_RECORD:  # the blend's record: sum of squares in last
-                state.exposure = ExposureStats(row.bars, net, last_return)
+                state.exposure = ExposureStats(bars, net, last_return)
                 continue
             state.shadow.setdefault(row.regime, {})[row.strategy] = ShadowStats(
-                row.bars, net, last_return
+                bars, net, last_return
             )
         calls = RegimeCallRow.select().where(
-            (RegimeCallRow.session == last.session_id) & (RegimeCallRow.iteration == last.iteration)
+            (RegimeCallRow.session == session) & (RegimeCallRow.iteration == cycle)
         )
         for row in calls:
             direction, _, level = row.regime.partition("/")

@@ -7,23 +7,29 @@ can be queried like the trades. The latest cycle's rows are what a new session r
 
 from __future__ import annotations
 
-from peewee import AutoField, DateTimeField, FloatField, ForeignKeyField, IntegerField, TextField
+from peewee import FloatField, ForeignKeyField
 
 from tui_trader.store.models import BaseModel, SessionRow
+from tui_trader.store.stored_fields import (
+    StoredDateTime,
+    StoredId,
+    StoredInteger,
+    StoredText,
+)
 
 
 class LearningWeightRow(BaseModel):
     """One strategy's weight in one regime after a decision cycle."""
 
-    id = AutoField()
+    id = StoredId()
     session = ForeignKeyField(SessionRow, backref="learning_weights", on_delete="CASCADE")
-    iteration = IntegerField()
-    timestamp = DateTimeField()
-    market_time = DateTimeField(null=True)
-    strategies = TextField(index=True)
+    iteration = StoredInteger()
+    timestamp = StoredDateTime()
+    market_time = StoredDateTime(null=True)
+    strategies = StoredText(index=True)
     """The comma-separated strategy set these weights belong to (what a restore matches on)."""
-    regime = TextField()
-    strategy = TextField()
+    regime = StoredText()
+    strategy = StoredText()
     weight = FloatField()
 
     class Meta:
@@ -33,13 +39,13 @@ class LearningWeightRow(BaseModel):
 class RegimeCallRow(BaseModel):
     """One symbol's regime call after a decision cycle."""
 
-    id = AutoField()
+    id = StoredId()
     session = ForeignKeyField(SessionRow, backref="regime_calls", on_delete="CASCADE")
-    iteration = IntegerField()
-    timestamp = DateTimeField()
-    market_time = DateTimeField(null=True)
-    symbol = TextField(index=True)
-    regime = TextField()
+    iteration = StoredInteger()
+    timestamp = StoredDateTime()
+    market_time = StoredDateTime(null=True)
+    symbol = StoredText(index=True)
+    regime = StoredText()
     confidence = FloatField()
     trend_t = FloatField()
     vol_ratio = FloatField()
@@ -51,14 +57,14 @@ class RegimeCallRow(BaseModel):
 class ShadowRow(BaseModel):
     """One strategy's shadow performance in one regime, cumulative, after a decision cycle."""
 
-    id = AutoField()
+    id = StoredId()
     session = ForeignKeyField(SessionRow, backref="shadow_rows", on_delete="CASCADE")
-    iteration = IntegerField()
-    timestamp = DateTimeField()
-    market_time = DateTimeField(null=True)
-    strategy = TextField()
-    regime = TextField()
-    bars = IntegerField()
+    iteration = StoredInteger()
+    timestamp = StoredDateTime()
+    market_time = StoredDateTime(null=True)
+    strategy = StoredText()
+    regime = StoredText()
+    bars = StoredInteger()
     net_return = FloatField()
     """Sum of per-bar net returns per unit of exposure, after costs."""
     last_return = FloatField()

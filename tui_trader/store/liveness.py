@@ -47,6 +47,7 @@ from typing import Any
 
 from tui_trader.store.db import from_db_time
 from tui_trader.store.process_identity import Found, look_up, uptime
+from tui_trader.store.stored_numbers import shown_whole
 
 MIN_WINDOW = 30.0
 """Seconds: the shortest heartbeat window (a slow disk or a long cycle must not look dead)."""
@@ -101,13 +102,28 @@ def _window(row: Any) -> float:
     return float(row.heartbeat_window or MIN_WINDOW)
 
 
+def session_pid(row: Any) -> int | None:
+    """The row's process id, ``None`` when none is recorded or a hand edit left one nobody can
+    read (text, ``inf``: noted as such; a number below 1 is none either): such a row is judged
+    by its heartbeat, as a row without an identity is (``int('xyzzy')`` crashed ``fleet``)."""
+    pid = shown_whole(row.pid, "sessions", getattr(row, "id", "?"), "pid")
+    return pid if pid is not None and pid > 0 else None
+
+
+def session_start(row: Any) -> int | None:
+    """The row's process start (``proc_start``), ``None`` when none is recorded or a hand edit
+    left one nobody can read (noted as ``session_pid`` notes it)."""
+    start = getattr(row, "proc_start", None)
+    return shown_whole(start, "sessions", getattr(row, "id", "?"), "proc_start")
+
+
 def _found_here(row: Any) -> Found | None:
     """What this machine's kernel says of the row's process; ``None`` when it is not asked:
-    another host, or no identity recorded."""
-    start, boot = getattr(row, "proc_start", None), getattr(row, "boot_id", None)
-    if not row.pid or row.host != this_host() or start is None or not boot:
+    another host, or no (readable) identity recorded."""
+    boot, start, pid = getattr(row, "boot_id", None), session_start(row), session_pid(row)
+    if not pid or row.host != this_host() or start is None or not boot:
         return None
-    return look_up(int(row.pid), int(start), str(boot))
+    return look_up(pid, start, str(boot))
 
 
 _THIS_BOOT = (Found.THERE, Found.UNKNOWN)
@@ -144,7 +160,7 @@ def is_alive(row: Any, now: datetime | None = None) -> bool:
     (wall clock, for rows judged by ``heartbeat_at``) defaults to the store's time."""
     if row.status != "running":
         return False
-    found = _found_here(row)
+    found, pid = _found_here(row), session_pid(row)
     if found in (Found.GONE, Found.REUSED, Found.REBOOTED):
         return False
     if found in _THIS_BOOT:
@@ -152,7 +168,7 @@ def is_alive(row: Any, now: datetime | None = None) -> bool:
         if age is not None:
             return age <= _window(row)
     if found is not Found.THERE and (
-        row.pid and row.host == this_host() and not _process_exists(int(row.pid))
+        pid is not None and row.host == this_host() and not _process_exists(pid)
     ):
         return False
     now = now or store_now(getattr(getattr(row, "_meta", None), "database", None))
@@ -202,16 +218,16 @@ def last_sign_of_life(row: Any) -> datetime | None:
 def gone_why(row: Any) -> str | None:
     """Why the session's process is known to be gone, in plain words; ``None`` when the kernel
     does not say (another host, where only the heartbeat can tell, or a process still there)."""
-    found = _found_here(row)
+    found, pid = _found_here(row), session_pid(row)
     if found is Found.REBOOTED:
-        return f"{row.host} has restarted since process {row.pid} ran"
+        return f"{row.host} has restarted since process {pid} ran"
     if found is Found.REUSED:
-        return f"process {row.pid} is gone from {row.host} (its id is another program's now)"
+        return f"process {pid} is gone from {row.host} (its id is another program's now)"
     if found is Found.GONE or (
         found in (None, Found.UNKNOWN)
-        and bool(row.pid)
+        and pid is not None
         and row.host == this_host()
-        and not _process_exists(int(row.pid))
+        and not _process_exists(pid)
     ):
-        return f"process {row.pid} is gone from {row.host}"
+        return f"process {pid} is gone from {row.host}"
     return None

@@ -21,7 +21,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tui_trader.store.liveness import MIN_WINDOW, heartbeat_age, this_host
+from tui_trader.store.liveness import (
+    MIN_WINDOW,
+    heartbeat_age,
+    session_pid,
+    session_start,
+    this_host,
+)
 from tui_trader.store.process_identity import Found, is_stopped, look_up
 from tui_trader.store.running_rows import running_rows
 
@@ -45,15 +51,15 @@ def _rows(path: Path) -> list[Any]:
 
 def _words(row: Any, age: float) -> str | None:
     """What to say of one stale running session; ``None`` if it cannot hold the lock."""
-    pid, host = row.pid, row.host
+    pid, host, start = session_pid(row), row.host, session_start(row)
     if not pid:
         return None
     if host == this_host():
-        if row.proc_start is None or not row.boot_id:
+        if start is None or not row.boot_id:
             return None  # no identity: its pid may be another program's now; no guess
-        if look_up(int(pid), int(row.proc_start), str(row.boot_id)) is not Found.THERE:
+        if look_up(pid, start, str(row.boot_id)) is not Found.THERE:
             return None  # gone: a dead process holds no lock
-        how = "is stopped" if is_stopped(int(pid)) else "is still there"
+        how = "is stopped" if is_stopped(pid) else "is still there"
         return (
             f"session {row.key} (pid {pid} on this machine) has not written its heartbeat for "
             f"{age:.0f} s and its process {how}: it holds the file's lock; resume it "

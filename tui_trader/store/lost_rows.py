@@ -24,6 +24,7 @@ from tui_trader.core.orders import Order
 from tui_trader.store.db import from_db_time, to_db_time
 from tui_trader.store.models import AccountSnapshot, LiveFill, LiveOrder, SessionRow, database
 from tui_trader.store.statements import ORDER_FIELDS, ORDER_SQL, db_time
+from tui_trader.store.stored_numbers import required_count
 
 CLOCK_MARGIN = timedelta(minutes=5)
 """Looked back this much before the last run began: the broker's clock is not this machine's."""
@@ -152,9 +153,10 @@ def _as_read(snap: AccountSnapshot) -> LastSnapshot:
             (snap.id,),
         ).fetchone()
     unsettled = None if snap.unsettled is None else frozenset(snap.unsettled.split(",")) - {""}
-    return LastSnapshot(
-        held, from_db_time(snap.timestamp), snap.fills_through, seen, xact, unsettled
-    )
+    through = snap.fills_through  # the fills it counted: a hand edit's text or inf stops here
+    if through is not None:
+        through = required_count(through, "live_account_snapshots", snap.id, "fills_through")
+    return LastSnapshot(held, from_db_time(snap.timestamp), through, seen, xact, unsettled)
 
 
 def last_snapshot(account_key: str, session_id: int | None) -> LastSnapshot | None:

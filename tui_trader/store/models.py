@@ -11,16 +11,19 @@ from __future__ import annotations
 from typing import Any
 
 from peewee import (
-    AutoField,
     BooleanField,
     DatabaseProxy,
-    DateTimeField,
     FloatField,
     ForeignKeyField,
-    IntegerField,
     Model,
-    TextField,
     fn,
+)
+
+from tui_trader.store.stored_fields import (
+    StoredDateTime,
+    StoredId,
+    StoredInteger,
+    StoredText,
 )
 
 database = DatabaseProxy()
@@ -38,34 +41,34 @@ class BaseModel(Model):
 class SessionRow(BaseModel):
     """One run of the desk: its mode, broker, data, parameters and how it ended."""
 
-    id = AutoField()
-    key = TextField(unique=True)
-    mode = TextField()
-    broker = TextField()
-    endpoint = TextField(null=True)
-    data_source = TextField()
-    symbols = TextField()
-    parameters = TextField()
-    account_key = TextField(index=True)
-    started_at = DateTimeField()
-    ended_at = DateTimeField(null=True)
-    status = TextField(default="running")
-    iterations = IntegerField(default=0)
-    pid = IntegerField(null=True)
+    id = StoredId()
+    key = StoredText(unique=True)
+    mode = StoredText()
+    broker = StoredText()
+    endpoint = StoredText(null=True)
+    data_source = StoredText()
+    symbols = StoredText()
+    parameters = StoredText()
+    account_key = StoredText(index=True)
+    started_at = StoredDateTime()
+    ended_at = StoredDateTime(null=True)
+    status = StoredText(default="running")
+    iterations = StoredInteger(default=0)
+    pid = StoredInteger(null=True)
     """The process that runs the session."""
-    host = TextField(null=True)
+    host = StoredText(null=True)
     """The machine that process runs on."""
-    heartbeat_at = DateTimeField(null=True)
+    heartbeat_at = StoredDateTime(null=True)
     """Wall-clock time of the session's last sign of life (``store.liveness``)."""
     heartbeat_window = FloatField(null=True)
     """Seconds after the last heartbeat until a ``running`` session counts as dead."""
     heartbeat_uptime = FloatField(null=True)
     """The last heartbeat on the host's boot clock (``/proc/uptime``), which no wall-clock step
     moves: how processes of the same boot age it (``store.liveness``)."""
-    proc_start = IntegerField(null=True)
+    proc_start = StoredInteger(null=True)
     """The process's start, clock ticks after boot: with ``pid`` and ``boot_id`` it names that
     very process, never a later one given the same id (``store.process_identity``)."""
-    boot_id = TextField(null=True)
+    boot_id = StoredText(null=True)
     """The boot of ``host`` the process runs in (``/proc/sys/kernel/random/boot_id``)."""
 
     class Meta:
@@ -75,24 +78,24 @@ class SessionRow(BaseModel):
 class LiveOrder(BaseModel):
     """An order, written before it is sent and updated on every status change."""
 
-    id = AutoField()
+    id = StoredId()
     session = ForeignKeyField(SessionRow, backref="orders", null=True, on_delete="SET NULL")
-    client_order_id = TextField(unique=True)
-    broker_order_id = TextField(null=True)
-    symbol = TextField(index=True)
-    side = TextField()
+    client_order_id = StoredText(unique=True)
+    broker_order_id = StoredText(null=True)
+    symbol = StoredText(index=True)
+    side = StoredText()
     quantity = FloatField()
-    order_type = TextField()
+    order_type = StoredText()
     limit_price = FloatField(null=True)
-    status = TextField(index=True)
-    timestamp = DateTimeField()
-    market_time = DateTimeField(null=True)
-    updated_at = DateTimeField()
+    status = StoredText(index=True)
+    timestamp = StoredDateTime()
+    market_time = StoredDateTime(null=True)
+    updated_at = StoredDateTime()
     filled_qty = FloatField(default=0.0)
     filled_price = FloatField(null=True)
-    error = TextField(null=True)
-    rationale = TextField(default="")
-    iteration = IntegerField(null=True)
+    error = StoredText(null=True)
+    rationale = StoredText(default="")
+    iteration = StoredInteger(null=True)
 
     class Meta:
         table_name = "live_orders"
@@ -101,18 +104,18 @@ class LiveOrder(BaseModel):
 class LiveFill(BaseModel):
     """One execution of an order, with its costs."""
 
-    id = AutoField()
+    id = StoredId()
     session = ForeignKeyField(SessionRow, backref="fills", null=True, on_delete="SET NULL")
     order = ForeignKeyField(LiveOrder, backref="fills", null=True, on_delete="SET NULL")
-    fill_key = TextField(unique=True)
-    symbol = TextField(index=True)
-    side = TextField()
+    fill_key = StoredText(unique=True)
+    symbol = StoredText(index=True)
+    side = StoredText()
     quantity = FloatField()
     price = FloatField()
     commission = FloatField(default=0.0)
     slippage = FloatField(default=0.0)
-    timestamp = DateTimeField()
-    market_time = DateTimeField(null=True)
+    timestamp = StoredDateTime()
+    market_time = StoredDateTime(null=True)
 
     class Meta:
         table_name = "live_fills"
@@ -121,21 +124,21 @@ class LiveFill(BaseModel):
 class LiveTrade(BaseModel):
     """A closed round trip: entry, exit, costs and profit."""
 
-    id = AutoField()
+    id = StoredId()
     session = ForeignKeyField(SessionRow, backref="trades", null=True, on_delete="SET NULL")
-    symbol = TextField(index=True)
-    side = TextField()
+    symbol = StoredText(index=True)
+    side = StoredText()
     quantity = FloatField()
     entry_price = FloatField()
     exit_price = FloatField()
-    timestamp = DateTimeField()
-    market_time = DateTimeField(null=True)
-    entry_time = DateTimeField(null=True)
+    timestamp = StoredDateTime()
+    market_time = StoredDateTime(null=True)
+    entry_time = StoredDateTime(null=True)
     commission = FloatField(default=0.0)
     slippage = FloatField(default=0.0)
     pnl = FloatField()
     pnl_pct = FloatField()
-    client_order_id = TextField(null=True)
+    client_order_id = StoredText(null=True)
 
     class Meta:
         table_name = "live_trades"
@@ -144,27 +147,27 @@ class LiveTrade(BaseModel):
 class AccountSnapshot(BaseModel):
     """The account after one decision cycle, with the risk measures and open positions."""
 
-    id = AutoField()
+    id = StoredId()
     session = ForeignKeyField(SessionRow, backref="snapshots", null=True, on_delete="SET NULL")
-    iteration = IntegerField(null=True)
-    timestamp = DateTimeField()
-    market_time = DateTimeField(null=True)
+    iteration = StoredInteger(null=True)
+    timestamp = StoredDateTime()
+    market_time = StoredDateTime(null=True)
     cash = FloatField()
     equity = FloatField()
     buying_power = FloatField()
     drawdown_pct = FloatField()
     daily_pnl = FloatField()
-    state = TextField(default="active")
-    positions = TextField(default="[]")
+    state = StoredText(default="active")
+    positions = StoredText(default="[]")
     """JSON list of ``[symbol, qty, avg_entry_price, last_price]``."""
-    fills_through = IntegerField(null=True)
+    fills_through = StoredInteger(null=True)
     """The newest ``live_fills`` id when the snapshot was written (its own transaction's
     included): on SQLite (one writer at a time) every fill recorded after it has a higher id,
     so start-up reconciliation can add them to the snapshot's positions (``engine.reconcile``);
     on PostgreSQL, where ids are not given in commit order, the transactions the snapshot saw
     decide (``store.lost_rows._after``). Null in older rows (their record times are compared
     instead)."""
-    unsettled = TextField(null=True)
+    unsettled = StoredText(null=True)
     """The symbols whose shares this snapshot cannot vouch for, as ``,SPY,QQQ,`` (``,``: none):
     an order of the account in them not final, or a fill of theirs recorded since just before
     the positions were read. Their shares there may already count a fill recorded after the
@@ -179,17 +182,17 @@ class AccountSnapshot(BaseModel):
 class RiskEventRow(BaseModel):
     """A risk control that tripped, or a user's risk action (kill, reset)."""
 
-    id = AutoField()
+    id = StoredId()
     session = ForeignKeyField(SessionRow, backref="risk_events", null=True, on_delete="SET NULL")
-    account_key = TextField(index=True)
-    timestamp = DateTimeField()
-    market_time = DateTimeField(null=True)
-    event_type = TextField(index=True)
+    account_key = StoredText(index=True)
+    timestamp = StoredDateTime()
+    market_time = StoredDateTime(null=True)
+    event_type = StoredText(index=True)
     value = FloatField()
     limit = FloatField()
-    action_taken = TextField()
-    symbol = TextField(null=True)
-    detail = TextField(default="")
+    action_taken = StoredText()
+    symbol = StoredText(null=True)
+    detail = StoredText(default="")
 
     class Meta:
         table_name = "live_risk_events"
@@ -198,19 +201,19 @@ class RiskEventRow(BaseModel):
 class RiskStateRow(BaseModel):
     """The risk manager's memory for one account, so that a restart changes nothing."""
 
-    account_key = TextField(primary_key=True)
-    state = TextField()
+    account_key = StoredText(primary_key=True)
+    state = StoredText()
     peak_equity = FloatField(null=True)
-    day = TextField(null=True)
+    day = StoredText(null=True)
     day_open_equity = FloatField(null=True)
     last_equity = FloatField(null=True)
-    orders_today = IntegerField(default=0)
-    halt_reason = TextField(null=True)
-    halt_detail = TextField(default="")
-    updated_at = DateTimeField()
-    version = IntegerField(default=0)
+    orders_today = StoredInteger(default=0)
+    halt_reason = StoredText(null=True)
+    halt_detail = StoredText(default="")
+    updated_at = StoredDateTime()
+    version = StoredInteger(default=0)
     """Raised by every change (``store.risk_store``): readers see that the row moved on."""
-    halt_id = IntegerField(default=0)
+    halt_id = StoredInteger(default=0)
     """The halt's identity: raised by every halt written (``risk.merge``), never lowered, so a
     resume lifts only the very halt it read, not a later one with the same words."""
 
@@ -221,13 +224,13 @@ class RiskStateRow(BaseModel):
 class HaltRequest(BaseModel):
     """A kill-switch press from another process (the monitor), picked up every iteration."""
 
-    id = AutoField()
+    id = StoredId()
     session = ForeignKeyField(SessionRow, backref="halt_requests", null=True, on_delete="CASCADE")
-    timestamp = DateTimeField()
-    requested_by = TextField()
-    reason = TextField(default="")
+    timestamp = StoredDateTime()
+    requested_by = StoredText()
+    reason = StoredText(default="")
     flatten = BooleanField(default=False)
-    handled_at = DateTimeField(null=True, index=True)
+    handled_at = StoredDateTime(null=True, index=True)
 
     class Meta:
         table_name = "halt_requests"
@@ -239,13 +242,13 @@ class AlertDelivery(BaseModel):
     ``target`` is the alert URL with its tokens and passwords masked; the URL itself is never
     stored."""
 
-    id = AutoField()
-    timestamp = DateTimeField()
-    account_key = TextField(default="")
-    event = TextField()
-    target = TextField()
-    attempts = IntegerField()
-    error = TextField()
+    id = StoredId()
+    timestamp = StoredDateTime()
+    account_key = StoredText(default="")
+    event = StoredText()
+    target = StoredText()
+    attempts = StoredInteger()
+    error = StoredText()
 
     class Meta:
         table_name = "alert_deliveries"

@@ -14,7 +14,7 @@ from peewee import fn
 
 from tui_trader.core.domain import Position
 from tui_trader.store.models import AccountSnapshot, LiveOrder, LiveTrade, SessionRow
-from tui_trader.store.stored_numbers import readable, shown, stored_parameters
+from tui_trader.store.stored_numbers import note_undated, readable, shown, stored_parameters
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,15 +122,23 @@ def pnl_by_day(
     # desk's 200,000 trades were all held at once by peewee's row cache (~2.4 s, ~60 MB).
     trade_rows: dict[str, tuple[int, float | None]] = {}
     as_number = LiveTrade.pnl.python_value
+    when = "market_time" if by_market else "timestamp"  # the column the day comes from
     for day_text, row_id, pnl in LiveTrade._meta.database.execute(trades):
+        if day_text is None:  # a time that is no date: 'pnl' crashed on the day 'None'
+            note_undated("live_trades", row_id, when, notes)
+            continue
         n, total = trade_rows.get(str(day_text), (0, 0.0))
         value = shown(as_number(pnl), "live_trades", row_id, "pnl", notes)
         total = None if total is None or value is None else total + value
         trade_rows[str(day_text)] = (n + 1, total)
-    equity = {
-        str(row["day"]): shown(row["equity"], "live_account_snapshots", row["id"], "equity", notes)
-        for row in snaps.dicts()
-    }
+    equity: dict[str, float | None] = {}
+    for row in snaps.dicts():
+        if row["day"] is None:
+            note_undated("live_account_snapshots", row["id"], when, notes)
+            continue
+        equity[str(row["day"])] = shown(
+            row["equity"], "live_account_snapshots", row["id"], "equity", notes
+        )
     all_days = sorted(set(trade_rows) | set(equity))
     if not all_days:
         return []

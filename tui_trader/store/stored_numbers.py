@@ -68,6 +68,29 @@ def shown(
     return number
 
 
+def whole(value: object) -> int | None:
+    """``value`` as an int when it is a readable whole number (a count, an id, a process id),
+    else None."""
+    number = readable(value)
+    return int(number) if number is not None and number.is_integer() else None
+
+
+def shown_whole(
+    value: object, table: str, row: object, column: str, notes: list[str] | None = None
+) -> int | None:
+    """A stored whole number for display or a judgement that can do without it (a process
+    id): the int, or None with a note as ``shown`` makes (None stays None, unnoted)."""
+    if value is None:
+        return None
+    number = whole(value)
+    if number is None:
+        gathered = _NOTES if notes is None else notes
+        note = _where(table, row, column, value, "a whole number") + "; left out of what is shown"
+        if note not in gathered:
+            gathered.append(note)
+    return number
+
+
 def required(
     value: object, table: str, row: object, column: str, nullable: bool = True, limit: float = LIMIT
 ) -> float | None:
@@ -104,6 +127,15 @@ def required_count(value: object, table: str, row: object, column: str) -> int:
     if number is None or number < 0 or not number.is_integer():
         raise refused(table, row, column, value, "a count from 0 up")
     return int(number)
+
+
+def note_undated(table: str, row: object, column: str, notes: list[str] | None = None) -> None:
+    """Note a row left out of a report by day because its time (``column``) reads as no date
+    (text, a BLOB: a hand edit or another program), as ``shown`` notes a number."""
+    gathered = _NOTES if notes is None else notes
+    note = f"{table} row {row} column {column} holds no readable date; left out of what is shown"
+    if note not in gathered:
+        gathered.append(note)
 
 
 def take_notes() -> list[str]:

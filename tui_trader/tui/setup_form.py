@@ -26,6 +26,7 @@ from tui_trader.cli.numbers import (
 from tui_trader.core.shown import shown_path
 from tui_trader.core.timeframes import TimeframeError, parse_interval, parse_period
 from tui_trader.learning.choices import DEFAULT_FLOOR, DEFAULT_LEARNING_RATE, WEIGHT_MODES
+from tui_trader.market.bar_path import not_a_bar_file
 from tui_trader.risk.limits import RiskLimits
 from tui_trader.tui.alpaca_status import alpaca_status
 from tui_trader.tui.setup_carried import (
@@ -321,14 +322,19 @@ def validate(
 
 def _replay_file(file: str) -> dict[str, str]:
     """The replay file field's complaint, if any: empty, a name ``path_text`` refuses (a
-    control character), or no file there (a name too long for the system raised
+    control character), or no bar file there, said as the command line says it (a folder, a
+    pipe, a link to nothing: ``market.bar_path``; a name too long for the system raised
     ``OSError`` out of the check)."""
     if not file:
         return {"replay_file": "choose a CSV or Parquet bar file to replay"}
     try:
         path_text(file)
-        if not Path(file).expanduser().is_file():
-            return {"replay_file": f"no such file: {shown_path(file)}"}
+        path = Path(file).expanduser()
+        if not path.is_file():
+            why = not_a_bar_file(path)
+            if why == "no such file":
+                return {"replay_file": f"no such file: {shown_path(file)}"}
+            return {"replay_file": f"{shown_path(file)} {why}"}
     except argparse.ArgumentTypeError as exc:
         return {"replay_file": str(exc)}
     except OSError as exc:

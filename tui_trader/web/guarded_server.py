@@ -115,10 +115,17 @@ class GuardedServer(Server):
         app.middlewares.append(token_guard(self.token))
         return app
 
-    async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
+    async def handle_websocket(self, request: web.Request) -> web.StreamResponse:
         """textual-serve's handler with a ``DeskService``, kept in ``_desks`` so that a stop
-        can end it."""
+        can end it. A request that is no websocket upgrade (``curl`` with the token) is a
+        400 that says so: closing the websocket it never opened answered 500."""
         websocket = web.WebSocketResponse(heartbeat=15)
+        if not websocket.can_prepare(request).ok:
+            return web.Response(
+                status=400,
+                text="400 Bad Request: /ws is the desk page's websocket; open the link "
+                "'tui-trader serve' printed in a browser.\n",
+            )
         width = _size(request.query.get("width"), 80)
         height = _size(request.query.get("height"), 24)
         task = asyncio.current_task()
