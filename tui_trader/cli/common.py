@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
+from tui_trader.cli.db_paths import db_path_problem, dead_link_problem, quoted
 from tui_trader.core.shown import shown_path
 from tui_trader.core.symbols import SYMBOL_RE
 from tui_trader.security.private_files import create_private_file, make_private_dir, open_private
@@ -28,8 +29,6 @@ if TYPE_CHECKING:
 EXIT_USAGE = 2
 EXIT_CRASH = 1
 
-MAX_PATH = 1024
-"""The longest ``--db`` path accepted (Linux refuses a path past 4,096 bytes, a name past 255)."""
 log = logging.getLogger("tui_trader")
 
 
@@ -265,11 +264,6 @@ def _cut(text: str, most: int = 40) -> str:
     return text if len(text) <= most else text[: most - 1] + "…"
 
 
-def quoted(text: str) -> str:
-    """A user's value quoted for a message, cut short if long."""
-    return repr(text if len(text) <= 40 else text[:37] + "...")
-
-
 DB_ENV = "TUI_TRADER_DB"
 """The environment variable naming the audit database when ``--db`` is not given (a file path
 or a PostgreSQL URL: set it once for every command of a fleet of desks)."""
@@ -321,39 +315,6 @@ def open_existing_db(path: Path | PgUrl | str | None) -> Database:
         return open_database(resolve_db(path, must_exist=True))
     except StoreError as exc:
         raise UsageError(str(exc)) from None
-
-
-def db_path_problem(db: Path) -> str | None:
-    """What rules out a database file path before any look at the disk (``path is too long
-    ...``, ``path holds a control character ...``), or ``None``: ``--db``, ``$TUI_TRADER_DB``
-    and the desk's Database field alike."""
-    text = str(db)
-    if len(text) > MAX_PATH or any(len(part) > 255 for part in db.parts):
-        return (
-            f"path is too long ({len(text):,} characters; at most {MAX_PATH:,}, and 255 per "
-            f"name): {quoted(text)}"
-        )
-    if any("\udc80" <= c <= "\udcff" for c in text):  # a byte the locale could not decode
-        return f"path holds a byte that is not UTF-8: {quoted(text)}"
-    if not text.isprintable():  # NUL, escapes, line breaks
-        return f"path holds a control character: {quoted(text)}"
-    return None
-
-
-def dead_link_problem(db: Path) -> str | None:
-    """A database path that is a link to nothing (its target gone, or a loop of links), or
-    ``None``. SQLite made a new, empty database at a gone target: a store on a drive not
-    mounted, or moved away, was silently replaced by one without its halts and risk state."""
-    try:
-        dead = db.is_symlink() and not db.exists()
-    except OSError:  # a name too long: db_path_problem and opening say so
-        return None
-    if not dead:
-        return None
-    return (
-        f"{shown_path(str(db))} is a link to no file (its target is gone, or the links lead "
-        "back to themselves): no new database is made through it; name the database file itself"
-    )
 
 
 def resolve_db(path: Path | PgUrl | str | None, must_exist: bool = False) -> Path | PgUrl:

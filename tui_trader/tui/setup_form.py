@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tui_trader.cli.common import db_arg, db_path_problem, path_text, symbols_arg
+from tui_trader.cli.common import db_arg, path_text, symbols_arg
+from tui_trader.cli.db_paths import db_path_problem
 from tui_trader.cli.numbers import (
     cash_arg,
     integer,
