@@ -24,26 +24,23 @@ from typing import Any
 from peewee import AutoField, DateTimeField, IntegerField, TextField
 
 
-class StoredInteger(IntegerField):
+class _AsStored:
+    """Reads an integer column's value as peewee makes it, or as stored when it cannot."""
+
+    def python_value(self, value: Any) -> Any:
+        """``int(value)`` as peewee makes it, else ``value`` untouched (``inf``, text)."""
+        try:
+            return super().python_value(value)  # type: ignore[misc]
+        except (OverflowError, ValueError, TypeError):
+            return value
+
+
+class StoredInteger(_AsStored, IntegerField):
     """An integer column: an int, or the stored value itself when it is none (a hand edit)."""
 
-    def python_value(self, value: Any) -> Any:
-        """``int(value)`` as peewee makes it, else ``value`` untouched (``inf``, text)."""
-        try:
-            return super().python_value(value)
-        except (OverflowError, ValueError, TypeError):
-            return value
 
-
-class StoredId(AutoField):
+class StoredId(_AsStored, AutoField):
     """A row id, read like ``StoredInteger`` (a foreign key to it reads through it)."""
-
-    def python_value(self, value: Any) -> Any:
-        """``int(value)`` as peewee makes it, else ``value`` untouched (``inf``, text)."""
-        try:
-            return super().python_value(value)
-        except (OverflowError, ValueError, TypeError):
-            return value
 
 
 class BinaryValue(Exception):
