@@ -225,9 +225,11 @@ def test_a_desk_killed_with_kill_9_between_the_replace_and_the_fill_loses_no_fil
         script = tmp_path / "desk.py"
         script.write_text(_CHILD)
         argv = [sb.base_url, sb.trading_stream_url, sb.data_stream_url, sb.key_id, sb.secret]
+        root = Path(__file__).resolve().parents[2]
         child = subprocess.Popen(
             [sys.executable, str(script), *argv, str(db)],
-            cwd=Path(__file__).resolve().parents[2],
+            cwd=root,
+            env={**os.environ, "PYTHONPATH": str(root)},  # a script's folder is its sys.path
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=(tmp_path / "desk.err").open("w"),
