@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import sys
 import threading
+from collections import Counter
 
 from rich.console import Console
 
@@ -156,7 +157,7 @@ def summary(console: Console, session: TradingSession, result: RunResult, tag: s
             f"{tag} Learning: weights "
             + " ".join(f"{n}={w:.2f}" for n, w in weights.items())
             + "; regimes "
-            + ", ".join(f"{s} {r}" for s, r in regimes.items())
+            + regimes_text(regimes)
         )
     on_the_way = still_working(session)
     if on_the_way:
@@ -187,4 +188,20 @@ def still_working(session: TradingSession) -> list[str]:
         return []
     return sorted(
         broker.working_symbols(ignore=lambda o: is_protective(o.client_order_id, o.order_type))
+    )
+
+
+REGIMES_NAMED = 12
+"""Symbols whose regime the closing line names one by one; beyond, it counts them by regime."""
+
+
+def regimes_text(regimes: dict[str, str]) -> str:
+    """The regimes for the closing line: each symbol's, up to ``REGIMES_NAMED`` symbols; past
+    that, how many symbols are in each regime (a session of 20,000 symbols printed a line of
+    280 KB that named each one)."""
+    if len(regimes) <= REGIMES_NAMED:
+        return ", ".join(f"{symbol} {regime}" for symbol, regime in regimes.items())
+    counts = Counter(regimes.values())
+    return f"of {len(regimes):,} symbols: " + ", ".join(
+        f"{regime} {n:,}" for regime, n in counts.most_common()
     )
