@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime, timedelta
-from datetime import time as clock_time
 from typing import Any
 
 from tui_trader.brokers import BrokerError, Throttled
@@ -131,15 +130,11 @@ def _utc(ts: datetime) -> datetime:
 
 
 def _session_open(ts: datetime) -> datetime:
-    """A daily bar's stamp: the regular open (UTC) of the session on the New York date Alpaca
-    stamped it with (09:30 New York on a day the calendar does not list)."""
+    """A daily bar's stamp: the open of the session on the New York date Alpaca stamped it
+    with (``ExchangeCalendar.open_of``, as Yahoo's daily bars are stamped)."""
     from tui_trader.market.calendar import us_equity_calendar
 
-    day = ts.astimezone(NEW_YORK).date()
-    session = us_equity_calendar().session(day)
-    if session is not None:
-        return session.open
-    return datetime.combine(day, clock_time(9, 30), tzinfo=NEW_YORK).astimezone(UTC)
+    return us_equity_calendar().open_of(ts.astimezone(NEW_YORK).date())
 
 
 def _timeframe(interval: Interval) -> Any:

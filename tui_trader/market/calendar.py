@@ -156,6 +156,14 @@ class ExchangeCalendar:
         i = bisect.bisect_left(self._days, day)
         return self._sessions[i] if i < len(self._days) and self._days[i] == day else None
 
+    def open_of(self, day: date) -> datetime:
+        """Where a daily bar of ``day`` is stamped: its session's regular open (UTC), or 09:30
+        New York on a day the calendar does not list (a bar of a holiday or beyond its range)."""
+        session = self.session(day)
+        if session is not None:
+            return session.open
+        return datetime.combine(day, time(9, 30), tzinfo=NEW_YORK).astimezone(UTC)
+
     def is_session(self, day: date) -> bool:
         """True when the exchange trades on ``day``."""
         return self.session(day) is not None

@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -297,7 +297,7 @@ class _Loader:
         opens, keep = [], []
         for day in days.to_list():
             session = self.calendar.session(day)
-            opens.append(session.open if session else _ny_open(day))
+            opens.append(self.calendar.open_of(day))
             keep.append(session.close <= self.now if session else True)
         return frame.with_columns(
             pl.Series("timestamp", opens, dtype=pl.Datetime("us", "UTC"))
@@ -359,8 +359,3 @@ def _age_words(age: timedelta) -> str:
     if hours >= 2:
         return f"{hours} hours"
     return f"{max(int(age.total_seconds() // 60), 0)} minutes"
-
-
-def _ny_open(day: object) -> datetime:
-    """09:30 New York on ``day`` in UTC (for a bar on a day the calendar does not list)."""
-    return datetime.combine(day, time(9, 30), tzinfo=NEW_YORK).astimezone(UTC)  # type: ignore[arg-type]
