@@ -61,11 +61,15 @@ def shown(
         return None
     number = readable(value)
     if number is None:
-        gathered = _NOTES if notes is None else notes
-        note = _where(table, row, column, value) + "; left out of what is shown"
-        if note not in gathered:
-            gathered.append(note)
+        _note(_where(table, row, column, value) + "; left out of what is shown", notes)
     return number
+
+
+def _note(note: str, notes: list[str] | None) -> None:
+    """Gather a display's note once: into ``notes`` when given, else the command line's."""
+    gathered = _NOTES if notes is None else notes
+    if note not in gathered:
+        gathered.append(note)
 
 
 def whole(value: object) -> int | None:
@@ -84,10 +88,10 @@ def shown_whole(
         return None
     number = whole(value)
     if number is None:
-        gathered = _NOTES if notes is None else notes
-        note = _where(table, row, column, value, "a whole number") + "; left out of what is shown"
-        if note not in gathered:
-            gathered.append(note)
+        _note(
+            _where(table, row, column, value, "a whole number") + "; left out of what is shown",
+            notes,
+        )
     return number
 
 
@@ -132,10 +136,10 @@ def required_count(value: object, table: str, row: object, column: str) -> int:
 def note_undated(table: str, row: object, column: str, notes: list[str] | None = None) -> None:
     """Note a row left out of a report by day because its time (``column``) reads as no date
     (text, a BLOB: a hand edit or another program), as ``shown`` notes a number."""
-    gathered = _NOTES if notes is None else notes
-    note = f"{table} row {row} column {column} holds no readable date; left out of what is shown"
-    if note not in gathered:
-        gathered.append(note)
+    _note(
+        f"{table} row {row} column {column} holds no readable date; left out of what is shown",
+        notes,
+    )
 
 
 def take_notes() -> list[str]:
