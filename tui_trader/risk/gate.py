@@ -156,12 +156,11 @@ class RiskManager:
         if s.state is TradingState.HALTED:
             return events
         limits = self.limits
-        # drawdown_pct and daily_loss_pct, inline (every cycle): the same expressions
+        # drawdown_pct and daily_loss_pct, inline (every cycle): the same expressions, ``base``
+        # written out (the equity cap when it is the smaller)
         capital = self.capital
-        if capital is None:
-            drawdown = max(0.0, 100.0 * (peak - equity) / peak) if peak else 0.0
-        else:
-            drawdown = self.drawdown_pct(equity)
+        base = peak if capital is None or capital >= peak else capital
+        drawdown = max(0.0, 100.0 * (peak - equity) / base) if peak else 0.0
         if drawdown >= limits.max_drawdown_pct:
             events.append(
                 self.halt(
@@ -173,10 +172,8 @@ class RiskManager:
             )
             return events
         start = s.day_open_equity
-        if capital is None:
-            loss = max(0.0, 100.0 * (start - equity) / start) if start else 0.0
-        else:
-            loss = self.daily_loss_pct(equity)
+        base = start if capital is None or start is None or capital >= start else capital
+        loss = max(0.0, 100.0 * (start - equity) / base) if start else 0.0
         if loss >= limits.max_daily_loss_pct:
             events.append(
                 self.halt(
