@@ -25,6 +25,9 @@ async def _choose_live(app, pilot, warned: bool = True) -> None:
     if warned:
         await wait_for(pilot, lambda: isinstance(app.screen, LiveWarningScreen), "the warning")
         await wait_for(pilot, lambda: app.screen.focused is not None, "the warning's focus")
+        # focused is not laid out: under load the dialog's region was still 0,0,0,0 here
+        dialog = app.screen.query_one("#dialog-body")
+        await wait_for(pilot, lambda: dialog.region.height > 0, "the warning laid out")
     else:
         await wait_for(
             pilot,
@@ -300,9 +303,7 @@ async def test_the_live_warning_says_the_limits_are_of_the_equity_cap(db_path, t
         await _choose_live(app, pilot)
         text = str(app.screen.query_one(".dialog-text", Static).render())
         assert "Active limits, in % of the desk's $10,000.00 equity cap" in text, text
-        dialog = app.screen.query_one("#dialog-body")
-        await wait_for(pilot, lambda: dialog.region.height > 0, "the warning laid out")
-        body = dialog.region
+        body = app.screen.query_one("#dialog-body").region
         assert body.y >= 1 and body.bottom <= 23, body
         assert app.screen.query_one("#live-phrase", Input).region.bottom <= 23
 
