@@ -55,7 +55,7 @@ class BetweenBars:
     _take_kill_requests: Callable[[], list[RiskEvent]]
     _on_halt: Callable[[list[RiskEvent], dict[str, Position], datetime], list[RiskEvent]]
     _halted_meanwhile: Callable[[RiskState, dict[str, Position], datetime], list[RiskEvent]]
-    _halt_retry_note: Callable[[int], str]
+    _halt_retry_note: Callable[[int], str | None]
     _take_manual_requests: Callable[[datetime], tuple[list[RiskEvent], list[str]]]
     manual_pending: Callable[[], bool]
     _report: Callable[..., IterationReport]
@@ -108,7 +108,8 @@ class BetweenBars:
                         halts = self._on_halt(kills, positions, market_time)
                     elif self.risk.state.halted and (not was_halted or retry):
                         events = self._on_halt(events, positions, market_time)
-                    again = [self._halt_retry_note(before)] if retry and not kills else []
+                    said = self._halt_retry_note(before) if retry and not kills else None
+                    again = [said] if said else []
                     decided = self.risk.state
                     manual, notes = self._take_manual_requests(market_time)
                     notes = again + notes
@@ -131,5 +132,7 @@ class BetweenBars:
                 positions = self.last_positions
             events += halts
             self.equity_seen = account.equity
+            if retry and not events and not notes and not self._cycle_orders:
+                return None  # a cancel the broker refused again: said at its onset already
             self._record_events(events, market_time)
             return self._report(account, positions, market_time, 0, 0, 0, events, notes)

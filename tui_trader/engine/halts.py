@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from tui_trader.brokers import Broker, see_further
+from tui_trader.brokers import Broker, refused, see_further, unseen
 from tui_trader.core.domain import Position, RiskEvent
 from tui_trader.core.orders import Order, OrderRequest, OrderStatus, Side
 from tui_trader.engine.waits import BROKER_ERROR
@@ -59,6 +59,13 @@ class SessionHalts:
     _halt_unfinished: bool
     """A halt whose cancels (and flattening) did not go through: the broker did not answer.
     The next cycle acts on it again, so orders the halt meant to stop do not keep working."""
+    _halt_left: str = ""
+    """While a halt is unfinished, what it left working in a few words (the halt line's
+    tail: ``halt_line``), e.g. "1 order(s) may still be working: cancel refused, retrying"."""
+    _halt_said: str = ""
+    """What the halt's words (its event, or the last retry note) said it left: a retry that
+    changes nothing says nothing, so a cancel the broker keeps refusing is said once per
+    onset, not in every cycle's notes."""
     _cycle_orders: list[Order]
     outside: OutsideChanges
     _equity_now: Callable[[], float]
@@ -150,6 +157,9 @@ class SessionHalts:
         on it again."""
         flatten = self.config.flatten_on_halt or self._flatten_requested
         self._halt_unfinished = True
+        self._halt_left = (  # until the broker answers the cancel
+            "open orders may still be working: the broker did not answer the cancel, retrying"
+        )
         cancelled, left = self._cancel_for_halt(flatten)
         for order in cancelled:
             self.audit.order_update(order)
@@ -165,23 +175,45 @@ class SessionHalts:
                 action += f"; left open, not the desk's: {', '.join(spared)}"
         self._flatten_requested = False
         self._halt_unfinished = see_further(cancelled)  # orders past the listing: again
+        self._halt_left = _left_working(cancelled) if self._halt_unfinished else ""
         out = []
         for event in events:
             said = event.halts or event.event_type == HALT_ADOPTED  # whose halt this acts on
             if said and "cancelled" not in event.action_taken:
                 event = replace(event, action_taken=event.action_taken + action)
+                self._halt_said = self._halt_left  # its words say what was left working
             out.append(event)
         return out
 
-    def _halt_retry_note(self, before: int) -> str:
-        """What a halt acted on again did, the cycle's orders from ``before`` on being its own."""
+    def _halt_retry_note(self, before: int) -> str | None:
+        """What a halt acted on again did, the cycle's orders from ``before`` on being its own;
+        ``None`` when it did nothing and what it left is what was said already (a cancel the
+        broker refuses again: tried every cycle, said once per onset; the halt line keeps
+        saying it: ``halt_line``)."""
         done = self._cycle_orders[before:]
         cancelled = sum(1 for order in done if order.status is OrderStatus.CANCELED)
         sent = len(done) - cancelled
-        return (
-            f"the halt acted again now that the broker answers: cancelled {cancelled} open "
-            f"order(s)" + (f", sent {sent} closing order(s)" if sent else "")
-        )
+        left = self._halt_left
+        if not done and left == self._halt_said:
+            return None
+        self._halt_said = left
+        if not done and left:  # what is left changed (more or fewer refused): said again
+            return f"the halt's cancel was tried again: {left}"
+        note = f"the halt acted again: cancelled {cancelled} open order(s)"
+        if sent:
+            note += f", sent {sent} closing order(s)"
+        return note + (f"; still {left}" if left else "")
+
+    def halt_line(self) -> str:
+        """The halt as the desk shows it: ``reason: detail``, and while its cancels have not
+        all gone through, what may still be working ('' while trading)."""
+        state = self.risk.state
+        if not state.halted:
+            return ""
+        line = f"{state.halt_reason}: {state.halt_detail}"
+        if self._halt_unfinished and self._halt_left:
+            line += f" ({self._halt_left})"
+        return line
 
     def _flatten(
         self, positions: dict[str, Position], market_time: datetime
@@ -240,3 +272,14 @@ class SessionHalts:
         if after is before:  # within a batch, between commits: nothing merged
             return []
         return adoption_events(before, after)
+
+
+def _left_working(cancelled: list[Order]) -> str:
+    """What a halt's cancel left that may still be working, in a few words for the halt
+    line (the halt's event gives the whole story)."""
+    count = refused(cancelled)
+    if count:
+        return f"{count} order(s) may still be working: cancel refused, retrying"
+    if unseen(cancelled):
+        return "orders past the broker's listing may still be working: retrying"
+    return ""
