@@ -1,4 +1,4 @@
-"""A cancel Alpaca keeps refusing during a halt: tried every cycle, said once, shown on the halt line.
+"""A cancel Alpaca keeps refusing during a halt: tried every cycle, said once, on the halt line.
 
 A halt whose "cancel all orders" Alpaca answers with a refusal for an order (a 500 in its 207:
 "no longer cancelable", or busy being replaced) stays unfinished and tries the cancel again at
