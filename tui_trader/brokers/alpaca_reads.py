@@ -102,10 +102,21 @@ class AlpacaReads:
                     listed[cid] = tracked.order
             return _partial(list(listed.values()), self._open_unseen)
         pages = OrderPages(self._lister("listing open orders"), QueryOrderStatus.OPEN)
-        found = [to_domain_order(raw) for page in pages for raw in page]
+        found = [to_domain_order(raw) for page in pages for raw in page if not self._replaced(raw)]
         self._open_unseen = open_unseen(pages.count) if pages.cut else ""
         self._open_cache = (now, found)
         return _partial(found, self._open_unseen)
+
+    def _replaced(self, raw: Any) -> bool:
+        """Whether a listed order is one of ours that Alpaca still shows ``pending_replace``
+        while this desk has replaced it (its record: ended, the replacement in its place, the
+        old one followed by look-ups until Alpaca's word). Listed too, it counted twice: the
+        desk saw two stops for one position, cancelled the replacement and tried to replace
+        the old one again, leaving the position without a stop had the replace gone through."""
+        if str(getattr(raw.status, "value", raw.status)) != "pending_replace":
+            return False
+        tracked = self._tracked.get(str(raw.client_order_id))
+        return tracked is not None and tracked.order.status.is_final
 
     def orders_since(self, after: datetime) -> list[Order]:
         """The account's orders submitted after ``after``, open or closed, a pair's legs
