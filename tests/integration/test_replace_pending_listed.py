@@ -15,9 +15,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.integration.alpaca_helpers import filled_by_order
+from tests.conftest import simulate_death
+from tests.integration.alpaca_helpers import alpaca_session, filled_by_order
 from tests.integration.broker_protection import buy_and_protect, open_stops, spy_held
 from tests.integration.test_replace_race import _stop_smaller_than_the_position
+from tui_trader.risk.stops import StopRule
 from tui_trader.sandbox.testing import running_sandbox, wait_until
 from tui_trader.store.models import LiveOrder
 
@@ -77,3 +79,41 @@ def test_the_desk_waits_for_a_replace_alpaca_lists_as_pending(tmp_path: Path) ->
             assert float(stop.qty) == spy_held(sb)
         finally:
             session.broker.close()
+
+
+def test_a_start_while_a_replace_is_pending_keeps_the_replacement(tmp_path: Path) -> None:
+    """The desk dies right after its replace; the next start finds Alpaca listing the old
+    stop ``pending_replace`` beside its replacement. It keeps the replacement, places no
+    other stop while the replace is pending, and records how the race ended."""
+    db = tmp_path / "s.db"
+    with running_sandbox(faults="rate_limit=0") as sb:  # two desks' reads and the test's
+        sb.admin.set_speed(0)
+        first = buy_and_protect(sb, db, protected=open_stops, shock=1.0)
+        old, sold = _stop_smaller_than_the_position(sb, first)
+        sb.admin.set_faults(replace_fill_rate=1, race_bars=PENDING_BARS)
+        sb.admin.step()
+        first.run_iteration()  # the stop is resized by a replace the exchange holds
+        first.broker.close()
+        simulate_death(first)  # the process dies before Alpaca's word
+        [new] = [o.client_order_id for o in open_stops(sb) if o.client_order_id != old]
+        rows = _stops()
+
+        second = alpaca_session(sb, db, symbols=("SPY",), stop_loss=StopRule(pct=2.0))
+        try:
+            assert _stops() == rows, "no stop cancelled or placed at start"
+            assert {o.client_order_id for o in open_stops(sb)} == {old, new}
+            for _ in range(PENDING_BARS - 1):  # cycles while Alpaca lists both as open
+                sb.admin.step()
+                second.run_iteration()
+                assert _stops() == rows, "no second stop, the replacement kept"
+            sb.admin.step()  # the exchange answers: the old stop filled first
+            second.run_iteration()
+            wait_until(
+                lambda: second.sync_orders() is not None and dict(_stops())[old] == "filled",
+                what="the old stop's fill recorded",
+            )
+            assert dict(_stops())[new] == "rejected"
+            assert filled_by_order()[old] == sold  # recorded once, against the old stop
+            assert "not_received" not in [status for _, status in _stops()]
+        finally:
+            second.broker.close()
