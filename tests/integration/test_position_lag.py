@@ -75,3 +75,31 @@ def test_a_position_lagging_a_partial_fill_is_not_bought_again(tmp_path: Path) -
             assert not changed.exists(), "the lag taken for a change made outside the session"
         finally:
             session.broker.close()
+
+
+def test_a_kill_that_flattens_sells_what_the_cancelled_buy_had_filled(tmp_path: Path) -> None:
+    """ctrl+k with flattening while the desk's buy is partly filled and the positions read
+    lags it: the halt cancels the buy, then closes what is held. It closed what the cycle's
+    read had shown (none of the buy's fills) and left the filled half open; it now reads the
+    positions again once its cancels are done."""
+    faults = f"partial_rate=1,partial_bars={REST_WAITS},position_lag=1"
+    with running_sandbox(faults=faults) as sb:
+        session = alpaca_session(sb, tmp_path / "flat.db", symbols=("SPY",))
+        try:
+            for _ in range(12):
+                sb.admin.step(shock={"SPY": 1.0})
+                if session.run_iteration().orders_sent:
+                    break
+            assert len(_buys()) == 1
+            settle(sb, session)
+            assert _held(sb) > 0 and session.broker.positions() == {}  # the read lags
+            sb.admin.step()
+            session.run_iteration()
+            sb.admin.set_faults(partial_rate=0)  # the flattening sell fills whole
+            session.request_kill(reason="test", flatten=True)
+            session.apply_kill_requests()
+            settle(sb, session)
+            assert sb.admin.state()["orders"]["open"] == 0
+            assert _held(sb) == 0, "the halt left the buy's filled shares open"
+        finally:
+            session.broker.close()

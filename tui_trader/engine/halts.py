@@ -169,6 +169,10 @@ class SessionHalts:
             self.broker.suspend_trading()
             action += "; trading suspended on the account"
         if flatten:
+            # Read again now the cancels are done: a cancelled order's fills (one that filled
+            # in part before its cancel, or that a lagging read did not show while it worked)
+            # are held shares too. Closed from the cycle's read, they were left open.
+            positions = self.broker.positions()
             closing, spared = self._flatten(positions, market_time)
             action += f"; flattening {closing} position(s)"
             if spared:
