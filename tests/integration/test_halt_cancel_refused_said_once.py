@@ -74,3 +74,34 @@ def test_a_refused_cancel_is_retried_every_cycle_and_said_once(
         assert filled_by_order() == {}
     finally:
         session.broker.close()
+
+
+def test_a_kill_the_broker_does_not_answer_at_all_says_so_on_the_halt_line(
+    sandbox: SandboxHandle, tmp_path: Path
+) -> None:
+    """The kill's first read (the positions) already goes unanswered: the halt stands, its
+    cancels are tried again later, and the halt line says orders may still be working (it
+    said only the halt's reason) until they went through."""
+    from requests import ConnectionError as Dropped
+
+    session = alpaca_session(sandbox, tmp_path / "silent.db")
+    client = session.broker.client
+    try:
+        working_spy_limit(session, sandbox, qty=7)
+        read = client.get_all_positions
+
+        def silent(*args: Any, **kwargs: Any) -> Any:
+            raise Dropped("connection dropped")
+
+        client.get_all_positions = silent
+        session.request_kill(reason="test")
+        killed = session.apply_kill_requests()
+        assert killed.halt.endswith("the broker did not answer the cancel, retrying)"), killed.halt
+        assert sandbox.admin.state()["orders"]["open"] == 1
+
+        client.get_all_positions = read  # it answers again
+        again = session.apply_kill_requests()
+        assert again is not None and "may still be working" not in again.halt, again.halt
+        assert sandbox.admin.state()["orders"]["open"] == 0
+    finally:
+        session.broker.close()

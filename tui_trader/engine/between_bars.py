@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from tui_trader.brokers import Broker, BrokerError
 from tui_trader.core.domain import Account, IterationReport, Position, RiskEvent
 from tui_trader.core.orders import Fill, Order
+from tui_trader.engine.halts import CANCEL_UNANSWERED
 
 if TYPE_CHECKING:
     from tui_trader.core.clock import Clock
@@ -45,6 +46,7 @@ class BetweenBars:
     equity_seen: float
     _fenced: bool
     _halt_unfinished: bool
+    _halt_left: str
     _cycle_orders: list[Order]
     _cycle_fills: list[Fill]
     _apply_updates: Callable[..., int]
@@ -124,6 +126,7 @@ class BetweenBars:
             except BrokerError as exc:  # the halt stands; say what the broker did not answer
                 if halts or (self.risk.state.halted and not was_halted):
                     self._halt_unfinished = True  # its cancels: again at the next cycle
+                    self._halt_left = CANCEL_UNANSWERED  # the halt line says so meanwhile
                 if not events and not halts and not notes:
                     return None  # only a halt's cancels tried again: the broker still silent
                 note = f"; the broker did not answer (open orders may still be working): {exc}"

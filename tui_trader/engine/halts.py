@@ -29,6 +29,10 @@ if TYPE_CHECKING:
     from tui_trader.store.audit import AuditLog
 
 RESUME_REFUSED = "resume_refused"
+CANCEL_UNANSWERED = (
+    "open orders may still be working: the broker did not answer the cancel, retrying"
+)
+"""The halt line's tail while a halt's cancel has had no answer (``SessionHalts.halt_line``)."""
 BROKER_CONTRADICTION = "broker_contradiction"
 """A halt because the broker said something that cannot be true (``Broker.take_contradictions``)."""
 
@@ -157,9 +161,7 @@ class SessionHalts:
         on it again."""
         flatten = self.config.flatten_on_halt or self._flatten_requested
         self._halt_unfinished = True
-        self._halt_left = (  # until the broker answers the cancel
-            "open orders may still be working: the broker did not answer the cancel, retrying"
-        )
+        self._halt_left = CANCEL_UNANSWERED  # until the broker answers the cancel
         cancelled, left = self._cancel_for_halt(flatten)
         for order in cancelled:
             self.audit.order_update(order)
