@@ -175,8 +175,10 @@ class SessionHalts:
             # in part before its cancel, or that a lagging read did not show while it worked)
             # are held shares too. Closed from the cycle's read, they were left open.
             positions = self.broker.positions()
-            closing, spared = self._flatten(positions, market_time)
+            closing, spared, unclosed = self._flatten(positions, market_time)
             action += f"; flattening {closing} position(s)"
+            if unclosed:
+                action += f"; NOT closed: {'; '.join(unclosed)} (close them at the broker)"
             if spared:
                 action += f"; left open, not the desk's: {', '.join(spared)}"
         self._flatten_requested = False
@@ -223,14 +225,18 @@ class SessionHalts:
 
     def _flatten(
         self, positions: dict[str, Position], market_time: datetime
-    ) -> tuple[int, list[str]]:
+    ) -> tuple[int, list[str], list[str]]:
         """Send closing orders for the desk's positions (they pass the gate: they shrink
-        exposure); the shares it leaves open, as ``"5 IWM"``. The desk's are the shares its
+        exposure); how many went out, the shares it leaves open, as ``"5 IWM"``, and the
+        positions whose closing order was refused, with why (the broker rejected it, or it
+        was not sent): said in the halt's words, where "flattening N position(s)" counted
+        them as closing. The desk's are the shares its
         own fills account for in the symbols it trades (``OutsideChanges.desks_share``): a
         holding of the user's on the account, or shares bought by hand beside the desk's,
         are not the desk's to sell, as its rebalancing and its exits never trade them."""
         count = 0
         spared = []
+        unclosed = []
         for symbol in sorted(positions):
             position = positions[symbol]
             traded = symbol in self.config.symbols
@@ -253,11 +259,17 @@ class SessionHalts:
                 position.qty,
                 position.qty,
             )
-            if check.order is None or self._reserve_slot(check.order) is not None:
+            refusal = self._reserve_slot(check.order) if check.order is not None else None
+            if check.order is None or refusal is not None:
+                why = (refusal or check.events[0]).detail if refusal or check.events else ""
+                unclosed.append(f"{qty:g} {symbol} (not sent{': ' + why if why else ''})")
                 continue
-            if self._send(check.order, market_time) is not None:
+            ack = self._send(check.order, market_time)
+            if ack is not None and ack.status is OrderStatus.REJECTED:
+                unclosed.append(f"{qty:g} {symbol} (the broker rejected it: {ack.reject_reason})")
+            elif ack is not None:
                 count += 1
-        return count, spared
+        return count, spared, unclosed
 
     def _halted_meanwhile(
         self, decided: RiskState, positions: dict[str, Position], market_time: datetime
