@@ -210,7 +210,7 @@ class SessionHalts:
         note = f"the halt acted again: cancelled {cancelled} open order(s)"
         if sent:
             note += f", sent {sent} closing order(s)"
-        return note + (f"; still {left}" if left else "")
+        return note + (f"; {left}" if left else "")
 
     def halt_line(self) -> str:
         """The halt as the desk shows it: ``reason: detail``, and while its cancels have not

@@ -80,8 +80,9 @@ class FaultSettings:
     replace_fill_rate: float = 0.0
     """Share of replaces (``PATCH /v2/orders/{id}`` of a simple order) whose old order fills
     before the new one reaches the exchange: the PATCH answers the new order ``pending_new``,
-    the old one turns ``pending_replace``; at the next bar the old one fills in full at the
-    market and the new one is ``rejected`` (Alpaca's documented race)."""
+    the old one turns ``pending_replace``; ``race_bars`` bars later (the next bar by default)
+    the old one fills in full at the market and the new one is ``rejected`` (Alpaca's
+    documented race)."""
     race_bars: int = 1
     """Bars a replace that loses the race (``replace_fill_rate``) stays ``pending_replace``
     before the old order fills (the exchange slow to answer)."""

@@ -16,7 +16,8 @@ from tui_trader.sandbox.ledger import Execution
 from tui_trader.sandbox.order_rules import OrderTicket
 
 OPEN_STATUSES = frozenset({"accepted", "pending_new", "new", "partially_filled", "held"})
-"""Statuses ``GET /v2/orders?status=open`` lists (held legs included, as Alpaca lists them)."""
+"""Statuses of an order a cancel takes (held legs included, as Alpaca lists them); the open
+listing shows ``LISTED_OPEN``."""
 WORKING_STATUSES = frozenset({"accepted", "pending_new", "new", "partially_filled"})
 """Statuses of an order that may still fill."""
 LISTED_OPEN = OPEN_STATUSES | {"pending_replace"}
