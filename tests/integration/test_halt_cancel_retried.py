@@ -49,12 +49,14 @@ def test_a_kill_the_broker_missed_cancels_the_working_order_once_it_answers(
         killed = session.apply_kill_requests()
         [halt] = [e for e in killed.risk_events if e.halts]
         assert "open orders may still be working" in halt.action_taken
+        assert killed.halt.endswith("the broker did not answer the cancel, retrying)")
         assert sandbox.admin.state()["orders"]["open"] == 1
 
         client.cancel_orders, client.cancel_order_by_id = cancels  # it answers again
         again = session.apply_kill_requests()  # the runner calls it after every wait
         assert again is not None, "nothing tried the halt's cancel again"
         assert any("the halt acted again" in note for note in again.notes), again.notes
+        assert "may still be working" not in again.halt  # the halt line: done
         assert sandbox.admin.state()["orders"]["open"] == 0
         assert session.apply_kill_requests() is None  # done: not tried a third time
 

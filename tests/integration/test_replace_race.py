@@ -112,7 +112,8 @@ def _stop_smaller_than_the_position(sb: SandboxHandle, session: Any) -> tuple[st
 
 def _resized(sb: SandboxHandle, old: str, race: bool) -> str:
     """The new stop that replaced ``old`` for the whole position; its client id."""
-    [new] = open_stops(sb)  # with the race, the old one is pending_replace: not listed
+    # with the race, the old one is listed too, pending_replace (it may still fill)
+    [new] = [o for o in open_stops(sb) if str(o.status.value) != "pending_replace"]
     assert float(new.qty) == spy_held(sb) and new.client_order_id != old
     assert str(new.status.value) == ("pending_new" if race else "new")
     return str(new.client_order_id)

@@ -274,3 +274,59 @@ def test_replace_fill_leaves_the_old_order_to_fill_and_rejects_the_new_one(sandb
     assert trading.get_order_by_client_id("rf-2").status.value == "rejected"
     assert sandbox.admin.state()["positions"].get("SPY", 0) == 0
     sandbox.admin.clear_faults()
+
+
+def test_partial_bars_and_position_lag(sandbox, trading):
+    """``partial_bars``: the rest of a split order waits that many bars, partly filled;
+    ``position_lag``: a positions read leaves out the fills of orders still working, and
+    catches up once the order ends."""
+    sandbox.admin.set_faults(partial_rate=1, partial_bars=3, position_lag=1)
+    buy = trading.submit_order(order("pl-buy", qty=10))
+    assert float(trading.get_order_by_id(buy.id).filled_qty) == 5  # half at once
+    assert sandbox.admin.state()["positions"]["SPY"] == 5  # the books
+    assert trading.get_all_positions() == []  # a lagging read: none of a working order's
+    for _ in range(2):
+        sandbox.admin.step()
+        listed = trading.get_order_by_id(buy.id)
+        assert (listed.status.value, float(listed.filled_qty)) == ("partially_filled", 5)
+        assert trading.get_all_positions() == []
+    sandbox.admin.step()  # the third bar: the rest fills, the read catches up
+    assert trading.get_order_by_id(buy.id).status.value == "filled"
+    [held] = trading.get_all_positions()
+    assert float(held.qty) == 10 and float(trading.get_open_position("SPY").qty) == 10
+    sandbox.admin.clear_faults()
+
+
+def test_race_bars_keeps_a_replace_pending_and_listed_open(sandbox, trading):
+    """``race_bars``: a replace that loses the race stays ``pending_replace`` that many bars,
+    listed among the open orders (as Alpaca lists it); a "cancel all" cannot cancel it (a
+    500 in its 207), and it fills when the race ends."""
+    from alpaca.trading.enums import QueryOrderStatus
+    from alpaca.trading.requests import GetOrdersRequest, ReplaceOrderRequest, StopOrderRequest
+
+    trading.submit_order(order("rb-buy", qty=10))
+    price = float(sandbox.admin.state()["prices"]["SPY"])
+    stop = trading.submit_order(
+        StopOrderRequest(
+            symbol="SPY",
+            qty=10,
+            side=OrderSide.SELL,
+            time_in_force=TimeInForce.GTC,
+            stop_price=round(price * 0.9, 2),
+            client_order_id="rb-stop-1",
+        )
+    )
+    sandbox.admin.set_faults(replace_fill_rate=1, race_bars=2)
+    change = ReplaceOrderRequest(qty=6, stop_price=round(price * 0.8, 2), client_order_id="rb-2")
+    trading.replace_order_by_id(stop.id, change)
+    opened = GetOrdersRequest(status=QueryOrderStatus.OPEN)
+    sandbox.admin.step()  # one bar: the exchange has not answered yet
+    listed = {o.client_order_id: o.status.value for o in trading.get_orders(filter=opened)}
+    assert listed == {"rb-stop-1": "pending_replace", "rb-2": "pending_new"}
+    answers = {str(r.id): r.status for r in trading.cancel_orders()}
+    assert answers[str(stop.id)] == 500  # not cancelable while being replaced
+    assert trading.get_order_by_id(stop.id).status.value == "pending_replace"
+    sandbox.admin.step()  # the second bar: the old stop fills first
+    assert trading.get_order_by_id(stop.id).status.value == "filled"
+    assert trading.get_orders(filter=opened) == []
+    sandbox.admin.clear_faults()

@@ -130,11 +130,15 @@ def run_fault_group(folder: Path, seed: int, switches: tuple[str, ...]) -> tuple
 
 DISORDER = {part.split("=")[0] for part in DISORDER_SPEC.split(",")} & SWITCHES
 """Switches ``test_stream_disorder`` tries (``partial_rate`` and ``ws_drop`` also run here)."""
-TRIED_ELSEWHERE = {"replace_fill_rate"} & SWITCHES
-"""Switches whose trial needs what these runs do not have: ``replace_fill_rate`` meets only a
-replace, which only a session keeping protective stops sends (when a stop's size no longer
-matches its position); ``tests/integration/test_replace_race.py`` tries it end to end, a
-``kill -9`` between the replace and the fill included."""
+TRIED_ELSEWHERE = {"replace_fill_rate", "race_bars", "partial_bars", "position_lag"} & SWITCHES
+"""Switches whose trial needs what these runs do not have: ``replace_fill_rate`` (and
+``race_bars``, how long its race stays pending) meets only a replace, which only a session
+keeping protective stops sends (when a stop's size no longer matches its position);
+``tests/integration/test_replace_race.py`` tries it end to end, a ``kill -9`` between the
+replace and the fill included, and ``test_replace_pending_listed.py`` with the race pending
+for cycles while the stream is down. ``position_lag`` shows only while a partly filled order
+works across cycles (``partial_bars`` more than 1), which these runs' random pace rarely
+holds still: ``tests/integration/test_position_lag.py`` steps it bar by bar."""
 
 
 def test_every_fault_switch_has_a_trial() -> None:

@@ -47,12 +47,20 @@ def test_a_change_seen_twice_is_an_event_once_and_the_symbol_stays_left_alone() 
     assert _check(book, 20) == [] and "SPY" in book.holds  # left alone for the session
 
 
-def test_a_symbol_with_our_order_working_is_not_judged() -> None:
+def test_a_symbol_with_our_order_working_is_not_judged_but_waits_while_it_disagrees() -> None:
+    """Never an outside change while our order works; but a position that disagrees with our
+    fills (a read lagging a partial fill, or ahead of one not drained yet) holds the symbol's
+    orders until the two agree: the rebalance would buy again what has filled."""
     book = OutsideChanges()
     _check(book, 20)
     for _ in range(3):
         assert _check(book, 70, working={"SPY"}) == []
-    assert book.holds == {}
+        assert "does not agree with this session's fills (they make 20)" in book.holds["SPY"]
+    book.on_fill(Fill("a", "SPY", Side.BUY, 50, 100.0, T))
+    assert _check(book, 70, working={"SPY"}) == [] and book.holds == {}
+    book.on_fill(Fill("b", "SPY", Side.BUY, 30, 100.0, T))  # the read lags this one
+    assert _check(book, 70, working={"SPY"}) == [] and "SPY" in book.holds
+    assert _check(book, 100) == [] and book.holds == {}  # the order ended, the read caught up
 
 
 def test_with_another_live_session_on_the_account_its_fills_are_taken_as_they_come() -> None:

@@ -34,17 +34,26 @@ class Partial(list[Order]):
     plain words what was not seen or done and what to do. A money path that gets one fails
     closed: no new orders on a partial view of what is working."""
 
-    def __init__(self, orders: list[Order], unseen: str, again: bool = False) -> None:
+    def __init__(
+        self, orders: list[Order], unseen: str, again: bool = False, refused: int = 0
+    ) -> None:
         """``again``: asking once more may see further (a halt's cancels took orders off
-        the listing), so a halt acts on it again at the next cycle."""
+        the listing), so a halt acts on it again at the next cycle. ``refused``: how many
+        cancels the broker refused (those orders may still be working)."""
         super().__init__(orders)
         self.unseen = unseen
         self.again = again
+        self.refused = refused
 
 
 def unseen(orders: list[Order]) -> str:
     """What a listing could not see ('' when it is whole)."""
     return orders.unseen if isinstance(orders, Partial) else ""
+
+
+def refused(orders: list[Order]) -> int:
+    """How many of a halt's cancels the broker refused (``Partial.refused``; 0 when none)."""
+    return orders.refused if isinstance(orders, Partial) else 0
 
 
 def see_further(orders: list[Order]) -> bool:

@@ -70,7 +70,9 @@ def cancel_all(broker: AlpacaBroker, keep: Callable[[Order], bool] | None) -> li
     if refused:  # may still be working: the halt asks again next cycle
         unseen = "; ".join(part for part in (unseen, refusal(refused)) if part)
     # cancelled orders leave the listing: asked again, it reaches further
-    return Partial(cancelled, unseen, again=bool(ids) or refused > 0) if unseen else cancelled
+    if not unseen:
+        return cancelled
+    return Partial(cancelled, unseen, again=bool(ids) or refused > 0, refused=refused)
 
 
 def refusal(count: int) -> str:

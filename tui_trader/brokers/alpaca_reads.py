@@ -87,7 +87,8 @@ class AlpacaReads:
 
         While the trade-updates stream is up and synced, our own orders' states come from it,
         so the REST list (for orders placed elsewhere on the account) is read at most every
-        ``OPEN_ORDERS_TTL`` seconds: one request a cycle fewer under the rate limit.
+        ``OPEN_ORDERS_TTL`` seconds: one request a cycle fewer under the rate limit. A fresh
+        list shows our own orders as the stream told them too (``_ours_as_recorded``).
         """
         from alpaca.trading.enums import QueryOrderStatus
 
@@ -95,17 +96,40 @@ class AlpacaReads:
         feed = self.feed
         streaming = feed is not None and feed.connected and feed.connects == self._synced_connects
         if streaming and self._open_cache and now - self._open_cache[0] < OPEN_ORDERS_TTL:
-            listed = {o.client_order_id: o for o in self._open_cache[1]}
-            for cid, tracked in self._tracked.items():
-                listed.pop(cid, None)
-                if tracked.order.status.is_open:
-                    listed[cid] = tracked.order
-            return _partial(list(listed.values()), self._open_unseen)
+            return _partial(self._ours_as_recorded(self._open_cache[1]), self._open_unseen)
         pages = OrderPages(self._lister("listing open orders"), QueryOrderStatus.OPEN)
-        found = [to_domain_order(raw) for page in pages for raw in page]
+        found = [to_domain_order(raw) for page in pages for raw in page if not self._replaced(raw)]
         self._open_unseen = open_unseen(pages.count) if pages.cut else ""
         self._open_cache = (now, found)
+        if streaming:
+            found = self._ours_as_recorded(found)
         return _partial(found, self._open_unseen)
+
+    def _ours_as_recorded(self, listed: list[Order]) -> list[Order]:
+        """``listed`` with our own orders as the stream told them (what the session recorded:
+        its fills, what is left to fill), the listing's view of them set aside. A listing
+        read after the positions could show a fill neither the positions nor the session's
+        fills had yet: 50 of a 100-share buy filled, "50 left" beside a position of 0, and
+        the rebalance bought the 50 again (a sell, sold twice). Our record and the positions
+        read are compared instead (``engine.outside_changes``: a symbol whose position
+        disagrees with the session's fills while its order works waits)."""
+        out = {o.client_order_id: o for o in listed}
+        for cid, tracked in self._tracked.items():
+            out.pop(cid, None)
+            if tracked.order.status.is_open:
+                out[cid] = tracked.order
+        return list(out.values())
+
+    def _replaced(self, raw: Any) -> bool:
+        """Whether a listed order is one of ours that Alpaca still shows ``pending_replace``
+        while this desk has replaced it (its record: ended, the replacement in its place, the
+        old one followed by look-ups until Alpaca's word). Listed too, it counted twice: the
+        desk saw two stops for one position, cancelled the replacement and tried to replace
+        the old one again, leaving the position without a stop had the replace gone through."""
+        if str(getattr(raw.status, "value", raw.status)) != "pending_replace":
+            return False
+        tracked = self._tracked.get(str(raw.client_order_id))
+        return tracked is not None and tracked.order.status.is_final
 
     def orders_since(self, after: datetime) -> list[Order]:
         """The account's orders submitted after ``after``, open or closed, a pair's legs

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from tui_trader.brokers import Broker, BrokerError
 from tui_trader.core.domain import Account, IterationReport, Position, RiskEvent
 from tui_trader.core.orders import Fill, Order
+from tui_trader.engine.halts import CANCEL_UNANSWERED
 
 if TYPE_CHECKING:
     from tui_trader.core.clock import Clock
@@ -45,6 +46,7 @@ class BetweenBars:
     equity_seen: float
     _fenced: bool
     _halt_unfinished: bool
+    _halt_left: str
     _cycle_orders: list[Order]
     _cycle_fills: list[Fill]
     _apply_updates: Callable[..., int]
@@ -55,7 +57,7 @@ class BetweenBars:
     _take_kill_requests: Callable[[], list[RiskEvent]]
     _on_halt: Callable[[list[RiskEvent], dict[str, Position], datetime], list[RiskEvent]]
     _halted_meanwhile: Callable[[RiskState, dict[str, Position], datetime], list[RiskEvent]]
-    _halt_retry_note: Callable[[int], str]
+    _halt_retry_note: Callable[[int], str | None]
     _take_manual_requests: Callable[[datetime], tuple[list[RiskEvent], list[str]]]
     manual_pending: Callable[[], bool]
     _report: Callable[..., IterationReport]
@@ -108,7 +110,8 @@ class BetweenBars:
                         halts = self._on_halt(kills, positions, market_time)
                     elif self.risk.state.halted and (not was_halted or retry):
                         events = self._on_halt(events, positions, market_time)
-                    again = [self._halt_retry_note(before)] if retry and not kills else []
+                    said = self._halt_retry_note(before) if retry and not kills else None
+                    again = [said] if said else []
                     decided = self.risk.state
                     manual, notes = self._take_manual_requests(market_time)
                     notes = again + notes
@@ -123,6 +126,7 @@ class BetweenBars:
             except BrokerError as exc:  # the halt stands; say what the broker did not answer
                 if halts or (self.risk.state.halted and not was_halted):
                     self._halt_unfinished = True  # its cancels: again at the next cycle
+                    self._halt_left = CANCEL_UNANSWERED  # the halt line says so meanwhile
                 if not events and not halts and not notes:
                     return None  # only a halt's cancels tried again: the broker still silent
                 note = f"; the broker did not answer (open orders may still be working): {exc}"
@@ -131,5 +135,7 @@ class BetweenBars:
                 positions = self.last_positions
             events += halts
             self.equity_seen = account.equity
+            if retry and not events and not notes and not self._cycle_orders:
+                return None  # a cancel the broker refused again: said at its onset already
             self._record_events(events, market_time)
             return self._report(account, positions, market_time, 0, 0, 0, events, notes)

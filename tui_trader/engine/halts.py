@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from tui_trader.brokers import Broker, see_further
+from tui_trader.brokers import Broker, refused, see_further, unseen
 from tui_trader.core.domain import Position, RiskEvent
 from tui_trader.core.orders import Order, OrderRequest, OrderStatus, Side
 from tui_trader.engine.waits import BROKER_ERROR
@@ -29,6 +29,10 @@ if TYPE_CHECKING:
     from tui_trader.store.audit import AuditLog
 
 RESUME_REFUSED = "resume_refused"
+CANCEL_UNANSWERED = (
+    "open orders may still be working: the broker did not answer the cancel, retrying"
+)
+"""The halt line's tail while a halt's cancel has had no answer (``SessionHalts.halt_line``)."""
 BROKER_CONTRADICTION = "broker_contradiction"
 """A halt because the broker said something that cannot be true (``Broker.take_contradictions``)."""
 
@@ -59,6 +63,13 @@ class SessionHalts:
     _halt_unfinished: bool
     """A halt whose cancels (and flattening) did not go through: the broker did not answer.
     The next cycle acts on it again, so orders the halt meant to stop do not keep working."""
+    _halt_left: str = ""
+    """While a halt is unfinished, what it left working in a few words (the halt line's
+    tail: ``halt_line``), e.g. "1 order(s) may still be working: cancel refused, retrying"."""
+    _halt_said: str = ""
+    """What the halt's words (its event, or the last retry note) said it left: a retry that
+    changes nothing says nothing, so a cancel the broker keeps refusing is said once per
+    onset, not in every cycle's notes."""
     _cycle_orders: list[Order]
     outside: OutsideChanges
     _equity_now: Callable[[], float]
@@ -150,6 +161,7 @@ class SessionHalts:
         on it again."""
         flatten = self.config.flatten_on_halt or self._flatten_requested
         self._halt_unfinished = True
+        self._halt_left = CANCEL_UNANSWERED  # until the broker answers the cancel
         cancelled, left = self._cancel_for_halt(flatten)
         for order in cancelled:
             self.audit.order_update(order)
@@ -159,40 +171,72 @@ class SessionHalts:
             self.broker.suspend_trading()
             action += "; trading suspended on the account"
         if flatten:
-            closing, spared = self._flatten(positions, market_time)
+            # Read again now the cancels are done: a cancelled order's fills (one that filled
+            # in part before its cancel, or that a lagging read did not show while it worked)
+            # are held shares too. Closed from the cycle's read, they were left open.
+            positions = self.broker.positions()
+            closing, spared, unclosed = self._flatten(positions, market_time)
             action += f"; flattening {closing} position(s)"
+            if unclosed:
+                action += f"; NOT closed: {'; '.join(unclosed)} (close them at the broker)"
             if spared:
                 action += f"; left open, not the desk's: {', '.join(spared)}"
         self._flatten_requested = False
         self._halt_unfinished = see_further(cancelled)  # orders past the listing: again
+        self._halt_left = _left_working(cancelled) if self._halt_unfinished else ""
         out = []
         for event in events:
             said = event.halts or event.event_type == HALT_ADOPTED  # whose halt this acts on
             if said and "cancelled" not in event.action_taken:
                 event = replace(event, action_taken=event.action_taken + action)
+                self._halt_said = self._halt_left  # its words say what was left working
             out.append(event)
         return out
 
-    def _halt_retry_note(self, before: int) -> str:
-        """What a halt acted on again did, the cycle's orders from ``before`` on being its own."""
+    def _halt_retry_note(self, before: int) -> str | None:
+        """What a halt acted on again did, the cycle's orders from ``before`` on being its own;
+        ``None`` when it did nothing and what it left is what was said already (a cancel the
+        broker refuses again: tried every cycle, said once per onset; the halt line keeps
+        saying it: ``halt_line``)."""
         done = self._cycle_orders[before:]
         cancelled = sum(1 for order in done if order.status is OrderStatus.CANCELED)
         sent = len(done) - cancelled
-        return (
-            f"the halt acted again now that the broker answers: cancelled {cancelled} open "
-            f"order(s)" + (f", sent {sent} closing order(s)" if sent else "")
-        )
+        left = self._halt_left
+        if not done and left == self._halt_said:
+            return None
+        self._halt_said = left
+        if not done and left:  # what is left changed (more or fewer refused): said again
+            return f"the halt's cancel was tried again: {left}"
+        note = f"the halt acted again: cancelled {cancelled} open order(s)"
+        if sent:
+            note += f", sent {sent} closing order(s)"
+        return note + (f"; {left}" if left else "")
+
+    def halt_line(self) -> str:
+        """The halt as the desk shows it: ``reason: detail``, and while its cancels have not
+        all gone through, what may still be working ('' while trading)."""
+        state = self.risk.state
+        if not state.halted:
+            return ""
+        line = f"{state.halt_reason}: {state.halt_detail}"
+        if self._halt_unfinished and self._halt_left:
+            line += f" ({self._halt_left})"
+        return line
 
     def _flatten(
         self, positions: dict[str, Position], market_time: datetime
-    ) -> tuple[int, list[str]]:
+    ) -> tuple[int, list[str], list[str]]:
         """Send closing orders for the desk's positions (they pass the gate: they shrink
-        exposure); the shares it leaves open, as ``"5 IWM"``. The desk's are the shares its
+        exposure); how many went out, the shares it leaves open, as ``"5 IWM"``, and the
+        positions whose closing order was refused, with why (the broker rejected it, or it
+        was not sent): said in the halt's words, where "flattening N position(s)" counted
+        them as closing. The desk's are the shares its
         own fills account for in the symbols it trades (``OutsideChanges.desks_share``): a
         holding of the user's on the account, or shares bought by hand beside the desk's,
         are not the desk's to sell, as its rebalancing and its exits never trade them."""
         count = 0
         spared = []
+        unclosed = []
         for symbol in sorted(positions):
             position = positions[symbol]
             traded = symbol in self.config.symbols
@@ -215,11 +259,17 @@ class SessionHalts:
                 position.qty,
                 position.qty,
             )
-            if check.order is None or self._reserve_slot(check.order) is not None:
+            refusal = self._reserve_slot(check.order) if check.order is not None else None
+            if check.order is None or refusal is not None:
+                why = (refusal or check.events[0]).detail if refusal or check.events else ""
+                unclosed.append(f"{qty:g} {symbol} (not sent{': ' + why if why else ''})")
                 continue
-            if self._send(check.order, market_time) is not None:
+            ack = self._send(check.order, market_time)
+            if ack is not None and ack.status is OrderStatus.REJECTED:
+                unclosed.append(f"{qty:g} {symbol} (the broker rejected it: {ack.reject_reason})")
+            elif ack is not None:
                 count += 1
-        return count, spared
+        return count, spared, unclosed
 
     def _halted_meanwhile(
         self, decided: RiskState, positions: dict[str, Position], market_time: datetime
@@ -240,3 +290,14 @@ class SessionHalts:
         if after is before:  # within a batch, between commits: nothing merged
             return []
         return adoption_events(before, after)
+
+
+def _left_working(cancelled: list[Order]) -> str:
+    """What a halt's cancel left that may still be working, in a few words for the halt
+    line (the halt's event gives the whole story)."""
+    count = refused(cancelled)
+    if count:
+        return f"{count} order(s) may still be working: cancel refused, retrying"
+    if unseen(cancelled):
+        return "orders past the broker's listing may still be working: retrying"
+    return ""

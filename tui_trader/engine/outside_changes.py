@@ -28,6 +28,12 @@ shares not the desk's change again (a second trade by hand), seen twice alike, a
 account (one audit database), its fills are not ours and cannot be told from a hand trade: the
 expectation is then taken afresh instead.
 
+While an order of the session works in a symbol, the symbol is not judged, but the broker's
+position must agree with the session's fills: Alpaca's positions can lag the fills of a partly
+filled order, and the rebalance, counting the position plus what working orders will add,
+would buy again what has already filled. Such a symbol's orders are held back while the two
+disagree (``holds``, one cycle at a time), never called a change made outside.
+
 A hold is said once per onset (``first_said``), as ``engine.exit_holds`` does for exits: the
 first cycle that holds an order back says why in its notes, later cycles hold it back silently
 while the same hold stands; a hold that ends (or changes) and starts again is said again.
@@ -238,6 +244,10 @@ class OutsideChanges:
         expected = self._expected
         for symbol in symbols:
             if symbol in working:
+                if symbol not in self._left:
+                    behind = self._behind(symbol, positions)
+                    if behind:
+                        holds[symbol] = behind
                 continue
             if symbol in self._left:
                 again = self._moved_again(symbol, positions)
@@ -286,6 +296,26 @@ class OutsideChanges:
             )
         self._said.still(holds)  # a hold that ended or changed: its next onset is said again
         return events
+
+    def _behind(self, symbol: str, positions: dict[str, Position]) -> str | None:
+        """Why no order goes out in ``symbol`` while an order of the session works there and
+        the broker's position disagrees with the session's own fills (``None`` when they
+        agree). Alpaca's positions can lag the fills of an order still working: with 50 of a
+        100-share buy filled and the read showing none, the rebalance counted 0 held plus 50
+        still to fill and bought the 50 again. Not judged as a change made outside: the
+        symbol is not quiet (``check`` judges it once its orders have ended)."""
+        want = self._expected.get(symbol)
+        if want is None:
+            return None
+        position = positions.get(symbol)
+        have = position.qty if position is not None else 0.0
+        if abs(have - want) <= TOLERANCE:
+            return None
+        return (
+            f"the broker's {symbol} position ({have:g}) does not agree with this session's "
+            f"fills (they make {want:g}) while its order in {symbol} works (a position read "
+            f"lagging a fill); no new {symbol} orders until the two agree"
+        )
 
     def _leave(self, symbol: str, have: float, want: float, whose: str) -> None:
         """Leave ``symbol`` alone for the rest of the session, saying why."""

@@ -35,7 +35,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from tui_trader.brokers import BrokerError, Partial, see_further, unseen
+from tui_trader.brokers import BrokerError, Partial, refused, see_further, unseen
 from tui_trader.core.domain import Bar, Position, RiskEvent
 from tui_trader.core.orders import Order, OrderClass, OrderRequest, OrderStatus, Side
 from tui_trader.engine.halt_keeps import HaltKeeps, store_sessions, store_tag_of
@@ -383,4 +383,4 @@ class ProtectiveStops:
             return out + rest, ""
         # what the cancel left (orders it could not see or the broker refused) is said, and
         # the halt acts again next cycle when asking again may reach them
-        return Partial(out + rest, cut, again=see_further(rest)), f"; {cut}"
+        return Partial(out + rest, cut, see_further(rest), refused(rest)), f"; {cut}"

@@ -51,6 +51,8 @@ class SessionRecords:
     _clock_ahead_said: bool
     _check_slippage: Callable[[Fill], None]
     _tell_events: Callable[[list[RiskEvent]], None]
+    halt_line: Callable[[], str]
+    """The halt as the desk shows it (``SessionHalts``)."""
 
     # -- the audit trail -----------------------------------------------------------------------
 
@@ -213,7 +215,6 @@ class SessionRecords:
         notes: list[str] | tuple[str, ...],
     ) -> IterationReport:
         """Summarize the cycle for the front ends."""
-        state = self.risk.state
         return IterationReport(
             iteration=self.iteration,
             market_time=market_time,
@@ -240,5 +241,5 @@ class SessionRecords:
             weights=self.learning.current_weights() if self.learning is not None else {},
             exposure=self.learning.risk_scale if self.learning is not None else 1.0,
             exposure_note=self.learning.risk_note if self.learning is not None else "",
-            halt=f"{state.halt_reason}: {state.halt_detail}" if state.halted else "",
+            halt=self.halt_line(),
         )

@@ -322,8 +322,9 @@ class TradingSession(
                 fills, late = self._apply_updates(late, listed=True), None
             retry, before = was_halted and self._halt_unfinished, len(self._cycle_orders)
             events = self._on_halt(events, positions, market_time)
-            if retry:
-                notes.append(self._halt_retry_note(before))
+            said = self._halt_retry_note(before) if retry else None
+            if said:  # a cancel refused again, nothing else done: said once (its onset)
+                notes.append(said)
         elif not halted:
             if self._watch_outside:
                 events += self._check_outside(positions)

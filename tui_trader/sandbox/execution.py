@@ -15,6 +15,7 @@ import copy
 from collections.abc import Callable
 from datetime import datetime
 
+from tui_trader.sandbox.faults import FaultDice
 from tui_trader.sandbox.feed import MarketFeed
 from tui_trader.sandbox.ledger import Execution, Ledger
 from tui_trader.sandbox.order_types import MARKET_ONCE_TRIGGERED, STOP_TYPES
@@ -29,6 +30,7 @@ class OrderExecution:
     """
 
     feed: MarketFeed
+    dice: FaultDice
     ledger: Ledger
     slippage: float
     working: dict[str, SimOrder]
@@ -70,6 +72,9 @@ class OrderExecution:
         ticket = order.ticket
         if order.auction_at is not None:
             return
+        if order.rest_waits > 0 and on_bar:  # a split order's rest, not due yet
+            order.rest_waits -= 1
+            return
         price = None
         if ticket.type in STOP_TYPES and not order.triggered:
             hit = trigger(self.feed, order, on_bar, self.slippage)
@@ -89,6 +94,7 @@ class OrderExecution:
             qty = order.remaining
             if order.split_fill and order.filled_qty == 0 and ticket.time_in_force != "fok":
                 qty = first_part(qty)
+                order.rest_waits = self.dice.settings.partial_bars - 1
             self._fill(order, qty, price, now)
         if order.status in OPEN_STATUSES and ticket.time_in_force in ("ioc", "fok"):
             self._finish(order, "canceled", now)

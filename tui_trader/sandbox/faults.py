@@ -53,7 +53,15 @@ class FaultSettings:
     reject_rate: float = 0.0
     """Share of accepted orders rejected right after acceptance (event ``rejected``)."""
     partial_rate: float = 0.0
-    """Share of orders that fill in two parts: about half now, the rest on the next bar."""
+    """Share of orders that fill in two parts: about half now, the rest ``partial_bars`` bars
+    later."""
+    partial_bars: int = 1
+    """Bars the rest of a split order (``partial_rate``) waits, partly filled and working,
+    before it fills (a thin market filling a large order over minutes)."""
+    position_lag: float = 0.0
+    """Share of position reads (``GET /v2/positions``, ``GET /v2/positions/{symbol}``) that
+    leave out the fills of orders still working: the position catches up when the order ends
+    (Alpaca's positions lagging the fills of a partly filled order)."""
     stream_only_rate: float = 0.0
     """Share of orders whose fills reach only the stream; REST shows the stale status a bar."""
     ws_drop: float = 0.0
@@ -72,8 +80,12 @@ class FaultSettings:
     replace_fill_rate: float = 0.0
     """Share of replaces (``PATCH /v2/orders/{id}`` of a simple order) whose old order fills
     before the new one reaches the exchange: the PATCH answers the new order ``pending_new``,
-    the old one turns ``pending_replace``; at the next bar the old one fills in full at the
-    market and the new one is ``rejected`` (Alpaca's documented race)."""
+    the old one turns ``pending_replace``; ``race_bars`` bars later (the next bar by default)
+    the old one fills in full at the market and the new one is ``rejected`` (Alpaca's
+    documented race)."""
+    race_bars: int = 1
+    """Bars a replace that loses the race (``replace_fill_rate``) stays ``pending_replace``
+    before the old order fills (the exchange slow to answer)."""
 
     def describe(self) -> str:
         """The settings that differ from the defaults, in SPEC grammar (``none`` when all off)."""
@@ -93,8 +105,11 @@ class FaultSettings:
 _RATES = {"error_rate", "hang_rate", "lost_ack_rate", "reject_rate", "partial_rate"}
 _RATES |= {"order_fail_rate"}
 _RATES |= {"stream_only_rate", "ws_drop", "ws_duplicate", "ws_reorder", "stale_rest"}
-_RATES |= {"cancel_refuse_rate", "replace_fill_rate"}
+_RATES |= {"cancel_refuse_rate", "replace_fill_rate", "position_lag"}
 _COUNTS = {"burst_429", "rate_limit"}
+_BARS = {"partial_bars", "race_bars"}
+"""Counts of bars: at least one (the next bar), at most ``MAX_BARS``."""
+MAX_BARS = 10_000
 
 
 def _coerce(name: str, raw: Any) -> Any:
@@ -114,6 +129,11 @@ def _coerce(name: str, raw: Any) -> Any:
             value = int(raw)
             if value < 0:
                 raise FaultSpecError(f"{name} must not be negative")
+            return value
+        if name in _BARS:
+            value = int(raw)
+            if not 1 <= value <= MAX_BARS:
+                raise FaultSpecError(f"{name} is a number of bars from 1 to {MAX_BARS:,}")
             return value
         value = float(raw)
     except (TypeError, ValueError) as exc:

@@ -69,9 +69,9 @@ class MatchingEngine(OrderExecution):
         """Legs ``held`` until their entry fills."""
         self._stale: list[SimOrder] = []
         """Orders whose REST view is stale until the next bar (``stream_only_rate``)."""
-        self.racing: list[tuple[SimOrder, SimOrder]] = []
-        """Replaces whose old order fills first at the next bar (``replace_fill_rate``):
-        (old order ``pending_replace``, new order ``pending_new``)."""
+        self.racing: list[tuple[SimOrder, SimOrder, int]] = []
+        """Replaces whose old order fills first at a later bar (``replace_fill_rate``): (old
+        order ``pending_replace``, new order ``pending_new``, bars left: ``race_bars``)."""
         self._events: list[TradeEvent] = []
         self.listeners: list[Callable[[TradeEvent], None]] = []
 
@@ -198,12 +198,16 @@ class MatchingEngine(OrderExecution):
     def cancel_all(self, refuse: Callable[[], bool] | None = None) -> tuple[list[str], list[str]]:
         """Cancel every open order (legs with their entry); the ids cancelled, and those of
         the orders ``refuse`` said to leave working (the ``cancel_refuse_rate`` fault: Alpaca's
-        "no longer cancelable"), their legs with them."""
+        "no longer cancelable"), their legs with them, and of those being replaced (Alpaca
+        refuses to cancel an order ``pending_replace``)."""
         with self.lock:
             now = self.now()
             ids: list[str] = []
             refused: list[str] = []
             for order in sorted(self.live_orders(), key=lambda o: o.parent is not None):
+                if order.status == "pending_replace" and order.parent is None:
+                    refused.append(order.id)  # it may still fill: not silently passed over
+                    continue
                 if order.status not in OPEN_STATUSES:
                     continue
                 if order.parent is not None and order.parent.id in refused:

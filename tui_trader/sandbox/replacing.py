@@ -156,7 +156,7 @@ def _race(engine: MatchingEngine, old: SimOrder, ticket: Any) -> SimOrder:
     engine.publish("pending_replace", old, now)
     engine.orders_by_id[new.id] = new
     engine.by_client[ticket.client_order_id] = new
-    engine.racing.append((old, new))
+    engine.racing.append((old, new, engine.dice.settings.race_bars))
     engine.publish("pending_new", new, now)
     return new.snapshot()
 
@@ -166,7 +166,10 @@ def settle_races(engine: MatchingEngine, now: datetime) -> None:
     limit at its limit, a stop at the market) and its new order is ``rejected`` (unless it was
     cancelled meanwhile)."""
     races, engine.racing = engine.racing, []
-    for old, new in races:
+    for old, new, bars in races:
+        if bars > 1 and old.status == "pending_replace":  # the exchange has not answered
+            engine.racing.append((old, new, bars - 1))
+            continue
         if old.status == "pending_replace":
             limit = old.ticket.limit_price
             market = replace(old.ticket, limit_price=None)

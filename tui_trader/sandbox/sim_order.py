@@ -16,9 +16,13 @@ from tui_trader.sandbox.ledger import Execution
 from tui_trader.sandbox.order_rules import OrderTicket
 
 OPEN_STATUSES = frozenset({"accepted", "pending_new", "new", "partially_filled", "held"})
-"""Statuses ``GET /v2/orders?status=open`` lists (held legs included, as Alpaca lists them)."""
+"""Statuses of an order a cancel takes (held legs included, as Alpaca lists them); the open
+listing shows ``LISTED_OPEN``."""
 WORKING_STATUSES = frozenset({"accepted", "pending_new", "new", "partially_filled"})
 """Statuses of an order that may still fill."""
+LISTED_OPEN = OPEN_STATUSES | {"pending_replace"}
+"""Statuses ``GET /v2/orders?status=open`` lists: an order being replaced is not final (it may
+still fill before its replacement works), and Alpaca lists it as open."""
 
 
 @dataclass(slots=True)
@@ -41,6 +45,8 @@ class SimOrder:
     replaced_by: str | None = None
     replaces: str | None = None
     split_fill: bool = False
+    rest_waits: int = 0
+    """Bars the rest of a split order still waits before it fills (``partial_bars``)."""
     stale_view: SimOrder | None = None
     stop_price: float | None = None
     """The stop in force: the ticket's, or the trailing stop's current level."""

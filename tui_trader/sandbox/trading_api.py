@@ -14,9 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 from tui_trader.core.timeframes import NEW_YORK
 from tui_trader.sandbox.errors import ApiError
-from tui_trader.sandbox.matching import OPEN_STATUSES, SimOrder
+from tui_trader.sandbox.ledger import Holding
+from tui_trader.sandbox.matching import SimOrder
+from tui_trader.sandbox.position_lag import lagging
 from tui_trader.sandbox.request import Reply, Request, query_time
 from tui_trader.sandbox.shapes import account_json, asset_id, asset_json, order_json, position_json
+from tui_trader.sandbox.sim_order import LISTED_OPEN
 
 if TYPE_CHECKING:
     from tui_trader.sandbox.app import Sandbox
@@ -65,7 +68,7 @@ def get_orders(sb: Sandbox, req: Request, m: re.Match[str]) -> Reply:
     for order in sb.engine.orders():
         if nested and order.parent is not None:
             continue  # rolled up under its parent's legs
-        is_open = order.status in OPEN_STATUSES
+        is_open = order.status in LISTED_OPEN  # pending_replace too, as Alpaca lists it
         if (status == "open" and not is_open) or (status == "closed" and is_open):
             continue
         if (after and order.created_at <= after) or (until and order.created_at >= until):
@@ -134,13 +137,24 @@ def _symbol(sb: Sandbox, text: str) -> str:
     return ""
 
 
-def _position_body(sb: Sandbox, symbol: str) -> dict[str, Any] | None:
-    """One position's JSON, or None when flat."""
+def _holdings(sb: Sandbox) -> dict[str, Holding]:
+    """The positions a read answers: as they are, or (the ``position_lag`` fault, rolled once
+    a read) without the fills of orders still working (``sandbox.position_lag``)."""
+    lag = sb.dice.roll("position_lag")
+    today = sb.feed.market_time.astimezone(NEW_YORK).date()
     with sb.engine.lock:
-        held = copy.copy(sb.engine.ledger.holdings.get(symbol))
-        if held is None:
-            return None
-        reserved = sb.engine.held_for_sells(symbol) if held.qty > 0 else 0.0
+        holdings = {s: copy.copy(h) for s, h in sb.engine.ledger.holdings.items()}
+        if lag:
+            holdings = lagging(holdings, list(sb.engine.working.values()), today)
+    return holdings
+
+
+def _position_body(sb: Sandbox, symbol: str, holdings: dict[str, Holding]) -> dict[str, Any] | None:
+    """One position's JSON from ``holdings``, or None when flat."""
+    held = holdings.get(symbol)
+    if held is None:
+        return None
+    reserved = sb.engine.held_for_sells(symbol) if held.qty > 0 else 0.0
     today = sb.feed.market_time.astimezone(NEW_YORK).date()
     return position_json(
         symbol, held, sb.feed.last_price(symbol), sb.feed.lastday_price(symbol), today, reserved
@@ -149,15 +163,14 @@ def _position_body(sb: Sandbox, symbol: str) -> dict[str, Any] | None:
 
 def get_positions(sb: Sandbox, req: Request, m: re.Match[str]) -> Reply:
     """``GET /v2/positions``."""
-    with sb.engine.lock:
-        symbols = sorted(sb.engine.ledger.holdings)
-    return 200, [body for s in symbols if (body := _position_body(sb, s)) is not None]
+    holdings = _holdings(sb)
+    return 200, [body for s in sorted(holdings) if (body := _position_body(sb, s, holdings))]
 
 
 def get_position(sb: Sandbox, req: Request, m: re.Match[str]) -> Reply:
     """``GET /v2/positions/{symbol_or_asset_id}``."""
     symbol = _symbol(sb, m["symbol"])
-    body = _position_body(sb, symbol) if symbol else None
+    body = _position_body(sb, symbol, _holdings(sb)) if symbol else None
     if body is None:
         raise ApiError(404, 40410000, "position does not exist")
     return 200, body
