@@ -109,3 +109,28 @@ def test_a_stopped_desks_claims_bind_nobody(
     finally:
         two.finish("stopped")
         two.broker.close()
+
+
+def test_a_desk_lets_go_of_a_symbol_between_bars_once_its_order_ended(
+    sandbox: SandboxHandle, trading: Any, tmp_path: Path
+) -> None:
+    """A desk on long bars (daily) fills its order in seconds, and its next cycle is a day
+    away: the symbol is the others' again while it waits for that bar, not a day later."""
+    one, two = _desks(sandbox, tmp_path / "desk.db")
+    try:
+        for _ in range(2):
+            sandbox.admin.step()
+            one.run_iteration()
+            two.run_iteration()
+        sandbox.admin.step(shock=RALLY)
+        assert one.run_iteration().orders_sent == 3
+        assert two.claims is not None
+        two.claims.begin(two.audit.session.key, two.broker)
+        assert two.claims.take("SPY", "buy 1 SPY")  # one's order: not known to have ended yet
+        one.run_iteration()  # no new bar: desk one waits, and hears its orders filled
+        two.claims.begin(two.audit.session.key, two.broker)
+        assert two.claims.take("SPY", "buy 1 SPY") is None
+    finally:
+        for s in (one, two):
+            s.finish("stopped")
+            s.broker.close()

@@ -50,21 +50,32 @@ class AccountClaims:
         self._holds: dict[str, str] = {}
         self.said = SaidOnce()
 
+    @property
+    def holding(self) -> bool:
+        """Whether this session holds a claim busy (an order of its own may still fill)."""
+        return bool(self._mine)
+
     def begin(self, key: str, broker: Broker) -> None:
-        """Before the positions are read: release the claims of the symbols where none of
-        this session's (``key``) orders may still fill, protective exits aside (they do not
-        move the position until they fill, and may rest all day), then read the account's
-        claims."""
+        """Before the positions are read: let go of the symbols whose orders ended
+        (``release_done``), then read the account's claims (this session's key: ``key``)."""
         self.key = key
-        done = self._mine - broker.working_symbols(ignore=_is_exit) if self._mine else set()
-        if done:
-            store.release(self._db, self._account, self.key, sorted(done))
-            self._mine -= done
+        if self._mine:
+            self.release_done(broker)
         self._seen = store.read(self._db, self._account)
         self._alive.clear()
         if self.said or self._holds:
             self.said.still(self._holds)
         self._holds = {}
+
+    def release_done(self, broker: Broker) -> None:
+        """Release the claims of the symbols where none of this session's orders may still
+        fill as far as the broker's news drained so far tell, protective exits aside (they do
+        not move the position until they fill, and may rest all day). Also between bars, so a
+        desk on daily bars does not keep a symbol from the others until its next bar."""
+        done = self._mine - broker.working_symbols(ignore=_is_exit)
+        if done:
+            store.release(self._db, self._account, self.key, sorted(done))
+            self._mine -= done
 
     def take(self, symbol: str, what: str) -> str | None:
         """Take ``symbol``'s claim for an order (``what``: "buy 20 SPY"); ``None`` if taken,

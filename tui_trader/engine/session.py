@@ -190,6 +190,9 @@ class TradingSession(
             return None
         if not bars:
             report = self.apply_kill_requests()
+            if report is None and self.claims is not None and self.claims.holding:
+                self.sync_orders()  # an order of ours may have ended: let its symbol go now
+                self.claims.release_done(self.broker)
             return report if report is not None else self._waiting_report()
         self._waiting = None
         with self._collector, self.audit.cycle():
