@@ -18,6 +18,7 @@ from tui_trader.engine.session import TradingSession
 from tui_trader.learning.setup import LearningSettings
 from tui_trader.sandbox.testing import SandboxHandle
 from tui_trader.store.models import LiveOrder
+from tui_trader.store.pg_url import PgUrl
 
 RALLY = {"SPY": 0.8, "QQQ": 0.8, "IWM": 0.8}
 
@@ -42,7 +43,7 @@ def _after_reading(session: TradingSession, then: Callable[[], Any]) -> list[Any
     return out
 
 
-def _desks(sandbox: SandboxHandle, db: Path) -> tuple[TradingSession, TradingSession]:
+def _desks(sandbox: SandboxHandle, db: Path | PgUrl) -> tuple[TradingSession, TradingSession]:
     learning = LearningSettings("momentum")
     return alpaca_session(sandbox, db, learning=learning), alpaca_session(
         sandbox, db, learning=learning
@@ -50,9 +51,10 @@ def _desks(sandbox: SandboxHandle, db: Path) -> tuple[TradingSession, TradingSes
 
 
 def test_two_desks_on_one_bar_buy_the_target_once(
-    sandbox: SandboxHandle, trading: Any, tmp_path: Path
+    sandbox: SandboxHandle, trading: Any, store: Path | PgUrl
 ) -> None:
-    one, two = _desks(sandbox, tmp_path / "desk.db")
+    """On one SQLite file, and on one PostgreSQL store (desks on two machines)."""
+    one, two = _desks(sandbox, store)
     try:
         for _ in range(2):  # quiet bars: both desks hold nothing
             sandbox.admin.step()
