@@ -41,10 +41,15 @@ SCHEMA_COLUMNS: dict[int, dict[str, str]] = {
     },
 }
 SCHEMA_COLUMNS[3] = SCHEMA_COLUMNS[2]  # schema 3 adds a table row (the store's identity)
+SCHEMA_COLUMNS[4] = {  # schema 4 adds the symbol claims of a shared account
+    **SCHEMA_COLUMNS[3],
+    "symbol_claims": "account_key symbol holder busy version updated_at",
+}
 """Every table's columns at each schema version (the models'; PostgreSQL adds more)."""
 
-PREVIOUS_SCHEMA = 2
-"""The version every release before the store's identity (``store.store_identity``) wrote."""
+PREVIOUS_SCHEMA = 3
+"""The version every release before the symbol claims (``store.symbol_claims``) wrote: such a
+desk takes no claims, so it must not trade a store that has them."""
 
 
 def test_a_column_added_raises_the_schema_version() -> None:

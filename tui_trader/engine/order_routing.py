@@ -29,6 +29,7 @@ these are named for every order sent."""
 
 if TYPE_CHECKING:
     from tui_trader.core.clock import Clock
+    from tui_trader.engine.claims import AccountClaims
     from tui_trader.engine.config import SessionConfig
     from tui_trader.engine.exit_holds import ExitHolds
     from tui_trader.engine.hand_holds import HandHolds
@@ -57,6 +58,8 @@ class OrderRouting(OrderSending):
     rate_refusals: RateRefusals
     exit_holds: ExitHolds
     hand_holds: HandHolds
+    claims: AccountClaims | None
+    """The account's turns per symbol with its other sessions (``engine.claims``)."""
     crossing: SaidOnce
     """Symbols whose rebalance waits for an order of ours working the other way (said once)."""
     under_share: SaidOnce
@@ -288,6 +291,13 @@ class OrderRouting(OrderSending):
                 self._refusal(event, events)
             return False
         events.extend(check.events)
+        claims = self.claims
+        if claims is not None:  # another session of the account may trade the symbol
+            held = claims.take(symbol, f"{side} {check.order.qty:g} {symbol}")
+            if held is not None:
+                if held:
+                    notes.append(held)
+                return False
         refused = self._reserve_slot(check.order)
         if refused is not None:
             self._refusal(refused, events)

@@ -22,6 +22,7 @@ from tui_trader.core.ledger import TradeLedger
 from tui_trader.core.orders import Fill, Order, OrderUpdate
 from tui_trader.core.timeframes import trading_day
 from tui_trader.engine.between_bars import BetweenBars
+from tui_trader.engine.claims import AccountClaims
 from tui_trader.engine.collector import CycleCollector
 from tui_trader.engine.config import SessionConfig
 from tui_trader.engine.exit_holds import ExitHolds
@@ -163,6 +164,13 @@ class TradingSession(
         """Whether anything but this session can move the account (not the local paper
         account, which only this session's orders reach: no check, no cost a replay cycle)."""
         self.outside.exits_kept = self.protects
+        self.claims = (
+            AccountClaims(audit.db, self.account_key)
+            if audit.commit_before_send and self._watch_outside
+            else None
+        )
+        """The account's turns per symbol with its other sessions (``engine.claims``): where
+        another process may trade the same account, one order in a symbol at a time."""
         self.init_notices()
         self.init_stops()
         self._measures = config.stop_loss is not None and config.stop_loss.atr is not None
@@ -182,6 +190,9 @@ class TradingSession(
             return None
         if not bars:
             report = self.apply_kill_requests()
+            if report is None and self.claims is not None and self.claims.holding:
+                self.sync_orders()  # an order of ours may have ended: let its symbol go now
+                self.claims.release_done(self.broker)
             return report if report is not None else self._waiting_report()
         self._waiting = None
         with self._collector, self.audit.cycle():
@@ -283,6 +294,8 @@ class TradingSession(
         audit = self.audit
         broker = self.broker
         settled = self._settle(self.clock.now()) if self.unsettled else []
+        if self.claims is not None:  # before the positions: a claim taken since makes them stale
+            self.claims.begin(audit.session.key, broker)
         self.last_marker = audit.fills_marker() if audit.commit_before_send else None
         account = self.last_account = broker.account()
         positions = self.last_positions = broker.positions()

@@ -76,10 +76,18 @@ def _to_v2(db: SqliteDatabase) -> None:
     not-null ``halt_id`` and left a session marked running)."""
 
 
+def _to_v4(db: SqliteDatabase) -> None:
+    """Schema 4: the ``symbol_claims`` table (``store.symbol_claims``), made by the generic
+    step. The version is what changes: a desk of schema 3 takes no claims, so two desks of one
+    account could again both act on one reading; it stops once the store is upgraded under it
+    (``store.upgraded``) and refuses the file after."""
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "mark the file; drop the wall-time and broker-id indexes", _to_v1),
     Migration(2, "halt ids, snapshot fill marks; releases of schema 1 refuse the file", _to_v2),
     Migration(3, "a store identity, whose tag new session keys carry", ensure_store_id),
+    Migration(4, "symbol claims; releases of schema 3 refuse the file", _to_v4),
 )
 """Every schema step, oldest first; the last one's ``version`` is ``SCHEMA_VERSION``."""
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from peewee import (
     BooleanField,
+    CompositeKey,
     DatabaseProxy,
     FloatField,
     ForeignKeyField,
@@ -221,6 +222,27 @@ class RiskStateRow(BaseModel):
         table_name = "risk_state"
 
 
+class SymbolClaim(BaseModel):
+    """The last session of an account to send an order in a symbol, and whether that order may
+    still be working: every session of the account compares ``version`` with what it read
+    before its positions, so two desks never both act on one reading (``store.symbol_claims``).
+    """
+
+    account_key = StoredText()
+    symbol = StoredText()
+    holder = StoredText()
+    """The key of the session that sent the order."""
+    busy = BooleanField(default=False)
+    """True while that session's order in the symbol may still fill."""
+    version = StoredInteger(default=0)
+    """Raised by every take and release: a reader sees the symbol moved on since it looked."""
+    updated_at = StoredDateTime()
+
+    class Meta:
+        table_name = "symbol_claims"
+        primary_key = CompositeKey("account_key", "symbol")
+
+
 class HaltRequest(BaseModel):
     """A kill-switch press from another process (the monitor), picked up every iteration."""
 
@@ -281,6 +303,7 @@ MODELS: tuple[type[BaseModel], ...] = (
     AccountSnapshot,
     RiskEventRow,
     RiskStateRow,
+    SymbolClaim,
     HaltRequest,
     AlertDelivery,
 )
