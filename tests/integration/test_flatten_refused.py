@@ -3,7 +3,7 @@
 The halt's words counted every closing order it sent as "flattening N position(s)", a rejected
 one too: after a kill with flatten the desk said it was closing a position Alpaca had refused
 to close, and nothing tried again. Now a refused close is named in the halt's event, with the
-broker's reason and what to do.
+broker's reason and what to do, and tried again every cycle until the position is closed.
 """
 
 from __future__ import annotations
@@ -35,7 +35,46 @@ def test_a_flatten_the_broker_rejects_is_said_not_closed(tmp_path: Path) -> None
             assert "flattening 0 position(s)" in halt.action_taken, halt.action_taken
             assert f"NOT closed: {held:g} SPY (the broker rejected it: " in halt.action_taken
             assert "rejected by user request" in halt.action_taken  # Alpaca's reason
-            assert "(close them at the broker)" in halt.action_taken
+            assert "(tried again every cycle until closed; or close them" in halt.action_taken
             assert sb.admin.state()["positions"]["SPY"] == held
+        finally:
+            session.broker.close()
+
+
+def test_a_flatten_the_broker_rejected_is_tried_again_until_closed(tmp_path: Path) -> None:
+    """Before, a kill with flatten made one attempt: once the account could trade again the
+    position stayed open, the desk halted and saying nothing more. Now the halt tries the
+    close again every cycle (as it does a refused cancel) until the position is closed,
+    never closing it twice."""
+    with running_sandbox() as sb:
+        session = alpaca_session(sb, tmp_path / "f.db", symbols=("SPY",))
+        try:
+            for _ in range(12):
+                sb.admin.step(shock=RALLY)
+                if session.run_iteration().orders_sent:
+                    break
+            settle(sb, session)
+            held = sb.admin.state()["positions"]["SPY"]
+            assert held > 0
+            trading = client_for(sb)
+            config = trading.get_account_configurations()
+            config.suspend_trade = True
+            trading.set_account_configurations(account_configurations=config)
+            session.request_kill(reason="test", flatten=True)
+            session.apply_kill_requests()
+            assert "1 position(s) not closed yet: retrying" in session.halt_line()
+            sb.admin.step()
+            notes = list(session.run_iteration().notes)  # still suspended: tried, refused
+            assert sb.admin.state()["positions"]["SPY"] == held
+            config.suspend_trade = False  # the user lifts the suspension at Alpaca
+            trading.set_account_configurations(account_configurations=config)
+            for _ in range(3):
+                sb.admin.step()
+                notes += session.run_iteration().notes
+                assert sb.admin.state()["positions"].get("SPY", 0) >= 0, "closed twice"
+            settle(sb, session)
+            assert sb.admin.state()["positions"].get("SPY", 0) == 0
+            assert any("sent 1 closing order(s)" in note for note in notes), notes
+            assert "not closed yet" not in session.halt_line()
         finally:
             session.broker.close()

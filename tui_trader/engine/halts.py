@@ -160,6 +160,7 @@ class SessionHalts:
         (its cancels took orders off it), the halt stays unfinished and the next cycle acts
         on it again."""
         flatten = self.config.flatten_on_halt or self._flatten_requested
+        again = self._halt_unfinished  # acting on it again: an earlier close may still work
         self._halt_unfinished = True
         self._halt_left = CANCEL_UNANSWERED  # until the broker answers the cancel
         cancelled, left = self._cancel_for_halt(flatten)
@@ -175,15 +176,27 @@ class SessionHalts:
             # in part before its cancel, or that a lagging read did not show while it worked)
             # are held shares too. Closed from the cycle's read, they were left open.
             positions = self.broker.positions()
-            closing, spared, unclosed = self._flatten(positions, market_time)
+            busy = self.broker.working_symbols() if again else set()
+            closing, spared, unclosed = self._flatten(positions, market_time, busy)
             action += f"; flattening {closing} position(s)"
             if unclosed:
-                action += f"; NOT closed: {'; '.join(unclosed)} (close them at the broker)"
+                action += (
+                    f"; NOT closed: {'; '.join(unclosed)} (tried again every cycle until "
+                    "closed; or close them at the broker)"
+                )
             if spared:
                 action += f"; left open, not the desk's: {', '.join(spared)}"
-        self._flatten_requested = False
-        self._halt_unfinished = see_further(cancelled)  # orders past the listing: again
-        self._halt_left = _left_working(cancelled) if self._halt_unfinished else ""
+        else:
+            unclosed = []
+        # A flatten that left positions open (a close refused, an account suspended at the
+        # broker) is tried again, as the cancels are: "flatten" means flat, not one attempt.
+        self._flatten_requested = self._flatten_requested and bool(unclosed)
+        self._halt_unfinished = see_further(cancelled) or bool(unclosed)
+        left = _left_working(cancelled) if see_further(cancelled) else ""
+        if unclosed:
+            opened = f"{len(unclosed)} position(s) not closed yet: retrying"
+            left = f"{left}; {opened}" if left else opened
+        self._halt_left = left
         out = []
         for event in events:
             said = event.halts or event.event_type == HALT_ADOPTED  # whose halt this acts on
@@ -224,7 +237,7 @@ class SessionHalts:
         return line
 
     def _flatten(
-        self, positions: dict[str, Position], market_time: datetime
+        self, positions: dict[str, Position], market_time: datetime, busy: set[str]
     ) -> tuple[int, list[str], list[str]]:
         """Send closing orders for the desk's positions (they pass the gate: they shrink
         exposure); how many went out, the shares it leaves open, as ``"5 IWM"``, and the
@@ -233,7 +246,10 @@ class SessionHalts:
         them as closing. The desk's are the shares its
         own fills account for in the symbols it trades (``OutsideChanges.desks_share``): a
         holding of the user's on the account, or shares bought by hand beside the desk's,
-        are not the desk's to sell, as its rebalancing and its exits never trade them."""
+        are not the desk's to sell, as its rebalancing and its exits never trade them.
+        ``busy``: symbols where an order of the desk may still fill (a flatten acted on again:
+        its earlier close may be working), left for a later try: closed twice, a long would
+        turn short."""
         count = 0
         spared = []
         unclosed = []
@@ -244,6 +260,9 @@ class SessionHalts:
             if abs(position.qty - qty) > 1e-9:
                 spared.append(f"{position.qty - qty:g} {symbol}")
             if qty == 0:
+                continue
+            if symbol in busy:  # an earlier close (or a cancel unconfirmed) may still fill
+                unclosed.append(f"{qty:g} {symbol} (an order there may still fill)")
                 continue
             request = OrderRequest(
                 symbol=symbol,
