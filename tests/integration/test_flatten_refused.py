@@ -13,6 +13,7 @@ from pathlib import Path
 from tests.integration.alpaca_helpers import alpaca_session, settle
 from tests.integration.test_alpaca_trading import RALLY, client_for
 from tui_trader.sandbox.testing import running_sandbox
+from tui_trader.store.models import LiveOrder
 
 
 def test_a_flatten_the_broker_rejects_is_said_not_closed(tmp_path: Path) -> None:
@@ -76,5 +77,40 @@ def test_a_flatten_the_broker_rejected_is_tried_again_until_closed(tmp_path: Pat
             assert sb.admin.state()["positions"].get("SPY", 0) == 0
             assert any("sent 1 closing order(s)" in note for note in notes), notes
             assert "not closed yet" not in session.halt_line()
+        finally:
+            session.broker.close()
+
+
+def test_a_close_rejected_after_it_was_accepted_is_sent_again(tmp_path: Path) -> None:
+    """Alpaca may accept an order and reject it a moment later (its risk checks, a halted
+    symbol). Before, the halt counted the accepted close as closing and was done: the position
+    stayed open, the desk halted and silent. Now the flatten is acted on again until a pass
+    finds nothing left to close."""
+    with running_sandbox() as sb:
+        session = alpaca_session(sb, tmp_path / "f.db", symbols=("SPY",))
+        try:
+            for _ in range(12):
+                sb.admin.step(shock=RALLY)
+                if session.run_iteration().orders_sent:
+                    break
+            settle(sb, session)
+            held = sb.admin.state()["positions"]["SPY"]
+            assert held > 0
+            sb.admin.set_faults(reject_rate=1.0)
+            session.request_kill(reason="test", flatten=True)
+            [halt] = [e for e in session.apply_kill_requests().risk_events if e.halts]
+            assert "flattening 1 position(s)" in halt.action_taken  # accepted, for now
+            sb.admin.step()
+            session.run_iteration()  # the rejection arrives; the close is sent again
+            assert sb.admin.state()["positions"]["SPY"] == held
+            sb.admin.clear_faults()
+            for _ in range(4):
+                sb.admin.step()
+                session.run_iteration()
+                assert sb.admin.state()["positions"].get("SPY", 0) >= 0, "closed twice"
+            settle(sb, session)
+            assert sb.admin.state()["positions"].get("SPY", 0) == 0
+            closes = LiveOrder.select().where(LiveOrder.client_order_id.endswith("-SPY-flat"))
+            assert closes.count() >= 2
         finally:
             session.broker.close()

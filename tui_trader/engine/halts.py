@@ -15,13 +15,16 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from tui_trader.brokers import Broker, refused, see_further, unseen
+from tui_trader.brokers import Broker, Partial, refused, see_further, unseen
 from tui_trader.core.domain import Position, RiskEvent
+from tui_trader.core.order_ids import read_order_id
 from tui_trader.core.orders import Order, OrderRequest, OrderStatus, Side
+from tui_trader.engine.halt_keeps import HaltKeeps, store_sessions, store_tag_of
 from tui_trader.engine.waits import BROKER_ERROR
 from tui_trader.risk.gate import MANUAL_KILL, RiskManager
 from tui_trader.risk.merge import HALT_ADOPTED, adoption_events
 from tui_trader.risk.state import SESSION_HALTS, RiskState
+from tui_trader.risk.stops import is_protective
 
 if TYPE_CHECKING:
     from tui_trader.engine.config import SessionConfig
@@ -76,7 +79,7 @@ class SessionHalts:
     _order_id: Callable[[str, str], str]
     _reserve_slot: Callable[[OrderRequest], RiskEvent | None]
     _send: Callable[[OrderRequest, datetime], Order | None]
-    _cancel_for_halt: Callable[[bool], tuple[list[Order], str]]
+    protects: bool
     """Cancel working orders, protective stops too only when flattening (``ProtectiveStops``)."""
 
     def request_kill(self, who: str = "user", flatten: bool = False, reason: str = "") -> None:
@@ -163,7 +166,7 @@ class SessionHalts:
         again = self._halt_unfinished  # acting on it again: an earlier close may still work
         self._halt_unfinished = True
         self._halt_left = CANCEL_UNANSWERED  # until the broker answers the cancel
-        cancelled, left = self._cancel_for_halt(flatten)
+        cancelled, left = self._cancel_for_halt(flatten, keep_closes=again)
         for order in cancelled:
             self.audit.order_update(order)
             self._cycle_orders.append(order)
@@ -187,11 +190,15 @@ class SessionHalts:
             if spared:
                 action += f"; left open, not the desk's: {', '.join(spared)}"
         else:
-            unclosed = []
-        # A flatten that left positions open (a close refused, an account suspended at the
-        # broker) is tried again, as the cancels are: "flatten" means flat, not one attempt.
-        self._flatten_requested = self._flatten_requested and bool(unclosed)
-        self._halt_unfinished = see_further(cancelled) or bool(unclosed)
+            closing, unclosed = 0, []
+        # A flatten is acted on again until a pass finds nothing left to close: "flatten"
+        # means flat, not one attempt. A close refused (an account suspended at the broker),
+        # one rejected after it was accepted, or one that filled in part leaves the position
+        # open; the next pass (its own closes kept working, ``keep_closes``) closes what is
+        # still held, as a refused cancel is tried again.
+        more = bool(unclosed) or closing > 0
+        self._flatten_requested = self._flatten_requested and more
+        self._halt_unfinished = see_further(cancelled) or (flatten and more)
         left = _left_working(cancelled) if see_further(cancelled) else ""
         if unclosed:
             opened = f"{len(unclosed)} position(s) not closed yet: retrying"
@@ -205,6 +212,42 @@ class SessionHalts:
                 self._halt_said = self._halt_left  # its words say what was left working
             out.append(event)
         return out
+
+    def _own_close(self, order: Order) -> bool:
+        """Whether an order is one of this session's flatten closes (left working by a
+        flatten acted on again: cancelled and sent anew every cycle, a queued close churned)."""
+        parts = read_order_id(order.client_order_id)
+        if parts is None or parts.leg != "flat":
+            return False
+        return parts.session_key == self.audit.session.key
+
+    def _cancel_for_halt(self, flatten: bool, keep_closes: bool = False) -> tuple[list[Order], str]:
+        """A halt's cancel and the words for what it left working. Without flattening: the
+        desk's orders (its store's sessions') but not the protective exits, orders placed
+        outside the desk, nor another database's desks' orders (``engine.halt_keeps``). A
+        listing that could not see every open order says so (``brokers.unseen``).
+        Flattening: when protecting, the stops first, each confirmed (the closing sells need
+        their shares), then every other order; but with ``keep_closes`` (a flatten acted on
+        again) this session's own closing orders, which are what the flatten is waiting for."""
+        if not flatten:
+            keeps = HaltKeeps(store_sessions(self.audit), store_tag_of(self.audit))
+            cancelled = self.broker.cancel_all(keep=keeps)
+            cut = unseen(cancelled)
+            return cancelled, keeps.said() + (f"; {cut}" if cut else "")
+        out: list[Order] = []
+        if self.protects:
+            for order in self.broker.open_orders():
+                if is_protective(order.client_order_id, order.order_type):
+                    cancelled = self.broker.cancel(order.client_order_id, confirm=True)
+                    if cancelled is not None:
+                        out.append(cancelled)
+        rest = self.broker.cancel_all(keep=self._own_close if keep_closes else None)
+        cut = unseen(rest)
+        if not cut:
+            return out + rest, ""
+        # what the cancel left (orders it could not see or the broker refused) is said, and
+        # the halt acts again next cycle when asking again may reach them
+        return Partial(out + rest, cut, see_further(rest), refused(rest)), f"; {cut}"
 
     def _halt_retry_note(self, before: int) -> str | None:
         """What a halt acted on again did, the cycle's orders from ``before`` on being its own;

@@ -35,10 +35,9 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from tui_trader.brokers import BrokerError, Partial, refused, see_further, unseen
+from tui_trader.brokers import BrokerError
 from tui_trader.core.domain import Bar, Position, RiskEvent
 from tui_trader.core.orders import Order, OrderClass, OrderRequest, OrderStatus, Side
-from tui_trader.engine.halt_keeps import HaltKeeps, store_sessions, store_tag_of
 from tui_trader.risk.exits import describe, fits, plan_exit
 from tui_trader.risk.stops import PROTECTIVE_LEG, TrueRange, is_protective
 
@@ -357,30 +356,3 @@ class ProtectiveStops:
             f"{symbol} is NOT protected: {why}; trying again next cycle",
             symbol=symbol,
         )
-
-    def _cancel_for_halt(self, flatten: bool) -> tuple[list[Order], str]:
-        """A halt's cancel and the words for what it left working. Without flattening: the
-        desk's orders (its store's sessions') but not the protective exits, orders placed
-        outside the desk, nor another database's desks' orders (``engine.halt_keeps``). A
-        listing that could not see every open order says so (``brokers.unseen``).
-        Flattening: when protecting, the stops first, each confirmed (the closing sells need
-        their shares), then every other order."""
-        if not flatten:
-            keeps = HaltKeeps(store_sessions(self.audit), store_tag_of(self.audit))
-            cancelled = self.broker.cancel_all(keep=keeps)
-            cut = unseen(cancelled)
-            return cancelled, keeps.said() + (f"; {cut}" if cut else "")
-        out: list[Order] = []
-        if self.protects:
-            for order in self.broker.open_orders():
-                if is_protective(order.client_order_id, order.order_type):
-                    cancelled = self.broker.cancel(order.client_order_id, confirm=True)
-                    if cancelled is not None:
-                        out.append(cancelled)
-        rest = self.broker.cancel_all()
-        cut = unseen(rest)
-        if not cut:
-            return out + rest, ""
-        # what the cancel left (orders it could not see or the broker refused) is said, and
-        # the halt acts again next cycle when asking again may reach them
-        return Partial(out + rest, cut, see_further(rest), refused(rest)), f"; {cut}"
