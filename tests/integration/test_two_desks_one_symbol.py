@@ -3,8 +3,8 @@
 Both read the broker's positions, both saw nothing held, and both bought the target: the
 account held twice what either desk meant (past the position limit each had checked alone),
 and the next bar one of them sold the surplus again. Now the symbol's claim in the store
-(``engine.claims``) lets one desk act on a reading: the other, whose reading went stale when
-the first sent its order, sends nothing and says why, once.
+(``engine.claims``) makes it one desk's: the other, whose reading went stale when the first
+took the symbol, sends nothing and says why, once.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def test_two_desks_on_one_bar_buy_the_target_once(
         assert first[0].orders_sent == 3  # desk one bought SPY, QQQ and IWM
         target = _held(trading)
         assert second.orders_sent == 0, "desk two bought again on a stale reading"
-        said = [n for n in second.notes if "another session on this account is trading" in n]
+        said = [n for n in second.notes if "is traded by another session on this account" in n]
         assert len(said) == 3 and any(n.startswith("buy ") and " SPY not sent" in n for n in said)
         notes: list[str] = []
         for _ in range(3):  # the rally goes on: both desks hold the target, nobody sells
@@ -77,62 +77,67 @@ def test_two_desks_on_one_bar_buy_the_target_once(
         sells = LiveOrder.select().where(LiveOrder.side == "sell")
         assert sells.count() == 0
         assert LiveOrder.select().count() == 3
-        assert not [n for n in notes if "another session on this account is trading" in n]
+        assert not [n for n in notes if "is traded by another session" in n]  # said once
     finally:
         for s in (one, two):
             s.finish("stopped")
             s.broker.close()
 
 
-def test_a_stopped_desks_claims_bind_nobody(
+def test_a_desk_that_disagrees_leaves_the_symbol_to_the_desk_trading_it(
     sandbox: SandboxHandle, trading: Any, tmp_path: Path
 ) -> None:
-    """Desk one buys into a rally, its orders half filled and still working: desk two may not
-    trade those symbols (one's orders may still fill), and sends nothing on that bar. Desk one
-    then stops with its orders still working (or is killed): its claims bind nobody."""
+    """Desk one (momentum) buys into a rally; desk two on the same account (mean reversion)
+    wants none of it. Before, desk two sold what desk one had bought, and desk one bought it
+    again: each round trip paid the spread, and the account's position changed every bar. Now
+    the symbol is desk one's while it runs: desk two sends nothing there and says so once."""
+    db = tmp_path / "desk.db"
+    one = alpaca_session(sandbox, db, learning=LearningSettings("momentum"))
+    two = alpaca_session(sandbox, db, learning=LearningSettings("meanrev"))
+    try:
+        for _ in range(6):  # the rally: desk one buys first (desk two is between cycles)
+            sandbox.admin.step(shock=RALLY)
+            if one.run_iteration().orders_sent:
+                break
+        held = _held(trading)
+        assert sorted(held) == ["IWM", "QQQ", "SPY"]
+        notes: list[str] = []
+        for _ in range(4):  # desk two (mean reversion) would sell what went up so fast
+            sandbox.admin.step(shock=RALLY)
+            one.run_iteration()
+            report = two.run_iteration()
+            assert report.orders_sent == 0, "desk two traded against desk one"
+            notes += report.notes
+        left = [n for n in notes if "is traded by another session on this account" in n]
+        assert len(left) == 3, notes  # once per symbol, not every bar
+        assert _held(trading) == held
+    finally:
+        for s in (one, two):
+            s.finish("stopped")
+            s.broker.close()
+
+
+def test_a_stopped_desks_symbols_are_the_next_desks(
+    sandbox: SandboxHandle, trading: Any, tmp_path: Path
+) -> None:
+    """While desk one runs, its symbols are its own; once it stops (or is killed) its claims
+    bind nobody, and desk two trades them."""
     one, two = _desks(sandbox, tmp_path / "desk.db")
     try:
         for _ in range(2):
             sandbox.admin.step()
             one.run_iteration()
             two.run_iteration()
-        sandbox.admin.set_faults(partial_rate=1.0)
         sandbox.admin.step(shock=RALLY)
         assert one.run_iteration().orders_sent == 3
-        assert two.run_iteration().orders_sent == 0
         assert two.claims is not None
-        two.claims.begin(two.audit.session.key, two.broker)
+        two.claims.begin(two.audit.session.key)
         held = two.claims.take("SPY", "buy 1 SPY")
-        assert held is not None and "another session on this account is trading SPY" in held
+        assert held is not None and "SPY is traded by another session" in held
         one.finish("stopped")
         one.broker.close()
-        two.claims.begin(two.audit.session.key, two.broker)
+        two.claims.begin(two.audit.session.key)
         assert two.claims.take("SPY", "buy 1 SPY") is None
     finally:
         two.finish("stopped")
         two.broker.close()
-
-
-def test_a_desk_lets_go_of_a_symbol_between_bars_once_its_order_ended(
-    sandbox: SandboxHandle, trading: Any, tmp_path: Path
-) -> None:
-    """A desk on long bars (daily) fills its order in seconds, and its next cycle is a day
-    away: the symbol is the others' again while it waits for that bar, not a day later."""
-    one, two = _desks(sandbox, tmp_path / "desk.db")
-    try:
-        for _ in range(2):
-            sandbox.admin.step()
-            one.run_iteration()
-            two.run_iteration()
-        sandbox.admin.step(shock=RALLY)
-        assert one.run_iteration().orders_sent == 3
-        assert two.claims is not None
-        two.claims.begin(two.audit.session.key, two.broker)
-        assert two.claims.take("SPY", "buy 1 SPY")  # one's order: not known to have ended yet
-        one.run_iteration()  # no new bar: desk one waits, and hears its orders filled
-        two.claims.begin(two.audit.session.key, two.broker)
-        assert two.claims.take("SPY", "buy 1 SPY") is None
-    finally:
-        for s in (one, two):
-            s.finish("stopped")
-            s.broker.close()

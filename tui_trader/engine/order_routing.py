@@ -59,7 +59,7 @@ class OrderRouting(OrderSending):
     exit_holds: ExitHolds
     hand_holds: HandHolds
     claims: AccountClaims | None
-    """The account's turns per symbol with its other sessions (``engine.claims``)."""
+    """Which session of the account trades each symbol (``engine.claims``)."""
     crossing: SaidOnce
     """Symbols whose rebalance waits for an order of ours working the other way (said once)."""
     under_share: SaidOnce

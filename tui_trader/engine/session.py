@@ -169,8 +169,8 @@ class TradingSession(
             if audit.commit_before_send and self._watch_outside
             else None
         )
-        """The account's turns per symbol with its other sessions (``engine.claims``): where
-        another process may trade the same account, one order in a symbol at a time."""
+        """Which session of the account trades each symbol (``engine.claims``): where another
+        process may trade the same account, one session per symbol while it runs."""
         self.init_notices()
         self.init_stops()
         self._measures = config.stop_loss is not None and config.stop_loss.atr is not None
@@ -190,9 +190,6 @@ class TradingSession(
             return None
         if not bars:
             report = self.apply_kill_requests()
-            if report is None and self.claims is not None and self.claims.holding:
-                self.sync_orders()  # an order of ours may have ended: let its symbol go now
-                self.claims.release_done(self.broker)
             return report if report is not None else self._waiting_report()
         self._waiting = None
         with self._collector, self.audit.cycle():
@@ -295,7 +292,7 @@ class TradingSession(
         broker = self.broker
         settled = self._settle(self.clock.now()) if self.unsettled else []
         if self.claims is not None:  # before the positions: a claim taken since makes them stale
-            self.claims.begin(audit.session.key, broker)
+            self.claims.begin(audit.session.key)
         self.last_marker = audit.fills_marker() if audit.commit_before_send else None
         account = self.last_account = broker.account()
         positions = self.last_positions = broker.positions()

@@ -223,19 +223,17 @@ class RiskStateRow(BaseModel):
 
 
 class SymbolClaim(BaseModel):
-    """The last session of an account to send an order in a symbol, and whether that order may
-    still be working: every session of the account compares ``version`` with what it read
+    """The session of an account that trades a symbol (the first to send a strategy's order in
+    it, while it runs): every session of the account compares ``version`` with what it read
     before its positions, so two desks never both act on one reading (``store.symbol_claims``).
     """
 
     account_key = StoredText()
     symbol = StoredText()
     holder = StoredText()
-    """The key of the session that sent the order."""
-    busy = BooleanField(default=False)
-    """True while that session's order in the symbol may still fill."""
+    """The key of the session that holds the symbol."""
     version = StoredInteger(default=0)
-    """Raised by every take and release: a reader sees the symbol moved on since it looked."""
+    """Raised by every take: a reader sees the symbol changed hands since it looked."""
     updated_at = StoredDateTime()
 
     class Meta:

@@ -1,17 +1,13 @@
-"""Which session of an account is acting on a symbol: one table row per account and symbol,
-changed only by compare-and-set on its ``version``.
+"""Which session of an account trades a symbol: one table row per account and symbol, changed
+only by compare-and-set on its ``version`` (``engine.claims`` says why).
 
-Two desks on one account read the broker's positions, see nothing held, and both buy the
-target: the account holds twice what either meant, past the position limit each checked
-alone. The position read and the order are far apart (a network round trip each), so no lock
-can span them; a version can. A session reads the account's claims (``read``) before it reads
-the positions; before it sends a strategy's order in a symbol it takes the symbol's claim
-(``take``) with one conditional statement that succeeds only if the row is still at the
-version it read. Any order another session sent there since (it raised the version) makes the
-take fail, on SQLite and PostgreSQL alike (under PostgreSQL's read committed the second
-``UPDATE`` waits for the first and then finds the version moved on). A taken claim is ``busy``
-while the order may still fill; the holder releases it (``release``), raising the version
-again, once it has seen the order end, so a reading from before the release is stale too.
+The position read and the order are far apart (a network round trip each), so no lock can span
+them; a version can. A session reads the account's claims (``read``) before it reads the
+positions; before its first strategy order in a symbol it takes the symbol's claim (``take``)
+with one conditional statement that succeeds only if the row is still at the version it read.
+Another session that took it since (it raised the version) makes the take fail, on SQLite and
+PostgreSQL alike (under PostgreSQL's read committed the second ``UPDATE`` waits for the first
+and then finds the version moved on).
 """
 
 from __future__ import annotations
@@ -26,29 +22,20 @@ from tui_trader.store.statements import db_time
 
 @dataclass(frozen=True, slots=True)
 class Claim:
-    """A symbol's row as read: who sent the last order there, whether it may still fill."""
+    """A symbol's row as read: the session that holds it."""
 
     holder: str
-    busy: bool
     version: int
 
 
-_READ_SQL = (
-    'SELECT "symbol", "holder", "busy", "version" FROM "symbol_claims" WHERE "account_key" = ?'
-)
+_READ_SQL = 'SELECT "symbol", "holder", "version" FROM "symbol_claims" WHERE "account_key" = ?'
 _TAKE_SQL = (
-    'UPDATE "symbol_claims" SET "holder" = ?, "busy" = ?, "version" = "version" + 1, '
-    '"updated_at" = ? WHERE "account_key" = ? AND "symbol" = ? AND "version" = ? '
-    'RETURNING "version"'
+    'UPDATE "symbol_claims" SET "holder" = ?, "version" = "version" + 1, "updated_at" = ? '
+    'WHERE "account_key" = ? AND "symbol" = ? AND "version" = ? RETURNING "version"'
 )
 _FIRST_SQL = (
-    'INSERT INTO "symbol_claims" ("account_key", "symbol", "holder", "busy", "version", '
-    '"updated_at") VALUES (?, ?, ?, ?, 1, ?) ON CONFLICT DO NOTHING RETURNING "version"'
-)
-_RELEASE_SQL = (
-    'UPDATE "symbol_claims" SET "busy" = ?, "version" = "version" + 1, "updated_at" = ? '
-    'WHERE "account_key" = ? AND "symbol" = ? AND "holder" = ? AND "busy" = ? '
-    'RETURNING "version"'
+    'INSERT INTO "symbol_claims" ("account_key", "symbol", "holder", "version", "updated_at") '
+    'VALUES (?, ?, ?, 1, ?) ON CONFLICT DO NOTHING RETURNING "version"'
 )
 
 
@@ -67,45 +54,32 @@ def read(db: Any, account_key: str) -> dict[str, Claim | None]:
     """The account's claims by symbol; a row a hand edit left unreadable maps to ``None``
     (it can never be taken: the caller holds the symbol and says so)."""
     out: dict[str, Claim | None] = {}
-    for symbol, holder, busy, version in db.raw(_READ_SQL, (account_key,)).fetchall():
+    for symbol, holder, version in db.raw(_READ_SQL, (account_key,)).fetchall():
         whole = _whole(version)
         if not isinstance(symbol, str):
             continue
-        if whole is None or not isinstance(holder, str) or busy not in (0, 1, True, False):
+        if whole is None or not isinstance(holder, str):
             out[symbol] = None
             continue
-        out[symbol] = Claim(holder, bool(busy), whole)
+        out[symbol] = Claim(holder, whole)
     return out
 
 
 def take(db: Any, account_key: str, symbol: str, holder: str, seen: Claim | None) -> int | None:
-    """Mark ``holder`` as acting on ``symbol`` (busy) if its row is as ``seen`` (``None``: no
+    """Make ``holder`` the session trading ``symbol`` if its row is as ``seen`` (``None``: no
     row then); the new version, or ``None`` if another session changed it meanwhile."""
     with db.atomic():
         if seen is None:
-            rows = db.raw(_FIRST_SQL, (account_key, symbol, holder, True, _now())).fetchall()
+            rows = db.raw(_FIRST_SQL, (account_key, symbol, holder, _now())).fetchall()
         else:
-            args = (holder, True, _now(), account_key, symbol, seen.version)
+            args = (holder, _now(), account_key, symbol, seen.version)
             rows = db.raw(_TAKE_SQL, args).fetchall()
     return _whole(rows[0][0]) if rows else None
 
 
-def release(db: Any, account_key: str, holder: str, symbols: Iterable[str]) -> dict[str, int]:
-    """``holder``'s busy claims on ``symbols`` no longer busy; each released symbol's new
-    version (one whose holder changed meanwhile is not touched)."""
-    out: dict[str, int] = {}
-    with db.atomic():
-        for symbol in symbols:
-            args = (False, _now(), account_key, symbol, holder, True)
-            rows = db.raw(_RELEASE_SQL, args).fetchall()
-            if rows and (version := _whole(rows[0][0])) is not None:
-                out[symbol] = version
-    return out
-
-
 def alive(holders: Iterable[str]) -> set[str]:
     """The keys among ``holders`` of sessions still running and alive (``store.liveness``): a
-    busy claim whose holder died (killed with an order working) binds nobody."""
+    claim whose holder stopped or died binds nobody."""
     from tui_trader.store.liveness import is_alive
     from tui_trader.store.models import SessionRow
 
