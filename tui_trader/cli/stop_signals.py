@@ -16,6 +16,7 @@ thread of its own reads it and does the work there, where waiting for a lock is 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import signal
 import sys
@@ -157,10 +158,24 @@ class Interrupt:
 
 def _detach_from_terminal() -> None:
     """After a hang-up the terminal is gone and writing to it fails (EIO): send what is left of
-    the output to /dev/null, so the session still ends as it would after Ctrl+C."""
+    the output to /dev/null, so the session still ends as it would after Ctrl+C. An output
+    that is a file or a pipe (``2>>desk.log``) is kept."""
     with contextlib.suppress(OSError):
         devnull = os.open(os.devnull, os.O_WRONLY)
         for fd in (1, 2):
-            if os.isatty(fd):
+            if _on_terminal(fd):
                 os.dup2(devnull, fd)
         os.close(devnull)
+
+
+def _on_terminal(fd: int) -> bool:
+    """True if ``fd`` is a terminal, or one that hung up: once its window closed (or ``tmux
+    kill-session``), ``isatty`` calls it no terminal at all, and only a write says it is gone
+    (an empty write is a no-op anywhere else)."""
+    if os.isatty(fd):
+        return True
+    try:
+        os.write(fd, b"")
+    except OSError as exc:
+        return exc.errno == errno.EIO
+    return False
