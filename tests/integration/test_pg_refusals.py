@@ -40,6 +40,21 @@ CREATE TRIGGER tt_snapshots_full BEFORE INSERT ON live_account_snapshots
     FOR EACH ROW EXECUTE FUNCTION tt_disk_full();
 """
 """The server's answer to the desk's next order row or account snapshot: its disk is full."""
+STALL_TRIGGER = """
+CREATE FUNCTION tt_stall() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_sleep(20);
+    RETURN NEW;
+END $$;
+CREATE TRIGGER tt_snapshots_stall BEFORE INSERT ON live_account_snapshots
+    FOR EACH ROW EXECUTE FUNCTION tt_stall();
+"""
+"""The desk's next account snapshot stalls on the server (a slow disk, a long lock)..."""
+CANCEL_STALLED = """
+SELECT pg_cancel_backend(pid) FROM pg_stat_activity
+WHERE datname = '{database}' AND wait_event = 'PgSleep'
+"""
+"""...until an administrator (or a watchdog tool) cancels it."""
 
 
 def _start(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
@@ -151,6 +166,30 @@ def test_a_full_server_disk_halts_a_local_session_and_ends_its_row(
     assert pg_cluster.rows(database, "SELECT status FROM sessions") == [("failed",)]
     events = pg_cluster.rows(database, "SELECT event_type, detail FROM live_risk_events")
     assert ("audit_full", line.removeprefix("tui-trader: error: ")) in events
+
+
+def test_a_statement_the_server_cancels_halts_the_session_in_one_line(
+    pg_cluster: PgCluster, pg_url: str, tmp_path: Path
+) -> None:
+    """``pg_cancel_backend`` on the session's stalled statement: halted, one line, exit 1,
+    the halt and ``failed`` written (the connection is still there)."""
+    database = pg_url.rsplit("/", 1)[1]
+    proc = _start(tmp_path, "paper", "--db", pg_url)
+    try:
+        _wait_for_snapshots(pg_cluster, database, proc)
+        pg_cluster.admin(STALL_TRIGGER, database)
+        cancel = CANCEL_STALLED.format(database=database)
+        wait_until(lambda: pg_cluster.admin(cancel), DEADLINE, "the stalled statement")
+        out, err = _ended(proc)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 1
+    line = _one_plain_line(err, f"the audit store {pg_url} cancelled a statement")
+    assert "HALTED" in out and "Session failed" in out
+    assert pg_cluster.rows(database, "SELECT status FROM sessions") == [("failed",)]
+    events = pg_cluster.rows(database, "SELECT event_type, detail FROM live_risk_events")
+    assert ("session_error", line.removeprefix("tui-trader: error: ")) in events
 
 
 def test_a_full_server_disk_sends_no_alpaca_order_without_its_row(

@@ -1,15 +1,17 @@
 """A PostgreSQL server that still answers but refuses the audit trail's writes: its disk full,
-or the server read-only. Each stops trading in its own plain words.
+the server read-only, or a statement cancelled. Each stops trading in its own plain words.
 
 The server's disk fills (``could not extend file ...: No space left on device``, SQLSTATE
 53100), or the server takes no writes any more (``cannot execute INSERT in a read-only
 transaction``, 25006: a failover left the desk on a standby, an administrator switched
-``default_transaction_read_only`` on for maintenance). The connection stays up, so this is not
-a lost store (``store.pg.store_lost``). Before, the session died with the driver's text and a
-crash log, its row left ``running``, no halt said: a fault of the server read as a bug of the
-desk. Now it halts and ends in one line that names the store and what to do, as a full or
-read-only SQLite file does (``store.sqlite_errors``). The statement that failed rolled its
-transaction back with it: an order whose row was not committed was never sent.
+``default_transaction_read_only`` on for maintenance), or it cancels a statement (57014: a
+``statement_timeout`` set on the server or the role, an administrator's or a tool's
+``pg_cancel_backend``). The connection stays up, so this is not a lost store
+(``store.pg.store_lost``). Before, the session died with the driver's text and a crash log,
+its row left ``running``, no halt said: a fault of the server read as a bug of the desk. Now it
+halts and ends in one line that names the store and what to do, as a full or read-only SQLite
+file does (``store.sqlite_errors``). The statement that failed rolled its transaction back with
+it: an order whose row was not committed was never sent.
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ DISK_FULL = "53100"
 READ_ONLY = "25006"
 """SQLSTATE ``read_only_sql_transaction``: the server (or the database, or the role) takes no
 writes."""
+CANCELLED = "57014"
+"""SQLSTATE ``query_canceled``: a statement timeout, or a cancel request from another
+connection."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,8 +65,8 @@ TRADING_STOPPED = "trading stopped, no order sent without its row"
 
 def refusal(db: object, exc: BaseException, outcome: str = TRADING_STOPPED) -> Refusal | None:
     """What ``exc`` means if it is the PostgreSQL store ``db`` refusing a write (a full disk, a
-    read-only server); ``None`` for any other failure. ``outcome``: what it meant for the
-    command (said after what happened, before what to do)."""
+    read-only server, a cancelled statement); ``None`` for any other failure. ``outcome``: what
+    it meant for the command (said after what happened, before what to do)."""
     if not is_postgres(db):
         return None
     states = _sqlstates(exc)
@@ -70,7 +75,7 @@ def refusal(db: object, exc: BaseException, outcome: str = TRADING_STOPPED) -> R
         return Refusal(
             True,
             f"the PostgreSQL server of the audit store {url} is out of disk space: {outcome}; "
-            "free space on the server, then start again",
+            "free space on the server, then try again",
         )
     if READ_ONLY in states:
         return Refusal(
@@ -78,5 +83,13 @@ def refusal(db: object, exc: BaseException, outcome: str = TRADING_STOPPED) -> R
             f"the audit store {url} takes no writes (the server is read-only: a standby after "
             f"a failover, or default_transaction_read_only is on): {outcome}; point --db at "
             "the primary server, or switch writes back on",
+        )
+    if CANCELLED in states:
+        return Refusal(
+            False,
+            f"the PostgreSQL server of the audit store {url} cancelled a statement (a "
+            "statement_timeout set on the server or its role, or pg_cancel_backend): "
+            f"{outcome}; try again, with any statement_timeout for the desk's role off or above "
+            "30 s",
         )
     return None
