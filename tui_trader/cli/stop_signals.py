@@ -70,6 +70,15 @@ class Stopped(KeyboardInterrupt):
         return 128 + self.signum
 
 
+def stopped_while_starting(stop: Stopped) -> int:
+    """Say in one line that a stop signal ended a session as it started (its row then says
+    ``stopped``: ``session.stopped_start``); the exit code the shell gives that signal."""
+    name = "Ctrl+C" if stop.signum == signal.SIGINT else signal.Signals(stop.signum).name
+    with contextlib.suppress(OSError):  # the terminal gone (SIGHUP): nobody to tell
+        print(f"{name}: stopped while the session started, before its first cycle", file=sys.stderr)
+    return stop.exit_code
+
+
 @contextlib.contextmanager
 def stopped_raised() -> Iterator[None]:
     """Ctrl+C, SIGTERM or SIGHUP raise ``Stopped`` in the block (the default SIGTERM and
