@@ -38,6 +38,7 @@ def _rows(db: Path) -> list[tuple]:
 @pytest.mark.parametrize(
     ("signum", "name"),
     [(signal.SIGTERM, "SIGTERM"), (signal.SIGHUP, "SIGHUP"), (signal.SIGINT, "Ctrl+C")],
+    ids=["SIGTERM", "SIGHUP", "Ctrl+C"],
 )
 def test_a_stop_signal_while_live_paper_starts_ends_its_row_stopped(
     sandbox: SandboxHandle, tmp_path: Path, signum: int, name: str
