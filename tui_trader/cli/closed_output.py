@@ -32,6 +32,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import stat
 import sys
 from collections.abc import Callable
 from typing import IO, Any
@@ -90,8 +91,8 @@ class ClosedOutputGuard:
     def _reader_gone(self, exc: OSError) -> None:
         """Send what follows to /dev/null, say so once on stderr, stop the session; ``exc``
         raised again if it says anything else (a full disk under a redirected output)."""
-        if exc.errno not in _GONE:
-            raise exc
+        if exc.errno not in _GONE or (exc.errno == errno.EIO and not self._on_a_device()):
+            raise exc  # EIO from a file: a failing disk, not a terminal that hung up
         if exc.errno == errno.EIO:
             self.notice = HUNG_UP
         self.closed_pipe = True
@@ -105,6 +106,13 @@ class ClosedOutputGuard:
             self.say_closed()
         if self.on_close is not None:
             self.on_close()
+
+    def _on_a_device(self) -> bool:
+        """True if the output is a character device (a terminal, hung up or not)."""
+        try:
+            return stat.S_ISCHR(os.fstat(self._stream.fileno()).st_mode)
+        except (OSError, ValueError):
+            return False
 
     def say_closed(self) -> None:
         """The one line a session's stop on a closed output gives, on stderr."""
