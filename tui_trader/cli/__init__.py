@@ -339,11 +339,17 @@ def _refuse_undecodable(exc: BaseException, db: object) -> None:
 
 def _refuse_unwritable(exc: BaseException, db: object) -> None:
     """A command that writes the audit database (``risk reset``, the fleet's halts) found it
-    read-only, or locked by another program past the busy timeout: one plain line, not a crash
-    report. Returns only for any other exception."""
+    read-only, or locked by another program past the busy timeout, or its PostgreSQL server
+    refusing the write (``store.pg_refusals``): one plain line, not a crash report. Returns only
+    for any other exception."""
     from tui_trader.store.db import locked_message
+    from tui_trader.store.models import database
+    from tui_trader.store.pg_refusals import refusal
     from tui_trader.store.sqlite_errors import is_locked, is_read_only, read_only_message
 
+    refused = refusal(database.obj, exc, "nothing was changed")
+    if refused is not None:  # a server read-only, out of disk space, or cancelling
+        fail(refused.message, EXIT_USAGE)
     where = str(db) if db else "(the default)"
     if is_read_only(exc):
         fail(read_only_message(where, running=False) + "; nothing was changed", EXIT_USAGE)

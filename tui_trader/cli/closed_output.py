@@ -14,6 +14,13 @@ flush, go nowhere instead of failing), writes one line to stderr and calls the s
 running session registered (``on_close``), once. A close before the session runs is remembered
 (``closed``) so the run can stop before its first cycle.
 
+A terminal that hangs up (its window closed, ``tmux kill-session``, a dropped SSH link) is the
+same for the output: every write to it fails with EIO. A session's cycle line often hits that
+before the hang-up's SIGHUP is handled (``cli.stop_signals``), and the error failed the session
+(``session_error: OSError: [Errno 5] Input/output error``: the account halted until reset, a
+crash log); so EIO is taken as the reader gone too, with its own line (``HUNG_UP``), which goes
+to stderr if stderr is still somewhere.
+
 Every other command runs behind the same guard (``cli.main`` puts it there with
 ``session=False``): ``tui-trader fleet | head -1`` or ``config show | true`` ended in
 ``BrokenPipeError`` (exit 1, a crash log). Such a command finishes its work, its output going
@@ -23,7 +30,9 @@ nowhere, and exits as it would have, quietly: the reader left on purpose.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import stat
 import sys
 from collections.abc import Callable
 from typing import IO, Any
@@ -32,6 +41,12 @@ NOTICE = (
     "tui-trader: standard output was closed (broken pipe): stopping the session cleanly; "
     "nothing more is printed"
 )
+HUNG_UP = (
+    "tui-trader: the terminal was closed (hung up): stopping the session cleanly; nothing more "
+    "is printed"
+)
+_GONE = (errno.EPIPE, errno.EIO)
+"""A write's errors that say the reader is gone: a closed pipe, a terminal that hung up."""
 
 
 class ClosedOutputGuard:
@@ -41,6 +56,8 @@ class ClosedOutputGuard:
         self._stream = stream
         self.closed_pipe = False
         """True once a write or flush found the reader gone."""
+        self.notice = NOTICE
+        """The line that says how the reader went (a closed pipe, a hung-up terminal)."""
         self.on_close: Callable[[], None] | None = None
         """What stops the running session (set while one runs)."""
         self.session = False
@@ -52,8 +69,8 @@ class ClosedOutputGuard:
             return len(text)
         try:
             return self._stream.write(text)
-        except BrokenPipeError:
-            self._reader_gone()
+        except OSError as exc:
+            self._reader_gone(exc)
             return len(text)
 
     def flush(self) -> None:
@@ -62,8 +79,8 @@ class ClosedOutputGuard:
             return
         try:
             self._stream.flush()
-        except BrokenPipeError:
-            self._reader_gone()
+        except OSError as exc:
+            self._reader_gone(exc)
 
     def stop_with(self, stop: Callable[[], None]) -> None:
         """Register the running session's stop; called at once if the reader is already gone."""
@@ -71,8 +88,13 @@ class ClosedOutputGuard:
         if self.closed_pipe:
             stop()
 
-    def _reader_gone(self) -> None:
-        """Send what follows to /dev/null, say so once on stderr, stop the session."""
+    def _reader_gone(self, exc: OSError) -> None:
+        """Send what follows to /dev/null, say so once on stderr, stop the session; ``exc``
+        raised again if it says anything else (a full disk under a redirected output)."""
+        if exc.errno not in _GONE or (exc.errno == errno.EIO and not self._on_a_device()):
+            raise exc  # EIO from a file: a failing disk, not a terminal that hung up
+        if exc.errno == errno.EIO:
+            self.notice = HUNG_UP
         self.closed_pipe = True
         try:
             devnull = os.open(os.devnull, os.O_WRONLY)
@@ -85,10 +107,17 @@ class ClosedOutputGuard:
         if self.on_close is not None:
             self.on_close()
 
+    def _on_a_device(self) -> bool:
+        """True if the output is a character device (a terminal, hung up or not)."""
+        try:
+            return stat.S_ISCHR(os.fstat(self._stream.fileno()).st_mode)
+        except (OSError, ValueError):
+            return False
+
     def say_closed(self) -> None:
         """The one line a session's stop on a closed output gives, on stderr."""
         with contextlib.suppress(OSError):  # stderr gone too: nobody to tell
-            print(NOTICE, file=sys.stderr, flush=True)
+            print(self.notice, file=sys.stderr, flush=True)
 
     def __getattr__(self, name: str) -> Any:
         """Everything else (``isatty``, ``fileno``, ``encoding``...) is the stream's."""

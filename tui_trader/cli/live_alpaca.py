@@ -33,6 +33,7 @@ from tui_trader.cli.paper import add_session_options, learning_from, session_cho
 from tui_trader.cli.questions import ask
 from tui_trader.cli.session_output import close_store, run_in_terminal
 from tui_trader.cli.shown_console import ShownConsole, shown_markup, styled
+from tui_trader.cli.stop_signals import Stopped, stopped_raised, stopped_while_starting
 from tui_trader.core.timeframes import TimeframeError, check_warmup, parse_interval, parse_period
 from tui_trader.risk.limits import RiskLimits, capped_base
 from tui_trader.session.alpaca import (
@@ -254,13 +255,16 @@ def _run(args: argparse.Namespace, mode: str, tag: str, title: str) -> int:
     watch_stdout()  # from the header on, a closed stdout stops the session cleanly
     console = Console(highlight=False, soft_wrap=True)
     try:
-        session = build_alpaca_session(settings, endpoint)
+        with stopped_raised():  # a stop signal while it starts ends its row, in one line
+            session = build_alpaca_session(settings, endpoint)
     except AccountSuspendedError as exc:
         raise UsageError(str(exc)) from None
     except AlpacaSetupError as exc:
         raise UsageError(str(exc)) from None
     except StoreLostAtStart as exc:  # not the user's input: exit 1, as mid-session
         fail(str(exc), 1)
+    except Stopped as stop:
+        return stopped_while_starting(stop)
     record_skip(args, session)
     account = session.broker.account()
     console.print(f"{tag} {title}")

@@ -279,6 +279,7 @@ def run_paper(args: argparse.Namespace) -> int:
         run_in_terminal,
     )
     from tui_trader.cli.shown_console import shown_markup
+    from tui_trader.cli.stop_signals import Stopped, stopped_raised, stopped_while_starting
     from tui_trader.session.local import LocalSettings, SettingsError, build_local_session
     from tui_trader.session.lost_store import StoreLostAtStart
 
@@ -308,11 +309,14 @@ def run_paper(args: argparse.Namespace) -> int:
         commit_every=max(args.commit_every, 1),
     )
     try:
-        session = build_local_session(settings)
+        with stopped_raised():  # a stop signal while it starts ends its row, in one line
+            session = build_local_session(settings)
     except (SettingsError, MarketDataError) as exc:
         raise UsageError(str(exc)) from None
     except StoreLostAtStart as exc:  # not the user's input: exit 1, as mid-session
         fail(str(exc), 1)
+    except Stopped as stop:
+        return stopped_while_starting(stop)
     cfg = session.config
     tag = "[bold cyan][LOCAL][/]"
     console.print(f"{tag} Paper Trading Mode (local simulated broker, no real money)")

@@ -29,9 +29,11 @@ from tui_trader.session.runner import (
     RunResult,
     SessionRunner,
     end_on_full_disk,
+    end_on_refused_store,
     end_on_row_ended,
     end_on_unwritable_store,
 )
+from tui_trader.store.pg_refusals import refusal
 from tui_trader.store.session_rows import RowEnded
 from tui_trader.store.sqlite_errors import is_disk_full, is_io_error, is_locked, is_read_only
 
@@ -84,7 +86,9 @@ def run_batch_in_terminal(console: Console, session: TradingSession, tag: str) -
     except RowEnded as exc:  # recorded died while suspended: stop, fail closed
         result = end_on_row_ended(session, exc)
     except Exception as exc:
-        if is_locked(exc) or is_read_only(exc) or is_io_error(exc):
+        if (refused := refusal(session.audit.db, exc)) is not None:
+            result = end_on_refused_store(session, refused)
+        elif is_locked(exc) or is_read_only(exc) or is_io_error(exc):
             result = end_on_unwritable_store(session, exc)
         elif is_disk_full(exc):
             result = end_on_full_disk(session)

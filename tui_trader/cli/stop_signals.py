@@ -16,6 +16,7 @@ thread of its own reads it and does the work there, where waiting for a lock is 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import signal
 import sys
@@ -67,6 +68,15 @@ class Stopped(KeyboardInterrupt):
         """The shell's code for a process ended by this signal: 130 for Ctrl+C, 143 for
         SIGTERM, 129 for SIGHUP."""
         return 128 + self.signum
+
+
+def stopped_while_starting(stop: Stopped) -> int:
+    """Say in one line that a stop signal ended a session as it started (its row then says
+    ``stopped``: ``session.stopped_start``); the exit code the shell gives that signal."""
+    name = "Ctrl+C" if stop.signum == signal.SIGINT else signal.Signals(stop.signum).name
+    with contextlib.suppress(OSError):  # the terminal gone (SIGHUP): nobody to tell
+        print(f"{name}: stopped while the session started, before its first cycle", file=sys.stderr)
+    return stop.exit_code
 
 
 @contextlib.contextmanager
@@ -157,10 +167,24 @@ class Interrupt:
 
 def _detach_from_terminal() -> None:
     """After a hang-up the terminal is gone and writing to it fails (EIO): send what is left of
-    the output to /dev/null, so the session still ends as it would after Ctrl+C."""
+    the output to /dev/null, so the session still ends as it would after Ctrl+C. An output
+    that is a file or a pipe (``2>>desk.log``) is kept."""
     with contextlib.suppress(OSError):
         devnull = os.open(os.devnull, os.O_WRONLY)
         for fd in (1, 2):
-            if os.isatty(fd):
+            if _on_terminal(fd):
                 os.dup2(devnull, fd)
         os.close(devnull)
+
+
+def _on_terminal(fd: int) -> bool:
+    """True if ``fd`` is a terminal, or one that hung up: once its window closed (or ``tmux
+    kill-session``), ``isatty`` calls it no terminal at all, and only a write says it is gone
+    (an empty write is a no-op anywhere else)."""
+    if os.isatty(fd):
+        return True
+    try:
+        os.write(fd, b"")
+    except OSError as exc:
+        return exc.errno == errno.EIO
+    return False

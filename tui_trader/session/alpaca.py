@@ -31,6 +31,7 @@ from tui_trader.risk.limits import RiskLimits
 from tui_trader.risk.stops import StopRule
 from tui_trader.security import redact
 from tui_trader.session.lost_store import lost_at_start
+from tui_trader.session.stopped_start import end_stopped_start
 from tui_trader.store.audit import AuditLog
 from tui_trader.store.db import StoreError, open_database
 from tui_trader.store.learning_journal import StoreLearningJournal
@@ -229,6 +230,10 @@ def build_alpaca_session(
     except BrokerError as exc:
         broker.close()
         raise AlpacaSetupError(connection_message(str(exc), where)) from None
+    except KeyboardInterrupt:  # a stop signal while it starts (``session.stopped_start``)
+        end_stopped_start(audit)
+        broker.close()
+        raise
     except Exception as exc:
         lost = lost_at_start(audit, exc)
         if lost is not None:

@@ -25,6 +25,7 @@ from tui_trader.market.sources import open_market, parse_data_spec
 from tui_trader.risk.limits import RiskLimits
 from tui_trader.risk.stops import StopRule
 from tui_trader.session.lost_store import lost_at_start
+from tui_trader.session.stopped_start import end_stopped_start
 from tui_trader.store.audit import AuditLog
 from tui_trader.store.db import StoreError, open_database
 from tui_trader.store.learning_journal import StoreLearningJournal
@@ -152,6 +153,9 @@ def build_local_session(settings: LocalSettings, clock: Clock | None = None) -> 
     session = TradingSession(config, market, broker, audit, clock, strategies, allocator)
     try:
         session.start()
+    except KeyboardInterrupt:  # a stop signal while it starts (``session.stopped_start``)
+        end_stopped_start(audit)
+        raise
     except Exception as exc:
         lost = lost_at_start(audit, exc)
         if lost is not None:

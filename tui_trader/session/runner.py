@@ -29,6 +29,7 @@ from tui_trader.security.redact import describe
 from tui_trader.store.db import locked_message
 from tui_trader.store.liveness import BEAT_SECONDS, window_for
 from tui_trader.store.pg import lost_message, reconnect, store_lost
+from tui_trader.store.pg_refusals import Refusal, refusal
 from tui_trader.store.session_rows import RowEnded
 from tui_trader.store.sqlite_errors import (
     disk_full_message,
@@ -142,6 +143,8 @@ class SessionRunner:
         except (BrokerError, MarketDataError, OSError) as exc:
             return self._fail(exc)
         except Exception as exc:
+            if (refused := refusal(session.audit.db, exc)) is not None:
+                return end_on_refused_store(session, refused)
             if is_disk_full(exc):
                 return end_on_full_disk(session)
             if is_locked(exc) or is_read_only(exc) or is_io_error(exc):
@@ -229,6 +232,22 @@ def end_on_full_disk(session: TradingSession) -> RunResult:
         session.audit.abandon()
     session.tell_end("failed", message)
     return RunResult("failed", session.iteration, message, audit_failed=True)
+
+
+def end_on_refused_store(session: TradingSession, refused: Refusal) -> RunResult:
+    """The PostgreSQL server refused a write while it still answers: its disk is full, or it
+    takes no writes (``store.pg_refusals``). The failed statement took its transaction with it
+    (an order whose row was not committed was never sent). Trading halts in memory, said in one
+    line; one more attempt writes the halt and the session's end (``failed``), which a server
+    whose disk filled may still take. If it does not, the row keeps ``running`` until its stale
+    heartbeat marks the session dead."""
+    session.audit.abandon()
+    reason = AUDIT_FULL if refused.full else SESSION_ERROR
+    halt = session.risk.halt(reason, 0.0, 0.0, refused.message)
+    session.tell_unrecorded(halt)
+    _record_halt_and_end(session, halt, refused.message)
+    session.tell_end("failed", refused.message)
+    return RunResult("failed", session.iteration, refused.message, audit_failed=True)
 
 
 def end_on_row_ended(session: TradingSession, exc: RowEnded) -> RunResult:
