@@ -233,27 +233,37 @@ class SessionLifecycle:
 
     def finish(self, status: str, detail: str = "") -> None:
         """Write the final state: the last snapshot if the cadence skipped it, risk memory, how
-        the session ended; then tell ``notify`` (even when writing failed)."""
+        the session ended; then tell ``notify`` (even when writing failed). How it ended is
+        written even when what comes before it could not be (a full disk or a file-size limit
+        refuses the snapshot's new row, where the session row's own change still fits): left
+        ``running``, the row showed a session that died, not one that failed and said why."""
         try:
-            if getattr(self.broker, "orders_end_with_session", False):
-                self._end_working_orders()
-            counted = self.rate_refusals.close()  # the last day's order-limit refusals
-            if counted:
-                with self.audit.cycle():
-                    self._record_events(counted, self.market_time or self.clock.now())
-            if self._unsnapped is not None:
-                marker = self.fills_marker()
-                try:
-                    account, positions = self.broker.account(), self.broker.positions()
-                except BrokerError:  # the broker is down: the last values read stand
-                    account, positions = self.last_account, self.last_positions
-                    marker = self.last_marker
-                if account is not None:
-                    self._snapshot(account, positions, self._unsnapped, marker)
-            self.risk.state = self.audit.save_risk_state(self.risk.state)
-            self.audit.end_session(status, self.iteration)
+            try:
+                self._final_rows()
+            finally:
+                self.audit.end_session(status, self.iteration)
         finally:
             self._tell(SESSION_END, self.iteration, 0.0, f"session {status}", detail)
+
+    def _final_rows(self) -> None:
+        """What ``finish`` writes before the session's end: the working orders of a simulated
+        account ended, the day's order-limit refusals counted, the last snapshot, risk memory."""
+        if getattr(self.broker, "orders_end_with_session", False):
+            self._end_working_orders()
+        counted = self.rate_refusals.close()  # the last day's order-limit refusals
+        if counted:
+            with self.audit.cycle():
+                self._record_events(counted, self.market_time or self.clock.now())
+        if self._unsnapped is not None:
+            marker = self.fills_marker()
+            try:
+                account, positions = self.broker.account(), self.broker.positions()
+            except BrokerError:  # the broker is down: the last values read stand
+                account, positions = self.last_account, self.last_positions
+                marker = self.last_marker
+            if account is not None:
+                self._snapshot(account, positions, self._unsnapped, marker)
+        self.risk.state = self.audit.save_risk_state(self.risk.state)
 
     def _end_working_orders(self) -> None:
         """Orders still working on a simulated account end with its session: their rows say

@@ -297,6 +297,8 @@ def end_on_unwritable_store(session: TradingSession, exc: BaseException) -> RunR
     else:
         message = io_error_message(path)
     session.audit.abandon()
+    if is_io_error(exc):  # a file-size limit or a quota: the log is what hit it
+        session.audit.db.shrink_log()
     halt = session.risk.halt(SESSION_ERROR, 0.0, 0.0, message)
     session.tell_unrecorded(halt)
     _record_halt_and_end(session, halt, message)
@@ -333,6 +335,9 @@ def _record_halt_and_end(session: TradingSession, halt: RiskEvent, message: str)
             session.account_key,
             session.clock.now(),
         )
+    except Exception:  # the session's end may still fit (it changes a row, adds none)
+        session.audit.abandon()
+    try:
         session.audit.end_session("failed", session.iteration)
     except Exception:
         session.audit.abandon()

@@ -214,6 +214,20 @@ class AuditDatabase(SqliteDatabase):
             conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
             state.tt_checkpointed = now
 
+    def shrink_log(self) -> None:
+        """After a write the system refused for the file's size (a file-size limit, a quota),
+        copy the write-ahead log into the database and empty it: the log is what grows first
+        (up to 1,000 pages before SQLite's own checkpoint), so the session's last rows (its
+        halt, its end) fit again. A failure here changes nothing: it was one more try."""
+        if self.is_closed():
+            return
+        try:
+            conn = self.connection()
+            if not conn.in_transaction:
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        except Exception:  # the caller's next write says what is wrong
+            pass
+
     def begin_batch(self) -> None:
         """A batch of replay cycles began (nothing to do for SQLite: statements are local)."""
 
