@@ -209,7 +209,7 @@ def test_a_read_command_survives_a_hand_edited_whole_number(
     for line in out.stderr.strip().splitlines():
         assert line.startswith("tui-trader: warning: ") and " row " in line, line
     if command.startswith("fleet"):
-        assert re.search(r"sessions row \d+ column pid holds .*not a whole number", out.stderr)
+        assert re.search(r"sessions row \d+ column pid holds .*not a process id", out.stderr)
 
 
 @pytest.mark.parametrize("value", ["inf", "text", "1.5"])

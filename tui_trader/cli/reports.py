@@ -21,7 +21,7 @@ from tui_trader.core.prices import price_text
 from tui_trader.market.sources import is_recorded
 from tui_trader.store.audit import load_risk_state
 from tui_trader.store.db import StoreError, open_database
-from tui_trader.store.liveness import DIED, last_sign_of_life, shown_status
+from tui_trader.store.liveness import DIED, last_sign_of_life, session_pid, shown_status
 from tui_trader.store.models import AccountSnapshot, LiveOrder, LiveTrade, SessionRow
 from tui_trader.store.queries import (
     find_session,
@@ -316,7 +316,7 @@ def show_status(args: argparse.Namespace) -> int:
         console.print(
             styled(
                 ("the session's process is gone", "bold red"),
-                f": pid {session.pid or '?'} on {session.host or '?'}, last heartbeat "
+                f": pid {session_pid(session) or '?'} on {session.host or '?'}, last heartbeat "
                 f"{str(seen)[:19] if seen else 'never'} UTC{still}",
             )
         )

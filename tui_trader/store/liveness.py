@@ -47,7 +47,7 @@ from typing import Any
 
 from tui_trader.store.db import from_db_time
 from tui_trader.store.process_identity import Found, look_up, uptime
-from tui_trader.store.stored_numbers import shown_whole
+from tui_trader.store.stored_numbers import shown_process_id, shown_whole
 
 MIN_WINDOW = 30.0
 """Seconds: the shortest heartbeat window (a slow disk or a long cycle must not look dead)."""
@@ -103,11 +103,13 @@ def _window(row: Any) -> float:
 
 
 def session_pid(row: Any) -> int | None:
-    """The row's process id, ``None`` when none is recorded or a hand edit left one nobody can
-    read (text, ``inf``: noted as such; a number below 1 is none either): such a row is judged
-    by its heartbeat, as a row without an identity is (``int('xyzzy')`` crashed ``fleet``)."""
-    pid = shown_whole(row.pid, "sessions", getattr(row, "id", "?"), "pid")
-    return pid if pid is not None and pid > 0 else None
+    """The row's process id, ``None`` when none is recorded or a hand edit left one that is no
+    process id (text, ``inf``, 0 or below, beyond ``pid_t``: noted as such,
+    ``shown_process_id``): such a row is judged by its heartbeat, as a row without an identity
+    is (``int('xyzzy')`` crashed ``fleet``, ``os.kill(10**15, 0)`` too). Every reader that shows
+    or checks a stored pid takes it from here: a negative one given to ``os.kill`` would signal
+    a process group."""
+    return shown_process_id(row.pid, "sessions", getattr(row, "id", "?"), "pid")
 
 
 def session_start(row: Any) -> int | None:

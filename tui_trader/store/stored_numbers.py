@@ -95,6 +95,28 @@ def shown_whole(
     return number
 
 
+PID_MAX = 2**31 - 1
+"""The largest process id there can be (``pid_t`` is a signed 32-bit int): ``os.kill`` raised
+``OverflowError`` on a larger one."""
+
+
+def shown_process_id(
+    value: object, table: str, row: object, column: str, notes: list[str] | None = None
+) -> int | None:
+    """A stored process id, for display or a liveness check: a whole number from 1 to
+    ``PID_MAX``, else None with a note as ``shown`` makes (None stays None, unnoted). A hand
+    edit's 0 or negative id must never reach ``os.kill``: there it names a process group (-1:
+    every process the user may signal)."""
+    if value is None:
+        return None
+    number = whole(value)
+    if number is None or not 1 <= number <= PID_MAX:
+        what = f"a process id (1 to {PID_MAX:,})"
+        _note(_where(table, row, column, value, what) + "; left out of what is shown", notes)
+        return None
+    return number
+
+
 def required(
     value: object, table: str, row: object, column: str, nullable: bool = True, limit: float = LIMIT
 ) -> float | None:

@@ -24,7 +24,13 @@ from tui_trader.engine.outside_changes import held_not_ours, recorded_left_alone
 from tui_trader.market.sources import is_recorded
 from tui_trader.session.runner import RunResult
 from tui_trader.store.db import from_db_time, open_database, to_db_time
-from tui_trader.store.liveness import DIED, is_alive, last_sign_of_life, shown_status
+from tui_trader.store.liveness import (
+    DIED,
+    is_alive,
+    last_sign_of_life,
+    session_pid,
+    shown_status,
+)
 from tui_trader.store.models import (
     AccountSnapshot,
     HaltRequest,
@@ -84,7 +90,7 @@ def _dead_message(row: SessionRow) -> str:
     seen = last_sign_of_life(row)
     when = f"{seen:%Y-%m-%d %H:%M:%S} UTC" if seen else "never"
     return (
-        f"session {row.key} died (pid {row.pid or '?'} on {shown_text(row.host or '?')}, "
+        f"session {row.key} died (pid {session_pid(row) or '?'} on {shown_text(row.host or '?')}, "
         "last heartbeat "
         f"{when}): not following a dead session; pass --session {row.key} to look at it anyway"
     )
