@@ -304,3 +304,56 @@ def test_reconciliation_refuses_a_snapshot_whose_fill_mark_nobody_can_read(
             last_snapshot(account, None)
     finally:
         store.close()
+
+
+BAD_POSITIONS = {
+    "not-json": "'xyzzy'",
+    "a-number": "'[1]'",
+    "inf-qty": "'[[\"SPY\", 1e999, 2, 3]]'",
+}
+"""What a hand edit may leave in a snapshot's positions (a JSON list of four-field lists)."""
+
+
+@pytest.mark.parametrize("positions", BAD_POSITIONS.values(), ids=list(BAD_POSITIONS))
+def test_status_leaves_out_positions_nobody_can_read(
+    traded: Path, tmp_path: Path, positions: str
+) -> None:
+    """``status`` lists the last snapshot's positions: text that is not JSON ended it with a
+    crash line (``JSONDecodeError``), a list of numbers too ("cannot unpack non-iterable
+    int"). Now the positions that cannot be read are left out, with a warning naming the row."""
+    db = tmp_path / "edited.db"
+    shutil.copy(traded, db)
+    with sqlite3.connect(db) as con:
+        con.execute(f"UPDATE live_account_snapshots SET positions = {positions}")
+    out = run_cli(tmp_path, "status", "--db", str(db))
+    assert out.returncode == 0 and "no open positions" in out.stdout, out.stdout + out.stderr
+    assert "crash" not in out.stderr and "Traceback" not in out.stderr
+    (line,) = out.stderr.strip().splitlines()
+    assert re.match(
+        r"tui-trader: warning: live_account_snapshots row \d+ column positions holds ", line
+    ), line
+
+
+@pytest.mark.parametrize("positions", BAD_POSITIONS.values(), ids=list(BAD_POSITIONS))
+def test_reconciliation_refuses_a_snapshot_whose_positions_nobody_can_read(
+    traded: Path, tmp_path: Path, positions: str
+) -> None:
+    """Start-up reconciliation compares the broker's positions with the account's last
+    snapshot: positions nobody can read crashed the start (``JSONDecodeError``) or reached
+    it as ``inf`` shares. Now the start refuses, naming the row."""
+    from tui_trader.store.db import open_database
+    from tui_trader.store.lost_rows import last_snapshot
+    from tui_trader.store.models import SessionRow
+    from tui_trader.store.stored_numbers import UnreadableValue
+
+    db = tmp_path / "a.db"
+    shutil.copy(traded, db)
+    with sqlite3.connect(db) as conn:
+        conn.execute(f"UPDATE live_account_snapshots SET positions = {positions}")
+    store = open_database(db)
+    try:
+        account = SessionRow.get().account_key
+        with pytest.raises(UnreadableValue, match=r"row \d+ column positions holds"):
+            last_snapshot(account, None)
+    finally:
+        store.close()

@@ -6,7 +6,6 @@ Alpaca sessions group by wall-clock time, which is the same thing there.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -15,6 +14,7 @@ from peewee import fn
 from tui_trader.core.domain import Position
 from tui_trader.store.models import AccountSnapshot, LiveOrder, LiveTrade, SessionRow
 from tui_trader.store.stored_numbers import note_undated, readable, shown, stored_parameters
+from tui_trader.store.stored_positions import shown_positions
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,14 +182,6 @@ def snapshot_numbers(snapshot: AccountSnapshot) -> dict[str, float | None]:
 
 
 def snapshot_positions(snapshot: AccountSnapshot) -> list[Position]:
-    """The open positions a snapshot recorded; one with an unreadable number (a hand-edited
-    row) is left out, with a warning."""
-    out = []
-    for symbol, *numbers in json.loads(snapshot.positions or "[]"):
-        read = [
-            shown(v, "live_account_snapshots", snapshot.id, f"positions ({symbol})")
-            for v in numbers
-        ]
-        if len(read) == 3 and None not in read:
-            out.append(Position(symbol, *read))  # type: ignore[arg-type]
-    return out
+    """The open positions a snapshot recorded; one that cannot be read (a hand-edited row) is
+    left out, with a warning (``store.stored_positions``)."""
+    return shown_positions(snapshot)

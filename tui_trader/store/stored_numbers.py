@@ -155,6 +155,14 @@ def required_count(value: object, table: str, row: object, column: str) -> int:
     return int(number)
 
 
+def note_unreadable(
+    table: str, row: object, column: str, value: object, what: str, notes: list[str] | None = None
+) -> None:
+    """Note ``value``, left out of a display because it is not ``what`` a session writes there
+    (a snapshot's positions, say), as ``shown`` notes a number."""
+    _note(_where(table, row, column, value, what) + "; left out of what is shown", notes)
+
+
 def note_undated(table: str, row: object, column: str, notes: list[str] | None = None) -> None:
     """Note a row left out of a report by day because its time (``column``) reads as no date
     (text, a BLOB: a hand edit or another program), as ``shown`` notes a number."""
