@@ -357,3 +357,31 @@ def test_reconciliation_refuses_a_snapshot_whose_positions_nobody_can_read(
             last_snapshot(account, None)
     finally:
         store.close()
+
+
+RISK_EDITS = {
+    "fraction": ("orders_today", "1.5"),
+    "state": ("state", "'bogus'"),
+    "day": ("day", "'yesterday'"),
+    "halt-id": ("halt_id", "'x'"),
+}
+
+
+@pytest.mark.parametrize("edit", RISK_EDITS, ids=list(RISK_EDITS))
+def test_status_shows_a_risk_state_nobody_can_read_and_the_rest(
+    traded: Path, tmp_path: Path, edit: str
+) -> None:
+    """``status`` is a display: a hand-edited risk state stopped it (exit 2, nothing of the
+    account shown) as if it were a session's start. Now it shows the snapshot and positions,
+    "risk: -" and one warning naming the row and column (a session still refuses to start)."""
+    column, literal = RISK_EDITS[edit]
+    db = tmp_path / "edited.db"
+    shutil.copy(traded, db)
+    with sqlite3.connect(db) as con:
+        con.execute(f"UPDATE risk_state SET {column} = {literal}")
+    out = run_cli(tmp_path, "status", "--db", str(db))
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "equity" in out.stdout and "risk: - " in out.stdout, out.stdout
+    (line,) = out.stderr.strip().splitlines()
+    assert line.startswith("tui-trader: warning: risk_state row local:"), line
+    assert f"column {column} holds " in line and "left out of what is shown" in line, line

@@ -33,7 +33,7 @@ from tui_trader.store.queries import (
     snapshot_numbers,
     snapshot_positions,
 )
-from tui_trader.store.stored_numbers import shown, shown_whole
+from tui_trader.store.stored_numbers import UnreadableValue, note_left_out, shown, shown_whole
 
 _NARROW = {"box": box.SIMPLE_HEAD, "collapse_padding": True, "pad_edge": False}
 """Table settings that keep history readable at 80 columns (one space between columns)."""
@@ -347,7 +347,12 @@ def show_status(args: argparse.Namespace) -> int:
             console.print(table)
         else:
             console.print("no open positions")
-    risk = load_risk_state(session.account_key, strict=False)
+    try:
+        risk = load_risk_state(session.account_key, strict=False)
+    except UnreadableValue as exc:  # a display shows the rest (a session refuses to start)
+        note_left_out(exc)
+        console.print("risk: - (its risk_state row cannot be read: see the warning)")
+        return 0
     if risk.halted:
         console.print(
             styled(

@@ -24,10 +24,17 @@ LIMIT = 1e15
 far enough below the float range that returns, Sharpe ratios and sums cannot overflow."""
 
 _NOTES: list[str] = []
+_REFUSING = "; refusing to go on (fix or delete the row: it was edited by hand)"
 
 
 class UnreadableValue(StoreError):
     """A money path met a stored value no session writes (a hand edit): it refuses to go on."""
+
+    def __init__(self, message: str, place: str = "") -> None:
+        """The refusal's line, and ``place``: the row, column and value alone (for a display
+        that leaves the value out instead, ``note_left_out``)."""
+        super().__init__(message)
+        self.place = place or message
 
 
 class UnreadableNumber(UnreadableValue):
@@ -127,20 +134,22 @@ def required(
         return None
     number = readable(value, limit)
     if number is None:
-        raise UnreadableNumber(
-            _where(table, row, column, value)
-            + "; refusing to go on (fix or delete the row: it was edited by hand)"
-        )
+        place = _where(table, row, column, value)
+        raise UnreadableNumber(place + _REFUSING, place)
     return number
 
 
 def refused(table: str, row: object, column: str, value: object, what: str) -> UnreadableValue:
     """The refusal of a money path that met ``value`` where a session writes ``what`` (a
     trading state, a date, a count): one line naming the row, like ``required``'s."""
-    return UnreadableValue(
-        _where(table, row, column, value, what)
-        + "; refusing to go on (fix or delete the row: it was edited by hand)"
-    )
+    place = _where(table, row, column, value, what)
+    return UnreadableValue(place + _REFUSING, place)
+
+
+def note_left_out(refusal: UnreadableValue, notes: list[str] | None = None) -> None:
+    """Note what a money path would refuse (``refusal``) as left out of a display instead: a
+    report shows the rest and says which row it could not read."""
+    _note(refusal.place + "; left out of what is shown", notes)
 
 
 def required_count(value: object, table: str, row: object, column: str) -> int:
