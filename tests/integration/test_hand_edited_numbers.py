@@ -385,3 +385,23 @@ def test_status_shows_a_risk_state_nobody_can_read_and_the_rest(
     (line,) = out.stderr.strip().splitlines()
     assert line.startswith("tui-trader: warning: risk_state row local:"), line
     assert f"column {column} holds " in line and "left out of what is shown" in line, line
+
+
+@pytest.mark.parametrize("command", ["status", "fleet", "fleet-json"])
+@pytest.mark.parametrize("value", ["'xyzzy'", "12345"], ids=["text", "number"])
+def test_a_running_session_whose_heartbeat_is_no_time_is_judged_by_its_start(
+    traded: Path, tmp_path: Path, value: str, command: str
+) -> None:
+    """Liveness reads a running session's last heartbeat: text there ended ``status`` and
+    ``fleet`` with a crash line ("Invalid isoformat string"), a number too ("'int' object has
+    no attribute 'tzinfo'"). Now the heartbeat counts as none (the session's start stands in)
+    with one warning naming the row and column."""
+    db = tmp_path / "edited.db"
+    shutil.copy(traded, db)
+    with sqlite3.connect(db) as con:
+        con.execute(f"UPDATE sessions SET status = 'running', heartbeat_at = {value}")
+    out = run_cli(tmp_path, *COMMANDS[command], "--db", str(db))
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "died" in out.stdout.lower(), out.stdout  # its process is gone
+    (line,) = out.stderr.strip().splitlines()
+    assert re.match(r"tui-trader: warning: sessions row \d+ column heartbeat_at holds ", line)

@@ -47,7 +47,7 @@ from typing import Any
 
 from tui_trader.store.db import from_db_time
 from tui_trader.store.process_identity import Found, look_up, uptime
-from tui_trader.store.stored_numbers import shown_process_id, shown_whole
+from tui_trader.store.stored_numbers import note_unreadable, shown_process_id, shown_whole
 
 MIN_WINDOW = 30.0
 """Seconds: the shortest heartbeat window (a slow disk or a long cycle must not look dead)."""
@@ -213,8 +213,20 @@ def shown_status(row: Any, now: datetime | None = None) -> str:
 
 
 def last_sign_of_life(row: Any) -> datetime | None:
-    """When the session last showed it was alive (its heartbeat, else its start)."""
-    return from_db_time(row.heartbeat_at) or from_db_time(row.started_at)
+    """When the session last showed it was alive (its heartbeat, else its start); a time a
+    hand edit left unreadable counts as none, with a warning (``_stored_time``)."""
+    return _stored_time(row, "heartbeat_at") or _stored_time(row, "started_at")
+
+
+def _stored_time(row: Any, column: str) -> datetime | None:
+    """The row's time ``column``, or None (noted as ``shown`` notes a number) when it is no
+    time: ``'xyzzy'`` in ``heartbeat_at`` ended ``status`` and ``fleet`` with a crash line."""
+    value = getattr(row, column, None)
+    try:
+        return from_db_time(value)
+    except (ValueError, TypeError, AttributeError):  # text; a number (no tzinfo)
+        note_unreadable("sessions", getattr(row, "id", "?"), column, value, "a time")
+        return None
 
 
 def gone_why(row: Any) -> str | None:

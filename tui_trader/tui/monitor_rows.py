@@ -45,7 +45,7 @@ def _time(value: object) -> datetime | None:
     """A stored time, or None when it is no time (text a hand edit left)."""
     try:
         return from_db_time(value)  # type: ignore[arg-type]
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, AttributeError):  # text; a number (no tzinfo)
         return None
 
 
