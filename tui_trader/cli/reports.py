@@ -20,7 +20,7 @@ from tui_trader.cli.shown_console import ShownConsole, styled
 from tui_trader.core.prices import price_text
 from tui_trader.market.sources import is_recorded
 from tui_trader.store.audit import load_risk_state
-from tui_trader.store.db import StoreError, open_database
+from tui_trader.store.db import StoreError, from_db_time, open_database
 from tui_trader.store.liveness import DIED, last_sign_of_life, session_pid, shown_status
 from tui_trader.store.models import AccountSnapshot, LiveOrder, LiveTrade, SessionRow
 from tui_trader.store.queries import (
@@ -376,14 +376,16 @@ def _snapshot_label(session: SessionRow, snap: AccountSnapshot) -> str:
 def _session_label(market_time: object) -> str:
     """PRE / OPEN / AFTER / CLOSED for a stored market time, by the exchange calendar."""
     from tui_trader.market.calendar import CalendarError, label_once
-    from tui_trader.store.db import from_db_time
 
-    when = from_db_time(market_time)  # type: ignore[arg-type]
+    try:
+        when = from_db_time(market_time)  # type: ignore[arg-type]
+    except (ValueError, TypeError, AttributeError):  # a hand edit's text or number
+        return "session unknown"
     if when is None:
         return "session unknown"
     try:
         return f"session {label_once(when)}"
-    except (CalendarError, ValueError):
+    except (CalendarError, ValueError, OverflowError):  # year 9999 or 1: beyond the calendar
         return "session unknown"
 
 

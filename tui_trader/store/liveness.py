@@ -47,7 +47,7 @@ from typing import Any
 
 from tui_trader.store.db import from_db_time
 from tui_trader.store.process_identity import Found, look_up, uptime
-from tui_trader.store.stored_numbers import note_unreadable, shown_process_id, shown_whole
+from tui_trader.store.stored_numbers import shown_process_id, shown_time, shown_whole
 
 MIN_WINDOW = 30.0
 """Seconds: the shortest heartbeat window (a slow disk or a long cycle must not look dead)."""
@@ -219,14 +219,9 @@ def last_sign_of_life(row: Any) -> datetime | None:
 
 
 def _stored_time(row: Any, column: str) -> datetime | None:
-    """The row's time ``column``, or None (noted as ``shown`` notes a number) when it is no
-    time: ``'xyzzy'`` in ``heartbeat_at`` ended ``status`` and ``fleet`` with a crash line."""
-    value = getattr(row, column, None)
-    try:
-        return from_db_time(value)
-    except (ValueError, TypeError, AttributeError):  # text; a number (no tzinfo)
-        note_unreadable("sessions", getattr(row, "id", "?"), column, value, "a time")
-        return None
+    """The row's time ``column``, or None (noted, ``shown_time``) when it is no time:
+    ``'xyzzy'`` in ``heartbeat_at`` ended ``status`` and ``fleet`` with a crash line."""
+    return shown_time(getattr(row, column, None), "sessions", getattr(row, "id", "?"), column)
 
 
 def gone_why(row: Any) -> str | None:

@@ -124,7 +124,7 @@ def pnl_by_day(
     as_number = LiveTrade.pnl.python_value
     when = "market_time" if by_market else "timestamp"  # the column the day comes from
     for day_text, row_id, pnl in LiveTrade._meta.database.execute(trades):
-        if day_text is None:  # a time that is no date: 'pnl' crashed on the day 'None'
+        if _day(day_text) is None:  # a time that is no date: 'pnl' crashed on the day 'None'
             note_undated("live_trades", row_id, when, notes)
             continue
         n, total = trade_rows.get(str(day_text), (0, 0.0))
@@ -133,7 +133,7 @@ def pnl_by_day(
         trade_rows[str(day_text)] = (n + 1, total)
     equity: dict[str, float | None] = {}
     for row in snaps.dicts():
-        if row["day"] is None:
+        if _day(row["day"]) is None:
             note_undated("live_account_snapshots", row["id"], when, notes)
             continue
         equity[str(row["day"])] = shown(
@@ -160,6 +160,18 @@ def pnl_by_day(
         n, realized = trade_rows.get(text, (0, 0.0))
         out.append(DayPnl(day, n, realized, end, change))
     return out
+
+
+def _day(value: object) -> date | None:
+    """A row's day as the database computed it, or None when it is no date: SQLite's
+    ``date()`` of a time a hand edit left as text is NULL, of a number a day thousands of years
+    BC ('-4679-09-12'), which ended ``pnl`` with a crash line."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        return None
 
 
 def last_snapshot(session: SessionRow | None) -> AccountSnapshot | None:

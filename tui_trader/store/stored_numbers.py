@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import json
 import math
+from datetime import datetime
 from typing import Any
 
-from tui_trader.store.db import StoreError
+from tui_trader.store.db import StoreError, from_db_time
 
 LIMIT = 1e15
 """The largest size a stored amount, price or quantity may have: far beyond any account, and
@@ -170,6 +171,22 @@ def note_unreadable(
     """Note ``value``, left out of a display because it is not ``what`` a session writes there
     (a snapshot's positions, say), as ``shown`` notes a number."""
     _note(_where(table, row, column, value, what) + "; left out of what is shown", notes)
+
+
+def shown_time(
+    value: object, table: str, row: object, column: str, notes: list[str] | None = None
+) -> datetime | None:
+    """A stored time for display: the time, or None with a note as ``shown`` makes when it is
+    no time (text, a number: a hand edit; None stays None, unnoted). ``report`` and ``status``
+    ended with a crash line on such a time ("Invalid isoformat string", "'int' object has no
+    attribute 'tzinfo'")."""
+    if value is None:
+        return None
+    try:
+        return from_db_time(value)  # type: ignore[arg-type]
+    except (ValueError, TypeError, AttributeError, OverflowError):
+        _note(_where(table, row, column, value, "a time") + "; left out of what is shown", notes)
+        return None
 
 
 def note_undated(table: str, row: object, column: str, notes: list[str] | None = None) -> None:
