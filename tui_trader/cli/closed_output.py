@@ -14,6 +14,11 @@ flush, go nowhere instead of failing), writes one line to stderr and calls the s
 running session registered (``on_close``), once. A close before the session runs is remembered
 (``closed``) so the run can stop before its first cycle.
 
+A write that fails otherwise (``> /dev/full``, a full disk or an I/O error under a redirect)
+is handled alike, its reason kept (``write_error``): a session stops cleanly saying so, and
+``cli.main`` ends any command with one line and exit 2 instead of a crash report (``status >
+/dev/full`` ended with "OSError: [Errno 28] No space left on device" and a crash log).
+
 Every other command runs behind the same guard (``cli.main`` puts it there with
 ``session=False``): ``tui-trader fleet | head -1`` or ``config show | true`` ended in
 ``BrokenPipeError`` (exit 1, a crash log). Such a command finishes its work, its output going
@@ -45,6 +50,9 @@ class ClosedOutputGuard:
         """What stops the running session (set while one runs)."""
         self.session = False
         """True once a session command took the guard: a close is then said on stderr."""
+        self.write_error = ""
+        """Why standard output could not be written, other than a closed pipe ("" if it
+        could)."""
 
     def write(self, text: str) -> int:
         """Write through; on a closed pipe, stop instead of failing."""
@@ -54,7 +62,9 @@ class ClosedOutputGuard:
             return self._stream.write(text)
         except BrokenPipeError:
             self._reader_gone()
-            return len(text)
+        except OSError as exc:  # /dev/full, a full disk, an I/O error
+            self._unwritable(exc)
+        return len(text)
 
     def flush(self) -> None:
         """Flush through; on a closed pipe, stop instead of failing."""
@@ -64,12 +74,19 @@ class ClosedOutputGuard:
             self._stream.flush()
         except BrokenPipeError:
             self._reader_gone()
+        except OSError as exc:  # /dev/full, a full disk, an I/O error
+            self._unwritable(exc)
 
     def stop_with(self, stop: Callable[[], None]) -> None:
         """Register the running session's stop; called at once if the reader is already gone."""
         self.on_close = stop
         if self.closed_pipe:
             stop()
+
+    def _unwritable(self, exc: OSError) -> None:
+        """Keep why the output cannot be written, then end it as a closed pipe is ended."""
+        self.write_error = exc.strerror or str(exc)
+        self._reader_gone()
 
     def _reader_gone(self) -> None:
         """Send what follows to /dev/null, say so once on stderr, stop the session."""
@@ -87,8 +104,12 @@ class ClosedOutputGuard:
 
     def say_closed(self) -> None:
         """The one line a session's stop on a closed output gives, on stderr."""
+        notice = NOTICE
+        if self.write_error:
+            why = f"cannot be written ({self.write_error})"
+            notice = notice.replace("was closed (broken pipe)", why)
         with contextlib.suppress(OSError):  # stderr gone too: nobody to tell
-            print(NOTICE, file=sys.stderr, flush=True)
+            print(notice, file=sys.stderr, flush=True)
 
     def __getattr__(self, name: str) -> Any:
         """Everything else (``isatty``, ``fileno``, ``encoding``...) is the stream's."""
