@@ -23,7 +23,7 @@ from tui_trader.store import liveness
 from tui_trader.store.audit import AuditLog
 from tui_trader.store.db import open_database
 from tui_trader.store.models import SessionRow
-from tui_trader.store.stored_numbers import PID_MAX
+from tui_trader.store.stored_numbers import PID_MAX, take_notes
 
 PIDS = {"minus-one": -1, "zero": 0, "group": -4242, "beyond-pid_t": 10**15}
 """What a hand edit may leave in ``sessions.pid``: none of them is a process."""
@@ -62,6 +62,8 @@ def test_liveness_never_signals_a_stored_pid_that_is_no_process(
         liveness.heartbeat_age(row, liveness.store_now(None))
         assert liveness.session_pid(row) is None
     assert all(1 <= target <= PID_MAX for target in signalled), signalled
+    notes = take_notes()  # what the command line would print as warnings
+    assert notes and all("column pid holds" in n and "not a process id" in n for n in notes)
 
 
 def _pid_warning(stderr: str, row: SessionRow) -> None:
