@@ -285,7 +285,7 @@ def test_an_option_reader_failing_unforeseen_is_one_crash_line_not_a_traceback(
     def broken(text: str) -> tuple[str, ...]:
         raise RuntimeError("an unforeseen failure")
 
-    monkeypatch.setattr(paper_cli, "symbols_arg", broken)
+    monkeypatch.setattr(paper_cli, "session_symbols_arg", broken)
     code, out, err, _ = run_main(["paper", "--symbols", "SPY"], capsys)
     assert code == 1 and out == ""
     assert err.startswith("tui-trader: error: RuntimeError: an unforeseen failure (details in")

@@ -185,20 +185,22 @@ fleet asks after its process)."""
 
 
 @pytest.mark.parametrize("command", [c for c in COMMANDS if c != "risk-show"])
-@pytest.mark.parametrize("value", ["inf", "text"])
+@pytest.mark.parametrize("value", ["inf", "text", "1.5"])
 def test_a_read_command_survives_a_hand_edited_whole_number(
     traded: Path, tmp_path: Path, value: str, command: str
 ) -> None:
     """Text or ``inf`` in an integer column: peewee's ``int()`` raised ``OverflowError`` on
     ``inf`` as it built the row (every read command ended with a crash line), and ``fleet``
     died of ``int('xyzzy')`` asking the kernel after a running session's process. Now the
-    value is shown as unreadable, with a warning naming the row and column."""
+    value is shown as unreadable, with a warning naming the row and column. A fraction
+    (``1.5``, which SQLite keeps in an integer column) was rounded by peewee's ``int()``: the
+    fleet showed pid 1, a number the row does not hold; now it is unreadable too."""
     db = tmp_path / "edited.db"
     shutil.copy(traded, db)
     with sqlite3.connect(db) as con:
         con.execute("UPDATE sessions SET status = 'running'")
         for table, columns in INTEGER_COLUMNS.items():
-            sets = ", ".join(f"{c} = {BAD[value]}" for c in columns)
+            sets = ", ".join(f"{c} = {BAD.get(value, value)}" for c in columns)
             con.execute(f"UPDATE {table} SET {sets}")
     out = run_cli(tmp_path, *COMMANDS[command], "--db", str(db))
     assert out.returncode == 0, out.stdout + out.stderr
@@ -207,19 +209,20 @@ def test_a_read_command_survives_a_hand_edited_whole_number(
     for line in out.stderr.strip().splitlines():
         assert line.startswith("tui-trader: warning: ") and " row " in line, line
     if command.startswith("fleet"):
-        assert re.search(r"sessions row \d+ column pid holds .*not a whole number", out.stderr)
+        assert re.search(r"sessions row \d+ column pid holds .*not a process id", out.stderr)
 
 
-@pytest.mark.parametrize("value", ["inf", "text"])
+@pytest.mark.parametrize("value", ["inf", "text", "1.5"])
 def test_risk_show_names_a_hand_edited_order_count(
     traded: Path, tmp_path: Path, value: str
 ) -> None:
     """``risk show`` printed "orders today inf" (or the text), and crashed on ``inf`` before
-    that; now "-" and a warning naming the account's row."""
+    that, and "orders today 1" for 1.5 (peewee's ``int()`` rounded it); now "-" and a warning
+    naming the account's row."""
     db = tmp_path / "edited.db"
     shutil.copy(traded, db)
     with sqlite3.connect(db) as con:
-        con.execute(f"UPDATE risk_state SET orders_today = {BAD[value]}")
+        con.execute(f"UPDATE risk_state SET orders_today = {BAD.get(value, value)}")
     out = run_cli(tmp_path, "risk", "show", "--db", str(db))
     assert out.returncode == 0 and "orders today - " in out.stdout, out.stdout + out.stderr
     assert "risk_state row local:" in out.stderr and "column orders_today" in out.stderr
@@ -233,14 +236,15 @@ def test_risk_show_names_a_hand_edited_order_count(
         ("learning_weights", "session_id"),
     ],
 )
-@pytest.mark.parametrize("value", ["inf", "text", "-2"])
+@pytest.mark.parametrize("value", ["inf", "text", "-2", "1.5"])
 def test_a_session_refuses_learning_whose_counts_nobody_can_read(
     traded: Path, tmp_path: Path, table: str, column: str, value: str
 ) -> None:
     """The learning a session continues is found by the last cycle's session and iteration,
     and each record counts its bars: text there ended the first cycle with a crash line
-    (``'xyzzy' + 1``), ``inf`` the start (``OverflowError``). The session refuses to start,
-    one line naming the row, as for an unreadable weight."""
+    (``'xyzzy' + 1``), ``inf`` the start (``OverflowError``), and ``1.5`` was read as 1 (the
+    learning of another session or cycle continued without a word). The session refuses to
+    start, one line naming the row, as for an unreadable weight."""
     db = tmp_path / "a.db"
     shutil.copy(traded, db)
     with sqlite3.connect(db) as conn:
@@ -275,14 +279,15 @@ def test_pnl_leaves_out_a_row_whose_time_is_no_date(
         ), out.stderr
 
 
-@pytest.mark.parametrize("value", ["inf", "text"])
+@pytest.mark.parametrize("value", ["inf", "text", "1.5"])
 def test_reconciliation_refuses_a_snapshot_whose_fill_mark_nobody_can_read(
     traded: Path, tmp_path: Path, value: str
 ) -> None:
     """Start-up reconciliation adds the fills recorded after the account's last snapshot
     (``fills_through``: the newest fill it counted). ``inf`` there crashed the start
     (``OverflowError``); text was compared with fill ids as text, counting fills wrongly
-    without a word. Now the start refuses, naming the row."""
+    without a word; 1.5 read as 1 (every fill after the first counted again). Now the start
+    refuses, naming the row."""
     from tui_trader.store.db import open_database
     from tui_trader.store.lost_rows import last_snapshot
     from tui_trader.store.models import SessionRow
@@ -291,7 +296,7 @@ def test_reconciliation_refuses_a_snapshot_whose_fill_mark_nobody_can_read(
     db = tmp_path / "a.db"
     shutil.copy(traded, db)
     with sqlite3.connect(db) as conn:
-        conn.execute(f"UPDATE live_account_snapshots SET fills_through = {BAD[value]}")
+        conn.execute(f"UPDATE live_account_snapshots SET fills_through = {BAD.get(value, value)}")
     store = open_database(db)
     try:
         account = SessionRow.get().account_key
@@ -299,3 +304,84 @@ def test_reconciliation_refuses_a_snapshot_whose_fill_mark_nobody_can_read(
             last_snapshot(account, None)
     finally:
         store.close()
+
+
+BAD_POSITIONS = {
+    "not-json": "'xyzzy'",
+    "a-number": "'[1]'",
+    "inf-qty": "'[[\"SPY\", 1e999, 2, 3]]'",
+}
+"""What a hand edit may leave in a snapshot's positions (a JSON list of four-field lists)."""
+
+
+@pytest.mark.parametrize("positions", BAD_POSITIONS.values(), ids=list(BAD_POSITIONS))
+def test_status_leaves_out_positions_nobody_can_read(
+    traded: Path, tmp_path: Path, positions: str
+) -> None:
+    """``status`` lists the last snapshot's positions: text that is not JSON ended it with a
+    crash line (``JSONDecodeError``), a list of numbers too ("cannot unpack non-iterable
+    int"). Now the positions that cannot be read are left out, with a warning naming the row."""
+    db = tmp_path / "edited.db"
+    shutil.copy(traded, db)
+    with sqlite3.connect(db) as con:
+        con.execute(f"UPDATE live_account_snapshots SET positions = {positions}")
+    out = run_cli(tmp_path, "status", "--db", str(db))
+    assert out.returncode == 0 and "no open positions" in out.stdout, out.stdout + out.stderr
+    assert "crash" not in out.stderr and "Traceback" not in out.stderr
+    (line,) = out.stderr.strip().splitlines()
+    assert re.match(
+        r"tui-trader: warning: live_account_snapshots row \d+ column positions holds ", line
+    ), line
+
+
+@pytest.mark.parametrize("positions", BAD_POSITIONS.values(), ids=list(BAD_POSITIONS))
+def test_reconciliation_refuses_a_snapshot_whose_positions_nobody_can_read(
+    traded: Path, tmp_path: Path, positions: str
+) -> None:
+    """Start-up reconciliation compares the broker's positions with the account's last
+    snapshot: positions nobody can read crashed the start (``JSONDecodeError``) or reached
+    it as ``inf`` shares. Now the start refuses, naming the row."""
+    from tui_trader.store.db import open_database
+    from tui_trader.store.lost_rows import last_snapshot
+    from tui_trader.store.models import SessionRow
+    from tui_trader.store.stored_numbers import UnreadableValue
+
+    db = tmp_path / "a.db"
+    shutil.copy(traded, db)
+    with sqlite3.connect(db) as conn:
+        conn.execute(f"UPDATE live_account_snapshots SET positions = {positions}")
+    store = open_database(db)
+    try:
+        account = SessionRow.get().account_key
+        with pytest.raises(UnreadableValue, match=r"row \d+ column positions holds"):
+            last_snapshot(account, None)
+    finally:
+        store.close()
+
+
+RISK_EDITS = {
+    "fraction": ("orders_today", "1.5"),
+    "state": ("state", "'bogus'"),
+    "day": ("day", "'yesterday'"),
+    "halt-id": ("halt_id", "'x'"),
+}
+
+
+@pytest.mark.parametrize("edit", RISK_EDITS, ids=list(RISK_EDITS))
+def test_status_shows_a_risk_state_nobody_can_read_and_the_rest(
+    traded: Path, tmp_path: Path, edit: str
+) -> None:
+    """``status`` is a display: a hand-edited risk state stopped it (exit 2, nothing of the
+    account shown) as if it were a session's start. Now it shows the snapshot and positions,
+    "risk: -" and one warning naming the row and column (a session still refuses to start)."""
+    column, literal = RISK_EDITS[edit]
+    db = tmp_path / "edited.db"
+    shutil.copy(traded, db)
+    with sqlite3.connect(db) as con:
+        con.execute(f"UPDATE risk_state SET {column} = {literal}")
+    out = run_cli(tmp_path, "status", "--db", str(db))
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "equity" in out.stdout and "risk: - " in out.stdout, out.stdout
+    (line,) = out.stderr.strip().splitlines()
+    assert line.startswith("tui-trader: warning: risk_state row local:"), line
+    assert f"column {column} holds " in line and "left out of what is shown" in line, line

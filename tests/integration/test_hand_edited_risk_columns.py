@@ -86,3 +86,40 @@ def test_risk_reset_refuses_a_hand_edited_risk_state(tmp_path: Path, column: str
     _one_line_naming(out, column)
     with sqlite3.connect(db) as con:
         assert con.execute("SELECT * FROM risk_state").fetchall() == before
+
+
+class _OtherProcess:
+    """Another process's connection to the store, as ``risk_store`` calls it (autocommit)."""
+
+    def __init__(self, path: Path) -> None:
+        self.conn = sqlite3.connect(path, timeout=10, isolation_level=None)
+
+    def raw(self, sql: str, params: object = ()) -> sqlite3.Cursor:
+        """Run one statement."""
+        return self.conn.execute(sql, params)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("value", "limit"), [("'xyzzy'", 100), ("2.5", 100), ("'xyzzy'", 1)])
+def test_an_order_slot_is_refused_on_a_count_edited_mid_session(
+    tmp_path: Path, value: str, limit: int
+) -> None:
+    """Every order of a running session takes one of the account's slots in one statement
+    (``reserve_order_slot``), reading the count back. A count edited by hand while the session
+    ran: text ended the cycle with a bare ``ValueError`` (``int('xyzzy')``), and 2.5 came back
+    as 3 after the order, rounded. Now the statement refuses, naming the row and column, and
+    the session stops on that line."""
+    from tui_trader.store.risk_store import reserve_order_slot
+    from tui_trader.store.stored_numbers import UnreadableValue
+
+    db = tmp_path / "desk.db"
+    session = make_session(db, account_key=ACCOUNT)
+    session.run_iteration()
+    day = session.risk.state.day
+    assert day is not None
+    session.finish("stopped")
+    database.obj.close()
+    other = _OtherProcess(db)
+    other.raw(f"UPDATE risk_state SET orders_today = {value}")
+    with pytest.raises(UnreadableValue, match=rf"risk_state row {ACCOUNT} column orders_today"):
+        reserve_order_slot(other, ACCOUNT, day, limit)  # type: ignore[arg-type]
+    other.conn.close()

@@ -10,6 +10,7 @@ input is one line on stderr and exit code 2.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import re
 import sys
 from collections.abc import Sequence
@@ -286,7 +287,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.config_sources = merge_config(args, args_list, parser)
         code = int(handler(args) or 0)
         sys.stdout.flush()  # a reader gone is found here, by the guard, not at the exit's flush
-        return code
+        return _output_lost(code)
     except UsageError as exc:
         fail(str(exc), EXIT_USAGE)
     except KeyboardInterrupt:
@@ -300,6 +301,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         warn_unreadable()
     return 0
+
+
+def _output_lost(code: int) -> int:
+    """``code``, or exit 2 when standard output could not be written (``> /dev/full``, a full
+    disk): said in one line, once (a session said it as it stopped)."""
+    from tui_trader.cli.closed_output import ClosedOutputGuard
+
+    guard = sys.stdout
+    if not isinstance(guard, ClosedOutputGuard) or not guard.write_error:
+        return code
+    if not guard.session:
+        with contextlib.suppress(OSError):
+            print(
+                f"tui-trader: error: cannot write to standard output ({guard.write_error}): "
+                "what was printed is incomplete",
+                file=sys.stderr,
+            )
+    return EXIT_USAGE
 
 
 def _refuse_unreadable(exc: BaseException) -> None:

@@ -21,6 +21,13 @@ before the hang-up's SIGHUP is handled (``cli.stop_signals``), and the error fai
 crash log); so EIO is taken as the reader gone too, with its own line (``HUNG_UP``), which goes
 to stderr if stderr is still somewhere.
 
+A write that fails otherwise (``> /dev/full``, a full disk or an I/O error under a redirect)
+is handled alike, its reason kept (``write_error``): a session stops cleanly saying so, and
+``cli.main`` ends any command with one line and exit 2 instead of a crash report (``status >
+/dev/full`` ended with "OSError: [Errno 28] No space left on device" and a crash log). The
+session's output is not its audit trail: an unwritable log stops the session, it does not fail
+it (an Alpaca account halted until reset by a full disk under a log file).
+
 Every other command runs behind the same guard (``cli.main`` puts it there with
 ``session=False``): ``tui-trader fleet | head -1`` or ``config show | true`` ended in
 ``BrokenPipeError`` (exit 1, a crash log). Such a command finishes its work, its output going
@@ -45,8 +52,6 @@ HUNG_UP = (
     "tui-trader: the terminal was closed (hung up): stopping the session cleanly; nothing more "
     "is printed"
 )
-_GONE = (errno.EPIPE, errno.EIO)
-"""A write's errors that say the reader is gone: a closed pipe, a terminal that hung up."""
 
 
 class ClosedOutputGuard:
@@ -58,6 +63,9 @@ class ClosedOutputGuard:
         """True once a write or flush found the reader gone."""
         self.notice = NOTICE
         """The line that says how the reader went (a closed pipe, a hung-up terminal)."""
+        self.write_error = ""
+        """Why standard output could not be written, other than a closed pipe or a hung-up
+        terminal ("" if it could)."""
         self.on_close: Callable[[], None] | None = None
         """What stops the running session (set while one runs)."""
         self.session = False
@@ -89,12 +97,15 @@ class ClosedOutputGuard:
             stop()
 
     def _reader_gone(self, exc: OSError) -> None:
-        """Send what follows to /dev/null, say so once on stderr, stop the session; ``exc``
-        raised again if it says anything else (a full disk under a redirected output)."""
-        if exc.errno not in _GONE or (exc.errno == errno.EIO and not self._on_a_device()):
-            raise exc  # EIO from a file: a failing disk, not a terminal that hung up
-        if exc.errno == errno.EIO:
+        """Send what follows to /dev/null, say so once on stderr, stop the session. How the
+        line reads: a closed pipe, a terminal that hung up (EIO on a terminal), or why the
+        output cannot be written (``write_error``: EIO from a file is a failing disk)."""
+        if exc.errno == errno.EIO and self._on_a_device():
             self.notice = HUNG_UP
+        elif exc.errno != errno.EPIPE:
+            self.write_error = exc.strerror or str(exc)
+            why = f"cannot be written ({self.write_error})"
+            self.notice = NOTICE.replace("was closed (broken pipe)", why)
         self.closed_pipe = True
         try:
             devnull = os.open(os.devnull, os.O_WRONLY)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 from tui_trader.cli.db_paths import db_path_problem, dead_link_problem, quoted
 from tui_trader.core.shown import shown_path
-from tui_trader.core.symbols import SYMBOL_RE
+from tui_trader.core.symbols import SYMBOL_RE, too_many_symbols
 from tui_trader.security.private_files import create_private_file, make_private_dir, open_private
 
 if TYPE_CHECKING:
@@ -129,6 +129,15 @@ def symbols_arg(text: str) -> tuple[str, ...]:
             raise argparse.ArgumentTypeError(f"duplicate symbol {part} in the list")
         seen.add(part)
     return tuple(parts)
+
+
+def session_symbols_arg(text: str) -> tuple[str, ...]:
+    """A trading session's ``--symbols`` (``symbols_arg``), at most ``MAX_SESSION_SYMBOLS``."""
+    symbols = symbols_arg(text)
+    refusal = too_many_symbols(len(symbols))
+    if refusal:
+        raise argparse.ArgumentTypeError(refusal)
+    return symbols
 
 
 def period_text(text: str) -> str:

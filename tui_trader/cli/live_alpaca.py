@@ -359,9 +359,15 @@ def show_live_status(args: argparse.Namespace) -> int:
         console.print(f"  {o.client_order_id} {o.side} {o.qty:g} {o.symbol} {o.status}")
     if args.db:
         from tui_trader.store.audit import load_risk_state
+        from tui_trader.store.stored_numbers import UnreadableValue, note_left_out
 
         open_existing_db(args.db)
-        risk = load_risk_state(f"alpaca:{account.account_id}")
+        try:
+            risk = load_risk_state(f"alpaca:{account.account_id}", strict=False)
+        except UnreadableValue as exc:  # shown as unreadable (a session refuses to start)
+            note_left_out(exc)
+            console.print("risk state: - (its risk_state row cannot be read: see the warning)")
+            return 0
         label = f"HALTED ({risk.halt_reason})" if risk.halted else "ACTIVE"
         console.print(f"risk state: {label}; orders today {risk.orders_today}")
     return 0

@@ -19,7 +19,7 @@ from tui_trader.cli.common import (
     interval_text,
     period_text,
     resolve_db,
-    symbols_arg,
+    session_symbols_arg,
 )
 from tui_trader.cli.numbers import (
     cash_arg,
@@ -34,6 +34,7 @@ from tui_trader.cli.numbers import (
 )
 from tui_trader.cli.ops_options import add_ops_options, ops_settings_from, running_ops
 from tui_trader.cli.yahoo_options import add_yahoo_options, yahoo_options
+from tui_trader.core.symbols import MAX_SESSION_SYMBOLS
 from tui_trader.learning.choices import DEFAULT_FLOOR, DEFAULT_LEARNING_RATE, WEIGHT_MODES
 from tui_trader.market import MarketDataError
 from tui_trader.risk.limits import RiskLimits
@@ -93,11 +94,12 @@ def add_session_options(parser: argparse.ArgumentParser, live: bool = False) -> 
     bar) and leaves out what only a local replay has (a replay file, the replay speed group)."""
     parser.add_argument(
         "--symbols",
-        type=symbols_arg,
+        type=session_symbols_arg,
         default=None,
-        help="comma-separated tickers (SPY,QQQ,IWM)"
+        help=f"comma-separated tickers, at most {MAX_SESSION_SYMBOLS:,} (SPY,QQQ,IWM)"
         if live
-        else "comma-separated tickers (SPY,QQQ,IWM; a replay file: all it holds)",
+        else f"comma-separated tickers, at most {MAX_SESSION_SYMBOLS:,} (SPY,QQQ,IWM; a replay "
+        "file: all it holds)",
     )
     period, interval = ("5d", "1m") if live else ("60d", "1d")
     parser.add_argument(

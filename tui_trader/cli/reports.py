@@ -20,8 +20,8 @@ from tui_trader.cli.shown_console import ShownConsole, styled
 from tui_trader.core.prices import price_text
 from tui_trader.market.sources import is_recorded
 from tui_trader.store.audit import load_risk_state
-from tui_trader.store.db import StoreError, open_database
-from tui_trader.store.liveness import DIED, last_sign_of_life, shown_status
+from tui_trader.store.db import StoreError, from_db_time, open_database
+from tui_trader.store.liveness import DIED, last_sign_of_life, session_pid, shown_status
 from tui_trader.store.models import AccountSnapshot, LiveOrder, LiveTrade, SessionRow
 from tui_trader.store.queries import (
     find_session,
@@ -33,7 +33,7 @@ from tui_trader.store.queries import (
     snapshot_numbers,
     snapshot_positions,
 )
-from tui_trader.store.stored_numbers import shown, shown_whole
+from tui_trader.store.stored_numbers import UnreadableValue, note_left_out, shown, shown_whole
 
 _NARROW = {"box": box.SIMPLE_HEAD, "collapse_padding": True, "pad_edge": False}
 """Table settings that keep history readable at 80 columns (one space between columns)."""
@@ -316,7 +316,7 @@ def show_status(args: argparse.Namespace) -> int:
         console.print(
             styled(
                 ("the session's process is gone", "bold red"),
-                f": pid {session.pid or '?'} on {session.host or '?'}, last heartbeat "
+                f": pid {session_pid(session) or '?'} on {session.host or '?'}, last heartbeat "
                 f"{str(seen)[:19] if seen else 'never'} UTC{still}",
             )
         )
@@ -347,7 +347,12 @@ def show_status(args: argparse.Namespace) -> int:
             console.print(table)
         else:
             console.print("no open positions")
-    risk = load_risk_state(session.account_key, strict=False)
+    try:
+        risk = load_risk_state(session.account_key, strict=False)
+    except UnreadableValue as exc:  # a display shows the rest (a session refuses to start)
+        note_left_out(exc)
+        console.print("risk: - (its risk_state row cannot be read: see the warning)")
+        return 0
     if risk.halted:
         console.print(
             styled(
@@ -371,14 +376,16 @@ def _snapshot_label(session: SessionRow, snap: AccountSnapshot) -> str:
 def _session_label(market_time: object) -> str:
     """PRE / OPEN / AFTER / CLOSED for a stored market time, by the exchange calendar."""
     from tui_trader.market.calendar import CalendarError, label_once
-    from tui_trader.store.db import from_db_time
 
-    when = from_db_time(market_time)  # type: ignore[arg-type]
+    try:
+        when = from_db_time(market_time)  # type: ignore[arg-type]
+    except (ValueError, TypeError, AttributeError):  # a hand edit's text or number
+        return "session unknown"
     if when is None:
         return "session unknown"
     try:
         return f"session {label_once(when)}"
-    except (CalendarError, ValueError):
+    except (CalendarError, ValueError, OverflowError):  # year 9999 or 1: beyond the calendar
         return "session unknown"
 
 

@@ -29,7 +29,7 @@ import polars as pl
 
 from tui_trader.core.domain import Bar
 from tui_trader.core.shown import shown_path
-from tui_trader.core.symbols import TICKER_RULE, bad_symbols
+from tui_trader.core.symbols import TICKER_RULE, bad_symbols, too_many_symbols
 from tui_trader.core.timeframes import (
     NEW_YORK,
     Interval,
@@ -198,6 +198,9 @@ class ReplayMarket:
             raise MarketDataError(
                 f"{self.source}: {wrong[0]!r} is not a ticker symbol ({TICKER_RULE})"
             )
+        refusal = too_many_symbols(len(self.symbols))
+        if refusal:
+            raise MarketDataError(f"{self.source} holds {refusal} (pick some with --symbols)")
         spacing = self.typical_spacing()
         if spacing is not None and not _fits(spacing, self.interval):
             raise MarketDataError(

@@ -19,19 +19,20 @@ from tui_trader.reporting.metrics import (
     TradeRecord,
     build_report,
 )
-from tui_trader.store.db import from_db_time
 from tui_trader.store.models import AccountSnapshot, LiveFill, LiveOrder, LiveTrade, SessionRow
 from tui_trader.store.peewee_names import JOIN
-from tui_trader.store.stored_numbers import readable, shown, stored_parameters
+from tui_trader.store.stored_numbers import readable, shown, shown_time, stored_parameters
 from tui_trader.strategies.family import STRATEGY_NAMES
 
 _NAMED = re.compile(r"(?:^|; )(" + "|".join(STRATEGY_NAMES) + r")(?: w=[-+0-9.]+)?: ")
 
 
-def _time(market: object, wall: object) -> datetime:
-    """The row's market time, or its wall-clock time."""
-    value = from_db_time(market) if market else None  # type: ignore[arg-type]
-    return value or from_db_time(wall)  # type: ignore[arg-type,return-value]
+def _time(table: str, row: object, market: object, wall: object) -> datetime | None:
+    """The row's market time, or its wall-clock time; None (with a warning naming the row)
+    when the one it has is no time (a hand edit): the row is left out of the report."""
+    if market:
+        return shown_time(market, table, row, "market_time")
+    return shown_time(wall, table, row, "timestamp")
 
 
 def strategy_of(rationale: str) -> str:
@@ -88,9 +89,10 @@ def session_report(session: SessionRow) -> PerformanceReport:
     )
     # an unreadable (hand-edited) number leaves its point, fill or trade out, with a warning
     equity = [
-        EquityPoint(_time(m, w), value)
+        EquityPoint(when, value)
         for row, m, w, e in snaps
         if (value := shown(e, "live_account_snapshots", row, "equity")) is not None
+        and (when := _time("live_account_snapshots", row, m, w)) is not None
     ]
     fill_rows = list(
         LiveFill.select(
@@ -117,11 +119,14 @@ def session_report(session: SessionRow) -> PerformanceReport:
         if read is None:
             continue
         qty, price, commission, slippage = read
-        when = _time(market, wall)
+        when = _time("live_fills", row, market, wall)
+        if when is None:
+            continue
         signed = qty if side == "buy" else -qty
         fills.append(FillRecord(when, symbol, signed, price, commission, slippage))
         opened_by.setdefault((symbol, when), strategy_of(rationale or ""))
-        opened_by.setdefault((symbol, from_db_time(wall)), strategy_of(rationale or ""))  # type: ignore[arg-type]
+        stamped = shown_time(wall, "live_fills", row, "timestamp")
+        opened_by.setdefault((symbol, stamped), strategy_of(rationale or ""))  # type: ignore[arg-type]
     trades: list[TradeRecord] = []
     for t in LiveTrade.select().where(LiveTrade.session == session.id).order_by(LiveTrade.id):
         read = _numbers(
@@ -130,7 +135,10 @@ def session_report(session: SessionRow) -> PerformanceReport:
         if read is None:
             continue
         quantity, entry_price, exit_price, pnl, pnl_pct, commission, slippage = read
-        entry = from_db_time(t.entry_time) if t.entry_time else None  # type: ignore[arg-type]
+        exit_time = _time("live_trades", t.id, t.market_time, t.timestamp)
+        if exit_time is None:
+            continue
+        entry = shown_time(t.entry_time or None, "live_trades", t.id, "entry_time")
         trades.append(
             TradeRecord(
                 symbol=t.symbol,
@@ -142,7 +150,7 @@ def session_report(session: SessionRow) -> PerformanceReport:
                 entry_price=entry_price,
                 exit_price=exit_price,
                 entry_time=entry,
-                exit_time=_time(t.market_time, t.timestamp),
+                exit_time=exit_time,
                 pnl=pnl,
                 pnl_pct=pnl_pct,
                 commission=commission,

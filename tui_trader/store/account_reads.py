@@ -8,7 +8,6 @@ leave alone what a session still alive on the account is following.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,6 +17,7 @@ from tui_trader.core.orders import PENDING_CANCEL
 from tui_trader.store.db import from_db_time
 from tui_trader.store.liveness import DIED, is_alive, store_now
 from tui_trader.store.models import AccountSnapshot, LiveOrder, SessionRow
+from tui_trader.store.stored_positions import required_positions
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,4 +132,4 @@ class AccountReads:
         )
         if snap is None:
             return None
-        return [Position(s, q, a, p) for s, q, a, p in json.loads(snap.positions or "[]")]
+        return required_positions(snap)

@@ -22,10 +22,11 @@ from tui_trader.store.liveness import (
     heartbeat_age,
     is_alive,
     last_sign_of_life,
+    session_pid,
     store_now,
 )
 from tui_trader.store.models import AccountSnapshot, RiskEventRow, RiskStateRow, SessionRow
-from tui_trader.store.stored_numbers import shown, shown_whole
+from tui_trader.store.stored_numbers import shown
 
 RECENT = timedelta(hours=24)
 """How long an ended (or dead) session stays listed after its last sign of life."""
@@ -143,7 +144,7 @@ def fleet_rows(
                 session_id=row.id,
                 key=row.key,
                 host=row.host or "?",
-                pid=shown_whole(row.pid, "sessions", row.id, "pid"),
+                pid=session_pid(row),
                 mode=row.mode,
                 account_key=row.account_key,
                 symbols=tuple(s for s in (row.symbols or "").split(",") if s),

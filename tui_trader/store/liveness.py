@@ -47,7 +47,7 @@ from typing import Any
 
 from tui_trader.store.db import from_db_time
 from tui_trader.store.process_identity import Found, look_up, uptime
-from tui_trader.store.stored_numbers import shown_whole
+from tui_trader.store.stored_numbers import shown_process_id, shown_time, shown_whole
 
 MIN_WINDOW = 30.0
 """Seconds: the shortest heartbeat window (a slow disk or a long cycle must not look dead)."""
@@ -103,11 +103,13 @@ def _window(row: Any) -> float:
 
 
 def session_pid(row: Any) -> int | None:
-    """The row's process id, ``None`` when none is recorded or a hand edit left one nobody can
-    read (text, ``inf``: noted as such; a number below 1 is none either): such a row is judged
-    by its heartbeat, as a row without an identity is (``int('xyzzy')`` crashed ``fleet``)."""
-    pid = shown_whole(row.pid, "sessions", getattr(row, "id", "?"), "pid")
-    return pid if pid is not None and pid > 0 else None
+    """The row's process id, ``None`` when none is recorded or a hand edit left one that is no
+    process id (text, ``inf``, 0 or below, beyond ``pid_t``: noted as such,
+    ``shown_process_id``): such a row is judged by its heartbeat, as a row without an identity
+    is (``int('xyzzy')`` crashed ``fleet``, ``os.kill(10**15, 0)`` too). Every reader that shows
+    or checks a stored pid takes it from here: a negative one given to ``os.kill`` would signal
+    a process group."""
+    return shown_process_id(row.pid, "sessions", getattr(row, "id", "?"), "pid")
 
 
 def session_start(row: Any) -> int | None:
@@ -211,8 +213,15 @@ def shown_status(row: Any, now: datetime | None = None) -> str:
 
 
 def last_sign_of_life(row: Any) -> datetime | None:
-    """When the session last showed it was alive (its heartbeat, else its start)."""
-    return from_db_time(row.heartbeat_at) or from_db_time(row.started_at)
+    """When the session last showed it was alive (its heartbeat, else its start); a time a
+    hand edit left unreadable counts as none, with a warning (``_stored_time``)."""
+    return _stored_time(row, "heartbeat_at") or _stored_time(row, "started_at")
+
+
+def _stored_time(row: Any, column: str) -> datetime | None:
+    """The row's time ``column``, or None (noted, ``shown_time``) when it is no time:
+    ``'xyzzy'`` in ``heartbeat_at`` ended ``status`` and ``fleet`` with a crash line."""
+    return shown_time(getattr(row, column, None), "sessions", getattr(row, "id", "?"), column)
 
 
 def gone_why(row: Any) -> str | None:

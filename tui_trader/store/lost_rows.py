@@ -11,7 +11,6 @@ write; the deciding is the engine's.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,6 +24,7 @@ from tui_trader.store.db import from_db_time, to_db_time
 from tui_trader.store.models import AccountSnapshot, LiveFill, LiveOrder, SessionRow, database
 from tui_trader.store.statements import ORDER_FIELDS, ORDER_SQL, db_time
 from tui_trader.store.stored_numbers import required_count
+from tui_trader.store.stored_positions import required_positions
 
 CLOCK_MARGIN = timedelta(minutes=5)
 """Looked back this much before the last run began: the broker's clock is not this machine's."""
@@ -145,7 +145,7 @@ def _account_snapshots(account_key: str, session_id: int | None) -> Any:
 
 def _as_read(snap: AccountSnapshot) -> LastSnapshot:
     """A snapshot row as start-up reconciliation reads it."""
-    held = [Position(s, q, a, p) for s, q, a, p in json.loads(snap.positions or "[]")]
+    held = required_positions(snap)  # a hand edit's text stops the start here
     seen = xact = None
     if getattr(database.obj, "is_postgres", False):
         seen, xact = database.execute_sql(

@@ -6,7 +6,6 @@ Alpaca sessions group by wall-clock time, which is the same thing there.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -15,6 +14,7 @@ from peewee import fn
 from tui_trader.core.domain import Position
 from tui_trader.store.models import AccountSnapshot, LiveOrder, LiveTrade, SessionRow
 from tui_trader.store.stored_numbers import note_undated, readable, shown, stored_parameters
+from tui_trader.store.stored_positions import shown_positions
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +124,7 @@ def pnl_by_day(
     as_number = LiveTrade.pnl.python_value
     when = "market_time" if by_market else "timestamp"  # the column the day comes from
     for day_text, row_id, pnl in LiveTrade._meta.database.execute(trades):
-        if day_text is None:  # a time that is no date: 'pnl' crashed on the day 'None'
+        if _day(day_text) is None:  # a time that is no date: 'pnl' crashed on the day 'None'
             note_undated("live_trades", row_id, when, notes)
             continue
         n, total = trade_rows.get(str(day_text), (0, 0.0))
@@ -133,7 +133,7 @@ def pnl_by_day(
         trade_rows[str(day_text)] = (n + 1, total)
     equity: dict[str, float | None] = {}
     for row in snaps.dicts():
-        if row["day"] is None:
+        if _day(row["day"]) is None:
             note_undated("live_account_snapshots", row["id"], when, notes)
             continue
         equity[str(row["day"])] = shown(
@@ -162,6 +162,18 @@ def pnl_by_day(
     return out
 
 
+def _day(value: object) -> date | None:
+    """A row's day as the database computed it, or None when it is no date: SQLite's
+    ``date()`` of a time a hand edit left as text is NULL, of a number a day thousands of years
+    BC ('-4679-09-12'), which ended ``pnl`` with a crash line."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
 def last_snapshot(session: SessionRow | None) -> AccountSnapshot | None:
     """The newest account snapshot of a session (or of any session)."""
     query = AccountSnapshot.select()
@@ -182,14 +194,6 @@ def snapshot_numbers(snapshot: AccountSnapshot) -> dict[str, float | None]:
 
 
 def snapshot_positions(snapshot: AccountSnapshot) -> list[Position]:
-    """The open positions a snapshot recorded; one with an unreadable number (a hand-edited
-    row) is left out, with a warning."""
-    out = []
-    for symbol, *numbers in json.loads(snapshot.positions or "[]"):
-        read = [
-            shown(v, "live_account_snapshots", snapshot.id, f"positions ({symbol})")
-            for v in numbers
-        ]
-        if len(read) == 3 and None not in read:
-            out.append(Position(symbol, *read))  # type: ignore[arg-type]
-    return out
+    """The open positions a snapshot recorded; one that cannot be read (a hand-edited row) is
+    left out, with a warning (``store.stored_positions``)."""
+    return shown_positions(snapshot)

@@ -24,6 +24,7 @@ from tui_trader.risk.state import RiskState
 from tui_trader.store.risk_row import COLUMNS as _COLUMNS
 from tui_trader.store.risk_row import SELECT_SQL, risk_state_of
 from tui_trader.store.statements import db_time
+from tui_trader.store.stored_numbers import required_count
 
 _LOCK_SQL = (
     'UPDATE "risk_state" SET "version" = COALESCE("version", 0) + 1 WHERE "account_key" = ? '
@@ -134,9 +135,16 @@ def reserve_order_slot(
     sql = _RESERVE_UNHALTED_SQL if unless_halted else _RESERVE_SQL
     rows = db.raw(sql, (_now(), account_key, when, limit)).fetchall()
     if rows:
-        return True, int(rows[0][0])
+        return True, _count(account_key, rows[0][0])
     current = db.raw(_COUNT_SQL, (account_key,)).fetchone()
-    return False, int(current[0] or 0) if current else 0
+    return False, _count(account_key, current[0]) if current else 0
+
+
+def _count(account_key: str, value: object) -> int:
+    """The day's order count as the row holds it after a hand edit made mid-session: a count
+    from 0 up, else ``UnreadableValue`` naming the row (``int('xyzzy')`` crashed the cycle
+    with a bare ValueError; 2.5 was rounded to 2)."""
+    return required_count(value, "risk_state", account_key, "orders_today")
 
 
 _ADD_SQL = (
@@ -150,7 +158,8 @@ def add_reserved_orders(db: SqliteDatabase, base: RiskState, reserved: int) -> R
     """Add ``reserved`` order slots, counted in memory under this transaction's lock on the
     row, to the account's count; ``base`` with the count as written."""
     rows = db.raw(_ADD_SQL, (reserved, _now(), base.account_key)).fetchall()
-    return base.with_orders(int(rows[0][0]) if rows else base.orders_today + reserved)
+    count = _count(base.account_key, rows[0][0]) if rows else base.orders_today + reserved
+    return base.with_orders(count)
 
 
 def read_risk_state(db: SqliteDatabase, account_key: str) -> RiskState | None:

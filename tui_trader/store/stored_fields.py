@@ -3,7 +3,9 @@
 peewee turns an integer column's value into ``int`` as it builds a row: ``inf`` (or any value
 ``int()`` overflows on) raised ``OverflowError`` there, so ``fleet``, ``status``, ``history``,
 ``report``, ``pnl``, ``risk show`` and a session's start each ended with a crash line before
-any reader could name the row. Text (``'xyzzy'``) passed through peewee as text and crashed
+any reader could name the row. A fraction (``1.5``: SQLite keeps it in an integer column) was
+rounded toward zero, so ``orders_today = 1.5`` read as 1 in ``risk show`` and ``iteration`` 2.5
+as 2, a value the row does not hold. Text (``'xyzzy'``) passed through peewee as text and crashed
 later (``int('xyzzy')`` in the liveness check, ``'xyzzy' + 1`` in the learning record). These
 fields return such a value as stored; every reader holds it to ``store.stored_numbers``' rules
 (``shown_whole`` for display, ``required_count`` and ``required_whole`` for money paths), which
@@ -28,7 +30,10 @@ class _AsStored:
     """Reads an integer column's value as peewee makes it, or as stored when it cannot."""
 
     def python_value(self, value: Any) -> Any:
-        """``int(value)`` as peewee makes it, else ``value`` untouched (``inf``, text)."""
+        """``int(value)`` as peewee makes it, else ``value`` untouched (``inf``, text, and a
+        fraction such as ``1.5``, which ``int()`` would round to 1 without a word)."""
+        if isinstance(value, float) and not value.is_integer():
+            return value
         try:
             return super().python_value(value)  # type: ignore[misc]
         except (OverflowError, ValueError, TypeError):

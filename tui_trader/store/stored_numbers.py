@@ -15,19 +15,27 @@ from __future__ import annotations
 
 import json
 import math
+from datetime import datetime
 from typing import Any
 
-from tui_trader.store.db import StoreError
+from tui_trader.store.db import StoreError, from_db_time
 
 LIMIT = 1e15
 """The largest size a stored amount, price or quantity may have: far beyond any account, and
 far enough below the float range that returns, Sharpe ratios and sums cannot overflow."""
 
 _NOTES: list[str] = []
+_REFUSING = "; refusing to go on (fix or delete the row: it was edited by hand)"
 
 
 class UnreadableValue(StoreError):
     """A money path met a stored value no session writes (a hand edit): it refuses to go on."""
+
+    def __init__(self, message: str, place: str = "") -> None:
+        """The refusal's line, and ``place``: the row, column and value alone (for a display
+        that leaves the value out instead, ``note_left_out``)."""
+        super().__init__(message)
+        self.place = place or message
 
 
 class UnreadableNumber(UnreadableValue):
@@ -95,6 +103,28 @@ def shown_whole(
     return number
 
 
+PID_MAX = 2**31 - 1
+"""The largest process id there can be (``pid_t`` is a signed 32-bit int): ``os.kill`` raised
+``OverflowError`` on a larger one."""
+
+
+def shown_process_id(
+    value: object, table: str, row: object, column: str, notes: list[str] | None = None
+) -> int | None:
+    """A stored process id, for display or a liveness check: a whole number from 1 to
+    ``PID_MAX``, else None with a note as ``shown`` makes (None stays None, unnoted). A hand
+    edit's 0 or negative id must never reach ``os.kill``: there it names a process group (-1:
+    every process the user may signal)."""
+    if value is None:
+        return None
+    number = whole(value)
+    if number is None or not 1 <= number <= PID_MAX:
+        what = f"a process id (1 to {PID_MAX:,})"
+        _note(_where(table, row, column, value, what) + "; left out of what is shown", notes)
+        return None
+    return number
+
+
 def required(
     value: object, table: str, row: object, column: str, nullable: bool = True, limit: float = LIMIT
 ) -> float | None:
@@ -105,20 +135,22 @@ def required(
         return None
     number = readable(value, limit)
     if number is None:
-        raise UnreadableNumber(
-            _where(table, row, column, value)
-            + "; refusing to go on (fix or delete the row: it was edited by hand)"
-        )
+        place = _where(table, row, column, value)
+        raise UnreadableNumber(place + _REFUSING, place)
     return number
 
 
 def refused(table: str, row: object, column: str, value: object, what: str) -> UnreadableValue:
     """The refusal of a money path that met ``value`` where a session writes ``what`` (a
     trading state, a date, a count): one line naming the row, like ``required``'s."""
-    return UnreadableValue(
-        _where(table, row, column, value, what)
-        + "; refusing to go on (fix or delete the row: it was edited by hand)"
-    )
+    place = _where(table, row, column, value, what)
+    return UnreadableValue(place + _REFUSING, place)
+
+
+def note_left_out(refusal: UnreadableValue, notes: list[str] | None = None) -> None:
+    """Note what a money path would refuse (``refusal``) as left out of a display instead: a
+    report shows the rest and says which row it could not read."""
+    _note(refusal.place + "; left out of what is shown", notes)
 
 
 def required_count(value: object, table: str, row: object, column: str) -> int:
@@ -131,6 +163,30 @@ def required_count(value: object, table: str, row: object, column: str) -> int:
     if number is None or number < 0 or not number.is_integer():
         raise refused(table, row, column, value, "a count from 0 up")
     return int(number)
+
+
+def note_unreadable(
+    table: str, row: object, column: str, value: object, what: str, notes: list[str] | None = None
+) -> None:
+    """Note ``value``, left out of a display because it is not ``what`` a session writes there
+    (a snapshot's positions, say), as ``shown`` notes a number."""
+    _note(_where(table, row, column, value, what) + "; left out of what is shown", notes)
+
+
+def shown_time(
+    value: object, table: str, row: object, column: str, notes: list[str] | None = None
+) -> datetime | None:
+    """A stored time for display: the time, or None with a note as ``shown`` makes when it is
+    no time (text, a number: a hand edit; None stays None, unnoted). ``report`` and ``status``
+    ended with a crash line on such a time ("Invalid isoformat string", "'int' object has no
+    attribute 'tzinfo'")."""
+    if value is None:
+        return None
+    try:
+        return from_db_time(value)  # type: ignore[arg-type]
+    except (ValueError, TypeError, AttributeError, OverflowError):
+        _note(_where(table, row, column, value, "a time") + "; left out of what is shown", notes)
+        return None
 
 
 def note_undated(table: str, row: object, column: str, notes: list[str] | None = None) -> None:

@@ -11,20 +11,25 @@ here: the app's worker calls ``MonitorHandle.run``.
 
 from __future__ import annotations
 
-import json
 import threading
-from datetime import UTC, datetime
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 from tui_trader.core.clock import Clock, WallClock
-from tui_trader.core.domain import IterationReport, Position, RiskEvent, TradingState
-from tui_trader.core.orders import Fill, Order, OrderStatus, OrderType, Side
+from tui_trader.core.domain import IterationReport, TradingState
 from tui_trader.core.shown import shown_text
 from tui_trader.engine.outside_changes import held_not_ours, recorded_left_alone
 from tui_trader.market.sources import is_recorded
 from tui_trader.session.runner import RunResult
-from tui_trader.store.db import from_db_time, open_database, to_db_time
-from tui_trader.store.liveness import DIED, is_alive, last_sign_of_life, shown_status
+from tui_trader.store.db import open_database, to_db_time
+from tui_trader.store.liveness import (
+    DIED,
+    is_alive,
+    last_sign_of_life,
+    session_pid,
+    shown_status,
+)
 from tui_trader.store.models import (
     AccountSnapshot,
     HaltRequest,
@@ -38,8 +43,16 @@ from tui_trader.store.models import (
 from tui_trader.store.peewee_names import PeeweeException as PeeweeError
 from tui_trader.store.peewee_names import fn
 from tui_trader.store.queries import find_session
-from tui_trader.store.stored_numbers import readable, stored_parameters
+from tui_trader.store.stored_numbers import note_unreadable, readable, stored_parameters
 from tui_trader.tui.handles import ReportSink
+from tui_trader.tui.monitor_rows import (
+    ReadSnapshot,
+    read_event,
+    read_fill,
+    read_order,
+    read_risk_state,
+    read_snapshot,
+)
 from tui_trader.tui.state import SessionInfo
 
 _HALTED = TradingState.HALTED
@@ -47,31 +60,16 @@ POLL_SECONDS = 0.25
 """How often the monitor looks for new rows."""
 BATCH = 500
 """Most rows of one kind read per poll (a monitor that starts late catches up in steps)."""
+T = TypeVar("T")
 
 
 class MonitorError(ValueError):
     """The database has no session to follow."""
 
 
-def _order(row: LiveOrder) -> Order:
-    """An order row as the domain's ``Order``."""
-    try:
-        status = OrderStatus(row.status)
-    except ValueError:
-        status = OrderStatus.UNKNOWN
-    return Order(
-        client_order_id=row.client_order_id,
-        symbol=row.symbol,
-        side=Side(row.side),
-        qty=row.quantity,
-        order_type=OrderType(row.order_type),
-        status=status,
-        limit_price=row.limit_price,
-        filled_qty=row.filled_qty or 0.0,
-        filled_avg_price=row.filled_price,
-        submitted_at=from_db_time(row.timestamp),
-        reject_reason=row.error,
-    )
+def _read_all(read: Callable[[Any, list[str]], T | None], rows: list, notes: list[str]) -> list[T]:
+    """The rows that can be read (``monitor_rows``), the others noted in ``notes``."""
+    return [r for r in (read(row, notes) for row in rows) if r is not None]
 
 
 def _positive(value: float | None) -> float | None:
@@ -84,7 +82,7 @@ def _dead_message(row: SessionRow) -> str:
     seen = last_sign_of_life(row)
     when = f"{seen:%Y-%m-%d %H:%M:%S} UTC" if seen else "never"
     return (
-        f"session {row.key} died (pid {row.pid or '?'} on {shown_text(row.host or '?')}, "
+        f"session {row.key} died (pid {session_pid(row) or '?'} on {shown_text(row.host or '?')}, "
         "last heartbeat "
         f"{when}): not following a dead session; pass --session {row.key} to look at it anyway"
     )
@@ -100,8 +98,14 @@ class DbFollower:
         self.clock = clock or WallClock()
         self.session: SessionRow | None = None
         self._last = {"snap": 0, "order": 0, "fill": 0, "event": 0}
-        self._snapshot: AccountSnapshot | None = None
-        self._risk_state: str | None = None
+        self._snapshot: ReadSnapshot | None = None
+        self._risk_state: object = None
+        self._orders_today = 0
+        """The day's order count last read (kept while a hand edit makes it unreadable)."""
+        self._realized = 0.0
+        """The session's realized PnL last read (kept likewise)."""
+        self._said: set[str] = set()
+        """Notes of unreadable rows already shown (each is said once)."""
         self._left: dict[str, float] = {}
         """Symbols the session left alone, with the shares not its own (``not_desks``)."""
 
@@ -160,10 +164,13 @@ class DbFollower:
         return shown_status(row)
 
     def poll(self) -> list[IterationReport]:
-        """New reports since the last poll: one per new snapshot, or one for a new event."""
+        """New reports since the last poll: one per new snapshot, or one for a new event. A
+        row holding a value nobody can read (a hand edit) is left out, and the last report
+        carries one note naming it (``monitor_rows``)."""
         assert self.session is not None
         sid = self.session.id
         last = self._last
+        notes: list[str] = []
         snaps = list(
             AccountSnapshot.select()
             .where((AccountSnapshot.session == sid) & (AccountSnapshot.id > last["snap"]))
@@ -176,7 +183,6 @@ class DbFollower:
             .order_by(LiveOrder.id)
             .limit(BATCH)
         )
-        orders = [_order(r) for r in order_rows]
         fill_rows = list(
             LiveFill.select()
             .where((LiveFill.session == sid) & (LiveFill.id > last["fill"]))
@@ -191,57 +197,39 @@ class DbFollower:
         )
         risk = RiskStateRow.get_or_none(RiskStateRow.account_key == self.session.account_key)
         risk_state = risk.state if risk else None
-        changed = snaps or orders or fill_rows or event_rows or risk_state != self._risk_state
+        changed = snaps or order_rows or fill_rows or event_rows or risk_state != self._risk_state
         if not changed:
             return []
         if snaps:
             last["snap"] = snaps[-1].id
-        if orders:
+        if order_rows:
             last["order"] = order_rows[-1].id
         if fill_rows:
             last["fill"] = fill_rows[-1].id
         if event_rows:
             last["event"] = event_rows[-1].id
         self._risk_state = risk_state
-        fills = tuple(
-            Fill(
-                f.order.client_order_id if f.order else "",
-                f.symbol,
-                Side(f.side),
-                f.quantity,
-                f.price,
-                from_db_time(f.market_time or f.timestamp),
-                f.commission,
-                f.slippage,
-            )
-            for f in fill_rows
-        )
-        events = tuple(
-            RiskEvent(e.event_type, e.value, e.limit, e.action_taken, e.symbol, e.detail)
-            for e in event_rows
-        )
+        orders = _read_all(read_order, order_rows, notes)
+        fills = _read_all(read_fill, fill_rows, notes)
+        events = _read_all(read_event, event_rows, notes)
         if events:
             self._left = recorded_left_alone(self._left, events)
-        realized = (
-            LiveTrade.select(fn.COALESCE(fn.SUM(LiveTrade.pnl), 0.0))
-            .where(LiveTrade.session == sid)
-            .scalar()
-        )
-        orders_today = risk.orders_today if risk else 0
-        state = TradingState(risk_state) if risk_state else None
+        self._realized = self._realized_pnl(notes)
+        state = None
+        if risk:
+            state, count = read_risk_state(risk.account_key, risk.state, risk.orders_today, notes)
+            self._orders_today = self._orders_today if count is None else count
         halt = (  # stored by any writer of a shared store: shown escaped
             shown_text(f"{risk.halt_reason}: {risk.halt_detail}")
             if risk and state is _HALTED
             else ""
         )
-        if not snaps and self._snapshot is None:
-            self._snapshot = (
-                AccountSnapshot.select()
-                .where(AccountSnapshot.session == sid)
-                .order_by(AccountSnapshot.id.desc())
-                .first()
-            )
-        bases = snaps or ([self._snapshot] if self._snapshot else [])
+        read = [r for r in (read_snapshot(snap, notes) for snap in snaps) if r is not None]
+        if not read and self._snapshot is None:
+            self._snapshot = self._newest_readable(notes)
+        bases = read or ([self._snapshot] if self._snapshot else [])
+        said = [n for n in notes if n not in self._said]
+        self._said.update(said)
         if not bases:
             return []
         self._snapshot = bases[-1]
@@ -251,30 +239,56 @@ class DbFollower:
             reports.append(
                 self._report(
                     snap,
-                    state if final and state else TradingState(snap.state),
-                    (orders, fills, events) if final else ((), (), ()),
-                    orders_today,
-                    float(realized or 0.0),
+                    state if final and state else snap.state,
+                    (orders, fills, events, tuple(said)) if final else ((), (), (), ()),
                     halt if final else "",
                 )
             )
         return reports
 
+    def _realized_pnl(self, notes: list[str]) -> float:
+        """The session's realized PnL so far; the last readable sum (with a note) when a
+        trade's stored PnL makes it unreadable."""
+        assert self.session is not None
+        total = (
+            LiveTrade.select(fn.COALESCE(fn.SUM(LiveTrade.pnl), 0.0))
+            .where(LiveTrade.session == self.session.id)
+            .scalar()
+        )
+        number = readable(total)
+        if number is None:
+            what = "a readable number (a trade's PnL was edited by hand); the last sum is shown"
+            note_unreadable(
+                "live_trades", f"sum of session {self.session.id}", "pnl", total, what, notes
+            )
+            return self._realized
+        return number
+
+    def _newest_readable(self, notes: list[str]) -> ReadSnapshot | None:
+        """The session's newest snapshot that can be read (a monitor started after the
+        session wrote it), within the last ``BATCH``."""
+        assert self.session is not None
+        newest = (
+            AccountSnapshot.select()
+            .where(AccountSnapshot.session == self.session.id)
+            .order_by(AccountSnapshot.id.desc())
+            .limit(BATCH)
+        )
+        for snap in newest:
+            read = read_snapshot(snap, notes)
+            if read is not None:
+                return read
+        return None
+
     def _report(
-        self,
-        snap: AccountSnapshot,
-        state: TradingState,
-        news: tuple,
-        orders_today: int,
-        realized: float,
-        halt: str = "",
+        self, snap: ReadSnapshot, state: TradingState, news: tuple, halt: str = ""
     ) -> IterationReport:
-        """One snapshot (plus this poll's news on the last one) as a report."""
-        orders, fills, events = news
-        positions = tuple(Position(s, q, a, p) for s, q, a, p in json.loads(snap.positions or "[]"))
+        """One snapshot (plus this poll's news and notes on the last one) as a report."""
+        orders, fills, events, notes = news
+        positions = snap.positions
         return IterationReport(
-            iteration=snap.iteration or 0,
-            market_time=from_db_time(snap.market_time or snap.timestamp) or datetime.now(UTC),
+            iteration=snap.iteration,
+            market_time=snap.market_time,
             cash=snap.cash,
             equity=snap.equity,
             buying_power=snap.buying_power,
@@ -287,10 +301,11 @@ class DbFollower:
             positions=positions,
             prices={p.symbol: p.last_price for p in positions},
             risk_events=tuple(events),
+            notes=notes,
             orders=tuple(orders),
             new_fills=tuple(fills),
-            orders_today=orders_today,
-            realized_pnl=realized,
+            orders_today=self._orders_today,
+            realized_pnl=self._realized,
             not_desks=held_not_ours(self._left, positions),
             halt=halt if state is _HALTED else "",
         )

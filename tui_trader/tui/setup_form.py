@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tui_trader.cli.common import db_arg, path_text, symbols_arg
+from tui_trader.cli.common import db_arg, path_text, session_symbols_arg
 from tui_trader.cli.db_paths import db_path_problem
 from tui_trader.cli.numbers import (
     cash_arg,
@@ -229,7 +229,7 @@ def validate(
     errors: dict[str, str] = {}
     mode = values.get("mode", "local")
     local = mode == "local"
-    symbols = _check(errors, "symbols", symbols_arg, values["symbols"])
+    symbols = _check(errors, "symbols", session_symbols_arg, values["symbols"])
     interval = _check(errors, "interval", parse_interval, values["interval"])
     period = _check(errors, "period", parse_period, values["period"])
     iterations = _check(errors, "iterations", non_negative_int, values["iterations"])
