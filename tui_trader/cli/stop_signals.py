@@ -84,7 +84,11 @@ def stopped_raised() -> Iterator[None]:
     """Ctrl+C, SIGTERM or SIGHUP raise ``Stopped`` in the block (the default SIGTERM and
     SIGHUP ended the process where it stood, with no ``finally`` run). Only the first is
     raised: the ones after it are ignored while the block undoes its work (a file to delete),
-    which a second exception would cut short."""
+    which a second exception would cut short. Off the main thread (a command run in-process
+    by a test or an embedding program) Python installs no handler: the block runs as is."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
     raised: list[int] = []
 
     def handle(signum: int, frame: FrameType | None) -> None:
