@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.conftest import simulate_death
-from tests.integration.alpaca_helpers import alpaca_session, filled_by_order
+from tests.integration.alpaca_helpers import alpaca_session, filled_by_order, settle
 from tests.integration.broker_protection import buy_and_protect, open_stops, spy_held
 from tests.integration.test_replace_race import _stop_smaller_than_the_position
 from tui_trader.risk.stops import StopRule
@@ -31,6 +31,18 @@ def _stops() -> list[tuple[str, str]]:
     """The desk's stop rows: client id and status, oldest first."""
     rows = LiveOrder.select().where(LiveOrder.order_type == "stop").order_by(LiveOrder.id)
     return [(row.client_order_id, row.status) for row in rows]
+
+
+def _sent_lost() -> list[str]:
+    """Stops sent that the broker never knew (``not_received``): a replace of a stop Alpaca
+    was still replacing. One the adapter refused before sending is left out: a cycle that
+    decides while the race's outcome is still on its way may ask to resize a stop that has
+    just ended, and the adapter's "not sent: the stop to replace is not working" keeps it
+    from the broker (the next cycle places a fresh stop)."""
+    rows = LiveOrder.select().where(
+        (LiveOrder.order_type == "stop") & (LiveOrder.status == "not_received")
+    )
+    return [row.client_order_id for row in rows if not (row.error or "").startswith("not sent")]
 
 
 def test_the_desk_waits_for_a_replace_alpaca_lists_as_pending(tmp_path: Path) -> None:
@@ -73,8 +85,7 @@ def test_the_desk_waits_for_a_replace_alpaca_lists_as_pending(tmp_path: Path) ->
             )
             assert filled_by_order()[old] == sold  # recorded once, against the old stop
             assert new not in filled_by_order()
-            statuses = [status for _, status in _stops()]
-            assert "not_received" not in statuses, "no replace of a stop being replaced"
+            assert not _sent_lost(), "no replace of a stop being replaced"
             [stop] = open_stops(sb)  # the position left is protected by one stop
             assert float(stop.qty) == spy_held(sb)
         finally:
@@ -114,6 +125,12 @@ def test_a_start_while_a_replace_is_pending_keeps_the_replacement(tmp_path: Path
             )
             assert dict(_stops())[new] == "rejected"
             assert filled_by_order()[old] == sold  # recorded once, against the old stop
-            assert "not_received" not in [status for _, status in _stops()]
+            assert not _sent_lost(), "no replace of a stop being replaced"
+            for _ in range(3):  # what is left is protected again (a buy of the strategies
+                sb.admin.step()  # meanwhile: its stop comes with its fill)
+                second.run_iteration()
+                settle(sb, second)
+            [stop] = open_stops(sb)
+            assert float(stop.qty) == spy_held(sb)
         finally:
             second.broker.close()

@@ -146,6 +146,18 @@ class ProtectiveStops:
             self._cancelled(cancelled)
         return True
 
+    def _ended(self, order: Order) -> bool:
+        """Whether the broker says ``order`` has ended (filled, cancelled, rejected, expired)
+        though a listing showed it working: a stop whose replace found nothing to replace and
+        whose cancel found nothing to cancel (a race it lost, a rejection still on its way).
+        A fresh stop may go out at once then; left for a later cycle, the position had none.
+        False when the broker does not answer, or says it still works (decided next cycle)."""
+        try:
+            found = self.broker.get_order(order.client_order_id)
+        except BrokerError:
+            return False
+        return found is not None and found.status.is_final and not found.cancel_pending
+
     def _cancelled(self, order: Order | None) -> None:
         """Record a cancelled order (``None``: it was no longer working)."""
         if order is not None:
@@ -269,7 +281,7 @@ class ProtectiveStops:
         if ack is None or ack.status is OrderStatus.NOT_RECEIVED:
             # not replaced (a pair, gone, or the price is through it): cancelled first; a
             # cancel not confirmed yet is decided again next cycle
-            if old is not None and not self._cancel_all_of([old]):
+            if old is not None and not self._cancel_all_of([old]) and not self._ended(old):
                 return []
             if ack is not None:
                 request = replace(request, client_order_id=self._stop_id(symbol))
