@@ -252,7 +252,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     encode_what_the_terminal_cannot()
     from tui_trader.cli.closed_output import watch_stdout
 
-    watch_stdout(session=False)  # 'fleet | head -1': no BrokenPipeError, the command finishes
+    output = watch_stdout(session=False)  # 'fleet | head -1': no BrokenPipeError; it finishes
     args_list = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(lazy=True)
     try:  # an option's reader failing unforeseen is a crash line too, never a traceback
@@ -286,7 +286,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.config_sources = merge_config(args, args_list, parser)
         code = int(handler(args) or 0)
         sys.stdout.flush()  # a reader gone is found here, by the guard, not at the exit's flush
-        return code
+        return (code or 1) if output.failed else code  # an output that could not grow: 1
     except UsageError as exc:
         fail(str(exc), EXIT_USAGE)
     except KeyboardInterrupt:

@@ -21,6 +21,15 @@ before the hang-up's SIGHUP is handled (``cli.stop_signals``), and the error fai
 crash log); so EIO is taken as the reader gone too, with its own line (``HUNG_UP``), which goes
 to stderr if stderr is still somewhere.
 
+An output that cannot grow (``> /dev/full``, a file on a full disk or over its quota, or past
+the size limit ``ulimit -f``: ENOSPC, EDQUOT, EFBIG) is the same for the session: the output is
+a copy for the eye, the audit store is the record. Its first failed write halted the session
+(``session_error``, an Alpaca account halted until reset, a crash log), or, in the header,
+left the process with a crash log and the row ``running``. Now it stops the session cleanly as
+a closed pipe does, with its own line (``full``) and exit 1 (``failed``): not what the user
+asked for, so no success code, but no halt of the account either. Any other command is told
+the same line and exits 1 once its work is done.
+
 Every other command runs behind the same guard (``cli.main`` puts it there with
 ``session=False``): ``tui-trader fleet | head -1`` or ``config show | true`` ended in
 ``BrokenPipeError`` (exit 1, a crash log). Such a command finishes its work, its output going
@@ -47,6 +56,15 @@ HUNG_UP = (
 )
 _GONE = (errno.EPIPE, errno.EIO)
 """A write's errors that say the reader is gone: a closed pipe, a terminal that hung up."""
+_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+"""A write's errors that say the output cannot grow: a full disk, a quota, a size limit."""
+
+
+def full(exc: OSError, session: bool) -> str:
+    """The line an output that cannot grow gets: what the system said, what happens now."""
+    what = exc.strerror or os.strerror(exc.errno or 0)
+    then = "stopping the session cleanly" if session else "the rest of the output is lost"
+    return f"tui-trader: standard output cannot be written ({what.lower()}): {then}"
 
 
 class ClosedOutputGuard:
@@ -55,7 +73,9 @@ class ClosedOutputGuard:
     def __init__(self, stream: IO[str]) -> None:
         self._stream = stream
         self.closed_pipe = False
-        """True once a write or flush found the reader gone."""
+        """True once a write or flush found the reader gone (or the output full)."""
+        self.failed = False
+        """True once the output could not grow (``full``): the command exits 1."""
         self.notice = NOTICE
         """The line that says how the reader went (a closed pipe, a hung-up terminal)."""
         self.on_close: Callable[[], None] | None = None
@@ -90,10 +110,13 @@ class ClosedOutputGuard:
 
     def _reader_gone(self, exc: OSError) -> None:
         """Send what follows to /dev/null, say so once on stderr, stop the session; ``exc``
-        raised again if it says anything else (a full disk under a redirected output)."""
-        if exc.errno not in _GONE or (exc.errno == errno.EIO and not self._on_a_device()):
+        raised again if it says anything else (EIO from a file: a failing disk)."""
+        if exc.errno in _FULL:
+            self.failed = True
+            self.notice = full(exc, self.session)
+        elif exc.errno not in _GONE or (exc.errno == errno.EIO and not self._on_a_device()):
             raise exc  # EIO from a file: a failing disk, not a terminal that hung up
-        if exc.errno == errno.EIO:
+        elif exc.errno == errno.EIO:
             self.notice = HUNG_UP
         self.closed_pipe = True
         try:
@@ -102,7 +125,7 @@ class ClosedOutputGuard:
             os.close(devnull)
         except (OSError, ValueError):  # no descriptor to point elsewhere: writes are dropped
             pass
-        if self.session:
+        if self.session or self.failed:  # a reader that left on purpose is not told about
             self.say_closed()
         if self.on_close is not None:
             self.on_close()
@@ -134,7 +157,7 @@ def watch_stdout(session: bool = True) -> ClosedOutputGuard:
     else:
         guard = ClosedOutputGuard(current)
         sys.stdout = guard  # type: ignore[assignment]
-    if session and not guard.session and guard.closed_pipe:
+    if session and not guard.session and guard.closed_pipe and not guard.failed:
         guard.say_closed()
     guard.session = session
     return guard
