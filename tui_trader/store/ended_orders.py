@@ -1,0 +1,36 @@
+"""Taking over an ended session's order row while another session of the account runs.
+
+``engine.ended_orders`` records the late fill of an order a session of this store left working
+when it ended. Two desks of the account may look the same order up at once; only the one whose
+update finds the row as it read it records the fill (a compare-and-set in the row's own
+transaction: on PostgreSQL the second waits for the first's row lock, then finds the row
+changed), so a fill is never recorded twice.
+"""
+
+from __future__ import annotations
+
+from tui_trader.core.orders import Order
+from tui_trader.store.account_reads import OpenOrderRow
+from tui_trader.store.db import to_db_time
+from tui_trader.store.models import LiveOrder
+
+
+def take_ended_row(row: OpenOrderRow, order: Order, now: object) -> bool:
+    """Bring ``row`` to the broker's ``order`` if it still records what was read (its status
+    and filled quantity); True if this update made the change (its fill is this caller's to
+    record), False if another session got there first."""
+    changed = (
+        LiveOrder.update(
+            status=order.row_status,
+            filled_qty=order.filled_qty,
+            filled_price=order.filled_avg_price,
+            updated_at=to_db_time(now),  # type: ignore[arg-type]
+        )
+        .where(
+            (LiveOrder.client_order_id == row.client_order_id)
+            & (LiveOrder.status == row.status)
+            & (LiveOrder.filled_qty == row.filled_qty)
+        )
+        .execute()
+    )
+    return changed == 1
