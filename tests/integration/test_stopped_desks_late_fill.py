@@ -13,6 +13,7 @@ is still said and left alone (``test_outside_changes.py``).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from tests.integration.alpaca_helpers import alpaca_session
 from tui_trader.engine.outside_changes import OUTSIDE_CHANGE
 from tui_trader.learning.setup import LearningSettings
 from tui_trader.sandbox.testing import SandboxHandle
+from tui_trader.store.ended_orders import take_ended_row
 from tui_trader.store.models import LiveFill, LiveOrder
 from tui_trader.store.pg_url import PgUrl
 
@@ -70,6 +72,7 @@ def test_a_stopped_desks_late_fill_is_recorded_not_taken_for_a_hand_trade(
     """On one SQLite file, and on one PostgreSQL store."""
     two, half = _desk_one_stops_half_filled(sandbox, trading, store)
     try:
+        read_before = two.audit.open_orders_of_account(two.account_key)  # as a third desk would
         events = _outside_changes(sandbox, two)
         full = _held(trading)
         assert all(full[s] > half[s] for s in half), (half, full)
@@ -80,6 +83,12 @@ def test_a_stopped_desks_late_fill_is_recorded_not_taken_for_a_hand_trade(
         for fill in LiveFill.select():
             filled[fill.symbol] += fill.quantity
         assert filled == full  # every share recorded against desk one's own rows, once
+        # a desk that read the rows before desk two recorded them finds them taken: no fill
+        # of desk one's is recorded twice
+        for row in read_before:
+            order = two.broker.get_order(row.client_order_id)
+            assert order is not None
+            assert not take_ended_row(row, order, datetime.now(UTC))
     finally:
         two.finish("stopped")
         two.broker.close()
