@@ -7,6 +7,7 @@ stopped: OperationalError: consuming input failed: server closed the connection 
 followed again until the monitor was restarted by hand. The server here is a throwaway cluster
 of the test's own, shut down (``pg_ctl stop -m fast``, what a restart does first) and started
 again on its port; the session's rows are written by the test, as the other process would.
+The monitor's kill switch works again too: its connection, ended by the restart, is replaced.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from tui_trader.core.domain import Account, IterationReport, TradingState
 from tui_trader.sandbox.testing import wait_until
 from tui_trader.store.audit import AuditLog
 from tui_trader.store.db import open_database
+from tui_trader.store.models import HaltRequest
 from tui_trader.store.pg import reconnect
 from tui_trader.store.pg_url import parse_db_url
 from tui_trader.tui.monitor import DbFollower, MonitorHandle
@@ -80,6 +82,9 @@ def test_the_monitor_follows_again_after_the_server_restarts(own_cluster: PgClus
         wait_until(lambda: any(r.iteration == 2 for r in reports), DEADLINE, "following again")
         wait_until(lambda: len(notices) == 2, DEADLINE, "the monitor saying it is back")
         assert notices[1] == (f"the audit store {url} answers again: following the session", False)
+        # the kill switch, from a thread whose connection the restart ended, reaches it too
+        follower.request_halt(flatten=False, who="test")
+        assert HaltRequest.select().where(HaltRequest.requested_by == "test").count() == 1
     finally:
         handle.stop()
         worker.join(timeout=DEADLINE)

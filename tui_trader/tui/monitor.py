@@ -332,7 +332,17 @@ class DbFollower:
             self.db._state.reset()
 
     def request_halt(self, flatten: bool, who: str = "monitor") -> None:
-        """Write the kill request the session picks up at its next iteration."""
+        """Write the kill request the session picks up at its next iteration. A connection
+        the server ended (a restart since the last write) is replaced and the write tried once
+        more: before, the kill switch failed on it every time until the monitor restarted."""
+        try:
+            self._write_halt(flatten, who)
+        except UNREACHABLE:
+            self.drop_connection()
+            self._write_halt(flatten, who)
+
+    def _write_halt(self, flatten: bool, who: str) -> None:
+        """The ``halt_requests`` row."""
         assert self.session is not None
         HaltRequest.create(
             session=self.session.id,
