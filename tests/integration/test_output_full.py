@@ -20,7 +20,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from tests.integration.alpaca_helpers import sandbox_env
 from tests.integration.cli_helpers import cli_env
+from tui_trader.sandbox.testing import SandboxHandle
 
 LIMIT = 64 * 1024 * 1024
 """The biggest file the session may write (``ulimit -f``): far above its database's size."""
@@ -73,21 +77,20 @@ def test_paper_into_dev_full_stops_at_its_header(tmp_path: Path) -> None:
     assert all(state.lower() != "halted" for state, _reason in risk)
 
 
-def test_a_session_whose_output_file_stops_growing_mid_session_stops_without_a_halt(
-    tmp_path: Path,
-) -> None:
+def _grows_until_full(tmp_path: Path, args: list[str], env: dict[str, str]) -> Path:
+    """Run ``args`` with its output on a file that stops growing ``ROOM`` bytes on (at the
+    file size limit); the database's path, once the command ended (it must end by itself)."""
     db = tmp_path / "desk.db"
     out = tmp_path / "desk.log"
     with open(out, "wb") as grown:
         grown.truncate(LIMIT - ROOM)  # sparse: no disk used
-    args = ["paper", "--iterations", "0", "--every", "0.02", "--db", str(db)]
     with open(out, "a") as log:
         done = subprocess.run(
-            [sys.executable, "-m", "tui_trader", *args],
+            [sys.executable, "-m", "tui_trader", *args, "--db", str(db)],
             stdout=log,
             stderr=subprocess.PIPE,
             text=True,
-            env=cli_env(tmp_path),
+            env=cli_env(tmp_path) | env,
             cwd=tmp_path,
             timeout=60,
             preexec_fn=_size_limited,
@@ -95,6 +98,20 @@ def test_a_session_whose_output_file_stops_growing_mid_session_stops_without_a_h
     _assert_stopped_cleanly(done, tmp_path)
     assert "file too large" in done.stderr
     assert "iter=" in out.read_bytes()[LIMIT - ROOM :].decode()  # it had run some cycles
+    return db
+
+
+@pytest.mark.parametrize("mode", ["paper", "live paper"])
+def test_a_session_whose_output_file_stops_growing_mid_session_stops_without_a_halt(
+    mode: str, pumped: SandboxHandle, tmp_path: Path
+) -> None:
+    """On the local broker and on an Alpaca account (the sandbox): the account not halted."""
+    every = ["--iterations", "0", "--every", "0.02"]
+    if mode == "paper":
+        db = _grows_until_full(tmp_path, ["paper", *every], {})
+    else:
+        args = ["live", "paper", *every, "--period", "1d", "--timeout", "2"]
+        db = _grows_until_full(tmp_path, args, sandbox_env(pumped))
     sessions, risk = _rows(db)
     assert [status for status, _cycles in sessions] == ["stopped"]
     assert sessions[0][1] > 0
