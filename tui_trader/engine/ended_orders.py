@@ -23,20 +23,20 @@ from tui_trader.brokers import Broker
 from tui_trader.core.orders import PENDING_CANCEL, OrderStatus, is_stale
 from tui_trader.engine.reconcile import as_recorded, missed_fill
 from tui_trader.store.audit import AuditLog
-from tui_trader.store.ended_orders import take_ended_row
+from tui_trader.store.ended_orders import ended_open_rows, take_ended_row
 
 
 def record_ended_fills(
     broker: Broker, audit: AuditLog, account_key: str, symbol: str, now: datetime
 ) -> int:
-    """Bring the still-open rows of this store's ended sessions in ``symbol`` on the account up
-    to the broker's state, recording what filled since (each fill with its row, in one
-    commit); the number of fills recorded. An order the broker does not know, or answers
-    behind its row, is left to the next start's reconciliation."""
+    """Bring the still-open rows of this store's ended sessions in ``symbol`` on the account
+    (their rows say so: ``store.ended_orders.ended_open_rows``) up to the broker's state,
+    recording what filled since (each fill with its row, in one commit); the number of fills
+    recorded. An order the broker does not know, or answers behind its row, is left to the
+    next start's reconciliation."""
     recorded = 0
-    for row in audit.open_orders_of_account(account_key):
-        if row.symbol != symbol:
-            continue
+    session_id = audit.session.id if audit.session else None
+    for row in ended_open_rows(account_key, session_id, symbol):
         current = broker.get_order(row.client_order_id)
         if current is None:
             continue

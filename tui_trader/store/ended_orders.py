@@ -10,9 +10,43 @@ changed), so a fill is never recorded twice.
 from __future__ import annotations
 
 from tui_trader.core.orders import Order
-from tui_trader.store.account_reads import OpenOrderRow
-from tui_trader.store.db import to_db_time
-from tui_trader.store.models import LiveOrder
+from tui_trader.store.account_reads import OPEN_STATUSES, OpenOrderRow
+from tui_trader.store.db import from_db_time, to_db_time
+from tui_trader.store.models import LiveOrder, SessionRow
+
+
+def ended_open_rows(account_key: str, session_id: int | None, symbol: str) -> list[OpenOrderRow]:
+    """The rows in ``symbol`` that the database still thinks are open, of this account's
+    sessions whose row says they ended (stopped, completed, failed, died). A session whose row
+    still says ``running`` is not touched, even with a stale heartbeat: only start-up
+    reconciliation records such a session ``died`` (a desk merely slow under load would be
+    ended by a session that runs beside it)."""
+    query = (
+        LiveOrder.select(LiveOrder)
+        .join(SessionRow)
+        .where(
+            (SessionRow.account_key == account_key)
+            & (SessionRow.status != "running")
+            & (SessionRow.id != (session_id or -1))
+            & (LiveOrder.symbol == symbol)
+            & LiveOrder.status.in_(OPEN_STATUSES)
+        )
+        .order_by(LiveOrder.id)
+    )
+    return [
+        OpenOrderRow(
+            o.client_order_id,
+            o.symbol,
+            o.side,
+            o.quantity,
+            o.order_type,
+            o.status,
+            o.filled_qty,
+            o.filled_price,
+            from_db_time(o.timestamp),
+        )
+        for o in query
+    ]
 
 
 def take_ended_row(row: OpenOrderRow, order: Order, now: object) -> bool:
