@@ -49,6 +49,8 @@ class PgCluster:
     folder: Path
     port: int
     bin_dir: Path
+    options: str = ""
+    """The server's options (``pg_ctl -o``) but its port: ``start`` gives them again."""
     _count: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     def url(self, database: str, password: bool = False) -> str:
@@ -85,6 +87,29 @@ class PgCluster:
     def rows(self, database: str, sql: str) -> list[tuple]:
         """``sql``'s rows, read as the superuser from ``database``."""
         return self.admin(sql, database)
+
+    def stop(self) -> None:
+        """Shut the server down (``pg_ctl stop -m fast``: clients are disconnected), as a
+        restart or maintenance does; ``start`` brings it back on the same port."""
+        _pg_ctl(self.bin_dir, self.folder, ["-m", "fast", "-w", "stop"])
+
+    def start(self) -> None:
+        """Start the stopped server again, as it was."""
+        done = _pg_ctl(self.bin_dir, self.folder, ["-o", f"-p {self.port} {self.options}", *_START])
+        if done.returncode != 0:
+            raise RuntimeError(f"PostgreSQL did not start: {done.stderr[-500:]}")
+
+
+_START = ["-w", "-t", "30", "start"]
+
+
+def _pg_ctl(bin_dir: Path, folder: Path, args: list[str]) -> subprocess.CompletedProcess[str]:
+    """``pg_ctl`` on the cluster in ``folder`` (its log beside it), as the owner."""
+    env = {**os.environ, "LC_ALL": "C", "TZ": "UTC"}
+    env.pop("PGPASSWORD", None)
+    data = folder / "data"
+    cmd = [str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(folder / "log"), *args]
+    return subprocess.run(_as_owner(cmd), capture_output=True, text=True, env=env)
 
 
 def _as_owner(cmd: list[str]) -> list[str]:
@@ -157,7 +182,7 @@ def running_cluster(durable: bool = False) -> Iterator[PgCluster]:
                 env=env,
             )
             if started.returncode == 0:
-                cluster = PgCluster(folder, port, bin_dir)
+                cluster = PgCluster(folder, port, bin_dir, options)
                 break
         if cluster is None:
             raise RuntimeError(f"PostgreSQL did not start: {(folder / 'log').read_text()[-500:]}")

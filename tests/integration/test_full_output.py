@@ -62,7 +62,7 @@ def test_a_command_whose_output_cannot_be_written_says_so_in_one_line(
 def test_a_session_whose_output_cannot_be_written_stops_cleanly(tmp_path: Path) -> None:
     db = tmp_path / "s.db"
     done = _to_full(tmp_path, "paper", "--db", str(db), "--iterations", "50")
-    assert done.returncode == 2, done.stderr
+    assert done.returncode == 1, done.stderr  # it ran, and stopped: not bad input
     (line,) = done.stderr.splitlines()
     assert line.startswith("tui-trader: standard output cannot be written (No space left on ")
     assert "stopping the session cleanly" in line

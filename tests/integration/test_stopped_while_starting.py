@@ -9,6 +9,8 @@ for real: the sandbox answers every request a quarter of a second late.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
 import sqlite3
 import subprocess
@@ -67,4 +69,72 @@ def test_a_stop_signal_while_live_paper_starts_ends_its_row_stopped(
     assert "iter=" not in out  # it was still starting
     assert err == f"{name}: stopped while the session started, before its first cycle\n"
     assert proc.returncode == 128 + signum
+    assert _rows(db) == [("stopped", 0)]
+
+
+def _filled_pipe() -> tuple[int, int]:
+    """A pipe whose buffer is full but for a few bytes: the next lines written to it wait
+    until the reader reads (a terminal scrolled back, a slow ``tee``)."""
+    read, write = os.pipe()
+    os.set_blocking(write, False)
+    with contextlib.suppress(BlockingIOError):
+        while True:
+            os.write(write, b"." * 4096)
+    with contextlib.suppress(BlockingIOError):
+        while True:
+            os.write(write, b".")
+    os.read(read, 16)  # room for part of the header's first line, not all of it
+    os.set_blocking(write, True)
+    return read, write
+
+
+def _writing_to_a_full_pipe(pid: int) -> bool:
+    """True while the process's main thread waits for room in the pipe it writes to."""
+    try:
+        return "pipe_write" in Path(f"/proc/{pid}/wchan").read_text()
+    except OSError:  # gone
+        return False
+
+
+@pytest.mark.parametrize(
+    "signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT], ids=["SIGTERM", "SIGHUP", "Ctrl+C"]
+)
+def test_a_stop_signal_between_the_start_and_the_first_cycle_ends_the_row_stopped(
+    tmp_path: Path, signum: int
+) -> None:
+    """The header's lines come after the start and before the run. A signal there met
+    Python's defaults: SIGTERM and SIGHUP ended the process where it stood, Ctrl+C left with
+    ``interrupted``; the row stayed ``running``. The header is held here by an output that
+    takes no more (its pipe full) while the signal comes."""
+    db = tmp_path / "desk.db"
+    read, write = _filled_pipe()
+    args = ["paper", "--iterations", "0", "--every", "0.05", "--db", str(db)]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tui_trader", *args],
+        stdout=write,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        env=cli_env(tmp_path),
+        cwd=tmp_path,
+    )
+    os.close(write)
+    try:
+        # started (its row written) and stuck in its header: the pipe takes no more
+        wait_until(
+            lambda: _rows(db) == [("running", 0)] and _writing_to_a_full_pipe(proc.pid),
+            DEADLINE,
+            "the header waiting for the output",
+        )
+        proc.send_signal(signum)
+        with os.fdopen(read, "rb") as out:
+            printed = out.read()  # the reader catches up: the header goes on
+        _out, err = proc.communicate(timeout=DEADLINE)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert b"iter=" not in printed  # no cycle ran
+    assert "Traceback" not in err and "interrupted" not in err, err
+    assert proc.returncode == 0, err
     assert _rows(db) == [("stopped", 0)]

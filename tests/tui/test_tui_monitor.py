@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,11 +26,14 @@ from tui_trader.risk.state import RiskState
 from tui_trader.store.audit import AuditLog
 from tui_trader.store.db import open_database
 from tui_trader.store.models import SessionRow
+from tui_trader.store.peewee_names import OperationalError
 from tui_trader.store.risk_store import sync_risk_state
+from tui_trader.tui import monitor
 from tui_trader.tui.app import make_app
 from tui_trader.tui.monitor import DbFollower, MonitorError, MonitorHandle
 from tui_trader.tui.screens.dashboard import DashboardScreen
 from tui_trader.tui.state import DeskState
+from tui_trader.tui.widgets.deskbar import DeskBar
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -179,3 +183,48 @@ def test_the_monitor_shows_the_first_halts_reason(db_path: Path) -> None:
     for report in follower.poll():
         desk.apply(report, now)
     assert desk.halted and desk.halt_reason == f"{MANUAL_KILL}: {kill}"
+
+
+class _StoreThatGoesAway(DbFollower):
+    """A follower whose store stops answering while ``down`` is set (a PostgreSQL server
+    restarting; the real restart: ``tests/integration/test_monitor_store_restart.py``)."""
+
+    def __init__(self, db_path: Path, key: str) -> None:
+        super().__init__(db_path, key)
+        self.down = threading.Event()
+
+    def poll(self) -> list:
+        if self.down.is_set():
+            raise OperationalError("server closed the connection unexpectedly")
+        return super().poll()
+
+
+async def test_the_monitor_says_the_store_is_unreachable_and_follows_again(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before, the first failed read ended the monitor for good, its bar saying "monitor
+    stopped: OperationalError: ..." (the driver's class name) until it was restarted by hand."""
+    monkeypatch.setattr(monitor, "RETRY_SECONDS", 0.05, raising=False)
+    audit = AuditLog(open_database(db_path), WallClock())
+    row = audit.start_session("local", "paper", None, "test", ("SPY",), {})
+    now = datetime.now(UTC)
+    audit.snapshot(
+        1, Account(90_000.0, 100_000.0, 90_000.0), {}, 0.0, 0.0, TradingState.ACTIVE, now
+    )
+    follower = _StoreThatGoesAway(db_path, row.key)
+    app = make_app(db_path, monitor=MonitorHandle(follower, poll_seconds=0.05))
+    async with app.run_test(size=(160, 36)) as pilot:
+        await wait_for(pilot, lambda: app.desk.latest is not None, "the first followed report")
+        bar = app.screen.query_one(DeskBar)
+        follower.down.set()
+        await wait_for(pilot, lambda: "STORE UNREACHABLE" in str(bar.render()), "unreachable")
+        assert "Error" not in str(bar.render()) and not app.desk.ended
+        assert app.desk.unreachable.startswith(f"the audit store {db_path} is unreachable (")
+        follower.down.clear()
+        audit.snapshot(
+            2, Account(91_000.0, 100_000.0, 91_000.0), {}, 0.0, 0.0, TradingState.ACTIVE, now
+        )
+        await wait_for(pilot, lambda: app.desk.latest.iteration == 2, "followed again")
+        await wait_for(pilot, lambda: "UNREACHABLE" not in str(bar.render()), "the bar cleared")
+        assert not app.desk.ended
+        app.exit()

@@ -304,20 +304,22 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _output_lost(code: int) -> int:
-    """``code``, or exit 2 when standard output could not be written (``> /dev/full``, a full
-    disk): said in one line, once (a session said it as it stopped)."""
+    """``code``, or when standard output could not be written (``> /dev/full``, a full disk, a
+    file-size limit): exit 2 for a command, said in one line; exit 1 for a session, which said
+    it as it stopped (it ran, and stopped on what happened to its output: not bad input)."""
     from tui_trader.cli.closed_output import ClosedOutputGuard
 
     guard = sys.stdout
     if not isinstance(guard, ClosedOutputGuard) or not guard.write_error:
         return code
-    if not guard.session:
-        with contextlib.suppress(OSError):
-            print(
-                f"tui-trader: error: cannot write to standard output ({guard.write_error}): "
-                "what was printed is incomplete",
-                file=sys.stderr,
-            )
+    if guard.session:
+        return 1
+    with contextlib.suppress(OSError):
+        print(
+            f"tui-trader: error: cannot write to standard output ({guard.write_error}): "
+            "what was printed is incomplete",
+            file=sys.stderr,
+        )
     return EXIT_USAGE
 
 

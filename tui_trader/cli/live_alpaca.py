@@ -11,12 +11,19 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.panel import Panel
 
 from tui_trader.brokers.alpaca_budget import RATE_PER_MINUTE
-from tui_trader.brokers.alpaca_config import LIVE_URL, PAPER_URL, ConfigError, load_endpoint
+from tui_trader.brokers.alpaca_config import (
+    LIVE_URL,
+    PAPER_URL,
+    AlpacaEndpoint,
+    ConfigError,
+    load_endpoint,
+)
 from tui_trader.cli.closed_output import watch_stdout
 from tui_trader.cli.common import (
     UsageError,
@@ -33,7 +40,13 @@ from tui_trader.cli.paper import add_session_options, learning_from, session_cho
 from tui_trader.cli.questions import ask
 from tui_trader.cli.session_output import close_store, run_in_terminal
 from tui_trader.cli.shown_console import ShownConsole, shown_markup, styled
-from tui_trader.cli.stop_signals import Stopped, stopped_raised, stopped_while_starting
+from tui_trader.cli.stop_signals import (
+    RunStop,
+    Stopped,
+    ctrl_c,
+    stopped_raised,
+    stopped_while_starting,
+)
 from tui_trader.core.timeframes import TimeframeError, check_warmup, parse_interval, parse_period
 from tui_trader.risk.limits import RiskLimits, capped_base
 from tui_trader.session.alpaca import (
@@ -45,6 +58,10 @@ from tui_trader.session.alpaca import (
     connection_message,
 )
 from tui_trader.session.lost_store import StoreLostAtStart
+
+if TYPE_CHECKING:
+    from tui_trader.engine.session import TradingSession
+    from tui_trader.ops.session_ops import OpsSettings
 
 CONFIRMATION = "YES I UNDERSTAND"
 MAX_TIMEOUT = 600.0
@@ -265,6 +282,23 @@ def _run(args: argparse.Namespace, mode: str, tag: str, title: str) -> int:
         fail(str(exc), 1)
     except Stopped as stop:
         return stopped_while_starting(stop)
+    signals = RunStop()
+    with ctrl_c(signals, console):  # a stop signal from here on stops the run, even in the header
+        return _header_and_run(args, console, session, settings, endpoint, ops, signals, tag, title)
+
+
+def _header_and_run(
+    args: argparse.Namespace,
+    console: Console,
+    session: TradingSession,
+    settings: AlpacaSettings,
+    endpoint: AlpacaEndpoint,
+    ops: OpsSettings,
+    signals: RunStop,
+    tag: str,
+    title: str,
+) -> int:
+    """Print the header (the account as the broker has it), run, summarize; the exit code."""
     record_skip(args, session)
     account = session.broker.account()
     console.print(f"{tag} {title}")
@@ -304,7 +338,7 @@ def _run(args: argparse.Namespace, mode: str, tag: str, title: str) -> int:
     every = args.every or session.config.interval.duration.total_seconds()
     try:
         with running_ops(ops, session, settings.db):
-            result = run_in_terminal(console, session, args.iterations, every, tag)
+            result = run_in_terminal(console, session, args.iterations, every, tag, signals)
     finally:
         session.broker.close()
         close_store(session)

@@ -40,9 +40,16 @@ from tui_trader.market import MarketDataError
 from tui_trader.risk.limits import RiskLimits
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from rich.console import Console
+
+    from tui_trader.cli.stop_signals import RunStop
     from tui_trader.engine.session import TradingSession
     from tui_trader.learning.setup import LearningSettings
+    from tui_trader.ops.session_ops import OpsSettings
     from tui_trader.risk.stops import StopRule
+    from tui_trader.store.pg_url import PgUrl
 
 MAX_EVERY = 86_400.0
 """``--every`` at most a day: a cycle a day is the slowest that means anything."""
@@ -275,13 +282,14 @@ def run_paper(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from tui_trader.cli.closed_output import watch_stdout
-    from tui_trader.cli.session_output import (
-        close_store,
-        run_batch_in_terminal,
-        run_in_terminal,
-    )
     from tui_trader.cli.shown_console import shown_markup
-    from tui_trader.cli.stop_signals import Stopped, stopped_raised, stopped_while_starting
+    from tui_trader.cli.stop_signals import (
+        RunStop,
+        Stopped,
+        ctrl_c,
+        stopped_raised,
+        stopped_while_starting,
+    )
     from tui_trader.session.local import LocalSettings, SettingsError, build_local_session
     from tui_trader.session.lost_store import StoreLostAtStart
 
@@ -319,6 +327,23 @@ def run_paper(args: argparse.Namespace) -> int:
         fail(str(exc), 1)
     except Stopped as stop:
         return stopped_while_starting(stop)
+    signals = RunStop()
+    with ctrl_c(signals, console):  # a stop signal from here on stops the run, even in the header
+        return _header_and_run(args, console, session, db, ops, signals)
+
+
+def _header_and_run(
+    args: argparse.Namespace,
+    console: Console,
+    session: TradingSession,
+    db: Path | PgUrl,
+    ops: OpsSettings,
+    signals: RunStop,
+) -> int:
+    """Print the header, run the session, print the summary; the exit code."""
+    from tui_trader.cli.session_output import close_store, run_batch_in_terminal, run_in_terminal
+    from tui_trader.cli.shown_console import shown_markup
+
     cfg = session.config
     tag = "[bold cyan][LOCAL][/]"
     console.print(f"{tag} Paper Trading Mode (local simulated broker, no real money)")
@@ -345,9 +370,11 @@ def run_paper(args: argparse.Namespace) -> int:
     try:
         with running_ops(ops, session, db):
             if args.batch:
-                result = run_batch_in_terminal(console, session, tag)
+                result = run_batch_in_terminal(console, session, tag, signals)
             else:
-                result = run_in_terminal(console, session, args.iterations, args.every, tag)
+                result = run_in_terminal(
+                    console, session, args.iterations, args.every, tag, signals
+                )
     finally:
         close_store(session)
     return 1 if result.status == "failed" else 0

@@ -20,7 +20,7 @@ from rich.console import Console
 from tui_trader.brokers import BrokerError
 from tui_trader.cli.closed_output import watch_stdout
 from tui_trader.cli.shown_console import shown_markup
-from tui_trader.cli.stop_signals import ctrl_c
+from tui_trader.cli.stop_signals import RunStop
 from tui_trader.core.domain import Account, IterationReport, RiskEvent, TradingState
 from tui_trader.engine.session import TradingSession
 from tui_trader.risk.event_text import event_measure
@@ -47,9 +47,16 @@ def event_line(event: RiskEvent) -> str:
 
 
 def run_in_terminal(
-    console: Console, session: TradingSession, iterations: int, every: float, tag: str
+    console: Console,
+    session: TradingSession,
+    iterations: int,
+    every: float,
+    tag: str,
+    signals: RunStop,
 ) -> RunResult:
-    """Run the session, printing as it goes; returns how it ended after printing the summary."""
+    """Run the session, printing as it goes; returns how it ended after printing the summary.
+    ``signals`` is the stop the command's ``ctrl_c`` has called since the start ended (a stop
+    signal during the header stops the run before its first cycle)."""
     _print_startup(console, session)
 
     def on_report(report: IterationReport) -> None:
@@ -61,25 +68,28 @@ def run_in_terminal(
 
     runner = SessionRunner(session, iterations, every, on_report)
     watch_stdout().stop_with(runner.stop)  # a closed stdout stops it cleanly, as Ctrl+C does
-    with ctrl_c(runner.stop, console):
-        result = runner.run()
+    signals.attach(runner.stop)
+    result = runner.run()
     summary(console, session, result, tag)
     return result
 
 
-def run_batch_in_terminal(console: Console, session: TradingSession, tag: str) -> RunResult:
+def run_batch_in_terminal(
+    console: Console, session: TradingSession, tag: str, signals: RunStop
+) -> RunResult:
     """Replay the whole file through the engine's cycle, printing no line per cycle; Ctrl+C
-    stops between cycles. Returns how it ended, after the summary."""
+    (the command's ``ctrl_c``, calling ``signals``) stops between cycles. Returns how it
+    ended, after the summary."""
     from tui_trader.engine.replay_batch import run_replay
 
     _print_startup(console, session)
     console.print(f"{tag} Batch replay (no line per cycle); a summary at the end")
     stop = threading.Event()
     watch_stdout().stop_with(stop.set)
+    signals.attach(stop.set)
     try:
-        with ctrl_c(stop.set, console):
-            run_replay(session, stop)
-            session.sync_orders()
+        run_replay(session, stop)
+        session.sync_orders()
         status = "stopped" if stop.is_set() else "end_of_data"
         session.finish(status)
         result = RunResult(status, session.iteration)

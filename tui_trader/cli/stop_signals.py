@@ -54,6 +54,40 @@ def ctrl_c(
         interrupt.close()
 
 
+class RunStop:
+    """The stop a signal asks for from the end of the start on: remembered until the run
+    exists, then passed on to it.
+
+    Between a session's start (``stopped_raised``) and its first cycle the command prints the
+    header, asks the broker for the account and attaches alerts; a stop signal there met
+    Python's defaults (SIGTERM and SIGHUP ended the process where it stood, Ctrl+C left with
+    ``interrupted``) and the session row stayed ``running``. ``ctrl_c(RunStop())`` covers that
+    window: a signal there is remembered, and the run, once it registers its own stop
+    (``attach``), stops before its first cycle and ends its row ``stopped``."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._stop: Callable[[], None] | None = None
+        self.requested = False
+        """True once a stop signal asked the run to stop."""
+
+    def __call__(self) -> None:
+        """A stop signal (on the relay thread): stop the run, or remember it for the run."""
+        with self._lock:
+            self.requested = True  # the signal's handler set it already (``Interrupt``)
+            stop = self._stop
+        if stop is not None:
+            stop()
+
+    def attach(self, stop: Callable[[], None]) -> None:
+        """The run's own stop; called at once if a signal came before the run existed."""
+        with self._lock:
+            self._stop = stop
+            requested = self.requested
+        if requested:
+            stop()
+
+
 class Stopped(KeyboardInterrupt):
     """A stop signal ended a command that has nothing to finish cleanly, only to undo (a
     backup's unfinished copy). A ``KeyboardInterrupt``, so whatever does not handle it ends as
@@ -132,6 +166,8 @@ class Interrupt:
         """The handler of every stop signal: system calls only, no lock (see the module)."""
         self.presses += 1
         if self.presses == 1:
+            if isinstance(self.stop, RunStop):  # an attribute set: no lock taken
+                self.stop.requested = True  # a run that starts from now on never cycles
             if signum == getattr(signal, "SIGHUP", None):
                 _detach_from_terminal()
             with contextlib.suppress(OSError):

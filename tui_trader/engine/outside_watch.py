@@ -17,11 +17,13 @@ from typing import TYPE_CHECKING
 
 from tui_trader.core.domain import Position, RiskEvent
 from tui_trader.core.orders import Fill, Order, OrderUpdate
+from tui_trader.engine.ended_orders import record_ended_fills
 from tui_trader.engine.outside_changes import OutsideChanges
 from tui_trader.risk.stops import is_protective
 
 if TYPE_CHECKING:
     from tui_trader.brokers import Broker
+    from tui_trader.core.clock import Clock
     from tui_trader.engine.config import SessionConfig
     from tui_trader.store.audit import AuditLog
 
@@ -37,6 +39,7 @@ class OutsideWatch:
 
     config: SessionConfig
     broker: Broker
+    clock: Clock
     audit: AuditLog
     account_key: str
     outside: OutsideChanges
@@ -66,6 +69,7 @@ class OutsideWatch:
             self.broker.working_symbols(ignore=_is_exit),
             self._others_alive,
             self._look_up_fills,
+            self._recorded_after_ended,
         )
 
     def _judged(self, positions: dict[str, Position]) -> tuple[str, ...]:
@@ -80,6 +84,13 @@ class OutsideWatch:
     def _others_alive(self) -> bool:
         """Whether another live session trades this account (its fills are not ours)."""
         return self.audit.others_alive(self.account_key)
+
+    def _recorded_after_ended(self, symbol: str) -> float | None:
+        """Record the late fills of this store's ended sessions' orders in ``symbol``
+        (``engine.ended_orders``); what this account's recorded fills then make of it."""
+        record_ended_fills(self.broker, self.audit, self.account_key, symbol, self.clock.now())
+        record = self.audit.recorded_positions(self.account_key)
+        return None if record is None else record.get(symbol, 0.0)
 
     def _look_up_fills(self, symbol: str) -> bool:
         """Look the session's orders in ``symbol`` up at the broker and record what changed;

@@ -55,7 +55,14 @@ from tui_trader.store import lost_rows
 from tui_trader.store.account_reads import OpenOrderRow
 from tui_trader.store.audit import AuditLog
 
-__all__ = ["RECONCILIATION", "ReconcileResult", "reconcile", "unsettled_order"]
+__all__ = [
+    "RECONCILIATION",
+    "ReconcileResult",
+    "as_recorded",
+    "missed_fill",
+    "reconcile",
+    "unsettled_order",
+]
 
 
 @dataclass(slots=True)
@@ -99,7 +106,7 @@ def reconcile(
         cancel_pending = row.status == PENDING_CANCEL
         if cancel_pending and not current.status.is_final:  # still may fill: not final yet
             current = replace(current, status=OrderStatus.CANCELED, cancel_pending=True)
-        recorded = _as_recorded(row, current)
+        recorded = as_recorded(row, current)
         if is_stale(current, recorded):  # an answer lagging what we recorded: ask once more
             again = broker.get_order(row.client_order_id)
             if again is not None and not is_stale(again, recorded):
@@ -119,7 +126,7 @@ def reconcile(
                     )
                 )
                 continue
-        fill = _missed_fill(row, current)
+        fill = missed_fill(row, current)
         if fill is not None:
             result.fills.append(fill)
             result.rows[row.client_order_id] = current  # written with its fill, later
@@ -203,7 +210,7 @@ def positions_event(
     )
 
 
-def _as_recorded(row: OpenOrderRow, current: Order) -> Order:
+def as_recorded(row: OpenOrderRow, current: Order) -> Order:
     """The broker's order as the row records it (status, filled quantity and price)."""
     if row.status == PENDING_CANCEL:
         status, pending = OrderStatus.CANCELED, True
@@ -219,7 +226,7 @@ def _as_recorded(row: OpenOrderRow, current: Order) -> Order:
     )
 
 
-def _missed_fill(row: OpenOrderRow, current: Order) -> Fill | None:
+def missed_fill(row: OpenOrderRow, current: Order) -> Fill | None:
     """The execution that happened while no session was watching, if any, at the broker's
     time for it (``core.orders.fill_time``), not the time this start learned of it."""
     known_notional = row.filled_qty * (row.filled_price or 0.0)

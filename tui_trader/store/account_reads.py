@@ -36,7 +36,7 @@ class OpenOrderRow:
     """When the row was written (just before the order was sent): the settlement window's start."""
 
 
-_OPEN_STATUSES = ("pending_new", "new", "partially_filled", "unknown", PENDING_CANCEL)
+OPEN_STATUSES = ("pending_new", "new", "partially_filled", "unknown", PENDING_CANCEL)
 
 
 def _claim(row: SessionRow) -> bool:
@@ -75,7 +75,7 @@ class AccountReads:
             .join(SessionRow)
             .where(
                 (SessionRow.account_key == account_key)
-                & LiveOrder.status.in_(_OPEN_STATUSES)
+                & LiveOrder.status.in_(OPEN_STATUSES)
                 & (SessionRow.id != (self.session.id if self.session else -1))
             )
             .order_by(LiveOrder.id)
@@ -110,7 +110,7 @@ class AccountReads:
             .join(SessionRow)
             .where(
                 (SessionRow.account_key == account_key)
-                & LiveOrder.status.in_(_OPEN_STATUSES)
+                & LiveOrder.status.in_(OPEN_STATUSES)
                 & (SessionRow.status == "running")
                 & (SessionRow.id != (self.session.id if self.session else -1))
             )

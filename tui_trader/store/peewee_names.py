@@ -9,6 +9,22 @@ imported first. So nothing outside ``tui_trader/store`` imports peewee directly
 (``tests/unit/test_store_owns_peewee.py`` reads every import statement of the package).
 """
 
-from peewee import JOIN, Database, OperationalError, PeeweeException, SqliteDatabase, fn
+from peewee import (
+    JOIN,
+    Database,
+    InterfaceError,
+    OperationalError,
+    PeeweeException,
+    SqliteDatabase,
+    fn,
+)
 
-__all__ = ["JOIN", "Database", "OperationalError", "PeeweeException", "SqliteDatabase", "fn"]
+__all__ = [
+    "JOIN",
+    "Database",
+    "InterfaceError",
+    "OperationalError",
+    "PeeweeException",
+    "SqliteDatabase",
+    "fn",
+]

@@ -26,6 +26,8 @@ from tui_trader.store.peewee_names import OperationalError
 from tui_trader.tui.state import SessionInfo
 
 ReportSink = Callable[[IterationReport], None]
+NoticeSink = Callable[[str, bool], None]
+"""A line about following the session (``True``: something is wrong, ``False``: it is over)."""
 SessionFactory = Callable[[], TradingSession]
 
 
@@ -36,8 +38,9 @@ class SessionHandle(Protocol):
         """Open the session (worker thread); raise ``SettingsError``/``MarketDataError``."""
         ...
 
-    def run(self, on_report: ReportSink) -> RunResult:
-        """Drive or follow the session until it ends or ``stop`` is called (worker thread)."""
+    def run(self, on_report: ReportSink, on_notice: NoticeSink | None = None) -> RunResult:
+        """Drive or follow the session until it ends or ``stop`` is called (worker thread);
+        ``on_notice`` hears what is wrong with following it (a store that stopped answering)."""
         ...
 
     def kill(self, flatten: bool) -> None:
@@ -113,8 +116,9 @@ class LocalHandle:
         where = session.config.mode if session.config.mode != "local" else "local"
         return session_info(session, f"{where} {session.broker.name} broker")
 
-    def run(self, on_report: ReportSink) -> RunResult:
-        """Run the session with the runner until its end, a stop or a failure."""
+    def run(self, on_report: ReportSink, on_notice: NoticeSink | None = None) -> RunResult:
+        """Run the session with the runner until its end, a stop or a failure (its notes come
+        in its reports: ``on_notice`` is not used here)."""
         assert self.session is not None
         with self._lock:
             self._runner = SessionRunner(self.session, self.iterations, self.every, on_report)

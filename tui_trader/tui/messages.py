@@ -42,6 +42,17 @@ class SessionReport(Message):
         return True
 
 
+class FollowNotice(Message):
+    """A line about following the session: the monitor's store stopped answering, or answers
+    again (``trouble`` False)."""
+
+    def __init__(self, text: str, trouble: bool) -> None:
+        """Carry the line and whether something is wrong."""
+        super().__init__()
+        self.text = text
+        self.trouble = trouble
+
+
 class SessionFailedToStart(Message):
     """The session could not be built: bad settings, unreadable data, a locked database."""
 

@@ -5,8 +5,11 @@ new snapshots, orders, fills and risk events into the same ``IterationReport`` v
 in-process dashboard shows. Its kill switch writes a ``halt_requests`` row, which the session
 checks every iteration; HALTED shows once the session has written it (its risk state), never on
 the monitor's say-so. By default it follows the newest session that is alive (``store.liveness``)
-and refuses a dead one; it ends, saying so, when the followed session ends or dies. No Textual
-here: the app's worker calls ``MonitorHandle.run``.
+and refuses a dead one; it ends, saying so, when the followed session ends or dies. A store
+that stops answering (a PostgreSQL server restarted or down, a locked file) does not end it: it
+says so in plain words (``unreachable``), tries again every ``RETRY_SECONDS`` (each try bounded
+by the store's own deadlines) and follows again once the store answers. No Textual here: the
+app's worker calls ``MonitorHandle.run``.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from tui_trader.core.domain import IterationReport, TradingState
 from tui_trader.core.shown import shown_text
 from tui_trader.engine.outside_changes import held_not_ours, recorded_left_alone
 from tui_trader.market.sources import is_recorded
+from tui_trader.security.redact import redact
 from tui_trader.session.runner import RunResult
 from tui_trader.store.db import open_database, to_db_time
 from tui_trader.store.liveness import (
@@ -40,11 +44,11 @@ from tui_trader.store.models import (
     RiskStateRow,
     SessionRow,
 )
+from tui_trader.store.peewee_names import InterfaceError, OperationalError, fn
 from tui_trader.store.peewee_names import PeeweeException as PeeweeError
-from tui_trader.store.peewee_names import fn
 from tui_trader.store.queries import find_session
 from tui_trader.store.stored_numbers import note_unreadable, readable, stored_parameters
-from tui_trader.tui.handles import ReportSink
+from tui_trader.tui.handles import NoticeSink, ReportSink
 from tui_trader.tui.monitor_rows import (
     ReadSnapshot,
     read_event,
@@ -61,6 +65,27 @@ POLL_SECONDS = 0.25
 BATCH = 500
 """Most rows of one kind read per poll (a monitor that starts late catches up in steps)."""
 T = TypeVar("T")
+RETRY_SECONDS = 2.0
+"""How often the monitor tries a store that stopped answering."""
+UNREACHABLE = (OperationalError, InterfaceError)
+"""The store's errors that mean "not answering now" (a server down or restarting, a connection
+the server ended, a locked or unreadable file), not "not a store to follow"."""
+
+
+def unreachable(where: object, exc: BaseException) -> str:
+    """What the monitor says while the store does not answer: plain words, the cause as the
+    store gave it (redacted), never an exception's class name."""
+    cause = redact(" ".join(str(exc).split()))[:160] or "no answer"
+    return (
+        f"the audit store {where} is unreachable ({cause}); the monitor tries again every "
+        f"{RETRY_SECONDS:g} s and follows the session once it answers. The session itself "
+        "runs on where it runs"
+    )
+
+
+def reachable_again(where: object) -> str:
+    """What the monitor says once the store answers again."""
+    return f"the audit store {where} answers again: following the session"
 
 
 class MonitorError(ValueError):
@@ -97,6 +122,8 @@ class DbFollower:
         self.session_key = session_key
         self.clock = clock or WallClock()
         self.session: SessionRow | None = None
+        self.db: Any = None
+        """The store, once ``open`` found it."""
         self._last = {"snap": 0, "order": 0, "fill": 0, "event": 0}
         self._snapshot: ReadSnapshot | None = None
         self._risk_state: object = None
@@ -111,7 +138,7 @@ class DbFollower:
 
     def open(self) -> SessionInfo:
         """Open the database and find the session: the one named, else the newest running."""
-        open_database(self.db_path, create=False)
+        self.db = open_database(self.db_path, create=False)
         try:
             return self._find()
         except PeeweeError as exc:  # no sessions table: not a session's database
@@ -310,8 +337,26 @@ class DbFollower:
             halt=halt if state is _HALTED else "",
         )
 
+    def drop_connection(self) -> None:
+        """Close this thread's connection after the store stopped answering: the next read
+        opens a new one (a restarted server's)."""
+        try:
+            self.db.close()
+        except Exception:  # a broken connection may refuse to close; it is dropped anyway
+            self.db._state.reset()
+
     def request_halt(self, flatten: bool, who: str = "monitor") -> None:
-        """Write the kill request the session picks up at its next iteration."""
+        """Write the kill request the session picks up at its next iteration. A connection
+        the server ended (a restart since the last write) is replaced and the write tried once
+        more: before, the kill switch failed on it every time until the monitor restarted."""
+        try:
+            self._write_halt(flatten, who)
+        except UNREACHABLE:
+            self.drop_connection()
+            self._write_halt(flatten, who)
+
+    def _write_halt(self, flatten: bool, who: str) -> None:
+        """The ``halt_requests`` row."""
         assert self.session is not None
         HaltRequest.create(
             session=self.session.id,
@@ -335,19 +380,33 @@ class MonitorHandle:
         """Open the database and pick the session to follow."""
         return self.follower.open()
 
-    def run(self, on_report: ReportSink) -> RunResult:
-        """Poll until stopped; ends by itself shortly after the followed session ends."""
+    def run(self, on_report: ReportSink, on_notice: NoticeSink | None = None) -> RunResult:
+        """Poll until stopped; ends by itself shortly after the followed session ends. While
+        the store does not answer, ``on_notice`` hears so once (and once when it is back)."""
         status = "stopped"
         polls = 0
+        lost = False
+        say = on_notice or (lambda text, trouble: None)
         while not self._stop.is_set():
-            for report in self.follower.poll():
-                on_report(report)
-            polls += 1
-            if polls % 4 == 0 and self.follower.status() != "running":
+            try:
                 for report in self.follower.poll():
                     on_report(report)
-                status = f"ended in the other process ({self.follower.status()})"
-                break
+                polls += 1
+                if polls % 4 == 0 and self.follower.status() != "running":
+                    for report in self.follower.poll():
+                        on_report(report)
+                    status = f"ended in the other process ({self.follower.status()})"
+                    break
+            except UNREACHABLE as exc:
+                if not lost:
+                    say(unreachable(self.follower.db_path, exc), True)
+                lost = True
+                self.follower.drop_connection()
+                self._stop.wait(RETRY_SECONDS)
+                continue
+            if lost:
+                lost = False
+                say(reachable_again(self.follower.db_path), False)
             self._stop.wait(self.poll_seconds)
         return RunResult(status, 0)
 

@@ -18,6 +18,7 @@ from textual.worker import Worker, WorkerState
 from tui_trader.risk.gate import MANUAL_KILL
 from tui_trader.security.redact import describe, redact
 from tui_trader.tui.messages import (
+    FollowNotice,
     SessionEnded,
     SessionFailedToStart,
     SessionReport,
@@ -123,7 +124,10 @@ class SessionLifecycle:
         if not info.daily_bars:
             preload_calendar()  # the market clock reads it on every tick: load it here, once
         self.post_message(SessionStarted(info))
-        result = handle.run(lambda report: self.post_message(SessionReport(report)))
+        result = handle.run(
+            lambda report: self.post_message(SessionReport(report)),
+            lambda text, trouble: self.post_message(FollowNotice(text, trouble)),
+        )
         self.post_message(SessionEnded(result.status, result.iterations, result.error))
 
     def on_session_started(self, message: SessionStarted) -> None:
@@ -176,6 +180,19 @@ class SessionLifecycle:
             return
         self.day_notice_at = now
         self.notify(new_day_notice(self.desk), title="New trading day", timeout=DAY_NOTICE_SECONDS)
+
+    def on_follow_notice(self, message: FollowNotice) -> None:
+        """The monitor's store stopped answering (shown in the desk bar until it answers
+        again), or answers again."""
+        self.desk.mark_unreachable(message.text if message.trouble else "")
+        self.tick()
+        self.notify(
+            message.text,
+            title="Audit store",
+            severity="warning" if message.trouble else "information",
+            timeout=30 if message.trouble else 10,
+            markup=False,
+        )
 
     def on_session_failed_to_start(self, message: SessionFailedToStart) -> None:
         """Back to setup with the reason."""

@@ -105,6 +105,8 @@ class DeskState:
     """Set by ``apply`` when an intraday session's bar opens a new trading day (the order count
     and the daily-loss window restart), ``None`` otherwise: the app says so once."""
 
+    unreachable: str = ""
+    """Why the monitor's store does not answer (it keeps trying), empty while it answers."""
     starting: str = ""
     """The mode of a session being built (from Enter on the setup screen until its first
     report of itself), empty otherwise: the desk bar says STARTING instead of showing the
@@ -140,6 +142,7 @@ class DeskState:
         self.halt_reason = ""
         self.error = ""
         self.ended = ""
+        self.unreachable = ""
         self.new_day = None
         self.version += 1
 
@@ -205,6 +208,11 @@ class DeskState:
         self.halted = True
         if error:
             self.error = error
+        self.version += 1
+
+    def mark_unreachable(self, why: str) -> None:
+        """The monitor's store stopped answering (``why``), or answers again (empty)."""
+        self.unreachable = why
         self.version += 1
 
     def mark_ended(self, status: str) -> None:

@@ -93,6 +93,8 @@ class DeskBar(TextLine):
             ("clock", f" · {clock}", ""),
             ("iter", f" · iter {report.iteration if report else 0}", ""),
         ]
+        if desk.unreachable and not desk.ended:  # the monitor's store: it keeps trying
+            parts.insert(0, ("store", " · STORE UNREACHABLE, retrying", "bold yellow"))
         if report is not None and report.exposure < 1.0 and not desk.halted:
             # the drawdown nears its limit: the blend trades a share of its targets, and near
             # the limit none at all, so an ACTIVE desk would sit still without a word
