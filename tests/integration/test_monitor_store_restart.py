@@ -27,7 +27,8 @@ from tui_trader.store.db import open_database
 from tui_trader.store.models import HaltRequest
 from tui_trader.store.pg import reconnect
 from tui_trader.store.pg_url import parse_db_url
-from tui_trader.tui.monitor import DbFollower, MonitorHandle
+from tui_trader.tui.monitor import DbFollower
+from tui_trader.tui.monitor_handle import MonitorHandle
 
 DEADLINE = 60.0
 

@@ -14,7 +14,7 @@ from tui_trader.core.clock import WallClock
 from tui_trader.store.audit import AuditLog
 from tui_trader.store.db import open_database
 from tui_trader.store.models import SessionRow
-from tui_trader.tui.monitor import MonitorHandle
+from tui_trader.tui.monitor_handle import MonitorHandle
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -28,9 +28,10 @@ from tui_trader.store.db import open_database
 from tui_trader.store.models import SessionRow
 from tui_trader.store.peewee_names import OperationalError
 from tui_trader.store.risk_store import sync_risk_state
-from tui_trader.tui import monitor
+from tui_trader.tui import monitor_handle
 from tui_trader.tui.app import make_app
-from tui_trader.tui.monitor import DbFollower, MonitorError, MonitorHandle
+from tui_trader.tui.monitor import DbFollower, MonitorError
+from tui_trader.tui.monitor_handle import MonitorHandle
 from tui_trader.tui.screens.dashboard import DashboardScreen
 from tui_trader.tui.state import DeskState
 from tui_trader.tui.widgets.deskbar import DeskBar
@@ -204,7 +205,7 @@ async def test_the_monitor_says_the_store_is_unreachable_and_follows_again(
 ) -> None:
     """Before, the first failed read ended the monitor for good, its bar saying "monitor
     stopped: OperationalError: ..." (the driver's class name) until it was restarted by hand."""
-    monkeypatch.setattr(monitor, "RETRY_SECONDS", 0.05, raising=False)
+    monkeypatch.setattr(monitor_handle, "RETRY_SECONDS", 0.05)
     audit = AuditLog(open_database(db_path), WallClock())
     row = audit.start_session("local", "paper", None, "test", ("SPY",), {})
     now = datetime.now(UTC)

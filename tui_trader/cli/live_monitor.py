@@ -50,7 +50,8 @@ def run_monitor(args: argparse.Namespace) -> int:
             raise UsageError(str(exc)) from None
         make_app(db, fleet_only=True).run()
         return 0
-    from tui_trader.tui.monitor import DbFollower, MonitorError, MonitorHandle
+    from tui_trader.tui.monitor import DbFollower, MonitorError
+    from tui_trader.tui.monitor_handle import MonitorHandle
 
     follower = DbFollower(db, args.session)
     try:

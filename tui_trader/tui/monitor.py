@@ -14,7 +14,6 @@ app's worker calls ``MonitorHandle.run``.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -24,8 +23,6 @@ from tui_trader.core.domain import IterationReport, TradingState
 from tui_trader.core.shown import shown_text
 from tui_trader.engine.outside_changes import held_not_ours, recorded_left_alone
 from tui_trader.market.sources import is_recorded
-from tui_trader.security.redact import redact
-from tui_trader.session.runner import RunResult
 from tui_trader.store.db import open_database, to_db_time
 from tui_trader.store.liveness import (
     DIED,
@@ -48,7 +45,6 @@ from tui_trader.store.peewee_names import InterfaceError, OperationalError, fn
 from tui_trader.store.peewee_names import PeeweeException as PeeweeError
 from tui_trader.store.queries import find_session
 from tui_trader.store.stored_numbers import note_unreadable, readable, stored_parameters
-from tui_trader.tui.handles import NoticeSink, ReportSink
 from tui_trader.tui.monitor_rows import (
     ReadSnapshot,
     read_event,
@@ -64,28 +60,10 @@ POLL_SECONDS = 0.25
 """How often the monitor looks for new rows."""
 BATCH = 500
 """Most rows of one kind read per poll (a monitor that starts late catches up in steps)."""
-T = TypeVar("T")
-RETRY_SECONDS = 2.0
-"""How often the monitor tries a store that stopped answering."""
 UNREACHABLE = (OperationalError, InterfaceError)
 """The store's errors that mean "not answering now" (a server down or restarting, a connection
 the server ended, a locked or unreadable file), not "not a store to follow"."""
-
-
-def unreachable(where: object, exc: BaseException) -> str:
-    """What the monitor says while the store does not answer: plain words, the cause as the
-    store gave it (redacted), never an exception's class name."""
-    cause = redact(" ".join(str(exc).split()))[:160] or "no answer"
-    return (
-        f"the audit store {where} is unreachable ({cause}); the monitor tries again every "
-        f"{RETRY_SECONDS:g} s and follows the session once it answers. The session itself "
-        "runs on where it runs"
-    )
-
-
-def reachable_again(where: object) -> str:
-    """What the monitor says once the store answers again."""
-    return f"the audit store {where} answers again: following the session"
+T = TypeVar("T")
 
 
 class MonitorError(ValueError):
@@ -365,62 +343,3 @@ class DbFollower:
             reason="flatten requested from the monitor" if flatten else "ctrl+k in the monitor",
             flatten=flatten,
         )
-
-
-class MonitorHandle:
-    """The session handle for ``live monitor``: follow the rows, kill through the database."""
-
-    def __init__(self, follower: DbFollower, poll_seconds: float = POLL_SECONDS) -> None:
-        """Follow through ``follower``, polling every ``poll_seconds``."""
-        self.follower = follower
-        self.poll_seconds = poll_seconds
-        self._stop = threading.Event()
-
-    def build(self) -> SessionInfo:
-        """Open the database and pick the session to follow."""
-        return self.follower.open()
-
-    def run(self, on_report: ReportSink, on_notice: NoticeSink | None = None) -> RunResult:
-        """Poll until stopped; ends by itself shortly after the followed session ends. While
-        the store does not answer, ``on_notice`` hears so once (and once when it is back)."""
-        status = "stopped"
-        polls = 0
-        lost = False
-        say = on_notice or (lambda text, trouble: None)
-        while not self._stop.is_set():
-            try:
-                for report in self.follower.poll():
-                    on_report(report)
-                polls += 1
-                if polls % 4 == 0 and self.follower.status() != "running":
-                    for report in self.follower.poll():
-                        on_report(report)
-                    status = f"ended in the other process ({self.follower.status()})"
-                    break
-            except UNREACHABLE as exc:
-                if not lost:
-                    say(unreachable(self.follower.db_path, exc), True)
-                lost = True
-                self.follower.drop_connection()
-                self._stop.wait(RETRY_SECONDS)
-                continue
-            if lost:
-                lost = False
-                say(reachable_again(self.follower.db_path), False)
-            self._stop.wait(self.poll_seconds)
-        return RunResult(status, 0)
-
-    def kill(self, flatten: bool) -> None:
-        """Write a halt request for the followed session."""
-        self.follower.request_halt(flatten)
-
-    def resume(self) -> None:
-        """Never: a followed session is resumed where it runs."""
-
-    def resume_refusal(self) -> str | None:
-        """The monitor cannot lift a halt in another process."""
-        return "resume from the process that runs the session (tui-trader risk reset)"
-
-    def stop(self) -> None:
-        """End the polling loop."""
-        self._stop.set()
