@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.alpaca_helpers import sandbox_env
+from tests.integration.alpaca_helpers import FAST_BUDGET, sandbox_env
 from tests.integration.cli_helpers import cli_env
 from tui_trader.sandbox.testing import SandboxHandle
 
@@ -30,6 +30,8 @@ LIMIT = 64 * 1024 * 1024
 """The biggest file the session may write (``ulimit -f``): far above its database's size."""
 ROOM = 3_000
 """Bytes left in the output file under the limit: the header and a few cycle lines."""
+LIVE_ROOM = 1_000
+"""The same for ``live paper``: its header (~600 bytes) and about five cycles."""
 
 
 def _rows(db: Path) -> tuple[list[tuple], list[tuple]]:
@@ -77,13 +79,15 @@ def test_paper_into_dev_full_stops_at_its_header(tmp_path: Path) -> None:
     assert all(state.lower() != "halted" for state, _reason in risk)
 
 
-def _grows_until_full(tmp_path: Path, args: list[str], env: dict[str, str]) -> Path:
-    """Run ``args`` with its output on a file that stops growing ``ROOM`` bytes on (at the
+def _grows_until_full(
+    tmp_path: Path, args: list[str], env: dict[str, str], room: int = ROOM
+) -> Path:
+    """Run ``args`` with its output on a file that stops growing ``room`` bytes on (at the
     file size limit); the database's path, once the command ended (it must end by itself)."""
     db = tmp_path / "desk.db"
     out = tmp_path / "desk.log"
     with open(out, "wb") as grown:
-        grown.truncate(LIMIT - ROOM)  # sparse: no disk used
+        grown.truncate(LIMIT - room)  # sparse: no disk used
     with open(out, "a") as log:
         done = subprocess.run(
             [sys.executable, "-m", "tui_trader", *args, "--db", str(db)],
@@ -97,7 +101,7 @@ def _grows_until_full(tmp_path: Path, args: list[str], env: dict[str, str]) -> P
         )
     _assert_stopped_cleanly(done, tmp_path)
     assert "file too large" in done.stderr.lower()
-    assert "iter=" in out.read_bytes()[LIMIT - ROOM :].decode()  # it had run some cycles
+    assert "iter=" in out.read_bytes()[LIMIT - room :].decode()  # it had run some cycles
     return db
 
 
@@ -110,8 +114,8 @@ def test_a_session_whose_output_file_stops_growing_mid_session_stops_without_a_h
     if mode == "paper":
         db = _grows_until_full(tmp_path, ["paper", *every], {})
     else:
-        args = ["live", "paper", *every, "--period", "1d", "--timeout", "2"]
-        db = _grows_until_full(tmp_path, args, sandbox_env(pumped))
+        args = ["live", "paper", *every, "--period", "1d", "--timeout", "2", *FAST_BUDGET]
+        db = _grows_until_full(tmp_path, args, sandbox_env(pumped), LIVE_ROOM)
     sessions, risk = _rows(db)
     assert [status for status, _cycles in sessions] == ["stopped"]
     assert sessions[0][1] > 0
