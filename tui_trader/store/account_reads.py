@@ -39,6 +39,21 @@ class OpenOrderRow:
 OPEN_STATUSES = ("pending_new", "new", "partially_filled", "unknown", PENDING_CANCEL)
 
 
+def open_order_row(o: LiveOrder) -> OpenOrderRow:
+    """An order row as an ``OpenOrderRow``."""
+    return OpenOrderRow(
+        o.client_order_id,
+        o.symbol,
+        o.side,
+        o.quantity,
+        o.order_type,
+        o.status,
+        o.filled_qty,
+        o.filled_price,
+        from_db_time(o.timestamp),
+    )
+
+
 def _claim(row: SessionRow) -> bool:
     """Record ``row``, a session dead by its heartbeat, ``died`` (ended at its last heartbeat),
     only if it has not beaten since it was read; True if that took."""
@@ -87,17 +102,7 @@ class AccountReads:
             if row.status == "running" and row.id not in claimed and not is_alive(row, now):
                 claimed[row.id] = _claim(row)
         return [
-            OpenOrderRow(
-                o.client_order_id,
-                o.symbol,
-                o.side,
-                o.quantity,
-                o.order_type,
-                o.status,
-                o.filled_qty,
-                o.filled_price,
-                from_db_time(o.timestamp),
-            )
+            open_order_row(o)
             for o in query
             if claimed.get(o.session.id, True) and not is_alive(o.session, now)
         ]

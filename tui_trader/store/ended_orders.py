@@ -10,8 +10,8 @@ changed), so a fill is never recorded twice.
 from __future__ import annotations
 
 from tui_trader.core.orders import Order
-from tui_trader.store.account_reads import OPEN_STATUSES, OpenOrderRow
-from tui_trader.store.db import from_db_time, to_db_time
+from tui_trader.store.account_reads import OPEN_STATUSES, OpenOrderRow, open_order_row
+from tui_trader.store.db import to_db_time
 from tui_trader.store.models import LiveOrder, SessionRow
 
 
@@ -33,20 +33,7 @@ def ended_open_rows(account_key: str, session_id: int | None, symbol: str) -> li
         )
         .order_by(LiveOrder.id)
     )
-    return [
-        OpenOrderRow(
-            o.client_order_id,
-            o.symbol,
-            o.side,
-            o.quantity,
-            o.order_type,
-            o.status,
-            o.filled_qty,
-            o.filled_price,
-            from_db_time(o.timestamp),
-        )
-        for o in query
-    ]
+    return [open_order_row(o) for o in query]
 
 
 def take_ended_row(row: OpenOrderRow, order: Order, now: object) -> bool:
