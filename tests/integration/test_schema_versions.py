@@ -43,7 +43,7 @@ SCHEMA_COLUMNS: dict[int, dict[str, str]] = {
 SCHEMA_COLUMNS[3] = SCHEMA_COLUMNS[2]  # schema 3 adds a table row (the store's identity)
 SCHEMA_COLUMNS[4] = {  # schema 4 adds the symbol claims of a shared account
     **SCHEMA_COLUMNS[3],
-    "symbol_claims": "account_key symbol holder version updated_at",
+    "symbol_claims": "account_key symbol holder protects version updated_at",
 }
 """Every table's columns at each schema version (the models'; PostgreSQL adds more)."""
 

@@ -13,9 +13,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tests.integration.alpaca_helpers import alpaca_session
+from tests.integration.alpaca_helpers import alpaca_session, sandbox_orders
 from tui_trader.engine.session import TradingSession
 from tui_trader.learning.setup import LearningSettings
+from tui_trader.risk.stops import StopRule
 from tui_trader.sandbox.testing import SandboxHandle
 from tui_trader.store.models import LiveOrder
 from tui_trader.store.pg_url import PgUrl
@@ -141,3 +142,33 @@ def test_a_stopped_desks_symbols_are_the_next_desks(
     finally:
         two.finish("stopped")
         two.broker.close()
+
+
+def test_two_desks_with_stops_keep_one_stop_per_position(
+    sandbox: SandboxHandle, trading: Any, tmp_path: Path
+) -> None:
+    """Both desks run with --stop-loss. Before, each kept "the" stop of the account's
+    position: one resized or cancelled the other's, and the new stops (and the strategies'
+    own orders) were refused for want of shares, every cycle. Now the stop is the symbol's
+    owner's: one stop per position, no order refused."""
+    db = tmp_path / "desk.db"
+    rule = StopRule(pct=3.0)
+    one = alpaca_session(sandbox, db, learning=LearningSettings("momentum"), stop_loss=rule)
+    two = alpaca_session(sandbox, db, learning=LearningSettings("momentum"), stop_loss=rule)
+    try:
+        for _ in range(6):
+            sandbox.admin.step(shock=RALLY)
+            one.run_iteration()
+            two.run_iteration()
+        held = _held(trading)
+        assert sorted(held) == ["IWM", "QQQ", "SPY"]
+        stops = [o for o in sandbox_orders(trading) if o.order_type.value == "stop"]
+        working = [o for o in stops if o.status.value in ("new", "accepted", "pending_new")]
+        assert sorted(o.symbol for o in working) == sorted(held), "one stop per position"
+        assert {o.symbol: float(o.qty) for o in working} == held
+        rejected = LiveOrder.select().where(LiveOrder.status == "rejected")
+        assert [row.client_order_id for row in rejected] == []
+    finally:
+        for s in (one, two):
+            s.finish("stopped")
+            s.broker.close()

@@ -19,10 +19,11 @@ sessions on one store share each symbol through ``store.symbol_claims``:
   leaves the symbol to it, said once, sends nothing and uses no order slot. A session that
   stopped or died holds nothing, and the next one to trade the symbol takes it over.
 
-Only orders the strategies decide take a claim. A halt's flatten, protective exits and orders
-placed by hand go out as before. Desks on different stores (another SQLite file, another
-machine's database) cannot see each other's claims: run the desks of one account on one store
-(README, "Running several desks").
+Only orders the strategies decide take a claim. A halt's flatten and orders placed by hand go
+out as before. A symbol's protective exit is kept by the session that holds its claim when that
+session keeps exits (``may_protect``); the others leave it alone. Desks on different
+stores (another SQLite file, another machine's database) cannot see each other's claims: run
+the desks of one account on one store (README, "Running several desks").
 """
 
 from __future__ import annotations
@@ -41,9 +42,11 @@ UNREADABLE = "unreadable"
 class AccountClaims:
     """A session's symbols on a shared account (see the module)."""
 
-    def __init__(self, db: Any, account_key: str) -> None:
+    def __init__(self, db: Any, account_key: str, protects: bool = False) -> None:
         self._db = db
         self._account = account_key
+        self._protects = protects
+        """Whether this session keeps protective exits (written with each claim it takes)."""
         self.key = ""
         """This session's key (set by ``begin``, once its row exists)."""
         self._seen: dict[str, Claim | None] = {}
@@ -71,11 +74,31 @@ class AccountClaims:
             return None
         if seen is not None and self._lives(seen.holder):
             return self._hold(symbol, OWNED, what, seen.holder)
-        version = store.take(self._db, self._account, symbol, self.key, seen)
+        version = store.take(self._db, self._account, symbol, self.key, seen, self._protects)
         if version is None:  # another session took it since this cycle read the claims
             return self._hold(symbol, OWNED, what, "")
-        self._seen[symbol] = Claim(self.key, version)
+        self._seen[symbol] = Claim(self.key, version, self._protects)
         return None
+
+    def may_protect(self, symbol: str) -> bool:
+        """Whether this session keeps ``symbol``'s protective exit: it holds the claim, or
+        takes it (no live session does), or the live session holding it keeps no exits.
+        Two desks with stops on one account each resized the one stop a position can have
+        (cancelling the other's), and each new stop was refused for want of shares
+        ("insufficient qty"), cycle after cycle, with the strategies' own orders; so the exit
+        is the symbol's owner's. A row nobody can read does not keep a position unprotected."""
+        seen = self._seen.get(symbol)
+        if symbol in self._seen and seen is None:
+            return True
+        if seen is not None and seen.holder == self.key:
+            return True
+        if seen is not None and self._lives(seen.holder):
+            return not seen.protects
+        version = store.take(self._db, self._account, symbol, self.key, seen, self._protects)
+        if version is None:  # another session took it since this cycle read the claims
+            return False
+        self._seen[symbol] = Claim(self.key, version, self._protects)
+        return True
 
     def _hold(self, symbol: str, reason: str, what: str, holder: str) -> str:
         """Remember a hold of ``symbol`` this cycle; its line at its onset only."""

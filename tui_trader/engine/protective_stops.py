@@ -43,6 +43,7 @@ from tui_trader.risk.stops import PROTECTIVE_LEG, TrueRange, is_protective
 
 if TYPE_CHECKING:
     from tui_trader.brokers import Broker
+    from tui_trader.engine.claims import AccountClaims
     from tui_trader.engine.config import SessionConfig
     from tui_trader.engine.outside_changes import OutsideChanges
     from tui_trader.risk.gate import RiskManager
@@ -62,6 +63,8 @@ class ProtectiveStops:
     audit: AuditLog
     risk: RiskManager
     last_prices: dict[str, float]
+    claims: AccountClaims | None
+    """Which session of a shared account keeps each symbol's exit (``engine.claims``)."""
     iteration: int
     _cycle_orders: list[Order]
     _order_id: Callable[[str, str], str]
@@ -188,7 +191,12 @@ class ProtectiveStops:
                 )
         events: list[RiskEvent] = []
         kept: list[str] = []
+        claims = self.claims
+        if claims is not None and not claims.key:  # at start, before the first cycle's read
+            claims.begin(self.audit.session.key)
         for symbol in sorted(set(positions) | set(stops)):
+            if claims is not None and not claims.may_protect(symbol):
+                continue  # the session that trades it keeps its exit (``engine.claims``)
             position = positions.get(symbol)
             held = position.qty if position is not None else 0.0
             pending = closing.get(symbol, 0.0)

@@ -232,6 +232,8 @@ class SymbolClaim(BaseModel):
     symbol = StoredText()
     holder = StoredText()
     """The key of the session that holds the symbol."""
+    protects = BooleanField(default=False)
+    """Whether that session keeps protective exits (the others leave the symbol's to it)."""
     version = StoredInteger(default=0)
     """Raised by every take: a reader sees the symbol changed hands since it looked."""
     updated_at = StoredDateTime()

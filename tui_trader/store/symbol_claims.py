@@ -22,20 +22,24 @@ from tui_trader.store.statements import db_time
 
 @dataclass(frozen=True, slots=True)
 class Claim:
-    """A symbol's row as read: the session that holds it."""
+    """A symbol's row as read: the session that holds it, and whether it keeps exits."""
 
     holder: str
     version: int
+    protects: bool = False
 
 
-_READ_SQL = 'SELECT "symbol", "holder", "version" FROM "symbol_claims" WHERE "account_key" = ?'
+_READ_SQL = (
+    'SELECT "symbol", "holder", "version", "protects" FROM "symbol_claims" WHERE "account_key" = ?'
+)
 _TAKE_SQL = (
-    'UPDATE "symbol_claims" SET "holder" = ?, "version" = "version" + 1, "updated_at" = ? '
-    'WHERE "account_key" = ? AND "symbol" = ? AND "version" = ? RETURNING "version"'
+    'UPDATE "symbol_claims" SET "holder" = ?, "protects" = ?, "version" = "version" + 1, '
+    '"updated_at" = ? WHERE "account_key" = ? AND "symbol" = ? AND "version" = ? '
+    'RETURNING "version"'
 )
 _FIRST_SQL = (
-    'INSERT INTO "symbol_claims" ("account_key", "symbol", "holder", "version", "updated_at") '
-    'VALUES (?, ?, ?, 1, ?) ON CONFLICT DO NOTHING RETURNING "version"'
+    'INSERT INTO "symbol_claims" ("account_key", "symbol", "holder", "protects", "version", '
+    '"updated_at") VALUES (?, ?, ?, ?, 1, ?) ON CONFLICT DO NOTHING RETURNING "version"'
 )
 
 
@@ -54,25 +58,34 @@ def read(db: Any, account_key: str) -> dict[str, Claim | None]:
     """The account's claims by symbol; a row a hand edit left unreadable maps to ``None``
     (it can never be taken: the caller holds the symbol and says so)."""
     out: dict[str, Claim | None] = {}
-    for symbol, holder, version in db.raw(_READ_SQL, (account_key,)).fetchall():
+    for symbol, holder, version, protects in db.raw(_READ_SQL, (account_key,)).fetchall():
         whole = _whole(version)
         if not isinstance(symbol, str):
             continue
-        if whole is None or not isinstance(holder, str):
+        if whole is None or not isinstance(holder, str) or protects not in (0, 1):
             out[symbol] = None
             continue
-        out[symbol] = Claim(holder, whole)
+        out[symbol] = Claim(holder, whole, bool(protects))
     return out
 
 
-def take(db: Any, account_key: str, symbol: str, holder: str, seen: Claim | None) -> int | None:
-    """Make ``holder`` the session trading ``symbol`` if its row is as ``seen`` (``None``: no
-    row then); the new version, or ``None`` if another session changed it meanwhile."""
+def take(
+    db: Any,
+    account_key: str,
+    symbol: str,
+    holder: str,
+    seen: Claim | None,
+    protects: bool = False,
+) -> int | None:
+    """Make ``holder`` the session trading ``symbol`` (``protects``: it keeps exits) if its
+    row is as ``seen`` (``None``: no row then); the new version, or ``None`` if another session
+    changed it meanwhile."""
     with db.atomic():
         if seen is None:
-            rows = db.raw(_FIRST_SQL, (account_key, symbol, holder, _now())).fetchall()
+            args = (account_key, symbol, holder, protects, _now())
+            rows = db.raw(_FIRST_SQL, args).fetchall()
         else:
-            args = (holder, _now(), account_key, symbol, seen.version)
+            args = (holder, protects, _now(), account_key, symbol, seen.version)
             rows = db.raw(_TAKE_SQL, args).fetchall()
     return _whole(rows[0][0]) if rows else None
 
