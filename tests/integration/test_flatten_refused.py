@@ -9,6 +9,7 @@ broker's reason and what to do, and tried again every cycle until the position i
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from tests.integration.alpaca_helpers import alpaca_session, settle
 from tests.integration.test_alpaca_trading import RALLY, client_for
@@ -16,17 +17,23 @@ from tui_trader.sandbox.testing import running_sandbox
 from tui_trader.store.models import LiveOrder
 
 
+def _hold_spy(sb: Any, session: Any) -> float:
+    """A rally until the crossover buys SPY; the shares the broker holds then."""
+    for _ in range(12):
+        sb.admin.step(shock=RALLY)
+        if session.run_iteration().orders_sent:
+            break
+    settle(sb, session)
+    held = sb.admin.state()["positions"]["SPY"]
+    assert held > 0
+    return float(held)
+
+
 def test_a_flatten_the_broker_rejects_is_said_not_closed(tmp_path: Path) -> None:
     with running_sandbox() as sb:
         session = alpaca_session(sb, tmp_path / "f.db", symbols=("SPY",))
         try:
-            for _ in range(12):  # a rally: the crossover buys
-                sb.admin.step(shock=RALLY)
-                if session.run_iteration().orders_sent:
-                    break
-            settle(sb, session)
-            held = sb.admin.state()["positions"]["SPY"]
-            assert held > 0
+            held = _hold_spy(sb, session)
             trading = client_for(sb)  # the account suspended at Alpaca (the dashboard)
             config = trading.get_account_configurations()
             config.suspend_trade = True
@@ -50,13 +57,7 @@ def test_a_flatten_the_broker_rejected_is_tried_again_until_closed(tmp_path: Pat
     with running_sandbox() as sb:
         session = alpaca_session(sb, tmp_path / "f.db", symbols=("SPY",))
         try:
-            for _ in range(12):
-                sb.admin.step(shock=RALLY)
-                if session.run_iteration().orders_sent:
-                    break
-            settle(sb, session)
-            held = sb.admin.state()["positions"]["SPY"]
-            assert held > 0
+            held = _hold_spy(sb, session)
             trading = client_for(sb)
             config = trading.get_account_configurations()
             config.suspend_trade = True
@@ -89,13 +90,7 @@ def test_a_close_rejected_after_it_was_accepted_is_sent_again(tmp_path: Path) ->
     with running_sandbox() as sb:
         session = alpaca_session(sb, tmp_path / "f.db", symbols=("SPY",))
         try:
-            for _ in range(12):
-                sb.admin.step(shock=RALLY)
-                if session.run_iteration().orders_sent:
-                    break
-            settle(sb, session)
-            held = sb.admin.state()["positions"]["SPY"]
-            assert held > 0
+            held = _hold_spy(sb, session)
             sb.admin.set_faults(reject_rate=1.0)
             session.request_kill(reason="test", flatten=True)
             [halt] = [e for e in session.apply_kill_requests().risk_events if e.halts]
