@@ -28,12 +28,15 @@ the desks of one account on one store (README, "Running several desks").
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from tui_trader.core.order_ids import short_key
 from tui_trader.engine.said_once import SaidOnce
 from tui_trader.store import symbol_claims as store
 from tui_trader.store.symbol_claims import Claim
+
+if TYPE_CHECKING:
+    from tui_trader.store.audit import AuditLog
 
 OWNED = "owned"
 UNREADABLE = "unreadable"
@@ -42,15 +45,17 @@ UNREADABLE = "unreadable"
 class AccountClaims:
     """A session's symbols on a shared account (see the module)."""
 
-    def __init__(self, db: Any, account_key: str, protects: bool = False) -> None:
-        self._db = db
+    def __init__(self, audit: AuditLog, account_key: str, protects: bool = False) -> None:
+        self._audit = audit
+        self._db = audit.db
         self._account = account_key
         self._protects = protects
         """Whether this session keeps protective exits (written with each claim it takes)."""
         self.key = ""
         """This session's key (set by ``begin``, once its row exists)."""
         self._seen: dict[str, Claim | None] = {}
-        self._alive: dict[str, bool] = {}
+        self._alive: set[str] | None = None
+        """The account's other live sessions, read once a cycle when a claim asks."""
         self._holds: dict[str, str] = {}
         self.said = SaidOnce()
 
@@ -58,7 +63,7 @@ class AccountClaims:
         """Before the positions are read: read the account's claims (``key``: this session's)."""
         self.key = key
         self._seen = store.read(self._db, self._account)
-        self._alive.clear()
+        self._alive = None
         if self.said or self._holds:
             self.said.still(self._holds)
         self._holds = {}
@@ -74,10 +79,8 @@ class AccountClaims:
             return None
         if seen is not None and self._lives(seen.holder):
             return self._hold(symbol, OWNED, what, seen.holder)
-        version = store.take(self._db, self._account, symbol, self.key, seen, self._protects)
-        if version is None:  # another session took it since this cycle read the claims
+        if not self._take(symbol, seen):  # another session took it since this cycle read them
             return self._hold(symbol, OWNED, what, "")
-        self._seen[symbol] = Claim(self.key, version, self._protects)
         return None
 
     def may_protect(self, symbol: str) -> bool:
@@ -94,8 +97,13 @@ class AccountClaims:
             return True
         if seen is not None and self._lives(seen.holder):
             return not seen.protects
+        return self._take(symbol, seen)
+
+    def _take(self, symbol: str, seen: Claim | None) -> bool:
+        """Take ``symbol``'s claim if its row is still as ``seen``; False if another session
+        took it since this cycle read the claims."""
         version = store.take(self._db, self._account, symbol, self.key, seen, self._protects)
-        if version is None:  # another session took it since this cycle read the claims
+        if version is None:
             return False
         self._seen[symbol] = Claim(self.key, version, self._protects)
         return True
@@ -117,7 +125,8 @@ class AccountClaims:
         )
 
     def _lives(self, holder: str) -> bool:
-        """Whether a claim's holder is a session still alive (asked once a cycle)."""
-        if holder not in self._alive:
-            self._alive[holder] = holder in store.alive([holder])
-        return self._alive[holder]
+        """Whether a claim's holder is another session still alive (``store.liveness``; the
+        account's live sessions read once a cycle, only when a claim asks)."""
+        if self._alive is None:
+            self._alive = self._audit.others_alive_keys(self._account)
+        return holder in self._alive

@@ -165,7 +165,7 @@ class TradingSession(
         account, which only this session's orders reach: no check, no cost a replay cycle)."""
         self.outside.exits_kept = self.protects
         self.claims = (
-            AccountClaims(audit.db, self.account_key, self.protects)
+            AccountClaims(audit, self.account_key, self.protects)
             if audit.commit_before_send and self._watch_outside
             else None
         )

@@ -215,6 +215,11 @@ class SessionRows:
         fills move the account's positions too (``engine.outside_changes``)."""
         return bool(self._others_alive(account_key))
 
+    def others_alive_keys(self, account_key: str) -> set[str]:
+        """The keys of the other sessions on this account running with a fresh heartbeat
+        (``engine.claims``: a claim whose holder is not among them binds nobody)."""
+        return {row.key for row in self._others_alive(account_key)}
+
     def _others_alive(self, account_key: str) -> list[SessionRow]:
         """The other sessions on this account running with a fresh heartbeat."""
         rows = SessionRow.select().where(

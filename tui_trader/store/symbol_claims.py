@@ -12,7 +12,6 @@ and then finds the version moved on).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -88,16 +87,3 @@ def take(
             args = (holder, protects, _now(), account_key, symbol, seen.version)
             rows = db.raw(_TAKE_SQL, args).fetchall()
     return _whole(rows[0][0]) if rows else None
-
-
-def alive(holders: Iterable[str]) -> set[str]:
-    """The keys among ``holders`` of sessions still running and alive (``store.liveness``): a
-    claim whose holder stopped or died binds nobody."""
-    from tui_trader.store.liveness import is_alive
-    from tui_trader.store.models import SessionRow
-
-    keys = list(set(holders))
-    if not keys:
-        return set()
-    rows = SessionRow.select().where(SessionRow.key.in_(keys) & (SessionRow.status == "running"))
-    return {row.key for row in rows if is_alive(row)}
