@@ -39,7 +39,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import stat
 import sys
 from collections.abc import Callable
 from typing import IO, Any
@@ -119,9 +118,9 @@ class ClosedOutputGuard:
             self.on_close()
 
     def _on_a_device(self) -> bool:
-        """True if the output is a character device (a terminal, hung up or not)."""
+        """True if the output is a terminal, hung up or not (``on_terminal``)."""
         try:
-            return stat.S_ISCHR(os.fstat(self._stream.fileno()).st_mode)
+            return on_terminal(self._stream.fileno())
         except (OSError, ValueError):
             return False
 
@@ -149,3 +148,17 @@ def watch_stdout(session: bool = True) -> ClosedOutputGuard:
         guard.say_closed()
     guard.session = session
     return guard
+
+
+def on_terminal(fd: int) -> bool:
+    """True if ``fd`` is a terminal, or one that hung up: once its window closed (or ``tmux
+    kill-session``), ``isatty`` calls it no terminal at all, and only a write says it is gone
+    (an empty write is a no-op anywhere else). Also ``cli.stop_signals``' test before it
+    points a hung-up terminal at /dev/null."""
+    if os.isatty(fd):
+        return True
+    try:
+        os.write(fd, b"")
+    except OSError as exc:
+        return exc.errno == errno.EIO
+    return False

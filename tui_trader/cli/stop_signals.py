@@ -16,7 +16,6 @@ thread of its own reads it and does the work there, where waiting for a lock is 
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
 import signal
 import sys
@@ -25,6 +24,8 @@ from collections.abc import Callable, Iterator
 from types import FrameType
 
 from rich.console import Console
+
+from tui_trader.cli.closed_output import on_terminal
 
 STOP_SIGNALS = tuple(
     getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
@@ -212,19 +213,6 @@ def _detach_from_terminal() -> None:
     with contextlib.suppress(OSError):
         devnull = os.open(os.devnull, os.O_WRONLY)
         for fd in (1, 2):
-            if _on_terminal(fd):
+            if on_terminal(fd):
                 os.dup2(devnull, fd)
         os.close(devnull)
-
-
-def _on_terminal(fd: int) -> bool:
-    """True if ``fd`` is a terminal, or one that hung up: once its window closed (or ``tmux
-    kill-session``), ``isatty`` calls it no terminal at all, and only a write says it is gone
-    (an empty write is a no-op anywhere else)."""
-    if os.isatty(fd):
-        return True
-    try:
-        os.write(fd, b"")
-    except OSError as exc:
-        return exc.errno == errno.EIO
-    return False
