@@ -152,6 +152,10 @@ class AlpacaBroker(AlpacaReads):
                 if failure.status == 422 and failure.code == DUPLICATE_CLIENT_ORDER_ID:
                     pass  # it already arrived: fall through to the look-up
                 elif not failure.transient:
+                    # A refusal often means an order this listing does not show holds the
+                    # shares ("insufficient qty") or faces this one (a wash trade): the open
+                    # orders are read afresh next time, not from a list up to 30 s old.
+                    self._open_cache = None
                     rejected = Order.from_request(request, OrderStatus.REJECTED, failure.message)
                     return self._track(rejected, request)
                 elif self._stop.is_set():
