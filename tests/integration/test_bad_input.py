@@ -280,12 +280,12 @@ def test_an_option_reader_failing_unforeseen_is_one_crash_line_not_a_traceback(
     """An option's reader raising what argparse does not catch (pathlib's RuntimeError on
     '~nosuch' was one) went past main's guard as a traceback: it is now the crash line (exit
     1, details in crash.log), like any failure after the options are read."""
-    import tui_trader.cli.paper as paper_cli
+    import tui_trader.cli.session_options as options_cli
 
     def broken(text: str) -> tuple[str, ...]:
         raise RuntimeError("an unforeseen failure")
 
-    monkeypatch.setattr(paper_cli, "session_symbols_arg", broken)
+    monkeypatch.setattr(options_cli, "session_symbols_arg", broken)
     code, out, err, _ = run_main(["paper", "--symbols", "SPY"], capsys)
     assert code == 1 and out == ""
     assert err.startswith("tui-trader: error: RuntimeError: an unforeseen failure (details in")

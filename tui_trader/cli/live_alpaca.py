@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.panel import Panel
 
-from tui_trader.brokers.alpaca_budget import RATE_PER_MINUTE
 from tui_trader.brokers.alpaca_config import (
     LIVE_URL,
     PAPER_URL,
@@ -24,19 +23,18 @@ from tui_trader.brokers.alpaca_config import (
     ConfigError,
     load_endpoint,
 )
+from tui_trader.cli.alpaca_options import settings_from, timeout_arg, trading_options
 from tui_trader.cli.closed_output import watch_stdout
 from tui_trader.cli.common import (
     UsageError,
     db_arg,
     fail,
     open_existing_db,
-    resolve_db,
     setup_logging,
 )
 from tui_trader.cli.live_readiness import add_readiness_options, readiness_gate, record_skip
-from tui_trader.cli.numbers import cash_arg, non_negative_int, positive_float
+from tui_trader.cli.numbers import non_negative_int
 from tui_trader.cli.ops_options import ops_settings_from, running_ops
-from tui_trader.cli.paper import add_session_options, learning_from, session_choices_from
 from tui_trader.cli.questions import ask
 from tui_trader.cli.session_output import close_store, run_in_terminal
 from tui_trader.cli.shown_console import ShownConsole, shown_markup, styled
@@ -47,7 +45,6 @@ from tui_trader.cli.stop_signals import (
     stopped_raised,
     stopped_while_starting,
 )
-from tui_trader.core.timeframes import TimeframeError, check_warmup, parse_interval, parse_period
 from tui_trader.risk.limits import RiskLimits, capped_base
 from tui_trader.session.alpaca import (
     AccountSuspendedError,
@@ -64,42 +61,15 @@ if TYPE_CHECKING:
     from tui_trader.ops.session_ops import OpsSettings
 
 CONFIRMATION = "YES I UNDERSTAND"
-MAX_TIMEOUT = 600.0
-"""``--timeout`` at most ten minutes per request."""
-
-
-def timeout_arg(text: str) -> float:
-    """Seconds per request: above zero, at most ``MAX_TIMEOUT``."""
-    value = positive_float(text)
-    if value > MAX_TIMEOUT:
-        raise argparse.ArgumentTypeError(f"at most {MAX_TIMEOUT:g} seconds, got {text!r}")
-    return value
-
-
-MIN_REQUESTS_PER_MINUTE = 1.0
-MAX_REQUESTS_PER_MINUTE = 100_000.0
-"""``--requests-per-minute`` bounds: Alpaca grants 200 a minute by default, 1,000 or more on
-some plans; beyond 100,000 is a typo, not a plan."""
-
-
-def requests_per_minute_arg(text: str) -> float:
-    """The account's request budget per API: from 1 to 100,000 a minute."""
-    value = positive_float(text)
-    if not MIN_REQUESTS_PER_MINUTE <= value <= MAX_REQUESTS_PER_MINUTE:
-        raise argparse.ArgumentTypeError(
-            f"from {MIN_REQUESTS_PER_MINUTE:g} to {MAX_REQUESTS_PER_MINUTE:,.0f} requests a "
-            f"minute, got {text!r}"
-        )
-    return value
 
 
 def register_live(actions: argparse._SubParsersAction) -> None:
     """Add the Alpaca actions to the ``live`` group."""
     paper = actions.add_parser("paper", help="trade Alpaca's paper account (fake money)")
-    _trading_options(paper)
+    trading_options(paper)
     paper.set_defaults(handler=run_live_paper)
     trading = actions.add_parser("trading", help="trade Alpaca's LIVE account (REAL money)")
-    _trading_options(trading)
+    trading_options(trading)
     trading.add_argument(
         "--enable-live", action="store_true", help="required: you mean to trade real money"
     )
@@ -130,70 +100,6 @@ def register_live(actions: argparse._SubParsersAction) -> None:
     pnl.set_defaults(handler=reports.show_pnl, session="alpaca")
 
 
-def _trading_options(parser: argparse.ArgumentParser) -> None:
-    """Options of both trading actions."""
-    add_session_options(parser, live=True)
-    parser.add_argument(
-        "--start-cash",
-        type=cash_arg,
-        default=None,
-        help="trade as if the account held at most this much (default: its whole equity)",
-    )
-    parser.add_argument(
-        "--suspend-on-halt",
-        action="store_true",
-        help="on a halt also set the account's suspend_trade flag (re-arm on Alpaca)",
-    )
-    parser.add_argument(
-        "--adopt-positions",
-        action="store_true",
-        help="take positions that differ from the desk's recorded fills (a trade by hand "
-        "while no session ran) as the desk's own and trade them; default: leave them alone",
-    )
-    parser.add_argument(
-        "--timeout", type=timeout_arg, default=10.0, help="seconds per Alpaca request (10)"
-    )
-    parser.add_argument(
-        "--requests-per-minute",
-        type=requests_per_minute_arg,
-        default=RATE_PER_MINUTE,
-        help="the account's request budget per Alpaca API, shared by every session on the "
-        f"account and database ({RATE_PER_MINUTE:g}, under Alpaca's 200; more if your plan "
-        "allows, less if another tool uses the key)",
-    )
-    parser.add_argument(
-        "--ignore-market-hours",
-        action="store_true",
-        help="send orders outside regular hours too (the sandbox is open around the clock)",
-    )
-
-
-def _settings(args: argparse.Namespace, mode: str) -> AlpacaSettings:
-    """AlpacaSettings from the parsed options, the timing and learning ones checked here (before
-    the real-money warning, credentials or any connection)."""
-    try:
-        check_warmup(parse_period(args.period), parse_interval(args.interval))
-    except TimeframeError as exc:
-        raise UsageError(str(exc)) from None
-    problem = learning_from(args).check()
-    if problem:
-        raise UsageError(problem)
-    return AlpacaSettings(
-        mode=mode,
-        db=resolve_db(args.db),
-        symbols=args.symbols or ("SPY", "QQQ", "IWM"),
-        interval=args.interval,
-        period=args.period,
-        **session_choices_from(args),
-        suspend_on_halt=args.suspend_on_halt,
-        timeout=args.timeout,
-        requests_per_minute=args.requests_per_minute,
-        require_open_market=not args.ignore_market_hours,
-        capital=args.start_cash,
-        adopt_positions=args.adopt_positions,
-    )
-
-
 def run_live_paper(args: argparse.Namespace) -> int:
     """``live paper``: the Phase 4 paper mode on Alpaca (never the live URL)."""
     return _run(args, "paper", "[bold cyan][LIVE][/]", "Paper Trading Mode on Alpaca")
@@ -206,7 +112,7 @@ def run_live_trading(args: argparse.Namespace) -> int:
             "live trading moves real money: add --enable-live to say you mean it "
             "(nothing was sent, no connection was made)"
         )
-    settings = _settings(args, "live")
+    settings = settings_from(args, "live")
     endpoint = _endpoint(LIVE_URL)
     try:
         check_url("live", endpoint)
@@ -262,7 +168,7 @@ def _endpoint(default_url: str):
 def _run(args: argparse.Namespace, mode: str, tag: str, title: str) -> int:
     """Connect, print the header, run, summarize."""
     setup_logging()
-    settings = _settings(args, mode)
+    settings = settings_from(args, mode)
     ops = ops_settings_from(args)
     endpoint = _endpoint(PAPER_URL if mode == "paper" else LIVE_URL)
     try:
