@@ -168,3 +168,30 @@ async def test_ctrl_k_on_a_server_that_never_answers_does_not_freeze_the_screen(
             app.exit()
     print(f"ctrl+k on screen, store silent: {took * 1000:.1f} ms")
     assert took < ON_SCREEN_WITHIN, f"ctrl+k took {took * 1000:.0f} ms to show"
+
+
+async def test_ctrl_k_refused_by_the_store_says_so_and_can_be_pressed_again(
+    own_cluster: PgCluster,
+) -> None:
+    """The monitor runs under a role that may only read (a watcher's): the row is refused for
+    good, not "unreachable": the bar says HALT NOT WRITTEN, a notice gives the server's reason
+    and says to stop the session where it runs, nothing is retried, and ctrl+k tries again."""
+    name = own_cluster.new_database()
+    _followed(parse_db_url(own_cluster.url(name)))
+    own_cluster.admin("CREATE ROLE watcher LOGIN PASSWORD 'watcher-pw'")
+    own_cluster.admin("GRANT SELECT ON ALL TABLES IN SCHEMA public TO watcher", name)
+    url = parse_db_url(own_cluster.url(name).replace("trader@", "watcher:watcher-pw@"))
+    app = make_app(url, monitor=MonitorHandle(DbFollower(url, None), poll_seconds=0.05))
+    refused = "HALT NOT WRITTEN  the store refused your request: stop the session where it runs"
+    async with app.run_test(size=(200, 36), notifications=True) as pilot:
+        await wait_for(pilot, lambda: app.desk.latest is not None, "the first followed report")
+        await pilot.press("ctrl+k")
+        await wait_for(pilot, lambda: refused in bars(app), "the refusal on screen")
+        assert "KILL SWITCH FAILED" in said(app) and "permission denied" in said(app)
+        await wait_for(pilot, lambda: asking(app), "the flatten question")
+        await pilot.press("escape")
+        await pilot.press("ctrl+k")  # taken again: nothing waits
+        await wait_for(pilot, lambda: said(app).count("KILL SWITCH FAILED") == 2, "a new try")
+        assert "already requested" not in said(app)
+        assert own_cluster.rows(name, ROW) == []
+        app.exit()

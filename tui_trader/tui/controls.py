@@ -114,7 +114,7 @@ class SessionControls:
         once), or refused: shown in the desk bar, and said."""
         status: HaltStatus = message.status
         was = self.desk.halt_request
-        self.desk.mark_halt_request(status.brief, status.written)
+        self.desk.mark_halt_request(status.brief, status.written, status.failed)
         self.tick()  # type: ignore[attr-defined]
         if status.failed:
             self.notify(status.text, title="KILL SWITCH FAILED", severity="error", timeout=60)

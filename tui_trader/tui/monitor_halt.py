@@ -49,7 +49,7 @@ class HaltStatus:
     def brief(self) -> str:
         """The status in a few words, for the desk bar (beside HALT REQUESTED)."""
         if self.failed:
-            return "NOT written, the store refused it: stop the session where it runs"
+            return "the store refused your request: stop the session where it runs"
         if self.written:
             return "by you, written: the session halts at its next cycle"
         if self.trouble:

@@ -112,6 +112,8 @@ class DeskState:
     (``monitor_halt.HaltStatus.brief``), until the followed session shows HALTED."""
     halt_written: bool = False
     """The request in ``halt_request`` is in the store (the session picks it up)."""
+    halt_refused: bool = False
+    """The store refused the request for good (a role that may not write): not written."""
     starting: str = ""
     """The mode of a session being built (from Enter on the setup screen until its first
     report of itself), empty otherwise: the desk bar says STARTING instead of showing the
@@ -150,6 +152,7 @@ class DeskState:
         self.unreachable = ""
         self.halt_request = ""
         self.halt_written = False
+        self.halt_refused = False
         self.new_day = None
         self.version += 1
 
@@ -224,11 +227,12 @@ class DeskState:
         self.unreachable = why
         self.version += 1
 
-    def mark_halt_request(self, brief: str, written: bool) -> None:
+    def mark_halt_request(self, brief: str, written: bool, refused: bool = False) -> None:
         """The monitor's halt request, as it now stands (a written one is dropped once the
         session shows HALTED: a later resume must not bring it back)."""
         self.halt_request = "" if written and self.halted else brief
         self.halt_written = written
+        self.halt_refused = refused
         self.version += 1
 
     def mark_ended(self, status: str) -> None:

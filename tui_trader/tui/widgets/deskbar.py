@@ -81,6 +81,8 @@ class DeskBar(TextLine):
             state = (f" ENDED: {desk.ended} ", "bold black on #8a8a8a")
         elif desk.halt_request:  # the monitor asked the followed session to halt
             state = (" HALT REQUESTED ", "bold white on #d75f00")
+            if desk.halt_refused:
+                state = (" HALT NOT WRITTEN ", "bold white on #d70000")
         else:
             state = (" ACTIVE ", "bold black on #5fd75f")
         report = desk.latest
