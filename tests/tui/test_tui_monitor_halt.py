@@ -114,8 +114,9 @@ async def test_ctrl_k_with_the_server_down_says_so_at_once_and_writes_once_it_is
     own_cluster: PgCluster,
 ) -> None:
     """The server is stopped: ctrl+k says at once that the halt is requested and not written
-    yet, a second ctrl+k queues nothing more, and once the server is back the one row is
-    written and the bar says so."""
+    yet, the flatten answered yes queues behind it, a second ctrl+k queues nothing more, and
+    once the server is back the two rows a monitor always wrote are written, in order, and
+    the bar says so."""
     name = own_cluster.new_database()
     url = parse_db_url(own_cluster.url(name))
     session = _followed(url)
@@ -127,14 +128,16 @@ async def test_ctrl_k_with_the_server_down_says_so_at_once_and_writes_once_it_is
         took = await _ctrl_k_timed(app, lambda: NOT_YET in bars(app))
         await wait_for(pilot, lambda: asking(app), "the flatten question")
         assert NOT_YET in bars(app)  # on the question's screen too
-        await pilot.press("escape")  # keep positions
+        await pilot.click("#yes")  # flatten too: queued behind the halt
+        await wait_for(pilot, lambda: "HALT REQUESTED  by you, NOT" in bars(app), "not yet")
         await pilot.press("ctrl+k")
         await wait_for(pilot, lambda: "already requested" in said(app), "nothing more queued")
         assert not asking(app)  # no second question either
         own_cluster.start()
         await wait_for(pilot, lambda: WRITTEN in bars(app), f"written: {bars(app)} {said(app)}")
-        assert own_cluster.rows(name, ROW) == [
-            (session, "monitor", "ctrl+k in the monitor", False, None)
+        assert own_cluster.rows(name, ROW + " ORDER BY id") == [
+            (session, "monitor", "ctrl+k in the monitor", False, None),
+            (session, "monitor", "flatten requested from the monitor", True, None),
         ]
         app.exit()
     print(f"ctrl+k on screen, store down: {took * 1000:.1f} ms")

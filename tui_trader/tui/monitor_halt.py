@@ -104,11 +104,6 @@ class HaltWriter:
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
 
-    @property
-    def status(self) -> HaltStatus | None:
-        """The requests' status now (None before the first request)."""
-        return self._status
-
     def request(
         self, flatten: bool, store_down: str = "", sink: StatusSink | None = None
     ) -> HaltStatus | None:
