@@ -59,6 +59,24 @@ def test_a_command_whose_output_cannot_be_written_says_so_in_one_line(
     assert not list(tmp_path.rglob("crash.log"))
 
 
+@pytest.mark.parametrize(
+    "args",
+    [["--help"], ["paper", "--help"], ["live", "monitor", "--help"], ["config", "show", "-h"]],
+    ids=lambda a: " ".join(a),
+)
+def test_help_that_cannot_be_written_says_so_in_one_line(tmp_path: Path, args: list[str]) -> None:
+    """``--help`` is a command whose only output is standard output: before, argparse's exit
+    after printing it left the failed write to the interpreter's last flush, which said nothing,
+    and the process exited 0 as if the help had been shown."""
+    done = _to_full(tmp_path, *args)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines() == [
+        "tui-trader: error: cannot write to standard output (No space left on device): "
+        "what was printed is incomplete"
+    ]
+    assert not list(tmp_path.rglob("crash.log"))
+
+
 def test_a_session_whose_output_cannot_be_written_stops_cleanly(tmp_path: Path) -> None:
     db = tmp_path / "s.db"
     done = _to_full(tmp_path, "paper", "--db", str(db), "--iterations", "50")

@@ -262,6 +262,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.command_line = args_list[2:]
         else:
             args = parser.parse_args(args_list)
+    except SystemExit as done:  # '--help' printed, then argparse ended: was it written?
+        if done.code not in (0, None):
+            raise
+        raise SystemExit(_printed(0)) from None
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
@@ -285,9 +289,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             for name in ("paper", "live"):  # a settings file may set any trading option
                 load_command(command_action(parser), name)
             args.config_sources = merge_config(args, args_list, parser)
-        code = int(handler(args) or 0)
-        sys.stdout.flush()  # a reader gone is found here, by the guard, not at the exit's flush
-        return _output_lost(code)
+        return _printed(int(handler(args) or 0))
     except UsageError as exc:
         fail(str(exc), EXIT_USAGE)
     except KeyboardInterrupt:
@@ -301,6 +303,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         warn_unreadable()
     return 0
+
+
+def _printed(code: int) -> int:
+    """``code`` once what was printed is flushed: a reader gone is found here, by the guard
+    (``cli.closed_output``), not at the interpreter's last flush, which said nothing and
+    exited 0 (``--help > /dev/full``)."""
+    sys.stdout.flush()
+    return _output_lost(code)
 
 
 def _output_lost(code: int) -> int:

@@ -5,6 +5,11 @@ matters: the kill switch halts first and only then asks about flattening; resume
 the session decides whether the risk state allows it; quitting stops the worker and waits for it
 to write the session's final state. SIGTERM (``kill``, a service stop) and SIGHUP (the terminal
 closed) quit the same way, without asking: nobody is there to answer.
+
+In ``live monitor`` the kill switch asks the followed session to halt through the store: the
+request is taken at once and written in the background (``monitor_halt``), and the desk bar
+says at once, on every screen, HALT REQUESTED and whether it is written yet; it never waits
+for a store that does not answer.
 """
 
 from __future__ import annotations
@@ -12,8 +17,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
+from tui_trader.tui.messages import HaltRequestStatus
 from tui_trader.tui.screens.confirm import ConfirmScreen
 from tui_trader.tui.widgets.deskbar import DeskBar
 
@@ -23,6 +29,8 @@ if TYPE_CHECKING:
 
     from tui_trader.core.clock import Clock
     from tui_trader.tui.handles import SessionHandle
+    from tui_trader.tui.monitor_halt import HaltStatus
+    from tui_trader.tui.monitor_handle import MonitorHandle
     from tui_trader.tui.state import DeskState
 
 
@@ -62,6 +70,8 @@ class SessionControls:
         if self.desk.halted:
             self.notify("Trading is already halted.", severity="warning")
             return False
+        if following:
+            return self._request_followed_halt(flatten=False)
         try:
             self.handle.kill(flatten=False)
         except Exception as exc:  # a monitor's database write can fail: say so, loudly
@@ -72,12 +82,46 @@ class SessionControls:
                 timeout=60,
             )
             return False
-        if following:
-            return True  # the session halts at its next cycle; HALTED shows once it says so
         self.desk.mark_halted("manual_kill: kill switch pressed (ctrl+k)")
         self.halted = True
         self._show_halt_now()
         return True
+
+    def _request_followed_halt(self, flatten: bool) -> bool:
+        """Ask the followed session to halt (``flatten``: and close every position): queued
+        at once, written in the background; the desk bar says so in the key's own frame. The
+        session halts at its next cycle once the row is written; HALTED shows once it says so.
+        False when the same request is still waiting to be written (nothing more is queued).
+        """
+        handle = cast("MonitorHandle", self.handle)
+        status = handle.request_halt(flatten, lambda s: self.post_message(HaltRequestStatus(s)))
+        if status is None:
+            self.notify(
+                f"HALT already requested {self.desk.halt_request}; nothing more is queued.",
+                title="KILL SWITCH",
+                severity="warning",
+            )
+            return False
+        self.desk.mark_halt_request(status.brief, status.written)
+        now = self.clock.now()
+        for screen in self.screen_stack:
+            for bar in screen.query(DeskBar):
+                bar.show_desk(self.desk, now)
+        return True
+
+    def on_halt_request_status(self, message: HaltRequestStatus) -> None:
+        """The followed halt request is written, not yet (the store does not answer: said
+        once), or refused: shown in the desk bar, and said."""
+        status: HaltStatus = message.status
+        was = self.desk.halt_request
+        self.desk.mark_halt_request(status.brief, status.written, status.failed)
+        self.tick()  # type: ignore[attr-defined]
+        if status.failed:
+            self.notify(status.text, title="KILL SWITCH FAILED", severity="error", timeout=60)
+        elif status.written:
+            self.notify(status.text, title="KILL SWITCH", severity="warning")
+        elif status.trouble and was != status.brief:
+            self.notify(status.text, title="KILL SWITCH", severity="error", timeout=30)
 
     def _show_halt_now(self) -> None:
         """The HALTED badge and banner in the key's own frame, not at the next 10 Hz tick.
@@ -98,8 +142,12 @@ class SessionControls:
         followed session: the halt is requested, and shows once the session confirms it)."""
         if self.monitor is not None:
             title = "Halt requested"
-            body = "The session halts at its next cycle; HALTED shows once it confirms."
-            self.notify(f"KILL SWITCH: {body}", severity="warning")
+            body = (
+                "The session halts at its next cycle once the request is written; HALTED "
+                "shows once it confirms."
+            )
+            if not self.desk.halt_written:
+                self.notify(f"KILL SWITCH: HALT requested {self.desk.halt_request}.")
         else:
             title = "Trading is HALTED"
             body = "The desk's open orders are cancelled and no new exposure will be taken."
@@ -116,7 +164,10 @@ class SessionControls:
 
     def _flatten_answer(self, flatten: bool | None) -> None:
         """Flatten if the user asked to (the halt already happened)."""
-        if flatten and self.handle is not None and (self.running or self.monitor is not None):
+        if flatten and self.handle is not None and self.monitor is not None:
+            self._request_followed_halt(flatten=True)
+            return
+        if flatten and self.handle is not None and self.running:
             try:
                 self.handle.kill(flatten=True)
             except Exception as exc:  # the halt stands; only the flatten request failed
@@ -177,6 +228,11 @@ class SessionControls:
     def _working_note(self) -> str:
         """What becomes of the orders still working when the desk quits: a local session's
         are cancelled as it ends (``SessionLifecycle.finish``), an Alpaca one's stay live."""
+        if self.monitor is not None and self.desk.halt_request and not self.desk.halt_written:
+            return (
+                "\n\nYour halt request is NOT written to the store yet: quitting drops it. "
+                "Halt the session where it runs."
+            )
         count = len(self.desk.working)
         if not count or self.monitor is not None or self.desk.info is None:
             return ""

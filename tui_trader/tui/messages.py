@@ -7,10 +7,15 @@ without losing any order, fill or risk event.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.message import Message
 
 from tui_trader.core.domain import IterationReport
 from tui_trader.tui.state import SessionInfo
+
+if TYPE_CHECKING:
+    from tui_trader.tui.monitor_halt import HaltStatus
 
 MAX_BACKLOG = 2_000
 """Reports one coalesced message may carry (older ones are dropped beyond this)."""
@@ -51,6 +56,16 @@ class FollowNotice(Message):
         super().__init__()
         self.text = text
         self.trouble = trouble
+
+
+class HaltRequestStatus(Message):
+    """The monitor's halt request changed: written, not yet (the store does not answer), or
+    refused (posted from the request's writer thread, ``monitor_halt``)."""
+
+    def __init__(self, status: HaltStatus) -> None:
+        """Carry the request's new status."""
+        super().__init__()
+        self.status = status
 
 
 class SessionFailedToStart(Message):

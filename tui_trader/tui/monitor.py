@@ -15,6 +15,7 @@ app's worker calls ``MonitorHandle.run``.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -323,22 +324,27 @@ class DbFollower:
         except Exception:  # a broken connection may refuse to close; it is dropped anyway
             self.db._state.reset()
 
-    def request_halt(self, flatten: bool, who: str = "monitor") -> None:
-        """Write the kill request the session picks up at its next iteration. A connection
-        the server ended (a restart since the last write) is replaced and the write tried once
-        more: before, the kill switch failed on it every time until the monitor restarted."""
+    def request_halt(
+        self, flatten: bool, who: str = "monitor", asked: datetime | None = None
+    ) -> None:
+        """Write the kill request the session picks up at its next iteration (``asked``: when
+        the user asked, default now). A connection the server ended (a restart since the last
+        write) is replaced and the write tried once more: before, the kill switch failed on it
+        every time until the monitor restarted."""
+        when = asked or self.clock.now()
         try:
-            self._write_halt(flatten, who)
+            self.write_halt(flatten, when, who)
         except UNREACHABLE:
             self.drop_connection()
-            self._write_halt(flatten, who)
+            self.write_halt(flatten, when, who)
 
-    def _write_halt(self, flatten: bool, who: str) -> None:
-        """The ``halt_requests`` row."""
+    def write_halt(self, flatten: bool, asked: datetime, who: str = "monitor") -> None:
+        """The ``halt_requests`` row, in one try on this thread's connection (the kill
+        switch's writer, ``monitor_halt``, tries again itself on a fresh one)."""
         assert self.session is not None
         HaltRequest.create(
             session=self.session.id,
-            timestamp=to_db_time(self.clock.now()),
+            timestamp=to_db_time(asked),
             requested_by=who,
             reason="flatten requested from the monitor" if flatten else "ctrl+k in the monitor",
             flatten=flatten,

@@ -5,16 +5,20 @@ While the store does not answer (a PostgreSQL server down or restarting, a conne
 server ended, a locked file), the monitor says so once in plain words, tries again every
 ``RETRY_SECONDS`` (each try bounded by the store's own deadlines: it never hangs) and follows
 the session again once the store answers, saying that too.
+
+Its kill switch never waits for the store: the request is taken at once and written in the
+background (``monitor_halt``), retried while the store does not answer; the screen says
+whether it is written yet.
 """
 
 from __future__ import annotations
 
 import threading
 
-from tui_trader.security.redact import redact
 from tui_trader.session.runner import RunResult
 from tui_trader.tui.handles import NoticeSink, ReportSink
 from tui_trader.tui.monitor import POLL_SECONDS, UNREACHABLE, DbFollower
+from tui_trader.tui.monitor_halt import HaltStatus, HaltWriter, StatusSink, store_cause
 from tui_trader.tui.state import SessionInfo
 
 RETRY_SECONDS = 2.0
@@ -24,7 +28,7 @@ RETRY_SECONDS = 2.0
 def unreachable(where: object, exc: BaseException) -> str:
     """What the monitor says while the store does not answer: plain words, the cause as the
     store gave it (redacted), never an exception's class name."""
-    cause = redact(" ".join(str(exc).split()))[:160] or "no answer"
+    cause = store_cause(exc)
     return (
         f"the audit store {where} is unreachable ({cause}); the monitor tries again every "
         f"{RETRY_SECONDS:g} s and follows the session once it answers. The session itself "
@@ -45,6 +49,12 @@ class MonitorHandle:
         self.follower = follower
         self.poll_seconds = poll_seconds
         self._stop = threading.Event()
+        self._lost = ""
+        """Why the store did not answer the last poll (empty while it answers)."""
+        self.halts = HaltWriter(
+            follower.write_halt, follower.clock, UNREACHABLE, drop=follower.drop_connection
+        )
+        """Writes the kill switch's requests in the background."""
 
     def build(self) -> SessionInfo:
         """Open the database and pick the session to follow."""
@@ -71,18 +81,25 @@ class MonitorHandle:
                 if not lost:
                     say(unreachable(self.follower.db_path, exc), True)
                 lost = True
+                self._lost = store_cause(exc)
                 self.follower.drop_connection()
                 self._stop.wait(RETRY_SECONDS)
                 continue
             if lost:
                 lost = False
+                self._lost = ""
                 say(reachable_again(self.follower.db_path), False)
             self._stop.wait(self.poll_seconds)
         return RunResult(status, 0)
 
     def kill(self, flatten: bool) -> None:
-        """Write a halt request for the followed session."""
-        self.follower.request_halt(flatten)
+        """Ask the followed session to halt (written in the background, never waited for)."""
+        self.request_halt(flatten)
+
+    def request_halt(self, flatten: bool, sink: StatusSink | None = None) -> HaltStatus | None:
+        """Queue a halt request and return its status at once; None when the same request
+        is still waiting to be written. ``sink`` hears when it is written (or why not yet)."""
+        return self.halts.request(flatten, self._lost, sink)
 
     def resume(self) -> None:
         """Never: a followed session is resumed where it runs."""
@@ -92,5 +109,6 @@ class MonitorHandle:
         return "resume from the process that runs the session (tui-trader risk reset)"
 
     def stop(self) -> None:
-        """End the polling loop."""
+        """End the polling loop and stop trying to write halt requests."""
         self._stop.set()
+        self.halts.stop()

@@ -107,6 +107,13 @@ class DeskState:
 
     unreachable: str = ""
     """Why the monitor's store does not answer (it keeps trying), empty while it answers."""
+    halt_request: str = ""
+    """The monitor's kill switch: where the user's halt request stands, in a few plain words
+    (``monitor_halt.HaltStatus.brief``), until the followed session shows HALTED."""
+    halt_written: bool = False
+    """The request in ``halt_request`` is in the store (the session picks it up)."""
+    halt_refused: bool = False
+    """The store refused the request for good (a role that may not write): not written."""
     starting: str = ""
     """The mode of a session being built (from Enter on the setup screen until its first
     report of itself), empty otherwise: the desk bar says STARTING instead of showing the
@@ -143,6 +150,9 @@ class DeskState:
         self.error = ""
         self.ended = ""
         self.unreachable = ""
+        self.halt_request = ""
+        self.halt_written = False
+        self.halt_refused = False
         self.new_day = None
         self.version += 1
 
@@ -191,6 +201,8 @@ class DeskState:
         halts = [e for e in report.risk_events if e.action_taken.startswith("halted")]
         was = self.halted
         self.halted = report.state is TradingState.HALTED
+        if self.halted and self.halt_written:  # the session confirmed it: HALTED says it all
+            self.halt_request = ""
         if report.halt:  # the halt as it stands: its first reason, not the latest event's
             self.halt_reason = report.halt
         elif halts and not was:
@@ -213,6 +225,14 @@ class DeskState:
     def mark_unreachable(self, why: str) -> None:
         """The monitor's store stopped answering (``why``), or answers again (empty)."""
         self.unreachable = why
+        self.version += 1
+
+    def mark_halt_request(self, brief: str, written: bool, refused: bool = False) -> None:
+        """The monitor's halt request, as it now stands (a written one is dropped once the
+        session shows HALTED: a later resume must not bring it back)."""
+        self.halt_request = "" if written and self.halted else brief
+        self.halt_written = written
+        self.halt_refused = refused
         self.version += 1
 
     def mark_ended(self, status: str) -> None:

@@ -79,6 +79,10 @@ class DeskBar(TextLine):
                 state = (f" HALTED  ENDED: {desk.ended} ", "bold white on #d70000")
         elif desk.ended:
             state = (f" ENDED: {desk.ended} ", "bold black on #8a8a8a")
+        elif desk.halt_request:  # the monitor asked the followed session to halt
+            state = (" HALT REQUESTED ", "bold white on #d75f00")
+            if desk.halt_refused:
+                state = (" HALT NOT WRITTEN ", "bold white on #d70000")
         else:
             state = (" ACTIVE ", "bold black on #5fd75f")
         report = desk.latest
@@ -95,6 +99,9 @@ class DeskBar(TextLine):
         ]
         if desk.unreachable and not desk.ended:  # the monitor's store: it keeps trying
             parts.insert(0, ("store", " · STORE UNREACHABLE, retrying", "bold yellow"))
+        if desk.halt_request and not desk.halted:  # whether the request is written yet
+            style = "bold" if desk.halt_written else "bold yellow"
+            parts.insert(0, ("halt", f" {desk.halt_request}", style))
         if report is not None and report.exposure < 1.0 and not desk.halted:
             # the drawdown nears its limit: the blend trades a share of its targets, and near
             # the limit none at all, so an ACTIVE desk would sit still without a word
