@@ -71,6 +71,12 @@ class Unsettled:
     def __len__(self) -> int:
         return len(self._pending)
 
+    def in_doubt(self) -> list[Order]:
+        """The orders in doubt as last recorded (what is left of each: ``remaining_qty``), for
+        the risk gate's measures (``risk.holdings``): counted as if filled where that is the
+        stricter reading, until they settle."""
+        return [pending.order for pending in self._pending.values()]
+
     def add(
         self,
         order: Order,
