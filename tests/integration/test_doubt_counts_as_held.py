@@ -196,3 +196,51 @@ def test_a_hand_order_whose_answer_was_lost_is_followed_until_it_settles(tmp_pat
         finally:
             session.broker.close()
         assert_books_agree(sb)
+
+
+def test_a_flatten_beside_a_sell_in_doubt_waits_until_the_sell_settles(tmp_path: Path) -> None:
+    """The kill switch with flatten while the strategies' sell of a whole position is in
+    doubt: the flatten leaves that position for later and says why (before, it sold the same
+    shares again: short once the lost sell arrived). Once the sell is ``not_received``, the
+    halt's next pass closes the position."""
+    with running_sandbox() as sb:
+        session = alpaca_session(sb, tmp_path / "flat.db", settle_window=0.5)
+        try:
+            for _ in range(8):  # rally until the strategies hold shares
+                sb.admin.step(shock=RALLY)
+                session.run_iteration()
+                if session.broker.positions():
+                    break
+            settle(sb, session)
+            doubt = _lose_the_next_order(sb, session, DROP)
+            symbol = doubt.symbol
+            held = session.broker.positions()[symbol].qty
+            assert doubt.side == "sell" and doubt.quantity == held
+
+            session.request_kill(reason="test", flatten=True)
+            report = session.apply_kill_requests()
+            assert report is not None
+            assert not [o for o in report.orders if o.symbol == symbol], "sold twice"
+            [halt] = [e for e in report.risk_events if "flattening" in e.action_taken]
+            assert f"NOT closed: {held:g} {symbol} (an order there may still fill)" in (
+                halt.action_taken
+            )
+            assert session.broker.positions()[symbol].qty == held
+
+            wait_until(
+                lambda: (
+                    session.sync_orders() is not None
+                    and LiveOrder.get(LiveOrder.id == doubt.id).status == "not_received"
+                ),
+                timeout=10,
+                what="the lost sell settled as not received",
+            )
+            again = session.apply_kill_requests()
+            assert again is not None
+            [close] = [o for o in again.orders if o.symbol == symbol]
+            assert (close.side, close.qty) == (Side.SELL, held)
+            settle(sb, session)
+            assert symbol not in session.broker.positions()
+        finally:
+            session.broker.close()
+        assert_books_agree(sb)

@@ -84,5 +84,12 @@ def test_an_order_in_doubt_counts_until_it_is_not_received() -> None:
 class _Absent:
     """A broker that has never heard of any order."""
 
+    def __init__(self) -> None:
+        self.ended: list[Order] = []
+
     def get_order(self, client_order_id: str) -> Order | None:
         return None
+
+    def adopt(self, order: Order) -> None:
+        """Told of an order it will never have (``not_received``)."""
+        self.ended.append(order)

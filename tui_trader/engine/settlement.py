@@ -135,7 +135,12 @@ class Unsettled:
             if found is None:
                 if self._window_over(cid, now):
                     del self._pending[cid]
-                    out.orders.append(self._not_received(pending))
+                    ended = self._not_received(pending)
+                    # the broker's own record of it ends too: left unknown there, it was
+                    # looked up every poll and its symbol counted as working for good (a
+                    # halt's flatten never closed it, the end of the session named it)
+                    broker.adopt(ended)
+                    out.orders.append(ended)
                     out.events.append(
                         _event(
                             f"order {cid} ({pending.order.side} {pending.order.qty:g} "
