@@ -9,6 +9,7 @@ start in plain words with exit 1, nothing written (``session.key_minute``).
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import time
@@ -79,4 +80,37 @@ def test_a_key_spent_for_longer_than_a_minute_ends_the_start_with_exit_1(tmp_pat
     assert line.startswith("tui-trader: error: the Alpaca key's requests are nearly spent for ")
     assert "the session did not start; try again then" in line
     assert "Traceback" not in done.stdout + done.stderr
+    assert not db.exists(), "nothing written"
+
+
+def test_ctrl_c_while_a_start_waits_for_the_next_minute_ends_it_at_once(tmp_path: Path) -> None:
+    """The wait says itself on stdout as it begins; Ctrl+C then stops the start at once (not
+    after the half minute), in one line, exit 130, nothing written."""
+    with running_sandbox(faults="rate_limit=200", rate_window_s=30.0) as sb:
+        _spend_until(sb, LEFT)
+        env = cli_env(tmp_path)
+        env.update(sandbox_env(sb))
+        db = tmp_path / "k.db"
+        child = subprocess.Popen(
+            [*LIVE_PAPER, "--iterations", "1", "--ignore-market-hours", "--db", str(db)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+        )
+        try:
+            assert child.stdout is not None
+            line = child.stdout.readline()
+            assert line.startswith("waiting ") and "before starting" in line, line
+            child.send_signal(signal.SIGINT)
+            asked = time.monotonic()
+            _, err = child.communicate(timeout=20)
+        finally:
+            child.kill()
+            child.wait()
+    assert time.monotonic() - asked < 10, "the wait ended with the signal"
+    assert child.returncode == 130, (child.returncode, err)
+    assert err.strip() == "Ctrl+C: stopped while the session started, before its first cycle"
     assert not db.exists(), "nothing written"

@@ -74,7 +74,9 @@ def with_room(
     return out
 
 
-def _wait(budget: RequestBudget, say: Callable[[str], None] | None, pause: Callable) -> None:
+def _wait(
+    budget: RequestBudget, say: Callable[[str], None] | None, pause: Callable[[float], None]
+) -> None:
     """Wait for the key's minute to end, said in one line; ``KeyBusyAtStart`` when it ends
     later than ``MAX_WAIT_S`` from now."""
     left, ends_in = budget.minute()
