@@ -63,6 +63,7 @@ def alpaca_session(
     """A started Alpaca paper session on the sandbox (1m bars, one day of warm-up, unless
     ``interval``/``period`` say otherwise; no client-side budget wait: see
     ``TEST_REQUESTS_PER_MINUTE``)."""
+    say = overrides.pop("say", None)  # the start's words, when a test reads them
     settings = AlpacaSettings(
         mode="paper",
         db=db,
@@ -75,7 +76,7 @@ def alpaca_session(
         limits=overrides.pop("limits", RiskLimits()),
         **overrides,
     )
-    return build_alpaca_session(settings, endpoint_for(sb), clock=WallClock())
+    return build_alpaca_session(settings, endpoint_for(sb), clock=WallClock(), say=say)
 
 
 def run_steps(sb: SandboxHandle, session: TradingSession, n: int) -> list[Any]:

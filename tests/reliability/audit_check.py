@@ -16,6 +16,7 @@ For every trial the suite counts:
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -166,11 +167,20 @@ SPLIT = ["c", "o"]
 """The legs of a rebalance through zero (closing, opening): two orders for one intent."""
 
 
+OWN_INTENT = re.compile(r"^(ps|m)\d+$")
+"""Legs that are decisions of their own, numbered once a session: a protective exit
+(``ps<n>``: placed, resized, placed again) and an order placed by hand (``m<n>``). Sent in
+the cycle of a rebalance in the same symbol, neither is a second order for the rebalance."""
+
+
 def intent(client_order_id: str) -> tuple[str, ...]:
     """(session, cycle, symbol) of a desk order id ``tt-<session>-<iter>-<symbol>-<leg>``: what
-    one decision meant to do; a foreign id is its own intent."""
+    one decision meant to do; a foreign id, a protective exit's and a hand order's are each
+    their own intent."""
     parts = client_order_id.split("-")
-    return tuple(parts[1:4]) if len(parts) == 5 and parts[0] == "tt" else (client_order_id,)
+    if len(parts) != 5 or parts[0] != "tt" or OWN_INTENT.match(parts[4]):
+        return (client_order_id,)
+    return tuple(parts[1:4])
 
 
 def extra_orders(cids: list[str]) -> int:

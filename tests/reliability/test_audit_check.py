@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from tests.reliability.audit_check import compare, extra_orders
+from tests.reliability.audit_check import compare, extra_orders, intent
 from tests.reliability.harness import trading_client
 from tui_trader.sandbox.testing import running_sandbox
 
@@ -79,3 +79,12 @@ def test_the_comparison_counts_lost_orders_mismatches_and_doubled_intents(tmp_pa
     assert figures.integrity_failures == 0 and figures.broker_orders == len(sent)
     assert extra_orders(["tt-a-1-X-c", "tt-a-1-X-o"]) == 0
     assert extra_orders(["tt-a-1-X-r", "tt-a-1-X-o"]) == 1
+
+
+def test_a_stop_and_a_hand_order_in_a_rebalance_s_cycle_are_intents_of_their_own() -> None:
+    """A protective stop placed, and a ticket placed by hand, in the cycle and symbol of a
+    rebalance: three decisions, not one sent three times (counted as duplicates, every trial
+    with protective stops failed); a flatten in the rebalance's cycle still shares its intent."""
+    cids = ["tt-a-1-SPY-r", "tt-a-1-SPY-ps1", "tt-a-1-SPY-m1"]
+    assert len({intent(cid) for cid in cids}) == 3
+    assert intent("tt-a-1-SPY-r") == intent("tt-a-1-SPY-flat")

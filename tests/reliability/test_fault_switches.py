@@ -49,9 +49,13 @@ FAULTS = {
     "cancel_refuse_rate": "cancel_refuse_rate=1",
 }
 """The spec each switch is tried with (``error_status`` and ``lost_ack_mode`` qualify a rate).
-A switch this sandbox does not have yet is left out of the groups. The stream's and REST's
-disorder switches (``ws_duplicate``, ``ws_reorder``, ``stale_rest``) have their trial in
-``test_stream_disorder``: all at once for a whole session, which costs one run, not three."""
+A name the sandbox does not have is left out of the groups (and fails
+``test_every_fault_switch_has_a_trial``). The stream's and REST's disorder switches
+(``ws_duplicate``, ``ws_reorder``, ``stale_rest``) have their trial in ``test_stream_disorder``:
+all at once for a whole session, which costs one run, not three. The slow fills
+(``partial_bars``, ``position_lag``) and the replace race (``replace_fill_rate``, ``race_bars``)
+have theirs in ``test_slow_fills``: they need orders working across cycles at the desk's pace,
+and protective stops."""
 SWITCHES = {f.name for f in fields(FaultSettings)}
 GROUPS = tuple(
     tuple(name for name in group if name in SWITCHES)
@@ -128,26 +132,39 @@ def run_fault_group(folder: Path, seed: int, switches: tuple[str, ...]) -> tuple
     return result, "\n".join(log)
 
 
-DISORDER = {part.split("=")[0] for part in DISORDER_SPEC.split(",")} & SWITCHES
-"""Switches ``test_stream_disorder`` tries (``partial_rate`` and ``ws_drop`` also run here)."""
-TRIED_ELSEWHERE = {"replace_fill_rate", "race_bars", "partial_bars", "position_lag"} & SWITCHES
-"""Switches whose trial needs what these runs do not have: ``replace_fill_rate`` (and
-``race_bars``, how long its race stays pending) meets only a replace, which only a session
-keeping protective stops sends (when a stop's size no longer matches its position);
-``tests/integration/test_replace_race.py`` tries it end to end, a ``kill -9`` between the
-replace and the fill included, and ``test_replace_pending_listed.py`` with the race pending
-for cycles while the stream is down. ``position_lag`` shows only while a partly filled order
-works across cycles (``partial_bars`` more than 1), which these runs' random pace rarely
-holds still: ``tests/integration/test_position_lag.py`` steps it bar by bar."""
+def set_by(spec: str) -> set[str]:
+    """The switches a fault spec sets (``name=value,...``)."""
+    return {part.split("=")[0].strip() for part in spec.split(",") if part.strip()}
+
+
+def tried() -> dict[str, set[str]]:
+    """Every trial of the suite that runs a sandbox fault spec, and the switches it sets:
+    one per ``FAULTS`` entry that a group runs, the stream-disorder run and the slow-fill
+    trials (``test_slow_fills``)."""
+    from tests.reliability.test_slow_fills import SPECS
+
+    out = {f"fault-switches {name}": set_by(FAULTS[name]) for name in sum(GROUPS, ())}
+    out["stream-disorder"] = set_by(DISORDER_SPEC)
+    out |= {f"slow-fills {name}": set_by(spec) for name, spec in SPECS.items()}
+    return out
 
 
 def test_every_fault_switch_has_a_trial() -> None:
-    """A new switch in the sandbox needs its trial here (or in ``test_stream_disorder``, or
-    one named in ``TRIED_ELSEWHERE``), and every one of them runs."""
-    untried = SWITCHES - set(FAULTS) - DISORDER - TRIED_ELSEWHERE
-    assert not untried, f"no trial for {untried}"
-    assert {"ws_duplicate", "ws_reorder", "stale_rest"} <= DISORDER
-    assert sorted(sum(GROUPS, ())) == sorted(SWITCHES & set(FAULTS))
+    """Every switch of the sandbox is set by the fault spec of a trial this suite runs (a new
+    switch without one fails here), every spec names only switches the sandbox has (a renamed
+    one is not dropped in silence), and each ``FAULTS`` entry sets its own switch. Judged from
+    the specs the trials run, not from a list of names kept beside them: such a list (the
+    switches "tried elsewhere", by tests that nothing here checked) let a switch pass with no
+    trial of the suite at all."""
+    trials = tried()
+    covered = set().union(*trials.values())
+    assert not SWITCHES - covered, f"no trial for {sorted(SWITCHES - covered)}"
+    for trial, switches in trials.items():
+        assert switches <= SWITCHES, f"{trial}: no such switch {sorted(switches - SWITCHES)}"
+    assert set(FAULTS) <= SWITCHES, f"no such switch {sorted(set(FAULTS) - SWITCHES)}"
+    for name, spec in FAULTS.items():
+        assert name in set_by(spec), f"the trial of {name} does not set it: {spec}"
+    assert sorted(sum(GROUPS, ())) == sorted(FAULTS), "every FAULTS entry runs in a group"
 
 
 @pytest.mark.timeout(300)

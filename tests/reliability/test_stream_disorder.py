@@ -15,6 +15,7 @@ no traceback.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -66,28 +67,45 @@ def position_differences(sb: SandboxHandle, db: Path) -> list[str]:
     return out
 
 
-def disorder_run(folder: Path, seed: int, name: str, spec: str) -> Figures:
+Probe = Callable[[SandboxHandle, Child], tuple[int, str]]
+"""How often a run met its fault, and what was counted (``disorder_run``'s ``probe``)."""
+
+
+def disorder_run(
+    folder: Path,
+    seed: int,
+    name: str,
+    spec: str,
+    extra: tuple[str, ...] = (),
+    probe: Probe | None = None,
+) -> Figures:
     """One session under the faults ``spec``, one without, then a start that only reconciles;
-    the books against the broker (``name`` names the run's files)."""
+    the books against the broker (``name`` names the run's files). ``extra``: more options of
+    the sessions; ``probe``: counts, once the faults are off, what of the fault the run under
+    it met (none is a problem: a trial that never met its fault tried nothing)."""
     db = folder / "disorder.db"
+    met: tuple[int, str] | None = None
     with running_sandbox(faults=f"rate_limit=0,{spec}", seed=seed) as sb, Pump(sb, seed):
         env = sandbox_child_env(folder, sb)
-        child = Child(folder, name, live_args(db, CYCLES, *WIDE_LIMITS, budget=()), env)
+        under = live_args(db, CYCLES, *WIDE_LIMITS, *extra, budget=())
+        child = Child(folder, name, under, env)
         code = child.finish()
         # no table when the child could not start: its own words are in the problems below
         orders_under = (query(db, "SELECT count(*) FROM live_orders") or [(0,)])[0][0]
         sb.admin.set_faults(reset=True, rate_limit=0)
-        final = Child(folder, f"{name}-final", live_args(db, 2, *WIDE_LIMITS), env)
+        final = Child(folder, f"{name}-final", live_args(db, 2, *WIDE_LIMITS, *extra), env)
         final_code = final.finish()
         # a last start reconciles and sends nothing (the day's orders are spent): an order the
         # run before sent in its last cycle may still be on its way when that run ends (its
         # fill recorded only by a next start), and the books compared below would differ for
         # that reason alone
-        reconcile_only = (*WIDE_LIMITS, "--max-orders-per-day", "1")
+        reconcile_only = (*WIDE_LIMITS, *extra, "--max-orders-per-day", "1")
         settled = Child(folder, f"{name}-settled", live_args(db, 1, *reconcile_only), env)
         settled_code = settled.finish()
         result = compare(sb, db)
         result.problems += position_differences(sb, db)
+        if probe is not None:
+            met = probe(sb, child)
     result.mismatches += sum(1 for p in result.problems if p.startswith("position "))
     for run, exit_code in ((child, code), (final, final_code), (settled, settled_code)):
         if exit_code != 0 or "Traceback" in run.errors():
@@ -96,6 +114,10 @@ def disorder_run(folder: Path, seed: int, name: str, spec: str) -> Figures:
     if halted:
         result.problems.append(f"{name}: halted {halted[0]}")
     result.notes.append(f"{name}: {orders_under} order row(s) in {CYCLES} cycles under the fault")
+    if met is not None:
+        count, what = met
+        line = f"{name}: {count} {what}"
+        (result.notes if count else result.problems).append(line)
     return result
 
 

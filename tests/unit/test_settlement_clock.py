@@ -18,10 +18,15 @@ class _Absent:
 
     def __init__(self) -> None:
         self.lookups = 0
+        self.ended: list[Order] = []
 
     def get_order(self, client_order_id: str) -> Order | None:
         self.lookups += 1
         return None
+
+    def adopt(self, order: Order) -> None:
+        """Told of an order it will never have (``not_received``)."""
+        self.ended.append(order)
 
 
 def _order() -> Order:

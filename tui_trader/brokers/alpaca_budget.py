@@ -104,6 +104,10 @@ class RequestBudget:
         """Reads wait until then: the key's minute, as the server counts it, is nearly spent."""
         self.server_left: int | None = None
         """Requests the server last said the key has left this minute (``observe``)."""
+        self.server_limit: int | None = None
+        """The key's requests a minute, as the server last said (``observe``)."""
+        self._minute_ends = 0.0
+        """When the server's count last said changes (``observe``: its reset time)."""
         self._lock = threading.Lock()
         self.requests = 0
         """Requests sent through the budget so far (a cycle's count is the difference)."""
@@ -184,11 +188,24 @@ class RequestBudget:
         until then (at most ``MAX_PAUSE_S``); above it they go as the bucket lets them."""
         with self._lock:
             self.server_left = remaining
+            self.server_limit = limit
             now = self._clock()
+            self._minute_ends = now + max(reset_in, 0.0)  # as said: a start judges it
             if remaining <= account_reserve(limit):
                 self._reads_held_until = now + min(max(reset_in, 0.0), MAX_PAUSE_S)
             else:
                 self._reads_held_until = 0.0
+
+    def minute(self) -> tuple[int | None, float]:
+        """The key's minute as the server last told it: the requests left (``None``: it never
+        said) and the seconds until its count changes; while a 429's pause lasts, none left
+        until the pause ends. A start asks it before writing anything (``session.key_minute``)."""
+        with self._lock:
+            now = self._clock()
+            paused = self._paused_until - now
+            if paused > 0:
+                return 0, paused
+            return self.server_left, max(self._minute_ends - now, 0.0)
 
     def _refill(self, now: float) -> None:
         """Add the tokens earned since the last look (the lock held)."""

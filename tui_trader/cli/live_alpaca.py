@@ -54,6 +54,7 @@ from tui_trader.session.alpaca import (
     check_url,
     connection_message,
 )
+from tui_trader.session.key_minute import KeyBusyAtStart
 from tui_trader.session.lost_store import StoreLostAtStart
 
 if TYPE_CHECKING:
@@ -179,7 +180,10 @@ def _run(args: argparse.Namespace, mode: str, tag: str, title: str) -> int:
     console = Console(highlight=False, soft_wrap=True)
     try:
         with stopped_raised():  # a stop signal while it starts ends its row, in one line
-            session = build_alpaca_session(settings, endpoint)
+            # a busy key minute: one line, and the start waits for the next minute
+            session = build_alpaca_session(settings, endpoint, say=console.out)
+    except KeyBusyAtStart as exc:  # not the user's input: exit 1 (try again later)
+        fail(str(exc), 1)
     except AccountSuspendedError as exc:
         raise UsageError(str(exc)) from None
     except AlpacaSetupError as exc:

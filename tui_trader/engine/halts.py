@@ -29,6 +29,7 @@ from tui_trader.risk.stops import is_protective
 if TYPE_CHECKING:
     from tui_trader.engine.config import SessionConfig
     from tui_trader.engine.outside_changes import OutsideChanges
+    from tui_trader.engine.settlement import Unsettled
     from tui_trader.store.audit import AuditLog
 
 RESUME_REFUSED = "resume_refused"
@@ -75,6 +76,8 @@ class SessionHalts:
     onset, not in every cycle's notes."""
     _cycle_orders: list[Order]
     outside: OutsideChanges
+    unsettled: Unsettled
+    """Orders in doubt: one that would close shares holds its symbol's flatten (``_on_halt``)."""
     _equity_now: Callable[[], float]
     _order_id: Callable[[str, str], str]
     _reserve_slot: Callable[[OrderRequest], RiskEvent | None]
@@ -180,6 +183,13 @@ class SessionHalts:
             # are held shares too. Closed from the cycle's read, they were left open.
             positions = self.broker.positions()
             busy = self.broker.working_symbols() if again else set()
+            # A close in doubt may still arrive: sent again now, both could fill and a long
+            # turn short. Its symbol waits like a close still working, tried each cycle.
+            busy |= {
+                o.symbol
+                for o in self.unsettled.in_doubt()
+                if o.symbol in positions and positions[o.symbol].qty * o.side.sign < 0
+            }
             closing, spared, unclosed = self._flatten(positions, market_time, busy)
             action += f"; flattening {closing} position(s)"
             if unclosed:

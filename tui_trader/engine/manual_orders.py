@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from tui_trader.brokers import Broker
     from tui_trader.core.clock import Clock
     from tui_trader.engine.config import SessionConfig
+    from tui_trader.engine.settlement import Unsettled
     from tui_trader.risk.gate import RiskManager
     from tui_trader.store.audit import AuditLog
 
@@ -107,6 +108,8 @@ class ManualOrders:
     clock: Clock
     iteration: int
     last_prices: dict[str, float]
+    unsettled: Unsettled
+    """Orders in doubt: counted as held by the gate until they settle (``risk.holdings``)."""
     wake: threading.Event
     _cycle_orders: list[Order]
     _manual_lock: threading.Lock
@@ -251,14 +254,15 @@ class ManualOrders:
             what = f"manual {request.side} {request.qty:g} {request.symbol}"
             events.append(self._refused(f"{what} not sent: {unseen(working)}", request.symbol))
             return True
-        book = holdings(self.broker.positions(), working)
+        book = holdings(self.broker.positions(), working, self.unsettled.in_doubt())
         holding = book.get(request.symbol, NOTHING)
+        committed = holding.facing(request.side.sign)  # orders in doubt counted if stricter
         price = self.last_prices.get(request.symbol, 0.0)
         if request.side is Side.BUY:  # a buy may fill up to its limit (or about its stop)
             price = max(price, request.limit_price or 0.0, request.stop_price or 0.0)
         equity = self.broker.account().equity
         past = None if self.risk.state.halted else self.risk.past_limits(equity)
-        grows = abs(holding.committed + request.qty * request.side.sign) > abs(holding.committed)
+        grows = abs(committed + request.qty * request.side.sign) > abs(committed)
         if past and grows:  # equity fell past a limit since the last check (between bars)
             what = f"manual {request.side} {request.qty:g} {request.symbol}"
             detail = f"{what} not sent: the account is past its {past}; the next cycle halts"
@@ -270,7 +274,7 @@ class ManualOrders:
                 self._refused(f"manual {request.side} {request.symbol} not sent: {left_alone}")
             )
             return True
-        check = self.risk.check_order(request, price, equity, holding.committed, holding.sellable)
+        check = self.risk.check_order(request, price, equity, committed, holding.sellable)
         events.extend(check.events)
         if check.order is None:
             return True

@@ -91,7 +91,7 @@ class OrderRouting(OrderSending):
         working = self.broker.open_orders()
         if unseen(working):  # the position limit counts working orders: not on a partial view
             return 0, 0, [], [f"no new orders: {unseen(working)}"]
-        book = holdings(positions, working)
+        book = holdings(positions, working, self.unsettled.in_doubt() if self.unsettled else ())
         exits = self._exits_not_kept()  # once a cycle; such a symbol gets no order
         self.exit_holds.still(exits)  # an exit gone or changed: its next hold is said again
         left_alone = exits
@@ -275,17 +275,18 @@ class OrderRouting(OrderSending):
         """Gate, record and send one order of a rebalance (see ``_route``)."""
         risk = self.risk
         state = risk.state
+        sign = 1 if delta > 0 else -1
+        committed = held.facing(sign)  # orders in doubt counted where stricter (``holdings``)
         if (
             state.orders_today >= risk.limits.max_orders_per_day
-            and risk.refusal_kind(1 if delta > 0 else -1, abs(delta), held.committed, held.sellable)
-            == ORDER_RATE
+            and risk.refusal_kind(sign, abs(delta), committed, held.sellable) == ORDER_RATE
             and self.rate_refusals.count_again(symbol, state.day, float(state.orders_today))
         ):  # refused again by the day's order limit: only counted (``_refusal`` does the same)
             return False
         side = _BUY if delta > 0 else _SELL
         # positional (symbol, side, qty, client order id): keywords cost half again, per order
         request = OrderRequest(symbol, side, abs(delta), self._order_id(symbol, leg))
-        check = risk.check_order(request, price, equity, held.committed, held.sellable)
+        check = risk.check_order(request, price, equity, committed, held.sellable)
         if check.order is None:
             for event in check.events:
                 self._refusal(event, events)
@@ -327,9 +328,7 @@ class OrderRouting(OrderSending):
             events += self._unsent
             self._unsent.clear()
             return False
-        if ack.status is _UNKNOWN:
-            now = self.clock.now()
-            self.unsettled.add(ack, now, now=now)
+        if ack.status is _UNKNOWN:  # followed as unsettled (``_send``)
             notes.append(
                 f"order {order.client_order_id}: the answer was lost and the broker does not "
                 f"know it yet; no new orders for {symbol} until it is settled"

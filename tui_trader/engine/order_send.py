@@ -68,7 +68,9 @@ class OrderSending(SendFence):
         market_time: datetime,
         rationale: Callable[[], str] | None = None,
     ) -> Order | None:
-        """Write the order row, then send; ``None`` if the broker's answer is in doubt.
+        """Write the order row, then send; ``None`` if the broker's answer is in doubt. An
+        answer of ``unknown`` (lost, and the broker does not know the order yet) is followed as
+        unsettled: its symbol blocked and the order counted as held until it settles.
         ``rationale`` builds the row's rationale (default: the request's own). An order whose
         slot was taken long ago and whose account was halted meanwhile is not sent
         (``SendFence._gap_refusal``)."""
@@ -84,6 +86,9 @@ class OrderSending(SendFence):
             self._in_doubt(request, exc)
             return None
         self._record_ack(ack)
+        if ack.status is OrderStatus.UNKNOWN:  # answer lost, the broker does not know it yet
+            now = self.clock.now()
+            self.unsettled.add(ack, now, now=now)
         return ack
 
     def _record_ack(self, ack: Order) -> None:

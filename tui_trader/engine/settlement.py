@@ -71,6 +71,12 @@ class Unsettled:
     def __len__(self) -> int:
         return len(self._pending)
 
+    def in_doubt(self) -> list[Order]:
+        """The orders in doubt as last recorded (what is left of each: ``remaining_qty``), for
+        the risk gate's measures (``risk.holdings``): counted as if filled where that is the
+        stricter reading, until they settle."""
+        return [pending.order for pending in self._pending.values()]
+
     def add(
         self,
         order: Order,
@@ -129,7 +135,12 @@ class Unsettled:
             if found is None:
                 if self._window_over(cid, now):
                     del self._pending[cid]
-                    out.orders.append(self._not_received(pending))
+                    ended = self._not_received(pending)
+                    # the broker's own record of it ends too: left unknown there, it was
+                    # looked up every poll and its symbol counted as working for good (a
+                    # halt's flatten never closed it, the end of the session named it)
+                    broker.adopt(ended)
+                    out.orders.append(ended)
                     out.events.append(
                         _event(
                             f"order {cid} ({pending.order.side} {pending.order.qty:g} "

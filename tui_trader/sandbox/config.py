@@ -57,5 +57,8 @@ class SandboxConfig:
     key_id: str = DEFAULT_KEY_ID
     secret: str = DEFAULT_SECRET
     faults: FaultSettings = field(default_factory=FaultSettings)
+    rate_window_s: float = 60.0
+    """The window the ``rate_limit`` fault counts requests over: Alpaca's minute. A test
+    shortens it so that a wait for the key's next minute takes seconds, not a minute."""
     untradable: tuple[str, ...] = ("OLDCO",)
     """Symbols listed as assets with ``tradable: false`` (orders for them are refused)."""

@@ -15,6 +15,7 @@ import asyncio
 import hmac
 import json
 import logging
+import math
 import threading
 import time
 from collections import deque
@@ -48,21 +49,22 @@ HANG_POLL = 0.1
 class RateLimiter:
     """Alpaca's per-key limit: at most N requests in any sliding minute (per API)."""
 
-    def __init__(self) -> None:
-        """Start with no requests counted."""
+    def __init__(self, window: float = 60.0) -> None:
+        """Start with no requests counted; ``window``: the minute's length in seconds."""
         self._lock = threading.Lock()
         self._stamps: dict[str, deque[float]] = {}
+        self.window = window
 
     def hit(self, key: str, limit: int) -> tuple[bool, int, int]:
         """Count a request; returns (allowed, remaining, reset epoch second)."""
         now = time.monotonic()
         with self._lock:
             stamps = self._stamps.setdefault(key, deque())
-            while stamps and stamps[0] <= now - 60:
+            while stamps and stamps[0] <= now - self.window:
                 stamps.popleft()
             stamps.append(now)
             used = len(stamps)
-            reset = int(time.time() + 60 - (now - stamps[0]))
+            reset = math.ceil(time.time() + self.window - (now - stamps[0]))
         if limit <= 0:
             return True, 0, reset
         return used <= limit, max(limit - used, 0), reset
@@ -105,7 +107,7 @@ class RestGate:
         """Guard ``sandbox``'s routes for ``server``."""
         self.sandbox = sandbox
         self.server = server
-        self.limiter = RateLimiter()
+        self.limiter = RateLimiter(sandbox.config.rate_window_s)
         self.hanging = 0
         """Requests held unanswered by the ``hang_rate`` fault right now (loop thread only)."""
         self.delayed = 0

@@ -8,11 +8,12 @@ are accepted, the account can trade, every symbol exists and is tradable. Each f
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tui_trader.brokers import BrokerError
+from tui_trader.brokers import BrokerError, Throttled
 from tui_trader.brokers.alpaca_budget import RATE_PER_MINUTE, RequestBudget
 from tui_trader.brokers.alpaca_calls import CallPolicy, with_retries
 from tui_trader.brokers.alpaca_config import (
@@ -24,12 +25,14 @@ from tui_trader.brokers.alpaca_config import (
     url_kind,
 )
 from tui_trader.core.clock import Clock, WallClock
+from tui_trader.core.domain import Account
 from tui_trader.core.timeframes import TimeframeError, check_warmup, parse_interval, parse_period
 from tui_trader.engine.session import SessionConfig, TradingSession
 from tui_trader.learning.setup import LearningSettings, build_allocation
 from tui_trader.risk.limits import RiskLimits
 from tui_trader.risk.stops import StopRule
 from tui_trader.security import redact
+from tui_trader.session.key_minute import KeyBusyAtStart, with_room
 from tui_trader.session.lost_store import lost_at_start
 from tui_trader.session.stopped_start import end_stopped_start
 from tui_trader.store.audit import AuditLog
@@ -129,8 +132,11 @@ def build_alpaca_session(
     endpoint: AlpacaEndpoint,
     clock: Clock | None = None,
     use_stream: bool = True,
+    say: Callable[[str], None] | None = None,
 ) -> TradingSession:
-    """Connect, check the account and symbols, and start the session (reconciling first)."""
+    """Connect, check the account and symbols, and start the session (reconciling first).
+    A start on a key whose requests this minute are nearly spent waits for the next minute,
+    said through ``say`` (``session.key_minute``); ``KeyBusyAtStart`` if it will not."""
     from tui_trader.brokers.alpaca import AlpacaBroker
     from tui_trader.market.alpaca import AlpacaMarketData
 
@@ -164,19 +170,24 @@ def build_alpaca_session(
             f"cannot set up the Alpaca client for {where}: {redact.describe(exc)}"
         ) from None
     _require_stream(broker, endpoint, max(settings.timeout, STREAM_START_WAIT))
-    try:
+
+    def first_reads() -> Account:
+        """The account and the symbols, and whether the account may trade at all."""
         account = broker.account()
         _check_symbols(broker, settings.symbols, policy)
+        if account.trading_blocked:
+            raise AlpacaSetupError(f"the Alpaca account at {where} is blocked from trading")
+        _refuse_suspended(broker, policy, where)
+        return account
+
+    try:
+        account = with_room(first_reads, trading_budget, say)
     except BrokerError as exc:
         broker.close()
         raise AlpacaSetupError(connection_message(str(exc), where)) from None
-    except AlpacaSetupError:
+    except BaseException:  # refused, busy, or a stop signal while it waits
         broker.close()
         raise
-    if account.trading_blocked:
-        broker.close()
-        raise AlpacaSetupError(f"the Alpaca account at {where} is blocked from trading")
-    _refuse_suspended(broker, policy, where)
     try:
         db = open_database(settings.db, durable=True)  # its orders outlive a power loss
     except StoreError as exc:
@@ -227,6 +238,11 @@ def build_alpaca_session(
     )
     try:
         session.start()
+    except Throttled as exc:  # the key's minute spent meanwhile: not the user's input
+        broker.close()
+        raise KeyBusyAtStart(
+            f"Alpaca at {where}: {exc}; the session did not start: try again in a minute"
+        ) from None
     except BrokerError as exc:
         broker.close()
         raise AlpacaSetupError(connection_message(str(exc), where)) from None
@@ -255,16 +271,12 @@ def _share(sessions: int, *budgets: RequestBudget) -> None:
 
 
 def _refuse_suspended(broker: object, policy: CallPolicy, where: str) -> None:
-    """Refuse to start on an account whose ``suspend_trade`` is on (closing the broker)."""
+    """Refuse to start on an account whose ``suspend_trade`` is on (the caller closes the
+    broker)."""
     from tui_trader.brokers.alpaca_suspend import is_suspended
 
-    try:
-        suspended = is_suspended(broker.client, policy)  # type: ignore[attr-defined]
-    except BrokerError as exc:
-        broker.close()  # type: ignore[attr-defined]
-        raise AlpacaSetupError(connection_message(str(exc), where)) from None
+    suspended = is_suspended(broker.client, policy)  # type: ignore[attr-defined]
     if suspended:
-        broker.close()  # type: ignore[attr-defined]
         raise AccountSuspendedError(
             f"trading is suspended on the Alpaca account at {where} (suspend_trade is on, "
             "e.g. after a halt with --suspend-on-halt): run 'tui-trader risk reset' to clear it"
