@@ -113,7 +113,9 @@ def test_the_files_live_keys_reach_a_desks_alpaca_session(
     plan = validate(dict(fields, db="desk.db", mode="paper"), suspend_on_halt=suspend).plan
     assert plan is not None
     built = []
-    monkeypatch.setattr(alpaca, "build_alpaca_session", lambda s, e, clock=None: built.append(s))
+    monkeypatch.setattr(
+        alpaca, "build_alpaca_session", lambda s, e, clock=None, say=None: built.append(s)
+    )
     SESSION_BUILDERS["paper"](plan.settings)()
     (settings,) = built
     assert settings.suspend_on_halt and not settings.require_open_market

@@ -77,7 +77,9 @@ def test_the_settings_files_request_rate_reaches_a_desks_alpaca_session(
     plan = validate(dict(fields, db="desk.db", mode="paper")).plan
     assert plan is not None
     built = []
-    monkeypatch.setattr(alpaca, "build_alpaca_session", lambda s, e, clock=None: built.append(s))
+    monkeypatch.setattr(
+        alpaca, "build_alpaca_session", lambda s, e, clock=None, say=None: built.append(s)
+    )
     SESSION_BUILDERS["paper"](plan.settings)()
     assert [s.requests_per_minute for s in built] == [900.0]
 

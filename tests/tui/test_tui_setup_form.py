@@ -162,7 +162,9 @@ def test_an_alpaca_session_from_the_desk_keeps_the_forms_choices(monkeypatch, tm
     monkeypatch.setenv("APCA_API_KEY_ID", "PKTEST")
     monkeypatch.setenv("APCA_API_SECRET_KEY", "not-shown")
     built = []
-    monkeypatch.setattr(alpaca, "build_alpaca_session", lambda s, e, clock=None: built.append(s))
+    monkeypatch.setattr(
+        alpaca, "build_alpaca_session", lambda s, e, clock=None, say=None: built.append(s)
+    )
     values = _values(mode="paper", weights="equal", stop_loss="4", allocation="5")
     plan = validate(values).plan
     SESSION_BUILDERS["paper"](plan.settings)()
@@ -186,7 +188,9 @@ def test_adopting_positions_is_off_by_default_for_alpaca_only_and_reaches_its_se
     plan = validate(_values(mode="paper"), adopt_positions=True).plan
     assert plan.adopt_positions is True
     built = []
-    monkeypatch.setattr(alpaca, "build_alpaca_session", lambda s, e, clock=None: built.append(s))
+    monkeypatch.setattr(
+        alpaca, "build_alpaca_session", lambda s, e, clock=None, say=None: built.append(s)
+    )
     SESSION_BUILDERS["paper"](plan.settings, adopt_positions=plan.adopt_positions)()
     (settings,) = built
     assert settings.adopt_positions is True

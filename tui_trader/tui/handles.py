@@ -196,10 +196,12 @@ def local_factory(
     clock: Clock | None = None,
     adopt_positions: bool = False,
     readiness_skipped: str | None = None,
+    say: Callable[[str], None] | None = None,
 ) -> SessionFactory:
     """A factory that builds a local session from ``LocalSettings`` (inside the worker).
-    ``adopt_positions`` and ``readiness_skipped`` have nothing to do here: only this session
-    moves a local account, and no gate stands before simulated money."""
+    ``adopt_positions``, ``readiness_skipped`` and ``say`` have nothing to do here: only this
+    session moves a local account, no gate stands before simulated money, and nothing is
+    waited for."""
 
     def build() -> TradingSession:
         from tui_trader.session.local import build_local_session
@@ -223,6 +225,7 @@ def alpaca_factory(mode: str) -> Callable[..., SessionFactory]:
         clock: Clock | None = None,
         adopt_positions: bool = False,
         readiness_skipped: str | None = None,
+        say: Callable[[str], None] | None = None,
     ) -> SessionFactory:
         def build() -> TradingSession:
             from tui_trader.brokers.alpaca_config import LIVE_URL, PAPER_URL, load_endpoint
@@ -248,7 +251,8 @@ def alpaca_factory(mode: str) -> Callable[..., SessionFactory]:
                 learning=settings.learning,
                 adopt_positions=adopt_positions,
             )
-            session = build_alpaca_session(alpaca, endpoint, clock=clock)
+            # a key whose minute is nearly spent: the start waits, said through ``say``
+            session = build_alpaca_session(alpaca, endpoint, clock=clock, say=say)
             if mode == "live":  # the gate skipped (--skip-readiness): said in the audit trail
                 from tui_trader.ops.readiness import record_skip
 

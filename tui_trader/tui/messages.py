@@ -68,6 +68,15 @@ class HaltRequestStatus(Message):
         self.status = status
 
 
+class StartingNote(Message):
+    """What a session being built waits for (the Alpaca key's next minute), in one line."""
+
+    def __init__(self, text: str) -> None:
+        """Carry the line."""
+        super().__init__()
+        self.text = text
+
+
 class SessionFailedToStart(Message):
     """The session could not be built: bad settings, unreadable data, a locked database."""
 

@@ -23,6 +23,7 @@ from tui_trader.tui.messages import (
     SessionFailedToStart,
     SessionReport,
     SessionStarted,
+    StartingNote,
 )
 from tui_trader.tui.setup_form import ALPACA_UNAVAILABLE
 from tui_trader.tui.state import DeskState, new_day_notice, preload_calendar
@@ -35,16 +36,28 @@ if TYPE_CHECKING:
 
 
 def start_errors() -> tuple[type[BaseException], ...]:
-    """The errors that mean "the session could not start" (shown on setup, not a crash).
+    """The errors that mean "the session could not start" (shown on setup, not a crash):
+    what the start refused before the session ran is the user's to fix there, never a halt.
 
     Imported here, in the trading worker, not at start: the session's modules (the store, the
     market data, the engine) are not needed to draw the first screen and cost ~0.4 s to import.
     """
     from tui_trader.market import MarketDataError
+    from tui_trader.session.alpaca import AlpacaSetupError
+    from tui_trader.session.key_minute import KeyBusyAtStart
     from tui_trader.session.local import SettingsError
     from tui_trader.store.db import StoreError
 
-    return (SettingsError, MarketDataError, StoreError, OSError, ImportError, ValueError)
+    return (
+        SettingsError,
+        MarketDataError,
+        StoreError,
+        AlpacaSetupError,  # an account, symbol or server Alpaca's start refused
+        KeyBusyAtStart,  # the key's requests spent past the start's wait
+        OSError,
+        ImportError,
+        ValueError,
+    )
 
 
 DAY_NOTICE_SECONDS = 10.0
@@ -96,6 +109,7 @@ class SessionLifecycle:
             self.clock,
             adopt_positions=plan.adopt_positions,
             readiness_skipped=plan.readiness_skipped,
+            say=lambda text: self.post_message(StartingNote(text)),
         )
         iterations = self.iterations if self.iterations is not None else plan.iterations
         every = self.every if self.every is not None else plan.every
@@ -193,6 +207,15 @@ class SessionLifecycle:
             timeout=30 if message.trouble else 10,
             markup=False,
         )
+
+    def on_starting_note(self, message: StartingNote) -> None:
+        """The start waits for something (the Alpaca key's next minute): said in the desk bar
+        while it waits, and once as a notice."""
+        if not self.desk.starting:
+            return
+        self.desk.starting_note = message.text
+        self.tick()
+        self.notify(message.text, title="Starting", severity="warning", markup=False)
 
     def on_session_failed_to_start(self, message: SessionFailedToStart) -> None:
         """Back to setup with the reason."""

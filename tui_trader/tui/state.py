@@ -119,17 +119,23 @@ class DeskState:
     report of itself), empty otherwise: the desk bar says STARTING instead of showing the
     previous session's figures as if they were the new one's."""
 
+    starting_note: str = ""
+    """What the session being built waits for, said by the start (the Alpaca key's next
+    minute), empty otherwise: shown in the desk bar beside STARTING."""
+
     def begin(self, mode: str) -> None:
         """A session of ``mode`` is being built: forget the previous one now. Building can take
         seconds (market data, the broker); until then the dashboard showed the session that had
         ended, its orders and its halt, under the new session's ACTIVE state."""
         self.start(None)
         self.starting = mode
+        self.starting_note = ""
 
     def start(self, info: SessionInfo | None) -> None:
         """Forget the previous session and begin showing ``info``'s."""
         self.info = info
         self.starting = ""
+        self.starting_note = ""
         self.latest = None
         self.received_at = None
         self.bar_time = None

@@ -59,7 +59,8 @@ class DeskBar(TextLine):
             text.append(f" {label} ", style=style)
             text.append("  ")
             text.append(" STARTING ", style="bold black on #d7d75f")
-            text.append("  building the session: market data, broker · ctrl+k halts", style="dim")
+            doing = desk.starting_note or "building the session: market data, broker"
+            text.append(f"  {doing} · ctrl+k halts", style="dim")
             self.show(text)
             return
         if info is None:
