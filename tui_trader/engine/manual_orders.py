@@ -122,7 +122,7 @@ class ManualOrders:
     _unsent: list[RiskEvent]
     _round_qty: Callable[[float], float]
     _order_id: Callable[[str, str], str]
-    _release_stops: Callable[[str], str | None]
+    _release_stops: Callable[[str, Side | None], str | None]
     _exits_not_kept: Callable[[], dict[str, str]]
 
     # -- any thread ----------------------------------------------------------------------------
@@ -290,8 +290,8 @@ class ManualOrders:
             rationale=f"{rationale}; {note}" if note else rationale,
             stop_price=check.order.stop_price,
         )
-        waits = self._release_stops(order.symbol)
-        if waits:
+        waits = self._release_stops(order.symbol, order.side)
+        if waits is not None:
             events.append(self._refused(f"manual {order.side} {order.symbol} not sent: {waits}"))
             return True
         ack = self._send(order, market_time)
