@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from tests.conftest import simulate_death
-from tests.integration.alpaca_helpers import alpaca_session, sandbox_orders
+from tests.integration.alpaca_helpers import alpaca_session, sandbox_orders, settle
 from tui_trader.engine.session import TradingSession
 from tui_trader.learning.setup import LearningSettings
 from tui_trader.risk.stops import StopRule
 from tui_trader.sandbox.testing import SandboxHandle
-from tui_trader.store.models import LiveOrder, RiskEventRow
+from tui_trader.store.models import LiveFill, LiveOrder, RiskEventRow
 from tui_trader.store.pg_url import PgUrl
 
 RALLY = {"SPY": 0.8, "QQQ": 0.8, "IWM": 0.8}
@@ -130,6 +130,46 @@ def test_a_desk_without_exits_cancels_a_stopped_desks_stop_before_selling(
             row = LiveOrder.get(LiveOrder.client_order_id == cid)
             assert row.status == "canceled" and "before its sell" in row.error
         assert len(_events(two, "exit_dropped")) == 3
+    finally:
+        two.finish("stopped")
+        two.broker.close()
+
+
+def test_a_taken_over_stop_that_fills_is_recorded_once_by_the_desk_that_keeps_it(
+    sandbox: SandboxHandle, trading: Any, tmp_path: Path
+) -> None:
+    """Desk one was killed; desk two took its stops over; the market falls through them. Each
+    stop's fill is recorded once, by desk two, against the stop's own row (now desk two's),
+    and desk two's record of the account agrees with the broker: nothing is called a change
+    made outside the session."""
+    db = tmp_path / "desk.db"
+    one = alpaca_session(sandbox, db, learning=LearningSettings("momentum"), stop_loss=RULE)
+    two = alpaca_session(sandbox, db, learning=LearningSettings("momentum"), stop_loss=RULE)
+    try:
+        _desk_one_buys(sandbox, one, two)
+        left = _working_stops(trading)
+        simulate_death(one)
+        one.broker.close()
+        sandbox.admin.step()
+        two.run_iteration()
+        sandbox.admin.step(shock={"SPY": -12.0, "QQQ": -12.0, "IWM": -12.0})
+        sandbox.admin.step()  # the stops trigger and fill at the sandbox
+        assert _held(trading) == {}
+        for _ in range(2):
+            two.run_iteration()
+            sandbox.admin.step()
+        settle(sandbox, two)
+        for cid, qty in left.values():
+            row = LiveOrder.get(LiveOrder.client_order_id == cid)
+            assert (row.status, row.filled_qty, row.session_id) == (
+                "filled",
+                qty,
+                two.audit.session.id,
+            )
+            fills = LiveFill.select().join(LiveOrder).where(LiveOrder.client_order_id == cid)
+            assert [(f.quantity, f.session_id) for f in fills] == [(qty, two.audit.session.id)]
+        assert _events(two, "outside_change") == []
+        assert _rejected() == []
     finally:
         two.finish("stopped")
         two.broker.close()
