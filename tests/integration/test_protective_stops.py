@@ -15,6 +15,7 @@ from tui_trader.brokers.paper_account import PaperCosts
 from tui_trader.core.domain import Bar, Signal
 from tui_trader.core.orders import Order, OrderRequest, OrderType, Side, TimeInForce
 from tui_trader.core.timeframes import parse_interval
+from tui_trader.engine.manual_orders import ManualOrder
 from tui_trader.risk.limits import RiskLimits
 from tui_trader.risk.stops import StopRule
 from tui_trader.store.models import LiveOrder, RiskEventRow
@@ -383,6 +384,28 @@ def test_a_session_without_stops_cancels_an_ended_sessions_exit_before_selling(
     kinds = [e.event_type for e in RiskEventRow.select().where(mine)]
     assert kinds.count("exit_dropped") == 1 and kinds.count("exit_taken_over") == 1
     assert not LiveOrder.select().where(LiveOrder.status == "rejected").count()
+
+
+def test_a_manual_sell_cancels_an_ended_sessions_exit_first_too(db_path) -> None:
+    """The same session, the trader's ticket instead of the strategies: a sell of the shares
+    an ended session's stop holds cancels the stop first, recorded as ``exit_dropped`` (before,
+    it was refused: "its protective exit ... is working")."""
+    session, market, _ = _session(db_path)
+    _step(session, market, 100, 101, 99, 100)
+    _step(session, market, 100, 101, 99, 100)
+    [stop] = _stops(session)
+    simulate_death(session)
+    again, market, _ = _session(
+        db_path, rule=None, broker=session.broker, account_key=session.account_key
+    )
+    _step(again, market, 100, 101, 99, 100)  # the strategies want the 100 shares held
+    again.request_manual_order(ManualOrder("SPY", Side.SELL, qty=40))
+    report = again.apply_kill_requests()
+    _step(again, market, 100, 101, 99, 100)
+    assert _held(again) == 60 and _stops(again) == []
+    assert [e.event_type for e in report.risk_events].count("exit_dropped") == 1
+    row = LiveOrder.get(LiveOrder.client_order_id == stop.client_order_id)
+    assert row.status == "canceled" and "before its sell" in row.error
 
 
 def test_an_exit_the_session_does_not_keep_is_said_once_per_onset_not_every_cycle(

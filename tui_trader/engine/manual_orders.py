@@ -124,6 +124,9 @@ class ManualOrders:
     _order_id: Callable[[str, str], str]
     _release_stops: Callable[[str, Side | None], str | None]
     _exits_not_kept: Callable[[], dict[str, str]]
+    droppable: dict[str, Side]
+    """Symbols where an order on this side cancels an ended session's exit first."""
+    take_stop_events: Callable[[], list[RiskEvent]]
 
     # -- any thread ----------------------------------------------------------------------------
 
@@ -265,7 +268,7 @@ class ManualOrders:
             events.append(self._refused(detail, request.symbol))
             return True
         left_alone = self._exits_not_kept().get(request.symbol)  # before the gate counts it
-        if left_alone:
+        if left_alone and self.droppable.get(request.symbol) is not request.side:
             events.append(
                 self._refused(f"manual {request.side} {request.symbol} not sent: {left_alone}")
             )
@@ -291,8 +294,10 @@ class ManualOrders:
             stop_price=check.order.stop_price,
         )
         waits = self._release_stops(order.symbol, order.side)
+        events += self.take_stop_events()  # an ended session's exit taken over or cancelled
         if waits is not None:
-            events.append(self._refused(f"manual {order.side} {order.symbol} not sent: {waits}"))
+            why = waits or "the cancel of its protective exit is not confirmed yet"
+            events.append(self._refused(f"manual {order.side} {order.symbol} not sent: {why}"))
             return True
         ack = self._send(order, market_time)
         if ack is None:
