@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING
 from tui_trader.brokers import BrokerError
 from tui_trader.core.domain import RiskEvent
 from tui_trader.core.order_ids import read_order_id, short_key
-from tui_trader.core.orders import Order, OrderType, Side
+from tui_trader.core.orders import PENDING_CANCEL, Order, OrderType, Side
 from tui_trader.engine.said_once import SaidOnce
 from tui_trader.risk.stops import is_protective
 from tui_trader.store.stop_rows import StopRow, stop_rows, symbol_rows, take_stop_row
@@ -148,6 +148,8 @@ class StopTakeover:
         found: list[Order] = []
         for cid, row in symbol_rows(self._account(), symbol, session.id).items():
             if cid in seen or not is_protective(cid, _order_type(row.order_type)):
+                continue
+            if row.status == PENDING_CANCEL:  # replaced or cancelled: its outcome is followed
                 continue
             try:
                 order = self.broker.get_order(cid)

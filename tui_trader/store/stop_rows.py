@@ -32,6 +32,8 @@ class StopRow:
 
     client_order_id: str
     order_type: str
+    status: str
+    """What the row says of the order (``pending_cancel``: a cancel or replace under way)."""
     session: SessionRow
     alive: bool
     """Whether that session runs with a fresh heartbeat (``store.liveness``)."""
@@ -58,7 +60,9 @@ def symbol_rows(account_key: str, symbol: str, session_id: int) -> dict[str, Sto
 def _rows(which: Any, account_key: str) -> dict[str, StopRow]:
     """The order rows ``which`` selects among the sessions of ``account_key``."""
     query = (
-        LiveOrder.select(LiveOrder.client_order_id, LiveOrder.order_type, SessionRow)
+        LiveOrder.select(
+            LiveOrder.client_order_id, LiveOrder.order_type, LiveOrder.status, SessionRow
+        )
         .join(SessionRow)
         .where(which & (SessionRow.account_key == account_key))
     )
@@ -68,7 +72,7 @@ def _rows(which: Any, account_key: str) -> dict[str, StopRow]:
     now = store_now(LiveOrder._meta.database)
     return {
         o.client_order_id: StopRow(
-            o.client_order_id, o.order_type, o.session, is_alive(o.session, now)
+            o.client_order_id, o.order_type, o.status, o.session, is_alive(o.session, now)
         )
         for o in rows
     }
