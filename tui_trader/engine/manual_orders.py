@@ -123,7 +123,7 @@ class ManualOrders:
     _round_qty: Callable[[float], float]
     _order_id: Callable[[str, str], str]
     _release_stops: Callable[[str, Side | None], str | None]
-    _exits_not_kept: Callable[[], dict[str, str]]
+    _exits_not_kept: Callable[[list[Order] | None], dict[str, str]]
     droppable: dict[str, Side]
     """Symbols where an order on this side cancels an ended session's exit first."""
     take_stop_events: Callable[[], list[RiskEvent]]
@@ -267,7 +267,7 @@ class ManualOrders:
             detail = f"{what} not sent: the account is past its {past}; the next cycle halts"
             events.append(self._refused(detail, request.symbol))
             return True
-        left_alone = self._exits_not_kept().get(request.symbol)  # before the gate counts it
+        left_alone = self._exits_not_kept(None).get(request.symbol)  # before the gate counts it
         if left_alone and self.droppable.get(request.symbol) is not request.side:
             events.append(
                 self._refused(f"manual {request.side} {request.symbol} not sent: {left_alone}")

@@ -75,7 +75,7 @@ class OrderRouting(OrderSending):
     """Halt because an order's fate is unknown (``SessionHalts``)."""
     _release_stops: Callable[[str, Side | None], str | None]
     """Cancel a symbol's protective stops before an order that closes shares."""
-    _exits_not_kept: Callable[[], dict[str, str]]
+    _exits_not_kept: Callable[[list[Order] | None], dict[str, str]]
     """Why no order goes out in a symbol whose exit this session does not keep."""
     droppable: dict[str, Side]
     """Symbols where an order on this side cancels an ended session's exit first."""
@@ -97,7 +97,7 @@ class OrderRouting(OrderSending):
         if unseen(working):  # the position limit counts working orders: not on a partial view
             return 0, 0, [], [f"no new orders: {unseen(working)}"]
         book = holdings(positions, working)
-        exits = self._exits_not_kept()  # once a cycle; such a symbol gets no order
+        exits = self._exits_not_kept(working)  # once a cycle; such a symbol gets no order
         self.exit_holds.still(exits)  # an exit gone or changed: its next hold is said again
         left_alone = exits
         if self.outside.holds:  # changed outside the session: never traded against

@@ -97,7 +97,7 @@ class ProtectiveStops(StopTakeover):
             rng = self._ranges[bar.symbol] = TrueRange()
         rng.add(bar)
 
-    def _exits_not_kept(self) -> dict[str, str]:
+    def _exits_not_kept(self, listed: list[Order] | None = None) -> dict[str, str]:
         """Why no order goes out in a symbol beside another session's protective exit, by
         symbol: one a live session keeps, or no session of this store sent, is left alone
         (the broker refuses every order beside it: a sell, the exit holds the shares; a buy,
@@ -105,7 +105,8 @@ class ProtectiveStops(StopTakeover):
         ended session's exit too, but a strategy sell, which cancels it first (``droppable``,
         ``engine.stop_takeover``); a session that keeps exits takes such an exit over."""
         self.droppable = {}
-        listed = self.broker.open_orders()
+        if listed is None:  # (the rebalance passes the listing it read)
+            listed = self.broker.open_orders()
         whose = self.whose(listed)
         if not whose:
             return {}
