@@ -173,3 +173,49 @@ def test_a_taken_over_stop_that_fills_is_recorded_once_by_the_desk_that_keeps_it
     finally:
         two.finish("stopped")
         two.broker.close()
+
+
+def test_an_exit_no_session_of_this_store_placed_is_left_alone(
+    sandbox: SandboxHandle, trading: Any, tmp_path: Path
+) -> None:
+    """A desk on another database (here: its stop, placed by hand with a desk's id) protects
+    10 QQQ of the account. This desk, with exits, neither cancels nor resizes that stop, sends
+    no order in QQQ (a second stop or a sell would be refused), and says so once."""
+    from alpaca.trading.enums import OrderSide
+    from alpaca.trading.requests import StopOrderRequest
+
+    from tests.integration.sandbox_requests import market
+
+    trading.submit_order(market("QQQ", 10, OrderSide.BUY))
+    sandbox.admin.step()
+    price = float(sandbox.admin.state()["prices"]["QQQ"])
+    foreign = "tt-0badc0de_f00f00-1-QQQ-ps1"
+    trading.submit_order(
+        StopOrderRequest(
+            symbol="QQQ",
+            qty=10,
+            side=OrderSide.SELL,
+            time_in_force="gtc",
+            stop_price=round(price * 0.9, 2),
+            client_order_id=foreign,
+        )
+    )
+    desk = alpaca_session(
+        sandbox, tmp_path / "desk.db", learning=LearningSettings("momentum"), stop_loss=RULE
+    )
+    try:
+        notes: list[str] = []
+        for shock in (None, RALLY, RALLY, RALLY, SLIDE, SLIDE):
+            sandbox.admin.step(shock=shock)
+            notes += desk.run_iteration().notes
+        assert _working_stops(trading)["QQQ"] == (foreign, 10.0)
+        assert LiveOrder.select().where(LiveOrder.symbol == "QQQ").count() == 0
+        said = [n for n in notes if foreign in n]
+        assert said == [
+            f"QQQ: a protective exit {foreign} that no session of this store sent works at the "
+            "broker (another database's desk, or another program): this desk leaves it alone "
+            "and places no exit of its own beside it"
+        ]
+    finally:
+        desk.finish("stopped")
+        desk.broker.close()

@@ -21,6 +21,10 @@ end-of-cycle step places it again for what is left, once no add is working (an e
 working buy would be refused as a wash trade too). A price already through the stop or the
 take-profit level is closed at market instead (the order would fill at once, or be refused).
 
+Another session's exit at the broker is told apart by its row in this store
+(``engine.stop_takeover``): an ended session's is taken over with its symbol, a live
+session's or another store's is left alone (no second exit beside it).
+
 A symbol whose position changed outside the session (``engine.outside_changes``) keeps an exit
 only for the shares the desk's own fills account for, never more than it holds: the exit never
 sells shares bought by hand, and is never larger than the position.
@@ -96,34 +100,6 @@ class ProtectiveStops(StopTakeover):
         if rng is None:
             rng = self._ranges[bar.symbol] = TrueRange()
         rng.add(bar)
-
-    def _exits_not_kept(self, listed: list[Order] | None = None) -> dict[str, str]:
-        """Why no order goes out in a symbol beside another session's protective exit, by
-        symbol: one a live session keeps, or no session of this store sent, is left alone
-        (the broker refuses every order beside it: a sell, the exit holds the shares; a buy,
-        a wash trade against it). A session that keeps no exits holds its orders beside an
-        ended session's exit too, but a strategy sell, which cancels it first (``droppable``,
-        ``engine.stop_takeover``); a session that keeps exits takes such an exit over."""
-        self.droppable = {}
-        if listed is None:  # (the rebalance passes the listing it read)
-            listed = self.broker.open_orders()
-        whose = self.whose(listed)
-        if not whose:
-            return {}
-        found: dict[str, str] = {}
-        for order in listed:
-            kind = whose.get(order.client_order_id)
-            if kind is None or order.symbol in found:
-                continue
-            if kind == OWN and (self.protects or self.adopted_from(order.client_order_id) is None):
-                continue
-            if kind == ENDED and self.protects:
-                continue  # taken over before an order in it, or by ``_protect``
-            if kind in (OWN, ENDED):  # this session keeps no exits: a sell cancels it first
-                self.droppable[order.symbol] = order.side
-                kind = ENDED
-            found[order.symbol] = self.ended_exit_reason(order, kind)
-        return found
 
     def _release_stops(self, symbol: str, side: Side | None = None) -> str | None:
         """Cancel ``symbol``'s protective exits before an order in it (an exit needs the
@@ -212,12 +188,12 @@ class ProtectiveStops(StopTakeover):
         closing: dict[str, float] = {}
         adding: set[str] = set()
         whose = self.whose(working)
-        others: set[str] = set()  # a live session's exit, or no session's of this store
+        others: dict[str, Order] = {}  # a live session's exit, or no session's of this store
         for order in working:
             kind = whose.get(order.client_order_id)
             if kind is not None:
                 if kind in (LIVE, FOREIGN):
-                    others.add(order.symbol)
+                    others[order.symbol] = order
                 else:
                     stops.setdefault(order.symbol, []).append(order)
                 continue
@@ -229,6 +205,7 @@ class ProtectiveStops(StopTakeover):
                     order.remaining_qty * order.side.sign
                 )
         events = self.take_stop_events()
+        self.leave_foreign(others, whose)
         kept: list[str] = []
         claims = self.claims
         if claims is not None and not claims.key:  # at start, before the first cycle's read

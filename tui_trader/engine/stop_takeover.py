@@ -82,6 +82,8 @@ class StopTakeover:
         """The cycle of the last store read: at most one a cycle."""
         self.drops = SaidOnce()
         """Sells waiting for an ended session's exit to be cancelled: said once per onset."""
+        self.foreign_said = SaidOnce()
+        """Exits no session of this store placed, left alone beside a position: said once."""
         self.droppable: dict[str, Side] = {}
         """This cycle's symbols where a sell cancels an ended session's exit first (by the
         exit's side; a session that keeps no exits: ``_exits_not_kept``)."""
@@ -131,6 +133,34 @@ class StopTakeover:
             self._whose_read = self.iteration
             self._rows = {}
 
+    def _exits_not_kept(self, listed: list[Order] | None = None) -> dict[str, str]:
+        """Why no order goes out in a symbol beside another session's protective exit, by
+        symbol: one a live session keeps, or no session of this store sent, is left alone
+        (the broker refuses every order beside it: a sell, the exit holds the shares; a buy,
+        a wash trade against it). A session that keeps no exits holds its orders beside an
+        ended session's exit too, but a strategy sell, which cancels it first (``droppable``,
+        ``engine.stop_takeover``); a session that keeps exits takes such an exit over."""
+        self.droppable = {}
+        if listed is None:  # (the rebalance passes the listing it read)
+            listed = self.broker.open_orders()
+        whose = self.whose(listed)
+        if not whose:
+            return {}
+        found: dict[str, str] = {}
+        for order in listed:
+            kind = whose.get(order.client_order_id)
+            if kind is None or order.symbol in found:
+                continue
+            if kind == OWN and (self.protects or self.adopted_from(order.client_order_id) is None):
+                continue
+            if kind == ENDED and self.protects:
+                continue  # taken over before an order in it, or by ``_protect``
+            if kind in (OWN, ENDED):  # this session keeps no exits: a sell cancels it first
+                self.droppable[order.symbol] = order.side
+                kind = ENDED
+            found[order.symbol] = self.ended_exit_reason(order, kind)
+        return found
+
     def late_exits(self, symbol: str, listed: Iterable[str]) -> list[Order] | None:
         """The protective exits the session ``symbol`` was taken over from this cycle left
         working that the broker's listing (``listed``: its client order ids) does not show
@@ -159,6 +189,21 @@ class StopTakeover:
                 self._rows[cid] = row
                 found.append(order)
         return found
+
+    def leave_foreign(self, others: dict[str, Order], whose: dict[str, str]) -> None:
+        """Say once, per exit, that an exit no session of this store placed is left alone
+        beside a position of this desk (``others``: by symbol, another session's exit)."""
+        foreign = {s: o for s, o in others.items() if whose.get(o.client_order_id) == FOREIGN}
+        if self.foreign_said or foreign:
+            self.foreign_said.still({s: o.client_order_id for s, o in foreign.items()})
+        for symbol, order in sorted(foreign.items()):
+            cid = order.client_order_id
+            if self.foreign_said.first(symbol, cid):
+                self.stop_notes.append(
+                    f"{symbol}: a protective exit {cid} that no session of this store sent works "
+                    "at the broker (another database's desk, or another program): this desk "
+                    "leaves it alone and places no exit of its own beside it"
+                )
 
     def _kind(self, row: StopRow) -> str:
         """Whose an exit of this store's account is, by its row's session."""
