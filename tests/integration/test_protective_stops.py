@@ -175,7 +175,8 @@ def test_an_add_cancels_the_stop_and_the_fill_brings_a_stop_for_all_shares(db_pa
 
 def test_a_stop_of_the_wrong_size_is_replaced_in_one_step(db_path) -> None:
     """The position grew while no session ran (shares bought outside the desk): the next
-    session replaces the stop by one for all shares, never cancelling it first."""
+    session takes the ended session's stop over and replaces it by one for all shares, never
+    cancelling it first; both rows say from which session it came."""
     session, market, _ = _session(db_path)
     _step(session, market, 100, 101, 99, 100)
     _step(session, market, 100, 101, 99, 100)
@@ -192,6 +193,9 @@ def test_a_stop_of_the_wrong_size_is_replaced_in_one_step(db_path) -> None:
     assert (old.status, old.error) == ("canceled", f"replaced by {stop.client_order_id}")
     row = LiveOrder.get(LiveOrder.client_order_id == stop.client_order_id)
     assert "resized to the 120 share position" in row.rationale
+    came = session.audit.session.key.split("_")[0]  # the ended session's stop, taken over
+    assert f"replaces {first.client_order_id}, taken over from session {came}" in row.rationale
+    assert f"taken over from session {came}" in old.rationale
     [event] = [e for e in again.startup_events if "protective stop for 100" in e.detail]
     assert event.action_taken.startswith("placed stop sell 120 SPY")
 
