@@ -132,7 +132,8 @@ class AccountClaims:
             self._leave(symbol, seen.holder)
             return False
         if self._take(row, keeper):
-            if keeper is not None or seen is not None:  # another session's before
+            if keeper is not None or (seen is not None and seen.holder != self.key):
+                # another session's before: what it left may not be listed yet
                 self._taken.add(symbol)
             return True
         self._leave(symbol, "")  # another session took it since this cycle read the rows
