@@ -126,9 +126,9 @@ class ProtectiveStops(StopTakeover):
                     continue
                 cid = order.client_order_id
                 if kind in (LIVE, FOREIGN):
-                    return self.ended_exit_reason(order, kind)
+                    return self.hold_reason(order, kind)
                 if not self.protects and kind == ENDED and side is not order.side:
-                    return self.ended_exit_reason(order, kind)  # a buy beside it waits
+                    return self.hold_reason(order, kind)  # a buy beside it waits
                 if not self.protects and kind == OWN and self.adopted_from(cid) is None:
                     continue
                 if kind == ENDED:

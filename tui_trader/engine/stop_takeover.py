@@ -158,7 +158,7 @@ class StopTakeover:
             if kind in (OWN, ENDED):  # this session keeps no exits: a sell cancels it first
                 self.droppable[order.symbol] = order.side
                 kind = ENDED
-            found[order.symbol] = self.ended_exit_reason(order, kind)
+            found[order.symbol] = self.hold_reason(order, kind)
         return found
 
     def late_exits(self, symbol: str, listed: Iterable[str]) -> list[Order] | None:
@@ -242,8 +242,9 @@ class StopTakeover:
         """The session an exit was taken over from (short key), ``None`` if it is not one."""
         return self._adopted.get(client_order_id)
 
-    def ended_exit_reason(self, order: Order, whose: str) -> str:
-        """Why an order in ``order``'s symbol is not sent beside another session's exit."""
+    def hold_reason(self, order: Order, whose: str) -> str:
+        """Why an order in ``order``'s symbol is not sent beside another session's exit
+        (``whose``: ``LIVE``, ``FOREIGN``, or ``ENDED`` beside a session without exits)."""
         cid, symbol = order.client_order_id, order.symbol
         if whose == LIVE:
             row = self._rows.get(cid)
@@ -258,17 +259,11 @@ class StopTakeover:
                 f"broker (another database's desk, or another program): it is left alone; no "
                 f"orders in {symbol} while it works; cancel it at the broker to trade {symbol}"
             )
-        if whose == ENDED:
-            return (
-                f"its protective exit {cid} is working at the broker and this session keeps no "
-                f"exits (no --stop-loss or --take-profit): buys in {symbol} wait while it works "
-                "(a sell cancels it first); cancel it at the broker, or run with "
-                "--stop-loss/--take-profit to manage it"
-            )
-        return (
+        return (  # an ended session's, beside a session that keeps no exits
             f"its protective exit {cid} is working at the broker and this session keeps no "
-            f"exits (no --stop-loss or --take-profit): no orders in {symbol} while it works; "
-            "cancel it at the broker, or run with --stop-loss/--take-profit to manage it"
+            f"exits (no --stop-loss or --take-profit): buys in {symbol} wait while it works "
+            "(a sell cancels it first); cancel it at the broker, or run with "
+            "--stop-loss/--take-profit to manage it"
         )
 
     def _take_over_exit(self, order: Order) -> str | None:
