@@ -15,6 +15,7 @@ from tui_trader.brokers.paper_account import PaperCosts
 from tui_trader.core.domain import Bar, Signal
 from tui_trader.core.orders import Order, OrderRequest, OrderType, Side, TimeInForce
 from tui_trader.core.timeframes import parse_interval
+from tui_trader.engine.manual_orders import ManualOrder
 from tui_trader.risk.limits import RiskLimits
 from tui_trader.risk.stops import StopRule
 from tui_trader.store.models import LiveOrder, RiskEventRow
@@ -174,7 +175,8 @@ def test_an_add_cancels_the_stop_and_the_fill_brings_a_stop_for_all_shares(db_pa
 
 def test_a_stop_of_the_wrong_size_is_replaced_in_one_step(db_path) -> None:
     """The position grew while no session ran (shares bought outside the desk): the next
-    session replaces the stop by one for all shares, never cancelling it first."""
+    session takes the ended session's stop over and replaces it by one for all shares, never
+    cancelling it first; both rows say from which session it came."""
     session, market, _ = _session(db_path)
     _step(session, market, 100, 101, 99, 100)
     _step(session, market, 100, 101, 99, 100)
@@ -191,6 +193,9 @@ def test_a_stop_of_the_wrong_size_is_replaced_in_one_step(db_path) -> None:
     assert (old.status, old.error) == ("canceled", f"replaced by {stop.client_order_id}")
     row = LiveOrder.get(LiveOrder.client_order_id == stop.client_order_id)
     assert "resized to the 120 share position" in row.rationale
+    came = session.audit.session.key.split("_")[0]  # the ended session's stop, taken over
+    assert f"replaces {first.client_order_id}, taken over from session {came}" in row.rationale
+    assert f"taken over from session {came}" in old.rationale
     [event] = [e for e in again.startup_events if "protective stop for 100" in e.detail]
     assert event.action_taken.startswith("placed stop sell 120 SPY")
 
@@ -324,14 +329,42 @@ def test_without_stop_loss_no_stop_is_placed(db_path) -> None:
     assert _stops(session) == []
 
 
-def test_a_session_without_stops_leaves_an_earlier_sessions_exit_and_its_symbol_alone(
+def test_a_session_without_stops_leaves_an_earlier_sessions_exit_under_its_buys(
     db_path,
 ) -> None:
-    """Yesterday's session kept a stop; today's runs without ``--stop-loss``. Its orders in that
-    symbol would all be refused beside the stop (Alpaca: "insufficient qty available" for a
-    sell, "potential wash trade detected" for a buy; by hand on the sandbox it sent a refused
-    buy every cycle), and cancelling the stop would unprotect the position unasked. So it
-    sends none, takes no order slot, and says why and what to do."""
+    """Yesterday's session kept a stop; today's runs without ``--stop-loss`` and wants more.
+    A buy beside the stop would be refused (Alpaca: "potential wash trade detected"; by hand on
+    the sandbox it sent a refused buy every cycle), and cancelling the stop to buy would leave
+    the larger position unprotected. So the buy waits: it sends none, takes no order slot, and
+    says why and what to do."""
+    session, market, first = _session(db_path)
+    first.target = 0.5  # yesterday's: 50 shares, under a stop
+    _step(session, market, 100, 101, 99, 100)
+    _step(session, market, 100, 101, 99, 100)
+    [stop] = _stops(session)
+    simulate_death(session)
+    again, market, strategy = _session(
+        db_path, rule=None, broker=session.broker, account_key=session.account_key
+    )
+    strategy.target = 1.0  # today's strategy wants 100 shares
+    orders_before = again.risk.state.orders_today
+    report = _step(again, market, 100, 101, 99, 100)
+    _step(again, market, 100, 101, 99, 100)
+    assert _stops(again) == [stop] and _held(again) == 50
+    assert LiveOrder.select().where(LiveOrder.session == again.audit.session.id).count() == 0
+    assert again.risk.state.orders_today == orders_before
+    [note] = [n for n in report.notes if "not sent" in n]
+    assert f"buy 50 SPY not sent: its protective exit {stop.client_order_id} is working" in note
+    assert "cancel it at the broker, or run with --stop-loss/--take-profit" in note
+
+
+def test_a_session_without_stops_cancels_an_ended_sessions_exit_before_selling(
+    db_path,
+) -> None:
+    """Yesterday's session kept a stop and died; today's runs without ``--stop-loss`` and
+    wants out. Before, it held its sell for good ("cancel it at the broker"), the position
+    neither sold nor ever managed. Now it cancels the stop first, says so once in plain words
+    (a note, an ``exit_dropped`` event, the stop's row), and sells in the same cycle."""
     session, market, _ = _session(db_path)
     _step(session, market, 100, 101, 99, 100)
     _step(session, market, 100, 101, 99, 100)
@@ -340,26 +373,54 @@ def test_a_session_without_stops_leaves_an_earlier_sessions_exit_and_its_symbol_
     again, market, strategy = _session(
         db_path, rule=None, broker=session.broker, account_key=session.account_key
     )
-    strategy.target = 0.0  # today's strategy wants out
-    orders_before = again.risk.state.orders_today
+    strategy.target = 0.5  # today's strategy wants 50 of the 100 shares
     report = _step(again, market, 100, 101, 99, 100)
+    later = [_step(again, market, 100, 101, 99, 100) for _ in range(2)]
+    assert _held(again) == 50 and _stops(again) == []
+    [line] = [n for r in [report, *later] for n in r.notes if stop.client_order_id in n]
+    assert line.startswith(f"SPY: cancelled the protective exit {stop.client_order_id}")
+    assert "what the sell leaves of the SPY position has no protective exit" in line
+    row = LiveOrder.get(LiveOrder.client_order_id == stop.client_order_id)
+    assert row.status == "canceled" and "before its sell: it keeps no exits" in row.error
+    assert row.session_id == again.audit.session.id  # taken over, its history kept:
+    assert f"taken over from session {session.audit.session.key.split('_')[0]}" in row.rationale
+    mine = RiskEventRow.session == again.audit.session.id
+    kinds = [e.event_type for e in RiskEventRow.select().where(mine)]
+    assert kinds.count("exit_dropped") == 1 and kinds.count("exit_taken_over") == 1
+    assert not LiveOrder.select().where(LiveOrder.status == "rejected").count()
+
+
+def test_a_manual_sell_cancels_an_ended_sessions_exit_first_too(db_path) -> None:
+    """The same session, the trader's ticket instead of the strategies: a sell of the shares
+    an ended session's stop holds cancels the stop first, recorded as ``exit_dropped`` (before,
+    it was refused: "its protective exit ... is working")."""
+    session, market, _ = _session(db_path)
+    _step(session, market, 100, 101, 99, 100)
+    _step(session, market, 100, 101, 99, 100)
+    [stop] = _stops(session)
+    simulate_death(session)
+    again, market, _ = _session(
+        db_path, rule=None, broker=session.broker, account_key=session.account_key
+    )
+    _step(again, market, 100, 101, 99, 100)  # the strategies want the 100 shares held
+    again.request_manual_order(ManualOrder("SPY", Side.SELL, qty=40))
+    report = again.apply_kill_requests()
     _step(again, market, 100, 101, 99, 100)
-    assert _stops(again) == [stop] and _held(again) == 100
-    assert LiveOrder.select().where(LiveOrder.session == again.audit.session.id).count() == 0
-    assert again.risk.state.orders_today == orders_before
-    [note] = [n for n in report.notes if "not sent" in n]
-    assert f"sell 100 SPY not sent: its protective exit {stop.client_order_id} is working" in note
-    assert "cancel it at the broker, or run with --stop-loss/--take-profit" in note
+    assert _held(again) == 60 and _stops(again) == []
+    assert [e.event_type for e in report.risk_events].count("exit_dropped") == 1
+    row = LiveOrder.get(LiveOrder.client_order_id == stop.client_order_id)
+    assert row.status == "canceled" and "before its sell" in row.error
 
 
 def test_an_exit_the_session_does_not_keep_is_said_once_per_onset_not_every_cycle(
     db_path,
 ) -> None:
-    """The same held-back sell, cycle after cycle, used to print the same "not sent: its
+    """The same held-back buy, cycle after cycle, used to print the same "not sent: its
     protective exit ... is working" line every cycle. Now the line and one ``exit_not_kept``
-    event come at the hold's onset; later cycles hold the sell back silently. When another exit
+    event come at the hold's onset; later cycles hold the buy back silently. When another exit
     takes the first one's place, the hold is said again, once."""
-    session, market, _ = _session(db_path)
+    session, market, first = _session(db_path)
+    first.target = 0.5  # yesterday's: 50 shares, under a stop
     _step(session, market, 100, 101, 99, 100)
     _step(session, market, 100, 101, 99, 100)
     [stop] = _stops(session)
@@ -367,12 +428,12 @@ def test_an_exit_the_session_does_not_keep_is_said_once_per_onset_not_every_cycl
     again, market, strategy = _session(
         db_path, rule=None, broker=session.broker, account_key=session.account_key
     )
-    strategy.target = 0.0  # today's strategy wants out, every cycle
+    strategy.target = 1.0  # today's strategy wants more, every cycle
 
     def held_lines(cycles: int) -> list[str]:
-        """The cycles' notes that an exit holds the sell back."""
+        """The cycles' notes that an exit holds the buy back."""
         reports = [_step(again, market, 100, 101, 99, 100) for _ in range(cycles)]
-        return [n for r in reports for n in r.notes if "not sent: its protective exit" in n]
+        return [n for r in reports for n in r.notes if "not sent:" in n and "exit" in n]
 
     def events() -> list[RiskEventRow]:
         """This session's ``exit_not_kept`` events."""
@@ -382,21 +443,21 @@ def test_an_exit_the_session_does_not_keep_is_said_once_per_onset_not_every_cycl
         )
 
     [line] = held_lines(5)
-    assert f"sell 100 SPY not sent: its protective exit {stop.client_order_id} is working" in line
+    assert f"buy 50 SPY not sent: its protective exit {stop.client_order_id} is working" in line
     [event] = events()
     assert event.symbol == "SPY" and stop.client_order_id in event.detail
     assert "said once" in event.action_taken
-    assert _held(again) == 100 and _stops(again) == [stop]
-    # Another exit takes its place (placed as an earlier session with --stop-loss would).
+    assert _held(again) == 50 and _stops(again) == [stop]
+    # Another exit takes its place (placed as a desk on another database would).
     again.broker.cancel(stop.client_order_id, confirm=True)
     other = stop.client_order_id.replace("-ps1", "-ps7")
     again.broker.submit(
         OrderRequest(
-            "SPY", Side.SELL, 100, other, OrderType.STOP, None, TimeInForce.GTC, stop_price=90.0
+            "SPY", Side.SELL, 50, other, OrderType.STOP, None, TimeInForce.GTC, stop_price=90.0
         )
     )
     [changed] = held_lines(4)
-    assert f"its protective exit {other} is working" in changed
+    assert f"a protective exit {other} that no session of this store sent" in changed
     assert len(events()) == 2
     assert LiveOrder.select().where(LiveOrder.session == again.audit.session.id).count() == 0
 

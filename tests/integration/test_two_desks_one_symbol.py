@@ -172,3 +172,43 @@ def test_two_desks_with_stops_keep_one_stop_per_position(
         for s in (one, two):
             s.finish("stopped")
             s.broker.close()
+
+
+def test_beside_an_owner_without_exits_one_desk_keeps_the_stop(
+    sandbox: SandboxHandle, trading: Any, store: Path | PgUrl
+) -> None:
+    """Desk one trades the symbols and keeps no exits; desks two and three keep stops. Before,
+    both believed the exit theirs: desk three's stops were refused for want of shares ("NOT
+    protected", every one) beside desk two's, and it went on resizing a stop it had not sent.
+    Now the first to take a symbol's exit row keeps its stop; the other leaves it, said once.
+    On one SQLite file, and on one PostgreSQL store."""
+    rule = StopRule(pct=3.0)
+    one = alpaca_session(sandbox, store, learning=LearningSettings("momentum"))
+    two = alpaca_session(sandbox, store, learning=LearningSettings("momentum"), stop_loss=rule)
+    three = alpaca_session(sandbox, store, learning=LearningSettings("momentum"), stop_loss=rule)
+    try:
+        notes: list[str] = []
+        events: list[Any] = []
+        for _ in range(6):
+            sandbox.admin.step(shock=RALLY)
+            for desk in (one, two, three):
+                report = desk.run_iteration()
+                notes += report.notes
+                events += report.risk_events
+        held = _held(trading)
+        assert sorted(held) == ["IWM", "QQQ", "SPY"]
+        stops = [o for o in sandbox_orders(trading) if o.order_type.value == "stop"]
+        working = [o for o in stops if o.status.value in ("new", "accepted", "pending_new")]
+        assert {o.symbol: float(o.qty) for o in working} == held
+        assert len(working) == 3, "one stop per position"
+        rejected = LiveOrder.select().where(LiveOrder.status == "rejected")
+        assert [row.client_order_id for row in rejected] == []
+        assert not [e for e in events if e.event_type == "protective_stop"]
+        key = two.audit.session.key.split("_")[0]
+        assert all(o.client_order_id.startswith(f"tt-{two.audit.session.key}-") for o in working)
+        left = [n for n in notes if f"its protective exit is kept by session {key}" in n]
+        assert sorted(n.split(":")[0] for n in left) == ["IWM", "QQQ", "SPY"]  # once each
+    finally:
+        for s in (one, two, three):
+            s.finish("stopped")
+            s.broker.close()

@@ -328,7 +328,11 @@ class AlpacaBroker(AlpacaReads):
                 self._apply(found, "poll")
 
     def adopt(self, order: Order) -> None:
-        """Track an order from before this process (reconciliation), with fills already known."""
+        """Track an order from before this process (reconciliation), with fills already known;
+        one already tracked stays as followed (a stop taken over after reconciliation adopted
+        it: the listing's view of it may be older than what the stream has said since)."""
+        if order.client_order_id in self._tracked:
+            return
         tracked = _Tracked(order, None, order.filled_qty)
         for leg in order.leg_ids:
             self._leg_parent[leg] = order.client_order_id

@@ -1,8 +1,10 @@
 """Symbols held back by a protective exit the session does not keep, said once per onset.
 
 A session started without ``--stop-loss``/``--take-profit`` on an account where an earlier
-session's exit still works sends no order in that symbol (``ProtectiveStops._exits_not_kept``:
-the broker would refuse each one beside the exit). Said every cycle, the same line filled the
+session's exit still works sends no buy in that symbol, and a session of any kind no order
+beside another live session's exit or another store's (``StopTakeover._exits_not_kept``: the
+broker would refuse each one beside the exit; an ended session's exit is cancelled before a
+sell, ``engine.stop_takeover``). Said every cycle, the same line filled the
 trader's log all day and told nothing new. So, as ``engine.rate_refusals`` does for the daily
 order limit, the session keeps its own memory of what it has said: the first cycle that holds an
 order back because of an exit says so in the cycle's notes and records one ``exit_not_kept``

@@ -125,8 +125,11 @@ class ManualOrders:
     _unsent: list[RiskEvent]
     _round_qty: Callable[[float], float]
     _order_id: Callable[[str, str], str]
-    _release_stops: Callable[[str], str | None]
-    _exits_not_kept: Callable[[], dict[str, str]]
+    _release_stops: Callable[[str, Side | None], str | None]
+    _exits_not_kept: Callable[[list[Order] | None], dict[str, str]]
+    droppable: dict[str, Side]
+    """Symbols where an order on this side cancels an ended session's exit first."""
+    take_stop_events: Callable[[], list[RiskEvent]]
 
     # -- any thread ----------------------------------------------------------------------------
 
@@ -268,8 +271,8 @@ class ManualOrders:
             detail = f"{what} not sent: the account is past its {past}; the next cycle halts"
             events.append(self._refused(detail, request.symbol))
             return True
-        left_alone = self._exits_not_kept().get(request.symbol)  # before the gate counts it
-        if left_alone:
+        left_alone = self._exits_not_kept(None).get(request.symbol)  # before the gate counts it
+        if left_alone and self.droppable.get(request.symbol) is not request.side:
             events.append(
                 self._refused(f"manual {request.side} {request.symbol} not sent: {left_alone}")
             )
@@ -294,9 +297,11 @@ class ManualOrders:
             rationale=f"{rationale}; {note}" if note else rationale,
             stop_price=check.order.stop_price,
         )
-        waits = self._release_stops(order.symbol)
-        if waits:
-            events.append(self._refused(f"manual {order.side} {order.symbol} not sent: {waits}"))
+        waits = self._release_stops(order.symbol, order.side)
+        events += self.take_stop_events()  # an ended session's exit taken over or cancelled
+        if waits is not None:
+            why = waits or "the cancel of its protective exit is not confirmed yet"
+            events.append(self._refused(f"manual {order.side} {order.symbol} not sent: {why}"))
             return True
         ack = self._send(order, market_time)
         if ack is None:

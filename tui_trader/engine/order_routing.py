@@ -73,10 +73,15 @@ class OrderRouting(OrderSending):
     _cycle_orders: list[Order]
     _broker_doubt: Callable[[OrderRequest], RiskEvent]
     """Halt because an order's fate is unknown (``SessionHalts``)."""
-    _release_stops: Callable[[str], str | None]
+    _release_stops: Callable[[str, Side | None], str | None]
     """Cancel a symbol's protective stops before an order that closes shares."""
-    _exits_not_kept: Callable[[], dict[str, str]]
+    _exits_not_kept: Callable[[list[Order] | None], dict[str, str]]
     """Why no order goes out in a symbol whose exit this session does not keep."""
+    droppable: dict[str, Side]
+    """Symbols where an order on this side cancels an ended session's exit first."""
+    stop_events: list[RiskEvent]
+    take_stop_events: Callable[[], list[RiskEvent]]
+    """Exits taken over or dropped before an order (``engine.stop_takeover``)."""
 
     def _rebalance(
         self,
@@ -92,7 +97,7 @@ class OrderRouting(OrderSending):
         if unseen(working):  # the position limit counts working orders: not on a partial view
             return 0, 0, [], [f"no new orders: {unseen(working)}"]
         book = holdings(positions, working, self.unsettled.in_doubt() if self.unsettled else ())
-        exits = self._exits_not_kept()  # once a cycle; such a symbol gets no order
+        exits = self._exits_not_kept(working)  # once a cycle; such a symbol gets no order
         self.exit_holds.still(exits)  # an exit gone or changed: its next hold is said again
         left_alone = exits
         if self.outside.holds:  # changed outside the session: never traded against
@@ -147,7 +152,10 @@ class OrderRouting(OrderSending):
                 continue
             if abs(delta) * price < min_value and desired != 0:
                 continue
-            if symbol in left_alone:  # before the gate counts an order: none is sent
+            if symbol in left_alone and not (  # a sell cancels an ended session's exit first
+                self.droppable.get(symbol) is (_BUY if delta > 0 else _SELL)
+                and exits.get(symbol) == left_alone[symbol]
+            ):  # before the gate counts an order: none is sent
                 reason = left_alone[symbol]
                 if hand.get(symbol) == reason:  # said at its onset (``onsets``)
                     continue
@@ -185,6 +193,8 @@ class OrderRouting(OrderSending):
             limited = self.rate_refusals.note()
             if limited:
                 notes.append(limited)
+        if self.stop_events:  # exits taken over or dropped before an order
+            events += self.take_stop_events()
         return sent, refused, events, notes
 
     def _against(self, symbol: str, desired: float, pending: float, notes: list[str]) -> str:
@@ -316,9 +326,10 @@ class OrderRouting(OrderSending):
                 why += "; closing leg" if leg == "c" else "; opening leg"
             return f"{why}; {note}" if note else why
 
-        waits = self._release_stops(symbol)
-        if waits:
-            notes.append(f"{side} {order.qty:g} {symbol} waits for the next cycle: {waits}")
+        waits = self._release_stops(symbol, side)
+        if waits is not None:  # "": a wait said already
+            if waits:
+                notes.append(f"{side} {order.qty:g} {symbol} waits for the next cycle: {waits}")
             return False
         ack = self._send(order, market_time, rationale)
         if ack is None:

@@ -21,6 +21,10 @@ end-of-cycle step places it again for what is left, once no add is working (an e
 working buy would be refused as a wash trade too). A price already through the stop or the
 take-profit level is closed at market instead (the order would fill at once, or be refused).
 
+Another session's exit at the broker is told apart by its row in this store
+(``engine.stop_takeover``): an ended session's is taken over with its symbol, a live
+session's or another store's is left alone (no second exit beside it).
+
 A symbol whose position changed outside the session (``engine.outside_changes``) keeps an exit
 only for the shares the desk's own fills account for, never more than it holds: the exit never
 sells shares bought by hand, and is never larger than the position.
@@ -38,8 +42,9 @@ from typing import TYPE_CHECKING
 from tui_trader.brokers import BrokerError
 from tui_trader.core.domain import Bar, Position, RiskEvent
 from tui_trader.core.orders import Order, OrderClass, OrderRequest, OrderStatus, Side
+from tui_trader.engine.stop_takeover import ENDED, FOREIGN, LIVE, OWN, StopTakeover
 from tui_trader.risk.exits import describe, fits, plan_exit
-from tui_trader.risk.stops import PROTECTIVE_LEG, TrueRange, is_protective
+from tui_trader.risk.stops import PROTECTIVE_LEG, TrueRange
 
 if TYPE_CHECKING:
     from tui_trader.brokers import Broker
@@ -55,7 +60,7 @@ TAKE_PROFIT = "take_profit"
 """Risk event: a position already beyond its take-profit level was closed at market."""
 
 
-class ProtectiveStops:
+class ProtectiveStops(StopTakeover):
     """Place, resize, cancel and re-place the broker-held stops of a session's positions."""
 
     config: SessionConfig
@@ -81,6 +86,7 @@ class ProtectiveStops:
         """Empty ranges and stop counter (called by the session's constructor)."""
         self._ranges: dict[str, TrueRange] = {}
         self._stop_count = 0
+        self.init_takeover()
 
     @property
     def protects(self) -> bool:
@@ -95,45 +101,48 @@ class ProtectiveStops:
             rng = self._ranges[bar.symbol] = TrueRange()
         rng.add(bar)
 
-    def _exits_not_kept(self) -> dict[str, str]:
-        """Why a session that keeps no exits sends no order in a symbol, by symbol: a
-        protective exit placed earlier (by a session run with ``--stop-loss``/``--take-profit``
-        on this account) still works at the broker for it. The broker refuses every order
-        beside it (a sell: the exit holds the shares; a buy: a wash trade against it), so
-        sending one each cycle only collects refusals; and cancelling a stop this session was
-        not asked to keep would leave the position unprotected without the user's word. The
-        user decides. Empty for a session that keeps exits (it releases them itself)."""
-        if self.protects:
-            return {}
-        found: dict[str, str] = {}
-        for order in self.broker.open_orders():
-            symbol = order.symbol
-            if symbol not in found and is_protective(order.client_order_id, order.order_type):
-                found[symbol] = (
-                    f"its protective exit {order.client_order_id} is working at the broker and "
-                    "this session keeps no exits (no --stop-loss or --take-profit): no orders "
-                    f"in {symbol} while it works; cancel it at the broker, or run with "
-                    "--stop-loss/--take-profit to manage it"
-                )
-        return found
-
-    def _release_stops(self, symbol: str) -> str | None:
-        """Cancel ``symbol``'s protective stops before any order in it (an exit needs the
-        stop's shares; an add would be refused as a wash trade); why the order must wait, if a
-        cancel is not confirmed (the stop may have filled, or the broker is slow): the next
-        cycle decides again from the broker's positions."""
-        if not self.protects:
-            return None
+    def _release_stops(self, symbol: str, side: Side | None = None) -> str | None:
+        """Cancel ``symbol``'s protective exits before an order in it (an exit needs the
+        stop's shares; an add would be refused as a wash trade): this session's own, and an
+        ended session's (taken over first; by a session that keeps no exits only before a
+        sell, ``droppable``, said and audited). Why the order must wait, if a cancel is not
+        confirmed (the stop may have filled, or the broker is slow): the next cycle decides
+        again from the broker's positions; "" when that wait was said already. ``side``: the
+        order's (a session that keeps no exits cancels one only before a sell of its shares)."""
+        claims = self.claims
+        took = claims is not None and claims.took_over(symbol)
+        if not self.protects and symbol not in self.droppable and not took:
+            return None  # no ended session's exit to cancel before it: nothing to release
         try:
-            for order in self.broker.open_orders():
-                if order.symbol != symbol:
+            listed = [o for o in self.broker.open_orders() if o.symbol == symbol]
+            late = self.late_exits(symbol, [o.client_order_id for o in listed])
+            if late is None:
+                return f"the broker did not answer a look-up of {symbol}'s protective exits"
+            listed += late
+            whose = self.whose(listed)
+            for order in listed:
+                kind = whose.get(order.client_order_id)
+                if kind is None:
                     continue
-                if not is_protective(order.client_order_id, order.order_type):
+                cid = order.client_order_id
+                if kind in (LIVE, FOREIGN):
+                    return self.hold_reason(order, kind)
+                if not self.protects and kind == ENDED and side is not order.side:
+                    return self.hold_reason(order, kind)  # a buy beside it waits
+                if not self.protects and kind == OWN and self.adopted_from(cid) is None:
                     continue
-                cancelled = self.broker.cancel(order.client_order_id, confirm=True)
+                if kind == ENDED:
+                    waits = self._take_over_exit(order)
+                    if waits is not None:
+                        return waits
+                cancelled = self.broker.cancel(cid, confirm=True)
                 if cancelled is None:
-                    cid = order.client_order_id
-                    return f"the cancel of its protective stop {cid} is not confirmed"
+                    waits = f"the cancel of its protective stop {cid} is not confirmed"
+                    if self.protects:
+                        return waits
+                    return waits if self.drops.first(symbol, cid) else ""
+                if not self.protects:
+                    cancelled = self._dropped(cancelled)
                 self._cancelled(cancelled)
         except BrokerError as exc:
             return f"the broker did not answer the cancel of its protective stop: {exc}"
@@ -178,9 +187,15 @@ class ProtectiveStops:
         stops: dict[str, list[Order]] = {}
         closing: dict[str, float] = {}
         adding: set[str] = set()
+        whose = self.whose(working)
+        others: dict[str, Order] = {}  # a live session's exit, or no session's of this store
         for order in working:
-            if is_protective(order.client_order_id, order.order_type):
-                stops.setdefault(order.symbol, []).append(order)
+            kind = whose.get(order.client_order_id)
+            if kind is not None:
+                if kind in (LIVE, FOREIGN):
+                    others[order.symbol] = order
+                else:
+                    stops.setdefault(order.symbol, []).append(order)
                 continue
             held = positions.get(order.symbol)
             if held is not None and held.qty * order.side.sign > 0:
@@ -189,14 +204,25 @@ class ProtectiveStops:
                 closing[order.symbol] = closing.get(order.symbol, 0.0) + (
                     order.remaining_qty * order.side.sign
                 )
-        events: list[RiskEvent] = []
+        events = self.take_stop_events()
+        self.leave_foreign(others, whose)
         kept: list[str] = []
         claims = self.claims
         if claims is not None and not claims.key:  # at start, before the first cycle's read
             claims.begin(self.audit.session.key)
         for symbol in sorted(set(positions) | set(stops)):
+            if symbol in others:
+                continue  # another session's exit protects it: a second would be refused
             if claims is not None and not claims.may_protect(symbol):
                 continue  # the session that trades it keeps its exit (``engine.claims``)
+            late = self.late_exits(symbol, whose)
+            if late is None or any(self.whose(late).get(o.client_order_id) != ENDED for o in late):
+                continue  # not looked up, or another session's: decided again next cycle
+            if late:
+                stops[symbol] = [*stops.get(symbol, []), *late]
+                whose = {**whose, **self.whose(late)}
+            if not self._taken_over(stops.get(symbol, []), whose, events):
+                continue  # another session took the ended session's exit first
             position = positions.get(symbol)
             held = position.qty if position is not None else 0.0
             pending = closing.get(symbol, 0.0)
@@ -275,6 +301,13 @@ class ProtectiveStops:
             )
         elif resized or old is not None:
             request = request.with_qty(qty, f"resized to the {qty:g} share position")
+        came = self.adopted_from(old.client_order_id) if old is not None else None
+        if came is not None and old is not None:
+            request = replace(
+                request,
+                rationale=f"{request.rationale}; replaces {old.client_order_id}, taken over "
+                f"from session {came}",
+            )
         check = self.risk.check_protective(request, position.qty)
         if check.order is None:
             return list(check.events)

@@ -357,6 +357,8 @@ class TradingSession(
             notes += manual_notes
         if self.protects:  # halted or not: the positions left open keep their stops
             events += self._protect(market_time)
+        if self.stop_notes or self.claims is not None:  # exits dropped, or left to another
+            notes += self.take_stop_notes()
         if events:
             self._record_events(events, market_time)
         if early:

@@ -54,9 +54,10 @@ def open_order_row(o: LiveOrder) -> OpenOrderRow:
     )
 
 
-def _claim(row: SessionRow) -> bool:
+def record_died(row: SessionRow) -> bool:
     """Record ``row``, a session dead by its heartbeat, ``died`` (ended at its last heartbeat),
-    only if it has not beaten since it was read; True if that took."""
+    only if it has not beaten since it was read; True if that took (it stops if it wakes:
+    ``RowEnded``)."""
     seen = row.heartbeat_at
     fresh = SessionRow.heartbeat_at.is_null() if seen is None else SessionRow.heartbeat_at <= seen
     ended = seen if seen is not None else row.started_at
@@ -80,7 +81,7 @@ class AccountReads:
         Only sessions that ended or died: the rows of a session still alive on this account
         (another process, heartbeat fresh) are that session's to keep up to date. A session
         dead by its heartbeat whose row still says ``running`` (its process frozen: SIGSTOP,
-        a suspended laptop, a hang) is recorded ``died`` first (``_claim``), and its orders
+        a suspended laptop, a hang) is recorded ``died`` first (``record_died``), and its orders
         are taken over only if that write took: when it wakes, its next heartbeat finds its
         row ended and it stops (``RowEnded``) before recording or sending anything. Before,
         it woke and went on following the same orders, and their fills were recorded twice
@@ -100,7 +101,7 @@ class AccountReads:
         for o in query:
             row = o.session
             if row.status == "running" and row.id not in claimed and not is_alive(row, now):
-                claimed[row.id] = _claim(row)
+                claimed[row.id] = record_died(row)
         return [
             open_order_row(o)
             for o in query

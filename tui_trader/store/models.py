@@ -233,7 +233,9 @@ class SymbolClaim(BaseModel):
     holder = StoredText()
     """The key of the session that holds the symbol."""
     protects = BooleanField(default=False)
-    """Whether that session keeps protective exits (the others leave the symbol's to it)."""
+    """Whether that session keeps protective exits (the others leave the symbol's to it). A
+    symbol's exit row (``SPY exit``: ``store.symbol_claims.exit_row``) names the one session
+    that keeps its protective exit."""
     version = StoredInteger(default=0)
     """Raised by every take: a reader sees the symbol changed hands since it looked."""
     updated_at = StoredDateTime()

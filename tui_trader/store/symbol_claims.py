@@ -8,6 +8,10 @@ with one conditional statement that succeeds only if the row is still at the ver
 Another session that took it since (it raised the version) makes the take fail, on SQLite and
 PostgreSQL alike (under PostgreSQL's read committed the second ``UPDATE`` waits for the first
 and then finds the version moved on).
+
+A symbol's protective exit is one session's too (``engine.claims.may_protect``): a second row
+per symbol, ``exit_row`` (``"SPY exit"``), whose holder keeps the exit, taken the same way. It
+is read with the rest, in the same query.
 """
 
 from __future__ import annotations
@@ -40,6 +44,15 @@ _FIRST_SQL = (
     'INSERT INTO "symbol_claims" ("account_key", "symbol", "holder", "protects", "version", '
     '"updated_at") VALUES (?, ?, ?, ?, 1, ?) ON CONFLICT DO NOTHING RETURNING "version"'
 )
+
+
+EXIT_ROW = " exit"
+"""The end of a symbol's exit row's name (a space: never part of a symbol)."""
+
+
+def exit_row(symbol: str) -> str:
+    """The name of the row whose holder keeps ``symbol``'s protective exit."""
+    return symbol + EXIT_ROW
 
 
 def _now() -> str | None:
