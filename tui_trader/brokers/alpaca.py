@@ -330,8 +330,12 @@ class AlpacaBroker(AlpacaReads):
     def adopt(self, order: Order) -> None:
         """Track an order from before this process (reconciliation), with fills already known;
         one already tracked stays as followed (a stop taken over after reconciliation adopted
-        it: the listing's view of it may be older than what the stream has said since)."""
-        if order.client_order_id in self._tracked:
+        it: the listing's view of it may be older than what the stream has said since), unless
+        this says it ended and the record does not (an order whose answer was lost, settled
+        ``not_received``: left open, it was looked up every poll and its symbol counted as
+        working for good, so a halt's flatten never closed it)."""
+        known = self._tracked.get(order.client_order_id)
+        if known is not None and (known.order.status.is_final or not order.status.is_final):
             return
         tracked = _Tracked(order, None, order.filled_qty)
         for leg in order.leg_ids:
