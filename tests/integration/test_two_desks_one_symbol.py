@@ -212,3 +212,37 @@ def test_beside_an_owner_without_exits_one_desk_keeps_the_stop(
         for s in (one, two, three):
             s.finish("stopped")
             s.broker.close()
+
+
+def test_orders_held_for_another_desk_do_not_spend_the_accounts_daily_order_count(
+    sandbox: SandboxHandle, trading: Any, tmp_path: Path
+) -> None:
+    """The day's order limit counts the orders sent. A desk that leaves a symbol to the desk
+    trading it sends nothing, but the gate had counted the order before the claim was asked:
+    each held order, every cycle, took one of the account's orders for the day (three
+    desks with a limit of 2 stopped after one real order; with the default 100, a desk held on
+    three symbols used the account's whole day in about 33 cycles)."""
+    from tui_trader.store.risk_store import read_risk_state
+
+    db = tmp_path / "desk.db"
+    one = alpaca_session(sandbox, db, learning=LearningSettings("momentum"))
+    two = alpaca_session(sandbox, db, learning=LearningSettings("meanrev"))
+    try:
+        for _ in range(6):
+            sandbox.admin.step(shock=RALLY)
+            if one.run_iteration().orders_sent:
+                break
+        sent = LiveOrder.select().count()
+        assert sent == 3
+        for _ in range(5):  # desk two would sell all three every bar: held, nothing sent
+            sandbox.admin.step(shock=RALLY)
+            one.run_iteration()
+            assert two.run_iteration().orders_sent == 0
+        assert LiveOrder.select().count() == sent
+        row = read_risk_state(one.audit.db, one.risk.state.account_key)
+        assert row is not None and row.orders_today == sent, "held orders were counted"
+        assert two.risk.state.orders_today == sent
+    finally:
+        for s in (one, two):
+            s.finish("stopped")
+            s.broker.close()

@@ -301,14 +301,15 @@ class OrderRouting(OrderSending):
             for event in check.events:
                 self._refusal(event, events)
             return False
-        events.extend(check.events)
         claims = self.claims
         if claims is not None:  # another session of the account may trade the symbol
             held = claims.take(symbol, f"{side} {check.order.qty:g} {symbol}")
-            if held is not None:
+            if held is not None:  # not sent: the gate's count of it (and its words) undone,
+                risk.state = state  # or every held order spent one of the account's day
                 if held:
                     notes.append(held)
                 return False
+        events.extend(check.events)
         refused = self._reserve_slot(check.order)
         if refused is not None:
             self._refusal(refused, events)
