@@ -245,3 +245,16 @@ def killed_at_first_fill(action: Any) -> None:
         finally:
             for broker in made:  # the killed process's stream goes with it
                 broker.close()
+
+
+def spend_key_minute(sb: SandboxHandle, left: int) -> None:
+    """Another program on the same key: the trading API's minute spent down to ``left``
+    requests (read from the answers' ``X-RateLimit-Remaining``)."""
+    import requests
+
+    headers = {"APCA-API-KEY-ID": sb.key_id, "APCA-API-SECRET-KEY": sb.secret}
+    with requests.Session() as other:
+        while True:
+            answer = other.get(sb.base_url + "/v2/clock", headers=headers, timeout=5)
+            if int(answer.headers["X-RateLimit-Remaining"]) <= left:
+                return

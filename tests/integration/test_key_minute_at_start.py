@@ -15,11 +15,9 @@ import sys
 import time
 from pathlib import Path
 
-import requests
-
-from tests.integration.alpaca_helpers import alpaca_session, sandbox_env
+from tests.integration.alpaca_helpers import alpaca_session, sandbox_env, spend_key_minute
 from tests.integration.cli_helpers import cli_env
-from tui_trader.sandbox.testing import SandboxHandle, running_sandbox
+from tui_trader.sandbox.testing import running_sandbox
 
 LIVE_PAPER = [sys.executable, "-m", "tui_trader", "live", "paper"]
 LEFT = 12
@@ -27,21 +25,11 @@ LEFT = 12
 start."""
 
 
-def _spend_until(sb: SandboxHandle, left: int) -> None:
-    """Another program on the same key: the trading API's minute spent down to ``left``."""
-    headers = {"APCA-API-KEY-ID": sb.key_id, "APCA-API-SECRET-KEY": sb.secret}
-    with requests.Session() as other:
-        while True:
-            answer = other.get(sb.base_url + "/v2/clock", headers=headers, timeout=5)
-            if int(answer.headers["X-RateLimit-Remaining"]) <= left:
-                return
-
-
 def test_a_start_on_a_nearly_spent_minute_waits_for_the_next_and_starts(tmp_path: Path) -> None:
     """A minute of four seconds (the sandbox's window, shortened): the start says it waits,
     how long, and why, in one line, then starts."""
     with running_sandbox(faults="rate_limit=200", rate_window_s=4.0) as sb:
-        _spend_until(sb, LEFT)
+        spend_key_minute(sb, LEFT)
         said: list[str] = []
         began = time.monotonic()
         session = alpaca_session(sb, tmp_path / "k.db", say=said.append)
@@ -62,7 +50,7 @@ def test_a_key_spent_for_longer_than_a_minute_ends_the_start_with_exit_1(tmp_pat
     """The key's count changes only ten minutes from now: not worth a wait, and not bad input:
     one line on stderr, exit 1, no traceback, no session row."""
     with running_sandbox(faults="rate_limit=200", rate_window_s=600.0) as sb:
-        _spend_until(sb, LEFT)
+        spend_key_minute(sb, LEFT)
         env = cli_env(tmp_path)
         env.update(sandbox_env(sb))
         db = tmp_path / "k.db"
@@ -87,7 +75,7 @@ def test_ctrl_c_while_a_start_waits_for_the_next_minute_ends_it_at_once(tmp_path
     """The wait says itself on stdout as it begins; Ctrl+C then stops the start at once (not
     after the half minute), in one line, exit 130, nothing written."""
     with running_sandbox(faults="rate_limit=200", rate_window_s=30.0) as sb:
-        _spend_until(sb, LEFT)
+        spend_key_minute(sb, LEFT)
         env = cli_env(tmp_path)
         env.update(sandbox_env(sb))
         db = tmp_path / "k.db"

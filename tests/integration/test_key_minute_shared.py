@@ -12,22 +12,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import requests
-
-from tests.integration.alpaca_helpers import alpaca_session, working_spy_limit
+from tests.integration.alpaca_helpers import alpaca_session, spend_key_minute, working_spy_limit
 from tui_trader.brokers import Throttled
 from tui_trader.brokers.alpaca_budget import ACCOUNT_RESERVE
 from tui_trader.sandbox.testing import running_sandbox
-
-
-def _spend_until(sb, left: int) -> None:
-    """The other desk's requests: the trading API's minute spent down to ``left``."""
-    headers = {"APCA-API-KEY-ID": sb.key_id, "APCA-API-SECRET-KEY": sb.secret}
-    with requests.Session() as other:
-        while True:
-            answer = other.get(sb.base_url + "/v2/clock", headers=headers, timeout=5)
-            if int(answer.headers["X-RateLimit-Remaining"]) <= left:
-                return
 
 
 def test_a_busy_neighbour_on_the_key_leaves_the_kill_switch_its_cancel(tmp_path: Path) -> None:
@@ -35,7 +23,7 @@ def test_a_busy_neighbour_on_the_key_leaves_the_kill_switch_its_cancel(tmp_path:
         session = alpaca_session(sb, tmp_path / "k.db")
         try:
             working_spy_limit(session, sb, qty=5)
-            _spend_until(sb, ACCOUNT_RESERVE + 3)
+            spend_key_minute(sb, ACCOUNT_RESERVE + 3)
             skipped = []
             for _ in range(6):  # the desk goes on cycling while the neighbour is busy
                 sb.admin.step()

@@ -12,7 +12,7 @@ import pytest
 from textual.widgets import Button, Input, Select
 from tui_helpers import wait_for
 
-from tests.integration.alpaca_helpers import sandbox_env
+from tests.integration.alpaca_helpers import sandbox_env, spend_key_minute
 from tui_trader.sandbox.testing import running_sandbox
 from tui_trader.tui.app import make_app
 from tui_trader.tui.screens.setup import SetupScreen
@@ -58,7 +58,7 @@ async def test_a_start_waiting_for_the_keys_next_minute_says_so_in_the_desk_bar(
 ) -> None:
     """Another program spent nearly all of the key's minute (a four-second window here): the
     desk bar says STARTING and what it waits for, with the seconds, then the session runs."""
-    from tests.integration.test_key_minute_at_start import LEFT, _spend_until
+    from tests.integration.test_key_minute_at_start import LEFT
     from tui_trader.tui.widgets.deskbar import DeskBar
 
     with running_sandbox(faults="rate_limit=200", rate_window_s=4.0) as sb:
@@ -74,7 +74,7 @@ async def test_a_start_waiting_for_the_keys_next_minute_says_so_in_the_desk_bar(
             )
             start = setup.query_one("#start", Button)
             await wait_for(pilot, lambda: not start.disabled, "Start to be enabled")
-            _spend_until(sb, LEFT)
+            spend_key_minute(sb, LEFT)
             await pilot.click("#start")
 
             def bar_text() -> str:
