@@ -97,7 +97,7 @@ class SetupScreen(StyledOnMount, Screen[None]):
         """When the first check runs even if the terminal has not taken the first frame."""
 
     def compose(self) -> ComposeResult:
-        """The form: session, data, risk groups, then the Start row."""
+        """The form: session, data, risk groups; below it, always in sight, the Start row."""
         yield DeskBar()
         # Not a tab stop of its own: Tab after Start wraps to Mode (a hidden stop there once
         # took Enter and started a second session).
@@ -155,9 +155,11 @@ class SetupScreen(StyledOnMount, Screen[None]):
                     compact=True,
                     id="suspend",
                 )
-            with Horizontal(id="start-row"):
-                yield Button("Start session", id="start", variant="success")
-                yield Static("", id="form-summary", markup=False)
+        # Outside the scrolled form: Start and the plan's summary stay in sight at any size,
+        # and the form opens at its top (Mode first), not scrolled down to a focused Start.
+        with Horizontal(id="start-row"):
+            yield Button("Start session", id="start", variant="success")
+            yield Static("", id="form-summary", markup=False)
         yield DeskFooter()
 
     def _compositor_refresh(self) -> None:
