@@ -62,6 +62,15 @@ class OrderSending(SendFence):
             symbol=request.symbol,
         )
 
+    def _return_slot(self) -> None:
+        """Give back the slot ``_reserve_slot`` took for an order that then waits for the
+        next cycle unsent (its symbol's protective exit not cancelled yet: a sell needs the
+        exit's shares). The slot comes first so that no exit is cancelled for an order the
+        day's limit then refuses; kept, each cycle of the wait spent one of the account's
+        orders for the day, for nothing sent."""
+        self.risk.state = self.audit.release_order(self.risk.state)
+        self.send_gap.clear()
+
     def _send(
         self,
         request: OrderRequest,
