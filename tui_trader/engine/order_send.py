@@ -45,8 +45,10 @@ class OrderSending(SendFence):
         limit = self.risk.limits.max_orders_per_day
         before = self.risk.state
         ok, state = self.audit.reserve_order(before, limit)
-        if not ok and state.halted and not before.halted:
-            return self._fenced_off(before, state, request, "after this session decided the order")
+        if not ok and state.halted and not before.halted:  # not sent: the gate's count undone,
+            undone = before.with_orders(max(before.orders_today - 1, 0))  # or the cycle's end
+            # merged it into the account's row as an order sent
+            return self._fenced_off(undone, state, request, "after this session decided the order")
         self.risk.state = state
         if ok:
             if self.audit.commit_before_send and not before.halted:  # fenced: time its send
