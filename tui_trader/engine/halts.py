@@ -341,9 +341,13 @@ class SessionHalts:
                 unclosed.append(f"{qty:g} {symbol} (not sent{': ' + why if why else ''})")
                 continue
             ack = self._send(check.order, market_time)
-            if ack is not None and ack.status is OrderStatus.REJECTED:
+            if ack is None:  # followed as unsettled: the next pass waits for it, then closes
+                unclosed.append(
+                    f"{qty:g} {symbol} (its close is in doubt: the broker's answer was lost)"
+                )
+            elif ack.status is OrderStatus.REJECTED:
                 unclosed.append(f"{qty:g} {symbol} (the broker rejected it: {ack.reject_reason})")
-            elif ack is not None:
+            else:
                 count += 1
         return count, spared, unclosed
 
