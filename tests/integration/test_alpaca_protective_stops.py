@@ -23,6 +23,7 @@ from tui_trader.engine.reconcile import RECONCILIATION
 from tui_trader.risk.stops import StopRule
 from tui_trader.sandbox.testing import running_sandbox, wait_until
 from tui_trader.store.models import LiveFill, LiveOrder, LiveTrade
+from tui_trader.store.pg_url import PgUrl
 
 
 def test_a_stop_at_the_broker_outlives_the_session_and_the_next_one_reconciles_it(
@@ -237,3 +238,66 @@ def test_live_paper_killed_with_kill_9_leaves_its_stops_and_the_restart_reports_
             assert sum(float(p.qty) for p in open_pairs(sb)) <= now_held
         else:
             assert [p.id for p in open_pairs(sb)] == [pair.id], "the restart kept the pair"
+
+
+def test_an_order_waiting_for_its_stops_cancel_spends_none_of_the_days_orders(
+    store: Path | PgUrl,
+) -> None:
+    """On one SQLite file, and on one PostgreSQL store. A sell first cancels its symbol's
+    stop (the stop holds the shares); while the broker refuses that cancel the sell waits,
+    unsent, cycle after cycle. Its slot of the account's daily order count was taken before
+    the cancel and kept: each cycle of the wait spent one order of the day per symbol
+    (measured: three sells waiting three cycles and one manual close refused the same way
+    took the account's count from 3 to 13, with 3 orders sent). Now the slot is given back:
+    the count is the orders sent."""
+    from tui_trader.engine.manual_orders import MANUAL_REFUSED
+    from tui_trader.learning.setup import LearningSettings
+    from tui_trader.store.risk_store import read_risk_state
+
+    rally = {"SPY": 0.8, "QQQ": 0.8, "IWM": 0.8}
+    slide = {"SPY": -0.6, "QQQ": -0.6, "IWM": -0.6}
+    with running_sandbox() as sb:
+        sb.admin.set_speed(0)
+        session = alpaca_session(  # a stop far away: the slide turns the targets, not the stops
+            sb, store, learning=LearningSettings("momentum"), stop_loss=StopRule(50.0)
+        )
+
+        def counted() -> int:
+            row = read_risk_state(session.audit.db, session.risk.state.account_key)
+            assert row is not None
+            return row.orders_today
+
+        def sent() -> int:
+            return LiveOrder.select().where(~LiveOrder.client_order_id.contains("-ps")).count()
+
+        try:
+            for _ in range(6):
+                sb.admin.step(shock=rally)
+                session.run_iteration()
+            settle(sb, session)
+            assert sent() == counted() == 3, "three buys, three stops"
+            sb.admin.set_faults(cancel_refuse_rate=1)  # every cancel of a stop is refused
+            waited = 0
+            for _ in range(14):
+                sb.admin.step(shock=slide)
+                notes = session.run_iteration().notes
+                waited += any("waits for the next cycle: the cancel of" in n for n in notes)
+                if waited == 3:
+                    break
+            assert waited == 3, "the sells waited for their stops' cancels"
+            session.request_close("SPY")
+            report = session.apply_kill_requests()
+            assert report is not None
+            [refusal] = [e for e in report.risk_events if e.event_type == MANUAL_REFUSED]
+            assert "manual sell SPY not sent" in refusal.action_taken
+            assert sent() == 3
+            assert counted() == 3, "orders that waited unsent were counted as sent"
+            assert session.risk.state.orders_today == 3
+            sb.admin.clear_faults()
+            sb.admin.step(shock=slide)
+            assert session.run_iteration().orders_sent == 3, "the sells go once the stops are off"
+            assert sent() == counted() == 6
+            settle(sb, session)
+        finally:
+            session.finish("stopped")
+            session.broker.close()

@@ -196,3 +196,28 @@ def test_slots_counted_inside_a_cycle_stop_at_the_limit_whatever_the_caller_coun
         ]
     assert answers == [True, True, False]
     assert _Connection(db_path).orders_today() == 2
+
+
+def test_a_slot_given_back_inside_a_cycle_is_not_counted_and_can_be_taken_again(
+    db_path,
+) -> None:
+    """An order that waits unsent after its slot was taken (its stop's cancel not confirmed)
+    gives the slot back (``OrderSending._return_slot``): inside a local cycle, which counts
+    its slots against the row it holds, the row then counts only the orders sent, and the
+    slot is free again for the limit."""
+    from dataclasses import replace
+
+    session = make_session(db_path, strategies=[], limits=RiskLimits(max_orders_per_day=2))
+    audit = session.audit
+    with audit.cycle():
+        state = audit.sync_risk(session.risk.state)
+        ok, state = audit.reserve_order(replace(state, orders_today=state.orders_today + 1), 2)
+        assert ok and state.orders_today == 1
+        state = audit.release_order(state)  # that order waits: not sent
+        assert state.orders_today == 0
+        answers = [
+            audit.reserve_order(replace(state, orders_today=state.orders_today + 1), 2)[0]
+            for _ in range(3)
+        ]
+    assert answers == [True, True, False]
+    assert _Connection(db_path).orders_today() == 2

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Any
 
 from tests.integration.alpaca_helpers import alpaca_session, settle
 from tests.integration.test_alpaca_trading import DROP, RALLY, assert_books_agree, client_for
@@ -241,6 +242,63 @@ def test_a_flatten_beside_a_sell_in_doubt_waits_until_the_sell_settles(tmp_path:
             assert (close.side, close.qty) == (Side.SELL, held)
             settle(sb, session)
             assert symbol not in session.broker.positions()
+        finally:
+            session.broker.close()
+        assert_books_agree(sb)
+
+
+def test_a_flatten_whose_own_close_is_in_doubt_closes_the_position_once_it_is_not_received(
+    tmp_path: Path,
+) -> None:
+    """The kill switch with flatten; the close's answer and its look-up both fail (its fate
+    unknown: followed as unsettled). Before, the halt counted that close neither as sent nor
+    as not closed: 'flattening 0 position(s)', the flatten taken as done, and once the close
+    settled ``not_received`` nothing closed the position. Now the halt says it is not closed
+    yet and its next pass, once the close has settled, closes it."""
+    from tui_trader.brokers import BrokerError
+
+    with running_sandbox() as sb:
+        session = alpaca_session(sb, tmp_path / "own.db", symbols=("SPY",), settle_window=0.5)
+        try:
+            for _ in range(12):  # rally until the strategies hold shares
+                sb.admin.step(shock=RALLY)
+                session.run_iteration()
+                if session.broker.positions():
+                    break
+            settle(sb, session)
+            held = session.broker.positions()["SPY"].qty
+            submit = session.broker.submit
+            lost: list[str] = []
+
+            def lose_the_close(request: Any) -> Any:
+                """The close never reaches the sandbox; its answer and look-up both fail."""
+                if request.client_order_id.endswith("-flat"):
+                    lost.append(request.client_order_id)
+                    raise BrokerError("answer and look-up both failed (test)")
+                return submit(request)
+
+            session.broker.submit = lose_the_close  # type: ignore[method-assign]
+            session.request_kill(reason="test", flatten=True)
+            report = session.apply_kill_requests()
+            assert report is not None and lost
+            [halt] = [e for e in report.risk_events if "flattening" in e.action_taken]
+            assert f"NOT closed: {held:g} SPY" in halt.action_taken, halt.action_taken
+            assert "not closed yet: retrying" in session.halt_line()
+            session.broker.submit = submit  # type: ignore[method-assign]
+            wait_until(
+                lambda: (
+                    session.sync_orders() is not None
+                    and LiveOrder.get(LiveOrder.client_order_id == lost[0]).status == "not_received"
+                ),
+                timeout=10,
+                what="the lost close settled as not received",
+            )
+            sb.admin.step()
+            report = session.run_iteration()
+            [close] = [o for o in report.orders if o.symbol == "SPY"]
+            assert (close.side, close.qty) == (Side.SELL, held)
+            settle(sb, session)
+            assert "SPY" not in session.broker.positions()
         finally:
             session.broker.close()
         assert_books_agree(sb)

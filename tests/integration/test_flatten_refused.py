@@ -109,3 +109,40 @@ def test_a_close_rejected_after_it_was_accepted_is_sent_again(tmp_path: Path) ->
             assert closes.count() >= 2
         finally:
             session.broker.close()
+
+
+def test_a_flatten_acted_on_again_between_bars_sends_each_close_under_an_id_of_its_own(
+    tmp_path: Path,
+) -> None:
+    """The runner acts on an unfinished halt after every wait, and a cycle without a new bar
+    does too: between two bars, in the same cycle. The close sent again there took the
+    client order id of the close the broker refused (``...-SPY-flat``, both), and its row
+    broke the store's unique key: the exception ended the desk in the middle of its flatten,
+    the position open. Now each close of the cycle has an id of its own."""
+    with running_sandbox() as sb:
+        session = alpaca_session(sb, tmp_path / "f.db", symbols=("SPY",))
+        try:
+            held = _hold_spy(sb, session)
+            trading = client_for(sb)
+            config = trading.get_account_configurations()
+            config.suspend_trade = True
+            trading.set_account_configurations(account_configurations=config)
+            session.request_kill(reason="test", flatten=True)
+            session.apply_kill_requests()
+            assert "1 position(s) not closed yet: retrying" in session.halt_line()
+            assert session.run_iteration() is not None  # no new bar: the halt acts again
+            assert sb.admin.state()["positions"]["SPY"] == held
+            config.suspend_trade = False  # the user lifts the suspension at Alpaca
+            trading.set_account_configurations(account_configurations=config)
+            again = session.apply_kill_requests()  # still no new bar
+            assert again is not None
+            [close] = [o for o in again.orders if o.symbol == "SPY"]
+            assert close.qty == held
+            settle(sb, session)
+            assert sb.admin.state()["positions"].get("SPY", 0) == 0
+            closes = LiveOrder.select().where(LiveOrder.client_order_id.contains("-SPY-flat"))
+            legs = [(r.client_order_id.rsplit("-", 1)[1], r.status) for r in closes]
+            refused, sold = ("flat", "rejected"), ("flat3", "filled")
+            assert sorted(legs) == [refused, ("flat2", "rejected"), sold]
+        finally:
+            session.broker.close()

@@ -23,6 +23,7 @@ from tui_trader.risk.merge import HALT_ADOPTED
 from tui_trader.sandbox.testing import SandboxHandle
 from tui_trader.store.fleet_halts import halt_account
 from tui_trader.store.models import LiveOrder, RiskEventRow, database
+from tui_trader.store.risk_store import read_risk_state
 
 RALLY = {"SPY": 0.8, "QQQ": 0.8, "IWM": 0.8}
 
@@ -33,7 +34,8 @@ def test_orders_decided_before_a_halt_elsewhere_are_not_sent_after_it(
     """Before: the halt written after the cycle's first order, the cycle's other orders still
     reached the broker, and the cycle's end took the halt in silently: no word of it, the
     order sent left working. Now the first order is the only one, and the cycle says it
-    adopted the halt and refuses the rest."""
+    adopted the halt and refuses the rest. The order fenced off is not one of the day's
+    orders (before, the gate's count of it was merged into the account's row: 2 for 1 sent)."""
     session = alpaca_session(sandbox, tmp_path / "desk.db", learning=LearningSettings("momentum"))
     submit = session.broker.submit
     sent: list[str] = []
@@ -65,9 +67,13 @@ def test_orders_decided_before_a_halt_elsewhere_are_not_sent_after_it(
         assert len(refused) == 2, refused  # the two orders after the halt: neither sent
         assert refused[0].endswith("after this session decided the order; not sent"), refused
         assert refused[1].endswith("trading is halted (manual_kill)"), refused
+        row = read_risk_state(database.obj, session.risk.state.account_key)
+        assert row is not None and row.orders_today == 1, "the order fenced off was counted"
         sandbox.admin.step(shock=RALLY)
         report = session.run_iteration()
         assert report.state is TradingState.HALTED
+        row = read_risk_state(database.obj, session.risk.state.account_key)
+        assert row is not None and row.orders_today == session.risk.state.orders_today == 1
         assert len(sandbox_orders(trading)) == before + 1
         kinds = [e.event_type for e in RiskEventRow.select().order_by(RiskEventRow.id)]
         assert kinds.count(MANUAL_KILL) == 1 and kinds.count(HALT_ADOPTED) == 1, kinds

@@ -1,11 +1,11 @@
 """The desk's client order ids: ``tt-<session key>-<cycle>-<symbol>-<leg>``, made and read back.
 
 Every order a session sends carries one (a rebalance leg, a manual order ``mN``, a protective
-exit ``psN``, a flattening ``flat``): deterministic, so after a lost answer the broker can be
-asked whether it already has the order. The form says "made by a tui_trader desk" and names the
-session; only the audit store says which account that session traded (its ``sessions`` row), so
-an id is this desk's own only when its session is in the store and on the account at hand
-(``engine.lost_rows``). Pure values.
+exit ``psN``, a flattening ``flat``, ``flatN`` sent again in its cycle): deterministic, so after
+a lost answer the broker can be asked whether it already has the order. The form says "made by a
+tui_trader desk" and names the session; only the audit store says which account that session
+traded (its ``sessions`` row), so an id is this desk's own only when its session is in the store
+and on the account at hand (``engine.lost_rows``). Pure values.
 
 A session key is ``<8 hex>_<tag>``: a random part and the short tag of its store's identity
 (``store.store_identity``), so that a halt can tell a session of its own store whose row the

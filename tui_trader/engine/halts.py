@@ -58,6 +58,7 @@ class SessionHalts:
     risk: RiskManager
     config: SessionConfig
     started: bool
+    iteration: int
     last_prices: dict[str, float]
     wake: threading.Event
     _kill_lock: threading.Lock
@@ -70,6 +71,9 @@ class SessionHalts:
     _halt_left: str = ""
     """While a halt is unfinished, what it left working in a few words (the halt line's
     tail: ``halt_line``), e.g. "1 order(s) may still be working: cancel refused, retrying"."""
+    _flat_legs: dict[str, tuple[int, int]]
+    """By symbol: the cycle of its last flatten close and how many went out in that cycle
+    (``_flat_id``)."""
     _halt_said: str = ""
     """What the halt's words (its event, or the last retry note) said it left: a retry that
     changes nothing says nothing, so a cancel the broker keeps refusing is said once per
@@ -227,7 +231,7 @@ class SessionHalts:
         """Whether an order is one of this session's flatten closes (left working by a
         flatten acted on again: cancelled and sent anew every cycle, a queued close churned)."""
         parts = read_order_id(order.client_order_id)
-        if parts is None or parts.leg != "flat":
+        if parts is None or parts.leg.rstrip("0123456789") != "flat":
             return False
         return parts.session_key == self.audit.session.key
 
@@ -321,7 +325,7 @@ class SessionHalts:
                 symbol=symbol,
                 side=Side.SELL if qty > 0 else Side.BUY,
                 qty=abs(qty),
-                client_order_id=self._order_id(symbol, "flat"),
+                client_order_id=self._flat_id(symbol),
                 rationale=f"flatten on halt ({self.risk.state.halt_reason})",
             )
             check = self.risk.check_order(  # working orders were cancelled: only what is held
@@ -337,11 +341,25 @@ class SessionHalts:
                 unclosed.append(f"{qty:g} {symbol} (not sent{': ' + why if why else ''})")
                 continue
             ack = self._send(check.order, market_time)
-            if ack is not None and ack.status is OrderStatus.REJECTED:
+            if ack is None:  # followed as unsettled: the next pass waits for it, then closes
+                unclosed.append(
+                    f"{qty:g} {symbol} (its close is in doubt: the broker's answer was lost)"
+                )
+            elif ack.status is OrderStatus.REJECTED:
                 unclosed.append(f"{qty:g} {symbol} (the broker rejected it: {ack.reject_reason})")
-            elif ack is not None:
+            else:
                 count += 1
         return count, spared, unclosed
+
+    def _flat_id(self, symbol: str) -> str:
+        """A flatten close's client order id: ``flat``, then ``flat2``, ``flat3``... for a close
+        sent again in the same cycle (a halt acted on again between bars, after a close the
+        broker refused or never received). One id for both, and the second close's row broke
+        the store's unique key: the exception ended the session mid-flatten."""
+        cycle, count = self._flat_legs.get(symbol, (-1, 0))
+        count = count + 1 if cycle == self.iteration else 1
+        self._flat_legs[symbol] = (self.iteration, count)
+        return self._order_id(symbol, "flat" if count == 1 else f"flat{count}")
 
     def _halted_meanwhile(
         self, decided: RiskState, positions: dict[str, Position], market_time: datetime

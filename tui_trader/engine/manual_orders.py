@@ -122,6 +122,7 @@ class ManualOrders:
     _send: Callable[[OrderRequest, datetime], Order | None]
     _broker_doubt: Callable[[OrderRequest], RiskEvent]
     _reserve_slot: Callable[[OrderRequest], RiskEvent | None]
+    _return_slot: Callable[[], None]
     _unsent: list[RiskEvent]
     _round_qty: Callable[[float], float]
     _order_id: Callable[[str, str], str]
@@ -300,6 +301,7 @@ class ManualOrders:
         waits = self._release_stops(order.symbol, order.side)
         events += self.take_stop_events()  # an ended session's exit taken over or cancelled
         if waits is not None:
+            self._return_slot()  # not sent: its slot is not one of the day's orders
             why = waits or "the cancel of its protective exit is not confirmed yet"
             events.append(self._refused(f"manual {order.side} {order.symbol} not sent: {why}"))
             return True

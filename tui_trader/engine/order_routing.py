@@ -329,6 +329,7 @@ class OrderRouting(OrderSending):
 
         waits = self._release_stops(symbol, side)
         if waits is not None:  # "": a wait said already
+            self._return_slot()  # not sent: its slot is not one of the day's orders
             if waits:
                 notes.append(f"{side} {order.qty:g} {symbol} waits for the next cycle: {waits}")
             return False

@@ -45,8 +45,10 @@ class OrderSending(SendFence):
         limit = self.risk.limits.max_orders_per_day
         before = self.risk.state
         ok, state = self.audit.reserve_order(before, limit)
-        if not ok and state.halted and not before.halted:
-            return self._fenced_off(before, state, request, "after this session decided the order")
+        if not ok and state.halted and not before.halted:  # not sent: the gate's count undone,
+            undone = before.with_orders(max(before.orders_today - 1, 0))  # or the cycle's end
+            # merged it into the account's row as an order sent
+            return self._fenced_off(undone, state, request, "after this session decided the order")
         self.risk.state = state
         if ok:
             if self.audit.commit_before_send and not before.halted:  # fenced: time its send
@@ -61,6 +63,15 @@ class OrderSending(SendFence):
             "today on this account (all its sessions)",
             symbol=request.symbol,
         )
+
+    def _return_slot(self) -> None:
+        """Give back the slot ``_reserve_slot`` took for an order that then waits for the
+        next cycle unsent (its symbol's protective exit not cancelled yet: a sell needs the
+        exit's shares). The slot comes first so that no exit is cancelled for an order the
+        day's limit then refuses; kept, each cycle of the wait spent one of the account's
+        orders for the day, for nothing sent."""
+        self.risk.state = self.audit.release_order(self.risk.state)
+        self.send_gap.clear()
 
     def _send(
         self,

@@ -110,6 +110,7 @@ class TradingSession(
         """Set by ``request_kill`` so that a runner waiting between cycles acts at once."""
         self._flatten_requested = False
         self._halt_unfinished = False
+        self._flat_legs: dict[str, tuple[int, int]] = {}  # a flatten's closes (SessionHalts)
         self._cycle_orders: list[Order] = []
         self._cycle_fills: list[Fill] = []
         self._clock_ahead_said = False

@@ -33,6 +33,7 @@ from tui_trader.risk.state import RiskState
 from tui_trader.store.risk_store import (
     add_reserved_orders,
     read_risk_state,
+    release_order_slot,
     reserve_order_slot,
     sync_risk_state,
 )
@@ -254,6 +255,22 @@ class CycleTransactions:
         if self._risk_base is not None:
             self._risk_base = self._risk_base.with_orders(count)
         return ok, state.with_orders(count)
+
+    def release_order(self, state: RiskState) -> RiskState:
+        """Give back the slot ``reserve_order`` just took for an order then not sent (it
+        waits for a stop's cancel: ``engine.order_send``); ``state`` with the count as now."""
+        if self.commit_every > 1:  # counted in memory only (by the gate)
+            return state.with_orders(max(state.orders_today - 1, 0))
+        base = self._risk_base
+        if self._risk_locked and base is not None and state.day == base.day:
+            self._reserved = max(self._reserved - 1, 0)
+            return state.with_orders(base.orders_today + self._reserved)
+        count = release_order_slot(self.db, state.account_key, state.day)
+        if count is None:  # the row is on another day: that slot is not today's to give back
+            return state
+        if self._risk_base is not None:
+            self._risk_base = self._risk_base.with_orders(count)
+        return state.with_orders(count)
 
     def _flush_reserved(self) -> None:
         """Add the slots a local cycle reserved since its last merge to the account's row

@@ -147,6 +147,23 @@ def _count(account_key: str, value: object) -> int:
     return required_count(value, "risk_state", account_key, "orders_today")
 
 
+_RELEASE_SQL = (
+    'UPDATE "risk_state" SET "orders_today" = "orders_today" - 1, '
+    '"version" = COALESCE("version", 0) + 1, "updated_at" = ? '
+    'WHERE "account_key" = ? AND "day" = ? AND "orders_today" > 0 RETURNING "orders_today"'
+)
+
+
+def release_order_slot(db: SqliteDatabase, account_key: str, day: date | None) -> int | None:
+    """Give back one of the day's order slots that ``reserve_order_slot`` took for an order
+    then not sent (it waits for a protective exit's cancel): the count after, in the same
+    single statement that takes one, so no other process's slot is lost. ``None`` when the
+    row is missing or on another trading day (nothing to give back)."""
+    when = day.isoformat() if day else None
+    rows = db.raw(_RELEASE_SQL, (_now(), account_key, when)).fetchall()
+    return _count(account_key, rows[0][0]) if rows else None
+
+
 _ADD_SQL = (
     'UPDATE "risk_state" SET "orders_today" = "orders_today" + ?, '
     '"version" = COALESCE("version", 0) + 1, "updated_at" = ? WHERE "account_key" = ? '
