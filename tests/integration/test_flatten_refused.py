@@ -146,3 +146,33 @@ def test_a_flatten_acted_on_again_between_bars_sends_each_close_under_an_id_of_i
             assert sorted(legs) == [refused, ("flat2", "rejected"), sold]
         finally:
             session.broker.close()
+
+
+def test_a_flatten_closes_the_positions_when_the_days_orders_are_all_sent(
+    tmp_path: Path,
+) -> None:
+    """The day's order limit stops a runaway desk from sending more; it must not keep the
+    kill switch from closing what the desk holds. Before, the flatten's closes were refused
+    by the limit ("2 orders sent today"), and the halt kept retrying a close it would never
+    send, the position open until the next trading day. A close only shrinks what is held, as
+    a protective exit does: it passes the limit, and is not counted against the day."""
+    from tui_trader.risk.limits import RiskLimits
+
+    with running_sandbox() as sb:
+        limits = RiskLimits(max_orders_per_day=1)
+        session = alpaca_session(sb, tmp_path / "f.db", symbols=("SPY",), limits=limits)
+        try:
+            held = _hold_spy(sb, session)
+            assert session.risk.state.orders_today == 1  # the day's one order: the buy
+            session.request_kill(reason="test", flatten=True)
+            report = session.apply_kill_requests()
+            [halt] = [e for e in report.risk_events if e.halts]
+            assert "flattening 1 position(s)" in halt.action_taken, halt.action_taken
+            assert "NOT closed" not in halt.action_taken
+            [close] = [o for o in report.orders if o.symbol == "SPY"]
+            assert close.qty == held
+            settle(sb, session)
+            assert "SPY" not in sb.admin.state()["positions"]
+            assert session.risk.state.orders_today == 1, "the close was not counted"
+        finally:
+            session.broker.close()

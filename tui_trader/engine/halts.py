@@ -84,7 +84,6 @@ class SessionHalts:
     """Orders in doubt: one that would close shares holds its symbol's flatten (``_on_halt``)."""
     _equity_now: Callable[[], float]
     _order_id: Callable[[str, str], str]
-    _reserve_slot: Callable[[OrderRequest], RiskEvent | None]
     _send: Callable[[OrderRequest, datetime], Order | None]
     protects: bool
     """Cancel working orders, protective stops too only when flattening (``ProtectiveStops``)."""
@@ -296,8 +295,9 @@ class SessionHalts:
     def _flatten(
         self, positions: dict[str, Position], market_time: datetime, busy: set[str]
     ) -> tuple[int, list[str], list[str]]:
-        """Send closing orders for the desk's positions (they pass the gate: they shrink
-        exposure); how many went out, the shares it leaves open, as ``"5 IWM"``, and the
+        """Send closing orders for the desk's positions (they pass the gate as protective
+        orders do: they only shrink exposure; not counted against the day's orders); how
+        many went out, the shares it leaves open, as ``"5 IWM"``, and the
         positions whose closing order was refused, with why (the broker rejected it, or it
         was not sent): said in the halt's words, where "flattening N position(s)" counted
         them as closing. The desk's are the shares its
@@ -328,16 +328,13 @@ class SessionHalts:
                 client_order_id=self._flat_id(symbol),
                 rationale=f"flatten on halt ({self.risk.state.halt_reason})",
             )
-            check = self.risk.check_order(  # working orders were cancelled: only what is held
-                request,
-                self.last_prices.get(symbol, position.last_price),
-                1.0,
-                position.qty,
-                position.qty,
-            )
-            refusal = self._reserve_slot(check.order) if check.order is not None else None
-            if check.order is None or refusal is not None:
-                why = (refusal or check.events[0]).detail if refusal or check.events else ""
+            # A close only shrinks what is held (working orders were cancelled), as a
+            # protective exit does: no limit refuses it, the day's order limit included, and it
+            # is not counted against the day (the limit stops a runaway desk from sending
+            # more; it kept the kill switch from closing what the desk held).
+            check = self.risk.check_protective(request, position.qty)
+            if check.order is None:
+                why = check.events[0].detail if check.events else ""
                 unclosed.append(f"{qty:g} {symbol} (not sent{': ' + why if why else ''})")
                 continue
             ack = self._send(check.order, market_time)
