@@ -112,7 +112,7 @@ def _live_trading_on_a_terminal(
     tmp_path: Path, sb: SandboxHandle, typed: bytes, gate: tuple[str, ...] = ("--skip-readiness",)
 ):
     """Run ``live trading --enable-live`` with a pseudo-terminal as its standard input (past the
-    paper-to-live gate unless ``gate`` is empty)."""
+    paper-to-live gate unless ``gate`` is empty), without the desk's request budget wait."""
     master, slave = pty.openpty()
     env = cli_env(tmp_path) | sandbox_env(sb)
     proc = subprocess.Popen(
@@ -129,6 +129,7 @@ def _live_trading_on_a_terminal(
             "0.05",
             "--db",
             str(tmp_path / "t.db"),
+            *FAST_BUDGET,
             *gate,
         ],
         stdin=slave,
