@@ -24,11 +24,12 @@ LONG: dict[str, float] = {
     # from the full run's --durations of 2026-12-06 21:00 UTC (6:23, 2,167 tests), the tests
     # changed since then (shorter waits: serve_faults, rate_limit, the desk's Alpaca tests, the
     # CLI children without the budget wait...) as measured after; a test under ~5 s costs
-    # little wherever it starts and is left out
+    # little wherever it starts and is left out. Not here: the slow-fill trial (12-15 s), whose
+    # 8 cycles at the desk's pace traded 2 orders, not its 3, once when it started in the first
+    # seconds beside the fault-switch and kill trials (the busiest of the run)
     "tests/reliability/test_fault_switches.py::test_sessions_run_through_every": 38.0,
     "tests/conformance/": 18.0,
     "tests/reliability/test_kill_trials.py::test_kill_9_against_the_sandbox": 17.0,
-    "tests/reliability/test_slow_fills.py::test_fills_and_positions_that_lag": 15.0,
     "tests/integration/test_alpaca_cli.py::test_the_two_terminal_rehearsal": 15.0,
     "tests/reliability/test_stream_disorder.py::": 15.0,
     "tests/tui/test_tui_alpaca.py::test_the_cash_field_caps": 13.0,
