@@ -74,9 +74,13 @@ def start_cli(tmp_path: Path, *args: str) -> subprocess.Popen[str]:
 
 
 def start_live_paper(tmp_path: Path, env: dict[str, str], db: Path) -> subprocess.Popen[str]:
-    """Start ``live paper`` for ever (a cycle every 0.05 s, 1 day of warm-up) on the Alpaca
-    named by ``env`` (the sandbox's), in the background, unbuffered."""
+    """Start ``live paper`` for ever (a cycle every 0.05 s, 1 day of warm-up, no wait for the
+    desk's request budget: ``FAST_BUDGET``) on the Alpaca named by ``env`` (the sandbox's), in
+    the background, unbuffered."""
+    from tests.integration.alpaca_helpers import FAST_BUDGET
+
     args = ["live", "paper", "--iterations", "0", "--every", "0.05", "--period", "1d"]
+    args += FAST_BUDGET
     return subprocess.Popen(
         [sys.executable, "-m", "tui_trader", *args, "--timeout", "2", "--db", str(db)],
         stdout=subprocess.PIPE,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -51,10 +52,9 @@ def market_data(sandbox: SandboxHandle) -> Any:
     return make_fast(client)
 
 
-@pytest.fixture
-def pumped() -> Iterator[SandboxHandle]:
-    """A sandbox whose market a thread moves one bar every 30 ms, with no request-rate limit:
-    several sessions cycling every 0.1 s ask more than Alpaca's 200 a minute."""
+@contextlib.contextmanager
+def _pumped_sandbox() -> Iterator[SandboxHandle]:
+    """A sandbox whose market a thread moves one bar every 30 ms, with no request-rate limit."""
     with running_sandbox(faults="rate_limit=0") as sb:
         stop = threading.Event()
 
@@ -67,6 +67,22 @@ def pumped() -> Iterator[SandboxHandle]:
         yield sb
         stop.set()
         thread.join(timeout=5)
+
+
+@pytest.fixture
+def pumped() -> Iterator[SandboxHandle]:
+    """A sandbox whose market a thread moves one bar every 30 ms, with no request-rate limit:
+    several sessions cycling every 0.1 s ask more than Alpaca's 200 a minute."""
+    with _pumped_sandbox() as sb:
+        yield sb
+
+
+@pytest.fixture(scope="module")
+def pumped_for_module() -> Iterator[SandboxHandle]:
+    """``pumped``, one for a module's tests (each worker its own): for tests that share what
+    they read from it, and only read or refuse."""
+    with _pumped_sandbox() as sb:
+        yield sb
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

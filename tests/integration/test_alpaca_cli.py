@@ -112,7 +112,7 @@ def _live_trading_on_a_terminal(
     tmp_path: Path, sb: SandboxHandle, typed: bytes, gate: tuple[str, ...] = ("--skip-readiness",)
 ):
     """Run ``live trading --enable-live`` with a pseudo-terminal as its standard input (past the
-    paper-to-live gate unless ``gate`` is empty)."""
+    paper-to-live gate unless ``gate`` is empty), without the desk's request budget wait."""
     master, slave = pty.openpty()
     env = cli_env(tmp_path) | sandbox_env(sb)
     proc = subprocess.Popen(
@@ -129,6 +129,7 @@ def _live_trading_on_a_terminal(
             "0.05",
             "--db",
             str(tmp_path / "t.db"),
+            *FAST_BUDGET,
             *gate,
         ],
         stdin=slave,
@@ -359,7 +360,9 @@ def test_the_two_terminal_rehearsal_from_the_readme(tmp_path: Path) -> None:
 
 def test_a_trade_updates_stream_that_cannot_connect_stops_the_session(tmp_path: Path) -> None:
     """REST answers but the stream URL leads nowhere: one plain line naming the stream, exit 2,
-    no iteration (it used to run idle, printing "the trade-updates stream is down", exit 0)."""
+    no iteration (it used to run idle, printing "the trade-updates stream is down", exit 0).
+    ``--timeout 2``: the stream is waited for the start's least 5 s, not the default timeout's
+    10."""
     import socket
 
     with socket.socket() as probe:  # a port nobody listens on
@@ -369,8 +372,9 @@ def test_a_trade_updates_stream_that_cannot_connect_stops_the_session(tmp_path: 
     with running_sandbox() as sb:
         env = cli_env(tmp_path) | sandbox_env(sb)
         env["APCA_API_STREAM_URL"] = f"ws://127.0.0.1:{dead}/stream"
+        quick = ["--iterations", "2", "--every", "0.1", "--timeout", "2", *HOURS_OFF]
         out = subprocess.run(
-            [*LIVE_PAPER, "--iterations", "2", "--every", "0.1", *HOURS_OFF, "--db", str(db)],
+            [*LIVE_PAPER, *quick, "--db", str(db)],
             capture_output=True,
             text=True,
             env=env,

@@ -9,7 +9,12 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import simulate_death
-from tests.integration.alpaca_helpers import alpaca_session, filled_by_order, settle
+from tests.integration.alpaca_helpers import (
+    FAST_BUDGET,
+    alpaca_session,
+    filled_by_order,
+    settle,
+)
 from tests.integration.broker_protection import (
     buy_and_protect,
     buy_more,
@@ -177,7 +182,7 @@ def test_live_paper_killed_with_kill_9_leaves_its_stops_and_the_restart_reports_
         env.update(sandbox_env(sb))
         argv = [sys.executable, "-m", "tui_trader", "live", "paper", "--symbols", "SPY"]
         argv += ["--every", "0.05", "--stop-loss", "3", "--take-profit", "5"]
-        argv += ["--ignore-market-hours", "--db", str(db)]
+        argv += ["--ignore-market-hours", *FAST_BUDGET, "--db", str(db)]
         child = subprocess.Popen(
             [*argv, "--iterations", "0"],
             env=env,

@@ -26,6 +26,7 @@ from tui_trader.core.domain import TradingState
 from tui_trader.engine.reconcile import RECONCILIATION
 from tui_trader.risk.gate import MANUAL_KILL
 from tui_trader.sandbox.testing import SandboxHandle, make_fast, running_sandbox, wait_until
+from tui_trader.session import alpaca as alpaca_session_module
 from tui_trader.session.alpaca import AlpacaSetupError
 from tui_trader.store.models import LiveFill, LiveOrder, RiskEventRow
 
@@ -275,13 +276,17 @@ def test_while_the_stream_is_down_no_order_is_sent(tmp_path: Path) -> None:
             session.broker.close()
 
 
-def test_a_stream_that_never_says_it_listens_is_down(tmp_path: Path) -> None:
+def test_a_stream_that_never_says_it_listens_is_down(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The trade-updates stream is up only once Alpaca answers that it listens. With every
     stream message cut (``ws_drop=1.0``: each connection drops where "listening" would come),
     the feed never says it is up and the session is refused at start, naming the stream.
     Before, the feed was up as soon as alpaca-py had sent "listen": up for a moment at each
     reconnect, so a cycle in that moment back-filled and sent orders no update could follow
-    (``test_while_the_stream_is_down_no_order_is_sent`` failed so under load)."""
+    (``test_while_the_stream_is_down_no_order_is_sent`` failed so under load). The session's
+    start waits 2 s for the stream here, as the feed's, not the desk's 5."""
+    monkeypatch.setattr(alpaca_session_module, "STREAM_START_WAIT", 2.0)
     with running_sandbox(faults="ws_drop=1.0") as sb:
         feed = TradeUpdateFeed(endpoint_for(sb), paper=True)
         try:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.alpaca_helpers import sandbox_env
+from tests.integration.alpaca_helpers import FAST_BUDGET, sandbox_env
 from tests.integration.cli_helpers import cli_env, start_cli, start_live_paper
 from tui_trader.sandbox.testing import SandboxHandle
 
@@ -117,8 +117,9 @@ def test_live_status_with_a_database_shows_the_risk_state(
     db = tmp_path / "live.db"
     env = cli_env(tmp_path) | sandbox_env(pumped)
     run = [sys.executable, "-m", "tui_trader", "live"]
+    paper = ["paper", "--iterations", "2", "--every", "0.05", "--period", "1d", *FAST_BUDGET]
     first = subprocess.run(
-        [*run, "paper", "--iterations", "2", "--every", "0.05", "--period", "1d", "--db", str(db)],
+        [*run, *paper, "--db", str(db)],
         capture_output=True,
         text=True,
         env=env,

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import Button, Input, Select, Static
-from tui_helpers import scalar, wait_for
+from tui_helpers import desk_threads_done, scalar, wait_for
 
 from tests.integration.alpaca_helpers import alpaca_session, sandbox_env, settle
 from tui_trader.cli.config_cmd import setup_defaults
@@ -149,6 +149,7 @@ async def test_a_ready_paper_record_lets_the_desk_go_live_and_the_files_bar_is_c
             await wait_for(pilot, lambda: scalar(db, LIVE_SESSIONS) == 1, "the live session")
             assert app.running and not app.last_error
             app.exit()
+        await desk_threads_done()
     assert scalar(db, SKIPPED) is None
 
 
@@ -170,6 +171,7 @@ async def test_the_desk_started_with_skip_readiness_goes_live_and_records_the_sk
             await wait_for(pilot, lambda: isinstance(scalar(db_path, SKIPPED), str), "the skip")
             assert app.running and not app.last_error
             app.exit()
+        await desk_threads_done()
     account = scalar(db_path, "SELECT account_key FROM sessions WHERE mode = 'live'")
     assert isinstance(account, str) and account.startswith("alpaca:")
     assert scalar(db_path, SKIPPED.replace("account_key, detail", "account_key")) == account

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from textual.widgets import Button, Checkbox, DataTable, Input, Select
-from tui_helpers import scalar, wait_for
+from tui_helpers import desk_threads_done, scalar, wait_for
 
 from tests.integration.alpaca_helpers import sandbox_env
 from tui_trader.sandbox.testing import running_sandbox
@@ -53,6 +53,7 @@ async def test_alpaca_paper_from_setup_trades_on_the_sandbox_and_ctrl_k_halts(
             await pilot.press("escape")
             await wait_for(pilot, lambda: app.halted, "the app to show HALTED")
             app.exit()
+        await desk_threads_done()
 
 
 def _bought_by_hand(sb, symbol: str, qty: int) -> None:
@@ -117,6 +118,7 @@ async def test_adopt_positions_chosen_on_the_form_reaches_the_session_and_adopts
             left = "SELECT COUNT(*) FROM live_risk_events WHERE event_type = 'outside_change'"
             assert scalar(db_path, left) == 0
             app.exit()
+        await desk_threads_done()
 
 
 async def test_a_symbol_left_alone_is_labelled_with_the_shares_this_desk_did_not_trade(
@@ -156,6 +158,7 @@ async def test_a_symbol_left_alone_is_labelled_with_the_shares_this_desk_did_not
             symbols = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
             assert "SPY*" in symbols, symbols
             app.exit()
+        await desk_threads_done()
 
 
 CAP = 2500.0
@@ -232,4 +235,5 @@ async def test_the_cash_field_caps_an_alpaca_paper_session_as_start_cash_does(
                 )
             assert not app.last_error
             app.exit()
+        await desk_threads_done()
     assert 0 < _most_held(db_path) <= CAP * 1.05  # whole equity: ~30,000 in the same rally

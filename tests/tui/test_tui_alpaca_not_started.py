@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 from textual.widgets import Button, Input, Select
-from tui_helpers import wait_for
+from tui_helpers import desk_threads_done, wait_for
 
 from tests.integration.alpaca_helpers import sandbox_env, spend_key_minute
 from tui_trader.sandbox.testing import running_sandbox
@@ -87,3 +87,4 @@ async def test_a_start_waiting_for_the_keys_next_minute_says_so_in_the_desk_bar(
             await wait_for(pilot, lambda: app.desk.info is not None, "the session to start")
             assert not app.halted and not app.last_error
             app.exit()
+        await desk_threads_done()

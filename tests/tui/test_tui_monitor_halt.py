@@ -26,6 +26,7 @@ from tests.pg_cluster import TRADER_PASSWORD, PgCluster, running_cluster
 from tests.store_door import store_door
 from tui_trader.core.clock import WallClock
 from tui_trader.core.domain import Account, TradingState
+from tui_trader.store import own_connection, pg
 from tui_trader.store.audit import AuditLog
 from tui_trader.store.db import open_database
 from tui_trader.store.pg_url import parse_db_url
@@ -41,6 +42,8 @@ the benchmark holds the 0.1 s target); the slack is for a loaded test machine, f
 store deadlines the screen used to wait for (10 s on a silent server)."""
 WRITTEN = "HALT REQUESTED  by you, written: the session halts at its next cycle"
 NOT_YET = "HALT REQUESTED  by you, NOT written yet: the store is unreachable, retrying"
+SHORT_CONNECT_TIMEOUT = 2
+"""libpq's shortest connect deadline (a smaller one is taken as 2 s)."""
 ROW = "SELECT session_id, requested_by, reason, flatten, handled_at FROM halt_requests"
 
 
@@ -145,11 +148,14 @@ async def test_ctrl_k_with_the_server_down_says_so_at_once_and_writes_once_it_is
 
 
 async def test_ctrl_k_on_a_server_that_never_answers_does_not_freeze_the_screen(
-    own_cluster: PgCluster,
+    own_cluster: PgCluster, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The store's address takes connections and never answers: ctrl+k is on screen at once,
     each try ends by the store's connect deadline and is said, and the request is written
-    once the server answers again."""
+    once the server answers again. The deadline is libpq's shortest, 2 s, not the store's 5:
+    the test waited for it twice over, a try and the follower's."""
+    for module in (pg, own_connection):
+        monkeypatch.setattr(module, "CONNECT_TIMEOUT", SHORT_CONNECT_TIMEOUT)
     name = own_cluster.new_database()
     with store_door(own_cluster.port) as door:
         url = parse_db_url(own_cluster.url(name).replace(f":{own_cluster.port}/", f":{door.port}/"))

@@ -3,6 +3,7 @@ time). Imported as ``tui_helpers`` (conftest puts this folder on ``sys.path``)."
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import threading
 import time
@@ -63,6 +64,14 @@ async def wait_for(pilot, condition: Callable[[], bool], what: str, tries: int =
             # for is what counts: look again, and fail only when it has not come.
             if not condition():
                 raise
+
+
+async def desk_threads_done() -> None:
+    """Wait for the thread workers an exited desk left running (a session ending: its last
+    account snapshot) while the sandbox is still up: call it after ``run_test``'s block, inside
+    ``running_sandbox``'s. The test's ``asyncio.run`` waits for them anyway, but by then the
+    sandbox had stopped, and the snapshot's requests were refused and retried for 4-8 s."""
+    await asyncio.get_running_loop().shutdown_default_executor()
 
 
 def scalar(db: Path, sql: str, *params: object) -> object:

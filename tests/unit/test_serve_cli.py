@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import re
 import socket
 import subprocess
@@ -109,6 +110,19 @@ def test_a_second_server_gets_another_token(tmp_path: Path) -> None:
     from tui_trader.web.guarded_server import new_token
 
     assert new_token() != new_token()
+
+
+@pytest.mark.parametrize("text", ["0", "-1", "nan", "61", "", "1_0"])
+def test_the_hidden_desk_quit_seconds_takes_only_a_number_of_seconds_up_to_a_minute(
+    text: str,
+) -> None:
+    """``--desk-quit-seconds`` (hidden; tests give a frozen desk SIGTERM and SIGKILL sooner)
+    refuses what is not 0 < seconds <= 60: argparse turns that into one line and exit 2."""
+    from tui_trader.cli.serve import _quit_seconds
+
+    assert _quit_seconds("1.5") == 1.5 and _quit_seconds("60") == 60
+    with pytest.raises(argparse.ArgumentTypeError):
+        _quit_seconds(text)
 
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.10", "::"])

@@ -54,8 +54,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="with --enable-live: let the served desks' Alpaca live start without a ready paper "
         "record (as 'live trading --skip-readiness'; written as a risk event)",
     )
+    parser.add_argument(
+        "--desk-quit-seconds",
+        type=_quit_seconds,
+        default=None,
+        help=argparse.SUPPRESS,  # for tests: a frozen desk's SIGTERM and SIGKILL come sooner
+    )
     add_db_option(parser)
     parser.set_defaults(handler=run_serve)
+
+
+def _quit_seconds(text: str) -> float:
+    """``--desk-quit-seconds`` (hidden, for tests): how long a desk asked to quit may take
+    before SIGTERM, then SIGKILL (``web.desk_service.QUIT_SECONDS`` by default)."""
+    from tui_trader.cli.numbers import positive_float
+
+    value = positive_float(text)
+    if value > 60:
+        raise argparse.ArgumentTypeError(f"at most 60 seconds, got {quoted(text)}")
+    return value
 
 
 def _host(text: str) -> str:
@@ -157,6 +174,7 @@ def run_serve(args: argparse.Namespace) -> int:
         new_token(),
         announce,
         report,
+        **({} if args.desk_quit_seconds is None else {"quit_seconds": args.desk_quit_seconds}),
     )
     try:
         server.serve()

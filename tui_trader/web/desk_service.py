@@ -35,10 +35,14 @@ SHOWN_ERROR_LINES = 12
 class DeskService(AppService):
     """``AppService`` whose page is told when the desk process ends without being asked to."""
 
-    def __init__(self, *args, report: Callable[[str], None], **kwargs) -> None:
-        """``report``: where the desk's standard error goes (the terminal of ``serve``)."""
+    def __init__(
+        self, *args, report: Callable[[str], None], quit_seconds: float = QUIT_SECONDS, **kwargs
+    ) -> None:
+        """``report``: where the desk's standard error goes (the terminal of ``serve``);
+        ``quit_seconds``: how long ``stop`` waits before SIGTERM, and again before SIGKILL."""
         super().__init__(*args, **kwargs)
         self.report = report
+        self.quit_seconds = quit_seconds
         self.quit_asked = False
         """The desk said it exits (Ctrl+Q), or the page or ``serve`` asked it to quit."""
 
@@ -62,7 +66,7 @@ class DeskService(AppService):
 
     async def stop(self) -> None:
         """Ask the desk to quit (the page went away, or ``serve`` stops) and wait for it; a
-        desk that has not quit within ``QUIT_SECONDS`` is sent SIGTERM, then SIGKILL
+        desk that has not quit within ``quit_seconds`` is sent SIGTERM, then SIGKILL
         (upstream waited for ever, and ``serve`` with it)."""
         self.quit_asked = True
         task, process = self._task, self._process
@@ -71,10 +75,10 @@ class DeskService(AppService):
         self._task = None
         await self._download_manager.cancel_app_downloads(app_service_id=self.app_service_id)
         await self.send_meta({"type": "quit"})
-        done, _ = await asyncio.wait([task], timeout=QUIT_SECONDS)
+        done, _ = await asyncio.wait([task], timeout=self.quit_seconds)
         if not done and process.returncode is None:
             process.terminate()
-            done, _ = await asyncio.wait([task], timeout=QUIT_SECONDS)
+            done, _ = await asyncio.wait([task], timeout=self.quit_seconds)
             if not done and process.returncode is None:
                 process.kill()
         await task

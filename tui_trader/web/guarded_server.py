@@ -23,16 +23,16 @@ from typing import Any
 from aiohttp import web
 from textual_serve.server import Server
 
-from tui_trader.web.desk_service import DeskService
+from tui_trader.web.desk_service import QUIT_SECONDS, DeskService
 
 COOKIE = "tui_trader_token"
 """The cookie that carries the token after the first, tokened request."""
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-DESKS_QUIT_SECONDS = 25.0
-"""How long a stop waits for the desks to quit (each is sent SIGTERM after 10 s, SIGKILL
-after 20 s) before the server closes anyway."""
+DESKS_QUIT_MARGIN = 5.0
+"""How much longer than a desk's own quit (SIGTERM after ``QUIT_SECONDS``, SIGKILL after twice
+that) a stop waits for the desks before the server closes anyway: 25 s at the default 10 s."""
 
 
 def new_token() -> str:
@@ -82,9 +82,11 @@ class GuardedServer(Server):
         token: str,
         announce: Callable[[str], None],
         report: Callable[[str], None],
+        quit_seconds: float = QUIT_SECONDS,
     ) -> None:
         """Serve ``command`` (one desk process per browser connection) on host:port;
-        ``report`` prints what a desk writes to its standard error."""
+        ``report`` prints what a desk writes to its standard error; ``quit_seconds``: how long
+        a desk asked to quit may take before SIGTERM (and again before SIGKILL)."""
         public_host = f"[{host}]" if ":" in host else host
         super().__init__(
             command,
@@ -96,6 +98,7 @@ class GuardedServer(Server):
         self.token = token
         self.announce = announce
         self.report = report
+        self.quit_seconds = quit_seconds
         self._desks: set[asyncio.Task] = set()
         """The websocket handlers running, each with its desk process."""
 
@@ -142,6 +145,7 @@ class GuardedServer(Server):
                 download_manager=self.download_manager,
                 debug=self.debug,
                 report=self.report,
+                quit_seconds=self.quit_seconds,
             )
             await desk.start(width, height)
             await self._process_messages(websocket, desk)
@@ -164,7 +168,7 @@ class GuardedServer(Server):
         for task in running:
             task.cancel()
         if running:
-            await asyncio.wait(running, timeout=DESKS_QUIT_SECONDS)
+            await asyncio.wait(running, timeout=2 * self.quit_seconds + DESKS_QUIT_MARGIN)
 
     async def on_startup(self, app: web.Application) -> None:
         """Nothing: textual-serve prints its banner here, before the port is even bound."""
