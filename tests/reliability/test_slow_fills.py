@@ -78,7 +78,11 @@ def lost_races(sb: SandboxHandle) -> int:
 def test_fills_and_positions_that_lag(trial_dir: Path) -> None:
     result = disorder_run(trial_dir, SEED, "fill-lag", LAG, probe=lagging_cycles)
     figures.record("slow-fills", result)
-    assert result.broker_orders >= 3, describe(result)  # the session traded
+    # The session traded: an order split by the fault is what the lag needs, and the probe
+    # (a problem when no cycle met the lag) says the run met it. How many more orders the
+    # pumped market brings in the run's cycles depends on the machine's load (2 instead of 3
+    # once in a loaded full run), which this trial does not test.
+    assert result.broker_orders >= 1, describe(result)
     assert result.clean and not result.problems, describe(result) + "\n" + "\n".join(result.notes)
 
 
