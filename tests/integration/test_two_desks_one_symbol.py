@@ -246,3 +246,49 @@ def test_orders_held_for_another_desk_do_not_spend_the_accounts_daily_order_coun
         for s in (one, two):
             s.finish("stopped")
             s.broker.close()
+
+
+def test_a_desks_flatten_leaves_another_desks_closes_working(
+    sandbox: SandboxHandle, trading: Any, tmp_path: Path
+) -> None:
+    """Two desks of one account, each holding its own symbol, both flatten on a halt. The
+    flatten cancelled every open order on the account before sending its closes, the other
+    desk's closes too; each retry of either desk then cancelled the other's new close, and
+    neither position was sure to close. A close of any desk's flatten only shrinks what is
+    held: a flatten leaves it working."""
+    db = tmp_path / "desk.db"
+    one = alpaca_session(sandbox, db, symbols=("SPY",), learning=LearningSettings("momentum"))
+    two = alpaca_session(sandbox, db, symbols=("QQQ",), learning=LearningSettings("momentum"))
+    try:
+        for _ in range(8):  # the rally: each desk buys its own symbol
+            sandbox.admin.step(shock=RALLY)
+            one.run_iteration()
+            two.run_iteration()
+            if set(_held(trading)) == {"SPY", "QQQ"}:
+                break
+        assert set(_held(trading)) == {"SPY", "QQQ"}
+        # a close fills half at once and the rest 50 bars later: working while the other
+        # desk flattens (a market out of hours, a thin book)
+        sandbox.admin.set_faults(partial_rate=1.0, partial_bars=50)
+        one.request_kill(reason="test", flatten=True)
+        first = one.apply_kill_requests()
+        assert first is not None
+        [spy_close] = [o for o in first.orders if o.symbol == "SPY"]  # working until a bar
+        two.request_kill(reason="test", flatten=True)
+        second = two.apply_kill_requests()
+        assert second is not None
+        assert [o.symbol for o in second.orders if o.status.value != "canceled"] == ["QQQ"]
+        spy = [o for o in sandbox_orders(trading) if o.client_order_id == spy_close.client_order_id]
+        assert [str(o.status.value) for o in spy] == ["partially_filled"], (
+            "desk two cancelled desk one's close"
+        )
+        sandbox.admin.set_faults(reset=True)
+        for _ in range(60):  # the rest of both closes fills
+            if not _held(trading):
+                break
+            sandbox.admin.step()
+        assert _held(trading) == {}
+    finally:
+        for s in (one, two):
+            s.finish("stopped")
+            s.broker.close()

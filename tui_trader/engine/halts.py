@@ -185,7 +185,9 @@ class SessionHalts:
             # in part before its cancel, or that a lagging read did not show while it worked)
             # are held shares too. Closed from the cycle's read, they were left open.
             positions = self.broker.positions()
-            busy = self.broker.working_symbols() if again else set()
+            # another desk's close left working may sell the same shares: its symbol waits
+            others = {o.symbol for o in self.broker.open_orders() if self._others_close(o)}
+            busy = self.broker.working_symbols() if again else others
             # A close in doubt may still arrive: sent again now, both could fill and a long
             # turn short. Its symbol waits like a close still working, tried each cycle.
             busy |= {
@@ -226,13 +228,20 @@ class SessionHalts:
             out.append(event)
         return out
 
-    def _own_close(self, order: Order) -> bool:
-        """Whether an order is one of this session's flatten closes (left working by a
-        flatten acted on again: cancelled and sent anew every cycle, a queued close churned)."""
+    @staticmethod
+    def _closes(order: Order) -> bool:
+        """Whether an order is a flatten close, this desk's or another's (``keep_closes``)."""
+        parts = read_order_id(order.client_order_id)
+        return parts is not None and parts.leg.rstrip("0123456789") == "flat"
+
+    def _others_close(self, order: Order) -> bool:
+        """Whether an order is another desk's flatten close: it only shrinks what is held, so
+        a flatten here leaves it working (cancelled, two desks that both flatten took each
+        other's closes off at every pass)."""
         parts = read_order_id(order.client_order_id)
         if parts is None or parts.leg.rstrip("0123456789") != "flat":
             return False
-        return parts.session_key == self.audit.session.key
+        return parts.session_key != self.audit.session.key
 
     def _cancel_for_halt(self, flatten: bool, keep_closes: bool = False) -> tuple[list[Order], str]:
         """A halt's cancel and the words for what it left working. Without flattening: the
@@ -240,8 +249,9 @@ class SessionHalts:
         outside the desk, nor another database's desks' orders (``engine.halt_keeps``). A
         listing that could not see every open order says so (``brokers.unseen``).
         Flattening: when protecting, the stops first, each confirmed (the closing sells need
-        their shares), then every other order; but with ``keep_closes`` (a flatten acted on
-        again) this session's own closing orders, which are what the flatten is waiting for."""
+        their shares), then every other order but another desk's flatten closes; with
+        ``keep_closes`` (a flatten acted on again) this session's own closing orders too, which
+        are what the flatten is waiting for."""
         if not flatten:
             keeps = HaltKeeps(store_sessions(self.audit), store_tag_of(self.audit))
             cancelled = self.broker.cancel_all(keep=keeps)
@@ -254,7 +264,8 @@ class SessionHalts:
                     cancelled = self.broker.cancel(order.client_order_id, confirm=True)
                     if cancelled is not None:
                         out.append(cancelled)
-        rest = self.broker.cancel_all(keep=self._own_close if keep_closes else None)
+        keep = self._closes if keep_closes else self._others_close
+        rest = self.broker.cancel_all(keep=keep)
         cut = unseen(rest)
         if not cut:
             return out + rest, ""
