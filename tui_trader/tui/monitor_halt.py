@@ -180,6 +180,12 @@ class HaltWriter:
             with contextlib.suppress(Exception):  # an app that is closing hears nothing
                 sink(status)
 
+    @property
+    def status(self) -> HaltStatus | None:
+        """Where the requests stand after the writer's last try (``None`` before any)."""
+        with self._lock:
+            return self._status
+
     def _status_flatten(self) -> bool:
         """The flatten flag of the last status (the requests are all written)."""
         return self._status.flatten if self._status is not None else False
