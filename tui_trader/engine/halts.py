@@ -186,8 +186,7 @@ class SessionHalts:
             # are held shares too. Closed from the cycle's read, they were left open.
             positions = self.broker.positions()
             # another desk's close left working may sell the same shares: its symbol waits
-            others = {o.symbol for o in self.broker.open_orders() if self._others_close(o)}
-            busy = self.broker.working_symbols() if again else others
+            busy = self.broker.working_symbols() if again else self._others_closing()
             # A close in doubt may still arrive: sent again now, both could fill and a long
             # turn short. Its symbol waits like a close still working, tried each cycle.
             busy |= {
@@ -228,20 +227,16 @@ class SessionHalts:
             out.append(event)
         return out
 
-    @staticmethod
-    def _closes(order: Order) -> bool:
-        """Whether an order is a flatten close, this desk's or another's (``keep_closes``)."""
-        parts = read_order_id(order.client_order_id)
-        return parts is not None and parts.leg.rstrip("0123456789") == "flat"
-
     def _others_close(self, order: Order) -> bool:
         """Whether an order is another desk's flatten close: it only shrinks what is held, so
-        a flatten here leaves it working (cancelled, two desks that both flatten took each
-        other's closes off at every pass)."""
-        parts = read_order_id(order.client_order_id)
-        if parts is None or parts.leg.rstrip("0123456789") != "flat":
-            return False
-        return parts.session_key != self.audit.session.key
+        a flatten leaves it working (cancelled, two desks that both flatten took each other's
+        closes off at every pass)."""
+        closer = _closer(order)
+        return closer is not None and closer != self.audit.session.key
+
+    def _others_closing(self) -> set[str]:
+        """The symbols where another desk's flatten close works (a first pass waits there)."""
+        return {o.symbol for o in self.broker.open_orders() if self._others_close(o)}
 
     def _cancel_for_halt(self, flatten: bool, keep_closes: bool = False) -> tuple[list[Order], str]:
         """A halt's cancel and the words for what it left working. Without flattening: the
@@ -264,7 +259,7 @@ class SessionHalts:
                     cancelled = self.broker.cancel(order.client_order_id, confirm=True)
                     if cancelled is not None:
                         out.append(cancelled)
-        keep = self._closes if keep_closes else self._others_close
+        keep = (lambda o: _closer(o) is not None) if keep_closes else self._others_close
         rest = self.broker.cancel_all(keep=keep)
         cut = unseen(rest)
         if not cut:
@@ -399,3 +394,9 @@ def _left_working(cancelled: list[Order]) -> str:
     if unseen(cancelled):
         return "orders past the broker's listing may still be working: retrying"
     return ""
+
+
+def _closer(order: Order) -> str | None:
+    """The key of the session whose flatten close ``order`` is, ``None`` if it is none."""
+    parts = read_order_id(order.client_order_id)
+    return parts.session_key if parts and parts.leg.rstrip("0123456789") == "flat" else None

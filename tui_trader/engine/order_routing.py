@@ -303,11 +303,11 @@ class OrderRouting(OrderSending):
             return False
         claims = self.claims
         if claims is not None:  # another session of the account may trade the symbol
-            held = claims.take(symbol, f"{side} {check.order.qty:g} {symbol}")
-            if held is not None:  # not sent: the gate's count of it (and its words) undone,
-                risk.state = state  # or every held order spent one of the account's day
-                if held:
-                    notes.append(held)
+            hold = claims.take(symbol, f"{side} {check.order.qty:g} {symbol}")
+            if hold is not None:  # not sent: its count and its words are not kept
+                risk.not_sent()
+                if hold:
+                    notes.append(hold)
                 return False
         events.extend(check.events)
         refused = self._reserve_slot(check.order)

@@ -45,9 +45,8 @@ class OrderSending(SendFence):
         limit = self.risk.limits.max_orders_per_day
         before = self.risk.state
         ok, state = self.audit.reserve_order(before, limit)
-        if not ok and state.halted and not before.halted:  # not sent: the gate's count undone,
-            undone = before.with_orders(max(before.orders_today - 1, 0))  # or the cycle's end
-            # merged it into the account's row as an order sent
+        if not ok and state.halted and not before.halted:  # fenced off: not sent, not counted
+            undone = self.risk.not_sent()
             return self._fenced_off(undone, state, request, "after this session decided the order")
         self.risk.state = state
         if ok:

@@ -356,6 +356,14 @@ class RiskManager:
         self.state = state.with_orders(state.orders_today + 1)
         return OrderCheck(req, events)
 
+    def not_sent(self) -> RiskState:
+        """Take back the count of the order ``check_order`` last passed, which was not sent
+        (held for the desk trading its symbol, fenced off by a halt written elsewhere): kept,
+        the cycle's end merged it into the account's row as an order sent. The state after."""
+        state = self.state
+        self.state = state.with_orders(max(state.orders_today - 1, 0))
+        return self.state
+
     def refusal_kind(self, sign: int, qty: float, committed: float, sellable: float) -> str | None:
         """``check_order``'s first refusal that holds whatever the price, for ``qty`` shares in
         direction ``sign`` (+1 a buy): halted and growing, no short selling, the day's orders
