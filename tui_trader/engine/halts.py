@@ -220,6 +220,22 @@ class SessionHalts(HaltFlatten):
             out.append(event)
         return out
 
+    def _halt_unanswered(self, events: list[RiskEvent], exc: Exception) -> list[RiskEvent]:
+        """A cycle's events when the broker did not answer its halt (a ``BrokerError`` out of
+        ``_on_halt``), the halt's saying what may still be working; written before the cycle
+        fails, and the next cycle acts on the halt again (``_halt_unfinished``). Unwritten, a
+        halt decided in a cycle (a kill switch, a drawdown trip) held in memory and merged
+        into the account's row was missing from its history, and never alerted."""
+        note = f"; the broker did not answer (open orders may still be working): {exc}"
+        out = []
+        for event in events:
+            said = event.halts or event.event_type == HALT_ADOPTED  # as ``_on_halt`` says
+            if said and "cancelled" not in event.action_taken:
+                event = replace(event, action_taken=event.action_taken + note)
+                self._halt_said = self._halt_left
+            out.append(event)
+        return out
+
     def _cancel_for_halt(self, flatten: bool, keep_closes: bool = False) -> tuple[list[Order], str]:
         """A halt's cancel and the words for what it left working. Without flattening: the
         desk's orders (its store's sessions') but not the protective exits, orders placed
