@@ -13,13 +13,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from requests import ConnectionError as Dropped
 
 from tests.integration.alpaca_helpers import alpaca_session, filled_by_order, working_spy_limit
 from tests.integration.test_alpaca_trading import client_for
+from tui_trader.brokers import BrokerError
 from tui_trader.core.orders import OrderType, Side
 from tui_trader.engine.manual_orders import ManualOrder
+from tui_trader.risk.gate import MANUAL_KILL
 from tui_trader.sandbox.testing import SandboxHandle
+from tui_trader.store.models import RiskEventRow
 
 
 def test_a_kill_the_broker_missed_cancels_the_working_order_once_it_answers(
@@ -134,5 +138,43 @@ def test_a_cancel_refused_order_by_order_is_tried_again(
         assert any("the halt acted again" in note for note in again.notes), again.notes
         assert sandbox.admin.state()["orders"]["open"] == 1, "the hand order alone works on"
         assert session.apply_kill_requests() is None
+    finally:
+        session.broker.close()
+
+
+def test_a_halt_decided_in_a_cycle_the_broker_does_not_answer_is_written_once(
+    sandbox: SandboxHandle, tmp_path: Path
+) -> None:
+    """A kill switch taken by a bar's cycle (not between bars) whose cancel the broker does not
+    answer: the cycle fails (the runner's outage path takes it), and the halt, held in memory
+    and merged into the account's row, was missing from the account's history: no
+    ``manual_kill`` row at all, no alert. It is now written as the cycle fails, saying what may
+    still be working, and only once: the next cycle's cancel is a note, not a second halt."""
+    session = alpaca_session(sandbox, tmp_path / "c.db")
+    client = session.broker.client
+    try:
+        working_spy_limit(session, sandbox, qty=7)
+        cancels = (client.cancel_orders, client.cancel_order_by_id)
+
+        def silent(*args: Any, **kwargs: Any) -> Any:
+            raise Dropped("connection dropped")
+
+        client.cancel_orders = client.cancel_order_by_id = silent
+        session.request_kill(reason="test")
+        sandbox.admin.step()
+        with pytest.raises(BrokerError):
+            session.run_iteration()
+        halts = RiskEventRow.select().where(RiskEventRow.event_type == MANUAL_KILL)
+        [halt] = [row.action_taken for row in halts]
+        assert "the broker did not answer (open orders may still be working)" in halt, halt
+        assert sandbox.admin.state()["orders"]["open"] == 1
+
+        client.cancel_orders, client.cancel_order_by_id = cancels  # it answers again
+        sandbox.admin.step()
+        again = session.run_iteration()
+        assert any("the halt acted again" in note for note in again.notes), again.notes
+        assert sandbox.admin.state()["orders"]["open"] == 0
+        assert [e.event_type for e in again.risk_events if e.halts] == []
+        assert RiskEventRow.select().where(RiskEventRow.event_type == MANUAL_KILL).count() == 1
     finally:
         session.broker.close()

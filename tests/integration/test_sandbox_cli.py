@@ -142,3 +142,27 @@ def test_more_symbols_than_the_sandbox_simulates_is_one_line_and_exit_2():
     from tui_trader.cli.sandbox import sandbox_symbols
 
     assert len(sandbox_symbols(",".join(names[:100]))) == 100
+
+
+def test_an_output_that_cannot_be_written_is_said_at_once_and_exits_2():
+    """``tui-trader sandbox > /dev/full`` (a log file on a full disk): the address and keys the
+    sandbox is for cannot be printed, so it says so at once, in one line, stops serving and exits
+    2, as every other command does. Before, it served on with nothing said (on a picked port no
+    one could learn) and reported the failed write only when stopped with Ctrl+C."""
+    with open(os.devnull.replace("null", "full"), "w") as full:
+        done = subprocess.run(
+            sandbox_command("--port", "0", "--speed", "0"),
+            cwd=ROOT,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=30,  # before: no end until Ctrl+C (the run timed out here)
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith(
+        "tui-trader: error: cannot write to standard output (No space left on device): "
+    )
+    assert "sandbox stopped" in lines[0]

@@ -12,8 +12,9 @@ status never goes back. What cannot be true (``core.orders.contradiction``) is r
 session, which halts. An OCO exit is followed as one
 order (``alpaca_orders``): an event on its stop leg, or on the parent without its legs, makes
 the broker look the pair up again by the parent's client id. This module sends, cancels
-and tracks orders; the reads (account, positions, open orders, look-ups, the market clock,
-readiness) are ``AlpacaReads`` in ``brokers/alpaca_reads``.
+and tracks orders (a submission's doubt is settled in ``brokers/alpaca_submit``); the reads
+(account, positions, open orders, look-ups, the market clock, readiness) are ``AlpacaReads``
+in ``brokers/alpaca_reads``.
 """
 
 from __future__ import annotations
@@ -26,22 +27,17 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from tui_trader.brokers import BrokerError, Throttled
+from tui_trader.brokers import BrokerError
 from tui_trader.brokers.alpaca_budget import RequestBudget
-from tui_trader.brokers.alpaca_calls import (
-    DUPLICATE_CLIENT_ORDER_ID,
-    CallPolicy,
-    classify,
-    describe,
-    prepare,
-)
+from tui_trader.brokers.alpaca_calls import CallPolicy, describe, prepare
 from tui_trader.brokers.alpaca_cancels import cancel_all, cancel_by_id
 from tui_trader.brokers.alpaca_config import AlpacaEndpoint
 from tui_trader.brokers.alpaca_contradictions import Contradictions
 from tui_trader.brokers.alpaca_memory import forget_finished
-from tui_trader.brokers.alpaca_orders import to_domain_order, to_request
+from tui_trader.brokers.alpaca_orders import to_domain_order
 from tui_trader.brokers.alpaca_reads import AlpacaReads
 from tui_trader.brokers.alpaca_stream import TradeUpdateFeed
+from tui_trader.brokers.alpaca_submit import submit_once
 from tui_trader.core.domain import Bar
 from tui_trader.core.orders import (
     Order,
@@ -133,57 +129,9 @@ class AlpacaBroker(AlpacaReads):
     # -- orders --------------------------------------------------------------------------------
 
     def submit(self, request: OrderRequest) -> Order:
-        """Send once; on any doubt, ask by client id before (at most once) sending again."""
-        self.contradictions.sent(request.client_order_id)
-        data = to_request(request)  # built before sending: its errors never mean "maybe sent"
-        for attempt in range(2):
-            try:
-                sent = self.client.submit_order(order_data=data)
-                return self._track(to_domain_order(sent), request)
-            except Throttled as exc:  # not sent: the request budget held it back
-                if attempt == 0:
-                    refused = Order.from_request(request, OrderStatus.REJECTED, f"not sent: {exc}")
-                    return self._track(refused, request)
-                break  # the first submission's fate is still open: unsettled below
-            except Exception as exc:
-                failure = classify(exc)
-                if failure is None:
-                    raise
-                if failure.status == 422 and failure.code == DUPLICATE_CLIENT_ORDER_ID:
-                    pass  # it already arrived: fall through to the look-up
-                elif not failure.transient:
-                    # A refusal often means an order this listing does not show holds the
-                    # shares ("insufficient qty") or faces this one (a wash trade): the open
-                    # orders are read afresh next time, not from a list up to 30 s old.
-                    self._open_cache = None
-                    rejected = Order.from_request(request, OrderStatus.REJECTED, failure.message)
-                    return self._track(rejected, request)
-                elif self._stop.is_set():
-                    raise BrokerError(f"order {request.client_order_id}: stopped") from exc
-            try:
-                found = self._settle(request)
-            except Throttled:
-                break  # no look-up allowed now: unsettled, looked up again later
-            if found is not None:
-                return self._track(found, request)
-        # Sent twice, answered twice with a fault, absent on both look-ups: the request may yet
-        # arrive (a slow gateway), so the order is unsettled, not rejected. The session blocks
-        # its symbol and looks it up again until the settlement window has passed.
-        unknown = Order.from_request(
-            request,
-            OrderStatus.UNKNOWN,
-            "answer lost on two submissions; not found at the broker (yet)",
-        )
-        return self._track(unknown, request)
-
-    def _settle(self, request: OrderRequest) -> Order | None:
-        """Ask by client id until Alpaca answers; None if it does not have the order now."""
-        try:
-            return self.get_order(request.client_order_id)
-        except Throttled:
-            raise
-        except BrokerError as exc:
-            raise BrokerError(f"order {request.client_order_id} state unknown: {exc}") from exc
+        """Send once; on any doubt, ask by client id before (at most once) sending again
+        (``brokers.alpaca_submit``)."""
+        return submit_once(self, request)
 
     def cancel(self, client_order_id: str, confirm: bool = False) -> Order | None:
         """Cancel one order we track; ``None`` if it is not ours or no longer working.

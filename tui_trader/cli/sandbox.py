@@ -169,7 +169,13 @@ def register(subparsers: Any) -> None:
 
 
 def run_sandbox(args: argparse.Namespace) -> int:
-    """Start the sandbox, print where it is, wait for Ctrl+C, stop cleanly."""
+    """Start the sandbox, print where it is, wait for Ctrl+C, stop cleanly.
+
+    Standard output that cannot be written (``> /dev/full``, a log file on a full disk) stops
+    it at once with one line and exit 2: a sandbox whose address and keys nobody can read
+    (its port picked with ``--port 0``) serves no one, and it served on silently until Ctrl+C.
+    A reader that left (``| head -3``) is not that: the sandbox serves on, as other commands
+    finish their work when their reader goes away."""
     from rich.console import Console
 
     from tui_trader.cli.stop_signals import ctrl_c
@@ -205,6 +211,7 @@ def run_sandbox(args: argparse.Namespace) -> int:
             "(choose another with --port)"
         ) from None
     stop = threading.Event()
+    unwritable = ""
     shown_secret = secret if secret == DEFAULT_SECRET else "<the secret you chose>"
     try:
         with ctrl_c(stop.set, Console(stderr=True), doing="stopping the sandbox"):
@@ -223,9 +230,16 @@ def run_sandbox(args: argparse.Namespace) -> int:
                 f"Press Ctrl+C to stop.",
                 flush=True,
             )
-            stop.wait()
+            unwritable = getattr(sys.stdout, "write_error", "")  # ``cli.closed_output``
+            if not unwritable:
+                stop.wait()
     finally:
         sandbox.stop()
+    if unwritable:
+        raise UsageError(
+            f"cannot write to standard output ({unwritable}): the sandbox stopped (its address "
+            "and keys could not be printed)"
+        )
     with contextlib.suppress(OSError):  # the reader of a pipe may have quit: stopped all the same
         print("sandbox stopped", file=sys.stderr)
     return 0

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 
 from tui_trader.brokers import Broker, Partial, refused, see_further, unseen
 from tui_trader.core.domain import Position, RiskEvent
-from tui_trader.core.order_ids import read_order_id
-from tui_trader.core.orders import Order, OrderRequest, OrderStatus, Side
+from tui_trader.core.orders import Order, OrderRequest, OrderStatus
+from tui_trader.engine.halt_flatten import HaltFlatten, flatten_closer
 from tui_trader.engine.halt_keeps import HaltKeeps, store_sessions, store_tag_of
 from tui_trader.engine.waits import BROKER_ERROR
 from tui_trader.risk.gate import MANUAL_KILL, RiskManager
@@ -28,7 +28,6 @@ from tui_trader.risk.stops import is_protective
 
 if TYPE_CHECKING:
     from tui_trader.engine.config import SessionConfig
-    from tui_trader.engine.outside_changes import OutsideChanges
     from tui_trader.engine.settlement import Unsettled
     from tui_trader.store.audit import AuditLog
 
@@ -50,15 +49,15 @@ class _KillRequest:
     reason: str
 
 
-class SessionHalts:
-    """Kill, resume and adopted halts; the session supplies its state and its order path."""
+class SessionHalts(HaltFlatten):
+    """Kill, resume and adopted halts; the session supplies its state and its order path
+    (the flatten's closes: ``engine.halt_flatten``)."""
 
     broker: Broker
     audit: AuditLog
     risk: RiskManager
     config: SessionConfig
     started: bool
-    iteration: int
     last_prices: dict[str, float]
     wake: threading.Event
     _kill_lock: threading.Lock
@@ -71,20 +70,14 @@ class SessionHalts:
     _halt_left: str = ""
     """While a halt is unfinished, what it left working in a few words (the halt line's
     tail: ``halt_line``), e.g. "1 order(s) may still be working: cancel refused, retrying"."""
-    _flat_legs: dict[str, tuple[int, int]]
-    """By symbol: the cycle of its last flatten close and how many went out in that cycle
-    (``_flat_id``)."""
     _halt_said: str = ""
     """What the halt's words (its event, or the last retry note) said it left: a retry that
     changes nothing says nothing, so a cancel the broker keeps refusing is said once per
     onset, not in every cycle's notes."""
     _cycle_orders: list[Order]
-    outside: OutsideChanges
     unsettled: Unsettled
     """Orders in doubt: one that would close shares holds its symbol's flatten (``_on_halt``)."""
     _equity_now: Callable[[], float]
-    _order_id: Callable[[str, str], str]
-    _send: Callable[[OrderRequest, datetime], Order | None]
     protects: bool
     """Cancel working orders, protective stops too only when flattening (``ProtectiveStops``)."""
 
@@ -227,16 +220,21 @@ class SessionHalts:
             out.append(event)
         return out
 
-    def _others_close(self, order: Order) -> bool:
-        """Whether an order is another desk's flatten close: it only shrinks what is held, so
-        a flatten leaves it working (cancelled, two desks that both flatten took each other's
-        closes off at every pass)."""
-        closer = _closer(order)
-        return closer is not None and closer != self.audit.session.key
-
-    def _others_closing(self) -> set[str]:
-        """The symbols where another desk's flatten close works (a first pass waits there)."""
-        return {o.symbol for o in self.broker.open_orders() if self._others_close(o)}
+    def _halt_unanswered(self, events: list[RiskEvent], exc: Exception) -> list[RiskEvent]:
+        """A cycle's events when the broker did not answer its halt (a ``BrokerError`` out of
+        ``_on_halt``), the halt's saying what may still be working; written before the cycle
+        fails, and the next cycle acts on the halt again (``_halt_unfinished``). Unwritten, a
+        halt decided in a cycle (a kill switch, a drawdown trip) held in memory and merged
+        into the account's row was missing from its history, and never alerted."""
+        note = f"; the broker did not answer (open orders may still be working): {exc}"
+        out = []
+        for event in events:
+            said = event.halts or event.event_type == HALT_ADOPTED  # as ``_on_halt`` says
+            if said and "cancelled" not in event.action_taken:
+                event = replace(event, action_taken=event.action_taken + note)
+                self._halt_said = self._halt_left
+            out.append(event)
+        return out
 
     def _cancel_for_halt(self, flatten: bool, keep_closes: bool = False) -> tuple[list[Order], str]:
         """A halt's cancel and the words for what it left working. Without flattening: the
@@ -259,7 +257,7 @@ class SessionHalts:
                     cancelled = self.broker.cancel(order.client_order_id, confirm=True)
                     if cancelled is not None:
                         out.append(cancelled)
-        keep = (lambda o: _closer(o) is not None) if keep_closes else self._others_close
+        keep = (lambda o: flatten_closer(o) is not None) if keep_closes else self._others_close
         rest = self.broker.cancel_all(keep=keep)
         cut = unseen(rest)
         if not cut:
@@ -298,72 +296,6 @@ class SessionHalts:
             line += f" ({self._halt_left})"
         return line
 
-    def _flatten(
-        self, positions: dict[str, Position], market_time: datetime, busy: set[str]
-    ) -> tuple[int, list[str], list[str]]:
-        """Send closing orders for the desk's positions (they pass the gate as protective
-        orders do: they only shrink exposure; not counted against the day's orders); how
-        many went out, the shares it leaves open, as ``"5 IWM"``, and the
-        positions whose closing order was refused, with why (the broker rejected it, or it
-        was not sent): said in the halt's words, where "flattening N position(s)" counted
-        them as closing. The desk's are the shares its
-        own fills account for in the symbols it trades (``OutsideChanges.desks_share``): a
-        holding of the user's on the account, or shares bought by hand beside the desk's,
-        are not the desk's to sell, as its rebalancing and its exits never trade them.
-        ``busy``: symbols where an order of the desk may still fill (a flatten acted on again:
-        its earlier close may be working), left for a later try: closed twice, a long would
-        turn short."""
-        count = 0
-        spared = []
-        unclosed = []
-        for symbol in sorted(positions):
-            position = positions[symbol]
-            traded = symbol in self.config.symbols
-            qty = self.outside.desks_share(symbol, position.qty) if traded else 0.0
-            if abs(position.qty - qty) > 1e-9:
-                spared.append(f"{position.qty - qty:g} {symbol}")
-            if qty == 0:
-                continue
-            if symbol in busy:  # an earlier close (or a cancel unconfirmed) may still fill
-                unclosed.append(f"{qty:g} {symbol} (an order there may still fill)")
-                continue
-            request = OrderRequest(
-                symbol=symbol,
-                side=Side.SELL if qty > 0 else Side.BUY,
-                qty=abs(qty),
-                client_order_id=self._flat_id(symbol),
-                rationale=f"flatten on halt ({self.risk.state.halt_reason})",
-            )
-            # A close only shrinks what is held (working orders were cancelled), as a
-            # protective exit does: no limit refuses it, the day's order limit included, and it
-            # is not counted against the day (the limit stops a runaway desk from sending
-            # more; it kept the kill switch from closing what the desk held).
-            check = self.risk.check_protective(request, position.qty)
-            if check.order is None:
-                why = check.events[0].detail if check.events else ""
-                unclosed.append(f"{qty:g} {symbol} (not sent{': ' + why if why else ''})")
-                continue
-            ack = self._send(check.order, market_time)
-            if ack is None:  # followed as unsettled: the next pass waits for it, then closes
-                unclosed.append(
-                    f"{qty:g} {symbol} (its close is in doubt: the broker's answer was lost)"
-                )
-            elif ack.status is OrderStatus.REJECTED:
-                unclosed.append(f"{qty:g} {symbol} (the broker rejected it: {ack.reject_reason})")
-            else:
-                count += 1
-        return count, spared, unclosed
-
-    def _flat_id(self, symbol: str) -> str:
-        """A flatten close's client order id: ``flat``, then ``flat2``, ``flat3``... for a close
-        sent again in the same cycle (a halt acted on again between bars, after a close the
-        broker refused or never received). One id for both, and the second close's row broke
-        the store's unique key: the exception ended the session mid-flatten."""
-        cycle, count = self._flat_legs.get(symbol, (-1, 0))
-        count = count + 1 if cycle == self.iteration else 1
-        self._flat_legs[symbol] = (self.iteration, count)
-        return self._order_id(symbol, "flat" if count == 1 else f"flat{count}")
-
     def _halted_meanwhile(
         self, decided: RiskState, positions: dict[str, Position], market_time: datetime
     ) -> list[RiskEvent]:
@@ -394,9 +326,3 @@ def _left_working(cancelled: list[Order]) -> str:
     if unseen(cancelled):
         return "orders past the broker's listing may still be working: retrying"
     return ""
-
-
-def _closer(order: Order) -> str | None:
-    """The key of the session whose flatten close ``order`` is, ``None`` if it is none."""
-    parts = read_order_id(order.client_order_id)
-    return parts.session_key if parts and parts.leg.rstrip("0123456789") == "flat" else None

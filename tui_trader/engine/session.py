@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
-from tui_trader.brokers import Broker
+from tui_trader.brokers import Broker, BrokerError
 from tui_trader.core.clock import Clock, WallClock
 from tui_trader.core.domain import Account, Bar, IterationReport, Position, RiskEvent, Signal
 from tui_trader.core.ledger import TradeLedger
@@ -332,7 +332,11 @@ class TradingSession(
             if late:
                 fills, late = self._apply_updates(late, listed=True), None
             retry, before = was_halted and self._halt_unfinished, len(self._cycle_orders)
-            events = self._on_halt(events, positions, market_time)
+            try:
+                events = self._on_halt(events, positions, market_time)
+            except BrokerError as exc:  # the halt is written before the cycle fails
+                self._record_events(self._halt_unanswered(events, exc), market_time)
+                raise
             said = self._halt_retry_note(before) if retry else None
             if said:  # a cancel refused again, nothing else done: said once (its onset)
                 notes.append(said)

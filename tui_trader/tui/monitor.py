@@ -24,7 +24,8 @@ from tui_trader.core.domain import IterationReport, TradingState
 from tui_trader.core.shown import shown_text
 from tui_trader.engine.outside_changes import held_not_ours, recorded_left_alone
 from tui_trader.market.sources import is_recorded
-from tui_trader.store.db import open_database, to_db_time
+from tui_trader.store.db import open_database
+from tui_trader.store.halt_requests import write_halt_request
 from tui_trader.store.liveness import (
     DIED,
     is_alive,
@@ -34,7 +35,6 @@ from tui_trader.store.liveness import (
 )
 from tui_trader.store.models import (
     AccountSnapshot,
-    HaltRequest,
     LiveFill,
     LiveOrder,
     LiveTrade,
@@ -342,10 +342,10 @@ class DbFollower:
         """The ``halt_requests`` row, in one try on this thread's connection (the kill
         switch's writer, ``monitor_halt``, tries again itself on a fresh one)."""
         assert self.session is not None
-        HaltRequest.create(
-            session=self.session.id,
-            timestamp=to_db_time(asked),
-            requested_by=who,
-            reason="flatten requested from the monitor" if flatten else "ctrl+k in the monitor",
-            flatten=flatten,
+        write_halt_request(  # once: a try after a lost answer finds its row (``halt_requests``)
+            self.session.id,
+            asked,
+            who,
+            "flatten requested from the monitor" if flatten else "ctrl+k in the monitor",
+            flatten,
         )

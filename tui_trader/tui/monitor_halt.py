@@ -9,7 +9,8 @@ by a thread of its own: each try ends by the store's own deadlines (``store.pg``
 tries again every ``RETRY_SECONDS`` until the row is written. Every change is told to the
 asker as a ``HaltStatus`` whose ``text`` says in plain words whether the request is written
 yet. The same request still waiting is not queued twice (a second ctrl+k writes no second
-row). No Textual here: ``MonitorHandle`` owns one writer.
+row), and a try whose write landed but whose answer was lost is not written again by the next
+(``store.halt_requests``). No Textual here: ``MonitorHandle`` owns one writer.
 """
 
 from __future__ import annotations

@@ -1,0 +1,123 @@
+"""A halt's flatten: the closing orders it sends for the desk's positions, and who else closes.
+
+A mixin of ``TradingSession`` beside ``engine.halts`` (whose ``_on_halt`` calls it once the
+halt's cancels are done). A flatten closes only the desk's shares (``OutsideChanges``), waits
+where an earlier close may still fill (closed twice, a long would turn short), and leaves
+another desk's flatten closes working: both only shrink what is held.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from tui_trader.brokers import Broker
+from tui_trader.core.domain import Position
+from tui_trader.core.order_ids import read_order_id
+from tui_trader.core.orders import Order, OrderRequest, OrderStatus, Side
+from tui_trader.risk.gate import RiskManager
+
+if TYPE_CHECKING:
+    from tui_trader.engine.config import SessionConfig
+    from tui_trader.engine.outside_changes import OutsideChanges
+    from tui_trader.store.audit import AuditLog
+
+
+class HaltFlatten:
+    """Closing the desk's positions on a halt; the session supplies its state and order path."""
+
+    broker: Broker
+    audit: AuditLog
+    risk: RiskManager
+    config: SessionConfig
+    iteration: int
+    outside: OutsideChanges
+    _flat_legs: dict[str, tuple[int, int]]
+    """By symbol: the cycle of its last flatten close and how many went out in that cycle
+    (``_flat_id``)."""
+    _order_id: Callable[[str, str], str]
+    _send: Callable[[OrderRequest, datetime], Order | None]
+
+    def _others_close(self, order: Order) -> bool:
+        """Whether an order is another desk's flatten close: it only shrinks what is held, so
+        a flatten leaves it working (cancelled, two desks that both flatten took each other's
+        closes off at every pass)."""
+        closer = flatten_closer(order)
+        return closer is not None and closer != self.audit.session.key
+
+    def _others_closing(self) -> set[str]:
+        """The symbols where another desk's flatten close works (a first pass waits there)."""
+        return {o.symbol for o in self.broker.open_orders() if self._others_close(o)}
+
+    def _flatten(
+        self, positions: dict[str, Position], market_time: datetime, busy: set[str]
+    ) -> tuple[int, list[str], list[str]]:
+        """Send closing orders for the desk's positions (they pass the gate as protective
+        orders do: they only shrink exposure; not counted against the day's orders); how
+        many went out, the shares it leaves open, as ``"5 IWM"``, and the
+        positions whose closing order was refused, with why (the broker rejected it, or it
+        was not sent): said in the halt's words, where "flattening N position(s)" counted
+        them as closing. The desk's are the shares its
+        own fills account for in the symbols it trades (``OutsideChanges.desks_share``): a
+        holding of the user's on the account, or shares bought by hand beside the desk's,
+        are not the desk's to sell, as its rebalancing and its exits never trade them.
+        ``busy``: symbols where an order of the desk may still fill (a flatten acted on again:
+        its earlier close may be working), left for a later try: closed twice, a long would
+        turn short."""
+        count = 0
+        spared = []
+        unclosed = []
+        for symbol in sorted(positions):
+            position = positions[symbol]
+            traded = symbol in self.config.symbols
+            qty = self.outside.desks_share(symbol, position.qty) if traded else 0.0
+            if abs(position.qty - qty) > 1e-9:
+                spared.append(f"{position.qty - qty:g} {symbol}")
+            if qty == 0:
+                continue
+            if symbol in busy:  # an earlier close (or a cancel unconfirmed) may still fill
+                unclosed.append(f"{qty:g} {symbol} (an order there may still fill)")
+                continue
+            request = OrderRequest(
+                symbol=symbol,
+                side=Side.SELL if qty > 0 else Side.BUY,
+                qty=abs(qty),
+                client_order_id=self._flat_id(symbol),
+                rationale=f"flatten on halt ({self.risk.state.halt_reason})",
+            )
+            # A close only shrinks what is held (working orders were cancelled), as a
+            # protective exit does: no limit refuses it, the day's order limit included, and it
+            # is not counted against the day (the limit stops a runaway desk from sending
+            # more; it kept the kill switch from closing what the desk held).
+            check = self.risk.check_protective(request, position.qty)
+            if check.order is None:
+                why = check.events[0].detail if check.events else ""
+                unclosed.append(f"{qty:g} {symbol} (not sent{': ' + why if why else ''})")
+                continue
+            ack = self._send(check.order, market_time)
+            if ack is None:  # followed as unsettled: the next pass waits for it, then closes
+                unclosed.append(
+                    f"{qty:g} {symbol} (its close is in doubt: the broker's answer was lost)"
+                )
+            elif ack.status is OrderStatus.REJECTED:
+                unclosed.append(f"{qty:g} {symbol} (the broker rejected it: {ack.reject_reason})")
+            else:
+                count += 1
+        return count, spared, unclosed
+
+    def _flat_id(self, symbol: str) -> str:
+        """A flatten close's client order id: ``flat``, then ``flat2``, ``flat3``... for a close
+        sent again in the same cycle (a halt acted on again between bars, after a close the
+        broker refused or never received). One id for both, and the second close's row broke
+        the store's unique key: the exception ended the session mid-flatten."""
+        cycle, count = self._flat_legs.get(symbol, (-1, 0))
+        count = count + 1 if cycle == self.iteration else 1
+        self._flat_legs[symbol] = (self.iteration, count)
+        return self._order_id(symbol, "flat" if count == 1 else f"flat{count}")
+
+
+def flatten_closer(order: Order) -> str | None:
+    """The key of the session whose flatten close ``order`` is, ``None`` if it is none."""
+    parts = read_order_id(order.client_order_id)
+    return parts.session_key if parts and parts.leg.rstrip("0123456789") == "flat" else None
