@@ -6,8 +6,9 @@ symbol, open orders included), an order rate limit (100 orders per trading day) 
 kill. While short selling is off, a sell of more than is held is refused (not cut to the position
 limit and then rejected by the broker); shares a working buy has not delivered yet are not held.
 A protective stop (``check_protective``) only closes a position: it passes every control and is
-not counted against the day's orders. Each trip returns a ``RiskEvent`` saying what was
-measured, the limit and what was done.
+not counted against the day's orders. A manual order that only closes what is held passes the
+day's order limit, counted past it (a trader at the limit can still get out by hand). Each trip
+returns a ``RiskEvent`` saying what was measured, the limit and what was done.
 
 The manager is pure: its whole memory is a ``RiskState`` value that the caller persists per
 account, so a restart changes nothing. A drawdown or manual halt lasts until an explicit
@@ -259,6 +260,7 @@ class RiskManager:
         equity: float,
         committed_qty: float,
         sellable_qty: float,
+        closable_qty: float = 0.0,
     ) -> OrderCheck:
         """Pass, shrink or refuse one order.
 
@@ -266,7 +268,10 @@ class RiskManager:
         so that a burst of orders cannot together break the position limit. ``sellable_qty``
         is what is held minus what working sells will take: with short selling off a sell may
         take no more, and a working buy (not a share yet) never lets a sell through
-        (``risk.holdings`` works both out).
+        (``risk.holdings`` works both out). ``closable_qty`` (a manual order's
+        ``Holding.closable``): an order of at most that many shares only shrinks the position,
+        so the day's order limit does not refuse it (a trader at the limit can still get out
+        by hand); it is counted all the same, the day's count going past the limit.
         """
         state = self.state
         sign = req.side.sign
@@ -274,6 +279,8 @@ class RiskManager:
         after = committed_qty + signed
         grows = abs(after) > abs(committed_qty) + 1e-12
         refused = self.refusal_kind(sign, req.qty, committed_qty, sellable_qty)
+        if refused == ORDER_RATE and req.qty <= closable_qty + 1e-9:
+            refused = None  # it only closes what is held: past the limit, and counted
         if refused == HALTED_ORDER:
             return OrderCheck(
                 None,
