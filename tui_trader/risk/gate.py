@@ -262,7 +262,9 @@ class RiskManager:
         sellable_qty: float,
         closable_qty: float = 0.0,
     ) -> OrderCheck:
-        """Pass, shrink or refuse one order.
+        """Pass, shrink or refuse one order; it only decides. An order passed is counted
+        where its slot of the day is taken (``OrderSending._reserve_slot``), once it is sure
+        to go out: an order held or fenced off after the gate has nothing to give back.
 
         ``committed_qty`` is the signed quantity already held plus what open orders will add,
         so that a burst of orders cannot together break the position limit. ``sellable_qty``
@@ -360,16 +362,7 @@ class RiskManager:
                 ),
             )
             req = req.with_qty(allowed, note)
-        self.state = state.with_orders(state.orders_today + 1)
         return OrderCheck(req, events)
-
-    def not_sent(self) -> RiskState:
-        """Take back the count of the order ``check_order`` last passed, which was not sent
-        (held for the desk trading its symbol, fenced off by a halt written elsewhere): kept,
-        the cycle's end merged it into the account's row as an order sent. The state after."""
-        state = self.state
-        self.state = state.with_orders(max(state.orders_today - 1, 0))
-        return self.state
 
     def refusal_kind(self, sign: int, qty: float, committed: float, sellable: float) -> str | None:
         """``check_order``'s first refusal that holds whatever the price, for ``qty`` shares in
