@@ -172,6 +172,7 @@ def make_session(
     stop_loss: StopRule | None = None,
     take_profit_pct: float | None = None,
     capital: float | None = None,
+    allow_short: bool = False,
     **engine_options: object,
 ) -> TradingSession:
     """A started local session on a seeded simulated market (or the market given)."""
@@ -191,6 +192,7 @@ def make_session(
         stop_loss=stop_loss,
         take_profit_pct=take_profit_pct,
         capital=capital,
+        allow_short=allow_short,
     )
     broker = broker or PaperBroker(start_cash, tuple(market.symbols), costs or PaperCosts())
     db = open_database(db_path)

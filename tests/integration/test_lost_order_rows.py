@@ -286,12 +286,14 @@ def test_a_written_back_order_counts_toward_its_days_order_limit(
     lost, _ = _lose_newest_order_row()
     RiskStateRow.update(orders_today=RiskStateRow.orders_today - 1).execute()
 
-    second = _session(sandbox, store, limits=RiskLimits(max_orders_per_day=sent))
+    room = RiskLimits(max_orders_per_day=sent, max_position_pct=100.0)  # a buy has room
+    second = _session(sandbox, store, limits=room)
     try:
         assert LiveOrder.get(LiveOrder.client_order_id == lost).rationale == LOST_ROW
         ready = lambda: second.sync_orders() >= 0 and not second.broker.trading_ready()  # noqa: E731
         wait_until(ready, 10, "the broker ready to trade (its stream's back-fill done)")
-        second.request_manual_order(ManualOrder("SPY", Side.SELL, qty=1))  # room: it shrinks
+        # a buy: a sell that only closes what is held passes the limit (counted past it)
+        second.request_manual_order(ManualOrder("SPY", Side.BUY, qty=1))
         report = second.apply_kill_requests()
         assert report is not None and report.orders == (), "one order more than the limit"
         assert [e.event_type for e in report.risk_events] == [ORDER_RATE], report.risk_events

@@ -81,6 +81,34 @@ def test_an_order_in_doubt_counts_until_it_is_not_received() -> None:
     assert sent() == 20
 
 
+def test_at_the_days_order_limit_only_what_surely_closes_passes() -> None:
+    """The day's orders used up (1 of 1), the position 100: a sell of what is held less a sell
+    in doubt passes (it only closes), one share more is refused, as is any buy. Short 100 with
+    short selling on: a buy covering what is short less a buy in doubt passes, a bigger one
+    (it could turn the position long) is refused."""
+    used = RiskState("acct", orders_today=1)
+
+    def sent(positions, side: Side, qty: float, in_doubt) -> bool:
+        held = holdings(positions, [], in_doubt)["SPY"]
+        risk = RiskManager(RiskLimits(max_orders_per_day=1), used, allow_short=True)
+        request = OrderRequest("SPY", side, qty, "new")
+        closable = held.closable(side.sign, positions["SPY"].qty)
+        check = risk.check_order(
+            request, PRICE, EQUITY, held.facing(side.sign), held.sellable, closable
+        )
+        return check.order is not None
+
+    doubt_sell = [_doubt(Side.SELL, 30)]
+    assert sent(HELD, Side.SELL, 70, doubt_sell)
+    assert not sent(HELD, Side.SELL, 71, doubt_sell)
+    assert not sent(HELD, Side.BUY, 1, ())
+    short = {"SPY": Position("SPY", -100, PRICE, PRICE)}
+    doubt_buy = [_doubt(Side.BUY, 40)]
+    assert sent(short, Side.BUY, 60, doubt_buy)
+    assert not sent(short, Side.BUY, 61, doubt_buy)
+    assert not sent(short, Side.SELL, 1, ())
+
+
 class _Absent:
     """A broker that has never heard of any order."""
 

@@ -102,12 +102,21 @@ def test_orders_that_shrink_exposure_always_pass_the_position_limit() -> None:
     assert check.order.qty == 50
 
 
+def _slot_taken(risk: RiskManager) -> None:
+    """Count one order sent, as its slot of the day counts it (``_reserve_slot``): the gate
+    only decides."""
+    risk.state = risk.state.with_orders(risk.state.orders_today + 1)
+
+
 def test_order_rate_limit_trips_after_the_nth_order_and_resets_daily() -> None:
-    """Three orders a day: the fourth is refused; the next day it passes."""
+    """Three orders a day: the fourth is refused; the next day it passes. Passing an order
+    counts nothing by itself (an order held after the gate has no count to give back)."""
     risk = manager(max_orders_per_day=3)
     risk.on_equity(100_000, D1)
     for i in range(3):
         assert risk.check_order(buy(1), 100.0, 100_000, i, i).order is not None
+        assert risk.state.orders_today == i
+        _slot_taken(risk)
     check = risk.check_order(buy(1), 100.0, 100_000, 3, 3)
     assert check.order is None and check.events[0].event_type == ORDER_RATE
     risk.on_equity(100_000, D2)
@@ -132,6 +141,7 @@ def test_at_the_days_order_limit_a_halt_or_no_short_selling_is_said_first() -> N
     risk.on_equity(100_000, D1)
     assert risk.refusal_kind(1, 1.0, 0.0, 0.0) is None
     assert risk.check_order(buy(1), 100.0, 100_000, 0, 0).order is not None
+    _slot_taken(risk)
     sell_short = OrderRequest("SPY", Side.SELL, 5, "s")
     cases = [  # (request, sign, committed, sellable, the reason)
         (buy(1), 1, 1.0, 1.0, ORDER_RATE),

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from tui_trader.brokers import unseen
 from tui_trader.core.domain import Position, RiskEvent
 from tui_trader.core.orders import Order, OrderRequest, OrderStatus, OrderType, Side, TimeInForce
+from tui_trader.risk.gate import ORDER_RATE
 from tui_trader.risk.holdings import NOTHING, holdings
 from tui_trader.risk.stops import is_protective
 
@@ -121,7 +122,7 @@ class ManualOrders:
     # on a doubtful order, share rounding and deterministic client order ids.
     _send: Callable[[OrderRequest, datetime], Order | None]
     _broker_doubt: Callable[[OrderRequest], RiskEvent]
-    _reserve_slot: Callable[[OrderRequest], RiskEvent | None]
+    _reserve_slot: Callable[[OrderRequest, bool], RiskEvent | None]
     _return_slot: Callable[[], None]
     _unsent: list[RiskEvent]
     _round_qty: Callable[[float], float]
@@ -258,7 +259,8 @@ class ManualOrders:
             what = f"manual {request.side} {request.qty:g} {request.symbol}"
             events.append(self._refused(f"{what} not sent: {unseen(working)}", request.symbol))
             return True
-        book = holdings(self.broker.positions(), working, self.unsettled.in_doubt())
+        positions = self.broker.positions()
+        book = holdings(positions, working, self.unsettled.in_doubt())
         holding = book.get(request.symbol, NOTHING)
         committed = holding.facing(request.side.sign)  # orders in doubt counted if stricter
         price = self.last_prices.get(request.symbol, 0.0)
@@ -278,11 +280,14 @@ class ManualOrders:
                 self._refused(f"manual {request.side} {request.symbol} not sent: {left_alone}")
             )
             return True
-        check = self.risk.check_order(request, price, equity, committed, holding.sellable)
+        position = positions.get(request.symbol)
+        closable = holding.closable(request.side.sign, position.qty if position else 0.0)
+        check = self.risk.check_order(request, price, equity, committed, holding.sellable, closable)
         events.extend(check.events)
         if check.order is None:
             return True
-        refused = self._reserve_slot(check.order)  # the account's shared count for the day
+        closes = check.order.qty <= closable + 1e-9  # passes the day's order limit, counted
+        refused = self._reserve_slot(check.order, closes)  # the account's shared count
         if refused is not None:
             events.append(refused)
             return True
@@ -305,6 +310,7 @@ class ManualOrders:
             why = waits or "the cancel of its protective exit is not confirmed yet"
             events.append(self._refused(f"manual {order.side} {order.symbol} not sent: {why}"))
             return True
+        count = self.risk.state.orders_today  # with this order's slot
         ack = self._send(order, market_time)
         if ack is None:
             events.append(self._broker_doubt(order))
@@ -313,6 +319,8 @@ class ManualOrders:
             events += self._unsent
             self._unsent.clear()
             return True
+        if closes and count > self.risk.limits.max_orders_per_day:
+            events.append(_past_limit(order, count - 1, self.risk.limits.max_orders_per_day))
         if ack.status is OrderStatus.REJECTED:
             notes.append(
                 f"broker rejected manual {order.side} {order.qty:g} {order.symbol}: "
@@ -380,3 +388,11 @@ def _describe(request: ManualRequest) -> str:
     if isinstance(request, _Close):
         return f"close {request.symbol}" if request.symbol else "flatten all"
     return f"cancel {request.client_order_id}"
+
+
+def _past_limit(order: OrderRequest, count: int, limit: int) -> RiskEvent:
+    """A manual order sent past the day's order limit (it only closes what is held), in the
+    desk's words: recorded like the limit's refusals, so the log says why the count is over."""
+    what = f"manual {order.side} {order.qty:g} {order.symbol} sent past the day's order limit"
+    said = f"{what} ({count} of {limit}): it only closes what is held"
+    return RiskEvent(ORDER_RATE, float(count), float(limit), said, symbol=order.symbol)

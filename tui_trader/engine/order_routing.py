@@ -304,8 +304,7 @@ class OrderRouting(OrderSending):
         claims = self.claims
         if claims is not None:  # another session of the account may trade the symbol
             hold = claims.take(symbol, f"{side} {check.order.qty:g} {symbol}")
-            if hold is not None:  # not sent: its count and its words are not kept
-                risk.not_sent()
+            if hold is not None:  # not sent (no slot taken): its words are not kept
                 if hold:
                     notes.append(hold)
                 return False

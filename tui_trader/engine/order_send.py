@@ -17,6 +17,9 @@ from tui_trader.core.orders import Order, OrderRequest, OrderStatus, unfilled
 from tui_trader.engine.send_gap import SendFence
 from tui_trader.risk.gate import ORDER_RATE
 
+_NO_LIMIT = 2**31 - 1
+"""The slot limit of an order the day's order limit does not refuse: counted, never refused."""
+
 if TYPE_CHECKING:
     from tui_trader.core.clock import Clock
     from tui_trader.engine.settlement import Unsettled
@@ -35,19 +38,20 @@ class OrderSending(SendFence):
     unsettled: Unsettled
     _cycle_orders: list[Order]
 
-    def _reserve_slot(self, request: OrderRequest) -> RiskEvent | None:
-        """Take one of the account's order slots for the day before the order is sent (the
-        count is shared by every process on the account); the refusal, if the limit is
-        reached, or if another process halted the account since this session read it active
-        (the reservation is its fence: ``store.batching``). Such a halt is adopted at once,
-        so the gate refuses the cycle's later orders that add exposure; the cycle acts on it
-        as it ends (``_halted_meanwhile``)."""
+    def _reserve_slot(self, request: OrderRequest, closes: bool = False) -> RiskEvent | None:
+        """Take one of the account's order slots for the day before the order is sent: the
+        one place an order is counted (the count is shared by every process on the account;
+        the gate only decides). The refusal, if the limit is reached, or if another process
+        halted the account since this session read it active (the reservation is its fence:
+        ``store.batching``). Such a halt is adopted at once, so the gate refuses the cycle's
+        later orders that add exposure; the cycle acts on it as it ends (``_halted_meanwhile``).
+        ``closes``: a manual order that only closes what is held (``RiskManager.check_order``)
+        takes a slot past the limit too."""
         limit = self.risk.limits.max_orders_per_day
         before = self.risk.state
-        ok, state = self.audit.reserve_order(before, limit)
+        ok, state = self.audit.reserve_order(before, _NO_LIMIT if closes else limit)
         if not ok and state.halted and not before.halted:  # fenced off: not sent, not counted
-            undone = self.risk.not_sent()
-            return self._fenced_off(undone, state, request, "after this session decided the order")
+            return self._fenced_off(before, state, request, "after this session decided the order")
         self.risk.state = state
         if ok:
             if self.audit.commit_before_send and not before.halted:  # fenced: time its send

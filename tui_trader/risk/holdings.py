@@ -46,6 +46,17 @@ class Holding:
         (with no order in doubt in the symbol; see ``InDoubt``)."""
         return self.committed
 
+    def closable(self, sign: int, held: float) -> float:
+        """How many shares an order in direction ``sign`` can take off the ``held`` position
+        (the broker's) and only ever shrink it, whichever working orders fill: a sell at most
+        ``sellable`` (held less every working sell), a buy at most the short less every working
+        buy; 0 when the order would add to the position. The day's order limit lets a manual
+        order this size pass (``RiskManager.check_order``)."""
+        if sign < 0:
+            return max(self.sellable, 0.0)
+        working_buys = self.committed - self.sellable  # committed less sellable: buys only
+        return max(-(held + working_buys), 0.0)
+
 
 @dataclass(frozen=True, slots=True)
 class InDoubt(Holding):
@@ -64,6 +75,15 @@ class InDoubt(Holding):
         if sign > 0:
             return self.committed + self.doubt_buys
         return self.committed - self.doubt_sells
+
+    def closable(self, sign: int, held: float) -> float:
+        """``Holding.closable`` with every order in doubt counted as filled where it shrinks
+        the position too: sells in doubt are already out of ``sellable``; a buy covering a
+        short also leaves out the buys in doubt."""
+        if sign < 0:
+            return max(self.sellable, 0.0)
+        working_buys = self.committed - self.sellable - self.doubt_sells
+        return max(-(held + working_buys + self.doubt_buys), 0.0)
 
 
 NOTHING = Holding()

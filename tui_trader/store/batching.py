@@ -214,8 +214,8 @@ class CycleTransactions:
         return self._write_risk(state)
 
     def reserve_order(self, state: RiskState, limit: int) -> tuple[bool, RiskState]:
-        """Take a slot of the account's daily order count for one order that ``state`` (the
-        risk manager's, after its own check) already counts: ``(False, state)`` at the limit.
+        """Take a slot of the account's daily order count for one order the risk manager
+        passed: ``(True, state)`` with the order counted, ``(False, state)`` at the limit.
 
         Cycles that commit one by one reserve in the database with one conditional update,
         so the limit holds across processes. Inside a local cycle whose transaction already
@@ -233,15 +233,14 @@ class CycleTransactions:
         orders (a flatten, protective exits) are not fenced.
         """
         if self.commit_every > 1:
-            return True, state
+            count = state.orders_today
+            return (False, state) if count >= limit else (True, state.with_orders(count + 1))
         base = self._risk_base
         if self._risk_locked and base is not None and state.day == base.day:
             count = base.orders_today + self._reserved
             if count >= limit:
                 return False, state.with_orders(count)
             self._reserved += 1
-            if state.orders_today == count + 1:  # the gate counted it already: the same state
-                return True, state
             return True, state.with_orders(count + 1)
         key, fence = state.account_key, not state.halted
         ok, count = reserve_order_slot(self.db, key, state.day, limit, fence)
@@ -250,7 +249,7 @@ class CycleTransactions:
             if row is not None and row.halted:  # halted elsewhere since: fenced off
                 return False, row
         if not ok and count < limit:  # the row is missing or on an earlier day: merge, retry
-            self._write_risk(state.with_orders(max(state.orders_today - 1, 0)))
+            self._write_risk(state)
             ok, count = reserve_order_slot(self.db, key, state.day, limit, fence)
         if self._risk_base is not None:
             self._risk_base = self._risk_base.with_orders(count)
@@ -259,7 +258,7 @@ class CycleTransactions:
     def release_order(self, state: RiskState) -> RiskState:
         """Give back the slot ``reserve_order`` just took for an order then not sent (it
         waits for a stop's cancel: ``engine.order_send``); ``state`` with the count as now."""
-        if self.commit_every > 1:  # counted in memory only (by the gate)
+        if self.commit_every > 1:  # counted in memory only
             return state.with_orders(max(state.orders_today - 1, 0))
         base = self._risk_base
         if self._risk_locked and base is not None and state.day == base.day:

@@ -1,0 +1,197 @@
+"""The risk gate's pre-trade checks: pass, shrink or refuse one order before the broker sees it.
+
+A mixin of ``RiskManager`` (``risk.gate``), which holds the limits and the state they read. The
+checks, in order: halted (only orders that shrink exposure pass), no short selling (a sell of
+more than is held is refused, not cut to the position limit and then rejected by the broker;
+shares a working buy has not delivered yet are not held), the day's order limit (a manual order
+that only closes what is held passes it), the position size limit (an order is cut to fit, or
+refused if there is no room). A protective order (``check_protective``) only closes a position:
+it passes every control. The checks only decide: an order is counted where its slot of the day
+is taken (``engine.order_send``). Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from tui_trader.core.domain import RiskEvent, TradingState
+from tui_trader.core.orders import OrderRequest
+from tui_trader.risk.limits import RiskLimits
+from tui_trader.risk.state import RiskState
+
+POSITION_SIZE = "position_size_limit"
+ORDER_RATE = "order_rate_limit"
+NO_SHORT = "short_sale_refused"
+"""A sell of more than is held while short selling is off: refused before the broker sees it."""
+HALTED_ORDER = "halted_order_refused"
+_HALTED = TradingState.HALTED
+"""Named once: an enum's member costs a metaclass look-up each time it is named (3.11), and
+``halted`` is read for every order."""
+
+
+@dataclass(frozen=True, slots=True)
+class OrderCheck:
+    """The verdict on one order: the order to send (maybe smaller) or ``None``, and why."""
+
+    order: OrderRequest | None
+    events: tuple[RiskEvent, ...] = ()
+
+
+class OrderChecks:
+    """The pre-trade half of ``RiskManager``: the attributes below are the manager's."""
+
+    limits: RiskLimits
+    state: RiskState
+    fractional: bool
+    allow_short: bool
+    capital: float | None
+
+    def check_order(
+        self,
+        req: OrderRequest,
+        price: float,
+        equity: float,
+        committed_qty: float,
+        sellable_qty: float,
+        closable_qty: float = 0.0,
+    ) -> OrderCheck:
+        """Pass, shrink or refuse one order; it only decides. An order passed is counted
+        where its slot of the day is taken (``OrderSending._reserve_slot``), once it is sure
+        to go out: an order held or fenced off after the gate has nothing to give back.
+
+        ``committed_qty`` is the signed quantity already held plus what open orders will add,
+        so that a burst of orders cannot together break the position limit. ``sellable_qty``
+        is what is held minus what working sells will take: with short selling off a sell may
+        take no more, and a working buy (not a share yet) never lets a sell through
+        (``risk.holdings`` works both out). ``closable_qty`` (a manual order's
+        ``Holding.closable``): an order of at most that many shares only shrinks the position,
+        so the day's order limit does not refuse it (a trader at the limit can still get out
+        by hand); it is counted all the same, the day's count going past the limit.
+        """
+        state = self.state
+        sign = req.side.sign
+        signed = req.qty * sign
+        after = committed_qty + signed
+        grows = abs(after) > abs(committed_qty) + 1e-12
+        refused = self.refusal_kind(sign, req.qty, committed_qty, sellable_qty)
+        if refused == ORDER_RATE and req.qty <= closable_qty + 1e-9:
+            refused = None  # it only closes what is held: past the limit, and counted
+        if refused == HALTED_ORDER:
+            return OrderCheck(
+                None,
+                (
+                    RiskEvent(
+                        HALTED_ORDER,
+                        abs(after) * price,
+                        0.0,
+                        f"refused {req.side} {req.qty:g} {req.symbol}: trading is halted "
+                        f"({state.halt_reason})",
+                        symbol=req.symbol,
+                    ),
+                ),
+            )
+        if refused == NO_SHORT:
+            held = f"only {sellable_qty:g}" if sellable_qty > 1e-9 else "none"
+            return OrderCheck(
+                None,
+                (
+                    RiskEvent(
+                        NO_SHORT,
+                        0.0,
+                        0.0,
+                        f"refused {req.side} {req.qty:g} {req.symbol}: {held} held and short "
+                        "selling is off",
+                        symbol=req.symbol,
+                    ),
+                ),
+            )
+        limits = self.limits
+        if refused == ORDER_RATE:
+            return OrderCheck(
+                None,
+                (
+                    RiskEvent(
+                        ORDER_RATE,
+                        float(state.orders_today),
+                        float(limits.max_orders_per_day),
+                        f"refused {req.side} {req.qty:g} {req.symbol}: "
+                        f"{state.orders_today} orders sent today",
+                        symbol=req.symbol,
+                    ),
+                ),
+            )
+        events: tuple[RiskEvent, ...] = ()
+        base = max(equity, 0.0)
+        capital = self.capital
+        if capital is not None and capital < base:
+            base = capital
+        limit_value = limits.max_position_pct / 100.0 * base
+        if grows and abs(after) * price > limit_value + 1e-9:
+            room = limit_value / price - sign * committed_qty
+            allowed = self._round_down(max(room, 0.0))
+            pct = 100.0 * abs(after) * price / base if base > 0 else math.inf
+            if allowed <= 0:
+                return OrderCheck(
+                    None,
+                    (
+                        RiskEvent(
+                            POSITION_SIZE,
+                            pct,
+                            self.limits.max_position_pct,
+                            f"refused {req.side} {req.qty:g} {req.symbol}: no room under the "
+                            "position limit",
+                            symbol=req.symbol,
+                        ),
+                    ),
+                )
+            note = f"reduced from {req.qty:g} to {allowed:g} by the position limit"
+            events = (
+                RiskEvent(
+                    POSITION_SIZE,
+                    pct,
+                    self.limits.max_position_pct,
+                    f"{note} ({req.side} {req.symbol})",
+                    symbol=req.symbol,
+                ),
+            )
+            req = req.with_qty(allowed, note)
+        return OrderCheck(req, events)
+
+    def refusal_kind(self, sign: int, qty: float, committed: float, sellable: float) -> str | None:
+        """``check_order``'s first refusal that holds whatever the price, for ``qty`` shares in
+        direction ``sign`` (+1 a buy): halted and growing, no short selling, the day's orders
+        all sent; ``None`` if none. The rebalance asks it before building an order."""
+        s = self.state
+        if s.state is _HALTED and abs(committed + qty * sign) > abs(committed) + 1e-12:
+            return HALTED_ORDER
+        if not self.allow_short and sign < 0 and sellable - qty < -1e-9:
+            return NO_SHORT
+        return ORDER_RATE if s.orders_today >= self.limits.max_orders_per_day else None
+
+    def check_protective(self, req: OrderRequest, held_qty: float) -> OrderCheck:
+        """Pass a protective order (a stop, or the exit it stands for) that only closes part or
+        all of the ``held_qty`` position; refuse anything else.
+
+        A protective order can only shrink exposure, so neither a halt, nor the position limit,
+        nor the day's order limit refuses it (refusing it would leave the position naked at the
+        broker), and it is not counted against the day's orders.
+        """
+        signed = req.qty * req.side.sign
+        if held_qty * signed < 0 and abs(signed) <= abs(held_qty) + 1e-9:
+            return OrderCheck(req)
+        event = RiskEvent(
+            HALTED_ORDER if self.state.halted else POSITION_SIZE,
+            abs(held_qty + signed),
+            abs(held_qty),
+            f"refused protective {req.side} {req.qty:g} {req.symbol}: it does not close the "
+            f"{held_qty:g} share position",
+            symbol=req.symbol,
+        )
+        return OrderCheck(None, (event,))
+
+    def _round_down(self, qty: float) -> float:
+        """Whole shares, or fractional to nine decimals (Alpaca's precision)."""
+        if self.fractional:
+            return math.floor(qty * 1e9) / 1e9
+        return float(math.floor(qty + 1e-9))
