@@ -42,7 +42,8 @@ from typing import TYPE_CHECKING
 from tui_trader.brokers import BrokerError
 from tui_trader.core.domain import Bar, Position, RiskEvent
 from tui_trader.core.orders import Order, OrderClass, OrderRequest, OrderStatus, Side
-from tui_trader.engine.stop_takeover import ENDED, FOREIGN, LIVE, OWN, StopTakeover
+from tui_trader.engine.stop_release import StopRelease
+from tui_trader.engine.stop_takeover import ENDED, FOREIGN, LIVE
 from tui_trader.risk.exits import describe, fits, plan_exit
 from tui_trader.risk.stops import PROTECTIVE_LEG, TrueRange
 
@@ -60,7 +61,7 @@ TAKE_PROFIT = "take_profit"
 """Risk event: a position already beyond its take-profit level was closed at market."""
 
 
-class ProtectiveStops(StopTakeover):
+class ProtectiveStops(StopRelease):
     """Place, resize, cancel and re-place the broker-held stops of a session's positions."""
 
     config: SessionConfig
@@ -101,53 +102,6 @@ class ProtectiveStops(StopTakeover):
             rng = self._ranges[bar.symbol] = TrueRange()
         rng.add(bar)
 
-    def _release_stops(self, symbol: str, side: Side | None = None) -> str | None:
-        """Cancel ``symbol``'s protective exits before an order in it (an exit needs the
-        stop's shares; an add would be refused as a wash trade): this session's own, and an
-        ended session's (taken over first; by a session that keeps no exits only before a
-        sell, ``droppable``, said and audited). Why the order must wait, if a cancel is not
-        confirmed (the stop may have filled, or the broker is slow): the next cycle decides
-        again from the broker's positions; "" when that wait was said already. ``side``: the
-        order's (a session that keeps no exits cancels one only before a sell of its shares)."""
-        claims = self.claims
-        took = claims is not None and claims.took_over(symbol)
-        if not self.protects and symbol not in self.droppable and not took:
-            return None  # no ended session's exit to cancel before it: nothing to release
-        try:
-            listed = [o for o in self.broker.open_orders() if o.symbol == symbol]
-            late = self.late_exits(symbol, [o.client_order_id for o in listed])
-            if late is None:
-                return f"the broker did not answer a look-up of {symbol}'s protective exits"
-            listed += late
-            whose = self.whose(listed)
-            for order in listed:
-                kind = whose.get(order.client_order_id)
-                if kind is None:
-                    continue
-                cid = order.client_order_id
-                if kind in (LIVE, FOREIGN):
-                    return self.hold_reason(order, kind)
-                if not self.protects and kind == ENDED and side is not order.side:
-                    return self.hold_reason(order, kind)  # a buy beside it waits
-                if not self.protects and kind == OWN and self.adopted_from(cid) is None:
-                    continue
-                if kind == ENDED:
-                    waits = self._take_over_exit(order)
-                    if waits is not None:
-                        return waits
-                cancelled = self.broker.cancel(cid, confirm=True)
-                if cancelled is None:
-                    waits = f"the cancel of its protective stop {cid} is not confirmed"
-                    if self.protects:
-                        return waits
-                    return waits if self.drops.first(symbol, cid) else ""
-                if not self.protects:
-                    cancelled = self._dropped(cancelled)
-                self._cancelled(cancelled)
-        except BrokerError as exc:
-            return f"the broker did not answer the cancel of its protective stop: {exc}"
-        return None
-
     def _cancel_all_of(self, stops: list[Order]) -> bool:
         """Cancel these stops, each confirmed (what follows may sell their shares); False if
         one is not confirmed."""
@@ -169,12 +123,6 @@ class ProtectiveStops(StopTakeover):
         except BrokerError:
             return False
         return found is not None and found.status.is_final and not found.cancel_pending
-
-    def _cancelled(self, order: Order | None) -> None:
-        """Record a cancelled order (``None``: it was no longer working)."""
-        if order is not None:
-            self.audit.order_update(order)
-            self._cycle_orders.append(order)
 
     def _protect(self, market_time: datetime, at_start: bool = False) -> list[RiskEvent]:
         """Bring every position's protective exit in step with it; the events (an exit that
