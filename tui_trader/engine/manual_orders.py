@@ -306,6 +306,7 @@ class ManualOrders:
             events.append(self._refused(f"manual {order.side} {order.symbol} not sent: {why}"))
             return True
         ack = self._send(order, market_time)
+        events += self._exit_after(order, ack, market_time)  # exits back if it did not go out
         if ack is None:
             events.append(self._broker_doubt(order))
             return False

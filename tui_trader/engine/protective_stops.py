@@ -45,13 +45,14 @@ from tui_trader.core.orders import Order, OrderClass, OrderRequest, OrderStatus,
 from tui_trader.engine.stop_release import StopRelease
 from tui_trader.engine.stop_takeover import ENDED, FOREIGN, LIVE
 from tui_trader.risk.exits import describe, fits, plan_exit
-from tui_trader.risk.stops import PROTECTIVE_LEG, TrueRange
+from tui_trader.risk.stops import PROTECTIVE_LEG, TrueRange, is_protective
 
 if TYPE_CHECKING:
     from tui_trader.brokers import Broker
     from tui_trader.engine.claims import AccountClaims
     from tui_trader.engine.config import SessionConfig
     from tui_trader.engine.outside_changes import OutsideChanges
+    from tui_trader.engine.settlement import Unsettled
     from tui_trader.risk.gate import RiskManager
     from tui_trader.store.audit import AuditLog
 
@@ -82,12 +83,14 @@ class ProtectiveStops(StopRelease):
     _reserve_slot: Callable[[OrderRequest], RiskEvent | None]
     _broker_doubt: Callable[[OrderRequest], RiskEvent]
     outside: OutsideChanges
+    unsettled: Unsettled
 
     def init_stops(self) -> None:
         """Empty ranges and stop counter (called by the session's constructor)."""
         self._ranges: dict[str, TrueRange] = {}
         self._stop_count = 0
         self.init_takeover()
+        self.init_release()
 
     @property
     def protects(self) -> bool:
@@ -126,9 +129,11 @@ class ProtectiveStops(StopRelease):
 
     def _protect(self, market_time: datetime, at_start: bool = False) -> list[RiskEvent]:
         """Bring every position's protective exit in step with it; the events (an exit that
-        could not be placed, a take profit at market; at start-up, each exit placed again)."""
+        could not be placed, a take profit at market; at start-up, each exit placed again).
+        First the exits cancelled before an order that did not go out (``_restore_exits``)."""
+        events = self._restore_exits(market_time)
         if not self.protects:
-            return []
+            return events
         cfg = self.config
         positions = self.broker.positions()
         working = self.broker.open_orders()
@@ -137,7 +142,16 @@ class ProtectiveStops(StopRelease):
         adding: set[str] = set()
         whose = self.whose(working)
         others: dict[str, Order] = {}  # a live session's exit, or no session's of this store
-        for order in working:
+        # An order in doubt may still arrive and fill: counted as working, so that no exit is
+        # placed for shares it may sell (both could sell them: ``engine.stop_release``).
+        listed = {o.client_order_id for o in working}
+        doubt = [
+            o
+            for o in (self.unsettled.in_doubt() if self.unsettled else ())
+            if o.client_order_id not in listed
+            and not is_protective(o.client_order_id, o.order_type)
+        ]
+        for order in [*working, *doubt]:
             kind = whose.get(order.client_order_id)
             if kind is not None:
                 if kind in (LIVE, FOREIGN):
@@ -152,7 +166,7 @@ class ProtectiveStops(StopRelease):
                 closing[order.symbol] = closing.get(order.symbol, 0.0) + (
                     order.remaining_qty * order.side.sign
                 )
-        events = self.take_stop_events()
+        events += self.take_stop_events()
         self.leave_foreign(others, whose)
         kept: list[str] = []
         claims = self.claims
