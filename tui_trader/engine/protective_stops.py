@@ -188,14 +188,14 @@ class ProtectiveStops(StopRelease):
             position = positions.get(symbol)
             held = position.qty if position is not None else 0.0
             pending = closing.get(symbol, 0.0)
-            # What working orders already close is not protected twice (the broker refuses it).
-            want = abs(held) - (min(abs(pending), abs(held)) if held * pending < 0 else 0.0)
-            own = self.outside.own(symbol)  # changed outside: only the desk's own shares
-            capped = False
-            if own is not None:
+            base, capped = abs(held), ""
+            own = self.outside.own(symbol)  # held back or left alone: the desk's fills only
+            if own is not None:  # (a read lagging a fill is sized from the fills too)
                 mine = abs(own) if own * held > 0 else 0.0
-                if want > mine + 1e-9:
-                    want, capped = mine, True
+                if base > mine + 1e-9:
+                    base, capped = mine, self.outside.why_not_held(symbol)
+            # What working orders already close is not protected twice (the broker refuses it).
+            want = base - (min(abs(pending), base) if held * pending < 0 else 0.0)
             have = stops.get(symbol, [])
             side = Side.SELL if held > 0 else Side.BUY
             one = (
@@ -233,13 +233,13 @@ class ProtectiveStops(StopRelease):
         at_start: bool,
         old: Order | None = None,
         resized: bool = False,
-        capped: bool = False,
+        capped: str = "",
     ) -> list[RiskEvent]:
         """Send one protective exit for ``qty`` shares of ``position``, replacing ``old`` when
         given: a stop or a take-profit limit in one step (never without it); an OCO pair by a
         confirmed cancel, then the new pair (a pair's legs cannot be resized together).
-        ``capped``: fewer shares than held, the rest changed outside the session (its rationale
-        says so). The events."""
+        ``capped``: fewer shares than the broker's position shows, and why (its rationale says
+        so: changed outside the session, or a read lagging a fill). The events."""
         symbol = position.symbol
         rng = self._ranges.get(symbol)
         last = self.last_prices.get(symbol, position.last_price)
@@ -255,11 +255,11 @@ class ProtectiveStops(StopRelease):
         if isinstance(plan, str):
             return [self._unprotected(symbol, plan)]
         request = plan.request
-        if capped:  # a position changed outside the session: the desk's own shares only
+        if capped:  # changed outside, or a read lagging a fill: the desk's own shares only
             request = request.with_qty(
                 qty,
                 f"covers the {qty:g} shares this desk's fills account for, not the "
-                f"{abs(position.qty):g} held (changed outside the session)",
+                f"{abs(position.qty):g} {capped}",
             )
         elif resized or old is not None:
             request = request.with_qty(qty, f"resized to the {qty:g} share position")
