@@ -369,3 +369,52 @@ def test_a_stop_that_cannot_be_placed_again_is_said_not_protected_and_tried_each
     finally:
         two.finish("stopped")
         two.broker.close()
+
+
+def test_a_sell_rejected_after_it_was_accepted_puts_back_the_ended_desks_stop(
+    sandbox: SandboxHandle, trading: Any, tmp_path: Path
+) -> None:
+    """Desk two (no exits) cancelled desk one's stop before its sell; the broker accepted the
+    sell, then rejected it (Alpaca can: the exchange refusing it). Once the rejection is known
+    (here, at the end of the same cycle) the stop goes back at its price, said; before, the
+    position stayed without one."""
+    two = _ended_desks_stop(sandbox, tmp_path / "desk.db")
+    client = two.broker.client  # type: ignore[attr-defined]
+    real = client.submit_order
+    sells: list[str] = []
+
+    def submit_order(order_data: Any) -> Any:
+        sell = order_data.side.value == "sell" and order_data.type.value == "market"
+        if not sell:
+            return real(order_data=order_data)
+        sells.append(order_data.client_order_id)
+        sandbox.admin.set_faults(reject_rate=1.0)  # accepted, then rejected at once
+        try:
+            return real(order_data=order_data)
+        finally:
+            sandbox.admin.clear_faults()
+
+    try:
+        [(left, _qty, price)] = _stops(trading)
+        held = _held(trading)
+        client.submit_order = submit_order
+        notes: list[str] = []
+        for _ in range(14):
+            sandbox.admin.step(shock=SLIDE)
+            notes += two.run_iteration().notes
+            if sells:
+                break
+        client.submit_order = real
+        assert sells, "the slide made desk two sell"
+        settle(sandbox, two)
+        assert LiveOrder.get(LiveOrder.client_order_id == sells[0]).status == "rejected"
+        assert _held(trading) == held
+        [(again, qty, again_price)] = _stops(trading)
+        assert again != left and (qty, again_price) == (held, price)
+        [said] = [n for n in notes if "placed again" in n]
+        assert said.startswith(f"sell {held:g} SPY ended rejected, nothing filled"), said
+        assert said.endswith(f": its stop at {price:.2f} placed again"), said
+    finally:
+        client.submit_order = real
+        two.finish("stopped")
+        two.broker.close()

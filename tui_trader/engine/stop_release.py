@@ -14,10 +14,12 @@ back. The position was then left without its exit: for a session that keeps no e
 taken over an ended session's), until a session with exits took the symbol over. So each exit
 cancelled before an order is remembered until the order's fate is known (``_exit_after``):
 sent, it is forgotten (what the order leaves is protected by ``_protect``, or deliberately not
-at all by a session without exits: ``exit_dropped``); not sent or rejected, the exit is placed
-again at once as it was (its stop price, its take-profit level, as a protective order: a halt
-does not refuse it), for no more than is held, said and audited (``exit_placed_again``); if
-that fails, the position is said NOT protected and it is tried again every cycle.
+at all by a session without exits: ``exit_dropped``; such a session follows the order until it
+fills, for the broker may still reject it: ``_accepted``); not sent or rejected, the exit is
+placed again at once as it was (its stop price, its take-profit level, as a protective order:
+a halt does not refuse it), for no more than is held beside the orders that may close it, said
+and audited (``exit_placed_again``); if that fails, the position is said NOT protected and it
+is tried again every cycle.
 
 An order in doubt (sent, no answer) may still arrive and sell the shares: an exit placed
 beside it could sell them a second time on a broker that does not hold shares for working
@@ -86,11 +88,14 @@ class StopRelease(StopTakeover):
         the cycle of that try (tried again from the next one)."""
         self._doubted: dict[str, tuple[OrderRequest, Released]] = {}
         """Symbol -> the order in doubt its exits were cancelled for, and those exits."""
+        self._accepted: dict[str, tuple[OrderRequest, Released]] = {}
+        """Symbol -> an order accepted but not filled yet that a session without exits
+        cancelled an exit for (the broker may still reject it), and that exit."""
 
     @property
     def restoring(self) -> bool:
         """Whether exits cancelled before an order wait to be placed again."""
-        return bool(self._released or self._to_restore or self._doubted)
+        return bool(self._released or self._to_restore or self._doubted or self._accepted)
 
     def _release_stops(self, symbol: str, side: Side | None = None) -> str | None:
         """Cancel ``symbol``'s protective exits before an order in it (an exit needs the
@@ -169,10 +174,13 @@ class StopRelease(StopTakeover):
                 )
             ]
         if ack.status is not OrderStatus.REJECTED and not self._unsent:
+            if ack.status.is_open and not ack.filled_qty and not self.protects:
+                self._accepted[order.symbol] = (order, released)  # may yet be rejected
             return []
         reason = ack.reject_reason or "no reason given"
         why = reason if reason.startswith("not sent") else f"the broker rejected it: {reason}"
-        return self._put_back(order.symbol, released, f"{what} refused ({why})", market_time)
+        why = f"{what} refused ({why})"
+        return self._put_back(order.symbol, released, why, market_time, order.client_order_id)
 
     def _restore_exits(self, market_time: datetime) -> list[RiskEvent]:
         """Once a cycle (before ``_protect``): place again the exits cancelled before an order
@@ -189,31 +197,49 @@ class StopRelease(StopTakeover):
             del self._to_restore[symbol]
             events += self._put_back(symbol, released, why, market_time)
         doubt = {o.client_order_id for o in self.unsettled.in_doubt()} if self.unsettled else ()
-        for symbol, (order, released) in sorted(self._doubted.items()):
-            cid = order.client_order_id
-            if cid in doubt:
-                continue  # still in doubt: said when it began
-            try:
-                found = self.broker.get_order(cid)
-            except BrokerError:
-                continue  # asked again next cycle
-            if found is not None and found.status.is_open:
-                continue  # it arrived and works: decided when it ends
-            del self._doubted[symbol]
-            if found is not None and found.filled_qty > 0:
-                continue  # it arrived and sold: as for a sell that went out
-            what = f"{order.side} {order.qty:g} {symbol}"
-            events += self._put_back(symbol, released, f"{what} never went out", market_time)
+        for waiting in (self._doubted, self._accepted):
+            for symbol, (order, released) in sorted(waiting.items()):
+                if order.client_order_id not in doubt:
+                    events += self._after_it_ended(waiting, symbol, order, released, market_time)
         return events
 
+    def _after_it_ended(
+        self,
+        waiting: dict[str, tuple[OrderRequest, Released]],
+        symbol: str,
+        order: OrderRequest,
+        released: Released,
+        market_time: datetime,
+    ) -> list[RiskEvent]:
+        """Look ``order`` up (no longer in doubt, or accepted): once it has ended without a
+        fill (never received, rejected after it was accepted, cancelled), its exits go back;
+        once it filled, it went out; while it works, asked again next cycle."""
+        try:
+            found = self.broker.get_order(order.client_order_id)
+        except BrokerError:
+            return []  # asked again next cycle
+        if found is not None and found.status.is_open:
+            return []  # it works: decided when it ends
+        del waiting[symbol]
+        if found is not None and found.filled_qty > 0:
+            return []  # it sold: as for a sell that went out
+        what = f"{order.side} {order.qty:g} {symbol}"
+        if found is None or found.status is OrderStatus.NOT_RECEIVED:
+            why = f"{what} never went out"
+        else:
+            why = f"{what} ended {found.status}, nothing filled"
+            why += f" ({found.reject_reason})" if found.reject_reason else ""
+        return self._put_back(symbol, released, why, market_time, order.client_order_id)
+
     def _put_back(
-        self, symbol: str, released: Released, why: str, market_time: datetime
+        self, symbol: str, released: Released, why: str, market_time: datetime, ended: str = ""
     ) -> list[RiskEvent]:
         """Place ``released`` again as they were, each for no more than is held now beside
         the orders that may close it (working, or in doubt: one placed since may sell the
         shares), as protective orders (a halt does not refuse them); ``why``: what happened
-        to the order they were cancelled for. The events: each placed again, or NOT
-        protected (kept for the next cycle's try)."""
+        to the order they were cancelled for; ``ended``: that order's client id (over, though
+        a listing may show it yet). The events: each placed again, or NOT protected (kept
+        for the next cycle's try)."""
         try:
             position = self.broker.positions().get(symbol)
             working = self.broker.open_orders()
@@ -223,6 +249,7 @@ class StopRelease(StopTakeover):
         held = position.qty if position is not None else 0.0
         doubt = self.unsettled.in_doubt() if self.unsettled else []
         orders = {o.client_order_id: o for o in [*doubt, *working] if o.symbol == symbol}
+        orders.pop(ended, None)
         closing = sum(o.remaining_qty for o in orders.values() if o.side.sign * held < 0)
         events: list[RiskEvent] = []
         failed: Released = []
