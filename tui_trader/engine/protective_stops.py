@@ -144,14 +144,16 @@ class ProtectiveStops(StopRelease):
         others: dict[str, Order] = {}  # a live session's exit, or no session's of this store
         # An order in doubt may still arrive and fill: counted as working, so that no exit is
         # placed for shares it may sell (both could sell them: ``engine.stop_release``).
-        listed = {o.client_order_id for o in working}
-        doubt = [
-            o
-            for o in (self.unsettled.in_doubt() if self.unsettled else ())
-            if o.client_order_id not in listed
-            and not is_protective(o.client_order_id, o.order_type)
-        ]
-        for order in [*working, *doubt]:
+        orders: list[Order] = working
+        if self.unsettled:  # (none in a replay: nothing built there each cycle)
+            listed = {o.client_order_id for o in working}
+            orders = working + [
+                o
+                for o in self.unsettled.in_doubt()
+                if o.client_order_id not in listed
+                and not is_protective(o.client_order_id, o.order_type)
+            ]
+        for order in orders:
             kind = whose.get(order.client_order_id)
             if kind is not None:
                 if kind in (LIVE, FOREIGN):

@@ -186,6 +186,8 @@ class StopRelease(StopTakeover):
         """Once a cycle (before ``_protect``): place again the exits cancelled before an order
         that never went out (one that waited for another cancel), those a try failed to place
         again, and those of an order no longer in doubt that the broker never received."""
+        if not self.restoring:
+            return []
         events: list[RiskEvent] = []
         for symbol, released in sorted(self._released.items()):
             why = "the order they were cancelled for did not go out"
