@@ -20,6 +20,9 @@ protected symbol, an exit or an add, first cancels that symbol's exit (``_releas
 end-of-cycle step places it again for what is left, once no add is working (an exit beside a
 working buy would be refused as a wash trade too). A price already through the stop or the
 take-profit level is closed at market instead (the order would fill at once, or be refused).
+The cancel before an order is ``engine.stop_release``'s, and so is placing the exit again at
+once when that order does not go out (rejected, not sent; never beside an order in doubt, which
+``_protect`` counts as working).
 
 Another session's exit at the broker is told apart by its row in this store
 (``engine.stop_takeover``): an ended session's is taken over with its symbol, a live
