@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from tests.integration.alpaca_helpers import alpaca_session, sandbox_orders, settle
-from tests.integration.broker_protection import buy_and_protect, open_stops
+from tests.integration.broker_protection import buy_and_protect, open_pairs, open_stops
 from tui_trader.core.domain import TradingState
 from tui_trader.engine.session import TradingSession
 from tui_trader.learning.setup import LearningSettings
@@ -418,3 +418,32 @@ def test_a_sell_rejected_after_it_was_accepted_puts_back_the_ended_desks_stop(
         client.submit_order = real
         two.finish("stopped")
         two.broker.close()
+
+
+def test_a_refused_close_puts_back_the_oco_pair_with_both_its_prices(
+    sandbox: SandboxHandle, tmp_path: Path
+) -> None:
+    """With a stop loss and a take profit the exit is an OCO pair; a close by hand cancels it
+    and is refused: the pair goes back with its take-profit limit and its stop leg at their
+    prices, said."""
+    sandbox.admin.set_speed(0)
+    desk = buy_and_protect(
+        sandbox, tmp_path / "desk.db", protected=open_pairs, shock=0.5, take_profit_pct=5.0
+    )
+    try:
+        [pair] = open_pairs(sandbox)
+        limit, stop = float(pair.limit_price), float(pair.legs[0].stop_price)
+        with _sells_refused(sandbox, desk) as refused:
+            desk.request_close("SPY")
+            report = desk.apply_kill_requests()
+        assert refused and report is not None
+        [again] = open_pairs(sandbox)
+        assert again.client_order_id != pair.client_order_id
+        assert (float(again.qty), float(again.limit_price)) == (float(pair.qty), limit)
+        assert float(again.legs[0].stop_price) == stop
+        said = [e.action_taken for e in report.risk_events if e.event_type == "exit_placed_again"]
+        assert len(said) == 1 and said[0].endswith(
+            f": its exit (take profit {limit:.2f}, stop {stop:.2f}) placed again"
+        ), said
+    finally:
+        desk.broker.close()
