@@ -28,7 +28,7 @@ from tui_trader.learning.setup import LearningSettings
 from tui_trader.risk.stops import StopRule
 from tui_trader.sandbox.testing import SandboxHandle, wait_until
 from tui_trader.store.fleet_halts import halt_account
-from tui_trader.store.models import LiveOrder, database
+from tui_trader.store.models import LiveOrder, RiskEventRow, database
 
 RALLY = {"SPY": 0.8}
 SLIDE = {"SPY": -0.6}
@@ -334,6 +334,10 @@ def test_a_close_by_hand_the_broker_refuses_puts_the_stop_back_between_bars(
             f"sell {held:g} SPY refused (the broker rejected it: new orders are rejected by "
             f"user request): its stop at {price:.2f} placed again"
         ], report.risk_events
+        recorded = RiskEventRow.select().where(RiskEventRow.event_type == "exit_placed_again")
+        assert [r.action_taken for r in recorded] == said  # in the audit trail
+        row = LiveOrder.get(LiveOrder.client_order_id == again)
+        assert row.rationale.startswith(f"stop at {price:.2f} placed again: sell {held:g} SPY")
     finally:
         desk.broker.close()
 
