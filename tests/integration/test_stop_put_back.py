@@ -23,8 +23,11 @@ import pytest
 from tests.integration.alpaca_helpers import alpaca_session, sandbox_orders, settle
 from tests.integration.broker_protection import buy_and_protect, open_pairs, open_stops
 from tui_trader.core.domain import TradingState
+from tui_trader.core.orders import Side
+from tui_trader.engine.manual_orders import ManualOrder
 from tui_trader.engine.session import TradingSession
 from tui_trader.learning.setup import LearningSettings
+from tui_trader.risk.limits import RiskLimits
 from tui_trader.risk.stops import StopRule
 from tui_trader.sandbox.testing import SandboxHandle, wait_until
 from tui_trader.store.fleet_halts import halt_account
@@ -139,15 +142,17 @@ def test_a_refused_sell_puts_back_the_ended_desks_stop_it_cancelled(
 
 
 @contextmanager
-def _sells_lost(sandbox: SandboxHandle, desk: TradingSession) -> Iterator[list[str]]:
-    """The desk's market sells never reach the broker (every submission answered 503 before
-    it arrives: in doubt, ``unknown``); the client ids of the sells lost."""
+def _sells_lost(
+    sandbox: SandboxHandle, desk: TradingSession, side: str = "sell"
+) -> Iterator[list[str]]:
+    """The desk's market sells (buys, with ``side``) never reach the broker (every submission
+    answered 503 before it arrives: in doubt, ``unknown``); the client ids of those lost."""
     client = desk.broker.client  # type: ignore[attr-defined]
     real = client.submit_order
     lost: list[str] = []
 
     def submit_order(order_data: Any) -> Any:
-        sell = order_data.side.value == "sell" and order_data.type.value == "market"
+        sell = order_data.side.value == side and order_data.type.value == "market"
         if not sell:
             return real(order_data=order_data)
         lost.append(order_data.client_order_id)
@@ -449,5 +454,38 @@ def test_a_refused_close_puts_back_the_oco_pair_with_both_its_prices(
         assert len(said) == 1 and said[0].endswith(
             f": its exit (take profit {limit:.2f}, stop {stop:.2f}) placed again"
         ), said
+    finally:
+        desk.broker.close()
+
+
+def test_an_add_in_doubt_gets_its_stop_back_at_once(
+    sandbox: SandboxHandle, trading: Any, tmp_path: Path
+) -> None:
+    """A buy by hand in a protected symbol cancels the stop first (Alpaca would refuse the buy
+    as a wash trade beside it); the buy's answer is lost (in doubt). A buy sells none of the
+    shares, so the stop goes back at once at its price; the next cycle keeps it (no second
+    one, and no hold on the position while the buy is in doubt). Before, the position waited
+    without a stop until the next bar."""
+    room = RiskLimits(max_position_pct=30.0)  # (room for the add beside the position)
+    desk = buy_and_protect(
+        sandbox, tmp_path / "desk.db", protected=open_stops, shock=1.0, limits=room
+    )
+    try:
+        [(left, _qty, price)] = _stops(trading)
+        held = _held(trading)
+        with _sells_lost(sandbox, desk, side="buy") as lost:
+            desk.request_manual_order(ManualOrder("SPY", Side.BUY, qty=2))
+            report = desk.apply_kill_requests()
+        assert lost and report is not None
+        [(again, qty, again_price)] = _stops(trading)
+        assert again != left and (qty, again_price) == (held, price)
+        said = [e.action_taken for e in report.risk_events if e.event_type == "exit_placed_again"]
+        assert said == [
+            "buy 2 SPY is in doubt (sent, no answer); an exit beside it sells none of it: its "
+            f"stop at {price:.2f} placed again"
+        ], report.risk_events
+        sandbox.admin.step()
+        desk.run_iteration()
+        assert _stops(trading) == [(again, qty, again_price)]
     finally:
         desk.broker.close()

@@ -155,6 +155,7 @@ class ProtectiveStops(StopRelease):
                 for o in self.unsettled.in_doubt()
                 if o.client_order_id not in listed
                 and not is_protective(o.client_order_id, o.order_type)
+                and _closes(o, positions.get(o.symbol))  # an add in doubt sells nothing
             ]
         for order in orders:
             kind = whose.get(order.client_order_id)
@@ -376,3 +377,8 @@ class ProtectiveStops(StopRelease):
             f"{symbol} is NOT protected: {why}; trying again next cycle",
             symbol=symbol,
         )
+
+
+def _closes(order: Order, position: Position | None) -> bool:
+    """Whether ``order`` would close (part of) ``position``, were it to fill."""
+    return position is not None and position.qty * order.side.sign < 0

@@ -157,12 +157,16 @@ class StopRelease(StopTakeover):
     ) -> list[RiskEvent]:
         """What becomes of the exits cancelled before ``order`` now that it was sent (``ack``:
         ``_send``'s answer; ``None``, in doubt): forgotten if it went out; placed again at once
-        if it did not, or was rejected; held back while it is in doubt (see the module)."""
+        if it did not, or was rejected; held back while it is in doubt and may sell the same
+        shares (see the module; an add in doubt sells none: placed again at once)."""
         released = self._released.pop(order.symbol, None)
         if not released:
             return []
         what = f"{order.side} {order.qty:g} {order.symbol}"
         if ack is None or ack.status is OrderStatus.UNKNOWN:
+            if all(old.side is not order.side for old, _came in released):
+                why = f"{what} is in doubt (sent, no answer); an exit beside it sells none of it"
+                return self._put_back(order.symbol, released, why, market_time)
             if not self.protects:  # a session with exits sizes them beside it (``_protect``)
                 self._doubted[order.symbol] = (order, released)
             return [
