@@ -15,6 +15,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.integration.alpaca_helpers import alpaca_session, filled_by_order, settle
+from tests.integration.broker_protection import buy_and_protect, open_stops
+from tui_trader.core.orders import Side
+from tui_trader.engine.manual_orders import ManualOrder
 from tui_trader.engine.outside_changes import OUTSIDE_CHANGE
 from tui_trader.sandbox.testing import SandboxHandle, running_sandbox
 from tui_trader.store.models import LiveOrder, RiskEventRow
@@ -101,5 +104,42 @@ def test_a_kill_that_flattens_sells_what_the_cancelled_buy_had_filled(tmp_path: 
             settle(sb, session)
             assert sb.admin.state()["orders"]["open"] == 0
             assert _held(sb) == 0, "the halt left the buy's filled shares open"
+        finally:
+            session.broker.close()
+
+
+def test_a_stop_beside_a_partly_filled_sell_is_sized_from_the_desks_fills(
+    tmp_path: Path,
+) -> None:
+    """A desk with a stop loss sells half its position by hand; the sell fills half at once,
+    the rest bars later, and the positions read still shows the whole position. The stop for
+    what the sell leaves was sized from that read (the position, less what the sell still
+    sells): more shares than are free, refused by the broker ("insufficient qty"), and the
+    position said NOT protected every cycle of the lag. It is now sized from the desk's own
+    fills, and placed; its rationale says why it covers fewer shares than the read shows."""
+    with running_sandbox() as sb:
+        session = buy_and_protect(sb, tmp_path / "stop.db", protected=open_stops, shock=1.0)
+        try:
+            held = _held(sb)
+            sb.admin.set_faults(partial_rate=1, partial_bars=REST_WAITS, position_lag=1)
+            session.request_manual_order(ManualOrder("SPY", Side.SELL, qty=held / 2))
+            assert session.apply_kill_requests() is not None
+            said: list[str] = []
+            stops: list[float] = []
+            for _ in range(REST_WAITS - 1):  # the rest of the sell still works
+                sb.admin.step()
+                report = session.run_iteration()
+                said += [
+                    e.action_taken for e in report.risk_events if "NOT protected" in e.action_taken
+                ]
+                settle(sb, session)
+                assert session.broker.positions()["SPY"].qty == held, "the read lags"
+                stops.append(sum(float(o.qty) for o in open_stops(sb)))
+            assert said == []
+            assert 0 < _held(sb) < held  # part of the sell filled
+            assert stops[-1] == held / 2, "the stop covers what the sell leaves"
+            [stop] = open_stops(sb)
+            row = LiveOrder.get(LiveOrder.client_order_id == stop.client_order_id)
+            assert "a read lagging a fill" in row.rationale, row.rationale
         finally:
             session.broker.close()

@@ -312,6 +312,7 @@ class ManualOrders:
             return True
         count = self.risk.state.orders_today  # with this order's slot
         ack = self._send(order, market_time)
+        events += self._exit_after(order, ack, market_time)  # exits back if it did not go out
         if ack is None:
             events.append(self._broker_doubt(order))
             return False

@@ -75,6 +75,10 @@ class OrderRouting(OrderSending):
     """Halt because an order's fate is unknown (``SessionHalts``)."""
     _release_stops: Callable[[str, Side | None], str | None]
     """Cancel a symbol's protective stops before an order that closes shares."""
+    _released: dict[str, list[tuple[Order, str | None]]]
+    _exit_after: Callable[[OrderRequest, Order | None, datetime], list[RiskEvent]]
+    """Place again the exits cancelled before an order that did not go out
+    (``engine.stop_release``)."""
     _exits_not_kept: Callable[[list[Order] | None], dict[str, str]]
     """Why no order goes out in a symbol whose exit this session does not keep."""
     droppable: dict[str, Side]
@@ -333,6 +337,8 @@ class OrderRouting(OrderSending):
                 notes.append(f"{side} {order.qty:g} {symbol} waits for the next cycle: {waits}")
             return False
         ack = self._send(order, market_time, rationale)
+        if self._released:  # exits cancelled before it: placed again unless it went out
+            events += self._exit_after(order, ack, market_time)
         if ack is None:
             events.append(self._broker_doubt(order))
             return None

@@ -129,6 +129,8 @@ class OutsideChanges:
         broker's quantity."""
         self._said = SaidOnce()
         """The holds already said in a cycle's notes (``first_said``)."""
+        self.lagging: set[str] = set()
+        """Symbols held back by the last ``check`` because the position read lags a fill."""
         self.exits_kept = False
         """Whether the session keeps protective exits (said in the event: what its exit
         covers from now on)."""
@@ -151,6 +153,12 @@ class OutsideChanges:
         if symbol not in self.holds:
             return None
         return self._expected.get(symbol)
+
+    def why_not_held(self, symbol: str) -> str:
+        """Why a protective exit covers ``own`` shares, not the position read: its words."""
+        if symbol not in self.lagging:
+            return "held (changed outside the session)"
+        return "the broker's position read shows (a read lagging a fill of an order still working)"
 
     def desks_share(self, symbol: str, qty: float) -> float:
         """Of ``qty`` held in a symbol the session trades, what is the desk's to close: all of
@@ -255,12 +263,14 @@ class OutsideChanges:
             if symbol not in self._left:
                 del holds[symbol]
         expected = self._expected
+        self.lagging = set()
         for symbol in symbols:
             if symbol in working:
                 if symbol not in self._left:
                     behind = self._behind(symbol, positions)
                     if behind:
                         holds[symbol] = behind
+                        self.lagging.add(symbol)
                 continue
             if symbol in self._left:
                 again = self._moved_again(symbol, positions)

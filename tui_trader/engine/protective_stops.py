@@ -20,6 +20,9 @@ protected symbol, an exit or an add, first cancels that symbol's exit (``_releas
 end-of-cycle step places it again for what is left, once no add is working (an exit beside a
 working buy would be refused as a wash trade too). A price already through the stop or the
 take-profit level is closed at market instead (the order would fill at once, or be refused).
+The cancel before an order is ``engine.stop_release``'s, and so is placing the exit again at
+once when that order does not go out (rejected, not sent; never beside an order in doubt, which
+``_protect`` counts as working).
 
 Another session's exit at the broker is told apart by its row in this store
 (``engine.stop_takeover``): an ended session's is taken over with its symbol, a live
@@ -42,15 +45,17 @@ from typing import TYPE_CHECKING
 from tui_trader.brokers import BrokerError
 from tui_trader.core.domain import Bar, Position, RiskEvent
 from tui_trader.core.orders import Order, OrderClass, OrderRequest, OrderStatus, Side
-from tui_trader.engine.stop_takeover import ENDED, FOREIGN, LIVE, OWN, StopTakeover
+from tui_trader.engine.stop_release import StopRelease
+from tui_trader.engine.stop_takeover import ENDED, FOREIGN, LIVE
 from tui_trader.risk.exits import describe, fits, plan_exit
-from tui_trader.risk.stops import PROTECTIVE_LEG, TrueRange
+from tui_trader.risk.stops import PROTECTIVE_LEG, TrueRange, is_protective
 
 if TYPE_CHECKING:
     from tui_trader.brokers import Broker
     from tui_trader.engine.claims import AccountClaims
     from tui_trader.engine.config import SessionConfig
     from tui_trader.engine.outside_changes import OutsideChanges
+    from tui_trader.engine.settlement import Unsettled
     from tui_trader.risk.gate import RiskManager
     from tui_trader.store.audit import AuditLog
 
@@ -60,7 +65,7 @@ TAKE_PROFIT = "take_profit"
 """Risk event: a position already beyond its take-profit level was closed at market."""
 
 
-class ProtectiveStops(StopTakeover):
+class ProtectiveStops(StopRelease):
     """Place, resize, cancel and re-place the broker-held stops of a session's positions."""
 
     config: SessionConfig
@@ -81,12 +86,14 @@ class ProtectiveStops(StopTakeover):
     _reserve_slot: Callable[[OrderRequest], RiskEvent | None]
     _broker_doubt: Callable[[OrderRequest], RiskEvent]
     outside: OutsideChanges
+    unsettled: Unsettled
 
     def init_stops(self) -> None:
         """Empty ranges and stop counter (called by the session's constructor)."""
         self._ranges: dict[str, TrueRange] = {}
         self._stop_count = 0
         self.init_takeover()
+        self.init_release()
 
     @property
     def protects(self) -> bool:
@@ -100,53 +107,6 @@ class ProtectiveStops(StopTakeover):
         if rng is None:
             rng = self._ranges[bar.symbol] = TrueRange()
         rng.add(bar)
-
-    def _release_stops(self, symbol: str, side: Side | None = None) -> str | None:
-        """Cancel ``symbol``'s protective exits before an order in it (an exit needs the
-        stop's shares; an add would be refused as a wash trade): this session's own, and an
-        ended session's (taken over first; by a session that keeps no exits only before a
-        sell, ``droppable``, said and audited). Why the order must wait, if a cancel is not
-        confirmed (the stop may have filled, or the broker is slow): the next cycle decides
-        again from the broker's positions; "" when that wait was said already. ``side``: the
-        order's (a session that keeps no exits cancels one only before a sell of its shares)."""
-        claims = self.claims
-        took = claims is not None and claims.took_over(symbol)
-        if not self.protects and symbol not in self.droppable and not took:
-            return None  # no ended session's exit to cancel before it: nothing to release
-        try:
-            listed = [o for o in self.broker.open_orders() if o.symbol == symbol]
-            late = self.late_exits(symbol, [o.client_order_id for o in listed])
-            if late is None:
-                return f"the broker did not answer a look-up of {symbol}'s protective exits"
-            listed += late
-            whose = self.whose(listed)
-            for order in listed:
-                kind = whose.get(order.client_order_id)
-                if kind is None:
-                    continue
-                cid = order.client_order_id
-                if kind in (LIVE, FOREIGN):
-                    return self.hold_reason(order, kind)
-                if not self.protects and kind == ENDED and side is not order.side:
-                    return self.hold_reason(order, kind)  # a buy beside it waits
-                if not self.protects and kind == OWN and self.adopted_from(cid) is None:
-                    continue
-                if kind == ENDED:
-                    waits = self._take_over_exit(order)
-                    if waits is not None:
-                        return waits
-                cancelled = self.broker.cancel(cid, confirm=True)
-                if cancelled is None:
-                    waits = f"the cancel of its protective stop {cid} is not confirmed"
-                    if self.protects:
-                        return waits
-                    return waits if self.drops.first(symbol, cid) else ""
-                if not self.protects:
-                    cancelled = self._dropped(cancelled)
-                self._cancelled(cancelled)
-        except BrokerError as exc:
-            return f"the broker did not answer the cancel of its protective stop: {exc}"
-        return None
 
     def _cancel_all_of(self, stops: list[Order]) -> bool:
         """Cancel these stops, each confirmed (what follows may sell their shares); False if
@@ -170,17 +130,13 @@ class ProtectiveStops(StopTakeover):
             return False
         return found is not None and found.status.is_final and not found.cancel_pending
 
-    def _cancelled(self, order: Order | None) -> None:
-        """Record a cancelled order (``None``: it was no longer working)."""
-        if order is not None:
-            self.audit.order_update(order)
-            self._cycle_orders.append(order)
-
     def _protect(self, market_time: datetime, at_start: bool = False) -> list[RiskEvent]:
         """Bring every position's protective exit in step with it; the events (an exit that
-        could not be placed, a take profit at market; at start-up, each exit placed again)."""
+        could not be placed, a take profit at market; at start-up, each exit placed again).
+        First the exits cancelled before an order that did not go out (``_restore_exits``)."""
+        events = self._restore_exits(market_time)
         if not self.protects:
-            return []
+            return events
         cfg = self.config
         positions = self.broker.positions()
         working = self.broker.open_orders()
@@ -189,7 +145,19 @@ class ProtectiveStops(StopTakeover):
         adding: set[str] = set()
         whose = self.whose(working)
         others: dict[str, Order] = {}  # a live session's exit, or no session's of this store
-        for order in working:
+        # An order in doubt may still arrive and fill: counted as working, so that no exit is
+        # placed for shares it may sell (both could sell them: ``engine.stop_release``).
+        orders: list[Order] = working
+        if self.unsettled:  # (none in a replay: nothing built there each cycle)
+            listed = {o.client_order_id for o in working}
+            orders = working + [
+                o
+                for o in self.unsettled.in_doubt()
+                if o.client_order_id not in listed
+                and not is_protective(o.client_order_id, o.order_type)
+                and _closes(o, positions.get(o.symbol))  # an add in doubt sells nothing
+            ]
+        for order in orders:
             kind = whose.get(order.client_order_id)
             if kind is not None:
                 if kind in (LIVE, FOREIGN):
@@ -204,7 +172,7 @@ class ProtectiveStops(StopTakeover):
                 closing[order.symbol] = closing.get(order.symbol, 0.0) + (
                     order.remaining_qty * order.side.sign
                 )
-        events = self.take_stop_events()
+        events += self.take_stop_events()
         self.leave_foreign(others, whose)
         kept: list[str] = []
         claims = self.claims
@@ -226,14 +194,14 @@ class ProtectiveStops(StopTakeover):
             position = positions.get(symbol)
             held = position.qty if position is not None else 0.0
             pending = closing.get(symbol, 0.0)
-            # What working orders already close is not protected twice (the broker refuses it).
-            want = abs(held) - (min(abs(pending), abs(held)) if held * pending < 0 else 0.0)
-            own = self.outside.own(symbol)  # changed outside: only the desk's own shares
-            capped = False
-            if own is not None:
+            base, capped = abs(held), ""
+            own = self.outside.own(symbol)  # held back or left alone: the desk's fills only
+            if own is not None:  # (a read lagging a fill is sized from the fills too)
                 mine = abs(own) if own * held > 0 else 0.0
-                if want > mine + 1e-9:
-                    want, capped = mine, True
+                if base > mine + 1e-9:
+                    base, capped = mine, self.outside.why_not_held(symbol)
+            # What working orders already close is not protected twice (the broker refuses it).
+            want = base - (min(abs(pending), base) if held * pending < 0 else 0.0)
             have = stops.get(symbol, [])
             side = Side.SELL if held > 0 else Side.BUY
             one = (
@@ -271,13 +239,13 @@ class ProtectiveStops(StopTakeover):
         at_start: bool,
         old: Order | None = None,
         resized: bool = False,
-        capped: bool = False,
+        capped: str = "",
     ) -> list[RiskEvent]:
         """Send one protective exit for ``qty`` shares of ``position``, replacing ``old`` when
         given: a stop or a take-profit limit in one step (never without it); an OCO pair by a
         confirmed cancel, then the new pair (a pair's legs cannot be resized together).
-        ``capped``: fewer shares than held, the rest changed outside the session (its rationale
-        says so). The events."""
+        ``capped``: fewer shares than the broker's position shows, and why (its rationale says
+        so: changed outside the session, or a read lagging a fill). The events."""
         symbol = position.symbol
         rng = self._ranges.get(symbol)
         last = self.last_prices.get(symbol, position.last_price)
@@ -293,11 +261,11 @@ class ProtectiveStops(StopTakeover):
         if isinstance(plan, str):
             return [self._unprotected(symbol, plan)]
         request = plan.request
-        if capped:  # a position changed outside the session: the desk's own shares only
+        if capped:  # changed outside, or a read lagging a fill: the desk's own shares only
             request = request.with_qty(
                 qty,
                 f"covers the {qty:g} shares this desk's fills account for, not the "
-                f"{abs(position.qty):g} held (changed outside the session)",
+                f"{abs(position.qty):g} {capped}",
             )
         elif resized or old is not None:
             request = request.with_qty(qty, f"resized to the {qty:g} share position")
@@ -409,3 +377,8 @@ class ProtectiveStops(StopTakeover):
             f"{symbol} is NOT protected: {why}; trying again next cycle",
             symbol=symbol,
         )
+
+
+def _closes(order: Order, position: Position | None) -> bool:
+    """Whether ``order`` would close (part of) ``position``, were it to fill."""
+    return position is not None and position.qty * order.side.sign < 0

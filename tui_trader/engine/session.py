@@ -360,7 +360,7 @@ class TradingSession(
             manual, manual_notes = self._take_manual_requests(market_time)
             events += manual
             notes += manual_notes
-        if self.protects:  # halted or not: the positions left open keep their stops
+        if self.protects or self.restoring:  # halted or not: positions keep their stops
             events += self._protect(market_time)
         if self.stop_notes or self.claims is not None:  # exits dropped, or left to another
             notes += self.take_stop_notes()

@@ -1,0 +1,320 @@
+"""Cancelling a symbol's protective exits before an order in it, and putting them back when
+that order does not go out.
+
+Brokers refuse a sell beyond the shares not held by other working sell orders (Alpaca:
+"insufficient qty available"; an OCO pair holds its shares once), and Alpaca refuses an order
+that could trade against one of the account's own working orders on the other side ("potential
+wash trade detected"), so an order in a protected symbol first cancels that symbol's exit, and
+waits for the cancel's confirmation (``_release_stops``). The exit is this session's own, or an
+ended session's, taken over first (``engine.stop_takeover``).
+
+The order can still fail to go out once the cancel is confirmed: the broker rejects it, the
+account's halt is found in its send gap (``engine.send_gap``), the request budget holds it
+back. The position was then left without its exit: for a session that keeps no exits (it had
+taken over an ended session's), until a session with exits took the symbol over. So each exit
+cancelled before an order is remembered until the order's fate is known (``_exit_after``):
+sent, it is forgotten (what the order leaves is protected by ``_protect``, or deliberately not
+at all by a session without exits: ``exit_dropped``; such a session follows the order until it
+fills, for the broker may still reject it: ``_accepted``); not sent or rejected, the exit is
+placed again at once as it was (its stop price, its take-profit level, as a protective order:
+a halt does not refuse it), for no more than is held beside the orders that may close it, said
+and audited (``exit_placed_again``); if that fails, the position is said NOT protected and it
+is tried again every cycle.
+
+An order in doubt (sent, no answer) may still arrive and sell the shares: an exit placed
+beside it could sell them a second time on a broker that does not hold shares for working
+orders (and at Alpaca it races the late order for them). So the desk fails closed: no exit for
+those shares while the order is in doubt (said NOT protected, in plain words); once the broker
+says it never received the order (or rejected it), the exit goes back; if the order arrived,
+the exit stays cancelled, as for a sell that went out.
+
+A mixin of ``TradingSession`` under ``ProtectiveStops``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from tui_trader.brokers import BrokerError
+from tui_trader.core.domain import RiskEvent
+from tui_trader.core.orders import (
+    Order,
+    OrderClass,
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+    Side,
+    TimeInForce,
+)
+from tui_trader.engine.stop_takeover import ENDED, FOREIGN, LIVE, OWN, StopTakeover
+
+if TYPE_CHECKING:
+    from tui_trader.brokers import Broker
+    from tui_trader.engine.claims import AccountClaims
+    from tui_trader.engine.settlement import Unsettled
+    from tui_trader.risk.gate import RiskManager
+    from tui_trader.store.audit import AuditLog
+
+PLACED_AGAIN = "exit_placed_again"
+"""Risk event: an exit cancelled before an order that did not go out was placed again."""
+Released = list[tuple[Order, str | None]]
+"""Exits cancelled before an order, each with the session it was taken over from (if any)."""
+
+
+class StopRelease(StopTakeover):
+    """Cancel a symbol's protective exits, each confirmed, before an order in it."""
+
+    broker: Broker
+    audit: AuditLog
+    claims: AccountClaims | None
+    risk: RiskManager
+    iteration: int
+    unsettled: Unsettled
+    _cycle_orders: list[Order]
+    _unsent: list[RiskEvent]
+    _send: Callable[[OrderRequest, datetime], Order | None]
+    _broker_doubt: Callable[[OrderRequest], RiskEvent]
+    _stop_id: Callable[[str], str]
+    _unprotected: Callable[[str, str], RiskEvent]
+
+    def init_release(self) -> None:
+        """Nothing cancelled yet (called by ``init_stops``)."""
+        self._released: dict[str, Released] = {}
+        """Symbol -> exits cancelled before an order whose fate is not known yet."""
+        self._to_restore: dict[str, tuple[Released, str, int]] = {}
+        """Symbol -> exits to place again (a try failed), what happened to their order, and
+        the cycle of that try (tried again from the next one)."""
+        self._doubted: dict[str, tuple[OrderRequest, Released]] = {}
+        """Symbol -> the order in doubt its exits were cancelled for, and those exits."""
+        self._accepted: dict[str, tuple[OrderRequest, Released]] = {}
+        """Symbol -> an order accepted but not filled yet that a session without exits
+        cancelled an exit for (the broker may still reject it), and that exit."""
+
+    @property
+    def restoring(self) -> bool:
+        """Whether exits cancelled before an order wait to be placed again."""
+        return bool(self._released or self._to_restore or self._doubted or self._accepted)
+
+    def _release_stops(self, symbol: str, side: Side | None = None) -> str | None:
+        """Cancel ``symbol``'s protective exits before an order in it (an exit needs the
+        stop's shares; an add would be refused as a wash trade): this session's own, and an
+        ended session's (taken over first; by a session that keeps no exits only before a
+        sell, ``droppable``, said and audited). Why the order must wait, if a cancel is not
+        confirmed (the stop may have filled, or the broker is slow): the next cycle decides
+        again from the broker's positions; "" when that wait was said already. ``side``: the
+        order's (a session that keeps no exits cancels one only before a sell of its shares)."""
+        claims = self.claims
+        took = claims is not None and claims.took_over(symbol)
+        if not self.protects and symbol not in self.droppable and not took:
+            return None  # no ended session's exit to cancel before it: nothing to release
+        try:
+            listed = [o for o in self.broker.open_orders() if o.symbol == symbol]
+            late = self.late_exits(symbol, [o.client_order_id for o in listed])
+            if late is None:
+                return f"the broker did not answer a look-up of {symbol}'s protective exits"
+            listed += late
+            whose = self.whose(listed)
+            for order in listed:
+                kind = whose.get(order.client_order_id)
+                if kind is None:
+                    continue
+                cid = order.client_order_id
+                if kind in (LIVE, FOREIGN):
+                    return self.hold_reason(order, kind)
+                if not self.protects and kind == ENDED and side is not order.side:
+                    return self.hold_reason(order, kind)  # a buy beside it waits
+                if not self.protects and kind == OWN and self.adopted_from(cid) is None:
+                    continue
+                if kind == ENDED:
+                    waits = self._take_over_exit(order)
+                    if waits is not None:
+                        return waits
+                cancelled = self.broker.cancel(cid, confirm=True)
+                if cancelled is None:
+                    waits = f"the cancel of its protective stop {cid} is not confirmed"
+                    if self.protects:
+                        return waits
+                    return waits if self.drops.first(symbol, cid) else ""
+                came = self.adopted_from(cid)
+                if not self.protects:
+                    cancelled = self._dropped(cancelled)
+                self._cancelled(cancelled)
+                self._released.setdefault(symbol, []).append((cancelled, came))
+        except BrokerError as exc:
+            return f"the broker did not answer the cancel of its protective stop: {exc}"
+        return None
+
+    def _cancelled(self, order: Order | None) -> None:
+        """Record a cancelled order (``None``: it was no longer working)."""
+        if order is not None:
+            self.audit.order_update(order)
+            self._cycle_orders.append(order)
+
+    def _exit_after(
+        self, order: OrderRequest, ack: Order | None, market_time: datetime
+    ) -> list[RiskEvent]:
+        """What becomes of the exits cancelled before ``order`` now that it was sent (``ack``:
+        ``_send``'s answer; ``None``, in doubt): forgotten if it went out; placed again at once
+        if it did not, or was rejected; held back while it is in doubt and may sell the same
+        shares (see the module; an add in doubt sells none: placed again at once)."""
+        released = self._released.pop(order.symbol, None)
+        if not released:
+            return []
+        what = f"{order.side} {order.qty:g} {order.symbol}"
+        if ack is None or ack.status is OrderStatus.UNKNOWN:
+            if all(old.side is not order.side for old, _came in released):
+                why = f"{what} is in doubt (sent, no answer); an exit beside it sells none of it"
+                return self._put_back(order.symbol, released, why, market_time)
+            if not self.protects:  # a session with exits sizes them beside it (``_protect``)
+                self._doubted[order.symbol] = (order, released)
+            return [
+                self._unprotected(
+                    order.symbol,
+                    f"{what} is in doubt (sent, no answer), so {_named(released)} is not placed "
+                    "again while that order may still sell the same shares; it goes back once "
+                    "the broker says it never received the order",
+                )
+            ]
+        if ack.status is not OrderStatus.REJECTED and not self._unsent:
+            if ack.status.is_open and not ack.filled_qty and not self.protects:
+                self._accepted[order.symbol] = (order, released)  # may yet be rejected
+            return []
+        reason = ack.reject_reason or "no reason given"
+        why = reason if reason.startswith("not sent") else f"the broker rejected it: {reason}"
+        why = f"{what} refused ({why})"
+        return self._put_back(order.symbol, released, why, market_time, order.client_order_id)
+
+    def _restore_exits(self, market_time: datetime) -> list[RiskEvent]:
+        """Once a cycle (before ``_protect``): place again the exits cancelled before an order
+        that never went out (one that waited for another cancel), those a try failed to place
+        again, and those of an order no longer in doubt that the broker never received."""
+        if not self.restoring:
+            return []
+        events: list[RiskEvent] = []
+        for symbol, released in sorted(self._released.items()):
+            why = "the order they were cancelled for did not go out"
+            events += self._put_back(symbol, released, why, market_time)
+        self._released = {}
+        for symbol, (released, why, tried) in sorted(self._to_restore.items()):
+            if tried == self.iteration:
+                continue  # failed in this cycle (said): tried again in the next
+            del self._to_restore[symbol]
+            events += self._put_back(symbol, released, why, market_time)
+        doubt = {o.client_order_id for o in self.unsettled.in_doubt()} if self.unsettled else ()
+        for waiting in (self._doubted, self._accepted):
+            for symbol, (order, released) in sorted(waiting.items()):
+                if order.client_order_id not in doubt:
+                    events += self._after_it_ended(waiting, symbol, order, released, market_time)
+        return events
+
+    def _after_it_ended(
+        self,
+        waiting: dict[str, tuple[OrderRequest, Released]],
+        symbol: str,
+        order: OrderRequest,
+        released: Released,
+        market_time: datetime,
+    ) -> list[RiskEvent]:
+        """Look ``order`` up (no longer in doubt, or accepted): once it has ended without a
+        fill (never received, rejected after it was accepted, cancelled), its exits go back;
+        once it filled, it went out; while it works, asked again next cycle."""
+        try:
+            found = self.broker.get_order(order.client_order_id)
+        except BrokerError:
+            return []  # asked again next cycle
+        if found is not None and found.status.is_open:
+            return []  # it works: decided when it ends
+        del waiting[symbol]
+        if found is not None and found.filled_qty > 0:
+            return []  # it sold: as for a sell that went out
+        what = f"{order.side} {order.qty:g} {symbol}"
+        if found is None or found.status is OrderStatus.NOT_RECEIVED:
+            why = f"{what} never went out"
+        else:
+            why = f"{what} ended {found.status}, nothing filled"
+            why += f" ({found.reject_reason})" if found.reject_reason else ""
+        return self._put_back(symbol, released, why, market_time, order.client_order_id)
+
+    def _put_back(
+        self, symbol: str, released: Released, why: str, market_time: datetime, ended: str = ""
+    ) -> list[RiskEvent]:
+        """Place ``released`` again as they were, each for no more than is held now beside
+        the orders that may close it (working, or in doubt: one placed since may sell the
+        shares), as protective orders (a halt does not refuse them); ``why``: what happened
+        to the order they were cancelled for; ``ended``: that order's client id (over, though
+        a listing may show it yet). The events: each placed again, or NOT protected (kept
+        for the next cycle's try)."""
+        try:
+            position = self.broker.positions().get(symbol)
+            working = self.broker.open_orders()
+        except BrokerError as exc:
+            self._to_restore[symbol] = (released, why, self.iteration)
+            return [self._unprotected(symbol, f"{why}; the broker did not answer: {exc}")]
+        held = position.qty if position is not None else 0.0
+        doubt = self.unsettled.in_doubt() if self.unsettled else []
+        orders = {o.client_order_id: o for o in [*doubt, *working] if o.symbol == symbol}
+        orders.pop(ended, None)
+        closing = sum(o.remaining_qty for o in orders.values() if o.side.sign * held < 0)
+        events: list[RiskEvent] = []
+        failed: Released = []
+        for old, came in released:
+            left = old.qty - old.filled_qty  # what it still covered when it was cancelled
+            qty = min(left, abs(held) - closing)
+            if held * old.side.sign >= 0 or qty <= 1e-9:
+                continue  # nothing left for it to close
+            closing += qty
+            named = _named([(old, came)])
+            request = OrderRequest(
+                symbol,
+                old.side,
+                qty,
+                self._stop_id(symbol),
+                old.order_type,
+                old.limit_price,
+                TimeInForce.GTC,
+                f"{named[4:]} placed again: {why}; replaces {old.client_order_id}",
+                old.stop_price,
+                order_class=old.order_class,
+            )
+            check = self.risk.check_protective(request, held)
+            if check.order is None:
+                events += check.events
+                continue
+            ack = self._send(check.order, market_time)
+            if ack is None:
+                events.append(self._broker_doubt(check.order))
+                continue
+            if ack.status is OrderStatus.REJECTED:
+                failed.append((old, came))
+                events.append(
+                    self._unprotected(
+                        symbol, f"{why}; {named} could not be placed again: {ack.reject_reason}"
+                    )
+                )
+                continue
+            if came is not None and not self.protects:  # cancelled again before a sell
+                self._adopted[ack.client_order_id] = came
+            size = "" if qty == left else f" for {qty:g} shares"
+            line = f"{why}: {named} placed again{size}"
+            self.stop_notes.append(line)
+            price = old.stop_price if old.stop_price is not None else old.limit_price
+            events.append(RiskEvent(PLACED_AGAIN, qty, price or 0.0, line, symbol=symbol))
+        if failed:
+            self._to_restore[symbol] = (failed, why, self.iteration)
+        return events
+
+
+def _named(released: Released) -> str:
+    """The exits in a few words: ``its stop at 95.00``, ``its take profit at 105.00``, ``its
+    exit (take profit 105.00, stop 95.00)``."""
+    words = []
+    for order, _came in released:
+        if order.order_class is OrderClass.OCO:
+            words.append(f"exit (take profit {order.limit_price:.2f}, stop {order.stop_price:.2f})")
+        elif order.order_type is OrderType.LIMIT:
+            words.append(f"take profit at {order.limit_price:.2f}")
+        else:
+            words.append(f"stop at {order.stop_price:.2f}")
+    return "its " + " and ".join(words)
