@@ -315,6 +315,13 @@ class OrderRouting(OrderSending):
             self._refusal(refused, events)
             return False
         order = check.order
+        if claims is not None:  # the claim as the store says now: the cycle's read may be stale
+            lost = claims.confirm(symbol, f"{side} {order.qty:g} {symbol}")
+            if lost is not None:  # not sent: its slot is not one of the day's orders
+                self._return_slot()
+                if lost:
+                    notes.append(lost)
+                return False
         note = order.rationale
 
         def rationale() -> str:
