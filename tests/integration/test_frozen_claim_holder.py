@@ -79,10 +79,32 @@ def _sent_by(trading: Any, desk: TradingSession) -> list[str]:
     return [o.symbol for o in sandbox_orders(trading) if o.client_order_id.startswith(mine)]
 
 
+def _before_send(session: TradingSession, then: Callable[[], Any]) -> list[Any]:
+    """Make ``session``'s next order run ``then`` right before it is sent (after its slot and
+    the release of its symbol's stops, where a desk keeping exits waits on the broker); what
+    ``then`` gave."""
+    release = session._release_stops
+    out: list[Any] = []
+
+    def released(*args: Any) -> Any:
+        if not out:
+            out.append(then())
+        return release(*args)
+
+    session._release_stops = released  # type: ignore[method-assign]
+    return out
+
+
+@pytest.mark.parametrize("when", [_after_reading, _before_send])
 def test_a_frozen_desk_whose_symbol_was_taken_over_sends_nothing_there(
-    sandbox: SandboxHandle, trading: Any, store: Path | PgUrl, monkeypatch: pytest.MonkeyPatch
+    sandbox: SandboxHandle,
+    trading: Any,
+    store: Path | PgUrl,
+    monkeypatch: pytest.MonkeyPatch,
+    when: Callable[[TradingSession, Callable[[], Any]], list[Any]],
 ) -> None:
-    """On one SQLite file, and on one PostgreSQL store (desks on two machines)."""
+    """Frozen right after it read the account, or right before its order's send. On one
+    SQLite file, and on one PostgreSQL store (desks on two machines)."""
     lost = _boot_clock(monkeypatch)
     momentum = LearningSettings("momentum")
     one = alpaca_session(sandbox, store, symbols=("SPY",), learning=momentum)
@@ -102,7 +124,7 @@ def test_a_frozen_desk_whose_symbol_was_taken_over_sends_nothing_there(
             return two.run_iteration()
 
         sandbox.admin.step(shock=RALLY)
-        taken = _after_reading(one, frozen_and_taken_over)
+        taken = when(one, frozen_and_taken_over)
         report = one.run_iteration()
         assert taken[0].orders_sent == 1  # desk two bought SPY
         assert report.orders_sent == 0, "the frozen desk bought on its stale reading"
