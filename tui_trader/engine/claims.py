@@ -28,7 +28,11 @@ on: taken over meanwhile, the order is not sent and uses no order slot, said pla
 symbol is the other session's from then on. A session that finds it went longer than its
 heartbeat window without one (``store.session_rows.silent_for``) knows everything it read this
 cycle (claims, positions, the orders listing, who is alive) is stale: the cycle's orders wait for
-the next cycle, which reads it all again, said once.
+the next cycle, which reads it all again, said once. The claim is confirmed after the order's
+slot and, if the release of the symbol's stops or a stall held the order up since
+(``engine.send_gap.SendGap.overdue``), once more before its send. What remains: a desk frozen
+after that last look and before its request leaves (its row's commit, a few statements) still
+sends that one order, as with a halt (``engine.send_gap``).
 
 Only orders the strategies decide take a claim. A halt's flatten and orders placed by hand go
 out as before. A symbol's protective exit is kept by exactly one live session that keeps exits,
