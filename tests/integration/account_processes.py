@@ -28,18 +28,26 @@ DEADLINE = 60.0
 
 
 def start_live_paper(
-    tmp_path: Path, sb: SandboxHandle, db: Db, name: str, *, max_orders: int
+    tmp_path: Path,
+    sb: SandboxHandle,
+    db: Db,
+    name: str,
+    *,
+    max_orders: int,
+    run: tuple[str, ...] = ("-m", "tui_trader"),
 ) -> subprocess.Popen[str]:
     """One ``live paper`` session on the sandbox that runs until interrupted, its output in
     ``<name>.out``: a 0.1 s cycle, the trend rule, ``max_orders`` orders a day, 40% a symbol,
     no wait for the desk's request budget (``FAST_BUDGET``: the ``pumped`` sandbox has no rate
-    limit, and these tests wait on cycles, orders and halts, not on the budget)."""
+    limit, and these tests wait on cycles, orders and halts, not on the budget). ``run``: what
+    the interpreter runs, the command's arguments after it (a script that changes the session
+    first, with ``-c``)."""
     command = ["live", "paper", "--iterations", "100000", "--every", "0.1", "--period", "1d"]
     command += [*FAST_BUDGET]
     command += ["--weights", "trend", "--max-orders-per-day", str(max_orders)]
     command += ["--max-position", "40", "--db", str(db)]
     return subprocess.Popen(
-        [sys.executable, "-m", "tui_trader", *command],
+        [sys.executable, *run, *command],
         stdout=open(tmp_path / f"{name}.out", "w"),
         stderr=subprocess.STDOUT,
         env=cli_env(tmp_path) | sandbox_env(sb),

@@ -73,3 +73,66 @@ def test_a_hand_edited_claim_row_is_never_taken(db_path: Path) -> None:
         assert symbol_claims.read(db, ACCOUNT) == {"SPY": None}
     finally:
         db.close()
+
+
+def test_a_holders_confirm_and_a_takeover_from_one_reading_never_both_succeed(
+    store: Path | PgUrl,
+) -> None:
+    """The holder (woken from a freeze) confirms its claim right before its order while another
+    desk, which found it dead, takes the claim over from the same reading, at the same moment,
+    100 rounds: each round exactly one of them goes on to trade (both did before: the holder
+    sent on its stale reading)."""
+    setup = open_database(store)
+    symbol_claims.take(setup, ACCOUNT, "SPY", "holder", None)
+    setup.close()
+    rounds = 100
+    barrier = threading.Barrier(2)
+    confirmed: list[int] = []
+    taken: list[int] = []
+    errors: list[BaseException] = []
+
+    def holder() -> None:
+        db = open_database(store)
+        try:
+            for r in range(rounds):
+                seen = symbol_claims.read(db, ACCOUNT)["SPY"]
+                barrier.wait()
+                if seen is not None and seen.holder == "holder":
+                    version = seen.version
+                    if symbol_claims.confirm(db, ACCOUNT, "SPY", "holder", version) is not None:
+                        confirmed.append(r)
+                barrier.wait()
+                if r in taken:  # the round's loser gets the claim back for the next round
+                    now = symbol_claims.read(db, ACCOUNT)["SPY"]
+                    assert symbol_claims.take(db, ACCOUNT, "SPY", "holder", now) is not None
+                barrier.wait()
+        except BaseException as exc:  # reported below, in the test's thread
+            errors.append(exc)
+            barrier.abort()
+        finally:
+            db.close()
+
+    def taker() -> None:
+        db = open_database(store)
+        try:
+            for r in range(rounds):
+                seen = symbol_claims.read(db, ACCOUNT)["SPY"]
+                barrier.wait()
+                if symbol_claims.take(db, ACCOUNT, "SPY", "taker", seen) is not None:
+                    taken.append(r)
+                barrier.wait()
+                barrier.wait()
+        except BaseException as exc:
+            errors.append(exc)
+            barrier.abort()
+        finally:
+            db.close()
+
+    workers = [threading.Thread(target=holder), threading.Thread(target=taker)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+    assert not errors, errors
+    assert not set(confirmed) & set(taken), "both the holder and the taker went on"
+    assert sorted(confirmed + taken) == list(range(rounds))

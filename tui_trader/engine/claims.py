@@ -19,6 +19,21 @@ sessions on one store share each symbol through ``store.symbol_claims``:
   leaves the symbol to it, said once, sends nothing and uses no order slot. A session that
   stopped or died holds nothing, and the next one to trade the symbol takes it over.
 
+A claim read at the start of a cycle can go stale before the order goes out: a desk frozen
+(SIGSTOP, a paused VM, a long stall) past its heartbeat window looks dead to the others, one of
+them takes the symbol over and trades it, and the frozen desk woke and sent its own order on its
+old reading (the account held twice the target). So right before each order under a claim this
+session holds, ``confirm`` checks it in the store with one statement that also moves its version
+on: taken over meanwhile, the order is not sent and uses no order slot, said plainly, and the
+symbol is the other session's from then on. A session that finds it went longer than its
+heartbeat window without one (``store.session_rows.silent_for``) knows everything it read this
+cycle (claims, positions, the orders listing, who is alive) is stale: the cycle's orders wait for
+the next cycle, which reads it all again, said once. The claim is confirmed after the order's
+slot and, if the release of the symbol's stops or a stall held the order up since
+(``engine.send_gap.SendGap.overdue``), once more before its send. What remains: a desk frozen
+after that last look and before its request leaves (its row's commit, a few statements) still
+sends that one order, as with a halt (``engine.send_gap``).
+
 Only orders the strategies decide take a claim. A halt's flatten and orders placed by hand go
 out as before. A symbol's protective exit is kept by exactly one live session that keeps exits,
 the one holding the symbol's exit row (``may_protect``): its owner when the owner keeps exits,
@@ -69,6 +84,8 @@ class AccountClaims:
         """The exits left to another session already said (once per onset)."""
         self._taken: set[str] = set()
         """Symbols this session took over from another session this cycle (``took_over``)."""
+        self._stale_said = False
+        """This cycle's reads were said stale already (``confirm``: once a cycle)."""
 
     def begin(self, key: str) -> None:
         """Before the positions are read: read the account's claims (``key``: this session's)."""
@@ -82,6 +99,8 @@ class AccountClaims:
             self.exits_said.still(self._left)
         self._left = {}
         self._taken = set()
+        self._stale_said = False
+        self._audit.mark_reads()
 
     def take(self, symbol: str, what: str) -> str | None:
         """Hold ``symbol``'s claim for an order (``what``: "buy 20 SPY"); ``None`` if this
@@ -99,6 +118,56 @@ class AccountClaims:
         if seen is not None:
             self._taken.add(symbol)
         return None
+
+    def confirm(self, symbol: str, what: str) -> str | None:
+        """Right before an order ``take`` let through goes out (``what``: "buy 20 SPY"):
+        ``None`` to send it; else the line saying why it is not sent ("" when said already).
+        One statement confirms the claim and moves its version on (``store.symbol_claims``)."""
+        seen = self._seen.get(symbol)
+        if seen is None or seen.holder != self.key:  # no claim of ours as read: not ours to send
+            return self._hold(symbol, OWNED, what, "")
+        silent = self._audit.silent_for()
+        version = store.confirm(self._db, self._account, symbol, self.key, seen.version)
+        if version is None:
+            return self._lost(symbol, what, silent)
+        self._seen[symbol] = Claim(self.key, version, seen.protects)
+        window = self._audit.heartbeat_window
+        if silent <= window:
+            return None
+        if self._stale_said:
+            return ""
+        self._stale_said = True
+        return (
+            f"{what} not sent: this desk did not run for {silent:.0f} s (stopped, suspended or "
+            f"stalled) after it read the account, longer than its heartbeat window "
+            f"({window:.0f} s), so other desks may have found it dead: what it read is stale, "
+            "and this cycle's orders wait for the next cycle, which reads everything again"
+        )
+
+    def _lost(self, symbol: str, what: str, silent: float) -> str:
+        """The line of an order whose claim ``confirm`` found gone: taken over by another
+        session while this one looked dead to it, or the row changed by hand. The symbol is
+        held for the rest of the cycle; the next one reads whose it is, as usual."""
+        holder = store.holder_now(self._db, self._account, symbol)
+        self._seen[symbol] = Claim(holder or "", -1)  # never this cycle's to take again
+        if holder is None or holder == self.key:
+            self._holds[symbol] = OWNED
+            return (
+                f"{what} not sent: the store's claim row for {symbol} (table symbol_claims) "
+                "changed since this desk read it (deleted or edited by hand); the next cycle "
+                "reads it again"
+            )
+        self._holds[symbol] = OWNED
+        self.said.first(symbol, OWNED)  # the hold that follows is this one: not said again
+        how = (
+            f"was not running (frozen for {silent:.0f} s)"
+            if silent > self._audit.heartbeat_window
+            else "looked stopped to it (its heartbeat went stale)"
+        )
+        return (
+            f"{what} not sent: {symbol} was taken over by session {short_key(holder)} while "
+            f"this desk {how}; this desk leaves {symbol} to it"
+        )
 
     def took_over(self, symbol: str) -> bool:
         """Whether this cycle took ``symbol`` (its claim or its exit row) over from another

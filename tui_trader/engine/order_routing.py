@@ -318,6 +318,8 @@ class OrderRouting(OrderSending):
             self._refusal(refused, events)
             return False
         order = check.order
+        if claims is not None and self._claim_lost(claims, order, notes):
+            return False
         note = order.rationale
 
         def rationale() -> str:
@@ -335,6 +337,12 @@ class OrderRouting(OrderSending):
             self._return_slot()  # not sent: its slot is not one of the day's orders
             if waits:
                 notes.append(f"{side} {order.qty:g} {symbol} waits for the next cycle: {waits}")
+            return False
+        if (  # the stops' release took long, or the process stalled: the claim once more
+            claims is not None
+            and self.send_gap.overdue(order.client_order_id) is not None
+            and self._claim_lost(claims, order, notes)
+        ):
             return False
         ack = self._send(order, market_time, rationale)
         if self._released:  # exits cancelled before it: placed again unless it went out
@@ -355,6 +363,20 @@ class OrderRouting(OrderSending):
         if ack.status is _REJECTED:
             notes.append(f"broker rejected {side} {order.qty:g} {symbol}: {ack.reject_reason}")
             return False
+        return True
+
+    def _claim_lost(self, claims: AccountClaims, order: OrderRequest, notes: list[str]) -> bool:
+        """Whether an order under a claim is not sent because the store says the claim is no
+        longer this session's, or this session did not run for longer than its heartbeat window
+        since it read the account (``AccountClaims.confirm``); its slot given back, its line
+        noted. Asked after the order's slot, before its row and its send."""
+        symbol = order.symbol
+        lost = claims.confirm(symbol, f"{order.side} {order.qty:g} {symbol}")
+        if lost is None:
+            return False
+        self._return_slot()  # not sent: its slot is not one of the day's orders
+        if lost:
+            notes.append(lost)
         return True
 
     def _refusal(self, event: RiskEvent, events: list[RiskEvent]) -> None:

@@ -70,6 +70,10 @@ class SessionRows:
     commit_before_send: bool
     """A remote broker's session, whose rows commit one by one (``store.audit`` sets it): its
     file is checked at every heartbeat call, before each cycle's orders."""
+    heartbeat_window: float = MIN_WINDOW
+    """Seconds after its last heartbeat past which other sessions find this one dead."""
+    _silence = 0.0
+    """The longest time between two of this session's heartbeats since ``mark_reads``."""
     on_share: Callable[[int], None] | None = None
     """Told the number of live sessions on this session's account (this one included) at its
     start and at each heartbeat written: the request budget's ``share``."""
@@ -118,6 +122,7 @@ class SessionRows:
 
     def set_heartbeat_window(self, seconds: float) -> None:
         """Store how long after its last heartbeat this session counts as dead."""
+        self.heartbeat_window = float(seconds)
         if self.session is None:
             return
         self.db.execute_sql(
@@ -158,6 +163,8 @@ class SessionRows:
             newer = upgraded_under_us(self.db)
             if newer is not None:
                 raise RowEnded(newer)
+        if now - self._last_beat > self._silence:
+            self._silence = now - self._last_beat
         self._last_beat = now
         iterations = self._iterations
         args: tuple[object, ...] = ()
@@ -177,6 +184,20 @@ class SessionRows:
         if not self.db.rows_changed(cursor):
             raise RowEnded(self._ended_under_us())
         self._tell_share()
+
+    def mark_reads(self) -> None:
+        """The session reads the account now (``engine.claims.begin``): ``silent_for`` counts
+        from here."""
+        self._silence = 0.0
+
+    def silent_for(self) -> float:
+        """The longest time, on the boot clock, this session went without a heartbeat since
+        ``mark_reads`` (the time since its last one included, and the gap that ended at its
+        first heartbeat after the mark). Past ``heartbeat_window`` other sessions may have
+        found it dead meanwhile (``store.liveness``) and taken its symbols over: what it read
+        is stale. A process stopped, suspended or stalled runs no code; this is how it sees,
+        once it runs again, that it was."""
+        return max(self._silence, _since_boot() - self._last_beat)
 
     def _tell_share(self) -> None:
         """Tell ``on_share`` how many sessions live on this account now (this one included)."""

@@ -9,6 +9,14 @@ Another session that took it since (it raised the version) makes the take fail, 
 PostgreSQL alike (under PostgreSQL's read committed the second ``UPDATE`` waits for the first
 and then finds the version moved on).
 
+Before each strategy order in a symbol it holds, the session confirms the claim (``confirm``):
+one conditional ``UPDATE`` on holder and version, right before the order's row and its send,
+which moves the version on. A session frozen past its heartbeat window (SIGSTOP, a paused VM, a
+long stall) looks dead to the others, and one of them may have taken the symbol over meanwhile:
+the confirm then changes no row and the order is not sent. And a session that judged this one
+dead from an older reading finds the version moved on: its take fails. Whichever statement
+commits first wins, on SQLite and PostgreSQL alike.
+
 A symbol's protective exit is one session's too (``engine.claims.may_protect``): a second row
 per symbol, ``exit_row`` (``"SPY exit"``), whose holder keeps the exit, taken the same way. It
 is read with the rest, in the same query.
@@ -40,6 +48,12 @@ _TAKE_SQL = (
     '"updated_at" = ? WHERE "account_key" = ? AND "symbol" = ? AND "version" = ? '
     'RETURNING "version"'
 )
+_CONFIRM_SQL = (
+    'UPDATE "symbol_claims" SET "version" = "version" + 1, "updated_at" = ? '
+    'WHERE "account_key" = ? AND "symbol" = ? AND "holder" = ? AND "version" = ? '
+    'RETURNING "version"'
+)
+_HOLDER_SQL = 'SELECT "holder" FROM "symbol_claims" WHERE "account_key" = ? AND "symbol" = ?'
 _FIRST_SQL = (
     'INSERT INTO "symbol_claims" ("account_key", "symbol", "holder", "protects", "version", '
     '"updated_at") VALUES (?, ?, ?, ?, 1, ?) ON CONFLICT DO NOTHING RETURNING "version"'
@@ -100,3 +114,20 @@ def take(
             args = (holder, protects, _now(), account_key, symbol, seen.version)
             rows = db.raw(_TAKE_SQL, args).fetchall()
     return _whole(rows[0][0]) if rows else None
+
+
+def confirm(db: Any, account_key: str, symbol: str, holder: str, version: int) -> int | None:
+    """Confirm that ``holder`` still holds ``symbol`` at ``version`` and move the version on
+    (another session's take from an older reading then fails); the new version, or ``None``
+    if the row changed since (taken over, deleted or edited by hand). One statement, which
+    commits on its own (as an order's slot does: ``store.risk_store``)."""
+    args = (_now(), account_key, symbol, holder, version)
+    rows = db.raw(_CONFIRM_SQL, args).fetchall()
+    return _whole(rows[0][0]) if rows else None
+
+
+def holder_now(db: Any, account_key: str, symbol: str) -> str | None:
+    """The session holding ``symbol``'s claim as the store says now (``None``: no row, or a
+    holder a hand edit left unreadable)."""
+    row = db.raw(_HOLDER_SQL, (account_key, symbol)).fetchone()
+    return row[0] if row is not None and isinstance(row[0], str) else None
