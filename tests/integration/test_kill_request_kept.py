@@ -11,16 +11,27 @@ any other live) session takes a request its addressee can no longer act on, sayi
 
 from __future__ import annotations
 
+import signal
+import sqlite3
+import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import Flipper, make_session, simulate_death
+from tests.integration.account_processes import (
+    cycles_pass,
+    query,
+    start_live_paper,
+    stop_all,
+    wait_for,
+)
 from tui_trader.core.domain import TradingState
 from tui_trader.core.order_ids import short_key
 from tui_trader.engine.session import TradingSession
 from tui_trader.risk.gate import MANUAL_KILL
+from tui_trader.sandbox.testing import SandboxHandle
 from tui_trader.store.halt_requests import write_halt_request
 from tui_trader.store.models import HaltRequest, database
 from tui_trader.store.pg_url import PgUrl
@@ -111,3 +122,67 @@ def test_a_request_for_a_session_that_ended_is_taken_by_a_live_one_on_the_accoun
         "the monitor"
     ]
     assert load_risk_state(ACCOUNT).halted and _pending() == 0
+
+
+def _freeze_outside_a_write(proc: subprocess.Popen[str], db: Path, session_id: int) -> bool:
+    """Stop ``proc`` (SIGSTOP) and write the monitor's press for its session; if the frozen
+    process holds the file's write lock (inside a commit), let it go on and say False (tried
+    again), so the press is written while it cannot take it."""
+    proc.send_signal(signal.SIGSTOP)
+    try:
+        with sqlite3.connect(db, timeout=0.5) as con:
+            con.execute(
+                "INSERT INTO halt_requests (session_id, timestamp, requested_by, reason, flatten)"
+                " VALUES (?, '2026-12-07 00:03:07', 'monitor', 'ctrl+k in the monitor', 0)",
+                (session_id,),
+            )
+        return True
+    except sqlite3.OperationalError:
+        proc.send_signal(signal.SIGCONT)
+        return False
+
+
+def test_a_press_for_a_live_paper_process_killed_before_it_took_it_halts_the_next_start(
+    pumped: SandboxHandle, tmp_path: Path
+) -> None:
+    """Real processes: ``live paper`` A is frozen, the monitor's press for it written, A
+    killed with SIGKILL; ``live paper`` B on the same account and store halts at its first
+    cycle, saying whose press it was, and sends no order. Before, B traded."""
+    db = tmp_path / "shared.db"
+    a = start_live_paper(tmp_path, pumped, db, "a", max_orders=50)
+    procs = [a]
+    try:
+        wait_for("A's first cycles", lambda: query(db, SNAPSHOTS)[0][0] >= 3, procs)
+        ((id_a, key_a),) = query(db, "SELECT id, key FROM sessions")
+        wait_for(
+            "the press written while A is frozen",
+            lambda: _freeze_outside_a_write(a, db, id_a),
+            procs,
+        )
+        a.kill()  # SIGKILL: it never acts on the press
+        a.wait()
+        b = start_live_paper(tmp_path, pumped, db, "b", max_orders=50)
+        procs = [b]
+        wait_for("B's halt", lambda: query(db, KILLS_OF_B)[0][0] == 1, procs)
+        ((id_b,),) = query(db, "SELECT max(id) FROM sessions")
+        assert query(
+            db, "SELECT detail FROM live_risk_events WHERE event_type = 'manual_kill'"
+        ) == [
+            (
+                f"kill switch pressed by monitor at 00:03:07 UTC for session {short_key(key_a)}, "
+                "which died before acting on it: ctrl+k in the monitor",
+            )
+        ]
+        wait_for("a few more cycles of B", cycles_pass(db, id_b, 3), procs)
+        assert query(db, "SELECT count(*) FROM live_orders WHERE session_id = ?", id_b) == [(0,)]
+        assert query(db, "SELECT state, halt_reason FROM risk_state") == [("halted", MANUAL_KILL)]
+        assert query(db, "SELECT count(*) FROM halt_requests WHERE handled_at IS NULL") == [(0,)]
+    finally:
+        stop_all(procs)
+
+
+SNAPSHOTS = "SELECT count(*) FROM live_account_snapshots"
+KILLS_OF_B = (
+    "SELECT count(*) FROM live_risk_events WHERE event_type = 'manual_kill' "
+    "AND session_id = (SELECT max(id) FROM sessions)"
+)
