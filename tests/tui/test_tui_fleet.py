@@ -302,6 +302,9 @@ async def test_a_halt_whose_answer_was_lost_says_what_the_store_holds(
         await _asked(pilot)
         await pilot.click("#yes")
         await wait_for(pilot, lambda: screen.halts == 1, "the halt's outcome")
+        await wait_for(  # the notice is a message of its own, handled after the count
+            pilot, lambda: any(n.title.startswith("HALT") for n in app._notifications), "notice"
+        )
         said = [(n.title, str(n.message)) for n in app._notifications]
     assert (title, words) in said, said
     for account in ("alpaca:LV9", "alpaca:PA1"):
