@@ -10,13 +10,16 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
 from fleet_helpers import seed_fleet
 from textual.widgets import DataTable
 from textual.widgets._footer import FooterKey
 from tui_helpers import FROZEN_START, asking, scalar, wait_for
 
 from tui_trader.core.clock import FrozenClock
+from tui_trader.store.peewee_names import OperationalError
 from tui_trader.tui.app import make_app
+from tui_trader.tui.screens import fleet as fleet_screen
 from tui_trader.tui.screens.fleet import FleetScreen
 
 DB = Path("fleet.db")
@@ -227,3 +230,82 @@ async def test_a_hand_edited_process_id_leaves_the_fleet_readable(tmp_path: Path
         rows = _cells(screen)
         assert list(rows) == ["eeee5555", "bbbb2222", "aaaa1111", "cccc3333", "dddd4444"]
         assert rows["eeee5555"][1] == "running" and rows["eeee5555"][9] == "-"
+
+
+def _lose_the_answer(monkeypatch, written: tuple[str, ...], read_back: bool = True) -> None:
+    """Make the Fleet screen's halt write the accounts ``written`` (each in its own commit, as
+    it does) and then raise, as a store whose answer was lost does; without ``read_back``, the
+    store does not answer the read that follows either."""
+    real = fleet_screen.halt_accounts
+
+    def lost(db, accounts, via):
+        real(db, {key: n for key, n in accounts.items() if key in written}, via)
+        raise OperationalError("disk I/O error")
+
+    def silent(db, accounts):
+        raise OperationalError("unable to open database file")
+
+    monkeypatch.setattr(fleet_screen, "halt_accounts", lost)
+    if not read_back:
+        monkeypatch.setattr(fleet_screen, "halted_now", silent)
+
+
+LOST = "its answer was lost: disk I/O error"
+
+
+@pytest.mark.parametrize(
+    ("written", "read_back", "title", "words"),
+    [
+        (
+            ("alpaca:LV9", "alpaca:PA1"),
+            True,
+            "HALTED",
+            f"The halt was written: alpaca:LV9, alpaca:PA1 halted ({LOST}). Sessions stop at "
+            "their next cycle.",
+        ),
+        (
+            ("alpaca:LV9",),
+            True,
+            "HALT FAILED",
+            f"The halt was written: alpaca:LV9 halted ({LOST}); NOT written for alpaca:PA1: "
+            "stop its sessions where they run.",
+        ),
+        (
+            (),
+            True,
+            "HALT FAILED",
+            "The halt was NOT written: disk I/O error. Stop the sessions where they run.",
+        ),
+        (
+            ("alpaca:LV9", "alpaca:PA1"),
+            False,
+            "HALT UNKNOWN",
+            "Unknown whether the halt was written: the store did not answer (disk I/O error); "
+            "check with `tui-trader fleet`, and stop the sessions where they run if not halted.",
+        ),
+    ],
+    ids=["written", "part-written", "not-written", "unknown"],
+)
+async def test_a_halt_whose_answer_was_lost_says_what_the_store_holds(
+    tmp_path: Path, monkeypatch, written, read_back, title, words
+) -> None:
+    """The halt raised after its commits may have landed: before, the screen said "The halt
+    was NOT written" whatever the store held (an account halted, told it was not). Now it reads
+    the accounts back and says what is true, or that it cannot know."""
+    db = tmp_path / "fleet.db"
+    seed_fleet(db)
+    _lose_the_answer(monkeypatch, written, read_back)
+    app = _fleet_app(db)
+    async with app.run_test(size=(120, 36), notifications=True) as pilot:
+        screen = await _loaded(pilot)
+        await pilot.press("h")
+        await _asked(pilot)
+        await pilot.click("#yes")
+        await wait_for(pilot, lambda: screen.halts == 1, "the halt's outcome")
+        await wait_for(  # the notice is a message of its own, handled after the count
+            pilot, lambda: any(n.title.startswith("HALT") for n in app._notifications), "notice"
+        )
+        said = [(n.title, str(n.message)) for n in app._notifications]
+    assert (title, words) in said, said
+    for account in ("alpaca:LV9", "alpaca:PA1"):
+        assert (_state(db, account) == "halted") == (account in written)

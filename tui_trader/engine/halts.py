@@ -62,6 +62,8 @@ class SessionHalts(HaltFlatten):
     wake: threading.Event
     _kill_lock: threading.Lock
     _kill: _KillRequest | None
+    _kills_taken: list[int]
+    """Monitor requests acted on whose halt is not recorded yet: marked taken with it."""
     _resume: str | None
     _flatten_requested: bool
     _halt_unfinished: bool
@@ -121,23 +123,29 @@ class SessionHalts(HaltFlatten):
         return [self.risk.halt(BROKER_CONTRADICTION, float(len(found)), 0.0, detail)]
 
     def _take_kill_requests(self) -> list[RiskEvent]:
-        """Turn an in-process kill or a monitor's halt request into a halt."""
+        """Turn an in-process kill or a monitor's halt request into a halt. The request is
+        marked taken only with its halt's record (``_record_events``, one transaction): marked
+        at once, as it was, a session on a remote broker committed the mark before the halt's
+        cancels and its own commit, and a process killed in between lost the press."""
         if self._kill is None and not self.audit.halt_poll_due:
             return []  # nothing pressed, no poll of the database due (read without the lock:
             # a press landing now is taken next cycle, as one landing after the lock would be)
         with self._kill_lock:
             kill, self._kill = self._kill, None
-        request = self.audit.halt_requested()
+        request = self.audit.halt_requested(self._kills_taken)
+        detail = ""
         if request is not None:
-            self.audit.mark_handled(request)
+            self._kills_taken.append(request.id)
             if kill is None:
                 kill = _KillRequest(request.requested_by, request.flatten, request.reason)
+                detail = request.orphaned
         if kill is None:
             return []
         if kill.flatten:
             self._flatten_requested = True
         equity = self._equity_now() if self.started else 0.0
-        detail = f"kill switch pressed by {kill.who}" + (f": {kill.reason}" if kill.reason else "")
+        detail = detail or f"kill switch pressed by {kill.who}"
+        detail += f": {kill.reason}" if kill.reason else ""
         return [self.risk.halt(MANUAL_KILL, equity, 0.0, detail)]
 
     def _take_resume_request(self) -> list[RiskEvent]:

@@ -49,6 +49,7 @@ class SessionRecords:
     _cycle_orders: list[Order]
     _cycle_fills: list[Fill]
     _clock_ahead_said: bool
+    _kills_taken: list[int]
     _check_slippage: Callable[[Fill], None]
     _tell_events: Callable[[list[RiskEvent]], None]
     halt_line: Callable[[], str]
@@ -173,15 +174,21 @@ class SessionRecords:
         leave, as one commit; a halt's durably (on a broker that outlives the process its row
         must survive a power loss, like the halt). Apart, on a session whose rows commit one by
         one, a process killed between the two left the halt's event row with the account
-        still active: the next session on it traded."""
+        still active: the next session on it traded. The monitor's kill requests a halt acted
+        on are marked taken in the same commit (``store.kill_requests``)."""
         if not events:
             return
         halts = any(event.halts for event in events)
         lifting = not self.risk.state.halted and any(e.event_type == RESET for e in events)
+        taken = self._kills_taken if self.risk.state.halted else []
         with self.audit.db.durably() if halts else nullcontext(), self.audit.together():
             for event in events:
                 self.audit.risk_event(event, self.account_key, market_time, event.halts)
             self.risk.state = self.audit.save_risk_state(self.risk.state)
+            if taken:
+                self.audit.mark_handled(taken)
+        if taken:
+            self._kills_taken = []
         self._tell_events(events)
         if lifting and self.risk.state.halted:
             # the row held another halt than the one this resume lifted (``risk.merge``: by

@@ -100,6 +100,7 @@ class TradingSession(
         self._account_key = account_key
         self._kill_lock = threading.Lock()
         self._kill = None  # a pending kill-switch press (SessionHalts)
+        self._kills_taken: list[int] = []  # monitor requests whose halt is not written yet
         self._resume: str | None = None
         self.send_gap = SendGap()  # an order's slot to its sending (OrderRouting)
         self._unsent: list[RiskEvent] = []

@@ -328,16 +328,22 @@ def end_on_lost_store(session: TradingSession, exc: BaseException) -> RunResult:
 def _record_halt_and_end(session: TradingSession, halt: RiskEvent, message: str) -> None:
     """One attempt to write the halt and the session's end (``failed``) after the store
     failed; if it fails again (still locked, gone again), the session's stale heartbeat will
-    mark it dead."""
+    mark it dead. The halt's event and the account's halted risk state go in one commit: the
+    event says trading halted until reset, and so does the account's row the next start reads.
+    Before, only the event was written, and once the store was back the next start traded."""
+    audit = session.audit
     try:
-        session.audit.risk_event(
-            RiskEvent(halt.event_type, 0.0, 0.0, halt.action_taken, detail=message),
-            session.account_key,
-            session.clock.now(),
-        )
+        with audit.db.durably(), audit.together():
+            audit.risk_event(
+                RiskEvent(halt.event_type, 0.0, 0.0, halt.action_taken, detail=message),
+                session.account_key,
+                session.clock.now(),
+                durable=True,
+            )
+            session.risk.state = audit.save_risk_state(session.risk.state)
     except Exception:  # the session's end may still fit (it changes a row, adds none)
-        session.audit.abandon()
+        audit.abandon()
     try:
-        session.audit.end_session("failed", session.iteration)
+        audit.end_session("failed", session.iteration)
     except Exception:
-        session.audit.abandon()
+        audit.abandon()

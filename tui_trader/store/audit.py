@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from peewee import SqliteDatabase
@@ -29,13 +29,12 @@ from tui_trader.core.orders import Fill, Order, OrderRequest
 from tui_trader.risk.state import RiskState
 from tui_trader.store.account_reads import AccountReads
 from tui_trader.store.batching import CycleTransactions
-from tui_trader.store.db import to_db_time
-from tui_trader.store.models import HaltRequest, SessionRow
+from tui_trader.store.kill_requests import KillRequest, mark_taken, pending_kill
+from tui_trader.store.models import SessionRow
 from tui_trader.store.session_rows import SessionRows
 from tui_trader.store.statements import (
     FILL_SQL,
     FILLS_MARKER_SQL,
-    HALT_SQL,
     JUDGED_SNAPSHOT_SQL,
     ORDER_FIELDS,
     ORDER_SQL,
@@ -333,24 +332,23 @@ class AuditLog(SessionRows, CycleTransactions, AccountReads):
         else:
             self.db.execute_sql(RISK_EVENT_SQL, row)
 
-    def halt_requested(self) -> HaltRequest | None:
-        """An unhandled kill request for this session (or for any session), if one was made."""
+    def halt_requested(self, taken: Collection[int] = ()) -> KillRequest | None:
+        """A pending kill request this session should act on: its own, one for any session, or
+        one addressed to another session of its account that ended or died before acting on
+        it (``store.kill_requests``); ``taken``: requests acted on whose halt is not written
+        yet, skipped."""
         if self.session is None:
             return None
         if self.commit_every > 1:
             if not self._poll_halts:
                 return None
             self._poll_halts = False
-        row = self.db.execute_sql(HALT_SQL, (self.session.id,)).fetchone()
-        if row is None:
-            return None
-        return HaltRequest(id=row[0], requested_by=row[1], flatten=bool(row[2]), reason=row[3])
+        return pending_kill(self.db, self.session.id, self.session.account_key, taken)
 
-    def mark_handled(self, request: HaltRequest) -> None:
-        """Note that a kill request was acted upon."""
-        HaltRequest.update(handled_at=to_db_time(self.clock.now())).where(
-            HaltRequest.id == request.id
-        ).execute()
+    def mark_handled(self, ids: Collection[int]) -> None:
+        """Note that kill requests were acted upon: called inside the transaction that writes
+        their halt, so a process killed before it leaves them pending for the next session."""
+        mark_taken(self.db, ids, self.clock.now())
 
 
 __all__ = ["AuditLog", "load_risk_state"]

@@ -21,7 +21,7 @@ from tui_trader.risk.gate import MANUAL_KILL, RiskLimits, RiskManager
 from tui_trader.store.db import to_db_time
 from tui_trader.store.liveness import this_host
 from tui_trader.store.models import RiskEventRow
-from tui_trader.store.risk_store import sync_risk_state
+from tui_trader.store.risk_store import read_risk_state, sync_risk_state
 from tui_trader.store.statements import load_risk_state
 
 
@@ -80,3 +80,11 @@ def halt_accounts(db: Database, accounts: dict[str, int], via: str) -> list[Halt
     """Halt every account of ``accounts`` (account key: sessions running on it), one
     transaction each: a failure part-way leaves the accounts already halted halted."""
     return [halt_account(db, key, via, count) for key, count in sorted(accounts.items())]
+
+
+def halted_now(db: Database, accounts: dict[str, int]) -> dict[str, bool]:
+    """Whether each account's row says halted, read back after a halt whose answer was lost
+    (an error raised once its commit may have landed): what the user is told is then what the
+    store holds, not a guess."""
+    states = {key: read_risk_state(db, key) for key in sorted(accounts)}
+    return {key: state is not None and state.halted for key, state in states.items()}

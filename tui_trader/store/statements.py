@@ -162,10 +162,6 @@ ORDER_UPDATE_SQL = (
     '"filled_price" = COALESCE(?, "filled_price"), "error" = COALESCE(?, "error") '
     'WHERE "client_order_id" = ?'
 )
-HALT_SQL = (
-    "SELECT id, requested_by, flatten, reason FROM halt_requests WHERE handled_at IS NULL "
-    "AND (session_id IS NULL OR session_id = ?) ORDER BY id LIMIT 1"
-)
 """The hot statements of a decision cycle, compiled once: peewee's per-query SQL generation
 (and model instances) cost more than the writes themselves."""
 

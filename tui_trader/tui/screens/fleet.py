@@ -28,7 +28,7 @@ from tui_trader.core.shown import shown_text
 from tui_trader.reporting.fleet_text import cells, shortened
 from tui_trader.security.redact import redact
 from tui_trader.store.fleet import DIED, HALTED, FleetRow, accounts_to_halt, fleet_rows
-from tui_trader.store.fleet_halts import HaltOutcome, halt_accounts
+from tui_trader.store.fleet_halts import HaltOutcome, halt_accounts, halted_now
 from tui_trader.store.pg_url import PgUrl
 from tui_trader.tui.dbaccess import ensure_database
 from tui_trader.tui.screens.confirm import ConfirmScreen
@@ -71,11 +71,37 @@ class FleetLoaded(Message):
 class FleetHalted(Message):
     """Halts written by the worker (or why they could not be)."""
 
-    def __init__(self, outcomes: list[HaltOutcome], error: str = "") -> None:
-        """What each account's halt did, or the error."""
+    def __init__(
+        self, outcomes: list[HaltOutcome], error: str = "", halted: dict[str, bool] | None = None
+    ) -> None:
+        """What each account's halt did, or the error and, read back after it, whether each
+        account is halted (``None``: unknown, the store did not answer)."""
         super().__init__()
         self.outcomes = outcomes
         self.error = error
+        self.halted = halted
+
+
+def _failed_halt_words(error: str, halted: dict[str, bool] | None) -> tuple[str, str]:
+    """The title and words for a halt that raised ``error``: what the accounts' rows, read back
+    after it, say (its commit may have landed and only its answer been lost)."""
+    if halted is None:
+        return "HALT UNKNOWN", (
+            f"Unknown whether the halt was written: the store did not answer ({error}); check "
+            "with `tui-trader fleet`, and stop the sessions where they run if not halted."
+        )
+    done = [key for key, yes in halted.items() if yes]
+    missed = [key for key, yes in halted.items() if not yes]
+    if not done:
+        return "HALT FAILED", (
+            f"The halt was NOT written: {error}. Stop the sessions where they run."
+        )
+    said = f"The halt was written: {', '.join(done)} halted (its answer was lost: {error})"
+    if not missed:
+        return "HALTED", said + ". Sessions stop at their next cycle."
+    return "HALT FAILED", (
+        f"{said}; NOT written for {', '.join(missed)}: stop its sessions where they run."
+    )
 
 
 def _styled(column: str, text: str, row: FleetRow) -> Text:
@@ -296,22 +322,31 @@ class FleetScreen(StyledOnMount, Screen[None]):
                 outcomes = halt_accounts(db, accounts, "the desk's Fleet screen")
             finally:
                 db.close()
-        except Exception as exc:  # nothing may be halted: say so loudly
-            self.post_message(FleetHalted([], redact(str(exc))))
+        except Exception as exc:  # its answer may be lost after a commit: read the rows back
+            self.post_message(FleetHalted([], redact(str(exc)), self._read_back(accounts)))
             return
         self.post_message(FleetHalted(outcomes))
+
+    def _read_back(self, accounts: dict[str, int]) -> dict[str, bool] | None:
+        """Whether each account is halted now, read on a fresh connection after a halt that
+        failed (``None``: the store did not answer that either)."""
+        try:
+            db = ensure_database(self.db_path)
+            try:
+                return halted_now(db, accounts)
+            finally:
+                db.close()
+        except Exception:
+            return None
 
     @on(FleetHalted)
     def _halted(self, message: FleetHalted) -> None:
         """Say what was halted (or that it failed), then read again at once."""
         self.halts += 1
         if message.error:
-            self.notify(
-                f"The halt was NOT written: {message.error}. Stop the sessions where they run.",
-                title="HALT FAILED",
-                severity="error",
-                timeout=60,
-            )
+            title, words = _failed_halt_words(message.error, message.halted)
+            self.notify(words, title=title, severity="error", timeout=60)
+            self.load()
             return
         done = [o.account_key for o in message.outcomes if o.halted_now]
         already = [o.account_key for o in message.outcomes if not o.halted_now]
