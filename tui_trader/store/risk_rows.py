@@ -94,6 +94,10 @@ class AccountRiskRows:
         ``(False, the row)``: the order must not be sent (the caller says so and leaves the
         halt to be adopted and acted on as the cycle saves its state). A halted session's own
         orders (a flatten, protective exits) are not fenced.
+
+        A row missing, or on another trading day than ``state`` (another process began the
+        next day since this cycle's merge), is merged first and the slot taken on the merged
+        row's day; the state returned is then the merged row's (the session goes on with it).
         """
         if self.commit_every > 1:
             count = state.orders_today
