@@ -16,6 +16,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from tests.conftest import BuyAndHold, make_session
+from tui_trader.core.domain import Position
 from tui_trader.engine.session import TradingSession
 from tui_trader.risk.gate import RiskLimits
 from tui_trader.store.models import database
@@ -47,7 +48,8 @@ def _next_day_meanwhile(session: TradingSession, db_path: Path, peak: float) -> 
     read = session.broker.positions
     done: list[bool] = []
 
-    def positions():  # type: ignore[no-untyped-def]
+    def positions() -> dict[str, Position]:
+        """The broker's positions, the other desk's write done first (once)."""
         if not done:
             done.append(True)
             other = sqlite3.connect(db_path, isolation_level=None)
