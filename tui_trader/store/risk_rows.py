@@ -94,6 +94,10 @@ class AccountRiskRows:
         ``(False, the row)``: the order must not be sent (the caller says so and leaves the
         halt to be adopted and acted on as the cycle saves its state). A halted session's own
         orders (a flatten, protective exits) are not fenced.
+
+        A row missing, or on another trading day than ``state`` (another process began the
+        next day since this cycle's merge), is merged first and the slot taken on the merged
+        row's day; the state returned is then the merged row's (the session goes on with it).
         """
         if self.commit_every > 1:
             count = state.orders_today
@@ -111,8 +115,11 @@ class AccountRiskRows:
             row = read_risk_state(self.db, key)
             if row is not None and row.halted:  # halted elsewhere since: fenced off
                 return False, row
-        if not ok and count < limit:  # the row is missing or on an earlier day: merge, retry
-            self._write_risk(state)
+        if not ok and count < limit:  # the row is missing or on another day: merge, retry
+            # on the row as merged: another process may have begun a later trading day since
+            # this cycle's merge (the order is that day's), and a state other than the merged
+            # base would read as this session's changes at its next merge (a lower peak: a reset)
+            state = self._write_risk(state)
             ok, count = reserve_order_slot(self.db, key, state.day, limit, fence)
         if self._risk_base is not None:
             self._risk_base = self._risk_base.with_orders(count)
