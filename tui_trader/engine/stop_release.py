@@ -127,6 +127,8 @@ class StopRelease(StopTakeover):
                     return self.hold_reason(order, kind)  # a buy beside it waits
                 if not self.protects and kind == OWN and self.adopted_from(cid) is None:
                     continue
+                if kind == OWN and self.protects and not self._still_keeps(symbol):
+                    return f"its protective exit is kept by another session now: {cid} is not its"
                 if kind == ENDED:
                     waits = self._take_over_exit(order)
                     if waits is not None:
@@ -145,6 +147,13 @@ class StopRelease(StopTakeover):
         except BrokerError as exc:
             return f"the broker did not answer the cancel of its protective stop: {exc}"
         return None
+
+    def _still_keeps(self, symbol: str) -> bool:
+        """Right before this session changes ``symbol``'s exit: whether it still keeps it, its
+        exit row confirmed in the store (``AccountClaims.confirm_exit``: a desk frozen past its
+        heartbeat window may have lost it to another desk meanwhile)."""
+        claims = self.claims
+        return claims is None or not claims.key or claims.confirm_exit(symbol)
 
     def _cancelled(self, order: Order | None) -> None:
         """Record a cancelled order (``None``: it was no longer working)."""
