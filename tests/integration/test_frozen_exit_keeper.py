@@ -27,6 +27,8 @@ import pytest
 from tests.conftest import simulate_death
 from tests.integration.alpaca_helpers import alpaca_session, sandbox_orders
 from tui_trader.core.order_ids import short_key
+from tui_trader.core.orders import Side
+from tui_trader.engine.manual_orders import ManualOrder
 from tui_trader.engine.session import TradingSession
 from tui_trader.learning.setup import LearningSettings
 from tui_trader.risk.stops import StopRule
@@ -144,6 +146,58 @@ def test_a_frozen_exit_keeper_leaves_the_stop_to_the_desk_that_took_the_exit_ove
         assert not [n for n in notes if "SPY" in n], notes
         mine = RiskEventRow.session == one.audit.session.id
         assert not RiskEventRow.select().where(mine & (RiskEventRow.symbol == "SPY")).count()
+    finally:
+        for s in (one, two):
+            s.finish("stopped")
+            s.broker.close()
+
+
+def test_a_frozen_exit_keeper_does_not_cancel_the_stop_another_desk_took_over(
+    sandbox: SandboxHandle, trading: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Desk one's stop works; frozen for 41 s after it read the account (and beat), desk two
+    takes the exit over with that very stop (its row now desk two's). Desk one then acts on a
+    close by hand the user asked for: before, it cancelled the stop desk two keeps and sold,
+    and desk two's exit was gone. Now the close is not sent, said, and desk two's stop keeps
+    working."""
+    lost = _boot_clock(monkeypatch)
+    db = tmp_path / "desk.db"
+    one, two = _desk(sandbox, db), _desk(sandbox, db)
+    try:
+        _buys(sandbox, one, [two])
+        for _ in range(4):  # desk one places its stop once its buy is no longer listed
+            sandbox.admin.step()
+            one.run_iteration()
+            two.run_iteration()
+            if _stops(trading):
+                break
+        [stop] = _stops(trading)
+        assert stop.startswith(f"tt-{one.audit.session.key}-")
+        held = {p.symbol: float(p.qty) for p in trading.get_all_positions()}["SPY"]
+        sent = _sent_by(trading, one)
+        act = one._take_manual_requests
+        taken: list[Any] = []
+
+        def manual(*args: Any) -> Any:
+            """Desk one freezes before it acts on the close; desk two takes the exit over."""
+            if not taken:
+                lost[0] += 41.0
+                simulate_death(one)
+                taken.append(two.run_iteration())
+            return act(*args)
+
+        one._take_manual_requests = manual  # type: ignore[method-assign]
+        one.request_manual_order(ManualOrder("SPY", Side.SELL, qty=5))
+        sandbox.admin.step()
+        report = one.run_iteration()
+        assert taken and [e.event_type for e in taken[0].risk_events] == ["exit_taken_over"]
+        assert _stops(trading) == [stop], "desk one cancelled the stop desk two keeps"
+        assert _sent_by(trading, one) == sent, "desk one sold beside desk two's stop"
+        assert {p.symbol: float(p.qty) for p in trading.get_all_positions()}["SPY"] == held
+        refused = [e.action_taken for e in report.risk_events if "manual" in e.action_taken]
+        assert refused == [
+            f"manual sell SPY not sent: its protective exit {stop} is kept by another session now"
+        ], report.risk_events
     finally:
         for s in (one, two):
             s.finish("stopped")

@@ -134,7 +134,7 @@ class StopRelease(StopTakeover):
                 if not self.protects and kind == OWN and self.adopted_from(cid) is None:
                     continue
                 if kind == OWN and self.protects and not self._still_keeps(symbol):
-                    return f"its protective exit is kept by another session now: {cid} is not its"
+                    return f"its protective exit {cid} is kept by another session now"
                 if kind == ENDED:
                     waits = self._take_over_exit(order)
                     if waits is not None:
