@@ -237,7 +237,8 @@ class AccountClaims:
             return True
         holder = store.holder_now(self._db, self._account, row)
         self._seen[row] = Claim(holder or "", -1)  # never this cycle's to take again
-        self._leave(symbol, holder if holder is not None and holder != self.key else "")
+        if holder is not None and holder != self.key:  # (a row changed by hand: read again
+            self._leave(symbol, holder)  # next cycle, nothing changed in this one)
         return False
 
     def left(self) -> list[str]:
