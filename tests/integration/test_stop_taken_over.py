@@ -129,7 +129,8 @@ def test_a_desk_without_exits_cancels_a_stopped_desks_stop_before_selling(
             assert "this desk keeps no exits" in line
             row = LiveOrder.get(LiveOrder.client_order_id == cid)
             assert row.status == "canceled" and "before its sell" in row.error
-        assert len(_events(two, "exit_dropped")) == 3
+        dropped = {e.symbol: e.value for e in _events(two, "exit_dropped")}
+        assert dropped == {s: qty for s, (_, qty) in left.items()}, "the shares each protected"
     finally:
         two.finish("stopped")
         two.broker.close()

@@ -37,7 +37,10 @@ sends that one order, as with a halt (``engine.send_gap``).
 Only orders the strategies decide take a claim. A halt's flatten and orders placed by hand go
 out as before. A symbol's protective exit is kept by exactly one live session that keeps exits,
 the one holding the symbol's exit row (``may_protect``): its owner when the owner keeps exits,
-else the first desk with exits to take the row; the others leave it alone, said once. The
+else the first desk with exits to take the row; the others leave it alone, said once. Like a
+claim before an order, the exit row is confirmed right before this session changes the exit
+(``confirm_exit``): a desk frozen past its window finds another desk took the exit over and
+leaves the stop it placed alone. The
 stop a session that stopped or died left working is taken over with the symbol
 (``engine.stop_takeover``). Desks on different
 stores (another SQLite file, another machine's database) cannot see each other's claims: run
@@ -86,6 +89,8 @@ class AccountClaims:
         """Symbols this session took over from another session this cycle (``took_over``)."""
         self._stale_said = False
         """This cycle's reads were said stale already (``confirm``: once a cycle)."""
+        self._confirmed: set[str] = set()
+        """Exit rows confirmed this cycle (``confirm_exit``: once a cycle)."""
 
     def begin(self, key: str) -> None:
         """Before the positions are read: read the account's claims (``key``: this session's)."""
@@ -100,6 +105,7 @@ class AccountClaims:
         self._left = {}
         self._taken = set()
         self._stale_said = False
+        self._confirmed = set()
         self._audit.mark_reads()
 
     def take(self, symbol: str, what: str) -> str | None:
@@ -206,6 +212,33 @@ class AccountClaims:
                 self._taken.add(symbol)
             return True
         self._leave(symbol, "")  # another session took it since this cycle read the rows
+        return False
+
+    def confirm_exit(self, symbol: str) -> bool:
+        """Right before this session changes ``symbol``'s protective exit (places, resizes,
+        cancels or takes over a stop) on a ``may_protect`` that said yes: whether it still
+        keeps it. The exit row it holds as read at the start of the cycle is confirmed in the
+        store, one compare-and-set statement that moves its version on (as ``confirm`` does
+        for an order), once a cycle. A desk frozen past its heartbeat window looked dead to
+        the others, and one of them may have taken the exit over and placed or resized its
+        stop meanwhile: this one then changes nothing (a second stop would be refused for want
+        of shares, or both would sell; a resize would cancel the other's), leaves the exit to
+        that session, said once, and the position keeps the other session's stop. A row this
+        session does not hold as read (unreadable, or ``may_protect`` said yes for another
+        reason) has nothing to confirm."""
+        row = exit_row(symbol)
+        keeper = self._seen.get(row)
+        if keeper is None or keeper.holder != self.key or row in self._confirmed:
+            return True
+        version = store.confirm(self._db, self._account, row, self.key, keeper.version)
+        if version is not None:
+            self._seen[row] = Claim(self.key, version, keeper.protects)
+            self._confirmed.add(row)
+            return True
+        holder = store.holder_now(self._db, self._account, row)
+        self._seen[row] = Claim(holder or "", -1)  # never this cycle's to take again
+        if holder is not None and holder != self.key:  # (a row changed by hand: read again
+            self._leave(symbol, holder)  # next cycle, nothing changed in this one)
         return False
 
     def left(self) -> list[str]:

@@ -189,6 +189,9 @@ class ProtectiveStops(StopRelease):
             if late:
                 stops[symbol] = [*stops.get(symbol, []), *late]
                 whose = {**whose, **self.whose(late)}
+            ended = any(whose.get(o.client_order_id) == ENDED for o in stops.get(symbol, []))
+            if ended and not self._still_keeps(symbol):
+                continue  # taken over while this desk was frozen: the other's now
             if not self._taken_over(stops.get(symbol, []), whose, events):
                 continue  # another session took the ended session's exit first
             position = positions.get(symbol)
@@ -214,6 +217,8 @@ class ProtectiveStops(StopRelease):
                 continue
             if symbol in adding:
                 continue  # an add still working: its fill sizes the exit (a later cycle)
+            if not self._still_keeps(symbol):
+                continue  # taken over while this desk was frozen: its stop is the other's
             if one and position is not None and want > 1e-9 and float(want).is_integer():
                 events += self._place_exit(
                     position, want, market_time, at_start, have[0], capped=capped

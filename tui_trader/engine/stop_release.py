@@ -26,7 +26,9 @@ beside it could sell them a second time on a broker that does not hold shares fo
 orders (and at Alpaca it races the late order for them). So the desk fails closed: no exit for
 those shares while the order is in doubt (said NOT protected, in plain words); once the broker
 says it never received the order (or rejected it), the exit goes back; if the order arrived,
-the exit stays cancelled, as for a sell that went out.
+the exit stays cancelled, as for a sell that went out. An exit placed again whose own send is
+in doubt is said NOT protected, not placed, and followed (``_after_put_back``): once the broker
+says it never received it (or it ended unfilled), it is placed again once more.
 
 A mixin of ``TradingSession`` under ``ProtectiveStops``.
 """
@@ -91,11 +93,15 @@ class StopRelease(StopTakeover):
         self._accepted: dict[str, tuple[OrderRequest, Released]] = {}
         """Symbol -> an order accepted but not filled yet that a session without exits
         cancelled an exit for (the broker may still reject it), and that exit."""
+        self._put_doubt: dict[str, tuple[str, Released, str]] = {}
+        """Symbol -> an exit placed again whose own send is in doubt: its client order id,
+        the exits it put back, and why they were put back (``_after_put_back``)."""
 
     @property
     def restoring(self) -> bool:
         """Whether exits cancelled before an order wait to be placed again."""
-        return bool(self._released or self._to_restore or self._doubted or self._accepted)
+        waits = self._doubted or self._accepted or self._put_doubt
+        return bool(self._released or self._to_restore or waits)
 
     def _release_stops(self, symbol: str, side: Side | None = None) -> str | None:
         """Cancel ``symbol``'s protective exits before an order in it (an exit needs the
@@ -127,6 +133,8 @@ class StopRelease(StopTakeover):
                     return self.hold_reason(order, kind)  # a buy beside it waits
                 if not self.protects and kind == OWN and self.adopted_from(cid) is None:
                     continue
+                if kind == OWN and self.protects and not self._still_keeps(symbol):
+                    return f"its protective exit {cid} is kept by another session now"
                 if kind == ENDED:
                     waits = self._take_over_exit(order)
                     if waits is not None:
@@ -145,6 +153,13 @@ class StopRelease(StopTakeover):
         except BrokerError as exc:
             return f"the broker did not answer the cancel of its protective stop: {exc}"
         return None
+
+    def _still_keeps(self, symbol: str) -> bool:
+        """Right before this session changes ``symbol``'s exit: whether it still keeps it, its
+        exit row confirmed in the store (``AccountClaims.confirm_exit``: a desk frozen past its
+        heartbeat window may have lost it to another desk meanwhile)."""
+        claims = self.claims
+        return claims is None or not claims.key or claims.confirm_exit(symbol)
 
     def _cancelled(self, order: Order | None) -> None:
         """Record a cancelled order (``None``: it was no longer working)."""
@@ -207,7 +222,37 @@ class StopRelease(StopTakeover):
             for symbol, (order, released) in sorted(waiting.items()):
                 if order.client_order_id not in doubt:
                     events += self._after_it_ended(waiting, symbol, order, released, market_time)
+        for symbol, (cid, released, why) in sorted(self._put_doubt.items()):
+            if cid not in doubt:
+                events += self._after_put_back(symbol, cid, released, why, market_time)
         return events
+
+    def _after_put_back(
+        self, symbol: str, cid: str, released: Released, why: str, market_time: datetime
+    ) -> list[RiskEvent]:
+        """Look up ``cid``, an exit placed again whose send was in doubt, now that the doubt
+        has settled: working, it protects the position (an ended session's again, for a
+        session without exits); filled, it did its work; never received, or ended without a
+        fill, the exits go back once more (else the position stayed without one for good:
+        a session without exits places none of its own). Asked again next cycle if the
+        broker does not answer."""
+        try:
+            found = self.broker.get_order(cid)
+        except BrokerError:
+            return []
+        del self._put_doubt[symbol]
+        if found is not None and found.status.is_open:
+            came = released[0][1]
+            if came is not None and not self.protects:
+                self._adopted[cid] = came
+            return []
+        if found is not None and found.filled_qty > 0:
+            return []
+        never = found is None or found.status is OrderStatus.NOT_RECEIVED
+        how = "never reached the broker" if never or found is None else f"ended {found.status}"
+        return self._put_back(
+            symbol, released, f"{why}; the exit sent again then {how}", market_time
+        )
 
     def _after_it_ended(
         self,
@@ -283,8 +328,17 @@ class StopRelease(StopTakeover):
                 events += check.events
                 continue
             ack = self._send(check.order, market_time)
-            if ack is None:
-                events.append(self._broker_doubt(check.order))
+            if ack is None or ack.status is OrderStatus.UNKNOWN:  # followed till it settles
+                self._put_doubt[symbol] = (check.order.client_order_id, [(old, came)], why)
+                events.append(
+                    self._broker_doubt(check.order)
+                    if ack is None
+                    else self._unprotected(
+                        symbol,
+                        f"{why}; {named} was sent again but the broker's answer was lost; it "
+                        "is placed again if the broker never received it",
+                    )
+                )
                 continue
             if ack.status is OrderStatus.REJECTED:
                 failed.append((old, came))

@@ -56,7 +56,7 @@ TAKEN_OVER = "exit_taken_over"
 """Risk event: a protective exit an ended session left working is this session's now."""
 DROPPED = "exit_dropped"
 """Risk event: a session that keeps no exits cancelled an ended session's protective exit
-before selling the shares it held."""
+before selling the shares it held (its value: the shares that exit protected)."""
 
 
 class StopTakeover:
@@ -294,10 +294,10 @@ class StopTakeover:
             f"sell leaves of the {symbol} position has no protective exit"
         )
         self.stop_notes.append(line)
+        covered = max(cancelled.qty - cancelled.filled_qty, 0.0)  # (a cancelled order has none
+        # remaining: the event counts the shares the exit protected until it was cancelled)
         self.stop_events.append(
-            RiskEvent(
-                DROPPED, cancelled.remaining_qty, 0.0, "exit cancelled", symbol=symbol, detail=line
-            )
+            RiskEvent(DROPPED, covered, 0.0, "exit cancelled", symbol=symbol, detail=line)
         )
         return replace(
             cancelled,
