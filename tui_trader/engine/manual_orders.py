@@ -14,7 +14,6 @@ to their target unless trading is halted (closing orders still pass while halted
 
 from __future__ import annotations
 
-import math
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,7 +22,8 @@ from typing import TYPE_CHECKING
 
 from tui_trader.brokers import unseen
 from tui_trader.core.domain import Position, RiskEvent
-from tui_trader.core.orders import Order, OrderRequest, OrderStatus, OrderType, Side, TimeInForce
+from tui_trader.core.orders import Order, OrderRequest, OrderStatus, Side
+from tui_trader.engine.manual_ticket import ManualOrder
 from tui_trader.risk.gate import ORDER_RATE
 from tui_trader.risk.holdings import NOTHING, holdings
 from tui_trader.risk.stops import is_protective
@@ -38,48 +38,6 @@ if TYPE_CHECKING:
 
 MANUAL_REFUSED = "manual_order_refused"
 """A manual request the session could not act on (no price, unknown order, broker waiting)."""
-SUPPORTED_TYPES = (OrderType.MARKET, OrderType.LIMIT, OrderType.STOP, OrderType.STOP_LIMIT)
-"""Order types the ticket offers: what every broker of the desk supports."""
-
-
-@dataclass(frozen=True, slots=True)
-class ManualOrder:
-    """A ticket: buy or sell ``qty`` shares, or ``notional`` dollars' worth at the last price."""
-
-    symbol: str
-    side: Side
-    qty: float | None = None
-    notional: float | None = None
-    order_type: OrderType = OrderType.MARKET
-    limit_price: float | None = None
-    time_in_force: TimeInForce = TimeInForce.DAY
-    stop_price: float | None = None
-
-    def problem(self) -> str | None:
-        """What makes the ticket unusable as typed, or ``None`` (checked before it is queued)."""
-        if not self.symbol:
-            return "a symbol is needed"
-        if (self.qty is None) == (self.notional is None):
-            return "give a quantity or a notional amount, not both"
-        amount = self.qty if self.qty is not None else self.notional
-        if amount is None or not amount > 0 or math.isinf(amount):
-            return "the quantity or notional must be a positive number"
-        kind = self.order_type
-        if kind not in SUPPORTED_TYPES:
-            return f"{kind} orders are not supported (market, limit, stop, stop-limit)"
-        if kind in (OrderType.LIMIT, OrderType.STOP_LIMIT):
-            if self.limit_price is None or not self.limit_price > 0:
-                return f"a {kind} order needs a positive limit price"
-        elif self.limit_price is not None:
-            return f"a {kind} order takes no limit price"
-        if kind.is_stop:
-            if self.stop_price is None or not self.stop_price > 0:
-                return f"a {kind} order needs a positive stop price"
-            if self.notional is not None:
-                return f"a {kind} order is sized in shares, not dollars"
-        elif self.stop_price is not None:
-            return f"a {kind} order takes no stop price"
-        return None
 
 
 @dataclass(frozen=True, slots=True)
