@@ -154,6 +154,11 @@ class OutsideChanges:
             return None
         return self._expected.get(symbol)
 
+    def fills_make(self, symbol: str) -> float | None:
+        """What the session's fills make of ``symbol``; ``None`` if not followed or left alone
+        (an order by hand is measured against it while a read lags: ``engine.manual_book``)."""
+        return None if symbol in self._left else self._expected.get(symbol)
+
     def why_not_held(self, symbol: str) -> str:
         """Why a protective exit covers ``own`` shares, not the position read: its words."""
         if symbol not in self.lagging:
