@@ -79,8 +79,7 @@ class ManualOrders:
     _manual_count: int
     """Manual orders sent so far: the last part of their client order ids."""
     _hand_cancels: dict[str, Order]
-    """Orders cancelled by hand on the broker's 204 alone (client id -> the order): counted as
-    working until their symbol has no order that may still fill (``engine.manual_book``)."""
+    """Orders cancelled by hand on the broker's 204 alone, by client id (``manual_book``)."""
     outside: OutsideChanges
     # Supplied by ``OrderRouting`` and the session: sending with the audit row first, the halt
     # on a doubtful order, share rounding and deterministic client order ids.
@@ -260,8 +259,8 @@ class ManualOrders:
                 return True
             request = replace(request, qty=min(request.qty, closable) or request.qty)
         check = self.risk.check_order(request, price, equity, committed, holding.sellable, closable)
-        events.extend(check.events)
         if check.order is None:
+            events.extend(check.events)
             return True
         closes = check.order.qty <= closable + 1e-9  # passes the day's order limit, counted
         refused = self._reserve_slot(check.order, closes)  # the account's shared count
@@ -289,6 +288,7 @@ class ManualOrders:
             return True
         count = self.risk.state.orders_today  # with this order's slot
         ack = self._send(order, market_time)
+        events += () if self._unsent else check.events  # only with an order that went out
         events += self._exit_after(order, ack, market_time)  # exits back if it did not go out
         if ack is None:
             events.append(self._broker_doubt(order))
