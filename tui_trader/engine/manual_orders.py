@@ -252,12 +252,12 @@ class ManualOrders:
         held = position.qty if position else 0.0
         closable = holding.closable(request.side.sign, held)
         said = None
-        if close_key is not None:  # a close: only what can never flip the position
+        if close_key is not None and pending:  # beside unconfirmed cancels: it never flips
             said = left_note(request.symbol, held, min(request.qty, closable), pending, close_key)
-            if closable <= 1e-9 and said is not None:
+            if closable <= 1e-9:
                 events.append(self._refused(f"close {request.symbol}: {said}", request.symbol))
                 return True
-            request = replace(request, qty=min(request.qty, closable) or request.qty)
+            request = replace(request, qty=min(request.qty, closable))
         check = self.risk.check_order(request, price, equity, committed, holding.sellable, closable)
         if check.order is None:
             events.extend(check.events)
