@@ -155,8 +155,7 @@ class OutsideChanges:
         return self._expected.get(symbol)
 
     def fills_make(self, symbol: str) -> float | None:
-        """What the session's fills make of ``symbol``; ``None`` if not followed or left alone
-        (an order by hand is measured against it while a read lags: ``engine.manual_book``)."""
+        """What the session's fills make of ``symbol`` (None: not followed, or left alone)."""
         return None if symbol in self._left else self._expected.get(symbol)
 
     def why_not_held(self, symbol: str) -> str:
