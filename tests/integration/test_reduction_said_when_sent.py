@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.conftest import BuyAndHold, make_session
 from tests.integration.broker_protection import buy_and_protect, open_stops
 from tui_trader.core.orders import Side
 from tui_trader.engine.manual_orders import MANUAL_REFUSED, ManualOrder
@@ -56,3 +57,23 @@ def test_a_reduced_buy_that_waits_for_its_stops_cancel_records_no_reduction(
             assert len(said) == 1 and f"to {reduced.qty:g} by the position limit" in said[0], said
         finally:
             session.broker.close()
+
+
+def test_a_strategys_reduced_buy_that_waits_records_no_reduction(db_path: Path) -> None:
+    """The strategies' path: a buy of half the account cut to the 5% position limit, held
+    back by its symbol's exit whose cancel is not confirmed yet (stood in for by the release's
+    answer), is not sent and records no reduction; the next cycle sends it and records one."""
+    limits = RiskLimits(max_position_pct=5.0)
+    strategies = [BuyAndHold()]
+    session = make_session(
+        db_path, strategies=strategies, symbols=("SPY",), limits=limits, allocation_pct=50.0
+    )
+    release = session._release_stops
+    session._release_stops = lambda symbol, side: "its exit's cancel is not confirmed yet"  # type: ignore[method-assign]
+    report = session.run_iteration()
+    assert report is not None and report.orders == ()
+    assert _events(POSITION_SIZE) == [], "a reduction recorded for an order not sent"
+    session._release_stops = release  # type: ignore[method-assign]
+    [order] = session.run_iteration().orders
+    said = _events(POSITION_SIZE)
+    assert len(said) == 1 and f"to {order.qty:g} by the position limit" in said[0], said
