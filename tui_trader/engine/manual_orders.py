@@ -14,16 +14,17 @@ to their target unless trading is halted (closing orders still pass while halted
 
 from __future__ import annotations
 
-import math
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from tui_trader.brokers import unseen
 from tui_trader.core.domain import Position, RiskEvent
-from tui_trader.core.orders import Order, OrderRequest, OrderStatus, OrderType, Side, TimeInForce
+from tui_trader.core.orders import Order, OrderRequest, OrderStatus, Side
+from tui_trader.engine.manual_book import as_fills_make, left_note, with_unconfirmed
+from tui_trader.engine.manual_ticket import ManualOrder
 from tui_trader.risk.gate import ORDER_RATE
 from tui_trader.risk.holdings import NOTHING, holdings
 from tui_trader.risk.stops import is_protective
@@ -32,54 +33,13 @@ if TYPE_CHECKING:
     from tui_trader.brokers import Broker
     from tui_trader.core.clock import Clock
     from tui_trader.engine.config import SessionConfig
+    from tui_trader.engine.outside_changes import OutsideChanges
     from tui_trader.engine.settlement import Unsettled
     from tui_trader.risk.gate import RiskManager
     from tui_trader.store.audit import AuditLog
 
 MANUAL_REFUSED = "manual_order_refused"
 """A manual request the session could not act on (no price, unknown order, broker waiting)."""
-SUPPORTED_TYPES = (OrderType.MARKET, OrderType.LIMIT, OrderType.STOP, OrderType.STOP_LIMIT)
-"""Order types the ticket offers: what every broker of the desk supports."""
-
-
-@dataclass(frozen=True, slots=True)
-class ManualOrder:
-    """A ticket: buy or sell ``qty`` shares, or ``notional`` dollars' worth at the last price."""
-
-    symbol: str
-    side: Side
-    qty: float | None = None
-    notional: float | None = None
-    order_type: OrderType = OrderType.MARKET
-    limit_price: float | None = None
-    time_in_force: TimeInForce = TimeInForce.DAY
-    stop_price: float | None = None
-
-    def problem(self) -> str | None:
-        """What makes the ticket unusable as typed, or ``None`` (checked before it is queued)."""
-        if not self.symbol:
-            return "a symbol is needed"
-        if (self.qty is None) == (self.notional is None):
-            return "give a quantity or a notional amount, not both"
-        amount = self.qty if self.qty is not None else self.notional
-        if amount is None or not amount > 0 or math.isinf(amount):
-            return "the quantity or notional must be a positive number"
-        kind = self.order_type
-        if kind not in SUPPORTED_TYPES:
-            return f"{kind} orders are not supported (market, limit, stop, stop-limit)"
-        if kind in (OrderType.LIMIT, OrderType.STOP_LIMIT):
-            if self.limit_price is None or not self.limit_price > 0:
-                return f"a {kind} order needs a positive limit price"
-        elif self.limit_price is not None:
-            return f"a {kind} order takes no limit price"
-        if kind.is_stop:
-            if self.stop_price is None or not self.stop_price > 0:
-                return f"a {kind} order needs a positive stop price"
-            if self.notional is not None:
-                return f"a {kind} order is sized in shares, not dollars"
-        elif self.stop_price is not None:
-            return f"a {kind} order takes no stop price"
-        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +78,9 @@ class ManualOrders:
     """Requests waiting for the session's thread (guarded by ``_manual_lock``)."""
     _manual_count: int
     """Manual orders sent so far: the last part of their client order ids."""
+    _hand_cancels: dict[str, Order]
+    """Orders cancelled by hand on the broker's 204 alone, by client id (``manual_book``)."""
+    outside: OutsideChanges
     # Supplied by ``OrderRouting`` and the session: sending with the audit row first, the halt
     # on a doubtful order, share rounding and deterministic client order ids.
     _send: Callable[[OrderRequest, datetime], Order | None]
@@ -251,15 +214,20 @@ class ManualOrders:
         market_time: datetime,
         events: list[RiskEvent],
         notes: list[str],
+        close_key: str | None = None,
     ) -> bool:
         """The strategies' gate and audit path for one manual order; False if its fate is in
-        doubt (trading is then halted)."""
+        doubt (trading is then halted). A close (``close_key``: the key that asked for it) is
+        cut to what can never flip the position, saying what may be left
+        (``engine.manual_book``)."""
         working = self.broker.open_orders()
         if unseen(working):  # the gate counts working orders: not on a partial view
             what = f"manual {request.side} {request.qty:g} {request.symbol}"
             events.append(self._refused(f"{what} not sent: {unseen(working)}", request.symbol))
             return True
-        positions = self.broker.positions()
+        pending = self._unconfirmed(request.symbol)
+        working = with_unconfirmed(working, pending)
+        positions = self._as_fills_make(self.broker.positions())
         book = holdings(positions, working, self.unsettled.in_doubt())
         holding = book.get(request.symbol, NOTHING)
         committed = holding.facing(request.side.sign)  # orders in doubt counted if stricter
@@ -281,10 +249,18 @@ class ManualOrders:
             )
             return True
         position = positions.get(request.symbol)
-        closable = holding.closable(request.side.sign, position.qty if position else 0.0)
+        held = position.qty if position else 0.0
+        closable = holding.closable(request.side.sign, held)
+        said = None
+        if close_key is not None and pending:  # beside unconfirmed cancels: it never flips
+            said = left_note(request.symbol, held, min(request.qty, closable), pending, close_key)
+            if closable <= 1e-9:
+                events.append(self._refused(f"close {request.symbol}: {said}", request.symbol))
+                return True
+            request = replace(request, qty=min(request.qty, closable))
         check = self.risk.check_order(request, price, equity, committed, holding.sellable, closable)
-        events.extend(check.events)
         if check.order is None:
+            events.extend(check.events)
             return True
         closes = check.order.qty <= closable + 1e-9  # passes the day's order limit, counted
         refused = self._reserve_slot(check.order, closes)  # the account's shared count
@@ -312,6 +288,7 @@ class ManualOrders:
             return True
         count = self.risk.state.orders_today  # with this order's slot
         ack = self._send(order, market_time)
+        events += () if self._unsent else check.events  # only with an order that went out
         events += self._exit_after(order, ack, market_time)  # exits back if it did not go out
         if ack is None:
             events.append(self._broker_doubt(order))
@@ -327,6 +304,8 @@ class ManualOrders:
                 f"broker rejected manual {order.side} {order.qty:g} {order.symbol}: "
                 f"{ack.reject_reason}"
             )
+        elif said is not None and order.qty == request.qty:
+            notes.append(said)
         return True
 
     def _cancel(self, client_order_id: str, events: list[RiskEvent]) -> bool:
@@ -337,9 +316,31 @@ class ManualOrders:
                 self._refused(f"cancel of {client_order_id} refused: not a working order")
             )
         else:
-            self.audit.order_update(cancelled)
-            self._cycle_orders.append(cancelled)
+            self._cancelled(cancelled)
         return True
+
+    def _cancelled(self, cancelled: Order) -> None:
+        """Record a cancel by hand; one the broker has not confirmed is kept as working."""
+        self.audit.order_update(cancelled)
+        self._cycle_orders.append(cancelled)
+        if cancelled.cancel_pending:
+            self._hand_cancels[cancelled.client_order_id] = cancelled
+
+    def _unconfirmed(self, symbol: str) -> list[Order]:
+        """The orders in ``symbol`` cancelled by hand whose end is not confirmed yet (those of
+        a symbol with no order that may still fill are forgotten: they have ended)."""
+        busy = self.broker.working_symbols()
+        kept = {cid: o for cid, o in self._hand_cancels.items() if o.symbol in busy}
+        self._hand_cancels = kept
+        return [order for order in kept.values() if order.symbol == symbol]
+
+    def _as_fills_make(self, positions: dict[str, Position]) -> dict[str, Position]:
+        """The positions read, with each symbol whose read lags a fill of the session's order
+        still working taken at what its fills make (``engine.manual_book``)."""
+        working = self.broker.working_symbols(
+            ignore=lambda order: is_protective(order.client_order_id, order.order_type)
+        )  # a protective exit's fill reaches the session like any other (``outside_watch``)
+        return as_fills_make(positions, working, self.outside.fills_make)
 
     def _close(
         self,
@@ -356,9 +357,8 @@ class ManualOrders:
                 continue  # cancelled (and confirmed) just before its closing order goes out
             cancelled = self.broker.cancel(order.client_order_id)
             if cancelled is not None:
-                self.audit.order_update(cancelled)
-                self._cycle_orders.append(cancelled)
-        positions: dict[str, Position] = self.broker.positions()
+                self._cancelled(cancelled)
+        positions = self._as_fills_make(self.broker.positions())
         symbols = sorted(positions) if symbol is None else [symbol]
         if symbol is not None and symbol not in positions:
             events.append(self._refused(f"close {symbol} refused: no position", symbol))
@@ -372,7 +372,8 @@ class ManualOrders:
                 qty=abs(position.qty),
                 client_order_id=self._manual_id(name),
             )
-            if not self._gate_and_send(request, why, market_time, events, notes):
+            key = "f" if symbol is None else "c"
+            if not self._gate_and_send(request, why, market_time, events, notes, key):
                 return False
         return True
 

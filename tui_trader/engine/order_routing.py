@@ -312,7 +312,6 @@ class OrderRouting(OrderSending):
                 if hold:
                     notes.append(hold)
                 return False
-        events.extend(check.events)
         refused = self._reserve_slot(check.order)
         if refused is not None:
             self._refusal(refused, events)
@@ -345,6 +344,7 @@ class OrderRouting(OrderSending):
         ):
             return False
         ack = self._send(order, market_time, rationale)
+        events += () if self._unsent else check.events  # only with an order that went out
         if self._released:  # exits cancelled before it: placed again unless it went out
             events += self._exit_after(order, ack, market_time)
         if ack is None:

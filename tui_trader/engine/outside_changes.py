@@ -154,6 +154,10 @@ class OutsideChanges:
             return None
         return self._expected.get(symbol)
 
+    def fills_make(self, symbol: str) -> float | None:
+        """What the session's fills make of ``symbol`` (None: not followed, or left alone)."""
+        return None if symbol in self._left else self._expected.get(symbol)
+
     def why_not_held(self, symbol: str) -> str:
         """Why a protective exit covers ``own`` shares, not the position read: its words."""
         if symbol not in self.lagging:

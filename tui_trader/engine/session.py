@@ -107,6 +107,7 @@ class TradingSession(
         self._manual_lock = threading.Lock()
         self._manual: list[ManualRequest] = []
         self._manual_count = 0
+        self._hand_cancels: dict[str, Order] = {}
         self.wake = threading.Event()
         """Set by ``request_kill`` so that a runner waiting between cycles acts at once."""
         self._flatten_requested = False
