@@ -24,9 +24,8 @@ if no fill of ours turns up, the still-open orders of this store's ended session
 are looked up too (``Recorded``: a desk that stopped with its order working, whose rest filled
 since, ``engine.ended_orders``), and where the broker then holds what the account's recorded
 fills make, every share is this store's desks': the expectation is taken afresh. Otherwise
-it is a change made outside the session: one ``outside_change``
-risk event says what the broker holds, what the session's fills account for, and that the
-session leaves the symbol alone from now on. A symbol left alone is still watched: when the
+it is a change made outside the session: one ``outside_change`` risk event says what the broker
+holds, what the session's fills account for, and that the session leaves the symbol alone. A symbol left alone is still watched: when the
 shares not the desk's change again (a second trade by hand), seen twice alike, another
 ``outside_change`` event records the new figure. While another live session trades the same
 account (one audit database), its fills are not ours and cannot be told from a hand trade: the
@@ -38,9 +37,8 @@ filled order, and the rebalance, counting the position plus what working orders 
 would buy again what has already filled. Such a symbol's orders are held back while the two
 disagree (``holds``, one cycle at a time), never called a change made outside.
 
-A hold is said once per onset (``first_said``), as ``engine.exit_holds`` does for exits: the
-first cycle that holds an order back says why in its notes, later cycles hold it back silently
-while the same hold stands; a hold that ends (or changes) and starts again is said again.
+A hold is said once per onset (``first_said``, as ``engine.exit_holds`` does for exits): later
+cycles hold the order back silently while the same hold stands.
 
 A symbol held or left alone keeps a protective exit only for the shares the session's own fills
 account for (``own``), never more than the broker holds: the exit never sells shares bought by
