@@ -198,16 +198,25 @@ class SessionRunner:
             self.session.sync_orders()
 
     def _fail(self, exc: BaseException) -> RunResult:
-        """Halt, write what went wrong as a risk event, and close the session as failed."""
+        """Halt, write what went wrong as a risk event, and close the session as failed.
+
+        The event ("halted trading until reset") and the account's halted risk state go in one
+        commit, as ``_record_halt_and_end`` writes a store failure's: before, the state waited
+        for ``finish``'s own commit, and a process killed between the two left the event with
+        the account active, so the next start traded."""
         session = self.session
         message = describe(exc)
         try:
             event = session.risk.halt(SESSION_ERROR, 0.0, 0.0, message)
-            session.audit.risk_event(
-                RiskEvent(event.event_type, 0.0, 0.0, event.action_taken, detail=message),
-                session.account_key,
-                session.clock.now(),
-            )
+            audit = session.audit
+            with audit.db.durably(), audit.together():
+                audit.risk_event(
+                    RiskEvent(event.event_type, 0.0, 0.0, event.action_taken, detail=message),
+                    session.account_key,
+                    session.clock.now(),
+                    durable=True,
+                )
+                session.risk.state = audit.save_risk_state(session.risk.state)
             session.finish("failed", message)
         except Exception:  # the store itself may be what failed; the caller still hears why
             pass
