@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from tui_trader.brokers import BrokerError, Throttled
 from tui_trader.core.domain import IterationReport, RiskEvent
+from tui_trader.core.waiting import beating
 from tui_trader.engine.collector import freeze_startup_heap
 from tui_trader.engine.session import TradingSession
 from tui_trader.market import MarketDataError
@@ -99,7 +100,14 @@ class SessionRunner:
         self.session.wake.set()
 
     def run(self) -> RunResult:
-        """Loop until done; failures halt trading, are recorded, and end the run."""
+        """Loop until done; failures halt trading, are recorded, and end the run. A wait
+        inside a cycle (the request budget, a read's retries, a stop's cancel) beats the
+        session's heartbeat meanwhile (``core.waiting``), as the wait between cycles does."""
+        with beating(self.session.audit.beat_waiting):
+            return self._run()
+
+    def _run(self) -> RunResult:
+        """The loop itself (``run``)."""
         session = self.session
         status = "stopped"
         session.audit.set_heartbeat_window(window_for(self.every))

@@ -1,0 +1,123 @@
+"""A desk that waits inside a cycle still beats: other desks keep finding it alive.
+
+Inside a cycle a desk can wait a long time: on an account shared by many desks its part of
+Alpaca's 200 requests a minute falls to a token every few seconds, and each request waits for
+its own. Those waits wrote no heartbeat: past the heartbeat window (30 s) the other desks found
+this one dead and took its symbols over, and its own check then stopped its orders. Here a
+desk's every broker request waits for a token of a slow budget; the budget's clock and the
+machine's boot clock run on the test's time, moved on by each wait (nothing sleeps), and after
+each piece of a wait another desk's reader (its own thread and connection) judges the desk.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import Flipper, make_session
+from tui_trader.brokers.alpaca_budget import RequestBudget
+from tui_trader.brokers.paper import PaperBroker
+from tui_trader.core.domain import IterationReport
+from tui_trader.session.runner import SessionRunner
+from tui_trader.store import liveness, session_rows
+from tui_trader.store.models import SessionRow, database
+
+SYMBOLS = ("SPY", "QQQ", "IWM")
+
+
+class SharedTime:
+    """The test's seconds: the budget's clock, the boot clock and the wall clock move by what
+    the desk waits, and only then."""
+
+    def __init__(self) -> None:
+        self.passed = 0.0
+        self.boot = session_rows._since_boot()
+        self.up = liveness.uptime() or 1000.0
+        self.wall = datetime.now(UTC)
+
+
+class WaitingOnSharedTime(threading.Event):
+    """The event a request waits on for its token: the wait moves the test's time on, then
+    another desk looks at this one (``judge``), before the waiting desk does anything more."""
+
+    def __init__(self, time: SharedTime, judge: Callable[[], None]) -> None:
+        super().__init__()
+        self.time = time
+        self.judge = judge
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.time.passed += timeout or 0.0
+        self.judge()
+        return False
+
+
+class MeteredBroker:
+    """The simulated account behind a request budget: each call takes a token first, as every
+    HTTP request of an Alpaca session does."""
+
+    def __init__(self, broker: PaperBroker, budget: RequestBudget, stop: threading.Event) -> None:
+        self._broker, self._budget, self._stop = broker, budget, stop
+
+    def __getattr__(self, name: str) -> Any:
+        found = getattr(self._broker, name)
+        if not callable(found):
+            return found
+
+        def metered(*args: Any, **kwargs: Any) -> Any:
+            self._budget.acquire(self._stop)
+            return found(*args, **kwargs)
+
+        return metered
+
+
+def test_a_desk_waiting_for_its_request_budget_stays_alive_to_other_desks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = SharedTime()
+    monkeypatch.setattr(session_rows, "_since_boot", lambda: now.boot + now.passed)
+    monkeypatch.setattr(session_rows, "_wall_now", lambda: now.wall + timedelta(seconds=now.passed))
+    for module in (session_rows, liveness):
+        monkeypatch.setattr(module, "uptime", lambda: now.up + now.passed)
+    other_desk = ThreadPoolExecutor(1)  # its own thread, so its own connection
+    seen: list[tuple[float, bool]] = []
+    session_id: list[int] = []
+
+    def judge() -> None:
+        """Another desk reads this desk's row and judges it."""
+        if not session_id:
+            return  # the row is not written yet
+        row = other_desk.submit(SessionRow.get_by_id, session_id[0]).result()
+        alive = other_desk.submit(liveness.is_alive, row).result()
+        seen.append((now.passed, alive))
+
+    # six requests a minute (a 180-a-minute budget shared by 30 desks): ~10 s a token
+    budget = RequestBudget(6, burst=2, clock=lambda: now.passed)
+    broker = MeteredBroker(PaperBroker(100_000.0, SYMBOLS), budget, WaitingOnSharedTime(now, judge))
+    session = make_session(
+        tmp_path / "audit.db",
+        broker=broker,
+        symbols=SYMBOLS,
+        commit_before_send=True,  # rows commit one by one, as a remote broker's session's
+        strategies=[Flipper()],
+    )
+    assert session.audit.session is not None
+    session_id.append(session.audit.session.id)
+    reports: list[IterationReport] = []
+    started_at = now.passed
+    result = SessionRunner(session, iterations=2, on_report=reports.append).run()
+    waited = now.passed - started_at
+    other_desk.submit(database.close).result()
+    other_desk.shutdown()
+    session.audit.db.close()
+
+    assert result.status == "completed", result
+    assert waited > 3 * liveness.MIN_WINDOW, f"the cycles waited only {waited:.0f} s"
+    dead = [round(at - started_at) for at, alive in seen if not alive]
+    assert not dead, f"another desk found this one dead {dead} s into its cycles"
+    assert sum(report.orders_sent for report in reports) > 0, "the desk's orders were held"
