@@ -47,6 +47,8 @@ AUDIT_FULL = "audit_full"
 """The halt reason when the audit trail cannot be written for lack of space."""
 WAIT_SLICE = 10 * BEAT_SECONDS
 """A long wait between cycles is cut into slices this long, with a heartbeat after each."""
+ROW_ENDED_ACTION = "stopped this session; the account is not halted"
+"""What a session whose row was recorded ended under it did (``end_on_row_ended``)."""
 OUTAGE_BUDGET_S = 30.0
 """Seconds without a successful cycle (the broker or the market data not answering) before a
 session halts with ``broker_error``; shorter outages only skip cycles."""
@@ -275,21 +277,21 @@ def end_on_row_ended(session: TradingSession, exc: RowEnded) -> RunResult:
     The cycle that noticed rolls back (nothing of it was sent: the heartbeat comes before the
     rebalance). Trading halts in memory and the simulated account cancels its working orders,
     which the other start already recorded ``canceled``: the account matches the record. The
-    row is left as recorded; the halt is written as a risk event (true, and contradicting
-    nothing) if the store takes it."""
+    row is left as recorded, and so is the account's risk state: halting it would also stop
+    the session that took the account over (or the newer release's). The stop is written as
+    a ``session_error`` event if the store takes it, in words true of the account
+    (``ROW_ENDED_ACTION``): before, it said "halted trading until reset", which the account's
+    row never said, and the next start traded."""
     message = str(exc)
     session.audit.abandon()
-    halt = session.risk.halt(SESSION_ERROR, 0.0, 0.0, message)
-    session.tell_unrecorded(halt)
+    session.risk.halt(SESSION_ERROR, 0.0, 0.0, message)  # this session sends nothing more
+    stopped = RiskEvent(SESSION_ERROR, 0.0, 0.0, ROW_ENDED_ACTION, detail=message)
+    session.tell_stop(stopped)
     if getattr(session.broker, "orders_end_with_session", False):
         with contextlib.suppress(Exception):
             session.broker.cancel_all()
     try:
-        session.audit.risk_event(
-            RiskEvent(halt.event_type, 0.0, 0.0, halt.action_taken, detail=message),
-            session.account_key,
-            session.clock.now(),
-        )
+        session.audit.risk_event(stopped, session.account_key, session.clock.now())
     except Exception:
         session.audit.abandon()
     session.tell_end("failed", message)
