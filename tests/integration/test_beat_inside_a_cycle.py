@@ -121,3 +121,39 @@ def test_a_desk_waiting_for_its_request_budget_stays_alive_to_other_desks(
     dead = [round(at - started_at) for at, alive in seen if not alive]
     assert not dead, f"another desk found this one dead {dead} s into its cycles"
     assert sum(report.orders_sent for report in reports) > 0, "the desk's orders were held"
+
+
+def test_a_desk_recorded_died_while_it_waits_at_its_end_stops_with_the_plain_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A heartbeat inside the session's last writes (its final reads wait for the budget too)
+    may find the row recorded ``died`` by another desk: the run ends ``failed`` with the plain
+    reason, as within a cycle, not with an exception out of the runner."""
+    now = SharedTime()
+    monkeypatch.setattr(session_rows, "_since_boot", lambda: now.boot + now.passed)
+    budget = RequestBudget(6, burst=2, clock=lambda: now.passed)
+    broker = MeteredBroker(
+        PaperBroker(100_000.0, SYMBOLS), budget, WaitingOnSharedTime(now, lambda: None)
+    )
+    session = make_session(
+        tmp_path / "audit.db",
+        broker=broker,
+        symbols=SYMBOLS,
+        commit_before_send=True,
+        strategies=[Flipper()],
+    )
+    row = session.audit.session
+    assert row is not None
+    final_rows = session._final_rows
+
+    def taken_over_first() -> None:
+        """Another desk records this one ``died`` as it starts its last writes."""
+        SessionRow.update(status="died").where(SessionRow.id == row.id).execute()
+        final_rows()
+
+    monkeypatch.setattr(session, "_final_rows", taken_over_first)
+    result = SessionRunner(session, iterations=1).run()
+    session.audit.db.close()
+
+    assert (result.status, result.audit_failed) == ("failed", True), result
+    assert result.error is not None and "was recorded died" in result.error

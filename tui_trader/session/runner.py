@@ -163,7 +163,10 @@ class SessionRunner:
                 return end_on_lost_store(session, exc)
             self._fail(exc)
             raise
-        session.finish(status)
+        try:
+            session.finish(status)
+        except RowEnded as exc:  # a heartbeat in its last writes' waits found it ended
+            return end_on_row_ended(session, exc)
         return RunResult(status, session.iteration)
 
     def _wait(self, seconds: float) -> None:
