@@ -21,9 +21,12 @@ from typing import Any
 import pytest
 
 from tests.conftest import Flipper, make_session
+from tui_trader.brokers import BrokerError
 from tui_trader.brokers.alpaca_budget import RequestBudget
+from tui_trader.brokers.alpaca_calls import CallPolicy, with_retries
 from tui_trader.brokers.paper import PaperBroker
 from tui_trader.core.domain import IterationReport
+from tui_trader.core.waiting import beating
 from tui_trader.session.runner import SessionRunner
 from tui_trader.store import liveness, session_rows
 from tui_trader.store.models import SessionRow, database
@@ -76,29 +79,54 @@ class MeteredBroker:
         return metered
 
 
-def test_a_desk_waiting_for_its_request_budget_stays_alive_to_other_desks(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+class OtherDesk:
+    """Another desk judging this one, on its own thread (so its own connection)."""
+
+    def __init__(self, now: SharedTime) -> None:
+        self.now = now
+        self.pool = ThreadPoolExecutor(1)
+        self.session_id: int | None = None
+        self.seen: list[tuple[float, bool]] = []
+        """(test seconds, alive) at each look."""
+
+    def judge(self) -> None:
+        """Read this desk's row and judge it, as a desk deciding on a takeover does."""
+        if self.session_id is None:
+            return  # the row is not written yet
+        row = self.pool.submit(SessionRow.get_by_id, self.session_id).result()
+        self.seen.append((self.now.passed, self.pool.submit(liveness.is_alive, row).result()))
+
+    def dead_at(self, since: float) -> list[int]:
+        """The test seconds after ``since`` at which it found this desk dead."""
+        return [round(at - since) for at, alive in self.seen if not alive]
+
+    def close(self) -> None:
+        """Close its connection and its thread."""
+        self.pool.submit(database.close).result()
+        self.pool.shutdown()
+
+
+def _on_shared_time(monkeypatch: pytest.MonkeyPatch) -> SharedTime:
+    """The boot clock and the wall clock, for the heartbeat and for liveness, on the test's
+    time."""
     now = SharedTime()
     monkeypatch.setattr(session_rows, "_since_boot", lambda: now.boot + now.passed)
     monkeypatch.setattr(session_rows, "_wall_now", lambda: now.wall + timedelta(seconds=now.passed))
     for module in (session_rows, liveness):
         monkeypatch.setattr(module, "uptime", lambda: now.up + now.passed)
-    other_desk = ThreadPoolExecutor(1)  # its own thread, so its own connection
-    seen: list[tuple[float, bool]] = []
-    session_id: list[int] = []
+    return now
 
-    def judge() -> None:
-        """Another desk reads this desk's row and judges it."""
-        if not session_id:
-            return  # the row is not written yet
-        row = other_desk.submit(SessionRow.get_by_id, session_id[0]).result()
-        alive = other_desk.submit(liveness.is_alive, row).result()
-        seen.append((now.passed, alive))
 
+def test_a_desk_waiting_for_its_request_budget_stays_alive_to_other_desks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = _on_shared_time(monkeypatch)
+    other = OtherDesk(now)
     # six requests a minute (a 180-a-minute budget shared by 30 desks): ~10 s a token
     budget = RequestBudget(6, burst=2, clock=lambda: now.passed)
-    broker = MeteredBroker(PaperBroker(100_000.0, SYMBOLS), budget, WaitingOnSharedTime(now, judge))
+    broker = MeteredBroker(
+        PaperBroker(100_000.0, SYMBOLS), budget, WaitingOnSharedTime(now, other.judge)
+    )
     session = make_session(
         tmp_path / "audit.db",
         broker=broker,
@@ -107,20 +135,46 @@ def test_a_desk_waiting_for_its_request_budget_stays_alive_to_other_desks(
         strategies=[Flipper()],
     )
     assert session.audit.session is not None
-    session_id.append(session.audit.session.id)
+    other.session_id = session.audit.session.id
     reports: list[IterationReport] = []
     started_at = now.passed
     result = SessionRunner(session, iterations=2, on_report=reports.append).run()
     waited = now.passed - started_at
-    other_desk.submit(database.close).result()
-    other_desk.shutdown()
+    other.close()
     session.audit.db.close()
 
     assert result.status == "completed", result
     assert waited > 3 * liveness.MIN_WINDOW, f"the cycles waited only {waited:.0f} s"
-    dead = [round(at - started_at) for at, alive in seen if not alive]
+    dead = other.dead_at(started_at)
     assert not dead, f"another desk found this one dead {dead} s into its cycles"
     assert sum(report.orders_sent for report in reports) > 0, "the desk's orders were held"
+
+
+def test_a_desk_between_a_read_s_retries_stays_alive_to_other_desks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A read that keeps failing (the broker's connection refused) is retried with a growing
+    back-off; those waits, here 20 + 40 + 40 s, beat too."""
+    now = _on_shared_time(monkeypatch)
+    other = OtherDesk(now)
+    session = make_session(tmp_path / "audit.db", symbols=SYMBOLS, commit_before_send=True)
+    assert session.audit.session is not None
+    other.session_id = session.audit.session.id
+    started_at = now.passed
+
+    def refused() -> None:
+        raise ConnectionRefusedError("connection refused")
+
+    policy = CallPolicy(retries=3, backoff=20.0, max_backoff=40.0)
+    with beating(session.audit.beat_waiting), pytest.raises(BrokerError, match="4 attempts"):
+        with_retries(refused, policy, "reading the account", WaitingOnSharedTime(now, other.judge))
+    other.close()
+    session.audit.db.close()
+
+    assert now.passed - started_at == 100.0
+    dead = other.dead_at(started_at)
+    assert not dead, f"another desk found this one dead {dead} s into the retries"
+    assert len(other.seen) == 100, "the back-off was not waited in one-second pieces"
 
 
 def test_a_desk_recorded_died_while_it_waits_at_its_end_stops_with_the_plain_reason(
