@@ -13,11 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Flipper, file_rows, make_session
+from tests.conftest import Flipper, make_session
 from tui_trader.engine.records import SessionRecords
 from tui_trader.engine.session import TradingSession
 from tui_trader.session.runner import SESSION_ERROR, SessionRunner
-from tui_trader.store.models import database
+from tui_trader.store.models import RiskEventRow, database
+from tui_trader.store.pg_url import PgUrl
 from tui_trader.store.statements import load_risk_state
 
 ACCOUNT = "alpaca:PA-generic-failure"
@@ -29,9 +30,8 @@ class Killed(BaseException):
 
 @pytest.mark.parametrize("remote", [False, True], ids=["local-cycle", "rows-one-by-one"])
 def test_a_failure_s_halt_survives_a_kill_before_the_session_s_end(
-    remote: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    remote: bool, store: Path | PgUrl, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = tmp_path / "audit.db"
     snapshot = SessionRecords._snapshot
 
     def failing_at_the_third(self: TradingSession, *args: object) -> None:
@@ -44,28 +44,27 @@ def test_a_failure_s_halt_survives_a_kill_before_the_session_s_end(
         """The process is killed as the session starts writing its end."""
         raise Killed()
 
-    monkeypatch.setattr(SessionRecords, "_snapshot", failing_at_the_third)
-    monkeypatch.setattr(TradingSession, "finish", killed)
-    session = make_session(
-        path, commit_before_send=remote, strategies=[Flipper()], account_key=ACCOUNT
-    )
-    with pytest.raises(Killed):
-        SessionRunner(session, iterations=10).run()
+    with monkeypatch.context() as patched:  # the next start runs the real code
+        patched.setattr(SessionRecords, "_snapshot", failing_at_the_third)
+        patched.setattr(TradingSession, "finish", killed)
+        session = make_session(
+            store, commit_before_send=remote, strategies=[Flipper()], account_key=ACCOUNT
+        )
+        with pytest.raises(Killed):
+            SessionRunner(session, iterations=10).run()
     session.audit.abandon()  # what a dead process's connection holds uncommitted is lost
     session.audit.db.close()
 
-    events = file_rows(path, "SELECT event_type FROM live_risk_events")
-    assert events == [(SESSION_ERROR,)], events
-    assert file_rows(path, "SELECT state, halt_reason FROM risk_state") == [
-        ("halted", SESSION_ERROR)
-    ], "the event says halted, the account's row does not"
-
-    monkeypatch.undo()  # the next start runs the real code
     following = make_session(
-        path, commit_before_send=remote, strategies=[Flipper()], account_key=ACCOUNT
+        store, commit_before_send=remote, strategies=[Flipper()], account_key=ACCOUNT
     )
     database.initialize(following.audit.db)
-    assert load_risk_state(ACCOUNT).halted
+    halts = RiskEventRow.select().where(RiskEventRow.event_type == SESSION_ERROR)
+    assert [row.action_taken for row in halts] == ["halted trading until reset"]
+    state = load_risk_state(ACCOUNT)
+    assert (state.halted, state.halt_reason) == (True, SESSION_ERROR), (
+        "the event says halted, the account's row does not"
+    )
     report = following.run_iteration()
     assert report is not None and report.orders_sent == 0, "the next start traded"
     following.audit.db.close()
