@@ -30,6 +30,7 @@ from tui_trader.core.waiting import beating
 from tui_trader.session.runner import SessionRunner
 from tui_trader.store import liveness, session_rows
 from tui_trader.store.models import SessionRow, database
+from tui_trader.store.pg_url import PgUrl
 
 SYMBOLS = ("SPY", "QQQ", "IWM")
 
@@ -118,7 +119,7 @@ def _on_shared_time(monkeypatch: pytest.MonkeyPatch) -> SharedTime:
 
 
 def test_a_desk_waiting_for_its_request_budget_stays_alive_to_other_desks(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    store: Path | PgUrl, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     now = _on_shared_time(monkeypatch)
     other = OtherDesk(now)
@@ -128,7 +129,7 @@ def test_a_desk_waiting_for_its_request_budget_stays_alive_to_other_desks(
         PaperBroker(100_000.0, SYMBOLS), budget, WaitingOnSharedTime(now, other.judge)
     )
     session = make_session(
-        tmp_path / "audit.db",
+        store,
         broker=broker,
         symbols=SYMBOLS,
         commit_before_send=True,  # rows commit one by one, as a remote broker's session's
