@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 from tui_trader.brokers import BrokerError
 from tui_trader.brokers.alpaca_calls import classify
 from tui_trader.brokers.alpaca_orders import to_domain_order
+from tui_trader.core import waiting
 from tui_trader.core.orders import Order, OrderRequest, OrderStatus, OrderUpdate
 
 if TYPE_CHECKING:
@@ -96,6 +97,6 @@ def cancel_confirmed(broker: AlpacaBroker, client_order_id: str) -> bool:
                 return True
             broker._apply(found, "poll")
             return False
-        if time.monotonic() >= deadline or broker._stop.wait(wait):
+        if time.monotonic() >= deadline or waiting.wait(broker._stop, wait):  # beating
             return False
         wait = min(wait * 2, 0.5)

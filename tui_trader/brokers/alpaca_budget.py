@@ -46,6 +46,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from tui_trader.brokers import Throttled
+from tui_trader.core import waiting
 
 RATE_PER_MINUTE = 180
 """Tokens a minute: with ``BURST`` at most 190 requests in any minute, under Alpaca's 200."""
@@ -154,7 +155,7 @@ class RequestBudget:
                     f"next request in {wait:.0f} s"
                 )
             self.waited += wait
-            if waiter.wait(wait):
+            if waiting.wait(waiter, wait):  # the session's heartbeat goes on
                 raise Throttled("stopped while waiting for the request budget")
 
     @contextlib.contextmanager

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from tui_trader.brokers import BrokerError
 from tui_trader.brokers.alpaca_budget import RequestBudget, metered
+from tui_trader.core import waiting
 
 T = TypeVar("T")
 
@@ -133,7 +134,7 @@ def with_retries(
             if not failure.transient:
                 raise BrokerError(f"{what} failed: {describe(failure)}") from exc
             last = failure
-        if attempt < policy.retries and waiter.wait(delay):
+        if attempt < policy.retries and waiting.wait(waiter, delay):  # beating meanwhile
             break
         delay = min(delay * 2, policy.max_backoff)
     raise BrokerError(f"{what} failed after {policy.retries + 1} attempts: {describe(last)}")

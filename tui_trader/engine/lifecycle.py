@@ -26,6 +26,7 @@ from tui_trader.core.domain import Account, Bar, Position, RiskEvent, Signal
 from tui_trader.core.ledger import TradeLedger, positions_before
 from tui_trader.core.order_ids import read_order_id
 from tui_trader.core.orders import Fill, Order
+from tui_trader.core.waiting import beating
 from tui_trader.engine.collector import CycleCollector
 from tui_trader.engine.notices import SESSION_END
 from tui_trader.engine.reconcile import positions_event, reconcile, unsettled_order
@@ -88,7 +89,14 @@ class SessionLifecycle:
     # -- start and finish ----------------------------------------------------------------------
 
     def start(self) -> None:
-        """Open the session row, restore the account's risk state and warm the strategies up."""
+        """Open the session row, restore the account's risk state and warm the strategies up;
+        a wait among the start's reads (the request budget, a retry) beats the new row's
+        heartbeat meanwhile (``core.waiting``)."""
+        with beating(self.audit.beat_waiting):
+            self._start()
+
+    def _start(self) -> None:
+        """What ``start`` does."""
         cfg = self.config
         row = self.audit.start_session(
             mode=cfg.mode,

@@ -46,6 +46,11 @@ class SessionNotices:
         """Tell a halt that could not be written to the audit trail (a full disk)."""
         self._tell_events([event])
 
+    def tell_stop(self, event: RiskEvent) -> None:
+        """Tell an event that stops this session without halting its account (its row was
+        recorded ended under it: ``session.runner.end_on_row_ended``), as a halt is told."""
+        self._tell(event.event_type, event.value, event.limit, event.action_taken, event.detail)
+
     def tell_end(self, status: str, detail: str = "") -> None:
         """Tell how the session ended when ``finish`` could not run (a full disk)."""
         self._tell(SESSION_END, self.iteration, 0.0, f"session {status}", detail)

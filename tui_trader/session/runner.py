@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from tui_trader.brokers import BrokerError, Throttled
 from tui_trader.core.domain import IterationReport, RiskEvent
+from tui_trader.core.waiting import beating
 from tui_trader.engine.collector import freeze_startup_heap
 from tui_trader.engine.session import TradingSession
 from tui_trader.market import MarketDataError
@@ -46,6 +47,8 @@ AUDIT_FULL = "audit_full"
 """The halt reason when the audit trail cannot be written for lack of space."""
 WAIT_SLICE = 10 * BEAT_SECONDS
 """A long wait between cycles is cut into slices this long, with a heartbeat after each."""
+ROW_ENDED_ACTION = "stopped this session; the account is not halted"
+"""What a session whose row was recorded ended under it did (``end_on_row_ended``)."""
 OUTAGE_BUDGET_S = 30.0
 """Seconds without a successful cycle (the broker or the market data not answering) before a
 session halts with ``broker_error``; shorter outages only skip cycles."""
@@ -99,7 +102,14 @@ class SessionRunner:
         self.session.wake.set()
 
     def run(self) -> RunResult:
-        """Loop until done; failures halt trading, are recorded, and end the run."""
+        """Loop until done; failures halt trading, are recorded, and end the run. A wait
+        inside a cycle (the request budget, a read's retries, a stop's cancel) beats the
+        session's heartbeat meanwhile (``core.waiting``), as the wait between cycles does."""
+        with beating(self.session.audit.beat_waiting):
+            return self._run()
+
+    def _run(self) -> RunResult:
+        """The loop itself (``run``)."""
         session = self.session
         status = "stopped"
         session.audit.set_heartbeat_window(window_for(self.every))
@@ -153,7 +163,10 @@ class SessionRunner:
                 return end_on_lost_store(session, exc)
             self._fail(exc)
             raise
-        session.finish(status)
+        try:
+            session.finish(status)
+        except RowEnded as exc:  # a heartbeat in its last writes' waits found it ended
+            return end_on_row_ended(session, exc)
         return RunResult(status, session.iteration)
 
     def _wait(self, seconds: float) -> None:
@@ -198,16 +211,25 @@ class SessionRunner:
             self.session.sync_orders()
 
     def _fail(self, exc: BaseException) -> RunResult:
-        """Halt, write what went wrong as a risk event, and close the session as failed."""
+        """Halt, write what went wrong as a risk event, and close the session as failed.
+
+        The event ("halted trading until reset") and the account's halted risk state go in one
+        commit, as ``_record_halt_and_end`` writes a store failure's: before, the state waited
+        for ``finish``'s own commit, and a process killed between the two left the event with
+        the account active, so the next start traded."""
         session = self.session
         message = describe(exc)
         try:
             event = session.risk.halt(SESSION_ERROR, 0.0, 0.0, message)
-            session.audit.risk_event(
-                RiskEvent(event.event_type, 0.0, 0.0, event.action_taken, detail=message),
-                session.account_key,
-                session.clock.now(),
-            )
+            audit = session.audit
+            with audit.db.durably(), audit.together():
+                audit.risk_event(
+                    RiskEvent(event.event_type, 0.0, 0.0, event.action_taken, detail=message),
+                    session.account_key,
+                    session.clock.now(),
+                    durable=True,
+                )
+                session.risk.state = audit.save_risk_state(session.risk.state)
             session.finish("failed", message)
         except Exception:  # the store itself may be what failed; the caller still hears why
             pass
@@ -258,21 +280,21 @@ def end_on_row_ended(session: TradingSession, exc: RowEnded) -> RunResult:
     The cycle that noticed rolls back (nothing of it was sent: the heartbeat comes before the
     rebalance). Trading halts in memory and the simulated account cancels its working orders,
     which the other start already recorded ``canceled``: the account matches the record. The
-    row is left as recorded; the halt is written as a risk event (true, and contradicting
-    nothing) if the store takes it."""
+    row is left as recorded, and so is the account's risk state: halting it would also stop
+    the session that took the account over (or the newer release's). The stop is written as
+    a ``session_error`` event if the store takes it, in words true of the account
+    (``ROW_ENDED_ACTION``): before, it said "halted trading until reset", which the account's
+    row never said, and the next start traded."""
     message = str(exc)
     session.audit.abandon()
-    halt = session.risk.halt(SESSION_ERROR, 0.0, 0.0, message)
-    session.tell_unrecorded(halt)
+    session.risk.halt(SESSION_ERROR, 0.0, 0.0, message)  # this session sends nothing more
+    stopped = RiskEvent(SESSION_ERROR, 0.0, 0.0, ROW_ENDED_ACTION, detail=message)
+    session.tell_stop(stopped)
     if getattr(session.broker, "orders_end_with_session", False):
         with contextlib.suppress(Exception):
             session.broker.cancel_all()
     try:
-        session.audit.risk_event(
-            RiskEvent(halt.event_type, 0.0, 0.0, halt.action_taken, detail=message),
-            session.account_key,
-            session.clock.now(),
-        )
+        session.audit.risk_event(stopped, session.account_key, session.clock.now())
     except Exception:
         session.audit.abandon()
     session.tell_end("failed", message)

@@ -185,6 +185,16 @@ class SessionRows:
             raise RowEnded(self._ended_under_us())
         self._tell_share()
 
+    def beat_waiting(self) -> None:
+        """The heartbeat of a wait inside a cycle (``core.waiting``: the request budget, a
+        read's retries, a stop's cancel), at most once a second as ``beat`` writes it; only
+        outside a transaction, where it commits at once and other desks see it. A remote
+        broker's session, whose rows commit one by one, waits there. Inside a local cycle's
+        (or a replay batch's) transaction a heartbeat would be seen only at its commit, which
+        writes one anyway; and a local cycle waits for no broker."""
+        if not self.db.in_transaction():
+            self.beat()
+
     def mark_reads(self) -> None:
         """The session reads the account now (``engine.claims.begin``): ``silent_for`` counts
         from here."""

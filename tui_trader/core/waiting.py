@@ -1,0 +1,60 @@
+"""Waits inside a decision cycle that keep the session's heartbeat going.
+
+Desks on one account judge each other alive by their heartbeats (``store.liveness``: dead after
+``max(30 s, 3 x the cycle interval)`` without one). A session beats while it works and while it
+waits between cycles, but inside a cycle it can also wait a long time: for the request budget's
+next token (``brokers.alpaca_budget``: a share of Alpaca's 200 requests a minute, at the floor
+a token every 5 s, one wait per request), between a read's retries (``brokers.alpaca_calls``),
+for a protective stop's cancel to be confirmed (``brokers.alpaca_amend``). Added up past the
+window, the other desks found this one dead, took its symbols and exits over, and the user saw
+a "died" desk that was alive.
+
+So such waits go through ``wait`` here: cut into slices of at most ``SLICE_S``, calling the
+heartbeat the waiting thread installed with ``beating`` after each. The heartbeat is per
+thread: only the thread that runs the session (and owns its store connection) writes it; a
+wait on any other thread (a screen's, a stream's) just waits. Nothing here knows of the store:
+the runner installs the session's own heartbeat (``store.session_rows.beat_waiting``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable, Iterator
+
+SLICE_S = 1.0
+"""Longest piece of a wait between two calls of the heartbeat (which writes at most once a
+second itself)."""
+
+_here = threading.local()
+"""This thread's heartbeat while it runs a session (``beating``), else none."""
+
+
+@contextlib.contextmanager
+def beating(beat: Callable[[], None]) -> Iterator[None]:
+    """While inside, every ``wait`` of this thread calls ``beat`` about once a second."""
+    before = getattr(_here, "beat", None)
+    _here.beat = beat
+    try:
+        yield
+    finally:
+        _here.beat = before
+
+
+def wait(event: threading.Event, seconds: float) -> bool:
+    """Wait up to ``seconds`` or until ``event`` is set (True then, at once), calling this
+    thread's heartbeat (``beating``) after each slice of at most ``SLICE_S``. Whatever the
+    heartbeat raises (its row recorded ended under it, its store failing) ends the wait: the
+    caller's cycle fails as it would at its own next heartbeat."""
+    beat: Callable[[], None] | None = getattr(_here, "beat", None)
+    if beat is None:
+        return event.wait(max(seconds, 0.0))
+    remaining = seconds
+    while True:
+        step = min(remaining, SLICE_S)
+        if event.wait(max(step, 0.0)):
+            return True
+        remaining -= step
+        beat()
+        if remaining <= 1e-9:
+            return False
