@@ -25,11 +25,11 @@ are looked up too (``Recorded``: a desk that stopped with its order working, who
 since, ``engine.ended_orders``), and where the broker then holds what the account's recorded
 fills make, every share is this store's desks': the expectation is taken afresh. Otherwise
 it is a change made outside the session: one ``outside_change`` risk event says what the broker
-holds, what the session's fills account for, and that the session leaves the symbol alone. A symbol left alone is still watched: when the
-shares not the desk's change again (a second trade by hand), seen twice alike, another
-``outside_change`` event records the new figure. While another live session trades the same
-account (one audit database), its fills are not ours and cannot be told from a hand trade: the
-expectation is then taken afresh instead.
+holds, what the session's fills account for, and that the session leaves the symbol alone.
+A symbol left alone is still watched: when the shares not the desk's change again (a second
+trade by hand), seen twice alike, another ``outside_change`` event records the new figure.
+While another live session trades the same account (one audit database), its fills are not
+ours and cannot be told from a hand trade: the expectation is then taken afresh instead.
 
 While an order of the session works in a symbol, the symbol is not judged, but the broker's
 position must agree with the session's fills: Alpaca's positions can lag the fills of a partly
