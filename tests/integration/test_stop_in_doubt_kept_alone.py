@@ -88,10 +88,10 @@ def test_a_stop_in_doubt_gets_no_second_stop_and_is_kept_once_it_arrives(
             sandbox.admin.step()
             notes += desk.run_iteration().notes
             assert _stops(trading) == [], "a second stop placed beside the stop in doubt"
-        said = [n for n in notes if "protective stop" in n]
+        said = [n for n in notes if "counts as working" in n]
         assert said == [
-            f"SPY: its protective stop {cid} was sent but the broker's answer was lost; it counts "
-            "as working (no second stop beside it) until the broker says whether it has it"
+            f"SPY: its protective exit {cid} was sent but the broker's answer was lost; it counts "
+            "as working (no second exit beside it) until the broker says whether it has it"
         ], notes
         # the slow gateway delivers it: the broker works it, the desk keeps it, alone
         price = round(float(sandbox.admin.state()["prices"]["SPY"]) * 0.98, 2)

@@ -51,8 +51,8 @@ class ExitsInDoubt:
         for symbol, cid in sorted(found.items()):
             if self.doubt_said.first(symbol, cid):
                 self.stop_notes.append(
-                    f"{symbol}: its protective stop {cid} was sent but the broker's answer was "
-                    "lost; it counts as working (no second stop beside it) until the broker "
+                    f"{symbol}: its protective exit {cid} was sent but the broker's answer was "
+                    "lost; it counts as working (no second exit beside it) until the broker "
                     "says whether it has it"
                 )
         return set(found)
