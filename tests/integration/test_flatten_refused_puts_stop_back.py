@@ -18,6 +18,7 @@ from typing import Any
 from tests.integration.test_stop_put_back import (
     _ended_desks_stop,
     _held,
+    _not_received,
     _sells_lost,
     _sells_refused,
     _stops,
@@ -80,6 +81,15 @@ def test_a_flatten_close_in_doubt_gets_no_stop_beside_it_and_says_so(
             "shares; it goes back once the broker says it never received the order; trying "
             "again next cycle"
         ], said
+        sandbox.admin.step()
+        two.run_iteration()  # still in doubt: the flatten waits for it, no stop beside it
+        assert _stops(trading) == [] and _held(trading) == held
+        _not_received(two, lost[0])  # the broker never got it: the flatten closes, once
+        sandbox.admin.step()
+        two.run_iteration()
+        sandbox.admin.step()
+        two.run_iteration()
+        assert _held(trading) == 0 and _stops(trading) == []
     finally:
         two.finish("stopped")
         two.broker.close()
