@@ -4,6 +4,13 @@ A mixin of ``TradingSession`` beside ``engine.halts`` (whose ``_on_halt`` calls 
 halt's cancels are done). A flatten closes only the desk's shares (``OutsideChanges``), waits
 where an earlier close may still fill (closed twice, a long would turn short), and leaves
 another desk's flatten closes working: both only shrink what is held.
+
+Its closes need the shares the protective exits hold, so the exits are cancelled first, by
+``engine.stop_release`` as before any order (``_release_for_flatten``): each is remembered, and
+where the close does not go out (refused, rejected, not sent) it is placed again at once as it
+was, said and audited; beside a close in doubt it is not (both could sell the shares: said NOT
+protected until the doubt settles). Before, a desk that keeps no exits, holding a position
+under an ended desk's stop, lost that stop for good when its close was refused.
 """
 
 from __future__ import annotations
@@ -13,14 +20,16 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from tui_trader.brokers import Broker
-from tui_trader.core.domain import Position
+from tui_trader.core.domain import Position, RiskEvent
 from tui_trader.core.order_ids import read_order_id
 from tui_trader.core.orders import Order, OrderRequest, OrderStatus, Side
 from tui_trader.risk.gate import RiskManager
+from tui_trader.risk.stops import is_protective
 
 if TYPE_CHECKING:
     from tui_trader.engine.config import SessionConfig
     from tui_trader.engine.outside_changes import OutsideChanges
+    from tui_trader.engine.stop_release import Released
     from tui_trader.store.audit import AuditLog
 
 
@@ -38,6 +47,32 @@ class HaltFlatten:
     (``_flat_id``)."""
     _order_id: Callable[[str, str], str]
     _send: Callable[[OrderRequest, datetime], Order | None]
+    protects: bool
+    _released: dict[str, Released]
+    """Exits cancelled before an order whose fate is not known yet (``engine.stop_release``)."""
+    _release_stops: Callable[[str, Side | None, bool], str | None]
+    late_exits: Callable[[str, list[str], bool], list[Order] | None]
+    _exits_not_kept: Callable[[list[Order] | None], dict[str, str]]
+    _exit_after: Callable[[OrderRequest, Order | None, datetime], list[RiskEvent]]
+    _put_back: Callable[[str, Released, str, datetime], list[RiskEvent]]
+
+    def _release_for_flatten(self) -> None:
+        """Cancel the protective exits before the flatten's closes, each confirmed (a close
+        needs their shares), as before any order (``StopRelease._release_stops``: an ended
+        session's exit taken over first; by a desk that keeps no exits, dropped and said), so
+        that each is remembered and goes back where its close does not go out
+        (``_flatten``). Each cancel is recorded there, and counted in the halt's words. An
+        exit another live session keeps, or no session of this store placed, is left to the
+        halt's cancel of the other orders, as before."""
+        listed = list(self.broker.open_orders())
+        seen = [o.client_order_id for o in listed]
+        for symbol in self.config.symbols:  # (a listing may be half a minute old)
+            listed += self.late_exits(symbol, seen, True) or []
+        exits = {o.symbol: o.side for o in listed if is_protective(o.client_order_id, o.order_type)}
+        if exits and not self.protects:
+            self._exits_not_kept(listed)  # the ended sessions' exits a sell may cancel first
+        for symbol, side in sorted(exits.items()):
+            self._release_stops(symbol, side, True)
 
     def _others_close(self, order: Order) -> bool:
         """Whether an order is another desk's flatten close: it only shrinks what is held, so
@@ -52,7 +87,7 @@ class HaltFlatten:
 
     def _flatten(
         self, positions: dict[str, Position], market_time: datetime, busy: set[str]
-    ) -> tuple[int, list[str], list[str]]:
+    ) -> tuple[int, list[str], list[str], list[RiskEvent]]:
         """Send closing orders for the desk's positions (they pass the gate as protective
         orders do: they only shrink exposure; not counted against the day's orders); how
         many went out, the shares it leaves open, as ``"5 IWM"``, and the
@@ -64,8 +99,10 @@ class HaltFlatten:
         are not the desk's to sell, as its rebalancing and its exits never trade them.
         ``busy``: symbols where an order of the desk may still fill (a flatten acted on again:
         its earlier close may be working), left for a later try: closed twice, a long would
-        turn short."""
+        turn short. The events: the exits cancelled before a close that did not go out, placed
+        again (``_exit_after``), or said NOT protected beside a close in doubt."""
         count = 0
+        events: list[RiskEvent] = []
         spared = []
         unclosed = []
         for symbol in sorted(positions):
@@ -96,6 +133,8 @@ class HaltFlatten:
                 unclosed.append(f"{qty:g} {symbol} (not sent{': ' + why if why else ''})")
                 continue
             ack = self._send(check.order, market_time)
+            if self._released.get(symbol):  # its exits: back unless the close went out
+                events += self._exit_after(check.order, ack, market_time)
             if ack is None:  # followed as unsettled: the next pass waits for it, then closes
                 unclosed.append(
                     f"{qty:g} {symbol} (its close is in doubt: the broker's answer was lost)"
@@ -104,7 +143,11 @@ class HaltFlatten:
                 unclosed.append(f"{qty:g} {symbol} (the broker rejected it: {ack.reject_reason})")
             else:
                 count += 1
-        return count, spared, unclosed
+        for symbol, released in sorted(self._released.items()):  # no close went out there
+            why = f"the halt's flatten sent no close in {symbol}"
+            events += self._put_back(symbol, released, why, market_time)
+        self._released = {}
+        return count, spared, unclosed, events
 
     def _flat_id(self, symbol: str) -> str:
         """A flatten close's client order id: ``flat``, then ``flat2``, ``flat3``... for a close

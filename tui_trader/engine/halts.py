@@ -24,7 +24,6 @@ from tui_trader.engine.waits import BROKER_ERROR
 from tui_trader.risk.gate import MANUAL_KILL, RiskManager
 from tui_trader.risk.merge import HALT_ADOPTED, adoption_events
 from tui_trader.risk.state import SESSION_HALTS, RiskState
-from tui_trader.risk.stops import is_protective
 
 if TYPE_CHECKING:
     from tui_trader.engine.config import SessionConfig
@@ -173,11 +172,14 @@ class SessionHalts(HaltFlatten):
         again = self._halt_unfinished  # acting on it again: an earlier close may still work
         self._halt_unfinished = True
         self._halt_left = CANCEL_UNANSWERED  # until the broker answers the cancel
+        before = len(self._cycle_orders)  # a flatten's exits: cancelled and recorded first
         cancelled, left = self._cancel_for_halt(flatten, keep_closes=again)
+        count = len(cancelled) + len(self._cycle_orders) - before
         for order in cancelled:
             self.audit.order_update(order)
             self._cycle_orders.append(order)
-        action = f"; cancelled {len(cancelled)} open order(s){left}"
+        action = f"; cancelled {count} open order(s){left}"
+        put_back: list[RiskEvent] = []
         if self.config.suspend_on_halt:
             self.broker.suspend_trading()
             action += "; trading suspended on the account"
@@ -195,7 +197,7 @@ class SessionHalts(HaltFlatten):
                 for o in self.unsettled.in_doubt()
                 if o.symbol in positions and positions[o.symbol].qty * o.side.sign < 0
             }
-            closing, spared, unclosed = self._flatten(positions, market_time, busy)
+            closing, spared, unclosed, put_back = self._flatten(positions, market_time, busy)
             action += f"; flattening {closing} position(s)"
             if unclosed:
                 action += (
@@ -226,7 +228,7 @@ class SessionHalts(HaltFlatten):
                 event = replace(event, action_taken=event.action_taken + action)
                 self._halt_said = self._halt_left  # its words say what was left working
             out.append(event)
-        return out
+        return out + put_back
 
     def _halt_unanswered(self, events: list[RiskEvent], exc: Exception) -> list[RiskEvent]:
         """A cycle's events when the broker did not answer its halt (a ``BrokerError`` out of
@@ -249,8 +251,10 @@ class SessionHalts(HaltFlatten):
         desk's orders (its store's sessions') but not the protective exits, orders placed
         outside the desk, nor another database's desks' orders (``engine.halt_keeps``). A
         listing that could not see every open order says so (``brokers.unseen``).
-        Flattening: when protecting, the stops first, each confirmed (the closing sells need
-        their shares), then every other order but another desk's flatten closes; with
+        Flattening: the protective exits first, each confirmed (the closing sells need their
+        shares) and recorded, remembered to go back if their close does not go out
+        (``HaltFlatten._release_for_flatten``), then every other order but another desk's
+        flatten closes; with
         ``keep_closes`` (a flatten acted on again) this session's own closing orders too, which
         are what the flatten is waiting for."""
         if not flatten:
@@ -258,21 +262,15 @@ class SessionHalts(HaltFlatten):
             cancelled = self.broker.cancel_all(keep=keeps)
             cut = unseen(cancelled)
             return cancelled, keeps.said() + (f"; {cut}" if cut else "")
-        out: list[Order] = []
-        if self.protects:
-            for order in self.broker.open_orders():
-                if is_protective(order.client_order_id, order.order_type):
-                    cancelled = self.broker.cancel(order.client_order_id, confirm=True)
-                    if cancelled is not None:
-                        out.append(cancelled)
+        self._release_for_flatten()
         keep = (lambda o: flatten_closer(o) is not None) if keep_closes else self._others_close
         rest = self.broker.cancel_all(keep=keep)
         cut = unseen(rest)
         if not cut:
-            return out + rest, ""
+            return rest, ""
         # what the cancel left (orders it could not see or the broker refused) is said, and
         # the halt acts again next cycle when asking again may reach them
-        return Partial(out + rest, cut, see_further(rest), refused(rest)), f"; {cut}"
+        return Partial(rest, cut, see_further(rest), refused(rest)), f"; {cut}"
 
     def _halt_retry_note(self, before: int) -> str | None:
         """What a halt acted on again did, the cycle's orders from ``before`` on being its own;
@@ -281,7 +279,8 @@ class SessionHalts(HaltFlatten):
         saying it: ``halt_line``)."""
         done = self._cycle_orders[before:]
         cancelled = sum(1 for order in done if order.status is OrderStatus.CANCELED)
-        sent = len(done) - cancelled
+        sent = sum(1 for order in done if flatten_closer(order) is not None)  # (not a stop
+        # placed again beside a close that did not go out)
         left = self._halt_left
         if not done and left == self._halt_said:
             return None

@@ -22,7 +22,8 @@ working buy would be refused as a wash trade too). A price already through the s
 take-profit level is closed at market instead (the order would fill at once, or be refused).
 The cancel before an order is ``engine.stop_release``'s, and so is placing the exit again at
 once when that order does not go out (rejected, not sent; never beside an order in doubt, which
-``_protect`` counts as working).
+``_protect`` counts as working). An exit of its own whose send is in doubt counts as working
+for its symbol until it settles (``engine.exits_in_doubt``): no second exit beside it.
 
 Another session's exit at the broker is told apart by its row in this store
 (``engine.stop_takeover``): an ended session's is taken over with its symbol, a live
@@ -42,9 +43,10 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from tui_trader.brokers import BrokerError
 from tui_trader.core.domain import Bar, Position, RiskEvent
 from tui_trader.core.orders import Order, OrderClass, OrderRequest, OrderStatus, Side
+from tui_trader.engine.exit_replace import ExitReplace
+from tui_trader.engine.exits_in_doubt import ExitsInDoubt
 from tui_trader.engine.stop_release import StopRelease
 from tui_trader.engine.stop_takeover import ENDED, FOREIGN, LIVE
 from tui_trader.risk.exits import describe, fits, plan_exit
@@ -65,7 +67,7 @@ TAKE_PROFIT = "take_profit"
 """Risk event: a position already beyond its take-profit level was closed at market."""
 
 
-class ProtectiveStops(StopRelease):
+class ProtectiveStops(ExitsInDoubt, ExitReplace, StopRelease):
     """Place, resize, cancel and re-place the broker-held stops of a session's positions."""
 
     config: SessionConfig
@@ -79,10 +81,6 @@ class ProtectiveStops(StopRelease):
     _cycle_orders: list[Order]
     _order_id: Callable[[str, str], str]
     _send: Callable[[OrderRequest, datetime], Order | None]
-    _in_doubt: Callable[[OrderRequest, BrokerError], None]
-    """Record and follow an order whose fate is unknown (``OrderRouting``)."""
-    _record_ack: Callable[[Order], None]
-    """Write the broker's answer into the order's row (``OrderRouting``)."""
     _reserve_slot: Callable[[OrderRequest], RiskEvent | None]
     _broker_doubt: Callable[[OrderRequest], RiskEvent]
     outside: OutsideChanges
@@ -94,6 +92,7 @@ class ProtectiveStops(StopRelease):
         self._stop_count = 0
         self.init_takeover()
         self.init_release()
+        self.init_doubt()
 
     @property
     def protects(self) -> bool:
@@ -118,18 +117,6 @@ class ProtectiveStops(StopRelease):
             self._cancelled(cancelled)
         return True
 
-    def _ended(self, order: Order) -> bool:
-        """Whether the broker says ``order`` has ended (filled, cancelled, rejected, expired)
-        though a listing showed it working: a stop whose replace found nothing to replace and
-        whose cancel found nothing to cancel (a race it lost, a rejection still on its way).
-        A fresh stop may go out at once then; left for a later cycle, the position had none.
-        False when the broker does not answer, or says it still works (decided next cycle)."""
-        try:
-            found = self.broker.get_order(order.client_order_id)
-        except BrokerError:
-            return False
-        return found is not None and found.status.is_final and not found.cancel_pending
-
     def _protect(self, market_time: datetime, at_start: bool = False) -> list[RiskEvent]:
         """Bring every position's protective exit in step with it; the events (an exit that
         could not be placed, a take profit at market; at start-up, each exit placed again).
@@ -148,8 +135,9 @@ class ProtectiveStops(StopRelease):
         # An order in doubt may still arrive and fill: counted as working, so that no exit is
         # placed for shares it may sell (both could sell them: ``engine.stop_release``).
         orders: list[Order] = working
+        listed = {o.client_order_id for o in working}
+        doubted = self.exits_in_doubt(listed)  # an exit in doubt counts as working (said once)
         if self.unsettled:  # (none in a replay: nothing built there each cycle)
-            listed = {o.client_order_id for o in working}
             orders = working + [
                 o
                 for o in self.unsettled.in_doubt()
@@ -179,8 +167,8 @@ class ProtectiveStops(StopRelease):
         if claims is not None and not claims.key:  # at start, before the first cycle's read
             claims.begin(self.audit.session.key)
         for symbol in sorted(set(positions) | set(stops)):
-            if symbol in others:
-                continue  # another session's exit protects it: a second would be refused
+            if symbol in others or symbol in doubted:
+                continue  # another session's exit, or one in doubt: no second beside it
             if claims is not None and not claims.may_protect(symbol):
                 continue  # the session that trades it keeps its exit (``engine.claims``)
             late = self.late_exits(symbol, whose)
@@ -342,36 +330,6 @@ class ProtectiveStops(StopRelease):
         """A new protective exit's client order id (``...-SYMBOL-psN``)."""
         self._stop_count += 1
         return self._order_id(symbol, f"{PROTECTIVE_LEG}{self._stop_count}")
-
-    def _replace_stop(
-        self, old: Order, request: OrderRequest, market_time: datetime
-    ) -> Order | None:
-        """Replace ``old`` by ``request`` at the broker, audited like a send (the new row
-        first); ``None`` if the outcome is in doubt, ``not_received`` if ``old`` was no longer
-        working (nothing was replaced: the caller cancels and places instead)."""
-        self.audit.order_pending(request, self.iteration, market_time)
-        try:
-            ack = self.broker.replace(old.client_order_id, request)
-        except BrokerError as exc:
-            self._in_doubt(request, exc)
-            return None
-        if ack is None:
-            ack = Order.from_request(
-                request, OrderStatus.NOT_RECEIVED, "not sent: the stop to replace is not working"
-            )
-        self._record_ack(ack)
-        if ack.status is OrderStatus.NEW or ack.status is OrderStatus.PENDING_NEW:
-            # At Alpaca not final yet: the old stop may still fill before its replacement works
-            # (the new one is then rejected); the row stays open until Alpaca's word comes.
-            done = replace(
-                old,
-                status=OrderStatus.CANCELED,
-                cancel_pending=not self.broker.replace_confirmed,
-                reject_reason=f"replaced by {ack.client_order_id}",
-            )
-            self.audit.order_update(done)
-            self._cycle_orders.append(done)
-        return ack
 
     def _unprotected(self, symbol: str, why: str) -> RiskEvent:
         """The event for a position left without its stop (tried again next cycle)."""

@@ -103,21 +103,24 @@ class StopRelease(StopTakeover):
         waits = self._doubted or self._accepted or self._put_doubt
         return bool(self._released or self._to_restore or waits)
 
-    def _release_stops(self, symbol: str, side: Side | None = None) -> str | None:
+    def _release_stops(
+        self, symbol: str, side: Side | None = None, every: bool = False
+    ) -> str | None:
         """Cancel ``symbol``'s protective exits before an order in it (an exit needs the
         stop's shares; an add would be refused as a wash trade): this session's own, and an
         ended session's (taken over first; by a session that keeps no exits only before a
         sell, ``droppable``, said and audited). Why the order must wait, if a cancel is not
         confirmed (the stop may have filled, or the broker is slow): the next cycle decides
         again from the broker's positions; "" when that wait was said already. ``side``: the
-        order's (a session that keeps no exits cancels one only before a sell of its shares)."""
+        order's (a session that keeps no exits cancels one only before a sell of its shares);
+        ``every``: look past the listing for another session's exits (``late_exits``)."""
         claims = self.claims
         took = claims is not None and claims.took_over(symbol)
         if not self.protects and symbol not in self.droppable and not took:
             return None  # no ended session's exit to cancel before it: nothing to release
         try:
             listed = [o for o in self.broker.open_orders() if o.symbol == symbol]
-            late = self.late_exits(symbol, [o.client_order_id for o in listed])
+            late = self.late_exits(symbol, [o.client_order_id for o in listed], every)
             if late is None:
                 return f"the broker did not answer a look-up of {symbol}'s protective exits"
             listed += late

@@ -161,17 +161,22 @@ class StopTakeover:
             found[order.symbol] = self.hold_reason(order, kind)
         return found
 
-    def late_exits(self, symbol: str, listed: Iterable[str]) -> list[Order] | None:
+    def late_exits(
+        self, symbol: str, listed: Iterable[str], every: bool = False
+    ) -> list[Order] | None:
         """The protective exits the session ``symbol`` was taken over from this cycle left
         working that the broker's listing (``listed``: its client order ids) does not show
         yet, looked up at the broker: Alpaca's listing may be up to half a minute old, and a
         stop placed just before its desk was killed is not in it; a sell (or a second stop)
         sent beside it would be refused. Empty unless ``symbol`` changed hands this cycle (a
         read of the store and a look-up per exit only then); ``None`` if the broker did not
-        answer a look-up (nothing is decided in ``symbol`` this cycle)."""
+        answer a look-up (nothing is decided in ``symbol`` this cycle). ``every``: whether or
+        not the symbol changed hands (a halt's flatten: ``HaltFlatten._release_for_flatten``;
+        a listing read while the stream runs may be that old, and a close beside an exit it
+        does not show would be refused and leave the exit unremembered)."""
         claims = self.claims
         session = self.audit.session
-        if claims is None or session is None or not claims.took_over(symbol):
+        if claims is None or session is None or not (every or claims.took_over(symbol)):
             return []
         self._this_cycle()
         seen = set(listed)
