@@ -4,8 +4,10 @@ Each order carries the engine's deterministic ``client_order_id``. If the answer
 is lost (timeout, dropped connection, 5xx, 429) the broker asks Alpaca for that client id before
 anything is sent again (once at most), so a duplicate never reaches the exchange; an order still
 not found after a second try is left unsettled (``OrderStatus.UNKNOWN``), for the session to look
-up again, and a look-up that fails raises ``BrokerError`` (the engine halts). The rest of the
-broker is ``brokers.alpaca``.
+up again, and a look-up that fails raises ``BrokerError`` (the engine halts). A second send
+the broker refuses leaves the order unsettled too: the first may still arrive (recorded
+rejected, a sell had its stop placed again beside it). The rest of the broker is
+``brokers.alpaca``.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ def submit_once(broker: AlpacaBroker, request: OrderRequest) -> Order:
     """Send once; on any doubt, ask by client id before (at most once) sending again."""
     broker.contradictions.sent(request.client_order_id)
     data = to_request(request)  # built before sending: its errors never mean "maybe sent"
+    why = "answer lost on two submissions; not found at the broker (yet)"
     for attempt in range(2):
         try:
             sent = broker.client.submit_order(order_data=data)
@@ -45,6 +48,12 @@ def submit_once(broker: AlpacaBroker, request: OrderRequest) -> Order:
                 # shares ("insufficient qty") or faces this one (a wash trade): the open
                 # orders are read afresh next time, not from a list up to 30 s old.
                 broker._open_cache = None
+                if attempt:  # the second send refused: the first's fate is still open
+                    why = (
+                        f"first answer lost, the second submission refused ({failure.message}); "
+                        "the first may still arrive"
+                    )
+                    break
                 rejected = Order.from_request(request, OrderStatus.REJECTED, failure.message)
                 return broker._track(rejected, request)
             elif broker._stop.is_set():
@@ -58,11 +67,7 @@ def submit_once(broker: AlpacaBroker, request: OrderRequest) -> Order:
     # Sent twice, answered twice with a fault, absent on both look-ups: the request may yet
     # arrive (a slow gateway), so the order is unsettled, not rejected. The session blocks
     # its symbol and looks it up again until the settlement window has passed.
-    unknown = Order.from_request(
-        request,
-        OrderStatus.UNKNOWN,
-        "answer lost on two submissions; not found at the broker (yet)",
-    )
+    unknown = Order.from_request(request, OrderStatus.UNKNOWN, why)
     return broker._track(unknown, request)
 
 

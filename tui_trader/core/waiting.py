@@ -44,8 +44,9 @@ def beating(beat: Callable[[], None]) -> Iterator[None]:
 def wait(event: threading.Event, seconds: float) -> bool:
     """Wait up to ``seconds`` or until ``event`` is set (True then, at once), calling this
     thread's heartbeat (``beating``) after each slice of at most ``SLICE_S``. Whatever the
-    heartbeat raises (its row recorded ended under it, its store failing) ends the wait: the
-    caller's cycle fails as it would at its own next heartbeat."""
+    heartbeat raises (its row recorded ended under it) ends the wait: the caller's cycle fails
+    as it would at its own next heartbeat. (The session's heartbeat raises no store error
+    here: ``store.session_rows.beat_waiting``.)"""
     beat: Callable[[], None] | None = getattr(_here, "beat", None)
     if beat is None:
         return event.wait(max(seconds, 0.0))

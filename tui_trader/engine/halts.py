@@ -125,26 +125,32 @@ class SessionHalts(HaltFlatten):
         """Turn an in-process kill or a monitor's halt request into a halt. The request is
         marked taken only with its halt's record (``_record_events``, one transaction): marked
         at once, as it was, a session on a remote broker committed the mark before the halt's
-        cancels and its own commit, and a process killed in between lost the press."""
+        cancels and its own commit, and a process killed in between lost the press. A press
+        in this process and a monitor's request taken in the same cycle make one halt that
+        flattens if either asked to (the request is marked taken with it)."""
         if self._kill is None and not self.audit.halt_poll_due:
             return []  # nothing pressed, no poll of the database due (read without the lock:
             # a press landing now is taken next cycle, as one landing after the lock would be)
         with self._kill_lock:
             kill, self._kill = self._kill, None
         request = self.audit.halt_requested(self._kills_taken)
-        detail = ""
+        detail = also = ""
         if request is not None:
             self._kills_taken.append(request.id)
             if kill is None:
                 kill = _KillRequest(request.requested_by, request.flatten, request.reason)
                 detail = request.orphaned
+            else:  # both in one cycle: the request is taken too, so its flatten is done
+                kill = replace(kill, flatten=kill.flatten or request.flatten)
+                also = request.orphaned or f"kill switch pressed by {request.requested_by}"
+                also = f"; also {also}" + (f": {request.reason}" if request.reason else "")
         if kill is None:
             return []
         if kill.flatten:
             self._flatten_requested = True
         equity = self._equity_now() if self.started else 0.0
         detail = detail or f"kill switch pressed by {kill.who}"
-        detail += f": {kill.reason}" if kill.reason else ""
+        detail += (f": {kill.reason}" if kill.reason else "") + also
         return [self.risk.halt(MANUAL_KILL, equity, 0.0, detail)]
 
     def _take_resume_request(self) -> list[RiskEvent]:

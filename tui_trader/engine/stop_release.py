@@ -51,6 +51,7 @@ from tui_trader.core.orders import (
     TimeInForce,
 )
 from tui_trader.engine.stop_takeover import ENDED, FOREIGN, LIVE, OWN, StopTakeover
+from tui_trader.risk.stops import is_protective
 
 if TYPE_CHECKING:
     from tui_trader.brokers import Broker
@@ -113,7 +114,19 @@ class StopRelease(StopTakeover):
         confirmed (the stop may have filled, or the broker is slow): the next cycle decides
         again from the broker's positions; "" when that wait was said already. ``side``: the
         order's (a session that keeps no exits cancels one only before a sell of its shares);
-        ``every``: look past the listing for another session's exits (``late_exits``)."""
+        ``every``: look past the listing for another session's exits (``late_exits``; a
+        halt's flatten, which waits beside any order in doubt itself). An exit of this session
+        whose send is in doubt cannot be cancelled, and may still arrive: the order waits
+        (beside it, both could sell the same shares) until the broker says whether it has it."""
+        if self.unsettled and not every:
+            for order in self.unsettled.in_doubt():
+                cid = order.client_order_id
+                if order.symbol == symbol and is_protective(cid, order.order_type):
+                    return (
+                        f"its protective exit {cid} was sent but the broker's answer was lost; "
+                        "an order beside it could trade the same shares, so it waits until "
+                        "the broker says whether it has that exit"
+                    )
         claims = self.claims
         took = claims is not None and claims.took_over(symbol)
         if not self.protects and symbol not in self.droppable and not took:

@@ -29,6 +29,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import peewee
 from peewee import SqliteDatabase
 
 from tui_trader.core.clock import Clock
@@ -191,9 +192,22 @@ class SessionRows:
         outside a transaction, where it commits at once and other desks see it. A remote
         broker's session, whose rows commit one by one, waits there. Inside a local cycle's
         (or a replay batch's) transaction a heartbeat would be seen only at its commit, which
-        writes one anyway; and a local cycle waits for no broker."""
-        if not self.db.in_transaction():
+        writes one anyway; and a local cycle waits for no broker.
+
+        A heartbeat the store refuses here (busy past its timeout, a connection dropped for a
+        moment) is not raised: the wait sits inside a broker call, between a protective stop's
+        cancel and the order it was cancelled for, and raised there it left the position with
+        no stop and the order neither sent nor followed. The wait goes on unbeaten, as before
+        waits beat: ``silent_for`` still counts from the last heartbeat written (what the desk
+        read is judged by it), and the cycle's next write meets a store still failing. A row
+        recorded ended (``RowEnded``) still ends the wait."""
+        if self.db.in_transaction():
+            return
+        last, silence = self._last_beat, self._silence
+        try:
             self.beat()
+        except peewee.PeeweeException:
+            self._last_beat, self._silence = last, silence
 
     def mark_reads(self) -> None:
         """The session reads the account now (``engine.claims.begin``): ``silent_for`` counts
