@@ -220,16 +220,7 @@ class SessionRunner:
         session = self.session
         message = describe(exc)
         try:
-            event = session.risk.halt(SESSION_ERROR, 0.0, 0.0, message)
-            audit = session.audit
-            with audit.db.durably(), audit.together():
-                audit.risk_event(
-                    RiskEvent(event.event_type, 0.0, 0.0, event.action_taken, detail=message),
-                    session.account_key,
-                    session.clock.now(),
-                    durable=True,
-                )
-                session.risk.state = audit.save_risk_state(session.risk.state)
+            _write_halt(session, session.risk.halt(SESSION_ERROR, 0.0, 0.0, message), message)
             session.finish("failed", message)
         except Exception:  # the store itself may be what failed; the caller still hears why
             pass
@@ -355,17 +346,25 @@ def _record_halt_and_end(session: TradingSession, halt: RiskEvent, message: str)
     Before, only the event was written, and once the store was back the next start traded."""
     audit = session.audit
     try:
-        with audit.db.durably(), audit.together():
-            audit.risk_event(
-                RiskEvent(halt.event_type, 0.0, 0.0, halt.action_taken, detail=message),
-                session.account_key,
-                session.clock.now(),
-                durable=True,
-            )
-            session.risk.state = audit.save_risk_state(session.risk.state)
+        _write_halt(session, halt, message)
     except Exception:  # the session's end may still fit (it changes a row, adds none)
         audit.abandon()
     try:
         audit.end_session("failed", session.iteration)
     except Exception:
         audit.abandon()
+
+
+def _write_halt(session: TradingSession, halt: RiskEvent, message: str) -> None:
+    """A failed session's halt: its event ("halted trading until reset") and the account's
+    halted risk state in one durable commit, so the row the next start reads says what the
+    event says (written apart, a kill or a failure between the two left the account active)."""
+    audit = session.audit
+    with audit.db.durably(), audit.together():
+        audit.risk_event(
+            RiskEvent(halt.event_type, 0.0, 0.0, halt.action_taken, detail=message),
+            session.account_key,
+            session.clock.now(),
+            durable=True,
+        )
+        session.risk.state = audit.save_risk_state(session.risk.state)
