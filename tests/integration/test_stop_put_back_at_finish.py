@@ -80,6 +80,33 @@ def test_a_stop_that_could_not_go_back_is_placed_as_the_desk_stops(
         two.broker.close()
 
 
+def test_a_stop_that_still_cannot_go_back_at_the_end_is_said_left_down(
+    sandbox: SandboxHandle, trading: Any, tmp_path: Path
+) -> None:
+    """The account still refuses every order as the desk stops: the stop cannot go back.
+    The end says why, without promising a next cycle, and names the position left down."""
+    two = _ended_desks_stop(sandbox, tmp_path / "desk.db")
+    try:
+        [(_left, _qty, price)] = _stops(trading)
+        held = _held(trading)
+        with _sells_refused(sandbox, two, stops_too=True) as refused:
+            _sell_until(sandbox, two, refused)
+            two.finish("stopped")
+        assert _stops(trading) == []
+        sell = f"sell {held:g} SPY refused (the broker rejected it: new orders are rejected by "
+        sell += "user request)"
+        assert _said(LEFT) == [
+            f"SPY: its stop at {price:.2f} could not be placed again ({sell}); this desk is "
+            "stopping"
+        ]
+        assert _said("protective_stop")[-1] == (
+            f"SPY is NOT protected: {sell}; its stop at {price:.2f} could not be placed again: "
+            "new orders are rejected by user request; this desk is stopping"
+        )
+    finally:
+        two.broker.close()
+
+
 @contextmanager
 def _sells_held(sandbox: SandboxHandle, desk: TradingSession) -> Iterator[list[str]]:
     """The broker accepts the desk's market sells but does not route them yet (as Alpaca

@@ -17,6 +17,7 @@ A mixin of ``TradingSession`` under ``ProtectiveStops``.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from tui_trader.brokers import BrokerError
@@ -27,6 +28,8 @@ from tui_trader.engine.stop_release import Released, StopRelease, _named
 LEFT_DOWN = "stop_left_down"
 """Risk event: a stopping desk left a position without the exit it cancelled."""
 STOPPING = "this desk is stopping"
+NEXT_CYCLE = "; trying again next cycle"
+"""How ``_unprotected`` ends a put-back that failed; a stopping desk has no next cycle."""
 
 
 class StopsAtFinish(StopRelease):
@@ -65,6 +68,7 @@ class StopsAtFinish(StopRelease):
                 continue
             if not unknown:  # the broker has it, or the doubt settled: decided as each cycle
                 events += self._after_put_back(symbol, cid, released, why, market_time)
+        events = [_no_next_cycle(e) for e in events]  # a put-back that failed: not retried
         self.stops_left = tuple(self.stops_down(why_left))
         for line in self.stops_left:
             events.append(RiskEvent(LEFT_DOWN, 0.0, 0.0, line, symbol=line.split(":", 1)[0]))
@@ -146,3 +150,12 @@ class StopsAtFinish(StopRelease):
             left = f" ({why_left[symbol]})" if symbol in why_left else ""
             lines.append(f"{symbol}: {text}{left}; {STOPPING}")
         return lines
+
+
+def _no_next_cycle(event: RiskEvent) -> RiskEvent:
+    """``event`` as a stopping desk says it: a failed put-back is not tried next cycle."""
+    if not event.action_taken.endswith(NEXT_CYCLE):
+        return event
+    return replace(
+        event, action_taken=event.action_taken.removesuffix(NEXT_CYCLE) + f"; {STOPPING}"
+    )
