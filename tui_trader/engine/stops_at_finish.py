@@ -47,12 +47,13 @@ class StopsAtFinish(StopRelease):
             return []
         events: list[RiskEvent] = []
         why_left: dict[str, str] = {}
+        failed_before = sorted(self._to_restore.items())  # each tried once more, not twice
+        self._to_restore = {}
         for symbol, released in sorted(self._released.items()):
             why = "the order they were cancelled for did not go out"
             events += self._put_back(symbol, released, why, market_time)
         self._released = {}
-        for symbol, (released, why, _tried) in sorted(self._to_restore.items()):
-            del self._to_restore[symbol]
+        for symbol, (released, why, _tried) in failed_before:
             events += self._put_back(symbol, released, why, market_time)
         doubt = {o.client_order_id for o in self.unsettled.in_doubt()} if self.unsettled else set()
         for waiting in (self._doubted, self._accepted):
