@@ -180,6 +180,8 @@ def summary(console: Console, session: TradingSession, result: RunResult, tag: s
             f"{', '.join(on_the_way)} (sent before it ended, not filled yet); their fills are "
             "recorded by the next start on this database"
         )
+    for line in session.stops_left:  # a position left without the stop the session took down
+        console.print(f"{tag} [bold red]Stop left down:[/] {shown_markup(line)}")
     if state.state is TradingState.HALTED:
         halt = shown_markup(f"{state.halt_reason}: {state.halt_detail}")  # as any writer stored it
         console.print(f"[bold white on red] HALTED [/] {halt}")

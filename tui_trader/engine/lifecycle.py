@@ -31,6 +31,7 @@ from tui_trader.engine.collector import CycleCollector
 from tui_trader.engine.notices import SESSION_END
 from tui_trader.engine.reconcile import positions_event, reconcile, unsettled_order
 from tui_trader.engine.settlement import Unsettled
+from tui_trader.engine.stops_at_finish import LEFT_DOWN
 from tui_trader.market import MarketData
 from tui_trader.risk.gate import RiskManager
 from tui_trader.risk.stops import PROTECTIVE_LEG
@@ -85,6 +86,11 @@ class SessionLifecycle:
     _protect: Callable[..., list[RiskEvent]]
     _settle: Callable[[datetime], list[RiskEvent]]
     _tell: Callable[[str, float, float, str, str], None]
+    _cycle_orders: list[Order]
+    restoring: bool
+    stops_left: tuple[str, ...]
+    put_back_at_finish: Callable[[datetime], list[RiskEvent]]
+    stops_down: Callable[..., list[str]]
 
     # -- start and finish ----------------------------------------------------------------------
 
@@ -247,11 +253,33 @@ class SessionLifecycle:
         ``running``, the row showed a session that died, not one that failed and said why."""
         try:
             try:
+                self._stops_at_end()
                 self._final_rows()
             finally:
                 self.audit.end_session(status, self.iteration)
         finally:
-            self._tell(SESSION_END, self.iteration, 0.0, f"session {status}", detail)
+            said = "; ".join([detail, *self.stops_left] if detail else self.stops_left)
+            self._tell(SESSION_END, self.iteration, 0.0, f"session {status}", said)
+
+    def _stops_at_end(self) -> None:
+        """Exits cancelled before an order whose fate was not known yet go back where that
+        order cannot sell the shares, and every position left without one is said, recorded
+        and told (``StopsAtFinish``). Best effort: should that fail (the store, say), each such
+        position is said to be maybe without its stop, and the session still ends as it was
+        going to (its own failure, if any, is what the caller hears). A simulated account's
+        orders end with its session: nothing to put back there."""
+        if getattr(self.broker, "orders_end_with_session", False) or not self.restoring:
+            return
+        now = self.market_time or self.clock.now()
+        try:
+            with self.audit.cycle():
+                self._cycle_orders.clear()
+                self._record_events(self.put_back_at_finish(now), now)
+        except Exception as exc:  # the end goes on; the lines say what is down
+            could_not = f"this desk stopped before it could put it back ({type(exc).__name__})"
+            self.stops_left = tuple(self.stops_down(could_not=could_not))
+        for line in self.stops_left:
+            self._tell(LEFT_DOWN, 0.0, 0.0, line, "")
 
     def _final_rows(self) -> None:
         """What ``finish`` writes before the session's end: the working orders of a simulated

@@ -47,8 +47,8 @@ from tui_trader.core.domain import Bar, Position, RiskEvent
 from tui_trader.core.orders import Order, OrderClass, OrderRequest, OrderStatus, Side
 from tui_trader.engine.exit_replace import ExitReplace
 from tui_trader.engine.exits_in_doubt import ExitsInDoubt
-from tui_trader.engine.stop_release import StopRelease
 from tui_trader.engine.stop_takeover import ENDED, FOREIGN, LIVE
+from tui_trader.engine.stops_at_finish import StopsAtFinish
 from tui_trader.risk.exits import describe, fits, plan_exit
 from tui_trader.risk.stops import PROTECTIVE_LEG, TrueRange, is_protective
 
@@ -67,7 +67,7 @@ TAKE_PROFIT = "take_profit"
 """Risk event: a position already beyond its take-profit level was closed at market."""
 
 
-class ProtectiveStops(ExitsInDoubt, ExitReplace, StopRelease):
+class ProtectiveStops(ExitsInDoubt, ExitReplace, StopsAtFinish):
     """Place, resize, cancel and re-place the broker-held stops of a session's positions."""
 
     config: SessionConfig

@@ -18,7 +18,7 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from tui_trader.brokers import BrokerError, Throttled
 from tui_trader.core.domain import IterationReport, RiskEvent
@@ -49,6 +49,13 @@ WAIT_SLICE = 10 * BEAT_SECONDS
 """A long wait between cycles is cut into slices this long, with a heartbeat after each."""
 ROW_ENDED_ACTION = "stopped this session; the account is not halted"
 """What a session whose row was recorded ended under it did (``end_on_row_ended``)."""
+STORE_FAILED = (
+    "this desk stopped on its store's failure, so it sent no stop (one could not be recorded); "
+    "look at the position at the broker"
+)
+"""Why a session ended on its store's failure put back no exit it had cancelled."""
+FAILED_FIRST = "this desk failed before it could put it back; look at the position at the broker"
+"""Why a failed session whose finish did not run put back no exit it had cancelled."""
 OUTAGE_BUDGET_S = 30.0
 """Seconds without a successful cycle (the broker or the market data not answering) before a
 session halts with ``broker_error``; shorter outages only skip cycles."""
@@ -67,6 +74,9 @@ class RunResult:
     audit_failed: bool = False
     """The session could not go on with its audit trail (disk full, store lost or locked, its
     row recorded ended under it): ``error`` says why, in the one line on stderr."""
+    stops_left: tuple[str, ...] = ()
+    """Positions the session left without the exit it had cancelled, and why, one line each
+    (``engine.stops_at_finish``): said where the session's end is shown."""
 
 
 class SessionRunner:
@@ -106,7 +116,8 @@ class SessionRunner:
         inside a cycle (the request budget, a read's retries, a stop's cancel) beats the
         session's heartbeat meanwhile (``core.waiting``), as the wait between cycles does."""
         with beating(self.session.audit.beat_waiting):
-            return self._run()
+            result = self._run()
+        return replace(result, stops_left=self.session.stops_left)
 
     def _run(self) -> RunResult:
         """The loop itself (``run``)."""
@@ -223,7 +234,8 @@ class SessionRunner:
             _write_halt(session, session.risk.halt(SESSION_ERROR, 0.0, 0.0, message), message)
             session.finish("failed", message)
         except Exception:  # the store itself may be what failed; the caller still hears why
-            pass
+            if not session.stops_left:  # finish did not get to its stops: say which are down
+                session.stops_left = tuple(session.stops_down(could_not=FAILED_FIRST))
         return RunResult("failed", session.iteration, message)
 
 
@@ -243,7 +255,7 @@ def end_on_full_disk(session: TradingSession) -> RunResult:
         session.audit.end_session("failed", session.iteration)
     except Exception:  # still no space: the heartbeat will tell
         session.audit.abandon()
-    session.tell_end("failed", message)
+    session.tell_end("failed", _stops_down(session, message))
     return RunResult("failed", session.iteration, message, audit_failed=True)
 
 
@@ -259,7 +271,7 @@ def end_on_refused_store(session: TradingSession, refused: Refusal) -> RunResult
     halt = session.risk.halt(reason, 0.0, 0.0, refused.message)
     session.tell_unrecorded(halt)
     _record_halt_and_end(session, halt, refused.message)
-    session.tell_end("failed", refused.message)
+    session.tell_end("failed", _stops_down(session, refused.message))
     return RunResult("failed", session.iteration, refused.message, audit_failed=True)
 
 
@@ -288,7 +300,7 @@ def end_on_row_ended(session: TradingSession, exc: RowEnded) -> RunResult:
         session.audit.risk_event(stopped, session.account_key, session.clock.now())
     except Exception:
         session.audit.abandon()
-    session.tell_end("failed", message)
+    session.tell_end("failed", _stops_down(session, message))
     return RunResult("failed", session.iteration, message, audit_failed=True)
 
 
@@ -315,7 +327,7 @@ def end_on_unwritable_store(session: TradingSession, exc: BaseException) -> RunR
     halt = session.risk.halt(SESSION_ERROR, 0.0, 0.0, message)
     session.tell_unrecorded(halt)
     _record_halt_and_end(session, halt, message)
-    session.tell_end("failed", message)
+    session.tell_end("failed", _stops_down(session, message))
     return RunResult("failed", session.iteration, message, audit_failed=True)
 
 
@@ -334,8 +346,17 @@ def end_on_lost_store(session: TradingSession, exc: BaseException) -> RunResult:
     session.tell_unrecorded(halt)
     if reconnect(db):
         _record_halt_and_end(session, halt, message)
-    session.tell_end("failed", message)
+    session.tell_end("failed", _stops_down(session, message))
     return RunResult("failed", session.iteration, message, audit_failed=True)
+
+
+def _stops_down(session: TradingSession, message: str) -> str:
+    """A session ended on its store's failure puts no exit back (a stop sent without its row
+    would break the audit trail; a row ended under it means another desk keeps the account):
+    each position whose exit it had cancelled is said to be maybe without it, in the end lines
+    and in the end's notice (returned: ``message`` with those lines)."""
+    session.stops_left = tuple(session.stops_down(could_not=STORE_FAILED))
+    return "; ".join([message, *session.stops_left])
 
 
 def _record_halt_and_end(session: TradingSession, halt: RiskEvent, message: str) -> None:

@@ -89,9 +89,13 @@ class SessionFailedToStart(Message):
 class SessionEnded(Message):
     """The session's loop has returned: how it ended and, if it failed, why."""
 
-    def __init__(self, status: str, iterations: int, error: str | None) -> None:
-        """Carry the runner's status, iteration count and error."""
+    def __init__(
+        self, status: str, iterations: int, error: str | None, stops_left: tuple[str, ...] = ()
+    ) -> None:
+        """Carry the runner's status, iteration count, error, and the positions it left
+        without the stop it had cancelled (``RunResult.stops_left``)."""
         super().__init__()
         self.status = status
         self.iterations = iterations
         self.error = error
+        self.stops_left = stops_left

@@ -142,7 +142,9 @@ class SessionLifecycle:
             lambda report: self.post_message(SessionReport(report)),
             lambda text, trouble: self.post_message(FollowNotice(text, trouble)),
         )
-        self.post_message(SessionEnded(result.status, result.iterations, result.error))
+        self.post_message(
+            SessionEnded(result.status, result.iterations, result.error, result.stops_left)
+        )
 
     def on_session_started(self, message: SessionStarted) -> None:
         """Show the new session, and once what it found on the store as it started."""
@@ -236,6 +238,8 @@ class SessionLifecycle:
             self._show_failure(message.error or "unknown error")
         else:
             self.notify(f"Session {message.status} after {message.iterations} iteration(s).")
+        for line in message.stops_left:  # a position left without the stop it took down
+            self.notify(line, title="Stop left down", severity="error", timeout=60)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A trading worker that raised is shown loudly and leaves trading halted."""
