@@ -268,7 +268,9 @@ class SessionLifecycle:
         position is said to be maybe without its stop, and the session still ends as it was
         going to (its own failure, if any, is what the caller hears). A simulated account's
         orders end with its session: nothing to put back there."""
-        if getattr(self.broker, "orders_end_with_session", False) or not self.restoring:
+        if getattr(self.broker, "orders_end_with_session", False):
+            return
+        if not (self.restoring or self.protects):
             return
         now = self.market_time or self.clock.now()
         try:
