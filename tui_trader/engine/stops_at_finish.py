@@ -10,7 +10,9 @@ never received, ended unfilled) the stop goes back; where it may still sell them
 still in doubt) the stop stays down, since both could sell the same shares, and that is said.
 Every position left so is said in the session's end lines, recorded as a risk event and told
 to the alerts. When the store itself failed, nothing is sent (a stop without its row would
-break the audit trail): ``stops_down`` says which positions may be without their stop.
+break the audit trail): ``stops_down`` says which positions may be without their stop. A desk
+that keeps its own exits also names each position no exit at the broker covers
+(``engine.exits_left_at_finish``), in the same lines.
 
 A mixin of ``TradingSession`` under ``ProtectiveStops``.
 """
