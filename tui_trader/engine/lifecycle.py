@@ -264,11 +264,14 @@ class SessionLifecycle:
     def _stops_at_end(self) -> None:
         """Exits cancelled before an order whose fate was not known yet go back where that
         order cannot sell the shares, and every position left without one is said, recorded
-        and told (``StopsAtFinish``). Best effort: should that fail (the store, say), each such
+        and told (``StopsAtFinish``; for a desk that keeps exits, also each position no exit
+        at the broker covers). Best effort: should that fail (the store, say), each such
         position is said to be maybe without its stop, and the session still ends as it was
         going to (its own failure, if any, is what the caller hears). A simulated account's
         orders end with its session: nothing to put back there."""
-        if getattr(self.broker, "orders_end_with_session", False) or not self.restoring:
+        if getattr(self.broker, "orders_end_with_session", False):
+            return
+        if not (self.restoring or self.protects):
             return
         now = self.market_time or self.clock.now()
         try:

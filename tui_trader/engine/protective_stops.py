@@ -93,6 +93,7 @@ class ProtectiveStops(ExitsInDoubt, ExitReplace, StopsAtFinish):
         self.init_takeover()
         self.init_release()
         self.init_doubt()
+        self.init_exits_left()
 
     @property
     def protects(self) -> bool:
@@ -295,6 +296,7 @@ class ProtectiveStops(ExitsInDoubt, ExitReplace, StopsAtFinish):
             return [self._broker_doubt(check.order)]
         if ack.status is OrderStatus.REJECTED:
             return [self._unprotected(symbol, f"the broker rejected the exit: {ack.reject_reason}")]
+        self.exit_refused.pop(symbol, None)
         events = []
         if plan.profit:
             events.append(
@@ -332,7 +334,9 @@ class ProtectiveStops(ExitsInDoubt, ExitReplace, StopsAtFinish):
         return self._order_id(symbol, f"{PROTECTIVE_LEG}{self._stop_count}")
 
     def _unprotected(self, symbol: str, why: str) -> RiskEvent:
-        """The event for a position left without its stop (tried again next cycle)."""
+        """The event for a position left without its stop (tried again next cycle); its
+        why kept for the session's end (``exits_left``)."""
+        self.exit_refused[symbol] = why
         return RiskEvent(
             PROTECTIVE_STOP,
             0.0,

@@ -10,7 +10,9 @@ never received, ended unfilled) the stop goes back; where it may still sell them
 still in doubt) the stop stays down, since both could sell the same shares, and that is said.
 Every position left so is said in the session's end lines, recorded as a risk event and told
 to the alerts. When the store itself failed, nothing is sent (a stop without its row would
-break the audit trail): ``stops_down`` says which positions may be without their stop.
+break the audit trail): ``stops_down`` says which positions may be without their stop. A desk
+that keeps its own exits also names each position no exit at the broker covers
+(``engine.exits_left_at_finish``), in the same lines.
 
 A mixin of ``TradingSession`` under ``ProtectiveStops``.
 """
@@ -23,6 +25,7 @@ from datetime import datetime
 from tui_trader.brokers import BrokerError
 from tui_trader.core.domain import RiskEvent
 from tui_trader.core.orders import OrderRequest, OrderStatus
+from tui_trader.engine.exits_left_at_finish import ExitsLeftAtFinish
 from tui_trader.engine.stop_release import Released, StopRelease, _named
 
 LEFT_DOWN = "stop_left_down"
@@ -32,7 +35,7 @@ NEXT_CYCLE = "; trying again next cycle"
 """How ``_unprotected`` ends a put-back that failed; a stopping desk has no next cycle."""
 
 
-class StopsAtFinish(StopRelease):
+class StopsAtFinish(ExitsLeftAtFinish, StopRelease):
     """Settle, at the session's end, the exits waiting to be placed again."""
 
     stops_left: tuple[str, ...] = ()
@@ -43,10 +46,23 @@ class StopsAtFinish(StopRelease):
         cannot sell the shares, left down (and said) where it may. Sets ``stops_left``; the
         events: each exit placed again, each position left without one."""
         self.stops_left = ()
-        if not self.restoring:
-            return []
         events: list[RiskEvent] = []
         why_left: dict[str, str] = {}
+        if self.restoring:
+            events = self._settle_waiting(why_left, market_time)
+        left = self.stops_down(why_left)
+        said = {line.split(":", 1)[0] for line in left}
+        self.stops_left = tuple(left + self.exits_left(said, STOPPING))  # a desk with exits
+        for line in self.stops_left:
+            symbol = line.split(":", 1)[0]  # (no symbol: the broker did not answer)
+            named = None if " " in symbol else symbol
+            events.append(RiskEvent(LEFT_DOWN, 0.0, 0.0, line, symbol=named))
+        return events
+
+    def _settle_waiting(self, why_left: dict[str, str], market_time: datetime) -> list[RiskEvent]:
+        """``put_back_at_finish``'s put-backs: each exit waiting in memory placed again, or
+        left down with why (``why_left``). The events."""
+        events: list[RiskEvent] = []
         failed_before = sorted(self._to_restore.items())  # each tried once more, not twice
         self._to_restore = {}
         for symbol, released in sorted(self._released.items()):
@@ -69,11 +85,7 @@ class StopsAtFinish(StopRelease):
                 continue
             if not unknown:  # the broker has it, or the doubt settled: decided as each cycle
                 events += self._after_put_back(symbol, cid, released, why, market_time)
-        events = [_no_next_cycle(e) for e in events]  # a put-back that failed: not retried
-        self.stops_left = tuple(self.stops_down(why_left))
-        for line in self.stops_left:
-            events.append(RiskEvent(LEFT_DOWN, 0.0, 0.0, line, symbol=line.split(":", 1)[0]))
-        return events
+        return [_no_next_cycle(e) for e in events]  # a put-back that failed: not retried
 
     def _settle_order(
         self,
