@@ -51,6 +51,7 @@ def test_a_hand_sell_cancels_the_ended_desks_stop_and_goes_out(
         assert report is not None
         assert not [n for n in report.notes if "rejected" in n], report.notes
         [dropped] = [e for e in report.risk_events if e.event_type == "exit_dropped"]
+        assert dropped.detail in report.notes  # said at once, not a bar later
         assert f"cancelled the protective exit {left}" in dropped.detail
         assert dropped.detail.endswith(
             "so what the sell leaves of the SPY position has no protective exit"
