@@ -59,6 +59,8 @@ class BetweenBars:
     _halted_meanwhile: Callable[[RiskState, dict[str, Position], datetime], list[RiskEvent]]
     _halt_retry_note: Callable[[int], str | None]
     _take_manual_requests: Callable[[datetime], tuple[list[RiskEvent], list[str]]]
+    stop_notes: list[str]
+    """Exits dropped or placed again, not said yet (``engine.stop_takeover``)."""
     manual_pending: Callable[[], bool]
     _report: Callable[..., IterationReport]
 
@@ -114,7 +116,8 @@ class BetweenBars:
                     again = [said] if said else []
                     decided = self.risk.state
                     manual, notes = self._take_manual_requests(market_time)
-                    notes = again + notes
+                    # an exit a hand order dropped or put back: said now, not a bar later
+                    notes, self.stop_notes = again + notes + self.stop_notes, []
                     events += manual
                     if self._fenced:  # a manual order found the account halted elsewhere
                         self._fenced = False

@@ -90,7 +90,7 @@ class ManualOrders:
     _unsent: list[RiskEvent]
     _round_qty: Callable[[float], float]
     _order_id: Callable[[str, str], str]
-    _release_stops: Callable[[str, Side | None], str | None]
+    _release_stops: Callable[[str, Side | None, bool, bool], str | None]
     _exits_not_kept: Callable[[list[Order] | None], dict[str, str]]
     droppable: dict[str, Side]
     """Symbols where an order on this side cancels an ended session's exit first."""
@@ -279,7 +279,7 @@ class ManualOrders:
             rationale=f"{rationale}; {note}" if note else rationale,
             stop_price=check.order.stop_price,
         )
-        waits = self._release_stops(order.symbol, order.side)
+        waits = self._release_stops(order.symbol, order.side, False, True)  # past the listing
         events += self.take_stop_events()  # an ended session's exit taken over or cancelled
         if waits is not None:
             self._return_slot()  # not sent: its slot is not one of the day's orders

@@ -105,7 +105,7 @@ class StopRelease(StopTakeover):
         return bool(self._released or self._to_restore or waits)
 
     def _release_stops(
-        self, symbol: str, side: Side | None = None, every: bool = False
+        self, symbol: str, side: Side | None = None, every: bool = False, hand: bool = False
     ) -> str | None:
         """Cancel ``symbol``'s protective exits before an order in it (an exit needs the
         stop's shares; an add would be refused as a wash trade): this session's own, and an
@@ -117,7 +117,10 @@ class StopRelease(StopTakeover):
         ``every``: look past the listing for another session's exits (``late_exits``; a
         halt's flatten, which waits beside any order in doubt itself). An exit of this session
         whose send is in doubt cannot be cancelled, and may still arrive: the order waits
-        (beside it, both could sell the same shares) until the broker says whether it has it."""
+        (beside it, both could sell the same shares) until the broker says whether it has it.
+        ``hand``: an order by hand (``engine.manual_orders``), often between bars: it looks past
+        the listing too (``late_exits``), for that listing may be half a minute old and not show
+        an ended session's exit (the sell went out beside it, and the broker refused it)."""
         if self.unsettled and not every:
             for order in self.unsettled.in_doubt():
                 cid = order.client_order_id
@@ -129,11 +132,11 @@ class StopRelease(StopTakeover):
                     )
         claims = self.claims
         took = claims is not None and claims.took_over(symbol)
-        if not self.protects and symbol not in self.droppable and not took:
+        if not self.protects and symbol not in self.droppable and not took and not hand:
             return None  # no ended session's exit to cancel before it: nothing to release
         try:
             listed = [o for o in self.broker.open_orders() if o.symbol == symbol]
-            late = self.late_exits(symbol, [o.client_order_id for o in listed], every)
+            late = self.late_exits(symbol, [o.client_order_id for o in listed], every or hand)
             if late is None:
                 return f"the broker did not answer a look-up of {symbol}'s protective exits"
             listed += late
