@@ -293,12 +293,7 @@ class StopRelease(StopTakeover):
         del waiting[symbol]
         if found is not None and found.filled_qty > 0:
             return []  # it sold: as for a sell that went out
-        what = f"{order.side} {order.qty:g} {symbol}"
-        if found is None or found.status is OrderStatus.NOT_RECEIVED:
-            why = f"{what} never went out"
-        else:
-            why = f"{what} ended {found.status}, nothing filled"
-            why += f" ({found.reject_reason})" if found.reject_reason else ""
+        why = unfilled_end(order, found)
         return self._put_back(symbol, released, why, market_time, order.client_order_id)
 
     def _put_back(
@@ -391,3 +386,13 @@ def _named(released: Released) -> str:
         else:
             words.append(f"stop at {order.stop_price:.2f}")
     return "its " + " and ".join(words)
+
+
+def unfilled_end(order: OrderRequest, found: Order | None) -> str:
+    """How ``order``, found ended with nothing filled (``found``: the broker's record of it,
+    ``None`` if it has none), ended, in the words a put-back of its exits gives as its why."""
+    what = f"{order.side} {order.qty:g} {order.symbol}"
+    if found is None or found.status is OrderStatus.NOT_RECEIVED:
+        return f"{what} never went out"
+    reason = f" ({found.reject_reason})" if found.reject_reason else ""
+    return f"{what} ended {found.status}, nothing filled{reason}"

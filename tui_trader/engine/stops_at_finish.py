@@ -26,7 +26,7 @@ from tui_trader.brokers import BrokerError
 from tui_trader.core.domain import RiskEvent
 from tui_trader.core.orders import OrderRequest, OrderStatus
 from tui_trader.engine.exits_left_at_finish import ExitsLeftAtFinish
-from tui_trader.engine.stop_release import Released, StopRelease, _named
+from tui_trader.engine.stop_release import Released, StopRelease, _named, unfilled_end
 
 LEFT_DOWN = "stop_left_down"
 """Risk event: a stopping desk left a position without the exit it cancelled."""
@@ -113,12 +113,7 @@ class StopsAtFinish(ExitsLeftAtFinish, StopRelease):
         del waiting[symbol]
         if found is not None and found.filled_qty > 0:
             return []  # it sold: as for a sell that went out
-        what = f"{order.side} {order.qty:g} {symbol}"
-        if found is None or found.status is OrderStatus.NOT_RECEIVED:
-            why = f"{what} never went out"
-        else:
-            why = f"{what} ended {found.status}, nothing filled"
-        return self._put_back(symbol, released, why, market_time, cid)
+        return self._put_back(symbol, released, unfilled_end(order, found), market_time, cid)
 
     def stops_down(self, why_left: dict[str, str] | None = None, could_not: str = "") -> list[str]:
         """One line per position whose exit is still down, from what waits in memory (no
