@@ -23,6 +23,7 @@ from tui_trader.brokers.alpaca_stream import TradeUpdateFeed
 from tui_trader.core.domain import Account, Position
 from tui_trader.core.orders import Order
 from tui_trader.core.timeframes import NEW_YORK
+from tui_trader.core.waiting import HeartbeatStop
 
 if TYPE_CHECKING:
     from tui_trader.brokers.alpaca import _Tracked
@@ -172,6 +173,8 @@ class AlpacaReads:
             found = self.client.get_order_by_client_id(client_order_id)
         except Throttled:
             raise  # not sent (the budget held it back): not a failed look-up, ask again later
+        except HeartbeatStop:
+            raise  # the session's heartbeat in the budget's wait: it stops (not "no answer")
         except Exception as exc:
             failure = classify(exc)
             if failure is not None and failure.status == 404:

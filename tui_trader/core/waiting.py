@@ -22,6 +22,13 @@ import contextlib
 import threading
 from collections.abc import Callable, Iterator
 
+
+class HeartbeatStop(RuntimeError):
+    """What a heartbeat raises to stop its session (``store.session_rows.RowEnded``: its row
+    recorded ended under it). Raised out of a wait inside a broker's request, it is the
+    session's end, never that request's failure: a broker call passes it on as it came."""
+
+
 SLICE_S = 1.0
 """Longest piece of a wait between two calls of the heartbeat (which writes at most once a
 second itself)."""

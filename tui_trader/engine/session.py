@@ -358,12 +358,17 @@ class TradingSession(
             events = rolled() + events
         if late:
             fills = self._apply_updates(late, listed=True)
-        if self.manual_pending():  # after the rebalance: a manual order lives at least a bar
-            manual, manual_notes = self._take_manual_requests(market_time)
-            events += manual
-            notes += manual_notes
-        if self.protects or self.restoring:  # halted or not: positions keep their stops
-            events += self._protect(market_time)
+        try:
+            if self.manual_pending():  # after the rebalance: a manual order lives at least a bar
+                manual, manual_notes = self._take_manual_requests(market_time)
+                events += manual
+                notes += manual_notes
+            if self.protects or self.restoring:  # halted or not: positions keep their stops
+                events += self._protect(market_time)
+        except BrokerError:  # a halt decided in this cycle is written before the cycle fails
+            if any(event.halts for event in events):  # (held in memory only, it was lost)
+                self._record_events(events, market_time)
+            raise
         if self.stop_notes or self.claims is not None:  # exits dropped, or left to another
             notes += self.take_stop_notes()
         if events:

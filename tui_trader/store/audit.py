@@ -227,7 +227,7 @@ class AuditLog(SessionRows, CycleTransactions, AccountReads):
         cycle's or a batch's transaction (its commit takes them all)."""
         if self.db.in_transaction():
             return contextlib.nullcontext()
-        return self.db.atomic()
+        return self.risk_rolls_back(self.db.atomic())
 
     def trade(self, trade: ClosedTrade) -> None:
         """Record a closed round trip."""

@@ -187,14 +187,17 @@ class _LocalCycle:
     order, for one statement instead of two per order (a tenth of a millisecond each at 50
     symbols, where the day's first cycle sends dozens of orders in a row)."""
 
-    __slots__ = ("log", "txn")
+    __slots__ = ("base", "log", "txn")
 
     def __init__(self, log: CycleTransactions) -> None:
         self.log = log
         self.txn: Any = None
+        self.base: RiskState | None = None
+        """The account's row as the log knew it before the cycle (``_forget`` puts it back)."""
 
     def __enter__(self) -> None:
         """Begin the cycle's transaction; order rows wait in memory from now on."""
+        self.base = self.log._risk_base
         self.txn = self.log.db.atomic("IMMEDIATE")
         self.txn.__enter__()
         self.log._local_cycles += 1
@@ -221,14 +224,20 @@ class _LocalCycle:
                 raise
         else:
             self._forget()
-        return self.txn.__exit__(exc_type, exc, tb)
+        try:
+            return self.txn.__exit__(exc_type, exc, tb)
+        except BaseException:  # its commit refused (a disk I/O error): rolled back
+            self._forget()
+            raise
 
     def _forget(self) -> None:
-        """The cycle rolls back: its kept rows and reserved slots go with it."""
+        """The cycle rolls back: its kept rows and reserved slots go with it, and so does
+        what it merged into the account's row (``AccountRiskRows.risk_rolls_back`` says why)."""
         log = self.log
         log._unsent.clear()
         log._reserved = 0
         log._risk_locked = False
+        log._risk_base = self.base
 
 
 class _BatchedCycle:

@@ -8,6 +8,8 @@ that module for when a cycle's writes commit and why the risk row's write lock m
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 from tui_trader.risk.merge import merge_risk_state
@@ -53,6 +55,24 @@ class AccountRiskRows:
         self._reserved = 0  # the merge added them (``mine`` counts them)
         self._risk_locked = self._local_cycles > 0
         return merged
+
+    @contextlib.contextmanager
+    def risk_rolls_back(
+        self, transaction: contextlib.AbstractContextManager[Any]
+    ) -> Iterator[None]:
+        """Run the block in ``transaction``; should it roll back (an error inside, or its
+        commit refused: a PostgreSQL server lost at ``COMMIT``, a disk I/O error), what this
+        log believes the account's row holds (``_risk_base``) goes back with it. Kept, a halt
+        merged in the lost transaction read as already written: the failure's own halt
+        (``session.runner``) then found nothing to write, and the account's row stayed
+        active under an event saying trading halted until reset (the next start traded)."""
+        base = self._risk_base
+        try:
+            with transaction:
+                yield
+        except BaseException:
+            self._risk_base = base
+            raise
 
     def sync_risk(self, mine: RiskState) -> RiskState:
         """The session's risk state merged with the account's row: read, merged and written

@@ -34,6 +34,7 @@ from peewee import SqliteDatabase
 
 from tui_trader.core.clock import Clock
 from tui_trader.core.order_ids import tagged_key
+from tui_trader.core.waiting import HeartbeatStop
 from tui_trader.store import store_identity
 from tui_trader.store.account_record import recorded_positions
 from tui_trader.store.db import to_db_time
@@ -46,11 +47,12 @@ from tui_trader.store.statements import db_time
 from tui_trader.store.upgraded import upgraded_under_us
 
 
-class RowEnded(RuntimeError):
+class RowEnded(HeartbeatStop):
     """This session's row can no longer be kept: another process recorded it ended (``died``)
     while this one was suspended, or its SQLite file was deleted or replaced under it
     (``store.file_identity``), or a newer release upgraded the store (``store.upgraded``).
-    The message says so in plain words."""
+    The message says so in plain words. Raised by a heartbeat inside a broker's request (a
+    wait there beats: ``core.waiting``), the broker passes it on (``HeartbeatStop``)."""
 
 
 class SessionRows:
