@@ -43,13 +43,12 @@ from tui_trader.brokers import BrokerError
 from tui_trader.core.domain import RiskEvent
 from tui_trader.core.orders import (
     Order,
-    OrderClass,
     OrderRequest,
     OrderStatus,
-    OrderType,
     Side,
     TimeInForce,
 )
+from tui_trader.engine.exit_words import Released, named_exits, unfilled_end
 from tui_trader.engine.stop_takeover import ENDED, FOREIGN, LIVE, OWN, StopTakeover
 from tui_trader.risk.stops import is_protective
 
@@ -62,8 +61,6 @@ if TYPE_CHECKING:
 
 PLACED_AGAIN = "exit_placed_again"
 """Risk event: an exit cancelled before an order that did not go out was placed again."""
-Released = list[tuple[Order, str | None]]
-"""Exits cancelled before an order, each with the session it was taken over from (if any)."""
 
 
 class StopRelease(StopTakeover):
@@ -206,9 +203,9 @@ class StopRelease(StopTakeover):
             return [
                 self._unprotected(
                     order.symbol,
-                    f"{what} is in doubt (sent, no answer), so {_named(released)} is not placed "
-                    "again while that order may still sell the same shares; it goes back once "
-                    "the broker says it never received the order",
+                    f"{what} is in doubt (sent, no answer), so {named_exits(released)} is not "
+                    "placed again while that order may still sell the same shares; it goes back "
+                    "once the broker says it never received the order",
                 )
             ]
         if ack.status is not OrderStatus.REJECTED and not self._unsent:
@@ -324,7 +321,7 @@ class StopRelease(StopTakeover):
             if held * old.side.sign >= 0 or qty <= 1e-9:
                 continue  # nothing left for it to close
             closing += qty
-            named = _named([(old, came)])
+            named = named_exits([(old, came)])
             request = OrderRequest(
                 symbol,
                 old.side,
@@ -372,27 +369,3 @@ class StopRelease(StopTakeover):
         if failed:
             self._to_restore[symbol] = (failed, why, self.iteration)
         return events
-
-
-def _named(released: Released) -> str:
-    """The exits in a few words: ``its stop at 95.00``, ``its take profit at 105.00``, ``its
-    exit (take profit 105.00, stop 95.00)``."""
-    words = []
-    for order, _came in released:
-        if order.order_class is OrderClass.OCO:
-            words.append(f"exit (take profit {order.limit_price:.2f}, stop {order.stop_price:.2f})")
-        elif order.order_type is OrderType.LIMIT:
-            words.append(f"take profit at {order.limit_price:.2f}")
-        else:
-            words.append(f"stop at {order.stop_price:.2f}")
-    return "its " + " and ".join(words)
-
-
-def unfilled_end(order: OrderRequest, found: Order | None) -> str:
-    """How ``order``, found ended with nothing filled (``found``: the broker's record of it,
-    ``None`` if it has none), ended, in the words a put-back of its exits gives as its why."""
-    what = f"{order.side} {order.qty:g} {order.symbol}"
-    if found is None or found.status is OrderStatus.NOT_RECEIVED:
-        return f"{what} never went out"
-    reason = f" ({found.reject_reason})" if found.reject_reason else ""
-    return f"{what} ended {found.status}, nothing filled{reason}"
