@@ -48,7 +48,8 @@ from tui_trader.core.orders import (
     Side,
     TimeInForce,
 )
-from tui_trader.engine.exit_words import Released, named_exits, unfilled_end
+from tui_trader.engine.exit_words import Released, named_exits
+from tui_trader.engine.put_back_waits import PutBackWaits
 from tui_trader.engine.stop_takeover import ENDED, FOREIGN, LIVE, OWN, StopTakeover
 from tui_trader.risk.stops import is_protective
 
@@ -63,7 +64,7 @@ PLACED_AGAIN = "exit_placed_again"
 """Risk event: an exit cancelled before an order that did not go out was placed again."""
 
 
-class StopRelease(StopTakeover):
+class StopRelease(PutBackWaits, StopTakeover):
     """Cancel a symbol's protective exits, each confirmed, before an order in it."""
 
     broker: Broker
@@ -242,56 +243,6 @@ class StopRelease(StopTakeover):
             if cid not in doubt:
                 events += self._after_put_back(symbol, cid, released, why, market_time)
         return events
-
-    def _after_put_back(
-        self, symbol: str, cid: str, released: Released, why: str, market_time: datetime
-    ) -> list[RiskEvent]:
-        """Look up ``cid``, an exit placed again whose send was in doubt, now that the doubt
-        has settled: working, it protects the position (an ended session's again, for a
-        session without exits); filled, it did its work; never received, or ended without a
-        fill, the exits go back once more (else the position stayed without one for good:
-        a session without exits places none of its own). Asked again next cycle if the
-        broker does not answer."""
-        try:
-            found = self.broker.get_order(cid)
-        except BrokerError:
-            return []
-        del self._put_doubt[symbol]
-        if found is not None and found.status.is_open:
-            came = released[0][1]
-            if came is not None and not self.protects:
-                self._adopted[cid] = came
-            return []
-        if found is not None and found.filled_qty > 0:
-            return []
-        never = found is None or found.status is OrderStatus.NOT_RECEIVED
-        how = "never reached the broker" if never or found is None else f"ended {found.status}"
-        return self._put_back(
-            symbol, released, f"{why}; the exit sent again then {how}", market_time
-        )
-
-    def _after_it_ended(
-        self,
-        waiting: dict[str, tuple[OrderRequest, Released]],
-        symbol: str,
-        order: OrderRequest,
-        released: Released,
-        market_time: datetime,
-    ) -> list[RiskEvent]:
-        """Look ``order`` up (no longer in doubt, or accepted): once it has ended without a
-        fill (never received, rejected after it was accepted, cancelled), its exits go back;
-        once it filled, it went out; while it works, asked again next cycle."""
-        try:
-            found = self.broker.get_order(order.client_order_id)
-        except BrokerError:
-            return []  # asked again next cycle
-        if found is not None and found.status.is_open:
-            return []  # it works: decided when it ends
-        del waiting[symbol]
-        if found is not None and found.filled_qty > 0:
-            return []  # it sold: as for a sell that went out
-        why = unfilled_end(order, found)
-        return self._put_back(symbol, released, why, market_time, order.client_order_id)
 
     def _put_back(
         self, symbol: str, released: Released, why: str, market_time: datetime, ended: str = ""
