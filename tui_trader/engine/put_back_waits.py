@@ -4,7 +4,10 @@ in doubt.
 
 Each is looked up once a cycle (``StopRelease._restore_exits``) until its fate is known: ended
 without a fill, its exits go back (``StopRelease._put_back``); filled, it did their work (a sell
-went out); while it works, asked again next cycle. See ``engine.stop_release``.
+went out); while it works, asked again next cycle. An exit a put-back did not place again in
+full, since other orders (a later sell) may close the shares, waits on the largest of them the
+same way (``_follow``), for a session without exits, which places none of its own. See
+``engine.stop_release``.
 
 A mixin of ``TradingSession`` under ``StopRelease``.
 """
@@ -17,8 +20,9 @@ from typing import TYPE_CHECKING
 
 from tui_trader.brokers import BrokerError
 from tui_trader.core.domain import RiskEvent
-from tui_trader.core.orders import OrderRequest, OrderStatus
+from tui_trader.core.orders import Order, OrderRequest, OrderStatus
 from tui_trader.engine.exit_words import Released, unfilled_end
+from tui_trader.risk.stops import is_protective
 
 if TYPE_CHECKING:
     from tui_trader.brokers import Broker
@@ -31,6 +35,10 @@ class PutBackWaits:
     protects: bool
     _adopted: dict[str, str]
     """Client order id -> the session an exit was taken over from (``StopTakeover``)."""
+    _doubted: dict[str, tuple[OrderRequest, Released]]
+    """Symbol -> an order in doubt exits wait on, and those exits (``StopRelease``)."""
+    _accepted: dict[str, tuple[OrderRequest, Released]]
+    """Symbol -> an order working, not filled yet, exits wait on (``StopRelease``)."""
     _put_doubt: dict[str, tuple[str, Released, str]]
     """Symbol -> an exit placed again whose own send is in doubt (``StopRelease``)."""
     _put_back: Callable[..., list[RiskEvent]]
@@ -85,3 +93,40 @@ class PutBackWaits:
             return []  # it sold: as for a sell that went out
         why = unfilled_end(order, found)
         return self._put_back(symbol, released, why, market_time, order.client_order_id)
+
+    def _follow(
+        self, symbol: str, orders: dict[str, Order], gone: tuple[Order, str | None], doubt: set[str]
+    ) -> None:
+        """Follow ``gone``, an exit ``StopRelease._put_back`` did not place again in full
+        beside ``orders`` that may close its shares, as an exit waiting on the largest of them
+        (none but exits: it is protected): it goes back, for what that order did not close,
+        once that order ends unfilled (``_after_it_ended``). Forgotten, as it was, a session
+        without exits lost it for good: a sell by hand priced again (the first cancelled, a
+        second sent before the put-back, then cancelled too) left the position without a
+        stop, and nothing said so."""
+        side = gone[0].side
+        closers = [
+            o
+            for o in orders.values()
+            if o.side is side and not is_protective(o.client_order_id, o.order_type)
+        ]
+        if not closers:
+            return
+        order = max(closers, key=lambda o: (o.remaining_qty, o.client_order_id))
+        waiting = self._doubted if order.client_order_id in doubt else self._accepted
+        request, released = waiting.get(symbol, (_as_request(order), []))
+        waiting[symbol] = (request, [*released, gone])
+
+
+def _as_request(order: Order) -> OrderRequest:
+    """``order`` as the request it was (followed like an order this session sent)."""
+    return OrderRequest(
+        order.symbol,
+        order.side,
+        order.qty,
+        order.client_order_id,
+        order.order_type,
+        order.limit_price,
+        order.time_in_force,
+        stop_price=order.stop_price,
+    )

@@ -252,7 +252,7 @@ class StopRelease(PutBackWaits, StopTakeover):
         shares), as protective orders (a halt does not refuse them); ``why``: what happened
         to the order they were cancelled for; ``ended``: that order's client id (over, though
         a listing may show it yet). The events: each placed again, or NOT protected (kept
-        for the next cycle's try)."""
+        for the next cycle's try). What other orders may close waits on them (``_follow``)."""
         try:
             position = self.broker.positions().get(symbol)
             working = self.broker.open_orders()
@@ -269,8 +269,12 @@ class StopRelease(PutBackWaits, StopTakeover):
         for old, came in released:
             left = old.qty - old.filled_qty  # what it still covered when it was cancelled
             qty = min(left, abs(held) - closing)
-            if held * old.side.sign >= 0 or qty <= 1e-9:
+            if held * old.side.sign >= 0:
                 continue  # nothing left for it to close
+            if qty < left - 1e-9 and not self.protects:  # the rest: once those orders end
+                self._follow(symbol, orders, (old, came), {o.client_order_id for o in doubt})
+            if qty <= 1e-9:
+                continue  # orders close what is left (followed)
             closing += qty
             named = named_exits([(old, came)])
             request = OrderRequest(
