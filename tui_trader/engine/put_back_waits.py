@@ -39,6 +39,8 @@ class PutBackWaits:
     """Symbol -> an order in doubt exits wait on, and those exits (``StopRelease``)."""
     _accepted: dict[str, tuple[OrderRequest, Released]]
     """Symbol -> an order working, not filled yet, exits wait on (``StopRelease``)."""
+    _unsure: dict[str, Released]
+    """Symbol -> exits whose cancel before an order was not confirmed (``StopRelease``)."""
     _put_doubt: dict[str, tuple[str, Released, str]]
     """Symbol -> an exit placed again whose own send is in doubt (``StopRelease``)."""
     _put_back: Callable[..., list[RiskEvent]]
@@ -116,6 +118,37 @@ class PutBackWaits:
         waiting = self._doubted if order.client_order_id in doubt else self._accepted
         request, released = waiting.get(symbol, (_as_request(order), []))
         waiting[symbol] = (request, [*released, gone])
+
+    def _cancel_unsure(self, symbol: str, order: Order, came: str | None) -> None:
+        """Remember ``order``, an exit whose cancel before an order in ``symbol`` was sent, in
+        case it is not confirmed (its answer lost, or still pending at the deadline): the
+        order then waits, yet the broker may have cancelled the exit. A session without exits
+        places none of its own, so it looks the exit up (``_unsure_ends``); before, the
+        position was left without it for good, with nothing said."""
+        if not self.protects:
+            self._unsure[symbol] = [(order, came)]
+
+    def _unsure_ends(self, market_time: datetime) -> list[RiskEvent]:
+        """Look up each exit whose cancel was not confirmed: still working (its cancel did
+        not take, or is still on its way), asked again next cycle; filled, it did its work;
+        cancelled, or ended otherwise unfilled, placed again beside what may close the
+        shares (``StopRelease._put_back``). Asked again if the broker does not answer."""
+        events: list[RiskEvent] = []
+        for symbol, exits in sorted(self._unsure.items()):
+            old = exits[0][0]
+            try:
+                found = self.broker.get_order(old.client_order_id)
+            except BrokerError:
+                continue
+            if found is not None and found.status.is_open:
+                continue
+            del self._unsure[symbol]
+            if found is not None and found.filled_qty > 0:
+                continue
+            how = f"ended {found.status}" if found is not None else "is gone"
+            why = f"the cancel of {old.client_order_id} was not confirmed and it {how}"
+            events += self._put_back(symbol, exits, why, market_time, old.client_order_id)
+        return events
 
 
 def _as_request(order: Order) -> OrderRequest:

@@ -95,11 +95,13 @@ class StopRelease(PutBackWaits, StopTakeover):
         self._put_doubt: dict[str, tuple[str, Released, str]] = {}
         """Symbol -> an exit placed again whose own send is in doubt: its client order id,
         the exits it put back, and why they were put back (``_after_put_back``)."""
+        self._unsure: dict[str, Released] = {}
+        """Symbol -> exits whose cancel before an order was not confirmed (``_unsure_ends``)."""
 
     @property
     def restoring(self) -> bool:
         """Whether exits cancelled before an order wait to be placed again."""
-        waits = self._doubted or self._accepted or self._put_doubt
+        waits = self._doubted or self._accepted or self._put_doubt or self._unsure
         return bool(self._released or self._to_restore or waits)
 
     def _release_stops(
@@ -156,13 +158,17 @@ class StopRelease(PutBackWaits, StopTakeover):
                     waits = self._take_over_exit(order)
                     if waits is not None:
                         return waits
-                cancelled = self.broker.cancel(cid, confirm=True)
+                came = self.adopted_from(cid)
+                try:
+                    cancelled = self.broker.cancel(cid, confirm=True)
+                finally:  # sent, maybe done though unconfirmed: followed (``_unsure_ends``)
+                    self._cancel_unsure(symbol, order, came)
                 if cancelled is None:
                     waits = f"the cancel of its protective stop {cid} is not confirmed"
                     if self.protects:
                         return waits
                     return waits if self.drops.first(symbol, cid) else ""
-                came = self.adopted_from(cid)
+                self._unsure.pop(symbol, None)  # confirmed: followed as cancelled for the order
                 if not self.protects:
                     cancelled = self._dropped(cancelled)
                 self._cancelled(cancelled)
@@ -224,7 +230,7 @@ class StopRelease(PutBackWaits, StopTakeover):
         again, and those of an order no longer in doubt that the broker never received."""
         if not self.restoring:
             return []
-        events: list[RiskEvent] = []
+        events = self._unsure_ends(market_time)
         for symbol, released in sorted(self._released.items()):
             why = "the order they were cancelled for did not go out"
             events += self._put_back(symbol, released, why, market_time)

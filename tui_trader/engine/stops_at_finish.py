@@ -66,6 +66,7 @@ class StopsAtFinish(ExitsLeftAtFinish, StopRelease):
         events: list[RiskEvent] = []
         failed_before = sorted(self._to_restore.items())  # each tried once more, not twice
         self._to_restore = {}
+        events += self._unsure_ends(market_time)  # an exit whose cancel was not confirmed
         for symbol, released in sorted(self._released.items()):
             why = "the order they were cancelled for did not go out"
             events += self._put_back(symbol, released, why, market_time)
