@@ -131,8 +131,8 @@ class PutBackWaits:
     def _unsure_ends(self, market_time: datetime) -> list[RiskEvent]:
         """Look up each exit whose cancel was not confirmed: still working (its cancel did
         not take, or is still on its way), asked again next cycle; filled, it did its work;
-        cancelled, or ended otherwise unfilled, placed again beside what may close the
-        shares (``StopRelease._put_back``). Asked again if the broker does not answer."""
+        cancelled (or ended otherwise), placed again for what is held beside what may close
+        the shares (``StopRelease._put_back``). Asked again if the broker does not answer."""
         events: list[RiskEvent] = []
         for symbol, exits in sorted(self._unsure.items()):
             old = exits[0][0]
@@ -143,8 +143,8 @@ class PutBackWaits:
             if found is not None and found.status.is_open:
                 continue
             del self._unsure[symbol]
-            if found is not None and found.filled_qty > 0:
-                continue
+            if found is not None and found.status is OrderStatus.FILLED:
+                continue  # it did its work (cut short in part: what is left goes back)
             how = f"ended {found.status}" if found is not None else "is gone"
             why = f"the cancel of {old.client_order_id} was not confirmed and it {how}"
             events += self._put_back(symbol, exits, why, market_time, old.client_order_id)
