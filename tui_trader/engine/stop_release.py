@@ -43,13 +43,13 @@ from tui_trader.brokers import BrokerError
 from tui_trader.core.domain import RiskEvent
 from tui_trader.core.orders import (
     Order,
-    OrderClass,
     OrderRequest,
     OrderStatus,
-    OrderType,
     Side,
     TimeInForce,
 )
+from tui_trader.engine.exit_words import Released, named_exits
+from tui_trader.engine.put_back_waits import PutBackWaits
 from tui_trader.engine.stop_takeover import ENDED, FOREIGN, LIVE, OWN, StopTakeover
 from tui_trader.risk.stops import is_protective
 
@@ -62,11 +62,9 @@ if TYPE_CHECKING:
 
 PLACED_AGAIN = "exit_placed_again"
 """Risk event: an exit cancelled before an order that did not go out was placed again."""
-Released = list[tuple[Order, str | None]]
-"""Exits cancelled before an order, each with the session it was taken over from (if any)."""
 
 
-class StopRelease(StopTakeover):
+class StopRelease(PutBackWaits, StopTakeover):
     """Cancel a symbol's protective exits, each confirmed, before an order in it."""
 
     broker: Broker
@@ -97,11 +95,13 @@ class StopRelease(StopTakeover):
         self._put_doubt: dict[str, tuple[str, Released, str]] = {}
         """Symbol -> an exit placed again whose own send is in doubt: its client order id,
         the exits it put back, and why they were put back (``_after_put_back``)."""
+        self._unsure: dict[str, Released] = {}
+        """Symbol -> exits whose cancel before an order was not confirmed (``_unsure_ends``)."""
 
     @property
     def restoring(self) -> bool:
         """Whether exits cancelled before an order wait to be placed again."""
-        waits = self._doubted or self._accepted or self._put_doubt
+        waits = self._doubted or self._accepted or self._put_doubt or self._unsure
         return bool(self._released or self._to_restore or waits)
 
     def _release_stops(
@@ -158,13 +158,17 @@ class StopRelease(StopTakeover):
                     waits = self._take_over_exit(order)
                     if waits is not None:
                         return waits
-                cancelled = self.broker.cancel(cid, confirm=True)
+                came = self.adopted_from(cid)
+                try:
+                    cancelled = self.broker.cancel(cid, confirm=True)
+                finally:  # sent, maybe done though unconfirmed: followed (``_unsure_ends``)
+                    self._cancel_unsure(symbol, order, came)
                 if cancelled is None:
                     waits = f"the cancel of its protective stop {cid} is not confirmed"
                     if self.protects:
                         return waits
                     return waits if self.drops.first(symbol, cid) else ""
-                came = self.adopted_from(cid)
+                self._unsure.pop(symbol, None)  # confirmed: followed as cancelled for the order
                 if not self.protects:
                     cancelled = self._dropped(cancelled)
                 self._cancelled(cancelled)
@@ -206,9 +210,9 @@ class StopRelease(StopTakeover):
             return [
                 self._unprotected(
                     order.symbol,
-                    f"{what} is in doubt (sent, no answer), so {_named(released)} is not placed "
-                    "again while that order may still sell the same shares; it goes back once "
-                    "the broker says it never received the order",
+                    f"{what} is in doubt (sent, no answer), so {named_exits(released)} is not "
+                    "placed again while that order may still sell the same shares; it goes back "
+                    "once the broker says it never received the order",
                 )
             ]
         if ack.status is not OrderStatus.REJECTED and not self._unsent:
@@ -226,7 +230,7 @@ class StopRelease(StopTakeover):
         again, and those of an order no longer in doubt that the broker never received."""
         if not self.restoring:
             return []
-        events: list[RiskEvent] = []
+        events = self._unsure_ends(market_time)
         for symbol, released in sorted(self._released.items()):
             why = "the order they were cancelled for did not go out"
             events += self._put_back(symbol, released, why, market_time)
@@ -246,56 +250,6 @@ class StopRelease(StopTakeover):
                 events += self._after_put_back(symbol, cid, released, why, market_time)
         return events
 
-    def _after_put_back(
-        self, symbol: str, cid: str, released: Released, why: str, market_time: datetime
-    ) -> list[RiskEvent]:
-        """Look up ``cid``, an exit placed again whose send was in doubt, now that the doubt
-        has settled: working, it protects the position (an ended session's again, for a
-        session without exits); filled, it did its work; never received, or ended without a
-        fill, the exits go back once more (else the position stayed without one for good:
-        a session without exits places none of its own). Asked again next cycle if the
-        broker does not answer."""
-        try:
-            found = self.broker.get_order(cid)
-        except BrokerError:
-            return []
-        del self._put_doubt[symbol]
-        if found is not None and found.status.is_open:
-            came = released[0][1]
-            if came is not None and not self.protects:
-                self._adopted[cid] = came
-            return []
-        if found is not None and found.filled_qty > 0:
-            return []
-        never = found is None or found.status is OrderStatus.NOT_RECEIVED
-        how = "never reached the broker" if never or found is None else f"ended {found.status}"
-        return self._put_back(
-            symbol, released, f"{why}; the exit sent again then {how}", market_time
-        )
-
-    def _after_it_ended(
-        self,
-        waiting: dict[str, tuple[OrderRequest, Released]],
-        symbol: str,
-        order: OrderRequest,
-        released: Released,
-        market_time: datetime,
-    ) -> list[RiskEvent]:
-        """Look ``order`` up (no longer in doubt, or accepted): once it has ended without a
-        fill (never received, rejected after it was accepted, cancelled), its exits go back;
-        once it filled, it went out; while it works, asked again next cycle."""
-        try:
-            found = self.broker.get_order(order.client_order_id)
-        except BrokerError:
-            return []  # asked again next cycle
-        if found is not None and found.status.is_open:
-            return []  # it works: decided when it ends
-        del waiting[symbol]
-        if found is not None and found.filled_qty > 0:
-            return []  # it sold: as for a sell that went out
-        why = unfilled_end(order, found)
-        return self._put_back(symbol, released, why, market_time, order.client_order_id)
-
     def _put_back(
         self, symbol: str, released: Released, why: str, market_time: datetime, ended: str = ""
     ) -> list[RiskEvent]:
@@ -304,7 +258,7 @@ class StopRelease(StopTakeover):
         shares), as protective orders (a halt does not refuse them); ``why``: what happened
         to the order they were cancelled for; ``ended``: that order's client id (over, though
         a listing may show it yet). The events: each placed again, or NOT protected (kept
-        for the next cycle's try)."""
+        for the next cycle's try). What other orders may close waits on them (``_follow``)."""
         try:
             position = self.broker.positions().get(symbol)
             working = self.broker.open_orders()
@@ -321,10 +275,14 @@ class StopRelease(StopTakeover):
         for old, came in released:
             left = old.qty - old.filled_qty  # what it still covered when it was cancelled
             qty = min(left, abs(held) - closing)
-            if held * old.side.sign >= 0 or qty <= 1e-9:
+            if held * old.side.sign >= 0:
                 continue  # nothing left for it to close
+            if qty < left - 1e-9 and not self.protects:  # the rest: once those orders end
+                self._follow(symbol, orders, (old, came), {o.client_order_id for o in doubt})
+            if qty <= 1e-9:
+                continue  # orders close what is left (followed)
             closing += qty
-            named = _named([(old, came)])
+            named = named_exits([(old, came)])
             request = OrderRequest(
                 symbol,
                 old.side,
@@ -372,27 +330,3 @@ class StopRelease(StopTakeover):
         if failed:
             self._to_restore[symbol] = (failed, why, self.iteration)
         return events
-
-
-def _named(released: Released) -> str:
-    """The exits in a few words: ``its stop at 95.00``, ``its take profit at 105.00``, ``its
-    exit (take profit 105.00, stop 95.00)``."""
-    words = []
-    for order, _came in released:
-        if order.order_class is OrderClass.OCO:
-            words.append(f"exit (take profit {order.limit_price:.2f}, stop {order.stop_price:.2f})")
-        elif order.order_type is OrderType.LIMIT:
-            words.append(f"take profit at {order.limit_price:.2f}")
-        else:
-            words.append(f"stop at {order.stop_price:.2f}")
-    return "its " + " and ".join(words)
-
-
-def unfilled_end(order: OrderRequest, found: Order | None) -> str:
-    """How ``order``, found ended with nothing filled (``found``: the broker's record of it,
-    ``None`` if it has none), ended, in the words a put-back of its exits gives as its why."""
-    what = f"{order.side} {order.qty:g} {order.symbol}"
-    if found is None or found.status is OrderStatus.NOT_RECEIVED:
-        return f"{what} never went out"
-    reason = f" ({found.reject_reason})" if found.reject_reason else ""
-    return f"{what} ended {found.status}, nothing filled{reason}"

@@ -25,8 +25,9 @@ from datetime import datetime
 from tui_trader.brokers import BrokerError
 from tui_trader.core.domain import RiskEvent
 from tui_trader.core.orders import OrderRequest, OrderStatus
+from tui_trader.engine.exit_words import Released, named_exits, unfilled_end
 from tui_trader.engine.exits_left_at_finish import ExitsLeftAtFinish
-from tui_trader.engine.stop_release import Released, StopRelease, _named, unfilled_end
+from tui_trader.engine.stop_release import StopRelease
 
 LEFT_DOWN = "stop_left_down"
 """Risk event: a stopping desk left a position without the exit it cancelled."""
@@ -65,6 +66,7 @@ class StopsAtFinish(ExitsLeftAtFinish, StopRelease):
         events: list[RiskEvent] = []
         failed_before = sorted(self._to_restore.items())  # each tried once more, not twice
         self._to_restore = {}
+        events += self._unsure_ends(market_time)  # an exit whose cancel was not confirmed
         for symbol, released in sorted(self._released.items()):
             why = "the order they were cancelled for did not go out"
             events += self._put_back(symbol, released, why, market_time)
@@ -124,11 +126,11 @@ class StopsAtFinish(ExitsLeftAtFinish, StopRelease):
         waits: dict[str, list[str]] = {}
         for symbol, released in self._released.items():
             waits.setdefault(symbol, []).append(
-                f"{_named(released)} was cancelled before an order in {symbol}"
+                f"{named_exits(released)} was cancelled before an order in {symbol}"
             )
         for symbol, (released, why, _tried) in self._to_restore.items():
             waits.setdefault(symbol, []).append(
-                f"{_named(released)} could not be placed again ({why})"
+                f"{named_exits(released)} could not be placed again ({why})"
             )
         doubt = {o.client_order_id for o in self.unsettled.in_doubt()} if self.unsettled else set()
         for waiting in (self._doubted, self._accepted):
@@ -142,11 +144,11 @@ class StopsAtFinish(ExitsLeftAtFinish, StopRelease):
                     f"{order.side} ends"
                 )
                 waits.setdefault(symbol, []).append(
-                    f"{_named(released)} was cancelled for {what}, {state}"
+                    f"{named_exits(released)} was cancelled for {what}, {state}"
                 )
         for symbol, (_cid, released, _why) in self._put_doubt.items():
             waits.setdefault(symbol, []).append(
-                f"{_named(released)} was sent again but the broker's answer was lost: the "
+                f"{named_exits(released)} was sent again but the broker's answer was lost: the "
                 "position has no stop unless the broker has it"
             )
         lines = []

@@ -1,0 +1,127 @@
+"""An ended desk's stop whose cancel's answer is lost, before a sell that then does not go out:
+the stop is looked up, and placed again once it is found cancelled.
+
+A desk that keeps no exits cancels an ended desk's stop before its sell, and waits for the
+cancel's confirmation. When the cancel's answer was lost (the request timed out, yet Alpaca
+cancelled the stop) the sell waited, said "not confirmed", and the stop was remembered nowhere:
+Alpaca had cancelled it, no sell went out, and the position was left without a stop for good,
+with no ``exit_dropped`` and nothing else said.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from requests.exceptions import ReadTimeout
+
+from tests.integration.alpaca_helpers import alpaca_session, sandbox_orders, settle
+from tui_trader.engine.session import TradingSession
+from tui_trader.learning.setup import LearningSettings
+from tui_trader.risk.stops import StopRule
+from tui_trader.sandbox.testing import SandboxHandle
+
+RALLY = {"SPY": 0.8}
+
+
+def _stops(trading: Any) -> list[tuple[float, float]]:
+    """(quantity, stop price) of each stop working at the sandbox."""
+    return [
+        (float(o.qty), float(o.stop_price))
+        for o in sandbox_orders(trading)
+        if o.order_type.value == "stop" and o.status.value in ("new", "accepted", "pending_new")
+    ]
+
+
+def _held(trading: Any) -> float:
+    return {p.symbol: float(p.qty) for p in trading.get_all_positions()}.get("SPY", 0.0)
+
+
+def _ended_desks_stop(sandbox: SandboxHandle, db: Path) -> TradingSession:
+    """Desk one (a stop loss) buys SPY in a rally and stops, its stop left working; desk two,
+    which keeps no exits, runs on the same store and account."""
+    one = alpaca_session(
+        sandbox, db, symbols=("SPY",), learning=LearningSettings("momentum"), stop_loss=StopRule(3)
+    )
+    two = alpaca_session(sandbox, db, symbols=("SPY",), learning=LearningSettings("momentum"))
+    for _ in range(6):
+        sandbox.admin.step(shock=RALLY)
+        one.run_iteration()
+        two.run_iteration()
+    settle(sandbox, one)
+    one.finish("stopped")
+    one.broker.close()
+    return two
+
+
+def test_a_stop_whose_cancel_answer_was_lost_goes_back_when_its_sell_did_not_go_out(
+    sandbox: SandboxHandle, trading: Any, tmp_path: Path
+) -> None:
+    """Desk two closes SPY by hand; Alpaca cancels desk one's stop but the answer is lost, so
+    the close waits. The next cycle finds the stop cancelled and no sell sent: the stop goes
+    back at its price for the shares held, said; before, the position had none, unsaid."""
+    two = _ended_desks_stop(sandbox, tmp_path / "desk.db")
+    try:
+        [(qty, price)] = _stops(trading)
+        [stop] = [o.client_order_id for o in sandbox_orders(trading) if o.stop_price]
+        held = _held(trading)
+        assert qty == held > 0
+        _close_losing_the_cancels_answer(two)
+        assert _held(trading) == held, "the close waits for the cancel's confirmation"
+        assert _stops(trading) == [], "Alpaca cancelled the stop"
+        sandbox.admin.step()
+        notes = two.run_iteration().notes
+        assert _held(trading) == held
+        assert _stops(trading) == [(held, price)], notes
+        [said] = [n for n in notes if "placed again" in n]
+        assert said.startswith(f"the cancel of {stop} was not confirmed and it ended canceled")
+        assert said.endswith(f": its stop at {price:.2f} placed again"), said
+        sandbox.admin.step()
+        two.run_iteration()
+        assert _stops(trading) == [(held, price)], "a second stop"
+    finally:
+        two.finish("stopped")
+        two.broker.close()
+
+
+def test_a_desk_stopping_after_the_cancels_answer_was_lost_puts_the_stop_back(
+    sandbox: SandboxHandle, trading: Any, tmp_path: Path
+) -> None:
+    """The same close by hand, and desk two stops before its next cycle: its finish finds the
+    stop cancelled and puts it back at its price (before, the position was left without one)."""
+    two = _ended_desks_stop(sandbox, tmp_path / "desk.db")
+    try:
+        [(_qty, price)] = _stops(trading)
+        held = _held(trading)
+        _close_losing_the_cancels_answer(two)
+        assert _stops(trading) == []
+    finally:
+        two.finish("stopped")
+        two.broker.close()
+    assert _stops(trading) == [(held, price)]
+    assert two.stops_left == ()
+
+
+def _close_losing_the_cancels_answer(desk: TradingSession) -> None:
+    """Close SPY by hand between bars; Alpaca cancels the stop before it, but the cancel's
+    answer is lost (the request timed out): the close waits, said."""
+    client = desk.broker.client  # type: ignore[attr-defined]
+    real = client.cancel_order_by_id
+    lost: list[str] = []
+
+    def cancel_order_by_id(order_id: Any) -> Any:
+        answer = real(order_id)
+        if not lost:
+            lost.append(str(order_id))
+            raise ReadTimeout("the cancel's answer was lost (test)")
+        return answer
+
+    client.cancel_order_by_id = cancel_order_by_id
+    try:
+        desk.request_close("SPY")
+        report = desk.apply_kill_requests()
+    finally:
+        client.cancel_order_by_id = real
+    assert lost and report is not None
+    said = [e.action_taken for e in report.risk_events if e.event_type == "manual_order_refused"]
+    assert len(said) == 1 and "not confirmed" in said[0], report.risk_events
