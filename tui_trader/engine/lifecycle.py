@@ -43,6 +43,7 @@ SESSION_ENDED = "the local session ended; its simulated account and working orde
 
 if TYPE_CHECKING:
     from tui_trader.engine.config import SessionConfig
+    from tui_trader.engine.exit_drops import ExitDrops
     from tui_trader.engine.rate_refusals import RateRefusals
     from tui_trader.store.audit import AuditLog
 
@@ -74,6 +75,8 @@ class SessionLifecycle:
     fills_marker: Callable[[], object]
     unsettled: Unsettled
     rate_refusals: RateRefusals
+    exit_drops: ExitDrops
+    """Exits dropped again since said (``engine.exit_drops``): counted at the end."""
     _unsnapped: datetime | None
     protects: bool
     _watch_outside: bool
@@ -302,7 +305,8 @@ class SessionLifecycle:
         account ended, the day's order-limit refusals counted, the last snapshot, risk memory."""
         if getattr(self.broker, "orders_end_with_session", False):
             self._end_working_orders()
-        counted = self.rate_refusals.close()  # the last day's order-limit refusals
+        # the last day's order-limit refusals, and exits dropped again since said
+        counted = self.rate_refusals.close() + self.exit_drops.close()
         if counted:
             with self.audit.cycle():
                 self._record_events(counted, self.market_time or self.clock.now())

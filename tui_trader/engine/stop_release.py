@@ -214,7 +214,8 @@ class StopRelease(StopTakeover):
         if ack.status is not OrderStatus.REJECTED and not self._unsent:
             if ack.status.is_open and not ack.filled_qty and not self.protects:
                 self._accepted[order.symbol] = (order, released)  # may yet be rejected
-            return []
+                return []
+            return self.exit_drops.over(order.symbol)  # it went out: the drops are counted
         reason = ack.reject_reason or "no reason given"
         why = reason if reason.startswith("not sent") else f"the broker rejected it: {reason}"
         why = f"{what} refused ({why})"
@@ -291,8 +292,8 @@ class StopRelease(StopTakeover):
         if found is not None and found.status.is_open:
             return []  # it works: decided when it ends
         del waiting[symbol]
-        if found is not None and found.filled_qty > 0:
-            return []  # it sold: as for a sell that went out
+        if found is not None and found.filled_qty > 0:  # it sold: as for a sell that went out
+            return self.exit_drops.over(symbol)
         why = unfilled_end(order, found)
         return self._put_back(symbol, released, why, market_time, order.client_order_id)
 
