@@ -20,26 +20,30 @@ before selling the shares it held (its value: the shares that exit protected).""
 
 
 class ExitDrops:
-    """By symbol, the drops since the first one of the position's episode was said."""
+    """By symbol and the ended session whose exit it is, the drops since the first was said
+    (an exit placed again keeps that session: ``StopTakeover.adopted_from``; another ended
+    session's exit is a new episode)."""
 
     __slots__ = ("_counts",)
 
     def __init__(self) -> None:
-        self._counts: dict[str, int] = {}
+        self._counts: dict[tuple[str, str], int] = {}
 
-    def first(self, symbol: str) -> bool:
-        """Whether a drop of ``symbol``'s exit is to be said: the first of its episode; a
-        later one is counted."""
-        if symbol in self._counts:
-            self._counts[symbol] += 1
+    def first(self, symbol: str, came: str) -> bool:
+        """Whether a drop of ``symbol``'s exit left by session ``came`` is to be said: the
+        first of its episode; a later one is counted."""
+        key = (symbol, came)
+        if key in self._counts:
+            self._counts[key] += 1
             return False
-        self._counts[symbol] = 0
+        self._counts[key] = 0
         return True
 
     def over(self, symbol: str) -> list[RiskEvent]:
         """The episode of ``symbol`` ends (a sell its exit was dropped for went out): the
         event saying how many more drops were counted, if any."""
-        count = self._counts.pop(symbol, 0)
+        keys = [key for key in self._counts if key[0] == symbol]
+        count = sum(self._counts.pop(key) for key in keys)
         if not count:
             return []
         line = (
@@ -51,4 +55,5 @@ class ExitDrops:
 
     def close(self) -> list[RiskEvent]:
         """The session ends: every episode's count not said yet."""
-        return [event for symbol in sorted(self._counts) for event in self.over(symbol)]
+        symbols = sorted({symbol for symbol, _came in self._counts})
+        return [event for symbol in symbols for event in self.over(symbol)]

@@ -302,7 +302,7 @@ class StopTakeover:
         )
         covered = max(cancelled.qty - cancelled.filled_qty, 0.0)  # (a cancelled order has none
         # remaining: the event counts the shares the exit protected until it was cancelled)
-        if self.exit_drops.first(symbol):
+        if self.exit_drops.first(symbol, came):
             self.stop_notes.append(line)
             action = (
                 "exit cancelled; if it is placed again (the sell does not go out) and "
