@@ -277,7 +277,7 @@ class StopTakeover:
         symbol = order.symbol
         if self.protects:
             claims = self.claims
-            if claims is not None and not claims.may_protect(symbol):
+            if claims is not None and not claims.may_protect(symbol, fresh=True):
                 return f"its protective exit {order.client_order_id} is kept by another session"
             why = "this desk trades the symbol and keeps its exit now"
         else:
