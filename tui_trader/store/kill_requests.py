@@ -109,7 +109,7 @@ def claim(db: Any, request: KillRequest, session_id: int) -> bool:
         return True
     seen = request.claimed_by if request.claimed_by is not None else session_id
     cursor = db.execute_sql(CLAIM_SQL, (session_id, request.id, seen))
-    return cursor.rowcount == 1
+    return db.rows_changed(cursor) == 1  # (on PostgreSQL in a pipeline: once answered)
 
 
 def mark_taken(db: Any, ids: Iterable[int], when: datetime) -> None:
