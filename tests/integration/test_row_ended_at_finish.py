@@ -71,3 +71,28 @@ def test_a_row_recorded_died_during_the_last_writes_ends_the_session_once_as_fai
     ends = [notice.action for notice in told if notice.event == SESSION_END]
     assert ends == ["session failed"], f"the desk was told {ends}"
     assert SessionRow.get_by_id(row_id).status == "died", "the record is left as it says"
+
+
+def test_a_failed_cycle_whose_end_meets_the_record_tells_one_end(store: Path | PgUrl) -> None:
+    """A cycle fails (an error that is not the store's); as the session writes its failure,
+    its row is found recorded died: the end is told once, as failed, and the error is raised."""
+    session = make_session(store, strategies=[Flipper()])
+    told: list[Notice] = []
+    session.notify = told.append
+    assert session.audit.session is not None
+    row_id = session.audit.session.id
+    cycle = session.run_iteration
+
+    def fails_once_recorded_died() -> Any:
+        """The third cycle fails, and another desk's start has recorded this session died."""
+        if session.iteration == 2:
+            SessionRow.update(status="died").where(SessionRow.id == row_id).execute()
+            raise KeyError("gremlin")
+        return cycle()
+
+    session.run_iteration = fails_once_recorded_died  # type: ignore[method-assign]
+    with pytest.raises(KeyError, match="gremlin"):
+        SessionRunner(session, iterations=5).run()
+    ends = [(notice.action, notice.detail) for notice in told if notice.event == SESSION_END]
+    assert ends == [("session failed", "KeyError: 'gremlin'")], ends
+    assert SessionRow.get_by_id(row_id).status == "died"
