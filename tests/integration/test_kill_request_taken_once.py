@@ -14,13 +14,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tests.conftest import Flipper, make_session
+import pytest
+
+from tests.conftest import Flipper, make_session, simulate_death
 from tui_trader.core.domain import TradingState
+from tui_trader.core.order_ids import short_key
 from tui_trader.engine.session import TradingSession
 from tui_trader.risk.gate import MANUAL_KILL
 from tui_trader.risk.merge import HALT_ADOPTED
 from tui_trader.store.halt_requests import write_halt_request
-from tui_trader.store.models import HaltRequest, LiveOrder, RiskEventRow
+from tui_trader.store.models import HaltRequest, LiveOrder, RiskEventRow, database
 from tui_trader.store.pg_url import PgUrl
 from tui_trader.store.statements import load_risk_state
 
@@ -85,3 +88,40 @@ def test_two_live_sessions_reading_one_orphaned_request_halt_the_account_once(
     assert _orders_of(b) == orders_before, "B traded past the account's halt"
     for session in (b, c):
         session.finish("stopped")
+
+
+def test_a_request_whose_taker_died_before_acting_is_taken_by_the_next_session(
+    store: Path | PgUrl, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A session claims an unaddressed request and is killed while the broker cancels the
+    halt's orders: the claim does not lose the press; the account's next session takes it,
+    saying whose claim it took over."""
+    first = _alpaca_like(store)
+    for _ in range(2):
+        first.run_iteration()
+    HaltRequest.create(session=None, timestamp=PRESSED, requested_by="monitor", reason="ctrl+k")
+
+    def killed(*args: object, **kwargs: object) -> object:
+        """The process dies while the broker cancels the halt's orders."""
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(first.broker, "cancel_all", killed)
+    with pytest.raises(KeyboardInterrupt):
+        first.run_iteration()
+    [claimed] = HaltRequest.select()
+    assert claimed.taken_by == _session_id(first) and claimed.handled_at is None
+    assert first.audit.session is not None
+    key = first.audit.session.key
+    simulate_death(first)
+    first.audit.db.close()
+
+    second = _alpaca_like(store)
+    database.initialize(second.audit.db)
+    report = second.run_iteration()
+    assert report is not None and report.state is TradingState.HALTED
+    assert [e.detail for e in report.risk_events if e.event_type == MANUAL_KILL] == [
+        f"kill switch pressed by monitor at 14:03:07 UTC taken by session {short_key(key)}, "
+        "which died before acting on it: ctrl+k"
+    ]
+    [taken] = HaltRequest.select()
+    assert taken.taken_by == _session_id(second) and taken.handled_at is not None
