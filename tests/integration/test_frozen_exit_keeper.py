@@ -17,6 +17,7 @@ The freeze is the boot clock moved on and the desk's heartbeat aged in the store
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -35,6 +36,7 @@ from tui_trader.risk.stops import StopRule
 from tui_trader.sandbox.testing import SandboxHandle
 from tui_trader.store.models import RiskEventRow
 from tui_trader.store.pg_url import PgUrl
+from tui_trader.store.session_rows import RowEnded
 
 RALLY = {"SPY": 0.8}
 RULE = StopRule(pct=3.0)
@@ -199,8 +201,10 @@ def test_a_frozen_exit_keeper_does_not_cancel_the_stop_another_desk_took_over(
             f"manual sell SPY not sent: its protective exit {stop} is kept by another session now"
         ], report.risk_events
     finally:
+        with contextlib.suppress(RowEnded):  # desk one's row was recorded died: its end says so
+            one.finish("stopped")
+        two.finish("stopped")
         for s in (one, two):
-            s.finish("stopped")
             s.broker.close()
 
 

@@ -45,11 +45,15 @@ SCHEMA_COLUMNS[4] = {  # schema 4 adds the symbol claims of a shared account
     **SCHEMA_COLUMNS[3],
     "symbol_claims": "account_key symbol holder protects version updated_at",
 }
+SCHEMA_COLUMNS[5] = {  # schema 5 adds who took a kill request (``store.kill_requests``)
+    **SCHEMA_COLUMNS[4],
+    "halt_requests": "id session_id timestamp requested_by reason flatten handled_at taken_by",
+}
 """Every table's columns at each schema version (the models'; PostgreSQL adds more)."""
 
-PREVIOUS_SCHEMA = 3
-"""The version every release before the symbol claims (``store.symbol_claims``) wrote: such a
-desk takes no claims, so it must not trade a store that has them."""
+PREVIOUS_SCHEMA = 4
+"""The version every release before kill-request claims (``store.kill_requests``) wrote: such
+a desk takes a kill request without claiming it, so it must not trade a store that has them."""
 
 
 def test_a_column_added_raises_the_schema_version() -> None:

@@ -181,7 +181,7 @@ class AccountClaims:
         broker's orders yet (``engine.stop_takeover.late_exits``)."""
         return symbol in self._taken
 
-    def may_protect(self, symbol: str) -> bool:
+    def may_protect(self, symbol: str, fresh: bool = False) -> bool:
         """Whether this session keeps ``symbol``'s protective exit: it holds the symbol's exit
         row (``store.symbol_claims.exit_row``), or takes it by compare-and-set because no
         live session holds it and the live session trading the symbol (if another) keeps no
@@ -191,7 +191,11 @@ class AccountClaims:
         every desk that kept exits believed the exit its own and they fought the same way. So
         exactly one live session keeps it: the first to take its row (the owner first, when it
         keeps exits); the others leave it, said once (``left``). A row nobody can read does not
-        keep a position unprotected."""
+        keep a position unprotected. ``fresh``: who is alive is read again (taking over an
+        ended session's exit, between bars too: the cycle's reading may still count a session
+        that has ended since among the living)."""
+        if fresh:
+            self._alive = None
         seen = self._seen.get(symbol)
         row = exit_row(symbol)
         keeper = self._seen.get(row)

@@ -55,6 +55,7 @@ class HaltFlatten:
     _exits_not_kept: Callable[[list[Order] | None], dict[str, str]]
     _exit_after: Callable[[OrderRequest, Order | None, datetime], list[RiskEvent]]
     _put_back: Callable[[str, Released, str, datetime], list[RiskEvent]]
+    take_stop_events: Callable[[], list[RiskEvent]]
 
     def _release_for_flatten(self) -> None:
         """Cancel the protective exits before the flatten's closes, each confirmed (a close
@@ -147,7 +148,9 @@ class HaltFlatten:
             why = f"the halt's flatten sent no close in {symbol}"
             events += self._put_back(symbol, released, why, market_time)
         self._released = {}
-        return count, spared, unclosed, events
+        # the exits taken over or dropped before the closes (``exit_dropped``), first: left
+        # for a later order's cycle, a halted desk (which sends none) never recorded them
+        return count, spared, unclosed, self.take_stop_events() + events
 
     def _flat_id(self, symbol: str) -> str:
         """A flatten close's client order id: ``flat``, then ``flat2``, ``flat3``... for a close

@@ -127,13 +127,20 @@ class SessionHalts(HaltFlatten):
         at once, as it was, a session on a remote broker committed the mark before the halt's
         cancels and its own commit, and a process killed in between lost the press. A press
         in this process and a monitor's request taken in the same cycle make one halt that
-        flattens if either asked to (the request is marked taken with it)."""
+        flattens if either asked to (the request is marked taken with it). A request is
+        claimed before it is acted on (``store.kill_requests.claim``): of two sessions that
+        read it at once, one halts; the other adopts that halt from the account's row."""
         if self._kill is None and not self.audit.halt_poll_due:
             return []  # nothing pressed, no poll of the database due (read without the lock:
             # a press landing now is taken next cycle, as one landing after the lock would be)
         with self._kill_lock:
             kill, self._kill = self._kill, None
         request = self.audit.halt_requested(self._kills_taken)
+        lost: list[RiskEvent] = []
+        if request is not None and not self.audit.claim_kill(request):
+            # another live session took it since it was read: it halts the account, and this
+            # one adopts that halt (read now, and fenced at every order), not halting again
+            request, lost = None, self._sync_risk()
         detail = also = ""
         if request is not None:
             self._kills_taken.append(request.id)
@@ -145,13 +152,13 @@ class SessionHalts(HaltFlatten):
                 also = request.orphaned or f"kill switch pressed by {request.requested_by}"
                 also = f"; also {also}" + (f": {request.reason}" if request.reason else "")
         if kill is None:
-            return []
+            return lost
         if kill.flatten:
             self._flatten_requested = True
         equity = self._equity_now() if self.started else 0.0
         detail = detail or f"kill switch pressed by {kill.who}"
         detail += (f": {kill.reason}" if kill.reason else "") + also
-        return [self.risk.halt(MANUAL_KILL, equity, 0.0, detail)]
+        return [*lost, self.risk.halt(MANUAL_KILL, equity, 0.0, detail)]
 
     def _take_resume_request(self) -> list[RiskEvent]:
         """Act on a resume request: lift the halt if the risk state allows it, else say why not."""

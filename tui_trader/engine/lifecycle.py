@@ -35,6 +35,7 @@ from tui_trader.engine.stops_at_finish import LEFT_DOWN
 from tui_trader.market import MarketData
 from tui_trader.risk.gate import RiskManager
 from tui_trader.risk.stops import PROTECTIVE_LEG
+from tui_trader.store.session_rows import RowEnded
 from tui_trader.strategies import LearningAllocator
 
 SESSION_ENDED = "the local session ended; its simulated account and working orders end with it"
@@ -42,6 +43,7 @@ SESSION_ENDED = "the local session ended; its simulated account and working orde
 
 if TYPE_CHECKING:
     from tui_trader.engine.config import SessionConfig
+    from tui_trader.engine.exit_drops import ExitDrops
     from tui_trader.engine.rate_refusals import RateRefusals
     from tui_trader.store.audit import AuditLog
 
@@ -73,6 +75,8 @@ class SessionLifecycle:
     fills_marker: Callable[[], object]
     unsettled: Unsettled
     rate_refusals: RateRefusals
+    exit_drops: ExitDrops
+    """Exits dropped again since said (``engine.exit_drops``): counted at the end."""
     _unsnapped: datetime | None
     protects: bool
     _watch_outside: bool
@@ -250,16 +254,26 @@ class SessionLifecycle:
         the session ended; then tell ``notify`` (even when writing failed). How it ended is
         written even when what comes before it could not be (a full disk or a file-size limit
         refuses the snapshot's new row, where the session row's own change still fits): left
-        ``running``, the row showed a session that died, not one that failed and said why."""
+        ``running``, the row showed a session that died, not one that failed and said why.
+
+        A row another process recorded ended meanwhile (a heartbeat in these last writes'
+        waits, or the end's own update, finds it ``died``: ``RowEnded``) is not told as
+        ``status``: the caller ends the session as that record says
+        (``session.runner.end_on_row_ended``), one end told, not "completed" then "failed"."""
+        row_ended = False
         try:
             try:
                 self._stops_at_end()
                 self._final_rows()
             finally:
                 self.audit.end_session(status, self.iteration)
+        except RowEnded:
+            row_ended = True
+            raise
         finally:
-            said = "; ".join([detail, *self.stops_left] if detail else self.stops_left)
-            self._tell(SESSION_END, self.iteration, 0.0, f"session {status}", said)
+            if not row_ended:
+                said = "; ".join([detail, *self.stops_left] if detail else self.stops_left)
+                self._tell(SESSION_END, self.iteration, 0.0, f"session {status}", said)
 
     def _stops_at_end(self) -> None:
         """Exits cancelled before an order whose fate was not known yet go back where that
@@ -278,6 +292,8 @@ class SessionLifecycle:
             with self.audit.cycle():
                 self._cycle_orders.clear()
                 self._record_events(self.put_back_at_finish(now), now)
+        except RowEnded:  # another desk keeps the account now: it puts nothing back
+            raise
         except Exception as exc:  # the end goes on; the lines say what is down
             could_not = f"this desk stopped before it could put it back ({type(exc).__name__})"
             self.stops_left = tuple(self.stops_down(could_not=could_not))
@@ -289,7 +305,8 @@ class SessionLifecycle:
         account ended, the day's order-limit refusals counted, the last snapshot, risk memory."""
         if getattr(self.broker, "orders_end_with_session", False):
             self._end_working_orders()
-        counted = self.rate_refusals.close()  # the last day's order-limit refusals
+        # the last day's order-limit refusals, and exits dropped again since said
+        counted = self.rate_refusals.close() + self.exit_drops.close()
         if counted:
             with self.audit.cycle():
                 self._record_events(counted, self.market_time or self.clock.now())

@@ -26,6 +26,7 @@ from tui_trader.risk.stops import is_protective
 
 if TYPE_CHECKING:
     from tui_trader.brokers import Broker
+    from tui_trader.engine.exit_drops import ExitDrops
 
 
 class PutBackWaits:
@@ -33,6 +34,8 @@ class PutBackWaits:
 
     broker: Broker
     protects: bool
+    exit_drops: ExitDrops
+    """Exits dropped again since said (``engine.exit_drops``): a sell that went out ends them."""
     _adopted: dict[str, str]
     """Client order id -> the session an exit was taken over from (``StopTakeover``)."""
     _doubted: dict[str, tuple[OrderRequest, Released]]
@@ -92,7 +95,7 @@ class PutBackWaits:
             return []  # it works: decided when it ends
         del waiting[symbol]
         if found is not None and found.filled_qty > 0:
-            return []  # it sold: as for a sell that went out
+            return self.exit_drops.over(symbol)  # it sold: as for a sell that went out
         why = unfilled_end(order, found)
         return self._put_back(symbol, released, why, market_time, order.client_order_id)
 

@@ -218,7 +218,8 @@ class StopRelease(PutBackWaits, StopTakeover):
         if ack.status is not OrderStatus.REJECTED and not self._unsent:
             if ack.status.is_open and not ack.filled_qty and not self.protects:
                 self._accepted[order.symbol] = (order, released)  # may yet be rejected
-            return []
+                return []
+            return self.exit_drops.over(order.symbol)  # it went out: the drops are counted
         reason = ack.reject_reason or "no reason given"
         why = reason if reason.startswith("not sent") else f"the broker rejected it: {reason}"
         why = f"{what} refused ({why})"

@@ -40,6 +40,7 @@ from tui_trader.brokers import BrokerError
 from tui_trader.core.domain import RiskEvent
 from tui_trader.core.order_ids import read_order_id, short_key
 from tui_trader.core.orders import PENDING_CANCEL, Order, OrderType, Side
+from tui_trader.engine.exit_drops import DROPPED, ExitDrops
 from tui_trader.engine.said_once import SaidOnce
 from tui_trader.risk.stops import is_protective
 from tui_trader.store.stop_rows import StopRow, stop_rows, symbol_rows, take_stop_row
@@ -54,9 +55,6 @@ OWN, ENDED, LIVE, FOREIGN = "own", "ended", "live", "foreign"
 """Whose a protective exit at the broker is (see the module)."""
 TAKEN_OVER = "exit_taken_over"
 """Risk event: a protective exit an ended session left working is this session's now."""
-DROPPED = "exit_dropped"
-"""Risk event: a session that keeps no exits cancelled an ended session's protective exit
-before selling the shares it held (its value: the shares that exit protected)."""
 
 
 class StopTakeover:
@@ -82,6 +80,8 @@ class StopTakeover:
         """The cycle of the last store read: at most one a cycle."""
         self.drops = SaidOnce()
         """Sells waiting for an ended session's exit to be cancelled: said once per onset."""
+        self.exit_drops = ExitDrops()
+        """Exits dropped before sells: said once per position's episode, then counted."""
         self.foreign_said = SaidOnce()
         """Exits no session of this store placed, left alone beside a position: said once."""
         self.droppable: dict[str, Side] = {}
@@ -277,7 +277,7 @@ class StopTakeover:
         symbol = order.symbol
         if self.protects:
             claims = self.claims
-            if claims is not None and not claims.may_protect(symbol):
+            if claims is not None and not claims.may_protect(symbol, fresh=True):
                 return f"its protective exit {order.client_order_id} is kept by another session"
             why = "this desk trades the symbol and keeps its exit now"
         else:
@@ -290,7 +290,9 @@ class StopTakeover:
 
     def _dropped(self, cancelled: Order) -> Order:
         """An ended session's exit cancelled by this session, which keeps none, before its
-        sell: said in plain words (a note and a ``exit_dropped`` event), the row's reason."""
+        sell: said in plain words (a note and a ``exit_dropped`` event), the row's reason. The
+        same exit dropped again (placed again after a sell that did not go out: a refused
+        flatten close, tried every cycle) is counted, not said again (``engine.exit_drops``)."""
         cid, symbol = cancelled.client_order_id, cancelled.symbol
         came = self.adopted_from(cid) or "another"
         line = (
@@ -298,12 +300,15 @@ class StopTakeover:
             "to sell: this desk keeps no exits (no --stop-loss or --take-profit), so what the "
             f"sell leaves of the {symbol} position has no protective exit"
         )
-        self.stop_notes.append(line)
         covered = max(cancelled.qty - cancelled.filled_qty, 0.0)  # (a cancelled order has none
         # remaining: the event counts the shares the exit protected until it was cancelled)
-        self.stop_events.append(
-            RiskEvent(DROPPED, covered, 0.0, "exit cancelled", symbol=symbol, detail=line)
-        )
+        if self.exit_drops.first(symbol, came):
+            self.stop_notes.append(line)
+            action = (
+                "exit cancelled; if it is placed again (the sell does not go out) and "
+                "cancelled again, that is counted without another event"
+            )
+            self.stop_events.append(RiskEvent(DROPPED, covered, 0.0, action, symbol, line))
         return replace(
             cancelled,
             reject_reason=f"cancelled by session {short_key(self.audit.session.key)} before "

@@ -233,7 +233,9 @@ class SessionRunner:
         try:
             _write_halt(session, session.risk.halt(SESSION_ERROR, 0.0, 0.0, message), message)
             session.finish("failed", message)
-        except Exception:  # the store itself may be what failed; the caller still hears why
+        except Exception as exc2:  # the store itself may be what failed; the caller hears why
+            if isinstance(exc2, RowEnded):  # recorded ended meanwhile: ``finish`` told no end
+                session.tell_end("failed", message)
             if not session.stops_left:  # finish did not get to its stops: say which are down
                 session.stops_left = tuple(session.stops_down(could_not=FAILED_FIRST))
         return RunResult("failed", session.iteration, message)

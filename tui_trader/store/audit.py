@@ -29,7 +29,7 @@ from tui_trader.core.orders import Fill, Order, OrderRequest
 from tui_trader.risk.state import RiskState
 from tui_trader.store.account_reads import AccountReads
 from tui_trader.store.batching import CycleTransactions
-from tui_trader.store.kill_requests import KillRequest, mark_taken, pending_kill
+from tui_trader.store.kill_requests import KillRequest, claim, mark_taken, pending_kill
 from tui_trader.store.models import SessionRow
 from tui_trader.store.session_rows import SessionRows
 from tui_trader.store.statements import (
@@ -344,6 +344,12 @@ class AuditLog(SessionRows, CycleTransactions, AccountReads):
                 return None
             self._poll_halts = False
         return pending_kill(self.db, self.session.id, self.session.account_key, taken)
+
+    def claim_kill(self, request: KillRequest) -> bool:
+        """Take a pending kill request for this session before acting on it: False if another
+        session took it since it was read (``store.kill_requests.claim``; that one halts)."""
+        assert self.session is not None  # ``halt_requested`` returns requests only with one
+        return claim(self.db, request, self.session.id)
 
     def mark_handled(self, ids: Collection[int]) -> None:
         """Note that kill requests were acted upon: called inside the transaction that writes

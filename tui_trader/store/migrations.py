@@ -83,11 +83,19 @@ def _to_v4(db: SqliteDatabase) -> None:
     (``store.upgraded``) and refuses the file after."""
 
 
+def _to_v5(db: SqliteDatabase) -> None:
+    """Schema 5: ``halt_requests.taken_by`` (``store.kill_requests``), added by the generic
+    step. The version is what changes: a desk of schema 4 takes a kill request without claiming
+    it, so it and a newer desk could both act on one press; it stops once the store is upgraded
+    under it (``store.upgraded``) and refuses the file after."""
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "mark the file; drop the wall-time and broker-id indexes", _to_v1),
     Migration(2, "halt ids, snapshot fill marks; releases of schema 1 refuse the file", _to_v2),
     Migration(3, "a store identity, whose tag new session keys carry", ensure_store_id),
     Migration(4, "symbol claims; releases of schema 3 refuse the file", _to_v4),
+    Migration(5, "who took a kill request; releases of schema 4 refuse the file", _to_v5),
 )
 """Every schema step, oldest first; the last one's ``version`` is ``SCHEMA_VERSION``."""
 

@@ -255,6 +255,9 @@ class HaltRequest(BaseModel):
     reason = StoredText(default="")
     flatten = BooleanField(default=False)
     handled_at = StoredDateTime(null=True, index=True)
+    taken_by = StoredInteger(null=True)
+    """The session that took the request (``store.kill_requests.claim``): one compare-and-set,
+    so two live sessions that read it at once do not both halt; ``NULL`` until taken."""
 
     class Meta:
         table_name = "halt_requests"

@@ -290,15 +290,24 @@ class SessionRows:
         return dead_sessions_line(end_dead_local_sessions(self.db, own))
 
     def end_session(self, status: str, iterations: int) -> None:
-        """Mark how the session ended (committing any batch first); a row another process
-        already recorded ended (``died``) is left as it says."""
+        """Mark how the session ended (committing any batch first). A row another process
+        already recorded ended (``died``: a heartbeat went stale during the session's last
+        writes) is left as it says, and ``RowEnded`` says so: the session's end is then that
+        record's, not ``status`` (before, the desk said "session completed" of a row recorded
+        ``died``, and then "failed")."""
         self.flush()
-        if self.session is None:
+        if self.session is None or self._ended_here:
             return
-        SessionRow.update(
-            ended_at=to_db_time(self.clock.now()), status=status, iterations=iterations
-        ).where((SessionRow.id == self.session.id) & (SessionRow.status == "running")).execute()
+        changed = (
+            SessionRow.update(
+                ended_at=to_db_time(self.clock.now()), status=status, iterations=iterations
+            )
+            .where((SessionRow.id == self.session.id) & (SessionRow.status == "running"))
+            .execute()
+        )
         self._ended_here = True
+        if not changed:
+            raise RowEnded(self._ended_under_us())
 
 
 def _since_boot() -> float:
