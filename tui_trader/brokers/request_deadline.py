@@ -133,12 +133,16 @@ class Watchdog:
         return due
 
     def _beat(self, flight: Flight, now: float) -> None:
-        """Write the blocked thread's heartbeat (its own errors are its to swallow)."""
+        """Write the blocked thread's heartbeat. The session's own (``beat_aside``) swallows
+        what a store may raise; anything else is a heartbeat missed, never the end of the
+        watchdog, which holds every request's deadline: the session's next heartbeat on its
+        own thread meets the same trouble where it can stop the session."""
         with flight.lock:
             if flight.done or flight.beat is None:
                 return
             flight.beaten = now
-            flight.beat()
+            with contextlib.suppress(Exception):
+                flight.beat()
 
     def _cut(self, flight: Flight) -> None:
         """Shut the request's sockets down: its blocked read returns at once."""
