@@ -39,6 +39,7 @@ FAULTS = {
     "burst_429": "burst_429=4",
     "rate_limit": "rate_limit=30",
     "hang_rate": "hang_rate=0.1",
+    "trickle": "trickle=0.004",
     "lost_ack_rate": "lost_ack_rate=1",
     "lost_ack_mode": "lost_ack_rate=1,lost_ack_mode=drop",
     "reject_rate": "reject_rate=0.5",
@@ -50,9 +51,12 @@ FAULTS = {
 }
 """The spec each switch is tried with (``error_status`` and ``lost_ack_mode`` qualify a rate).
 A name the sandbox does not have is left out of the groups (and fails
-``test_every_fault_switch_has_a_trial``). The stream's and REST's disorder switches
-(``ws_duplicate``, ``ws_reorder``, ``stale_rest``) have their trial in ``test_stream_disorder``:
-all at once for a whole session, which costs one run, not three. The slow fills
+``test_every_fault_switch_has_a_trial``). ``trickle`` at 4 ms a byte, under the runs' 3-s
+``--timeout``: a short answer arrives, an account (about 1,000 bytes) or an order's is cut at
+the request's deadline (a read retried, an order in doubt looked up by its client id). The
+stream's and REST's disorder switches (``ws_duplicate``, ``ws_reorder``, ``stale_rest``) have
+their trial in ``test_stream_disorder``: all at once for a whole session, which costs one run,
+not three. The slow fills
 (``partial_bars``, ``position_lag``) and the replace race (``replace_fill_rate``, ``race_bars``)
 have theirs in ``test_slow_fills``: they need orders working across cycles at the desk's pace,
 and protective stops."""
@@ -60,7 +64,7 @@ SWITCHES = {f.name for f in fields(FaultSettings)}
 GROUPS = tuple(
     tuple(name for name in group if name in SWITCHES)
     for group in (
-        ("latency", "lost_ack_rate", "burst_429", "ws_drop"),
+        ("latency", "lost_ack_rate", "burst_429", "ws_drop", "trickle"),
         ("error_status", "reject_rate", "lost_ack_mode", "rate_limit", "cancel_refuse_rate"),
         ("error_rate", "partial_rate", "stream_only_rate", "order_fail_rate", "hang_rate"),
     )

@@ -1,7 +1,9 @@
 """Calling Alpaca safely: a deadline on every request and a bounded retry where it is safe.
 
 alpaca-py sets no request timeout (a silent server blocks forever) and retries only 429/504,
-with three-second sleeps, including order submissions. So the desk turns its retries off and
+with three-second sleeps, including order submissions. requests' ``timeout`` bounds each socket
+operation only (a trickled answer outlasts it), so the whole request has a deadline too
+(``brokers.request_deadline``). So the desk turns its retries off and
 applies its own policy: reads retry connection errors, timeouts, 429, 5xx and answers
 alpaca-py cannot read (a 2xx body that does not fit its model) with a short exponential
 backoff; an order is never resent blindly (the broker asks by client id first).
@@ -19,6 +21,7 @@ from urllib.parse import urlsplit
 
 from tui_trader.brokers import BrokerError
 from tui_trader.brokers.alpaca_budget import RequestBudget, metered
+from tui_trader.brokers.request_deadline import watch, with_deadline
 from tui_trader.core import waiting
 
 T = TypeVar("T")
@@ -34,7 +37,8 @@ class CallPolicy:
     """Deadline and retry settings for Alpaca requests."""
 
     timeout: float = 10.0
-    """Seconds each HTTP request may take before it is abandoned."""
+    """Seconds each HTTP request may take, connect to last byte, before it is cut
+    (``request_deadline``)."""
     retries: int = 3
     """Extra attempts for reads after a transient failure."""
     backoff: float = 0.5
@@ -60,12 +64,16 @@ def prepare(
     budget: RequestBudget | None = None,
     stop: threading.Event | None = None,
 ) -> Any:
-    """Give an alpaca-py REST client our deadline, switch off its own retries and, with a
-    ``budget``, meter every request through it (see ``alpaca_budget``)."""
+    """Give an alpaca-py REST client our deadline (on each socket operation and on the whole
+    request: ``request_deadline``), switch off its own retries and, with a ``budget``, meter
+    every request through it (see ``alpaca_budget``; a wait for a token is not the request's)."""
     client._retry = 0
     client._retry_wait = 0
     remember_environment(client._session)
-    request = functools.partial(client._session.request, timeout=policy.timeout)
+    watch(client._session)
+    request = with_deadline(
+        functools.partial(client._session.request, timeout=policy.timeout), policy.timeout
+    )
     if budget is not None:
         request = metered(request, budget, stop or threading.Event())
     client._session.request = request

@@ -14,6 +14,10 @@ heartbeat the waiting thread installed with ``beating`` after each. The heartbea
 thread: only the thread that runs the session (and owns its store connection) writes it; a
 wait on any other thread (a screen's, a stream's) just waits. Nothing here knows of the store:
 the runner installs the session's own heartbeat (``store.session_rows.beat_waiting``).
+
+A single request blocks its thread in one call, with no wait to beat in: there the thread lends
+its heartbeat (``beat_aside``) to the watchdog that holds the request's deadline
+(``brokers.request_deadline``), which beats for it while the request is younger than that.
 """
 
 from __future__ import annotations
@@ -37,15 +41,29 @@ _here = threading.local()
 """This thread's heartbeat while it runs a session (``beating``), else none."""
 
 
+Lend = Callable[[], Callable[[], None] | None]
+"""Asked on the session's thread as one request is about to block it: the heartbeat another
+thread may write for it meanwhile, or None (inside an open transaction)."""
+
+
 @contextlib.contextmanager
-def beating(beat: Callable[[], None]) -> Iterator[None]:
-    """While inside, every ``wait`` of this thread calls ``beat`` about once a second."""
-    before = getattr(_here, "beat", None)
-    _here.beat = beat
+def beating(beat: Callable[[], None], aside: Lend | None = None) -> Iterator[None]:
+    """While inside, every ``wait`` of this thread calls ``beat`` about once a second, and a
+    request blocking it is beaten for from aside with what ``aside`` lends (``beat_aside``)."""
+    before = getattr(_here, "beat", None), getattr(_here, "aside", None)
+    _here.beat, _here.aside = beat, aside
     try:
         yield
     finally:
-        _here.beat = before
+        _here.beat, _here.aside = before
+
+
+def beat_aside() -> Callable[[], None] | None:
+    """For one request about to block this thread (``brokers.request_deadline``): the
+    heartbeat its watchdog may write meanwhile from its own thread; None when this thread runs
+    no session or cannot lend one now."""
+    lend: Lend | None = getattr(_here, "aside", None)
+    return None if lend is None else lend()
 
 
 def wait(event: threading.Event, seconds: float) -> bool:

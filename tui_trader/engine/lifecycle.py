@@ -102,7 +102,7 @@ class SessionLifecycle:
         """Open the session row, restore the account's risk state and warm the strategies up;
         a wait among the start's reads (the request budget, a retry) beats the new row's
         heartbeat meanwhile (``core.waiting``)."""
-        with beating(self.audit.beat_waiting):
+        with beating(self.audit.beat_waiting, self.audit.beat_aside):
             self._start()
 
     def _start(self) -> None:

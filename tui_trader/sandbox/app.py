@@ -238,4 +238,5 @@ class Sandbox:
             "stream_clients": self.streams.client_count(),
             "hanging_requests": self._http.hanging if self._http else 0,
             "delayed_requests": self._http.delayed if self._http else 0,
+            "trickling_answers": self._http.trickling if self._http else 0,
         }

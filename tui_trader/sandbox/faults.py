@@ -43,6 +43,10 @@ class FaultSettings:
     """Requests a minute per key before 429 (Alpaca's 200); 0 turns the limit off."""
     hang_rate: float = 0.0
     """Share of REST requests read and never answered (until the client gives up)."""
+    trickle: float = 0.0
+    """Seconds between the bytes of every REST answer's body (its status and headers go at
+    once): a server or proxy that trickles its answer, each byte within a socket timeout, so
+    only a deadline on the whole request ends it. 0 is off."""
     order_fail_rate: float = 0.0
     """Share of order submissions answered with ``error_status`` before they reach the engine:
     the order never arrives (unlike ``lost_ack_rate``, where it does)."""
@@ -144,8 +148,8 @@ def _coerce(name: str, raw: Any) -> Any:
         raise FaultSpecError(f"fault {name!r} must be a number of zero or more")
     if name in _RATES and value > 1:
         raise FaultSpecError(f"fault {name!r} is a share between 0 and 1, got {raw!r}")
-    if name == "latency" and value > 60:
-        raise FaultSpecError("latency is at most 60 seconds")
+    if name in ("latency", "trickle") and value > 60:
+        raise FaultSpecError(f"{name} is at most 60 seconds")
     return value
 
 

@@ -3,10 +3,11 @@
 Every request, ``/admin`` included, is checked against the keys the sandbox started with, in
 constant time (a web page in the user's browser could otherwise move prices or switch faults on
 a loopback port). ``/v2`` requests are then counted against the rate limit and exposed to the
-fault switches (latency, 429 bursts, 5xx answers, hangs, lost order acknowledgements) before
-they are routed. Errors are Alpaca's JSON ``{"code": ..., "message": ...}``, whatever the path
-or method; only the 502/503/504 fault answers are HTML, as the gateway in front of Alpaca sends
-them. The gate runs in the server's loop; handlers run on its thread pool.
+fault switches (latency, 429 bursts, 5xx answers, hangs, trickled answers, lost order
+acknowledgements) before they are routed. Errors are Alpaca's JSON ``{"code": ...,
+"message": ...}``, whatever the path or method; only the 502/503/504 fault answers are HTML, as
+the gateway in front of Alpaca sends them. The gate runs in the server's loop; handlers run on
+its thread pool.
 """
 
 from __future__ import annotations
@@ -70,6 +71,15 @@ class RateLimiter:
         return used <= limit, max(limit - used, 0), reset
 
 
+async def _stopped_within(stopping: asyncio.Event, seconds: float) -> bool:
+    """Wait ``seconds``; True at once if the server starts stopping meanwhile."""
+    try:
+        await asyncio.wait_for(stopping.wait(), seconds)
+        return True
+    except TimeoutError:
+        return False
+
+
 class Encoded(bytes):
     """A JSON body already encoded (on the handler's thread, not the server's loop)."""
 
@@ -112,6 +122,8 @@ class RestGate:
         """Requests held unanswered by the ``hang_rate`` fault right now (loop thread only)."""
         self.delayed = 0
         """Requests waiting out the ``latency`` fault right now (loop thread only)."""
+        self.trickling = 0
+        """Answers being trickled by the ``trickle`` fault right now (loop thread only)."""
 
     async def _run(self, func: Any, *args: Any) -> Reply:
         """Run a synchronous handler on the server's thread pool, its answer encoded there too
@@ -194,7 +206,10 @@ class RestGate:
             if sb.dice.settings.lost_ack_mode == "drop":
                 return self._drop(request)
             return self._error_page(504, headers)
-        return json_response(status, reply, headers)
+        answer = json_response(status, reply, headers)
+        if faults.trickle > 0 and isinstance(answer.body, bytes) and answer.body:
+            return await self._trickle(request, answer, faults.trickle)
+        return answer
 
     async def _delay(self, seconds: float) -> bool:
         """Wait out the latency fault; True if the server started stopping meanwhile."""
@@ -235,6 +250,31 @@ class RestGate:
         finally:
             self.hanging -= 1
         return self._drop(request)
+
+    async def _trickle(
+        self, request: web.Request, answer: web.Response, seconds: float
+    ) -> web.StreamResponse:
+        """Send ``answer``'s status and headers at once, then its body one byte every
+        ``seconds`` (the ``trickle`` fault), until it is sent, the client hangs up or the
+        server stops."""
+        stopping = self.server.stopping
+        assert stopping is not None and isinstance(answer.body, bytes)
+        body = answer.body
+        stream = web.StreamResponse(status=answer.status, headers=answer.headers)
+        stream.content_length = len(body)
+        self.trickling += 1
+        try:
+            await stream.prepare(request)
+            for at in range(len(body)):
+                await stream.write(body[at : at + 1])
+                if at + 1 < len(body) and await _stopped_within(stopping, seconds):
+                    return self._drop(request)
+            await stream.write_eof()
+        except (ConnectionError, RuntimeError):  # the client hung up meanwhile
+            pass
+        finally:
+            self.trickling -= 1
+        return stream
 
     @staticmethod
     def _drop(request: web.Request) -> web.StreamResponse:

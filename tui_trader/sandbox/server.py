@@ -61,6 +61,11 @@ class SandboxServer:
         """Requests waiting out the ``latency`` fault right now."""
         return self.gate.delayed
 
+    @property
+    def trickling(self) -> int:
+        """Answers being trickled by the ``trickle`` fault right now."""
+        return self.gate.trickling
+
     # -- life ----------------------------------------------------------------------------------
 
     def start(self) -> int:

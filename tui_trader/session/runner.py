@@ -115,7 +115,7 @@ class SessionRunner:
         """Loop until done; failures halt trading, are recorded, and end the run. A wait
         inside a cycle (the request budget, a read's retries, a stop's cancel) beats the
         session's heartbeat meanwhile (``core.waiting``), as the wait between cycles does."""
-        with beating(self.session.audit.beat_waiting):
+        with beating(self.session.audit.beat_waiting, self.session.audit.beat_aside):
             result = self._run()
         return replace(result, stops_left=self.session.stops_left)
 

@@ -211,6 +211,30 @@ class SessionRows:
         except peewee.PeeweeException:
             self._last_beat, self._silence = last, silence
 
+    def beat_aside(self) -> Callable[[], None] | None:
+        """On the session's thread, as one broker request is about to block it: the heartbeat
+        the request's watchdog may write from its own thread (and connection) while it blocks
+        (``brokers.request_deadline``); None inside an open transaction, where a heartbeat
+        would be seen only at the commit (as ``beat_waiting``), or once the session ended."""
+        if self.session is None or self._ended_here or self.db.in_transaction():
+            return None
+        return self._beat_from_aside
+
+    def _beat_from_aside(self) -> None:
+        """The heartbeat written from the watchdog's thread while the session's thread blocks
+        in a request (which holds it back from going on meanwhile). Nothing it meets is raised
+        there: a store error as in ``beat_waiting``, and a row recorded ended (``RowEnded``)
+        leaves the heartbeat due, so the session's own next one, on its own thread, meets it
+        and stops the session. The watchdog's connection is closed after each heartbeat: it
+        is not kept open on a thread the session does not own."""
+        last, silence = self._last_beat, self._silence
+        try:
+            self.beat()
+        except (peewee.PeeweeException, RowEnded):
+            self._last_beat, self._silence = last, silence
+        finally:
+            self.db.close()
+
     def mark_reads(self) -> None:
         """The session reads the account now (``engine.claims.begin``): ``silent_for`` counts
         from here."""
