@@ -25,6 +25,7 @@ from tui_trader.cli.common import (
     report_crash,
     warn_unreadable,
 )
+from tui_trader.cli.lost_store import refuse_lost_store
 from tui_trader.cli.once import forget_given, register_once_actions
 
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -299,6 +300,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _refuse_unwritable(exc, getattr(args, "db", None))
         _refuse_unreadable(exc)
         _refuse_undecodable(exc, getattr(args, "db", None))
+        refuse_lost_store(exc, getattr(args, "command", None))
         return report_crash(exc)
     finally:
         warn_unreadable()
