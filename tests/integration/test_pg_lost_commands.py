@@ -88,6 +88,22 @@ def test_a_report_whose_store_goes_away_says_so_in_one_line(
     assert f"before 'tui-trader {command[0]}' finished; run it again once" in line, line
 
 
+def test_the_fleets_halt_says_it_was_not_written_when_its_store_goes_away(
+    pg_cluster: PgCluster, pg_url: str, tmp_path: Path
+) -> None:
+    """Before: a crash line; the trader could not tell that the account was still trading."""
+    url, account = _seeded(pg_cluster, tmp_path)
+    database = url.rsplit("/", 1)[1]
+    pg_cluster.admin(HALT_ENDS, database)
+    done = run_cli(tmp_path, "fleet", "halt", "--db", url, "--account", account, "--yes")
+    line = _one_plain_line(done.stderr)
+    assert done.returncode == 1
+    assert "The halt was NOT written" in line and url in line, line
+    assert "Stop the sessions where they run" in line, line
+    assert pg_cluster.rows(database, "SELECT state FROM risk_state") == [("active",)]
+    pg_cluster.drop_database(database)
+
+
 def test_a_risk_reset_whose_store_goes_away_says_so_in_one_line(
     pg_cluster: PgCluster, pg_url: str, tmp_path: Path
 ) -> None:
