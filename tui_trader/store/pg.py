@@ -41,6 +41,17 @@ after this long and its unfinished transaction is rolled back (an order's row co
 the order is sent, so nothing sent loses its row); when it wakes, its connection is gone and
 it stops as on a lost store. Our transactions never idle for long: statements follow each other
 as fast as the desk computes."""
+LOCK_WAIT = 25.0
+"""Seconds the server lets one of our statements wait for a lock another connection holds
+(``lock_timeout``) before it cancels the statement with SQLSTATE 55P03, which the desk says as
+a store locked by another connection (``store.pg_refusals``). A ``psql`` session left inside
+``LOCK TABLE ... IN ACCESS EXCLUSIVE MODE`` (or a ``VACUUM FULL``, an ``ALTER TABLE``) made the
+desk's next write wait until the client's own deadline (``store.pg_deadline``, 30 s), which
+closed the connection and said the server did not answer: it had, and the line sent the reader
+to the server instead of to the transaction holding the lock. Longer than
+``IDLE_IN_TRANSACTION``, so a halt waiting for a frozen desk's row still gets it when the
+server ends that desk's transaction; shorter than the client's deadline, so the server's
+words come first and the connection stays up to write the halt."""
 
 SAVEPOINT = "SAVEPOINT tt_cycle"
 RELEASE = "RELEASE SAVEPOINT tt_cycle"
@@ -134,9 +145,10 @@ class PgAuditDatabase(PostgresqlDatabase):
         Any other value (``local``, ``remote_write``, ``remote_apply``) already waits for the
         server's own disk and is left as the administrator chose.
 
-        Every connection has the ``IDLE_IN_TRANSACTION`` limit."""
+        Every connection has the ``IDLE_IN_TRANSACTION`` and ``LOCK_WAIT`` limits."""
         idle = int(IDLE_IN_TRANSACTION * 1000)
         conn.execute(f"SET idle_in_transaction_session_timeout = {idle}")
+        conn.execute(f"SET lock_timeout = {int(LOCK_WAIT * 1000)}")
         if not self.durable:
             return
         if conn.execute("SHOW synchronous_commit").fetchone()[0] == "off":
