@@ -336,15 +336,17 @@ def end_on_lost_store(session: TradingSession, exc: BaseException) -> RunResult:
 
     The open transaction died with the connection (its rows were never committed, and an order
     whose row was not written was never sent); every row committed before stays on the server.
-    Trading halts in memory, then one reconnection tries to write the halt and the session's end
-    (``failed``); if the server is still gone, the row keeps ``running`` until its stale
+    Trading halts in memory, then the session tries to reach the server again for up to
+    ``store.pg.RECONNECT_WITHIN`` seconds (a restart's or a failover's time) to write the halt
+    and its end (``failed``): tried once, at once, a restart refused it and the account's next
+    start traded. If the server is still gone, the row keeps ``running`` until its stale
     heartbeat marks the session dead."""
     db = session.audit.db
     message = lost_message(db, exc)
     session.audit.abandon()
     halt = session.risk.halt(SESSION_ERROR, 0.0, 0.0, message)
     session.tell_unrecorded(halt)
-    if reconnect(db):
+    if reconnect(db, patient=True):
         _record_halt_and_end(session, halt, message)
     session.tell_end("failed", _stops_down(session, message))
     return RunResult("failed", session.iteration, message, audit_failed=True)

@@ -15,6 +15,8 @@ lock, so two desks starting on a new database never create the tables twice.
 from __future__ import annotations
 
 import contextlib
+import threading
+import time
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
@@ -309,17 +311,35 @@ def lost_message(db: Any, exc: BaseException) -> str:
     )
 
 
-def reconnect(db: Any) -> bool:
-    """Drop a broken connection and open a fresh one; ``False`` if the server is still gone."""
-    try:
-        db.close()
-    except Exception:  # a broken connection may refuse to close cleanly; it is dropped anyway
-        db._state.reset()
-    try:
-        db.connect(reuse_if_open=True)
-    except Exception:
-        return False
-    return True
+RECONNECT_WITHIN = 30.0
+"""Seconds a session that lost its store keeps trying to reach the server again to write its
+halt and its end (``reconnect`` with ``patient``): a restart (``pg_ctl restart``) or a
+failover takes a few seconds, and the one try made at once, while the server was still
+shutting down, was refused, so the account's next start found it ``active`` and traded. One
+heartbeat window (``store.liveness.MIN_WINDOW``): longer, and the desk would write a halt after
+other desks had judged it dead."""
+RECONNECT_PAUSE = 0.5
+"""Seconds between two tries."""
+
+
+def reconnect(db: Any, patient: bool = False) -> bool:
+    """Drop a broken connection and open a fresh one; ``False`` if the server is still gone
+    (with ``patient``: still gone after ``RECONNECT_WITHIN`` seconds of tries)."""
+    deadline = time.monotonic() + (RECONNECT_WITHIN if patient else 0.0)
+    pause = threading.Event()
+    while True:
+        try:
+            db.close()
+        except Exception:  # a broken connection may refuse to close cleanly; dropped anyway
+            db._state.reset()
+        try:
+            db.connect(reuse_if_open=True)
+        except Exception:
+            if time.monotonic() + RECONNECT_PAUSE > deadline:
+                return False
+            pause.wait(RECONNECT_PAUSE)
+            continue
+        return True
 
 
 def is_postgres(db: object) -> bool:
