@@ -322,11 +322,12 @@ RECONNECT_PAUSE = 0.5
 """Seconds between two tries."""
 
 
-def reconnect(db: Any, patient: bool = False) -> bool:
+def reconnect(db: Any, patient: bool = False, stop: threading.Event | None = None) -> bool:
     """Drop a broken connection and open a fresh one; ``False`` if the server is still gone
-    (with ``patient``: still gone after ``RECONNECT_WITHIN`` seconds of tries)."""
+    (with ``patient``: still gone after ``RECONNECT_WITHIN`` seconds of tries, or ``stop`` set
+    meanwhile: Ctrl+C, the desk's app closing)."""
     deadline = time.monotonic() + (RECONNECT_WITHIN if patient else 0.0)
-    pause = threading.Event()
+    pause = stop or threading.Event()
     while True:
         try:
             db.close()
@@ -335,9 +336,8 @@ def reconnect(db: Any, patient: bool = False) -> bool:
         try:
             db.connect(reuse_if_open=True)
         except Exception:
-            if time.monotonic() + RECONNECT_PAUSE > deadline:
+            if time.monotonic() + RECONNECT_PAUSE > deadline or pause.wait(RECONNECT_PAUSE):
                 return False
-            pause.wait(RECONNECT_PAUSE)
             continue
         return True
 
