@@ -117,6 +117,6 @@ def test_a_risk_reset_whose_store_goes_away_says_so_in_one_line(
     line = _one_plain_line(done.stderr)
     assert done.returncode == 1
     assert f"lost the audit store {url} (" in line, line
-    assert "before 'tui-trader risk' finished" in line, line
+    assert "before 'tui-trader risk reset' finished" in line, line
     assert pg_cluster.rows(database, "SELECT state FROM risk_state") == [("halted",)]
     pg_cluster.drop_database(database)

@@ -300,7 +300,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _refuse_unwritable(exc, getattr(args, "db", None))
         _refuse_unreadable(exc)
         _refuse_undecodable(exc, getattr(args, "db", None))
-        refuse_lost_store(exc, getattr(args, "command", None))
+        refuse_lost_store(exc, args)
         return report_crash(exc)
     finally:
         warn_unreadable()

@@ -23,7 +23,7 @@ from tui_trader.cli.questions import confirmed_by_typing
 from tui_trader.reporting.fleet_text import COLUMNS, as_dict, cells, failed_halt_words
 from tui_trader.store.fleet import FleetRow, accounts_to_halt, fleet_rows, known_accounts
 from tui_trader.store.fleet_halts import halt_accounts, halted_now
-from tui_trader.store.pg import reconnect, store_lost
+from tui_trader.store.pg import lost_cause, reconnect, store_lost
 
 if TYPE_CHECKING:
     from tui_trader.store.peewee_names import Database
@@ -171,7 +171,7 @@ def _halt_lost(db: Database, targets: dict[str, int], exc: Exception) -> int:
     still traded. Any other failure is raised (the command's usual one line)."""
     if not store_lost(db, exc):
         raise exc
-    cause = " ".join(str(exc).split())[:160] or type(exc).__name__
+    cause = lost_cause(exc)
     halted = halted_now(db, targets) if reconnect(db) else None
     title, words = failed_halt_words(f"lost the audit store {db.url} ({cause})", halted)
     if title != "HALTED":

@@ -11,19 +11,36 @@ safe to run again, so that is what the line says.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from tui_trader.cli.common import fail
 
+if TYPE_CHECKING:
+    import argparse
 
-def refuse_lost_store(exc: BaseException, command: str | None) -> None:
-    """If ``exc`` is the PostgreSQL store lost under ``command``: say so in one line and exit
-    1 (the store failed, the input was fine). Returns only for any other exception."""
+
+def command_name(args: argparse.Namespace) -> str:
+    """``risk reset``, ``live status``, ``fleet``: the command and its action, as typed."""
+    command = str(getattr(args, "command", None) or "")
+    for suffix in ("_action", "_command"):
+        action = getattr(args, f"{command}{suffix}", None)
+        if isinstance(action, str):
+            return f"{command} {action}"
+    return command
+
+
+def refuse_lost_store(exc: BaseException, args: argparse.Namespace) -> None:
+    """If ``exc`` is the PostgreSQL store lost under the command ``args`` ran: say so in one
+    line and exit 1 (the store failed, the input was fine). Returns only for any other
+    exception."""
     from tui_trader.store.models import database
-    from tui_trader.store.pg import store_lost
+    from tui_trader.store.pg import lost_cause, store_lost
 
     db = database.obj
     if db is None or not store_lost(db, exc):
         return
-    cause = " ".join(str(exc).split())[:160] or type(exc).__name__
+    cause = lost_cause(exc)
+    command = command_name(args)
     fail(
         f"lost the audit store {db.url} ({cause}) before 'tui-trader {command}' finished; "
         "run it again once the server answers",

@@ -302,9 +302,17 @@ def store_lost(db: object, exc: BaseException) -> bool:
     return conn is None or bool(getattr(conn, "broken", False) or getattr(conn, "closed", False))
 
 
+def lost_cause(exc: BaseException) -> str:
+    """Why the store was lost, in the server's or the driver's own words: the message's first
+    line, short. The lines after it are the server's context (a ``CONTEXT:`` naming the
+    function that ended the connection) or the driver's guesses, not what happened."""
+    first = next((line for line in str(exc).splitlines() if line.strip()), "")
+    return " ".join(first.split())[:160] or type(exc).__name__
+
+
 def lost_message(db: Any, exc: BaseException) -> str:
     """The one line a user reads when the PostgreSQL store went away mid-session."""
-    cause = " ".join(str(exc).split())[:160] or type(exc).__name__
+    cause = lost_cause(exc)
     return (
         f"lost the audit store {db.url} ({cause}): trading halted, no order sent without its "
         "row; the rows written before are kept on the server"
