@@ -74,18 +74,21 @@ def _one_plain_line(err: str) -> str:
     return lines[0]
 
 
-@pytest.mark.parametrize("command", [["fleet"], ["status"], ["history"], ["report"]])
+@pytest.mark.parametrize(
+    "command", [["fleet"], ["status"], ["history"], ["report"], ["live", "monitor"]]
+)
 def test_a_report_whose_store_goes_away_says_so_in_one_line(
     reads_end: tuple[str, Path], command: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Before: ``OperationalError: terminating connection ...`` and a crash log, exit 1."""
+    """Before: ``OperationalError: terminating connection ...`` and a crash log, exit 1 (the
+    monitor: 'nothing to follow in ...', exit 2, as if the store held no session)."""
     url, tmp = reads_end
     monkeypatch.setenv("PGPASSWORD", TRADER_PASSWORD)
     done = run_cli(tmp, *command, "--db", url)
     line = _one_plain_line(done.stderr)
     assert done.returncode == 1
     assert line.startswith(f"tui-trader: error: lost the audit store {url} ("), line
-    assert f"before 'tui-trader {command[0]}' finished; run it again once" in line, line
+    assert f"before 'tui-trader {' '.join(command)}' finished; run it again once" in line, line
 
 
 def test_the_fleets_halt_says_it_was_not_written_when_its_store_goes_away(
