@@ -25,6 +25,7 @@ from tui_trader.cli.common import (
     report_crash,
     warn_unreadable,
 )
+from tui_trader.cli.lost_store import refuse_lost_store
 from tui_trader.cli.once import forget_given, register_once_actions
 
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -299,6 +300,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _refuse_unwritable(exc, getattr(args, "db", None))
         _refuse_unreadable(exc)
         _refuse_undecodable(exc, getattr(args, "db", None))
+        refuse_lost_store(exc, args)
         return report_crash(exc)
     finally:
         warn_unreadable()
@@ -379,8 +381,8 @@ def _refuse_unwritable(exc: BaseException, db: object) -> None:
     from tui_trader.store.sqlite_errors import is_locked, is_read_only, read_only_message
 
     refused = refusal(database.obj, exc, "nothing was changed")
-    if refused is not None:  # a server read-only, out of disk space, or cancelling
-        fail(refused.message, EXIT_USAGE)
+    if refused is not None:  # a server read-only, out of disk space, locked or cancelling
+        fail(refused.message, 1 if refused.locked else EXIT_USAGE)
     where = str(db) if db else "(the default)"
     if is_read_only(exc):
         fail(read_only_message(where, running=False) + "; nothing was changed", EXIT_USAGE)

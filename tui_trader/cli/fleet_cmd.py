@@ -10,17 +10,23 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import TYPE_CHECKING
 
 from tui_trader.cli.common import (
     UsageError,
     add_db_option,
+    fail,
     key_arg,
     open_existing_db,
 )
 from tui_trader.cli.questions import confirmed_by_typing
-from tui_trader.reporting.fleet_text import COLUMNS, as_dict, cells
+from tui_trader.reporting.fleet_text import COLUMNS, as_dict, cells, failed_halt_words
 from tui_trader.store.fleet import FleetRow, accounts_to_halt, fleet_rows, known_accounts
-from tui_trader.store.fleet_halts import halt_accounts
+from tui_trader.store.fleet_halts import halt_accounts, halted_now
+from tui_trader.store.pg import lost_cause, reconnect, store_lost
+
+if TYPE_CHECKING:
+    from tui_trader.store.peewee_names import Database
 
 _LISTED = 10
 """The most known account keys a refusal of an unknown one names."""
@@ -144,10 +150,32 @@ def halt_fleet(args: argparse.Namespace) -> int:
     ):
         print("not halted")
         return 2
-    for outcome in halt_accounts(db, targets, "tui-trader fleet halt"):
+    try:
+        outcomes = halt_accounts(db, targets, "tui-trader fleet halt")
+    except Exception as exc:
+        return _halt_lost(db, targets, exc)
+    for outcome in outcomes:
         if outcome.halted_now:
             print(f"{outcome.account_key}: HALTED ({targets[outcome.account_key]} session(s))")
         else:
             print(f"{outcome.account_key}: was already halted ({outcome.reason})")
+    print("lift a halt with 'tui-trader risk reset --account KEY' (asks first)")
+    return 0
+
+
+def _halt_lost(db: Database, targets: dict[str, int], exc: Exception) -> int:
+    """The store went away while the halts were written (``store.pg.store_lost``): its
+    commit may have landed and only its answer been lost, so the accounts' rows are read back
+    on a new connection and the line says what they hold (``failed_halt_words``), exit 0 only
+    if every account is halted. Before, a crash line that did not say whether the account
+    still traded. Any other failure is raised (the command's usual one line)."""
+    if not store_lost(db, exc):
+        raise exc
+    cause = lost_cause(exc)
+    halted = halted_now(db, targets) if reconnect(db) else None
+    title, words = failed_halt_words(f"lost the audit store {db.url} ({cause})", halted)
+    if title != "HALTED":
+        fail(words, 1)
+    print(words)
     print("lift a halt with 'tui-trader risk reset --account KEY' (asks first)")
     return 0

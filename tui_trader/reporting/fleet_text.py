@@ -113,3 +113,26 @@ def as_dict(row: FleetRow) -> dict[str, object]:
         "dead_why": row.dead_why or None,
         "halt_reason": row.halt_reason,
     }
+
+
+def failed_halt_words(error: str, halted: dict[str, bool] | None) -> tuple[str, str]:
+    """The title and words for a halt that raised ``error``: what the accounts' rows, read back
+    after it, say (its commit may have landed and only its answer been lost); ``halted`` is
+    ``None`` when the read-back failed too. The Fleet screen's notice and ``fleet halt``'s line."""
+    if halted is None:
+        return "HALT UNKNOWN", (
+            f"Unknown whether the halt was written: the store did not answer ({error}); check "
+            "with `tui-trader fleet`, and stop the sessions where they run if not halted."
+        )
+    done = [key for key, yes in halted.items() if yes]
+    missed = [key for key, yes in halted.items() if not yes]
+    if not done:
+        return "HALT FAILED", (
+            f"The halt was NOT written: {error}. Stop the sessions where they run."
+        )
+    said = f"The halt was written: {', '.join(done)} halted (its answer was lost: {error})"
+    if not missed:
+        return "HALTED", said + ". Sessions stop at their next cycle."
+    return "HALT FAILED", (
+        f"{said}; NOT written for {', '.join(missed)}: stop its sessions where they run."
+    )

@@ -5,7 +5,8 @@ Mid-session the runner halts and ends the session (``runner.end_on_lost_store``)
 first cycle there is no runner yet, so the builders (``session.local``, ``session.alpaca``) turn
 the lost connection into ``StoreLostAtStart``, which the CLI prints as one line (never the
 driver's error and a crash log): no order is sent without its row, the rows written before stay
-on the server, and the session row says ``failed`` if the server answers once more. A server
+on the server, and the session row says ``failed`` if the server answers again within
+``store.pg.RECONNECT_WITHIN`` seconds (a restart's time). A server
 that answers but takes no writes (its disk full, or read-only: ``store.pg_refusals``) is told
 the same way, in its own words.
 """
@@ -37,7 +38,7 @@ def lost_at_start(audit: AuditLog, exc: BaseException) -> StoreLostAtStart | Non
     else:
         return None
     audit.abandon()
-    if audit.session is not None and (refused is not None or reconnect(db)):
+    if audit.session is not None and (refused is not None or reconnect(db, patient=True)):
         try:
             audit.end_session("failed", 0)
         except Exception:  # gone again: the stale heartbeat will tell

@@ -171,7 +171,7 @@ class SessionRunner:
             if is_locked(exc) or is_read_only(exc) or is_io_error(exc):
                 return end_on_unwritable_store(session, exc)
             if store_lost(session.audit.db, exc):
-                return end_on_lost_store(session, exc)
+                return end_on_lost_store(session, exc, self.stop_event)
             self._fail(exc)
             raise
         try:
@@ -333,20 +333,25 @@ def end_on_unwritable_store(session: TradingSession, exc: BaseException) -> RunR
     return RunResult("failed", session.iteration, message, audit_failed=True)
 
 
-def end_on_lost_store(session: TradingSession, exc: BaseException) -> RunResult:
+def end_on_lost_store(
+    session: TradingSession, exc: BaseException, stop: threading.Event | None = None
+) -> RunResult:
     """The PostgreSQL store went away mid-session: send nothing more, say so, keep what is kept.
 
     The open transaction died with the connection (its rows were never committed, and an order
     whose row was not written was never sent); every row committed before stays on the server.
-    Trading halts in memory, then one reconnection tries to write the halt and the session's end
-    (``failed``); if the server is still gone, the row keeps ``running`` until its stale
-    heartbeat marks the session dead."""
+    Trading halts in memory, then the session tries to reach the server again for up to
+    ``store.pg.RECONNECT_WITHIN`` seconds (a restart's or a failover's time) to write the halt
+    and its end (``failed``): tried once, at once, a restart refused it and the account's next
+    start traded; ``stop`` (Ctrl+C, the desk's app closing) cuts the tries short. If the server
+    is still gone, the row keeps ``running`` until its stale heartbeat marks the session
+    dead."""
     db = session.audit.db
     message = lost_message(db, exc)
     session.audit.abandon()
     halt = session.risk.halt(SESSION_ERROR, 0.0, 0.0, message)
     session.tell_unrecorded(halt)
-    if reconnect(db):
+    if reconnect(db, patient=True, stop=stop):
         _record_halt_and_end(session, halt, message)
     session.tell_end("failed", _stops_down(session, message))
     return RunResult("failed", session.iteration, message, audit_failed=True)

@@ -15,6 +15,8 @@ lock, so two desks starting on a new database never create the tables twice.
 from __future__ import annotations
 
 import contextlib
+import threading
+import time
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
@@ -41,6 +43,17 @@ after this long and its unfinished transaction is rolled back (an order's row co
 the order is sent, so nothing sent loses its row); when it wakes, its connection is gone and
 it stops as on a lost store. Our transactions never idle for long: statements follow each other
 as fast as the desk computes."""
+LOCK_WAIT = 25.0
+"""Seconds the server lets one of our statements wait for a lock another connection holds
+(``lock_timeout``) before it cancels the statement with SQLSTATE 55P03, which the desk says as
+a store locked by another connection (``store.pg_refusals``). A ``psql`` session left inside
+``LOCK TABLE ... IN ACCESS EXCLUSIVE MODE`` (or a ``VACUUM FULL``, an ``ALTER TABLE``) made the
+desk's next write wait until the client's own deadline (``store.pg_deadline``, 30 s), which
+closed the connection and said the server did not answer: it had, and the line sent the reader
+to the server instead of to the transaction holding the lock. Longer than
+``IDLE_IN_TRANSACTION``, so a halt waiting for a frozen desk's row still gets it when the
+server ends that desk's transaction; shorter than the client's deadline, so the server's
+words come first and the connection stays up to write the halt."""
 
 SAVEPOINT = "SAVEPOINT tt_cycle"
 RELEASE = "RELEASE SAVEPOINT tt_cycle"
@@ -134,9 +147,10 @@ class PgAuditDatabase(PostgresqlDatabase):
         Any other value (``local``, ``remote_write``, ``remote_apply``) already waits for the
         server's own disk and is left as the administrator chose.
 
-        Every connection has the ``IDLE_IN_TRANSACTION`` limit."""
+        Every connection has the ``IDLE_IN_TRANSACTION`` and ``LOCK_WAIT`` limits."""
         idle = int(IDLE_IN_TRANSACTION * 1000)
         conn.execute(f"SET idle_in_transaction_session_timeout = {idle}")
+        conn.execute(f"SET lock_timeout = {int(LOCK_WAIT * 1000)}")
         if not self.durable:
             return
         if conn.execute("SHOW synchronous_commit").fetchone()[0] == "off":
@@ -288,26 +302,52 @@ def store_lost(db: object, exc: BaseException) -> bool:
     return conn is None or bool(getattr(conn, "broken", False) or getattr(conn, "closed", False))
 
 
+def lost_cause(exc: BaseException) -> str:
+    """Why the store was lost, in the server's or the driver's own words: the message's first
+    line, short. The lines after it are the server's context (a ``CONTEXT:`` naming the
+    function that ended the connection) or the driver's guesses, not what happened."""
+    first = next((line for line in str(exc).splitlines() if line.strip()), "")
+    return " ".join(first.split())[:160] or type(exc).__name__
+
+
 def lost_message(db: Any, exc: BaseException) -> str:
     """The one line a user reads when the PostgreSQL store went away mid-session."""
-    cause = " ".join(str(exc).split())[:160] or type(exc).__name__
+    cause = lost_cause(exc)
     return (
         f"lost the audit store {db.url} ({cause}): trading halted, no order sent without its "
         "row; the rows written before are kept on the server"
     )
 
 
-def reconnect(db: Any) -> bool:
-    """Drop a broken connection and open a fresh one; ``False`` if the server is still gone."""
-    try:
-        db.close()
-    except Exception:  # a broken connection may refuse to close cleanly; it is dropped anyway
-        db._state.reset()
-    try:
-        db.connect(reuse_if_open=True)
-    except Exception:
-        return False
-    return True
+RECONNECT_WITHIN = 30.0
+"""Seconds a session that lost its store keeps trying to reach the server again to write its
+halt and its end (``reconnect`` with ``patient``): a restart (``pg_ctl restart``) or a
+failover takes a few seconds, and the one try made at once, while the server was still
+shutting down, was refused, so the account's next start found it ``active`` and traded. One
+heartbeat window (``store.liveness.MIN_WINDOW``): longer, and the desk would write a halt after
+other desks had judged it dead."""
+RECONNECT_PAUSE = 0.5
+"""Seconds between two tries."""
+
+
+def reconnect(db: Any, patient: bool = False, stop: threading.Event | None = None) -> bool:
+    """Drop a broken connection and open a fresh one; ``False`` if the server is still gone
+    (with ``patient``: still gone after ``RECONNECT_WITHIN`` seconds of tries, or ``stop`` set
+    meanwhile: Ctrl+C, the desk's app closing)."""
+    deadline = time.monotonic() + (RECONNECT_WITHIN if patient else 0.0)
+    pause = stop or threading.Event()
+    while True:
+        try:
+            db.close()
+        except Exception:  # a broken connection may refuse to close cleanly; dropped anyway
+            db._state.reset()
+        try:
+            db.connect(reuse_if_open=True)
+        except Exception:
+            if time.monotonic() + RECONNECT_PAUSE > deadline or pause.wait(RECONNECT_PAUSE):
+                return False
+            continue
+        return True
 
 
 def is_postgres(db: object) -> bool:

@@ -16,6 +16,7 @@ from peewee import DatabaseError
 from tui_trader.security.redact import redact
 from tui_trader.store.models import database
 from tui_trader.store.pg import PgAuditDatabase
+from tui_trader.store.pg_refusals import END_LOCK, is_lock_timeout, lock_held
 from tui_trader.store.pg_url import PgUrl
 
 
@@ -40,6 +41,8 @@ def pg_problem(url: PgUrl, exc: BaseException) -> str:
         why = "the server refused the password (check PGPASSWORD or ~/.pgpass)"
     elif "does not exist" in low and "database" in low:
         why = "that database does not exist on the server (create it: createdb)"
+    elif is_lock_timeout(exc):  # not unreachable: "canceling statement due to lock timeout"
+        why = f"it {lock_held()}; {END_LOCK}"
     elif "connection refused" in low or "timeout" in low or "could not translate" in low:
         why = "the server cannot be reached (is PostgreSQL running there?)"
     else:

@@ -44,6 +44,7 @@ from tui_trader.store.models import (
 )
 from tui_trader.store.peewee_names import InterfaceError, OperationalError, fn
 from tui_trader.store.peewee_names import PeeweeException as PeeweeError
+from tui_trader.store.pg import store_lost
 from tui_trader.store.queries import find_session
 from tui_trader.store.stored_numbers import note_unreadable, readable, stored_parameters
 from tui_trader.tui.monitor_rows import (
@@ -121,6 +122,8 @@ class DbFollower:
         try:
             return self._find()
         except PeeweeError as exc:  # no sessions table: not a session's database
+            if store_lost(self.db, exc):  # the server went away: not "nothing to follow"
+                raise
             raise MonitorError(f"nothing to follow in {self.db_path}: {exc}") from None
 
     def _find(self) -> SessionInfo:

@@ -25,7 +25,7 @@ from textual.widgets import DataTable, Static
 
 from tui_trader.core.clock import Clock
 from tui_trader.core.shown import shown_text
-from tui_trader.reporting.fleet_text import cells, shortened
+from tui_trader.reporting.fleet_text import cells, failed_halt_words, shortened
 from tui_trader.security.redact import redact
 from tui_trader.store.fleet import DIED, HALTED, FleetRow, accounts_to_halt, fleet_rows
 from tui_trader.store.fleet_halts import HaltOutcome, halt_accounts, halted_now
@@ -80,28 +80,6 @@ class FleetHalted(Message):
         self.outcomes = outcomes
         self.error = error
         self.halted = halted
-
-
-def _failed_halt_words(error: str, halted: dict[str, bool] | None) -> tuple[str, str]:
-    """The title and words for a halt that raised ``error``: what the accounts' rows, read back
-    after it, say (its commit may have landed and only its answer been lost)."""
-    if halted is None:
-        return "HALT UNKNOWN", (
-            f"Unknown whether the halt was written: the store did not answer ({error}); check "
-            "with `tui-trader fleet`, and stop the sessions where they run if not halted."
-        )
-    done = [key for key, yes in halted.items() if yes]
-    missed = [key for key, yes in halted.items() if not yes]
-    if not done:
-        return "HALT FAILED", (
-            f"The halt was NOT written: {error}. Stop the sessions where they run."
-        )
-    said = f"The halt was written: {', '.join(done)} halted (its answer was lost: {error})"
-    if not missed:
-        return "HALTED", said + ". Sessions stop at their next cycle."
-    return "HALT FAILED", (
-        f"{said}; NOT written for {', '.join(missed)}: stop its sessions where they run."
-    )
 
 
 def _styled(column: str, text: str, row: FleetRow) -> Text:
@@ -344,7 +322,7 @@ class FleetScreen(StyledOnMount, Screen[None]):
         """Say what was halted (or that it failed), then read again at once."""
         self.halts += 1
         if message.error:
-            title, words = _failed_halt_words(message.error, message.halted)
+            title, words = failed_halt_words(message.error, message.halted)
             self.notify(words, title=title, severity="error", timeout=60)
             self.load()
             return
