@@ -9,7 +9,8 @@ shuts the request's socket down when the deadline passes, the blocked read retur
 the request raises ``DeadlineExceeded`` (a ``requests.Timeout``: a read counts it as a transient
 failure and retries it within the policy; an order submission is an order in doubt, settled by
 asking for its client id, ``brokers.alpaca_submit``). A connection still being opened has no
-socket to shut: its connect timeout (the same seconds) bounds it.
+socket to shut: its connect timeout (the same seconds) bounds the opening, and once open it
+finds its request cut and sends nothing (``_join``).
 
 While a request blocks the thread that runs a session, that thread cannot beat. The watchdog
 beats for it, about once a second, through the heartbeat the thread lent when the request began
@@ -145,17 +146,13 @@ class Watchdog:
                 flight.beat()
 
     def _cut(self, flight: Flight) -> None:
-        """Shut the request's sockets down: its blocked read returns at once."""
+        """Shut the request's sockets down: its blocked read returns at once. A connection
+        still being opened has no socket yet: it shuts its own once open (``_Watched``)."""
         with flight.lock:
             if not flight.done and not flight.cut:
                 flight.cut = True
                 for conn in flight.conns:
-                    sock = getattr(conn, "sock", None)
-                    if sock is not None:
-                        # already closed, or no plain socket (TLS inside TLS): nothing to do
-                        with contextlib.suppress(OSError, TypeError):
-                            # the plain socket's shutdown: an SSL socket's would unwrap it
-                            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+                    _shut(conn)
         with self._cond:
             self._flights.discard(flight)
 
@@ -215,14 +212,43 @@ def with_deadline(
     return send
 
 
+def _shut(conn: Any) -> None:
+    """Shut ``conn``'s socket down, if it has one: a read or a send on it fails at once."""
+    sock = getattr(conn, "sock", None)
+    if sock is not None:
+        # already closed, or no plain socket (TLS inside TLS): nothing to do
+        with contextlib.suppress(OSError, TypeError):
+            # the plain socket's shutdown: an SSL socket's would unwrap it
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+def _join(conn: Any) -> None:
+    """Make ``conn`` one of the request in flight on this thread (if any), to be cut at its
+    deadline; one whose deadline already passed (while the connection was being opened,
+    with no socket to shut) is cut now, so nothing more is sent or read on it: before, it went
+    on unwatched, and a trickled answer blocked the thread for as long as it lasted."""
+    flight: Flight | None = getattr(_here, "flight", None)
+    if flight is None:
+        return
+    with flight.lock:  # against ``_cut``: either it sees this socket, or this sees the cut
+        if conn not in flight.conns:
+            flight.conns.append(conn)
+        if flight.cut:
+            _shut(conn)
+
+
 class _Watched:
     """A connection that joins the request in flight on its thread, so it can be cut."""
 
+    def connect(self) -> None:
+        """Open the connection (a TLS one before its request is sent), then join the request:
+        a deadline passed meanwhile cuts it at once."""
+        super().connect()  # type: ignore[misc]
+        _join(self)
+
     def request(self, *args: Any, **kwargs: Any) -> Any:
         """Send a request, known to the watchdog first."""
-        flight: Flight | None = getattr(_here, "flight", None)
-        if flight is not None:
-            flight.conns.append(self)
+        _join(self)
         return super().request(*args, **kwargs)  # type: ignore[misc]
 
 

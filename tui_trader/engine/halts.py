@@ -129,7 +129,9 @@ class SessionHalts(HaltFlatten):
         in this process and a monitor's request taken in the same cycle make one halt that
         flattens if either asked to (the request is marked taken with it). A request is
         claimed before it is acted on (``store.kill_requests.claim``): of two sessions that
-        read it at once, one halts; the other adopts that halt from the account's row."""
+        read it at once, one halts (and flattens, if asked); the other adopts that halt from
+        the account's row, or, while it is not written yet (the taker cancels first, and may
+        die before), halts too without flattening: before, it traded on in that window."""
         if self._kill is None and not self.audit.halt_poll_due:
             return []  # nothing pressed, no poll of the database due (read without the lock:
             # a press landing now is taken next cycle, as one landing after the lock would be)
@@ -137,11 +139,21 @@ class SessionHalts(HaltFlatten):
             kill, self._kill = self._kill, None
         request = self.audit.halt_requested(self._kills_taken)
         lost: list[RiskEvent] = []
+        detail = ""
         if request is not None and not self.audit.claim_kill(request):
             # another live session took it since it was read: it halts the account, and this
             # one adopts that halt (read now, and fenced at every order), not halting again
-            request, lost = None, self._sync_risk()
-        detail = also = ""
+            lost = self._sync_risk()
+            if kill is None and not self.risk.state.halted:
+                # its halt is not written yet (its cancels go first, and it may die before):
+                # this session stops new orders now, without the flatten (the taker's to do)
+                kill = _KillRequest(request.requested_by, False, request.reason)
+                detail = (
+                    f"kill switch pressed by {request.requested_by}, taken by another session "
+                    "of this account (it flattens if asked); this one halts meanwhile"
+                )
+            request = None
+        also = ""
         if request is not None:
             self._kills_taken.append(request.id)
             if kill is None:
