@@ -10,13 +10,12 @@ flattens, and says so in its risk event. Protective stops stay working unless th
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from tui_trader.brokers import Broker, Partial, refused, see_further, unseen
-from tui_trader.core.domain import Position, RiskEvent
+from tui_trader.core.domain import Account, Position, RiskEvent
 from tui_trader.core.orders import Order, OrderRequest, OrderStatus
 from tui_trader.engine.halt_flatten import HaltFlatten, flatten_closer
 from tui_trader.engine.halt_keeps import HaltKeeps, store_sessions, store_tag_of
@@ -78,7 +77,7 @@ class SessionHalts(HaltFlatten):
     _cycle_orders: list[Order]
     unsettled: Unsettled
     """Orders in doubt: one that would close shares holds its symbol's flatten (``_on_halt``)."""
-    _equity_now: Callable[[], float]
+    last_account: Account | None
     protects: bool
     """Cancel working orders, protective stops too only when flattening (``ProtectiveStops``)."""
 
@@ -155,10 +154,17 @@ class SessionHalts(HaltFlatten):
             return lost
         if kill.flatten:
             self._flatten_requested = True
-        equity = self._equity_now() if self.started else 0.0
         detail = detail or f"kill switch pressed by {kill.who}"
         detail += (f": {kill.reason}" if kill.reason else "") + also
-        return [*lost, self.risk.halt(MANUAL_KILL, equity, 0.0, detail)]
+        return [*lost, self.risk.halt(MANUAL_KILL, self._equity_known(), 0.0, detail)]
+
+    def _equity_known(self) -> float:
+        """The account's equity as last read (this cycle's read in a cycle, the last one
+        between bars), for a kill's event: a kill never waits on the broker. Read from the
+        broker first, as it was, the halt waited behind a spent request budget or a read
+        retrying for seconds, its orders working meanwhile."""
+        account = self.last_account
+        return account.equity if self.started and account is not None else 0.0
 
     def _take_resume_request(self) -> list[RiskEvent]:
         """Act on a resume request: lift the halt if the risk state allows it, else say why not."""
