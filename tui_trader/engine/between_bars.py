@@ -57,6 +57,7 @@ class BetweenBars:
     _take_kill_requests: Callable[[], list[RiskEvent]]
     _on_halt: Callable[[list[RiskEvent], dict[str, Position], datetime], list[RiskEvent]]
     _halted_meanwhile: Callable[[RiskState, dict[str, Position], datetime], list[RiskEvent]]
+    _halt_deferred: Callable[[list[RiskEvent], bool], list[RiskEvent]]
     _halt_retry_note: Callable[[int], str | None]
     _take_manual_requests: Callable[[datetime], tuple[list[RiskEvent], list[str]]]
     stop_notes: list[str]
@@ -122,6 +123,8 @@ class BetweenBars:
                     if self._fenced:  # a manual order found the account halted elsewhere
                         self._fenced = False
                         events += self._halted_meanwhile(decided, positions, market_time)
+                    else:  # a halt entered by a hand order's send in doubt: cancels due
+                        events = self._halt_deferred(events, decided.halted)
                 acted = True
             except BrokerError as exc:  # the halt stands; say what the broker did not answer
                 if halts or (self.risk.state.halted and not was_halted):

@@ -34,6 +34,9 @@ CANCEL_UNANSWERED = (
     "open orders may still be working: the broker did not answer the cancel, retrying"
 )
 """The halt line's tail while a halt's cancel has had no answer (``SessionHalts.halt_line``)."""
+HALT_DEFERRED = "open orders not cancelled yet: at the next cycle"
+"""The halt line's tail while a halt entered after a cycle's halt step waits for its cancels
+(``SessionHalts._halt_deferred``)."""
 BROKER_CONTRADICTION = "broker_contradiction"
 """A halt because the broker said something that cannot be true (``Broker.take_contradictions``)."""
 
@@ -74,6 +77,9 @@ class SessionHalts(HaltFlatten):
     """What the halt's words (its event, or the last retry note) said it left: a retry that
     changes nothing says nothing, so a cancel the broker keeps refusing is said once per
     onset, not in every cycle's notes."""
+    _halt_late: bool = False
+    """The unfinished halt is one entered after its cycle's halt step, not acted on yet
+    (``_halt_deferred``): its first cancel is not said as one "again"."""
     _cycle_orders: list[Order]
     unsettled: Unsettled
     """Orders in doubt: one that would close shares holds its symbol's flatten (``_on_halt``)."""
@@ -249,6 +255,24 @@ class SessionHalts(HaltFlatten):
             out.append(event)
         return out + put_back
 
+    def _halt_deferred(self, events: list[RiskEvent], halted: bool) -> list[RiskEvent]:
+        """A halt this session entered after the cycle's halt step (``halted``: the state
+        then): a send in doubt of a hand order, a protective exit or the rebalance. Its
+        cancels are still to come: marked unfinished, so the next cycle or pass between bars
+        acts on it, and its event says so. Before, the next cycle saw itself halted already
+        and skipped them: the orders working kept working, able to fill, under the halt."""
+        if halted or not self.risk.state.halted or self._halt_unfinished:
+            return events
+        self._halt_unfinished = self._halt_late = True
+        self._halt_left = self._halt_said = HALT_DEFERRED
+        note = "; open orders are cancelled at the next cycle"
+        return [
+            replace(e, action_taken=e.action_taken + note)
+            if e.halts and "cancelled" not in e.action_taken
+            else e
+            for e in events
+        ]
+
     def _halt_unanswered(self, events: list[RiskEvent], exc: Exception) -> list[RiskEvent]:
         """A cycle's events when the broker did not answer its halt (a ``BrokerError`` out of
         ``_on_halt``), the halt's saying what may still be working; written before the cycle
@@ -296,6 +320,8 @@ class SessionHalts(HaltFlatten):
         ``None`` when it did nothing and what it left is what was said already (a cancel the
         broker refuses again: tried every cycle, said once per onset; the halt line keeps
         saying it: ``halt_line``)."""
+        late, self._halt_late = self._halt_late, False  # a deferred halt's first: not "again"
+        again = "" if late else " again"
         done = self._cycle_orders[before:]
         cancelled = sum(1 for order in done if order.status is OrderStatus.CANCELED)
         sent = sum(1 for order in done if flatten_closer(order) is not None)  # (not a stop
@@ -305,8 +331,8 @@ class SessionHalts(HaltFlatten):
             return None
         self._halt_said = left
         if not done and left:  # what is left changed (more or fewer refused): said again
-            return f"the halt's cancel was tried again: {left}"
-        note = f"the halt acted again: cancelled {cancelled} open order(s)"
+            return f"the halt's cancel was tried{again}: {left}"
+        note = f"the halt acted{again}: cancelled {cancelled} open order(s)"
         if sent:
             note += f", sent {sent} closing order(s)"
         return note + (f"; {left}" if left else "")
