@@ -57,6 +57,7 @@ class BetweenBars:
     _take_kill_requests: Callable[[], list[RiskEvent]]
     _on_halt: Callable[[list[RiskEvent], dict[str, Position], datetime], list[RiskEvent]]
     _halted_meanwhile: Callable[[RiskState, dict[str, Position], datetime], list[RiskEvent]]
+    _halt_deferred: Callable[[list[RiskEvent], bool], list[RiskEvent]]
     _halt_retry_note: Callable[[int], str | None]
     _take_manual_requests: Callable[[datetime], tuple[list[RiskEvent], list[str]]]
     stop_notes: list[str]
@@ -122,10 +123,9 @@ class BetweenBars:
                     if self._fenced:  # a manual order found the account halted elsewhere
                         self._fenced = False
                         events += self._halted_meanwhile(decided, positions, market_time)
-                    # Read the account after the halt acted: cancelled orders release buying power.
-                    self.last_marker = self.fills_marker()
-                    account = self.last_account = self.broker.account()
-                    positions = self.last_positions = self.broker.positions()
+                    else:  # a halt entered by a hand order's send in doubt: cancels due
+                        events = self._halt_deferred(events, decided.halted)
+                acted = True
             except BrokerError as exc:  # the halt stands; say what the broker did not answer
                 if halts or (self.risk.state.halted and not was_halted):
                     self._halt_unfinished = True  # its cancels: again at the next cycle
@@ -134,11 +134,34 @@ class BetweenBars:
                     return None  # only a halt's cancels tried again: the broker still silent
                 note = f"; the broker did not answer (open orders may still be working): {exc}"
                 halts = [replace(e, action_taken=e.action_taken + note) for e in halts]
-                account = self.last_account or Account(0.0, 0.0, 0.0)
-                positions = self.last_positions
+                acted = False
             events += halts
-            self.equity_seen = account.equity
             if retry and not events and not notes and not self._cycle_orders:
                 return None  # a cancel the broker refused again: said at its onset already
+            # Written before the account is read again for the desk's line: a read waiting on
+            # the request budget, or retrying, held the halt's record (and its words then
+            # blamed the halt for that read's failure: "open orders may still be working").
             self._record_events(events, market_time)
+            if acted:
+                account, positions = self._read_after(halting, notes)
+            else:
+                account = self.last_account or Account(0.0, 0.0, 0.0)
+                positions = self.last_positions
+            self.equity_seen = account.equity
             return self._report(account, positions, market_time, 0, 0, 0, events, notes)
+
+    def _read_after(self, halting: bool, notes: list[str]) -> tuple[Account, dict[str, Position]]:
+        """The account and positions once the requests acted (cancelled orders release buying
+        power), for the desk's line; a halt's reads may take the budget kept for orders and
+        cancels. Unanswered: the last ones known, and a note says so (what was done is
+        written already)."""
+        try:
+            with self.broker.urgent() if halting else nullcontext():
+                marker = self.fills_marker()
+                account = self.broker.account()
+                positions = self.broker.positions()
+        except BrokerError as exc:
+            notes.append(f"the account could not be read again after this: {exc}")
+            return self.last_account or Account(0.0, 0.0, 0.0), self.last_positions
+        self.last_marker, self.last_account, self.last_positions = marker, account, positions
+        return account, positions

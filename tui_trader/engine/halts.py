@@ -10,13 +10,12 @@ flattens, and says so in its risk event. Protective stops stay working unless th
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from tui_trader.brokers import Broker, Partial, refused, see_further, unseen
-from tui_trader.core.domain import Position, RiskEvent
+from tui_trader.core.domain import Account, Position, RiskEvent
 from tui_trader.core.orders import Order, OrderRequest, OrderStatus
 from tui_trader.engine.halt_flatten import HaltFlatten, flatten_closer
 from tui_trader.engine.halt_keeps import HaltKeeps, store_sessions, store_tag_of
@@ -35,6 +34,9 @@ CANCEL_UNANSWERED = (
     "open orders may still be working: the broker did not answer the cancel, retrying"
 )
 """The halt line's tail while a halt's cancel has had no answer (``SessionHalts.halt_line``)."""
+HALT_DEFERRED = "open orders not cancelled yet: at the next cycle"
+"""The halt line's tail while a halt entered after a cycle's halt step waits for its cancels
+(``SessionHalts._halt_deferred``)."""
 BROKER_CONTRADICTION = "broker_contradiction"
 """A halt because the broker said something that cannot be true (``Broker.take_contradictions``)."""
 
@@ -75,10 +77,13 @@ class SessionHalts(HaltFlatten):
     """What the halt's words (its event, or the last retry note) said it left: a retry that
     changes nothing says nothing, so a cancel the broker keeps refusing is said once per
     onset, not in every cycle's notes."""
+    _halt_late: bool = False
+    """The unfinished halt is one entered after its cycle's halt step, not acted on yet
+    (``_halt_deferred``): its first cancel is not said as one "again"."""
     _cycle_orders: list[Order]
     unsettled: Unsettled
     """Orders in doubt: one that would close shares holds its symbol's flatten (``_on_halt``)."""
-    _equity_now: Callable[[], float]
+    last_account: Account | None
     protects: bool
     """Cancel working orders, protective stops too only when flattening (``ProtectiveStops``)."""
 
@@ -167,10 +172,17 @@ class SessionHalts(HaltFlatten):
             return lost
         if kill.flatten:
             self._flatten_requested = True
-        equity = self._equity_now() if self.started else 0.0
         detail = detail or f"kill switch pressed by {kill.who}"
         detail += (f": {kill.reason}" if kill.reason else "") + also
-        return [*lost, self.risk.halt(MANUAL_KILL, equity, 0.0, detail)]
+        return [*lost, self.risk.halt(MANUAL_KILL, self._equity_known(), 0.0, detail)]
+
+    def _equity_known(self) -> float:
+        """The account's equity as last read (this cycle's read in a cycle, the last one
+        between bars), for a kill's event: a kill never waits on the broker. Read from the
+        broker first, as it was, the halt waited behind a spent request budget or a read
+        retrying for seconds, its orders working meanwhile."""
+        account = self.last_account
+        return account.equity if self.started and account is not None else 0.0
 
     def _take_resume_request(self) -> list[RiskEvent]:
         """Act on a resume request: lift the halt if the risk state allows it, else say why not."""
@@ -255,6 +267,24 @@ class SessionHalts(HaltFlatten):
             out.append(event)
         return out + put_back
 
+    def _halt_deferred(self, events: list[RiskEvent], halted: bool) -> list[RiskEvent]:
+        """A halt this session entered after the cycle's halt step (``halted``: the state
+        then): a send in doubt of a hand order, a protective exit or the rebalance. Its
+        cancels are still to come: marked unfinished, so the next cycle or pass between bars
+        acts on it, and its event says so. Before, the next cycle saw itself halted already
+        and skipped them: the orders working kept working, able to fill, under the halt."""
+        if halted or not self.risk.state.halted or self._halt_unfinished:
+            return events
+        self._halt_unfinished = self._halt_late = True
+        self._halt_left = self._halt_said = HALT_DEFERRED
+        note = "; open orders are cancelled at the next cycle"
+        return [
+            replace(e, action_taken=e.action_taken + note)
+            if e.halts and "cancelled" not in e.action_taken
+            else e
+            for e in events
+        ]
+
     def _halt_unanswered(self, events: list[RiskEvent], exc: Exception) -> list[RiskEvent]:
         """A cycle's events when the broker did not answer its halt (a ``BrokerError`` out of
         ``_on_halt``), the halt's saying what may still be working; written before the cycle
@@ -302,6 +332,8 @@ class SessionHalts(HaltFlatten):
         ``None`` when it did nothing and what it left is what was said already (a cancel the
         broker refuses again: tried every cycle, said once per onset; the halt line keeps
         saying it: ``halt_line``)."""
+        late, self._halt_late = self._halt_late, False  # a deferred halt's first: not "again"
+        again = "" if late else " again"
         done = self._cycle_orders[before:]
         cancelled = sum(1 for order in done if order.status is OrderStatus.CANCELED)
         sent = sum(1 for order in done if flatten_closer(order) is not None)  # (not a stop
@@ -311,8 +343,8 @@ class SessionHalts(HaltFlatten):
             return None
         self._halt_said = left
         if not done and left:  # what is left changed (more or fewer refused): said again
-            return f"the halt's cancel was tried again: {left}"
-        note = f"the halt acted again: cancelled {cancelled} open order(s)"
+            return f"the halt's cancel was tried{again}: {left}"
+        note = f"the halt acted{again}: cancelled {cancelled} open order(s)"
         if sent:
             note += f", sent {sent} closing order(s)"
         return note + (f"; {left}" if left else "")

@@ -367,8 +367,10 @@ class TradingSession(
                 events += self._protect(market_time)
         except BrokerError:  # a halt decided in this cycle is written before the cycle fails
             if any(event.halts for event in events):  # (held in memory only, it was lost)
-                self._record_events(events, market_time)
+                self._record_events(self._halt_deferred(events, halted), market_time)
             raise
+        if not self._fenced:  # (a fenced order's halt is acted on below, in this cycle)
+            events = self._halt_deferred(events, halted)  # entered since: cancels due
         if self.stop_notes or self.claims is not None:  # exits dropped, or left to another
             notes += self.take_stop_notes()
         if events:

@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from tui_trader.brokers import Broker, BrokerError
+from tui_trader.brokers import Broker
 from tui_trader.core.domain import Account, IterationReport, Position, RiskEvent
 from tui_trader.core.orders import Fill, Order
 
@@ -89,14 +89,6 @@ class SessionWaits:
             return None
         self._waiting = why
         return self.outage_report([], [f"no new bar: {why}"])
-
-    def _equity_now(self) -> float:
-        """The account's equity, or the last known one if the broker does not answer (a kill
-        must never wait for the broker)."""
-        try:
-            return self.broker.account().equity
-        except BrokerError:
-            return self.last_account.equity if self.last_account is not None else 0.0
 
     def halt_for_outage(self, cause: str, seconds: float) -> IterationReport:
         """Halt because the broker or the market data has not answered for ``seconds``; the

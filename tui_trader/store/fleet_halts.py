@@ -61,8 +61,13 @@ def halt_account(db: Database, account_key: str, via: str, sessions: int = 0) ->
     # on disk when this returns (a halt lost to a power loss would let the account trade on)
     with db.durably(always=True), db.atomic():
         after = sync_risk_state(db, before, manager.state)
-        if after.halt_reason != MANUAL_KILL or after.halt_detail != detail:
-            return HaltOutcome(account_key, False, after.halt_reason)  # another halt came first
+        if after.halt_reason != MANUAL_KILL or not after.halt_detail.startswith(detail):
+            # another halt that lasts until reset came first: it stands, nothing rewritten
+            return HaltOutcome(account_key, False, after.halt_reason)
+        # This press's halt, its words maybe extended: a daily-loss halt written since the
+        # read gives way to it (``risk.state.standing_halt``) and is named in the row's words,
+        # which the event records as they are (returned as "already halted", the row said
+        # someone pressed the kill switch and the audit trail had no event of it).
         RiskEventRow.create(
             session=None,
             account_key=account_key,
@@ -71,7 +76,7 @@ def halt_account(db: Database, account_key: str, via: str, sessions: int = 0) ->
             value=event.value,
             limit=0.0,
             action_taken=event.action_taken,
-            detail=detail,
+            detail=after.halt_detail,
         )
     return HaltOutcome(account_key, True, MANUAL_KILL)
 
