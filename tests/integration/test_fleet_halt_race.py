@@ -107,3 +107,29 @@ def test_a_lasting_halt_landing_mid_press_stands_untouched(
     assert row is not None and row.halt_reason == DRAWDOWN
     assert row.halt_detail == "down 6% from the peak"
     assert events == []
+
+
+def test_a_press_on_an_account_halted_for_the_day_makes_the_halt_last_until_reset(
+    store: Path | PgUrl,
+) -> None:
+    """The account was already halted for its daily loss (which lifts by itself on the next
+    trading day) when someone pressed the kill switch in the fleet. Before: "already halted
+    (daily_loss_limit)", nothing written, and the account traded again the next day. Now the
+    press stands: the row says ``manual_kill`` until reset, its words name the daily-loss halt
+    before it, and one ``manual_kill`` event records who pressed it."""
+    db = open_database(store)
+    try:
+        state = _trading_account(db)
+        manager = RiskManager(RiskLimits(), state)
+        manager.halt(DAILY_LOSS, 940.0, 1000.0, "lost 6% today")
+        sync_risk_state(db, state, manager.state)
+        outcome = halt_account(db, ACCOUNT, "tui-trader fleet halt")
+        row = read_risk_state(db, ACCOUNT)
+        events = _events()
+    finally:
+        db.close()
+    assert outcome.halted_now and outcome.reason == MANUAL_KILL
+    assert row is not None and row.halted and row.halt_reason == MANUAL_KILL
+    assert [kind for kind, _ in events] == [MANUAL_KILL]
+    assert "via tui-trader fleet halt" in events[0][1]
+    assert f"(halted before that for {DAILY_LOSS}: lost 6% today)" in row.halt_detail

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from peewee import Database
 
 from tui_trader.risk.gate import MANUAL_KILL, RiskLimits, RiskManager
+from tui_trader.risk.state import SESSION_HALTS
 from tui_trader.store.db import to_db_time
 from tui_trader.store.liveness import this_host
 from tui_trader.store.models import RiskEventRow
@@ -53,8 +54,11 @@ def halt_account(db: Database, account_key: str, via: str, sessions: int = 0) ->
     if sessions:
         detail += f"; {sessions} running session(s) on the account stop at their next cycle"
     before = load_risk_state(account_key)
-    if before.halted:
+    if before.halted and before.halt_reason not in SESSION_HALTS:  # lasts until reset: stands
         return HaltOutcome(account_key, False, before.halt_reason)
+    # A daily-loss halt ends with its trading day: the press makes it last until reset (as the
+    # desk's own ctrl+k does, ``risk.state.standing_halt``). Before, it was "already halted"
+    # and the account traded again the next day, the press forgotten.
     manager = RiskManager(RiskLimits(), before)
     event = manager.halt(MANUAL_KILL, before.last_equity or 0.0, 0.0, detail)
     # the merge's first statement takes the row's write lock; the event commits with the halt,
