@@ -39,9 +39,9 @@ class PutBackWaits:
     _adopted: dict[str, str]
     """Client order id -> the session an exit was taken over from (``StopTakeover``)."""
     _doubted: dict[str, tuple[OrderRequest, Released]]
-    """Symbol -> an order in doubt exits wait on, and those exits (``StopRelease``)."""
+    """Client order id -> an order in doubt exits wait on, and those exits (``StopRelease``)."""
     _accepted: dict[str, tuple[OrderRequest, Released]]
-    """Symbol -> an order working, not filled yet, exits wait on (``StopRelease``)."""
+    """Client order id -> an order working, not filled yet, exits wait on (``StopRelease``)."""
     _unsure: dict[str, Released]
     """Symbol -> exits whose cancel before an order was not confirmed (``StopRelease``)."""
     _put_doubt: dict[str, tuple[str, Released, str]]
@@ -79,7 +79,6 @@ class PutBackWaits:
     def _after_it_ended(
         self,
         waiting: dict[str, tuple[OrderRequest, Released]],
-        symbol: str,
         order: OrderRequest,
         released: Released,
         market_time: datetime,
@@ -93,11 +92,11 @@ class PutBackWaits:
             return []  # asked again next cycle
         if found is not None and found.status.is_open:
             return []  # it works: decided when it ends
-        del waiting[symbol]
+        del waiting[order.client_order_id]
         if found is not None and found.filled_qty > 0:
-            return self.exit_drops.over(symbol)  # it sold: as for a sell that went out
+            return self.exit_drops.over(order.symbol)  # it sold: as for a sell that went out
         why = unfilled_end(order, found)
-        return self._put_back(symbol, released, why, market_time, order.client_order_id)
+        return self._put_back(order.symbol, released, why, market_time, order.client_order_id)
 
     def _follow(
         self, symbol: str, orders: dict[str, Order], gone: tuple[Order, str | None], doubt: set[str]
@@ -118,9 +117,10 @@ class PutBackWaits:
         if not closers:
             return
         order = max(closers, key=lambda o: (o.remaining_qty, o.client_order_id))
-        waiting = self._doubted if order.client_order_id in doubt else self._accepted
-        request, released = waiting.get(symbol, (_as_request(order), []))
-        waiting[symbol] = (request, [*released, gone])
+        cid = order.client_order_id
+        waiting = self._doubted if cid in doubt else self._accepted
+        request, released = waiting.get(cid, (_as_request(order), []))
+        waiting[cid] = (request, [*released, gone])
 
     def _cancel_unsure(self, symbol: str, order: Order, came: str | None) -> None:
         """Remember ``order``, an exit whose cancel before an order in ``symbol`` was sent, in

@@ -75,10 +75,8 @@ class StopsAtFinish(ExitsLeftAtFinish, StopRelease):
             events += self._put_back(symbol, released, why, market_time)
         doubt = {o.client_order_id for o in self.unsettled.in_doubt()} if self.unsettled else set()
         for waiting in (self._doubted, self._accepted):
-            for symbol, (order, released) in sorted(waiting.items()):
-                events += self._settle_order(
-                    waiting, symbol, order, released, doubt, why_left, market_time
-                )
+            for _cid, (order, released) in sorted(waiting.items()):
+                events += self._settle_order(waiting, order, released, doubt, why_left, market_time)
         for symbol, (cid, released, why) in sorted(self._put_doubt.items()):
             try:
                 unknown = cid in doubt and self.broker.get_order(cid) is None
@@ -92,7 +90,6 @@ class StopsAtFinish(ExitsLeftAtFinish, StopRelease):
     def _settle_order(
         self,
         waiting: dict[str, tuple[OrderRequest, Released]],
-        symbol: str,
         order: OrderRequest,
         released: Released,
         doubt: set[str],
@@ -102,7 +99,7 @@ class StopsAtFinish(ExitsLeftAtFinish, StopRelease):
         """Look ``order`` (its exits cancelled for it) up once: ended without a fill (or
         never received, its doubt over), its exits go back; filled, it did their work; working,
         or unknown while still in doubt, they stay down (``stops_down`` says it)."""
-        cid = order.client_order_id
+        cid, symbol = order.client_order_id, order.symbol
         try:
             found = self.broker.get_order(cid)
         except BrokerError as exc:
@@ -112,7 +109,7 @@ class StopsAtFinish(ExitsLeftAtFinish, StopRelease):
             return []  # it may still arrive and sell the shares
         if found is not None and (found.status.is_open or found.status is OrderStatus.UNKNOWN):
             return []  # it may still sell them
-        del waiting[symbol]
+        del waiting[cid]
         if found is not None and found.filled_qty > 0:
             return []  # it sold: as for a sell that went out
         return self._put_back(symbol, released, unfilled_end(order, found), market_time, cid)
@@ -134,7 +131,8 @@ class StopsAtFinish(ExitsLeftAtFinish, StopRelease):
             )
         doubt = {o.client_order_id for o in self.unsettled.in_doubt()} if self.unsettled else set()
         for waiting in (self._doubted, self._accepted):
-            for symbol, (order, released) in waiting.items():
+            for order, released in waiting.values():
+                symbol = order.symbol
                 what = f"{order.side} {order.qty:g} {symbol}"
                 state = (
                     "still in doubt (sent, no answer): the position has no stop until the "
