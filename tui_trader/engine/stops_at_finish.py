@@ -97,11 +97,16 @@ class StopsAtFinish(ExitsLeftAtFinish, StopRelease):
         market_time: datetime,
     ) -> list[RiskEvent]:
         """Look ``order`` (its exits cancelled for it) up once: ended without a fill (or
-        never received, its doubt over), its exits go back; filled, it did their work; working,
-        or unknown while still in doubt, they stay down (``stops_down`` says it)."""
+        never received, its doubt over), its exits go back; filled, it did their work (other
+        sells still working: they wait on those, said); working, or unknown while still in
+        doubt, they stay down (``stops_down`` says it)."""
         cid, symbol = order.client_order_id, order.symbol
         try:
             found = self.broker.get_order(cid)
+            sold = found is not None and found.filled_qty > 0 and not found.status.is_open
+            if sold and self._wait_on_others(order, released):
+                del waiting[cid]
+                return []  # said by ``stops_down``: waiting on another sell
         except BrokerError as exc:
             why_left[symbol] = f"the broker did not answer a look-up of that order: {exc}"
             return []
