@@ -243,15 +243,20 @@ class StopRelease(PutBackWaits, StopTakeover):
                 continue  # failed in this cycle (said): tried again in the next
             del self._to_restore[symbol]
             events += self._put_back(symbol, released, why, market_time)
-        doubt = {o.client_order_id for o in self.unsettled.in_doubt()} if self.unsettled else ()
+        doubt = self._in_doubt_ids()
         for waiting in (self._doubted, self._accepted):
             for cid, (order, released) in sorted(waiting.items()):
                 if cid not in doubt:
                     events += self._after_it_ended(waiting, order, released, market_time)
+        doubt = self._in_doubt_ids()  # afresh: those put back just now, in doubt, are in it
         for symbol, (cid, released, why) in sorted(self._put_doubt.items()):
             if cid not in doubt:
                 events += self._after_put_back(symbol, cid, released, why, market_time)
         return events
+
+    def _in_doubt_ids(self) -> set[str]:
+        """The client ids of the orders in doubt now."""
+        return {o.client_order_id for o in self.unsettled.in_doubt()} if self.unsettled else set()
 
     def _put_back(
         self, symbol: str, released: Released, why: str, market_time: datetime, ended: str = ""

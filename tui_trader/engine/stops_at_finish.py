@@ -73,10 +73,11 @@ class StopsAtFinish(ExitsLeftAtFinish, StopRelease):
         self._released = {}
         for symbol, (released, why, _tried) in failed_before:
             events += self._put_back(symbol, released, why, market_time)
-        doubt = {o.client_order_id for o in self.unsettled.in_doubt()} if self.unsettled else set()
+        doubt = self._in_doubt_ids()
         for waiting in (self._doubted, self._accepted):
             for _cid, (order, released) in sorted(waiting.items()):
                 events += self._settle_order(waiting, order, released, doubt, why_left, market_time)
+        doubt = self._in_doubt_ids()  # afresh: those put back just now, in doubt, are in it
         for symbol, (cid, released, why) in sorted(self._put_doubt.items()):
             try:
                 unknown = cid in doubt and self.broker.get_order(cid) is None
