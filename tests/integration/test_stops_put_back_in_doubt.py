@@ -1,12 +1,16 @@
-"""An ended desk's stop put back with its answer lost (in doubt) is followed until it settles:
-once the broker is found never to have received it, it is placed again.
+"""An ended desk's stop put back with its answer lost (in doubt) is followed until it settles,
+each put-back on its own: once the broker is found never to have received one, it is placed
+again.
 
 A desk that keeps no exits puts an ended desk's stop back once the sell it was cancelled for
 ends unfilled; a put-back whose own answer is lost (sent, no answer) is said NOT protected and
 followed: never received, it is placed again. A put-back made in a cycle's own look-ups was
 looked up again in that same cycle, found missing (the broker does not know it yet), and
 put back "again" for nothing (it counted as closing the shares itself): then forgotten, and
-once its doubt ended the position had no stop, unsaid.
+once its doubt ended the position had no stop, unsaid. And it followed one per symbol: a
+stop put back in part beside a sell, in doubt, then the rest put back once that sell was
+cancelled, in doubt too, overwrote the first; the second arriving and the first never
+received, the position kept a stop for the second's share only, unsaid.
 """
 
 from __future__ import annotations
@@ -16,6 +20,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from alpaca.trading.enums import OrderSide, TimeInForce
+from alpaca.trading.requests import StopOrderRequest
 
 from tests.integration.alpaca_helpers import alpaca_session, settle
 from tests.integration.test_stop_put_back_beside_a_later_sell import (
@@ -105,6 +112,57 @@ def test_a_stop_put_back_in_doubt_at_a_cycle_goes_back_once_never_received(
             notes += two.run_iteration().notes
         assert _held(trading) == held
         assert _stops(trading) == [(held, price)], notes
+        [said] = [n for n in notes if "placed again" in n]
+        assert "the exit sent again then never reached the broker" in said, said
+    finally:
+        two.finish("stopped")
+        two.broker.close()
+
+
+def test_a_stop_put_back_in_doubt_is_not_forgotten_for_a_second_one(
+    sandbox: SandboxHandle, trading: Any, tmp_path: Path
+) -> None:
+    """Desk two sells all by hand (desk one's stop cancelled), cancels it and sells one share;
+    the stop put back for the rest is lost (in doubt). That sell cancelled, the stop put back
+    for the last share is lost too, and arrives late. Once the first is found never received,
+    the stop is placed again for the rest: every share held has its stop, at its price, once
+    (before: only the late one's share)."""
+    two = _ended_desks_stop(sandbox, tmp_path / "desk.db")
+    try:
+        [(qty, price)] = _stops(trading)
+        held = _held(trading)
+        assert qty == held >= 3
+        far = round(float(sandbox.admin.state()["prices"]["SPY"]) * 1.3, 2)
+        _cancel(two, sandbox, _limit_sell(two, sandbox, held, far))
+        one_share = _limit_sell(two, sandbox, 1, far)
+        with _stops_lost(sandbox, two) as lost:
+            sandbox.admin.step()
+            two.run_iteration()
+            assert len(lost) == 1, "the stop put back beside the sell is in doubt"
+            _cancel(two, sandbox, one_share)
+            sandbox.admin.step()
+            notes = two.run_iteration().notes
+            assert len(lost) == 2, ("the rest put back, in doubt too", notes)
+        first, second = lost
+        assert _stops(trading) == []
+        trading.submit_order(  # the second arrives late (a slow gateway)
+            StopOrderRequest(
+                symbol="SPY",
+                qty=1,
+                side=OrderSide.SELL,
+                stop_price=price,
+                time_in_force=TimeInForce.GTC,
+                client_order_id=second,
+            )
+        )
+        _never_received(two, first)
+        notes = []
+        for _ in range(2):
+            sandbox.admin.step()
+            notes += two.run_iteration().notes
+        assert _held(trading) == held
+        stops = _stops(trading)
+        assert sorted(stops) == [(1, price), (held - 1, price)], (stops, notes)
         [said] = [n for n in notes if "placed again" in n]
         assert "the exit sent again then never reached the broker" in said, said
     finally:

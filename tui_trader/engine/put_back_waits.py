@@ -45,7 +45,8 @@ class PutBackWaits:
     _unsure: dict[str, Released]
     """Symbol -> exits whose cancel before an order was not confirmed (``StopRelease``)."""
     _put_doubt: dict[str, tuple[str, Released, str]]
-    """Symbol -> an exit placed again whose own send is in doubt (``StopRelease``)."""
+    """Client order id -> an exit placed again whose own send is in doubt, its symbol
+    (``StopRelease``)."""
     _put_back: Callable[..., list[RiskEvent]]
     """Place exits again beside what may close the shares (``StopRelease``)."""
 
@@ -62,7 +63,7 @@ class PutBackWaits:
             found = self.broker.get_order(cid)
         except BrokerError:
             return []
-        del self._put_doubt[symbol]
+        del self._put_doubt[cid]
         if found is not None and found.status.is_open:
             came = released[0][1]
             if came is not None and not self.protects:

@@ -95,8 +95,10 @@ class StopRelease(PutBackWaits, StopTakeover):
         """Client order id -> an order accepted but not filled yet that a session without
         exits cancelled an exit for (the broker may still reject it), and that exit."""
         self._put_doubt: dict[str, tuple[str, Released, str]] = {}
-        """Symbol -> an exit placed again whose own send is in doubt: its client order id,
-        the exits it put back, and why they were put back (``_after_put_back``)."""
+        """Client order id -> an exit placed again whose own send is in doubt: its symbol,
+        the exits it put back, and why they were put back (``_after_put_back``). By exit, not
+        symbol: a second exit put back in doubt in the symbol overwrote the first, and once
+        the first was found never received, it was not placed again."""
         self._unsure: dict[str, Released] = {}
         """Symbol -> exits whose cancel before an order was not confirmed (``_unsure_ends``)."""
 
@@ -249,7 +251,7 @@ class StopRelease(PutBackWaits, StopTakeover):
                 if cid not in doubt:
                     events += self._after_it_ended(waiting, order, released, market_time)
         doubt = self._in_doubt_ids()  # afresh: those put back just now, in doubt, are in it
-        for symbol, (cid, released, why) in sorted(self._put_doubt.items()):
+        for cid, (symbol, released, why) in sorted(self._put_doubt.items()):
             if cid not in doubt:
                 events += self._after_put_back(symbol, cid, released, why, market_time)
         return events
@@ -309,7 +311,7 @@ class StopRelease(PutBackWaits, StopTakeover):
                 continue
             ack = self._send(check.order, market_time)
             if ack is None or ack.status is OrderStatus.UNKNOWN:  # followed till it settles
-                self._put_doubt[symbol] = (check.order.client_order_id, [(old, came)], why)
+                self._put_doubt[check.order.client_order_id] = (symbol, [(old, came)], why)
                 events.append(
                     self._broker_doubt(check.order)
                     if ack is None

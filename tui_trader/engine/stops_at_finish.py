@@ -78,7 +78,7 @@ class StopsAtFinish(ExitsLeftAtFinish, StopRelease):
             for _cid, (order, released) in sorted(waiting.items()):
                 events += self._settle_order(waiting, order, released, doubt, why_left, market_time)
         doubt = self._in_doubt_ids()  # afresh: those put back just now, in doubt, are in it
-        for symbol, (cid, released, why) in sorted(self._put_doubt.items()):
+        for cid, (symbol, released, why) in sorted(self._put_doubt.items()):
             try:
                 unknown = cid in doubt and self.broker.get_order(cid) is None
             except BrokerError as exc:
@@ -150,7 +150,7 @@ class StopsAtFinish(ExitsLeftAtFinish, StopRelease):
                 waits.setdefault(symbol, []).append(
                     f"{named_exits(released)} was cancelled for {what}, {state}"
                 )
-        for symbol, (_cid, released, _why) in self._put_doubt.items():
+        for symbol, released, _why in self._put_doubt.values():
             waits.setdefault(symbol, []).append(
                 f"{named_exits(released)} was sent again but the broker's answer was lost: the "
                 "position has no stop unless the broker has it"
