@@ -51,28 +51,37 @@ def _ended_desks_stop(sandbox: SandboxHandle, db: Path) -> TradingSession:
     return two
 
 
+def _two_sells_the_stop_waits_on(
+    two: TradingSession, sandbox: SandboxHandle, trading: Any
+) -> tuple[float, str]:
+    """Desk two sells all by hand (desk one's stop cancelled), cancels it, and sells one share
+    far above the market and the rest just above it (0.4%); a cycle: the stop waits on those
+    sells, none beside them. The market then jumps. Desk one's stop price, and the client id
+    of the one-share sell."""
+    [(qty, price)] = _stops(trading)
+    held = _held(trading)
+    assert qty == held >= 3
+    market = float(sandbox.admin.state()["prices"]["SPY"])
+    first = _limit_sell(two, sandbox, held, round(market * 1.3, 2))
+    _cancel(two, sandbox, first)
+    one_share = _limit_sell(two, sandbox, 1, round(market * 1.3, 2))
+    _limit_sell(two, sandbox, held - 1, round(market * 1.004, 2))
+    sandbox.admin.step()
+    two.run_iteration()
+    assert _stops(trading) == [], "the sells close every share: no stop beside them"
+    sandbox.admin.step(shock={"SPY": 1.5})
+    return price, one_share
+
+
 def test_a_stop_whose_sell_filled_goes_back_once_the_other_sell_is_cancelled(
     sandbox: SandboxHandle, trading: Any, tmp_path: Path
 ) -> None:
-    """Desk two sells all by hand (desk one's stop cancelled), cancels it, and sells one share
-    far above the market and the rest just above it (0.4%); a cycle: the stop waits on those sells.
-    The market jumps, the larger sell fills: no stop beside the one-share sell still working.
+    """The larger sell fills at the jump: no stop beside the one-share sell still working.
     Once that sell is cancelled, the stop is back for the share held, at its price (before:
     the share had no stop)."""
     two = _ended_desks_stop(sandbox, tmp_path / "desk.db")
     try:
-        [(qty, price)] = _stops(trading)
-        held = _held(trading)
-        assert qty == held >= 3
-        market = float(sandbox.admin.state()["prices"]["SPY"])
-        first = _limit_sell(two, sandbox, held, round(market * 1.3, 2))
-        _cancel(two, sandbox, first)
-        one_share = _limit_sell(two, sandbox, 1, round(market * 1.3, 2))
-        _limit_sell(two, sandbox, held - 1, round(market * 1.004, 2))
-        sandbox.admin.step()
-        two.run_iteration()
-        assert _stops(trading) == [], "the sells close every share: no stop beside them"
-        sandbox.admin.step(shock={"SPY": 1.5})
+        price, one_share = _two_sells_the_stop_waits_on(two, sandbox, trading)
         notes = two.run_iteration().notes
         assert _held(trading) == 1, "the larger sell filled"
         assert _stops(trading) == [], ("a stop beside the sell of the last share", notes)
@@ -89,3 +98,23 @@ def test_a_stop_whose_sell_filled_goes_back_once_the_other_sell_is_cancelled(
     finally:
         two.finish("stopped")
         two.broker.close()
+
+
+def test_a_desk_stopping_after_the_fill_names_the_share_left_without_its_stop(
+    sandbox: SandboxHandle, trading: Any, tmp_path: Path
+) -> None:
+    """The larger sell fills at the jump and desk two stops before its next cycle: its end
+    finds the fill, puts no stop beside the one-share sell still working, and says the position
+    has no stop until that sell ends (before: nothing said)."""
+    two = _ended_desks_stop(sandbox, tmp_path / "desk.db")
+    try:
+        price, _one_share = _two_sells_the_stop_waits_on(two, sandbox, trading)
+    finally:
+        two.finish("stopped")
+        two.broker.close()
+    assert _held(trading) == 1, "the larger sell filled"
+    assert _stops(trading) == []
+    assert two.stops_left == (
+        f"SPY: its stop at {price:.2f} was cancelled for sell 1 SPY, still working at the "
+        "broker: the position has no stop until that sell ends; this desk is stopping",
+    )
