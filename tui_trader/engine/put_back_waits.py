@@ -39,13 +39,14 @@ class PutBackWaits:
     _adopted: dict[str, str]
     """Client order id -> the session an exit was taken over from (``StopTakeover``)."""
     _doubted: dict[str, tuple[OrderRequest, Released]]
-    """Symbol -> an order in doubt exits wait on, and those exits (``StopRelease``)."""
+    """Client order id -> an order in doubt exits wait on, and those exits (``StopRelease``)."""
     _accepted: dict[str, tuple[OrderRequest, Released]]
-    """Symbol -> an order working, not filled yet, exits wait on (``StopRelease``)."""
+    """Client order id -> an order working, not filled yet, exits wait on (``StopRelease``)."""
     _unsure: dict[str, Released]
     """Symbol -> exits whose cancel before an order was not confirmed (``StopRelease``)."""
     _put_doubt: dict[str, tuple[str, Released, str]]
-    """Symbol -> an exit placed again whose own send is in doubt (``StopRelease``)."""
+    """Client order id -> an exit placed again whose own send is in doubt, its symbol
+    (``StopRelease``)."""
     _put_back: Callable[..., list[RiskEvent]]
     """Place exits again beside what may close the shares (``StopRelease``)."""
 
@@ -62,7 +63,7 @@ class PutBackWaits:
             found = self.broker.get_order(cid)
         except BrokerError:
             return []
-        del self._put_doubt[symbol]
+        del self._put_doubt[cid]
         if found is not None and found.status.is_open:
             came = released[0][1]
             if came is not None and not self.protects:
@@ -79,36 +80,53 @@ class PutBackWaits:
     def _after_it_ended(
         self,
         waiting: dict[str, tuple[OrderRequest, Released]],
-        symbol: str,
         order: OrderRequest,
         released: Released,
         market_time: datetime,
     ) -> list[RiskEvent]:
         """Look ``order`` up (no longer in doubt, or accepted): once it has ended without a
         fill (never received, rejected after it was accepted, cancelled), its exits go back;
-        once it filled, it went out; while it works, asked again next cycle."""
+        once it filled, it went out (unless other sells still work: ``_wait_on_others``);
+        while it works, asked again next cycle."""
         try:
             found = self.broker.get_order(order.client_order_id)
+            sold = found is not None and found.filled_qty > 0 and not found.status.is_open
+            if sold and self._wait_on_others(order, released):
+                del waiting[order.client_order_id]
+                return []  # they may yet end unfilled: the exits wait on them
         except BrokerError:
             return []  # asked again next cycle
         if found is not None and found.status.is_open:
             return []  # it works: decided when it ends
-        del waiting[symbol]
-        if found is not None and found.filled_qty > 0:
-            return self.exit_drops.over(symbol)  # it sold: as for a sell that went out
+        del waiting[order.client_order_id]
+        if sold:
+            return self.exit_drops.over(order.symbol)  # it sold: as for a sell that went out
         why = unfilled_end(order, found)
-        return self._put_back(symbol, released, why, market_time, order.client_order_id)
+        return self._put_back(order.symbol, released, why, market_time, order.client_order_id)
+
+    def _wait_on_others(self, order: OrderRequest, released: Released) -> bool:
+        """Whether ``released``, exits waiting on ``order``, which filled, now wait on other
+        orders still working (or in doubt) that may close the same shares (``_follow``): one
+        of those may yet end unfilled, and the position would then have no exit, for a session
+        without exits places none. Before, the exits were forgotten once the order they
+        followed filled. ``BrokerError`` if the broker's orders cannot be read."""
+        doubt = self.unsettled.in_doubt() if self.unsettled else []
+        working = self.broker.open_orders()
+        orders = {o.client_order_id: o for o in [*doubt, *working] if o.symbol == order.symbol}
+        orders.pop(order.client_order_id, None)
+        ids = {o.client_order_id for o in doubt}
+        return any([self._follow(order.symbol, orders, gone, ids) for gone in released])
 
     def _follow(
         self, symbol: str, orders: dict[str, Order], gone: tuple[Order, str | None], doubt: set[str]
-    ) -> None:
+    ) -> bool:
         """Follow ``gone``, an exit ``StopRelease._put_back`` did not place again in full
         beside ``orders`` that may close its shares, as an exit waiting on the largest of them
         (none but exits: it is protected): it goes back, for what that order did not close,
         once that order ends unfilled (``_after_it_ended``). Forgotten, as it was, a session
         without exits lost it for good: a sell by hand priced again (the first cancelled, a
         second sent before the put-back, then cancelled too) left the position without a
-        stop, and nothing said so."""
+        stop, and nothing said so. Whether an order was found to wait on."""
         side = gone[0].side
         closers = [
             o
@@ -116,11 +134,13 @@ class PutBackWaits:
             if o.side is side and not is_protective(o.client_order_id, o.order_type)
         ]
         if not closers:
-            return
+            return False
         order = max(closers, key=lambda o: (o.remaining_qty, o.client_order_id))
-        waiting = self._doubted if order.client_order_id in doubt else self._accepted
-        request, released = waiting.get(symbol, (_as_request(order), []))
-        waiting[symbol] = (request, [*released, gone])
+        cid = order.client_order_id
+        waiting = self._doubted if cid in doubt else self._accepted
+        request, released = waiting.get(cid, (_as_request(order), []))
+        waiting[cid] = (request, [*released, gone])
+        return True
 
     def _cancel_unsure(self, symbol: str, order: Order, came: str | None) -> None:
         """Remember ``order``, an exit whose cancel before an order in ``symbol`` was sent, in

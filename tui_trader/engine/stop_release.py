@@ -88,13 +88,17 @@ class StopRelease(PutBackWaits, StopTakeover):
         """Symbol -> exits to place again (a try failed), what happened to their order, and
         the cycle of that try (tried again from the next one)."""
         self._doubted: dict[str, tuple[OrderRequest, Released]] = {}
-        """Symbol -> the order in doubt its exits were cancelled for, and those exits."""
+        """Client order id -> the order in doubt exits were cancelled for, and those exits
+        (by order, not symbol: a later order in the symbol replaced an earlier one's entry,
+        and that entry's exit was forgotten)."""
         self._accepted: dict[str, tuple[OrderRequest, Released]] = {}
-        """Symbol -> an order accepted but not filled yet that a session without exits
-        cancelled an exit for (the broker may still reject it), and that exit."""
+        """Client order id -> an order accepted but not filled yet that a session without
+        exits cancelled an exit for (the broker may still reject it), and that exit."""
         self._put_doubt: dict[str, tuple[str, Released, str]] = {}
-        """Symbol -> an exit placed again whose own send is in doubt: its client order id,
-        the exits it put back, and why they were put back (``_after_put_back``)."""
+        """Client order id -> an exit placed again whose own send is in doubt: its symbol,
+        the exits it put back, and why they were put back (``_after_put_back``). By exit, not
+        symbol: a second exit put back in doubt in the symbol overwrote the first, and once
+        the first was found never received, it was not placed again."""
         self._unsure: dict[str, Released] = {}
         """Symbol -> exits whose cancel before an order was not confirmed (``_unsure_ends``)."""
 
@@ -206,7 +210,7 @@ class StopRelease(PutBackWaits, StopTakeover):
                 why = f"{what} is in doubt (sent, no answer); an exit beside it sells none of it"
                 return self._put_back(order.symbol, released, why, market_time)
             if not self.protects:  # a session with exits sizes them beside it (``_protect``)
-                self._doubted[order.symbol] = (order, released)
+                self._doubted[order.client_order_id] = (order, released)
             return [
                 self._unprotected(
                     order.symbol,
@@ -217,7 +221,7 @@ class StopRelease(PutBackWaits, StopTakeover):
             ]
         if ack.status is not OrderStatus.REJECTED and not self._unsent:
             if ack.status.is_open and not ack.filled_qty and not self.protects:
-                self._accepted[order.symbol] = (order, released)  # may yet be rejected
+                self._accepted[order.client_order_id] = (order, released)  # may be rejected
                 return []
             return self.exit_drops.over(order.symbol)  # it went out: the drops are counted
         reason = ack.reject_reason or "no reason given"
@@ -241,15 +245,20 @@ class StopRelease(PutBackWaits, StopTakeover):
                 continue  # failed in this cycle (said): tried again in the next
             del self._to_restore[symbol]
             events += self._put_back(symbol, released, why, market_time)
-        doubt = {o.client_order_id for o in self.unsettled.in_doubt()} if self.unsettled else ()
+        doubt = self._in_doubt_ids()
         for waiting in (self._doubted, self._accepted):
-            for symbol, (order, released) in sorted(waiting.items()):
-                if order.client_order_id not in doubt:
-                    events += self._after_it_ended(waiting, symbol, order, released, market_time)
-        for symbol, (cid, released, why) in sorted(self._put_doubt.items()):
+            for cid, (order, released) in sorted(waiting.items()):
+                if cid not in doubt:
+                    events += self._after_it_ended(waiting, order, released, market_time)
+        doubt = self._in_doubt_ids()  # afresh: those put back just now, in doubt, are in it
+        for cid, (symbol, released, why) in sorted(self._put_doubt.items()):
             if cid not in doubt:
                 events += self._after_put_back(symbol, cid, released, why, market_time)
         return events
+
+    def _in_doubt_ids(self) -> set[str]:
+        """The client ids of the orders in doubt now."""
+        return {o.client_order_id for o in self.unsettled.in_doubt()} if self.unsettled else set()
 
     def _put_back(
         self, symbol: str, released: Released, why: str, market_time: datetime, ended: str = ""
@@ -302,7 +311,7 @@ class StopRelease(PutBackWaits, StopTakeover):
                 continue
             ack = self._send(check.order, market_time)
             if ack is None or ack.status is OrderStatus.UNKNOWN:  # followed till it settles
-                self._put_doubt[symbol] = (check.order.client_order_id, [(old, came)], why)
+                self._put_doubt[check.order.client_order_id] = (symbol, [(old, came)], why)
                 events.append(
                     self._broker_doubt(check.order)
                     if ack is None

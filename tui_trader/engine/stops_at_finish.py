@@ -73,13 +73,12 @@ class StopsAtFinish(ExitsLeftAtFinish, StopRelease):
         self._released = {}
         for symbol, (released, why, _tried) in failed_before:
             events += self._put_back(symbol, released, why, market_time)
-        doubt = {o.client_order_id for o in self.unsettled.in_doubt()} if self.unsettled else set()
+        doubt = self._in_doubt_ids()
         for waiting in (self._doubted, self._accepted):
-            for symbol, (order, released) in sorted(waiting.items()):
-                events += self._settle_order(
-                    waiting, symbol, order, released, doubt, why_left, market_time
-                )
-        for symbol, (cid, released, why) in sorted(self._put_doubt.items()):
+            for _cid, (order, released) in sorted(waiting.items()):
+                events += self._settle_order(waiting, order, released, doubt, why_left, market_time)
+        doubt = self._in_doubt_ids()  # afresh: those put back just now, in doubt, are in it
+        for cid, (symbol, released, why) in sorted(self._put_doubt.items()):
             try:
                 unknown = cid in doubt and self.broker.get_order(cid) is None
             except BrokerError as exc:
@@ -92,7 +91,6 @@ class StopsAtFinish(ExitsLeftAtFinish, StopRelease):
     def _settle_order(
         self,
         waiting: dict[str, tuple[OrderRequest, Released]],
-        symbol: str,
         order: OrderRequest,
         released: Released,
         doubt: set[str],
@@ -100,11 +98,16 @@ class StopsAtFinish(ExitsLeftAtFinish, StopRelease):
         market_time: datetime,
     ) -> list[RiskEvent]:
         """Look ``order`` (its exits cancelled for it) up once: ended without a fill (or
-        never received, its doubt over), its exits go back; filled, it did their work; working,
-        or unknown while still in doubt, they stay down (``stops_down`` says it)."""
-        cid = order.client_order_id
+        never received, its doubt over), its exits go back; filled, it did their work (other
+        sells still working: they wait on those, said); working, or unknown while still in
+        doubt, they stay down (``stops_down`` says it)."""
+        cid, symbol = order.client_order_id, order.symbol
         try:
             found = self.broker.get_order(cid)
+            sold = found is not None and found.filled_qty > 0 and not found.status.is_open
+            if sold and self._wait_on_others(order, released):
+                del waiting[cid]
+                return []  # said by ``stops_down``: waiting on another sell
         except BrokerError as exc:
             why_left[symbol] = f"the broker did not answer a look-up of that order: {exc}"
             return []
@@ -112,7 +115,7 @@ class StopsAtFinish(ExitsLeftAtFinish, StopRelease):
             return []  # it may still arrive and sell the shares
         if found is not None and (found.status.is_open or found.status is OrderStatus.UNKNOWN):
             return []  # it may still sell them
-        del waiting[symbol]
+        del waiting[cid]
         if found is not None and found.filled_qty > 0:
             return []  # it sold: as for a sell that went out
         return self._put_back(symbol, released, unfilled_end(order, found), market_time, cid)
@@ -134,7 +137,8 @@ class StopsAtFinish(ExitsLeftAtFinish, StopRelease):
             )
         doubt = {o.client_order_id for o in self.unsettled.in_doubt()} if self.unsettled else set()
         for waiting in (self._doubted, self._accepted):
-            for symbol, (order, released) in waiting.items():
+            for order, released in waiting.values():
+                symbol = order.symbol
                 what = f"{order.side} {order.qty:g} {symbol}"
                 state = (
                     "still in doubt (sent, no answer): the position has no stop until the "
@@ -146,7 +150,7 @@ class StopsAtFinish(ExitsLeftAtFinish, StopRelease):
                 waits.setdefault(symbol, []).append(
                     f"{named_exits(released)} was cancelled for {what}, {state}"
                 )
-        for symbol, (_cid, released, _why) in self._put_doubt.items():
+        for symbol, released, _why in self._put_doubt.values():
             waits.setdefault(symbol, []).append(
                 f"{named_exits(released)} was sent again but the broker's answer was lost: the "
                 "position has no stop unless the broker has it"
