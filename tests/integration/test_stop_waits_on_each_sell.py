@@ -21,9 +21,6 @@ from tests.integration.test_stop_put_back_beside_a_later_sell import (
     _limit_sell,
     _stops,
 )
-from tui_trader.core.orders import OrderType, Side, TimeInForce
-from tui_trader.engine.manual_orders import ManualOrder
-from tui_trader.engine.session import TradingSession
 from tui_trader.sandbox.testing import SandboxHandle
 
 
@@ -46,7 +43,7 @@ def test_a_stop_waiting_on_one_sell_is_not_forgotten_for_a_newer_sell(
         sandbox.admin.step()
         two.run_iteration()
         assert _stops(trading) == [(held - 1, price)], "the rest protected beside the sell"
-        rest = _sell_unsettled(two, held - 1, far)
+        rest = _limit_sell(two, sandbox, held - 1, far)
         assert _stops(trading) == [], "the stop is cancelled before the newer sell"
         for cid in (one_share, rest):
             two.request_cancel(cid)
@@ -66,24 +63,3 @@ def test_a_stop_waiting_on_one_sell_is_not_forgotten_for_a_newer_sell(
     finally:
         two.finish("stopped")
         two.broker.close()
-
-
-def _sell_unsettled(desk: TradingSession, qty: float, price: float) -> str:
-    """A GTC limit sell by hand, working; its client id. Not settled as ``_limit_sell`` does:
-    the row of a stop placed again and then cancelled before a sell stays ``pending_new``
-    (a separate fault: the sandbox has it cancelled, as the desk's own report says)."""
-    desk.request_manual_order(
-        ManualOrder(
-            "SPY",
-            Side.SELL,
-            qty=qty,
-            order_type=OrderType.LIMIT,
-            limit_price=price,
-            time_in_force=TimeInForce.GTC,
-        )
-    )
-    report = desk.apply_kill_requests()
-    assert report is not None
-    [sell] = [o for o in report.orders if o.side is Side.SELL and o.order_type is OrderType.LIMIT]
-    assert sell.status.is_open, report
-    return sell.client_order_id

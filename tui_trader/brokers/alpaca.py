@@ -215,7 +215,16 @@ class AlpacaBroker(AlpacaReads):
             self._poll_open()
         forget_finished(self)  # a week's finished orders: only the newest are followed
         updates, self._updates = self._updates, []
-        return updates
+        return [u for u in updates if u.fill is not None or not self._overtaken(u.order)]
+
+    def _overtaken(self, view: Order) -> bool:
+        """Whether a queued view of an order (no fill with it) is older than the order as
+        followed now: moved on since by ``cancel`` or ``cancel_all``, whose callers recorded
+        it. Drained after that, a submit's ``ack`` (``pending_new``) wrote a stop placed again
+        and cancelled before a sell back to working, and the stream's own ``canceled`` then
+        changed nothing, so the row stayed ``pending_new`` while the broker had it cancelled."""
+        tracked = self._tracked.get(view.client_order_id)
+        return tracked is not None and is_stale(view, tracked.order)
 
     def _apply_event(self, order: Order, event: str, when: datetime | None = None) -> None:
         """A stream event (``when``: its timestamp): merged at once, or (an OCO leg, a parent
