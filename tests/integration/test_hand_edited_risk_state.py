@@ -12,13 +12,14 @@ from __future__ import annotations
 import shutil
 import sqlite3
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.integration.alpaca_helpers import FAST_BUDGET, sandbox_env
+from tests.integration.alpaca_helpers import FAST_BUDGET, pumping, sandbox_env
 from tests.integration.cli_helpers import run_cli
-from tui_trader.sandbox.testing import SandboxHandle
+from tui_trader.sandbox.testing import SandboxHandle, running_sandbox
 
 LIVE = ("--iterations", "3", "--every", "0.1", "--period", "1d", *FAST_BUDGET)
 """Three quick cycles (no wait for the desk's request budget: ``FAST_BUDGET``)."""
@@ -32,18 +33,20 @@ def _live_paper(tmp_path: Path, sb: SandboxHandle, db: Path) -> subprocess.Compl
 
 
 @pytest.fixture(scope="module")
-def first_run(
-    pumped_for_module: SandboxHandle, tmp_path_factory: pytest.TempPathFactory
-) -> tuple[SandboxHandle, Path]:
-    """A sandbox and the database of a first session's three cycles on its account, run once
-    for every value (each test edits a copy): the same first run, repeated, took ~2.5 s a
-    value. The tests send nothing (the session refuses), so they leave it as they find it."""
-    sandbox = pumped_for_module  # its market moves by itself: the first session's cycles end
-    place = tmp_path_factory.mktemp("first-run")
-    db = place / "live.db"
-    first = _live_paper(place, sandbox, db)
-    assert first.returncode == 0, first.stderr
-    return sandbox, db
+def first_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SandboxHandle, Path]]:
+    """A sandbox (no request-rate limit) and the database of a first session's three cycles
+    on its account, run once for every value (each test edits a copy): the same first run,
+    repeated, took ~2.5 s a value. The tests send nothing (the session refuses), so they leave
+    it as they find it. Its market moves by itself during the first run only, so that the
+    first session's cycles end: the refusals need no bars, and a pump left running for the
+    whole module stepped the market ~30 times a second under every refusal."""
+    with running_sandbox(faults="rate_limit=0") as sandbox:
+        place = tmp_path_factory.mktemp("first-run")
+        db = place / "live.db"
+        with pumping(sandbox):
+            first = _live_paper(place, sandbox, db)
+        assert first.returncode == 0, first.stderr
+        yield sandbox, db
 
 
 @pytest.mark.parametrize("value", BAD, ids=list(BAD))
