@@ -69,13 +69,23 @@ def test_a_session_refuses_to_start_on_an_unreadable_risk_state(
     assert sandbox.admin.state()["orders"]["total"] == orders
 
 
+@pytest.fixture(scope="module")
+def paper_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The database of five local ``paper`` cycles, run once for every value (each test edits
+    a copy): the same run, repeated, was a child process of ~1 s a value."""
+    place = tmp_path_factory.mktemp("paper-run")
+    db = place / "a.db"
+    assert run_cli(place, "paper", "--db", str(db), "--iterations", "5").returncode == 0
+    return db
+
+
 @pytest.mark.parametrize("value", BAD, ids=list(BAD))
 def test_risk_reset_refuses_a_hand_edited_equity_as_the_new_peak(
-    tmp_path: Path, value: str
+    paper_run: Path, tmp_path: Path, value: str
 ) -> None:
     """Exit 2, one line naming the snapshot row; the risk state keeps its peak."""
     db = tmp_path / "a.db"
-    assert run_cli(tmp_path, "paper", "--db", str(db), "--iterations", "5").returncode == 0
+    shutil.copyfile(paper_run, db)
     with sqlite3.connect(db) as con:
         con.execute(
             "UPDATE live_account_snapshots SET equity = "
