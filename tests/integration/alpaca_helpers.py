@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,24 @@ def endpoint_for(sb: SandboxHandle) -> AlpacaEndpoint:
         data_stream_url=sb.data_stream_url,
         source="test",
     )
+
+
+@contextlib.contextmanager
+def pumping(sb: SandboxHandle) -> Iterator[None]:
+    """While the block runs, a thread moves ``sb``'s market one bar every 30 ms."""
+    stop = threading.Event()
+
+    def pump() -> None:
+        while not stop.wait(0.03):
+            sb.admin.step()
+
+    thread = threading.Thread(target=pump, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=5)
 
 
 def sandbox_env(sb: SandboxHandle) -> dict[str, str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests.integration.account_processes import Db
+from tests.integration.alpaca_helpers import pumping
 from tui_trader.sandbox.testing import SandboxHandle, make_fast, running_sandbox
 
 
@@ -55,32 +55,14 @@ def market_data(sandbox: SandboxHandle) -> Any:
 @contextlib.contextmanager
 def _pumped_sandbox() -> Iterator[SandboxHandle]:
     """A sandbox whose market a thread moves one bar every 30 ms, with no request-rate limit."""
-    with running_sandbox(faults="rate_limit=0") as sb:
-        stop = threading.Event()
-
-        def pump() -> None:
-            while not stop.wait(0.03):
-                sb.admin.step()
-
-        thread = threading.Thread(target=pump, daemon=True)
-        thread.start()
+    with running_sandbox(faults="rate_limit=0") as sb, pumping(sb):
         yield sb
-        stop.set()
-        thread.join(timeout=5)
 
 
 @pytest.fixture
 def pumped() -> Iterator[SandboxHandle]:
     """A sandbox whose market a thread moves one bar every 30 ms, with no request-rate limit:
     several sessions cycling every 0.1 s ask more than Alpaca's 200 a minute."""
-    with _pumped_sandbox() as sb:
-        yield sb
-
-
-@pytest.fixture(scope="module")
-def pumped_for_module() -> Iterator[SandboxHandle]:
-    """``pumped``, one for a module's tests (each worker its own): for tests that share what
-    they read from it, and only read or refuse."""
     with _pumped_sandbox() as sb:
         yield sb
 

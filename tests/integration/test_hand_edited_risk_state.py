@@ -12,13 +12,14 @@ from __future__ import annotations
 import shutil
 import sqlite3
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.integration.alpaca_helpers import FAST_BUDGET, sandbox_env
+from tests.integration.alpaca_helpers import FAST_BUDGET, pumping, sandbox_env
 from tests.integration.cli_helpers import run_cli
-from tui_trader.sandbox.testing import SandboxHandle
+from tui_trader.sandbox.testing import SandboxHandle, running_sandbox
 
 LIVE = ("--iterations", "3", "--every", "0.1", "--period", "1d", *FAST_BUDGET)
 """Three quick cycles (no wait for the desk's request budget: ``FAST_BUDGET``)."""
@@ -32,18 +33,20 @@ def _live_paper(tmp_path: Path, sb: SandboxHandle, db: Path) -> subprocess.Compl
 
 
 @pytest.fixture(scope="module")
-def first_run(
-    pumped_for_module: SandboxHandle, tmp_path_factory: pytest.TempPathFactory
-) -> tuple[SandboxHandle, Path]:
-    """A sandbox and the database of a first session's three cycles on its account, run once
-    for every value (each test edits a copy): the same first run, repeated, took ~2.5 s a
-    value. The tests send nothing (the session refuses), so they leave it as they find it."""
-    sandbox = pumped_for_module  # its market moves by itself: the first session's cycles end
-    place = tmp_path_factory.mktemp("first-run")
-    db = place / "live.db"
-    first = _live_paper(place, sandbox, db)
-    assert first.returncode == 0, first.stderr
-    return sandbox, db
+def first_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SandboxHandle, Path]]:
+    """A sandbox (no request-rate limit) and the database of a first session's three cycles
+    on its account, run once for every value (each test edits a copy): the same first run,
+    repeated, took ~2.5 s a value. The tests send nothing (the session refuses), so they leave
+    it as they find it. Its market moves by itself during the first run only, so that the
+    first session's cycles end: the refusals need no bars, and a pump left running for the
+    whole module stepped the market ~30 times a second under every refusal."""
+    with running_sandbox(faults="rate_limit=0") as sandbox:
+        place = tmp_path_factory.mktemp("first-run")
+        db = place / "live.db"
+        with pumping(sandbox):
+            first = _live_paper(place, sandbox, db)
+        assert first.returncode == 0, first.stderr
+        yield sandbox, db
 
 
 @pytest.mark.parametrize("value", BAD, ids=list(BAD))
@@ -66,13 +69,23 @@ def test_a_session_refuses_to_start_on_an_unreadable_risk_state(
     assert sandbox.admin.state()["orders"]["total"] == orders
 
 
+@pytest.fixture(scope="module")
+def paper_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The database of five local ``paper`` cycles, run once for every value (each test edits
+    a copy): the same run, repeated, was a child process of ~1 s a value."""
+    place = tmp_path_factory.mktemp("paper-run")
+    db = place / "a.db"
+    assert run_cli(place, "paper", "--db", str(db), "--iterations", "5").returncode == 0
+    return db
+
+
 @pytest.mark.parametrize("value", BAD, ids=list(BAD))
 def test_risk_reset_refuses_a_hand_edited_equity_as_the_new_peak(
-    tmp_path: Path, value: str
+    paper_run: Path, tmp_path: Path, value: str
 ) -> None:
     """Exit 2, one line naming the snapshot row; the risk state keeps its peak."""
     db = tmp_path / "a.db"
-    assert run_cli(tmp_path, "paper", "--db", str(db), "--iterations", "5").returncode == 0
+    shutil.copyfile(paper_run, db)
     with sqlite3.connect(db) as con:
         con.execute(
             "UPDATE live_account_snapshots SET equity = "

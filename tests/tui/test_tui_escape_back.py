@@ -19,8 +19,11 @@ async def _press_until(pilot, app, key: str, screen_type: type, what: str) -> No
     await wait_for(pilot, lambda: isinstance(app.screen, screen_type), what)
 
 
-async def test_escape_goes_back_to_setup_or_the_dashboard(db_path, frozen) -> None:
-    app = make_app(db_path, clock=frozen, iterations=0, every=0.05)
+async def test_escape_goes_back_to_setup_or_the_dashboard(db_path, paced) -> None:
+    """A session runs on the dashboard meanwhile, a cycle every 0.05 s: on the frozen clock,
+    which never waits, its cycles ran back to back and held the interpreter against the
+    screens the test goes through (~10 s instead of ~5)."""
+    app = make_app(db_path, clock=paced, iterations=0, every=0.05)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, SetupScreen), "setup")
         setup = app.screen
