@@ -53,6 +53,8 @@ from tui_trader.core.orders import (
 _FILL_EVENTS = frozenset({"fill", "partial_fill"})
 """The stream events whose timestamp is an execution's time (another event's, a cancel's say,
 is not: a fill it brings, missed before, takes the order's own times)."""
+_ENDED = frozenset({OrderStatus.CANCELED, OrderStatus.EXPIRED})
+"""Ends after which Alpaca sends no update: a later view with more filled is late news."""
 
 
 @dataclass(slots=True)
@@ -330,6 +332,7 @@ class AlpacaBroker(AlpacaReads):
             if event == "ack":
                 self._updates.append(OrderUpdate(known, None, event))
             return
+        order = _still_ended(order, known)
         fill = fill_increment(
             order,
             tracked.filled_qty,
@@ -354,6 +357,24 @@ class AlpacaBroker(AlpacaReads):
         self._stop.set()
         if self.feed is not None:
             self.feed.stop()
+
+
+def _still_ended(view: Order, known: Order) -> Order:
+    """``view`` (not stale: more filled than ``known``) merged without reopening an order
+    Alpaca ended.
+
+    Alpaca sends no update after ``canceled`` or ``expired``: a ``partial_fill`` arriving
+    later (the stream reorders, a REST read lags it) is late news of shares that traded before
+    the end. The fill is real and is recorded; the order stays ended, as of the later of the
+    two stamps. Taken as it came, the order went back to ``partially_filled``: its symbol
+    counted as working and its row said working while Alpaca had it cancelled. A view that is
+    itself final (a late ``fill`` of the rest: every share traded) is Alpaca's last word, and
+    an end the desk only guessed (no broker id yet: a refusal, never received) is no end.
+    """
+    if view.status.is_final or known.status not in _ENDED or known.broker_order_id is None:
+        return view
+    stamps = [t for t in (view.updated_at, known.updated_at) if t is not None]
+    return replace(view, status=known.status, updated_at=max(stamps, default=None))
 
 
 __all__ = ["AlpacaBroker", "describe"]
