@@ -20,7 +20,9 @@ from typing import Any
 from tests.conftest import age_heartbeat
 from tests.integration.alpaca_helpers import alpaca_session, settle
 from tests.integration.broker_protection import client
+from tui_trader.cli import main
 from tui_trader.core.domain import TradingState
+from tui_trader.risk.merge import HALT_ADOPTED
 from tui_trader.sandbox.testing import running_sandbox
 from tui_trader.store.halt_requests import write_halt_request
 from tui_trader.store.models import HaltRequest
@@ -90,7 +92,65 @@ def test_a_claimer_stalled_mid_flatten_and_taken_over_does_not_sell_the_shares_a
                     session.sync_orders()
             settle(sb, a)
             assert _held(trading).get("SPY", 0.0) >= 0, "a flatten opened a short"
-            assert sum(_sells(trading, "SPY")) <= held + 1e-9
+            assert _sells(trading, "SPY") == [held], "the same shares were sold twice"
+        finally:
+            a.broker.close()
+            if b is not None:
+                b.broker.close()
+
+
+def test_two_live_desks_flattening_on_one_halt_sell_the_shares_once(tmp_path: Path) -> None:
+    """Both desks of the account flatten on its halt (``--flatten-on-halt``), SPY in both
+    desks' symbols (A's: B started after A bought it): desk A's halt and close land while desk B
+    is between its halt's cancels and its closes. B's flatten closes SPY whole (a symbol both
+    trade is closed whole by either), and it sold A's 20 shares again: -20 SPY."""
+    db = tmp_path / "f.db"
+    with running_sandbox() as sb:
+        trading = client(sb)
+        a = alpaca_session(sb, db, symbols=("SPY",), flatten_on_halt=True)
+        b = None
+        try:
+            for _ in range(6):  # the rally: desk A buys SPY
+                sb.admin.step(shock=RALLY)
+                a.run_iteration()
+                settle(sb, a)
+                if _held(trading).get("SPY", 0.0) > 0:
+                    break
+            held = _held(trading)["SPY"]
+            assert held > 0
+            b = alpaca_session(sb, db, symbols=("SPY", "QQQ"), flatten_on_halt=True)
+            for _ in range(2):
+                sb.admin.step(shock=RALLY)
+                b.run_iteration()
+                a.run_iteration()
+            settle(sb, a)
+            held = _held(trading)["SPY"]
+            flatten = b._flatten
+            raced: list[bool] = []
+
+            def a_closes_first(*args: Any, **kwargs: Any) -> Any:
+                """B's flatten, desk A's halt and closes landing just before it."""
+                if not raced:
+                    raced.append(True)
+                    a.run_iteration()
+                    assert a.risk.state.halted
+                return flatten(*args, **kwargs)
+
+            b._flatten = a_closes_first  # type: ignore[method-assign]
+            assert b.audit.session is not None
+            halt = ["fleet", "halt", "--session", b.audit.session.key, "--yes", "--db", str(db)]
+            assert main(halt) == 0  # the account's halt, taken by both desks
+            report = b.run_iteration()
+            assert raced and report is not None and report.state is TradingState.HALTED
+            for _ in range(3):
+                sb.admin.step()
+                for session in (a, b):
+                    session.sync_orders()
+            settle(sb, a)
+            assert _held(trading).get("SPY", 0.0) >= 0, "a flatten opened a short"
+            assert _sells(trading, "SPY") == [held], "the same shares were sold twice"
+            (event,) = [e for e in report.risk_events if e.event_type == HALT_ADOPTED]
+            assert "flattening 0 position(s)" in event.action_taken
         finally:
             a.broker.close()
             if b is not None:
