@@ -2,8 +2,11 @@
 
 A mixin of ``TradingSession`` beside ``engine.halts`` (whose ``_on_halt`` calls it once the
 halt's cancels are done). A flatten closes only the desk's shares (``OutsideChanges``), waits
-where an earlier close may still fill (closed twice, a long would turn short), and leaves
-another desk's flatten closes working: both only shrink what is held.
+where an earlier close may still fill (closed twice, a long would turn short), leaves
+another desk's flatten closes working (both only shrink what is held), and sizes each close on
+the account read just before the closes go out, never past what is held less the sells working
+or in doubt (``Holding.closable``): another desk that took this one's kill request over while it
+was stalled, or flattens on the same halt, may have closed the shares already.
 
 Its closes need the shares the protective exits hold, so the exits are cancelled first, by
 ``engine.stop_release`` as before any order (``_release_for_flatten``): each is remembered, and
@@ -92,7 +95,10 @@ class HaltFlatten:
     def _flatten(
         self, market_time: datetime, busy: set[str]
     ) -> tuple[int, list[str], list[str], list[RiskEvent]]:
-        """Send closing orders for the desk's positions (they pass the gate as protective
+        """Send closing orders for the desk's positions, as the broker lists them now, each at
+        most what the account holds less the sells working or in doubt (``_closable_book``:
+        another desk may have closed the same shares since the halt began); they pass the
+        gate as protective
         orders do: they only shrink exposure; not counted against the day's orders); how
         many went out, the shares it leaves open, as ``"5 IWM"``, and the
         positions whose closing order was refused, with why (the broker rejected it, or it
