@@ -2,8 +2,11 @@
 
 A mixin of ``TradingSession`` beside ``engine.halts`` (whose ``_on_halt`` calls it once the
 halt's cancels are done). A flatten closes only the desk's shares (``OutsideChanges``), waits
-where an earlier close may still fill (closed twice, a long would turn short), and leaves
-another desk's flatten closes working: both only shrink what is held.
+where an earlier close may still fill (closed twice, a long would turn short), leaves
+another desk's flatten closes working (both only shrink what is held), and sizes each close on
+the account read just before the closes go out, never past what is held less the sells working
+or in doubt (``Holding.closable``): another desk that took this one's kill request over while it
+was stalled, or flattens on the same halt, may have closed the shares already.
 
 Its closes need the shares the protective exits hold, so the exits are cancelled first, by
 ``engine.stop_release`` as before any order (``_release_for_flatten``): each is remembered, and
@@ -24,11 +27,13 @@ from tui_trader.core.domain import Position, RiskEvent
 from tui_trader.core.order_ids import read_order_id
 from tui_trader.core.orders import Order, OrderRequest, OrderStatus, Side
 from tui_trader.risk.gate import RiskManager
+from tui_trader.risk.holdings import NOTHING, Holding, holdings
 from tui_trader.risk.stops import is_protective
 
 if TYPE_CHECKING:
     from tui_trader.engine.config import SessionConfig
     from tui_trader.engine.outside_changes import OutsideChanges
+    from tui_trader.engine.settlement import Unsettled
     from tui_trader.engine.stop_release import Released
     from tui_trader.store.audit import AuditLog
 
@@ -42,6 +47,7 @@ class HaltFlatten:
     config: SessionConfig
     iteration: int
     outside: OutsideChanges
+    unsettled: Unsettled
     _flat_legs: dict[str, tuple[int, int]]
     """By symbol: the cycle of its last flatten close and how many went out in that cycle
     (``_flat_id``)."""
@@ -87,9 +93,12 @@ class HaltFlatten:
         return {o.symbol for o in self.broker.open_orders() if self._others_close(o)}
 
     def _flatten(
-        self, positions: dict[str, Position], market_time: datetime, busy: set[str]
+        self, market_time: datetime, busy: set[str]
     ) -> tuple[int, list[str], list[str], list[RiskEvent]]:
-        """Send closing orders for the desk's positions (they pass the gate as protective
+        """Send closing orders for the desk's positions, as the broker lists them now, each at
+        most what the account holds less the sells working or in doubt (``_closable_book``:
+        another desk may have closed the same shares since the halt began); they pass the
+        gate as protective
         orders do: they only shrink exposure; not counted against the day's orders); how
         many went out, the shares it leaves open, as ``"5 IWM"``, and the
         positions whose closing order was refused, with why (the broker rejected it, or it
@@ -106,6 +115,18 @@ class HaltFlatten:
         events: list[RiskEvent] = []
         spared = []
         unclosed = []
+        # Read now the cancels are done: a cancelled order's fills (one that filled in part
+        # before its cancel, or that a lagging read did not show while it worked) are held
+        # shares too (closed from the cycle's read, they were left open); and another desk's
+        # close may have gone out since the halt began.
+        positions, book = self._closable_book()
+        # A close in doubt may still arrive: sent again now, both could fill and a long turn
+        # short. Its symbol waits like a close still working, tried each cycle.
+        busy = busy | {
+            o.symbol
+            for o in self.unsettled.in_doubt()
+            if o.symbol in positions and positions[o.symbol].qty * o.side.sign < 0
+        }
         for symbol in sorted(positions):
             position = positions[symbol]
             traded = symbol in self.config.symbols
@@ -117,6 +138,15 @@ class HaltFlatten:
             if symbol in busy:  # an earlier close (or a cancel unconfirmed) may still fill
                 unclosed.append(f"{qty:g} {symbol} (an order there may still fill)")
                 continue
+            sign = -1 if qty > 0 else 1  # the close's direction
+            closable = book.get(symbol, NOTHING).closable(sign, position.qty)
+            if closable <= 1e-9:  # another desk's close took them since this pass read
+                unclosed.append(
+                    f"{qty:g} {symbol} (orders working or in doubt there already close "
+                    "what the account holds)"
+                )
+                continue
+            qty = -sign * min(abs(qty), closable)
             request = OrderRequest(
                 symbol=symbol,
                 side=Side.SELL if qty > 0 else Side.BUY,
@@ -151,6 +181,18 @@ class HaltFlatten:
         # the exits taken over or dropped before the closes (``exit_dropped``), first: left
         # for a later order's cycle, a halted desk (which sends none) never recorded them
         return count, spared, unclosed, self.take_stop_events() + events
+
+    def _closable_book(self) -> tuple[dict[str, Position], dict[str, Holding]]:
+        """The positions, and what a close may take of each, read from the broker just
+        before the closes go out: held, less the sells already working or in doubt
+        (``Holding.closable``, the view a hand close takes). Another desk closing the same
+        shares (one that took this desk's kill request and symbol over while it was stalled
+        past its heartbeat window, or a second desk flattening on the account's halt) may
+        have sent its close after the halt read the account: closed from that read, two
+        market sells of one position opened a short on an account that allows shorting."""
+        positions = self.broker.positions()
+        working = self.broker.open_orders()
+        return positions, holdings(positions, working, self.unsettled.in_doubt())
 
     def _flat_id(self, symbol: str) -> str:
         """A flatten close's client order id: ``flat``, then ``flat2``, ``flat3``... for a close

@@ -221,20 +221,9 @@ class SessionHalts(HaltFlatten):
             self.broker.suspend_trading()
             action += "; trading suspended on the account"
         if flatten:
-            # Read again now the cancels are done: a cancelled order's fills (one that filled
-            # in part before its cancel, or that a lagging read did not show while it worked)
-            # are held shares too. Closed from the cycle's read, they were left open.
-            positions = self.broker.positions()
             # another desk's close left working may sell the same shares: its symbol waits
             busy = self.broker.working_symbols() if again else self._others_closing()
-            # A close in doubt may still arrive: sent again now, both could fill and a long
-            # turn short. Its symbol waits like a close still working, tried each cycle.
-            busy |= {
-                o.symbol
-                for o in self.unsettled.in_doubt()
-                if o.symbol in positions and positions[o.symbol].qty * o.side.sign < 0
-            }
-            closing, spared, unclosed, put_back = self._flatten(positions, market_time, busy)
+            closing, spared, unclosed, put_back = self._flatten(market_time, busy)
             action += f"; flattening {closing} position(s)"
             if unclosed:
                 action += (
