@@ -134,3 +134,27 @@ def test_a_halt_from_a_protective_stop_in_doubt_cancels_the_working_limit(
     finally:
         client.submit_order, client.get_order_by_client_id = submit, look_up
         session.broker.close()
+
+
+def test_a_desk_stopped_before_its_deferred_halt_acted_cancels_at_its_end(
+    sandbox: SandboxHandle, tmp_path: Path
+) -> None:
+    """A limit buy of SPY works; a hand buy's send is in doubt and halts, and the desk is
+    stopped before its next cycle or pass between bars (the stop pressed during that pass).
+    Before: no cycle came, and the limit kept working at the broker under a halt whose event
+    said its orders would be cancelled. Now the desk's end makes the halt's cancel; the
+    limit's row says so."""
+    db = tmp_path / "desk.db"
+    session = alpaca_session(sandbox, db)
+    try:
+        limit = working_spy_limit(session, sandbox)
+        _hand_buy_in_doubt(session, sandbox, between_bars=True)
+        assert sandbox_view(sandbox)[limit][0], "the halt step had passed: nothing cancelled yet"
+        session.finish("stopped")
+        assert not sandbox_view(sandbox)[limit][0], "the stopped desk left the limit buy working"
+        [(status,)] = file_rows(
+            db, "SELECT status FROM live_orders WHERE client_order_id = ?", limit
+        )
+        assert status in ("canceled", "pending_cancel"), status
+    finally:
+        session.broker.close()

@@ -85,18 +85,19 @@ def replace_order(
 
 
 def cancel_confirmed(broker: AlpacaBroker, client_order_id: str) -> bool:
-    """Look the order up until Alpaca reports it cancelled; False if it filled or expired
-    instead (its state is merged, the fill reported) or is still working at the deadline (the
-    request timeout)."""
+    """Look the order up until Alpaca reports it cancelled (its view merged: what it filled
+    before the cancel is reported); False if it filled or expired instead (its state merged,
+    the fill reported) or is still working at the deadline (the request timeout)."""
     deadline = time.monotonic() + broker.policy.timeout
     wait = 0.05
     while True:
         found = broker.get_order(client_order_id)
         if found is not None and found.status.is_final:
-            if found.status is OrderStatus.CANCELED:
-                return True
+            # Merged either way: a cancelled order's view also says what it filled before the
+            # cancel took. Kept as status alone, the order turned final with the fills last
+            # seen, and with the stream down (polls skip final orders) the rest never came.
             broker._apply(found, "poll")
-            return False
+            return found.status is OrderStatus.CANCELED
         if time.monotonic() >= deadline or waiting.wait(broker._stop, wait):  # beating
             return False
         wait = min(wait * 2, 0.5)

@@ -28,6 +28,7 @@ from tui_trader.core.order_ids import read_order_id
 from tui_trader.core.orders import Fill, Order
 from tui_trader.core.waiting import beating
 from tui_trader.engine.collector import CycleCollector
+from tui_trader.engine.halts import HALT_DEFERRED
 from tui_trader.engine.notices import SESSION_END
 from tui_trader.engine.reconcile import positions_event, reconcile, unsettled_order
 from tui_trader.engine.settlement import Unsettled
@@ -94,6 +95,10 @@ class SessionLifecycle:
     restoring: bool
     stops_left: tuple[str, ...]
     put_back_at_finish: Callable[[datetime], list[RiskEvent]]
+    _halt_unfinished: bool
+    _halt_left: str
+    _flatten_requested: bool
+    _cancel_for_halt: Callable[[bool], tuple[list[Order], str]]
     stops_down: Callable[..., list[str]]
 
     # -- start and finish ----------------------------------------------------------------------
@@ -261,8 +266,10 @@ class SessionLifecycle:
         ``status``: the caller ends the session as that record says
         (``session.runner.end_on_row_ended``), one end told, not "completed" then "failed"."""
         row_ended = False
+        left = ""  # a halt's cancel the end could not make
         try:
             try:
+                left = self._halt_cancels_at_end()
                 self._stops_at_end()
                 self._final_rows()
             finally:
@@ -272,8 +279,38 @@ class SessionLifecycle:
             raise
         finally:
             if not row_ended:
-                said = "; ".join([detail, *self.stops_left] if detail else self.stops_left)
+                said = "; ".join(part for part in (detail, left, *self.stops_left) if part)
                 self._tell(SESSION_END, self.iteration, 0.0, f"session {status}", said)
+
+    def _halt_cancels_at_end(self) -> str:
+        """The cancel of a halt that has not acted yet (entered after its cycle's halt step,
+        or its cancel unanswered), made before the desk ends: no next cycle will make it.
+        Before, a desk stopped in between left its limit orders working at the broker, able
+        to fill, under a halt whose event said they would be cancelled. Only the cancel (the
+        protective exits and what a halt keeps stay, ``engine.halt_keeps``): a flatten's sells
+        would go out with no one left to follow them; a flatten already under way is left as
+        it is, its closing sells working. Best effort: a broker that does not
+        answer leaves them working, and the words returned (for the end's notice) say so."""
+        if not (self.risk.state.halted and self._halt_unfinished):
+            return ""
+        flattening = self.config.flatten_on_halt or self._flatten_requested
+        if flattening and self._halt_left != HALT_DEFERRED:
+            return ""  # a flatten under way: its closing sells keep working
+        if getattr(self.broker, "orders_end_with_session", False):
+            return ""  # a simulated account's orders end with its session (``_final_rows``)
+        try:
+            with self.audit.cycle():
+                cancelled, _ = self._cancel_for_halt(False)
+                for order in cancelled:
+                    self.audit.order_update(order)
+        except RowEnded:  # another desk keeps the account now
+            raise
+        except Exception as exc:  # the end goes on, saying what may still work
+            return (
+                f"the halt's cancel could not be made before the desk stopped "
+                f"({type(exc).__name__}): open orders may still be working at the broker"
+            )
+        return ""
 
     def _stops_at_end(self) -> None:
         """Exits cancelled before an order whose fate was not known yet go back where that

@@ -9,6 +9,7 @@ an outage, built from the last account read because the broker is not answering.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -38,6 +39,8 @@ class SessionWaits:
     last_positions: dict[str, Position]
     _waiting: str | None
     _cycle_orders: list[Order]
+    _halt_deferred: Callable[[list[RiskEvent], bool], list[RiskEvent]]
+    """Mark a halt entered outside the cycle's halt step as unfinished (``engine.halts``)."""
 
     def _record_fill(self, fill: Fill) -> bool:
         """Write a fill once and book its round trips (the session defines it)."""
@@ -93,13 +96,17 @@ class SessionWaits:
     def halt_for_outage(self, cause: str, seconds: float) -> IterationReport:
         """Halt because the broker or the market data has not answered for ``seconds``; the
         event names the real cause. Orders already sent keep being followed (their fills are
-        recorded whenever the stream or a poll brings them)."""
+        recorded whenever the stream or a poll brings them); the open ones a halt cancels are
+        cancelled once the broker answers (``SessionHalts._halt_deferred``)."""
         detail = f"no answer from the broker or the market data for {seconds:.0f} s: {cause}"
         if self.risk.state.halted:
             action = "trading already halted; fills of orders already sent are still recorded"
             event = RiskEvent(BROKER_ERROR, 0.0, 0.0, action, detail=detail)
         else:
-            event = self.risk.halt(BROKER_ERROR, 0.0, 0.0, detail)
+            # Its cancels cannot go out now (nothing answers): due at the first cycle or pass
+            # between bars that gets an answer. Before, that cycle saw itself halted already
+            # and skipped them: a limit working before the outage kept working, able to fill.
+            [event] = self._halt_deferred([self.risk.halt(BROKER_ERROR, 0.0, 0.0, detail)], False)
             event = replace(
                 event,
                 action_taken=event.action_taken
