@@ -15,7 +15,17 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import file_rows
-from tests.integration.alpaca_helpers import alpaca_session, sandbox_view, working_spy_limit
+from tests.integration.alpaca_helpers import (
+    alpaca_session,
+    sandbox_view,
+    settle,
+    working_spy_limit,
+)
+from tests.integration.broker_protection import open_stops, spy_held
+from tui_trader.brokers import BrokerError
+from tui_trader.core.orders import OrderType, Side
+from tui_trader.engine.manual_orders import ManualOrder
+from tui_trader.risk.stops import StopRule
 from tui_trader.sandbox.testing import SandboxHandle
 from tui_trader.session.runner import SESSION_ERROR, SessionRunner
 
@@ -23,6 +33,11 @@ from tui_trader.session.runner import SESSION_ERROR, SessionRunner
 def _bug(self: object, *args: object) -> object:
     """A strategy's bug: every bar it is fed raises."""
     raise ZeroDivisionError("division by zero")
+
+
+def _unanswered(*args: object, **kwargs: object) -> object:
+    """The broker does not answer the cancel (its retries spent)."""
+    raise BrokerError("connection refused")
 
 
 @pytest.mark.parametrize("answers", [True, False], ids=["broker-answers", "broker-silent"])
@@ -47,9 +62,7 @@ def test_a_failed_session_cancels_its_working_limit_buy(
         for strategy in session.strategies:
             monkeypatch.setattr(strategy, "on_bar", _bug.__get__(strategy))
         if not answers:
-            monkeypatch.setattr(
-                session.broker, "cancel_all", lambda *a, **k: (_ for _ in ()).throw(OSError())
-            )
+            monkeypatch.setattr(session.broker, "cancel_all", _unanswered)
         monkeypatch.setattr(session, "_tell", tell)
         sandbox.admin.step()
         with pytest.raises(ZeroDivisionError):
@@ -69,5 +82,41 @@ def test_a_failed_session_cancels_its_working_limit_buy(
             assert working
             assert row_status not in ("canceled", "pending_cancel"), row_status
             assert any("open orders may still be working at the broker" in e for e in ends), ends
+    finally:
+        session.broker.close()
+
+
+def test_a_failed_session_keeps_its_protective_stop(
+    sandbox: SandboxHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The desk holds SPY under its ``--stop-loss 2`` stop and a limit buy of QQQ works; a
+    strategy raises. The failure cancels the limit buy but not the stop: it protects the
+    shares held, with no desk running."""
+    session = alpaca_session(
+        sandbox, tmp_path / "desk.db", symbols=("SPY", "QQQ"), stop_loss=StopRule(pct=2.0)
+    )
+    try:
+        for _ in range(12):  # a rally in SPY alone: the desk buys it and protects it
+            sandbox.admin.step(shock={"SPY": 1.0})
+            session.run_iteration()
+            settle(sandbox, session)
+            if spy_held(sandbox) > 0 and open_stops(sandbox):
+                break
+        [stop] = open_stops(sandbox)
+        below = round(float(sandbox.admin.state()["prices"]["QQQ"]) * 0.97, 2)
+        session.request_manual_order(
+            ManualOrder("QQQ", Side.BUY, qty=1, order_type=OrderType.LIMIT, limit_price=below)
+        )
+        [limit] = [o.client_order_id for o in session.apply_kill_requests().orders]
+        assert sandbox_view(sandbox)[limit][0], "the limit buy is working"
+        for strategy in session.strategies:
+            monkeypatch.setattr(strategy, "on_bar", _bug.__get__(strategy))
+        sandbox.admin.step()
+        with pytest.raises(ZeroDivisionError):
+            SessionRunner(session, iterations=50).run()
+        assert not sandbox_view(sandbox)[limit][0], "the limit buy kept working"
+        assert [o.client_order_id for o in open_stops(sandbox)] == [stop.client_order_id], (
+            "the failure cancelled the protective stop"
+        )
     finally:
         session.broker.close()
