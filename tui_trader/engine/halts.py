@@ -274,6 +274,18 @@ class SessionHalts(HaltFlatten):
             for e in events
         ]
 
+    def halt_failed(self, reason: str, detail: str) -> RiskEvent:
+        """The halt of a session failing on an unexpected error (``session.runner``), its
+        cancel owed to the session's end (``SessionLifecycle._halt_cancels_at_end``: the desk's
+        working orders but not its protective exits, best effort, said when the broker does
+        not answer). Before, that halt cancelled nothing: a limit buy working at the broker
+        kept working after the desk said "failed", able to fill with no one following it."""
+        event = self.risk.halt(reason, 0.0, 0.0, detail)
+        if not self._halt_unfinished:  # an unfinished halt's own cancel is owed already
+            self._halt_unfinished = self._halt_late = True
+            self._halt_left = self._halt_said = HALT_DEFERRED
+        return event
+
     def _halt_unanswered(self, events: list[RiskEvent], exc: Exception) -> list[RiskEvent]:
         """A cycle's events when the broker did not answer its halt (a ``BrokerError`` out of
         ``_on_halt``), the halt's saying what may still be working; written before the cycle

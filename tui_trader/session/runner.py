@@ -222,7 +222,7 @@ class SessionRunner:
             self.session.sync_orders()
 
     def _fail(self, exc: BaseException) -> RunResult:
-        """Halt, write what went wrong as a risk event, and close the session as failed.
+        """Halt, write what went wrong as a risk event, end as failed (``halt_failed``).
 
         The event ("halted trading until reset") and the account's halted risk state go in one
         commit, as ``_record_halt_and_end`` writes a store failure's: before, the state waited
@@ -231,7 +231,7 @@ class SessionRunner:
         session = self.session
         message = describe(exc)
         try:
-            _write_halt(session, session.risk.halt(SESSION_ERROR, 0.0, 0.0, message), message)
+            _write_halt(session, session.halt_failed(SESSION_ERROR, message), message)
             session.finish("failed", message)
         except Exception as exc2:  # the store itself may be what failed; the caller hears why
             if isinstance(exc2, RowEnded):  # recorded ended meanwhile: ``finish`` told no end
