@@ -14,11 +14,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tests.integration.alpaca_helpers import endpoint_for
+from tests.conftest import simulate_death
+from tests.integration.alpaca_helpers import alpaca_session, endpoint_for
 from tests.integration.broker_protection import buy_and_protect, open_stops, spy_held
 from tests.integration.test_replace_race import _row, _stop, _stop_smaller_than_the_position
 from tui_trader.brokers.alpaca import AlpacaBroker
 from tui_trader.core.orders import OrderRequest, OrderStatus, Side
+from tui_trader.risk.stops import StopRule
 from tui_trader.sandbox.testing import SandboxHandle, running_sandbox, wait_until
 
 
@@ -81,3 +83,38 @@ def test_a_rejected_replacement_leaves_one_stop_never_two(tmp_path: Path) -> Non
             assert float(stop.qty) == spy_held(sb)  # resized again: the whole position
         finally:
             session.broker.close()
+
+
+def test_a_replace_rejected_while_the_desk_is_dead_leaves_the_next_start_one_stop(
+    tmp_path: Path,
+) -> None:
+    """The desk resizes its stop and dies; the exchange rejects the replacement, the old stop
+    works on. The next start finds the old stop's row ``pending_cancel``: it records it working
+    again (it kept it cancelled for good, and the stop was never resized), then resizes it:
+    one stop, for the whole position."""
+    db = tmp_path / "d.db"
+    with running_sandbox() as sb:
+        sb.admin.set_speed(0)
+        first = buy_and_protect(sb, db, protected=open_stops, shock=1.0)
+        old, _ = _stop_smaller_than_the_position(sb, first)
+        sb.admin.set_faults(replace_reject_rate=1)
+        sb.admin.step()
+        first.run_iteration()  # the stop is resized by a replace: pending at Alpaca
+        sb.admin.set_faults(replace_reject_rate=0)
+        assert _row(old).status == "pending_cancel"
+        first.broker.close()
+        simulate_death(first)
+        sb.admin.step()  # the exchange rejects the replacement: the old stop works on
+        second = alpaca_session(sb, db, symbols=("SPY",), stop_loss=StopRule(pct=2.0))
+        try:
+            said = " | ".join(e.action_taken + ": " + e.detail for e in second.startup_events)
+            assert f"order {old}: pending_cancel in the database, new at the broker" in said
+            for _ in range(3):
+                sb.admin.step()
+                second.run_iteration()
+                second.sync_orders()
+                assert len(open_stops(sb)) <= 1
+            [stop] = open_stops(sb)
+            assert float(stop.qty) == spy_held(sb)
+        finally:
+            second.broker.close()
