@@ -36,8 +36,10 @@ BROKER_STATUS = {
     "pending_cancel": "pending_cancel",
     "expired": "expired",
     "rejected": "rejected",
+    "replaced": "canceled",
 }
-"""Alpaca's order states as the audit trail writes them (an accepted order is ``new``)."""
+"""Alpaca's order states as the audit trail writes them (an accepted order is ``new``, a
+replaced one ``canceled``: its replacement is the order that works on)."""
 UNSETTLED = {"pending_new", "unknown"}
 """Audit states that mean "sent, or about to be, with no word from the broker yet"."""
 QTY_EPS = 1e-6

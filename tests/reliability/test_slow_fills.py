@@ -14,6 +14,9 @@
   loses Alpaca's race (the old stop ``pending_replace`` for ``race_bars`` bars while cycles run,
   then filled in full, the new one rejected), and the desk buys and protects again; then the
   session dies and a next start reconciles.
+- ``replace_reject_rate`` (``test_replaces_the_exchange_rejects``): the same rounds, but the
+  exchange rejects each replacement and the old stop works on; the desk replaces it again each
+  cycle. At no cycle may two stops work for the position.
 
 After each, every broker order is compared with the audit trail, order by order (no duplicate,
 none lost, the broker's status and fills), and the positions the recorded fills add up to with
@@ -52,7 +55,9 @@ RACE = f"replace_fill_rate=1,race_bars={RACE_BARS}"
 """The replace-race rounds' faults."""
 ROUNDS = 2
 """Replaces lost in the race trial."""
-SPECS = {"fill-lag": LAG, "replace-race": RACE}
+REJECT = f"replace_reject_rate=1,race_bars={RACE_BARS}"
+"""The rejected-replace rounds' faults: the old stop works on."""
+SPECS = {"fill-lag": LAG, "replace-race": RACE, "replace-rejected": REJECT}
 """Each trial's fault spec (``test_fault_switches`` counts their switches as tried)."""
 
 
@@ -64,7 +69,8 @@ def lagging_cycles(sb: SandboxHandle, child: Child) -> tuple[int, str]:
 
 
 def lost_races(sb: SandboxHandle) -> int:
-    """Replacements the broker rejected because the order they replaced filled first."""
+    """Replacements the broker rejected (the order they replaced filled first, or the exchange
+    refused them)."""
     from alpaca.trading.enums import QueryOrderStatus
     from alpaca.trading.requests import GetOrdersRequest
 
@@ -86,9 +92,11 @@ def test_fills_and_positions_that_lag(trial_dir: Path) -> None:
     assert result.clean and not result.problems, describe(result) + "\n" + "\n".join(result.notes)
 
 
-def race_trial(db: Path, seed: int) -> Figures:
-    """``ROUNDS`` replaces of the desk's stop that lose the race, a death, a next start; the
-    books against the broker."""
+def race_trial(db: Path, seed: int, spec: str = RACE) -> Figures:
+    """``ROUNDS`` rounds of replaces of the desk's stop that lose the race (``spec``: to the
+    old stop's fill, or to the exchange's rejection), a death, a next start; the books against
+    the broker, and every cycle's stops (never two for the position)."""
+    doubled: list[str] = []
     protect = {"symbols": ("SPY",), "stop_loss": StopRule(pct=2.0), "allocation_pct": 10.0}
     with running_sandbox(faults="rate_limit=0", seed=seed) as sb:
         sb.admin.set_speed(0)
@@ -103,11 +111,20 @@ def race_trial(db: Path, seed: int) -> Figures:
                         session.run_iteration()
                         settle(sb, session)
                 _stop_smaller_than_the_position(sb, session)
-                sb.admin.set_faults(spec=RACE)
-                for _ in range(RACE_BARS + 1):  # the replace, cycles while it is pending, the fill
+                sb.admin.set_faults(spec=spec)
+                for _ in range(RACE_BARS + 1):  # the replace, cycles while it is pending, the end
                     sb.admin.step()
                     session.run_iteration()
+                    session.sync_orders()
+                    # an old stop pending_replace and its replacement: one of them will work
+                    stops = [o for o in open_stops(sb) if str(o.status.value) != "pending_replace"]
+                    if len(stops) > 1:
+                        doubled.append(", ".join(f"{o.client_order_id} x{o.qty}" for o in stops))
                 sb.admin.set_faults(reset=True, rate_limit=0)
+                if spec != RACE:  # the last replace, rejected too, then one that goes through
+                    for _ in range(RACE_BARS + 1):
+                        sb.admin.step()
+                        session.run_iteration()
                 settle(sb, session)
         finally:
             session.broker.close()
@@ -122,13 +139,21 @@ def race_trial(db: Path, seed: int) -> Figures:
         result = compare(sb, db)
         result.problems += position_differences(sb, db)
         lost = lost_races(sb)
-    line = f"replace-race: {lost} replace(s) of a protective stop that lost the race to its fill"
+    line = f"{spec}: {lost} replace(s) of a protective stop rejected by the broker"
     (result.notes if lost >= ROUNDS else result.problems).append(line)
+    result.problems += [f"two stops for one position: {both}" for both in doubled]
     return result
 
 
 @pytest.mark.timeout(120)
 def test_replaces_that_lose_the_race(trial_dir: Path) -> None:
     result = race_trial(trial_dir / "race.db", SEED + 1)
+    figures.record("slow-fills", result)
+    assert result.clean and not result.problems, describe(result) + "\n" + "\n".join(result.notes)
+
+
+@pytest.mark.timeout(120)
+def test_replaces_the_exchange_rejects(trial_dir: Path) -> None:
+    result = race_trial(trial_dir / "reject.db", SEED + 2, REJECT)
     figures.record("slow-fills", result)
     assert result.clean and not result.problems, describe(result) + "\n" + "\n".join(result.notes)

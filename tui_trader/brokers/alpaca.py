@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tui_trader.brokers import BrokerError
+from tui_trader.brokers.alpaca_amend import replacement_ended, works_on
 from tui_trader.brokers.alpaca_budget import RequestBudget
 from tui_trader.brokers.alpaca_calls import CallPolicy, describe, prepare
 from tui_trader.brokers.alpaca_cancels import cancel_all, cancel_by_id
@@ -112,10 +113,16 @@ class AlpacaBroker(AlpacaReads):
         self._leg_parent: dict[str, str] = {}
         """An OCO's stop leg's client id -> its parent's (the order the desk follows)."""
         self._refresh: dict[str, str] = {}
-        """OCO pairs to look up again (parent client id -> the last event seen on them)."""
+        """Orders to look up again (an OCO pair's parent, the old order of a rejected replace;
+        client id -> the last event seen on it)."""
         self._unconfirmed: set[str] = set()
         """Orders reported cancelled on Alpaca's 204 alone: a fill may still beat the cancel,
         so they are looked up like working orders until Alpaca's own word is final."""
+        self._replacing: dict[str, str] = {}
+        """A replace's new order (client id) -> the order it replaces, until the new one ends."""
+        self._replace_failed: set[str] = set()
+        """Replaced orders whose new order ended unfilled (rejected): looked up, one still
+        working works on (``brokers.alpaca_amend.works_on``)."""
         self._updates: list[OrderUpdate] = []
         self.contradictions = Contradictions()
         """What Alpaca said that cannot be true (``brokers.alpaca_contradictions``)."""
@@ -215,6 +222,7 @@ class AlpacaBroker(AlpacaReads):
                     self._synced_connects = connects
         else:
             self._poll_open()
+        self._refresh_pairs()  # and the old orders of replaces rejected meanwhile
         forget_finished(self)  # a week's finished orders: only the newest are followed
         updates, self._updates = self._updates, []
         return [u for u in updates if u.fill is not None or not self._overtaken(u.order)]
@@ -240,7 +248,8 @@ class AlpacaBroker(AlpacaReads):
             self._refresh[cid] = event
 
     def _refresh_pairs(self) -> None:
-        """Look up the OCO pairs an event touched; a failed look-up is tried again next time."""
+        """Look up the OCO pairs an event touched and the old orders of rejected replaces; a
+        failed look-up is tried again next time."""
         for cid, event in list(self._refresh.items()):
             try:
                 found = self.get_order(cid)
@@ -323,6 +332,7 @@ class AlpacaBroker(AlpacaReads):
             return
         for leg in order.leg_ids:
             self._leg_parent[leg] = order.client_order_id
+        revived = works_on(self, order)  # a replace Alpaca rejected: the old order works on
         pending = order.client_order_id in self._unconfirmed
         if pending and not order.status.is_final:  # Alpaca's pending_cancel: still cancelled
             order = replace(order, status=OrderStatus.CANCELED, cancel_pending=True)
@@ -345,12 +355,13 @@ class AlpacaBroker(AlpacaReads):
             tracked.filled_qty = order.filled_qty
             tracked.filled_notional = order.filled_qty * (order.filled_avg_price or 0.0)
         confirmed = pending and not order.cancel_pending
-        changed = order.status != tracked.order.status or fill is not None or confirmed
+        changed = order.status != tracked.order.status or fill is not None or confirmed or revived
         if confirmed:  # Alpaca's own word: nothing more can happen to it, the row turns final
             self._unconfirmed.discard(order.client_order_id)
         tracked.order = order
         if changed or event == "ack":
             self._updates.append(OrderUpdate(order, fill, event))
+        replacement_ended(self, order)
 
     def close(self) -> None:
         """Stop the stream and any retry wait."""

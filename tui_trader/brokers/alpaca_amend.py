@@ -12,6 +12,8 @@ old one may fill before the new one reaches the exchange, and the new one is the
 the old order ends as a cancel Alpaca only accepted does (``cancel_pending``): its row stays open
 (``pending_cancel``), its symbol takes no new orders, and it is looked up (stream down, or at the
 next start) until Alpaca says ``replaced`` or shows it filled, the fill recorded against it.
+A new order that ends unfilled (the exchange rejected the replacement) gets its old one looked
+up: still working, it is followed as working again (``works_on``), never as cancelled.
 alpaca-py retries a PATCH answered 429/504 like any request, so a lost answer is looked up by
 the new client id before anything is concluded: found, it is the answer; absent after a
 404/422, the old order was no longer working; absent after another failure, the replace's
@@ -80,8 +82,42 @@ def replace_order(
         reject_reason=f"replaced by {request.client_order_id}",
     )
     broker._unconfirmed.add(client_order_id)
+    broker._replacing[request.client_order_id] = client_order_id
     broker._updates.append(OrderUpdate(tracked.order, None, "pending_replace"))
     return broker._track(new, request)
+
+
+def replacement_ended(broker: AlpacaBroker, new: Order) -> None:
+    """Note a replace's new order that ended without a fill (rejected, or cancelled before it
+    worked): its old order is looked up (``works_on``). Alpaca rejects the replacement when the
+    old order filled first, but also when the exchange refuses it, and then the old order
+    works on (``order_replace_rejected``): followed as cancelled, it was never seen again, and
+    the desk, seeing no stop, sent a second one beside it (two stops for one position)."""
+    if not new.status.is_final or new.client_order_id not in broker._replacing:
+        return
+    old = broker._replacing.pop(new.client_order_id)
+    if new.filled_qty > 0 or old not in broker._unconfirmed:
+        return  # the new one worked (the old was replaced), or the old one's end is known
+    broker._replace_failed.add(old)
+    broker._refresh[old] = "replace_rejected"
+
+
+def works_on(broker: AlpacaBroker, view: Order) -> bool:
+    """Whether ``view`` shows a replaced order whose replacement ended unfilled still working:
+    the replace did not happen, so it is followed as working again (its row reopens, its
+    symbol's exit is the desk's to resize). A final view is merged as Alpaca's last word."""
+    cid = view.client_order_id
+    if cid not in broker._replace_failed:
+        return False
+    broker._replace_failed.discard(cid)
+    if view.status.is_final or cid not in broker._unconfirmed:
+        return False
+    broker._unconfirmed.discard(cid)
+    tracked = broker._tracked[cid]
+    tracked.order = replace(
+        tracked.order, status=view.status, cancel_pending=False, reject_reason=None
+    )
+    return True
 
 
 def cancel_confirmed(broker: AlpacaBroker, client_order_id: str) -> bool:

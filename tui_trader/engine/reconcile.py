@@ -35,7 +35,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
-from tui_trader.brokers import Broker
+from tui_trader.brokers import Broker, BrokerError
 from tui_trader.core.domain import Position, RiskEvent
 from tui_trader.core.orders import (
     PENDING_CANCEL,
@@ -104,10 +104,13 @@ def reconcile(
             result.unsettled.append(row)
             continue
         cancel_pending = row.status == PENDING_CANCEL
+        # replaced, but its replacement ended unfilled: the replace did not happen, it works on
+        works_on = cancel_pending and not current.status.is_final and replace_failed(broker, row)
+        cancel_pending = cancel_pending and not works_on
         if cancel_pending and not current.status.is_final:  # still may fill: not final yet
             current = replace(current, status=OrderStatus.CANCELED, cancel_pending=True)
         recorded = as_recorded(row, current)
-        if is_stale(current, recorded):  # an answer lagging what we recorded: ask once more
+        if not works_on and is_stale(current, recorded):  # lagging what we recorded: ask again
             again = broker.get_order(row.client_order_id)
             if again is not None and not is_stale(again, recorded):
                 current = again
@@ -224,6 +227,22 @@ def as_recorded(row: OpenOrderRow, current: Order) -> Order:
         cancel_pending=pending,
         updated_at=None,
     )
+
+
+def replace_failed(broker: Broker, row: OpenOrderRow) -> bool:
+    """Whether ``row`` (``pending_cancel``, ``replaced by`` another order) is an order whose
+    replacement ended without a fill at the broker: the exchange rejected the replace and the
+    old order works on (Alpaca's ``order_replace_rejected``). Kept ``pending_cancel``, it was
+    followed as ended for good and the desk saw no stop beside the one still working. False
+    when the replacement is not found or the broker does not answer (still in doubt)."""
+    new = row.error.removeprefix("replaced by ")
+    if not row.error or new == row.error:
+        return False
+    try:
+        found = broker.get_order(new)
+    except BrokerError:
+        return False
+    return found is not None and found.status.is_final and found.filled_qty <= 0
 
 
 def missed_fill(row: OpenOrderRow, current: Order) -> Fill | None:

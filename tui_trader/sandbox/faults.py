@@ -27,8 +27,8 @@ class FaultSettings:
     REST switches apply to ``/v2/...`` requests (never to ``/admin``); order switches to orders
     that the engine accepted; ``ws_drop`` to messages the stream servers are about to send;
     ``ws_duplicate`` and ``ws_reorder`` to trade updates; ``stale_rest`` to single-order reads;
-    ``cancel_refuse_rate`` to the open orders a cancel meets; ``replace_fill_rate`` to the
-    orders a replace meets.
+    ``cancel_refuse_rate`` to the open orders a cancel meets; ``replace_fill_rate`` and
+    ``replace_reject_rate`` to the orders a replace meets.
     """
 
     latency: float = 0.0
@@ -87,9 +87,14 @@ class FaultSettings:
     the old one turns ``pending_replace``; ``race_bars`` bars later (the next bar by default)
     the old one fills in full at the market and the new one is ``rejected`` (Alpaca's
     documented race)."""
+    replace_reject_rate: float = 0.0
+    """Share of replaces (of a simple order) whose new order the exchange rejects while the
+    old one keeps working: the PATCH answers the new order ``pending_new``, the old one turns
+    ``pending_replace``; ``race_bars`` bars later the new one is ``rejected`` and the old one is
+    ``new`` again (event ``order_replace_rejected``), its stop still able to fire."""
     race_bars: int = 1
-    """Bars a replace that loses the race (``replace_fill_rate``) stays ``pending_replace``
-    before the old order fills (the exchange slow to answer)."""
+    """Bars a replace that loses the race (``replace_fill_rate``, ``replace_reject_rate``)
+    stays ``pending_replace`` before the exchange decides (the exchange slow to answer)."""
 
     def describe(self) -> str:
         """The settings that differ from the defaults, in SPEC grammar (``none`` when all off)."""
@@ -109,7 +114,7 @@ class FaultSettings:
 _RATES = {"error_rate", "hang_rate", "lost_ack_rate", "reject_rate", "partial_rate"}
 _RATES |= {"order_fail_rate"}
 _RATES |= {"stream_only_rate", "ws_drop", "ws_duplicate", "ws_reorder", "stale_rest"}
-_RATES |= {"cancel_refuse_rate", "replace_fill_rate", "position_lag"}
+_RATES |= {"cancel_refuse_rate", "replace_fill_rate", "replace_reject_rate", "position_lag"}
 _COUNTS = {"burst_429", "rate_limit"}
 _BARS = {"partial_bars", "race_bars"}
 """Counts of bars: at least one (the next bar), at most ``MAX_BARS``."""

@@ -69,9 +69,10 @@ class MatchingEngine(OrderExecution):
         """Legs ``held`` until their entry fills."""
         self._stale: list[SimOrder] = []
         """Orders whose REST view is stale until the next bar (``stream_only_rate``)."""
-        self.racing: list[tuple[SimOrder, SimOrder, int]] = []
-        """Replaces whose old order fills first at a later bar (``replace_fill_rate``): (old
-        order ``pending_replace``, new order ``pending_new``, bars left: ``race_bars``)."""
+        self.racing: list[tuple[SimOrder, SimOrder, int, bool]] = []
+        """Replaces the exchange decides at a later bar: (old order ``pending_replace``, new
+        order ``pending_new``, bars left: ``race_bars``, whether the old one fills first:
+        ``replace_fill_rate``; else it keeps working: ``replace_reject_rate``)."""
         self._events: list[TradeEvent] = []
         self.listeners: list[Callable[[TradeEvent], None]] = []
 

@@ -98,8 +98,11 @@ def replace_order(engine: MatchingEngine, order_id: str, body: Any) -> SimOrder:
     if ticket.type in ("stop", "stop_limit") and not old.triggered and stop_price is not None:
         check_stop_side(ticket.side, stop_price, engine.feed.last_price(ticket.symbol))
     _check_money(engine, old, ticket)
-    if old.parent is None and not old.legs and engine.dice.roll("replace_fill_rate"):
-        return _race(engine, old, ticket)
+    if old.parent is None and not old.legs:
+        if engine.dice.roll("replace_fill_rate"):
+            return _race(engine, old, ticket, fills=True)
+        if engine.dice.roll("replace_reject_rate"):
+            return _race(engine, old, ticket, fills=False)
     return _swap(engine, old, ticket)
 
 
@@ -145,10 +148,10 @@ def _swap(engine: MatchingEngine, old: SimOrder, ticket: Any) -> SimOrder:
     return new.snapshot()
 
 
-def _race(engine: MatchingEngine, old: SimOrder, ticket: Any) -> SimOrder:
-    """The ``replace_fill_rate`` fault: file the new order ``pending_new`` (not working yet)
-    and leave the old one ``pending_replace`` until the next bar decides (``settle_races``);
-    returns the new one as the PATCH answers it."""
+def _race(engine: MatchingEngine, old: SimOrder, ticket: Any, fills: bool) -> SimOrder:
+    """The ``replace_fill_rate`` (``fills``) and ``replace_reject_rate`` faults: file the new
+    order ``pending_new`` (not working yet) and leave the old one ``pending_replace`` until the
+    next bar decides (``settle_races``); returns the new one as the PATCH answers it."""
     now = engine.now()
     new = SimOrder(engine.new_id(), ticket, "pending_new", now, now)
     new.replaces, new.stop_price = old.id, ticket.stop_price
@@ -156,21 +159,24 @@ def _race(engine: MatchingEngine, old: SimOrder, ticket: Any) -> SimOrder:
     engine.publish("pending_replace", old, now)
     engine.orders_by_id[new.id] = new
     engine.by_client[ticket.client_order_id] = new
-    engine.racing.append((old, new, engine.dice.settings.race_bars))
+    engine.racing.append((old, new, engine.dice.settings.race_bars, fills))
     engine.publish("pending_new", new, now)
     return new.snapshot()
 
 
 def settle_races(engine: MatchingEngine, now: datetime) -> None:
-    """The replaces ``_race`` held, lost by the new order: each old order fills in full (a
-    limit at its limit, a stop at the market) and its new order is ``rejected`` (unless it was
-    cancelled meanwhile)."""
+    """The replaces ``_race`` held, lost by the new order, which is ``rejected`` (unless it was
+    cancelled meanwhile): each old order fills in full (a limit at its limit, a stop at the
+    market), or (``replace_reject_rate``) is ``new`` again, working as before the replace."""
     races, engine.racing = engine.racing, []
-    for old, new, bars in races:
+    for old, new, bars, fills in races:
         if bars > 1 and old.status == "pending_replace":  # the exchange has not answered
-            engine.racing.append((old, new, bars - 1))
+            engine.racing.append((old, new, bars - 1, fills))
             continue
-        if old.status == "pending_replace":
+        if old.status == "pending_replace" and not fills:
+            old.status, old.updated_at = "new", now
+            engine.publish("order_replace_rejected", old, now)
+        elif old.status == "pending_replace":
             limit = old.ticket.limit_price
             market = replace(old.ticket, limit_price=None)
             price = limit or fill_price(engine.feed, market, False, engine.slippage)

@@ -34,6 +34,8 @@ class OpenOrderRow:
     filled_price: float | None
     written_at: datetime | None = None
     """When the row was written (just before the order was sent): the settlement window's start."""
+    error: str = ""
+    """The row's reason or note (``replaced by <client id>`` for an order a replace ended)."""
 
 
 OPEN_STATUSES = ("pending_new", "new", "partially_filled", "unknown", PENDING_CANCEL)
@@ -51,6 +53,7 @@ def open_order_row(o: LiveOrder) -> OpenOrderRow:
         o.filled_qty,
         o.filled_price,
         from_db_time(o.timestamp),
+        o.error or "",
     )
 
 
