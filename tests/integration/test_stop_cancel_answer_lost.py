@@ -15,43 +15,10 @@ from typing import Any
 
 from requests.exceptions import ReadTimeout
 
-from tests.integration.alpaca_helpers import alpaca_session, sandbox_orders, settle
+from tests.integration.alpaca_helpers import sandbox_orders
+from tests.integration.ended_stop import ended_desks_stop, spy_held, working_stops
 from tui_trader.engine.session import TradingSession
-from tui_trader.learning.setup import LearningSettings
-from tui_trader.risk.stops import StopRule
 from tui_trader.sandbox.testing import SandboxHandle
-
-RALLY = {"SPY": 0.8}
-
-
-def _stops(trading: Any) -> list[tuple[float, float]]:
-    """(quantity, stop price) of each stop working at the sandbox."""
-    return [
-        (float(o.qty), float(o.stop_price))
-        for o in sandbox_orders(trading)
-        if o.order_type.value == "stop" and o.status.value in ("new", "accepted", "pending_new")
-    ]
-
-
-def _held(trading: Any) -> float:
-    return {p.symbol: float(p.qty) for p in trading.get_all_positions()}.get("SPY", 0.0)
-
-
-def _ended_desks_stop(sandbox: SandboxHandle, db: Path) -> TradingSession:
-    """Desk one (a stop loss) buys SPY in a rally and stops, its stop left working; desk two,
-    which keeps no exits, runs on the same store and account."""
-    one = alpaca_session(
-        sandbox, db, symbols=("SPY",), learning=LearningSettings("momentum"), stop_loss=StopRule(3)
-    )
-    two = alpaca_session(sandbox, db, symbols=("SPY",), learning=LearningSettings("momentum"))
-    for _ in range(6):
-        sandbox.admin.step(shock=RALLY)
-        one.run_iteration()
-        two.run_iteration()
-    settle(sandbox, one)
-    one.finish("stopped")
-    one.broker.close()
-    return two
 
 
 def test_a_stop_whose_cancel_answer_was_lost_goes_back_when_its_sell_did_not_go_out(
@@ -60,25 +27,25 @@ def test_a_stop_whose_cancel_answer_was_lost_goes_back_when_its_sell_did_not_go_
     """Desk two closes SPY by hand; Alpaca cancels desk one's stop but the answer is lost, so
     the close waits. The next cycle finds the stop cancelled and no sell sent: the stop goes
     back at its price for the shares held, said; before, the position had none, unsaid."""
-    two = _ended_desks_stop(sandbox, tmp_path / "desk.db")
+    two = ended_desks_stop(sandbox, tmp_path / "desk.db")
     try:
-        [(qty, price)] = _stops(trading)
+        [(qty, price)] = working_stops(trading)
         [stop] = [o.client_order_id for o in sandbox_orders(trading) if o.stop_price]
-        held = _held(trading)
+        held = spy_held(trading)
         assert qty == held > 0
         _close_losing_the_cancels_answer(two)
-        assert _held(trading) == held, "the close waits for the cancel's confirmation"
-        assert _stops(trading) == [], "Alpaca cancelled the stop"
+        assert spy_held(trading) == held, "the close waits for the cancel's confirmation"
+        assert working_stops(trading) == [], "Alpaca cancelled the stop"
         sandbox.admin.step()
         notes = two.run_iteration().notes
-        assert _held(trading) == held
-        assert _stops(trading) == [(held, price)], notes
+        assert spy_held(trading) == held
+        assert working_stops(trading) == [(held, price)], notes
         [said] = [n for n in notes if "placed again" in n]
         assert said.startswith(f"the cancel of {stop} was not confirmed and it ended canceled")
         assert said.endswith(f": its stop at {price:.2f} placed again"), said
         sandbox.admin.step()
         two.run_iteration()
-        assert _stops(trading) == [(held, price)], "a second stop"
+        assert working_stops(trading) == [(held, price)], "a second stop"
     finally:
         two.finish("stopped")
         two.broker.close()
@@ -89,16 +56,16 @@ def test_a_desk_stopping_after_the_cancels_answer_was_lost_puts_the_stop_back(
 ) -> None:
     """The same close by hand, and desk two stops before its next cycle: its finish finds the
     stop cancelled and puts it back at its price (before, the position was left without one)."""
-    two = _ended_desks_stop(sandbox, tmp_path / "desk.db")
+    two = ended_desks_stop(sandbox, tmp_path / "desk.db")
     try:
-        [(_qty, price)] = _stops(trading)
-        held = _held(trading)
+        [(_qty, price)] = working_stops(trading)
+        held = spy_held(trading)
         _close_losing_the_cancels_answer(two)
-        assert _stops(trading) == []
+        assert working_stops(trading) == []
     finally:
         two.finish("stopped")
         two.broker.close()
-    assert _stops(trading) == [(held, price)]
+    assert working_stops(trading) == [(held, price)]
     assert two.stops_left == ()
 
 

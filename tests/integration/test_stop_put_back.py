@@ -20,22 +20,20 @@ from typing import Any
 
 import pytest
 
-from tests.integration.alpaca_helpers import alpaca_session, sandbox_orders, settle
+from tests.integration.alpaca_helpers import sandbox_orders, settle
 from tests.integration.broker_protection import buy_and_protect, open_pairs, open_stops
+from tests.integration.ended_stop import ended_desks_stop
 from tui_trader.core.domain import TradingState
 from tui_trader.core.orders import Side
 from tui_trader.engine.manual_orders import ManualOrder
 from tui_trader.engine.session import TradingSession
 from tui_trader.learning.setup import LearningSettings
 from tui_trader.risk.limits import RiskLimits
-from tui_trader.risk.stops import StopRule
 from tui_trader.sandbox.testing import SandboxHandle, wait_until
 from tui_trader.store.fleet_halts import halt_account
 from tui_trader.store.models import LiveOrder, RiskEventRow, database
 
-RALLY = {"SPY": 0.8}
 SLIDE = {"SPY": -0.6}
-RULE = StopRule(pct=3.0)
 JUMP = {"SPY": 10.0}
 """A bar that turns the strategies back to holding SPY: no sell in that cycle."""
 
@@ -83,22 +81,8 @@ def _sells_refused(
 
 
 def _ended_desks_stop(sandbox: SandboxHandle, db: Path) -> TradingSession:
-    """Desk one (with a stop loss) buys SPY in a rally and stops without flattening, its stop
-    left working; desk two, which keeps no exits, runs on the same store and account."""
-    one = alpaca_session(
-        sandbox, db, symbols=("SPY",), learning=LearningSettings("momentum"), stop_loss=RULE
-    )
-    two = alpaca_session(
-        sandbox, db, symbols=("SPY",), learning=LearningSettings("momentum"), settle_window=0.5
-    )
-    for _ in range(6):
-        sandbox.admin.step(shock=RALLY)
-        one.run_iteration()
-        two.run_iteration()
-    settle(sandbox, one)
-    one.finish("stopped")
-    one.broker.close()
-    return two
+    """``ended_desks_stop`` whose desk two settles an order in doubt after 0.5 s."""
+    return ended_desks_stop(sandbox, db, settle_window=0.5)
 
 
 def test_a_refused_sell_puts_back_the_ended_desks_stop_it_cancelled(

@@ -24,39 +24,22 @@ from typing import Any
 from alpaca.trading.enums import OrderSide, TimeInForce
 from alpaca.trading.requests import StopOrderRequest
 
-from tests.integration.alpaca_helpers import alpaca_session, settle
-from tests.integration.test_stop_put_back_beside_a_later_sell import (
-    RALLY,
-    _cancel,
-    _held,
-    _limit_sell,
-    _stops,
+from tests.integration.ended_stop import (
+    cancel,
+    ended_desks_stop,
+    limit_sell,
+    spy_held,
+    working_stops,
 )
 from tui_trader.engine.session import TradingSession
-from tui_trader.learning.setup import LearningSettings
-from tui_trader.risk.stops import StopRule
 from tui_trader.sandbox.testing import SandboxHandle, wait_until
 from tui_trader.store.models import LiveOrder
 
 
 def _ended_desks_stop(sandbox: SandboxHandle, db: Path) -> TradingSession:
-    """Desk one (a stop loss) buys SPY in a rally and stops, its stop left working; desk two,
-    which keeps no exits, runs on the same store and account, an order in doubt settled after
-    4 s (long enough for two cycles)."""
-    one = alpaca_session(
-        sandbox, db, symbols=("SPY",), learning=LearningSettings("momentum"), stop_loss=StopRule(3)
-    )
-    two = alpaca_session(
-        sandbox, db, symbols=("SPY",), learning=LearningSettings("momentum"), settle_window=4.0
-    )
-    for _ in range(6):
-        sandbox.admin.step(shock=RALLY)
-        one.run_iteration()
-        two.run_iteration()
-    settle(sandbox, one)
-    one.finish("stopped")
-    one.broker.close()
-    return two
+    """``ended_desks_stop`` whose desk two settles an order in doubt after 4 s (long enough
+    for two cycles)."""
+    return ended_desks_stop(sandbox, db, settle_window=4.0)
 
 
 @contextmanager
@@ -95,23 +78,23 @@ def test_a_stop_put_back_in_doubt_at_a_cycle_goes_back_once_never_received(
     once its doubt ended, unsaid)."""
     two = _ended_desks_stop(sandbox, tmp_path / "desk.db")
     try:
-        [(qty, price)] = _stops(trading)
-        held = _held(trading)
+        [(qty, price)] = working_stops(trading)
+        held = spy_held(trading)
         assert qty == held > 0
         far = round(float(sandbox.admin.state()["prices"]["SPY"]) * 1.3, 2)
-        _cancel(two, sandbox, _limit_sell(two, sandbox, held, far))
+        cancel(two, sandbox, limit_sell(two, sandbox, held, far))
         with _stops_lost(sandbox, two) as lost:
             sandbox.admin.step()
             notes = two.run_iteration().notes
         [first] = lost
-        assert _stops(trading) == [], notes
+        assert working_stops(trading) == [], notes
         _never_received(two, first)
         notes = []
         for _ in range(2):
             sandbox.admin.step()
             notes += two.run_iteration().notes
-        assert _held(trading) == held
-        assert _stops(trading) == [(held, price)], notes
+        assert spy_held(trading) == held
+        assert working_stops(trading) == [(held, price)], notes
         [said] = [n for n in notes if "placed again" in n]
         assert "the exit sent again then never reached the broker" in said, said
     finally:
@@ -129,22 +112,22 @@ def test_a_stop_put_back_in_doubt_is_not_forgotten_for_a_second_one(
     (before: only the late one's share)."""
     two = _ended_desks_stop(sandbox, tmp_path / "desk.db")
     try:
-        [(qty, price)] = _stops(trading)
-        held = _held(trading)
+        [(qty, price)] = working_stops(trading)
+        held = spy_held(trading)
         assert qty == held >= 3
         far = round(float(sandbox.admin.state()["prices"]["SPY"]) * 1.3, 2)
-        _cancel(two, sandbox, _limit_sell(two, sandbox, held, far))
-        one_share = _limit_sell(two, sandbox, 1, far)
+        cancel(two, sandbox, limit_sell(two, sandbox, held, far))
+        one_share = limit_sell(two, sandbox, 1, far)
         with _stops_lost(sandbox, two) as lost:
             sandbox.admin.step()
             two.run_iteration()
             assert len(lost) == 1, "the stop put back beside the sell is in doubt"
-            _cancel(two, sandbox, one_share)
+            cancel(two, sandbox, one_share)
             sandbox.admin.step()
             notes = two.run_iteration().notes
             assert len(lost) == 2, ("the rest put back, in doubt too", notes)
         first, second = lost
-        assert _stops(trading) == []
+        assert working_stops(trading) == []
         trading.submit_order(  # the second arrives late (a slow gateway)
             StopOrderRequest(
                 symbol="SPY",
@@ -160,8 +143,8 @@ def test_a_stop_put_back_in_doubt_is_not_forgotten_for_a_second_one(
         for _ in range(2):
             sandbox.admin.step()
             notes += two.run_iteration().notes
-        assert _held(trading) == held
-        stops = _stops(trading)
+        assert spy_held(trading) == held
+        stops = working_stops(trading)
         assert sorted(stops) == [(1, price), (held - 1, price)], (stops, notes)
         [said] = [n for n in notes if "placed again" in n]
         assert "the exit sent again then never reached the broker" in said, said

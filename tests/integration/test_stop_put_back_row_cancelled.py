@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from tests.integration.alpaca_helpers import sandbox_orders
-from tests.integration.test_stop_put_back_beside_a_later_sell import (
-    _cancel,
-    _ended_desks_stop,
-    _held,
-    _limit_sell,
-    _stops,
+from tests.integration.ended_stop import (
+    cancel,
+    ended_desks_stop,
+    limit_sell,
+    spy_held,
+    working_stops,
 )
 from tui_trader.sandbox.testing import SandboxHandle
 from tui_trader.store.models import LiveOrder
@@ -30,24 +30,24 @@ def test_a_stop_placed_again_then_cancelled_for_a_sell_has_its_row_cancelled(
     a cycle places the stop again for the rest. A new sell of the rest cancels that stop: the
     sandbox and the desk's rows agree on every order (before, the stop's row stayed
     ``pending_new`` and the rows never settled)."""
-    two = _ended_desks_stop(sandbox, tmp_path / "desk.db")
+    two = ended_desks_stop(sandbox, tmp_path / "desk.db")
     try:
-        held = _held(trading)
+        held = spy_held(trading)
         assert held >= 3
         far = round(float(sandbox.admin.state()["prices"]["SPY"]) * 1.3, 2)
-        first = _limit_sell(two, sandbox, held, far)
-        _cancel(two, sandbox, first)
-        _limit_sell(two, sandbox, 1, far)
+        first = limit_sell(two, sandbox, held, far)
+        cancel(two, sandbox, first)
+        limit_sell(two, sandbox, 1, far)
         sandbox.admin.step()
         two.run_iteration()
-        assert len(_stops(trading)) == 1, "the stop placed again"
+        assert len(working_stops(trading)) == 1, "the stop placed again"
         [again] = [
             o.client_order_id
             for o in sandbox_orders(trading)
             if o.stop_price and o.status.value in ("new", "accepted", "pending_new")
         ]
-        _limit_sell(two, sandbox, held - 1, far)  # settles: every row as the sandbox has it
-        assert _stops(trading) == []
+        limit_sell(two, sandbox, held - 1, far)  # settles: every row as the sandbox has it
+        assert working_stops(trading) == []
         row = LiveOrder.get(LiveOrder.client_order_id == again)
         assert row.status == "canceled", "the broker and the desk's report have it cancelled"
     finally:

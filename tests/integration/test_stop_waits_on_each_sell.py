@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from tests.integration.alpaca_helpers import sandbox_orders
-from tests.integration.test_stop_put_back_beside_a_later_sell import (
-    _cancel,
-    _ended_desks_stop,
-    _held,
-    _limit_sell,
-    _stops,
+from tests.integration.ended_stop import (
+    cancel,
+    ended_desks_stop,
+    limit_sell,
+    spy_held,
+    working_stops,
 )
 from tui_trader.sandbox.testing import SandboxHandle
 
@@ -31,20 +31,20 @@ def test_a_stop_waiting_on_one_sell_is_not_forgotten_for_a_newer_sell(
     a cycle puts the stop back for the rest, the first share's part waiting on that sell. A new
     sell of the rest cancels the stop again. Both sells cancelled, the stop is back for every
     share held, at its price (before: only for the newer sell's part)."""
-    two = _ended_desks_stop(sandbox, tmp_path / "desk.db")
+    two = ended_desks_stop(sandbox, tmp_path / "desk.db")
     try:
-        [(qty, price)] = _stops(trading)
-        held = _held(trading)
+        [(qty, price)] = working_stops(trading)
+        held = spy_held(trading)
         assert qty == held >= 3
         far = round(float(sandbox.admin.state()["prices"]["SPY"]) * 1.3, 2)
-        first = _limit_sell(two, sandbox, held, far)
-        _cancel(two, sandbox, first)
-        one_share = _limit_sell(two, sandbox, 1, far)
+        first = limit_sell(two, sandbox, held, far)
+        cancel(two, sandbox, first)
+        one_share = limit_sell(two, sandbox, 1, far)
         sandbox.admin.step()
         two.run_iteration()
-        assert _stops(trading) == [(held - 1, price)], "the rest protected beside the sell"
-        rest = _limit_sell(two, sandbox, held - 1, far)
-        assert _stops(trading) == [], "the stop is cancelled before the newer sell"
+        assert working_stops(trading) == [(held - 1, price)], "the rest protected beside the sell"
+        rest = limit_sell(two, sandbox, held - 1, far)
+        assert working_stops(trading) == [], "the stop is cancelled before the newer sell"
         for cid in (one_share, rest):
             two.request_cancel(cid)
             two.apply_kill_requests()
@@ -52,13 +52,13 @@ def test_a_stop_waiting_on_one_sell_is_not_forgotten_for_a_newer_sell(
         for _ in range(2):  # (a cancel may still be pending at the first)
             sandbox.admin.step()
             notes += two.run_iteration().notes
-        assert _held(trading) == held
-        stops = _stops(trading)
+        assert spy_held(trading) == held
+        stops = working_stops(trading)
         assert sum(q for q, _p in stops) == held, (stops, notes)
         assert {p for _q, p in stops} == {price}
         sandbox.admin.step()
         two.run_iteration()
-        assert sorted(_stops(trading)) == sorted(stops), "a stop beside the stops"
+        assert sorted(working_stops(trading)) == sorted(stops), "a stop beside the stops"
         assert all(o.status.value != "filled" for o in sandbox_orders(trading) if o.stop_price)
     finally:
         two.finish("stopped")

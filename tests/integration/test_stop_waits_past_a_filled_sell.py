@@ -12,43 +12,22 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tests.integration.alpaca_helpers import alpaca_session, settle
-from tests.integration.test_stop_put_back_beside_a_later_sell import (
-    RALLY,
-    _cancel,
-    _held,
-    _limit_sell,
-    _stops,
+from tests.integration.ended_stop import (
+    cancel,
+    ended_desks_stop,
+    limit_sell,
+    spy_held,
+    working_stops,
 )
 from tui_trader.engine.session import TradingSession
-from tui_trader.learning.setup import LearningSettings
 from tui_trader.risk.limits import RiskLimits
-from tui_trader.risk.stops import StopRule
 from tui_trader.sandbox.testing import SandboxHandle
 
 
 def _ended_desks_stop(sandbox: SandboxHandle, db: Path) -> TradingSession:
-    """Desk one (a stop loss) buys SPY in a rally and stops, its stop left working; desk two,
-    which keeps no exits, runs on the same store and account; its position limit (1%) keeps the
-    last share but leaves no room to buy SPY back after the jump that fills its sell."""
-    one = alpaca_session(
-        sandbox, db, symbols=("SPY",), learning=LearningSettings("momentum"), stop_loss=StopRule(3)
-    )
-    two = alpaca_session(
-        sandbox,
-        db,
-        symbols=("SPY",),
-        learning=LearningSettings("momentum"),
-        limits=RiskLimits(max_position_pct=1.0),
-    )
-    for _ in range(6):
-        sandbox.admin.step(shock=RALLY)
-        one.run_iteration()
-        two.run_iteration()
-    settle(sandbox, one)
-    one.finish("stopped")
-    one.broker.close()
-    return two
+    """``ended_desks_stop`` whose desk two has a 1% position limit: it keeps the last share
+    but leaves no room to buy SPY back after the jump that fills its sell."""
+    return ended_desks_stop(sandbox, db, limits=RiskLimits(max_position_pct=1.0))
 
 
 def _two_sells_the_stop_waits_on(
@@ -58,17 +37,17 @@ def _two_sells_the_stop_waits_on(
     far above the market and the rest just above it (0.4%); a cycle: the stop waits on those
     sells, none beside them. The market then jumps. Desk one's stop price, and the client id
     of the one-share sell."""
-    [(qty, price)] = _stops(trading)
-    held = _held(trading)
+    [(qty, price)] = working_stops(trading)
+    held = spy_held(trading)
     assert qty == held >= 3
     market = float(sandbox.admin.state()["prices"]["SPY"])
-    first = _limit_sell(two, sandbox, held, round(market * 1.3, 2))
-    _cancel(two, sandbox, first)
-    one_share = _limit_sell(two, sandbox, 1, round(market * 1.3, 2))
-    _limit_sell(two, sandbox, held - 1, round(market * 1.004, 2))
+    first = limit_sell(two, sandbox, held, round(market * 1.3, 2))
+    cancel(two, sandbox, first)
+    one_share = limit_sell(two, sandbox, 1, round(market * 1.3, 2))
+    limit_sell(two, sandbox, held - 1, round(market * 1.004, 2))
     sandbox.admin.step()
     two.run_iteration()
-    assert _stops(trading) == [], "the sells close every share: no stop beside them"
+    assert working_stops(trading) == [], "the sells close every share: no stop beside them"
     sandbox.admin.step(shock={"SPY": 1.5})
     return price, one_share
 
@@ -83,18 +62,18 @@ def test_a_stop_whose_sell_filled_goes_back_once_the_other_sell_is_cancelled(
     try:
         price, one_share = _two_sells_the_stop_waits_on(two, sandbox, trading)
         notes = two.run_iteration().notes
-        assert _held(trading) == 1, "the larger sell filled"
-        assert _stops(trading) == [], ("a stop beside the sell of the last share", notes)
-        _cancel(two, sandbox, one_share)
+        assert spy_held(trading) == 1, "the larger sell filled"
+        assert working_stops(trading) == [], ("a stop beside the sell of the last share", notes)
+        cancel(two, sandbox, one_share)
         sandbox.admin.step()
         notes = two.run_iteration().notes
-        assert _held(trading) == 1
-        assert _stops(trading) == [(1, price)], notes
+        assert spy_held(trading) == 1
+        assert working_stops(trading) == [(1, price)], notes
         [said] = [n for n in notes if "placed again" in n]
         assert said.startswith("sell 1 SPY ended canceled, nothing filled"), said
         sandbox.admin.step()
         two.run_iteration()
-        assert _stops(trading) == [(1, price)], "a second stop"
+        assert working_stops(trading) == [(1, price)], "a second stop"
     finally:
         two.finish("stopped")
         two.broker.close()
@@ -112,8 +91,8 @@ def test_a_desk_stopping_after_the_fill_names_the_share_left_without_its_stop(
     finally:
         two.finish("stopped")
         two.broker.close()
-    assert _held(trading) == 1, "the larger sell filled"
-    assert _stops(trading) == []
+    assert spy_held(trading) == 1, "the larger sell filled"
+    assert working_stops(trading) == []
     assert two.stops_left == (
         f"SPY: its stop at {price:.2f} was cancelled for sell 1 SPY, still working at the "
         "broker: the position has no stop until that sell ends; this desk is stopping",
