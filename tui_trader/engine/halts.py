@@ -264,8 +264,7 @@ class SessionHalts(HaltFlatten):
         and skipped them: the orders working kept working, able to fill, under the halt."""
         if halted or not self.risk.state.halted or self._halt_unfinished:
             return events
-        self._halt_unfinished = self._halt_late = True
-        self._halt_left = self._halt_said = HALT_DEFERRED
+        self._owe_cancels()
         note = "; open orders are cancelled at the next cycle"
         return [
             replace(e, action_taken=e.action_taken + note)
@@ -282,9 +281,14 @@ class SessionHalts(HaltFlatten):
         kept working after the desk said "failed", able to fill with no one following it."""
         event = self.risk.halt(reason, 0.0, 0.0, detail)
         if not self._halt_unfinished:  # an unfinished halt's own cancel is owed already
-            self._halt_unfinished = self._halt_late = True
-            self._halt_left = self._halt_said = HALT_DEFERRED
+            self._owe_cancels()
         return event
+
+    def _owe_cancels(self) -> None:
+        """Mark the halt just entered as not acted on yet: its cancels are owed to the next
+        cycle or pass between bars (``_halt_deferred``), or to the session's end."""
+        self._halt_unfinished = self._halt_late = True
+        self._halt_left = self._halt_said = HALT_DEFERRED
 
     def _halt_unanswered(self, events: list[RiskEvent], exc: Exception) -> list[RiskEvent]:
         """A cycle's events when the broker did not answer its halt (a ``BrokerError`` out of
