@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from tests.integration.alpaca_helpers import alpaca_session, sandbox_orders, settle
-from tests.integration.test_stop_put_back import RALLY, RULE, _held, _stops
+from tests.integration.ended_stop import RALLY, RULE
+from tests.integration.test_stop_put_back import _held, _stops
 from tui_trader.core.orders import Side
 from tui_trader.engine.manual_orders import ManualOrder
 from tui_trader.learning.setup import LearningSettings
