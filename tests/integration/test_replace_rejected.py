@@ -118,3 +118,26 @@ def test_a_replace_rejected_while_the_desk_is_dead_leaves_the_next_start_one_sto
             assert float(stop.qty) == spy_held(sb)
         finally:
             second.broker.close()
+
+
+def test_a_replace_alpaca_refuses_outright_falls_back_without_a_crash(
+    sandbox: SandboxHandle, trading: Any
+) -> None:
+    """The stop to resize is no longer replaceable at Alpaca (cancelled there behind the
+    desk's back, before its news came): the PATCH is answered 422. The broker asks for the new
+    client id, finds nothing, and says the old order is no longer working (``None``: the desk
+    then cancels and places afresh). Before, that look-up called a method a module split had
+    removed: an ``AttributeError`` failed the session and halted the account."""
+    broker = AlpacaBroker(endpoint_for(sandbox), use_stream=False, require_open_market=False)
+    try:
+        broker.submit(OrderRequest("SPY", Side.BUY, 10, client_order_id="tt-rr-1-SPY-e"))
+        price = float(sandbox.admin.state()["prices"]["SPY"])
+        old = broker.submit(_stop("tt-rr-1-SPY-ps1", 10, price * 0.9))
+        broker.drain_updates()
+        [at_alpaca] = [o for o in trading.get_orders() if o.client_order_id == old.client_order_id]
+        trading.cancel_order_by_id(at_alpaca.id)  # the desk has not heard of it yet
+        new = broker.replace(old.client_order_id, _stop("tt-rr-1-SPY-ps2", 10, price * 0.8))
+        assert new is None, new
+        assert trading.get_orders() == []  # no second stop went out
+    finally:
+        broker.close()

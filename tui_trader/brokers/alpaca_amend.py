@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 from tui_trader.brokers import BrokerError
 from tui_trader.brokers.alpaca_calls import classify
 from tui_trader.brokers.alpaca_orders import to_domain_order
+from tui_trader.brokers.alpaca_submit import settle
 from tui_trader.core import waiting
 from tui_trader.core.orders import Order, OrderRequest, OrderStatus, OrderUpdate
 
@@ -63,7 +64,7 @@ def replace_order(
         failure = classify(exc)
         if failure is None:
             raise
-        found = broker._settle(request)
+        found = settle(broker, request)
         if found is None:
             if failure.status in (404, 422):
                 return None

@@ -59,7 +59,7 @@ def submit_once(broker: AlpacaBroker, request: OrderRequest) -> Order:
             elif broker._stop.is_set():
                 raise BrokerError(f"order {request.client_order_id}: stopped") from exc
         try:
-            found = _settle(broker, request)
+            found = settle(broker, request)
         except Throttled:
             break  # no look-up allowed now: unsettled, looked up again later
         if found is not None:
@@ -71,7 +71,7 @@ def submit_once(broker: AlpacaBroker, request: OrderRequest) -> Order:
     return broker._track(unknown, request)
 
 
-def _settle(broker: AlpacaBroker, request: OrderRequest) -> Order | None:
+def settle(broker: AlpacaBroker, request: OrderRequest) -> Order | None:
     """Ask by client id until Alpaca answers; None if it does not have the order now."""
     try:
         return broker.get_order(request.client_order_id)
