@@ -87,7 +87,7 @@ class SessionLifecycle:
     _record_fill: Callable[[Fill], bool]
     _record_with_row: Callable[[Order | None, Fill], bool]
     _record_events: Callable[[list[RiskEvent], datetime], None]
-    _snapshot: Callable[[Account, dict[str, Position], datetime], None]
+    _snapshot: Callable[[Account, dict[str, Position], datetime, object], None]
     _protect: Callable[..., list[RiskEvent]]
     _settle: Callable[[datetime], list[RiskEvent]]
     _tell: Callable[[str, float, float, str, str], None]

@@ -27,6 +27,7 @@ from tui_trader.risk.stops import is_protective
 if TYPE_CHECKING:
     from tui_trader.brokers import Broker
     from tui_trader.engine.exit_drops import ExitDrops
+    from tui_trader.engine.settlement import Unsettled
 
 
 class PutBackWaits:
@@ -34,6 +35,7 @@ class PutBackWaits:
 
     broker: Broker
     protects: bool
+    unsettled: Unsettled
     exit_drops: ExitDrops
     """Exits dropped again since said (``engine.exit_drops``): a sell that went out ends them."""
     _adopted: dict[str, str]
