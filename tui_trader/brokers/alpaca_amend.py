@@ -36,6 +36,9 @@ from tui_trader.core.orders import Order, OrderRequest, OrderStatus, OrderUpdate
 if TYPE_CHECKING:
     from tui_trader.brokers.alpaca import AlpacaBroker
 
+REPLACED_BY = "replaced by "
+"""How a replaced order's reason names its replacement (the desk's row says it too)."""
+
 
 def replace_order(
     broker: AlpacaBroker, client_order_id: str, request: OrderRequest
@@ -80,7 +83,7 @@ def replace_order(
         old,
         status=OrderStatus.CANCELED,
         cancel_pending=True,
-        reject_reason=f"replaced by {request.client_order_id}",
+        reject_reason=f"{REPLACED_BY}{request.client_order_id}",
     )
     broker._unconfirmed.add(client_order_id)
     broker._replacing[request.client_order_id] = client_order_id
@@ -101,6 +104,19 @@ def replacement_ended(broker: AlpacaBroker, new: Order) -> None:
         return  # the new one worked (the old was replaced), or the old one's end is known
     broker._replace_failed.add(old)
     broker._refresh[old] = "replace_rejected"
+
+
+def resume_replace(broker: AlpacaBroker, old: Order) -> None:
+    """Follow the replace of ``old``, an earlier run's order adopted cancelled but not
+    confirmed, whose reason names its replacement (``replaced by <client id>``, the row's):
+    the exchange had not decided when that run ended. Once the replacement ends unfilled, the
+    old order is looked up like one this run replaced (``replacement_ended``); before, which
+    order replaced which died with the earlier process, and the old stop, working on at
+    Alpaca, stayed followed as cancelled: never resized, and the desk placed a second one."""
+    reason = old.reject_reason or ""
+    new = reason.removeprefix(REPLACED_BY)
+    if new and new != reason and new != old.client_order_id:
+        broker._replacing[new] = old.client_order_id
 
 
 def works_on(broker: AlpacaBroker, view: Order) -> bool:
