@@ -16,8 +16,9 @@ A new order that ends unfilled (the exchange rejected the replacement) gets its 
 up: still working, it is followed as working again (``works_on``), never as cancelled.
 alpaca-py retries a PATCH answered 429/504 like any request, so a lost answer is looked up by
 the new client id before anything is concluded: found, it is the answer; absent after a
-404/422, the old order was no longer working; absent after another failure, the replace's
-fate is in doubt (``BrokerError``, which halts the session).
+404/422, the old order is looked up: no longer working, nothing was replaced; still working,
+Alpaca refused the change (``still_working``: rejected, the old one works on); absent after
+another failure, the replace's fate is in doubt (``BrokerError``, which halts the session).
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ def replace_order(
             raise
         found = settle(broker, request)
         if found is None:
-            if failure.status in (404, 422):
+            if failure.status in (404, 422) and not still_working(broker, client_order_id):
                 return None
             if not failure.transient:
                 rejected = Order.from_request(request, OrderStatus.REJECTED, failure.message)
@@ -89,6 +90,20 @@ def replace_order(
     broker._replacing[request.client_order_id] = client_order_id
     broker._updates.append(OrderUpdate(tracked.order, None, "pending_replace"))
     return broker._track(new, request)
+
+
+def still_working(broker: AlpacaBroker, client_order_id: str) -> bool:
+    """Whether the order a replace was answered 404/422 for still works, by its look-up
+    (merged: what it filled is reported). Alpaca answers 422 both for an order no longer
+    working and for a change it refuses (a sell stop priced at or above the market, which the
+    market falling between the desk's bar and the PATCH makes of a good resize); taken for
+    "no longer working", the refusal had the desk cancel the stop that still worked and send
+    the refused price again: the position was left without a stop. ``BrokerError`` (the
+    replace in doubt) if the look-up fails."""
+    found = broker.get_order(client_order_id)
+    if found is not None:
+        broker._apply(found, "poll")
+    return found is not None and found.status.is_open
 
 
 def replacement_ended(broker: AlpacaBroker, new: Order) -> None:
