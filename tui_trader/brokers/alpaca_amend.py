@@ -127,7 +127,8 @@ def resume_replace(broker: AlpacaBroker, old: Order) -> None:
     the exchange had not decided when that run ended. Once the replacement ends unfilled, the
     old order is looked up like one this run replaced (``replacement_ended``); before, which
     order replaced which died with the earlier process, and the old stop, working on at
-    Alpaca, stayed followed as cancelled: never resized, and the desk placed a second one."""
+    Alpaca, stayed followed as cancelled: never resized, and the desk sent a second one
+    beside it every cycle (refused for the shares the old one held)."""
     reason = old.reject_reason or ""
     new = reason.removeprefix(REPLACED_BY)
     if new and new != reason and new != old.client_order_id:

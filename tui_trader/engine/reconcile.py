@@ -234,7 +234,8 @@ def _still_pending(current: Order, row: OpenOrderRow) -> Order:
     not confirmed, with the row's reason (``replaced by <client id>``: the broker follows that
     replacement, and once it ends unfilled the old order works on, ``brokers.alpaca_amend``).
     Without the reason, a replace the exchange rejected after this start left the old stop
-    followed as cancelled for good while it worked: never resized, and a second stop beside."""
+    followed as cancelled for good while it worked: never resized, and a second stop sent
+    beside it every cycle (refused for the shares the old one held)."""
     reason = row.error or current.reject_reason
     return replace(current, status=OrderStatus.CANCELED, cancel_pending=True, reject_reason=reason)
 
