@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tui_trader.brokers import BrokerError
-from tui_trader.brokers.alpaca_amend import replacement_ended, works_on
+from tui_trader.brokers.alpaca_amend import replacement_ended, resume_replace, works_on
 from tui_trader.brokers.alpaca_budget import RequestBudget
 from tui_trader.brokers.alpaca_calls import CallPolicy, describe, prepare
 from tui_trader.brokers.alpaca_cancels import cancel_all, cancel_by_id
@@ -312,6 +312,7 @@ class AlpacaBroker(AlpacaReads):
         self._tracked[order.client_order_id] = tracked
         if order.cancel_pending:  # an earlier run's cancel Alpaca has not confirmed yet
             self._unconfirmed.add(order.client_order_id)
+            resume_replace(self, order)  # or its replace: followed as this run's own
 
     def _track(self, order: Order, request: OrderRequest) -> Order:
         """Start tracking a submitted order (and note a fill that came with the answer)."""

@@ -16,8 +16,9 @@ A new order that ends unfilled (the exchange rejected the replacement) gets its 
 up: still working, it is followed as working again (``works_on``), never as cancelled.
 alpaca-py retries a PATCH answered 429/504 like any request, so a lost answer is looked up by
 the new client id before anything is concluded: found, it is the answer; absent after a
-404/422, the old order was no longer working; absent after another failure, the replace's
-fate is in doubt (``BrokerError``, which halts the session).
+404/422, the old order is looked up: no longer working, nothing was replaced; still working,
+Alpaca refused the change (``still_working``: rejected, the old one works on); absent after
+another failure, the replace's fate is in doubt (``BrokerError``, which halts the session).
 """
 
 from __future__ import annotations
@@ -35,6 +36,9 @@ from tui_trader.core.orders import Order, OrderRequest, OrderStatus, OrderUpdate
 
 if TYPE_CHECKING:
     from tui_trader.brokers.alpaca import AlpacaBroker
+
+REPLACED_BY = "replaced by "
+"""How a replaced order's reason names its replacement (the desk's row says it too)."""
 
 
 def replace_order(
@@ -66,7 +70,7 @@ def replace_order(
             raise
         found = settle(broker, request)
         if found is None:
-            if failure.status in (404, 422):
+            if failure.status in (404, 422) and not still_working(broker, client_order_id):
                 return None
             if not failure.transient:
                 rejected = Order.from_request(request, OrderStatus.REJECTED, failure.message)
@@ -80,12 +84,26 @@ def replace_order(
         old,
         status=OrderStatus.CANCELED,
         cancel_pending=True,
-        reject_reason=f"replaced by {request.client_order_id}",
+        reject_reason=f"{REPLACED_BY}{request.client_order_id}",
     )
     broker._unconfirmed.add(client_order_id)
     broker._replacing[request.client_order_id] = client_order_id
     broker._updates.append(OrderUpdate(tracked.order, None, "pending_replace"))
     return broker._track(new, request)
+
+
+def still_working(broker: AlpacaBroker, client_order_id: str) -> bool:
+    """Whether the order a replace was answered 404/422 for still works, by its look-up
+    (merged: what it filled is reported). Alpaca answers 422 both for an order no longer
+    working and for a change it refuses (a sell stop priced at or above the market, which the
+    market falling between the desk's bar and the PATCH makes of a good resize); taken for
+    "no longer working", the refusal had the desk cancel the stop that still worked and send
+    the refused price again: the position was left without a stop. ``BrokerError`` (the
+    replace in doubt) if the look-up fails."""
+    found = broker.get_order(client_order_id)
+    if found is not None:
+        broker._apply(found, "poll")
+    return found is not None and found.status.is_open
 
 
 def replacement_ended(broker: AlpacaBroker, new: Order) -> None:
@@ -101,6 +119,20 @@ def replacement_ended(broker: AlpacaBroker, new: Order) -> None:
         return  # the new one worked (the old was replaced), or the old one's end is known
     broker._replace_failed.add(old)
     broker._refresh[old] = "replace_rejected"
+
+
+def resume_replace(broker: AlpacaBroker, old: Order) -> None:
+    """Follow the replace of ``old``, an earlier run's order adopted cancelled but not
+    confirmed, whose reason names its replacement (``replaced by <client id>``, the row's):
+    the exchange had not decided when that run ended. Once the replacement ends unfilled, the
+    old order is looked up like one this run replaced (``replacement_ended``); before, which
+    order replaced which died with the earlier process, and the old stop, working on at
+    Alpaca, stayed followed as cancelled: never resized, and the desk sent a second one
+    beside it every cycle (refused for the shares the old one held)."""
+    reason = old.reject_reason or ""
+    new = reason.removeprefix(REPLACED_BY)
+    if new and new != reason and new != old.client_order_id:
+        broker._replacing[new] = old.client_order_id
 
 
 def works_on(broker: AlpacaBroker, view: Order) -> bool:

@@ -277,10 +277,12 @@ class ProtectiveStops(ExitsInDoubt, ExitReplace, StopsAtFinish):
             old is not None and old.order_class is OrderClass.OCO
         )
         ack = None
+        kept = ""  # a resize the broker refused: the old exit works on as it was
         if old is not None and not plan.at_market and not pair:
             ack = self._replace_stop(old, check.order, market_time)
             if ack is None:
                 return [self._broker_doubt(check.order)]
+            kept = f"; {describe(old)} still works" if ack.status is OrderStatus.REJECTED else ""
         if ack is None or ack.status is OrderStatus.NOT_RECEIVED:
             # not replaced (a pair, gone, or the price is through it): cancelled first; a
             # cancel not confirmed yet is decided again next cycle
@@ -295,7 +297,8 @@ class ProtectiveStops(ExitsInDoubt, ExitReplace, StopsAtFinish):
         if ack is None:
             return [self._broker_doubt(check.order)]
         if ack.status is OrderStatus.REJECTED:
-            return [self._unprotected(symbol, f"the broker rejected the exit: {ack.reject_reason}")]
+            why = f"the broker rejected the exit: {ack.reject_reason}{kept}"
+            return [self._unprotected(symbol, why)]
         self.exit_refused.pop(symbol, None)
         events = []
         if plan.profit:

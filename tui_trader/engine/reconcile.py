@@ -108,14 +108,14 @@ def reconcile(
         works_on = cancel_pending and not current.status.is_final and replace_failed(broker, row)
         cancel_pending = cancel_pending and not works_on
         if cancel_pending and not current.status.is_final:  # still may fill: not final yet
-            current = replace(current, status=OrderStatus.CANCELED, cancel_pending=True)
+            current = _still_pending(current, row)
         recorded = as_recorded(row, current)
         if not works_on and is_stale(current, recorded):  # lagging what we recorded: ask again
             again = broker.get_order(row.client_order_id)
             if again is not None and not is_stale(again, recorded):
                 current = again
                 if cancel_pending and not current.status.is_final:
-                    current = replace(current, status=OrderStatus.CANCELED, cancel_pending=True)
+                    current = _still_pending(current, row)
             else:  # still behind: keep the row, follow the order from what it records
                 broker.adopt(recorded)
                 result.adopted.append(recorded)
@@ -227,6 +227,17 @@ def as_recorded(row: OpenOrderRow, current: Order) -> Order:
         cancel_pending=pending,
         updated_at=None,
     )
+
+
+def _still_pending(current: Order, row: OpenOrderRow) -> Order:
+    """``current`` (working at the broker) as the cancel or replace its row awaits: cancelled,
+    not confirmed, with the row's reason (``replaced by <client id>``: the broker follows that
+    replacement, and once it ends unfilled the old order works on, ``brokers.alpaca_amend``).
+    Without the reason, a replace the exchange rejected after this start left the old stop
+    followed as cancelled for good while it worked: never resized, and a second stop sent
+    beside it every cycle (refused for the shares the old one held)."""
+    reason = row.error or current.reject_reason
+    return replace(current, status=OrderStatus.CANCELED, cancel_pending=True, reject_reason=reason)
 
 
 def replace_failed(broker: Broker, row: OpenOrderRow) -> bool:
