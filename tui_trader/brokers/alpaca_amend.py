@@ -14,7 +14,8 @@ the old order ends as a cancel Alpaca only accepted does (``cancel_pending``): i
 next start) until Alpaca says ``replaced`` or shows it filled, the fill recorded against it.
 A new order that ends unfilled (the exchange rejected the replacement) gets its old one looked
 up: still working, it is followed as working again (``works_on``), never as cancelled.
-alpaca-py retries a PATCH answered 429/504 like any request, so a lost answer is looked up by
+alpaca-py's own retries are off (``alpaca_calls.prepare``), and an answer can still be lost on
+the way (a 504, a cut connection), so a failed PATCH is looked up by
 the new client id before anything is concluded: found, it is the answer; absent after a
 404/422, the old order is looked up: no longer working, nothing was replaced; still working,
 Alpaca refused the change (``still_working``: rejected, the old one works on); absent after
