@@ -105,6 +105,8 @@ class SessionRunner:
         self._outage_since: float | None = None
         """Monotonic time of the first failed cycle of the outage in progress, if any."""
         self._outage_halted = False
+        """Whether the outage in progress has halted the session (once per outage: remembered
+        for the whole run, a later outage after a reset never halted)."""
 
     def stop(self) -> None:
         """Ask the loop to finish the current cycle and end (any thread)."""
@@ -143,8 +145,8 @@ class SessionRunner:
                     if self.outage_budget is None:
                         raise  # a local session: the run fails (below)
                     report = self._outage(exc)
-                else:
-                    self._outage_since = None
+                else:  # the outage (if any) is over: the next one halts again
+                    self._outage_since, self._outage_halted = None, False
                 if report is None and session.market_exhausted:
                     status = "end_of_data"
                     break
