@@ -309,7 +309,8 @@ class SessionHalts(HaltFlatten):
     def _cancel_for_halt(self, flatten: bool, keep_closes: bool = False) -> tuple[list[Order], str]:
         """A halt's cancel and the words for what it left working. Without flattening: the
         desk's orders (its store's sessions') but not the protective exits, orders placed
-        outside the desk, nor another database's desks' orders (``engine.halt_keeps``). A
+        outside the desk, nor another database's desks' orders (``engine.halt_keeps``), and
+        with ``keep_closes`` (the cancel at a desk's end) not a flatten's closing sells. A
         listing that could not see every open order says so (``brokers.unseen``).
         Flattening: the protective exits first, each confirmed (the closing sells need their
         shares) and recorded, remembered to go back if their close does not go out
@@ -319,7 +320,8 @@ class SessionHalts(HaltFlatten):
         are what the flatten is waiting for."""
         if not flatten:
             keeps = HaltKeeps(store_sessions(self.audit), store_tag_of(self.audit))
-            cancelled = self.broker.cancel_all(keep=keeps)
+            closes = lambda o: flatten_closer(o) is not None or keeps(o)  # noqa: E731
+            cancelled = self.broker.cancel_all(keep=closes if keep_closes else keeps)
             cut = unseen(cancelled)
             return cancelled, keeps.said() + (f"; {cut}" if cut else "")
         self._release_for_flatten()
