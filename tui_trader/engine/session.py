@@ -320,6 +320,8 @@ class TradingSession(
             self._record_events(events, market_time)
             early, events = events, []
         was_halted = was_halted and risk.state.halted
+        if not risk.state.halted:  # lifted (a reset, here or elsewhere): what it owed goes too
+            self._flatten_requested = self._halt_unfinished = False  # (else a later halt flattened)
         events += self._take_kill_requests()
         sent = refused = 0
         if self.learning is not None:
