@@ -65,6 +65,7 @@ class OrderRouting(OrderSending):
     under_share: SaidOnce
     """Symbols whose target is less than one whole share (said once, ``whole_shares``)."""
     _manual_count: int
+    _kill: object  # a kill-switch press not taken yet (``SessionHalts``): no order after it
     """Manual orders this session sent (``ManualOrders``): none, no hand order can work
     at a broker only this session reaches."""
     _watch_outside: bool
@@ -132,6 +133,9 @@ class OrderRouting(OrderSending):
         # of Unsettled.__len__ a symbol).
         blocking = self.unsettled.blocking if self.unsettled else None
         for symbol in sorted(signals):
+            if self._kill is not None:  # ctrl+k pressed meanwhile: it halts at the next pass
+                notes.append("kill switch pressed: this cycle's other orders not sent")
+                break
             price = prices.get(symbol)
             if not price:
                 continue
