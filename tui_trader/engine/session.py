@@ -369,8 +369,9 @@ class TradingSession(
             if self.protects or self.restoring:  # halted or not: positions keep their stops
                 events += self._protect(market_time)
         except BrokerError:  # a halt decided in this cycle is written before the cycle fails
+            events = self._halt_deferred(events, halted)  # its cancels owed (a fenced one's too)
             if any(event.halts for event in events):  # (held in memory only, it was lost)
-                self._record_events(self._halt_deferred(events, halted), market_time)
+                self._record_events(events, market_time)
             raise
         if not self._fenced:  # (a fenced order's halt is acted on below, in this cycle)
             events = self._halt_deferred(events, halted)  # entered since: cancels due
