@@ -7,7 +7,7 @@ broker then did not answer a later step of that cycle (the protective exits' rea
 failed before its end: the next cycle found itself halted already and did not act, and the
 desk's limit order kept working under the halt, able to fill. Now the halt's cancels are owed
 to the next cycle, as for a halt from a send in doubt. A local session whose rows commit one
-by one, the fleet's halt landing as its first order is sent.
+by one (SQLite and PostgreSQL), the fleet's halt landing as its first order is sent.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from tui_trader.core.orders import Order, OrderRequest, OrderType, Side, TimeInF
 from tui_trader.engine.manual_orders import ManualOrder
 from tui_trader.risk.stops import StopRule
 from tui_trader.store.fleet_halts import halt_account
+from tui_trader.store.pg_url import PgUrl
 
 
 class Toggle:
@@ -38,14 +39,16 @@ class Toggle:
         return Signal(self.target, "toggled")
 
 
-def test_a_fenced_halt_whose_cycle_failed_cancels_at_the_next_cycle(tmp_path: Path) -> None:
+def test_a_fenced_halt_whose_cycle_failed_cancels_at_the_next_cycle(
+    store: Path | PgUrl,
+) -> None:
     """The desk is long; a hand limit buy of SPY works. The rebalance sells IWM, the fleet
     halts the account then, QQQ's slot finds it halted; the protective step's read of the
     positions gets no answer. Before: the SPY limit kept working through the next cycles.
-    Now the next cycle cancels it."""
+    Now the next cycle cancels it. On either engine."""
     toggle = Toggle()
     session = make_session(
-        tmp_path / "desk.db",
+        store,
         strategies=[toggle],
         allocation_pct=5.0,
         commit_before_send=True,
