@@ -315,24 +315,26 @@ class SessionHalts(HaltFlatten):
         Flattening: the protective exits first, each confirmed (the closing sells need their
         shares) and recorded, remembered to go back if their close does not go out
         (``HaltFlatten._release_for_flatten``), then every other order but another desk's
-        flatten closes; with
+        flatten closes and, in a symbol the desk does not trade (it closes nothing there),
+        what a halt keeps (before, the user's stop under a holding it left open); with
         ``keep_closes`` (a flatten acted on again) this session's own closing orders too, which
         are what the flatten is waiting for."""
+        keeps = HaltKeeps(store_sessions(self.audit), store_tag_of(self.audit))
         if not flatten:
-            keeps = HaltKeeps(store_sessions(self.audit), store_tag_of(self.audit))
             closes = lambda o: flatten_closer(o) is not None or keeps(o)  # noqa: E731
             cancelled = self.broker.cancel_all(keep=closes if keep_closes else keeps)
             cut = unseen(cancelled)
             return cancelled, keeps.said() + (f"; {cut}" if cut else "")
         self._release_for_flatten()
-        keep = (lambda o: flatten_closer(o) is not None) if keep_closes else self._others_close
-        rest = self.broker.cancel_all(keep=keep)
+        ours = (lambda o: flatten_closer(o) is not None) if keep_closes else self._others_close
+        rest = self.broker.cancel_all(  # (a close needs no other symbol's shares)
+            keep=lambda o: ours(o) or (o.symbol not in self.config.symbols and keeps(o))
+        )
         cut = unseen(rest)
         if not cut:
-            return rest, ""
-        # what the cancel left (orders it could not see or the broker refused) is said, and
-        # the halt acts again next cycle when asking again may reach them
-        return Partial(rest, cut, see_further(rest), refused(rest)), f"; {cut}"
+            return rest, keeps.said()
+        # what it left (unseen, or refused) is said; acted on again when asking may reach it
+        return Partial(rest, cut, see_further(rest), refused(rest)), f"{keeps.said()}; {cut}"
 
     def _halt_retry_note(self, before: int) -> str | None:
         """What a halt acted on again did, the cycle's orders from ``before`` on being its own;
