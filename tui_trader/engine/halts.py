@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from tui_trader.brokers import Broker, Partial, refused, see_further, unseen
+from tui_trader.brokers import Broker, BrokerError, Partial, refused, see_further, unseen
 from tui_trader.core.domain import Account, Position, RiskEvent
 from tui_trader.core.orders import Order, OrderRequest, OrderStatus
 from tui_trader.engine.halt_flatten import HaltFlatten, flatten_closer
@@ -193,9 +193,13 @@ class SessionHalts(HaltFlatten):
         if who is None:
             return []
         refusal = self.resume_refusal()
+        try:  # the reset's peak: the equity now (unanswered, the run ended here: "failed")
+            equity = self.broker.account().equity if refusal is None else 0.0
+        except BrokerError as exc:
+            refusal = f"the broker did not answer ({exc}); still halted, press it again"
         if refusal is not None:
             return [RiskEvent(RESUME_REFUSED, 0.0, 0.0, f"resume by {who} refused: {refusal}")]
-        return [self.risk.reset(self.broker.account().equity, who)]
+        return [self.risk.reset(equity, who)]
 
     def _on_halt(
         self, events: list[RiskEvent], positions: dict[str, Position], market_time: datetime
@@ -315,10 +319,8 @@ class SessionHalts(HaltFlatten):
         Flattening: the protective exits first, each confirmed (the closing sells need their
         shares) and recorded, remembered to go back if their close does not go out
         (``HaltFlatten._release_for_flatten``), then every other order but another desk's
-        flatten closes and, in a symbol the desk does not trade (it closes nothing there),
-        what a halt keeps (before, the user's stop under a holding it left open); with
-        ``keep_closes`` (a flatten acted on again) this session's own closing orders too, which
-        are what the flatten is waiting for."""
+        flatten closes and, in a symbol the desk does not trade (no close there), what a halt
+        keeps; with ``keep_closes`` (a flatten acted on again) its own closes too."""
         keeps = HaltKeeps(store_sessions(self.audit), store_tag_of(self.audit))
         if not flatten:
             closes = lambda o: flatten_closer(o) is not None or keeps(o)  # noqa: E731
