@@ -6,8 +6,8 @@ answered again and the user reset that halt (ctrl+r), a later outage never halte
 skipped while it lasted, but orders working then kept working, no ``broker_error`` event was
 written (no alert, no other desk of the account stopped), the notes said "(halted; fills still
 recorded)" of a session that was not halted, and it traded on as soon as the data came back.
-Now an outage past the budget halts whenever the desk is not halted. A local session whose market data can be cut, with a
-zero budget: the first failed cycle is past it.
+Now an outage past the budget halts whenever the desk is not halted. A local session whose
+market data can be cut, with a zero budget: the first failed cycle is past it.
 """
 
 from __future__ import annotations
