@@ -46,6 +46,7 @@ class BetweenBars:
     equity_seen: float
     _fenced: bool
     _halt_unfinished: bool
+    _flatten_requested: bool
     _halt_left: str
     _cycle_orders: list[Order]
     _cycle_fills: list[Fill]
@@ -92,6 +93,8 @@ class BetweenBars:
             was_halted = self.risk.state.halted
             events = self._sync_risk() if self.audit.commit_every == 1 else []
             events += self._take_resume_request()
+            if not self.risk.state.halted:  # a halt lifted: its flatten and cancels owed end too
+                self._flatten_requested = self._halt_unfinished = False
             kills = self._take_kill_requests()
             retry = self._halt_unfinished and self.risk.state.halted
             if not events and not kills and not retry and not self.manual_pending():

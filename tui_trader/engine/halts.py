@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from tui_trader.brokers import Broker, Partial, refused, see_further, unseen
+from tui_trader.brokers import Broker, BrokerError, Partial, refused, see_further, unseen
 from tui_trader.core.domain import Account, Position, RiskEvent
 from tui_trader.core.orders import Order, OrderRequest, OrderStatus
 from tui_trader.engine.halt_flatten import HaltFlatten, flatten_closer
@@ -193,9 +193,13 @@ class SessionHalts(HaltFlatten):
         if who is None:
             return []
         refusal = self.resume_refusal()
+        try:  # the reset's peak: the equity now (unanswered, the run ended here: "failed")
+            equity = self.broker.account().equity if refusal is None else 0.0
+        except BrokerError as exc:
+            refusal = f"the broker did not answer ({exc}); still halted, press it again"
         if refusal is not None:
             return [RiskEvent(RESUME_REFUSED, 0.0, 0.0, f"resume by {who} refused: {refusal}")]
-        return [self.risk.reset(self.broker.account().equity, who)]
+        return [self.risk.reset(equity, who)]
 
     def _on_halt(
         self, events: list[RiskEvent], positions: dict[str, Position], market_time: datetime
@@ -309,28 +313,30 @@ class SessionHalts(HaltFlatten):
     def _cancel_for_halt(self, flatten: bool, keep_closes: bool = False) -> tuple[list[Order], str]:
         """A halt's cancel and the words for what it left working. Without flattening: the
         desk's orders (its store's sessions') but not the protective exits, orders placed
-        outside the desk, nor another database's desks' orders (``engine.halt_keeps``). A
+        outside the desk, nor another database's desks' orders (``engine.halt_keeps``), and
+        with ``keep_closes`` (the cancel at a desk's end) not a flatten's closing sells. A
         listing that could not see every open order says so (``brokers.unseen``).
         Flattening: the protective exits first, each confirmed (the closing sells need their
         shares) and recorded, remembered to go back if their close does not go out
         (``HaltFlatten._release_for_flatten``), then every other order but another desk's
-        flatten closes; with
-        ``keep_closes`` (a flatten acted on again) this session's own closing orders too, which
-        are what the flatten is waiting for."""
+        flatten closes and, in a symbol the desk does not trade (no close there), what a halt
+        keeps; with ``keep_closes`` (a flatten acted on again) its own closes too."""
+        keeps = HaltKeeps(store_sessions(self.audit), store_tag_of(self.audit))
         if not flatten:
-            keeps = HaltKeeps(store_sessions(self.audit), store_tag_of(self.audit))
-            cancelled = self.broker.cancel_all(keep=keeps)
+            closes = lambda o: flatten_closer(o) is not None or keeps(o)  # noqa: E731
+            cancelled = self.broker.cancel_all(keep=closes if keep_closes else keeps)
             cut = unseen(cancelled)
             return cancelled, keeps.said() + (f"; {cut}" if cut else "")
         self._release_for_flatten()
-        keep = (lambda o: flatten_closer(o) is not None) if keep_closes else self._others_close
-        rest = self.broker.cancel_all(keep=keep)
+        ours = (lambda o: flatten_closer(o) is not None) if keep_closes else self._others_close
+        rest = self.broker.cancel_all(  # (a close needs no other symbol's shares)
+            keep=lambda o: ours(o) or (o.symbol not in self.config.symbols and keeps(o))
+        )
         cut = unseen(rest)
         if not cut:
-            return rest, ""
-        # what the cancel left (orders it could not see or the broker refused) is said, and
-        # the halt acts again next cycle when asking again may reach them
-        return Partial(rest, cut, see_further(rest), refused(rest)), f"; {cut}"
+            return rest, keeps.said()
+        # what it left (unseen, or refused) is said; acted on again when asking may reach it
+        return Partial(rest, cut, see_further(rest), refused(rest)), f"{keeps.said()}; {cut}"
 
     def _halt_retry_note(self, before: int) -> str | None:
         """What a halt acted on again did, the cycle's orders from ``before`` on being its own;

@@ -28,7 +28,6 @@ from tui_trader.core.order_ids import read_order_id
 from tui_trader.core.orders import Fill, Order
 from tui_trader.core.waiting import beating
 from tui_trader.engine.collector import CycleCollector
-from tui_trader.engine.halts import HALT_DEFERRED
 from tui_trader.engine.notices import SESSION_END
 from tui_trader.engine.reconcile import positions_event, reconcile, unsettled_order
 from tui_trader.engine.settlement import Unsettled
@@ -98,7 +97,7 @@ class SessionLifecycle:
     _halt_unfinished: bool
     _halt_left: str
     _flatten_requested: bool
-    _cancel_for_halt: Callable[[bool], tuple[list[Order], str]]
+    _cancel_for_halt: Callable[[bool, bool], tuple[list[Order], str]]
     stops_down: Callable[..., list[str]]
 
     # -- start and finish ----------------------------------------------------------------------
@@ -288,19 +287,19 @@ class SessionLifecycle:
         Before, a desk stopped in between left its limit orders working at the broker, able
         to fill, under a halt whose event said they would be cancelled. Only the cancel (the
         protective exits and what a halt keeps stay, ``engine.halt_keeps``): a flatten's sells
-        would go out with no one left to follow them; a flatten already under way is left as
-        it is, its closing sells working. Best effort: a broker that does not
+        would go out with no one left to follow them; a flatten's closing sells already
+        working keep working. Before, a halt that flattens was skipped whole as "under way"
+        unless entered after its cycle's halt step: a kill with flatten whose first cancel
+        had no answer had closed and cancelled nothing, and its limit orders kept working
+        past the desk's end. Best effort: a broker that does not
         answer leaves them working, and the words returned (for the end's notice) say so."""
         if not (self.risk.state.halted and self._halt_unfinished):
             return ""
-        flattening = self.config.flatten_on_halt or self._flatten_requested
-        if flattening and self._halt_left != HALT_DEFERRED:
-            return ""  # a flatten under way: its closing sells keep working
         if getattr(self.broker, "orders_end_with_session", False):
             return ""  # a simulated account's orders end with its session (``_final_rows``)
         try:
             with self.audit.cycle():
-                cancelled, _ = self._cancel_for_halt(False)
+                cancelled, _ = self._cancel_for_halt(False, True)  # closing sells kept
                 for order in cancelled:
                     self.audit.order_update(order)
         except RowEnded:  # another desk keeps the account now

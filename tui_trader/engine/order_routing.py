@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from tui_trader.engine.claims import AccountClaims
     from tui_trader.engine.config import SessionConfig
     from tui_trader.engine.exit_holds import ExitHolds
+    from tui_trader.engine.halts import _KillRequest
     from tui_trader.engine.hand_holds import HandHolds
     from tui_trader.engine.outside_changes import OutsideChanges
     from tui_trader.engine.rate_refusals import RateRefusals
@@ -65,6 +66,7 @@ class OrderRouting(OrderSending):
     under_share: SaidOnce
     """Symbols whose target is less than one whole share (said once, ``whole_shares``)."""
     _manual_count: int
+    _kill: _KillRequest | None  # a kill-switch press not taken yet: no order after it
     """Manual orders this session sent (``ManualOrders``): none, no hand order can work
     at a broker only this session reaches."""
     _watch_outside: bool
@@ -132,6 +134,9 @@ class OrderRouting(OrderSending):
         # of Unsettled.__len__ a symbol).
         blocking = self.unsettled.blocking if self.unsettled else None
         for symbol in sorted(signals):
+            if self._kill is not None:  # ctrl+k pressed meanwhile: it halts at the next pass
+                notes.append("kill switch pressed: this cycle's other orders not sent")
+                break
             price = prices.get(symbol)
             if not price:
                 continue

@@ -320,6 +320,8 @@ class TradingSession(
             self._record_events(events, market_time)
             early, events = events, []
         was_halted = was_halted and risk.state.halted
+        if not risk.state.halted:  # lifted (a reset, here or elsewhere): what it owed goes too
+            self._flatten_requested = self._halt_unfinished = False  # (else a later halt flattened)
         events += self._take_kill_requests()
         sent = refused = 0
         if self.learning is not None:
@@ -359,15 +361,17 @@ class TradingSession(
         if late:
             fills = self._apply_updates(late, listed=True)
         try:
-            if self.manual_pending():  # after the rebalance: a manual order lives at least a bar
+            if self.manual_pending() and self._kill is None:  # (a press: taken at the next pass)
+                # after the rebalance: a manual order lives at least a bar
                 manual, manual_notes = self._take_manual_requests(market_time)
                 events += manual
                 notes += manual_notes
             if self.protects or self.restoring:  # halted or not: positions keep their stops
                 events += self._protect(market_time)
         except BrokerError:  # a halt decided in this cycle is written before the cycle fails
+            events = self._halt_deferred(events, halted)  # its cancels owed (a fenced one's too)
             if any(event.halts for event in events):  # (held in memory only, it was lost)
-                self._record_events(self._halt_deferred(events, halted), market_time)
+                self._record_events(events, market_time)
             raise
         if not self._fenced:  # (a fenced order's halt is acted on below, in this cycle)
             events = self._halt_deferred(events, halted)  # entered since: cancels due

@@ -105,6 +105,9 @@ class SessionRunner:
         self._outage_since: float | None = None
         """Monotonic time of the first failed cycle of the outage in progress, if any."""
         self._outage_halted = False
+        """Whether an outage has halted the session: it halts again only once that halt was
+        lifted (remembered for the whole run whatever became of it, an outage after a reset
+        never halted)."""
 
     def stop(self) -> None:
         """Ask the loop to finish the current cycle and end (any thread)."""
@@ -205,7 +208,7 @@ class SessionRunner:
         cause = f"{type(exc).__name__}: {exc}".strip()
         self._sync_quietly()
         if elapsed >= self.outage_budget:
-            if not self._outage_halted:
+            if not (self._outage_halted and session.risk.state.halted):
                 self._outage_halted = True
                 return session.halt_for_outage(cause, elapsed)
             note = f"still no answer after {elapsed:.0f} s (halted; fills still recorded): {cause}"
