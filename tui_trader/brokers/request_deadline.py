@@ -17,6 +17,10 @@ beats for it, about once a second, through the heartbeat the thread lent when th
 (``core.waiting.beat_aside``: none inside an open transaction), and only while the request is in
 flight and younger than its deadline: a session hung past it stops beating and goes stale, as a
 hung session must. A request done within a second costs the watchdog nothing but a set entry.
+Such a heartbeat waits for a busy store only until the request's deadline (it is told the
+seconds left): written on the watchdog's thread, it held every cut back while it waited, and a
+request under a 2-s deadline ended after 11 s (SQLite's 10-s busy timeout) while another
+connection held the store's write lock.
 """
 
 from __future__ import annotations
@@ -52,7 +56,7 @@ class Flight:
 
     __slots__ = ("beat", "beaten", "conns", "cut", "deadline", "done", "lock")
 
-    def __init__(self, deadline: float, now: float, beat: Callable[[], None] | None) -> None:
+    def __init__(self, deadline: float, now: float, beat: waiting.Aside | None) -> None:
         """A request begun at ``now`` that must end by ``deadline`` (the watchdog's clock)."""
         self.deadline = deadline
         self.beat = beat
@@ -85,7 +89,7 @@ class Watchdog:
         """The first beat or deadline due of the requests begun since its last tick."""
         self._thread: threading.Thread | None = None
 
-    def begin(self, seconds: float, beat: Callable[[], None] | None) -> Flight:
+    def begin(self, seconds: float, beat: waiting.Aside | None) -> Flight:
         """A request starts now and must end within ``seconds``; ``beat``, if any, is the
         heartbeat of the thread it blocks."""
         now = self.clock()
@@ -137,13 +141,14 @@ class Watchdog:
         """Write the blocked thread's heartbeat. The session's own (``beat_aside``) swallows
         what a store may raise; anything else is a heartbeat missed, never the end of the
         watchdog, which holds every request's deadline: the session's next heartbeat on its
-        own thread meets the same trouble where it can stop the session."""
+        own thread meets the same trouble where it can stop the session. It may wait for the
+        store until the request's deadline, no longer: the cut comes after it."""
         with flight.lock:
             if flight.done or flight.beat is None:
                 return
             flight.beaten = now
             with contextlib.suppress(Exception):
-                flight.beat()
+                flight.beat(max(flight.deadline - now, 0.0))
 
     def _cut(self, flight: Flight) -> None:
         """Shut the request's sockets down: its blocked read returns at once. A connection
