@@ -17,10 +17,11 @@ beats for it, about once a second, through the heartbeat the thread lent when th
 (``core.waiting.beat_aside``: none inside an open transaction), and only while the request is in
 flight and younger than its deadline: a session hung past it stops beating and goes stale, as a
 hung session must. A request done within a second costs the watchdog nothing but a set entry.
-Such a heartbeat waits for a busy store only until the request's deadline (it is told the
-seconds left): written on the watchdog's thread, it held every cut back while it waited, and a
-request under a 2-s deadline ended after 11 s (SQLite's 10-s busy timeout) while another
-connection held the store's write lock.
+Such a heartbeat waits for a busy store only until the first deadline in flight (it is told the
+seconds left): written on the watchdog's thread, it held every cut back while it waited (its
+own request's, and another desk's in the same process: ``serve``), and a request under a 2-s
+deadline ended after 11 s (SQLite's 10-s busy timeout) while another connection held the
+store's write lock.
 """
 
 from __future__ import annotations
@@ -124,31 +125,35 @@ class Watchdog:
         now = self.clock()
         with self._cond:
             flights = list(self._flights)
-        due = float("inf")
-        for flight in flights:
+        for flight in flights:  # every cut first: no heartbeat holds one back
             if now >= flight.deadline:
                 self._cut(flight)
-                continue
-            due = min(due, flight.deadline)
+        flights = [f for f in flights if now < f.deadline]
+        # a heartbeat may wait for its store until the first deadline of any request (another
+        # thread's, another desk's in this process), whose cut comes after it
+        first = min((f.deadline for f in flights), default=float("inf"))
+        due = first
+        for flight in flights:
             if flight.beat is None:
                 continue
             if now - flight.beaten >= BEAT_EVERY:
-                self._beat(flight, now)
+                self._beat(flight, now, first)
             due = min(due, flight.beaten + BEAT_EVERY)
         return due
 
-    def _beat(self, flight: Flight, now: float) -> None:
+    def _beat(self, flight: Flight, now: float, until: float) -> None:
         """Write the blocked thread's heartbeat. The session's own (``beat_aside``) swallows
         what a store may raise; anything else is a heartbeat missed, never the end of the
         watchdog, which holds every request's deadline: the session's next heartbeat on its
         own thread meets the same trouble where it can stop the session. It may wait for the
-        store until the request's deadline, no longer: the cut comes after it."""
+        store until ``until`` (the first deadline in flight), no longer: the cut comes after
+        it."""
         with flight.lock:
             if flight.done or flight.beat is None:
                 return
             flight.beaten = now
             with contextlib.suppress(Exception):
-                flight.beat(max(flight.deadline - now, 0.0))
+                flight.beat(max(until - self.clock(), 0.0))
 
     def _cut(self, flight: Flight) -> None:
         """Shut the request's sockets down: its blocked read returns at once. A connection
