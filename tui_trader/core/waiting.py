@@ -43,7 +43,7 @@ _here = threading.local()
 
 Aside = Callable[[float], None]
 """A heartbeat written from another thread, given the seconds it may wait for the store at
-most (the request's deadline: it must not hold the request past it)."""
+most (until the first request deadline in flight: it must hold no request past it)."""
 Lend = Callable[[], Aside | None]
 """Asked on the session's thread as one request is about to block it: the heartbeat another
 thread may write for it meanwhile, or None (inside an open transaction)."""

@@ -233,10 +233,11 @@ class SessionRows:
         is not kept open on a thread the session does not own.
 
         It waits for a store busy with another connection's write (SQLite's write lock, a
-        PostgreSQL row lock) ``within`` seconds at most, the time left to the request's
-        deadline: the watchdog cuts the request only after it, and the request's thread goes
-        on only after it too. Before, it waited SQLite's whole busy timeout (10 s), and so did
-        the request, whatever its deadline said."""
+        PostgreSQL row lock) ``within`` seconds at most, the time left to the first deadline
+        of the requests in flight (this one's, or another desk's in the process): the watchdog
+        cuts a request only after it, and the request's thread goes on only after it too.
+        Before, it waited SQLite's whole busy timeout (10 s), and so did the request, whatever
+        its deadline said."""
         last, silence = self._last_beat, self._silence
         try:
             self._wait_at_most(within)
