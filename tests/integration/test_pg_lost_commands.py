@@ -75,13 +75,15 @@ def _one_plain_line(err: str) -> str:
 
 
 @pytest.mark.parametrize(
-    "command", [["fleet"], ["status"], ["history"], ["report"], ["live", "monitor"]]
+    "command",
+    [["fleet"], ["status"], ["history"], ["report"], ["live", "monitor"], ["live", "readiness"]],
 )
 def test_a_report_whose_store_goes_away_says_so_in_one_line(
     reads_end: tuple[str, Path], command: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Before: ``OperationalError: terminating connection ...`` and a crash log, exit 1 (the
-    monitor: 'nothing to follow in ...', exit 2, as if the store held no session)."""
+    monitor: 'nothing to follow in ...', exit 2, as if the store held no session; ``live
+    readiness``, which reads on a connection of its own, until 2026-12-07)."""
     url, tmp = reads_end
     monkeypatch.setenv("PGPASSWORD", TRADER_PASSWORD)
     done = run_cli(tmp, *command, "--db", url)

@@ -104,7 +104,9 @@ def test_bad_urls_and_servers_are_one_line_and_exit_2(
     pg_cluster: PgCluster, pg_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Another scheme, a server that does not answer, a wrong password, a missing database:
-    one line on stderr, exit 2, no traceback, never the password."""
+    one line on stderr, exit 2, no traceback, never the password. ``live readiness`` reads the
+    record on a connection of its own: before, it ended with ``OperationalError: connection
+    failed: ...`` and a crash log (and so did the gate of ``live trading``)."""
     secret = "Wr0ngPassw0rd-xyz"
     port = pg_cluster.port
     cases = {
@@ -113,13 +115,14 @@ def test_bad_urls_and_servers_are_one_line_and_exit_2(
         f"postgresql://{TRADER}:{secret}@127.0.0.1:{port}/postgres": "refused the password",
         f"postgresql://{TRADER}@127.0.0.1:{port}/no_such_db": "does not exist",
     }
-    for url, says in cases.items():
-        code, out, err = _cli(["history", "--db", url], capsys)
-        assert code == 2, (url, out, err)
-        lines = err.strip().splitlines()
-        assert len(lines) == 1 and lines[0].startswith("tui-trader: error:"), err
-        assert says in lines[0], lines[0]
-        assert secret not in err + out and "Traceback" not in err
+    for command in (["history"], ["live", "readiness"]):
+        for url, says in cases.items():
+            code, out, err = _cli([*command, "--db", url], capsys)
+            assert code == 2, (command, url, out, err)
+            lines = err.strip().splitlines()
+            assert len(lines) == 1 and lines[0].startswith("tui-trader: error:"), err
+            assert says in lines[0] and "crash.log" not in err, lines[0]
+            assert secret not in err + out and "Traceback" not in err
 
 
 def test_the_postgres_scheme_and_any_case_reach_the_server_the_url_names(

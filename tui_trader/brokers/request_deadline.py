@@ -17,6 +17,11 @@ beats for it, about once a second, through the heartbeat the thread lent when th
 (``core.waiting.beat_aside``: none inside an open transaction), and only while the request is in
 flight and younger than its deadline: a session hung past it stops beating and goes stale, as a
 hung session must. A request done within a second costs the watchdog nothing but a set entry.
+Such a heartbeat waits for a busy store only until the first deadline in flight (it is told the
+seconds left): written on the watchdog's thread, it held every cut back while it waited (its
+own request's, and another desk's in the same process: ``serve``), and a request under a 2-s
+deadline ended after 11 s (SQLite's 10-s busy timeout) while another connection held the
+store's write lock.
 """
 
 from __future__ import annotations
@@ -52,7 +57,7 @@ class Flight:
 
     __slots__ = ("beat", "beaten", "conns", "cut", "deadline", "done", "lock")
 
-    def __init__(self, deadline: float, now: float, beat: Callable[[], None] | None) -> None:
+    def __init__(self, deadline: float, now: float, beat: waiting.Aside | None) -> None:
         """A request begun at ``now`` that must end by ``deadline`` (the watchdog's clock)."""
         self.deadline = deadline
         self.beat = beat
@@ -85,7 +90,7 @@ class Watchdog:
         """The first beat or deadline due of the requests begun since its last tick."""
         self._thread: threading.Thread | None = None
 
-    def begin(self, seconds: float, beat: Callable[[], None] | None) -> Flight:
+    def begin(self, seconds: float, beat: waiting.Aside | None) -> Flight:
         """A request starts now and must end within ``seconds``; ``beat``, if any, is the
         heartbeat of the thread it blocks."""
         now = self.clock()
@@ -120,30 +125,35 @@ class Watchdog:
         now = self.clock()
         with self._cond:
             flights = list(self._flights)
-        due = float("inf")
-        for flight in flights:
+        for flight in flights:  # every cut first: no heartbeat holds one back
             if now >= flight.deadline:
                 self._cut(flight)
-                continue
-            due = min(due, flight.deadline)
+        flights = [f for f in flights if now < f.deadline]
+        # a heartbeat may wait for its store until the first deadline of any request (another
+        # thread's, another desk's in this process), whose cut comes after it
+        first = min((f.deadline for f in flights), default=float("inf"))
+        due = first
+        for flight in flights:
             if flight.beat is None:
                 continue
             if now - flight.beaten >= BEAT_EVERY:
-                self._beat(flight, now)
+                self._beat(flight, now, first)
             due = min(due, flight.beaten + BEAT_EVERY)
         return due
 
-    def _beat(self, flight: Flight, now: float) -> None:
+    def _beat(self, flight: Flight, now: float, until: float) -> None:
         """Write the blocked thread's heartbeat. The session's own (``beat_aside``) swallows
         what a store may raise; anything else is a heartbeat missed, never the end of the
         watchdog, which holds every request's deadline: the session's next heartbeat on its
-        own thread meets the same trouble where it can stop the session."""
+        own thread meets the same trouble where it can stop the session. It may wait for the
+        store until ``until`` (the first deadline in flight), no longer: the cut comes after
+        it."""
         with flight.lock:
             if flight.done or flight.beat is None:
                 return
             flight.beaten = now
             with contextlib.suppress(Exception):
-                flight.beat()
+                flight.beat(max(until - self.clock(), 0.0))
 
     def _cut(self, flight: Flight) -> None:
         """Shut the request's sockets down: its blocked read returns at once. A connection

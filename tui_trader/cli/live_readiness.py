@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 
-from tui_trader.cli.common import UsageError, add_db_option, resolve_db
+from tui_trader.cli.common import UsageError, add_db_option, fail, resolve_db
 from tui_trader.cli.numbers import finite_number, non_negative_int, percent
 from tui_trader.core.shown import shown_text
 
@@ -55,18 +55,27 @@ def _bar(args: argparse.Namespace):
     return bar_from(vars(args))
 
 
-def show_readiness(console: Console, db, bar) -> Verdict:
-    """Print the records and the verdict; returns the verdict."""
+def show_readiness(console: Console, db, bar, command: str = "live readiness") -> Verdict:
+    """Print the records and the verdict; returns the verdict. A PostgreSQL store that cannot
+    be reached is one line and exit 2 (as for every command); one lost while ``command`` reads
+    it, one line and exit 1 (``cli.lost_store``)."""
     from pathlib import Path
 
-    from tui_trader.ops.readiness import paper_records, verdict
+    from tui_trader.cli.lost_store import lost_line
+    from tui_trader.ops.readiness import RecordLost, paper_records, verdict
+    from tui_trader.store.db import StoreError
     from tui_trader.store.ownership import check_database
 
     if isinstance(db, Path) and db.is_file():  # the record is read raw: a damaged file crashed
         problem = check_database(db, quick_check=True)
         if problem:
             raise UsageError(problem)
-    records = paper_records(db)
+    try:
+        records = paper_records(db)
+    except RecordLost as exc:
+        fail(lost_line(exc.url, exc.cause, command), 1)
+    except StoreError as exc:
+        raise UsageError(str(exc)) from None
     console.print(f"paper record in {db}", markup=False)
     if not records:
         console.print("  (no paper or local sessions)")
@@ -97,7 +106,8 @@ def readiness_gate(args: argparse.Namespace, db, console: Console) -> None:
     decision is ``ops.readiness.decide``, the desk's too)."""
     from tui_trader.ops.readiness import decide
 
-    decision = decide(show_readiness(console, db, _bar(args)), args.skip_readiness)
+    shown = show_readiness(console, db, _bar(args), "live trading")
+    decision = decide(shown, args.skip_readiness)
     if not decision.go:
         print(f"tui-trader: error: {decision.refusal()}", file=sys.stderr)
         raise SystemExit(1)

@@ -39,10 +39,12 @@ def refuse_lost_store(exc: BaseException, args: argparse.Namespace) -> None:
     db = database.obj
     if db is None or not store_lost(db, exc):
         return
-    cause = lost_cause(exc)
-    command = command_name(args)
-    fail(
-        f"lost the audit store {db.url} ({cause}) before 'tui-trader {command}' finished; "
-        "run it again once the server answers",
-        1,
+    fail(lost_line(db.url, lost_cause(exc), command_name(args)), 1)
+
+
+def lost_line(url: object, cause: str, command: str) -> str:
+    """The line for the store at ``url`` lost (``cause``) before ``command`` finished."""
+    return (
+        f"lost the audit store {url} ({cause}) before 'tui-trader {command}' finished; "
+        "run it again once the server answers"
     )

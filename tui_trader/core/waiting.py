@@ -41,7 +41,10 @@ _here = threading.local()
 """This thread's heartbeat while it runs a session (``beating``), else none."""
 
 
-Lend = Callable[[], Callable[[], None] | None]
+Aside = Callable[[float], None]
+"""A heartbeat written from another thread, given the seconds it may wait for the store at
+most (until the first request deadline in flight: it must hold no request past it)."""
+Lend = Callable[[], Aside | None]
 """Asked on the session's thread as one request is about to block it: the heartbeat another
 thread may write for it meanwhile, or None (inside an open transaction)."""
 
@@ -58,7 +61,7 @@ def beating(beat: Callable[[], None], aside: Lend | None = None) -> Iterator[Non
         _here.beat, _here.aside = before
 
 
-def beat_aside() -> Callable[[], None] | None:
+def beat_aside() -> Aside | None:
     """For one request about to block this thread (``brokers.request_deadline``): the
     heartbeat its watchdog may write meanwhile from its own thread; None when this thread runs
     no session or cannot lend one now."""

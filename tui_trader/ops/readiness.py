@@ -10,6 +10,12 @@ for one). The other thresholds are off unless given.
 ``decide`` is the gate in front of real money, the same for ``live trading`` and the desk's
 "Alpaca live": ready goes on; not ready is refused unless the trader typed ``--skip-readiness``,
 and that choice is then written by ``record_skip`` as a risk event of the live session.
+
+The record is read on a connection of its own (``store.own_connection``). On a PostgreSQL store
+a server that cannot be reached (or refuses the password) is a ``StoreError`` saying so in one
+line, and a server that goes away during the reads is ``RecordLost``: before, both reached the
+command line as the driver's ``OperationalError`` and a crash log (``live readiness``, and the
+gate of ``live trading``).
 """
 
 from __future__ import annotations
@@ -20,7 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tui_trader.store.own_connection import own_connection, table_names
+from tui_trader.store.db import StoreError
+from tui_trader.store.own_connection import own_connection, own_errors, table_names
 from tui_trader.store.pg_url import PgUrl
 from tui_trader.store.stored_fields import binary_refusal
 
@@ -38,6 +45,16 @@ SKIP_ALONE = (
 )
 """The refusal of the desk's (and ``serve``'s) ``--skip-readiness`` without ``--enable-live``:
 alone it would do nothing, and the trader who typed it would believe the gate skipped."""
+
+
+class RecordLost(StoreError):
+    """The PostgreSQL store went away while the paper record was read."""
+
+    def __init__(self, url: PgUrl, cause: str) -> None:
+        """``cause``: the server's or the driver's own words (``store.pg.lost_cause``)."""
+        super().__init__(f"lost the audit store {url} ({cause})")
+        self.url = url
+        self.cause = cause
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +173,27 @@ def paper_records(db: Path | PgUrl) -> list[PaperRecord]:
     file or a PostgreSQL store)."""
     if isinstance(db, Path) and not db.is_file():
         return []
-    conn = own_connection(db, read_only=True)
+    if not isinstance(db, PgUrl):
+        return _records(db)
+    from tui_trader.store.pg import lost_cause
+    from tui_trader.store.pg_open import pg_problem
+
+    try:
+        conn = own_connection(db, read_only=True)
+    except own_errors() as exc:
+        raise StoreError(pg_problem(db, exc)) from None
+    try:
+        return _records(db, conn)
+    except own_errors() as exc:
+        if not conn.lost(exc):  # any other refusal is no lost store: said as it came
+            raise
+        raise RecordLost(db, lost_cause(exc)) from None
+
+
+def _records(db: Path | PgUrl, conn: Any = None) -> list[PaperRecord]:
+    """``paper_records`` on ``conn`` (closed here), or on a new connection to ``db``."""
+    if conn is None:
+        conn = own_connection(db, read_only=True)
     try:
         tables = table_names(conn)
         if "sessions" not in tables:

@@ -12,7 +12,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from tui_trader.store.pg import CONNECT_TIMEOUT, pg_sql
+from tui_trader.store.pg import CONNECT_TIMEOUT, LOST_SQLSTATES, pg_sql
 from tui_trader.store.pg_url import PgUrl
 
 
@@ -33,6 +33,15 @@ class _PgConnection:
     def close(self) -> None:
         """Close the connection."""
         self._conn.close()
+
+    def lost(self, exc: BaseException) -> bool:
+        """True if ``exc`` (raised by ``execute``) means the server is gone for this
+        connection: it ended it, went away, or stopped answering (as ``store.pg.store_lost``
+        judges the session's)."""
+        sqlstate = getattr(exc, "sqlstate", None) or ""
+        if sqlstate in LOST_SQLSTATES or sqlstate.startswith("08"):
+            return True
+        return bool(self._conn.broken or self._conn.closed)
 
     def __enter__(self) -> _PgConnection:
         return self

@@ -46,6 +46,10 @@ from tui_trader.store.process_identity import own_identity, uptime
 from tui_trader.store.statements import db_time
 from tui_trader.store.upgraded import upgraded_under_us
 
+ASIDE_WAIT_S = 10.0
+"""Seconds a heartbeat written from aside (``_beat_from_aside``) waits for a busy store at
+most, however far its request's deadline: SQLite's busy timeout (``store.db``)."""
+
 
 class RowEnded(HeartbeatStop):
     """This session's row can no longer be kept: another process recorded it ended (``died``)
@@ -211,7 +215,7 @@ class SessionRows:
         except peewee.PeeweeException:
             self._last_beat, self._silence = last, silence
 
-    def beat_aside(self) -> Callable[[], None] | None:
+    def beat_aside(self) -> Callable[[float], None] | None:
         """On the session's thread, as one broker request is about to block it: the heartbeat
         the request's watchdog may write from its own thread (and connection) while it blocks
         (``brokers.request_deadline``); None inside an open transaction, where a heartbeat
@@ -220,20 +224,38 @@ class SessionRows:
             return None
         return self._beat_from_aside
 
-    def _beat_from_aside(self) -> None:
+    def _beat_from_aside(self, within: float) -> None:
         """The heartbeat written from the watchdog's thread while the session's thread blocks
         in a request (which holds it back from going on meanwhile). Nothing it meets is raised
         there: a store error as in ``beat_waiting``, and a row recorded ended (``RowEnded``)
         leaves the heartbeat due, so the session's own next one, on its own thread, meets it
         and stops the session. The watchdog's connection is closed after each heartbeat: it
-        is not kept open on a thread the session does not own."""
+        is not kept open on a thread the session does not own.
+
+        It waits for a store busy with another connection's write (SQLite's write lock, a
+        PostgreSQL row lock) ``within`` seconds at most, the time left to the first deadline
+        of the requests in flight (this one's, or another desk's in the process): the watchdog
+        cuts a request only after it, and the request's thread goes on only after it too.
+        Before, it waited SQLite's whole busy timeout (10 s), and so did the request, whatever
+        its deadline said."""
         last, silence = self._last_beat, self._silence
         try:
+            self._wait_at_most(within)
             self.beat()
         except (peewee.PeeweeException, RowEnded):
             self._last_beat, self._silence = last, silence
         finally:
             self.db.close()
+
+    def _wait_at_most(self, seconds: float) -> None:
+        """This thread's connection waits ``seconds`` at most (``ASIDE_WAIT_S`` at the most)
+        for a lock another connection holds; it is closed after the heartbeat, and the
+        setting with it."""
+        ms = max(int(min(seconds, ASIDE_WAIT_S) * 1000), 1)  # 0 would mean "no limit" on PG
+        if getattr(self.db, "is_postgres", False):
+            self.db.execute_sql(f"SET statement_timeout = {ms}")
+        else:
+            self.db.connection().execute(f"PRAGMA busy_timeout = {ms}")
 
     def mark_reads(self) -> None:
         """The session reads the account now (``engine.claims.begin``): ``silent_for`` counts
