@@ -42,7 +42,8 @@ cycles hold the order back silently while the same hold stands.
 
 A symbol held or left alone keeps a protective exit only for the shares the session's own fills
 account for (``own``), never more than the broker holds: the exit never sells shares bought by
-hand, and is never larger than the position.
+hand, and is never larger than the position; a difference not judged yet (``judging``) takes
+no working exit down.
 """
 
 from __future__ import annotations
@@ -151,6 +152,11 @@ class OutsideChanges:
         if symbol not in self.holds:
             return None
         return self._expected.get(symbol)
+
+    def judging(self, symbol: str) -> bool:
+        """Whether ``symbol``'s difference was seen once and not judged yet (a halted session
+        judges nothing: it stands as long as the halt); it may be an ended desk's shares."""
+        return symbol in self._seen and symbol not in self._left
 
     def fills_make(self, symbol: str) -> float | None:
         """What the session's fills make of ``symbol`` (None: not followed, or left alone)."""
