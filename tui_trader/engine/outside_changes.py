@@ -28,8 +28,9 @@ it is a change made outside the session: one ``outside_change`` risk event says 
 holds, what the session's fills account for, and that the session leaves the symbol alone.
 A symbol left alone is still watched: when the shares not the desk's change again (a second
 trade by hand), seen twice alike, another ``outside_change`` event records the new figure.
-While another live session trades the same account (one audit database), its fills are not
-ours and cannot be told from a hand trade: the expectation is then taken afresh instead.
+While another session trades the same account (one audit database), or one killed since has
+not been recorded ``died`` by a start (its fills may be unrecorded), the shares cannot be told
+from a hand trade: the expectation is then taken afresh instead.
 
 While an order of the session works in a symbol, the symbol is not judged, but the broker's
 position must agree with the session's fills: Alpaca's positions can lag the fills of a partly
