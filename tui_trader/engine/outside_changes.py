@@ -36,7 +36,9 @@ While an order of the session works in a symbol, the symbol is not judged, but t
 position must agree with the session's fills: Alpaca's positions can lag the fills of a partly
 filled order, and the rebalance, counting the position plus what working orders will add,
 would buy again what has already filled. Such a symbol's orders are held back while the two
-disagree (``holds``, one cycle at a time), never called a change made outside.
+disagree (``holds``, one cycle at a time), never called a change made outside; each such cycle
+looks the session's orders in it up first: the disagreement may be the desk's own news lagging
+(a fill whose stream message was lost, the poll after the reconnect answered stale by REST).
 
 A hold is said once per onset (``first_said``, as ``engine.exit_holds`` does for exits): later
 cycles hold the order back silently while the same hold stands.
@@ -102,6 +104,12 @@ def held_not_ours(left: Mapping[str, float], positions: Iterable[Position]) -> d
 def _no_look_up(symbol: str) -> bool:
     """No orders to look up: nothing turns up."""
     return False
+
+
+_TURNED_UP = (
+    "a fill of this session's order in {symbol} turned up; looking again next cycle before "
+    "trading {symbol}"
+)
 
 
 def _no_record(symbol: str) -> float | None:
@@ -277,7 +285,9 @@ class OutsideChanges:
             if symbol in working:
                 if symbol not in self._left:
                     behind = self._behind(symbol, positions)
-                    if behind:
+                    if behind and look_up(symbol):  # our fill's news was lost: found now
+                        holds[symbol] = _TURNED_UP.format(symbol=symbol)
+                    elif behind:
                         holds[symbol] = behind
                         self.lagging.add(symbol)
                 continue
@@ -309,10 +319,7 @@ class OutsideChanges:
                 expected[symbol] = have
                 continue
             if look_up(symbol):  # a fill of ours was on its way (a protective exit's)
-                holds[symbol] = (
-                    f"a fill of this session's order in {symbol} turned up; looking again "
-                    f"next cycle before trading {symbol}"
-                )
+                holds[symbol] = _TURNED_UP.format(symbol=symbol)
                 continue
             whose = "this session's own fills account for"
             record = recorded(symbol)  # an ended desk's order of this store filled late
