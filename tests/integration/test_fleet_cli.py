@@ -198,3 +198,24 @@ def test_fleet_halt_of_a_session_that_ended_days_ago_halts_its_account(tmp_path:
     assert done.returncode == 0, done.stderr
     assert f"local:{keys['ended']}: HALTED (0 session(s))" in done.stdout
     assert _halted_accounts(db) == [f"local:{keys['ended']}"]
+
+
+def test_fleet_db_before_halt_is_the_store_halted(tmp_path: Path) -> None:
+    """``fleet --db desk.db halt --all`` (the form ``fleet``'s usage shows) halts desk.db's
+    accounts. Before, the halt's own ``--db`` (unset) overrode it: the default store's
+    accounts were halted, the command said HALTED, and desk.db's desks traded on. Two
+    different ``--db`` around ``halt``: one line, exit 2, nothing halted."""
+    default, desk = tmp_path / "default.db", tmp_path / "desk.db"
+    mine = _seed(default)
+    theirs = _seed(desk)
+    env = {"TUI_TRADER_DB": str(default)}
+    done = run_cli(tmp_path, "fleet", "--db", str(desk), "halt", "--all", "--yes", env=env)
+    assert done.returncode == 0, done.stderr
+    assert f"local:{theirs['alive']}: HALTED" in done.stdout
+    assert _halted_accounts(desk) == sorted(f"local:{theirs[r]}" for r in ("alive", "gone"))
+    assert _halted_accounts(default) == [], f"the default store halted instead: {mine}"
+    both = ("fleet", "--db", str(default), "halt", "--db", str(desk), "--all", "--yes")
+    two = run_cli(tmp_path, *both)
+    assert two.returncode == 2 and len(two.stderr.strip().splitlines()) == 1
+    assert "two different --db" in two.stderr and "nothing halted" in two.stderr
+    assert _halted_accounts(default) == []

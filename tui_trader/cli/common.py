@@ -303,10 +303,12 @@ def db_arg(text: str) -> Path | PgUrl:
     return path
 
 
-def add_db_option(parser: argparse.ArgumentParser) -> None:
-    """``--db PATH|URL``, defaulting to ``$TUI_TRADER_DB``, then the user's data directory."""
+def add_db_option(parser: argparse.ArgumentParser, dest: str = "db") -> None:
+    """``--db PATH|URL``, defaulting to ``$TUI_TRADER_DB``, then the user's data directory
+    (``dest``: another name, for a subcommand whose parent takes ``--db`` too)."""
     parser.add_argument(
         "--db",
+        dest=dest,
         type=db_arg,
         default=None,
         metavar="PATH|URL",

@@ -26,7 +26,10 @@ from tui_trader.store.fleet_halts import halt_accounts, halted_now
 from tui_trader.store.pg import lost_cause, reconnect, store_lost
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from tui_trader.store.peewee_names import Database
+    from tui_trader.store.pg_url import PgUrl
 
 _LISTED = 10
 """The most known account keys a refusal of an unknown one names."""
@@ -49,7 +52,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "halt",
         help="halt the account of a session (every session on it stops), or every account",
     )
-    add_db_option(halt)
+    add_db_option(halt, dest="halt_db")  # (``fleet --db X halt``: X, never the default)
     which = halt.add_mutually_exclusive_group(required=True)
     which.add_argument("--session", type=key_arg, metavar="KEY", help="halt this session's account")
     which.add_argument(
@@ -135,7 +138,7 @@ def halt_fleet(args: argparse.Namespace) -> int:
     """Confirm, then halt the chosen accounts and say what each one did."""
     if args.new and args.account is None:
         raise UsageError("--new goes with --account KEY (an account no session has used yet)")
-    db = open_existing_db(args.db)
+    db = open_existing_db(_halt_db(args))
     targets = _targets(args, fleet_rows())
     sessions = sum(targets.values())
     what = (
@@ -161,6 +164,19 @@ def halt_fleet(args: argparse.Namespace) -> int:
             print(f"{outcome.account_key}: was already halted ({outcome.reason})")
     print("lift a halt with 'tui-trader risk reset --account KEY' (asks first)")
     return 0
+
+
+def _halt_db(args: argparse.Namespace) -> Path | PgUrl | None:
+    """The store ``fleet halt`` acts on: ``--db`` given before ``halt`` or after it. Before,
+    the one after always won, unset or not: ``fleet --db desk.db halt --all`` halted the
+    accounts of the default store, said HALTED, and the desks on desk.db traded on. Two
+    different ones: which store the user meant is in doubt, so nothing is halted (exit 2)."""
+    if args.db is not None and args.halt_db is not None and args.db != args.halt_db:
+        raise UsageError(
+            f"two different --db given ({args.db} before 'halt', {args.halt_db} after it): "
+            "nothing halted; give one"
+        )
+    return args.halt_db if args.halt_db is not None else args.db
 
 
 def _halt_lost(db: Database, targets: dict[str, int], exc: Exception) -> int:

@@ -28,21 +28,25 @@ it is a change made outside the session: one ``outside_change`` risk event says 
 holds, what the session's fills account for, and that the session leaves the symbol alone.
 A symbol left alone is still watched: when the shares not the desk's change again (a second
 trade by hand), seen twice alike, another ``outside_change`` event records the new figure.
-While another live session trades the same account (one audit database), its fills are not
-ours and cannot be told from a hand trade: the expectation is then taken afresh instead.
+While another session trades the same account (one audit database), or one killed since has
+not been recorded ``died`` by a start (its fills may be unrecorded), the shares cannot be told
+from a hand trade: the expectation is then taken afresh instead.
 
 While an order of the session works in a symbol, the symbol is not judged, but the broker's
 position must agree with the session's fills: Alpaca's positions can lag the fills of a partly
 filled order, and the rebalance, counting the position plus what working orders will add,
 would buy again what has already filled. Such a symbol's orders are held back while the two
-disagree (``holds``, one cycle at a time), never called a change made outside.
+disagree (``holds``, one cycle at a time), never called a change made outside; each such cycle
+looks the session's orders in it up first: the disagreement may be the desk's own news lagging
+(a fill whose stream message was lost, the poll after the reconnect answered stale by REST).
 
 A hold is said once per onset (``first_said``, as ``engine.exit_holds`` does for exits): later
 cycles hold the order back silently while the same hold stands.
 
 A symbol held or left alone keeps a protective exit only for the shares the session's own fills
 account for (``own``), never more than the broker holds: the exit never sells shares bought by
-hand, and is never larger than the position.
+hand, and is never larger than the position; a difference not judged yet (``judging``) takes
+no working exit down.
 """
 
 from __future__ import annotations
@@ -102,6 +106,12 @@ def _no_look_up(symbol: str) -> bool:
     return False
 
 
+_TURNED_UP = (
+    "a fill of this session's order in {symbol} turned up; looking again next cycle before "
+    "trading {symbol}"
+)
+
+
 def _no_record(symbol: str) -> float | None:
     """No record to go by."""
     return None
@@ -151,6 +161,11 @@ class OutsideChanges:
         if symbol not in self.holds:
             return None
         return self._expected.get(symbol)
+
+    def judging(self, symbol: str) -> bool:
+        """Whether ``symbol``'s difference was seen once and not judged yet (a halted session
+        judges nothing: it stands as long as the halt); it may be an ended desk's shares."""
+        return symbol in self._seen and symbol not in self._left
 
     def fills_make(self, symbol: str) -> float | None:
         """What the session's fills make of ``symbol`` (None: not followed, or left alone)."""
@@ -270,7 +285,9 @@ class OutsideChanges:
             if symbol in working:
                 if symbol not in self._left:
                     behind = self._behind(symbol, positions)
-                    if behind:
+                    if behind and look_up(symbol):  # our fill's news was lost: found now
+                        holds[symbol] = _TURNED_UP.format(symbol=symbol)
+                    elif behind:
                         holds[symbol] = behind
                         self.lagging.add(symbol)
                 continue
@@ -302,10 +319,7 @@ class OutsideChanges:
                 expected[symbol] = have
                 continue
             if look_up(symbol):  # a fill of ours was on its way (a protective exit's)
-                holds[symbol] = (
-                    f"a fill of this session's order in {symbol} turned up; looking again "
-                    f"next cycle before trading {symbol}"
-                )
+                holds[symbol] = _TURNED_UP.format(symbol=symbol)
                 continue
             whose = "this session's own fills account for"
             record = recorded(symbol)  # an ended desk's order of this store filled late

@@ -56,7 +56,7 @@ class OutsideWatch:
             self.audit.recorded_positions(self.account_key),
             positions,
             self.broker.working_symbols(ignore=_is_exit),
-            self._others_alive,
+            self._others_running,
             self._look_up_fills,
             adopt=self.config.adopt_positions,
         )
@@ -67,7 +67,7 @@ class OutsideWatch:
             self._judged(positions),
             positions,
             self.broker.working_symbols(ignore=_is_exit),
-            self._others_alive,
+            self._others_running,
             self._look_up_fills,
             self._recorded_after_ended,
         )
@@ -81,9 +81,12 @@ class OutsideWatch:
             return symbols
         return symbols + tuple(sorted(s for s in positions if s not in symbols))
 
-    def _others_alive(self) -> bool:
-        """Whether another live session trades this account (its fills are not ours)."""
-        return self.audit.others_alive(self.account_key)
+    def _others_running(self) -> bool:
+        """Whether another session of this account runs, or was killed without a start since
+        (its row still ``running``): its fills are not ours, and a killed one's may not be
+        recorded. Before, only a live one counted: a desk killed as its buy filled left shares
+        the running desk called a change made outside, left alone, its exit covering none."""
+        return self.audit.others_running(self.account_key)
 
     def _recorded_after_ended(self, symbol: str) -> float | None:
         """Record the late fills of this store's ended sessions' orders in ``symbol``

@@ -190,6 +190,8 @@ class ProtectiveStops(ExitsInDoubt, ExitReplace, StopsAtFinish):
             own = self.outside.own(symbol)  # held back or left alone: the desk's fills only
             if own is not None:  # (a read lagging a fill is sized from the fills too)
                 mine = abs(own) if own * held > 0 else 0.0
+                if self.outside.judging(symbol):  # seen once: no exit taken down for it yet
+                    mine = max(mine, _covered(stops.get(symbol, []), held))
                 if base > mine + 1e-9:
                     base, capped = mine, self.outside.why_not_held(symbol)
             # What working orders already close is not protected twice (the broker refuses it).
@@ -352,3 +354,14 @@ class ProtectiveStops(ExitsInDoubt, ExitReplace, StopsAtFinish):
 def _closes(order: Order, position: Position | None) -> bool:
     """Whether ``order`` would close (part of) ``position``, were it to fill."""
     return position is not None and position.qty * order.side.sign < 0
+
+
+def _covered(exits: list[Order], held: float) -> float:
+    """The shares of a ``held`` position that ``exits`` (closing it) cover, at most all held.
+
+    A difference seen once and not judged yet keeps these covered: a desk that took over an
+    ended desk's stop saw that desk's shares once (not its own fills) and, halted, never
+    looked again; sized from its own fills (none) it cancelled the stop and placed nothing,
+    the position left at the broker without one, unsaid."""
+    closing = sum(o.remaining_qty for o in exits if o.side.sign * held < 0)
+    return min(closing, abs(held))

@@ -308,6 +308,20 @@ class SessionRows:
         fills move the account's positions too (``engine.outside_changes``)."""
         return bool(self._others_alive(account_key))
 
+    def others_running(self, account_key: str) -> bool:
+        """True if another session's row on this account says ``running``, alive or not: a
+        live one's fills move the positions too, and one killed since this session started
+        (its row ``running`` until the next start records it ``died``) may have fills it never
+        recorded. Either way shares nobody here recorded are not a change made outside
+        (``engine.outside_changes``)."""
+        mine = self.session.id if self.session else -1
+        rows = SessionRow.select(SessionRow.id).where(
+            (SessionRow.account_key == account_key)
+            & (SessionRow.status == "running")
+            & (SessionRow.id != mine)
+        )
+        return rows.exists()
+
     def others_alive_keys(self, account_key: str) -> set[str]:
         """The keys of the other sessions on this account running with a fresh heartbeat
         (``engine.claims``: a claim whose holder is not among them binds nobody)."""
