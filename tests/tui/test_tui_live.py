@@ -52,13 +52,33 @@ async def _focus(pilot, widget) -> None:
 
 
 async def test_live_is_refused_without_enable_live(db_path) -> None:
-    """Without --enable-live (or the switch) live cannot be chosen: no warning, no Start."""
+    """Without --enable-live live cannot be chosen: no warning, no Start."""
     app = make_app(db_path)
     async with app.run_test(size=SIZE) as pilot:
         await _choose_live(app, pilot, warned=False)
         assert isinstance(app.screen, SetupScreen)
         assert "--enable-live" in str(app.screen.query_one("#mode-error", Static).render())
         assert app.screen.query_one("#start", Button).disabled
+
+
+async def test_the_live_switch_cannot_stand_in_for_enable_live(db_path) -> None:
+    """A desk started without --enable-live (the terminal's, or each desk ``serve`` starts for
+    a browser) had an "Enable live trading" switch a click turned on: then 'Alpaca live', the
+    phrase, and real money, with no flag typed anywhere. The switch now stays off and cannot
+    be turned on; set on some other way, it still lets nothing through."""
+    app = make_app(db_path, skip_readiness=True)
+    async with app.run_test(size=SIZE) as pilot:
+        setup = app.screen
+        switch = setup.query_one("#enable-live", Checkbox)
+        await pilot.click("#enable-live")
+        await pilot.pause()
+        assert not switch.value
+        assert "--enable-live" in str(switch.label)
+        switch.value = True  # whatever sets it, the flag is what counts
+        await pilot.pause()
+        await _choose_live(app, pilot, warned=False)
+        assert app.screen is setup and not setup.live_confirmed
+        assert setup.query_one("#start", Button).disabled
 
 
 async def test_enter_on_the_warning_does_not_go_live(db_path) -> None:
@@ -125,11 +145,9 @@ async def test_enter_on_the_confirm_button_works_only_with_the_exact_phrase(db_p
 async def test_confirmed_live_without_credentials_cannot_start(db_path) -> None:
     """The phrase and the button accept the warning; with no keys found, Start stays off and
     the reason is next to the mode."""
-    app = make_app(db_path, skip_readiness=True)
+    app = make_app(db_path, live_enabled=True, skip_readiness=True)
     async with app.run_test(size=SIZE) as pilot:
         setup = app.screen
-        setup.query_one("#enable-live", Checkbox).value = True
-        await pilot.pause()
         await _choose_live(app, pilot)
         warning = app.screen
         warning.query_one("#live-phrase").value = LIVE_PHRASE
