@@ -392,6 +392,9 @@ class SetupScreen(StyledOnMount, Screen[None]):
             if refused:
                 self.notify(refused, severity="error", timeout=30)
                 return
+            # one confirmation, one live session: the next Start (after this session ends, or
+            # fails to start) shows the warning and asks for the phrase again
+            self._warned_terms = None
         if plan.adopt_positions and plan.mode != "live":  # live: its warning said it
             self._confirm_adoption(plan)
             return
