@@ -127,6 +127,36 @@ def test_live_paper_refuses_the_live_host_however_spelled(
 
 
 @pytest.mark.parametrize(
+    "url",
+    [
+        "https://api.alpaca.markets\\@paper-api.alpaca.markets",  # the paper host to the check
+        "https://api%2Ealpaca.markets",  # not Alpaca to the check
+    ],
+)
+def test_live_paper_never_reaches_the_live_host_by_a_url_the_check_reads_otherwise(
+    tmp_path: Path, trap: Trap, url: str
+) -> None:
+    """A URL that Python's URL parser (the check) and urllib3 (requests, which alpaca-py uses)
+    read as two hosts: ``live paper`` took it as paper or as a sandbox and sent the keys to
+    Alpaca's LIVE host (the proxy trap saw ``CONNECT api.alpaca.markets:443``): with live keys,
+    real orders with neither --enable-live nor the phrase. Now refused before any connection,
+    in one line naming the variable."""
+    env = {
+        "APCA_API_KEY_ID": KEY,
+        "APCA_API_SECRET_KEY": SECRET,
+        "APCA_API_BASE_URL": url,
+        "HTTPS_PROXY": trap.url,
+        "HTTP_PROXY": trap.url,
+    }
+    out = live(tmp_path, env, "paper", "--iterations", "1", "--timeout", "2")
+    assert b"alpaca.markets" not in trap.received and trap.connections == 0, trap.received
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert len(out.stderr.splitlines()) == 1 and out.stdout == ""
+    assert "APCA_API_BASE_URL is read as two different hosts" in out.stderr, out.stderr
+    assert SECRET not in out.stderr
+
+
+@pytest.mark.parametrize(
     ("name", "url"),
     [
         ("APCA_API_STREAM_URL", "wss://API.alpaca.markets./stream"),

@@ -6,7 +6,7 @@ import os
 
 import pytest
 from textual.widgets import Button, Checkbox, Input, Select, Static
-from tui_helpers import wait_for
+from tui_helpers import capped_factory, wait_for
 
 from tui_trader.tui.alpaca_status import alpaca_status
 from tui_trader.tui.app import make_app
@@ -52,13 +52,79 @@ async def _focus(pilot, widget) -> None:
 
 
 async def test_live_is_refused_without_enable_live(db_path) -> None:
-    """Without --enable-live (or the switch) live cannot be chosen: no warning, no Start."""
+    """Without --enable-live live cannot be chosen: no warning, no Start."""
     app = make_app(db_path)
     async with app.run_test(size=SIZE) as pilot:
         await _choose_live(app, pilot, warned=False)
         assert isinstance(app.screen, SetupScreen)
         assert "--enable-live" in str(app.screen.query_one("#mode-error", Static).render())
         assert app.screen.query_one("#start", Button).disabled
+
+
+async def test_the_live_switch_cannot_stand_in_for_enable_live(db_path) -> None:
+    """A desk started without --enable-live (the terminal's, or each desk ``serve`` starts for
+    a browser) had an "Enable live trading" switch a click turned on: then 'Alpaca live', the
+    phrase, and real money, with no flag typed anywhere. The switch now stays off and cannot
+    be turned on; set on some other way, it still lets nothing through."""
+    app = make_app(db_path, skip_readiness=True)
+    async with app.run_test(size=SIZE) as pilot:
+        setup = app.screen
+        switch = setup.query_one("#enable-live", Checkbox)
+        await pilot.click("#enable-live")
+        await pilot.pause()
+        assert not switch.value
+        assert "--enable-live" in str(switch.label)
+        switch.value = True  # whatever sets it, the flag is what counts
+        await pilot.pause()
+        await _choose_live(app, pilot, warned=False)
+        assert app.screen is setup and not setup.live_confirmed
+        assert setup.query_one("#start", Button).disabled
+
+
+async def test_each_live_session_asks_for_the_phrase_again(db_path, paced, monkeypatch) -> None:
+    """A live session confirmed with the phrase, run and stopped; back on setup (f4), Enter on
+    the focused Start started a second live session with no warning and no phrase: one
+    confirmation stood for every live session of the desk. The next Start now shows the
+    warning again, and nothing starts until the phrase is typed anew."""
+    monkeypatch.setenv("APCA_API_KEY_ID", "PKTESTKEY123")
+    monkeypatch.setenv("APCA_API_SECRET_KEY", "zz-test-secret-4e1b9")
+    built = []
+    capped = capped_factory(db_path, paced, 2, mode="live")
+
+    def factory():
+        built.append(1)
+        return capped()
+
+    app = make_app(
+        db_path,
+        clock=paced,
+        every=0.05,
+        iterations=2,
+        live_enabled=True,
+        skip_readiness=True,
+        session_factory=factory,
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        setup = app.screen
+        await _choose_live(app, pilot)
+        app.screen.query_one("#live-phrase", Input).value = LIVE_PHRASE
+        confirm = app.screen.query_one("#live-confirm", Button)
+        await wait_for(pilot, lambda: not confirm.disabled, "the confirm button enabled")
+        await pilot.click("#live-confirm")
+        await wait_for(pilot, lambda: app.screen is setup, "the setup screen")
+        await wait_for(pilot, lambda: not setup.query_one("#start", Button).disabled, "Start")
+        setup.query_one("#start", Button).focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: built and not app.running, "the live session to end")
+        await pilot.press("f4")
+        await wait_for(pilot, lambda: app.screen is setup, "setup again")
+        setup.query_one("#start", Button).focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, LiveWarningScreen), "the warning")
+        assert len(built) == 1 and not app.running
+        await pilot.press("escape")  # cancelled: still one session
+        await wait_for(pilot, lambda: app.screen is setup, "the setup screen")
+        assert len(built) == 1 and not app.running
 
 
 async def test_enter_on_the_warning_does_not_go_live(db_path) -> None:
@@ -125,11 +191,9 @@ async def test_enter_on_the_confirm_button_works_only_with_the_exact_phrase(db_p
 async def test_confirmed_live_without_credentials_cannot_start(db_path) -> None:
     """The phrase and the button accept the warning; with no keys found, Start stays off and
     the reason is next to the mode."""
-    app = make_app(db_path, skip_readiness=True)
+    app = make_app(db_path, live_enabled=True, skip_readiness=True)
     async with app.run_test(size=SIZE) as pilot:
         setup = app.screen
-        setup.query_one("#enable-live", Checkbox).value = True
-        await pilot.pause()
         await _choose_live(app, pilot)
         warning = app.screen
         warning.query_one("#live-phrase").value = LIVE_PHRASE
@@ -337,6 +401,6 @@ async def test_limits_edited_after_the_warning_are_named_again_before_live_start
         (plan,) = started
         assert plan.mode == "live" and plan.settings.limits.max_drawdown_pct == 50.0
         assert plan.settings.capital == 10_000.0
-        setup.action_start()  # the same terms again: no second warning
-        await pilot.pause()
-        assert len(started) == 2 and app.screen is setup
+        setup.action_start()  # the same terms again: one confirmation, one live session
+        await _warning_shown(app, pilot)
+        assert len(started) == 1

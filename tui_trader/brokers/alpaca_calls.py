@@ -106,22 +106,29 @@ def remember_environment(session: Any) -> None:
 
 
 def classify(exc: BaseException) -> Failure | None:
-    """Describe an exception from an alpaca-py call; None if it is not a request failure."""
+    """Describe an exception from an alpaca-py call; None if it is not a request failure.
+
+    The words are redacted (``security.redact``): they come from the server or the proxy in
+    between, which may quote the request's headers back (``forbidden: ... APCA-API-SECRET-KEY
+    ...``), and they are printed, stored as an order's ``error`` and a risk event's detail, and
+    sent in alerts."""
     from alpaca.common.exceptions import APIError
     from pydantic import ValidationError
     from requests import RequestException
+
+    from tui_trader.security.redact import redact
 
     if isinstance(exc, APIError):
         status = exc.status_code
         code, message = _parse_body(str(exc))
         transient = status is None or status == 429 or status >= 500
-        return Failure(status, code, message, transient)
+        return Failure(status, code, redact(message), transient)
     if isinstance(exc, RequestException | OSError):
-        return Failure(None, None, f"{type(exc).__name__}: {_first_line(exc)}", True)
+        return Failure(None, None, redact(f"{type(exc).__name__}: {_first_line(exc)}"), True)
     if isinstance(exc, ValidationError):
         # alpaca-py raises it building its model from a 2xx answer: the request was served
         # (an order arrived) but the answer cannot be read, so its outcome is in doubt.
-        return Failure(ANSWERED, None, f"unreadable answer: {_first_line(exc)}", True)
+        return Failure(ANSWERED, None, redact(f"unreadable answer: {_first_line(exc)}"), True)
     return None
 
 

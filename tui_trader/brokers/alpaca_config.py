@@ -310,6 +310,9 @@ def load_endpoint(default_url: str, cwd: Path | None = None) -> AlpacaEndpoint:
     data_url = _clean_url(data, "APCA_API_DATA_URL") if data else (None if alpaca else base)
     stream = values.get("APCA_API_STREAM_URL") or _ws(base) + "/stream"
     data_stream = values.get("APCA_API_DATA_STREAM_URL")
+    for name, url in (("APCA_API_STREAM_URL", stream), ("APCA_API_DATA_STREAM_URL", data_stream)):
+        if url:
+            _one_host(url.strip(), name)
     return AlpacaEndpoint(
         key_id=key,
         secret=Secret(secret),
@@ -345,7 +348,32 @@ def _clean_url(url: str, name: str) -> str:
     problem = http_url_problem(url)
     if problem:
         raise ConfigError(f"{name}={url!r} {problem}")
+    _one_host(url, name)
     return url
+
+
+def _one_host(url: str, name: str) -> None:
+    """Refuse a URL whose host the desk's check and the HTTP client read differently.
+
+    Which Alpaca environment a URL is (``url_kind``) is decided on Python's ``urlsplit``;
+    alpaca-py's requests connect where urllib3's parser says. They disagree on a backslash
+    (``https://api.alpaca.markets\\@paper-api.alpaca.markets``: paper to the check, the live
+    host to requests) and on a %-escape in the host (``https://api%2Ealpaca.markets``: not
+    Alpaca to the check, the live host to requests), so ``live paper`` sent its keys and
+    orders to the live host. Refused before any connection, naming the variable."""
+    from urllib3.util import parse_url
+
+    try:
+        client = (parse_url(url).host or "").strip("[]").rstrip(".").lower()  # [::1] is ::1
+    except ValueError:  # urllib3's LocationParseError: it would not connect at all
+        client = ""
+    checked = (urlsplit(url).hostname or "").rstrip(".").lower()
+    if client != checked:
+        raise ConfigError(
+            f"{name} is read as two different hosts ({checked or 'none'} by the desk's check, "
+            f"{client or 'none'} by the HTTP client): write the host name plainly, with no "
+            "backslash or %-escape in it"
+        )
 
 
 def _ws(url: str) -> str:

@@ -282,7 +282,7 @@ def validate(
 
         ops["policy"] = AlertPolicy(**policy)
     if mode == "live" and not live_enabled:
-        errors["mode"] = "live trading is off: start with --enable-live or turn on the switch"
+        errors["mode"] = "live trading is off: start the desk with --enable-live"
     elif mode == "live" and not live_confirmed:
         errors["mode"] = "confirm the live-trading warning first (choose Alpaca live again)"
     elif mode in ("paper", "live"):

@@ -42,6 +42,9 @@ from tui_trader.tui.setup_suggest import suggest_cash, suggest_timing
 from tui_trader.tui.widgets.desk_footer import DeskFooter
 from tui_trader.tui.widgets.deskbar import DeskBar
 
+LIVE_SWITCH_ON = "on: --enable-live was given; off keeps 'Alpaca live' from being chosen"
+LIVE_SWITCH_OFF = "off: start the desk with --enable-live to choose 'Alpaca live'"
+"""The live switch's words: it can only be turned on by the command line's ``--enable-live``."""
 FIRST_CHECK_POLL_S = 0.01
 """How often the first check looks whether the first frame has left for the terminal."""
 FIRST_CHECK_WAIT_S = 1.0
@@ -77,6 +80,9 @@ class SetupScreen(StyledOnMount, Screen[None]):
         super().__init__(id="setup")
         self.defaults = defaults or DEFAULTS
         self.db_path = db_path
+        self.live_allowed = live_enabled
+        """``--enable-live`` on the command line: without it the switch stays off and cannot be
+        turned on here (live needs the flag typed each time, never a click in the form)."""
         self.live_enabled = live_enabled
         self.skip_readiness = skip_readiness
         self.live_confirmed = False
@@ -112,10 +118,11 @@ class SetupScreen(StyledOnMount, Screen[None]):
             with Horizontal(classes="field"):
                 yield Label("Enable live trading", classes="field-label")
                 yield Checkbox(
-                    "off by default; lets 'Alpaca live' be chosen (same as --enable-live)",
-                    self.live_enabled,
+                    LIVE_SWITCH_ON if self.live_allowed else LIVE_SWITCH_OFF,
+                    self.live_allowed,
                     compact=True,
                     id="enable-live",
+                    disabled=not self.live_allowed,
                 )
             with Horizontal(classes="field", id="adopt-row"):
                 yield Label("Adopt positions", classes="field-label")
@@ -210,7 +217,7 @@ class SetupScreen(StyledOnMount, Screen[None]):
 
     def revalidate(self) -> FormResult:
         """Validate, show each reason beside its field, and enable Start only when all is well."""
-        self.live_enabled = self.query_one("#enable-live", Checkbox).value
+        self.live_enabled = self._live_switch_on()
         adopt, suspend = self._warned_switches()
         self.result = validate(
             self.values(),
@@ -272,7 +279,7 @@ class SetupScreen(StyledOnMount, Screen[None]):
             suggest_cash(self.query_one("#start_cash", Input), previous, self._mode)
         if self._mode != "live":
             self.live_confirmed = False
-        elif self.query_one("#enable-live", Checkbox).value and not self.live_confirmed:
+        elif self._live_switch_on() and not self.live_confirmed:
             limits = self._limits_or_defaults()
             switches = self._warned_switches()
 
@@ -286,6 +293,12 @@ class SetupScreen(StyledOnMount, Screen[None]):
 
             self._warn_live(limits, switches[0], answered)
         self._recheck()
+
+    def _live_switch_on(self) -> bool:
+        """Whether "Alpaca live" may be chosen: the switch on, and the desk started with
+        ``--enable-live`` (a switch set on some other way, the browser's page included, does
+        not count without the flag)."""
+        return self.live_allowed and self.query_one("#enable-live", Checkbox).value
 
     def _warned_switches(self) -> tuple[bool, bool]:
         """The switches the live warning names: adopt positions, suspend on halt."""
@@ -379,6 +392,9 @@ class SetupScreen(StyledOnMount, Screen[None]):
             if refused:
                 self.notify(refused, severity="error", timeout=30)
                 return
+            # one confirmation, one live session: the next Start (after this session ends, or
+            # fails to start) shows the warning and asks for the phrase again
+            self._warned_terms = None
         if plan.adopt_positions and plan.mode != "live":  # live: its warning said it
             self._confirm_adoption(plan)
             return
