@@ -2,8 +2,8 @@
 
 Some shells and CI images set ``PYTHONDONTWRITEBYTECODE`` (this machine's does). Python then
 still reads cached bytecode but never writes it, so with a clone's tree uncached every child
-``python -m tui_trader`` the suite starts (over a thousand of them) compiled our modules from
-source again: ~0.15 s of CPU for a ``paper`` run, ~0.03 s for a read command, each time.
+``python -m tui_trader`` the suite starts (hundreds of them) compiled our modules from source
+again: ~0.15 s of CPU for a ``paper`` run, ~0.03 s for a read command, each time.
 ``compileall`` writes the cache whatever the variable says (it is what ``benchmarks`` does
 before timing for the same reason); a module already cached and unchanged is only checked.
 The cache sits in the tree's ``__pycache__`` folders, which git ignores.
