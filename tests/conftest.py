@@ -13,6 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.bytecode import (  # noqa: F401 (hook: our modules' bytecode cached once)
+    pytest_configure,
+)
 from tests.pg_cluster import TRADER_PASSWORD, PgCluster, running_cluster
 from tests.reliability.summary import (  # noqa: F401 (hooks: the suite's figures)
     pytest_sessionfinish,
