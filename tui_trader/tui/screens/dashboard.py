@@ -99,6 +99,7 @@ class DashboardScreen(StyledOnMount, Screen[None]):
         self._note_text = ""
         """The note under the positions, as last drawn (``_not_desks``)."""
         self._columns: tuple[tuple[str, int], ...] = ()
+        self._log_widths: tuple[int, ...] = ()  # the logs' widths at their last rewrite
 
     def compose(self) -> ComposeResult:
         """Bar, halt banner, figures, gauges, then tables, charts and logs."""
@@ -160,8 +161,10 @@ class DashboardScreen(StyledOnMount, Screen[None]):
         self._fit_columns(self.app.size.width)
 
     def on_resize(self) -> None:
-        """Every position column on a wide screen, the compact set otherwise."""
+        """Every position column on a wide screen, the compact set otherwise; the logs
+        rewrapped, newest lines in view, once the layout has settled."""
         self._fit_columns(self.size.width)
+        self.call_after_refresh(self._follow_logs)
 
     def _fit_columns(self, width: int) -> None:
         """The positions' columns for a screen ``width`` wide, redrawn if they change."""
@@ -191,8 +194,18 @@ class DashboardScreen(StyledOnMount, Screen[None]):
         self.call_after_refresh(self._follow_logs)
 
     def _follow_logs(self) -> None:
-        """Show the newest line of both logs."""
-        for log in self.query(RichLog):
+        """Show the newest line of both logs, rewritten from the desk at a new width: a log
+        keeps its wrapping and its scroll offset, so after a resize its newest events sank out
+        of sight and lines wrapped for a wider panel were cut at its edge."""
+        logs = list(self.query(FastLog))
+        widths = tuple(log.scrollable_content_region.width for log in logs)
+        if widths != self._log_widths and all(widths) and not quitting(self.app):
+            self._log_widths = widths
+            for log in logs:
+                log.clear()
+            self._written = {"activity": 0, "events": 0}  # every line the desk still keeps
+            self._logs(self.app.desk)  # type: ignore[attr-defined]
+        for log in logs:
             log.scroll_end(animate=False, immediate=True)
 
     def refresh_desk(self, desk: DeskState, now: datetime | None) -> None:
