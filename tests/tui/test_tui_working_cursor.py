@@ -9,13 +9,14 @@ own, or a protective stop. `c` likewise asked to close another symbol than the o
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from textual.widgets import DataTable
 from tui_helpers import wait_for
 
 from tui_trader.core.domain import IterationReport, Position, TradingState
-from tui_trader.core.orders import Order, OrderStatus, OrderType, Side, TimeInForce
+from tui_trader.core.orders import Order, OrderClass, OrderStatus, OrderType, Side, TimeInForce
 from tui_trader.tui.app import make_app
 from tui_trader.tui.messages import SessionReport, SessionStarted
 from tui_trader.tui.screens.working import WorkingOrdersScreen
@@ -118,3 +119,40 @@ async def test_c_asks_to_close_the_position_selected_after_one_above_it_closed(
         assert _selected(screen, "#working-positions") == "QQQ"
         await pilot.press("c")
         assert asked == ["QQQ"]
+
+
+def _cells(table: DataTable, key: str) -> dict[str, str]:
+    """One row of the orders table, by column label, as the trader reads it."""
+    row = table.get_row(key)
+    labels = [str(column.label) for column in table.ordered_columns]
+    return {label: str(cell).strip() for label, cell in zip(labels, row, strict=True)}
+
+
+async def test_the_panel_shows_the_stop_price_of_a_stop_and_of_an_oco_exit(db_path, frozen) -> None:
+    """A protective stop and a stop-loss/take-profit OCO pair, at 80x24: each row shows its
+    stop price, and the pair is called one. Before, the stop read `stop —` and the pair
+    `limit 423.83`: the stop that protects the position was nowhere on the panel."""
+    stop = Order(
+        "c-stop", "IWM", Side.SELL, 20, OrderType.STOP, OrderStatus.NEW, None, TimeInForce.GTC
+    )
+    stop = replace(stop, stop_price=186.66)
+    oco = Order(
+        "c-oco", "QQQ", Side.SELL, 4, OrderType.LIMIT, OrderStatus.NEW, 423.83, TimeInForce.GTC
+    )
+    oco = replace(oco, stop_price=414.87, order_class=OrderClass.OCO)
+    app = make_app(db_path, clock=frozen)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.post_message(SessionStarted(INFO))
+        app.post_message(SessionReport(_report(1, (stop, oco))))
+        await wait_for(pilot, lambda: len(app.desk.working) == 2, "two working orders")
+        screen = WorkingOrdersScreen()
+        await app.push_screen(screen)
+        table = screen.query_one("#working-orders", DataTable)
+        await wait_for(pilot, lambda: table.row_count == 2, "the orders' rows")
+        shown = _cells(table, "c-stop")
+        assert (shown["Type"], shown["Stop"], shown["Limit"]) == ("stop", "186.66", "—")
+        shown = _cells(table, "c-oco")
+        assert (shown["Type"], shown["Stop"], shown["Limit"]) == ("oco", "414.87", "423.83")
+        # every column up to the filled quantity is inside the 80-column panel
+        filled = sum(c.get_render_width(table) for c in table.ordered_columns[:9])
+        assert filled <= table.scrollable_content_region.width

@@ -20,6 +20,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label, Static
 from textual.widgets.data_table import RowDoesNotExist
 
+from tui_trader.core.orders import Order, OrderClass
 from tui_trader.tui.state import DeskState, countdown
 from tui_trader.tui.widgets.cells import num, price_cell, signed_cell
 from tui_trader.tui.widgets.desk_footer import DeskFooter
@@ -27,17 +28,30 @@ from tui_trader.tui.widgets.desk_footer import DeskFooter
 ORDER_COLUMNS = (
     ("Symbol", 6),
     ("Side", 4),
-    ("Qty", 7),
-    ("Type", 6),
+    ("Qty", 6),
+    ("Type", 7),
     ("Limit", 9),
+    ("Stop", 9),
     ("TIF", 3),
     ("Status", 8),
-    ("Filled", 7),
-    ("Age", 6),
+    ("Filled", 6),
+    ("Age", 5),
 )
+"""Up to the filled quantity within an 80-column panel; the age beside it on a wider one."""
 STATUS_WORDS = {"pending_new": "pending", "partially_filled": "partial"}
 """Statuses shortened to fit an 80-column panel."""
+TYPE_WORDS = {"stop_limit": "stp lmt", "trailing_stop": "trail"}
+"""Order types shortened to fit the panel (an OCO exit pair is called ``oco``)."""
 POSITION_COLUMNS = (("Symbol", 6), ("Qty", 7), ("Last", 9), ("Unrl PnL", 10))
+
+
+def _order_type(order: Order) -> str:
+    """The order's type in the panel's words: an OCO exit is one pair, take-profit limit and
+    stop (its stop in the Stop column); before, it read as a plain limit and the stop that
+    protects the position was nowhere on the panel."""
+    if order.order_class is OrderClass.OCO:
+        return "oco"
+    return TYPE_WORDS.get(str(order.order_type), str(order.order_type))
 
 
 def _put_cursor_back(table: DataTable, row: int, key: str | None) -> None:
@@ -126,8 +140,9 @@ class WorkingOrdersScreen(ModalScreen[None]):
                 Text(o.symbol, style="bold"),
                 Text(str(o.side), style="green" if o.side == "buy" else "red"),
                 num(o.qty, "g"),
-                Text(str(o.order_type)),
+                Text(_order_type(o)),
                 price_cell(o.limit_price) if o.limit_price else Text("—", justify="right"),
+                price_cell(o.stop_price) if o.stop_price else Text("—", justify="right"),
                 Text(str(o.time_in_force)),
                 Text(STATUS_WORDS.get(str(o.status), str(o.status))),
                 num(o.filled_qty, "g"),
