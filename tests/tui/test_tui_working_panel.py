@@ -1,4 +1,5 @@
-"""The working-orders panel keeps its cursor on the order (and position) the trader selected.
+"""The working-orders panel: its cursor stays on the order (and position) the trader selected,
+and it shows what each order is, protective stops' prices included.
 
 The panel is redrawn whenever the desk changes, and the strategies' orders come and go every
 bar. The cursor was kept by its row number: once an order above the selected one ended (a fill,
