@@ -71,6 +71,7 @@ async def test_the_events_log_shows_its_newest_event_whole_after_a_resize(
         await wait_for(pilot, lambda: app.desk.reports_applied == EVENTS, "the reports")
         log = app.screen.query_one("#events-log", FastLog)
         await wait_for(pilot, lambda: "takes" in _shown(log).split()[-1:], "the newest line")
+        before = log.scrollable_content_region.width
         await pilot.resize_terminal(*then)
         await wait_for(pilot, lambda: tuple(app.screen.size) == then, "the new size")
         await pilot.pause()
@@ -80,6 +81,8 @@ async def test_the_events_log_shows_its_newest_event_whole_after_a_resize(
             lambda: max(strip.cell_length for strip in log.lines) <= width,
             "the lines wrapped to the panel's new width",
         )
+        if width > before:  # a wider panel takes the lines at its width: none cut short
+            assert max(strip.cell_length for strip in log.lines) > before
         await wait_for(
             pilot, lambda: _shown(log).endswith("the panel takes"), "the newest line in view"
         )
