@@ -32,6 +32,7 @@ from tui_trader.store.pg_url import PgUrl
 from tui_trader.store.stored_fields import binary_refusal
 
 if TYPE_CHECKING:
+    from tui_trader.core.domain import RiskEvent
     from tui_trader.engine.session import TradingSession
 
 BROKER_ERRORS = ("broker_error", "session_error")
@@ -155,17 +156,18 @@ def decide(result: Verdict, skip: bool) -> Decision:
     return Decision(result, False)
 
 
-def record_skip(session: TradingSession, why: str | None) -> None:
+def record_skip(session: TradingSession, why: str | None) -> RiskEvent | None:
     """Write a skipped gate (``why``: the verdict's line) as a risk event of the live
-    session's account; nothing when the gate was passed."""
+    session's account, and return it (the desk shows it); nothing when the gate was passed."""
     if not why:
-        return
+        return None
     from tui_trader.core.domain import RiskEvent
 
     event = RiskEvent(
         READINESS_SKIPPED, 0.0, 0.0, "live trading started without a ready paper record", detail=why
     )
     session.audit.risk_event(event, session.account_key, session.clock.now())
+    return event
 
 
 def paper_records(db: Path | PgUrl) -> list[PaperRecord]:

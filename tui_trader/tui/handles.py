@@ -74,6 +74,7 @@ def session_info(session: TradingSession, connection: str) -> SessionInfo:
         max_orders_per_day=cfg.limits.max_orders_per_day,
         daily_bars=cfg.interval.is_daily,
         notices=tuple(session.startup_notes),
+        startup_events=tuple(session.startup_events),
         capital=cfg.capital,
         recorded=is_recorded(cfg.data_label),
     )
@@ -256,7 +257,9 @@ def alpaca_factory(mode: str) -> Callable[..., SessionFactory]:
             if mode == "live":  # the gate skipped (--skip-readiness): said in the audit trail
                 from tui_trader.ops.readiness import record_skip
 
-                record_skip(session, readiness_skipped)
+                skipped = record_skip(session, readiness_skipped)
+                if skipped is not None:  # shown with the start's other events
+                    session.startup_events.append(skipped)
             return session
 
         return build

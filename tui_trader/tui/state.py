@@ -50,6 +50,10 @@ class SessionInfo:
     notices: tuple[str, ...] = ()
     """What the session found on the store as it started, told once (a local session that
     died, its working orders recorded ended)."""
+    startup_events: tuple[RiskEvent, ...] = ()
+    """The risk events the session's start wrote (earlier orders squared with the broker,
+    changes made outside it, exits placed, a skipped paper-to-live gate): Risk events' first
+    lines, as the command line prints them."""
     capital: float | None = None
     """The equity cap an Alpaca session trades (``--start-cash``): the limits' percentages are
     of it when it is smaller than the account (``risk.gate``)."""
@@ -150,6 +154,9 @@ class DeskState:
         self.last_notes = frozenset()
         self.reports_applied = 0
         self.events_seen = self.activity_seen = 0
+        if info is not None:
+            self.events.extend(info.startup_events)
+            self.events_seen = len(info.startup_events)
         self.activity.clear()
         self.halted = False
         self.halt_reason = ""

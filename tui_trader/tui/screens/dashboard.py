@@ -14,27 +14,22 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Label, RichLog, Static
+from textual.widgets import DataTable, Label, Static
 from textual_plotext import PlotextPlot
 
-from tui_trader.core.orders import Fill
 from tui_trader.tui.screens.dashboard_charts import plot_drawdown, plot_equity
+from tui_trader.tui.screens.dashboard_logs import DeskLogs
 from tui_trader.tui.screens.first_resume import StyledOnMount, quitting
-from tui_trader.tui.state import DeskState, newest, sparkline
+from tui_trader.tui.state import DeskState, sparkline
 from tui_trader.tui.widgets.cells import (
-    event_line,
-    fill_line,
     not_desks_note,
-    note_line,
     num,
-    order_line,
     price_cell,
     regime_summary,
     signed_cell,
 )
 from tui_trader.tui.widgets.desk_footer import DeskFooter
 from tui_trader.tui.widgets.deskbar import DeskBar, money, signed_text
-from tui_trader.tui.widgets.fast_log import FastLog
 from tui_trader.tui.widgets.fast_table import FastTable
 from tui_trader.tui.widgets.gauge import Gauge
 from tui_trader.tui.widgets.line import TextLine
@@ -93,7 +88,7 @@ class DashboardScreen(StyledOnMount, Screen[None]):
         """Nothing drawn yet."""
         super().__init__(id="dashboard")
         self._drawn = -1
-        self._written = {"activity": 0, "events": 0}
+        self.logs = DeskLogs()
         self._plotted = -1
         self._banner_text = Text()
         self._note_text = ""
@@ -134,10 +129,10 @@ class DashboardScreen(StyledOnMount, Screen[None]):
                 with Horizontal(id="logs"):
                     with Vertical(id="orders-box", classes="log-box"):
                         yield Label("Orders & fills", classes="panel-title")
-                        yield FastLog(id="orders-log", max_lines=200, wrap=True, min_width=20)
+                        yield self.logs.orders
                     with Vertical(id="events-box", classes="log-box"):
                         yield Label("Risk events", classes="panel-title")
-                        yield FastLog(id="events-log", max_lines=200, wrap=True, min_width=20)
+                        yield self.logs.events
         yield DeskFooter()
 
     def on_mount(self) -> None:
@@ -160,8 +155,10 @@ class DashboardScreen(StyledOnMount, Screen[None]):
         self._fit_columns(self.app.size.width)
 
     def on_resize(self) -> None:
-        """Every position column on a wide screen, the compact set otherwise."""
+        """Every position column on a wide screen, the compact set otherwise; the logs
+        rewrapped, newest lines in view, once the layout has settled."""
         self._fit_columns(self.size.width)
+        self.call_after_refresh(self._follow_logs)
 
     def _fit_columns(self, width: int) -> None:
         """The positions' columns for a screen ``width`` wide, redrawn if they change."""
@@ -191,12 +188,14 @@ class DashboardScreen(StyledOnMount, Screen[None]):
         self.call_after_refresh(self._follow_logs)
 
     def _follow_logs(self) -> None:
-        """Show the newest line of both logs."""
-        for log in self.query(RichLog):
-            log.scroll_end(animate=False, immediate=True)
+        """Show the newest line of both logs, written again at a new width (``DeskLogs``)."""
+        if not quitting(self.app):
+            self.logs.follow(self.app.desk)  # type: ignore[attr-defined]
 
     def refresh_desk(self, desk: DeskState, now: datetime | None) -> None:
-        """Redraw from the desk if it changed since the last draw."""
+        """Redraw from the desk if it changed since the last draw (the logs if resized)."""
+        if self.logs.resized():
+            self._follow_logs()
         if desk.version == self._drawn:
             return
         self._drawn = desk.version
@@ -223,7 +222,7 @@ class DashboardScreen(StyledOnMount, Screen[None]):
         )
         self._positions(desk)
         self._prices(desk)
-        self._logs(desk)
+        self.logs.append(desk)
         self._learning(desk)
         self._plot(desk)
 
@@ -331,18 +330,6 @@ class DashboardScreen(StyledOnMount, Screen[None]):
             )
         self.query_one("#prices", FastTable).sync_rows(rows)
 
-    def _logs(self, desk: DeskState) -> None:
-        """Append the orders, fills and risk events not shown yet."""
-        self.query_one("#orders-log", FastLog).write_lines(
-            fill_line(item) if isinstance(item, Fill) else order_line(item)
-            for item in newest(desk.activity, desk.activity_seen, self._written["activity"])
-        )
-        self.query_one("#events-log", FastLog).write_lines(
-            note_line(event) if isinstance(event, str) else event_line(event)
-            for event in newest(desk.events, desk.events_seen, self._written["events"])
-        )
-        self._written = {"activity": desk.activity_seen, "events": desk.events_seen}
-
     def _learning(self, desk: DeskState) -> None:
         """Regime and weights panels, only when the learning system reports them; as tall as
         its text wrapped to the panel's width (a name and its value never split)."""
@@ -380,9 +367,7 @@ class DashboardScreen(StyledOnMount, Screen[None]):
         bar while the new one has not reported yet."""
         self._drawn = -1
         self._plotted = -1
-        self._written = {"activity": 0, "events": 0}
-        self.query_one("#orders-log", RichLog).clear()
-        self.query_one("#events-log", RichLog).clear()
+        self.logs.clear()
         for key in ("cash", "equity", "bp", "day", "total"):
             self.query_one(f"#m-{key}", TextLine).show("—")
         for table in ("#positions", "#prices"):

@@ -8,6 +8,7 @@ trail, and the outcome comes back in the orders and risk-event logs.
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 from typing import ClassVar
 
@@ -17,7 +18,9 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label, Static
+from textual.widgets.data_table import RowDoesNotExist
 
+from tui_trader.core.orders import Order, OrderClass
 from tui_trader.tui.state import DeskState, countdown
 from tui_trader.tui.widgets.cells import num, price_cell, signed_cell
 from tui_trader.tui.widgets.desk_footer import DeskFooter
@@ -25,17 +28,43 @@ from tui_trader.tui.widgets.desk_footer import DeskFooter
 ORDER_COLUMNS = (
     ("Symbol", 6),
     ("Side", 4),
-    ("Qty", 7),
-    ("Type", 6),
+    ("Qty", 6),
+    ("Type", 7),
     ("Limit", 9),
+    ("Stop", 9),
     ("TIF", 3),
     ("Status", 8),
-    ("Filled", 7),
-    ("Age", 6),
+    ("Filled", 6),
+    ("Age", 5),
 )
+"""Up to the filled quantity within an 80-column panel; the age beside it on a wider one."""
 STATUS_WORDS = {"pending_new": "pending", "partially_filled": "partial"}
 """Statuses shortened to fit an 80-column panel."""
+TYPE_WORDS = {"stop_limit": "stp lmt", "trailing_stop": "trail"}
+"""Order types shortened to fit the panel (an OCO exit pair is called ``oco``)."""
 POSITION_COLUMNS = (("Symbol", 6), ("Qty", 7), ("Last", 9), ("Unrl PnL", 10))
+
+
+def _order_type(order: Order) -> str:
+    """The order's type in the panel's words: an OCO exit is one pair, take-profit limit and
+    stop (its stop in the Stop column); before, it read as a plain limit and the stop that
+    protects the position was nowhere on the panel."""
+    if order.order_class is OrderClass.OCO:
+        return "oco"
+    return TYPE_WORDS.get(str(order.order_type), str(order.order_type))
+
+
+def _put_cursor_back(table: DataTable, row: int, key: str | None) -> None:
+    """After a redraw, the cursor on the row it was on: the same order (or position) wherever
+    its row moved, else (it ended) the row nearest to where it stood.
+
+    Kept by row number, the cursor slid onto the next order down once an order above it ended,
+    and ``x``, which asks nothing, cancelled an order the trader had never selected."""
+    if table.row_count == 0:
+        return
+    with contextlib.suppress(RowDoesNotExist):  # the order ended: the nearest row
+        row = table.get_row_index(key) if key is not None else row
+    table.move_cursor(row=min(row, table.row_count - 1))
 
 
 class WorkingOrdersScreen(ModalScreen[None]):
@@ -102,7 +131,7 @@ class WorkingOrdersScreen(ModalScreen[None]):
         latest = desk.latest
         clock_now = now or self.app.clock.now()  # type: ignore[attr-defined]
         orders = self.query_one("#working-orders", DataTable)
-        keep = orders.cursor_row
+        keep = orders.cursor_row, self._selected("#working-orders")
         orders.clear()
         for cid, working in desk.working.items():
             o = working.order
@@ -111,18 +140,18 @@ class WorkingOrdersScreen(ModalScreen[None]):
                 Text(o.symbol, style="bold"),
                 Text(str(o.side), style="green" if o.side == "buy" else "red"),
                 num(o.qty, "g"),
-                Text(str(o.order_type)),
+                Text(_order_type(o)),
                 price_cell(o.limit_price) if o.limit_price else Text("—", justify="right"),
+                price_cell(o.stop_price) if o.stop_price else Text("—", justify="right"),
                 Text(str(o.time_in_force)),
                 Text(STATUS_WORDS.get(str(o.status), str(o.status))),
                 num(o.filled_qty, "g"),
                 Text(age, justify="right"),
                 key=cid,
             )
-        if desk.working:
-            orders.move_cursor(row=min(keep, len(desk.working) - 1))
+        _put_cursor_back(orders, *keep)
         positions = self.query_one("#working-positions", DataTable)
-        keep = positions.cursor_row
+        keep = positions.cursor_row, self._selected("#working-positions")
         positions.clear()
         held = latest.positions if latest else ()
         for p in held:
@@ -133,8 +162,7 @@ class WorkingOrdersScreen(ModalScreen[None]):
                 signed_cell(p.unrealized_pnl),
                 key=p.symbol,
             )
-        if held:
-            positions.move_cursor(row=min(keep, len(held) - 1))
+        _put_cursor_back(positions, *keep)
         self.query_one("#working-status", Static).update(
             f"{len(desk.working)} working order(s), {len(held)} position(s)"
         )
