@@ -116,6 +116,11 @@ def test_keys_and_secrets_are_refused_naming_the_line(tmp_path: Path, monkeypatc
             ":1: key 'requests_per_minute': from 1 to 100,000 requests a minute, got '0.5'",
         ),
         ("data = 'replay:'\n", ":1: key 'data': unknown data source 'replay:'"),
+        # one option under both spellings: the last one was taken, silently (a 50% drawdown)
+        (
+            "max-drawdown = 5\nseed = 3\nmax_drawdown = 50\n",
+            ":3: key 'max_drawdown': the same option as 'max-drawdown' on line 1: set it once",
+        ),
         # the advice was "pass it with --alert on the command line"
         (
             "db = 'postgresql://trader:hunter2@127.0.0.1:1/desk'\n",

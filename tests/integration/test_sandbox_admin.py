@@ -124,3 +124,49 @@ def test_a_speed_the_clock_cannot_keep_is_refused(speed: float) -> None:
         assert sb.admin.state()["speed"] == before
         assert raw(sb.base_url + "/admin/speed", "POST", keys, {"speed": 100_000}) == 200
         assert sb.admin.state()["speed"] == 100_000
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"bars": float("inf")},
+        {"shock": {"SPY": float("nan")}},
+        {"shock": {"SPY": -100}},
+        {"shock": {"SPY": -250}},
+        {"shock": {"SPY": 1e308}},
+    ],
+    ids=["bars-infinite", "shock-nan", "shock-minus-100", "shock-below-minus-100", "shock-huge"],
+)
+def test_a_step_the_market_cannot_take_is_refused(body: dict) -> None:
+    """A step of infinitely many bars was a 500 with a traceback on the sandbox's terminal; a
+    shock of NaN, -100% or less, or 1e308% was taken and left SPY's price NaN, zero, negative
+    or infinite in every later bar. Now 400, and the market is as it was."""
+    with running_sandbox(secret=SECRET) as sb:
+        keys = {"APCA-API-KEY-ID": sb.key_id, "APCA-API-SECRET-KEY": SECRET}
+        before = sb.admin.state()
+        assert raw(sb.base_url + "/admin/step", "POST", keys, body) == 400
+        assert raw(sb.base_url + "/admin/step", "POST", keys, {"bars": 1}) == 200
+        after = sb.admin.state()
+        assert after["bars_emitted"] == before["bars_emitted"] + 1
+        price = after["prices"]["SPY"]
+        assert 0.5 < price / before["prices"]["SPY"] < 2, price
+
+
+def test_an_order_body_nested_too_deeply_is_a_bad_request() -> None:
+    """A JSON body of 100,000 nested lists (half a megabyte) raised RecursionError in the
+    handler: a 500 and a traceback on the sandbox's terminal. Now 400, as for any body that is
+    not JSON, and the sandbox answers the next order."""
+    with running_sandbox(secret=SECRET) as sb:
+        keys = {"APCA-API-KEY-ID": sb.key_id, "APCA-API-SECRET-KEY": SECRET}
+        deep = b"[" * 100_000 + b"]" * 100_000
+        request = urllib.request.Request(
+            sb.base_url + "/v2/orders", data=deep, method="POST", headers=keys
+        )
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=30)
+        assert refused.value.code == 400
+        assert json.loads(refused.value.read())["message"] == "request body format is invalid"
+        order = {"symbol": "SPY", "qty": "1", "side": "buy", "type": "market"}
+        assert (
+            raw(sb.base_url + "/v2/orders", "POST", keys, order | {"time_in_force": "day"}) == 200
+        )

@@ -121,8 +121,17 @@ def load_config(path: Path, known: set[str]) -> ConfigFile:
     lines = _key_lines(text)
     values: dict[str, Any] = {}
     line_of: dict[str, int] = {}
+    first_key: dict[str, str] = {}
     for key, value in raw.items():
         name = key.replace("-", "_")
+        if name in first_key:  # 'max-drawdown' and 'max_drawdown': TOML keeps both, we cannot
+            line_of[key] = lines.get(key, 0)
+            raise ConfigFile(path, values, line_of).error(
+                key,
+                f"the same option as '{first_key[name]}' on line {line_of[first_key[name]]}: "
+                "set it once",
+            )
+        first_key[name] = key
         line_of[key] = line_of[name] = lines.get(key, 0)
         cfg = ConfigFile(path, values, line_of)
         if name in COMMAND_LINE_ONLY:

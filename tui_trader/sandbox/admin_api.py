@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from tui_trader.sandbox.app import Sandbox
 
 MAX_STEP = 10_000
+MAX_SHOCK = 1_000.0
+"""The largest shock, in percent (a price times 11): a finite level every later bar can carry."""
 
 
 def handle_admin(sb: Sandbox, req: Request) -> Reply:
@@ -40,7 +42,7 @@ def handle_admin(sb: Sandbox, req: Request) -> Reply:
         if route == ("POST", "/admin/speed"):
             sb.set_speed(float(body.get("speed", -1)))
             return 200, sb.state()
-    except (FaultSpecError, ValueError, TypeError) as exc:
+    except (FaultSpecError, ValueError, TypeError, OverflowError) as exc:  # 'bars': 1e309
         return 400, {"message": str(exc)}
     return 404, {"message": f"no admin endpoint {req.method} {req.path}"}
 
@@ -53,7 +55,12 @@ def _step(sb: Sandbox, body: dict[str, Any]) -> dict[str, Any]:
     shock = body.get("shock") or {}
     if not isinstance(shock, dict) or any(s not in sb.feed.symbols for s in shock):
         raise ValueError("shock must map simulated symbols to percentages")
-    sb.step(bars, {s: float(v) for s, v in shock.items()})
+    levels = {s: float(v) for s, v in shock.items()}
+    # NaN, -100 or less, or a huge one left the symbol's price NaN, zero, negative or infinite
+    # for the rest of the sandbox's life (every later bar is scaled by the same level)
+    if any(not -100.0 < v <= MAX_SHOCK for v in levels.values()):
+        raise ValueError(f"a shock is a percentage above -100 and at most {MAX_SHOCK:,.0f}")
+    sb.step(bars, levels)
     return sb.state()
 
 

@@ -32,7 +32,7 @@ class Request:
         """The body as JSON; 400 with Alpaca's code when it is not JSON."""
         try:
             return json.loads(self.body or b"null")
-        except ValueError:
+        except (ValueError, RecursionError):  # '[[[[...' nested deeper than json can read
             raise ApiError(400, 40010000, "request body format is invalid") from None
 
     def float_param(self, name: str) -> float | None:
