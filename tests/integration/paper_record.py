@@ -18,13 +18,14 @@ from tui_trader.core.domain import Account, TradingState
 from tui_trader.store.audit import AuditLog
 from tui_trader.store.db import open_database
 from tui_trader.store.models import database
+from tui_trader.store.pg_url import PgUrl
 
 PAPER_ACCOUNT = "alpaca:PA3GATE25TEST"
 """The account key of the written record (``alpaca:`` and the account id, as Alpaca's)."""
 
 
 def write_paper_record(
-    db: Path,
+    db: Path | PgUrl,
     endpoint: str | None = PAPER_URL,
     cycles: int = 12,
     gain: float = 250.0,

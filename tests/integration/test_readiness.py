@@ -13,6 +13,7 @@ from tests.integration.paper_record import write_paper_record
 from tui_trader.cli import main
 from tui_trader.learning.setup import LearningSettings
 from tui_trader.sandbox.testing import SandboxHandle
+from tui_trader.store.pg_url import PgUrl
 
 RALLY = {"SPY": 1.0, "QQQ": 1.0, "IWM": 1.0}
 
@@ -162,3 +163,20 @@ def test_the_paper_host_counts_in_any_case_with_a_port_or_a_trailing_dot(
     account = write_paper_record(db, endpoint="https://PAPER-API.Alpaca.Markets.:443")
     assert main(["live", "readiness", "--db", str(db)]) == 0
     assert f"ready (paper record of {account})" in capsys.readouterr().out
+
+
+def test_both_stores_count_the_paper_host_and_name_what_they_left_out(
+    store: Path | PgUrl, tmp_path: Path, capsys
+) -> None:
+    """On SQLite and on PostgreSQL alike: a losing session on Alpaca's paper host and a winning
+    one on the sandbox's address, in one account. The sandbox's gain does not make the account
+    ready: the paper host's record is judged alone (PnL -40), and the other session is named."""
+    account = write_paper_record(store, gain=-40.0)
+    write_paper_record(store, endpoint="http://127.0.0.1:8765", gain=5_000.0)
+    assert main(["live", "readiness", "--db", str(store)]) == 1
+    out = capsys.readouterr().out
+    assert f"alpaca paper {account}" in out and f"other host   {account}" in out
+    assert (
+        f"not ready: {account}: PnL -40.00 is not above +0.00; 1 session on another host "
+        "(http://127.0.0.1:8765) does not count"
+    ) in out
