@@ -44,7 +44,7 @@ LONG: dict[str, float] = {
     "tests/tui/test_tui_alpaca_not_started.py::test_a_start_waiting": 7.0,
     "tests/integration/test_stopped_while_starting.py::": 6.0,
     "tests/integration/test_alpaca_suspend.py::test_risk_reset_clears": 6.0,
-    "tests/tui/test_desk_live_readiness.py::test_a_ready_paper_record": 6.0,
+    "tests/tui/test_desk_live_readiness.py::test_a_ready_paper_record": 12.0,  # gate25: -n0
     "tests/unit/test_replay_bars_alive.py::test_only_the_bars_handed_out": 6.0,
     "tests/tui/test_tui_alpaca.py::": 5.0,
     "tests/tui/test_tui_terminal_gone.py::test_a_desk_whose_terminal_is_gone": 5.0,

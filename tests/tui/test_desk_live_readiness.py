@@ -18,6 +18,7 @@ from textual.widgets import Button, Input, Select, Static
 from tui_helpers import desk_threads_done, scalar, wait_for
 
 from tests.integration.alpaca_helpers import alpaca_session, sandbox_env, settle
+from tests.integration.paper_record import write_paper_record
 from tui_trader.cli.config_cmd import setup_defaults
 from tui_trader.learning.setup import LearningSettings
 from tui_trader.sandbox.testing import SandboxHandle, running_sandbox
@@ -31,8 +32,9 @@ LIVE_SESSIONS = "SELECT count(*) FROM sessions WHERE mode = 'live'"
 SKIPPED = "SELECT account_key, detail FROM live_risk_events WHERE event_type = 'readiness_skipped'"
 
 
-def _paper_record(sb: SandboxHandle, db: Path, cycles: int = 12) -> str:
-    """Trade the sandbox's paper account through a rally (a ready record); its account key."""
+def _sandbox_record(sb: SandboxHandle, db: Path, cycles: int = 12) -> str:
+    """Trade the sandbox's paper account through a rally its admin API pushed (a record that
+    must not count: the sandbox is not Alpaca's paper market); its account key."""
     session = alpaca_session(sb, db, learning=LearningSettings("trend"))
     for n in range(cycles):
         sb.admin.step(shock=RALLY if n < 8 else None)
@@ -108,14 +110,24 @@ async def test_a_store_with_no_paper_record_refuses_live_at_the_desk(
 async def test_a_ready_paper_record_lets_the_desk_go_live_and_the_files_bar_is_checked(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """12 cycles through a rally on the sandbox's paper account: the warning says ready and the
-    live session starts, with no skip recorded. The settings file's ``min-iterations = 50``
-    (as ``live trading`` reads it) refuses the same record, naming the shortfall."""
+    """12 cycles through a rally on the sandbox refuse live, saying the sandbox's session does
+    not count (on main: ready, and the desk went live on a rally anyone can push there). A
+    record on Alpaca's paper host (written as such a session writes it): the warning says
+    ready and the live session starts, with no skip recorded. The settings file's
+    ``min-iterations = 50`` (as ``live trading`` reads it) refuses that record, naming the
+    shortfall."""
     db = tmp_path / "desk.db"
     with running_sandbox() as sb:
         for name, value in sandbox_env(sb).items():
             monkeypatch.setenv(name, value)
-        account = _paper_record(sb, db)
+        _sandbox_record(sb, db)
+        app = make_app(db, live_enabled=True)
+        async with app.run_test(size=SIZE) as pilot:
+            text = " ".join((await _warning(app, pilot)).split())
+            assert "REFUSED, live trading cannot start: the paper record is not ready: no " in text
+            assert f"1 session on another host ({sb.base_url}) does not count" in text
+            assert app.screen.query_one("#live-phrase", Input).disabled
+        account = write_paper_record(db)
         path = tmp_path / "desk.toml"
         path.write_text("min-iterations = 50\n")
         app = make_app(db, live_enabled=True, setup_defaults=setup_defaults(path))
@@ -128,7 +140,7 @@ async def test_a_ready_paper_record_lets_the_desk_go_live_and_the_files_bar_is_c
             setup = app.screen
             field = setup.query_one("#db", Input)
             text = await _warning(app, pilot)
-            assert f"Paper record: ready (paper record of {account})." in text
+            assert f"Paper record: ready (paper record of {account})" in text
 
             async def other_store_then_back() -> None:
                 """Start with the Database field on a store with no record: refused at Start

@@ -361,19 +361,36 @@ def _one_host(url: str, name: str) -> None:
     host to requests) and on a %-escape in the host (``https://api%2Ealpaca.markets``: not
     Alpaca to the check, the live host to requests), so ``live paper`` sent its keys and
     orders to the live host. Refused before any connection, naming the variable."""
-    from urllib3.util import parse_url
-
-    try:
-        client = (parse_url(url).host or "").strip("[]").rstrip(".").lower()  # [::1] is ::1
-    except ValueError:  # urllib3's LocationParseError: it would not connect at all
-        client = ""
-    checked = (urlsplit(url).hostname or "").rstrip(".").lower()
+    checked, client = url_hosts(url)
     if client != checked:
         raise ConfigError(
             f"{name} is read as two different hosts ({checked or 'none'} by the desk's check, "
             f"{client or 'none'} by the HTTP client): write the host name plainly, with no "
             "backslash or %-escape in it"
         )
+
+
+def url_hosts(url: str) -> tuple[str, str]:
+    """The host of ``url`` as the desk's check reads it (``urlsplit``, as ``url_kind``) and as
+    the HTTP client would connect (urllib3); the client's is empty when it finds none, and a
+    URL ``urlsplit`` cannot read at all (an unclosed ``[``) is its ``ValueError``."""
+    from urllib3.util import parse_url
+
+    try:
+        client = (parse_url(url).host or "").strip("[]").rstrip(".").lower()  # [::1] is ::1
+    except ValueError:  # urllib3's LocationParseError: it would not connect at all
+        client = ""
+    return (urlsplit(url).hostname or "").rstrip(".").lower(), client
+
+
+def agreed_kind(url: str) -> str:
+    """``url_kind`` of a URL the desk did not vet as it was typed (a session's stored endpoint,
+    which an older version or a hand edit wrote): ``other`` unless both parsers read one host."""
+    try:
+        checked, client = url_hosts(url.strip())
+    except ValueError:
+        return "other"
+    return url_kind(url) if checked and checked == client else "other"
 
 
 def _ws(url: str) -> str:

@@ -1,8 +1,9 @@
 """``tui-trader live readiness`` and the gate in front of ``live trading``.
 
-Prints the paper record of every Alpaca paper account and local session in the database and the
-verdict (``ready`` or ``not ready:`` with the reasons); exit 0 when ready, 1 when not. ``live
-trading`` shows the same verdict before the typed phrase and refuses when not ready, unless
+Prints the paper record of every Alpaca paper account and local session in the database (and of
+paper sessions on another host, such as the sandbox, which do not count) and the verdict
+(``ready`` or ``not ready:`` with the reasons); exit 0 when ready, 1 when not. ``live trading``
+shows the same verdict before the typed phrase and refuses when not ready, unless
 ``--skip-readiness`` is given; that choice is then written as a risk event of the live session.
 """
 
@@ -62,7 +63,7 @@ def show_readiness(console: Console, db, bar, command: str = "live readiness") -
     from pathlib import Path
 
     from tui_trader.cli.lost_store import lost_line
-    from tui_trader.ops.readiness import RecordLost, paper_records, verdict
+    from tui_trader.ops.readiness import ELSEWHERE, RecordLost, paper_records, verdict
     from tui_trader.store.db import StoreError
     from tui_trader.store.ownership import check_database
 
@@ -86,11 +87,12 @@ def show_readiness(console: Console, db, bar, command: str = "live readiness") -
             f"days traded {r.days_traded}  realized PnL {r.realized_pnl:+,.2f}  "
             f"PnL {r.pnl:+,.2f}  max drawdown {r.max_drawdown_pct:.2f}%  halts {r.halts}  "
             f"broker errors {r.broker_errors}"
-            + (f" (unresolved: {r.unresolved})" if r.unresolved else ""),
+            + (f" (unresolved: {r.unresolved})" if r.unresolved else "")
+            + (f" (on {', '.join(r.places)}: does not count)" if r.kind == ELSEWHERE else ""),
             markup=False,
         )
     result = verdict(records, bar)
-    console.print(result.line(), markup=False)
+    console.print(shown_text(result.line()), markup=False)
     return result
 
 

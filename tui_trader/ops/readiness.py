@@ -7,6 +7,12 @@ of them must have at least ``min_iterations`` cycles, PnL above ``min_pnl`` (equ
 its sessions, realized and open), and no unresolved broker error (its risk state still halted
 for one). The other thresholds are off unless given.
 
+Alpaca paper means a session whose stored endpoint is Alpaca's paper host, read as
+``brokers.alpaca_config`` reads a URL (both parsers agreeing). A ``paper`` session elsewhere
+(the project's sandbox on 127.0.0.1, whose prices anyone can push, or a proxy) is listed as
+``other host`` and the verdict says it does not count: before, it counted as Alpaca paper,
+and a rally pushed on the sandbox made a record "ready" for real money.
+
 ``decide`` is the gate in front of real money, the same for ``live trading`` and the desk's
 "Alpaca live": ready goes on; not ready is refused unless the trader typed ``--skip-readiness``,
 and that choice is then written by ``record_skip`` as a risk event of the live session.
@@ -26,6 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tui_trader.brokers.alpaca_config import PAPER_HOST, agreed_kind, url_hosts
+from tui_trader.core.shown import shown_text
 from tui_trader.store.db import StoreError
 from tui_trader.store.own_connection import own_connection, own_errors, table_names
 from tui_trader.store.pg_url import PgUrl
@@ -36,6 +44,12 @@ if TYPE_CHECKING:
     from tui_trader.engine.session import TradingSession
 
 BROKER_ERRORS = ("broker_error", "session_error")
+PAPER = "alpaca paper"
+"""The kind of record that counts: ``paper`` sessions on Alpaca's paper host."""
+ELSEWHERE = "other host"
+"""``paper`` sessions whose stored endpoint is any other host (the sandbox, a proxy): listed,
+never counted."""
+LOCAL = "local"
 READINESS_SKIPPED = "readiness_skipped"
 """The risk event written when live trading starts without a ready paper record."""
 SKIP_HOW = "--skip-readiness"
@@ -75,7 +89,7 @@ class PaperRecord:
 
     account: str
     kind: str
-    """``alpaca paper`` or ``local``."""
+    """``alpaca paper``, ``other host`` or ``local``."""
     sessions: int
     iterations: int
     days_traded: int
@@ -87,6 +101,8 @@ class PaperRecord:
     broker_errors: int
     unresolved: str | None
     """The broker error the account is still halted for, if any."""
+    places: tuple[str, ...] = ()
+    """Where its sessions traded (scheme, host and port of the stored endpoints, as shown)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,12 +113,15 @@ class Verdict:
     reasons: list[str] = field(default_factory=list)
     account: str | None = None
     """The account that cleared the bar."""
+    left_out: str = ""
+    """The ``paper`` sessions on another host, which do not count (empty if none)."""
 
     def line(self) -> str:
-        """``ready (account ...)`` or ``not ready: reason; reason``."""
+        """``ready (account ...)`` or ``not ready: reason; reason``, then what was left out."""
+        said = [self.left_out] if self.left_out else []
         if self.ready:
-            return f"ready (paper record of {self.account})"
-        return "not ready: " + "; ".join(self.reasons)
+            return "; ".join([f"ready (paper record of {self.account})", *said])
+        return "not ready: " + "; ".join([*self.reasons, *said])
 
 
 BAR_OPTIONS: dict[str, tuple[str, type]] = {
@@ -201,25 +220,60 @@ def _records(db: Path | PgUrl, conn: Any = None) -> list[PaperRecord]:
         if "sessions" not in tables:
             return []
         rows = conn.execute(
-            "SELECT account_key, mode FROM sessions WHERE mode IN ('paper', 'local') "
-            "GROUP BY account_key, mode ORDER BY min(id)"
+            "SELECT id, account_key, mode, endpoint FROM sessions "
+            "WHERE mode IN ('paper', 'local') ORDER BY id"
         ).fetchall()
-        for account, _mode in rows:  # a BLOB another program wrote: no account to judge
-            if isinstance(account, bytes):
+        groups: dict[tuple[str, str], list[Any]] = {}
+        for sid, account, mode, endpoint in rows:
+            if isinstance(account, bytes):  # a BLOB another program wrote: no account to judge
                 raise binary_refusal("sessions", "account_key", account)
-        return [_record(conn, account, mode) for account, mode in rows]
+            groups.setdefault((account, _kind(mode, endpoint)), []).append((sid, endpoint))
+        return [_record(conn, account, kind, found) for (account, kind), found in groups.items()]
     finally:
         conn.close()
 
 
-def _record(conn: Any, account: str, mode: str) -> PaperRecord:
-    """Add up one account's sessions."""
-    sessions = conn.execute(
-        "SELECT id, iterations, parameters FROM sessions WHERE account_key = ? AND mode = ?",
-        (account, mode),
-    ).fetchall()
-    ids = [s[0] for s in sessions]
+def _kind(mode: str, endpoint: object) -> str:
+    """``local``; ``alpaca paper`` for a paper session whose stored endpoint is Alpaca's paper
+    host (both URL parsers agreeing); ``other host`` for any other (none, text or not)."""
+    if mode == "local":
+        return LOCAL
+    on_paper = isinstance(endpoint, str) and agreed_kind(endpoint) == "paper"
+    return PAPER if on_paper else ELSEWHERE
+
+
+def _place(endpoint: object) -> str:
+    """A stored endpoint as the verdict names it: scheme, host and port (no user name or
+    password an older version may have stored, no path), escaped and cut short; one the two
+    URL parsers read as two hosts, by both."""
+    from urllib.parse import urlsplit
+
+    if endpoint is None:
+        return "no endpoint stored"
+    if not isinstance(endpoint, str):
+        return "an endpoint stored as binary data"
+    try:
+        parts = urlsplit(endpoint.strip())
+        checked, client = url_hosts(endpoint.strip())
+    except ValueError:
+        return "an unreadable endpoint"
+    if checked != client:
+        where = f"an address read as two hosts, {checked or 'none'} and {client or 'none'}"
+    elif parts.netloc:
+        where = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
+    else:
+        where = endpoint
+    return shown_text(where if len(where) <= 80 else where[:77] + "...")
+
+
+def _record(conn: Any, account: str, kind: str, found: list[tuple[int, object]]) -> PaperRecord:
+    """Add up one account's sessions of one kind (``found``: their ids and endpoints)."""
+    ids = [sid for sid, _ in found]
     marks = ",".join("?" * len(ids))
+    sessions = conn.execute(
+        f"SELECT id, iterations, parameters FROM sessions WHERE id IN ({marks}) ORDER BY id",
+        tuple(ids),
+    ).fetchall()
     pnl = 0.0
     for sid, _, parameters in sessions:
         last = conn.execute(
@@ -244,7 +298,7 @@ def _record(conn: Any, account: str, mode: str) -> PaperRecord:
     events = "SELECT count(*) FROM live_risk_events WHERE session_id IN ({marks}) AND "
     return PaperRecord(
         account=account,
-        kind="alpaca paper" if mode == "paper" else "local",
+        kind=kind,
         sessions=len(sessions),
         iterations=sum(int(_number(s[1], "sessions", s[0], "iterations")) for s in sessions),
         days_traded=int(
@@ -267,6 +321,7 @@ def _record(conn: Any, account: str, mode: str) -> PaperRecord:
         halts=int(one(events + "action_taken LIKE 'halted%'")),
         broker_errors=int(one(events + "event_type IN (?, ?)", *BROKER_ERRORS)),
         unresolved=unresolved,
+        places=tuple(dict.fromkeys(_place(e) for _, e in found)),
     )
 
 
@@ -289,17 +344,34 @@ def _start_cash(parameters: str) -> float | None:
 
 def verdict(records: list[PaperRecord], bar: ReadinessBar) -> Verdict:
     """Ready when one Alpaca paper account clears every threshold; else every reason."""
-    paper = [r for r in records if r.kind == "alpaca paper"]
+    paper = [r for r in records if r.kind == PAPER]
+    left_out = _left_out([r for r in records if r.kind == ELSEWHERE])
     if not paper:
-        return Verdict(False, ["no Alpaca paper sessions in this database (run 'live paper')"])
+        reason = "no Alpaca paper sessions in this database (run 'live paper')"
+        return Verdict(False, [reason], left_out=left_out)
     best: list[str] | None = None
     for record in paper:
         reasons = _shortfalls(record, bar)
         if not reasons:
-            return Verdict(True, [], record.account)
+            return Verdict(True, [], record.account, left_out)
         if best is None or len(reasons) < len(best):
             best = [f"{record.account}: {r}" for r in reasons]
-    return Verdict(False, best or [])
+    return Verdict(False, best or [], left_out=left_out)
+
+
+def _left_out(elsewhere: list[PaperRecord]) -> str:
+    """``12 sessions on another host (http://127.0.0.1:8000) do not count: ...``, or empty
+    when every paper session was on Alpaca's paper host."""
+    count = sum(r.sessions for r in elsewhere)
+    if not count:
+        return ""
+    places = list(dict.fromkeys(p for r in elsewhere for p in r.places))
+    shown = ", ".join(places[:3]) + (f" and {len(places) - 3} more" if len(places) > 3 else "")
+    sessions, do = ("1 session", "does") if count == 1 else (f"{count} sessions", "do")
+    return (
+        f"{sessions} on another host ({shown}) {do} not count: only Alpaca's paper host "
+        f"{PAPER_HOST} does"
+    )
 
 
 def _shortfalls(r: PaperRecord, bar: ReadinessBar) -> list[str]:
