@@ -16,6 +16,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import file_rows
 from tests.integration.alpaca_helpers import (
     alpaca_session,
@@ -24,6 +26,7 @@ from tests.integration.alpaca_helpers import (
     working_spy_limit,
 )
 from tests.integration.broker_protection import open_stops, spy_held
+from tui_trader.brokers import BrokerError
 from tui_trader.core.orders import OrderType, Side
 from tui_trader.engine.manual_orders import ManualOrder
 from tui_trader.risk.stops import StopRule
@@ -42,6 +45,17 @@ def _replace(path: Path) -> None:
         src.close()
         dst.close()
     os.replace(other, path)
+
+
+def _delete(path: Path) -> None:
+    """What ``rm desk.db*`` does."""
+    for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        name.unlink(missing_ok=True)
+
+
+def _unanswered(*args: object, **kwargs: object) -> object:
+    """The broker does not answer the cancel (its retries spent)."""
+    raise BrokerError("connection refused")
 
 
 def _process_ended(db: Path) -> None:
@@ -130,6 +144,42 @@ def test_a_desk_whose_row_another_desk_ended_leaves_its_orders_working(
         assert result.status == "failed" and result.audit_failed
         assert sandbox_view(sandbox)[limit][0], "the stopped desk cancelled another desk's order"
         assert "cancelled" not in (result.error or ""), result.error
+    finally:
+        session.broker.close()
+        database.obj.close()
+
+
+@pytest.mark.parametrize("answers", [True, False], ids=["broker-answers", "broker-silent"])
+def test_a_desk_whose_database_is_deleted_cancels_its_limit_buy(
+    sandbox: SandboxHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, answers: bool
+) -> None:
+    """``rm desk.db*`` under a desk with a limit buy working: it stops, the buy is cancelled
+    at the broker and its line says so; when the broker does not answer the cancel either,
+    the line says the desk's orders may still be working there."""
+    db = tmp_path / "desk.db"
+    session = alpaca_session(sandbox, db)
+    try:
+        limit = working_spy_limit(session, sandbox)
+        _delete(db)
+        if not answers:
+            monkeypatch.setattr(session.broker, "cancel_all", _unanswered)
+        sandbox.admin.step()
+        result = SessionRunner(session, iterations=50).run()
+        assert result.status == "failed" and result.audit_failed
+        assert result.error is not None and "was deleted" in result.error, result.error
+        if answers:
+            assert not sandbox_view(sandbox)[limit][0], "the limit buy kept working"
+            assert result.error.endswith(
+                "; cancelled 1 working order(s) at the broker, not recorded: the audit store "
+                "is lost; the next start records them"
+            ), result.error
+        else:
+            assert sandbox_view(sandbox)[limit][0]
+            assert result.error.endswith(
+                "; the desk's working orders could not be cancelled at the broker "
+                "(BrokerError): they may still be working there, not recorded; cancel them "
+                "at the broker"
+            ), result.error
     finally:
         session.broker.close()
         database.obj.close()
