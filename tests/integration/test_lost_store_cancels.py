@@ -29,10 +29,13 @@ from tests.integration.broker_protection import open_stops, spy_held
 from tui_trader.brokers import BrokerError
 from tui_trader.core.orders import OrderType, Side
 from tui_trader.engine.manual_orders import ManualOrder
+from tui_trader.engine.records import SessionRecords
+from tui_trader.engine.session import TradingSession
 from tui_trader.risk.stops import StopRule
 from tui_trader.sandbox.testing import SandboxHandle
 from tui_trader.session.runner import SessionRunner
-from tui_trader.store.models import database
+from tui_trader.store.models import LiveOrder, database
+from tui_trader.store.pg_url import parse_db_url
 
 
 def _replace(path: Path) -> None:
@@ -182,4 +185,44 @@ def test_a_desk_whose_database_is_deleted_cancels_its_limit_buy(
             ), result.error
     finally:
         session.broker.close()
+        database.obj.close()
+
+
+def test_a_desk_whose_postgresql_store_goes_away_cancels_its_limit_buy(
+    sandbox: SandboxHandle, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server ends the desk's connection (a restart, ``pg_terminate_backend``) as a cycle
+    writes: the desk stops, its limit buy is cancelled at the broker and its line says so;
+    the next start records the cancel."""
+    store = parse_db_url(pg_url)
+    session = alpaca_session(sandbox, store)
+    try:
+        limit = working_spy_limit(session, sandbox)
+        snapshot = SessionRecords._snapshot
+
+        def terminated(self: TradingSession, *args: object) -> None:
+            """The server ends the connection as this cycle writes its snapshot."""
+            monkeypatch.setattr(SessionRecords, "_snapshot", snapshot)
+            self.audit.db.execute_sql("SELECT pg_terminate_backend(pg_backend_pid())")
+
+        monkeypatch.setattr(SessionRecords, "_snapshot", terminated)
+        sandbox.admin.step()
+        result = SessionRunner(session, iterations=50).run()
+        assert result.status == "failed" and result.audit_failed
+        assert not sandbox_view(sandbox)[limit][0], "the limit buy kept working"
+        assert result.error is not None and result.error.startswith("lost the audit store")
+        assert result.error.endswith(
+            "; cancelled 1 working order(s) at the broker, not recorded: the audit store is "
+            "lost; the next start records them"
+        ), result.error
+    finally:
+        session.broker.close()
+        database.obj.close()
+    again = alpaca_session(sandbox, store)  # the next start
+    try:
+        settle(sandbox, again)
+        status = LiveOrder.get(LiveOrder.client_order_id == limit).status
+        assert status == "canceled", "the next start did not record the cancel"
+    finally:
+        again.broker.close()
         database.obj.close()
