@@ -142,8 +142,8 @@ def test_a_desk_whose_row_another_desk_ended_leaves_its_orders_working(
         with sqlite3.connect(db) as conn:
             conn.execute("UPDATE sessions SET status = 'died'")
         conn.close()
-        sandbox.admin.step()
-        result = SessionRunner(session, iterations=50).run()
+        sandbox.admin.step()  # one cycle: its row's end, if no heartbeat, finds it ended
+        result = SessionRunner(session, iterations=session.iteration + 1).run()
         assert result.status == "failed" and result.audit_failed
         assert sandbox_view(sandbox)[limit][0], "the stopped desk cancelled another desk's order"
         assert "cancelled" not in (result.error or ""), result.error
