@@ -53,7 +53,8 @@ def test_a_live_session_on_a_full_disk_sends_nothing_unrecorded_and_ends_failed(
 ) -> None:
     """The live path commits each order row before sending it: the order whose row cannot be
     written is never sent, trading halts, and the session row says ``failed`` (today it stays
-    ``running`` and the runner raises)."""
+    ``running`` and the runner raises). Its working orders are cancelled, unrecorded, and its
+    line says so (``engine.lost_store_cancels``)."""
     session = make_session(db_path, commit_before_send=True, strategies=[Flipper()])
     sent: list[str] = []
     submit = session.broker.submit
@@ -68,7 +69,10 @@ def test_a_live_session_on_a_full_disk_sends_nothing_unrecorded_and_ends_failed(
     session.audit.db.close()
 
     assert result.status == "failed" and result.audit_failed
-    assert result.error == f"disk full writing the audit trail at {db_path}"
+    said = f"disk full writing the audit trail at {db_path}"
+    assert result.error is not None and result.error.split("; ")[0] == said, result.error
+    assert session.broker.open_orders() == []  # its working orders cancelled, and said so
+    assert "cancelled" in result.error, result.error
     assert session.risk.state.halted and session.risk.state.halt_reason == AUDIT_FULL
     assert result.iterations < 500  # it stopped at the full disk
     recorded = {r[0] for r in file_rows(db_path, "SELECT client_order_id FROM live_orders")}

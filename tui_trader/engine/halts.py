@@ -310,7 +310,9 @@ class SessionHalts(HaltFlatten):
             out.append(event)
         return out
 
-    def _cancel_for_halt(self, flatten: bool, keep_closes: bool = False) -> tuple[list[Order], str]:
+    def _cancel_for_halt(
+        self, flatten: bool, keep_closes: bool = False, keeps: HaltKeeps | None = None
+    ) -> tuple[list[Order], str]:
         """A halt's cancel and the words for what it left working. Without flattening: the
         desk's orders (its store's sessions') but not the protective exits, orders placed
         outside the desk, nor another database's desks' orders (``engine.halt_keeps``), and
@@ -320,8 +322,10 @@ class SessionHalts(HaltFlatten):
         shares) and recorded, remembered to go back if their close does not go out
         (``HaltFlatten._release_for_flatten``), then every other order but another desk's
         flatten closes and, in a symbol the desk does not trade (no close there), what a halt
-        keeps; with ``keep_closes`` (a flatten acted on again) its own closes too."""
-        keeps = HaltKeeps(store_sessions(self.audit), store_tag_of(self.audit))
+        keeps; with ``keep_closes`` (a flatten acted on again) its own closes too. ``keeps``:
+        what the halt keeps when the store cannot be asked (``engine.lost_store_cancels``)."""
+        if keeps is None:
+            keeps = HaltKeeps(store_sessions(self.audit), store_tag_of(self.audit))
         if not flatten:
             closes = lambda o: flatten_closer(o) is not None or keeps(o)  # noqa: E731
             cancelled = self.broker.cancel_all(keep=closes if keep_closes else keeps)

@@ -24,6 +24,7 @@ from tui_trader.brokers import BrokerError, Throttled
 from tui_trader.core.domain import IterationReport, RiskEvent
 from tui_trader.core.waiting import beating
 from tui_trader.engine.collector import freeze_startup_heap
+from tui_trader.engine.lost_store_cancels import cancel_on_lost_store
 from tui_trader.engine.session import TradingSession
 from tui_trader.market import MarketDataError
 from tui_trader.security.redact import describe
@@ -31,7 +32,7 @@ from tui_trader.store.db import locked_message
 from tui_trader.store.liveness import BEAT_SECONDS, window_for
 from tui_trader.store.pg import lost_message, reconnect, store_lost
 from tui_trader.store.pg_refusals import Refusal, refusal
-from tui_trader.store.session_rows import RowEnded
+from tui_trader.store.session_rows import RowEnded, StoreFileLost
 from tui_trader.store.sqlite_errors import (
     disk_full_message,
     io_error_message,
@@ -256,12 +257,13 @@ def end_on_full_disk(session: TradingSession) -> RunResult:
     session.audit.abandon()
     halt = session.risk.halt(AUDIT_FULL, 0.0, 0.0, message)
     session.tell_unrecorded(halt)  # alerts: this halt cannot be written as a risk event
+    said = cancel_on_lost_store(session, message)
     try:
         session.audit.end_session("failed", session.iteration)
     except Exception:  # still no space: the heartbeat will tell
         session.audit.abandon()
-    session.tell_end("failed", _stops_down(session, message))
-    return RunResult("failed", session.iteration, message, audit_failed=True)
+    session.tell_end("failed", _stops_down(session, said))
+    return RunResult("failed", session.iteration, said, audit_failed=True)
 
 
 def end_on_refused_store(session: TradingSession, refused: Refusal) -> RunResult:
@@ -275,15 +277,19 @@ def end_on_refused_store(session: TradingSession, refused: Refusal) -> RunResult
     reason = AUDIT_FULL if refused.full else SESSION_ERROR
     halt = session.risk.halt(reason, 0.0, 0.0, refused.message)
     session.tell_unrecorded(halt)
+    said = cancel_on_lost_store(session, refused.message)
     _record_halt_and_end(session, halt, refused.message)
-    session.tell_end("failed", _stops_down(session, refused.message))
-    return RunResult("failed", session.iteration, refused.message, audit_failed=True)
+    session.tell_end("failed", _stops_down(session, said))
+    return RunResult("failed", session.iteration, said, audit_failed=True)
 
 
 def end_on_row_ended(session: TradingSession, exc: RowEnded) -> RunResult:
     """The session woke to find its row recorded ended (``died``) by another session's start
     while it was suspended, or its SQLite file deleted or replaced under it
-    (``store.session_rows``): stop at once, fail closed.
+    (``store.session_rows``): stop at once, fail closed. A file deleted or replaced
+    (``StoreFileLost``) also cancels the desk's working orders at the broker but its
+    protective exits, unrecorded (``engine.lost_store_cancels``); a row another desk ended
+    does not: its orders are that desk's now.
 
     The cycle that noticed rolls back (nothing of it was sent: the heartbeat comes before the
     rebalance). Trading halts in memory and the simulated account cancels its working orders,
@@ -298,6 +304,8 @@ def end_on_row_ended(session: TradingSession, exc: RowEnded) -> RunResult:
     session.risk.halt(SESSION_ERROR, 0.0, 0.0, message)  # this session sends nothing more
     stopped = RiskEvent(SESSION_ERROR, 0.0, 0.0, ROW_ENDED_ACTION, detail=message)
     session.tell_stop(stopped)
+    if isinstance(exc, StoreFileLost):  # no other desk took its orders over: they stop here
+        message = cancel_on_lost_store(session, message)
     if getattr(session.broker, "orders_end_with_session", False):
         with contextlib.suppress(Exception):
             session.broker.cancel_all()
@@ -331,9 +339,10 @@ def end_on_unwritable_store(session: TradingSession, exc: BaseException) -> RunR
         session.audit.db.shrink_log()
     halt = session.risk.halt(SESSION_ERROR, 0.0, 0.0, message)
     session.tell_unrecorded(halt)
+    said = cancel_on_lost_store(session, message)
     _record_halt_and_end(session, halt, message)
-    session.tell_end("failed", _stops_down(session, message))
-    return RunResult("failed", session.iteration, message, audit_failed=True)
+    session.tell_end("failed", _stops_down(session, said))
+    return RunResult("failed", session.iteration, said, audit_failed=True)
 
 
 def end_on_lost_store(
@@ -354,10 +363,11 @@ def end_on_lost_store(
     session.audit.abandon()
     halt = session.risk.halt(SESSION_ERROR, 0.0, 0.0, message)
     session.tell_unrecorded(halt)
+    said = cancel_on_lost_store(session, message)  # at once: not after the tries to reconnect
     if reconnect(db, patient=True, stop=stop):
         _record_halt_and_end(session, halt, message)
-    session.tell_end("failed", _stops_down(session, message))
-    return RunResult("failed", session.iteration, message, audit_failed=True)
+    session.tell_end("failed", _stops_down(session, said))
+    return RunResult("failed", session.iteration, said, audit_failed=True)
 
 
 def _stops_down(session: TradingSession, message: str) -> str:

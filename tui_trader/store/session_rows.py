@@ -59,6 +59,13 @@ class RowEnded(HeartbeatStop):
     wait there beats: ``core.waiting``), the broker passes it on (``HeartbeatStop``)."""
 
 
+class StoreFileLost(RowEnded):
+    """The ``RowEnded`` of a SQLite file deleted or replaced under the session, or its log or
+    the log's index (``store.file_identity``): the store is lost, no other desk took the
+    session's orders over, so the desk cancels its working orders as it stops
+    (``session.runner.end_on_row_ended``)."""
+
+
 class SessionRows:
     """Opening, heartbeating and closing the session row."""
 
@@ -162,7 +169,7 @@ class SessionRows:
         if self._file is not None and (due or self.commit_before_send):
             moved = self._file.changed()
             if moved is not None:
-                raise RowEnded(moved)
+                raise StoreFileLost(moved)
         if not due:
             return
         if now - self._version_seen >= BEAT_SECONDS:  # ~7 us a look: once a second is enough
