@@ -136,3 +136,39 @@ def test_a_sell_by_hand_that_ends_unfilled_between_bars_puts_the_stop_back(
         assert spy_held(trading) == held
     finally:
         desk.broker.close()
+
+
+def test_a_position_read_lagging_the_sell_gets_no_stop_larger_than_the_position(
+    sandbox: SandboxHandle, trading: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
+    """Half sold at market by hand and filled at once, but the desk's reads of the positions
+    still show the shares sold (Alpaca's read lagging the fill): no stop sized from that read
+    goes out between bars (it would be larger than the position); the desk says the exit
+    waits, and the next bar's cycles, which check the position, keep one stop, never larger
+    than the position."""
+    desk = buy_and_protect(sandbox, tmp_path / "desk.db", protected=open_stops, shock=1.0)
+    try:
+        assert len(working_stops(trading)) == 1
+        held = spy_held(trading)
+        half = float(int(held // 2))
+        before = desk.broker.positions()
+        monkeypatch.setattr(desk.broker, "positions", lambda: before)  # the read lags
+        desk.request_manual_order(ManualOrder("SPY", Side.SELL, qty=half))
+        woke = desk.apply_kill_requests()
+        assert spy_held(trading) == held - half  # it filled at the broker
+        assert working_stops(trading) == []  # no stop for the shares the read still shows
+        assert woke is not None and any(
+            n.startswith(f"SPY: the broker's position ({held:g}) does not show this desk's fills")
+            for n in woke.notes
+        ), woke.notes
+        monkeypatch.undo()  # the read catches up; the next bar's cycle checks it
+        for _ in range(3):  # (the strategy may buy back what was sold by hand meanwhile)
+            sandbox.admin.step()
+            desk.run_iteration()
+            settle(sandbox, desk)
+            stops = working_stops(trading)
+            assert sum(q for q, _p in stops) <= spy_held(trading), "never larger"
+            assert len(stops) <= 1  # one stop, at the average entry of what is held
+        assert working_stops(trading), "the cycle protects the position again"
+    finally:
+        desk.broker.close()

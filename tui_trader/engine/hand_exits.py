@@ -36,6 +36,7 @@ from tui_trader.risk.stops import is_protective
 
 if TYPE_CHECKING:
     from tui_trader.brokers import Broker
+    from tui_trader.engine.outside_changes import OutsideChanges
 
 HAND_LOOK_S = 2.0
 """Seconds between look-ups of the orders by hand followed between bars (``session.runner``):
@@ -56,6 +57,7 @@ class HandExits:
     _unsent: list[RiskEvent]
     _protect: Callable[..., list[RiskEvent]]
     _apply_updates: Callable[..., int]
+    outside: OutsideChanges
 
     def init_hand_exits(self) -> None:
         """Nothing followed yet (called by ``init_stops``)."""
@@ -97,13 +99,33 @@ class HandExits:
         """Bring ``symbols``' exits in step now that their orders by hand have ended: the
         broker's news recorded first (the fill), then the cycle's ``_protect`` for those
         symbols alone. The events, and a note for each exit placed (said now, not a bar
-        later). ``BrokerError`` if the broker does not answer (the next cycle tries again)."""
+        later). A symbol whose position read disagrees with the desk's fills (a read lagging
+        the fill: an exit sized from it could be larger than the position) is left to the next
+        cycle, which checks it first, and said. ``BrokerError`` if the broker does not answer
+        (the next cycle tries again)."""
         if not symbols:
             return [], []
         self._apply_updates(self.broker.drain_updates())
+        positions = self.broker.positions()
+        notes: list[str] = []
+        due: set[str] = set()
+        for symbol in sorted(symbols):
+            made = self.outside.fills_make(symbol)
+            position = positions.get(symbol)
+            held = position.qty if position is not None else 0.0
+            if made is not None and abs(made - held) > 1e-9:  # a read lagging the fill, or
+                notes.append(  # shares changed outside: the cycle's check judges which
+                    f"{symbol}: the broker's position ({held:g}) does not show this desk's "
+                    f"fills ({made:g}) yet; its protective exit waits for the next cycle, "
+                    "which checks the position first"
+                )
+                continue
+            due.add(symbol)
+        if not due:
+            return [], notes
         before = len(self._cycle_orders)
-        events = self._protect(market_time, only=symbols)
-        notes = [
+        events = self._protect(market_time, only=due)
+        notes += [
             f"{o.symbol}: protective exit placed for {o.qty:g} shares as soon as the order by "
             "hand ended, not at the next bar"
             for o in self._cycle_orders[before:]
