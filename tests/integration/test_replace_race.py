@@ -21,7 +21,7 @@ from tests.integration.alpaca_helpers import (
     filled_by_order,
     settle,
 )
-from tests.integration.broker_protection import buy_and_protect, open_stops, spy_held
+from tests.integration.broker_protection import buy_and_protect, client, open_stops, spy_held
 from tui_trader.brokers.alpaca import AlpacaBroker
 from tui_trader.core.orders import OrderRequest, OrderStatus, OrderType, Side, TimeInForce
 from tui_trader.engine.manual_orders import ManualOrder
@@ -90,7 +90,9 @@ def _row(cid: str) -> Any:
 def _stop_smaller_than_the_position(sb: SandboxHandle, session: Any) -> tuple[str, float]:
     """Leave the desk's stop smaller than its position: a manual sell limit far above the
     market takes part of the position (the stop comes back for the rest), then the limit is
-    cancelled. The stop's client id and the shares it is for."""
+    cancelled at the broker, with no look of the desk's between bars (cancelled through the
+    desk, or looked up by its runner, the stop would be resized at once: ``engine.hand_exits``);
+    the desk's next cycle resizes it. The stop's client id and the shares it is for."""
     held = spy_held(sb)
     part = float(int(held // 2))
     assert part >= 1
@@ -105,8 +107,10 @@ def _stop_smaller_than_the_position(sb: SandboxHandle, session: Any) -> tuple[st
     settle(sb, session)
     [small] = open_stops(sb)
     assert float(small.qty) == held - part
-    session.request_cancel(limit.client_order_id)
-    session.apply_kill_requests()
+    trading = client(sb)
+    trading.cancel_order_by_id(trading.get_order_by_client_id(limit.client_order_id).id)
+    settle(sb, session)  # the cancel recorded (no look between bars)
+    assert [float(o.qty) for o in open_stops(sb)] == [held - part]
     return str(small.client_order_id), held - part
 
 

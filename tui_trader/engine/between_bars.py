@@ -4,7 +4,8 @@ A mixin of ``TradingSession`` (kept apart so that the engine module stays the de
 A live session waiting for its next bar, or about to stop, still records the fills and order
 changes that keep arriving (``sync_orders``); a kill switch, a resume, a manual order or a halt
 written by another process acts at once, without waiting for a bar (``apply_kill_requests``,
-called by the runner when the session's ``wake`` event is set). Both run in one audit
+called by the runner when the session's ``wake`` event is set); an order by hand found ended
+there has its symbol's exit put in step at once (``engine.hand_exits``). Both run in one audit
 transaction, stamped at the latest bar's time like a cycle's records.
 """
 
@@ -64,6 +65,8 @@ class BetweenBars:
     stop_notes: list[str]
     """Exits dropped or placed again, not said yet (``engine.stop_takeover``)."""
     manual_pending: Callable[[], bool]
+    hands_ended: Callable[[], set[str]]
+    exits_after_hand: Callable[[set[str], datetime], tuple[list[RiskEvent], list[str]]]
     _report: Callable[..., IterationReport]
 
     def sync_orders(self) -> int:
@@ -97,7 +100,9 @@ class BetweenBars:
                 self._flatten_requested = self._halt_unfinished = False
             kills = self._take_kill_requests()
             retry = self._halt_unfinished and self.risk.state.halted
-            if not events and not kills and not retry and not self.manual_pending():
+            ended = self.hands_ended()  # orders by hand ended since: their exits in step now
+            asked = self.manual_pending()
+            if not events and not kills and not retry and not asked and not ended:
                 return None
             # Stamped like the cycle's records: at the latest bar, so a replay's History shows a
             # manual order, kill or resume among its bars, not at today's date (the rows'
@@ -120,6 +125,9 @@ class BetweenBars:
                     again = [said] if said else []
                     decided = self.risk.state
                     manual, notes = self._take_manual_requests(market_time)
+                    ended |= self.hands_ended() if asked else set()  # sent now, ended at once
+                    placed, told = self.exits_after_hand(ended, market_time)
+                    manual, notes = manual + placed, notes + told
                     # an exit a hand order dropped or put back: said now, not a bar later
                     notes, self.stop_notes = again + notes + self.stop_notes, []
                     events += manual

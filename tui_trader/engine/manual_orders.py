@@ -95,6 +95,7 @@ class ManualOrders:
     droppable: dict[str, Side]
     """Symbols where an order on this side cancels an ended session's exit first."""
     take_stop_events: Callable[[], list[RiskEvent]]
+    follow_hand: Callable[[OrderRequest, Order | None], None]
 
     # -- any thread ----------------------------------------------------------------------------
 
@@ -290,6 +291,7 @@ class ManualOrders:
         ack = self._send(order, market_time)
         events += () if self._unsent else check.events  # only with an order that went out
         events += self._exit_after(order, ack, market_time)  # exits back if it did not go out
+        self.follow_hand(order, ack)  # its exit in step as soon as it ends (``hand_exits``)
         if ack is None:
             events.append(self._broker_doubt(order))
             return False

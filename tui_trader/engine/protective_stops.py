@@ -47,6 +47,7 @@ from tui_trader.core.domain import Bar, Position, RiskEvent
 from tui_trader.core.orders import Order, OrderClass, OrderRequest, OrderStatus, Side
 from tui_trader.engine.exit_replace import ExitReplace
 from tui_trader.engine.exits_in_doubt import ExitsInDoubt
+from tui_trader.engine.hand_exits import HandExits
 from tui_trader.engine.stop_takeover import ENDED, FOREIGN, LIVE
 from tui_trader.engine.stops_at_finish import StopsAtFinish
 from tui_trader.risk.exits import describe, fits, plan_exit
@@ -67,7 +68,7 @@ TAKE_PROFIT = "take_profit"
 """Risk event: a position already beyond its take-profit level was closed at market."""
 
 
-class ProtectiveStops(ExitsInDoubt, ExitReplace, StopsAtFinish):
+class ProtectiveStops(ExitsInDoubt, ExitReplace, StopsAtFinish, HandExits):
     """Place, resize, cancel and re-place the broker-held stops of a session's positions."""
 
     config: SessionConfig
@@ -94,6 +95,7 @@ class ProtectiveStops(ExitsInDoubt, ExitReplace, StopsAtFinish):
         self.init_release()
         self.init_doubt()
         self.init_exits_left()
+        self.init_hand_exits()
 
     @property
     def protects(self) -> bool:
@@ -118,8 +120,11 @@ class ProtectiveStops(ExitsInDoubt, ExitReplace, StopsAtFinish):
             self._cancelled(cancelled)
         return True
 
-    def _protect(self, market_time: datetime, at_start: bool = False) -> list[RiskEvent]:
-        """Bring every position's protective exit in step with it; the events (an exit that
+    def _protect(
+        self, market_time: datetime, at_start: bool = False, only: set[str] | None = None
+    ) -> list[RiskEvent]:
+        """Bring every position's protective exit in step with it (``only``: these symbols',
+        between bars once a hand order ended: ``engine.hand_exits``); the events (an exit that
         could not be placed, a take profit at market; at start-up, each exit placed again).
         First the exits cancelled before an order that did not go out (``_restore_exits``)."""
         events = self._restore_exits(market_time)
@@ -168,6 +173,8 @@ class ProtectiveStops(ExitsInDoubt, ExitReplace, StopsAtFinish):
         if claims is not None and not claims.key:  # at start, before the first cycle's read
             claims.begin(self.audit.session.key)
         for symbol in sorted(set(positions) | set(stops)):
+            if only is not None and symbol not in only:
+                continue
             if symbol in others or symbol in doubted:
                 continue  # another session's exit, or one in doubt: no second beside it
             if claims is not None and not claims.may_protect(symbol):

@@ -24,6 +24,7 @@ from tui_trader.brokers import BrokerError, Throttled
 from tui_trader.core.domain import IterationReport, RiskEvent
 from tui_trader.core.waiting import beating
 from tui_trader.engine.collector import freeze_startup_heap
+from tui_trader.engine.hand_exits import HAND_LOOK_S
 from tui_trader.engine.lost_store_cancels import cancel_on_lost_store
 from tui_trader.engine.session import TradingSession
 from tui_trader.market import MarketDataError
@@ -187,15 +188,19 @@ class SessionRunner:
     def _wait(self, seconds: float) -> None:
         """Wait ``seconds`` (or until woken: at once if a request came during the cycle),
         beating the session's heartbeat meanwhile so that a long ``--every`` does not make it
-        look dead."""
+        look dead; every ``HAND_LOOK_S`` while an order by hand works, its exit is put in step
+        once it has ended (``engine.hand_exits``), not at the next bar."""
         session = self.session
         remaining = seconds
         while remaining > 0:
-            step = min(remaining, WAIT_SLICE)
+            step = min(remaining, HAND_LOOK_S if session.follows_hand else WAIT_SLICE)
             if session.clock.wait(step, session.wake):
                 return
             remaining -= step
-            if remaining > 0:
+            if remaining > 0 and session.follows_hand:  # (a look beats the heartbeat too)
+                if (looked := session.apply_kill_requests()) is not None:
+                    self.on_report(looked)
+            elif remaining > 0:
                 session.audit.beat()
 
     def _outage(self, exc: BaseException) -> IterationReport:

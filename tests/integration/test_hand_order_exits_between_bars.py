@@ -1,0 +1,111 @@
+"""An order by hand between bars on a desk that keeps stops, on a local session: the stop it
+cancelled first is back as soon as the order has ended, not at the next bar.
+
+Before, the stop cancelled for a sell by hand was placed again only by the next bar's cycle: on
+daily bars (these tests'), a position stayed a whole day without its stop after a sell by hand
+that ended unfilled between bars. The local broker fills only on bars, so an order that ends
+between bars here is one cancelled (by hand, or at the broker); a sell filled between bars is
+the sandbox's test (``test_alpaca_hand_exits_between_bars``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.integration.test_protective_stops import _held, _session, _step, _stops
+from tui_trader.core.orders import OrderType, Side, TimeInForce
+from tui_trader.engine.manual_orders import ManualOrder
+from tui_trader.session.runner import SessionRunner
+from tui_trader.store.models import LiveOrder
+
+
+def _protected(db_path: Path):
+    """A daily-bar session holding 100 SPY bought at 100, its stop for 100 at 95 working."""
+    session, market, strategy = _session(db_path)
+    _step(session, market, 100, 101, 99, 100)
+    _step(session, market, 100, 101, 99, 100)
+    assert [(s.qty, s.stop_price) for s in _stops(session)] == [(100, 95.0)]
+    return session, market, strategy
+
+
+def _limit_sell(session, qty: float, price: float) -> str:
+    """A GTC limit sell by hand between bars, working; its client id."""
+    session.request_manual_order(
+        ManualOrder(
+            "SPY",
+            Side.SELL,
+            qty=qty,
+            order_type=OrderType.LIMIT,
+            limit_price=price,
+            time_in_force=TimeInForce.GTC,
+        )
+    )
+    report = session.apply_kill_requests()
+    [sell] = [o for o in report.orders if o.order_type is OrderType.LIMIT]
+    assert sell.status.is_open
+    return sell.client_order_id
+
+
+def test_a_sell_by_hand_cancelled_between_bars_puts_the_stop_back_at_once(db_path) -> None:
+    """Half the position offered by hand at 110 (the stop cancelled first, no stop while the
+    sell works: it waits), then the sell cancelled by hand, still between bars: the stop for
+    all 100 shares at 95 is back in that same wake, and the desk says so; no bar ran."""
+    session, _market, _ = _protected(db_path)
+    bars = session.iteration
+    cid = _limit_sell(session, 50, 110.0)
+    assert _stops(session) == []  # working: nothing yet
+    assert session.apply_kill_requests() is None  # a wake while it works changes nothing
+    assert _stops(session) == []
+    session.request_cancel(cid)
+    report = session.apply_kill_requests()
+    assert session.iteration == bars  # between bars
+    [stop] = _stops(session)
+    assert (stop.side, stop.qty, stop.stop_price) == (Side.SELL, 100, 95.0)
+    assert LiveOrder.get(LiveOrder.client_order_id == stop.client_order_id).status == "new"
+    assert LiveOrder.get(LiveOrder.client_order_id == cid).status == "canceled"
+    assert (
+        "SPY: protective exit placed for 100 shares as soon as the order by hand ended, "
+        "not at the next bar"
+    ) in report.notes
+    assert _held(session) == 100
+
+
+def test_the_runner_looks_a_working_hand_order_up_between_bars(db_path) -> None:
+    """A paced desk waiting an hour for its next bar: the sell by hand ends at the broker
+    (cancelled there, no request of the desk's); within ``HAND_LOOK_S`` of the wait the stop
+    covers all 100 shares again, not an hour later, and only one stop works (the local
+    desk's finish then cancels it: not checked after the run)."""
+    session, market, _ = _protected(db_path)
+    cid = _limit_sell(session, 50, 110.0)
+    market.push(100, 101, 99, 100)  # the next bar: the cycle stops what the sell leaves
+    seen: list[tuple[float, list[tuple[float, float | None]]]] = []
+    start = session.clock.now()
+
+    def on_report(report) -> None:
+        if not seen:  # the bar's cycle: then the sell ends at the broker
+            assert [(s.qty, s.stop_price) for s in _stops(session)] == [(50, 95.0)]
+            session.broker.cancel(cid)
+        waited = (session.clock.now() - start).total_seconds()
+        seen.append((waited, [(s.qty, s.stop_price) for s in _stops(session)]))
+
+    SessionRunner(session, session.iteration + 1, every=3600.0, on_report=on_report).run()
+    first, second = seen[0], seen[1]
+    assert second[1] == [(100, 95.0)]
+    assert second[0] - first[0] < 60  # seconds after the cycle, not the hour
+
+
+def test_a_halted_desk_gets_its_stop_back_once_a_sell_by_hand_ends(db_path) -> None:
+    """Halted by the kill switch (no flatten): the desk keeps its stop and sends no trade of
+    its own, but a sell by hand still passes (it shrinks the position) and cancels the stop
+    first; cancelled by hand, still between bars, the stop is back at once: a halt never
+    leaves the position without it."""
+    session, _market, _ = _protected(db_path)
+    session.request_kill(who="test")
+    assert session.apply_kill_requests().state.value == "halted"
+    assert [(s.qty, s.stop_price) for s in _stops(session)] == [(100, 95.0)]
+    cid = _limit_sell(session, 50, 110.0)
+    assert _stops(session) == []
+    session.request_cancel(cid)
+    session.apply_kill_requests()
+    assert [(s.qty, s.stop_price) for s in _stops(session)] == [(100, 95.0)]
+    assert session.risk.state.halted

@@ -1,0 +1,134 @@
+"""Exits brought back in step between bars once an order by hand has ended, not a bar later.
+
+An order by hand in a protected symbol cancels the symbol's exit first, so that the sell and
+the exit do not both hold the same shares (``engine.stop_release``). On a desk that keeps exits
+the exit for what is left was then placed again only by the next cycle's ``_protect``: on
+1-minute bars up to a minute without a stop, on daily bars up to a day (a position sold in part
+at 10:00 stayed unprotected until the next day's bar).
+
+So each order by hand that went out (accepted, working or filled) is followed
+(``follow_hand``) and looked up between bars (``hands_ended``: on every wake, and by the runner
+every ``HAND_LOOK_S`` while one is followed). Still working: asked again; nothing changes yet.
+Ended (filled, cancelled, expired, rejected after it was accepted, or gone): its symbol's exit
+is brought in step at once by the cycle's own ``_protect`` for that symbol alone
+(``exits_after_hand``), the one money path: a stop sized for what is held beside the orders
+still working, at the price the session's rule gives, never two and never larger than the
+position; nothing filled, the stop for the whole position, as it was. The broker's news (the
+fill) is recorded first. An order in doubt is not followed here: its symbol stays without an
+exit until the doubt settles, as before (``engine.stop_release``). A look-up the broker does not
+answer is asked again at the next look; the cycle's ``_protect`` runs at every bar regardless.
+Claims of a shared account and a halt are ``_protect``'s own rules (a halted desk keeps its
+exits: they pass the halt as protective orders).
+
+A mixin of ``TradingSession`` under ``ProtectiveStops``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from tui_trader.brokers import BrokerError
+from tui_trader.core.domain import RiskEvent
+from tui_trader.core.orders import Order, OrderRequest, OrderStatus
+from tui_trader.risk.stops import is_protective
+
+if TYPE_CHECKING:
+    from tui_trader.brokers import Broker
+    from tui_trader.engine.outside_changes import OutsideChanges
+
+HAND_LOOK_S = 2.0
+"""Seconds between look-ups of the orders by hand followed between bars (``session.runner``):
+at Alpaca one request each, well inside the key's 180 a minute."""
+
+_NOT_OUT = (OrderStatus.REJECTED, OrderStatus.UNKNOWN, OrderStatus.NOT_RECEIVED)
+"""An order's answers that say it did not go out (its exits were put back already) or is in
+doubt (its exits wait for the doubt to settle)."""
+
+
+class HandExits:
+    """Follow the orders by hand of a desk that keeps exits; bring their symbols' exits in step
+    as soon as each has ended."""
+
+    broker: Broker
+    protects: bool
+    _cycle_orders: list[Order]
+    _unsent: list[RiskEvent]
+    _protect: Callable[..., list[RiskEvent]]
+    _apply_updates: Callable[..., int]
+    outside: OutsideChanges
+
+    def init_hand_exits(self) -> None:
+        """Nothing followed yet (called by ``init_stops``)."""
+        self._hands: dict[str, str] = {}
+        """Client order id -> symbol of an order by hand that went out and may not have
+        ended yet."""
+
+    @property
+    def follows_hand(self) -> bool:
+        """Whether an order by hand is followed (the runner looks it up every
+        ``HAND_LOOK_S`` between bars)."""
+        return bool(self._hands)
+
+    def follow_hand(self, order: OrderRequest, ack: Order | None) -> None:
+        """Follow ``order``, an order by hand just sent (``ack``: its answer), if it went
+        out on a desk that keeps exits; not one in doubt, refused, or held in its send gap."""
+        if not self.protects or ack is None or ack.status in _NOT_OUT or self._unsent:
+            return
+        self._hands[order.client_order_id] = order.symbol
+
+    def hands_ended(self) -> set[str]:
+        """The symbols of the followed orders that have ended (forgotten then); one still
+        working, or not answered for, is asked again at the next look."""
+        ended: set[str] = set()
+        for cid, symbol in sorted(self._hands.items()):
+            try:
+                found = self.broker.get_order(cid)
+            except BrokerError:
+                continue
+            if found is not None and found.status.is_open:
+                continue
+            del self._hands[cid]
+            ended.add(symbol)
+        return ended
+
+    def exits_after_hand(
+        self, symbols: set[str], market_time: datetime
+    ) -> tuple[list[RiskEvent], list[str]]:
+        """Bring ``symbols``' exits in step now that their orders by hand have ended: the
+        broker's news recorded first (the fill), then the cycle's ``_protect`` for those
+        symbols alone. The events, and a note for each exit placed (said now, not a bar
+        later). A symbol whose position read disagrees with the desk's fills (a read lagging
+        the fill: an exit sized from it could be larger than the position) is left to the next
+        cycle, which checks it first, and said. ``BrokerError`` if the broker does not answer
+        (the next cycle tries again)."""
+        if not symbols:
+            return [], []
+        self._apply_updates(self.broker.drain_updates())
+        positions = self.broker.positions()
+        notes: list[str] = []
+        due: set[str] = set()
+        for symbol in sorted(symbols):
+            made = self.outside.fills_make(symbol)
+            position = positions.get(symbol)
+            held = position.qty if position is not None else 0.0
+            if made is not None and abs(made - held) > 1e-9:  # a read lagging the fill, or
+                notes.append(  # shares changed outside: the cycle's check judges which
+                    f"{symbol}: the broker's position ({held:g}) does not show this desk's "
+                    f"fills ({made:g}) yet; its protective exit waits for the next cycle, "
+                    "which checks the position first"
+                )
+                continue
+            due.add(symbol)
+        if not due:
+            return [], notes
+        before = len(self._cycle_orders)
+        events = self._protect(market_time, only=due)
+        notes += [
+            f"{o.symbol}: protective exit placed for {o.qty:g} shares as soon as the order by "
+            "hand ended, not at the next bar"
+            for o in self._cycle_orders[before:]
+            if is_protective(o.client_order_id, o.order_type) and o.status.is_open
+        ]
+        return events, notes
