@@ -12,11 +12,14 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from tests.integration.alpaca_helpers import FAST_BUDGET, sandbox_env
 from tests.integration.cli_helpers import cli_env
+from tui_trader.market.calendar import session_day
 from tui_trader.sandbox.testing import SandboxHandle
 from tui_trader.store.pg import pg_sql
 
@@ -66,6 +69,19 @@ def query(db: Db, sql: str, *args: object) -> list[tuple]:
             return cur.fetchall() if cur.description else []
     with sqlite3.connect(db, timeout=10) as con:
         return con.execute(sql, args).fetchall()
+
+
+def orders_per_trading_day(db: Db) -> list[int]:
+    """The audit trail's orders counted per trading session of their market time, the day
+    ``--max-orders-per-day`` counts in for an Alpaca session (the exchange calendar's session,
+    from one pre-market at 04:00 New York to the next), oldest first. The ``pumped`` sandbox
+    moves a bar every 30 ms, a session of its 24-hour market in about a minute: a loaded
+    machine's test sees the next session begin, whose orders the limit counts afresh."""
+    days: Counter[date] = Counter()
+    for (stamp,) in query(db, "SELECT market_time FROM live_orders ORDER BY id"):
+        when = stamp if isinstance(stamp, datetime) else datetime.fromisoformat(str(stamp))
+        days[session_day(when.replace(tzinfo=UTC) if when.tzinfo is None else when)] += 1
+    return [days[day] for day in sorted(days)]
 
 
 def wait_for(what: str, check: Callable[[], bool], procs: list[subprocess.Popen[str]]) -> None:
