@@ -14,7 +14,8 @@ import pytest
 
 from tests.conftest import Flipper, file_rows, make_session
 from tui_trader.cli import main
-from tui_trader.session.runner import AUDIT_FULL, SessionRunner
+from tui_trader.session.runner import SessionRunner
+from tui_trader.session.store_endings import AUDIT_FULL
 from tui_trader.store import db as store_db
 from tui_trader.store.db import open_database
 from tui_trader.store.models import database

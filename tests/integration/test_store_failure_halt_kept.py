@@ -23,7 +23,8 @@ from tests.conftest import Flipper, file_rows, make_session
 from tests.integration.lock_helpers import paper_under_a_held_lock
 from tui_trader.engine.records import SessionRecords
 from tui_trader.engine.session import TradingSession
-from tui_trader.session.runner import AUDIT_FULL, SESSION_ERROR, SessionRunner
+from tui_trader.session.runner import SessionRunner
+from tui_trader.session.store_endings import AUDIT_FULL, SESSION_ERROR
 from tui_trader.store.db import open_database
 from tui_trader.store.models import database
 from tui_trader.store.pg_url import PgUrl, parse_db_url

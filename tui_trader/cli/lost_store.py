@@ -4,9 +4,9 @@ The server ended the command's connection between its opening of the store and a
 write (an administrator's ``pg_terminate_backend``, a restart, a failover, a statement past its
 deadline: ``store.pg.store_lost``). Before, every command (the reports, ``fleet``, ``risk
 reset``) ended with the driver's error and a crash log, as if the desk had a bug. A session has
-its own words for it (``session.runner.end_on_lost_store``); ``fleet halt`` reads the halt back
-(``cli.fleet_cmd``). What a command had not committed was not written, and every command is
-safe to run again, so that is what the line says.
+its own words for it (``session.store_endings.end_on_lost_store``); ``fleet halt`` reads the
+halt back (``cli.fleet_cmd``). What a command had not committed was not written, and every
+command is safe to run again, so that is what the line says.
 """
 
 from __future__ import annotations

@@ -25,9 +25,9 @@ from tui_trader.core.domain import Account, IterationReport, RiskEvent, TradingS
 from tui_trader.engine.session import TradingSession
 from tui_trader.risk.event_text import event_measure
 from tui_trader.risk.stops import is_protective
-from tui_trader.session.runner import (
-    RunResult,
-    SessionRunner,
+from tui_trader.session.run_result import RunResult
+from tui_trader.session.runner import SessionRunner
+from tui_trader.session.store_endings import (
     end_on_full_disk,
     end_on_refused_store,
     end_on_row_ended,

@@ -263,7 +263,8 @@ class SessionLifecycle:
         A row another process recorded ended meanwhile (a heartbeat in these last writes'
         waits, or the end's own update, finds it ``died``: ``RowEnded``) is not told as
         ``status``: the caller ends the session as that record says
-        (``session.runner.end_on_row_ended``), one end told, not "completed" then "failed"."""
+        (``session.store_endings.end_on_row_ended``), one end told, not "completed" then
+        "failed"."""
         row_ended = False
         left = ""  # a halt's cancel the end could not make
         try:

@@ -48,7 +48,7 @@ class SessionNotices:
 
     def tell_stop(self, event: RiskEvent) -> None:
         """Tell an event that stops this session without halting its account (its row was
-        recorded ended under it: ``session.runner.end_on_row_ended``), as a halt is told."""
+        recorded ended under it: ``session.store_endings.end_on_row_ended``), as a halt is told."""
         self._tell(event.event_type, event.value, event.limit, event.action_taken, event.detail)
 
     def tell_end(self, status: str, detail: str = "") -> None:

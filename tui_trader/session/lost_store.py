@@ -1,7 +1,7 @@
 """The PostgreSQL audit store lost (or refusing writes) while a session starts: one plain line
 and exit 1.
 
-Mid-session the runner halts and ends the session (``runner.end_on_lost_store``); before the
+Mid-session the runner halts and ends the session (``store_endings.end_on_lost_store``); before the
 first cycle there is no runner yet, so the builders (``session.local``, ``session.alpaca``) turn
 the lost connection into ``StoreLostAtStart``, which the CLI prints as one line (never the
 driver's error and a crash log): no order is sent without its row, the rows written before stay

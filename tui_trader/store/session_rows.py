@@ -63,7 +63,7 @@ class StoreFileLost(RowEnded):
     """The ``RowEnded`` of a SQLite file deleted or replaced under the session, or its log or
     the log's index (``store.file_identity``): the store is lost, no other desk took the
     session's orders over, so the desk cancels its working orders as it stops
-    (``session.runner.end_on_row_ended``)."""
+    (``session.store_endings.end_on_row_ended``)."""
 
 
 class SessionRows:
