@@ -138,7 +138,8 @@ def halt_fleet(args: argparse.Namespace) -> int:
     """Confirm, then halt the chosen accounts and say what each one did."""
     if args.new and args.account is None:
         raise UsageError("--new goes with --account KEY (an account no session has used yet)")
-    db = open_existing_db(_halt_db(args))
+    args.db = _halt_db(args)  # what a refusal of the store names (``cli._refuse_unwritable``)
+    db = open_existing_db(args.db)
     targets = _targets(args, fleet_rows())
     sessions = sum(targets.values())
     what = (
