@@ -101,7 +101,12 @@ def _stop_smaller_than_the_position(sb: SandboxHandle, session: Any) -> tuple[st
         "SPY", Side.SELL, qty=part, order_type=OrderType.LIMIT, limit_price=round(price * 1.2, 2)
     )
     session.request_manual_order(ticket)
-    [limit] = [o for o in session.apply_kill_requests().orders if o.order_type is OrderType.LIMIT]
+    report = session.apply_kill_requests()
+    # one limit sent; the report may also carry its later status, looked up between bars
+    # (``engine.hand_exits``): the same order twice, by client id once
+    [limit] = {
+        o.client_order_id: o for o in report.orders if o.order_type is OrderType.LIMIT
+    }.values()
     sb.admin.step()
     session.run_iteration()  # the stop comes back for what the limit leaves
     settle(sb, session)
