@@ -89,3 +89,27 @@ def buy_more(sb: Any, session: Any, qty: float) -> None:
     assert not [n for n in report.notes if "rejected" in n], report.notes
     sb.admin.step()  # the buy fills on the next bar
     settle(sb, session)
+
+
+def protected_spy_and_working_qqq_limit(sb: Any, session: Any) -> tuple[Any, str]:
+    """Rally SPY until ``session`` (trading SPY and QQQ with a stop loss) holds it under its
+    working stop, then place a QQQ limit buy by hand 3% under the market, left working: the
+    stop (as the broker lists it) and the limit's client order id."""
+    from tests.integration.alpaca_helpers import sandbox_view
+    from tui_trader.core.orders import OrderType, Side
+    from tui_trader.engine.manual_orders import ManualOrder
+
+    for _ in range(12):  # a rally in SPY alone: the desk buys it and protects it
+        sb.admin.step(shock={"SPY": 1.0})
+        session.run_iteration()
+        settle(sb, session)
+        if spy_held(sb) > 0 and open_stops(sb):
+            break
+    [stop] = open_stops(sb)
+    below = round(float(sb.admin.state()["prices"]["QQQ"]) * 0.97, 2)
+    session.request_manual_order(
+        ManualOrder("QQQ", Side.BUY, qty=1, order_type=OrderType.LIMIT, limit_price=below)
+    )
+    [limit] = [o.client_order_id for o in session.apply_kill_requests().orders]
+    assert sandbox_view(sb)[limit][0], "the limit buy is working"
+    return stop, limit

@@ -25,10 +25,11 @@ from tests.integration.alpaca_helpers import (
     settle,
     working_spy_limit,
 )
-from tests.integration.broker_protection import open_stops, spy_held
+from tests.integration.broker_protection import (
+    open_stops,
+    protected_spy_and_working_qqq_limit,
+)
 from tui_trader.brokers import BrokerError
-from tui_trader.core.orders import OrderType, Side
-from tui_trader.engine.manual_orders import ManualOrder
 from tui_trader.engine.records import SessionRecords
 from tui_trader.engine.session import TradingSession
 from tui_trader.risk.stops import StopRule
@@ -85,19 +86,7 @@ def test_a_desk_whose_store_is_lost_cancels_its_limit_buy_and_keeps_its_stop(
     settings = {"symbols": ("SPY", "QQQ"), "stop_loss": StopRule(pct=2.0)}
     session = alpaca_session(sandbox, db, **settings)
     try:
-        for _ in range(12):  # a rally in SPY alone: the desk buys it and protects it
-            sandbox.admin.step(shock={"SPY": 1.0})
-            session.run_iteration()
-            settle(sandbox, session)
-            if spy_held(sandbox) > 0 and open_stops(sandbox):
-                break
-        [stop] = open_stops(sandbox)
-        below = round(float(sandbox.admin.state()["prices"]["QQQ"]) * 0.97, 2)
-        session.request_manual_order(
-            ManualOrder("QQQ", Side.BUY, qty=1, order_type=OrderType.LIMIT, limit_price=below)
-        )
-        [limit] = [o.client_order_id for o in session.apply_kill_requests().orders]
-        assert sandbox_view(sandbox)[limit][0], "the limit buy is working"
+        stop, limit = protected_spy_and_working_qqq_limit(sandbox, session)
         _replace(db)
         sandbox.admin.step()
         result = SessionRunner(session, iterations=50).run()
