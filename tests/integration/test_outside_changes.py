@@ -7,6 +7,7 @@ quietly: the rebalance saw more shares than its target and sent a sell for the d
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from tests.integration.alpaca_helpers import alpaca_session
 from tui_trader.engine.outside_changes import OUTSIDE_CHANGE
 from tui_trader.learning.setup import LearningSettings
 from tui_trader.sandbox.testing import SandboxHandle
-from tui_trader.store.models import LiveOrder, RiskEventRow
+from tui_trader.store.models import LiveOrder, RiskEventRow, SessionRow
 from tui_trader.tui.monitor import DbFollower
 
 RALLY = {"SPY": 0.8, "QQQ": 0.8, "IWM": 0.8}
@@ -54,6 +55,47 @@ def test_shares_bought_by_hand_are_left_alone_and_said(
         assert f"the broker holds {own + 50:g}" in events[0].detail
         assert f"account for {own:g}" in events[0].detail
         assert any("SPY changed outside this session" in note for note in notes)
+    finally:
+        session.finish("stopped")
+        session.broker.close()
+
+
+def test_a_desk_killed_long_before_does_not_switch_the_judging_of_hand_trades_off(
+    sandbox: SandboxHandle, trading: Any, tmp_path: Path
+) -> None:
+    """A row left ``running`` on the account by a desk killed an hour before this session
+    (a start records a dead desk ``died`` only when it takes its orders over) explains no
+    shares now: 50 SPY bought by hand are still a change made outside, left alone and said.
+    Counting every ``running`` row as a desk whose fills may be unrecorded switched this off
+    for good on an account after one old kill."""
+    db = tmp_path / "desk.db"
+    first = alpaca_session(sandbox, db, learning=LearningSettings("momentum"))
+    account = first.audit.session.account_key
+    first.finish("stopped")
+    first.broker.close()
+    long_ago = datetime.now(UTC).replace(tzinfo=None) - timedelta(hours=1)
+    SessionRow.create(  # the desk killed an hour ago, with no order left working
+        key="killed01",
+        mode="alpaca-paper",
+        broker="alpaca",
+        data_source="alpaca",
+        symbols="SPY",
+        parameters="{}",
+        account_key=account,
+        started_at=long_ago,
+        heartbeat_at=long_ago,
+        heartbeat_window=30.0,
+    )
+    session = alpaca_session(sandbox, db, learning=LearningSettings("momentum"))
+    try:
+        _hold_spy_then_buy_50_by_hand(sandbox, trading, session)
+        for _ in range(3):  # the hand order fills with the next bar
+            sandbox.admin.step(shock=RALLY)
+            session.run_iteration()
+        sells = LiveOrder.select().where((LiveOrder.symbol == "SPY") & (LiveOrder.side == "sell"))
+        assert sells.count() == 0, "the session sold the shares bought by hand"
+        events = list(RiskEventRow.select().where(RiskEventRow.event_type == OUTSIDE_CHANGE))
+        assert [e.symbol for e in events] == ["SPY"], "the trade by hand went unsaid"
     finally:
         session.finish("stopped")
         session.broker.close()

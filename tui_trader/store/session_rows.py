@@ -128,6 +128,7 @@ class SessionRows:
         )
         self._last_beat = _since_boot()
         self._version_seen = float("-inf")
+        self.note_dead_at_start(self.session.account_key)
         self._iterations: int | None = None
         self._ended_here = False
         self._file = FileIdentity.of(self.db)
@@ -316,18 +317,34 @@ class SessionRows:
         return bool(self._others_alive(account_key))
 
     def others_running(self, account_key: str) -> bool:
-        """True if another session's row on this account says ``running``, alive or not: a
-        live one's fills move the positions too, and one killed since this session started
-        (its row ``running`` until the next start records it ``died``) may have fills it never
-        recorded. Either way shares nobody here recorded are not a change made outside
-        (``engine.outside_changes``)."""
+        """True if another session's row on this account says ``running``, alive or not, unless
+        it was already dead when this session started (``note_dead_at_start``): a live one's
+        fills move the positions too, and one killed since (its row ``running`` until a start
+        records it ``died``) may have fills it never recorded. Either way shares nobody here
+        recorded are not a change made outside (``engine.outside_changes``). A row left
+        ``running`` by a desk dead before this start (a start records a dead desk ``died``
+        only when it takes orders over) explains nothing now: counting it switched the
+        judging of hand trades off on the account for good after one old kill."""
+        mine = self.session.id if self.session else -1
+        dead = getattr(self, "_dead_at_start", set())
+        rows = SessionRow.select(SessionRow.id).where(
+            (SessionRow.account_key == account_key)
+            & (SessionRow.status == "running")
+            & (SessionRow.id != mine)
+        )
+        return any(row.id not in dead for row in rows)
+
+    def note_dead_at_start(self, account_key: str) -> None:
+        """Remember the other rows of this account left ``running`` by desks already dead as
+        this session starts (``others_running`` leaves them out)."""
+        alive = {row.id for row in self._others_alive(account_key)}
         mine = self.session.id if self.session else -1
         rows = SessionRow.select(SessionRow.id).where(
             (SessionRow.account_key == account_key)
             & (SessionRow.status == "running")
             & (SessionRow.id != mine)
         )
-        return rows.exists()
+        self._dead_at_start = {row.id for row in rows if row.id not in alive}
 
     def others_alive_keys(self, account_key: str) -> set[str]:
         """The keys of the other sessions on this account running with a fresh heartbeat
