@@ -66,9 +66,10 @@ class OrderRouting(OrderSending):
     under_share: SaidOnce
     """Symbols whose target is less than one whole share (said once, ``whole_shares``)."""
     _manual_count: int
-    _kill: _KillRequest | None  # a kill-switch press not taken yet: no order after it
     """Manual orders this session sent (``ManualOrders``): none, no hand order can work
     at a broker only this session reaches."""
+    _kill: _KillRequest | None
+    """A kill-switch press not taken yet (``SessionHalts``): no order of the cycle after it."""
     _watch_outside: bool
     """Whether anything but this session can reach the account (then a hand order placed
     elsewhere may work at any time)."""
