@@ -8,6 +8,7 @@ the next bar's cycle: on 1-minute bars up to a minute without a stop, on daily b
 
 from __future__ import annotations
 
+import queue
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +16,10 @@ from tests.integration.alpaca_helpers import settle
 from tests.integration.broker_protection import buy_and_protect, client, open_stops
 from tests.integration.ended_stop import spy_held, working_stops
 from tui_trader.core.orders import OrderType, Side, TimeInForce
+from tui_trader.engine.hand_exits import HAND_WAIT_LOOKS
 from tui_trader.engine.manual_orders import ManualOrder
 from tui_trader.sandbox.testing import SandboxHandle, wait_until
-from tui_trader.store.models import LiveOrder
+from tui_trader.store.models import LiveFill, LiveOrder
 
 
 def test_a_market_sell_by_hand_filled_at_once_leaves_one_stop_for_the_rest(
@@ -38,7 +40,7 @@ def test_a_market_sell_by_hand_filled_at_once_leaves_one_stop_for_the_rest(
         assert woke is not None and desk.iteration == bars  # no bar's cycle ran
         [sell] = {o.client_order_id for o in woke.orders if o.order_type is OrderType.MARKET}
         assert spy_held(trading) == held - half
-        assert working_stops(trading) == [(held - half, price)]
+        assert working_stops(trading) == [(held - half, price)], woke.notes
         assert (
             f"SPY: protective exit placed for {held - half:g} shares as soon as the order by "
             "hand ended, not at the next bar"
@@ -46,6 +48,51 @@ def test_a_market_sell_by_hand_filled_at_once_leaves_one_stop_for_the_rest(
         assert LiveOrder.get(LiveOrder.client_order_id == sell).status == "filled"
         settle(sandbox, desk)
         assert working_stops(trading) == [(held - half, price)]  # one stop, never two
+    finally:
+        desk.broker.close()
+
+
+class _Held(queue.Queue):  # type: ignore[type-arg]
+    """A stream's queue of news that the desk finds empty: the news is on its way."""
+
+    def get_nowait(self) -> Any:
+        raise queue.Empty
+
+
+def test_a_sell_by_hand_whose_fill_news_is_late_gets_its_stop_in_the_same_wake(
+    sandbox: SandboxHandle, trading: Any, tmp_path: Path
+) -> None:
+    """Half sold at market by hand and filled at once, but the trade-updates stream, still
+    connected, has not brought the fill's news by the time the desk looks (held aside here:
+    a loaded machine's stream thread a moment behind): the desk looks the ended sell up at
+    the broker, records its fill and places the stop for the rest in that same wake; the news
+    that comes after changes nothing (one fill, one stop). Before, the desk's fills still
+    showed the whole position and the exit was left to the next bar (a day on daily bars):
+    CI saw it on a loaded machine whose stream news came a moment after the sell's answer."""
+    desk = buy_and_protect(sandbox, tmp_path / "desk.db", protected=open_stops, shock=1.0)
+    try:
+        [(_qty, price)] = working_stops(trading)
+        held = spy_held(trading)
+        half = float(int(held // 2))
+        bars = desk.iteration
+        feed = desk.broker.feed
+        late, feed.events = feed.events, _Held()  # the stream's news held aside
+        desk.request_manual_order(ManualOrder("SPY", Side.SELL, qty=half))
+        woke = desk.apply_kill_requests()
+        held_back, feed.events = feed.events, late  # it comes now, after the look
+        assert not held_back.empty()  # (the fill's news came, late)
+        while not held_back.empty():
+            late.put(queue.Queue.get_nowait(held_back))
+        assert woke is not None and desk.iteration == bars
+        [sell] = {o.client_order_id for o in woke.orders if o.order_type is OrderType.MARKET}
+        assert spy_held(trading) == held - half
+        assert working_stops(trading) == [(held - half, price)]
+        assert LiveOrder.get(LiveOrder.client_order_id == sell).status == "filled"
+        assert not desk.follows_hand  # nothing left to look at between bars
+        settle(sandbox, desk)
+        row = LiveOrder.get(LiveOrder.client_order_id == sell)
+        assert sum(f.quantity for f in LiveFill.select().where(LiveFill.order == row)) == half
+        assert working_stops(trading) == [(held - half, price)]
     finally:
         desk.broker.close()
 
@@ -161,6 +208,11 @@ def test_a_position_read_lagging_the_sell_gets_no_stop_larger_than_the_position(
             n.startswith(f"SPY: the broker's position ({held:g}) does not show this desk's fills")
             for n in woke.notes
         ), woke.notes
+        for _ in range(HAND_WAIT_LOOKS):  # looked at again between bars, a bounded time
+            assert desk.follows_hand
+            assert desk.apply_kill_requests() is None  # still lagging: nothing placed
+        assert not desk.follows_hand  # left to the bar's cycle: no endless reads
+        assert working_stops(trading) == []
         monkeypatch.undo()  # the read catches up; the next bar's cycle checks it
         for _ in range(3):  # (the strategy may buy back what was sold by hand meanwhile)
             sandbox.admin.step()
@@ -170,5 +222,41 @@ def test_a_position_read_lagging_the_sell_gets_no_stop_larger_than_the_position(
             assert sum(q for q, _p in stops) <= spy_held(trading), "never larger"
             assert len(stops) <= 1  # one stop, at the average entry of what is held
         assert working_stops(trading), "the cycle protects the position again"
+    finally:
+        desk.broker.close()
+
+
+def test_a_position_read_that_catches_up_between_bars_gets_the_stop_before_the_next_bar(
+    sandbox: SandboxHandle, trading: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
+    """Half sold at market by hand and filled at once; the desk's first read of the
+    positions still shows the shares sold (no stop sized from it), the next look between
+    bars reads the position as it is: the stop for the rest goes out then, no bar's cycle
+    run. Before, the exit waited for the next bar whatever the read said meanwhile."""
+    desk = buy_and_protect(sandbox, tmp_path / "desk.db", protected=open_stops, shock=1.0)
+    try:
+        [(_qty, price)] = working_stops(trading)
+        held = spy_held(trading)
+        half = float(int(held // 2))
+        bars = desk.iteration
+        before = desk.broker.positions()
+        monkeypatch.setattr(desk.broker, "positions", lambda: before)  # the read lags
+        desk.request_manual_order(ManualOrder("SPY", Side.SELL, qty=half))
+        woke = desk.apply_kill_requests()
+        assert woke is not None and working_stops(trading) == []
+        assert desk.follows_hand  # the runner looks again in HAND_LOOK_S
+        monkeypatch.undo()  # the read catches up
+        looked = desk.apply_kill_requests()
+        assert desk.iteration == bars
+        assert working_stops(trading) == [(held - half, price)]
+        assert (
+            looked is not None
+            and (
+                f"SPY: protective exit placed for {held - half:g} shares as soon as the order by "
+                "hand ended, not at the next bar"
+            )
+            in looked.notes
+        )
+        assert not desk.follows_hand
     finally:
         desk.broker.close()

@@ -14,9 +14,13 @@ is brought in step at once by the cycle's own ``_protect`` for that symbol alone
 (``exits_after_hand``), the one money path: a stop sized for what is held beside the orders
 still working, at the price the session's rule gives, never two and never larger than the
 position; nothing filled, the stop for the whole position, as it was. The broker's news (the
-fill) is recorded first. An order in doubt is not followed here: its symbol stays without an
-exit until the doubt settles, as before (``engine.stop_release``). A look-up the broker does not
-answer is asked again at the next look; the cycle's ``_protect`` runs at every bar regardless.
+fill) is recorded first, looked up at the broker if its stream news has not come (a fill
+the stream lost or delayed left the exit to the next bar). A position read that does not show
+the desk's fills yet is looked at again at each look, ``HAND_WAIT_LOOKS`` times at most, and the
+exit placed once it does (before, it waited for the next bar: up to a day on daily bars). An
+order in doubt is not followed here: its symbol stays without an exit until the doubt settles,
+as before (``engine.stop_release``). A look-up the broker does not answer is asked again at the
+next look; the cycle's ``_protect`` runs at every bar regardless.
 Claims of a shared account and a halt are ``_protect``'s own rules (a halted desk keeps its
 exits: they pass the halt as protective orders).
 
@@ -42,6 +46,11 @@ HAND_LOOK_S = 2.0
 """Seconds between look-ups of the orders by hand followed between bars (``session.runner``):
 at Alpaca one request each, well inside the key's 180 a minute."""
 
+HAND_WAIT_LOOKS = 15
+"""Looks (``HAND_LOOK_S`` apart: about 30 s) that a symbol whose position read does not show
+the desk's fills yet is read again for, one position read each; then it is left to the next
+bar's cycle (shares changed outside are the cycle's check to judge, not a look's)."""
+
 _NOT_OUT = (OrderStatus.REJECTED, OrderStatus.UNKNOWN, OrderStatus.NOT_RECEIVED)
 """An order's answers that say it did not go out (its exits were put back already) or is in
 doubt (its exits wait for the doubt to settle)."""
@@ -58,18 +67,27 @@ class HandExits:
     _protect: Callable[..., list[RiskEvent]]
     _apply_updates: Callable[..., int]
     outside: OutsideChanges
+    _hand_waits: dict[str, int]
 
     def init_hand_exits(self) -> None:
         """Nothing followed yet (called by ``init_stops``)."""
         self._hands: dict[str, str] = {}
         """Client order id -> symbol of an order by hand that went out and may not have
         ended yet."""
+        self._hand_waits = {}
+        """Symbol -> looks left, of an ended hand order's symbol whose position read did not
+        show the desk's fills (``exits_after_hand``); forgotten by the bar's cycle."""
 
     @property
     def follows_hand(self) -> bool:
         """Whether an order by hand is followed (the runner looks it up every
-        ``HAND_LOOK_S`` between bars)."""
-        return bool(self._hands)
+        ``HAND_LOOK_S`` between bars), or a position read is waited for."""
+        return bool(self._hands or self._hand_waits)
+
+    def hand_waits_end(self) -> None:
+        """The bar's cycle protects every position, having checked it first: no symbol waits
+        for a look between bars any more."""
+        self._hand_waits.clear()
 
     def follow_hand(self, order: OrderRequest, ack: Order | None) -> None:
         """Follow ``order``, an order by hand just sent (``ack``: its answer), if it went
@@ -80,7 +98,8 @@ class HandExits:
 
     def hands_ended(self) -> set[str]:
         """The symbols of the followed orders that have ended (forgotten then); one still
-        working, or not answered for, is asked again at the next look."""
+        working, or not answered for, is asked again at the next look. With them, a waiting
+        symbol (``_hand_waits``) whose position read now shows the desk's fills."""
         ended: set[str] = set()
         for cid, symbol in sorted(self._hands.items()):
             try:
@@ -91,7 +110,35 @@ class HandExits:
                 continue
             del self._hands[cid]
             ended.add(symbol)
-        return ended
+        return ended | self._caught_up()
+
+    def _caught_up(self) -> set[str]:
+        """The waiting symbols whose position read shows the desk's fills now (one read for
+        all); each look counts down, and a symbol out of looks is left to the bar's cycle
+        (said when it began to wait). Unanswered: asked again at the next look."""
+        waits = self._hand_waits
+        if not waits:
+            return set()
+        try:
+            positions = self.broker.positions()
+        except BrokerError:
+            return set()
+        agreed: set[str] = set()
+        for symbol, left in sorted(waits.items()):
+            position = positions.get(symbol)
+            if self._read_agrees(symbol, position.qty if position is not None else 0.0):
+                agreed.add(symbol)  # (``exits_after_hand`` forgets it once it reads so too)
+            elif left <= 1:
+                del waits[symbol]
+            else:
+                waits[symbol] = left - 1
+        return agreed
+
+    def _read_agrees(self, symbol: str, held: float) -> bool:
+        """Whether a position read of ``held`` shows what the desk's fills make of
+        ``symbol`` (nothing known of it: it does)."""
+        made = self.outside.fills_make(symbol)
+        return made is None or abs(made - held) <= 1e-9
 
     def exits_after_hand(
         self, symbols: set[str], market_time: datetime
@@ -105,22 +152,27 @@ class HandExits:
         (the next cycle tries again)."""
         if not symbols:
             return [], []
+        for symbol in sorted(symbols):  # news the stream has not brought: asked for (at
+            self.broker.look_up_orders(symbol)  # Alpaca only orders not known ended yet)
         self._apply_updates(self.broker.drain_updates())
         positions = self.broker.positions()
         notes: list[str] = []
         due: set[str] = set()
+        waits = self._hand_waits
         for symbol in sorted(symbols):
-            made = self.outside.fills_make(symbol)
             position = positions.get(symbol)
             held = position.qty if position is not None else 0.0
-            if made is not None and abs(made - held) > 1e-9:  # a read lagging the fill, or
-                notes.append(  # shares changed outside: the cycle's check judges which
+            if self._read_agrees(symbol, held):
+                waits.pop(symbol, None)
+                due.add(symbol)
+            elif symbol not in waits:  # a read lagging the fill, or shares changed outside
+                waits[symbol] = HAND_WAIT_LOOKS  # (the cycle's check judges which)
+                notes.append(
                     f"{symbol}: the broker's position ({held:g}) does not show this desk's "
-                    f"fills ({made:g}) yet; its protective exit waits for the next cycle, "
-                    "which checks the position first"
+                    f"fills ({self.outside.fills_make(symbol):g}) yet; its protective exit "
+                    "waits for a read that does (looked again between bars), at the latest "
+                    "for the next cycle, which checks the position first"
                 )
-                continue
-            due.add(symbol)
         if not due:
             return [], notes
         before = len(self._cycle_orders)

@@ -229,6 +229,8 @@ class ProtectiveStops(ExitsInDoubt, ExitReplace, StopsAtFinish, HandExits):
             events += self._place_exit(
                 position, want, market_time, at_start, None, bool(have), capped
             )
+        if only is None:  # every position checked and in step: no look between bars waits
+            self.hand_waits_end()
         if at_start and kept:
             detail = "protective stops working at the broker: " + "; ".join(kept)
             events.append(RiskEvent("reconciliation", float(len(kept)), 0.0, "kept", detail=detail))
