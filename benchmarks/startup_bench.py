@@ -49,8 +49,8 @@ print(json.dumps({"peak_mb": peak, "steps": market.total_steps}))
 
 
 def run(quick: bool, runs: int, log: Any) -> list[dict[str, Any]]:
-    """The help rows and the replay file rows."""
-    return [*_help_rows(runs, log), *_replay_file_rows(quick, runs, log)]
+    """The help rows, the ``status`` rows and the replay file rows."""
+    return [*_help_rows(runs, log), *_status_rows(runs, log), *_replay_file_rows(quick, runs, log)]
 
 
 def _cli() -> list[str]:
@@ -59,11 +59,11 @@ def _cli() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "tui_trader"]
 
 
-def _timed(args: list[str]) -> tuple[float, float]:
-    """Wall and CPU milliseconds of one whole process."""
+def _timed(args: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+    """Wall and CPU milliseconds of one whole process (``env``: else ``USER_ENV``)."""
     started = time.perf_counter()
     proc = subprocess.Popen(
-        args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=USER_ENV
+        args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env or USER_ENV
     )
     _pid, status, usage = os.wait4(proc.pid, 0)
     wall = (time.perf_counter() - started) * 1000.0
@@ -97,6 +97,47 @@ def _help_rows(runs: int, log: Any) -> list[dict[str, Any]]:
                 "figure": f"wall {wall.fmt('.0f')}; CPU {cpu.fmt('.0f')}",
                 "target": f"< {HELP_TARGET_MS:.0f} ms",
                 "met": met,
+            }
+        )
+    return rows
+
+
+def _status_rows(runs: int, log: Any) -> list[dict[str, Any]]:
+    """``tui-trader status`` on a store with one short session: the day's first (no stored
+    calendar: it builds and stores it, ``market.calendar_cache``) and a later one (reads it
+    back without pandas); five processes a run each, alternating."""
+    rows = []
+    with tempfile.TemporaryDirectory() as folder:
+        db = Path(folder) / "desk.db"
+        made = subprocess.run(
+            [*_cli(), "paper", "--iterations", "3", "--db", str(db)],
+            cwd=ROOT,
+            capture_output=True,
+            env=USER_ENV,
+            check=False,
+        )
+        if made.returncode != 0:
+            raise RuntimeError("paper --iterations 3 failed")
+        walls: dict[str, list[float]] = {"first": [], "later": []}
+        cpus: dict[str, list[float]] = {"first": [], "later": []}
+        warm = {**USER_ENV, "TUI_TRADER_CACHE_DIR": str(Path(folder) / "warm")}
+        _timed([*_cli(), "status", "--db", str(db)], warm)
+        for i in range(runs * 5):
+            cold = {**USER_ENV, "TUI_TRADER_CACHE_DIR": str(Path(folder) / f"cold{i}")}
+            for name, env in (("first", cold), ("later", warm)):
+                wall, cpu = _timed([*_cli(), "status", "--db", str(db)], env)
+                walls[name].append(wall)
+                cpus[name].append(cpu)
+    for name, what in (("first", "the day's first"), ("later", "a later one that day")):
+        wall, cpu = Stat.of(walls[name]), Stat.of(cpus[name])
+        log(f"  status, {what}: wall {wall.fmt('.0f')} ms, cpu {cpu.fmt('.0f')} ms")
+        rows.append(
+            {
+                "measure": f"`tui-trader status`, {what}, whole process, ms "
+                f"({wall.runs} processes)",
+                "figure": f"wall {wall.fmt('.0f')}; CPU {cpu.fmt('.0f')}",
+                "target": "-",
+                "met": "-",
             }
         )
     return rows

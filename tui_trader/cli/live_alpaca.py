@@ -282,10 +282,10 @@ def show_live_status(args: argparse.Namespace) -> int:
     )
     pdt = "n/a" if account.pattern_day_trader is None else str(account.pattern_day_trader)
     console.print(f"pattern day trader: {pdt}  day trades: {account.daytrade_count or 'n/a'}")
-    from tui_trader.market.calendar import label_once
+    from tui_trader.market.calendar import session_label
 
     state = "OPEN" if clock.is_open else "CLOSED"
-    label = label_once(datetime.now(UTC))
+    label = session_label(datetime.now(UTC))
     console.print(
         f"market {state} (exchange calendar: {label}); next open {clock.next_open}, "
         f"next close {clock.next_close}"

@@ -375,7 +375,7 @@ def _snapshot_label(session: SessionRow, snap: AccountSnapshot) -> str:
 
 def _session_label(market_time: object) -> str:
     """PRE / OPEN / AFTER / CLOSED for a stored market time, by the exchange calendar."""
-    from tui_trader.market.calendar import CalendarError, label_once
+    from tui_trader.market.calendar import CalendarError, session_label
 
     try:
         when = from_db_time(market_time)  # type: ignore[arg-type]
@@ -384,7 +384,7 @@ def _session_label(market_time: object) -> str:
     if when is None:
         return "session unknown"
     try:
-        return f"session {label_once(when)}"
+        return f"session {session_label(when)}"
     except (CalendarError, ValueError, OverflowError):  # year 9999 or 1: beyond the calendar
         return "session unknown"
 

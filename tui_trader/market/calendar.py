@@ -1,9 +1,10 @@
 """The US equity exchange calendar: sessions, holidays, early closes and session labels.
 
-Built once from exchange-calendars' ``XNYS`` schedule (imported lazily: it pulls in pandas), then
-answered with plain ``datetime`` arithmetic and ``bisect``, so a dashboard may ask for the session
-label on every refresh. Nothing here imports a front end or an SDK: the core reaches it through
-the small ``MarketCalendar`` protocol.
+Built once from exchange-calendars' ``XNYS`` schedule (imported lazily: it pulls in pandas) by the
+day's first process, which stores the sessions for the others (``market.calendar_cache``: they
+read them back without pandas), then answered with plain ``datetime`` arithmetic and ``bisect``,
+so a dashboard may ask for the session label on every refresh. Nothing here imports a front end
+or an SDK: the core reaches it through the small ``MarketCalendar`` protocol.
 
 Regular hours are the exchange's (09:30–16:00 New York time, 13:00 on early-close days).
 Extended hours follow the usual broker convention: pre-market from 04:00 to the open, after-hours
@@ -16,7 +17,7 @@ import bisect
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from enum import StrEnum
 from typing import Protocol
 
@@ -32,11 +33,6 @@ REGULAR_CLOSE = time(16, 0)
 """The regular close; a session closing before it is an early close."""
 CALENDAR_START = date(1995, 1, 1)
 """The first day the loaded calendar covers (exchange-calendars covers a year ahead of today)."""
-AROUND = timedelta(days=7)
-"""How far either side of its day ``label_once`` builds the calendar."""
-ONCE_HORIZON = timedelta(days=300)
-"""How far past today ``label_once`` builds its few days: well inside exchange-calendars'
-default end (a year ahead of today), beyond which the whole calendar knows no session."""
 
 
 class CalendarError(ValueError):
@@ -139,6 +135,26 @@ class ExchangeCalendar:
         ]
         return cls(sessions, name)
 
+    @classmethod
+    def cached(cls, name: str = "XNYS") -> ExchangeCalendar:
+        """The whole calendar (``load``'s), read from the day's file of
+        ``market.calendar_cache`` when one checks out (a few milliseconds, no pandas); else
+        built by ``load`` and stored there for the day's next processes."""
+        from tui_trader.market import calendar_cache
+
+        version = calendar_cache.library_version()
+        if version is None:  # (not installed as a distribution: nothing to key a file by)
+            return cls.load(name)
+        today = date.today()
+        path = calendar_cache.cache_file(name, version, today)
+        key = f"{name} {version} built {today.isoformat()} from {CALENDAR_START.isoformat()}"
+        stored = calendar_cache.read(path, key)
+        if stored is not None:
+            return cls([Session(*row) for row in stored], name)
+        built = cls.load(name)
+        calendar_cache.write(path, key, [(s.day, s.open, s.close) for s in built._sessions])
+        return built
+
     # -- days ----------------------------------------------------------------------------------
 
     @property
@@ -234,31 +250,14 @@ class ExchangeCalendar:
 
 @functools.cache
 def us_equity_calendar() -> ExchangeCalendar:
-    """The New York Stock Exchange calendar, loaded once per process."""
-    return ExchangeCalendar.load("XNYS")
+    """The New York Stock Exchange calendar, loaded once per process (from the day's cache
+    file when there is one: ``ExchangeCalendar.cached``)."""
+    return ExchangeCalendar.cached("XNYS")
 
 
 def session_label(ts: datetime) -> SessionLabel:
     """PRE, OPEN, AFTER or CLOSED for a timezone-aware timestamp (US equities)."""
     return us_equity_calendar().session_label(ts)
-
-
-def label_once(ts: datetime) -> SessionLabel:
-    """``session_label(ts)`` for a command that labels one moment (``status``): built from the
-    days around ``ts`` (``AROUND``) instead of the whole calendar since 1995, which cost
-    ``status`` about 0.3 s of CPU more. The label is the same, as a label needs only its own
-    day's session. The whole calendar answers when it is loaded already, and for a day near
-    either end of its range (so that the answer stays the same there too)."""
-    moment = _utc(ts)
-    day = moment.astimezone(NEW_YORK).date()
-    first, last = day - AROUND, day + AROUND
-    if (
-        us_equity_calendar.cache_info().currsize
-        or first < CALENDAR_START
-        or last > date.today() + ONCE_HORIZON
-    ):
-        return session_label(moment)
-    return ExchangeCalendar.load(start=first, end=last).session_label(moment)
 
 
 def is_open(ts: datetime) -> bool:

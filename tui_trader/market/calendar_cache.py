@@ -1,0 +1,106 @@
+"""The exchange calendar's sessions kept on disk, so that a command need not load pandas for it.
+
+Built from exchange-calendars, the calendar costs about 0.7 s of CPU in a fresh process (the
+import of pandas alone about 0.3 s): ``tui-trader status`` paid it on every call, the desk at
+each start (off its UI thread, on the same two cores) and every Alpaca session. The sessions are
+few (about 8,300 since 1995) and depend only on the library's version (its holiday rules) and on
+the day they were built (the library's calendar ends a year after it). So the first process of
+the day writes them to ``<cache dir>/calendar/XNYS-<version>-<day>.json`` and the others read
+them back in a few milliseconds.
+
+The file is trusted no further than it checks out: its key, one ``[day, open, close]`` triple
+per session with days rising and each open before its close. Anything else (truncated,
+hand-edited, another version's) is not used: the calendar is built from the library again and
+the file written anew. A cache that cannot be read or written (a read-only home, a full disk)
+costs the build, never the command.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+FOLDER = "calendar"
+"""The cache directory's sub-folder for calendars (beside the bar cache's files)."""
+
+Triple = tuple[int, int, int]
+"""A session as stored: the day's ordinal, its open and its close in Unix seconds."""
+
+
+def cache_file(name: str, version: str, today: date) -> Path:
+    """Where the calendar ``name`` built by exchange-calendars ``version`` on ``today`` lives."""
+    from tui_trader.market.cache_dir import default_cache_dir
+
+    return default_cache_dir() / FOLDER / f"{name}-{version}-{today.isoformat()}.json"
+
+
+def library_version() -> str | None:
+    """exchange-calendars' installed version, read from its metadata (no import of pandas);
+    ``None`` when it cannot be read (then nothing is cached)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("exchange-calendars")
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def read(path: Path, key: str) -> list[tuple[date, datetime, datetime]] | None:
+    """The sessions stored at ``path`` under ``key``; ``None`` when the file is missing,
+    unreadable, written under another key, or not a calendar (see the module's checks)."""
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(stored, dict) or stored.get("key") != key:
+        return None
+    rows = stored.get("sessions")
+    if not isinstance(rows, list) or not rows:
+        return None
+    out: list[tuple[date, datetime, datetime]] = []
+    last = 0
+    for row in rows:
+        if (
+            not isinstance(row, list)
+            or len(row) != 3
+            or not all(type(v) is int for v in row)
+            or not last < row[0] < date.max.toordinal()
+            or not 0 < row[1] < row[2]
+        ):
+            return None
+        last = row[0]
+        try:
+            opened = datetime.fromtimestamp(row[1], UTC)
+            closed = datetime.fromtimestamp(row[2], UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+        out.append((date.fromordinal(row[0]), opened, closed))
+    return out
+
+
+def write(path: Path, key: str, sessions: Sequence[tuple[date, datetime, datetime]]) -> None:
+    """Store ``sessions`` at ``path`` under ``key`` (a temporary file renamed over it: a reader
+    never sees half a file); the folder's older calendars of the same name are removed. Best
+    effort: a folder that cannot be written leaves no cache."""
+    rows = [[d.toordinal(), int(o.timestamp()), int(c.timestamp())] for d, o, c in sessions]
+    body = json.dumps({"key": key, "sessions": rows}, separators=(",", ":"))
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".calendar-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.write(body)
+            os.replace(tmp, path)
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        name = path.name.split("-", 1)[0]
+        for old in path.parent.glob(f"{name}-*.json"):
+            if old != path:
+                with contextlib.suppress(OSError):
+                    old.unlink()
