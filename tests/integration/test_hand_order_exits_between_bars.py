@@ -109,3 +109,48 @@ def test_a_halted_desk_gets_its_stop_back_once_a_sell_by_hand_ends(db_path) -> N
     session.apply_kill_requests()
     assert [(s.qty, s.stop_price) for s in _stops(session)] == [(100, 95.0)]
     assert session.risk.state.halted
+
+
+def test_a_broker_silent_as_the_sell_ends_gets_the_stop_back_at_the_next_look(
+    db_path, monkeypatch
+) -> None:
+    """The sell by hand cancelled between bars, but the broker does not answer the desk's
+    look-up then: the wake says so (and reports the cancel) and places nothing; the desk keeps
+    looking (the runner's ``HAND_LOOK_S``), and the next look, the broker answering again,
+    puts the stop for all 100 shares back, still between bars. Before, the wake reported
+    nothing at all, the symbol was forgotten, and the position waited for the next bar's
+    cycle: a day on daily bars."""
+    from tui_trader.brokers import BrokerError
+
+    session, _market, _ = _protected(db_path)
+    bars = session.iteration
+    cid = _limit_sell(session, 50, 110.0)
+    silent = [True]
+
+    def look_up(symbol: str) -> None:
+        if silent.pop() if silent else False:
+            raise BrokerError("looking up orders failed: connection reset")
+
+    monkeypatch.setattr(session.broker, "look_up_orders", look_up)
+    session.request_cancel(cid)
+    report = session.apply_kill_requests()
+    assert report is not None, "the cancel by hand went unreported"
+    assert any(
+        n.startswith("SPY: the broker did not answer as the order by hand ended")
+        and "looked at again in 2 s" in n
+        for n in report.notes
+    ), report.notes
+    assert LiveOrder.get(LiveOrder.client_order_id == cid).status == "canceled"
+    assert _stops(session) == []
+    assert session.follows_hand  # looked at again between bars
+    again = session.apply_kill_requests()
+    assert session.iteration == bars
+    assert [(s.qty, s.stop_price) for s in _stops(session)] == [(100, 95.0)]
+    assert (
+        again is not None
+        and (
+            "SPY: protective exit placed for 100 shares as soon as the order by hand ended, "
+            "not at the next bar"
+        )
+        in again.notes
+    )

@@ -76,7 +76,8 @@ class HandExits:
         ended yet."""
         self._hand_waits = {}
         """Symbol -> looks left, of an ended hand order's symbol whose position read did not
-        show the desk's fills (``exits_after_hand``); forgotten by the bar's cycle."""
+        show the desk's fills, or whose exit the broker's silence held up
+        (``exits_after_hand``); forgotten by the bar's cycle."""
 
     @property
     def follows_hand(self) -> bool:
@@ -148,10 +149,26 @@ class HandExits:
         symbols alone. The events, and a note for each exit placed (said now, not a bar
         later). A symbol whose position read disagrees with the desk's fills (a read lagging
         the fill: an exit sized from it could be larger than the position) is left to the next
-        cycle, which checks it first, and said. ``BrokerError`` if the broker does not answer
-        (the next cycle tries again)."""
+        cycle, which checks it first, and said. A broker that does not answer is said too, and
+        the symbols wait for the next look as a lagging read's do. Before, its error reached
+        the wake: the symbols were left to the next bar (a day on daily bars), and the wake's
+        report and records lost the orders by hand it had just acted on."""
         if not symbols:
             return [], []
+        try:
+            return self._exits_in_step(symbols, market_time)
+        except BrokerError as exc:
+            for symbol in symbols:
+                self._hand_waits.setdefault(symbol, HAND_WAIT_LOOKS)
+            return [], [
+                f"{', '.join(sorted(symbols))}: the broker did not answer as the order by hand "
+                f"ended ({exc}); its protective exit is looked at again in {HAND_LOOK_S:g} s"
+            ]
+
+    def _exits_in_step(
+        self, symbols: set[str], market_time: datetime
+    ) -> tuple[list[RiskEvent], list[str]]:
+        """``exits_after_hand``'s work, the broker's silence aside."""
         for symbol in sorted(symbols):  # news the stream has not brought: asked for (at
             self.broker.look_up_orders(symbol)  # Alpaca only orders not known ended yet)
         self._apply_updates(self.broker.drain_updates())
