@@ -1,0 +1,179 @@
+"""A halt decided while the audit store is lost survives the restart.
+
+A desk whose store goes away (its SQLite file deleted, its PostgreSQL server stopped past
+``store.pg.RECONNECT_WITHIN``) as the drawdown kill switch trips stops trading, but could not
+write the halt: it lived only in the stopped process, and the account's next start, the store
+back (the file restored from a copy, the server started again), read an active account and
+traded. Now the ending keeps the halt in a marker file (``store.halt_markers``) and the next
+start writes it to the store, says so, and stays halted; a marker that cannot be read halts too.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import BuyAndHold, make_session
+from tests.integration.test_session import crash_market
+from tests.pg_cluster import TRADER_PASSWORD, PgCluster, running_cluster
+from tui_trader.engine.session import TradingSession
+from tui_trader.risk.gate import DRAWDOWN, RiskLimits, RiskManager
+from tui_trader.session.runner import SessionRunner
+from tui_trader.store import pg
+from tui_trader.store.halt_markers import UNREADABLE, marker_path
+from tui_trader.store.models import database
+from tui_trader.store.pg_url import PgUrl, parse_db_url
+from tui_trader.store.statements import load_risk_state
+
+ACCOUNT = "local:crash-desk"
+
+
+def _crash_session(store: Path | PgUrl) -> TradingSession:
+    """A desk holding the three ETFs into a staged crash: its drawdown kill switch trips."""
+    return make_session(
+        store,
+        crash_market(),
+        RiskLimits(max_daily_loss_pct=50.0, max_position_pct=40.0),
+        allocation_pct=33.0,
+        strategies=[BuyAndHold()],
+        commit_before_send=True,
+        account_key=ACCOUNT,
+    )
+
+
+def _store_lost_as_drawdown_trips(monkeypatch: pytest.MonkeyPatch, lose: Any) -> None:
+    """``lose()`` takes the store away at the moment the drawdown kill switch is decided,
+    before the halt is written."""
+    halt = RiskManager.halt
+
+    def losing(self: RiskManager, reason: str, *args: Any) -> Any:
+        if reason == DRAWDOWN:
+            monkeypatch.setattr(RiskManager, "halt", halt)
+            lose()
+        return halt(self, reason, *args)
+
+    monkeypatch.setattr(RiskManager, "halt", losing)
+
+
+def _copy(src: Path, dst: Path) -> None:
+    """A consistent copy of the database (a backup; moved back, a restore)."""
+    a, b = sqlite3.connect(src), sqlite3.connect(dst)
+    try:
+        a.backup(b)
+    finally:
+        a.close()
+        b.close()
+
+
+def _delete(path: Path) -> None:
+    """What ``rm desk.db desk.db-wal desk.db-shm`` does."""
+    for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        name.unlink(missing_ok=True)
+
+
+def _assert_next_start_halted(store: Path | PgUrl) -> None:
+    """The account's next start on the store back: halted for the drawdown, said in its
+    start events, the marker gone, and its cycle sends nothing."""
+    following = _crash_session(store)
+    try:
+        database.initialize(following.audit.db)
+        state = load_risk_state(ACCOUNT)
+        assert (state.halted, state.halt_reason) == (True, DRAWDOWN), "the next start trades"
+        said = [e for e in following.startup_events if e.event_type == DRAWDOWN]
+        assert said and "kept while the store was lost" in said[0].action_taken, (
+            following.startup_events
+        )
+        assert "below peak" in said[0].detail, said[0].detail
+        path = marker_path(following.audit.db, ACCOUNT)
+        assert path is not None and not path.exists(), "the marker was left behind"
+        report = following.run_iteration()
+        assert report is not None and report.orders_sent == 0, "the next start traded"
+    finally:
+        following.audit.db.close()
+
+
+def test_a_drawdown_halt_decided_as_the_sqlite_file_is_deleted_survives_its_restore(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``rm desk.db*`` as the crash trips the kill switch; the file is then restored from a
+    copy taken before. Before, the restored file said active and the next start traded."""
+    db, backup = tmp_path / "desk.db", tmp_path / "backup.db"
+    session = _crash_session(db)
+    _copy(db, backup)
+    _store_lost_as_drawdown_trips(monkeypatch, lambda: _delete(db))
+    result = SessionRunner(session, iterations=80).run()
+    session.audit.db.close()
+    assert result.status == "failed" and result.audit_failed, result
+    assert result.error is not None and "the halt (drawdown_kill_switch) is kept in" in (
+        result.error
+    ), result.error
+    _copy(backup, db)  # the restore
+    _assert_next_start_halted(db)
+
+
+@pytest.fixture
+def own_cluster(monkeypatch: pytest.MonkeyPatch) -> Iterator[PgCluster]:
+    """A cluster this test may stop and start (the worker's shared one serves other tests)."""
+    monkeypatch.setenv("PGPASSWORD", TRADER_PASSWORD)
+    with running_cluster() as cluster:
+        yield cluster
+
+
+def test_a_drawdown_halt_decided_as_the_postgresql_server_stops_survives_its_restart(
+    own_cluster: PgCluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server stops as the crash trips the kill switch and stays down past the desk's
+    tries to reach it; started again, the account's next start is halted."""
+    monkeypatch.setattr(pg, "RECONNECT_WITHIN", 1.0)  # (30 s of tries in real life)
+    store = parse_db_url(own_cluster.url(own_cluster.new_database()))
+    session = _crash_session(store)
+    _store_lost_as_drawdown_trips(monkeypatch, own_cluster.stop)
+    result = SessionRunner(session, iterations=80).run()
+    assert result.status == "failed" and result.audit_failed, result
+    assert result.error is not None and "the halt (drawdown_kill_switch) is kept in" in (
+        result.error
+    ), result.error
+    assert TRADER_PASSWORD not in (result.error or "")
+    own_cluster.start()
+    session.audit.db.close()
+    _assert_next_start_halted(store)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"{not json", b'{"version": 1, "account_key": "local:crash-desk"}', b"[" * 5000, None],
+    ids=["corrupt", "fields-missing", "nested", "a-folder"],
+)
+def test_a_marker_that_cannot_be_read_halts_the_start_in_one_line(
+    tmp_path: Path, content: bytes | None
+) -> None:
+    """Garbage where the account's marker goes (a corrupt write, a hand edit, a folder):
+    the start is halted, its event says which file and why in one line, and the file is
+    moved aside for a person to look at, not read again."""
+    db = tmp_path / "desk.db"
+    first = _crash_session(db)
+    path = marker_path(first.audit.db, ACCOUNT)
+    first.finish("completed")
+    first.audit.db.close()
+    assert path is not None
+    if content is None:
+        os.mkdir(path)
+    else:
+        path.write_bytes(content)
+    following = _crash_session(db)
+    try:
+        database.initialize(following.audit.db)
+        state = load_risk_state(ACCOUNT)
+        assert (state.halted, state.halt_reason) == (True, UNREADABLE)
+        [said] = [e for e in following.startup_events if e.event_type == UNREADABLE]
+        assert str(path) in said.detail and "\n" not in said.detail, said.detail
+        assert not path.exists() and Path(f"{path}.unreadable").exists()
+        report = following.run_iteration()
+        assert report is not None and report.orders_sent == 0
+    finally:
+        following.audit.db.close()
