@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import BuyAndHold, make_session
+from tests.integration.cli_helpers import run_cli
 from tests.integration.test_session import crash_market
 from tests.pg_cluster import TRADER_PASSWORD, PgCluster, running_cluster
 from tui_trader.engine.session import TradingSession
@@ -101,7 +102,8 @@ def test_a_drawdown_halt_decided_as_the_sqlite_file_is_deleted_survives_its_rest
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """``rm desk.db*`` as the crash trips the kill switch; the file is then restored from a
-    copy taken before. Before, the restored file said active and the next start traded."""
+    copy taken before. Before, the restored file said active and the next start traded. Now
+    ``fleet`` lists the kept halt until that start writes it."""
     db, backup = tmp_path / "desk.db", tmp_path / "backup.db"
     session = _crash_session(db)
     _copy(db, backup)
@@ -113,7 +115,12 @@ def test_a_drawdown_halt_decided_as_the_sqlite_file_is_deleted_survives_its_rest
         result.error
     ), result.error
     _copy(backup, db)  # the restore
+    listed = run_cli(tmp_path, "fleet", "--db", str(db))
+    assert listed.returncode == 0, listed.stderr
+    assert f"halt kept on disk for {ACCOUNT} (drawdown_kill_switch" in listed.stdout, listed.stdout
     _assert_next_start_halted(db)
+    again = run_cli(tmp_path, "fleet", "--db", str(db))
+    assert "halt kept on disk" not in again.stdout, "the written halt still listed as kept"
 
 
 @pytest.fixture
@@ -125,12 +132,14 @@ def own_cluster(monkeypatch: pytest.MonkeyPatch) -> Iterator[PgCluster]:
 
 
 def test_a_drawdown_halt_decided_as_the_postgresql_server_stops_survives_its_restart(
-    own_cluster: PgCluster, monkeypatch: pytest.MonkeyPatch
+    own_cluster: PgCluster, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """The server stops as the crash trips the kill switch and stays down past the desk's
-    tries to reach it; started again, the account's next start is halted."""
+    tries to reach it; started again, ``fleet`` lists the kept halt and the account's next
+    start is halted."""
     monkeypatch.setattr(pg, "RECONNECT_WITHIN", 1.0)  # (30 s of tries in real life)
-    store = parse_db_url(own_cluster.url(own_cluster.new_database()))
+    own_url = own_cluster.url(own_cluster.new_database())
+    store = parse_db_url(own_url)
     session = _crash_session(store)
     _store_lost_as_drawdown_trips(monkeypatch, own_cluster.stop)
     result = SessionRunner(session, iterations=80).run()
@@ -141,6 +150,10 @@ def test_a_drawdown_halt_decided_as_the_postgresql_server_stops_survives_its_res
     assert TRADER_PASSWORD not in (result.error or "")
     own_cluster.start()
     session.audit.db.close()
+    state_home = {"XDG_STATE_HOME": os.environ["XDG_STATE_HOME"]}  # where the marker waits
+    listed = run_cli(tmp_path, "fleet", "--db", own_url, env=state_home)
+    assert listed.returncode == 0, listed.stderr
+    assert f"halt kept on disk for {ACCOUNT} (drawdown_kill_switch" in listed.stdout, listed.stdout
     _assert_next_start_halted(store)
 
 

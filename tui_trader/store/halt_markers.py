@@ -167,10 +167,13 @@ def store_markers(db: Any) -> list[FoundMarker]:
             key = raw.get("account_key") if isinstance(raw, dict) else None
             if not isinstance(key, str) or _CONTROL.search(key) or path != marker_path(db, key):
                 raise ValueError("it names no account of its own")
-            found.append(FoundMarker(path, _parse(_read(path), key, store)))
         except (OSError, ValueError, RecursionError) as exc:
             halt = KeptHalt("?", store, UNREADABLE, "", "", "")
             found.append(FoundMarker(path, halt, _why(exc)))
+            continue
+        marker = find_marker(db, key)  # read as that account's next start reads it
+        if marker is not None:
+            found.append(marker)
     return found
 
 
