@@ -16,22 +16,39 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import peewee
 import pytest
 
-from tests.conftest import BuyAndHold, make_session
+from tests.conftest import BuyAndHold, file_rows, make_session
+from tests.integration.alpaca_helpers import alpaca_session, sandbox_view
 from tests.integration.cli_helpers import run_cli
 from tests.integration.test_session import crash_market
 from tests.pg_cluster import TRADER_PASSWORD, PgCluster, running_cluster
+from tui_trader.core.domain import RiskEvent
 from tui_trader.engine.session import TradingSession
 from tui_trader.risk.gate import DRAWDOWN, RiskLimits, RiskManager
+from tui_trader.sandbox.testing import SandboxHandle
+from tui_trader.session.lost_store import StoreLostAtStart
 from tui_trader.session.runner import SessionRunner
 from tui_trader.store import pg
-from tui_trader.store.halt_markers import UNREADABLE, marker_path
+from tui_trader.store.audit import AuditLog
+from tui_trader.store.halt_markers import UNREADABLE, KeptHalt, keep_halt, marker_path
 from tui_trader.store.models import database
 from tui_trader.store.pg_url import PgUrl, parse_db_url
 from tui_trader.store.statements import load_risk_state
 
 ACCOUNT = "local:crash-desk"
+NOW = "2026-12-07T06:00:00+00:00"
+
+
+def _wrapped(error: Exception) -> Exception:
+    """``error`` as peewee hands it to the session (the driver's error wrapped)."""
+    try:
+        with peewee.__exception_wrapper__:
+            raise error
+    except peewee.DatabaseError as wrapped:
+        return wrapped
+    raise AssertionError("peewee did not wrap the error")
 
 
 def _crash_session(store: Path | PgUrl) -> TradingSession:
@@ -190,3 +207,35 @@ def test_a_marker_that_cannot_be_read_halts_the_start_in_one_line(
         assert report is not None and report.orders_sent == 0
     finally:
         following.audit.db.close()
+
+
+def test_a_start_whose_store_refuses_the_kept_halt_trades_nothing_and_keeps_the_file(
+    sandbox: SandboxHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An Alpaca desk's start finds its account's kept halt, and the store refuses its write
+    (the write lock held past the busy timeout): the start fails in one line naming the file,
+    no order is sent, the session row says ``failed`` and the file stays for the next start."""
+    db = tmp_path / "desk.db"
+    first = alpaca_session(sandbox, db)
+    account, store = first.account_key, first.audit.db
+    first.finish("completed")
+    first.broker.close()
+    store.close()
+    halt = KeptHalt(account, str(db.absolute()), DRAWDOWN, "equity 5% below peak", NOW, "")
+    path = keep_halt(store, halt)
+    risk_event = AuditLog.risk_event
+
+    def locked(self: AuditLog, event: RiskEvent, *args: Any, **kwargs: Any) -> None:
+        if event.event_type == DRAWDOWN:
+            raise _wrapped(sqlite3.OperationalError("database is locked"))
+        risk_event(self, event, *args, **kwargs)
+
+    monkeypatch.setattr(AuditLog, "risk_event", locked)
+    with pytest.raises(StoreLostAtStart) as refused:
+        alpaca_session(sandbox, db)
+    database.obj.close()
+    line = str(refused.value)
+    assert "\n" not in line and f"kept in {path} could not be written to the audit store" in line
+    assert path.exists(), "the kept halt was lost"
+    assert not sandbox_view(sandbox), "the refused start sent an order"
+    assert file_rows(db, "SELECT status FROM sessions ORDER BY id") == [("completed",), ("failed",)]

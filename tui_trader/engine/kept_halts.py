@@ -6,7 +6,8 @@ store, the store back, writes the halt to it before anything else (its event and
 halted risk state in one durable commit, as any halt), says so in its start events, and only
 then removes the marker: the halt is now an ordinary one, lifted by the usual resume
 (``risk reset``, the desk's ctrl+r). A marker that cannot be read is a halt too (fail closed). A
-start whose store refuses that write fails on it, the marker kept: it never trades.
+start whose store refuses that write fails on it (``KeptHaltUnwritten``, one line:
+``session.lost_store``), the marker kept: it never trades.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from tui_trader.core.domain import RiskEvent
+from tui_trader.security.redact import describe
+from tui_trader.store.db import StoreError
 from tui_trader.store.halt_markers import UNREADABLE, FoundMarker, drop_marker, find_marker
 
 if TYPE_CHECKING:
@@ -30,6 +33,18 @@ UNREMOVED = (
 """The start note when the marker of a halt now written cannot be removed."""
 
 
+class KeptHaltUnwritten(StoreError):
+    """The store refused the kept halt's write at start: the session does not start (nothing
+    sent) and the marker stays for the next one. ``__cause__``: the store's own error."""
+
+    def __init__(self, found: FoundMarker, cause: BaseException) -> None:
+        super().__init__(
+            f"the halt ({found.halt.reason}) kept in {found.path} could not be written to the "
+            f"audit store ({describe(cause)}): nothing sent; it stays in that file for the "
+            "next start"
+        )
+
+
 def honour_kept_halt(
     audit: AuditLog, risk: RiskManager, account_key: str, now: datetime
 ) -> tuple[list[RiskEvent], list[str]]:
@@ -42,9 +57,12 @@ def honour_kept_halt(
     state = risk.state
     action = f"halted trading until reset; {KEPT_ACTION.format(path=found.path)}"
     event = RiskEvent(found.halt.reason, 0.0, 0.0, action, detail=_detail(found))
-    with audit.db.durably(), audit.together():
-        audit.risk_event(event, account_key, now, durable=True)
-        risk.state = audit.save_risk_state(state)
+    try:
+        with audit.db.durably(), audit.together():
+            audit.risk_event(event, account_key, now, durable=True)
+            risk.state = audit.save_risk_state(state)
+    except Exception as exc:  # the start fails, in one line (``session.lost_store``)
+        raise KeptHaltUnwritten(found, exc) from exc
     try:
         drop_marker(found)
     except OSError as exc:

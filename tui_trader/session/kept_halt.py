@@ -6,7 +6,8 @@ ending that could not write its halt (``session.store_endings``) writes it to a 
 (``store.halt_markers``): beside a SQLite file, in the user's state folder for PostgreSQL. The
 next start of the account on that store writes it to the store before trading
 (``engine.kept_halts``). The end's line says where it is, or, when even that file could not be
-written, how to halt the account by hand.
+written, how to halt the account by hand. A local ``paper`` session's account is its own (each
+start opens a new simulated one): no start would read its halt, so none is kept.
 """
 
 from __future__ import annotations
@@ -30,12 +31,15 @@ NOT_KEPT = (
 """The end line's tail when it could not be."""
 
 
-def keep_unwritten_halt(session: TradingSession) -> str:
+def keep_unwritten_halt(session: TradingSession, said: str) -> str:
     """Write the session's halt (its risk state's reason and words) to the account's marker
-    for this store; the words for the end's line."""
+    for this store; ``said`` (the end's line) with what became of it. A local paper session's
+    own account (``local:<session key>``) is never started again: its halt ends with it."""
     state = session.risk.state
     reason = state.halt_reason or "session_error"
     row = session.audit.session
+    if row is not None and session.account_key == f"local:{row.key}":
+        return said
     halt = KeptHalt(
         account_key=session.account_key,
         store=store_name(session.audit.db) or "",
@@ -48,5 +52,5 @@ def keep_unwritten_halt(session: TradingSession) -> str:
         path = keep_halt(session.audit.db, halt)
     except (OSError, ValueError) as exc:
         why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        return NOT_KEPT.format(reason=reason, why=why, account=session.account_key)
-    return KEPT.format(reason=reason, path=path)
+        return f"{said}; " + NOT_KEPT.format(reason=reason, why=why, account=session.account_key)
+    return f"{said}; " + KEPT.format(reason=reason, path=path)

@@ -61,7 +61,7 @@ def end_on_full_disk(session: TradingSession) -> RunResult:
     session.tell_unrecorded(halt)  # alerts: this halt cannot be written as a risk event
     said = cancel_on_lost_store(session, message)
     if held:  # no row fits, and maybe no marker either (``session.kept_halt``)
-        said = f"{said}; {keep_unwritten_halt(session)}"
+        said = keep_unwritten_halt(session, said)
     try:
         session.audit.end_session("failed", session.iteration)
     except Exception:  # still no space: the heartbeat will tell
@@ -112,7 +112,7 @@ def end_on_row_ended(session: TradingSession, exc: RowEnded) -> RunResult:
     if isinstance(exc, StoreFileLost):  # no other desk took its orders over: they stop here
         message = cancel_on_lost_store(session, message)
         if held:  # a file restored from a copy would not hold it: kept for the next start
-            message = f"{message}; {keep_unwritten_halt(session)}"
+            message = keep_unwritten_halt(session, message)
     if getattr(session.broker, "orders_end_with_session", False):
         with contextlib.suppress(Exception):
             session.broker.cancel_all()
@@ -174,7 +174,7 @@ def end_on_lost_store(
     if reconnect(db, patient=True, stop=stop):
         said = _record_halt_and_end(session, halt, message, said)
     else:  # the server still gone: the halt waits on disk for the account's next start
-        said = f"{said}; {keep_unwritten_halt(session)}"
+        said = keep_unwritten_halt(session, said)
     session.tell_end("failed", _stops_down(session, said))
     return RunResult("failed", session.iteration, said, audit_failed=True)
 
@@ -201,7 +201,7 @@ def _record_halt_and_end(session: TradingSession, halt: RiskEvent, message: str,
         write_halt(session, halt, message)
     except Exception:  # the session's end may still fit (it changes a row, adds none)
         audit.abandon()
-        said = f"{said}; {keep_unwritten_halt(session)}"
+        said = keep_unwritten_halt(session, said)
     try:
         audit.end_session("failed", session.iteration)
     except Exception:
