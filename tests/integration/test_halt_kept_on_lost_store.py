@@ -183,8 +183,8 @@ def test_a_marker_that_cannot_be_read_halts_the_start_in_one_line(
     tmp_path: Path, content: bytes | None
 ) -> None:
     """Garbage where the account's marker goes (a corrupt write, a hand edit, a folder):
-    the start is halted, its event says which file and why in one line, and the file is
-    moved aside for a person to look at, not read again."""
+    ``fleet`` says it cannot be read; the start is halted, its event says which file and why
+    in one line, and the file is moved aside for a person to look at, not read again."""
     db = tmp_path / "desk.db"
     first = _crash_session(db)
     path = marker_path(first.audit.db, ACCOUNT)
@@ -195,6 +195,8 @@ def test_a_marker_that_cannot_be_read_halts_the_start_in_one_line(
         os.mkdir(path)
     else:
         path.write_bytes(content)
+    listed = run_cli(tmp_path, "fleet", "--db", str(db))
+    assert f"halt marker {path} cannot be read (" in listed.stdout, listed.stdout
     following = _crash_session(db)
     try:
         database.initialize(following.audit.db)

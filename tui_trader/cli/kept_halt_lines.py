@@ -29,10 +29,14 @@ def _line(found: FoundMarker) -> str:
     """A kept halt in one line."""
     halt = found.halt
     if halt.reason == UNREADABLE:
-        whose = "its account's" if halt.account_key == "?" else f"{halt.account_key}'s"
+        whose = (
+            "the account it was written for"
+            if halt.account_key == "?"
+            else f"account {halt.account_key}"
+        )
         return (
-            f"halt marker {found.path} cannot be read ({found.why}): {whose} next start on "
-            "this store halts; look at it"
+            f"halt marker {found.path} cannot be read ({found.why}): look at it (a start of "
+            f"{whose} on this store halts on it)"
         )
     return (
         f"halt kept on disk for {halt.account_key} ({halt.reason}, decided {halt.decided_at} "
