@@ -53,9 +53,9 @@ def honour_kept_halt(
     found = find_marker(audit.db, account_key)
     if found is None:
         return [], []
-    risk.halt(found.halt.reason, 0.0, 0.0, _detail(found))
+    halted = risk.halt(found.halt.reason, 0.0, 0.0, _detail(found))  # (until when: its words)
     state = risk.state
-    action = f"halted trading until reset; {KEPT_ACTION.format(path=found.path)}"
+    action = f"{halted.action_taken}; {KEPT_ACTION.format(path=found.path)}"
     event = RiskEvent(found.halt.reason, 0.0, 0.0, action, detail=_detail(found))
     try:
         with audit.db.durably(), audit.together():
