@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import TYPE_CHECKING
 
 from tui_trader.cli.common import (
@@ -19,6 +20,7 @@ from tui_trader.cli.common import (
     key_arg,
     open_existing_db,
 )
+from tui_trader.cli.kept_halt_lines import kept_halt_lines
 from tui_trader.cli.questions import confirmed_by_typing
 from tui_trader.reporting.fleet_text import COLUMNS, as_dict, cells, failed_halt_words
 from tui_trader.store.fleet import FleetRow, accounts_to_halt, fleet_rows, known_accounts
@@ -76,18 +78,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def show_fleet(args: argparse.Namespace) -> int:
     """Print the fleet: a header and one line per session, or JSON."""
-    open_existing_db(args.db)
+    db = open_existing_db(args.db)
     rows = fleet_rows(include_ended=not args.running)
+    kept = kept_halt_lines(db)  # halts no row holds yet: said after the sessions
     if args.json:
         print(json.dumps([as_dict(r) for r in rows], indent=2, allow_nan=False))
+        for line in kept:  # (stdout stays one JSON array)
+            print(f"note: {line}", file=sys.stderr)
         return 0
     if not rows:
         print("no session running or ended in the last day")
-        return 0
-    table = [COLUMNS] + [cells(r) for r in rows]
-    widths = [max(len(line[i]) for line in table) for i in range(len(table[0]) - 1)]
-    for line in table:
-        print("  ".join(c.ljust(w) for c, w in zip(line, widths, strict=False)) + "  " + line[-1])
+    else:
+        table = [COLUMNS] + [cells(r) for r in rows]
+        widths = [max(len(line[i]) for line in table) for i in range(len(table[0]) - 1)]
+        for line in table:
+            cols = zip(line, widths, strict=False)
+            print("  ".join(c.ljust(w) for c, w in cols) + "  " + line[-1])
+    for line in kept:
+        print(line)
     return 0
 
 
@@ -163,6 +171,8 @@ def halt_fleet(args: argparse.Namespace) -> int:
             print(f"{outcome.account_key}: HALTED ({targets[outcome.account_key]} session(s))")
         else:
             print(f"{outcome.account_key}: was already halted ({outcome.reason})")
+    for line in kept_halt_lines(db):
+        print(line)
     print("lift a halt with 'tui-trader risk reset --account KEY' (asks first)")
     return 0
 

@@ -19,6 +19,7 @@ from tui_trader.cli.common import (
     key_arg,
     open_existing_db,
 )
+from tui_trader.cli.kept_halt_lines import kept_halt_lines
 from tui_trader.cli.questions import confirmed_by_typing
 from tui_trader.cli.shown_console import ShownConsole, styled
 from tui_trader.core.clock import WallClock
@@ -124,6 +125,8 @@ def reset_risk(args: argparse.Namespace) -> int:
         )
         return 1
     print(f"risk state of {account} reset: trading ACTIVE (was {what})")
+    for line in kept_halt_lines(db, account):  # lifted here, it comes back at the next start
+        print(line)
     if account.startswith("alpaca:"):
         from tui_trader.cli.risk_suspend import offer_to_clear_suspension
 

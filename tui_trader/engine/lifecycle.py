@@ -28,6 +28,7 @@ from tui_trader.core.order_ids import read_order_id
 from tui_trader.core.orders import Fill, Order
 from tui_trader.core.waiting import beating
 from tui_trader.engine.collector import CycleCollector
+from tui_trader.engine.kept_halts import honour_kept_halt
 from tui_trader.engine.notices import SESSION_END
 from tui_trader.engine.reconcile import positions_event, reconcile, unsettled_order
 from tui_trader.engine.settlement import Unsettled
@@ -132,6 +133,9 @@ class SessionLifecycle:
             cfg.allow_short,
             cfg.capital,
         )
+        # a halt its last desk kept on disk while the store was lost: in the store first
+        kept, notes = honour_kept_halt(self.audit, self.risk, row.account_key, self.clock.now())
+        self.startup_notes.extend(notes)
         history = self.market.warmup()
         # In time order across symbols, as the cycles come: the learner's weights are shared.
         # Each bar time's bars go together, as a cycle's do (a symbol twice starts another),
@@ -164,7 +168,8 @@ class SessionLifecycle:
         if self.learning is not None:
             self.learning.start_trading()
         self.started = True
-        self.startup_events, differences = self._reconcile()
+        found, differences = self._reconcile()
+        self.startup_events = kept + found
         now = self.clock.now()
         with self.audit.cycle():
             # After reconciliation: fills of earlier runs are recorded. A symbol the comparison

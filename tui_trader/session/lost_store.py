@@ -8,11 +8,13 @@ driver's error and a crash log): no order is sent without its row, the rows writ
 on the server, and the session row says ``failed`` if the server answers again within
 ``store.pg.RECONNECT_WITHIN`` seconds (a restart's time). A server
 that answers but takes no writes (its disk full, or read-only: ``store.pg_refusals``) is told
-the same way, in its own words.
+the same way, in its own words, and so is a store that refuses the halt a start found kept on
+disk (``engine.kept_halts``): that start trades nothing, and the file keeps the halt.
 """
 
 from __future__ import annotations
 
+from tui_trader.engine.kept_halts import KeptHaltUnwritten
 from tui_trader.store.audit import AuditLog
 from tui_trader.store.db import StoreError
 from tui_trader.store.pg import lost_message, reconnect, store_lost
@@ -26,19 +28,29 @@ class StoreLostAtStart(StoreError):
 
 
 def lost_at_start(audit: AuditLog, exc: BaseException) -> StoreLostAtStart | None:
-    """If ``exc`` is the PostgreSQL store going away, or refusing the start's writes: drop the
-    dead transaction, mark the session row ``failed`` if the server takes it, and return the
-    error to raise; ``None`` for any other failure."""
+    """If ``exc`` is the PostgreSQL store going away, or refusing the start's writes, or any
+    store failure writing a halt kept on disk (``engine.kept_halts``): drop the dead
+    transaction, mark the session row ``failed`` if the store takes it, and return the error
+    to raise (a kept halt's line says which file still holds it); ``None`` for any other
+    failure."""
     db = audit.db
+    kept = exc if isinstance(exc, KeptHaltUnwritten) else None
+    if kept is not None and kept.__cause__ is not None:
+        exc = kept.__cause__
     refused = refusal(db, exc, "nothing sent")
     if refused is not None:
         message = refused.message
     elif store_lost(db, exc):
         message = lost_message(db, exc)
+    elif kept is not None:  # an SQLite file locked, read-only, full: its own words are in it
+        message = ""
     else:
         return None
+    if kept is not None:
+        message = f"{message}; {kept}" if message else str(kept)
     audit.abandon()
-    if audit.session is not None and (refused is not None or reconnect(db, patient=True)):
+    answers = refused is not None or (kept is not None and not getattr(db, "is_postgres", False))
+    if audit.session is not None and (answers or reconnect(db, patient=True)):
         try:
             audit.end_session("failed", 0)
         except Exception:  # gone again: the stale heartbeat will tell

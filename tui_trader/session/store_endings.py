@@ -6,7 +6,9 @@ ends the session in a known state, said in one line. Trading halts in memory fir
 else is sent; a lost store's own working orders are cancelled at the broker
 (``engine.lost_store_cancels``); the halt and the session's end are written when the store
 still takes them (``_record_halt_and_end``), and a session whose row another start ended
-leaves the account alone (``ROW_ENDED_ACTION``). ``session.runner`` picks the ending.
+leaves the account alone (``ROW_ENDED_ACTION``). A halt the store could not take (the store
+still gone, or a halt the desk held when its file was lost or its disk full) is kept on disk
+for the account's next start (``session.kept_halt``). ``session.runner`` picks the ending.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import threading
 from tui_trader.core.domain import RiskEvent
 from tui_trader.engine.lost_store_cancels import cancel_on_lost_store
 from tui_trader.engine.session import TradingSession
+from tui_trader.session.kept_halt import keep_unwritten_halt
 from tui_trader.session.run_result import RunResult
 from tui_trader.store.db import locked_message
 from tui_trader.store.pg import lost_message, reconnect
@@ -53,9 +56,12 @@ def end_on_full_disk(session: TradingSession) -> RunResult:
     its stale heartbeat marks the session dead."""
     message = disk_full_message(session.audit.db.database)
     session.audit.abandon()
+    held = session.risk.state.halted  # a halt this desk held: maybe decided in the lost cycle
     halt = session.risk.halt(AUDIT_FULL, 0.0, 0.0, message)
     session.tell_unrecorded(halt)  # alerts: this halt cannot be written as a risk event
     said = cancel_on_lost_store(session, message)
+    if held:  # no row fits, and maybe no marker either (``session.kept_halt``)
+        said = keep_unwritten_halt(session, said)
     try:
         session.audit.end_session("failed", session.iteration)
     except Exception:  # still no space: the heartbeat will tell
@@ -76,7 +82,7 @@ def end_on_refused_store(session: TradingSession, refused: Refusal) -> RunResult
     halt = session.risk.halt(reason, 0.0, 0.0, refused.message)
     session.tell_unrecorded(halt)
     said = cancel_on_lost_store(session, refused.message)
-    _record_halt_and_end(session, halt, refused.message)
+    said = _record_halt_and_end(session, halt, refused.message, said)
     session.tell_end("failed", _stops_down(session, said))
     return RunResult("failed", session.iteration, said, audit_failed=True)
 
@@ -99,11 +105,14 @@ def end_on_row_ended(session: TradingSession, exc: RowEnded) -> RunResult:
     row never said, and the next start traded."""
     message = str(exc)
     session.audit.abandon()
+    held = session.risk.state.halted  # a halt this desk held: the store lost may not have it
     session.risk.halt(SESSION_ERROR, 0.0, 0.0, message)  # this session sends nothing more
     stopped = RiskEvent(SESSION_ERROR, 0.0, 0.0, ROW_ENDED_ACTION, detail=message)
     session.tell_stop(stopped)
     if isinstance(exc, StoreFileLost):  # no other desk took its orders over: they stop here
         message = cancel_on_lost_store(session, message)
+        if held:  # a file restored from a copy would not hold it: kept for the next start
+            message = keep_unwritten_halt(session, message)
     if getattr(session.broker, "orders_end_with_session", False):
         with contextlib.suppress(Exception):
             session.broker.cancel_all()
@@ -138,7 +147,7 @@ def end_on_unwritable_store(session: TradingSession, exc: BaseException) -> RunR
     halt = session.risk.halt(SESSION_ERROR, 0.0, 0.0, message)
     session.tell_unrecorded(halt)
     said = cancel_on_lost_store(session, message)
-    _record_halt_and_end(session, halt, message)
+    said = _record_halt_and_end(session, halt, message, said)
     session.tell_end("failed", _stops_down(session, said))
     return RunResult("failed", session.iteration, said, audit_failed=True)
 
@@ -163,7 +172,9 @@ def end_on_lost_store(
     session.tell_unrecorded(halt)
     said = cancel_on_lost_store(session, message)  # at once: not after the tries to reconnect
     if reconnect(db, patient=True, stop=stop):
-        _record_halt_and_end(session, halt, message)
+        said = _record_halt_and_end(session, halt, message, said)
+    else:  # the server still gone: the halt waits on disk for the account's next start
+        said = keep_unwritten_halt(session, said)
     session.tell_end("failed", _stops_down(session, said))
     return RunResult("failed", session.iteration, said, audit_failed=True)
 
@@ -177,21 +188,25 @@ def _stops_down(session: TradingSession, message: str) -> str:
     return "; ".join([message, *session.stops_left])
 
 
-def _record_halt_and_end(session: TradingSession, halt: RiskEvent, message: str) -> None:
+def _record_halt_and_end(session: TradingSession, halt: RiskEvent, message: str, said: str) -> str:
     """One attempt to write the halt and the session's end (``failed``) after the store
-    failed; if it fails again (still locked, gone again), the session's stale heartbeat will
+    failed; if it fails again (still locked, gone again), the halt is kept on disk for the
+    account's next start (``keep_unwritten_halt``) and the session's stale heartbeat will
     mark it dead. The halt's event and the account's halted risk state go in one commit: the
     event says trading halted until reset, and so does the account's row the next start reads.
-    Before, only the event was written, and once the store was back the next start traded."""
+    Before, only the event was written, and once the store was back the next start traded.
+    Returns ``said`` (the end's line), with where the halt was kept if it was."""
     audit = session.audit
     try:
         write_halt(session, halt, message)
     except Exception:  # the session's end may still fit (it changes a row, adds none)
         audit.abandon()
+        said = keep_unwritten_halt(session, said)
     try:
         audit.end_session("failed", session.iteration)
     except Exception:
         audit.abandon()
+    return said
 
 
 def write_halt(session: TradingSession, halt: RiskEvent, message: str) -> None:

@@ -1,0 +1,84 @@
+"""A start honours a halt its account's last desk kept on disk while the store was lost.
+
+That desk stopped trading and wrote its halt to a marker file (``store.halt_markers``,
+``session.store_endings``), for the store could not take it. The account's next start on that
+store, the store back, writes the halt to it before anything else (its event and the account's
+halted risk state in one durable commit, as any halt), says so in its start events, and only
+then removes the marker: the halt is now an ordinary one, lifted by the usual resume
+(``risk reset``, the desk's ctrl+r). A marker that cannot be read is a halt too (fail closed). A
+start whose store refuses that write fails on it (``KeptHaltUnwritten``, one line:
+``session.lost_store``), the marker kept: it never trades.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from tui_trader.core.domain import RiskEvent
+from tui_trader.security.redact import describe
+from tui_trader.store.db import StoreError
+from tui_trader.store.halt_markers import UNREADABLE, FoundMarker, drop_marker, find_marker
+
+if TYPE_CHECKING:
+    from tui_trader.risk.gate import RiskManager
+    from tui_trader.store.audit import AuditLog
+
+KEPT_ACTION = "written by this start from {path}, where it was kept while the store was lost"
+"""The end of a kept halt's event action: where it came from."""
+UNREMOVED = (
+    "the halt kept in {path} is written to the store, but the file could not be removed "
+    "({why}): remove it by hand, or the next start halts the account again"
+)
+"""The start note when the marker of a halt now written cannot be removed."""
+
+
+class KeptHaltUnwritten(StoreError):
+    """The store refused the kept halt's write at start: the session does not start (nothing
+    sent) and the marker stays for the next one. ``__cause__``: the store's own error."""
+
+    def __init__(self, found: FoundMarker, cause: BaseException) -> None:
+        super().__init__(
+            f"the halt ({found.halt.reason}) kept in {found.path} could not be written to the "
+            f"audit store ({describe(cause)}): nothing sent; it stays in that file for the "
+            "next start"
+        )
+
+
+def honour_kept_halt(
+    audit: AuditLog, risk: RiskManager, account_key: str, now: datetime
+) -> tuple[list[RiskEvent], list[str]]:
+    """Write the account's kept halt, if it has one, to the store; its event and any note for
+    the start. The store failing here raises (the start fails, the marker stays)."""
+    found = find_marker(audit.db, account_key)
+    if found is None:
+        return [], []
+    halted = risk.halt(found.halt.reason, 0.0, 0.0, _detail(found))  # (until when: its words)
+    state = risk.state
+    action = f"{halted.action_taken}; {KEPT_ACTION.format(path=found.path)}"
+    event = RiskEvent(found.halt.reason, 0.0, 0.0, action, detail=_detail(found))
+    try:
+        with audit.db.durably(), audit.together():
+            audit.risk_event(event, account_key, now, durable=True)
+            risk.state = audit.save_risk_state(state)
+    except Exception as exc:  # the start fails, in one line (``session.lost_store``)
+        raise KeptHaltUnwritten(found, exc) from exc
+    try:
+        drop_marker(found)
+    except OSError as exc:
+        why = exc.strerror or type(exc).__name__
+        return [event], [UNREMOVED.format(path=found.path, why=why)]
+    return [event], []
+
+
+def _detail(found: FoundMarker) -> str:
+    """The halt's words: the kept halt's own, when and by which session it was decided."""
+    halt = found.halt
+    if halt.reason == UNREADABLE:
+        return (
+            f"a halt marker {found.path} could not be read ({found.why}): it may have held a "
+            "halt decided while the audit store was lost; halted until a person looks (moved "
+            "aside as .unreadable)"
+        )
+    by = f" by session {halt.session_key}" if halt.session_key else ""
+    return f"{halt.detail} (decided at {halt.decided_at}{by} while the audit store was lost)"

@@ -1,0 +1,246 @@
+"""A halt the audit store could not take, kept in a small file until the store takes it.
+
+A desk whose store is lost (its SQLite file deleted or replaced, a PostgreSQL server gone past
+``store.pg.RECONNECT_WITHIN``, a disk or server that takes no more writes) stops trading, but a
+halt it held (the drawdown kill switch, the daily-loss limit, ctrl+k, the store's own failure)
+lived only in the stopped process: the next start, the store back, read an active account and
+traded. Now the ending writes that halt here (``session.store_endings``), and the account's next
+start on that store writes it to the store as an ordinary halt, and only then removes the file
+(``engine.kept_halts``). Fail closed: a file that cannot be read as one is a halt too.
+
+Where: a SQLite store's beside its file (``desk.db.halt-<account digest>.json``); a PostgreSQL
+store's in the user's state folder (``halts/pg-<store digest>-<account digest>.json``), keyed by
+user, host, port and database, never the password. The file holds no secret: the account key,
+the store (its path, or its URL without password), the halt's reason and words, when and which
+session. Written atomically (a temporary file, fsync, rename, the folder fsynced).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import stat
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+VERSION = 1
+"""The marker's format; another number is a marker this release cannot read (a halt)."""
+UNREADABLE = "halt_marker_unreadable"
+"""The halt reason of a marker that cannot be read as one (corrupt, hand-edited, not a file)."""
+MAX_BYTES = 16_384
+"""A marker is a few hundred bytes; more is not one this release wrote."""
+_REASON = re.compile(r"[a-z][a-z0-9_]{0,39}")
+_SESSION = re.compile(r"[A-Za-z0-9_.:-]{0,100}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+@dataclass(frozen=True, slots=True)
+class KeptHalt:
+    """One account's halt as its marker holds it."""
+
+    account_key: str
+    store: str
+    """The store it was decided on: the SQLite file's absolute path, or the URL's shape."""
+    reason: str
+    detail: str
+    decided_at: str
+    """When the desk kept it (ISO 8601, UTC)."""
+    session_key: str
+    """The session that decided it ('' if unknown)."""
+
+
+@dataclass(frozen=True, slots=True)
+class FoundMarker:
+    """A marker found on disk: its halt (``UNREADABLE`` when it cannot be read, ``why`` says
+    why in a few words) and where it is."""
+
+    path: Path
+    halt: KeptHalt
+    why: str = ""
+
+
+def store_name(db: Any) -> str | None:
+    """The store as markers name it: a SQLite file's absolute path, or a PostgreSQL URL's user,
+    host, port, database and parameters without the password; ``None`` for a store with no
+    place on disk (``:memory:``)."""
+    if getattr(db, "is_postgres", False):
+        parts = urlsplit(db.url.dsn)
+        try:
+            port = parts.port or 5432
+        except ValueError:
+            port = 0
+        query = sorted((k, v) for k, v in parse_qsl(parts.query) if k.lower() != "password")
+        tail = ("?" + "&".join(f"{k}={v}" for k, v in query)) if query else ""
+        who = f"{parts.username or ''}@{parts.hostname or ''}:{port}"
+        return f"postgresql://{who}{parts.path}{tail}"
+    name = str(getattr(db, "database", "") or "")
+    if not name or name == ":memory:" or name.startswith("file:"):
+        return None
+    return str(Path(name).absolute())
+
+
+def _digest(text: str) -> str:
+    """A short stable name for ``text`` (an account key, a store)."""
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _folder_and_prefix(db: Any) -> tuple[Path, str] | None:
+    """Where the store's markers live and how their names begin."""
+    store = store_name(db)
+    if store is None:
+        return None
+    if getattr(db, "is_postgres", False):
+        from platformdirs import user_state_dir
+
+        folder = Path(user_state_dir("tui-trader", appauthor=False)) / "halts"
+        return folder, f"pg-{_digest(store)}-"
+    path = Path(store)
+    return path.parent, f"{path.name}.halt-"
+
+
+def marker_path(db: Any, account_key: str) -> Path | None:
+    """The file that keeps ``account_key``'s halt for the store ``db`` (``None``: no place)."""
+    where = _folder_and_prefix(db)
+    if where is None:
+        return None
+    folder, prefix = where
+    return folder / f"{prefix}{_digest(account_key)}.json"
+
+
+def keep_halt(db: Any, halt: KeptHalt) -> Path:
+    """Write ``halt`` to its marker atomically; the path. ``OSError`` if it cannot be written
+    (a full or read-only disk), ``ValueError`` for a store with no place on disk."""
+    path = marker_path(db, halt.account_key)
+    if path is None:
+        raise ValueError("an in-memory store has no place to keep a halt")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps({"version": VERSION, **asdict(halt)}, indent=1)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8") as out:
+            out.write(text + "\n")
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    folder = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(folder)
+    finally:
+        os.close(folder)
+    return path
+
+
+def find_marker(db: Any, account_key: str) -> FoundMarker | None:
+    """``account_key``'s marker for the store ``db``, or ``None`` when it has none. A file
+    there that is not a marker this release wrote for that account and store is a halt all the
+    same (``UNREADABLE``): whatever it held may have been a halt."""
+    path = marker_path(db, account_key)
+    if path is None or not os.path.lexists(path):
+        return None
+    store = store_name(db) or ""
+    try:
+        return FoundMarker(path, _parse(_read(path), account_key, store))
+    except (OSError, ValueError, RecursionError) as exc:
+        halt = KeptHalt(account_key, store, UNREADABLE, "", "", "")
+        return FoundMarker(path, halt, _why(exc))
+
+
+def store_markers(db: Any) -> list[FoundMarker]:
+    """Every marker kept for the store ``db`` (``fleet`` lists them), read as the account's
+    next start reads it; one that names no account readably is listed by its file."""
+    where = _folder_and_prefix(db)
+    if where is None or not where[0].is_dir():
+        return []
+    folder, prefix = where
+    store = store_name(db) or ""
+    found = []
+    for path in sorted(folder.glob(f"{prefix}*.json")):
+        try:
+            raw = json.loads(_read(path))
+            key = raw.get("account_key") if isinstance(raw, dict) else None
+            if not isinstance(key, str) or _CONTROL.search(key) or path != marker_path(db, key):
+                raise ValueError("it names no account of its own")
+        except (OSError, ValueError, RecursionError) as exc:
+            halt = KeptHalt("?", store, UNREADABLE, "", "", "")
+            found.append(FoundMarker(path, halt, _why(exc)))
+            continue
+        marker = find_marker(db, key)  # read as that account's next start reads it
+        if marker is not None:
+            found.append(marker)
+    return found
+
+
+def drop_marker(found: FoundMarker) -> None:
+    """Remove a marker once its halt is in the store; an unreadable one is moved aside
+    (``.unreadable``), not lost, for a person to look at. Gone already (another start of the
+    account took it): nothing to do."""
+    path = found.path
+    try:
+        if found.halt.reason == UNREADABLE:
+            os.replace(path, path.with_name(path.name + ".unreadable"))
+        else:
+            path.unlink()
+    except FileNotFoundError:
+        return
+
+
+def _why(exc: BaseException) -> str:
+    """Why a marker could not be read, in a few words (never its content at length)."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    if isinstance(exc, RecursionError):
+        return "nested too deep"
+    if isinstance(exc, UnicodeDecodeError):
+        return "not UTF-8 text"
+    if isinstance(exc, json.JSONDecodeError):
+        return f"not JSON ({exc.msg})"
+    return _CONTROL.sub(" ", str(exc))[:120] or type(exc).__name__
+
+
+def _read(path: Path) -> str:
+    """The marker's text: a regular file, never followed through a link nor waited on (a
+    pipe or a device put there would hang the start or feed it forever)."""
+    info = os.lstat(path)
+    if not stat.S_ISREG(info.st_mode):
+        raise ValueError("not a regular file")
+    if info.st_size > MAX_BYTES:
+        raise ValueError(f"{info.st_size} bytes, more than a marker holds")
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as src:
+        data = src.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        raise ValueError("more than a marker holds")
+    return data.decode("utf-8")
+
+
+def _parse(text: str, account_key: str, store: str) -> KeptHalt:
+    """The marker's halt, checked field by field; ``ValueError`` names the first wrong one."""
+    raw = json.loads(text)
+    if not isinstance(raw, dict):
+        raise ValueError("not a JSON object")
+    if raw.get("version") != VERSION:
+        raise ValueError(f"not format {VERSION}")
+    fields = {}
+    for name in ("account_key", "store", "reason", "detail", "decided_at", "session_key"):
+        value = raw.get(name)
+        if not isinstance(value, str) or (name != "detail" and _CONTROL.search(value)):
+            raise ValueError(f"its {name} is not one line of text")
+        fields[name] = value
+    if fields["account_key"] != account_key or fields["store"] != store:
+        raise ValueError("it names another account or store")
+    if not _REASON.fullmatch(fields["reason"]):
+        raise ValueError("its reason is not a halt reason")
+    if not _SESSION.fullmatch(fields["session_key"]):
+        raise ValueError("its session is not a session key")
+    if len(fields["detail"]) > 2000:
+        raise ValueError("its detail is too long")
+    fields["detail"] = _CONTROL.sub(" ", fields["detail"])
+    datetime.fromisoformat(fields["decided_at"])  # ValueError if it is not a time
+    return KeptHalt(**fields)
