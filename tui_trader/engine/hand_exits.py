@@ -26,6 +26,9 @@ as before (``engine.stop_release``). A look-up the broker does not answer is ask
 next look, and so is an ended order's symbol whose exit the broker's silence kept from being
 put in step (before, the look that failed forgot it: the exit waited for the next bar); the
 cycle's ``_protect`` runs at every bar regardless.
+A desk started again while an order by hand of its store's earlier run works follows it
+too (``follow_hands_at_start``): before, only the desk that sent it did, and after a restart
+its shares waited for the next bar's cycle without a stop once it ended.
 Claims of a shared account and a halt are ``_protect``'s own rules (a halted desk keeps its
 exits: they pass the halt as protective orders).
 
@@ -40,6 +43,7 @@ from typing import TYPE_CHECKING
 
 from tui_trader.brokers import BrokerError
 from tui_trader.core.domain import RiskEvent
+from tui_trader.core.order_ids import key_tag, read_order_id
 from tui_trader.core.orders import Order, OrderRequest, OrderStatus
 from tui_trader.risk.stops import is_protective
 
@@ -106,6 +110,25 @@ class HandExits:
         if not self.protects or ack is None or ack.status in _NOT_OUT or self._unsent:
             return
         self._hands = {order.client_order_id: order.symbol, **self._hands}  # asked first
+
+    def follow_hands_at_start(
+        self, working: list[Order], tag: str | None, symbols: set[str]
+    ) -> None:
+        """Follow the orders by hand in ``working`` (the broker's open orders at start) that an
+        earlier run of this store sent (its ``tag``) in ``symbols``, the desk's: the start put
+        their symbols' exits beside them; once one ends, its exit is put in step between bars
+        as for this run's own."""
+        for order in working:
+            parts = read_order_id(order.client_order_id)
+            if (
+                parts is not None
+                and parts.leg.startswith("m")
+                and tag is not None
+                and key_tag(parts.session_key) == tag
+                and order.symbol in symbols
+                and order.status.is_open
+            ):
+                self._hands.setdefault(order.client_order_id, order.symbol)
 
     def hands_ended(self) -> set[str]:
         """The symbols whose exits are due: the followed order asked now (the one asked
