@@ -19,6 +19,7 @@ from tests.integration.test_lost_store_cancels import _process_ended
 from tui_trader.core.orders import OrderType, Side, TimeInForce
 from tui_trader.engine.hand_exits import HAND_WAIT_LOOKS
 from tui_trader.engine.manual_orders import ManualOrder
+from tui_trader.risk.limits import RiskLimits
 from tui_trader.risk.stops import StopRule
 from tui_trader.sandbox.testing import SandboxHandle, wait_until
 from tui_trader.store.models import LiveFill, LiveOrder, database
@@ -303,3 +304,36 @@ def test_a_sell_by_hand_working_across_a_restart_is_still_followed_between_bars(
     finally:
         again.broker.close()
         database.obj.close()
+
+
+def test_a_buy_by_hand_between_bars_is_not_sold_at_market_on_the_last_bars_price(
+    sandbox: SandboxHandle, trading: Any, tmp_path: Path
+) -> None:
+    """SPY held under its 2% stop; between bars the market jumps 10% (the desk has not seen
+    a bar of it) and the trader buys as many again by hand at market: the new average entry
+    puts the stop 2% below it, above the last bar's close the desk saw, but well below the
+    market. Between bars the desk places that stop for the whole position; it sells nothing.
+    Before, it judged the new stop against the last bar's close, found the price "already
+    through the stop" and sold the whole position at market: an order nobody asked for."""
+    room = RiskLimits(max_position_pct=50.0)  # (room for the buy by hand)
+    desk = buy_and_protect(
+        sandbox, tmp_path / "desk.db", protected=open_stops, shock=1.0, limits=room
+    )
+    try:
+        held = spy_held(trading)
+        seen = desk.last_prices["SPY"]
+        sandbox.admin.step(shock={"SPY": 10.0})  # a bar the desk does not run a cycle on
+        now = float(sandbox.admin.state()["prices"]["SPY"])
+        assert now > seen * 1.05, (seen, now)
+        bars = desk.iteration
+        desk.request_manual_order(ManualOrder("SPY", Side.BUY, qty=held))
+        woke = desk.apply_kill_requests()
+        assert woke is not None and desk.iteration == bars
+        settle(sandbox, desk)
+        sells = [o for o in woke.orders if o.side is Side.SELL and o.order_type is OrderType.MARKET]
+        assert sells == [], woke.notes
+        assert spy_held(trading) == 2 * held
+        [(qty, price)] = working_stops(trading)
+        assert qty == 2 * held and seen < price < now, (seen, price, now)
+    finally:
+        desk.broker.close()
