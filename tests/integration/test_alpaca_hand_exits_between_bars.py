@@ -12,14 +12,17 @@ import queue
 from pathlib import Path
 from typing import Any
 
-from tests.integration.alpaca_helpers import settle
+from tests.integration.alpaca_helpers import alpaca_session, settle
 from tests.integration.broker_protection import buy_and_protect, client, open_stops
-from tests.integration.ended_stop import spy_held, working_stops
+from tests.integration.ended_stop import limit_sell, spy_held, working_stops
+from tests.integration.test_lost_store_cancels import _process_ended
 from tui_trader.core.orders import OrderType, Side, TimeInForce
 from tui_trader.engine.hand_exits import HAND_WAIT_LOOKS
 from tui_trader.engine.manual_orders import ManualOrder
+from tui_trader.risk.limits import RiskLimits
+from tui_trader.risk.stops import StopRule
 from tui_trader.sandbox.testing import SandboxHandle, wait_until
-from tui_trader.store.models import LiveFill, LiveOrder
+from tui_trader.store.models import LiveFill, LiveOrder, database
 
 
 def test_a_market_sell_by_hand_filled_at_once_leaves_one_stop_for_the_rest(
@@ -258,5 +261,79 @@ def test_a_position_read_that_catches_up_between_bars_gets_the_stop_before_the_n
             in looked.notes
         )
         assert not desk.follows_hand
+    finally:
+        desk.broker.close()
+
+
+def test_a_sell_by_hand_working_across_a_restart_is_still_followed_between_bars(
+    sandbox: SandboxHandle, trading: Any, tmp_path: Path
+) -> None:
+    """Half the position offered by hand above the market; the desk stops (its process gone)
+    and starts again while the sell works: the start puts a stop beside it for the other
+    half. The sell is then cancelled at the broker: the started desk's next wake, no bar run,
+    puts the stop back for the whole position. Before, only the desk that sent a sell
+    followed it: after a restart the shares it had held waited for the next bar's cycle
+    without a stop (a day on daily bars)."""
+    db = tmp_path / "desk.db"
+    desk = buy_and_protect(sandbox, db, protected=open_stops, shock=1.0)
+    try:
+        held = spy_held(trading)
+        half = float(int(held // 2))
+        last = float(sandbox.admin.state()["prices"]["SPY"])
+        sell = limit_sell(desk, sandbox, half, round(last * 1.5, 2))
+    finally:
+        desk.broker.close()
+        database.obj.close()
+    _process_ended(db)
+    again = alpaca_session(sandbox, db, symbols=("SPY",), stop_loss=StopRule(pct=2.0))
+    try:
+        settle(sandbox, again)
+        assert [q for q, _p in working_stops(trading)] == [held - half]
+        assert again.follows_hand  # the runner looks it up between bars
+        bars = again.iteration
+        order = client(sandbox).get_order_by_client_id(sell)
+        client(sandbox).cancel_order_by_id(order.id)
+        wait_until(
+            lambda: client(sandbox).get_order_by_client_id(sell).status.value == "canceled",
+            what="the cancel at the broker",
+        )
+        woke = again.apply_kill_requests()
+        assert again.iteration == bars
+        assert [q for q, _p in working_stops(trading)] == [held], woke and woke.notes
+        assert spy_held(trading) == held
+    finally:
+        again.broker.close()
+        database.obj.close()
+
+
+def test_a_buy_by_hand_between_bars_is_not_sold_at_market_on_the_last_bars_price(
+    sandbox: SandboxHandle, trading: Any, tmp_path: Path
+) -> None:
+    """SPY held under its 2% stop; between bars the market jumps 10% (the desk has not seen
+    a bar of it) and the trader buys as many again by hand at market: the new average entry
+    puts the stop 2% below it, above the last bar's close the desk saw, but well below the
+    market. Between bars the desk places that stop for the whole position; it sells nothing.
+    Before, it judged the new stop against the last bar's close, found the price "already
+    through the stop" and sold the whole position at market: an order nobody asked for."""
+    room = RiskLimits(max_position_pct=50.0)  # (room for the buy by hand)
+    desk = buy_and_protect(
+        sandbox, tmp_path / "desk.db", protected=open_stops, shock=1.0, limits=room
+    )
+    try:
+        held = spy_held(trading)
+        seen = desk.last_prices["SPY"]
+        sandbox.admin.step(shock={"SPY": 10.0})  # a bar the desk does not run a cycle on
+        now = float(sandbox.admin.state()["prices"]["SPY"])
+        assert now > seen * 1.05, (seen, now)
+        bars = desk.iteration
+        desk.request_manual_order(ManualOrder("SPY", Side.BUY, qty=held))
+        woke = desk.apply_kill_requests()
+        assert woke is not None and desk.iteration == bars
+        settle(sandbox, desk)
+        sells = [o for o in woke.orders if o.side is Side.SELL and o.order_type is OrderType.MARKET]
+        assert sells == [], woke.notes
+        assert spy_held(trading) == 2 * held
+        [(qty, price)] = working_stops(trading)
+        assert qty == 2 * held and seen < price < now, (seen, price, now)
     finally:
         desk.broker.close()

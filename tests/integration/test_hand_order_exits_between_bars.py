@@ -13,7 +13,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.integration.test_protective_stops import _held, _session, _step, _stops
+from tui_trader.brokers import BrokerError
 from tui_trader.core.orders import OrderType, Side, TimeInForce
+from tui_trader.engine.hand_exits import HAND_LOOK_S
 from tui_trader.engine.manual_orders import ManualOrder
 from tui_trader.session.runner import SessionRunner
 from tui_trader.store.models import LiveOrder
@@ -120,7 +122,6 @@ def test_a_broker_silent_as_the_sell_ends_gets_the_stop_back_at_the_next_look(
     puts the stop for all 100 shares back, still between bars. Before, the wake reported
     nothing at all, the symbol was forgotten, and the position waited for the next bar's
     cycle: a day on daily bars."""
-    from tui_trader.brokers import BrokerError
 
     session, _market, _ = _protected(db_path)
     bars = session.iteration
@@ -154,3 +155,77 @@ def test_a_broker_silent_as_the_sell_ends_gets_the_stop_back_at_the_next_look(
         )
         in again.notes
     )
+
+
+def test_a_broker_silent_at_the_look_that_finds_the_sell_ended_looks_again(
+    db_path, monkeypatch
+) -> None:
+    """The sell by hand ends at the broker (cancelled there) and the look that finds it ended
+    gets no answer to the positions read (a broker hiccup, a spent request budget): the stop
+    is not lost with that look. The next look between bars, the broker answering again,
+    puts the stop for all 100 shares back, no bar run. Before, the ended sell was forgotten
+    with the failed look and the position stayed without its stop until the next bar's
+    cycle (a day on these daily bars)."""
+    session, _market, _ = _protected(db_path)
+    bars = session.iteration
+    cid = _limit_sell(session, 50, 110.0)
+    session.broker.cancel(cid)  # ended at the broker, no request of the desk's
+    read = session.broker.positions
+
+    def silent() -> dict:
+        raise BrokerError("reading positions: 503 Service Unavailable")
+
+    monkeypatch.setattr(session.broker, "positions", silent)
+    session.apply_kill_requests()  # the look that finds it ended: no answer
+    assert _stops(session) == []
+    monkeypatch.setattr(session.broker, "positions", read)
+    assert session.follows_hand  # the runner looks again in HAND_LOOK_S
+    report = session.apply_kill_requests()
+    assert session.iteration == bars  # between bars
+    assert [(s.qty, s.stop_price) for s in _stops(session)] == [(100, 95.0)]
+    assert (
+        report is not None
+        and (
+            "SPY: protective exit placed for 100 shares as soon as the order by hand ended, "
+            "not at the next bar"
+        )
+        in report.notes
+    )
+    assert not session.follows_hand  # nothing left to look at
+
+
+def test_several_sells_by_hand_working_cost_one_look_up_a_look_not_one_each(
+    db_path, monkeypatch
+) -> None:
+    """Six limit sells by hand working while a paced desk waits a minute for its next bar:
+    the desk asks the broker about one of them a look (every ``HAND_LOOK_S``), about 30
+    requests in the minute, not six a look (180: Alpaca's whole budget of a key, the desk's
+    own cycles then throttled); yet each is still looked at in turn, and one that ends at the
+    broker gets the stop back for what is left within six looks, no bar run."""
+    session, market, _ = _protected(db_path)
+    cids = [_limit_sell(session, 10, 110.0 + i) for i in range(6)]
+    market.push(100, 101, 99, 100)  # the next bar: the cycle stops what the sells leave
+    asked: list[str] = []
+    get_order = session.broker.get_order
+
+    def counted(cid: str):
+        asked.append(cid)
+        return get_order(cid)
+
+    def on_report(_report) -> None:
+        assert [(s.qty, s.stop_price) for s in _stops(session)] == [(40, 95.0)]
+        asked.clear()  # the wait's looks only, from the cycle's report on
+        monkeypatch.setattr(session.broker, "get_order", counted)
+
+    runner = SessionRunner(session, session.iteration + 1, every=60.0, on_report=on_report)
+    monkeypatch.setattr(session, "finish", lambda *a, **k: None)  # the desk stays as it is
+    runner.run()
+    looks = 60 / HAND_LOOK_S
+    assert len(asked) <= looks + 1, f"{len(asked)} look-ups in a minute"
+    assert set(asked) == set(cids)  # each asked in turn
+    bars = session.iteration
+    session.broker.cancel(cids[2])  # one ends at the broker
+    for _ in range(len(cids)):
+        session.apply_kill_requests()
+    assert session.iteration == bars
+    assert [(s.qty, s.stop_price) for s in _stops(session)] == [(50, 95.0)]

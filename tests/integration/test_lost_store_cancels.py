@@ -26,9 +26,12 @@ from tests.integration.alpaca_helpers import (
     working_spy_limit,
 )
 from tests.integration.broker_protection import (
+    buy_and_protect,
+    client,
     open_stops,
     protected_spy_and_working_qqq_limit,
 )
+from tests.integration.ended_stop import limit_sell, spy_held
 from tui_trader.brokers import BrokerError
 from tui_trader.engine.records import SessionRecords
 from tui_trader.engine.session import TradingSession
@@ -214,4 +217,37 @@ def test_a_desk_whose_postgresql_store_goes_away_cancels_its_limit_buy(
         assert status == "canceled", "the next start did not record the cancel"
     finally:
         again.broker.close()
+        database.obj.close()
+
+
+def test_a_desk_whose_store_is_lost_keeps_the_sell_by_hand_that_stands_for_its_stop(
+    sandbox: SandboxHandle, tmp_path: Path
+) -> None:
+    """The desk holds SPY with ``--stop-loss 2``; the trader offers the whole position by hand
+    well above the market (the stop is cancelled first: the sell holds the shares); the
+    database file is deleted. The desk stops: the sell by hand keeps working (it only shrinks
+    the position, and it is the position's one exit now), nothing else is sent. Before, the
+    lost store's cancel took it too: the position was left with neither the sell nor a stop,
+    and the end line named no position without its stop."""
+    db = tmp_path / "desk.db"
+    desk = buy_and_protect(sandbox, db, protected=open_stops, shock=1.0)
+    try:
+        held = spy_held(client(sandbox))
+        last = float(sandbox.admin.state()["prices"]["SPY"])
+        sell = limit_sell(desk, sandbox, held, round(last * 1.5, 2))
+        assert open_stops(sandbox) == []  # cancelled for the sell
+        _delete(db)
+        sandbox.admin.step()
+        result = SessionRunner(desk, iterations=50).run()
+        assert result.status == "failed" and result.audit_failed
+        assert sandbox_view(sandbox)[sell][0], "the sell by hand was cancelled: SPY has no exit"
+        assert spy_held(client(sandbox)) == held
+        assert result.error is not None and result.error.endswith(
+            " was deleted while the session ran: trading stopped, no order sent without its "
+            "row; what this session wrote is in the old file, not at that path (start the "
+            "session again to go on); 1 order(s) closing part of a held position left working "
+            "(they only shrink it)"
+        ), result.error
+    finally:
+        desk.broker.close()
         database.obj.close()

@@ -157,3 +157,61 @@ async def test_the_panel_shows_the_stop_price_of_a_stop_and_of_an_oco_exit(db_pa
         # every column up to the filled quantity is inside the 80-column panel
         filled = sum(c.get_render_width(table) for c in table.ordered_columns[:9])
         assert filled <= table.scrollable_content_region.width
+
+
+async def test_x_after_the_selected_order_ended_cancels_nothing_until_pressed_again(
+    db_path, frozen
+) -> None:
+    """The cursor on the SPY limit; it fills just before the trader presses `x`: the cursor
+    lands on the QQQ sell below it, and that `x` cancels nothing: the panel says the order
+    selected has ended and names the one the cursor is on now. A second `x`, the trader having
+    seen it, cancels the QQQ sell. Before, that first `x` cancelled the QQQ sell, an order the
+    trader had never selected (with a protective stop below, the position's stop)."""
+    app = make_app(db_path, clock=frozen)
+    cancelled: list[str] = []
+    app.cancel_working_order = cancelled.append  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 36)) as pilot:
+        app.post_message(SessionStarted(INFO))
+        app.post_message(SessionReport(_report(1, (IWM_BUY, SPY_LIMIT, QQQ_SELL))))
+        await wait_for(pilot, lambda: len(app.desk.working) == 3, "three working orders")
+        screen = WorkingOrdersScreen()
+        await app.push_screen(screen)
+        table = screen.query_one("#working-orders", DataTable)
+        await wait_for(pilot, lambda: table.row_count == 3, "the orders' rows")
+        table.move_cursor(row=1)
+        assert _selected(screen, "#working-orders") == "c-spy"
+        app.post_message(SessionReport(_report(2, (_filled(SPY_LIMIT),))))
+        await wait_for(pilot, lambda: table.row_count == 2, "the filled order gone")
+        assert _selected(screen, "#working-orders") == "c-qqq"  # the nearest row
+        await pilot.press("x")
+        assert cancelled == []
+        [said] = [n.message for n in app._notifications]
+        assert "SPY" in said and "ended" in said and "QQQ" in said and "x again" in said
+        await pilot.press("x")
+        assert cancelled == ["c-qqq"]
+
+
+async def test_x_on_a_row_the_trader_moved_to_after_an_order_ended_cancels_it(
+    db_path, frozen
+) -> None:
+    """The selected order ended and the cursor landed on the QQQ sell; the trader moves it up
+    to the IWM buy and presses `x`: that order, selected by the trader, is cancelled at once."""
+    app = make_app(db_path, clock=frozen)
+    cancelled: list[str] = []
+    app.cancel_working_order = cancelled.append  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 36)) as pilot:
+        app.post_message(SessionStarted(INFO))
+        app.post_message(SessionReport(_report(1, (IWM_BUY, SPY_LIMIT, QQQ_SELL))))
+        await wait_for(pilot, lambda: len(app.desk.working) == 3, "three working orders")
+        screen = WorkingOrdersScreen()
+        await app.push_screen(screen)
+        table = screen.query_one("#working-orders", DataTable)
+        await wait_for(pilot, lambda: table.row_count == 3, "the orders' rows")
+        table.move_cursor(row=1)
+        app.post_message(SessionReport(_report(2, (_filled(SPY_LIMIT),))))
+        await wait_for(pilot, lambda: table.row_count == 2, "the filled order gone")
+        table.focus()
+        await pilot.press("up")
+        assert _selected(screen, "#working-orders") == "c-iwm"
+        await pilot.press("x")
+        assert cancelled == ["c-iwm"]

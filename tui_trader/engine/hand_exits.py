@@ -8,7 +8,10 @@ at 10:00 stayed unprotected until the next day's bar).
 
 So each order by hand that went out (accepted, working or filled) is followed
 (``follow_hand``) and looked up between bars (``hands_ended``: on every wake, and by the runner
-every ``HAND_LOOK_S`` while one is followed). Still working: asked again; nothing changes yet.
+every ``HAND_LOOK_S`` while one is followed), one order a look, the one asked longest ago (a
+new one first): at Alpaca one request a look however many orders by hand work (before, one
+each: six limit sells working by hand spent Alpaca's whole 180 a minute, and the desk's own
+cycles went throttled). Still working: asked again; nothing changes yet.
 Ended (filled, cancelled, expired, rejected after it was accepted, or gone): its symbol's exit
 is brought in step at once by the cycle's own ``_protect`` for that symbol alone
 (``exits_after_hand``), the one money path: a stop sized for what is held beside the orders
@@ -20,7 +23,12 @@ the desk's fills yet is looked at again at each look, ``HAND_WAIT_LOOKS`` times 
 exit placed once it does (before, it waited for the next bar: up to a day on daily bars). An
 order in doubt is not followed here: its symbol stays without an exit until the doubt settles,
 as before (``engine.stop_release``). A look-up the broker does not answer is asked again at the
-next look; the cycle's ``_protect`` runs at every bar regardless.
+next look, and so is an ended order's symbol whose exit the broker's silence kept from being
+put in step (before, the look that failed forgot it: the exit waited for the next bar); the
+cycle's ``_protect`` runs at every bar regardless.
+A desk started again while an order by hand of its store's earlier run works follows it
+too (``follow_hands_at_start``): before, only the desk that sent it did, and after a restart
+its shares waited for the next bar's cycle without a stop once it ended.
 Claims of a shared account and a halt are ``_protect``'s own rules (a halted desk keeps its
 exits: they pass the halt as protective orders).
 
@@ -35,6 +43,7 @@ from typing import TYPE_CHECKING
 
 from tui_trader.brokers import BrokerError
 from tui_trader.core.domain import RiskEvent
+from tui_trader.core.order_ids import key_tag, read_order_id
 from tui_trader.core.orders import Order, OrderRequest, OrderStatus
 from tui_trader.risk.stops import is_protective
 
@@ -44,7 +53,7 @@ if TYPE_CHECKING:
 
 HAND_LOOK_S = 2.0
 """Seconds between look-ups of the orders by hand followed between bars (``session.runner``):
-at Alpaca one request each, well inside the key's 180 a minute."""
+at Alpaca one request a look (one order asked), 30 a minute of the key's 180."""
 
 HAND_WAIT_LOOKS = 15
 """Looks (``HAND_LOOK_S`` apart: about 30 s) that a symbol whose position read does not show
@@ -68,50 +77,76 @@ class HandExits:
     _apply_updates: Callable[..., int]
     outside: OutsideChanges
     _hand_waits: dict[str, int]
+    _hand_due: set[str]
 
     def init_hand_exits(self) -> None:
         """Nothing followed yet (called by ``init_stops``)."""
         self._hands: dict[str, str] = {}
         """Client order id -> symbol of an order by hand that went out and may not have
-        ended yet."""
+        ended yet, the next to be asked first."""
+        self._hand_due = set()
+        """Symbols of ended orders by hand whose exits are not in step yet: the broker did
+        not answer the look that found them ended (asked again at the next look)."""
         self._hand_waits = {}
         """Symbol -> looks left, of an ended hand order's symbol whose position read did not
-        show the desk's fills, or whose exit the broker's silence held up
-        (``exits_after_hand``); forgotten by the bar's cycle."""
+        show the desk's fills (``exits_after_hand``); forgotten by the bar's cycle."""
 
     @property
     def follows_hand(self) -> bool:
         """Whether an order by hand is followed (the runner looks it up every
-        ``HAND_LOOK_S`` between bars), or a position read is waited for."""
-        return bool(self._hands or self._hand_waits)
+        ``HAND_LOOK_S`` between bars), an ended one's exit is still due, or a position read
+        is waited for."""
+        return bool(self._hands or self._hand_due or self._hand_waits)
 
     def hand_waits_end(self) -> None:
         """The bar's cycle protects every position, having checked it first: no symbol waits
         for a look between bars any more."""
         self._hand_waits.clear()
+        self._hand_due.clear()
 
     def follow_hand(self, order: OrderRequest, ack: Order | None) -> None:
         """Follow ``order``, an order by hand just sent (``ack``: its answer), if it went
         out on a desk that keeps exits; not one in doubt, refused, or held in its send gap."""
         if not self.protects or ack is None or ack.status in _NOT_OUT or self._unsent:
             return
-        self._hands[order.client_order_id] = order.symbol
+        self._hands = {order.client_order_id: order.symbol, **self._hands}  # asked first
+
+    def follow_hands_at_start(
+        self, working: list[Order], tag: str | None, symbols: set[str]
+    ) -> None:
+        """Follow the orders by hand in ``working`` (the broker's open orders at start) that an
+        earlier run of this store sent (its ``tag``) in ``symbols``, the desk's: the start put
+        their symbols' exits beside them; once one ends, its exit is put in step between bars
+        as for this run's own."""
+        for order in working:
+            parts = read_order_id(order.client_order_id)
+            if (
+                parts is not None
+                and parts.leg.startswith("m")
+                and tag is not None
+                and key_tag(parts.session_key) == tag
+                and order.symbol in symbols
+                and order.status.is_open
+            ):
+                self._hands.setdefault(order.client_order_id, order.symbol)
 
     def hands_ended(self) -> set[str]:
-        """The symbols of the followed orders that have ended (forgotten then); one still
-        working, or not answered for, is asked again at the next look. With them, a waiting
-        symbol (``_hand_waits``) whose position read now shows the desk's fills."""
-        ended: set[str] = set()
-        for cid, symbol in sorted(self._hands.items()):
+        """The symbols whose exits are due: the followed order asked now (the one asked
+        longest ago; forgotten once ended, else asked again after the others), those ended
+        whose exits the broker's silence kept from being put in step (``_hand_due``), and a
+        waiting symbol (``_hand_waits``) whose position read now shows the desk's fills."""
+        for cid, symbol in list(self._hands.items())[:1]:  # one request a look
+            del self._hands[cid]
             try:
                 found = self.broker.get_order(cid)
-            except BrokerError:
+            except BrokerError:  # not answered: asked again, after the others
+                self._hands[cid] = symbol
                 continue
             if found is not None and found.status.is_open:
-                continue
-            del self._hands[cid]
-            ended.add(symbol)
-        return ended | self._caught_up()
+                self._hands[cid] = symbol  # still working: asked again, after the others
+            else:
+                self._hand_due.add(symbol)
+        return set(self._hand_due) | self._caught_up()
 
     def _caught_up(self) -> set[str]:
         """The waiting symbols whose position read shows the desk's fills now (one read for
@@ -149,17 +184,15 @@ class HandExits:
         symbols alone. The events, and a note for each exit placed (said now, not a bar
         later). A symbol whose position read disagrees with the desk's fills (a read lagging
         the fill: an exit sized from it could be larger than the position) is left to the next
-        cycle, which checks it first, and said. A broker that does not answer is said too, and
-        the symbols wait for the next look as a lagging read's do. Before, its error reached
-        the wake: the symbols were left to the next bar (a day on daily bars), and the wake's
-        report and records lost the orders by hand it had just acted on."""
+        cycle, which checks it first, and said. A broker that does not answer is said too:
+        ``symbols`` stay due, tried again at the next look (and by the next cycle). Before, its
+        error reached the wake, whose report and records then lost the orders by hand it had
+        just acted on."""
         if not symbols:
             return [], []
         try:
             return self._exits_in_step(symbols, market_time)
-        except BrokerError as exc:
-            for symbol in symbols:
-                self._hand_waits.setdefault(symbol, HAND_WAIT_LOOKS)
+        except BrokerError as exc:  # (still due: ``_exits_in_step`` forgets them once done)
             return [], [
                 f"{', '.join(sorted(symbols))}: the broker did not answer as the order by hand "
                 f"ended ({exc}); its protective exit is looked at again in {HAND_LOOK_S:g} s"
@@ -191,9 +224,11 @@ class HandExits:
                     "for the next cycle, which checks the position first"
                 )
         if not due:
+            self._hand_due -= symbols
             return [], notes
         before = len(self._cycle_orders)
         events = self._protect(market_time, only=due)
+        self._hand_due -= symbols  # in step (a failure above keeps them due: looked again)
         notes += [
             f"{o.symbol}: protective exit placed for {o.qty:g} shares as soon as the order by "
             "hand ended, not at the next bar"

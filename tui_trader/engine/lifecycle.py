@@ -24,7 +24,7 @@ from tui_trader.brokers import Broker, BrokerError
 from tui_trader.core.clock import Clock
 from tui_trader.core.domain import Account, Bar, Position, RiskEvent, Signal
 from tui_trader.core.ledger import TradeLedger, positions_before
-from tui_trader.core.order_ids import read_order_id
+from tui_trader.core.order_ids import key_tag, read_order_id
 from tui_trader.core.orders import Fill, Order
 from tui_trader.core.waiting import beating
 from tui_trader.engine.collector import CycleCollector
@@ -89,6 +89,7 @@ class SessionLifecycle:
     _record_events: Callable[[list[RiskEvent], datetime], None]
     _snapshot: Callable[[Account, dict[str, Position], datetime, object], None]
     _protect: Callable[..., list[RiskEvent]]
+    follow_hands_at_start: Callable[[list[Order], str | None, set[str]], None]
     _settle: Callable[[datetime], list[RiskEvent]]
     _tell: Callable[[str, float, float, str, str], None]
     _cycle_orders: list[Order]
@@ -186,6 +187,8 @@ class SessionLifecycle:
                 placed = self._protect(now, at_start=True)
                 self._record_events(placed, now)
             self.startup_events += placed
+            tag = key_tag(self.audit.session.key) if self.audit.session else None
+            self.follow_hands_at_start(self.broker.open_orders(), tag, set(self.config.symbols))
 
     def _reconcile(self) -> tuple[list[RiskEvent], dict[str, tuple[float, float]]]:
         """Square earlier runs' orders and positions with the broker; record each difference

@@ -11,16 +11,24 @@ makes it: ``SessionLifecycle._halt_cancels_at_end``), with two differences the l
 imposes: what is the desk's cannot be asked of the store, so only this session's own orders
 are cancelled (its key is in their client order ids), and the cancels are not recorded (no
 row can be written; the next start on the store reconciles them: ``engine.reconcile``).
-Protective exits (stops, take-profits of held positions) stay: they protect. Best effort:
+Protective exits (stops, take-profits of held positions) stay: they protect. So do, on a desk
+that keeps exits, its orders that only shrink a position held (a sell by hand of shares held:
+the stop was cancelled or sized down for it, so it stands for the stop of the shares it may
+sell), and on any desk an order for which a stop was cancelled and is still owed
+(``engine.stop_release``). Before, the cancel took them too and left those shares with neither
+the sell nor a stop, the end line naming no position without its stop. They grow no exposure,
+and nothing new is sent. Best effort:
 the broker may not answer either, and the words say so. Not for a row ended under the session
 by another desk (that desk took its orders over) nor for a store upgraded under it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from tui_trader.brokers import unseen
+from tui_trader.core.orders import Order
 from tui_trader.core.waiting import beating
 from tui_trader.engine.halt_keeps import HaltKeeps
 
@@ -37,6 +45,35 @@ LOST_STORE_UNANSWERED = (
     "still be working there, not recorded; cancel them at the broker"
 )
 """The end line when the broker did not answer that cancel."""
+CLOSES_KEPT = "{count} order(s) closing part of a held position left working (they only shrink it)"
+"""What the end line adds for the orders kept because they only shrink a position."""
+
+
+class LostStoreKeeps(HaltKeeps):
+    """What the lost store's cancel leaves working: a halt's keeps (protective exits, orders
+    not of this session), and those of this session's orders that stand for a stop
+    (``stand``: whether one does) and close no more than is held of a position (counted in
+    ``closes``); ``held``: symbol -> quantity held (short: negative)."""
+
+    def __init__(self, own: str, held: dict[str, float], stand: Callable[[Order], bool]) -> None:
+        super().__init__(lambda keys: {key for key in keys if key == own})
+        self._left = dict(held)
+        """What is held and not yet closed by an order kept, by symbol."""
+        self._stand = stand
+        self.closes = 0
+
+    def __call__(self, order: Order) -> bool:
+        """True for an order left working."""
+        if super().__call__(order):
+            return True
+        if not self._stand(order):
+            return False
+        left = self._left.get(order.symbol, 0.0)
+        if left * order.side.sign >= 0 or order.remaining_qty > abs(left) + 1e-9:
+            return False  # it opens or adds, or would close more than is held: cancelled
+        self._left[order.symbol] = left + order.remaining_qty * order.side.sign
+        self.closes += 1
+        return True
 
 
 def cancel_on_lost_store(session: TradingSession, message: str) -> str:
@@ -53,15 +90,32 @@ def _cancel(session: TradingSession) -> str:
     row = session.audit.session
     if row is None:
         return ""
-    own = row.key
-    keeps = HaltKeeps(lambda keys: {key for key in keys if key == own})
     try:
         with beating(lambda: None):
+            keeps = LostStoreKeeps(row.key, _held(session), _stands_for_a_stop(session))
             cancelled, _ = session._cancel_for_halt(False, True, keeps)
     except Exception as exc:  # the broker may be down too: say so, the end goes on
         return LOST_STORE_UNANSWERED.format(cause=type(exc).__name__)
     cut = unseen(cancelled)  # a listing cut short, or cancels refused: those may still work
-    if not cancelled:
-        return cut
-    line = LOST_STORE_CANCELLED.format(count=len(cancelled))
-    return f"{line}; {cut}" if cut else line
+    kept = CLOSES_KEPT.format(count=keeps.closes) if keeps.closes else ""
+    said = [LOST_STORE_CANCELLED.format(count=len(cancelled))] if cancelled else []
+    return "; ".join(said + [part for part in (kept, cut) if part])
+
+
+def _stands_for_a_stop(session: TradingSession) -> Callable[[Order], bool]:
+    """Whether an order of the session stands for a stop: any closing order on a desk that
+    keeps exits (they are sized beside it), else one a stop was cancelled for and is owed."""
+    if session.protects:
+        return lambda order: True
+    owed = set(session._accepted) | set(session._doubted)
+    return lambda order: order.client_order_id in owed
+
+
+def _held(session: TradingSession) -> dict[str, float]:
+    """Symbol -> quantity held: read now, else the last read (a position the broker's read
+    does not show: no order there is kept as closing it)."""
+    try:
+        positions = session.broker.positions()
+    except Exception:  # the broker silent: the cancel's own listing will say so, if it is too
+        positions = session.last_positions
+    return {symbol: p.qty for symbol, p in positions.items()}

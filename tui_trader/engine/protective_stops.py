@@ -217,9 +217,13 @@ class ProtectiveStops(ExitsInDoubt, ExitReplace, StopsAtFinish, HandExits):
                 continue  # an add still working: its fill sizes the exit (a later cycle)
             if not self._still_keeps(symbol):
                 continue  # taken over while this desk was frozen: its stop is the other's
+            # Between bars the last bar's close may be a day old: the broker's price judges
+            # whether a level is already passed (a buy by hand at today's price, judged by
+            # yesterday's close, sold the whole position at market).
+            now = position.last_price if only is not None and position is not None else None
             if one and position is not None and want > 1e-9 and float(want).is_integer():
                 events += self._place_exit(
-                    position, want, market_time, at_start, have[0], capped=capped
+                    position, want, market_time, at_start, have[0], capped=capped, last=now
                 )
                 continue
             if not self._cancel_all_of(have):
@@ -227,7 +231,7 @@ class ProtectiveStops(ExitsInDoubt, ExitReplace, StopsAtFinish, HandExits):
             if position is None or want <= 1e-9:
                 continue
             events += self._place_exit(
-                position, want, market_time, at_start, None, bool(have), capped
+                position, want, market_time, at_start, None, bool(have), capped, now
             )
         if only is None:  # every position checked and in step: no look between bars waits
             self.hand_waits_end()
@@ -245,15 +249,18 @@ class ProtectiveStops(ExitsInDoubt, ExitReplace, StopsAtFinish, HandExits):
         old: Order | None = None,
         resized: bool = False,
         capped: str = "",
+        last: float | None = None,
     ) -> list[RiskEvent]:
         """Send one protective exit for ``qty`` shares of ``position``, replacing ``old`` when
         given: a stop or a take-profit limit in one step (never without it); an OCO pair by a
         confirmed cancel, then the new pair (a pair's legs cannot be resized together).
         ``capped``: fewer shares than the broker's position shows, and why (its rationale says
-        so: changed outside the session, or a read lagging a fill). The events."""
+        so: changed outside the session, or a read lagging a fill). ``last``: the price that
+        judges whether a level is already passed (default: the last bar's close). The events."""
         symbol = position.symbol
         rng = self._ranges.get(symbol)
-        last = self.last_prices.get(symbol, position.last_price)
+        if last is None:
+            last = self.last_prices.get(symbol, position.last_price)
         plan = plan_exit(
             self.config.stop_loss,
             self.config.take_profit_pct,

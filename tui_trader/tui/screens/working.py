@@ -8,7 +8,6 @@ trail, and the outcome comes back in the orders and risk-event logs.
 
 from __future__ import annotations
 
-import contextlib
 from datetime import datetime
 from typing import ClassVar
 
@@ -54,17 +53,22 @@ def _order_type(order: Order) -> str:
     return TYPE_WORDS.get(str(order.order_type), str(order.order_type))
 
 
-def _put_cursor_back(table: DataTable, row: int, key: str | None) -> None:
+def _put_cursor_back(table: DataTable, row: int, key: str | None) -> bool:
     """After a redraw, the cursor on the row it was on: the same order (or position) wherever
-    its row moved, else (it ended) the row nearest to where it stood.
+    its row moved, else (it ended) the row nearest to where it stood. Whether it is on
+    another row than the one selected (that one ended).
 
     Kept by row number, the cursor slid onto the next order down once an order above it ended,
     and ``x``, which asks nothing, cancelled an order the trader had never selected."""
     if table.row_count == 0:
-        return
-    with contextlib.suppress(RowDoesNotExist):  # the order ended: the nearest row
+        return False
+    moved = False
+    try:
         row = table.get_row_index(key) if key is not None else row
+    except RowDoesNotExist:  # the order ended: the nearest row
+        moved = True
     table.move_cursor(row=min(row, table.row_count - 1))
+    return moved
 
 
 class WorkingOrdersScreen(ModalScreen[None]):
@@ -99,6 +103,9 @@ class WorkingOrdersScreen(ModalScreen[None]):
         """Nothing drawn yet."""
         super().__init__(classes="dialog")
         self._drawn = -1
+        self._landed: tuple[str, str] | None = None
+        """The order the cursor landed on after the one selected ended, and that one's
+        words: ``x`` on it asks to be pressed again (the trader never selected it)."""
 
     def compose(self) -> ComposeResult:
         """Orders table over positions table, a hint line, the footer."""
@@ -132,6 +139,7 @@ class WorkingOrdersScreen(ModalScreen[None]):
         clock_now = now or self.app.clock.now()  # type: ignore[attr-defined]
         orders = self.query_one("#working-orders", DataTable)
         keep = orders.cursor_row, self._selected("#working-orders")
+        gone = self._words(orders, keep[1])
         orders.clear()
         for cid, working in desk.working.items():
             o = working.order
@@ -149,7 +157,10 @@ class WorkingOrdersScreen(ModalScreen[None]):
                 Text(age, justify="right"),
                 key=cid,
             )
-        _put_cursor_back(orders, *keep)
+        if _put_cursor_back(orders, *keep) and keep[1] is not None:
+            self._landed = (self._selected("#working-orders") or "", gone)
+        elif self._landed is not None and self._landed[0] != keep[1]:
+            self._landed = None  # the trader moved the cursor since: their own choice
         positions = self.query_one("#working-positions", DataTable)
         keep = positions.cursor_row, self._selected("#working-positions")
         positions.clear()
@@ -175,11 +186,32 @@ class WorkingOrdersScreen(ModalScreen[None]):
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         return str(key) if key is not None else None
 
+    @staticmethod
+    def _words(table: DataTable, key: str | None) -> str:
+        """An order's row in a few words (symbol, side, quantity), '' without one."""
+        if key is None:
+            return ""
+        try:
+            cells = table.get_row(key)
+        except RowDoesNotExist:
+            return ""
+        return " ".join(str(cell).strip() for cell in cells[:3])
+
     def action_cancel_order(self) -> None:
-        """Cancel the selected working order."""
+        """Cancel the selected working order; not one the cursor landed on because the order
+        selected ended meanwhile: that one is named, and a second ``x`` cancels it."""
         cid = self._selected("#working-orders")
         if cid is None:
             self.notify("No working order to cancel.", severity="warning")
+            return
+        landed, self._landed = self._landed, None
+        if landed is not None and landed[0] == cid:
+            table = self.query_one("#working-orders", DataTable)
+            self.notify(
+                f"The order you selected ({landed[1] or 'gone'}) has ended; the cursor is now "
+                f"on {self._words(table, cid)}. Press x again to cancel that one.",
+                severity="warning",
+            )
             return
         self.app.cancel_working_order(cid)  # type: ignore[attr-defined]
 
