@@ -7,8 +7,8 @@ its HTTP round trip and the request budget, seconds for a few dozen), a request 
 the rebalance, or the orders queued by hand, went out let every order left go out after it.
 Now such a desk looks for a pending request right before each of those orders: the rest are
 refused (said, audited), and the desk, woken, halts at once. Here the local paper broker on a
-store committing row by row, as the Alpaca desk's does; the request lands as the first order
-reaches the broker.
+store committing row by row, as the Alpaca desk's does (SQLite and PostgreSQL); the request
+lands as the first order reaches the broker.
 """
 
 from __future__ import annotations
@@ -16,14 +16,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tests.conftest import BuyAndHold, file_rows, make_session
+from tests.conftest import BuyAndHold, make_session
 from tests.integration.test_kill_stops_hand_orders import Flat
 from tui_trader.core.orders import Order, OrderRequest, Side
 from tui_trader.engine.manual_orders import ManualOrder
 from tui_trader.engine.session import TradingSession
 from tui_trader.risk.gate import MANUAL_KILL
 from tui_trader.store.halt_requests import write_halt_request
-from tui_trader.store.models import HaltRequest
+from tui_trader.store.models import HaltRequest, RiskEventRow
+from tui_trader.store.pg_url import PgUrl
 
 PRESSED = datetime(2026, 12, 7, 14, 3, 7, tzinfo=UTC)
 
@@ -47,7 +48,13 @@ def _request_lands_at_first_send(session: TradingSession) -> list[str]:
     return sent
 
 
-def _halts_at_the_next_pass(session: TradingSession, db: Path, sent: list[str]) -> None:
+def _kill_refusals() -> list[str]:
+    """The symbols of the orders the audit trail says the kill switch stopped."""
+    rows = RiskEventRow.select().where(RiskEventRow.action_taken.contains("kill switch was"))
+    return sorted(row.symbol for row in rows)
+
+
+def _halts_at_the_next_pass(session: TradingSession, sent: list[str]) -> None:
     """Woken by what it found, the desk's next pass takes the request: halted, the request
     marked taken, nothing more sent."""
     assert session.wake.is_set(), "the desk must wake to take the request at once"
@@ -58,16 +65,15 @@ def _halts_at_the_next_pass(session: TradingSession, db: Path, sent: list[str]) 
     assert "monitor" in halt.detail, halt.detail
     assert HaltRequest.select().where(HaltRequest.handled_at.is_null()).count() == 0
     assert len(sent) == 1, sent
-    assert file_rows(db, "SELECT count(*) FROM live_risk_events WHERE event_type = 'manual_kill'")
+    assert RiskEventRow.select().where(RiskEventRow.event_type == MANUAL_KILL).count() == 1
     session.finish("stopped")
 
 
-def test_a_monitor_kill_during_the_rebalance_sends_nothing_more(tmp_path: Path) -> None:
+def test_a_monitor_kill_during_the_rebalance_sends_nothing_more(store: Path | PgUrl) -> None:
     """Three buys due at the first cycle; the monitor's request lands as the first is sent.
     Before: all three went out, the halt came a cycle later. Now only the first."""
-    db = tmp_path / "desk.db"
     session = make_session(
-        db, strategies=[BuyAndHold()], allocation_pct=5.0, commit_before_send=True
+        store, strategies=[BuyAndHold()], allocation_pct=5.0, commit_before_send=True
     )
     sent = _request_lands_at_first_send(session)
     report = session.run_iteration()
@@ -77,14 +83,14 @@ def test_a_monitor_kill_during_the_rebalance_sends_nothing_more(tmp_path: Path) 
     assert any("kill switch" in note for note in report.notes), report.notes
     refused = [e for e in report.risk_events if "kill switch" in e.detail]
     assert len(refused) == 1, report.risk_events  # the order stopped at its send
-    _halts_at_the_next_pass(session, db, sent)
+    assert len(_kill_refusals()) == 1
+    _halts_at_the_next_pass(session, sent)
 
 
-def test_a_monitor_kill_while_hand_orders_go_out_stops_the_rest(tmp_path: Path) -> None:
+def test_a_monitor_kill_while_hand_orders_go_out_stops_the_rest(store: Path | PgUrl) -> None:
     """Three buys queued by hand, sent between bars; the monitor's request lands as the first
     is sent. Before: all three went out. Now the other two are refused, each audited."""
-    db = tmp_path / "desk.db"
-    session = make_session(db, strategies=[Flat()], commit_before_send=True)
+    session = make_session(store, strategies=[Flat()], commit_before_send=True)
     session.run_iteration()  # a bar: the tickets have prices
     sent = _request_lands_at_first_send(session)
     for symbol in ("SPY", "QQQ", "IWM"):
@@ -94,8 +100,5 @@ def test_a_monitor_kill_while_hand_orders_go_out_stops_the_rest(tmp_path: Path) 
     assert sent == ["SPY"], f"orders sent after the monitor's kill request: {sent[1:]}"
     stopped = sorted(e.symbol for e in report.risk_events if "kill switch" in e.detail)
     assert stopped == ["IWM", "QQQ"], report.risk_events
-    rows = file_rows(
-        db, "SELECT symbol FROM live_risk_events WHERE action_taken LIKE '%kill switch was%'"
-    )
-    assert sorted(symbol for (symbol,) in rows) == ["IWM", "QQQ"]
-    _halts_at_the_next_pass(session, db, sent)
+    assert _kill_refusals() == ["IWM", "QQQ"]
+    _halts_at_the_next_pass(session, sent)
