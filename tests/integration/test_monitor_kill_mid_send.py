@@ -8,20 +8,23 @@ the rebalance, or the orders queued by hand, went out let every order left go ou
 Now such a desk looks for a pending request right before each of those orders: the rest are
 refused (said, audited), and the desk, woken, halts at once. Here the local paper broker on a
 store committing row by row, as the Alpaca desk's does (SQLite and PostgreSQL); the request
-lands as the first order reaches the broker.
+lands as the first order reaches the broker; and once on the real Alpaca path, at the sandbox.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from tests.conftest import BuyAndHold, make_session
+from tests.integration.alpaca_helpers import alpaca_session, sandbox_orders
 from tests.integration.test_kill_stops_hand_orders import Flat
 from tui_trader.core.orders import Order, OrderRequest, Side
 from tui_trader.engine.manual_orders import ManualOrder
 from tui_trader.engine.session import TradingSession
 from tui_trader.risk.gate import MANUAL_KILL
+from tui_trader.sandbox.testing import SandboxHandle
 from tui_trader.store.halt_requests import write_halt_request
 from tui_trader.store.models import HaltRequest, RiskEventRow
 from tui_trader.store.pg_url import PgUrl
@@ -102,3 +105,30 @@ def test_a_monitor_kill_while_hand_orders_go_out_stops_the_rest(store: Path | Pg
     assert stopped == ["IWM", "QQQ"], report.risk_events
     assert _kill_refusals() == ["IWM", "QQQ"]
     _halts_at_the_next_pass(session, sent)
+
+
+def test_an_alpaca_desk_sends_no_hand_order_after_the_monitors_request(
+    sandbox: SandboxHandle, trading: Any, tmp_path: Path
+) -> None:
+    """The same on the real Alpaca path (alpaca-py, the sandbox): three buys by hand between
+    bars, the monitor's request written as the first reaches the sandbox; the sandbox
+    receives that one only, and the desk halts at its next pass."""
+    session = alpaca_session(sandbox, tmp_path / "desk.db")
+    try:
+        sandbox.admin.step()
+        session.run_iteration()  # a bar: the tickets have prices
+        before = {o.id for o in sandbox_orders(trading)}  # the strategies' own, if any
+        sent = _request_lands_at_first_send(session)
+        for symbol in ("SPY", "QQQ", "IWM"):
+            session.request_manual_order(ManualOrder(symbol, Side.BUY, qty=1))
+        report = session.apply_kill_requests()
+        assert report is not None
+        assert sent == ["SPY"], f"orders sent after the monitor's kill request: {sent[1:]}"
+        received = [o.symbol for o in sandbox_orders(trading) if o.id not in before]
+        assert received == ["SPY"], received
+        assert _kill_refusals() == ["IWM", "QQQ"]
+        session.apply_kill_requests()
+        assert session.risk.state.halted
+        assert len([o for o in sandbox_orders(trading) if o.id not in before]) == 1
+    finally:
+        session.broker.close()
