@@ -63,6 +63,8 @@ class SessionHalts(HaltFlatten):
     wake: threading.Event
     _kill_lock: threading.Lock
     _kill: _KillRequest | None
+    _kill_seen: str | None
+    """Who asked for a kill the store holds, found before an order (``engine.kill_fence``)."""
     _kills_taken: list[int]
     """Monitor requests acted on whose halt is not recorded yet: marked taken with it."""
     _resume: str | None
@@ -137,11 +139,12 @@ class SessionHalts(HaltFlatten):
         read it at once, one halts (and flattens, if asked); the other adopts that halt from
         the account's row, or, while it is not written yet (the taker cancels first, and may
         die before), halts too without flattening: before, it traded on in that window."""
-        if self._kill is None and not self.audit.halt_poll_due:
+        if self._kill is None and self._kill_seen is None and not self.audit.halt_poll_due:
             return []  # nothing pressed, no poll of the database due (read without the lock:
             # a press landing now is taken next cycle, as one landing after the lock would be)
         with self._kill_lock:
             kill, self._kill = self._kill, None
+        self._kill_seen = None  # a request found before an order (``KillFence``): read now
         request = self.audit.halt_requested(self._kills_taken)
         lost: list[RiskEvent] = []
         detail = ""

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from tui_trader.brokers import unseen
 from tui_trader.core.domain import Position, RiskEvent
 from tui_trader.core.orders import Order, OrderRequest, OrderStatus, Side
+from tui_trader.engine.kill_fence import kill_refusal
 from tui_trader.engine.manual_book import as_fills_make, left_note, with_unconfirmed
 from tui_trader.engine.manual_ticket import ManualOrder
 from tui_trader.risk.gate import ORDER_RATE
@@ -83,7 +84,8 @@ class ManualOrders:
     outside: OutsideChanges
     # Supplied by ``OrderRouting`` and the session: sending with the audit row first, the halt
     # on a doubtful order, share rounding and deterministic client order ids.
-    _send: Callable[[OrderRequest, datetime], Order | None]
+    _send: Callable[..., Order | None]
+    kill_pending: Callable[[], str | None]
     _broker_doubt: Callable[[OrderRequest], RiskEvent]
     _reserve_slot: Callable[[OrderRequest, bool], RiskEvent | None]
     _return_slot: Callable[[], None]
@@ -220,7 +222,13 @@ class ManualOrders:
         """The strategies' gate and audit path for one manual order; False if its fate is in
         doubt (trading is then halted). A close (``close_key``: the key that asked for it) is
         cut to what can never flip the position, saying what may be left
-        (``engine.manual_book``)."""
+        (``engine.manual_book``). Once the kill switch was pressed, none goes out
+        (``engine.kill_fence``): looked for here, and again right before the send."""
+        who = self.kill_pending()
+        if who is not None:  # before the stops' release: no exit cancelled for it
+            what = f"manual {request.side} {request.qty:g} {request.symbol}"
+            events.append(kill_refusal(what, who, request.symbol))
+            return True
         working = self.broker.open_orders()
         if unseen(working):  # the gate counts working orders: not on a partial view
             what = f"manual {request.side} {request.qty:g} {request.symbol}"
@@ -288,7 +296,7 @@ class ManualOrders:
             events.append(self._refused(f"manual {order.side} {order.symbol} not sent: {why}"))
             return True
         count = self.risk.state.orders_today  # with this order's slot
-        ack = self._send(order, market_time)
+        ack = self._send(order, market_time, killable=True)
         events += () if self._unsent else check.events  # only with an order that went out
         events += self._exit_after(order, ack, market_time)  # exits back if it did not go out
         self.follow_hand(order, ack)  # its exit in step as soon as it ends (``hand_exits``)

@@ -135,7 +135,8 @@ class OrderRouting(OrderSending):
         # of Unsettled.__len__ a symbol).
         blocking = self.unsettled.blocking if self.unsettled else None
         for symbol in sorted(signals):
-            if self._kill is not None:  # ctrl+k pressed meanwhile: it halts at the next pass
+            if self._kill is not None or self._kill_seen is not None:  # it halts at the next
+                # pass: ctrl+k pressed meanwhile, or a monitor's request found before an order
                 notes.append("kill switch pressed: this cycle's other orders not sent")
                 break
             price = prices.get(symbol)
@@ -349,7 +350,7 @@ class OrderRouting(OrderSending):
             and self._claim_lost(claims, order, notes)
         ):
             return False
-        ack = self._send(order, market_time, rationale)
+        ack = self._send(order, market_time, rationale, killable=True)  # (``KillFence``)
         events += () if self._unsent else check.events  # only with an order that went out
         if self._released:  # exits cancelled before it: placed again unless it went out
             events += self._exit_after(order, ack, market_time)

@@ -2,7 +2,8 @@
 the broker's answer or the doubt about it.
 
 A mixin of ``TradingSession`` under ``OrderRouting`` (which decides what to send); the fence
-against a halt written between the slot and the send is ``SendFence``'s.
+against a halt written between the slot and the send is ``SendFence``'s, the one against a
+kill switch pressed while a pass sends its orders ``KillFence``'s.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING
 from tui_trader.brokers import Broker, BrokerError
 from tui_trader.core.domain import RiskEvent
 from tui_trader.core.orders import Order, OrderRequest, OrderStatus, unfilled
+from tui_trader.engine.kill_fence import KillFence
 from tui_trader.engine.send_gap import SendFence
 from tui_trader.risk.gate import ORDER_RATE
 
@@ -27,7 +29,7 @@ if TYPE_CHECKING:
     from tui_trader.store.audit import AuditLog
 
 
-class OrderSending(SendFence):
+class OrderSending(SendFence, KillFence):
     """The slot, the row, the send; the session supplies the state it works on."""
 
     broker: Broker
@@ -81,13 +83,18 @@ class OrderSending(SendFence):
         request: OrderRequest,
         market_time: datetime,
         rationale: Callable[[], str] | None = None,
+        killable: bool = False,
     ) -> Order | None:
         """Write the order row, then send; ``None`` if the broker's answer is in doubt. An
         answer of ``unknown`` (lost, and the broker does not know the order yet) is followed as
         unsettled: its symbol blocked and the order counted as held until it settles.
         ``rationale`` builds the row's rationale (default: the request's own). An order whose
         slot was taken long ago and whose account was halted meanwhile is not sent
-        (``SendFence._gap_refusal``)."""
+        (``SendFence._gap_refusal``). ``killable``: a rebalance's order or one by hand, not
+        sent once the kill switch was pressed (``KillFence``): its slot given back, no row,
+        its refusal in ``_unsent`` and an answer ``rejected`` saying ``not sent``."""
+        if killable and (stopped := self.kill_before_send(request)) is not None:
+            return stopped
         timed = self.send_gap.client_order_id is not None  # a fenced slot (an Alpaca order)
         if timed and (refused := self._gap_refusal(request, written=False)) is not None:
             return refused

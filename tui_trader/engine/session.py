@@ -361,8 +361,8 @@ class TradingSession(
         if late:
             fills = self._apply_updates(late, listed=True)
         try:
-            if self.manual_pending() and self._kill is None:  # (a press: taken at the next pass)
-                # after the rebalance: a manual order lives at least a bar
+            if self.manual_pending():  # after the rebalance: a manual order lives at least a
+                # bar (once the kill switch was pressed, each is refused: ``engine.kill_fence``)
                 manual, manual_notes = self._take_manual_requests(market_time)
                 events += manual
                 notes += manual_notes

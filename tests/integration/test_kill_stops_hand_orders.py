@@ -1,0 +1,106 @@
+"""The kill switch pressed while orders queued by hand go out between bars stops the rest.
+
+A trader queues orders by hand (the ticket, ``c`` close, flatten); the desk's thread sends them
+one by one when it wakes. ctrl+k pressed meanwhile (from the desk's UI thread) was taken only
+at the next pass: every queued order after the one on its way still went out. Now each order
+by hand looks for a press before it is sent: the ones not sent yet are refused, each with a
+risk event saying the kill switch stopped it, and the next pass (the press woke the desk)
+halts. A sell by hand that cancelled its protective stop first and is then stopped by the
+press puts the stop back.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.conftest import file_rows, make_session
+from tests.integration.test_hand_order_exits_between_bars import _protected
+from tests.integration.test_protective_stops import _held, _stops
+from tui_trader.core.domain import Bar, Signal
+from tui_trader.core.orders import Order, OrderRequest, OrderType, Side
+from tui_trader.engine.manual_orders import ManualOrder
+from tui_trader.risk.gate import MANUAL_KILL
+
+
+class Flat:
+    """A strategy that never trades: every order of these tests is one placed by hand."""
+
+    name = "flat"
+
+    def on_bar(self, bar: Bar) -> Signal:
+        """Always flat."""
+        return Signal(0.0, "flat")
+
+
+def test_a_press_while_hand_orders_go_out_stops_the_ones_not_sent(tmp_path: Path) -> None:
+    """Three hand buys queued; ctrl+k lands while the first is sent. Before: all three went
+    out. Now only the first (already on its way); the other two are refused in the audit
+    trail with the kill switch named, and the next pass halts the desk."""
+    db = tmp_path / "desk.db"
+    session = make_session(db, strategies=[Flat()])
+    session.run_iteration()  # a bar: the tickets have prices
+    broker = session.broker
+    submit = broker.submit
+    sent: list[str] = []
+
+    def pressed_while_sending(request: OrderRequest) -> Order:
+        sent.append(request.symbol)
+        if len(sent) == 1:
+            session.request_kill(who="test")  # the desk's ctrl+k, from the UI thread
+        return submit(request)
+
+    broker.submit = pressed_while_sending  # type: ignore[method-assign]
+    for symbol in ("SPY", "QQQ", "IWM"):
+        session.request_manual_order(ManualOrder(symbol, Side.BUY, qty=1))
+    report = session.apply_kill_requests()
+    assert report is not None
+    assert sent == ["SPY"], f"orders sent after the kill switch was pressed: {sent[1:]}"
+    stopped = {e.symbol: e.action_taken for e in report.risk_events if "kill switch" in e.detail}
+    assert sorted(stopped) == ["IWM", "QQQ"], report.risk_events
+    assert "not sent: the kill switch was pressed" in stopped["QQQ"], stopped
+    assert session.wake.is_set(), "the press must wake the desk to halt at once"
+    halted = session.apply_kill_requests()
+    assert halted is not None
+    assert session.risk.state.halted
+    assert [e for e in halted.risk_events if e.event_type == MANUAL_KILL]
+    assert sent == ["SPY"]
+    rows = file_rows(
+        db, "SELECT symbol FROM live_risk_events WHERE action_taken LIKE '%kill switch was%'"
+    )
+    assert sorted(symbol for (symbol,) in rows) == ["IWM", "QQQ"]
+    session.finish("stopped")
+
+
+def test_a_hand_sell_stopped_by_the_press_puts_its_stop_back(db_path: Path) -> None:
+    """A sell of 50 SPY by hand cancels the position's stop (100 at 95) first; ctrl+k lands
+    while that cancel is confirmed. Before: the sell went out after the press. Now it is
+    refused, and the stop for all 100 shares at 95 is working again in that same pass."""
+    session, _market, _ = _protected(db_path)
+    [stop] = _stops(session)
+    broker = session.broker
+    cancel, submit = broker.cancel, broker.submit
+    sent: list[OrderRequest] = []
+
+    def pressed_while_cancelling(client_order_id: str, *args: object, **kw: object) -> object:
+        if client_order_id == stop.client_order_id:
+            session.request_kill(who="test")
+        return cancel(client_order_id, *args, **kw)
+
+    def recorded(request: OrderRequest) -> Order:
+        sent.append(request)
+        return submit(request)
+
+    broker.cancel = pressed_while_cancelling  # type: ignore[method-assign]
+    broker.submit = recorded  # type: ignore[method-assign]
+    session.request_manual_order(ManualOrder("SPY", Side.SELL, qty=50))
+    report = session.apply_kill_requests()
+    assert report is not None
+    sells = [r for r in sent if r.order_type is OrderType.MARKET]
+    assert sells == [], f"the sell by hand went out after the press: {sells}"
+    assert any("kill switch" in e.detail for e in report.risk_events), report.risk_events
+    [back] = _stops(session)
+    assert (back.side, back.qty, back.stop_price) == (Side.SELL, 100, 95.0)
+    assert _held(session) == 100
+    session.apply_kill_requests()
+    assert session.risk.state.halted
+    assert [(s.qty, s.stop_price) for s in _stops(session)] == [(100, 95.0)]  # a halt keeps it
