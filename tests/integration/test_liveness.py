@@ -60,8 +60,9 @@ def test_status_and_history_show_a_dead_session_as_died(db_path: Path, tmp_path:
 
 
 def test_a_session_beats_while_it_waits_between_cycles(db_path: Path) -> None:
-    """``--every 25``: the window stored is 75 s, and the wait is cut into 10 s slices with a
-    heartbeat after each, so a long wait never makes the session look dead."""
+    """``--every 25``: the window stored is 75 s, and the wait is cut into 2 s slices (the
+    runner's looks for another process's requests: ``KILL_LOOK_S``) with a heartbeat after
+    each, so a long wait never makes the session look dead."""
     from tests.conftest import make_session
     from tui_trader.session.runner import SessionRunner
 
@@ -77,8 +78,11 @@ def test_a_session_beats_while_it_waits_between_cycles(db_path: Path) -> None:
     session.audit.beat = lambda force=False, iterations=None: seen.append("beat")  # type: ignore[method-assign]
     result = SessionRunner(session, iterations=1, every=25.0).run()
     assert result.status == "completed"
-    start = seen.index("wait 10")
-    assert seen[start : start + 5] == ["wait 10", "beat", "wait 10", "beat", "wait 5"]
+    start = seen.index("wait 2")
+    after = seen[start:]
+    waits = [i for i, what in enumerate(after) if what.startswith("wait")]
+    assert [after[i] for i in waits] == ["wait 2"] * 12 + ["wait 1"]
+    assert all(after[i + 1] == "beat" for i in waits[:-1])  # a heartbeat after each slice
     row = SessionRow.get_by_id(session.audit.session.id)
     assert row.heartbeat_window == 75.0
 

@@ -38,7 +38,7 @@ from tui_trader.session.store_endings import (
     end_on_unwritable_store,
     write_halt,
 )
-from tui_trader.store.liveness import BEAT_SECONDS, window_for
+from tui_trader.store.liveness import window_for
 from tui_trader.store.pg import store_lost
 from tui_trader.store.pg_refusals import refusal
 from tui_trader.store.session_rows import RowEnded
@@ -49,8 +49,10 @@ from tui_trader.store.sqlite_errors import (
     is_read_only,
 )
 
-WAIT_SLICE = 10 * BEAT_SECONDS
-"""A long wait between cycles is cut into slices this long, with a heartbeat after each."""
+KILL_LOOK_S = 2.0
+"""Seconds between a waiting desk's looks at the store for another process's requests (a
+monitor's kill, a resume, the fleet's halt of the account): a monitor's press is taken within
+this long. One short transaction each, with the heartbeat."""
 FAILED_FIRST = "this desk failed before it could put it back; look at the position at the broker"
 """Why a failed session whose finish did not run put back no exit it had cancelled."""
 OUTAGE_BUDGET_S = 30.0
@@ -166,21 +168,21 @@ class SessionRunner:
 
     def _wait(self, seconds: float) -> None:
         """Wait ``seconds`` (or until woken: at once if a request came during the cycle),
-        beating the session's heartbeat meanwhile so that a long ``--every`` does not make it
-        look dead; every ``HAND_LOOK_S`` while an order by hand works, its exit is put in step
-        once it has ended (``engine.hand_exits``), not at the next bar."""
+        looking every ``KILL_LOOK_S`` for what another process asked of this desk (a monitor's
+        or the fleet's kill request, a resume, a halt of the account): taken then, not at the
+        next bar. Before, a desk on daily bars took a monitor's ctrl+k the next day, its
+        orders working at the broker meanwhile. Every ``HAND_LOOK_S`` while an order by hand
+        works, its exit is put in step once it has ended (``engine.hand_exits``). Each look
+        beats the session's heartbeat, so that a long ``--every`` does not make it look dead."""
         session = self.session
         remaining = seconds
         while remaining > 0:
-            step = min(remaining, HAND_LOOK_S if session.follows_hand else WAIT_SLICE)
+            step = min(remaining, HAND_LOOK_S if session.follows_hand else KILL_LOOK_S)
             if session.clock.wait(step, session.wake):
                 return
             remaining -= step
-            if remaining > 0 and session.follows_hand:  # (a look beats the heartbeat too)
-                if (looked := session.apply_kill_requests()) is not None:
-                    self.on_report(looked)
-            elif remaining > 0:
-                session.audit.beat()
+            if remaining > 0 and (looked := session.apply_kill_requests()) is not None:
+                self.on_report(looked)
 
     def _outage(self, exc: BaseException) -> IterationReport:
         """A cycle failed for want of an answer: skip it (saying why), or halt once the outage
