@@ -20,6 +20,7 @@ from tui_trader.core.domain import IterationReport, Position, TradingState
 from tui_trader.core.orders import Order, OrderClass, OrderStatus, OrderType, Side, TimeInForce
 from tui_trader.tui.app import make_app
 from tui_trader.tui.messages import SessionReport, SessionStarted
+from tui_trader.tui.screens.confirm import ConfirmScreen
 from tui_trader.tui.screens.working import WorkingOrdersScreen
 from tui_trader.tui.state import SessionInfo
 
@@ -215,3 +216,48 @@ async def test_x_on_a_row_the_trader_moved_to_after_an_order_ended_cancels_it(
         assert _selected(screen, "#working-orders") == "c-iwm"
         await pilot.press("x")
         assert cancelled == ["c-iwm"]
+
+
+async def test_x_on_the_desks_protective_stop_asks_first(db_path, frozen) -> None:
+    """`x` on the stop that protects 20 IWM asks before cancelling it (the position is left
+    without a stop until the desk's next bar); Enter or Escape keeps it, "Cancel it" cancels
+    it. Any other order is cancelled at once, as before."""
+    stop = Order(
+        "tt-k1a2b3c4-7-ps1",
+        "IWM",
+        Side.SELL,
+        20,
+        OrderType.STOP,
+        OrderStatus.NEW,
+        None,
+        TimeInForce.GTC,
+    )
+    stop = replace(stop, stop_price=186.66)
+    app = make_app(db_path, clock=frozen)
+    cancelled: list[str] = []
+    app.cancel_working_order = cancelled.append  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 36)) as pilot:
+        app.post_message(SessionStarted(INFO))
+        app.post_message(SessionReport(_report(1, (stop, SPY_LIMIT))))
+        await wait_for(pilot, lambda: len(app.desk.working) == 2, "two working orders")
+        screen = WorkingOrdersScreen()
+        await app.push_screen(screen)
+        table = screen.query_one("#working-orders", DataTable)
+        await wait_for(pilot, lambda: table.row_count == 2, "the orders' rows")
+        table.move_cursor(row=0)
+        assert _selected(screen, "#working-orders") == stop.client_order_id
+        for key in ("enter", "escape"):  # the safe answer is the default
+            await pilot.press("x")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+            assert "no stop until the desk places it again" in str(app.screen.question)
+            assert "186.66" in str(app.screen.question)
+            await pilot.press(key)
+            await wait_for(pilot, lambda: app.screen is screen, "back on the panel")
+            assert cancelled == []
+        await pilot.press("x")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+        await pilot.click("#yes")
+        await wait_for(pilot, lambda: cancelled == [stop.client_order_id], "the cancel")
+        table.move_cursor(row=1)
+        await pilot.press("x")  # the SPY limit: no question
+        assert cancelled == [stop.client_order_id, "c-spy"]

@@ -155,7 +155,8 @@ class DeskActions:
             self.push_screen(WorkingOrdersScreen())
 
     def cancel_working_order(self, client_order_id: str) -> None:
-        """Ask the session to cancel one working order (no question: cancelling adds no risk)."""
+        """Ask the session to cancel one working order (the panel asks first for a protective
+        exit, whose cancel leaves a position without its stop)."""
         handle = self._local()
         if handle is None:
             self.notify("No session is running.", severity="warning")

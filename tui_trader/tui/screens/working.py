@@ -20,6 +20,8 @@ from textual.widgets import DataTable, Label, Static
 from textual.widgets.data_table import RowDoesNotExist
 
 from tui_trader.core.orders import Order, OrderClass
+from tui_trader.risk.stops import is_protective
+from tui_trader.tui.screens.confirm import ConfirmScreen
 from tui_trader.tui.state import DeskState, countdown
 from tui_trader.tui.widgets.cells import num, price_cell, signed_cell
 from tui_trader.tui.widgets.desk_footer import DeskFooter
@@ -213,7 +215,36 @@ class WorkingOrdersScreen(ModalScreen[None]):
                 severity="warning",
             )
             return
+        working = self.app.desk.working.get(cid)  # type: ignore[attr-defined]
+        if working is not None and is_protective(cid, working.order.order_type):
+            self._ask_to_cancel_exit(working.order)
+            return
         self.app.cancel_working_order(cid)  # type: ignore[attr-defined]
+
+    def _ask_to_cancel_exit(self, order: Order) -> None:
+        """Cancel one of the desk's protective exits only once the trader says so: unlike any
+        other order's, its cancel leaves a position without its stop (until the desk's next
+        bar places it again). Before, ``x`` cancelled it without a word, as any order."""
+        stop = f" at {order.stop_price:g}" if order.stop_price is not None else ""
+        what = "stop and take-profit pair" if order.order_class is OrderClass.OCO else "stop"
+        question = (
+            f"Cancel the protective {what}{stop} for {order.qty:g} {order.symbol}?\n\n"
+            f"{order.symbol} has no stop until the desk places it again at its next bar."
+        )
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.app.cancel_working_order(order.client_order_id)  # type: ignore[attr-defined]
+
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Cancel {order.symbol}'s protective {what}?",
+                question,
+                yes="Cancel it",
+                no="Keep it",
+            ),
+            answered,
+        )
 
     def action_close_position(self) -> None:
         """Close the selected position (the app asks first)."""
