@@ -15,18 +15,29 @@ from tests.integration.cli_helpers import run_cli
 from tui_trader.core.clock import WallClock
 from tui_trader.store.audit import AuditLog
 from tui_trader.store.db import open_database, to_db_time
+from tui_trader.store.liveness import window_for
 from tui_trader.store.models import SessionRow, database
 from tui_trader.store.pg_url import PgUrl
 
+ALIVE_EVERY = 1200.0
+"""Seconds between the alive session's cycles: its heartbeat window is then an hour
+(``window_for``). The test's process stands in for that desk and never beats; with the
+shortest window (30 s) a loaded machine, where each command here took some 5 s, aged its one
+heartbeat past the window before the last listing, which then showed the session DIED."""
+
 
 def _seed(db: Path | PgUrl) -> dict[str, str]:
-    """Three sessions: one alive (this test's process), one whose process is gone, one that
-    ended; returns their keys by role."""
+    """Three sessions: one alive (this test's process, a desk with a long cycle whose window
+    outlasts the test), one whose process is gone, one that ended; returns their keys by
+    role."""
     audit = AuditLog(open_database(db), WallClock())
     keys = {}
     for role in ("alive", "gone", "ended"):
         row = audit.start_session("local", "paper", None, "test", ("SPY", "QQQ"), {})
         keys[role] = row.key
+    SessionRow.update(heartbeat_window=window_for(ALIVE_EVERY)).where(
+        SessionRow.key == keys["alive"]
+    ).execute()
     gone = subprocess.run(
         [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
     )

@@ -87,11 +87,13 @@ class SetupScreen(StyledOnMount, Screen[None]):
         self.skip_readiness = skip_readiness
         self.live_confirmed = False
         self._warned = (False, False)
+        """Whether the live warning the user confirmed said that positions are adopted and that
+        a halt suspends the account: the confirmation holds only while the form says the same."""
+        self._asking_switches = False
+        """Whether the warning shown again for changed switches is open (one at a time)."""
         self._warned_terms: tuple[RiskLimits, float | None] | None = None
         """The limits and equity cap the confirmed live warning named: a start with others
         shows the warning again (it named what the session would risk)."""
-        """Whether the live warning the user confirmed said that positions are adopted and that
-        a halt suspends the account: the confirmation holds only while the form says the same."""
         self._mode = "local"
         self.result = FormResult(None, {})
         self._checked = False
@@ -340,11 +342,24 @@ class SetupScreen(StyledOnMount, Screen[None]):
         """Adopting positions changes what a live session may trade, suspending on halt what a
         halt does to the account: after the live warning was confirmed, changing either shows
         the warning again, saying so; cancelling it puts the switches back as confirmed."""
+        self._ask_for_switches()
+
+    def _ask_for_switches(self) -> None:
+        """Show the warning again for switches that differ from the confirmed ones, once: while
+        it is open, further changes wait for its answer, which looks again. Each change's
+        event comes after the change, and every event read the switches as they are then: a
+        switch ticked, unticked and ticked again before the desk handled the first event (a
+        cancel's put-back followed at once by a new tick, on a loaded machine) stacked a
+        warning for each event, and the one confirmed uncovered another."""
         switches = self._warned_switches()
         if self._mode != "live" or not self.live_confirmed or switches == self._warned:
             return
+        if self._asking_switches:
+            return
+        self._asking_switches = True
 
         def answered(confirmed: bool | None) -> None:
+            self._asking_switches = False
             if confirmed:
                 self._warned = switches
             else:
@@ -352,6 +367,8 @@ class SetupScreen(StyledOnMount, Screen[None]):
                 self.query_one("#adopt", Checkbox).value = adopt
                 self.query_one("#suspend", Checkbox).value = suspend
             self.revalidate()
+            if confirmed:  # changed while the warning was open: it named other switches
+                self._ask_for_switches()
 
         self._warn_live(self._limits_or_defaults(), switches[0], answered)
 
