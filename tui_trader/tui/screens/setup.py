@@ -2,13 +2,13 @@
 
 The screen only collects text and switches; ``setup_form.validate`` decides what is valid and
 builds the plan. Enter (or the Start button, focused on arrival) starts the session; Start is
-disabled while any field is invalid, and each bad field shows its reason beside it.
+disabled while any field is invalid, and each bad field shows its reason beside it. The
+live-trading warnings (when they show, what a confirmation holds) are ``screens.setup_live``'s.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
 
@@ -23,7 +23,7 @@ from tui_trader.risk.limits import RiskLimits
 from tui_trader.tui.alpaca_status import ADOPT_HINT, adopt_warning, alpaca_status
 from tui_trader.tui.screens.confirm import ConfirmScreen
 from tui_trader.tui.screens.first_resume import StyledOnMount
-from tui_trader.tui.screens.live_warning import LiveWarningScreen
+from tui_trader.tui.screens.setup_live import SetupLiveWarnings
 from tui_trader.tui.setup_carried import CARRIED, CASH_SET, carried_note
 from tui_trader.tui.setup_fields import DATA_LABELS, TEXT_FIELDS, WEIGHTS, choice_row
 from tui_trader.tui.setup_form import (
@@ -33,8 +33,6 @@ from tui_trader.tui.setup_form import (
     MODES,
     FormResult,
     SessionPlan,
-    typed_capital,
-    typed_db,
     typed_limits,
     validate,
 )
@@ -59,7 +57,7 @@ def _output_waiting(app: App) -> bool:
     return queue is not None and writer.is_alive() and not queue.empty()
 
 
-class SetupScreen(StyledOnMount, Screen[None]):
+class SetupScreen(StyledOnMount, SetupLiveWarnings, Screen[None]):
     """Collects a session plan and hands it to the app to start."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -296,46 +294,6 @@ class SetupScreen(StyledOnMount, Screen[None]):
             self._warn_live(limits, switches[0], answered)
         self._recheck()
 
-    def _live_switch_on(self) -> bool:
-        """Whether "Alpaca live" may be chosen: the switch on, and the desk started with
-        ``--enable-live`` (a switch set on some other way, the browser's page included, does
-        not count without the flag)."""
-        return self.live_allowed and self.query_one("#enable-live", Checkbox).value
-
-    def _warned_switches(self) -> tuple[bool, bool]:
-        """The switches the live warning names: adopt positions, suspend on halt."""
-        return self.query_one("#adopt", Checkbox).value, self.query_one("#suspend", Checkbox).value
-
-    def _warn_live(
-        self,
-        limits: RiskLimits,
-        adopt: bool,
-        answered: Callable[[bool | None], None],
-        capital: float | None = None,
-    ) -> None:
-        """Show the live-trading warning (the limits and the equity cap, what a halt does to the
-        account, whether positions are adopted, the paper record's verdict: when it refuses,
-        the warning cannot be confirmed); a confirmation records the terms it named."""
-        from tui_trader.tui.live_gate import live_decision
-
-        values = self.values()
-        capital = capital if capital is not None else typed_capital(values)
-
-        def recorded(confirmed: bool | None) -> None:
-            if confirmed:
-                self._warned_terms = (limits, capital)
-            answered(confirmed)
-
-        warning = LiveWarningScreen(
-            limits,
-            alpaca_status("live").url,
-            adopt_positions=adopt,
-            readiness=live_decision(typed_db(values), self.defaults, self.skip_readiness),
-            suspend_on_halt=self.query_one("#suspend", Checkbox).value,  # as the plan carries it
-            capital=capital,
-        )
-        self.app.push_screen(warning, recorded)
-
     @on(Checkbox.Changed, "#adopt")
     @on(Checkbox.Changed, "#suspend")
     def _warned_switch_changed(self) -> None:
@@ -343,34 +301,6 @@ class SetupScreen(StyledOnMount, Screen[None]):
         halt does to the account: after the live warning was confirmed, changing either shows
         the warning again, saying so; cancelling it puts the switches back as confirmed."""
         self._ask_for_switches()
-
-    def _ask_for_switches(self) -> None:
-        """Show the warning again for switches that differ from the confirmed ones, once: while
-        it is open, further changes wait for its answer, which looks again. Each change's
-        event comes after the change, and every event read the switches as they are then: a
-        switch ticked, unticked and ticked again before the desk handled the first event (a
-        cancel's put-back followed at once by a new tick, on a loaded machine) stacked a
-        warning for each event, and the one confirmed uncovered another."""
-        switches = self._warned_switches()
-        if self._mode != "live" or not self.live_confirmed or switches == self._warned:
-            return
-        if self._asking_switches:
-            return
-        self._asking_switches = True
-
-        def answered(confirmed: bool | None) -> None:
-            self._asking_switches = False
-            if confirmed:
-                self._warned = switches
-            else:
-                adopt, suspend = self._warned
-                self.query_one("#adopt", Checkbox).value = adopt
-                self.query_one("#suspend", Checkbox).value = suspend
-            self.revalidate()
-            if confirmed:  # changed while the warning was open: it named other switches
-                self._ask_for_switches()
-
-        self._warn_live(self._limits_or_defaults(), switches[0], answered)
 
     def _limits_or_defaults(self) -> RiskLimits:
         """The limits typed so far (the defaults where a field is invalid), for the warning."""
