@@ -87,8 +87,11 @@ class BetweenBars:
                 fills += len(self._cycle_fills) - before
             return fills
 
-    def apply_kill_requests(self) -> IterationReport | None:
-        """Act on a pending kill between bars (the runner calls this when woken)."""
+    def apply_kill_requests(self, retry_halt: bool = True) -> IterationReport | None:
+        """Act on a pending kill between bars (the runner calls this when woken, and at its
+        looks while it waits). ``retry_halt`` False: a halt left unfinished (a cancel the
+        broker refused or did not answer) is not tried again at this look; its tries cost
+        three requests each (``session.runner.HALT_RETRY_S``)."""
         with self.audit.cycle():
             self._cycle_orders.clear()
             self._cycle_fills.clear()
@@ -99,7 +102,7 @@ class BetweenBars:
             if not self.risk.state.halted:  # a halt lifted: its flatten and cancels owed end too
                 self._flatten_requested = self._halt_unfinished = False
             kills = self._take_kill_requests()
-            retry = self._halt_unfinished and self.risk.state.halted
+            retry = retry_halt and self._halt_unfinished and self.risk.state.halted
             ended = self.hands_ended()  # orders by hand ended since: their exits in step now
             asked = self.manual_pending()
             if not events and not kills and not retry and not asked and not ended:
