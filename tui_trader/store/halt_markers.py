@@ -8,11 +8,12 @@ traded. Now the ending writes that halt here (``session.store_endings``), and th
 start on that store writes it to the store as an ordinary halt, and only then removes the file
 (``engine.kept_halts``). Fail closed: a file that cannot be read as one is a halt too.
 
-Where: a SQLite store's beside its file (``desk.db.halt-<account digest>.json``); a PostgreSQL
-store's in the user's state folder (``halts/pg-<store digest>-<account digest>.json``), keyed by
-user, host, port and database, never the password. The file holds no secret: the account key,
-the store (its path, or its URL without password), the halt's reason and words, when and which
-session. Written atomically (a temporary file, fsync, rename, the folder fsynced).
+Where: a SQLite store's beside its file's real path (``desk.db.halt-<account digest>.json``); a
+PostgreSQL store's in the user's state folder (``halts/pg-<store digest>-<account digest>.json``),
+keyed by user, host, port and database, never the password. The file holds no secret: the
+account key, the store (its path, or its URL without password), the halt's reason and words,
+when and which session. Written atomically (a private temporary file of a name no one can
+guess, fsync, rename, the folder fsynced).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import json
 import os
 import re
 import stat
+import tempfile
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -37,6 +39,8 @@ MAX_BYTES = 16_384
 _REASON = re.compile(r"[a-z][a-z0-9_]{0,39}")
 _SESSION = re.compile(r"[A-Za-z0-9_.:-]{0,100}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_PG_PLACE = frozenset({"host", "hostaddr", "port", "dbname", "user", "service"})
+"""A PostgreSQL URL's query parameters that say which database it is (libpq's)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,23 +69,25 @@ class FoundMarker:
 
 
 def store_name(db: Any) -> str | None:
-    """The store as markers name it: a SQLite file's absolute path, or a PostgreSQL URL's user,
-    host, port, database and parameters without the password; ``None`` for a store with no
-    place on disk (``:memory:``)."""
+    """The store as markers name it: a SQLite file's real path (symlinks and ``..`` resolved,
+    so every spelling of one file finds its markers), or a PostgreSQL URL's user, host, port,
+    database and the parameters that choose them (``_PG_PLACE``; a connection setting such as
+    ``sslmode`` is the same database, and ``sslpassword`` a secret); ``None`` for a store with
+    no place on disk (``:memory:``)."""
     if getattr(db, "is_postgres", False):
         parts = urlsplit(db.url.dsn)
         try:
             port = parts.port or 5432
         except ValueError:
             port = 0
-        query = sorted((k, v) for k, v in parse_qsl(parts.query) if k.lower() != "password")
+        query = sorted((k.lower(), v) for k, v in parse_qsl(parts.query) if k.lower() in _PG_PLACE)
         tail = ("?" + "&".join(f"{k}={v}" for k, v in query)) if query else ""
         who = f"{parts.username or ''}@{parts.hostname or ''}:{port}"
         return f"postgresql://{who}{parts.path}{tail}"
     name = str(getattr(db, "database", "") or "")
     if not name or name == ":memory:" or name.startswith("file:"):
         return None
-    return str(Path(name).absolute())
+    return os.path.realpath(name)  # (never raises: a link loop is left as it is)
 
 
 def _digest(text: str) -> str:
@@ -120,9 +126,12 @@ def keep_halt(db: Any, halt: KeptHalt) -> Path:
         raise ValueError("an in-memory store has no place to keep a halt")
     path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps({"version": VERSION, **asdict(halt)}, indent=1)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    # a new file of a name no one can guess (O_EXCL, 0600): a link planted in a folder others
+    # can write is never written through
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = Path(name)
     try:
-        with open(tmp, "w", encoding="utf-8") as out:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
             out.write(text + "\n")
             out.flush()
             os.fsync(out.fileno())
@@ -161,7 +170,8 @@ def store_markers(db: Any) -> list[FoundMarker]:
     folder, prefix = where
     store = store_name(db) or ""
     found = []
-    for path in sorted(folder.glob(f"{prefix}*.json")):
+    names = sorted(n for n in os.listdir(folder) if n.startswith(prefix) and n.endswith(".json"))
+    for path in (folder / name for name in names):  # (not a glob: 'desk[1].db' is a name)
         try:
             raw = json.loads(_read(path))
             key = raw.get("account_key") if isinstance(raw, dict) else None
