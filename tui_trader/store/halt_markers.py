@@ -8,12 +8,13 @@ traded. Now the ending writes that halt here (``session.store_endings``), and th
 start on that store writes it to the store as an ordinary halt, and only then removes the file
 (``engine.kept_halts``). Fail closed: a file that cannot be read as one is a halt too.
 
-Where: a SQLite store's beside its file's real path (``desk.db.halt-<account digest>.json``); a
-PostgreSQL store's in the user's state folder (``halts/pg-<store digest>-<account digest>.json``),
-keyed by user, host, port and database, never the password. The file holds no secret: the
-account key, the store (its path, or its URL without password), the halt's reason and words,
-when and which session. Written atomically (a private temporary file of a name no one can
-guess, fsync, rename, the folder fsynced).
+Where: a SQLite store's beside its file's real path (``desk.db.halt-<account>-<session>.json``,
+each a digest); a PostgreSQL store's in the user's state folder
+(``halts/pg-<store>-<account>-<session>.json``), keyed by user, host, port and database, never
+the password. One file a session: desks of one account stopping at once keep every halt. The
+file holds no secret: the account key, the store (its path, or its URL without password), the
+halt's reason and words, when and which session. Written atomically (a private temporary file
+of a name no one can guess, fsync, rename, the folder fsynced).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import re
 import stat
 import tempfile
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -39,6 +40,7 @@ MAX_BYTES = 16_384
 _REASON = re.compile(r"[a-z][a-z0-9_]{0,39}")
 _SESSION = re.compile(r"[A-Za-z0-9_.:-]{0,100}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_SESSION_TAIL = re.compile(r"-[0-9a-f]{16}\.json")
 _PG_PLACE = frozenset({"host", "hostaddr", "port", "dbname", "user", "service"})
 """A PostgreSQL URL's query parameters that say which database it is (libpq's)."""
 
@@ -109,19 +111,23 @@ def _folder_and_prefix(db: Any) -> tuple[Path, str] | None:
     return path.parent, f"{path.name}.halt-"
 
 
-def marker_path(db: Any, account_key: str) -> Path | None:
-    """The file that keeps ``account_key``'s halt for the store ``db`` (``None``: no place)."""
+def marker_path(db: Any, account_key: str, session_key: str = "") -> Path | None:
+    """The file that keeps the halt ``session_key`` decided for ``account_key`` on the store
+    ``db`` (``None``: no place). One file a session: two desks of the account stopping at once
+    each keep their own halt, neither written over by the other (the last writer's reason,
+    a store failure, hid the first's, a drawdown kill)."""
     where = _folder_and_prefix(db)
     if where is None:
         return None
     folder, prefix = where
-    return folder / f"{prefix}{_digest(account_key)}.json"
+    tail = f"-{_digest(session_key)}" if session_key else ""
+    return folder / f"{prefix}{_digest(account_key)}{tail}.json"
 
 
 def keep_halt(db: Any, halt: KeptHalt) -> Path:
     """Write ``halt`` to its marker atomically; the path. ``OSError`` if it cannot be written
     (a full or read-only disk), ``ValueError`` for a store with no place on disk."""
-    path = marker_path(db, halt.account_key)
+    path = marker_path(db, halt.account_key, halt.session_key)
     if path is None:
         raise ValueError("an in-memory store has no place to keep a halt")
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -146,19 +152,46 @@ def keep_halt(db: Any, halt: KeptHalt) -> Path:
     return path
 
 
-def find_marker(db: Any, account_key: str) -> FoundMarker | None:
-    """``account_key``'s marker for the store ``db``, or ``None`` when it has none. A file
-    there that is not a marker this release wrote for that account and store is a halt all the
-    same (``UNREADABLE``): whatever it held may have been a halt."""
-    path = marker_path(db, account_key)
-    if path is None or not os.path.lexists(path):
-        return None
-    store = store_name(db) or ""
+def find_markers(db: Any, account_key: str) -> list[FoundMarker]:
+    """``account_key``'s markers for the store ``db`` (one a session that kept a halt), the
+    earliest decided first (the halt that stands, as ``risk.state.standing_halt`` says), those
+    that cannot be read last. A file there that is not a marker this release wrote for that
+    account and store is a halt all the same (``UNREADABLE``): it may have held one."""
+    where = _folder_and_prefix(db)
+    if where is None:
+        return []
+    folder, prefix = where
     try:
-        return FoundMarker(path, _parse(_read(path), account_key, store))
-    except (OSError, ValueError, RecursionError) as exc:
-        halt = KeptHalt(account_key, store, UNREADABLE, "", "", "")
-        return FoundMarker(path, halt, _why(exc))
+        names = sorted(n for n in os.listdir(folder) if _is_accounts(n, prefix, account_key))
+    except OSError:  # no folder (yet): no marker
+        return []
+    store = store_name(db) or ""
+    read, unread = [], []
+    for path in (folder / name for name in names):
+        try:
+            halt = _parse(_read(path), account_key, store)
+            if path != marker_path(db, account_key, halt.session_key):
+                raise ValueError("it names another session")
+            read.append(FoundMarker(path, halt))
+        except (OSError, ValueError, RecursionError) as exc:
+            halt = KeptHalt(account_key, store, UNREADABLE, "", "", "")
+            unread.append(FoundMarker(path, halt, _why(exc)))
+    read.sort(key=_decided)
+    return read + unread
+
+
+def _decided(found: FoundMarker) -> datetime:
+    """When the kept halt was decided (one without a zone is taken as UTC, as the desk writes
+    it), so that the markers sort."""
+    when = datetime.fromisoformat(found.halt.decided_at)
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+def find_marker(db: Any, account_key: str) -> FoundMarker | None:
+    """``account_key``'s standing kept halt for the store ``db`` (``find_markers``' first), or
+    ``None`` when it has none."""
+    found = find_markers(db, account_key)
+    return found[0] if found else None
 
 
 def store_markers(db: Any) -> list[FoundMarker]:
@@ -169,22 +202,33 @@ def store_markers(db: Any) -> list[FoundMarker]:
         return []
     folder, prefix = where
     store = store_name(db) or ""
-    found = []
+    found: list[FoundMarker] = []
     names = sorted(n for n in os.listdir(folder) if n.startswith(prefix) and n.endswith(".json"))
     for path in (folder / name for name in names):  # (not a glob: 'desk[1].db' is a name)
+        if any(marker.path == path for marker in found):
+            continue  # listed with its account's
         try:
             raw = json.loads(_read(path))
             key = raw.get("account_key") if isinstance(raw, dict) else None
-            if not isinstance(key, str) or _CONTROL.search(key) or path != marker_path(db, key):
+            if not isinstance(key, str) or _CONTROL.search(key):
+                raise ValueError("it names no account of its own")
+            if not _is_accounts(path.name, prefix, key):
                 raise ValueError("it names no account of its own")
         except (OSError, ValueError, RecursionError) as exc:
             halt = KeptHalt("?", store, UNREADABLE, "", "", "")
             found.append(FoundMarker(path, halt, _why(exc)))
             continue
-        marker = find_marker(db, key)  # read as that account's next start reads it
-        if marker is not None:
-            found.append(marker)
+        found.extend(find_markers(db, key))  # read as that account's next start reads them
     return found
+
+
+def _is_accounts(name: str, prefix: str, account_key: str) -> bool:
+    """True if the file ``name`` is where a halt of ``account_key`` is kept (its own name, or
+    one of a session's)."""
+    head = f"{prefix}{_digest(account_key)}"
+    return name == f"{head}.json" or (
+        name.startswith(head) and _SESSION_TAIL.fullmatch(name[len(head) :]) is not None
+    )
 
 
 def drop_marker(found: FoundMarker) -> None:
