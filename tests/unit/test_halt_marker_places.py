@@ -127,3 +127,25 @@ def test_fleet_lists_a_halt_kept_beside_a_database_whose_name_looks_like_a_patte
     lines = kept_halt_lines(store)
     assert len(lines) == 1 and "halt kept on disk for alpaca:PA1" in lines[0], lines
     assert str(path) in lines[0]
+
+
+def test_a_postgresql_halt_is_found_by_a_url_leaving_user_and_port_to_libpq(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """``--db postgresql://db.example/desk`` with ``PGUSER=trader`` and ``PGPORT=5433`` is the
+    database ``postgresql://trader@db.example:5433/desk`` names: one desk's kept halt is the
+    other's, and a desk on the server's other port does not take it."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("PGUSER", "trader")
+    monkeypatch.setenv("PGPORT", "5433")
+    spelled = _PgStore(parse_db_url("postgresql://trader@db.example:5433/desk"))
+    keep_halt(spelled, _halt(_store_field(spelled)))
+    left_to_libpq = _PgStore(parse_db_url("postgresql://db.example/desk"))
+    found = find_marker(left_to_libpq, ACCOUNT)
+    assert found is not None, "a start leaving user and port to libpq missed the kept halt"
+    assert found.halt.reason == "drawdown_kill_switch", found.why
+    in_query = _PgStore(parse_db_url("postgresql://db.example/x?dbname=desk&user=trader"))
+    assert find_marker(in_query, ACCOUNT) is not None, "the query's dbname and user were not read"
+    other_port = _PgStore(parse_db_url("postgresql://trader@db.example:5432/desk"))
+    assert find_marker(other_port, ACCOUNT) is None, "a desk on another server found the halt"

@@ -19,6 +19,7 @@ of a name no one can guess, fsync, rename, the folder fsynced).
 
 from __future__ import annotations
 
+import getpass
 import hashlib
 import json
 import os
@@ -29,7 +30,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 VERSION = 1
 """The marker's format; another number is a marker this release cannot read (a halt)."""
@@ -72,24 +73,39 @@ class FoundMarker:
 
 def store_name(db: Any) -> str | None:
     """The store as markers name it: a SQLite file's real path (symlinks and ``..`` resolved,
-    so every spelling of one file finds its markers), or a PostgreSQL URL's user, host, port,
-    database and the parameters that choose them (``_PG_PLACE``; a connection setting such as
-    ``sslmode`` is the same database, and ``sslpassword`` a secret); ``None`` for a store with
-    no place on disk (``:memory:``)."""
+    so every spelling of one file finds its markers), or the PostgreSQL database a URL reaches
+    (``_pg_name``); ``None`` for a store with no place on disk (``:memory:``)."""
     if getattr(db, "is_postgres", False):
-        parts = urlsplit(db.url.dsn)
-        try:
-            port = parts.port or 5432
-        except ValueError:
-            port = 0
-        query = sorted((k.lower(), v) for k, v in parse_qsl(parts.query) if k.lower() in _PG_PLACE)
-        tail = ("?" + "&".join(f"{k}={v}" for k, v in query)) if query else ""
-        who = f"{parts.username or ''}@{parts.hostname or ''}:{port}"
-        return f"postgresql://{who}{parts.path}{tail}"
+        return _pg_name(db.url.dsn)
     name = str(getattr(db, "database", "") or "")
     if not name or name == ":memory:" or name.startswith("file:"):
         return None
     return os.path.realpath(name)  # (never raises: a link loop is left as it is)
+
+
+def _pg_name(dsn: str) -> str:
+    """The user, host, port and database a PostgreSQL URL connects to, as libpq fills them in
+    (a parameter in the query over the URL's own part; no user: ``$PGUSER``, else the login
+    name; no port: ``$PGPORT``, else 5432), and the query's other parameters that choose the
+    server (``_PG_PLACE``). So ``postgresql://db/desk`` with ``PGUSER=trader`` finds the halt
+    kept by ``postgresql://trader@db:5432/desk``; a connection setting (``sslmode``) is the
+    same database, and none of them (``sslpassword``) is written."""
+    parts = urlsplit(dsn)
+    query = {k.lower(): v for k, v in parse_qsl(parts.query) if k.lower() in _PG_PLACE}
+    user = query.pop("user", "") or unquote(parts.username or "") or os.environ.get("PGUSER", "")
+    if not user:
+        try:
+            user = getpass.getuser()
+        except (KeyError, OSError):  # no login name: the same on every start of this user
+            user = ""
+    host = query.pop("host", "") or (parts.hostname or "")
+    try:
+        port = query.pop("port", "") or parts.port or os.environ.get("PGPORT", "") or 5432
+    except ValueError:
+        port = 0
+    database = query.pop("dbname", "") or unquote(parts.path.lstrip("/"))
+    tail = "".join(f"&{k}={v}" for k, v in sorted(query.items())).replace("&", "?", 1)
+    return f"postgresql://{user}@{host}:{port}/{database}{tail}"
 
 
 def _digest(text: str) -> str:
