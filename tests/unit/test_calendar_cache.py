@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
@@ -146,3 +147,40 @@ def test_yesterdays_file_is_not_used_and_is_removed(tmp_path, builds) -> None:
     cal.ExchangeCalendar.cached()
     assert len(builds) == 2  # built again for today
     assert _stored_file(tmp_path / "cache").name == today.name  # yesterday's removed
+
+
+def test_a_file_others_could_write_cannot_open_the_market_on_a_holiday(tmp_path, builds) -> None:
+    """A cache folder others share (``$TUI_TRADER_CACHE_DIR``): a file another user could have
+    written passes every check of its shape, so it is not used at all."""
+    truth = cal.ExchangeCalendar.cached()
+    christmas = datetime(2026, 12, 25, 15, 0, tzinfo=UTC)  # 10:00 New York, a holiday
+    assert not truth.is_open(christmas)
+    path = _stored_file(tmp_path / "cache")
+    stored = json.loads(path.read_text())
+    planted = [christmas.date().toordinal(), int(christmas.timestamp()) - 1800, 1798232400]
+    stored["sessions"] = sorted([*stored["sessions"], planted])
+    path.write_text(json.dumps(stored))
+    path.chmod(0o664)  # as a shared group folder's file: anyone in the group could write it
+    again = cal.ExchangeCalendar.cached()
+    assert not again.is_open(christmas), "a planted file opened the market on Christmas Day"
+    assert len(builds) == 2 and again._sessions == truth._sessions
+    assert path.stat().st_mode & 0o077 == 0  # written anew, this user's alone
+
+
+def test_a_pipe_at_the_files_place_costs_the_build_not_a_hang(tmp_path, builds) -> None:
+    version = calendar_cache.library_version()
+    assert version is not None
+    path = calendar_cache.cache_file("XNYS", version, datetime.now().date())
+    path.parent.mkdir(parents=True)
+    os.mkfifo(path)
+    done: list[cal.ExchangeCalendar] = []
+    worker = threading.Thread(target=lambda: done.append(cal.ExchangeCalendar.cached()))
+    worker.start()
+    worker.join(timeout=60)
+    hung = worker.is_alive()
+    if hung:  # stuck opening the pipe: a writer's open and close lets it go
+        os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
+        worker.join()
+    assert not hung, "the calendar hung on a pipe in the cache folder"
+    assert done and len(builds) == 1
+    assert done[0].first_day.year == 1995

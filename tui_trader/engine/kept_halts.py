@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from tui_trader.core.domain import RiskEvent
 from tui_trader.security.redact import describe
 from tui_trader.store.db import StoreError
-from tui_trader.store.halt_markers import UNREADABLE, FoundMarker, drop_marker, find_marker
+from tui_trader.store.halt_markers import UNREADABLE, FoundMarker, drop_marker, find_markers
 
 if TYPE_CHECKING:
     from tui_trader.risk.gate import RiskManager
@@ -48,27 +48,34 @@ class KeptHaltUnwritten(StoreError):
 def honour_kept_halt(
     audit: AuditLog, risk: RiskManager, account_key: str, now: datetime
 ) -> tuple[list[RiskEvent], list[str]]:
-    """Write the account's kept halt, if it has one, to the store; its event and any note for
-    the start. The store failing here raises (the start fails, the marker stays)."""
-    found = find_marker(audit.db, account_key)
-    if found is None:
+    """Write the account's kept halts, if it has any (one a desk that kept one), to the store;
+    their events and any note for the start. The earliest decided halt stands, the others' are
+    events beside it (``risk.state.standing_halt``). The store failing here raises (the start
+    fails, the markers stay)."""
+    markers = find_markers(audit.db, account_key)
+    if not markers:
         return [], []
-    halted = risk.halt(found.halt.reason, 0.0, 0.0, _detail(found))  # (until when: its words)
+    events = []
+    for found in markers:
+        halted = risk.halt(found.halt.reason, 0.0, 0.0, _detail(found))  # (until: its words)
+        action = f"{halted.action_taken}; {KEPT_ACTION.format(path=found.path)}"
+        events.append(RiskEvent(found.halt.reason, 0.0, 0.0, action, detail=_detail(found)))
     state = risk.state
-    action = f"{halted.action_taken}; {KEPT_ACTION.format(path=found.path)}"
-    event = RiskEvent(found.halt.reason, 0.0, 0.0, action, detail=_detail(found))
     try:
         with audit.db.durably(), audit.together():
-            audit.risk_event(event, account_key, now, durable=True)
+            for event in events:
+                audit.risk_event(event, account_key, now, durable=True)
             risk.state = audit.save_risk_state(state)
     except Exception as exc:  # the start fails, in one line (``session.lost_store``)
-        raise KeptHaltUnwritten(found, exc) from exc
-    try:
-        drop_marker(found)
-    except OSError as exc:
-        why = exc.strerror or type(exc).__name__
-        return [event], [UNREMOVED.format(path=found.path, why=why)]
-    return [event], []
+        raise KeptHaltUnwritten(markers[0], exc) from exc
+    notes = []
+    for found in markers:
+        try:
+            drop_marker(found)
+        except OSError as exc:
+            why = exc.strerror or type(exc).__name__
+            notes.append(UNREMOVED.format(path=found.path, why=why))
+    return events, notes
 
 
 def _detail(found: FoundMarker) -> str:

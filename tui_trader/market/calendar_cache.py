@@ -8,11 +8,12 @@ the day they were built (the library's calendar ends a year after it). So the fi
 the day writes them to ``<cache dir>/calendar/XNYS-<version>-<day>.json`` and the others read
 them back in a few milliseconds.
 
-The file is trusted no further than it checks out: its key, one ``[day, open, close]`` triple
-per session with days rising and each open before its close. Anything else (truncated,
-hand-edited, another version's) is not used: the calendar is built from the library again and
-the file written anew. A cache that cannot be read or written (a read-only home, a full disk)
-costs the build, never the command.
+The file is trusted no further than it checks out: a regular file of this user's that no one
+else can write (written 0600; ``$TUI_TRADER_CACHE_DIR`` may be a folder others share), its key,
+one ``[day, open, close]`` triple per session with days rising and each open before its close.
+Anything else (truncated, hand-edited, another version's, another user's, a pipe) is not used:
+the calendar is built from the library again and the file written anew. A cache that cannot be
+read or written (a read-only home, a full disk) costs the build, never the command.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import stat
 import tempfile
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
@@ -28,6 +30,8 @@ from pathlib import Path
 FOLDER = "calendar"
 """The cache directory's sub-folder for calendars (beside the bar cache's files)."""
 
+MAX_BYTES = 4_000_000
+"""More than any calendar stored (about 250 kB): a bigger file is not one of ours."""
 Triple = tuple[int, int, int]
 """A session as stored: the day's ordinal, its open and its close in Unix seconds."""
 
@@ -54,7 +58,8 @@ def read(path: Path, key: str) -> list[tuple[date, datetime, datetime]] | None:
     """The sessions stored at ``path`` under ``key``; ``None`` when the file is missing,
     unreadable, written under another key, or not a calendar (see the module's checks)."""
     try:
-        stored = json.loads(path.read_text(encoding="utf-8"))
+        text = _own_text(path)
+        stored = json.loads(text) if text is not None else None
     except (OSError, ValueError):
         return None
     if not isinstance(stored, dict) or stored.get("key") != key:
@@ -81,6 +86,25 @@ def read(path: Path, key: str) -> list[tuple[date, datetime, datetime]] | None:
             return None
         out.append((date.fromordinal(row[0]), opened, closed))
     return out
+
+
+def _own_text(path: Path) -> str | None:
+    """The file's text if it is one this user wrote: a regular file (a pipe put there would
+    hang every command, a huge file fill the memory), owned by this user and writable by no
+    one else (in a shared cache folder another user's file could say the exchange is open on a
+    holiday, and no check of its shape can tell); ``None`` otherwise."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+    with os.fdopen(fd, "rb") as src:
+        info = os.fstat(src.fileno())
+        if (
+            not stat.S_ISREG(info.st_mode)
+            or info.st_uid != os.geteuid()
+            or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+            or info.st_size > MAX_BYTES
+        ):
+            return None
+        data = src.read(MAX_BYTES + 1)
+    return data.decode("utf-8") if len(data) <= MAX_BYTES else None
 
 
 def write(path: Path, key: str, sessions: Sequence[tuple[date, datetime, datetime]]) -> None:

@@ -8,25 +8,29 @@ traded. Now the ending writes that halt here (``session.store_endings``), and th
 start on that store writes it to the store as an ordinary halt, and only then removes the file
 (``engine.kept_halts``). Fail closed: a file that cannot be read as one is a halt too.
 
-Where: a SQLite store's beside its file (``desk.db.halt-<account digest>.json``); a PostgreSQL
-store's in the user's state folder (``halts/pg-<store digest>-<account digest>.json``), keyed by
-user, host, port and database, never the password. The file holds no secret: the account key,
-the store (its path, or its URL without password), the halt's reason and words, when and which
-session. Written atomically (a temporary file, fsync, rename, the folder fsynced).
+Where: a SQLite store's beside its file's real path (``desk.db.halt-<account>-<session>.json``,
+each a digest); a PostgreSQL store's in the user's state folder
+(``halts/pg-<store>-<account>-<session>.json``), keyed by user, host, port and database, never
+the password. One file a session: desks of one account stopping at once keep every halt. The
+file holds no secret: the account key, the store (its path, or its URL without password), the
+halt's reason and words, when and which session. Written atomically (a private temporary file
+of a name no one can guess, fsync, rename, the folder fsynced).
 """
 
 from __future__ import annotations
 
+import getpass
 import hashlib
 import json
 import os
 import re
 import stat
+import tempfile
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 VERSION = 1
 """The marker's format; another number is a marker this release cannot read (a halt)."""
@@ -37,6 +41,9 @@ MAX_BYTES = 16_384
 _REASON = re.compile(r"[a-z][a-z0-9_]{0,39}")
 _SESSION = re.compile(r"[A-Za-z0-9_.:-]{0,100}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_SESSION_TAIL = re.compile(r"-[0-9a-f]{16}\.json")
+_PG_PLACE = frozenset({"host", "hostaddr", "port", "dbname", "user", "service"})
+"""A PostgreSQL URL's query parameters that say which database it is (libpq's)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,23 +72,40 @@ class FoundMarker:
 
 
 def store_name(db: Any) -> str | None:
-    """The store as markers name it: a SQLite file's absolute path, or a PostgreSQL URL's user,
-    host, port, database and parameters without the password; ``None`` for a store with no
-    place on disk (``:memory:``)."""
+    """The store as markers name it: a SQLite file's real path (symlinks and ``..`` resolved,
+    so every spelling of one file finds its markers), or the PostgreSQL database a URL reaches
+    (``_pg_name``); ``None`` for a store with no place on disk (``:memory:``)."""
     if getattr(db, "is_postgres", False):
-        parts = urlsplit(db.url.dsn)
-        try:
-            port = parts.port or 5432
-        except ValueError:
-            port = 0
-        query = sorted((k, v) for k, v in parse_qsl(parts.query) if k.lower() != "password")
-        tail = ("?" + "&".join(f"{k}={v}" for k, v in query)) if query else ""
-        who = f"{parts.username or ''}@{parts.hostname or ''}:{port}"
-        return f"postgresql://{who}{parts.path}{tail}"
+        return _pg_name(db.url.dsn)
     name = str(getattr(db, "database", "") or "")
     if not name or name == ":memory:" or name.startswith("file:"):
         return None
-    return str(Path(name).absolute())
+    return os.path.realpath(name)  # (never raises: a link loop is left as it is)
+
+
+def _pg_name(dsn: str) -> str:
+    """The user, host, port and database a PostgreSQL URL connects to, as libpq fills them in
+    (a parameter in the query over the URL's own part; no user: ``$PGUSER``, else the login
+    name; no port: ``$PGPORT``, else 5432), and the query's other parameters that choose the
+    server (``_PG_PLACE``). So ``postgresql://db/desk`` with ``PGUSER=trader`` finds the halt
+    kept by ``postgresql://trader@db:5432/desk``; a connection setting (``sslmode``) is the
+    same database, and none of them (``sslpassword``) is written."""
+    parts = urlsplit(dsn)
+    query = {k.lower(): v for k, v in parse_qsl(parts.query) if k.lower() in _PG_PLACE}
+    user = query.pop("user", "") or unquote(parts.username or "") or os.environ.get("PGUSER", "")
+    if not user:
+        try:
+            user = getpass.getuser()
+        except (KeyError, OSError):  # no login name: the same on every start of this user
+            user = ""
+    host = query.pop("host", "") or (parts.hostname or "")
+    try:
+        port = query.pop("port", "") or parts.port or os.environ.get("PGPORT", "") or 5432
+    except ValueError:
+        port = 0
+    database = query.pop("dbname", "") or unquote(parts.path.lstrip("/"))
+    tail = "".join(f"&{k}={v}" for k, v in sorted(query.items())).replace("&", "?", 1)
+    return f"postgresql://{user}@{host}:{port}/{database}{tail}"
 
 
 def _digest(text: str) -> str:
@@ -103,26 +127,33 @@ def _folder_and_prefix(db: Any) -> tuple[Path, str] | None:
     return path.parent, f"{path.name}.halt-"
 
 
-def marker_path(db: Any, account_key: str) -> Path | None:
-    """The file that keeps ``account_key``'s halt for the store ``db`` (``None``: no place)."""
+def marker_path(db: Any, account_key: str, session_key: str = "") -> Path | None:
+    """The file that keeps the halt ``session_key`` decided for ``account_key`` on the store
+    ``db`` (``None``: no place). One file a session: two desks of the account stopping at once
+    each keep their own halt, neither written over by the other (the last writer's reason,
+    a store failure, hid the first's, a drawdown kill)."""
     where = _folder_and_prefix(db)
     if where is None:
         return None
     folder, prefix = where
-    return folder / f"{prefix}{_digest(account_key)}.json"
+    tail = f"-{_digest(session_key)}" if session_key else ""
+    return folder / f"{prefix}{_digest(account_key)}{tail}.json"
 
 
 def keep_halt(db: Any, halt: KeptHalt) -> Path:
     """Write ``halt`` to its marker atomically; the path. ``OSError`` if it cannot be written
     (a full or read-only disk), ``ValueError`` for a store with no place on disk."""
-    path = marker_path(db, halt.account_key)
+    path = marker_path(db, halt.account_key, halt.session_key)
     if path is None:
         raise ValueError("an in-memory store has no place to keep a halt")
     path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps({"version": VERSION, **asdict(halt)}, indent=1)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    # a new file of a name no one can guess (O_EXCL, 0600): a link planted in a folder others
+    # can write is never written through
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = Path(name)
     try:
-        with open(tmp, "w", encoding="utf-8") as out:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
             out.write(text + "\n")
             out.flush()
             os.fsync(out.fileno())
@@ -137,19 +168,46 @@ def keep_halt(db: Any, halt: KeptHalt) -> Path:
     return path
 
 
-def find_marker(db: Any, account_key: str) -> FoundMarker | None:
-    """``account_key``'s marker for the store ``db``, or ``None`` when it has none. A file
-    there that is not a marker this release wrote for that account and store is a halt all the
-    same (``UNREADABLE``): whatever it held may have been a halt."""
-    path = marker_path(db, account_key)
-    if path is None or not os.path.lexists(path):
-        return None
-    store = store_name(db) or ""
+def find_markers(db: Any, account_key: str) -> list[FoundMarker]:
+    """``account_key``'s markers for the store ``db`` (one a session that kept a halt), the
+    earliest decided first (the halt that stands, as ``risk.state.standing_halt`` says), those
+    that cannot be read last. A file there that is not a marker this release wrote for that
+    account and store is a halt all the same (``UNREADABLE``): it may have held one."""
+    where = _folder_and_prefix(db)
+    if where is None:
+        return []
+    folder, prefix = where
     try:
-        return FoundMarker(path, _parse(_read(path), account_key, store))
-    except (OSError, ValueError, RecursionError) as exc:
-        halt = KeptHalt(account_key, store, UNREADABLE, "", "", "")
-        return FoundMarker(path, halt, _why(exc))
+        names = sorted(n for n in os.listdir(folder) if _is_accounts(n, prefix, account_key))
+    except OSError:  # no folder (yet): no marker
+        return []
+    store = store_name(db) or ""
+    read, unread = [], []
+    for path in (folder / name for name in names):
+        try:
+            halt = _parse(_read(path), account_key, store)
+            if path != marker_path(db, account_key, halt.session_key):
+                raise ValueError("it names another session")
+            read.append(FoundMarker(path, halt))
+        except (OSError, ValueError, RecursionError) as exc:
+            halt = KeptHalt(account_key, store, UNREADABLE, "", "", "")
+            unread.append(FoundMarker(path, halt, _why(exc)))
+    read.sort(key=_decided)
+    return read + unread
+
+
+def _decided(found: FoundMarker) -> datetime:
+    """When the kept halt was decided (one without a zone is taken as UTC, as the desk writes
+    it), so that the markers sort."""
+    when = datetime.fromisoformat(found.halt.decided_at)
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+def find_marker(db: Any, account_key: str) -> FoundMarker | None:
+    """``account_key``'s standing kept halt for the store ``db`` (``find_markers``' first), or
+    ``None`` when it has none."""
+    found = find_markers(db, account_key)
+    return found[0] if found else None
 
 
 def store_markers(db: Any) -> list[FoundMarker]:
@@ -160,21 +218,33 @@ def store_markers(db: Any) -> list[FoundMarker]:
         return []
     folder, prefix = where
     store = store_name(db) or ""
-    found = []
-    for path in sorted(folder.glob(f"{prefix}*.json")):
+    found: list[FoundMarker] = []
+    names = sorted(n for n in os.listdir(folder) if n.startswith(prefix) and n.endswith(".json"))
+    for path in (folder / name for name in names):  # (not a glob: 'desk[1].db' is a name)
+        if any(marker.path == path for marker in found):
+            continue  # listed with its account's
         try:
             raw = json.loads(_read(path))
             key = raw.get("account_key") if isinstance(raw, dict) else None
-            if not isinstance(key, str) or _CONTROL.search(key) or path != marker_path(db, key):
+            if not isinstance(key, str) or _CONTROL.search(key):
+                raise ValueError("it names no account of its own")
+            if not _is_accounts(path.name, prefix, key):
                 raise ValueError("it names no account of its own")
         except (OSError, ValueError, RecursionError) as exc:
             halt = KeptHalt("?", store, UNREADABLE, "", "", "")
             found.append(FoundMarker(path, halt, _why(exc)))
             continue
-        marker = find_marker(db, key)  # read as that account's next start reads it
-        if marker is not None:
-            found.append(marker)
+        found.extend(find_markers(db, key))  # read as that account's next start reads them
     return found
+
+
+def _is_accounts(name: str, prefix: str, account_key: str) -> bool:
+    """True if the file ``name`` is where a halt of ``account_key`` is kept (its own name, or
+    one of a session's)."""
+    head = f"{prefix}{_digest(account_key)}"
+    return name == f"{head}.json" or (
+        name.startswith(head) and _SESSION_TAIL.fullmatch(name[len(head) :]) is not None
+    )
 
 
 def drop_marker(found: FoundMarker) -> None:
