@@ -5,8 +5,8 @@ one by one when it wakes. ctrl+k pressed meanwhile (from the desk's UI thread) w
 at the next pass: every queued order after the one on its way still went out. Now each order
 by hand looks for a press before it is sent: the ones not sent yet are refused, each with a
 risk event saying the kill switch stopped it, and the next pass (the press woke the desk)
-halts. A sell by hand that cancelled its protective stop first and is then stopped by the
-press puts the stop back.
+halts. An order by hand that only shrinks a position (a close, a sell of what is held) still
+goes out, as it would once the desk is halted.
 """
 
 from __future__ import annotations
@@ -71,10 +71,12 @@ def test_a_press_while_hand_orders_go_out_stops_the_ones_not_sent(tmp_path: Path
     session.finish("stopped")
 
 
-def test_a_hand_sell_stopped_by_the_press_puts_its_stop_back(db_path: Path) -> None:
+def test_a_hand_sell_queued_as_the_press_lands_still_goes_out(db_path: Path) -> None:
     """A sell of 50 SPY by hand cancels the position's stop (100 at 95) first; ctrl+k lands
-    while that cancel is confirmed. Before: the sell went out after the press. Now it is
-    refused, and the stop for all 100 shares at 95 is working again in that same pass."""
+    while that cancel is confirmed. The sell only shrinks the position: it goes out, as it
+    would once the desk is halted (a halt refuses what adds exposure, not what takes it off;
+    for a while kill26 refused it). The next pass halts, cancelling the desk's working
+    orders as a halt does, and the stop is back for what is held."""
     session, _market, _ = _protected(db_path)
     [stop] = _stops(session)
     broker = session.broker
@@ -95,12 +97,14 @@ def test_a_hand_sell_stopped_by_the_press_puts_its_stop_back(db_path: Path) -> N
     session.request_manual_order(ManualOrder("SPY", Side.SELL, qty=50))
     report = session.apply_kill_requests()
     assert report is not None
-    sells = [r for r in sent if r.order_type is OrderType.MARKET]
-    assert sells == [], f"the sell by hand went out after the press: {sells}"
-    assert any("kill switch" in e.detail for e in report.risk_events), report.risk_events
-    [back] = _stops(session)
-    assert (back.side, back.qty, back.stop_price) == (Side.SELL, 100, 95.0)
-    assert _held(session) == 100
+    sells = [(r.side, r.qty) for r in sent if r.order_type is OrderType.MARKET]
+    assert sells == [(Side.SELL, 50)], sent
+    assert not [e for e in report.risk_events if "kill switch was" in e.action_taken]
+    halted = session.apply_kill_requests()
+    assert halted is not None and session.risk.state.halted
+    # the halt cancels the desk's working orders, the sell too (a market order waits for the
+    # local broker's next bar; at Alpaca in market hours it has filled already): the desk's
+    # next look between bars finds it ended and puts the whole position's stop back
     session.apply_kill_requests()
-    assert session.risk.state.halted
+    assert _held(session) == 100
     assert [(s.qty, s.stop_price) for s in _stops(session)] == [(100, 95.0)]  # a halt keeps it

@@ -222,13 +222,10 @@ class ManualOrders:
         """The strategies' gate and audit path for one manual order; False if its fate is in
         doubt (trading is then halted). A close (``close_key``: the key that asked for it) is
         cut to what can never flip the position, saying what may be left
-        (``engine.manual_book``). Once the kill switch was pressed, none goes out
-        (``engine.kill_fence``): looked for here, and again right before the send."""
-        who = self.kill_pending()
-        if who is not None:  # before the stops' release: no exit cancelled for it
-            what = f"manual {request.side} {request.qty:g} {request.symbol}"
-            events.append(kill_refusal(what, who, request.symbol))
-            return True
+        (``engine.manual_book``). Once the kill switch was pressed, none that adds exposure
+        goes out (``engine.kill_fence``): looked for here, and again right before the send;
+        one that only shrinks a position (a close, a sell of what is held) passes, as it
+        would once the desk is halted."""
         working = self.broker.open_orders()
         if unseen(working):  # the gate counts working orders: not on a partial view
             what = f"manual {request.side} {request.qty:g} {request.symbol}"
@@ -246,6 +243,11 @@ class ManualOrders:
         equity = self.broker.account().equity
         past = None if self.risk.state.halted else self.risk.past_limits(equity)
         grows = abs(committed + request.qty * request.side.sign) > abs(committed)
+        who = self.kill_pending()
+        if who is not None and grows:  # before the stops' release: no exit cancelled for it
+            what = f"manual {request.side} {request.qty:g} {request.symbol}"
+            events.append(kill_refusal(what, who, request.symbol))
+            return True
         if past and grows:  # equity fell past a limit since the last check (between bars)
             what = f"manual {request.side} {request.qty:g} {request.symbol}"
             detail = f"{what} not sent: the account is past its {past}; the next cycle halts"
@@ -296,7 +298,7 @@ class ManualOrders:
             events.append(self._refused(f"manual {order.side} {order.symbol} not sent: {why}"))
             return True
         count = self.risk.state.orders_today  # with this order's slot
-        ack = self._send(order, market_time, killable=True)
+        ack = self._send(order, market_time, killable=grows)
         events += () if self._unsent else check.events  # only with an order that went out
         events += self._exit_after(order, ack, market_time)  # exits back if it did not go out
         self.follow_hand(order, ack)  # its exit in step as soon as it ends (``hand_exits``)
