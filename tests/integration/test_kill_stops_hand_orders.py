@@ -103,8 +103,7 @@ def test_a_hand_sell_queued_as_the_press_lands_still_goes_out(db_path: Path) -> 
     halted = session.apply_kill_requests()
     assert halted is not None and session.risk.state.halted
     # the halt cancels the desk's working orders, the sell too (a market order waits for the
-    # local broker's next bar; at Alpaca in market hours it has filled already): the desk's
-    # next look between bars finds it ended and puts the whole position's stop back
-    session.apply_kill_requests()
+    # local broker's next bar; at Alpaca in market hours it has filled already), and puts the
+    # whole position's stop back in the same pass (before, only at the desk's next look)
     assert _held(session) == 100
     assert [(s.qty, s.stop_price) for s in _stops(session)] == [(100, 95.0)]  # a halt keeps it

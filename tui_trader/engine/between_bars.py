@@ -128,7 +128,8 @@ class BetweenBars:
                     again = [said] if said else []
                     decided = self.risk.state
                     manual, notes = self._take_manual_requests(market_time)
-                    ended |= self.hands_ended() if asked else set()  # sent now, ended at once
+                    # sent now and ended at once, or cancelled by this halt: exits back now
+                    ended |= self.hands_ended() if asked or halting else set()
                     placed, told = self.exits_after_hand(ended, market_time)
                     manual, notes = manual + placed, notes + told
                     # an exit a hand order dropped or put back: said now, not a bar later
