@@ -6,6 +6,12 @@ bar. The cursor was kept by its row number: once an order above the selected one
 a cancel), the cursor stood on the next order down, and `x` (which asks nothing: cancelling
 adds no risk) cancelled an order the trader had never selected: a resting GTC limit of their
 own, or a protective stop. `c` likewise asked to close another symbol than the one picked.
+
+After a key the tests wait for the app to have handled it, then check what it did: the pilot's
+``press`` returns once the process looks idle (its CPU time barely moving), which on a loaded
+machine a process starved of CPU also looks; ``x`` was then still queued when the test checked
+which order it had cancelled, right after a question closed (30 of 50 runs with 4 copies of this
+file and 6 busy loops on 2 cores, load 15-17; none of 300 since it waits).
 """
 
 from __future__ import annotations
@@ -94,6 +100,7 @@ async def test_x_cancels_the_order_selected_after_an_order_above_it_filled(db_pa
         await wait_for(pilot, lambda: table.row_count == 2, "the filled order gone")
         assert _selected(screen, "#working-orders") == "c-spy"
         await pilot.press("x")
+        await wait_for(pilot, lambda: bool(cancelled), "the x handled")
         assert cancelled == ["c-spy"]
 
 
@@ -120,6 +127,7 @@ async def test_c_asks_to_close_the_position_selected_after_one_above_it_closed(
         await wait_for(pilot, lambda: table.row_count == 2, "the closed position gone")
         assert _selected(screen, "#working-positions") == "QQQ"
         await pilot.press("c")
+        await wait_for(pilot, lambda: bool(asked), "the c handled")
         assert asked == ["QQQ"]
 
 
@@ -185,10 +193,12 @@ async def test_x_after_the_selected_order_ended_cancels_nothing_until_pressed_ag
         await wait_for(pilot, lambda: table.row_count == 2, "the filled order gone")
         assert _selected(screen, "#working-orders") == "c-qqq"  # the nearest row
         await pilot.press("x")
+        await wait_for(pilot, lambda: bool(app._notifications), "the x handled")
         assert cancelled == []
         [said] = [n.message for n in app._notifications]
         assert "SPY" in said and "ended" in said and "QQQ" in said and "x again" in said
         await pilot.press("x")
+        await wait_for(pilot, lambda: bool(cancelled), "the second x handled")
         assert cancelled == ["c-qqq"]
 
 
@@ -213,8 +223,9 @@ async def test_x_on_a_row_the_trader_moved_to_after_an_order_ended_cancels_it(
         await wait_for(pilot, lambda: table.row_count == 2, "the filled order gone")
         table.focus()
         await pilot.press("up")
-        assert _selected(screen, "#working-orders") == "c-iwm"
+        await wait_for(pilot, lambda: _selected(screen, "#working-orders") == "c-iwm", "the up")
         await pilot.press("x")
+        await wait_for(pilot, lambda: bool(cancelled), "the x handled")
         assert cancelled == ["c-iwm"]
 
 
@@ -260,4 +271,5 @@ async def test_x_on_the_desks_protective_stop_asks_first(db_path, frozen) -> Non
         await wait_for(pilot, lambda: cancelled == [stop.client_order_id], "the cancel")
         table.move_cursor(row=1)
         await pilot.press("x")  # the SPY limit: no question
-        assert cancelled == [stop.client_order_id, "c-spy"]
+        await wait_for(pilot, lambda: len(cancelled) == 2, "the x handled")
+        assert app.screen is screen and cancelled == [stop.client_order_id, "c-spy"]
