@@ -183,11 +183,11 @@ class HandExits:
         broker's news recorded first (the fill), then the cycle's ``_protect`` for those
         symbols alone. The events, and a note for each exit placed (said now, not a bar
         later). A symbol whose position read disagrees with the desk's fills (a read lagging
-        the fill: an exit sized from it could be larger than the position) is left to the next
-        cycle, which checks it first, and said. A broker that does not answer is said too:
-        ``symbols`` stay due, tried again at the next look (and by the next cycle). Before, its
-        error reached the wake, whose report and records then lost the orders by hand it had
-        just acted on."""
+        the fill: an exit sized from it could be larger than the position) waits for a read
+        that agrees (``_hand_waits``), at the latest for the next cycle, and is said. A broker
+        that does not answer is said too: ``symbols`` stay due, tried again at the next look
+        (and by the next cycle). Before, its error reached the wake, whose report and records
+        then lost the orders by hand it had just acted on."""
         if not symbols:
             return [], []
         try:
@@ -223,11 +223,8 @@ class HandExits:
                     "waits for a read that does (looked again between bars), at the latest "
                     "for the next cycle, which checks the position first"
                 )
-        if not due:
-            self._hand_due -= symbols
-            return [], notes
         before = len(self._cycle_orders)
-        events = self._protect(market_time, only=due)
+        events = self._protect(market_time, only=due) if due else []
         self._hand_due -= symbols  # in step (a failure above keeps them due: looked again)
         notes += [
             f"{o.symbol}: protective exit placed for {o.qty:g} shares as soon as the order by "

@@ -20,20 +20,17 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import stat
-import tempfile
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
+
+from tui_trader.security.private_files import read_small_file, replace_privately
 
 FOLDER = "calendar"
 """The cache directory's sub-folder for calendars (beside the bar cache's files)."""
 
 MAX_BYTES = 4_000_000
 """More than any calendar stored (about 250 kB): a bigger file is not one of ours."""
-Triple = tuple[int, int, int]
-"""A session as stored: the day's ordinal, its open and its close in Unix seconds."""
 
 
 def cache_file(name: str, version: str, today: date) -> Path:
@@ -57,9 +54,9 @@ def library_version() -> str | None:
 def read(path: Path, key: str) -> list[tuple[date, datetime, datetime]] | None:
     """The sessions stored at ``path`` under ``key``; ``None`` when the file is missing,
     unreadable, written under another key, or not a calendar (see the module's checks)."""
-    try:
-        text = _own_text(path)
-        stored = json.loads(text) if text is not None else None
+    try:  # only this user's own file (in a shared cache folder another user's file could
+        # say the exchange is open on a holiday, and no check of its shape can tell)
+        stored = json.loads(read_small_file(path, MAX_BYTES, own=True).decode("utf-8"))
     except (OSError, ValueError):
         return None
     if not isinstance(stored, dict) or stored.get("key") != key:
@@ -88,25 +85,6 @@ def read(path: Path, key: str) -> list[tuple[date, datetime, datetime]] | None:
     return out
 
 
-def _own_text(path: Path) -> str | None:
-    """The file's text if it is one this user wrote: a regular file (a pipe put there would
-    hang every command, a huge file fill the memory), owned by this user and writable by no
-    one else (in a shared cache folder another user's file could say the exchange is open on a
-    holiday, and no check of its shape can tell); ``None`` otherwise."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
-    with os.fdopen(fd, "rb") as src:
-        info = os.fstat(src.fileno())
-        if (
-            not stat.S_ISREG(info.st_mode)
-            or info.st_uid != os.geteuid()
-            or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
-            or info.st_size > MAX_BYTES
-        ):
-            return None
-        data = src.read(MAX_BYTES + 1)
-    return data.decode("utf-8") if len(data) <= MAX_BYTES else None
-
-
 def write(path: Path, key: str, sessions: Sequence[tuple[date, datetime, datetime]]) -> None:
     """Store ``sessions`` at ``path`` under ``key`` (a temporary file renamed over it: a reader
     never sees half a file); the folder's older calendars of the same name are removed. Best
@@ -115,14 +93,7 @@ def write(path: Path, key: str, sessions: Sequence[tuple[date, datetime, datetim
     body = json.dumps({"key": key, "sessions": rows}, separators=(",", ":"))
     with contextlib.suppress(OSError):
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".calendar-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                out.write(body)
-            os.replace(tmp, path)
-        finally:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
+        replace_privately(path, body)
         name = path.name.split("-", 1)[0]
         for old in path.parent.glob(f"{name}-*.json"):
             if old != path:

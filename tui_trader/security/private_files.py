@@ -9,6 +9,8 @@ exist keep the mode their owner gave them.
 from __future__ import annotations
 
 import os
+import stat
+import tempfile
 from pathlib import Path
 from typing import IO, Any
 
@@ -52,3 +54,49 @@ def _private_opener(path: str, flags: int) -> int:
 def open_private(path: Path, mode: str = "w", **kwargs: Any) -> IO[Any]:
     """``open(path, mode)``, except that a file it creates is readable by its owner only."""
     return open(path, mode, opener=_private_opener, **kwargs)
+
+
+def replace_privately(path: Path, text: str, durable: bool = False) -> None:
+    """Write ``text`` to ``path`` whole or not at all: a new file of a name no one can guess
+    (``mkstemp``: ``O_EXCL``, 0600, so a link planted in a folder others can write is never
+    written through), then renamed over ``path``; a reader never sees half a file.
+    ``durable``: flushed to the disk, with the folder's entry, before it returns (a halt kept
+    on disk must survive a power loss). ``OSError`` if it cannot be written."""
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = Path(name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+            if durable:
+                out.flush()
+                os.fsync(out.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    if durable:
+        folder = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
+
+
+def read_small_file(path: Path, max_bytes: int, own: bool = False) -> bytes:
+    """The bytes of ``path``, a regular file of at most ``max_bytes``, never followed through a
+    link nor waited on (a pipe or a device put there would hang the reader or feed it forever).
+    ``own``: it must also be this user's and writable by no one else (in a folder others can
+    write, their file could say anything). ``ValueError`` says which it is not; ``OSError`` if
+    it cannot be opened (a link is refused so)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as src:
+        info = os.fstat(src.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError("not a regular file")
+        if own and (info.st_uid != os.geteuid() or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)):
+            raise ValueError("not this user's own file, or others may write it")
+        if info.st_size > max_bytes:
+            raise ValueError(f"{info.st_size} bytes, more than it may hold")
+        data = src.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise ValueError("more than it may hold")
+    return data

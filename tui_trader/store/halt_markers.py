@@ -24,13 +24,13 @@ import hashlib
 import json
 import os
 import re
-import stat
-import tempfile
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
+
+from tui_trader.security.private_files import read_small_file, replace_privately
 
 VERSION = 1
 """The marker's format; another number is a marker this release cannot read (a halt)."""
@@ -148,23 +148,7 @@ def keep_halt(db: Any, halt: KeptHalt) -> Path:
         raise ValueError("an in-memory store has no place to keep a halt")
     path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps({"version": VERSION, **asdict(halt)}, indent=1)
-    # a new file of a name no one can guess (O_EXCL, 0600): a link planted in a folder others
-    # can write is never written through
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    tmp = Path(name)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text + "\n")
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    folder = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(folder)
-    finally:
-        os.close(folder)
+    replace_privately(path, text + "\n", durable=True)
     return path
 
 
@@ -277,17 +261,7 @@ def _why(exc: BaseException) -> str:
 def _read(path: Path) -> str:
     """The marker's text: a regular file, never followed through a link nor waited on (a
     pipe or a device put there would hang the start or feed it forever)."""
-    info = os.lstat(path)
-    if not stat.S_ISREG(info.st_mode):
-        raise ValueError("not a regular file")
-    if info.st_size > MAX_BYTES:
-        raise ValueError(f"{info.st_size} bytes, more than a marker holds")
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    with os.fdopen(fd, "rb") as src:
-        data = src.read(MAX_BYTES + 1)
-    if len(data) > MAX_BYTES:
-        raise ValueError("more than a marker holds")
-    return data.decode("utf-8")
+    return read_small_file(path, MAX_BYTES).decode("utf-8")
 
 
 def _parse(text: str, account_key: str, store: str) -> KeptHalt:
