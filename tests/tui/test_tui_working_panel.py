@@ -73,6 +73,19 @@ def _filled(order: Order) -> Order:
     )
 
 
+async def _panel(app, pilot, orders: tuple[Order, ...]) -> tuple[WorkingOrdersScreen, DataTable]:
+    """The desk told of a session and of ``orders`` working, its working-orders panel open
+    with a row for each: the panel and its orders' table."""
+    app.post_message(SessionStarted(INFO))
+    app.post_message(SessionReport(_report(1, orders)))
+    await wait_for(pilot, lambda: len(app.desk.working) == len(orders), "the working orders")
+    screen = WorkingOrdersScreen()
+    await app.push_screen(screen)
+    table = screen.query_one("#working-orders", DataTable)
+    await wait_for(pilot, lambda: table.row_count == len(orders), "the orders' rows")
+    return screen, table
+
+
 def _selected(screen: WorkingOrdersScreen, table_id: str) -> str:
     """The key of the row under the cursor of one of the panel's tables."""
     table = screen.query_one(table_id, DataTable)
@@ -87,13 +100,7 @@ async def test_x_cancels_the_order_selected_after_an_order_above_it_filled(db_pa
     cancelled: list[str] = []
     app.cancel_working_order = cancelled.append  # type: ignore[method-assign]
     async with app.run_test(size=(120, 36)) as pilot:
-        app.post_message(SessionStarted(INFO))
-        app.post_message(SessionReport(_report(1, (IWM_BUY, SPY_LIMIT, QQQ_SELL))))
-        await wait_for(pilot, lambda: len(app.desk.working) == 3, "three working orders")
-        screen = WorkingOrdersScreen()
-        await app.push_screen(screen)
-        table = screen.query_one("#working-orders", DataTable)
-        await wait_for(pilot, lambda: table.row_count == 3, "the orders' rows")
+        screen, table = await _panel(app, pilot, (IWM_BUY, SPY_LIMIT, QQQ_SELL))
         table.move_cursor(row=1)
         assert _selected(screen, "#working-orders") == "c-spy"
         app.post_message(SessionReport(_report(2, (_filled(IWM_BUY),))))
@@ -152,13 +159,7 @@ async def test_the_panel_shows_the_stop_price_of_a_stop_and_of_an_oco_exit(db_pa
     oco = replace(oco, stop_price=414.87, order_class=OrderClass.OCO)
     app = make_app(db_path, clock=frozen)
     async with app.run_test(size=(80, 24)) as pilot:
-        app.post_message(SessionStarted(INFO))
-        app.post_message(SessionReport(_report(1, (stop, oco))))
-        await wait_for(pilot, lambda: len(app.desk.working) == 2, "two working orders")
-        screen = WorkingOrdersScreen()
-        await app.push_screen(screen)
-        table = screen.query_one("#working-orders", DataTable)
-        await wait_for(pilot, lambda: table.row_count == 2, "the orders' rows")
+        _screen, table = await _panel(app, pilot, (stop, oco))
         shown = _cells(table, "c-stop")
         assert (shown["Type"], shown["Stop"], shown["Limit"]) == ("stop", "186.66", "—")
         shown = _cells(table, "c-oco")
@@ -180,13 +181,7 @@ async def test_x_after_the_selected_order_ended_cancels_nothing_until_pressed_ag
     cancelled: list[str] = []
     app.cancel_working_order = cancelled.append  # type: ignore[method-assign]
     async with app.run_test(size=(120, 36)) as pilot:
-        app.post_message(SessionStarted(INFO))
-        app.post_message(SessionReport(_report(1, (IWM_BUY, SPY_LIMIT, QQQ_SELL))))
-        await wait_for(pilot, lambda: len(app.desk.working) == 3, "three working orders")
-        screen = WorkingOrdersScreen()
-        await app.push_screen(screen)
-        table = screen.query_one("#working-orders", DataTable)
-        await wait_for(pilot, lambda: table.row_count == 3, "the orders' rows")
+        screen, table = await _panel(app, pilot, (IWM_BUY, SPY_LIMIT, QQQ_SELL))
         table.move_cursor(row=1)
         assert _selected(screen, "#working-orders") == "c-spy"
         app.post_message(SessionReport(_report(2, (_filled(SPY_LIMIT),))))
@@ -211,13 +206,7 @@ async def test_x_on_a_row_the_trader_moved_to_after_an_order_ended_cancels_it(
     cancelled: list[str] = []
     app.cancel_working_order = cancelled.append  # type: ignore[method-assign]
     async with app.run_test(size=(120, 36)) as pilot:
-        app.post_message(SessionStarted(INFO))
-        app.post_message(SessionReport(_report(1, (IWM_BUY, SPY_LIMIT, QQQ_SELL))))
-        await wait_for(pilot, lambda: len(app.desk.working) == 3, "three working orders")
-        screen = WorkingOrdersScreen()
-        await app.push_screen(screen)
-        table = screen.query_one("#working-orders", DataTable)
-        await wait_for(pilot, lambda: table.row_count == 3, "the orders' rows")
+        screen, table = await _panel(app, pilot, (IWM_BUY, SPY_LIMIT, QQQ_SELL))
         table.move_cursor(row=1)
         app.post_message(SessionReport(_report(2, (_filled(SPY_LIMIT),))))
         await wait_for(pilot, lambda: table.row_count == 2, "the filled order gone")
@@ -248,13 +237,7 @@ async def test_x_on_the_desks_protective_stop_asks_first(db_path, frozen) -> Non
     cancelled: list[str] = []
     app.cancel_working_order = cancelled.append  # type: ignore[method-assign]
     async with app.run_test(size=(120, 36)) as pilot:
-        app.post_message(SessionStarted(INFO))
-        app.post_message(SessionReport(_report(1, (stop, SPY_LIMIT))))
-        await wait_for(pilot, lambda: len(app.desk.working) == 2, "two working orders")
-        screen = WorkingOrdersScreen()
-        await app.push_screen(screen)
-        table = screen.query_one("#working-orders", DataTable)
-        await wait_for(pilot, lambda: table.row_count == 2, "the orders' rows")
+        screen, table = await _panel(app, pilot, (stop, SPY_LIMIT))
         table.move_cursor(row=0)
         assert _selected(screen, "#working-orders") == stop.client_order_id
         for key in ("enter", "escape"):  # the safe answer is the default
