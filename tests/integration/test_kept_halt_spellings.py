@@ -111,4 +111,3 @@ def test_a_halt_kept_for_one_database_does_not_halt_another_on_the_same_server(
     finally:
         pg_cluster.drop_database(other)
     assert path.exists(), "another database's start took the halt"
-
