@@ -164,19 +164,20 @@ def keep_halt(db: Any, halt: KeptHalt) -> Path:
     return path
 
 
-def find_markers(db: Any, account_key: str) -> list[FoundMarker]:
+def find_markers(db: Any, account_key: str, ask: bool = True) -> list[FoundMarker]:
     """``account_key``'s markers for the store ``db`` (one a session that kept a halt), the
     earliest decided first (the halt that stands, as ``risk.state.standing_halt`` says), those
     that cannot be read last. A PostgreSQL store's are those kept for the database its server
     says it is, or for the same URL (``_same_store``), whatever their names. A file named as
     this store's marker for that account that is not one this release wrote for them is a
-    halt all the same (``UNREADABLE``): it may have held one."""
+    halt all the same (``UNREADABLE``): it may have held one. ``ask`` False: the server is
+    not asked which database it is (``store.server_identity``; from a thread not the desk's)."""
     where = _folder_and_prefix(db)
     if where is None:
         return []
     folder, prefix = where
     # asked first, folder or not: a desk losing its server later keeps its halt under it
-    store, server = store_name(db) or "", server_identity(db) or ""
+    store, server = store_name(db) or "", server_identity(db, ask) or ""
     try:
         names = sorted(os.listdir(folder))
     except OSError:  # no folder (yet): no marker

@@ -21,7 +21,7 @@ import weakref
 from typing import Any
 
 _KNOWN: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
-"""The identity each store object's server gave (asked once a store)."""
+"""The identity each store object's server gave ('' when it does not say), asked once."""
 _ALLOWED = (
     "SELECT has_function_privilege(to_regprocedure('pg_control_system()')::oid, 'EXECUTE'), "
     "current_database(), current_schema()"
@@ -44,14 +44,12 @@ def server_identity(db: Any, ask: bool = True) -> str | None:
     except TypeError:  # (a stand-in object that cannot be remembered)
         return None
     if known is not None or not ask or not hasattr(db, "execute_sql"):
-        return known
+        return known or None
     try:
         allowed, database, schema = db.execute_sql(_ALLOWED).fetchone()
-        if not allowed:
-            return None
-        (system,) = db.execute_sql(_SYSTEM).fetchone()
+        system = db.execute_sql(_SYSTEM).fetchone()[0] if allowed else None
     except Exception:  # the server cannot be asked now: the spelling names the store
         return None
-    identity = f"postgresql system {system} database {database} schema {schema}"
-    _KNOWN[db] = identity
-    return identity
+    identity = "" if system is None else f"postgresql system {system} database {database}"
+    _KNOWN[db] = identity and f"{identity} schema {schema}"  # '': it does not say (asked once)
+    return _KNOWN[db] or None
