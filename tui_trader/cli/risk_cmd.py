@@ -98,7 +98,11 @@ def reset_risk(args: argparse.Namespace) -> int:
     kept = find_markers(db, account)  # halts no row holds yet: ended with this reset
     told = "".join(f"; {line}" for line in kept_halt_lines(db, account))
     if kept:
-        told += "; the reset writes these to the store and lifts them too"
+        told += "; the reset writes " + (
+            "it to the store and lifts it too"
+            if len(kept) == 1
+            else f"these {len(kept)} to the store and lifts them too"
+        )
     if not args.yes and not confirmed_by_typing(
         "reset",
         f"Account {shown_text(account)} is {what}{told}.",
