@@ -17,6 +17,7 @@ no password, no host.
 
 from __future__ import annotations
 
+import re
 import weakref
 from typing import Any
 
@@ -29,11 +30,12 @@ _ALLOWED = (
 """May the user read the cluster's identity (NULL when there is no such function: never an
 error, which would abort the desk's open transaction), and which database and schema."""
 _SYSTEM = "SELECT system_identifier FROM pg_control_system()"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def server_identity(db: Any, ask: bool = True) -> str | None:
     """The database the PostgreSQL store ``db`` reaches, as its server names it
-    (``postgresql system <id> database <name> schema <schema>``); ``None`` for a SQLite store,
+    (``system <id> database <name> schema <schema>``); ``None`` for a SQLite store,
     a server that does not say, or a server that cannot be asked now. Asked once a store
     object, and only with ``ask`` (a desk whose server is gone uses what it read at start,
     never waiting on a connection)."""
@@ -50,6 +52,6 @@ def server_identity(db: Any, ask: bool = True) -> str | None:
         system = db.execute_sql(_SYSTEM).fetchone()[0] if allowed else None
     except Exception:  # the server cannot be asked now: the spelling names the store
         return None
-    identity = "" if system is None else f"postgresql system {system} database {database}"
-    _KNOWN[db] = identity and f"{identity} schema {schema}"  # '': it does not say (asked once)
+    identity = "" if system is None else f"system {system} database {database} schema {schema}"
+    _KNOWN[db] = _CONTROL.sub("?", identity)  # '': it does not say (asked once); one line
     return _KNOWN[db] or None
