@@ -217,10 +217,19 @@ def _named(db: Any, name: str, prefix: str, account_key: str, ours: set[str]) ->
 
 
 def _same_store(halt: KeptHalt, store: str, server: str) -> bool:
-    """True if ``halt`` was kept for this store: the same SQLite file, the same database as
-    its server named it, or the same URL (a server that did not say which it is; or another
-    cluster started at the place of a lost one: the halt is honoured, failing closed)."""
-    return halt.store == store or bool(server and halt.server == server)
+    """True if ``halt`` was kept for this store: the same SQLite file (its real path, or the
+    same file by device and inode: the folder seen through a bind mount), the same database
+    as its server named it, or the same URL (a server that did not say which it is; or
+    another cluster started at the place of a lost one: the halt is honoured, failing
+    closed)."""
+    if halt.store == store or (server and halt.server == server):
+        return True
+    if server or halt.server or not os.path.isabs(halt.store):
+        return False
+    try:
+        return os.path.samefile(halt.store, store)
+    except (OSError, ValueError):  # one of them gone (a file not restored yet): not known
+        return False
 
 
 def _decided(found: FoundMarker) -> datetime:
