@@ -149,3 +149,29 @@ def test_a_postgresql_halt_is_found_by_a_url_leaving_user_and_port_to_libpq(
     assert find_marker(in_query, ACCOUNT) is not None, "the query's dbname and user were not read"
     other_port = _PgStore(parse_db_url("postgresql://trader@db.example:5432/desk"))
     assert find_marker(other_port, ACCOUNT) is None, "a desk on another server found the halt"
+
+
+def test_a_halt_kept_through_another_view_of_the_folder_is_read_as_the_halt_it_is(
+    tmp_path: Path,
+) -> None:
+    """The database's folder seen through a bind mount (``/mnt/desk`` over ``/data/desk``):
+    a desk there keeps its halt in the same folder, naming the file by its own real path. The
+    start through the other path read it as a file naming another store: halted, but as
+    ``halt_marker_unreadable``, the drawdown kill's words lost and the file moved aside. Now
+    the same file (device and inode) is the same store; a marker naming another file still
+    halts the start as unreadable. (The view is made with a hard link: a bind mount needs
+    privileges a test does not have; the marker lands where the view's desk puts it.)"""
+    data, view = tmp_path / "data", tmp_path / "view"
+    data.mkdir()
+    view.mkdir()
+    (data / "desk.db").write_bytes(b"")
+    os.link(data / "desk.db", view / "desk.db")
+    real = _SqliteStore(str(data / "desk.db"))
+    path = keep_halt(real, _halt(str(view / "desk.db")))  # as the desk in the view wrote it
+    found = find_marker(real, ACCOUNT)
+    assert found is not None and found.halt.reason == "drawdown_kill_switch", found
+    path.unlink()
+    (tmp_path / "other.db").write_bytes(b"")
+    keep_halt(real, _halt(str(tmp_path / "other.db")))
+    other = find_marker(real, ACCOUNT)
+    assert other is not None and other.halt.reason == "halt_marker_unreadable", other

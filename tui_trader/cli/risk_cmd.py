@@ -6,11 +6,17 @@ into the account's row atomically (``store.risk_store``): a session running on t
 it at its next cycle, and a halt written after the user looked is not lifted unseen. The lifted
 halt and its ``risk_reset`` row commit in one transaction: a reset killed or interrupted between
 them leaves the account halted, never re-armed without its audit record.
+
+A halt kept on disk for the account while the store was lost (``engine.kept_halts``) is shown
+before the question and ended with the reset: written to the store as the next start would
+write it, in the reset's transaction, then its file removed. Before, the reset said ACTIVE and
+the next start halted again on the file.
 """
 
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from typing import Any
 
 from tui_trader.cli.common import (
@@ -24,9 +30,11 @@ from tui_trader.cli.questions import confirmed_by_typing
 from tui_trader.cli.shown_console import ShownConsole, styled
 from tui_trader.core.clock import WallClock
 from tui_trader.core.shown import shown_text
+from tui_trader.engine.kept_halts import drop_kept, ended_words, take_kept_halts
 from tui_trader.risk.gate import RiskLimits, RiskManager
 from tui_trader.store.audit import load_risk_state
 from tui_trader.store.db import to_db_time
+from tui_trader.store.halt_markers import find_markers
 from tui_trader.store.models import RiskEventRow, RiskStateRow
 from tui_trader.store.queries import find_session, last_snapshot, sessions_of_account
 from tui_trader.store.risk_store import sync_risk_state
@@ -87,9 +95,17 @@ def reset_risk(args: argparse.Namespace) -> int:
         raise UsageError(f"no risk state for account {account!r}")
     what = f"HALTED ({state.halt_reason}: {state.halt_detail})" if state.halted else "ACTIVE"
     what = shown_text(what)  # as stored by any writer of a shared store
+    kept = find_markers(db, account)  # halts no row holds yet: ended with this reset
+    told = "".join(f"; {line}" for line in kept_halt_lines(db, account))
+    if kept:
+        told += "; the reset writes " + (
+            "it to the store and lifts it too"
+            if len(kept) == 1
+            else f"these {len(kept)} to the store and lifts them too"
+        )
     if not args.yes and not confirmed_by_typing(
         "reset",
-        f"Account {shown_text(account)} is {what}.",
+        f"Account {shown_text(account)} is {what}{told}.",
         "Type 'reset' to re-arm trading and restart the drawdown peak: ",
         "refusing to reset without confirmation: run in a terminal or --yes",
     ):
@@ -103,19 +119,24 @@ def reset_risk(args: argparse.Namespace) -> int:
         if snap
         else state.last_equity
     )  # the new drawdown peak: never from a hand-edited inf or text
+    written = take_kept_halts(manager, kept, "risk reset")  # (the reset lifts them all)
     event = manager.reset(equity, who="risk reset command")
-    with db.atomic():  # the lifted halt and its audit row commit together, or neither does
+    if kept:
+        event = replace(event, action_taken=f"{event.action_taken}; {ended_words(kept)}")
+    with db.atomic():  # the lifted halt and its audit rows commit together, or none does
         after = sync_risk_state(db, state, manager.state)
         if not after.halted:
-            RiskEventRow.create(
-                session=None,
-                account_key=account,
-                timestamp=to_db_time(clock.now()),
-                event_type=event.event_type,
-                value=event.value,
-                limit=0.0,
-                action_taken=event.action_taken,
-            )
+            for row in [*written, event]:  # a kept halt written as the next start would
+                RiskEventRow.create(
+                    session=None,
+                    account_key=account,
+                    timestamp=to_db_time(clock.now()),
+                    event_type=row.event_type,
+                    value=row.value,
+                    limit=0.0,
+                    action_taken=row.action_taken,
+                    detail=row.detail,
+                )
     if after.halted:
         print(
             shown_text(
@@ -125,8 +146,15 @@ def reset_risk(args: argparse.Namespace) -> int:
         )
         return 1
     print(f"risk state of {account} reset: trading ACTIVE (was {what})")
-    for line in kept_halt_lines(db, account):  # lifted here, it comes back at the next start
-        print(line)
+    for found in kept:
+        print(
+            shown_text(
+                f"ended the halt ({found.halt.reason}) kept on disk in {found.path} while the "
+                "store was lost: written to the store and lifted with this reset"
+            )
+        )
+    for line in drop_kept(kept) + kept_halt_lines(db, account):  # (one kept since: it halts)
+        print(shown_text(line))
     if account.startswith("alpaca:"):
         from tui_trader.cli.risk_suspend import offer_to_clear_suspension
 

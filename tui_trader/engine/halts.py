@@ -19,6 +19,7 @@ from tui_trader.core.domain import Account, Position, RiskEvent
 from tui_trader.core.orders import Order, OrderRequest, OrderStatus
 from tui_trader.engine.halt_flatten import HaltFlatten, flatten_closer
 from tui_trader.engine.halt_keeps import HaltKeeps, store_sessions, store_tag_of
+from tui_trader.engine.kept_halts import kept_halt_refusal
 from tui_trader.engine.waits import BROKER_ERROR
 from tui_trader.risk.gate import MANUAL_KILL, RiskManager
 from tui_trader.risk.merge import HALT_ADOPTED, adoption_events
@@ -56,6 +57,7 @@ class SessionHalts(HaltFlatten):
 
     broker: Broker
     audit: AuditLog
+    account_key: str
     risk: RiskManager
     config: SessionConfig
     started: bool
@@ -108,7 +110,7 @@ class SessionHalts(HaltFlatten):
             return "trading is not halted"
         if state.halt_reason in SESSION_HALTS:
             return f"a {state.halt_reason} halt lasts until the next trading day"
-        return None
+        return kept_halt_refusal(self.audit.db, self.account_key)  # (lifted here, it comes back)
 
     def _broker_doubt(self, request: OrderRequest) -> RiskEvent:
         """Halt because an order's fate is unknown: no more orders until a person looks."""

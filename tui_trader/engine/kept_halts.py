@@ -5,7 +5,11 @@ That desk stopped trading and wrote its halt to a marker file (``store.halt_mark
 store, the store back, writes the halt to it before anything else (its event and the account's
 halted risk state in one durable commit, as any halt), says so in its start events, and only
 then removes the marker: the halt is now an ordinary one, lifted by the usual resume
-(``risk reset``, the desk's ctrl+r). A marker that cannot be read is a halt too (fail closed). A
+(``risk reset``, the desk's ctrl+r). A resume that finds a kept halt still on disk (a desk of
+the account lost its store while this one ran) writes it the same way before it lifts the halts
+(``take_kept_halts``, ``drop_kept``), and says so; the desk's ctrl+r refuses, naming the file
+and that command (``kept_halt_refusal``): before, the trader was told all was well and the next
+start halted again. A marker that cannot be read is a halt too (fail closed). A
 start whose store refuses that write fails on it (``KeptHaltUnwritten``, one line:
 ``session.lost_store``), the marker kept: it never trades.
 """
@@ -13,7 +17,7 @@ start whose store refuses that write fails on it (``KeptHaltUnwritten``, one lin
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tui_trader.core.domain import RiskEvent
 from tui_trader.security.redact import describe
@@ -24,8 +28,10 @@ if TYPE_CHECKING:
     from tui_trader.risk.gate import RiskManager
     from tui_trader.store.audit import AuditLog
 
-KEPT_ACTION = "written by this start from {path}, where it was kept while the store was lost"
-"""The end of a kept halt's event action: where it came from."""
+KEPT_ACTION = "written by {who} from {path}, where it was kept while the store was lost"
+"""The end of a kept halt's event action: who wrote it and where it came from."""
+ENDED = "also ended the halt ({reason}) kept in {path} while the store was lost"
+"""A resume's words for each kept halt it wrote and lifted with the others."""
 UNREMOVED = (
     "the halt kept in {path} is written to the store, but the file could not be removed "
     "({why}): remove it by hand, or the next start halts the account again"
@@ -55,11 +61,7 @@ def honour_kept_halt(
     markers = find_markers(audit.db, account_key)
     if not markers:
         return [], []
-    events = []
-    for found in markers:
-        halted = risk.halt(found.halt.reason, 0.0, 0.0, _detail(found))  # (until: its words)
-        action = f"{halted.action_taken}; {KEPT_ACTION.format(path=found.path)}"
-        events.append(RiskEvent(found.halt.reason, 0.0, 0.0, action, detail=_detail(found)))
+    events = take_kept_halts(risk, markers, "this start")
     state = risk.state
     try:
         with audit.db.durably(), audit.together():
@@ -68,6 +70,28 @@ def honour_kept_halt(
             risk.state = audit.save_risk_state(state)
     except Exception as exc:  # the start fails, in one line (``session.lost_store``)
         raise KeptHaltUnwritten(markers[0], exc) from exc
+    return events, drop_kept(markers)
+
+
+def take_kept_halts(risk: RiskManager, markers: list[FoundMarker], who: str) -> list[RiskEvent]:
+    """Enter the kept halts ``markers`` in ``risk`` (the earliest decided standing), and their
+    events for the store (written by ``who``: "this start", "risk reset")."""
+    events = []
+    for found in markers:
+        halted = risk.halt(found.halt.reason, 0.0, 0.0, _detail(found))  # (until: its words)
+        action = f"{halted.action_taken}; {KEPT_ACTION.format(who=who, path=found.path)}"
+        events.append(RiskEvent(found.halt.reason, 0.0, 0.0, action, detail=_detail(found)))
+    return events
+
+
+def ended_words(markers: list[FoundMarker]) -> str:
+    """What a resume that wrote and lifted the kept halts ``markers`` adds to its event."""
+    return "; ".join(ENDED.format(reason=f.halt.reason, path=f.path) for f in markers)
+
+
+def drop_kept(markers: list[FoundMarker]) -> list[str]:
+    """Remove the markers whose halts are in the store now; a note for each that could not
+    be removed (the next start would halt on it again)."""
     notes = []
     for found in markers:
         try:
@@ -75,7 +99,7 @@ def honour_kept_halt(
         except OSError as exc:
             why = exc.strerror or type(exc).__name__
             notes.append(UNREMOVED.format(path=found.path, why=why))
-    return events, notes
+    return notes
 
 
 def _detail(found: FoundMarker) -> str:
@@ -89,3 +113,20 @@ def _detail(found: FoundMarker) -> str:
         )
     by = f" by session {halt.session_key}" if halt.session_key else ""
     return f"{halt.detail} (decided at {halt.decided_at}{by} while the audit store was lost)"
+
+
+def kept_halt_refusal(db: Any, account_key: str) -> str | None:
+    """Why a desk's resume is refused while a halt of its account is kept on disk for its
+    store (another desk of the account lost the store), or ``None``. Lifted here, the halt
+    would come back at the next start; ``risk reset`` writes it to the store first and lifts
+    it with the others (a running desk takes that reset at its next cycle). The server is not
+    asked (this runs on the desk's screen's thread)."""
+    found = find_markers(db, account_key, ask=False)
+    if not found:
+        return None
+    halt = found[0].halt
+    return (
+        f"a halt ({halt.reason}) of this account is kept on disk in {found[0].path}, decided "
+        "while the store was lost and not in the store yet: end it with "
+        f"'tui-trader risk reset --account {account_key}', which writes it first"
+    )

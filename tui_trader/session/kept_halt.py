@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from tui_trader.store.halt_markers import KeptHalt, keep_halt, store_name
+from tui_trader.store.server_identity import server_identity
 
 if TYPE_CHECKING:
     from tui_trader.engine.session import TradingSession
@@ -47,6 +48,7 @@ def keep_unwritten_halt(session: TradingSession, said: str) -> str:
         detail=state.halt_detail[:2000],
         decided_at=session.clock.now().isoformat(),
         session_key=row.key if row is not None else "",
+        server=server_identity(session.audit.db, ask=False) or "",  # as read at the start
     )
     try:
         path = keep_halt(session.audit.db, halt)

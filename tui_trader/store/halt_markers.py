@@ -10,10 +10,14 @@ start on that store writes it to the store as an ordinary halt, and only then re
 
 Where: a SQLite store's beside its file's real path (``desk.db.halt-<account>-<session>.json``,
 each a digest); a PostgreSQL store's in the user's state folder
-(``halts/pg-<store>-<account>-<session>.json``), keyed by user, host, port and database, never
-the password. One file a session: desks of one account stopping at once keep every halt. The
-file holds no secret: the account key, the store (its path, or its URL without password), the
-halt's reason and words, when and which session. Written atomically (a private temporary file
+(``halts/pg-<store>-<account>-<session>.json``). A PostgreSQL halt is the database's the server
+says it is (``store.server_identity``: its cluster, database and schema), so a start through
+any spelling of the URL (``localhost``, ``127.0.0.1``, the host's name, a socket folder, the
+default port or not) finds it; it is the URL's too (user, host, port and database as libpq fills
+them in, never the password), for a server that does not say which it is. One file a session:
+desks of one account stopping at once keep every halt. The file holds no secret: the account
+key, the store (its path, or its URL without password; the database as its server named it),
+the halt's reason and words, when and which session. Written atomically (a private temporary file
 of a name no one can guess, fsync, rename, the folder fsynced).
 """
 
@@ -31,6 +35,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from tui_trader.security.private_files import read_small_file, replace_privately
+from tui_trader.store.server_identity import server_identity
 
 VERSION = 1
 """The marker's format; another number is a marker this release cannot read (a halt)."""
@@ -42,6 +47,8 @@ _REASON = re.compile(r"[a-z][a-z0-9_]{0,39}")
 _SESSION = re.compile(r"[A-Za-z0-9_.:-]{0,100}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _SESSION_TAIL = re.compile(r"-[0-9a-f]{16}\.json")
+_PG_MARKER = re.compile(r"pg-([0-9a-f]{16})-([0-9a-f]{16})(?:-[0-9a-f]{16})?\.json")
+"""A PostgreSQL store's marker: its store's digest, its account's, its session's."""
 _PG_PLACE = frozenset({"host", "hostaddr", "port", "dbname", "user", "service"})
 """A PostgreSQL URL's query parameters that say which database it is (libpq's)."""
 
@@ -59,6 +66,9 @@ class KeptHalt:
     """When the desk kept it (ISO 8601, UTC)."""
     session_key: str
     """The session that decided it ('' if unknown)."""
+    server: str = ""
+    """The PostgreSQL database as its server named it (``store.server_identity``); '' for a
+    SQLite store or a server that did not say."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,8 +123,9 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _folder_and_prefix(db: Any) -> tuple[Path, str] | None:
-    """Where the store's markers live and how their names begin."""
+def _folder_and_prefix(db: Any, place: str = "") -> tuple[Path, str] | None:
+    """Where the store's markers live and how their names begin (a PostgreSQL store's: named
+    after ``place``, the database as its server named it, else after its URL)."""
     store = store_name(db)
     if store is None:
         return None
@@ -122,17 +133,18 @@ def _folder_and_prefix(db: Any) -> tuple[Path, str] | None:
         from platformdirs import user_state_dir
 
         folder = Path(user_state_dir("tui-trader", appauthor=False)) / "halts"
-        return folder, f"pg-{_digest(store)}-"
+        return folder, f"pg-{_digest(place or store)}-"
     path = Path(store)
     return path.parent, f"{path.name}.halt-"
 
 
-def marker_path(db: Any, account_key: str, session_key: str = "") -> Path | None:
+def marker_path(db: Any, account_key: str, session_key: str = "", server: str = "") -> Path | None:
     """The file that keeps the halt ``session_key`` decided for ``account_key`` on the store
-    ``db`` (``None``: no place). One file a session: two desks of the account stopping at once
+    ``db`` (``None``: no place); ``server``: the PostgreSQL database as its server named it
+    (``KeptHalt.server``). One file a session: two desks of the account stopping at once
     each keep their own halt, neither written over by the other (the last writer's reason,
     a store failure, hid the first's, a drawdown kill)."""
-    where = _folder_and_prefix(db)
+    where = _folder_and_prefix(db, server)
     if where is None:
         return None
     folder, prefix = where
@@ -143,7 +155,7 @@ def marker_path(db: Any, account_key: str, session_key: str = "") -> Path | None
 def keep_halt(db: Any, halt: KeptHalt) -> Path:
     """Write ``halt`` to its marker atomically; the path. ``OSError`` if it cannot be written
     (a full or read-only disk), ``ValueError`` for a store with no place on disk."""
-    path = marker_path(db, halt.account_key, halt.session_key)
+    path = marker_path(db, halt.account_key, halt.session_key, halt.server)
     if path is None:
         raise ValueError("an in-memory store has no place to keep a halt")
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -152,32 +164,72 @@ def keep_halt(db: Any, halt: KeptHalt) -> Path:
     return path
 
 
-def find_markers(db: Any, account_key: str) -> list[FoundMarker]:
+def find_markers(db: Any, account_key: str, ask: bool = True) -> list[FoundMarker]:
     """``account_key``'s markers for the store ``db`` (one a session that kept a halt), the
     earliest decided first (the halt that stands, as ``risk.state.standing_halt`` says), those
-    that cannot be read last. A file there that is not a marker this release wrote for that
-    account and store is a halt all the same (``UNREADABLE``): it may have held one."""
+    that cannot be read last. A PostgreSQL store's are those kept for the database its server
+    says it is, or for the same URL (``_same_store``), whatever their names. A file named as
+    this store's marker for that account that is not one this release wrote for them is a
+    halt all the same (``UNREADABLE``): it may have held one. ``ask`` False: the server is
+    not asked which database it is (``store.server_identity``; from a thread not the desk's)."""
     where = _folder_and_prefix(db)
     if where is None:
         return []
     folder, prefix = where
+    # asked first, folder or not: a desk losing its server later keeps its halt under it
+    store, server = store_name(db) or "", server_identity(db, ask) or ""
     try:
-        names = sorted(n for n in os.listdir(folder) if _is_accounts(n, prefix, account_key))
+        names = sorted(os.listdir(folder))
     except OSError:  # no folder (yet): no marker
         return []
-    store = store_name(db) or ""
+    ours = {_digest(store), _digest(server)} if server else {_digest(store)}
     read, unread = [], []
-    for path in (folder / name for name in names):
+    for name in names:
+        named = _named(db, name, prefix, account_key, ours)
+        if named is None:
+            continue
+        path = folder / name
         try:
-            halt = _parse(_read(path), account_key, store)
-            if path != marker_path(db, account_key, halt.session_key):
+            halt = _parse(_read(path))
+            if halt.account_key != account_key or not _same_store(halt, store, server):
+                raise ValueError("it names another account or store")
+            if path != marker_path(db, account_key, halt.session_key, halt.server):
                 raise ValueError("it names another session")
             read.append(FoundMarker(path, halt))
         except (OSError, ValueError, RecursionError) as exc:
-            halt = KeptHalt(account_key, store, UNREADABLE, "", "", "")
-            unread.append(FoundMarker(path, halt, _why(exc)))
+            if named:  # named as this store's: it may have held this store's halt
+                halt = KeptHalt(account_key, store, UNREADABLE, "", "", "")
+                unread.append(FoundMarker(path, halt, _why(exc)))
     read.sort(key=_decided)
     return read + unread
+
+
+def _named(db: Any, name: str, prefix: str, account_key: str, ours: set[str]) -> bool | None:
+    """Whether the file ``name`` is named as a marker of ``account_key`` for this store
+    (``True``), for the account on another PostgreSQL store or URL (``False``: it is this
+    store's only if it says so), or is no marker of the account (``None``)."""
+    if not getattr(db, "is_postgres", False):
+        return True if _is_accounts(name, prefix, account_key) else None
+    match = _PG_MARKER.fullmatch(name)
+    if match is None or match.group(2) != _digest(account_key):
+        return None
+    return match.group(1) in ours
+
+
+def _same_store(halt: KeptHalt, store: str, server: str) -> bool:
+    """True if ``halt`` was kept for this store: the same SQLite file (its real path, or the
+    same file by device and inode: the folder seen through a bind mount), the same database
+    as its server named it, or the same URL (a server that did not say which it is; or
+    another cluster started at the place of a lost one: the halt is honoured, failing
+    closed)."""
+    if halt.store == store or (server and halt.server == server):
+        return True
+    if server or halt.server or not os.path.isabs(halt.store):
+        return False
+    try:
+        return os.path.samefile(halt.store, store)
+    except (OSError, ValueError):  # one of them gone (a file not restored yet): not known
+        return False
 
 
 def _decided(found: FoundMarker) -> datetime:
@@ -196,29 +248,42 @@ def find_marker(db: Any, account_key: str) -> FoundMarker | None:
 
 def store_markers(db: Any) -> list[FoundMarker]:
     """Every marker kept for the store ``db`` (``fleet`` lists them), read as the account's
-    next start reads it; one that names no account readably is listed by its file."""
+    next start reads it; one named as this store's that names no account readably is listed
+    by its file."""
     where = _folder_and_prefix(db)
     if where is None or not where[0].is_dir():
         return []
     folder, prefix = where
-    store = store_name(db) or ""
+    store, server = store_name(db) or "", server_identity(db) or ""
+    ours = {_digest(store), _digest(server)} if server else {_digest(store)}
     found: list[FoundMarker] = []
-    names = sorted(n for n in os.listdir(folder) if n.startswith(prefix) and n.endswith(".json"))
-    for path in (folder / name for name in names):  # (not a glob: 'desk[1].db' is a name)
-        if any(marker.path == path for marker in found):
-            continue  # listed with its account's
+    accounts: set[str] = set()
+    for name in sorted(os.listdir(folder)):  # (not a glob: 'desk[1].db' is a name)
+        if getattr(db, "is_postgres", False):
+            match = _PG_MARKER.fullmatch(name)
+            if match is None:
+                continue
+            named = match.group(1) in ours
+        elif name.startswith(prefix) and name.endswith(".json"):
+            named = True
+        else:
+            continue
+        path = folder / name
         try:
             raw = json.loads(_read(path))
             key = raw.get("account_key") if isinstance(raw, dict) else None
             if not isinstance(key, str) or _CONTROL.search(key):
                 raise ValueError("it names no account of its own")
-            if not _is_accounts(path.name, prefix, key):
+            if _named(db, name, prefix, key, ours) is None:
                 raise ValueError("it names no account of its own")
         except (OSError, ValueError, RecursionError) as exc:
-            halt = KeptHalt("?", store, UNREADABLE, "", "", "")
-            found.append(FoundMarker(path, halt, _why(exc)))
+            if named:
+                halt = KeptHalt("?", store, UNREADABLE, "", "", "")
+                found.append(FoundMarker(path, halt, _why(exc)))
             continue
-        found.extend(find_markers(db, key))  # read as that account's next start reads them
+        if key not in accounts:  # read as that account's next start reads them
+            accounts.add(key)
+            found.extend(find_markers(db, key))
     return found
 
 
@@ -264,21 +329,20 @@ def _read(path: Path) -> str:
     return read_small_file(path, MAX_BYTES).decode("utf-8")
 
 
-def _parse(text: str, account_key: str, store: str) -> KeptHalt:
+def _parse(text: str) -> KeptHalt:
     """The marker's halt, checked field by field; ``ValueError`` names the first wrong one."""
     raw = json.loads(text)
     if not isinstance(raw, dict):
         raise ValueError("not a JSON object")
     if raw.get("version") != VERSION:
         raise ValueError(f"not format {VERSION}")
+    raw.setdefault("server", "")  # (a SQLite store's, or a marker kept before servers said)
     fields = {}
-    for name in ("account_key", "store", "reason", "detail", "decided_at", "session_key"):
+    for name in ("account_key", "store", "reason", "detail", "decided_at", "session_key", "server"):
         value = raw.get(name)
         if not isinstance(value, str) or (name != "detail" and _CONTROL.search(value)):
             raise ValueError(f"its {name} is not one line of text")
         fields[name] = value
-    if fields["account_key"] != account_key or fields["store"] != store:
-        raise ValueError("it names another account or store")
     if not _REASON.fullmatch(fields["reason"]):
         raise ValueError("its reason is not a halt reason")
     if not _SESSION.fullmatch(fields["session_key"]):

@@ -19,6 +19,7 @@ import contextlib
 import signal
 from typing import TYPE_CHECKING, cast
 
+from tui_trader.core.shown import shown_text
 from tui_trader.tui.messages import HaltRequestStatus
 from tui_trader.tui.screens.confirm import ConfirmScreen
 from tui_trader.tui.widgets.deskbar import DeskBar
@@ -181,8 +182,11 @@ class SessionControls:
             self.notify("Nothing to resume: trading is not halted.", severity="warning")
             return
         refusal = self.handle.resume_refusal()
-        if refusal is not None:
-            self.notify(f"Cannot resume: {refusal}.", severity="warning", timeout=10)
+        if refusal is not None:  # (it may name a file: its words are not markup)
+            from rich.markup import escape
+
+            said = escape(shown_text(refusal))
+            self.notify(f"Cannot resume: {said}.", severity="warning", timeout=10)
             return
 
         def answered(yes: bool | None) -> None:
