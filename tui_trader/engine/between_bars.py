@@ -67,6 +67,7 @@ class BetweenBars:
     manual_pending: Callable[[], bool]
     hands_ended: Callable[[], set[str]]
     exits_after_hand: Callable[[set[str], datetime], tuple[list[RiskEvent], list[str]]]
+    hand_silence: Callable[[set[str], BrokerError], list[str]]
     _report: Callable[..., IterationReport]
 
     def sync_orders(self) -> int:
@@ -145,6 +146,7 @@ class BetweenBars:
                 if halts or (self.risk.state.halted and not was_halted):
                     self._halt_unfinished = True  # its cancels: again at the next cycle
                     self._halt_left = CANCEL_UNANSWERED  # the halt line says so meanwhile
+                notes += self.hand_silence(ended, exc)  # a position without its exit: said
                 if not events and not halts and not notes:
                     return None  # only a halt's cancels tried again: the broker still silent
                 note = f"; the broker did not answer (open orders may still be working): {exc}"

@@ -24,8 +24,9 @@ exit placed once it does (before, it waited for the next bar: up to a day on dai
 order in doubt is not followed here: its symbol stays without an exit until the doubt settles,
 as before (``engine.stop_release``). A look-up the broker does not answer is asked again at the
 next look, and so is an ended order's symbol whose exit the broker's silence kept from being
-put in step (before, the look that failed forgot it: the exit waited for the next bar); the
-cycle's ``_protect`` runs at every bar regardless.
+put in step (before, the look that failed forgot it: the exit waited for the next bar), said
+once while the silence lasts (``hand_silence``); the cycle's ``_protect`` runs at every bar
+regardless.
 A desk started again while an order by hand of its store's earlier run works follows it
 too (``follow_hands_at_start``): before, only the desk that sent it did, and after a restart
 its shares waited for the next bar's cycle without a stop once it ended.
@@ -90,6 +91,9 @@ class HandExits:
         self._hand_waits = {}
         """Symbol -> looks left, of an ended hand order's symbol whose position read did not
         show the desk's fills (``exits_after_hand``); forgotten by the bar's cycle."""
+        self._hand_silence_said: set[str] = set()
+        """Symbols whose exit the broker's silence holds up, said already (``hand_silence``):
+        forgotten once the broker answers for them, or by the bar's cycle."""
 
     @property
     def follows_hand(self) -> bool:
@@ -103,6 +107,7 @@ class HandExits:
         for a look between bars any more."""
         self._hand_waits.clear()
         self._hand_due.clear()
+        self._hand_silence_said.clear()
 
     def follow_hand(self, order: OrderRequest, ack: Order | None) -> None:
         """Follow ``order``, an order by hand just sent (``ack``: its answer), if it went
@@ -193,10 +198,22 @@ class HandExits:
         try:
             return self._exits_in_step(symbols, market_time)
         except BrokerError as exc:  # (still due: ``_exits_in_step`` forgets them once done)
-            return [], [
-                f"{', '.join(sorted(symbols))}: the broker did not answer as the order by hand "
-                f"ended ({exc}); its protective exit is looked at again in {HAND_LOOK_S:g} s"
-            ]
+            return [], self.hand_silence(symbols, exc)
+
+    def hand_silence(self, symbols: set[str], exc: BrokerError) -> list[str]:
+        """The note that the broker's silence keeps ``symbols``' exits from being put in step
+        (their orders by hand ended), for those still due and not said since it began: said at
+        every look (every ``HAND_LOOK_S``), the same line filled the log 30 times a minute of
+        an outage; a pass whose first read failed (``BetweenBars``) said nothing at all."""
+        held_up = symbols & self._hand_due.union(self._hand_waits)
+        new = sorted(held_up - self._hand_silence_said)
+        self._hand_silence_said |= held_up
+        if not new:
+            return []
+        return [
+            f"{', '.join(new)}: the broker did not answer as the order by hand ended ({exc}); "
+            f"its protective exit is looked at again in {HAND_LOOK_S:g} s"
+        ]
 
     def _exits_in_step(
         self, symbols: set[str], market_time: datetime
@@ -226,6 +243,7 @@ class HandExits:
         before = len(self._cycle_orders)
         events = self._protect(market_time, only=due) if due else []
         self._hand_due -= symbols  # in step (a failure above keeps them due: looked again)
+        self._hand_silence_said -= symbols  # the broker answered: a new silence is said
         notes += [
             f"{o.symbol}: protective exit placed for {o.qty:g} shares as soon as the order by "
             "hand ended, not at the next bar"
