@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from tui_trader.brokers import unseen
+from tui_trader.brokers import BrokerError, unseen
 from tui_trader.core.domain import Position, RiskEvent
 from tui_trader.core.orders import Order, OrderRequest, OrderStatus, Side
 from tui_trader.engine.kill_fence import kill_refusal
@@ -144,12 +144,16 @@ class ManualOrders:
             if waiting and not isinstance(request, _Cancel):
                 events.append(self._refused(f"{_describe(request)} not sent: {waiting}"))
                 continue
-            if isinstance(request, ManualOrder):
-                sure = self._place(request, market_time, events, notes)
-            elif isinstance(request, _Cancel):
-                sure = self._cancel(request.client_order_id, events)
-            else:
-                sure = self._close(request.symbol, market_time, events, notes)
+            try:
+                if isinstance(request, ManualOrder):
+                    sure = self._place(request, market_time, events, notes)
+                elif isinstance(request, _Cancel):
+                    sure = self._cancel(request.client_order_id, events)
+                else:
+                    sure = self._close(request.symbol, market_time, events, notes)
+            except BrokerError as exc:  # a read before a send (a send's own error is a doubt):
+                events.append(self._refused(_unanswered(request, exc)))  # said, the rest too
+                sure = False
             if not sure:
                 rest = len(requests) - requests.index(request) - 1
                 if rest:
@@ -406,6 +410,12 @@ def _describe(request: ManualRequest) -> str:
     if isinstance(request, _Close):
         return f"close {request.symbol}" if request.symbol else "flatten all"
     return f"cancel {request.client_order_id}"
+
+
+def _unanswered(request: ManualRequest, exc: BrokerError) -> str:
+    """A request the broker's silence stopped (before, it and the later ones vanished unsaid)."""
+    done = "not sent" if isinstance(request, ManualOrder) else "stopped (the rest not sent)"
+    return f"{_describe(request)} {done}: the broker did not answer ({exc})"
 
 
 def _past_limit(order: OrderRequest, count: int, limit: int) -> RiskEvent:
