@@ -153,6 +153,20 @@ class HandExits:
                 self._hand_due.add(symbol)
         return set(self._hand_due) | self._caught_up()
 
+    def hands_cancelled(self, orders: list[Order]) -> set[str]:
+        """The symbols whose exits are due once ``orders`` (a halt's cancels, as the broker
+        answered them) are known: a followed order by hand among them that has ended is
+        forgotten and its symbol due, with no look-up. Before, a halt that cancelled orders by
+        hand in three symbols put one stop back in its pass (the one order asked) and the
+        others one a look, 2 s apart. One whose cancel is not confirmed yet (Alpaca's 204:
+        ``cancel_pending``; it may still fill) is still asked, a look each, as before."""
+        for order in orders:
+            ended = not order.status.is_open and not order.cancel_pending
+            if ended and order.client_order_id in self._hands:
+                del self._hands[order.client_order_id]
+                self._hand_due.add(order.symbol)
+        return set(self._hand_due)
+
     def _caught_up(self) -> set[str]:
         """The waiting symbols whose position read shows the desk's fills now (one read for
         all); each look counts down, and a symbol out of looks is left to the bar's cycle
