@@ -6,6 +6,7 @@ import contextlib
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -135,6 +136,24 @@ def settle(sb: SandboxHandle, session: TradingSession, timeout: float = 10.0) ->
 
 OPEN_ROWS = ("pending_new", "new", "partially_filled", "pending_cancel")
 """Row statuses of an order that may still fill (a cancel not confirmed yet included)."""
+
+
+def day_count_and_orders(session: TradingSession) -> tuple[int, int]:
+    """The account's count of the day's orders (its risk row) and the orders the audit trail
+    holds of that day's trading session, protective exits left out (the count leaves them
+    out): equal when the count is right. The day is the trading session from one 04:00 New
+    York pre-market to the next: stepped bars run ahead of the clock, so a test run shortly
+    before 09:00 UTC in winter sees the next session begin and the count start afresh (three
+    tests failed then, on the total of the run's orders)."""
+    from tui_trader.market.calendar import session_day
+    from tui_trader.store.risk_store import read_risk_state
+
+    row = read_risk_state(session.audit.db, session.risk.state.account_key)
+    assert row is not None
+    orders = LiveOrder.select().where(~LiveOrder.client_order_id.contains("-ps"))
+    times = [o.market_time for o in orders if o.market_time is not None]
+    days = [session_day(t if t.tzinfo is not None else t.replace(tzinfo=UTC)) for t in times]
+    return row.orders_today, days.count(row.day)
 
 
 def open_rows() -> int:

@@ -12,6 +12,7 @@ from tests.conftest import simulate_death
 from tests.integration.alpaca_helpers import (
     FAST_BUDGET,
     alpaca_session,
+    day_count_and_orders,
     filled_by_order,
     settle,
 )
@@ -257,7 +258,6 @@ def test_an_order_waiting_for_its_stops_cancel_spends_none_of_the_days_orders(
     the count is the orders sent."""
     from tui_trader.engine.manual_orders import MANUAL_REFUSED
     from tui_trader.learning.setup import LearningSettings
-    from tui_trader.store.risk_store import read_risk_state
 
     rally = {"SPY": 0.8, "QQQ": 0.8, "IWM": 0.8}
     slide = {"SPY": -0.6, "QQQ": -0.6, "IWM": -0.6}
@@ -267,11 +267,6 @@ def test_an_order_waiting_for_its_stops_cancel_spends_none_of_the_days_orders(
             sb, store, learning=LearningSettings("momentum"), stop_loss=StopRule(50.0)
         )
 
-        def counted() -> int:
-            row = read_risk_state(session.audit.db, session.risk.state.account_key)
-            assert row is not None
-            return row.orders_today
-
         def sent() -> int:
             return LiveOrder.select().where(~LiveOrder.client_order_id.contains("-ps")).count()
 
@@ -280,7 +275,9 @@ def test_an_order_waiting_for_its_stops_cancel_spends_none_of_the_days_orders(
                 sb.admin.step(shock=rally)
                 session.run_iteration()
             settle(sb, session)
-            assert sent() == counted() == 3, "three buys, three stops"
+            assert sent() == 3, "three buys, three stops"
+            counted, made = day_count_and_orders(session)
+            assert counted == made, "the day's count is not the orders sent"
             sb.admin.set_faults(cancel_refuse_rate=1)  # every cancel of a stop is refused
             waited = 0
             for _ in range(14):
@@ -296,12 +293,15 @@ def test_an_order_waiting_for_its_stops_cancel_spends_none_of_the_days_orders(
             [refusal] = [e for e in report.risk_events if e.event_type == MANUAL_REFUSED]
             assert "manual sell SPY not sent" in refusal.action_taken
             assert sent() == 3
-            assert counted() == 3, "orders that waited unsent were counted as sent"
-            assert session.risk.state.orders_today == 3
+            counted, made = day_count_and_orders(session)
+            assert counted == made, "orders that waited unsent were counted as sent"
+            assert session.risk.state.orders_today == counted
             sb.admin.clear_faults()
             sb.admin.step(shock=slide)
             assert session.run_iteration().orders_sent == 3, "the sells go once the stops are off"
-            assert sent() == counted() == 6
+            assert sent() == 6
+            counted, made = day_count_and_orders(session)
+            assert counted == made, "the day's count is not the orders sent"
             settle(sb, session)
         finally:
             session.finish("stopped")

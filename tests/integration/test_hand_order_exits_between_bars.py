@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.integration.test_protective_stops import _held, _session, _step, _stops
 from tui_trader.brokers import BrokerError
 from tui_trader.core.orders import OrderType, Side, TimeInForce
@@ -229,3 +231,36 @@ def test_several_sells_by_hand_working_cost_one_look_up_a_look_not_one_each(
         session.apply_kill_requests()
     assert session.iteration == bars
     assert [(s.qty, s.stop_price) for s in _stops(session)] == [(50, 95.0)]
+
+
+@pytest.mark.parametrize("silent_request", ["positions", "look_up_orders"])
+def test_a_minute_of_broker_silence_after_a_sell_ends_is_said_once(
+    db_path, monkeypatch, silent_request: str
+) -> None:
+    """The sell by hand ends at the broker (cancelled there), and the broker then answers
+    nothing for a minute of the desk's looks (30, ``HAND_LOOK_S`` apart): the position has no
+    stop meanwhile. The desk says so once, at the first look, not at every look; once the
+    broker answers, the stop is back and said. Before: silent at the positions read, no word
+    in the whole minute (the position without its stop, nothing said); silent at the orders'
+    look-up, the same line 30 times a minute, 1,800 an hour of outage."""
+    session, _market, _ = _protected(db_path)
+    cid = _limit_sell(session, 50, 110.0)
+    session.broker.cancel(cid)  # ended at the broker, no request of the desk's
+    answering = getattr(session.broker, silent_request)
+
+    def silent(*args: object) -> None:
+        raise BrokerError("503 Service Unavailable")
+
+    monkeypatch.setattr(session.broker, silent_request, silent)
+    looks = round(60 / HAND_LOOK_S)
+    reports = [session.apply_kill_requests() for _ in range(looks)]
+    said = [n for r in reports if r is not None for n in r.notes if "did not answer" in n]
+    assert said == [
+        "SPY: the broker did not answer as the order by hand ended (503 Service Unavailable); "
+        "its protective exit is looked at again in 2 s"
+    ], f"{len(said)} notes in {looks} looks: {said[:2]}"
+    assert _stops(session) == [] and session.follows_hand
+    monkeypatch.setattr(session.broker, silent_request, answering)
+    back = session.apply_kill_requests()
+    assert [(s.qty, s.stop_price) for s in _stops(session)] == [(100, 95.0)]
+    assert back is not None and any("protective exit placed for 100" in n for n in back.notes)

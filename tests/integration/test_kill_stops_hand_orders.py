@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.conftest import file_rows, make_session
+from tests.conftest import BuyAndHold, file_rows, make_session
 from tests.integration.test_hand_order_exits_between_bars import _protected
-from tests.integration.test_protective_stops import _held, _stops
+from tests.integration.test_protective_stops import FIVE_PCT, _held, _session, _step, _stops
 from tui_trader.core.domain import Bar, Signal
-from tui_trader.core.orders import Order, OrderRequest, OrderType, Side
+from tui_trader.core.orders import Order, OrderRequest, OrderType, Side, TimeInForce
 from tui_trader.engine.manual_orders import ManualOrder
 from tui_trader.risk.gate import MANUAL_KILL
 
@@ -107,3 +107,83 @@ def test_a_hand_sell_queued_as_the_press_lands_still_goes_out(db_path: Path) -> 
     # whole position's stop back in the same pass (before, only at the desk's next look)
     assert _held(session) == 100
     assert [(s.qty, s.stop_price) for s in _stops(session)] == [(100, 95.0)]  # a halt keeps it
+
+
+def test_a_hand_sell_past_the_shares_held_is_stopped_by_a_press(db_path: Path) -> None:
+    """Short selling on, 100 SPY held: a sell of 10 by hand and then a sell of 150 are queued;
+    ctrl+k lands while the first goes out. The first only shrinks the position: it goes. The
+    second would sell 60 shares more than are held beside the first (a short opened after the
+    kill): it is stopped like an order that adds exposure. Before, the fence measured it
+    against the position plus the working sell (90 to -60 looked smaller) and sent it; at
+    Alpaca in market hours the desk was short 60 SPY after ctrl+k."""
+    session, _market, _ = _session(db_path, allow_short=True)
+    _step(session, _market, 100, 101, 99, 100)
+    _step(session, _market, 100, 101, 99, 100)
+    assert _held(session) == 100
+    broker = session.broker
+    submit = broker.submit
+    sent: list[tuple[Side, float]] = []
+
+    def pressed_while_sending(request: OrderRequest) -> Order:
+        if request.order_type is OrderType.MARKET:
+            sent.append((request.side, request.qty))
+            if len(sent) == 1:
+                session.request_kill(who="test")  # the desk's ctrl+k, from the UI thread
+        return submit(request)
+
+    broker.submit = pressed_while_sending  # type: ignore[method-assign]
+    session.request_manual_order(ManualOrder("SPY", Side.SELL, qty=10))
+    session.request_manual_order(ManualOrder("SPY", Side.SELL, qty=150))
+    report = session.apply_kill_requests()
+    assert report is not None
+    assert sent == [(Side.SELL, 10)], f"sent after the kill switch was pressed: {sent[1:]}"
+    stopped = [e.action_taken for e in report.risk_events if "kill switch was" in e.action_taken]
+    assert stopped == [
+        "manual sell 150 SPY not sent: the kill switch was pressed by test before it went out"
+    ], report.risk_events
+    halted = session.apply_kill_requests()
+    assert halted is not None and session.risk.state.halted
+    assert sent == [(Side.SELL, 10)]
+    assert _held(session) == 100
+    assert [(s.qty, s.stop_price) for s in _stops(session)] == [(100, 95.0)]
+
+
+def test_a_halt_cancelling_sells_by_hand_in_three_symbols_puts_three_stops_back(
+    tmp_path: Path,
+) -> None:
+    """A desk with a 5% stop holds SPY, QQQ and IWM; half of each is offered by hand far
+    above the market (each position's stop cancelled first). ctrl+k: the halt cancels the
+    three sells, and the same pass puts all three stops back for the whole positions. Before,
+    only one came back in that pass (the one order by hand looked up), the others one a look
+    later, 2 s apart: with six, the last position was 10 s without its stop."""
+    session = make_session(tmp_path / "desk.db", strategies=[BuyAndHold()], stop_loss=FIVE_PCT)
+    for _ in range(3):
+        session.run_iteration()
+    held = {s: p.qty for s, p in session.broker.positions().items()}
+    assert sorted(held) == ["IWM", "QQQ", "SPY"]
+
+    def stops() -> dict[str, float]:
+        working = session.broker.open_orders()
+        return {o.symbol: o.qty for o in working if o.order_type is OrderType.STOP}
+
+    assert stops() == held
+    for symbol, qty in held.items():
+        price = round(session.last_prices[symbol] * 1.5, 2)
+        session.request_manual_order(
+            ManualOrder(
+                symbol,
+                Side.SELL,
+                qty=qty // 2,
+                order_type=OrderType.LIMIT,
+                limit_price=price,
+                time_in_force=TimeInForce.GTC,
+            )
+        )
+    session.apply_kill_requests()
+    assert stops() == {}  # the three sells work, their stops cancelled first
+    session.request_kill(who="test")
+    report = session.apply_kill_requests()
+    assert report is not None and session.risk.state.halted
+    assert stops() == held, "a stop the halt's pass did not put back"
+    placed = [n for n in report.notes if "protective exit placed" in n]
+    assert sorted(n.split(":")[0] for n in placed) == ["IWM", "QQQ", "SPY"], report.notes

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tests.integration.alpaca_helpers import alpaca_session, sandbox_orders
+from tests.integration.alpaca_helpers import alpaca_session, day_count_and_orders, sandbox_orders
 from tui_trader.engine.session import TradingSession
 from tui_trader.learning.setup import LearningSettings
 from tui_trader.risk.stops import StopRule
@@ -222,8 +222,6 @@ def test_orders_held_for_another_desk_do_not_spend_the_accounts_daily_order_coun
     each held order, every cycle, took one of the account's orders for the day (three
     desks with a limit of 2 stopped after one real order; with the default 100, a desk held on
     three symbols used the account's whole day in about 33 cycles)."""
-    from tui_trader.store.risk_store import read_risk_state
-
     db = tmp_path / "desk.db"
     one = alpaca_session(sandbox, db, learning=LearningSettings("momentum"))
     two = alpaca_session(sandbox, db, learning=LearningSettings("meanrev"))
@@ -239,9 +237,9 @@ def test_orders_held_for_another_desk_do_not_spend_the_accounts_daily_order_coun
             one.run_iteration()
             assert two.run_iteration().orders_sent == 0
         assert LiveOrder.select().count() == sent
-        row = read_risk_state(one.audit.db, one.risk.state.account_key)
-        assert row is not None and row.orders_today == sent, "held orders were counted"
-        assert two.risk.state.orders_today == sent
+        counted, made = day_count_and_orders(one)  # (the trading session's: see the helper)
+        assert counted == made, "held orders were counted"
+        assert two.risk.state.orders_today == counted
     finally:
         for s in (one, two):
             s.finish("stopped")

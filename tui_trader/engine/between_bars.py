@@ -66,7 +66,9 @@ class BetweenBars:
     """Exits dropped or placed again, not said yet (``engine.stop_takeover``)."""
     manual_pending: Callable[[], bool]
     hands_ended: Callable[[], set[str]]
+    hands_cancelled: Callable[[list[Order]], set[str]]
     exits_after_hand: Callable[[set[str], datetime], tuple[list[RiskEvent], list[str]]]
+    hand_silence: Callable[[set[str], BrokerError], list[str]]
     _report: Callable[..., IterationReport]
 
     def sync_orders(self) -> int:
@@ -130,6 +132,8 @@ class BetweenBars:
                     manual, notes = self._take_manual_requests(market_time)
                     # sent now and ended at once, or cancelled by this halt: exits back now
                     ended |= self.hands_ended() if asked or halting else set()
+                    if halting:  # every one the halt's cancels ended, not one a look
+                        ended |= self.hands_cancelled(self._cycle_orders[before:])
                     placed, told = self.exits_after_hand(ended, market_time)
                     manual, notes = manual + placed, notes + told
                     # an exit a hand order dropped or put back: said now, not a bar later
@@ -145,6 +149,7 @@ class BetweenBars:
                 if halts or (self.risk.state.halted and not was_halted):
                     self._halt_unfinished = True  # its cancels: again at the next cycle
                     self._halt_left = CANCEL_UNANSWERED  # the halt line says so meanwhile
+                notes += self.hand_silence(ended, exc)  # a position without its exit: said
                 if not events and not halts and not notes:
                     return None  # only a halt's cancels tried again: the broker still silent
                 note = f"; the broker did not answer (open orders may still be working): {exc}"

@@ -24,8 +24,9 @@ exit placed once it does (before, it waited for the next bar: up to a day on dai
 order in doubt is not followed here: its symbol stays without an exit until the doubt settles,
 as before (``engine.stop_release``). A look-up the broker does not answer is asked again at the
 next look, and so is an ended order's symbol whose exit the broker's silence kept from being
-put in step (before, the look that failed forgot it: the exit waited for the next bar); the
-cycle's ``_protect`` runs at every bar regardless.
+put in step (before, the look that failed forgot it: the exit waited for the next bar), said
+once while the silence lasts (``hand_silence``); the cycle's ``_protect`` runs at every bar
+regardless.
 A desk started again while an order by hand of its store's earlier run works follows it
 too (``follow_hands_at_start``): before, only the desk that sent it did, and after a restart
 its shares waited for the next bar's cycle without a stop once it ended.
@@ -90,6 +91,9 @@ class HandExits:
         self._hand_waits = {}
         """Symbol -> looks left, of an ended hand order's symbol whose position read did not
         show the desk's fills (``exits_after_hand``); forgotten by the bar's cycle."""
+        self._hand_silence_said: set[str] = set()
+        """Symbols whose exit the broker's silence holds up, said already (``hand_silence``):
+        forgotten once the broker answers for them, or by the bar's cycle."""
 
     @property
     def follows_hand(self) -> bool:
@@ -103,6 +107,7 @@ class HandExits:
         for a look between bars any more."""
         self._hand_waits.clear()
         self._hand_due.clear()
+        self._hand_silence_said.clear()
 
     def follow_hand(self, order: OrderRequest, ack: Order | None) -> None:
         """Follow ``order``, an order by hand just sent (``ack``: its answer), if it went
@@ -147,6 +152,20 @@ class HandExits:
             else:
                 self._hand_due.add(symbol)
         return set(self._hand_due) | self._caught_up()
+
+    def hands_cancelled(self, orders: list[Order]) -> set[str]:
+        """The symbols whose exits are due once ``orders`` (a halt's cancels, as the broker
+        answered them) are known: a followed order by hand among them that has ended is
+        forgotten and its symbol due, with no look-up. Before, a halt that cancelled orders by
+        hand in three symbols put one stop back in its pass (the one order asked) and the
+        others one a look, 2 s apart. One whose cancel is not confirmed yet (Alpaca's 204:
+        ``cancel_pending``; it may still fill) is still asked, a look each, as before."""
+        for order in orders:
+            ended = not order.status.is_open and not order.cancel_pending
+            if ended and order.client_order_id in self._hands:
+                del self._hands[order.client_order_id]
+                self._hand_due.add(order.symbol)
+        return set(self._hand_due)
 
     def _caught_up(self) -> set[str]:
         """The waiting symbols whose position read shows the desk's fills now (one read for
@@ -193,10 +212,22 @@ class HandExits:
         try:
             return self._exits_in_step(symbols, market_time)
         except BrokerError as exc:  # (still due: ``_exits_in_step`` forgets them once done)
-            return [], [
-                f"{', '.join(sorted(symbols))}: the broker did not answer as the order by hand "
-                f"ended ({exc}); its protective exit is looked at again in {HAND_LOOK_S:g} s"
-            ]
+            return [], self.hand_silence(symbols, exc)
+
+    def hand_silence(self, symbols: set[str], exc: BrokerError) -> list[str]:
+        """The note that the broker's silence keeps ``symbols``' exits from being put in step
+        (their orders by hand ended), for those still due and not said since it began: said at
+        every look (every ``HAND_LOOK_S``), the same line filled the log 30 times a minute of
+        an outage; a pass whose first read failed (``BetweenBars``) said nothing at all."""
+        held_up = symbols & self._hand_due.union(self._hand_waits)
+        new = sorted(held_up - self._hand_silence_said)
+        self._hand_silence_said |= held_up
+        if not new:
+            return []
+        return [
+            f"{', '.join(new)}: the broker did not answer as the order by hand ended ({exc}); "
+            f"its protective exit is looked at again in {HAND_LOOK_S:g} s"
+        ]
 
     def _exits_in_step(
         self, symbols: set[str], market_time: datetime
@@ -226,6 +257,7 @@ class HandExits:
         before = len(self._cycle_orders)
         events = self._protect(market_time, only=due) if due else []
         self._hand_due -= symbols  # in step (a failure above keeps them due: looked again)
+        self._hand_silence_said -= symbols  # the broker answered: a new silence is said
         notes += [
             f"{o.symbol}: protective exit placed for {o.qty:g} shares as soon as the order by "
             "hand ended, not at the next bar"

@@ -6,13 +6,14 @@ request (a ``halt_requests`` row another process writes: ``store.kill_requests``
 at the session's next pass: its cycle's halt step, or between bars once woken. The orders one
 pass sends in a row, a rebalance and the orders queued by hand (the ticket, a close, flatten),
 look for one before each: once there, each rebalance order not sent yet is refused, and each
-order by hand that would add exposure, said and audited (``halted_order_refused``: ``... not
+order by hand that could add exposure, said and audited (``halted_order_refused``: ``... not
 sent: the kill switch was pressed by ...``), and the next pass, woken, halts. An order by hand
-that only shrinks a position still goes, as the halt itself would let it (``ManualOrders``
-passes ``killable`` only for one that grows). An order refused this way whose protective exit
-was cancelled first puts it back (``engine.stop_release``: its answer says ``not sent``). A
-halt's own orders (a flatten's closes) and protective exits are not stopped: a halt sends
-them.
+that only shrinks a position whichever working orders fill (``Holding.closable``: a close, a
+sell of no more than is held beside the working sells) still goes, as the halt lets it
+(``ManualOrders`` passes ``killable`` for any other). An order refused this way whose
+protective exit was cancelled first puts it back (``engine.stop_release``: its answer says
+``not sent``). A halt's own orders (a flatten's closes) and protective exits are not stopped:
+a halt sends them.
 
 Where a press is looked for: in memory (``_kill``), free, before each order. A monitor's
 request is read from the store right before each order only where rows commit one by one (a

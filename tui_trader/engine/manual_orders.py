@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from tui_trader.brokers import unseen
+from tui_trader.brokers import BrokerError, unseen
 from tui_trader.core.domain import Position, RiskEvent
 from tui_trader.core.orders import Order, OrderRequest, OrderStatus, Side
 from tui_trader.engine.kill_fence import kill_refusal
@@ -144,12 +144,16 @@ class ManualOrders:
             if waiting and not isinstance(request, _Cancel):
                 events.append(self._refused(f"{_describe(request)} not sent: {waiting}"))
                 continue
-            if isinstance(request, ManualOrder):
-                sure = self._place(request, market_time, events, notes)
-            elif isinstance(request, _Cancel):
-                sure = self._cancel(request.client_order_id, events)
-            else:
-                sure = self._close(request.symbol, market_time, events, notes)
+            try:
+                if isinstance(request, ManualOrder):
+                    sure = self._place(request, market_time, events, notes)
+                elif isinstance(request, _Cancel):
+                    sure = self._cancel(request.client_order_id, events)
+                else:
+                    sure = self._close(request.symbol, market_time, events, notes)
+            except BrokerError as exc:  # a read before a send (a send's own error is a doubt):
+                events.append(self._refused(_unanswered(request, exc)))  # said, the rest too
+                sure = False
             if not sure:
                 rest = len(requests) - requests.index(request) - 1
                 if rest:
@@ -222,10 +226,11 @@ class ManualOrders:
         """The strategies' gate and audit path for one manual order; False if its fate is in
         doubt (trading is then halted). A close (``close_key``: the key that asked for it) is
         cut to what can never flip the position, saying what may be left
-        (``engine.manual_book``). Once the kill switch was pressed, none that adds exposure
-        goes out (``engine.kill_fence``): looked for here, and again right before the send;
-        one that only shrinks a position (a close, a sell of what is held) passes, as it
-        would once the desk is halted."""
+        (``engine.manual_book``). Once the kill switch was pressed, only one that shrinks a
+        position whichever working orders fill goes out (a close, a sell of no more than is
+        held beside the working sells: ``Holding.closable``), as the halt lets it
+        (``engine.kill_fence``); any other is refused, looked for here and again right before
+        the send."""
         working = self.broker.open_orders()
         if unseen(working):  # the gate counts working orders: not on a partial view
             what = f"manual {request.side} {request.qty:g} {request.symbol}"
@@ -243,8 +248,14 @@ class ManualOrders:
         equity = self.broker.account().equity
         past = None if self.risk.state.halted else self.risk.past_limits(equity)
         grows = abs(committed + request.qty * request.side.sign) > abs(committed)
+        position = positions.get(request.symbol)
+        held = position.qty if position else 0.0
+        closable = holding.closable(request.side.sign, held)
+        # whichever working orders fill (a close beside unconfirmed cancels is cut so below);
+        # by ``grows``, 150 sold of 100 held beside a working sell of 10 went out after ctrl+k
+        shrinks = (close_key is not None and bool(pending)) or request.qty <= closable + 1e-9
         who = self.kill_pending()
-        if who is not None and grows:  # before the stops' release: no exit cancelled for it
+        if who is not None and not shrinks:  # before the stops' release: no exit cancelled
             what = f"manual {request.side} {request.qty:g} {request.symbol}"
             events.append(kill_refusal(what, who, request.symbol))
             return True
@@ -259,9 +270,6 @@ class ManualOrders:
                 self._refused(f"manual {request.side} {request.symbol} not sent: {left_alone}")
             )
             return True
-        position = positions.get(request.symbol)
-        held = position.qty if position else 0.0
-        closable = holding.closable(request.side.sign, held)
         said = None
         if close_key is not None and pending:  # beside unconfirmed cancels: it never flips
             said = left_note(request.symbol, held, min(request.qty, closable), pending, close_key)
@@ -298,7 +306,7 @@ class ManualOrders:
             events.append(self._refused(f"manual {order.side} {order.symbol} not sent: {why}"))
             return True
         count = self.risk.state.orders_today  # with this order's slot
-        ack = self._send(order, market_time, killable=grows)
+        ack = self._send(order, market_time, killable=not shrinks)
         events += () if self._unsent else check.events  # only with an order that went out
         events += self._exit_after(order, ack, market_time)  # exits back if it did not go out
         self.follow_hand(order, ack)  # its exit in step as soon as it ends (``hand_exits``)
@@ -402,6 +410,12 @@ def _describe(request: ManualRequest) -> str:
     if isinstance(request, _Close):
         return f"close {request.symbol}" if request.symbol else "flatten all"
     return f"cancel {request.client_order_id}"
+
+
+def _unanswered(request: ManualRequest, exc: BrokerError) -> str:
+    """A request the broker's silence stopped (before, it and the later ones vanished unsaid)."""
+    done = "not sent" if isinstance(request, ManualOrder) else "stopped (the rest not sent)"
+    return f"{_describe(request)} {done}: the broker did not answer ({exc})"
 
 
 def _past_limit(order: OrderRequest, count: int, limit: int) -> RiskEvent:

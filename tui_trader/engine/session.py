@@ -362,7 +362,8 @@ class TradingSession(
             fills = self._apply_updates(late, listed=True)
         try:
             if self.manual_pending():  # after the rebalance: a manual order lives at least a
-                # bar (once the kill switch was pressed, each is refused: ``engine.kill_fence``)
+                # bar (once the kill switch was pressed, each is refused but one that only
+                # shrinks a position: ``engine.kill_fence``)
                 manual, manual_notes = self._take_manual_requests(market_time)
                 events += manual
                 notes += manual_notes

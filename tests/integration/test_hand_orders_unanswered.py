@@ -1,0 +1,60 @@
+"""Orders queued by hand whose reads the broker stops answering part way: each one not sent is
+said and recorded, never dropped without a word.
+
+The desk acts on the orders you queued by hand one after another, each after reading the
+working orders, the positions and the account. A read the broker did not answer (a 503, a
+spent request budget, an outage starting) ended the whole pass: the request being handled and
+every one after it vanished, no risk event, no note, and the pass reported nothing, not even
+the order by hand it had just sent. Since a kill press no longer refuses a close before those
+reads (c3dbf48), a ctrl+k during an outage lost the orders queued the same way.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.conftest import file_rows, make_session
+from tests.integration.test_kill_stops_hand_orders import Flat
+from tui_trader.brokers import BrokerError
+from tui_trader.core.domain import Account
+from tui_trader.core.orders import Side
+from tui_trader.engine.manual_orders import MANUAL_REFUSED, ManualOrder
+
+
+def test_hand_orders_the_broker_stops_answering_for_are_said_not_dropped(tmp_path: Path) -> None:
+    """Three buys by hand queued; the broker answers the first one's reads, then not the
+    account read of the second. The first goes out and the wake reports it; the second is
+    refused as not sent because the broker did not answer, the third as dropped, both in
+    the audit trail. Before: no report at all, no event, the two requests gone."""
+    db = tmp_path / "desk.db"
+    session = make_session(db, strategies=[Flat()])
+    session.run_iteration()  # a bar: the tickets have prices
+    broker = session.broker
+    account = broker.account
+    reads: list[str] = []
+
+    def unanswered_after_the_first() -> Account:
+        reads.append("account")
+        if len(reads) > 1:
+            raise BrokerError("reading the account: 503 Service Unavailable")
+        return account()
+
+    broker.account = unanswered_after_the_first  # type: ignore[method-assign]
+    for symbol in ("SPY", "QQQ", "IWM"):
+        session.request_manual_order(ManualOrder(symbol, Side.BUY, qty=1))
+    report = session.apply_kill_requests()
+    assert report is not None, "the wake reported nothing: the orders by hand went unsaid"
+    assert [o.symbol for o in report.orders] == ["SPY"]
+    refused = [e.action_taken for e in report.risk_events if e.event_type == MANUAL_REFUSED]
+    assert refused == [
+        "manual buy QQQ not sent: the broker did not answer (reading the account: 503 Service "
+        "Unavailable)",
+        "1 later manual request(s) dropped",
+    ], report.risk_events
+    rows = file_rows(
+        db, "SELECT action_taken FROM live_risk_events WHERE event_type = ?", MANUAL_REFUSED
+    )
+    assert [a for (a,) in rows] == refused
+    assert [s for (s,) in file_rows(db, "SELECT symbol FROM live_orders")] == ["SPY"]
+    assert not session.manual_pending()
+    session.finish("stopped")
