@@ -132,6 +132,24 @@ def test_halted_refuses_new_exposure_but_lets_positions_close() -> None:
     assert risk.check_order(sell, 100.0, 100_000, 10, 10).order is not None
 
 
+def test_halted_with_short_selling_on_a_sell_past_the_position_is_refused_not_a_new_short() -> None:
+    """Halted, a sell of more than is held would close the long and open a short: smaller in
+    size, but new risk a halted desk must not take. It is refused in words that say so; a sell
+    of the shares held still closes the position, and a buy that covers a short no further
+    than flat passes."""
+    risk = RiskManager(RiskLimits(), RiskState("acct"), allow_short=True)
+    risk.halt("manual_kill", 0, 0, "test")
+    flip = OrderRequest("SPY", Side.SELL, 15, "f")
+    check = risk.check_order(flip, 100.0, 100_000, 10, 10)
+    assert check.order is None and check.events[0].event_type == gate.HALTED_ORDER
+    assert "turn 10 long into 5 short (at most 10 closes it)" in check.events[0].action_taken
+    assert risk.refusal_kind(-1, 15.0, 10.0, 10.0) == gate.HALTED_ORDER
+    close = OrderRequest("SPY", Side.SELL, 10, "c")
+    assert risk.check_order(close, 100.0, 100_000, 10, 10).order is not None
+    assert risk.check_order(buy(25), 100.0, 100_000, -20, 0).order is None  # short 20 → long 5
+    assert risk.check_order(buy(20), 100.0, 100_000, -20, 0).order is not None
+
+
 def test_at_the_days_order_limit_a_halt_or_no_short_selling_is_said_first() -> None:
     """With the day's orders all sent, an order is refused for the first rule that holds, in
     the gate's order: halted and growing, then no short selling, then the day's limit. The

@@ -1,13 +1,13 @@
 """The risk gate's pre-trade checks: pass, shrink or refuse one order before the broker sees it.
 
 A mixin of ``RiskManager`` (``risk.gate``), which holds the limits and the state they read. The
-checks, in order: halted (only orders that shrink exposure pass), no short selling (a sell of
-more than is held is refused, not cut to the position limit and then rejected by the broker;
-shares a working buy has not delivered yet are not held), the day's order limit (a manual order
-that only closes what is held passes it), the position size limit (an order is cut to fit, or
-refused if there is no room). A protective order (``check_protective``) only closes a position:
-it passes every control. The checks only decide: an order is counted where its slot of the day
-is taken (``engine.order_send``). Pure: no I/O.
+checks, in order: halted (only orders that shrink a position without turning it over pass), no
+short selling (a sell of more than is held is refused, not cut to the position limit and then
+rejected by the broker; shares a working buy has not delivered yet are not held), the day's order
+limit (a manual order that only closes what is held passes it), the position size limit (an
+order is cut to fit, or refused if there is no room). A protective order (``check_protective``)
+only closes a position: it passes every control. The checks only decide: an order is counted
+where its slot of the day is taken (``engine.order_send``). Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -28,6 +28,22 @@ HALTED_ORDER = "halted_order_refused"
 _HALTED = TradingState.HALTED
 """Named once: an enum's member costs a metaclass look-up each time it is named (3.11), and
 ``halted`` is read for every order."""
+
+
+def _adds_risk(before: float, after: float) -> bool:
+    """Whether a position going from ``before`` to ``after`` shares (signed) takes new risk: it
+    grows, or it crosses zero (long 10 sold 15 is short 5: smaller, but a new short position),
+    which a halted desk must not do whatever the size."""
+    return abs(after) > abs(before) + 1e-12 or before * after < -1e-12
+
+
+def _turned(before: float, after: float) -> str:
+    """The refusal's words when a smaller order would have passed: it turned the position."""
+    if before * after >= -1e-12:
+        return ""
+    return f"; it would turn {abs(before):g} {'long' if before > 0 else 'short'} into " + (
+        f"{abs(after):g} {'short' if before > 0 else 'long'} (at most {abs(before):g} closes it)"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +102,7 @@ class OrderChecks:
                         abs(after) * price,
                         0.0,
                         f"refused {req.side} {req.qty:g} {req.symbol}: trading is halted "
-                        f"({state.halt_reason})",
+                        f"({state.halt_reason}){_turned(committed_qty, after)}",
                         symbol=req.symbol,
                     ),
                 ),
@@ -160,10 +176,11 @@ class OrderChecks:
 
     def refusal_kind(self, sign: int, qty: float, committed: float, sellable: float) -> str | None:
         """``check_order``'s first refusal that holds whatever the price, for ``qty`` shares in
-        direction ``sign`` (+1 a buy): halted and growing, no short selling, the day's orders
+        direction ``sign`` (+1 a buy): halted and growing or turning the position over (a sell
+        past the shares held opens a short), no short selling, the day's orders
         all sent; ``None`` if none. The rebalance asks it before building an order."""
         s = self.state
-        if s.state is _HALTED and abs(committed + qty * sign) > abs(committed) + 1e-12:
+        if s.state is _HALTED and _adds_risk(committed, committed + qty * sign):
             return HALTED_ORDER
         if not self.allow_short and sign < 0 and sellable - qty < -1e-9:
             return NO_SHORT
