@@ -1,0 +1,126 @@
+"""Protective exits a desk without exits cancelled before its own sell, by their rows: what a
+start needs to put one back that the desk died before putting back.
+
+A desk that keeps no exits cancels the stop an ended desk left before its sell, and places it
+again if that sell does not go out (``engine.stop_release``); which stop waits on which sell
+is held in memory only. Killed in between (``kill -9``, a crash, a lost machine), the desk
+took that memory with it: the position stayed at the broker without its stop, and the next
+start, keeping no exits either, said nothing. What the store holds is enough to find it
+again: the stop's row, taken over by that desk before the cancel (its rationale says why:
+``DROP_REASON``), and the desk's last order row in the symbol on the stop's side, the sell
+it was cancelled for (none if the desk died before writing it). ``engine.stops_after_death``
+decides what becomes of each.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tui_trader.core.orders import OrderType
+from tui_trader.risk.stops import is_protective
+from tui_trader.store.liveness import is_alive, store_now
+from tui_trader.store.models import LiveOrder, SessionRow
+from tui_trader.store.stop_rows import StopRow
+
+DROP_REASON = "cancelled before this desk's sell: it keeps no exits"
+"""Why a desk without exits took an ended desk's stop over (``take_stop_row`` appends it to
+the stop's rationale, in the same commit that moves the row, before the cancel is sent)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SellRow:
+    """The order a dropped exit was cancelled for, as its row says."""
+
+    client_order_id: str
+    side: str
+    quantity: float
+    order_type: str
+    limit_price: float | None
+    status: str
+    filled_qty: float
+
+
+@dataclass(frozen=True, slots=True)
+class DroppedExit:
+    """A protective exit an ended desk cancelled before its sell, and that sell if written."""
+
+    row: StopRow
+    symbol: str
+    sell: SellRow | None
+
+
+def dropped_exits(account_key: str, session_id: int) -> list[DroppedExit]:
+    """The exits of ``account_key`` that a session other than ``session_id``, now ended (or
+    not beating), took over to cancel before its own sell, recorded cancelled with nothing
+    filled, each the newest protective exit row of its symbol (a newer one: it was placed
+    again, or another desk placed its own since), with the session's last order row in the
+    symbol on the exit's side (``None``: it died before writing it)."""
+    query = (
+        LiveOrder.select(LiveOrder, SessionRow)
+        .join(SessionRow)
+        .where(
+            (SessionRow.account_key == account_key)
+            & (SessionRow.id != session_id)
+            & (LiveOrder.status == "canceled")
+            & (LiveOrder.filled_qty == 0)
+            & LiveOrder.rationale.contains(DROP_REASON)
+        )
+    )
+    rows = [r for r in query if _protective(r)]
+    if not rows:
+        return []
+    now = store_now(LiveOrder._meta.database)
+    found = []
+    for stop in rows:
+        if is_alive(stop.session, now):
+            continue  # that desk runs: it follows its own stop
+        symbol = stop.symbol
+        later = (
+            LiveOrder.select(LiveOrder.client_order_id, LiveOrder.order_type)
+            .join(SessionRow)
+            .where(
+                (LiveOrder.symbol == symbol)
+                & (SessionRow.account_key == account_key)
+                & (LiveOrder.id > stop.id)
+            )
+        )
+        if any(_protective(r) for r in later):
+            continue  # placed again since, or another desk's exit: not this one's to restore
+        sells = (
+            LiveOrder.select()
+            .where(
+                (LiveOrder.session == stop.session.id)
+                & (LiveOrder.symbol == symbol)
+                & (LiveOrder.side == stop.side)
+            )
+            .order_by(LiveOrder.id.desc())
+        )
+        sell = next((r for r in sells if not _protective(r)), None)
+        row = StopRow(stop.client_order_id, stop.order_type, stop.status, stop.session, False)
+        found.append(DroppedExit(row, symbol, _sell(sell)))
+    return found
+
+
+def _protective(row: LiveOrder) -> bool:
+    """Whether the row is a protective exit's (by its client id and type; a type no release
+    wrote is not one)."""
+    try:
+        kind = OrderType(row.order_type)
+    except ValueError:
+        return False
+    return is_protective(row.client_order_id, kind)
+
+
+def _sell(row: LiveOrder | None) -> SellRow | None:
+    """A sell's row as ``SellRow``."""
+    if row is None:
+        return None
+    return SellRow(
+        row.client_order_id,
+        row.side,
+        row.quantity,
+        row.order_type,
+        row.limit_price,
+        row.status,
+        row.filled_qty,
+    )
