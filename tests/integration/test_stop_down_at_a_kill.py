@@ -22,6 +22,8 @@ import pytest
 from tests.integration.alpaca_helpers import alpaca_session, settle
 from tests.integration.broker_protection import buy_and_protect, open_stops, spy_held
 from tests.integration.ended_stop import RALLY, RULE
+from tui_trader.core.orders import Side
+from tui_trader.engine.manual_orders import ManualOrder
 from tui_trader.engine.session import TradingSession
 from tui_trader.learning.setup import LearningSettings
 from tui_trader.sandbox.testing import SandboxHandle, wait_until
@@ -205,3 +207,38 @@ def test_a_desk_without_exits_killed_after_cancelling_an_ended_desks_stop_puts_i
         assert (float(back.qty), float(back.stop_price)) == (held, float(stop.stop_price))
     finally:
         again.broker.close()
+
+
+def test_a_stop_dropped_for_a_sell_that_went_out_is_not_put_back_by_the_next_start(
+    sandbox: SandboxHandle, tmp_path: Path
+) -> None:
+    """The other side: a desk without exits cancels the ended desk's stop, sells half of SPY
+    by hand (filled) and stops; what the sell left has no stop, as that desk said (it keeps
+    no exits). The next start without exits places nothing: the stop's row is not taken for
+    one a dead desk failed to put back."""
+    db = tmp_path / "k.db"
+    one = alpaca_session(
+        sandbox, db, symbols=("SPY",), learning=LearningSettings("momentum"), stop_loss=RULE
+    )
+    for _ in range(6):
+        sandbox.admin.step(shock=RALLY)
+        one.run_iteration()
+    settle(sandbox, one)
+    one.finish("stopped")
+    one.broker.close()
+    held = spy_held(sandbox)
+    two = alpaca_session(sandbox, db, symbols=("SPY",))
+    try:
+        settle(sandbox, two)
+        two.request_manual_order(ManualOrder("SPY", Side.SELL, qty=held // 2))
+        two.apply_kill_requests()
+        sandbox.admin.step()  # the market sell fills on the next bar
+        settle(sandbox, two)
+        assert spy_held(sandbox) == held - held // 2 and open_stops(sandbox) == []
+    finally:
+        two.finish("stopped")
+        two.broker.close()
+    again = alpaca_session(sandbox, db, symbols=("QQQ",))
+    again.broker.close()
+    assert open_stops(sandbox) == [], "the stop the sell dropped came back"
+    assert not [e for e in again.startup_events if "placed again" in e.action_taken]

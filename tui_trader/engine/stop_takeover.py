@@ -43,7 +43,7 @@ from tui_trader.core.orders import PENDING_CANCEL, Order, OrderType, Side
 from tui_trader.engine.exit_drops import DROPPED, ExitDrops
 from tui_trader.engine.said_once import SaidOnce
 from tui_trader.risk.stops import is_protective
-from tui_trader.store.dropped_exits import DROP_REASON
+from tui_trader.store.dropped_exits import DROP_REASON, DROPPED_NOTE
 from tui_trader.store.stop_rows import StopRow, stop_rows, symbol_rows, take_stop_row
 
 if TYPE_CHECKING:
@@ -312,8 +312,8 @@ class StopTakeover:
             self.stop_events.append(RiskEvent(DROPPED, covered, 0.0, action, symbol, line))
         return replace(
             cancelled,
-            reject_reason=f"cancelled by session {short_key(self.audit.session.key)} before "
-            "its sell: it keeps no exits",
+            reject_reason=f"cancelled by session {short_key(self.audit.session.key)} "
+            + DROPPED_NOTE,
         )
 
     def take_stop_events(self) -> list[RiskEvent]:

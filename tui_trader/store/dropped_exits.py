@@ -7,17 +7,20 @@ is held in memory only. Killed in between (``kill -9``, a crash, a lost machine)
 took that memory with it: the position stayed at the broker without its stop, and the next
 start, keeping no exits either, said nothing. What the store holds is enough to find it
 again: the stop's row, taken over by that desk before the cancel (its rationale says why:
-``DROP_REASON``), and the desk's last order row in the symbol on the stop's side, the sell
-it was cancelled for (none if the desk died before writing it). ``engine.stops_after_death``
-decides what becomes of each.
+``DROP_REASON``), and the desk's first order row in the symbol on the stop's side written
+since the stop was placed (beside a working stop its sells were held back, unwritten): the
+sell it was cancelled for (none if the desk died before writing it).
+``engine.stops_after_death`` decides what becomes of each.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from tui_trader.core.orders import OrderType
 from tui_trader.risk.stops import is_protective
+from tui_trader.store.db import from_db_time
 from tui_trader.store.liveness import is_alive, store_now
 from tui_trader.store.models import LiveOrder, SessionRow
 from tui_trader.store.stop_rows import StopRow
@@ -25,6 +28,10 @@ from tui_trader.store.stop_rows import StopRow
 DROP_REASON = "cancelled before this desk's sell: it keeps no exits"
 """Why a desk without exits took an ended desk's stop over (``take_stop_row`` appends it to
 the stop's rationale, in the same commit that moves the row, before the cancel is sent)."""
+DROPPED_NOTE = "before its sell: it keeps no exits"
+"""How the row of a stop such a desk cancelled ends its error (``cancelled by session ...
+before its sell: ...``), written once the cancel is confirmed: a stop it had put back and
+cancelled again carries no ``DROP_REASON`` (it was not taken over again), only this."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,8 +60,9 @@ def dropped_exits(account_key: str, session_id: int) -> list[DroppedExit]:
     """The exits of ``account_key`` that a session other than ``session_id``, now ended (or
     not beating), took over to cancel before its own sell, recorded cancelled with nothing
     filled, each the newest protective exit row of its symbol (a newer one: it was placed
-    again, or another desk placed its own since), with the session's last order row in the
-    symbol on the exit's side (``None``: it died before writing it)."""
+    again, or another desk placed its own since), with the sell it was cancelled for: the
+    session's first order row in the symbol on the exit's side written since the exit was
+    placed, or the first of those that filled (``None``: it died before writing one)."""
     query = (
         LiveOrder.select(LiveOrder, SessionRow)
         .join(SessionRow)
@@ -63,7 +71,7 @@ def dropped_exits(account_key: str, session_id: int) -> list[DroppedExit]:
             & (SessionRow.id != session_id)
             & (LiveOrder.status == "canceled")
             & (LiveOrder.filled_qty == 0)
-            & LiveOrder.rationale.contains(DROP_REASON)
+            & (LiveOrder.rationale.contains(DROP_REASON) | LiveOrder.error.contains(DROPPED_NOTE))
         )
     )
     rows = [r for r in query if _protective(r)]
@@ -93,12 +101,23 @@ def dropped_exits(account_key: str, session_id: int) -> list[DroppedExit]:
                 & (LiveOrder.symbol == symbol)
                 & (LiveOrder.side == stop.side)
             )
-            .order_by(LiveOrder.id.desc())
+            .order_by(LiveOrder.id)
         )
-        sell = next((r for r in sells if not _protective(r)), None)
+        # The sells written since the stop was placed: beside it, working, the desk's sells
+        # were held back unwritten, so the first is the one it was cancelled for.
+        placed = _when(stop.timestamp)
+        after = [r for r in sells if not _protective(r) and _when(r.timestamp) >= placed]
+        sold = [r for r in after if r.filled_qty > 0]  # one sold: the stop's work was done
+        sell = sold[0] if sold else (after[0] if after else None)
         row = StopRow(stop.client_order_id, stop.order_type, stop.status, stop.session, False)
         found.append(DroppedExit(row, symbol, _sell(sell)))
     return found
+
+
+def _when(value: object) -> datetime:
+    """A stored time, comparable (naive UTC as stored, or its text)."""
+    when = from_db_time(value)  # type: ignore[arg-type]
+    return when if when is not None else datetime.min.replace(tzinfo=UTC)
 
 
 def _protective(row: LiveOrder) -> bool:
