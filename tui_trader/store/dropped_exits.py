@@ -115,8 +115,12 @@ def dropped_exits(account_key: str, session_id: int) -> list[DroppedExit]:
 
 
 def _when(value: object) -> datetime:
-    """A stored time, comparable (naive UTC as stored, or its text)."""
-    when = from_db_time(value)  # type: ignore[arg-type]
+    """A stored time, comparable (naive UTC as stored, or its text); one that is not a time
+    (a hand-edited row) counts as the earliest: it never stops a start."""
+    try:
+        when = from_db_time(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        when = None
     return when if when is not None else datetime.min.replace(tzinfo=UTC)
 
 
