@@ -2,9 +2,10 @@
 hand, before that sell went out: the next start must find the position without its stop.
 
 The cancel before an order is remembered in memory only until the order's fate is known
-(``engine.stop_release``); a real child process is killed at two moments of that window: right
-after the broker confirmed the stop's cancel (before the desk recorded it), and right before the
-sell's POST (the cancel recorded). The next start on the same store and account is checked.
+(``engine.stop_release``); a real child process is killed at three moments of that window:
+right after the broker confirmed the stop's cancel (before the desk recorded it), right before
+the sell's POST (the cancel recorded), and right after the cancel a kill switch with flatten
+made before its close. The next start on the same store and account is checked.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ def held_here(what):
 
 def cancelled(cid, confirm=False):
     done = cancel(cid, confirm=confirm)
-    if moment == "cancel":
+    if moment in ("cancel", "halt"):
         held_here("cancelled " + cid)
     return done
 
@@ -81,7 +82,10 @@ for _ in range(600):  # the stream connected at the start: its back-fill done fi
     pause.wait(0.05)
 broker.cancel, broker.submit = cancelled, sending
 held = desk.broker.positions()["SPY"].qty
-desk.request_manual_order(ManualOrder("SPY", Side.SELL, qty=held))
+if moment == "halt":  # the kill switch with flatten: the stop cancelled before its close
+    desk.request_kill(flatten=True)
+else:
+    desk.request_manual_order(ManualOrder("SPY", Side.SELL, qty=held))
 report = desk.apply_kill_requests()
 said = [] if report is None else [*report.notes, *(e.action_taken for e in report.risk_events)]
 print("not held: " + " | ".join(said), flush=True)
@@ -138,7 +142,7 @@ def _until_a_stop(sb: SandboxHandle, desk: TradingSession) -> list[str]:
     return said
 
 
-@pytest.mark.parametrize("moment", ["cancel", "send"])
+@pytest.mark.parametrize("moment", ["cancel", "send", "halt"])
 def test_a_desk_with_exits_killed_between_its_stops_cancel_and_a_sell_gets_the_stop_back(
     sandbox: SandboxHandle, tmp_path: Path, moment: str
 ) -> None:
@@ -170,7 +174,7 @@ def test_a_desk_with_exits_killed_between_its_stops_cancel_and_a_sell_gets_the_s
         again.broker.close()
 
 
-@pytest.mark.parametrize("moment", ["cancel", "send"])
+@pytest.mark.parametrize("moment", ["cancel", "send", "halt"])
 def test_a_desk_without_exits_killed_after_cancelling_an_ended_desks_stop_puts_it_back(
     sandbox: SandboxHandle, tmp_path: Path, store: Path | PgUrl, moment: str
 ) -> None:
