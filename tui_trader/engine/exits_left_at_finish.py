@@ -10,6 +10,12 @@ nothing was said. Now ``finish`` compares each position this desk keeps the exit
 another session's), and names every share left without one, and why. It places nothing: an
 exit beside a sell that may still fill could sell the same shares twice.
 
+A desk ended by its store's failure (a PostgreSQL restart between an entry's fill and the
+cycle that places its stop) reads the broker alone (``store=False``): every protective exit
+working there counts as covering its shares, whoever placed it. Before, that end named only
+the exits the desk had cancelled itself, and a just-filled position without its stop went
+unnamed.
+
 A mixin of ``TradingSession`` under ``StopsAtFinish``, which says the lines.
 """
 
@@ -47,11 +53,13 @@ class ExitsLeftAtFinish:
         self.exit_refused: dict[str, str] = {}
         """Symbol -> why its exit was last refused or not placed (``_unprotected``)."""
 
-    def exits_left(self, named: Iterable[str], stopping: str) -> list[str]:
+    def exits_left(self, named: Iterable[str], stopping: str, store: bool = True) -> list[str]:
         """One line per position this desk keeps the exit of whose shares are not all covered
         by exits working at the broker, skipping the symbols in ``named`` (said already);
         each ends with ``stopping``. Reads the broker once; if it does not answer, one line
-        says the positions could not be checked."""
+        says the positions could not be checked. ``store=False``: the store failed, so it is
+        not read (whose each exit is, who keeps each symbol's exit): any protective exit at
+        the broker covers its shares, and every position of the account is checked."""
         if not self.protects:
             return []
         try:
@@ -62,7 +70,14 @@ class ExitsLeftAtFinish:
                 f"the positions could not be checked for their exits (the broker did not "
                 f"answer: {exc}); {stopping}"
             ]
-        whose = self.whose(working)
+        if store:
+            whose = self.whose(working)
+        else:
+            whose = {
+                o.client_order_id: ""
+                for o in working
+                if is_protective(o.client_order_id, o.order_type)
+            }
         doubt = self.unsettled.in_doubt() if self.unsettled else []
         listed = {o.client_order_id for o in working}
         lines = []
@@ -71,7 +86,7 @@ class ExitsLeftAtFinish:
             held = position.qty
             if symbol in skip or abs(held) <= EPS:
                 continue
-            if self.claims is not None and not self.claims.may_protect(symbol):
+            if store and self.claims is not None and not self.claims.may_protect(symbol):
                 continue  # another live session keeps its exit (and says what it leaves)
             want = abs(held)
             own = self.outside.own(symbol)  # changed outside: the desk's own shares only
@@ -101,7 +116,8 @@ class ExitsLeftAtFinish:
                 why.append("no exit goes beside an order that may still sell the shares")
             else:
                 refused = self.exit_refused.get(symbol)
-                why.append(f"its last exit was not placed: {refused}" if refused else "none")
+                none = "none" if store else "its exit was not placed before the store failed"
+                why.append(f"its last exit was not placed: {refused}" if refused else none)
             lines.append(
                 f"{symbol}: {short:g} of the {abs(held):g} shares held have no exit at the "
                 f"broker: {'; '.join(why)}; {stopping}"

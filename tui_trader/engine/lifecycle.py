@@ -89,6 +89,7 @@ class SessionLifecycle:
     _record_events: Callable[[list[RiskEvent], datetime], None]
     _snapshot: Callable[[Account, dict[str, Position], datetime, object], None]
     _protect: Callable[..., list[RiskEvent]]
+    stops_after_death: Callable[[datetime], list[RiskEvent]]
     follow_hands_at_start: Callable[[list[Order], str | None, set[str]], None]
     _settle: Callable[[datetime], list[RiskEvent]]
     _tell: Callable[[str, float, float, str, str], None]
@@ -181,6 +182,12 @@ class SessionLifecycle:
             events = ([differ] if differ is not None else []) + outside
             self._record_events(events, now)
         self.startup_events += events
+        if not self.protects:  # a dead desk's stop it cancelled and did not put back
+            now = self.market_time or self.clock.now()
+            with self.audit.cycle():
+                back = self.stops_after_death(now)
+                self._record_events(back, now)
+            self.startup_events += back
         if self.protects:
             now = self.market_time or self.clock.now()
             with self.audit.cycle():

@@ -49,6 +49,7 @@ from tui_trader.engine.exit_replace import ExitReplace
 from tui_trader.engine.exits_in_doubt import ExitsInDoubt
 from tui_trader.engine.hand_exits import HandExits
 from tui_trader.engine.stop_takeover import ENDED, FOREIGN, LIVE
+from tui_trader.engine.stops_after_death import StopsAfterDeath
 from tui_trader.engine.stops_at_finish import StopsAtFinish
 from tui_trader.risk.exits import describe, fits, plan_exit
 from tui_trader.risk.stops import PROTECTIVE_LEG, TrueRange, is_protective
@@ -68,7 +69,7 @@ TAKE_PROFIT = "take_profit"
 """Risk event: a position already beyond its take-profit level was closed at market."""
 
 
-class ProtectiveStops(ExitsInDoubt, ExitReplace, StopsAtFinish, HandExits):
+class ProtectiveStops(ExitsInDoubt, ExitReplace, StopsAfterDeath, StopsAtFinish, HandExits):
     """Place, resize, cancel and re-place the broker-held stops of a session's positions."""
 
     config: SessionConfig
@@ -203,6 +204,8 @@ class ProtectiveStops(ExitsInDoubt, ExitReplace, StopsAtFinish, HandExits):
                     base, capped = mine, self.outside.why_not_held(symbol)
             # What working orders already close is not protected twice (the broker refuses it).
             want = base - (min(abs(pending), base) if held * pending < 0 else 0.0)
+            if at_start and want < base - 1e-9:  # an earlier run's sell in doubt: said now
+                events += self._doubt_at_start(symbol, held, orders, listed)
             have = stops.get(symbol, [])
             side = Side.SELL if held > 0 else Side.BUY
             one = (
@@ -348,6 +351,23 @@ class ProtectiveStops(ExitsInDoubt, ExitReplace, StopsAtFinish, HandExits):
                 f"{old.remaining_qty:g} shares",
             ),
         ]
+
+    def _doubt_at_start(
+        self, symbol: str, held: float, orders: list[Order], listed: set[str]
+    ) -> list[RiskEvent]:
+        """At start, a position no exit covers in full beside an earlier run's order in doubt
+        that may sell it (a desk killed as it sent a sell, its stop cancelled): said NOT
+        protected (before, nothing was said for the settle window)."""
+        doubt = [o for o in orders if o.symbol == symbol and o.client_order_id not in listed]
+        if not doubt:
+            return []
+        what = ", ".join(f"{o.side} {o.remaining_qty:g} {symbol}" for o in doubt)
+        why = (
+            f"{what} of an earlier run is in doubt (sent, no answer), so no exit goes beside "
+            f"the {abs(held):g} shares it may sell; one is placed once the broker says it never "
+            "received that order"
+        )
+        return [self._unprotected(symbol, why)]
 
     def _stop_id(self, symbol: str) -> str:
         """A new protective exit's client order id (``...-SYMBOL-psN``)."""

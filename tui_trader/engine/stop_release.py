@@ -64,6 +64,15 @@ PLACED_AGAIN = "exit_placed_again"
 """Risk event: an exit cancelled before an order that did not go out was placed again."""
 
 
+LIVE_HINT = (
+    "; to sell here, sell on the desk that keeps that stop, or stop that desk first (this "
+    "desk's sell then takes its stop over, cancels it and goes out)"
+)
+"""What a trader whose order by hand waits beside another running desk's stop can do: that
+desk alone cancels and puts back its stop (cancelled from here, it came back only at that
+desk's next bar, a day on daily bars), so this desk never touches it."""
+
+
 class StopRelease(PutBackWaits, StopTakeover):
     """Cancel a symbol's protective exits, each confirmed, before an order in it."""
 
@@ -151,7 +160,9 @@ class StopRelease(PutBackWaits, StopTakeover):
                     continue
                 cid = order.client_order_id
                 if kind in (LIVE, FOREIGN):
-                    return self.hold_reason(order, kind)
+                    return self.hold_reason(order, kind) + (
+                        LIVE_HINT if hand and kind == LIVE else ""
+                    )
                 if not self.protects and kind == ENDED and side is not order.side:
                     return self.hold_reason(order, kind)  # a buy beside it waits
                 if not self.protects and kind == OWN and self.adopted_from(cid) is None:

@@ -43,6 +43,7 @@ from tui_trader.core.orders import PENDING_CANCEL, Order, OrderType, Side
 from tui_trader.engine.exit_drops import DROPPED, ExitDrops
 from tui_trader.engine.said_once import SaidOnce
 from tui_trader.risk.stops import is_protective
+from tui_trader.store.dropped_exits import DROP_REASON, DROPPED_NOTE
 from tui_trader.store.stop_rows import StopRow, stop_rows, symbol_rows, take_stop_row
 
 if TYPE_CHECKING:
@@ -281,7 +282,7 @@ class StopTakeover:
                 return f"its protective exit {order.client_order_id} is kept by another session"
             why = "this desk trades the symbol and keeps its exit now"
         else:
-            why = "cancelled before this desk's sell: it keeps no exits"
+            why = DROP_REASON  # found by these words if this desk dies (``stops_after_death``)
         event = self.take_over(order, why)
         if event is None:
             return f"another session took over its protective exit {order.client_order_id}"
@@ -311,8 +312,8 @@ class StopTakeover:
             self.stop_events.append(RiskEvent(DROPPED, covered, 0.0, action, symbol, line))
         return replace(
             cancelled,
-            reject_reason=f"cancelled by session {short_key(self.audit.session.key)} before "
-            "its sell: it keeps no exits",
+            reject_reason=f"cancelled by session {short_key(self.audit.session.key)} "
+            + DROPPED_NOTE,
         )
 
     def take_stop_events(self) -> list[RiskEvent]:

@@ -19,6 +19,7 @@ import threading
 from tui_trader.core.domain import RiskEvent
 from tui_trader.engine.lost_store_cancels import cancel_on_lost_store
 from tui_trader.engine.session import TradingSession
+from tui_trader.engine.stops_at_finish import LEFT_DOWN
 from tui_trader.session.kept_halt import keep_unwritten_halt
 from tui_trader.session.run_result import RunResult
 from tui_trader.store.db import locked_message
@@ -66,7 +67,8 @@ def end_on_full_disk(session: TradingSession) -> RunResult:
         session.audit.end_session("failed", session.iteration)
     except Exception:  # still no space: the heartbeat will tell
         session.audit.abandon()
-    session.tell_end("failed", _stops_down(session, said))
+    said = _stops_down(session, said, exits=True)
+    session.tell_end("failed", said)
     return RunResult("failed", session.iteration, said, audit_failed=True)
 
 
@@ -82,8 +84,10 @@ def end_on_refused_store(session: TradingSession, refused: Refusal) -> RunResult
     halt = session.risk.halt(reason, 0.0, 0.0, refused.message)
     session.tell_unrecorded(halt)
     said = cancel_on_lost_store(session, refused.message)
+    left = _stops_down(session, "", exits=True, record=True)
     said = _record_halt_and_end(session, halt, refused.message, said)
-    session.tell_end("failed", _stops_down(session, said))
+    said += left  # the one line on stderr names each position left without its exit
+    session.tell_end("failed", said)
     return RunResult("failed", session.iteration, said, audit_failed=True)
 
 
@@ -147,8 +151,10 @@ def end_on_unwritable_store(session: TradingSession, exc: BaseException) -> RunR
     halt = session.risk.halt(SESSION_ERROR, 0.0, 0.0, message)
     session.tell_unrecorded(halt)
     said = cancel_on_lost_store(session, message)
+    left = _stops_down(session, "", exits=True, record=True)
     said = _record_halt_and_end(session, halt, message, said)
-    session.tell_end("failed", _stops_down(session, said))
+    said += left  # the one line on stderr names each position left without its exit
+    session.tell_end("failed", said)
     return RunResult("failed", session.iteration, said, audit_failed=True)
 
 
@@ -172,20 +178,55 @@ def end_on_lost_store(
     session.tell_unrecorded(halt)
     said = cancel_on_lost_store(session, message)  # at once: not after the tries to reconnect
     if reconnect(db, patient=True, stop=stop):
+        left = _stops_down(session, "", exits=True, record=True)  # in the trail too
         said = _record_halt_and_end(session, halt, message, said)
     else:  # the server still gone: the halt waits on disk for the account's next start
+        left = _stops_down(session, "", exits=True)
         said = keep_unwritten_halt(session, said)
-    session.tell_end("failed", _stops_down(session, said))
+    said += left  # the one line on stderr names each position left without its exit
+    session.tell_end("failed", said)
     return RunResult("failed", session.iteration, said, audit_failed=True)
 
 
-def _stops_down(session: TradingSession, message: str) -> str:
+def _stops_down(
+    session: TradingSession, message: str, exits: bool = False, record: bool = False
+) -> str:
     """A session ended on its store's failure puts no exit back (a stop sent without its row
     would break the audit trail; a row ended under it means another desk keeps the account):
     each position whose exit it had cancelled is said to be maybe without it, in the end lines
-    and in the end's notice (returned: ``message`` with those lines)."""
-    session.stops_left = tuple(session.stops_down(could_not=STORE_FAILED))
-    return "; ".join([message, *session.stops_left])
+    and in the end's notice (returned: ``message`` with those lines). ``exits``: its own store
+    failed (no other desk took the account over), so a desk that keeps exits also names each
+    position no exit at the broker covers, read from the broker alone: a buy filled just
+    before the failure, its stop not placed yet, was left exposed and unnamed. ``record``:
+    the store answers again, so the lines are written to the audit trail too (best effort)."""
+    lines = session.stops_down(could_not=STORE_FAILED)
+    if exits:
+        said = {line.split(" ", 1)[0].rstrip(":") for line in lines}
+        try:
+            lines += session.exits_left(said, STORE_FAILED, store=False)
+        except Exception as exc:  # the end goes on: it says the positions went unchecked
+            lines.append(
+                f"the positions could not be checked for their exits ({exc}); {STORE_FAILED}"
+            )
+    session.stops_left = tuple(lines)
+    if record and lines:
+        _record_left(session, lines)
+    return "; ".join([message, *lines])
+
+
+def _record_left(session: TradingSession, lines: list[str]) -> None:
+    """Write each position left without its exit as a ``stop_left_down`` risk event, once the
+    store answers again (one commit; nothing if it fails again: the end lines said it)."""
+    now = session.clock.now()
+    try:
+        with session.audit.together():
+            for line in lines:
+                symbol = line.split(" ", 1)[0].rstrip(":")
+                named = symbol if symbol.isupper() else None  # a line about every position
+                event = RiskEvent(LEFT_DOWN, 0.0, 0.0, line, symbol=named)
+                session.audit.risk_event(event, session.account_key, now)
+    except Exception:
+        session.audit.abandon()
 
 
 def _record_halt_and_end(session: TradingSession, halt: RiskEvent, message: str, said: str) -> str:

@@ -1,0 +1,149 @@
+"""Protective exits a desk without exits cancelled before its own sell, by their rows: what a
+start needs to put one back that the desk died before putting back.
+
+A desk that keeps no exits cancels the stop an ended desk left before its sell, and places it
+again if that sell does not go out (``engine.stop_release``); which stop waits on which sell
+is held in memory only. Killed in between (``kill -9``, a crash, a lost machine), the desk
+took that memory with it: the position stayed at the broker without its stop, and the next
+start, keeping no exits either, said nothing. What the store holds is enough to find it
+again: the stop's row, taken over by that desk before the cancel (its rationale says why:
+``DROP_REASON``), and the desk's first order row in the symbol on the stop's side written
+since the stop was placed (beside a working stop its sells were held back, unwritten): the
+sell it was cancelled for (none if the desk died before writing it).
+``engine.stops_after_death`` decides what becomes of each.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from tui_trader.core.orders import OrderType
+from tui_trader.risk.stops import is_protective
+from tui_trader.store.db import from_db_time
+from tui_trader.store.liveness import is_alive, store_now
+from tui_trader.store.models import LiveOrder, SessionRow
+from tui_trader.store.stop_rows import StopRow
+
+DROP_REASON = "cancelled before this desk's sell: it keeps no exits"
+"""Why a desk without exits took an ended desk's stop over (``take_stop_row`` appends it to
+the stop's rationale, in the same commit that moves the row, before the cancel is sent)."""
+DROPPED_NOTE = "before its sell: it keeps no exits"
+"""How the row of a stop such a desk cancelled ends its error (``cancelled by session ...
+before its sell: ...``), written once the cancel is confirmed: a stop it had put back and
+cancelled again carries no ``DROP_REASON`` (it was not taken over again), only this."""
+
+
+@dataclass(frozen=True, slots=True)
+class SellRow:
+    """The order a dropped exit was cancelled for, as its row says."""
+
+    client_order_id: str
+    side: str
+    quantity: float
+    order_type: str
+    limit_price: float | None
+    status: str
+    filled_qty: float
+
+
+@dataclass(frozen=True, slots=True)
+class DroppedExit:
+    """A protective exit an ended desk cancelled before its sell, and that sell if written."""
+
+    row: StopRow
+    symbol: str
+    sell: SellRow | None
+
+
+def dropped_exits(account_key: str, session_id: int) -> list[DroppedExit]:
+    """The exits of ``account_key`` that a session other than ``session_id``, now ended (or
+    not beating), took over to cancel before its own sell, recorded cancelled with nothing
+    filled, each the newest protective exit row of its symbol (a newer one: it was placed
+    again, or another desk placed its own since), with the sell it was cancelled for: the
+    session's first order row in the symbol on the exit's side written since the exit was
+    placed, or the first of those that filled (``None``: it died before writing one)."""
+    query = (
+        LiveOrder.select(LiveOrder, SessionRow)
+        .join(SessionRow)
+        .where(
+            (SessionRow.account_key == account_key)
+            & (SessionRow.id != session_id)
+            & (LiveOrder.status == "canceled")
+            & (LiveOrder.filled_qty == 0)
+            & (LiveOrder.rationale.contains(DROP_REASON) | LiveOrder.error.contains(DROPPED_NOTE))
+        )
+    )
+    rows = [r for r in query if _protective(r)]
+    if not rows:
+        return []
+    now = store_now(LiveOrder._meta.database)
+    found = []
+    for stop in rows:
+        if is_alive(stop.session, now):
+            continue  # that desk runs: it follows its own stop
+        symbol = stop.symbol
+        later = (
+            LiveOrder.select(LiveOrder.client_order_id, LiveOrder.order_type)
+            .join(SessionRow)
+            .where(
+                (LiveOrder.symbol == symbol)
+                & (SessionRow.account_key == account_key)
+                & (LiveOrder.id > stop.id)
+            )
+        )
+        if any(_protective(r) for r in later):
+            continue  # placed again since, or another desk's exit: not this one's to restore
+        sells = (
+            LiveOrder.select()
+            .where(
+                (LiveOrder.session == stop.session.id)
+                & (LiveOrder.symbol == symbol)
+                & (LiveOrder.side == stop.side)
+            )
+            .order_by(LiveOrder.id)
+        )
+        # The sells written since the stop was placed: beside it, working, the desk's sells
+        # were held back unwritten, so the first is the one it was cancelled for.
+        placed = _when(stop.timestamp)
+        after = [r for r in sells if not _protective(r) and _when(r.timestamp) >= placed]
+        sold = [r for r in after if r.filled_qty > 0]  # one sold: the stop's work was done
+        sell = sold[0] if sold else (after[0] if after else None)
+        row = StopRow(stop.client_order_id, stop.order_type, stop.status, stop.session, False)
+        found.append(DroppedExit(row, symbol, _sell(sell)))
+    return found
+
+
+def _when(value: object) -> datetime:
+    """A stored time, comparable (naive UTC as stored, or its text); one that is not a time
+    (a hand-edited row) counts as the earliest: it never stops a start."""
+    try:
+        when = from_db_time(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        when = None
+    return when if when is not None else datetime.min.replace(tzinfo=UTC)
+
+
+def _protective(row: LiveOrder) -> bool:
+    """Whether the row is a protective exit's (by its client id and type; a type no release
+    wrote is not one)."""
+    try:
+        kind = OrderType(row.order_type)
+    except ValueError:
+        return False
+    return is_protective(row.client_order_id, kind)
+
+
+def _sell(row: LiveOrder | None) -> SellRow | None:
+    """A sell's row as ``SellRow``."""
+    if row is None:
+        return None
+    return SellRow(
+        row.client_order_id,
+        row.side,
+        row.quantity,
+        row.order_type,
+        row.limit_price,
+        row.status,
+        row.filled_qty,
+    )
