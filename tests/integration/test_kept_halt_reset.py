@@ -11,16 +11,20 @@ its cycle's commit: it refuses, naming the file and the command that ends it.
 from __future__ import annotations
 
 import os
+import shlex
 from pathlib import Path
+
+import pytest
 
 from tests.conftest import file_rows
 from tests.integration.cli_helpers import run_cli
 from tests.integration.test_halt_kept_on_lost_store import ACCOUNT, NOW, _crash_session
+from tests.pg_cluster import TRADER_PASSWORD
 from tui_trader.engine.halts import RESUME_REFUSED
 from tui_trader.risk.gate import DRAWDOWN, MANUAL_KILL
 from tui_trader.store.halt_markers import KeptHalt, keep_halt, store_name
 from tui_trader.store.models import RiskEventRow, database
-from tui_trader.store.pg_url import PgUrl
+from tui_trader.store.pg_url import PgUrl, parse_db_url
 from tui_trader.store.server_identity import server_identity
 from tui_trader.store.statements import load_risk_state
 
@@ -100,3 +104,33 @@ def test_the_desk_resume_refuses_while_a_halt_is_kept_on_disk(tmp_path: Path) ->
         assert path.exists()
     finally:
         session.audit.db.close()
+
+
+def test_the_command_the_desks_refusal_names_ends_the_kept_halt(
+    store: Path | PgUrl, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The desk on a store other than the default (``--db``), ctrl+r refused over a halt kept
+    on disk: the command the refusal names, run as written, ends that halt on that store.
+    Before, it named no store: run, it went to the default one (``no risk state``, exit 2, or
+    the same Alpaca account's halt on another store lifted) and the kept halt stayed."""
+    monkeypatch.delenv("TUI_TRADER_DB", raising=False)
+    if isinstance(store, PgUrl):  # its password in the URL: never in the words
+        store = parse_db_url(store.dsn.replace("trader@", f"trader:{TRADER_PASSWORD}@", 1))
+    session = _crash_session(store)
+    try:
+        session.request_kill("user")
+        session.run_iteration()
+        path = _keep(session.audit.db)
+        refusal = session.resume_refusal()
+        assert refusal is not None and "tui-trader risk reset" in refusal, refusal
+        named = refusal[refusal.index("tui-trader risk reset") :]
+        command = shlex.split(named.split(" (which", 1)[0].split("', which", 1)[0])
+        assert command[:3] == ["tui-trader", "risk", "reset"], command
+        assert TRADER_PASSWORD not in refusal, "the refusal shows the password"
+    finally:
+        session.audit.db.close()
+    env = {"XDG_STATE_HOME": os.environ["XDG_STATE_HOME"]}
+    reset = run_cli(tmp_path, *command[1:], "--yes", env=env)
+    assert reset.returncode == 0, reset.stderr
+    assert f"ended the halt ({DRAWDOWN}) kept on disk in {path}" in reset.stdout, reset.stdout
+    assert not path.exists(), "the named command left the kept halt"

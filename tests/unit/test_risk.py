@@ -150,6 +150,38 @@ def test_halted_with_short_selling_on_a_sell_past_the_position_is_refused_not_a_
     assert risk.check_order(buy(20), 100.0, 100_000, -20, 0).order is not None
 
 
+def test_halted_a_hand_order_past_what_shrinks_the_position_is_refused() -> None:
+    """Halted with short selling on, 100 SPY held and a buy of 50 working (another store's desk
+    of the account, or one whose cancel the broker has not confirmed): a sell of 120 by hand,
+    measured against the 150 the buy would make, looked like 150 to 30, smaller; if the buy is
+    cancelled, as the halt asks, the sell leaves the halted account short 20. It is refused in
+    words that say how much only shrinks the position; a sell of the 100 held passes. The same
+    the other way: short 100 with a sell of 50 working, a buy of 120 is refused."""
+    risk = RiskManager(RiskLimits(), RiskState("acct"), allow_short=True)
+    risk.halt("manual_kill", 0, 0, "test")
+    long = {"SPY": Position("SPY", 100, 100.0, 100.0)}
+    held = holdings(long, [_working(Side.BUY, 50, "tt-k-1-SPY-m1")])["SPY"]
+    closable = held.closable(-1, 100)
+    sell = OrderRequest("SPY", Side.SELL, 120, "s")
+    check = risk.check_order(sell, 100.0, 100_000, held.facing(-1), held.sellable, closable)
+    assert check.order is None, "a halted desk sent a sell that can leave it short"
+    [event] = check.events
+    assert event.event_type == gate.HALTED_ORDER
+    assert event.action_taken == (
+        "refused sell 120 SPY: trading is halted (manual_kill); the working orders may not fill: "
+        "at most 100 only shrinks the position"
+    )
+    close = OrderRequest("SPY", Side.SELL, 100, "c")
+    assert risk.check_order(close, 100.0, 100_000, 150, 100, closable).order is not None
+    short = {"SPY": Position("SPY", -100, 100.0, 100.0)}
+    held = holdings(short, [_working(Side.SELL, 50, "tt-k-1-SPY-m2")])["SPY"]
+    closable = held.closable(1, -100)
+    check = risk.check_order(buy(120), 100.0, 100_000, held.facing(1), held.sellable, closable)
+    assert check.order is None, "a halted desk sent a buy that can leave it long"
+    check = risk.check_order(buy(100), 100.0, 100_000, held.facing(1), held.sellable, closable)
+    assert check.order is not None
+
+
 def test_at_the_days_order_limit_a_halt_or_no_short_selling_is_said_first() -> None:
     """With the day's orders all sent, an order is refused for the first rule that holds, in
     the gate's order: halted and growing, then no short selling, then the day's limit. The

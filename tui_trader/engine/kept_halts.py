@@ -16,13 +16,20 @@ start whose store refuses that write fails on it (``KeptHaltUnwritten``, one lin
 
 from __future__ import annotations
 
+import shlex
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from tui_trader.core.domain import RiskEvent
 from tui_trader.security.redact import describe
 from tui_trader.store.db import StoreError
-from tui_trader.store.halt_markers import UNREADABLE, FoundMarker, drop_marker, find_markers
+from tui_trader.store.halt_markers import (
+    UNREADABLE,
+    FoundMarker,
+    drop_marker,
+    find_markers,
+    store_name,
+)
 
 if TYPE_CHECKING:
     from tui_trader.risk.gate import RiskManager
@@ -127,6 +134,15 @@ def kept_halt_refusal(db: Any, account_key: str) -> str | None:
     halt = found[0].halt
     return (
         f"a halt ({halt.reason}) of this account is kept on disk in {found[0].path}, decided "
-        "while the store was lost and not in the store yet: end it with "
-        f"'tui-trader risk reset --account {account_key}', which writes it first"
+        "while the store was lost and not in the store yet: end it with tui-trader risk reset "
+        f"--account {shlex.quote(account_key)} --db {_store_option(db)} (which writes it first)"
     )
+
+
+def _store_option(db: Any) -> str:
+    """The desk's store as ``--db`` names it in a command the trader runs: without it, the
+    command went to the default store (``no database``, or another store's halt of the same
+    Alpaca account lifted) and the kept halt stayed. A PostgreSQL URL without its password."""
+    if getattr(db, "is_postgres", False):
+        return shlex.quote(db.url.without_password)
+    return shlex.quote(store_name(db) or str(getattr(db, "database", "")))

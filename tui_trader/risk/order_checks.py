@@ -1,7 +1,8 @@
 """The risk gate's pre-trade checks: pass, shrink or refuse one order before the broker sees it.
 
 A mixin of ``RiskManager`` (``risk.gate``), which holds the limits and the state they read. The
-checks, in order: halted (only orders that shrink a position without turning it over pass), no
+checks, in order: halted (only orders that shrink a position without turning it over pass,
+whichever working orders fill for a manual one), no
 short selling (a sell of more than is held is refused, not cut to the position limit and then
 rejected by the broker; shares a working buy has not delivered yet are not held), the day's order
 limit (a manual order that only closes what is held passes it), the position size limit (an
@@ -46,6 +47,14 @@ def _turned(before: float, after: float) -> str:
     )
 
 
+def _beside_working(closable: float) -> str:
+    """The refusal's words for a halted desk's manual order that turns the position over (or
+    opens one) unless working orders fill."""
+    if closable <= 1e-9:
+        return "; the working orders may not fill: it could open a position"
+    return f"; the working orders may not fill: at most {closable:g} only shrinks the position"
+
+
 @dataclass(frozen=True, slots=True)
 class OrderCheck:
     """The verdict on one order: the order to send (maybe smaller) or ``None``, and why."""
@@ -70,7 +79,7 @@ class OrderChecks:
         equity: float,
         committed_qty: float,
         sellable_qty: float,
-        closable_qty: float = 0.0,
+        closable_qty: float | None = None,
     ) -> OrderCheck:
         """Pass, shrink or refuse one order; it only decides. An order passed is counted
         where its slot of the day is taken (``OrderSending._reserve_slot``), once it is sure
@@ -83,7 +92,10 @@ class OrderChecks:
         (``risk.holdings`` works both out). ``closable_qty`` (a manual order's
         ``Holding.closable``): an order of at most that many shares only shrinks the position,
         so the day's order limit does not refuse it (a trader at the limit can still get out
-        by hand); it is counted all the same, the day's count going past the limit.
+        by hand); it is counted all the same, the day's count going past the limit. Halted, a
+        manual order of more is refused: measured against ``committed_qty`` alone, a sell of
+        120 beside 100 held and a buy of 50 working (150 to 30) passed, and once the buy was
+        cancelled, as the halt asks, the halted account was short 20.
         """
         state = self.state
         sign = req.side.sign
@@ -91,7 +103,13 @@ class OrderChecks:
         after = committed_qty + signed
         grows = abs(after) > abs(committed_qty) + 1e-12
         refused = self.refusal_kind(sign, req.qty, committed_qty, sellable_qty)
-        if refused == ORDER_RATE and req.qty <= closable_qty + 1e-9:
+        closable = 0.0 if closable_qty is None else closable_qty
+        beside = ""  # halted: what turns the position over if the working orders do not fill
+        if state.state is _HALTED and closable_qty is not None and req.qty > closable + 1e-9:
+            if refused != HALTED_ORDER:
+                beside = _beside_working(closable)
+            refused = HALTED_ORDER
+        if refused == ORDER_RATE and req.qty <= closable + 1e-9:
             refused = None  # it only closes what is held: past the limit, and counted
         if refused == HALTED_ORDER:
             return OrderCheck(
@@ -102,7 +120,7 @@ class OrderChecks:
                         abs(after) * price,
                         0.0,
                         f"refused {req.side} {req.qty:g} {req.symbol}: trading is halted "
-                        f"({state.halt_reason}){_turned(committed_qty, after)}",
+                        f"({state.halt_reason}){_turned(committed_qty, after) or beside}",
                         symbol=req.symbol,
                     ),
                 ),

@@ -221,15 +221,28 @@ def _same_store(halt: KeptHalt, store: str, server: str) -> bool:
     same file by device and inode: the folder seen through a bind mount), the same database
     as its server named it, or the same URL (a server that did not say which it is; or
     another cluster started at the place of a lost one: the halt is honoured, failing
-    closed)."""
-    if halt.store == store or (server and halt.server == server):
+    closed). Not the same URL that the same cluster says is another database or schema: a
+    URL's name leaves out ``options`` (``-csearch_path=bob``), and a start on schema bob took
+    the halt kept for schema alice, whose next start then traded."""
+    if server and halt.server == server:
         return True
+    if halt.store == store:
+        return not _told_apart(halt.server, server)
     if server or halt.server or not os.path.isabs(halt.store):
         return False
     try:
         return os.path.samefile(halt.store, store)
     except (OSError, ValueError):  # one of them gone (a file not restored yet): not known
         return False
+
+
+def _told_apart(kept: str, now: str) -> bool:
+    """True if the server identities ``kept`` and ``now`` (``store.server_identity``) are one
+    cluster's (``system <id> ...``) naming two databases or schemas: not one store, whatever
+    the URLs say."""
+    if not kept or not now or kept == now:
+        return False
+    return kept.split(" ", 2)[:2] == now.split(" ", 2)[:2]
 
 
 def _decided(found: FoundMarker) -> datetime:

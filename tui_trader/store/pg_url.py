@@ -51,6 +51,19 @@ class PgUrl:
         return parts.password is not None or "password=" in parts.query.lower()
 
     @property
+    def without_password(self) -> str:
+        """The URL with no password in it (nor ``sslpassword``), nothing masked: what a
+        command shown to the user may name as ``--db`` (libpq reads the password from
+        ``PGPASSWORD`` or ``~/.pgpass``, as the README advises)."""
+        parts = urlsplit(self.dsn)
+        netloc = parts.netloc.rpartition("@")[2]
+        if parts.username is not None:
+            netloc = f"{parts.netloc.rpartition('@')[0].partition(':')[0]}@{netloc}"
+        kept = [p for p in parts.query.split("&") if p and "password" not in p.lower()]
+        query = f"?{'&'.join(kept)}" if kept else ""
+        return f"{parts.scheme}://{netloc}{parts.path}{query}"
+
+    @property
     def name(self) -> str:
         """Shown where a file's name would be (a backup's name, a title)."""
         return self.shown
