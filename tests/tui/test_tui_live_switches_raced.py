@@ -13,7 +13,7 @@ the older switches, was the confirmation kept, and the form no longer matched it
 from __future__ import annotations
 
 from textual.widgets import Button, Checkbox, Select, Static
-from tui_helpers import wait_for
+from tui_helpers import messages_handled, wait_for
 
 from tui_trader.tui.app import make_app
 from tui_trader.tui.screens.live_warning import LiveWarningScreen
@@ -68,8 +68,7 @@ async def test_a_switch_flipped_faster_than_the_desk_shows_one_warning(
         adopt.value = True  # three changes queued before any is handled
         adopt.value = False
         adopt.value = True
-        await wait_for(pilot, lambda: isinstance(app.screen, LiveWarningScreen), "the warning")
-        await pilot.pause()  # every queued change handled
+        await messages_handled(pilot, adopt, "every queued change handled")
         assert _warnings(app) == 1
         assert "Adopt positions: ON" in await _confirm(app, pilot)
         assert app.screen is setup and _warnings(app) == 0
@@ -88,8 +87,9 @@ async def test_a_switch_changed_under_the_open_warning_is_asked_after_it(
         setup = await _live_confirmed(app, pilot, monkeypatch)
         setup.query_one("#adopt", Checkbox).value = True
         await wait_for(pilot, lambda: isinstance(app.screen, LiveWarningScreen), "the warning")
-        setup.query_one("#suspend", Checkbox).value = True  # under the open warning
-        await pilot.pause()
+        suspend = setup.query_one("#suspend", Checkbox)
+        suspend.value = True  # under the open warning
+        await messages_handled(pilot, suspend, "the change under the warning handled")
         assert _warnings(app) == 1
         first = await _confirm(app, pilot)
         assert "A halt suspends" not in first

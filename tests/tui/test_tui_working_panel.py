@@ -11,7 +11,10 @@ After a key the tests wait for the app to have handled it, then check what it di
 ``press`` returns once the process looks idle (its CPU time barely moving), which on a loaded
 machine a process starved of CPU also looks; ``x`` was then still queued when the test checked
 which order it had cancelled, right after a question closed (30 of 50 runs with 4 copies of this
-file and 6 busy loops on 2 cores, load 15-17; none of 300 since it waits).
+file and 6 busy loops on 2 cores, load 15-17; none of 300 since it waits). A question is
+answered once its buttons are there (``asking``): a ``ConfirmScreen`` is the screen as soon as
+it is pushed, and a click on ``#yes`` before its buttons were mounted found none (1 of 9 runs,
+3 copies at load ~20).
 """
 
 from __future__ import annotations
@@ -20,13 +23,12 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from textual.widgets import DataTable
-from tui_helpers import wait_for
+from tui_helpers import asking, wait_for
 
 from tui_trader.core.domain import IterationReport, Position, TradingState
 from tui_trader.core.orders import Order, OrderClass, OrderStatus, OrderType, Side, TimeInForce
 from tui_trader.tui.app import make_app
 from tui_trader.tui.messages import SessionReport, SessionStarted
-from tui_trader.tui.screens.confirm import ConfirmScreen
 from tui_trader.tui.screens.working import WorkingOrdersScreen
 from tui_trader.tui.state import SessionInfo
 
@@ -242,14 +244,14 @@ async def test_x_on_the_desks_protective_stop_asks_first(db_path, frozen) -> Non
         assert _selected(screen, "#working-orders") == stop.client_order_id
         for key in ("enter", "escape"):  # the safe answer is the default
             await pilot.press("x")
-            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+            await wait_for(pilot, lambda: asking(app), "the question, its buttons ready")
             assert "no stop until the desk places it again" in str(app.screen.question)
             assert "186.66" in str(app.screen.question)
             await pilot.press(key)
             await wait_for(pilot, lambda: app.screen is screen, "back on the panel")
             assert cancelled == []
         await pilot.press("x")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+        await wait_for(pilot, lambda: asking(app), "the question, its buttons ready")
         await pilot.click("#yes")
         await wait_for(pilot, lambda: cancelled == [stop.client_order_id], "the cancel")
         table.move_cursor(row=1)

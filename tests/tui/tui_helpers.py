@@ -66,6 +66,28 @@ async def wait_for(pilot, condition: Callable[[], bool], what: str, tries: int =
                 raise
 
 
+async def messages_handled(pilot, widget, what: str) -> None:
+    """Wait until every message ``widget`` posted so far (a Checkbox's ``Changed``, say) has
+    been handled by it and by each widget above it up to its screen.
+
+    A bubbling message is handed up one queue at a time; a callback queued behind it on each
+    queue in turn runs only once the message has passed there, so the last one (the screen's)
+    runs after the screen handled it. A pause of the pilot promises no such thing: it returns
+    once the process looks idle, which a process starved of CPU also looks."""
+    chain = [widget, *widget.ancestors]
+    chain = chain[: chain.index(widget.screen) + 1]
+    reached: list[bool] = []
+
+    def step(i: int) -> None:
+        if i + 1 < len(chain):
+            chain[i + 1].call_later(step, i + 1)
+        else:
+            reached.append(True)
+
+    widget.call_later(step, 0)
+    await wait_for(pilot, lambda: bool(reached), what)
+
+
 async def desk_threads_done() -> None:
     """Wait for the thread workers an exited desk left running (a session ending: its last
     account snapshot) while the sandbox is still up: call it after ``run_test``'s block, inside

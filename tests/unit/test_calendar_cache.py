@@ -9,7 +9,7 @@ import os
 import subprocess
 import sys
 import threading
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -20,9 +20,10 @@ from tui_trader.market import calendar_cache
 
 CHILD = """
 import json, sys
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from tui_trader.cli.reports import _session_label as status_label
-from tui_trader.market import calendar as cal
+from tui_trader.market import calendar as cal, calendar_cache
+calendar_cache.today = lambda: date.fromisoformat(sys.argv[2])  # the parent's day, held
 c = cal.us_equity_calendar()
 moments = [datetime.fromisoformat(m) for m in json.loads(sys.argv[1])]
 print(json.dumps({
@@ -44,11 +45,11 @@ def _moments() -> list[str]:
     return out
 
 
-def _child(cache: Path) -> dict:
-    """A fresh process's calendar, with ``cache`` as the cache directory."""
+def _child(cache: Path, day: date) -> dict:
+    """A fresh process's calendar, with ``cache`` as the cache directory, on ``day``."""
     env = {**os.environ, "TUI_TRADER_CACHE_DIR": str(cache)}
     done = subprocess.run(
-        [sys.executable, "-c", CHILD, json.dumps(_moments())],
+        [sys.executable, "-c", CHILD, json.dumps(_moments()), day.isoformat()],
         env=env,
         capture_output=True,
         text=True,
@@ -64,9 +65,18 @@ def _stored_file(cache: Path) -> Path:
 
 
 @pytest.fixture
-def builds(tmp_path, monkeypatch) -> list[str]:
-    """This process's calendar cache in ``tmp_path/cache``, and the list of each build of the
-    calendar from exchange-calendars (each ``ExchangeCalendar.load``)."""
+def today(monkeypatch) -> date:
+    """The day the calendar files are keyed by, held at the test's start: a run crossing
+    midnight would otherwise build the calendar again for the new day."""
+    day = date.today()
+    monkeypatch.setattr(calendar_cache, "today", lambda: day)
+    return day
+
+
+@pytest.fixture
+def builds(tmp_path, monkeypatch, today) -> list[str]:
+    """This process's calendar cache in ``tmp_path/cache`` on a held ``today``, and the list of
+    each build of the calendar from exchange-calendars (each ``ExchangeCalendar.load``)."""
     monkeypatch.setenv("TUI_TRADER_CACHE_DIR", str(tmp_path / "cache"))
     made: list[str] = []
     load = cal.ExchangeCalendar.load.__func__  # type: ignore[attr-defined]
@@ -81,10 +91,11 @@ def builds(tmp_path, monkeypatch) -> list[str]:
 
 def test_the_second_process_of_the_day_reads_the_calendar_without_pandas(tmp_path) -> None:
     cache = tmp_path / "cache"
-    first = _child(cache)
+    day = date.today()  # both processes on one day, even in a run crossing midnight
+    first = _child(cache, day)
     assert first["pandas"]  # built from exchange-calendars, then stored
     assert _stored_file(cache).stat().st_size > 0
-    second = _child(cache)
+    second = _child(cache, day)
     assert not second["pandas"], "the stored calendar was not used"
     assert second["labels"] == first["labels"] and second["days"] == first["days"]
     assert {"PRE", "OPEN", "AFTER", "CLOSED"} <= set(second["labels"])
@@ -137,16 +148,16 @@ def test_a_cache_that_cannot_be_written_costs_the_build_not_the_command(
         cal.us_equity_calendar.cache_clear()
 
 
-def test_yesterdays_file_is_not_used_and_is_removed(tmp_path, builds) -> None:
+def test_yesterdays_file_is_not_used_and_is_removed(tmp_path, builds, today) -> None:
     cal.ExchangeCalendar.cached()
-    today = _stored_file(tmp_path / "cache")
+    todays = _stored_file(tmp_path / "cache")
     version = calendar_cache.library_version()
     assert version is not None
-    yesterday = (datetime.now() - timedelta(days=1)).date()
-    today.rename(today.with_name(calendar_cache.cache_file("XNYS", version, yesterday).name))
+    yesterday = today - timedelta(days=1)
+    todays.rename(todays.with_name(calendar_cache.cache_file("XNYS", version, yesterday).name))
     cal.ExchangeCalendar.cached()
     assert len(builds) == 2  # built again for today
-    assert _stored_file(tmp_path / "cache").name == today.name  # yesterday's removed
+    assert _stored_file(tmp_path / "cache").name == todays.name  # yesterday's removed
 
 
 def test_a_file_others_could_write_cannot_open_the_market_on_a_holiday(tmp_path, builds) -> None:
@@ -167,10 +178,10 @@ def test_a_file_others_could_write_cannot_open_the_market_on_a_holiday(tmp_path,
     assert path.stat().st_mode & 0o077 == 0  # written anew, this user's alone
 
 
-def test_a_pipe_at_the_files_place_costs_the_build_not_a_hang(tmp_path, builds) -> None:
+def test_a_pipe_at_the_files_place_costs_the_build_not_a_hang(tmp_path, builds, today) -> None:
     version = calendar_cache.library_version()
     assert version is not None
-    path = calendar_cache.cache_file("XNYS", version, datetime.now().date())
+    path = calendar_cache.cache_file("XNYS", version, today)
     path.parent.mkdir(parents=True)
     os.mkfifo(path)
     done: list[cal.ExchangeCalendar] = []

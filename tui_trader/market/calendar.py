@@ -145,7 +145,7 @@ class ExchangeCalendar:
         version = calendar_cache.library_version()
         if version is None:  # (not installed as a distribution: nothing to key a file by)
             return cls.load(name)
-        today = date.today()
+        today = calendar_cache.today()
         path = calendar_cache.cache_file(name, version, today)
         key = f"{name} {version} built {today.isoformat()} from {CALENDAR_START.isoformat()}"
         stored = calendar_cache.read(path, key)

@@ -33,11 +33,17 @@ MAX_BYTES = 4_000_000
 """More than any calendar stored (about 250 kB): a bigger file is not one of ours."""
 
 
-def cache_file(name: str, version: str, today: date) -> Path:
-    """Where the calendar ``name`` built by exchange-calendars ``version`` on ``today`` lives."""
+def today() -> date:
+    """The day a calendar file is keyed by: the local date. One place to read it, so that a
+    test can hold it still (a run crossing midnight would otherwise see two days' files)."""
+    return date.today()
+
+
+def cache_file(name: str, version: str, day: date) -> Path:
+    """Where the calendar ``name`` built by exchange-calendars ``version`` on ``day`` lives."""
     from tui_trader.market.cache_dir import default_cache_dir
 
-    return default_cache_dir() / FOLDER / f"{name}-{version}-{today.isoformat()}.json"
+    return default_cache_dir() / FOLDER / f"{name}-{version}-{day.isoformat()}.json"
 
 
 def library_version() -> str | None:
