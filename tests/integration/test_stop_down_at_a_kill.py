@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import threading
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,7 @@ from tui_trader.engine.manual_orders import ManualOrder
 from tui_trader.engine.session import TradingSession
 from tui_trader.learning.setup import LearningSettings
 from tui_trader.sandbox.testing import SandboxHandle, wait_until
+from tui_trader.store.db import from_db_time, to_db_time
 from tui_trader.store.models import LiveOrder
 from tui_trader.store.pg_url import PgUrl
 
@@ -304,3 +306,38 @@ def test_a_dropped_stop_a_start_found_nothing_to_close_for_never_comes_back_on_l
     words = [e.action_taken for e in again.startup_events if e.symbol == "SPY"]
     assert open_stops(sandbox) == [] and spy_held(sandbox) == held, words
     assert not [w for w in words if "placed again" in w], words
+
+
+def test_a_stop_placed_on_a_clock_ahead_still_finds_the_sell_it_was_cancelled_for(
+    sandbox: SandboxHandle, tmp_path: Path
+) -> None:
+    """The ended desk that placed SPY's stop ran on a machine whose clock was ten minutes
+    ahead of the killed desk's (the store is shared: PostgreSQL). The killed desk cancelled
+    that stop and was killed as its sell's POST left; the next start must still find that
+    sell, in doubt, and say SPY is NOT protected while it may fill. Before, the sell was
+    looked for among the rows written "after" the stop by their clocks: none was, so the
+    start took the sell for never written and said nothing while the position had no stop."""
+    db = tmp_path / "k.db"
+    one = alpaca_session(
+        sandbox, db, symbols=("SPY",), learning=LearningSettings("momentum"), stop_loss=RULE
+    )
+    for _ in range(6):
+        sandbox.admin.step(shock=RALLY)
+        one.run_iteration()
+    settle(sandbox, one)
+    one.finish("stopped")
+    one.broker.close()
+    [stop] = open_stops(sandbox)
+    _killed_at(sandbox, db, tmp_path, "none", "send")
+    assert open_stops(sandbox) == [], "killed with its stop down"
+    ahead = LiveOrder.client_order_id == stop.client_order_id  # its desk's clock: 10 min on
+    placed = from_db_time(LiveOrder.get(ahead).timestamp)
+    assert placed is not None
+    LiveOrder.update(timestamp=to_db_time(placed + timedelta(minutes=10))).where(ahead).execute()
+    again = alpaca_session(sandbox, db, symbols=("QQQ",), settle_window=60.0)
+    try:
+        words = [e.action_taken for e in again.startup_events if e.symbol == "SPY"]
+        assert open_stops(sandbox) == [], "a stop placed beside the sell in doubt"
+        assert any("SPY is NOT protected" in w for w in words), words
+    finally:
+        again.broker.close()

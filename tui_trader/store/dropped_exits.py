@@ -8,8 +8,9 @@ took that memory with it: the position stayed at the broker without its stop, an
 start, keeping no exits either, said nothing. What the store holds is enough to find it
 again: the stop's row, taken over by that desk before the cancel (its rationale says why:
 ``DROP_REASON``), and the desk's first order row in the symbol on the stop's side written
-since the stop was placed (beside a working stop its sells were held back, unwritten): the
-sell it was cancelled for (none if the desk died before writing it).
+since the stop was placed, by row id, not by the desks' clocks (beside a working stop its
+sells were held back, unwritten): the sell it was cancelled for (none if the desk died
+before writing it).
 ``engine.stops_after_death`` decides what becomes of each.
 
 A start that finds such a stop with nothing to put back (the position gone or turned short, its
@@ -23,13 +24,11 @@ the symbol (sold by hand, bought again weeks later) got that old stop back, at i
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from peewee import fn
 
 from tui_trader.core.orders import OrderType
 from tui_trader.risk.stops import is_protective
-from tui_trader.store.db import from_db_time
 from tui_trader.store.liveness import is_alive, store_now
 from tui_trader.store.models import LiveOrder, SessionRow
 from tui_trader.store.stop_rows import StopRow
@@ -124,9 +123,11 @@ def dropped_exits(account_key: str, session_id: int) -> list[DroppedExit]:
             .order_by(LiveOrder.id)
         )
         # The sells written since the stop was placed: beside it, working, the desk's sells
-        # were held back unwritten, so the first is the one it was cancelled for.
-        placed = _when(stop.timestamp)
-        after = [r for r in sells if not _protective(r) and _when(r.timestamp) >= placed]
+        # were held back unwritten, so the first is the one it was cancelled for. "Since" by
+        # the rows' ids, which the store hands out in the order rows are written: their
+        # times come from each desk's own clock, and the stop's desk may have run on another
+        # machine (a clock ahead hid the sell, a clock behind showed an older one).
+        after = [r for r in sells if not _protective(r) and r.id > stop.id]
         sold = [r for r in after if r.filled_qty > 0]  # one sold: the stop's work was done
         sell = sold[0] if sold else (after[0] if after else None)
         found.append(DroppedExit(row, symbol, _sell(sell)))
@@ -148,16 +149,6 @@ def leave_dropped(row: StopRow, why: str) -> bool:
         .execute()
     )
     return changed == 1
-
-
-def _when(value: object) -> datetime:
-    """A stored time, comparable (naive UTC as stored, or its text); one that is not a time
-    (a hand-edited row) counts as the earliest: it never stops a start."""
-    try:
-        when = from_db_time(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        when = None
-    return when if when is not None else datetime.min.replace(tzinfo=UTC)
 
 
 def _protective(row: LiveOrder) -> bool:
