@@ -274,14 +274,14 @@ def _open_buys(sandbox: SandboxHandle) -> list[object]:
 
 
 def test_a_dropped_stop_a_start_found_nothing_to_close_for_never_comes_back_on_later_shares(
-    sandbox: SandboxHandle, tmp_path: Path
+    sandbox: SandboxHandle, tmp_path: Path, store: Path | PgUrl
 ) -> None:
     """A desk without exits is killed after cancelling an ended desk's stop; the trader then
     sells SPY at the broker, and a start without exits finds nothing to put that stop back on.
     Weeks later SPY is bought again: the next start must not give the new shares that old
     stop, at its old price (it could sell them at once). Before, the dropped stop's row stayed
     a candidate for good, and that start placed it on the new shares."""
-    db = tmp_path / "k.db"
+    db = store  # a SQLite file, then a PostgreSQL database
     one = alpaca_session(
         sandbox, db, symbols=("SPY",), learning=LearningSettings("momentum"), stop_loss=RULE
     )

@@ -88,7 +88,7 @@ def dropped_exits(account_key: str, session_id: int) -> list[DroppedExit]:
             & (LiveOrder.status == "canceled")
             & (LiveOrder.filled_qty == 0)
             & (LiveOrder.rationale.contains(DROP_REASON) | LiveOrder.error.contains(DROPPED_NOTE))
-            & ~LiveOrder.rationale.contains(LEFT_AT_START)
+            & ~fn.COALESCE(LiveOrder.rationale, "").contains(LEFT_AT_START)
         )
     )
     rows = [r for r in query if _protective(r)]
@@ -144,7 +144,7 @@ def leave_dropped(row: StopRow, why: str) -> bool:
         .where(
             (LiveOrder.client_order_id == row.client_order_id)
             & (LiveOrder.session == row.session.id)
-            & ~LiveOrder.rationale.contains(LEFT_AT_START)
+            & ~fn.COALESCE(LiveOrder.rationale, "").contains(LEFT_AT_START)
         )
         .execute()
     )
