@@ -16,18 +16,28 @@ import signal
 import subprocess
 import sys
 import threading
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from alpaca.trading.enums import OrderSide
 
 from tests.integration.alpaca_helpers import alpaca_session, settle
-from tests.integration.broker_protection import buy_and_protect, open_stops, spy_held
+from tests.integration.broker_protection import (
+    buy_and_protect,
+    client,
+    open_sells,
+    open_stops,
+    spy_held,
+)
 from tests.integration.ended_stop import RALLY, RULE
+from tests.integration.sandbox_requests import market
 from tui_trader.core.orders import Side
 from tui_trader.engine.manual_orders import ManualOrder
 from tui_trader.engine.session import TradingSession
 from tui_trader.learning.setup import LearningSettings
 from tui_trader.sandbox.testing import SandboxHandle, wait_until
+from tui_trader.store.db import from_db_time, to_db_time
 from tui_trader.store.models import LiveOrder
 from tui_trader.store.pg_url import PgUrl
 
@@ -246,3 +256,88 @@ def test_a_stop_dropped_for_a_sell_that_went_out_is_not_put_back_by_the_next_sta
     again.broker.close()
     assert open_stops(sandbox) == [], "the stop the sell dropped came back"
     assert not [e for e in again.startup_events if "placed again" in e.action_taken]
+
+
+def _by_hand_at_the_broker(sandbox: SandboxHandle, side: OrderSide, qty: float) -> None:
+    """``side`` ``qty`` SPY at market, by hand at the broker (nothing of it in any desk's
+    store), filled on the next bar."""
+    client(sandbox).submit_order(market("SPY", qty, side))
+    sandbox.admin.step()
+    wait_until(lambda: not open_sells(sandbox) and not _open_buys(sandbox), timeout=10, what="fill")
+
+
+def _open_buys(sandbox: SandboxHandle) -> list[object]:
+    """The sandbox's working buy orders."""
+    return [
+        o for o in client(sandbox).get_orders() if str(getattr(o.side, "value", o.side)) == "buy"
+    ]
+
+
+def test_a_dropped_stop_a_start_found_nothing_to_close_for_never_comes_back_on_later_shares(
+    sandbox: SandboxHandle, tmp_path: Path, store: Path | PgUrl
+) -> None:
+    """A desk without exits is killed after cancelling an ended desk's stop; the trader then
+    sells SPY at the broker, and a start without exits finds nothing to put that stop back on.
+    Weeks later SPY is bought again: the next start must not give the new shares that old
+    stop, at its old price (it could sell them at once). Before, the dropped stop's row stayed
+    a candidate for good, and that start placed it on the new shares."""
+    db = store  # a SQLite file, then a PostgreSQL database
+    one = alpaca_session(
+        sandbox, db, symbols=("SPY",), learning=LearningSettings("momentum"), stop_loss=RULE
+    )
+    for _ in range(6):
+        sandbox.admin.step(shock=RALLY)
+        one.run_iteration()
+    settle(sandbox, one)
+    one.finish("stopped")
+    one.broker.close()
+    held = spy_held(sandbox)
+    _killed_at(sandbox, db, tmp_path, "none", "cancel")
+    assert open_stops(sandbox) == [] and spy_held(sandbox) == held, "killed with its stop down"
+    _by_hand_at_the_broker(sandbox, OrderSide.SELL, held)
+    assert spy_held(sandbox) == 0
+    between = alpaca_session(sandbox, db, symbols=("QQQ",))  # nothing to put back
+    between.finish("stopped")
+    between.broker.close()
+    _by_hand_at_the_broker(sandbox, OrderSide.BUY, held)
+    assert spy_held(sandbox) == held
+    again = alpaca_session(sandbox, db, symbols=("QQQ",))
+    again.broker.close()
+    words = [e.action_taken for e in again.startup_events if e.symbol == "SPY"]
+    assert open_stops(sandbox) == [] and spy_held(sandbox) == held, words
+    assert not [w for w in words if "placed again" in w], words
+
+
+def test_a_stop_placed_on_a_clock_ahead_still_finds_the_sell_it_was_cancelled_for(
+    sandbox: SandboxHandle, tmp_path: Path
+) -> None:
+    """The ended desk that placed SPY's stop ran on a machine whose clock was ten minutes
+    ahead of the killed desk's (the store is shared: PostgreSQL). The killed desk cancelled
+    that stop and was killed as its sell's POST left; the next start must still find that
+    sell, in doubt, and say SPY is NOT protected while it may fill. Before, the sell was
+    looked for among the rows written "after" the stop by their clocks: none was, so the
+    start took the sell for never written and said nothing while the position had no stop."""
+    db = tmp_path / "k.db"
+    one = alpaca_session(
+        sandbox, db, symbols=("SPY",), learning=LearningSettings("momentum"), stop_loss=RULE
+    )
+    for _ in range(6):
+        sandbox.admin.step(shock=RALLY)
+        one.run_iteration()
+    settle(sandbox, one)
+    one.finish("stopped")
+    one.broker.close()
+    [stop] = open_stops(sandbox)
+    _killed_at(sandbox, db, tmp_path, "none", "send")
+    assert open_stops(sandbox) == [], "killed with its stop down"
+    ahead = LiveOrder.client_order_id == stop.client_order_id  # its desk's clock: 10 min on
+    placed = from_db_time(LiveOrder.get(ahead).timestamp)
+    assert placed is not None
+    LiveOrder.update(timestamp=to_db_time(placed + timedelta(minutes=10))).where(ahead).execute()
+    again = alpaca_session(sandbox, db, symbols=("QQQ",), settle_window=60.0)
+    try:
+        words = [e.action_taken for e in again.startup_events if e.symbol == "SPY"]
+        assert open_stops(sandbox) == [], "a stop placed beside the sell in doubt"
+        assert any("SPY is NOT protected" in w for w in words), words
+    finally:
+        again.broker.close()

@@ -31,7 +31,7 @@ from tui_trader.core.orders import OrderRequest, OrderStatus, OrderType, Side
 from tui_trader.engine.exit_words import named_exits
 from tui_trader.engine.stop_release import StopRelease
 from tui_trader.risk.stops import is_protective
-from tui_trader.store.dropped_exits import DroppedExit, SellRow, dropped_exits
+from tui_trader.store.dropped_exits import DroppedExit, SellRow, dropped_exits, leave_dropped
 from tui_trader.store.stop_rows import take_stop_row
 
 TAKEN_AT_START = "its desk died between its cancel and its sell's end; put back at this start"
@@ -61,13 +61,18 @@ class StopsAfterDeath(StopRelease):
         events: list[RiskEvent] = []
         for dropped in found:
             symbol = dropped.symbol
+            if dropped.newer:
+                self._leave(dropped, "a newer exit was placed in the symbol since")
+                continue
             if any(
                 o.symbol == symbol and is_protective(o.client_order_id, o.order_type)
                 for o in working
             ):
-                continue  # an exit works for the position
+                self._leave(dropped, "an exit works for the position")
+                continue
             if dropped.sell is not None and dropped.sell.filled_qty > 0:
-                continue  # its sell went out and sold: the stop did its work (said then)
+                self._leave(dropped, "its sell went out and sold")  # the stop's work (said then)
+                continue
             position = positions.get(symbol)
             try:
                 stop = self.broker.get_order(dropped.row.client_order_id)
@@ -75,9 +80,11 @@ class StopsAfterDeath(StopRelease):
                 events.append(self._unprotected(symbol, _down(dropped, f"not looked up: {exc}")))
                 continue
             if stop is None or stop.status is not OrderStatus.CANCELED or stop.filled_qty > 0:
-                continue  # not the broker's cancelled stop: nothing to put back
+                self._leave(dropped, "the broker has no cancelled stop of that id to put back")
+                continue
             if position is None or position.qty * stop.side.sign >= 0:
-                continue  # nothing left for it to close
+                self._leave(dropped, "nothing was left for it to close")  # sold since: a later
+                continue  # position in the symbol is not this old stop's to protect
             with self.audit.together():
                 taken = take_stop_row(dropped.row, session.id, TAKEN_AT_START, self.clock.now())
             if not taken:
@@ -107,6 +114,13 @@ class StopsAfterDeath(StopRelease):
                     )
                 )
         return events + self._restore_exits(market_time)
+
+    def _leave(self, dropped: DroppedExit, why: str) -> None:
+        """Mark a dropped stop this start found nothing to put back for, so that no later start
+        reads it again (``store.dropped_exits``): a later position in the symbol (the shares
+        sold since, bought again) is not given that old stop at its old price."""
+        with self.audit.together():
+            leave_dropped(dropped.row, why)
 
 
 def _request(symbol: str, sell: SellRow) -> OrderRequest:

@@ -197,10 +197,12 @@ def _stops_down(
     and in the end's notice (returned: ``message`` with those lines). ``exits``: its own store
     failed (no other desk took the account over), so a desk that keeps exits also names each
     position no exit at the broker covers, read from the broker alone: a buy filled just
-    before the failure, its stop not placed yet, was left exposed and unnamed. ``record``:
+    before the failure, its stop not placed yet, was left exposed and unnamed. Not on a
+    simulated account: it ends with the session, no position outlives it, and there is no
+    broker to look at (its end lines sent the trader there). ``record``:
     the store answers again, so the lines are written to the audit trail too (best effort)."""
     lines = session.stops_down(could_not=STORE_FAILED)
-    if exits:
+    if exits and not getattr(session.broker, "orders_end_with_session", False):
         said = {line.split(" ", 1)[0].rstrip(":") for line in lines}
         try:
             lines += session.exits_left(said, STORE_FAILED, store=False)
