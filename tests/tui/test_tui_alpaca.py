@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from textual.widgets import Button, Checkbox, DataTable, Input, Select
-from tui_helpers import desk_threads_done, scalar, wait_for
+from tui_helpers import desk_threads_done, fast_desk_defaults, scalar, wait_for
 
 from tests.integration.alpaca_helpers import sandbox_env
 from tui_trader.sandbox.testing import running_sandbox
@@ -12,6 +12,9 @@ from tui_trader.tui.app import make_app
 from tui_trader.tui.screens.confirm import ConfirmScreen
 
 SIZE = (120, 36)
+FAST = fast_desk_defaults()
+"""The form as a settings file's ``requests-per-minute`` leaves it: the sessions below cycle
+without the desk's request budget holding them (none of them checks the budget)."""
 
 
 async def test_alpaca_paper_from_setup_trades_on_the_sandbox_and_ctrl_k_halts(
@@ -22,7 +25,7 @@ async def test_alpaca_paper_from_setup_trades_on_the_sandbox_and_ctrl_k_halts(
     with running_sandbox(speed=600) as sb:
         for name, value in sandbox_env(sb).items():
             monkeypatch.setenv(name, value)
-        app = make_app(db_path, iterations=0, every=0.05)
+        app = make_app(db_path, iterations=0, every=0.05, setup_defaults=FAST)
         async with app.run_test(size=SIZE) as pilot:
             setup = app.screen
             setup.query_one("#mode", Select).value = "paper"
@@ -85,7 +88,7 @@ async def test_adopt_positions_chosen_on_the_form_reaches_the_session_and_adopts
         for name, value in sandbox_env(sb).items():
             monkeypatch.setenv(name, value)
         _bought_by_hand(sb, "SPY", 12)
-        app = make_app(db_path, iterations=0, every=0.05)
+        app = make_app(db_path, iterations=0, every=0.05, setup_defaults=FAST)
         async with app.run_test(size=SIZE) as pilot:
             setup = app.screen
             adopt = setup.query_one("#adopt", Checkbox)
@@ -132,7 +135,7 @@ async def test_a_symbol_left_alone_is_labelled_with_the_shares_this_desk_did_not
         for name, value in sandbox_env(sb).items():
             monkeypatch.setenv(name, value)
         _bought_by_hand(sb, "SPY", 12)
-        app = make_app(db_path, iterations=0, every=0.05)
+        app = make_app(db_path, iterations=0, every=0.05, setup_defaults=FAST)
         async with app.run_test(size=SIZE) as pilot:
             setup = app.screen
             setup.query_one("#mode", Select).value = "paper"
@@ -195,7 +198,7 @@ async def test_the_cash_field_caps_an_alpaca_paper_session_as_start_cash_does(
     with running_sandbox() as sb:
         for name, value in sandbox_env(sb).items():
             monkeypatch.setenv(name, value)
-        app = make_app(db_path, iterations=0, every=0.05)
+        app = make_app(db_path, iterations=0, every=0.05, setup_defaults=FAST)
         async with app.run_test(size=SIZE) as pilot:
             setup = app.screen
             cash = setup.query_one("#start_cash", Input)

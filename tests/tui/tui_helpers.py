@@ -88,6 +88,20 @@ async def messages_handled(pilot, widget, what: str) -> None:
     await wait_for(pilot, lambda: bool(reached), what)
 
 
+def fast_desk_defaults() -> dict[str, str]:
+    """The setup form's starting text as a settings file holding only ``requests-per-minute =
+    60000`` leaves it (``TEST_REQUESTS_PER_MINUTE``, the in-process and child Alpaca sessions'
+    test budget): a desk's Alpaca session started from Setup then runs its cycles without the
+    desk's 180 a minute (a burst of 10), which held each request after the tenth for a third of
+    a second (the cash-cap test's 12 cycles: ~13 s, ~4 s without). The budget at the desk's own
+    figure stays tested where it is the point: ``test_desk_live_readiness``'s live sessions and
+    ``test_tui_alpaca_not_started`` start with the form's plain defaults."""
+    from tests.integration.alpaca_helpers import TEST_REQUESTS_PER_MINUTE
+    from tui_trader.tui.setup_defaults import config_defaults
+
+    return config_defaults({"requests_per_minute": TEST_REQUESTS_PER_MINUTE})
+
+
 async def desk_threads_done() -> None:
     """Wait for the thread workers an exited desk left running (a session ending: its last
     account snapshot) while the sandbox is still up: call it after ``run_test``'s block, inside
