@@ -110,3 +110,54 @@ def test_a_chosen_command_gets_its_real_parser(capsys: pytest.CaptureFixture[str
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert "--no-such-option" in err and "Traceback" not in err
+
+
+def _run_paper(folder: Path, settings: str | None) -> tuple[int, str, str, set[str]]:
+    """A local ``paper`` run of one cycle in a fresh process, in a new ``folder`` holding
+    ``settings`` as its ``tui-trader.toml`` (none if ``None``), with a home of its own: its
+    exit code, what it printed on stdout and stderr, and every module it imported."""
+    import os
+
+    folder.mkdir()
+    if settings is not None:
+        (folder / "tui-trader.toml").write_text(settings)
+    code = (
+        "import json, sys, io, contextlib\n"
+        "from tui_trader.cli import main\n"
+        "out, err = io.StringIO(), io.StringIO()\n"
+        "with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):\n"
+        "    try:\n"
+        f"        code = main(['paper', '--iterations', '1', '--db', {str(folder / 'a.db')!r}])\n"
+        "    except SystemExit as exc:\n"
+        "        code = exc.code\n"
+        "print(json.dumps([code, out.getvalue(), err.getvalue(), sorted(sys.modules)]))\n"
+    )
+    env = {**os.environ, "HOME": str(folder), "XDG_CONFIG_HOME": str(folder / "config")}
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=folder,
+        env=env,
+        check=True,
+        timeout=120,
+    )
+    exit_code, out, err, modules = json.loads(done.stdout.splitlines()[-1])
+    return exit_code, out, err, set(modules)
+
+
+ALPACA_SESSION = ("tui_trader.session.alpaca", "tui_trader.cli.live_alpaca", "requests")
+"""What only an Alpaca session needs: ~0.1 s of CPU to import."""
+
+
+def test_a_local_paper_run_without_a_settings_file_loads_no_alpaca_session(tmp_path) -> None:
+    """The offline default runs without the Alpaca session's code or ``requests`` (they were
+    loaded to check a settings file's keys even when there was no file); with a settings file
+    every command's options load again, so a key only ``live`` reads is still checked."""
+    code, out, _err, modules = _run_paper(tmp_path / "plain", None)
+    assert code == 0 and "Session completed: 1 iterations" in out
+    assert sorted(set(ALPACA_SESSION) & modules) == []
+    code, out, _err, _modules = _run_paper(tmp_path / "good", "requests-per-minute = 120\n")
+    assert code == 0 and "Session completed: 1 iterations" in out
+    code, out, err, _modules = _run_paper(tmp_path / "bad", "requests-per-minute = -5\n")
+    assert code == 2 and "requests_per_minute" in err and "Session" not in out

@@ -287,9 +287,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if getattr(args, "config_parser", None) is not None:
             from tui_trader.cli.config_cmd import merge_config
 
-            for name in ("paper", "live"):  # a settings file may set any trading option
-                load_command(command_action(parser), name)
-            args.config_sources = merge_config(args, args_list, parser)
+            def load_trading_commands() -> None:  # a settings file may set any trading option
+                for name in ("paper", "live"):
+                    load_command(command_action(parser), name)
+
+            args.config_sources = merge_config(args, args_list, parser, load_trading_commands)
         return _printed(int(handler(args) or 0))
     except UsageError as exc:
         fail(str(exc), EXIT_USAGE)

@@ -9,6 +9,7 @@ naming the file, the line and the key, and exit 2.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from typing import Any
 
 from tui_trader.cli.common import UsageError
@@ -53,10 +54,18 @@ def known_settings(parser: argparse.ArgumentParser) -> set[str]:
 
 
 def merge_config(
-    args: argparse.Namespace, argv: list[str], parser: argparse.ArgumentParser
+    args: argparse.Namespace,
+    argv: list[str],
+    parser: argparse.ArgumentParser,
+    load_commands: Callable[[], None] | None = None,
 ) -> dict[str, str]:
     """Fill ``args`` from the settings file where the command line said nothing; returns the
-    source of every setting (``command line``, ``FILE:LINE`` or ``default``)."""
+    source of every setting (``command line``, ``FILE:LINE`` or ``default``).
+
+    ``load_commands`` registers every trading command's options (``parser``'s lazy ones), called
+    only once a file is found: a file's key is checked against every command's options, but
+    without a file a local ``paper`` need not import the Alpaca session's options (and
+    ``requests``: ~0.1 s of CPU a process)."""
     from tui_trader.ops.config_file import ConfigFileError, find_config, load_config
 
     sub: argparse.ArgumentParser = args.config_parser
@@ -67,6 +76,8 @@ def merge_config(
         path = find_config(args.config)
         if path is None:
             return sources
+        if load_commands is not None:
+            load_commands()
         cfg = load_config(path, known_settings(parser))
         others = _other_commands_actions(parser)
         for dest, value in cfg.values.items():
