@@ -382,6 +382,7 @@ class TradingSession(
             # halt decided in it, and as much a hand order's refusal or an order not received
             # (held in memory only, they were lost unless one of them halted)
             events = rolled() + events if rolled is not None else events
+            events += self.take_stop_events()  # the exits' step's, done before the silence
             self._said_before_failing(self._halt_deferred(events, halted), market_time)
             raise
         if not self._fenced:  # (a fenced order's halt is acted on below, in this cycle)
