@@ -58,3 +58,42 @@ def test_hand_orders_the_broker_stops_answering_for_are_said_not_dropped(tmp_pat
     assert [s for (s,) in file_rows(db, "SELECT symbol FROM live_orders")] == ["SPY"]
     assert not session.manual_pending()
     session.finish("stopped")
+
+
+def test_a_hand_order_sent_before_the_broker_stops_answering_its_state_is_said(
+    tmp_path: Path,
+) -> None:
+    """Two buys by hand queued; before each the desk asks the broker whether orders may go out
+    now (on Alpaca, the market's clock). It answers for the first, which goes out, and not for
+    the second: the first is reported, the second refused as not sent, in the audit trail.
+    Before, that question was asked outside the step that turns a silence into a refusal: the
+    whole pass failed, the order just sent unreported and the second request gone unsaid."""
+    db = tmp_path / "desk.db"
+    session = make_session(db, strategies=[Flat()])
+    session.run_iteration()  # a bar: the tickets have prices
+    broker = session.broker
+    asked: list[str] = []
+
+    def ready_then_silent() -> str | None:
+        asked.append("ready")
+        if len(asked) > 1:
+            raise BrokerError("reading the market clock: 503 Service Unavailable")
+        return None
+
+    broker.trading_ready = ready_then_silent  # type: ignore[method-assign]
+    for symbol in ("SPY", "QQQ"):
+        session.request_manual_order(ManualOrder(symbol, Side.BUY, qty=1))
+    report = session.apply_kill_requests()
+    assert report is not None, "the wake reported nothing: the order by hand went unsaid"
+    assert [o.symbol for o in report.orders] == ["SPY"]
+    refused = [e.action_taken for e in report.risk_events if e.event_type == MANUAL_REFUSED]
+    assert refused == [
+        "manual buy QQQ not sent: the broker did not answer (reading the market clock: 503 "
+        "Service Unavailable)"
+    ], report.risk_events
+    rows = file_rows(
+        db, "SELECT action_taken FROM live_risk_events WHERE event_type = ?", MANUAL_REFUSED
+    )
+    assert [a for (a,) in rows] == refused
+    assert [s for (s,) in file_rows(db, "SELECT symbol FROM live_orders")] == ["SPY"]
+    session.finish("stopped")

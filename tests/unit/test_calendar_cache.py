@@ -195,3 +195,34 @@ def test_a_pipe_at_the_files_place_costs_the_build_not_a_hang(tmp_path, builds, 
     assert not hung, "the calendar hung on a pipe in the cache folder"
     assert done and len(builds) == 1
     assert done[0].first_day.year == 1995
+
+
+def test_another_users_calendars_in_a_shared_folder_are_left_alone(
+    tmp_path, builds, monkeypatch
+) -> None:
+    """A cache folder two users share (``$TUI_TRADER_CACHE_DIR``): the one whose process comes
+    second (here: this process seen as another user, the files as the first user's) builds
+    its own calendar and removes neither the first user's file of the day, which it cannot
+    trust, nor that user's older one. Before, it replaced the one and deleted the other: the
+    first user's next process paid the build again, and so on, turn and turn about."""
+    cal.ExchangeCalendar.cached()  # the first user's calendar of the day
+    theirs = _stored_file(tmp_path / "cache")
+    version = calendar_cache.library_version()
+    assert version is not None
+    yesterday = (datetime.now() - timedelta(days=1)).date()
+    older = theirs.with_name(calendar_cache.cache_file("XNYS", version, yesterday).name)
+    older.write_text(theirs.read_text())
+    older.chmod(0o600)
+    before = theirs.stat()
+    other = os.geteuid() + 1
+    monkeypatch.setattr(os, "geteuid", lambda: other)  # the second user's process
+    again = cal.ExchangeCalendar.cached()
+    assert len(builds) == 2  # the first user's file is not trusted
+    assert again._sessions  # and the calendar answers
+    assert older.exists(), "the other user's older calendar was deleted"
+    after = theirs.stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns), (
+        "the other user's calendar of the day was written over"
+    )
+    files = sorted(p.name for p in (tmp_path / "cache" / calendar_cache.FOLDER).iterdir())
+    assert len(files) == 3, files  # the first user's two, and the second user's own

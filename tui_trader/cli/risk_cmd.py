@@ -30,11 +30,11 @@ from tui_trader.cli.questions import confirmed_by_typing
 from tui_trader.cli.shown_console import ShownConsole, styled
 from tui_trader.core.clock import WallClock
 from tui_trader.core.shown import shown_text
-from tui_trader.engine.kept_halts import drop_kept, ended_words, take_kept_halts
+from tui_trader.engine.kept_halts import drop_kept, ended_words, take_kept_halts, unwritten
 from tui_trader.risk.gate import RiskLimits, RiskManager
 from tui_trader.store.audit import load_risk_state
 from tui_trader.store.db import to_db_time
-from tui_trader.store.halt_markers import find_markers
+from tui_trader.store.halt_markers import FoundMarker, find_markers
 from tui_trader.store.models import RiskEventRow, RiskStateRow
 from tui_trader.store.queries import find_session, last_snapshot, sessions_of_account
 from tui_trader.store.risk_store import sync_risk_state
@@ -121,12 +121,15 @@ def reset_risk(args: argparse.Namespace) -> int:
     )  # the new drawdown peak: never from a hand-edited inf or text
     written = take_kept_halts(manager, kept, "risk reset")  # (the reset lifts them all)
     event = manager.reset(equity, who="risk reset command")
-    if kept:
-        event = replace(event, action_taken=f"{event.action_taken}; {ended_words(kept)}")
+    ended: list[FoundMarker] = []
     with db.atomic():  # the lifted halt and its audit rows commit together, or none does
-        after = sync_risk_state(db, state, manager.state)
+        after = sync_risk_state(db, state, manager.state)  # (the account's row locked first)
         if not after.halted:
-            for row in [*written, event]:  # a kept halt written as the next start would
+            ended = unwritten(kept, account)  # not those another reset wrote meanwhile
+            rows = [row for row, found in zip(written, kept, strict=True) if found in ended]
+            if ended:
+                event = replace(event, action_taken=f"{event.action_taken}; {ended_words(ended)}")
+            for row in [*rows, event]:  # a kept halt written as the next start would
                 RiskEventRow.create(
                     session=None,
                     account_key=account,
@@ -151,6 +154,9 @@ def reset_risk(args: argparse.Namespace) -> int:
             shown_text(
                 f"ended the halt ({found.halt.reason}) kept on disk in {found.path} while the "
                 "store was lost: written to the store and lifted with this reset"
+                if found in ended
+                else f"the halt ({found.halt.reason}) kept on disk in {found.path} was written "
+                "to the store by another reset meanwhile: not written again"
             )
         )
     for line in drop_kept(kept) + kept_halt_lines(db, account):  # (one kept since: it halts)

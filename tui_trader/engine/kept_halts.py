@@ -30,6 +30,7 @@ from tui_trader.store.halt_markers import (
     find_markers,
     store_name,
 )
+from tui_trader.store.queries import has_risk_event
 
 if TYPE_CHECKING:
     from tui_trader.risk.gate import RiskManager
@@ -107,6 +108,15 @@ def drop_kept(markers: list[FoundMarker]) -> list[str]:
             why = exc.strerror or type(exc).__name__
             notes.append(UNREMOVED.format(path=found.path, why=why))
     return notes
+
+
+def unwritten(markers: list[FoundMarker], account_key: str) -> list[FoundMarker]:
+    """The kept halts ``markers`` whose rows are not in the store yet. Two ``risk reset`` at
+    once each found the file before either removed it, and each wrote the halt's row: twice in
+    the account's history. Asked inside the transaction that writes them, once the account's
+    risk row is locked (``store.risk_store.sync_risk_state``): a reset that committed first is
+    seen, and its halt not written again."""
+    return [f for f in markers if not has_risk_event(account_key, f.halt.reason, _detail(f))]
 
 
 def _detail(found: FoundMarker) -> str:

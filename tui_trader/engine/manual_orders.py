@@ -140,11 +140,11 @@ class ManualOrders:
         notes: list[str] = []
         for request in requests:
             # While halted the gate refuses what grows exposure and lets what shrinks it pass.
-            waiting = self.broker.trading_ready()
-            if waiting and not isinstance(request, _Cancel):
-                events.append(self._refused(f"{_describe(request)} not sent: {waiting}"))
-                continue
-            try:
+            try:  # (the question too: on Alpaca it may read the market's clock)
+                waiting = self.broker.trading_ready()
+                if waiting and not isinstance(request, _Cancel):
+                    events.append(self._refused(f"{_describe(request)} not sent: {waiting}"))
+                    continue
                 if isinstance(request, ManualOrder):
                     sure = self._place(request, market_time, events, notes)
                 elif isinstance(request, _Cancel):

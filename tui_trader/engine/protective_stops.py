@@ -43,6 +43,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from tui_trader.brokers import BrokerError
 from tui_trader.core.domain import Bar, Position, RiskEvent
 from tui_trader.core.orders import Order, OrderClass, OrderRequest, OrderStatus, Side
 from tui_trader.engine.exit_replace import ExitReplace
@@ -87,6 +88,9 @@ class ProtectiveStops(ExitsInDoubt, ExitReplace, StopsAfterDeath, StopsAtFinish,
     _broker_doubt: Callable[[OrderRequest], RiskEvent]
     outside: OutsideChanges
     unsettled: Unsettled
+    stop_events: list[RiskEvent]
+    """Events about exits not reported yet (``engine.stop_takeover``: ``take_stop_events``)."""
+    take_stop_events: Callable[[], list[RiskEvent]]
 
     def init_stops(self) -> None:
         """Empty ranges and stop counter (called by the session's constructor)."""
@@ -127,10 +131,25 @@ class ProtectiveStops(ExitsInDoubt, ExitReplace, StopsAfterDeath, StopsAtFinish,
         """Bring every position's protective exit in step with it (``only``: these symbols',
         between bars once a hand order ended: ``engine.hand_exits``); the events (an exit that
         could not be placed, a take profit at market; at start-up, each exit placed again).
-        First the exits cancelled before an order that did not go out (``_restore_exits``)."""
-        events = self._restore_exits(market_time)
+        First the exits cancelled before an order that did not go out (``_restore_exits``).
+        The broker silent part way (a ``BrokerError``): the events of what was done before
+        are handed on (``take_stop_events``: the failing cycle writes them); before, they were
+        lost with this step's list, a take profit sent at market with no word of why."""
+        events: list[RiskEvent] = []
+        try:
+            self._protect_each(events, market_time, at_start, only)
+        except BrokerError:
+            self.stop_events[:0] = events
+            raise
+        return events
+
+    def _protect_each(
+        self, events: list[RiskEvent], market_time: datetime, at_start: bool, only: set[str] | None
+    ) -> None:
+        """``_protect``'s work, its events added to ``events`` as they come."""
+        events += self._restore_exits(market_time)
         if not self.protects:
-            return events
+            return
         cfg = self.config
         positions = self.broker.positions()
         working = self.broker.open_orders()
@@ -241,7 +260,6 @@ class ProtectiveStops(ExitsInDoubt, ExitReplace, StopsAfterDeath, StopsAtFinish,
         if at_start and kept:
             detail = "protective stops working at the broker: " + "; ".join(kept)
             events.append(RiskEvent("reconciliation", float(len(kept)), 0.0, "kept", detail=detail))
-        return events
 
     def _place_exit(
         self,

@@ -294,73 +294,82 @@ class TradingSession(
         audit = self.audit
         broker = self.broker
         settled = self._settle(self.clock.now()) if self.unsettled else []
-        if self.claims is not None:  # before the positions: a claim taken since makes them stale
-            self.claims.begin(audit.session.key)
-        self.last_marker = audit.fills_marker() if audit.commit_before_send else None
-        account = self.last_account = broker.account()
-        positions = self.last_positions = broker.positions()
-        self.equity_seen = account.equity
-        was_halted = risk.state.halted
-        events = risk.on_equity(account.equity, self.session_day(market_time), account.last_equity)
-        # A day's end: its refusal counts, worded once the orders are out (first in events).
-        rolled = self.rate_refusals.roll_later(risk.state.day)
-        if settled:
-            events = settled + events
-        events += self._sync_risk()
-        events += self._take_contradictions()
-        audit.beat(iterations=self.iteration)
-        early: list[RiskEvent] = []
-        resumed = self._take_resume_request()
-        events += resumed
-        if resumed and audit.commit_before_send and not risk.state.halted:
-            # A reset where rows commit one by one goes into the account's row before the
-            # cycle's orders: each order's slot is fenced by the row's halt, which would
-            # otherwise still be this session's own (the order refused as 'halted by another
-            # process' and the halt taken back). Its events and the state as one commit.
-            self._record_events(events, market_time)
-            early, events = events, []
-        was_halted = was_halted and risk.state.halted
-        if not risk.state.halted:  # lifted (a reset, here or elsewhere): what it owed goes too
-            self._flatten_requested = self._halt_unfinished = False  # (else a later halt flattened)
-        events += self._take_kill_requests()
-        sent = refused = 0
-        if self.learning is not None:
-            self.learning.set_risk(
-                risk.drawdown_pct(account.equity),
-                risk.limits.max_drawdown_pct,
-                risk.state.halted,
-            )
+        events: list[RiskEvent] = settled  # what the cycle has to write, gathered as it goes
+        rolled = None
         halted = risk.state.halted
-        decided = risk.state
-        if halted and (not was_halted or self._flatten_requested or self._halt_unfinished):
-            if late:
-                fills, late = self._apply_updates(late, listed=True), None
-            retry, before = was_halted and self._halt_unfinished, len(self._cycle_orders)
-            try:
-                events = self._on_halt(events, positions, market_time)
-            except BrokerError as exc:  # the halt is written before the cycle fails
-                self._record_events(self._halt_unanswered(events, exc), market_time)
-                raise
-            said = self._halt_retry_note(before) if retry else None
-            if said:  # a cancel refused again, nothing else done: said once (its onset)
-                notes.append(said)
-        elif not halted:
-            if self._watch_outside:
-                events += self._check_outside(positions)
-            waiting = broker.trading_ready()
-            if waiting:
-                notes.append(f"no new orders: {waiting}")
-            else:
-                sent, refused, more, notes = self._rebalance(
-                    signals, account, positions, market_time
-                )
-                if more:
-                    events += more
-        if rolled is not None:  # (``_on_halt`` changes only halt events: none of these)
-            events = rolled() + events
-        if late:
-            fills = self._apply_updates(late, listed=True)
         try:
+            if (
+                self.claims is not None
+            ):  # before the positions: a claim taken since makes them stale
+                self.claims.begin(audit.session.key)
+            self.last_marker = audit.fills_marker() if audit.commit_before_send else None
+            account = self.last_account = broker.account()
+            positions = self.last_positions = broker.positions()
+            self.equity_seen = account.equity
+            was_halted = risk.state.halted
+            events = risk.on_equity(
+                account.equity, self.session_day(market_time), account.last_equity
+            )
+            # A day's end: its refusal counts, worded once the orders are out (first in events).
+            rolled = self.rate_refusals.roll_later(risk.state.day)
+            if settled:
+                events = settled + events
+            events += self._sync_risk()
+            events += self._take_contradictions()
+            audit.beat(iterations=self.iteration)
+            early: list[RiskEvent] = []
+            resumed = self._take_resume_request()
+            events += resumed
+            if resumed and audit.commit_before_send and not risk.state.halted:
+                # A reset where rows commit one by one goes into the account's row before the
+                # cycle's orders: each order's slot is fenced by the row's halt, which would
+                # otherwise still be this session's own (the order refused as 'halted by another
+                # process' and the halt taken back). Its events and the state as one commit.
+                self._record_events(events, market_time)
+                early, events = events, []
+            was_halted = was_halted and risk.state.halted
+            if not risk.state.halted:  # lifted (a reset, here or elsewhere): what it owed goes too
+                self._flatten_requested = self._halt_unfinished = (
+                    False  # (else a later halt flattened)
+                )
+            events += self._take_kill_requests()
+            sent = refused = 0
+            if self.learning is not None:
+                self.learning.set_risk(
+                    risk.drawdown_pct(account.equity),
+                    risk.limits.max_drawdown_pct,
+                    risk.state.halted,
+                )
+            halted = risk.state.halted
+            decided = risk.state
+            if halted and (not was_halted or self._flatten_requested or self._halt_unfinished):
+                if late:
+                    fills, late = self._apply_updates(late, listed=True), None
+                retry, before = was_halted and self._halt_unfinished, len(self._cycle_orders)
+                try:
+                    events = self._on_halt(events, positions, market_time)
+                except BrokerError as exc:  # the halt is written (below) before the cycle fails
+                    events = self._halt_unanswered(events, exc)
+                    raise
+                said = self._halt_retry_note(before) if retry else None
+                if said:  # a cancel refused again, nothing else done: said once (its onset)
+                    notes.append(said)
+            elif not halted:
+                if self._watch_outside:
+                    events += self._check_outside(positions)
+                waiting = broker.trading_ready()
+                if waiting:
+                    notes.append(f"no new orders: {waiting}")
+                else:
+                    sent, refused, more, notes = self._rebalance(
+                        signals, account, positions, market_time
+                    )
+                    if more:
+                        events += more
+            if rolled is not None:  # (``_on_halt`` changes only halt events: none of these)
+                events, rolled = rolled() + events, None
+            if late:
+                fills = self._apply_updates(late, listed=True)
             if self.manual_pending():  # after the rebalance: a manual order lives at least a
                 # bar (once the kill switch was pressed, each is refused but one that only
                 # shrinks a position: ``engine.kill_fence``)
@@ -369,10 +378,12 @@ class TradingSession(
                 notes += manual_notes
             if self.protects or self.restoring:  # halted or not: positions keep their stops
                 events += self._protect(market_time)
-        except BrokerError:  # a halt decided in this cycle is written before the cycle fails
-            events = self._halt_deferred(events, halted)  # its cancels owed (a fenced one's too)
-            if any(event.halts for event in events):  # (held in memory only, it was lost)
-                self._record_events(events, market_time)
+        except BrokerError:  # every event gathered is written before the cycle fails: a
+            # halt decided in it, and as much a hand order's refusal or an order not received
+            # (held in memory only, they were lost unless one of them halted)
+            events = rolled() + events if rolled is not None else events
+            events += self.take_stop_events()  # the exits' step's, done before the silence
+            self._said_before_failing(self._halt_deferred(events, halted), market_time)
             raise
         if not self._fenced:  # (a fenced order's halt is acted on below, in this cycle)
             events = self._halt_deferred(events, halted)  # entered since: cancels due

@@ -41,6 +41,8 @@ class SessionWaits:
     _cycle_orders: list[Order]
     _halt_deferred: Callable[[list[RiskEvent], bool], list[RiskEvent]]
     """Mark a halt entered outside the cycle's halt step as unfinished (``engine.halts``)."""
+    _unshown: tuple[RiskEvent, ...] = ()
+    """Events a failed cycle wrote before it failed: shown on the next outage line."""
 
     def _record_fill(self, fill: Fill) -> bool:
         """Write a fill once and book its round trips (the session defines it)."""
@@ -116,8 +118,19 @@ class SessionWaits:
             self._record_events([event], self.clock.now())
         return self.outage_report([event], [])
 
+    def _said_before_failing(self, events: list[RiskEvent], market_time: datetime) -> None:
+        """Write the events a cycle gathered before the broker's silence failed it (a halt, a
+        hand order refused, an order not received), and keep them for the runner's outage
+        line, which shows them once. Before, only a halt among them was written: the others
+        were lost from the audit trail and the desk's line."""
+        self._record_events(events, market_time)
+        self._unshown = self._unshown + tuple(events)
+
     def outage_report(self, events: list[RiskEvent], notes: list[str]) -> IterationReport:
-        """A cycle line from the last known account while the broker or data does not answer."""
+        """A cycle line from the last known account while the broker or data does not answer,
+        with the events of a cycle that failed since the last one (``_said_before_failing``)."""
+        if self._unshown:
+            events, self._unshown = [*self._unshown, *events], ()
         account = self.last_account or Account(0.0, 0.0, 0.0)
         now = self.clock.now()
         return self._report(account, self.last_positions, now, 0, 0, 0, events, notes)

@@ -5,8 +5,9 @@ import of pandas alone about 0.3 s): ``tui-trader status`` paid it on every call
 each start (off its UI thread, on the same two cores) and every Alpaca session. The sessions are
 few (about 8,300 since 1995) and depend only on the library's version (its holiday rules) and on
 the day they were built (the library's calendar ends a year after it). So the first process of
-the day writes them to ``<cache dir>/calendar/XNYS-<version>-<day>.json`` and the others read
-them back in a few milliseconds.
+the day writes them to ``<cache dir>/calendar/XNYS-<version>-<day>-<uid>.json`` (each user's
+own: ``$TUI_TRADER_CACHE_DIR`` may be a folder users share, and no one removes or writes over
+another user's files) and the others read them back in a few milliseconds.
 
 The file is trusted no further than it checks out: a regular file of this user's that no one
 else can write (written 0600; ``$TUI_TRADER_CACHE_DIR`` may be a folder others share), its key,
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -40,10 +42,12 @@ def today() -> date:
 
 
 def cache_file(name: str, version: str, day: date) -> Path:
-    """Where the calendar ``name`` built by exchange-calendars ``version`` on ``day`` lives."""
+    """Where this user's calendar ``name`` built by exchange-calendars ``version`` on ``day``
+    lives: named after the user too, so that in a folder users share each keeps their own (one
+    name for all, each user's process wrote over the other's file, which it could not trust)."""
     from tui_trader.market.cache_dir import default_cache_dir
 
-    return default_cache_dir() / FOLDER / f"{name}-{version}-{day.isoformat()}.json"
+    return default_cache_dir() / FOLDER / f"{name}-{version}-{day.isoformat()}-{os.geteuid()}.json"
 
 
 def library_version() -> str | None:
@@ -93,8 +97,10 @@ def read(path: Path, key: str) -> list[tuple[date, datetime, datetime]] | None:
 
 def write(path: Path, key: str, sessions: Sequence[tuple[date, datetime, datetime]]) -> None:
     """Store ``sessions`` at ``path`` under ``key`` (a temporary file renamed over it: a reader
-    never sees half a file); the folder's older calendars of the same name are removed. Best
-    effort: a folder that cannot be written leaves no cache."""
+    never sees half a file); this user's older calendars of the same name in the folder are
+    removed, never another user's (in a shared folder they are theirs to keep: removed, each
+    user's next process paid the build again). Best effort: a folder that cannot be written
+    leaves no cache."""
     rows = [[d.toordinal(), int(o.timestamp()), int(c.timestamp())] for d, o, c in sessions]
     body = json.dumps({"key": key, "sessions": rows}, separators=(",", ":"))
     with contextlib.suppress(OSError):
@@ -102,6 +108,6 @@ def write(path: Path, key: str, sessions: Sequence[tuple[date, datetime, datetim
         replace_privately(path, body)
         name = path.name.split("-", 1)[0]
         for old in path.parent.glob(f"{name}-*.json"):
-            if old != path:
-                with contextlib.suppress(OSError):
+            with contextlib.suppress(OSError):
+                if old != path and old.lstat().st_uid == os.geteuid():
                     old.unlink()

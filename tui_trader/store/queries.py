@@ -12,7 +12,13 @@ from datetime import date, timedelta
 from peewee import fn
 
 from tui_trader.core.domain import Position
-from tui_trader.store.models import AccountSnapshot, LiveOrder, LiveTrade, SessionRow
+from tui_trader.store.models import (
+    AccountSnapshot,
+    LiveOrder,
+    LiveTrade,
+    RiskEventRow,
+    SessionRow,
+)
 from tui_trader.store.stored_numbers import note_undated, readable, shown, stored_parameters
 from tui_trader.store.stored_positions import shown_positions
 
@@ -69,6 +75,17 @@ def latest_alpaca_sessions() -> list[SessionRow]:
 def _ids(sessions: list[SessionRow] | None) -> list[int] | None:
     """Session ids for a filter, or None for every session."""
     return None if sessions is None else [s.id for s in sessions]
+
+
+def has_risk_event(account_key: str, event_type: str, detail: str) -> bool:
+    """Whether the account's audit trail holds a risk event of ``event_type`` with the words
+    ``detail`` (a halt kept on disk that a reset or a start has written already)."""
+    query = RiskEventRow.select(RiskEventRow.id).where(
+        (RiskEventRow.account_key == account_key)
+        & (RiskEventRow.event_type == event_type)
+        & (RiskEventRow.detail == detail)
+    )
+    return query.exists()
 
 
 def recent_trades(limit: int, sessions: list[SessionRow] | None = None) -> list[LiveTrade]:
