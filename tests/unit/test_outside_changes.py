@@ -56,6 +56,8 @@ def test_a_symbol_with_our_order_working_is_not_judged_but_waits_while_it_disagr
     for _ in range(3):
         assert _check(book, 70, working={"SPY"}) == []
         assert "does not agree with this session's fills (they make 20)" in book.holds["SPY"]
+    # the read is ahead of the desk's own fill news here: the words blame neither side
+    assert "one of the two has not heard of a fill yet" in book.holds["SPY"]
     book.on_fill(Fill("a", "SPY", Side.BUY, 50, 100.0, T))
     assert _check(book, 70, working={"SPY"}) == [] and book.holds == {}
     book.on_fill(Fill("b", "SPY", Side.BUY, 30, 100.0, T))  # the read lags this one

@@ -360,8 +360,8 @@ class OutsideChanges:
             return None
         return (
             f"the broker's {symbol} position ({have:g}) does not agree with this session's "
-            f"fills (they make {want:g}) while its order in {symbol} works (a position read "
-            f"lagging a fill); no new {symbol} orders until the two agree"
+            f"fills (they make {want:g}) while its order in {symbol} works (one of the two "
+            f"has not heard of a fill yet); no new {symbol} orders until the two agree"
         )
 
     def _leave(self, symbol: str, have: float, want: float, whose: str) -> None:
