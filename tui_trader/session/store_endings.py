@@ -209,7 +209,7 @@ def _stops_down(
     broker to look at (its end lines sent the trader there). ``record``:
     the store answers again, so the lines are written to the audit trail too (best effort).
     ``silent``: why the broker just failed to answer the lost store's cancel: the positions
-    are not read (that read waited out the same silence again, ~54 s at the default 10 s
+    are not read (that read waited out the same silence again: 50 s at the default 10 s
     timeout), and one line says they could not be checked. The read holds the heartbeat off:
     the store it would write is the lost one."""
     lines = session.stops_down(could_not=STORE_FAILED)
