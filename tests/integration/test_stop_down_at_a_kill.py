@@ -341,3 +341,41 @@ def test_a_stop_placed_on_a_clock_ahead_still_finds_the_sell_it_was_cancelled_fo
         assert any("SPY is NOT protected" in w for w in words), words
     finally:
         again.broker.close()
+
+
+def test_a_stop_put_back_after_the_price_fell_through_it_sells_at_market_and_says_so(
+    sandbox: SandboxHandle, tmp_path: Path
+) -> None:
+    """A desk without exits is killed right after cancelling an ended desk's stop; SPY then
+    falls 10%, through that stop's price. The next start must not put the stop back at its old
+    price above the market (the broker refuses a sell stop at or above the market, and the
+    position was said NOT protected, tried again every cycle, for as long as the price stayed
+    below): it sells at market, as the stop would have, and says so. Before, the start sent
+    the stop, the broker refused it, and SPY stayed held with no stop."""
+    db = tmp_path / "k.db"
+    one = alpaca_session(
+        sandbox, db, symbols=("SPY",), learning=LearningSettings("momentum"), stop_loss=RULE
+    )
+    for _ in range(6):
+        sandbox.admin.step(shock=RALLY)
+        one.run_iteration()
+    settle(sandbox, one)
+    one.finish("stopped")
+    one.broker.close()
+    held = spy_held(sandbox)
+    [stop] = open_stops(sandbox)
+    _killed_at(sandbox, db, tmp_path, "none", "cancel")
+    sandbox.admin.step(shock={"SPY": -10.0})  # through the stop, which is cancelled: no fill
+    assert spy_held(sandbox) == held
+    again = alpaca_session(sandbox, db, symbols=("QQQ",))
+    try:
+        words = [e.action_taken for e in again.startup_events if e.symbol == "SPY"]
+        said = [w for w in words if "already through its stop" in w]
+        assert said and f"sell {held:g} SPY at market instead" in said[0], words
+        assert f"{float(stop.stop_price):.2f}" in said[0], words
+        assert not [w for w in words if "NOT protected" in w], words
+        sandbox.admin.step()  # the market sell fills on the next bar
+        wait_until(lambda: spy_held(sandbox) == 0, timeout=10, what="the market sell filled")
+        assert open_stops(sandbox) == []
+    finally:
+        again.broker.close()

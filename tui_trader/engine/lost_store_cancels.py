@@ -25,6 +25,7 @@ by another desk (that desk took its orders over) nor for a store upgraded under 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from tui_trader.brokers import unseen
@@ -45,6 +46,32 @@ LOST_STORE_UNANSWERED = (
     "still be working there, not recorded; cancel them at the broker"
 )
 """The end line when the broker did not answer that cancel."""
+LOCAL_CANCELLED = (
+    "cancelled {count} working order(s) of the simulated account, not recorded: the audit "
+    "store is lost; that account ends with this desk, so nothing can fill them"
+)
+"""A local desk's words for that cancel: its simulated account lives in the desk's process
+(``brokers.paper``), so there is no broker to look at and no order outlives the desk; and the
+next start records them ended only if this desk's end was not written (``store.dead_local``).
+Before, it said "at the broker ... the next start records them", true of neither."""
+LOCAL_UNANSWERED = (
+    "the simulated account's working orders could not be cancelled ({cause}); that account "
+    "ends with this desk, so nothing can fill them"
+)
+"""A local desk's words when that cancel failed."""
+
+
+@dataclass(frozen=True, slots=True)
+class LostStoreCancel:
+    """What the lost store's cancel did: its words, and whether the broker answered it."""
+
+    said: str
+    """The end's line: why the store is lost, with what the cancel did."""
+    silent: str = ""
+    """Why the broker did not answer the cancel ('' when it did): the end's other reads of
+    it are skipped (``session.store_endings``), each would wait out the same silence."""
+
+
 CLOSES_KEPT = "{count} order(s) closing part of a held position left working (they only shrink it)"
 """What the end line adds for the orders kept because they only shrink a position."""
 
@@ -76,30 +103,34 @@ class LostStoreKeeps(HaltKeeps):
         return True
 
 
-def cancel_on_lost_store(session: TradingSession, message: str) -> str:
+def cancel_on_lost_store(session: TradingSession, message: str) -> LostStoreCancel:
     """Cancel this session's working orders that are not protective exits (nor a flatten's
     closing sells), recording nothing; return ``message`` (why the store is lost) with what
-    that did, for the end's one line and its notice. Any heartbeat is held off meanwhile: the
-    store it would write is the lost one."""
-    said = _cancel(session)
-    return f"{message}; {said}" if said else message
+    that did, for the end's one line and its notice, and whether the broker was silent. Any
+    heartbeat is held off meanwhile: the store it would write is the lost one."""
+    local = getattr(session.broker, "orders_end_with_session", False)
+    said, silent = _cancel(session, local)
+    return LostStoreCancel(f"{message}; {said}" if said else message, silent)
 
 
-def _cancel(session: TradingSession) -> str:
-    """The cancel itself, and its words ('' when none was working)."""
+def _cancel(session: TradingSession, local: bool) -> tuple[str, str]:
+    """The cancel itself: its words ('' when none was working), and why the broker did not
+    answer ('' when it did). ``local``: a simulated account's, said as such."""
     row = session.audit.session
     if row is None:
-        return ""
+        return "", ""
     try:
         with beating(lambda: None):
             keeps = LostStoreKeeps(row.key, _held(session), _stands_for_a_stop(session))
             cancelled, _ = session._cancel_for_halt(False, True, keeps)
     except Exception as exc:  # the broker may be down too: say so, the end goes on
-        return LOST_STORE_UNANSWERED.format(cause=type(exc).__name__)
+        cause = type(exc).__name__
+        return (LOCAL_UNANSWERED if local else LOST_STORE_UNANSWERED).format(cause=cause), cause
     cut = unseen(cancelled)  # a listing cut short, or cancels refused: those may still work
     kept = CLOSES_KEPT.format(count=keeps.closes) if keeps.closes else ""
-    said = [LOST_STORE_CANCELLED.format(count=len(cancelled))] if cancelled else []
-    return "; ".join(said + [part for part in (kept, cut) if part])
+    words = LOCAL_CANCELLED if local else LOST_STORE_CANCELLED
+    said = [words.format(count=len(cancelled))] if cancelled else []
+    return "; ".join(said + [part for part in (kept, cut) if part]), ""
 
 
 def _stands_for_a_stop(session: TradingSession) -> Callable[[Order], bool]:

@@ -36,6 +36,7 @@ A mixin of ``TradingSession`` under ``ProtectiveStops``.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -51,6 +52,7 @@ from tui_trader.core.orders import (
 from tui_trader.engine.exit_words import Released, named_exits
 from tui_trader.engine.put_back_waits import PutBackWaits
 from tui_trader.engine.stop_takeover import ENDED, FOREIGN, LIVE, OWN, StopTakeover
+from tui_trader.risk.exits import at_market, passed_level, take_profit_of
 from tui_trader.risk.stops import is_protective
 
 if TYPE_CHECKING:
@@ -62,6 +64,8 @@ if TYPE_CHECKING:
 
 PLACED_AGAIN = "exit_placed_again"
 """Risk event: an exit cancelled before an order that did not go out was placed again."""
+AT_MARKET = "exit_closed_at_market"
+"""Risk event: an exit to put back whose level the price had passed since closed at market."""
 
 
 LIVE_HINT = (
@@ -316,6 +320,13 @@ class StopRelease(PutBackWaits, StopTakeover):
                 old.stop_price,
                 order_class=old.order_class,
             )
+            last = position.last_price if position is not None else 0.0  # the broker's now
+            passed = passed_level(old.side, old.stop_price, take_profit_of(old), last)
+            if last <= 0:
+                passed = None  # a price unknown judges nothing
+            if passed is not None:  # it would fill at once, or be refused (Alpaca)
+                back = f"{named[4:]} to put back: {why}; replaces {old.client_order_id}"
+                request = at_market(replace(request, rationale=back), last, passed)
             check = self.risk.check_protective(request, held)
             if check.order is None:
                 events += check.events
@@ -341,12 +352,21 @@ class StopRelease(PutBackWaits, StopTakeover):
                     )
                 )
                 continue
+            price = old.stop_price if old.stop_price is not None else old.limit_price
+            if passed is not None:  # through its level: closed at market, not placed
+                line = (
+                    f"{why}: {named} NOT placed again: the price {last:g} is already through "
+                    f"its {passed}, so {old.side} {qty:g} {symbol} at market instead, as it "
+                    "would have filled"
+                )
+                self.stop_notes.append(line)
+                events.append(RiskEvent(AT_MARKET, last, price or 0.0, line, symbol=symbol))
+                continue
             if came is not None and not self.protects:  # cancelled again before a sell
                 self._adopted[ack.client_order_id] = came
             size = "" if qty == left else f" for {qty:g} shares"
             line = f"{why}: {named} placed again{size}"
             self.stop_notes.append(line)
-            price = old.stop_price if old.stop_price is not None else old.limit_price
             events.append(RiskEvent(PLACED_AGAIN, qty, price or 0.0, line, symbol=symbol))
         if failed:
             self._to_restore[symbol] = (failed, why, self.iteration)

@@ -25,11 +25,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from tui_trader.brokers import BrokerError
-from tui_trader.core.domain import RiskEvent
+from tui_trader.core.domain import Position, RiskEvent
 from tui_trader.core.order_ids import short_key
-from tui_trader.core.orders import OrderRequest, OrderStatus, OrderType, Side
+from tui_trader.core.orders import Order, OrderRequest, OrderStatus, OrderType, Side
 from tui_trader.engine.exit_words import named_exits
 from tui_trader.engine.stop_release import StopRelease
+from tui_trader.engine.stops_at_finish import LEFT_DOWN
 from tui_trader.risk.stops import is_protective
 from tui_trader.store.dropped_exits import DroppedExit, SellRow, dropped_exits, leave_dropped
 from tui_trader.store.stop_rows import take_stop_row
@@ -71,7 +72,8 @@ class StopsAfterDeath(StopRelease):
                 self._leave(dropped, "an exit works for the position")
                 continue
             if dropped.sell is not None and dropped.sell.filled_qty > 0:
-                self._leave(dropped, "its sell went out and sold")  # the stop's work (said then)
+                self._leave(dropped, "its sell went out and sold")  # the stop's work
+                events += self._sold_part(dropped, positions.get(symbol), working)
                 continue
             position = positions.get(symbol)
             try:
@@ -114,6 +116,31 @@ class StopsAfterDeath(StopRelease):
                     )
                 )
         return events + self._restore_exits(market_time)
+
+    def _sold_part(
+        self, dropped: DroppedExit, position: Position | None, working: list[Order]
+    ) -> list[RiskEvent]:
+        """A dropped stop whose sell sold (in part, or part of the position): the stop's work,
+        so it is not put back (this desk keeps no exits); but the shares held that no working
+        order closes are said NOT protected, once (its row is left, ``_leave``). The dead
+        desk may never have said it (killed after recording the sell's partial fill): before,
+        the start said nothing while the rest of the position had no stop."""
+        sell = dropped.sell
+        if position is None or sell is None:
+            return []
+        held, symbol = position.qty, dropped.symbol
+        closes = [o for o in working if o.symbol == symbol and o.side.sign * held < 0]
+        bare = abs(held) - sum(o.remaining_qty for o in closes)
+        if held * Side(sell.side).sign >= 0 or bare <= 1e-9:
+            return []  # nothing left on the stop's side, or working orders close it all
+        line = _down(
+            dropped,
+            f"{sell.side} {sell.quantity:g} {symbol} sold {sell.filled_qty:g} ({sell.status}), "
+            f"so its stop stays cancelled, and {bare:g} of the {abs(held):g} shares held have "
+            "no stop: this desk keeps no exits (no --stop-loss or --take-profit)",
+        )
+        self.stop_notes.append(f"{symbol} is NOT protected: {line}")
+        return [RiskEvent(LEFT_DOWN, bare, 0.0, f"{symbol} is NOT protected: {line}", symbol)]
 
     def _leave(self, dropped: DroppedExit, why: str) -> None:
         """Mark a dropped stop this start found nothing to put back for, so that no later start

@@ -67,19 +67,49 @@ def plan_exit(
         rationale=why,
         order_class=OrderClass.OCO if stop is not None and limit is not None else OrderClass.SIMPLE,
     )
-    stopped = stop is not None and (last <= stop if long else last >= stop)
-    profit = limit is not None and (last >= limit if long else last <= limit)
-    if not (stopped or profit):
+    passed = passed_level(side, stop, limit, last)
+    if passed is None:
         return ExitPlan(request)
-    passed = "stop" if stopped else "take-profit level"
-    market = OrderRequest(
-        symbol=symbol,
-        side=side,
-        qty=qty,
-        client_order_id=client_order_id,
-        rationale=f"{why}; last price {last:g} is already through the {passed}: closing at market",
+    return ExitPlan(at_market(request, last, passed), at_market=True, profit=passed != STOP)
+
+
+STOP = "stop"
+"""``passed_level``: the price is already through the stop."""
+TAKE_PROFIT_LEVEL = "take-profit level"
+"""``passed_level``: the price is already through the take-profit level (not the stop)."""
+
+
+def passed_level(side: Side, stop: float | None, limit: float | None, last: float) -> str | None:
+    """Which level of an exit that closes with ``side`` (a sell closes a long) the price
+    ``last`` is already through: ``STOP`` (judged first, the worse), ``TAKE_PROFIT_LEVEL``, or
+    ``None`` (the exit can wait at the broker). Such an exit would fill at once, or be refused
+    (Alpaca refuses a sell stop at or above the market), so it is closed at market instead.
+    The one rule for an exit placed (``plan_exit``) and one put back (``engine.stop_release``)."""
+    long = side is Side.SELL
+    if stop is not None and (last <= stop if long else last >= stop):
+        return STOP
+    if limit is not None and (last >= limit if long else last <= limit):
+        return TAKE_PROFIT_LEVEL
+    return None
+
+
+def take_profit_of(order: Order) -> float | None:
+    """The take-profit level of a protective exit: a limit's (alone or in an OCO pair); none
+    for a stop (a stop-limit's limit is no take profit)."""
+    return order.limit_price if order.order_type is OrderType.LIMIT else None
+
+
+def at_market(request: OrderRequest, last: float, passed: str) -> OrderRequest:
+    """``request``'s exit as a market order for the same shares and client id, as the exit
+    would have filled; its rationale says the price ``last`` is through the level ``passed``."""
+    return OrderRequest(
+        symbol=request.symbol,
+        side=request.side,
+        qty=request.qty,
+        client_order_id=request.client_order_id,
+        rationale=f"{request.rationale}; last price {last:g} is already through the {passed}: "
+        "closing at market",
     )
-    return ExitPlan(market, at_market=True, profit=profit and not stopped)
 
 
 def fits(order: Order, rule: StopRule | None, take_profit_pct: float | None) -> bool:

@@ -17,6 +17,7 @@ import contextlib
 import threading
 
 from tui_trader.core.domain import RiskEvent
+from tui_trader.core.waiting import beating
 from tui_trader.engine.lost_store_cancels import cancel_on_lost_store
 from tui_trader.engine.session import TradingSession
 from tui_trader.engine.stops_at_finish import LEFT_DOWN
@@ -60,14 +61,15 @@ def end_on_full_disk(session: TradingSession) -> RunResult:
     held = session.risk.state.halted  # a halt this desk held: maybe decided in the lost cycle
     halt = session.risk.halt(AUDIT_FULL, 0.0, 0.0, message)
     session.tell_unrecorded(halt)  # alerts: this halt cannot be written as a risk event
-    said = cancel_on_lost_store(session, message)
+    cancel = cancel_on_lost_store(session, message)
+    said = cancel.said
     if held:  # no row fits, and maybe no marker either (``session.kept_halt``)
         said = keep_unwritten_halt(session, said)
     try:
         session.audit.end_session("failed", session.iteration)
     except Exception:  # still no space: the heartbeat will tell
         session.audit.abandon()
-    said = _stops_down(session, said, exits=True)
+    said = _stops_down(session, said, exits=True, silent=cancel.silent)
     session.tell_end("failed", said)
     return RunResult("failed", session.iteration, said, audit_failed=True)
 
@@ -83,9 +85,9 @@ def end_on_refused_store(session: TradingSession, refused: Refusal) -> RunResult
     reason = AUDIT_FULL if refused.full else SESSION_ERROR
     halt = session.risk.halt(reason, 0.0, 0.0, refused.message)
     session.tell_unrecorded(halt)
-    said = cancel_on_lost_store(session, refused.message)
-    left = _stops_down(session, "", exits=True, record=True)
-    said = _record_halt_and_end(session, halt, refused.message, said)
+    cancel = cancel_on_lost_store(session, refused.message)
+    left = _stops_down(session, "", exits=True, record=True, silent=cancel.silent)
+    said = _record_halt_and_end(session, halt, refused.message, cancel.said)
     said += left  # the one line on stderr names each position left without its exit
     session.tell_end("failed", said)
     return RunResult("failed", session.iteration, said, audit_failed=True)
@@ -114,7 +116,7 @@ def end_on_row_ended(session: TradingSession, exc: RowEnded) -> RunResult:
     stopped = RiskEvent(SESSION_ERROR, 0.0, 0.0, ROW_ENDED_ACTION, detail=message)
     session.tell_stop(stopped)
     if isinstance(exc, StoreFileLost):  # no other desk took its orders over: they stop here
-        message = cancel_on_lost_store(session, message)
+        message = cancel_on_lost_store(session, message).said
         if held:  # a file restored from a copy would not hold it: kept for the next start
             message = keep_unwritten_halt(session, message)
     if getattr(session.broker, "orders_end_with_session", False):
@@ -150,9 +152,9 @@ def end_on_unwritable_store(session: TradingSession, exc: BaseException) -> RunR
         session.audit.db.shrink_log()
     halt = session.risk.halt(SESSION_ERROR, 0.0, 0.0, message)
     session.tell_unrecorded(halt)
-    said = cancel_on_lost_store(session, message)
-    left = _stops_down(session, "", exits=True, record=True)
-    said = _record_halt_and_end(session, halt, message, said)
+    cancel = cancel_on_lost_store(session, message)
+    left = _stops_down(session, "", exits=True, record=True, silent=cancel.silent)
+    said = _record_halt_and_end(session, halt, message, cancel.said)
     said += left  # the one line on stderr names each position left without its exit
     session.tell_end("failed", said)
     return RunResult("failed", session.iteration, said, audit_failed=True)
@@ -176,12 +178,13 @@ def end_on_lost_store(
     session.audit.abandon()
     halt = session.risk.halt(SESSION_ERROR, 0.0, 0.0, message)
     session.tell_unrecorded(halt)
-    said = cancel_on_lost_store(session, message)  # at once: not after the tries to reconnect
+    cancel = cancel_on_lost_store(session, message)  # at once: not after the reconnect tries
+    said, silent = cancel.said, cancel.silent
     if reconnect(db, patient=True, stop=stop):
-        left = _stops_down(session, "", exits=True, record=True)  # in the trail too
+        left = _stops_down(session, "", exits=True, record=True, silent=silent)  # in the trail
         said = _record_halt_and_end(session, halt, message, said)
     else:  # the server still gone: the halt waits on disk for the account's next start
-        left = _stops_down(session, "", exits=True)
+        left = _stops_down(session, "", exits=True, silent=silent)
         said = keep_unwritten_halt(session, said)
     said += left  # the one line on stderr names each position left without its exit
     session.tell_end("failed", said)
@@ -189,7 +192,11 @@ def end_on_lost_store(
 
 
 def _stops_down(
-    session: TradingSession, message: str, exits: bool = False, record: bool = False
+    session: TradingSession,
+    message: str,
+    exits: bool = False,
+    record: bool = False,
+    silent: str = "",
 ) -> str:
     """A session ended on its store's failure puts no exit back (a stop sent without its row
     would break the audit trail; a row ended under it means another desk keeps the account):
@@ -200,12 +207,23 @@ def _stops_down(
     before the failure, its stop not placed yet, was left exposed and unnamed. Not on a
     simulated account: it ends with the session, no position outlives it, and there is no
     broker to look at (its end lines sent the trader there). ``record``:
-    the store answers again, so the lines are written to the audit trail too (best effort)."""
+    the store answers again, so the lines are written to the audit trail too (best effort).
+    ``silent``: why the broker just failed to answer the lost store's cancel: the positions
+    are not read (that read waited out the same silence again: 50 s at the default 10 s
+    timeout), and one line says they could not be checked. The read holds the heartbeat off:
+    the store it would write is the lost one."""
     lines = session.stops_down(could_not=STORE_FAILED)
-    if exits and not getattr(session.broker, "orders_end_with_session", False):
+    exits = exits and not getattr(session.broker, "orders_end_with_session", False)
+    if exits and session.protects and silent:
+        lines.append(
+            f"the positions could not be checked for their exits (the broker did not answer "
+            f"the cancel just before: {silent}); {STORE_FAILED}"
+        )
+    elif exits:
         said = {line.split(" ", 1)[0].rstrip(":") for line in lines}
         try:
-            lines += session.exits_left(said, STORE_FAILED, store=False)
+            with beating(lambda: None):
+                lines += session.exits_left(said, STORE_FAILED, store=False)
         except Exception as exc:  # the end goes on: it says the positions went unchecked
             lines.append(
                 f"the positions could not be checked for their exits ({exc}); {STORE_FAILED}"
