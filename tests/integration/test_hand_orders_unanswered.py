@@ -17,7 +17,7 @@ from tests.conftest import file_rows, make_session
 from tests.integration.test_kill_stops_hand_orders import Flat
 from tui_trader.brokers import BrokerError
 from tui_trader.core.domain import Account
-from tui_trader.core.orders import Side
+from tui_trader.core.orders import OrderType, Side
 from tui_trader.engine.manual_orders import MANUAL_REFUSED, ManualOrder
 
 
@@ -96,4 +96,40 @@ def test_a_hand_order_sent_before_the_broker_stops_answering_its_state_is_said(
     )
     assert [a for (a,) in rows] == refused
     assert [s for (s,) in file_rows(db, "SELECT symbol FROM live_orders")] == ["SPY"]
+    session.finish("stopped")
+
+
+def test_a_cancel_by_hand_goes_out_when_the_question_of_new_orders_is_unanswered(
+    tmp_path: Path,
+) -> None:
+    """A limit buy by hand rests; the broker then stops answering whether new orders may go
+    out now (on Alpaca, the market's clock), and the trader cancels the buy. A cancel needs no
+    answer to that question (it only takes an order away): it goes out and the buy ends.
+    Before, the question was asked for the cancel too and its silence refused the cancel
+    (`cancel ... stopped`): the buy kept working at the broker, able to fill."""
+    db = tmp_path / "desk.db"
+    session = make_session(db, strategies=[Flat()])
+    session.run_iteration()  # a bar: the ticket has a price
+    broker = session.broker
+    price = session.last_prices["SPY"]
+    session.request_manual_order(
+        ManualOrder("SPY", Side.BUY, qty=1, order_type=OrderType.LIMIT, limit_price=price / 2)
+    )
+    placed = session.apply_kill_requests()
+    assert placed is not None and [o.symbol for o in placed.orders] == ["SPY"]
+    cid = placed.orders[0].client_order_id
+    assert [o.client_order_id for o in broker.open_orders()] == [cid], "the buy does not rest"
+
+    def silent() -> str | None:
+        raise BrokerError("reading the market clock: 503 Service Unavailable")
+
+    broker.trading_ready = silent  # type: ignore[method-assign]
+    session.request_cancel(cid)
+    report = session.apply_kill_requests()
+    assert report is not None
+    refused = [e.action_taken for e in report.risk_events if e.event_type == MANUAL_REFUSED]
+    assert not refused, f"the cancel was refused: {refused}"
+    assert not broker.open_orders(), "the buy the trader cancelled still works at the broker"
+    statuses = file_rows(db, "SELECT status FROM live_orders WHERE client_order_id = ?", cid)
+    assert statuses == [("canceled",)], statuses
     session.finish("stopped")

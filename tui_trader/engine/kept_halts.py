@@ -31,6 +31,7 @@ from tui_trader.store.halt_markers import (
     store_name,
 )
 from tui_trader.store.queries import has_risk_event
+from tui_trader.store.risk_store import lock_risk_row
 
 if TYPE_CHECKING:
     from tui_trader.risk.gate import RiskManager
@@ -69,13 +70,18 @@ def honour_kept_halt(
     markers = find_markers(audit.db, account_key)
     if not markers:
         return [], []
-    events = take_kept_halts(risk, markers, "this start")
-    state = risk.state
+    events: list[RiskEvent] = []
     try:
         with audit.db.durably(), audit.together():
+            # The account's row locked first, then only the halts no one wrote meanwhile: a
+            # ``risk reset`` run as this start found the file wrote it, lifted it and removed
+            # the file; written again, it was in the history twice and halted the account the
+            # trader had just reset (``unwritten``, as two resets at once are kept apart).
+            lock_risk_row(audit.db, account_key)
+            events = take_kept_halts(risk, unwritten(markers, account_key), "this start")
             for event in events:
                 audit.risk_event(event, account_key, now, durable=True)
-            risk.state = audit.save_risk_state(state)
+            risk.state = audit.save_risk_state(risk.state)
     except Exception as exc:  # the start fails, in one line (``session.lost_store``)
         raise KeptHaltUnwritten(markers[0], exc) from exc
     return events, drop_kept(markers)
@@ -112,9 +118,10 @@ def drop_kept(markers: list[FoundMarker]) -> list[str]:
 
 def unwritten(markers: list[FoundMarker], account_key: str) -> list[FoundMarker]:
     """The kept halts ``markers`` whose rows are not in the store yet. Two ``risk reset`` at
-    once each found the file before either removed it, and each wrote the halt's row: twice in
-    the account's history. Asked inside the transaction that writes them, once the account's
-    risk row is locked (``store.risk_store.sync_risk_state``): a reset that committed first is
+    once (or a reset and a start: ``honour_kept_halt``) each found the file before either
+    removed it, and each wrote the halt's row: twice in the account's history. Asked inside the
+    transaction that writes them, once the account's risk row is locked
+    (``store.risk_store.sync_risk_state``, ``lock_risk_row``): one that committed first is
     seen, and its halt not written again."""
     return [f for f in markers if not has_risk_event(account_key, f.halt.reason, _detail(f))]
 

@@ -141,8 +141,11 @@ class ManualOrders:
         for request in requests:
             # While halted the gate refuses what grows exposure and lets what shrinks it pass.
             try:  # (the question too: on Alpaca it may read the market's clock)
-                waiting = self.broker.trading_ready()
-                if waiting and not isinstance(request, _Cancel):
+                # A cancel only takes an order away: it is never held back, so it does not
+                # ask (unanswered, the question refused it and the order kept working).
+                cancel = isinstance(request, _Cancel)
+                waiting = None if cancel else self.broker.trading_ready()
+                if waiting:
                     events.append(self._refused(f"{_describe(request)} not sent: {waiting}"))
                     continue
                 if isinstance(request, ManualOrder):

@@ -101,6 +101,13 @@ def sync_risk_state(db: SqliteDatabase, base: RiskState | None, mine: RiskState)
         return _sync(db, base, mine)
 
 
+def lock_risk_row(db: Any, account_key: str) -> None:
+    """Take the account's row's write lock inside the open transaction, held until it ends:
+    what the transaction reads next (a kept halt's row another process wrote, then committed)
+    cannot change before it commits. A missing row takes no lock (no reset can run on it)."""
+    db.raw(_LOCK_SQL, (account_key,)).fetchall()
+
+
 def _halt_of(state: RiskState) -> tuple[TradingState, str | None, str]:
     """A state's halt fields, compared as one value."""
     return (state.state, state.halt_reason, state.halt_detail)
