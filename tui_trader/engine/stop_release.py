@@ -163,6 +163,8 @@ class StopRelease(PutBackWaits, StopTakeover):
                 if kind is None:
                     continue
                 cid = order.client_order_id
+                if kind == ENDED and self.ended_already(order):
+                    continue  # an old listing's: replaced or ended before this desk came
                 if kind in (LIVE, FOREIGN):
                     return self.hold_reason(order, kind) + (
                         LIVE_HINT if hand and kind == LIVE else ""

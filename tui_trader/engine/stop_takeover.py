@@ -43,6 +43,7 @@ from tui_trader.core.orders import PENDING_CANCEL, Order, OrderType, Side
 from tui_trader.engine.exit_drops import DROPPED, ExitDrops
 from tui_trader.engine.said_once import SaidOnce
 from tui_trader.risk.stops import is_protective
+from tui_trader.store.account_reads import OPEN_STATUSES
 from tui_trader.store.dropped_exits import DROP_REASON, DROPPED_NOTE
 from tui_trader.store.stop_rows import StopRow, stop_rows, symbol_rows, take_stop_row
 
@@ -79,6 +80,9 @@ class StopTakeover:
         """Other sessions' exits as last read from the store (for ``take_over``)."""
         self._whose_read = -1
         """The cycle of the last store read: at most one a cycle."""
+        self._gone: set[str] = set()
+        """Other sessions' exits found ended at the broker though a listing showed them
+        (``ended_already``: never asked again)."""
         self.drops = SaidOnce()
         """Sells waiting for an ended session's exit to be cancelled: said once per onset."""
         self.exit_drops = ExitDrops()
@@ -154,8 +158,8 @@ class StopTakeover:
                 continue
             if kind == OWN and (self.protects or self.adopted_from(order.client_order_id) is None):
                 continue
-            if kind == ENDED and self.protects:
-                continue  # taken over before an order in it, or by ``_protect``
+            if kind == ENDED and (self.protects or self.ended_already(order)):
+                continue  # taken over before an order in it, or by ``_protect``; or gone
             if kind in (OWN, ENDED):  # this session keeps no exits: a sell cancels it first
                 self.droppable[order.symbol] = order.side
                 kind = ENDED
@@ -216,6 +220,29 @@ class StopTakeover:
         if self.audit.session is not None and row.session.id == self.audit.session.id:
             return OWN
         return LIVE if row.alive else ENDED
+
+    def ended_already(self, order: Order) -> bool:
+        """Whether ``order``, an ended session's exit a listing shows working, had ended before
+        this desk came to it: its row says so and the broker, asked now, agrees. A desk reads
+        the orders other desks placed at most every half minute (``brokers.alpaca_reads``), so
+        an exit its desk had replaced since (a resize) could be taken over; its cancel then
+        answered "nothing to cancel", the order waited on it, and a desk without exits
+        followed it as its own cancel whose answer was lost: later placed again at the old
+        price on whatever the symbol then held. Asked nothing when the row says it works."""
+        cid = order.client_order_id
+        if cid in self._gone:
+            return True
+        row = self._rows.get(cid)
+        if row is None or row.status in OPEN_STATUSES:
+            return False
+        try:
+            found = self.broker.get_order(cid)
+        except BrokerError:
+            return False  # as before: taken over, its cancel followed
+        if found is None or not found.status.is_final:
+            return False
+        self._gone.add(cid)
+        return True
 
     def take_over(self, order: Order, why: str) -> RiskEvent | None:
         """Make ``order``, an ended session's protective exit (``whose``: ``ENDED``), this
