@@ -22,7 +22,7 @@ from tui_trader.brokers.paper_account import PaperCosts
 from tui_trader.core.domain import Bar, Signal
 from tui_trader.core.orders import Order, OrderRequest, Side
 from tui_trader.core.timeframes import parse_interval
-from tui_trader.engine.protective_stops import TAKE_PROFIT
+from tui_trader.engine.exit_placing import TAKE_PROFIT
 from tui_trader.store.models import LiveOrder, RiskEventRow
 
 DAY = timedelta(days=1)

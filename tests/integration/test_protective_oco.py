@@ -12,7 +12,7 @@ import pytest
 from tests.conftest import simulate_death
 from tests.integration.test_protective_stops import _bar, _held, _session, _step
 from tui_trader.core.orders import Order, OrderClass, OrderRequest, OrderType, Side, TimeInForce
-from tui_trader.engine.protective_stops import TAKE_PROFIT
+from tui_trader.engine.exit_placing import TAKE_PROFIT
 from tui_trader.store.models import LiveOrder
 
 

@@ -1,7 +1,7 @@
 """Replacing a protective exit at the broker in one step, and telling whether one it could not
 replace has ended.
 
-A stop or a take-profit limit is resized by one replace (``ProtectiveStops._place_exit``), never
+A stop or a take-profit limit is resized by one replace (``ExitPlacing._place_exit``), never
 without an exit in between. The replace is audited like a send (the new row first); an answer
 in doubt is followed as unsettled. A replace that found nothing to replace (the old exit filled,
 was cancelled, or a rejection is on its way) is looked up: ended, a fresh exit may go out at once.

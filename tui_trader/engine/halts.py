@@ -5,12 +5,13 @@ Requests arrive from any thread (the desk's ctrl+k and ctrl+r, a signal) or from
 (a monitor's ``halt_requests`` row, a halt or reset merged into the account's risk state); the
 session's own thread acts on them: a halt cancels open orders, maybe suspends the account and
 flattens, and says so in its risk event. Protective stops stay working unless the halt flattens.
+A press or a monitor's request is turned into a halt by ``engine.kill_switch`` (a mixin of this).
 """
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -20,8 +21,9 @@ from tui_trader.core.orders import Order, OrderRequest, OrderStatus
 from tui_trader.engine.halt_flatten import HaltFlatten, flatten_closer
 from tui_trader.engine.halt_keeps import HaltKeeps, store_sessions, store_tag_of
 from tui_trader.engine.kept_halts import kept_halt_refusal
+from tui_trader.engine.kill_switch import KillSwitch
 from tui_trader.engine.waits import BROKER_ERROR
-from tui_trader.risk.gate import MANUAL_KILL, RiskManager
+from tui_trader.risk.gate import RiskManager
 from tui_trader.risk.merge import HALT_ADOPTED, adoption_events
 from tui_trader.risk.state import SESSION_HALTS, RiskState
 
@@ -42,16 +44,7 @@ BROKER_CONTRADICTION = "broker_contradiction"
 """A halt because the broker said something that cannot be true (``Broker.take_contradictions``)."""
 
 
-@dataclass(slots=True)
-class _KillRequest:
-    """A kill-switch press waiting for the worker to act on it."""
-
-    who: str
-    flatten: bool
-    reason: str
-
-
-class SessionHalts(HaltFlatten):
+class SessionHalts(KillSwitch, HaltFlatten):
     """Kill, resume and adopted halts; the session supplies its state and its order path
     (the flatten's closes: ``engine.halt_flatten``)."""
 
@@ -64,11 +57,6 @@ class SessionHalts(HaltFlatten):
     last_prices: dict[str, float]
     wake: threading.Event
     _kill_lock: threading.Lock
-    _kill: _KillRequest | None
-    _kill_seen: str | None
-    """Who asked for a kill the store holds, found before an order (``engine.kill_fence``)."""
-    _kills_taken: list[int]
-    """Monitor requests acted on whose halt is not recorded yet: marked taken with it."""
     _resume: str | None
     _flatten_requested: bool
     _halt_unfinished: bool
@@ -90,12 +78,6 @@ class SessionHalts(HaltFlatten):
     last_account: Account | None
     protects: bool
     """Cancel working orders, protective stops too only when flattening (``ProtectiveStops``)."""
-
-    def request_kill(self, who: str = "user", flatten: bool = False, reason: str = "") -> None:
-        """Ask the session to halt at once (any thread); the worker acts before its next order."""
-        with self._kill_lock:
-            self._kill = _KillRequest(who, flatten, reason)
-        self.wake.set()
 
     def request_resume(self, who: str = "user") -> None:
         """Ask the session to lift its halt (any thread); the worker decides at its next cycle."""
@@ -129,65 +111,6 @@ class SessionHalts(HaltFlatten):
             "orders and positions at the broker with the desk's, then reset the risk state"
         )
         return [self.risk.halt(BROKER_CONTRADICTION, float(len(found)), 0.0, detail)]
-
-    def _take_kill_requests(self) -> list[RiskEvent]:
-        """Turn an in-process kill or a monitor's halt request into a halt. The request is
-        marked taken only with its halt's record (``_record_events``, one transaction): marked
-        at once, as it was, a session on a remote broker committed the mark before the halt's
-        cancels and its own commit, and a process killed in between lost the press. A press
-        in this process and a monitor's request taken in the same cycle make one halt that
-        flattens if either asked to (the request is marked taken with it). A request is
-        claimed before it is acted on (``store.kill_requests.claim``): of two sessions that
-        read it at once, one halts (and flattens, if asked); the other adopts that halt from
-        the account's row, or, while it is not written yet (the taker cancels first, and may
-        die before), halts too without flattening: before, it traded on in that window."""
-        if self._kill is None and self._kill_seen is None and not self.audit.halt_poll_due:
-            return []  # nothing pressed, no poll of the database due (read without the lock:
-            # a press landing now is taken next cycle, as one landing after the lock would be)
-        with self._kill_lock:
-            kill, self._kill = self._kill, None
-        self._kill_seen = None  # a request found before an order (``KillFence``): read now
-        request = self.audit.halt_requested(self._kills_taken)
-        lost: list[RiskEvent] = []
-        detail = ""
-        if request is not None and not self.audit.claim_kill(request):
-            # another live session took it since it was read: it halts the account, and this
-            # one adopts that halt (read now, and fenced at every order), not halting again
-            lost = self._sync_risk()
-            if kill is None and not self.risk.state.halted:
-                # its halt is not written yet (its cancels go first, and it may die before):
-                # this session stops new orders now, without the flatten (the taker's to do)
-                kill = _KillRequest(request.requested_by, False, request.reason)
-                detail = (
-                    f"kill switch pressed by {request.requested_by}, taken by another session "
-                    "of this account (it flattens if asked); this one halts meanwhile"
-                )
-            request = None
-        also = ""
-        if request is not None:
-            self._kills_taken.append(request.id)
-            if kill is None:
-                kill = _KillRequest(request.requested_by, request.flatten, request.reason)
-                detail = request.orphaned
-            else:  # both in one cycle: the request is taken too, so its flatten is done
-                kill = replace(kill, flatten=kill.flatten or request.flatten)
-                also = request.orphaned or f"kill switch pressed by {request.requested_by}"
-                also = f"; also {also}" + (f": {request.reason}" if request.reason else "")
-        if kill is None:
-            return lost
-        if kill.flatten:
-            self._flatten_requested = True
-        detail = detail or f"kill switch pressed by {kill.who}"
-        detail += (f": {kill.reason}" if kill.reason else "") + also
-        return [*lost, self.risk.halt(MANUAL_KILL, self._equity_known(), 0.0, detail)]
-
-    def _equity_known(self) -> float:
-        """The account's equity as last read (this cycle's read in a cycle, the last one
-        between bars), for a kill's event: a kill never waits on the broker. Read from the
-        broker first, as it was, the halt waited behind a spent request budget or a read
-        retrying for seconds, its orders working meanwhile."""
-        account = self.last_account
-        return account.equity if self.started and account is not None else 0.0
 
     def _take_resume_request(self) -> list[RiskEvent]:
         """Act on a resume request: lift the halt if the risk state allows it, else say why not."""

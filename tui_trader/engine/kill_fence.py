@@ -40,7 +40,7 @@ from tui_trader.store.kill_requests import pending_kill
 
 if TYPE_CHECKING:
     from tui_trader.core.orders import OrderRequest
-    from tui_trader.engine.halts import _KillRequest
+    from tui_trader.engine.kill_switch import _KillRequest
     from tui_trader.store.audit import AuditLog
 
 
@@ -59,7 +59,7 @@ class KillFence:
     _kill_seen: str | None = None
     """Who asked for a kill the store holds, found right before an order (``kill_before_send``)
     and not taken yet: the pass's other orders are refused; the next pass takes it
-    (``SessionHalts._take_kill_requests`` forgets it then)."""
+    (``KillSwitch._take_kill_requests`` forgets it then)."""
 
     def kill_pending(self) -> str | None:
         """Who pressed the kill switch, if a press (or a request found in the store) waits

@@ -25,6 +25,7 @@ from tui_trader.core.domain import Position, RiskEvent
 from tui_trader.core.orders import Order, OrderRequest, OrderStatus, Side
 from tui_trader.engine.kill_fence import kill_refusal
 from tui_trader.engine.manual_book import as_fills_make, left_note, with_unconfirmed
+from tui_trader.engine.manual_close import ManualClose
 from tui_trader.engine.manual_ticket import ManualOrder
 from tui_trader.risk.gate import ORDER_RATE
 from tui_trader.risk.holdings import NOTHING, holdings
@@ -60,7 +61,7 @@ class _Close:
 ManualRequest = ManualOrder | _Cancel | _Close
 
 
-class ManualOrders:
+class ManualOrders(ManualClose):
     """Queue (any thread) and act on (the session's thread) manual requests."""
 
     config: SessionConfig
@@ -331,24 +332,6 @@ class ManualOrders:
             notes.append(said)
         return True
 
-    def _cancel(self, client_order_id: str, events: list[RiskEvent]) -> bool:
-        """Cancel one working order; say so if the broker no longer works it."""
-        cancelled = self.broker.cancel(client_order_id)
-        if cancelled is None:
-            events.append(
-                self._refused(f"cancel of {client_order_id} refused: not a working order")
-            )
-        else:
-            self._cancelled(cancelled)
-        return True
-
-    def _cancelled(self, cancelled: Order) -> None:
-        """Record a cancel by hand; one the broker has not confirmed is kept as working."""
-        self.audit.order_update(cancelled)
-        self._cycle_orders.append(cancelled)
-        if cancelled.cancel_pending:
-            self._hand_cancels[cancelled.client_order_id] = cancelled
-
     def _unconfirmed(self, symbol: str) -> list[Order]:
         """The orders in ``symbol`` cancelled by hand whose end is not confirmed yet (those of
         a symbol with no order that may still fill are forgotten: they have ended)."""
@@ -364,41 +347,6 @@ class ManualOrders:
             ignore=lambda order: is_protective(order.client_order_id, order.order_type)
         )  # a protective exit's fill reaches the session like any other (``outside_watch``)
         return as_fills_make(positions, working, self.outside.fills_make)
-
-    def _close(
-        self,
-        symbol: str | None,
-        market_time: datetime,
-        events: list[RiskEvent],
-        notes: list[str],
-    ) -> bool:
-        """Close one position (cancelling its working orders first), or all of them; False if
-        an order's fate is in doubt."""
-        working = [o for o in self.broker.open_orders() if symbol is None or o.symbol == symbol]
-        for order in working:
-            if is_protective(order.client_order_id, order.order_type):
-                continue  # cancelled (and confirmed) just before its closing order goes out
-            cancelled = self.broker.cancel(order.client_order_id)
-            if cancelled is not None:
-                self._cancelled(cancelled)
-        positions = self._as_fills_make(self.broker.positions())
-        symbols = sorted(positions) if symbol is None else [symbol]
-        if symbol is not None and symbol not in positions:
-            events.append(self._refused(f"close {symbol} refused: no position", symbol))
-            return True
-        why = "manual: flatten all" if symbol is None else "manual: close position"
-        for name in symbols:
-            position = positions[name]
-            request = OrderRequest(
-                symbol=name,
-                side=Side.SELL if position.qty > 0 else Side.BUY,
-                qty=abs(position.qty),
-                client_order_id=self._manual_id(name),
-            )
-            key = "f" if symbol is None else "c"
-            if not self._gate_and_send(request, why, market_time, events, notes, key):
-                return False
-        return True
 
     def _manual_id(self, symbol: str) -> str:
         """A client order id of its own for every manual order (several may share a cycle)."""

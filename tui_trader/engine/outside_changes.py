@@ -51,7 +51,7 @@ no working exit down.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 
 from tui_trader.core.domain import Position, RiskEvent
 from tui_trader.core.orders import Fill
@@ -70,35 +70,6 @@ LookUp = Callable[[str], bool]
 Recorded = Callable[[str], float | None]
 """Record the late fills of this store's ended sessions' orders in a symbol; what the account's
 recorded fills then make of it (``None``: no record on this account to go by)."""
-
-
-def recorded_left_alone(left: Mapping[str, float], events: Iterable[RiskEvent]) -> dict[str, float]:
-    """``left`` (symbol -> shares not the desk's of each symbol a session left alone) moved on
-    by that session's next recorded ``events``: what ``OutsideChanges.not_ours`` says, read
-    back from the audit trail (a monitor in another process). An ``outside_change`` leaves its
-    symbol alone with its difference (``value``: what the broker holds beyond the session's
-    own fills); the session's own fills after it (a protective exit) move the position and
-    what its fills make alike, so the difference stands; a later change outside is recorded
-    again, with the new difference. A ``positions_adopted`` symbol is
-    the desk's own."""
-    out = dict(left)
-    for event in events:
-        if event.symbol is None:
-            continue
-        if event.event_type == OUTSIDE_CHANGE:
-            out[event.symbol] = event.value
-        elif event.event_type == POSITIONS_ADOPTED:
-            out.pop(event.symbol, None)
-    return out
-
-
-def held_not_ours(left: Mapping[str, float], positions: Iterable[Position]) -> dict[str, float]:
-    """The symbols of ``left`` still held, with the shares not the desk's (``not_ours``)."""
-    return {
-        p.symbol: left[p.symbol]
-        for p in positions
-        if p.symbol in left and abs(left[p.symbol]) > TOLERANCE
-    }
 
 
 def _no_look_up(symbol: str) -> bool:
@@ -377,7 +348,7 @@ class OutsideChanges:
         """The event of a symbol left alone whose shares not the desk's changed since its last
         event (another trade by hand, say), once the same difference is seen two cycles
         running (a position read may lag a fill of its protective exit). Its value is the new
-        figure, so the trail, and a monitor reading it back (``recorded_left_alone``), say
+        figure, so the trail, and a monitor reading it back (``engine.left_alone``), say
         what the desk says (``not_ours``); before, they kept the first figure all session."""
         position = positions.get(symbol)
         have = position.qty if position is not None else 0.0

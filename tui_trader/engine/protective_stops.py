@@ -39,20 +39,20 @@ A mixin of ``TradingSession``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from tui_trader.brokers import BrokerError
 from tui_trader.core.domain import Bar, Position, RiskEvent
-from tui_trader.core.orders import Order, OrderClass, OrderRequest, OrderStatus, Side
+from tui_trader.core.orders import Order, OrderRequest, Side
+from tui_trader.engine.exit_placing import ExitPlacing
 from tui_trader.engine.exit_replace import ExitReplace
 from tui_trader.engine.exits_in_doubt import ExitsInDoubt
 from tui_trader.engine.hand_exits import HandExits
 from tui_trader.engine.stop_takeover import ENDED, FOREIGN, LIVE
 from tui_trader.engine.stops_after_death import StopsAfterDeath
 from tui_trader.engine.stops_at_finish import StopsAtFinish
-from tui_trader.risk.exits import describe, fits, plan_exit
+from tui_trader.risk.exits import describe, fits
 from tui_trader.risk.stops import PROTECTIVE_LEG, TrueRange, is_protective
 
 if TYPE_CHECKING:
@@ -66,11 +66,11 @@ if TYPE_CHECKING:
 
 PROTECTIVE_STOP = "protective_stop"
 """Risk event: a protective stop could not be placed (the position is not protected)."""
-TAKE_PROFIT = "take_profit"
-"""Risk event: a position already beyond its take-profit level was closed at market."""
 
 
-class ProtectiveStops(ExitsInDoubt, ExitReplace, StopsAfterDeath, StopsAtFinish, HandExits):
+class ProtectiveStops(
+    ExitsInDoubt, ExitReplace, StopsAfterDeath, StopsAtFinish, HandExits, ExitPlacing
+):
     """Place, resize, cancel and re-place the broker-held stops of a session's positions."""
 
     config: SessionConfig
@@ -260,115 +260,6 @@ class ProtectiveStops(ExitsInDoubt, ExitReplace, StopsAfterDeath, StopsAtFinish,
         if at_start and kept:
             detail = "protective stops working at the broker: " + "; ".join(kept)
             events.append(RiskEvent("reconciliation", float(len(kept)), 0.0, "kept", detail=detail))
-
-    def _place_exit(
-        self,
-        position: Position,
-        qty: float,
-        market_time: datetime,
-        at_start: bool,
-        old: Order | None = None,
-        resized: bool = False,
-        capped: str = "",
-        last: float | None = None,
-    ) -> list[RiskEvent]:
-        """Send one protective exit for ``qty`` shares of ``position``, replacing ``old`` when
-        given: a stop or a take-profit limit in one step (never without it); an OCO pair by a
-        confirmed cancel, then the new pair (a pair's legs cannot be resized together).
-        ``capped``: fewer shares than the broker's position shows, and why (its rationale says
-        so: changed outside the session, or a read lagging a fill). ``last``: the price that
-        judges whether a level is already passed (default: the last bar's close). The events."""
-        symbol = position.symbol
-        rng = self._ranges.get(symbol)
-        if last is None:
-            last = self.last_prices.get(symbol, position.last_price)
-        plan = plan_exit(
-            self.config.stop_loss,
-            self.config.take_profit_pct,
-            position,
-            qty,
-            rng.value if rng is not None else None,
-            last,
-            self._stop_id(symbol),
-        )
-        if isinstance(plan, str):
-            return [self._unprotected(symbol, plan)]
-        request = plan.request
-        if capped:  # changed outside, or a read lagging a fill: the desk's own shares only
-            request = request.with_qty(
-                qty,
-                f"covers the {qty:g} shares this desk's fills account for, not the "
-                f"{abs(position.qty):g} {capped}",
-            )
-        elif resized or old is not None:
-            request = request.with_qty(qty, f"resized to the {qty:g} share position")
-        came = self.adopted_from(old.client_order_id) if old is not None else None
-        if came is not None and old is not None:
-            request = replace(
-                request,
-                rationale=f"{request.rationale}; replaces {old.client_order_id}, taken over "
-                f"from session {came}",
-            )
-        check = self.risk.check_protective(request, position.qty)
-        if check.order is None:
-            return list(check.events)
-        pair = request.order_class is OrderClass.OCO or (
-            old is not None and old.order_class is OrderClass.OCO
-        )
-        ack = None
-        kept = ""  # a resize the broker refused: the old exit works on as it was
-        if old is not None and not plan.at_market and not pair:
-            ack = self._replace_stop(old, check.order, market_time)
-            if ack is None:
-                return [self._broker_doubt(check.order)]
-            kept = f"; {describe(old)} still works" if ack.status is OrderStatus.REJECTED else ""
-        if ack is None or ack.status is OrderStatus.NOT_RECEIVED:
-            # not replaced (a pair, gone, or the price is through it): cancelled first; a
-            # cancel not confirmed yet is decided again next cycle
-            if old is not None and not self._cancel_all_of([old]) and not self._ended(old):
-                return []
-            if ack is not None:
-                request = replace(request, client_order_id=self._stop_id(symbol))
-                check = self.risk.check_protective(request, position.qty)
-                if check.order is None:
-                    return list(check.events)
-            ack = self._send(check.order, market_time)
-        if ack is None:
-            return [self._broker_doubt(check.order)]
-        if ack.status is OrderStatus.REJECTED:
-            why = f"the broker rejected the exit: {ack.reject_reason}{kept}"
-            return [self._unprotected(symbol, why)]
-        self.exit_refused.pop(symbol, None)
-        events = []
-        if plan.profit:
-            events.append(
-                RiskEvent(
-                    TAKE_PROFIT,
-                    last,
-                    request.limit_price or 0.0,
-                    f"closing {qty:g} {symbol} at market",
-                    symbol=symbol,
-                    detail=request.rationale,
-                )
-            )
-        if not at_start:
-            return events
-        pair = request.order_class is OrderClass.OCO
-        kind = f"{'oco' if pair else request.order_type} {request.side} {qty:g} {symbol}"
-        return [
-            *events,
-            RiskEvent(
-                "reconciliation",
-                1.0,
-                0.0,
-                f"placed {kind} ({request.rationale})",
-                symbol=symbol,
-                detail=f"position {position.qty:g} {symbol} had no protective stop at the broker"
-                if old is None
-                else f"position {position.qty:g} {symbol} had a protective stop for "
-                f"{old.remaining_qty:g} shares",
-            ),
-        ]
 
     def _doubt_at_start(
         self, symbol: str, held: float, orders: list[Order], listed: set[str]

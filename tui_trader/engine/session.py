@@ -5,7 +5,8 @@ updates the strategies, checks equity against the drawdown and daily-loss limits
 halted) turns the blended targets into orders that each pass the risk manager and are written to
 the audit trail before they are sent. Any doubt about an order's fate halts trading. Start-up
 and finish are in ``engine/lifecycle``; what a cycle writes down (fills, order changes, risk
-events, snapshots, the report) in ``engine/records``.
+events, snapshots, the report) in ``engine/records``; feeding the bars to the strategies in
+``engine/strategy_feed``.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from tui_trader.engine.records import SessionRecords
 from tui_trader.engine.said_once import SaidOnce
 from tui_trader.engine.send_gap import SendGap
 from tui_trader.engine.settlement import Unsettled
+from tui_trader.engine.strategy_feed import StrategyFeed
 from tui_trader.engine.waits import BROKER_ERROR, SessionWaits
 from tui_trader.market import MarketData
 from tui_trader.risk.gate import RiskManager
@@ -61,6 +63,7 @@ class TradingSession(
     SessionHalts,
     SessionWaits,
     SessionNotices,
+    StrategyFeed,
 ):
     """Runs decision cycles; thread-safe only through ``request_kill``, ``request_resume`` and
     the manual requests (``request_manual_order``, ``request_cancel``, ``request_close``)."""
@@ -247,29 +250,6 @@ class TradingSession(
             else:
                 fills, updates = self._apply_updates(updates), []
         return self._decide(self._signals_for(bars), market_time, fills, report, updates)
-
-    def _signals_for(self, bars: dict[str, Bar]) -> dict[str, dict[str, Signal]]:
-        """Feed a cycle's bars (at most one per symbol) to every strategy, then to a learning
-        allocator; each symbol's signals by strategy name.
-
-        Strategy by strategy over the symbols, then the learner over the symbols: each
-        strategy's state per symbol is its own, and the learner sees the symbols in the same
-        order as before, so every number is the same as feeding one bar at a time to all of
-        them; but one piece of code and its state run for all the symbols before the next, which
-        keeps them in the processor's caches (~6% of a 100-symbol full-pipeline replay's CPU
-        time). The warm-up comes through here too (``SessionLifecycle.start``)."""
-        if self._measures:
-            for bar in bars.values():
-                self._measure(bar)
-        # each bar with its signals by name, as the learner takes them (no look-up by symbol)
-        rows: list[tuple[Bar, dict[str, Signal]]] = [(bar, {}) for bar in bars.values()]
-        for strategy in self.strategies:
-            name, on_bar = strategy.name, strategy.on_bar
-            for bar, signals in rows:
-                signals[name] = on_bar(bar)
-        if self.learning is not None:
-            self.learning.observe_cycle(rows)
-        return dict(zip(bars, [signals for _bar, signals in rows], strict=True))
 
     def _decide(
         self,

@@ -17,6 +17,9 @@ A session that shares its account's request budget (an Alpaca session sets ``on_
 told at its start and at each heartbeat written how many sessions live on its account (its
 own included, others by ``store.liveness``): one read of the account's ``running`` rows, at
 most once a second, instead of a database round trip per HTTP request.
+
+What the account's other sessions' rows say (alive, running, dead at start) is
+``store.other_sessions``'s, a mixin of this.
 """
 
 from __future__ import annotations
@@ -36,12 +39,11 @@ from tui_trader.core.clock import Clock
 from tui_trader.core.order_ids import tagged_key
 from tui_trader.core.waiting import HeartbeatStop
 from tui_trader.store import store_identity
-from tui_trader.store.account_record import recorded_positions
 from tui_trader.store.db import to_db_time
-from tui_trader.store.dead_local import dead_sessions_line, end_dead_local_sessions
 from tui_trader.store.file_identity import FileIdentity
-from tui_trader.store.liveness import BEAT_SECONDS, MIN_WINDOW, is_alive, store_now, this_host
+from tui_trader.store.liveness import BEAT_SECONDS, MIN_WINDOW, store_now, this_host
 from tui_trader.store.models import SessionRow
+from tui_trader.store.other_sessions import OtherSessions
 from tui_trader.store.process_identity import own_identity, uptime
 from tui_trader.store.statements import db_time
 from tui_trader.store.upgraded import upgraded_under_us
@@ -66,7 +68,7 @@ class StoreFileLost(RowEnded):
     (``session.store_endings.end_on_row_ended``)."""
 
 
-class SessionRows:
+class SessionRows(OtherSessions):
     """Opening, heartbeating and closing the session row."""
 
     db: SqliteDatabase
@@ -310,68 +312,6 @@ class SessionRows:
         if getattr(self.db, "is_postgres", False):
             return store_now(self.db)
         return _wall_now()
-
-    def others_alive(self, account_key: str) -> bool:
-        """True if another session on this account is running with a fresh heartbeat: its
-        fills move the account's positions too (``engine.outside_changes``)."""
-        return bool(self._others_alive(account_key))
-
-    def others_running(self, account_key: str) -> bool:
-        """True if another session's row on this account says ``running``, alive or not, unless
-        it was already dead when this session started (``note_dead_at_start``): a live one's
-        fills move the positions too, and one killed since (its row ``running`` until a start
-        records it ``died``) may have fills it never recorded. Either way shares nobody here
-        recorded are not a change made outside (``engine.outside_changes``). A row left
-        ``running`` by a desk dead before this start (a start records a dead desk ``died``
-        only when it takes orders over) explains nothing now: counting it switched the
-        judging of hand trades off on the account for good after one old kill."""
-        mine = self.session.id if self.session else -1
-        dead = getattr(self, "_dead_at_start", set())
-        rows = SessionRow.select(SessionRow.id).where(
-            (SessionRow.account_key == account_key)
-            & (SessionRow.status == "running")
-            & (SessionRow.id != mine)
-        )
-        return any(row.id not in dead for row in rows)
-
-    def note_dead_at_start(self, account_key: str) -> None:
-        """Remember the other rows of this account left ``running`` by desks already dead as
-        this session starts (``others_running`` leaves them out)."""
-        alive = {row.id for row in self._others_alive(account_key)}
-        mine = self.session.id if self.session else -1
-        rows = SessionRow.select(SessionRow.id).where(
-            (SessionRow.account_key == account_key)
-            & (SessionRow.status == "running")
-            & (SessionRow.id != mine)
-        )
-        self._dead_at_start = {row.id for row in rows if row.id not in alive}
-
-    def others_alive_keys(self, account_key: str) -> set[str]:
-        """The keys of the other sessions on this account running with a fresh heartbeat
-        (``engine.claims``: a claim whose holder is not among them binds nobody)."""
-        return {row.key for row in self._others_alive(account_key)}
-
-    def _others_alive(self, account_key: str) -> list[SessionRow]:
-        """The other sessions on this account running with a fresh heartbeat."""
-        rows = SessionRow.select().where(
-            (SessionRow.account_key == account_key)
-            & (SessionRow.status == "running")
-            & (SessionRow.id != (self.session.id if self.session else -1))
-        )
-        now = store_now(self.db)  # once: on PostgreSQL each reading is a round trip
-        return [row for row in rows if is_alive(row, now)]
-
-    def recorded_positions(self, account_key: str) -> dict[str, float] | None:
-        """Net shares by symbol this account's recorded fills make (``store.account_record``);
-        ``None`` if no other session on the account is recorded here."""
-        return recorded_positions(account_key, self.session.id if self.session else None)
-
-    def record_dead_local_sessions(self) -> str | None:
-        """Record the local sessions that died without ending (their working orders
-        ``canceled``, their rows ``died``: ``store.dead_local``); one line for the user saying
-        so, or ``None`` when there were none."""
-        own = self.session.id if self.session else None
-        return dead_sessions_line(end_dead_local_sessions(self.db, own))
 
     def end_session(self, status: str, iterations: int) -> None:
         """Mark how the session ended (committing any batch first). A row another process

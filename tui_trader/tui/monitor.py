@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 from tui_trader.core.clock import Clock, WallClock
 from tui_trader.core.domain import IterationReport, TradingState
 from tui_trader.core.shown import shown_text
-from tui_trader.engine.outside_changes import held_not_ours, recorded_left_alone
+from tui_trader.engine.left_alone import held_not_ours, recorded_left_alone
 from tui_trader.market.sources import is_recorded
 from tui_trader.store.db import open_database
 from tui_trader.store.halt_requests import write_halt_request
