@@ -46,6 +46,20 @@ def ended_desks_stop(sandbox: SandboxHandle, db: Path, **two: Any) -> TradingSes
     return desk
 
 
+def ended_desk_alone(sandbox: SandboxHandle, db: Path | Any) -> None:
+    """Desk one alone (``db``: a SQLite file or a PostgreSQL URL) buys SPY in a rally and
+    stops without flattening, its stop left working at the broker for the next desk to meet."""
+    one = alpaca_session(
+        sandbox, db, symbols=("SPY",), learning=LearningSettings("momentum"), stop_loss=RULE
+    )
+    for _ in range(6):
+        sandbox.admin.step(shock=RALLY)
+        one.run_iteration()
+    settle(sandbox, one)
+    one.finish("stopped")
+    one.broker.close()
+
+
 def working_stops(trading: Any) -> list[tuple[float, float]]:
     """(quantity, stop price) of each stop working at the sandbox."""
     return [

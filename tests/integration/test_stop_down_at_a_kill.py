@@ -30,12 +30,11 @@ from tests.integration.broker_protection import (
     open_stops,
     spy_held,
 )
-from tests.integration.ended_stop import RALLY, RULE
+from tests.integration.ended_stop import RULE, ended_desk_alone
 from tests.integration.sandbox_requests import market
 from tui_trader.core.orders import Side
 from tui_trader.engine.manual_orders import ManualOrder
 from tui_trader.engine.session import TradingSession
-from tui_trader.learning.setup import LearningSettings
 from tui_trader.sandbox.testing import SandboxHandle, wait_until
 from tui_trader.store.db import from_db_time, to_db_time
 from tui_trader.store.models import LiveOrder
@@ -195,15 +194,7 @@ def test_a_desk_without_exits_killed_after_cancelling_an_ended_desks_stop_puts_i
     broker says it never got it, saying meanwhile that SPY is NOT protected. Before, the
     position stayed without its stop for good, and nothing said so."""
     db = store  # a SQLite file, then a PostgreSQL database
-    one = alpaca_session(
-        sandbox, db, symbols=("SPY",), learning=LearningSettings("momentum"), stop_loss=RULE
-    )
-    for _ in range(6):
-        sandbox.admin.step(shock=RALLY)
-        one.run_iteration()
-    settle(sandbox, one)
-    one.finish("stopped")
-    one.broker.close()
+    ended_desk_alone(sandbox, db)
     held = spy_held(sandbox)
     [stop] = open_stops(sandbox)
     assert held > 0 and float(stop.qty) == held
@@ -231,15 +222,7 @@ def test_a_stop_dropped_for_a_sell_that_went_out_is_not_put_back_by_the_next_sta
     no exits). The next start without exits places nothing: the stop's row is not taken for
     one a dead desk failed to put back."""
     db = tmp_path / "k.db"
-    one = alpaca_session(
-        sandbox, db, symbols=("SPY",), learning=LearningSettings("momentum"), stop_loss=RULE
-    )
-    for _ in range(6):
-        sandbox.admin.step(shock=RALLY)
-        one.run_iteration()
-    settle(sandbox, one)
-    one.finish("stopped")
-    one.broker.close()
+    ended_desk_alone(sandbox, db)
     held = spy_held(sandbox)
     two = alpaca_session(sandbox, db, symbols=("SPY",))
     try:
@@ -282,15 +265,7 @@ def test_a_dropped_stop_a_start_found_nothing_to_close_for_never_comes_back_on_l
     stop, at its old price (it could sell them at once). Before, the dropped stop's row stayed
     a candidate for good, and that start placed it on the new shares."""
     db = store  # a SQLite file, then a PostgreSQL database
-    one = alpaca_session(
-        sandbox, db, symbols=("SPY",), learning=LearningSettings("momentum"), stop_loss=RULE
-    )
-    for _ in range(6):
-        sandbox.admin.step(shock=RALLY)
-        one.run_iteration()
-    settle(sandbox, one)
-    one.finish("stopped")
-    one.broker.close()
+    ended_desk_alone(sandbox, db)
     held = spy_held(sandbox)
     _killed_at(sandbox, db, tmp_path, "none", "cancel")
     assert open_stops(sandbox) == [] and spy_held(sandbox) == held, "killed with its stop down"
@@ -318,15 +293,7 @@ def test_a_stop_placed_on_a_clock_ahead_still_finds_the_sell_it_was_cancelled_fo
     looked for among the rows written "after" the stop by their clocks: none was, so the
     start took the sell for never written and said nothing while the position had no stop."""
     db = tmp_path / "k.db"
-    one = alpaca_session(
-        sandbox, db, symbols=("SPY",), learning=LearningSettings("momentum"), stop_loss=RULE
-    )
-    for _ in range(6):
-        sandbox.admin.step(shock=RALLY)
-        one.run_iteration()
-    settle(sandbox, one)
-    one.finish("stopped")
-    one.broker.close()
+    ended_desk_alone(sandbox, db)
     [stop] = open_stops(sandbox)
     _killed_at(sandbox, db, tmp_path, "none", "send")
     assert open_stops(sandbox) == [], "killed with its stop down"
@@ -353,15 +320,7 @@ def test_a_stop_put_back_after_the_price_fell_through_it_sells_at_market_and_say
     below): it sells at market, as the stop would have, and says so. Before, the start sent
     the stop, the broker refused it, and SPY stayed held with no stop."""
     db = tmp_path / "k.db"
-    one = alpaca_session(
-        sandbox, db, symbols=("SPY",), learning=LearningSettings("momentum"), stop_loss=RULE
-    )
-    for _ in range(6):
-        sandbox.admin.step(shock=RALLY)
-        one.run_iteration()
-    settle(sandbox, one)
-    one.finish("stopped")
-    one.broker.close()
+    ended_desk_alone(sandbox, db)
     held = spy_held(sandbox)
     [stop] = open_stops(sandbox)
     _killed_at(sandbox, db, tmp_path, "none", "cancel")

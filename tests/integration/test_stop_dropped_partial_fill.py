@@ -20,10 +20,9 @@ import pytest
 
 from tests.integration.alpaca_helpers import alpaca_session, settle
 from tests.integration.broker_protection import open_stops, spy_held
-from tests.integration.ended_stop import RALLY, RULE
+from tests.integration.ended_stop import RULE, ended_desk_alone
 from tui_trader.core.orders import Side
 from tui_trader.engine.manual_orders import ManualOrder
-from tui_trader.learning.setup import LearningSettings
 from tui_trader.sandbox.testing import SandboxHandle
 from tui_trader.store.models import database
 
@@ -51,15 +50,7 @@ def test_the_shares_a_dead_desks_partly_filled_sell_left_without_a_stop_are_name
     without exits says SPY is NOT protected, naming the shares no order closes (the half not
     offered); with exits, it places a stop for those shares."""
     db = tmp_path / "k.db"
-    one = alpaca_session(
-        sandbox, db, symbols=("SPY",), learning=LearningSettings("momentum"), stop_loss=RULE
-    )
-    for _ in range(6):
-        sandbox.admin.step(shock=RALLY)
-        one.run_iteration()
-    settle(sandbox, one)
-    one.finish("stopped")
-    one.broker.close()
+    ended_desk_alone(sandbox, db)
     held = spy_held(sandbox)
     assert held >= 4 and len(open_stops(sandbox)) == 1
     two = alpaca_session(sandbox, db, symbols=("SPY",))
