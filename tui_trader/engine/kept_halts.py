@@ -77,8 +77,14 @@ def honour_kept_halt(
             # ``risk reset`` run as this start found the file wrote it, lifted it and removed
             # the file; written again, it was in the history twice and halted the account the
             # trader had just reset (``unwritten``, as two resets at once are kept apart).
+            # A marker that cannot be read is not looked up: its words (path and why) are the
+            # same each time the same file is unreadable the same way, so an earlier episode's
+            # row, reset since, matched it and the start traded. It halts every start it is
+            # found at (a reset that raced it halts the account once more: fail closed).
             lock_risk_row(audit.db, account_key)
-            events = take_kept_halts(risk, unwritten(markers, account_key), "this start")
+            fresh = unwritten([f for f in markers if f.halt.reason != UNREADABLE], account_key)
+            fresh += [f for f in markers if f.halt.reason == UNREADABLE]
+            events = take_kept_halts(risk, fresh, "this start")
             for event in events:
                 audit.risk_event(event, account_key, now, durable=True)
             risk.state = audit.save_risk_state(risk.state)
