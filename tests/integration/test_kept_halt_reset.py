@@ -46,16 +46,23 @@ def _keep(db: object) -> Path:
     return keep_halt(db, halt)
 
 
-def test_risk_reset_ends_a_kept_halt_and_the_next_start_trades(
-    store: Path | PgUrl, tmp_path: Path
-) -> None:
+def kept_after_a_session(store: Path | PgUrl) -> tuple[Path, str]:
+    """A session on ``store`` writes the account's risk state and ends; then a drawdown halt is
+    kept on disk for the account as a desk that lost the store keeps it. The marker's path,
+    and the store as ``--db`` names it."""
     first = _crash_session(store)
     db = first.audit.db
     first.run_iteration()  # (the account's risk state written)
     first.finish("completed")
     path = _keep(db)
     db.close()
-    where = str(store) if isinstance(store, Path) else store.dsn
+    return path, str(store) if isinstance(store, Path) else store.dsn
+
+
+def test_risk_reset_ends_a_kept_halt_and_the_next_start_trades(
+    store: Path | PgUrl, tmp_path: Path
+) -> None:
+    path, where = kept_after_a_session(store)
     env = {"XDG_STATE_HOME": os.environ["XDG_STATE_HOME"]}
     reset = run_cli(
         tmp_path, "risk", "reset", "--db", where, "--account", ACCOUNT, "--yes", env=env

@@ -15,8 +15,8 @@ import sys
 from pathlib import Path
 
 from tests.integration.cli_helpers import cli_env
-from tests.integration.test_halt_kept_on_lost_store import ACCOUNT, _crash_session
-from tests.integration.test_kept_halt_reset import _keep
+from tests.integration.test_halt_kept_on_lost_store import ACCOUNT
+from tests.integration.test_kept_halt_reset import kept_after_a_session
 from tui_trader.risk.gate import DRAWDOWN
 from tui_trader.store.db import open_database
 from tui_trader.store.models import RiskEventRow, database
@@ -46,13 +46,7 @@ def test_two_resets_at_once_write_a_kept_halt_once(store: Path | PgUrl, tmp_path
     """Both resets found the file before either wrote; both end well, the account active,
     the file gone, and the halt's row is in the history once (one reset says it ended the
     halt, the other that it was written already)."""
-    first = _crash_session(store)
-    db = first.audit.db
-    first.run_iteration()  # (the account's risk state written)
-    first.finish("completed")
-    path = _keep(db)
-    db.close()
-    where = str(store) if isinstance(store, Path) else store.dsn
+    path, where = kept_after_a_session(store)
     env = {**cli_env(tmp_path), "XDG_STATE_HOME": os.environ["XDG_STATE_HOME"]}  # (PG's files)
     argv = ["risk", "reset", "--db", where, "--account", ACCOUNT, "--yes"]
     resets = [

@@ -20,7 +20,7 @@ import pytest
 import tui_trader.engine.kept_halts as kept_halts
 from tests.integration.cli_helpers import run_cli
 from tests.integration.test_halt_kept_on_lost_store import ACCOUNT, _crash_session
-from tests.integration.test_kept_halt_reset import _keep
+from tests.integration.test_kept_halt_reset import kept_after_a_session
 from tui_trader.risk.gate import DRAWDOWN
 from tui_trader.store.models import RiskEventRow, database
 from tui_trader.store.pg_url import PgUrl
@@ -33,13 +33,7 @@ def test_a_reset_while_a_start_writes_a_kept_halt_leaves_it_written_once(
     """The reset runs to its end right after the start found the kept halt's file: the halt's
     row is in the history once (the reset's), the account stays active as the reset left it,
     and the start says no drawdown halt of its own."""
-    first = _crash_session(store)
-    db = first.audit.db
-    first.run_iteration()  # (the account's risk state written)
-    first.finish("completed")
-    path = _keep(db)
-    db.close()
-    where = str(store) if isinstance(store, Path) else store.dsn
+    path, where = kept_after_a_session(store)
     env = {"XDG_STATE_HOME": os.environ["XDG_STATE_HOME"]}
     found = kept_halts.find_markers
     resets: list[Any] = []
