@@ -1,0 +1,62 @@
+"""A rebalance that fails part way still writes the refusals it decided before the failure.
+
+A bar's rebalance goes symbol by symbol: QQQ's sell is refused by the risk gate (short selling
+is off), then SPY's buy is written and sent, and the broker's answer to it cannot be read (an
+error that is not the broker's silence: the session ends failed on it, the order's row pending
+as today). The refusal was gathered in the rebalance's own list and lost with it: the audit
+trail had SPY's order but no word of why QQQ got none. Now the rebalance gathers into the
+cycle's list, and the cycle writes it as it fails.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import make_session
+from tests.integration.test_exit_events_kept_on_failure import Targets, TwoScript
+from tui_trader.brokers.paper_account import PaperCosts
+from tui_trader.core.orders import Order, OrderRequest
+from tui_trader.risk.order_checks import NO_SHORT
+from tui_trader.store.models import LiveOrder, RiskEventRow
+
+
+class UnreadableAnswer(Exception):
+    """The broker answered an order with something the desk cannot read."""
+
+
+def test_a_refusal_decided_before_the_next_order_fails_is_in_the_audit_trail(
+    tmp_path: Path,
+) -> None:
+    """QQQ: a sell with nothing held, refused; SPY: a buy whose send fails with an error that is
+    not the broker's silence, so the cycle fails. The refusal is a risk event in the store, and
+    SPY's order row is there as before (pending: its answer was never read)."""
+    market, strategy = TwoScript(), Targets()
+    strategy.target = {"QQQ": -1.0, "SPY": 1.0}
+    session = make_session(
+        tmp_path / "desk.db",
+        market=market,
+        strategies=[strategy],
+        costs=PaperCosts(0.0, 0.0, 0.0),
+        allocation_pct=10.0,
+        commit_before_send=True,  # rows commit one by one, as on a broker that outlives us
+    )
+    broker = session.broker
+
+    def unreadable(request: OrderRequest) -> Order:
+        raise UnreadableAnswer(f"order {request.client_order_id}: answer cannot be read")
+
+    broker.submit = unreadable  # type: ignore[method-assign]
+    market.push()
+    with pytest.raises(UnreadableAnswer):
+        session.run_iteration()
+    sent = [(o.symbol, o.side) for o in LiveOrder.select()]
+    assert sent == [("SPY", "buy")], f"the scene is not set: orders {sent}"
+    said = [
+        (r.symbol, r.action_taken)
+        for r in RiskEventRow.select().where(RiskEventRow.event_type == NO_SHORT)
+    ]
+    assert said == [("QQQ", "refused sell 100 QQQ: none held and short selling is off")], (
+        f"the rebalance's refusal is missing from the audit trail: {said}"
+    )
