@@ -19,6 +19,8 @@ from tests.integration.test_exit_events_kept_on_failure import Targets, TwoScrip
 from tui_trader.brokers.paper_account import PaperCosts
 from tui_trader.core.orders import Order, OrderRequest
 from tui_trader.risk.order_checks import NO_SHORT
+from tui_trader.session.runner import SessionRunner
+from tui_trader.session.store_endings import SESSION_ERROR
 from tui_trader.store.models import LiveOrder, RiskEventRow
 
 
@@ -30,8 +32,9 @@ def test_a_refusal_decided_before_the_next_order_fails_is_in_the_audit_trail(
     tmp_path: Path,
 ) -> None:
     """QQQ: a sell with nothing held, refused; SPY: a buy whose send fails with an error that is
-    not the broker's silence, so the cycle fails. The refusal is a risk event in the store, and
-    SPY's order row is there as before (pending: its answer was never read)."""
+    not the broker's silence, so the cycle fails and the desk ends failed. The refusal is a
+    risk event in the store beside the desk's halt, and SPY's order row is there as before
+    (pending: its answer was never read)."""
     market, strategy = TwoScript(), Targets()
     strategy.target = {"QQQ": -1.0, "SPY": 1.0}
     session = make_session(
@@ -45,12 +48,13 @@ def test_a_refusal_decided_before_the_next_order_fails_is_in_the_audit_trail(
     broker = session.broker
 
     def unreadable(request: OrderRequest) -> Order:
+        """The send's answer cannot be read (no ``BrokerError``: not the broker's silence)."""
         raise UnreadableAnswer(f"order {request.client_order_id}: answer cannot be read")
 
     broker.submit = unreadable  # type: ignore[method-assign]
     market.push()
-    with pytest.raises(UnreadableAnswer):
-        session.run_iteration()
+    with pytest.raises(UnreadableAnswer):  # the runner ends the desk failed, then re-raises
+        SessionRunner(session, iterations=1).run()
     sent = [(o.symbol, o.side) for o in LiveOrder.select()]
     assert sent == [("SPY", "buy")], f"the scene is not set: orders {sent}"
     said = [
@@ -59,4 +63,8 @@ def test_a_refusal_decided_before_the_next_order_fails_is_in_the_audit_trail(
     ]
     assert said == [("QQQ", "refused sell 100 QQQ: none held and short selling is off")], (
         f"the rebalance's refusal is missing from the audit trail: {said}"
+    )
+    failed = RiskEventRow.select().where(RiskEventRow.event_type == SESSION_ERROR)
+    assert [r.action_taken.startswith("halted trading") for r in failed] == [True], (
+        "the desk's failure is not in the audit trail beside the refusal"
     )
