@@ -13,7 +13,7 @@ import argparse
 
 from tui_trader.brokers.alpaca_budget import RATE_PER_MINUTE
 from tui_trader.cli.common import UsageError, resolve_db
-from tui_trader.cli.numbers import cash_arg, positive_float
+from tui_trader.cli.numbers import cash_arg, positive_float, timeout_arg
 from tui_trader.cli.session_options import (
     add_session_options,
     learning_from,
@@ -21,18 +21,6 @@ from tui_trader.cli.session_options import (
 )
 from tui_trader.core.timeframes import TimeframeError, check_warmup, parse_interval, parse_period
 from tui_trader.session.alpaca import AlpacaSettings
-
-MAX_TIMEOUT = 600.0
-"""``--timeout`` at most ten minutes per request."""
-
-
-def timeout_arg(text: str) -> float:
-    """Seconds per request: above zero, at most ``MAX_TIMEOUT``."""
-    value = positive_float(text)
-    if value > MAX_TIMEOUT:
-        raise argparse.ArgumentTypeError(f"at most {MAX_TIMEOUT:g} seconds, got {text!r}")
-    return value
-
 
 MIN_REQUESTS_PER_MINUTE = 1.0
 MAX_REQUESTS_PER_MINUTE = 100_000.0

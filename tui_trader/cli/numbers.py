@@ -40,6 +40,22 @@ def positive_float(text: str) -> float:
     return value
 
 
+MAX_TIMEOUT = 600.0
+"""A request's deadline (``--timeout``, the settings file's ``timeout``) at most ten minutes,
+for every command that reads it: Alpaca's requests and Yahoo's alike."""
+
+
+def timeout_arg(text: str) -> float:
+    """Seconds per request: above zero, at most ``MAX_TIMEOUT``. Before, a local session's
+    Yahoo deadline (``paper``, ``data fetch``) took any number: ``timeout = 9999`` in the
+    settings file, which ``live paper`` refuses, was accepted by ``paper`` (nearly three hours
+    per request to a silent server)."""
+    value = positive_float(text)
+    if value > MAX_TIMEOUT:
+        raise argparse.ArgumentTypeError(f"at most {MAX_TIMEOUT:g} seconds, got {text!r}")
+    return value
+
+
 MIN_CASH = 0.01
 """The least starting cash an account can have: a cent. Below it the account showed $0.00 from
 the first line and its summary a -100.00% loss without a single trade."""

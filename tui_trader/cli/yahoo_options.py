@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tui_trader.cli.common import UsageError, folder_arg
-from tui_trader.cli.numbers import positive_float
+from tui_trader.cli.numbers import MAX_TIMEOUT, timeout_arg
 from tui_trader.core.shown import shown_path
 from tui_trader.market.cache_dir import CACHE_ENV, default_cache_dir
 
@@ -51,10 +51,11 @@ def add_timeout(parser: argparse.ArgumentParser) -> None:
     """``--timeout SECONDS``: our deadline for each request to Yahoo."""
     parser.add_argument(
         "--timeout",
-        type=positive_float,
+        type=timeout_arg,  # the same bound as an Alpaca session's (``timeout`` in a file)
         default=DEFAULT_TIMEOUT,
         metavar="SECONDS",
-        help=f"give up on a request to Yahoo after this long (default {DEFAULT_TIMEOUT:g})",
+        help=f"give up on a request to Yahoo after this long, at most {MAX_TIMEOUT:g} "
+        f"(default {DEFAULT_TIMEOUT:g})",
     )
 
 

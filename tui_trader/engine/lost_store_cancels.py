@@ -28,10 +28,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from tui_trader.brokers import unseen
+from tui_trader.brokers import BrokerError, unseen
 from tui_trader.core.orders import Order
 from tui_trader.core.waiting import beating
 from tui_trader.engine.halt_keeps import HaltKeeps
+from tui_trader.security.redact import describe
 
 if TYPE_CHECKING:
     from tui_trader.engine.session import TradingSession
@@ -59,6 +60,18 @@ LOCAL_UNANSWERED = (
     "ends with this desk, so nothing can fill them"
 )
 """A local desk's words when that cancel failed."""
+LOST_STORE_FAILED = (
+    "the desk's working orders could not be cancelled at the broker: the cancel failed on an "
+    "error of the desk's, not the broker's ({cause}): they may still be working there, not "
+    "recorded; cancel them at the broker"
+)
+"""The end line when that cancel failed on anything but the broker's silence (a store the
+cancel needed, a bug): said as what it is. Before, it read as the broker's silence."""
+LOCAL_FAILED = (
+    "the simulated account's working orders could not be cancelled: the cancel failed on an "
+    "error of the desk's ({cause}); that account ends with this desk, so nothing can fill them"
+)
+"""A local desk's words when that cancel failed on anything but the broker's silence."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +82,25 @@ class LostStoreCancel:
     """The end's line: why the store is lost, with what the cancel did."""
     silent: str = ""
     """Why the broker did not answer the cancel ('' when it did): the end's other reads of
-    it are skipped (``session.store_endings``), each would wait out the same silence."""
+    it are skipped (``session.store_endings``), each would wait out the same silence. Only
+    the broker's own failures (``BrokerError``: its transport failed or timed out)."""
+    failed: str = ""
+    """The cancel's failure when it was anything else ('' when none): a store the cancel
+    needed, a bug. The end reads no more of the broker either (fail closed: what failed
+    once may fail again, half done), and says so in these words, not as a silence."""
+
+    @property
+    def unchecked(self) -> str:
+        """Why the end does not read the broker's positions for their exits ('' when it
+        does): the broker's silence at the cancel, or the cancel's other failure."""
+        if self.silent:
+            return f"the broker did not answer the cancel just before: {self.silent}"
+        if self.failed:
+            return (
+                "the cancel just before failed on an error of the desk's, not the broker's: "
+                f"{self.failed}"
+            )
+        return ""
 
 
 CLOSES_KEPT = "{count} order(s) closing part of a held position left working (they only shrink it)"
@@ -106,31 +137,37 @@ class LostStoreKeeps(HaltKeeps):
 def cancel_on_lost_store(session: TradingSession, message: str) -> LostStoreCancel:
     """Cancel this session's working orders that are not protective exits (nor a flatten's
     closing sells), recording nothing; return ``message`` (why the store is lost) with what
-    that did, for the end's one line and its notice, and whether the broker was silent. Any
-    heartbeat is held off meanwhile: the store it would write is the lost one."""
+    that did, for the end's one line and its notice, and whether the broker was silent (or
+    the cancel failed otherwise: named as what it is). Any heartbeat is held off meanwhile: the
+    store it would write is the lost one."""
     local = getattr(session.broker, "orders_end_with_session", False)
-    said, silent = _cancel(session, local)
-    return LostStoreCancel(f"{message}; {said}" if said else message, silent)
-
-
-def _cancel(session: TradingSession, local: bool) -> tuple[str, str]:
-    """The cancel itself: its words ('' when none was working), and why the broker did not
-    answer ('' when it did). ``local``: a simulated account's, said as such."""
     row = session.audit.session
     if row is None:
-        return "", ""
+        return LostStoreCancel(message)
     try:
-        with beating(lambda: None):
-            keeps = LostStoreKeeps(row.key, _held(session), _stands_for_a_stop(session))
-            cancelled, _ = session._cancel_for_halt(False, True, keeps)
-    except Exception as exc:  # the broker may be down too: say so, the end goes on
+        said = _cancel(session, row.key, local)
+    except BrokerError as exc:  # the broker down too (silent, timed out): said, the end goes on
         cause = type(exc).__name__
-        return (LOCAL_UNANSWERED if local else LOST_STORE_UNANSWERED).format(cause=cause), cause
+        said = (LOCAL_UNANSWERED if local else LOST_STORE_UNANSWERED).format(cause=cause)
+        return LostStoreCancel(f"{message}; {said}", silent=cause)
+    except Exception as exc:  # anything else is said as what it is; the end goes on
+        cause = describe(exc)
+        said = (LOCAL_FAILED if local else LOST_STORE_FAILED).format(cause=cause)
+        return LostStoreCancel(f"{message}; {said}", failed=cause)
+    return LostStoreCancel(f"{message}; {said}" if said else message)
+
+
+def _cancel(session: TradingSession, key: str, local: bool) -> str:
+    """The cancel itself, of the orders of the session ``key``: its words ('' when none was
+    working). ``local``: a simulated account's, said as such."""
+    with beating(lambda: None):
+        keeps = LostStoreKeeps(key, _held(session), _stands_for_a_stop(session))
+        cancelled, _ = session._cancel_for_halt(False, True, keeps)
     cut = unseen(cancelled)  # a listing cut short, or cancels refused: those may still work
     kept = CLOSES_KEPT.format(count=keeps.closes) if keeps.closes else ""
     words = LOCAL_CANCELLED if local else LOST_STORE_CANCELLED
     said = [words.format(count=len(cancelled))] if cancelled else []
-    return "; ".join(said + [part for part in (kept, cut) if part]), ""
+    return "; ".join(said + [part for part in (kept, cut) if part])
 
 
 def _stands_for_a_stop(session: TradingSession) -> Callable[[Order], bool]:

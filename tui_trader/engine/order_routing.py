@@ -86,13 +86,20 @@ class OrderRouting(OrderLegs):
         account: Account,
         positions: dict[str, Position],
         market_time: datetime,
-    ) -> tuple[int, int, list[RiskEvent], list[str]]:
-        """Turn targets into orders; each passes the risk gate and the audit before the broker."""
+        events: list[RiskEvent],
+        notes: list[str],
+    ) -> tuple[int, int]:
+        """Turn targets into orders; each passes the risk gate and the audit before the broker.
+        How many were sent and refused; what it has to say goes into the cycle's ``events``
+        and ``notes`` as it comes, so that a failure part way (the broker silent, an answer
+        that cannot be read) leaves the cycle holding the refusals decided before it, to
+        write as it fails. Before, they were in this step's own list, lost with it."""
         cfg = self.config
         equity = account.equity
         working = self.broker.open_orders()
         if unseen(working):  # the position limit counts working orders: not on a partial view
-            return 0, 0, [], [f"no new orders: {unseen(working)}"]
+            notes.append(f"no new orders: {unseen(working)}")
+            return 0, 0
         book = holdings(positions, working, self.unsettled.in_doubt() if self.unsettled else ())
         exits = self._exits_not_kept(working)  # once a cycle; such a symbol gets no order
         self.exit_holds.still(exits)  # an exit gone or changed: its next hold is said again
@@ -100,8 +107,6 @@ class OrderRouting(OrderLegs):
         if self.outside.holds:  # changed outside the session: never traded against
             left_alone = exits | self.outside.holds
         sent = refused = 0
-        events: list[RiskEvent] = []
-        notes: list[str] = []
         hand: dict[str, str] = {}
         against: dict[str, str] | None = None
         small: dict[str, str] | None = None
@@ -111,7 +116,7 @@ class OrderRouting(OrderLegs):
             if hand:  # the strategies wait there (an exit's or outside hold keeps its own word)
                 left_alone = hand | left_alone
         if equity <= 0:
-            return sent, refused, events, notes
+            return sent, refused
         # The same for every symbol of the cycle: worked out once.
         budget = min(equity, cfg.capital) if cfg.capital else equity
         allocation = cfg.allocation
@@ -196,7 +201,7 @@ class OrderRouting(OrderLegs):
                 notes.append(limited)
         if self.stop_events:  # exits taken over or dropped before an order
             events += self.take_stop_events()
-        return sent, refused, events, notes
+        return sent, refused
 
     def _against(self, symbol: str, desired: float, pending: float, notes: list[str]) -> str:
         """A rebalance that would go against an order of the desk still working in the symbol

@@ -341,11 +341,9 @@ class TradingSession(
                 if waiting:
                     notes.append(f"no new orders: {waiting}")
                 else:
-                    sent, refused, more, notes = self._rebalance(
-                        signals, account, positions, market_time
+                    sent, refused = self._rebalance(
+                        signals, account, positions, market_time, events, notes
                     )
-                    if more:
-                        events += more
             if rolled is not None:  # (``_on_halt`` changes only halt events: none of these)
                 events, rolled = rolled() + events, None
             if late:
@@ -363,7 +361,14 @@ class TradingSession(
             # (held in memory only, they were lost unless one of them halted)
             events = rolled() + events if rolled is not None else events
             events += self.take_stop_events()  # the exits' step's, done before the silence
-            self._said_before_failing(self._halt_deferred(events, halted), market_time)
+            self._said_before_failing(self._halt_deferred(events, halted), market_time, notes)
+            raise
+        except Exception as exc:  # anything else (an answer that cannot be read, a bug): the
+            # session ends failed, its orders sent stay; their refusals are written beside them
+            if self._kept_before_failing(exc):
+                events = rolled() + events if rolled is not None else events
+                events += self.take_stop_events()
+                self._written_before_failing(self._halt_deferred(events, halted), market_time)
             raise
         if not self._fenced:  # (a fenced order's halt is acted on below, in this cycle)
             events = self._halt_deferred(events, halted)  # entered since: cancels due

@@ -9,6 +9,7 @@ an outage, built from the last account read because the broker is not answering.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
@@ -17,6 +18,8 @@ from typing import TYPE_CHECKING
 from tui_trader.brokers import Broker
 from tui_trader.core.domain import Account, IterationReport, Position, RiskEvent
 from tui_trader.core.orders import Fill, Order
+from tui_trader.core.waiting import HeartbeatStop
+from tui_trader.store.peewee_names import PeeweeException
 
 if TYPE_CHECKING:
     from tui_trader.core.clock import Clock
@@ -43,6 +46,8 @@ class SessionWaits:
     """Mark a halt entered outside the cycle's halt step as unfinished (``engine.halts``)."""
     _unshown: tuple[RiskEvent, ...] = ()
     """Events a failed cycle wrote before it failed: shown on the next outage line."""
+    _unshown_notes: tuple[str, ...] = ()
+    """The notes of a cycle the broker's silence failed: shown on the next outage line."""
 
     def _record_fill(self, fill: Fill) -> bool:
         """Write a fill once and book its round trips (the session defines it)."""
@@ -118,19 +123,43 @@ class SessionWaits:
             self._record_events([event], self.clock.now())
         return self.outage_report([event], [])
 
-    def _said_before_failing(self, events: list[RiskEvent], market_time: datetime) -> None:
+    def _said_before_failing(
+        self, events: list[RiskEvent], market_time: datetime, notes: list[str]
+    ) -> None:
         """Write the events a cycle gathered before the broker's silence failed it (a halt, a
-        hand order refused, an order not received), and keep them for the runner's outage
-        line, which shows them once. Before, only a halt among them was written: the others
-        were lost from the audit trail and the desk's line."""
+        refusal of the rebalance or of a hand order, an order not received), and keep them and
+        the cycle's notes (an order the broker rejected, a symbol waiting) for the runner's
+        outage line, which shows them once. Before, only a halt among them was written: the
+        others were lost from the audit trail and the desk's line."""
         self._record_events(events, market_time)
         self._unshown = self._unshown + tuple(events)
+        self._unshown_notes = self._unshown_notes + tuple(notes)
+
+    def _kept_before_failing(self, exc: Exception) -> bool:
+        """Whether a cycle failing on ``exc``, not the broker's silence (an answer that cannot
+        be read, a programming error), writes the events it gathered before it goes: where rows
+        commit one by one (its orders' rows are in the store, the orders at the broker), so that
+        the refusals decided before the failure are beside them. Not in a local cycle, which
+        rolls back whole, nor when the store or this session's row is what failed: nothing can
+        be written then (``session.store_endings`` says what it can)."""
+        return self.audit.commit_before_send and not isinstance(
+            exc, PeeweeException | HeartbeatStop
+        )
+
+    def _written_before_failing(self, events: list[RiskEvent], market_time: datetime) -> None:
+        """Write a failing cycle's events (``_kept_before_failing``), best effort: a second
+        failure here must not hide the first, which the session ends on."""
+        with contextlib.suppress(Exception):
+            self._record_events(events, market_time)
 
     def outage_report(self, events: list[RiskEvent], notes: list[str]) -> IterationReport:
         """A cycle line from the last known account while the broker or data does not answer,
-        with the events of a cycle that failed since the last one (``_said_before_failing``)."""
+        with the events and notes of a cycle that failed since the last one
+        (``_said_before_failing``)."""
         if self._unshown:
             events, self._unshown = [*self._unshown, *events], ()
+        if self._unshown_notes:
+            notes, self._unshown_notes = [*self._unshown_notes, *notes], ()
         account = self.last_account or Account(0.0, 0.0, 0.0)
         now = self.clock.now()
         return self._report(account, self.last_positions, now, 0, 0, 0, events, notes)

@@ -69,7 +69,7 @@ def end_on_full_disk(session: TradingSession) -> RunResult:
         session.audit.end_session("failed", session.iteration)
     except Exception:  # still no space: the heartbeat will tell
         session.audit.abandon()
-    said = _stops_down(session, said, exits=True, silent=cancel.silent)
+    said = _stops_down(session, said, exits=True, unchecked=cancel.unchecked)
     session.tell_end("failed", said)
     return RunResult("failed", session.iteration, said, audit_failed=True)
 
@@ -86,7 +86,7 @@ def end_on_refused_store(session: TradingSession, refused: Refusal) -> RunResult
     halt = session.risk.halt(reason, 0.0, 0.0, refused.message)
     session.tell_unrecorded(halt)
     cancel = cancel_on_lost_store(session, refused.message)
-    left = _stops_down(session, "", exits=True, record=True, silent=cancel.silent)
+    left = _stops_down(session, "", exits=True, record=True, unchecked=cancel.unchecked)
     said = _record_halt_and_end(session, halt, refused.message, cancel.said)
     said += left  # the one line on stderr names each position left without its exit
     session.tell_end("failed", said)
@@ -153,7 +153,7 @@ def end_on_unwritable_store(session: TradingSession, exc: BaseException) -> RunR
     halt = session.risk.halt(SESSION_ERROR, 0.0, 0.0, message)
     session.tell_unrecorded(halt)
     cancel = cancel_on_lost_store(session, message)
-    left = _stops_down(session, "", exits=True, record=True, silent=cancel.silent)
+    left = _stops_down(session, "", exits=True, record=True, unchecked=cancel.unchecked)
     said = _record_halt_and_end(session, halt, message, cancel.said)
     said += left  # the one line on stderr names each position left without its exit
     session.tell_end("failed", said)
@@ -179,12 +179,12 @@ def end_on_lost_store(
     halt = session.risk.halt(SESSION_ERROR, 0.0, 0.0, message)
     session.tell_unrecorded(halt)
     cancel = cancel_on_lost_store(session, message)  # at once: not after the reconnect tries
-    said, silent = cancel.said, cancel.silent
+    said, unchecked = cancel.said, cancel.unchecked
     if reconnect(db, patient=True, stop=stop):
-        left = _stops_down(session, "", exits=True, record=True, silent=silent)  # in the trail
+        left = _stops_down(session, "", exits=True, record=True, unchecked=unchecked)  # trail
         said = _record_halt_and_end(session, halt, message, said)
     else:  # the server still gone: the halt waits on disk for the account's next start
-        left = _stops_down(session, "", exits=True, silent=silent)
+        left = _stops_down(session, "", exits=True, unchecked=unchecked)
         said = keep_unwritten_halt(session, said)
     said += left  # the one line on stderr names each position left without its exit
     session.tell_end("failed", said)
@@ -196,7 +196,7 @@ def _stops_down(
     message: str,
     exits: bool = False,
     record: bool = False,
-    silent: str = "",
+    unchecked: str = "",
 ) -> str:
     """A session ended on its store's failure puts no exit back (a stop sent without its row
     would break the audit trail; a row ended under it means another desk keeps the account):
@@ -208,16 +208,16 @@ def _stops_down(
     simulated account: it ends with the session, no position outlives it, and there is no
     broker to look at (its end lines sent the trader there). ``record``:
     the store answers again, so the lines are written to the audit trail too (best effort).
-    ``silent``: why the broker just failed to answer the lost store's cancel: the positions
-    are not read (that read waited out the same silence again: 50 s at the default 10 s
-    timeout), and one line says they could not be checked. The read holds the heartbeat off:
-    the store it would write is the lost one."""
+    ``unchecked``: why the lost store's cancel just failed (``LostStoreCancel.unchecked``:
+    the broker's silence, or another error named as what it is): the positions are not read
+    (that read waited out the same silence again: 50 s at the default 10 s timeout), and one
+    line says they could not be checked, and why. The read holds the heartbeat off: the store
+    it would write is the lost one."""
     lines = session.stops_down(could_not=STORE_FAILED)
     exits = exits and not getattr(session.broker, "orders_end_with_session", False)
-    if exits and session.protects and silent:
+    if exits and session.protects and unchecked:
         lines.append(
-            f"the positions could not be checked for their exits (the broker did not answer "
-            f"the cancel just before: {silent}); {STORE_FAILED}"
+            f"the positions could not be checked for their exits ({unchecked}); {STORE_FAILED}"
         )
     elif exits:
         said = {line.split(" ", 1)[0].rstrip(":") for line in lines}

@@ -104,7 +104,15 @@ def sync_risk_state(db: SqliteDatabase, base: RiskState | None, mine: RiskState)
 def lock_risk_row(db: Any, account_key: str) -> None:
     """Take the account's row's write lock inside the open transaction, held until it ends:
     what the transaction reads next (a kept halt's row another process wrote, then committed)
-    cannot change before it commits. A missing row takes no lock (no reset can run on it)."""
+    cannot change before it commits. An account with no row yet (its first start, on a new
+    store) gets one first, an active state with nothing counted, inserted only if no other
+    transaction has (``ON CONFLICT DO NOTHING``: on PostgreSQL it waits for one that inserted
+    it and has not ended), then locked. Before, a missing row took no lock on PostgreSQL (an
+    ``UPDATE`` of no row locks nothing there): two first starts both wrote the account's kept
+    halt. Rolled back with the transaction if it fails."""
+    if db.raw(_LOCK_SQL, (account_key,)).fetchall():
+        return
+    db.raw(_INSERT_SQL, [account_key, *_values(RiskState(account_key)), _now()])
     db.raw(_LOCK_SQL, (account_key,)).fetchall()
 
 
