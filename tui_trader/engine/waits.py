@@ -10,6 +10,7 @@ an outage, built from the last account read because the broker is not answering.
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
@@ -141,9 +142,13 @@ class SessionWaits:
         commit one by one (its orders' rows are in the store, the orders at the broker), so that
         the refusals decided before the failure are beside them. Not in a local cycle, which
         rolls back whole, nor when the store or this session's row is what failed: nothing can
-        be written then (``session.store_endings`` says what it can)."""
+        be written then (``session.store_endings`` says what it can). SQLite's own errors are
+        the store's as much as peewee's wrappers of them: the hot path's statements run straight
+        on the connection (``AuditDatabase.raw``: an order's slot of the day's count, the risk
+        row). Before, its ``database is locked`` was taken for another error: the write tried
+        under the same lock waited the busy timeout (10 s) out again before the desk ended."""
         return self.audit.commit_before_send and not isinstance(
-            exc, PeeweeException | HeartbeatStop
+            exc, PeeweeException | sqlite3.Error | HeartbeatStop
         )
 
     def _written_before_failing(self, events: list[RiskEvent], market_time: datetime) -> None:
