@@ -147,18 +147,7 @@ class RiskManager(OrderChecks):
             s, events = begin_day(s, day, equity, day_open_equity)
         peak = max(s.peak_equity or equity, equity)
         if peak != s.peak_equity or equity != s.last_equity:  # a flat cycle keeps its state
-            s = RiskState(  # the constructor is several times cheaper than replace()
-                s.account_key,
-                s.state,
-                peak,
-                s.day,
-                s.day_open_equity,
-                equity,
-                s.orders_today,
-                s.halt_reason,
-                s.halt_detail,
-                s.halt_id,
-            )
+            s = s.with_equity(peak, equity)  # slot by slot: several times cheaper than replace()
         self.state = s
         if s.state is TradingState.HALTED:
             return events
