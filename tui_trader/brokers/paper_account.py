@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tui_trader.brokers.paper_matching import Working, reserve_price
-from tui_trader.core.domain import Account, Position
+from tui_trader.core.domain import Account, Position, local_account
 from tui_trader.core.orders import OrderType, Side
 
 _BUY, _MARKET = Side.BUY, OrderType.MARKET
@@ -61,8 +61,8 @@ class PaperAccount:
         memo = self._account_memo
         if memo is not None and memo[0] == cash and memo[1] == equity and memo[2] == buying_power:
             return memo[3]
-        # positional (cash, equity, buying power; account id "local")
-        account = Account(round(cash, 6), round(equity, 6), round(buying_power, 6))
+        # Account(cash, equity, buying power) with account id "local", slot by slot
+        account = local_account(round(cash, 6), round(equity, 6), round(buying_power, 6))
         self._account_memo = (cash, equity, buying_power, account)
         return account
 

@@ -148,6 +148,8 @@ class StopTakeover:
         self.droppable = {}
         if listed is None:  # (the rebalance passes the listing it read)
             listed = self.broker.open_orders()
+        if not listed:  # no order works at all, so no exit either (most cycles of a replay)
+            return {}
         whose = self.whose(listed)
         if not whose:
             return {}

@@ -41,12 +41,17 @@ class StrategyFeed:
         if self._measures:
             for bar in bars.values():
                 self._measure(bar)
-        # each bar with its signals by name, as the learner takes them (no look-up by symbol)
-        rows: list[tuple[Bar, dict[str, Signal]]] = [(bar, {}) for bar in bars.values()]
+        # each bar with its signals by name, as the learner takes them (no look-up by symbol);
+        # the same dicts by symbol are the result (one loop: no second pass to pair them up)
+        by_symbol: dict[str, dict[str, Signal]] = {}
+        rows: list[tuple[Bar, dict[str, Signal]]] = []
+        for symbol, bar in bars.items():
+            signals = by_symbol[symbol] = {}
+            rows.append((bar, signals))
         for strategy in self.strategies:
             name, on_bar = strategy.name, strategy.on_bar
             for bar, signals in rows:
                 signals[name] = on_bar(bar)
         if self.learning is not None:
             self.learning.observe_cycle(rows)
-        return dict(zip(bars, [signals for _bar, signals in rows], strict=True))
+        return by_symbol

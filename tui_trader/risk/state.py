@@ -9,7 +9,7 @@ first reason stands, unless only a day-long halt stood).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import date
 
 from tui_trader.core.domain import RiskEvent, TradingState
@@ -59,9 +59,9 @@ class RiskState:
         return self.state is _HALTED
 
     def with_orders(self, orders_today: int) -> RiskState:
-        """This state with the day's order count ``orders_today`` (built directly: it runs
-        once per order, and ``dataclasses.replace`` costs twice as much)."""
-        return RiskState(
+        """This state with the day's order count ``orders_today`` (built slot by slot: it runs
+        once per order, and ``dataclasses.replace`` costs several times as much)."""
+        return _built(
             self.account_key,
             self.state,
             self.peak_equity,
@@ -73,6 +73,66 @@ class RiskState:
             self.halt_detail,
             self.halt_id,
         )
+
+    def with_equity(self, peak_equity: float, last_equity: float) -> RiskState:
+        """This state with a new peak and last equity: every cycle whose equity moved (every
+        bar a position is held), so built slot by slot."""
+        return _built(
+            self.account_key,
+            self.state,
+            peak_equity,
+            self.day,
+            self.day_open_equity,
+            last_equity,
+            self.orders_today,
+            self.halt_reason,
+            self.halt_detail,
+            self.halt_id,
+        )
+
+
+_new = object.__new__
+(
+    _SET_KEY,
+    _SET_STATE,
+    _SET_PEAK,
+    _SET_DAY,
+    _SET_DAY_OPEN,
+    _SET_LAST,
+    _SET_ORDERS,
+    _SET_REASON,
+    _SET_DETAIL,
+    _SET_HALT_ID,
+) = (RiskState.__dict__[f.name].__set__ for f in fields(RiskState))
+
+
+def _built(
+    account_key: str,
+    state: TradingState,
+    peak_equity: float | None,
+    day: date | None,
+    day_open_equity: float | None,
+    last_equity: float | None,
+    orders_today: int,
+    halt_reason: str | None,
+    halt_detail: str,
+    halt_id: int,
+) -> RiskState:
+    """``RiskState(...)`` with every field given, slot by slot: the frozen dataclass's
+    ``__init__`` sets its ten fields through ``object.__setattr__`` at about twice the cost. A
+    ``RiskState`` with another number of fields fails at import (the unpacking above)."""
+    s = _new(RiskState)
+    _SET_KEY(s, account_key)
+    _SET_STATE(s, state)
+    _SET_PEAK(s, peak_equity)
+    _SET_DAY(s, day)
+    _SET_DAY_OPEN(s, day_open_equity)
+    _SET_LAST(s, last_equity)
+    _SET_ORDERS(s, orders_today)
+    _SET_REASON(s, halt_reason)
+    _SET_DETAIL(s, halt_detail)
+    _SET_HALT_ID(s, halt_id)
+    return s
 
 
 def begin_day(

@@ -96,6 +96,8 @@ class AuditLog(SessionRows, CycleTransactions, AccountReads):
         """Within a batch of cycles, the risk event rows of the batch (see ``risk_event``);
         those before ``_events_kept`` belong to cycles that ended well."""
         self._events_kept = 0
+        self._batched_cycle = None
+        """What ``cycle`` returns within batches of cycles, made at the first."""
 
     # -- orders, fills, trades -----------------------------------------------------------------
 

@@ -48,6 +48,7 @@ class CycleTransactions(AccountRiskRows):
     _unsent: dict[str, list[Any]]
     _unsent_events: list[list[Any]]
     _events_kept: int
+    _batched_cycle: _BatchedCycle | None
 
     def _write_unsent(self, events: bool = True) -> None:
         """Write the rows a batched cycle kept back, and with ``events`` the risk events its
@@ -78,7 +79,10 @@ class CycleTransactions(AccountRiskRows):
             return _CommittedCycle(self.db)
         if self.commit_every == 1:
             return _LocalCycle(self)
-        return _BatchedCycle(self)
+        cycle = self._batched_cycle  # one for every cycle of the log: it holds no cycle's state
+        if cycle is None:
+            cycle = self._batched_cycle = _BatchedCycle(self)
+        return cycle
 
     def _end_cycle(self) -> None:
         """A batched cycle succeeded: count it, and commit the batch when it is due."""
@@ -244,8 +248,8 @@ class _BatchedCycle:
     """One cycle inside a batch: a savepoint, so that a failed cycle rolls back alone (raw SQL:
     peewee's savepoints name themselves with a fresh UUID each time). The database sends the
     savepoint only when the cycle first writes (``AuditDatabase``, ``PgAuditDatabase``): a
-    cycle that writes nothing costs no statement. A class rather than a generator: it is
-    entered once per cycle."""
+    cycle that writes nothing costs no statement. A class rather than a generator, and one
+    object for all the log's cycles (entered once per cycle, it keeps nothing between them)."""
 
     __slots__ = ("conn", "log")
 

@@ -99,7 +99,9 @@ class FixedWeights:
             used.append((name, weight, signal))
         if warming:
             target = target / ready if ready > 0 else 0.0
-        return Signal.later(max(-1.0, min(1.0, target)), _fixed_reason, used)
+        target = target if target < 1.0 else 1.0  # max(-1, min(1, target)) without two calls
+        target = target if target > -1.0 else -1.0  # (NaN gives 1.0 and -0.0 stays, as before)
+        return Signal.later(target, _fixed_reason, used)
 
 
 def _fixed_reason(used: list[tuple[str, float, Signal]]) -> str:
