@@ -162,6 +162,28 @@ def test_a_bad_db_in_the_file_names_file_line_and_key(
     assert os.listdir(tmp_path) == ["tui-trader.toml"]
 
 
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("db = 5\n", ":1: key 'db': must be text in quotes (a file, folder or URL), not 5"),
+        ("seed = 1\ncache-dir = 3.5\n", ":2: key 'cache_dir': must be text in quotes"),
+        ("backup-dir = 2026-12-07\n", ":1: key 'backup_dir': must be text in quotes"),
+    ],
+    ids=["db-number", "cache-dir-number", "backup-dir-date"],
+)
+def test_a_number_or_a_date_where_a_path_goes_is_refused(
+    tmp_path: Path, monkeypatch, capsys, text: str, words: str
+) -> None:
+    """A path key given a TOML number or date, not text: 'db = 5' ran the session on a new
+    database file named '5' in the working folder (and 'cache-dir = 3' read a folder '3')."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("TUI_TRADER_DB", raising=False)
+    path = _write(tmp_path, text)
+    err = _fails(["paper", "--iterations", "1"], capsys)
+    assert f"{path}{words}" in err, err
+    assert os.listdir(tmp_path) == ["tui-trader.toml"]
+
+
 @pytest.mark.parametrize("kind", ["folder", "link-to-nothing", "loop-of-links"])
 def test_a_settings_file_that_is_there_but_cannot_be_read_is_refused(
     tmp_path: Path, monkeypatch, capsys, kind: str

@@ -232,7 +232,21 @@ def output_file_arg(text: str) -> Path:
         raise argparse.ArgumentTypeError(
             f"{shown_path(text)} is not a regular file (a device, pipe or socket): write to a file"
         )
+    if _is_sqlite(path):  # 'report --db desk.db --html desk.db' wrote the page over the store
+        raise argparse.ArgumentTypeError(
+            f"{shown_path(text)} is a SQLite database (an audit store or its backup?): it would "
+            "be written over; name another file"
+        )
     return path
+
+
+def _is_sqlite(path: Path) -> bool:
+    """Whether ``path`` begins as every SQLite database does (unreadable: the writer says)."""
+    try:
+        with path.open("rb") as file:
+            return file.read(16) == b"SQLite format 3\x00"
+    except OSError:
+        return False
 
 
 def folder_arg(text: str) -> Path:

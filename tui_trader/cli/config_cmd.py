@@ -15,6 +15,9 @@ from typing import Any
 from tui_trader.cli.common import UsageError
 
 _NOT_SETTINGS = {"help", "config", "config_parser", "handler"}
+_PATHS = {"db", "cache_dir", "backup_dir"}
+"""Settings naming a file, folder or URL: any text is a path, so a TOML number or date given
+for one (``db = 5``) is refused here, not turned into the path ``5``."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -113,6 +116,8 @@ def _convert(action: argparse.Action, value: Any, cfg, dest: str) -> Any:
         return value
     if isinstance(value, bool):
         raise cfg.error(dest, f"must be a value, not {str(value).lower()}")
+    if dest in _PATHS and not isinstance(value, str):  # str(5) made a database file named '5'
+        raise cfg.error(dest, f"must be text in quotes (a file, folder or URL), not {value}")
     if isinstance(action, argparse._AppendAction):
         items = value if isinstance(value, list) else [value]
         if not all(isinstance(i, str) for i in items):

@@ -24,6 +24,9 @@ _INTERVAL_RE = re.compile(r"^([0-9]{1,6})(m|h|d)$", re.ASCII)
 _PERIOD_RE = re.compile(r"^([0-9]{1,6})(d|wk|mo|y)$", re.ASCII)
 """ASCII digits only: ``int()`` would take ``５`` or ``٥`` too, and a period of 10**4000 days."""
 _INTERVAL_ALIASES = {"60m": "1h", "1wk": "5d"}
+_MONTH_LOOKING = re.compile(r"\s*[0-9]+M\s*$")
+"""``1M``: a month in pandas, TradingView and Alpaca's own timeframes, read here (any case) as a
+minute: ``paper --interval 1M`` ran on one-minute bars without a word."""
 
 
 class TimeframeError(ValueError):
@@ -74,6 +77,11 @@ class Period:
 
 def parse_interval(text: str) -> Interval:
     """Parse ``1m``, ``5m``, ``15m``, ``30m``, ``1h`` (or ``60m``), ``1d``; raise otherwise."""
+    if _MONTH_LOOKING.match(text):
+        raise TimeframeError(
+            f"interval {_shown(text)} is ambiguous: capital M is a month in many tools; write "
+            f"{text.strip()[:-1]}m for minutes (a bar is at most a day: 1d)"
+        )
     raw = text.strip().lower()
     raw = _INTERVAL_ALIASES.get(raw, raw)
     match = _INTERVAL_RE.match(raw)

@@ -89,6 +89,8 @@ def backup_database(db: Path, to_dir: Path, now: datetime | None = None) -> Veri
                 leftover.unlink()
         if isinstance(exc, sqlite3.Error | OSError):
             raise BackupError(f"backup of {db} to {to_dir} failed: {exc}") from None
+        if isinstance(exc, UnicodeDecodeError):
+            raise BackupError(f"backup of {db} failed: it is damaged: {NOT_TEXT}") from None
         raise
     return Verified(final, counts)
 
@@ -103,6 +105,11 @@ def _copying(status: int, remaining: int, total: int) -> None:
     Python runs a signal's handler between two of its own bytecodes, never inside a C call:
     copied in one step, a large database left the command deaf to Ctrl+C and SIGTERM until the
     whole copy was written. Nothing to do here: being Python code is the point."""
+
+
+NOT_TEXT = "SQLite's report of the damage quotes bytes that are not text"
+"""Why a file is called damaged when Python's sqlite3 could not decode SQLite's error message
+(``UnicodeDecodeError`` instead of ``DatabaseError``: a crash with exit 1 and a crash log)."""
 
 
 def verify_database(path: Path) -> Verified:
@@ -122,6 +129,8 @@ def verify_database(path: Path) -> Verified:
             dead = dead_left_working(conn) if "sessions" in counts else (0, 0)
     except sqlite3.DatabaseError as exc:
         raise BackupError(f"{path} is not a readable SQLite database: {exc}") from None
+    except UnicodeDecodeError:  # SQLite quoted damaged bytes (a flipped byte in the schema)
+        raise BackupError(f"{path} is damaged: {NOT_TEXT}") from None
     missing = [t for t in REQUIRED_TABLES if t not in counts]
     if missing:
         raise BackupError(f"{path} is not a tui-trader database (no {', '.join(missing)} table)")

@@ -129,8 +129,22 @@ def check_database(path: Path, quick_check: bool = True) -> str | None:
         if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_CANTOPEN:
             return _cannot_open_beside(path)
         return f"{path} is damaged ({_one_line([str(exc)])}): {recovery_advice(path)}"
+    except UnicodeDecodeError as exc:  # SQLite's complaint quotes the damaged bytes themselves
+        return f"{path} is damaged ({_one_line([_undecoded(exc)])}): {recovery_advice(path)}"
     finally:
         conn.close()
+
+
+def _undecoded(exc: UnicodeDecodeError) -> str:
+    """SQLite's error message that Python could not decode, its bad bytes written as escapes.
+
+    A flipped byte in a table's stored schema makes SQLite quote it ("unknown column
+    "ses\\x8cion_id" in foreign key definition"); Python's sqlite3 then raises
+    ``UnicodeDecodeError`` instead of ``DatabaseError``, and every command died with exit 1 and a
+    crash log instead of calling the file damaged."""
+    raw = exc.object if isinstance(exc.object, bytes) else b""
+    text = raw.decode("utf-8", "backslashreplace")
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text) or "unreadable"
 
 
 def _cannot_open_beside(path: Path) -> str:
