@@ -1,16 +1,17 @@
-"""A trading session's start and finish: opening the session row, warming up, reconciling.
+"""A trading session's start and finish: opening the session row, reconciling, warming up.
 
 A mixin of ``TradingSession`` (kept apart so that ``engine/session`` stays the decision cycle).
 ``start`` opens the session's audit row, records local sessions that died without ending
 (``store.dead_local``: their working orders end with them), restores the account's shared risk
-state, warms the strategies up on history, squares earlier runs' orders and positions with the
-broker (each difference recorded as a risk event), on an account others can trade (Alpaca)
-compares the broker's positions with what the account's recorded fills make
-(``engine.outside_watch``: a symbol changed while no session ran is left alone; its event
-stands for the reconciliation's "positions differ" about that symbol) and places the
-protective stops (never for shares that are not the desk's); ``finish`` writes the last
-snapshot, the risk memory and how the session ended, then tells ``notify``.
-"""
+state, squares earlier runs' orders and positions with the broker (each difference recorded as
+a risk event), on an account others can trade (Alpaca) compares the broker's positions with
+what the account's recorded fills make (``engine.outside_watch``: a symbol changed while no
+session ran is left alone; its event stands for the reconciliation's "positions differ" about
+that symbol) and places the protective stops (never for shares that are not the desk's), then
+warms the strategies up on history: a position found without its stop is protected before the
+seconds the history takes (first the warm-up when an ATR stop needs it, or for a local account);
+``finish`` writes the last snapshot, the risk memory and how the session ended, then tells
+``notify``."""
 
 from __future__ import annotations
 
@@ -83,6 +84,7 @@ class SessionLifecycle:
     _watch_outside: bool
     _outside_at_start: Callable[[], list[RiskEvent]]
     _signals_for: Callable[[dict[str, Bar]], dict[str, dict[str, Signal]]]
+    _measures: bool
     _collector: CycleCollector
     _record_fill: Callable[[Fill], bool]
     _record_with_row: Callable[[Order | None, Fill], bool]
@@ -138,11 +140,30 @@ class SessionLifecycle:
         # a halt its last desk kept on disk while the store was lost: in the store first
         kept, notes = honour_kept_halt(self.audit, self.risk, row.account_key, self.clock.now())
         self.startup_notes.extend(notes)
+        # Stops before the warm-up (seconds: the bulk of a start) where orders outlive the
+        # session, unless an ATR stop's distance needs the history (module docstring).
+        early = not self._measures and not getattr(self.broker, "orders_end_with_session", False)
+        if not early:
+            self._warm_up()
+        self.last_account = self.broker.account()
+        self.last_marker = self.fills_marker()
+        positions = self.last_positions = self.broker.positions()
+        for symbol, position in positions.items():
+            self.ledger.seed(symbol, position.qty, position.avg_entry_price, self.clock.now())
+        self.started = True
+        self._square_with_broker(kept)
+        if early:
+            self._warm_up()
+        if self.learning is not None:
+            self.learning.start_trading()
+
+    def _warm_up(self) -> None:
+        """Feed the history's bars to the strategies and the learner (and the average true
+        ranges), in time order across symbols, as the cycles come: the learner's weights are
+        shared. Each bar time's bars go together, as a cycle's do (a symbol twice starts
+        another), and like a cycle with the garbage collector held off until they are done: a
+        bar time's signals are all alive at once, and a collection among them would walk them."""
         history = self.market.warmup()
-        # In time order across symbols, as the cycles come: the learner's weights are shared.
-        # Each bar time's bars go together, as a cycle's do (a symbol twice starts another),
-        # and like a cycle with the garbage collector held off until they are done: a bar
-        # time's signals are all alive at once, and a collection among them would walk them.
         everything = (bar for bars in history.values() for bar in bars)
         step: dict[str, Bar] = {}
         stamp: datetime | None = None
@@ -162,14 +183,10 @@ class SessionLifecycle:
                 self.last_prices[bars[-1].symbol] = bars[-1].close
                 if self.market_time is None or bars[-1].timestamp > self.market_time:
                     self.market_time = bars[-1].timestamp
-        self.last_account = self.broker.account()
-        self.last_marker = self.fills_marker()
-        positions = self.last_positions = self.broker.positions()
-        for symbol, position in positions.items():
-            self.ledger.seed(symbol, position.qty, position.avg_entry_price, self.clock.now())
-        if self.learning is not None:
-            self.learning.start_trading()
-        self.started = True
+
+    def _square_with_broker(self, kept: list[RiskEvent]) -> None:
+        """Reconcile earlier runs' orders and positions, compare the positions with the
+        account's recorded fills, and put the protective stops in place (``start``)."""
         found, differences = self._reconcile()
         self.startup_events = kept + found
         now = self.clock.now()

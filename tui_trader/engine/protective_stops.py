@@ -174,6 +174,8 @@ class ProtectiveStops(
         for order in orders:
             kind = whose.get(order.client_order_id)
             if kind is not None:
+                if kind == LIVE and self.ended_already(order):
+                    continue  # cancelled by the live desk that took it over: gone, not its exit
                 if kind in (LIVE, FOREIGN):
                     others[order.symbol] = order
                 else:

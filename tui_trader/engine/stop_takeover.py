@@ -162,6 +162,8 @@ class StopTakeover:
                 continue
             if kind == ENDED and (self.protects or self.ended_already(order)):
                 continue  # taken over before an order in it, or by ``_protect``; or gone
+            if kind == LIVE and self.ended_already(order):
+                continue  # a live desk took it over and cancelled it since the listing
             if kind in (OWN, ENDED):  # this session keeps no exits: a sell cancels it first
                 self.droppable[order.symbol] = order.side
                 kind = ENDED
@@ -224,8 +226,11 @@ class StopTakeover:
         return LIVE if row.alive else ENDED
 
     def ended_already(self, order: Order) -> bool:
-        """Whether ``order``, an ended session's exit a listing shows working, had ended before
-        this desk came to it: its row says so and the broker, asked now, agrees. A desk reads
+        """Whether ``order``, another session's exit a listing shows working, had ended before
+        this desk came to it: its row says so and the broker, asked now, agrees. A live
+        session's too: a desk without exits takes an ended desk's stop over and cancels it
+        before its sell, and a desk with exits holding the older listing took it for that
+        desk's working exit, placing no stop for the shares the sell left. A desk reads
         the orders other desks placed at most every half minute (``brokers.alpaca_reads``), so
         an exit its desk had replaced since (a resize) could be taken over; its cancel then
         answered "nothing to cancel", the order waited on it, and a desk without exits
