@@ -57,14 +57,9 @@ def _order_reads(desk: Any, monkeypatch: Any) -> list[str]:
     return reads
 
 
-def test_stops_freed_by_a_halt_come_back_together_once_its_cancels_are_confirmed(
-    sandbox: SandboxHandle, trading: Any, tmp_path: Path, monkeypatch: Any
-) -> None:
-    """Three positions under their stops, a sell by hand working in each (the stops
-    cancelled for them); ctrl+k with the broker's cancels pending: no stop goes back while
-    the sells may still fill (the halt's pass, a look); the broker confirms the cancels (its
-    next bar); the desk's next look puts all three stops back, each for the whole position,
-    with one order read for the three, not one a look."""
+def _sells_beside_stops(sandbox: SandboxHandle, trading: Any, tmp_path: Path) -> tuple[Any, dict]:
+    """A desk holding SPY, QQQ and IWM under their stops, half of each offered by hand far
+    above the market (the stops cancelled for those sells); the desk and what it holds."""
     desk = alpaca_session(
         sandbox,
         tmp_path / "desk.db",
@@ -72,29 +67,58 @@ def test_stops_freed_by_a_halt_come_back_together_once_its_cancels_are_confirmed
         learning=LearningSettings("momentum"),
         stop_loss=StopRule(pct=3.0),
     )
-    try:
-        for _ in range(12):
-            sandbox.admin.step(shock=RALLY)
-            desk.run_iteration()
-            settle(sandbox, desk)
-            held = _held(trading)
-            if sorted(held) == list(SYMBOLS) and _stops(trading) == held:
-                break
-        assert sorted(held) == list(SYMBOLS) and _stops(trading) == held
-        prices = sandbox.admin.state()["prices"]
-        for symbol, qty in held.items():
-            desk.request_manual_order(
-                ManualOrder(
-                    symbol,
-                    Side.SELL,
-                    qty=float(int(qty // 2)),
-                    order_type=OrderType.LIMIT,
-                    limit_price=round(float(prices[symbol]) * 1.5, 2),
-                    time_in_force=TimeInForce.GTC,
-                )
+    for _ in range(12):
+        sandbox.admin.step(shock=RALLY)
+        desk.run_iteration()
+        settle(sandbox, desk)
+        held = _held(trading)
+        if sorted(held) == list(SYMBOLS) and _stops(trading) == held:
+            break
+    assert sorted(held) == list(SYMBOLS) and _stops(trading) == held
+    prices = sandbox.admin.state()["prices"]
+    for symbol, qty in held.items():
+        desk.request_manual_order(
+            ManualOrder(
+                symbol,
+                Side.SELL,
+                qty=float(int(qty // 2)),
+                order_type=OrderType.LIMIT,
+                limit_price=round(float(prices[symbol]) * 1.5, 2),
+                time_in_force=TimeInForce.GTC,
             )
-        desk.apply_kill_requests()
-        assert _stops(trading) == {}  # the three sells work, their stops cancelled first
+        )
+    desk.apply_kill_requests()
+    assert _stops(trading) == {}  # the three sells work, their stops cancelled first
+    return desk, held
+
+
+def _all_back_at_one_look(
+    sandbox: SandboxHandle, trading: Any, desk: Any, held: dict, monkeypatch: Any
+) -> None:
+    """The broker confirms the pending cancels (its next bar); the desk's next look between
+    bars puts every stop back for the whole position, with one order read for them all."""
+    sandbox.admin.clear_faults()
+    sandbox.admin.step()  # the broker confirms the three cancels
+    reads = _order_reads(desk, monkeypatch)
+    looked = desk.apply_kill_requests()  # the runner's next look, no bar's cycle
+    assert _stops(trading) == held, "a stop left for a later look"
+    assert looked is not None
+    placed = [n.split(":")[0] for n in looked.notes if "protective exit placed" in n]
+    assert sorted(placed) == list(SYMBOLS), looked.notes
+    assert len(reads) <= 2, f"{reads}: one order read a position"
+    assert not desk.follows_hand
+    assert _held(trading) == held  # nothing sold: the halt cancelled every sell
+
+
+def test_stops_freed_by_a_halt_come_back_together_once_its_cancels_are_confirmed(
+    sandbox: SandboxHandle, trading: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
+    """ctrl+k between bars with the broker's cancels of the three sells pending: no stop goes
+    back while the sells may still fill (the halt's pass, a look); once the broker confirms
+    the cancels, the desk's next look puts all three stops back, each for the whole
+    position, with one order read for the three, not one a look."""
+    desk, held = _sells_beside_stops(sandbox, trading, tmp_path)
+    try:
         sandbox.admin.set_faults(slow_cancel_rate=1.0)  # Alpaca's cancels: pending a while
         desk.request_kill(who="test")
         report = desk.apply_kill_requests()
@@ -102,16 +126,33 @@ def test_stops_freed_by_a_halt_come_back_together_once_its_cancels_are_confirmed
         assert _stops(trading) == {}, "a stop beside a sell whose cancel is still pending"
         assert desk.apply_kill_requests() is None  # a look: still pending, nothing placed
         assert _stops(trading) == {} and desk.follows_hand
-        sandbox.admin.clear_faults()
-        sandbox.admin.step()  # the broker confirms the three cancels
-        reads = _order_reads(desk, monkeypatch)
-        looked = desk.apply_kill_requests()  # the runner's next look, no bar's cycle
-        assert _stops(trading) == held, "a stop left for a later look"
-        assert looked is not None
-        placed = [n.split(":")[0] for n in looked.notes if "protective exit placed" in n]
-        assert sorted(placed) == list(SYMBOLS), looked.notes
-        assert len(reads) <= 2, f"{reads}: one order read a position"
-        assert not desk.follows_hand
-        assert _held(trading) == held  # nothing sold: the halt cancelled every sell
+        _all_back_at_one_look(sandbox, trading, desk, held, monkeypatch)
+    finally:
+        desk.broker.close()
+
+
+def test_a_halt_in_the_bars_cycle_sends_no_stop_beside_a_pending_cancel(
+    sandbox: SandboxHandle, trading: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
+    """The halt taken by a bar's cycle (as a drawdown or daily-loss halt is; here the kill
+    switch pressed just before the bar), the broker's cancels of the three sells pending:
+    the cycle's exit step sends no stop beside them and says each position is NOT protected
+    until the broker confirms; then all three come back at one look. Before, that step sent a
+    stop for each whole position, all three rejected ("insufficient qty available": the
+    pending sell still holds its shares), and after the confirmations they came back one a
+    look."""
+    desk, held = _sells_beside_stops(sandbox, trading, tmp_path)
+    try:
+        sandbox.admin.set_faults(slow_cancel_rate=1.0)
+        desk.request_kill(who="test")
+        sandbox.admin.step()
+        report = desk.run_iteration()
+        assert report is not None and desk.risk.state.halted
+        said = [e.action_taken for e in report.risk_events if e.event_type == "protective_stop"]
+        assert len(said) == 3 and all("not confirmed yet" in s for s in said), said
+        stops = [o for o in sandbox_orders(trading) if o.order_type.value == "stop"]
+        assert [o for o in stops if o.status.value == "rejected"] == []
+        assert _stops(trading) == {}
+        _all_back_at_one_look(sandbox, trading, desk, held, monkeypatch)
     finally:
         desk.broker.close()

@@ -184,6 +184,13 @@ class HandExits:
                 del self._hands[cid]
                 self._hand_due.add(order.symbol)
 
+    def cancels_pending(self) -> set[str]:
+        """The symbols of followed orders by hand whose cancel the broker has not confirmed:
+        no exit goes beside them (``_protect``) until it does (the order may still fill, and
+        Alpaca refuses a stop for the shares it holds: a halt's cycle sent a stop for each
+        position, each rejected "insufficient qty available" and said NOT protected)."""
+        return {self._hands[c] for c in self._hands_pending if c in self._hands}
+
     def _cancels_confirmed(self) -> None:
         """Look up, in one read (``Broker.look_up_many``), every followed order by hand whose
         cancel the broker only accepted: each the broker says has ended (cancelled, or
