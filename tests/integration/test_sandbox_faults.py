@@ -223,6 +223,28 @@ def test_cancel_refuse_leaves_orders_working_with_a_500_in_the_207(sandbox, trad
     assert trading.get_order_by_id(placed.id).status.value == "canceled"
 
 
+def test_slow_cancel_leaves_the_order_pending_cancel_until_the_next_bar(sandbox, trading):
+    """Alpaca cancels asynchronously: with ``slow_cancel_rate`` the cancel is answered (204)
+    and the order stays ``pending_cancel``, listed open, a second cancel refused (422), until
+    the next bar ends it ``canceled``."""
+    from alpaca.trading.enums import QueryOrderStatus
+    from alpaca.trading.requests import GetOrdersRequest, LimitOrderRequest
+
+    far_below = LimitOrderRequest(
+        symbol="SPY", qty=1, side=OrderSide.BUY, time_in_force=TimeInForce.GTC, limit_price=1.0
+    )
+    placed = trading.submit_order(far_below)
+    sandbox.admin.set_faults(slow_cancel_rate=1)
+    trading.cancel_order_by_id(placed.id)
+    assert trading.get_order_by_id(placed.id).status.value == "pending_cancel"
+    listed = trading.get_orders(filter=GetOrdersRequest(status=QueryOrderStatus.OPEN))
+    assert [str(o.id) for o in listed] == [str(placed.id)]
+    with pytest.raises(APIError):
+        trading.cancel_order_by_id(placed.id)
+    sandbox.admin.step(1)
+    assert trading.get_order_by_id(placed.id).status.value == "canceled"
+
+
 def test_pacer_moves_the_market_at_speed():
     with running_sandbox(speed=6000.0) as sb:  # 1m bars at 6000x: one bar every 10 ms
         wait_until(lambda: sb.admin.state()["bars_emitted"] >= 5, what="paced bars")

@@ -106,6 +106,13 @@ class Broker(Protocol):
         still on its way, before a position difference is called a change made outside)."""
         ...
 
+    def look_up_many(self, client_order_ids: list[str]) -> dict[str, Order]:
+        """This session's orders among ``client_order_ids`` as the broker says now, in one
+        read however many there are (at Alpaca one listing request, not one each): those the
+        read showed, by client id (one it did not show is not known to have ended: ask it
+        alone). Their changes and fills come with the next ``drain_updates``."""
+        ...
+
     def submit(self, request: OrderRequest) -> Order:
         """Send an order; the answer is its acknowledged state (``rejected`` with a reason)."""
         ...

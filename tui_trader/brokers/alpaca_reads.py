@@ -12,13 +12,14 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from tui_trader.brokers import BrokerError, Partial, Throttled
 from tui_trader.brokers.alpaca_calls import CallPolicy, classify, with_retries
 from tui_trader.brokers.alpaca_orders import to_domain_order
-from tui_trader.brokers.alpaca_pages import LIST_BOUND, OrderPages
+from tui_trader.brokers.alpaca_pages import LIST_BOUND, LIST_PAGE, OrderPages
 from tui_trader.brokers.alpaca_stream import TradeUpdateFeed
 from tui_trader.core.domain import Account, Position
 from tui_trader.core.orders import Order
@@ -45,6 +46,8 @@ class AlpacaReads:
     _open_unseen: str = ""
     """Why the last listing of open orders was not whole ('' when it was)."""
     _tracked: dict[str, _Tracked]
+    _apply: Callable[[Order, str], None]
+    """Merge a newer view of an order we track (``AlpacaBroker._apply``)."""
     _last: dict[str, float]
     _clock: tuple[datetime, Any] | None
     _suspended: bool
@@ -149,6 +152,41 @@ class AlpacaReads:
                 f"looked at (a listing reads at most {LIST_BOUND:,}): lost rows among older "
                 "ones were not looked for",
             )
+        return found
+
+    def look_up_many(self, client_order_ids: list[str]) -> dict[str, Order]:
+        """These orders of ours as Alpaca lists them now: one request (``GET /v2/orders``,
+        open and ended, in their symbols, submitted since the oldest of them, one page of the
+        newest 500), however many there are; one ``get_order`` each spent a request an order,
+        so a halt's pending cancels in twenty symbols were confirmed one a look. Those listed,
+        by client id (a ``pending_cancel`` still open: it may yet fill); one the page did not
+        hold is left out (ask it alone). What the listing says is merged into what we follow,
+        as a poll's look-up is: its news comes with the next ``drain_updates``."""
+        from alpaca.common.enums import Sort
+        from alpaca.trading.enums import QueryOrderStatus
+        from alpaca.trading.requests import GetOrdersRequest
+
+        wanted = {c: self._tracked[c].order for c in client_order_ids if c in self._tracked}
+        if not wanted:
+            return {}
+        times = [o.submitted_at for o in wanted.values()]
+        after = None
+        if all(t is not None for t in times):  # (a second's margin: the clocks' rounding)
+            after = min(t for t in times if t is not None) - timedelta(seconds=1)
+        request = GetOrdersRequest(
+            status=QueryOrderStatus.ALL,
+            limit=LIST_PAGE,
+            after=after,
+            symbols=sorted({o.symbol for o in wanted.values()}),
+            direction=Sort.DESC,
+            nested=True,
+        )
+        found: dict[str, Order] = {}
+        for raw in self._read("looking up orders", self.client.get_orders, filter=request):
+            order = to_domain_order(raw)
+            if order.client_order_id in wanted:
+                found[order.client_order_id] = order
+                self._apply(order, "poll")
         return found
 
     def _lister(self, what: str) -> Any:

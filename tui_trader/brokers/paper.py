@@ -97,6 +97,11 @@ class PaperBroker(PaperAdmission):
     def look_up_orders(self, symbol: str) -> None:
         """Nothing to ask: orders here change only on a bar."""
 
+    def look_up_many(self, client_order_ids: list[str]) -> dict[str, Order]:
+        """Each of these orders as this broker holds it (nothing to ask: its own record)."""
+        known = self._orders_by_client_id
+        return {cid: known[cid] for cid in client_order_ids if cid in known}
+
     def get_order(self, client_order_id: str) -> Order | None:
         """The latest state of an order by its client id."""
         return self._orders_by_client_id.get(client_order_id)

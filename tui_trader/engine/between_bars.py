@@ -66,7 +66,7 @@ class BetweenBars:
     """Exits dropped or placed again, not said yet (``engine.stop_takeover``)."""
     manual_pending: Callable[[], bool]
     hands_ended: Callable[[], set[str]]
-    hands_cancelled: Callable[[list[Order]], set[str]]
+    hands_cancelled: Callable[[list[Order]], None]
     exits_after_hand: Callable[[set[str], datetime], tuple[list[RiskEvent], list[str]]]
     hand_silence: Callable[[set[str], BrokerError], list[str]]
     _report: Callable[..., IterationReport]
@@ -130,10 +130,10 @@ class BetweenBars:
                     again = [said] if said else []
                     decided = self.risk.state
                     manual, notes = self._take_manual_requests(market_time)
+                    if halting:  # every one the halt's cancels ended (or left pending:
+                        self.hands_cancelled(self._cycle_orders[before:])  # asked together)
                     # sent now and ended at once, or cancelled by this halt: exits back now
                     ended |= self.hands_ended() if asked or halting else set()
-                    if halting:  # every one the halt's cancels ended, not one a look
-                        ended |= self.hands_cancelled(self._cycle_orders[before:])
                     placed, told = self.exits_after_hand(ended, market_time)
                     manual, notes = manual + placed, notes + told
                     # an exit a hand order dropped or put back: said now, not a bar later

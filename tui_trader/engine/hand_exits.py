@@ -11,7 +11,10 @@ So each order by hand that went out (accepted, working or filled) is followed
 every ``HAND_LOOK_S`` while one is followed), one order a look, the one asked longest ago (a
 new one first): at Alpaca one request a look however many orders by hand work (before, one
 each: six limit sells working by hand spent Alpaca's whole 180 a minute, and the desk's own
-cycles went throttled). Still working: asked again; nothing changes yet.
+cycles went throttled). Still working: asked again; nothing changes yet. The orders a halt
+cancelled whose cancel the broker only accepted (Alpaca's 204) are asked apart, all of them in
+one read a look (``Broker.look_up_many``): each exit goes back as soon as the broker confirms
+its order's end, never beside a sell still ``pending_cancel``.
 Ended (filled, cancelled, expired, rejected after it was accepted, or gone): its symbol's exit
 is brought in step at once by the cycle's own ``_protect`` for that symbol alone
 (``exits_after_hand``), the one money path: a stop sized for what is held beside the orders
@@ -91,6 +94,10 @@ class HandExits:
         self._hand_waits = {}
         """Symbol -> looks left, of an ended hand order's symbol whose position read did not
         show the desk's fills (``exits_after_hand``); forgotten by the bar's cycle."""
+        self._hands_pending: set[str] = set()
+        """Client ids of followed orders by hand whose cancel the broker only accepted
+        (Alpaca's 204: ``cancel_pending``; a fill may still beat it): all looked up in one
+        read a look (``_cancels_confirmed``) until the broker says each has ended."""
         self._hand_silence_said: set[str] = set()
         """Symbols whose exit the broker's silence holds up, said already (``hand_silence``):
         forgotten once the broker answers for them, or by the bar's cycle."""
@@ -139,8 +146,12 @@ class HandExits:
         """The symbols whose exits are due: the followed order asked now (the one asked
         longest ago; forgotten once ended, else asked again after the others), those ended
         whose exits the broker's silence kept from being put in step (``_hand_due``), and a
-        waiting symbol (``_hand_waits``) whose position read now shows the desk's fills."""
-        for cid, symbol in list(self._hands.items())[:1]:  # one request a look
+        waiting symbol (``_hand_waits``) whose position read now shows the desk's fills.
+        The orders whose cancel is pending are looked up apart, all in one read
+        (``_cancels_confirmed``), and not asked alone while that read shows them."""
+        self._cancels_confirmed()
+        alone = [(c, s) for c, s in self._hands.items() if c not in self._hands_pending]
+        for cid, symbol in alone[:1]:  # one request a look
             del self._hands[cid]
             try:
                 found = self.broker.get_order(cid)
@@ -153,19 +164,56 @@ class HandExits:
                 self._hand_due.add(symbol)
         return set(self._hand_due) | self._caught_up()
 
-    def hands_cancelled(self, orders: list[Order]) -> set[str]:
-        """The symbols whose exits are due once ``orders`` (a halt's cancels, as the broker
-        answered them) are known: a followed order by hand among them that has ended is
+    def hands_cancelled(self, orders: list[Order]) -> None:
+        """Take ``orders`` (a halt's cancels, as the broker answered them) before the halting
+        pass's ``hands_ended``: a followed order by hand among them that has ended is
         forgotten and its symbol due, with no look-up. Before, a halt that cancelled orders by
         hand in three symbols put one stop back in its pass (the one order asked) and the
         others one a look, 2 s apart. One whose cancel is not confirmed yet (Alpaca's 204:
-        ``cancel_pending``; it may still fill) is still asked, a look each, as before."""
+        ``cancel_pending``; it may still fill) waits for the broker's word, but all of them
+        are asked in one read, in that pass and at each look (``_cancels_confirmed``):
+        before, one a look, so at Alpaca the last of N positions had its stop back about
+        2·N s after the halt."""
         for order in orders:
-            ended = not order.status.is_open and not order.cancel_pending
-            if ended and order.client_order_id in self._hands:
-                del self._hands[order.client_order_id]
+            cid = order.client_order_id
+            if cid not in self._hands or order.status.is_open:
+                continue
+            if order.cancel_pending:
+                self._hands_pending.add(cid)
+            else:
+                del self._hands[cid]
                 self._hand_due.add(order.symbol)
-        return set(self._hand_due)
+
+    def cancels_pending(self) -> set[str]:
+        """The symbols of followed orders by hand whose cancel the broker has not confirmed:
+        no exit goes beside them (``_protect``) until it does (the order may still fill, and
+        Alpaca refuses a stop for the shares it holds: a halt's cycle sent a stop for each
+        position, each rejected "insufficient qty available" and said NOT protected)."""
+        return {self._hands[c] for c in self._hands_pending if c in self._hands}
+
+    def _cancels_confirmed(self) -> None:
+        """Look up, in one read (``Broker.look_up_many``), every followed order by hand whose
+        cancel the broker only accepted: each the broker says has ended (cancelled, or
+        filled before the cancel) is forgotten and its symbol due; one still
+        ``pending_cancel`` waits for the next look (a stop beside a sell that may still fill
+        could sell the same shares twice, and Alpaca refuses it); one the read did not show
+        is asked alone, a look each, as any followed order. Unanswered: asked again at the
+        next look."""
+        waiting = sorted(c for c in self._hands_pending if c in self._hands)
+        self._hands_pending = set(waiting)
+        if not waiting:
+            return
+        try:
+            found = self.broker.look_up_many(waiting)
+        except BrokerError:
+            return
+        for cid in waiting:
+            order = found.get(cid)
+            if order is not None and order.status.is_open:
+                continue  # its cancel still pending: asked again at the next look
+            self._hands_pending.discard(cid)
+            if order is not None:
+                self._hand_due.add(self._hands.pop(cid))
 
     def _caught_up(self) -> set[str]:
         """The waiting symbols whose position read shows the desk's fills now (one read for

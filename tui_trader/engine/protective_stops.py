@@ -194,8 +194,16 @@ class ProtectiveStops(
         claims = self.claims
         if claims is not None and not claims.key:  # at start, before the first cycle's read
             claims.begin(self.audit.session.key)
+        unconfirmed = self.cancels_pending()  # a sell whose cancel is unconfirmed may fill
         for symbol in sorted(set(positions) | set(stops)):
             if only is not None and symbol not in only:
+                continue
+            if symbol in unconfirmed:  # back once the broker confirms (``engine.hand_exits``)
+                why = (
+                    "the cancel of its sell by hand is not confirmed yet (that sell may still "
+                    "fill); its exit goes back as soon as the broker confirms it"
+                )
+                events.append(self._unprotected(symbol, why))
                 continue
             if symbol in others or symbol in doubted:
                 continue  # another session's exit, or one in doubt: no second beside it

@@ -331,6 +331,7 @@ class TradingSession(
                 except BrokerError as exc:  # the halt is written (below) before the cycle fails
                     events = self._halt_unanswered(events, exc)
                     raise
+                self.hands_cancelled(self._cycle_orders[before:])  # (pending: one read a look)
                 said = self._halt_retry_note(before) if retry else None
                 if said:  # a cancel refused again, nothing else done: said once (its onset)
                     notes.append(said)

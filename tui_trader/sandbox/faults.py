@@ -81,6 +81,11 @@ class FaultSettings:
     """Share of open orders a cancel cannot cancel: each stays working; ``DELETE /v2/orders``
     answers status 500 for it in its 207, ``DELETE /v2/orders/{id}`` 422 (Alpaca's "not
     cancelable", as for an order being replaced)."""
+    slow_cancel_rate: float = 0.0
+    """Share of the cancels asked for (``DELETE /v2/orders/{id}``, ``DELETE /v2/orders``) that
+    stay ``pending_cancel`` until the next bar, then end ``canceled`` (Alpaca cancels
+    asynchronously: its 204 is not yet the order's end); meanwhile the order is listed open,
+    does not trade, and a second cancel is refused 422."""
     replace_fill_rate: float = 0.0
     """Share of replaces (``PATCH /v2/orders/{id}`` of a simple order) whose old order fills
     before the new one reaches the exchange: the PATCH answers the new order ``pending_new``,
@@ -115,6 +120,7 @@ _RATES = {"error_rate", "hang_rate", "lost_ack_rate", "reject_rate", "partial_ra
 _RATES |= {"order_fail_rate"}
 _RATES |= {"stream_only_rate", "ws_drop", "ws_duplicate", "ws_reorder", "stale_rest"}
 _RATES |= {"cancel_refuse_rate", "replace_fill_rate", "replace_reject_rate", "position_lag"}
+_RATES |= {"slow_cancel_rate"}
 _COUNTS = {"burst_429", "rate_limit"}
 _BARS = {"partial_bars", "race_bars"}
 """Counts of bars: at least one (the next bar), at most ``MAX_BARS``."""

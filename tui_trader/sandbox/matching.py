@@ -67,6 +67,8 @@ class MatchingEngine(OrderExecution):
         """Orders that may still fill (active stop legs included), so each bar works only them."""
         self.waiting_legs: dict[str, SimOrder] = {}
         """Legs ``held`` until their entry fills."""
+        self._slow_cancels: list[SimOrder] = []
+        """Orders ``pending_cancel`` until the next bar (``slow_cancel_rate``)."""
         self._stale: list[SimOrder] = []
         """Orders whose REST view is stale until the next bar (``stream_only_rate``)."""
         self.racing: list[tuple[SimOrder, SimOrder, int, bool]] = []
@@ -242,6 +244,7 @@ class MatchingEngine(OrderExecution):
         with self.lock:
             now = self.now()
             settle_races(self, now)
+            self._slow_cancels_done(now)
             for order in self._stale:
                 order.stale_view = None
             self._stale = []
@@ -267,10 +270,22 @@ class MatchingEngine(OrderExecution):
     # -- internals (lock held) -----------------------------------------------------------------
 
     def _cancel_request(self, order: SimOrder, now: datetime) -> None:
-        """A cancel the user asked for: ``pending_cancel``, then ``canceled``."""
+        """A cancel the user asked for: ``pending_cancel``, then ``canceled`` (at the next bar
+        when the ``slow_cancel_rate`` fault holds it: ``_slow_cancels_done``)."""
         order.status = "pending_cancel"
         self.publish("pending_cancel", order, now)
+        if order.parent is None and self.dice.roll("slow_cancel_rate"):
+            self._slow_cancels.append(order)
+            return
         self._finish(order, "canceled", now)
+
+    def _slow_cancels_done(self, now: datetime) -> None:
+        """End the cancels the ``slow_cancel_rate`` fault held ``pending_cancel``, before the
+        bar's orders trade (the cancel wins: the order does not fill meanwhile)."""
+        held, self._slow_cancels = self._slow_cancels, []
+        for order in held:
+            if order.status == "pending_cancel":  # (its legs and pair end with it)
+                self._finish(order, "canceled", now)
 
     def _register(
         self, ticket: OrderTicket, now: datetime, status: str, parent: SimOrder | None = None

@@ -20,9 +20,10 @@ OPEN_STATUSES = frozenset({"accepted", "pending_new", "new", "partially_filled",
 listing shows ``LISTED_OPEN``."""
 WORKING_STATUSES = frozenset({"accepted", "pending_new", "new", "partially_filled"})
 """Statuses of an order that may still fill."""
-LISTED_OPEN = OPEN_STATUSES | {"pending_replace"}
+LISTED_OPEN = OPEN_STATUSES | {"pending_replace", "pending_cancel"}
 """Statuses ``GET /v2/orders?status=open`` lists: an order being replaced is not final (it may
-still fill before its replacement works), and Alpaca lists it as open."""
+still fill before its replacement works), and Alpaca lists it as open; nor is one whose cancel
+is pending (the ``slow_cancel_rate`` fault)."""
 
 
 @dataclass(slots=True)
