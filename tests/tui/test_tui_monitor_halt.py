@@ -47,15 +47,40 @@ SHORT_CONNECT_TIMEOUT = 2
 ROW = "SELECT session_id, requested_by, reason, flatten, handled_at FROM halt_requests"
 
 
-@pytest.fixture
-def own_cluster(monkeypatch: pytest.MonkeyPatch) -> Iterator[PgCluster]:
-    """A cluster this test may stop and start (the worker's shared one serves other tests);
-    the monitor and the halt writer retry quickly."""
+def _quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The trader's password in the environment; the monitor and the halt writer retry
+    quickly."""
     monkeypatch.setenv("PGPASSWORD", TRADER_PASSWORD)
     monkeypatch.setattr(monitor_handle, "RETRY_SECONDS", 0.05)
     monkeypatch.setattr(monitor_halt, "RETRY_SECONDS", 0.05)
+
+
+@pytest.fixture
+def own_cluster(monkeypatch: pytest.MonkeyPatch) -> Iterator[PgCluster]:
+    """A cluster this test may stop and start (the worker's shared one serves other tests)."""
+    _quick_retries(monkeypatch)
     with running_cluster() as cluster:
         yield cluster
+
+
+@pytest.fixture
+def cluster(pg_cluster: PgCluster, monkeypatch: pytest.MonkeyPatch) -> Iterator[PgCluster]:
+    """The worker's shared cluster, for a test that never stops its server (a cluster of its
+    own cost about a second to create and remove); the databases the test made, and the
+    ``watcher`` role, are dropped after it."""
+    _quick_retries(monkeypatch)
+    made: list[str] = []
+    new_database = pg_cluster.new_database
+
+    def tracked(prefix: str = "t") -> str:
+        made.append(new_database(prefix))
+        return made[-1]
+
+    monkeypatch.setattr(pg_cluster, "new_database", tracked)
+    yield pg_cluster
+    for name in made:
+        pg_cluster.drop_database(name)
+    pg_cluster.admin("DROP ROLE IF EXISTS watcher")
 
 
 def _followed(url: object) -> int:
@@ -92,19 +117,19 @@ async def _ctrl_k_timed(app, shown: Callable[[], bool]) -> float:
 
 
 async def test_ctrl_k_with_the_store_up_is_on_screen_at_once_and_written(
-    own_cluster: PgCluster,
+    cluster: PgCluster,
 ) -> None:
     """The store answers: HALT REQUESTED at once, then written; the row is the one a monitor
     always wrote (by ``monitor``, ``ctrl+k in the monitor``, no flatten, not yet handled)."""
-    name = own_cluster.new_database()
-    url = parse_db_url(own_cluster.url(name))
+    name = cluster.new_database()
+    url = parse_db_url(cluster.url(name))
     session = _followed(url)
     app = make_app(url, monitor=MonitorHandle(DbFollower(url, None), poll_seconds=0.05))
     async with app.run_test(size=(200, 36), notifications=True) as pilot:
         await wait_for(pilot, lambda: app.desk.latest is not None, "the first followed report")
         took = await _ctrl_k_timed(app, lambda: "HALT REQUESTED" in bars(app))
         await wait_for(pilot, lambda: WRITTEN in bars(app), f"written: {bars(app)} {said(app)}")
-        assert own_cluster.rows(name, ROW) == [
+        assert cluster.rows(name, ROW) == [
             (session, "monitor", "ctrl+k in the monitor", False, None)
         ]
         await wait_for(pilot, lambda: asking(app), "the flatten question")
@@ -148,7 +173,7 @@ async def test_ctrl_k_with_the_server_down_says_so_at_once_and_writes_once_it_is
 
 
 async def test_ctrl_k_on_a_server_that_never_answers_does_not_freeze_the_screen(
-    own_cluster: PgCluster, monkeypatch: pytest.MonkeyPatch
+    cluster: PgCluster, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The store's address takes connections and never answers: ctrl+k is on screen at once,
     each try ends by the store's connect deadline and is said, and the request is written
@@ -156,9 +181,9 @@ async def test_ctrl_k_on_a_server_that_never_answers_does_not_freeze_the_screen(
     the test waited for it twice over, a try and the follower's."""
     for module in (pg, own_connection):
         monkeypatch.setattr(module, "CONNECT_TIMEOUT", SHORT_CONNECT_TIMEOUT)
-    name = own_cluster.new_database()
-    with store_door(own_cluster.port) as door:
-        url = parse_db_url(own_cluster.url(name).replace(f":{own_cluster.port}/", f":{door.port}/"))
+    name = cluster.new_database()
+    with store_door(cluster.port) as door:
+        url = parse_db_url(cluster.url(name).replace(f":{cluster.port}/", f":{door.port}/"))
         session = _followed(url)
         handle = MonitorHandle(DbFollower(url, None), poll_seconds=0.05)
         app = make_app(url, monitor=handle)
@@ -182,10 +207,10 @@ async def test_ctrl_k_on_a_server_that_never_answers_does_not_freeze_the_screen(
                 f"a try ended by its deadline: {trouble()}",
                 tries=600,
             )
-            assert own_cluster.rows(name, ROW) == []
+            assert cluster.rows(name, ROW) == []
             door.open()
             await wait_for(pilot, lambda: WRITTEN in bars(app), f"written: {bars(app)} {said(app)}")
-            assert own_cluster.rows(name, ROW) == [
+            assert cluster.rows(name, ROW) == [
                 (session, "monitor", "ctrl+k in the monitor", False, None)
             ]
             app.exit()
@@ -194,16 +219,16 @@ async def test_ctrl_k_on_a_server_that_never_answers_does_not_freeze_the_screen(
 
 
 async def test_ctrl_k_refused_by_the_store_says_so_and_can_be_pressed_again(
-    own_cluster: PgCluster,
+    cluster: PgCluster,
 ) -> None:
     """The monitor runs under a role that may only read (a watcher's): the row is refused for
     good, not "unreachable": the bar says HALT NOT WRITTEN, a notice gives the server's reason
     and says to stop the session where it runs, nothing is retried, and ctrl+k tries again."""
-    name = own_cluster.new_database()
-    _followed(parse_db_url(own_cluster.url(name)))
-    own_cluster.admin("CREATE ROLE watcher LOGIN PASSWORD 'watcher-pw'")
-    own_cluster.admin("GRANT SELECT ON ALL TABLES IN SCHEMA public TO watcher", name)
-    url = parse_db_url(own_cluster.url(name).replace("trader@", "watcher:watcher-pw@"))
+    name = cluster.new_database()
+    _followed(parse_db_url(cluster.url(name)))
+    cluster.admin("CREATE ROLE watcher LOGIN PASSWORD 'watcher-pw'")
+    cluster.admin("GRANT SELECT ON ALL TABLES IN SCHEMA public TO watcher", name)
+    url = parse_db_url(cluster.url(name).replace("trader@", "watcher:watcher-pw@"))
     app = make_app(url, monitor=MonitorHandle(DbFollower(url, None), poll_seconds=0.05))
     refused = "HALT NOT WRITTEN  the store refused your request: stop the session where it runs"
     async with app.run_test(size=(200, 36), notifications=True) as pilot:
@@ -216,5 +241,5 @@ async def test_ctrl_k_refused_by_the_store_says_so_and_can_be_pressed_again(
         await pilot.press("ctrl+k")  # taken again: nothing waits
         await wait_for(pilot, lambda: said(app).count("KILL SWITCH FAILED") == 2, "a new try")
         assert "already requested" not in said(app)
-        assert own_cluster.rows(name, ROW) == []
+        assert cluster.rows(name, ROW) == []
         app.exit()
