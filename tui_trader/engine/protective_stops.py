@@ -29,6 +29,11 @@ Another session's exit at the broker is told apart by its row in this store
 (``engine.stop_takeover``): an ended session's is taken over with its symbol, a live
 session's or another store's is left alone (no second exit beside it).
 
+Another desk's sale in the symbol that the broker's listing does not show yet (it may be half a
+minute old) is read from the store right before an exit changes (``engine.sales_beside``): its
+shares are left out of the exit, and a fill of it since the positions were read makes the exit
+wait a look (a stop sized before the sale emptied the position would open a short).
+
 A symbol whose position changed outside the session (``engine.outside_changes``) keeps an exit
 only for the shares the desk's own fills account for, never more than it holds: the exit never
 sells shares bought by hand, and is never larger than the position.
