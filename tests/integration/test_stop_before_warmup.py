@@ -60,7 +60,9 @@ def test_a_start_whose_history_download_fails_leaves_the_position_protected(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Alpaca's market data service down while its trading service answers: the start fails
-    (no trading on no history), and the position it found without a stop has one."""
+    (no trading on no history), and the position it found without a stop has one; the error
+    says the stop stays working (before, it spoke of the history alone: a user could not know
+    the start had placed an order that outlives it)."""
     with running_sandbox() as sb:
         sb.admin.set_speed(0)
         held = _naked_position(sb, tmp_path / "f.db")
@@ -69,9 +71,12 @@ def test_a_start_whose_history_download_fails_leaves_the_position_protected(
             raise MarketDataError("loading warm-up history: the data service is down")
 
         monkeypatch.setattr(AlpacaMarketData, "warmup", down)
-        with pytest.raises(MarketDataError):
+        with pytest.raises(MarketDataError) as failed:
             alpaca_session(sb, tmp_path / "f.db", symbols=("SPY",), stop_loss=StopRule(2.0))
         assert [float(o.qty) for o in open_stops(sb)] == [held]
+        said = str(failed.value)
+        assert said.startswith("loading warm-up history: the data service is down")
+        assert "the protective exits at the broker stay working" in said
 
 
 def test_an_atr_stop_still_goes_out_at_the_start_after_its_history(tmp_path: Path) -> None:

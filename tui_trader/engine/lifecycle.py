@@ -34,7 +34,7 @@ from tui_trader.engine.notices import SESSION_END
 from tui_trader.engine.reconcile import positions_event, reconcile, unsettled_order
 from tui_trader.engine.settlement import Unsettled
 from tui_trader.engine.stops_at_finish import LEFT_DOWN
-from tui_trader.market import MarketData
+from tui_trader.market import MarketData, MarketDataError
 from tui_trader.risk.gate import RiskManager
 from tui_trader.risk.stops import PROTECTIVE_LEG
 from tui_trader.store.session_rows import RowEnded
@@ -153,7 +153,13 @@ class SessionLifecycle:
         self.started = True
         self._square_with_broker(kept)
         if early:
-            self._warm_up()
+            try:
+                self._warm_up()
+            except MarketDataError as exc:  # the stops just placed are protection: left, said
+                if not self.protects or not positions:
+                    raise
+                kept = "the protective exits at the broker stay working for the shares held"
+                raise MarketDataError(f"{exc}; the session did not start: {kept}") from exc
         if self.learning is not None:
             self.learning.start_trading()
 

@@ -29,6 +29,11 @@ Another session's exit at the broker is told apart by its row in this store
 (``engine.stop_takeover``): an ended session's is taken over with its symbol, a live
 session's or another store's is left alone (no second exit beside it).
 
+Another desk's sale in the symbol that the broker's listing does not show yet (it may be half a
+minute old) is read from the store right before an exit changes (``engine.sales_beside``): its
+shares are left out of the exit, and a fill of it since the positions were read makes the exit
+wait a look (a stop sized before the sale emptied the position would open a short).
+
 A symbol whose position changed outside the session (``engine.outside_changes``) keeps an exit
 only for the shares the desk's own fills account for, never more than it holds: the exit never
 sells shares bought by hand, and is never larger than the position.
@@ -49,11 +54,13 @@ from tui_trader.engine.exit_placing import ExitPlacing
 from tui_trader.engine.exit_replace import ExitReplace
 from tui_trader.engine.exits_in_doubt import ExitsInDoubt
 from tui_trader.engine.hand_exits import HandExits
+from tui_trader.engine.sales_beside import sales_beside
 from tui_trader.engine.stop_takeover import ENDED, FOREIGN, LIVE
 from tui_trader.engine.stops_after_death import StopsAfterDeath
 from tui_trader.engine.stops_at_finish import StopsAtFinish
 from tui_trader.risk.exits import describe, fits
 from tui_trader.risk.stops import PROTECTIVE_LEG, TrueRange, is_protective
+from tui_trader.store.other_sales import newest_fill_id
 
 if TYPE_CHECKING:
     from tui_trader.brokers import Broker
@@ -151,6 +158,10 @@ class ProtectiveStops(
         if not self.protects:
             return
         cfg = self.config
+        session = self.audit.session
+        # Another desk's sale in a symbol may fill after the positions are read: the newest
+        # fill recorded before they are tells a fill since apart (``engine.sales_beside``).
+        since = newest_fill_id() if self.claims is not None and session is not None else None
         positions = self.broker.positions()
         working = self.broker.open_orders()
         stops: dict[str, list[Order]] = {}
@@ -249,6 +260,14 @@ class ProtectiveStops(
                 continue  # an add still working: its fill sizes the exit (a later cycle)
             if not self._still_keeps(symbol):
                 continue  # taken over while this desk was frozen: its stop is the other's
+            if since is not None and session is not None and want > 1e-9:
+                beside = sales_beside(session.account_key, session.id, symbol, held, listed, since)
+                if beside is None:
+                    continue  # another desk's fill since the positions were read: next look
+                want = max(want - beside, 0.0)  # another desk's sale the listing lacks
+                if one and abs(have[0].remaining_qty - want) < 1e-9:
+                    kept.append(describe(have[0]))
+                    continue
             # Between bars the last bar's close may be a day old: the broker's price judges
             # whether a level is already passed (a buy by hand at today's price, judged by
             # yesterday's close, sold the whole position at market).

@@ -1,0 +1,51 @@
+"""What another desk of the account is selling in a symbol, read from the store before a desk
+places or resizes that symbol's protective exit.
+
+A desk with exits reads the broker's positions, then sizes and sends each exit. The orders
+other desks placed reach it through the broker's listing of open orders, which on Alpaca may be
+half a minute old (``brokers.alpaca_reads``): a sale another desk of the account sent since is
+not in it. A sell stop sized from a reading taken just before that sale filled sat on the
+emptied position (0 shares) at the broker; had it triggered it would have opened a short on
+the account (the ``crash28`` campaign saw it for 0.9 s, once in 17 runs). Every order a desk
+sends has its row in the store before it goes out, so right before changing an exit the desk
+reads there (no broker call, and only when an exit is about to change):
+
+- another live desk's order in the symbol that still works and would close the position: its
+  remaining shares are left out of the exit, as a working order in the listing's are;
+- another desk's fill in the symbol recorded after the fill id read just before the positions:
+  the positions may not hold it, so the exit waits for the next look (``None``).
+
+What remains: a sale whose row is written after this read and that fills before the exit
+reaches the broker (the few milliseconds between them).
+"""
+
+from __future__ import annotations
+
+from tui_trader.core.orders import OrderType
+from tui_trader.risk.stops import is_protective
+from tui_trader.store.other_sales import filled_since, working_rows
+
+
+def sales_beside(
+    account_key: str, session_id: int, symbol: str, held: float, listed: set[str], since: int
+) -> float | None:
+    """The shares of ``held`` (signed) that other live desks' working orders in ``symbol``,
+    absent from the listing (``listed``: its client ids), would close; ``None`` if another desk
+    recorded a fill in ``symbol`` after fill id ``since`` (the positions read may be stale)."""
+    if filled_since(account_key, symbol, session_id, since):
+        return None
+    closing = 0.0
+    for row in working_rows(account_key, symbol, session_id):
+        if row.client_order_id in listed or is_protective(row.client_order_id, _type(row)):
+            continue  # in the listing already, or an exit (another desk's: none placed beside)
+        if (1 if row.side == "buy" else -1) * held < 0:
+            closing += row.remaining
+    return closing
+
+
+def _type(row: object) -> OrderType:
+    """A row's order type (one that is none: a market order, never an exit)."""
+    try:
+        return OrderType(getattr(row, "order_type", ""))
+    except ValueError:
+        return OrderType.MARKET
