@@ -176,16 +176,28 @@ class HandExits:
         2·N s after the halt."""
         for order in orders:
             cid = order.client_order_id
-            if cid not in self._hands or order.status.is_open:
+            if order.status.is_open:
                 continue
             if order.cancel_pending:
-                self._hands_pending.add(cid)
-            else:
+                if cid in self._hands or self._follows_cancel(order):
+                    self._hands.setdefault(cid, order.symbol)
+                    self._hands_pending.add(cid)
+            elif cid in self._hands:
                 del self._hands[cid]
                 self._hand_due.add(order.symbol)
 
+    def _follows_cancel(self, order: Order) -> bool:
+        """Whether ``order``, one of the desk's own not sent by hand (a rebalance's sell)
+        whose cancel the halt only had accepted, is followed as an order by hand is: it may
+        still fill, yet the broker's list of open orders leaves it out, so the exit step
+        sent a stop beside it (at Alpaca rejected "insufficient qty available"; had it gone
+        out, the stop and the sell could both sell the same shares). Not a protective exit:
+        its own symbol's stop is what is being put back."""
+        return self.protects and not is_protective(order.client_order_id, order.order_type)
+
     def cancels_pending(self) -> set[str]:
-        """The symbols of followed orders by hand whose cancel the broker has not confirmed:
+        """The symbols of followed orders (by hand, or the desk's own a halt cancelled:
+        ``_follows_cancel``) whose cancel the broker has not confirmed:
         no exit goes beside them (``_protect``) until it does (the order may still fill, and
         Alpaca refuses a stop for the shares it holds: a halt's cycle sent a stop for each
         position, each rejected "insufficient qty available" and said NOT protected)."""
