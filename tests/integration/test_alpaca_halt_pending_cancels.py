@@ -156,3 +156,42 @@ def test_a_halt_in_the_bars_cycle_sends_no_stop_beside_a_pending_cancel(
         _all_back_at_one_look(sandbox, trading, desk, held, monkeypatch)
     finally:
         desk.broker.close()
+
+
+def test_a_pending_cancel_the_one_read_did_not_show_still_holds_its_stop_back(
+    sandbox: SandboxHandle, trading: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
+    """The one read of the pending cancels (``GET /v2/orders``, one page of the newest 500 in
+    those symbols) does not show the three sells (a busy account: more orders since), and the
+    broker has still not confirmed the cancels at the next bar: that bar's cycle sends no stop
+    beside them, and says each position NOT protected. Before, a sell the read did not show
+    was no longer counted as pending: the cycle sent a stop for each whole position beside
+    it, all three rejected ("insufficient qty available"). Once the broker confirms, each
+    comes back as it is asked alone (a look each), for the whole position."""
+    desk, held = _sells_beside_stops(sandbox, trading, tmp_path)
+    try:
+        sandbox.admin.set_faults(slow_cancel_rate=1.0)
+        desk.request_kill(who="test")
+        assert desk.apply_kill_requests() is not None and desk.risk.state.halted
+        monkeypatch.setattr(desk.broker, "look_up_many", lambda ids: {})  # not on the page
+        desk.apply_kill_requests()  # a look between bars
+        engine = sandbox.sandbox.engine  # the broker confirms the cancels a bar later still
+        monkeypatch.setattr(engine, "_slow_cancels_done", lambda now: None)
+        sandbox.admin.step()
+        report = desk.run_iteration()
+        assert report is not None
+        stops = [o for o in sandbox_orders(trading) if o.order_type.value == "stop"]
+        assert [o.symbol for o in stops if o.status.value == "rejected"] == []
+        assert _stops(trading) == {}, "a stop beside a sell whose cancel is still pending"
+        said = [e.action_taken for e in report.risk_events if e.event_type == "protective_stop"]
+        assert len(said) == 3 and all("not confirmed yet" in s for s in said), said
+        monkeypatch.delattr(engine, "_slow_cancels_done")  # the broker confirms at last
+        sandbox.admin.clear_faults()
+        sandbox.admin.step()
+        desk.run_iteration()
+        for _ in range(3):  # asked alone, one a look
+            desk.apply_kill_requests()
+        assert _stops(trading) == held
+        assert _held(trading) == held  # nothing sold: the halt cancelled every sell
+    finally:
+        desk.broker.close()

@@ -245,6 +245,26 @@ def test_slow_cancel_leaves_the_order_pending_cancel_until_the_next_bar(sandbox,
     assert trading.get_order_by_id(placed.id).status.value == "canceled"
 
 
+def test_slow_cancel_fill_lets_the_pending_cancel_order_fill_first(sandbox, trading):
+    """Alpaca's race: with ``slow_cancel_fill_rate`` the order whose cancel is pending wins
+    it at the next bar, filled in full for what was left, not ``canceled``; the account holds
+    what it bought."""
+    from alpaca.trading.requests import LimitOrderRequest
+
+    far_below = LimitOrderRequest(
+        symbol="SPY", qty=2, side=OrderSide.BUY, time_in_force=TimeInForce.GTC, limit_price=1.0
+    )
+    placed = trading.submit_order(far_below)
+    sandbox.admin.set_faults(slow_cancel_rate=1, slow_cancel_fill_rate=1)
+    trading.cancel_order_by_id(placed.id)
+    assert trading.get_order_by_id(placed.id).status.value == "pending_cancel"
+    sandbox.admin.step(1)
+    order = trading.get_order_by_id(placed.id)
+    assert (order.status.value, float(order.filled_qty)) == ("filled", 2.0)
+    assert float(order.filled_avg_price) == 1.0  # a limit fills at its limit
+    assert {p.symbol: float(p.qty) for p in trading.get_all_positions()} == {"SPY": 2.0}
+
+
 def test_pacer_moves_the_market_at_speed():
     with running_sandbox(speed=6000.0) as sb:  # 1m bars at 6000x: one bar every 10 ms
         wait_until(lambda: sb.admin.state()["bars_emitted"] >= 5, what="paced bars")

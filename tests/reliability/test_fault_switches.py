@@ -49,6 +49,7 @@ FAULTS = {
     "order_fail_rate": "order_fail_rate=0.5",
     "cancel_refuse_rate": "cancel_refuse_rate=1",
     "slow_cancel_rate": "slow_cancel_rate=1",
+    "slow_cancel_fill_rate": "slow_cancel_rate=1,slow_cancel_fill_rate=1",
 }
 """The spec each switch is tried with (``error_status`` and ``lost_ack_mode`` qualify a rate).
 A name the sandbox does not have is left out of the groups (and fails
@@ -66,7 +67,14 @@ GROUPS = tuple(
     tuple(name for name in group if name in SWITCHES)
     for group in (
         ("latency", "lost_ack_rate", "burst_429", "ws_drop", "trickle", "slow_cancel_rate"),
-        ("error_status", "reject_rate", "lost_ack_mode", "rate_limit", "cancel_refuse_rate"),
+        (
+            "error_status",
+            "reject_rate",
+            "lost_ack_mode",
+            "rate_limit",
+            "cancel_refuse_rate",
+            "slow_cancel_fill_rate",
+        ),
         ("error_rate", "partial_rate", "stream_only_rate", "order_fail_rate", "hang_rate"),
     )
 )

@@ -98,6 +98,11 @@ class HandExits:
         """Client ids of followed orders by hand whose cancel the broker only accepted
         (Alpaca's 204: ``cancel_pending``; a fill may still beat it): all looked up in one
         read a look (``_cancels_confirmed``) until the broker says each has ended."""
+        self._hands_unseen: set[str] = set()
+        """Client ids of followed orders whose cancel was pending and which that one read
+        did not show (a page of the newest 500: a busy account): asked alone, a look each,
+        and their exits still held back (``cancels_pending``) until the broker says each
+        has ended (not shown is not ended)."""
         self._hand_silence_said: set[str] = set()
         """Symbols whose exit the broker's silence holds up, said already (``hand_silence``):
         forgotten once the broker answers for them, or by the bar's cycle."""
@@ -176,20 +181,33 @@ class HandExits:
         2·N s after the halt."""
         for order in orders:
             cid = order.client_order_id
-            if cid not in self._hands or order.status.is_open:
+            if order.status.is_open:
                 continue
             if order.cancel_pending:
-                self._hands_pending.add(cid)
-            else:
+                if cid in self._hands or self._follows_cancel(order):
+                    self._hands.setdefault(cid, order.symbol)
+                    self._hands_pending.add(cid)
+            elif cid in self._hands:
                 del self._hands[cid]
                 self._hand_due.add(order.symbol)
 
+    def _follows_cancel(self, order: Order) -> bool:
+        """Whether ``order``, one of the desk's own not sent by hand (a rebalance's sell)
+        whose cancel the halt only had accepted, is followed as an order by hand is: it may
+        still fill, yet the broker's list of open orders leaves it out, so the exit step
+        sent a stop beside it (at Alpaca rejected "insufficient qty available"; had it gone
+        out, the stop and the sell could both sell the same shares). Not a protective exit:
+        its own symbol's stop is what is being put back."""
+        return self.protects and not is_protective(order.client_order_id, order.order_type)
+
     def cancels_pending(self) -> set[str]:
-        """The symbols of followed orders by hand whose cancel the broker has not confirmed:
+        """The symbols of followed orders (by hand, or the desk's own a halt cancelled:
+        ``_follows_cancel``) whose cancel the broker has not confirmed:
         no exit goes beside them (``_protect``) until it does (the order may still fill, and
         Alpaca refuses a stop for the shares it holds: a halt's cycle sent a stop for each
         position, each rejected "insufficient qty available" and said NOT protected)."""
-        return {self._hands[c] for c in self._hands_pending if c in self._hands}
+        unconfirmed = self._hands_pending | self._hands_unseen
+        return {self._hands[c] for c in unconfirmed if c in self._hands}
 
     def _cancels_confirmed(self) -> None:
         """Look up, in one read (``Broker.look_up_many``), every followed order by hand whose
@@ -197,10 +215,12 @@ class HandExits:
         filled before the cancel) is forgotten and its symbol due; one still
         ``pending_cancel`` waits for the next look (a stop beside a sell that may still fill
         could sell the same shares twice, and Alpaca refuses it); one the read did not show
-        is asked alone, a look each, as any followed order. Unanswered: asked again at the
-        next look."""
+        is asked alone, a look each, as any followed order, its exit still held back until
+        that says it ended (before, the next bar's cycle sent a stop beside it: rejected).
+        Unanswered: asked again at the next look."""
         waiting = sorted(c for c in self._hands_pending if c in self._hands)
         self._hands_pending = set(waiting)
+        self._hands_unseen &= self._hands.keys()  # (ended: asked alone and forgotten)
         if not waiting:
             return
         try:
@@ -214,6 +234,8 @@ class HandExits:
             self._hands_pending.discard(cid)
             if order is not None:
                 self._hand_due.add(self._hands.pop(cid))
+            else:  # not shown: its cancel may still be pending, its exit still held back
+                self._hands_unseen.add(cid)
 
     def _caught_up(self) -> set[str]:
         """The waiting symbols whose position read shows the desk's fills now (one read for

@@ -211,7 +211,7 @@ class ProtectiveStops(
                 continue
             if symbol in unconfirmed:  # back once the broker confirms (``engine.hand_exits``)
                 why = (
-                    "the cancel of its sell by hand is not confirmed yet (that sell may still "
+                    "the cancel of its order is not confirmed yet (that order may still "
                     "fill); its exit goes back as soon as the broker confirms it"
                 )
                 events.append(self._unprotected(symbol, why))

@@ -11,6 +11,7 @@ change of an order's state is published as an Alpaca trade-update event (``accep
 from __future__ import annotations
 
 import copy
+import dataclasses
 import random
 import threading
 import uuid
@@ -27,6 +28,7 @@ from tui_trader.sandbox.intake import vet
 from tui_trader.sandbox.ledger import Execution, Ledger
 from tui_trader.sandbox.order_rules import OrderTicket
 from tui_trader.sandbox.order_types import trail_stop
+from tui_trader.sandbox.pricing import fill_price
 from tui_trader.sandbox.sim_order import OPEN_STATUSES, SimOrder, TradeEvent
 from tui_trader.sandbox.trading_phases import in_extended_hours
 
@@ -281,11 +283,21 @@ class MatchingEngine(OrderExecution):
 
     def _slow_cancels_done(self, now: datetime) -> None:
         """End the cancels the ``slow_cancel_rate`` fault held ``pending_cancel``, before the
-        bar's orders trade (the cancel wins: the order does not fill meanwhile)."""
+        bar's orders trade: cancelled (its legs and pair with it), or, at the
+        ``slow_cancel_fill_rate``, filled first for what is left (the order won the race)."""
         held, self._slow_cancels = self._slow_cancels, []
         for order in held:
-            if order.status == "pending_cancel":  # (its legs and pair end with it)
-                self._finish(order, "canceled", now)
+            if order.status != "pending_cancel":
+                continue
+            if self.dice.roll("slow_cancel_fill_rate"):
+                market = dataclasses.replace(order.ticket, limit_price=None)
+                price = order.ticket.limit_price or fill_price(
+                    self.feed, market, False, self.slippage
+                )
+                if price is not None:
+                    self._fill(order, order.remaining, price, now)
+                    continue
+            self._finish(order, "canceled", now)
 
     def _register(
         self, ticket: OrderTicket, now: datetime, status: str, parent: SimOrder | None = None
