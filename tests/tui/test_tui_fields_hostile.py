@@ -1,8 +1,10 @@
-"""The setup screen refuses every value the command line refuses, each where it was typed.
+"""Hostile text typed into the desk's own fields: refused where it was typed, never an order.
 
-Before: the Seconds field (``--every``) took any finite number, ``1e12`` included, where
-``tui-trader paper --every 1e12`` says "at most 86400 seconds": the desk started, ran one cycle
-and then waited 31,000 years for the next without a word.
+The setup screen refuses every value the command line refuses. Before: the Seconds field
+(``--every``) took any finite number, ``1e12`` included, where ``tui-trader paper --every 1e12``
+says "at most 86400 seconds": the desk started, ran one cycle and then waited 31,000 years for
+the next without a word. And the order ticket dropped every comma, so ``1,5`` shares (one and a
+half, written the European way) went to the session as 15.
 """
 
 from __future__ import annotations
@@ -12,11 +14,12 @@ import io
 
 import pytest
 from textual.widgets import Button, Input, Static
-from tui_helpers import wait_for
+from tui_helpers import capped_factory, scalar, wait_for
 
 from tui_trader.cli import build_parser
 from tui_trader.tui.app import make_app
 from tui_trader.tui.screens.setup import SetupScreen
+from tui_trader.tui.screens.ticket import TicketScreen
 from tui_trader.tui.setup_form import DEFAULTS, validate
 
 SIZE = (120, 36)
@@ -91,3 +94,37 @@ async def test_a_pace_of_a_trillion_seconds_is_refused_beside_its_field(db_path)
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, SetupScreen) and not app.running
+
+
+def _manual_rows(db_path) -> int:
+    """Orders the audit trail holds with a manual rationale."""
+    return scalar(db_path, "SELECT COUNT(*) FROM live_orders WHERE rationale LIKE 'manual%'")
+
+
+async def test_a_decimal_comma_on_the_ticket_is_refused_not_read_as_ten_times(
+    db_path, paced
+) -> None:
+    """``1,5`` shares on a LOCAL ticket (sent without a question) went to the session as 15;
+    it is refused on the ticket, and the mended ``1,500`` is sent as 1,500."""
+    app = make_app(
+        db_path,
+        clock=paced,
+        every=0.05,
+        iterations=0,
+        session_factory=capped_factory(db_path, paced, 3),
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.desk.latest and app.desk.latest.iteration == 3, "bars")
+        await pilot.press("t")
+        await wait_for(pilot, lambda: isinstance(app.screen, TicketScreen), "the ticket")
+        ticket = app.screen
+        await pilot.press("1", ",", "5", "enter")
+        error = ticket.query_one("#ticket-error", Static)
+        await wait_for(pilot, lambda: "commas only between" in str(error.render()), "refusal")
+        assert app.screen is ticket and _manual_rows(db_path) == 0
+        await pilot.press("0", "0", "enter")
+        await wait_for(pilot, lambda: _manual_rows(db_path) == 1, "the mended order")
+        rationale = "SELECT rationale FROM live_orders WHERE rationale LIKE 'manual%'"
+        assert scalar(db_path, rationale).startswith("manual ticket: 1500 sh market")
+        app.handle.stop()
