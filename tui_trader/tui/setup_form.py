@@ -199,15 +199,9 @@ def _db(text: str) -> Path | PgUrl:
     path = db_arg(text)
     if isinstance(path, PgUrl):
         return path
-    problem = db_path_problem(path)
+    problem = db_path_problem(path)  # a folder: db_arg's folder_problem, as --db
     if problem:
         raise argparse.ArgumentTypeError(problem)
-    try:
-        is_dir = path.is_dir()
-    except OSError as exc:
-        raise argparse.ArgumentTypeError(f"{shown_path(path)}: {exc.strerror or exc}") from None
-    if is_dir:
-        raise argparse.ArgumentTypeError(f"{path} is a directory, not a database file")
     return path
 
 
