@@ -16,6 +16,7 @@ import pytest
 from tests.integration.alpaca_helpers import FAST_BUDGET, sandbox_env
 from tests.integration.cli_helpers import cli_env
 from tui_trader.sandbox.testing import SandboxHandle, running_sandbox
+from tui_trader.store.db import open_database
 
 SECRET = "zz-SECRET-never-shown-7c1f9e2b"
 LIVE_PAPER = [sys.executable, "-m", "tui_trader", "live", "paper"]
@@ -42,11 +43,13 @@ def stepped() -> Iterator[SandboxHandle]:
         thread.join(timeout=5)
 
 
-def live(tmp_path: Path, sb: SandboxHandle | None, *args: str, stdin=None, **kw):
-    """Run ``python -m tui_trader live ARGS`` with the sandbox's variables exported."""
+def live(tmp_path: Path, sb: SandboxHandle | None, *args: str, stdin=None, extra_env=None, **kw):
+    """Run ``python -m tui_trader live ARGS`` with the sandbox's variables exported (and
+    ``extra_env``)."""
     env = cli_env(tmp_path)
     if sb is not None:
         env.update(sandbox_env(sb))
+    env.update(extra_env or {})
     return subprocess.run(
         [sys.executable, "-m", "tui_trader", "live", *args],
         capture_output=True,
@@ -99,6 +102,18 @@ def test_live_status_shows_account_clock_and_risk(stepped: SandboxHandle, tmp_pa
     assert out.returncode == 0, out.stderr
     assert "account PA" in out.stdout and "market OPEN (exchange calendar: " in out.stdout
     assert "position(s)" in out.stdout and SECRET not in out.stdout
+
+
+def test_live_status_reads_the_database_named_by_the_environment(
+    stepped: SandboxHandle, tmp_path: Path
+) -> None:
+    """``$TUI_TRADER_DB`` is where every other command finds the store; ``live status`` left
+    the risk state out unless ``--db`` was typed (hostile28b)."""
+    db = tmp_path / "env.db"
+    open_database(db).close()
+    out = live(tmp_path, stepped, "status", extra_env={"TUI_TRADER_DB": str(db)})
+    assert out.returncode == 0, out.stderr
+    assert "risk state: ACTIVE; orders today 0" in out.stdout
 
 
 def test_live_trading_refuses_without_enable_live_before_connecting(tmp_path: Path) -> None:

@@ -47,7 +47,7 @@ def odd_symbol_file(path: Path) -> Path:
 CASES: list[tuple[str, list[str], str]] = [
     # paper: periods, intervals, numbers
     ("period-99999y", ["paper", "--period", "99999y"], "longer than 50 years"),
-    ("period-huge-digits", ["paper", "--period", "9" * 5000 + "d"], "unknown period"),
+    ("period-huge-digits", ["paper", "--period", "9" * 5000 + "d"], "longer than 50 years"),
     # argparse quotes what it refuses: a pasted blob must not become a 3,000-character line
     ("stray-blob", ["history", "x" * 3000], "unrecognized arguments: xxx"),
     ("choice-blob", ["paper", "--weights", "x" * 3000], "invalid choice: 'xxx"),
@@ -108,6 +108,10 @@ CASES: list[tuple[str, list[str], str]] = [
     ("serve-port-underscore", ["serve", "--port", "1_000"], "not a whole number"),
     ("serve-port-hex", ["serve", "--port", "0x10"], "not a whole number"),
     ("pnl-period-huge", ["pnl", "--period", "99999w"], "longer than 50 years"),
+    # seven digits were an "unknown period" where six were "longer than 50 years" (hostile28b)
+    ("pnl-period-million-days", ["pnl", "--period", "1000000d"], "longer than 50 years"),
+    ("pnl-period-5000-digits", ["pnl", "--period", "9" * 5000 + "d"], "longer than 50 years"),
+    ("period-million-days", ["paper", "--period", "1000000d"], "longer than 50 years"),
     ("pnl-period-fullwidth", ["pnl", "--period", "７d"], "unknown period"),
     ("learn-seeds", ["learn", "evaluate", "--seeds", "5000"], "at most 1,000"),
     ("learn-rate", ["learn", "evaluate", "--learning-rate", "1e308"], "too large"),

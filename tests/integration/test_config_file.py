@@ -145,14 +145,15 @@ def test_a_bad_file_is_one_line_naming_file_line_and_key(
     [
         ('db = "desk\\u0007.db"\n', ":1: key 'db': path holds a control character"),
         ("seed = 1\ndb = '" + "x" * 2000 + "'\n", ":2: key 'db': path is too long"),
+        ('db = "/tmp"\n', ":1: key 'db': /tmp is a directory, not a database file"),
     ],
-    ids=["control-character", "too-long"],
+    ids=["control-character", "too-long", "a-folder"],
 )
 def test_a_bad_db_in_the_file_names_file_line_and_key(
     tmp_path: Path, monkeypatch, capsys, text: str, words: str
 ) -> None:
-    """A 'db' the session would refuse (a control character, a path too long for the system) is
-    refused naming the file, the line and the key, as every other bad value: it said only
+    """A 'db' the session would refuse (a control character, a path too long for the system, a
+    folder) is refused naming the file, the line and the key, as every other bad value: it said only
     '--db path holds a control character', pointing at an option nobody typed."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("TUI_TRADER_DB", raising=False)

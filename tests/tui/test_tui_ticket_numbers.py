@@ -1,8 +1,10 @@
-"""The order ticket's numbers follow the command line's rules: ASCII digits, at most 1e12.
+"""The order ticket's numbers follow the command line's rules: ASCII digits, at most 1e12, no
+``_``; a comma only between thousands.
 
 Before, ``float()`` alone read the ticket: ``５`` or ``٥`` shares were taken as 5, an amount
 of 1e300 shares went on to the risk gate, and a limit or stop price of 1e308 was taken (the
-cash a buy limit reserves is then no finite number).
+cash a buy limit reserves is then no finite number). Every comma was dropped: ``1,5`` (one and
+a half, written the European way) was read as 15 shares, and ``1_000`` was taken.
 """
 
 from __future__ import annotations
@@ -25,6 +27,12 @@ TICKET = {"symbol": "SPY", "side": "buy", "amount": "10", "unit": "shares", "typ
         ({"type": "limit", "limit": "1e308"}, "limit", "at most 1e12"),
         ({"type": "limit", "limit": "５"}, "limit", "positive price"),
         ({"type": "stop", "stop": "1e308", "side": "sell"}, "stop", "at most 1e12"),
+        ({"amount": "1,5"}, "amount", "commas only between thousands"),
+        ({"amount": "1,,0"}, "amount", "'1,,0' could be read two ways"),
+        ({"amount": "1_000"}, "amount", "ASCII digits"),
+        ({"type": "limit", "limit": "1,5"}, "limit", "commas only between thousands"),
+        ({"type": "limit", "limit": "1_000"}, "limit", "positive price"),
+        ({"type": "stop", "stop": "39,50", "side": "sell"}, "stop", "commas only between"),
     ],
     ids=[
         "fullwidth",
@@ -34,6 +42,12 @@ TICKET = {"symbol": "SPY", "side": "buy", "amount": "10", "unit": "shares", "typ
         "limit-1e308",
         "limit-fullwidth",
         "stop-1e308",
+        "decimal-comma",
+        "double-comma",
+        "underscore",
+        "limit-decimal-comma",
+        "limit-underscore",
+        "stop-decimal-comma",
     ],
 )
 def test_a_ticket_number_outside_the_rules_is_refused(change, field, words) -> None:
@@ -46,6 +60,8 @@ def test_a_number_with_thousands_commas_is_still_read() -> None:
     result = parse_ticket(dict(TICKET, type="limit", amount="1,000", limit="1,234.5"), SYMBOLS)
     assert result.order is not None
     assert (result.order.qty, result.order.limit_price) == (1000.0, 1234.5)
+    result = parse_ticket(dict(TICKET, amount="12,345,678.5"), SYMBOLS)
+    assert result.order is not None and result.order.qty == 12_345_678.5
 
 
 @pytest.mark.parametrize("typed", ["ß", "ﬀ", "ı"])

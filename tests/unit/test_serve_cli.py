@@ -171,3 +171,30 @@ def test_the_websocket_address_without_an_upgrade_is_a_bad_request() -> None:
 
     status, text, desks = asyncio.run(answer())
     assert status == 400 and "websocket" in text and desks == 0
+
+
+@pytest.mark.parametrize("allow_remote", [False, True])
+def test_a_host_that_is_no_address_is_said_to_be_none(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    allow_remote: bool,
+) -> None:
+    """``--host nan`` was refused as "reachable from other machines" (with ``--allow-remote``,
+    after a warning that anyone could reach the desk). The name is looked up as the server
+    would; here the lookup finds nothing (no network in tests: the resolver is replaced)."""
+    from tui_trader.cli import main
+
+    def nowhere(host, *args, **kwargs):
+        raise socket.gaierror(-2, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", nowhere)
+    argv = ["serve", "--host", "nan", "--port", "1", "--db", str(tmp_path / "d.db")]
+    with pytest.raises(SystemExit) as ended:
+        main(argv + (["--allow-remote"] if allow_remote else []))
+    out, err = capsys.readouterr()
+    assert ended.value.code == 2 and out == ""
+    assert err.splitlines() == [
+        "tui-trader: error: --host 'nan' is not an address: no IP address, and no name this "
+        "machine can resolve (127.0.0.1 by default)"
+    ]

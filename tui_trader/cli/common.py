@@ -17,7 +17,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from tui_trader.cli.db_paths import db_path_problem, dead_link_problem, quoted
+from tui_trader.cli.db_paths import (
+    db_path_problem,
+    dead_link_problem,
+    folder_problem,
+    quoted,
+)
 from tui_trader.core.shown import shown_path
 from tui_trader.core.symbols import SYMBOL_RE, too_many_symbols
 from tui_trader.security.private_files import create_private_file, make_private_dir, open_private
@@ -311,7 +316,9 @@ def db_arg(text: str) -> Path | PgUrl:
     if problem:
         raise argparse.ArgumentTypeError(problem)
     path = Path(text).expanduser()
-    problem = db_path_problem(path) or dead_link_problem(path)  # here, so a settings file's
+    problem = (
+        db_path_problem(path) or dead_link_problem(path) or folder_problem(path)
+    )  # here, so a settings file's
     if problem:  # 'db' is refused with its line
         raise argparse.ArgumentTypeError(problem)
     return path

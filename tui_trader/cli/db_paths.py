@@ -47,3 +47,14 @@ def dead_link_problem(db: Path) -> str | None:
         f"{shown_path(str(db))} is a link to no file (its target is gone, or the links lead "
         "back to themselves): no new database is made through it; name the database file itself"
     )
+
+
+def folder_problem(db: Path) -> str | None:
+    """A database path that is a folder, or ``None``: ``--db``, ``$TUI_TRADER_DB``, the
+    settings file's ``db`` and the desk's Database field alike (a settings file's ``db = "/tmp"``
+    was refused naming ``--db``, an option nobody typed, not the file, its line and the key)."""
+    try:
+        is_dir = db.is_dir()
+    except OSError:  # a name too long: db_path_problem and opening say so
+        return None
+    return f"{db} is a directory, not a database file" if is_dir else None

@@ -9,6 +9,7 @@ nothing sent.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -26,6 +27,7 @@ from tui_trader.brokers.alpaca_config import (
 from tui_trader.cli.alpaca_options import settings_from, timeout_arg, trading_options
 from tui_trader.cli.closed_output import watch_stdout
 from tui_trader.cli.common import (
+    DB_ENV,
     UsageError,
     db_arg,
     fail,
@@ -83,7 +85,10 @@ def register_live(actions: argparse._SubParsersAction) -> None:
     trading.set_defaults(handler=run_live_trading)
     status = actions.add_parser("status", help="account, positions, orders, clock, risk state")
     status.add_argument(
-        "--db", type=db_arg, default=None, help="audit database (for the risk state)"
+        "--db",
+        type=db_arg,
+        default=None,
+        help="audit database (for the risk state; default: $TUI_TRADER_DB, else none)",
     )
     status.add_argument("--timeout", type=timeout_arg, default=10.0)
     status.set_defaults(handler=show_live_status)
@@ -301,7 +306,7 @@ def show_live_status(args: argparse.Namespace) -> int:
         console.print(styled((" NOT ALL SHOWN ", "bold white on red"), f" {missed}"))
     for o in orders:
         console.print(f"  {o.client_order_id} {o.side} {o.qty:g} {o.symbol} {o.status}")
-    if args.db:
+    if args.db or os.environ.get(DB_ENV):  # --db, else $TUI_TRADER_DB as every command reads
         from tui_trader.store.audit import load_risk_state
         from tui_trader.store.stored_numbers import UnreadableValue, note_left_out
 

@@ -202,6 +202,17 @@ def seconds(limit: float) -> Callable[[str], float]:
     return parse
 
 
+MAX_EVERY = 86_400.0
+"""``--every`` at most a day: a cycle a day is the slowest that means anything."""
+
+
+def every_arg(text: str) -> float:
+    """``--every`` and the setup screen's Seconds field: 0 to ``MAX_EVERY`` seconds between
+    cycles. One rule for both: the field took ``1e12`` (a session that ran one cycle, then
+    waited 31,000 years without a word) where the command line refused it."""
+    return seconds(MAX_EVERY)(text)
+
+
 def _number(raw_text: str, text: str | None = None) -> float:
     """A finite float written in ASCII, at most ``MAX_NUMBER`` either way, or a one-line
     complaint quoting ``text`` (what was typed, when ``raw_text`` is a part of it; ``float()``

@@ -37,7 +37,7 @@ from tui_trader.store.stored_numbers import UnreadableValue, note_left_out, show
 
 _NARROW = {"box": box.SIMPLE_HEAD, "collapse_padding": True, "pad_edge": False}
 """Table settings that keep history readable at 80 columns (one space between columns)."""
-_DAYS_RE = re.compile(r"^([0-9]{1,6})(d|w)$", re.ASCII)
+_DAYS_RE = re.compile(r"^([0-9]+)(d|w)$", re.ASCII)
 MAX_REPORT_DAYS = 366 * 50
 """``pnl --period`` at most 50 years (further back than any session, and dates run out)."""
 
@@ -256,9 +256,11 @@ def _trades_table(
 def show_pnl(args: argparse.Namespace) -> int:
     """Print PnL per day and the totals."""
     match = _DAYS_RE.match(args.period.strip().lower())
-    if not match or int(match.group(1)) == 0:
+    digits = match.group(1).lstrip("0") if match else ""
+    if not digits:
         raise UsageError(f"unknown period {args.period!r} (use e.g. 7d or 2w)")
-    days = int(match.group(1)) * (7 if match.group(2) == "w" else 1)
+    # seven digits and more is past the bound: 1000000d was an "unknown period" (36500d not)
+    days = int(digits[:7]) * (7 if match.group(2) == "w" else 1)
     if days > MAX_REPORT_DAYS:
         raise UsageError(f"period {args.period!r} is longer than 50 years")
     sessions = _open(args)

@@ -106,6 +106,28 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def not_an_address(host: str) -> str | None:
+    """Why ``host`` is no address to listen on (neither an IP address nor a name this machine
+    resolves), or ``None``. ``--host nan`` was refused as "reachable from other machines", and
+    with ``--allow-remote`` the warning about the world reaching the desk came first; the name
+    is looked up as the server would look it up to listen."""
+    import socket
+
+    try:
+        ipaddress.ip_address(host)
+        return None
+    except ValueError:
+        pass
+    try:
+        socket.getaddrinfo(host, None)
+    except (OSError, UnicodeError):
+        return (
+            f"--host {quoted(host)} is not an address: no IP address, and no name this machine "
+            "can resolve (127.0.0.1 by default)"
+        )
+    return None
+
+
 def desk_command(db: Path | PgUrl, enable_live: bool, skip_readiness: bool = False) -> str:
     """The shell command textual-serve runs for each browser connection (a PostgreSQL URL as
     given: ``run_serve`` has refused one that holds a password, which ``ps`` would show), with
@@ -129,6 +151,9 @@ def run_serve(args: argparse.Namespace) -> int:
         from tui_trader.ops.readiness import SKIP_ALONE
 
         raise UsageError(SKIP_ALONE)
+    unknown = remote and not_an_address(args.host)
+    if unknown:
+        raise UsageError(unknown)
     if remote and not args.allow_remote:
         raise UsageError(
             f"--host {args.host} is reachable from other machines: add --allow-remote if you "

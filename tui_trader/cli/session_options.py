@@ -18,10 +18,10 @@ from tui_trader.cli.common import (
     session_symbols_arg,
 )
 from tui_trader.cli.numbers import (
+    every_arg,
     non_negative_float,
     non_negative_int,
     percent,
-    seconds,
     stop_loss_arg,
     take_profit_arg,
 )
@@ -33,9 +33,6 @@ from tui_trader.risk.limits import RiskLimits
 if TYPE_CHECKING:
     from tui_trader.learning.setup import LearningSettings
     from tui_trader.risk.stops import StopRule
-
-MAX_EVERY = 86_400.0
-"""``--every`` at most a day: a cycle a day is the slowest that means anything."""
 
 
 def add_session_options(parser: argparse.ArgumentParser, live: bool = False) -> None:
@@ -75,7 +72,7 @@ def add_session_options(parser: argparse.ArgumentParser, live: bool = False) -> 
     )
     parser.add_argument(
         "--every",
-        type=seconds(MAX_EVERY),
+        type=every_arg,
         default=0.0,
         metavar="SECONDS",
         help="time between decision cycles (default: the bar interval)"

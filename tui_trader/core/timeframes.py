@@ -21,8 +21,9 @@ MAX_PERIOD_YEARS = 50
 MAX_WARMUP_BARS = 100_000
 """The most bars per symbol a warm-up may hold (a year of 1m bars is 98,280)."""
 _INTERVAL_RE = re.compile(r"^([0-9]{1,6})(m|h|d)$", re.ASCII)
-_PERIOD_RE = re.compile(r"^([0-9]{1,6})(d|wk|mo|y)$", re.ASCII)
-"""ASCII digits only: ``int()`` would take ``５`` or ``٥`` too, and a period of 10**4000 days."""
+_PERIOD_RE = re.compile(r"^([0-9]+)(d|wk|mo|y)$", re.ASCII)
+"""ASCII digits only: ``int()`` would take ``５`` or ``٥`` too; any count (only seven digits are
+read: a longer one is past the bound, and ``int()`` of 10**4000 digits raises)."""
 _INTERVAL_ALIASES = {"60m": "1h", "1wk": "5d"}
 _MONTH_LOOKING = re.compile(r"\s*[0-9]+M\s*$")
 """``1M``: a month in pandas, TradingView and Alpaca's own timeframes, read here (any case) as a
@@ -100,12 +101,15 @@ def parse_period(text: str) -> Period:
     """Parse ``5d``, ``2wk``, ``6mo``, ``1y`` into trading days; raise on anything else."""
     raw = text.strip().lower()
     match = _PERIOD_RE.match(raw)
-    if not match or int(match.group(1)) == 0:
+    digits = match.group(1).lstrip("0") if match else ""
+    if not digits:
         raise TimeframeError(f"unknown period {_shown(text)} (use e.g. 5d, 60d, 6mo, 1y)")
-    count, unit = int(match.group(1)), match.group(2)
+    # seven digits and more is past the bound: 1000000d was an "unknown period" (99999y not);
+    # only the first seven are read (int() of 10**4000 digits raises)
+    count, unit = int(digits[:7]), match.group(2)
     days = {"d": count, "wk": 5 * count, "mo": 21 * count, "y": TRADING_DAYS_PER_YEAR * count}
     if days[unit] > MAX_PERIOD_YEARS * TRADING_DAYS_PER_YEAR:
-        raise TimeframeError(f"period {text!r} is longer than {MAX_PERIOD_YEARS} years")
+        raise TimeframeError(f"period {_shown(text)} is longer than {MAX_PERIOD_YEARS} years")
     return Period(text=raw, trading_days=days[unit])
 
 

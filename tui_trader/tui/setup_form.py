@@ -17,6 +17,7 @@ from tui_trader.cli.common import db_arg, path_text, session_symbols_arg
 from tui_trader.cli.db_paths import db_path_problem
 from tui_trader.cli.numbers import (
     cash_arg,
+    every_arg,
     integer,
     non_negative_float,
     non_negative_int,
@@ -198,15 +199,9 @@ def _db(text: str) -> Path | PgUrl:
     path = db_arg(text)
     if isinstance(path, PgUrl):
         return path
-    problem = db_path_problem(path)
+    problem = db_path_problem(path)  # a folder: db_arg's folder_problem, as --db
     if problem:
         raise argparse.ArgumentTypeError(problem)
-    try:
-        is_dir = path.is_dir()
-    except OSError as exc:
-        raise argparse.ArgumentTypeError(f"{shown_path(path)}: {exc.strerror or exc}") from None
-    if is_dir:
-        raise argparse.ArgumentTypeError(f"{path} is a directory, not a database file")
     return path
 
 
@@ -233,7 +228,7 @@ def validate(
     interval = _check(errors, "interval", parse_interval, values["interval"])
     period = _check(errors, "period", parse_period, values["period"])
     iterations = _check(errors, "iterations", non_negative_int, values["iterations"])
-    every = _check(errors, "every", non_negative_float, values["every"])
+    every = _check(errors, "every", every_arg, values["every"])  # as --every
     seed = _check(errors, "seed", integer, values["seed"]) if local else None  # as --seed
     db = _check(errors, "db", _db, values["db"])
     limits = {

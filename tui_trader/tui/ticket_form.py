@@ -7,11 +7,17 @@ the session's risk gate decides what is sent.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 from tui_trader.cli.numbers import MAX_NUMBER
 from tui_trader.core.orders import OrderType, Side, TimeInForce
 from tui_trader.engine.manual_orders import ManualOrder
+
+_GROUPED = re.compile(r"[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?", re.ASCII)
+"""A number with thousands commas: ``1,000`` or ``1,234.5``, commas every three digits."""
+GROUPING = "commas only between thousands (1,000): '{}' could be read two ways"
+"""Why ``1,5`` is refused: 1.5 to a European eye, and the ticket read it as 15."""
 
 STOP_NOTE = "Stop: a sell stop below the price, a buy stop above it (shares only)."
 """What the ticket says about its stop orders."""
@@ -33,12 +39,15 @@ def parse_ticket(values: dict[str, str], symbols: tuple[str, ...]) -> TicketResu
     symbol = typed.upper() if typed.isascii() else ""  # 'ß'.upper() is 'SS': not what was typed
     if symbol not in symbols:
         return TicketResult(None, "symbol", f"choose one of {', '.join(symbols)}")
-    text = values.get("amount", "").replace(",", "").strip()
+    typed_amount = values.get("amount", "").strip()
+    text = _ungrouped(typed_amount)
+    if text is None:
+        return TicketResult(None, "amount", GROUPING.format(typed_amount))
     try:
-        amount = float(text) if text.isascii() else None
+        amount = float(text) if text.isascii() and "_" not in text else None
     except ValueError:
         amount = None
-    if amount is None:  # "ten", and "５" or "٥", which float() alone takes
+    if amount is None:  # "ten"; "５", "٥" and "1_000", which float() alone takes
         return TicketResult(None, "amount", "a number in ASCII digits, e.g. 10 (shares) or 2500")
     if not math.isfinite(amount):  # "nan", "1e400": not "must be greater than zero"
         return TicketResult(None, "amount", f"not a finite number: {values.get('amount')!r}")
@@ -50,12 +59,16 @@ def parse_ticket(values: dict[str, str], symbols: tuple[str, ...]) -> TicketResu
     limit = stop = None
     if order_type in (OrderType.LIMIT, OrderType.STOP_LIMIT):
         limit = _price(values.get("limit", ""))
+        if limit is _MISGROUPED:
+            return TicketResult(None, "limit", GROUPING.format(values["limit"].strip()))
         if limit is None:
             return TicketResult(
                 None, "limit", f"a {order_type} order needs a positive price, at most 1e12"
             )
     if order_type.is_stop:
         stop = _price(values.get("stop", ""))
+        if stop is _MISGROUPED:
+            return TicketResult(None, "stop", GROUPING.format(values["stop"].strip()))
         if stop is None:
             return TicketResult(
                 None, "stop", f"a {order_type} order needs a positive stop price, at most 1e12"
@@ -77,12 +90,28 @@ def parse_ticket(values: dict[str, str], symbols: tuple[str, ...]) -> TicketResu
     return TicketResult(order)
 
 
+_MISGROUPED = -1.0
+"""``_price``'s answer for commas not between thousands (``1,5``)."""
+
+
+def _ungrouped(text: str) -> str | None:
+    """``text`` without its thousands commas, or ``None`` when a comma stands anywhere else.
+    Every comma used to be dropped: ``1,5`` (one and a half to a European eye) was read as 15
+    shares, ten times the order meant, and ``1,,0`` as 10."""
+    if "," not in text:
+        return text
+    return text.replace(",", "") if _GROUPED.fullmatch(text) else None
+
+
 def _price(text: str) -> float | None:
     """A positive price typed in ASCII digits, with or without thousands commas, at most a bar's
     highest price (``market.validate.MAX_PRICE``, 1e12); ``None`` if it is not one (a limit of
-    1e308 was taken, and the cash it reserves is not a finite number)."""
-    raw = text.replace(",", "").strip()
-    if not raw.isascii():
+    1e308 was taken, and the cash it reserves is not a finite number), ``_MISGROUPED`` for
+    commas not between thousands."""
+    raw = _ungrouped(text.strip())
+    if raw is None:
+        return _MISGROUPED
+    if not raw.isascii() or "_" in raw:
         return None
     try:
         price = float(raw)
