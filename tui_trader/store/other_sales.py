@@ -3,9 +3,9 @@ protective exit there (``engine.sales_beside`` says why).
 
 Two reads, no broker call: the account's other live sessions' order rows in the symbol that
 still work (a row is written before its order is sent, so every order of theirs at the broker
-has one), and whether one of their fills in the symbol was recorded after a given fill id (the
-newest one, read just before the desk read the broker's positions: such a fill may not be in
-that reading).
+has one), and the shares their fills on one side of the symbol recorded after a given fill id
+(the newest one, read just before the desk read the broker's positions: such a fill may not be
+in that reading).
 """
 
 from __future__ import annotations
@@ -59,17 +59,19 @@ def working_rows(account_key: str, symbol: str, session_id: int) -> list[Working
     ]
 
 
-def filled_since(account_key: str, symbol: str, session_id: int, since: int) -> bool:
-    """Whether another session of ``account_key`` recorded a fill in ``symbol`` with an id
-    after ``since``."""
-    return (
-        LiveFill.select(LiveFill.id)
+def closed_since(account_key: str, symbol: str, session_id: int, since: int, side: str) -> float:
+    """The shares other sessions of ``account_key`` recorded as filled on ``side`` in ``symbol``
+    in fills with an id after ``since`` (0.0 with none)."""
+    total = (
+        LiveFill.select(fn.COALESCE(fn.SUM(LiveFill.quantity), 0.0))
         .join(SessionRow)
         .where(
             (LiveFill.id > since)
             & (LiveFill.symbol == symbol)
+            & (LiveFill.side == side)
             & (SessionRow.account_key == account_key)
             & (SessionRow.id != session_id)
         )
-        .exists()
+        .scalar()
     )
+    return float(total or 0.0)
