@@ -7,7 +7,8 @@ symbol, SQLite walked the index on the symbol: every order the symbol ever had, 
 growing with the store's history. Now the read goes through the index on the order's status (a
 few working rows); its plan is checked here, never timed, and what it finds: another account's
 sale, a sale in another symbol, a desk that ended are not counted; a partly filled sale counts
-what it has left.
+what it has left. And the fills recorded since the positions were read that close the position
+(``engine.sales_beside``): a short's buys to cover, a long's sales; not the other side's.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from tui_trader.engine.sales_beside import sales_beside
 from tui_trader.store.db import open_database
-from tui_trader.store.models import LiveOrder, SessionRow
-from tui_trader.store.other_sales import WorkingRow, working_rows
+from tui_trader.store.models import LiveFill, LiveOrder, SessionRow
+from tui_trader.store.other_sales import WorkingRow, newest_fill_id, working_rows
 from tui_trader.store.pg_url import PgUrl
 
 HISTORY = 300
@@ -87,3 +89,32 @@ def test_other_desks_working_sales_are_read_without_walking_the_history(
     monkeypatch.setattr(database, "execute_sql", explained)
     assert working_rows("acct", "SPY", me.id) == [WorkingRow("sale", "sell", "limit", 2.5)]
     assert plans and not [p for p in plans if "live_orders_symbol" in p], plans
+
+
+def _fill(session: SessionRow, key: str, side: str, qty: float) -> None:
+    """A fill of SPY recorded for ``session``."""
+    LiveFill.create(
+        session=session, fill_key=key, symbol="SPY", side=side, quantity=qty, price=500.0,
+        timestamp=datetime.now(UTC),
+    )  # fmt: skip
+
+
+def test_a_short_counts_other_desks_buys_to_cover_and_a_long_their_sales(
+    store: Path | PgUrl,
+) -> None:
+    """Recorded since the positions were read: another desk's buys (2.5 shares) are left out of
+    a short's buy stop, its sales (1 share, and one before the read) out of a long's sell stop;
+    another account's fill in the symbol counts for neither."""
+    _database, me = _desks(store)
+    other = SessionRow.get(SessionRow.key == "other")
+    elsewhere = SessionRow.get(SessionRow.key == "elsewhere")
+    _fill(other, "before", "sell", 7.0)
+    since = newest_fill_id()
+    _fill(other, "buy", "buy", 2.5)
+    _fill(other, "sell", "sell", 1.0)
+    _fill(elsewhere, "elsewhere", "buy", 9.0)
+    _fill(me, "mine", "buy", 4.0)
+    short = sales_beside("acct", me.id, "SPY", -10.0, set(), since)
+    long = sales_beside("acct", me.id, "SPY", 10.0, {"sale"}, since)
+    assert (short.filled, short.working) == (2.5, 0.0)  # the working sale covers no short
+    assert (long.filled, long.working) == (1.0, 0.0)  # that sale is in the listing
