@@ -31,8 +31,9 @@ session's or another store's is left alone (no second exit beside it).
 
 Another desk's sale in the symbol that the broker's listing does not show yet (it may be half a
 minute old) is read from the store right before an exit changes (``engine.sales_beside``): its
-shares are left out of the exit, and a fill of it since the positions were read makes the exit
-wait a look (a stop sized before the sale emptied the position would open a short).
+shares are left out of the exit, and so are those of another desk's fills closing the position
+recorded since the positions were read (a stop sized before the sale emptied the position would
+open a short).
 
 A symbol whose position changed outside the session (``engine.outside_changes``) keeps an exit
 only for the shares the desk's own fills account for, never more than it holds: the exit never
@@ -262,11 +263,10 @@ class ProtectiveStops(
                 continue  # taken over while this desk was frozen: its stop is the other's
             if since is not None and session is not None and want > 1e-9:
                 beside = sales_beside(session.account_key, session.id, symbol, held, listed, since)
-                if beside is None:
-                    continue  # another desk's fill since the positions were read: next look
-                want = max(want - beside, 0.0)  # another desk's sale the listing lacks
-                if one and abs(have[0].remaining_qty - want) < 1e-9:
-                    kept.append(describe(have[0]))
+                full = max(want - beside.working, 0.0)  # another desk's sale the listing lacks
+                want = max(full - beside.filled, 0.0)  # its fills since the read: maybe not in it
+                if one and want - 1e-9 <= have[0].remaining_qty <= full + 1e-9:
+                    kept.append(describe(have[0]))  # maybe right: the next look tells
                     continue
             # Between bars the last bar's close may be a day old: the broker's price judges
             # whether a level is already passed (a buy by hand at today's price, judged by

@@ -12,8 +12,15 @@ reads there (no broker call, and only when an exit is about to change):
 
 - another live desk's order in the symbol that still works and would close the position: its
   remaining shares are left out of the exit, as a working order in the listing's are;
-- another desk's fill in the symbol recorded after the fill id read just before the positions:
-  the positions may not hold it, so the exit waits for the next look (``None``).
+- another desk's fills closing the position (sales of a long, buys of a short) recorded after
+  the fill id read just before the positions: the positions may not hold them, so their shares
+  are left out too. The exit is then never larger than the shares held, and may be smaller by
+  them (the positions held them already): the next look, which reads them, sizes it in full.
+
+These fills used to make the exit wait for the next look instead, whatever their side. A busy
+desk whose fills land while this desk reads the positions (both act on the same bar) kept the
+position without a stop for as long as it traded, and nothing said so (``review28d``); a buy
+beside a long can only leave the stop too small, never larger than the shares held.
 
 What remains: a sale whose row is written after this read and that fills before the exit
 reaches the broker (the few milliseconds between them).
@@ -21,26 +28,38 @@ reaches the broker (the few milliseconds between them).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from tui_trader.core.orders import OrderType
 from tui_trader.risk.stops import is_protective
-from tui_trader.store.other_sales import filled_since, working_rows
+from tui_trader.store.other_sales import closed_since, working_rows
+
+
+@dataclass(frozen=True, slots=True)
+class Beside:
+    """Shares of a position that other desks' orders close, unseen in the broker's reads."""
+
+    working: float
+    """Other live desks' working orders absent from the listing: their remaining shares."""
+    filled: float
+    """Other desks' fills recorded since the positions were read: their shares."""
 
 
 def sales_beside(
     account_key: str, session_id: int, symbol: str, held: float, listed: set[str], since: int
-) -> float | None:
-    """The shares of ``held`` (signed) that other live desks' working orders in ``symbol``,
-    absent from the listing (``listed``: its client ids), would close; ``None`` if another desk
-    recorded a fill in ``symbol`` after fill id ``since`` (the positions read may be stale)."""
-    if filled_since(account_key, symbol, session_id, since):
-        return None
+) -> Beside:
+    """The shares of ``held`` (signed) that other desks' orders in ``symbol`` close and that
+    the broker's reads may lack: live desks' working orders absent from the listing
+    (``listed``: its client ids), and fills recorded after fill id ``since``."""
+    closing_side = "sell" if held > 0 else "buy"
+    filled = closed_since(account_key, symbol, session_id, since, closing_side)
     closing = 0.0
     for row in working_rows(account_key, symbol, session_id):
         if row.client_order_id in listed or is_protective(row.client_order_id, _type(row)):
             continue  # in the listing already, or an exit (another desk's: none placed beside)
-        if (1 if row.side == "buy" else -1) * held < 0:
+        if row.side == closing_side:
             closing += row.remaining
-    return closing
+    return Beside(closing, filled)
 
 
 def _type(row: object) -> OrderType:
