@@ -102,6 +102,12 @@ CASES: list[tuple[str, list[str], str]] = [
     ("symbols-huge-duplicates", ["paper", "--symbols", ",".join(["SPY"] * 2000)], "duplicate"),
     ("symbols-huge-one-empty", ["paper", "--symbols", "SPY,," + "QQQ," * 2000], "empty symbol"),
     ("sandbox-port-fullwidth", ["sandbox", "--port", "８７６５"], "not a whole number"),
+    # the backup thread's wait overflowed: a traceback after the summary, no backup (hostile28c)
+    (
+        "backup-every-1e12",
+        ["paper", "--iterations", "1", "--backup-every", "1e12"],
+        "at most 10,080 minutes (a week), got '1e12'",
+    ),
     ("sandbox-speed-1e12", ["sandbox", "--speed", "1e12"], "speed must be from 0 to 100,000"),
     # int() took these: serve listened on 8780 and on 1000
     ("serve-port-fullwidth", ["serve", "--port", "８７８０"], "not a whole number"),

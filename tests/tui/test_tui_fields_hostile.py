@@ -96,6 +96,22 @@ async def test_a_pace_of_a_trillion_seconds_is_refused_beside_its_field(db_path)
         assert isinstance(app.screen, SetupScreen) and not app.running
 
 
+async def test_backups_a_trillion_minutes_apart_are_refused_beside_their_field(db_path) -> None:
+    """``1e12`` in "Backup every (min)" was taken: the session started and its backup thread
+    died at its first wait (``OverflowError``), no backup ever; now the command line's reason
+    is shown beside the field and Enter starts nothing (hostile28c)."""
+    app = make_app(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        setup = app.screen
+        setup.query_one("#backup_every", Input).value = "1e12"
+        error = setup.query_one("#backup_every-error", Static)
+        await wait_for(pilot, lambda: "at most 10,080 minutes" in str(error.render()), "reason")
+        assert setup.query_one("#start", Button).disabled
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, SetupScreen) and not app.running
+
+
 def _manual_rows(db_path) -> int:
     """Orders the audit trail holds with a manual rationale."""
     return scalar(db_path, "SELECT COUNT(*) FROM live_orders WHERE rationale LIKE 'manual%'")

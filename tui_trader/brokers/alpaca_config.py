@@ -183,6 +183,8 @@ def _from_file(env_file: Path) -> dict[str, str]:
     from dotenv import dotenv_values
     from dotenv.parser import parse_stream
 
+    from tui_trader.brokers import env_lines
+
     try:
         if env_file.stat().st_size > MAX_ENV_FILE_BYTES:
             raise ConfigError(f"{env_file} is larger than 1 MB: not a settings file")
@@ -193,7 +195,8 @@ def _from_file(env_file: Path) -> dict[str, str]:
         raise ConfigError(f"{env_file} is not a text file (UTF-8): not a settings file") from None
     seen: dict[str, tuple[int, str | None]] = {}
     bindings: list[tuple[str, str | None]] = []
-    for binding in parse_stream(io.StringIO(text)):
+    parsed = list(parse_stream(io.StringIO(text)))
+    for binding in parsed:
         if binding.key is not None:
             bindings.append((binding.key, binding.value))
         if binding.error and "APCA_" in binding.original.string:
@@ -221,6 +224,7 @@ def _from_file(env_file: Path) -> dict[str, str]:
             f"{env_file}: {grown} grows past 1 MB once its ${{...}} references are filled in: "
             "not a settings file (the values are not shown)"
         )
+    env_lines.note(env_file, env_lines.skipped_lines(parsed))  # said once, by line number
     values = dotenv_values(stream=io.StringIO(text))
     return {k: v for k, v in values.items() if v and k in _NAMES}
 

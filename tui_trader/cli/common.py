@@ -54,6 +54,19 @@ def warn_unreadable() -> None:
             print(f"tui-trader: warning: {shown_line(note)}", file=sys.stderr)
 
 
+def warn_env_lines() -> None:
+    """One warning line on stderr per ``.env`` line skipped as no setting (``brokers.env_lines``),
+    naming the file and the line number, never the line; each once a process."""
+    env_lines = sys.modules.get("tui_trader.brokers.env_lines")
+    if env_lines is None:  # no .env was read
+        return
+    from tui_trader.core.shown import shown_line
+
+    for note in env_lines.take_notes():
+        with contextlib.suppress(OSError):
+            print(f"tui-trader: warning: {shown_line(note)}", file=sys.stderr)
+
+
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     """Print ``tui-trader: error: message`` on stderr (one line, redacted) and exit."""
     from tui_trader.core.shown import shown_line

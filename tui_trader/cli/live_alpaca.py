@@ -33,6 +33,7 @@ from tui_trader.cli.common import (
     fail,
     open_existing_db,
     setup_logging,
+    warn_env_lines,
 )
 from tui_trader.cli.live_readiness import add_readiness_options, readiness_gate, record_skip
 from tui_trader.cli.numbers import non_negative_int
@@ -165,10 +166,22 @@ def _base(capital: float | None) -> str:
 
 def _endpoint(default_url: str):
     """Credentials and URLs, or a one-line error."""
+    from tui_trader.brokers import env_lines
+
     try:
-        return load_endpoint(default_url)
-    except ConfigError as exc:
-        raise UsageError(str(exc)) from None
+        endpoint = load_endpoint(default_url)
+    except ConfigError as exc:  # still one line: the skipped lines may be why (a key without =)
+        raise UsageError(f"{exc}{_skipped_said(env_lines.take_notes())}") from None
+    warn_env_lines()  # once, before the session says anything
+    return endpoint
+
+
+def _skipped_said(notes: list[str]) -> str:
+    """The ``.env`` lines skipped, added to a refusal's one line (at most three named)."""
+    if not notes:
+        return ""
+    more = f"; and {len(notes) - 3} more" if len(notes) > 3 else ""
+    return f" ({'; '.join(notes[:3])}{more})"
 
 
 def _run(args: argparse.Namespace, mode: str, tag: str, title: str) -> int:

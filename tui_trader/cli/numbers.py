@@ -213,6 +213,24 @@ def every_arg(text: str) -> float:
     return seconds(MAX_EVERY)(text)
 
 
+MAX_BACKUP_EVERY = 10_080.0
+"""``--backup-every`` at most a week of minutes: a session's backups a week apart is the
+rarest that means anything. Before, ``1e12`` (minutes) was taken by the command line, the
+settings file and the desk's field alike, and the backup thread died at its first wait with
+``OverflowError`` (a traceback after the session's summary, and no backup ever)."""
+
+
+def backup_every_arg(text: str) -> float:
+    """``--backup-every``, the settings file's ``backup-every`` and the setup screen's "Backup
+    every (min)": 0 (never) to ``MAX_BACKUP_EVERY`` minutes, one rule for all three."""
+    value = non_negative_float(text)
+    if value > MAX_BACKUP_EVERY:
+        raise argparse.ArgumentTypeError(
+            f"at most {MAX_BACKUP_EVERY:,.0f} minutes (a week), got {quoted(text)}"
+        )
+    return value
+
+
 def _number(raw_text: str, text: str | None = None) -> float:
     """A finite float written in ASCII, at most ``MAX_NUMBER`` either way, or a one-line
     complaint quoting ``text`` (what was typed, when ``raw_text`` is a part of it; ``float()``

@@ -15,7 +15,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from tui_trader.cli.common import UsageError, file_arg, folder_arg
-from tui_trader.cli.numbers import non_negative_float, non_negative_int, positive_float
+from tui_trader.cli.numbers import (
+    backup_every_arg,
+    non_negative_float,
+    non_negative_int,
+    positive_float,
+)
 
 MAX_ALERT_DEADLINE = 86_400.0
 """The longest wait for one delivery attempt, a day (as ``--every``): 1e10 s, which the
@@ -67,10 +72,11 @@ def add_ops_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--backup-every",
-        type=non_negative_float,
+        type=backup_every_arg,
         default=0.0,
         metavar="MINUTES",
-        help="back the database up in the background every MINUTES (0: never)",
+        help="back the database up in the background every MINUTES (0: never; at most 10080, "
+        "a week)",
     )
     group.add_argument(
         "--backup-keep",

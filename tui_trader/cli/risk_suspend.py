@@ -12,6 +12,7 @@ import sys
 
 from tui_trader.brokers import BrokerError
 from tui_trader.brokers.alpaca_config import PAPER_URL, ConfigError, load_endpoint
+from tui_trader.cli.common import warn_env_lines
 from tui_trader.cli.questions import ask
 
 
@@ -26,6 +27,8 @@ def offer_to_clear_suspension(account_key: str, endpoint_url: str | None, yes: b
             "--suspend-on-halt, clear it in Alpaca's dashboard or rerun with the keys set"
         )
         return
+    finally:
+        warn_env_lines()  # a .env line skipped: said whether or not keys were found
     from tui_trader.brokers.alpaca import AlpacaBroker
     from tui_trader.brokers.alpaca_calls import CallPolicy
     from tui_trader.brokers.alpaca_suspend import clear_suspension, is_suspended

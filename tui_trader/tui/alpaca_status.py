@@ -17,6 +17,7 @@ from tui_trader.brokers.alpaca_config import (
     env_file_problem,
     read_settings,
 )
+from tui_trader.brokers.env_lines import last_skipped, summary
 
 ADOPT_HINT = "trade shares changed while no session ran"
 """The setup screen's one line on ``--adopt-positions`` (Alpaca modes only; off by default:
@@ -54,6 +55,9 @@ class AlpacaStatus:
     problem: str = ""
     """Why the settings could not be read (a ``.env`` that is binary, has an unclosed quote or
     sets a key twice); then no credentials count as found."""
+    skipped: str = ""
+    """The ``.env`` lines skipped as no setting, by number (``env_lines.summary``): the desk's
+    way of saying what the command line warns of on stderr (hostile28c)."""
     env_file_note: str = ""
     """Why no credentials were found in ``.env`` when it is there but no file to read (a
     folder, a broken or looping link, a pipe): the command line's words
@@ -72,7 +76,8 @@ class AlpacaStatus:
             found = "no credentials found (APCA_API_KEY_ID / APCA_API_SECRET_KEY, env or .env)"
             if self.env_file_note:
                 found = f"{found}: {self.env_file_note}"
-        return f"{found}; URL {self.url}"
+        skipped = f"; {self.skipped}" if self.skipped else ""
+        return f"{found}; URL {self.url}{skipped}"
 
 
 def alpaca_status(
@@ -95,4 +100,7 @@ def alpaca_status(
     hint = f"{key[:4]}…" if len(key) > 4 else ("set" if key else "")
     # nothing found: say why a .env that is there was not read, as the command line does
     note = env_file_problem(dotenv) if not (key or secret) else ""
-    return AlpacaStatus(bool(key), bool(secret), hint, url, source, env_file_note=note)
+    skipped = "" if where == "environment" else summary(last_skipped(dotenv))
+    return AlpacaStatus(
+        bool(key), bool(secret), hint, url, source, skipped=skipped, env_file_note=note
+    )

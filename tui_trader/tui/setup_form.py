@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from tui_trader.cli.common import db_arg, path_text, session_symbols_arg
 from tui_trader.cli.db_paths import db_path_problem
 from tui_trader.cli.numbers import (
+    backup_every_arg,
     cash_arg,
     every_arg,
     integer,
@@ -244,8 +245,8 @@ def validate(
     )
     alerts = _check(errors, "alerts", _alerts, values.get("alerts", ""))
     backup_every = _check(
-        errors, "backup_every", non_negative_float, values.get("backup_every", "0")
-    )
+        errors, "backup_every", backup_every_arg, values.get("backup_every", "0")
+    )  # as --backup-every
     backup_keep = _check(errors, "backup_keep", non_negative_int, values.get("backup_keep", "0"))
     learning = _learning(errors, values)
     carried = {
