@@ -220,8 +220,10 @@ def run_app(args: argparse.Namespace) -> int:
     defaults = setup_defaults(args.app_config)
     if db is None:  # the settings file's db, as for 'paper'; else $TUI_TRADER_DB or the default
         db = resolve_db((defaults or {}).get("db"))
+    from tui_trader.cli.common import setup_logging
     from tui_trader.tui.app import make_app
 
+    setup_logging()  # a failed alert or backup is said in the log: the screen is Textual's
     extra = {"setup_defaults": defaults} if defaults is not None else {}
     make_app(
         db,

@@ -1,0 +1,43 @@
+"""The desk's operations lines (a failed alert or backup: ``tui.handles``) reach the log file.
+
+The full-screen desk owns the terminal, so those lines go to ``tui-trader.log`` rather than the
+screen. Before, only the ``live`` commands set that file up: under the desk the logger had no
+handler, Python's last-resort handler wrote the line to stderr, which Textual holds while it
+runs, and the line was lost.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from tui_trader.cli import main
+from tui_trader.cli.common import log_dir
+
+
+class _Desk:
+    """Stands in for the Textual app: what a failed backup says while the desk runs."""
+
+    def run(self) -> None:
+        logging.getLogger("tui_trader.ops").warning("backup failed (trading continues): disk full")
+
+
+def test_a_failed_backup_on_the_desk_is_in_the_log_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("tui_trader.tui.app.make_app", lambda *args, **kwargs: _Desk())
+    monkeypatch.chdir(tmp_path)  # no settings file here
+    root = logging.getLogger()
+    before = list(root.handlers)
+    try:
+        assert main(["--db", str(tmp_path / "desk.db")]) == 0
+    finally:
+        for handler in root.handlers[:]:
+            if handler not in before:
+                root.removeHandler(handler)
+                handler.close()
+    log = log_dir() / "tui-trader.log"
+    assert log.exists(), "the desk wrote no log file"
+    assert "backup failed (trading continues): disk full" in log.read_text(encoding="utf-8")
