@@ -41,3 +41,24 @@ def test_a_failed_backup_on_the_desk_is_in_the_log_file(
     log = log_dir() / "tui-trader.log"
     assert log.exists(), "the desk wrote no log file"
     assert "backup failed (trading continues): disk full" in log.read_text(encoding="utf-8")
+
+
+def test_the_desk_opens_without_its_log_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A log folder that cannot be made (a file in its place) costs the log, not the desk."""
+    opened: list[bool] = []
+
+    class _Opened:
+        def run(self) -> None:
+            opened.append(True)
+
+    monkeypatch.setattr("tui_trader.tui.app.make_app", lambda *args, **kwargs: _Opened())
+    blocked = tmp_path / "state"
+    blocked.write_text("not a folder", encoding="utf-8")
+    monkeypatch.setenv("XDG_STATE_HOME", str(blocked))
+    monkeypatch.chdir(tmp_path)
+    assert main(["--db", str(tmp_path / "desk.db")]) == 0
+    assert opened == [True]
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no log file" in err[0] and "Traceback" not in err[0], err

@@ -223,7 +223,14 @@ def run_app(args: argparse.Namespace) -> int:
     from tui_trader.cli.common import setup_logging
     from tui_trader.tui.app import make_app
 
-    setup_logging()  # a failed alert or backup is said in the log: the screen is Textual's
+    try:  # a failed alert or backup is said in the log: the screen is Textual's
+        setup_logging()
+    except OSError as exc:  # no log folder: the desk still opens (the lines are lost, as said)
+        reason = exc.strerror or exc
+        print(
+            f"tui-trader: warning: no log file ({reason}): failed alerts and backups go unlogged",
+            file=sys.stderr,
+        )
     extra = {"setup_defaults": defaults} if defaults is not None else {}
     make_app(
         db,
