@@ -35,6 +35,9 @@ shares are left out of the exit, and so are those of another desk's fills closin
 recorded since the positions were read (a stop sized before the sale emptied the position would
 open a short).
 
+Another desk's buy that the listing still shows working, though its row says it ended and the
+broker agrees, no longer holds the exit back (``engine.listed_adds``).
+
 A symbol whose position changed outside the session (``engine.outside_changes``) keeps an exit
 only for the shares the desk's own fills account for, never more than it holds: the exit never
 sells shares bought by hand, and is never larger than the position.
@@ -55,6 +58,7 @@ from tui_trader.engine.exit_placing import ExitPlacing
 from tui_trader.engine.exit_replace import ExitReplace
 from tui_trader.engine.exits_in_doubt import ExitsInDoubt
 from tui_trader.engine.hand_exits import HandExits
+from tui_trader.engine.listed_adds import ended_adds
 from tui_trader.engine.sales_beside import sales_beside
 from tui_trader.engine.stop_takeover import ENDED, FOREIGN, LIVE
 from tui_trader.engine.stops_after_death import StopsAfterDeath
@@ -104,6 +108,8 @@ class ProtectiveStops(
         """Empty ranges and stop counter (called by the session's constructor)."""
         self._ranges: dict[str, TrueRange] = {}
         self._stop_count = 0
+        self._adds_gone: set[str] = set()
+        """Other desks' adds a listing showed that the broker said ended (``listed_adds``)."""
         self.init_takeover()
         self.init_release()
         self.init_doubt()
@@ -167,7 +173,7 @@ class ProtectiveStops(
         working = self.broker.open_orders()
         stops: dict[str, list[Order]] = {}
         closing: dict[str, float] = {}
-        adding: set[str] = set()
+        adds: list[Order] = []
         whose = self.whose(working)
         others: dict[str, Order] = {}  # a live session's exit, or no session's of this store
         # An order in doubt may still arrive and fill: counted as working, so that no exit is
@@ -195,11 +201,15 @@ class ProtectiveStops(
                 continue
             held = positions.get(order.symbol)
             if held is not None and held.qty * order.side.sign > 0:
-                adding.add(order.symbol)
+                adds.append(order)
             else:
                 closing[order.symbol] = closing.get(order.symbol, 0.0) + (
                     order.remaining_qty * order.side.sign
                 )
+        adding = {o.symbol for o in adds}
+        if adds and session is not None:  # another desk's add the listing shows may be over
+            ended = ended_adds(self.broker, session.account_key, session.id, adds, self._adds_gone)
+            adding = {o.symbol for o in adds if o.client_order_id not in ended}
         events += self.take_stop_events()
         self.leave_foreign(others, whose)
         kept: list[str] = []

@@ -38,8 +38,12 @@ def ended_open_rows(account_key: str, session_id: int | None, symbol: str) -> li
 
 def take_ended_row(row: OpenOrderRow, order: Order, now: object) -> bool:
     """Bring ``row`` to the broker's ``order`` if it still records what was read (its status
-    and filled quantity); True if this update made the change (its fill is this caller's to
-    record), False if another session got there first."""
+    and filled quantity) and its session has still ended; True if this update made the change
+    (its fill is this caller's to record), False if another session got there first. A row a
+    live desk took over since it was read (a desk with exits takes an ended desk's stop) is that
+    desk's: it records the fill from its own stream, and a second record here counted the fill
+    twice (``crash28b``: 34 shares recorded for a 17-share exit)."""
+    ended = SessionRow.select(SessionRow.id).where(SessionRow.status != "running")
     changed = (
         LiveOrder.update(
             status=order.row_status,
@@ -51,6 +55,7 @@ def take_ended_row(row: OpenOrderRow, order: Order, now: object) -> bool:
             (LiveOrder.client_order_id == row.client_order_id)
             & (LiveOrder.status == row.status)
             & (LiveOrder.filled_qty == row.filled_qty)
+            & LiveOrder.session.in_(ended)
         )
         .execute()
     )

@@ -83,3 +83,21 @@ def closed_since(account_key: str, symbol: str, session_id: int, since: int, sid
         .scalar()
     )
     return float(total or 0.0)
+
+
+def ended_rows(account_key: str, session_id: int, client_order_ids: list[str]) -> set[str]:
+    """Those of ``client_order_ids`` that are rows of another session of ``account_key``
+    saying the order ended (its desk recorded the broker's word: filled, cancelled, ...)."""
+    if not client_order_ids:
+        return set()
+    query = (
+        LiveOrder.select(LiveOrder.client_order_id)
+        .join(SessionRow)
+        .where(
+            (SessionRow.account_key == account_key)
+            & (SessionRow.id != session_id)
+            & LiveOrder.client_order_id.in_(client_order_ids)
+            & LiveOrder.status.not_in(OPEN_STATUSES)
+        )
+    )
+    return {row.client_order_id for row in query}
