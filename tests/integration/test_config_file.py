@@ -305,3 +305,38 @@ def test_the_desk_refuses_a_bad_value_of_a_key_its_form_does_not_read(tmp_path: 
     path = _write(tmp_path, "seed = 3\nmax_halts = 'many'\n")
     with pytest.raises(UsageError, match=r":2: key 'max_halts': not a whole number: 'many'"):
         setup_defaults(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("backup-every = 1e12\n", ":1: key 'backup_every': at most 10,080 minutes (a week), "),
+        ("seed = 3\nevery = 1E9  # slow\n", ":2: key 'every': at most 86400 seconds, "),
+        ("max-orders-per-day = 1e3\n", ":1: key 'max_orders_per_day': not a whole number: "),
+    ],
+    ids=["backup-every", "every-with-comment", "whole-number"],
+)
+def test_a_refused_number_is_quoted_as_the_file_writes_it(
+    tmp_path: Path, monkeypatch, capsys, text: str, words: str
+) -> None:
+    """TOML hands ``1e12`` over as a float whose text is ``1000000000000.0``: the refusal quoted
+    that, a number the user never wrote and could not find in the file."""
+    monkeypatch.chdir(tmp_path)
+    path = _write(tmp_path, text)
+    err = _fails(["paper", "--iterations", "1", "--db", str(tmp_path / "a.db")], capsys)
+    written = text.splitlines()[-1].split("=")[1].split()[0]
+    assert f"{path}{words}" in err and repr(written) in err
+
+
+def test_numbers_only_toml_spells_are_still_read(tmp_path: Path, monkeypatch, capsys) -> None:
+    """``1_000`` and ``0x10`` are TOML's numbers (1000, 16), read as before; ``+5`` and ``1e1``
+    mean what they say."""
+    monkeypatch.chdir(tmp_path)
+    text = "max-orders-per-day = 1_000\nbackup-keep = 0x10\nseed = +5\nevery = 1e1\n"
+    path = _write(tmp_path, text)
+    assert main(["config", "show"]) == 0
+    rows = {line.split()[0]: line.split() for line in capsys.readouterr().out.splitlines()[1:]}
+    assert rows["max_orders_per_day"][1:] == ["1000", f"{path}:1"]
+    assert rows["backup_keep"][1:] == ["16", f"{path}:2"]
+    assert rows["seed"][1:] == ["5", f"{path}:3"]
+    assert rows["every"][1:] == ["10.0", f"{path}:4"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from tui_trader.tui.ticket_form import parse_ticket
+from tui_trader.tui.ticket_form import describe, parse_ticket
 
 SYMBOLS = ("SPY", "QQQ")
 TICKET = {"symbol": "SPY", "side": "buy", "amount": "10", "unit": "shares", "type": "market"}
@@ -71,3 +71,26 @@ def test_a_symbol_that_only_upper_cases_to_one_is_refused(typed: str) -> None:
     result = parse_ticket(dict(TICKET, symbol=typed), (*SYMBOLS, "SS", "FF", "I"))
     assert result.order is None and result.field == "symbol"
     assert parse_ticket(dict(TICKET, symbol="ss"), (*SYMBOLS, "SS")).order is not None
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ({"amount": "1234567"}, "BUY 1,234,567 SPY market, day"),
+        ({"amount": "1,000,001"}, "BUY 1,000,001 SPY market, day"),
+        ({"amount": "2.0000001"}, "BUY 2.0000001 SPY market, day"),
+        ({"type": "limit", "limit": "150.1249"}, "BUY 10 SPY limit 150.1249, day"),
+        (
+            {"type": "stop_limit", "stop": "1,234,567.5", "limit": "1234567"},
+            "BUY 10 SPY stop_limit stop 1,234,567.5 limit 1,234,567, day",
+        ),
+    ],
+    ids=["seven-digits", "grouped", "fraction", "limit-price", "stop-limit"],
+)
+def test_the_confirmation_names_the_numbers_the_order_sends(change, words) -> None:
+    """The words a LIVE or PAPER desk asks "Send this order?" with are the last look before the
+    money moves. They rounded to six digits: 1,234,567 shares read "BUY 1.23457e+06 SPY", a
+    mistyped 1,000,001 read "1e+06" like the million meant, a limit of 150.1249 read 150.125."""
+    order = parse_ticket(dict(TICKET, **change), SYMBOLS).order
+    assert order is not None
+    assert describe(order) == words

@@ -127,7 +127,7 @@ def _convert(action: argparse.Action, value: Any, cfg, dest: str) -> Any:
         if dest != "symbols" or not all(isinstance(i, str) for i in value):
             raise cfg.error(dest, "must be a single value")
         value = ",".join(value)
-    text = str(value)
+    text = _as_written(value, cfg.written.get(dest, ""))
     try:
         converted = action.type(text) if callable(action.type) else text
     except (argparse.ArgumentTypeError, ValueError, TypeError) as exc:
@@ -135,6 +135,19 @@ def _convert(action: argparse.Action, value: Any, cfg, dest: str) -> Any:
     if action.choices is not None and converted not in action.choices:
         raise cfg.error(dest, f"must be one of {', '.join(map(str, action.choices))}")
     return converted
+
+
+def _as_written(value: Any, written: str) -> str:
+    """The text an option's parser reads for a file's value: the number as the line spells it
+    when that spelling means the same number (``1e12``: the refusal quoted '1000000000000.0',
+    which nobody typed), else ``str(value)`` (TOML's ``1_000`` and ``0x10`` are its own)."""
+    if isinstance(value, (int, float)) and written.isascii() and "_" not in written:
+        try:
+            if float(written) == value:
+                return written
+        except ValueError:
+            pass
+    return str(value)
 
 
 def _given(parser: argparse.ArgumentParser, argv: list[str]) -> set[str]:

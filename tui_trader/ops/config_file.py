@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,9 @@ class ConfigFile:
     path: Path
     values: dict[str, Any]
     lines: dict[str, int]
+    written: dict[str, str] = field(default_factory=dict)
+    """Each key's value as the line spells it (``1e12``, which TOML hands over as a float whose
+    text is ``1000000000000.0``), for the messages to quote what was typed."""
 
     def where(self, name: str) -> str:
         """``FILE:LINE`` of a key, for messages and ``config show``."""
@@ -118,7 +121,7 @@ def load_config(path: Path, known: set[str]) -> ConfigFile:
         raise ConfigFileError(
             f"{path}: nested too deeply to be a settings file (one flat table of options)"
         ) from None
-    lines = _key_lines(text)
+    lines, written = _key_lines(text)
     values: dict[str, Any] = {}
     line_of: dict[str, int] = {}
     first_key: dict[str, str] = {}
@@ -161,7 +164,9 @@ def load_config(path: Path, known: set[str]) -> ConfigFile:
                     f"settings file; {where}",
                 )
         values[name] = value
-    return ConfigFile(path, values, line_of)
+        if key in written:
+            written[name] = written[key]
+    return ConfigFile(path, values, line_of, written)
 
 
 def _carries_secret(text: str) -> bool:
@@ -174,12 +179,16 @@ def _carries_secret(text: str) -> bool:
     return "****" in shown or "..." in shown
 
 
-def _key_lines(text: str) -> dict[str, int]:
-    """The line each top-level key is set on."""
+def _key_lines(text: str) -> tuple[dict[str, int], dict[str, str]]:
+    """The line each top-level key is set on, and the first word after its ``=`` (a number's
+    spelling: ``1e12``, ``+5``)."""
     out: dict[str, int] = {}
-    pattern = re.compile(r"""^\s*\[?\s*["']?([A-Za-z0-9_\-]+)["']?\s*[=\]]""")
+    written: dict[str, str] = {}
+    pattern = re.compile(r"""^\s*\[?\s*["']?([A-Za-z0-9_\-]+)["']?\s*([=\]])\s*([^\s#]*)""")
     for number, line in enumerate(text.splitlines(), start=1):
         match = pattern.match(line)
         if match and match.group(1) not in out:
             out[match.group(1)] = number
-    return out
+            if match.group(2) == "=":
+                written[match.group(1)] = match.group(3)
+    return out, written

@@ -122,15 +122,22 @@ def _price(text: str) -> float | None:
 
 def describe(order: ManualOrder) -> str:
     """``BUY 10 SPY market, day`` / ``SELL 10 QQQ stop 395, gtc`` / ``SELL 10 QQQ stop_limit
-    stop 395 limit 394, gtc`` (a plain stop read "stop stop 395")."""
-    size = f"{order.qty:g}" if order.qty is not None else f"${order.notional:,.2f} of"
+    stop 395 limit 394, gtc`` (a plain stop read "stop stop 395"). Every number as the order
+    sends it (``_exact``): the LIVE and PAPER desks ask "Send this order?" in these words."""
+    size = _exact(order.qty) if order.qty is not None else f"${order.notional:,.2f} of"
     kind = str(order.order_type)
     if order.stop_price is not None:
-        kind = (
-            f"stop {order.stop_price:g}" if kind == "stop" else f"{kind} stop {order.stop_price:g}"
-        )
+        stop = _exact(order.stop_price)
+        kind = f"stop {stop}" if kind == "stop" else f"{kind} stop {stop}"
         if order.limit_price is not None:
             kind += " limit"
     if order.limit_price is not None:
-        kind += f" {order.limit_price:g}"
+        kind += f" {_exact(order.limit_price)}"
     return f"{str(order.side).upper()} {size} {order.symbol} {kind}, {order.time_in_force}"
+
+
+def _exact(number: float) -> str:
+    """``number`` to 15 significant digits (every digit a ticket field can carry into a float),
+    thousands grouped as the ticket takes them: ``1,234,567``, ``150.1249``. ``:g`` kept six:
+    1,234,567 shares read "1.23457e+06" and a mistyped 1,000,001 "1e+06" in the confirmation."""
+    return f"{number:,.15g}"
