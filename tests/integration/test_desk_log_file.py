@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tui_trader.cli import main
-from tui_trader.cli.common import log_dir
+from tui_trader.cli.logs import log_dir
 
 
 class _Desk:

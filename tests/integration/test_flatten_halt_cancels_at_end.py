@@ -1,7 +1,7 @@
 """A kill with flatten whose cancel had no answer still cancels at the desk's end.
 
 A desk stopped before its unfinished halt acted makes the halt's cancel at its end
-(``SessionLifecycle._halt_cancels_at_end``), but it skipped a halt that flattens unless the
+(``SessionFinish._halt_cancels_at_end``), but it skipped a halt that flattens unless the
 halt had been entered after its cycle's halt step: "a flatten under way keeps its closing
 sells working". A kill with flatten whose very first request got no answer (a network blip at
 the press) had closed nothing and cancelled nothing, yet counted as under way: the desk's end

@@ -5,7 +5,7 @@ A desk on a real broker names, as its store fails, each position no exit at the 
 (``session.store_endings``): those shares stay at the broker, exposed, after the desk ends. A
 simulated account ends with its session: no position outlives the process, and there is no
 broker to look at. Its end must not tell the trader to look at a position at the broker (the
-normal end of a local desk says nothing of the sort either: ``SessionLifecycle._stops_at_end``).
+normal end of a local desk says nothing of the sort either: ``SessionFinish._stops_at_end``).
 """
 
 from __future__ import annotations

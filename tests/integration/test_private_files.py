@@ -16,7 +16,7 @@ import pytest
 
 from tests.integration.fake_yahoo import FakeYahoo
 from tui_trader.cli import main
-from tui_trader.cli.common import log_dir, report_crash, setup_logging
+from tui_trader.cli.logs import log_dir, report_crash, setup_logging
 from tui_trader.store import browse
 from tui_trader.store.db import open_database
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tui_trader.cli import common
+from tui_trader.cli import logs
 from tui_trader.security import redact
 
 SECRET = "zz-Unit-SECRET-5d2c8a"
@@ -45,12 +45,12 @@ def test_crash_log_and_its_summary_hold_no_secret(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """report_crash writes the traceback and prints one line: neither shows the secret."""
-    monkeypatch.setattr(common, "log_dir", lambda: tmp_path)
+    monkeypatch.setattr(logs, "log_dir", lambda: tmp_path)
     redact.remember(SECRET + "\n")
     try:
         raise invalid_header(SECRET + "\n")
     except Exception as exc:
-        assert common.report_crash(exc) == common.EXIT_CRASH
+        assert logs.report_crash(exc) == logs.EXIT_CRASH
     err = capsys.readouterr().err
     crash = (tmp_path / "crash.log").read_text()
     assert "InvalidHeader" in err and "InvalidHeader" in crash
@@ -60,9 +60,9 @@ def test_crash_log_and_its_summary_hold_no_secret(
 
 def test_the_log_file_holds_no_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A library logging an exception with the secret in it: the file shows ****."""
-    monkeypatch.setattr(common, "log_dir", lambda: tmp_path)
+    monkeypatch.setattr(logs, "log_dir", lambda: tmp_path)
     redact.remember(SECRET)
-    path = common.setup_logging()
+    path = logs.setup_logging()
     handler = next(
         h for h in logging.getLogger().handlers if getattr(h, "baseFilename", "") == str(path)
     )

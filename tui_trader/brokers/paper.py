@@ -57,7 +57,7 @@ class PaperBroker(PaperAdmission):
     """A replace here is one step: the old order has ended when it answers."""
     orders_end_with_session = True
     """The simulated account lives in the session's process: its working orders end with it
-    (``SessionLifecycle.finish`` cancels them and says so in their rows)."""
+    (``SessionFinish.finish`` cancels them and says so in their rows)."""
 
     def __init__(
         self,

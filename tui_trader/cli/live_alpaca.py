@@ -32,10 +32,10 @@ from tui_trader.cli.common import (
     db_arg,
     fail,
     open_existing_db,
-    setup_logging,
     warn_env_lines,
 )
 from tui_trader.cli.live_readiness import add_readiness_options, readiness_gate, record_skip
+from tui_trader.cli.logs import setup_logging
 from tui_trader.cli.numbers import non_negative_int
 from tui_trader.cli.ops_options import ops_settings_from, running_ops
 from tui_trader.cli.questions import ask

@@ -207,7 +207,7 @@ class SessionHalts(KillSwitch, HaltFlatten):
 
     def halt_failed(self, reason: str, detail: str) -> RiskEvent:
         """The halt of a session failing on an unexpected error (``session.runner``), its
-        cancel owed to the session's end (``SessionLifecycle._halt_cancels_at_end``: the desk's
+        cancel owed to the session's end (``SessionFinish._halt_cancels_at_end``: the desk's
         working orders but not its protective exits, best effort, said when the broker does
         not answer). Before, that halt cancelled nothing: a limit buy working at the broker
         kept working after the desk said "failed", able to fill with no one following it."""

@@ -7,7 +7,7 @@ memory and stopped, and its limit orders (entries, rebalances, hand orders) kept
 the broker, able to fill with no desk recording them until a next start reconciled them.
 
 The cancel is the halt's own (``SessionHalts._cancel_for_halt``, as a failing session's end
-makes it: ``SessionLifecycle._halt_cancels_at_end``), with two differences the lost store
+makes it: ``SessionFinish._halt_cancels_at_end``), with two differences the lost store
 imposes: what is the desk's cannot be asked of the store, so only this session's own orders
 are cancelled (its key is in their client order ids), and the cancels are not recorded (no
 row can be written; the next start on the store reconciles them: ``engine.reconcile``).

@@ -4,9 +4,9 @@ A cycle takes the next completed bars, lets the broker match and mark them, reco
 updates the strategies, checks equity against the drawdown and daily-loss limits, then (unless
 halted) turns the blended targets into orders that each pass the risk manager and are written to
 the audit trail before they are sent. Any doubt about an order's fate halts trading. Start-up
-and finish are in ``engine/lifecycle``; what a cycle writes down (fills, order changes, risk
-events, snapshots, the report) in ``engine/records``; feeding the bars to the strategies in
-``engine/strategy_feed``.
+is in ``engine/lifecycle``, the finish in ``engine/session_finish``; what a cycle writes down
+(fills, order changes, risk events, snapshots, the report) in ``engine/records``; feeding the
+bars to the strategies in ``engine/strategy_feed``.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ from tui_trader.engine.rate_refusals import RateRefusals
 from tui_trader.engine.records import SessionRecords
 from tui_trader.engine.said_once import SaidOnce
 from tui_trader.engine.send_gap import SendGap
+from tui_trader.engine.session_finish import SessionFinish
 from tui_trader.engine.settlement import Unsettled
 from tui_trader.engine.strategy_feed import StrategyFeed
 from tui_trader.engine.waits import BROKER_ERROR, SessionWaits
@@ -55,6 +56,7 @@ __all__ = ["BROKER_ERROR", "RESUME_REFUSED", "SessionConfig", "TradingSession"]
 class TradingSession(
     BetweenBars,
     SessionLifecycle,
+    SessionFinish,
     SessionRecords,
     ManualOrders,
     OrderRouting,

@@ -1,9 +1,10 @@
 """What a killed local session left behind, recorded as ended the next time a session starts.
 
 A local session's simulated account (``brokers.paper``) lives in the session's own process. A
-session that ends normally records its still-working orders as ``canceled`` (``engine.lifecycle``);
-one that is killed (kill -9, power loss, out of memory) cannot, and its rows would say ``new``
-and ``running`` for ever although nothing can fill those orders any more.
+session that ends normally records its still-working orders as ``canceled``
+(``engine.session_finish``); one that is killed (kill -9, power loss, out of memory) cannot, and
+its rows would say ``new`` and ``running`` for ever although nothing can fill those orders any
+more.
 
 ``end_dead_local_sessions`` finds local sessions whose row still says ``running`` but which are
 dead by ``store.liveness`` (their process gone from this machine, or their heartbeat stale: on

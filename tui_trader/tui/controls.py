@@ -231,7 +231,7 @@ class SessionControls:
 
     def _working_note(self) -> str:
         """What becomes of the orders still working when the desk quits: a local session's
-        are cancelled as it ends (``SessionLifecycle.finish``), an Alpaca one's stay live."""
+        are cancelled as it ends (``SessionFinish.finish``), an Alpaca one's stay live."""
         if self.monitor is not None and self.desk.halt_request and not self.desk.halt_written:
             return (
                 "\n\nYour halt request is NOT written to the store yet: quitting drops it. "

@@ -1,0 +1,61 @@
+"""Where tui-trader writes about itself: the log folder, the crash log, the library log.
+
+Both files are the owner's only (0600 in a 0700 folder) and pass through ``security.redact``:
+a secret reaches neither the screen nor a file."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import traceback
+from datetime import UTC, datetime
+from pathlib import Path
+
+from tui_trader.cli.common import EXIT_CRASH
+from tui_trader.security.private_files import create_private_file, make_private_dir, open_private
+
+
+def log_dir() -> Path:
+    """The user's log directory for tui-trader."""
+    from platformdirs import user_log_dir
+
+    return Path(user_log_dir("tui-trader", appauthor=False))
+
+
+def report_crash(exc: BaseException) -> int:
+    """Write the traceback to the log file and tell the user in one line where it is.
+
+    Both pass through ``redact``: an exception raised while a request was built can quote its
+    headers, and a secret must reach neither the screen nor the file."""
+    from tui_trader.security.redact import describe, redact
+
+    try:
+        folder = make_private_dir(log_dir())
+        path = folder / "crash.log"
+        with open_private(path, "a", encoding="utf-8") as fh:
+            fh.write(f"--- {datetime.now(UTC).isoformat()}\n")
+            fh.write(redact("".join(traceback.format_exception(exc))))
+        where = f" (details in {path})"
+    except OSError:
+        where = ""
+    from tui_trader.core.shown import shown_line
+
+    print(f"tui-trader: error: {shown_line(describe(exc))}{where}", file=sys.stderr)
+    return EXIT_CRASH
+
+
+def setup_logging() -> Path:
+    """Send library logs (alpaca-py's reconnect warnings, ours) to a file, never the screen."""
+    folder = make_private_dir(log_dir())
+    path = folder / "tui-trader.log"
+    root = logging.getLogger()
+    if not any(getattr(h, "baseFilename", None) == str(path) for h in root.handlers):
+        create_private_file(path)  # the handler appends to it, keeping its 0600
+        from tui_trader.security.redact import LogRedactor
+
+        handler = logging.FileHandler(path, encoding="utf-8")
+        handler.addFilter(LogRedactor())
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+        root.setLevel(logging.INFO)
+    return path
