@@ -1,0 +1,77 @@
+"""An ended desk's order that one desk's start could not find and another's start recorded:
+its fill is recorded once.
+
+A desk's start asks the broker about every order the store's ended sessions left open; one the
+broker does not find yet (the request may still be on its way) stays in doubt and is asked
+again at the desk's cycles (``engine.settlement``), its fill then recorded with its row. In the
+``crash28b`` campaign (PostgreSQL, a restart of the server ending every desk, all started again
+together) desk A's start did not find the buy its ended session had sent, desk B's start found
+it filled and recorded the fill, and desk A's next cycle found it filled too and recorded the
+same fill again: 6 shares recorded for a 3-share buy. A found fill is now recorded only if its
+row still records what the desk read (its filled quantity), in the statement that brings the
+row up to the broker: a fill already recorded by any desk is not recorded again.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.integration.alpaca_helpers import (
+    alpaca_session,
+    filled_by_order,
+    open_rows,
+    sandbox_orders,
+)
+from tests.integration.ended_stop import RALLY
+from tui_trader.brokers.alpaca import AlpacaBroker
+from tui_trader.learning.setup import LearningSettings
+from tui_trader.sandbox.testing import SandboxHandle
+from tui_trader.store.models import LiveOrder
+
+MOMENTUM = LearningSettings("momentum")
+"""Every desk follows momentum alone."""
+
+
+def test_a_fill_found_by_two_starts_is_recorded_once(
+    sandbox: SandboxHandle, trading: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Desk one stops with its buy sent and not filled; the buy fills. Desk A's start does not
+    find it, desk B's start records its fill, desk A's cycle finds it filled: the fills recorded
+    for the buy add up to what the broker filled."""
+    db = tmp_path / "desk.db"
+    one = alpaca_session(sandbox, db, symbols=("SPY",), learning=MOMENTUM)
+    for _ in range(12):
+        sandbox.admin.step(shock=RALLY)
+        one.run_iteration()
+        if open_rows():
+            break
+    [buy] = [o.client_order_id for o in LiveOrder.select() if o.status != "filled"]
+    one.finish("stopped")
+    one.broker.close()
+    sandbox.admin.step()  # the buy fills at the broker, no desk running
+    [filled] = [float(o.filled_qty) for o in sandbox_orders(trading) if o.client_order_id == buy]
+    assert filled > 0
+    found = AlpacaBroker.get_order
+    monkeypatch.setattr(
+        AlpacaBroker, "get_order", lambda self, cid: None if cid == buy else found(self, cid)
+    )
+    desk_a = alpaca_session(sandbox, db, symbols=("SPY",), learning=MOMENTUM)
+    desk_b = None
+    try:
+        monkeypatch.setattr(AlpacaBroker, "get_order", found)
+        assert filled_by_order().get(buy) is None  # desk A's start left the buy in doubt
+        desk_b = alpaca_session(sandbox, db, symbols=("SPY",), learning=MOMENTUM)
+        assert filled_by_order().get(buy) == filled  # desk B's start recorded its fill
+        assert desk_a.unsettled  # desk A follows the buy in doubt
+        sandbox.admin.step()
+        desk_a.run_iteration()  # desk A asks again: filled
+        assert not desk_a.unsettled
+        assert filled_by_order().get(buy) == filled
+    finally:
+        for desk in (desk_a, desk_b):
+            if desk is not None:
+                desk.finish("stopped")
+                desk.broker.close()
