@@ -9,7 +9,8 @@ together) desk A's start did not find the buy its ended session had sent, desk B
 it filled and recorded the fill, and desk A's next cycle found it filled too and recorded the
 same fill again: 6 shares recorded for a 3-share buy. A found fill is now recorded only if its
 row still records what the desk read (its filled quantity), in the statement that brings the
-row up to the broker: a fill already recorded by any desk is not recorded again.
+row up to the broker: a fill already recorded by any desk is not recorded again, and the desk's
+settlement event says so instead of "recorded from the broker".
 """
 
 from __future__ import annotations
@@ -27,21 +28,24 @@ from tests.integration.alpaca_helpers import (
 )
 from tests.integration.ended_stop import RALLY
 from tui_trader.brokers.alpaca import AlpacaBroker
+from tui_trader.engine.waits import ALREADY_RECORDED
 from tui_trader.learning.setup import LearningSettings
 from tui_trader.sandbox.testing import SandboxHandle
-from tui_trader.store.models import LiveOrder
+from tui_trader.store.models import LiveOrder, RiskEventRow
+from tui_trader.store.pg_url import PgUrl
 
 MOMENTUM = LearningSettings("momentum")
 """Every desk follows momentum alone."""
 
 
 def test_a_fill_found_by_two_starts_is_recorded_once(
-    sandbox: SandboxHandle, trading: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    sandbox: SandboxHandle, trading: Any, store: Path | PgUrl, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Desk one stops with its buy sent and not filled; the buy fills. Desk A's start does not
     find it, desk B's start records its fill, desk A's cycle finds it filled: the fills recorded
-    for the buy add up to what the broker filled."""
-    db = tmp_path / "desk.db"
+    for the buy add up to what the broker filled (a SQLite file, then PostgreSQL: the store of
+    the campaign)."""
+    db: Any = store
     one = alpaca_session(sandbox, db, symbols=("SPY",), learning=MOMENTUM)
     for _ in range(12):
         sandbox.admin.step(shock=RALLY)
@@ -70,6 +74,14 @@ def test_a_fill_found_by_two_starts_is_recorded_once(
         desk_a.run_iteration()  # desk A asks again: filled
         assert not desk_a.unsettled
         assert filled_by_order().get(buy) == filled
+        session = desk_a.audit.session
+        assert session is not None
+        [said] = [
+            e.action_taken
+            for e in RiskEventRow.select().where(RiskEventRow.session == session.id)
+            if e.detail.startswith(f"order {buy}:")
+        ]
+        assert said == ALREADY_RECORDED  # not "recorded from the broker": desk B recorded it
     finally:
         for desk in (desk_a, desk_b):
             if desk is not None:
