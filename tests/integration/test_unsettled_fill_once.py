@@ -1,5 +1,4 @@
-"""An ended desk's order that one desk's start could not find and another's start recorded:
-its fill is recorded once.
+"""An ended desk's filled order that two desks found at the broker: its fill is recorded once.
 
 A desk's start asks the broker about every order the store's ended sessions left open; one the
 broker does not find yet (the request may still be on its way) stays in doubt and is asked
@@ -10,7 +9,9 @@ it filled and recorded the fill, and desk A's next cycle found it filled too and
 same fill again: 6 shares recorded for a 3-share buy. A found fill is now recorded only if its
 row still records what the desk read (its filled quantity), in the statement that brings the
 row up to the broker: a fill already recorded by any desk is not recorded again, and the desk's
-settlement event says so instead of "recorded from the broker".
+settlement event says so instead of "recorded from the broker". The same write serves two starts
+that both read the row open before either recorded the fill (each fill's key is the recording
+session's own, so the store's unique key never caught the second).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from tui_trader.brokers.alpaca import AlpacaBroker
 from tui_trader.engine.waits import ALREADY_RECORDED
 from tui_trader.learning.setup import LearningSettings
 from tui_trader.sandbox.testing import SandboxHandle
+from tui_trader.store.audit import AuditLog
 from tui_trader.store.models import LiveOrder, RiskEventRow
 from tui_trader.store.pg_url import PgUrl
 
@@ -46,18 +48,7 @@ def test_a_fill_found_by_two_starts_is_recorded_once(
     for the buy add up to what the broker filled (a SQLite file, then PostgreSQL: the store of
     the campaign)."""
     db: Any = store
-    one = alpaca_session(sandbox, db, symbols=("SPY",), learning=MOMENTUM)
-    for _ in range(12):
-        sandbox.admin.step(shock=RALLY)
-        one.run_iteration()
-        if open_rows():
-            break
-    [buy] = [o.client_order_id for o in LiveOrder.select() if o.status != "filled"]
-    one.finish("stopped")
-    one.broker.close()
-    sandbox.admin.step()  # the buy fills at the broker, no desk running
-    [filled] = [float(o.filled_qty) for o in sandbox_orders(trading) if o.client_order_id == buy]
-    assert filled > 0
+    buy, filled = _ended_desks_filled_buy(sandbox, trading, db)
     found = AlpacaBroker.get_order
     monkeypatch.setattr(
         AlpacaBroker, "get_order", lambda self, cid: None if cid == buy else found(self, cid)
@@ -87,3 +78,52 @@ def test_a_fill_found_by_two_starts_is_recorded_once(
             if desk is not None:
                 desk.finish("stopped")
                 desk.broker.close()
+
+
+def test_a_fill_two_starts_read_open_is_recorded_once(
+    sandbox: SandboxHandle, trading: Any, store: Path | PgUrl, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two desks start together: both read the ended desk's buy row still open, desk A's start
+    records the buy's fill, then desk B's start (its read from before) finds it filled too: the
+    fills recorded for the buy add up to what the broker filled."""
+    db: Any = store
+    buy, filled = _ended_desks_filled_buy(sandbox, trading, db)
+    read = AuditLog.open_orders_of_account
+    first: list[Any] = []
+
+    def together(self: AuditLog, account_key: str) -> Any:
+        """Every start reads what the first read: the two reads came before either write."""
+        if not first:
+            first.append(read(self, account_key))
+        return first[0]
+
+    monkeypatch.setattr(AuditLog, "open_orders_of_account", together)
+    desks = []
+    try:
+        desks.append(alpaca_session(sandbox, db, symbols=("SPY",), learning=MOMENTUM))
+        assert filled_by_order().get(buy) == filled  # desk A's start recorded the fill
+        desks.append(alpaca_session(sandbox, db, symbols=("SPY",), learning=MOMENTUM))
+        assert [r.client_order_id for r in first[0]] == [buy]  # desk B's read: still open
+        assert filled_by_order().get(buy) == filled
+    finally:
+        for desk in desks:
+            desk.finish("stopped")
+            desk.broker.close()
+
+
+def _ended_desks_filled_buy(sandbox: SandboxHandle, trading: Any, db: Any) -> tuple[str, float]:
+    """Desk one buys SPY in a rally and stops with its buy sent, not filled; the buy then fills
+    at the broker while no desk runs. Its client id and the quantity filled."""
+    one = alpaca_session(sandbox, db, symbols=("SPY",), learning=MOMENTUM)
+    for _ in range(12):
+        sandbox.admin.step(shock=RALLY)
+        one.run_iteration()
+        if open_rows():
+            break
+    [buy] = [o.client_order_id for o in LiveOrder.select() if o.status != "filled"]
+    one.finish("stopped")
+    one.broker.close()
+    sandbox.admin.step()  # the buy fills at the broker, no desk running
+    [filled] = [float(o.filled_qty) for o in sandbox_orders(trading) if o.client_order_id == buy]
+    assert filled > 0
+    return buy, filled
