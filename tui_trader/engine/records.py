@@ -61,10 +61,16 @@ class SessionRecords:
         """Write ``order``'s row (its state with ``fill``, if given) and the fill in one
         commit, as ``_apply_updates`` does for the stream's news: a fill found at start or by
         a settlement look-up, whose row written first and the process killed before the fill
-        left the row final without it, and no later start looked at it again."""
+        left the row final without it, and no later start looked at it again. The row is
+        written only while it still records what the fill starts from, in the same statement
+        (``AuditLog.order_update_found``): another desk that found the same fill first (two
+        desks started together, one of them had not found the order yet) moved the row on, and
+        the fill is not recorded a second time (``fills28``: 6 shares for a 3-share buy)."""
         with self.audit.together():
-            if order is not None:
-                self.audit.order_update(order)
+            if order is not None and not self.audit.order_update_found(
+                order, order.filled_qty - fill.qty
+            ):
+                return False
             return self._record_fill(fill)
 
     def _record_fill(self, fill: Fill) -> bool:

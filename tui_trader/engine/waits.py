@@ -28,6 +28,12 @@ if TYPE_CHECKING:
     from tui_trader.risk.gate import RiskManager
     from tui_trader.store.audit import AuditLog
 
+ALREADY_RECORDED = (
+    "its fill was already in the audit trail (another desk of the account found it first): "
+    "not recorded again"
+)
+"""A settlement event's action when the order's row had moved on before this desk's write."""
+
 BROKER_ERROR = "broker_error"
 
 
@@ -76,17 +82,18 @@ class SessionWaits:
         if not self.unsettled:
             return []
         found = self.unsettled.check(self.broker, now)
+        events = found.events
         fills = {fill.client_order_id: fill for fill in found.fills}  # one an order, at most
         for order in found.orders:
             fill = fills.pop(order.client_order_id, None)
             if fill is None:
                 self.audit.order_update(order)
-            else:  # the row and its fill in one commit
-                self._record_with_row(order, fill)
+            elif not self._record_with_row(order, fill):  # the row and its fill in one commit
+                events = [_recorded_before(event, order) for event in events]
             self._cycle_orders.append(order)
         for fill in fills.values():
             self._record_fill(fill)
-        return found.events
+        return events
 
     def _waiting_report(self) -> IterationReport | None:
         """No new bar: say why no orders can go out now (market closed, with when it opens),
@@ -168,3 +175,13 @@ class SessionWaits:
         account = self.last_account or Account(0.0, 0.0, 0.0)
         now = self.clock.now()
         return self._report(account, self.last_positions, now, 0, 0, 0, events, notes)
+
+
+def _recorded_before(event: RiskEvent, order: Order) -> RiskEvent:
+    """``event`` as it stands, or, if it is the settlement event of ``order``, saying that its
+    fill was not recorded again: another desk (its start's reconciliation) brought the row up
+    to the broker and recorded the fill first (``fills28``), and "recorded from the broker"
+    would claim a write this desk did not make."""
+    if not event.detail.startswith(f"order {order.client_order_id}:"):
+        return event
+    return replace(event, action_taken=ALREADY_RECORDED)

@@ -35,6 +35,7 @@ from tui_trader.store.session_rows import SessionRows
 from tui_trader.store.statements import (
     FILL_SQL,
     FILLS_MARKER_SQL,
+    FOUND_FILL_UPDATE_SQL,
     JUDGED_SNAPSHOT_SQL,
     ORDER_FIELDS,
     ORDER_SQL,
@@ -169,6 +170,31 @@ class AuditLog(SessionRows, CycleTransactions, AccountReads):
             ),
         )
         return cursor.rowcount
+
+    def order_update_found(self, order: Order, before: float) -> bool:
+        """Bring an order row up to the broker's view with a fill found by a look-up (a start's
+        reconciliation, a settlement) only if the row still records ``before`` filled, the
+        quantity that fill starts from; True if it did (the fill is this caller's to record).
+        False: another desk brought the row up and recorded that fill first (``fills28``: two
+        desks' look-ups of one ended desk's buy recorded its fill twice), or the row is gone;
+        the fill is then not recorded again (a fill's key is the recording session's own)."""
+        row = self._unsent.get(order.client_order_id)
+        if row is not None:  # not written yet: no other desk can have seen it
+            return self.order_update(order) == 1
+        cursor = self.db.execute_sql(
+            FOUND_FILL_UPDATE_SQL,
+            (
+                order.row_status,
+                order.filled_qty,
+                db_time(self.clock.now()),
+                order.broker_order_id or None,
+                order.filled_avg_price,
+                order.reject_reason or None,
+                order.client_order_id,
+                before,
+            ),
+        )
+        return self.db.rows_changed(cursor) == 1
 
     def _write_unsent(self, events: bool = True) -> None:
         """Write the order rows a batched cycle kept back and, with ``events``, the risk event

@@ -162,6 +162,10 @@ ORDER_UPDATE_SQL = (
     '"filled_price" = COALESCE(?, "filled_price"), "error" = COALESCE(?, "error") '
     'WHERE "client_order_id" = ?'
 )
+FOUND_FILL_UPDATE_SQL = ORDER_UPDATE_SQL + ' AND ABS("filled_qty" - ?) < 1e-9'
+"""``ORDER_UPDATE_SQL`` only while the row still records the filled quantity a found fill
+starts from: a compare-and-set, so that a fill another desk recorded meanwhile (the row moved
+on) is not recorded again (``AuditLog.order_update_found``)."""
 """The hot statements of a decision cycle, compiled once: peewee's per-query SQL generation
 (and model instances) cost more than the writes themselves."""
 
