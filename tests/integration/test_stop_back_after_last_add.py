@@ -15,7 +15,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.integration.alpaca_helpers import alpaca_session, settle
+from tests.integration.broker_protection import buy_and_protect, open_stops
 from tests.integration.test_stop_put_back import _held, _stops
 from tests.integration.test_stop_put_back_at_finish import LEFT, _said
 from tui_trader.core.orders import Side
@@ -101,3 +104,32 @@ def test_a_desk_stopped_while_its_last_buy_works_says_why_the_position_has_no_st
         ]
     finally:
         desk.broker.close()
+
+
+def test_a_desk_stopping_while_the_broker_is_silent_reads_its_positions_once(
+    sandbox: SandboxHandle, trading: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The desk holds SPY under its stop; the broker stops answering; the desk stops. Bringing
+    the exits in step finds the broker silent, and the end does not wait out the same silence
+    again to name the positions: one read of the positions, and the end says plainly that
+    they could not be checked, because the broker did not answer."""
+    desk = buy_and_protect(sandbox, tmp_path / "desk.db", protected=open_stops, shock=1.0)
+    reads: list[str] = []
+    positions = desk.broker.positions
+
+    def counted() -> Any:
+        reads.append("positions")
+        return positions()
+
+    monkeypatch.setattr(desk.broker, "positions", counted)
+    sandbox.admin.set_faults(hang_rate=1)
+    try:
+        desk.finish("stopped")
+    finally:
+        sandbox.admin.clear_faults()
+        desk.broker.close()
+    assert reads == ["positions"]
+    [line] = desk.stops_left
+    assert line.startswith("the positions could not be checked for their exits (the broker ")
+    assert line.endswith("; this desk is stopping")
+    assert _said(LEFT) == [line]

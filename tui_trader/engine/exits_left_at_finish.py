@@ -55,16 +55,22 @@ class ExitsLeftAtFinish:
         self.exit_refused: dict[str, str] = {}
         """Symbol -> why its exit was last refused or not placed (``_unprotected``)."""
 
-    def exits_left(self, named: Iterable[str], stopping: str, store: bool = True) -> list[str]:
+    def exits_left(
+        self, named: Iterable[str], stopping: str, store: bool = True, silent: str = ""
+    ) -> list[str]:
         """One line per position this desk keeps the exit of whose shares are not all covered
         by exits working at the broker, skipping the symbols in ``named`` (said already);
         each ends with ``stopping``. Reads the broker once; if it does not answer, one line
         says the positions could not be checked. ``store=False``: the store failed, so it is
         not read (whose each exit is, who keeps each symbol's exit): any protective exit at
-        the broker covers its shares, and every position of the account is checked."""
+        the broker covers its shares, and every position of the account is checked.
+        ``silent``: why the broker did not answer just before (not asked again: that read
+        would wait out the same silence)."""
         if not self.protects:
             return []
         try:
+            if silent:
+                raise BrokerError(silent)
             positions = self.broker.positions()
             working = self.broker.open_orders()
         except BrokerError as exc:

@@ -59,30 +59,34 @@ class StopsAtFinish(ExitsLeftAtFinish, StopRelease):
         why_left: dict[str, str] = {}
         if self.restoring:
             events = self._settle_waiting(why_left, market_time)
+        silent = ""
         if self.protects:
-            events += self._exits_at_finish(market_time)
+            more, silent = self._exits_at_finish(market_time)
+            events += more
         left = self.stops_down(why_left)
         said = {line.split(":", 1)[0] for line in left}
-        self.stops_left = tuple(left + self.exits_left(said, STOPPING))  # a desk with exits
+        self.stops_left = tuple(left + self.exits_left(said, STOPPING, silent=silent))
         for line in self.stops_left:
             symbol = line.split(":", 1)[0]  # (no symbol: the broker did not answer)
             named = None if " " in symbol else symbol
             events.append(RiskEvent(LEFT_DOWN, 0.0, 0.0, line, symbol=named))
         return events
 
-    def _exits_at_finish(self, market_time: datetime) -> list[RiskEvent]:
+    def _exits_at_finish(self, market_time: datetime) -> tuple[list[RiskEvent], str]:
         """A desk that keeps exits brings each position's exit in step once more, as its next
         cycle would (``_protect``, the same sizing: none beside a sell working or in doubt, nor
         beside an add still working). Its last cycle's buy, sent once the exit was cancelled
         for it (an add beside it would be refused as a wash trade), may have filled since: the
         exit then went back with no next cycle, and the position stayed without one at the
-        broker until a desk started again. The events; the broker silent part way, those of
-        what was done before (``exits_left`` then names what is left)."""
+        broker until a desk started again. The events, and why the broker could not be read
+        ("" if it answered): silent part way, the events of what was done before, and
+        ``exits_left`` does not wait out the same silence a second time."""
+        silent = ""
         try:
             events = self._protect(market_time)
-        except BrokerError:
-            events = self.take_stop_events()
-        return [_no_next_cycle(e) for e in events]
+        except BrokerError as exc:
+            events, silent = self.take_stop_events(), str(exc)
+        return [_no_next_cycle(e) for e in events], silent
 
     def _settle_waiting(self, why_left: dict[str, str], market_time: datetime) -> list[RiskEvent]:
         """``put_back_at_finish``'s put-backs: each exit waiting in memory placed again, or
