@@ -132,8 +132,9 @@ def test_a_desk_stopping_after_its_stop_was_refused_says_the_position_has_no_sto
     sandbox: SandboxHandle, trading: Any, tmp_path: Path
 ) -> None:
     """Five shares bought by hand: the desk cancels its stop before the buy, and the broker
-    refuses the stop for the whole position after it; the desk stops. The end names the
-    position without a stop, with the broker's refusal."""
+    refuses the stop for the whole position after it, and again as the desk stops (the finish
+    tries it once more). The end names the position without a stop, with the broker's
+    refusal."""
     desk = buy_and_protect(
         sandbox,
         tmp_path / "desk.db",
@@ -147,9 +148,10 @@ def test_a_desk_stopping_after_its_stop_was_refused_says_the_position_has_no_sto
             sandbox.admin.step()
             desk.run_iteration()
             settle(sandbox, desk)
-        held = _held(trading)
-        assert _stops(trading) == [] and held > 0
-        desk.finish("stopped")
+            held = _held(trading)
+            assert _stops(trading) == [] and held > 0
+            desk.finish("stopped")
+        assert _stops(trading) == []
         assert _said(LEFT) == [
             f"SPY: {held:g} of the {held:g} shares held have no exit at the broker: its last "
             "exit was not placed: the broker rejected the exit: new orders are rejected by "

@@ -7,8 +7,10 @@ sell (both could sell them). A desk stopped then (ctrl+s, Ctrl+C, a signal, the 
 failure) left the position with no exit, or a smaller one, once that sell ended unfilled, and
 nothing was said. Now ``finish`` compares each position this desk keeps the exit of
 (``AccountClaims.may_protect``) with the exits working at the broker for it (this desk's, or
-another session's), and names every share left without one, and why. It places nothing: an
-exit beside a sell that may still fill could sell the same shares twice.
+another session's), and names every share left without one, and why: beside a sell that may
+still fill (an exit there could sell the same shares twice), beside its own add still working
+(Alpaca refuses an exit there as a wash trade), or a refusal. It places nothing itself: the
+finish brought every exit in step just before (``StopsAtFinish._exits_at_finish``).
 
 A desk ended by its store's failure (a PostgreSQL restart between an entry's fill and the
 cycle that places its stop) reads the broker alone (``store=False``): every protective exit
@@ -53,16 +55,22 @@ class ExitsLeftAtFinish:
         self.exit_refused: dict[str, str] = {}
         """Symbol -> why its exit was last refused or not placed (``_unprotected``)."""
 
-    def exits_left(self, named: Iterable[str], stopping: str, store: bool = True) -> list[str]:
+    def exits_left(
+        self, named: Iterable[str], stopping: str, store: bool = True, silent: str = ""
+    ) -> list[str]:
         """One line per position this desk keeps the exit of whose shares are not all covered
         by exits working at the broker, skipping the symbols in ``named`` (said already);
         each ends with ``stopping``. Reads the broker once; if it does not answer, one line
         says the positions could not be checked. ``store=False``: the store failed, so it is
         not read (whose each exit is, who keeps each symbol's exit): any protective exit at
-        the broker covers its shares, and every position of the account is checked."""
+        the broker covers its shares, and every position of the account is checked.
+        ``silent``: why the broker did not answer just before (not asked again: that read
+        would wait out the same silence)."""
         if not self.protects:
             return []
         try:
+            if silent:
+                raise BrokerError(silent)
             positions = self.broker.positions()
             working = self.broker.open_orders()
         except BrokerError as exc:
@@ -114,9 +122,20 @@ class ExitsLeftAtFinish:
                     why.append(f"{order.side} {order.remaining_qty:g} {symbol} still in doubt")
             if why:
                 why.append("no exit goes beside an order that may still sell the shares")
-            else:
+            why += [  # an exit beside a working add is refused as a wash trade (Alpaca)
+                f"{o.side} {o.remaining_qty:g} {symbol} still working at the broker: an exit "
+                "beside it would be refused as a wash trade, so it goes out once that order "
+                "fills, by the next desk that keeps exits"
+                for o in working
+                if o.symbol == symbol and o.side.sign * held > 0
+            ]
+            if not why:
                 refused = self.exit_refused.get(symbol)
-                none = "none" if store else "its exit was not placed before the store failed"
+                none = (
+                    "no exit was placed for them"
+                    if store
+                    else "its exit was not placed before the store failed"
+                )
                 why.append(f"its last exit was not placed: {refused}" if refused else none)
             lines.append(
                 f"{symbol}: {short:g} of the {abs(held):g} shares held have no exit at the "

@@ -11,7 +11,11 @@ still in doubt) the stop stays down, since both could sell the same shares, and 
 Every position left so is said in the session's end lines, recorded as a risk event and told
 to the alerts. When the store itself failed, nothing is sent (a stop without its row would
 break the audit trail): ``stops_down`` says which positions may be without their stop. A desk
-that keeps its own exits also names each position no exit at the broker covers
+that keeps its own exits then brings every position's exit in step once more, as its next
+cycle would (``_exits_at_finish``): a stop cancelled before its last cycle's buy, that buy
+filled since, goes back sized to the position (before, the desk ended with no next cycle and
+the position stayed without a stop at the broker until a desk started again, overnight
+maybe); and it names each position no exit at the broker covers still
 (``engine.exits_left_at_finish``), in the same lines.
 
 A mixin of ``TradingSession`` under ``ProtectiveStops``.
@@ -19,6 +23,7 @@ A mixin of ``TradingSession`` under ``ProtectiveStops``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
@@ -39,6 +44,9 @@ NEXT_CYCLE = "; trying again next cycle"
 class StopsAtFinish(ExitsLeftAtFinish, StopRelease):
     """Settle, at the session's end, the exits waiting to be placed again."""
 
+    _protect: Callable[[datetime], list[RiskEvent]]
+    take_stop_events: Callable[[], list[RiskEvent]]
+
     stops_left: tuple[str, ...] = ()
     """What the session's end said of positions left without their exit (end lines)."""
 
@@ -51,14 +59,34 @@ class StopsAtFinish(ExitsLeftAtFinish, StopRelease):
         why_left: dict[str, str] = {}
         if self.restoring:
             events = self._settle_waiting(why_left, market_time)
+        silent = ""
+        if self.protects:
+            more, silent = self._exits_at_finish(market_time)
+            events += more
         left = self.stops_down(why_left)
         said = {line.split(":", 1)[0] for line in left}
-        self.stops_left = tuple(left + self.exits_left(said, STOPPING))  # a desk with exits
+        self.stops_left = tuple(left + self.exits_left(said, STOPPING, silent=silent))
         for line in self.stops_left:
             symbol = line.split(":", 1)[0]  # (no symbol: the broker did not answer)
             named = None if " " in symbol else symbol
             events.append(RiskEvent(LEFT_DOWN, 0.0, 0.0, line, symbol=named))
         return events
+
+    def _exits_at_finish(self, market_time: datetime) -> tuple[list[RiskEvent], str]:
+        """A desk that keeps exits brings each position's exit in step once more, as its next
+        cycle would (``_protect``, the same sizing: none beside a sell working or in doubt, nor
+        beside an add still working). Its last cycle's buy, sent once the exit was cancelled
+        for it (an add beside it would be refused as a wash trade), may have filled since: the
+        exit then went back with no next cycle, and the position stayed without one at the
+        broker until a desk started again. The events, and why the broker could not be read
+        ("" if it answered): silent part way, the events of what was done before, and
+        ``exits_left`` does not wait out the same silence a second time."""
+        silent = ""
+        try:
+            events = self._protect(market_time)
+        except BrokerError as exc:
+            events, silent = self.take_stop_events(), str(exc)
+        return [_no_next_cycle(e) for e in events], silent
 
     def _settle_waiting(self, why_left: dict[str, str], market_time: datetime) -> list[RiskEvent]:
         """``put_back_at_finish``'s put-backs: each exit waiting in memory placed again, or
