@@ -46,8 +46,9 @@ DISORDER = {
 ALL = "ws_duplicate=0.5,ws_reorder=0.5,stale_rest=1,partial_rate=0.5,ws_drop=0.05"
 """The suite's run: every switch at once (one sandbox and two sessions keep it short)."""
 WIDE_LIMITS = ("--max-drawdown", "50", "--max-daily-loss", "50")
-TRIES = 3
-"""Runs under the faults at most, until one sends an order (``disorder_run``)."""
+TRIES = 4
+"""Runs under the faults at most, until one sends an order and meets the fault
+(``disorder_run``)."""
 
 
 def position_differences(sb: SandboxHandle, db: Path) -> list[str]:
@@ -91,14 +92,17 @@ def disorder_run(
         env = sandbox_child_env(folder, sb)
         under = live_args(db, CYCLES, *WIDE_LIMITS, *extra, budget=())
         for run in range(1, TRIES + 1):
-            # Which bars the strategies see depends on the start's pace against the pumped
-            # market: a run whose cycles sent no order met no fault and tried nothing, so it
-            # goes again (the same store: what it did is still checked below).
+            # Which bars the strategies see, and when, depends on the start's and the
+            # machine's pace against the pumped market: a run whose cycles sent no order, or
+            # never met what ``probe`` looks for, tried nothing, so it goes again (on the same
+            # store: what every run did is checked below).
             child = Child(folder, name if run == 1 else f"{name}-{run}", under, env)
             code = child.finish()
             # no table when the child could not start: its own words are in the problems below
             orders_under = (query(db, "SELECT count(*) FROM live_orders") or [(0,)])[0][0]
-            if orders_under or code != 0 or "Traceback" in child.errors():
+            if code != 0 or "Traceback" in child.errors():
+                break
+            if orders_under and (probe is None or probe(sb, child)[0] > 0):
                 break
         sb.admin.set_faults(reset=True, rate_limit=0)
         final = Child(folder, f"{name}-final", live_args(db, 2, *WIDE_LIMITS, *extra), env)
