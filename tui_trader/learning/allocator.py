@@ -43,8 +43,7 @@ from tui_trader.learning.choices import DEFAULT_FLOOR, DEFAULT_LEARNING_RATE
 from tui_trader.learning.defensive import DEFAULT_DEFENSIVE, DEFENSIVE_RAMP, defensive_scale
 from tui_trader.learning.exposure import ExposureBook, no_trade_band
 from tui_trader.learning.journal import LearningJournal, LearningState
-from tui_trader.learning.regime import UNKNOWN, Found, RegimeCall, RegimeDetector
-from tui_trader.learning.regime_mix import mix_weights, regime_mix
+from tui_trader.learning.regime import RegimeCall, RegimeDetector
 from tui_trader.learning.shadow import ShadowBook
 from tui_trader.learning.streak_cap import cap_aggressive
 from tui_trader.learning.trend_floor import TREND_FLOOR, trend_leads
@@ -74,7 +73,6 @@ class AdaptiveAllocator:
         # acts on no evidence, only on the rules (regime ramp, band, streak cap, drawdown).
         learning = learning_rate > 0
         self.trend_floor = trend_floor if learning and trend_floor in self.names else None
-        self._mix = learning  # at rate 0 every table is equal: nothing to mix
         self.weights = RegimeWeights(self.names, learning_rate, floor)
         self.shadow = ShadowBook(cost_bps=cost_bps)
         self.exposure = ExposureBook(learning_rate, DEFAULT_LEARNING_RATE, cost_bps)
@@ -125,11 +123,7 @@ class AdaptiveAllocator:
         advance = detector.advance
         befores: list[str] = []  # the regime each bar's last targets were set in
         counts: list[int] = []
-        soft, latest = self._mix, detector.latest
-        founds: list[tuple[str, Found]] = []  # with ``soft``: each bar's call before it
         for bar, _signals in bars:
-            if soft:
-                founds.append(latest(bar.symbol))
             befores.append(advance(bar))
             counts.append(detector.symbol_count)
         score = self.shadow.score
@@ -161,8 +155,8 @@ class AdaptiveAllocator:
         add, row_of, step = self.exposure.add, weights.row, weights.step_factors
         eta, cycle, pnl = weights.learning_rate, self._cycle_time, self._cycle_pnl
         seen, share = 0, 1.0
-        for k, ((bar, _signals), before, count, (_names, _targets, scored)) in enumerate(
-            zip(bars, befores, counts, scores, strict=True)
+        for (bar, _signals), before, count, (_names, _targets, scored) in zip(
+            bars, befores, counts, scores, strict=True
         ):
             timestamp = bar.timestamp
             if timestamp is not cycle and timestamp != cycle:
@@ -188,13 +182,7 @@ class AdaptiveAllocator:
             if learn:  # one step per bar time, shared out over the symbols
                 if count != seen:  # 1.0 / max(count, 1), once while the count stays
                     seen, share = count, 1.0 / count if count > 1 else 1.0
-                if held_own and soft and founds[k][0] != UNKNOWN:
-                    # each regime's table learns in proportion to the call's probability of
-                    # it (the shares it was traded with), ``all`` from every bar whole
-                    for key, p in regime_mix(founds[k][1], detector):
-                        step(key, [exp(eta * (r * share * p)) for r in rewards], pooled=False)
-                    step(ALL_REGIMES, [exp(eta * (r * share)) for r in rewards])
-                elif held_own:
+                if held_own:
                     step(regime, [exp(eta * (r * share)) for r in rewards])
                 else:
                     scaled = {n: r * share for n, r in zip(held_names, rewards, strict=True)}
@@ -235,15 +223,7 @@ class AdaptiveAllocator:
 
         The weights are shared by the symbols of one regime until the next bar: treat them as
         read-only."""
-        label, found = self.detector.latest(symbol)
-        if self._mix and label != UNKNOWN:
-            return self.detector.call(symbol), self._mixed(found)
-        return self.detector.call(symbol), self._weights_of(label)
-
-    def _mixed(self, found: Found) -> dict[str, float]:
-        """The regime tables mixed by the call's probabilities (``learning/regime_mix.py``)."""
-        parts = regime_mix(found, self.detector)
-        return mix_weights(self.names, [(self._weights_of(k), p) for k, p in parts])
+        return self.detector.call(symbol), self._weights_of(self.detector.label(symbol))
 
     def _weights_of(self, label: str) -> dict[str, float]:
         """The weights a symbol in regime ``label`` trades with now (streak cap applied)."""
@@ -263,20 +243,17 @@ class AdaptiveAllocator:
     def allocate(self, symbol: str, signals: dict[str, Signal]) -> Signal:
         """Blend the targets by the regime's weights, scaled for drawdown; say why."""
         label, found = self.detector.latest(symbol)
-        if self._mix and label != UNKNOWN:
-            weights = self._mixed(found)
+        table = self.weights.table  # ``_weights_of``'s reuse test inline (a call a symbol-bar)
+        key = label if label in table else ALL_REGIMES
+        hit = self._capped.get(key)
+        if (
+            hit is not None
+            and hit[0] is table.get(key)
+            and hit[1] == (self.losing_streak >= self.streak_limit)
+        ):
+            weights = hit[2]
         else:
-            table = self.weights.table  # ``_weights_of``'s reuse test inline (a call a bar)
-            key = label if label in table else ALL_REGIMES
-            hit = self._capped.get(key)
-            if (
-                hit is not None
-                and hit[0] is table.get(key)
-                and hit[1] == (self.losing_streak >= self.streak_limit)
-            ):
-                weights = hit[2]
-            else:
-                weights = self._weights_of(label)
+            weights = self._weights_of(label)
         self._last_used[symbol] = weights
         try:  # subscripts, not ``.get``: no call per strategy; a name the weights lack weighs 0
             blended = sum([weights[n] * s.target for n, s in signals.items()])

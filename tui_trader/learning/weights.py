@@ -140,11 +140,7 @@ class RegimeWeights:
         self.step_factors(regime, [math.exp(eta * get(n, 0.0)) for n in self.names], rewards)
 
     def step_factors(
-        self,
-        regime: str,
-        factors: list[float],
-        rewards: dict[str, float] | None = None,
-        pooled: bool = True,
+        self, regime: str, factors: list[float], rewards: dict[str, float] | None = None
     ) -> None:
         """``update`` with each strategy's ``exp(learning_rate * reward)`` worked out once for
         both keys (in ``names`` order): the allocator's per-bar path. ``rewards`` by name are
@@ -152,8 +148,7 @@ class RegimeWeights:
         table = self._table
         rows, made, stale = self._rows, self._made, self._stale
         floor = self.floor
-        keys = (regime, ALL_REGIMES) if regime != ALL_REGIMES and pooled else (regime,)
-        for key in keys:
+        for key in (regime, ALL_REGIMES) if regime != ALL_REGIMES else (ALL_REGIMES,):
             row = rows.get(key)
             if row is None or table.get(key) is not made[key]:  # not (or no longer) a row
                 entry = table.get(key)
