@@ -118,6 +118,7 @@ def test_keys_and_secrets_are_refused_naming_the_line(tmp_path: Path, monkeypatc
         ("data = 'replay:'\n", ":1: key 'data': unknown data source 'replay:'"),
         # taken, and the backup thread died at its first wait (OverflowError) (hostile28c)
         ("backup-every = 1e12\n", ":1: key 'backup_every': at most 10,080 minutes (a week)"),
+        ("alert-retries = 11\n", ":1: key 'alert_retries': at most 10 (each waits a second"),
         # one option under both spellings: the last one was taken, silently (a 50% drawdown)
         (
             "max-drawdown = 5\nseed = 3\nmax_drawdown = 50\n",

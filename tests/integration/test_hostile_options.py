@@ -76,6 +76,12 @@ NUMBERS: list[tuple[str, list[str], str]] = [
     # past threading.TIMEOUT_MAX: 'alert test' crashed, a session's alert thread died loudly
     ("alert-test-deadline", [*ALERT_TEST, "--alert-deadline", "1e10"], "at most 86,400 seconds"),
     ("paper-alert-deadline", ["paper", *ALERT, "--alert-deadline", "1e10"], "--alert-deadline:"),
+    # a dead URL held its first notice for weeks: its failure said only at the session's end
+    (
+        "alert-retries",
+        ["paper", *ALERT, "--alert-retries", "1000000"],
+        "--alert-retries: at most 10",
+    ),
 ]
 
 

@@ -71,7 +71,7 @@ def test_the_position_limit_shrinks_a_manual_order_like_any_other(db_path) -> No
     assert order.qty * price <= 0.10 * report.equity + 1e-6
     assert [e.event_type for e in report.risk_events] == [POSITION_SIZE]
     row = LiveOrder.get(LiveOrder.client_order_id == order.client_order_id)
-    assert "reduced from 100000" in row.rationale
+    assert "reduced from 100,000" in row.rationale
 
 
 def test_a_manual_sell_of_more_than_is_held_is_refused_saying_short_selling_is_off(
@@ -85,7 +85,7 @@ def test_a_manual_sell_of_more_than_is_held_is_refused_saying_short_selling_is_o
     assert report.orders == ()
     [event] = report.risk_events
     assert event.event_type == NO_SHORT
-    assert event.action_taken == "refused sell 1000 SPY: none held and short selling is off"
+    assert event.action_taken == "refused sell 1,000 SPY: none held and short selling is off"
     assert RiskEventRow.get(RiskEventRow.event_type == NO_SHORT).action_taken == (
         event.action_taken
     )
@@ -104,7 +104,7 @@ def test_a_manual_sell_of_more_than_is_held_names_what_is_held(db_path) -> None:
     report = session.apply_kill_requests()
     assert report.orders == ()
     assert [e.action_taken for e in report.risk_events] == [
-        f"refused sell {held + 1000:g} SPY: only {held:g} held and short selling is off"
+        f"refused sell {held + 1000:,g} SPY: only {held:,g} held and short selling is off"
     ]
     assert session.broker.positions()["SPY"].qty == held
 

@@ -185,6 +185,21 @@ def test_the_files_operations_cadences_and_yahoo_keys_reach_the_desks_plan(
     assert (yahoo.cache_dir, yahoo.adjusted, yahoo.offline) == (tmp_path / "cache", True, True)
 
 
+def test_the_desk_refuses_alert_retries_past_ten_as_the_commands_do(tmp_path: Path) -> None:
+    """``alert-retries = 1000000`` in the file was carried to a desk session: a dead alert URL
+    then held its first notice for weeks (its failure said only at the session's end). The desk
+    refuses the file as ``paper`` does, naming line and key; ten is still taken."""
+    path = tmp_path / "desk.toml"
+    path.write_text("alert-retries = 1000000\n")
+    with pytest.raises(UsageError, match=r":1: key 'alert_retries': at most 10 "):
+        setup_defaults(path)
+    path.write_text("alert-retries = 10\n")
+    fields = setup_defaults(path)
+    assert fields is not None
+    plan = validate(dict(fields, db="desk.db")).plan
+    assert plan is not None and plan.ops.policy.retries == 10
+
+
 def test_the_files_database_is_the_desks_unless_db_is_given(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

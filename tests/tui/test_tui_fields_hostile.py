@@ -142,5 +142,5 @@ async def test_a_decimal_comma_on_the_ticket_is_refused_not_read_as_ten_times(
         await pilot.press("0", "0", "enter")
         await wait_for(pilot, lambda: _manual_rows(db_path) == 1, "the mended order")
         rationale = "SELECT rationale FROM live_orders WHERE rationale LIKE 'manual%'"
-        assert scalar(db_path, rationale).startswith("manual ticket: 1500 sh market")
+        assert scalar(db_path, rationale).startswith("manual ticket: 1,500 sh market")
         app.handle.stop()

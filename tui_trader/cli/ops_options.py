@@ -38,6 +38,26 @@ def alert_deadline(text: str) -> float:
     return value
 
 
+MAX_ALERT_RETRIES = 10
+"""The most attempts after the first for one notice. A sender tries one notice at a time, with
+a pause that grows by a second each attempt: at 10 a dead URL is given up on, said on stderr and
+recorded within a minute of pauses (plus 11 deadlines); ``--alert-retries 1000000`` held its
+first notice for weeks, so its failure was said only as the session ended, and every halt after
+it waited behind it (dropped past 100 queued)."""
+
+
+def alert_retries(text: str) -> int:
+    """``--alert-retries N`` and the settings file's ``alert-retries``: 0 to
+    ``MAX_ALERT_RETRIES``."""
+    value = non_negative_int(text)
+    if value > MAX_ALERT_RETRIES:
+        raise argparse.ArgumentTypeError(
+            f"at most {MAX_ALERT_RETRIES} (each waits a second longer than the one before), "
+            f"got {text!r}"
+        )
+    return value
+
+
 def add_ops_options(parser: argparse.ArgumentParser) -> None:
     """Add the operations options to a trading command."""
     group = parser.add_argument_group("operations (README: Operations)")
@@ -65,10 +85,11 @@ def add_ops_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--alert-retries",
-        type=non_negative_int,
+        type=alert_retries,
         default=2,
         metavar="N",
-        help="attempts after the first before a delivery is recorded as failed (2)",
+        help="attempts after the first before a delivery is recorded as failed (2; at most "
+        f"{MAX_ALERT_RETRIES})",
     )
     group.add_argument(
         "--backup-every",

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING
 
 from tui_trader.core.domain import RiskEvent
 from tui_trader.core.orders import Order, OrderStatus
+from tui_trader.core.prices import exact_text
 from tui_trader.risk.gate import HALTED_ORDER
 from tui_trader.store.kill_requests import pending_kill
 
@@ -83,7 +84,7 @@ class KillFence:
         if who is None:
             return None
         self._return_slot()  # not sent: not one of the day's orders
-        what = f"{request.side} {request.qty:g} {request.symbol}"
+        what = f"{request.side} {exact_text(request.qty)} {request.symbol}"
         self._unsent.append(kill_refusal(what, who, request.symbol))
         return Order.from_request(request, OrderStatus.REJECTED, f"not sent: {_pressed(who)}")
 

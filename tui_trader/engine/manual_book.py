@@ -26,6 +26,7 @@ from dataclasses import replace
 
 from tui_trader.core.domain import Position
 from tui_trader.core.orders import Order, OrderStatus, Side
+from tui_trader.core.prices import exact_text
 
 TOLERANCE = 1e-9
 """Shares below which a quantity is none (fractional fills are rounded to 1e-9)."""
@@ -78,17 +79,21 @@ def left_note(
     if not pending:
         return None
     sign = 1 if held > 0 else -1
-    parts = [f"{sent:g} {symbol} sent to close" if sent > TOLERANCE else f"no {symbol} sent"]
+    sent_words = f"{exact_text(sent)} {symbol} sent to close"
+    parts = [sent_words if sent > TOLERANCE else f"no {symbol} sent"]
     left = abs(held) - sent
     if left > TOLERANCE:
         way = Side.SELL if sign > 0 else Side.BUY
         parts.append(
-            f"{left:g} are left to a {way} whose cancel is not confirmed yet (it may still fill)"
+            f"{exact_text(left)} are left to a {way} whose cancel is not confirmed yet "
+            "(it may still fill)"
         )
     more = sum(o.qty - o.filled_qty for o in pending if o.side.sign == sign)
     if more > TOLERANCE:
         way = "bought" if sign > 0 else "sold"
-        parts.append(f"{more:g} more may be {way} by an order whose cancel is not confirmed yet")
+        parts.append(
+            f"{exact_text(more)} more may be {way} by an order whose cancel is not confirmed yet"
+        )
     if len(parts) == 1:
         return None
     return "; ".join(parts) + f": press {key} again once it ends"

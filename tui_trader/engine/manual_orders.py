@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from tui_trader.brokers import BrokerError, unseen
 from tui_trader.core.domain import Position, RiskEvent
 from tui_trader.core.orders import Order, OrderRequest, OrderStatus, Side
+from tui_trader.core.prices import exact_text
 from tui_trader.engine.kill_fence import kill_refusal
 from tui_trader.engine.manual_book import as_fills_make, left_note, with_unconfirmed
 from tui_trader.engine.manual_close import ManualClose
@@ -186,7 +187,7 @@ class ManualOrders(ManualClose):
             return True
         if ticket.qty is not None:
             qty = self._round_qty(ticket.qty)
-            size = f"{ticket.qty:g} sh"
+            size = f"{exact_text(ticket.qty)} sh"
         else:
             assert ticket.notional is not None
             qty = self._round_qty(ticket.notional / (ticket.limit_price or price))
@@ -211,9 +212,9 @@ class ManualOrders(ManualClose):
             stop_price=ticket.stop_price,
         )
         what = f"{ticket.order_type}" + (
-            f" stop {ticket.stop_price:g}" if ticket.stop_price is not None else ""
+            f" stop {exact_text(ticket.stop_price)}" if ticket.stop_price is not None else ""
         )
-        what += f" @ {ticket.limit_price:g}" if ticket.limit_price is not None else ""
+        what += f" @ {exact_text(ticket.limit_price)}" if ticket.limit_price is not None else ""
         return self._gate_and_send(
             request, f"manual ticket: {size} {what}", market_time, events, notes
         )
@@ -237,7 +238,7 @@ class ManualOrders(ManualClose):
         the send."""
         working = self.broker.open_orders()
         if unseen(working):  # the gate counts working orders: not on a partial view
-            what = f"manual {request.side} {request.qty:g} {request.symbol}"
+            what = f"manual {request.side} {exact_text(request.qty)} {request.symbol}"
             events.append(self._refused(f"{what} not sent: {unseen(working)}", request.symbol))
             return True
         pending = self._unconfirmed(request.symbol)
@@ -260,11 +261,11 @@ class ManualOrders(ManualClose):
         shrinks = (close_key is not None and bool(pending)) or request.qty <= closable + 1e-9
         who = self.kill_pending()
         if who is not None and not shrinks:  # before the stops' release: no exit cancelled
-            what = f"manual {request.side} {request.qty:g} {request.symbol}"
+            what = f"manual {request.side} {exact_text(request.qty)} {request.symbol}"
             events.append(kill_refusal(what, who, request.symbol))
             return True
         if past and grows:  # equity fell past a limit since the last check (between bars)
-            what = f"manual {request.side} {request.qty:g} {request.symbol}"
+            what = f"manual {request.side} {exact_text(request.qty)} {request.symbol}"
             detail = f"{what} not sent: the account is past its {past}; the next cycle halts"
             events.append(self._refused(detail, request.symbol))
             return True
@@ -325,7 +326,7 @@ class ManualOrders(ManualClose):
             events.append(_past_limit(order, count - 1, self.risk.limits.max_orders_per_day))
         if ack.status is OrderStatus.REJECTED:
             notes.append(
-                f"broker rejected manual {order.side} {order.qty:g} {order.symbol}: "
+                f"broker rejected manual {order.side} {exact_text(order.qty)} {order.symbol}: "
                 f"{ack.reject_reason}"
             )
         elif said is not None and order.qty == request.qty:
@@ -372,6 +373,9 @@ def _unanswered(request: ManualRequest, exc: BrokerError) -> str:
 def _past_limit(order: OrderRequest, count: int, limit: int) -> RiskEvent:
     """A manual order sent past the day's order limit (it only closes what is held), in the
     desk's words: recorded like the limit's refusals, so the log says why the count is over."""
-    what = f"manual {order.side} {order.qty:g} {order.symbol} sent past the day's order limit"
+    what = (
+        f"manual {order.side} {exact_text(order.qty)} {order.symbol} sent past the day's "
+        "order limit"
+    )
     said = f"{what} ({count} of {limit}): it only closes what is held"
     return RiskEvent(ORDER_RATE, float(count), float(limit), said, symbol=order.symbol)

@@ -14,6 +14,7 @@ A mixin of ``TradingSession`` under ``OrderRouting``.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -31,6 +32,21 @@ these are named for every order sent."""
 if TYPE_CHECKING:
     from tui_trader.engine.claims import AccountClaims
     from tui_trader.engine.rate_refusals import RateRefusals
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    """One symbol's rebalance as ``_rebalance`` decided it: the same for each of its legs."""
+
+    symbol: str
+    target: Signal
+    """The allocator's target (its fraction and reason go into the order row's rationale)."""
+    desired: float
+    """The shares the target makes."""
+    price: float
+    """The last price, for the risk gate's measures."""
+    equity: float
+    market_time: datetime
 
 
 class OrderLegs(OrderSending):
@@ -53,14 +69,9 @@ class OrderLegs(OrderSending):
 
     def _route(
         self,
-        symbol: str,
-        target: Signal,
-        desired: float,
+        move: Move,
         delta: float,
-        price: float,
-        equity: float,
         held: Holding,
-        market_time: datetime,
         events: list[RiskEvent],
         notes: list[str],
     ) -> bool | None:
@@ -72,56 +83,27 @@ class OrderLegs(OrderSending):
         refuse it, and an opening leg (``-o``) checked on its own. One order for both would be
         refused whole at zero buying power and leave the position open.
         """
-        if held.committed * desired < 0 and abs(delta) > abs(held.committed) + 1e-12:
+        if held.committed * move.desired < 0 and abs(delta) > abs(held.committed) + 1e-12:
             closing = -held.committed
-            closed = self._route_leg(
-                symbol,
-                target,
-                desired,
-                closing,
-                price,
-                equity,
-                held,
-                "c",
-                market_time,
-                events,
-                notes,
-            )
-            if not closed or self.unsettled.blocking(symbol):
+            closed = self._route_leg(move, closing, held, "c", events, notes)
+            if not closed or self.unsettled.blocking(move.symbol):
                 return closed
-            opened = self._route_leg(
-                symbol,
-                target,
-                desired,
-                desired,
-                price,
-                equity,
-                NOTHING,
-                "o",
-                market_time,
-                events,
-                notes,
-            )
+            opened = self._route_leg(move, move.desired, NOTHING, "o", events, notes)
             return True if opened is not None else None
-        return self._route_leg(
-            symbol, target, desired, delta, price, equity, held, "r", market_time, events, notes
-        )
+        return self._route_leg(move, delta, held, "r", events, notes)
 
     def _route_leg(
         self,
-        symbol: str,
-        target: Signal,
-        desired: float,
+        move: Move,
         delta: float,
-        price: float,
-        equity: float,
         held: Holding,
         leg: str,
-        market_time: datetime,
         events: list[RiskEvent],
         notes: list[str],
     ) -> bool | None:
-        """Gate, record and send one order of a rebalance (see ``_route``)."""
+        """Gate, record and send one order of a rebalance (see ``_route``): ``delta`` shares,
+        against ``held``, as its ``leg`` (``c`` closing, ``o`` opening, ``r`` the whole move)."""
+        symbol, market_time = move.symbol, move.market_time
         risk = self.risk
         state = risk.state
         sign = 1 if delta > 0 else -1
@@ -135,7 +117,7 @@ class OrderLegs(OrderSending):
         side = _BUY if delta > 0 else _SELL
         # positional (symbol, side, qty, client order id): keywords cost half again, per order
         request = OrderRequest(symbol, side, abs(delta), self._order_id(symbol, leg))
-        check = risk.check_order(request, price, equity, committed, held.sellable)
+        check = risk.check_order(request, move.price, move.equity, committed, held.sellable)
         if check.order is None:
             for event in check.events:
                 self._refusal(event, events)
@@ -161,7 +143,7 @@ class OrderLegs(OrderSending):
             an order that passed (at the daily order limit most are refused), and by the
             audit log when it writes the row: in a local cycle, when the cycle ends, so that
             the allocator's reason is not worked out between the gate and the broker."""
-            why = f"target {target.target:+.2f} -> {desired:g} sh; {target.reason}"
+            why = f"target {move.target.target:+.2f} -> {move.desired:g} sh; {move.target.reason}"
             if leg != "r":
                 why += "; closing leg" if leg == "c" else "; opening leg"
             return f"{why}; {note}" if note else why

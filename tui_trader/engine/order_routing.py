@@ -18,7 +18,7 @@ from tui_trader.brokers import Broker, unseen
 from tui_trader.core.domain import Account, Position, RiskEvent, Signal
 from tui_trader.core.order_ids import make_order_id
 from tui_trader.core.orders import Order, Side
-from tui_trader.engine.order_legs import OrderLegs
+from tui_trader.engine.order_legs import Move, OrderLegs
 from tui_trader.engine.whole_shares import below_one_share
 from tui_trader.risk.gate import ORDER_RATE
 from tui_trader.risk.holdings import NOTHING, holdings
@@ -182,9 +182,8 @@ class OrderRouting(OrderLegs):
                 against = against or {}
                 against[symbol] = self._against(symbol, desired, pending, notes)
                 continue
-            outcome = self._route(
-                symbol, target, desired, delta, price, equity, held, market_time, events, notes
-            )
+            move = Move(symbol, target, desired, price, equity, market_time)
+            outcome = self._route(move, delta, held, events, notes)
             if outcome is None:
                 break
             if outcome:

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from tui_trader.brokers import Broker
     from tui_trader.core.clock import Clock
     from tui_trader.engine.config import SessionConfig
+    from tui_trader.engine.settlement import Unsettled
     from tui_trader.store.audit import AuditLog
 
 
@@ -44,6 +45,7 @@ class OutsideWatch:
     account_key: str
     outside: OutsideChanges
     protects: bool
+    unsettled: Unsettled
     _cycle_fills: list[Fill]
     _apply_updates: Callable[[list[OrderUpdate]], int]
 
@@ -55,7 +57,7 @@ class OutsideWatch:
             self._judged(positions),
             self.audit.recorded_positions(self.account_key),
             positions,
-            self.broker.working_symbols(ignore=_is_exit),
+            self._working(),
             self._others_running,
             self._look_up_fills,
             adopt=self.config.adopt_positions,
@@ -66,11 +68,20 @@ class OutsideWatch:
         return self.outside.check(
             self._judged(positions),
             positions,
-            self.broker.working_symbols(ignore=_is_exit),
+            self._working(),
             self._others_running,
             self._look_up_fills,
             self._recorded_after_ended,
         )
+
+    def _working(self) -> set[str]:
+        """The symbols not quiet: an order the broker adapter follows works there (protective
+        exits aside), or an order in doubt may still be filling (``unsettled``: an ended
+        desk's order the start could not find yet, its request maybe still on its way). The
+        start called the shares of such an order, filled a moment after its 404, a change made
+        outside and left the symbol alone for the whole run (``leftovers29``)."""
+        doubt = {order.symbol for order in self.unsettled.in_doubt()}
+        return self.broker.working_symbols(ignore=_is_exit) | doubt
 
     def _judged(self, positions: dict[str, Position]) -> tuple[str, ...]:
         """The symbols checked: the session's own; with protective exits, every symbol held

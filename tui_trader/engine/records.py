@@ -65,11 +65,15 @@ class SessionRecords:
         written only while it still records what the fill starts from, in the same statement
         (``AuditLog.order_update_found``): another desk that found the same fill first (two
         desks started together, one of them had not found the order yet) moved the row on, and
-        the fill is not recorded a second time (``fills28``: 6 shares for a 3-share buy)."""
+        the fill is not recorded a second time (``fills28``: 6 shares for a 3-share buy). The
+        broker holds its shares all the same: the expectation of the symbol takes them, or the
+        next cycle held the symbol's orders as differing from this desk's fills
+        (``leftovers29``)."""
         with self.audit.together():
             if order is not None and not self.audit.order_update_found(
                 order, order.filled_qty - fill.qty
             ):
+                self.outside.on_fill(fill)
                 return False
             return self._record_fill(fill)
 

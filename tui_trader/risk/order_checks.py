@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from tui_trader.core.domain import RiskEvent, TradingState
 from tui_trader.core.orders import OrderRequest
+from tui_trader.core.prices import exact_text
 from tui_trader.risk.limits import RiskLimits
 from tui_trader.risk.state import RiskState
 
@@ -42,9 +43,9 @@ def _turned(before: float, after: float) -> str:
     """The refusal's words when a smaller order would have passed: it turned the position."""
     if before * after >= -1e-12:
         return ""
-    return f"; it would turn {abs(before):g} {'long' if before > 0 else 'short'} into " + (
-        f"{abs(after):g} {'short' if before > 0 else 'long'} (at most {abs(before):g} closes it)"
-    )
+    was, now = exact_text(abs(before)), exact_text(abs(after))
+    side, other = ("long", "short") if before > 0 else ("short", "long")
+    return f"; it would turn {was} {side} into {now} {other} (at most {was} closes it)"
 
 
 def _beside_working(closable: float) -> str:
@@ -52,7 +53,8 @@ def _beside_working(closable: float) -> str:
     opens one) unless working orders fill."""
     if closable <= 1e-9:
         return "; the working orders may not fill: it could open a position"
-    return f"; the working orders may not fill: at most {closable:g} only shrinks the position"
+    most = exact_text(closable)
+    return f"; the working orders may not fill: at most {most} only shrinks the position"
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,14 +121,14 @@ class OrderChecks:
                         HALTED_ORDER,
                         abs(after) * price,
                         0.0,
-                        f"refused {req.side} {req.qty:g} {req.symbol}: trading is halted "
+                        f"refused {req.side} {exact_text(req.qty)} {req.symbol}: trading is halted "
                         f"({state.halt_reason}){_turned(committed_qty, after) or beside}",
                         symbol=req.symbol,
                     ),
                 ),
             )
         if refused == NO_SHORT:
-            held = f"only {sellable_qty:g}" if sellable_qty > 1e-9 else "none"
+            held = f"only {exact_text(sellable_qty)}" if sellable_qty > 1e-9 else "none"
             return OrderCheck(
                 None,
                 (
@@ -134,8 +136,8 @@ class OrderChecks:
                         NO_SHORT,
                         0.0,
                         0.0,
-                        f"refused {req.side} {req.qty:g} {req.symbol}: {held} held and short "
-                        "selling is off",
+                        f"refused {req.side} {exact_text(req.qty)} {req.symbol}: {held} held "
+                        "and short selling is off",
                         symbol=req.symbol,
                     ),
                 ),
@@ -149,7 +151,7 @@ class OrderChecks:
                         ORDER_RATE,
                         float(state.orders_today),
                         float(limits.max_orders_per_day),
-                        f"refused {req.side} {req.qty:g} {req.symbol}: "
+                        f"refused {req.side} {exact_text(req.qty)} {req.symbol}: "
                         f"{state.orders_today} orders sent today",
                         symbol=req.symbol,
                     ),
@@ -173,13 +175,15 @@ class OrderChecks:
                             POSITION_SIZE,
                             pct,
                             self.limits.max_position_pct,
-                            f"refused {req.side} {req.qty:g} {req.symbol}: no room under the "
-                            "position limit",
+                            f"refused {req.side} {exact_text(req.qty)} {req.symbol}: no room "
+                            "under the position limit",
                             symbol=req.symbol,
                         ),
                     ),
                 )
-            note = f"reduced from {req.qty:g} to {allowed:g} by the position limit"
+            note = (
+                f"reduced from {exact_text(req.qty)} to {exact_text(allowed)} by the position limit"
+            )
             events = (
                 RiskEvent(
                     POSITION_SIZE,
@@ -219,8 +223,8 @@ class OrderChecks:
             HALTED_ORDER if self.state.halted else POSITION_SIZE,
             abs(held_qty + signed),
             abs(held_qty),
-            f"refused protective {req.side} {req.qty:g} {req.symbol}: it does not close the "
-            f"{held_qty:g} share position",
+            f"refused protective {req.side} {exact_text(req.qty)} {req.symbol}: it does not "
+            f"close the {exact_text(held_qty)} share position",
             symbol=req.symbol,
         )
         return OrderCheck(None, (event,))

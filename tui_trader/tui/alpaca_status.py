@@ -10,13 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from tui_trader.brokers.alpaca_config import (
-    LIVE_URL,
-    PAPER_URL,
-    ConfigError,
-    env_file_problem,
-    read_settings,
-)
+from tui_trader.brokers.alpaca_config import LIVE_URL, PAPER_URL
+from tui_trader.brokers.alpaca_env_file import ConfigError, env_file_problem, read_settings
 from tui_trader.brokers.env_lines import last_skipped, summary
 
 ADOPT_HINT = "trade shares changed while no session ran"
@@ -61,7 +56,7 @@ class AlpacaStatus:
     env_file_note: str = ""
     """Why no credentials were found in ``.env`` when it is there but no file to read (a
     folder, a broken or looping link, a pipe): the command line's words
-    (``alpaca_config.env_file_problem``)."""
+    (``alpaca_env_file.env_file_problem``)."""
 
     def describe(self) -> str:
         """One line for the setup screen."""
@@ -83,7 +78,7 @@ class AlpacaStatus:
 def alpaca_status(
     mode: str, env: dict[str, str] | None = None, dotenv: Path | None = None
 ) -> AlpacaStatus:
-    """Look for Alpaca credentials where the session will (``config.read_settings``); the URL.
+    """Look for Alpaca credentials where the session will (``read_settings``); the URL.
 
     A ``.env`` the session would refuse is this status's ``problem``, shown beside the mode
     with Start off; the ``ConfigError`` escaped into the setup screen's handlers before."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from tui_trader.cli.numbers import MAX_NUMBER
 from tui_trader.core.orders import OrderType, Side, TimeInForce
+from tui_trader.core.prices import exact_text
 from tui_trader.engine.manual_orders import ManualOrder
 
 _GROUPED = re.compile(r"[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?", re.ASCII)
@@ -123,21 +124,14 @@ def _price(text: str) -> float | None:
 def describe(order: ManualOrder) -> str:
     """``BUY 10 SPY market, day`` / ``SELL 10 QQQ stop 395, gtc`` / ``SELL 10 QQQ stop_limit
     stop 395 limit 394, gtc`` (a plain stop read "stop stop 395"). Every number as the order
-    sends it (``_exact``): the LIVE and PAPER desks ask "Send this order?" in these words."""
-    size = _exact(order.qty) if order.qty is not None else f"${order.notional:,.2f} of"
+    sends it (``exact_text``): the LIVE and PAPER desks ask "Send this order?" in these words."""
+    size = exact_text(order.qty) if order.qty is not None else f"${order.notional:,.2f} of"
     kind = str(order.order_type)
     if order.stop_price is not None:
-        stop = _exact(order.stop_price)
+        stop = exact_text(order.stop_price)
         kind = f"stop {stop}" if kind == "stop" else f"{kind} stop {stop}"
         if order.limit_price is not None:
             kind += " limit"
     if order.limit_price is not None:
-        kind += f" {_exact(order.limit_price)}"
+        kind += f" {exact_text(order.limit_price)}"
     return f"{str(order.side).upper()} {size} {order.symbol} {kind}, {order.time_in_force}"
-
-
-def _exact(number: float) -> str:
-    """``number`` to 15 significant digits (every digit a ticket field can carry into a float),
-    thousands grouped as the ticket takes them: ``1,234,567``, ``150.1249``. ``:g`` kept six:
-    1,234,567 shares read "1.23457e+06" and a mistyped 1,000,001 "1e+06" in the confirmation."""
-    return f"{number:,.15g}"
