@@ -35,6 +35,7 @@ from tui_trader.brokers.alpaca_cancels import cancel_all, cancel_by_id
 from tui_trader.brokers.alpaca_config import AlpacaEndpoint
 from tui_trader.brokers.alpaca_contradictions import Contradictions
 from tui_trader.brokers.alpaca_memory import forget_finished
+from tui_trader.brokers.alpaca_numbers import UnreadableAnswer
 from tui_trader.brokers.alpaca_orders import to_domain_order
 from tui_trader.brokers.alpaca_reads import AlpacaReads
 from tui_trader.brokers.alpaca_stream import TradeUpdateFeed
@@ -213,7 +214,12 @@ class AlpacaBroker(AlpacaReads):
                     event, raw, when = self.feed.events.get_nowait()
                 except queue.Empty:
                     break
-                self._apply_event(to_domain_order(raw), event, when)
+                try:
+                    order = to_domain_order(raw)
+                except UnreadableAnswer as exc:  # its news is read from REST: a back-fill
+                    self._synced_connects = -1
+                    raise UnreadableAnswer(f"a trade update: {exc}") from exc
+                self._apply_event(order, event, when)
             self._refresh_pairs()
             if not self.feed.connected or self.feed.connects != self._synced_connects:
                 connects = self.feed.connects

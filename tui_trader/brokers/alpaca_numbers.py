@@ -10,7 +10,9 @@ audit trail's write (``NOT NULL constraint failed``).
 
 Such an answer is unreadable, as one alpaca-py's model refuses is (``alpaca_calls.classify``):
 the read is tried again, then fails as the broker's silence does (the cycle is skipped and said,
-no order goes out on it) until the broker answers something a desk can trade on.
+no order goes out on it) until the broker answers something a desk can trade on. An order's
+numbers too (``alpaca_orders``): a fill at a price of ``NaN`` crashed the audit trail's write,
+one at 0, -5 or 1e300 was recorded as the price paid.
 """
 
 from __future__ import annotations
@@ -18,13 +20,18 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from tui_trader.brokers import BrokerError
+
 BROKER_LIMIT = 1e12
 """The largest size an amount, quantity or price from the broker may have: a trillion, beyond
 any account (``cli.numbers.MAX_NUMBER`` bounds cash, ``market.validate.MAX_PRICE`` a price)."""
 
 
-class UnreadableAnswer(ValueError):
-    """An answer from Alpaca holding a number no account, order or position can have."""
+class UnreadableAnswer(BrokerError, ValueError):
+    """An answer from Alpaca holding a number no account, order or position can have. Inside
+    a read's retries it is retried (``alpaca_calls.classify``); met outside them (an order of a
+    listing or a trade update, turned into ours after the read) it is the broker's doubt, as
+    any ``BrokerError``: the cycle is skipped and says why."""
 
 
 def number(value: Any, what: str, *, negative: bool = True) -> float:
