@@ -33,7 +33,7 @@ from tui_trader.brokers.alpaca_budget import RequestBudget
 from tui_trader.brokers.alpaca_calls import CallPolicy, describe, prepare
 from tui_trader.brokers.alpaca_cancels import cancel_all, cancel_by_id
 from tui_trader.brokers.alpaca_config import AlpacaEndpoint
-from tui_trader.brokers.alpaca_contradictions import Contradictions
+from tui_trader.brokers.alpaca_contradictions import Contradictions, as_sent
 from tui_trader.brokers.alpaca_memory import forget_finished
 from tui_trader.brokers.alpaca_numbers import UnreadableAnswer
 from tui_trader.brokers.alpaca_orders import to_domain_order
@@ -345,6 +345,7 @@ class AlpacaBroker(AlpacaReads):
             order = replace(order, status=OrderStatus.CANCELED, cancel_pending=True)
         known = tracked.order
         self.contradictions.note(order.client_order_id, contradiction(order, known))
+        order = as_sent(order, known)  # in the symbol and on the side sent, whatever it says
         if is_stale(order, known):  # the broker showing the order as it was: nothing changes
             if event == "ack":
                 self._updates.append(OrderUpdate(known, None, event))
