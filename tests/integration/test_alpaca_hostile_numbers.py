@@ -122,3 +122,27 @@ def test_a_position_no_account_holds_skips_the_cycle(
         session.run_iteration()
     finally:
         session.broker.close()
+
+
+@pytest.mark.parametrize("when", ["0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z"])
+def test_a_market_clock_of_year_1_or_9999_skips_the_cycle(
+    sandbox: SandboxHandle, tmp_path: Path, when: str
+):
+    """The clock says closed until year 1 (or 9999): before, ``OverflowError`` out of the
+    cycle showing the next open in New York time; now the broker's silence, then trading."""
+    session = alpaca_session(sandbox, tmp_path / "a.db")
+    try:
+
+        def closed_until(body: dict[str, Any]) -> dict[str, Any]:
+            return {**body, "is_open": False, "next_open": when}
+
+        rewrite = Rewrite(session, "/v2/clock", closed_until)
+        session.broker._clock = None  # (the start's reading, cached for 30 s)
+        sandbox.admin.step(shock=RALLY)
+        with pytest.raises(BrokerError, match="unreadable answer: the market clock's next_open"):
+            session.run_iteration()
+        assert LiveOrder.select().count() == 0
+        session.broker._clock = None
+        _trades_once_sound(sandbox, session, rewrite)
+    finally:
+        session.broker.close()

@@ -240,7 +240,7 @@ class AlpacaReads:
             elapsed = now - fetched
             if timedelta(0) <= elapsed < CLOCK_TTL and clock.timestamp + elapsed < boundary:
                 return clock
-        clock = self._read("reading the market clock", self.client.get_clock)
+        clock = self._read("reading the market clock", lambda: _clock(self.client.get_clock()))
         self._clock = (now, clock)
         return clock
 
@@ -280,6 +280,21 @@ def _account(a: Any) -> Account:
         pattern_day_trader=getattr(a, "pattern_day_trader", None),
         daytrade_count=getattr(a, "daytrade_count", None),
     )
+
+
+CLOCK_YEARS = (1800, 2200)
+"""A market clock's times are within these years (from, up to): a next open of year 1 crashed
+the cycle showing it in New York time (``OverflowError``), and 9999 overflows adding a second."""
+
+
+def _clock(clock: Any) -> Any:
+    """Alpaca's market clock, its times checked: one outside ``CLOCK_YEARS`` (or missing) is
+    unreadable (``alpaca_numbers``), read again, then the broker's silence."""
+    for name in ("timestamp", "next_open", "next_close"):
+        stamp = getattr(clock, name, None)
+        if not isinstance(stamp, datetime) or not CLOCK_YEARS[0] <= stamp.year < CLOCK_YEARS[1]:
+            raise UnreadableAnswer(f"the market clock's {name} is {stamp}")
+    return clock
 
 
 def open_unseen(count: int) -> str:
