@@ -249,6 +249,8 @@ class ManualOrders(ManualClose):
         price = self.last_prices.get(request.symbol, 0.0)
         if request.side is Side.BUY:  # a buy may fill up to its limit (or about its stop)
             price = max(price, request.limit_price or 0.0, request.stop_price or 0.0)
+        else:  # a sell fills at its limit or above: a short it opens is worth that much
+            price = max(price, request.limit_price or 0.0)
         equity = self.broker.account().equity
         past = None if self.risk.state.halted else self.risk.past_limits(equity)
         grows = abs(committed + request.qty * request.side.sign) > abs(committed)
