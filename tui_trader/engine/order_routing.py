@@ -19,7 +19,6 @@ from tui_trader.core.domain import Account, Position, RiskEvent, Signal
 from tui_trader.core.order_ids import make_order_id
 from tui_trader.core.orders import Order, Side
 from tui_trader.engine.order_legs import OrderLegs
-from tui_trader.engine.others_working import counted_working
 from tui_trader.engine.whole_shares import below_one_share
 from tui_trader.risk.gate import ORDER_RATE
 from tui_trader.risk.holdings import NOTHING, holdings
@@ -101,8 +100,7 @@ class OrderRouting(OrderLegs):
         if unseen(working):  # the position limit counts working orders: not on a partial view
             notes.append(f"no new orders: {unseen(working)}")
             return 0, 0
-        counted = counted_working(working, self.claims, self.audit.session)  # other desks' too
-        book = holdings(positions, counted, self.unsettled.in_doubt() if self.unsettled else ())
+        book = holdings(positions, working, self.unsettled.in_doubt() if self.unsettled else ())
         exits = self._exits_not_kept(working)  # once a cycle; such a symbol gets no order
         self.exit_holds.still(exits)  # an exit gone or changed: its next hold is said again
         left_alone = exits

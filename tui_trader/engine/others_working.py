@@ -10,10 +10,15 @@ together twice the limit once both fill. Every order a desk sends has its row in
 before it goes out, so before the gate measures, the desk reads there too (one small read, no
 broker call) and counts another live desk's working order the listing lacks as working.
 
-Only where several desks may share the account and the store (``SymbolClaims`` present: a
+Only where several desks may share the account and the store (``AccountClaims`` present: a
 broker-backed session); a local paper session's account is its own. A desk on another store
 writes its rows elsewhere: it is not seen (README: a desk on another database shares neither
 the halts nor the count).
+
+Orders by hand only: the strategies' orders in a symbol are one desk's at a time (the symbol's
+claim, ``engine.claims``), and the rebalance measures its target against the listing alone. What
+remains: a desk's strategy buy in a symbol it trades, in the half minute after a hand buy on
+another desk of the store, does not count that hand buy.
 """
 
 from __future__ import annotations
