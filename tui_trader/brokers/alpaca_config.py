@@ -201,8 +201,8 @@ def _from_file(env_file: Path) -> dict[str, str]:
             bindings.append((binding.key, binding.value))
         if binding.error and "APCA_" in binding.original.string:
             raise ConfigError(
-                f"{env_file}: line {env_lines.line_of(binding)} cannot be read (an unclosed quote?); "
-                "write each setting as NAME=value on its own line"
+                f"{env_file}: line {env_lines.line_of(binding)} cannot be read (an unclosed "
+                "quote?); write each setting as NAME=value on its own line"
             )
         hidden = _hidden_name(binding.key)
         if hidden:
