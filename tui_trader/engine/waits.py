@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from tui_trader.brokers import Broker
 from tui_trader.core.domain import Account, IterationReport, Position, RiskEvent
-from tui_trader.core.order_ids import read_order_id
+from tui_trader.core.order_ids import sent_by_another
 from tui_trader.core.orders import Fill, Order
 from tui_trader.core.waiting import HeartbeatStop
 from tui_trader.store.peewee_names import PeeweeException
@@ -99,18 +99,17 @@ class SessionWaits:
             if fill is None:
                 self.audit.order_update(order)
             elif not self._record_with_row(order, fill):  # the row and its fill in one commit
-                said = RECORDED_OWN if self._own_order(order) else ALREADY_RECORDED
+                key = self.audit.session.key if self.audit.session else None
+                said = (
+                    ALREADY_RECORDED
+                    if sent_by_another(order.client_order_id, key)
+                    else RECORDED_OWN
+                )
                 events = [_recorded_before(event, order, said) for event in events]
             self._cycle_orders.append(order)
         for fill in fills.values():
             self._record_fill(fill)
         return events
-
-    def _own_order(self, order: Order) -> bool:
-        """Whether ``order`` was sent by this session (its client id carries its key)."""
-        parts = read_order_id(order.client_order_id)
-        session = self.audit.session
-        return parts is not None and session is not None and parts.session_key == session.key
 
     def _waiting_report(self) -> IterationReport | None:
         """No new bar: say why no orders can go out now (market closed, with when it opens),
