@@ -330,11 +330,19 @@ RECONNECT_PAUSE = 0.5
 """Seconds between two tries."""
 
 
-def reconnect(db: Any, patient: bool = False, stop: threading.Event | None = None) -> bool:
+def reconnect(
+    db: Any,
+    patient: bool = False,
+    stop: threading.Event | None = None,
+    until: float | None = None,
+) -> bool:
     """Drop a broken connection and open a fresh one; ``False`` if the server is still gone
-    (with ``patient``: still gone after ``RECONNECT_WITHIN`` seconds of tries, or ``stop`` set
-    meanwhile: Ctrl+C, the desk's app closing)."""
+    (with ``patient``: still gone after ``RECONNECT_WITHIN`` seconds of tries, or by ``until``
+    on the monotonic clock if given, or ``stop`` set meanwhile: Ctrl+C, the desk's app
+    closing)."""
     deadline = time.monotonic() + (RECONNECT_WITHIN if patient else 0.0)
+    if patient and until is not None:
+        deadline = until
     pause = stop or threading.Event()
     while True:
         try:
