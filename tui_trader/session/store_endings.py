@@ -313,7 +313,9 @@ def _write_halt_patiently(
     backend, a failover flapping, a restart beginning just after the desk got in) left the
     halt in a file on this machine only, the account's row ``active`` and its other desks
     trading, with most of the 30 s unused. A commit whose answer was lost is found by its
-    event and not written twice."""
+    event and not written twice. No try begins after ``until``: a write that waits on a
+    backend frozen with the account's row (each try up to the statement deadline) ends the
+    tries there."""
     db = session.audit.db
     while True:
         try:
@@ -321,7 +323,9 @@ def _write_halt_patiently(
             return
         except Exception as exc:
             session.audit.abandon()
-            if not store_lost(db, exc) or not reconnect(db, patient=True, stop=stop, until=until):
+            if not store_lost(db, exc) or time.monotonic() >= until:
+                raise
+            if not reconnect(db, patient=True, stop=stop, until=until):
                 raise
             if _halt_landed(session, halt, message):
                 return
