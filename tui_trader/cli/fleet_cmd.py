@@ -181,7 +181,8 @@ def halt_fleet(args: argparse.Namespace) -> int:
         if outcome.halted_now:
             count = f"{targets[outcome.account_key]} session(s)"
             if dead.get(outcome.account_key):
-                count += f" running, {dead[outcome.account_key]} looks dead"
+                looks = "looks" if dead[outcome.account_key] == 1 else "look"
+                count += f" running, {dead[outcome.account_key]} {looks} dead"
             print(f"{outcome.account_key}: HALTED ({count})")
         else:
             print(f"{outcome.account_key}: was already halted ({outcome.reason})")
