@@ -147,7 +147,9 @@ class PgAuditDatabase(PostgresqlDatabase):
         Any other value (``local``, ``remote_write``, ``remote_apply``) already waits for the
         server's own disk and is left as the administrator chose.
 
-        Every connection has the ``IDLE_IN_TRANSACTION`` and ``LOCK_WAIT`` limits."""
+        Every connection has the ``IDLE_IN_TRANSACTION`` and ``LOCK_WAIT`` limits, and
+        READ COMMITTED whatever the database's or the role's default (``READ_COMMITTED``)."""
+        conn.execute(READ_COMMITTED)
         idle = int(IDLE_IN_TRANSACTION * 1000)
         conn.execute(f"SET idle_in_transaction_session_timeout = {idle}")
         conn.execute(f"SET lock_timeout = {int(LOCK_WAIT * 1000)}")
@@ -318,6 +320,14 @@ def lost_message(db: Any, exc: BaseException) -> str:
         "row; the rows written before are kept on the server"
     )
 
+
+READ_COMMITTED = "SET default_transaction_isolation = 'read committed'"
+"""Set on every connection of the desk: its shared rows are written for READ COMMITTED (a
+desk's ``UPDATE`` of its account's risk row waits for another desk's commit, then works on the
+row that commit left; an order's slot is one conditional ``UPDATE`` on the committed count).
+Under ``repeatable read`` or ``serializable``, an administrator's default for the database or
+the role, that wait ended in "could not serialize access due to concurrent update": desks of
+one account refused at start or stopped as on a lost store, the account halted."""
 
 RECONNECT_WITHIN = 30.0
 """Seconds a session that lost its store keeps trying to reach the server again to write its
