@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from tui_trader.core.domain import Account, IterationReport, Position, RiskEvent
 from tui_trader.core.ledger import TradeLedger
+from tui_trader.core.order_ids import read_order_id
 from tui_trader.core.orders import CLOCK_AHEAD, Fill, Order, OrderUpdate
 from tui_trader.engine.halts import RESUME_REFUSED
 from tui_trader.engine.outside_changes import OutsideChanges
@@ -72,6 +73,16 @@ class SessionRecords:
             ):
                 return False
             return self._record_fill(fill)
+
+    def _others(self, order: Order) -> bool:
+        """Whether ``order`` is another session's that this desk follows (an ended desk's
+        order still working, adopted at the start): desks started together all follow it, and
+        each one's stream brings its fill. Recorded with its row only while the row still
+        records what the fill starts from (``_record_with_row``), the fill is recorded once;
+        before, each desk recorded it (``crash29``: 15 shares recorded for 8)."""
+        session = self.audit.session
+        parts = read_order_id(order.client_order_id)
+        return session is not None and parts is not None and parts.session_key != session.key
 
     def _record_fill(self, fill: Fill) -> bool:
         """Write a fill once and book its round trips (one commit with the fill); False if it
@@ -131,10 +142,13 @@ class SessionRecords:
             # without its fill, or the fill without its trade, and the restart, finding them
             # recorded, never wrote the rest.
             with audit.together():
-                audit.order_update(update.order)
                 fill = update.fill
-                if fill is not None and self._record_fill(fill):
-                    fills += 1
+                if fill is not None and self._others(update.order):
+                    fills += int(self._record_with_row(update.order, fill))
+                else:
+                    audit.order_update(update.order)
+                    if fill is not None and self._record_fill(fill):
+                        fills += 1
             if not listed:
                 cycle_orders.append(update.order)
         return fills
