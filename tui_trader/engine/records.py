@@ -77,18 +77,18 @@ class SessionRecords:
     def _others(self, order: Order) -> bool:
         """Whether ``order`` is another session's that this desk follows (an ended desk's
         order still working, adopted at the start): desks started together all follow it, and
-        each one's stream brings its fill. Recorded with its row only while the row still
-        records what the fill starts from (``_record_with_row``), the fill is recorded once;
-        before, each desk recorded it (``crash29``: 15 shares recorded for 8)."""
+        each one's stream brings its fill. Recorded only while the order's recorded fills,
+        with it, stay within what the broker filled (``AuditLog.fill``'s ``upto``), the fill
+        is recorded once; before, each desk recorded it (``crash29``: 15 shares for 8)."""
         session = self.audit.session
         parts = read_order_id(order.client_order_id)
         return session is not None and parts is not None and parts.session_key != session.key
 
-    def _record_fill(self, fill: Fill) -> bool:
+    def _record_fill(self, fill: Fill, upto: float | None = None) -> bool:
         """Write a fill once and book its round trips (one commit with the fill); False if it
-        was already recorded."""
+        was already recorded (``upto``: ``AuditLog.fill``'s)."""
         with self.audit.together():
-            if not self.audit.fill(fill, fill.timestamp):
+            if not self.audit.fill(fill, fill.timestamp, upto):
                 return False
             note = fill.time_note
             if note and self._fill_time_said(note):  # what cannot be: said, not hidden
@@ -142,13 +142,11 @@ class SessionRecords:
             # without its fill, or the fill without its trade, and the restart, finding them
             # recorded, never wrote the rest.
             with audit.together():
+                audit.order_update(update.order)
                 fill = update.fill
-                if fill is not None and self._others(update.order):
-                    fills += int(self._record_with_row(update.order, fill))
-                else:
-                    audit.order_update(update.order)
-                    if fill is not None and self._record_fill(fill):
-                        fills += 1
+                upto = update.order.filled_qty if fill and self._others(update.order) else None
+                if fill is not None and self._record_fill(fill, upto):
+                    fills += 1
             if not listed:
                 cycle_orders.append(update.order)
         return fills
