@@ -88,7 +88,8 @@ class SessionRecords:
         """Write a fill once and book its round trips (one commit with the fill); False if it
         was already recorded (``upto``: ``AuditLog.fill``'s)."""
         with self.audit.together():
-            if not self.audit.fill(fill, fill.timestamp, upto):
+            kept = {} if upto is None else {"upto": upto}
+            if not self.audit.fill(fill, fill.timestamp, **kept):
                 return False
             note = fill.time_note
             if note and self._fill_time_said(note):  # what cannot be: said, not hidden
