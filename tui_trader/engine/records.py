@@ -49,7 +49,6 @@ class SessionRecords:
     _unsnapped: datetime | None
     _cycle_orders: list[Order]
     _cycle_fills: list[Fill]
-    _others_fills: set[str]
     _clock_ahead_said: bool
     _kills_taken: list[int]
     _check_slippage: Callable[[Fill], None]
@@ -88,27 +87,12 @@ class SessionRecords:
         session = self.audit.session
         return sent_by_another(order.client_order_id, session.key if session else None)
 
-    def _first_sight(self, fill: Fill) -> bool:
-        """Whether this is the first time the session hears of ``fill`` of another session's
-        order: one the audit trail refuses then was recorded by another desk, and counts in
-        this desk's expectation once (the stream may bring it again after a reconnect)."""
-        key = fill.fill_id or f"{fill.client_order_id}:{fill.timestamp.isoformat()}:{fill.qty}"
-        if key in self._others_fills:
-            return False
-        self._others_fills.add(key)
-        return True
-
     def _record_fill(self, fill: Fill, upto: float | None = None) -> bool:
         """Write a fill once and book its round trips (one commit with the fill); False if it
         was already recorded (``upto``: ``AuditLog.fill``'s)."""
         with self.audit.together():
             kept = {} if upto is None else {"upto": upto}
-            first = upto is not None and self._first_sight(fill)
             if not self.audit.fill(fill, fill.timestamp, **kept):
-                if first:
-                    # another desk recorded it: the broker holds its shares all the same
-                    # (``leftovers29``: the next cycle held the symbol as changed outside)
-                    self.outside.on_fill(fill)
                 return False
             note = fill.time_note
             if note and self._fill_time_said(note):  # what cannot be: said, not hidden

@@ -120,7 +120,6 @@ class TradingSession(
         self._flat_legs: dict[str, tuple[int, int]] = {}  # a flatten's closes (SessionHalts)
         self._cycle_orders: list[Order] = []
         self._cycle_fills: list[Fill] = []
-        self._others_fills: set[str] = set()  # fills of others' orders seen (SessionRecords)
         self._clock_ahead_said = False
         """Whether a fill stamped ahead of this machine's clock was said this session."""
         self.market_exhausted = False
