@@ -112,6 +112,29 @@ def to_domain_order(raw: Any) -> Order:
     return _fold_oco(order, [_one_order(leg) for leg in legs])
 
 
+NUMBERS = ("qty", "filled_qty", "filled_avg_price", "limit_price", "stop_price", "trail_percent")
+"""The fields of an alpaca-py order holding its quantities and prices (``_one_order``)."""
+
+
+def judged_order(raw: Any) -> Order:
+    """``to_domain_order``, or for an order one of whose numbers cannot be read, the order
+    without its numbers (quantities 0, prices unknown): for a halt judging which orders to
+    cancel by what they are (client id, type, symbol, side), never by their numbers. Refused
+    whole, one such order in the account's listing (even one placed by hand) failed the
+    halt's listing and its cancel, every wake: the desk's working buy went on working after
+    the kill switch (``review29b``)."""
+    try:
+        return to_domain_order(raw)
+    except UnreadableAnswer:
+        return to_domain_order(_numberless(raw))
+
+
+def _numberless(raw: Any) -> Any:
+    """alpaca-py's order (and its legs) with its ``NUMBERS`` left out."""
+    legs = [_numberless(leg) for leg in getattr(raw, "legs", None) or []]
+    return raw.model_copy(update={**dict.fromkeys(NUMBERS), "legs": legs or None})
+
+
 def _fold_oco(parent: Order, legs: list[Order]) -> Order:
     """One order for an OCO pair: the parent's limit, the stop leg's trigger, the fills of
     both; filled once either leg filled, working while either works, else as the parent
