@@ -27,11 +27,12 @@ from tui_trader.market import MarketDataError
 from tui_trader.market.validate import bar_problem
 
 AHEAD = timedelta(days=366)
-"""A bar stamped further than this past the wall clock is one no market has made yet. Bars
-passing ``market.validate``'s times (to 2200) count as seen, and only later ones are new: a
-bar stamped 2199 became its symbol's last seen, and the symbol had no new bar again, without a
-word (``review29b``). The margin leaves room for the sandbox's stepped bars, which may run
-ahead of the clock."""
+"""A bar stamped further than this past both the wall clock and the bar before it is one no
+market has made yet. Bars passing ``market.validate``'s times (to 2200) count as seen, and only
+later ones are new: a bar stamped 2199 became its symbol's last seen, and the symbol had no new
+bar again, without a word (``review29b``). Either alone would refuse real bars: the first bar
+of a symbol back from a long halt is far past the one before it, and a sandbox at
+``--speed 100000`` stamps its bars a year past the wall clock within minutes."""
 
 
 class AlpacaMarketData:
@@ -73,7 +74,7 @@ class AlpacaMarketData:
         days = int(self.period.trading_days * 7 / 5) + 5
         start = datetime.now(UTC) - timedelta(days=days)
         bars = self._fetch(start, what="loading warm-up history")
-        _refuse_bad(bars, "history", _stamped_ahead(bars))
+        _refuse_bad(bars, "history", _stamped_ahead(bars, {}))
         for symbol, series in bars.items():
             if series:
                 self._last_seen[symbol] = series[-1].timestamp
@@ -91,7 +92,8 @@ class AlpacaMarketData:
             start = datetime.now(UTC) - timedelta(days=5)
         fresh = {}
         fetched = self._fetch(start, what="fetching new bars")
-        ahead = _stamped_ahead(fetched)  # refused once, never seen: later bars stay new
+        # refused once, never seen: the bars after them stay new
+        ahead = _stamped_ahead(fetched, self._last_seen)
         ahead = {key: bar for key, bar in ahead.items() if key not in self._ahead}
         self._ahead.update(ahead)
         for symbol, series in fetched.items():
@@ -147,10 +149,20 @@ class AlpacaMarketData:
         }
 
 
-def _stamped_ahead(bars: dict[str, list[Bar]]) -> dict[tuple[str, datetime], Bar]:
-    """The bars stamped more than ``AHEAD`` past the wall clock, by symbol and time."""
+def _stamped_ahead(
+    bars: dict[str, list[Bar]], seen: dict[str, datetime]
+) -> dict[tuple[str, datetime], Bar]:
+    """The bars stamped more than ``AHEAD`` past the wall clock and past the bar before them
+    (in their series, or the symbol's last ``seen``), by symbol and time."""
     latest = datetime.now(UTC) + AHEAD
-    return {(b.symbol, b.timestamp): b for s in bars.values() for b in s if b.timestamp > latest}
+    ahead = {}
+    for symbol, series in bars.items():
+        before = seen.get(symbol)
+        for bar in series:
+            if bar.timestamp > latest and before is not None and bar.timestamp > before + AHEAD:
+                ahead[(symbol, bar.timestamp)] = bar
+            before = bar.timestamp
+    return ahead
 
 
 def _refuse_bad(
