@@ -27,6 +27,7 @@ import pytest
 
 from tests.integration.alpaca_helpers import alpaca_session, filled_by_order, settle
 from tests.integration.test_unsettled_fill_once import MOMENTUM, _ended_desks_filled_buy
+from tui_trader.brokers import BrokerError
 from tui_trader.brokers.alpaca import AlpacaBroker
 from tui_trader.core.domain import Position
 from tui_trader.core.orders import Side
@@ -113,6 +114,35 @@ def test_a_fill_found_after_the_start_is_booked_once(
         _by_hand(sandbox, desk_a, Side.SELL, 5)
         later = _round_trips(desk_a)[len(sold) :]
         assert later == [("buy", 5.0, pytest.approx(price))], later
+    finally:
+        desk_a.finish("stopped")
+        desk_a.broker.close()
+
+
+def test_a_fill_found_while_the_positions_do_not_answer_is_recorded_all_the_same(
+    sandbox: SandboxHandle, trading: Any, store: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The positions read that squares the ledger fails (the broker does not answer it): the
+    order found filled is still recorded with its fill, and no longer in doubt (the fill is
+    booked as found: the ledger only makes the realized PnL shown)."""
+    db: Any = store
+    buy, filled = _ended_desks_filled_buy(sandbox, trading, db)
+    found, read = AlpacaBroker.get_order, AlpacaBroker.positions
+    monkeypatch.setattr(
+        AlpacaBroker, "get_order", lambda self, cid: None if cid == buy else found(self, cid)
+    )
+    desk_a = alpaca_session(sandbox, db, symbols=("SPY",), learning=MOMENTUM)
+    monkeypatch.setattr(AlpacaBroker, "get_order", found)
+
+    def silent(self: AlpacaBroker) -> dict[str, Position]:
+        raise BrokerError("positions: no answer")
+
+    try:
+        monkeypatch.setattr(AlpacaBroker, "positions", silent)
+        desk_a.sync_orders()
+        monkeypatch.setattr(AlpacaBroker, "positions", read)
+        assert not desk_a.unsettled
+        assert filled_by_order().get(buy) == filled
     finally:
         desk_a.finish("stopped")
         desk_a.broker.close()
