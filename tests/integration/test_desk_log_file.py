@@ -62,3 +62,24 @@ def test_the_desk_opens_without_its_log_folder(
     assert opened == [True]
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "no log file" in err[0] and "Traceback" not in err[0], err
+
+
+def test_live_status_goes_on_without_its_log_folder(tmp_path: Path) -> None:
+    """``live status`` (as ``live paper``) with a log folder that cannot be made: one warning
+    line, then the command's own answer (here: nothing listens at the URL, exit 2). Before,
+    ``error: NotADirectoryError: ...``, exit 1, and not a word about the account (review29a)."""
+    from tests.integration.cli_helpers import run_cli
+
+    blocked = tmp_path / "state"
+    blocked.write_text("not a folder", encoding="utf-8")
+    env = {
+        "XDG_STATE_HOME": str(blocked),
+        "APCA_API_KEY_ID": "PKREVIEW29A",
+        "APCA_API_SECRET_KEY": "review29a-secret",
+        "APCA_API_BASE_URL": "http://127.0.0.1:9",
+    }
+    out = run_cli(tmp_path, "live", "status", "--timeout", "1", env=env)
+    assert out.returncode == 2, out.stderr
+    err = out.stderr.splitlines()
+    assert len(err) == 2 and "no log file" in err[0] and "Traceback" not in out.stderr, err
+    assert "cannot reach Alpaca at http://127.0.0.1:9" in err[1], err

@@ -230,3 +230,28 @@ def test_fleet_db_before_halt_is_the_store_halted(tmp_path: Path) -> None:
     assert two.returncode == 2 and len(two.stderr.strip().splitlines()) == 1
     assert "two different --db" in two.stderr and "nothing halted" in two.stderr
     assert _halted_accounts(default) == []
+
+
+def test_fleet_halt_counts_a_dead_looking_session_as_dead_not_running(tmp_path: Path) -> None:
+    """A session whose process is gone (a desk killed on its machine) is halted with the
+    others, in doubt, but it stops at no next cycle: the words say so. Before, `HALTED (1
+    session(s))` and a halt event saying `1 running session(s) on the account stop at their
+    next cycle` for a dead desk (7 "running" where 6 ran, in the pg29 campaign)."""
+    db = tmp_path / "fleet.db"
+    keys = _seed(db)
+    done = run_cli(tmp_path, "fleet", "halt", "--all", "--yes", "--db", str(db))
+    assert done.returncode == 0, done.stderr
+    gone, alive = f"local:{keys['gone']}", f"local:{keys['alive']}"
+    assert f"{gone}: HALTED (0 session(s) running, 1 looks dead)" in done.stdout, done.stdout
+    assert f"{alive}: HALTED (1 session(s))" in done.stdout, done.stdout
+    open_database(db, create=False)
+    try:
+        details = dict(
+            database.execute_sql(
+                "SELECT account_key, detail FROM live_risk_events WHERE event_type = 'manual_kill'"
+            ).fetchall()
+        )
+    finally:
+        database.close()
+    assert "1 running session(s) on the account stop" in details[alive], details
+    assert "running session(s)" not in details[gone], details

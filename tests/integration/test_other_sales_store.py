@@ -69,7 +69,7 @@ def test_only_another_live_desks_sale_of_the_account_counts_with_what_it_has_lef
     store: Path | PgUrl,
 ) -> None:
     _database, me = _desks(store)
-    assert working_rows("acct", "SPY", me.id) == [WorkingRow("sale", "sell", "limit", 2.5)]
+    assert working_rows("acct", "SPY", me.id) == [WorkingRow("sale", "sell", "limit", 2.5, "SPY")]
 
 
 def test_other_desks_working_sales_are_read_without_walking_the_history(
@@ -87,7 +87,7 @@ def test_other_desks_working_sales_are_read_without_walking_the_history(
         return run(sql, params, *args, **kwargs)
 
     monkeypatch.setattr(database, "execute_sql", explained)
-    assert working_rows("acct", "SPY", me.id) == [WorkingRow("sale", "sell", "limit", 2.5)]
+    assert working_rows("acct", "SPY", me.id) == [WorkingRow("sale", "sell", "limit", 2.5, "SPY")]
     assert plans and not [p for p in plans if "live_orders_symbol" in p], plans
 
 

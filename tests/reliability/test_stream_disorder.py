@@ -91,7 +91,9 @@ def disorder_run(
     with running_sandbox(faults=f"rate_limit=0,{spec}", seed=seed) as sb, Pump(sb, seed):
         env = sandbox_child_env(folder, sb)
         under = live_args(db, CYCLES, *WIDE_LIMITS, *extra, budget=())
+        tries = 0
         for run in range(1, TRIES + 1):
+            tries = run
             # Which bars the strategies see, and when, depends on the start's and the
             # machine's pace against the pumped market: a run whose cycles sent no order, or
             # never met what ``probe`` looks for, tried nothing, so it goes again (on the same
@@ -125,7 +127,9 @@ def disorder_run(
     halted = query(db, "SELECT halt_reason, halt_detail FROM risk_state WHERE state = 'halted'")
     if halted:
         result.problems.append(f"{name}: halted {halted[0]}")
-    result.notes.append(f"{name}: {orders_under} order row(s) in {CYCLES} cycles under the fault")
+    result.notes.append(
+        f"{name}: {orders_under} order row(s) in {tries} run(s) of {CYCLES} cycles under the fault"
+    )
     if met is not None:
         count, what = met
         line = f"{name}: {count} {what}"

@@ -168,8 +168,8 @@ def test_halted_a_hand_order_past_what_shrinks_the_position_is_refused() -> None
     [event] = check.events
     assert event.event_type == gate.HALTED_ORDER
     assert event.action_taken == (
-        "refused sell 120 SPY: trading is halted (manual_kill); the working orders may not fill: "
-        "at most 100 only shrinks the position"
+        "refused sell 120 SPY: trading is halted (manual_kill); it would turn 100 long into "
+        "20 short (at most 100 closes it)"
     )
     close = OrderRequest("SPY", Side.SELL, 100, "c")
     assert risk.check_order(close, 100.0, 100_000, 150, 100, closable).order is not None
@@ -259,14 +259,15 @@ def test_a_working_buy_never_lets_a_sell_through_while_short_selling_is_off() ->
 
 def test_what_a_sell_may_take_is_held_minus_working_sells_and_stops_are_left_out() -> None:
     """Held 10, a sell of 4 working, a buy of 5 working and a protective stop for 10: the
-    limit counts 11, a sell may take 6 more."""
+    rebalance stands at 11, a buy is measured against 15 (the sell may never fill), a sell
+    may take 6 more."""
     position = {"SPY": Position("SPY", 10, 100.0, 100.0)}
     working = [
         _working(Side.SELL, 4, "tt-k-1-SPY-m1"),
         _working(Side.BUY, 5, "tt-k-1-SPY-m2"),
         _working(Side.SELL, 10, "tt-k-1-SPY-ps1", "stop"),
     ]
-    assert holdings(position, working)["SPY"] == Holding(committed=11, sellable=6)
+    assert holdings(position, working)["SPY"] == Holding(committed=11, sellable=6, bought=15)
     risk = RiskManager(RiskLimits(), RiskState("acct"), allow_short=False)
     sell = OrderRequest("SPY", Side.SELL, 7, "s")
     [event] = risk.check_order(sell, 100.0, 100_000, 11, 6).events

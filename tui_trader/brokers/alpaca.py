@@ -33,8 +33,9 @@ from tui_trader.brokers.alpaca_budget import RequestBudget
 from tui_trader.brokers.alpaca_calls import CallPolicy, describe, prepare
 from tui_trader.brokers.alpaca_cancels import cancel_all, cancel_by_id
 from tui_trader.brokers.alpaca_config import AlpacaEndpoint
-from tui_trader.brokers.alpaca_contradictions import Contradictions
+from tui_trader.brokers.alpaca_contradictions import Contradictions, as_sent
 from tui_trader.brokers.alpaca_memory import forget_finished
+from tui_trader.brokers.alpaca_numbers import UnreadableAnswer
 from tui_trader.brokers.alpaca_orders import to_domain_order
 from tui_trader.brokers.alpaca_reads import AlpacaReads
 from tui_trader.brokers.alpaca_stream import TradeUpdateFeed
@@ -213,7 +214,12 @@ class AlpacaBroker(AlpacaReads):
                     event, raw, when = self.feed.events.get_nowait()
                 except queue.Empty:
                     break
-                self._apply_event(to_domain_order(raw), event, when)
+                try:
+                    order = to_domain_order(raw)
+                except UnreadableAnswer as exc:  # its news is read from REST: a back-fill
+                    self._synced_connects = -1
+                    raise UnreadableAnswer(f"a trade update: {exc}") from exc
+                self._apply_event(order, event, when)
             self._refresh_pairs()
             if not self.feed.connected or self.feed.connects != self._synced_connects:
                 connects = self.feed.connects
@@ -339,6 +345,7 @@ class AlpacaBroker(AlpacaReads):
             order = replace(order, status=OrderStatus.CANCELED, cancel_pending=True)
         known = tracked.order
         self.contradictions.note(order.client_order_id, contradiction(order, known))
+        order = as_sent(order, known)  # in the symbol and on the side sent, whatever it says
         if is_stale(order, known):  # the broker showing the order as it was: nothing changes
             if event == "ack":
                 self._updates.append(OrderUpdate(known, None, event))

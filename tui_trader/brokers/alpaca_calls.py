@@ -116,6 +116,7 @@ def classify(exc: BaseException) -> Failure | None:
     from pydantic import ValidationError
     from requests import RequestException
 
+    from tui_trader.brokers.alpaca_numbers import UnreadableAnswer
     from tui_trader.security.redact import redact
 
     if isinstance(exc, APIError):
@@ -129,6 +130,8 @@ def classify(exc: BaseException) -> Failure | None:
         # alpaca-py raises it building its model from a 2xx answer: the request was served
         # (an order arrived) but the answer cannot be read, so its outcome is in doubt.
         return Failure(ANSWERED, None, redact(f"unreadable answer: {_first_line(exc)}"), True)
+    if isinstance(exc, UnreadableAnswer):  # read, but a number in it no account can hold
+        return Failure(ANSWERED, None, redact(f"unreadable answer: {exc}"), True)
     return None
 
 

@@ -10,6 +10,8 @@ order it never sent. Each is noted once per order, in plain words; ``AlpacaBroke
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from tui_trader.core.orders import Order
 
 
@@ -54,3 +56,12 @@ class Contradictions:
         """The contradictions noted since the last call."""
         found, self._found = self._found, []
         return found
+
+
+def as_sent(view: Order, known: Order) -> Order:
+    """``view`` in the symbol and on the side the order was sent with (``known``'s): a view
+    saying otherwise is a ``contradiction``, noted; its fill is the order's own, not another
+    symbol's or a sale."""
+    if view.symbol == known.symbol and view.side == known.side:
+        return view
+    return replace(view, symbol=known.symbol, side=known.side)

@@ -126,22 +126,22 @@ def _from_file(env_file: Path) -> dict[str, str]:
             bindings.append((binding.key, binding.value))
         if binding.error and "APCA_" in binding.original.string:
             raise ConfigError(
-                f"{env_file}: line {binding.original.line} cannot be read (an unclosed quote?); "
-                "write each setting as NAME=value on its own line"
+                f"{env_file}: line {env_lines.line_of(binding)} cannot be read (an unclosed "
+                "quote?); write each setting as NAME=value on its own line"
             )
         hidden = _hidden_name(binding.key)
         if hidden:
             raise ConfigError(
-                f"{env_file}: line {binding.original.line}: {hidden} is written with an "
+                f"{env_file}: line {env_lines.line_of(binding)}: {hidden} is written with an "
                 "invisible character in or before its name (a byte order mark, as when two "
                 "files are joined): retype the name (the value is not shown)"
             )
         if binding.key in NAMES:
-            line, value = seen.setdefault(binding.key, (binding.original.line, binding.value))
+            line, value = seen.setdefault(binding.key, (env_lines.line_of(binding), binding.value))
             if value != binding.value:  # the last would win, silently: which keys trade?
                 raise ConfigError(
                     f"{env_file}: {binding.key} is set twice, differently (lines {line} and "
-                    f"{binding.original.line}): keep one (the values are not shown)"
+                    f"{env_lines.line_of(binding)}): keep one (the values are not shown)"
                 )
     grown = _grown_past_limit(bindings)
     if grown:

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from tui_trader.brokers.alpaca_numbers import UnreadableAnswer, optional
 from tui_trader.core.orders import (
     Order,
     OrderClass,
@@ -139,30 +140,31 @@ def _fold_oco(parent: Order, legs: list[Order]) -> Order:
 
 
 def _one_order(raw: Any) -> Order:
-    """One alpaca-py order as ours, legs aside."""
+    """One alpaca-py order as ours, legs aside; a quantity or price no order has (NaN, below
+    zero, past ``BROKER_LIMIT``, a fill at a price of 0) is ``UnreadableAnswer``."""
     status = _STATUS.get(_value(raw.status), OrderStatus.UNKNOWN)
-    filled_avg = raw.filled_avg_price
+    cid = str(raw.client_order_id)
+    whose = f"order {cid} ({raw.symbol})"
+    filled_qty = optional(raw.filled_qty, f"{whose}'s filled quantity", negative=False) or 0.0
+    filled_avg = optional(raw.filled_avg_price, f"{whose}'s fill price", negative=False)
+    if filled_avg == 0 and filled_qty > 0:
+        raise UnreadableAnswer(f"{whose}'s fill price is 0 for {filled_qty:g} filled")
     return Order(
-        client_order_id=str(raw.client_order_id),
+        client_order_id=cid,
         symbol=str(raw.symbol),
         side=Side(_value(raw.side)),
-        qty=float(raw.qty or 0),
+        qty=optional(raw.qty, f"{whose}'s quantity", negative=False) or 0.0,
         order_type=_TYPES.get(_value(raw.order_type or raw.type), OrderType.MARKET),
         status=status,
-        limit_price=float(raw.limit_price) if raw.limit_price is not None else None,
+        limit_price=optional(raw.limit_price, f"{whose}'s limit price", negative=False),
         time_in_force=TimeInForce.GTC if _value(raw.time_in_force) == "gtc" else TimeInForce.DAY,
-        filled_qty=float(raw.filled_qty or 0),
-        filled_avg_price=float(filled_avg) if filled_avg is not None else None,
+        filled_qty=filled_qty,
+        filled_avg_price=filled_avg,
         broker_order_id=str(raw.id),
         submitted_at=raw.submitted_at,
         reject_reason=None,
-        stop_price=_float(raw.stop_price),
-        trail_percent=_float(raw.trail_percent),
+        stop_price=optional(raw.stop_price, f"{whose}'s stop price", negative=False),
+        trail_percent=optional(raw.trail_percent, f"{whose}'s trail percent", negative=False),
         updated_at=getattr(raw, "updated_at", None),
         filled_at=getattr(raw, "filled_at", None),
     )
-
-
-def _float(value: Any) -> float | None:
-    """A price field as a float (alpaca-py keeps them as strings), ``None`` if absent."""
-    return float(value) if value is not None else None

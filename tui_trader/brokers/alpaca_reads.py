@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from tui_trader.brokers import BrokerError, Partial, Throttled
 from tui_trader.brokers.alpaca_calls import CallPolicy, classify, with_retries
+from tui_trader.brokers.alpaca_numbers import UnreadableAnswer, number, optional
 from tui_trader.brokers.alpaca_orders import to_domain_order
 from tui_trader.brokers.alpaca_pages import LIST_BOUND, LIST_PAGE, OrderPages
 from tui_trader.brokers.alpaca_stream import TradeUpdateFeed
@@ -60,28 +61,32 @@ class AlpacaReads:
         return with_retries(lambda: call(*args, **kwargs), self.policy, what, self._stop)
 
     def account(self) -> Account:
-        """Cash, equity, buying power and the previous close's equity (``last_equity``)."""
-        a = self._read("reading the account", self.client.get_account)
-        return Account(
-            cash=float(a.cash or 0),
-            equity=float(a.equity or 0),
-            buying_power=float(a.buying_power or 0),
-            last_equity=float(a.last_equity) if a.last_equity is not None else None,
-            account_id=str(a.account_number),
-            trading_blocked=bool(a.trading_blocked or a.account_blocked),
-            pattern_day_trader=getattr(a, "pattern_day_trader", None),
-            daytrade_count=getattr(a, "daytrade_count", None),
-        )
+        """Cash, equity, buying power and the previous close's equity (``last_equity``); an
+        answer missing one of the first three, or holding NaN, infinity or 1e400 in any, is
+        unreadable (``alpaca_numbers``): read again, then the broker's silence."""
+        return self._read("reading the account", lambda: _account(self.client.get_account()))
 
     def positions(self) -> dict[str, Position]:
-        """Open positions, short ones with negative quantity."""
+        """Open positions, short ones with negative quantity; an answer with a quantity or
+        price no position has, or a symbol listed twice, is unreadable (``alpaca_numbers``)."""
+        return self._read(
+            "reading positions", lambda: self._positions(self.client.get_all_positions())
+        )
+
+    def _positions(self, listed: Any) -> dict[str, Position]:
+        """Alpaca's positions as ours, every number checked."""
         out = {}
-        for p in self._read("reading positions", self.client.get_all_positions):
-            qty = float(p.qty)
+        for p in listed:
+            symbol = str(p.symbol)
+            if symbol in out:
+                raise UnreadableAnswer(f"{symbol} is listed twice among the positions")
+            qty = number(p.qty, f"{symbol}'s position quantity")
             if str(getattr(p.side, "value", p.side)) == "short" and qty > 0:
                 qty = -qty
-            last = float(p.current_price or self._last.get(p.symbol, 0) or p.avg_entry_price)
-            out[p.symbol] = Position(p.symbol, qty, float(p.avg_entry_price), last)
+            entry = number(p.avg_entry_price, f"{symbol}'s entry price", negative=False)
+            current = optional(p.current_price, f"{symbol}'s current price", negative=False)
+            last = current or self._last.get(symbol, 0) or entry
+            out[symbol] = Position(symbol, qty, entry, last)
         return out
 
     def open_orders(self) -> list[Order]:
@@ -235,7 +240,7 @@ class AlpacaReads:
             elapsed = now - fetched
             if timedelta(0) <= elapsed < CLOCK_TTL and clock.timestamp + elapsed < boundary:
                 return clock
-        clock = self._read("reading the market clock", self.client.get_clock)
+        clock = self._read("reading the market clock", lambda: _clock(self.client.get_clock()))
         self._clock = (now, clock)
         return clock
 
@@ -260,6 +265,36 @@ class AlpacaReads:
                 wait = _countdown(clock.next_open - now)
                 return f"market closed: no market orders until the next open ({opens}, in {wait})"
         return None
+
+
+def _account(a: Any) -> Account:
+    """Alpaca's account as ours, every number checked (``alpaca_numbers``): cash and equity
+    may be below zero (a margin account's debt)."""
+    return Account(
+        cash=number(a.cash, "the account's cash"),
+        equity=number(a.equity, "the account's equity"),
+        buying_power=number(a.buying_power, "the account's buying power"),
+        last_equity=optional(a.last_equity, "the account's last equity"),
+        account_id=str(a.account_number),
+        trading_blocked=bool(a.trading_blocked or a.account_blocked),
+        pattern_day_trader=getattr(a, "pattern_day_trader", None),
+        daytrade_count=getattr(a, "daytrade_count", None),
+    )
+
+
+CLOCK_YEARS = (1800, 2200)
+"""A market clock's times are within these years (from, up to): a next open of year 1 crashed
+the cycle showing it in New York time (``OverflowError``), and 9999 overflows adding a second."""
+
+
+def _clock(clock: Any) -> Any:
+    """Alpaca's market clock, its times checked: one outside ``CLOCK_YEARS`` (or missing) is
+    unreadable (``alpaca_numbers``), read again, then the broker's silence."""
+    for name in ("timestamp", "next_open", "next_close"):
+        stamp = getattr(clock, name, None)
+        if not isinstance(stamp, datetime) or not CLOCK_YEARS[0] <= stamp.year < CLOCK_YEARS[1]:
+            raise UnreadableAnswer(f"the market clock's {name} is {stamp}")
+    return clock
 
 
 def open_unseen(count: int) -> str:

@@ -24,8 +24,7 @@ _LAST: dict[str, list[tuple[int, str]]] = {}
 
 def skipped_lines(bindings: Iterable[Any]) -> list[tuple[int, str]]:
     """The (line number, why) of each python-dotenv binding that sets nothing but is no blank
-    or comment line. ``binding.original.line`` is where its text starts, blank lines before
-    it included, so the line is counted from its first non-blank character."""
+    or comment line, numbered as an editor numbers it (``line_of``)."""
     out = []
     for binding in bindings:
         text = binding.original.string
@@ -35,9 +34,18 @@ def skipped_lines(bindings: Iterable[Any]) -> list[tuple[int, str]]:
             why = "a name with no '='"
         else:
             continue
-        blank = text[: len(text) - len(text.lstrip())]
-        out.append((binding.original.line + blank.count("\n"), why))
+        out.append((line_of(binding), why))
     return out
+
+
+def line_of(binding: Any) -> int:
+    """The line a python-dotenv binding's text is on, as an editor numbers it: its
+    ``original.line`` is where the blank lines before it start (``A=1``, two blank lines,
+    then an unclosed quote on line 4 was "line 2"), so the line is counted from its first
+    non-blank character. Every message naming a ``.env`` line uses it."""
+    text = binding.original.string
+    blank = text[: len(text) - len(text.lstrip())]
+    return int(binding.original.line) + blank.count("\n")
 
 
 def describe(env_file: Path, line: int, why: str) -> str:

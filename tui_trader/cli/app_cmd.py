@@ -6,7 +6,6 @@ here; Textual is imported only when the app opens, so ``--help`` and every comma
 from __future__ import annotations
 
 import argparse
-import sys
 
 
 def run_app(args: argparse.Namespace) -> int:
@@ -24,17 +23,10 @@ def run_app(args: argparse.Namespace) -> int:
     defaults = setup_defaults(args.app_config)
     if db is None:  # the settings file's db, as for 'paper'; else $TUI_TRADER_DB or the default
         db = resolve_db((defaults or {}).get("db"))
-    from tui_trader.cli.logs import setup_logging
+    from tui_trader.cli.logs import log_or_warn
     from tui_trader.tui.app import make_app
 
-    try:  # a failed alert or backup is said in the log: the screen is Textual's
-        setup_logging()
-    except OSError as exc:  # no log folder: the desk still opens (the lines are lost, as said)
-        reason = exc.strerror or exc
-        print(
-            f"tui-trader: warning: no log file ({reason}): failed alerts and backups go unlogged",
-            file=sys.stderr,
-        )
+    log_or_warn()  # a failed alert or backup is said in the log: the screen is Textual's
     extra = {"setup_defaults": defaults} if defaults is not None else {}
     make_app(
         db,

@@ -100,8 +100,10 @@ def show_fleet(args: argparse.Namespace) -> int:
 
 
 def _targets(args: argparse.Namespace, rows: list[FleetRow]) -> dict[str, int]:
-    """The accounts to halt, each with how many sessions run on it."""
-    running = {k: len(v) for k, v in accounts_to_halt(rows).items()}
+    """The accounts to halt, each with how many sessions run on it (an account whose only
+    session looks dead is halted too, in doubt, with 0: a dead desk stops at no next cycle,
+    and the halt's words said it would)."""
+    running = {k: sum(r.alive for r in v) for k, v in accounts_to_halt(rows).items()}
     if args.all:
         if not running:
             raise UsageError("no session is running: nothing to halt")
@@ -123,6 +125,11 @@ def _targets(args: argparse.Namespace, rows: list[FleetRow]) -> dict[str, int]:
                 )
             account = older.account_key
     return {account: running.get(account, 0)}
+
+
+def _dead_looking(rows: list[FleetRow], targets: dict[str, int]) -> dict[str, int]:
+    """How many sessions that look dead (``DIED``) each account to halt has."""
+    return {key: sum(not r.alive for r in accounts_to_halt(rows).get(key, [])) for key in targets}
 
 
 def _check_known(account: str) -> None:
@@ -148,12 +155,16 @@ def halt_fleet(args: argparse.Namespace) -> int:
         raise UsageError("--new goes with --account KEY (an account no session has used yet)")
     args.db = _halt_db(args)  # what a refusal of the store names (``cli._refuse_unwritable``)
     db = open_existing_db(args.db)
-    targets = _targets(args, fleet_rows())
+    rows = fleet_rows()
+    targets = _targets(args, rows)
+    dead = _dead_looking(rows, targets)
     sessions = sum(targets.values())
     what = (
         f"{len(targets)} account(s) ({', '.join(sorted(targets))}); {sessions} running "
         "session(s) stop at their next cycle"
     )
+    if sum(dead.values()):
+        what += f"; {sum(dead.values())} more look dead (halted all the same, in doubt)"
     if not args.yes and not confirmed_by_typing(
         "halt",
         f"Halting {what}.",
@@ -168,7 +179,11 @@ def halt_fleet(args: argparse.Namespace) -> int:
         return _halt_lost(db, targets, exc)
     for outcome in outcomes:
         if outcome.halted_now:
-            print(f"{outcome.account_key}: HALTED ({targets[outcome.account_key]} session(s))")
+            count = f"{targets[outcome.account_key]} session(s)"
+            if dead.get(outcome.account_key):
+                looks = "looks" if dead[outcome.account_key] == 1 else "look"
+                count += f" running, {dead[outcome.account_key]} {looks} dead"
+            print(f"{outcome.account_key}: HALTED ({count})")
         else:
             print(f"{outcome.account_key}: was already halted ({outcome.reason})")
     for line in kept_halt_lines(db):

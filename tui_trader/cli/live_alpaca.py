@@ -35,7 +35,7 @@ from tui_trader.cli.common import (
     warn_env_lines,
 )
 from tui_trader.cli.live_readiness import add_readiness_options, readiness_gate, record_skip
-from tui_trader.cli.logs import setup_logging
+from tui_trader.cli.logs import log_or_warn
 from tui_trader.cli.numbers import non_negative_int
 from tui_trader.cli.ops_options import ops_settings_from, running_ops
 from tui_trader.cli.questions import ask
@@ -186,7 +186,7 @@ def _skipped_said(notes: list[str]) -> str:
 
 def _run(args: argparse.Namespace, mode: str, tag: str, title: str) -> int:
     """Connect, print the header, run, summarize."""
-    setup_logging()
+    log_or_warn()
     settings = settings_from(args, mode)
     ops = ops_settings_from(args)
     endpoint = _endpoint(PAPER_URL if mode == "paper" else LIVE_URL)
@@ -279,7 +279,7 @@ def show_live_status(args: argparse.Namespace) -> int:
     from tui_trader.brokers.alpaca import AlpacaBroker
     from tui_trader.brokers.alpaca_calls import CallPolicy
 
-    setup_logging()
+    log_or_warn()
     endpoint = _endpoint(PAPER_URL)
     console = ShownConsole(highlight=False)
     broker = AlpacaBroker(endpoint, CallPolicy(timeout=args.timeout, retries=1), use_stream=False)

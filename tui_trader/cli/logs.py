@@ -59,3 +59,18 @@ def setup_logging() -> Path:
         root.addHandler(handler)
         root.setLevel(logging.INFO)
     return path
+
+
+def log_or_warn() -> None:
+    """``setup_logging``, or, when the log folder cannot be made (a file in its place, no
+    permission), one warning line on stderr and no log: the command or the desk goes on. The
+    desk did so already (``app_cmd``); ``live paper`` and ``live status`` ended with
+    ``error: NotADirectoryError: ...``, exit 1, before a word about the account (review29a)."""
+    try:
+        setup_logging()
+    except OSError as exc:
+        reason = exc.strerror or exc
+        print(
+            f"tui-trader: warning: no log file ({reason}): failed alerts and backups go unlogged",
+            file=sys.stderr,
+        )

@@ -50,6 +50,14 @@ def read_order_id(client_order_id: str) -> OwnOrderId | None:
     return OwnOrderId(found["key"], int(found["iteration"]), found["symbol"], found["leg"])
 
 
+def sent_by_another(client_order_id: str, session_key: str | None) -> bool:
+    """Whether ``client_order_id`` is a desk's order sent by another session than the one of
+    ``session_key`` (an ended desk's order this session follows: another desk may follow it
+    too); False for this session's own, and for an id not of the desk's form."""
+    parts = read_order_id(client_order_id)
+    return parts is not None and session_key is not None and parts.session_key != session_key
+
+
 def tagged_key(random_part: str, store_tag: str | None) -> str:
     """A session key: ``random_part`` with its store's tag (alone when the store has none)."""
     return f"{random_part}{TAG_SEPARATOR}{store_tag}" if store_tag else random_part

@@ -236,8 +236,14 @@ def contradiction(view: Order, known: Order) -> str | None:
 
     A fill for more than the order's quantity, and a filled quantity that went down in a view
     the broker stamped later than the one we kept (a reordered or stale view is stamped
-    earlier, or not at all), are contradictions: no reading of them keeps the books right.
+    earlier, or not at all), are contradictions: no reading of them keeps the books right; so
+    is a view in another symbol or on another side than sent (a QQQ buy's fill kept as TSLA's).
     """
+    if view.symbol != known.symbol or view.side != known.side:
+        return (
+            f"the broker reports order {view.client_order_id} as a {view.side} of "
+            f"{view.symbol}; it was sent as a {known.side} of {known.symbol}"
+        )
     if view.filled_qty > view.qty + QTY_EPS:
         return (
             f"the broker reports {view.filled_qty:g} filled of order {view.client_order_id} "

@@ -28,6 +28,7 @@ from tui_trader.engine.kill_fence import kill_refusal
 from tui_trader.engine.manual_book import as_fills_make, left_note, with_unconfirmed
 from tui_trader.engine.manual_close import ManualClose
 from tui_trader.engine.manual_ticket import ManualOrder
+from tui_trader.engine.others_working import counted_working
 from tui_trader.risk.gate import ORDER_RATE
 from tui_trader.risk.holdings import NOTHING, holdings
 from tui_trader.risk.stops import is_protective
@@ -35,6 +36,7 @@ from tui_trader.risk.stops import is_protective
 if TYPE_CHECKING:
     from tui_trader.brokers import Broker
     from tui_trader.core.clock import Clock
+    from tui_trader.engine.claims import AccountClaims
     from tui_trader.engine.config import SessionConfig
     from tui_trader.engine.outside_changes import OutsideChanges
     from tui_trader.engine.settlement import Unsettled
@@ -74,6 +76,8 @@ class ManualOrders(ManualClose):
     last_prices: dict[str, float]
     unsettled: Unsettled
     """Orders in doubt: counted as held by the gate until they settle (``risk.holdings``)."""
+    claims: AccountClaims | None
+    """Present where other desks may share the account and store (``engine.others_working``)."""
     wake: threading.Event
     _cycle_orders: list[Order]
     _manual_lock: threading.Lock
@@ -244,12 +248,15 @@ class ManualOrders(ManualClose):
         pending = self._unconfirmed(request.symbol)
         working = with_unconfirmed(working, pending)
         positions = self._as_fills_make(self.broker.positions())
-        book = holdings(positions, working, self.unsettled.in_doubt())
+        counted = counted_working(working, self.claims, self.audit.session)  # other desks' too
+        book = holdings(positions, counted, self.unsettled.in_doubt())
         holding = book.get(request.symbol, NOTHING)
         committed = holding.facing(request.side.sign)  # orders in doubt counted if stricter
         price = self.last_prices.get(request.symbol, 0.0)
         if request.side is Side.BUY:  # a buy may fill up to its limit (or about its stop)
             price = max(price, request.limit_price or 0.0, request.stop_price or 0.0)
+        else:  # a sell fills at its limit or above: a short it opens is worth that much
+            price = max(price, request.limit_price or 0.0)
         equity = self.broker.account().equity
         past = None if self.risk.state.halted else self.risk.past_limits(equity)
         grows = abs(committed + request.qty * request.side.sign) > abs(committed)

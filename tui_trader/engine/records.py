@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from tui_trader.core.domain import Account, IterationReport, Position, RiskEvent
 from tui_trader.core.ledger import TradeLedger
+from tui_trader.core.order_ids import sent_by_another
 from tui_trader.core.orders import CLOCK_AHEAD, Fill, Order, OrderUpdate
 from tui_trader.engine.halts import RESUME_REFUSED
 from tui_trader.engine.outside_changes import OutsideChanges
@@ -129,16 +130,25 @@ class SessionRecords:
         fills = 0
         cycle_orders = self._cycle_orders
         audit = self.audit
+        key = audit.session.key if audit.session else None
         for update in updates:
-            # An order's change, its fill and the round trips it closes commit as one: on a
-            # remote broker's session a kill between them left the order recorded filled
-            # without its fill, or the fill without its trade, and the restart, finding them
-            # recorded, never wrote the rest.
-            with audit.together():
-                audit.order_update(update.order)
-                fill = update.fill
-                if fill is not None and self._record_fill(fill):
+            fill = update.fill
+            if fill is not None and sent_by_another(update.order.client_order_id, key):
+                # An ended desk's order this desk follows (its start found it working):
+                # every desk started since follows it too, and each recorded its fills under
+                # its own key (review29a: 30 shares recorded for a 20-share buy). Recorded
+                # only if its row still records what the fill starts from: once.
+                if self._record_with_row(update.order, fill):
                     fills += 1
+            else:
+                # An order's change, its fill and the round trips it closes commit as one: on
+                # a remote broker's session a kill between them left the order recorded filled
+                # without its fill, or the fill without its trade, and the restart, finding
+                # them recorded, never wrote the rest.
+                with audit.together():
+                    audit.order_update(update.order)
+                    if fill is not None and self._record_fill(fill):
+                        fills += 1
             if not listed:
                 cycle_orders.append(update.order)
         return fills

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from tui_trader.brokers import Broker, BrokerError
 from tui_trader.core.domain import Account, IterationReport, Position, RiskEvent
+from tui_trader.core.order_ids import sent_by_another
 from tui_trader.core.orders import Fill, Order
 from tui_trader.core.waiting import HeartbeatStop
 from tui_trader.store.peewee_names import PeeweeException
@@ -33,7 +34,16 @@ ALREADY_RECORDED = (
     "its fill was already in the audit trail (another desk of the account found it first): "
     "not recorded again"
 )
-"""A settlement event's action when the order's row had moved on before this desk's write."""
+"""A settlement event's action when the order's row had moved on before this desk's write (an
+order an ended session left: another desk's start found it)."""
+RECORDED_OWN = (
+    "its fill was already in the audit trail (this desk recorded it from the broker's updates "
+    "of the order): not recorded again"
+)
+"""The same for this session's own order in doubt: the broker follows it too, and its updates
+(the stream, a poll) brought the fill first; no other desk takes a live desk's orders
+(``AuditLog.open_orders_of_account``), so naming one misled a desk that ran alone
+(review29a)."""
 
 BROKER_ERROR = "broker_error"
 
@@ -97,8 +107,14 @@ class SessionWaits:
             if fill is None:
                 self.audit.order_update(order)
             elif not self._record_with_row(order, fill):  # the row and its fill in one commit
-                events = [_recorded_before(event, order) for event in events]
-            if fill is not None and squared:  # recorded by another desk: not booked here
+                key = self.audit.session.key if self.audit.session else None
+                said = (
+                    ALREADY_RECORDED
+                    if sent_by_another(order.client_order_id, key)
+                    else RECORDED_OWN
+                )
+                events = [_recorded_before(event, order, said) for event in events]
+            if fill is not None and squared:  # recorded before: not booked here
                 self._seed_as_broker({fill.symbol}, now, held)
             self._cycle_orders.append(order)
         for fill in fills.values():
@@ -212,11 +228,12 @@ class SessionWaits:
         return self._report(account, self.last_positions, now, 0, 0, 0, events, notes)
 
 
-def _recorded_before(event: RiskEvent, order: Order) -> RiskEvent:
-    """``event`` as it stands, or, if it is the settlement event of ``order``, saying that its
-    fill was not recorded again: another desk (its start's reconciliation) brought the row up
-    to the broker and recorded the fill first (``fills28``), and "recorded from the broker"
-    would claim a write this desk did not make."""
+def _recorded_before(event: RiskEvent, order: Order, said: str) -> RiskEvent:
+    """``event`` as it stands, or, if it is the settlement event of ``order``, saying (``said``)
+    that its fill was not recorded again: another desk (its start's reconciliation) brought the
+    row up to the broker and recorded the fill first (``fills28``), or this desk's own updates
+    of the order did, and "recorded from the broker" would claim a write this look-up did not
+    make."""
     if not event.detail.startswith(f"order {order.client_order_id}:"):
         return event
-    return replace(event, action_taken=ALREADY_RECORDED)
+    return replace(event, action_taken=said)

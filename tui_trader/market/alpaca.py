@@ -24,6 +24,7 @@ from tui_trader.brokers.alpaca_config import AlpacaEndpoint
 from tui_trader.core.domain import Bar
 from tui_trader.core.timeframes import NEW_YORK, Interval, Period
 from tui_trader.market import MarketDataError
+from tui_trader.market.validate import bar_problem
 
 
 class AlpacaMarketData:
@@ -58,28 +59,37 @@ class AlpacaMarketData:
         self._last_seen: dict[str, datetime] = {}
 
     def warmup(self) -> dict[str, list[Bar]]:
-        """``period`` of history per symbol (calendar span padded for weekends and holidays)."""
+        """``period`` of history per symbol (calendar span padded for weekends and holidays);
+        a bar no market makes in it (``market.validate.bar_problem``) refuses the start."""
         days = int(self.period.trading_days * 7 / 5) + 5
         start = datetime.now(UTC) - timedelta(days=days)
         bars = self._fetch(start, what="loading warm-up history")
+        _refuse_bad(bars, "history")
         for symbol, series in bars.items():
             if series:
                 self._last_seen[symbol] = series[-1].timestamp
         return bars
 
     def next_bars(self) -> dict[str, Bar]:
-        """The newest completed bar of each symbol that has one since the last call."""
+        """The newest completed bar of each symbol that has one since the last call. A new
+        bar no market makes (a close of 0, NaN or below zero, a high under the low) fails the
+        call (``MarketDataError``: the cycle is skipped and says which bar), once: it counts
+        as seen, and the next call goes on from the bars after it. Taken, a close of -5 sold
+        the position, NaN crashed the cycle."""
         if self._last_seen:
             start = min(self._last_seen.values()) + timedelta(microseconds=1)
         else:
             start = datetime.now(UTC) - timedelta(days=5)
         fresh = {}
-        for symbol, series in self._fetch(start, what="fetching new bars").items():
+        fetched = self._fetch(start, what="fetching new bars")
+        for symbol, series in fetched.items():
             seen = self._last_seen.get(symbol)
             new = [b for b in series if seen is None or b.timestamp > seen]
+            fetched[symbol] = new
             if new:
                 fresh[symbol] = new[-1]
                 self._last_seen[symbol] = new[-1].timestamp
+        _refuse_bad(fetched, "a new bar")
         return fresh
 
     def close(self) -> None:
@@ -122,6 +132,18 @@ class AlpacaMarketData:
             ]
             for symbol in self.symbols
         }
+
+
+def _refuse_bad(bars: dict[str, list[Bar]], what: str) -> None:
+    """``MarketDataError`` naming the first bar no market makes among ``bars``, and how many."""
+    bad = [(b, why) for series in bars.values() for b in series if (why := bar_problem(b))]
+    if bad:
+        first, why = bad[0]
+        more = f" ({len(bad)} such bars)" if len(bad) > 1 else ""
+        raise MarketDataError(
+            f"Alpaca market data: {what} of {first.symbol} at {first.timestamp:%Y-%m-%d %H:%M} "
+            f"UTC {why}{more}: not traded on"
+        )
 
 
 def _utc(ts: datetime) -> datetime:

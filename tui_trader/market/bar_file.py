@@ -24,6 +24,7 @@ import polars as pl
 from tui_trader.core.shown import shown_path
 from tui_trader.core.symbols import TICKER_RULE, bad_symbols
 from tui_trader.market import MarketDataError
+from tui_trader.market.bar_jumps import odd_moves
 from tui_trader.market.bar_path import not_a_bar_file
 from tui_trader.market.columns import (
     ALIASES,
@@ -73,6 +74,7 @@ def read_bar_file(path: Path, notes: list[str] | None = None) -> pl.DataFrame:
             table, source, lambda typed: _prepare(typed, layout, source, said), keep
         )
         _check_symbols(bars, source)
+        said.extend(odd_moves(bars, source))
         return bars
     except MarketDataError:
         raise

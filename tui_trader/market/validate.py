@@ -9,12 +9,14 @@ and nothing is dropped silently.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import polars as pl
 
+from tui_trader.core.domain import Bar
 from tui_trader.market import MarketDataError
 from tui_trader.market.stamps import SAMPLE_ROWS, first_unreadable, utc_timestamps
 
@@ -79,6 +81,27 @@ def row_checks() -> list[tuple[str, pl.Expr]]:
         )
     )
     return checks
+
+
+def bar_problem(bar: Bar) -> str | None:
+    """What in one bar breaks the rules ``row_checks`` holds every table to, in its words
+    (``with a NaN, infinite or non-positive close``), or ``None``: for bars that come one
+    request at a time (Alpaca's market data), where a table's checks would cost more than the
+    bar. Prices first, the close before the others, then the time, the volume, the range."""
+    prices = (("close", bar.close), ("open", bar.open), ("high", bar.high), ("low", bar.low))
+    for name, price in prices:
+        if not math.isfinite(price) or price <= 0:
+            return f"with a NaN, infinite or non-positive {name}"
+    for name, price in prices:
+        if price < MIN_PRICE or price > MAX_PRICE:
+            return f"with a {name} below {MIN_PRICE:g} or above {MAX_PRICE:g}"
+    if not FIRST_TIME <= bar.timestamp < END_TIME:
+        return f"timed before {FIRST_TIME.year} or from {END_TIME.year} on"
+    if not math.isfinite(bar.volume) or bar.volume < 0:
+        return "with a missing, infinite or negative volume"
+    if bar.high < max(bar.open, bar.close) or bar.low > min(bar.open, bar.close):
+        return "where high is below open/close or low above them"
+    return None
 
 
 def normalize_bars(

@@ -141,6 +141,13 @@ def load_history(
         reason = loader.unreachable or "Yahoo Finance unreachable"
         history.notes.append(f"{reason}; using cached bars: {_ages(loader, stale)}")
         history.stale = True
+    # Downloads are cleaned before they are cached; the cache's own rows are checked here, as
+    # read (a file edited or damaged by hand: a close of -5 was served to the session).
+    kept = clean_bars(history.frame, f"cached bars in {cache.root}", keep=("adj_close",))
+    if kept.dropped:
+        order = ("timestamp", "symbol") if history.stale else ("symbol", "timestamp")
+        history.frame = kept.frame.sort(*order)
+        history.notes.extend(kept.problems)
     if options.adjusted:
         history.frame = adjust(history.frame)
     return history

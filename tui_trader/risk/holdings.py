@@ -1,12 +1,20 @@
 """What the risk gate measures of one symbol: the shares committed, and the shares a sell may take.
 
-Two measures, from the same positions and working orders, for two different questions:
+Three measures, from the same positions and working orders, for different questions:
 
-- ``committed``: held plus what every working order will add when it fills. The position limit
-  counts it, so that a burst of buys cannot together pass the limit.
-- ``sellable``: held minus what working sells will take. The short-sale check counts it: a
-  working buy is not a share held (it may still be cancelled or never fill), so it never lets
-  a sell through while short selling is off.
+- ``committed``: held plus what every working order will add when it fills, buys and sells
+  netted: where the rebalance stands (what it still has to send to reach its target).
+- ``bought``: held plus every working buy, no working sell: the longest the position can get.
+  The position limit measures a buy against it, so that a burst of buys cannot together pass
+  the limit, and a working sell (a limit far above the market may never fill) frees no room.
+- ``sellable``: held minus what working sells will take, no working buy: the shortest the
+  position can get. The short-sale check counts it (a working buy is not a share held: it may
+  still be cancelled or never fill, so it never lets a sell through while short selling is
+  off), and the position limit measures a sell against it.
+
+Before ``bought``, the limit measured every order against ``committed``: 22 shares of SPY held
+(the whole 10%) and a GTC limit sell of them at twice the price working, a buy of 22 more went
+out whole and filled: 44 shares, 19% of equity, the sell never filling.
 
 Orders in doubt (their answer lost, the broker not knowing them yet: ``engine.settlement``) are
 counted as if they had filled wherever that is the stricter reading, and nowhere else: a buy in
@@ -36,15 +44,21 @@ class Holding:
     """One symbol's signed quantities as the gate sees them."""
 
     committed: float = 0.0
-    """Held plus what working orders (buys and sells) will add: the position limit's measure."""
+    """Held plus what working orders (buys and sells) will add: where the rebalance stands."""
     sellable: float = 0.0
     """Held minus working sells (and sells in doubt); a buy never counts: the short-sale
-    check's measure."""
+    check's measure, and what a sell is measured against."""
+    bought: float = 0.0
+    """Held plus working buys; a sell never counts: what a buy is measured against."""
 
     def facing(self, sign: int) -> float:
-        """What an order in direction ``sign`` (+1 a buy) is measured against: ``committed``
-        (with no order in doubt in the symbol; see ``InDoubt``)."""
-        return self.committed
+        """What an order in direction ``sign`` (+1 a buy) is measured against: the position
+        should every working order its way fill and none the other way (``bought`` for a buy,
+        ``sellable`` for a sell; with no order in doubt in the symbol, see ``InDoubt``). An
+        order the other way may never fill (a limit far from the market), so it frees no room
+        under the position limit, and a sell beside a working buy is judged as if the buy
+        never filled (halted, it must not turn the position over)."""
+        return self.bought if sign > 0 else self.sellable
 
     def closable(self, sign: int, held: float) -> float:
         """How many shares an order in direction ``sign`` can take off the ``held`` position
@@ -69,12 +83,12 @@ class InDoubt(Holding):
     taken from ``sellable``)."""
 
     def facing(self, sign: int) -> float:
-        """``committed`` with every order in doubt that goes the same way as the new order
-        counted as filled, none that goes against it (a fill of those could only leave the
-        new order more room)."""
+        """``Holding.facing`` with every order in doubt that goes the same way as the new
+        order counted as filled, none that goes against it (a fill of those could only leave
+        the new order more room): sells in doubt are already out of ``sellable``."""
         if sign > 0:
-            return self.committed + self.doubt_buys
-        return self.committed - self.doubt_sells
+            return self.bought + self.doubt_buys
+        return self.sellable
 
     def closable(self, sign: int, held: float) -> float:
         """``Holding.closable`` with every order in doubt counted as filled where it shrinks
@@ -90,7 +104,9 @@ NOTHING = Holding()
 """A symbol with no position and no working order."""
 
 _new = object.__new__
-_SET_COMMITTED, _SET_SELLABLE = (Holding.__dict__[f.name].__set__ for f in fields(Holding))
+_SET_COMMITTED, _SET_SELLABLE, _SET_BOUGHT = (
+    Holding.__dict__[f.name].__set__ for f in fields(Holding)
+)
 
 
 def holdings(
@@ -104,12 +120,14 @@ def holdings(
     counted once, as the broker lists it."""
     committed = {symbol: p.qty for symbol, p in positions.items()}
     sellable = dict(committed)
+    bought = dict(committed)
     for order in working:
         if is_protective(order.client_order_id, order.order_type):
             continue
         symbol, left = order.symbol, order.remaining_qty
         if order.side is Side.BUY:
             committed[symbol] = committed.get(symbol, 0.0) + left
+            bought[symbol] = bought.get(symbol, 0.0) + left
         else:
             committed[symbol] = committed.get(symbol, 0.0) - left
             sellable[symbol] = sellable.get(symbol, 0.0) - left
@@ -121,6 +139,7 @@ def holdings(
         holding = book[symbol] = _new(Holding)
         _SET_COMMITTED(holding, qty)
         _SET_SELLABLE(holding, sellable.get(symbol, 0.0))
+        _SET_BOUGHT(holding, bought.get(symbol, 0.0))
     if in_doubt:  # rare: an answer lost; the usual cycle pays one test for it
         _add_doubts(book, working, in_doubt)
     return book
@@ -144,4 +163,4 @@ def _add_doubts(
             doubts[order.symbol] = (buys, sells + order.remaining_qty)
     for symbol, (buys, sells) in doubts.items():
         held = book.get(symbol, NOTHING)
-        book[symbol] = InDoubt(held.committed, held.sellable - sells, buys, sells)
+        book[symbol] = InDoubt(held.committed, held.sellable - sells, held.bought, buys, sells)

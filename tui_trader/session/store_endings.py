@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 
 from tui_trader.core.domain import RiskEvent
 from tui_trader.core.waiting import beating
@@ -24,7 +25,8 @@ from tui_trader.engine.stops_at_finish import LEFT_DOWN
 from tui_trader.session.kept_halt import keep_unwritten_halt
 from tui_trader.session.run_result import RunResult
 from tui_trader.store.db import locked_message
-from tui_trader.store.pg import lost_message, reconnect
+from tui_trader.store.models import RiskEventRow
+from tui_trader.store.pg import RECONNECT_WITHIN, lost_message, reconnect, store_lost
 from tui_trader.store.pg_refusals import Refusal
 from tui_trader.store.session_rows import RowEnded, StoreFileLost
 from tui_trader.store.sqlite_errors import (
@@ -180,9 +182,10 @@ def end_on_lost_store(
     session.tell_unrecorded(halt)
     cancel = cancel_on_lost_store(session, message)  # at once: not after the reconnect tries
     said, unchecked = cancel.said, cancel.unchecked
-    if reconnect(db, patient=True, stop=stop):
+    until = time.monotonic() + RECONNECT_WITHIN
+    if reconnect(db, patient=True, stop=stop, until=until):
         left = _stops_down(session, "", exits=True, record=True, unchecked=unchecked)  # trail
-        said = _record_halt_and_end(session, halt, message, said)
+        said = _record_halt_and_end(session, halt, message, said, (until, stop))
     else:  # the server still gone: the halt waits on disk for the account's next start
         left = _stops_down(session, "", exits=True, unchecked=unchecked)
         said = keep_unwritten_halt(session, said)
@@ -249,17 +252,29 @@ def _record_left(session: TradingSession, lines: list[str]) -> None:
         session.audit.abandon()
 
 
-def _record_halt_and_end(session: TradingSession, halt: RiskEvent, message: str, said: str) -> str:
+def _record_halt_and_end(
+    session: TradingSession,
+    halt: RiskEvent,
+    message: str,
+    said: str,
+    patience: tuple[float, threading.Event | None] | None = None,
+) -> str:
     """One attempt to write the halt and the session's end (``failed``) after the store
     failed; if it fails again (still locked, gone again), the halt is kept on disk for the
     account's next start (``keep_unwritten_halt``) and the session's stale heartbeat will
     mark it dead. The halt's event and the account's halted risk state go in one commit: the
     event says trading halted until reset, and so does the account's row the next start reads.
     Before, only the event was written, and once the store was back the next start traded.
-    Returns ``said`` (the end's line), with where the halt was kept if it was."""
+    Returns ``said`` (the end's line), with where the halt was kept if it was.
+    ``patience`` (a lost PostgreSQL store: the monotonic time the tries end, and what cuts
+    them short): a write that loses the connection again is tried again on a new one until
+    then (``_write_halt_patiently``)."""
     audit = session.audit
     try:
-        write_halt(session, halt, message)
+        if patience is None:
+            write_halt(session, halt, message)
+        else:
+            _write_halt_patiently(session, halt, message, *patience)
     except Exception:  # the session's end may still fit (it changes a row, adds none)
         audit.abandon()
         said = keep_unwritten_halt(session, said)
@@ -283,3 +298,48 @@ def write_halt(session: TradingSession, halt: RiskEvent, message: str) -> None:
             durable=True,
         )
         session.risk.state = audit.save_risk_state(session.risk.state)
+
+
+def _write_halt_patiently(
+    session: TradingSession,
+    halt: RiskEvent,
+    message: str,
+    until: float,
+    stop: threading.Event | None,
+) -> None:
+    """``write_halt``, tried again on a new connection each time the server ends the one it
+    runs on, until ``until`` (monotonic) or ``stop``; raises the last failure. Before, one
+    try: a server that ended the desk's new connection too (an administrator ending every
+    backend, a failover flapping, a restart beginning just after the desk got in) left the
+    halt in a file on this machine only, the account's row ``active`` and its other desks
+    trading, with most of the 30 s unused. A commit whose answer was lost is found by its
+    event and not written twice. No try begins after ``until``: a write that waits on a
+    backend frozen with the account's row (each try up to the statement deadline) ends the
+    tries there."""
+    db = session.audit.db
+    while True:
+        try:
+            write_halt(session, halt, message)
+            return
+        except Exception as exc:
+            session.audit.abandon()
+            if not store_lost(db, exc) or time.monotonic() >= until:
+                raise
+            if not reconnect(db, patient=True, stop=stop, until=until):
+                raise
+            if _halt_landed(session, halt, message):
+                return
+
+
+def _halt_landed(session: TradingSession, halt: RiskEvent, message: str) -> bool:
+    """True if the store holds this session's halt event for ``message`` (its commit landed,
+    its answer lost): the account's halted row went in the same commit."""
+    own = session.audit.session
+    if own is None:
+        return False
+    found = RiskEventRow.select().where(
+        (RiskEventRow.session == own.id)
+        & (RiskEventRow.event_type == halt.event_type)
+        & (RiskEventRow.detail == message)
+    )
+    return found.exists()

@@ -173,8 +173,9 @@ class AuditLog(SessionRows, CycleTransactions, AccountReads):
 
     def order_update_found(self, order: Order, before: float) -> bool:
         """Bring an order row up to the broker's view with a fill found by a look-up (a start's
-        reconciliation, a settlement) only if the row still records ``before`` filled, the
-        quantity that fill starts from; True if it did (the fill is this caller's to record).
+        reconciliation, a settlement, an update of another session's order) only if the row
+        records no more than ``before`` filled, the quantity that fill starts from; True if it
+        did (the fill is this caller's to record).
         False: another desk brought the row up and recorded that fill first (``fills28``: two
         desks' look-ups of one ended desk's buy recorded its fill twice), or the row is gone;
         the fill is then not recorded again (a fill's key is the recording session's own)."""

@@ -28,6 +28,7 @@ class WorkingRow:
     order_type: str
     remaining: float
     """Shares not filled yet (the row's quantity less its recorded fills)."""
+    symbol: str = ""
 
 
 def newest_fill_id() -> int:
@@ -49,7 +50,14 @@ def open_rows(session_id: int) -> ModelSelect:
 def working_rows(account_key: str, symbol: str, session_id: int) -> list[WorkingRow]:
     """The working order rows in ``symbol`` of the other sessions of ``account_key`` that are
     alive (a dead session's rows are reconciled, not followed: they may be long stale)."""
-    rows = [o for o in open_rows(session_id) if o.symbol == symbol]
+    return live_working_rows(account_key, session_id, symbol)
+
+
+def live_working_rows(
+    account_key: str, session_id: int, symbol: str | None = None
+) -> list[WorkingRow]:
+    """``working_rows`` in every symbol (``symbol`` ``None``) or in one."""
+    rows = [o for o in open_rows(session_id) if symbol is None or o.symbol == symbol]
     if not rows:
         return []
     sessions = {
@@ -61,7 +69,13 @@ def working_rows(account_key: str, symbol: str, session_id: int) -> list[Working
     }
     now = store_now(LiveOrder._meta.database)
     return [
-        WorkingRow(o.client_order_id, o.side, o.order_type, max(o.quantity - o.filled_qty, 0.0))
+        WorkingRow(
+            o.client_order_id,
+            o.side,
+            o.order_type,
+            max(o.quantity - o.filled_qty, 0.0),
+            o.symbol,
+        )
         for o in rows
         if o.session_id in sessions and is_alive(sessions[o.session_id], now)
     ]

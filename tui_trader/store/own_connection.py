@@ -12,7 +12,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from tui_trader.store.pg import CONNECT_TIMEOUT, LOST_SQLSTATES, pg_sql
+from tui_trader.store.pg import CONNECT_TIMEOUT, LOST_SQLSTATES, READ_COMMITTED, pg_sql
 from tui_trader.store.pg_url import PgUrl
 
 
@@ -25,6 +25,7 @@ class _PgConnection:
         self._conn = AnsweringConnection.connect(
             url.dsn, autocommit=True, connect_timeout=CONNECT_TIMEOUT, application_name="tui-trader"
         )
+        self._conn.execute(READ_COMMITTED)  # as the session's own (``store.pg``)
 
     def execute(self, sql: str, params: Any = ()) -> Any:
         """Run one statement; its cursor."""

@@ -147,7 +147,9 @@ class PgAuditDatabase(PostgresqlDatabase):
         Any other value (``local``, ``remote_write``, ``remote_apply``) already waits for the
         server's own disk and is left as the administrator chose.
 
-        Every connection has the ``IDLE_IN_TRANSACTION`` and ``LOCK_WAIT`` limits."""
+        Every connection has the ``IDLE_IN_TRANSACTION`` and ``LOCK_WAIT`` limits, and
+        READ COMMITTED whatever the database's or the role's default (``READ_COMMITTED``)."""
+        conn.execute(READ_COMMITTED)
         idle = int(IDLE_IN_TRANSACTION * 1000)
         conn.execute(f"SET idle_in_transaction_session_timeout = {idle}")
         conn.execute(f"SET lock_timeout = {int(LOCK_WAIT * 1000)}")
@@ -319,6 +321,14 @@ def lost_message(db: Any, exc: BaseException) -> str:
     )
 
 
+READ_COMMITTED = "SET default_transaction_isolation = 'read committed'"
+"""Set on every connection of the desk: its shared rows are written for READ COMMITTED (a
+desk's ``UPDATE`` of its account's risk row waits for another desk's commit, then works on the
+row that commit left; an order's slot is one conditional ``UPDATE`` on the committed count).
+Under ``repeatable read`` or ``serializable``, an administrator's default for the database or
+the role, that wait ended in "could not serialize access due to concurrent update": desks of
+one account refused at start or stopped as on a lost store, the account halted."""
+
 RECONNECT_WITHIN = 30.0
 """Seconds a session that lost its store keeps trying to reach the server again to write its
 halt and its end (``reconnect`` with ``patient``): a restart (``pg_ctl restart``) or a
@@ -330,11 +340,19 @@ RECONNECT_PAUSE = 0.5
 """Seconds between two tries."""
 
 
-def reconnect(db: Any, patient: bool = False, stop: threading.Event | None = None) -> bool:
+def reconnect(
+    db: Any,
+    patient: bool = False,
+    stop: threading.Event | None = None,
+    until: float | None = None,
+) -> bool:
     """Drop a broken connection and open a fresh one; ``False`` if the server is still gone
-    (with ``patient``: still gone after ``RECONNECT_WITHIN`` seconds of tries, or ``stop`` set
-    meanwhile: Ctrl+C, the desk's app closing)."""
+    (with ``patient``: still gone after ``RECONNECT_WITHIN`` seconds of tries, or by ``until``
+    on the monotonic clock if given, or ``stop`` set meanwhile: Ctrl+C, the desk's app
+    closing)."""
     deadline = time.monotonic() + (RECONNECT_WITHIN if patient else 0.0)
+    if patient and until is not None:
+        deadline = until
     pause = stop or threading.Event()
     while True:
         try:

@@ -162,10 +162,12 @@ ORDER_UPDATE_SQL = (
     '"filled_price" = COALESCE(?, "filled_price"), "error" = COALESCE(?, "error") '
     'WHERE "client_order_id" = ?'
 )
-FOUND_FILL_UPDATE_SQL = ORDER_UPDATE_SQL + ' AND ABS("filled_qty" - ?) < 1e-9'
-"""``ORDER_UPDATE_SQL`` only while the row still records the filled quantity a found fill
-starts from: a compare-and-set, so that a fill another desk recorded meanwhile (the row moved
-on) is not recorded again (``AuditLog.order_update_found``)."""
+FOUND_FILL_UPDATE_SQL = ORDER_UPDATE_SQL + ' AND "filled_qty" < ? + 1e-9'
+"""``ORDER_UPDATE_SQL`` only while the row records no more filled than a found fill starts
+from: a compare-and-set, so that a fill another desk recorded meanwhile (the row moved on) is
+not recorded again (``AuditLog.order_update_found``). A row behind it (an order followed from
+the broker's view, its row not brought up yet: a stop taken over after part of it filled)
+still takes the fill: no desk recorded that one (review29a)."""
 """The hot statements of a decision cycle, compiled once: peewee's per-query SQL generation
 (and model instances) cost more than the writes themselves."""
 

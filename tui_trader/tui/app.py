@@ -260,21 +260,37 @@ class TraderApp(SessionLifecycle, SessionControls, DeskActions, Navigation, App[
         return FleetScreen(self.db_path, self.clock)
 
     def tick(self) -> None:
-        """Redraw the visible screen's desk bar and, if it has one, its dashboard."""
+        """Redraw the visible screen's desk bar and, if it has one, its dashboard.
+
+        Under a dialog, a screen in the HALTED frame is repainted through the dialog whenever
+        the desk changed: Textual repaints a screen behind a dialog at its changed places moved
+        by the screen's border, one row lower on each update, so the desk bar (iteration,
+        "updated 0s ago"), money and positions behind a "Resume trading?" stayed as they were.
+        """
         if not self.is_running:
             return
         now = self.clock.now()
+        stack = self.screen_stack
+        changed = self.desk.version != self._ticked_version
+        self._ticked_version = self.desk.version
         try:
-            for screen in self.screen_stack:  # a dialog's backdrop shows the desk too
+            for screen in stack:  # a dialog's backdrop shows the desk too
                 if not screen.is_mounted:
                     continue
                 for bar in screen.query(DeskBar):
+                    before = bar.render()
                     bar.show_desk(self.desk, now)
+                    changed = changed or bar.render() != before
                 redraw = getattr(screen, "refresh_desk", None)  # dashboard, working orders
                 if redraw is not None:
                     redraw(self.desk, now)
         except NoMatches:  # the screen is being torn down (quitting)
-            pass
+            return
+        if changed and len(stack) > 1 and any(s in self._framed for s in stack[:-1]):
+            stack[-1].refresh()  # a dialog over the red frame: repaint what shows through it
+
+    _ticked_version = -1
+    """The desk's ``version`` at the last tick."""
 
     def watch_halted(self, halted: bool) -> None:
         """Paint every screen HALTED (or lift it), cheaply enough for the kill switch's frame.

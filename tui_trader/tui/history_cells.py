@@ -71,6 +71,21 @@ def table_cell(value: Any, width: int) -> Text:
     return Text(str(value))
 
 
+def pnl_cells(row: tuple, widths: list[int]) -> list[Text]:
+    """A PnL-by-day row's cells: the day, its trades, then dollars with two decimals as the
+    command line's ``pnl`` prints them, realized PnL and change signed. As any number, a day
+    without trades read ``0`` and half a dollar ``0.5`` (four significant digits below 1)."""
+    cells = [table_cell(value, width) for value, width in zip(row[:2], widths, strict=False)]
+    for value, width, signed in zip(row[2:], widths[2:], (True, False, True), strict=False):
+        if isinstance(value, float | int) and not isinstance(value, bool):
+            text = f"{value:+,.2f}" if signed else f"{value:,.2f}"
+            cells.append(Text(text if len(text) <= width else fitted_number(value, width)))
+            cells[-1].justify = "right"
+        else:
+            cells.append(table_cell(value, width))
+    return cells
+
+
 def filter_date(text: str) -> date | None:
     """A YYYY-MM-DD filter value (None when empty); raise ValueError when malformed."""
     return date.fromisoformat(text.strip()) if text.strip() else None

@@ -111,6 +111,8 @@ class DbFollower:
         """The day's order count last read (kept while a hand edit makes it unreadable)."""
         self._realized = 0.0
         """The session's realized PnL last read (kept likewise)."""
+        self._realized_by_symbol: dict[str, float] = {}
+        """The same per symbol: the positions' Real PnL column (it read +0.00 on every row)."""
         self._said: set[str] = set()
         """Notes of unreadable rows already shown (each is said once)."""
         self._left: dict[str, float] = {}
@@ -256,22 +258,26 @@ class DbFollower:
         return reports
 
     def _realized_pnl(self, notes: list[str]) -> float:
-        """The session's realized PnL so far; the last readable sum (with a note) when a
-        trade's stored PnL makes it unreadable."""
+        """The session's realized PnL so far, and per symbol (``_realized_by_symbol``); the
+        last readable sums (with a note) when a trade's stored PnL makes one unreadable."""
         assert self.session is not None
-        total = (
-            LiveTrade.select(fn.COALESCE(fn.SUM(LiveTrade.pnl), 0.0))
+        sums = (
+            LiveTrade.select(LiveTrade.symbol, fn.COALESCE(fn.SUM(LiveTrade.pnl), 0.0))
             .where(LiveTrade.session == self.session.id)
-            .scalar()
+            .group_by(LiveTrade.symbol)
+            .tuples()
         )
-        number = readable(total)
-        if number is None:
-            what = "a readable number (a trade's PnL was edited by hand); the last sum is shown"
-            note_unreadable(
-                "live_trades", f"sum of session {self.session.id}", "pnl", total, what, notes
-            )
-            return self._realized
-        return number
+        by_symbol: dict[str, float] = {}
+        for symbol, total in sums:
+            number = readable(total)
+            if number is None:
+                what = "a readable number (a trade's PnL was edited by hand); the last sum is shown"
+                where = f"sum of session {self.session.id}"
+                note_unreadable("live_trades", where, "pnl", total, what, notes)
+                return self._realized
+            by_symbol[str(symbol)] = number
+        self._realized_by_symbol = by_symbol
+        return sum(by_symbol.values())
 
     def _newest_readable(self, notes: list[str]) -> ReadSnapshot | None:
         """The session's newest snapshot that can be read (a monitor started after the
@@ -315,6 +321,7 @@ class DbFollower:
             new_fills=tuple(fills),
             orders_today=self._orders_today,
             realized_pnl=self._realized,
+            realized_by_symbol=dict(self._realized_by_symbol),
             not_desks=held_not_ours(self._left, positions),
             halt=halt if state is _HALTED else "",
         )

@@ -347,9 +347,10 @@ def countdown(delta_seconds: float) -> str:
     return f"{minutes}m"
 
 
-def market_clock(ts: datetime | None, daily: bool) -> str:
+def market_clock(ts: datetime | None, daily: bool, short: bool = False) -> str:
     """The market clock at ``ts`` from the exchange calendar: the session (PRE / OPEN / AFTER /
-    CLOSED) and the countdown to the next open or close; the bar date for daily bars."""
+    CLOSED) and the countdown to the next open or close; the bar date for daily bars.
+    ``short``: the session and the countdown only, for a bar too narrow for the time."""
     if ts is None or daily:
         return market_label(ts, daily)
     from tui_trader.market import calendar
@@ -357,12 +358,12 @@ def market_clock(ts: datetime | None, daily: bool) -> str:
     try:
         label = calendar.session_label(ts)
         # the date too: a session that runs for days showed "OPEN 11:14 ET" on each of them
-        stamp = f"{ts.astimezone(NEW_YORK):%m-%d %H:%M} ET"
+        stamp = "" if short else f" {ts.astimezone(NEW_YORK):%m-%d %H:%M} ET"
         if label == calendar.SessionLabel.OPEN:
-            return f"OPEN {stamp} · closes in " + countdown(
+            return f"OPEN{stamp} · closes in " + countdown(
                 (calendar.next_close(ts) - ts).total_seconds()
             )
-        return f"{label} {stamp} · opens in " + countdown(
+        return f"{label}{stamp} · opens in " + countdown(
             (calendar.next_open(ts) - ts).total_seconds()
         )
     except (ValueError, ImportError):  # outside the calendar's years: the plain label

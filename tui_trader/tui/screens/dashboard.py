@@ -252,12 +252,15 @@ class DashboardScreen(StyledOnMount, Screen[None]):
                 banner.update(text)
 
     def _positions(self, desk: DeskState) -> None:
-        """Positions with a totals row, in the columns the screen's width allows."""
+        """Positions with a totals row, in the columns the screen's width allows. The total day
+        change is ``—`` while any position's is (no previous close yet): it read ``+0.00``
+        under rows of ``—``, a flat day on the screen of a day that had moved."""
         report = desk.latest
         assert report is not None
         equity = report.equity or 1.0
         wide = self._columns is POSITION_COLUMNS
-        value = pnl = basis = day = real = 0.0
+        value = pnl = basis = real = 0.0
+        day: float | None = 0.0  # unknown (``—``) once any position's change is
         rows: list[tuple[str, list[Text]]] = []
         foreign = report.not_desks
         for p in report.positions:
@@ -266,7 +269,7 @@ class DashboardScreen(StyledOnMount, Screen[None]):
             basis += abs(p.cost_basis)
             base = desk.prev_close.get(p.symbol)
             day_chg = p.qty * (p.last_price - base) if base else None
-            day += day_chg or 0.0
+            day = None if day is None or day_chg is None else day + day_chg
             realized = report.realized_by_symbol.get(p.symbol, 0.0)
             real += realized
             cells = [

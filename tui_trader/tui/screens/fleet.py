@@ -109,6 +109,12 @@ def _sessions_text(rows: list[FleetRow]) -> str:
     return f"{len(rows) - dead} running and {dead} dead-looking session(s)"
 
 
+def _running(rows: list[FleetRow]) -> int:
+    """How many of ``rows`` run: the count a halt's words give (a dead-looking session is
+    halted with them, in doubt, but stops at no next cycle)."""
+    return sum(r.alive for r in rows)
+
+
 class FleetScreen(StyledOnMount, Screen[None]):
     """Every session on the store; ctrl+k halts the selected row's account, h halts all."""
 
@@ -262,7 +268,7 @@ class FleetScreen(StyledOnMount, Screen[None]):
                 yes="Halt the account",
                 no="Keep trading",
             ),
-            lambda yes: self._confirmed(yes, {row.account_key: len(on_account)}),
+            lambda yes: self._confirmed(yes, {row.account_key: _running(on_account)}),
         )
 
     def action_halt_all(self) -> None:
@@ -271,7 +277,7 @@ class FleetScreen(StyledOnMount, Screen[None]):
         if not by_account:
             self.notify("No session is running: nothing to halt.", severity="warning")
             return
-        accounts = {k: len(v) for k, v in by_account.items()}
+        accounts = {k: _running(v) for k, v in by_account.items()}
         rows = [r for v in by_account.values() for r in v]
         self.app.push_screen(
             ConfirmScreen(

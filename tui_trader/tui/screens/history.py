@@ -32,6 +32,7 @@ from tui_trader.tui.history_cells import (
     Page,
     PageLoaded,
     filter_date,
+    pnl_cells,
     table_cell,
 )
 from tui_trader.tui.screens.first_resume import StyledOnMount
@@ -246,7 +247,10 @@ class HistoryScreen(StyledOnMount, Screen[None]):
         table.clear()
         widths = self._widths()
         for row in page.rows:
-            table.add_row(*[table_cell(v, w) for v, w in zip(row, widths, strict=False)])
+            if page.view == "pnl":
+                table.add_row(*pnl_cells(row, widths))
+            else:
+                table.add_row(*[table_cell(v, w) for v, w in zip(row, widths, strict=False)])
         self.loaded = page.seq
         self._status()
         self._warn(page.notes)

@@ -273,10 +273,7 @@ class SetupScreen(StyledOnMount, SetupLiveWarnings, Screen[None]):
     def _mode_changed(self, event: Select.Changed) -> None:
         """Choosing live (when enabled) shows the warning; cancelling it goes back."""
         previous, self._mode = self._mode, str(event.value)
-        timing = self.query_one("#interval", Input), self.query_one("#period", Input)
-        suggest_timing(*timing, previous, self._mode)
-        if not self.defaults.get(CASH_SET):  # the settings file's start_cash stays
-            suggest_cash(self.query_one("#start_cash", Input), previous, self._mode)
+        self._suggest_for(previous, self._mode)
         if self._mode != "live":
             self.live_confirmed = False
         elif self._live_switch_on() and not self.live_confirmed:
@@ -286,13 +283,25 @@ class SetupScreen(StyledOnMount, SetupLiveWarnings, Screen[None]):
             def answered(confirmed: bool | None) -> None:
                 self.live_confirmed = bool(confirmed)
                 self._warned = switches
-                if not confirmed:
+                if not confirmed:  # the mode goes back, and so do the defaults it swapped
+                    self._suggest_for("live", previous)
                     self._mode = previous
                     self.query_one("#mode", Select).value = previous
                 self.revalidate()
 
             self._warn_live(limits, switches[0], answered)
         self._recheck()
+
+    def _suggest_for(self, previous: str, mode: str) -> None:
+        """Swap the untouched timing and cash defaults from ``previous``'s to ``mode``'s.
+
+        A cancelled live warning swaps them back itself: the mode's put-back comes as a change
+        from the mode it returns to, which swaps nothing, and the local form kept Alpaca's
+        1m/5d and an empty starting cash ("not a number: ''", the Start refused)."""
+        timing = self.query_one("#interval", Input), self.query_one("#period", Input)
+        suggest_timing(*timing, previous, mode)
+        if not self.defaults.get(CASH_SET):  # the settings file's start_cash stays
+            suggest_cash(self.query_one("#start_cash", Input), previous, mode)
 
     @on(Checkbox.Changed, "#adopt")
     @on(Checkbox.Changed, "#suspend")

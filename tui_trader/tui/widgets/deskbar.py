@@ -51,6 +51,10 @@ class DeskBar(TextLine):
 
         Where the bar is too narrow for everything, the connection goes first, then the session
         key, then the iteration: the badge, the state, the market clock and the staleness stay.
+        Still too narrow, they shorten: the clock to the session and its countdown, then the
+        exposure cut and the staleness to their figures. A LIVE desk at 80 columns lost the
+        end of its bar: "updated 0s" without "ago", and with an exposure cut no staleness at
+        all (a desk no longer updated looked live).
         """
         info = desk.info
         if info is None and desk.starting:
@@ -87,10 +91,10 @@ class DeskBar(TextLine):
         else:
             state = (" ACTIVE ", "bold black on #5fd75f")
         report = desk.latest
+        clock_ts = desk.bar_time if info.mode == "local" or now is None else now
         if info.recorded:  # a replay's bars keep their own hours, long before now
             clock = bar_clock(desk.bar_time, info.daily_bars)
         else:
-            clock_ts = desk.bar_time if info.mode == "local" or now is None else now
             clock = market_clock(clock_ts, info.daily_bars)
         parts: list[tuple[str, str, str]] = [  # (what, text, style)
             ("key", f" {info.key[:8]}", ""),
@@ -103,20 +107,29 @@ class DeskBar(TextLine):
         if desk.halt_request and not desk.halted:  # whether the request is written yet
             style = "bold" if desk.halt_written else "bold yellow"
             parts.insert(0, ("halt", f" {desk.halt_request}", style))
+        shorter: dict[str, str] = {}  # what: its shorter text, for a bar still too narrow
         if report is not None and report.exposure < 1.0 and not desk.halted:
             # the drawdown nears its limit: the blend trades a share of its targets, and near
             # the limit none at all, so an ACTIVE desk would sit still without a word
             parts.append(("exposure", f" · exposure cut to {report.exposure:.0%}", "bold yellow"))
+            shorter["exposure"] = f" · exposure {report.exposure:.0%}"
         if desk.received_at is not None and now is not None:
             age = max((now - desk.received_at).total_seconds(), 0.0)
             stale = age > 10 and not desk.ended
             parts.append(("age", f" · updated {age:.0f}s ago", "bold yellow" if stale else "dim"))
+            shorter["age"] = f" · {age:.0f}s ago"
         width = self.content_size.width or 200
         fixed = len(label) + 2 + 2 + len(state[0])
-        for drop in ("connection", "key", "iter"):
+        for drop in ("connection", "key", "iter", "clock", "exposure", "age"):
             if fixed + sum(cell_len(p[1]) for p in parts) <= width:
                 break
-            parts = [p for p in parts if p[0] != drop]
+            if drop in ("connection", "key", "iter"):
+                parts = [p for p in parts if p[0] != drop]
+                continue
+            if drop == "clock" and not info.recorded and not info.daily_bars:
+                shorter["clock"] = f" · {market_clock(clock_ts, False, short=True)}"
+            if drop in shorter:  # the clock, exposure and staleness stay, shorter
+                parts = [(w, shorter[w] if w == drop else t, s) for w, t, s in parts]
         text = Text()
         text.append(f" {label} ", style=style)
         text.append("  ")
