@@ -15,6 +15,11 @@ its cycles find it later. Two ways the ledger went wrong (``leftovers29``'s prob
 Now the desk squares the symbol's ledger with the broker's position, read when such a fill is
 found: it books the fill from what was held before it, or, recorded by another desk, starts
 from what the broker holds.
+
+The same shortfall came by the stream: an ended desk's order still working, which every desk
+started since follows (``test_followed_fill_once``), its rest recorded by the desk that heard
+of it first (``review29a``); the other desk's ledger kept the half its start saw. Its ledger
+now takes such a fill (the round trip it closes stays the recording desk's row).
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ from typing import Any
 import pytest
 
 from tests.integration.alpaca_helpers import alpaca_session, filled_by_order, settle
+from tests.integration.ended_stop import RALLY
+from tests.integration.test_followed_fill_once import LATER
 from tests.integration.test_unsettled_fill_once import MOMENTUM, _ended_desks_filled_buy
 from tui_trader.brokers import BrokerError
 from tui_trader.brokers.alpaca import AlpacaBroker
@@ -34,7 +41,7 @@ from tui_trader.core.orders import Side
 from tui_trader.engine.manual_orders import ManualOrder
 from tui_trader.engine.session import TradingSession
 from tui_trader.sandbox.testing import SandboxHandle
-from tui_trader.store.models import LiveFill, LiveTrade
+from tui_trader.store.models import LiveFill, LiveOrder, LiveTrade
 
 
 def _by_hand(sandbox: SandboxHandle, desk: TradingSession, side: Side, qty: float) -> float:
@@ -146,3 +153,41 @@ def test_a_fill_found_while_the_positions_do_not_answer_is_recorded_all_the_same
     finally:
         desk_a.finish("stopped")
         desk_a.broker.close()
+
+
+def test_the_rest_of_a_followed_order_another_desk_recorded_is_in_the_ledger(
+    sandbox: SandboxHandle, trading: Any, store: Any
+) -> None:
+    """Desk one's buy fills half and desk one stops; desks A and B start and both follow it
+    (``test_followed_fill_once``); its rest fills and desk A records it. Desk B sells what the
+    broker holds by hand: its round trip is of every share, not of the half its start saw."""
+    db: Any = store
+    sandbox.admin.set_faults(partial_rate=1.0, partial_bars=LATER)
+    one = alpaca_session(sandbox, db, symbols=("SPY",), learning=MOMENTUM)
+    for _ in range(12):
+        sandbox.admin.step(shock=RALLY)
+        one.run_iteration()
+        one.sync_orders()
+        if [o for o in LiveOrder.select() if o.status == "partially_filled"]:
+            break
+    one.finish("stopped")
+    one.broker.close()
+    [buy] = [o.client_order_id for o in LiveOrder.select() if o.status == "partially_filled"]
+    desks = [alpaca_session(sandbox, db, symbols=("SPY",), learning=MOMENTUM) for _ in "AB"]
+    try:
+        for _ in range(LATER + 2):
+            sandbox.admin.step()
+            for desk in desks:
+                desk.run_iteration()
+                desk.sync_orders()
+        sandbox.admin.set_faults(partial_rate=0.0)
+        desk_b = desks[1]
+        held = desk_b.broker.positions()["SPY"].qty
+        assert filled_by_order().get(buy) == held  # the whole buy, recorded once
+        _by_hand(sandbox, desk_b, Side.SELL, held)
+        sold = _round_trips(desk_b)
+        assert [(side, qty) for side, qty, _ in sold] == [("buy", held)], sold
+    finally:
+        for desk in desks:
+            desk.finish("stopped")
+            desk.broker.close()

@@ -140,6 +140,8 @@ class SessionRecords:
                 # only if its row still records what the fill starts from: once.
                 if self._record_with_row(update.order, fill):
                     fills += 1
+                else:
+                    self._take_recorded(fill)
             else:
                 # An order's change, its fill and the round trips it closes commit as one: on
                 # a remote broker's session a kill between them left the order recorded filled
@@ -152,6 +154,14 @@ class SessionRecords:
             if not listed:
                 cycle_orders.append(update.order)
         return fills
+
+    def _take_recorded(self, fill: Fill) -> None:
+        """The ledger takes a fill of an ended desk's order that another desk recorded first:
+        this desk's ledger was seeded at its start with the order's shares filled so far, and
+        its rest, not recorded here, left it a lot short (``ledger29``: 10 SPY where the broker
+        held 20; selling the 20 booked a round trip of 10 and a phantom short). The round trip
+        the fill closes is the recording desk's row, not written twice."""
+        self.ledger.on_fill(fill)
 
     def _realize(self, symbol: str, pnl: float) -> None:
         """Add a closed trade's PnL to the session's and its symbol's totals."""
