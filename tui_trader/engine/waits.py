@@ -114,7 +114,7 @@ class SessionWaits:
                     else RECORDED_OWN
                 )
                 events = [_recorded_before(event, order, said) for event in events]
-            if fill is not None and squared:  # recorded before: not booked here
+            if fill is not None and squared:  # recorded first elsewhere: as the broker holds
                 self._seed_as_broker({fill.symbol}, now, held)
             self._cycle_orders.append(order)
         for fill in fills.values():
