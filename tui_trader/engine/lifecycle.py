@@ -211,6 +211,7 @@ class SessionLifecycle:
                 row.filled_qty,
                 row.filled_price,
                 now=now,
+                seeded=True,
             )
         with self.audit.cycle():
             for fill in result.fills:  # each with its order's row: one commit
@@ -237,28 +238,36 @@ class SessionLifecycle:
         self.risk.state = self.audit.save_risk_state(self.risk.state)
         return events
 
-    def _seed_before(self, fills: list[Fill], now: datetime) -> None:
+    def _seed_before(
+        self, fills: list[Fill], now: datetime, held: dict[str, Position] | None = None
+    ) -> None:
         """Seed the ledger with what was held before fills made while no session watched
         (the broker's positions already hold them): recording them then books the round trips
         they close, instead of booking them twice (a stop that sold a long out overnight left a
         phantom short that the next buy "closed" with a made-up profit). What was held was
         opened no later than the first of them (stamped at the broker's time): a round trip
-        they close never ends before it began."""
+        they close never ends before it began. ``held``: the broker's positions holding them
+        (the start's by default; read afresh for a fill found later: ``engine.waits``)."""
         earlier = self.audit.last_positions_of_account(self.account_key) or []
-        held = {s: (p.qty, p.avg_entry_price) for s, p in self.last_positions.items()}
+        now_held = self.last_positions if held is None else held
         before = positions_before(
-            held, fills, {p.symbol: (p.qty, p.avg_entry_price) for p in earlier}
+            {s: (p.qty, p.avg_entry_price) for s, p in now_held.items()},
+            fills,
+            {p.symbol: (p.qty, p.avg_entry_price) for p in earlier},
         )
         for symbol in {f.symbol for f in fills}:
             qty, price = before.get(symbol, (0.0, 0.0))
             first = min(f.timestamp for f in fills if f.symbol == symbol)
             self.ledger.seed(symbol, qty, price, min(first, now))
 
-    def _seed_as_broker(self, symbols: set[str], now: datetime) -> None:
+    def _seed_as_broker(
+        self, symbols: set[str], now: datetime, held: dict[str, Position] | None = None
+    ) -> None:
         """Where the ledger still differs from the broker after those fills (one was already
-        recorded by another session, so not booked here), start from the broker's position."""
+        recorded by another session, so not booked here), start from the broker's position
+        (``held``, as for ``_seed_before``)."""
         for symbol in symbols:
-            position = self.last_positions.get(symbol)
+            position = (self.last_positions if held is None else held).get(symbol)
             qty = position.qty if position is not None else 0.0
             if abs(self.ledger.held(symbol) - qty) > 1e-9:
                 price = position.avg_entry_price if position is not None else 0.0

@@ -151,9 +151,19 @@ class SessionRecords:
                 upto = update.order.filled_qty if fill and self._others(update.order) else None
                 if fill is not None and self._record_fill(fill, upto):
                     fills += 1
+                elif fill is not None and upto is not None:
+                    self._take_recorded(fill)
             if not listed:
                 cycle_orders.append(update.order)
         return fills
+
+    def _take_recorded(self, fill: Fill) -> None:
+        """The ledger takes a fill of an ended desk's order that another desk recorded first:
+        this desk's ledger was seeded at its start with the order's shares filled so far, and
+        its rest, not recorded here, left it a lot short (``ledger29``: 10 SPY where the broker
+        held 20; selling the 20 booked a round trip of 10 and a phantom short). The round trip
+        the fill closes is the recording desk's row, not written twice."""
+        self.ledger.on_fill(fill)
 
     def _realize(self, symbol: str, pnl: float) -> None:
         """Add a closed trade's PnL to the session's and its symbol's totals."""

@@ -45,6 +45,9 @@ class Pending:
     known_notional: float = 0.0
     monotonic_due: float | None = None
     """The monotonic time its window ends too (``None``: the wall clock alone decides)."""
+    seeded: bool = False
+    """Left in doubt by the session's start: the broker's positions its trade ledger was
+    seeded from may already hold this order's fills (``engine.waits``: booked once)."""
 
 
 @dataclass(slots=True)
@@ -54,6 +57,8 @@ class Settled:
     orders: list[Order] = field(default_factory=list)
     fills: list[Fill] = field(default_factory=list)
     events: list[RiskEvent] = field(default_factory=list)
+    seeded: set[str] = field(default_factory=set)
+    """Client ids of the orders found that the start left in doubt (``Pending.seeded``)."""
 
 
 class Unsettled:
@@ -84,10 +89,11 @@ class Unsettled:
         known_qty: float = 0.0,
         known_price: float | None = None,
         now: datetime | None = None,
+        seeded: bool = False,
     ) -> None:
         """Follow an order the broker does not know (yet); its row is kept ``unknown``.
         ``now``: the wall-clock time it is followed from (the rest of its window then has to
-        pass on the monotonic clock too)."""
+        pass on the monotonic clock too); ``seeded``: left by the start (``Pending.seeded``)."""
         if order.status is not OrderStatus.UNKNOWN:
             order = replace(order, status=OrderStatus.UNKNOWN)
         notional = known_qty * (known_price or 0.0)
@@ -95,7 +101,9 @@ class Unsettled:
         if self._monotonic is not None and now is not None:
             left = (written_at + self.window - now).total_seconds()
             due = self._monotonic() + max(left, 0.0)
-        self._pending[order.client_order_id] = Pending(order, written_at, known_qty, notional, due)
+        self._pending[order.client_order_id] = Pending(
+            order, written_at, known_qty, notional, due, seeded
+        )
 
     def deadline(self, client_order_id: str) -> datetime:
         """When the broker's "not found" becomes final for this order."""
@@ -152,6 +160,8 @@ class Unsettled:
                     )
                 continue
             del self._pending[cid]
+            if pending.seeded:
+                out.seeded.add(cid)
             fill = fill_increment(found, pending.known_qty, pending.known_notional, now)
             if fill is not None:
                 out.fills.append(fill)

@@ -16,7 +16,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from tui_trader.brokers import Broker
+from tui_trader.brokers import Broker, BrokerError
 from tui_trader.core.domain import Account, IterationReport, Position, RiskEvent
 from tui_trader.core.order_ids import sent_by_another
 from tui_trader.core.orders import Fill, Order
@@ -25,7 +25,8 @@ from tui_trader.store.peewee_names import PeeweeException
 
 if TYPE_CHECKING:
     from tui_trader.core.clock import Clock
-    from tui_trader.engine.settlement import Unsettled
+    from tui_trader.core.ledger import TradeLedger
+    from tui_trader.engine.settlement import Settled, Unsettled
     from tui_trader.risk.gate import RiskManager
     from tui_trader.store.audit import AuditLog
 
@@ -55,12 +56,15 @@ class SessionWaits:
     clock: Clock
     risk: RiskManager
     unsettled: Unsettled
+    ledger: TradeLedger
     last_account: Account | None
     last_positions: dict[str, Position]
     _waiting: str | None
     _cycle_orders: list[Order]
     _halt_deferred: Callable[[list[RiskEvent], bool], list[RiskEvent]]
     """Mark a halt entered outside the cycle's halt step as unfinished (``engine.halts``)."""
+    _seed_before: Callable[[list[Fill], datetime, dict[str, Position]], None]
+    _seed_as_broker: Callable[[set[str], datetime, dict[str, Position]], None]
     _unshown: tuple[RiskEvent, ...] = ()
     """Events a failed cycle wrote before it failed: shown on the next outage line."""
     _unshown_notes: tuple[str, ...] = ()
@@ -94,8 +98,12 @@ class SessionWaits:
         found = self.unsettled.check(self.broker, now)
         events = found.events
         fills = {fill.client_order_id: fill for fill in found.fills}  # one an order, at most
+        held = self._held_for_ledger(found)
         for order in found.orders:
             fill = fills.pop(order.client_order_id, None)
+            squared = held is not None and order.client_order_id in found.seeded
+            if fill is not None and squared:
+                self._ledger_before(fill, now, held)
             if fill is None:
                 self.audit.order_update(order)
             elif not self._record_with_row(order, fill):  # the row and its fill in one commit
@@ -106,10 +114,37 @@ class SessionWaits:
                     else RECORDED_OWN
                 )
                 events = [_recorded_before(event, order, said) for event in events]
+            if fill is not None and squared:  # recorded first elsewhere: as the broker holds
+                self._seed_as_broker({fill.symbol}, now, held)
             self._cycle_orders.append(order)
         for fill in fills.values():
             self._record_fill(fill)
         return events
+
+    def _held_for_ledger(self, found: Settled) -> dict[str, Position] | None:
+        """The broker's positions, read now, when an order the start left in doubt is found
+        with a fill: the start seeded the trade ledger from positions that may hold that fill
+        already (it filled before they were read) or not (after). Booking it regardless held
+        the fill twice (``ledger29``: 40 shares in the ledger against 20 at the broker, the
+        next round trip's entry averaged with the phantom lot), and one another desk recorded
+        first, not booked, left the ledger a lot short. ``None`` when there is no such fill,
+        or the broker does not answer: the fill is then booked as found (the ledger makes
+        the realized PnL shown; no risk decision reads it)."""
+        if not any(fill.client_order_id in found.seeded for fill in found.fills):
+            return None
+        try:
+            return self.broker.positions()
+        except BrokerError:
+            return None
+
+    def _ledger_before(self, fill: Fill, now: datetime, held: dict[str, Position]) -> None:
+        """Seed the ledger of ``fill``'s symbol with what the broker held before it, unless it
+        holds that already: recording the fill then books it once, and the round trip it
+        closes (``SessionLifecycle._seed_before``, as for a fill found at the start)."""
+        position = held.get(fill.symbol)
+        before = (position.qty if position is not None else 0.0) - fill.qty * fill.side.sign
+        if abs(self.ledger.held(fill.symbol) - before) > 1e-9:
+            self._seed_before([fill], now, held)
 
     def _waiting_report(self) -> IterationReport | None:
         """No new bar: say why no orders can go out now (market closed, with when it opens),
