@@ -133,13 +133,19 @@ class SessionRecords:
         key = audit.session.key if audit.session else None
         for update in updates:
             fill = update.fill
-            if fill is not None and sent_by_another(update.order.client_order_id, key):
+            if sent_by_another(update.order.client_order_id, key):
                 # An ended desk's order this desk follows (its start found it working):
                 # every desk started since follows it too, and each recorded its fills under
                 # its own key (review29a: 30 shares recorded for a 20-share buy). Recorded
                 # only if its row still records what the fill starts from: once.
-                if self._record_with_row(update.order, fill):
+                if fill is not None and self._record_with_row(update.order, fill):
                     fills += 1
+                elif fill is None:
+                    # A change without a fill (a cancel request) never moves the row back:
+                    # this desk's stream may lag another's, and a row written back to an
+                    # earlier filled quantity let this desk's next fill, already recorded by
+                    # the other, pass the compare-and-set again (review29d).
+                    audit.order_update_found(update.order, update.order.filled_qty)
             else:
                 # An order's change, its fill and the round trips it closes commit as one: on
                 # a remote broker's session a kill between them left the order recorded filled

@@ -1,0 +1,146 @@
+"""The compare-and-set that records an ended desk's fills once, when several desks follow them.
+
+Every desk started since a desk ended follows the orders it left working (``engine.reconcile``),
+so each hears the same fills; a fill of an order another session sent is recorded only if the
+order's row records no more filled than the fill starts from (``AuditLog.order_update_found``,
+``FOUND_FILL_UPDATE_SQL``, review29a). These tests drive two desks' ``_apply_updates`` with
+the broker's updates of one 3-share buy that fills a share at a time, in the orders a stream can
+bring them, on a SQLite file and on PostgreSQL: each share recorded once, the row ending at the
+broker's filled quantity.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from tests.conftest import make_session
+from tui_trader.core.order_ids import make_order_id
+from tui_trader.core.orders import (
+    Fill,
+    Order,
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+    OrderUpdate,
+    Side,
+)
+from tui_trader.engine.session import TradingSession
+from tui_trader.store.models import LiveFill, LiveOrder
+from tui_trader.store.pg_url import PgUrl
+
+BUY = 3.0
+"""The ended desk's buy: it fills a share at a time."""
+WHEN = datetime(2026, 12, 7, 15, 0, tzinfo=UTC)
+
+
+def _ended_buy(desk: TradingSession) -> str:
+    """The row of a 3-share SPY buy an ended session sent, nothing filled yet; its client id."""
+    audit = desk.audit
+    own = audit.session
+    ended = audit.start_session("local", "paper", None, "test", ("SPY",), {})
+    audit.session = own  # the desk's own session stays the desk's
+    cid = make_order_id(ended.key, 1, "SPY", "b")
+    request = OrderRequest("SPY", Side.BUY, BUY, cid, rationale="the ended desk's buy")
+    audit.order_pending(request, 1, WHEN)
+    LiveOrder.update(session=ended.id, status="new", broker_order_id="b-1").where(
+        LiveOrder.client_order_id == cid
+    ).execute()
+    return cid
+
+
+def _update(cid: str, before: float, after: float, fill: bool = True) -> OrderUpdate:
+    """The broker's update of the buy at ``after`` filled; with the fill of the shares from
+    ``before`` (as a desk that knew ``before`` filled computes it, ``fill_increment``)."""
+    status = OrderStatus.FILLED if after >= BUY else OrderStatus.PARTIALLY_FILLED
+    order = Order(
+        cid,
+        "SPY",
+        Side.BUY,
+        BUY,
+        OrderType.MARKET,
+        status,
+        filled_qty=after,
+        filled_avg_price=100.0,
+        broker_order_id="b-1",
+    )
+    if not fill:
+        return OrderUpdate(order)
+    shares = after - before
+    return OrderUpdate(
+        order, Fill(cid, "SPY", Side.BUY, shares, 100.0, WHEN, fill_id=f"b-1:{after:g}")
+    )
+
+
+def _recorded(cid: str) -> tuple[float, float, int]:
+    """The buy's row's filled quantity, the shares its fills add up to, and how many fills."""
+    row = LiveOrder.get(LiveOrder.client_order_id == cid)
+    fills = [float(f.quantity) for f in LiveFill.select().where(LiveFill.order == row.id)]
+    return float(row.filled_qty), sum(fills), len(fills)
+
+
+def _two_desks(store: Path | PgUrl) -> tuple[TradingSession, TradingSession]:
+    """Two desks of one store (the ended desk's row written after both started)."""
+    return make_session(store, symbols=("SPY",)), make_session(store, symbols=("SPY",))
+
+
+def test_different_partial_fills_heard_by_two_desks_are_each_recorded_once(
+    store: Path | PgUrl,
+) -> None:
+    """Desk A hears the first share, desk B (which knew of it) the second, A the third, and
+    each desk also hears the fills the other recorded: 3 shares recorded, 3 fills, the row
+    at 3."""
+    a, b = _two_desks(store)
+    cid = _ended_buy(a)
+    assert a._apply_updates([_update(cid, 0, 1)]) == 1
+    assert b._apply_updates([_update(cid, 1, 2)]) == 1
+    assert a._apply_updates([_update(cid, 1, 2)]) == 0  # B's: not again
+    assert a._apply_updates([_update(cid, 2, 3)]) == 1
+    assert b._apply_updates([_update(cid, 2, 3)]) == 0  # A's: not again
+    assert _recorded(cid) == (3.0, 3.0, 3)
+
+
+def test_a_fill_starting_behind_the_row_is_not_recorded_again(store: Path | PgUrl) -> None:
+    """The compare-and-set's own safeguard: desk B recorded the first two shares as one fill
+    (it heard of the order at 2 filled); desk A, late, hears the first share (its fill starts
+    at 0, the row is at 2): dropped, the row not moved back; then the second share, from 1:
+    dropped too; the third from 2: recorded."""
+    a, b = _two_desks(store)
+    cid = _ended_buy(a)
+    assert b._apply_updates([_update(cid, 0, 2)]) == 1
+    assert a._apply_updates([_update(cid, 0, 1)]) == 0
+    assert _recorded(cid) == (2.0, 2.0, 1)
+    assert a._apply_updates([_update(cid, 1, 2)]) == 0
+    assert a._apply_updates([_update(cid, 2, 3)]) == 1
+    assert _recorded(cid) == (3.0, 3.0, 2)
+
+
+def test_a_fill_starting_ahead_of_the_row_is_recorded(store: Path | PgUrl) -> None:
+    """A row behind the fill's start (an order followed from the broker's view, its row not
+    brought up) still takes the fill: no desk recorded it; the row goes to the broker's."""
+    a, _ = _two_desks(store)
+    cid = _ended_buy(a)
+    assert a._apply_updates([_update(cid, 1, 2)]) == 1
+    assert _recorded(cid) == (2.0, 1.0, 1)
+
+
+def test_a_lagging_desks_update_without_a_fill_does_not_move_the_row_back(
+    store: Path | PgUrl,
+) -> None:
+    """Desk A recorded the first share; desk B the second (the row at 2). A, whose stream
+    lags, then hears the cancel request of the rest, sent between the two fills (no fill in
+    it: the order at 1 filled), then the second share (from 1). Before, the cancel's update
+    wrote the row back to 1 unconditionally, and A's second share then passed the
+    compare-and-set: 3 shares recorded for 2 filled. Now the row keeps the 2 and the share
+    is recorded once."""
+    a, b = _two_desks(store)
+    cid = _ended_buy(a)
+    assert a._apply_updates([_update(cid, 0, 1)]) == 1
+    assert b._apply_updates([_update(cid, 1, 2)]) == 1
+    cancel = _update(cid, 1, 1, fill=False)
+    cancel = OrderUpdate(replace(cancel.order, status=OrderStatus.CANCELED, cancel_pending=True))
+    assert a._apply_updates([cancel]) == 0
+    assert _recorded(cid) == (2.0, 2.0, 2)
+    assert a._apply_updates([_update(cid, 1, 2)]) == 0
+    assert _recorded(cid) == (2.0, 2.0, 2)
