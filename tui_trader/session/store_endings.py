@@ -318,10 +318,14 @@ def _write_halt_patiently(
     tries there."""
     db = session.audit.db
     while True:
+        state = session.risk.state
         try:
             write_halt(session, halt, message)
             return
         except Exception as exc:
+            # The merge's result went with the lost commit: merged again, it would count the
+            # orders other desks took since the desk's last read a second time (review29d).
+            session.risk.state = state
             session.audit.abandon()
             if not store_lost(db, exc) or time.monotonic() >= until:
                 raise
