@@ -315,12 +315,15 @@ def _write_halt_patiently(
     trading, with most of the 30 s unused. A commit whose answer was lost is found by its
     event and not written twice. No try begins after ``until``: a write that waits on a
     backend frozen with the account's row (each try up to the statement deadline) ends the
-    tries there."""
+    tries there. The look-up is tried as the write is: a server ending the connection as
+    the desk looked gave up the tries there (review29d)."""
     db = session.audit.db
+    tried = False  # a try was lost: its commit may have landed
     while True:
         state = session.risk.state
         try:
-            write_halt(session, halt, message)
+            if not (tried and _halt_landed(session, halt, message)):
+                write_halt(session, halt, message)
             return
         except Exception as exc:
             # The merge's result went with the lost commit: merged again, it would count the
@@ -331,8 +334,7 @@ def _write_halt_patiently(
                 raise
             if not reconnect(db, patient=True, stop=stop, until=until):
                 raise
-            if _halt_landed(session, halt, message):
-                return
+            tried = True
 
 
 def _halt_landed(session: TradingSession, halt: RiskEvent, message: str) -> bool:
