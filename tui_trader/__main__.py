@@ -2,6 +2,6 @@
 
 import sys
 
-from tui_trader.cli import main
+from tui_trader.entry import main
 
 sys.exit(main())

@@ -43,7 +43,12 @@ def spoil_first_fill(session: Any, field: str, value: str) -> list[str]:
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("filled_avg_price", "NaN"), ("filled_avg_price", "0"), ("filled_qty", "NaN")],
+    [
+        ("filled_avg_price", "NaN"),
+        ("filled_avg_price", "0"),
+        ("filled_qty", "NaN"),
+        ("filled_qty", "0"),  # review29b: "filled" with 0 shares, the 24 bought never recorded
+    ],
 )
 def test_an_unreadable_fill_is_read_again_not_recorded(
     sandbox: SandboxHandle, tmp_path: Path, field: str, value: str

@@ -66,6 +66,18 @@ def test_an_ended_desks_rest_fill_two_desks_follow_is_recorded_once(
         ]
         assert status == "filled"  # the rest came while both desks followed it
         assert filled_by_order().get(buy) == filled
+        # the desk whose copy of the fill was refused counts it all the same: the broker holds
+        # its shares, and neither desk holds SPY back as changed outside its fills
+        notes: list[str] = []
+        for _ in range(2):
+            sandbox.admin.step()
+            for desk in desks:
+                notes += desk.run_iteration().notes
+        held = {s: p.qty for s, p in desks[0].broker.positions().items()}
+        for desk in desks:
+            assert "SPY" not in desk.outside.holds, desk.outside.holds
+            assert desk.outside.fills_make("SPY") in (None, held.get("SPY", 0.0))
+        assert not [n for n in notes if "looking again next cycle" in n], notes
     finally:
         for desk in desks:
             desk.finish("stopped")

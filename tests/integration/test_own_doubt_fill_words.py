@@ -52,6 +52,9 @@ def test_an_own_order_in_doubt_filled_over_the_stream_names_no_other_desk(
         sandbox.admin.step()  # it fills at the broker; the stream tells the desk
         filled = [float(o.filled_qty) for o in sandbox_orders(trading) if o.client_order_id == buy]
         assert filled and filled[0] > 0
+        # the stream's news first, as the desk hears it when the broker's answer is quick: a
+        # look-up before it would find the fill itself (the other path, with its own words)
+        wait_until(lambda: _fill_heard(desk, buy), what="the fill's trade update arrived")
         wait_until(
             lambda: desk.sync_orders() is not None and not desk.unsettled,
             what="the order in doubt settled",
@@ -71,3 +74,12 @@ def test_an_own_order_in_doubt_filled_over_the_stream_names_no_other_desk(
     finally:
         desk.finish("stopped")
         desk.broker.close()
+
+
+def _fill_heard(desk: Any, client_order_id: str) -> bool:
+    """Whether the desk's trade-update stream has brought ``client_order_id``'s fill (queued,
+    not yet recorded: ``sync_orders`` records it before its look-up of orders in doubt)."""
+    queued = list(desk.broker.feed.events.queue)
+    return any(
+        event == "fill" and order.client_order_id == client_order_id for event, order, _ in queued
+    )

@@ -78,11 +78,21 @@ class SessionRecords:
                 return False
             return self._record_fill(fill)
 
-    def _record_fill(self, fill: Fill) -> bool:
+    def _others(self, order: Order) -> bool:
+        """Whether ``order`` is another session's that this desk follows (an ended desk's
+        order still working, adopted at the start): desks started together all follow it, and
+        each one's stream brings its fill. Recorded only while the order's recorded fills,
+        with it, stay within what the broker filled (``AuditLog.fill``'s ``upto``), the fill
+        is recorded once; before, each desk recorded it (``crash29``: 15 shares for 8)."""
+        session = self.audit.session
+        return sent_by_another(order.client_order_id, session.key if session else None)
+
+    def _record_fill(self, fill: Fill, upto: float | None = None) -> bool:
         """Write a fill once and book its round trips (one commit with the fill); False if it
-        was already recorded."""
+        was already recorded (``upto``: ``AuditLog.fill``'s)."""
         with self.audit.together():
-            if not self.audit.fill(fill, fill.timestamp):
+            kept = {} if upto is None else {"upto": upto}
+            if not self.audit.fill(fill, fill.timestamp, **kept):
                 return False
             note = fill.time_note
             if note and self._fill_time_said(note):  # what cannot be: said, not hidden
@@ -130,31 +140,17 @@ class SessionRecords:
         fills = 0
         cycle_orders = self._cycle_orders
         audit = self.audit
-        key = audit.session.key if audit.session else None
         for update in updates:
-            fill = update.fill
-            if sent_by_another(update.order.client_order_id, key):
-                # An ended desk's order this desk follows (its start found it working):
-                # every desk started since follows it too, and each recorded its fills under
-                # its own key (review29a: 30 shares recorded for a 20-share buy). Recorded
-                # only if its row still records what the fill starts from: once.
-                if fill is not None and self._record_with_row(update.order, fill):
+            # An order's change, its fill and the round trips it closes commit as one: on a
+            # remote broker's session a kill between them left the order recorded filled
+            # without its fill, or the fill without its trade, and the restart, finding them
+            # recorded, never wrote the rest.
+            with audit.together():
+                audit.order_update(update.order)
+                fill = update.fill
+                upto = update.order.filled_qty if fill and self._others(update.order) else None
+                if fill is not None and self._record_fill(fill, upto):
                     fills += 1
-                elif fill is None:
-                    # A change without a fill (a cancel request) never moves the row back:
-                    # this desk's stream may lag another's, and a row written back to an
-                    # earlier filled quantity let this desk's next fill, already recorded by
-                    # the other, pass the compare-and-set again (review29d).
-                    audit.order_update_found(update.order, update.order.filled_qty)
-            else:
-                # An order's change, its fill and the round trips it closes commit as one: on
-                # a remote broker's session a kill between them left the order recorded filled
-                # without its fill, or the fill without its trade, and the restart, finding
-                # them recorded, never wrote the rest.
-                with audit.together():
-                    audit.order_update(update.order)
-                    if fill is not None and self._record_fill(fill):
-                        fills += 1
             if not listed:
                 cycle_orders.append(update.order)
         return fills

@@ -50,6 +50,7 @@ from tui_trader.core.orders import (
     TimeInForce,
 )
 from tui_trader.engine.exit_words import Released, named_exits
+from tui_trader.engine.live_exits import live_exit_row
 from tui_trader.engine.put_back_waits import PutBackWaits
 from tui_trader.engine.stop_takeover import ENDED, FOREIGN, LIVE, OWN, StopTakeover
 from tui_trader.risk.exits import at_market, passed_level, take_profit_of
@@ -150,6 +151,8 @@ class StopRelease(PutBackWaits, StopTakeover):
         claims = self.claims
         took = claims is not None and claims.took_over(symbol)
         if not self.protects and symbol not in self.droppable and not took and not hand:
+            if side is Side.SELL:  # no ended session's exit to cancel; a live one's may hold
+                return self._sell_beside_live_exit(symbol)
             return None  # no ended session's exit to cancel before it: nothing to release
         try:
             listed = [o for o in self.broker.open_orders() if o.symbol == symbol]
@@ -197,6 +200,24 @@ class StopRelease(PutBackWaits, StopTakeover):
         except BrokerError as exc:
             return f"the broker did not answer the cancel of its protective stop: {exc}"
         return None
+
+    def _sell_beside_live_exit(self, symbol: str) -> str | None:
+        """A sell of a session that keeps no exits beside the exit another live desk keeps
+        and that the listing, up to half a minute old, does not show yet (one it shows held
+        the symbol's orders already: ``_exits_not_kept``): its row open in the store holds
+        the sell for the next cycle, which reads the positions again (``engine.live_exits``
+        says why: refused beside it, a short once it fills); ``None`` to send it."""
+        session = self.audit.session
+        if self.claims is None or session is None:
+            return None
+        found = live_exit_row(self._account(), symbol, session.id)
+        if found is None:
+            return None
+        cid, keeper = found
+        return (
+            f"its protective exit {cid} is kept by session {keeper}, which runs on this "
+            f"account: no orders in {symbol} while it works"
+        )
 
     def _still_keeps(self, symbol: str) -> bool:
         """Right before this session changes ``symbol``'s exit: whether it still keeps it, its

@@ -26,6 +26,14 @@ from tui_trader.core.timeframes import NEW_YORK, Interval, Period
 from tui_trader.market import MarketDataError
 from tui_trader.market.validate import bar_problem
 
+AHEAD = timedelta(days=366)
+"""A bar stamped further than this past both the wall clock and the bar before it is one no
+market has made yet. Bars passing ``market.validate``'s times (to 2200) count as seen, and only
+later ones are new: a bar stamped 2199 became its symbol's last seen, and the symbol had no new
+bar again, without a word (``review29b``). Either alone would refuse real bars: the first bar
+of a symbol back from a long halt is far past the one before it, and a sandbox at
+``--speed 100000`` stamps its bars a year past the wall clock within minutes."""
+
 
 class AlpacaMarketData:
     """``MarketData`` on Alpaca's historical bars endpoint."""
@@ -57,6 +65,8 @@ class AlpacaMarketData:
             self._stop,
         )
         self._last_seen: dict[str, datetime] = {}
+        self._ahead: set[tuple[str, datetime]] = set()
+        """The bars stamped past ``AHEAD`` already refused: dropped from later answers."""
 
     def warmup(self) -> dict[str, list[Bar]]:
         """``period`` of history per symbol (calendar span padded for weekends and holidays);
@@ -64,7 +74,7 @@ class AlpacaMarketData:
         days = int(self.period.trading_days * 7 / 5) + 5
         start = datetime.now(UTC) - timedelta(days=days)
         bars = self._fetch(start, what="loading warm-up history")
-        _refuse_bad(bars, "history")
+        _refuse_bad(bars, "history", _stamped_ahead(bars, {}))
         for symbol, series in bars.items():
             if series:
                 self._last_seen[symbol] = series[-1].timestamp
@@ -82,14 +92,19 @@ class AlpacaMarketData:
             start = datetime.now(UTC) - timedelta(days=5)
         fresh = {}
         fetched = self._fetch(start, what="fetching new bars")
+        # refused once, never seen: the bars after them stay new
+        ahead = _stamped_ahead(fetched, self._last_seen)
+        ahead = {key: bar for key, bar in ahead.items() if key not in self._ahead}
+        self._ahead.update(ahead)
         for symbol, series in fetched.items():
             seen = self._last_seen.get(symbol)
             new = [b for b in series if seen is None or b.timestamp > seen]
+            new = [b for b in new if (b.symbol, b.timestamp) not in self._ahead]
             fetched[symbol] = new
             if new:
                 fresh[symbol] = new[-1]
                 self._last_seen[symbol] = new[-1].timestamp
-        _refuse_bad(fetched, "a new bar")
+        _refuse_bad(fetched, "a new bar", ahead)
         return fresh
 
     def close(self) -> None:
@@ -134,9 +149,29 @@ class AlpacaMarketData:
         }
 
 
-def _refuse_bad(bars: dict[str, list[Bar]], what: str) -> None:
-    """``MarketDataError`` naming the first bar no market makes among ``bars``, and how many."""
-    bad = [(b, why) for series in bars.values() for b in series if (why := bar_problem(b))]
+def _stamped_ahead(
+    bars: dict[str, list[Bar]], seen: dict[str, datetime]
+) -> dict[tuple[str, datetime], Bar]:
+    """The bars stamped more than ``AHEAD`` past the wall clock and past the bar before them
+    (in their series, or the symbol's last ``seen``), by symbol and time."""
+    latest = datetime.now(UTC) + AHEAD
+    ahead = {}
+    for symbol, series in bars.items():
+        before = seen.get(symbol)
+        for bar in series:
+            if bar.timestamp > latest and before is not None and bar.timestamp > before + AHEAD:
+                ahead[(symbol, bar.timestamp)] = bar
+            before = bar.timestamp
+    return ahead
+
+
+def _refuse_bad(
+    bars: dict[str, list[Bar]], what: str, ahead: dict[tuple[str, datetime], Bar]
+) -> None:
+    """``MarketDataError`` naming the first bar no market makes among ``bars`` and ``ahead``
+    (stamped past ``AHEAD``), and how many."""
+    bad = [(b, f"stamped more than {AHEAD.days} days from now") for b in ahead.values()]
+    bad += [(b, why) for series in bars.values() for b in series if (why := bar_problem(b))]
     if bad:
         first, why = bad[0]
         more = f" ({len(bad)} such bars)" if len(bad) > 1 else ""

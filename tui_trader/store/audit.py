@@ -34,6 +34,7 @@ from tui_trader.store.models import SessionRow
 from tui_trader.store.session_rows import SessionRows
 from tui_trader.store.statements import (
     FILL_SQL,
+    FILL_UPTO_SQL,
     FILLS_MARKER_SQL,
     FOUND_FILL_UPDATE_SQL,
     JUDGED_SNAPSHOT_SQL,
@@ -227,16 +228,23 @@ class AuditLog(SessionRows, CycleTransactions, AccountReads):
             self._unsent_events.clear()
             self._events_kept = 0
 
-    def fill(self, fill: Fill, market_time: Any) -> bool:
-        """Record an execution once; False if this fill was already recorded (a replayed event)."""
+    def fill(self, fill: Fill, market_time: Any, upto: float | None = None) -> bool:
+        """Record an execution once; False if this fill was already recorded (a replayed event).
+        ``upto``: the order's filled quantity at the broker, for an order other desks may
+        record too; the fill is recorded only while the order's recorded fills stay within it
+        (``FILL_UPTO_SQL``)."""
         self._write_unsent(events=False)  # the fill's order row first
         key = fill.fill_id or f"{fill.client_order_id}:{fill.timestamp.isoformat()}:{fill.qty}"
         session_key = self.session.key if self.session else "none"
+        first = (self.session.id if self.session else None,)
+        if upto is None:
+            sql, first, last = FILL_SQL, (*first, fill.client_order_id), ()
+        else:
+            sql, last = FILL_UPTO_SQL, (fill.client_order_id, fill.qty, upto)
         cursor = self.db.execute_sql(
-            FILL_SQL,
+            sql,
             (
-                self.session.id if self.session else None,
-                fill.client_order_id,
+                *first,
                 f"{session_key}:{key}",
                 fill.symbol,
                 str(fill.side),
@@ -246,6 +254,7 @@ class AuditLog(SessionRows, CycleTransactions, AccountReads):
                 fill.slippage,
                 db_time(self.clock.now()),
                 db_time(market_time),
+                *last,
             ),
         )
         return self.db.rows_changed(cursor) != 0

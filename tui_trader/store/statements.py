@@ -156,6 +156,16 @@ FILL_SQL = (
 )
 """A fill already recorded changes nothing (rowcount 0): a failed statement would abort the
 whole transaction on PostgreSQL, where SQLite fails the statement alone."""
+FILL_UPTO_SQL = (
+    'INSERT INTO "live_fills" ("session_id", "order_id", "fill_key", "symbol", "side", '
+    '"quantity", "price", "commission", "slippage", "timestamp", "market_time") SELECT ?, o."id", '
+    '?, ?, ?, ?, ?, ?, ?, ?, ? FROM "live_orders" o WHERE o."client_order_id" = ? AND '
+    '(SELECT COALESCE(SUM(f."quantity"), 0) FROM "live_fills" f WHERE f."order_id" = o."id") '
+    '+ ? <= ? + 1e-9 ON CONFLICT ("fill_key") DO NOTHING'
+)
+"""``FILL_SQL`` only while the fills recorded for the order, with this one, stay within what
+the broker says it filled: a fill another desk recorded already (under its own key) is not
+recorded again (``AuditLog.fill``'s ``upto``)."""
 ORDER_UPDATE_SQL = (
     'UPDATE "live_orders" SET "status" = ?, "filled_qty" = ?, "updated_at" = ?, '
     '"broker_order_id" = COALESCE(?, "broker_order_id"), '
