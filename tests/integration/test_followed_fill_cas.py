@@ -1,12 +1,15 @@
-"""The compare-and-set that records an ended desk's fills once, when several desks follow them.
+"""An ended desk's fills recorded once, and its order's row never written back, when several
+desks follow the order.
 
 Every desk started since a desk ended follows the orders it left working (``engine.reconcile``),
-so each hears the same fills; a fill of an order another session sent is recorded only if the
-order's row records no more filled than the fill starts from (``AuditLog.order_update_found``,
-``FOUND_FILL_UPDATE_SQL``, review29a). These tests drive two desks' ``_apply_updates`` with
-the broker's updates of one 3-share buy that fills a share at a time, in the orders a stream can
-bring them, on a SQLite file and on PostgreSQL: each share recorded once, the row ending at the
-broker's filled quantity.
+so each hears the same fills. A fill the stream brings of an order another session sent is
+recorded while the order's recorded fills stay within what the broker filled (``crash29``,
+``AuditLog.fill``'s ``upto``); one a start or a settlement finds is recorded with its row, only
+while the row records no more filled than the fill starts from (the compare-and-set
+``FOUND_FILL_UPDATE_SQL``, ``fills28``, review29a). These tests drive desks'
+``_apply_updates`` and ``_record_with_row`` with the broker's updates of one 3-share buy that
+fills a share at a time, in the orders streams can bring them, on a SQLite file and on
+PostgreSQL: each share recorded once, the row ending at the broker's filled quantity.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+
+import pytest
 
 from tests.conftest import make_session
 from tui_trader.core.order_ids import make_order_id
@@ -26,7 +31,9 @@ from tui_trader.core.orders import (
     OrderUpdate,
     Side,
 )
+from tui_trader.engine.reconcile import missed_fill
 from tui_trader.engine.session import TradingSession
+from tui_trader.store.account_reads import open_order_row
 from tui_trader.store.models import LiveFill, LiveOrder
 from tui_trader.store.pg_url import PgUrl
 
@@ -102,10 +109,11 @@ def test_different_partial_fills_heard_by_two_desks_are_each_recorded_once(
 
 
 def test_a_fill_starting_behind_the_row_is_not_recorded_again(store: Path | PgUrl) -> None:
-    """The compare-and-set's own safeguard: desk B recorded the first two shares as one fill
-    (it heard of the order at 2 filled); desk A, late, hears the first share (its fill starts
-    at 0, the row is at 2): dropped, the row not moved back; then the second share, from 1:
-    dropped too; the third from 2: recorded."""
+    """Desk B recorded the first two shares as one fill (it heard of the order at 2 filled);
+    desk A, late, hears the first share (its fill starts at 0, the row is at 2): dropped, the
+    row not moved back; then the second share, from 1: dropped too; the third from 2:
+    recorded. A start's look-up finding the first share (the compare-and-set's own
+    safeguard, the row ahead of the fill's start): not recorded either."""
     a, b = _two_desks(store)
     cid = _ended_buy(a)
     assert b._apply_updates([_update(cid, 0, 2)]) == 1
@@ -114,33 +122,51 @@ def test_a_fill_starting_behind_the_row_is_not_recorded_again(store: Path | PgUr
     assert a._apply_updates([_update(cid, 1, 2)]) == 0
     assert a._apply_updates([_update(cid, 2, 3)]) == 1
     assert _recorded(cid) == (3.0, 3.0, 2)
+    first = _update(cid, 0, 1)
+    assert first.fill is not None
+    assert not a._record_with_row(first.order, first.fill)
+    assert _recorded(cid) == (3.0, 3.0, 2)
 
 
 def test_a_fill_starting_ahead_of_the_row_is_recorded(store: Path | PgUrl) -> None:
     """A row behind the fill's start (an order followed from the broker's view, its row not
     brought up) still takes the fill: no desk recorded it; the row goes to the broker's."""
-    a, _ = _two_desks(store)
+    a, b = _two_desks(store)
     cid = _ended_buy(a)
-    assert a._apply_updates([_update(cid, 1, 2)]) == 1
+    found = _update(cid, 1, 2)  # as a start's look-up finds it: with its row
+    assert found.fill is not None
+    assert b._record_with_row(found.order, found.fill)
     assert _recorded(cid) == (2.0, 1.0, 1)
+    assert a._apply_updates([_update(cid, 2, 3)]) == 1
+    assert _recorded(cid) == (3.0, 2.0, 2)
 
 
-def test_a_lagging_desks_update_without_a_fill_does_not_move_the_row_back(
-    store: Path | PgUrl,
+@pytest.mark.parametrize("with_fill", [False, True], ids=["cancel", "fill"])
+def test_a_lagging_desks_update_does_not_move_the_row_back(
+    with_fill: bool, store: Path | PgUrl
 ) -> None:
     """Desk A recorded the first share; desk B the second (the row at 2). A, whose stream
-    lags, then hears the cancel request of the rest, sent between the two fills (no fill in
-    it: the order at 1 filled), then the second share (from 1). Before, the cancel's update
-    wrote the row back to 1 unconditionally, and A's second share then passed the
-    compare-and-set: 3 shares recorded for 2 filled. Now the row keeps the 2 and the share
-    is recorded once."""
+    lags, then hears the order at 1 filled: the cancel request of the rest, sent between the
+    two fills (``cancel``), or the first share again as a fill of its own from 0 (``fill``:
+    A restarted its view). Before, that update wrote the row back to 1 filled,
+    unconditionally; a later start's reconciliation, taking what the row records as what was
+    recorded (``engine.reconcile.missed_fill``), then found the second share missing and
+    recorded it again: 3 shares recorded for 2 filled. Now the row keeps its 2."""
     a, b = _two_desks(store)
     cid = _ended_buy(a)
     assert a._apply_updates([_update(cid, 0, 1)]) == 1
     assert b._apply_updates([_update(cid, 1, 2)]) == 1
-    cancel = _update(cid, 1, 1, fill=False)
-    cancel = OrderUpdate(replace(cancel.order, status=OrderStatus.CANCELED, cancel_pending=True))
-    assert a._apply_updates([cancel]) == 0
+    if with_fill:
+        late = _update(cid, 0, 1)
+    else:
+        late = _update(cid, 1, 1, fill=False)
+        late = OrderUpdate(replace(late.order, status=OrderStatus.CANCELED, cancel_pending=True))
+    assert a._apply_updates([late]) == 0
     assert _recorded(cid) == (2.0, 2.0, 2)
-    assert a._apply_updates([_update(cid, 1, 2)]) == 0
+    c = make_session(store, symbols=("SPY",))  # a start finding the order still working
+    row = open_order_row(LiveOrder.get(LiveOrder.client_order_id == cid))
+    working = _update(cid, 1, 2).order
+    missed = missed_fill(row, working)
+    if missed is not None:
+        c._record_with_row(working, missed)
     assert _recorded(cid) == (2.0, 2.0, 2)

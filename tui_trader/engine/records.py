@@ -146,9 +146,16 @@ class SessionRecords:
             # without its fill, or the fill without its trade, and the restart, finding them
             # recorded, never wrote the rest.
             with audit.together():
-                audit.order_update(update.order)
-                fill = update.fill
-                upto = update.order.filled_qty if fill and self._others(update.order) else None
+                fill, order = update.fill, update.order
+                others = self._others(order)
+                if others:
+                    # Never back: a desk whose stream lags another's wrote the row back to an
+                    # earlier filled quantity, and a later start's reconciliation, reading
+                    # the row as what was recorded, recorded the difference again (review29d).
+                    audit.order_update_found(order, order.filled_qty)
+                else:
+                    audit.order_update(order)
+                upto = order.filled_qty if fill and others else None
                 if fill is not None and self._record_fill(fill, upto):
                     fills += 1
             if not listed:
