@@ -41,15 +41,14 @@ from tui_trader.brokers.alpaca_reads import AlpacaReads
 from tui_trader.brokers.alpaca_stream import TradeUpdateFeed
 from tui_trader.brokers.alpaca_submit import submit_once
 from tui_trader.core.domain import Bar
+from tui_trader.core.order_views import contradiction, is_stale
 from tui_trader.core.orders import (
     Order,
     OrderClass,
     OrderRequest,
     OrderStatus,
     OrderUpdate,
-    contradiction,
     fill_increment,
-    is_stale,
 )
 
 _FILL_EVENTS = frozenset({"fill", "partial_fill"})

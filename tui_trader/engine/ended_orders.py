@@ -20,7 +20,8 @@ from dataclasses import replace
 from datetime import datetime
 
 from tui_trader.brokers import Broker
-from tui_trader.core.orders import PENDING_CANCEL, OrderStatus, is_stale
+from tui_trader.core.order_views import is_stale
+from tui_trader.core.orders import PENDING_CANCEL, OrderStatus
 from tui_trader.engine.reconcile import as_recorded, missed_fill
 from tui_trader.store.audit import AuditLog
 from tui_trader.store.ended_orders import ended_open_rows, take_ended_row

@@ -37,13 +37,13 @@ from datetime import UTC, datetime
 
 from tui_trader.brokers import Broker, BrokerError
 from tui_trader.core.domain import Position, RiskEvent
+from tui_trader.core.order_views import is_stale
 from tui_trader.core.orders import (
     PENDING_CANCEL,
     Fill,
     Order,
     OrderStatus,
     fill_increment,
-    is_stale,
 )
 from tui_trader.engine.lost_rows import (
     RECONCILIATION,
