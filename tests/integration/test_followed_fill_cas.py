@@ -170,3 +170,23 @@ def test_a_lagging_desks_update_does_not_move_the_row_back(
     if missed is not None:
         c._record_with_row(working, missed)
     assert _recorded(cid) == (2.0, 2.0, 2)
+
+
+def test_a_fill_overlapping_one_recorded_records_the_rest(store: Path | PgUrl) -> None:
+    """Desk A records the first share (0 to 1) and stops before the second comes; desk B,
+    whose stream missed the first (it reads the order at 2 filled from 0), hears both shares
+    as one fill. Before, that fill was refused whole (its 2 shares with the 1 recorded went
+    past the broker's 2), the row went to 2, and no start found anything missing: the second
+    share was never recorded. Now B records the rest, 1 share, at its own price."""
+    a, b = _two_desks(store)
+    cid = _ended_buy(a)
+    assert a._apply_updates([_update(cid, 0, 1)]) == 1
+    both = _update(cid, 0, 2)
+    assert both.fill is not None
+    both = OrderUpdate(replace(both.order, filled_avg_price=101.0), replace(both.fill, price=101.0))
+    assert b._apply_updates([both]) == 1
+    assert _recorded(cid) == (2.0, 2.0, 2)
+    prices = sorted(float(f.price) for f in LiveFill.select())
+    assert prices == [100.0, 102.0]  # the second share's: 2 at 101 less the first at 100
+    assert b._apply_updates([both]) == 0  # heard again: nothing more
+    assert _recorded(cid) == (2.0, 2.0, 2)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from tui_trader.core.domain import Account, IterationReport, Position, RiskEvent
 from tui_trader.core.ledger import TradeLedger
 from tui_trader.core.order_ids import sent_by_another
-from tui_trader.core.orders import CLOCK_AHEAD, Fill, Order, OrderUpdate
+from tui_trader.core.orders import CLOCK_AHEAD, Fill, Order, OrderUpdate, fill_increment
 from tui_trader.engine.halts import RESUME_REFUSED
 from tui_trader.engine.outside_changes import OutsideChanges
 from tui_trader.risk.gate import RESET, RiskManager
@@ -86,6 +86,16 @@ class SessionRecords:
         is recorded once; before, each desk recorded it (``crash29``: 15 shares for 8)."""
         session = self.audit.session
         return sent_by_another(order.client_order_id, session.key if session else None)
+
+    def _unrecorded_rest(self, order: Order, fill: Fill) -> Fill | None:
+        """The part of a followed order's ``fill`` (refused: with the fills recorded it went
+        past what the broker filled) that no desk recorded, at the price the order's average
+        leaves for it; None if nothing is left. This desk's stream missed an earlier part
+        another desk recorded (it heard 0 to 2 where that desk heard 0 to 1, then stopped):
+        refused whole, the rest was never recorded, and the row, at the broker's quantity,
+        showed no later start anything missing (review29d)."""
+        qty, notional = self.audit.recorded_fills(order.client_order_id)
+        return fill_increment(order, qty, notional, fill.timestamp, event_time=fill.timestamp)
 
     def _record_fill(self, fill: Fill, upto: float | None = None) -> bool:
         """Write a fill once and book its round trips (one commit with the fill); False if it
@@ -158,6 +168,10 @@ class SessionRecords:
                 upto = order.filled_qty if fill and others else None
                 if fill is not None and self._record_fill(fill, upto):
                     fills += 1
+                elif fill is not None and others:
+                    rest = self._unrecorded_rest(order, fill)
+                    if rest is not None and self._record_fill(rest, upto):
+                        fills += 1
             if not listed:
                 cycle_orders.append(update.order)
         return fills
