@@ -12,13 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import nullcontext
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from tui_trader.core.domain import Account, IterationReport, Position, RiskEvent
 from tui_trader.core.ledger import TradeLedger
 from tui_trader.core.order_ids import sent_by_another
-from tui_trader.core.orders import CLOCK_AHEAD, Fill, Order, OrderUpdate
+from tui_trader.core.order_views import QTY_EPS
+from tui_trader.core.orders import CLOCK_AHEAD, Fill, Order, OrderUpdate, fill_increment
 from tui_trader.engine.halts import RESUME_REFUSED
 from tui_trader.engine.outside_changes import OutsideChanges
 from tui_trader.risk.gate import RESET, RiskManager
@@ -87,6 +89,16 @@ class SessionRecords:
         session = self.audit.session
         return sent_by_another(order.client_order_id, session.key if session else None)
 
+    def _unrecorded_rest(self, order: Order, fill: Fill) -> Fill | None:
+        """The part of a followed order's ``fill`` (refused: with the fills recorded it went
+        past what the broker filled) that no desk recorded, at the price the order's average
+        leaves for it; None if nothing is left. This desk's stream missed an earlier part
+        another desk recorded (it heard 0 to 2 where that desk heard 0 to 1, then stopped):
+        refused whole, the rest was never recorded, and the row, at the broker's quantity,
+        showed no later start anything missing (review29d)."""
+        qty, notional = self.audit.recorded_fills(order.client_order_id)
+        return fill_increment(order, qty, notional, fill.timestamp, event_time=fill.timestamp)
+
     def _record_fill(self, fill: Fill, upto: float | None = None) -> bool:
         """Write a fill once and book its round trips (one commit with the fill); False if it
         was already recorded (``upto``: ``AuditLog.fill``'s)."""
@@ -146,13 +158,29 @@ class SessionRecords:
             # without its fill, or the fill without its trade, and the restart, finding them
             # recorded, never wrote the rest.
             with audit.together():
-                audit.order_update(update.order)
-                fill = update.fill
-                upto = update.order.filled_qty if fill and self._others(update.order) else None
+                fill, order = update.fill, update.order
+                others = self._others(order)
+                if others:
+                    # Never back: a desk whose stream lags another's wrote the row back to an
+                    # earlier filled quantity, and a later start's reconciliation, reading
+                    # the row as what was recorded, recorded the difference again (review29d).
+                    audit.order_update_found(order, order.filled_qty)
+                else:
+                    audit.order_update(order)
+                upto = order.filled_qty if fill and others else None
                 if fill is not None and self._record_fill(fill, upto):
                     fills += 1
-                elif fill is not None and upto is not None:
-                    self._take_recorded(fill)
+                elif fill is not None and others:
+                    # refused: another desk recorded it, or a part of it (review29d records
+                    # the part no desk did); the ledger takes what the other desk recorded,
+                    # the broker holding those shares all the same (ledger29)
+                    rest = self._unrecorded_rest(order, fill)
+                    if rest is not None and self._record_fill(rest, upto):
+                        fills += 1
+                        if fill.qty - rest.qty > QTY_EPS:
+                            self._take_recorded(replace(fill, qty=fill.qty - rest.qty))
+                    else:
+                        self._take_recorded(fill)
             if not listed:
                 cycle_orders.append(update.order)
         return fills

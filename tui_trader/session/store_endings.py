@@ -313,22 +313,31 @@ def _write_halt_patiently(
     backend, a failover flapping, a restart beginning just after the desk got in) left the
     halt in a file on this machine only, the account's row ``active`` and its other desks
     trading, with most of the 30 s unused. A commit whose answer was lost is found by its
-    event and not written twice. No try begins after ``until``: a write that waits on a
-    backend frozen with the account's row (each try up to the statement deadline) ends the
-    tries there."""
+    event and not written twice. No connection is tried after ``until``, and no try follows
+    a loss past it: a write that waits on a backend frozen with the account's row (each try up
+    to the statement deadline) ends the tries there. A connection opened just before
+    ``until`` (its connect up to ``CONNECT_TIMEOUT``) still gets its look-up and its write,
+    each bounded by the statement deadline: the exit may come that much past the 30 s, the
+    halt written rather than left in a file. The look-up is tried as the write is: a server
+    ending the connection as the desk looked gave up the tries there (review29d)."""
     db = session.audit.db
+    tried = False  # a try was lost: its commit may have landed
     while True:
+        state = session.risk.state
         try:
-            write_halt(session, halt, message)
+            if not (tried and _halt_landed(session, halt, message)):
+                write_halt(session, halt, message)
             return
         except Exception as exc:
+            # The merge's result went with the lost commit: merged again, it would count the
+            # orders other desks took since the desk's last read a second time (review29d).
+            session.risk.state = state
             session.audit.abandon()
             if not store_lost(db, exc) or time.monotonic() >= until:
                 raise
             if not reconnect(db, patient=True, stop=stop, until=until):
                 raise
-            if _halt_landed(session, halt, message):
-                return
+            tried = True
 
 
 def _halt_landed(session: TradingSession, halt: RiskEvent, message: str) -> bool:

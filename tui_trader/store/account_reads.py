@@ -78,6 +78,19 @@ class AccountReads:
     db: Any
     session: SessionRow | None
 
+    def recorded_fills(self, client_order_id: str) -> tuple[float, float]:
+        """The shares this store's fills of an order add up to, whoever recorded them, and
+        what they cost (quantity times price): where a fill another desk heard differently
+        starts (``SessionRecords._unrecorded_rest``)."""
+        cursor = self.db.execute_sql(
+            'SELECT COALESCE(SUM(f."quantity"), 0), COALESCE(SUM(f."quantity" * f."price"), 0) '
+            'FROM "live_fills" f JOIN "live_orders" o ON f."order_id" = o."id" '
+            'WHERE o."client_order_id" = ?',
+            (client_order_id,),
+        )
+        qty, notional = cursor.fetchone()
+        return float(qty), float(notional)
+
     def open_orders_of_account(self, account_key: str) -> list[OpenOrderRow]:
         """Orders of earlier sessions on this account that the database still thinks are open.
 
