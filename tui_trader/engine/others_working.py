@@ -15,6 +15,13 @@ broker-backed session); a local paper session's account is its own. A desk on an
 writes its rows elsewhere: it is not seen (README: a desk on another database shares neither
 the halts nor the count).
 
+A desk that ended (quit, or killed) a moment after its order still has that order working at
+the broker, which the listing may not show yet either: a desk of the account that ended within
+``ENDED_WITHIN`` seconds counts too (before, only live desks did: a trader who quit desk one
+right after its GTC limit buy of the whole 10% saw desk two buy the whole 10% again). Past that,
+any listing was read after the desk ended and shows what it left working; an ended desk's rows
+are not followed beyond (they may be long stale: an order that ended since, never recorded).
+
 Orders by hand only: the strategies' orders in a symbol are one desk's at a time (the symbol's
 claim, ``engine.claims``), and the rebalance measures its target against the listing alone. What
 remains: a desk's strategy buy in a symbol it trades, in the half minute after a hand buy on
@@ -27,7 +34,16 @@ from collections.abc import Sequence
 from typing import Any
 
 from tui_trader.core.orders import Order, OrderStatus, OrderType, Side
+from tui_trader.store.liveness import MIN_WINDOW
 from tui_trader.store.other_sales import WorkingRow, live_working_rows
+
+LISTING_AGE = 30.0
+"""Seconds the broker's listing of open orders may be old (``brokers.alpaca_reads``'
+``OPEN_ORDERS_TTL``; a test holds them equal)."""
+ENDED_WITHIN = LISTING_AGE + MIN_WINDOW
+"""Seconds after a desk's last sign of life during which its working rows still count: the
+listing's age, and the shortest heartbeat window (its last heartbeat may precede its last
+order by up to that much)."""
 
 
 def counted_working(working: Sequence[Order], claims: object | None, session: Any) -> list[Order]:
@@ -40,12 +56,12 @@ def counted_working(working: Sequence[Order], claims: object | None, session: An
 
 
 def with_others(working: Sequence[Order], account_key: str, session_id: int) -> list[Order]:
-    """``working`` plus every working order of the account's other live sessions, as their
-    rows in the store say, that it lacks (by client order id)."""
+    """``working`` plus every working order of the account's other live sessions (or ended
+    within ``ENDED_WITHIN``), as their rows in the store say, that it lacks (by client id)."""
     listed = {order.client_order_id for order in working}
     extra = [
         _as_order(row)
-        for row in live_working_rows(account_key, session_id)
+        for row in live_working_rows(account_key, session_id, ended_within=ENDED_WITHIN)
         if row.client_order_id not in listed and row.remaining > 1e-9
     ]
     return [*working, *extra] if extra else list(working)
