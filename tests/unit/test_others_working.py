@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tui_trader.brokers import Throttled
 from tui_trader.core.domain import Position
 from tui_trader.core.orders import Order, OrderStatus, OrderType, Side
 from tui_trader.engine import others_working
@@ -55,3 +56,17 @@ def test_each_unlisted_row_counts_as_the_broker_works_it(monkeypatch: Any) -> No
     ]
     book = holdings({"SPY": Position("SPY", 10.0, 100.0, 100.0)}, counted)
     assert book["SPY"].facing(+1) == 22.0 and book["SPY"].facing(-1) == 6.0
+
+
+def test_a_look_up_not_answered_counts_the_row_as_it_says(monkeypatch: Any) -> None:
+    """The broker silent (or the request budget spent): each row counts as it says, the
+    stricter reading; the order by hand is measured, not refused for the look-up."""
+
+    def silent(cid: str) -> Order | None:
+        raise Throttled("the request budget is spent")
+
+    monkeypatch.setattr(others_working, "live_working_rows", lambda *a, **k: ROWS[1:])
+    counted = with_others([], "acct", 1, silent)
+    assert [(o.client_order_id, o.remaining_qty) for o in counted] == [
+        (row.client_order_id, row.remaining) for row in ROWS[1:]
+    ]

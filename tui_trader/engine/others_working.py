@@ -30,8 +30,9 @@ limit``) with room for 10 more. So each row the listing lacks is asked of the br
 client id (``Broker.get_order``, a few at most: orders of the last half minute, or rows not
 brought up yet), before the positions are read: ended there (filled, cancelled), it is not
 counted (a fill is in the positions read after); still working, counted with what it has left;
-unknown there yet (its send still on the way), counted as its row says. A look-up that is not
-answered refuses the order (``BrokerError``: said as any unanswered read before a send).
+unknown there yet (its send still on the way), or a look-up not answered (the request budget
+spent, the broker silent), counted as its row says: the stricter reading, and a close by hand
+still goes out.
 
 Orders by hand only: the strategies' orders in a symbol are one desk's at a time (the symbol's
 claim, ``engine.claims``), and the rebalance measures its target against the listing alone. What
@@ -44,6 +45,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from tui_trader.brokers import BrokerError
 from tui_trader.core.orders import Order, OrderStatus, OrderType, Side
 from tui_trader.store.liveness import MIN_WINDOW
 from tui_trader.store.other_sales import WorkingRow, live_working_rows
@@ -86,13 +88,22 @@ def with_others(
         if row.client_order_id in listed or row.remaining <= 1e-9:
             continue
         order = _as_order(row)
-        found = None if look_up is None else look_up(row.client_order_id)
+        found = None if look_up is None else _asked(look_up, row.client_order_id)
         if found is not None:
             if found.status.is_final:  # filled (in the positions read after) or cancelled
                 continue
             order = found  # what is left of it at the broker
         extra.append(order)
     return [*working, *extra] if extra else list(working)
+
+
+def _asked(look_up: LookUp, client_order_id: str) -> Order | None:
+    """The order as the broker says it now; ``None`` when it does not know it, or does not
+    answer (then the row counts as it says)."""
+    try:
+        return look_up(client_order_id)
+    except BrokerError:
+        return None
 
 
 def _as_order(row: WorkingRow) -> Order:
