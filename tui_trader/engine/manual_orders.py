@@ -248,7 +248,7 @@ class ManualOrders(ManualClose):
         pending = self._unconfirmed(request.symbol)
         working = with_unconfirmed(working, pending)
         look_up = self.broker.get_order  # other desks' orders, before the positions' read
-        counted = counted_working(working, self.claims, self.audit.session, look_up)
+        counted = counted_working(working, self.claims, self.audit.session, look_up, request.symbol)
         positions = self._as_fills_make(self.broker.positions())
         book = holdings(positions, counted, self.unsettled.in_doubt())
         holding = book.get(request.symbol, NOTHING)

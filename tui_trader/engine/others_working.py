@@ -66,25 +66,32 @@ def counted_working(
     claims: object | None,
     session: Any,
     look_up: LookUp | None = None,
+    symbol: str | None = None,
 ) -> list[Order]:
     """What the position limit counts as working: ``working`` (the broker's listing) with the
-    account's other live desks' orders it lacks, where desks may share the account (``claims``
-    present, the session's row ``session`` known); else ``working`` as it is. Called before
-    the positions are read (see the module's docstring)."""
+    account's other live desks' orders it lacks (in ``symbol`` alone, when given: only those
+    are asked of the broker), where desks may share the account (``claims`` present, the
+    session's row ``session`` known); else ``working`` as it is. Called before the positions
+    are read (see the module's docstring)."""
     if claims is None or session is None:
         return list(working)
-    return with_others(working, session.account_key, session.id, look_up)
+    return with_others(working, session.account_key, session.id, look_up, symbol)
 
 
 def with_others(
-    working: Sequence[Order], account_key: str, session_id: int, look_up: LookUp | None = None
+    working: Sequence[Order],
+    account_key: str,
+    session_id: int,
+    look_up: LookUp | None = None,
+    symbol: str | None = None,
 ) -> list[Order]:
     """``working`` plus every working order of the account's other live sessions (or ended
-    within ``ENDED_WITHIN``), as their rows in the store say, that it lacks (by client id);
-    each as the broker says it now where ``look_up`` asks it (one that ended there left out)."""
+    within ``ENDED_WITHIN``) in ``symbol`` (every symbol: ``None``), as their rows in the
+    store say, that it lacks (by client id); each as the broker says it now where ``look_up``
+    asks it (one that ended there left out)."""
     listed = {order.client_order_id for order in working}
     extra = []
-    for row in live_working_rows(account_key, session_id, ended_within=ENDED_WITHIN):
+    for row in live_working_rows(account_key, session_id, symbol, ended_within=ENDED_WITHIN):
         if row.client_order_id in listed or row.remaining <= 1e-9:
             continue
         order = _as_order(row)
