@@ -7,8 +7,9 @@ on Alpaca may be half a minute old while the trade-updates stream reports the de
 two desks of one store buying the same symbol by hand a few seconds apart each found the whole
 limit free: two limit buys of 20 SPY at about $479 on a $100,000 account, each the whole 10%,
 together twice the limit once both fill. Every order a desk sends has its row in the store
-before it goes out, so before the gate measures, the desk reads there too (one small read, no
-broker call) and counts another live desk's working order the listing lacks as working.
+before it goes out, so before the gate measures, the desk reads there too (one small read) and
+counts another live desk's working order the listing lacks as working (asked of the broker
+first: below).
 
 Only where several desks may share the account and the store (``AccountClaims`` present: a
 broker-backed session); a local paper session's account is its own. A desk on another store
