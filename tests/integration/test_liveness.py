@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tests.conftest import age_heartbeat
@@ -12,7 +13,13 @@ from tests.integration.cli_helpers import run_cli
 from tui_trader.core.clock import WallClock
 from tui_trader.store.audit import AuditLog
 from tui_trader.store.db import open_database
-from tui_trader.store.liveness import MIN_WINDOW, is_alive, shown_status, window_for
+from tui_trader.store.liveness import (
+    MIN_WINDOW,
+    alive_within,
+    is_alive,
+    shown_status,
+    window_for,
+)
 from tui_trader.store.models import SessionRow
 
 
@@ -44,6 +51,24 @@ def test_a_session_whose_process_is_gone_is_dead_at_once(db_path: Path) -> None:
     gone = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     row = _running(db_path, pid=int(gone.stdout))
     assert not is_alive(row)
+
+
+def test_a_killed_desk_counts_as_alive_within_a_minute_of_its_last_beat_on_the_boot_clock(
+    db_path: Path,
+) -> None:
+    """A desk killed (its process gone) a moment after its last heartbeat showed life within
+    the last minute (its orders may still be unlisted: ``engine.others_working``), judged on
+    the boot clock, whatever its wall clock wrote (a desk under libfaketime an hour ahead); two
+    minutes after, it did not."""
+    code = "import os; print(os.getpid())"
+    gone = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    row = _running(db_path, pid=int(gone.stdout))
+    now = datetime.now(UTC)
+    assert not is_alive(row) and alive_within(row, 60.0, now)
+    row.heartbeat_at = now + timedelta(hours=1)  # its wall clock ahead: the boot clock judges
+    assert alive_within(row, 60.0, now)
+    row = _running(db_path, beat_age=120.0, pid=int(gone.stdout))
+    assert not alive_within(row, 60.0, now)
 
 
 def test_status_and_history_show_a_dead_session_as_died(db_path: Path, tmp_path: Path) -> None:

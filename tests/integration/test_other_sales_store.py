@@ -13,14 +13,20 @@ what it has left. And the fills recorded since the positions were read that clos
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from tui_trader.engine.others_working import ENDED_WITHIN
 from tui_trader.engine.sales_beside import sales_beside
 from tui_trader.store.db import open_database
 from tui_trader.store.models import LiveFill, LiveOrder, SessionRow
-from tui_trader.store.other_sales import WorkingRow, newest_fill_id, working_rows
+from tui_trader.store.other_sales import (
+    WorkingRow,
+    live_working_rows,
+    newest_fill_id,
+    working_rows,
+)
 from tui_trader.store.pg_url import PgUrl
 
 HISTORY = 300
@@ -70,6 +76,23 @@ def test_only_another_live_desks_sale_of_the_account_counts_with_what_it_has_lef
 ) -> None:
     _database, me = _desks(store)
     assert working_rows("acct", "SPY", me.id) == [WorkingRow("sale", "sell", "limit", 2.5, "SPY")]
+
+
+def test_a_desk_ended_a_moment_ago_counts_for_the_position_limit_one_ended_long_ago_not(
+    store: Path | PgUrl,
+) -> None:
+    """The read the position limit makes before an order by hand (``engine.others_working``):
+    the desk that stopped just now has its sale counted (it works on at the broker, which the
+    listing may not show yet); a desk ended an hour ago, another account's and this desk's own
+    are not."""
+    _database, me = _desks(store)
+    hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    long_ago = _session("long-ago", "acct", "stopped")
+    SessionRow.update(heartbeat_at=hour_ago).where(SessionRow.id == long_ago.id).execute()
+    _order(long_ago, "long-ago-desk", "SPY", 7.0, "new", 0.0)
+    rows = live_working_rows("acct", me.id, ended_within=ENDED_WITHIN)
+    assert sorted(row.client_order_id for row in rows) == ["ended-desk", "qqq", "sale"]
+    assert sorted(r.client_order_id for r in live_working_rows("acct", me.id)) == ["qqq", "sale"]
 
 
 def test_other_desks_working_sales_are_read_without_walking_the_history(

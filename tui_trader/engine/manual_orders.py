@@ -247,8 +247,9 @@ class ManualOrders(ManualClose):
             return True
         pending = self._unconfirmed(request.symbol)
         working = with_unconfirmed(working, pending)
+        look_up = self.broker.get_order  # other desks' orders, before the positions' read
+        counted = counted_working(working, self.claims, self.audit.session, look_up, request.symbol)
         positions = self._as_fills_make(self.broker.positions())
-        counted = counted_working(working, self.claims, self.audit.session)  # other desks' too
         book = holdings(positions, counted, self.unsettled.in_doubt())
         holding = book.get(request.symbol, NOTHING)
         committed = holding.facing(request.side.sign)  # orders in doubt counted if stricter

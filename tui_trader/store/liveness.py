@@ -157,6 +157,19 @@ def heartbeat_age(row: Any, now: datetime) -> float | None:
     return None if seen is None else (now - seen).total_seconds()
 
 
+def alive_within(row: Any, seconds: float, now: datetime) -> bool:
+    """Whether the session showed a sign of life within the last ``seconds`` (alive now, or
+    ended or killed that recently): aged on this machine's boot clock where its process ran
+    in this very boot (there, gone or its id reused), else on the wall clock against ``now``;
+    a sign of life more than ``seconds`` in the future proves nothing and counts as none."""
+    if _found_here(row) in (*_THIS_BOOT, Found.GONE, Found.REUSED):
+        age = _boot_clock_age(row)
+        if age is not None:
+            return age <= seconds
+    seen = last_sign_of_life(row)
+    return seen is not None and abs((now - seen).total_seconds()) <= seconds
+
+
 def is_alive(row: Any, now: datetime | None = None) -> bool:
     """True while a session row is ``running`` and its process shows signs of life; ``now``
     (wall clock, for rows judged by ``heartbeat_at``) defaults to the store's time."""

@@ -11,11 +11,12 @@ in that reading).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from peewee import ModelSelect, fn
 
 from tui_trader.store.account_reads import OPEN_STATUSES
-from tui_trader.store.liveness import is_alive, store_now
+from tui_trader.store.liveness import alive_within, is_alive, store_now
 from tui_trader.store.models import LiveFill, LiveOrder, SessionRow
 
 
@@ -54,9 +55,11 @@ def working_rows(account_key: str, symbol: str, session_id: int) -> list[Working
 
 
 def live_working_rows(
-    account_key: str, session_id: int, symbol: str | None = None
+    account_key: str, session_id: int, symbol: str | None = None, ended_within: float = 0.0
 ) -> list[WorkingRow]:
-    """``working_rows`` in every symbol (``symbol`` ``None``) or in one."""
+    """``working_rows`` in every symbol (``symbol`` ``None``) or in one; with ``ended_within``
+    also those of a session that ended (or died) at most that many seconds ago: its last orders
+    may work on at the broker (``engine.others_working``)."""
     rows = [o for o in open_rows(session_id) if symbol is None or o.symbol == symbol]
     if not rows:
         return []
@@ -77,8 +80,15 @@ def live_working_rows(
             o.symbol,
         )
         for o in rows
-        if o.session_id in sessions and is_alive(sessions[o.session_id], now)
+        if o.session_id in sessions and _counted(sessions[o.session_id], now, ended_within)
     ]
+
+
+def _counted(session: SessionRow, now: datetime, ended_within: float) -> bool:
+    """Whether a session's working rows count: alive, or ended within ``ended_within`` s."""
+    if is_alive(session, now):
+        return True
+    return ended_within > 0 and alive_within(session, ended_within, now)
 
 
 def closed_since(account_key: str, symbol: str, session_id: int, since: int, side: str) -> float:
