@@ -34,7 +34,7 @@ from tui_trader.core.orders import (
 from tui_trader.engine.reconcile import missed_fill
 from tui_trader.engine.session import TradingSession
 from tui_trader.store.account_reads import open_order_row
-from tui_trader.store.models import LiveFill, LiveOrder
+from tui_trader.store.models import LiveFill, LiveOrder, LiveTrade
 from tui_trader.store.pg_url import PgUrl
 
 BUY = 3.0
@@ -190,3 +190,29 @@ def test_a_fill_overlapping_one_recorded_records_the_rest(store: Path | PgUrl) -
     assert prices == [100.0, 102.0]  # the second share's: 2 at 101 less the first at 100
     assert b._apply_updates([both]) == 0  # heard again: nothing more
     assert _recorded(cid) == (2.0, 2.0, 2)
+
+
+def test_the_part_another_desk_recorded_enters_the_ledger_at_its_own_price(
+    store: Path | PgUrl,
+) -> None:
+    """As above: desk A records the first share at 100, desk B hears both shares as one fill
+    at their average, 101, and records the second at 102. B's ledger takes the first share,
+    the one A recorded, at what it cost: 100, so that B's two shares cost 202 as at the
+    broker. Before, it took it at the heard fill's average (101): B's lot cost 203, and its
+    round trip selling both at 105 said 7.00 realized where the broker made 8.00."""
+    a, b = _two_desks(store)
+    cid = _ended_buy(a)
+    assert a._apply_updates([_update(cid, 0, 1)]) == 1
+    both = _update(cid, 0, 2)
+    assert both.fill is not None
+    both = OrderUpdate(replace(both.order, filled_avg_price=101.0), replace(both.fill, price=101.0))
+    assert b._apply_updates([both]) == 1
+    own = b.audit.session
+    assert own is not None
+    sell = make_order_id(own.key, 2, "SPY", "s")  # B's own sell of both, at 105
+    b.audit.order_pending(OrderRequest("SPY", Side.SELL, 2.0, sell, rationale="a sell"), 2, WHEN)
+    assert b._record_fill(Fill(sell, "SPY", Side.SELL, 2.0, 105.0, WHEN, fill_id="b-2:2"))
+    [trip] = LiveTrade.select().where(LiveTrade.session == own.id)
+    assert (float(trip.quantity), float(trip.entry_price)) == (2.0, pytest.approx(101.0))
+    assert float(trip.pnl) == pytest.approx(8.0)
+    assert b.realized_pnl == pytest.approx(8.0)

@@ -178,7 +178,7 @@ class SessionRecords:
                     if rest is not None and self._record_fill(rest, upto):
                         fills += 1
                         if fill.qty - rest.qty > QTY_EPS:
-                            self._take_recorded(replace(fill, qty=fill.qty - rest.qty))
+                            self._take_recorded(_recorded_part(fill, rest))
                     else:
                         self._take_recorded(fill)
             if not listed:
@@ -310,3 +310,22 @@ class SessionRecords:
             exposure_note=self.learning.risk_note if self.learning is not None else "",
             halt=self.halt_line(),
         )
+
+
+def _recorded_part(fill: Fill, rest: Fill) -> Fill:
+    """The part of a heard ``fill`` that another desk recorded (all but ``rest``, the part this
+    desk records), at what it cost: the heard fill's notional less the rest's. At the heard
+    fill's average price, the lot the ledger held cost more or less than at the broker when the
+    parts filled at different prices (2 shares heard at 101, the first recorded at 100, the
+    rest at 102: the lot cost 203 for the broker's 202, and selling both at 105 booked 7.00 of
+    the broker's 8.00)."""
+    qty = fill.qty - rest.qty
+    price = (fill.qty * fill.price - rest.qty * rest.price) / qty
+    share = qty / fill.qty  # its costs as its share of the heard fill's
+    return replace(
+        fill,
+        qty=qty,
+        price=round(price, 6),
+        commission=fill.commission * share,
+        slippage=fill.slippage * share,
+    )
