@@ -218,23 +218,34 @@ def test_the_part_another_desk_recorded_enters_the_ledger_at_its_own_price(
     assert b.realized_pnl == pytest.approx(8.0)
 
 
+@pytest.mark.parametrize("whose", ["another-desks", "own"])
 def test_a_settlement_look_up_behind_the_row_does_not_move_it_back(
-    store: Path | PgUrl, monkeypatch: pytest.MonkeyPatch
+    whose: str, store: Path | PgUrl, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The ended desk's buy was in doubt at both desks' starts (its row ``unknown``); desk A's
     look-up found it with 2 filled and recorded them; desk B's look-up a moment later gets a
     view of the order that lags (a REST read behind the stream: the sandbox's ``stale_rest``),
     working with nothing filled. Before, B wrote that view to the row, unconditionally: 0
     filled again, and a start after B (killed before its stream brought it back) recorded the
-    2 shares a second time, 4 recorded for 2 filled. Now the row keeps its 2."""
+    2 shares a second time, 4 recorded for 2 filled. Now the row keeps its 2. ``own``: B's
+    own buy in doubt (its answer lost), whose fill B's stream recorded before the look-up:
+    the same."""
     a, b = _two_desks(store)
-    cid = _ended_buy(a)
-    LiveOrder.update(status="unknown").where(LiveOrder.client_order_id == cid).execute()
-    row = open_order_row(LiveOrder.get(LiveOrder.client_order_id == cid))
-    b.unsettled.add(unsettled_order(row), WHEN, 0.0, None, seeded=True)
-    found = _update(cid, 0, 2)  # desk A's start: found with 2 filled
-    assert found.fill is not None
-    assert a._record_with_row(found.order, found.fill)
+    if whose == "own":
+        own = b.audit.session
+        assert own is not None
+        cid = make_order_id(own.key, 1, "SPY", "b")
+        b.audit.order_pending(OrderRequest("SPY", Side.BUY, BUY, cid, rationale="B's"), 1, WHEN)
+        b.unsettled.add(_update(cid, 0, 0, fill=False).order, WHEN, now=WHEN)
+        assert b._apply_updates([_update(cid, 0, 2)]) == 1  # its stream: 2 filled
+    else:
+        cid = _ended_buy(a)
+        LiveOrder.update(status="unknown").where(LiveOrder.client_order_id == cid).execute()
+        row = open_order_row(LiveOrder.get(LiveOrder.client_order_id == cid))
+        b.unsettled.add(unsettled_order(row), WHEN, 0.0, None, seeded=True)
+        found = _update(cid, 0, 2)  # desk A's start: found with 2 filled
+        assert found.fill is not None
+        assert a._record_with_row(found.order, found.fill)
     lagging = replace(_update(cid, 0, 0, fill=False).order, status=OrderStatus.NEW)
     monkeypatch.setattr(b.broker, "get_order", lambda _cid: lagging)
     monkeypatch.setattr(b.broker, "adopt", lambda _order: None)
@@ -243,7 +254,8 @@ def test_a_settlement_look_up_behind_the_row_does_not_move_it_back(
     assert _recorded(cid) == (2.0, 2.0, 1)
     c = make_session(store, symbols=("SPY",))  # a start finding the order filled
     row = open_order_row(LiveOrder.get(LiveOrder.client_order_id == cid))
-    missed = missed_fill(row, found.order)
+    working = _update(cid, 0, 2).order
+    missed = missed_fill(row, working)
     if missed is not None:
-        c._record_with_row(found.order, missed)
+        c._record_with_row(working, missed)
     assert _recorded(cid) == (2.0, 2.0, 1)
