@@ -259,3 +259,31 @@ def test_a_settlement_look_up_behind_the_row_does_not_move_it_back(
     if missed is not None:
         c._record_with_row(working, missed)
     assert _recorded(cid) == (2.0, 2.0, 1)
+
+
+def test_a_found_fill_overlapping_one_recorded_records_the_rest(
+    store: Path | PgUrl, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ended desk's buy was in doubt at both desks' starts; desk A's start found it
+    working with nothing filled and A's stream recorded its first share (0 to 1, at 100); desk
+    B's look-up then finds it with 2 filled (at 101 average), a fill from 0 to 2. Before, the
+    row's compare-and-set (at 1, not 0) refused it whole: the second share was not recorded,
+    and waited for a later start to find it (A stopped before hearing it). Now B records the
+    rest no desk recorded, 1 share at 102; found again, nothing more."""
+    a, b = _two_desks(store)
+    cid = _ended_buy(a)
+    LiveOrder.update(status="unknown").where(LiveOrder.client_order_id == cid).execute()
+    row = open_order_row(LiveOrder.get(LiveOrder.client_order_id == cid))
+    b.unsettled.add(unsettled_order(row), WHEN, 0.0, None, seeded=True)
+    assert a._apply_updates([_update(cid, 0, 1)]) == 1
+    both = replace(_update(cid, 0, 2).order, filled_avg_price=101.0)
+    monkeypatch.setattr(b.broker, "get_order", lambda _cid: both)
+    monkeypatch.setattr(b.broker, "adopt", lambda _order: None)
+    b._settle(WHEN)
+    assert not b.unsettled
+    assert _recorded(cid) == (2.0, 2.0, 2)
+    assert sorted(float(f.price) for f in LiveFill.select()) == [100.0, 102.0]
+    again = _update(cid, 0, 2)
+    assert again.fill is not None
+    assert not b._record_with_row(both, replace(again.fill, price=101.0))
+    assert _recorded(cid) == (2.0, 2.0, 2)
