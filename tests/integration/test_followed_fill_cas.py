@@ -31,10 +31,10 @@ from tui_trader.core.orders import (
     OrderUpdate,
     Side,
 )
-from tui_trader.engine.reconcile import missed_fill
+from tui_trader.engine.reconcile import missed_fill, unsettled_order
 from tui_trader.engine.session import TradingSession
 from tui_trader.store.account_reads import open_order_row
-from tui_trader.store.models import LiveFill, LiveOrder
+from tui_trader.store.models import LiveFill, LiveOrder, LiveTrade
 from tui_trader.store.pg_url import PgUrl
 
 BUY = 3.0
@@ -189,4 +189,101 @@ def test_a_fill_overlapping_one_recorded_records_the_rest(store: Path | PgUrl) -
     prices = sorted(float(f.price) for f in LiveFill.select())
     assert prices == [100.0, 102.0]  # the second share's: 2 at 101 less the first at 100
     assert b._apply_updates([both]) == 0  # heard again: nothing more
+    assert _recorded(cid) == (2.0, 2.0, 2)
+
+
+def test_the_part_another_desk_recorded_enters_the_ledger_at_its_own_price(
+    store: Path | PgUrl,
+) -> None:
+    """As above: desk A records the first share at 100, desk B hears both shares as one fill
+    at their average, 101, and records the second at 102. B's ledger takes the first share,
+    the one A recorded, at what it cost: 100, so that B's two shares cost 202 as at the
+    broker. Before, it took it at the heard fill's average (101): B's lot cost 203, and its
+    round trip selling both at 105 said 7.00 realized where the broker made 8.00."""
+    a, b = _two_desks(store)
+    cid = _ended_buy(a)
+    assert a._apply_updates([_update(cid, 0, 1)]) == 1
+    both = _update(cid, 0, 2)
+    assert both.fill is not None
+    both = OrderUpdate(replace(both.order, filled_avg_price=101.0), replace(both.fill, price=101.0))
+    assert b._apply_updates([both]) == 1
+    own = b.audit.session
+    assert own is not None
+    sell = make_order_id(own.key, 2, "SPY", "s")  # B's own sell of both, at 105
+    b.audit.order_pending(OrderRequest("SPY", Side.SELL, 2.0, sell, rationale="a sell"), 2, WHEN)
+    assert b._record_fill(Fill(sell, "SPY", Side.SELL, 2.0, 105.0, WHEN, fill_id="b-2:2"))
+    [trip] = LiveTrade.select().where(LiveTrade.session == own.id)
+    assert (float(trip.quantity), float(trip.entry_price)) == (2.0, pytest.approx(101.0))
+    assert float(trip.pnl) == pytest.approx(8.0)
+    assert b.realized_pnl == pytest.approx(8.0)
+
+
+@pytest.mark.parametrize("whose", ["another-desks", "own"])
+def test_a_settlement_look_up_behind_the_row_does_not_move_it_back(
+    whose: str, store: Path | PgUrl, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ended desk's buy was in doubt at both desks' starts (its row ``unknown``); desk A's
+    look-up found it with 2 filled and recorded them; desk B's look-up a moment later gets a
+    view of the order that lags (a REST read behind the stream: the sandbox's ``stale_rest``),
+    working with nothing filled. Before, B wrote that view to the row, unconditionally: 0
+    filled again, and a start after B (killed before its stream brought it back) recorded the
+    2 shares a second time, 4 recorded for 2 filled. Now the row keeps its 2. ``own``: B's
+    own buy in doubt (its answer lost), whose fill B's stream recorded before the look-up:
+    the same."""
+    a, b = _two_desks(store)
+    if whose == "own":
+        own = b.audit.session
+        assert own is not None
+        cid = make_order_id(own.key, 1, "SPY", "b")
+        b.audit.order_pending(OrderRequest("SPY", Side.BUY, BUY, cid, rationale="B's"), 1, WHEN)
+        b.unsettled.add(_update(cid, 0, 0, fill=False).order, WHEN, now=WHEN)
+        assert b._apply_updates([_update(cid, 0, 2)]) == 1  # its stream: 2 filled
+    else:
+        cid = _ended_buy(a)
+        LiveOrder.update(status="unknown").where(LiveOrder.client_order_id == cid).execute()
+        row = open_order_row(LiveOrder.get(LiveOrder.client_order_id == cid))
+        b.unsettled.add(unsettled_order(row), WHEN, 0.0, None, seeded=True)
+        found = _update(cid, 0, 2)  # desk A's start: found with 2 filled
+        assert found.fill is not None
+        assert a._record_with_row(found.order, found.fill)
+    lagging = replace(_update(cid, 0, 0, fill=False).order, status=OrderStatus.NEW)
+    monkeypatch.setattr(b.broker, "get_order", lambda _cid: lagging)
+    monkeypatch.setattr(b.broker, "adopt", lambda _order: None)
+    b._settle(WHEN)
+    assert not b.unsettled
+    assert _recorded(cid) == (2.0, 2.0, 1)
+    c = make_session(store, symbols=("SPY",))  # a start finding the order filled
+    row = open_order_row(LiveOrder.get(LiveOrder.client_order_id == cid))
+    working = _update(cid, 0, 2).order
+    missed = missed_fill(row, working)
+    if missed is not None:
+        c._record_with_row(working, missed)
+    assert _recorded(cid) == (2.0, 2.0, 1)
+
+
+def test_a_found_fill_overlapping_one_recorded_records_the_rest(
+    store: Path | PgUrl, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ended desk's buy was in doubt at both desks' starts; desk A's start found it
+    working with nothing filled and A's stream recorded its first share (0 to 1, at 100); desk
+    B's look-up then finds it with 2 filled (at 101 average), a fill from 0 to 2. Before, the
+    row's compare-and-set (at 1, not 0) refused it whole: the second share was not recorded,
+    and waited for a later start to find it (A stopped before hearing it). Now B records the
+    rest no desk recorded, 1 share at 102; found again, nothing more."""
+    a, b = _two_desks(store)
+    cid = _ended_buy(a)
+    LiveOrder.update(status="unknown").where(LiveOrder.client_order_id == cid).execute()
+    row = open_order_row(LiveOrder.get(LiveOrder.client_order_id == cid))
+    b.unsettled.add(unsettled_order(row), WHEN, 0.0, None, seeded=True)
+    assert a._apply_updates([_update(cid, 0, 1)]) == 1
+    both = replace(_update(cid, 0, 2).order, filled_avg_price=101.0)
+    monkeypatch.setattr(b.broker, "get_order", lambda _cid: both)
+    monkeypatch.setattr(b.broker, "adopt", lambda _order: None)
+    b._settle(WHEN)
+    assert not b.unsettled
+    assert _recorded(cid) == (2.0, 2.0, 2)
+    assert sorted(float(f.price) for f in LiveFill.select()) == [100.0, 102.0]
+    again = _update(cid, 0, 2)
+    assert again.fill is not None
+    assert not b._record_with_row(both, replace(again.fill, price=101.0))
     assert _recorded(cid) == (2.0, 2.0, 2)

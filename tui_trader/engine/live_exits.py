@@ -15,23 +15,14 @@ that read and whose desk records the fill before this one (the milliseconds betw
 from __future__ import annotations
 
 from tui_trader.core.order_ids import short_key
-from tui_trader.core.orders import OrderType
 from tui_trader.risk.stops import is_protective
-from tui_trader.store.stop_rows import symbol_rows
+from tui_trader.store.stop_rows import row_order_type, symbol_rows
 
 
 def live_exit_row(account_key: str, symbol: str, session_id: int) -> tuple[str, str] | None:
     """(client id, keeper's short key) of a protective exit in ``symbol`` that another live
     session of ``account_key`` keeps and whose row is still open; None if there is none."""
     for cid, row in sorted(symbol_rows(account_key, symbol, session_id).items()):
-        if row.alive and is_protective(cid, _type(row.order_type)):
+        if row.alive and is_protective(cid, row_order_type(row.order_type)):
             return cid, short_key(row.session.key)
     return None
-
-
-def _type(text: str) -> OrderType:
-    """A row's order type (one that is none: a market order, never an exit)."""
-    try:
-        return OrderType(text)
-    except ValueError:
-        return OrderType.MARKET

@@ -68,17 +68,34 @@ class SessionRecords:
         written only while it still records what the fill starts from, in the same statement
         (``AuditLog.order_update_found``): another desk that found the same fill first (two
         desks started together, one of them had not found the order yet) moved the row on, and
-        the fill is not recorded a second time (``fills28``: 6 shares for a 3-share buy). The
-        broker holds its shares all the same: the expectation of the symbol takes them, or the
+        the fill is not recorded a second time (``fills28``: 6 shares for a 3-share buy), but
+        what of it no desk recorded is (``_found_rest``). The broker holds its shares all the
+        same: the expectation of the symbol takes them, or the
         next cycle held the symbol's orders as differing from this desk's fills
         (``leftovers29``)."""
         with self.audit.together():
-            if order is not None and not self.audit.order_update_found(
-                order, order.filled_qty - fill.qty
-            ):
+            if order is None or self.audit.order_update_found(order, order.filled_qty - fill.qty):
+                return self._record_fill(fill)
+            rest = self._found_rest(order, fill)
+            if rest is None or not self._record_fill(rest, order.filled_qty):
                 self.outside.on_fill(fill)
                 return False
-            return self._record_fill(fill)
+            if fill.qty - rest.qty > QTY_EPS:  # the part another desk recorded
+                self.outside.on_fill(replace(fill, qty=fill.qty - rest.qty))
+            return True
+
+    def _found_rest(self, order: Order, fill: Fill) -> Fill | None:
+        """The part of a found ``fill`` of another session's order (its row refused it: the
+        row had moved on) that no desk recorded, or None: the row, never moved back, goes to
+        the broker's view first (as ``_apply_updates`` writes it). A desk that followed the
+        order had recorded an earlier part of it (0 to 1 where this look-up found 0 to 2): the
+        fill was refused whole, and the rest waited, missing from the audit trail, for a later
+        start to find it (review29e). This desk's own order (its stream recorded the fill) has
+        no such rest."""
+        if not self._others(order):
+            return None
+        self.audit.order_update_found(order, order.filled_qty)
+        return self._unrecorded_rest(order, fill)
 
     def _others(self, order: Order) -> bool:
         """Whether ``order`` is another session's that this desk follows (an ended desk's
@@ -178,7 +195,7 @@ class SessionRecords:
                     if rest is not None and self._record_fill(rest, upto):
                         fills += 1
                         if fill.qty - rest.qty > QTY_EPS:
-                            self._take_recorded(replace(fill, qty=fill.qty - rest.qty))
+                            self._take_recorded(_recorded_part(fill, rest))
                     else:
                         self._take_recorded(fill)
             if not listed:
@@ -310,3 +327,22 @@ class SessionRecords:
             exposure_note=self.learning.risk_note if self.learning is not None else "",
             halt=self.halt_line(),
         )
+
+
+def _recorded_part(fill: Fill, rest: Fill) -> Fill:
+    """The part of a heard ``fill`` that another desk recorded (all but ``rest``, the part this
+    desk records), at what it cost: the heard fill's notional less the rest's. At the heard
+    fill's average price, the lot the ledger held cost more or less than at the broker when the
+    parts filled at different prices (2 shares heard at 101, the first recorded at 100, the
+    rest at 102: the lot cost 203 for the broker's 202, and selling both at 105 booked 7.00 of
+    the broker's 8.00)."""
+    qty = fill.qty - rest.qty
+    price = (fill.qty * fill.price - rest.qty * rest.price) / qty
+    share = qty / fill.qty  # its costs as its share of the heard fill's
+    return replace(
+        fill,
+        qty=qty,
+        price=round(price, 6),
+        commission=fill.commission * share,
+        slippage=fill.slippage * share,
+    )

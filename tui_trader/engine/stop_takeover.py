@@ -39,13 +39,19 @@ from typing import TYPE_CHECKING
 from tui_trader.brokers import BrokerError
 from tui_trader.core.domain import RiskEvent
 from tui_trader.core.order_ids import read_order_id, short_key
-from tui_trader.core.orders import PENDING_CANCEL, Order, OrderType, Side
+from tui_trader.core.orders import PENDING_CANCEL, Order, Side
 from tui_trader.engine.exit_drops import DROPPED, ExitDrops
 from tui_trader.engine.said_once import SaidOnce
 from tui_trader.risk.stops import is_protective
 from tui_trader.store.account_reads import OPEN_STATUSES
 from tui_trader.store.dropped_exits import DROP_REASON, DROPPED_NOTE
-from tui_trader.store.stop_rows import StopRow, stop_rows, symbol_rows, take_stop_row
+from tui_trader.store.stop_rows import (
+    StopRow,
+    row_order_type,
+    stop_rows,
+    symbol_rows,
+    take_stop_row,
+)
 
 if TYPE_CHECKING:
     from tui_trader.brokers import Broker
@@ -191,7 +197,7 @@ class StopTakeover:
         seen = set(listed)
         found: list[Order] = []
         for cid, row in symbol_rows(self._account(), symbol, session.id).items():
-            if cid in seen or not is_protective(cid, _order_type(row.order_type)):
+            if cid in seen or not is_protective(cid, row_order_type(row.order_type)):
                 continue
             if row.status == PENDING_CANCEL:  # replaced or cancelled: its outcome is followed
                 continue
@@ -375,11 +381,3 @@ class StopTakeover:
                     return False
                 events.append(event)
         return True
-
-
-def _order_type(text: str) -> OrderType:
-    """A row's order type (a hand edit that is none: a market order, never an exit)."""
-    try:
-        return OrderType(text)
-    except ValueError:
-        return OrderType.MARKET

@@ -104,8 +104,9 @@ class SessionWaits:
             squared = held is not None and order.client_order_id in found.seeded
             if fill is not None and squared:
                 self._ledger_before(fill, now, held)
-            if fill is None:
-                self.audit.order_update(order)
+            if fill is None:  # never back: a view behind the row (another desk's, this
+                # desk's own stream's) wrote it back, and a later start recorded the gap again
+                self.audit.order_update_found(order, order.filled_qty)
             elif not self._record_with_row(order, fill):  # the row and its fill in one commit
                 key = self.audit.session.key if self.audit.session else None
                 said = (

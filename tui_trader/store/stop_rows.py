@@ -20,6 +20,7 @@ from typing import Any
 from peewee import fn
 
 from tui_trader.core.order_ids import short_key
+from tui_trader.core.orders import OrderType
 from tui_trader.store.account_reads import OPEN_STATUSES, record_died
 from tui_trader.store.db import to_db_time
 from tui_trader.store.liveness import is_alive, store_now
@@ -96,3 +97,11 @@ def take_stop_row(row: StopRow, session_id: int, why: str, now: object) -> bool:
         .execute()
     )
     return changed == 1
+
+
+def row_order_type(text: str) -> OrderType:
+    """A row's order type (a hand edit that is none: a market order, never an exit)."""
+    try:
+        return OrderType(text)
+    except ValueError:
+        return OrderType.MARKET
