@@ -6,7 +6,10 @@ where an earlier close may still fill (closed twice, a long would turn short), l
 another desk's flatten closes working (both only shrink what is held), and sizes each close on
 the account read just before the closes go out, never past what is held less the sells working
 or in doubt (``Holding.closable``): another desk that took this one's kill request over while it
-was stalled, or flattens on the same halt, may have closed the shares already.
+was stalled, or flattens on the same halt, may have closed the shares already. Right before
+each close the other live desks' closes are read from the store too (``_closed_beside``): one
+that went out and filled after this desk's reading is in no listing. What remains: two desks
+whose store reads both come before either close's row is committed (the same milliseconds).
 
 Its closes need the shares the protective exits hold, so the exits are cancelled first, by
 ``engine.stop_release`` as before any order (``_release_for_flatten``): each is remembered, and
@@ -26,11 +29,14 @@ from tui_trader.brokers import Broker
 from tui_trader.core.domain import Position, RiskEvent
 from tui_trader.core.order_ids import read_order_id
 from tui_trader.core.orders import Order, OrderRequest, OrderStatus, Side
+from tui_trader.engine.sales_beside import sales_beside
 from tui_trader.risk.gate import RiskManager
 from tui_trader.risk.holdings import NOTHING, Holding, holdings
 from tui_trader.risk.stops import is_protective
+from tui_trader.store.other_sales import newest_fill_id
 
 if TYPE_CHECKING:
+    from tui_trader.engine.claims import AccountClaims
     from tui_trader.engine.config import SessionConfig
     from tui_trader.engine.outside_changes import OutsideChanges
     from tui_trader.engine.settlement import Unsettled
@@ -48,6 +54,9 @@ class HaltFlatten:
     iteration: int
     outside: OutsideChanges
     unsettled: Unsettled
+    claims: AccountClaims | None
+    """Set where other desks may trade the account through this store: their closes are read
+    there before each of this desk's (``_closed_beside``)."""
     _flat_legs: dict[str, tuple[int, int]]
     """By symbol: the cycle of its last flatten close and how many went out in that cycle
     (``_flat_id``)."""
@@ -119,7 +128,7 @@ class HaltFlatten:
         # before its cancel, or that a lagging read did not show while it worked) are held
         # shares too (closed from the cycle's read, they were left open); and another desk's
         # close may have gone out since the halt began.
-        positions, book = self._closable_book()
+        positions, book, listed, since = self._closable_book()
         # A close in doubt may still arrive: sent again now, both could fill and a long turn
         # short. Its symbol waits like a close still working, tried each cycle.
         busy = busy | {
@@ -140,6 +149,7 @@ class HaltFlatten:
                 continue
             sign = -1 if qty > 0 else 1  # the close's direction
             closable = book.get(symbol, NOTHING).closable(sign, position.qty)
+            closable -= self._closed_beside(symbol, position.qty, listed, since)
             if closable <= 1e-9:  # another desk's close took them since this pass read
                 unclosed.append(
                     f"{qty:g} {symbol} (orders working or in doubt there already close "
@@ -182,17 +192,45 @@ class HaltFlatten:
         # for a later order's cycle, a halted desk (which sends none) never recorded them
         return count, spared, unclosed, self.take_stop_events() + events
 
-    def _closable_book(self) -> tuple[dict[str, Position], dict[str, Holding]]:
+    def _closable_book(
+        self,
+    ) -> tuple[dict[str, Position], dict[str, Holding], set[str], int | None]:
         """The positions, and what a close may take of each, read from the broker just
         before the closes go out: held, less the sells already working or in doubt
         (``Holding.closable``, the view a hand close takes). Another desk closing the same
         shares (one that took this desk's kill request and symbol over while it was stalled
         past its heartbeat window, or a second desk flattening on the account's halt) may
         have sent its close after the halt read the account: closed from that read, two
-        market sells of one position opened a short on an account that allows shorting."""
+        market sells of one position opened a short on an account that allows shorting.
+        Also the client ids listed, and the newest fill id of the store read just before the
+        positions (``None`` where no other desk trades the account through this store), for
+        ``_closed_beside``."""
+        shared = self.claims is not None and self.audit.session is not None
+        since = newest_fill_id() if shared else None
         positions = self.broker.positions()
         working = self.broker.open_orders()
-        return positions, holdings(positions, working, self.unsettled.in_doubt())
+        listed = {o.client_order_id for o in working}
+        return positions, holdings(positions, working, self.unsettled.in_doubt()), listed, since
+
+    def _closed_beside(
+        self, symbol: str, held: float, listed: set[str], since: int | None
+    ) -> float:
+        """The shares of ``held`` that other live desks' orders close and that the broker's
+        reads may lack, read from the store right before this desk's close in ``symbol``
+        (``engine.sales_beside``, as before an exit changes): their working closes absent from
+        the listing (on Alpaca up to 30 s old while the stream is up), and their closing fills
+        recorded since the positions were read. Another desk flattening on the same halt sends
+        its close, and it fills, while this one is between its reading and its close: the
+        reading still holds the shares, no listing shows the close (a filled order is not
+        open), and the second market sell of the whole position reached a flat account: a
+        short (-20 SPY on the sandbox). Every order's row is in the store before it goes out.
+        Left out, a close may come out smaller than what is held (the reading held those fills
+        already): what stays open is said and closed at the flatten's next pass."""
+        session = self.audit.session
+        if since is None or session is None:
+            return 0.0
+        beside = sales_beside(session.account_key, session.id, symbol, held, listed, since)
+        return beside.working + beside.filled
 
     def _flat_id(self, symbol: str) -> str:
         """A flatten close's client order id: ``flat``, then ``flat2``, ``flat3``... for a close

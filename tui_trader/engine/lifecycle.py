@@ -143,6 +143,8 @@ class SessionLifecycle:
         another), and like a cycle with the garbage collector held off until they are done: a
         bar time's signals are all alive at once, and a collection among them would walk them."""
         history = self.market.warmup()
+        # bars the source dropped from it, each named (Alpaca's: ``market.warmup_bars``)
+        self.startup_notes.extend(getattr(self.market, "warmup_notes", ()))
         everything = (bar for bars in history.values() for bar in bars)
         step: dict[str, Bar] = {}
         stamp: datetime | None = None

@@ -25,6 +25,7 @@ from tui_trader.core.domain import Bar
 from tui_trader.core.timeframes import NEW_YORK, Interval, Period
 from tui_trader.market import MarketDataError
 from tui_trader.market.validate import bar_problem
+from tui_trader.market.warmup_bars import drop_bad_bars
 
 AHEAD = timedelta(days=366)
 """A bar stamped further than this past both the wall clock and the bar before it is one no
@@ -33,6 +34,7 @@ later ones are new: a bar stamped 2199 became its symbol's last seen, and the sy
 bar again, without a word (``review29b``). Either alone would refuse real bars: the first bar
 of a symbol back from a long halt is far past the one before it, and a sandbox at
 ``--speed 100000`` stamps its bars a year past the wall clock within minutes."""
+_AHEAD_WHY = f"stamped more than {AHEAD.days} days from now"
 
 
 class AlpacaMarketData:
@@ -67,14 +69,20 @@ class AlpacaMarketData:
         self._last_seen: dict[str, datetime] = {}
         self._ahead: set[tuple[str, datetime]] = set()
         """The bars stamped past ``AHEAD`` already refused: dropped from later answers."""
+        self.warmup_notes: list[str] = []
+        """The warm-up's one-line note of the bars it dropped (the start says it)."""
 
     def warmup(self) -> dict[str, list[Bar]]:
         """``period`` of history per symbol (calendar span padded for weekends and holidays);
-        a bar no market makes in it (``market.validate.bar_problem``) refuses the start."""
+        a bar no market makes in it (``market.validate.bar_problem``, or stamped past
+        ``AHEAD``) is dropped, named in ``warmup_notes`` (``market.warmup_bars``: too many of
+        them refuse the start)."""
         days = int(self.period.trading_days * 7 / 5) + 5
         start = datetime.now(UTC) - timedelta(days=days)
         bars = self._fetch(start, what="loading warm-up history")
-        _refuse_bad(bars, "history", _stamped_ahead(bars, {}))
+        ahead = _stamped_ahead(bars, {})
+        self._ahead.update(ahead)  # said in the note: dropped from later answers unsaid
+        bars, self.warmup_notes = drop_bad_bars(bars, ahead, _AHEAD_WHY)
         for symbol, series in bars.items():
             if series:
                 self._last_seen[symbol] = series[-1].timestamp
@@ -170,7 +178,7 @@ def _refuse_bad(
 ) -> None:
     """``MarketDataError`` naming the first bar no market makes among ``bars`` and ``ahead``
     (stamped past ``AHEAD``), and how many."""
-    bad = [(b, f"stamped more than {AHEAD.days} days from now") for b in ahead.values()]
+    bad = [(b, _AHEAD_WHY) for b in ahead.values()]
     bad += [(b, why) for series in bars.values() for b in series if (why := bar_problem(b))]
     if bad:
         first, why = bad[0]
