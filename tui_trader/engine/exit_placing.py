@@ -48,7 +48,7 @@ class ExitPlacing:
     _unprotected: Callable[[str, str], RiskEvent]
     _cancel_all_of: Callable[[list[Order]], bool]
     _replace_stop: Callable[[Order, OrderRequest, datetime], Order | None]
-    _ended: Callable[[Order], bool]
+    _ended: Callable[[Order], Order | None]
     adopted_from: Callable[[str], str | None]
     _send: Callable[[OrderRequest, datetime], Order | None]
     _broker_doubt: Callable[[OrderRequest], RiskEvent]
@@ -117,8 +117,12 @@ class ExitPlacing:
         if ack is None or ack.status is OrderStatus.NOT_RECEIVED:
             # not replaced (a pair, gone, or the price is through it): cancelled first; a
             # cancel not confirmed yet is decided again next cycle
-            if old is not None and not self._cancel_all_of([old]) and not self._ended(old):
-                return []
+            if old is not None and not self._cancel_all_of([old]):
+                ended = self._ended(old)
+                if ended is None:  # still pending (it may fill), or no answer: it waits
+                    return [self._cancel_unconfirmed(old, qty)]
+                if ended.filled_qty > old.filled_qty + 1e-9:
+                    return [self._filled_meanwhile(old, ended)]
             if ack is not None:
                 request = replace(request, client_order_id=self._stop_id(symbol))
                 check = self.risk.check_protective(request, position.qty)
@@ -161,3 +165,29 @@ class ExitPlacing:
                 f"{old.remaining_qty:g} shares",
             ),
         ]
+
+    def _filled_meanwhile(self, old: Order, ended: Order) -> RiskEvent:
+        """The event for an exit that filled while the desk cancelled it to replace it (an OCO
+        pair's cancel still pending at Alpaca, then the pair won the race; a stop whose replace
+        found it gone): the position read before is out of date, so no new exit goes out for
+        it now (the new one sold shares the account no longer had: a short), and the next
+        cycle protects what the broker then shows. Said NOT protected until then."""
+        sold = ended.filled_qty - old.filled_qty
+        why = (
+            f"its exit {old.client_order_id} filled {sold:g} shares while its cancel (to "
+            "resize it) was still pending, so the position read before is out of date and no "
+            "new exit goes out for it now; the next cycle protects what is held then"
+        )
+        return self._unprotected(old.symbol, why)
+
+    def _cancel_unconfirmed(self, old: Order, qty: float) -> RiskEvent:
+        """The event for an exit to replace whose cancel the broker has not confirmed (Alpaca's
+        ``pending_cancel``: it may still fill): the new exit waits for the broker's word (beside
+        it, both could sell the same shares: a short), decided again next cycle. Before, the
+        wait was silent."""
+        why = (
+            f"the cancel of its exit {old.client_order_id} (to resize it to {qty:g} shares) is "
+            "not confirmed yet and that exit may still fill, so the new exit waits for the "
+            "broker's word"
+        )
+        return self._unprotected(old.symbol, why)
