@@ -175,8 +175,8 @@ class ExitPlacing:
     def _filled_meanwhile(self, old: Order, ended: Order) -> RiskEvent:
         """The event for an exit that filled (in full, or in part before its cancel took) while
         the desk cancelled it to replace it (an OCO pair's cancel still pending at Alpaca, then
-        the pair won the race; a stop whose replace found it gone): the position read before is
-        out of date, so no new exit goes out for
+        the pair won the race; a stop whose replace found it gone; any exit ``_protect``
+        cancelled): the position read before is out of date, so no new exit goes out for
         it now (the new one sold shares the account no longer had: a short), and the next
         cycle protects what the broker then shows. Said NOT protected until then."""
         sold = ended.filled_qty - old.filled_qty
