@@ -25,6 +25,7 @@ from tui_trader.core.orders import Order, OrderClass, OrderRequest, OrderStatus
 from tui_trader.risk.exits import describe, plan_exit
 
 if TYPE_CHECKING:
+    from tui_trader.brokers import Broker
     from tui_trader.engine.config import SessionConfig
     from tui_trader.risk.gate import RiskManager
     from tui_trader.risk.stops import TrueRange
@@ -37,6 +38,7 @@ class ExitPlacing:
     """Place (or replace) one position's protective exit, with the events it makes."""
 
     config: SessionConfig
+    broker: Broker
     risk: RiskManager
     last_prices: dict[str, float]
     _ranges: dict[str, TrueRange]
@@ -46,9 +48,9 @@ class ExitPlacing:
     # Supplied by ``ProtectiveStops``, ``ExitReplace``, ``StopTakeover`` and ``OrderRouting``.
     _stop_id: Callable[[str], str]
     _unprotected: Callable[[str, str], RiskEvent]
-    _cancel_all_of: Callable[[list[Order]], bool]
+    _cancelled: Callable[[Order | None], None]
     _replace_stop: Callable[[Order, OrderRequest, datetime], Order | None]
-    _ended: Callable[[Order], bool]
+    _ended: Callable[[Order], Order | None]
     adopted_from: Callable[[str], str | None]
     _send: Callable[[OrderRequest, datetime], Order | None]
     _broker_doubt: Callable[[OrderRequest], RiskEvent]
@@ -117,8 +119,16 @@ class ExitPlacing:
         if ack is None or ack.status is OrderStatus.NOT_RECEIVED:
             # not replaced (a pair, gone, or the price is through it): cancelled first; a
             # cancel not confirmed yet is decided again next cycle
-            if old is not None and not self._cancel_all_of([old]) and not self._ended(old):
-                return []
+            if old is not None:
+                ended = self.broker.cancel(old.client_order_id, confirm=True)
+                if ended is not None:
+                    self._cancelled(ended)
+                else:
+                    ended = self._ended(old)
+                if ended is None:  # still pending (it may fill), or no answer: it waits
+                    return [self._cancel_unconfirmed(old, qty)]
+                if ended.filled_qty > old.filled_qty + 1e-9:  # filled (part) meanwhile
+                    return [self._filled_meanwhile(old, ended)]
             if ack is not None:
                 request = replace(request, client_order_id=self._stop_id(symbol))
                 check = self.risk.check_protective(request, position.qty)
@@ -161,3 +171,30 @@ class ExitPlacing:
                 f"{old.remaining_qty:g} shares",
             ),
         ]
+
+    def _filled_meanwhile(self, old: Order, ended: Order) -> RiskEvent:
+        """The event for an exit that filled (in full, or in part before its cancel took) while
+        the desk cancelled it to replace it (an OCO pair's cancel still pending at Alpaca, then
+        the pair won the race; a stop whose replace found it gone; any exit ``_protect``
+        cancelled): the position read before is out of date, so no new exit goes out for
+        it now (the new one sold shares the account no longer had: a short), and the next
+        cycle protects what the broker then shows. Said NOT protected until then."""
+        sold = ended.filled_qty - old.filled_qty
+        why = (
+            f"its exit {old.client_order_id} filled {sold:g} shares while it was being "
+            "cancelled to resize it, so the position read before is out of date and no "
+            "new exit goes out for it now; the next cycle protects what is held then"
+        )
+        return self._unprotected(old.symbol, why)
+
+    def _cancel_unconfirmed(self, old: Order, qty: float) -> RiskEvent:
+        """The event for an exit to replace whose cancel the broker has not confirmed (Alpaca's
+        ``pending_cancel``: it may still fill): the new exit waits for the broker's word (beside
+        it, both could sell the same shares: a short), decided again next cycle. Before, the
+        wait was silent."""
+        why = (
+            f"the cancel of its exit {old.client_order_id} (to resize it to {qty:g} shares) is "
+            "not confirmed yet and that exit may still fill, so the new exit waits for the "
+            "broker's word"
+        )
+        return self._unprotected(old.symbol, why)

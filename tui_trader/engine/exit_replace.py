@@ -4,7 +4,8 @@ replace has ended.
 A stop or a take-profit limit is resized by one replace (``ExitPlacing._place_exit``), never
 without an exit in between. The replace is audited like a send (the new row first); an answer
 in doubt is followed as unsettled. A replace that found nothing to replace (the old exit filled,
-was cancelled, or a rejection is on its way) is looked up: ended, a fresh exit may go out at once.
+was cancelled, or a rejection is on its way) is looked up: ended, a fresh exit may go out at once
+(not when it ended filled: ``engine.exit_placing``).
 
 A mixin of ``TradingSession`` under ``ProtectiveStops``.
 """
@@ -36,17 +37,22 @@ class ExitReplace:
     _record_ack: Callable[[Order], None]
     """Write the broker's answer into the order's row (``OrderSend``)."""
 
-    def _ended(self, order: Order) -> bool:
-        """Whether the broker says ``order`` has ended (filled, cancelled, rejected, expired)
-        though a listing showed it working: a stop whose replace found nothing to replace and
-        whose cancel found nothing to cancel (a race it lost, a rejection still on its way).
-        A fresh stop may go out at once then; left for a later cycle, the position had none.
-        False when the broker does not answer, or says it still works (decided next cycle)."""
+    def _ended(self, order: Order) -> Order | None:
+        """The broker's word on ``order`` if it says it has ended (filled, cancelled, rejected,
+        expired) though a listing showed it working: a stop whose replace found nothing to
+        replace, or an exit (an OCO pair) whose cancel was not confirmed (still pending when
+        the wait ran out, or a race it lost: it filled first). Ended unfilled, a fresh exit may
+        go out at once; left for a later cycle, the position had none. Ended with a fill, the
+        position read before is out of date (``_place_exit`` places nothing then). ``None``
+        when the broker does not answer, or says it still works or its cancel is still
+        pending (it may still fill): decided next cycle."""
         try:
             found = self.broker.get_order(order.client_order_id)
         except BrokerError:
-            return False
-        return found is not None and found.status.is_final and not found.cancel_pending
+            return None
+        if found is None or not found.status.is_final or found.cancel_pending:
+            return None
+        return found
 
     def _replace_stop(
         self, old: Order, request: OrderRequest, market_time: datetime

@@ -129,15 +129,21 @@ class ProtectiveStops(
             rng = self._ranges[bar.symbol] = TrueRange()
         rng.add(bar)
 
-    def _cancel_all_of(self, stops: list[Order]) -> bool:
+    def _cancel_all_of(self, stops: list[Order], events: list[RiskEvent]) -> bool:
         """Cancel these stops, each confirmed (what follows may sell their shares); False if
-        one is not confirmed."""
+        one is not confirmed, or filled (part) before its cancel took: the positions read
+        before are out of date then (an exit sized from them could sell shares no longer
+        held), said in ``events``; the next cycle decides from the broker's positions."""
+        fresh = True
         for order in stops:
             cancelled = self.broker.cancel(order.client_order_id, confirm=True)
             if cancelled is None:
                 return False
             self._cancelled(cancelled)
-        return True
+            if cancelled.filled_qty > order.filled_qty + 1e-9:
+                events.append(self._filled_meanwhile(order, cancelled))
+                fresh = False
+        return fresh
 
     def _protect(
         self, market_time: datetime, at_start: bool = False, only: set[str] | None = None
@@ -287,8 +293,8 @@ class ProtectiveStops(
                     position, want, market_time, at_start, have[0], capped=capped, last=now
                 )
                 continue
-            if not self._cancel_all_of(have):
-                continue  # a cancel not confirmed yet: decided again next cycle
+            if not self._cancel_all_of(have, events):
+                continue  # a cancel not confirmed yet (or a fill meanwhile): next cycle
             if position is None or want <= 1e-9:
                 continue
             events += self._place_exit(
