@@ -108,6 +108,12 @@ CASES: list[tuple[str, list[str], str]] = [
         ["paper", "--iterations", "1", "--backup-every", "1e12"],
         "at most 10,080 minutes (a week), got '1e12'",
     ),
+    # taken: the session backed its whole database up back to back (review29a)
+    (
+        "backup-every-1e-9",
+        ["paper", "--iterations", "1", "--backup-every", "1e-9"],
+        "0 (no backups) or at least 1 minute (each backup copies the whole database), got '1e-9'",
+    ),
     ("sandbox-speed-1e12", ["sandbox", "--speed", "1e12"], "speed must be from 0 to 100,000"),
     # int() took these: serve listened on 8780 and on 1000
     ("serve-port-fullwidth", ["serve", "--port", "８７８０"], "not a whole number"),

@@ -213,6 +213,9 @@ def every_arg(text: str) -> float:
     return seconds(MAX_EVERY)(text)
 
 
+MIN_BACKUP_EVERY = 1.0
+"""``--backup-every`` at least a minute (or 0, none): ``1e-9`` was taken, and the session copied
+and verified its whole database back to back for as long as it ran (review29a)."""
 MAX_BACKUP_EVERY = 10_080.0
 """``--backup-every`` at most a week of minutes: a session's backups a week apart is the
 rarest that means anything. Before, ``1e12`` (minutes) was taken by the command line, the
@@ -222,11 +225,17 @@ settings file and the desk's field alike, and the backup thread died at its firs
 
 def backup_every_arg(text: str) -> float:
     """``--backup-every``, the settings file's ``backup-every`` and the setup screen's "Backup
-    every (min)": 0 (never) to ``MAX_BACKUP_EVERY`` minutes, one rule for all three."""
+    every (min)": 0 (never), or ``MIN_BACKUP_EVERY`` to ``MAX_BACKUP_EVERY`` minutes, one rule
+    for all three."""
     value = non_negative_float(text)
     if value > MAX_BACKUP_EVERY:
         raise argparse.ArgumentTypeError(
             f"at most {MAX_BACKUP_EVERY:,.0f} minutes (a week), got {quoted(text)}"
+        )
+    if 0 < value < MIN_BACKUP_EVERY:
+        raise argparse.ArgumentTypeError(
+            f"0 (no backups) or at least {MIN_BACKUP_EVERY:g} minute (each backup copies the "
+            f"whole database), got {quoted(text)}"
         )
     return value
 
