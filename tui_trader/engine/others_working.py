@@ -47,9 +47,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from tui_trader.brokers import BrokerError
-from tui_trader.core.orders import Order, OrderStatus, OrderType, Side
+from tui_trader.core.orders import Order, OrderStatus, Side
 from tui_trader.store.liveness import MIN_WINDOW
 from tui_trader.store.other_sales import WorkingRow, live_working_rows
+from tui_trader.store.stop_rows import row_order_type
 
 LookUp = Callable[[str], Order | None]
 """An order at the broker by its client id, ``None`` when the broker does not know it."""
@@ -117,9 +118,6 @@ def _asked(look_up: LookUp, client_order_id: str) -> Order | None:
 def _as_order(row: WorkingRow) -> Order:
     """A working row as an order still working with its remaining shares (``holdings`` reads
     the symbol, side, remaining quantity, client id and type)."""
-    try:
-        kind = OrderType(row.order_type)
-    except ValueError:  # a row with no known type: counted, never taken for an exit
-        kind = OrderType.MARKET
+    kind = row_order_type(row.order_type)  # no known type: counted, never taken for an exit
     side = Side.BUY if row.side == "buy" else Side.SELL
     return Order(row.client_order_id, row.symbol, side, row.remaining, kind, OrderStatus.NEW)

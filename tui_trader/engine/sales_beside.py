@@ -30,9 +30,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tui_trader.core.orders import OrderType
 from tui_trader.risk.stops import is_protective
 from tui_trader.store.other_sales import closed_since, working_rows
+from tui_trader.store.stop_rows import row_order_type
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,16 +55,10 @@ def sales_beside(
     filled = closed_since(account_key, symbol, session_id, since, closing_side)
     closing = 0.0
     for row in working_rows(account_key, symbol, session_id):
-        if row.client_order_id in listed or is_protective(row.client_order_id, _type(row)):
+        if row.client_order_id in listed or is_protective(
+            row.client_order_id, row_order_type(row.order_type)
+        ):
             continue  # in the listing already, or an exit (another desk's: none placed beside)
         if row.side == closing_side:
             closing += row.remaining
     return Beside(closing, filled)
-
-
-def _type(row: object) -> OrderType:
-    """A row's order type (one that is none: a market order, never an exit)."""
-    try:
-        return OrderType(getattr(row, "order_type", ""))
-    except ValueError:
-        return OrderType.MARKET

@@ -27,13 +27,13 @@ from datetime import datetime
 from tui_trader.brokers import BrokerError
 from tui_trader.core.domain import Position, RiskEvent
 from tui_trader.core.order_ids import short_key
-from tui_trader.core.orders import Order, OrderRequest, OrderStatus, OrderType, Side
+from tui_trader.core.orders import Order, OrderRequest, OrderStatus, Side
 from tui_trader.engine.exit_words import named_exits
 from tui_trader.engine.stop_release import StopRelease
 from tui_trader.engine.stops_at_finish import LEFT_DOWN
 from tui_trader.risk.stops import is_protective
 from tui_trader.store.dropped_exits import DroppedExit, SellRow, dropped_exits, leave_dropped
-from tui_trader.store.stop_rows import take_stop_row
+from tui_trader.store.stop_rows import row_order_type, take_stop_row
 
 TAKEN_AT_START = "its desk died between its cancel and its sell's end; put back at this start"
 """Why a start took over a stop a dead desk without exits had cancelled (its row says it)."""
@@ -152,10 +152,7 @@ class StopsAfterDeath(StopRelease):
 
 def _request(symbol: str, sell: SellRow) -> OrderRequest:
     """The order a dropped stop was cancelled for, as its row says (followed until it ends)."""
-    try:
-        kind = OrderType(sell.order_type)
-    except ValueError:
-        kind = OrderType.MARKET
+    kind = row_order_type(sell.order_type)
     return OrderRequest(
         symbol, Side(sell.side), sell.quantity, sell.client_order_id, kind, sell.limit_price
     )
