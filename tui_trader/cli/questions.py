@@ -27,12 +27,7 @@ def ask(prompt: str) -> str:
 
         sys.stdout.write(prompt)
         sys.stdout.flush()
-        # Ctrl+C: KeyboardInterrupt here. Waited in half-second slices: a Ctrl+C landing
-        # between the prompt and the select call (its handler ran, the select not yet
-        # entered) left the select blocked for good; each slice returns to Python, which
-        # raises it (the suite's Ctrl+C test hung so once under load, 2026-12-07)
-        while not select.select([sys.stdin], [], [], 0.5)[0]:
-            pass
+        select.select([sys.stdin], [], [])  # Ctrl+C: KeyboardInterrupt here
         line = sys.stdin.readline()
         if not line:
             return ""
