@@ -22,6 +22,7 @@ from tui_trader.core.order_ids import sent_by_another
 from tui_trader.core.order_views import QTY_EPS
 from tui_trader.core.orders import CLOCK_AHEAD, Fill, Order, OrderUpdate, fill_increment
 from tui_trader.engine.halts import RESUME_REFUSED
+from tui_trader.engine.ledger_beside import LedgerBeside
 from tui_trader.engine.outside_changes import OutsideChanges
 from tui_trader.risk.gate import RESET, RiskManager
 from tui_trader.strategies import LearningAllocator
@@ -34,7 +35,7 @@ FILL_TIME = "fill_time"
 before its order was submitted: ``core.orders.fill_time``); trading goes on."""
 
 
-class SessionRecords:
+class SessionRecords(LedgerBeside):
     """The session's writing to the audit trail and its reports; the session supplies its state."""
 
     audit: AuditLog
@@ -119,6 +120,7 @@ class SessionRecords:
     def _record_fill(self, fill: Fill, upto: float | None = None) -> bool:
         """Write a fill once and book its round trips (one commit with the fill); False if it
         was already recorded (``upto``: ``AuditLog.fill``'s)."""
+        lot = self._lot_beside(fill)  # (before the transaction: it may ask the broker)
         with self.audit.together():
             kept = {} if upto is None else {"upto": upto}
             if not self.audit.fill(fill, fill.timestamp, **kept):
@@ -139,6 +141,8 @@ class SessionRecords:
                     detail=note,
                 )
                 self.audit.risk_event(event, self.account_key, fill.timestamp)
+            if lot is not None:
+                self.ledger.top_up(fill.symbol, lot[0], lot[1], fill.timestamp)
             trades = self.ledger.on_fill(fill)
             for trade in trades:
                 self.audit.trade(trade)
