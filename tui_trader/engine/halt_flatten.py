@@ -186,8 +186,8 @@ class HaltFlatten:
                 unclosed.append(
                     f"{qty:g} {symbol} (its close is in doubt: the broker's answer was lost)"
                 )
-            elif ack.status is OrderStatus.REJECTED and ack.reject_reason.startswith("not sent"):
-                unclosed.append(f"{qty:g} {symbol} ({ack.reject_reason})")  # another desk's went
+            elif ack.status is OrderStatus.REJECTED and _unsent(ack):  # not the broker's word
+                unclosed.append(f"{qty:g} {symbol} ({ack.reject_reason})")
             elif ack.status is OrderStatus.REJECTED:
                 unclosed.append(f"{qty:g} {symbol} (the broker rejected it: {ack.reject_reason})")
             else:
@@ -262,3 +262,9 @@ def flatten_closer(order: Order) -> str | None:
     """The key of the session whose flatten close ``order`` is, ``None`` if it is none."""
     parts = read_order_id(order.client_order_id)
     return parts.session_key if parts and parts.leg.rstrip("0123456789") == "flat" else None
+
+
+def _unsent(order: Order) -> bool:
+    """Whether a close ``rejected`` was never sent (its claim refused: ``engine.close_claims``,
+    or a fence of the send), not refused by the broker."""
+    return (order.reject_reason or "").startswith("not sent")
