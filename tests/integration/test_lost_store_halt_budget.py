@@ -29,7 +29,7 @@ from tui_trader.store.pg_url import parse_db_url
 ACCOUNT = "alpaca:PA-halt-budget"
 BUDGET = 3.0
 """Seconds the desk is given to write its halt (30 s in use)."""
-MARGIN = 7.0
+MARGIN = 12.0
 """Seconds past the budget a loaded machine may add (before: the server's 25 s lock wait)."""
 
 
