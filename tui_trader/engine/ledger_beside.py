@@ -12,23 +12,33 @@ such a fill first tops the ledger's lot up to what the account held (``_lot_besi
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from tui_trader.brokers import Broker, BrokerError
 from tui_trader.core.domain import Position
 from tui_trader.core.ledger import TradeLedger
 from tui_trader.core.order_views import QTY_EPS
 from tui_trader.core.orders import Fill
 
+if TYPE_CHECKING:
+    from tui_trader.store.audit import AuditLog
+
+
+Lot = tuple[float, float]
+"""Shares (signed) the ledger takes before a fill, and their entry price."""
+
 
 class LedgerBeside:
     """The ledger's top-up before a fill it does not cover; the session supplies its state."""
 
     broker: Broker
+    audit: AuditLog
     ledger: TradeLedger
     _last_positions: dict[str, Position]
     _entries: dict[str, float]
     """By symbol: the broker's average entry price as last read holding it (``_lot_beside``)."""
 
-    def _lot_beside(self, fill: Fill) -> tuple[float, float] | None:
+    def _lot_beside(self, fill: Fill) -> Lot | None:
         """Before the ledger books ``fill``: where it closes more of what the account held than
         the ledger holds (another desk of the account bought those shares after this desk's
         start seeded its ledger), the shares the ledger takes first (signed) and their entry
@@ -38,11 +48,15 @@ class LedgerBeside:
         buy "closed" the short with a made-up profit (``tui-trader report``, the history, the
         desk's realized PnL; no risk decision reads them). Read from the broker, only then:
         what it holds now, less the fill, is what it held before; never past it (the rest of
-        a fill beyond it opens the other side). Unanswered: booked as before."""
+        a fill beyond it opens the other side). Unanswered, or asked inside a transaction
+        (the broker is never asked there: PostgreSQL ends a connection idle in one for 20 s,
+        ``store.pg.IDLE_IN_TRANSACTION``): booked as before."""
         signed = fill.qty * fill.side.sign
         mine = self.ledger.held(fill.symbol)
         if mine * signed > 0 or abs(signed) <= abs(mine) + QTY_EPS:
             return None  # it adds to the ledger's lot, or the lot covers it
+        if self.audit.db.in_transaction():
+            return None
         try:
             position = self.broker.positions().get(fill.symbol)
         except BrokerError:
