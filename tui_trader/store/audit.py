@@ -194,6 +194,9 @@ class AuditLog(SessionRows, CycleTransactions, AccountReads):
                 order.reject_reason or None,
                 order.client_order_id,
                 before,
+                order.filled_qty,
+                order.row_status,
+                order.row_status,
             ),
         )
         return self.db.rows_changed(cursor) == 1

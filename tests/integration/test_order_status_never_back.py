@@ -1,0 +1,112 @@
+"""An order's row never goes back to an earlier status at the same filled quantity.
+
+Several desks follow an ended desk's order (``engine.reconcile``), and their views of it lag
+one another: a stream behind another desk's, a REST look-up behind the stream (the sandbox's
+``stale_rest``). The row of such an order is written only while it records no more filled than
+the view says (the compare-and-set ``FOUND_FILL_UPDATE_SQL``, review29d, review29e), which kept
+the quantity from going back, not the status: with the quantity unchanged, a lagging view wrote
+``partially_filled`` or ``new`` over a row already ``canceled``, or ``pending_cancel`` over one
+``filled`` (records30). The audit trail then showed a finished order as working (``tui-trader
+report``, the desk's order list), and the next start followed it again. Now a final row
+(filled, canceled, expired, rejected, not received) takes only a final view at that quantity,
+and a filled one only ``filled``; a view with more filled still moves it on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from tests.integration.test_followed_fill_cas import (
+    WHEN,
+    _ended_buy,
+    _recorded,
+    _two_desks,
+    _update,
+)
+from tui_trader.core.orders import OrderStatus, OrderUpdate
+from tui_trader.engine.reconcile import unsettled_order
+from tui_trader.store.account_reads import open_order_row
+from tui_trader.store.models import LiveOrder
+from tui_trader.store.pg_url import PgUrl
+
+
+def _status(cid: str) -> str:
+    """The order's row's status, as the audit trail shows it."""
+    return str(LiveOrder.get(LiveOrder.client_order_id == cid).status)
+
+
+@pytest.mark.parametrize("late", ["partially_filled", "new", "pending_cancel"])
+def test_a_cancelled_order_stays_cancelled_under_a_lagging_view(
+    late: str, store: Path | PgUrl
+) -> None:
+    """The ended desk's buy fills 1 of 3 and is then cancelled (by hand, say): desk A hears
+    the cancel and writes the row ``canceled`` at 1. Desk B's stream lags: it hears, after
+    that, the order as it was before the cancel (the first share's update, its fill refused:
+    A recorded it; or the order working, or the cancel requested). The row stays
+    ``canceled`` with its 1 share, recorded once."""
+    a, b = _two_desks(store)
+    cid = _ended_buy(a)
+    assert a._apply_updates([_update(cid, 0, 1)]) == 1
+    cancelled = replace(_update(cid, 1, 1, fill=False).order, status=OrderStatus.CANCELED)
+    a._apply_updates([OrderUpdate(cancelled)])
+    assert _status(cid) == "canceled"
+    if late == "partially_filled":
+        lagging = _update(cid, 0, 1)
+    elif late == "new":
+        lagging = OrderUpdate(replace(cancelled, status=OrderStatus.NEW))
+    else:
+        lagging = OrderUpdate(replace(cancelled, cancel_pending=True))
+    assert b._apply_updates([lagging]) == 0
+    assert _status(cid) == "canceled"
+    assert _recorded(cid) == (1.0, 1.0, 1)
+
+
+@pytest.mark.parametrize("late", ["canceled", "pending_cancel"])
+def test_a_filled_order_stays_filled_under_a_lagging_cancel(late: str, store: Path | PgUrl) -> None:
+    """The ended desk's buy fills whole (desk A records it: the row ``filled`` at 3); desk B
+    then hears a cancel of it at the same 3 (a cancel request that lost to the fill, its
+    answer reaching B late). The row stays ``filled``."""
+    a, b = _two_desks(store)
+    cid = _ended_buy(a)
+    assert a._apply_updates([_update(cid, 0, 3)]) == 1
+    assert _status(cid) == "filled"
+    view = replace(_update(cid, 3, 3, fill=False).order, status=OrderStatus.CANCELED)
+    b._apply_updates([OrderUpdate(replace(view, cancel_pending=late == "pending_cancel"))])
+    assert _status(cid) == "filled"
+    assert _recorded(cid) == (3.0, 3.0, 1)
+
+
+def test_a_settlement_look_up_does_not_reopen_a_cancelled_order(
+    store: Path | PgUrl, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ended desk's buy was in doubt at both desks' starts; desk A's look-up found it
+    cancelled with nothing filled; desk B's look-up a moment later gets a view that lags
+    (``new``, nothing filled). The row stays ``canceled``."""
+    a, b = _two_desks(store)
+    cid = _ended_buy(a)
+    LiveOrder.update(status="unknown").where(LiveOrder.client_order_id == cid).execute()
+    row = open_order_row(LiveOrder.get(LiveOrder.client_order_id == cid))
+    b.unsettled.add(unsettled_order(row), WHEN, 0.0, None, seeded=True)
+    nothing = _update(cid, 0, 0, fill=False).order
+    a.audit.order_update_found(replace(nothing, status=OrderStatus.CANCELED), 0.0)
+    assert _status(cid) == "canceled"
+    monkeypatch.setattr(b.broker, "get_order", lambda _cid: replace(nothing, status=OrderStatus.NEW))
+    monkeypatch.setattr(b.broker, "adopt", lambda _order: None)
+    b._settle(WHEN)
+    assert _status(cid) == "canceled"
+
+
+def test_more_filled_still_moves_a_final_row_on(store: Path | PgUrl) -> None:
+    """A row written ``canceled`` at 1 (a cancel the broker accepted) whose order filled a
+    second share before the cancel took: the view at 2 moves the row on, its share recorded."""
+    a, b = _two_desks(store)
+    cid = _ended_buy(a)
+    assert a._apply_updates([_update(cid, 0, 1)]) == 1
+    cancelled = replace(_update(cid, 1, 1, fill=False).order, status=OrderStatus.CANCELED)
+    a._apply_updates([OrderUpdate(cancelled)])
+    assert b._apply_updates([_update(cid, 1, 2)]) == 1
+    assert _status(cid) == "partially_filled"
+    assert _recorded(cid) == (2.0, 2.0, 2)
