@@ -166,6 +166,12 @@ FILL_UPTO_SQL = (
 """``FILL_SQL`` only while the fills recorded for the order, with this one, stay within what
 the broker says it filled: a fill another desk recorded already (under its own key) is not
 recorded again (``AuditLog.fill``'s ``upto``)."""
+ORDER_LOCK_SQL = 'SELECT 1 FROM "live_orders" WHERE "client_order_id" = ? FOR UPDATE'
+"""On PostgreSQL, the order's row locked before ``FILL_UPTO_SQL`` (its own statement: under READ
+COMMITTED the insert's snapshot, taken once the lock is granted, then sees the fills another
+desk's transaction committed meanwhile). A desk whose view was behind the row (another desk
+had brought it on) updated no row, so locked none, and two such desks inserted the same share
+under the cap at once, neither seeing the other's (records30: 2 fills recorded for 1 share)."""
 ORDER_UPDATE_SQL = (
     'UPDATE "live_orders" SET "status" = ?, "filled_qty" = ?, "updated_at" = ?, '
     '"broker_order_id" = COALESCE(?, "broker_order_id"), '
