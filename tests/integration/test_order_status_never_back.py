@@ -15,6 +15,7 @@ and a filled one only ``filled``; a view with more filled still moves it on.
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -79,21 +80,25 @@ def test_a_filled_order_stays_filled_under_a_lagging_cancel(late: str, store: Pa
     assert _recorded(cid) == (3.0, 3.0, 1)
 
 
+@pytest.mark.parametrize("view", ["new", "absent"])
 def test_a_settlement_look_up_does_not_reopen_a_cancelled_order(
-    store: Path | PgUrl, monkeypatch: pytest.MonkeyPatch
+    view: str, store: Path | PgUrl, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The ended desk's buy was in doubt at both desks' starts; desk A's look-up found it
     cancelled with nothing filled; desk B's look-up a moment later gets a view that lags
-    (``new``, nothing filled). The row stays ``canceled``."""
+    (``new``, nothing filled), or none at all past B's settlement window (``absent``: B
+    would mark it ``not_received``, a guess from the broker's silence). The row stays
+    ``canceled``, what the broker said."""
     a, b = _two_desks(store)
     cid = _ended_buy(a)
     LiveOrder.update(status="unknown").where(LiveOrder.client_order_id == cid).execute()
     row = open_order_row(LiveOrder.get(LiveOrder.client_order_id == cid))
-    b.unsettled.add(unsettled_order(row), WHEN, 0.0, None, seeded=True)
+    b.unsettled.add(unsettled_order(row), WHEN - timedelta(hours=1), 0.0, None, seeded=True)
     nothing = _update(cid, 0, 0, fill=False).order
     a.audit.order_update_found(replace(nothing, status=OrderStatus.CANCELED), 0.0)
     assert _status(cid) == "canceled"
-    monkeypatch.setattr(b.broker, "get_order", lambda _cid: replace(nothing, status=OrderStatus.NEW))
+    lagging = replace(nothing, status=OrderStatus.NEW) if view == "new" else None
+    monkeypatch.setattr(b.broker, "get_order", lambda _cid: lagging)
     monkeypatch.setattr(b.broker, "adopt", lambda _order: None)
     b._settle(WHEN)
     assert _status(cid) == "canceled"

@@ -196,8 +196,7 @@ class AuditLog(SessionRows, CycleTransactions, AccountReads):
                 order.client_order_id,
                 before,
                 order.filled_qty,
-                order.row_status,
-                order.row_status,
+                *[order.row_status] * 3,
             ),
         )
         return self.db.rows_changed(cursor) == 1

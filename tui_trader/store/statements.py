@@ -183,17 +183,20 @@ _FINAL_ROW = "('filled', 'canceled', 'expired', 'rejected', 'not_received')"
 ``pending_cancel`` is not one (the cancel may still lose to a fill)."""
 FOUND_FILL_UPDATE_SQL = ORDER_UPDATE_SQL + (
     ' AND "filled_qty" < ? + 1e-9 AND NOT ("filled_qty" > ? - 1e-9 AND "status" IN '
-    f"{_FINAL_ROW} AND (? NOT IN {_FINAL_ROW} OR (\"status\" = 'filled' AND ? <> 'filled')))"
+    f"{_FINAL_ROW} AND (? NOT IN {_FINAL_ROW} OR (\"status\" = 'filled' AND ? <> 'filled') "
+    "OR (\"status\" <> 'not_received' AND ? = 'not_received')))"
 )
 """``ORDER_UPDATE_SQL`` only while the row records no more filled than a found fill starts
 from: a compare-and-set, so that a fill another desk recorded meanwhile (the row moved on) is
 not recorded again (``AuditLog.order_update_found``). A row behind it (an order followed from
 the broker's view, its row not brought up yet: a stop taken over after part of it filled)
 still takes the fill: no desk recorded that one (review29a). At the same filled quantity
-(parameters: the view's quantity, then its status twice) a final row takes only a final view,
-and a filled row only ``filled``: a view lagging another desk's (a stream behind, a REST read
-behind the stream) wrote ``partially_filled`` or ``new`` over ``canceled``, ``pending_cancel``
-over ``filled``, and the trail showed a finished order working (records30)."""
+(parameters: the view's quantity, then its status thrice) a final row takes only a final
+view, a filled row only ``filled``, and none ``not_received`` (a desk's guess from the
+broker's silence, never over what the broker said): a view lagging another desk's (a stream
+behind, a REST read behind the stream) wrote ``partially_filled`` or ``new`` over ``canceled``,
+``pending_cancel`` over ``filled``, and the trail showed a finished order working
+(records30)."""
 """The hot statements of a decision cycle, compiled once: peewee's per-query SQL generation
 (and model instances) cost more than the writes themselves."""
 
