@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import make_session
 from tests.integration.test_followed_fill_cas import (
     WHEN,
     _ended_buy,
@@ -27,10 +28,10 @@ from tests.integration.test_followed_fill_cas import (
     _two_desks,
     _update,
 )
-from tui_trader.core.orders import OrderStatus, OrderUpdate
-from tui_trader.engine.reconcile import unsettled_order
+from tui_trader.core.orders import Order, OrderStatus, OrderUpdate
+from tui_trader.engine.reconcile import missed_fill, reconcile, unsettled_order
 from tui_trader.store.account_reads import open_order_row
-from tui_trader.store.models import LiveOrder
+from tui_trader.store.models import LiveOrder, SessionRow
 from tui_trader.store.pg_url import PgUrl
 
 
@@ -115,3 +116,42 @@ def test_more_filled_still_moves_a_final_row_on(store: Path | PgUrl) -> None:
     assert b._apply_updates([_update(cid, 1, 2)]) == 1
     assert _status(cid) == "partially_filled"
     assert _recorded(cid) == (2.0, 2.0, 2)
+
+
+@pytest.mark.parametrize("broker_says", ["absent", "working"])
+def test_a_start_reading_the_row_before_another_desk_moved_it_does_not_write_it_back(
+    broker_says: str, store: Path | PgUrl, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two desks start together over the ended desk's buy (its row ``new``, nothing filled).
+    Desk A's start reads the row; desk B's start then finds the buy filled and records it
+    (the row ``filled`` at 3); A's look-up of the buy answers late: not found yet (Alpaca's
+    404 while it takes an order, ``absent``), or the earlier view, working with nothing
+    filled (``working``). Before, A wrote what it had read over B's row, unconditionally:
+    ``unknown`` or ``new`` with 0 filled, and the next start, taking the row for what was
+    recorded, recorded the 3 shares a second time. Now the row keeps B's ``filled`` at 3."""
+    a, b = _two_desks(store)
+    cid = _ended_buy(a)
+    ended = LiveOrder.get(LiveOrder.client_order_id == cid).session
+    SessionRow.update(status="stopped", account_key=a.account_key).where(
+        SessionRow.id == ended.id
+    ).execute()
+    nothing = _update(cid, 0, 0, fill=False).order
+    found = _update(cid, 0, 3)
+    assert found.fill is not None
+
+    def late(asked: str) -> Order | None:
+        """A's look-up: B's start records the fill first; A's answer lags it."""
+        if asked == cid and _recorded(cid)[2] == 0:
+            assert b._record_with_row(found.order, found.fill)
+        return None if broker_says == "absent" else replace(nothing, status=OrderStatus.NEW)
+
+    monkeypatch.setattr(a.broker, "open_orders", lambda: [])
+    monkeypatch.setattr(a.broker, "get_order", late)
+    reconcile(a.broker, a.audit, a.account_key)
+    assert (_status(cid), _recorded(cid)) == ("filled", (3.0, 3.0, 1))
+    c = make_session(store, symbols=("SPY",))  # a start after both: nothing missing
+    row = open_order_row(LiveOrder.get(LiveOrder.client_order_id == cid))
+    missed = missed_fill(row, found.order)
+    if missed is not None:
+        c._record_with_row(found.order, missed)
+    assert _recorded(cid) == (3.0, 3.0, 1)
