@@ -20,13 +20,13 @@ class _Desk(PutBackWaits):
     broker's look-up of it answers ``found``; what it would put back is noted, not sent."""
 
     def __init__(self, found: Any) -> None:
-        self.broker = SimpleNamespace(get_order=lambda _cid: found)  # type: ignore[assignment]
+        self.broker = SimpleNamespace(get_order=lambda _cid: found)
         self.protects = False
         self.put: list[str] = []
         stop = to_domain_order(raw_order(CID, "stop", "new", stop_price="96"))
         self._unsure = {"SPY": [(stop, "1a2b3c4d")]}
 
-    def _put_back(self, symbol: str, released: Any, why: str, *_: Any) -> list[Any]:  # type: ignore[override]
+    def _put_back(self, symbol: str, released: Any, why: str, *_: Any) -> list[Any]:
         self.put.append(why)
         return []
 
