@@ -22,6 +22,7 @@ from tui_trader.core.order_ids import sent_by_another
 from tui_trader.core.order_views import QTY_EPS
 from tui_trader.core.orders import CLOCK_AHEAD, Fill, Order, OrderUpdate, fill_increment
 from tui_trader.engine.halts import RESUME_REFUSED
+from tui_trader.engine.ledger_beside import LedgerBeside, Lot
 from tui_trader.engine.outside_changes import OutsideChanges
 from tui_trader.risk.gate import RESET, RiskManager
 from tui_trader.strategies import LearningAllocator
@@ -34,7 +35,7 @@ FILL_TIME = "fill_time"
 before its order was submitted: ``core.orders.fill_time``); trading goes on."""
 
 
-class SessionRecords:
+class SessionRecords(LedgerBeside):
     """The session's writing to the audit trail and its reports; the session supplies its state."""
 
     audit: AuditLog
@@ -116,9 +117,14 @@ class SessionRecords:
         qty, notional = self.audit.recorded_fills(order.client_order_id)
         return fill_increment(order, qty, notional, fill.timestamp, event_time=fill.timestamp)
 
-    def _record_fill(self, fill: Fill, upto: float | None = None) -> bool:
+    def _record_fill(
+        self, fill: Fill, upto: float | None = None, lot: Lot | bool | None = True
+    ) -> bool:
         """Write a fill once and book its round trips (one commit with the fill); False if it
-        was already recorded (``upto``: ``AuditLog.fill``'s)."""
+        was already recorded (``upto``: ``AuditLog.fill``'s). ``lot``: the shares the ledger
+        takes first (``LedgerBeside._lot_beside``), asked here unless the caller did."""
+        if lot is True:  # (outside a transaction only: it may ask the broker)
+            lot = self._lot_beside(fill)
         with self.audit.together():
             kept = {} if upto is None else {"upto": upto}
             if not self.audit.fill(fill, fill.timestamp, **kept):
@@ -139,6 +145,8 @@ class SessionRecords:
                     detail=note,
                 )
                 self.audit.risk_event(event, self.account_key, fill.timestamp)
+            if isinstance(lot, tuple):
+                self.ledger.top_up(fill.symbol, lot[0], lot[1], fill.timestamp)
             trades = self.ledger.on_fill(fill)
             for trade in trades:
                 self.audit.trade(trade)
@@ -170,6 +178,7 @@ class SessionRecords:
         cycle_orders = self._cycle_orders
         audit = self.audit
         for update in updates:
+            lot = self._lot_beside(update.fill) if update.fill is not None else None
             # An order's change, its fill and the round trips it closes commit as one: on a
             # remote broker's session a kill between them left the order recorded filled
             # without its fill, or the fill without its trade, and the restart, finding them
@@ -185,7 +194,7 @@ class SessionRecords:
                 else:
                     audit.order_update(order)
                 upto = order.filled_qty if fill and others else None
-                if fill is not None and self._record_fill(fill, upto):
+                if fill is not None and self._record_fill(fill, upto, lot):
                     fills += 1
                 elif fill is not None and others:
                     # refused: another desk recorded it, or a part of it (review29d records
