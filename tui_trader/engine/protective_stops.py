@@ -246,8 +246,10 @@ class ProtectiveStops(
             ended = any(whose.get(o.client_order_id) == ENDED for o in stops.get(symbol, []))
             if ended and not self._still_keeps(symbol):
                 continue  # taken over while this desk was frozen: the other's now
-            if not self._taken_over(stops.get(symbol, []), whose, events):
-                continue  # another session took the ended session's exit first
+            taken = self._taken_over(stops.get(symbol, []), whose, events)
+            if taken is None:
+                continue  # another session took the ended session's exit first, or it ended
+            stops[symbol] = taken  # (one found cancelled at the broker since the listing: gone)
             position = positions.get(symbol)
             held = position.qty if position is not None else 0.0
             pending = closing.get(symbol, 0.0)
