@@ -128,7 +128,8 @@ def run_list(args: argparse.Namespace) -> int:
     for e in entries:
         print(
             f"{e.symbol:<7}{e.interval:<5}{_stamp(e.first):<18}{_stamp(e.last):<18}"
-            f"{e.rows:>9,}{_size(e.size_bytes):>10}  {_age(e.age(now))}"
+            f"{'damaged' if e.rows is None else f'{e.rows:,}':>9}{_size(e.size_bytes):>10}  "
+            f"{_age(e.age(now))}"
         )
     total = sum(e.size_bytes for e in entries)
     print(f"{len(entries)} file(s), {_size(total)} in {cache.root}")
