@@ -110,3 +110,18 @@ def test_paper_calls_a_table_that_is_not_the_caches_a_damaged_file(
     lines = done.stderr.splitlines()
     assert len(lines) == 1 and "damaged cache file" in lines[0], done.stderr
     assert "data clear --symbols SPY" in lines[0]
+
+
+def test_a_cache_file_of_only_bad_rows_says_no_bar_is_left(tmp_path: Path) -> None:
+    """Every cached close NaN (each row dropped, as the note says): the refusal ended in
+    ``no bars for SPY (the file has )``, a sentence cut off. It says no bar is left now."""
+    bad = _bars().with_columns(pl.lit(float("nan")).alias("close"))
+    cache = _cache(tmp_path, bad.write_parquet)
+    done = run_cli(
+        tmp_path, "paper", "--iterations", "3", "--db", str(tmp_path / "desk.db"), "--data",
+        "yahoo", "--offline", "--symbols", "SPY", "--interval", "1d", "--period", "6mo",
+        "--cache-dir", str(cache),
+    )  # fmt: skip
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "dropped" in done.stdout  # the note says why
+    assert done.stderr.strip().endswith("no bars for SPY (no bar is left to trade on)")
