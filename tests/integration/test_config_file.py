@@ -341,3 +341,21 @@ def test_numbers_only_toml_spells_are_still_read(tmp_path: Path, monkeypatch, ca
     assert rows["backup_keep"][1:] == ["16", f"{path}:2"]
     assert rows["seed"][1:] == ["5", f"{path}:3"]
     assert rows["every"][1:] == ["10.0", f"{path}:4"]
+
+
+def test_a_number_of_thousands_of_digits_is_refused_with_its_line(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
+    """``iterations = 999...9`` (5,000 digits: a paste gone wrong) is valid TOML in principle,
+    but Python's ``int()`` refuses over 4,300 digits with a ``ValueError`` that is no
+    ``TOMLDecodeError``: exit 1, ``ValueError: Exceeds the limit (4300 digits) ...`` and a
+    crash.log, from ``config show`` and from every command reading ./tui-trader.toml."""
+    text = "seed = 3\n\niterations = " + "9" * 5000 + "\n"
+    digits = _write(tmp_path, text, "desk.toml")
+    err = _fails(["config", "show", "--config", str(digits)], capsys)
+    assert f"{digits}:3: not valid TOML: a number of more than 4,300 digits" in err
+    monkeypatch.chdir(tmp_path)
+    digits.rename(tmp_path / "tui-trader.toml")
+    err = _fails(["paper", "--iterations", "1", "--db", str(tmp_path / "a.db")], capsys)
+    assert "tui-trader.toml:3: not valid TOML: a number of more than 4,300 digits" in err
+    assert not (tmp_path / "a.db").exists()

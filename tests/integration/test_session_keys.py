@@ -95,3 +95,18 @@ def test_a_blank_session_is_refused_by_every_command(
     """``--session ""`` showed the latest session (a report) or crashed (``fleet halt``)."""
     code, out, err, _ = run_main([*command, "--session", "", "--db", str(desk)], capsys)
     assert_one_line_exit_2(code, out, err, "argument --session: is empty", place)
+
+
+@pytest.mark.parametrize("command", [*READERS, ["fleet", "halt"]], ids=" ".join)
+def test_an_id_of_thousands_of_digits_names_no_session(
+    desk: Path, place: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    """A pasted run of 5,000 digits as ``--session`` reached Python's ``int()``, which refuses
+    numbers over 4,300 digits: exit 1, ``ValueError: Exceeds the limit ...`` and a crash.log
+    from every reader and ``fleet halt``. It names no session now: one line, exit 2."""
+    key = "9" * 5000
+    argv = [*command, "--session", key, "--db", str(desk)]
+    code, out, err, _ = run_main([*argv, "--yes"] if command[0] == "fleet" else argv, capsys)
+    words = "nothing to follow" if command == ["live", "monitor"] else "no session"
+    assert_one_line_exit_2(code, out, err, words, place)
+    assert "99999" in err and "ValueError" not in err

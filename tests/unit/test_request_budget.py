@@ -273,3 +273,20 @@ def test_answers_without_the_servers_count_change_nothing() -> None:
         send("GET", "http://gateway/v2/account")
     assert budget.server_left is None
     assert _read_until_held(budget) == BURST - 3
+
+
+def test_a_retry_after_that_only_looks_like_digits_is_no_crash() -> None:
+    """``Retry-After: ²`` from a gateway: ``str.isdigit`` said digits, ``float()`` refused
+    them, and the ``ValueError`` left the request in place of its 429 answer. It is no number
+    of seconds now: the budget pauses as for a bare 429."""
+    import threading
+
+    from tui_trader.brokers.alpaca_budget import metered
+
+    clock = Clock()
+    budget = RequestBudget(clock=clock)
+    send = metered(lambda *a, **k: _Answer(429, {"Retry-After": "²"}), budget, threading.Event())
+    assert send("GET", "http://gateway/v2/account").status_code == 429
+    assert budget.throttled == 1
+    with pytest.raises(Throttled):
+        budget.acquire(Waiter(clock))  # type: ignore[arg-type]

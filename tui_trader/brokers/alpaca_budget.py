@@ -278,8 +278,8 @@ def _retry_after(header: str | None) -> float | None:
     if not header:
         return None
     text = header.strip()
-    if text.isdigit():
-        return float(text)
+    if text.isdigit():  # '²' is a digit to isdigit, not to float(): a ValueError, no answer
+        return float(text) if text.isdecimal() else None
     from email.utils import parsedate_to_datetime
 
     try:

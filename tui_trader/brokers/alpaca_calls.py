@@ -176,9 +176,11 @@ def _parse_body(body: str) -> tuple[int | None, str]:
     if not isinstance(data, dict):
         return None, _first_line(body)
     code = data.get("code")
-    return (int(code) if isinstance(code, int | str) and str(code).isdigit() else None), str(
-        data.get("message", body)
-    )
+    text = str(code) if isinstance(code, int | str) else ""
+    # isdigit takes '²' and int() refuses it, as it refuses 4,301 digits: a ValueError in place
+    # of the failure being classified
+    number = int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
+    return number, str(data.get("message", body))
 
 
 def _first_line(value: object) -> str:

@@ -158,6 +158,9 @@ def data_text(text: str) -> str:
     from tui_trader.market.sources import parse_data_spec
 
     raw = text.strip()
+    problem = url_problem(raw, "a data source (sim, yahoo or replay:FILE)")
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
     if raw.startswith("replay:") and raw.removeprefix("replay:").strip():
         path_text(raw.removeprefix("replay:"))
     try:
@@ -167,14 +170,31 @@ def data_text(text: str) -> str:
     return text
 
 
+def url_problem(text: str, what: str) -> str | None:
+    """Why a URL (``postgresql://bob:PASSWORD@host/db``, often ``$TUI_TRADER_DB``) is no
+    ``what``, without its text, or None. Path options took it as a path: the refusal quoted the
+    password, and ``db backup --to``, ``--backup-dir`` and ``--cache-dir`` made folders named
+    after it (the password stored in a file name, then printed as the backup's path)."""
+    from tui_trader.store.pg_url import looks_like_url
+
+    if not looks_like_url(text.strip()):
+        return None
+    scheme = text.strip().partition("://")[0]
+    return f"is a URL ({scheme}://...), not {what} (the rest is not shown: it may hold a password)"
+
+
 def path_text(text: str, what: str = "a file") -> str:
     """A path option's text as typed, refused when blank or when it holds a character a
     terminal would act on or cannot show: a control character (an escape sequence, a line
     break, a NUL) or a byte that is not UTF-8. Such a name was taken and then printed raw
     (``report --html $'x\\e[2J.html'`` cleared the screen as it said where it wrote; a newline
-    split the one-line answer in two). ``--db`` and the session keys follow the same rule."""
+    split the one-line answer in two). ``--db`` and the session keys follow the same rule.
+    A URL is refused unquoted (``url_problem``)."""
     if not text.strip():
         raise argparse.ArgumentTypeError(f"is empty: name {what}")
+    problem = url_problem(text, what)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
     if not text.isprintable():
         raise argparse.ArgumentTypeError(
             f"holds a control character or a byte that is not UTF-8: {quoted(text)}"

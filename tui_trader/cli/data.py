@@ -8,6 +8,8 @@ range to CSV or Parquet for ``--data replay:FILE``. Every failure is one line an
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -128,7 +130,8 @@ def run_list(args: argparse.Namespace) -> int:
     for e in entries:
         print(
             f"{e.symbol:<7}{e.interval:<5}{_stamp(e.first):<18}{_stamp(e.last):<18}"
-            f"{e.rows:>9,}{_size(e.size_bytes):>10}  {_age(e.age(now))}"
+            f"{'damaged' if e.rows is None else f'{e.rows:,}':>9}{_size(e.size_bytes):>10}  "
+            f"{_age(e.age(now))}"
         )
     total = sum(e.size_bytes for e in entries)
     print(f"{len(entries)} file(s), {_size(total)} in {cache.root}")
@@ -199,17 +202,27 @@ def run_export(args: argparse.Namespace) -> int:
         raise UsageError(f"no cached {symbol} {args.interval.text} bars {span}")
     if args.adjusted:
         frame = adjust(frame)
+    made = False
     try:
         make_private_dir(out.parent)
-        create_private_file(out)  # born 0600; polars writes into it
+        made = create_private_file(out)  # born 0600; polars writes into it
         if suffix == ".csv":
             frame.write_csv(out, datetime_format="%Y-%m-%dT%H:%M:%SZ")
         else:
             frame.write_parquet(out)
-    except OSError as exc:
-        raise UsageError(f"cannot write {out}: {exc.strerror}") from None
+    except OSError as exc:  # polars' error has no strerror: the line said 'None'
+        why = exc.strerror or (exc.errno and os.strerror(exc.errno)) or _os_words(exc)
+        if made:  # a cut-off file would replay as if whole
+            out.unlink(missing_ok=True)
+        raise UsageError(f"cannot write {out}: {why}") from None
     print(f"wrote {frame.height:,} {symbol} {args.interval.text} bars to {out}")
     return 0
+
+
+def _os_words(exc: OSError) -> str:
+    """The system's words in an error without ``strerror`` (polars: ``File too large (os error
+    27)``), without the number."""
+    return re.sub(r"\s*\(os error \d+\)", "", str(exc)).strip() or type(exc).__name__
 
 
 # -- option types --------------------------------------------------------------------------------

@@ -84,7 +84,9 @@ class CacheEntry:
     symbol: str
     interval: str
     path: Path
-    rows: int
+    rows: int | None
+    """``None``: the file cannot be read as the cache's table (damaged; ``data clear`` removes
+    it)."""
     first: datetime | None
     last: datetime | None
     size_bytes: int
@@ -117,12 +119,13 @@ class BarCache:
         if not path.is_file():
             return None
         try:
-            return pl.read_parquet(path, glob=False)  # a --cache-dir 'c[1]' is a name
+            frame = pl.read_parquet(path, glob=False)  # a --cache-dir 'c[1]' is a name
         except (pl.exceptions.PolarsError, OSError) as exc:
-            raise MarketDataError(
-                f"{path}: damaged cache file ({type(exc).__name__}); remove it with "
-                f"'tui-trader data clear --symbols {symbol}'"
-            ) from exc
+            raise _damaged(path, symbol, type(exc).__name__) from exc
+        problem = schema_problem(frame)
+        if problem:  # another table, prices as text, times without a zone: crashes later
+            raise _damaged(path, symbol, problem)
+        return frame
 
     def coverage(self, symbol: str, interval: str) -> Coverage | None:
         """The span the cached file answers for, or ``None`` (no file, or a damaged sidecar)."""
@@ -173,6 +176,8 @@ class BarCache:
             symbol, iv = path.stem, path.parent.name
             if (wanted and symbol not in wanted) or (interval and iv != interval):
                 continue
+            if path.is_dir():  # a folder of that name is nothing the cache wrote
+                continue
             found.append(self._entry(symbol, iv, path))
         return found
 
@@ -204,8 +209,22 @@ class BarCache:
         return frame
 
     def _entry(self, symbol: str, interval: str, path: Path) -> CacheEntry:
-        """Describe one file from its timestamps, its size and its sidecar."""
-        stamps = pl.read_parquet(path, columns=["timestamp"], glob=False).get_column("timestamp")
+        """Describe one file from its timestamps, its size and its sidecar; a file that cannot
+        be read (garbage, cut short, another table, a named pipe, a loop of links) is described
+        as damaged, so that ``data list`` shows it and ``data clear`` removes it (both read
+        every file and crashed on one such, and a pipe made them wait for ever)."""
+        try:
+            if not path.is_file():  # a pipe would block the read; a loop of links cannot open
+                raise OSError("not a regular file")
+            stamps = pl.read_parquet(path, columns=["timestamp"], glob=False)["timestamp"]
+            if not isinstance(stamps.dtype, pl.Datetime):
+                raise OSError("no time stamps")
+        except (pl.exceptions.PolarsError, OSError):
+            seen = path.lstat()
+            return CacheEntry(
+                symbol, interval, path, None, None, None, seen.st_size,
+                datetime.fromtimestamp(seen.st_mtime, tz=UTC),
+            )  # fmt: skip
         covered = self.coverage(symbol, interval)
         fetched = (
             covered.fetched_at if covered else datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
@@ -234,3 +253,26 @@ class BarCache:
             os.replace(meta_tmp, path.with_suffix(".json"))
         except OSError as exc:
             raise MarketDataError(f"cannot write the cache at {path}: {exc.strerror}") from exc
+
+
+def schema_problem(frame: pl.DataFrame) -> str | None:
+    """Why ``frame`` is not a cache table (a missing column, a price that is no number, times
+    without their UTC zone), or None."""
+    for column in CACHE_COLUMNS:
+        if column not in frame.columns:
+            return f"no column {column!r}"
+    stamps = frame.schema["timestamp"]
+    if not isinstance(stamps, pl.Datetime) or stamps.time_zone != "UTC":
+        return f"time stamps of type {stamps}, not UTC times"
+    for column in CACHE_COLUMNS[2:]:
+        if not frame.schema[column].is_numeric():
+            return f"column {column!r} holds {frame.schema[column]}, not numbers"
+    return None
+
+
+def _damaged(path: Path, symbol: str, why: str) -> MarketDataError:
+    """The one line a damaged cache file is refused with, and how to get rid of it."""
+    return MarketDataError(
+        f"{path}: damaged cache file ({why}); remove it with "
+        f"'tui-trader data clear --symbols {symbol}'"
+    )

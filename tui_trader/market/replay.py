@@ -70,10 +70,9 @@ class ReplayMarket:
         wanted = tuple(symbols) if symbols else tuple(present)
         held = set(present)  # a list: each look-up read it whole (20,000 symbols: 5 s)
         unknown = [s for s in wanted if s not in held]
-        if unknown:
-            raise MarketDataError(
-                f"{source}: no bars for {', '.join(unknown)} (the file has {', '.join(present)})"
-            )
+        if unknown:  # none present: every row dropped ("(the file has )" was all it said)
+            has = f"the file has {', '.join(present)}" if present else "no bar is left to trade on"
+            raise MarketDataError(f"{source}: no bars for {', '.join(unknown)} ({has})")
         self.symbols = wanted
         self.interval = interval or parse_interval("1d")
         self.period = period or parse_period("60d")

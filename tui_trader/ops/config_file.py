@@ -24,6 +24,15 @@ COMMAND_LINE_ONLY = frozenset({"enable_live", "skip_readiness"})
 """Real-money switches: typed each time on the command line, never read from a file."""
 _SECRET_NAME = re.compile(r"(key|secret|token|password|passwd|apca|credential)", re.IGNORECASE)
 _TOML_LINE = re.compile(r"at line (\d+)")
+_LONG_NUMBER = re.compile(r"\d{4301}")
+
+
+def _long_number_line(text: str) -> int | str:
+    """The first line holding a number too long for ``int()`` (``?`` if none is found)."""
+    for number, line in enumerate(text.splitlines(), 1):
+        if _LONG_NUMBER.search(line.replace("_", "")):
+            return number
+    return "?"
 
 
 class ConfigFileError(ValueError):
@@ -117,6 +126,10 @@ def load_config(path: Path, known: set[str]) -> ConfigFile:
         match = _TOML_LINE.search(str(exc))
         line = match.group(1) if match else "?"
         raise ConfigFileError(f"{path}:{line}: not valid TOML: {exc}") from None
+    except ValueError:  # int()'s 4,300-digit limit: not a TOMLDecodeError (exit 1, crash.log)
+        raise ConfigFileError(
+            f"{path}:{_long_number_line(text)}: not valid TOML: a number of more than 4,300 digits"
+        ) from None
     except RecursionError:  # tomllib reads nested arrays and tables by recursion
         raise ConfigFileError(
             f"{path}: nested too deeply to be a settings file (one flat table of options)"

@@ -38,17 +38,22 @@ class DayPnl:
 MAX_ROW_ID = 2**63 - 1
 """The largest id a row can have (SQLite's INTEGER and PostgreSQL's BIGINT alike)."""
 
+ROW_ID_DIGITS = len(str(MAX_ROW_ID))
+"""How many digits the largest row id has (19): a longer run of digits is no row id."""
+
 
 def find_session(key: str | None = None) -> SessionRow | None:
     """A session by key (or numeric id), or the most recent one.
 
     Only ASCII digits are an id, and only up to the largest row id: ``str.isdigit`` takes
     ``５`` (read as id 5) and a 23-digit number reached the database driver, which raised
-    ``OverflowError`` (exit 1 from ``history``, ``status``, ``report`` and the monitor)."""
+    ``OverflowError`` (exit 1 from ``history``, ``status``, ``report`` and the monitor). The
+    length is looked at before ``int()``, which refuses more than 4,300 digits (``ValueError``,
+    exit 1 from the same commands for a pasted run of digits)."""
     query = SessionRow.select()
     if key:
         cond = SessionRow.key == key
-        if key.isascii() and key.isdigit() and int(key) <= MAX_ROW_ID:
+        if key.isascii() and key.isdigit() and len(key) <= ROW_ID_DIGITS and int(key) <= MAX_ROW_ID:
             cond = cond | (SessionRow.id == int(key))
         return query.where(cond).first()
     return query.order_by(SessionRow.id.desc()).first()
