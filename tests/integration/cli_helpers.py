@@ -99,16 +99,38 @@ def start_cli_on_terminal(tmp_path: Path, *args: str) -> tuple[subprocess.Popen[
     import pty
 
     master, slave = pty.openpty()
+    env = cli_env(tmp_path)
+    env["PYTHONFAULTHANDLER"] = "1"  # ``stuck_at`` asks a hung one for its stack (SIGABRT)
     proc = subprocess.Popen(
         [sys.executable, "-m", "tui_trader", *args],
         stdin=slave,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        env=cli_env(tmp_path),
+        env=env,
         cwd=tmp_path,
     )
     os.close(slave)
     return proc, master
+
+
+def stuck_at(proc: subprocess.Popen[bytes]) -> str:
+    """Where a command that did not end is stuck, for the failure's message: its signal state
+    (blocked, ignored, caught, pending to the thread and to the process) and every thread's Python stack, which it prints when
+    aborted (``start_cli_on_terminal`` starts it with the fault handler on); it is ended."""
+    import signal
+
+    try:
+        with open(f"/proc/{proc.pid}/status") as status:
+            state = " ".join(line.strip() for line in status if line.startswith(("Sig", "ShdPnd")))
+    except OSError:
+        state = "(no /proc status)"
+    proc.send_signal(signal.SIGABRT)
+    try:
+        _, err = proc.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        _, err = proc.communicate()
+    return f"{state}\n{err.decode(errors='replace')[-3000:]}"
 
 
 def read_until(proc: subprocess.Popen[bytes], marker: bytes, timeout: float = 60) -> bytes:

@@ -197,7 +197,7 @@ def test_ctrl_c_at_the_clear_question_ends_it(tmp_path: Path) -> None:
     import signal
     import subprocess
 
-    from tests.integration.cli_helpers import read_until, start_cli_on_terminal
+    from tests.integration.cli_helpers import read_until, start_cli_on_terminal, stuck_at
 
     cache = tmp_path / "cache"
     (cache / "1d").mkdir(parents=True)
@@ -210,9 +210,7 @@ def test_ctrl_c_at_the_clear_question_ends_it(tmp_path: Path) -> None:
         try:
             _, err = proc.communicate(timeout=20)
         except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.communicate()
-            raise AssertionError("Ctrl+C did not end the question") from None
+            raise AssertionError(f"Ctrl+C did not end the question: {stuck_at(proc)}") from None
     finally:
         os.close(master)
     assert proc.returncode == 130 and err.decode().strip() == "interrupted"
