@@ -286,7 +286,8 @@ class ProtectiveStops(
             if since is not None and session is not None and want > 1e-9:
                 beside = sales_beside(session.account_key, session.id, symbol, held, listed, since)
                 full = max(want - beside.working, 0.0)  # another desk's sale the listing lacks
-                want = max(full - beside.filled, 0.0)  # its fills since the read: maybe not in it
+                # its fills since the read, and what its working sales filled (a lagging read)
+                want = max(full - beside.filled - beside.lagging, 0.0)
                 if one and want - 1e-9 <= have[0].remaining_qty <= full + 1e-9:
                     kept.append(describe(have[0]))  # maybe right: the next look tells
                     continue

@@ -22,6 +22,13 @@ desk whose fills land while this desk reads the positions (both act on the same 
 position without a stop for as long as it traded, and nothing said so (``review28d``); a buy
 beside a long can only leave the stop too small, never larger than the shares held.
 
+- the part another live desk's sale still working has filled already: Alpaca's positions read
+  can lag the fills of an order that still works, so the part sold may still be in the read
+  (``crash30``: the stop asked for the shares sold as well, refused as "insufficient qty", and
+  once the sale filled it would sit on shares the account no longer held). Left out, the exit
+  may be smaller by that part while the sale works (a read that does not lag held them);
+  sized in full once the sale ends.
+
 What remains: a sale whose row is written after this read and that fills before the exit
 reaches the broker (the few milliseconds between them).
 """
@@ -43,6 +50,9 @@ class Beside:
     """Other live desks' working orders absent from the listing: their remaining shares."""
     filled: float
     """Other desks' fills recorded since the positions were read: their shares."""
+    lagging: float = 0.0
+    """The parts other live desks' working orders filled already: a positions read can lag
+    them while the order works (Alpaca's, ``crash30``), so they may still be in it."""
 
 
 def sales_beside(
@@ -53,12 +63,13 @@ def sales_beside(
     (``listed``: its client ids), and fills recorded after fill id ``since``."""
     closing_side = "sell" if held > 0 else "buy"
     filled = closed_since(account_key, symbol, session_id, since, closing_side)
-    closing = 0.0
+    closing = lagging = 0.0
     for row in working_rows(account_key, symbol, session_id):
-        if row.client_order_id in listed or is_protective(
+        if row.side != closing_side or is_protective(
             row.client_order_id, row_order_type(row.order_type)
         ):
-            continue  # in the listing already, or an exit (another desk's: none placed beside)
-        if row.side == closing_side:
+            continue  # an add, or an exit (another desk's: none placed beside)
+        lagging += row.filled
+        if row.client_order_id not in listed:  # (the listing's are counted already)
             closing += row.remaining
-    return Beside(closing, filled)
+    return Beside(closing, filled, lagging)

@@ -30,6 +30,8 @@ class WorkingRow:
     remaining: float
     """Shares not filled yet (the row's quantity less its recorded fills)."""
     symbol: str = ""
+    filled: float = 0.0
+    """Shares its row records filled (a positions read may lag them while it works)."""
 
 
 def newest_fill_id() -> int:
@@ -78,6 +80,7 @@ def live_working_rows(
             o.order_type,
             max(o.quantity - o.filled_qty, 0.0),
             o.symbol,
+            max(o.filled_qty, 0.0),
         )
         for o in rows
         if o.session_id in sessions and _counted(sessions[o.session_id], now, ended_within)
