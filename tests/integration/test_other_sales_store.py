@@ -75,7 +75,8 @@ def test_only_another_live_desks_sale_of_the_account_counts_with_what_it_has_lef
     store: Path | PgUrl,
 ) -> None:
     _database, me = _desks(store)
-    assert working_rows("acct", "SPY", me.id) == [WorkingRow("sale", "sell", "limit", 2.5, "SPY")]
+    sale = WorkingRow("sale", "sell", "limit", 2.5, "SPY", filled=1.0)
+    assert working_rows("acct", "SPY", me.id) == [sale]
 
 
 def test_a_desk_ended_a_moment_ago_counts_for_the_position_limit_one_ended_long_ago_not(
@@ -110,7 +111,8 @@ def test_other_desks_working_sales_are_read_without_walking_the_history(
         return run(sql, params, *args, **kwargs)
 
     monkeypatch.setattr(database, "execute_sql", explained)
-    assert working_rows("acct", "SPY", me.id) == [WorkingRow("sale", "sell", "limit", 2.5, "SPY")]
+    sale = WorkingRow("sale", "sell", "limit", 2.5, "SPY", filled=1.0)
+    assert working_rows("acct", "SPY", me.id) == [sale]
     assert plans and not [p for p in plans if "live_orders_symbol" in p], plans
 
 
