@@ -2,7 +2,7 @@
 past what the sell leaves.
 
 Alpaca's positions endpoint can lag the fills of an order still working, and not every read
-lags alike: the ``crash30`` campaign (``position_lag=0.6``) saw a cycle's check of the positions
+lags alike: the ``crash30`` campaign (``position_lag=0.5``) saw a cycle's check of the positions
 read them as they were (the desk's fills agreed: no hold), then the exit step's own read, a
 moment later, lag both of the desk's partly filled sells (16 SPY shown, 9 held, 9 still to
 sell). The stop was sized from that read: 16 less the 9 still to sell, 7 shares where none were
