@@ -154,6 +154,9 @@ class StopRelease(PutBackWaits, StopTakeover):
             if side is Side.SELL:  # no ended session's exit to cancel; a live one's may hold
                 return self._sell_beside_live_exit(symbol)
             return None  # no ended session's exit to cancel before it: nothing to release
+        live = self.protects and side is Side.SELL and not every  # another live desk's exit
+        if live and (beside := self._sell_beside_live_exit(symbol)) is not None:  # (crash30)
+            return beside
         try:
             listed = [o for o in self.broker.open_orders() if o.symbol == symbol]
             late = self.late_exits(symbol, [o.client_order_id for o in listed], every or hand)
@@ -202,11 +205,12 @@ class StopRelease(PutBackWaits, StopTakeover):
         return None
 
     def _sell_beside_live_exit(self, symbol: str) -> str | None:
-        """A sell of a session that keeps no exits beside the exit another live desk keeps
-        and that the listing, up to half a minute old, does not show yet (one it shows held
-        the symbol's orders already: ``_exits_not_kept``): its row open in the store holds
-        the sell for the next cycle, which reads the positions again (``engine.live_exits``
-        says why: refused beside it, a short once it fills); ``None`` to send it."""
+        """A sell beside the exit another live desk keeps and that the listing, up to half a
+        minute old, does not show yet (one it shows held the symbol's orders already): its
+        row open in the store holds the sell for the next cycle, which reads the positions
+        again (``engine.live_exits`` says why: refused beside it, a short once it fills);
+        ``None`` to send it. Also a desk with exits whose symbol's exit another desk keeps
+        (``crash30``: its sale beside that desk's new stop, just filled: short 47 IWM)."""
         session = self.audit.session
         if self.claims is None or session is None:
             return None
