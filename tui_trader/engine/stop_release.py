@@ -154,9 +154,6 @@ class StopRelease(PutBackWaits, StopTakeover):
             if side is Side.SELL:  # no ended session's exit to cancel; a live one's may hold
                 return self._sell_beside_live_exit(symbol)
             return None  # no ended session's exit to cancel before it: nothing to release
-        live = self.protects and side is Side.SELL and not every  # another live desk's exit
-        if live and (beside := self._sell_beside_live_exit(symbol)) is not None:  # (crash30)
-            return beside
         try:
             listed = [o for o in self.broker.open_orders() if o.symbol == symbol]
             late = self.late_exits(symbol, [o.client_order_id for o in listed], every or hand)
@@ -202,6 +199,8 @@ class StopRelease(PutBackWaits, StopTakeover):
                 self._released.setdefault(symbol, []).append((cancelled, came))
         except BrokerError as exc:
             return f"the broker did not answer the cancel of its protective stop: {exc}"
+        if self.protects and side is Side.SELL and not every and not hand:  # (crash30)
+            return self._sell_beside_live_exit(symbol)  # another live desk's, in no listing yet
         return None
 
     def _sell_beside_live_exit(self, symbol: str) -> str | None:
