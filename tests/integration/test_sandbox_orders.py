@@ -14,6 +14,8 @@ from alpaca.trading.requests import (
 )
 
 from tests.integration.sandbox_requests import bracket, exits, limit, market, refused
+from tui_trader.brokers.alpaca_orders import to_domain_order
+from tui_trader.core.orders import OrderStatus as Ours
 
 
 def last(sandbox, symbol: str = "SPY") -> float:
@@ -187,6 +189,10 @@ def test_replace_limit_order_and_the_refusals(sandbox, trading):
     old = trading.get_order_by_id(resting.id)
     assert old.status == OrderStatus.REPLACED and str(old.replaced_by) == str(new.id)
     assert old.replaced_at is not None
+    ours = to_domain_order(old)  # ended unfilled, told apart from cancelled by its replacement
+    assert ours.status is Ours.CANCELED and ours.replaced_by == str(new.id)
+    status, _message = refused(lambda: trading.cancel_order_by_id(resting.id))
+    assert status in (404, 422)  # "nothing to cancel": the desk looks it up (replaced)
     assert [o.id for o in trading.get_orders()] == [new.id]
     status, message = refused(
         lambda: trading.replace_order_by_id(resting.id, ReplaceOrderRequest(qty=1))

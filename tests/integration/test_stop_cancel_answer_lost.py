@@ -71,9 +71,13 @@ def test_a_desk_stopping_after_the_cancels_answer_was_lost_puts_the_stop_back(
 
 def _close_losing_the_cancels_answer(desk: TradingSession) -> None:
     """Close SPY by hand between bars; Alpaca cancels the stop before it, but the cancel's
-    answer is lost (the request timed out): the close waits, said."""
+    answer is lost (the request timed out), and so is every look-up after it (the desk's one
+    look-up of a taken-over stop whose cancel is not confirmed: ``engine.taken_over_ends``;
+    answered, it finds the stop cancelled and the close goes out at once): the close waits,
+    said."""
     client = desk.broker.client  # type: ignore[attr-defined]
     real = client.cancel_order_by_id
+    reads = {name: getattr(client, name) for name in ("get_orders", "get_order_by_client_id")}
     lost: list[str] = []
 
     def cancel_order_by_id(order_id: Any) -> Any:
@@ -83,12 +87,26 @@ def _close_losing_the_cancels_answer(desk: TradingSession) -> None:
             raise ReadTimeout("the cancel's answer was lost (test)")
         return answer
 
+    def after_the_cancel(name: str) -> Any:
+        """The read ``name``, unanswered once the cancel's answer was lost."""
+
+        def read(*args: Any, **kwargs: Any) -> Any:
+            if lost:
+                raise ReadTimeout("no answer (test)")
+            return reads[name](*args, **kwargs)
+
+        return read
+
     client.cancel_order_by_id = cancel_order_by_id
+    for name in reads:
+        setattr(client, name, after_the_cancel(name))
     try:
         desk.request_close("SPY")
         report = desk.apply_kill_requests()
     finally:
         client.cancel_order_by_id = real
+        for name, read in reads.items():
+            setattr(client, name, read)
     assert lost and report is not None
     said = [e.action_taken for e in report.risk_events if e.event_type == "manual_order_refused"]
     assert len(said) == 1 and "not confirmed" in said[0], report.risk_events

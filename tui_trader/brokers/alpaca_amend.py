@@ -156,8 +156,10 @@ def works_on(broker: AlpacaBroker, view: Order) -> bool:
 
 def cancel_confirmed(broker: AlpacaBroker, client_order_id: str) -> bool:
     """Look the order up until Alpaca reports it cancelled (its view merged: what it filled
-    before the cancel is reported); False if it filled or expired instead (its state merged,
-    the fill reported) or is still working at the deadline (the request timeout)."""
+    before the cancel is reported); False if it filled, expired or was replaced instead (its
+    state merged, the fill reported: a replaced order's replacement still works, holding the
+    shares, so a sell after it would be refused, or sell them twice) or is still working at
+    the deadline (the request timeout)."""
     deadline = time.monotonic() + broker.policy.timeout
     wait = 0.05
     while True:
@@ -167,7 +169,7 @@ def cancel_confirmed(broker: AlpacaBroker, client_order_id: str) -> bool:
             # cancel took. Kept as status alone, the order turned final with the fills last
             # seen, and with the stream down (polls skip final orders) the rest never came.
             broker._apply(found, "poll")
-            return found.status is OrderStatus.CANCELED
+            return found.status is OrderStatus.CANCELED and not found.was_replaced
         if time.monotonic() >= deadline or waiting.wait(broker._stop, wait):  # beating
             return False
         wait = min(wait * 2, 0.5)

@@ -3,10 +3,12 @@
 Alpaca has more order states than the desk needs; the ones that mean "still working" (accepted,
 pending_replace, held, ...) map to ``new`` and the ones that mean "done without a fill"
 (expired, replaced) map to ``expired`` or ``canceled``, so that the engine's notion of an open
-order matches what can still fill. Where a state does not say the order is over (stopped,
-suspended, calculated, done_for_day: "done executing for the day, and will not receive further
-updates until the next trading day", so a GTC order can fill the next day) it stays ``new``:
-the position limit keeps counting it and its row stays open until Alpaca says it is final.
+order matches what can still fill. A ``replaced`` order carries ``replaced_by`` (its
+replacement's id): a replaced exit is not a cancelled one, its replacement protects. Where a
+state does not say the order is over (stopped, suspended, calculated, done_for_day: "done
+executing for the day, and will not receive further updates until the next trading day", so a
+GTC order can fill the next day) it stays ``new``: the position limit keeps counting it and its
+row stays open until Alpaca says it is final.
 
 An OCO exit is two orders at Alpaca (the take-profit limit, whose single leg is the stop); the
 desk sees one: ``to_domain_order`` folds the leg into its parent (the stop price, the fills of
@@ -192,4 +194,15 @@ def _one_order(raw: Any) -> Order:
         trail_percent=optional(raw.trail_percent, f"{whose}'s trail percent", negative=False),
         updated_at=getattr(raw, "updated_at", None),
         filled_at=getattr(raw, "filled_at", None),
+        replaced_by=_replaced_by(raw),
     )
+
+
+def _replaced_by(raw: Any) -> str | None:
+    """The broker id of the order that replaced ``raw`` ("" if Alpaca did not name it), or
+    ``None`` if ``raw`` was not replaced: ``replaced`` maps to ``canceled`` (ended unfilled),
+    and this keeps the two apart (a replaced exit's replacement still protects the position)."""
+    if _value(raw.status) != "replaced":
+        return None
+    by = getattr(raw, "replaced_by", None)
+    return "" if by is None else str(by)

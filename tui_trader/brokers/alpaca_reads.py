@@ -166,7 +166,10 @@ class AlpacaReads:
         so a halt's pending cancels in twenty symbols were confirmed one a look. Those listed,
         by client id (a ``pending_cancel`` still open: it may yet fill); one the page did not
         hold is left out (ask it alone). What the listing says is merged into what we follow,
-        as a poll's look-up is: its news comes with the next ``drain_updates``."""
+        as a poll's look-up is: its news comes with the next ``drain_updates``. One found
+        replaced drops the cached listing of open orders: its replacement (an ended desk's,
+        placed after that listing) is seen at the next ``open_orders``, not half a minute
+        later."""
         from alpaca.common.enums import Sort
         from alpaca.trading.enums import QueryOrderStatus
         from alpaca.trading.requests import GetOrdersRequest
@@ -192,6 +195,8 @@ class AlpacaReads:
             if order.client_order_id in wanted:
                 found[order.client_order_id] = order
                 self._apply(order, "poll")
+                if order.was_replaced:  # its replacement is newer than the cached listing
+                    self._open_cache = None
         return found
 
     def _lister(self, what: str) -> Any:

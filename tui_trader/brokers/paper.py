@@ -167,8 +167,8 @@ class PaperBroker(PaperAdmission):
 
     def replace(self, client_order_id: str, request: OrderRequest) -> Order | None:
         """Replace a working order in one step (Alpaca's PATCH): the old one is ``canceled``
-        (event ``replaced``) and the new one works, or the new one is rejected and the old one
-        keeps working."""
+        (event ``replaced``, ``replaced_by`` the new one's id) and the new one works, or the
+        new one is rejected and the old one keeps working."""
         index = next(
             (i for i, w in enumerate(self._working) if w.order.client_order_id == client_order_id),
             None,
@@ -181,7 +181,10 @@ class PaperBroker(PaperAdmission):
             self._working.insert(index, old)
             return ack
         self._finish(
-            old.order, OrderStatus.CANCELED, "replaced", f"replaced by {ack.client_order_id}"
+            replace(old.order, replaced_by=ack.broker_order_id or ack.client_order_id),
+            OrderStatus.CANCELED,
+            "replaced",
+            f"replaced by {ack.client_order_id}",
         )
         return ack
 

@@ -110,6 +110,17 @@ class TradeLedger:
         else:
             self._open.pop(symbol, None)
 
+    def top_up(self, symbol: str, qty: float, avg_price: float, opened: datetime) -> None:
+        """Add ``qty`` (signed, the side of what is open or any side when flat) at
+        ``avg_price``, costs unknown: shares the account held that another desk's fills
+        brought, before this desk's fill closes them (``SessionRecords._held_beside``)."""
+        fill_side = Side.BUY if qty > 0 else Side.SELL
+        held = self._open.get(symbol)
+        if held is not None and held.qty * qty < 0:
+            return  # (never asked: the caller tops up the side open)
+        lot = Fill("", symbol, fill_side, abs(qty), avg_price, opened)
+        self._grow(lot, qty, 0.0, 0.0, held)
+
     def held(self, symbol: str) -> float:
         """The signed quantity open in ``symbol`` (0 when flat)."""
         held = self._open.get(symbol)

@@ -167,6 +167,13 @@ class Order:
     """When the broker last changed the order (its ``updated_at``), if it says."""
     filled_at: datetime | None = None
     """When the broker filled the order completely (its ``filled_at``), if it says."""
+    replaced_by: str | None = None
+    """Set when the broker says the order was *replaced* (Alpaca's ``replaced``): the broker's
+    id of the order that took its place ("" if it did not name one). Its status stays
+    ``canceled`` (ended unfilled: every reader of a final order stays right), but a replaced
+    exit is not gone: its replacement protects the position, so an exit found ended is taken
+    for cancelled only when this is ``None`` (a sell or a second stop beside the replacement
+    would sell the shares twice)."""
 
     @classmethod
     def from_request(cls, request: OrderRequest, status: OrderStatus, reason: str) -> Order:
@@ -193,6 +200,11 @@ class Order:
         if self.cancel_pending and self.status is OrderStatus.CANCELED:
             return PENDING_CANCEL
         return str(self.status)
+
+    @property
+    def was_replaced(self) -> bool:
+        """Whether the broker said another order replaced this one (``replaced_by``)."""
+        return self.replaced_by is not None
 
     @property
     def remaining_qty(self) -> float:

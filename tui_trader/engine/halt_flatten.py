@@ -8,8 +8,9 @@ the account read just before the closes go out, never past what is held less the
 or in doubt (``Holding.closable``): another desk that took this one's kill request over while it
 was stalled, or flattens on the same halt, may have closed the shares already. Right before
 each close the other live desks' closes are read from the store too (``_closed_beside``): one
-that went out and filled after this desk's reading is in no listing. What remains: two desks
-whose store reads both come before either close's row is committed (the same milliseconds).
+that went out and filled after this desk's reading is in no listing. Two desks whose store
+reads both come before either close's row is committed (the same milliseconds) send one close
+between them: each close is claimed in the store before it goes out (``engine.close_claims``).
 
 Its closes need the shares the protective exits hold, so the exits are cancelled first, by
 ``engine.stop_release`` as before any order (``_release_for_flatten``): each is remembered, and
@@ -29,6 +30,7 @@ from tui_trader.brokers import Broker
 from tui_trader.core.domain import Position, RiskEvent
 from tui_trader.core.order_ids import read_order_id
 from tui_trader.core.orders import Order, OrderRequest, OrderStatus, Side
+from tui_trader.engine.close_claims import CloseClaims
 from tui_trader.engine.sales_beside import sales_beside
 from tui_trader.risk.gate import RiskManager
 from tui_trader.risk.holdings import NOTHING, Holding, holdings
@@ -57,6 +59,9 @@ class HaltFlatten:
     claims: AccountClaims | None
     """Set where other desks may trade the account through this store: their closes are read
     there before each of this desk's (``_closed_beside``)."""
+    _close_claims: CloseClaims | None = None
+    """Where other desks may flatten the account too: the close rows read before this pass's
+    positions, each close claimed there before it goes out (``engine.close_claims``)."""
     _flat_legs: dict[str, tuple[int, int]]
     """By symbol: the cycle of its last flatten close and how many went out in that cycle
     (``_flat_id``)."""
@@ -173,13 +178,16 @@ class HaltFlatten:
                 why = check.events[0].detail if check.events else ""
                 unclosed.append(f"{qty:g} {symbol} (not sent{': ' + why if why else ''})")
                 continue
-            ack = self._send(check.order, market_time)
+            fence = self._close_claims.fence(symbol) if self._close_claims else None
+            ack = self._send(check.order, market_time, fence=fence)
             if self._released.get(symbol):  # its exits: back unless the close went out
                 events += self._exit_after(check.order, ack, market_time)
             if ack is None:  # followed as unsettled: the next pass waits for it, then closes
                 unclosed.append(
                     f"{qty:g} {symbol} (its close is in doubt: the broker's answer was lost)"
                 )
+            elif ack.status is OrderStatus.REJECTED and _unsent(ack):  # not the broker's word
+                unclosed.append(f"{qty:g} {symbol} ({ack.reject_reason})")
             elif ack.status is OrderStatus.REJECTED:
                 unclosed.append(f"{qty:g} {symbol} (the broker rejected it: {ack.reject_reason})")
             else:
@@ -205,7 +213,14 @@ class HaltFlatten:
         Also the client ids listed, and the newest fill id of the store read just before the
         positions (``None`` where no other desk trades the account through this store), for
         ``_closed_beside``."""
-        shared = self.claims is not None and self.audit.session is not None
+        session = self.audit.session
+        shared = self.claims is not None and session is not None
+        # the close rows first, then the store, then the broker (``engine.close_claims``)
+        self._close_claims = (
+            CloseClaims(self.audit.db, session.account_key, session.key)
+            if shared and session is not None
+            else None
+        )
         since = newest_fill_id() if shared else None
         positions = self.broker.positions()
         working = self.broker.open_orders()
@@ -247,3 +262,9 @@ def flatten_closer(order: Order) -> str | None:
     """The key of the session whose flatten close ``order`` is, ``None`` if it is none."""
     parts = read_order_id(order.client_order_id)
     return parts.session_key if parts and parts.leg.rstrip("0123456789") == "flat" else None
+
+
+def _unsent(order: Order) -> bool:
+    """Whether a close ``rejected`` was never sent (its claim refused: ``engine.close_claims``,
+    or a fence of the send), not refused by the broker."""
+    return (order.reject_reason or "").startswith("not sent")

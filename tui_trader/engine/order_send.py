@@ -84,6 +84,7 @@ class OrderSending(SendFence, KillFence):
         market_time: datetime,
         rationale: Callable[[], str] | None = None,
         killable: bool = False,
+        fence: Callable[[], str | None] | None = None,
     ) -> Order | None:
         """Write the order row, then send; ``None`` if the broker's answer is in doubt. An
         answer of ``unknown`` (lost, and the broker does not know the order yet) is followed as
@@ -92,7 +93,10 @@ class OrderSending(SendFence, KillFence):
         slot was taken long ago and whose account was halted meanwhile is not sent
         (``SendFence._gap_refusal``). ``killable``: a rebalance's order or one by hand, not
         sent once the kill switch was pressed (``KillFence``): its slot given back, no row,
-        its refusal in ``_unsent`` and an answer ``rejected`` saying ``not sent``."""
+        its refusal in ``_unsent`` and an answer ``rejected`` saying ``not sent``. ``fence``:
+        asked once the row is committed, right before the send; a reason it returns leaves the
+        order unsent, its row and answer ``rejected`` with that reason (a flatten close
+        another desk's went out before: ``engine.close_claims``)."""
         if killable and (stopped := self.kill_before_send(request)) is not None:
             return stopped
         timed = self.send_gap.client_order_id is not None  # a fenced slot (an Alpaca order)
@@ -101,6 +105,10 @@ class OrderSending(SendFence, KillFence):
         self.audit.order_pending(request, self.iteration, market_time, rationale)
         if timed and (refused := self._gap_refusal(request, written=True)) is not None:
             return refused
+        if fence is not None and (why := fence()) is not None:
+            unsent = Order.from_request(request, OrderStatus.REJECTED, why)
+            self._record_ack(unsent)
+            return unsent
         try:
             ack = self.broker.submit(request)
         except BrokerError as exc:

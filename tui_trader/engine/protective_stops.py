@@ -249,8 +249,10 @@ class ProtectiveStops(
             ended = any(whose.get(o.client_order_id) == ENDED for o in stops.get(symbol, []))
             if ended and not self._still_keeps(symbol):
                 continue  # taken over while this desk was frozen: the other's now
-            if not self._taken_over(stops.get(symbol, []), whose, events):
-                continue  # another session took the ended session's exit first
+            taken = self._taken_over(stops.get(symbol, []), whose, events)
+            if taken is None:
+                continue  # another session took the ended session's exit first, or it ended
+            stops[symbol] = taken  # (one found cancelled at the broker since the listing: gone)
             position = positions.get(symbol)
             held = position.qty if position is not None else 0.0
             pending = closing.get(symbol, 0.0)
@@ -286,8 +288,7 @@ class ProtectiveStops(
             if since is not None and session is not None and want > 1e-9:
                 beside = sales_beside(session.account_key, session.id, symbol, held, listed, since)
                 full = max(want - beside.working, 0.0)  # another desk's sale the listing lacks
-                # its fills since the read, and what its working sales filled (a lagging read)
-                want = max(full - beside.filled - beside.lagging, 0.0)
+                want = max(full - beside.filled, 0.0)  # its fills since the read: maybe not in it
                 if one and want - 1e-9 <= have[0].remaining_qty <= full + 1e-9:
                     kept.append(describe(have[0]))  # maybe right: the next look tells
                     continue

@@ -156,6 +156,9 @@ class PutBackWaits:
     def _unsure_ends(self, market_time: datetime) -> list[RiskEvent]:
         """Look up each exit whose cancel was not confirmed: still working (its cancel did
         not take, or is still on its way), asked again next cycle; filled, it did its work;
+        replaced (``Order.replaced_by``: an ended desk's resize its row did not say), its
+        replacement protects the position and is taken over like any ended desk's exit, so
+        nothing is put back beside it (read as cancelled, it was: two stops, one position);
         cancelled (or ended otherwise), placed again for what is held beside what may close
         the shares (``StopRelease._put_back``). Asked again if the broker does not answer."""
         events: list[RiskEvent] = []
@@ -170,6 +173,8 @@ class PutBackWaits:
             del self._unsure[symbol]
             if found is not None and found.status is OrderStatus.FILLED:
                 continue  # it did its work (cut short in part: what is left goes back)
+            if found is not None and found.was_replaced:
+                continue  # its replacement protects (taken over from the listing): none beside
             how = f"ended {found.status}" if found is not None else "is gone"
             why = f"the cancel of {old.client_order_id} was not confirmed and it {how}"
             events += self._put_back(symbol, exits, why, market_time, old.client_order_id)

@@ -25,6 +25,11 @@ row final, and a cancel still pending is followed.
 A broker answer behind what the row already records (Alpaca's REST lagging its stream: less
 filled, or an earlier status) is asked once more; still behind, the row is kept and the order
 followed from what it records, so a fill is never recorded twice.
+Each row is written only while it records no more than the answer does (``AuditLog.
+order_update_found``): another desk started at the same moment may have found the order since
+this one read its row (filled, recorded), and writing the answer read before that back over it
+(``unknown`` or ``new`` with nothing filled) led the next start to record the fill again
+(records30).
 The desk's own orders at the broker whose rows were lost (a power loss before the database
 reached disk) are written back and followed too (``engine.lost_rows``), not called foreign.
 """
@@ -100,7 +105,8 @@ def reconcile(
         if current is None:
             # Not found is not "never received": the request may still be on its way. The
             # session keeps the order unsettled and asks again (see ``engine.settlement``).
-            audit.order_update(unsettled_order(row))
+            # Never back: another desk's start may have found it since this one read the row.
+            audit.order_update_found(unsettled_order(row), row.filled_qty)
             result.unsettled.append(row)
             continue
         cancel_pending = row.status == PENDING_CANCEL
@@ -133,8 +139,8 @@ def reconcile(
         if fill is not None:
             result.fills.append(fill)
             result.rows[row.client_order_id] = current  # written with its fill, later
-        else:
-            audit.order_update(current)
+        else:  # never back, as above
+            audit.order_update_found(current, current.filled_qty)
         if current.status.is_open or current.cancel_pending:
             broker.adopt(current)
             result.adopted.append(current)

@@ -12,17 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import nullcontext
-from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from tui_trader.core.domain import Account, IterationReport, Position, RiskEvent
 from tui_trader.core.ledger import TradeLedger
-from tui_trader.core.order_ids import sent_by_another
-from tui_trader.core.order_views import QTY_EPS
-from tui_trader.core.orders import CLOCK_AHEAD, Fill, Order, OrderUpdate, fill_increment
+from tui_trader.core.orders import CLOCK_AHEAD, Fill, Order, OrderUpdate
 from tui_trader.engine.halts import RESUME_REFUSED
+from tui_trader.engine.ledger_beside import LedgerBeside, Lot
 from tui_trader.engine.outside_changes import OutsideChanges
+from tui_trader.engine.recorded_elsewhere import RecordedElsewhere
 from tui_trader.risk.gate import RESET, RiskManager
 from tui_trader.strategies import LearningAllocator
 
@@ -34,7 +33,7 @@ FILL_TIME = "fill_time"
 before its order was submitted: ``core.orders.fill_time``); trading goes on."""
 
 
-class SessionRecords:
+class SessionRecords(RecordedElsewhere, LedgerBeside):
     """The session's writing to the audit trail and its reports; the session supplies its state."""
 
     audit: AuditLog
@@ -68,57 +67,25 @@ class SessionRecords:
         written only while it still records what the fill starts from, in the same statement
         (``AuditLog.order_update_found``): another desk that found the same fill first (two
         desks started together, one of them had not found the order yet) moved the row on, and
-        the fill is not recorded a second time (``fills28``: 6 shares for a 3-share buy), but
-        what of it no desk recorded is (``_found_rest``). The broker holds its shares all the
-        same: the expectation of the symbol takes them, or the
-        next cycle held the symbol's orders as differing from this desk's fills
-        (``leftovers29``)."""
+        the fill is not recorded a second time (``fills28``: 6 shares for a 3-share buy); the
+        row, never moved back, then goes to the broker's view, and the fill takes the path the
+        stream's refused fills take (``_record_elsewhere``: what no desk recorded is recorded,
+        review29e; what another desk did is accounted for)."""
         with self.audit.together():
             if order is None or self.audit.order_update_found(order, order.filled_qty - fill.qty):
                 return self._record_fill(fill)
-            rest = self._found_rest(order, fill)
-            if rest is None or not self._record_fill(rest, order.filled_qty):
-                self.outside.on_fill(fill)
-                return False
-            if fill.qty - rest.qty > QTY_EPS:  # the part another desk recorded
-                self.outside.on_fill(replace(fill, qty=fill.qty - rest.qty))
-            return True
+            if self._others(order):
+                self.audit.order_update_found(order, order.filled_qty)
+            return self._record_elsewhere(order, fill)
 
-    def _found_rest(self, order: Order, fill: Fill) -> Fill | None:
-        """The part of a found ``fill`` of another session's order (its row refused it: the
-        row had moved on) that no desk recorded, or None: the row, never moved back, goes to
-        the broker's view first (as ``_apply_updates`` writes it). A desk that followed the
-        order had recorded an earlier part of it (0 to 1 where this look-up found 0 to 2): the
-        fill was refused whole, and the rest waited, missing from the audit trail, for a later
-        start to find it (review29e). This desk's own order (its stream recorded the fill) has
-        no such rest."""
-        if not self._others(order):
-            return None
-        self.audit.order_update_found(order, order.filled_qty)
-        return self._unrecorded_rest(order, fill)
-
-    def _others(self, order: Order) -> bool:
-        """Whether ``order`` is another session's that this desk follows (an ended desk's
-        order still working, adopted at the start): desks started together all follow it, and
-        each one's stream brings its fill. Recorded only while the order's recorded fills,
-        with it, stay within what the broker filled (``AuditLog.fill``'s ``upto``), the fill
-        is recorded once; before, each desk recorded it (``crash29``: 15 shares for 8)."""
-        session = self.audit.session
-        return sent_by_another(order.client_order_id, session.key if session else None)
-
-    def _unrecorded_rest(self, order: Order, fill: Fill) -> Fill | None:
-        """The part of a followed order's ``fill`` (refused: with the fills recorded it went
-        past what the broker filled) that no desk recorded, at the price the order's average
-        leaves for it; None if nothing is left. This desk's stream missed an earlier part
-        another desk recorded (it heard 0 to 2 where that desk heard 0 to 1, then stopped):
-        refused whole, the rest was never recorded, and the row, at the broker's quantity,
-        showed no later start anything missing (review29d)."""
-        qty, notional = self.audit.recorded_fills(order.client_order_id)
-        return fill_increment(order, qty, notional, fill.timestamp, event_time=fill.timestamp)
-
-    def _record_fill(self, fill: Fill, upto: float | None = None) -> bool:
+    def _record_fill(
+        self, fill: Fill, upto: float | None = None, lot: Lot | bool | None = True
+    ) -> bool:
         """Write a fill once and book its round trips (one commit with the fill); False if it
-        was already recorded (``upto``: ``AuditLog.fill``'s)."""
+        was already recorded (``upto``: ``AuditLog.fill``'s). ``lot``: the shares the ledger
+        takes first (``LedgerBeside._lot_beside``), asked here unless the caller did."""
+        if lot is True:  # (outside a transaction only: it may ask the broker)
+            lot = self._lot_beside(fill)
         with self.audit.together():
             kept = {} if upto is None else {"upto": upto}
             if not self.audit.fill(fill, fill.timestamp, **kept):
@@ -139,6 +106,8 @@ class SessionRecords:
                     detail=note,
                 )
                 self.audit.risk_event(event, self.account_key, fill.timestamp)
+            if isinstance(lot, tuple):
+                self.ledger.top_up(fill.symbol, lot[0], lot[1], fill.timestamp)
             trades = self.ledger.on_fill(fill)
             for trade in trades:
                 self.audit.trade(trade)
@@ -170,6 +139,7 @@ class SessionRecords:
         cycle_orders = self._cycle_orders
         audit = self.audit
         for update in updates:
+            lot = self._lot_beside(update.fill) if update.fill is not None else None
             # An order's change, its fill and the round trips it closes commit as one: on a
             # remote broker's session a kill between them left the order recorded filled
             # without its fill, or the fill without its trade, and the restart, finding them
@@ -185,30 +155,13 @@ class SessionRecords:
                 else:
                     audit.order_update(order)
                 upto = order.filled_qty if fill and others else None
-                if fill is not None and self._record_fill(fill, upto):
+                if fill is not None and self._record_fill(fill, upto, lot):
                     fills += 1
-                elif fill is not None and others:
-                    # refused: another desk recorded it, or a part of it (review29d records
-                    # the part no desk did); the ledger takes what the other desk recorded,
-                    # the broker holding those shares all the same (ledger29)
-                    rest = self._unrecorded_rest(order, fill)
-                    if rest is not None and self._record_fill(rest, upto):
-                        fills += 1
-                        if fill.qty - rest.qty > QTY_EPS:
-                            self._take_recorded(_recorded_part(fill, rest))
-                    else:
-                        self._take_recorded(fill)
+                elif fill is not None and self._record_elsewhere(order, fill):
+                    fills += 1  # the part no desk recorded (another desk's: accounted for)
             if not listed:
                 cycle_orders.append(update.order)
         return fills
-
-    def _take_recorded(self, fill: Fill) -> None:
-        """The ledger takes a fill of an ended desk's order that another desk recorded first:
-        this desk's ledger was seeded at its start with the order's shares filled so far, and
-        its rest, not recorded here, left it a lot short (``ledger29``: 10 SPY where the broker
-        held 20; selling the 20 booked a round trip of 10 and a phantom short). The round trip
-        the fill closes is the recording desk's row, not written twice."""
-        self.ledger.on_fill(fill)
 
     def _realize(self, symbol: str, pnl: float) -> None:
         """Add a closed trade's PnL to the session's and its symbol's totals."""
@@ -327,22 +280,3 @@ class SessionRecords:
             exposure_note=self.learning.risk_note if self.learning is not None else "",
             halt=self.halt_line(),
         )
-
-
-def _recorded_part(fill: Fill, rest: Fill) -> Fill:
-    """The part of a heard ``fill`` that another desk recorded (all but ``rest``, the part this
-    desk records), at what it cost: the heard fill's notional less the rest's. At the heard
-    fill's average price, the lot the ledger held cost more or less than at the broker when the
-    parts filled at different prices (2 shares heard at 101, the first recorded at 100, the
-    rest at 102: the lot cost 203 for the broker's 202, and selling both at 105 booked 7.00 of
-    the broker's 8.00)."""
-    qty = fill.qty - rest.qty
-    price = (fill.qty * fill.price - rest.qty * rest.price) / qty
-    share = qty / fill.qty  # its costs as its share of the heard fill's
-    return replace(
-        fill,
-        qty=qty,
-        price=round(price, 6),
-        commission=fill.commission * share,
-        slippage=fill.slippage * share,
-    )

@@ -11,7 +11,12 @@ sends has its row in the store before it goes out, so right before changing an e
 reads there (no broker call, and only when an exit is about to change):
 
 - another live desk's order in the symbol that still works and would close the position: its
-  remaining shares are left out of the exit, as a working order in the listing's are;
+  remaining shares are left out of the exit, as a working order in the listing's are, and its
+  shares already filled too: Alpaca's positions may lag the fills of an order still working
+  (the sandbox's ``position_lag``), and a stop sized on such a reading less the remaining
+  shares alone stood over the shares that sale had sold (a sell stop for 8 QQQ for 0.46 s on
+  an emptied position, ``crash28b``). Read fresh, the exit comes out smaller by them while
+  that order works (its fills counted once: not again among the fills since);
 - another desk's fills closing the position (sales of a long, buys of a short) recorded after
   the fill id read just before the positions: the positions may not hold them, so their shares
   are left out too. The exit is then never larger than the shares held, and may be smaller by
@@ -21,13 +26,6 @@ These fills used to make the exit wait for the next look instead, whatever their
 desk whose fills land while this desk reads the positions (both act on the same bar) kept the
 position without a stop for as long as it traded, and nothing said so (``review28d``); a buy
 beside a long can only leave the stop too small, never larger than the shares held.
-
-- the part another live desk's sale still working has filled already: Alpaca's positions read
-  can lag the fills of an order that still works, so the part sold may still be in the read
-  (``crash30``: the stop asked for the shares sold as well, refused as "insufficient qty", and
-  once the sale filled it would sit on shares the account no longer held). Left out, the exit
-  may be smaller by that part while the sale works (a read that does not lag held them);
-  sized in full once the sale ends.
 
 What remains: a sale whose row is written after this read and that fills before the exit
 reaches the broker (the few milliseconds between them).
@@ -47,12 +45,10 @@ class Beside:
     """Shares of a position that other desks' orders close, unseen in the broker's reads."""
 
     working: float
-    """Other live desks' working orders absent from the listing: their remaining shares."""
+    """Other live desks' working orders absent from the listing: their shares, the filled
+    ones too (the positions may not show them yet)."""
     filled: float
     """Other desks' fills recorded since the positions were read: their shares."""
-    lagging: float = 0.0
-    """The parts other live desks' working orders filled already: a positions read can lag
-    them while the order works (Alpaca's, ``crash30``), so they may still be in it."""
 
 
 def sales_beside(
@@ -62,14 +58,15 @@ def sales_beside(
     the broker's reads may lack: live desks' working orders absent from the listing
     (``listed``: its client ids), and fills recorded after fill id ``since``."""
     closing_side = "sell" if held > 0 else "buy"
-    filled = closed_since(account_key, symbol, session_id, since, closing_side)
-    closing = lagging = 0.0
+    closing = 0.0
+    whole: list[str] = []
     for row in working_rows(account_key, symbol, session_id):
-        if row.side != closing_side or is_protective(
+        if row.client_order_id in listed or is_protective(
             row.client_order_id, row_order_type(row.order_type)
         ):
-            continue  # an add, or an exit (another desk's: none placed beside)
-        lagging += row.filled
-        if row.client_order_id not in listed:  # (the listing's are counted already)
-            closing += row.remaining
-    return Beside(closing, filled, lagging)
+            continue  # in the listing already, or an exit (another desk's: none placed beside)
+        if row.side == closing_side:  # what it has left, and its fills the positions may lack
+            closing += row.remaining + row.filled
+            whole.append(row.client_order_id)
+    filled = closed_since(account_key, symbol, session_id, since, closing_side, whole)
+    return Beside(closing, filled)

@@ -187,6 +187,10 @@ class StopRelease(PutBackWaits, StopTakeover):
                     cancelled = self.broker.cancel(cid, confirm=True)
                 finally:  # sent, maybe done though unconfirmed: followed (``_unsure_ends``)
                     self._cancel_unsure(symbol, order, came)
+                if cancelled is None and came is not None:  # maybe ended since the listing
+                    cancelled, waits = self._cancel_answered(order)
+                    if waits is not None:
+                        return waits
                 if cancelled is None:
                     waits = f"the cancel of its protective stop {cid} is not confirmed"
                     if self.protects:

@@ -42,6 +42,8 @@ from tui_trader.core.order_ids import read_order_id, short_key
 from tui_trader.core.orders import PENDING_CANCEL, Order, Side
 from tui_trader.engine.exit_drops import DROPPED, ExitDrops
 from tui_trader.engine.said_once import SaidOnce
+from tui_trader.engine.taken_over_ends import ENDED as _ENDED
+from tui_trader.engine.taken_over_ends import TakenOverEnds
 from tui_trader.risk.stops import is_protective
 from tui_trader.store.account_reads import OPEN_STATUSES
 from tui_trader.store.dropped_exits import DROP_REASON, DROPPED_NOTE
@@ -59,14 +61,15 @@ if TYPE_CHECKING:
     from tui_trader.engine.claims import AccountClaims
     from tui_trader.store.audit import AuditLog
 
-OWN, ENDED, LIVE, FOREIGN = "own", "ended", "live", "foreign"
+OWN, ENDED, LIVE, FOREIGN = "own", _ENDED, "live", "foreign"
 """Whose a protective exit at the broker is (see the module)."""
 TAKEN_OVER = "exit_taken_over"
 """Risk event: a protective exit an ended session left working is this session's now."""
 
 
-class StopTakeover:
-    """Tell whose each protective exit at the broker is; take over an ended session's."""
+class StopTakeover(TakenOverEnds):
+    """Tell whose each protective exit at the broker is; take over an ended session's (each
+    looked up once: ``engine.taken_over_ends``)."""
 
     audit: AuditLog
     broker: Broker
@@ -367,17 +370,3 @@ class StopTakeover:
         if self.claims is not None:
             notes += self.claims.left()
         return notes
-
-    def _taken_over(
-        self, have: list[Order], whose: dict[str, str], events: list[RiskEvent]
-    ) -> bool:
-        """Take over the ended sessions' exits among ``have`` (this session keeps the symbol's
-        exit now: ``engine.stop_takeover``), each event into ``events``; False if another
-        session took one first (the symbol is decided again next cycle)."""
-        for order in have:
-            if whose.get(order.client_order_id) == ENDED:
-                event = self.take_over(order, "this desk keeps the symbol's exit now")
-                if event is None:
-                    return False
-                events.append(event)
-        return True

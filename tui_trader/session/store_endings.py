@@ -27,6 +27,7 @@ from tui_trader.session.run_result import RunResult
 from tui_trader.store.db import locked_message
 from tui_trader.store.models import RiskEventRow
 from tui_trader.store.pg import RECONNECT_WITHIN, lost_message, reconnect, store_lost
+from tui_trader.store.pg_budget import answering_by
 from tui_trader.store.pg_refusals import Refusal
 from tui_trader.store.session_rows import RowEnded, StoreFileLost
 from tui_trader.store.sqlite_errors import (
@@ -183,10 +184,12 @@ def end_on_lost_store(
     cancel = cancel_on_lost_store(session, message)  # at once: not after the reconnect tries
     said, unchecked = cancel.said, cancel.unchecked
     until = time.monotonic() + RECONNECT_WITHIN
-    if reconnect(db, patient=True, stop=stop, until=until):
-        left = _stops_down(session, "", exits=True, record=True, unchecked=unchecked)  # trail
-        said = _record_halt_and_end(session, halt, message, said, (until, stop))
-    else:  # the server still gone: the halt waits on disk for the account's next start
+    with answering_by(db, until):  # every wait for the server ends by then (pg_budget)
+        reached = reconnect(db, patient=True, stop=stop, until=until)
+        if reached:
+            left = _stops_down(session, "", exits=True, record=True, unchecked=unchecked)
+            said = _record_halt_and_end(session, halt, message, said, (until, stop))
+    if not reached:  # the server still gone: the halt waits on disk for the next start
         left = _stops_down(session, "", exits=True, unchecked=unchecked)
         said = keep_unwritten_halt(session, said)
     said += left  # the one line on stderr names each position left without its exit
@@ -313,13 +316,13 @@ def _write_halt_patiently(
     backend, a failover flapping, a restart beginning just after the desk got in) left the
     halt in a file on this machine only, the account's row ``active`` and its other desks
     trading, with most of the 30 s unused. A commit whose answer was lost is found by its
-    event and not written twice. No connection is tried after ``until``, and no try follows
-    a loss past it: a write that waits on a backend frozen with the account's row (each try up
-    to the statement deadline) ends the tries there. A connection opened just before
-    ``until`` (its connect up to ``CONNECT_TIMEOUT``) still gets its look-up and its write,
-    each bounded by the statement deadline: the exit may come that much past the 30 s, the
-    halt written rather than left in a file. The look-up is tried as the write is: a server
-    ending the connection as the desk looked gave up the tries there (review29d)."""
+    event and not written twice. Every wait for the server ends by ``until``
+    (``store.pg_budget.answering_by``, set by ``end_on_lost_store``): a write that waits on a
+    backend frozen with the account's row, or a connection opened just before the end and
+    its look-up and write, each up to its own deadline, ran up to about a minute past the
+    30 s before the desk said the halt was kept in a file (halts30). The look-up is tried as
+    the write is: a server ending the connection as the desk looked gave up the tries there
+    (review29d)."""
     db = session.audit.db
     tried = False  # a try was lost: its commit may have landed
     while True:

@@ -39,6 +39,7 @@ from tui_trader.store.statements import (
     FOUND_FILL_UPDATE_SQL,
     JUDGED_SNAPSHOT_SQL,
     ORDER_FIELDS,
+    ORDER_LOCK_SQL,
     ORDER_SQL,
     ORDER_UPDATE_SQL,
     PG_FILLS_MARKER_SQL,
@@ -194,6 +195,8 @@ class AuditLog(SessionRows, CycleTransactions, AccountReads):
                 order.reject_reason or None,
                 order.client_order_id,
                 before,
+                order.filled_qty,
+                *[order.row_status] * 3,
             ),
         )
         return self.db.rows_changed(cursor) == 1
@@ -239,7 +242,9 @@ class AuditLog(SessionRows, CycleTransactions, AccountReads):
         first = (self.session.id if self.session else None,)
         if upto is None:
             sql, first, last = FILL_SQL, (*first, fill.client_order_id), ()
-        else:
+        else:  # the order's row locked first on PostgreSQL (``ORDER_LOCK_SQL``)
+            if getattr(self.db, "is_postgres", False):
+                self.db.execute_sql(ORDER_LOCK_SQL, (fill.client_order_id,))
             sql, last = FILL_UPTO_SQL, (fill.client_order_id, fill.qty, upto)
         cursor = self.db.execute_sql(
             sql,

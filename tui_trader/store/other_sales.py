@@ -10,10 +10,11 @@ in that reading).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from peewee import ModelSelect, fn
+from peewee import JOIN, ModelSelect, fn
 
 from tui_trader.store.account_reads import OPEN_STATUSES
 from tui_trader.store.liveness import alive_within, is_alive, store_now
@@ -31,7 +32,8 @@ class WorkingRow:
     """Shares not filled yet (the row's quantity less its recorded fills)."""
     symbol: str = ""
     filled: float = 0.0
-    """Shares its row records filled (a positions read may lag them while it works)."""
+    """Shares of it recorded filled: the broker's positions may not show them yet (Alpaca's
+    lag the fills of an order still working)."""
 
 
 def newest_fill_id() -> int:
@@ -94,12 +96,22 @@ def _counted(session: SessionRow, now: datetime, ended_within: float) -> bool:
     return ended_within > 0 and alive_within(session, ended_within, now)
 
 
-def closed_since(account_key: str, symbol: str, session_id: int, since: int, side: str) -> float:
+def closed_since(
+    account_key: str,
+    symbol: str,
+    session_id: int,
+    since: int,
+    side: str,
+    besides: Collection[str] = (),
+) -> float:
     """The shares other sessions of ``account_key`` recorded as filled on ``side`` in ``symbol``
-    in fills with an id after ``since`` (0.0 with none)."""
-    total = (
+    in fills with an id after ``since`` (0.0 with none), but the fills of the orders whose
+    client ids are ``besides`` (counted whole already: ``engine.sales_beside``)."""
+    query = (
         LiveFill.select(fn.COALESCE(fn.SUM(LiveFill.quantity), 0.0))
         .join(SessionRow)
+        .switch(LiveFill)
+        .join(LiveOrder, JOIN.LEFT_OUTER, on=(LiveFill.order == LiveOrder.id))
         .where(
             (LiveFill.id > since)
             & (LiveFill.symbol == symbol)
@@ -107,9 +119,12 @@ def closed_since(account_key: str, symbol: str, session_id: int, since: int, sid
             & (SessionRow.account_key == account_key)
             & (SessionRow.id != session_id)
         )
-        .scalar()
     )
-    return float(total or 0.0)
+    if besides:
+        query = query.where(
+            LiveOrder.client_order_id.is_null() | LiveOrder.client_order_id.not_in(list(besides))
+        )
+    return float(query.scalar() or 0.0)
 
 
 def ended_rows(account_key: str, session_id: int, client_order_ids: list[str]) -> set[str]:

@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 import peewee
 from peewee import InterfaceError, InternalError, OperationalError, PostgresqlDatabase
 
+from tui_trader.store.pg_budget import AnswerBy
 from tui_trader.store.pg_url import PgUrl
 
 META_TABLE = "tui_trader_meta"
@@ -95,6 +96,8 @@ class PgAuditDatabase(PostgresqlDatabase):
         self._savepoint: str | None = None
         """``None``, ``_WANTED`` (a cycle began: send it before its first write), ``_OPEN``."""
         self._closing = False
+        self.answer_by = AnswerBy()
+        """The time every wait of its connections ends by, when set (``store.pg_budget``)."""
         # Imported here, not when this module loads: it loads psycopg (``store.pg_driver``).
         from tui_trader.store.pg_deadline import AnsweringAdapter
 

@@ -21,6 +21,7 @@ from typing import Any
 import psycopg
 from peewee import Psycopg3Adapter
 
+from tui_trader.store.pg_budget import AnswerBy
 from tui_trader.store.pg_driver import load_psycopg
 
 load_psycopg()  # peewee was loaded without the driver (``store.pg_driver``)
@@ -33,12 +34,23 @@ _WaitTimeout = psycopg.errors._WaitTimeout  # raised by psycopg's waits when a t
 
 
 class AnsweringConnection(psycopg.Connection):
-    """A psycopg connection whose every wait for the server ends by ``STATEMENT_DEADLINE``."""
+    """A psycopg connection whose every wait for the server ends by ``STATEMENT_DEADLINE``,
+    and by its store's ``answer_by`` when one is set (``store.pg_budget``)."""
+
+    answer_by: AnswerBy | None = None
 
     def wait(self, gen: Any, interval: float = 0.1, timeout: float | None = None) -> Any:
         """psycopg's wait, with the deadline as its timeout; past it, the connection is
         closed (its state is unknown) and ``OperationalError`` says why."""
         deadline = STATEMENT_DEADLINE if timeout is None else timeout
+        left = self.answer_by.left() if self.answer_by is not None else None
+        if timeout is None and left is not None and left < deadline:
+            if left <= 0:  # the store's budget is spent: no wait begins
+                self.close()
+                raise psycopg.OperationalError(
+                    "the time to write the halt ran out; connection closed"
+                )
+            deadline = left
         try:
             return super().wait(gen, interval, deadline)
         except _WaitTimeout:
@@ -55,11 +67,22 @@ class AnsweringAdapter(Psycopg3Adapter):
     does, with the class changed)."""
 
     def connect(self, db: Any, **params: Any) -> AnsweringConnection:
-        """A new connection to ``db``'s server."""
+        """A new connection to ``db``'s server, its waits bound by ``db.answer_by`` if set
+        (its connect too: none tried with too little time left)."""
         if db._encoding:
             params.setdefault("client_encoding", db._encoding)
         if db.database.startswith("postgresql://"):
             params.setdefault("conninfo", db.database)
         else:
             params.setdefault("dbname", db.database)
-        return AnsweringConnection.connect(**params)
+        bound = getattr(db, "answer_by", None)
+        if isinstance(bound, AnswerBy) and "connect_timeout" in params:
+            timeout = bound.connect_timeout(int(params["connect_timeout"]))
+            if timeout is None:
+                raise psycopg.OperationalError(
+                    "the time to write the halt ran out; no connection tried"
+                )
+            params["connect_timeout"] = timeout
+        conn = AnsweringConnection.connect(**params)
+        conn.answer_by = bound if isinstance(bound, AnswerBy) else None
+        return conn

@@ -166,18 +166,37 @@ FILL_UPTO_SQL = (
 """``FILL_SQL`` only while the fills recorded for the order, with this one, stay within what
 the broker says it filled: a fill another desk recorded already (under its own key) is not
 recorded again (``AuditLog.fill``'s ``upto``)."""
+ORDER_LOCK_SQL = 'SELECT 1 FROM "live_orders" WHERE "client_order_id" = ? FOR UPDATE'
+"""On PostgreSQL, the order's row locked before ``FILL_UPTO_SQL`` (its own statement: under READ
+COMMITTED the insert's snapshot, taken once the lock is granted, then sees the fills another
+desk's transaction committed meanwhile). A desk whose view was behind the row (another desk
+had brought it on) updated no row, so locked none, and two such desks inserted the same share
+under the cap at once, neither seeing the other's (records30: 2 fills recorded for 1 share)."""
 ORDER_UPDATE_SQL = (
     'UPDATE "live_orders" SET "status" = ?, "filled_qty" = ?, "updated_at" = ?, '
     '"broker_order_id" = COALESCE(?, "broker_order_id"), '
     '"filled_price" = COALESCE(?, "filled_price"), "error" = COALESCE(?, "error") '
     'WHERE "client_order_id" = ?'
 )
-FOUND_FILL_UPDATE_SQL = ORDER_UPDATE_SQL + ' AND "filled_qty" < ? + 1e-9'
+_FINAL_ROW = "('filled', 'canceled', 'expired', 'rejected', 'not_received')"
+"""The row statuses after which nothing happens to an order (``OrderStatus.is_final``);
+``pending_cancel`` is not one (the cancel may still lose to a fill)."""
+FOUND_FILL_UPDATE_SQL = ORDER_UPDATE_SQL + (
+    ' AND "filled_qty" < ? + 1e-9 AND NOT ("filled_qty" > ? - 1e-9 AND "status" IN '
+    f"{_FINAL_ROW} AND (? NOT IN {_FINAL_ROW} OR (\"status\" = 'filled' AND ? <> 'filled') "
+    "OR (\"status\" <> 'not_received' AND ? = 'not_received')))"
+)
 """``ORDER_UPDATE_SQL`` only while the row records no more filled than a found fill starts
 from: a compare-and-set, so that a fill another desk recorded meanwhile (the row moved on) is
 not recorded again (``AuditLog.order_update_found``). A row behind it (an order followed from
 the broker's view, its row not brought up yet: a stop taken over after part of it filled)
-still takes the fill: no desk recorded that one (review29a)."""
+still takes the fill: no desk recorded that one (review29a). At the same filled quantity
+(parameters: the view's quantity, then its status thrice) a final row takes only a final
+view, a filled row only ``filled``, and none ``not_received`` (a desk's guess from the
+broker's silence, never over what the broker said): a view lagging another desk's (a stream
+behind, a REST read behind the stream) wrote ``partially_filled`` or ``new`` over ``canceled``,
+``pending_cancel`` over ``filled``, and the trail showed a finished order working
+(records30)."""
 """The hot statements of a decision cycle, compiled once: peewee's per-query SQL generation
 (and model instances) cost more than the writes themselves."""
 

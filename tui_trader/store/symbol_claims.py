@@ -19,7 +19,8 @@ commits first wins, on SQLite and PostgreSQL alike.
 
 A symbol's protective exit is one session's too (``engine.claims.may_protect``): a second row
 per symbol, ``exit_row`` (``"SPY exit"``), whose holder keeps the exit, taken the same way. It
-is read with the rest, in the same query.
+is read with the rest, in the same query. A third, ``close_row`` (``"SPY close"``), is moved on
+by each halt's flatten close in the symbol before it goes out (``engine.close_claims``).
 """
 
 from __future__ import annotations
@@ -67,6 +68,15 @@ EXIT_ROW = " exit"
 def exit_row(symbol: str) -> str:
     """The name of the row whose holder keeps ``symbol``'s protective exit."""
     return symbol + EXIT_ROW
+
+
+CLOSE_ROW = " close"
+"""The end of a symbol's flatten-close row's name (``engine.close_claims``)."""
+
+
+def close_row(symbol: str) -> str:
+    """The name of the row a halt's flatten close in ``symbol`` moves on before it is sent."""
+    return symbol + CLOSE_ROW
 
 
 def _now() -> str | None:

@@ -1,0 +1,65 @@
+"""Two desks flattening one position on one halt: one close goes out, decided in the store.
+
+A halt's flatten reads, right before each close, the other live desks' closes from the store
+(``HaltFlatten._closed_beside``): one that went out and filled after this desk read the
+positions is left out of its close. What remained: two desks whose store reads both came
+before either close's row was committed (the same milliseconds) each saw nothing of the
+other's, and both sold the whole position: a short on an account that allows shorting.
+
+So each close is claimed with one compare-and-set on its symbol's close row
+(``store.symbol_claims.close_row``, ``"SPY close"``), in this order: the row's version is read
+before the positions and the store (``read``); the close's order row is written and committed;
+then the close row is moved on from the version read (``fence``), and only then does the close
+go out. Of two desks that both read the version before either moved it, exactly one moves it:
+the other's close is not sent (its row ends ``rejected``, "not sent"), said among what the
+flatten left open, and its next pass reads the first desk's close and closes only what is still
+held. A desk that reads the version after another moved it reads the store after that desk's
+order row was committed, so its ``_closed_beside`` sees that close. Whichever statement commits
+first wins, on SQLite and PostgreSQL alike (as ``engine.claims``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from tui_trader.store.symbol_claims import CLOSE_ROW, Claim, close_row, read, take
+
+RACED = (
+    "not sent: another desk's flatten close of {symbol} went out while this desk read the "
+    "account; what is still held is closed at the next pass"
+)
+"""Why a close whose claim another desk moved on first was not sent."""
+UNREADABLE = (
+    "not sent: the store's close row for {symbol} (table symbol_claims, symbol "
+    "'{row}') is unreadable, edited by hand; delete that row, then the next pass closes it"
+)
+"""Why a close was not sent when its symbol's close row cannot be read (fail closed)."""
+
+
+class CloseClaims:
+    """The account's close rows as read before a flatten's positions (see the module)."""
+
+    def __init__(self, db: Any, account_key: str, holder: str) -> None:
+        self._db = db
+        self._account = account_key
+        self._holder = holder
+        self._seen: dict[str, Claim | None] = {
+            row: claim for row, claim in read(db, account_key).items() if row.endswith(CLOSE_ROW)
+        }
+
+    def fence(self, symbol: str) -> Callable[[], str | None]:
+        """The last check of a close in ``symbol``, once its order row is committed: ``None``
+        to send it (the close row moved on), else why it is not sent."""
+
+        def claim() -> str | None:
+            row = close_row(symbol)
+            if row in self._seen and self._seen[row] is None:
+                return UNREADABLE.format(symbol=symbol, row=row)
+            version = take(self._db, self._account, row, self._holder, self._seen.get(row))
+            if version is None:
+                return RACED.format(symbol=symbol)
+            self._seen[row] = Claim(self._holder, version)
+            return None
+
+        return claim
