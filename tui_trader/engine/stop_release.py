@@ -208,12 +208,9 @@ class StopRelease(PutBackWaits, StopTakeover):
         return None
 
     def _sell_beside_live_exit(self, symbol: str) -> str | None:
-        """A sell beside the exit another live desk keeps and that the listing, up to half a
-        minute old, does not show yet (one it shows held the symbol's orders already): its
-        row open in the store holds the sell for the next cycle, which reads the positions
-        again (``engine.live_exits`` says why: refused beside it, a short once it fills);
-        ``None`` to send it. Also a desk with exits whose symbol's exit another desk keeps
-        (``crash30``: its sale beside that desk's new stop, just filled: short 47 IWM)."""
+        """A sell beside another live desk's exit that the listing (up to 30 s old) lacks:
+        its row open in the store holds the sell for the next cycle (``engine.live_exits``
+        says why); ``None`` to send it. By a desk with exits too (``crash30``)."""
         session = self.audit.session
         if self.claims is None or session is None:
             return None
