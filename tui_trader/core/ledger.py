@@ -113,7 +113,8 @@ class TradeLedger:
     def top_up(self, symbol: str, qty: float, avg_price: float, opened: datetime) -> None:
         """Add ``qty`` (signed, the side of what is open or any side when flat) at
         ``avg_price``, costs unknown: shares the account held that another desk's fills
-        brought, before this desk's fill closes them (``SessionRecords._held_beside``)."""
+        brought, before this desk's fill closes them (``engine.ledger_beside``, whose
+        ``_lot_beside`` says how many and at what price)."""
         fill_side = Side.BUY if qty > 0 else Side.SELL
         held = self._open.get(symbol)
         if held is not None and held.qty * qty < 0:

@@ -186,7 +186,7 @@ class HaltFlatten:
                 unclosed.append(
                     f"{qty:g} {symbol} (its close is in doubt: the broker's answer was lost)"
                 )
-            elif ack.status is OrderStatus.REJECTED and _unsent(ack):  # not the broker's word
+            elif not_sent(ack):  # not the broker's word
                 unclosed.append(f"{qty:g} {symbol} ({ack.reject_reason})")
             elif ack.status is OrderStatus.REJECTED:
                 unclosed.append(f"{qty:g} {symbol} (the broker rejected it: {ack.reject_reason})")
@@ -264,7 +264,9 @@ def flatten_closer(order: Order) -> str | None:
     return parts.session_key if parts and parts.leg.rstrip("0123456789") == "flat" else None
 
 
-def _unsent(order: Order) -> bool:
+def not_sent(order: Order) -> bool:
     """Whether a close ``rejected`` was never sent (its claim refused: ``engine.close_claims``,
-    or a fence of the send), not refused by the broker."""
-    return (order.reject_reason or "").startswith("not sent")
+    or a fence of the send), not refused by the broker: never counted as a close sent."""
+    return order.status is OrderStatus.REJECTED and (order.reject_reason or "").startswith(
+        "not sent"
+    )

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from tui_trader.brokers import Broker, BrokerError, Partial, refused, see_further, unseen
 from tui_trader.core.domain import Account, Position, RiskEvent
 from tui_trader.core.orders import Order, OrderRequest, OrderStatus
-from tui_trader.engine.halt_flatten import HaltFlatten, flatten_closer
+from tui_trader.engine.halt_flatten import HaltFlatten, flatten_closer, not_sent
 from tui_trader.engine.halt_keeps import HaltKeeps, store_sessions, store_tag_of
 from tui_trader.engine.kept_halts import kept_halt_refusal
 from tui_trader.engine.kill_switch import KillSwitch
@@ -279,8 +279,9 @@ class SessionHalts(KillSwitch, HaltFlatten):
         again = "" if late else " again"
         done = self._cycle_orders[before:]
         cancelled = sum(1 for order in done if order.status is OrderStatus.CANCELED)
-        sent = sum(1 for order in done if flatten_closer(order) is not None)  # (not a stop
-        # placed again beside a close that did not go out)
+        # (not a stop placed again beside a close that did not go out, nor a close not sent:
+        # another desk's went out first, ``engine.close_claims``)
+        sent = sum(1 for o in done if flatten_closer(o) is not None and not not_sent(o))
         left = self._halt_left
         if not done and left == self._halt_said:
             return None

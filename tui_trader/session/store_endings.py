@@ -175,7 +175,10 @@ def end_on_lost_store(
     and its end (``failed``): tried once, at once, a restart refused it and the account's next
     start traded; ``stop`` (Ctrl+C, the desk's app closing) cuts the tries short. If the server
     is still gone, the row keeps ``running`` until its stale heartbeat marks the session
-    dead."""
+    dead. The halt goes first, the broker's read of the positions left without their exits
+    after it: read first, a broker slow to answer spent the 30 s (every wait for the server
+    ends by then: ``store.pg_budget``) and the halt was kept in a file with the server right
+    there, the account's other desks trading on (review30a)."""
     db = session.audit.db
     message = lost_message(db, exc)
     session.audit.abandon()
@@ -186,11 +189,10 @@ def end_on_lost_store(
     until = time.monotonic() + RECONNECT_WITHIN
     with answering_by(db, until):  # every wait for the server ends by then (pg_budget)
         reached = reconnect(db, patient=True, stop=stop, until=until)
-        if reached:
-            left = _stops_down(session, "", exits=True, record=True, unchecked=unchecked)
+        if reached:  # the halt first: a broker slow to say the exits left cost it (review30a)
             said = _record_halt_and_end(session, halt, message, said, (until, stop))
+        left = _stops_down(session, "", exits=True, record=reached, unchecked=unchecked)
     if not reached:  # the server still gone: the halt waits on disk for the next start
-        left = _stops_down(session, "", exits=True, unchecked=unchecked)
         said = keep_unwritten_halt(session, said)
     said += left  # the one line on stderr names each position left without its exit
     session.tell_end("failed", said)
