@@ -217,8 +217,8 @@ class BarCache:
             if not path.is_file():  # a pipe would block the read; a loop of links cannot open
                 raise OSError("not a regular file")
             stamps = pl.read_parquet(path, columns=["timestamp"], glob=False)["timestamp"]
-            if not isinstance(stamps.dtype, pl.Datetime):
-                raise OSError("no time stamps")
+            if not isinstance(stamps.dtype, pl.Datetime) or not times_in_range(stamps):
+                raise OSError("no time stamps Python can read")
         except (pl.exceptions.PolarsError, OSError):
             seen = path.lstat()
             return CacheEntry(
@@ -267,7 +267,29 @@ def schema_problem(frame: pl.DataFrame) -> str | None:
     for column in CACHE_COLUMNS[2:]:
         if not frame.schema[column].is_numeric():
             return f"column {column!r} holds {frame.schema[column]}, not numbers"
+    if not times_in_range(frame["timestamp"]):
+        return "time stamps outside the years 1 to 9999"
     return None
+
+
+_PER_SECOND = {"ns": 1_000_000_000, "us": 1_000_000, "ms": 1_000}
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_FIRST_S = int((datetime(1, 1, 2, tzinfo=UTC) - _EPOCH).total_seconds())
+_LAST_S = int((datetime(9999, 12, 30, tzinfo=UTC) - _EPOCH).total_seconds())
+"""The times Python's ``datetime`` holds, a day in from each end (a zone moves them)."""
+
+
+def times_in_range(stamps: pl.Series) -> bool:
+    """Whether every time in ``stamps`` (a polars ``Datetime`` column) is one Python can hold,
+    judged on the raw numbers: a time past the year 9999 (flipped bits in a file) made polars
+    panic as it handed it over (``PanicException``, no ``Exception``: exit 1, a Rust backtrace)
+    in ``data list``, ``data clear`` and a session reading the file."""
+    raw = stamps.cast(pl.Int64).drop_nulls()
+    if raw.is_empty():
+        return True
+    per_second = _PER_SECOND[getattr(stamps.dtype, "time_unit", None) or "us"]
+    low, high = raw.min(), raw.max()
+    return _FIRST_S * per_second <= low and high <= _LAST_S * per_second  # type: ignore[operator]
 
 
 def _damaged(path: Path, symbol: str, why: str) -> MarketDataError:
