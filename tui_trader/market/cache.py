@@ -25,6 +25,7 @@ import polars as pl
 
 from tui_trader.market import MarketDataError
 from tui_trader.market.cache_dir import CACHE_ENV, default_cache_dir  # noqa: F401 (re-exported)
+from tui_trader.market.time_range import times_in_range
 
 CACHE_COLUMNS = ("timestamp", "symbol", "open", "high", "low", "close", "adj_close", "volume")
 CACHE_SCHEMA = {
@@ -270,26 +271,6 @@ def schema_problem(frame: pl.DataFrame) -> str | None:
     if not times_in_range(frame["timestamp"]):
         return "time stamps outside the years 1 to 9999"
     return None
-
-
-_PER_SECOND = {"ns": 1_000_000_000, "us": 1_000_000, "ms": 1_000}
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_FIRST_S = int((datetime(1, 1, 2, tzinfo=UTC) - _EPOCH).total_seconds())
-_LAST_S = int((datetime(9999, 12, 30, tzinfo=UTC) - _EPOCH).total_seconds())
-"""The times Python's ``datetime`` holds, a day in from each end (a zone moves them)."""
-
-
-def times_in_range(stamps: pl.Series) -> bool:
-    """Whether every time in ``stamps`` (a polars ``Datetime`` column) is one Python can hold,
-    judged on the raw numbers: a time past the year 9999 (flipped bits in a file) made polars
-    panic as it handed it over (``PanicException``, no ``Exception``: exit 1, a Rust backtrace)
-    in ``data list``, ``data clear`` and a session reading the file."""
-    raw = stamps.cast(pl.Int64).drop_nulls()
-    if raw.is_empty():
-        return True
-    per_second = _PER_SECOND[getattr(stamps.dtype, "time_unit", None) or "us"]
-    low, high = raw.min(), raw.max()
-    return _FIRST_S * per_second <= low and high <= _LAST_S * per_second  # type: ignore[operator]
 
 
 def _damaged(path: Path, symbol: str, why: str) -> MarketDataError:
