@@ -115,8 +115,9 @@ def start_cli_on_terminal(tmp_path: Path, *args: str) -> tuple[subprocess.Popen[
 
 def stuck_at(proc: subprocess.Popen[bytes]) -> str:
     """Where a command that did not end is stuck, for the failure's message: its signal state
-    (blocked, ignored, caught, pending to the thread and to the process) and every thread's Python stack, which it prints when
-    aborted (``start_cli_on_terminal`` starts it with the fault handler on); it is ended."""
+    (blocked, ignored, caught, pending to the thread and to the process) and every thread's
+    Python stack, which it prints when aborted (``start_cli_on_terminal`` starts it with the
+    fault handler on); it is ended."""
     import signal
 
     try:

@@ -94,3 +94,13 @@ def test_the_confirmation_names_the_numbers_the_order_sends(change, words) -> No
     order = parse_ticket(dict(TICKET, **change), SYMBOLS).order
     assert order is not None
     assert describe(order) == words
+
+
+@pytest.mark.parametrize("typed", ["", "   "])
+def test_an_empty_amount_says_nothing_was_typed(typed: str) -> None:
+    """The amount field's placeholder (``10``, shown undimmed by some terminals) read as a
+    value, and Review on the empty field said "a number in ASCII digits, e.g. 10": the trader,
+    seeing 10 typed, could not tell what was wrong. It now says nothing was typed."""
+    result = parse_ticket(dict(TICKET, amount=typed), SYMBOLS)
+    assert result.order is None and result.field == "amount"
+    assert result.error.startswith("nothing typed")

@@ -11,8 +11,9 @@ from __future__ import annotations
 import io
 
 from rich.console import Console
+from textual import events
 from textual.app import App
-from textual.widgets import Select, Static
+from textual.widgets import Input, Select, Static
 from tui_helpers import wait_for
 
 from tui_trader.tui.screens.ticket import TicketScreen
@@ -79,3 +80,21 @@ async def test_good_till_cancelled_reads_whole_once_chosen() -> None:
         await pilot.pause()
         row = next(line for line in _lines(app) if "Time in force" in line)
         assert "Good till cancelled" in row
+
+
+async def test_keys_that_arrive_together_are_applied_in_the_order_typed() -> None:
+    """Backspace then 9, typed quickly enough to reach the desk in one read (tmux showed it at
+    200x50: the amount stayed 43): the amount reads 49, and Left then 1 puts the 1 before it."""
+    app = _TicketApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, TicketScreen), "the ticket")
+        amount = app.screen.query_one("#ticket-amount", Input)
+        await pilot.press("4", "3")
+        for batch, expected in (
+            (("backspace", "9"), "49"),
+            (("left", "1"), "419"),
+            (("home", "backspace", "delete", "7"), "719"),
+        ):
+            for key in batch:  # as the driver posts the keys of one read: no pause between
+                app.post_message(events.Key(key, key if len(key) == 1 else None))
+            await wait_for(pilot, lambda e=expected: amount.value == e, f"the amount {expected}")

@@ -1,5 +1,6 @@
 """Another live desk's protective exit in a symbol, read from the store, before a sell of a
-desk that keeps no exits (``engine.stop_release``).
+desk that keeps no exits, or of one that keeps exits where another live desk keeps that
+symbol's (it took the exit row first: ``crash30``, short 47 IWM) (``engine.stop_release``).
 
 A desk without exits trades a symbol (it holds its claim, ``engine.claims``) while a desk with
 exits keeps that symbol's exit: the exit holds every share. A sell beside it is refused by

@@ -142,6 +142,20 @@ class OutsideChanges:
         """What the session's fills make of ``symbol`` (None: not followed, or left alone)."""
         return None if symbol in self._left else self._expected.get(symbol)
 
+    def behind_read(self, symbol: str, have: float) -> float | None:
+        """What the session's fills make of ``symbol`` where a read (``have``) shows more
+        shares than they do on the same side, for a symbol where its own order works (the
+        caller knows); ``None`` where the read shows no more, or the symbol is left alone
+        (``own`` covers it) or not followed. Reads do not lag alike: the cycle's check read
+        the positions as they were (no hold), the exit step's read lagged the desk's partly
+        filled sell (``crash30``: a stop for 7 where none were free, then a short)."""
+        if symbol in self._left:
+            return None
+        want = self._expected.get(symbol)
+        if want is None or have * want < 0 or abs(have) <= abs(want) + TOLERANCE:
+            return None
+        return want
+
     def why_not_held(self, symbol: str) -> str:
         """Why a protective exit covers ``own`` shares, not the position read: its words."""
         if symbol not in self.lagging:

@@ -40,7 +40,9 @@ broker agrees, no longer holds the exit back (``engine.listed_adds``).
 
 A symbol whose position changed outside the session (``engine.outside_changes``) keeps an exit
 only for the shares the desk's own fills account for, never more than it holds: the exit never
-sells shares bought by hand, and is never larger than the position.
+sells shares bought by hand, and is never larger than the position. So does a symbol where the
+desk's own order works and the exit step's read shows more than its fills make (a read lagging
+that order's fills, though the cycle's check read them as they were: ``crash30``).
 
 A mixin of ``TradingSession``.
 """
@@ -223,6 +225,7 @@ class ProtectiveStops(
         if claims is not None and not claims.key:  # at start, before the first cycle's read
             claims.begin(self.audit.session.key)
         unconfirmed = self.cancels_pending()  # a sell whose cancel is unconfirmed may fill
+        busy = self.broker.working_symbols(ignore=_is_exit)  # the desk's own orders working
         for symbol in sorted(set(positions) | set(stops)):
             if only is not None and symbol not in only:
                 continue
@@ -255,12 +258,15 @@ class ProtectiveStops(
             pending = closing.get(symbol, 0.0)
             base, capped = abs(held), ""
             own = self.outside.own(symbol)  # held back or left alone: the desk's fills only
+            why_own = self.outside.why_not_held
+            if own is None and symbol in busy:  # this read may lag where the check's did not
+                own, why_own = self.outside.behind_read(symbol, held), _lagging_read
             if own is not None:  # (a read lagging a fill is sized from the fills too)
                 mine = abs(own) if own * held > 0 else 0.0
                 if self.outside.judging(symbol):  # seen once: no exit taken down for it yet
                     mine = max(mine, _covered(stops.get(symbol, []), held))
                 if base > mine + 1e-9:
-                    base, capped = mine, self.outside.why_not_held(symbol)
+                    base, capped = mine, why_own(symbol)
             # What working orders already close is not protected twice (the broker refuses it).
             want = base - (min(abs(pending), base) if held * pending < 0 else 0.0)
             if at_start and want < base - 1e-9:  # an earlier run's sell in doubt: said now
@@ -341,6 +347,16 @@ class ProtectiveStops(
             f"{symbol} is NOT protected: {why}; trying again next cycle",
             symbol=symbol,
         )
+
+
+def _is_exit(order: Order) -> bool:
+    """Whether an order is a protective exit (not an order that moves the position)."""
+    return is_protective(order.client_order_id, order.order_type)
+
+
+def _lagging_read(symbol: str) -> str:
+    """Why an exit covers the desk's fills where the exit step's read showed more."""
+    return "the broker's position read shows (a read lagging a fill of an order still working)"
 
 
 def _closes(order: Order, position: Position | None) -> bool:

@@ -203,14 +203,14 @@ class StopRelease(PutBackWaits, StopTakeover):
                 self._released.setdefault(symbol, []).append((cancelled, came))
         except BrokerError as exc:
             return f"the broker did not answer the cancel of its protective stop: {exc}"
+        if self.protects and side is Side.SELL and not every and not hand:  # (crash30)
+            return self._sell_beside_live_exit(symbol)  # another live desk's, in no listing yet
         return None
 
     def _sell_beside_live_exit(self, symbol: str) -> str | None:
-        """A sell of a session that keeps no exits beside the exit another live desk keeps
-        and that the listing, up to half a minute old, does not show yet (one it shows held
-        the symbol's orders already: ``_exits_not_kept``): its row open in the store holds
-        the sell for the next cycle, which reads the positions again (``engine.live_exits``
-        says why: refused beside it, a short once it fills); ``None`` to send it."""
+        """A sell beside another live desk's exit that the listing (up to 30 s old) lacks:
+        its row open in the store holds the sell for the next cycle (``engine.live_exits``
+        says why); ``None`` to send it. By a desk with exits too (``crash30``)."""
         session = self.audit.session
         if self.claims is None or session is None:
             return None

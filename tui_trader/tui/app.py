@@ -47,7 +47,7 @@ HALTED_RED = "#d70000"
 class TraderApp(SessionLifecycle, SessionControls, DeskActions, Navigation, App[None]):
     """The trading desk: setup → dashboard, history, help; one session at a time."""
 
-    CSS_PATH = "screens.tcss"
+    CSS_PATH: ClassVar[list[str]] = ["screens.tcss", "notifications.tcss"]  # toasts: the 2nd
     TITLE = "tui-trader"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(

@@ -41,6 +41,8 @@ def parse_ticket(values: dict[str, str], symbols: tuple[str, ...]) -> TicketResu
     if symbol not in symbols:
         return TicketResult(None, "symbol", f"choose one of {', '.join(symbols)}")
     typed_amount = values.get("amount", "").strip()
+    if not typed_amount:  # the field's grey "e.g. 10" is no amount (undimmed, it read as one)
+        return TicketResult(None, "amount", "nothing typed: how many shares (or dollars)?")
     text = _ungrouped(typed_amount)
     if text is None:
         return TicketResult(None, "amount", GROUPING.format(typed_amount))

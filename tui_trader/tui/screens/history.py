@@ -39,6 +39,7 @@ from tui_trader.tui.screens.first_resume import StyledOnMount
 from tui_trader.tui.screens.order_detail import OrderDetailScreen
 from tui_trader.tui.widgets.desk_footer import DeskFooter
 from tui_trader.tui.widgets.deskbar import DeskBar
+from tui_trader.tui.widgets.ordered_input import OrderedInput
 
 
 class HistoryScreen(StyledOnMount, Screen[None]):
@@ -96,14 +97,14 @@ class HistoryScreen(StyledOnMount, Screen[None]):
         yield DeskBar()
         yield Tabs(*[Tab(title, id=view) for view, title in VIEW_TITLES.items()], id="views")
         with Horizontal(id="filters"):
-            yield Input(placeholder="symbol", id="f-symbol", compact=True)
+            yield OrderedInput(placeholder="symbol", id="f-symbol", compact=True)
             yield Select(
                 [("buy", "buy"), ("sell", "sell")], prompt="any side", id="f-side", compact=True
             )
-            yield Input(placeholder="from YYYY-MM-DD", id="f-start", compact=True)
-            yield Input(placeholder="to YYYY-MM-DD", id="f-end", compact=True)
+            yield OrderedInput(placeholder="from YYYY-MM-DD", id="f-start", compact=True)
+            yield OrderedInput(placeholder="to YYYY-MM-DD", id="f-end", compact=True)
             yield Select([], prompt="any session", id="f-session", compact=True)
-            yield Input(placeholder="event type", id="f-event", compact=True)
+            yield OrderedInput(placeholder="event type", id="f-event", compact=True)
         yield Static("", id="history-status")
         yield DataTable(id="history-table", cursor_type="row", zebra_stripes=True)
         yield DeskFooter()

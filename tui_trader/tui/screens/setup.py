@@ -39,6 +39,7 @@ from tui_trader.tui.setup_form import (
 from tui_trader.tui.setup_suggest import suggest_cash, suggest_timing
 from tui_trader.tui.widgets.desk_footer import DeskFooter
 from tui_trader.tui.widgets.deskbar import DeskBar
+from tui_trader.tui.widgets.ordered_input import OrderedInput
 
 LIVE_SWITCH_ON = "on: --enable-live was given; off keeps 'Alpaca live' from being chosen"
 LIVE_SWITCH_OFF = "off: start the desk with --enable-live to choose 'Alpaca live'"
@@ -137,7 +138,7 @@ class SetupScreen(StyledOnMount, SetupLiveWarnings, Screen[None]):
                 value = str(self.db_path) if name == "db" else self.defaults[name]
                 with Horizontal(classes="field", id=f"{name}-row"):
                     yield Label(label, classes="field-label")
-                    yield Input(
+                    yield OrderedInput(
                         value,
                         placeholder=hint,
                         compact=True,

@@ -20,6 +20,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 
 from tui_trader.engine.manual_orders import ManualOrder
 from tui_trader.tui.ticket_form import STOP_NOTE, parse_ticket
+from tui_trader.tui.widgets.ordered_input import OrderedInput
 
 
 class TicketScreen(ModalScreen[ManualOrder | None]):
@@ -62,7 +63,7 @@ class TicketScreen(ModalScreen[ManualOrder | None]):
                 )
             with Horizontal(classes="ticket-row"):
                 yield Label("Amount", classes="ticket-label")
-                yield Input("", placeholder="10", compact=True, id="ticket-amount")
+                yield OrderedInput("", placeholder="10", compact=True, id="ticket-amount")
                 yield Label("in", classes="ticket-label ticket-label2")
                 yield Select(
                     [("shares", "shares"), ("dollars", "dollars")],
@@ -86,7 +87,9 @@ class TicketScreen(ModalScreen[ManualOrder | None]):
                     id="ticket-type",
                 )
                 yield Label("Limit", classes="ticket-label ticket-label2")
-                yield Input("", placeholder="price", compact=True, id="ticket-limit", disabled=True)
+                yield OrderedInput(
+                    "", placeholder="price", compact=True, id="ticket-limit", disabled=True
+                )
             with Horizontal(classes="ticket-row"):
                 yield Label("Time in force", classes="ticket-label")
                 yield Select(
@@ -98,7 +101,9 @@ class TicketScreen(ModalScreen[ManualOrder | None]):
                 )
             with Horizontal(classes="ticket-row"):
                 yield Label("Stop", classes="ticket-label")
-                yield Input("", placeholder="price", compact=True, id="ticket-stop", disabled=True)
+                yield OrderedInput(
+                    "", placeholder="price", compact=True, id="ticket-stop", disabled=True
+                )
             yield Static(STOP_NOTE, classes="ticket-note")
             yield Static("", id="ticket-error", markup=False)
             with Horizontal(classes="dialog-buttons"):
