@@ -244,3 +244,30 @@ def test_a_rally_within_the_price_range_still_runs(tmp_path: Path) -> None:
         done = run_cli(tmp_path, "paper", *argv, "--fractional", "--db", "a.db")
         assert done.returncode == 0, done.stderr
         assert "Session end_of_data: 100 iterations" in done.stdout
+
+
+def test_a_parquet_file_timed_past_the_year_9999_is_refused_in_one_line(
+    place: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A Parquet bar file whose int64 times lie far past the year 9999 (flipped bits, another
+    program's numbers): its column is a proper time column, so it passed the file's checks and
+    ``paper --data replay:`` ended in ``OverflowError: date value out of range`` (exit 1, a
+    crash.log) as the first time was handed to Python. Now both commands refuse it whole."""
+    import polars as pl
+
+    days = 40
+    far = pl.Series([2**62 + d * 86_400_000_000 for d in range(days)])
+    pl.DataFrame(
+        {
+            "timestamp": far.cast(pl.Datetime("us", "UTC")),
+            "symbol": ["SPY"] * days,
+            **{c: [100.0 + d for d in range(days)] for c in ("open", "high", "low", "close")},
+            "volume": [1000.0] * days,
+        }
+    ).write_parquet(place / "far.parquet")
+    words = "far.parquet: time stamps outside the years 1 to 9999"
+    argv = ["paper", "--data", "replay:far.parquet", "--iterations", "0", "--period", "20d"]
+    done = run_cli(place, *argv, "--db", "a.db")
+    assert_one_line_exit_2(done.returncode, done.stdout, done.stderr, words, place)
+    code, out, err, _ = run_main(["learn", "evaluate", "--data", "far.parquet"], capsys)
+    assert_one_line_exit_2(code, out, err, words, place)

@@ -359,3 +359,24 @@ def test_a_number_of_thousands_of_digits_is_refused_with_its_line(
     err = _fails(["paper", "--iterations", "1", "--db", str(tmp_path / "a.db")], capsys)
     assert "tui-trader.toml:3: not valid TOML: a number of more than 4,300 digits" in err
     assert not (tmp_path / "a.db").exists()
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["iterations = 0x" + "f" * 4000, "backup-keep = 0o" + "7" * 6000, "db = 0b" + "1" * 15000],
+    ids=["hexadecimal", "octal", "binary"],
+)
+def test_a_short_spelled_number_of_thousands_of_digits_is_refused_with_its_key(
+    tmp_path: Path, monkeypatch, capsys, line: str
+) -> None:
+    """TOML's hexadecimal, octal and binary numbers are read without ``int()``'s 4,300-digit
+    limit, so ``0xfff...`` read, and the refusal's ``str()`` of it (a number of about 4,800
+    digits) raised: exit 1, ``ValueError: Exceeds the limit (4300 digits) for integer string
+    conversion`` and a crash.log, from ``config show`` and every command reading the file."""
+    monkeypatch.chdir(tmp_path)
+    path = _write(tmp_path, f"seed = 3\n{line}\n")
+    key = line.split(" =")[0].replace("-", "_")
+    for args in (["config", "show"], ["paper", "--iterations", "1", "--db", "a.db"]):
+        err = _fails(args, capsys)
+        assert f"{path}:2: key '{key}'" in err and len(err) < 400, err[:400]
+    assert sorted(os.listdir(tmp_path)) == ["tui-trader.toml"]

@@ -44,6 +44,14 @@ def _cut(path: Path) -> None:
     path.write_bytes(path.read_bytes()[:-200])
 
 
+def _far() -> pl.DataFrame:
+    """The cache's table whose times are far past the year 9999 (a disk's or a tool's flipped
+    bits in the int64 of each time stamp): a Parquet file of the cache's columns and types,
+    whose times polars cannot hand to Python (it panicked: exit 1, a Rust backtrace)."""
+    far = pl.Series([2**62 + d for d in range(300)]).cast(pl.Datetime("us", "UTC"))
+    return _bars().with_columns(far.alias("timestamp"))
+
+
 DAMAGE: dict[str, Callable[[Path], object]] = {
     "garbage": lambda p: p.write_bytes(b"not parquet " * 20),
     "empty": lambda p: p.write_bytes(b""),
@@ -55,6 +63,7 @@ DAMAGE: dict[str, Callable[[Path], object]] = {
         os.symlink(p.with_name("a"), p.with_name("b")),
         os.symlink(p.with_name("a"), p),
     ),
+    "times past the year 9999": lambda p: _far().write_parquet(p),
 }
 
 
@@ -94,8 +103,9 @@ def test_data_list_shows_a_damaged_file_and_data_clear_removes_it(
         pl.DataFrame({"a": [1, 2]}),
         _bars().with_columns(pl.col("close").cast(pl.Utf8)),
         _bars().with_columns(pl.col("timestamp").dt.replace_time_zone(None)),
+        _far(),
     ],
-    ids=["no timestamp", "prices as text", "times without a zone"],
+    ids=["no timestamp", "prices as text", "times without a zone", "times past 9999"],
 )
 def test_paper_calls_a_table_that_is_not_the_caches_a_damaged_file(
     tmp_path: Path, frame: pl.DataFrame

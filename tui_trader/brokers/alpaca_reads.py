@@ -206,14 +206,20 @@ class AlpacaReads:
     def get_order(self, client_order_id: str) -> Order | None:
         """The order under this client id, or None if Alpaca does not have it (404) now.
 
-        Transient failures are retried like any read; past that, ``BrokerError``.
+        Transient failures are retried like any read; past that, ``BrokerError``. One found
+        replaced drops the cached listing of open orders, as ``look_up_many``'s find does: its
+        replacement is newer than that listing (kept, the desk saw the old order ended and no
+        replacement, and placed a second stop beside it: refused, "NOT protected").
         """
-        return with_retries(
+        found = with_retries(
             lambda: self._get_order_once(client_order_id),
             self.policy,
             f"looking up order {client_order_id}",
             self._stop,
         )
+        if found is not None and found.was_replaced:
+            self._open_cache = None
+        return found
 
     def _get_order_once(self, client_order_id: str) -> Order | None:
         """One look-up by client id: None on 404; transient failures raised as they came."""

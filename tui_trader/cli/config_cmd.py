@@ -117,7 +117,9 @@ def _convert(action: argparse.Action, value: Any, cfg, dest: str) -> Any:
     if isinstance(value, bool):
         raise cfg.error(dest, f"must be a value, not {str(value).lower()}")
     if dest in _PATHS and not isinstance(value, str):  # str(5) made a database file named '5'
-        raise cfg.error(dest, f"must be text in quotes (a file, folder or URL), not {value}")
+        shown = _as_written(value, cfg.written.get(dest, ""))
+        shown = shown if len(shown) <= 40 else f"{shown[:37]}..."
+        raise cfg.error(dest, f"must be text in quotes (a file, folder or URL), not {shown}")
     if isinstance(action, argparse._AppendAction):
         items = value if isinstance(value, list) else [value]
         if not all(isinstance(i, str) for i in items):
@@ -140,14 +142,19 @@ def _convert(action: argparse.Action, value: Any, cfg, dest: str) -> Any:
 def _as_written(value: Any, written: str) -> str:
     """The text an option's parser reads for a file's value: the number as the line spells it
     when that spelling means the same number (``1e12``: the refusal quoted '1000000000000.0',
-    which nobody typed), else ``str(value)`` (TOML's ``1_000`` and ``0x10`` are its own)."""
+    which nobody typed), else ``str(value)`` (TOML's ``1_000`` and ``0x10`` are its own), or
+    the spelling when ``str()`` refuses it (``0xfff...`` of 4,000 digits: ``ValueError``, a
+    traceback)."""
     if isinstance(value, (int, float)) and written.isascii() and "_" not in written:
         try:
             if float(written) == value:
                 return written
         except ValueError:
             pass
-    return str(value)
+    try:
+        return str(value)
+    except ValueError:  # an int of more than 4,300 digits: TOML reads 0x/0o/0b ones unbounded
+        return written or "a number of more than 4,300 digits"
 
 
 def _given(parser: argparse.ArgumentParser, argv: list[str]) -> set[str]:

@@ -31,6 +31,7 @@ from tui_trader.core.orders import Fill, Order, fill_increment
 from tui_trader.engine.outside_changes import OutsideChanges
 
 if TYPE_CHECKING:
+    from tui_trader.engine.ledger_beside import Lot
     from tui_trader.store.audit import AuditLog
 
 
@@ -40,20 +41,24 @@ class RecordedElsewhere:
     audit: AuditLog
     ledger: TradeLedger
     outside: OutsideChanges
-    _record_fill: Callable[[Fill, float | None], bool]
+    _record_fill: Callable[[Fill, float | None, Lot | bool | None], bool]
 
-    def _record_elsewhere(self, order: Order, fill: Fill) -> bool:
+    def _record_elsewhere(self, order: Order, fill: Fill, lot: Lot | None = None) -> bool:
         """``fill`` of ``order`` was refused (its order's row had moved on, or the fills
         recorded for the order, with it, went past what the broker filled): record the part
         no desk recorded, if any, and account for the rest as the broker holds it; True if a
-        part was recorded here. The order's row must already be at the broker's view."""
+        part was recorded here. The order's row must already be at the broker's view.
+        ``lot``: the ledger's top-up before the whole ``fill`` (``LedgerBeside._lot_beside``,
+        asked before the transaction), taken once, before the first part the ledger books:
+        without it a fill heard after the desk's sale of its shares (the sale's top-up took
+        them from the broker's position) was booked a second time (review30b)."""
         if not self._others(order):  # this desk's own: its stream recorded and counted it
             return False
         rest = self._unrecorded_rest(order, fill)
-        if rest is None or not self._record_fill(rest, order.filled_qty):
-            self._take_recorded(fill)
+        if rest is None or not self._record_fill(rest, order.filled_qty, lot):
+            self._take_recorded(fill, lot)
             return False
-        if fill.qty - rest.qty > QTY_EPS:  # the part another desk recorded
+        if fill.qty - rest.qty > QTY_EPS:  # the part another desk recorded (lot taken above)
             self._take_recorded(_recorded_part(fill, rest))
         return True
 
@@ -76,14 +81,17 @@ class RecordedElsewhere:
         qty, notional = self.audit.recorded_fills(order.client_order_id)
         return fill_increment(order, qty, notional, fill.timestamp, event_time=fill.timestamp)
 
-    def _take_recorded(self, fill: Fill) -> None:
+    def _take_recorded(self, fill: Fill, lot: Lot | None = None) -> None:
         """Account for a fill of an ended desk's order that another desk recorded first: the
         broker holds its shares. The ledger takes it: this desk's ledger was seeded at its
         start with the order's shares filled so far, and its rest, not recorded here, left it a
         lot short (``ledger29``: 10 SPY where the broker held 20; selling the 20 booked a round
         trip of 10 and a phantom short); the round trip the fill closes is the recording desk's
         row, not written twice. The symbol's expectation takes it too, or the next cycle held
-        the symbol's orders as differing from this desk's fills (``leftovers29``)."""
+        the symbol's orders as differing from this desk's fills (``leftovers29``). ``lot``:
+        the ledger's top-up first, as for a fill this desk records (``_record_elsewhere``)."""
+        if lot is not None:
+            self.ledger.top_up(fill.symbol, lot[0], lot[1], fill.timestamp)
         self.ledger.on_fill(fill)
         self.outside.on_fill(fill)
 

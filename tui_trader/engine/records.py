@@ -71,12 +71,13 @@ class SessionRecords(RecordedElsewhere, LedgerBeside):
         row, never moved back, then goes to the broker's view, and the fill takes the path the
         stream's refused fills take (``_record_elsewhere``: what no desk recorded is recorded,
         review29e; what another desk did is accounted for)."""
+        lot = self._lot_beside(fill)  # (asked before the transaction: it may ask the broker)
         with self.audit.together():
             if order is None or self.audit.order_update_found(order, order.filled_qty - fill.qty):
-                return self._record_fill(fill)
+                return self._record_fill(fill, None, lot)
             if self._others(order):
                 self.audit.order_update_found(order, order.filled_qty)
-            return self._record_elsewhere(order, fill)
+            return self._record_elsewhere(order, fill, lot)
 
     def _record_fill(
         self, fill: Fill, upto: float | None = None, lot: Lot | bool | None = True
@@ -157,7 +158,7 @@ class SessionRecords(RecordedElsewhere, LedgerBeside):
                 upto = order.filled_qty if fill and others else None
                 if fill is not None and self._record_fill(fill, upto, lot):
                     fills += 1
-                elif fill is not None and self._record_elsewhere(order, fill):
+                elif fill is not None and self._record_elsewhere(order, fill, lot):
                     fills += 1  # the part no desk recorded (another desk's: accounted for)
             if not listed:
                 cycle_orders.append(update.order)

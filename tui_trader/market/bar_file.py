@@ -39,6 +39,7 @@ from tui_trader.market.columns import (
     doubled_column,
 )
 from tui_trader.market.sniff import FileKind, sniff
+from tui_trader.market.time_range import times_in_range
 from tui_trader.market.validate import normalize_bars
 
 
@@ -132,7 +133,10 @@ def _scan_csv(path: Path, kind: FileKind) -> pl.LazyFrame:
 
 
 def _prepare(typed: pl.DataFrame, layout: Layout, source: str, notes: list[str]) -> pl.DataFrame:
-    """Drop blank rows, adjust, put a newest-first file in time order, derive missing columns."""
+    """Drop blank rows, adjust, put a newest-first file in time order, derive missing columns.
+    Times Python cannot hold (past the year 9999: ``market.time_range``) are refused first."""
+    if not times_in_range(typed.get_column("timestamp")):
+        raise MarketDataError(f"{source}: time stamps outside the years 1 to 9999")
     blank = typed.select(blank_rows().sum()).item()
     if blank:
         typed = typed.filter(~blank_rows())

@@ -25,6 +25,7 @@ import polars as pl
 
 from tui_trader.market import MarketDataError
 from tui_trader.market.cache_dir import CACHE_ENV, default_cache_dir  # noqa: F401 (re-exported)
+from tui_trader.market.time_range import times_in_range
 
 CACHE_COLUMNS = ("timestamp", "symbol", "open", "high", "low", "close", "adj_close", "volume")
 CACHE_SCHEMA = {
@@ -217,8 +218,8 @@ class BarCache:
             if not path.is_file():  # a pipe would block the read; a loop of links cannot open
                 raise OSError("not a regular file")
             stamps = pl.read_parquet(path, columns=["timestamp"], glob=False)["timestamp"]
-            if not isinstance(stamps.dtype, pl.Datetime):
-                raise OSError("no time stamps")
+            if not isinstance(stamps.dtype, pl.Datetime) or not times_in_range(stamps):
+                raise OSError("no time stamps Python can read")
         except (pl.exceptions.PolarsError, OSError):
             seen = path.lstat()
             return CacheEntry(
@@ -267,6 +268,8 @@ def schema_problem(frame: pl.DataFrame) -> str | None:
     for column in CACHE_COLUMNS[2:]:
         if not frame.schema[column].is_numeric():
             return f"column {column!r} holds {frame.schema[column]}, not numbers"
+    if not times_in_range(frame["timestamp"]):
+        return "time stamps outside the years 1 to 9999"
     return None
 
 

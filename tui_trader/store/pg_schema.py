@@ -30,6 +30,7 @@ from tui_trader.store.migrations import ALL_MODELS, MigrationError, add_missing_
 from tui_trader.store.ownership import APPLICATION_ID, OUR_TABLES, SCHEMA_VERSION
 from tui_trader.store.pg import META_TABLE, MIGRATION_LOCK, PgAuditDatabase
 from tui_trader.store.store_identity import ensure_store_id, store_tag
+from tui_trader.store.upgraded import read_version, unreadable
 
 _MARK = f"{APPLICATION_ID:08x}"
 _VIEW = "CREATE OR REPLACE VIEW live_risks_events AS SELECT * FROM live_risk_events"
@@ -60,16 +61,20 @@ SERVER_INDEX = 'CREATE INDEX IF NOT EXISTS "live_fills_xact" ON "live_fills" ("x
 see (``store.statements.PG_JUDGED_SNAPSHOT_SQL``): a few, at the newest transactions."""
 
 
-def _marks(db: PgAuditDatabase, tables: set[str] | None = None) -> tuple[str | None, int]:
-    """The database's application mark and schema version (``None``, 0 without a meta table).
+def _marks(
+    db: PgAuditDatabase, tables: set[str] | None = None
+) -> tuple[str | None, int | None, str]:
+    """The database's application mark, schema version and the version's text (``None``, 0,
+    "" without a meta table; the version ``None`` when it is not a plain number:
+    ``store.upgraded.read_version``).
 
     ``tables``: the database's tables as already listed, so that the decision reads one
     listing (see ``check_pg``)."""
     if META_TABLE not in (set(db.get_tables()) if tables is None else tables):
-        return None, 0
+        return None, 0, ""
     rows = dict(db.execute_sql(f'SELECT "key", "value" FROM "{META_TABLE}"').fetchall())
-    version = rows.get("schema_version") or "0"
-    return rows.get("application_id"), int(version) if version.isdigit() else 0
+    text = str(rows.get("schema_version") or "")
+    return rows.get("application_id"), read_version(text), text
 
 
 def check_pg(db: PgAuditDatabase) -> str | None:
@@ -80,7 +85,7 @@ def check_pg(db: PgAuditDatabase) -> str | None:
     # mark, and refuse the store as another program's: one of two desks started at once on a
     # new database exited 2. One listing sees either the empty database or the whole schema.
     listed = set(db.get_tables())
-    mark, version = _marks(db, listed)
+    mark, version, text = _marks(db, listed)
     if mark is None:
         tables = sorted(listed - {META_TABLE})
         if not tables:
@@ -93,6 +98,8 @@ def check_pg(db: PgAuditDatabase) -> str | None:
         )
     if mark != _MARK:
         return f"{where} belongs to another program (application_id {mark}); left untouched"
+    if version is None:
+        return f"{where}: {unreadable(text)}; left untouched"
     if version > SCHEMA_VERSION:
         return (
             f"{where} was written by a newer tui-trader (schema version {version}; this one "
@@ -104,7 +111,7 @@ def check_pg(db: PgAuditDatabase) -> str | None:
 def _needs_work(db: PgAuditDatabase) -> bool:
     """True unless the database is marked current and has its identity, every table, column
     and index (an index a release adds reaches a store by itself, as on SQLite)."""
-    if _marks(db) != (_MARK, SCHEMA_VERSION) or store_tag(db) is None:
+    if _marks(db)[:2] != (_MARK, SCHEMA_VERSION) or store_tag(db) is None:
         return True
     tables = set(db.get_tables())
     for model in ALL_MODELS:
