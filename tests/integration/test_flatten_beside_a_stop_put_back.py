@@ -15,6 +15,8 @@ sent and says why (the close at the flatten's next pass, once the stop is cancel
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +26,10 @@ from tests.integration.alpaca_helpers import alpaca_session, settle
 from tests.integration.ended_stop import RALLY, RULE, working_stops
 from tests.integration.test_stop_on_emptied_position import MOMENTUM
 from tui_trader.core.orders import OrderStatus
+from tui_trader.engine import protective_stops
+from tui_trader.engine.session import TradingSession
 from tui_trader.sandbox.testing import SandboxHandle, wait_until
+from tui_trader.store.pg_url import PgUrl
 
 CRASH = {"SPY": -8.0}
 """A bar that fills desk one's 3% stop."""
@@ -35,13 +40,16 @@ def _held(sandbox: SandboxHandle) -> float:
     return float(sandbox.admin.state()["positions"].get("SPY", 0.0))
 
 
-@pytest.mark.xfail(
-    strict=True, reason="short -20 SPY: the close and the stop put back both sell (crash30 3009)"
-)
-def test_a_flatten_and_a_stop_put_back_beside_it_never_both_sell(
-    sandbox: SandboxHandle, trading: Any, tmp_path: Path
-) -> None:
-    db = tmp_path / "desk.db"
+def _sells(report: Any) -> list[Any]:
+    """The SPY sells a flatten pass sent (or left unsent)."""
+    return [o for o in report.orders if o.symbol == "SPY" and o.side.value == "sell"]
+
+
+@contextmanager
+def _two_desks(
+    sandbox: SandboxHandle, trading: Any, db: Path | PgUrl
+) -> Iterator[tuple[TradingSession, TradingSession]]:
+    """Desk one holding SPY under its stop, and desk two (no exits) on its store and account."""
     one = alpaca_session(sandbox, db, symbols=("SPY",), learning=MOMENTUM, stop_loss=RULE)
     two = None
     try:
@@ -49,42 +57,111 @@ def test_a_flatten_and_a_stop_put_back_beside_it_never_both_sell(
             sandbox.admin.step(shock=RALLY)
             one.run_iteration()
         settle(sandbox, one)
-        held = _held(sandbox)
-        assert held > 5 and len(working_stops(trading)) == 1
+        assert _held(sandbox) > 5 and len(working_stops(trading)) == 1
         two = alpaca_session(sandbox, db, symbols=("SPY",), learning=MOMENTUM)
         two.sync_orders()
         wait_until(lambda: two.broker.trading_ready() is None, what="desk two's stream")
-        desk_one = one
-        read = two.broker.positions
-        put_back: list[bool] = []
-
-        def stop_put_back_and_filled_after_the_read() -> Any:
-            """The positions as the flatten reads them (its cancels done: desk one's stop is
-            gone); then desk one, not halted yet, puts its stop back, and the stop fills."""
-            found = read()
-            if sys._getframe(1).f_code.co_name == "_closable_book" and not put_back:
-                put_back.append(True)
-                assert working_stops(trading) == [], "the halt's flatten cancelled the stop"
-                desk_one.sync_orders()  # (its listing: the stop cancelled)
-                desk_one._protect(desk_one.clock.now())
-                assert len(working_stops(trading)) == 1, "desk one put its stop back"
-                sandbox.admin.step(shock=CRASH)
-                wait_until(lambda: working_stops(trading) == [], what="the stop's fill")
-            return found
-
-        two.broker.positions = stop_put_back_and_filled_after_the_read  # type: ignore[method-assign]
-        two.request_kill(reason="test", flatten=True)
-        report = two.apply_kill_requests()
-        assert report is not None and put_back, "the flatten read the positions"
-        wait_until(lambda: sandbox.admin.state()["orders"]["open"] == 0, what="every fill")
-        assert _held(sandbox) == 0, "the flatten's close sold the shares the stop had sold"
-        unsent = [o for o in report.orders if o.symbol == "SPY" and o.side.value == "sell"]
-        assert [o.status for o in unsent] == [OrderStatus.REJECTED], unsent
-        assert "exit put back" in (unsent[0].reject_reason or ""), unsent[0].reject_reason
-        words = " ".join(e.action_taken for e in report.risk_events)
-        assert "NOT closed" in words, words
+        yield one, two
     finally:
         for desk in (one, two):
             if desk is not None:
                 desk.finish("stopped")
                 desk.broker.close()
+
+
+def _stop_put_back_after_the_read(
+    sandbox: SandboxHandle, trading: Any, one: TradingSession, two: TradingSession, fills: bool
+) -> list[bool]:
+    """Desk two's flatten, once its cancels are done and it has read the positions: desk one,
+    not halted yet, puts its stop back (``fills``: and the stop fills)."""
+    read = two.broker.positions
+    put_back: list[bool] = []
+
+    def positions() -> Any:
+        found = read()
+        if sys._getframe(1).f_code.co_name == "_closable_book" and not put_back:
+            put_back.append(True)
+            assert working_stops(trading) == [], "the halt's flatten cancelled the stop"
+            one.sync_orders()  # (its listing: the stop cancelled)
+            one._protect(one.clock.now())
+            assert len(working_stops(trading)) == 1, "desk one put its stop back"
+            if fills:
+                sandbox.admin.step(shock=CRASH)
+                wait_until(lambda: working_stops(trading) == [], what="the stop's fill")
+        return found
+
+    two.broker.positions = positions  # type: ignore[method-assign]
+    return put_back
+
+
+def test_a_flatten_and_a_stop_put_back_beside_it_never_both_sell(
+    sandbox: SandboxHandle, trading: Any, store: Path | PgUrl
+) -> None:
+    """The stop put back fills: the flatten's close is not sent (before: -20 SPY). On one
+    SQLite file, and on one PostgreSQL store."""
+    with _two_desks(sandbox, trading, store) as (one, two):
+        put_back = _stop_put_back_after_the_read(sandbox, trading, one, two, fills=True)
+        two.request_kill(reason="test", flatten=True)
+        report = two.apply_kill_requests()
+        assert report is not None and put_back, "the flatten read the positions"
+        wait_until(lambda: sandbox.admin.state()["orders"]["open"] == 0, what="every fill")
+        assert _held(sandbox) == 0, "the flatten's close sold the shares the stop had sold"
+        unsent = _sells(report)
+        assert [o.status for o in unsent] == [OrderStatus.REJECTED], unsent
+        assert "exit put back" in (unsent[0].reject_reason or ""), unsent[0].reject_reason
+        words = " ".join(e.action_taken for e in report.risk_events)
+        assert "NOT closed" in words, words
+
+
+def test_a_flatten_beside_a_stop_put_back_still_gets_flat(
+    sandbox: SandboxHandle, trading: Any, tmp_path: Path
+) -> None:
+    """The stop put back does not fill: it protects the position until the flatten's next
+    pass cancels it again and closes the position, one sale."""
+    with _two_desks(sandbox, trading, tmp_path / "desk.db") as (one, two):
+        held = _held(sandbox)
+        put_back = _stop_put_back_after_the_read(sandbox, trading, one, two, fills=False)
+        two.request_kill(reason="test", flatten=True)
+        first = two.apply_kill_requests()
+        assert first is not None and put_back
+        assert [o.status for o in _sells(first)] == [OrderStatus.REJECTED]
+        assert len(working_stops(trading)) == 1, "the stop protects the position meanwhile"
+        two.sync_orders()
+        again = two.apply_kill_requests()
+        assert again is not None
+        closes = [o for o in _sells(again) if o.status is not OrderStatus.REJECTED]
+        assert [o.qty for o in closes] == [held], _sells(again)
+        sandbox.admin.step()
+        wait_until(lambda: sandbox.admin.state()["orders"]["open"] == 0, what="the close's fill")
+        assert _held(sandbox) == 0 and working_stops(trading) == []
+
+
+def test_a_stop_put_back_after_a_flatten_close_is_not_sent(
+    sandbox: SandboxHandle, trading: Any, store: Path | PgUrl, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Desk one read the positions and the store's other sales (none yet) to put its stop
+    back; desk two's flatten then claimed its close, sent it, and it filled: desk one's stop,
+    sized from its read, is not sent (before: a stop on a flat account, filled: -20 SPY)."""
+    with _two_desks(sandbox, trading, store) as (one, two):
+        beside = protective_stops.sales_beside
+        flattened: list[bool] = []
+
+        def flatten_after_the_read(*args: Any) -> Any:
+            found = beside(*args)
+            if not flattened:
+                flattened.append(True)
+                two.request_kill(reason="test", flatten=True)
+                assert two.apply_kill_requests() is not None
+                sandbox.admin.step()  # the close fills; desk two has not recorded it yet
+                wait_until(lambda: _held(sandbox) == 0, what="the close's fill")
+            return found
+
+        monkeypatch.setattr(protective_stops, "sales_beside", flatten_after_the_read)
+        one._cancel_all_of(one.broker.open_orders(), [])  # its stop gone: put back below
+        events = one._protect(one.clock.now())
+        assert flattened, "desk one read the store's other sales"
+        said = " ".join(e.action_taken for e in events)
+        assert "its exit was not sent: another desk's flatten close of SPY" in said, said
+        sandbox.admin.step(shock=CRASH)  # (a stop there would fill now)
+        wait_until(lambda: sandbox.admin.state()["orders"]["open"] == 0, what="every fill")
+        assert working_stops(trading) == [] and _held(sandbox) == 0, "no short"
