@@ -31,6 +31,7 @@ from tui_trader.core.domain import Position, RiskEvent
 from tui_trader.core.order_ids import read_order_id
 from tui_trader.core.orders import Order, OrderRequest, OrderStatus, Side
 from tui_trader.engine.close_claims import CloseClaims, read_close_rows
+from tui_trader.engine.exits_beside import exits_beside
 from tui_trader.engine.sales_beside import sales_beside
 from tui_trader.risk.gate import RiskManager
 from tui_trader.risk.holdings import NOTHING, Holding, holdings
@@ -245,12 +246,14 @@ class HaltFlatten:
         open), and the second market sell of the whole position reached a flat account: a
         short (-20 SPY on the sandbox). Every order's row is in the store before it goes out.
         Left out, a close may come out smaller than what is held (the reading held those fills
-        already): what stays open is said and closed at the flatten's next pass."""
+        already): what stays open is said and closed at the flatten's next pass. Other live
+        desks' exits the listing lacks are asked of the broker too (``engine.exits_beside``)."""
         session = self.audit.session
         if since is None or session is None:
             return 0.0
         beside = sales_beside(session.account_key, session.id, symbol, held, listed, since)
-        return beside.working + beside.filled
+        exits = exits_beside(self.broker, session.account_key, session.id, symbol, held)
+        return beside.working + beside.filled + exits
 
     def _flat_id(self, symbol: str) -> str:
         """A flatten close's client order id: ``flat``, then ``flat2``, ``flat3``... for a close
