@@ -16,20 +16,38 @@ flatten left open, and its next pass reads the first desk's close and closes onl
 held. A desk that reads the version after another moved it reads the store after that desk's
 order row was committed, so its ``_closed_beside`` sees that close. Whichever statement commits
 first wins, on SQLite and PostgreSQL alike (as ``engine.claims``).
+
+A protective exit another desk of the account puts back is claimed on the same row
+(``ExitPlacing._place_exit``, its rows read before that desk's positions), and a flatten reads
+the rows before the halt's cancels (``HaltFlatten._read_close_rows``). Before, a desk not halted
+yet found its stop gone (the halt's flatten had cancelled every order), put it back, the stop
+filled, and the flatten's close, sized from a read before that, sold the same shares: a short
+(``crash30``, run 3009: 11, then 22 IWM, for 32 s). Now of a close and an exit read from one
+version, one goes out: the exit not sent says the close ends the position; the close not sent
+waits for the flatten's next pass, which cancels the exit again and closes what is held.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tui_trader.store.symbol_claims import CLOSE_ROW, Claim, close_row, read, take
 
+if TYPE_CHECKING:
+    from tui_trader.store.audit import AuditLog
+
 RACED = (
-    "not sent: another desk's flatten close of {symbol} went out while this desk read the "
-    "account; what is still held is closed at the next pass"
+    "not sent: another desk's flatten close of {symbol}, or its exit put back there, went out "
+    "while this desk read the account; what is still held is closed at the next pass"
 )
 """Why a close whose claim another desk moved on first was not sent."""
+EXIT_RACED = (
+    "not sent: another desk's flatten close of {symbol} was claimed after this desk read the "
+    "positions (the account's halt); that close is what ends the position, and an exit beside "
+    "it could sell the same shares"
+)
+"""Why an exit was not placed where a flatten's close moved the symbol's close row first."""
 UNREADABLE = (
     "not sent: the store's close row for {symbol} (table symbol_claims, symbol "
     "'{row}') is unreadable, edited by hand; delete that row, then the next pass closes it"
@@ -48,9 +66,10 @@ class CloseClaims:
             row: claim for row, claim in read(db, account_key).items() if row.endswith(CLOSE_ROW)
         }
 
-    def fence(self, symbol: str) -> Callable[[], str | None]:
-        """The last check of a close in ``symbol``, once its order row is committed: ``None``
-        to send it (the close row moved on), else why it is not sent."""
+    def fence(self, symbol: str, raced: str = RACED) -> Callable[[], str | None]:
+        """The last check of a close in ``symbol`` (or of an exit: ``raced`` says why it is
+        not sent then), once its order row is committed: ``None`` to send it (the close row
+        moved on), else why it is not sent."""
 
         def claim() -> str | None:
             row = close_row(symbol)
@@ -58,8 +77,17 @@ class CloseClaims:
                 return UNREADABLE.format(symbol=symbol, row=row)
             version = take(self._db, self._account, row, self._holder, self._seen.get(row))
             if version is None:
-                return RACED.format(symbol=symbol)
+                return raced.format(symbol=symbol)
             self._seen[row] = Claim(self._holder, version)
             return None
 
         return claim
+
+
+def read_close_rows(audit: AuditLog, shared: bool) -> CloseClaims | None:
+    """The account's close rows as read now, where other desks may trade the account through
+    this store (``shared``); else ``None`` (no claim needed: no other desk sends beside)."""
+    session = audit.session
+    if not shared or session is None:
+        return None
+    return CloseClaims(audit.db, session.account_key, session.key)

@@ -22,10 +22,12 @@ from typing import TYPE_CHECKING
 
 from tui_trader.core.domain import Position, RiskEvent
 from tui_trader.core.orders import Order, OrderClass, OrderRequest, OrderStatus
+from tui_trader.engine.close_claims import EXIT_RACED
 from tui_trader.risk.exits import describe, plan_exit
 
 if TYPE_CHECKING:
     from tui_trader.brokers import Broker
+    from tui_trader.engine.close_claims import CloseClaims
     from tui_trader.engine.config import SessionConfig
     from tui_trader.risk.gate import RiskManager
     from tui_trader.risk.stops import TrueRange
@@ -45,6 +47,11 @@ class ExitPlacing:
     """Each symbol's average true range (for ``--stop-loss atr:N``), kept by ``ProtectiveStops``."""
     exit_refused: dict[str, str]
     """Why each symbol's last exit was not placed (``exits_left_at_finish``)."""
+    _close_rows: CloseClaims | None = None
+    """The account's close rows as read before the exit step's positions, where other desks
+    may trade the account through this store: a new exit is claimed there before it is sent,
+    and not sent where a halt's flatten close claimed the symbol since that read (the close
+    ends the position; beside it, both could sell the same shares: ``engine.close_claims``)."""
     # Supplied by ``ProtectiveStops``, ``ExitReplace``, ``StopTakeover`` and ``OrderRouting``.
     _stop_id: Callable[[str], str]
     _unprotected: Callable[[str, str], RiskEvent]
@@ -52,7 +59,7 @@ class ExitPlacing:
     _replace_stop: Callable[[Order, OrderRequest, datetime], Order | None]
     _ended: Callable[[Order], Order | None]
     adopted_from: Callable[[str], str | None]
-    _send: Callable[[OrderRequest, datetime], Order | None]
+    _send: Callable[..., Order | None]
     _broker_doubt: Callable[[OrderRequest], RiskEvent]
 
     def _place_exit(
@@ -134,9 +141,13 @@ class ExitPlacing:
                 check = self.risk.check_protective(request, position.qty)
                 if check.order is None:
                     return list(check.events)
-            ack = self._send(check.order, market_time)
+            rows = self._close_rows  # claimed as a flatten's close is (``engine.close_claims``)
+            fence = rows.fence(symbol, EXIT_RACED) if rows is not None else None
+            ack = self._send(check.order, market_time, fence=fence)
         if ack is None:
             return [self._broker_doubt(check.order)]
+        if ack.status is OrderStatus.REJECTED and (ack.reject_reason or "").startswith("not sent"):
+            return [self._unprotected(symbol, f"its exit was {ack.reject_reason}")]
         if ack.status is OrderStatus.REJECTED:
             why = f"the broker rejected the exit: {ack.reject_reason}{kept}"
             return [self._unprotected(symbol, why)]

@@ -30,7 +30,8 @@ from tui_trader.brokers import Broker
 from tui_trader.core.domain import Position, RiskEvent
 from tui_trader.core.order_ids import read_order_id
 from tui_trader.core.orders import Order, OrderRequest, OrderStatus, Side
-from tui_trader.engine.close_claims import CloseClaims
+from tui_trader.engine.close_claims import CloseClaims, read_close_rows
+from tui_trader.engine.exits_beside import exits_beside
 from tui_trader.engine.sales_beside import sales_beside
 from tui_trader.risk.gate import RiskManager
 from tui_trader.risk.holdings import NOTHING, Holding, holdings
@@ -94,6 +95,13 @@ class HaltFlatten:
             self._exits_not_kept(listed)  # the ended sessions' exits a sell may cancel first
         for symbol, side in sorted(exits.items()):
             self._release_stops(symbol, side, True)
+
+    def _read_close_rows(self) -> None:
+        """Read the account's close rows for this pass's closes, before the halt's cancels: an
+        exit another desk puts back after them (it found its stop cancelled) moves its row on,
+        and this pass's close there is then not sent (``engine.close_claims``)."""
+        shared = self.claims is not None and self.audit.session is not None
+        self._close_claims = read_close_rows(self.audit, shared)
 
     def _others_close(self, order: Order) -> bool:
         """Whether an order is another desk's flatten close: it only shrinks what is held, so
@@ -196,6 +204,7 @@ class HaltFlatten:
             why = f"the halt's flatten sent no close in {symbol}"
             events += self._put_back(symbol, released, why, market_time)
         self._released = {}
+        self._close_claims = None  # read afresh before the next pass's cancels
         # the exits taken over or dropped before the closes (``exit_dropped``), first: left
         # for a later order's cycle, a halted desk (which sends none) never recorded them
         return count, spared, unclosed, self.take_stop_events() + events
@@ -213,14 +222,11 @@ class HaltFlatten:
         Also the client ids listed, and the newest fill id of the store read just before the
         positions (``None`` where no other desk trades the account through this store), for
         ``_closed_beside``."""
-        session = self.audit.session
-        shared = self.claims is not None and session is not None
-        # the close rows first, then the store, then the broker (``engine.close_claims``)
-        self._close_claims = (
-            CloseClaims(self.audit.db, session.account_key, session.key)
-            if shared and session is not None
-            else None
-        )
+        shared = self.claims is not None and self.audit.session is not None
+        # the close rows first (read before the halt's cancels: ``_read_close_rows``), then
+        # the store, then the broker (``engine.close_claims``)
+        if self._close_claims is None:
+            self._read_close_rows()
         since = newest_fill_id() if shared else None
         positions = self.broker.positions()
         working = self.broker.open_orders()
@@ -240,12 +246,14 @@ class HaltFlatten:
         open), and the second market sell of the whole position reached a flat account: a
         short (-20 SPY on the sandbox). Every order's row is in the store before it goes out.
         Left out, a close may come out smaller than what is held (the reading held those fills
-        already): what stays open is said and closed at the flatten's next pass."""
+        already): what stays open is said and closed at the flatten's next pass. Other live
+        desks' exits the listing lacks are asked of the broker too (``engine.exits_beside``)."""
         session = self.audit.session
         if since is None or session is None:
             return 0.0
         beside = sales_beside(session.account_key, session.id, symbol, held, listed, since)
-        return beside.working + beside.filled
+        exits = exits_beside(self.broker, session.account_key, session.id, symbol, held)
+        return beside.working + beside.filled + exits
 
     def _flat_id(self, symbol: str) -> str:
         """A flatten close's client order id: ``flat``, then ``flat2``, ``flat3``... for a close

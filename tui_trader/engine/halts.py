@@ -142,6 +142,8 @@ class SessionHalts(KillSwitch, HaltFlatten):
         self._halt_unfinished = True
         self._halt_left = CANCEL_UNANSWERED  # until the broker answers the cancel
         before = len(self._cycle_orders)  # a flatten's exits: cancelled and recorded first
+        if flatten:  # before the cancels: an exit put back after them holds its close back
+            self._read_close_rows()
         cancelled, left = self._cancel_for_halt(flatten, keep_closes=again)
         count = len(cancelled) + len(self._cycle_orders) - before
         for order in cancelled:

@@ -56,6 +56,7 @@ from typing import TYPE_CHECKING
 from tui_trader.brokers import BrokerError
 from tui_trader.core.domain import Bar, Position, RiskEvent
 from tui_trader.core.orders import Order, OrderRequest, Side
+from tui_trader.engine.close_claims import read_close_rows
 from tui_trader.engine.exit_placing import ExitPlacing
 from tui_trader.engine.exit_replace import ExitReplace
 from tui_trader.engine.exits_in_doubt import ExitsInDoubt
@@ -177,6 +178,9 @@ class ProtectiveStops(
         # Another desk's sale in a symbol may fill after the positions are read: the newest
         # fill recorded before they are tells a fill since apart (``engine.sales_beside``).
         since = newest_fill_id() if self.claims is not None and session is not None else None
+        # and a halt's flatten close claimed since, by the close rows read before the
+        # positions: an exit sent is claimed there first (``engine.close_claims``)
+        self._close_rows = read_close_rows(self.audit, self.claims is not None)
         positions = self.broker.positions()
         working = self.broker.open_orders()
         stops: dict[str, list[Order]] = {}
