@@ -79,6 +79,7 @@ def test_live_paper_runs_20_iterations_and_never_leaks_the_secret(
         orders = con.execute("SELECT count(*) FROM live_orders").fetchone()[0]
         fills = con.execute("SELECT count(*) FROM live_fills").fetchone()[0]
         mode, account = con.execute("SELECT mode, account_key FROM sessions").fetchone()
+        reasons = [r for (r,) in con.execute("SELECT rationale FROM live_orders") if r]
     assert orders >= 3 and fills >= 3
     assert mode == "paper" and account.startswith("alpaca:")
     log = tmp_path / "state" / "tui-trader" / "log" / "tui-trader.log"
@@ -91,7 +92,9 @@ def test_live_paper_runs_20_iterations_and_never_leaks_the_secret(
         assert SECRET not in text, f"the secret leaked into {name}"
     history = live(tmp_path, None, "history", "--db", str(db), "--orders", "--verbose")
     assert history.returncode == 0 and "(paper, alpaca" in history.stdout
-    assert "SMA10" in history.stdout
+    # each order's reason, as the strategy that sent it gave it (which strategy traded depends
+    # on how the pumped market's steps fell between the desk's cycles: not always SMA10's)
+    assert reasons and any(r.split(";")[0][:24] in history.stdout for r in reasons), reasons
     pnl = live(tmp_path, None, "pnl", "--db", str(db), "--period", "7d")
     assert pnl.returncode == 0 and "total" in pnl.stdout
 
