@@ -1,13 +1,14 @@
 """The store read a desk keeping exits makes right before it places or resizes an exit: other
-live desks' working orders in the symbol (``store.other_sales``).
+live (or just ended) desks' working orders in the symbol (``store.other_sales``).
 
 It runs once for every exit placed or resized, on the bar's path to its orders. Asked with the
 symbol, SQLite walked the index on the symbol: every order the symbol ever had, 9 ms a read at
 200,000 orders (measured, ``review28d``), past the cycle's 5 ms budget for a single exit and
 growing with the store's history. Now the read goes through the index on the order's status (a
 few working rows); its plan is checked here, never timed, and what it finds: another account's
-sale, a sale in another symbol, a desk that ended are not counted; a partly filled sale counts
-what it has left. And the fills recorded since the positions were read that close the position
+sale, a sale in another symbol, a desk that ended long ago are not counted (one that ended a
+moment ago is: its sale works on at the broker); a partly filled sale counts what it has left.
+And the fills recorded since the positions were read that close the position
 (``engine.sales_beside``): a short's buys to cover, a long's sales; not the other side's.
 """
 
@@ -21,12 +22,7 @@ from tui_trader.engine.others_working import ENDED_WITHIN
 from tui_trader.engine.sales_beside import sales_beside
 from tui_trader.store.db import open_database
 from tui_trader.store.models import LiveFill, LiveOrder, SessionRow
-from tui_trader.store.other_sales import (
-    WorkingRow,
-    live_working_rows,
-    newest_fill_id,
-    working_rows,
-)
+from tui_trader.store.other_sales import WorkingRow, live_working_rows, newest_fill_id
 from tui_trader.store.pg_url import PgUrl
 
 HISTORY = 300
@@ -75,7 +71,7 @@ def test_only_another_live_desks_sale_of_the_account_counts_with_what_it_has_lef
     store: Path | PgUrl,
 ) -> None:
     _database, me = _desks(store)
-    assert working_rows("acct", "SPY", me.id) == [
+    assert live_working_rows("acct", me.id, "SPY") == [
         WorkingRow("sale", "sell", "limit", 2.5, "SPY", 1.0)
     ]
 
@@ -112,8 +108,10 @@ def test_other_desks_working_sales_are_read_without_walking_the_history(
         return run(sql, params, *args, **kwargs)
 
     monkeypatch.setattr(database, "execute_sql", explained)
-    assert working_rows("acct", "SPY", me.id) == [
-        WorkingRow("sale", "sell", "limit", 2.5, "SPY", 1.0)
+    rows = live_working_rows("acct", me.id, "SPY", ENDED_WITHIN)  # the read sales_beside makes
+    assert sorted(rows, key=lambda row: row.client_order_id) == [
+        WorkingRow("ended-desk", "sell", "limit", 5.0, "SPY", 0.0),
+        WorkingRow("sale", "sell", "limit", 2.5, "SPY", 1.0),
     ]
     assert plans and not [p for p in plans if "live_orders_symbol" in p], plans
 
@@ -144,9 +142,9 @@ def test_a_short_counts_other_desks_buys_to_cover_and_a_long_their_sales(
     _fill(elsewhere, "elsewhere", "buy", 9.0)
     _fill(me, "mine", "buy", 4.0)
     short = sales_beside("acct", me.id, "SPY", -10.0, set(), since)
-    long = sales_beside("acct", me.id, "SPY", 10.0, {"sale"}, since)
+    long = sales_beside("acct", me.id, "SPY", 10.0, {"sale", "ended-desk"}, since)
     assert (short.filled, short.working) == (2.5, 0.0)  # the working sale covers no short
-    assert (long.filled, long.working) == (1.0, 0.0)  # that sale is in the listing
+    assert (long.filled, long.working) == (1.0, 0.0)  # those sales are in the listing
 
 
 def test_a_working_sale_counts_its_filled_shares_too_and_once(store: Path | PgUrl) -> None:
@@ -161,9 +159,32 @@ def test_a_working_sale_counts_its_filled_shares_too_and_once(store: Path | PgUr
     sale = LiveOrder.get(LiveOrder.client_order_id == "sale")
     _fill(other, "sale-part", "sell", 1.0, sale)
     since = newest_fill_id()
-    beside = sales_beside("acct", me.id, "SPY", 3.5, set(), since)
+    listed = {"ended-desk"}  # the ended desk's sale: in the listing (the test below has it not)
+    beside = sales_beside("acct", me.id, "SPY", 3.5, listed, since)
     assert max(3.5 - beside.working - beside.filled, 0.0) == 0.0, "a stop on no shares"
     LiveOrder.update(filled_qty=2.0).where(LiveOrder.id == sale.id).execute()
     _fill(other, "sale-part-2", "sell", 1.0, sale)  # recorded after the read
-    again = sales_beside("acct", me.id, "SPY", 3.5, set(), since)
+    again = sales_beside("acct", me.id, "SPY", 3.5, listed, since)
     assert (again.working, again.filled) == (3.5, 0.0)
+
+
+def test_a_desk_ended_a_moment_ago_has_its_partly_filled_sale_left_out_of_the_stop(
+    store: Path | PgUrl,
+) -> None:
+    """The desk that stopped just now (or was killed) left its sale of 5 SPY working, 2 shares
+    of it filled: the broker's listing (up to half a minute old) may not show it, nor the
+    positions its fills. A stop sized as if it were not there was refused beside it, or stood
+    on the position the sale emptied (``crash30``: a sell stop for 10 SPY for 1.8 s). Before,
+    only live desks' sales counted; now the ended desk's counts too, its filled shares with it,
+    for as long as the position limit counts it (``ENDED_WITHIN``); not one ended long ago."""
+    _database, me = _desks(store)
+    ended_sale = LiveOrder.client_order_id == "ended-desk"
+    LiveOrder.update(status="partially_filled", filled_qty=2.0).where(ended_sale).execute()
+    since = newest_fill_id()
+    beside = sales_beside("acct", me.id, "SPY", 10.0, {"sale"}, since)  # the live one listed
+    assert (beside.working, beside.filled) == (5.0, 0.0)
+    assert max(5.0 - beside.working - beside.filled, 0.0) == 0.0, "a stop on no shares"
+    ended = SessionRow.get(SessionRow.key == "ended")
+    hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    SessionRow.update(heartbeat_at=hour_ago).where(SessionRow.id == ended.id).execute()
+    assert sales_beside("acct", me.id, "SPY", 10.0, {"sale"}, since).working == 0.0

@@ -111,3 +111,28 @@ def test_the_stop_covers_what_another_desks_working_sale_leaves(
         for desk in (one, two):
             desk.finish("stopped")
             desk.broker.close()
+
+
+def test_the_stop_covers_what_a_just_stopped_desks_working_sale_leaves(
+    sandbox: SandboxHandle, trading: Any, tmp_path: Path
+) -> None:
+    """As above, desk two stopping right after its sale (a GTC limit works on at the broker,
+    out of desk one's listing). Before, only live desks' sales were read: desk one's stop was
+    for every share held, refused by the broker (the sale holds 5), and the desk said ``SPY is
+    NOT protected`` (``crash30``); now the just-ended desk's sale is left out as a live one's."""
+    db = tmp_path / "desk.db"
+    one = _held_without_its_stop(sandbox, trading, db)
+    two = _desk_without_exits(sandbox, db)
+    held = spy_held(trading)
+    try:
+        limit_sell(two, sandbox, 5, 10_000.0)
+        two.finish("stopped")  # its sale left working at the broker
+        two.broker.close()
+        sandbox.admin.step()
+        said = [e.action_taken for e in one.run_iteration().risk_events]
+        settle(sandbox, one)
+        assert [a for a in said if "NOT protected" in a] == []
+        assert [qty for qty, _price in working_stops(trading)] == [held - 5]
+    finally:
+        one.finish("stopped")
+        one.broker.close()

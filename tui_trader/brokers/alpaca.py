@@ -331,7 +331,9 @@ class AlpacaBroker(AlpacaReads):
     def _apply(self, order: Order, event: str, when: datetime | None = None) -> None:
         """Merge a newer view of an order; emit a fill for any new cumulative quantity, at the
         broker's time for it (``when``: a fill event's timestamp, else the order's own times:
-        ``core.orders.fill_time``)."""
+        ``core.orders.fill_time``). A replaced one (stream too) drops the open listing."""
+        if order.was_replaced:  # its replacement is newer than the listing: read afresh
+            self._open_cache = None
         tracked = self._tracked.get(order.client_order_id)
         if tracked is None:
             self.contradictions.unknown_order(order)  # not ours, or a contradiction

@@ -280,7 +280,10 @@ class SessionHalts(KillSwitch, HaltFlatten):
         late, self._halt_late = self._halt_late, False  # a deferred halt's first: not "again"
         again = "" if late else " again"
         done = self._cycle_orders[before:]
-        cancelled = sum(1 for order in done if order.status is OrderStatus.CANCELED)
+        # a replaced order ended by its replace, not by this halt: said apart (its replacement
+        # is an order of its own), never as cancelled
+        replaced = sum(1 for order in done if order.was_replaced)
+        cancelled = sum(1 for o in done if o.status is OrderStatus.CANCELED and not o.was_replaced)
         # (not a stop placed again beside a close that did not go out, nor a close not sent:
         # another desk's went out first, ``engine.close_claims``)
         sent = sum(1 for o in done if flatten_closer(o) is not None and not not_sent(o))
@@ -293,6 +296,8 @@ class SessionHalts(KillSwitch, HaltFlatten):
         note = f"the halt acted{again}: cancelled {cancelled} open order(s)"
         if sent:
             note += f", sent {sent} closing order(s)"
+        if replaced:
+            note += f", found {replaced} replaced (not cancelled: the replacement is another order)"
         return note + (f"; {left}" if left else "")
 
     def halt_line(self) -> str:

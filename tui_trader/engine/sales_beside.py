@@ -10,7 +10,11 @@ the account (the ``crash28`` campaign saw it for 0.9 s, once in 17 runs). Every 
 sends has its row in the store before it goes out, so right before changing an exit the desk
 reads there (no broker call, and only when an exit is about to change):
 
-- another live desk's order in the symbol that still works and would close the position: its
+- another live desk's order in the symbol that still works and would close the position (or
+  that of a desk which ended, stopped or killed, within ``others_working.ENDED_WITHIN`` s: its
+  last sale works on at the broker, and the listing may not show it yet; read for live desks
+  alone, exits beside an ended desk's partly filled sale were refused, and once a sell stop
+  for 10 SPY stood 1.8 s on the position it emptied, ``crash30``): its
   remaining shares are left out of the exit, as a working order in the listing's are, and its
   shares already filled too: Alpaca's positions may lag the fills of an order still working
   (the sandbox's ``position_lag``), and a stop sized on such a reading less the remaining
@@ -35,8 +39,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tui_trader.engine.others_working import ENDED_WITHIN
 from tui_trader.risk.stops import is_protective
-from tui_trader.store.other_sales import closed_since, working_rows
+from tui_trader.store.other_sales import closed_since, live_working_rows
 from tui_trader.store.stop_rows import row_order_type
 
 
@@ -45,8 +50,8 @@ class Beside:
     """Shares of a position that other desks' orders close, unseen in the broker's reads."""
 
     working: float
-    """Other live desks' working orders absent from the listing: their shares, the filled
-    ones too (the positions may not show them yet)."""
+    """Other live (or just ended) desks' working orders absent from the listing: their
+    shares, the filled ones too (the positions may not show them yet)."""
     filled: float
     """Other desks' fills recorded since the positions were read: their shares."""
 
@@ -55,12 +60,12 @@ def sales_beside(
     account_key: str, session_id: int, symbol: str, held: float, listed: set[str], since: int
 ) -> Beside:
     """The shares of ``held`` (signed) that other desks' orders in ``symbol`` close and that
-    the broker's reads may lack: live desks' working orders absent from the listing
+    the broker's reads may lack: live (or just ended) desks' working orders absent from the listing
     (``listed``: its client ids), and fills recorded after fill id ``since``."""
     closing_side = "sell" if held > 0 else "buy"
     closing = 0.0
     whole: list[str] = []
-    for row in working_rows(account_key, symbol, session_id):
+    for row in live_working_rows(account_key, session_id, symbol, ENDED_WITHIN):
         if row.client_order_id in listed or is_protective(
             row.client_order_id, row_order_type(row.order_type)
         ):

@@ -1,11 +1,11 @@
 """Another session's orders and fills in a symbol, read from the store before a desk places a
 protective exit there (``engine.sales_beside`` says why).
 
-Two reads, no broker call: the account's other live sessions' order rows in the symbol that
-still work (a row is written before its order is sent, so every order of theirs at the broker
-has one), and the shares their fills on one side of the symbol recorded after a given fill id
-(the newest one, read just before the desk read the broker's positions: such a fill may not be
-in that reading).
+Two reads, no broker call: the account's other live (or just ended) sessions' order rows in the
+symbol that still work (a row is written before its order is sent, so every order of theirs at
+the broker has one), and the shares their fills on one side of the symbol recorded after a
+given fill id (the newest one, read just before the desk read the broker's positions: such a
+fill may not be in that reading).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from tui_trader.store.models import LiveFill, LiveOrder, SessionRow
 
 @dataclass(frozen=True, slots=True)
 class WorkingRow:
-    """One working order of another live session, as its row says."""
+    """One working order of another live (or just ended) session, as its row says."""
 
     client_order_id: str
     side: str
@@ -52,18 +52,14 @@ def open_rows(session_id: int) -> ModelSelect:
     )
 
 
-def working_rows(account_key: str, symbol: str, session_id: int) -> list[WorkingRow]:
-    """The working order rows in ``symbol`` of the other sessions of ``account_key`` that are
-    alive (a dead session's rows are reconciled, not followed: they may be long stale)."""
-    return live_working_rows(account_key, session_id, symbol)
-
-
 def live_working_rows(
     account_key: str, session_id: int, symbol: str | None = None, ended_within: float = 0.0
 ) -> list[WorkingRow]:
-    """``working_rows`` in every symbol (``symbol`` ``None``) or in one; with ``ended_within``
-    also those of a session that ended (or died) at most that many seconds ago: its last orders
-    may work on at the broker (``engine.others_working``)."""
+    """The working order rows of the other sessions of ``account_key`` that are alive, in
+    every symbol (``symbol`` ``None``) or in one; with ``ended_within`` also those of a session
+    that ended (or died) at most that many seconds ago: its last orders may work on at the
+    broker (``engine.others_working``, ``engine.sales_beside``). Not a session's that ended
+    before: its rows are reconciled, not followed (they may be long stale)."""
     rows = [o for o in open_rows(session_id) if symbol is None or o.symbol == symbol]
     if not rows:
         return []
