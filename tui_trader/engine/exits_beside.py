@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from tui_trader.brokers import BrokerError
 from tui_trader.risk.stops import is_protective
-from tui_trader.store.other_sales import working_rows
+from tui_trader.store.other_sales import live_working_rows
 from tui_trader.store.stop_rows import row_order_type
 
 if TYPE_CHECKING:
@@ -40,7 +40,7 @@ def exits_beside(
     sold, as the broker says now of each whose row is open in the store."""
     closing_side = "sell" if held > 0 else "buy"
     shares = 0.0
-    for row in working_rows(account_key, symbol, session_id):
+    for row in live_working_rows(account_key, session_id, symbol):
         if row.side != closing_side:
             continue
         if not is_protective(row.client_order_id, row_order_type(row.order_type)):
