@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from typing import Any
 
 from peewee import SqliteDatabase
@@ -29,7 +29,7 @@ from tui_trader.core.orders import Fill, Order, OrderRequest
 from tui_trader.risk.state import RiskState
 from tui_trader.store.account_reads import AccountReads
 from tui_trader.store.batching import CycleTransactions
-from tui_trader.store.kill_requests import KillRequest, claim, mark_taken, pending_kill
+from tui_trader.store.kill_requests import KillRequestReads
 from tui_trader.store.models import SessionRow
 from tui_trader.store.session_rows import SessionRows
 from tui_trader.store.statements import (
@@ -61,7 +61,7 @@ _RATIONALE = ORDER_FIELDS.index("rationale")
 Why = Callable[[], str] | None
 
 
-class AuditLog(SessionRows, CycleTransactions, AccountReads):
+class AuditLog(SessionRows, CycleTransactions, AccountReads, KillRequestReads):
     """Writes one session's rows; the only code that writes trading facts to the database."""
 
     def __init__(
@@ -374,30 +374,6 @@ class AuditLog(SessionRows, CycleTransactions, AccountReads):
             self.db.execute_durably(RISK_EVENT_SQL, row)
         else:
             self.db.execute_sql(RISK_EVENT_SQL, row)
-
-    def halt_requested(self, taken: Collection[int] = ()) -> KillRequest | None:
-        """A pending kill request this session should act on: its own, one for any session, or
-        one addressed to another session of its account that ended or died before acting on
-        it (``store.kill_requests``); ``taken``: requests acted on whose halt is not written
-        yet, skipped."""
-        if self.session is None:
-            return None
-        if self.commit_every > 1:
-            if not self._poll_halts:
-                return None
-            self._poll_halts = False
-        return pending_kill(self.db, self.session.id, self.session.account_key, taken)
-
-    def claim_kill(self, request: KillRequest) -> bool:
-        """Take a pending kill request for this session before acting on it: False if another
-        session took it since it was read (``store.kill_requests.claim``; that one halts)."""
-        assert self.session is not None  # ``halt_requested`` returns requests only with one
-        return claim(self.db, request, self.session.id)
-
-    def mark_handled(self, ids: Collection[int]) -> None:
-        """Note that kill requests were acted upon: called inside the transaction that writes
-        their halt, so a process killed before it leaves them pending for the next session."""
-        mark_taken(self.db, ids, self.clock.now())
 
 
 __all__ = ["AuditLog", "load_risk_state"]

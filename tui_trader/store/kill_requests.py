@@ -122,3 +122,38 @@ def mark_taken(db: Any, ids: Iterable[int], when: datetime) -> None:
         f"UPDATE halt_requests SET handled_at = ? WHERE handled_at IS NULL AND id IN ({marks})",
         (db_time(when), *ids),
     )
+
+
+class KillRequestReads:
+    """The audit log's side of kill requests (a mixin of ``store.audit.AuditLog``): the one
+    a session acts on, claimed first, and marked taken with its halt."""
+
+    db: Any
+    session: SessionRow | None
+    commit_every: int
+    _poll_halts: bool
+    clock: Any
+
+    def halt_requested(self, taken: Collection[int] = ()) -> KillRequest | None:
+        """A pending kill request this session should act on: its own, one for any session, or
+        one addressed to another session of its account that ended or died before acting on
+        it (``store.kill_requests``); ``taken``: requests acted on whose halt is not written
+        yet, skipped."""
+        if self.session is None:
+            return None
+        if self.commit_every > 1:
+            if not self._poll_halts:
+                return None
+            self._poll_halts = False
+        return pending_kill(self.db, self.session.id, self.session.account_key, taken)
+
+    def claim_kill(self, request: KillRequest) -> bool:
+        """Take a pending kill request for this session before acting on it: False if another
+        session took it since it was read (``store.kill_requests.claim``; that one halts)."""
+        assert self.session is not None  # ``halt_requested`` returns requests only with one
+        return claim(self.db, request, self.session.id)
+
+    def mark_handled(self, ids: Collection[int]) -> None:
+        """Note that kill requests were acted upon: called inside the transaction that writes
+        their halt, so a process killed before it leaves them pending for the next session."""
+        mark_taken(self.db, ids, self.clock.now())
