@@ -11,6 +11,12 @@ flatten's close and an exit placed by ``_protect`` are (``engine.close_claims``)
 and a close read from one version, one goes out. One not sent says why and is tried again
 at the next cycle, from a fresh reading (before, ``review30c``: placed on the flat account).
 
+A close claimed before that read but absent from it (Alpaca's positions may lag its fill, its
+listing of open orders may be half a minute old) is found in the store, as the exit step finds
+it (``engine.sales_beside``: other desks' working closes the listing lacks, their fills since):
+its shares are left out; an exit that leaves nothing to place then waits for the next cycle's
+fresh reading (before: a stop for the whole position on the account the close had emptied).
+
 A mixin of ``TradingSession`` under ``StopRelease``.
 """
 
@@ -26,7 +32,9 @@ from tui_trader.core.domain import RiskEvent
 from tui_trader.core.orders import Order, OrderRequest, OrderStatus, TimeInForce
 from tui_trader.engine.close_claims import EXIT_RACED, read_close_rows
 from tui_trader.engine.exit_words import Released, named_exits
+from tui_trader.engine.sales_beside import sales_beside
 from tui_trader.risk.exits import at_market, passed_level, take_profit_of
+from tui_trader.store.other_sales import newest_fill_id
 
 if TYPE_CHECKING:
     from tui_trader.brokers import Broker
@@ -39,6 +47,11 @@ PLACED_AGAIN = "exit_placed_again"
 """Risk event: an exit cancelled before an order that did not go out was placed again."""
 AT_MARKET = "exit_closed_at_market"
 """Risk event: an exit to put back whose level the price had passed since closed at market."""
+_BESIDE = (
+    "another desk's order closes those shares (its row in the store; the broker's reads may "
+    "lag it); tried again next cycle"
+)
+"""Why an exit was not placed again: the store shows another desk's close of its shares."""
 
 
 class ExitPutBack:
@@ -70,6 +83,9 @@ class ExitPutBack:
         to the order they were cancelled for; ``ended``: that order's client id (over, though
         a listing may show it yet). The events: each placed again, or NOT protected (kept
         for the next cycle's try). What other orders may close waits on them (``_follow``)."""
+        session = self.audit.session
+        shared = self.claims is not None and session is not None
+        since = newest_fill_id() if shared else None  # (``engine.sales_beside``)
         # the close rows before the positions: a flatten's close claimed since holds it back
         rows = read_close_rows(self.audit, self.claims is not None)
         try:
@@ -83,6 +99,12 @@ class ExitPutBack:
         orders = {o.client_order_id: o for o in [*doubt, *working] if o.symbol == symbol}
         orders.pop(ended, None)
         closing = sum(o.remaining_qty for o in orders.values() if o.side.sign * held < 0)
+        beside = 0.0  # other desks' closes the reads lack, as the exit step counts them
+        if since is not None and session is not None and held:
+            listed = {o.client_order_id for o in working}
+            found = sales_beside(session.account_key, session.id, symbol, held, listed, since)
+            beside = found.working + found.filled
+            closing += beside
         events: list[RiskEvent] = []
         failed: Released = []
         for old, came in released:
@@ -90,8 +112,15 @@ class ExitPutBack:
             qty = min(left, abs(held) - closing)
             if held * old.side.sign >= 0:
                 continue  # nothing left for it to close
+            followed = False
             if qty < left - 1e-9 and not self.protects:  # the rest: once those orders end
-                self._follow(symbol, orders, (old, came), {o.client_order_id for o in doubt})
+                doubts = {o.client_order_id for o in doubt}
+                followed = self._follow(symbol, orders, (old, came), doubts)
+            if qty <= 1e-9 and beside > 1e-9 and not followed:  # a sale only the store shows
+                failed.append((old, came))
+                wait = f"{named_exits([(old, came)])} not placed again yet: {_BESIDE}"
+                events.append(self._unprotected(symbol, f"{why}; {wait}"))
+                continue
             if qty <= 1e-9:
                 continue  # orders close what is left (followed)
             closing += qty
