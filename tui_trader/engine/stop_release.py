@@ -19,7 +19,8 @@ fills, for the broker may still reject it: ``_accepted``); not sent or rejected,
 placed again at once as it was (its stop price, its take-profit level, as a protective order:
 a halt does not refuse it), for no more than is held beside the orders that may close it, said
 and audited (``exit_placed_again``); if that fails, the position is said NOT protected and it
-is tried again every cycle.
+is tried again every cycle. Placing them again is ``engine.exit_put_back``'s (each claimed on
+its symbol's close row, as a halt's flatten close is: ``engine.close_claims``).
 
 An order in doubt (sent, no answer) may still arrive and sell the shares: an exit placed
 beside it could sell them a second time on a broker that does not hold shares for working
@@ -36,7 +37,6 @@ A mixin of ``TradingSession`` under ``ProtectiveStops``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -47,13 +47,12 @@ from tui_trader.core.orders import (
     OrderRequest,
     OrderStatus,
     Side,
-    TimeInForce,
 )
+from tui_trader.engine.exit_put_back import ExitPutBack
 from tui_trader.engine.exit_words import Released, named_exits
 from tui_trader.engine.live_exits import live_exit_row
 from tui_trader.engine.put_back_waits import PutBackWaits
 from tui_trader.engine.stop_takeover import ENDED, FOREIGN, LIVE, OWN, StopTakeover
-from tui_trader.risk.exits import at_market, passed_level, take_profit_of
 from tui_trader.risk.stops import is_protective
 
 if TYPE_CHECKING:
@@ -62,11 +61,6 @@ if TYPE_CHECKING:
     from tui_trader.engine.settlement import Unsettled
     from tui_trader.risk.gate import RiskManager
     from tui_trader.store.audit import AuditLog
-
-PLACED_AGAIN = "exit_placed_again"
-"""Risk event: an exit cancelled before an order that did not go out was placed again."""
-AT_MARKET = "exit_closed_at_market"
-"""Risk event: an exit to put back whose level the price had passed since closed at market."""
 
 
 LIVE_HINT = (
@@ -78,7 +72,7 @@ desk alone cancels and puts back its stop (cancelled from here, it came back onl
 desk's next bar, a day on daily bars), so this desk never touches it."""
 
 
-class StopRelease(PutBackWaits, StopTakeover):
+class StopRelease(ExitPutBack, PutBackWaits, StopTakeover):
     """Cancel a symbol's protective exits, each confirmed, before an order in it."""
 
     broker: Broker
@@ -301,100 +295,3 @@ class StopRelease(PutBackWaits, StopTakeover):
     def _in_doubt_ids(self) -> set[str]:
         """The client ids of the orders in doubt now."""
         return {o.client_order_id for o in self.unsettled.in_doubt()} if self.unsettled else set()
-
-    def _put_back(
-        self, symbol: str, released: Released, why: str, market_time: datetime, ended: str = ""
-    ) -> list[RiskEvent]:
-        """Place ``released`` again as they were, each for no more than is held now beside
-        the orders that may close it (working, or in doubt: one placed since may sell the
-        shares), as protective orders (a halt does not refuse them); ``why``: what happened
-        to the order they were cancelled for; ``ended``: that order's client id (over, though
-        a listing may show it yet). The events: each placed again, or NOT protected (kept
-        for the next cycle's try). What other orders may close waits on them (``_follow``)."""
-        try:
-            position = self.broker.positions().get(symbol)
-            working = self.broker.open_orders()
-        except BrokerError as exc:
-            self._to_restore[symbol] = (released, why, self.iteration)
-            return [self._unprotected(symbol, f"{why}; the broker did not answer: {exc}")]
-        held = position.qty if position is not None else 0.0
-        doubt = self.unsettled.in_doubt() if self.unsettled else []
-        orders = {o.client_order_id: o for o in [*doubt, *working] if o.symbol == symbol}
-        orders.pop(ended, None)
-        closing = sum(o.remaining_qty for o in orders.values() if o.side.sign * held < 0)
-        events: list[RiskEvent] = []
-        failed: Released = []
-        for old, came in released:
-            left = old.qty - old.filled_qty  # what it still covered when it was cancelled
-            qty = min(left, abs(held) - closing)
-            if held * old.side.sign >= 0:
-                continue  # nothing left for it to close
-            if qty < left - 1e-9 and not self.protects:  # the rest: once those orders end
-                self._follow(symbol, orders, (old, came), {o.client_order_id for o in doubt})
-            if qty <= 1e-9:
-                continue  # orders close what is left (followed)
-            closing += qty
-            named = named_exits([(old, came)])
-            request = OrderRequest(
-                symbol,
-                old.side,
-                qty,
-                self._stop_id(symbol),
-                old.order_type,
-                old.limit_price,
-                TimeInForce.GTC,
-                f"{named[4:]} placed again: {why}; replaces {old.client_order_id}",
-                old.stop_price,
-                order_class=old.order_class,
-            )
-            last = position.last_price if position is not None else 0.0  # the broker's now
-            passed = passed_level(old.side, old.stop_price, take_profit_of(old), last)
-            if last <= 0:
-                passed = None  # a price unknown judges nothing
-            if passed is not None:  # it would fill at once, or be refused (Alpaca)
-                back = f"{named[4:]} to put back: {why}; replaces {old.client_order_id}"
-                request = at_market(replace(request, rationale=back), last, passed)
-            check = self.risk.check_protective(request, held)
-            if check.order is None:
-                events += check.events
-                continue
-            ack = self._send(check.order, market_time)
-            if ack is None or ack.status is OrderStatus.UNKNOWN:  # followed till it settles
-                self._put_doubt[check.order.client_order_id] = (symbol, [(old, came)], why)
-                events.append(
-                    self._broker_doubt(check.order)
-                    if ack is None
-                    else self._unprotected(
-                        symbol,
-                        f"{why}; {named} was sent again but the broker's answer was lost; it "
-                        "is placed again if the broker never received it",
-                    )
-                )
-                continue
-            if ack.status is OrderStatus.REJECTED:
-                failed.append((old, came))
-                events.append(
-                    self._unprotected(
-                        symbol, f"{why}; {named} could not be placed again: {ack.reject_reason}"
-                    )
-                )
-                continue
-            price = old.stop_price if old.stop_price is not None else old.limit_price
-            if passed is not None:  # through its level: closed at market, not placed
-                line = (
-                    f"{why}: {named} NOT placed again: the price {last:g} is already through "
-                    f"its {passed}, so {old.side} {qty:g} {symbol} at market instead, as it "
-                    "would have filled"
-                )
-                self.stop_notes.append(line)
-                events.append(RiskEvent(AT_MARKET, last, price or 0.0, line, symbol=symbol))
-                continue
-            if came is not None and not self.protects:  # cancelled again before a sell
-                self._adopted[ack.client_order_id] = came
-            size = "" if qty == left else f" for {qty:g} shares"
-            line = f"{why}: {named} placed again{size}"
-            self.stop_notes.append(line)
-            events.append(RiskEvent(PLACED_AGAIN, qty, price or 0.0, line, symbol=symbol))
-        if failed:
-            self._to_restore[symbol] = (failed, why, self.iteration)
-        return events
