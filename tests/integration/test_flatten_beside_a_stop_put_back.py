@@ -71,11 +71,21 @@ def _two_desks(
                 desk.broker.close()
 
 
+def _stops(orders: list[Any]) -> list[Any]:
+    """The stop orders among ``orders`` (a desk's listing)."""
+    return [o for o in orders if o.order_type.value == "stop"]
+
+
 def _stop_put_back(sandbox: SandboxHandle, trading: Any, one: TradingSession, fills: bool) -> None:
     """Desk one, not halted yet, finds its stop gone and puts it back (``fills``: and the
     stop fills, unrecorded by desk one)."""
     assert working_stops(trading) == [], "the halt's flatten cancelled the stop"
-    one.sync_orders()  # (its listing: the stop cancelled)
+    # its listing: the stop cancelled, once the stream's news of the cancel reached desk one
+    # (under load it came after one look, and desk one, still listing its stop, put none back)
+    wait_until(
+        lambda: (one.sync_orders(), not _stops(one.broker.open_orders()))[1],
+        what="desk one to hear of its stop's cancel",
+    )
     one._protect(one.clock.now())
     assert len(working_stops(trading)) == 1, "desk one put its stop back"
     if fills:
