@@ -1,0 +1,205 @@
+"""The account's round trips, rebuilt from the audit trail's fills: what ``report`` and
+``history`` show (the database must be open).
+
+Several desks may trade one account (one store, one Alpaca account). Each desk books round trips
+from the fills it hears in a ledger of its own (``core.ledger``: its realized PnL on its line,
+the ``live_trades`` rows), and that ledger cannot know what another desk's fill took from it:
+desk B's sale of the SPY desk A bought (a halt's flatten, a hand sale) left a phantom long in
+A's ledger, A's next round trip in SPY entered at a price averaged with it; an ended desk's fill
+recorded late by a running desk (``engine.ended_orders``) reached no ledger at all. Summed, the
+rows did not make what the fills make. The fills are complete (each recorded once, whichever
+desk heard it), so the reports take their round trips from them:
+
+every fill of every session on the account, in the order they executed (the broker's time, then
+the order recorded), goes through one average-cost ledger, as the broker keeps the account's
+``avg_entry_price``. Each round trip is the session's whose fill closed it (desk B's flatten of
+desk A's shares is B's round trip, entered at what A paid), and the strategy credited is the
+one behind the fill that opened it, whichever desk's. A sale of more than the recorded fills
+hold (shares held before the store's first session, bought by hand) takes the shares the
+account held then, as the account's newest snapshot written before it shows them, at the
+broker's average entry price there; none shown: the sale opens the other side, as its fills
+say (a short sold on purpose).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from tui_trader.core.ledger import ClosedTrade, TradeLedger
+from tui_trader.core.order_views import QTY_EPS
+from tui_trader.core.orders import Fill, Side
+from tui_trader.store.models import AccountSnapshot, LiveFill, LiveOrder, LiveTrade, SessionRow
+from tui_trader.store.peewee_names import JOIN
+from tui_trader.store.stored_numbers import readable, shown, shown_time
+
+
+@dataclass(frozen=True, slots=True)
+class AccountTrip:
+    """One round trip of the account, and the session whose fill closed it."""
+
+    session_id: int | None
+    trade: ClosedTrade
+    closing_fill: int
+    """The id of the fill row that closed it: the order of the trips, newest last."""
+    opened_by: str
+    """The rationale of the order whose fill opened it ("" when not found)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _FillRow:
+    """A readable fill row, with what the reports need beside it."""
+
+    id: int
+    session_id: int | None
+    fill: Fill
+    recorded: datetime
+    rationale: str
+
+
+def _fill_rows(sessions: list[SessionRow]) -> list[_FillRow]:
+    """Every readable fill of the sessions, in the order they executed; an unreadable one (a
+    hand edit) is left out with a warning naming it (``stored_numbers.shown``)."""
+    query = (
+        LiveFill.select(
+            LiveFill.id,
+            LiveFill.session,
+            LiveFill.symbol,
+            LiveFill.side,
+            LiveFill.quantity,
+            LiveFill.price,
+            LiveFill.commission,
+            LiveFill.slippage,
+            LiveFill.timestamp,
+            LiveFill.market_time,
+            LiveOrder.client_order_id,
+            LiveOrder.rationale,
+        )
+        .join(LiveOrder, on=(LiveFill.order == LiveOrder.id), join_type=JOIN.LEFT_OUTER)
+        .where(LiveFill.session.in_([s.id for s in sessions]))
+        .tuples()
+    )
+    rows = []
+    for row, session, symbol, side, *numbers, wall, market, order_id, rationale in query:
+        columns = ("quantity", "price", "commission", "slippage")
+        read = [shown(v, "live_fills", row, c) for c, v in zip(columns, numbers, strict=True)]
+        recorded = shown_time(wall, "live_fills", row, "timestamp")
+        when = shown_time(market, "live_fills", row, "market_time") if market else recorded
+        if any(v is None for v in read) or when is None or recorded is None or not read[0]:
+            continue
+        qty, price, commission, slippage = read  # type: ignore[misc]
+        fill = Fill(
+            order_id or "",
+            symbol,
+            Side.BUY if side == "buy" else Side.SELL,
+            qty,
+            price,
+            when,
+            commission=commission,
+            slippage=slippage,
+        )
+        rows.append(_FillRow(row, session, fill, recorded, rationale or ""))
+    rows.sort(key=lambda r: (r.fill.timestamp, r.id))
+    return rows
+
+
+def _held_before(account_key: str, symbol: str, recorded: datetime) -> tuple[float, float]:
+    """The shares of ``symbol`` (signed) and their average entry price in the account's newest
+    snapshot written before ``recorded``; (0, 0) when it holds none, or there is none."""
+    snaps = (
+        AccountSnapshot.select(AccountSnapshot.positions)
+        .join(SessionRow)
+        .where((SessionRow.account_key == account_key) & (AccountSnapshot.timestamp <= recorded))
+        .order_by(AccountSnapshot.id.desc())
+        .limit(1)
+        .tuples()
+    )
+    for (text,) in snaps:
+        try:
+            positions = json.loads(text or "[]")
+        except ValueError:
+            return 0.0, 0.0
+        for entry in positions if isinstance(positions, list) else []:
+            if isinstance(entry, list) and len(entry) >= 3 and entry[0] == symbol:
+                qty, price = readable(entry[1]), readable(entry[2])
+                if qty and price and price > 0:
+                    return qty, price
+    return 0.0, 0.0
+
+
+def _top_up(ledger: TradeLedger, account_key: str, row: _FillRow) -> None:
+    """Before ``row``'s fill: where it closes more than the ledger holds, the shares the
+    account held beyond the ledger's (its snapshot before), never past the fill."""
+    fill = row.fill
+    signed = fill.qty * fill.side.sign
+    mine = ledger.held(fill.symbol)
+    if mine * signed > 0 or abs(signed) <= abs(mine) + QTY_EPS or not account_key:
+        return
+    was, price = _held_before(account_key, fill.symbol, row.recorded)
+    if was * signed >= 0 or mine * was < 0:
+        return  # the account held nothing this fill closes: it opens the other side
+    beyond = min(abs(signed), abs(was)) - abs(mine)
+    if beyond > QTY_EPS:
+        ledger.top_up(fill.symbol, beyond if was > 0 else -beyond, price, fill.timestamp)
+
+
+def _one_account(account_key: str, sessions: list[SessionRow]) -> list[AccountTrip]:
+    """The round trips of one account's sessions, from all their fills."""
+    ledger = TradeLedger()
+    opened_by: dict[tuple[str, datetime], str] = {}
+    trips = []
+    for row in _fill_rows(sessions):
+        _top_up(ledger, account_key, row)
+        opened_by.setdefault((row.fill.symbol, row.fill.timestamp), row.rationale)
+        for trade in ledger.on_fill(row.fill):
+            opened = opened_by.get((trade.symbol, trade.entry_time), "")
+            trips.append(AccountTrip(row.session_id, trade, row.id, opened))
+    return trips
+
+
+def account_trips(sessions: list[SessionRow] | None) -> list[AccountTrip]:
+    """The round trips closed by ``sessions`` (None: every session), each rebuilt from all
+    the fills of its account (see the module docstring), oldest first."""
+    chosen = list(SessionRow.select()) if sessions is None else sessions
+    wanted = {s.id for s in chosen}
+    trips: list[AccountTrip] = []
+    for key in sorted({s.account_key or "" for s in chosen}):
+        if key:
+            on_account = list(SessionRow.select().where(SessionRow.account_key == key))
+        else:  # (no account recorded: each session alone)
+            on_account = [s for s in chosen if not s.account_key]
+        groups = [on_account] if key else [[s] for s in on_account]
+        for group in groups:
+            trips.extend(t for t in _one_account(key, group) if t.session_id in wanted)
+    trips.sort(key=lambda t: (t.trade.exit_time, t.closing_fill))
+    return trips
+
+
+def trip_rows(limit: int, sessions: list[SessionRow] | None) -> list[LiveTrade]:
+    """The newest ``limit`` round trips closed by ``sessions``, newest first, as unsaved trade
+    rows for the history's table; a row's id is the trip's number in that scope, oldest 1."""
+    trips = account_trips(sessions)
+    rows = []
+    for number, trip in enumerate(trips, 1):
+        t = trip.trade
+        rows.append(
+            LiveTrade(
+                id=number,
+                session=trip.session_id,
+                symbol=t.symbol,
+                side=str(t.side),
+                quantity=t.quantity,
+                entry_price=t.entry_price,
+                exit_price=t.exit_price,
+                timestamp=t.exit_time,
+                market_time=t.exit_time,
+                entry_time=t.entry_time,
+                commission=t.commission,
+                slippage=t.slippage,
+                pnl=t.pnl,
+                pnl_pct=t.pnl_pct,
+                client_order_id=t.client_order_id,
+            )
+        )
+    return rows[::-1][:limit]
