@@ -122,6 +122,7 @@ def run_list(args: argparse.Namespace) -> int:
     interval = args.interval.text if args.interval else None
     with _market_errors():
         entries = cache.entries(args.symbols, interval)
+    _say_skipped(cache.skipped)
     if not entries:
         print(f"the cache at {cache.root} is empty")
         return 0
@@ -146,8 +147,20 @@ def run_clear(args: argparse.Namespace) -> int:
     if args.symbols is None and not args.yes:
         _confirm_clear_all(cache.root, args.interval)
     removed = cache.clear(args.symbols, args.interval.text if args.interval else None)
+    _say_skipped(cache.skipped)
     print(f"removed {removed} cached file(s) from {cache.root}")
     return 0
+
+
+def _say_skipped(folders: list[Path]) -> None:
+    """One warning line for each folder under a cached file's name that ``data list`` and
+    ``data clear`` pass over (``BarCache.entries``): it is not the cache's to show or delete."""
+    for folder in folders:
+        print(
+            f"tui-trader: warning: skipped {shown_path(folder)}: a folder, not a file the cache "
+            "wrote (left as it is; remove it by hand if it is not yours)",
+            file=sys.stderr,
+        )
 
 
 def _confirm_clear_all(root: Path, interval: Interval | None) -> None:
