@@ -7,21 +7,25 @@ next round trip in SPY, 5 bought and sold by hand, was entered at a price averag
 phantom lot, and the two desks' round trips summed to more (or less) than the account made.
 The reports now rebuild the account's round trips from its fills (``reporting.account_trips``):
 B's sale is B's round trip, entered at what A paid; A's later one is entered at its own buy.
+An ended desk's stop that filled after it ended, its fill recorded by a desk still running,
+was in no round trip at all: it is the ended desk's now.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from tests.integration.alpaca_helpers import alpaca_session, settle
-from tests.integration.ended_stop import RALLY
+from tests.integration.ended_stop import RALLY, ended_desk_alone, spy_held, working_stops
 from tests.integration.test_late_fill_ledger import _by_hand
 from tests.integration.test_unsettled_fill_once import MOMENTUM
 from tui_trader.core.orders import Side
+from tui_trader.engine.ended_orders import record_ended_fills
 from tui_trader.reporting.account_trips import trip_rows
 from tui_trader.reporting.load import session_report
-from tui_trader.sandbox.testing import SandboxHandle
-from tui_trader.store.models import LiveFill, SessionRow
+from tui_trader.sandbox.testing import SandboxHandle, wait_until
+from tui_trader.store.models import LiveFill, LiveOrder, SessionRow
 
 
 def test_two_desks_round_trips_add_up_to_the_fills(
@@ -48,11 +52,7 @@ def test_two_desks_round_trips_add_up_to_the_fills(
         sold = _by_hand(sandbox, a, Side.SELL, 5)
         assert "SPY" not in a.broker.positions()
         a_row, b_row = (SessionRow.get_by_id(d.audit.session.id) for d in (a, b))
-        made = sum(  # the account is flat again: what its fills made, costs off
-            float(f.price) * float(f.quantity) * (1 if f.side == "sell" else -1)
-            - float(f.commission)
-            for f in LiveFill.select()
-        )
+        made = _made()
         a_report, b_report = (session_report(row) for row in (a_row, b_row))
         assert (a_report.trades, b_report.trades) == (1, 1)
         theirs, mine = b_report.best_trade, a_report.best_trade
@@ -76,3 +76,39 @@ def test_two_desks_round_trips_add_up_to_the_fills(
         for desk in (a, b):
             desk.finish("stopped")
             desk.broker.close()
+
+
+def _made() -> float:
+    """What the account's fills made, costs off (the account flat again)."""
+    return sum(
+        float(f.price) * float(f.quantity) * (1 if f.side == "sell" else -1) - float(f.commission)
+        for f in LiveFill.select()
+    )
+
+
+def test_an_ended_desks_stop_filled_later_is_its_round_trip(
+    sandbox: SandboxHandle, trading: Any, tmp_path: Path
+) -> None:
+    db = tmp_path / "desk.db"
+    ended_desk_alone(sandbox, db)  # desk one bought SPY and stopped, its stop working
+    held = spy_held(trading)
+    assert held > 0 and len(working_stops(trading)) == 1
+    two = alpaca_session(sandbox, db, symbols=("SPY",))  # no exits of its own
+    try:
+        sandbox.admin.step(shock={"SPY": -8.0})  # through the stop: it fills
+        wait_until(lambda: spy_held(trading) == 0, what="the stop's fill")
+        settle(sandbox, two)
+        session = two.audit.session
+        assert session is not None
+        record_ended_fills(two.broker, two.audit, session.account_key, "SPY", two.clock.now())
+        [stop] = LiveOrder.select().where(LiveOrder.order_type == "stop")
+        assert sum(float(f.quantity) for f in stop.fills) == held  # recorded once
+        one_row = SessionRow.get_by_id(stop.session_id)
+        one, mine = session_report(one_row), session_report(SessionRow.get_by_id(session.id))
+        assert (one.trades, mine.trades) == (1, 0), (one.trades, mine.trades)
+        assert one.best_trade is not None and one.best_trade.quantity == held
+        assert abs(one.best_trade.pnl - _made()) < 1e-6, (one.best_trade, _made())
+        assert [r.session_id for r in trip_rows(20, None)] == [one_row.id]
+    finally:
+        two.finish("stopped")
+        two.broker.close()

@@ -12,11 +12,12 @@ desk heard it), so the reports take their round trips from them:
 
 every fill of every session on the account, in the order they executed (the broker's time, then
 the order recorded), goes through one average-cost ledger, as the broker keeps the account's
-``avg_entry_price``. Each round trip is the session's whose fill closed it (desk B's flatten of
-desk A's shares is B's round trip, entered at what A paid), and the strategy credited is the
-one behind the fill that opened it, whichever desk's. A sale of more than the recorded fills
-hold (shares held before the store's first session, bought by hand) takes the shares the
-account held then, as the account's newest snapshot written before it shows them, at the
+``avg_entry_price``. Each round trip is the session's whose order's fill closed it (desk B's
+flatten of desk A's shares is B's round trip, entered at what A paid; an ended desk's stop that
+filled after it ended, recorded by a desk still running, is the ended desk's), and the strategy
+credited is the one behind the fill that opened it, whichever desk's. A sale of more than the
+recorded fills hold (shares held before the store's first session, bought by hand) takes the
+shares the account held then, as the account's newest snapshot written before it shows them, at the
 broker's average entry price there; none shown: the sale opens the other side, as its fills
 say (a short sold on purpose).
 """
@@ -53,6 +54,7 @@ class _FillRow:
 
     id: int
     session_id: int | None
+    """The session whose order filled (the fill's own when its order is not found)."""
     fill: Fill
     recorded: datetime
     rationale: str
@@ -75,13 +77,14 @@ def _fill_rows(sessions: list[SessionRow]) -> list[_FillRow]:
             LiveFill.market_time,
             LiveOrder.client_order_id,
             LiveOrder.rationale,
+            LiveOrder.session,
         )
         .join(LiveOrder, on=(LiveFill.order == LiveOrder.id), join_type=JOIN.LEFT_OUTER)
         .where(LiveFill.session.in_([s.id for s in sessions]))
         .tuples()
     )
     rows = []
-    for row, session, symbol, side, *numbers, wall, market, order_id, rationale in query:
+    for row, recorder, symbol, side, *numbers, wall, market, order_id, rationale, owner in query:
         columns = ("quantity", "price", "commission", "slippage")
         read = [shown(v, "live_fills", row, c) for c, v in zip(columns, numbers, strict=True)]
         recorded = shown_time(wall, "live_fills", row, "timestamp")
@@ -99,6 +102,7 @@ def _fill_rows(sessions: list[SessionRow]) -> list[_FillRow]:
             commission=commission,
             slippage=slippage,
         )
+        session = owner if owner is not None else recorder  # (the order's desk: see the module)
         rows.append(_FillRow(row, session, fill, recorded, rationale or ""))
     rows.sort(key=lambda r: (r.fill.timestamp, r.id))
     return rows
