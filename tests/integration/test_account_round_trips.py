@@ -112,3 +112,33 @@ def test_an_ended_desks_stop_filled_later_is_its_round_trip(
     finally:
         two.finish("stopped")
         two.broker.close()
+
+
+def test_a_sale_of_shares_held_before_the_store_is_a_round_trip_at_the_brokers_entry(
+    sandbox: SandboxHandle, trading: Any, tmp_path: Path
+) -> None:
+    """Shares the account held before this store's first desk (bought elsewhere, no fill of
+    theirs recorded): the desk's sale of them is a round trip entered at the broker's average
+    entry price as the desk's last snapshot before it read it, not a short opened."""
+    from alpaca.trading.requests import MarketOrderRequest
+
+    trading.submit_order(MarketOrderRequest(symbol="SPY", qty=7, side="buy", time_in_force="day"))
+    sandbox.admin.step()
+    wait_until(lambda: spy_held(trading) == 7, what="the buy elsewhere")
+    desk = alpaca_session(sandbox, tmp_path / "desk.db", symbols=("SPY",))
+    try:
+        entry = desk.broker.positions()["SPY"].avg_entry_price
+        sandbox.admin.step()
+        desk.run_iteration()  # a snapshot of the account: 7 SPY
+        sandbox.admin.step(shock=RALLY)
+        sold = _by_hand(sandbox, desk, Side.SELL, 7)
+        session = desk.audit.session
+        assert session is not None
+        report = session_report(SessionRow.get_by_id(session.id))
+        trade = report.best_trade
+        assert report.trades == 1 and trade is not None, report.trades
+        assert (trade.side, trade.quantity, trade.strategy) == ("long", 7, "unattributed")
+        assert abs(trade.entry_price - entry) < 1e-6 and abs(trade.exit_price - sold) < 1e-6
+    finally:
+        desk.finish("stopped")
+        desk.broker.close()
