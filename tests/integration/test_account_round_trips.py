@@ -13,7 +13,6 @@ was in no round trip at all: it is the ended desk's now.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from tests.integration.alpaca_helpers import alpaca_session, settle
@@ -87,9 +86,9 @@ def _made() -> float:
 
 
 def test_an_ended_desks_stop_filled_later_is_its_round_trip(
-    sandbox: SandboxHandle, trading: Any, tmp_path: Path
+    sandbox: SandboxHandle, trading: Any, store: Any
 ) -> None:
-    db = tmp_path / "desk.db"
+    db: Any = store
     ended_desk_alone(sandbox, db)  # desk one bought SPY and stopped, its stop working
     held = spy_held(trading)
     assert held > 0 and len(working_stops(trading)) == 1
@@ -115,7 +114,7 @@ def test_an_ended_desks_stop_filled_later_is_its_round_trip(
 
 
 def test_a_sale_of_shares_held_before_the_store_is_a_round_trip_at_the_brokers_entry(
-    sandbox: SandboxHandle, trading: Any, tmp_path: Path
+    sandbox: SandboxHandle, trading: Any, store: Any
 ) -> None:
     """Shares the account held before this store's first desk (bought elsewhere, no fill of
     theirs recorded): the desk's sale of them is a round trip entered at the broker's average
@@ -125,7 +124,7 @@ def test_a_sale_of_shares_held_before_the_store_is_a_round_trip_at_the_brokers_e
     trading.submit_order(MarketOrderRequest(symbol="SPY", qty=7, side="buy", time_in_force="day"))
     sandbox.admin.step()
     wait_until(lambda: spy_held(trading) == 7, what="the buy elsewhere")
-    desk = alpaca_session(sandbox, tmp_path / "desk.db", symbols=("SPY",))
+    desk = alpaca_session(sandbox, store, symbols=("SPY",))
     try:
         entry = desk.broker.positions()["SPY"].avg_entry_price
         sandbox.admin.step()
