@@ -3,7 +3,8 @@
 They hold account keys' traces, orders, positions and money: nothing another user of the machine
 should read. Every file we create goes through here, so it is born mode 0600 (the umask can only
 take permissions away, never add them) and every folder we create 0700. Files that already
-exist keep the mode their owner gave them.
+exist keep the mode their owner gave them, but for those written whole beside and renamed over
+(``replace_privately_with``): a new file, 0600.
 """
 
 from __future__ import annotations
