@@ -107,6 +107,8 @@ def test_an_ended_desks_stop_filled_later_is_its_round_trip(
         assert (one.trades, mine.trades) == (1, 0), (one.trades, mine.trades)
         assert one.best_trade is not None and one.best_trade.quantity == held
         assert abs(one.best_trade.pnl - _made()) < 1e-6, (one.best_trade, _made())
+        traded = sum(float(f.quantity) * float(f.price) for f in LiveFill.select())
+        assert abs(one.traded_value - traded) < 1e-6 and mine.traded_value == 0
         assert [r.session_id for r in trip_rows(20, None)] == [one_row.id]
     finally:
         two.finish("stopped")

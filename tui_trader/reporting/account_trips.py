@@ -39,7 +39,7 @@ from tui_trader.store.stored_numbers import LIMIT, readable, shown, shown_time
 
 @dataclass(frozen=True, slots=True)
 class AccountTrip:
-    """One round trip of the account, and the session whose fill closed it."""
+    """One round trip of the account, and the session whose order's fill closed it."""
 
     session_id: int | None
     trade: ClosedTrade

@@ -21,7 +21,8 @@ from tui_trader.reporting.metrics import (
     TradeRecord,
     build_report,
 )
-from tui_trader.store.models import AccountSnapshot, LiveFill, SessionRow
+from tui_trader.store.models import AccountSnapshot, LiveFill, LiveOrder, SessionRow
+from tui_trader.store.peewee_names import JOIN
 from tui_trader.store.stored_numbers import readable, shown, shown_time, stored_parameters
 from tui_trader.strategies.family import STRATEGY_NAMES
 
@@ -65,9 +66,9 @@ def _numbers(
 
 
 def session_report(session: SessionRow) -> PerformanceReport:
-    """Every figure of one session, from its snapshots and fills; its round trips are the
-    account's that its fills closed, rebuilt from the account's fills
-    (``reporting.account_trips``)."""
+    """Every figure of one session, from its snapshots and its orders' fills (whichever desk
+    recorded them); its round trips are the account's that its orders' fills closed, rebuilt
+    from the account's fills (``reporting.account_trips``)."""
     snaps = (
         AccountSnapshot.select(
             AccountSnapshot.id,
@@ -98,7 +99,11 @@ def session_report(session: SessionRow) -> PerformanceReport:
             LiveFill.commission,
             LiveFill.slippage,
         )
-        .where(LiveFill.session == session.id)
+        .join(LiveOrder, on=(LiveFill.order == LiveOrder.id), join_type=JOIN.LEFT_OUTER)
+        .where(  # its orders' fills, whichever desk recorded them, as its round trips are
+            (LiveOrder.session == session.id)
+            | (LiveOrder.id.is_null() & (LiveFill.session == session.id))
+        )
         .order_by(LiveFill.id)
         .tuples()
     )
