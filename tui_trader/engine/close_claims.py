@@ -24,9 +24,7 @@ yet found its stop gone (the halt's flatten had cancelled every order), put it b
 filled, and the flatten's close, sized from a read before that, sold the same shares: a short
 (``crash30``, run 3009: 11, then 22 IWM, for 32 s). Now of a close and an exit read from one
 version, one goes out: the exit not sent says the close ends the position; the close not sent
-waits for the flatten's next pass, which cancels the exit again and closes what is held. Of two
-desks' exits read from one version, one goes out too; the other says so in words of its own
-(an exit's take marks the row ``protects``: ``EXIT_BESIDE_EXIT``).
+waits for the flatten's next pass, which cancels the exit again and closes what is held.
 """
 
 from __future__ import annotations
@@ -50,12 +48,6 @@ EXIT_RACED = (
     "it could sell the same shares"
 )
 """Why an exit was not placed where a flatten's close moved the symbol's close row first."""
-EXIT_BESIDE_EXIT = (
-    "not sent: another desk of the account placed its protective exit in {symbol} in the same "
-    "moment (both read the account before either went out), and two exits could sell the same "
-    "shares; this desk's is sized again at its next cycle, counting that one"
-)
-"""Why an exit was not placed where another desk's exit moved the symbol's close row first."""
 UNREADABLE = (
     "not sent: the store's close row for {symbol} (table symbol_claims, symbol "
     "'{row}') is unreadable, edited by hand; delete that row, then the next pass closes it"
@@ -77,22 +69,15 @@ class CloseClaims:
     def fence(self, symbol: str, raced: str = RACED) -> Callable[[], str | None]:
         """The last check of a close in ``symbol`` (or of an exit: ``raced`` says why it is
         not sent then), once its order row is committed: ``None`` to send it (the close row
-        moved on), else why it is not sent. An exit's take marks the row ``protects``, so that
-        an exit refused can tell another desk's exit placed in the same moment from a
-        flatten's close (before, two desks' exits racing read "another desk's flatten close
-        ... was claimed", on an account no desk had halted)."""
-        an_exit = raced == EXIT_RACED
+        moved on), else why it is not sent."""
 
         def claim() -> str | None:
             row = close_row(symbol)
             if row in self._seen and self._seen[row] is None:
                 return UNREADABLE.format(symbol=symbol, row=row)
-            seen = self._seen.get(row)
-            version = take(self._db, self._account, row, self._holder, seen, an_exit)
+            version = take(self._db, self._account, row, self._holder, self._seen.get(row))
             if version is None:
-                now = read(self._db, self._account).get(row) if an_exit else None
-                beside = now is not None and now.protects and now.holder != self._holder
-                return (EXIT_BESIDE_EXIT if beside else raced).format(symbol=symbol)
+                return raced.format(symbol=symbol)
             self._seen[row] = Claim(self._holder, version)
             return None
 
