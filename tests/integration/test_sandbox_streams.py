@@ -232,3 +232,20 @@ def test_ws_mute_sends_no_trade_update_and_keeps_the_connection(sandbox, trading
     first = trade_updates.next()
     assert first.order.id == heard.id
     assert sandbox.admin.state()["stream_clients"] == 1  # never dropped
+
+
+def test_a_hand_options_spread_is_listed_announced_and_cancelled(sandbox, trading, trade_updates):
+    spread = sandbox.admin.options_order(
+        [("SPY261218C00500000", "buy"), ("SPY261218C00510000", "sell")], qty=2, limit_price=1.5
+    )
+    assert [trade_updates.next().event for _ in range(2)] == ["pending_new", "new"]
+    [listed] = trading.get_orders()
+    assert (listed.order_class.value, listed.symbol, listed.side) == ("mleg", None, None)
+    assert [(leg.symbol, leg.side.value) for leg in listed.legs] == [
+        ("SPY261218C00500000", "buy"),
+        ("SPY261218C00510000", "sell"),
+    ]
+    trading.cancel_order_by_id(spread["id"])
+    canceled = trade_updates.next()
+    assert (canceled.event, str(canceled.order.id)) == ("canceled", spread["id"])
+    assert trading.get_orders() == []

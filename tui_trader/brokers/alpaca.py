@@ -9,12 +9,11 @@ what it missed from the orders endpoint. Fills are derived from each order's cum
 quantity, so a repeated or replayed event can never count twice, and a view of an order older
 than the one kept (a reordered event, a REST read lagging the stream) changes nothing: an order's
 status never goes back. What cannot be true (``core.orders.contradiction``) is reported to the
-session, which halts. An OCO exit is followed as one
-order (``alpaca_orders``): an event on its stop leg, or on the parent without its legs, makes
-the broker look the pair up again by the parent's client id. This module sends, cancels
-and tracks orders (a submission's doubt is settled in ``brokers/alpaca_submit``); the reads
-(account, positions, open orders, look-ups, the market clock, readiness) are ``AlpacaReads``
-in ``brokers/alpaca_reads``.
+session, which halts. An OCO exit is followed as one order (``alpaca_orders``): an event on its
+stop leg, or on the parent without its legs, makes the broker look the pair up again by the
+parent's client id. This module sends, cancels and tracks orders (a submission's doubt is
+settled in ``brokers/alpaca_submit``); the reads (account, positions, open orders, look-ups,
+the market clock, readiness) are ``AlpacaReads`` in ``brokers/alpaca_reads``.
 """
 
 from __future__ import annotations
@@ -36,7 +35,7 @@ from tui_trader.brokers.alpaca_config import AlpacaEndpoint
 from tui_trader.brokers.alpaca_contradictions import Contradictions, as_sent
 from tui_trader.brokers.alpaca_memory import forget_finished
 from tui_trader.brokers.alpaca_numbers import UnreadableAnswer
-from tui_trader.brokers.alpaca_orders import to_domain_order
+from tui_trader.brokers.alpaca_orders import one_contract, to_domain_order
 from tui_trader.brokers.alpaca_reads import AlpacaReads
 from tui_trader.brokers.alpaca_stream import TradeUpdateFeed
 from tui_trader.brokers.alpaca_submit import submit_once
@@ -183,8 +182,7 @@ class AlpacaBroker(AlpacaReads):
         return cancel_all(self, keep)
 
     def urgent(self) -> AbstractContextManager[None]:
-        """Reads inside are a halt's: they take the token and the key's last requests that
-        other reads leave to orders and cancels (``alpaca_budget``)."""
+        """Reads inside are a halt's: they take the key's last requests (``alpaca_budget``)."""
         return self.budget.urgent()
 
     def suspend_trading(self) -> None:
@@ -213,6 +211,8 @@ class AlpacaBroker(AlpacaReads):
                     event, raw, when = self.feed.events.get_nowait()
                 except queue.Empty:
                     break
+                if not one_contract(raw) and str(raw.client_order_id) not in self._tracked:
+                    continue  # another's multi-leg order (``alpaca_orders.one_contract``)
                 try:
                     order = to_domain_order(raw)
                 except UnreadableAnswer as exc:  # its news is read from REST: a back-fill

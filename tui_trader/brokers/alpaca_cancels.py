@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from tui_trader.brokers import Partial
 from tui_trader.brokers.alpaca_calls import classify, with_retries
-from tui_trader.brokers.alpaca_orders import judged_order
+from tui_trader.brokers.alpaca_orders import judged_order, one_contract
 from tui_trader.brokers.alpaca_pages import LIST_BOUND, LIST_PAGE, OrderPages
 from tui_trader.core.orders import Order, OrderStatus
 
@@ -113,7 +113,8 @@ def _cancel_all_but(
     listed = False
     refused = 0
     for page in pages:
-        doomed = [(str(raw.id), judged_order(raw)) for raw in page]  # numbers aside
+        # numbers aside; another's multi-leg order (``one_contract``) kept, as outside orders are
+        doomed = [(str(raw.id), judged_order(raw)) for raw in page if one_contract(raw)]
         doomed = [(broker_id, order) for broker_id, order in doomed if not keep(order)]
         if not listed and len(page) < LIST_PAGE and len(doomed) == len(page):
             done, refused = _cancel_every(broker)  # the whole listing, nothing on it kept

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from tui_trader.brokers import BrokerError, Partial, Throttled
 from tui_trader.brokers.alpaca_calls import CallPolicy, classify, with_retries
 from tui_trader.brokers.alpaca_numbers import UnreadableAnswer, number, optional
-from tui_trader.brokers.alpaca_orders import to_domain_order
+from tui_trader.brokers.alpaca_orders import one_contract, to_domain_order
 from tui_trader.brokers.alpaca_pages import LIST_BOUND, LIST_PAGE, OrderPages
 from tui_trader.brokers.alpaca_stream import TradeUpdateFeed
 from tui_trader.brokers.alpaca_unlisted import look_up_unlisted, working_before
@@ -112,7 +112,12 @@ class AlpacaReads:
             return _partial(self._ours_as_recorded(self._open_cache[1]), self._open_unseen)
         before = working_before(self)
         pages = OrderPages(self._lister("listing open orders"), QueryOrderStatus.OPEN)
-        found = [to_domain_order(raw) for page in pages for raw in page if not self._replaced(raw)]
+        found = [
+            to_domain_order(raw)
+            for page in pages
+            for raw in page
+            if one_contract(raw) and not self._replaced(raw)
+        ]
         self._open_unseen = open_unseen(pages.count) if pages.cut else ""
         self._open_cache = (now, found)
         if streaming:
@@ -155,7 +160,7 @@ class AlpacaReads:
         from alpaca.trading.enums import QueryOrderStatus
 
         pages = OrderPages(self._lister("listing recent orders"), QueryOrderStatus.ALL, after)
-        found = [to_domain_order(raw) for page in pages for raw in page]
+        found = [to_domain_order(raw) for page in pages for raw in page if one_contract(raw)]
         if pages.cut:
             since = after.astimezone(UTC)
             return Partial(
@@ -198,6 +203,8 @@ class AlpacaReads:
         )
         found: dict[str, Order] = {}
         for raw in self._read("looking up orders", self.client.get_orders, filter=request):
+            if not one_contract(raw):
+                continue  # another's multi-leg order: never one of these
             order = to_domain_order(raw)
             if order.client_order_id in wanted:
                 found[order.client_order_id] = order

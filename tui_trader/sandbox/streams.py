@@ -127,6 +127,10 @@ class StreamHub:
         payload = trade_update_json(event)
         self._call(self._broadcast_trade, payload)
 
+    def publish_update(self, data: dict[str, Any]) -> None:
+        """Send a trade update already shaped (its ``data``: ``sandbox.options_orders``)."""
+        self._call(self._broadcast_trade, {"stream": "trade_updates", "data": data})
+
     def publish_market(self, bars: dict[str, Bar], quotes: dict[str, Quote]) -> None:
         """Send the new bars, quotes and trades to the data clients subscribed to them."""
         self._call(self._broadcast_market, bars, quotes)
