@@ -30,7 +30,7 @@ from tui_trader.brokers import BrokerError
 from tui_trader.brokers.alpaca_amend import replacement_ended, resume_replace, works_on
 from tui_trader.brokers.alpaca_budget import RequestBudget
 from tui_trader.brokers.alpaca_calls import CallPolicy, describe, prepare
-from tui_trader.brokers.alpaca_cancels import cancel_all, cancel_by_id
+from tui_trader.brokers.alpaca_cancels import cancel_all, cancel_by_id, cancel_refused
 from tui_trader.brokers.alpaca_config import AlpacaEndpoint
 from tui_trader.brokers.alpaca_contradictions import Contradictions, as_sent
 from tui_trader.brokers.alpaca_memory import forget_finished
@@ -112,8 +112,7 @@ class AlpacaBroker(AlpacaReads):
         self._leg_parent: dict[str, str] = {}
         """An OCO's stop leg's client id -> its parent's (the order the desk follows)."""
         self._refresh: dict[str, str] = {}
-        """Orders to look up again (an OCO pair's parent, the old order of a rejected replace;
-        client id -> the last event seen on it)."""
+        """Orders to look up again (``_refresh_pairs``): client id -> the last event on it."""
         self._unconfirmed: set[str] = set()
         """Orders reported cancelled on Alpaca's 204 alone: a fill may still beat the cancel,
         so they are looked up like working orders until Alpaca's own word is final."""
@@ -253,8 +252,8 @@ class AlpacaBroker(AlpacaReads):
             self._refresh[cid] = event
 
     def _refresh_pairs(self) -> None:
-        """Look up the OCO pairs an event touched and the old orders of rejected replaces; a
-        failed look-up is tried again next time."""
+        """Look up the OCO pairs an event touched, the old orders of rejected replaces, ours a
+        listing left out (``alpaca_unlisted``); a failed look-up is tried again next time."""
         for cid, event in list(self._refresh.items()):
             try:
                 found = self.get_order(cid)
@@ -340,7 +339,8 @@ class AlpacaBroker(AlpacaReads):
             return
         for leg in order.leg_ids:
             self._leg_parent[leg] = order.client_order_id
-        revived = works_on(self, order)  # a replace Alpaca rejected: the old order works on
+        # a replace Alpaca rejected, or a cancel it refused: the order works on (both asked)
+        revived = works_on(self, order) | cancel_refused(self, order, event)
         pending = order.client_order_id in self._unconfirmed
         if pending and not order.status.is_final:  # Alpaca's pending_cancel: still cancelled
             order = replace(order, status=OrderStatus.CANCELED, cancel_pending=True)
