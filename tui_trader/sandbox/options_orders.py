@@ -20,6 +20,8 @@ from typing import Any
 
 from tui_trader.sandbox.shapes import iso, num
 
+MAX_AMOUNT = 1e6
+"""The largest quantity or limit price such an order may have (a sane spread's are far below)."""
 OPEN = ("pending_new", "new")
 """The statuses of such an order while it works (it never fills)."""
 
@@ -40,8 +42,8 @@ class OptionsOrders:
         announced ``pending_new`` then ``new``; answered as listed."""
         if not legs or any(side not in ("buy", "sell") or not c for c, side in legs):
             raise ValueError("legs must be [contract, buy|sell] pairs")
-        if not qty > 0 or not limit_price > 0:
-            raise ValueError("qty and limit_price must be positive")
+        if not all(0 < x <= MAX_AMOUNT for x in (qty, limit_price)):  # NaN, inf too
+            raise ValueError(f"qty and limit_price must be above 0 and at most {MAX_AMOUNT:g}")
         now = self._now()
         order_id = str(uuid.uuid4())
         order = _shape(order_id, now, None, qty, limit_price, "pending_new")
