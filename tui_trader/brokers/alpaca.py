@@ -9,12 +9,11 @@ what it missed from the orders endpoint. Fills are derived from each order's cum
 quantity, so a repeated or replayed event can never count twice, and a view of an order older
 than the one kept (a reordered event, a REST read lagging the stream) changes nothing: an order's
 status never goes back. What cannot be true (``core.orders.contradiction``) is reported to the
-session, which halts. An OCO exit is followed as one
-order (``alpaca_orders``): an event on its stop leg, or on the parent without its legs, makes
-the broker look the pair up again by the parent's client id. This module sends, cancels
-and tracks orders (a submission's doubt is settled in ``brokers/alpaca_submit``); the reads
-(account, positions, open orders, look-ups, the market clock, readiness) are ``AlpacaReads``
-in ``brokers/alpaca_reads``.
+session, which halts. An OCO exit is followed as one order (``alpaca_orders``): an event on its
+stop leg, or on the parent without its legs, makes the broker look the pair up again by the
+parent's client id. This module sends, cancels and tracks orders (a submission's doubt is
+settled in ``brokers/alpaca_submit``); the reads (account, positions, open orders, look-ups,
+the market clock, readiness) are ``AlpacaReads`` in ``brokers/alpaca_reads``.
 """
 
 from __future__ import annotations
@@ -31,12 +30,12 @@ from tui_trader.brokers import BrokerError
 from tui_trader.brokers.alpaca_amend import replacement_ended, resume_replace, works_on
 from tui_trader.brokers.alpaca_budget import RequestBudget
 from tui_trader.brokers.alpaca_calls import CallPolicy, describe, prepare
-from tui_trader.brokers.alpaca_cancels import cancel_all, cancel_by_id
+from tui_trader.brokers.alpaca_cancels import cancel_all, cancel_by_id, cancel_refused
 from tui_trader.brokers.alpaca_config import AlpacaEndpoint
 from tui_trader.brokers.alpaca_contradictions import Contradictions, as_sent
 from tui_trader.brokers.alpaca_memory import forget_finished
 from tui_trader.brokers.alpaca_numbers import UnreadableAnswer
-from tui_trader.brokers.alpaca_orders import to_domain_order
+from tui_trader.brokers.alpaca_orders import one_contract, to_domain_order
 from tui_trader.brokers.alpaca_reads import AlpacaReads
 from tui_trader.brokers.alpaca_stream import TradeUpdateFeed
 from tui_trader.brokers.alpaca_submit import submit_once
@@ -113,8 +112,7 @@ class AlpacaBroker(AlpacaReads):
         self._leg_parent: dict[str, str] = {}
         """An OCO's stop leg's client id -> its parent's (the order the desk follows)."""
         self._refresh: dict[str, str] = {}
-        """Orders to look up again (an OCO pair's parent, the old order of a rejected replace;
-        client id -> the last event seen on it)."""
+        """Orders to look up again (``_refresh_pairs``): client id -> the last event on it."""
         self._unconfirmed: set[str] = set()
         """Orders reported cancelled on Alpaca's 204 alone: a fill may still beat the cancel,
         so they are looked up like working orders until Alpaca's own word is final."""
@@ -183,8 +181,7 @@ class AlpacaBroker(AlpacaReads):
         return cancel_all(self, keep)
 
     def urgent(self) -> AbstractContextManager[None]:
-        """Reads inside are a halt's: they take the token and the key's last requests that
-        other reads leave to orders and cancels (``alpaca_budget``)."""
+        """Reads inside are a halt's: they take the key's last requests (``alpaca_budget``)."""
         return self.budget.urgent()
 
     def suspend_trading(self) -> None:
@@ -213,6 +210,8 @@ class AlpacaBroker(AlpacaReads):
                     event, raw, when = self.feed.events.get_nowait()
                 except queue.Empty:
                     break
+                if not one_contract(raw) and str(raw.client_order_id) not in self._tracked:
+                    continue  # another's multi-leg order (``alpaca_orders.one_contract``)
                 try:
                     order = to_domain_order(raw)
                 except UnreadableAnswer as exc:  # its news is read from REST: a back-fill
@@ -253,8 +252,8 @@ class AlpacaBroker(AlpacaReads):
             self._refresh[cid] = event
 
     def _refresh_pairs(self) -> None:
-        """Look up the OCO pairs an event touched and the old orders of rejected replaces; a
-        failed look-up is tried again next time."""
+        """Look up the OCO pairs an event touched, the old orders of rejected replaces, ours a
+        listing left out (``alpaca_unlisted``); a failed look-up is tried again next time."""
         for cid, event in list(self._refresh.items()):
             try:
                 found = self.get_order(cid)
@@ -340,7 +339,8 @@ class AlpacaBroker(AlpacaReads):
             return
         for leg in order.leg_ids:
             self._leg_parent[leg] = order.client_order_id
-        revived = works_on(self, order)  # a replace Alpaca rejected: the old order works on
+        # a replace Alpaca rejected, or a cancel it refused: the order works on (both asked)
+        revived = works_on(self, order) | cancel_refused(self, order, event)
         pending = order.client_order_id in self._unconfirmed
         if pending and not order.status.is_final:  # Alpaca's pending_cancel: still cancelled
             order = replace(order, status=OrderStatus.CANCELED, cancel_pending=True)
