@@ -43,11 +43,14 @@ RACED = (
 )
 """Why a close whose claim another desk moved on first was not sent."""
 EXIT_RACED = (
-    "not sent: another desk's flatten close of {symbol} was claimed after this desk read the "
-    "positions (the account's halt); that close is what ends the position, and an exit beside "
-    "it could sell the same shares"
+    "not sent: another desk's flatten close of {symbol} (the account's halt), or an exit of "
+    "{symbol} another desk placed, was claimed after this desk read the positions; beside it, "
+    "both could sell the same shares"
 )
-"""Why an exit was not placed where a flatten's close moved the symbol's close row first."""
+"""Why an exit was not placed where another desk moved the symbol's close row first: a flatten's
+close, or an exit of its own (placed or put back: ``engine.exit_put_back``). Before, the words
+named a halt's flatten close alone, and two desks' exits racing there (no halt at all) told the
+user of a halt and a close that never were."""
 UNREADABLE = (
     "not sent: the store's close row for {symbol} (table symbol_claims, symbol "
     "'{row}') is unreadable, edited by hand; delete that row, then the next pass closes it"
