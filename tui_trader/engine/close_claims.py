@@ -23,8 +23,9 @@ the rows before the halt's cancels (``HaltFlatten._read_close_rows``). Before, a
 yet found its stop gone (the halt's flatten had cancelled every order), put it back, the stop
 filled, and the flatten's close, sized from a read before that, sold the same shares: a short
 (``crash30``, run 3009: 11, then 22 IWM, for 32 s). Now of a close and an exit read from one
-version, one goes out: the exit not sent says the close ends the position; the close not sent
-waits for the flatten's next pass, which cancels the exit again and closes what is held.
+version, one goes out: the exit not sent says so and is tried again next cycle; the close not
+sent waits for the flatten's next pass, which cancels the exit again and closes what is held.
+Two desks' exits in one symbol (one placed, one put back) race on the row too: one goes out.
 """
 
 from __future__ import annotations
