@@ -52,6 +52,14 @@ EXIT_RACED = (
 close, or an exit of its own (placed or put back: ``engine.exit_put_back``). Before, the words
 named a halt's flatten close alone, and two desks' exits racing there (no halt at all) told the
 user of a halt and a close that never were."""
+HAND_RACED = (
+    "not sent: another desk's flatten close of {symbol} (the account's halt), or an exit of "
+    "{symbol} another desk placed, was claimed after this desk read the account, so the shares "
+    "may be sold already; look at the position again before closing it by hand"
+)
+"""Why an order by hand that sells (or covers) what is held was not sent: another desk moved the
+symbol's close row after this desk read the account (``engine.manual_orders``). Before, a close
+by hand sized from that reading went out beside another desk's flatten close: a short."""
 UNREADABLE = (
     "not sent: the store's close row for {symbol} (table symbol_claims, symbol "
     "'{row}') is unreadable, edited by hand; delete that row, then the next pass closes it"
