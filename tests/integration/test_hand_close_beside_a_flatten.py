@@ -68,6 +68,8 @@ def test_a_close_by_hand_and_a_flatten_read_before_either_sells_once(
             assert a.audit.session is not None
             halt = ["fleet", "halt", "--session", a.audit.session.key, "--yes", "--db", str(db)]
             assert main(halt) == 0  # the account's halt (desk A flattens on it)
+            b.run_iteration()  # desk B takes the account's halt
+            count = b.risk.state.orders_today
             b.request_close("SPY")
             report = b.run_iteration()
             assert report is not None
@@ -81,6 +83,7 @@ def test_a_close_by_hand_and_a_flatten_read_before_either_sells_once(
             assert _sells(trading, "SPY") == [held], "the same shares were sold twice"
             said = " ".join(e.detail for e in report.risk_events)
             assert "not sent: another desk's flatten close of SPY" in said, said
+            assert b.risk.state.orders_today == count, "a close not sent spent one of the day's"
         finally:
             a.broker.close()
             if b is not None:

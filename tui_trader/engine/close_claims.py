@@ -26,6 +26,9 @@ filled, and the flatten's close, sized from a read before that, sold the same sh
 version, one goes out: the exit not sent says so and is tried again next cycle; the close not
 sent waits for the flatten's next pass, which cancels the exit again and closes what is held.
 Two desks' exits in one symbol (one placed, one put back) race on the row too: one goes out.
+An order by hand that sells (or covers) what is held is claimed the same way
+(``ManualOrders._gate_and_send``, its rows read before the store and the positions): before,
+a close by hand beside another desk's flatten on the account's halt sold the same shares.
 """
 
 from __future__ import annotations
