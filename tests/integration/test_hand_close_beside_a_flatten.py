@@ -8,8 +8,10 @@ row not in it yet), sold the whole position and its sell filled: the close by ha
 its earlier reading, then sold the same shares again on the flat account, a short (-N SPY on
 the sandbox, which allows shorting as Alpaca's paper accounts do). Before, a flatten's close and
 a protective exit were claimed on the symbol's close row (``engine.close_claims``) but a close
-by hand was not. Now it is: its close rows are read before the store and the positions, and a
-close claimed since leaves it unsent, said in plain words (read the account again).
+by hand was not. Now its close rows are read before the store and the positions, and right
+before the send the row is checked (not moved: a desk selling by hand often would keep another
+desk's exit from going out, ``test_stop_beside_a_busy_desk``): a close claimed since leaves it
+unsent, said in plain words (read the account again), its day's order slot given back.
 """
 
 from __future__ import annotations

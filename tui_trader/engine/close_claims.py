@@ -26,9 +26,12 @@ filled, and the flatten's close, sized from a read before that, sold the same sh
 version, one goes out: the exit not sent says so and is tried again next cycle; the close not
 sent waits for the flatten's next pass, which cancels the exit again and closes what is held.
 Two desks' exits in one symbol (one placed, one put back) race on the row too: one goes out.
-An order by hand that sells (or covers) what is held is claimed the same way
-(``ManualOrders._gate_and_send``, its rows read before the store and the positions): before,
+An order by hand that sells (or covers) what is held is checked against the row
+(``ManualOrders._gate_and_send``: read before the store and the positions, ``check`` right
+before the send), without moving it: a close or exit claimed since leaves it unsent. Before,
 a close by hand beside another desk's flatten on the account's halt sold the same shares.
+What remains there: a flatten that read the store before the hand order's row was committed
+and claims its row after the hand order's check (the few milliseconds between them).
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from tui_trader.store.symbol_claims import CLOSE_ROW, Claim, close_row, read, take
+from tui_trader.store.symbol_claims import CLOSE_ROW, Claim, close_row, read, take, version_now
 
 if TYPE_CHECKING:
     from tui_trader.store.audit import AuditLog
@@ -61,7 +64,7 @@ HAND_RACED = (
     "may be sold already; look at the position again before closing it by hand"
 )
 """Why an order by hand that sells (or covers) what is held was not sent: another desk moved the
-symbol's close row after this desk read the account (``engine.manual_orders``). Before, a close
+symbol's close row after this desk read the account (``CloseClaims.check``). Before, a close
 by hand sized from that reading went out beside another desk's flatten close: a short."""
 UNREADABLE = (
     "not sent: the store's close row for {symbol} (table symbol_claims, symbol "
@@ -97,6 +100,25 @@ class CloseClaims:
             return None
 
         return claim
+
+    def check(self, symbol: str, raced: str) -> Callable[[], str | None]:
+        """The last check of an order by hand that sells (or covers) what is held in
+        ``symbol``, once its row is committed: ``None`` to send it (the close row is still at
+        the version read), else ``raced``. It does not move the row: a desk selling by hand
+        often would otherwise keep another desk's exit from ever going out (each exit's claim
+        finding the row moved since its read)."""
+
+        def unchanged() -> str | None:
+            row = close_row(symbol)
+            seen = self._seen.get(row)
+            if row in self._seen and seen is None:
+                return UNREADABLE.format(symbol=symbol, row=row)
+            now = version_now(self._db, self._account, row)
+            if now != (seen.version if seen is not None else None):
+                return raced.format(symbol=symbol)
+            return None
+
+        return unchanged
 
 
 def read_close_rows(audit: AuditLog, shared: bool) -> CloseClaims | None:

@@ -321,8 +321,8 @@ class ManualOrders(ManualClose):
             events.append(self._refused(f"manual {order.side} {order.symbol} not sent: {why}"))
             return True
         count = self.risk.state.orders_today  # with this order's slot
-        sells = rows is not None and order.side.sign * held < 0  # claimed as a flatten's close
-        fence = rows.fence(order.symbol, HAND_RACED) if rows is not None and sells else None
+        sells = rows is not None and order.side.sign * held < 0  # a close claimed since: unsent
+        fence = rows.check(order.symbol, HAND_RACED) if rows is not None and sells else None
         ack = self._send(order, market_time, killable=not shrinks, fence=fence)
         events += () if self._unsent else check.events  # only with an order that went out
         events += self._exit_after(order, ack, market_time)  # exits back if it did not go out
