@@ -170,3 +170,26 @@ def test_an_order_body_nested_too_deeply_is_a_bad_request() -> None:
         assert (
             raw(sb.base_url + "/v2/orders", "POST", keys, order | {"time_in_force": "day"}) == 200
         )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"legs": "SPY261218C00500000"},
+        {"legs": []},
+        {"legs": [["SPY261218C00500000", "short"]]},
+        {"legs": [["SPY261218C00500000", "buy"]], "qty": float("nan")},
+        {"legs": [["SPY261218C00500000", "buy"]], "limit_price": float("inf")},
+    ],
+    ids=["legs-text", "no-legs", "bad-side", "qty-nan", "price-infinite"],
+)
+def test_an_options_order_no_one_could_place_is_refused(body: dict) -> None:
+    """``/admin/options_order`` answers 400 to a body Alpaca's web page could not send, and
+    lists nothing; a good one is listed."""
+    with running_sandbox(secret=SECRET) as sb:
+        keys = {"APCA-API-KEY-ID": sb.key_id, "APCA-API-SECRET-KEY": SECRET}
+        assert raw(sb.base_url + "/admin/options_order", "POST", keys, body) == 400
+        assert sb.sandbox.options.listed("all", None, None) == []
+        good = {"legs": [["SPY261218C00500000", "buy"]], "qty": 1, "limit_price": 2}
+        assert raw(sb.base_url + "/admin/options_order", "POST", keys, good) == 200
+        assert len(sb.sandbox.options.listed("open", None, None)) == 1

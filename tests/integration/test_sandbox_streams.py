@@ -216,3 +216,36 @@ def test_ws_reorder_never_loses_the_last_update(sandbox, trading, trade_updates)
     assert _events_of(trade_updates, order.id, 1) == ["new"]
     trading.cancel_order_by_id(order.id)
     assert _events_of(trade_updates, order.id, 2) == ["canceled", "pending_cancel"]
+
+
+def test_ws_mute_sends_no_trade_update_and_keeps_the_connection(sandbox, trading, trade_updates):
+    sandbox.admin.set_faults(ws_mute=1)
+    muted = trading.submit_order(
+        MarketOrderRequest(symbol="SPY", qty=2, side=OrderSide.BUY, time_in_force=TimeInForce.DAY)
+    )
+    assert str(trading.get_order_by_id(muted.id).status.value) == "filled"  # REST knows
+    sandbox.admin.set_faults(ws_mute=0)
+    heard = trading.submit_order(
+        MarketOrderRequest(symbol="QQQ", qty=1, side=OrderSide.BUY, time_in_force=TimeInForce.DAY)
+    )
+    # The stream keeps its order: none of the muted order's updates came before these.
+    first = trade_updates.next()
+    assert first.order.id == heard.id
+    assert sandbox.admin.state()["stream_clients"] == 1  # never dropped
+
+
+def test_a_hand_options_spread_is_listed_announced_and_cancelled(sandbox, trading, trade_updates):
+    spread = sandbox.admin.options_order(
+        [("SPY261218C00500000", "buy"), ("SPY261218C00510000", "sell")], qty=2, limit_price=1.5
+    )
+    assert [trade_updates.next().event for _ in range(2)] == ["pending_new", "new"]
+    [listed] = trading.get_orders()
+    assert (listed.order_class.value, listed.symbol, listed.side) == ("mleg", None, None)
+    assert [(leg.symbol, leg.side.value) for leg in listed.legs] == [
+        ("SPY261218C00500000", "buy"),
+        ("SPY261218C00510000", "sell"),
+    ]
+    trading.cancel_order_by_id(spread["id"])
+    canceled = trade_updates.next()
+    assert (canceled.event, str(canceled.order.id)) == ("canceled", spread["id"])
+    assert trading.get_orders() == []

@@ -50,6 +50,8 @@ FAULTS = {
     "cancel_refuse_rate": "cancel_refuse_rate=1",
     "slow_cancel_rate": "slow_cancel_rate=1",
     "slow_cancel_fill_rate": "slow_cancel_rate=1,slow_cancel_fill_rate=1",
+    "slow_cancel_refuse_rate": "slow_cancel_rate=1,slow_cancel_refuse_rate=1",
+    "ws_mute": "ws_mute=1",
 }
 """The spec each switch is tried with (``error_status`` and ``lost_ack_mode`` qualify a rate).
 A name the sandbox does not have is left out of the groups (and fails
@@ -66,7 +68,15 @@ SWITCHES = {f.name for f in fields(FaultSettings)}
 GROUPS = tuple(
     tuple(name for name in group if name in SWITCHES)
     for group in (
-        ("latency", "lost_ack_rate", "burst_429", "ws_drop", "trickle", "slow_cancel_rate"),
+        (
+            "latency",
+            "lost_ack_rate",
+            "burst_429",
+            "ws_drop",
+            "trickle",
+            "slow_cancel_rate",
+            "ws_mute",
+        ),
         (
             "error_status",
             "reject_rate",
@@ -75,7 +85,14 @@ GROUPS = tuple(
             "cancel_refuse_rate",
             "slow_cancel_fill_rate",
         ),
-        ("error_rate", "partial_rate", "stream_only_rate", "order_fail_rate", "hang_rate"),
+        (
+            "error_rate",
+            "partial_rate",
+            "stream_only_rate",
+            "order_fail_rate",
+            "hang_rate",
+            "slow_cancel_refuse_rate",
+        ),
     )
 )
 """Three groups of about equal length, the test's length being its longest group's: the three

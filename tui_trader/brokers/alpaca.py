@@ -9,13 +9,12 @@ what it missed from the orders endpoint. Fills are derived from each order's cum
 quantity, so a repeated or replayed event can never count twice, and a view of an order older
 than the one kept (a reordered event, a REST read lagging the stream) changes nothing: an order's
 status never goes back. What cannot be true (``core.orders.contradiction``) is reported to the
-session, which halts. An OCO exit is followed as one
-order (``alpaca_orders``): an event on its stop leg, or on the parent without its legs, makes
-the broker look the pair up again by the parent's client id. This module sends and
-cancels orders (a submission's doubt is settled in ``brokers/alpaca_submit``); following them (each
-view merged, the fills it brings) is ``OrderFollowing`` in ``brokers/alpaca_follow``; the reads
-(account, positions, open orders, look-ups, the market clock, readiness) are ``AlpacaReads``
-in ``brokers/alpaca_reads``.
+session, which halts. An OCO exit is followed as one order (``alpaca_orders``): an event on its
+stop leg, or on the parent without its legs, makes the broker look the pair up again by the
+parent's client id. This module sends and cancels orders (a submission's doubt is settled in
+``brokers/alpaca_submit``); following them (each view merged, the fills it brings) is
+``OrderFollowing`` in ``brokers/alpaca_follow``; the reads (account, positions, open orders,
+look-ups, the market clock, readiness) are ``AlpacaReads`` in ``brokers/alpaca_reads``.
 """
 
 from __future__ import annotations
@@ -89,8 +88,7 @@ class AlpacaBroker(OrderFollowing, AlpacaReads):
         self._leg_parent: dict[str, str] = {}
         """An OCO's stop leg's client id -> its parent's (the order the desk follows)."""
         self._refresh: dict[str, str] = {}
-        """Orders to look up again (an OCO pair's parent, the old order of a rejected replace;
-        client id -> the last event seen on it)."""
+        """Orders to look up again (``_refresh_pairs``): client id -> the last event on it."""
         self._unconfirmed: set[str] = set()
         """Orders reported cancelled on Alpaca's 204 alone: a fill may still beat the cancel,
         so they are looked up like working orders until Alpaca's own word is final."""
@@ -159,8 +157,7 @@ class AlpacaBroker(OrderFollowing, AlpacaReads):
         return cancel_all(self, keep)
 
     def urgent(self) -> AbstractContextManager[None]:
-        """Reads inside are a halt's: they take the token and the key's last requests that
-        other reads leave to orders and cancels (``alpaca_budget``)."""
+        """Reads inside are a halt's: they take the key's last requests (``alpaca_budget``)."""
         return self.budget.urgent()
 
     def suspend_trading(self) -> None:

@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING
 
 from tui_trader.brokers import Partial
 from tui_trader.brokers.alpaca_calls import classify, with_retries
-from tui_trader.brokers.alpaca_orders import judged_order
+from tui_trader.brokers.alpaca_orders import judged_order, one_contract
 from tui_trader.brokers.alpaca_pages import LIST_BOUND, LIST_PAGE, OrderPages
-from tui_trader.core.orders import Order, OrderStatus
+from tui_trader.core.orders import CANCEL_REFUSED, Order, OrderStatus
 
 if TYPE_CHECKING:
     from tui_trader.brokers.alpaca import AlpacaBroker
@@ -113,7 +113,8 @@ def _cancel_all_but(
     listed = False
     refused = 0
     for page in pages:
-        doomed = [(str(raw.id), judged_order(raw)) for raw in page]  # numbers aside
+        # numbers aside; another's multi-leg order (``one_contract``) kept, as outside orders are
+        doomed = [(str(raw.id), judged_order(raw)) for raw in page if one_contract(raw)]
         doomed = [(broker_id, order) for broker_id, order in doomed if not keep(order)]
         if not listed and len(page) < LIST_PAGE and len(doomed) == len(page):
             done, refused = _cancel_every(broker)  # the whole listing, nothing on it kept
@@ -156,3 +157,21 @@ def _still_working(broker: AlpacaBroker, order: Order) -> bool:
     on, and the halt must try it again."""
     found = broker.get_order(order.client_order_id)
     return found is not None and found.status.is_open
+
+
+def cancel_refused(broker: AlpacaBroker, view: Order, event: str) -> bool:
+    """Whether ``view`` is Alpaca's word that a cancel of ours it accepted was refused after
+    all (``order_cancel_rejected``, the order still working): the order is followed as working
+    again, its cancel no longer pending. Taken as any view of an order whose cancel is pending,
+    it was read as still cancelled: the desk's row said ``pending_cancel`` for good and a halt
+    said "cancelled 1 open order(s)" while Alpaca worked the order on, able to fill. Only the
+    event says so: a REST read showing the order ``new`` may be one from before the cancel."""
+    cid = view.client_order_id
+    tracked = broker._tracked.get(cid)
+    if event != CANCEL_REFUSED or cid not in broker._unconfirmed or tracked is None:
+        return False
+    if view.status.is_final:
+        return False  # it ended meanwhile: merged as any end
+    broker._unconfirmed.discard(cid)
+    tracked.order = replace(tracked.order, status=view.status, cancel_pending=False)
+    return True

@@ -21,10 +21,11 @@ from typing import TYPE_CHECKING
 
 from tui_trader.brokers import BrokerError
 from tui_trader.brokers.alpaca_amend import replacement_ended, resume_replace, works_on
+from tui_trader.brokers.alpaca_cancels import cancel_refused
 from tui_trader.brokers.alpaca_contradictions import Contradictions, as_sent
 from tui_trader.brokers.alpaca_memory import forget_finished
 from tui_trader.brokers.alpaca_numbers import UnreadableAnswer
-from tui_trader.brokers.alpaca_orders import to_domain_order
+from tui_trader.brokers.alpaca_orders import one_contract, to_domain_order
 from tui_trader.brokers.alpaca_stream import TradeUpdateFeed
 from tui_trader.core.domain import Bar
 from tui_trader.core.order_views import contradiction, is_stale
@@ -90,6 +91,8 @@ class OrderFollowing:
                     event, raw, when = self.feed.events.get_nowait()
                 except queue.Empty:
                     break
+                if not one_contract(raw) and str(raw.client_order_id) not in self._tracked:
+                    continue  # another's multi-leg order (``alpaca_orders.one_contract``)
                 try:
                     order = to_domain_order(raw)
                 except UnreadableAnswer as exc:  # its news is read from REST: a back-fill
@@ -130,8 +133,8 @@ class OrderFollowing:
             self._refresh[cid] = event
 
     def _refresh_pairs(self) -> None:
-        """Look up the OCO pairs an event touched and the old orders of rejected replaces; a
-        failed look-up is tried again next time."""
+        """Look up the OCO pairs an event touched, the old orders of rejected replaces, ours a
+        listing left out (``alpaca_unlisted``); a failed look-up is tried again next time."""
         for cid, event in list(self._refresh.items()):
             try:
                 found = self.get_order(cid)
@@ -217,9 +220,9 @@ class OrderFollowing:
             return
         for leg in order.leg_ids:
             self._leg_parent[leg] = order.client_order_id
-        revived = works_on(
-            self._broker(), order
-        )  # a replace Alpaca rejected: the old order works on
+        # a replace Alpaca rejected, or a cancel it refused: the order works on (both asked)
+        broker = self._broker()
+        revived = works_on(broker, order) | cancel_refused(broker, order, event)
         pending = order.client_order_id in self._unconfirmed
         if pending and not order.status.is_final:  # Alpaca's pending_cancel: still cancelled
             order = replace(order, status=OrderStatus.CANCELED, cancel_pending=True)

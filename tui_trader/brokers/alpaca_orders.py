@@ -114,6 +114,19 @@ def to_domain_order(raw: Any) -> Order:
     return _fold_oco(order, [_one_order(leg) for leg in legs])
 
 
+def one_contract(raw: Any) -> bool:
+    """Whether ``raw`` names one symbol and one side, as every order the desk sends does.
+
+    A multi-leg options order (``order_class`` ``mleg``: a spread placed by hand in Alpaca's
+    web page, or by another program, on the account a desk trades) names neither at its top
+    level; its legs do. Read as one of the desk's, ``Side(None)`` raised ``ValueError`` out of
+    the cycle: the desk halted and ended with a traceback, and its next start failed the same
+    way while the order was listed. No desk trades or follows such an order: listings and the
+    trade stream leave it out (a halt's cancel keeps it, as any order placed outside the
+    desk). One of the desk's own naming neither is an unreadable answer (``_one_order``)."""
+    return raw.symbol is not None and raw.side is not None
+
+
 def judged_order(raw: Any) -> Order:
     """``to_domain_order``, or for an order one of whose numbers cannot be read, the order
     without its numbers (quantities 0, prices unknown): for a halt judging which orders to
@@ -168,6 +181,8 @@ def _one_order(raw: Any) -> Order:
     ``UnreadableAnswer``."""
     status = _STATUS.get(_value(raw.status), OrderStatus.UNKNOWN)
     cid = str(raw.client_order_id)
+    if not one_contract(raw):
+        raise UnreadableAnswer(f"order {cid} names no symbol or no side")
     whose = f"order {cid} ({raw.symbol})"
     filled_qty = optional(raw.filled_qty, f"{whose}'s filled quantity", negative=False) or 0.0
     filled_avg = optional(raw.filled_avg_price, f"{whose}'s fill price", negative=False)

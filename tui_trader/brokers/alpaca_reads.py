@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING, Any
 from tui_trader.brokers import BrokerError, Partial, Throttled
 from tui_trader.brokers.alpaca_calls import CallPolicy, classify, with_retries
 from tui_trader.brokers.alpaca_numbers import UnreadableAnswer, number, optional
-from tui_trader.brokers.alpaca_orders import to_domain_order
+from tui_trader.brokers.alpaca_orders import one_contract, to_domain_order
 from tui_trader.brokers.alpaca_pages import LIST_BOUND, LIST_PAGE, OrderPages
 from tui_trader.brokers.alpaca_stream import TradeUpdateFeed
+from tui_trader.brokers.alpaca_unlisted import look_up_unlisted, working_before
 from tui_trader.core.domain import Account, Position
 from tui_trader.core.orders import Order
 from tui_trader.core.timeframes import NEW_YORK
@@ -47,6 +48,8 @@ class AlpacaReads:
     _open_unseen: str = ""
     """Why the last listing of open orders was not whole ('' when it was)."""
     _tracked: dict[str, _Tracked]
+    _unconfirmed: set[str]
+    _refresh: dict[str, str]
     _apply: Callable[[Order, str], None]
     """Merge a newer view of an order we track (``AlpacaBroker._apply``)."""
     _last: dict[str, float]
@@ -97,7 +100,8 @@ class AlpacaReads:
         While the trade-updates stream is up and synced, our own orders' states come from it,
         so the REST list (for orders placed elsewhere on the account) is read at most every
         ``OPEN_ORDERS_TTL`` seconds: one request a cycle fewer under the rate limit. A fresh
-        list shows our own orders as the stream told them too (``_ours_as_recorded``).
+        list shows our own orders as the stream told them too (``_ours_as_recorded``); one of
+        them it leaves out is looked up (``brokers.alpaca_unlisted``: the stream may be silent).
         """
         from alpaca.trading.enums import QueryOrderStatus
 
@@ -106,11 +110,19 @@ class AlpacaReads:
         streaming = feed is not None and feed.connected and feed.connects == self._synced_connects
         if streaming and self._open_cache and now - self._open_cache[0] < OPEN_ORDERS_TTL:
             return _partial(self._ours_as_recorded(self._open_cache[1]), self._open_unseen)
+        before = working_before(self)
         pages = OrderPages(self._lister("listing open orders"), QueryOrderStatus.OPEN)
-        found = [to_domain_order(raw) for page in pages for raw in page if not self._replaced(raw)]
+        found = [
+            to_domain_order(raw)
+            for page in pages
+            for raw in page
+            if one_contract(raw) and not self._replaced(raw)
+        ]
         self._open_unseen = open_unseen(pages.count) if pages.cut else ""
         self._open_cache = (now, found)
         if streaming:
+            if not pages.cut:  # a listing cut short leaves out orders that still work
+                look_up_unlisted(self, before, found)
             found = self._ours_as_recorded(found)
         return _partial(found, self._open_unseen)
 
@@ -148,7 +160,7 @@ class AlpacaReads:
         from alpaca.trading.enums import QueryOrderStatus
 
         pages = OrderPages(self._lister("listing recent orders"), QueryOrderStatus.ALL, after)
-        found = [to_domain_order(raw) for page in pages for raw in page]
+        found = [to_domain_order(raw) for page in pages for raw in page if one_contract(raw)]
         if pages.cut:
             since = after.astimezone(UTC)
             return Partial(
@@ -191,6 +203,8 @@ class AlpacaReads:
         )
         found: dict[str, Order] = {}
         for raw in self._read("looking up orders", self.client.get_orders, filter=request):
+            if not one_contract(raw):
+                continue  # another's multi-leg order: never one of these
             order = to_domain_order(raw)
             if order.client_order_id in wanted:
                 found[order.client_order_id] = order

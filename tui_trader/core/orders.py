@@ -342,6 +342,10 @@ def _quantity_key(qty: float) -> str:
     return f"{qty:.9f}".rstrip("0").rstrip(".")
 
 
+CANCEL_REFUSED = "order_cancel_rejected"
+"""Alpaca's trade update for a cancel it answered 204 to and then could not carry out."""
+
+
 @dataclass(frozen=True, slots=True)
 class OrderUpdate:
     """A change in an order's state reported by a broker, with the fill that caused it, if any."""
@@ -350,3 +354,9 @@ class OrderUpdate:
     fill: Fill | None = None
     event: str = ""
     """Alpaca's trade-update event name: new, fill, partial_fill, canceled, rejected, ..."""
+
+    @property
+    def cancel_refused(self) -> bool:
+        """Whether this is the broker's word that a cancel it accepted was refused after all,
+        the order working on (Alpaca's ``order_cancel_rejected``)."""
+        return self.event == CANCEL_REFUSED and self.order.status.is_open

@@ -23,8 +23,15 @@ the rows before the halt's cancels (``HaltFlatten._read_close_rows``). Before, a
 yet found its stop gone (the halt's flatten had cancelled every order), put it back, the stop
 filled, and the flatten's close, sized from a read before that, sold the same shares: a short
 (``crash30``, run 3009: 11, then 22 IWM, for 32 s). Now of a close and an exit read from one
-version, one goes out: the exit not sent says the close ends the position; the close not sent
-waits for the flatten's next pass, which cancels the exit again and closes what is held.
+version, one goes out: the exit not sent says so and is tried again next cycle; the close not
+sent waits for the flatten's next pass, which cancels the exit again and closes what is held.
+Two desks' exits in one symbol (one placed, one put back) race on the row too: one goes out.
+An order by hand that sells (or covers) what is held is checked against the row
+(``ManualOrders._gate_and_send``: read before the store and the positions, ``check`` right
+before the send), without moving it: a close or exit claimed since leaves it unsent. Before,
+a close by hand beside another desk's flatten on the account's halt sold the same shares.
+What remains there: a flatten that read the store before the hand order's row was committed
+and claims its row after the hand order's check (the few milliseconds between them).
 """
 
 from __future__ import annotations
@@ -32,7 +39,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from tui_trader.store.symbol_claims import CLOSE_ROW, Claim, close_row, read, take
+from tui_trader.store.symbol_claims import CLOSE_ROW, Claim, close_row, read, take, version_now
 
 if TYPE_CHECKING:
     from tui_trader.store.audit import AuditLog
@@ -43,11 +50,22 @@ RACED = (
 )
 """Why a close whose claim another desk moved on first was not sent."""
 EXIT_RACED = (
-    "not sent: another desk's flatten close of {symbol} was claimed after this desk read the "
-    "positions (the account's halt); that close is what ends the position, and an exit beside "
-    "it could sell the same shares"
+    "not sent: another desk's flatten close of {symbol} (the account's halt), or an exit of "
+    "{symbol} another desk placed, was claimed after this desk read the positions; beside it, "
+    "both could sell the same shares"
 )
-"""Why an exit was not placed where a flatten's close moved the symbol's close row first."""
+"""Why an exit was not placed where another desk moved the symbol's close row first: a flatten's
+close, or an exit of its own (placed or put back: ``engine.exit_put_back``). Before, the words
+named a halt's flatten close alone, and two desks' exits racing there (no halt at all) told the
+user of a halt and a close that never were."""
+HAND_RACED = (
+    "not sent: another desk's flatten close of {symbol} (the account's halt), or an exit of "
+    "{symbol} another desk placed, was claimed after this desk read the account, so the shares "
+    "may be sold already; look at the position again before closing it by hand"
+)
+"""Why an order by hand that sells (or covers) what is held was not sent: another desk moved the
+symbol's close row after this desk read the account (``CloseClaims.check``). Before, a close
+by hand sized from that reading went out beside another desk's flatten close: a short."""
 UNREADABLE = (
     "not sent: the store's close row for {symbol} (table symbol_claims, symbol "
     "'{row}') is unreadable, edited by hand; delete that row, then the next pass closes it"
@@ -82,6 +100,25 @@ class CloseClaims:
             return None
 
         return claim
+
+    def check(self, symbol: str, raced: str) -> Callable[[], str | None]:
+        """The last check of an order by hand that sells (or covers) what is held in
+        ``symbol``, once its row is committed: ``None`` to send it (the close row is still at
+        the version read), else ``raced``. It does not move the row: a desk selling by hand
+        often would otherwise keep another desk's exit from ever going out (each exit's claim
+        finding the row moved since its read)."""
+
+        def unchanged() -> str | None:
+            row = close_row(symbol)
+            seen = self._seen.get(row)
+            if row in self._seen and seen is None:
+                return UNREADABLE.format(symbol=symbol, row=row)
+            now = version_now(self._db, self._account, row)
+            if now != (seen.version if seen is not None else None):
+                return raced.format(symbol=symbol)
+            return None
+
+        return unchanged
 
 
 def read_close_rows(audit: AuditLog, shared: bool) -> CloseClaims | None:

@@ -36,7 +36,7 @@ from tui_trader.engine.sales_beside import sales_beside
 from tui_trader.risk.gate import RiskManager
 from tui_trader.risk.holdings import NOTHING, Holding, holdings
 from tui_trader.risk.stops import is_protective
-from tui_trader.store.other_sales import newest_fill_id
+from tui_trader.store.other_sales import FillsMark, newest_fill_id
 
 if TYPE_CHECKING:
     from tui_trader.engine.claims import AccountClaims
@@ -211,7 +211,7 @@ class HaltFlatten:
 
     def _closable_book(
         self,
-    ) -> tuple[dict[str, Position], dict[str, Holding], set[str], int | None]:
+    ) -> tuple[dict[str, Position], dict[str, Holding], set[str], FillsMark | None]:
         """The positions, and what a close may take of each, read from the broker just
         before the closes go out: held, less the sells already working or in doubt
         (``Holding.closable``, the view a hand close takes). Another desk closing the same
@@ -219,7 +219,7 @@ class HaltFlatten:
         past its heartbeat window, or a second desk flattening on the account's halt) may
         have sent its close after the halt read the account: closed from that read, two
         market sells of one position opened a short on an account that allows shorting.
-        Also the client ids listed, and the newest fill id of the store read just before the
+        Also the client ids listed, and what the store had recorded, read just before the
         positions (``None`` where no other desk trades the account through this store), for
         ``_closed_beside``."""
         shared = self.claims is not None and self.audit.session is not None
@@ -234,7 +234,7 @@ class HaltFlatten:
         return positions, holdings(positions, working, self.unsettled.in_doubt()), listed, since
 
     def _closed_beside(
-        self, symbol: str, held: float, listed: set[str], since: int | None
+        self, symbol: str, held: float, listed: set[str], since: FillsMark | None
     ) -> float:
         """The shares of ``held`` that other live desks' orders close and that the broker's
         reads may lack, read from the store right before this desk's close in ``symbol``

@@ -24,6 +24,7 @@ from tui_trader.brokers import BrokerError, unseen
 from tui_trader.core.domain import Position, RiskEvent
 from tui_trader.core.orders import Order, OrderRequest, OrderStatus, Side
 from tui_trader.core.prices import exact_text
+from tui_trader.engine.close_claims import HAND_RACED, read_close_rows
 from tui_trader.engine.kill_fence import kill_refusal
 from tui_trader.engine.manual_book import as_fills_make, left_note, with_unconfirmed
 from tui_trader.engine.manual_close import ManualClose
@@ -240,6 +241,7 @@ class ManualOrders(ManualClose):
         held beside the working sells: ``Holding.closable``), as the halt lets it
         (``engine.kill_fence``); any other is refused, looked for here and again right before
         the send."""
+        rows = read_close_rows(self.audit, self.claims is not None)  # before the store's reads
         working = self.broker.open_orders()
         if unseen(working):  # the gate counts working orders: not on a partial view
             what = f"manual {request.side} {exact_text(request.qty)} {request.symbol}"
@@ -319,7 +321,9 @@ class ManualOrders(ManualClose):
             events.append(self._refused(f"manual {order.side} {order.symbol} not sent: {why}"))
             return True
         count = self.risk.state.orders_today  # with this order's slot
-        ack = self._send(order, market_time, killable=not shrinks)
+        sells = rows is not None and order.side.sign * held < 0  # a close claimed since: unsent
+        fence = rows.check(order.symbol, HAND_RACED) if rows is not None and sells else None
+        ack = self._send(order, market_time, killable=not shrinks, fence=fence)
         events += () if self._unsent else check.events  # only with an order that went out
         events += self._exit_after(order, ack, market_time)  # exits back if it did not go out
         self.follow_hand(order, ack)  # its exit in step as soon as it ends (``hand_exits``)
@@ -329,6 +333,10 @@ class ManualOrders(ManualClose):
         if self._unsent:  # not sent: halted in its send gap (``SendFence._gap_refusal``)
             events += self._unsent
             self._unsent.clear()
+            return True
+        if ack.status is OrderStatus.REJECTED and (ack.reject_reason or "").startswith("not sent"):
+            self._return_slot()  # another desk's close claimed the symbol first: none went out
+            events.append(self._refused(f"manual {order.side} {order.symbol} {ack.reject_reason}"))
             return True
         if closes and count > self.risk.limits.max_orders_per_day:
             events.append(_past_limit(order, count - 1, self.risk.limits.max_orders_per_day))

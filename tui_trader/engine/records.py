@@ -38,6 +38,7 @@ class SessionRecords(RecordedElsewhere, LedgerBeside):
 
     audit: AuditLog
     risk: RiskManager
+    _halt_unfinished: bool
     ledger: TradeLedger
     outside: OutsideChanges
     learning: LearningAllocator | None
@@ -140,6 +141,10 @@ class SessionRecords(RecordedElsewhere, LedgerBeside):
         cycle_orders = self._cycle_orders
         audit = self.audit
         for update in updates:
+            if update.cancel_refused and self.risk.state.halted:
+                # a cancel of the halt's that the broker refused after accepting it: the order
+                # works on, so the halt is acted on again (before, it said "cancelled" for good)
+                self._halt_unfinished = True
             lot = self._lot_beside(update.fill) if update.fill is not None else None
             # An order's change, its fill and the round trips it closes commit as one: on a
             # remote broker's session a kill between them left the order recorded filled

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 
 from tui_trader.engine.others_working import ENDED_WITHIN
 from tui_trader.risk.stops import is_protective
-from tui_trader.store.other_sales import closed_since, live_working_rows
+from tui_trader.store.other_sales import FillsMark, closed_since, live_working_rows
 from tui_trader.store.stop_rows import row_order_type
 
 
@@ -57,11 +57,12 @@ class Beside:
 
 
 def sales_beside(
-    account_key: str, session_id: int, symbol: str, held: float, listed: set[str], since: int
+    account_key: str, session_id: int, symbol: str, held: float, listed: set[str], since: FillsMark
 ) -> Beside:
     """The shares of ``held`` (signed) that other desks' orders in ``symbol`` close and that
     the broker's reads may lack: live (or just ended) desks' working orders absent from the listing
-    (``listed``: its client ids), and fills recorded after fill id ``since``."""
+    (``listed``: its client ids), and fills recorded after ``since``
+    (``store.other_sales.newest_fill_id``)."""
     closing_side = "sell" if held > 0 else "buy"
     closing = 0.0
     whole: list[str] = []

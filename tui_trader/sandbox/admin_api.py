@@ -39,6 +39,8 @@ def handle_admin(sb: Sandbox, req: Request) -> Reply:
             return 200, {"faults": _faults(sb, body).as_json()}
         if route == ("POST", "/admin/drop_streams"):
             return 200, {"dropped": sb.streams.drop_all()}
+        if route == ("POST", "/admin/options_order"):
+            return 200, _options_order(sb, body)
         if route == ("POST", "/admin/speed"):
             sb.set_speed(float(body.get("speed", -1)))
             return 200, sb.state()
@@ -62,6 +64,16 @@ def _step(sb: Sandbox, body: dict[str, Any]) -> dict[str, Any]:
         raise ValueError(f"a shock is a percentage above -100 and at most {MAX_SHOCK:,.0f}")
     sb.step(bars, levels)
     return sb.state()
+
+
+def _options_order(sb: Sandbox, body: dict[str, Any]) -> dict[str, Any]:
+    """``{"legs": [["SPY261218C00500000", "buy"], ...], "qty": 1, "limit_price": 1.5}``: a
+    multi-leg options order placed from outside the desk (``sandbox.options_orders``)."""
+    legs = body.get("legs")
+    if not isinstance(legs, list) or not all(isinstance(x, list) and len(x) == 2 for x in legs):
+        raise ValueError("legs must be a list of [contract, side] pairs")
+    pairs = [(str(contract), str(side)) for contract, side in legs]
+    return sb.options.place(pairs, float(body.get("qty", 1)), float(body.get("limit_price", 1)))
 
 
 def _faults(sb: Sandbox, body: dict[str, Any]) -> FaultSettings:

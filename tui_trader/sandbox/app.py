@@ -21,6 +21,7 @@ from tui_trader.sandbox.faults import FaultDice
 from tui_trader.sandbox.feed import MarketFeed
 from tui_trader.sandbox.hours import MarketHours
 from tui_trader.sandbox.matching import OPEN_STATUSES, MatchingEngine
+from tui_trader.sandbox.options_orders import OptionsOrders
 from tui_trader.sandbox.server import SandboxServer
 from tui_trader.sandbox.shapes import iso
 from tui_trader.sandbox.sim_clock import SimClock
@@ -79,6 +80,8 @@ class Sandbox:
         """What single-order reads last answered (the ``stale_rest`` fault)."""
         self.streams = StreamHub(self)
         self.engine.listeners.append(self.streams.publish_trade)
+        self.options = OptionsOrders(self.clock.now, self.streams.publish_update)
+        """Multi-leg options orders placed from outside (``/admin/options_order``)."""
         self.bars_emitted = 0
         self._speed = config.speed
         self._step_lock = threading.Lock()

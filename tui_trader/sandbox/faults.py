@@ -26,9 +26,9 @@ class FaultSettings:
 
     REST switches apply to ``/v2/...`` requests (never to ``/admin``); order switches to orders
     that the engine accepted; ``ws_drop`` to messages the stream servers are about to send;
-    ``ws_duplicate`` and ``ws_reorder`` to trade updates; ``stale_rest`` to single-order reads;
-    ``cancel_refuse_rate`` to the open orders a cancel meets; ``replace_fill_rate`` and
-    ``replace_reject_rate`` to the orders a replace meets.
+    ``ws_duplicate``, ``ws_reorder`` and ``ws_mute`` to trade updates; ``stale_rest`` to
+    single-order reads; ``cancel_refuse_rate`` to the open orders a cancel meets;
+    ``replace_fill_rate`` and ``replace_reject_rate`` to the orders a replace meets.
     """
 
     latency: float = 0.0
@@ -74,6 +74,9 @@ class FaultSettings:
     """Share of trade updates sent twice (as Alpaca may around a reconnect)."""
     ws_reorder: float = 0.0
     """Share of trade updates held back and sent after the next one (or with the next bar)."""
+    ws_mute: float = 0.0
+    """Share of trade updates never sent, the connection left up and listening (a stream gone
+    silent: no drop for the client to notice, REST alone knows)."""
     stale_rest: float = 0.0
     """Share of single-order REST reads that answer the state the previous read answered,
     once, when the order has changed since (Alpaca's REST lagging its stream)."""
@@ -91,6 +94,10 @@ class FaultSettings:
     at the next bar: what is left of it fills in full (a limit at its limit, else at the
     market) and it ends ``filled``, not ``canceled`` (Alpaca: a ``pending_cancel`` order may
     still fill before the cancel reaches the exchange)."""
+    slow_cancel_refuse_rate: float = 0.0
+    """Share of the cancels ``slow_cancel_rate`` holds ``pending_cancel`` that Alpaca refuses
+    after its 204: at the next bar the order is working again (``new``, or
+    ``partially_filled``), announced ``order_cancel_rejected``, and trades on."""
     replace_fill_rate: float = 0.0
     """Share of replaces (``PATCH /v2/orders/{id}`` of a simple order) whose old order fills
     before the new one reaches the exchange: the PATCH answers the new order ``pending_new``,
@@ -125,7 +132,7 @@ _RATES = {"error_rate", "hang_rate", "lost_ack_rate", "reject_rate", "partial_ra
 _RATES |= {"order_fail_rate"}
 _RATES |= {"stream_only_rate", "ws_drop", "ws_duplicate", "ws_reorder", "stale_rest"}
 _RATES |= {"cancel_refuse_rate", "replace_fill_rate", "replace_reject_rate", "position_lag"}
-_RATES |= {"slow_cancel_rate", "slow_cancel_fill_rate"}
+_RATES |= {"slow_cancel_rate", "slow_cancel_fill_rate", "slow_cancel_refuse_rate", "ws_mute"}
 _COUNTS = {"burst_429", "rate_limit"}
 _BARS = {"partial_bars", "race_bars"}
 """Counts of bars: at least one (the next bar), at most ``MAX_BARS``."""

@@ -284,10 +284,16 @@ class MatchingEngine(OrderExecution):
     def _slow_cancels_done(self, now: datetime) -> None:
         """End the cancels the ``slow_cancel_rate`` fault held ``pending_cancel``, before the
         bar's orders trade: cancelled (its legs and pair with it), or, at the
-        ``slow_cancel_fill_rate``, filled first for what is left (the order won the race)."""
+        ``slow_cancel_fill_rate``, filled first for what is left (the order won the race); or,
+        at the ``slow_cancel_refuse_rate``, working again (``order_cancel_rejected``)."""
         held, self._slow_cancels = self._slow_cancels, []
         for order in held:
             if order.status != "pending_cancel":
+                continue
+            if self.dice.roll("slow_cancel_refuse_rate"):
+                order.status = "partially_filled" if order.filled_qty else "new"
+                order.updated_at = now
+                self.publish("order_cancel_rejected", order, now)
                 continue
             if self.dice.roll("slow_cancel_fill_rate"):
                 market = dataclasses.replace(order.ticket, limit_price=None)

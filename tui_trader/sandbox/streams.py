@@ -8,8 +8,8 @@ the client says ``Content-Type: application/msgpack`` (as alpaca-py does), JSON 
 threads publish through ``call_soon_threadsafe`` on the server's loop; the ``ws_drop`` fault
 cuts a connection instead of sending. ``ws_duplicate`` sends a trade update twice and
 ``ws_reorder`` holds one back until the next one has gone (or the bar after next, or two
-seconds),
-as Alpaca's eventually consistent stream may.
+seconds), as Alpaca's eventually consistent stream may; ``ws_mute`` never sends one, the
+connection left up (a stream gone silent).
 """
 
 from __future__ import annotations
@@ -127,6 +127,10 @@ class StreamHub:
         payload = trade_update_json(event)
         self._call(self._broadcast_trade, payload)
 
+    def publish_update(self, data: dict[str, Any]) -> None:
+        """Send a trade update already shaped (its ``data``: ``sandbox.options_orders``)."""
+        self._call(self._broadcast_trade, {"stream": "trade_updates", "data": data})
+
     def publish_market(self, bars: dict[str, Bar], quotes: dict[str, Quote]) -> None:
         """Send the new bars, quotes and trades to the data clients subscribed to them."""
         self._call(self._broadcast_market, bars, quotes)
@@ -152,8 +156,11 @@ class StreamHub:
 
     def _broadcast_trade(self, payload: dict[str, Any]) -> None:
         """Queue a trade update for the trading clients (in the loop): after it, the one
-        ``ws_reorder`` held back; or, rolled so, held back itself; each maybe twice."""
+        ``ws_reorder`` held back; or, rolled so, held back itself; each maybe twice; or, muted
+        (``ws_mute``), never sent."""
         dice = self.sandbox.dice
+        if dice.roll("ws_mute"):
+            return
         if self._held is not None:
             batch, self._held = [payload, self._held], None
         elif dice.roll("ws_reorder"):

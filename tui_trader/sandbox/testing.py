@@ -80,6 +80,14 @@ class AdminClient:
         """``POST /admin/drop_streams``: cut every websocket; returns how many were cut."""
         return int(self._call("POST", "/admin/drop_streams", {})["dropped"])
 
+    def options_order(
+        self, legs: list[tuple[str, str]], qty: float = 1, limit_price: float = 1.5
+    ) -> dict[str, Any]:
+        """``POST /admin/options_order``: a multi-leg options order placed from outside the
+        desk (legs: ``(contract, side)``); the order as Alpaca lists it."""
+        body = {"legs": [list(leg) for leg in legs], "qty": qty, "limit_price": limit_price}
+        return self._call("POST", "/admin/options_order", body)
+
     def set_speed(self, speed: float) -> dict[str, Any]:
         """``POST /admin/speed``: change the market's pace (0 pauses it)."""
         return self._call("POST", "/admin/speed", {"speed": speed})

@@ -75,9 +75,11 @@ def get_orders(sb: Sandbox, req: Request, m: re.Match[str]) -> Reply:
             continue
         if (symbols and order.ticket.symbol not in symbols) or (side and order.ticket.side != side):
             continue
-        chosen.append(order)
-    chosen.sort(key=lambda o: o.created_at, reverse=direction == "desc")  # by submission time
-    return 200, [order_json(o) for o in chosen[:limit]]
+        chosen.append((order.created_at, order_json(order)))
+    if not symbols and not side:  # a multi-leg order names neither: no such filter takes it
+        chosen += sb.options.listed(status, after, until)
+    chosen.sort(key=lambda o: o[0], reverse=direction == "desc")  # by submission time
+    return 200, [body for _, body in chosen[:limit]]
 
 
 def _order_id(text: str) -> str:
@@ -90,6 +92,8 @@ def _order_id(text: str) -> str:
 
 def get_order(sb: Sandbox, req: Request, m: re.Match[str]) -> Reply:
     """``GET /v2/orders/{order_id}``."""
+    if (options := sb.options.get(_order_id(m["id"]))) is not None:
+        return 200, options
     return 200, order_json(sb.stale_reads.answer(sb.engine.order(_order_id(m["id"]))))
 
 
@@ -98,6 +102,8 @@ def get_order_by_client_id(sb: Sandbox, req: Request, m: re.Match[str]) -> Reply
     client_id = req.query.get("client_order_id")
     if not client_id:
         raise ApiError(422, 40010001, "client_order_id is required")
+    if (options := sb.options.get(client_id)) is not None:
+        return 200, options
     return 200, order_json(sb.stale_reads.answer(sb.engine.order_by_client_id(client_id)))
 
 
@@ -105,6 +111,10 @@ def cancel_order(sb: Sandbox, req: Request, m: re.Match[str]) -> Reply:
     """``DELETE /v2/orders/{order_id}``: 204 with no body; 422 "not cancelable" for a working
     order the ``cancel_refuse_rate`` fault leaves working."""
     order_id = _order_id(m["id"])
+    if (cancelled := sb.options.cancel(order_id)) is not None:
+        if not cancelled:
+            raise ApiError(422, 42210000, "order is not cancelable")
+        return 204, None
     if sb.engine.is_working(order_id) and sb.dice.roll("cancel_refuse_rate"):
         raise ApiError(422, 42210000, "order is not cancelable")
     sb.engine.cancel(order_id)
@@ -115,6 +125,7 @@ def cancel_orders(sb: Sandbox, req: Request, m: re.Match[str]) -> Reply:
     """``DELETE /v2/orders``: 207 with one entry per order it tried: 200 for each cancelled,
     500 for each it could not cancel (the ``cancel_refuse_rate`` fault), which keeps working."""
     ids, refused = sb.engine.cancel_all(lambda: sb.dice.roll("cancel_refuse_rate"))
+    ids = [*ids, *sb.options.cancel_all()]
     kept = [
         {"id": i, "status": 500, "body": {"code": 50010000, "message": "order is not cancelable"}}
         for i in refused

@@ -14,11 +14,12 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from peewee import JOIN, ModelSelect, fn
+from peewee import JOIN, SQL, ColumnBase, ModelSelect, fn
 
 from tui_trader.store.account_reads import OPEN_STATUSES
 from tui_trader.store.liveness import alive_within, is_alive, store_now
 from tui_trader.store.models import LiveFill, LiveOrder, SessionRow
+from tui_trader.store.statements import PG_FILLS_MARKER_SQL
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,9 +37,34 @@ class WorkingRow:
     lag the fills of an order still working)."""
 
 
-def newest_fill_id() -> int:
-    """The newest fill row's id (0 with none): read just before the broker's positions."""
+FillsMark = int | str
+"""What the store had recorded when a desk read the broker's positions (``newest_fill_id``)."""
+
+
+def newest_fill_id() -> FillsMark:
+    """What the store has recorded so far, read just before the broker's positions: on SQLite
+    the newest fill row's id (0 with none: one writer at a time, so ids come in commit order);
+    on PostgreSQL the transactions committed (``pg_current_snapshot()``, as
+    ``AuditLog.fills_marker``): a sequence gives ids in insert order, and a fill inserted
+    first that committed after a higher id was read was never counted (``closed_since``)."""
+    db = LiveFill._meta.database
+    db = getattr(db, "obj", db)  # the models' proxy: the database bound to it
+    if getattr(db, "is_postgres", False):
+        return str(db.execute_sql(PG_FILLS_MARKER_SQL).fetchone()[0])
     return int(LiveFill.select(fn.COALESCE(fn.MAX(LiveFill.id), 0)).scalar() or 0)
+
+
+def _after(since: FillsMark) -> ColumnBase:
+    """The condition on a fill row "recorded after ``since``" (``newest_fill_id``): a higher id
+    on SQLite; on PostgreSQL one whose transaction that snapshot did not see committed (and so
+    at least its oldest running one's: the index on ``live_fills.xact`` finds them)."""
+    if isinstance(since, str):
+        return SQL(
+            '"xact" >= pg_snapshot_xmin(%s::pg_snapshot) '
+            'AND NOT pg_visible_in_snapshot("xact", %s::pg_snapshot)',
+            [since, since],
+        )
+    return LiveFill.id > since
 
 
 def open_rows(session_id: int) -> ModelSelect:
@@ -96,20 +122,20 @@ def closed_since(
     account_key: str,
     symbol: str,
     session_id: int,
-    since: int,
+    since: FillsMark,
     side: str,
     besides: Collection[str] = (),
 ) -> float:
     """The shares other sessions of ``account_key`` recorded as filled on ``side`` in ``symbol``
-    in fills with an id after ``since`` (0.0 with none), but the fills of the orders whose
-    client ids are ``besides`` (counted whole already: ``engine.sales_beside``)."""
+    in fills recorded after ``since`` (``newest_fill_id``; 0.0 with none), but the fills of
+    the orders whose client ids are ``besides`` (counted whole already: ``engine.sales_beside``)."""
     query = (
         LiveFill.select(fn.COALESCE(fn.SUM(LiveFill.quantity), 0.0))
         .join(SessionRow)
         .switch(LiveFill)
         .join(LiveOrder, JOIN.LEFT_OUTER, on=(LiveFill.order == LiveOrder.id))
         .where(
-            (LiveFill.id > since)
+            _after(since)
             & (LiveFill.symbol == symbol)
             & (LiveFill.side == side)
             & (SessionRow.account_key == account_key)

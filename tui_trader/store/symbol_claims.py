@@ -55,6 +55,7 @@ _CONFIRM_SQL = (
     'RETURNING "version"'
 )
 _HOLDER_SQL = 'SELECT "holder" FROM "symbol_claims" WHERE "account_key" = ? AND "symbol" = ?'
+_VERSION_SQL = 'SELECT "version" FROM "symbol_claims" WHERE "account_key" = ? AND "symbol" = ?'
 _FIRST_SQL = (
     'INSERT INTO "symbol_claims" ("account_key", "symbol", "holder", "protects", "version", '
     '"updated_at") VALUES (?, ?, ?, ?, 1, ?) ON CONFLICT DO NOTHING RETURNING "version"'
@@ -141,3 +142,10 @@ def holder_now(db: Any, account_key: str, symbol: str) -> str | None:
     holder a hand edit left unreadable)."""
     row = db.raw(_HOLDER_SQL, (account_key, symbol)).fetchone()
     return row[0] if row is not None and isinstance(row[0], str) else None
+
+
+def version_now(db: Any, account_key: str, symbol: str) -> int | None:
+    """The version of ``symbol``'s row as the store says now (``None``: no row, or a version a
+    hand edit left unreadable)."""
+    row = db.raw(_VERSION_SQL, (account_key, symbol)).fetchone()
+    return _whole(row[0]) if row is not None else None
