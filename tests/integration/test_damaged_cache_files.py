@@ -135,3 +135,24 @@ def test_a_cache_file_of_only_bad_rows_says_no_bar_is_left(tmp_path: Path) -> No
     assert done.returncode == 2, done.stdout + done.stderr
     assert "dropped" in done.stdout  # the note says why
     assert done.stderr.strip().endswith("no bars for SPY (no bar is left to trade on)")
+
+
+def test_data_list_and_clear_say_a_folder_under_a_cached_files_name(tmp_path: Path) -> None:
+    """A folder ``bars/1d/SPY.parquet`` (made by hand, a sync tool): ``data list`` and ``data
+    clear`` passed over it without a word (SPY looked uncached; clearing left it). Now each
+    says it in one warning line and leaves it; the good file beside it is listed, cleared."""
+    cache = _cache(tmp_path, lambda p: (p.mkdir(), (p / "part-0.parquet").write_bytes(b"x")))
+    spy = cache / "bars" / "1d" / "SPY.parquet"
+    listed = run_cli(tmp_path, "data", "list", "--cache-dir", str(cache), timeout=60)
+    assert listed.returncode == 0, listed.stderr
+    assert [line.split()[0] for line in listed.stdout.splitlines()[1:-1]] == ["QQQ"]
+    [warning] = listed.stderr.splitlines()
+    assert warning.startswith("tui-trader: warning: skipped ") and "SPY.parquet" in warning
+    assert "a folder, not a file the cache wrote" in warning, warning
+    cleared = run_cli(tmp_path, "data", "clear", "--yes", "--cache-dir", str(cache), timeout=60)
+    assert cleared.returncode == 0, cleared.stderr
+    assert "removed 1 cached file(s)" in cleared.stdout
+    [warning] = cleared.stderr.splitlines()
+    assert "SPY.parquet" in warning and "left as it is" in warning, warning
+    assert spy.is_dir() and (spy / "part-0.parquet").exists()
+    assert not (cache / "bars" / "1d" / "QQQ.parquet").exists()

@@ -47,21 +47,22 @@ def test_history_at_80_columns_fits_fractional_trades_of_large_prices(
     db: Path, tmp_path: Path
 ) -> None:
     """Bitcoin-sized prices (~66,000 a unit) with fractional quantities: every line still fits
-    80 columns, with its full close time, both prices whole and its pnl %."""
+    80 columns, with its full close time, both prices whole and its pnl %. (The history's
+    round trips are rebuilt from the fills: the fills are made bitcoin's.)"""
     big = tmp_path / "big.db"
     shutil.copy(db, big)
     with sqlite3.connect(big) as con:
         con.execute(
-            "UPDATE live_trades SET symbol = 'BTC-USD', quantity = 0.015151, "
-            "entry_price = 66123.45, exit_price = 66789.01, commission = 12.34, "
-            "pnl = -1234.56, pnl_pct = -12.34"
+            "UPDATE live_fills SET symbol = 'BTC-USD', quantity = 0.015151, commission = 6.17, "
+            "price = CASE side WHEN 'buy' THEN 66123.45 ELSE 66789.01 END"
         )
     out = _run80(tmp_path, "history", "--db", str(big), "--limit", "5")
     rows = [line for line in out.splitlines() if re.match(r"^\s*\d+\s", line)]
     assert len(rows) == 5
     for line in rows:
         assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d ", line), line
-        assert "-12.34%" in line and "-1,234.56" in line and "0.015151" in line, line
+        assert re.search(r"[+-]\d+\.\d\d%", line) and "0.015151" in line, line
+        assert " 12.34 " in line, line
     assert out.count("66,123.45") == 5 and out.count("66,789.01") == 5
     assert max(len(line) for line in out.splitlines()) <= 80
 

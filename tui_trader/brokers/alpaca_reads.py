@@ -29,7 +29,7 @@ from tui_trader.core.timeframes import NEW_YORK
 from tui_trader.core.waiting import HeartbeatStop
 
 if TYPE_CHECKING:
-    from tui_trader.brokers.alpaca import _Tracked
+    from tui_trader.brokers.alpaca_follow import _Tracked
 
 CLOCK_TTL = timedelta(seconds=30)
 OPEN_ORDERS_TTL = 30.0

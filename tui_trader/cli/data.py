@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 from tui_trader.cli.common import UsageError, output_file_arg, symbols_arg
 from tui_trader.cli.yahoo_options import add_cache_dir, add_timeout, cache_dir
@@ -122,6 +122,7 @@ def run_list(args: argparse.Namespace) -> int:
     interval = args.interval.text if args.interval else None
     with _market_errors():
         entries = cache.entries(args.symbols, interval)
+    _say_skipped(cache.skipped)
     if not entries:
         print(f"the cache at {cache.root} is empty")
         return 0
@@ -146,8 +147,20 @@ def run_clear(args: argparse.Namespace) -> int:
     if args.symbols is None and not args.yes:
         _confirm_clear_all(cache.root, args.interval)
     removed = cache.clear(args.symbols, args.interval.text if args.interval else None)
+    _say_skipped(cache.skipped)
     print(f"removed {removed} cached file(s) from {cache.root}")
     return 0
+
+
+def _say_skipped(folders: list[Path]) -> None:
+    """One warning line for each folder under a cached file's name that ``data list`` and
+    ``data clear`` pass over (``BarCache.entries``): it is not the cache's to show or delete."""
+    for folder in folders:
+        print(
+            f"tui-trader: warning: skipped {shown_path(folder)}: a folder, not a file the cache "
+            "wrote (left as it is; remove it by hand if it is not yours)",
+            file=sys.stderr,
+        )
 
 
 def _confirm_clear_all(root: Path, interval: Interval | None) -> None:
@@ -172,7 +185,7 @@ def run_export(args: argparse.Namespace) -> int:
     import polars as pl
 
     from tui_trader.market.yahoo import adjust
-    from tui_trader.security.private_files import create_private_file, make_private_dir
+    from tui_trader.security.private_files import make_private_dir, replace_privately_with
 
     if len(args.symbol) != 1:
         raise UsageError("--symbol takes one symbol (export them one at a time)")
@@ -202,18 +215,18 @@ def run_export(args: argparse.Namespace) -> int:
         raise UsageError(f"no cached {symbol} {args.interval.text} bars {span}")
     if args.adjusted:
         frame = adjust(frame)
-    made = False
-    try:
-        make_private_dir(out.parent)
-        made = create_private_file(out)  # born 0600; polars writes into it
+
+    def write(fh: IO[bytes]) -> None:
         if suffix == ".csv":
-            frame.write_csv(out, datetime_format="%Y-%m-%dT%H:%M:%SZ")
+            frame.write_csv(fh, datetime_format="%Y-%m-%dT%H:%M:%SZ")
         else:
-            frame.write_parquet(out)
+            frame.write_parquet(fh)
+
+    try:  # whole or not at all: a cut-off file would replay as if whole
+        make_private_dir(out.parent)
+        replace_privately_with(out, write)  # 0600, renamed over --out once written
     except OSError as exc:  # polars' error has no strerror: the line said 'None'
         why = exc.strerror or (exc.errno and os.strerror(exc.errno)) or _os_words(exc)
-        if made:  # a cut-off file would replay as if whole
-            out.unlink(missing_ok=True)
         raise UsageError(f"cannot write {out}: {why}") from None
     print(f"wrote {frame.height:,} {symbol} {args.interval.text} bars to {out}")
     return 0

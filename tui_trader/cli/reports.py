@@ -29,7 +29,6 @@ from tui_trader.store.queries import (
     latest_alpaca_sessions,
     pnl_by_day,
     recent_orders,
-    recent_trades,
     snapshot_numbers,
     snapshot_positions,
 )
@@ -175,7 +174,9 @@ def show_history(args: argparse.Namespace) -> int:
         ):
             table = _orders_table(orders, sessions, verbose, stacked=True)
     else:
-        trades = recent_trades(args.limit, sessions)
+        from tui_trader.reporting.account_trips import trip_rows
+
+        trades = trip_rows(args.limit, sessions)  # the account's round trips, from its fills
         table = _trades_table(trades, sessions, stacked=False)
         natural = Measurement.get(console, console.options.update_width(1000), table)
         if natural.maximum > console.width:

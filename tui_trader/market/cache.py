@@ -104,6 +104,8 @@ class BarCache:
     def __init__(self, root: Path | None = None) -> None:
         """Use ``root`` (default: ``default_cache_dir()``); nothing is created until a write."""
         self.root = root if root is not None else default_cache_dir()
+        self.skipped: list[Path] = []
+        """The folders the last ``entries`` passed over (see it)."""
 
     @property
     def yfinance_dir(self) -> Path:
@@ -170,14 +172,19 @@ class BarCache:
     def entries(
         self, symbols: Iterable[str] | None = None, interval: str | None = None
     ) -> list[CacheEntry]:
-        """Every cached file (optionally only these symbols or this interval), sorted."""
+        """Every cached file (optionally only these symbols or this interval), sorted. A folder
+        under a cached file's name (``SPY.parquet/``) is nothing the cache wrote: left out, and
+        kept in ``skipped`` for ``data list`` and ``data clear`` to say (before, both passed
+        over it without a word: the cache looked empty of SPY, and clearing it left it)."""
         wanted = set(symbols) if symbols else None
         found: list[CacheEntry] = []
+        self.skipped = []
         for path in sorted((self.root / "bars").glob("*/*.parquet")):
             symbol, iv = path.stem, path.parent.name
             if (wanted and symbol not in wanted) or (interval and iv != interval):
                 continue
             if path.is_dir():  # a folder of that name is nothing the cache wrote
+                self.skipped.append(path)
                 continue
             found.append(self._entry(symbol, iv, path))
         return found

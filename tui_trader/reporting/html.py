@@ -8,11 +8,11 @@ only, when a page is written (~0.3 s), so the terminal commands and the desk sta
 from __future__ import annotations
 
 import html
-import os
 from pathlib import Path
 
 from tui_trader.reporting.metrics import GroupStats, PerformanceReport
 from tui_trader.reporting.terminal import duration_text
+from tui_trader.security.private_files import replace_privately
 
 
 def _fmt(value: float | None, fmt: str = "{:,.2f}") -> str:
@@ -125,9 +125,8 @@ def report_html(report: PerformanceReport, title: str) -> str:
 
 
 def write_html(report: PerformanceReport, title: str, path: Path) -> None:
-    """Write the page, readable by its owner only (0600: it tells the account's money)."""
-    text = report_html(report, title)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(fd, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
+    """Write the page whole or not at all, readable by its owner only (0600: it tells the
+    account's money): a new file beside it renamed over ``path`` once written
+    (``replace_privately``). Written in place, a full disk (a quota, ``ulimit -f``) left a cut-off
+    page under the name, the earlier page gone. ``OSError`` if it cannot be written."""
+    replace_privately(path, report_html(report, title))

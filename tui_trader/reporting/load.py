@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from tui_trader.core.orders import Side
+from tui_trader.reporting.account_trips import account_trips
 from tui_trader.reporting.metrics import (
     EquityPoint,
     FillRecord,
@@ -19,7 +21,7 @@ from tui_trader.reporting.metrics import (
     TradeRecord,
     build_report,
 )
-from tui_trader.store.models import AccountSnapshot, LiveFill, LiveOrder, LiveTrade, SessionRow
+from tui_trader.store.models import AccountSnapshot, LiveFill, LiveOrder, SessionRow
 from tui_trader.store.peewee_names import JOIN
 from tui_trader.store.stored_numbers import readable, shown, shown_time, stored_parameters
 from tui_trader.strategies.family import STRATEGY_NAMES
@@ -54,17 +56,6 @@ def start_equity(session: SessionRow, first_equity: float | None) -> float:
     return first_equity or 0.0
 
 
-_TRADE_NUMBERS = (
-    "quantity",
-    "entry_price",
-    "exit_price",
-    "pnl",
-    "pnl_pct",
-    "commission",
-    "slippage",
-)
-
-
 def _numbers(
     table: str, row: object, columns: tuple[str, ...], values: list[object]
 ) -> list[float] | None:
@@ -75,7 +66,9 @@ def _numbers(
 
 
 def session_report(session: SessionRow) -> PerformanceReport:
-    """Every figure of one session, from its snapshots, fills, trades and orders."""
+    """Every figure of one session, from its snapshots and its orders' fills (whichever desk
+    recorded them); its round trips are the account's that its orders' fills closed, rebuilt
+    from the account's fills (``reporting.account_trips``)."""
     snaps = (
         AccountSnapshot.select(
             AccountSnapshot.id,
@@ -105,16 +98,17 @@ def session_report(session: SessionRow) -> PerformanceReport:
             LiveFill.price,
             LiveFill.commission,
             LiveFill.slippage,
-            LiveOrder.rationale,
         )
         .join(LiveOrder, on=(LiveFill.order == LiveOrder.id), join_type=JOIN.LEFT_OUTER)
-        .where(LiveFill.session == session.id)
+        .where(  # its orders' fills, whichever desk recorded them, as its round trips are
+            (LiveOrder.session == session.id)
+            | (LiveOrder.id.is_null() & (LiveFill.session == session.id))
+        )
         .order_by(LiveFill.id)
         .tuples()
     )
     fills: list[FillRecord] = []
-    opened_by: dict[tuple[str, datetime], str] = {}
-    for row, market, wall, symbol, side, *numbers, rationale in fill_rows:
+    for row, market, wall, symbol, side, *numbers in fill_rows:
         read = _numbers("live_fills", row, ("quantity", "price", "commission", "slippage"), numbers)
         if read is None:
             continue
@@ -124,39 +118,24 @@ def session_report(session: SessionRow) -> PerformanceReport:
             continue
         signed = qty if side == "buy" else -qty
         fills.append(FillRecord(when, symbol, signed, price, commission, slippage))
-        opened_by.setdefault((symbol, when), strategy_of(rationale or ""))
-        stamped = shown_time(wall, "live_fills", row, "timestamp")
-        opened_by.setdefault((symbol, stamped), strategy_of(rationale or ""))  # type: ignore[arg-type]
-    trades: list[TradeRecord] = []
-    for t in LiveTrade.select().where(LiveTrade.session == session.id).order_by(LiveTrade.id):
-        read = _numbers(
-            "live_trades", t.id, _TRADE_NUMBERS, [getattr(t, n) for n in _TRADE_NUMBERS]
+    trades = [
+        TradeRecord(
+            symbol=t.symbol,
+            strategy=strategy_of(trip.opened_by),
+            side="long" if t.side == Side.BUY else "short",
+            quantity=t.quantity,
+            entry_price=t.entry_price,
+            exit_price=t.exit_price,
+            entry_time=t.entry_time,
+            exit_time=t.exit_time,
+            pnl=t.pnl,
+            pnl_pct=t.pnl_pct,
+            commission=t.commission,
+            slippage=t.slippage,
         )
-        if read is None:
-            continue
-        quantity, entry_price, exit_price, pnl, pnl_pct, commission, slippage = read
-        exit_time = _time("live_trades", t.id, t.market_time, t.timestamp)
-        if exit_time is None:
-            continue
-        entry = shown_time(t.entry_time or None, "live_trades", t.id, "entry_time")
-        trades.append(
-            TradeRecord(
-                symbol=t.symbol,
-                strategy=opened_by.get((t.symbol, entry), "unattributed")
-                if entry
-                else "unattributed",
-                side="long" if t.side == "buy" else "short",
-                quantity=quantity,
-                entry_price=entry_price,
-                exit_price=exit_price,
-                entry_time=entry,
-                exit_time=exit_time,
-                pnl=pnl,
-                pnl_pct=pnl_pct,
-                commission=commission,
-                slippage=slippage,
-            )
-        )
+        for trip in account_trips([session])
+        for t in (trip.trade,)
+    ]
     return build_report(
         start_equity(session, equity[0].equity if equity else None), equity, trades, fills
     )

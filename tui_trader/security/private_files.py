@@ -3,7 +3,8 @@
 They hold account keys' traces, orders, positions and money: nothing another user of the machine
 should read. Every file we create goes through here, so it is born mode 0600 (the umask can only
 take permissions away, never add them) and every folder we create 0700. Files that already
-exist keep the mode their owner gave them.
+exist keep the mode their owner gave them, but for those written whole beside and renamed over
+(``replace_privately_with``): a new file, 0600.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
@@ -57,16 +59,24 @@ def open_private(path: Path, mode: str = "w", **kwargs: Any) -> IO[Any]:
 
 
 def replace_privately(path: Path, text: str, durable: bool = False) -> None:
-    """Write ``text`` to ``path`` whole or not at all: a new file of a name no one can guess
-    (``mkstemp``: ``O_EXCL``, 0600, so a link planted in a folder others can write is never
-    written through), then renamed over ``path``; a reader never sees half a file.
-    ``durable``: flushed to the disk, with the folder's entry, before it returns (a halt kept
-    on disk must survive a power loss). ``OSError`` if it cannot be written."""
+    """Write ``text`` to ``path`` whole or not at all (``replace_privately_with``)."""
+    replace_privately_with(path, lambda out: out.write(text.encode("utf-8")), durable)
+
+
+def replace_privately_with(
+    path: Path, write: Callable[[IO[bytes]], object], durable: bool = False
+) -> None:
+    """Have ``write`` write ``path`` whole or not at all: into a new file of a name no one can
+    guess (``mkstemp``: ``O_EXCL``, 0600, so a link planted in a folder others can write is
+    never written through), then renamed over ``path``; a reader never sees half a file, and a
+    write cut off (a full disk, a quota, ``ulimit -f``) leaves what was there before and no
+    other file. ``durable``: flushed to the disk, with the folder's entry, before it returns (a
+    halt kept on disk must survive a power loss). ``OSError`` if it cannot be written."""
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     tmp = Path(name)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
+        with os.fdopen(fd, "wb") as out:
+            write(out)
             if durable:
                 out.flush()
                 os.fsync(out.fileno())

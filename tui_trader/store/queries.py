@@ -93,14 +93,6 @@ def has_risk_event(account_key: str, event_type: str, detail: str) -> bool:
     return query.exists()
 
 
-def recent_trades(limit: int, sessions: list[SessionRow] | None = None) -> list[LiveTrade]:
-    """The latest closed trades, newest first."""
-    query = LiveTrade.select()
-    if sessions is not None:
-        query = query.where(LiveTrade.session.in_(_ids(sessions)))
-    return list(query.order_by(LiveTrade.id.desc()).limit(limit))
-
-
 def recent_orders(limit: int, sessions: list[SessionRow] | None = None) -> list[LiveOrder]:
     """The latest orders, newest first."""
     query = LiveOrder.select()
