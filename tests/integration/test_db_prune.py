@@ -286,3 +286,36 @@ def test_a_desk_running_on_the_database_goes_on_and_keeps_its_rows(tmp_path: Pat
     assert _desk_cycles(db, 2) == cycles[0][0]  # every cycle of the desk's still there
     assert file_rows(db, "SELECT count(*) FROM live_orders WHERE session_id = 1") == [(old_orders,)]
     assert file_rows(db, "SELECT status FROM sessions WHERE id = 2")[0][0] != "running"
+
+
+def test_a_prune_stopped_midway_keeps_whole_batches_and_says_so(
+    tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl+C after the first batch: that batch stays deleted, the rest are there; one line
+    says how many went (exit 130, no traceback), and a second run finishes."""
+    from tui_trader.store import learning_prune
+
+    db = tmp_path / "desk.db"
+    _run(db, 5)
+    before = _counts(db)["learning_weights"]
+    monkeypatch.setattr(learning_prune, "BATCH", 10)
+    real = learning_prune.prune_older
+
+    def stopped_after_one_batch(opened, when, kept, done):
+        def then_stop(table: str, rows: int) -> None:
+            done(table, rows)
+            raise KeyboardInterrupt
+
+        return real(opened, when, kept, then_stop)
+
+    monkeypatch.setattr(learning_prune, "prune_older", stopped_after_one_batch)
+    capsys.readouterr()
+    assert main(["db", "prune", "--before", "2026-11-25", "--db", str(db), "--yes"]) == 130
+    assert capsys.readouterr().err == (
+        "interrupted: 10 learning rows pruned before the stop (whole batches); the others are "
+        "still there: run it again to finish\n"
+    )
+    assert _counts(db)["learning_weights"] == before - 10
+    monkeypatch.setattr(learning_prune, "prune_older", real)
+    assert main(["db", "prune", "--before", "2026-11-25", "--db", str(db), "--yes"]) == 0
+    assert 0 < _counts(db)["learning_weights"] < before - 10

@@ -1,15 +1,16 @@
 """``tui-trader db prune --before DATE``: trim the learning history written before a date.
 
-A desk writes ~50 learning rows a cycle, running or halted (~1M a day at the desk's 0.5 s
-pace, ~95% of its rows); nothing reads them back but the latest cycle of each strategy set
+A desk writes ~50 learning rows a cycle, running or halted (~400,000 an hour at the desk's
+0.5 s pace, 95% of its rows); nothing reads them back but the latest cycle of each strategy set
 (``store.learning_prune``). This deletes the older ones and nothing else: orders, fills,
 trades, snapshots, risk events, risk state, halts and sessions are never pruned.
 
 Safe beside a running desk: rows of the last day are never touched (DATE is today at the
 latest, midnight UTC), the latest cycle of each strategy set is kept whatever its date, and the
 rows go in batches of 5,000, each its own short transaction. A SQLite database is backed up
-first (a verified copy, as ``db backup``): a backup that fails deletes nothing (exit 1). A
-PostgreSQL store has no backup of tui-trader's (``pg_dump`` is the server's tool): the question
+first (a verified copy, as ``db backup``): a backup that fails deletes nothing (exit 1). Ctrl+C
+or SIGTERM stops it between batches (exit 130 or 143), saying how many rows went. A PostgreSQL
+store has no backup of tui-trader's (``pg_dump`` is the server's tool): the question
 says so. It asks first (``prune`` typed in full); off a terminal it needs ``--yes``. A DATE that
 is no date or lies in the future, a file that is not there: one line, exit 2, nothing touched.
 """
@@ -67,6 +68,7 @@ def run_prune(args: argparse.Namespace, today: date | None = None) -> int:
     """Check the date, count, ask, back up (SQLite), delete, say what went."""
     from tui_trader.cli.common import open_existing_db
     from tui_trader.cli.questions import confirmed_by_typing
+    from tui_trader.cli.stop_signals import Stopped, stopped_raised
     from tui_trader.store.learning_prune import count_older, kept_cycles, prune_older
 
     today = today or datetime.now(UTC).date()
@@ -110,7 +112,17 @@ def run_prune(args: argparse.Namespace, today: date | None = None) -> int:
             if copy is None:
                 return 1
             print(f"backup verified: {copy}")
-        deleted = prune_older(db, before, kept)
+        pruned: dict[str, int] = {}
+        try:
+            with stopped_raised():  # the batch under way rolls back; those done stay done
+                deleted = prune_older(db, before, kept, pruned.__setitem__)
+        except KeyboardInterrupt as stop:  # Ctrl+C, SIGTERM, SIGHUP
+            print(
+                f"interrupted: {sum(pruned.values()):,} learning rows pruned before the stop "
+                "(whole batches); the others are still there: run it again to finish",
+                file=sys.stderr,
+            )
+            return stop.exit_code if isinstance(stop, Stopped) else 130
     finally:
         db.close()
     said = ", ".join(f"{count:,} {table}" for table, count in deleted.items())

@@ -2,10 +2,10 @@
 
 Every decision cycle appends ~50 learning rows (one per regime and strategy weight, one per
 symbol's regime call, one per shadow record), running or halted: the shadow records go on
-learning from the market while nothing trades. That is ~95% of the rows a desk writes (a desk
-at its 0.5 s pace: ~1M rows a day, README "How big the database gets"). Only the latest cycle of
-each strategy set is ever read back (``store.learning_journal.load``: a new session's start);
-the rest is history of what the desk believed, for a user's own queries.
+learning from the market while nothing trades. That is 95% of the rows a desk writes (a
+desk at its 0.5 s pace: ~400,000 rows an hour, README "How big the database gets"). Only the
+latest cycle of each strategy set is ever read back (``store.learning_journal.load``: a new
+session's start); the rest is history of what the desk believed, for a user's own queries.
 
 So rows written before a date the user names are deleted, except the latest saved cycle of
 each strategy set, whatever its date: the learning's next start is the same after a prune as
