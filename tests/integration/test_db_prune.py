@@ -319,3 +319,24 @@ def test_a_prune_stopped_midway_keeps_whole_batches_and_says_so(
     monkeypatch.setattr(learning_prune, "prune_older", real)
     assert main(["db", "prune", "--before", "2026-11-25", "--db", str(db), "--yes"]) == 0
     assert 0 < _counts(db)["learning_weights"] < before - 10
+
+
+def test_a_postgresql_store_takes_no_backup_dir(pg_url: str, tmp_path: Path, capsys) -> None:
+    """tui-trader backs up no PostgreSQL store (pg_dump does): --backup-dir with one is a
+    mistake said in one line, exit 2, nothing deleted."""
+    from tui_trader.store.pg_url import parse_db_url
+
+    store = parse_db_url(pg_url)
+    _run(store, 3)
+    counts = _counts(store)
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as refused:
+        main(["db", "prune", "--before", "2026-11-25", "--db", pg_url, "--yes",
+              "--backup-dir", str(tmp_path / "bk")])  # fmt: skip
+    assert refused.value.code == 2
+    assert capsys.readouterr().err == (
+        "tui-trader: error: --backup-dir is for a SQLite file: back a PostgreSQL store up with "
+        "pg_dump\n"
+    )
+    assert _counts(store) == counts
+    assert not (tmp_path / "bk").exists()
