@@ -340,3 +340,37 @@ def test_a_postgresql_store_takes_no_backup_dir(pg_url: str, tmp_path: Path, cap
     )
     assert _counts(store) == counts
     assert not (tmp_path / "bk").exists()
+
+
+def test_a_store_error_after_some_batches_says_how_many_went(
+    tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database locked past the busy timeout (or the server gone) after the first batch:
+    one line saying how many rows went and that the others are there, exit 1; the standard
+    'nothing was changed' would have been untrue."""
+    from peewee import OperationalError
+
+    from tui_trader.store import learning_prune
+
+    db = tmp_path / "desk.db"
+    _run(db, 5)
+    before = _counts(db)["learning_weights"]
+    monkeypatch.setattr(learning_prune, "BATCH", 10)
+    real = learning_prune.prune_older
+
+    def locked_after_one_batch(opened, when, kept, done):
+        def then_locked(table: str, rows: int) -> None:
+            done(table, rows)
+            raise OperationalError("database is locked")
+
+        return real(opened, when, kept, then_locked)
+
+    monkeypatch.setattr(learning_prune, "prune_older", locked_after_one_batch)
+    capsys.readouterr()
+    assert main(["db", "prune", "--before", "2026-11-25", "--db", str(db), "--yes"]) == 1
+    assert capsys.readouterr().err == (
+        "tui-trader: error: the prune stopped after 10 learning rows (whole batches): "
+        "OperationalError: database is locked; the others are still there: run it again to "
+        "finish\n"
+    )
+    assert _counts(db)["learning_weights"] == before - 10

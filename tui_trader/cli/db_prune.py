@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import sqlite3
 import sys
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -66,9 +67,12 @@ def register(actions: argparse._SubParsersAction) -> None:
 
 def run_prune(args: argparse.Namespace, today: date | None = None) -> int:
     """Check the date, count, ask, back up (SQLite), delete, say what went."""
+    from peewee import PeeweeException
+
     from tui_trader.cli.common import open_existing_db
     from tui_trader.cli.questions import confirmed_by_typing
     from tui_trader.cli.stop_signals import Stopped, stopped_raised
+    from tui_trader.security.redact import describe
     from tui_trader.store.learning_prune import count_older, kept_cycles, prune_older
 
     today = today or datetime.now(UTC).date()
@@ -123,6 +127,16 @@ def run_prune(args: argparse.Namespace, today: date | None = None) -> int:
                 file=sys.stderr,
             )
             return stop.exit_code if isinstance(stop, Stopped) else 130
+        except (PeeweeException, sqlite3.Error) as exc:
+            if not any(pruned.values()):
+                raise  # nothing deleted: the store's own one line says so (locked, read-only)
+            print(
+                f"tui-trader: error: the prune stopped after {sum(pruned.values()):,} learning "
+                f"rows (whole batches): {describe(exc)}; the others are still there: run it "
+                "again to finish",
+                file=sys.stderr,
+            )
+            return 1
     finally:
         db.close()
     said = ", ".join(f"{count:,} {table}" for table, count in deleted.items())
