@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import file_rows
+from tests.conftest import file_rows, make_session
 from tests.integration.cli_helpers import cli_env, run_cli
 from tui_trader.cli import main
 from tui_trader.core.clock import FrozenClock
@@ -374,3 +374,48 @@ def test_a_store_error_after_some_batches_says_how_many_went(
         "finish\n"
     )
     assert _counts(db)["learning_weights"] == before - 10
+
+
+def test_vacuum_gives_the_space_back(tmp_path: Path, capsys) -> None:
+    """--vacuum: the file after the prune is smaller than before it (without, it keeps its
+    size and says how to shrink it)."""
+    db = tmp_path / "desk.db"
+    _run(db, 60)
+    with sqlite3.connect(db) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    was = db.stat().st_size
+    capsys.readouterr()
+    assert main(["db", "prune", "--before", "2026-11-25", "--db", str(db), "--yes",
+                 "--vacuum"]) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    assert "vacuumed: " in out and "the file keeps its size" not in out
+    wal = db.with_name("desk.db-wal")
+    assert db.stat().st_size + (wal.stat().st_size if wal.exists() else 0) < was * 0.6
+
+
+def test_vacuum_is_refused_up_front_while_a_session_runs(tmp_path: Path, capsys) -> None:
+    """A session running on the file: --vacuum is refused before any backup or delete (VACUUM
+    holds the whole file: the desk's next commit would wait past its busy timeout)."""
+    db = tmp_path / "desk.db"
+    _run(db, 3)
+    running = make_session(db)
+    try:
+        counts = _counts(db)
+        capsys.readouterr()
+        with pytest.raises(SystemExit) as refused:
+            main(["db", "prune", "--before", "2026-11-25", "--db", str(db), "--yes", "--vacuum"])
+        assert refused.value.code == 2
+        err = capsys.readouterr().err
+        assert f"a session is running on {db} ({running.audit.session.key})" in err
+        assert err.count("\n") == 1
+        assert _counts(db) == counts
+        assert not (tmp_path / "backups").exists()
+    finally:
+        running.finish("completed")
+
+
+def test_vacuum_on_postgresql_is_refused(pg_url: str, capsys) -> None:
+    with pytest.raises(SystemExit) as refused:
+        main(["db", "prune", "--before", "2026-11-25", "--db", pg_url, "--yes", "--vacuum"])
+    assert refused.value.code == 2
+    assert "--vacuum is for a SQLite file" in capsys.readouterr().err

@@ -9,10 +9,12 @@ Safe beside a running desk: rows of the last day are never touched (DATE is toda
 latest, midnight UTC), the latest cycle of each strategy set is kept whatever its date, and the
 rows go in batches of 5,000, each its own short transaction. A SQLite database is backed up
 first (a verified copy, as ``db backup``): a backup that fails deletes nothing (exit 1). Ctrl+C
-or SIGTERM stops it between batches (exit 130 or 143), saying how many rows went. A PostgreSQL
-store has no backup of tui-trader's (``pg_dump`` is the server's tool): the question
-says so. It asks first (``prune`` typed in full); off a terminal it needs ``--yes``. A DATE that
-is no date or lies in the future, a file that is not there: one line, exit 2, nothing touched.
+or SIGTERM stops it between batches (exit 130 or 143), saying how many rows went. ``--vacuum``
+then rewrites the file without its free pages (refused up front while a session runs on it,
+and on PostgreSQL). A PostgreSQL store has no backup of tui-trader's (``pg_dump`` is the
+server's tool): the question says so. It asks first (``prune`` typed in full); off a terminal
+it needs ``--yes``. A DATE that is no date or lies in the future, a file that is not there: one
+line, exit 2, nothing touched.
 """
 
 from __future__ import annotations
@@ -61,6 +63,11 @@ def register(actions: argparse._SubParsersAction) -> None:
         metavar="DIR",
         help="where the backup taken first goes (default: backups/ beside the database)",
     )
+    prune.add_argument(
+        "--vacuum",
+        action="store_true",
+        help="then give the freed space back to the disk (SQLite, no desk running on it)",
+    )
     prune.add_argument("--yes", action="store_true", help="do not ask first (scripts)")
     prune.set_defaults(handler=run_prune)
 
@@ -86,6 +93,8 @@ def run_prune(args: argparse.Namespace, today: date | None = None) -> int:
         raise UsageError(
             "--backup-dir is for a SQLite file: back a PostgreSQL store up with pg_dump"
         )
+    if args.vacuum:
+        _vacuum_allowed(where)
     db = open_existing_db(where)
     try:
         before = datetime.combine(args.before, time())
@@ -95,7 +104,7 @@ def run_prune(args: argparse.Namespace, today: date | None = None) -> int:
         listed = ", ".join(f"{count:,} {table}" for table, count in counts.items())
         if not total:
             print(f"nothing to prune: no learning rows written before {args.before}")
-            return 0
+            return _vacuumed(where) if args.vacuum else 0
         shown = shown_path(str(where)) if isinstance(where, Path) else "the PostgreSQL store"
         backup = (
             "a verified backup is taken first"
@@ -145,12 +154,80 @@ def run_prune(args: argparse.Namespace, today: date | None = None) -> int:
         print(
             f"kept the latest learning of {len(kept.cycles)} strategy set(s): what a start restores"
         )
+    if args.vacuum:
+        return _vacuumed(where)
     if isinstance(where, Path):
         print(
             "the file keeps its size: new rows reuse the freed pages (to shrink it, with no desk "
-            f"running: sqlite3 {shown} VACUUM)"
+            "running: --vacuum)"
         )
     return 0
+
+
+def _vacuum_allowed(db: Path | object) -> None:
+    """Refuse ``--vacuum`` up front, before anything is backed up or deleted: on a PostgreSQL
+    store (its autovacuum reuses the space; ``VACUUM FULL`` is the DBA's call), and while a
+    session runs on the file (VACUUM rewrites all of it, holding it for as long: the desk's
+    next commit would wait past its busy timeout and halt it)."""
+    if not isinstance(db, Path):
+        raise UsageError(
+            "--vacuum is for a SQLite file: a PostgreSQL server's autovacuum reuses the space "
+            "(VACUUM FULL, which gives it back, is the DBA's call)"
+        )
+    running = _running(db)
+    if running:
+        raise UsageError(
+            f"a session is running on {shown_path(str(db))} ({', '.join(running)}): --vacuum "
+            "rewrites the whole file and needs it to itself; stop the desk first, or prune "
+            "without --vacuum (nothing was deleted)"
+        )
+
+
+def _running(db: Path) -> list[str]:
+    """Keys of the sessions that may be running on the file (``ops.liveness``)."""
+    from tui_trader.ops.liveness import running_sessions
+
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
+    try:
+        return running_sessions(conn)
+    finally:
+        conn.close()
+
+
+def _vacuumed(db: Path | object) -> int:
+    """Rewrite the file without its free pages; say how big it was and is (exit 0), or why
+    not in one line (exit 1: the rows stay pruned either way)."""
+    assert isinstance(db, Path)  # _vacuum_allowed refused any other
+    from tui_trader.security.redact import describe
+
+    running = _running(db)  # again: a desk may have started during the prune
+    if running:
+        print(
+            f"tui-trader: error: not vacuumed: a session started on the file meanwhile "
+            f"({', '.join(running)}); the rows stay pruned",
+            file=sys.stderr,
+        )
+        return 1
+    was = db.stat().st_size + _wal_size(db)
+    try:
+        conn = sqlite3.connect(db, timeout=10, isolation_level=None)
+        try:
+            conn.execute("VACUUM")
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        print(f"tui-trader: error: not vacuumed: {describe(exc)}", file=sys.stderr)
+        return 1
+    now = db.stat().st_size + _wal_size(db)
+    print(f"vacuumed: {shown_path(str(db))} is {now / 1e6:,.1f} MB (it was {was / 1e6:,.1f} MB)")
+    return 0
+
+
+def _wal_size(db: Path) -> int:
+    """Bytes of the file's write-ahead log (0 if none)."""
+    wal = db.with_name(db.name + "-wal")
+    return wal.stat().st_size if wal.exists() else 0
 
 
 def _backed_up(db: Path, folder: Path | None) -> Path | None:
