@@ -104,6 +104,7 @@ def run_prune(args: argparse.Namespace, today: date | None = None) -> int:
         listed = ", ".join(f"{count:,} {table}" for table, count in counts.items())
         if not total:
             print(f"nothing to prune: no learning rows written before {args.before}")
+            db.close()  # (again in ``finally``: a no-op) VACUUM wants the file to itself
             return _vacuumed(where) if args.vacuum else 0
         shown = shown_path(str(where)) if isinstance(where, Path) else "the PostgreSQL store"
         backup = (
