@@ -20,74 +20,21 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import file_rows, make_session
+from tests.conftest import file_rows
 from tests.integration.cli_helpers import cli_env, run_cli
+from tests.integration.prune_helpers import (
+    START,
+    db_arg,
+    last_cycle,
+    restored,
+    rows_per_table,
+    run_adaptive,
+)
 from tui_trader.cli import main
-from tui_trader.core.clock import FrozenClock
-from tui_trader.learning.allocator import AdaptiveAllocator
-from tui_trader.learning.setup import LearningSettings
-from tui_trader.session.local import LocalSettings, build_local_session
 from tui_trader.store.db import open_database
 from tui_trader.store.learning_models import LEARNING_MODELS, LearningWeightRow
 from tui_trader.store.models import MODELS
 from tui_trader.store.pg_url import PgUrl
-
-START = datetime(2026, 11, 24, 14, 30, tzinfo=UTC)
-"""The learning rows' time: the sessions' frozen clock (before every --before used here)."""
-
-
-def _run(db: Path | PgUrl, cycles: int, start: datetime = START) -> dict:
-    """A finished local adaptive session of ``cycles`` cycles; its learned weights."""
-    clock = FrozenClock(start, step=timedelta(seconds=1))
-    settings = LocalSettings(db=db, seed=7, learning=LearningSettings(weights="adaptive"))
-    session = build_local_session(settings, clock)
-    for _ in range(cycles):
-        session.run_iteration()
-    session.finish("completed")
-    assert isinstance(session.allocator, AdaptiveAllocator)
-    return _flat(session.allocator.weights.table)
-
-
-def _flat(table: dict) -> dict[tuple[str, str], float]:
-    """Weights by (regime, strategy)."""
-    return {(regime, name): w for regime, by in table.items() for name, w in by.items()}
-
-
-def _counts(db: Path | PgUrl) -> dict[str, int]:
-    """Rows per table, every table."""
-    opened = open_database(db)
-    try:
-        return {m._meta.table_name: m.select().count() for m in (*MODELS, *LEARNING_MODELS)}
-    finally:
-        opened.close()
-
-
-def _last_cycle(db: Path | PgUrl, cycle: int) -> dict[str, int]:
-    """Rows per learning table of one cycle."""
-    opened = open_database(db)
-    try:
-        return {
-            m._meta.table_name: m.select().where(m.iteration == cycle).count()
-            for m in LEARNING_MODELS
-        }
-    finally:
-        opened.close()
-
-
-def _restored(db: Path | PgUrl) -> dict:
-    """The weights a new session on ``db`` starts from."""
-    clock = FrozenClock(START + timedelta(days=1), step=timedelta(seconds=1))
-    settings = LocalSettings(db=db, seed=7, learning=LearningSettings(weights="adaptive"))
-    session = build_local_session(settings, clock)
-    try:
-        assert isinstance(session.allocator, AdaptiveAllocator) and session.allocator.restored
-        return _flat(session.allocator.weights.table)
-    finally:
-        session.finish("completed")
-
-
-def _db_arg(store: Path | PgUrl) -> str:
-    return str(store) if isinstance(store, Path) else store.dsn
 
 
 def test_prune_deletes_old_learning_keeps_the_audit_and_what_a_start_restores(
@@ -95,14 +42,14 @@ def test_prune_deletes_old_learning_keeps_the_audit_and_what_a_start_restores(
 ) -> None:
     """SQLite and PostgreSQL: the learning rows of every cycle but the last go; every audit
     table keeps each row; the next start restores the very weights it would have."""
-    learned = _run(store, 30)
-    before = _counts(store)
-    last = _last_cycle(store, 30)
+    learned = run_adaptive(store, 30)
+    before = rows_per_table(store)
+    last = last_cycle(store, 30)
     assert before["learning_weights"] > 0 and before["live_orders"] > 0
     capsys.readouterr()
-    assert main(["db", "prune", "--before", "2026-11-25", "--db", _db_arg(store), "--yes"]) == 0
+    assert main(["db", "prune", "--before", "2026-11-25", "--db", db_arg(store), "--yes"]) == 0
     out = capsys.readouterr().out
-    after = _counts(store)
+    after = rows_per_table(store)
     for model in MODELS:  # the audit trail, risk state, halts and sessions: every row
         table = model._meta.table_name
         assert after[table] == before[table], table
@@ -111,27 +58,27 @@ def test_prune_deletes_old_learning_keeps_the_audit_and_what_a_start_restores(
         assert 0 < after[table] == last[table] < before[table], table
         assert f"{before[table] - after[table]:,} {table}" in out
     assert "kept the latest learning of 1 strategy set(s)" in out
-    assert _restored(store) == pytest.approx(learned)
+    assert restored(store) == pytest.approx(learned)
 
 
 def test_sqlite_is_backed_up_before_anything_is_deleted(tmp_path: Path, capsys) -> None:
     """The verified backup holds every row the prune deleted."""
     db = tmp_path / "desk.db"
-    _run(db, 5)
-    before = _counts(db)
+    run_adaptive(db, 5)
+    before = rows_per_table(db)
     capsys.readouterr()
     assert main(["db", "prune", "--before", "2026-11-25", "--db", str(db), "--yes"]) == 0
     (backup,) = (tmp_path / "backups").glob("desk-*Z.db")
     assert f"backup verified: {backup}" in capsys.readouterr().out
-    assert _counts(backup) == before
-    assert _counts(db)["learning_shadow"] < before["learning_shadow"]
+    assert rows_per_table(backup) == before
+    assert rows_per_table(db)["learning_shadow"] < before["learning_shadow"]
 
 
 def test_rows_from_the_date_on_are_kept(tmp_path: Path) -> None:
     """Two sessions a week apart: a date between them deletes the first's learning only."""
     db = tmp_path / "desk.db"
-    _run(db, 4)
-    _run(db, 3, START + timedelta(days=7))
+    run_adaptive(db, 4)
+    run_adaptive(db, 3, START + timedelta(days=7))
     assert main(["db", "prune", "--before", "2026-11-30", "--db", str(db), "--yes"]) == 0
     opened = open_database(db)
     try:
@@ -145,7 +92,7 @@ def test_rows_from_the_date_on_are_kept(tmp_path: Path) -> None:
 def test_the_latest_cycle_of_every_strategy_set_is_kept(tmp_path: Path) -> None:
     """An older strategy set's last cycle stays too (a desk run with it again restores it)."""
     db = tmp_path / "desk.db"
-    _run(db, 5)
+    run_adaptive(db, 5)
     conn = sqlite3.connect(db)
     with conn:  # cycles 1-2 as another strategy set's (a desk run with fewer strategies)
         conn.execute("UPDATE learning_weights SET strategies = 'trend' WHERE iteration <= 2")
@@ -173,15 +120,15 @@ def test_a_bad_or_future_date_is_one_line_exit_2_and_nothing_deleted(
     tmp_path: Path, capsys, before: str, said: str
 ) -> None:
     db = tmp_path / "desk.db"
-    _run(db, 3)
-    counts = _counts(db)
+    run_adaptive(db, 3)
+    counts = rows_per_table(db)
     capsys.readouterr()
     with pytest.raises(SystemExit) as refused:
         main(["db", "prune", "--before", before, "--db", str(db), "--yes"])
     assert refused.value.code == 2
     err = capsys.readouterr().err
     assert said in err and err.count("\n") == 1 and "Traceback" not in err
-    assert _counts(db) == counts
+    assert rows_per_table(db) == counts
     assert not (tmp_path / "backups").exists()
 
 
@@ -191,8 +138,8 @@ def test_off_a_terminal_without_yes_nothing_is_deleted(
     """A script's prune without --yes: refused in one line, no backup, no row deleted (even
     with 'prune' waiting on its standard input)."""
     db = tmp_path / "desk.db"
-    _run(db, 3)
-    counts = _counts(db)
+    run_adaptive(db, 3)
+    counts = rows_per_table(db)
     monkeypatch.setattr(sys, "stdin", io.StringIO("prune\n"))
     capsys.readouterr()
     with pytest.raises(SystemExit) as refused:
@@ -202,7 +149,7 @@ def test_off_a_terminal_without_yes_nothing_is_deleted(
         "tui-trader: error: refusing to prune without confirmation: run in a terminal or pass "
         "--yes\n"
     )
-    assert _counts(db) == counts
+    assert rows_per_table(db) == counts
     assert not (tmp_path / "backups").exists()
 
 
@@ -210,7 +157,7 @@ def test_a_damaged_database_is_refused_in_one_line_and_left_as_it_was(
     tmp_path: Path, capsys
 ) -> None:
     db = tmp_path / "desk.db"
-    _run(db, 3)
+    run_adaptive(db, 3)
     with sqlite3.connect(db) as conn:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     data = bytearray(db.read_bytes())
@@ -228,7 +175,7 @@ def test_a_damaged_database_is_refused_in_one_line_and_left_as_it_was(
 
 def test_nothing_older_says_so_and_makes_no_backup(tmp_path: Path, capsys) -> None:
     db = tmp_path / "desk.db"
-    _run(db, 3)
+    run_adaptive(db, 3)
     capsys.readouterr()
     assert main(["db", "prune", "--before", "2026-11-20", "--db", str(db), "--yes"]) == 0
     assert capsys.readouterr().out == (
@@ -260,7 +207,7 @@ def test_a_desk_running_on_the_database_goes_on_and_keeps_its_rows(tmp_path: Pat
     """A headless desk writing beside the prune: the older session's learning goes, the
     running desk's rows (written today) all stay, it keeps cycling and ends cleanly."""
     db = tmp_path / "desk.db"
-    _run(db, 4)
+    run_adaptive(db, 4)
     old_orders = file_rows(db, "SELECT count(*) FROM live_orders")[0][0]
     today = datetime.now(UTC).date()  # before the desk writes a row: all of its rows are after
     env = cli_env(tmp_path)
@@ -286,136 +233,3 @@ def test_a_desk_running_on_the_database_goes_on_and_keeps_its_rows(tmp_path: Pat
     assert _desk_cycles(db, 2) == cycles[0][0]  # every cycle of the desk's still there
     assert file_rows(db, "SELECT count(*) FROM live_orders WHERE session_id = 1") == [(old_orders,)]
     assert file_rows(db, "SELECT status FROM sessions WHERE id = 2")[0][0] != "running"
-
-
-def test_a_prune_stopped_midway_keeps_whole_batches_and_says_so(
-    tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Ctrl+C after the first batch: that batch stays deleted, the rest are there; one line
-    says how many went (exit 130, no traceback), and a second run finishes."""
-    from tui_trader.store import learning_prune
-
-    db = tmp_path / "desk.db"
-    _run(db, 5)
-    before = _counts(db)["learning_weights"]
-    monkeypatch.setattr(learning_prune, "BATCH", 10)
-    real = learning_prune.prune_older
-
-    def stopped_after_one_batch(opened, when, kept, done):
-        def then_stop(table: str, rows: int) -> None:
-            done(table, rows)
-            raise KeyboardInterrupt
-
-        return real(opened, when, kept, then_stop)
-
-    monkeypatch.setattr(learning_prune, "prune_older", stopped_after_one_batch)
-    capsys.readouterr()
-    assert main(["db", "prune", "--before", "2026-11-25", "--db", str(db), "--yes"]) == 130
-    assert capsys.readouterr().err == (
-        "interrupted: 10 learning rows pruned before the stop (whole batches); the others are "
-        "still there: run it again to finish\n"
-    )
-    assert _counts(db)["learning_weights"] == before - 10
-    monkeypatch.setattr(learning_prune, "prune_older", real)
-    assert main(["db", "prune", "--before", "2026-11-25", "--db", str(db), "--yes"]) == 0
-    assert 0 < _counts(db)["learning_weights"] < before - 10
-
-
-def test_a_postgresql_store_takes_no_backup_dir(pg_url: str, tmp_path: Path, capsys) -> None:
-    """tui-trader backs up no PostgreSQL store (pg_dump does): --backup-dir with one is a
-    mistake said in one line, exit 2, nothing deleted."""
-    from tui_trader.store.pg_url import parse_db_url
-
-    store = parse_db_url(pg_url)
-    _run(store, 3)
-    counts = _counts(store)
-    capsys.readouterr()
-    with pytest.raises(SystemExit) as refused:
-        main(["db", "prune", "--before", "2026-11-25", "--db", pg_url, "--yes",
-              "--backup-dir", str(tmp_path / "bk")])  # fmt: skip
-    assert refused.value.code == 2
-    assert capsys.readouterr().err == (
-        "tui-trader: error: --backup-dir is for a SQLite file: back a PostgreSQL store up with "
-        "pg_dump\n"
-    )
-    assert _counts(store) == counts
-    assert not (tmp_path / "bk").exists()
-
-
-def test_a_store_error_after_some_batches_says_how_many_went(
-    tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The database locked past the busy timeout (or the server gone) after the first batch:
-    one line saying how many rows went and that the others are there, exit 1; the standard
-    'nothing was changed' would have been untrue."""
-    from peewee import OperationalError
-
-    from tui_trader.store import learning_prune
-
-    db = tmp_path / "desk.db"
-    _run(db, 5)
-    before = _counts(db)["learning_weights"]
-    monkeypatch.setattr(learning_prune, "BATCH", 10)
-    real = learning_prune.prune_older
-
-    def locked_after_one_batch(opened, when, kept, done):
-        def then_locked(table: str, rows: int) -> None:
-            done(table, rows)
-            raise OperationalError("database is locked")
-
-        return real(opened, when, kept, then_locked)
-
-    monkeypatch.setattr(learning_prune, "prune_older", locked_after_one_batch)
-    capsys.readouterr()
-    assert main(["db", "prune", "--before", "2026-11-25", "--db", str(db), "--yes"]) == 1
-    assert capsys.readouterr().err == (
-        "tui-trader: error: the prune stopped after 10 learning rows (whole batches): "
-        "OperationalError: database is locked; the others are still there: run it again to "
-        "finish\n"
-    )
-    assert _counts(db)["learning_weights"] == before - 10
-
-
-def test_vacuum_gives_the_space_back(tmp_path: Path, capsys) -> None:
-    """--vacuum: the file after the prune is smaller than before it (without, it keeps its
-    size and says how to shrink it)."""
-    db = tmp_path / "desk.db"
-    _run(db, 60)
-    with sqlite3.connect(db) as conn:
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    was = db.stat().st_size
-    capsys.readouterr()
-    assert main(["db", "prune", "--before", "2026-11-25", "--db", str(db), "--yes",
-                 "--vacuum"]) == 0  # fmt: skip
-    out = capsys.readouterr().out
-    assert "vacuumed: " in out and "the file keeps its size" not in out
-    wal = db.with_name("desk.db-wal")
-    assert db.stat().st_size + (wal.stat().st_size if wal.exists() else 0) < was * 0.6
-
-
-def test_vacuum_is_refused_up_front_while_a_session_runs(tmp_path: Path, capsys) -> None:
-    """A session running on the file: --vacuum is refused before any backup or delete (VACUUM
-    holds the whole file: the desk's next commit would wait past its busy timeout)."""
-    db = tmp_path / "desk.db"
-    _run(db, 3)
-    running = make_session(db)
-    try:
-        counts = _counts(db)
-        capsys.readouterr()
-        with pytest.raises(SystemExit) as refused:
-            main(["db", "prune", "--before", "2026-11-25", "--db", str(db), "--yes", "--vacuum"])
-        assert refused.value.code == 2
-        err = capsys.readouterr().err
-        assert f"a session is running on {db} ({running.audit.session.key})" in err
-        assert err.count("\n") == 1
-        assert _counts(db) == counts
-        assert not (tmp_path / "backups").exists()
-    finally:
-        running.finish("completed")
-
-
-def test_vacuum_on_postgresql_is_refused(pg_url: str, capsys) -> None:
-    with pytest.raises(SystemExit) as refused:
-        main(["db", "prune", "--before", "2026-11-25", "--db", pg_url, "--yes", "--vacuum"])
-    assert refused.value.code == 2
-    assert "--vacuum is for a SQLite file" in capsys.readouterr().err
