@@ -9,6 +9,7 @@ verified backup on SQLite; orders, fills, trades, snapshots, risk events and ses
 from __future__ import annotations
 
 import io
+import os
 import signal
 import sqlite3
 import subprocess
@@ -21,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import file_rows
-from tests.integration.cli_helpers import cli_env, run_cli
+from tests.integration.cli_helpers import cli_env, read_until, run_cli, start_cli_on_terminal
 from tests.integration.prune_helpers import (
     START,
     db_arg,
@@ -233,3 +234,36 @@ def test_a_desk_running_on_the_database_goes_on_and_keeps_its_rows(tmp_path: Pat
     assert _desk_cycles(db, 2) == cycles[0][0]  # every cycle of the desk's still there
     assert file_rows(db, "SELECT count(*) FROM live_orders WHERE session_id = 1") == [(old_orders,)]
     assert file_rows(db, "SELECT status FROM sessions WHERE id = 2")[0][0] != "running"
+
+
+@pytest.mark.parametrize(("answer", "code"), [("prune", 0), ("yes", 2)])
+def test_on_a_terminal_it_says_what_goes_and_asks_for_the_word(
+    tmp_path: Path, answer: str, code: int
+) -> None:
+    """The question names the rows per table and what is never touched; 'prune' typed in full
+    goes on, anything else deletes nothing and makes no backup (exit 2)."""
+    db = tmp_path / "desk.db"
+    run_adaptive(db, 3)
+    before = rows_per_table(db)
+    proc, master = start_cli_on_terminal(
+        tmp_path, "db", "prune", "--before", "2026-11-25", "--db", str(db)
+    )
+    try:
+        shown = read_until(proc, b"to delete them: ")
+        assert b"learning rows written before 2026-11-25 00:00 UTC" in shown
+        assert b"no order, fill, trade, snapshot, risk event or halt is touched" in shown
+        os.write(master, f"{answer}\n".encode())
+        _out, err = proc.communicate(timeout=60)
+    finally:
+        os.close(master)
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == code, err
+    after = rows_per_table(db)
+    if code == 0:
+        assert after["learning_weights"] < before["learning_weights"]
+        assert (tmp_path / "backups").is_dir()
+    else:
+        assert err.decode() == "tui-trader: error: not pruned: nothing was deleted\n"
+        assert after == before and not (tmp_path / "backups").exists()
