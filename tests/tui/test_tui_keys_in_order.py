@@ -2,16 +2,18 @@
 
 Found at the desk (desk30, tmux): Textual's ``Input`` ran Backspace, Delete, the arrows, Home
 and End as bindings after the characters typed with them. The order ticket has its own test
-(``test_tui_ticket_screen.py``); here the setup form's limits and the history filters.
+(``test_tui_ticket_screen.py``); here the setup form's limits, the history filters and the
+live warning's typed phrase.
 """
 
 from __future__ import annotations
 
 from textual import events
-from textual.widgets import Input
+from textual.widgets import Button, Input, Select
 from tui_helpers import wait_for
 
 from tui_trader.tui.app import make_app
+from tui_trader.tui.screens.live_warning import LiveWarningScreen
 
 
 async def _typed_at_once(pilot, field: Input, keys: tuple[str, ...], expected: str) -> None:
@@ -42,3 +44,25 @@ async def test_a_history_filter(db_path) -> None:
         field.focus()
         await pilot.press("S", "P", "X")
         await _typed_at_once(pilot, field, ("backspace", "Y"), "SPY")
+
+
+async def test_the_live_warnings_phrase(db_path) -> None:
+    """The phrase typed with a typo, then Backspace and the right letter at once: the phrase is
+    whole and the confirm button enabled (it read YES I UNDERSTANX and stayed disabled)."""
+    app = make_app(db_path, live_enabled=True, skip_readiness=True)
+    async with app.run_test(size=(120, 36)) as pilot:
+        app.screen.query_one("#mode", Select).value = "live"
+        await wait_for(pilot, lambda: isinstance(app.screen, LiveWarningScreen), "the warning")
+        warning = app.screen
+        field = warning.query_one("#live-phrase", Input)
+
+        def focused() -> bool:  # asked again: the warning's own first focus may land after
+            if not field.has_focus:
+                field.focus()
+            return field.has_focus
+
+        await wait_for(pilot, focused, "the focus on the phrase")
+        await pilot.press(*"YES I UNDERSTANX")
+        await _typed_at_once(pilot, field, ("backspace", "D"), "YES I UNDERSTAND")
+        confirm = warning.query_one("#live-confirm", Button)
+        await wait_for(pilot, lambda: not confirm.disabled, "the confirm button enabled")

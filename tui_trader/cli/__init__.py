@@ -61,7 +61,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "serve the desk to a web browser (a link with a random token)",
     ),
     "alert": ("tui_trader.cli.alert_cmd", "check that alerts reach you"),
-    "db": ("tui_trader.cli.db_cmd", "back up, verify and restore the audit database"),
+    "db": ("tui_trader.cli.db_cmd", "back up, verify, restore and prune the audit database"),
     "config": ("tui_trader.cli.config_cmd", "the settings file (tui-trader.toml)"),
 }
 """Each subcommand's module and one-line help, in the order ``--help`` lists them. The top-level

@@ -1,4 +1,5 @@
-"""``tui-trader db backup|verify|restore``: consistent, verified copies of the audit database.
+"""``tui-trader db backup|verify|restore``: consistent, verified copies of the audit database
+(``db prune``, trimming the learning history: ``cli.db_prune``).
 
 ``backup`` copies while a session writes (SQLite's online backup API) and prints the verified
 file's path; Ctrl+C or SIGTERM end it with its unfinished copy deleted (exit 130 or 143).
@@ -24,6 +25,7 @@ from tui_trader.cli.common import (
     folder_arg,
     resolve_db,
 )
+from tui_trader.cli.db_prune import register as prune_register
 from tui_trader.cli.numbers import non_negative_int
 from tui_trader.core.shown import shown_path
 
@@ -32,8 +34,8 @@ if TYPE_CHECKING:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add ``db backup``, ``db verify`` and ``db restore``."""
-    db = subparsers.add_parser("db", help="back up, verify and restore the audit database")
+    """Add ``db backup``, ``db verify``, ``db restore`` and ``db prune``."""
+    db = subparsers.add_parser("db", help="back up, verify, restore and prune the audit database")
     actions = db.add_subparsers(dest="db_action", metavar="ACTION", required=True)
     backup = actions.add_parser("backup", help="a verified copy, named by UTC time")
     add_db_option(backup)
@@ -58,6 +60,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--yes", action="store_true", help="do not ask before replacing the database (scripts)"
     )
     restore.set_defaults(handler=run_restore)
+    prune_register(actions)
 
 
 def _sqlite_only(db: Path | object) -> Path:

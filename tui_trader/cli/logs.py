@@ -1,11 +1,15 @@
 """Where tui-trader writes about itself: the log folder, the crash log, the library log.
 
 Both files are the owner's only (0600 in a 0700 folder) and pass through ``security.redact``:
-a secret reaches neither the screen nor a file."""
+a secret reaches neither the screen nor a file. Both are bounded: ``tui-trader.log`` rolls over
+at ``LOG_MAX_BYTES`` into ``.1`` .. ``.3`` (the oldest dropped), ``crash.log`` at
+``CRASH_MAX_BYTES`` into ``crash.log.1``; they grew without end before (a desk run for months,
+a stream that reconnects all night)."""
 
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import traceback
 from datetime import UTC, datetime
@@ -13,6 +17,23 @@ from pathlib import Path
 
 from tui_trader.cli.common import EXIT_CRASH
 from tui_trader.security.private_files import create_private_file, make_private_dir, open_private
+
+LOG_MAX_BYTES = 5_000_000
+"""``tui-trader.log``'s size at which it rolls over (~25,000 lines)."""
+LOG_KEPT = 3
+"""Rolled-over library logs kept (``tui-trader.log.1`` newest): at most ~20 MB in all."""
+CRASH_MAX_BYTES = 1_000_000
+"""``crash.log``'s size past which the next crash starts a new one (the old kept as
+``crash.log.1``, the one before dropped): a few hundred tracebacks each."""
+
+
+def _rolled_crash_log(path: Path) -> None:
+    """Move ``crash.log`` to ``crash.log.1`` once it passed ``CRASH_MAX_BYTES``."""
+    try:
+        if path.stat().st_size >= CRASH_MAX_BYTES:
+            os.replace(path, path.with_name(path.name + ".1"))
+    except FileNotFoundError:
+        pass
 
 
 def log_dir() -> Path:
@@ -32,6 +53,7 @@ def report_crash(exc: BaseException) -> int:
     try:
         folder = make_private_dir(log_dir())
         path = folder / "crash.log"
+        _rolled_crash_log(path)
         with open_private(path, "a", encoding="utf-8") as fh:
             fh.write(f"--- {datetime.now(UTC).isoformat()}\n")
             fh.write(redact("".join(traceback.format_exception(exc))))
@@ -51,9 +73,12 @@ def setup_logging() -> Path:
     root = logging.getLogger()
     if not any(getattr(h, "baseFilename", None) == str(path) for h in root.handlers):
         create_private_file(path)  # the handler appends to it, keeping its 0600
+        from tui_trader.cli.rotating_log import PrivateRotatingHandler
         from tui_trader.security.redact import LogRedactor
 
-        handler = logging.FileHandler(path, encoding="utf-8")
+        handler = PrivateRotatingHandler(
+            path, maxBytes=LOG_MAX_BYTES, backupCount=LOG_KEPT, encoding="utf-8"
+        )
         handler.addFilter(LogRedactor())
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         root.addHandler(handler)

@@ -19,6 +19,7 @@ from textual.widgets import Button, Input, Static
 from tui_trader.risk.limits import RiskLimits, capped_base
 from tui_trader.tui.alpaca_status import adopt_warning, halt_warning
 from tui_trader.tui.setup_form import LIVE_PHRASE
+from tui_trader.tui.widgets.ordered_input import OrderedInput
 
 if TYPE_CHECKING:
     from tui_trader.ops.readiness import Decision
@@ -84,7 +85,9 @@ class LiveWarningScreen(ModalScreen[bool]):
                 ),
                 classes="dialog-text",
             )
-            phrase = Input(placeholder=LIVE_PHRASE, id="live-phrase", compact=True)
+            # editing keys in turn with the characters (``OrderedInput``): with Textual's
+            # Input, a typo's Backspace and its fix arriving in one read left the typo
+            phrase = OrderedInput(placeholder=LIVE_PHRASE, id="live-phrase", compact=True)
             phrase.disabled = self.refused  # nothing to type: the gate refused
             phrase.display = not self.refused
             yield phrase
