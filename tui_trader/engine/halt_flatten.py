@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 
 from tui_trader.brokers import Broker
 from tui_trader.core.domain import Position, RiskEvent
-from tui_trader.core.order_ids import read_order_id
+from tui_trader.core.order_ids import flatten_closer_key
 from tui_trader.core.orders import Order, OrderRequest, OrderStatus, Side
 from tui_trader.engine.close_claims import CloseClaims, read_close_rows
 from tui_trader.engine.exits_beside import exits_beside
@@ -268,8 +268,7 @@ class HaltFlatten:
 
 def flatten_closer(order: Order) -> str | None:
     """The key of the session whose flatten close ``order`` is, ``None`` if it is none."""
-    parts = read_order_id(order.client_order_id)
-    return parts.session_key if parts and parts.leg.rstrip("0123456789") == "flat" else None
+    return flatten_closer_key(order.client_order_id)
 
 
 def not_sent(order: Order) -> bool:
