@@ -74,6 +74,11 @@ def _sells(trading: Any, session: TradingSession) -> list[Any]:
     ]
 
 
+def _stops(orders: list[Any]) -> list[Any]:
+    """The stop orders among ``orders`` (a desk's listing)."""
+    return [o for o in orders if o.order_type.value == "stop"]
+
+
 def _half_closed(
     sandbox: SandboxHandle, trading: Any, db: Path, one: TradingSession, two: TradingSession
 ) -> tuple[float, dict[str, Any]]:
@@ -142,20 +147,28 @@ def test_a_hand_sale_beside_another_desks_open_flatten_close_waits(
     db = tmp_path / "desk.db"
     with _desks(sandbox, trading, db) as (one, two):
         held, before = _half_closed(sandbox, trading, db, one, two)
+        wait_until(  # desk one hears of its stop's cancel by the halt (no cancel of its own)
+            lambda: (one.sync_orders(), not _stops(one.broker.open_orders()))[1],
+            what="desk one to hear of its stop's cancel",
+        )
         one.broker.positions = lambda: before  # type: ignore[method-assign]
         sold_before = len(_sells(trading, one))
-        one.request_manual_order(ManualOrder("SPY", Side.SELL, qty=held / 2))
+        free = held - spy_held(trading)  # the shares held less the close's rest, as read
+        one.request_manual_order(ManualOrder("SPY", Side.SELL, qty=free))
         report = one.apply_kill_requests()
         assert report is not None
         refused = [e.action_taken for e in report.risk_events if e.event_type == MANUAL_REFUSED]
         assert len(_sells(trading, one)) == sold_before, "desk one sold beside the close"
-        assert [r for r in refused if r.startswith("manual sell SPY not sent: ")], refused
+        assert [r for r in refused if r.startswith("manual sell SPY not sent: ")], (
+            refused,
+            report.notes,
+        )
         assert HOLD in refused[0] and "until that close has ended" in refused[0], refused
         sandbox.admin.step(bars=3)  # the close's rest fills
         wait_until(lambda: spy_held(trading) == 0, what="the close's fill")
         two.sync_orders()  # desk two records it: the close has ended
         del one.broker.positions
-        one.request_manual_order(ManualOrder("SPY", Side.SELL, qty=held / 2))
+        one.request_manual_order(ManualOrder("SPY", Side.SELL, qty=free))
         report = one.apply_kill_requests()
         words = " ".join(e.action_taken for e in report.risk_events) if report else ""
         assert HOLD not in words, words
