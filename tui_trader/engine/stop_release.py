@@ -49,7 +49,7 @@ from tui_trader.core.orders import (
     Side,
 )
 from tui_trader.engine.exit_put_back import ExitPutBack
-from tui_trader.engine.exit_words import Released, named_exits
+from tui_trader.engine.exit_words import Released, may_still, named_exits
 from tui_trader.engine.live_exits import flatten_close_hold, live_exit_row
 from tui_trader.engine.put_back_waits import PutBackWaits
 from tui_trader.engine.stop_takeover import ENDED, FOREIGN, LIVE, OWN, StopTakeover
@@ -267,8 +267,8 @@ class StopRelease(ExitPutBack, PutBackWaits, StopTakeover):
                 self._unprotected(
                     order.symbol,
                     f"{what} is in doubt (sent, no answer), so {named_exits(released)} is not "
-                    "placed again while that order may still sell the same shares; it goes back "
-                    "once the broker says it never received the order",
+                    f"placed again while that order {may_still(order.side)} the same shares; it "
+                    "goes back once the broker says it never received the order",
                 )
             ]
         if ack.status is not OrderStatus.REJECTED and not self._unsent:
