@@ -73,3 +73,10 @@ def short_key(session_key: str) -> str:
     """The key without its store's tag (every session of a store carries the same one): what a
     list of one store's sessions shows where a line has room for little more than 8 characters."""
     return session_key.partition(TAG_SEPARATOR)[0] if key_tag(session_key) else session_key
+
+
+def flatten_closer_key(client_order_id: str) -> str | None:
+    """The key of the session whose halt flatten close (leg ``flat``, ``flatN``) the order of
+    ``client_order_id`` is; ``None`` if it is none."""
+    parts = read_order_id(client_order_id)
+    return parts.session_key if parts and parts.leg.rstrip("0123456789") == "flat" else None

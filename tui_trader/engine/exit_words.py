@@ -2,12 +2,14 @@
 the order they were cancelled for ended.
 
 Shared by ``engine.stop_release`` (a put-back in a cycle) and ``engine.stops_at_finish`` (at a
-desk's finish), so both say it the same way.
+desk's finish), so both say it the same way. And what an order closing a position may still do
+(``may_still``): a long's sell sells its shares, a short's buy buys them back (the words said
+"may still sell" for a short's buy too).
 """
 
 from __future__ import annotations
 
-from tui_trader.core.orders import Order, OrderClass, OrderRequest, OrderStatus, OrderType
+from tui_trader.core.orders import Order, OrderClass, OrderRequest, OrderStatus, OrderType, Side
 
 Released = list[tuple[Order, str | None]]
 """Exits cancelled before an order, each with the session it was taken over from (if any)."""
@@ -35,3 +37,9 @@ def unfilled_end(order: OrderRequest, found: Order | None) -> str:
         return f"{what} never went out"
     reason = f" ({found.reject_reason})" if found.reject_reason else ""
     return f"{what} ended {found.status}, nothing filled{reason}"
+
+
+def may_still(side: Side | str) -> str:
+    """What an order on ``side`` that closes a position may still do to its shares, in words:
+    ``may still sell`` (a long's sell), ``may still buy back`` (a short's buy)."""
+    return "may still buy back" if str(side) == "buy" else "may still sell"

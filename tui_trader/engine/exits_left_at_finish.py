@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 
 from tui_trader.brokers import BrokerError
 from tui_trader.core.orders import Order
+from tui_trader.engine.exit_words import may_still
 from tui_trader.risk.stops import is_protective
 
 if TYPE_CHECKING:
@@ -121,7 +122,8 @@ class ExitsLeftAtFinish:
                 elif order.side.sign * held < 0:
                     why.append(f"{order.side} {order.remaining_qty:g} {symbol} still in doubt")
             if why:
-                why.append("no exit goes beside an order that may still sell the shares")
+                closing = "sell" if held > 0 else "buy"  # the side that closes it
+                why.append(f"no exit goes beside an order that {may_still(closing)} the shares")
             why += [  # an exit beside a working add is refused as a wash trade (Alpaca)
                 f"{o.side} {o.remaining_qty:g} {symbol} still working at the broker: an exit "
                 "beside it would be refused as a wash trade, so it goes out once that order "

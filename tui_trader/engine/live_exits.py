@@ -11,13 +11,34 @@ broker's listing of other desks' orders may be half a minute old, so the store, 
 desk writes its exit before it is sent, is read too: a row still open there is an exit that
 may have filled only since this desk read the positions. What remains: an exit that fills after
 that read and whose desk records the fill before this one (the milliseconds between the two).
+
+Another live desk's halt flatten close is read there too (``live_flatten_close``), before any
+sell of a desk, with exits or without, by a strategy or by hand. A close works on after the
+halt is lifted (``risk reset``), filling in parts; the positions read may lag its fills, and
+the listing may not show it. Before, a desk with exits sold its own 8 IWM and 8 QQQ beside
+another desk's flatten closes, its position read agreeing with its fills midway through the
+closes' partial fills: short 4, then 8 IWM for about 10 s, and 4 QQQ (the ``crash30b``
+campaign, run 3009). The sale now waits while the close's row is open; once that close has
+ended (recorded by its desk), the desk decides again from positions that hold it. A dead
+desk's close holds sales no longer than a desk's working rows count elsewhere (its heartbeat
+window, then ``others_working.ENDED_WITHIN``): by then the listing shows the close if it
+still works, and the broker holds its shares.
 """
 
 from __future__ import annotations
 
-from tui_trader.core.order_ids import short_key
+from tui_trader.core.order_ids import flatten_closer_key, short_key
+from tui_trader.engine.others_working import ENDED_WITHIN
 from tui_trader.risk.stops import is_protective
+from tui_trader.store.other_sales import live_working_rows
 from tui_trader.store.stop_rows import row_order_type, symbol_rows
+
+CLOSE_HOLD = (
+    "session {keeper}'s halt flatten close {cid} still sells {symbol} (its row is open in the "
+    "store; the positions read may lag its fills): a sale beside it could sell the same "
+    "shares, so none goes out until that close has ended"
+)
+"""Why a sell waits beside another desk's flatten close (``live_flatten_close``)."""
 
 
 def live_exit_row(account_key: str, symbol: str, session_id: int) -> tuple[str, str] | None:
@@ -27,3 +48,24 @@ def live_exit_row(account_key: str, symbol: str, session_id: int) -> tuple[str, 
         if row.alive and is_protective(cid, row_order_type(row.order_type)):
             return cid, short_key(row.session.key)
     return None
+
+
+def live_flatten_close(account_key: str, symbol: str, session_id: int) -> tuple[str, str] | None:
+    """(client id, closer's short key) of a halt flatten's sell in ``symbol`` that another
+    session of ``account_key`` sent and whose row is still open, that session alive or ended
+    within ``ENDED_WITHIN`` s (see the module); None if there is none."""
+    for row in live_working_rows(account_key, session_id, symbol, ENDED_WITHIN):
+        closer = flatten_closer_key(row.client_order_id)
+        if closer is not None and row.side == "sell":
+            return row.client_order_id, short_key(closer)
+    return None
+
+
+def flatten_close_hold(account_key: str, symbol: str, session_id: int) -> str | None:
+    """Why a sell in ``symbol`` waits beside another desk's open flatten close (one plain
+    line), or None to send it."""
+    found = live_flatten_close(account_key, symbol, session_id)
+    if found is None:
+        return None
+    cid, keeper = found
+    return CLOSE_HOLD.format(keeper=keeper, cid=cid, symbol=symbol)

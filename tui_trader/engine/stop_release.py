@@ -49,8 +49,8 @@ from tui_trader.core.orders import (
     Side,
 )
 from tui_trader.engine.exit_put_back import ExitPutBack
-from tui_trader.engine.exit_words import Released, named_exits
-from tui_trader.engine.live_exits import live_exit_row
+from tui_trader.engine.exit_words import Released, may_still, named_exits
+from tui_trader.engine.live_exits import flatten_close_hold, live_exit_row
 from tui_trader.engine.put_back_waits import PutBackWaits
 from tui_trader.engine.stop_takeover import ENDED, FOREIGN, LIVE, OWN, StopTakeover
 from tui_trader.risk.stops import is_protective
@@ -132,7 +132,14 @@ class StopRelease(ExitPutBack, PutBackWaits, StopTakeover):
         (beside it, both could sell the same shares) until the broker says whether it has it.
         ``hand``: an order by hand (``engine.manual_orders``), often between bars: it looks past
         the listing too (``late_exits``), for that listing may be half a minute old and not show
-        an ended session's exit (the sell went out beside it, and the broker refused it)."""
+        an ended session's exit (the sell went out beside it, and the broker refused it). A
+        sell (but a halt's flatten's, ``every``: it sizes its close counting the others') waits
+        first beside another live desk's flatten close open in the store, before any exit is
+        cancelled (``engine.live_exits``, ``crash30b``)."""
+        if side is Side.SELL and not every:
+            waits = self._sell_beside_close(symbol)
+            if waits is not None:
+                return waits
         if self.unsettled and not every:
             for order in self.unsettled.in_doubt():
                 cid = order.client_order_id
@@ -217,6 +224,15 @@ class StopRelease(ExitPutBack, PutBackWaits, StopTakeover):
             f"account: no orders in {symbol} while it works"
         )
 
+    def _sell_beside_close(self, symbol: str) -> str | None:
+        """Why a sell in ``symbol`` waits beside another live desk's flatten close open in the
+        store (``engine.live_exits``); ``None`` to go on, and where no other desk may trade the
+        account through this store."""
+        session = self.audit.session
+        if self.claims is None or session is None:
+            return None
+        return flatten_close_hold(self._account(), symbol, session.id)
+
     def _still_keeps(self, symbol: str) -> bool:
         """Right before this session changes ``symbol``'s exit: whether it still keeps it, its
         exit row confirmed in the store (``AccountClaims.confirm_exit``: a desk frozen past its
@@ -251,8 +267,8 @@ class StopRelease(ExitPutBack, PutBackWaits, StopTakeover):
                 self._unprotected(
                     order.symbol,
                     f"{what} is in doubt (sent, no answer), so {named_exits(released)} is not "
-                    "placed again while that order may still sell the same shares; it goes back "
-                    "once the broker says it never received the order",
+                    f"placed again while that order {may_still(order.side)} the same shares; it "
+                    "goes back once the broker says it never received the order",
                 )
             ]
         if ack.status is not OrderStatus.REJECTED and not self._unsent:

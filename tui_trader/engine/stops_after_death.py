@@ -28,7 +28,7 @@ from tui_trader.brokers import BrokerError
 from tui_trader.core.domain import Position, RiskEvent
 from tui_trader.core.order_ids import short_key
 from tui_trader.core.orders import Order, OrderRequest, OrderStatus, Side
-from tui_trader.engine.exit_words import named_exits
+from tui_trader.engine.exit_words import may_still, named_exits
 from tui_trader.engine.stop_release import StopRelease
 from tui_trader.engine.stops_at_finish import LEFT_DOWN
 from tui_trader.risk.stops import is_protective
@@ -110,8 +110,9 @@ class StopsAfterDeath(StopRelease):
                         _down(
                             dropped,
                             f"{named_exits(released)} was cancelled for {sell.side} "
-                            f"{sell.quantity:g} {symbol} ({sell.status}), which may still sell "
-                            "the shares; it goes back once that order ends unfilled",
+                            f"{sell.quantity:g} {symbol} ({sell.status}), which "
+                            f"{may_still(sell.side)} the shares; it goes back once that order "
+                            "ends unfilled",
                         ),
                     )
                 )
