@@ -64,6 +64,10 @@ def test_a_close_by_hand_and_a_flatten_read_before_either_sells_once(
                     a.run_iteration()
                     assert a.risk.state.halted
                     _until_flat(trading, "SPY")
+                    # A records its close's fill: the close's row ends, so the hold beside an
+                    # open flatten close (``engine.live_exits``) lets B through, and only the
+                    # close row's check stands between B and a second sale
+                    settle(sb, a)
                 return release(symbol, *args)
 
             b._release_stops = a_flattens_meanwhile  # type: ignore[method-assign]
