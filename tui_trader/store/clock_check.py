@@ -41,9 +41,9 @@ def clock_offset(db: Any) -> tuple[float, float] | None:
         before = time.time()
         row = db.execute_sql(_SERVER_NOW).fetchone()
         after = time.time()
+        server = from_db_time(row[0]) if row else None
     except Exception:  # the server cannot be asked now: the desk's next statement says why
         return None
-    server = from_db_time(row[0]) if row else None
     if server is None:
         return None
     middle = (before + after) / 2.0
