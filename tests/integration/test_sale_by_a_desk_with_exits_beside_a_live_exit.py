@@ -7,12 +7,18 @@ listing of the account's orders may be half a minute old: the stop is not in it.
 store check of ``engine.live_exits`` was made for desks that keep no exits only: desk three's
 sale went out beside the stop, and when the stop filled right before it, sold shares the
 account no longer held (the ``crash30`` campaign: short 47 IWM). The sale now waits, said.
+
+Likewise when desk one ends (Ctrl+C) after desk three read the listing: its stop works on at the
+broker. Before, the store check counted live desks' exits only, and desk three sold beside the
+ended desk's stop (the ``crash31`` campaign: short 24 QQQ, two seconds after that desk stopped).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from tests.integration.alpaca_helpers import alpaca_session, sandbox_orders, settle
 from tests.integration.ended_stop import RULE, spy_held, working_stops
@@ -24,8 +30,9 @@ from tui_trader.sandbox.testing import SandboxHandle, wait_until
 MEANREV = LearningSettings("meanrev")
 
 
+@pytest.mark.parametrize("one_ends", [False, True], ids=["one-runs", "one-ended"])
 def test_a_sale_by_a_desk_with_exits_beside_a_live_desks_stop_waits(
-    sandbox: SandboxHandle, trading: Any, tmp_path: Path
+    sandbox: SandboxHandle, trading: Any, tmp_path: Path, one_ends: bool
 ) -> None:
     db = tmp_path / "desk.db"
     two = alpaca_session(sandbox, db, symbols=("SPY",), learning=MEANREV)
@@ -48,6 +55,8 @@ def test_a_sale_by_a_desk_with_exits_beside_a_live_desks_stop_waits(
         three.sync_orders()
         wait_until(lambda: three.broker.trading_ready() is None, what="desk three's stream")
         listing = three.broker.open_orders
+        if one_ends:  # after desk three's listing was read: its stop works on at the broker
+            one.finish("stopped")
 
         def listing_without_the_stop() -> Any:
             """The listing, half a minute old: desk one's stop is not in it yet."""
@@ -80,9 +89,10 @@ def test_a_sale_by_a_desk_with_exits_beside_a_live_desks_stop_waits(
         ]
         assert sales == [], "sold beside the stop"
         assert spy_held(trading) == 0
-        assert any("is kept by session" in n for n in notes), notes
+        said = "was left working by session" if one_ends else "is kept by session"
+        assert any(said in n for n in notes), notes
     finally:
-        for desk in (one, three):
+        for desk in (None if one_ends else one, three):
             if desk is not None:
                 desk.finish("stopped")
         for desk in (one, two, three):

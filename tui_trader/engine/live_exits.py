@@ -23,6 +23,13 @@ ended (recorded by its desk), the desk decides again from positions that hold it
 desk's close holds sales no longer than a desk's working rows count elsewhere (its heartbeat
 window, then ``others_working.ENDED_WITHIN``): by then the listing shows the close if it
 still works, and the broker holds its shares.
+
+The exit of a desk that ended (Ctrl+C, a kill) within ``ENDED_WITHIN`` counts too: it works on
+at the broker, and the listing may be older than its end, so the sale cannot have taken it
+over. Before, only live desks' exits counted: a desk with exits sold 24 QQQ two seconds after
+the desk that had placed QQQ's take-profit/stop pair three seconds earlier stopped, and both
+sold (the ``crash31`` campaign: short 24 QQQ to the run's end). Past that window the listing
+shows the exit, which the desk then takes over (``engine.stop_takeover``).
 """
 
 from __future__ import annotations
@@ -30,6 +37,8 @@ from __future__ import annotations
 from tui_trader.core.order_ids import flatten_closer_key, short_key
 from tui_trader.engine.others_working import ENDED_WITHIN
 from tui_trader.risk.stops import is_protective
+from tui_trader.store.liveness import alive_within, store_now
+from tui_trader.store.models import LiveOrder
 from tui_trader.store.other_sales import live_working_rows
 from tui_trader.store.stop_rows import row_order_type, symbol_rows
 
@@ -41,12 +50,25 @@ CLOSE_HOLD = (
 """Why a sell waits beside another desk's flatten close (``live_flatten_close``)."""
 
 
-def live_exit_row(account_key: str, symbol: str, session_id: int) -> tuple[str, str] | None:
-    """(client id, keeper's short key) of a protective exit in ``symbol`` that another live
-    session of ``account_key`` keeps and whose row is still open; None if there is none."""
-    for cid, row in sorted(symbol_rows(account_key, symbol, session_id).items()):
-        if row.alive and is_protective(cid, row_order_type(row.order_type)):
-            return cid, short_key(row.session.key)
+def live_exit_row(account_key: str, symbol: str, session_id: int) -> tuple[str, str, bool] | None:
+    """(client id, keeper's short key, whether the keeper runs) of a protective exit in
+    ``symbol`` whose row is still open, of another session of ``account_key`` that runs or
+    ended within ``ENDED_WITHIN``; None if there is none."""
+    rows = symbol_rows(account_key, symbol, session_id)
+    exits = [
+        (cid, row)
+        for cid, row in sorted(rows.items())
+        if is_protective(cid, row_order_type(row.order_type))
+    ]
+    for cid, row in exits:
+        if row.alive:
+            return cid, short_key(row.session.key), True
+    if not exits:
+        return None
+    now = store_now(LiveOrder._meta.database)
+    for cid, row in exits:
+        if alive_within(row.session, ENDED_WITHIN, now):
+            return cid, short_key(row.session.key), False
     return None
 
 

@@ -218,7 +218,12 @@ class StopRelease(ExitPutBack, PutBackWaits, StopTakeover):
         found = live_exit_row(self._account(), symbol, session.id)
         if found is None:
             return None
-        cid, keeper = found
+        cid, keeper, runs = found
+        if not runs:  # ended moments ago: its exit works on, in no listing yet
+            return (
+                f"its protective exit {cid} was left working by session {keeper}, which "
+                f"ended moments ago on this account: no orders in {symbol} while it works"
+            )
         return (
             f"its protective exit {cid} is kept by session {keeper}, which runs on this "
             f"account: no orders in {symbol} while it works"

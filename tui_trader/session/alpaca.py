@@ -36,6 +36,7 @@ from tui_trader.session.key_minute import KeyBusyAtStart, with_room
 from tui_trader.session.lost_store import lost_at_start
 from tui_trader.session.stopped_start import end_stopped_start
 from tui_trader.store.audit import AuditLog
+from tui_trader.store.clock_check import clock_problem
 from tui_trader.store.db import StoreError, open_database
 from tui_trader.store.learning_journal import StoreLearningJournal
 from tui_trader.store.sqlite_errors import is_read_only, read_only_message
@@ -194,6 +195,11 @@ def build_alpaca_session(
         broker.close()
         raise AlpacaSetupError(str(exc)) from None
     clock = clock or WallClock()
+    off = clock_problem(db) if isinstance(clock, WallClock) else None
+    if off is not None:  # its order times would mislead the desks beside it: fail closed
+        broker.close()
+        db.close()
+        raise AlpacaSetupError(off)
     config = SessionConfig(
         mode=settings.mode,
         symbols=settings.symbols,
