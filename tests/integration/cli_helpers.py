@@ -2,12 +2,58 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+@functools.cache
+def _days_calendar() -> tuple[str, str] | None:
+    """The day's exchange-calendar file as ``ExchangeCalendar.cached`` writes it (its name and
+    text), built once in this test process; ``None`` when nothing is cached (no library
+    version to key it by)."""
+    import tempfile
+
+    from tui_trader.market import calendar as cal
+    from tui_trader.market.cache_dir import CACHE_ENV
+
+    with tempfile.TemporaryDirectory() as folder:
+        before = os.environ.get(CACHE_ENV)
+        os.environ[CACHE_ENV] = folder
+        try:
+            cal.ExchangeCalendar.cached("XNYS")
+        finally:
+            if before is None:
+                os.environ.pop(CACHE_ENV, None)
+            else:
+                os.environ[CACHE_ENV] = before
+        found = sorted(Path(folder, "calendar").glob("XNYS-*.json"))
+        return (found[0].name, found[0].read_text()) if found else None
+
+
+def seed_calendar(cache_home: Path) -> None:
+    """Put the day's exchange-calendar file in the user cache folder under ``cache_home`` (an
+    ``XDG_CACHE_HOME``), as the first ``tui-trader`` process of the day leaves it for the
+    others: each child a test starts has a fresh cache folder, and a ``status`` or an Alpaca
+    session built the calendar from exchange-calendars again, pandas and all (~0.75 s of CPU
+    of a ``status``'s ~1 s, ~100 such children in a run). The build and the file's checks keep
+    their own tests (``test_calendar_cache``, with a cache folder of their own); a child whose
+    day differs (a run across midnight, a shifted clock) finds the file stale and builds."""
+    from tui_trader.security.private_files import replace_privately
+
+    calendar = _days_calendar()
+    if calendar is None:
+        return
+    folder = cache_home / "tui-trader" / "calendar"
+    with contextlib.suppress(OSError):  # a test's own cache folder that is a file, say
+        if not (folder / calendar[0]).exists():
+            folder.mkdir(parents=True, exist_ok=True)
+            replace_privately(folder / calendar[0], calendar[1])
 
 
 def cli_env(tmp_path: Path) -> dict[str, str]:
@@ -23,6 +69,7 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
     )
     for name in ("APCA_API_KEY_ID", "APCA_API_SECRET_KEY", "APCA_API_BASE_URL"):
         env.pop(name, None)
+    seed_calendar(tmp_path / "cache")
     return env
 
 
