@@ -184,9 +184,10 @@ class BetweenBars:
 
     def _closes_heard(self) -> None:
         """Record the news of this desk's flatten closes still working (as far as the updates
-        drained so far tell: the stream's, no request while it runs), where other desks share
-        the account: they read the close's row before each sale (see the module). The broker
-        silent: left for the next look or cycle, as the cycle's own reads are."""
+        drained so far tell), where other desks share the account: they read the close's row
+        before each sale (see the module). Only while the broker may take orders (the stream
+        up, its news back-filled, the market open): its news then costs no request. Else, and
+        the broker silent: left for the next look or cycle, as the cycle's own reads are."""
         session = self.audit.session
         if self.claims is None or session is None:
             return
@@ -199,7 +200,10 @@ class BetweenBars:
         if not self.broker.working_symbols(not_own_close):
             return
         with contextlib.suppress(BrokerError):
-            self._apply_updates(self.broker.drain_updates())
+            # the stream up and its news back-filled: draining asks nothing (polling every
+            # order followed at each look, stream down, would spend the request budget)
+            if self.broker.trading_ready() is None:
+                self._apply_updates(self.broker.drain_updates())
 
     def _read_after(self, halting: bool, notes: list[str]) -> tuple[Account, dict[str, Position]]:
         """The account and positions once the requests acted (cancelled orders release buying
