@@ -7,10 +7,17 @@ written by another process acts at once, without waiting for a bar (``apply_kill
 called by the runner when the session's ``wake`` event is set); an order by hand found ended
 there has its symbol's exit put in step at once (``engine.hand_exits``). Both run in one audit
 transaction, stamped at the latest bar's time like a cycle's records.
+
+A halt flatten's close of this desk still working records its news at each of those looks too
+(``_closes_heard``), where other desks share the account: each of their sales in its symbol
+waits while its row is open in the store (``engine.live_exits``). Before, the row said the close
+worked until this desk's next bar (an hour, a day on daily bars) though it had filled in a
+second, and the other desks' sales there, by hand too, waited all that time (``review31d``).
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import replace
@@ -19,11 +26,13 @@ from typing import TYPE_CHECKING
 
 from tui_trader.brokers import Broker, BrokerError
 from tui_trader.core.domain import Account, IterationReport, Position, RiskEvent
+from tui_trader.core.order_ids import flatten_closer_key
 from tui_trader.core.orders import Fill, Order
 from tui_trader.engine.halts import CANCEL_UNANSWERED
 
 if TYPE_CHECKING:
     from tui_trader.core.clock import Clock
+    from tui_trader.engine.claims import AccountClaims
     from tui_trader.engine.settlement import Unsettled
     from tui_trader.risk.gate import RiskManager
     from tui_trader.risk.state import RiskState
@@ -36,6 +45,8 @@ class BetweenBars:
 
     broker: Broker
     audit: AuditLog
+    claims: AccountClaims | None
+    """Set where other desks may trade the account through this store (``AccountClaims``)."""
     clock: Clock
     risk: RiskManager
     unsettled: Unsettled
@@ -98,6 +109,7 @@ class BetweenBars:
             self._cycle_orders.clear()
             self._cycle_fills.clear()
             self.audit.beat()
+            self._closes_heard()
             was_halted = self.risk.state.halted
             events = self._sync_risk() if self.audit.commit_every == 1 else []
             events += self._take_resume_request()
@@ -169,6 +181,29 @@ class BetweenBars:
                 positions = self.last_positions
             self.equity_seen = account.equity
             return self._report(account, positions, market_time, 0, 0, 0, events, notes)
+
+    def _closes_heard(self) -> None:
+        """Record the news of this desk's flatten closes still working (as far as the updates
+        drained so far tell), where other desks share the account: they read the close's row
+        before each sale (see the module). Only while the broker may take orders (the stream
+        up, its news back-filled, the market open): its news then costs no request. Else, and
+        the broker silent: left for the next look or cycle, as the cycle's own reads are."""
+        session = self.audit.session
+        if self.claims is None or session is None:
+            return
+        key = session.key
+
+        def not_own_close(order: Order) -> bool:
+            """Whether ``order`` is not a flatten close of this session."""
+            return flatten_closer_key(order.client_order_id) != key
+
+        if not self.broker.working_symbols(not_own_close):
+            return
+        with contextlib.suppress(BrokerError):
+            # the stream up and its news back-filled: draining asks nothing (polling every
+            # order followed at each look, stream down, would spend the request budget)
+            if self.broker.trading_ready() is None:
+                self._apply_updates(self.broker.drain_updates())
 
     def _read_after(self, halting: bool, notes: list[str]) -> tuple[Account, dict[str, Position]]:
         """The account and positions once the requests acted (cancelled orders release buying

@@ -19,10 +19,11 @@ the listing may not show it. Before, a desk with exits sold its own 8 IWM and 8 
 another desk's flatten closes, its position read agreeing with its fills midway through the
 closes' partial fills: short 4, then 8 IWM for about 10 s, and 4 QQQ (the ``crash30b``
 campaign, run 3009). The sale now waits while the close's row is open; once that close has
-ended (recorded by its desk), the desk decides again from positions that hold it. A dead
-desk's close holds sales no longer than a desk's working rows count elsewhere (its heartbeat
-window, then ``others_working.ENDED_WITHIN``): by then the listing shows the close if it
-still works, and the broker holds its shares.
+ended (recorded by its desk, at its looks between bars too: ``engine.between_bars``), the
+desk decides again from positions that hold it. A dead desk's close holds sales no longer than
+a desk's working rows count elsewhere (its heartbeat window, then
+``others_working.ENDED_WITHIN``): by then the listing shows the close if it still works, and
+the broker holds its shares.
 
 The exit of a desk that ended (Ctrl+C, a kill) within ``ENDED_WITHIN`` counts too: it works on
 at the broker, and the listing may be older than its end, so the sale cannot have taken it
