@@ -39,6 +39,7 @@ class SessionRecords(RecordedElsewhere, LedgerBeside):
     audit: AuditLog
     risk: RiskManager
     _halt_unfinished: bool
+    _cancels_refused: frozenset[str]
     ledger: TradeLedger
     outside: OutsideChanges
     learning: LearningAllocator | None
@@ -145,6 +146,7 @@ class SessionRecords(RecordedElsewhere, LedgerBeside):
                 # a cancel of the halt's that the broker refused after accepting it: the order
                 # works on, so the halt is acted on again (before, it said "cancelled" for good)
                 self._halt_unfinished = True
+                self._cancels_refused = self._cancels_refused | {update.order.client_order_id}
             lot = self._lot_beside(update.fill) if update.fill is not None else None
             # An order's change, its fill and the round trips it closes commit as one: on a
             # remote broker's session a kill between them left the order recorded filled
