@@ -49,7 +49,44 @@ def test_a_kill_switch_cancel_alpaca_refuses_is_sent_again(
             said += desk.run_iteration().notes
         assert str(trading.get_order_by_client_id(cid).status.value) == "canceled", said
         assert LiveOrder.get(LiveOrder.client_order_id == cid).status == "canceled"
-        assert "the halt acted again: cancelled 1 open order(s)" in said
+        [note] = [n for n in said if n.startswith("the halt acted again: cancelled 1 open order")]
+        assert "the broker refused the last cancel of 1 of them after accepting it" in note
+    finally:
+        desk.finish("stopped")
+        desk.broker.close()
+
+
+def test_a_cancel_alpaca_keeps_refusing_is_said_refused_once(
+    sandbox: SandboxHandle, trading: Any, tmp_path: Path
+) -> None:
+    """Every cancel of the halt's refused after its 204: the desk says so, once, and does not
+    say "cancelled" cycle after cycle. Before, each cycle said "the halt acted again:
+    cancelled 1 open order(s)" while Alpaca worked the buy on, and no word said refused."""
+    desk = alpaca_session(sandbox, tmp_path / "desk.db", symbols=("SPY",), learning=MOMENTUM)
+    try:
+        cid = working_spy_limit(desk, sandbox)
+        assert desk.broker.feed is not None
+        heard: list[str] = []
+        put = desk.broker.feed.events.put
+
+        def hear(item: Any, *args: Any, **kwargs: Any) -> None:
+            heard.append(item[0])
+            put(item, *args, **kwargs)
+
+        desk.broker.feed.events.put = hear  # type: ignore[method-assign]
+        sandbox.admin.set_faults(slow_cancel_rate=1, slow_cancel_refuse_rate=1)
+        desk.request_kill("ops", reason="leaving for the day")
+        desk.apply_kill_requests()
+        said: list[str] = []
+        for n in range(1, 5):
+            sandbox.admin.step()  # Alpaca refuses the cancel: the buy works again
+            wait_until(lambda n=n: heard.count("order_cancel_rejected") >= n, what="a refusal")
+            said += desk.run_iteration().notes
+        assert str(trading.get_order_by_client_id(cid).status.value) == "pending_cancel"
+        refused = [note for note in said if "refused" in note]
+        assert len(refused) == 1, said
+        assert "works on" in refused[0] and "at the broker" in refused[0], said
+        assert len(said) == 1, said  # not "cancelled 1 open order(s)" in every cycle
     finally:
         desk.finish("stopped")
         desk.broker.close()

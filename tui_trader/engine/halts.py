@@ -69,6 +69,11 @@ class SessionHalts(KillSwitch, HaltFlatten):
     """What the halt's words (its event, or the last retry note) said it left: a retry that
     changes nothing says nothing, so a cancel the broker keeps refusing is said once per
     onset, not in every cycle's notes."""
+    _cancels_refused: frozenset[str] = frozenset()
+    """Orders whose cancel (the halt's) the broker refused after accepting it (Alpaca's
+    ``order_cancel_rejected``: they work on), heard since the last retry note (``records``)."""
+    _refused_said: frozenset[str] = frozenset()
+    """Those the last retry note said were refused: refused again, they are not said again."""
     _halt_late: bool = False
     """The unfinished halt is one entered after its cycle's halt step, not acted on yet
     (``_halt_deferred``): its first cancel is not said as one "again"."""
@@ -290,6 +295,14 @@ class SessionHalts(KillSwitch, HaltFlatten):
         left = self._halt_left
         if not done and left == self._halt_said:
             return None
+        # the same cancels refused after their 204 and sent again: said at their onset (before,
+        # every cycle said "cancelled" while the broker worked them on)
+        mine = frozenset(o.client_order_id for o in done)
+        refused, self._cancels_refused = self._cancels_refused & mine, frozenset()
+        same = refused == self._refused_said and left == self._halt_said
+        if refused and same and mine <= refused:
+            return None
+        self._refused_said = refused
         self._halt_said = left
         if not done and left:  # what is left changed (more or fewer refused): said again
             return f"the halt's cancel was tried{again}: {left}"
@@ -298,6 +311,12 @@ class SessionHalts(KillSwitch, HaltFlatten):
             note += f", sent {sent} closing order(s)"
         if replaced:
             note += f", found {replaced} replaced (not cancelled: the replacement is another order)"
+        if refused:
+            note += (
+                f"; the broker refused the last cancel of {len(refused)} of them after "
+                "accepting it: each works on, cancelled again every cycle while refused (cancel "
+                "them at the broker if they must stop now)"
+            )
         return note + (f"; {left}" if left else "")
 
     def halt_line(self) -> str:

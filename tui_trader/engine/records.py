@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from tui_trader.core.domain import Account, IterationReport, Position, RiskEvent
 from tui_trader.core.ledger import TradeLedger
 from tui_trader.core.orders import CLOCK_AHEAD, Fill, Order, OrderUpdate
+from tui_trader.core.prices import exact_text
 from tui_trader.engine.halts import RESUME_REFUSED
 from tui_trader.engine.ledger_beside import LedgerBeside, Lot
 from tui_trader.engine.outside_changes import OutsideChanges
@@ -33,12 +34,26 @@ FILL_TIME = "fill_time"
 before its order was submitted: ``core.orders.fill_time``); trading goes on."""
 
 
+def cancel_refused_words(order: Order) -> str:
+    """The words for a cancel by hand the broker answered 204 to and refused afterwards
+    (Alpaca's ``order_cancel_rejected``): before, nothing said it, and the order the user had
+    cancelled worked on, its row back to working, able to fill."""
+    return (
+        f"the broker refused the cancel of order {order.client_order_id} ({order.side} "
+        f"{exact_text(order.remaining_qty)} {order.symbol}) after accepting it: the order works "
+        "on, able to fill (cancel it again, or at the broker)"
+    )
+
+
 class SessionRecords(RecordedElsewhere, LedgerBeside):
     """The session's writing to the audit trail and its reports; the session supplies its state."""
 
     audit: AuditLog
     risk: RiskManager
     _halt_unfinished: bool
+    _cancels_refused: frozenset[str]
+    stop_notes: list[str]
+    """Notes said with the next cycle's or pass's (``StopTakeover``): a hand cancel refused."""
     ledger: TradeLedger
     outside: OutsideChanges
     learning: LearningAllocator | None
@@ -145,6 +160,9 @@ class SessionRecords(RecordedElsewhere, LedgerBeside):
                 # a cancel of the halt's that the broker refused after accepting it: the order
                 # works on, so the halt is acted on again (before, it said "cancelled" for good)
                 self._halt_unfinished = True
+                self._cancels_refused = self._cancels_refused | {update.order.client_order_id}
+            elif update.cancel_refused:  # a cancel by hand (a trading desk's others confirm)
+                self.stop_notes.append(cancel_refused_words(update.order))
             lot = self._lot_beside(update.fill) if update.fill is not None else None
             # An order's change, its fill and the round trips it closes commit as one: on a
             # remote broker's session a kill between them left the order recorded filled
