@@ -74,13 +74,12 @@ def register(actions: argparse._SubParsersAction) -> None:
 
 def run_prune(args: argparse.Namespace, today: date | None = None) -> int:
     """Check the date, count, ask, back up (SQLite), delete, say what went."""
-    from peewee import PeeweeException
-
     from tui_trader.cli.common import open_existing_db
     from tui_trader.cli.questions import confirmed_by_typing
     from tui_trader.cli.stop_signals import Stopped, stopped_raised
     from tui_trader.security.redact import describe
     from tui_trader.store.learning_prune import count_older, kept_cycles, prune_older
+    from tui_trader.store.peewee_names import PeeweeException
 
     today = today or datetime.now(UTC).date()
     if args.before > today:
