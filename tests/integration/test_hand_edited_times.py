@@ -71,5 +71,8 @@ def test_a_report_leaves_out_a_row_whose_time_is_no_time(
     assert "crash" not in out.stderr and "Traceback" not in out.stderr
     for line in out.stderr.strip().splitlines():
         assert line.startswith("tui-trader: warning: ") and " row " in line, line
-    if command.startswith("report") and value != "'9999-12-31 23:59:59'":
+    # reports rebuild round trips from the fills since ``leftovers31``: they read no
+    # ``live_trades`` row, so an edit there leaves a report whole, with nothing to warn of
+    reads = table != "live_trades"
+    if command.startswith("report") and reads and value != "'9999-12-31 23:59:59'":
         assert re.search(rf"warning: {table} row \d+ column {column} holds ", out.stderr)
