@@ -67,14 +67,14 @@ recorded as stored (compared as the database compares it, never read), and its o
 _COLUMNS = ("quantity", "price", "commission", "slippage")
 
 
-def _number(value: object, row: int, column: str) -> float | None:
-    """A fill's number as ``stored_numbers.shown`` reads it."""
+def _number(value: object, row: int, column: str, notes: list[str] | None) -> float | None:
+    """A fill's number as ``stored_numbers.shown`` reads it (its note to ``notes``)."""
     if type(value) is float and -LIMIT <= value <= LIMIT:
         return value
-    return shown(value, "live_fills", row, column)
+    return shown(value, "live_fills", row, column, notes)
 
 
-def _fill_rows(sessions: list[SessionRow]) -> Iterator[_FillRow]:
+def _fill_rows(sessions: list[SessionRow], notes: list[str] | None) -> Iterator[_FillRow]:
     """Every readable fill of the sessions, in the order they executed (by the database, one
     row at a time: a months-old account has hundreds of thousands, so only the columns the
     ledger needs, the orders' words read later for the trips shown); an unreadable one (a hand
@@ -116,16 +116,16 @@ def _fill_rows(sessions: list[SessionRow]) -> Iterator[_FillRow]:
             and -LIMIT <= slippage <= LIMIT
         ):
             numbers = (qty, price, commission, slippage)
-            read = [_number(v, row, c) for c, v in zip(_COLUMNS, numbers, strict=True)]
+            read = [_number(v, row, c, notes) for c, v in zip(_COLUMNS, numbers, strict=True)]
             if any(v is None for v in read):
                 column = "market_time" if market else "timestamp"
-                shown_time(market or wall, "live_fills", row, column)  # (its note too)
+                shown_time(market or wall, "live_fills", row, column, notes)  # (its note too)
                 continue
             qty, price, commission, slippage = read
         stamp = market or wall
         if stamp != last_stamp or last_when is None:  # (fills of one bar share its time)
             column = "market_time" if market else "timestamp"
-            last_stamp, last_when = stamp, shown_time(stamp, "live_fills", row, column)
+            last_stamp, last_when = stamp, shown_time(stamp, "live_fills", row, column, notes)
         if last_when is None or not qty or side not in sides or not isinstance(symbol, str):
             continue
         fill = Fill("", symbol, sides[side], qty, price, last_when, commission, slippage)
@@ -152,13 +152,15 @@ def _top_up(ledger: TradeLedger, before: HeldBefore | None, fill: Fill, recorded
     return abs(mine) <= QTY_EPS
 
 
-def _one_account(account_key: str, sessions: list[SessionRow], wanted: set[int]) -> list[_Trip]:
+def _one_account(
+    account_key: str, sessions: list[SessionRow], wanted: set[int], notes: list[str] | None
+) -> list[_Trip]:
     """The round trips of one account's sessions closed by ``wanted``, from all their fills."""
     ledger = TradeLedger()
     before = HeldBefore(account_key) if account_key else None
     opened_by: dict[tuple[str, datetime], int | None] = {}
     trips = []
-    for row, session, fill, recorded, order in _fill_rows(sessions):
+    for row, session, fill, recorded, order in _fill_rows(sessions, notes):
         opening = (fill.symbol, fill.timestamp)
         signed, mine = fill.qty * fill.side.sign, ledger.held(fill.symbol)
         if mine * signed > 0 or abs(signed) <= abs(mine) + QTY_EPS:
@@ -173,7 +175,7 @@ def _one_account(account_key: str, sessions: list[SessionRow], wanted: set[int])
     return trips
 
 
-def _trips(sessions: list[SessionRow] | None) -> list[_Trip]:
+def _trips(sessions: list[SessionRow] | None, notes: list[str] | None = None) -> list[_Trip]:
     """The round trips closed by ``sessions`` (None: every session), oldest first, their
     orders' words not read yet."""
     chosen = list(SessionRow.select()) if sessions is None else sessions
@@ -186,7 +188,7 @@ def _trips(sessions: list[SessionRow] | None) -> list[_Trip]:
             on_account = [s for s in chosen if not s.account_key]
         groups = [on_account] if key else [[s] for s in on_account]
         for group in groups:
-            trips.extend(_one_account(key, group, wanted))
+            trips.extend(_one_account(key, group, wanted, notes))
     trips.sort(key=lambda t: (t.trade.exit_time, t.closing_fill))
     return trips
 
@@ -213,10 +215,13 @@ def _with_words(trips: list[_Trip]) -> list[AccountTrip]:
     return out
 
 
-def account_trips(sessions: list[SessionRow] | None) -> list[AccountTrip]:
+def account_trips(
+    sessions: list[SessionRow] | None, notes: list[str] | None = None
+) -> list[AccountTrip]:
     """The round trips closed by ``sessions`` (None: every session), each rebuilt from all
-    the fills of its account (see the module docstring), oldest first."""
-    return _with_words(_trips(sessions))
+    the fills of its account (see the module docstring), oldest first; an unreadable fill's
+    note goes to ``notes`` when given (the desk's History screen), else the command line's."""
+    return _with_words(_trips(sessions, notes))
 
 
 def trip_rows(limit: int, sessions: list[SessionRow] | None) -> list[LiveTrade]:
