@@ -65,6 +65,8 @@ _FillRow = tuple[int, "int | None", Fill, object, "int | None"]
 is not found), the fill (its client order id left empty: read for the trips shown), when it was
 recorded as stored (compared as the database compares it, never read), and its order's id."""
 _COLUMNS = ("quantity", "price", "commission", "slippage")
+ONE_PASS = 5_000
+"""Orders whose words are read in one pass over their ids' range rather than 500 at a time."""
 
 
 def _number(value: object, row: int, column: str, notes: list[str] | None) -> float | None:
@@ -198,12 +200,19 @@ def _with_words(trips: list[_Trip]) -> list[AccountTrip]:
     in a few queries (a few hundred ids each)."""
     ids = sorted({i for t in trips for i in (t.closing_order, t.opening_order) if i is not None})
     words: dict[int, tuple[object, object]] = {}
+    query = LiveOrder.select(LiveOrder.id, LiveOrder.client_order_id, LiveOrder.rationale)
+    database = LiveOrder._meta.database
+    if len(ids) > ONE_PASS:  # (a whole account's: one pass over their range, not 500 at a time)
+        wanted = set(ids)
+        for row, client_id, rationale in database.execute(
+            query.where(LiveOrder.id.between(ids[0], ids[-1]))
+        ):
+            if row in wanted:
+                words[row] = (client_id, rationale)
+        ids = []
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
-        query = LiveOrder.select(LiveOrder.id, LiveOrder.client_order_id, LiveOrder.rationale)
-        for row, client_id, rationale in LiveOrder._meta.database.execute(
-            query.where(LiveOrder.id.in_(chunk))
-        ):
+        for row, client_id, rationale in database.execute(query.where(LiveOrder.id.in_(chunk))):
             words[row] = (client_id, rationale)
     out = []
     for t in trips:
