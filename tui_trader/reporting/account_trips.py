@@ -24,17 +24,17 @@ say (a short sold on purpose).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from tui_trader.core.ledger import ClosedTrade, TradeLedger
 from tui_trader.core.order_views import QTY_EPS
 from tui_trader.core.orders import Fill, Side
-from tui_trader.store.models import AccountSnapshot, LiveFill, LiveOrder, LiveTrade, SessionRow
+from tui_trader.reporting.held_before import HeldBefore
+from tui_trader.store.models import LiveFill, LiveOrder, LiveTrade, SessionRow
 from tui_trader.store.peewee_names import JOIN, fn
-from tui_trader.store.stored_numbers import LIMIT, readable, shown, shown_time
+from tui_trader.store.stored_numbers import LIMIT, shown, shown_time
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,29 +50,36 @@ class AccountTrip:
 
 
 @dataclass(frozen=True, slots=True)
-class _FillRow:
-    """A readable fill row, with what the reports need beside it."""
+class _Trip:
+    """A round trip before its orders' words are read: only the trips shown need them."""
 
-    id: int
     session_id: int | None
-    """The session whose order filled (the fill's own when its order is not found)."""
-    fill: Fill
-    recorded: object
-    """When it was recorded, as stored (compared in the database, never read here)."""
-    rationale: str
+    trade: ClosedTrade
+    closing_fill: int
+    closing_order: int | None
+    opening_order: int | None
 
 
-def _number(value: object, row: int, column: str) -> float | None:
-    """A fill's number as ``stored_numbers.shown`` reads it (a float checked inline first:
-    this runs four times for each of the account's fills)."""
+_FillRow = tuple[int, "int | None", Fill, object, "int | None"]
+"""A readable fill: its row id, the session whose order filled (the fill's own when its order
+is not found), the fill (its client order id left empty: read for the trips shown), when it was
+recorded as stored (compared as the database compares it, never read), and its order's id."""
+_COLUMNS = ("quantity", "price", "commission", "slippage")
+ONE_PASS = 5_000
+"""Orders whose words are read in one pass over their ids' range rather than 500 at a time."""
+
+
+def _number(value: object, row: int, column: str, notes: list[str] | None) -> float | None:
+    """A fill's number as ``stored_numbers.shown`` reads it (its note to ``notes``)."""
     if type(value) is float and -LIMIT <= value <= LIMIT:
         return value
-    return shown(value, "live_fills", row, column)
+    return shown(value, "live_fills", row, column, notes)
 
 
-def _fill_rows(sessions: list[SessionRow]) -> Iterator[_FillRow]:
+def _fill_rows(sessions: list[SessionRow], notes: list[str] | None) -> Iterator[_FillRow]:
     """Every readable fill of the sessions, in the order they executed (by the database, one
-    row at a time: a months-old account has hundreds of thousands); an unreadable one (a hand
+    row at a time: a months-old account has hundreds of thousands, so only the columns the
+    ledger needs, the orders' words read later for the trips shown); an unreadable one (a hand
     edit) is left out with a warning naming it (``stored_numbers.shown``)."""
     query = (
         LiveFill.select(
@@ -86,77 +93,58 @@ def _fill_rows(sessions: list[SessionRow]) -> Iterator[_FillRow]:
             LiveFill.slippage,
             LiveFill.timestamp,
             LiveFill.market_time,
-            LiveOrder.client_order_id,
-            LiveOrder.rationale,
+            LiveFill.order,
             LiveOrder.session,
         )
         .join(LiveOrder, on=(LiveFill.order == LiveOrder.id), join_type=JOIN.LEFT_OUTER)
         .where(LiveFill.session.in_([s.id for s in sessions]))
         .order_by(fn.COALESCE(LiveFill.market_time, LiveFill.timestamp), LiveFill.id)
     )
-    # read from the driver's cursor, not as peewee models (200,000 fills: 56 s under load,
-    # where this takes a few seconds); each value checked as the reports check it
+    sides = {"buy": Side.BUY, "sell": Side.SELL}
+    last_stamp: object = None
+    last_when: datetime | None = None
+    # read from the driver's cursor, not as peewee models (200,000 fills: 56 s under load);
+    # each value checked as the reports check it, the common case (four floats) inline
     for values in LiveFill._meta.database.execute(query):
-        row, recorder, symbol, side, *numbers, wall, market, order_id, rationale, owner = values
-        columns = ("quantity", "price", "commission", "slippage")
-        read = [_number(v, row, c) for c, v in zip(columns, numbers, strict=True)]
-        when = shown_time(
-            market or wall, "live_fills", row, "market_time" if market else "timestamp"
-        )
-        if any(v is None for v in read) or when is None or not read[0]:
+        row, recorder, symbol, side, qty, price, commission, slippage, wall, market = values[:10]
+        if not (
+            type(qty) is float
+            and type(price) is float
+            and type(commission) is float
+            and type(slippage) is float
+            and -LIMIT <= qty <= LIMIT
+            and -LIMIT <= price <= LIMIT
+            and -LIMIT <= commission <= LIMIT
+            and -LIMIT <= slippage <= LIMIT
+        ):
+            numbers = (qty, price, commission, slippage)
+            read = [_number(v, row, c, notes) for c, v in zip(_COLUMNS, numbers, strict=True)]
+            if any(v is None for v in read):
+                column = "market_time" if market else "timestamp"
+                shown_time(market or wall, "live_fills", row, column, notes)  # (its note too)
+                continue
+            qty, price, commission, slippage = read
+        stamp = market or wall
+        if stamp != last_stamp or last_when is None:  # (fills of one bar share its time)
+            column = "market_time" if market else "timestamp"
+            last_stamp, last_when = stamp, shown_time(stamp, "live_fills", row, column, notes)
+        if last_when is None or not qty or side not in sides or not isinstance(symbol, str):
             continue
-        if not isinstance(symbol, str) or side not in ("buy", "sell"):
-            continue
-        qty, price, commission, slippage = read  # type: ignore[misc]
-        fill = Fill(
-            order_id if isinstance(order_id, str) else "",
-            symbol,
-            Side.BUY if side == "buy" else Side.SELL,
-            qty,
-            price,
-            when,
-            commission=commission,
-            slippage=slippage,
-        )
+        fill = Fill("", symbol, sides[side], qty, price, last_when, commission, slippage)
+        owner = values[11]
         session = owner if owner is not None else recorder  # (the order's desk: see the module)
-        text = rationale if isinstance(rationale, str) else ""
-        yield _FillRow(row, session, fill, wall, text)
+        yield row, session, fill, wall, values[10]
 
 
-def _held_before(account_key: str, symbol: str, recorded: object) -> tuple[float, float]:
-    """The shares of ``symbol`` (signed) and their average entry price in the account's newest
-    snapshot written before ``recorded``; (0, 0) when it holds none, or there is none."""
-    snaps = (
-        AccountSnapshot.select(AccountSnapshot.positions)
-        .join(SessionRow)
-        .where((SessionRow.account_key == account_key) & (AccountSnapshot.timestamp <= recorded))
-        .order_by(AccountSnapshot.id.desc())
-        .limit(1)
-        .tuples()
-    )
-    for (text,) in snaps:
-        try:
-            positions = json.loads(text or "[]")
-        except ValueError:
-            return 0.0, 0.0
-        for entry in positions if isinstance(positions, list) else []:
-            if isinstance(entry, list) and len(entry) >= 3 and entry[0] == symbol:
-                qty, price = readable(entry[1]), readable(entry[2])
-                if qty and price and price > 0:
-                    return qty, price
-    return 0.0, 0.0
-
-
-def _top_up(ledger: TradeLedger, account_key: str, row: _FillRow) -> bool:
-    """Before ``row``'s fill: where it closes more than the ledger holds, the shares the
-    account held beyond the ledger's (its snapshot before), never past the fill; True if the
+def _top_up(ledger: TradeLedger, before: HeldBefore | None, fill: Fill, recorded: object) -> bool:
+    """Before ``fill``: where it closes more than the ledger holds, the shares the account held
+    beyond the ledger's (its snapshot before, ``recorded``), never past the fill; True if the
     ledger was flat and took them (a lot no recorded order opened)."""
-    fill = row.fill
     signed = fill.qty * fill.side.sign
     mine = ledger.held(fill.symbol)
-    if mine * signed > 0 or abs(signed) <= abs(mine) + QTY_EPS or not account_key:
+    if mine * signed > 0 or abs(signed) <= abs(mine) + QTY_EPS or before is None:
         return False
-    was, price = _held_before(account_key, fill.symbol, row.recorded)
+    was, price = before.held(fill.symbol, recorded)
     if was * signed >= 0 or mine * was < 0:
         return False  # the account held nothing this fill closes: it opens the other side
     beyond = min(abs(signed), abs(was)) - abs(mine)
@@ -166,27 +154,35 @@ def _top_up(ledger: TradeLedger, account_key: str, row: _FillRow) -> bool:
     return abs(mine) <= QTY_EPS
 
 
-def _one_account(account_key: str, sessions: list[SessionRow]) -> list[AccountTrip]:
-    """The round trips of one account's sessions, from all their fills."""
+def _one_account(
+    account_key: str, sessions: list[SessionRow], wanted: set[int], notes: list[str] | None
+) -> list[_Trip]:
+    """The round trips of one account's sessions closed by ``wanted``, from all their fills."""
     ledger = TradeLedger()
-    opened_by: dict[tuple[str, datetime], str] = {}
+    before = HeldBefore(account_key) if account_key else None
+    opened_by: dict[tuple[str, datetime], int | None] = {}
     trips = []
-    for row in _fill_rows(sessions):
-        if _top_up(ledger, account_key, row):  # opened by no recorded order: "unattributed"
-            opened_by[(row.fill.symbol, row.fill.timestamp)] = ""
-        opened_by.setdefault((row.fill.symbol, row.fill.timestamp), row.rationale)
-        for trade in ledger.on_fill(row.fill):
-            opened = opened_by.get((trade.symbol, trade.entry_time), "")
-            trips.append(AccountTrip(row.session_id, trade, row.id, opened))
+    for row, session, fill, recorded, order in _fill_rows(sessions, notes):
+        opening = (fill.symbol, fill.timestamp)
+        signed, mine = fill.qty * fill.side.sign, ledger.held(fill.symbol)
+        if mine * signed > 0 or abs(signed) <= abs(mine) + QTY_EPS:
+            pass  # (it adds to what is open, or closes no more than it: the common case)
+        elif _top_up(ledger, before, fill, recorded):  # opened by no recorded order
+            opened_by[opening] = None  # ("unattributed")
+        opened_by.setdefault(opening, order)
+        for trade in ledger.on_fill(fill):
+            if session in wanted:
+                opened = opened_by.get((trade.symbol, trade.entry_time))
+                trips.append(_Trip(session, trade, row, order, opened))
     return trips
 
 
-def account_trips(sessions: list[SessionRow] | None) -> list[AccountTrip]:
-    """The round trips closed by ``sessions`` (None: every session), each rebuilt from all
-    the fills of its account (see the module docstring), oldest first."""
+def _trips(sessions: list[SessionRow] | None, notes: list[str] | None = None) -> list[_Trip]:
+    """The round trips closed by ``sessions`` (None: every session), oldest first, their
+    orders' words not read yet."""
     chosen = list(SessionRow.select()) if sessions is None else sessions
     wanted = {s.id for s in chosen}
-    trips: list[AccountTrip] = []
+    trips: list[_Trip] = []
     for key in sorted({s.account_key or "" for s in chosen}):
         if key:
             on_account = list(SessionRow.select().where(SessionRow.account_key == key))
@@ -194,18 +190,56 @@ def account_trips(sessions: list[SessionRow] | None) -> list[AccountTrip]:
             on_account = [s for s in chosen if not s.account_key]
         groups = [on_account] if key else [[s] for s in on_account]
         for group in groups:
-            trips.extend(t for t in _one_account(key, group) if t.session_id in wanted)
+            trips.extend(_one_account(key, group, wanted, notes))
     trips.sort(key=lambda t: (t.trade.exit_time, t.closing_fill))
     return trips
+
+
+def _with_words(trips: list[_Trip]) -> list[AccountTrip]:
+    """``trips`` with their closing orders' client ids and opening orders' rationales, read
+    in a few queries (a few hundred ids each)."""
+    ids = sorted({i for t in trips for i in (t.closing_order, t.opening_order) if i is not None})
+    words: dict[int, tuple[object, object]] = {}
+    query = LiveOrder.select(LiveOrder.id, LiveOrder.client_order_id, LiveOrder.rationale)
+    database = LiveOrder._meta.database
+    if len(ids) > ONE_PASS:  # (a whole account's: one pass over their range, not 500 at a time)
+        wanted = set(ids)
+        for row, client_id, rationale in database.execute(
+            query.where(LiveOrder.id.between(ids[0], ids[-1]))
+        ):
+            if row in wanted:
+                words[row] = (client_id, rationale)
+        ids = []
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        for row, client_id, rationale in database.execute(query.where(LiveOrder.id.in_(chunk))):
+            words[row] = (client_id, rationale)
+    out = []
+    for t in trips:
+        client_id = words.get(t.closing_order, ("", ""))[0]  # type: ignore[arg-type]
+        rationale = words.get(t.opening_order, ("", ""))[1]  # type: ignore[arg-type]
+        trade = replace(t.trade, client_order_id=client_id if isinstance(client_id, str) else "")
+        text = rationale if isinstance(rationale, str) else ""
+        out.append(AccountTrip(t.session_id, trade, t.closing_fill, text))
+    return out
+
+
+def account_trips(
+    sessions: list[SessionRow] | None, notes: list[str] | None = None
+) -> list[AccountTrip]:
+    """The round trips closed by ``sessions`` (None: every session), each rebuilt from all
+    the fills of its account (see the module docstring), oldest first; an unreadable fill's
+    note goes to ``notes`` when given (the desk's History screen), else the command line's."""
+    return _with_words(_trips(sessions, notes))
 
 
 def trip_rows(limit: int, sessions: list[SessionRow] | None) -> list[LiveTrade]:
     """The newest ``limit`` round trips closed by ``sessions``, newest first, as unsaved trade
     rows for the history's table; a row's id is the trip's number in that scope, oldest 1."""
-    trips = account_trips(sessions) if limit > 0 else []
+    trips = _trips(sessions) if limit > 0 else []
     rows = []
     first = max(0, len(trips) - limit)
-    for number, trip in enumerate(trips[first:], first + 1):
+    for number, trip in enumerate(_with_words(trips[first:]), first + 1):
         t = trip.trade
         rows.append(
             LiveTrade(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -201,8 +201,10 @@ def export_csv(
     sort: str = "Id",
     descending: bool = True,
     unreadable: dict[str, int] | None = None,
+    rows: Iterable[tuple] | None = None,
 ) -> int:
-    """Write the whole filtered view (all pages) to ``path``; return the rows written.
+    """Write the whole filtered view (all pages) to ``path``, or ``rows`` when given (the
+    trades view's round trips: ``reporting.trip_pages``); return the rows written.
 
     The rows go to a hidden file beside ``path`` that is renamed to it once complete: a file
     under the export's name is always whole (a spreadsheet or script watching the folder never
@@ -223,7 +225,7 @@ def export_csv(
         with open_private(part, "w", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh)
             writer.writerow([c.title for c in columns])
-            for row in iter_rows(view, filt, sort, descending):
+            for row in iter_rows(view, filt, sort, descending) if rows is None else rows:
                 cells = []
                 for is_number, column, value in zip(numeric, columns, row, strict=True):
                     if is_number and value is not None and readable(value) is None:

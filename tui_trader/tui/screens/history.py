@@ -1,4 +1,6 @@
-"""The history browser: orders, trades, risk events and PnL by day, straight from the database.
+"""The history browser: orders, trades, risk events and PnL by day, straight from the database
+(the trades are the account's round trips rebuilt from its fills, as ``tui-trader history``
+shows them: ``reporting.trip_pages``).
 
 Filters narrow the view, a click on a column header sorts by it, pages are fetched with
 LIMIT/OFFSET in a thread worker (the UI never holds more than one page), Enter opens an order's
@@ -21,6 +23,7 @@ from textual.widgets import DataTable, Input, Select, Static, Tab, Tabs
 
 from tui_trader.core.clock import Clock
 from tui_trader.core.order_ids import short_key
+from tui_trader.reporting.trip_pages import TripCache, sorted_rows, trip_page
 from tui_trader.store import browse
 from tui_trader.store.models import database
 from tui_trader.store.queries import pnl_by_day
@@ -91,6 +94,8 @@ class HistoryScreen(StyledOnMount, Screen[None]):
         """The sessions the filter lists (refreshed when a load finds others)."""
         self._warned: set[str] = set()
         """The unreadable-number notes already said (a reload does not say them again)."""
+        self._trips = TripCache()
+        """The account's round trips last read (the trades view: ``reporting.trip_pages``)."""
 
     def compose(self) -> ComposeResult:
         """Desk bar, view tabs, filters, status line, table."""
@@ -189,6 +194,10 @@ class HistoryScreen(StyledOnMount, Screen[None]):
             return
         if not keep_offset:
             self.page_offset = 0
+        if self.view == "trades":  # (rebuilt from the account's fills: seconds on a big one)
+            self.query_one("#history-status", Static).update(
+                "Trades: loading the account's round trips from its fills…"
+            )
         self.seq += 1
         self._fetch(self.seq, self.view, filt, self.sort, self.descending, self.page_offset)
 
@@ -216,6 +225,10 @@ class HistoryScreen(StyledOnMount, Screen[None]):
                 ]
                 rows = [tuple(UNREADABLE if v is None else v for v in row) for row in rows]
                 total = len(rows)
+            elif view == "trades":  # the account's round trips, as ``tui-trader history``
+                rows, total = trip_page(
+                    self._trips, filt, sort, desc, offset, browse.PAGE_SIZE, notes
+                )
             else:
                 rows, total = browse.fetch_page(view, filt, sort, desc, offset)
                 rows = browse.shown_rows(view, rows, notes, UNREADABLE)
@@ -341,7 +354,10 @@ class HistoryScreen(StyledOnMount, Screen[None]):
         db = ensure_database(self.db_path)
         empty: dict[str, int] = {}  # unreadable numbers by column (``browse.export_csv``)
         try:
-            count = browse.export_csv(view, filt, path, sort, desc, empty)
+            rows = None
+            if view == "trades":  # the round trips on screen (``reporting.trip_pages``)
+                rows = sorted_rows(TripCache(), filt, sort, desc, [])
+            count = browse.export_csv(view, filt, path, sort, desc, empty, rows)
         finally:
             db.close()
         said, level = browse.export_said(count, path, empty), "warning" if empty else "information"
