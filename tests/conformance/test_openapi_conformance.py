@@ -34,6 +34,11 @@ from tui_trader.sandbox.testing import SandboxHandle, running_sandbox
 DOCS = Path(__file__).parent / "openapi"
 EXAMPLES = 8
 """Cases per operation (about half of them anchored): 280 cases, ~20 s on the 2-core machine."""
+ANSWER_WITHIN_S = 60.0
+"""How long one request may take before the run fails (a hang guard, not a speed limit)."""
+RUN_WITHIN_S = 900
+"""How long the whole run may take: ~20 s quiet, over 120 s (pytest's default here, where a
+loaded full run failed) with the machine at a load of 18 on its 2 cores; a hang guard only."""
 SPEC_BUGS: dict[tuple[str, str], str] = {
     (
         "GET /v2/account/activities/{activity_type}",
@@ -97,7 +102,9 @@ def busy_sandbox() -> Iterator[tuple[SandboxHandle, str]]:
             session.headers.update(keys)
 
             def order(**body: str) -> dict[str, Any]:
-                answer = session.post(sb.base_url + "/v2/orders", json=body, timeout=10)
+                answer = session.post(
+                    sb.base_url + "/v2/orders", json=body, timeout=ANSWER_WITHIN_S
+                )
                 assert answer.status_code == 200, answer.text
                 return answer.json()
 
@@ -122,7 +129,7 @@ def busy_sandbox() -> Iterator[tuple[SandboxHandle, str]]:
             sb.admin.step(2)
             # a sell of SPY would be a wash trade against the resting SPY buy (403, as Alpaca)
             order(symbol="QQQ", qty="1", side="sell", type="market", time_in_force="day")
-            session.delete(sb.base_url + f"/v2/orders/{cancelled['id']}", timeout=10)
+            session.delete(sb.base_url + f"/v2/orders/{cancelled['id']}", timeout=ANSWER_WITHIN_S)
             sb.admin.step(2)
         yield sb, cancelled["id"]
 
@@ -159,7 +166,7 @@ def _check_operation(
     )
     @given(case=strategy)
     def run(case: Any) -> None:
-        response = case.call(base_url=sb.base_url, session=session, timeout=10)
+        response = case.call(base_url=sb.base_url, session=session, timeout=ANSWER_WITHIN_S)
         statuses[response.status_code] += 1
         try:
             case.validate_response(
@@ -177,6 +184,7 @@ def _check_operation(
     return statuses, failures, known[0]
 
 
+@pytest.mark.timeout(RUN_WITHIN_S)
 def test_the_sandbox_conforms_to_alpacas_openapi_documents(
     busy_sandbox: tuple[SandboxHandle, str], record_property: Any
 ) -> None:

@@ -26,8 +26,13 @@ from tui_trader.store.pg import pg_sql
 Db = Path | str
 """The shared store: a SQLite file, or a PostgreSQL URL (its password in ``PGPASSWORD``)."""
 
-DEADLINE = 60.0
-"""How long any one wait may take (a loaded two-core machine runs three sessions at once)."""
+DEADLINE = 180.0
+"""How long any one wait may take: a hang guard. A loaded two-core machine runs three sessions
+at once, each start up to 30 s; three desks took 55 s in all at a load of 15, so 60 s a wait
+was within reach of a loaded full run."""
+PROCESSES_RUN_WITHIN_S = 600
+"""pytest's limit for a test of desks in processes (``pytestmark`` of their files): its waits
+are ``DEADLINE`` each, past the 120 s pytest gives a test by default."""
 
 
 def start_live_paper(

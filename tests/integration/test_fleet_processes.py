@@ -12,8 +12,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from tests.integration.account_processes import (
     DEADLINE,
+    PROCESSES_RUN_WITHIN_S,
     Db,
     orders_per_trading_day,
     query,
@@ -23,6 +26,8 @@ from tests.integration.account_processes import (
     wait_for,
 )
 from tui_trader.sandbox.testing import SandboxHandle
+
+pytestmark = pytest.mark.timeout(PROCESSES_RUN_WITHIN_S)
 
 LIMIT = 2
 """``--max-orders-per-day`` of each session: the account sends this many in all."""

@@ -16,7 +16,10 @@ import signal
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from tests.integration.account_processes import (
+    PROCESSES_RUN_WITHIN_S,
     cycles_pass,
     query,
     start_live_paper,
@@ -27,6 +30,8 @@ from tui_trader.core.order_ids import short_key
 from tui_trader.sandbox.testing import SandboxHandle
 from tui_trader.store.db import to_db_time
 from tui_trader.store.process_identity import PROC
+
+pytestmark = pytest.mark.timeout(PROCESSES_RUN_WITHIN_S)
 
 STOPS_BEFORE_ITS_FIRST_SEND = """
 import os, signal, sys

@@ -27,12 +27,19 @@ start."""
 
 def test_a_start_on_a_nearly_spent_minute_waits_for_the_next_and_starts(tmp_path: Path) -> None:
     """A minute of four seconds (the sandbox's window, shortened): the start says it waits,
-    how long, and why, in one line, then starts."""
-    with running_sandbox(faults="rate_limit=200", rate_window_s=4.0) as sb:
+    how long, and why, in one line, then starts. The sandbox holds the spent minute until the
+    start has said its wait (a start slower than the window, on a loaded machine, would
+    otherwise meet a fresh minute and not wait at all)."""
+    with running_sandbox(faults="rate_limit=200,rate_hold=1", rate_window_s=4.0) as sb:
         spend_key_minute(sb, LEFT)
         said: list[str] = []
+
+        def say(line: str) -> None:
+            said.append(line)
+            sb.admin.set_faults(rate_hold=0)  # the neighbour stops: the minute runs on
+
         began = time.monotonic()
-        session = alpaca_session(sb, tmp_path / "k.db", say=said.append)
+        session = alpaca_session(sb, tmp_path / "k.db", say=say)
         waited = time.monotonic() - began
         try:
             assert session.started
@@ -73,8 +80,9 @@ def test_a_key_spent_for_longer_than_a_minute_ends_the_start_with_exit_1(tmp_pat
 
 def test_ctrl_c_while_a_start_waits_for_the_next_minute_ends_it_at_once(tmp_path: Path) -> None:
     """The wait says itself on stdout as it begins; Ctrl+C then stops the start at once (not
-    after the half minute), in one line, exit 130, nothing written."""
-    with running_sandbox(faults="rate_limit=200", rate_window_s=30.0) as sb:
+    after the half minute), in one line, exit 130, nothing written. The sandbox holds the
+    spent minute: however slowly the child starts, it meets it and waits."""
+    with running_sandbox(faults="rate_limit=200,rate_hold=1", rate_window_s=30.0) as sb:
         spend_key_minute(sb, LEFT)
         env = cli_env(tmp_path)
         env.update(sandbox_env(sb))

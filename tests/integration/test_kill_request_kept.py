@@ -21,6 +21,7 @@ import pytest
 
 from tests.conftest import Flipper, make_session, simulate_death
 from tests.integration.account_processes import (
+    PROCESSES_RUN_WITHIN_S,
     cycles_pass,
     query,
     start_live_paper,
@@ -36,6 +37,8 @@ from tui_trader.store.halt_requests import write_halt_request
 from tui_trader.store.models import HaltRequest, database
 from tui_trader.store.pg_url import PgUrl
 from tui_trader.store.statements import load_risk_state
+
+pytestmark = pytest.mark.timeout(PROCESSES_RUN_WITHIN_S)
 
 ACCOUNT = "paper:kill-kept"
 PRESSED = datetime(2026, 12, 6, 14, 3, 7, tzinfo=UTC)

@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration.account_processes import (
+    PROCESSES_RUN_WITHIN_S,
     orders_per_trading_day,
     query,
     snapshots,
@@ -31,6 +32,8 @@ from tests.integration.account_processes import (
 )
 from tests.pg_cluster import PgCluster
 from tui_trader.sandbox.testing import SandboxHandle
+
+pytestmark = pytest.mark.timeout(PROCESSES_RUN_WITHIN_S)
 
 LIMIT = 3
 """``--max-orders-per-day`` of each desk: the account sends this many a trading day in all."""

@@ -13,7 +13,10 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from tests.integration.account_processes import (
+    PROCESSES_RUN_WITHIN_S,
     Db,
     cycles_pass,
     orders_per_trading_day,
@@ -24,6 +27,8 @@ from tests.integration.account_processes import (
 )
 from tests.integration.cli_helpers import cli_env
 from tui_trader.sandbox.testing import SandboxHandle
+
+pytestmark = pytest.mark.timeout(PROCESSES_RUN_WITHIN_S)
 
 
 def _events(db: Db, session_id: int, kind: str) -> int:

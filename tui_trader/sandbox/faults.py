@@ -41,6 +41,11 @@ class FaultSettings:
     """The next N REST requests are answered 429, then the burst is spent."""
     rate_limit: int = 200
     """Requests a minute per key before 429 (Alpaca's 200); 0 turns the limit off."""
+    rate_hold: int = 0
+    """1 holds the key's minute: the requests counted so far do not age out, and every answer
+    says the count changes a whole window from now (a neighbour on the key that keeps spending
+    it); 0 lets the minute run on from there. A test holds a spent minute until it has seen a
+    start wait for the next one, however slowly the start came."""
     hang_rate: float = 0.0
     """Share of REST requests read and never answered (until the client gives up)."""
     trickle: float = 0.0
@@ -133,7 +138,7 @@ _RATES |= {"order_fail_rate"}
 _RATES |= {"stream_only_rate", "ws_drop", "ws_duplicate", "ws_reorder", "stale_rest"}
 _RATES |= {"cancel_refuse_rate", "replace_fill_rate", "replace_reject_rate", "position_lag"}
 _RATES |= {"slow_cancel_rate", "slow_cancel_fill_rate", "slow_cancel_refuse_rate", "ws_mute"}
-_COUNTS = {"burst_429", "rate_limit"}
+_COUNTS = {"burst_429", "rate_limit", "rate_hold"}
 _BARS = {"partial_bars", "race_bars"}
 """Counts of bars: at least one (the next bar), at most ``MAX_BARS``."""
 MAX_BARS = 10_000

@@ -20,6 +20,7 @@ import math
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -50,22 +51,26 @@ HANG_POLL = 0.1
 class RateLimiter:
     """Alpaca's per-key limit: at most N requests in any sliding minute (per API)."""
 
-    def __init__(self, window: float = 60.0) -> None:
-        """Start with no requests counted; ``window``: the minute's length in seconds."""
+    def __init__(self, window: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
+        """Start with no requests counted; ``window``: the minute's length in seconds;
+        ``clock``: monotonic seconds (a test's own)."""
         self._lock = threading.Lock()
         self._stamps: dict[str, deque[float]] = {}
         self.window = window
+        self._clock = clock
 
-    def hit(self, key: str, limit: int) -> tuple[bool, int, int]:
-        """Count a request; returns (allowed, remaining, reset epoch second)."""
-        now = time.monotonic()
+    def hit(self, key: str, limit: int, hold: bool = False) -> tuple[bool, int, int]:
+        """Count a request; returns (allowed, remaining, reset epoch second). ``hold`` (the
+        ``rate_hold`` fault): nothing ages out and the count changes a window from now."""
+        now = self._clock()
         with self._lock:
             stamps = self._stamps.setdefault(key, deque())
-            while stamps and stamps[0] <= now - self.window:
+            while not hold and stamps and stamps[0] <= now - self.window:
                 stamps.popleft()
             stamps.append(now)
             used = len(stamps)
-            reset = math.ceil(time.time() + self.window - (now - stamps[0]))
+            oldest = now if hold else stamps[0]
+            reset = math.ceil(time.time() + self.window - (now - oldest))
         if limit <= 0:
             return True, 0, reset
         return used <= limit, max(limit - used, 0), reset
@@ -179,7 +184,9 @@ class RestGate:
             raise ApiError(401, None, "unauthorized")
         faults = sb.dice.settings
         api = "data" if is_market_data(req.path) else "trading"  # Alpaca counts them apart
-        allowed, remaining, reset = self.limiter.hit(f"{api}:{key}", faults.rate_limit)
+        allowed, remaining, reset = self.limiter.hit(
+            f"{api}:{key}", faults.rate_limit, hold=faults.rate_hold > 0
+        )
         headers = {}
         if faults.rate_limit > 0:
             headers = {
