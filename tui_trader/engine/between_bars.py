@@ -191,8 +191,10 @@ class BetweenBars:
         they read those orders' rows before each sale (see the module). Only while the broker
         may take orders (the stream up, its news back-filled, the market open): its news then
         costs no request. Else, and the broker silent: left for the next look or cycle, as
-        the cycle's own reads are. Returns how many order changes it recorded (its report
-        then shows them and their fills: before, nothing said a stop filled between bars)."""
+        the cycle's own reads are. Returns how many order changes it recorded: the look then
+        reports them and their fills, as a cycle would (the desk's screen shows a stop's fill
+        then; before, a change recorded at a look was never said: the next cycle's report
+        shows only what that cycle recorded)."""
         session = self.audit.session
         if self.claims is None or session is None:
             return 0
