@@ -88,7 +88,10 @@ def limit_sell(desk: TradingSession, sandbox: SandboxHandle, qty: float, price: 
     )
     report = desk.apply_kill_requests()
     assert report is not None
-    [sell] = [o for o in report.orders if o.side is Side.SELL and o.status.is_open]
+    # the look reports the news it heard of the desk's other orders first (an earlier sell by
+    # hand now accepted: ``BetweenBars._closes_heard``), then the orders it sent
+    *_, sell = [o for o in report.orders if o.side is Side.SELL and o.status.is_open]
+    assert sell.qty == qty and sell.limit_price == price
     settle(sandbox, desk)
     return sell.client_order_id
 

@@ -8,11 +8,12 @@ called by the runner when the session's ``wake`` event is set); an order by hand
 there has its symbol's exit put in step at once (``engine.hand_exits``). Both run in one audit
 transaction, stamped at the latest bar's time like a cycle's records.
 
-A halt flatten's close of this desk still working records its news at each of those looks too
-(``_closes_heard``), where other desks share the account: each of their sales in its symbol
-waits while its row is open in the store (``engine.live_exits``). Before, the row said the close
-worked until this desk's next bar (an hour, a day on daily bars) though it had filled in a
-second, and the other desks' sales there, by hand too, waited all that time (``review31d``).
+A halt flatten's close or a protective exit of this desk still working records its news at
+each of those looks too (``_closes_heard``), where other desks share the account: each of their
+sales in its symbol waits while its row is open in the store (``engine.live_exits``). Before,
+the row said the close (``review31d``) or the stop (``heard31``) worked until this desk's next
+bar (an hour, a day on daily bars) though it had filled in a second, and the other desks' sales
+there, by hand too, waited all that time.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from tui_trader.core.domain import Account, IterationReport, Position, RiskEvent
 from tui_trader.core.order_ids import flatten_closer_key
 from tui_trader.core.orders import Fill, Order
 from tui_trader.engine.halts import CANCEL_UNANSWERED
+from tui_trader.risk.stops import is_protective
 
 if TYPE_CHECKING:
     from tui_trader.core.clock import Clock
@@ -109,7 +111,7 @@ class BetweenBars:
             self._cycle_orders.clear()
             self._cycle_fills.clear()
             self.audit.beat()
-            self._closes_heard()
+            heard = self._closes_heard()  # its fills on the desk's screen too: a report
             was_halted = self.risk.state.halted
             events = self._sync_risk() if self.audit.commit_every == 1 else []
             events += self._take_resume_request()
@@ -119,7 +121,7 @@ class BetweenBars:
             retry = retry_halt and self._halt_unfinished and self.risk.state.halted
             ended = self.hands_ended()  # orders by hand ended since: their exits in step now
             asked = self.manual_pending()
-            if not events and not kills and not retry and not asked and not ended:
+            if not events and not kills and not retry and not asked and not ended and not heard:
                 return None
             # Stamped like the cycle's records: at the latest bar, so a replay's History shows a
             # manual order, kill or resume among its bars, not at today's date (the rows'
@@ -180,30 +182,38 @@ class BetweenBars:
                 account = self.last_account or Account(0.0, 0.0, 0.0)
                 positions = self.last_positions
             self.equity_seen = account.equity
-            return self._report(account, positions, market_time, 0, 0, 0, events, notes)
+            fills = len(self._cycle_fills)  # those heard, and those of orders by hand
+            return self._report(account, positions, market_time, fills, 0, 0, events, notes)
 
-    def _closes_heard(self) -> None:
-        """Record the news of this desk's flatten closes still working (as far as the updates
-        drained so far tell), where other desks share the account: they read the close's row
-        before each sale (see the module). Only while the broker may take orders (the stream
-        up, its news back-filled, the market open): its news then costs no request. Else, and
-        the broker silent: left for the next look or cycle, as the cycle's own reads are."""
+    def _closes_heard(self) -> int:
+        """Record the news of this desk's flatten closes and protective exits still working
+        (as far as the updates drained so far tell), where other desks share the account:
+        they read those orders' rows before each sale (see the module). Only while the broker
+        may take orders (the stream up, its news back-filled, the market open): its news then
+        costs no request. Else, and the broker silent: left for the next look or cycle, as
+        the cycle's own reads are. Returns how many order changes it recorded: the look then
+        reports them and their fills, as a cycle would (the desk's screen shows a stop's fill
+        then; before, a change recorded at a look was never said: the next cycle's report
+        shows only what that cycle recorded)."""
         session = self.audit.session
         if self.claims is None or session is None:
-            return
+            return 0
         key = session.key
 
-        def not_own_close(order: Order) -> bool:
-            """Whether ``order`` is not a flatten close of this session."""
-            return flatten_closer_key(order.client_order_id) != key
+        def not_held_beside(order: Order) -> bool:
+            """Whether ``order`` holds no other desk's sale: neither a flatten close of this
+            session nor one of its protective exits (``engine.live_exits``)."""
+            cid = order.client_order_id
+            return flatten_closer_key(cid) != key and not is_protective(cid, order.order_type)
 
-        if not self.broker.working_symbols(not_own_close):
-            return
+        if not self.broker.working_symbols(not_held_beside):
+            return 0
         with contextlib.suppress(BrokerError):
             # the stream up and its news back-filled: draining asks nothing (polling every
             # order followed at each look, stream down, would spend the request budget)
             if self.broker.trading_ready() is None:
                 self._apply_updates(self.broker.drain_updates())
+        return len(self._cycle_orders)
 
     def _read_after(self, halting: bool, notes: list[str]) -> tuple[Account, dict[str, Position]]:
         """The account and positions once the requests acted (cancelled orders release buying
