@@ -156,7 +156,12 @@ async def test_ctrl_k_with_the_server_down_says_so_at_once_and_writes_once_it_is
         took = await _ctrl_k_timed(app, lambda: NOT_YET in bars(app))
         await wait_for(pilot, lambda: asking(app), "the flatten question")
         assert NOT_YET in bars(app)  # on the question's screen too
+        yes = app.screen.query_one("#yes")
+        await wait_for(pilot, lambda: yes.region.area > 0, "the yes button laid out")
         await pilot.click("#yes")  # flatten too: queued behind the halt
+        # the bar said NOT written before the answer too: wait for the question to go, or a
+        # loaded run's ctrl+k below reached the question still up (a loaded full run failed)
+        await wait_for(pilot, lambda: not asking(app), "the question answered")
         await wait_for(pilot, lambda: "HALT REQUESTED  by you, NOT" in bars(app), "not yet")
         await pilot.press("ctrl+k")
         await wait_for(pilot, lambda: "already requested" in said(app), "nothing more queued")
