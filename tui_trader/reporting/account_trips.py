@@ -17,14 +17,18 @@ flatten of desk A's shares is B's round trip, entered at what A paid; an ended d
 filled after it ended, recorded by a desk still running, is the ended desk's), and the strategy
 credited is the one behind the fill that opened it, whichever desk's. A sale of more than the
 recorded fills hold (shares held before the store's first session, bought by hand) takes the
-shares the account held then, as the account's newest snapshot written before it shows them, at the
-broker's average entry price there; none shown: the sale opens the other side, as its fills
-say (a short sold on purpose).
+shares the account held then, at the broker's average entry price: the account's newest
+snapshot written before the sale executed (one written after may already count the sale, its
+news come late), with the account's fills between the two added to its shares (a snapshot is a
+cycle old: a flip sold as 10 then 15 read 20 held at the 15, and booked 5 phantom shares); none
+shown: the sale opens the other side, as its fills say (a short sold on purpose).
 """
 
 from __future__ import annotations
 
 import json
+from array import array
+from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,6 +36,7 @@ from datetime import datetime
 from tui_trader.core.ledger import ClosedTrade, TradeLedger
 from tui_trader.core.order_views import QTY_EPS
 from tui_trader.core.orders import Fill, Side
+from tui_trader.store.db import to_db_time
 from tui_trader.store.models import AccountSnapshot, LiveFill, LiveOrder, LiveTrade, SessionRow
 from tui_trader.store.peewee_names import JOIN, fn
 from tui_trader.store.stored_numbers import LIMIT, readable, shown, shown_time
@@ -57,8 +62,6 @@ class _FillRow:
     session_id: int | None
     """The session whose order filled (the fill's own when its order is not found)."""
     fill: Fill
-    recorded: object
-    """When it was recorded, as stored (compared in the database, never read here)."""
     rationale: str
 
 
@@ -120,44 +123,80 @@ def _fill_rows(sessions: list[SessionRow]) -> Iterator[_FillRow]:
         )
         session = owner if owner is not None else recorder  # (the order's desk: see the module)
         text = rationale if isinstance(rationale, str) else ""
-        yield _FillRow(row, session, fill, wall, text)
+        yield _FillRow(row, session, fill, text)
 
 
-def _held_before(account_key: str, symbol: str, recorded: object) -> tuple[float, float]:
-    """The shares of ``symbol`` (signed) and their average entry price in the account's newest
-    snapshot written before ``recorded``; (0, 0) when it holds none, or there is none."""
+class _Moved:
+    """Each symbol's fills as the ledger took them, in execution order: their times (POSIX
+    seconds) and the running sum of their signed quantities (16 bytes a fill), so that the
+    shares a snapshot shows can be carried to the moment of a later fill."""
+
+    def __init__(self) -> None:
+        self._by: dict[str, tuple[array[float], array[float]]] = {}
+
+    def add(self, fill: Fill) -> None:
+        """Count ``fill`` (the fills come in execution order)."""
+        times, sums = self._by.setdefault(fill.symbol, (array("d"), array("d")))
+        times.append(fill.timestamp.timestamp())
+        sums.append((sums[-1] if sums else 0.0) + fill.qty * fill.side.sign)
+
+    def since(self, symbol: str, when: datetime) -> float:
+        """The signed shares of ``symbol`` the fills counted so far executed after ``when``."""
+        times, sums = self._by.get(symbol, (array("d"), array("d")))
+        if not times:
+            return 0.0
+        at = bisect_right(times, when.timestamp())
+        return sums[-1] - (sums[at - 1] if at else 0.0)
+
+
+def _held_before(account_key: str, row: _FillRow, moved: _Moved) -> tuple[float, float]:
+    """The shares of the fill's symbol (signed) the account held just before it, and their
+    average entry price: the account's newest snapshot written before the fill executed, plus
+    the fills counted since it; (0, 0) when it held none, or there is no snapshot."""
+    symbol = row.fill.symbol
     snaps = (
-        AccountSnapshot.select(AccountSnapshot.positions)
+        AccountSnapshot.select(
+            AccountSnapshot.id, AccountSnapshot.timestamp, AccountSnapshot.positions
+        )
         .join(SessionRow)
-        .where((SessionRow.account_key == account_key) & (AccountSnapshot.timestamp <= recorded))
+        .where(
+            (SessionRow.account_key == account_key)
+            & (AccountSnapshot.timestamp <= to_db_time(row.fill.timestamp))
+        )
         .order_by(AccountSnapshot.id.desc())
         .limit(1)
         .tuples()
     )
-    for (text,) in snaps:
+    for snap, written, text in snaps:
+        when = shown_time(written, "live_account_snapshots", snap, "timestamp")
         try:
             positions = json.loads(text or "[]")
         except ValueError:
             return 0.0, 0.0
+        if when is None:
+            return 0.0, 0.0
+        qty, price = 0.0, 0.0
         for entry in positions if isinstance(positions, list) else []:
             if isinstance(entry, list) and len(entry) >= 3 and entry[0] == symbol:
-                qty, price = readable(entry[1]), readable(entry[2])
-                if qty and price and price > 0:
-                    return qty, price
+                shares, paid = readable(entry[1]), readable(entry[2])
+                if shares and paid and paid > 0:
+                    qty, price = shares, paid
+                break
+        return qty + moved.since(symbol, when), price
     return 0.0, 0.0
 
 
-def _top_up(ledger: TradeLedger, account_key: str, row: _FillRow) -> bool:
+def _top_up(ledger: TradeLedger, account_key: str, row: _FillRow, moved: _Moved) -> bool:
     """Before ``row``'s fill: where it closes more than the ledger holds, the shares the
-    account held beyond the ledger's (its snapshot before), never past the fill; True if the
+    account held beyond the ledger's (``_held_before``), never past the fill; True if the
     ledger was flat and took them (a lot no recorded order opened)."""
     fill = row.fill
     signed = fill.qty * fill.side.sign
     mine = ledger.held(fill.symbol)
     if mine * signed > 0 or abs(signed) <= abs(mine) + QTY_EPS or not account_key:
         return False
-    was, price = _held_before(account_key, fill.symbol, row.recorded)
-    if was * signed >= 0 or mine * was < 0:
+    was, price = _held_before(account_key, row, moved)
+    if was * signed >= 0 or mine * was < 0 or price <= 0:
         return False  # the account held nothing this fill closes: it opens the other side
     beyond = min(abs(signed), abs(was)) - abs(mine)
     if beyond <= QTY_EPS:
@@ -171,13 +210,15 @@ def _one_account(account_key: str, sessions: list[SessionRow]) -> list[AccountTr
     ledger = TradeLedger()
     opened_by: dict[tuple[str, datetime], str] = {}
     trips = []
+    moved = _Moved()
     for row in _fill_rows(sessions):
-        if _top_up(ledger, account_key, row):  # opened by no recorded order: "unattributed"
+        if _top_up(ledger, account_key, row, moved):  # opened by no recorded order: "unattributed"
             opened_by[(row.fill.symbol, row.fill.timestamp)] = ""
         opened_by.setdefault((row.fill.symbol, row.fill.timestamp), row.rationale)
         for trade in ledger.on_fill(row.fill):
             opened = opened_by.get((trade.symbol, trade.entry_time), "")
             trips.append(AccountTrip(row.session_id, trade, row.id, opened))
+        moved.add(row.fill)
     return trips
 
 
