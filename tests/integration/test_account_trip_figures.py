@@ -4,7 +4,7 @@ Each test writes an account's fills (and snapshots) as the desks record them, th
 round trips ``report`` and ``history`` show: quantities, entry and exit prices, profit, and that
 they add up to what the fills made. Runs on SQLite and PostgreSQL.
 
-Two of them pin bugs of the sale of shares no recorded fill bought (bought by hand, or before
+Four of them pin bugs of the sale of shares no recorded fill bought (bought by hand, or before
 the store's first desk), which is entered at the broker's average from the account's snapshot:
 - the snapshot was taken as the account's holding at the fill even when fills came between
   them: a desk's 20 SPY sold as 10 then 15 in one cycle (a flip to short 5) read the snapshot's
@@ -12,7 +12,10 @@ the store's first desk), which is entered at the broker's average from the accou
   made a long of 10 and a short of 5 (40 shown where the fills made 45);
 - the snapshot was the newest one written before the fill was *recorded*: one written between
   the sale's execution and its (late) record already holds none of the shares, so the sale of 7
-  shares held by hand opened a phantom short and no round trip was shown at all.
+  shares held by hand opened a phantom short and no round trip was shown at all;
+- the shares held by hand were entered at the broker's average of the whole position, which
+  counts the desk's own shares beside them: 7 at 90 and the desk's 3 at 100 sold at 105 were
+  entered at 95.10 (99 made) where the account paid 93 (120 made).
 """
 
 from __future__ import annotations
@@ -201,3 +204,16 @@ def test_a_snapshot_written_between_a_sale_and_its_late_record_is_not_read(
     _fill(desk, "sell", 7, 100.0, 300, recorded=420)
     _snapshot(desk, 360, 0, 0.0)
     assert _trips() == [("buy", 7, 90.0, 100.0, 70.0)]
+
+
+def test_shares_held_by_hand_beside_the_desks_are_entered_at_their_own_price(
+    desk: SessionRow,
+) -> None:
+    """7 SPY held by hand at 90, 3 bought @ 100 by the desk; the snapshot since shows 10 at the
+    broker's average, 93; all 10 sold @ 105: one long of 10 entered at 93 (the 7 at 90 beside
+    the desk's 3 at 100), not the 7 at 93 beside the 3 at 100 (95.10)."""
+    _snapshot(desk, 0, 7, 90.0)
+    _fill(desk, "buy", 3, 100.0, 10)
+    _snapshot(desk, 15, 10, 93.0)
+    _fill(desk, "sell", 10, 105.0, 20)
+    assert _trips() == [("buy", 10, 93.0, 105.0, 120.0)]

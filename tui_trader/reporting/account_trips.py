@@ -17,11 +17,12 @@ flatten of desk A's shares is B's round trip, entered at what A paid; an ended d
 filled after it ended, recorded by a desk still running, is the ended desk's), and the strategy
 credited is the one behind the fill that opened it, whichever desk's. A sale of more than the
 recorded fills hold (shares held before the store's first session, bought by hand) takes the
-shares the account held then, at the broker's average entry price: the account's newest
-snapshot written before the sale executed (one written after may already count the sale, its
-news come late), with the account's fills between the two added to its shares (a snapshot is a
-cycle old: a flip sold as 10 then 15 read 20 held at the 15, and booked 5 phantom shares); none
-shown: the sale opens the other side, as its fills say (a short sold on purpose).
+shares the account held then, priced so that with the ledger's they make the broker's average
+entry price (``_held_before``): the account's newest snapshot written before the sale executed
+(one written after may already count the sale, its news come late), with the account's fills
+between the two added to its shares (a snapshot is a cycle old: a flip sold as 10 then 15 read
+20 held at the 15, and booked 5 phantom shares); none shown: the sale opens the other side, as
+its fills say (a short sold on purpose).
 """
 
 from __future__ import annotations
@@ -128,31 +129,43 @@ def _fill_rows(sessions: list[SessionRow]) -> Iterator[_FillRow]:
 
 class _Moved:
     """Each symbol's fills as the ledger took them, in execution order: their times (POSIX
-    seconds) and the running sum of their signed quantities (16 bytes a fill), so that the
-    shares a snapshot shows can be carried to the moment of a later fill."""
+    seconds), the running sum of their signed quantities, and the ledger's shares and average
+    price after each (32 bytes a fill), so that the shares a snapshot shows can be carried to
+    the moment of a later fill, and the ledger's part of them told apart."""
 
     def __init__(self) -> None:
-        self._by: dict[str, tuple[array[float], array[float]]] = {}
+        self._by: dict[str, tuple[array[float], ...]] = {}
 
-    def add(self, fill: Fill) -> None:
-        """Count ``fill`` (the fills come in execution order)."""
-        times, sums = self._by.setdefault(fill.symbol, (array("d"), array("d")))
+    def add(self, fill: Fill, ledger: TradeLedger) -> None:
+        """Count ``fill`` (the fills come in execution order), the ledger having taken it."""
+        times, sums, held, paid = self._by.setdefault(fill.symbol, _arrays())
         times.append(fill.timestamp.timestamp())
         sums.append((sums[-1] if sums else 0.0) + fill.qty * fill.side.sign)
+        held.append(ledger.held(fill.symbol))
+        paid.append(ledger.average(fill.symbol))
 
-    def since(self, symbol: str, when: datetime) -> float:
-        """The signed shares of ``symbol`` the fills counted so far executed after ``when``."""
-        times, sums = self._by.get(symbol, (array("d"), array("d")))
+    def at(self, symbol: str, when: datetime) -> tuple[float, float, float]:
+        """The signed shares of ``symbol`` the fills counted so far moved after ``when``, and
+        the ledger's shares and average price at ``when``."""
+        times, sums, held, paid = self._by.get(symbol, _arrays())
         if not times:
-            return 0.0
+            return 0.0, 0.0, 0.0
         at = bisect_right(times, when.timestamp())
-        return sums[-1] - (sums[at - 1] if at else 0.0)
+        if not at:
+            return sums[-1], 0.0, 0.0
+        return sums[-1] - sums[at - 1], held[at - 1], paid[at - 1]
+
+
+def _arrays() -> tuple[array[float], ...]:
+    return array("d"), array("d"), array("d"), array("d")
 
 
 def _held_before(account_key: str, row: _FillRow, moved: _Moved) -> tuple[float, float]:
-    """The shares of the fill's symbol (signed) the account held just before it, and their
-    average entry price: the account's newest snapshot written before the fill executed, plus
-    the fills counted since it; (0, 0) when it held none, or there is no snapshot."""
+    """The shares of the fill's symbol (signed) the account held just before it, and the
+    price of those the ledger did not hold: the account's newest snapshot written before the
+    fill executed, plus the fills counted since it; its shares beyond the ledger's priced so
+    that with the ledger's they make the broker's average there. (0, 0) when it held none,
+    or there is no snapshot."""
     symbol = row.fill.symbol
     snaps = (
         AccountSnapshot.select(
@@ -182,7 +195,12 @@ def _held_before(account_key: str, row: _FillRow, moved: _Moved) -> tuple[float,
                 if shares and paid and paid > 0:
                     qty, price = shares, paid
                 break
-        return qty + moved.since(symbol, when), price
+        since, mine, mine_paid = moved.at(symbol, when)
+        beyond = qty - mine
+        if qty * mine > 0 and beyond * qty > QTY_EPS and mine_paid > 0:
+            rest = (abs(qty) * price - abs(mine) * mine_paid) / abs(beyond)
+            price = rest if rest > 0 else price  # (10 at 93 with the ledger's 3 at 100: 90)
+        return qty + since, price
     return 0.0, 0.0
 
 
@@ -218,7 +236,7 @@ def _one_account(account_key: str, sessions: list[SessionRow]) -> list[AccountTr
         for trade in ledger.on_fill(row.fill):
             opened = opened_by.get((trade.symbol, trade.entry_time), "")
             trips.append(AccountTrip(row.session_id, trade, row.id, opened))
-        moved.add(row.fill)
+        moved.add(row.fill, ledger)
     return trips
 
 
