@@ -217,3 +217,18 @@ def test_shares_held_by_hand_beside_the_desks_are_entered_at_their_own_price(
     _snapshot(desk, 15, 10, 93.0)
     _fill(desk, "sell", 10, 105.0, 20)
     assert _trips() == [("buy", 10, 93.0, 105.0, 120.0)]
+
+
+def test_shares_held_by_hand_sold_in_parts_are_sold_once(desk: SessionRow) -> None:
+    """7 SPY held by hand at 90, sold 4 @ 95 and 3 @ 96 and then 2 more @ 97 (a short, on
+    purpose) before the next snapshot, covered @ 94: the snapshot's 7 are taken once."""
+    _snapshot(desk, 0, 7, 90.0)
+    _fill(desk, "sell", 4, 95.0, 10)
+    _fill(desk, "sell", 3, 96.0, 20)
+    _fill(desk, "sell", 2, 97.0, 30)
+    _fill(desk, "buy", 2, 94.0, 40)
+    assert _trips() == [
+        ("buy", 4, 90.0, 95.0, 20.0),
+        ("buy", 3, 90.0, 96.0, 18.0),
+        ("sell", 2, 97.0, 94.0, 6.0),
+    ]
