@@ -51,3 +51,35 @@ def test_selling_what_another_desk_bought_books_a_round_trip(
         for desk in (a, b):
             desk.finish("stopped")
             desk.broker.close()
+
+
+def test_selling_own_shares_with_another_desks_books_the_brokers_average(
+    sandbox: SandboxHandle, trading: Any, store: Any
+) -> None:
+    """Desk B bought 7 SPY, desk A then 3 at a higher price; A sells all 10: its round trip
+    is entered at the broker's average of the 10 (B's 7 at their price beside A's 3), not
+    A's 3 beside 7 more at that average (the broker's price of the 7 counted A's 3 in it)."""
+    db: Any = store
+    b = alpaca_session(sandbox, db, symbols=("SPY",))
+    a = alpaca_session(sandbox, db, symbols=("SPY",))
+    try:
+        sandbox.admin.step()
+        for desk in (b, a):
+            desk.run_iteration()
+        first = _by_hand(sandbox, b, Side.BUY, 7)
+        sandbox.admin.step(shock=RALLY)
+        second = _by_hand(sandbox, a, Side.BUY, 3)
+        assert second > first + 0.01, (first, second)
+        sandbox.admin.step()
+        a.run_iteration()  # A reads the account: 10 SPY
+        entry = a.broker.positions()["SPY"].avg_entry_price
+        assert abs(entry - (7 * first + 3 * second) / 10) < 1e-3, (entry, first, second)
+        _by_hand(sandbox, a, Side.SELL, 10)
+        assert "SPY" not in a.broker.positions() and a.ledger.held("SPY") == 0
+        sold = _round_trips(a)
+        assert [(side, qty) for side, qty, _ in sold] == [("buy", 10)], sold
+        assert abs(sold[0][2] - entry) < 1e-3, (sold, entry, first, second)
+    finally:
+        for desk in (a, b):
+            desk.finish("stopped")
+            desk.broker.close()

@@ -127,6 +127,11 @@ class TradeLedger:
         held = self._open.get(symbol)
         return held.qty if held is not None else 0.0
 
+    def average(self, symbol: str) -> float:
+        """The average entry price of what is open in ``symbol`` (0 when flat)."""
+        held = self._open.get(symbol)
+        return held.avg_price if held is not None else 0.0
+
 
 def positions_before(
     now: dict[str, tuple[float, float]],

@@ -72,8 +72,12 @@ class LedgerBeside:
             return None
         price = position.avg_entry_price if position is not None else 0.0
         if price <= 0 or position is None or position.qty * was <= 0:  # closed: as last read
-            price = entries.get(fill.symbol, fill.price)  # (unknown: no profit booked)
-        return (beyond if was > 0 else -beyond), price
+            if fill.symbol not in entries:
+                return (beyond if was > 0 else -beyond), fill.price  # (unknown: no profit)
+            price = entries[fill.symbol]
+        return (beyond if was > 0 else -beyond), _beside_mine(
+            price, was, mine, self.ledger.average(fill.symbol)
+        )
 
     @property
     def last_positions(self) -> dict[str, Position]:
@@ -90,3 +94,16 @@ class LedgerBeside:
             {s: p.avg_entry_price for s, p in positions.items() if p.avg_entry_price > 0}
         )
         self._entries = entries
+
+
+def _beside_mine(average: float, was: float, mine: float, mine_paid: float) -> float:
+    """The entry price of the account's shares beyond the ledger's: the broker's ``average``
+    is of all ``was`` held, the ledger's ``mine`` at ``mine_paid`` among them; the rest priced
+    so that with the ledger's they make it (7 bought at 90 by another desk beside this desk's
+    3 at 100: the broker's 93, the 7 at 90). Before, the 7 took the 93, the ledger's 3
+    counted twice: the round trip of 10 sold entered at 95.10."""
+    rest = abs(was) - abs(mine)
+    if mine * was <= 0 or mine_paid <= 0 or rest <= QTY_EPS:
+        return average
+    price = (abs(was) * average - abs(mine) * mine_paid) / rest
+    return price if price > 0 else average

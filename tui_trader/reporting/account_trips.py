@@ -17,9 +17,12 @@ flatten of desk A's shares is B's round trip, entered at what A paid; an ended d
 filled after it ended, recorded by a desk still running, is the ended desk's), and the strategy
 credited is the one behind the fill that opened it, whichever desk's. A sale of more than the
 recorded fills hold (shares held before the store's first session, bought by hand) takes the
-shares the account held then, as the account's newest snapshot written before it shows them, at the
-broker's average entry price there; none shown: the sale opens the other side, as its fills
-say (a short sold on purpose).
+shares the account held then, priced so that with the ledger's they make the broker's average
+entry price (``_held_before``): the account's newest snapshot written before the sale executed
+(one written after may already count the sale, its news come late), with the account's fills
+between the two added to its shares (a snapshot is a cycle old: a flip sold as 10 then 15 read
+20 held at the 15, and booked 5 phantom shares); none shown: the sale opens the other side, as
+its fills say (a short sold on purpose).
 """
 
 from __future__ import annotations
@@ -62,8 +65,8 @@ class _Trip:
 
 _FillRow = tuple[int, "int | None", Fill, object, "int | None"]
 """A readable fill: its row id, the session whose order filled (the fill's own when its order
-is not found), the fill (its client order id left empty: read for the trips shown), when it was
-recorded as stored (compared as the database compares it, never read), and its order's id."""
+is not found), the fill (its client order id left empty: read for the trips shown), when it
+executed as stored (compared as the database compares it, never read), and its order's id."""
 _COLUMNS = ("quantity", "price", "commission", "slippage")
 ONE_PASS = 5_000
 """Orders whose words are read in one pass over their ids' range rather than 500 at a time."""
@@ -133,19 +136,19 @@ def _fill_rows(sessions: list[SessionRow], notes: list[str] | None) -> Iterator[
         fill = Fill("", symbol, sides[side], qty, price, last_when, commission, slippage)
         owner = values[11]
         session = owner if owner is not None else recorder  # (the order's desk: see the module)
-        yield row, session, fill, wall, values[10]
+        yield row, session, fill, stamp, values[10]
 
 
-def _top_up(ledger: TradeLedger, before: HeldBefore | None, fill: Fill, recorded: object) -> bool:
+def _top_up(ledger: TradeLedger, before: HeldBefore | None, fill: Fill, executed: object) -> bool:
     """Before ``fill``: where it closes more than the ledger holds, the shares the account held
-    beyond the ledger's (its snapshot before, ``recorded``), never past the fill; True if the
-    ledger was flat and took them (a lot no recorded order opened)."""
+    beyond the ledger's (``HeldBefore.held``, ``executed`` its time as stored), never past the
+    fill; True if the ledger was flat and took them (a lot no recorded order opened)."""
     signed = fill.qty * fill.side.sign
     mine = ledger.held(fill.symbol)
     if mine * signed > 0 or abs(signed) <= abs(mine) + QTY_EPS or before is None:
         return False
-    was, price = before.held(fill.symbol, recorded)
-    if was * signed >= 0 or mine * was < 0:
+    was, price = before.held(fill, executed)
+    if was * signed >= 0 or mine * was < 0 or price <= 0:
         return False  # the account held nothing this fill closes: it opens the other side
     beyond = min(abs(signed), abs(was)) - abs(mine)
     if beyond <= QTY_EPS:
@@ -159,21 +162,23 @@ def _one_account(
 ) -> list[_Trip]:
     """The round trips of one account's sessions closed by ``wanted``, from all their fills."""
     ledger = TradeLedger()
-    before = HeldBefore(account_key) if account_key else None
+    before = HeldBefore(account_key, notes) if account_key else None
     opened_by: dict[tuple[str, datetime], int | None] = {}
     trips = []
-    for row, session, fill, recorded, order in _fill_rows(sessions, notes):
+    for row, session, fill, executed, order in _fill_rows(sessions, notes):
         opening = (fill.symbol, fill.timestamp)
         signed, mine = fill.qty * fill.side.sign, ledger.held(fill.symbol)
         if mine * signed > 0 or abs(signed) <= abs(mine) + QTY_EPS:
             pass  # (it adds to what is open, or closes no more than it: the common case)
-        elif _top_up(ledger, before, fill, recorded):  # opened by no recorded order
+        elif _top_up(ledger, before, fill, executed):  # opened by no recorded order
             opened_by[opening] = None  # ("unattributed")
         opened_by.setdefault(opening, order)
         for trade in ledger.on_fill(fill):
             if session in wanted:
                 opened = opened_by.get((trade.symbol, trade.entry_time))
                 trips.append(_Trip(session, trade, row, order, opened))
+        if before is not None:
+            before.add(fill, ledger)  # (to carry a snapshot forward to a later fill)
     return trips
 
 
