@@ -52,12 +52,15 @@ FAULTS = {
     "slow_cancel_fill_rate": "slow_cancel_rate=1,slow_cancel_fill_rate=1",
     "slow_cancel_refuse_rate": "slow_cancel_rate=1,slow_cancel_refuse_rate=1",
     "ws_mute": "ws_mute=1",
+    "rate_hold": "rate_limit=30,rate_hold=1",
 }
 """The spec each switch is tried with (``error_status`` and ``lost_ack_mode`` qualify a rate).
 A name the sandbox does not have is left out of the groups (and fails
 ``test_every_fault_switch_has_a_trial``). ``trickle`` at 4 ms a byte, under the runs' 3-s
 ``--timeout``: a short answer arrives, an account (about 1,000 bytes) or an order's is cut at
-the request's deadline (a read retried, an order in doubt looked up by its client id). The
+the request's deadline (a read retried, an order in doubt looked up by its client id).
+``rate_hold`` (the key's minute held spent, as by a neighbour that keeps spending it) with a
+small limit: no order goes out for the phase, then the session trades again. The
 stream's and REST's disorder switches (``ws_duplicate``, ``ws_reorder``, ``stale_rest``) have
 their trial in ``test_stream_disorder``: all at once for a whole session, which costs one run,
 not three. The slow fills
@@ -84,6 +87,7 @@ GROUPS = tuple(
             "rate_limit",
             "cancel_refuse_rate",
             "slow_cancel_fill_rate",
+            "rate_hold",
         ),
         (
             "error_rate",
