@@ -373,3 +373,25 @@ def test_a_server_lost_while_the_session_starts_is_one_line_and_exit_1(
     assert "Traceback" not in err
     assert pg_cluster.rows(database, "SELECT count(*) FROM live_orders") == [(0,)]
     assert pg_cluster.rows(database, "SELECT status FROM sessions") == [("failed",)]
+
+
+def test_a_connection_ended_with_a_command_in_flight_is_lost_and_rolls_back_quietly(
+    pg_cluster: PgCluster, pg_url: str
+) -> None:
+    """The server ends the backend while a command of the desk's is still in flight (a batch's
+    pipeline, a statement whose answer never came): every later statement fails with "another
+    command is already in progress", and psycopg still calls the connection healthy. Before,
+    that was not a lost store, and the rollback of a lost-store ending raised it: the session's
+    end (halt written, session ``failed``) broke off with the driver's error (a loaded full run,
+    ``test_lost_store_halt_retried``). Now it is a lost store, and the rollback leaves it."""
+    db = open_database(parse_db_url(pg_url))
+    db.execute_sql("SELECT 1")
+    (pid,) = db.execute_sql("SELECT pg_backend_pid()").fetchone()
+    db.connection().pgconn.send_query(b"SELECT 1")  # in flight: its answer is never read
+    pg_cluster.admin(f"SELECT pg_terminate_backend({pid})", pg_url.rsplit("/", 1)[1])
+    with pytest.raises(peewee.OperationalError) as lost:
+        db.execute_sql("SELECT 1")
+    assert "already in progress" in str(lost.value)
+    assert store_lost(db, lost.value)
+    db.rollback()  # nothing left to roll back: no error
+    db.close()

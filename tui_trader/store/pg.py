@@ -273,11 +273,12 @@ class PgAuditDatabase(PostgresqlDatabase):
             pipeline.__exit__(None, None, None)
 
     def rollback(self) -> None:
-        """Roll back; a connection the server dropped has nothing left to roll back."""
+        """Roll back; a connection the server dropped (or ended with a command in flight:
+        ``store_lost``) has nothing left to roll back."""
         try:
             super().rollback()
-        except (InterfaceError, OperationalError):
-            if self.is_connection_usable():
+        except (InterfaceError, OperationalError) as exc:
+            if self.is_connection_usable() and not store_lost(self, exc):
                 raise
 
 
@@ -304,7 +305,13 @@ def store_lost(db: object, exc: BaseException) -> bool:
     if isinstance(exc, InternalError):  # the idle-in-transaction goodbye (25P03) is one
         return False
     conn = getattr(getattr(db, "_state", None), "conn", None)
-    return conn is None or bool(getattr(conn, "broken", False) or getattr(conn, "closed", False))
+    if conn is None or bool(getattr(conn, "broken", False) or getattr(conn, "closed", False)):
+        return True
+    # a statement failed while the connection still has a command in flight (ACTIVE) or its
+    # state is unknown: the protocol is out of step, every later statement fails "another
+    # command is already in progress" (the server ended the backend mid-pipeline): gone too
+    status = getattr(getattr(conn, "info", None), "transaction_status", None)
+    return getattr(status, "name", "") in ("ACTIVE", "UNKNOWN")
 
 
 def lost_cause(exc: BaseException) -> str:
