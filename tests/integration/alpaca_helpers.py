@@ -227,6 +227,22 @@ def filled_by_order() -> dict[str, float]:
     return out
 
 
+def stream_heard(session: Any) -> list[str]:
+    """The names of the trade-stream events ``session``'s broker receives from now on
+    (``order_cancel_rejected``, ``fill``, ...), in order, each still passed on as before."""
+    feed = session.broker.feed
+    assert feed is not None
+    heard: list[str] = []
+    put = feed.events.put
+
+    def hear(item: Any, *args: Any, **kwargs: Any) -> None:
+        heard.append(item[0])
+        put(item, *args, **kwargs)
+
+    feed.events.put = hear
+    return heard
+
+
 def working_spy_limit(session: Any, sandbox: SandboxHandle, qty: float = 10) -> str:
     """A manual buy limit for ``qty`` SPY 3% below the market, working; its client id."""
     from tui_trader.core.orders import OrderType, Side

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tests.integration.alpaca_helpers import alpaca_session, working_spy_limit
+from tests.integration.alpaca_helpers import alpaca_session, stream_heard, working_spy_limit
 from tests.integration.test_taken_over_stop_cancelled_before import MOMENTUM
 from tui_trader.sandbox.testing import SandboxHandle, wait_until
 from tui_trader.store.models import LiveOrder
@@ -24,15 +24,7 @@ def test_a_hand_cancel_alpaca_refuses_after_its_204_is_said(
     desk = alpaca_session(sandbox, tmp_path / "desk.db", symbols=("SPY",), learning=MOMENTUM)
     try:
         cid = working_spy_limit(desk, sandbox)
-        assert desk.broker.feed is not None
-        heard: list[str] = []
-        put = desk.broker.feed.events.put
-
-        def hear(item: Any, *args: Any, **kwargs: Any) -> None:
-            heard.append(item[0])
-            put(item, *args, **kwargs)
-
-        desk.broker.feed.events.put = hear  # type: ignore[method-assign]
+        heard = stream_heard(desk)
         sandbox.admin.set_faults(slow_cancel_rate=1, slow_cancel_refuse_rate=1)
         desk.request_cancel(cid)
         desk.apply_kill_requests()
