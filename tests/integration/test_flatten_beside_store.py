@@ -19,7 +19,7 @@ from typing import Any
 
 from tests.integration.alpaca_helpers import alpaca_session, settle
 from tests.integration.broker_protection import client
-from tests.integration.test_flatten_never_shorts import RALLY, _held, _sells
+from tests.integration.test_flatten_never_shorts import RALLY, _held, _sells, rally_until_bought
 from tui_trader.cli import main
 from tui_trader.core.domain import TradingState
 from tui_trader.sandbox.testing import running_sandbox
@@ -44,12 +44,7 @@ def test_another_desks_close_filling_during_this_flatten_is_not_sold_again(
         a = alpaca_session(sb, db, symbols=("SPY",), flatten_on_halt=True)
         b = None
         try:
-            for _ in range(6):  # the rally: desk A buys SPY
-                sb.admin.step(shock=RALLY)
-                a.run_iteration()
-                settle(sb, a)
-                if _held(trading).get("SPY", 0.0) > 0:
-                    break
+            rally_until_bought(sb, a, trading)  # desk A buys SPY
             b = alpaca_session(sb, db, symbols=("SPY", "QQQ"), flatten_on_halt=True)
             for _ in range(2):
                 sb.admin.step(shock=RALLY)

@@ -36,6 +36,17 @@ def _held(trading: Any) -> dict[str, float]:
     return {p.symbol: float(p.qty) for p in trading.get_all_positions()}
 
 
+def rally_until_bought(sb: Any, desk: Any, trading: Any) -> None:
+    """The rally: bars rising (at most six) until ``desk`` has bought SPY and its fill is
+    recorded (the caller checks that it did)."""
+    for _ in range(6):
+        sb.admin.step(shock=RALLY)
+        desk.run_iteration()
+        settle(sb, desk)
+        if _held(trading).get("SPY", 0.0) > 0:
+            return
+
+
 def _sells(trading: Any, symbol: str) -> list[float]:
     """The quantities of every sell order the sandbox received in ``symbol``."""
     from alpaca.trading.enums import QueryOrderStatus
@@ -54,12 +65,7 @@ def test_a_claimer_stalled_mid_flatten_and_taken_over_does_not_sell_the_shares_a
         a = alpaca_session(sb, db, symbols=("SPY",))
         b = None
         try:
-            for _ in range(6):  # the rally: desk A buys SPY
-                sb.admin.step(shock=RALLY)
-                a.run_iteration()
-                settle(sb, a)
-                if _held(trading).get("SPY", 0.0) > 0:
-                    break
+            rally_until_bought(sb, a, trading)  # desk A buys SPY
             held = _held(trading)["SPY"]
             assert held > 0
             b = alpaca_session(sb, db, symbols=("SPY",))  # SPY is A's: B leaves it alone
@@ -110,12 +116,7 @@ def test_two_live_desks_flattening_on_one_halt_sell_the_shares_once(tmp_path: Pa
         a = alpaca_session(sb, db, symbols=("SPY",), flatten_on_halt=True)
         b = None
         try:
-            for _ in range(6):  # the rally: desk A buys SPY
-                sb.admin.step(shock=RALLY)
-                a.run_iteration()
-                settle(sb, a)
-                if _held(trading).get("SPY", 0.0) > 0:
-                    break
+            rally_until_bought(sb, a, trading)  # desk A buys SPY
             held = _held(trading)["SPY"]
             assert held > 0
             b = alpaca_session(sb, db, symbols=("SPY", "QQQ"), flatten_on_halt=True)

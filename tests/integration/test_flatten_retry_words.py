@@ -17,7 +17,7 @@ from typing import Any
 from tests.integration.alpaca_helpers import alpaca_session, rows_behind, settle
 from tests.integration.broker_protection import client
 from tests.integration.test_flatten_beside_store import _until_flat
-from tests.integration.test_flatten_never_shorts import RALLY, _held
+from tests.integration.test_flatten_never_shorts import _held, rally_until_bought
 from tui_trader.cli import main
 from tui_trader.core.orders import OrderStatus
 from tui_trader.engine.session import TradingSession
@@ -31,12 +31,7 @@ def test_a_close_not_sent_on_a_pass_again_is_not_said_sent(tmp_path: Path) -> No
         a = alpaca_session(sb, db, symbols=("SPY",), flatten_on_halt=True)
         b = None
         try:
-            for _ in range(6):  # the rally: desk A buys SPY
-                sb.admin.step(shock=RALLY)
-                a.run_iteration()
-                settle(sb, a)
-                if _held(trading).get("SPY", 0.0) > 0:
-                    break
+            rally_until_bought(sb, a, trading)  # desk A buys SPY
             b = alpaca_session(sb, db, symbols=("SPY",), flatten_on_halt=True)
             sb.admin.step()
             b.run_iteration()

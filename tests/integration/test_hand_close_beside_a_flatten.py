@@ -22,7 +22,7 @@ from typing import Any
 from tests.integration.alpaca_helpers import alpaca_session, settle
 from tests.integration.broker_protection import client
 from tests.integration.test_flatten_beside_store import _until_flat
-from tests.integration.test_flatten_never_shorts import RALLY, _held, _sells
+from tests.integration.test_flatten_never_shorts import _held, _sells, rally_until_bought
 from tui_trader.cli import main
 from tui_trader.sandbox.testing import running_sandbox
 from tui_trader.store.pg_url import PgUrl
@@ -38,12 +38,7 @@ def test_a_close_by_hand_and_a_flatten_read_before_either_sells_once(
         a = alpaca_session(sb, db, symbols=("SPY",), flatten_on_halt=True)
         b = None
         try:
-            for _ in range(6):  # the rally: desk A buys SPY
-                sb.admin.step(shock=RALLY)
-                a.run_iteration()
-                settle(sb, a)
-                if _held(trading).get("SPY", 0.0) > 0:
-                    break
+            rally_until_bought(sb, a, trading)  # desk A buys SPY
             b = alpaca_session(sb, db, symbols=("SPY",))
             for _ in range(2):
                 sb.admin.step()
