@@ -11,8 +11,12 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from tui_trader.core.timeframes import NEW_YORK
+
+if TYPE_CHECKING:
+    from tui_trader.sandbox.cash_moves import CashMove
 
 EQUITY_POINTS_KEPT = 50_000
 """Equity-curve points kept for the portfolio history endpoint."""
@@ -66,6 +70,8 @@ class Ledger:
         self.initial_cash = cash
         self.holdings: dict[str, Holding] = {}
         self.executions: list[Execution] = []
+        self.cash_moves: list[CashMove] = []
+        """Deposits, withdrawals and cash journals (``sandbox.cash_moves``), oldest first."""
         self.equity_curve: deque[tuple[datetime, float]] = deque(maxlen=EQUITY_POINTS_KEPT)
         self.equity_curve.append((start, cash))
         self.last_equity = cash
