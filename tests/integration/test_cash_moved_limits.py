@@ -138,3 +138,27 @@ def test_activities_unreadable_count_no_rise_as_a_gain_and_say_so(
         assert desk.risk.state.halt_reason == DAILY_LOSS
     finally:
         _stop(desk)
+
+
+def test_a_manual_buy_between_bars_after_a_deposit_and_a_loss_is_refused(
+    sandbox: SandboxHandle, trading: Any, tmp_path: Path
+) -> None:
+    """The deposit and the loss both come after the last cycle; a buy by hand before the next
+    one reads the account then. Before, the equity above the day's opening let it out; now it
+    is refused as past the daily-loss limit."""
+    desk = _desk(sandbox, tmp_path / "desk.db")
+    try:
+        sandbox.admin.step()
+        desk.run_iteration()
+        _hold_spy(sandbox, desk, 0.8)
+        sandbox.admin.move_cash(10_000)
+        sandbox.admin.step(shock={"SPY": -5.0})
+        desk.request_manual_order(ManualOrder("SPY", Side.BUY, qty=1))
+        report = desk.apply_kill_requests()
+        assert report is not None
+        assert [o for o in report.orders if o.side is Side.BUY and o.qty == 1] == []
+        assert any("past its daily loss limit" in e.action_taken for e in report.risk_events), (
+            report.risk_events
+        )
+    finally:
+        _stop(desk)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import date
 
 from tui_trader.brokers import Broker, BrokerError
+from tui_trader.risk.gate import RiskManager
 
 
 def read_cash_flows(broker: Broker, day: date) -> tuple[float | None, str]:
@@ -23,3 +24,16 @@ def read_cash_flows(broker: Broker, day: date) -> tuple[float | None, str]:
         return float(reader(day)), ""
     except BrokerError as exc:
         return None, str(exc)
+
+
+def equity_past_limits(broker: Broker, risk: RiskManager) -> tuple[float, str | None]:
+    """The account's equity now and why it is past the drawdown or daily-loss limit (``None``
+    if it is not, or the account is halted already), the day's cash moved since the last
+    cycle counted (``RiskManager.past_limits``): a manual order between bars after a deposit
+    and a loss must not go out on the deposit's word."""
+    halted, day = risk.state.halted, risk.state.day
+    flows = read_cash_flows(broker, day)[0] if day is not None and not halted else 0.0
+    account = broker.account()
+    if halted:
+        return account.equity, None
+    return account.equity, risk.past_limits(account.equity, account.last_equity, flows)

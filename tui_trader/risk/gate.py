@@ -130,10 +130,25 @@ class RiskManager(OrderChecks):
         close = self.day_close
         return close if close is not None and 0 < close < start else start
 
-    def past_limits(self, equity: float) -> str | None:
+    def past_limits(
+        self, equity: float, day_close: float | None = None, cash_flows: float | None = 0.0
+    ) -> str | None:
         """Why ``equity``, read now, is past the drawdown or daily-loss limit (``None`` if it
         is not), without changing the state: an order decided between two equity checks (a
-        manual one between bars) must not add exposure on the last check's word."""
+        manual one between bars) must not add exposure on the last check's word. With the
+        broker's previous close, the day's cash moved since the last check moves the
+        baselines first (``on_equity``'s ``cash_flows``), for this answer only."""
+        kept, close = self.state, self.day_close
+        if day_close is not None:
+            self.state = moved_baselines(kept, equity, day_close, cash_flows)
+            self.day_close = day_close
+        try:
+            return self._past(equity)
+        finally:
+            self.state, self.day_close = kept, close
+
+    def _past(self, equity: float) -> str | None:
+        """``past_limits`` on the state as it stands."""
         drawdown, loss = self.drawdown_pct(equity), self.daily_loss_pct(equity)
         if drawdown >= self.limits.max_drawdown_pct:
             return f"max drawdown ({self._fall(equity, drawdown, 'peak', self.state.peak_equity)})"
