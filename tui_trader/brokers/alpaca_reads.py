@@ -71,7 +71,7 @@ class AlpacaReads:
         return self._read("reading the account", lambda: _account(self.client.get_account()))
 
     def cash_flows(self, day: date) -> float:
-        """The net cash deposited (+) or withdrawn (-) since ``day`` began in New York
+        """The net cash deposited (+) or withdrawn (-) since ``day``'s previous close
         (``brokers.alpaca_cash``), with the reads' deadline and retries."""
         return self._read("reading deposits and withdrawals", cash_flows, self.client, day)
 

@@ -16,7 +16,8 @@ from tui_trader.risk.gate import RiskManager
 
 
 def read_cash_flows(broker: Broker, day: date) -> tuple[float | None, str]:
-    """The net cash moved in (+) or out (-) since ``day`` began, or ``None`` and why not."""
+    """The net cash moved in (+) or out (-) since ``day``'s previous close, or ``None`` and
+    why not."""
     reader = getattr(broker, "cash_flows", None)
     if reader is None:
         return 0.0, ""
