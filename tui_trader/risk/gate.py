@@ -91,11 +91,11 @@ class RiskManager(OrderChecks):
         self.capital = capital or None
         """The equity cap the percentages are of (``None``: the account's equity)."""
         self.flows_unread = False
+        """The broker's cash movements could not be read at the last reading (said once)."""
         self.day_close: float | None = None
         """The broker's previous close at the last reading (Alpaca's ``last_equity``): the
         daily loss is a share of it when the day's deposits lifted the opening above it, so a
         deposit does not widen the day's allowance (``risk.cash_flows``)."""
-        """The broker's cash movements could not be read at the last reading (said once)."""
 
     # -- measures ------------------------------------------------------------------------------
 

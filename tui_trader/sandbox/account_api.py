@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from tui_trader.core.timeframes import NEW_YORK
-from tui_trader.sandbox.cash_moves import move_json, wanted
+from tui_trader.sandbox.cash_moves import CashMove, move_json, wanted
 from tui_trader.sandbox.errors import ApiError
 from tui_trader.sandbox.request import Reply, Request, query_time
 from tui_trader.sandbox.shapes import activity_json
@@ -83,10 +83,8 @@ def get_activities(sb: Sandbox, req: Request, m: re.Match[str]) -> Reply:
     with sb.engine.lock:
         fills = list(sb.engine.ledger.executions) if not kinds or "FILL" in kinds else []
         moves = [c for c in sb.engine.ledger.cash_moves if wanted(c.kind, kinds)]
-    items: list[tuple[datetime, str, dict[str, Any]]] = [
-        (e.time, e.id, activity_json(e)) for e in fills
-    ]
-    items += [(c.time, c.id, move_json(c)) for c in moves]
+    items: list[tuple[datetime, str, Any]] = [(e.time, e.id, e) for e in fills]
+    items += [(c.time, c.id, c) for c in moves]
     items.sort(key=lambda item: item[0])  # stable: fills of one moment keep their order
     if descending:
         items.reverse()
@@ -95,12 +93,12 @@ def get_activities(sb: Sandbox, req: Request, m: re.Match[str]) -> Reply:
         ids = [i for _, i, _ in items]
         items = items[ids.index(token) + 1 :] if token in ids else []
     chosen = []
-    for stamp, _, body in items:
+    for stamp, _, item in items:
         if (after and stamp <= after) or (until and stamp >= until):
             continue
         if on_day and stamp.astimezone(NEW_YORK).date().isoformat() != on_day[:10]:
             continue
-        chosen.append(body)
+        chosen.append(move_json(item) if isinstance(item, CashMove) else activity_json(item))
     return 200, chosen[:page_size]
 
 
