@@ -4,9 +4,10 @@ Alpaca lists money moved in or out without a trade among the account activities 
 activities: CSD a deposit, CSW a withdrawal, JNLC a cash journal; ``TRANS`` asks for both CSD
 and CSW). The sandbox books one through ``POST /admin/cash`` (``{"amount": 10000}``, negative
 to withdraw; ``"type": "JNLC"`` for a journal): its cash and equity move at once, a point is
-added to the equity curve (so the next New York day's ``last_equity`` holds it, as Alpaca's
-does) and the activity is listed from then on. Its time is the later of the clock and the
-market's (stepped bars may run ahead of the clock; the curve is stamped by the bars).
+added to the equity curve (so the next New York day's ``last_equity`` holds it when made
+before 16:00, as Alpaca's does: ``Ledger.mark``) and the activity is listed from then on.
+Its time is the later of the clock and the market's (stepped bars may run ahead of the
+clock; the curve is stamped by the bars).
 """
 
 from __future__ import annotations
