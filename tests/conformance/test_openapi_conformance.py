@@ -7,7 +7,8 @@ decides), sends them to a running sandbox and checks two things: no server error
 every answer with a documented status matches the document's schema. Half the cases are free
 (random symbols, ids and parameters), half are anchored on values the sandbox knows (a simulated
 symbol, an existing order id, ``FILL`` activities), so that successful answers are checked too.
-The account holds positions, open, filled and cancelled orders before the checks start.
+The account holds positions, open, filled and cancelled orders, a deposit and a withdrawal
+before the checks start.
 
 ``SPEC_BUGS`` lists the deviations that are the document's, not the sandbox's, each with why; a
 failure outside that list fails the test, naming the operation and the schema location.
@@ -131,6 +132,8 @@ def busy_sandbox() -> Iterator[tuple[SandboxHandle, str]]:
             order(symbol="QQQ", qty="1", side="sell", type="market", time_in_force="day")
             session.delete(sb.base_url + f"/v2/orders/{cancelled['id']}", timeout=ANSWER_WITHIN_S)
             sb.admin.step(2)
+        sb.admin.move_cash(5_000)  # cash activities listed too (CSD, CSW: non-trade ones)
+        sb.admin.move_cash(-1_000)
         yield sb, cancelled["id"]
 
 

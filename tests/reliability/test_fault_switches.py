@@ -53,6 +53,7 @@ FAULTS = {
     "slow_cancel_refuse_rate": "slow_cancel_rate=1,slow_cancel_refuse_rate=1",
     "ws_mute": "ws_mute=1",
     "rate_hold": "rate_limit=30,rate_hold=1",
+    "activities_fail_rate": "activities_fail_rate=1",
 }
 """The spec each switch is tried with (``error_status`` and ``lost_ack_mode`` qualify a rate).
 A name the sandbox does not have is left out of the groups (and fails
@@ -96,6 +97,7 @@ GROUPS = tuple(
             "order_fail_rate",
             "hang_rate",
             "slow_cancel_refuse_rate",
+            "activities_fail_rate",
         ),
     )
 )

@@ -13,11 +13,12 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from tui_trader.brokers import BrokerError, Partial, Throttled
 from tui_trader.brokers.alpaca_calls import CallPolicy, classify, with_retries
+from tui_trader.brokers.alpaca_cash import cash_flows
 from tui_trader.brokers.alpaca_numbers import UnreadableAnswer, number, optional
 from tui_trader.brokers.alpaca_orders import one_contract, to_domain_order
 from tui_trader.brokers.alpaca_pages import LIST_BOUND, LIST_PAGE, OrderPages
@@ -68,6 +69,11 @@ class AlpacaReads:
         answer missing one of the first three, or holding NaN, infinity or 1e400 in any, is
         unreadable (``alpaca_numbers``): read again, then the broker's silence."""
         return self._read("reading the account", lambda: _account(self.client.get_account()))
+
+    def cash_flows(self, day: date) -> float:
+        """The net cash deposited (+) or withdrawn (-) since ``day``'s previous close
+        (``brokers.alpaca_cash``), with the reads' deadline and retries."""
+        return self._read("reading deposits and withdrawals", cash_flows, self.client, day)
 
     def positions(self) -> dict[str, Position]:
         """Open positions, short ones with negative quantity; an answer with a quantity or

@@ -24,6 +24,7 @@ from tui_trader.brokers import BrokerError, unseen
 from tui_trader.core.domain import Position, RiskEvent
 from tui_trader.core.orders import Order, OrderRequest, OrderStatus, Side
 from tui_trader.core.prices import exact_text
+from tui_trader.engine.cash_reads import equity_past_limits
 from tui_trader.engine.close_claims import HAND_RACED, read_close_rows
 from tui_trader.engine.kill_fence import kill_refusal
 from tui_trader.engine.manual_book import as_fills_make, left_note, with_unconfirmed
@@ -260,8 +261,7 @@ class ManualOrders(ManualClose):
             price = max(price, request.limit_price or 0.0, request.stop_price or 0.0)
         else:  # a sell fills at its limit or above: a short it opens is worth that much
             price = max(price, request.limit_price or 0.0)
-        equity = self.broker.account().equity
-        past = None if self.risk.state.halted else self.risk.past_limits(equity)
+        equity, past = equity_past_limits(self.broker, self.risk)  # the day's cash moved too
         grows = abs(committed + request.qty * request.side.sign) > abs(committed)
         position = positions.get(request.symbol)
         held = position.qty if position else 0.0

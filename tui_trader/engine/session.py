@@ -23,6 +23,7 @@ from tui_trader.core.ledger import TradeLedger
 from tui_trader.core.orders import Fill, Order, OrderUpdate
 from tui_trader.core.timeframes import trading_day
 from tui_trader.engine.between_bars import BetweenBars
+from tui_trader.engine.cash_reads import read_cash_flows
 from tui_trader.engine.claims import AccountClaims
 from tui_trader.engine.collector import CycleCollector
 from tui_trader.engine.config import SessionConfig
@@ -285,13 +286,13 @@ class TradingSession(
             ):  # before the positions: a claim taken since makes them stale
                 self.claims.begin(audit.session.key)
             self.last_marker = audit.fills_marker() if audit.commit_before_send else None
+            day = self.session_day(market_time)
+            flows, unread = read_cash_flows(broker, day)  # first: the equity then holds them
             account = self.last_account = broker.account()
             positions = self.last_positions = broker.positions()
             self.equity_seen = account.equity
             was_halted = risk.state.halted
-            events = risk.on_equity(
-                account.equity, self.session_day(market_time), account.last_equity
-            )
+            events = risk.on_equity(account.equity, day, account.last_equity, flows, unread)
             # A day's end: its refusal counts, worded once the orders are out (first in events).
             rolled = self.rate_refusals.roll_later(risk.state.day)
             if settled:

@@ -32,6 +32,7 @@ from dataclasses import replace
 from datetime import date
 
 from tui_trader.core.domain import RiskEvent, TradingState
+from tui_trader.risk.cash_flows import moved_baselines, read_again_event, unread_event
 from tui_trader.risk.limits import RiskLimits
 from tui_trader.risk.order_checks import (
     HALTED_ORDER,
@@ -89,6 +90,12 @@ class RiskManager(OrderChecks):
         self.allow_short = allow_short
         self.capital = capital or None
         """The equity cap the percentages are of (``None``: the account's equity)."""
+        self.flows_unread = False
+        """The broker's cash movements could not be read at the last reading (said once)."""
+        self.day_close: float | None = None
+        """The broker's previous close at the last reading (Alpaca's ``last_equity``): the
+        daily loss is a share of it when the day's deposits lifted the opening above it, so a
+        deposit does not widen the day's allowance (``risk.cash_flows``)."""
 
     # -- measures ------------------------------------------------------------------------------
 
@@ -110,15 +117,38 @@ class RiskManager(OrderChecks):
         return equity - start if start is not None else 0.0
 
     def daily_loss_pct(self, equity: float) -> float:
-        """Today's loss in percent of the day's opening equity (or of the equity cap when
-        smaller); 0 when up on the day."""
+        """Today's loss in percent of the day's opening equity (or of the previous close when
+        the day's deposits lifted the opening above it, or of the equity cap when smaller); 0
+        when up on the day."""
         start = self.state.day_open_equity
-        return max(0.0, 100.0 * (start - equity) / self.base(start)) if start else 0.0
+        return max(0.0, 100.0 * (start - equity) / self.base(self._day_base())) if start else 0.0
 
-    def past_limits(self, equity: float) -> str | None:
+    def _day_base(self) -> float:
+        """What the day's loss is a share of: its opening, or the previous close when less (a
+        deposit today moved the opening up; the allowance stays what it was)."""
+        start = self.state.day_open_equity or 0.0
+        close = self.day_close
+        return close if close is not None and 0 < close < start else start
+
+    def past_limits(
+        self, equity: float, day_close: float | None = None, cash_flows: float | None = 0.0
+    ) -> str | None:
         """Why ``equity``, read now, is past the drawdown or daily-loss limit (``None`` if it
         is not), without changing the state: an order decided between two equity checks (a
-        manual one between bars) must not add exposure on the last check's word."""
+        manual one between bars) must not add exposure on the last check's word. With the
+        broker's previous close, the day's cash moved since the last check moves the
+        baselines first (``on_equity``'s ``cash_flows``), for this answer only."""
+        kept, close = self.state, self.day_close
+        if day_close is not None:
+            self.state = moved_baselines(kept, equity, day_close, cash_flows)
+            self.day_close = day_close
+        try:
+            return self._past(equity)
+        finally:
+            self.state, self.day_close = kept, close
+
+    def _past(self, equity: float) -> str | None:
+        """``past_limits`` on the state as it stands."""
         drawdown, loss = self.drawdown_pct(equity), self.daily_loss_pct(equity)
         if drawdown >= self.limits.max_drawdown_pct:
             return f"max drawdown ({self._fall(equity, drawdown, 'peak', self.state.peak_equity)})"
@@ -130,13 +160,23 @@ class RiskManager(OrderChecks):
     # -- equity checks (post-trade) ------------------------------------------------------------
 
     def on_equity(
-        self, equity: float, day: date, day_open_equity: float | None = None
+        self,
+        equity: float,
+        day: date,
+        day_open_equity: float | None = None,
+        cash_flows: float | None = 0.0,
+        unread: str = "",
     ) -> list[RiskEvent]:
         """Take a new equity reading on trading day ``day``; return any controls it trips.
 
         A new day resets the order count and the day's opening equity: the broker's previous
         close (``day_open_equity``, Alpaca's ``last_equity``) when given, else the last equity
         seen before this reading. A daily-loss halt ends with its day.
+
+        ``cash_flows``: the day's net deposits and withdrawals at the broker (``None``: they
+        could not be read, ``unread`` says why); with the previous close they move the day's
+        opening and the peak, so the limits measure trading, not cash moved
+        (``risk.cash_flows``).
 
         The day never goes back: a reading stamped on an earlier day (a lagging symbol's late
         bar, a clock stepped back over midnight) counts toward the current day, so it neither
@@ -148,6 +188,12 @@ class RiskManager(OrderChecks):
             day = s.day
         if s.day != day:
             s, events = begin_day(s, day, equity, day_open_equity)
+        if day_open_equity is not None:
+            self.day_close = day_open_equity
+            s = moved_baselines(s, equity, day_open_equity, cash_flows)
+            if (cash_flows is None) != self.flows_unread:
+                self.flows_unread = cash_flows is None
+                events.append(unread_event(unread) if cash_flows is None else read_again_event())
         peak = max(s.peak_equity or equity, equity)
         if peak != s.peak_equity or equity != s.last_equity:  # a flat cycle keeps its state
             s = s.with_equity(peak, equity)  # slot by slot: several times cheaper than replace()
@@ -171,7 +217,8 @@ class RiskManager(OrderChecks):
             )
             return events
         start = s.day_open_equity
-        base = start if capital is None or start is None or capital >= start else capital
+        base = self._day_base() if start else 0.0
+        base = base if capital is None or capital >= base else capital
         loss = max(0.0, 100.0 * (start - equity) / base) if start else 0.0
         if loss >= limits.max_daily_loss_pct:
             events.append(
@@ -186,9 +233,17 @@ class RiskManager(OrderChecks):
 
     def _fall(self, equity: float, pct: float, what: str, reference: float | None) -> str:
         """A drawdown's or daily loss's words: the fall in percent of ``reference`` (the peak,
-        today's open), or, when the equity cap is the smaller, in money and in percent of it."""
+        today's open), or, when the equity cap or the previous close (a deposit today) is the
+        smaller, in money and in percent of it."""
         capital = self.capital
         ref = reference or 0.0
+        close = self.day_close
+        if what == "today's open" and close is not None and 0 < close < ref:
+            base = self.base(close)
+            return (
+                f"equity {equity:,.2f} is {ref - equity:,.2f} below today's open {close:,.2f} "
+                f"plus {ref - close:,.2f} deposited today: {pct:.2f}% of {base:,.2f}"
+            )
         if capital is None or ref <= capital:
             return f"equity {equity:,.2f} is {pct:.2f}% below {what} {ref:,.2f}"
         return (

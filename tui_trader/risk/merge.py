@@ -19,6 +19,8 @@ re-reads the row inside a write transaction (``row``) and merges: what the sessi
   reset that found the account halted anew (the halt stands, above) restarts nothing: its
   lower peak would re-arm the drawdown allowance once that halt ends (a daily-loss halt does
   by itself) of a reset the user was told did not happen;
+- the day's opening moved by the day's cash flows (``risk.cash_flows``) is this session's:
+  every session reads the same day's total, so the last to move it is right, never the sum;
 - the day's order count is one counter: the row's count plus the orders this session counted
   since ``base`` (slots reserved in the database directly leave nothing to add).
 
@@ -52,7 +54,9 @@ def merge_risk_state(row: RiskState | None, base: RiskState | None, mine: RiskSt
         day, day_open, orders = mine.day, mine.day_open_equity, mine.orders_today
     else:
         day, day_open = row.day, row.day_open_equity
-        if day_open is None:
+        if day_open is None or (
+            mine.day == row.day == base.day and mine.day_open_equity != base.day_open_equity
+        ):  # or this session moved the opening by the day's cash flows (``risk.cash_flows``)
             day_open = mine.day_open_equity
         counted = mine.orders_today - base.orders_today if mine.day == base.day else 0
         orders = row.orders_today + max(counted, 0) if mine.day == row.day else row.orders_today

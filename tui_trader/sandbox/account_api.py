@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from tui_trader.core.timeframes import NEW_YORK
+from tui_trader.sandbox.cash_moves import CashMove, move_json, wanted
 from tui_trader.sandbox.errors import ApiError
 from tui_trader.sandbox.request import Reply, Request, query_time
 from tui_trader.sandbox.shapes import activity_json
@@ -70,31 +71,34 @@ def patch_configurations(sb: Sandbox, req: Request, m: re.Match[str]) -> Reply:
 
 
 def get_activities(sb: Sandbox, req: Request, m: re.Match[str]) -> Reply:
-    """``GET /v2/account/activities[/{type}]``: the account's fills (the only activity here)."""
+    """``GET /v2/account/activities[/{type}]``: the account's fills and its cash moved in or
+    out (``sandbox.cash_moves``), by time, paged by the last id seen."""
     kinds = {m["type"].upper()} if m["type"] else set()
     kinds |= {k.strip().upper() for k in req.query.get("activity_types", "").split(",") if k}
-    if kinds and "FILL" not in kinds:
-        return 200, []
     after = query_time(req.query.get("after"), "after")
     until = query_time(req.query.get("until"), "until")
     on_day = req.query.get("date")
     page_size = req.int_param("page_size", 100, 1, 100)
     descending = req.query.get("direction", "desc") == "desc"
     with sb.engine.lock:
-        items = list(sb.engine.ledger.executions)
+        fills = list(sb.engine.ledger.executions) if not kinds or "FILL" in kinds else []
+        moves = [c for c in sb.engine.ledger.cash_moves if wanted(c.kind, kinds)]
+    items: list[tuple[datetime, str, Any]] = [(e.time, e.id, e) for e in fills]
+    items += [(c.time, c.id, c) for c in moves]
+    items.sort(key=lambda item: item[0])  # stable: fills of one moment keep their order
     if descending:
         items.reverse()
     token = req.query.get("page_token")
     if token:
-        ids = [e.id for e in items]
+        ids = [i for _, i, _ in items]
         items = items[ids.index(token) + 1 :] if token in ids else []
     chosen = []
-    for e in items:
-        if (after and e.time <= after) or (until and e.time >= until):
+    for stamp, _, item in items:
+        if (after and stamp <= after) or (until and stamp >= until):
             continue
-        if on_day and e.time.astimezone(NEW_YORK).date().isoformat() != on_day[:10]:
+        if on_day and stamp.astimezone(NEW_YORK).date().isoformat() != on_day[:10]:
             continue
-        chosen.append(activity_json(e))
+        chosen.append(move_json(item) if isinstance(item, CashMove) else activity_json(item))
     return 200, chosen[:page_size]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from tui_trader.sandbox.cash_moves import move_cash
 from tui_trader.sandbox.faults import FaultSettings, FaultSpecError, apply_changes, parse_faults
 from tui_trader.sandbox.request import Reply, Request
 
@@ -41,6 +42,8 @@ def handle_admin(sb: Sandbox, req: Request) -> Reply:
             return 200, {"dropped": sb.streams.drop_all()}
         if route == ("POST", "/admin/options_order"):
             return 200, _options_order(sb, body)
+        if route == ("POST", "/admin/cash"):
+            return 200, move_cash(sb, body)
         if route == ("POST", "/admin/speed"):
             sb.set_speed(float(body.get("speed", -1)))
             return 200, sb.state()

@@ -71,6 +71,9 @@ class FaultSettings:
     """Share of position reads (``GET /v2/positions``, ``GET /v2/positions/{symbol}``) that
     leave out the fills of orders still working: the position catches up when the order ends
     (Alpaca's positions lagging the fills of a partly filled order)."""
+    activities_fail_rate: float = 0.0
+    """Share of account activity reads (``GET /v2/account/activities``, by type too) answered
+    with ``error_status``: the deposits and withdrawals cannot be read."""
     stream_only_rate: float = 0.0
     """Share of orders whose fills reach only the stream; REST shows the stale status a bar."""
     ws_drop: float = 0.0
@@ -134,7 +137,7 @@ class FaultSettings:
 
 
 _RATES = {"error_rate", "hang_rate", "lost_ack_rate", "reject_rate", "partial_rate"}
-_RATES |= {"order_fail_rate"}
+_RATES |= {"order_fail_rate", "activities_fail_rate"}
 _RATES |= {"stream_only_rate", "ws_drop", "ws_duplicate", "ws_reorder", "stale_rest"}
 _RATES |= {"cancel_refuse_rate", "replace_fill_rate", "replace_reject_rate", "position_lag"}
 _RATES |= {"slow_cancel_rate", "slow_cancel_fill_rate", "slow_cancel_refuse_rate", "ws_mute"}

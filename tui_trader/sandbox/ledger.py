@@ -3,16 +3,20 @@
 The account is a simple margin account with a multiplier of 1: buying power is equity less the
 gross value of the positions and of what open orders reserve, so long and short positions both
 use it up. ``last_equity`` is the equity at the previous New York day's last bar, as Alpaca
-reports it.
+reports it, less cash moved in after 16:00 the weekday before (``Ledger.mark``).
 """
 
 from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 
 from tui_trader.core.timeframes import NEW_YORK
+
+if TYPE_CHECKING:
+    from tui_trader.sandbox.cash_moves import CashMove
 
 EQUITY_POINTS_KEPT = 50_000
 """Equity-curve points kept for the portfolio history endpoint."""
@@ -57,6 +61,14 @@ class Totals:
     last_equity: float
 
 
+def close_before(day: date) -> datetime:
+    """16:00 New York on the weekday before ``day``."""
+    before = day - timedelta(days=1)
+    while before.weekday() >= 5:
+        before -= timedelta(days=1)
+    return datetime.combine(before, time(16), NEW_YORK)
+
+
 class Ledger:
     """Cash, holdings and history of one account (not thread-safe: the engine holds its lock)."""
 
@@ -66,6 +78,8 @@ class Ledger:
         self.initial_cash = cash
         self.holdings: dict[str, Holding] = {}
         self.executions: list[Execution] = []
+        self.cash_moves: list[CashMove] = []
+        """Deposits, withdrawals and cash journals (``sandbox.cash_moves``), oldest first."""
         self.equity_curve: deque[tuple[datetime, float]] = deque(maxlen=EQUITY_POINTS_KEPT)
         self.equity_curve.append((start, cash))
         self.last_equity = cash
@@ -103,9 +117,14 @@ class Ledger:
         return Totals(self.cash, equity, long_mv, short_mv, buying_power, self.last_equity)
 
     def mark(self, stamp: datetime, prices: dict[str, float]) -> None:
-        """Record the equity at ``stamp``; a new New York day first moves ``last_equity``."""
+        """Record the equity at ``stamp``; a new New York day first moves ``last_equity``: the
+        last equity recorded, less the cash moved in since 16:00 on the weekday before (Alpaca
+        takes it "as of previous trading day at 16:00:00 ET": a desk counts a deposit made
+        after that as the new day's, ``brokers.alpaca_cash``)."""
         day = stamp.astimezone(NEW_YORK).date()
         if day != self._day:
-            self.last_equity = self.equity_curve[-1][1]
+            cutoff, (last, equity) = close_before(day), self.equity_curve[-1]
+            late = sum(m.amount for m in self.cash_moves if cutoff < m.time <= last)
+            self.last_equity = equity - late
             self._day = day
         self.equity_curve.append((stamp, self.totals(prices, 0.0).equity))

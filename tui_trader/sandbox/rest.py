@@ -205,6 +205,8 @@ class RestGate:
         is_order = req.method == "POST" and req.path == "/v2/orders"
         if is_order and sb.dice.roll("order_fail_rate"):
             return self._error_page(faults.error_status, headers)
+        if req.path.startswith("/v2/account/activities") and sb.dice.roll("activities_fail_rate"):
+            return self._error_page(faults.error_status, headers)
         try:
             status, reply = await self._run(dispatch, sb, req)
         except ApiError as exc:

@@ -88,6 +88,14 @@ class AdminClient:
         body = {"legs": [list(leg) for leg in legs], "qty": qty, "limit_price": limit_price}
         return self._call("POST", "/admin/options_order", body)
 
+    def move_cash(self, amount: float, kind: str = "") -> dict[str, Any]:
+        """``POST /admin/cash``: deposit ``amount`` (negative: withdraw); ``kind`` CSD, CSW or
+        JNLC (by the sign unless given); the activity as Alpaca lists it."""
+        body: dict[str, Any] = {"amount": amount}
+        if kind:
+            body["type"] = kind
+        return self._call("POST", "/admin/cash", body)
+
     def set_speed(self, speed: float) -> dict[str, Any]:
         """``POST /admin/speed``: change the market's pace (0 pauses it)."""
         return self._call("POST", "/admin/speed", {"speed": speed})
