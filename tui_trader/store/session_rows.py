@@ -36,10 +36,12 @@ import peewee
 from peewee import SqliteDatabase
 
 from tui_trader.core.clock import Clock
+from tui_trader.core.domain import RiskEvent
 from tui_trader.core.order_ids import tagged_key
 from tui_trader.core.waiting import HeartbeatStop
 from tui_trader.store import store_identity
-from tui_trader.store.db import to_db_time
+from tui_trader.store.clock_watch import ClockWatch
+from tui_trader.store.db import from_db_time, to_db_time
 from tui_trader.store.file_identity import FileIdentity
 from tui_trader.store.liveness import BEAT_SECONDS, MIN_WINDOW, store_now, this_host
 from tui_trader.store.models import SessionRow
@@ -90,6 +92,9 @@ class SessionRows(OtherSessions):
     """Seconds after its last heartbeat past which other sessions find this one dead."""
     _silence = 0.0
     """The longest time between two of this session's heartbeats since ``mark_reads``."""
+    clock_watch: ClockWatch | None = None
+    """This desk's clock judged at each heartbeat (``store.clock_watch``): set on a desk whose
+    start checks its clock (``session.alpaca``), ``None`` elsewhere."""
     on_share: Callable[[int], None] | None = None
     """Told the number of live sessions on this session's account (this one included) at its
     start and at each heartbeat written: the request budget's ``share``."""
@@ -167,6 +172,8 @@ class SessionRows(OtherSessions):
             return
         if iterations is not None:
             self._iterations = iterations
+        if self.clock_watch is not None:  # this machine's clock, for nothing (written or not)
+            self.clock_watch.glance()
         now = _since_boot()
         due = force or now - self._last_beat >= BEAT_SECONDS
         if self._file is not None and (due or self.commit_before_send):
@@ -185,7 +192,8 @@ class SessionRows(OtherSessions):
         self._last_beat = now
         iterations = self._iterations
         args: tuple[object, ...] = ()
-        if getattr(self.db, "is_postgres", False):  # the server's clock: one for all machines
+        postgres, watch = getattr(self.db, "is_postgres", False), self.clock_watch
+        if postgres:  # the server's clock: one for all machines
             beat = "(clock_timestamp() AT TIME ZONE 'UTC')"
         else:
             beat, args = "?", (db_time(_wall_now()),)
@@ -194,12 +202,17 @@ class SessionRows(OtherSessions):
         if iterations is not None:
             sets += ', "iterations" = ?'
             args += (iterations,)
+        sent = watch.before() if watch is not None else 0.0
+        returning = ' RETURNING "heartbeat_at"' if postgres and watch is not None else ""
         cursor = self.db.execute_sql(
-            f'UPDATE "sessions" SET {sets} WHERE "id" = ? AND "status" = \'running\'',
+            f'UPDATE "sessions" SET {sets} WHERE "id" = ? AND "status" = \'running\'{returning}',
             (*args, self.session.id),
         )
         if not self.db.rows_changed(cursor):
             raise RowEnded(self._ended_under_us())
+        if returning:  # the heartbeat's own server time: the clock's check costs no statement
+            assert watch is not None
+            watch.server_read(sent, from_db_time(cursor.fetchone()[0]))
         self._tell_share()
 
     def beat_waiting(self) -> None:
@@ -280,6 +293,14 @@ class SessionRows(OtherSessions):
         is stale. A process stopped, suspended or stalled runs no code; this is how it sees,
         once it runs again, that it was."""
         return max(self._silence, _since_boot() - self._last_beat)
+
+    def clock_hold(self) -> str | None:
+        """Why new orders wait for this machine's clock (``store.clock_watch``), or ``None``."""
+        return None if self.clock_watch is None else self.clock_watch.hold()
+
+    def clock_events(self) -> list[RiskEvent]:
+        """The clock's holds and resumes found since last asked, to be written."""
+        return [] if self.clock_watch is None else self.clock_watch.take_events()
 
     def _tell_share(self) -> None:
         """Tell ``on_share`` how many sessions live on this account now (this one included)."""
