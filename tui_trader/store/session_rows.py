@@ -35,7 +35,7 @@ from typing import Any
 import peewee
 from peewee import SqliteDatabase
 
-from tui_trader.core.clock import Clock
+from tui_trader.core.clock import Clock, WallClock
 from tui_trader.core.domain import RiskEvent
 from tui_trader.core.order_ids import tagged_key
 from tui_trader.core.waiting import HeartbeatStop
@@ -113,7 +113,7 @@ class SessionRows(OtherSessions):
         carries the store's tag (``store.store_identity``): a halt on this store after a
         restore from an older backup still knows the session's orders for its own."""
         key = tagged_key(secrets.token_hex(4), store_identity.store_tag(self.db))
-        now = to_db_time(self.clock.now())
+        now = to_db_time(self._shared_time())
         me = own_identity()
         self.session = SessionRow.create(
             key=key,
@@ -334,6 +334,15 @@ class SessionRows(OtherSessions):
             return store_now(self.db)
         return _wall_now()
 
+    def _shared_time(self) -> datetime:
+        """The time a session's start and end are written with: other desks compare them with
+        heartbeats (``store.lost_rows``), so on PostgreSQL the server's clock, as heartbeats'
+        (before, this machine's: up to 5 s apart, a clock stepped since the start more);
+        the session's own clock elsewhere (a replay's may be the bars')."""
+        if getattr(self.db, "is_postgres", False) and isinstance(self.clock, WallClock):
+            return store_now(self.db)
+        return self.clock.now()
+
     def end_session(self, status: str, iterations: int) -> None:
         """Mark how the session ended (committing any batch first). A row another process
         already recorded ended (``died``: a heartbeat went stale during the session's last
@@ -345,7 +354,7 @@ class SessionRows(OtherSessions):
             return
         changed = (
             SessionRow.update(
-                ended_at=to_db_time(self.clock.now()), status=status, iterations=iterations
+                ended_at=to_db_time(self._shared_time()), status=status, iterations=iterations
             )
             .where((SessionRow.id == self.session.id) & (SessionRow.status == "running"))
             .execute()
