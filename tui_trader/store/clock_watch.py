@@ -92,21 +92,22 @@ class ClockWatch:
         offset = _wall() - _boot() - self._base
         if self._server is None:
             way = "forward" if offset > 0 else "back"
-            self._judge(offset, 0.0, f"stepped {abs(offset):.0f} s {way} since the desk started")
+            how = f"stepped {abs(offset):.0f} s {way} since the desk started"
+            self._judge(offset, 0.0, how, "it steps back or the desk is started again")
             return
         offset += self._server[0]
         way = "ahead of" if offset > 0 else "behind"
-        self._judge(offset, self._server[1], f"is {abs(offset):.0f} s {way} the PostgreSQL store's")
+        how = f"is {abs(offset):.0f} s {way} the PostgreSQL store's"
+        self._judge(offset, self._server[1], how, "it agrees again")
 
-    def _judge(self, offset: float, uncertainty: float, how: str) -> None:
+    def _judge(self, offset: float, uncertainty: float, how: str, until: str) -> None:
         """Hold or resume on one reading."""
         off = abs(offset) - uncertainty > CLOCK_TOLERANCE
         with self._lock:
             if off and self._hold is None:
                 self._hold = (
-                    f"this machine's clock {how} (more than "
-                    f"{CLOCK_TOLERANCE:.0f} s): no new orders until it agrees again; exits, "
-                    "halts and closes still work"
+                    f"this machine's clock {how} (more than the {CLOCK_TOLERANCE:.0f} s "
+                    f"allowed), until {until} (exits, halts and closes still work)"
                 )
                 self._events.append(
                     RiskEvent(CLOCK_OFF, offset, CLOCK_TOLERANCE, HOLD_ACTION, detail=self._hold)

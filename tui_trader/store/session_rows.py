@@ -172,10 +172,11 @@ class SessionRows(OtherSessions):
             return
         if iterations is not None:
             self._iterations = iterations
-        if self.clock_watch is not None:  # this machine's clock, for nothing (written or not)
-            self.clock_watch.glance()
         now = _since_boot()
         due = force or now - self._last_beat >= BEAT_SECONDS
+        postgres, watch = getattr(self.db, "is_postgres", False), self.clock_watch
+        if watch is not None and not (due and postgres):  # (else the server's time judges)
+            watch.glance()  # this machine's clock, for nothing, at every call
         if self._file is not None and (due or self.commit_before_send):
             moved = self._file.changed()
             if moved is not None:
@@ -192,7 +193,6 @@ class SessionRows(OtherSessions):
         self._last_beat = now
         iterations = self._iterations
         args: tuple[object, ...] = ()
-        postgres, watch = getattr(self.db, "is_postgres", False), self.clock_watch
         if postgres:  # the server's clock: one for all machines
             beat = "(clock_timestamp() AT TIME ZONE 'UTC')"
         else:
