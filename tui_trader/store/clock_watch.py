@@ -31,12 +31,9 @@ from datetime import datetime
 from typing import Any
 
 from tui_trader.core.domain import RiskEvent
+from tui_trader.risk.event_text import CLOCK_AGREES, CLOCK_OFF
 from tui_trader.store.clock_check import CLOCK_TOLERANCE, clock_offset
 
-CLOCK_OFF = "clock_off"
-"""The risk event of a desk whose clock stopped agreeing after its start."""
-CLOCK_AGREES = "clock_agrees"
-"""The risk event of that desk's clock agreeing again: new orders resume."""
 HOLD_ACTION = "no new orders until the clock agrees again (exits, halts, closes still work)"
 RESUME_ACTION = "new orders allowed again"
 
