@@ -93,8 +93,9 @@ class SessionRows(OtherSessions):
     _silence = 0.0
     """The longest time between two of this session's heartbeats since ``mark_reads``."""
     clock_watch: ClockWatch | None = None
-    """This desk's clock judged at each heartbeat (``store.clock_watch``): set on a desk whose
-    start checks its clock (``session.alpaca``), ``None`` elsewhere."""
+    """This desk's clock judged at each heartbeat (``store.clock_watch``): set on an Alpaca
+    desk on the wall clock (``session.alpaca``), ``None`` elsewhere (a local desk's account
+    is its own)."""
     on_share: Callable[[int], None] | None = None
     """Told the number of live sessions on this session's account (this one included) at its
     start and at each heartbeat written: the request budget's ``share``."""
