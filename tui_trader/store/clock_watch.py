@@ -6,12 +6,14 @@ pause, NTP stepping a drifted clock, a hand setting the date. The times the desk
 order rows above all: a desk taking over its order in doubt counts the settle window from them)
 would then mislead the desks beside it, as a desk started off would.
 
-So every heartbeat a watched desk writes reads a clock to compare with, for nothing: on
-PostgreSQL the heartbeat's own ``clock_timestamp()`` (the statement returns it), against this
-machine's clock halfway through the statement, the round trip's half as uncertainty (as the
-start's check); on a SQLite file (one machine, no server) this machine's wall clock against its
-boot clock (``CLOCK_BOOTTIME``, which counts a suspend and no step moves): their difference
-stays put while the clock runs true, and a step moves it by the step.
+So a watched desk's heartbeats judge the clock, for nothing. A heartbeat written on
+PostgreSQL returns its own ``clock_timestamp()``, compared with this machine's clock halfway
+through the statement, the round trip's half as uncertainty (as the start's check). Every
+other heartbeat call (the cycle's, before its orders, at most a second after a written one)
+compares this machine's wall clock with its boot clock (``CLOCK_BOOTTIME``, which counts a
+suspend and no step moves): their difference stays put while the clock runs true and moves by
+a step, so a step shows at the very next cycle. On a SQLite file (one machine, no server) that
+comparison, against the start, is the only one.
 
 What a careful trader wants then: **no new orders while the clock disagrees** (the strategy's
 and opening hand orders: ``hold``), everything that only takes risk off still works (protective
