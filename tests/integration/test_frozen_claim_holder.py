@@ -29,6 +29,7 @@ from tui_trader.core.order_ids import short_key
 from tui_trader.engine.session import TradingSession
 from tui_trader.learning.setup import LearningSettings
 from tui_trader.sandbox.testing import SandboxHandle
+from tui_trader.store import clock_watch
 from tui_trader.store.models import LiveOrder, database
 from tui_trader.store.pg_url import PgUrl
 from tui_trader.store.risk_store import read_risk_state
@@ -42,6 +43,8 @@ def _boot_clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     lost = [0.0]
     real = time.clock_gettime
     monkeypatch.setattr(time, "clock_gettime", lambda c: real(c) + (lost[0] if c == BOOT else 0))
+    # a real freeze moves the wall clock alike: the clock's watch sees no step in it
+    monkeypatch.setattr(clock_watch, "_boot", lambda: real(BOOT))
     return lost
 
 

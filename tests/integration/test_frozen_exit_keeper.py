@@ -34,6 +34,7 @@ from tui_trader.engine.session import TradingSession
 from tui_trader.learning.setup import LearningSettings
 from tui_trader.risk.stops import StopRule
 from tui_trader.sandbox.testing import SandboxHandle
+from tui_trader.store import clock_watch
 from tui_trader.store.models import RiskEventRow
 from tui_trader.store.pg_url import PgUrl
 from tui_trader.store.session_rows import RowEnded
@@ -48,6 +49,8 @@ def _boot_clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     lost = [0.0]
     real = time.clock_gettime
     monkeypatch.setattr(time, "clock_gettime", lambda c: real(c) + (lost[0] if c == BOOT else 0))
+    # a real freeze moves the wall clock alike: the clock's watch sees no step in it
+    monkeypatch.setattr(clock_watch, "_boot", lambda: real(BOOT))
     return lost
 
 

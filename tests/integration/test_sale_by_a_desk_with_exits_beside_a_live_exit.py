@@ -10,7 +10,9 @@ account no longer held (the ``crash30`` campaign: short 47 IWM). The sale now wa
 
 Likewise when desk one ends (Ctrl+C) after desk three read the listing: its stop works on at the
 broker. Before, the store check counted live desks' exits only, and desk three sold beside the
-ended desk's stop (the ``crash31`` campaign: short 24 QQQ, two seconds after that desk stopped).
+ended desk's stop (the ``crash31`` campaign: short 24 QQQ, two seconds after that desk
+stopped). And when desk one stops beating (a SIGSTOP, a hang) without an end, the words say so;
+before, they said it "ended moments ago".
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import age_heartbeat
 from tests.integration.alpaca_helpers import alpaca_session, sandbox_orders, settle
 from tests.integration.ended_stop import RULE, spy_held, working_stops
 from tests.integration.test_sell_beside_live_exit import CRASH, RISE, SLIDE
@@ -30,13 +33,14 @@ from tui_trader.sandbox.testing import SandboxHandle, wait_until
 MEANREV = LearningSettings("meanrev")
 
 
-@pytest.mark.parametrize("one_ends", [False, True], ids=["one-runs", "one-ended"])
+@pytest.mark.parametrize("one", ["runs", "ended", "silent"], ids=lambda how: f"one-{how}")
 def test_a_sale_by_a_desk_with_exits_beside_a_live_desks_stop_waits(
-    sandbox: SandboxHandle, trading: Any, tmp_path: Path, one_ends: bool
+    sandbox: SandboxHandle, trading: Any, tmp_path: Path, one: str
 ) -> None:
+    one_ends = one == "ended"
     db = tmp_path / "desk.db"
     two = alpaca_session(sandbox, db, symbols=("SPY",), learning=MEANREV)
-    one = alpaca_session(
+    desk_one = alpaca_session(
         sandbox, db, symbols=("SPY",), learning=LearningSettings("momentum"), stop_loss=RULE
     )
     three = None
@@ -45,8 +49,8 @@ def test_a_sale_by_a_desk_with_exits_beside_a_live_desks_stop_waits(
             sandbox.admin.step(shock=SLIDE)
             two.run_iteration()
             settle(sandbox, two)
-            one.run_iteration()
-            settle(sandbox, one)
+            desk_one.run_iteration()
+            settle(sandbox, desk_one)
             if spy_held(trading) > 0 and working_stops(trading):
                 break
         assert spy_held(trading) > 0 and working_stops(trading), "desk two bought, one protects"
@@ -56,7 +60,10 @@ def test_a_sale_by_a_desk_with_exits_beside_a_live_desks_stop_waits(
         wait_until(lambda: three.broker.trading_ready() is None, what="desk three's stream")
         listing = three.broker.open_orders
         if one_ends:  # after desk three's listing was read: its stop works on at the broker
-            one.finish("stopped")
+            desk_one.finish("stopped")
+        if one == "silent":  # stopped (SIGSTOP, a hang) past its window: not known to be ended
+            assert desk_one.audit.session is not None
+            age_heartbeat(desk_one.audit.session.id, 40)
 
         def listing_without_the_stop() -> Any:
             """The listing, half a minute old: desk one's stop is not in it yet."""
@@ -89,12 +96,17 @@ def test_a_sale_by_a_desk_with_exits_beside_a_live_desks_stop_waits(
         ]
         assert sales == [], "sold beside the stop"
         assert spy_held(trading) == 0
-        said = "was left working by session" if one_ends else "is kept by session"
+        said = {
+            "runs": "which runs on this account",
+            "ended": "was left working by session",
+            "silent": "whose heartbeat went stale moments ago (stopped, hung or dead)",
+        }[one]
         assert any(said in n for n in notes), notes
+        assert one == "ended" or not any("ended moments ago" in n for n in notes), notes
     finally:
-        for desk in (None if one_ends else one, three):
+        for desk in (None if one_ends else desk_one, three):
             if desk is not None:
                 desk.finish("stopped")
-        for desk in (one, two, three):
+        for desk in (desk_one, two, three):
             if desk is not None:
                 desk.broker.close()

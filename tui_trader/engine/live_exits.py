@@ -51,10 +51,17 @@ CLOSE_HOLD = (
 """Why a sell waits beside another desk's flatten close (``live_flatten_close``)."""
 
 
-def live_exit_row(account_key: str, symbol: str, session_id: int) -> tuple[str, str, bool] | None:
-    """(client id, keeper's short key, whether the keeper runs) of a protective exit in
-    ``symbol`` whose row is still open, of another session of ``account_key`` that runs or
-    ended within ``ENDED_WITHIN``; None if there is none."""
+KEEPER_RUNS, KEEPER_ENDED, KEEPER_SILENT = "runs", "ended", "silent"
+"""What ``live_exit_row`` says of the exit's keeper: alive; recorded ended (stopped, killed and
+found dead); or its row still ``running`` with its heartbeat stale (stopped, hung or dead: not
+known to have ended, so not said to have)."""
+
+
+def live_exit_row(account_key: str, symbol: str, session_id: int) -> tuple[str, str, str] | None:
+    """(client id, keeper's short key, ``KEEPER_RUNS``/``_ENDED``/``_SILENT``) of a
+    protective exit in ``symbol`` whose row is still open, of another session of
+    ``account_key`` that runs or showed a sign of life within ``ENDED_WITHIN``; None if
+    there is none."""
     rows = symbol_rows(account_key, symbol, session_id)
     exits = [
         (cid, row)
@@ -63,13 +70,14 @@ def live_exit_row(account_key: str, symbol: str, session_id: int) -> tuple[str, 
     ]
     for cid, row in exits:
         if row.alive:
-            return cid, short_key(row.session.key), True
+            return cid, short_key(row.session.key), KEEPER_RUNS
     if not exits:
         return None
     now = store_now(LiveOrder._meta.database)
     for cid, row in exits:
         if alive_within(row.session, ENDED_WITHIN, now):
-            return cid, short_key(row.session.key), False
+            how = KEEPER_SILENT if row.session.status == "running" else KEEPER_ENDED
+            return cid, short_key(row.session.key), how
     return None
 
 

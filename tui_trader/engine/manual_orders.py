@@ -153,6 +153,8 @@ class ManualOrders(ManualClose):
                 # ask (unanswered, the question refused it and the order kept working).
                 cancel = isinstance(request, _Cancel)
                 waiting = None if cancel else self.broker.trading_ready()
+                if waiting is None and isinstance(request, ManualOrder):  # (a close: let go)
+                    waiting = self.audit.clock_hold()  # (``store.clock_watch``)
                 if waiting:
                     events.append(self._refused(f"{_describe(request)} not sent: {waiting}"))
                     continue

@@ -299,7 +299,7 @@ class TradingSession(
                 events = settled + events
             events += self._sync_risk()
             events += self._take_contradictions()
-            audit.beat(iterations=self.iteration)
+            events += self.beat_cycle()  # with this machine's clock judged
             early: list[RiskEvent] = []
             resumed = self._take_resume_request()
             events += resumed
@@ -341,7 +341,7 @@ class TradingSession(
             elif not halted:
                 if self._watch_outside:
                     events += self._check_outside(positions)
-                waiting = broker.trading_ready()
+                waiting = self.orders_wait()
                 if waiting:
                     notes.append(f"no new orders: {waiting}")
                 else:

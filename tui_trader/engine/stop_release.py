@@ -50,7 +50,12 @@ from tui_trader.core.orders import (
 )
 from tui_trader.engine.exit_put_back import ExitPutBack
 from tui_trader.engine.exit_words import Released, may_still, named_exits
-from tui_trader.engine.live_exits import flatten_close_hold, live_exit_row
+from tui_trader.engine.live_exits import (
+    KEEPER_ENDED,
+    KEEPER_SILENT,
+    flatten_close_hold,
+    live_exit_row,
+)
 from tui_trader.engine.put_back_waits import PutBackWaits
 from tui_trader.engine.stop_takeover import ENDED, FOREIGN, LIVE, OWN, StopTakeover
 from tui_trader.risk.stops import is_protective
@@ -218,11 +223,16 @@ class StopRelease(ExitPutBack, PutBackWaits, StopTakeover):
         found = live_exit_row(self._account(), symbol, session.id)
         if found is None:
             return None
-        cid, keeper, runs = found
-        if not runs:  # ended moments ago: its exit works on, in no listing yet
+        cid, keeper, how = found
+        if how == KEEPER_ENDED:  # ended moments ago: its exit works on, in no listing yet
             return (
                 f"its protective exit {cid} was left working by session {keeper}, which "
                 f"ended moments ago on this account: no orders in {symbol} while it works"
+            )
+        if how == KEEPER_SILENT:  # its row says running: it may be stopped or hung, not ended
+            return (
+                f"its protective exit {cid} is kept by session {keeper}, whose heartbeat went "
+                f"stale moments ago (stopped, hung or dead): no orders in {symbol} while it works"
             )
         return (
             f"its protective exit {cid} is kept by session {keeper}, which runs on this "

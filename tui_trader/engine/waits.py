@@ -70,6 +70,19 @@ class SessionWaits:
     _unshown_notes: tuple[str, ...] = ()
     """The notes of a cycle the broker's silence failed: shown on the next outage line."""
 
+    iteration: int
+
+    def beat_cycle(self) -> list[RiskEvent]:
+        """The cycle's heartbeat, and what the heartbeats since the last cycle found of this
+        machine's clock: a hold or a resume, written as risk events (``store.clock_watch``)."""
+        self.audit.beat(iterations=self.iteration)
+        return self.audit.clock_events()
+
+    def orders_wait(self) -> str | None:
+        """Why the strategies' new orders wait now (one plain line), ``None`` to send them: the
+        broker's reason (``Broker.trading_ready``), or this machine's clock disagreeing."""
+        return self.broker.trading_ready() or self.audit.clock_hold()
+
     def _record_fill(self, fill: Fill) -> bool:
         """Write a fill once and book its round trips (the session defines it)."""
         raise NotImplementedError

@@ -12,6 +12,10 @@ from tui_trader.risk.state import DAILY_LOSS
 
 PERCENT_EVENTS = frozenset({DRAWDOWN, DAILY_LOSS, POSITION_SIZE})
 """Risk events whose value and limit are percentages of equity."""
+CLOCK_OFF = "clock_off"
+"""This machine's clock stopped agreeing after the desk's start (``store.clock_watch``)."""
+CLOCK_AGREES = "clock_agrees"
+"""That clock agrees again: new orders resume."""
 
 
 def event_measure(event: RiskEvent) -> str:
@@ -27,6 +31,8 @@ def event_measure(event: RiskEvent) -> str:
         return f"{event.value:.0f} orders (limit {event.limit:.0f})"
     if event.event_type in PERCENT_EVENTS and "protective" not in event.action_taken:
         return f"{event.value:.2f}% (limit {event.limit:.2f}%)"
+    if event.event_type in (CLOCK_OFF, CLOCK_AGREES):  # + ahead of the true clock, - behind
+        return f"{event.value:+.0f} s off (limit {event.limit:.0f} s)"
     if event.event_type == POSITION_SIZE:
         return f"would leave {event.value:g} shares (held {event.limit:g})"
     return f"{event.value:.2f} (limit {event.limit:.2f})"

@@ -37,6 +37,7 @@ from tui_trader.session.lost_store import lost_at_start
 from tui_trader.session.stopped_start import end_stopped_start
 from tui_trader.store.audit import AuditLog
 from tui_trader.store.clock_check import clock_problem
+from tui_trader.store.clock_watch import ClockWatch
 from tui_trader.store.db import StoreError, open_database
 from tui_trader.store.learning_journal import StoreLearningJournal
 from tui_trader.store.sqlite_errors import is_read_only, read_only_message
@@ -227,6 +228,8 @@ def build_alpaca_session(
     )
     audit = AuditLog(db, clock, commit_before_send=True)
     audit.on_share = lambda sessions: _share(sessions, trading_budget, data_budget)
+    if isinstance(clock, WallClock):  # checked at the start: judged at every heartbeat too
+        audit.clock_watch = ClockWatch(db)
     strategies, allocator = build_allocation(
         settings.learning, False, StoreLearningJournal(audit, STRATEGY_NAMES)
     )

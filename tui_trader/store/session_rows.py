@@ -35,11 +35,13 @@ from typing import Any
 import peewee
 from peewee import SqliteDatabase
 
-from tui_trader.core.clock import Clock
+from tui_trader.core.clock import Clock, WallClock
+from tui_trader.core.domain import RiskEvent
 from tui_trader.core.order_ids import tagged_key
 from tui_trader.core.waiting import HeartbeatStop
 from tui_trader.store import store_identity
-from tui_trader.store.db import to_db_time
+from tui_trader.store.clock_watch import ClockWatch
+from tui_trader.store.db import from_db_time, to_db_time
 from tui_trader.store.file_identity import FileIdentity
 from tui_trader.store.liveness import BEAT_SECONDS, MIN_WINDOW, store_now, this_host
 from tui_trader.store.models import SessionRow
@@ -90,6 +92,10 @@ class SessionRows(OtherSessions):
     """Seconds after its last heartbeat past which other sessions find this one dead."""
     _silence = 0.0
     """The longest time between two of this session's heartbeats since ``mark_reads``."""
+    clock_watch: ClockWatch | None = None
+    """This desk's clock judged at each heartbeat (``store.clock_watch``): set on an Alpaca
+    desk on the wall clock (``session.alpaca``), ``None`` elsewhere (a local desk's account
+    is its own)."""
     on_share: Callable[[int], None] | None = None
     """Told the number of live sessions on this session's account (this one included) at its
     start and at each heartbeat written: the request budget's ``share``."""
@@ -108,7 +114,7 @@ class SessionRows(OtherSessions):
         carries the store's tag (``store.store_identity``): a halt on this store after a
         restore from an older backup still knows the session's orders for its own."""
         key = tagged_key(secrets.token_hex(4), store_identity.store_tag(self.db))
-        now = to_db_time(self.clock.now())
+        now = to_db_time(self._shared_time())
         me = own_identity()
         self.session = SessionRow.create(
             key=key,
@@ -169,6 +175,9 @@ class SessionRows(OtherSessions):
             self._iterations = iterations
         now = _since_boot()
         due = force or now - self._last_beat >= BEAT_SECONDS
+        postgres, watch = getattr(self.db, "is_postgres", False), self.clock_watch
+        if watch is not None and not (due and postgres):  # (else the server's time judges)
+            watch.glance()  # this machine's clock, for nothing, at every call
         if self._file is not None and (due or self.commit_before_send):
             moved = self._file.changed()
             if moved is not None:
@@ -185,7 +194,7 @@ class SessionRows(OtherSessions):
         self._last_beat = now
         iterations = self._iterations
         args: tuple[object, ...] = ()
-        if getattr(self.db, "is_postgres", False):  # the server's clock: one for all machines
+        if postgres:  # the server's clock: one for all machines
             beat = "(clock_timestamp() AT TIME ZONE 'UTC')"
         else:
             beat, args = "?", (db_time(_wall_now()),)
@@ -194,12 +203,17 @@ class SessionRows(OtherSessions):
         if iterations is not None:
             sets += ', "iterations" = ?'
             args += (iterations,)
+        sent = watch.before() if watch is not None else 0.0
+        returning = ' RETURNING "heartbeat_at"' if postgres and watch is not None else ""
         cursor = self.db.execute_sql(
-            f'UPDATE "sessions" SET {sets} WHERE "id" = ? AND "status" = \'running\'',
+            f'UPDATE "sessions" SET {sets} WHERE "id" = ? AND "status" = \'running\'{returning}',
             (*args, self.session.id),
         )
         if not self.db.rows_changed(cursor):
             raise RowEnded(self._ended_under_us())
+        if returning:  # the heartbeat's own server time: the clock's check costs no statement
+            assert watch is not None
+            watch.server_read(sent, from_db_time(cursor.fetchone()[0]))
         self._tell_share()
 
     def beat_waiting(self) -> None:
@@ -281,6 +295,14 @@ class SessionRows(OtherSessions):
         once it runs again, that it was."""
         return max(self._silence, _since_boot() - self._last_beat)
 
+    def clock_hold(self) -> str | None:
+        """Why new orders wait for this machine's clock (``store.clock_watch``), or ``None``."""
+        return None if self.clock_watch is None else self.clock_watch.hold()
+
+    def clock_events(self) -> list[RiskEvent]:
+        """The clock's holds and resumes found since last asked, to be written."""
+        return [] if self.clock_watch is None else self.clock_watch.take_events()
+
     def _tell_share(self) -> None:
         """Tell ``on_share`` how many sessions live on this account now (this one included)."""
         if self.on_share is not None and self.session is not None:
@@ -313,6 +335,15 @@ class SessionRows(OtherSessions):
             return store_now(self.db)
         return _wall_now()
 
+    def _shared_time(self) -> datetime:
+        """The time a session's start and end are written with: other desks compare them with
+        heartbeats (``store.lost_rows``), so on PostgreSQL the server's clock, as heartbeats'
+        (before, this machine's: up to 5 s apart, a clock stepped since the start more);
+        the session's own clock elsewhere (a replay's may be the bars')."""
+        if getattr(self.db, "is_postgres", False) and isinstance(self.clock, WallClock):
+            return store_now(self.db)
+        return self.clock.now()
+
     def end_session(self, status: str, iterations: int) -> None:
         """Mark how the session ended (committing any batch first). A row another process
         already recorded ended (``died``: a heartbeat went stale during the session's last
@@ -324,7 +355,7 @@ class SessionRows(OtherSessions):
             return
         changed = (
             SessionRow.update(
-                ended_at=to_db_time(self.clock.now()), status=status, iterations=iterations
+                ended_at=to_db_time(self._shared_time()), status=status, iterations=iterations
             )
             .where((SessionRow.id == self.session.id) & (SessionRow.status == "running"))
             .execute()
