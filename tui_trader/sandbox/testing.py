@@ -88,6 +88,14 @@ class AdminClient:
         body = {"legs": [list(leg) for leg in legs], "qty": qty, "limit_price": limit_price}
         return self._call("POST", "/admin/options_order", body)
 
+    def outside_position(
+        self, symbol: str, asset_class: str, qty: float, price: float
+    ) -> dict[str, Any]:
+        """``POST /admin/outside_position``: an option contract or a cryptocurrency bought by
+        hand (``asset_class`` ``us_option`` or ``crypto``), paid from the account's cash."""
+        body = {"symbol": symbol, "asset_class": asset_class, "qty": qty, "price": price}
+        return self._call("POST", "/admin/outside_position", body)
+
     def set_speed(self, speed: float) -> dict[str, Any]:
         """``POST /admin/speed``: change the market's pace (0 pauses it)."""
         return self._call("POST", "/admin/speed", {"speed": speed})
