@@ -1,5 +1,6 @@
 """Options and crypto bought by hand on the Alpaca account a desk trades (the sandbox's
-``/admin/outside_position``): two call contracts at $4.10 and 0.25 BTC at $60,000.
+``/admin/outside_position``): two call contracts at $4.10 and 0.25 BTC at $60,000, and two
+limit orders for bitcoin placed by hand (``/admin/coin_order``: ``BTC/USD``, fractional).
 
 Alpaca lists them with the account's positions: the option under its OCC symbol, priced per
 share (a contract is 100 shares: its ``market_value`` is qty × price × 100, and Alpaca names
@@ -7,8 +8,9 @@ no multiplier), the coin as ``BTCUSD`` (its orders say ``BTC/USD``), fractional.
 every position as shares: the two contracts were worth $8.20 on its positions screen and in
 its account snapshots (`report`), where Alpaca counts $820 in the equity. Now a position of
 ``asset_class`` ``us_option`` carries its multiplier (``core.domain.Position``). What the desk
-already did right, and keeps doing: it trades on, places its stop for its own shares only,
-and a kill with flatten closes its own shares and leaves the option and the coin open, said.
+already did right, and keeps doing: it trades on (the coin orders listed at its start and
+heard on the stream), places its stop for its own shares only, and a kill with flatten closes
+its own shares, leaves the option and the coin open, said, and keeps the coin orders.
 """
 
 from __future__ import annotations
@@ -34,13 +36,16 @@ def test_a_hand_option_counts_a_hundred_shares_a_contract_and_a_hand_coin_is_lef
 ) -> None:
     sandbox.admin.outside_position(CALL, "us_option", 2, 4.1)
     sandbox.admin.outside_position("BTC/USD", "crypto", 0.25, 60_000)
+    bid = sandbox.admin.coin_order("BTC/USD", "buy", 0.05, 50_000)  # listed at the start
     desk = alpaca_session(
         sandbox, tmp_path / "desk.db", symbols=("SPY",), learning=MOMENTUM, stop_loss=RULE
     )
     try:
-        for _ in range(6):
+        for step in range(6):
             sandbox.admin.step(shock=RALLY)
             desk.run_iteration()
+            if step == 1:  # heard on the stream
+                offer = sandbox.admin.coin_order("BTC/USD", "sell", 0.125, 70_000)
         settle(sandbox, desk)
         held = desk.broker.positions()
         assert held[CALL].market_value == pytest.approx(820.0), "2 contracts × $4.10 × 100"
@@ -61,6 +66,8 @@ def test_a_hand_option_counts_a_hundred_shares_a_contract_and_a_hand_coin_is_lef
         settle(sandbox, desk)
         after = {p.symbol: float(p.qty) for p in trading.get_all_positions()}
         assert after == {"BTCUSD": 0.25, CALL: 2.0}
+        for coin in (bid, offer):  # the user's, kept by the halt
+            assert str(trading.get_order_by_id(coin["id"]).status.value) == "new"
     finally:
         desk.finish("stopped")
         desk.broker.close()

@@ -88,6 +88,12 @@ class AdminClient:
         body = {"legs": [list(leg) for leg in legs], "qty": qty, "limit_price": limit_price}
         return self._call("POST", "/admin/options_order", body)
 
+    def coin_order(self, symbol: str, side: str, qty: float, limit_price: float) -> dict[str, Any]:
+        """``POST /admin/coin_order``: a cryptocurrency limit order (``BTC/USD``) placed from
+        outside the desk; the order as Alpaca lists it."""
+        body = {"symbol": symbol, "side": side, "qty": qty, "limit_price": limit_price}
+        return self._call("POST", "/admin/coin_order", body)
+
     def outside_position(
         self, symbol: str, asset_class: str, qty: float, price: float
     ) -> dict[str, Any]:
