@@ -20,7 +20,10 @@ from tui_trader.store.stored_numbers import note_unreadable, readable, refused
 
 TABLE = "live_account_snapshots"
 COLUMN = "positions"
-WHAT = "a list of positions ([symbol, qty, avg entry, last price], as sessions write)"
+WHAT = (
+    "a list of positions ([symbol, qty, avg entry, last price], an option's with its "
+    "multiplier, as sessions write)"
+)
 
 
 def _entries(text: object) -> list[Any] | None:
