@@ -43,6 +43,7 @@ FAULTS = {
     "lost_ack_rate": "lost_ack_rate=1",
     "lost_ack_mode": "lost_ack_rate=1,lost_ack_mode=drop",
     "reject_rate": "reject_rate=0.5",
+    "review_rate": "review_rate=0.5",
     "partial_rate": "partial_rate=1",
     "stream_only_rate": "stream_only_rate=1",
     "ws_drop": "ws_drop=0.3",
@@ -98,6 +99,7 @@ GROUPS = tuple(
             "hang_rate",
             "slow_cancel_refuse_rate",
             "activities_fail_rate",
+            "review_rate",
         ),
     )
 )

@@ -134,11 +134,18 @@ class OrderFollowing:
 
     def _refresh_pairs(self) -> None:
         """Look up the OCO pairs an event touched, the old orders of rejected replaces, ours a
-        listing left out (``alpaca_unlisted``); a failed look-up is tried again next time."""
+        listing left out (``alpaca_unlisted``); a failed look-up is tried again next time,
+        after the others: it goes to the back of the queue, and the rest wait for the next
+        call (one failure a call: the broker may not be answering at all). Left at the front,
+        one look-up that kept failing (an order Alpaca answers with an error, or with a number
+        no order has) held every one behind it for good: on a silent stream, an order of ours
+        cancelled by hand stayed ``new``, its symbol working."""
         for cid, event in list(self._refresh.items()):
             try:
                 found = self.get_order(cid)
             except BrokerError:
+                del self._refresh[cid]
+                self._refresh[cid] = event  # (a dict keeps the order things were put in)
                 return
             del self._refresh[cid]
             if found is not None:

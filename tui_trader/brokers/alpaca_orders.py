@@ -1,14 +1,18 @@
 """Translating orders between the desk's value types and alpaca-py's models.
 
 Alpaca has more order states than the desk needs; the ones that mean "still working" (accepted,
-pending_replace, held, ...) map to ``new`` and the ones that mean "done without a fill"
-(expired, replaced) map to ``expired`` or ``canceled``, so that the engine's notion of an open
-order matches what can still fill. A ``replaced`` order carries ``replaced_by`` (its
+pending_review, pending_replace, held, ...) map to ``new`` and the ones that mean "done without
+a fill" (expired, replaced) map to ``expired`` or ``canceled``, so that the engine's notion of
+an open order matches what can still fill. A ``replaced`` order carries ``replaced_by`` (its
 replacement's id): a replaced exit is not a cancelled one, its replacement protects. Where a
 state does not say the order is over (stopped, suspended, calculated, done_for_day: "done
 executing for the day, and will not receive further updates until the next trading day", so a
 GTC order can fill the next day) it stays ``new``: the position limit keeps counting it and its
-row stays open until Alpaca says it is final.
+row stays open until Alpaca says it is final. A state the desk does not know reads as
+``unknown`` (an answer it cannot place: followed as unsettled, not as working), so every state
+Alpaca documents is here: ``pending_review`` (an order held for Alpaca's review before it is
+routed; alpaca-py knows it, the OpenAPI document does not) was once missing, and the desk's buy
+so answered was taken for an answer lost and left out of the working orders the limits count.
 
 An OCO exit is two orders at Alpaca (the take-profit limit, whose single leg is the stop); the
 desk sees one: ``to_domain_order`` folds the leg into its parent (the stop price, the fills of
@@ -35,6 +39,7 @@ _STATUS = {
     "new": OrderStatus.NEW,
     "accepted": OrderStatus.NEW,
     "pending_new": OrderStatus.PENDING_NEW,
+    "pending_review": OrderStatus.NEW,  # held for Alpaca's review: not routed yet, not gone
     "accepted_for_bidding": OrderStatus.NEW,
     "partially_filled": OrderStatus.PARTIALLY_FILLED,
     "filled": OrderStatus.FILLED,

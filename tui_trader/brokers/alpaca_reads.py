@@ -95,7 +95,7 @@ class AlpacaReads:
             entry = number(p.avg_entry_price, f"{symbol}'s entry price", negative=False)
             current = optional(p.current_price, f"{symbol}'s current price", negative=False)
             last = current or self._last.get(symbol, 0) or entry
-            out[symbol] = Position(symbol, qty, entry, last)
+            out[symbol] = Position(symbol, qty, entry, last, _multiplier(p))
         return out
 
     def open_orders(self) -> list[Order]:
@@ -296,6 +296,19 @@ class AlpacaReads:
                 wait = _countdown(clock.next_open - now)
                 return f"market closed: no market orders until the next open ({opens}, in {wait})"
         return None
+
+
+OPTION_MULTIPLIER = 100.0
+"""Shares one option contract holds: Alpaca's position prices an option per share and names
+no multiplier (its ``market_value`` is qty × price × 100)."""
+
+
+def _multiplier(position: Any) -> float:
+    """What one unit of an Alpaca position holds at its prices: 100 for an option contract
+    (``asset_class`` ``us_option``, bought by hand on the account: the desk trades shares),
+    else 1 (a share; a coin, ``crypto``, whose quantity may be fractional)."""
+    kind = str(getattr(position.asset_class, "value", position.asset_class))
+    return OPTION_MULTIPLIER if kind == "us_option" else 1.0
 
 
 def _account(a: Any) -> Account:

@@ -49,16 +49,20 @@ class Position:
     qty: float
     avg_entry_price: float
     last_price: float
+    multiplier: float = 1.0
+    """What one unit of ``qty`` holds at the prices: 100 for an option contract (its prices
+    are per share), 1 for a share or a coin. A hand option on an Alpaca account the desk
+    trades showed a hundredth of its worth without it (2 contracts at $4.10: $8.20, not $820)."""
 
     @property
     def market_value(self) -> float:
         """Signed value at the last price."""
-        return self.qty * self.last_price
+        return self.qty * self.last_price * self.multiplier
 
     @property
     def cost_basis(self) -> float:
         """Signed value at the average entry price."""
-        return self.qty * self.avg_entry_price
+        return self.qty * self.avg_entry_price * self.multiplier
 
     @property
     def unrealized_pnl(self) -> float:
@@ -72,7 +76,7 @@ class Position:
         return 100.0 * self.unrealized_pnl / basis if basis else 0.0
 
 
-_SET_SYMBOL, _SET_QTY, _SET_ENTRY, _SET_LAST = (
+_SET_SYMBOL, _SET_QTY, _SET_ENTRY, _SET_LAST, _SET_MULTIPLIER = (
     Position.__dict__[f.name].__set__ for f in fields(Position)
 )
 
@@ -88,6 +92,7 @@ def marked(held: Position, price: float) -> Position:
     _SET_QTY(position, held.qty)
     _SET_ENTRY(position, held.avg_entry_price)
     _SET_LAST(position, price)
+    _SET_MULTIPLIER(position, held.multiplier)
     return position
 
 

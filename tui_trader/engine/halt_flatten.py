@@ -26,7 +26,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from tui_trader.brokers import Broker
+from tui_trader.brokers import Broker, BrokerError
 from tui_trader.core.domain import Position, RiskEvent
 from tui_trader.core.order_ids import flatten_closer_key
 from tui_trader.core.orders import Order, OrderRequest, OrderStatus, Side
@@ -113,6 +113,22 @@ class HaltFlatten:
     def _others_closing(self) -> set[str]:
         """The symbols where another desk's flatten close works (a first pass waits there)."""
         return {o.symbol for o in self.broker.open_orders() if self._others_close(o)}
+
+    def _busy_again(self) -> set[str]:
+        """The symbols a flatten acted on again waits in: where an order of the desk may still
+        fill (an earlier close, a cancel the broker has not confirmed). The orders of a symbol
+        held back by an unconfirmed cancel are looked up first (``Broker.look_up_orders``): on
+        a trade stream gone silent the cancel's end is never heard, and a fresh listing (half a
+        minute apart while the stream is up) was the only other news of it, so the position
+        stayed open that long, "an order there may still fill", while the broker had nothing
+        working. Not answered: the symbol waits (the cancel may still be pending)."""
+        unconfirmed = self.broker.working_symbols(ignore=lambda o: not o.cancel_pending)
+        for symbol in sorted(unconfirmed):
+            try:
+                self.broker.look_up_orders(symbol)
+            except BrokerError:
+                break  # asked again at the next pass
+        return self.broker.working_symbols()
 
     def _flatten(
         self, market_time: datetime, busy: set[str]

@@ -161,7 +161,7 @@ class SessionHalts(KillSwitch, HaltFlatten):
             action += "; trading suspended on the account"
         if flatten:
             # another desk's close left working may sell the same shares: its symbol waits
-            busy = self.broker.working_symbols() if again else self._others_closing()
+            busy = self._busy_again() if again else self._others_closing()
             closing, spared, unclosed, put_back = self._flatten(market_time, busy)
             action += f"; flattening {closing} position(s)"
             if unclosed:
@@ -194,6 +194,19 @@ class SessionHalts(KillSwitch, HaltFlatten):
                 self._halt_said = self._halt_left  # its words say what was left working
             out.append(event)
         return out + put_back
+
+    def _halted_look(self) -> None:
+        """A halted desk's read of the open orders, as a trading desk's rebalance reads them
+        (at most one request every half minute while the trade stream is up): a fresh listing
+        that leaves out an order of the desk still followed as working, a cancel of the halt
+        unconfirmed among them, has it looked up (``brokers.alpaca_unlisted``). Read only by a
+        trading desk, a halt's cancel carried out while the stream was silent stayed
+        ``pending_cancel`` in the desk's record, its symbol working, as long as it was halted.
+        Not answered: nothing is sent while halted, and the next cycle reads again."""
+        try:
+            self.broker.open_orders()
+        except BrokerError:
+            return
 
     def _halt_deferred(self, events: list[RiskEvent], halted: bool) -> list[RiskEvent]:
         """A halt this session entered after the cycle's halt step (``halted``: the state

@@ -338,7 +338,9 @@ class TradingSession(
                 said = self._halt_retry_note(before) if retry else None
                 if said:  # a cancel refused again, nothing else done: said once (its onset)
                     notes.append(said)
-            elif not halted:
+            elif halted:
+                self._halted_look()  # its cancels' ends, on a silent stream too
+            else:
                 if self._watch_outside:
                     events += self._check_outside(positions)
                 waiting = self.orders_wait()

@@ -44,6 +44,10 @@ def handle_admin(sb: Sandbox, req: Request) -> Reply:
             return 200, _options_order(sb, body)
         if route == ("POST", "/admin/cash"):
             return 200, move_cash(sb, body)
+        if route == ("POST", "/admin/coin_order"):
+            return 200, _coin_order(sb, body)
+        if route == ("POST", "/admin/outside_position"):
+            return 200, _outside_position(sb, body)
         if route == ("POST", "/admin/speed"):
             sb.set_speed(float(body.get("speed", -1)))
             return 200, sb.state()
@@ -77,6 +81,32 @@ def _options_order(sb: Sandbox, body: dict[str, Any]) -> dict[str, Any]:
         raise ValueError("legs must be a list of [contract, side] pairs")
     pairs = [(str(contract), str(side)) for contract, side in legs]
     return sb.options.place(pairs, float(body.get("qty", 1)), float(body.get("limit_price", 1)))
+
+
+def _coin_order(sb: Sandbox, body: dict[str, Any]) -> dict[str, Any]:
+    """``{"symbol": "BTC/USD", "side": "buy", "qty": 0.05, "limit_price": 50000}``: a
+    cryptocurrency limit order placed from outside the desk (``sandbox.options_orders``)."""
+    return sb.options.place_coin(
+        str(body.get("symbol", "")),
+        str(body.get("side", "")),
+        float(body.get("qty", 0)),
+        float(body.get("limit_price", 0)),
+    )
+
+
+def _outside_position(sb: Sandbox, body: dict[str, Any]) -> dict[str, Any]:
+    """``{"symbol": "BTC/USD", "asset_class": "crypto", "qty": 0.25, "price": 60000}``: a
+    holding bought by hand outside the equities (``sandbox.outside_positions``), paid from
+    the account's cash; the account's positions outside the equities as listed."""
+    held = sb.outside.place(
+        str(body.get("symbol", "")),
+        str(body.get("asset_class", "")),
+        float(body.get("qty", 0)),
+        float(body.get("price", 0)),
+    )
+    with sb.engine.lock:
+        sb.engine.ledger.cash -= held.value
+    return {"positions": sb.outside.listed()}
 
 
 def _faults(sb: Sandbox, body: dict[str, Any]) -> FaultSettings:

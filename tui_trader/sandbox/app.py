@@ -22,6 +22,7 @@ from tui_trader.sandbox.feed import MarketFeed
 from tui_trader.sandbox.hours import MarketHours
 from tui_trader.sandbox.matching import OPEN_STATUSES, MatchingEngine
 from tui_trader.sandbox.options_orders import OptionsOrders
+from tui_trader.sandbox.outside_positions import OutsidePositions
 from tui_trader.sandbox.server import SandboxServer
 from tui_trader.sandbox.shapes import iso
 from tui_trader.sandbox.sim_clock import SimClock
@@ -82,6 +83,8 @@ class Sandbox:
         self.engine.listeners.append(self.streams.publish_trade)
         self.options = OptionsOrders(self.clock.now, self.streams.publish_update)
         """Multi-leg options orders placed from outside (``/admin/options_order``)."""
+        self.outside = OutsidePositions()
+        """Options and crypto held by hand (``/admin/outside_position``)."""
         self.bars_emitted = 0
         self._speed = config.speed
         self._step_lock = threading.Lock()

@@ -61,6 +61,10 @@ class FaultSettings:
     """How an acknowledgement is lost: ``504`` (gateway timeout) or ``drop`` (connection closed)."""
     reject_rate: float = 0.0
     """Share of accepted orders rejected right after acceptance (event ``rejected``)."""
+    review_rate: float = 0.0
+    """Share of accepted orders held ``pending_review`` until the next bar (Alpaca reviewing
+    an order before it routes it), then routed as an accepted one is; meanwhile the order is
+    listed open, holds its cash or shares, does not trade, and a cancel takes it."""
     partial_rate: float = 0.0
     """Share of orders that fill in two parts: about half now, the rest ``partial_bars`` bars
     later."""
@@ -137,7 +141,7 @@ class FaultSettings:
 
 
 _RATES = {"error_rate", "hang_rate", "lost_ack_rate", "reject_rate", "partial_rate"}
-_RATES |= {"order_fail_rate", "activities_fail_rate"}
+_RATES |= {"order_fail_rate", "activities_fail_rate", "review_rate"}
 _RATES |= {"stream_only_rate", "ws_drop", "ws_duplicate", "ws_reorder", "stale_rest"}
 _RATES |= {"cancel_refuse_rate", "replace_fill_rate", "replace_reject_rate", "position_lag"}
 _RATES |= {"slow_cancel_rate", "slow_cancel_fill_rate", "slow_cancel_refuse_rate", "ws_mute"}

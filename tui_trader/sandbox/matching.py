@@ -159,8 +159,11 @@ class MatchingEngine(OrderExecution):
                 leg = self._register(leg_ticket, now, "held", parent=order)
                 order.legs.append(leg)
             tradable = self.tradable(ticket, now)
+            reviewed = self.dice.roll("review_rate")  # routed at the next bar (``on_bars``)
+            if reviewed:
+                order.status = "pending_review"
             ack = order.snapshot()
-            ack.status = "pending_new" if tradable else "accepted"
+            ack.status = "pending_new" if tradable and not reviewed else order.status
             self.publish("accepted", order, now)
             order.split_fill = self.dice.roll("partial_rate")
             if self.dice.roll("stream_only_rate"):
@@ -168,7 +171,7 @@ class MatchingEngine(OrderExecution):
                 self._stale.append(order)
             if self.dice.roll("reject_rate"):
                 self._finish(order, "rejected", now)
-            elif tradable:
+            elif tradable and not reviewed:
                 self._route(order, now)
         self._flush()
         return ack
@@ -253,7 +256,7 @@ class MatchingEngine(OrderExecution):
             for order in list(self.working.values()):
                 if order.id not in self.working or not self.tradable(order.ticket, now):
                     continue
-                if order.status == "accepted":
+                if order.status in ("accepted", "pending_review"):
                     self._route(order, now)
                 else:
                     self.work(order, now, on_bar=True)

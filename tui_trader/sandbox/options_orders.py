@@ -8,6 +8,12 @@ kept here, apart from the matching engine: placed through ``POST /admin/options_
 Alpaca's API: the desk never sends one), listed by ``GET /v2/orders``, found by its ids,
 announced (``pending_new``, ``new``, then ``canceled``), cancelled by ``DELETE /v2/orders/{id}``
 and ``DELETE /v2/orders``, never filled.
+
+A cryptocurrency order placed by hand the same way (``POST /admin/coin_order``: a simple limit
+order, ``asset_class`` ``crypto``, its symbol the pair with its slash, ``BTC/USD``, where the
+position says ``BTCUSD``; a fractional quantity; good till cancelled) is kept here too, for the
+same reason (no market for it) and the same way: listed, found, announced, cancelled, never
+filled.
 """
 
 from __future__ import annotations
@@ -51,6 +57,25 @@ class OptionsOrders:
             _shape(str(uuid.uuid4()), now, (contract, side), qty, None, "pending_new")
             for contract, side in legs
         ]
+        with self._lock:
+            self._orders[order_id] = order
+            self._created[order_id] = now
+        for status in OPEN:
+            self._set(order_id, status, status)
+        return self.get(order_id) or {}
+
+    def place_coin(self, symbol: str, side: str, qty: float, limit_price: float) -> dict[str, Any]:
+        """A cryptocurrency limit order (``symbol`` ``BTC/USD``), announced ``pending_new``
+        then ``new``; answered as listed."""
+        if "/" not in symbol or side not in ("buy", "sell"):
+            raise ValueError("a coin order names a pair (BTC/USD) and a side (buy or sell)")
+        if not all(0 < x <= MAX_AMOUNT for x in (qty, limit_price)):  # NaN, inf too
+            raise ValueError(f"qty and limit_price must be above 0 and at most {MAX_AMOUNT:g}")
+        now = self._now()
+        order_id = str(uuid.uuid4())
+        order = _shape(order_id, now, (symbol.upper(), side), qty, limit_price, "pending_new")
+        order |= {"order_class": "simple", "asset_class": "crypto", "qty": num(qty)}
+        order |= {"position_intent": None, "ratio_qty": None, "time_in_force": "gtc"}
         with self._lock:
             self._orders[order_id] = order
             self._created[order_id] = now
@@ -102,7 +127,7 @@ class OptionsOrders:
         now = self._now()
         with self._lock:
             order = self._orders[order_id]
-            for part in [order, *order["legs"]]:
+            for part in [order, *(order["legs"] or [])]:
                 part["status"] = status
                 part["updated_at"] = iso(now)
                 if status == "canceled":

@@ -15,10 +15,14 @@ from datetime import datetime
 from tui_trader.sandbox.ledger import Execution
 from tui_trader.sandbox.order_rules import OrderTicket
 
-OPEN_STATUSES = frozenset({"accepted", "pending_new", "new", "partially_filled", "held"})
-"""Statuses of an order a cancel takes (held legs included, as Alpaca lists them); the open
-listing shows ``LISTED_OPEN``."""
-WORKING_STATUSES = frozenset({"accepted", "pending_new", "new", "partially_filled"})
+OPEN_STATUSES = frozenset(
+    {"accepted", "pending_review", "pending_new", "new", "partially_filled", "held"}
+)
+"""Statuses of an order a cancel takes (held legs included, as Alpaca lists them; one held
+for review, ``review_rate``, too); the open listing shows ``LISTED_OPEN``."""
+WORKING_STATUSES = frozenset(
+    {"accepted", "pending_review", "pending_new", "new", "partially_filled"}
+)
 """Statuses of an order that may still fill."""
 LISTED_OPEN = OPEN_STATUSES | {"pending_replace", "pending_cancel"}
 """Statuses ``GET /v2/orders?status=open`` lists: an order being replaced is not final (it may

@@ -96,6 +96,20 @@ class AdminClient:
             body["type"] = kind
         return self._call("POST", "/admin/cash", body)
 
+    def coin_order(self, symbol: str, side: str, qty: float, limit_price: float) -> dict[str, Any]:
+        """``POST /admin/coin_order``: a cryptocurrency limit order (``BTC/USD``) placed from
+        outside the desk; the order as Alpaca lists it."""
+        body = {"symbol": symbol, "side": side, "qty": qty, "limit_price": limit_price}
+        return self._call("POST", "/admin/coin_order", body)
+
+    def outside_position(
+        self, symbol: str, asset_class: str, qty: float, price: float
+    ) -> dict[str, Any]:
+        """``POST /admin/outside_position``: an option contract or a cryptocurrency bought by
+        hand (``asset_class`` ``us_option`` or ``crypto``), paid from the account's cash."""
+        body = {"symbol": symbol, "asset_class": asset_class, "qty": qty, "price": price}
+        return self._call("POST", "/admin/outside_position", body)
+
     def set_speed(self, speed: float) -> dict[str, Any]:
         """``POST /admin/speed``: change the market's pace (0 pauses it)."""
         return self._call("POST", "/admin/speed", {"speed": speed})

@@ -30,10 +30,11 @@ def get_account(sb: Sandbox, req: Request, m: re.Match[str]) -> Reply:
     engine = sb.engine
     with engine.lock:
         totals = engine.ledger.totals(sb.feed.prices(), engine.reserved())
+    outside = sb.outside.value()  # options and crypto held by hand: equity, long value
     body = account_json(
         totals.cash,
-        totals.equity,
-        totals.long_market_value,
+        totals.equity + outside,
+        totals.long_market_value + outside,
         totals.short_market_value,
         totals.buying_power,
         totals.last_equity,
@@ -175,7 +176,8 @@ def _position_body(sb: Sandbox, symbol: str, holdings: dict[str, Holding]) -> di
 def get_positions(sb: Sandbox, req: Request, m: re.Match[str]) -> Reply:
     """``GET /v2/positions``."""
     holdings = _holdings(sb)
-    return 200, [body for s in sorted(holdings) if (body := _position_body(sb, s, holdings))]
+    listed = [body for s in sorted(holdings) if (body := _position_body(sb, s, holdings))]
+    return 200, listed + sb.outside.listed()
 
 
 def get_position(sb: Sandbox, req: Request, m: re.Match[str]) -> Reply:

@@ -324,6 +324,7 @@ class AuditLog(SessionRows, CycleTransactions, AccountReads, KillRequestReads):
             "positions": json.dumps(
                 [
                     [p.symbol, p.qty, round(p.avg_entry_price, 4), round(p.last_price, 4)]
+                    + ([p.multiplier] if p.multiplier != 1 else [])  # an option's 100
                     for p in positions.values()
                 ]
             ),

@@ -268,7 +268,7 @@ class DashboardScreen(StyledOnMount, Screen[None]):
             pnl += p.unrealized_pnl
             basis += abs(p.cost_basis)
             base = desk.prev_close.get(p.symbol)
-            day_chg = p.qty * (p.last_price - base) if base else None
+            day_chg = p.qty * p.multiplier * (p.last_price - base) if base else None
             day = None if day is None or day_chg is None else day + day_chg
             realized = report.realized_by_symbol.get(p.symbol, 0.0)
             real += realized
