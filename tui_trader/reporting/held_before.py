@@ -48,6 +48,10 @@ def _key(value: object) -> _Key | None:
     return None
 
 
+key_of = _key
+"""A stored time's place in the database's order (``reporting.account_pnl`` compares them)."""
+
+
 class HeldBefore:
     """The account's snapshots, looked up by a fill's execution time, and the fills the ledger
     took, to carry a snapshot forward (see the module)."""
@@ -80,6 +84,11 @@ class HeldBefore:
         sums.append((sums[-1] if sums else 0.0) + fill.qty * fill.side.sign)
         held.append(ledger.held(fill.symbol))
         paid.append(ledger.average(fill.symbol))
+
+    def forget_snapshots(self) -> None:
+        """Read the account's snapshots' times again at the next look (new ones were written);
+        the fills counted and the positions read stay."""
+        self._keys = None
 
     def _load(self) -> list[_Key]:
         """The account's snapshots' times, in order, and the newest id up to each."""
