@@ -1,0 +1,111 @@
+"""The realized PnL a desk's line and ``live monitor`` show, kept up to date by the fills
+recorded since the last look (``reporting.account_pnl``), is what reading every fill gives
+(``report``'s round trips), whatever order the fills come in.
+
+A reader that only added the new fills would be wrong where a fill executed before one it
+took (a stream's late news), where a fill of a lower id is committed after a higher one
+(PostgreSQL hands ids out at insert), or where a snapshot it looked at changed: there it reads
+every fill again. Where fills come in order, it never does (the monitor looks every second on
+stores of 200,000 fills).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.integration.test_account_trips_same import T0, _store
+from tui_trader.reporting.account_pnl import AccountPnl, Realized
+from tui_trader.reporting.account_trips import account_trips
+from tui_trader.store.db import open_database
+from tui_trader.store.models import LiveFill, SessionRow
+
+
+def _same(reader: Realized, sessions: list[SessionRow]) -> None:
+    """The reader's sums are those of every round trip ``report`` rebuilds for ``sessions``."""
+    trips = account_trips(sessions)
+    assert reader.trades == len(trips)
+    assert reader.total == pytest.approx(sum(t.trade.pnl for t in trips), abs=1e-6)
+    symbols: dict[str, float] = {}
+    for t in trips:
+        symbols[t.trade.symbol] = symbols.get(t.trade.symbol, 0.0) + t.trade.pnl
+    assert reader.by_symbol == pytest.approx(symbols, abs=1e-6)
+    days = {t.trade.exit_time.date() for t in trips}
+    assert set(reader.by_day) == days
+
+
+@pytest.mark.parametrize("seed", [5, 6])
+def test_the_reader_that_follows_the_fills_is_what_reading_them_all_gives(
+    store: Path, seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two desks and a desk of no account write fills at random times (ties, heard late, out
+    of id order) and snapshots of shares no fill bought; after every few rows each desk's
+    reader is compared with the round trips read whole."""
+    db = open_database(store)
+    readers: dict[int, AccountPnl] = {}
+    written = [0]
+    create: Callable[..., Any] = LiveFill.create.__func__  # type: ignore[attr-defined]
+
+    def look() -> None:
+        for row in SessionRow.select():
+            reader = readers.setdefault(row.id, AccountPnl([row.id]))
+            _same(reader.refresh(), [row])
+
+    def counted(cls: type[LiveFill], **fields: Any) -> LiveFill:
+        made = create(cls, **fields)
+        written[0] += 1
+        if written[0] % 7 == 0:
+            look()
+        return made
+
+    try:
+        monkeypatch.setattr(LiveFill, "create", classmethod(counted))
+        _store(seed)
+        look()
+        assert written[0] > 150 and readers
+        assert any(r.rebuilds > 1 for r in readers.values()), "no fill came out of order"
+    finally:
+        db.close()
+
+
+def test_fills_in_order_are_added_and_a_late_lower_id_is_read_again(store: Path) -> None:
+    """Fills of two desks of one account in time order: the reader reads them all once, then
+    only the new ones; a fill committed late with a lower id than one it took (PostgreSQL)
+    makes it read them all again, and counts it."""
+    db = open_database(store)
+    try:
+        desks = [
+            SessionRow.create(key=f"d{i}", mode="paper", broker="alpaca", data_source="alpaca",
+                              symbols="SPY", parameters="{}", account_key="alpaca:X",
+                              started_at=T0, status="running")
+            for i in range(2)
+        ]  # fmt: skip
+        reader = AccountPnl([desks[0].id])
+
+        def fill(n: int, side: str, price: float, desk: SessionRow, row: int | None = None) -> None:
+            fields: dict[str, Any] = {"id": row} if row is not None else {}
+            LiveFill.create(session=desk, fill_key=f"f{n}", symbol="SPY", side=side,
+                            quantity=2.0, price=price, timestamp=T0 + timedelta(minutes=n),
+                            **fields)  # fmt: skip
+
+        for n in range(40):  # each desk buys 2 and sells them; B's sale of A's shares too
+            desk = desks[(n // 2) % 2] if n % 5 else desks[1]
+            fill(n, "buy" if n % 2 == 0 else "sell", 100.0 + n, desk)
+            _same(reader.refresh(), desks[:1])
+        assert reader.rebuilds == 1
+        top = LiveFill.select().order_by(LiveFill.id.desc()).first().id
+        fill(41, "buy", 90.0, desks[0], row=top + 10)
+        _same(reader.refresh(), desks[:1])
+        assert reader.rebuilds == 1
+        fill(42, "sell", 95.0, desks[0], row=top + 5)  # (committed after top + 10)
+        made = reader.refresh()
+        _same(made, desks[:1])
+        assert reader.rebuilds == 2 and made.by_symbol["SPY"] == pytest.approx(
+            sum(t.trade.pnl for t in account_trips(desks[:1]))
+        )
+    finally:
+        db.close()
