@@ -11,6 +11,7 @@ stores of 200,000 fills).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -22,7 +23,7 @@ from tests.integration.test_account_trips_same import T0, _store
 from tui_trader.reporting.account_pnl import AccountPnl, Realized
 from tui_trader.reporting.account_trips import account_trips
 from tui_trader.store.db import open_database
-from tui_trader.store.models import LiveFill, SessionRow
+from tui_trader.store.models import AccountSnapshot, LiveFill, SessionRow
 
 
 def _same(reader: Realized, sessions: list[SessionRow]) -> None:
@@ -107,5 +108,39 @@ def test_fills_in_order_are_added_and_a_late_lower_id_is_read_again(store: Path)
         assert reader.rebuilds == 2 and made.by_symbol["SPY"] == pytest.approx(
             sum(t.trade.pnl for t in account_trips(desks[:1]))
         )
+    finally:
+        db.close()
+
+
+def test_a_snapshot_written_since_the_last_look_prices_shares_held_by_hand(store: Path) -> None:
+    """A desk's sale of shares bought by hand (no fill of theirs recorded) is a round trip
+    entered at what the account's snapshot before it says: a snapshot written after the
+    reader's last look is taken, added to those it read (no fill read again)."""
+    db = open_database(store)
+    try:
+        desk = SessionRow.create(key="d", mode="paper", broker="alpaca", data_source="alpaca",
+                                 symbols="SPY", parameters="{}", account_key="alpaca:X",
+                                 started_at=T0, status="running")  # fmt: skip
+        reader = AccountPnl([desk.id])
+
+        def snapshot(minute: int, symbol: str, qty: float, price: float) -> None:
+            AccountSnapshot.create(session=desk, timestamp=T0 + timedelta(minutes=minute),
+                                   cash=1.0, equity=1.0, buying_power=1.0, drawdown_pct=0.0,
+                                   daily_pnl=0.0,
+                                   positions=json.dumps([[symbol, qty, price, price]]))  # fmt: skip
+
+        def sell(minute: int, symbol: str, qty: float, price: float) -> None:
+            LiveFill.create(session=desk, fill_key=f"f{minute}", symbol=symbol, side="sell",
+                            quantity=qty, price=price, market_time=T0 + timedelta(minutes=minute),
+                            timestamp=T0 + timedelta(minutes=minute))  # fmt: skip
+
+        snapshot(1, "QQQ", 3.0, 50.0)
+        sell(2, "QQQ", 3.0, 51.0)  # 3 QQQ held by hand, sold: +3
+        assert reader.refresh().total == pytest.approx(3.0)
+        snapshot(3, "SPY", 7.0, 90.0)  # 7 SPY bought by hand since
+        sell(4, "SPY", 7.0, 100.0)
+        made = reader.refresh()
+        _same(made, [desk])
+        assert made.total == pytest.approx(73.0) and reader.rebuilds == 1
     finally:
         db.close()

@@ -156,7 +156,7 @@ class AccountPnl:
             return False
         for account in self._accounts.values():
             if account.book.before is not None and snaps != old_snaps:
-                account.book.before.forget_snapshots()
+                account.book.before.add_snapshots(old_snaps)
             if not self._take(account, old_newest, newest):
                 return False
         return True
