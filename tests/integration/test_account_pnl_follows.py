@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from tests.integration.test_account_trips_same import T0, _store
-from tui_trader.reporting.account_pnl import AccountPnl, Realized
+from tui_trader.reporting.account_pnl import AccountPnl, Realized, ScopePnl
 from tui_trader.reporting.account_trips import account_trips
 from tui_trader.store.db import open_database
 from tui_trader.store.models import AccountSnapshot, LiveFill, SessionRow
@@ -142,5 +142,38 @@ def test_a_snapshot_written_since_the_last_look_prices_shares_held_by_hand(store
         made = reader.refresh()
         _same(made, [desk])
         assert made.total == pytest.approx(73.0) and reader.rebuilds == 1
+    finally:
+        db.close()
+
+
+def test_the_history_screens_days_read_only_the_fills_since_their_last_load(store: Path) -> None:
+    """The History screen's PnL days (``ScopePnl``): a round trip recorded since the last load
+    is counted at the next, the fills before it not read again; a new session is read."""
+    db = open_database(store)
+    try:
+        desk = SessionRow.create(key="d", mode="paper", broker="alpaca", data_source="alpaca",
+                                 symbols="SPY", parameters="{}", account_key="alpaca:X",
+                                 started_at=T0, status="running")  # fmt: skip
+        days = ScopePnl()
+
+        def trip(n: int, gain: float, on: SessionRow) -> None:
+            for k, (side, price) in enumerate((("buy", 100.0), ("sell", 100.0 + gain))):
+                LiveFill.create(session=on, fill_key=f"f{n}-{k}", symbol="SPY", side=side,
+                                quantity=1.0, price=price,
+                                timestamp=T0 + timedelta(days=n, minutes=k))  # fmt: skip
+
+        trip(0, 2.0, desk)
+        notes: list[str] = []
+        assert days.realized(None, notes).by_day == {T0.date(): (1, 2.0)}
+        trip(1, 3.0, desk)
+        made = days.realized(None, notes)
+        assert made.total == pytest.approx(5.0) and made.trades == 2
+        assert days._reader is not None and days._reader.rebuilds == 1
+        other = SessionRow.create(key="e", mode="paper", broker="alpaca", data_source="alpaca",
+                                  symbols="SPY", parameters="{}", account_key="alpaca:X",
+                                  started_at=T0, status="running")  # fmt: skip
+        trip(2, -1.0, other)
+        assert days.realized(None, notes).total == pytest.approx(4.0)
+        assert days.realized([desk], notes).total == pytest.approx(5.0) and not notes
     finally:
         db.close()

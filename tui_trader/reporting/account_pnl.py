@@ -18,8 +18,9 @@ the last fill that looked at what the account held (``Book.asked_at``).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from tui_trader.reporting.account_trips import Book, Trip, fill_rows
@@ -179,6 +180,32 @@ class AccountPnl:
             except TypeError:
                 return False
         return True
+
+
+class ScopePnl:
+    """The last scope's reader, kept while the scope's sessions are the same: the History
+    screen's PnL days read only the fills since its last load, not all of them each time."""
+
+    def __init__(self) -> None:
+        """Nothing read yet."""
+        self._ids: tuple[int, ...] | None = None
+        self._reader: AccountPnl | None = None
+        self._notes: list[str] = []
+        self._lock = threading.Lock()
+        """One load at a time (a load's worker thread may outlast the next one's start)."""
+
+    def realized(self, sessions: list[SessionRow] | None, notes: list[str]) -> Realized:
+        """The sessions' (None: every session's) realized PnL; the fills' notes (a hand edit)
+        added to ``notes`` each time."""
+        chosen = SessionRow.select(SessionRow.id) if sessions is None else sessions
+        ids = tuple(sorted(s.id for s in chosen))
+        with self._lock:
+            if ids != self._ids or self._reader is None:
+                self._notes = []
+                self._reader, self._ids = AccountPnl(ids, self._notes), ids
+            made = self._reader.refresh()
+            notes.extend(note for note in self._notes if note not in notes)
+            return replace(made, by_symbol=dict(made.by_symbol), by_day=dict(made.by_day))
 
 
 def realized_of(sessions: list[SessionRow] | None, notes: list[str] | None = None) -> Realized:

@@ -23,7 +23,7 @@ from textual.widgets import DataTable, Input, Select, Static, Tab, Tabs
 
 from tui_trader.core.clock import Clock
 from tui_trader.core.order_ids import short_key
-from tui_trader.reporting.account_pnl import realized_of
+from tui_trader.reporting.account_pnl import ScopePnl
 from tui_trader.reporting.trip_pages import TripCache, sorted_rows, trip_page
 from tui_trader.store import browse
 from tui_trader.store.models import database
@@ -97,6 +97,8 @@ class HistoryScreen(StyledOnMount, Screen[None]):
         """The unreadable-number notes already said (a reload does not say them again)."""
         self._trips = TripCache()
         """The account's round trips last read (the trades view: ``reporting.trip_pages``)."""
+        self._days = ScopePnl()
+        """The PnL days' realized PnL, kept while the scope is the same (``account_pnl``)."""
 
     def compose(self) -> ComposeResult:
         """Desk bar, view tabs, filters, status line, table."""
@@ -222,7 +224,7 @@ class HistoryScreen(StyledOnMount, Screen[None]):
 
                     row = SessionRow.get_or_none(SessionRow.id == filt.session_id)
                     chosen = [row] if row is not None else []
-                made = realized_of(chosen, notes).by_day  # the account's round trips
+                made = self._days.realized(chosen, notes).by_day  # the account's round trips
                 days = pnl_by_day(3650, chosen, made, notes=notes)
                 rows = [
                     (d.day.isoformat(), d.trades, d.realized, d.end_equity, d.equity_change)
