@@ -125,7 +125,6 @@ ROW_EDITS = {
         "9e999, 5, 'halted trading', '' FROM sessions",
         "value",
     ),
-    "trade-pnl": ("live_trades", "pnl = 9e999", "pnl"),
     "risk-state": ("risk_state", "state = 'bogus'", "state"),
     "orders-today": ("risk_state", "orders_today = 1.5", "orders_today"),
 }

@@ -263,20 +263,22 @@ def test_pnl_leaves_out_a_row_whose_time_is_no_date(
 ) -> None:
     """``pnl`` groups by the day of each row's bar time: text or binary data there gave the
     day ``None`` and the command ended with a crash line ("Invalid isoformat string:
-    'None'"). The rows are left out, each named in a warning, and the days still shown."""
+    'None'"). The rows are left out, each named in a warning, and the days still shown (the
+    realized PnL from the account's fills: ``answer32``)."""
     db = tmp_path / "edited.db"
     shutil.copy(traded, db)
     with sqlite3.connect(db) as con:
-        for table in ("live_trades", "live_account_snapshots"):
+        for table in ("live_fills", "live_account_snapshots"):
             con.execute(
                 f"UPDATE {table} SET market_time = {value} WHERE id = (SELECT MAX(id) FROM {table})"
             )
     out = run_cli(tmp_path, "pnl", "--db", str(db))
     assert out.returncode == 0 and "total" in out.stdout, out.stdout + out.stderr
-    for table in ("live_trades", "live_account_snapshots"):
-        assert re.search(
-            rf"warning: {table} row \d+ column market_time holds no readable date", out.stderr
-        ), out.stderr
+    for table, says in (("live_fills", "holds .*, not a time"), ("live_account_snapshots", "")):
+        says = says or "holds no readable date"
+        assert re.search(rf"warning: {table} row \d+ column market_time {says}", out.stderr), (
+            out.stderr
+        )
 
 
 @pytest.mark.parametrize("value", ["inf", "text", "1.5"])

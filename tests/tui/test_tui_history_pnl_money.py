@@ -12,10 +12,9 @@ from datetime import UTC, datetime
 from textual.widgets import DataTable
 from tui_helpers import wait_for
 
+from tests.round_trip_fills import record_round_trip
 from tui_trader.core.clock import WallClock
 from tui_trader.core.domain import Account, TradingState
-from tui_trader.core.ledger import ClosedTrade
-from tui_trader.core.orders import Side
 from tui_trader.store.audit import AuditLog
 from tui_trader.store.db import open_database
 from tui_trader.tui.app import make_app
@@ -29,9 +28,7 @@ async def test_pnl_by_day_shows_dollars_to_the_cent(db_path, frozen) -> None:
     audit = AuditLog(open_database(db_path), WallClock())
     audit.start_session("paper", "alpaca", None, "t", ("SPY",), {"start_cash": 100_000.0})
     audit.snapshot(1, Account(1e5, 100_000.0, 1e5), {}, 0.0, 0.0, TradingState.ACTIVE, MONDAY)
-    trade = ClosedTrade("SPY", Side.BUY, 1.0, 100.0, 100.5, TUESDAY, TUESDAY, 0.0, 0.0, 0.5, 0.5,
-                        "c-1")  # fmt: skip
-    audit.trade(trade)
+    record_round_trip(audit, "SPY", 0.5, TUESDAY)
     audit.snapshot(2, Account(1e5, 100_000.5, 1e5), {}, 0.0, 0.5, TradingState.ACTIVE, TUESDAY)
     app = make_app(db_path, clock=frozen)
     async with app.run_test(size=(80, 24)) as pilot:

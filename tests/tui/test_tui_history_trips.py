@@ -39,7 +39,10 @@ def _history_rows(db_path: Any) -> list[tuple[Any, ...]]:
         db.close()
     columns = ("id", "market_time", "session_id", "symbol", "side", "quantity")
     columns += ("entry_price", "exit_price", "pnl", "pnl_pct", "commission")
-    return [tuple(getattr(r, c) for c in columns) for r in rows]
+    # the side as ``history`` prints it: long or short (the screen said buy/sell)
+    words = {"buy": "long", "sell": "short"}
+    return [tuple(words.get(v, v) if c == "side" else v for c, v in zip(columns, (getattr(r, c)
+            for c in columns), strict=True)) for r in rows]  # fmt: skip
 
 
 async def _trades(app: Any, pilot: Any) -> HistoryScreen:

@@ -3,7 +3,8 @@
 The monitor read only the session's total realized PnL from the store: every row's Real PnL
 and the TOTAL row's read ``+0.00`` beside a desk that showed ``+48.18`` for the same session
 (seen following a paper desk on the sandbox). It now sums the session's closed trades per
-symbol.
+symbol: the account's round trips, rebuilt from its fills as ``report`` counts them (written
+here as fills: ``answer32``).
 """
 
 from __future__ import annotations
@@ -14,10 +15,9 @@ from pathlib import Path
 from textual.widgets import DataTable
 from tui_helpers import wait_for
 
+from tests.round_trip_fills import record_round_trip
 from tui_trader.core.clock import WallClock
 from tui_trader.core.domain import Account, Position, TradingState
-from tui_trader.core.ledger import ClosedTrade
-from tui_trader.core.orders import Side
 from tui_trader.store.audit import AuditLog
 from tui_trader.store.db import open_database
 from tui_trader.tui.app import make_app
@@ -27,18 +27,12 @@ from tui_trader.tui.monitor_handle import MonitorHandle
 REAL = -2  # the Real PnL column, the second from the right at every width
 
 
-def _trade(symbol: str, pnl: float, when: datetime) -> ClosedTrade:
-    """A closed round trip of ``symbol`` that made ``pnl``."""
-    return ClosedTrade(symbol, Side.BUY, 1.0, 100.0, 100.0 + pnl, when, when, 0.0, 0.0, pnl,
-                       pnl, f"c-{symbol}-{pnl}")  # fmt: skip
-
-
 async def test_the_monitor_shows_each_symbol_s_realized_pnl(db_path: Path) -> None:
     audit = AuditLog(open_database(db_path), WallClock())
     row = audit.start_session("paper", "alpaca", None, "test", ("SPY", "QQQ", "IWM"), {})
     now = datetime.now(UTC)
     for symbol, pnl in (("SPY", 50.0), ("SPY", -1.82), ("QQQ", 24.51), ("IWM", -10.0)):
-        audit.trade(_trade(symbol, pnl, now))
+        record_round_trip(audit, symbol, pnl, now)
     held = {"SPY": Position("SPY", 38.0, 207.36, 207.78), "QQQ": Position("QQQ", 12, 412.0, 409.0)}
     audit.snapshot(
         1, Account(80_000.0, 100_000.0, 80_000.0), held, 0.0, 0.0, TradingState.ACTIVE, now

@@ -63,9 +63,16 @@ def show_readiness(console: Console, db, bar, command: str = "live readiness") -
     from pathlib import Path
 
     from tui_trader.cli.lost_store import lost_line
-    from tui_trader.ops.readiness import ELSEWHERE, RecordLost, paper_records, verdict
-    from tui_trader.store.db import StoreError
+    from tui_trader.ops.readiness import (
+        ELSEWHERE,
+        RecordLost,
+        paper_records,
+        verdict,
+        with_realized,
+    )
+    from tui_trader.store.db import StoreError, open_database
     from tui_trader.store.ownership import check_database
+    from tui_trader.store.peewee_names import PeeweeException
 
     if isinstance(db, Path) and db.is_file():  # the record is read raw: a damaged file crashed
         problem = check_database(db, quick_check=True)
@@ -73,6 +80,14 @@ def show_readiness(console: Console, db, bar, command: str = "live readiness") -
             raise UsageError(problem)
     try:
         records = paper_records(db)
+        if records:  # the account's round trips, as ``report`` reads them
+            store = open_database(db, create=False)
+            try:
+                records = with_realized(records)
+            except PeeweeException:  # (no verdict reads it: said unknown)
+                pass
+            finally:
+                store.close()
     except RecordLost as exc:
         fail(lost_line(exc.url, exc.cause, command), 1)
     except StoreError as exc:
@@ -84,7 +99,7 @@ def show_readiness(console: Console, db, bar, command: str = "live readiness") -
         console.print(  # stored account keys as written: no markup, control characters escaped
             f"  {r.kind:12} {shown_text(r.account):24} sessions {r.sessions}  "
             f"iterations {r.iterations}  "
-            f"days traded {r.days_traded}  realized PnL {r.realized_pnl:+,.2f}  "
+            f"days traded {r.days_traded}  realized PnL {_realized(r.realized_pnl)}  "
             f"PnL {r.pnl:+,.2f}  max drawdown {r.max_drawdown_pct:.2f}%  halts {r.halts}  "
             f"broker errors {r.broker_errors}"
             + (f" (unresolved: {r.unresolved})" if r.unresolved else "")
@@ -94,6 +109,11 @@ def show_readiness(console: Console, db, bar, command: str = "live readiness") -
     result = verdict(records, bar)
     console.print(shown_text(result.line()), markup=False)
     return result
+
+
+def _realized(value: float | None) -> str:
+    """The record's realized PnL, or that the store did not give it."""
+    return "unknown (the store did not answer)" if value is None else f"{value:+,.2f}"
 
 
 def run_readiness(args: argparse.Namespace) -> int:

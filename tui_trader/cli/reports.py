@@ -266,7 +266,10 @@ def show_pnl(args: argparse.Namespace) -> int:
         raise UsageError(f"period {args.period!r} is longer than 50 years")
     sessions = _open(args)
     by_market = sessions is None or all(s.mode == "local" for s in sessions)
-    rows = pnl_by_day(days, sessions, by_market=by_market)
+    from tui_trader.reporting.account_pnl import realized_of  # (``report``'s round trips)
+
+    made = realized_of(sessions).by_day
+    rows = pnl_by_day(days, sessions, made, by_market=by_market)
     console = ShownConsole(highlight=False)
     basis = "market date" if by_market else "date (UTC)"
     table = Table(title=f"PnL per day, last {days} day(s): {_scope_title(sessions)}")

@@ -162,7 +162,7 @@ def summary(console: Console, session: TradingSession, result: RunResult, tag: s
         f"{tag} Session {result.status}: {result.iterations} iterations, "
         f"equity {account.equity:,.2f} "
         f"([{colour}]{change:+,.2f}, {100 * change / start:+.2f}%[/]), "
-        f"realized PnL {session.realized_pnl:+,.2f}, cash {account.cash:,.2f}{stale}"
+        f"realized PnL {session.realized_now():+,.2f}, cash {account.cash:,.2f}{stale}"
     )
     if session.learning is not None:
         weights = session.learning.current_weights()

@@ -22,6 +22,7 @@ from tui_trader.core.prices import exact_text
 from tui_trader.engine.halts import RESUME_REFUSED
 from tui_trader.engine.ledger_beside import LedgerBeside, Lot
 from tui_trader.engine.outside_changes import OutsideChanges
+from tui_trader.engine.realized_line import RealizedLine
 from tui_trader.engine.recorded_elsewhere import RecordedElsewhere
 from tui_trader.risk.gate import RESET, RiskManager
 from tui_trader.strategies import LearningAllocator
@@ -61,6 +62,8 @@ class SessionRecords(RecordedElsewhere, LedgerBeside):
     account_key: str
     realized_pnl: float
     realized_by_symbol: dict[str, float]
+    _realized_line: RealizedLine | None = None
+    """The account's round trips this session closed, once read (a broker-backed desk)."""
     last_prices: dict[str, float]
     slippage_alert_bps: float | None
     _unsnapped: datetime | None
@@ -187,6 +190,23 @@ class SessionRecords(RecordedElsewhere, LedgerBeside):
                 cycle_orders.append(update.order)
         return fills
 
+    def realized_now(self) -> float:
+        """The realized PnL shown, read again (the closing line: fills after the last cycle)."""
+        self._account_realized()
+        return self.realized_pnl
+
+    def _account_realized(self) -> None:
+        """On a broker-backed desk (an account others may trade), the realized PnL shown is
+        the account's round trips this session closed (``engine.realized_line``)."""
+        session = self.audit.session
+        if not self.audit.commit_before_send or session is None:
+            return
+        if self._realized_line is None:
+            self._realized_line = RealizedLine(session.id)
+        read = self._realized_line.read()
+        if read is not None:
+            self.realized_pnl, self.realized_by_symbol = read
+
     def _realize(self, symbol: str, pnl: float) -> None:
         """Add a closed trade's PnL to the session's and its symbol's totals."""
         self.realized_pnl += pnl
@@ -276,6 +296,7 @@ class SessionRecords(RecordedElsewhere, LedgerBeside):
         notes: list[str] | tuple[str, ...],
     ) -> IterationReport:
         """Summarize the cycle for the front ends."""
+        self._account_realized()
         return IterationReport(
             iteration=self.iteration,
             market_time=market_time,

@@ -93,7 +93,9 @@ class PaperRecord:
     sessions: int
     iterations: int
     days_traded: int
-    realized_pnl: float
+    realized_pnl: float | None
+    """The round trips its sessions closed, as ``report`` counts them (``with_realized``; None
+    until read: it summed each desk's own ``live_trades``, not the account's round trips)."""
     pnl: float
     """Equity change over the sessions (last snapshot minus starting equity, summed)."""
     max_drawdown_pct: float
@@ -103,6 +105,17 @@ class PaperRecord:
     """The broker error the account is still halted for, if any."""
     places: tuple[str, ...] = ()
     """Where its sessions traded (scheme, host and port of the stored endpoints, as shown)."""
+    session_ids: tuple[int, ...] = ()
+
+
+def with_realized(records: list[PaperRecord]) -> list[PaperRecord]:
+    """The records with their realized PnL: the account's round trips their sessions closed
+    (``reporting.account_pnl``; the store open through ``store.db.open_database``)."""
+    from dataclasses import replace
+
+    from tui_trader.reporting.account_pnl import AccountPnl
+
+    return [replace(r, realized_pnl=AccountPnl(r.session_ids).refresh().total) for r in records]
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,11 +320,7 @@ def _record(conn: Any, account: str, kind: str, found: list[tuple[int, object]])
                 "WHERE session_id IN ({marks})"
             )
         ),
-        realized_pnl=one(
-            "SELECT sum(pnl) FROM live_trades WHERE session_id IN ({marks})",
-            table="live_trades",
-            column="pnl",
-        ),
+        realized_pnl=None,
         pnl=pnl,
         max_drawdown_pct=one(
             "SELECT max(drawdown_pct) FROM live_account_snapshots WHERE session_id IN ({marks})",
@@ -322,6 +331,7 @@ def _record(conn: Any, account: str, kind: str, found: list[tuple[int, object]])
         broker_errors=int(one(events + "event_type IN (?, ?)", *BROKER_ERRORS)),
         unresolved=unresolved,
         places=tuple(dict.fromkeys(_place(e) for _, e in found)),
+        session_ids=tuple(ids),
     )
 
 

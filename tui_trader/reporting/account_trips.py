@@ -53,7 +53,7 @@ class AccountTrip:
 
 
 @dataclass(frozen=True, slots=True)
-class _Trip:
+class Trip:
     """A round trip before its orders' words are read: only the trips shown need them."""
 
     session_id: int | None
@@ -79,11 +79,14 @@ def _number(value: object, row: int, column: str, notes: list[str] | None) -> fl
     return shown(value, "live_fills", row, column, notes)
 
 
-def _fill_rows(sessions: list[SessionRow], notes: list[str] | None) -> Iterator[_FillRow]:
+def fill_rows(
+    sessions: list[SessionRow], notes: list[str] | None, after: int = 0, upto: int | None = None
+) -> Iterator[_FillRow]:
     """Every readable fill of the sessions, in the order they executed (by the database, one
     row at a time: a months-old account has hundreds of thousands, so only the columns the
     ledger needs, the orders' words read later for the trips shown); an unreadable one (a hand
-    edit) is left out with a warning naming it (``stored_numbers.shown``)."""
+    edit) is left out with a warning naming it (``stored_numbers.shown``); ``after``, ``upto``:
+    only the fills of row ids above ``after`` and up to ``upto``."""
     query = (
         LiveFill.select(
             LiveFill.id,
@@ -100,7 +103,8 @@ def _fill_rows(sessions: list[SessionRow], notes: list[str] | None) -> Iterator[
             LiveOrder.session,
         )
         .join(LiveOrder, on=(LiveFill.order == LiveOrder.id), join_type=JOIN.LEFT_OUTER)
-        .where(LiveFill.session.in_([s.id for s in sessions]))
+        .where(LiveFill.session.in_([s.id for s in sessions]) & (LiveFill.id > after))
+        .where(LiveFill.id <= (upto if upto is not None else 2**63 - 1))
         .order_by(fn.COALESCE(LiveFill.market_time, LiveFill.timestamp), LiveFill.id)
     )
     sides = {"buy": Side.BUY, "sell": Side.SELL}
@@ -157,37 +161,63 @@ def _top_up(ledger: TradeLedger, before: HeldBefore | None, fill: Fill, executed
     return abs(mine) <= QTY_EPS
 
 
-def _one_account(
-    account_key: str, sessions: list[SessionRow], wanted: set[int], notes: list[str] | None
-) -> list[_Trip]:
-    """The round trips of one account's sessions closed by ``wanted``, from all their fills."""
-    ledger = TradeLedger()
-    before = HeldBefore(account_key, notes) if account_key else None
-    opened_by: dict[tuple[str, datetime], int | None] = {}
-    trips = []
-    for row, session, fill, executed, order in _fill_rows(sessions, notes):
+class Book:
+    """One account's ledger over its fills, taken in the order they executed: the trip rules
+    (``_top_up``, the opening order of each lot), kept between readings so a reader that
+    follows a desk (``reporting.account_pnl``) adds the fills recorded since instead of
+    reading them all again."""
+
+    def __init__(self, account_key: str, notes: list[str] | None) -> None:
+        """Nothing taken yet."""
+        self.ledger = TradeLedger()
+        self.before = HeldBefore(account_key, notes) if account_key else None
+        self._opened_by: dict[tuple[str, datetime], int | None] = {}
+        self.asked_at: object = None
+        """The stored time of the last fill that looked at what the account held before it
+        (a snapshot written later at an earlier time would change what it read)."""
+
+    def take(
+        self, row: int, session: int | None, fill: Fill, executed: object, order: int | None
+    ) -> list[Trip]:
+        """The fill's round trips (``Trip``s) once the ledger has taken it."""
+        ledger, opened_by = self.ledger, self._opened_by
         opening = (fill.symbol, fill.timestamp)
         signed, mine = fill.qty * fill.side.sign, ledger.held(fill.symbol)
         if mine * signed > 0 or abs(signed) <= abs(mine) + QTY_EPS:
             pass  # (it adds to what is open, or closes no more than it: the common case)
-        elif _top_up(ledger, before, fill, executed):  # opened by no recorded order
-            opened_by[opening] = None  # ("unattributed")
+        else:
+            self.asked_at = executed
+            if _top_up(ledger, self.before, fill, executed):  # opened by no recorded order
+                opened_by[opening] = None  # ("unattributed")
         opened_by.setdefault(opening, order)
-        for trade in ledger.on_fill(fill):
+        trips = [
+            Trip(session, trade, row, order, opened_by.get((trade.symbol, trade.entry_time)))
+            for trade in ledger.on_fill(fill)
+        ]
+        if self.before is not None:
+            self.before.add(fill, ledger)  # (to carry a snapshot forward to a later fill)
+        return trips
+
+
+def _one_account(
+    account_key: str, sessions: list[SessionRow], wanted: set[int], notes: list[str] | None
+) -> list[Trip]:
+    """The round trips of one account's sessions closed by ``wanted``, from all their fills."""
+    book = Book(account_key, notes)
+    trips = []
+    for row, session, fill, executed, order in fill_rows(sessions, notes):
+        for trip in book.take(row, session, fill, executed, order):
             if session in wanted:
-                opened = opened_by.get((trade.symbol, trade.entry_time))
-                trips.append(_Trip(session, trade, row, order, opened))
-        if before is not None:
-            before.add(fill, ledger)  # (to carry a snapshot forward to a later fill)
+                trips.append(trip)
     return trips
 
 
-def _trips(sessions: list[SessionRow] | None, notes: list[str] | None = None) -> list[_Trip]:
+def _trips(sessions: list[SessionRow] | None, notes: list[str] | None = None) -> list[Trip]:
     """The round trips closed by ``sessions`` (None: every session), oldest first, their
     orders' words not read yet."""
     chosen = list(SessionRow.select()) if sessions is None else sessions
     wanted = {s.id for s in chosen}
-    trips: list[_Trip] = []
+    trips: list[Trip] = []
     for key in sorted({s.account_key or "" for s in chosen}):
         if key:
             on_account = list(SessionRow.select().where(SessionRow.account_key == key))
@@ -200,7 +230,7 @@ def _trips(sessions: list[SessionRow] | None, notes: list[str] | None = None) ->
     return trips
 
 
-def _with_words(trips: list[_Trip]) -> list[AccountTrip]:
+def _with_words(trips: list[Trip]) -> list[AccountTrip]:
     """``trips`` with their closing orders' client ids and opening orders' rationales, read
     in a few queries (a few hundred ids each)."""
     ids = sorted({i for t in trips for i in (t.closing_order, t.opening_order) if i is not None})

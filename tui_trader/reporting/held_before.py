@@ -48,6 +48,10 @@ def _key(value: object) -> _Key | None:
     return None
 
 
+key_of = _key
+"""A stored time's place in the database's order (``reporting.account_pnl`` compares them)."""
+
+
 class HeldBefore:
     """The account's snapshots, looked up by a fill's execution time, and the fills the ledger
     took, to carry a snapshot forward (see the module)."""
@@ -81,12 +85,36 @@ class HeldBefore:
         held.append(ledger.held(fill.symbol))
         paid.append(ledger.average(fill.symbol))
 
-    def _load(self) -> list[_Key]:
-        """The account's snapshots' times, in order, and the newest id up to each."""
+    def add_snapshots(self, after: int) -> None:
+        """Take the account's snapshots of ids above ``after`` (written since they were read):
+        added at the end when none is older than the newest read (the common case: a cycle's
+        snapshot), else all read again at the next look. The fills counted and the positions
+        read stay."""
+        if self._keys is None:
+            return  # (not read yet: the first look reads them all)
+        rows = self._rows(after)
+        last = self._keys[-1] if self._keys else None
+        try:
+            in_order = last is None or all(last <= key for key, _, _ in rows)
+        except TypeError:
+            in_order = False
+        if not in_order:
+            self._keys = None
+            return
+        newest = self._newest[-1] if self._newest else (0, None)
+        for key, row, stamp in rows:
+            if row > newest[0]:
+                newest = (row, stamp)
+            self._newest.append(newest)
+            self._keys.append(key)
+
+    def _rows(self, after: int = 0) -> list[tuple[_Key, int, object]]:
+        """The account's snapshots of ids above ``after``: their times' places, ids and times,
+        in time order."""
         query = (
             AccountSnapshot.select(AccountSnapshot.timestamp, AccountSnapshot.id)
             .join(SessionRow)
-            .where(SessionRow.account_key == self._account_key)
+            .where((SessionRow.account_key == self._account_key) & (AccountSnapshot.id > after))
         )
         rows = []
         for stamp, row in AccountSnapshot._meta.database.execute(query):
@@ -98,6 +126,11 @@ class HeldBefore:
         except TypeError:  # (two kinds of time in one store: none such is written)
             rows = [found for found in rows if found[0][0] != 1 or isinstance(found[0][1], str)]
             rows.sort(key=lambda found: found[0])
+        return rows
+
+    def _load(self) -> list[_Key]:
+        """The account's snapshots' times, in order, and the newest id up to each."""
+        rows = self._rows()
         newest: tuple[int, object] = (0, None)
         self._newest = []
         for _, row, stamp in rows:

@@ -24,15 +24,20 @@ _TITLES = [c.title for c in VIEWS["trades"][1]]
 """The trades view's columns (``store.browse.VIEWS``), each row's values in this order."""
 
 
+TRIP_SIDES = {"buy": "long", "sell": "short"}
+"""A round trip's side as ``tui-trader history`` names it (the screen said buy/sell)."""
+
+
 def trip_row(number: int, trip: AccountTrip) -> tuple[Any, ...]:
-    """One round trip as the trades view's row (its number in the scope, oldest 1, is its id)."""
+    """One round trip as the trades view's row (its number in the scope, oldest 1, is its id;
+    its side long or short, as ``history`` says)."""
     t = trip.trade
     return (
         number,
         t.exit_time,
         trip.session_id,
         t.symbol,
-        str(t.side),
+        TRIP_SIDES[str(t.side)],
         t.quantity,
         t.entry_price,
         t.exit_price,
@@ -80,8 +85,8 @@ def matching(rows: list[tuple[Any, ...]], filt: HistoryFilter) -> list[tuple[Any
     tests: list[Callable[[tuple[Any, ...]], bool]] = []
     if filt.symbol:
         tests.append(lambda r: r[3] == filt.symbol.upper())
-    if filt.side:
-        tests.append(lambda r: r[4] == filt.side)
+    if filt.side:  # (the filter's buy/sell: the entry's side)
+        tests.append(lambda r: r[4] == TRIP_SIDES.get(filt.side, filt.side))
     if filt.start is not None:
         tests.append(lambda r: r[1].date() >= filt.start)
     if filt.end is not None:

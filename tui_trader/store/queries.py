@@ -15,7 +15,6 @@ from tui_trader.core.domain import Position
 from tui_trader.store.models import (
     AccountSnapshot,
     LiveOrder,
-    LiveTrade,
     RiskEventRow,
     SessionRow,
 )
@@ -101,7 +100,7 @@ def recent_orders(limit: int, sessions: list[SessionRow] | None = None) -> list[
     return list(query.order_by(LiveOrder.id.desc()).limit(limit))
 
 
-def _day_expr(model: type[LiveTrade] | type[AccountSnapshot], by_market: bool):
+def _day_expr(model: type[AccountSnapshot], by_market: bool):
     """``date(market_time)`` or ``date(timestamp)`` for grouping."""
     column = model.market_time if by_market else model.timestamp
     return fn.date(column).coerce(False)
@@ -110,41 +109,29 @@ def _day_expr(model: type[LiveTrade] | type[AccountSnapshot], by_market: bool):
 def pnl_by_day(
     days: int,
     sessions: list[SessionRow] | None,
+    realized: dict[date, tuple[int, float]],
     by_market: bool = True,
     notes: list[str] | None = None,
 ) -> list[DayPnl]:
-    """Realized PnL, trade count and closing equity per day over the last ``days`` days; an
-    unreadable stored number (a hand edit) is left out, with its note (``stored_numbers.shown``,
-    into ``notes`` when given).
+    """Realized PnL, trade count and closing equity per day over the last ``days`` days;
+    ``realized``: each exit day's count of round trips and their PnL, as ``report`` counts them
+    (``reporting.account_pnl``: this summed each desk's own ``live_trades``, which on a shared
+    account are not the account's round trips). An unreadable stored equity (a hand edit) is
+    left out, with its note (``stored_numbers.shown``, into ``notes`` when given).
 
     "Last" counts back from the newest day in the data, so a simulated 2024 session reports
     its own last week rather than an empty today.
     """
-    trade_day = _day_expr(LiveTrade, by_market)
     snap_day = _day_expr(AccountSnapshot, by_market)
-    trades = LiveTrade.select(trade_day.alias("day"), LiveTrade.id, LiveTrade.pnl)
     last_ids = AccountSnapshot.select(fn.MAX(AccountSnapshot.id))
     if sessions is not None:
-        trades = trades.where(LiveTrade.session.in_(_ids(sessions)))
         last_ids = last_ids.where(AccountSnapshot.session.in_(_ids(sessions)))
     # each day's last snapshot by id: portable SQL (PostgreSQL has no bare columns beside MAX)
     snaps = AccountSnapshot.select(
         snap_day.alias("day"), AccountSnapshot.id, AccountSnapshot.equity
     ).where(AccountSnapshot.id.in_(last_ids.group_by(snap_day)))
-    # summed here, not by SQL: SQLite sums a hand-edited text as 0 and inf as inf, unseen.
-    # The rows stream from the driver's cursor, each read as peewee would read it: a months-old
-    # desk's 200,000 trades were all held at once by peewee's row cache (~2.4 s, ~60 MB).
-    trade_rows: dict[str, tuple[int, float | None]] = {}
-    as_number = LiveTrade.pnl.python_value
+    trade_rows = {day.isoformat(): numbers for day, numbers in realized.items()}
     when = "market_time" if by_market else "timestamp"  # the column the day comes from
-    for day_text, row_id, pnl in LiveTrade._meta.database.execute(trades):
-        if _day(day_text) is None:  # a time that is no date: 'pnl' crashed on the day 'None'
-            note_undated("live_trades", row_id, when, notes)
-            continue
-        n, total = trade_rows.get(str(day_text), (0, 0.0))
-        value = shown(as_number(pnl), "live_trades", row_id, "pnl", notes)
-        total = None if total is None or value is None else total + value
-        trade_rows[str(day_text)] = (n + 1, total)
     equity: dict[str, float | None] = {}
     for row in snaps.dicts():
         if _day(row["day"]) is None:
@@ -171,8 +158,8 @@ def pnl_by_day(
             previous = end
         if day < first:
             continue
-        n, realized = trade_rows.get(text, (0, 0.0))
-        out.append(DayPnl(day, n, realized, end, change))
+        n, made = trade_rows.get(text, (0, 0.0))
+        out.append(DayPnl(day, n, made, end, change))
     return out
 
 

@@ -24,6 +24,7 @@ from tui_trader.core.domain import IterationReport, TradingState
 from tui_trader.core.shown import shown_text
 from tui_trader.engine.left_alone import held_not_ours, recorded_left_alone
 from tui_trader.market.sources import is_recorded
+from tui_trader.reporting.account_pnl import AccountPnl
 from tui_trader.store.db import open_database
 from tui_trader.store.halt_requests import write_halt_request
 from tui_trader.store.liveness import (
@@ -37,16 +38,15 @@ from tui_trader.store.models import (
     AccountSnapshot,
     LiveFill,
     LiveOrder,
-    LiveTrade,
     RiskEventRow,
     RiskStateRow,
     SessionRow,
 )
-from tui_trader.store.peewee_names import InterfaceError, OperationalError, fn
+from tui_trader.store.peewee_names import InterfaceError, OperationalError
 from tui_trader.store.peewee_names import PeeweeException as PeeweeError
 from tui_trader.store.pg import store_lost
 from tui_trader.store.queries import find_session
-from tui_trader.store.stored_numbers import note_unreadable, readable, stored_parameters
+from tui_trader.store.stored_numbers import readable, stored_parameters
 from tui_trader.tui.monitor_rows import (
     ReadSnapshot,
     read_event,
@@ -115,6 +115,9 @@ class DbFollower:
         """The same per symbol: the positions' Real PnL column (it read +0.00 on every row)."""
         self._said: set[str] = set()
         """Notes of unreadable rows already shown (each is said once)."""
+        self._pnl: AccountPnl | None = None
+        self._pnl_notes: list[str] = []
+        """The notes of unreadable fills the realized PnL left out (a hand edit)."""
         self._left: dict[str, float] = {}
         """Symbols the session left alone, with the shares not its own (``not_desks``)."""
 
@@ -258,26 +261,18 @@ class DbFollower:
         return reports
 
     def _realized_pnl(self, notes: list[str]) -> float:
-        """The session's realized PnL so far, and per symbol (``_realized_by_symbol``); the
-        last readable sums (with a note) when a trade's stored PnL makes one unreadable."""
+        """The session's realized PnL so far, and per symbol (``_realized_by_symbol``): the
+        round trips its fills closed in the account's ledger, as ``report`` counts them
+        (``reporting.account_pnl``, kept between looks: only the fills recorded since are
+        read). It summed the session's own ``live_trades``, which on an account another desk
+        or a hand trades are not what ``report`` shows."""
         assert self.session is not None
-        sums = (
-            LiveTrade.select(LiveTrade.symbol, fn.COALESCE(fn.SUM(LiveTrade.pnl), 0.0))
-            .where(LiveTrade.session == self.session.id)
-            .group_by(LiveTrade.symbol)
-            .tuples()
-        )
-        by_symbol: dict[str, float] = {}
-        for symbol, total in sums:
-            number = readable(total)
-            if number is None:
-                what = "a readable number (a trade's PnL was edited by hand); the last sum is shown"
-                where = f"sum of session {self.session.id}"
-                note_unreadable("live_trades", where, "pnl", total, what, notes)
-                return self._realized
-            by_symbol[str(symbol)] = number
-        self._realized_by_symbol = by_symbol
-        return sum(by_symbol.values())
+        if self._pnl is None:
+            self._pnl = AccountPnl([self.session.id], self._pnl_notes)
+        realized = self._pnl.refresh()
+        notes.extend(n for n in self._pnl_notes if n not in notes)
+        self._realized_by_symbol = dict(realized.by_symbol)
+        return realized.total
 
     def _newest_readable(self, notes: list[str]) -> ReadSnapshot | None:
         """The session's newest snapshot that can be read (a monitor started after the

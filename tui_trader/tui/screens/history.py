@@ -23,6 +23,7 @@ from textual.widgets import DataTable, Input, Select, Static, Tab, Tabs
 
 from tui_trader.core.clock import Clock
 from tui_trader.core.order_ids import short_key
+from tui_trader.reporting.account_pnl import ScopePnl
 from tui_trader.reporting.trip_pages import TripCache, sorted_rows, trip_page
 from tui_trader.store import browse
 from tui_trader.store.models import database
@@ -96,6 +97,8 @@ class HistoryScreen(StyledOnMount, Screen[None]):
         """The unreadable-number notes already said (a reload does not say them again)."""
         self._trips = TripCache()
         """The account's round trips last read (the trades view: ``reporting.trip_pages``)."""
+        self._days = ScopePnl()
+        """The PnL days' realized PnL, kept while the scope is the same (``account_pnl``)."""
 
     def compose(self) -> ComposeResult:
         """Desk bar, view tabs, filters, status line, table."""
@@ -104,7 +107,10 @@ class HistoryScreen(StyledOnMount, Screen[None]):
         with Horizontal(id="filters"):
             yield OrderedInput(placeholder="symbol", id="f-symbol", compact=True)
             yield Select(
-                [("buy", "buy"), ("sell", "sell")], prompt="any side", id="f-side", compact=True
+                [("buy/long", "buy"), ("sell/short", "sell")],
+                prompt="any side",
+                id="f-side",
+                compact=True,
             )
             yield OrderedInput(placeholder="from YYYY-MM-DD", id="f-start", compact=True)
             yield OrderedInput(placeholder="to YYYY-MM-DD", id="f-end", compact=True)
@@ -218,7 +224,8 @@ class HistoryScreen(StyledOnMount, Screen[None]):
 
                     row = SessionRow.get_or_none(SessionRow.id == filt.session_id)
                     chosen = [row] if row is not None else []
-                days = pnl_by_day(3650, chosen, notes=notes)
+                made = self._days.realized(chosen, notes).by_day  # the account's round trips
+                days = pnl_by_day(3650, chosen, made, notes=notes)
                 rows = [
                     (d.day.isoformat(), d.trades, d.realized, d.end_equity, d.equity_change)
                     for d in reversed(days)
