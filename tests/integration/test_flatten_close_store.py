@@ -5,7 +5,7 @@ A sale waits beside another live desk's close, or that of a desk which ended a m
 close works on at the broker; the listing may not show it yet); never for good behind a row no
 desk will end: a desk that ended, or died, longer ago than ``ENDED_WITHIN`` holds nothing, nor
 a close that has ended, one of another account, this desk's own, a rebalance sale, or a
-flatten's buy (the cover of a short).
+flatten's buy (the cover of a short), which holds a buy instead (``holds32``).
 """
 
 from __future__ import annotations
@@ -49,8 +49,13 @@ def test_a_live_desks_open_flatten_close_holds_a_sale_until_it_has_ended(
     me, other = _session("aaaa0001_t1"), _session("bbbb0002_t1")
     _order(me, "flat")  # this desk's own close: its flatten's business
     _order(other, "r")  # a rebalance sale: counted where it is sized, not held
-    _order(other, "flat", side="buy")  # the cover of a short: no sale to hold
+    cover = _order(other, "flat", side="buy")  # the cover of a short: no sale to hold
     assert live_flatten_close("acct", "SPY", me.id) is None
+    # ... but a buy beside it waits: both would buy the short back (``holds32``)
+    assert live_flatten_close("acct", "SPY", me.id, "buy") == (cover, "bbbb0002")
+    said = flatten_close_hold("acct", "SPY", me.id, "buy")
+    assert said is not None and f"close {cover} still buys back SPY" in said, said
+    assert "a buy beside it could close the same shares" in said, said
     cid = _order(other, "flat2")
     assert live_flatten_close("acct", "SPY", me.id) == (cid, "bbbb0002")
     said = flatten_close_hold("acct", "SPY", me.id)

@@ -13,15 +13,16 @@ may have filled only since this desk read the positions. What remains: an exit t
 that read and whose desk records the fill before this one (the milliseconds between the two).
 
 Another live desk's halt flatten close is read there too (``live_flatten_close``), before any
-sell of a desk, with exits or without, by a strategy or by hand. A close works on after the
-halt is lifted (``risk reset``), filling in parts; the positions read may lag its fills, and
-the listing may not show it. Before, a desk with exits sold its own 8 IWM and 8 QQQ beside
-another desk's flatten closes, its position read agreeing with its fills midway through the
-closes' partial fills: short 4, then 8 IWM for about 10 s, and 4 QQQ (the ``crash30b``
-campaign, run 3009). The sale now waits while the close's row is open; once that close has
-ended (recorded by its desk, at its looks between bars too: ``engine.between_bars``), the
-desk decides again from positions that hold it. A dead desk's close holds sales no longer than
-a desk's working rows count elsewhere (its heartbeat window, then
+sell of a desk (and any buy beside a close that buys a short back: ``holds32``, two covers of
+one short left the account long), with exits or without, by a strategy or by hand. A close
+works on after the halt is lifted (``risk reset``), filling in parts; the positions read may
+lag its fills, and the listing may not show it. Before, a desk with exits sold its own 8 IWM
+and 8 QQQ beside another desk's flatten closes, its position read agreeing with its fills
+midway through the closes' partial fills: short 4, then 8 IWM for about 10 s, and 4 QQQ (the
+``crash30b`` campaign, run 3009). The sale now waits while the close's row is open; once that
+close has ended (recorded by its desk, at its looks between bars too: ``engine.between_bars``),
+the desk decides again from positions that hold it. A dead desk's close holds sales no longer
+than a desk's working rows count elsewhere (its heartbeat window, then
 ``others_working.ENDED_WITHIN``): by then the listing shows the close if it still works, and
 the broker holds its shares.
 
@@ -44,11 +45,12 @@ from tui_trader.store.other_sales import live_working_rows
 from tui_trader.store.stop_rows import row_order_type, symbol_rows
 
 CLOSE_HOLD = (
-    "session {keeper}'s halt flatten close {cid} still sells {symbol} (its row is open in the "
-    "store; the positions read may lag its fills): a sale beside it could sell the same "
+    "session {keeper}'s halt flatten close {cid} {what} {symbol} (its row is open in the "
+    "store; the positions read may lag its fills): {order} beside it could close the same "
     "shares, so none goes out until that close has ended"
 )
-"""Why a sell waits beside another desk's flatten close (``live_flatten_close``)."""
+"""Why an order waits beside another desk's flatten close on its side (``live_flatten_close``):
+a sale beside a close that sells, a buy beside a close that covers a short."""
 
 
 def live_exit_row(account_key: str, symbol: str, session_id: int) -> tuple[str, str, bool] | None:
@@ -73,22 +75,31 @@ def live_exit_row(account_key: str, symbol: str, session_id: int) -> tuple[str, 
     return None
 
 
-def live_flatten_close(account_key: str, symbol: str, session_id: int) -> tuple[str, str] | None:
-    """(client id, closer's short key) of a halt flatten's sell in ``symbol`` that another
-    session of ``account_key`` sent and whose row is still open, that session alive or ended
-    within ``ENDED_WITHIN`` s (see the module); None if there is none."""
+def live_flatten_close(
+    account_key: str, symbol: str, session_id: int, side: str = "sell"
+) -> tuple[str, str] | None:
+    """(client id, closer's short key) of a halt flatten's close on ``side`` in ``symbol``
+    (a sell closes a long, a buy covers a short) that another session of ``account_key`` sent
+    and whose row is still open, that session alive or ended within ``ENDED_WITHIN`` s (see
+    the module); None if there is none."""
     for row in live_working_rows(account_key, session_id, symbol, ENDED_WITHIN):
         closer = flatten_closer_key(row.client_order_id)
-        if closer is not None and row.side == "sell":
+        if closer is not None and row.side == side:
             return row.client_order_id, short_key(closer)
     return None
 
 
-def flatten_close_hold(account_key: str, symbol: str, session_id: int) -> str | None:
-    """Why a sell in ``symbol`` waits beside another desk's open flatten close (one plain
-    line), or None to send it."""
-    found = live_flatten_close(account_key, symbol, session_id)
+def flatten_close_hold(
+    account_key: str, symbol: str, session_id: int, side: str = "sell"
+) -> str | None:
+    """Why an order on ``side`` in ``symbol`` waits beside another desk's open flatten close
+    on the same side (one plain line), or None to send it: a sale beside a close that sells,
+    a buy beside a close that buys a short back (``holds32``: both covered one short, and the
+    account was left long). An order the other way only adds to what that close leaves."""
+    found = live_flatten_close(account_key, symbol, session_id, side)
     if found is None:
         return None
     cid, keeper = found
-    return CLOSE_HOLD.format(keeper=keeper, cid=cid, symbol=symbol)
+    what = "still sells" if side == "sell" else "still buys back"
+    order = "a sale" if side == "sell" else "a buy"
+    return CLOSE_HOLD.format(keeper=keeper, cid=cid, symbol=symbol, what=what, order=order)
