@@ -105,6 +105,7 @@ class ManualOrders(ManualClose):
     _round_qty: Callable[[float], float]
     _order_id: Callable[[str, str], str]
     _release_stops: Callable[[str, Side | None, bool, bool], str | None]
+    _beside_close: Callable[[str, Side], str | None]
     _exits_not_kept: Callable[[list[Order] | None], dict[str, str]]
     droppable: dict[str, Side]
     """Symbols where an order on this side cancels an ended session's exit first."""
@@ -299,7 +300,9 @@ class ManualOrders(ManualClose):
                 return True
             request = replace(request, qty=min(request.qty, closable))
         if (sold := sold_beside(request, book.get(request.symbol, NOTHING), holding)) is not None:
-            events.append(self._refused(sold, request.symbol))  # others' sales filled in part
+            close = self._beside_close(request.symbol, request.side)  # the closer words first
+            what = f"manual {request.side} {request.symbol} not sent: {close}" if close else sold
+            events.append(self._refused(what, request.symbol))  # others' sales filled in part
             return True
         check = self.risk.check_order(request, price, equity, committed, holding.sellable, closable)
         if check.order is None:

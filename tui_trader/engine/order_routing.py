@@ -79,6 +79,8 @@ class OrderRouting(OrderLegs):
     """Symbols where an order on this side cancels an ended session's exit first."""
     stop_events: list[RiskEvent]
     take_stop_events: Callable[[], list[RiskEvent]]
+    _beside_close: Callable[[str, Side], str | None]
+    """Why a sale waits beside another desk's flatten close (``engine.stop_release``)."""
     """Exits taken over or dropped before an order (``engine.stop_takeover``)."""
 
     def _rebalance(
@@ -188,7 +190,7 @@ class OrderRouting(OrderLegs):
                 against[symbol] = self._against(symbol, desired, pending, notes)
                 continue
             if delta < 0 and held is not listed.get(symbol, NOTHING) and -delta > held.sellable:
-                said = sold_words(symbol, listed[symbol], held)  # (``risk.holdings``)
+                said = self._beside_close(symbol, _SELL) or sold_words(symbol, listed[symbol], held)
                 notes.append(f"sell {-delta:g} {symbol} waits for the next cycle: {said}")
                 continue
             move = Move(symbol, target, desired, price, equity, market_time)
