@@ -109,6 +109,9 @@ class StopRelease(ExitPutBack, PutBackWaits, StopTakeover):
         the first was found never received, it was not placed again."""
         self._unsure: dict[str, Released] = {}
         """Symbol -> exits whose cancel before an order was not confirmed (``_unsure_ends``)."""
+        self._closes_ended: set[str] = set()
+        """Client ids of ended desks' flatten closes the broker said have ended (their rows
+        stay open in the store): asked no more (``engine.live_exits``)."""
 
     @property
     def restoring(self) -> bool:
@@ -238,7 +241,9 @@ class StopRelease(ExitPutBack, PutBackWaits, StopTakeover):
         session = self.audit.session
         if self.claims is None or session is None:
             return None
-        return flatten_close_hold(self._account(), symbol, session.id, str(side))
+        look_up = self.broker.get_order  # a close of a desk ended over a minute ago: asked
+        ended = self._closes_ended
+        return flatten_close_hold(self._account(), symbol, session.id, str(side), look_up, ended)
 
     def _still_keeps(self, symbol: str) -> bool:
         """Right before this session changes ``symbol``'s exit: whether it still keeps it, its
