@@ -96,9 +96,13 @@ def test_a_cover_beside_another_desks_open_flatten_cover_waits(
         assert "until that close has ended" in refused[0], refused
         sandbox.admin.step(bars=3)  # the close's rest fills
         wait_until(lambda: spy_held(trading) == 0, what="the close's fill")
-        two.sync_orders()  # desk two records it: the close has ended
         assert spy_held(trading) == 0, "one cover of the short: flat, never long"
-        assert flatten_close_hold(account, "SPY", one.audit.session.id, "buy") is None
+
+        def close_ended() -> bool:
+            two.sync_orders()  # desk two records the fill once its stream has told it
+            return flatten_close_hold(account, "SPY", one.audit.session.id, "buy") is None
+
+        wait_until(close_ended, what="desk two's record of its close's end")
     finally:
         for desk in desks:
             desk.finish("stopped")
