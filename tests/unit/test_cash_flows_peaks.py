@@ -143,3 +143,22 @@ def test_a_reset_during_the_outage_stands_once_the_read_works_again() -> None:
             m.reset(103_000.0)
         m.on_equity(103_000.0, DAY, CLOSE, 0.0)
         assert m.state.peak_equity == 103_000.0, adopted
+
+
+def test_a_previous_close_that_changes_within_the_day_moves_no_baseline() -> None:
+    """No money moved. Alpaca's ``last_equity`` changes while the desk's day goes on (rolled
+    to the day's own close in the evening, or a stale value corrected late: alpaca-py issue
+    341): a day that lost $3,000 by 16:00 reads a previous close of $97,000 afterwards. The
+    peak and the opening stay where trading left them and the kill switch trips where it
+    would have. Before, the close's change was taken for cash moved: the peak fell by the
+    day's $3,000 loss (the drawdown allowance $3,000 wider, for good) and the opening with it."""
+    steady, rolled = _manager(), _manager()
+    for m in (steady, rolled):
+        m.on_equity(CLOSE, DAY, CLOSE, 0.0)
+        m.on_equity(97_000.0, DAY, CLOSE, 0.0)
+    steady.on_equity(97_000.0, DAY, CLOSE, 0.0)
+    rolled.on_equity(97_000.0, DAY, 97_000.0, 0.0)  # the broker's close, changed
+    assert rolled.state.peak_equity == steady.state.peak_equity == CLOSE
+    assert rolled.state.day_open_equity == CLOSE
+    assert rolled.past_limits(95_000.0, 97_000.0, 0.0) == steady.past_limits(95_000.0, CLOSE, 0.0)
+    assert _trips_at(rolled, 97_000.0, 0.0) == _trips_at(steady, 97_000.0, 0.0) == 95_000.0

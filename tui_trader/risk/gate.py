@@ -97,9 +97,11 @@ class RiskManager(OrderChecks):
         """While the cash flows cannot be read: the highest equity seen meanwhile and the
         state after the last reading (``None``: they were read)."""
         self.day_close: float | None = None
-        """The broker's previous close at the last reading (Alpaca's ``last_equity``): the
-        daily loss is a share of it when the day's deposits lifted the opening above it, so a
-        deposit does not widen the day's allowance (``risk.cash_flows``)."""
+        """The broker's previous close as first read on the state's day (Alpaca's
+        ``last_equity``): the day's cash moves are counted from it (a ``last_equity`` that
+        changes within the desk's day, rolled early or corrected late, moves no baseline), and
+        the daily loss is a share of it when the day's deposits lifted the opening above it, so
+        a deposit does not widen the day's allowance (``risk.cash_flows``)."""
 
     # -- measures ------------------------------------------------------------------------------
 
@@ -144,8 +146,8 @@ class RiskManager(OrderChecks):
         baselines first (``on_equity``'s ``cash_flows``), for this answer only."""
         kept, close = self.state, self.day_close
         if day_close is not None:
-            self.state = self._moved(kept, equity, day_close, cash_flows)
-            self.day_close = day_close
+            self.day_close = close if close is not None else day_close  # as ``on_equity`` keeps it
+            self.state = self._moved(kept, equity, self.day_close, cash_flows)
         try:
             return self._past(equity)
         finally:
@@ -204,13 +206,15 @@ class RiskManager(OrderChecks):
         s = self.state
         if s.day is not None and day < s.day:
             day = s.day
-        if s.day != day:
+        began = s.day != day
+        if began:
             s, events = begin_day(s, day, equity, day_open_equity)
         kept, high = self.unread, equity  # the high since the flows went unread, unless reset
         if day_open_equity is not None:
-            self.day_close = day_open_equity
+            if began or self.day_close is None:  # the close the day's cash moves count from:
+                self.day_close = day_open_equity  # kept if the broker's changes within the day
             high = kept[0] if kept is not None and not restarted(kept[1], s) else equity
-            s = self._moved(s, equity, day_open_equity, cash_flows)
+            s = self._moved(s, equity, self.day_close, cash_flows)
             if (cash_flows is None) != self.flows_unread:
                 self.flows_unread = cash_flows is None
                 events.append(unread_event(unread) if cash_flows is None else read_again_event())
