@@ -28,9 +28,11 @@ class _Pages:
 
 def test_the_day_begins_at_the_previous_weekdays_close() -> None:
     """Monday's cash moves begin at Friday's 16:00 New York (Alpaca's previous-close equity is
-    taken then), Tuesday's at Monday's."""
-    assert since_close(date(2026, 12, 7)) == "2026-12-04T16:00:00-05:00"
-    assert since_close(date(2026, 12, 8)) == "2026-12-07T16:00:00-05:00"
+    taken then), Tuesday's at Monday's; in UTC with a ``Z``, the form Alpaca's document lists
+    for ``after`` (an offset such as ``-05:00`` is not among them), daylight time too."""
+    assert since_close(date(2026, 12, 7)) == "2026-12-04T21:00:00Z"
+    assert since_close(date(2026, 12, 8)) == "2026-12-07T21:00:00Z"
+    assert since_close(date(2026, 7, 7)) == "2026-07-06T20:00:00Z"
 
 
 def test_only_cash_moves_not_canceled_count_once_each() -> None:
