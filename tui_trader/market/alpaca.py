@@ -1,8 +1,9 @@
 """Bars from Alpaca's market data API (or the sandbox's), through alpaca-py.
 
 Warm-up fetches ``--period`` of history; each later call asks only for bars newer than the last
-one seen and hands the newest completed bar of each symbol to the engine (``{}`` while nothing new
-has completed). Every request has a deadline and a bounded retry, like the broker's reads.
+one seen (at most ``LAG_BARS`` behind the freshest symbol's) and hands the newest completed bar of
+each symbol to the engine (``{}`` while nothing new has completed). Every request has a deadline
+and a bounded retry, like the broker's reads.
 
 Alpaca stamps a daily bar at midnight New York time of its day; here, as every daily bar of the
 desk is (``Interval.is_daily``, Yahoo's), it is stamped at its session's open. At midnight the
@@ -14,6 +15,7 @@ midnight stamp put each day's bar, and with it the daily-loss window and the day
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -35,6 +37,9 @@ bar again, without a word (``review29b``). Either alone would refuse real bars: 
 of a symbol back from a long halt is far past the one before it, and a sandbox at
 ``--speed 100000`` stamps its bars a year past the wall clock within minutes."""
 _AHEAD_WHY = f"stamped more than {AHEAD.days} days from now"
+LAG_BARS = 30
+"""How many bars a cycle's request reaches behind the freshest symbol's last bar for a symbol
+that has printed none since (halted, or thinly traded on IEX)."""
 
 
 class AlpacaMarketData:
@@ -95,7 +100,7 @@ class AlpacaMarketData:
         as seen, and the next call goes on from the bars after it. Taken, a close of -5 sold
         the position, NaN crashed the cycle."""
         if self._last_seen:
-            start = min(self._last_seen.values()) + timedelta(microseconds=1)
+            start = _fetch_start(self._last_seen.values(), self.interval)
         else:
             start = datetime.now(UTC) - timedelta(days=5)
         fresh = {}
@@ -155,6 +160,16 @@ class AlpacaMarketData:
             ]
             for symbol in self.symbols
         }
+
+
+def _fetch_start(seen: Iterable[datetime], interval: Interval) -> datetime:
+    """Where a cycle's request starts: after the least recent symbol's last bar, but at most
+    ``LAG_BARS`` bars behind the freshest's. Only each symbol's newest bar is handed on, so an
+    older one is never needed; reaching back to a symbol halted at 10:00 had each cycle fetch
+    every symbol's bars since 10:00, more of them each minute (a halt from the warm-up: days of
+    them). When every symbol lags (a desk back from sleep) the start is their common last bar."""
+    times = list(seen)
+    return max(min(times), max(times) - LAG_BARS * interval.duration) + timedelta(microseconds=1)
 
 
 def _stamped_ahead(
