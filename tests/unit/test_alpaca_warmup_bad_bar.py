@@ -33,7 +33,7 @@ def _market(answers: list[dict[str, list[Bar]]]) -> AlpacaMarketData:
     market._last_seen = {}
     market._ahead = set()
     market.warmup_notes = []
-    market._fetch = lambda start, what: answers.pop(0)  # type: ignore[method-assign]
+    market._fetch = lambda start, what, symbols=None: answers.pop(0)  # type: ignore[method-assign]
     return market
 
 

@@ -37,6 +37,11 @@ bar again, without a word (``review29b``). Either alone would refuse real bars: 
 of a symbol back from a long halt is far past the one before it, and a sandbox at
 ``--speed 100000`` stamps its bars a year past the wall clock within minutes."""
 _AHEAD_WHY = f"stamped more than {AHEAD.days} days from now"
+WARMUP_SYMBOLS = 4
+"""Symbols per warm-up request. alpaca-py holds a whole answer twice over (the decoded JSON of
+every page, then a model per bar), ~1.7 KB a bar: 20 symbols' five days of minute bars in one
+request (~145,000 bars on the sandbox) took a ``live paper`` start to 757 MB, and the process kept
+~220 MB after it. A few symbols at a time, each answer turned into our bars before the next."""
 LAG_BARS = 30
 """How many bars a cycle's request reaches behind the freshest symbol's last bar for a symbol
 that has printed none since (halted, or thinly traded on IEX)."""
@@ -84,7 +89,10 @@ class AlpacaMarketData:
         them refuse the start)."""
         days = int(self.period.trading_days * 7 / 5) + 5
         start = datetime.now(UTC) - timedelta(days=days)
-        bars = self._fetch(start, what="loading warm-up history")
+        bars: dict[str, list[Bar]] = {}
+        for i in range(0, len(self.symbols), WARMUP_SYMBOLS):
+            chosen = self.symbols[i : i + WARMUP_SYMBOLS]
+            bars.update(self._fetch(start, "loading warm-up history", chosen))
         ahead = _stamped_ahead(bars, {})
         self._ahead.update(ahead)  # said in the note: dropped from later answers unsaid
         bars, self.warmup_notes = drop_bad_bars(bars, ahead, _AHEAD_WHY)
@@ -124,13 +132,17 @@ class AlpacaMarketData:
         """Abandon any retry wait."""
         self._stop.set()
 
-    def _fetch(self, start: datetime, what: str) -> dict[str, list[Bar]]:
-        """Bars of every symbol since ``start``, oldest first, as our ``Bar`` values."""
+    def _fetch(
+        self, start: datetime, what: str, symbols: tuple[str, ...] | None = None
+    ) -> dict[str, list[Bar]]:
+        """Bars of ``symbols`` (every symbol) since ``start``, oldest first, as our ``Bar``
+        values."""
         from alpaca.data.enums import DataFeed
         from alpaca.data.requests import StockBarsRequest
 
+        symbols = symbols or self.symbols
         request = StockBarsRequest(
-            symbol_or_symbols=list(self.symbols),
+            symbol_or_symbols=list(symbols),
             timeframe=_timeframe(self.interval),
             start=start,
             feed=DataFeed.IEX,
@@ -158,7 +170,7 @@ class AlpacaMarketData:
                 )
                 for b in data.get(symbol, [])
             ]
-            for symbol in self.symbols
+            for symbol in symbols
         }
 
 
