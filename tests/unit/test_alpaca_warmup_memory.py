@@ -3,8 +3,8 @@
 alpaca-py keeps a whole answer twice over while it builds it (the decoded JSON of every page,
 then a model per bar): ~1.7 KB a bar. The warm-up asked for every symbol's history in one
 request, so a ``live paper`` start of 20 symbols on the sandbox (five days of minute bars,
-~145,000 bars) peaked at 757 MB and the process kept ~220 MB for the rest of the day (measured in
-branch ``soak32``). Here alpaca-py's own client parses the answers (only the HTTP call is
+~400,000 bars) peaked at 757 MB (measured in branch ``soak32``;
+406 MB after this change). Here alpaca-py's own client parses the answers (only the HTTP call is
 replaced: pages of 10,000 bars, as Alpaca pages them) and the Python heap's peak is read with
 tracemalloc: allocations counted, not time.
 """

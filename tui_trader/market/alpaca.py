@@ -40,8 +40,8 @@ _AHEAD_WHY = f"stamped more than {AHEAD.days} days from now"
 WARMUP_SYMBOLS = 4
 """Symbols per warm-up request. alpaca-py holds a whole answer twice over (the decoded JSON of
 every page, then a model per bar), ~1.7 KB a bar: 20 symbols' five days of minute bars in one
-request (~145,000 bars on the sandbox) took a ``live paper`` start to 757 MB, and the process kept
-~220 MB after it. A few symbols at a time, each answer turned into our bars before the next."""
+request (~400,000 bars on the sandbox) took a ``live paper`` start to 757 MB (406 MB now). A few
+symbols at a time, each answer turned into our bars before the next."""
 LAG_BARS = 30
 """How many bars a cycle's request reaches behind the freshest symbol's last bar for a symbol
 that has printed none since (halted, or thinly traded on IEX)."""
