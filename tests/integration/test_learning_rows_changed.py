@@ -10,11 +10,16 @@ with those of one restored from the old every-cycle format.
 
 from __future__ import annotations
 
+import sqlite3
+import subprocess
+import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from tests.integration.cli_helpers import cli_env
 from tui_trader.cli import main
 from tui_trader.core.clock import FrozenClock
 from tui_trader.learning.allocator import AdaptiveAllocator
@@ -209,3 +214,67 @@ def test_a_restarted_desk_sends_the_orders_the_old_format_restore_gave(
     old = _restart_orders(whole)
     assert new[0], "the restarted desk should trade"
     assert new == old
+
+
+def _newest_of_every_key(db: Path) -> tuple:
+    """The oracle: each weight's and shadow record's newest row over the whole store (one
+    session wrote it), read with plain SQL, whatever the window."""
+    conn = sqlite3.connect(db)
+    try:
+        weights = {
+            (r, n): w
+            for r, n, w in conn.execute(
+                "SELECT regime, strategy, weight FROM learning_weights WHERE id IN "
+                "(SELECT max(id) FROM learning_weights GROUP BY regime, strategy)"
+            )
+        }
+        shadow = {
+            (r, n): (b, net, last)
+            for r, n, b, net, last in conn.execute(
+                "SELECT regime, strategy, bars, net_return, last_return FROM learning_shadow "
+                "WHERE id IN (SELECT max(id) FROM learning_shadow GROUP BY regime, strategy)"
+            )
+        }
+    finally:
+        conn.close()
+    exposure = shadow.pop(("all", "(exposure)"), None)
+    return weights, shadow, exposure
+
+
+def test_a_desk_killed_9_restores_the_newest_value_of_every_key(tmp_path: Path) -> None:
+    """A headless desk killed with SIGKILL past a keyframe: the restore equals each key's newest
+    committed row."""
+    db = tmp_path / "desk.db"
+    args = ["paper", "--iterations", "0", "--every", "0", "--db", str(db)]
+    with open(tmp_path / "desk.out", "w") as out:  # a file: a pipe nobody reads fills
+        desk = subprocess.Popen(
+            [sys.executable, "-m", "tui_trader", *args],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=cli_env(tmp_path),
+            cwd=tmp_path,
+        )
+    try:
+        deadline = time.monotonic() + 120
+        while _cycles(db) < KEYFRAME + 40:
+            assert desk.poll() is None, "the desk ended before it was killed"
+            assert time.monotonic() < deadline, "the desk did not cycle"
+            time.sleep(0.2)
+    finally:
+        desk.kill()
+        desk.wait(timeout=60)
+    assert _restored(db, STRATEGY_NAMES) == _newest_of_every_key(db)
+
+
+def _cycles(db: Path) -> int:
+    """Cycles whose regime calls are committed (every cycle writes them)."""
+    if not db.exists():
+        return 0
+    conn = sqlite3.connect(db, timeout=30)
+    try:
+        (count,) = conn.execute("SELECT count(DISTINCT iteration) FROM learning_regimes").fetchone()
+    except sqlite3.OperationalError:  # the tables are not made yet
+        return 0
+    finally:
+        conn.close()
+    return count
