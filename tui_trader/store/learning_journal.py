@@ -195,5 +195,6 @@ class StoreLearningJournal:
         rollbacks = self.audit.rollbacks
         if rollbacks != self._rollbacks:
             self._rollbacks = rollbacks
+            self._written = {}  # forgotten now: a save that fails as well leaves the next full
             return True
         return not self._written or self._saves >= KEYFRAME
