@@ -5,12 +5,19 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from peewee import fn
+
 from tui_trader.core.clock import FrozenClock
 from tui_trader.learning.allocator import AdaptiveAllocator
 from tui_trader.learning.setup import LearningSettings
 from tui_trader.session.local import LocalSettings, build_local_session
 from tui_trader.store.db import open_database
-from tui_trader.store.learning_models import LEARNING_MODELS
+from tui_trader.store.learning_models import (
+    LEARNING_MODELS,
+    LearningWeightRow,
+    RegimeCallRow,
+    ShadowRow,
+)
 from tui_trader.store.models import MODELS
 from tui_trader.store.pg_url import PgUrl
 
@@ -44,13 +51,24 @@ def rows_per_table(db: Path | PgUrl) -> dict[str, int]:
         opened.close()
 
 
-def last_cycle(db: Path | PgUrl, cycle: int) -> dict[str, int]:
-    """Rows per learning table of one cycle."""
+def latest_rows(db: Path | PgUrl) -> dict[str, int]:
+    """Rows per learning table a start may read: each weight's and shadow record's newest
+    (one per key), the last cycle's regime calls."""
     opened = open_database(db)
     try:
+        last = RegimeCallRow.select(fn.MAX(RegimeCallRow.iteration)).scalar()
         return {
-            m._meta.table_name: m.select().where(m.iteration == cycle).count()
-            for m in LEARNING_MODELS
+            "learning_weights": LearningWeightRow.select(
+                LearningWeightRow.strategies, LearningWeightRow.regime, LearningWeightRow.strategy
+            )
+            .distinct()
+            .count(),
+            "learning_shadow": ShadowRow.select(ShadowRow.regime, ShadowRow.strategy)
+            .distinct()
+            .count(),
+            "learning_regimes": RegimeCallRow.select()
+            .where(RegimeCallRow.iteration == last)
+            .count(),
         }
     finally:
         opened.close()

@@ -26,7 +26,7 @@ from tests.integration.cli_helpers import cli_env, read_until, run_cli, start_cl
 from tests.integration.prune_helpers import (
     START,
     db_arg,
-    last_cycle,
+    latest_rows,
     restored,
     rows_per_table,
     run_adaptive,
@@ -45,7 +45,7 @@ def test_prune_deletes_old_learning_keeps_the_audit_and_what_a_start_restores(
     table keeps each row; the next start restores the very weights it would have."""
     learned = run_adaptive(store, 30)
     before = rows_per_table(store)
-    last = last_cycle(store, 30)
+    last = latest_rows(store)
     assert before["learning_weights"] > 0 and before["live_orders"] > 0
     capsys.readouterr()
     assert main(["db", "prune", "--before", "2026-11-25", "--db", db_arg(store), "--yes"]) == 0
@@ -54,7 +54,7 @@ def test_prune_deletes_old_learning_keeps_the_audit_and_what_a_start_restores(
     for model in MODELS:  # the audit trail, risk state, halts and sessions: every row
         table = model._meta.table_name
         assert after[table] == before[table], table
-    for model in LEARNING_MODELS:  # the last cycle's rows left, no other
+    for model in LEARNING_MODELS:  # each key's newest row left (regime calls: the last cycle's)
         table = model._meta.table_name
         assert 0 < after[table] == last[table] < before[table], table
         assert f"{before[table] - after[table]:,} {table}" in out
@@ -97,15 +97,19 @@ def test_the_latest_cycle_of_every_strategy_set_is_kept(tmp_path: Path) -> None:
     conn = sqlite3.connect(db)
     with conn:  # cycles 1-2 as another strategy set's (a desk run with fewer strategies)
         conn.execute("UPDATE learning_weights SET strategies = 'trend' WHERE iteration <= 2")
+    newest = file_rows(
+        db, "SELECT max(id) FROM learning_weights GROUP BY strategies, regime, strategy"
+    )
     conn.close()
     assert main(["db", "prune", "--before", "2026-11-25", "--db", str(db), "--yes"]) == 0
     opened = open_database(db)
     try:
-        kept = {(row.strategies, row.iteration) for row in LearningWeightRow.select()}
+        kept = {row.id for row in LearningWeightRow.select()}
+        sets = {row.strategies for row in LearningWeightRow.select()}
     finally:
         opened.close()
-    assert {cycle for _, cycle in kept} == {2, 5}
-    assert ("trend", 2) in kept
+    assert kept == {row_id for (row_id,) in newest}  # each key's newest weight, of both sets
+    assert "trend" in sets and len(sets) == 2
 
 
 @pytest.mark.parametrize(
@@ -189,7 +193,7 @@ def _desk_cycles(db: Path, session_id: int) -> int:
     """Cycles the session has written learning for, read with the test's own connection."""
     (count,) = file_rows(
         db,
-        "SELECT count(DISTINCT iteration) FROM learning_weights WHERE session_id = ?",
+        "SELECT count(DISTINCT iteration) FROM learning_regimes WHERE session_id = ?",
         session_id,
     )[0]
     return count
@@ -230,7 +234,7 @@ def test_a_desk_running_on_the_database_goes_on_and_keeps_its_rows(tmp_path: Pat
         desk.wait(timeout=60)
     assert desk.returncode == 0, (tmp_path / "desk.err").read_text()
     assert file_rows(db, "SELECT count(*) FROM learning_weights WHERE session_id = 1") == [(0,)]
-    cycles = file_rows(db, "SELECT max(iteration) FROM learning_weights WHERE session_id = 2")
+    cycles = file_rows(db, "SELECT max(iteration) FROM learning_regimes WHERE session_id = 2")
     assert _desk_cycles(db, 2) == cycles[0][0]  # every cycle of the desk's still there
     assert file_rows(db, "SELECT count(*) FROM live_orders WHERE session_id = 1") == [(old_orders,)]
     assert file_rows(db, "SELECT status FROM sessions WHERE id = 2")[0][0] != "running"

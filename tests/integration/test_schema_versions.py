@@ -49,11 +49,13 @@ SCHEMA_COLUMNS[5] = {  # schema 5 adds who took a kill request (``store.kill_req
     **SCHEMA_COLUMNS[4],
     "halt_requests": "id session_id timestamp requested_by reason flatten handled_at taken_by",
 }
+SCHEMA_COLUMNS[6] = SCHEMA_COLUMNS[5]  # schema 6: learning rows written as changes, no column
 """Every table's columns at each schema version (the models'; PostgreSQL adds more)."""
 
-PREVIOUS_SCHEMA = 4
-"""The version every release before kill-request claims (``store.kill_requests``) wrote: such
-a desk takes a kill request without claiming it, so it must not trade a store that has them."""
+PREVIOUS_SCHEMA = 5
+"""The version every release before the learning rows written as changes
+(``store.learning_window``) wrote: such a desk restores a cycle's changed weights only, so it
+must not trade a store that has them."""
 
 
 def test_a_column_added_raises_the_schema_version() -> None:

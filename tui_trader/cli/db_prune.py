@@ -150,10 +150,8 @@ def run_prune(args: argparse.Namespace, today: date | None = None) -> int:
         db.close()
     said = ", ".join(f"{count:,} {table}" for table, count in deleted.items())
     print(f"pruned {sum(deleted.values()):,} learning rows written before {args.before}: {said}")
-    if kept.cycles:
-        print(
-            f"kept the latest learning of {len(kept.cycles)} strategy set(s): what a start restores"
-        )
+    if kept.sets:
+        print(f"kept the latest learning of {kept.sets} strategy set(s): what a start restores")
     if args.vacuum:
         return _vacuumed(where)
     if isinstance(where, Path):

@@ -157,6 +157,13 @@ def non_negative_int(text: str) -> int:
     return _not_negative(integer(text), text)
 
 
+def backups_kept(text: str) -> int:
+    """``--backup-keep``: a count of backups, or ``all`` (0, as a 0 written says too)."""
+    if text.strip().lower() == "all":
+        return 0
+    return non_negative_int(text)
+
+
 def _not_negative(value: _N, text: str) -> _N:
     """``value`` (read from ``text``) if it is zero or more; else the one refusal both
     non-negative parsers give."""

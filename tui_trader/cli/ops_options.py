@@ -17,10 +17,12 @@ from pathlib import Path
 from tui_trader.cli.common import UsageError, file_arg, folder_arg
 from tui_trader.cli.numbers import (
     backup_every_arg,
+    backups_kept,
     non_negative_float,
     non_negative_int,
     positive_float,
 )
+from tui_trader.ops.backup_keep import DEFAULT_BACKUP_KEEP
 
 MAX_ALERT_DEADLINE = 86_400.0
 """The longest wait for one delivery attempt, a day (as ``--every``): 1e10 s, which the
@@ -101,10 +103,11 @@ def add_ops_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--backup-keep",
-        type=non_negative_int,
-        default=0,
+        type=backups_kept,
+        default=DEFAULT_BACKUP_KEEP,
         metavar="N",
-        help="keep the newest N periodic backups (0: all)",
+        help=f"keep the newest N periodic backups (default {DEFAULT_BACKUP_KEEP}; 'all' or 0: "
+        "every one, the folder then grows by a whole copy of the database each time)",
     )
     group.add_argument(
         "--backup-dir",

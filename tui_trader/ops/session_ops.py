@@ -19,6 +19,7 @@ from tui_trader.engine.notices import Notice
 from tui_trader.engine.reconcile import RECONCILIATION
 from tui_trader.ops.alerts import AlertNotifier, AlertPolicy, Report
 from tui_trader.ops.backup import BackupError, backup_database, default_backup_dir, rotate
+from tui_trader.ops.backup_keep import DEFAULT_BACKUP_KEEP
 from tui_trader.store.own_connection import own_connection, own_errors
 
 BACKUP_FAILED = "backup_failed"
@@ -31,8 +32,9 @@ class OpsSettings:
     alerts: tuple[str, ...] = ()
     backup_every: float = 0.0
     """Minutes between backups; 0: none."""
-    backup_keep: int = 0
-    """Backups kept (the oldest are deleted); 0: all."""
+    backup_keep: int = DEFAULT_BACKUP_KEEP
+    """Backups kept (the oldest are deleted); 0 (``--backup-keep all``): every one
+    (``ops.backup_keep`` says why the default is bounded)."""
     backup_dir: Path | None = None
     """Where backups go (default: ``backups/`` beside the database)."""
     slippage_alert_bps: float | None = None

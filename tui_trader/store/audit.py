@@ -100,6 +100,7 @@ class AuditLog(SessionRows, CycleTransactions, AccountReads, KillRequestReads):
         those before ``_events_kept`` belong to cycles that ended well."""
         self._events_kept = 0
         self._batched_cycle = None
+        self.rollbacks = 0
         """What ``cycle`` returns within batches of cycles, made at the first."""
 
     # -- orders, fills, trades -----------------------------------------------------------------
@@ -224,6 +225,7 @@ class AuditLog(SessionRows, CycleTransactions, AccountReads, KillRequestReads):
         """Forget the rows kept back: with ``cycle_only``, those of the failed cycle (its
         savepoint rolls back; the risk events of the batch's earlier cycles stay), else all
         of them (the batch is abandoned)."""
+        self.rollbacks += 1
         self._unsent.clear()
         if cycle_only:
             del self._unsent_events[self._events_kept :]

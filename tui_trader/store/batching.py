@@ -49,6 +49,9 @@ class CycleTransactions(AccountRiskRows):
     _unsent_events: list[list[Any]]
     _events_kept: int
     _batched_cycle: _BatchedCycle | None
+    rollbacks: int
+    """Cycles (or batches of cycles) rolled back so far: what the learning journal writes
+    again in full after (``store.learning_journal``)."""
 
     def _write_unsent(self, events: bool = True) -> None:
         """Write the rows a batched cycle kept back, and with ``events`` the risk events its
@@ -238,6 +241,7 @@ class _LocalCycle:
         """The cycle rolls back: its kept rows and reserved slots go with it, and so does
         what it merged into the account's row (``AccountRiskRows.risk_rolls_back`` says why)."""
         log = self.log
+        log.rollbacks += 1
         log._unsent.clear()
         log._reserved = 0
         log._risk_locked = False

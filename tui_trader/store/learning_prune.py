@@ -1,14 +1,16 @@
 """Trimming the learning history: the only rows ``tui-trader db prune`` deletes.
 
-Every decision cycle appends ~50 learning rows (one per regime and strategy weight, one per
-symbol's regime call, one per shadow record), running or halted: the shadow records go on
-learning from the market while nothing trades. That is 95% of the rows a desk writes (a
-desk at its 0.5 s pace: ~400,000 rows an hour, README "How big the database gets"). Only the
-latest cycle of each strategy set is ever read back (``store.learning_journal.load``: a new
-session's start); the rest is history of what the desk believed, for a user's own queries.
+Every decision cycle appends ~23 learning rows (a regime call per symbol, and the weights and
+shadow records that changed), running or halted: the shadow records go on learning from the
+market while nothing trades. That is most of the rows a desk writes (README "How big the
+database gets"). Only the latest learning of each strategy set is ever read back
+(``store.learning_journal.load``: a new session's start, from the restore window of the session
+that saved last, ``store.learning_window``); the rest is history of what the desk believed, for
+a user's own queries.
 
-So rows written before a date the user names are deleted, except the latest saved cycle of
-each strategy set, whatever its date: the learning's next start is the same after a prune as
+So rows written before a date the user names are deleted, except what a start may restore
+(``Kept``: each key's newest row of each strategy set's latest session and of every session
+still running), whatever its date: the learning's next start is the same after a prune as
 before it. Orders, fills, trades, account snapshots (reports and start-up reconciliation read
 them), risk events, risk state, halts, claims, alerts and sessions are never touched.
 
@@ -22,8 +24,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import reduce
-from operator import or_
 from typing import Any
 
 from peewee import Database, fn
@@ -31,8 +31,10 @@ from peewee import Database, fn
 from tui_trader.store.learning_models import (
     LEARNING_MODELS,
     LearningWeightRow,
+    RegimeCallRow,
 )
-from tui_trader.store.models import BaseModel
+from tui_trader.store.learning_window import KEYFRAME, newest_by_key, recent_rows
+from tui_trader.store.models import BaseModel, SessionRow
 
 BATCH = 5_000
 """Rows deleted per transaction (~10-50 ms on SQLite): the longest a running desk's commit
@@ -41,38 +43,51 @@ waits for a prune."""
 
 @dataclass(frozen=True, slots=True)
 class Kept:
-    """The cycles a prune keeps whatever their date: the latest of each strategy set."""
+    """The rows a prune keeps whatever their date: what a start may restore from each strategy
+    set's latest session and from every session still marked running (one may save again and
+    be the one the next start restores): each key's newest weight and shadow row in the
+    session's restore window (``store.learning_window``), and its last cycle's regime calls."""
 
-    cycles: tuple[tuple[Any, Any], ...]
-    """``(session_id, iteration)`` of each strategy set's latest saved cycle."""
+    ids: dict[str, tuple[Any, ...]]
+    """The ids kept, per learning table."""
+    sets: int = 0
+    """Strategy sets whose latest learning is kept."""
 
     def condition(self, model: type[BaseModel]) -> Any:
-        """Whether a row of ``model`` belongs to one of the kept cycles."""
-        if not self.cycles:
-            return None
-        each = [
-            (model.session == session) & (model.iteration == cycle)
-            for session, cycle in self.cycles
-        ]
-        return reduce(or_, each)
+        """Whether a row of ``model`` is one of the kept."""
+        ids = self.ids.get(model._meta.table_name)
+        return model.id.in_(ids) if ids else None
 
 
 def kept_cycles() -> Kept:
-    """The latest saved cycle of each strategy set (what a new session restores)."""
+    """The rows a prune keeps (what any next start may read), and how many strategy sets."""
     latest = (
         LearningWeightRow.select(fn.MAX(LearningWeightRow.id))
         .group_by(LearningWeightRow.strategies)
         .tuples()
     )
     ids = [row_id for (row_id,) in latest if row_id is not None]
-    if not ids:
-        return Kept(())
-    rows = (
-        LearningWeightRow.select(LearningWeightRow.session, LearningWeightRow.iteration)
+    sessions = {
+        session
+        for (session,) in LearningWeightRow.select(LearningWeightRow.session)
         .where(LearningWeightRow.id.in_(ids))
         .tuples()
-    )
-    return Kept(tuple(sorted({(session, cycle) for session, cycle in rows}, key=repr)))
+    }
+    running = SessionRow.select(SessionRow.id).where(SessionRow.status == "running").tuples()
+    sessions |= {session for (session,) in running}
+    kept: dict[str, list[Any]] = {model._meta.table_name: [] for model in LEARNING_MODELS}
+    for session in sorted(sessions, key=repr):
+        for model in LEARNING_MODELS:
+            where = model.session == session
+            if model is RegimeCallRow:  # every cycle's: the last cycle's
+                rows = recent_rows(model, where, (), 1)
+            else:  # each key's newest (weights: of each strategy set the session saved)
+                key = (model.regime, model.strategy)
+                if model is LearningWeightRow:
+                    key = (model.strategies, *key)
+                rows = newest_by_key(recent_rows(model, where, key, KEYFRAME), len(key))
+            kept[model._meta.table_name].extend(row[0] for row in rows)
+    return Kept({table: tuple(ids) for table, ids in kept.items()}, len(ids))
 
 
 def _older(model: type[BaseModel], before: datetime, kept: Kept) -> Any:

@@ -90,12 +90,22 @@ def _to_v5(db: SqliteDatabase) -> None:
     under it (``store.upgraded``) and refuses the file after."""
 
 
+def _to_v6(db: SqliteDatabase) -> None:
+    """Schema 6: the learning journal writes a weight or shadow row only when its value changed
+    (``store.learning_window``), no column added. The version is what changes: a release of
+    schema 5 restores the latest cycle's rows alone, which are now only the keys that changed
+    that cycle: the other regimes' weights from scratch, the other strategies' at the floor,
+    and positions sized by those; it refuses the file instead. Rows written before read the
+    same way now (their last cycle is whole)."""
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "mark the file; drop the wall-time and broker-id indexes", _to_v1),
     Migration(2, "halt ids, snapshot fill marks; releases of schema 1 refuse the file", _to_v2),
     Migration(3, "a store identity, whose tag new session keys carry", ensure_store_id),
     Migration(4, "symbol claims; releases of schema 3 refuse the file", _to_v4),
     Migration(5, "who took a kill request; releases of schema 4 refuse the file", _to_v5),
+    Migration(6, "learning rows as changes; releases of schema 5 refuse the file", _to_v6),
 )
 """Every schema step, oldest first; the last one's ``version`` is ``SCHEMA_VERSION``."""
 

@@ -31,14 +31,16 @@ from tui_trader.store.pg import META_TABLE
 APPLICATION_ID = 0x54545244
 """``PRAGMA application_id`` of every tui-trader database: the ASCII bytes ``TTRD``."""
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 """``PRAGMA user_version`` this program writes; ``store.migrations`` brings older files here.
 Raised with every column a release adds: a release refuses a store of a higher version, and one
 that wrote rows without a newer column's meaning (a halt without its ``halt_id``: not null, and
 a resume lifts halts by it) failed mid-session or broke what the newer rows promise. Schema 3
 adds the store's identity (``store.store_identity``), made by its migration step; schema 4 the
 symbol claims (``store.symbol_claims``) every session of a shared account takes; schema 5 who
-took a kill request (``halt_requests.taken_by``: ``store.kill_requests``)."""
+took a kill request (``halt_requests.taken_by``: ``store.kill_requests``); schema 6 the learning
+rows written as changes (``store.learning_window``), which a release of schema 5 would restore
+as a cycle's changed weights only."""
 
 OUR_TABLES = frozenset(m._meta.table_name for m in MODELS + LEARNING_MODELS) | {META_TABLE}
 """Every table tui-trader makes (an unmarked file with other tables is not ours)."""

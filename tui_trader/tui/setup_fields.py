@@ -33,7 +33,7 @@ TEXT_FIELDS: tuple[tuple[str, str, str], ...] = (
     ("take_profit", "Take profit %", "beyond entry; empty = none"),
     ("alerts", "Alerts", "apprise URLs; empty = none"),
     ("backup_every", "Backup every (min)", "background backups; 0 = off"),
-    ("backup_keep", "Backups kept", "newest N; 0 = all"),
+    ("backup_keep", "Backups kept", "newest N (24); all = every one"),
 )
 """(field id, label, placeholder) of every text field, in screen order."""
 

@@ -17,6 +17,7 @@ from tui_trader.cli.common import db_arg, path_text, session_symbols_arg
 from tui_trader.cli.db_paths import db_path_problem
 from tui_trader.cli.numbers import (
     backup_every_arg,
+    backups_kept,
     cash_arg,
     every_arg,
     integer,
@@ -30,6 +31,7 @@ from tui_trader.core.shown import shown_path
 from tui_trader.core.timeframes import TimeframeError, parse_interval, parse_period
 from tui_trader.learning.choices import DEFAULT_FLOOR, DEFAULT_LEARNING_RATE, WEIGHT_MODES
 from tui_trader.market.bar_path import not_a_bar_file
+from tui_trader.ops.backup_keep import DEFAULT_BACKUP_KEEP
 from tui_trader.risk.limits import RiskLimits
 from tui_trader.tui.alpaca_status import alpaca_status
 from tui_trader.tui.setup_carried import (
@@ -90,7 +92,7 @@ DEFAULTS: dict[str, str] = {
     "take_profit": "",
     "alerts": "",
     "backup_every": "0",
-    "backup_keep": "0",
+    "backup_keep": str(DEFAULT_BACKUP_KEEP),
     "weights": "adaptive",
     "learning_rate": f"{DEFAULT_LEARNING_RATE:g}",
     "weight_floor": f"{DEFAULT_FLOOR:g}",
@@ -247,7 +249,8 @@ def validate(
     backup_every = _check(
         errors, "backup_every", backup_every_arg, values.get("backup_every", "0")
     )  # as --backup-every
-    backup_keep = _check(errors, "backup_keep", non_negative_int, values.get("backup_keep", "0"))
+    kept = values.get("backup_keep", str(DEFAULT_BACKUP_KEEP))
+    backup_keep = _check(errors, "backup_keep", backups_kept, kept)
     learning = _learning(errors, values)
     carried = {
         field: (values[key] == "True" if kind is bool else kind(values[key]))
