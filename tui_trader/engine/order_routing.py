@@ -79,9 +79,11 @@ class OrderRouting(OrderLegs):
     """Symbols where an order on this side cancels an ended session's exit first."""
     stop_events: list[RiskEvent]
     take_stop_events: Callable[[], list[RiskEvent]]
+    """Exits taken over or dropped before an order (``engine.stop_takeover``)."""
     _beside_close: Callable[[str, Side], str | None]
     """Why a sale waits beside another desk's flatten close (``engine.stop_release``)."""
-    """Exits taken over or dropped before an order (``engine.stop_takeover``)."""
+    _adopted: dict[str, str]
+    """Exits taken over from ended desks (``engine.stop_takeover``): the desk's own now."""
 
     def _rebalance(
         self,
@@ -107,7 +109,8 @@ class OrderRouting(OrderLegs):
         listed = book  # others' sales filled in part: the positions may lag them
         if working:
             session = self.audit.session
-            book = less_sales_filled(book, working, session.key if session else None)
+            key = session.key if session else None
+            book = less_sales_filled(book, working, key, self._adopted)  # taken over: its own
         exits = self._exits_not_kept(working)  # once a cycle; such a symbol gets no order
         self.exit_holds.still(exits)  # an exit gone or changed: its next hold is said again
         left_alone = exits

@@ -1,0 +1,77 @@
+"""A sale by hand beside the desk's own exit taken over from a desk that ended, that exit filled
+in part and still working: the exit is the desk's now, cancelled before the sale as its own.
+
+Desk one (a 3% stop loss) bought SPY and stopped, its stop left working. SPY falls: the stop
+triggers and fills half, the rest working (the sandbox's ``partial_rate``). Desk two (a stop
+loss too) takes that stop over (``exit_taken_over``) and its trader sells what is held by hand.
+Before, the sale was refused: ``risk.holdings.less_sales_filled`` counted the taken-over stop's
+fill as another desk's sale whose fill the positions may not show yet, "try again once they have
+ended"; the stop was the desk's own to cancel before that sale, and a strategy's sale waited
+the same way, cycle after cycle, for as long as the stop's rest worked (``review32d``). Now an
+exit the desk took over counts as its own there, as the ones it sent do: the stop is cancelled
+and the sale goes out.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tests.integration.alpaca_helpers import alpaca_session, sandbox_orders, settle
+from tests.integration.ended_stop import RULE, ended_desk_alone
+from tests.integration.test_stop_put_back import _held
+from tui_trader.core.orders import Side
+from tui_trader.engine.manual_orders import ManualOrder
+from tui_trader.learning.setup import LearningSettings
+from tui_trader.sandbox.testing import SandboxHandle
+
+
+def _stop_part_filled(trading: Any) -> Any:
+    """Desk one's stop, triggered and partly filled, still working (or None)."""
+    for o in sandbox_orders(trading):
+        if o.order_type.value == "stop" and o.status.value == "partially_filled":
+            return o
+    return None
+
+
+def test_a_hand_sale_beside_a_taken_over_partly_filled_stop_cancels_it_and_goes_out(
+    sandbox: SandboxHandle, trading: Any, tmp_path: Path
+) -> None:
+    db = tmp_path / "desk.db"
+    ended_desk_alone(sandbox, db)
+    bought = _held(trading)
+    assert bought >= 2, "desk one bought SPY"
+    sandbox.admin.set_faults(partial_bars=500)  # the stop's rest waits, working
+    engine = sandbox.sandbox.engine
+    with engine.lock:
+        stops = [o for o in engine.working.values() if o.ticket.type == "stop"]
+        for order in stops:
+            order.split_fill = True  # it fills in two parts once it triggers
+    assert stops, "desk one's stop works"
+    sandbox.admin.step(shock={"SPY": -15.0})  # through the 3% stop: half of it fills
+    stop = _stop_part_filled(trading)
+    assert stop is not None, [
+        (o.client_order_id, o.order_type.value, o.status.value, o.filled_qty)
+        for o in sandbox_orders(trading)
+    ]
+    held = _held(trading)
+    assert 0 < held < bought, (bought, held)
+    two = alpaca_session(
+        sandbox, db, symbols=("SPY",), learning=LearningSettings("momentum"), stop_loss=RULE
+    )
+    try:
+        two.run_iteration()
+        settle(sandbox, two)
+        assert two.adopted_from(stop.client_order_id) is not None, "desk two took the stop over"
+        two.request_manual_order(ManualOrder("SPY", Side.SELL, qty=held))
+        report = two.apply_kill_requests()
+        assert report is not None
+        words = [e.action_taken for e in report.risk_events] + list(report.notes)
+        assert not [w for w in words if "have sold" in w], words
+        settle(sandbox, two)
+        sells = [o for o in sandbox_orders(trading) if o.client_order_id.endswith("-SPY-m1")]
+        assert [(float(o.qty), o.status.value) for o in sells] == [(held, "filled")], words
+        assert _held(trading) == 0.0
+    finally:
+        two.finish("stopped")
+        two.broker.close()
