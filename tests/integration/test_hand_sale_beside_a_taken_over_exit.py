@@ -1,21 +1,23 @@
-"""A sale by hand beside the desk's own exit taken over from a desk that ended, that exit filled
-in part and still working: the exit is the desk's now, cancelled before the sale as its own.
+"""A sale by hand beside the exit a desk that ended left, filled in part and still working: the
+desk cancels that exit before its sale, as its own, and the sale goes out.
 
 Desk one (a 3% stop loss) bought SPY and stopped, its stop left working. SPY falls: the stop
-triggers and fills half, the rest working (the sandbox's ``partial_rate``). Desk two (a stop
-loss too) takes that stop over (``exit_taken_over``) and its trader sells what is held by hand.
-Before, the sale was refused: ``risk.holdings.less_sales_filled`` counted the taken-over stop's
-fill as another desk's sale whose fill the positions may not show yet, "try again once they have
-ended"; the stop was the desk's own to cancel before that sale, and a strategy's sale waited
-the same way, cycle after cycle, for as long as the stop's rest worked (``review32d``). Now an
-exit the desk took over counts as its own there, as the ones it sent do: the stop is cancelled
-and the sale goes out.
+triggers and fills half, the rest working (the sandbox's split fill). Desk two takes that stop
+over (with a stop loss of its own: ``exit_taken_over``) or, keeping no exits, drops it before a
+sale, and its trader sells what is held by hand. Before, the sale was refused:
+``risk.holdings.less_sales_filled`` counted the stop's fill as another desk's sale whose fill the
+positions may not show yet ("try again once they have ended"), where the desk cancels that stop
+only before a sale that goes out; a strategy's sale (the same rule) waited so, cycle after cycle,
+for as long as the stop's rest worked (``review32d``). Now such an exit counts as the desk's own
+there, as the ones it sent do (``engine.stop_takeover.released_first``).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from tests.integration.alpaca_helpers import alpaca_session, sandbox_orders, settle
 from tests.integration.ended_stop import RULE, ended_desk_alone
@@ -34,8 +36,9 @@ def _stop_part_filled(trading: Any) -> Any:
     return None
 
 
-def test_a_hand_sale_beside_a_taken_over_partly_filled_stop_cancels_it_and_goes_out(
-    sandbox: SandboxHandle, trading: Any, tmp_path: Path
+@pytest.mark.parametrize("exits", [True, False], ids=["takes-it-over", "keeps-no-exits"])
+def test_a_hand_sale_beside_an_ended_desks_partly_filled_stop_cancels_it_and_goes_out(
+    sandbox: SandboxHandle, trading: Any, tmp_path: Path, exits: bool
 ) -> None:
     db = tmp_path / "desk.db"
     ended_desk_alone(sandbox, db)
@@ -57,12 +60,17 @@ def test_a_hand_sale_beside_a_taken_over_partly_filled_stop_cancels_it_and_goes_
     held = _held(trading)
     assert 0 < held < bought, (bought, held)
     two = alpaca_session(
-        sandbox, db, symbols=("SPY",), learning=LearningSettings("momentum"), stop_loss=RULE
+        sandbox,
+        db,
+        symbols=("SPY",),
+        learning=LearningSettings("momentum"),
+        stop_loss=RULE if exits else None,
     )
     try:
         two.run_iteration()
         settle(sandbox, two)
-        assert two.adopted_from(stop.client_order_id) is not None, "desk two took the stop over"
+        if exits:
+            assert two.adopted_from(stop.client_order_id), "desk two took the stop over"
         two.request_manual_order(ManualOrder("SPY", Side.SELL, qty=held))
         report = two.apply_kill_requests()
         assert report is not None

@@ -82,8 +82,8 @@ class OrderRouting(OrderLegs):
     """Exits taken over or dropped before an order (``engine.stop_takeover``)."""
     _beside_close: Callable[[str, Side], str | None]
     """Why a sale waits beside another desk's flatten close (``engine.stop_release``)."""
-    _adopted: dict[str, str]
-    """Exits taken over from ended desks (``engine.stop_takeover``): the desk's own now."""
+    released_first: Callable[[list[Order]], set[str]]
+    """Exits the desk cancels before its sale: not others' sales (``engine.stop_takeover``)."""
 
     def _rebalance(
         self,
@@ -110,7 +110,7 @@ class OrderRouting(OrderLegs):
         if working:
             session = self.audit.session
             key = session.key if session else None
-            book = less_sales_filled(book, working, key, self._adopted)  # taken over: its own
+            book = less_sales_filled(book, working, key, self.released_first(working))
         exits = self._exits_not_kept(working)  # once a cycle; such a symbol gets no order
         self.exit_holds.still(exits)  # an exit gone or changed: its next hold is said again
         left_alone = exits
