@@ -82,6 +82,8 @@ class OrderRouting(OrderLegs):
     """Exits taken over or dropped before an order (``engine.stop_takeover``)."""
     _beside_close: Callable[[str, Side], str | None]
     """Why a sale waits beside another desk's flatten close (``engine.stop_release``)."""
+    close_onset: Callable[[str, str], str]
+    """That hold's words at its onset, "" once said (``engine.stop_release``)."""
     released_first: Callable[[list[Order]], set[str]]
     """Exits the desk cancels before its sale: not others' sales (``engine.stop_takeover``)."""
 
@@ -194,7 +196,8 @@ class OrderRouting(OrderLegs):
                 continue
             if delta < 0 and held is not listed.get(symbol, NOTHING) and -delta > held.sellable:
                 said = self._beside_close(symbol, _SELL) or sold_words(symbol, listed[symbol], held)
-                notes.append(f"sell {-delta:g} {symbol} waits for the next cycle: {said}")
+                if said := self.close_onset(symbol, said):  # at its onset only
+                    notes.append(f"sell {-delta:g} {symbol} waits for the next cycle: {said}")
                 continue
             move = Move(symbol, target, desired, price, equity, market_time)
             outcome = self._route(move, delta, held, events, notes)
