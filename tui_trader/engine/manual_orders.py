@@ -107,6 +107,7 @@ class ManualOrders(ManualClose):
     _order_id: Callable[[str, str], str]
     _release_stops: Callable[[str, Side | None, bool, bool], str | None]
     _beside_close: Callable[[str, Side], str | None]
+    released_first: Callable[[list[Order]], set[str]]
     _exits_not_kept: Callable[[list[Order] | None], dict[str, str]]
     droppable: dict[str, Side]
     """Symbols where an order on this side cancels an ended session's exit first."""
@@ -262,7 +263,8 @@ class ManualOrders(ManualClose):
         counted = counted_working(working, self.claims, session, look_up, request.symbol)
         positions = self._as_fills_make(self.broker.positions())
         book = holdings(positions, counted, self.unsettled.in_doubt())
-        free = less_sales_filled(book, counted, session.key if session else None)
+        key = session.key if session else None
+        free = less_sales_filled(book, counted, key, self.released_first(counted))
         holding = free.get(request.symbol, NOTHING)  # others' sales' fills left out too
         committed = holding.facing(request.side.sign)  # orders in doubt counted if stricter
         price = self.last_prices.get(request.symbol, 0.0)

@@ -79,9 +79,13 @@ class OrderRouting(OrderLegs):
     """Symbols where an order on this side cancels an ended session's exit first."""
     stop_events: list[RiskEvent]
     take_stop_events: Callable[[], list[RiskEvent]]
+    """Exits taken over or dropped before an order (``engine.stop_takeover``)."""
     _beside_close: Callable[[str, Side], str | None]
     """Why a sale waits beside another desk's flatten close (``engine.stop_release``)."""
-    """Exits taken over or dropped before an order (``engine.stop_takeover``)."""
+    close_onset: Callable[[str, str], str]
+    """That hold's words at its onset, "" once said (``engine.stop_release``)."""
+    released_first: Callable[[list[Order]], set[str]]
+    """Exits the desk cancels before its sale: not others' sales (``engine.stop_takeover``)."""
 
     def _rebalance(
         self,
@@ -107,7 +111,8 @@ class OrderRouting(OrderLegs):
         listed = book  # others' sales filled in part: the positions may lag them
         if working:
             session = self.audit.session
-            book = less_sales_filled(book, working, session.key if session else None)
+            key = session.key if session else None
+            book = less_sales_filled(book, working, key, self.released_first(working))
         exits = self._exits_not_kept(working)  # once a cycle; such a symbol gets no order
         self.exit_holds.still(exits)  # an exit gone or changed: its next hold is said again
         left_alone = exits
@@ -191,7 +196,8 @@ class OrderRouting(OrderLegs):
                 continue
             if delta < 0 and held is not listed.get(symbol, NOTHING) and -delta > held.sellable:
                 said = self._beside_close(symbol, _SELL) or sold_words(symbol, listed[symbol], held)
-                notes.append(f"sell {-delta:g} {symbol} waits for the next cycle: {said}")
+                if said := self.close_onset(symbol, said):  # at its onset only
+                    notes.append(f"sell {-delta:g} {symbol} waits for the next cycle: {said}")
                 continue
             move = Move(symbol, target, desired, price, equity, market_time)
             outcome = self._route(move, delta, held, events, notes)

@@ -114,6 +114,9 @@ class StopRelease(ExitPutBack, PutBackWaits, StopTakeover):
         the first was found never received, it was not placed again."""
         self._unsure: dict[str, Released] = {}
         """Symbol -> exits whose cancel before an order was not confirmed (``_unsure_ends``)."""
+        self._close_said: dict[str, str] = {}
+        """Symbol -> the hold beside another desk's flatten close last said in a cycle's notes
+        (``close_onset``): said at its onset only."""
         self._closes_ended: set[str] = set()
         """Client ids of ended desks' flatten closes the broker said have ended (their rows
         stay open in the store): asked no more (``engine.live_exits``)."""
@@ -148,7 +151,8 @@ class StopRelease(ExitPutBack, PutBackWaits, StopTakeover):
         if side is not None and not every:
             waits = self._beside_close(symbol, side)
             if waits is not None:
-                return waits
+                return waits if hand else self.close_onset(symbol, waits)
+            self._close_said.pop(symbol, None)
         if self.unsettled and not every:
             for order in self.unsettled.in_doubt():
                 cid = order.client_order_id
@@ -242,6 +246,16 @@ class StopRelease(ExitPutBack, PutBackWaits, StopTakeover):
             f"its protective exit {cid} is kept by session {keeper}, which runs on this "
             f"account: no orders in {symbol} while it works"
         )
+
+    def close_onset(self, symbol: str, why: str) -> str:
+        """``why`` a strategy's order in ``symbol`` waits beside another desk's flatten close
+        (or others' partly filled sales), at its onset; "" once said (an order by hand is told
+        every time). Said every cycle, the same line filled the log for as long as the close
+        worked, a dead desk's overnight (``review32d``); a changed hold is said again."""
+        if self._close_said.get(symbol) == why:
+            return ""
+        self._close_said[symbol] = why
+        return why
 
     def _beside_close(self, symbol: str, side: Side) -> str | None:
         """Why an order on ``side`` in ``symbol`` waits beside another live desk's flatten

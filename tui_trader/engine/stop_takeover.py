@@ -137,6 +137,24 @@ class StopTakeover(TakenOverEnds):
                     out[cid] = self._kind(row)
         return out
 
+    def released_first(self, orders: list[Order]) -> set[str]:
+        """Client ids of the exits among ``orders`` filled in part and working that this desk
+        cancels (or takes over) before a sale of its own: its own, those it took over, an ended
+        session's (``whose``: ``OWN``, ``ENDED``). Their fills are no other desk's sale beside
+        it (``risk.holdings.less_sales_filled``, ``review32d``). A store read only where such
+        an exit of another session works (``whose``: at most once a cycle)."""
+        exits = [
+            o
+            for o in orders
+            if o.side is Side.SELL
+            and o.filled_qty > 0
+            and o.status.is_open
+            and is_protective(o.client_order_id, o.order_type)
+        ]
+        if not exits:
+            return set()
+        return {cid for cid, kind in self.whose(exits).items() if kind in (OWN, ENDED)}
+
     def _account(self) -> str:
         """The account this session's row says it trades (a local session's is its own)."""
         return self.audit.session.account_key if self.audit.session else ""

@@ -187,16 +187,25 @@ def lagging_fills(working: Collection[Order], symbol: str, sign: int) -> float:
 
 
 def less_sales_filled(
-    book: dict[str, Holding], working: Collection[Order], session_key: str | None
+    book: dict[str, Holding],
+    working: Collection[Order],
+    session_key: str | None,
+    released: Collection[str] = (),
 ) -> dict[str, Holding]:
     """``book`` with each symbol's ``sellable`` also less what the working sales of others
     (another desk's, or placed outside any desk) have filled already (``lagging_fills``): what
     a strategy's or a hand sale may take, as a halt's flatten's close leaves them out. The
     session's own (client ids of ``session_key``) are left: its positions are taken at what its
-    own fills make where they lag (``engine.manual_book.as_fills_make``). Symbols with no such
-    sale keep their ``Holding``."""
+    own fills make where they lag (``engine.manual_book.as_fills_make``). So are ``released``:
+    the exits the desk cancels (or takes over) before its sale, those it took over from a desk
+    that ended and such a desk's (``engine.stop_takeover.released_first``). Counted, a stop of
+    theirs filled in part held every sale back, by hand or by a strategy, for as long as its
+    rest worked, where the desk cancels that stop only before a sale that goes out
+    (``review32d``). Symbols with no such sale keep their ``Holding``."""
     filled = [o for o in working if o.side is Side.SELL and o.filled_qty > 0 and o.status.is_open]
-    others = [o for o in filled if not _sent_by(o, session_key)]
+    others = [
+        o for o in filled if not _sent_by(o, session_key) and o.client_order_id not in released
+    ]
     out = book
     for symbol in sorted({o.symbol for o in others}):
         sold = lagging_fills(others, symbol, -1)
