@@ -36,6 +36,11 @@ from tui_trader.core.domain import RiskEvent
 from tui_trader.risk.event_text import CLOCK_AGREES, CLOCK_OFF
 from tui_trader.store.clock_check import CLOCK_TOLERANCE, clock_offset
 
+AGREE_MARGIN = 1.0
+"""Seconds back inside the limit a held clock must come before orders resume: a clock that
+drifted to the limit (no NTP on it or on the server) read a few milliseconds either side at
+each heartbeat, and without a margin was held and let go at every one (600 risk events in ten
+minutes, orders on and off)."""
 HOLD_ACTION = "no new orders until the clock agrees again (exits, halts, closes still work)"
 RESUME_ACTION = "new orders allowed again"
 
@@ -79,7 +84,9 @@ class ClockWatch:
             return
         middle = (before + after) / 2.0
         self._server = (middle - server.timestamp(), (after - before) / 2.0)
-        self._base = middle - boot
+        self._base = after - boot  # both read at one instant (``middle - boot`` was biased
+        # by half the round trip: a heartbeat answered 12 s after the server's stamp, a slow
+        # commit's fsync, read as a clock 12 s ahead and held the desk's orders)
         self.glance()
 
     def glance(self) -> None:
@@ -100,8 +107,9 @@ class ClockWatch:
         self._judge(offset, self._server[1], how, "it agrees again")
 
     def _judge(self, offset: float, uncertainty: float, how: str, until: str) -> None:
-        """Hold or resume on one reading."""
+        """Hold past the limit; resume once ``AGREE_MARGIN`` inside it again."""
         off = abs(offset) - uncertainty > CLOCK_TOLERANCE
+        agrees = abs(offset) - uncertainty <= CLOCK_TOLERANCE - AGREE_MARGIN
         with self._lock:
             if off and self._hold is None:
                 self._hold = (
@@ -111,7 +119,7 @@ class ClockWatch:
                 self._events.append(
                     RiskEvent(CLOCK_OFF, offset, CLOCK_TOLERANCE, HOLD_ACTION, detail=self._hold)
                 )
-            elif not off and self._hold is not None:
+            elif agrees and self._hold is not None:
                 self._hold = None
                 said = f"this machine's clock agrees again ({offset:+.0f} s): new orders resume"
                 self._events.append(
