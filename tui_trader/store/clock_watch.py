@@ -17,10 +17,12 @@ comparison, against the start, is the only one.
 
 What a careful trader wants then: **no new orders while the clock disagrees** (the strategy's
 and opening hand orders: ``hold``), everything that only takes risk off still works (protective
-exits, a halt and its flatten, the kill switch, a hand close, a cancel), said in one plain line
-on the desk and the CLI, and written in the audit trail as a risk event (``clock_off``). The
-desk resumes by itself once the clock agrees again (``clock_agrees``, also written): the times
-it writes are true again, and nothing written meanwhile was a new order. On SQLite "agrees"
+exits, a halt and its flatten, the kill switch, a hand close or a hand sale of no more than is
+held, a cancel), said in one plain line on the desk and the CLI, and written in the audit trail
+as a risk event (``clock_off``). The desk resumes by itself once the clock agrees again, a
+second inside the limit (``clock_agrees``, also written; ``AGREE_MARGIN``): the times it writes
+are true again, and nothing written meanwhile was a new order. NTP's slewing moves no reading
+(the kernel slews the wall, monotonic and boot clocks alike). On SQLite "agrees"
 means back where it stood at the start (a step undone); a clock stepped for good (NTP setting
 it right) keeps the hold until the desk is started again, which takes the new time as its own.
 """
