@@ -41,8 +41,10 @@ def test_a_nan_close_in_the_warm_up_is_dropped_and_the_desk_protects_what_is_hel
     fetch = AlpacaMarketData._fetch
     spoiled: list[Any] = []
 
-    def spoils_the_warm_up(self: AlpacaMarketData, start: Any, what: str) -> Any:
-        bars = fetch(self, start, what)
+    def spoils_the_warm_up(
+        self: AlpacaMarketData, start: Any, what: str, symbols: Any = None
+    ) -> Any:
+        bars = fetch(self, start, what, symbols)
         if what == "loading warm-up history" and not spoiled:
             series = bars["SPY"]
             middle = len(series) // 2

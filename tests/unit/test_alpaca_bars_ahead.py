@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tui_trader.core.domain import Bar
+from tui_trader.core.timeframes import parse_interval
 from tui_trader.market import MarketDataError
 from tui_trader.market.alpaca import AlpacaMarketData
 
@@ -22,6 +23,7 @@ def _market(answers: list[list[Bar]], seen: datetime) -> AlpacaMarketData:
     """The market data with SPY last seen at ``seen``, answering ``answers`` in turn."""
     market = object.__new__(AlpacaMarketData)
     market.symbols = ("SPY",)
+    market.interval = parse_interval("1m")
     market._last_seen = {"SPY": seen}
     market._ahead = set()
     market._fetch = lambda start, what: {"SPY": answers.pop(0)}  # type: ignore[method-assign]

@@ -24,15 +24,16 @@ def _bar(i: int, close: float = 100.0, symbol: str = "SPY", when: datetime | Non
 
 def _market(answers: list[dict[str, list[Bar]]]) -> AlpacaMarketData:
     """The market data answering ``answers`` in turn, nothing seen yet."""
-    from tui_trader.core.timeframes import parse_period
+    from tui_trader.core.timeframes import parse_interval, parse_period
 
     market = object.__new__(AlpacaMarketData)
     market.symbols = ("SPY", "QQQ")
+    market.interval = parse_interval("1m")
     market.period = parse_period("1d")
     market._last_seen = {}
     market._ahead = set()
     market.warmup_notes = []
-    market._fetch = lambda start, what: answers.pop(0)  # type: ignore[method-assign]
+    market._fetch = lambda start, what, symbols=None: answers.pop(0)  # type: ignore[method-assign]
     return market
 
 

@@ -12,7 +12,7 @@ last id seen, at most ``MAX_PAGES``: more than that is an answer the desk cannot
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from tui_trader.brokers.alpaca_numbers import UnreadableAnswer, number
@@ -25,7 +25,8 @@ MAX_PAGES = 20
 
 
 def since_close(day: date) -> str:
-    """Where ``day``'s cash moves begin, as the ``after`` Alpaca takes: 16:00 New York on the
+    """Where ``day``'s cash moves begin, as the ``after`` Alpaca takes (in UTC, ``...Z``: the
+    form its document lists for ``after``, ``YYYY-MM-DDTHH:MM:SSZ``): 16:00 New York on the
     weekday before, when Alpaca takes ``last_equity`` (the day's opening: "equity as of
     previous trading day at 16:00:00 ET"). After a holiday, money moved between the close
     before it and the holiday's 16:00 is not counted (it counts as the day's gain, as before
@@ -33,7 +34,8 @@ def since_close(day: date) -> str:
     before = day - timedelta(days=1)
     while before.weekday() >= 5:  # Saturday, Sunday
         before -= timedelta(days=1)
-    return datetime.combine(before, time(16), NEW_YORK).isoformat()
+    close = datetime.combine(before, time(16), NEW_YORK).astimezone(UTC)
+    return close.strftime("%Y-%m-%dT%H:%M:%SZ")  # the form Alpaca documents (not an offset)
 
 
 def cash_flows(client: Any, day: date) -> float:

@@ -9,6 +9,7 @@ and tracking orders stay in ``brokers/alpaca``.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import threading
 import time
@@ -72,8 +73,13 @@ class AlpacaReads:
 
     def cash_flows(self, day: date) -> float:
         """The net cash deposited (+) or withdrawn (-) since ``day``'s previous close
-        (``brokers.alpaca_cash``), with the reads' deadline and retries."""
-        return self._read("reading deposits and withdrawals", cash_flows, self.client, day)
+        (``brokers.alpaca_cash``), with the reads' deadline but no retry: it is read before
+        the account every cycle, and a failed read is already safe (no rise counts as a gain,
+        ``risk.cash_flows``), so its retries and their backoff (seconds, a budget's requests)
+        must not hold up the equity check behind it."""
+        once = dataclasses.replace(self.policy, retries=0)
+        what = "reading deposits and withdrawals"
+        return with_retries(lambda: cash_flows(self.client, day), once, what, self._stop)
 
     def positions(self) -> dict[str, Position]:
         """Open positions, short ones with negative quantity; an answer with a quantity or

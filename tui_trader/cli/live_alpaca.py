@@ -228,20 +228,9 @@ def _header_and_run(
 ) -> int:
     """Print the header (the account as the broker has it), run, summarize; the exit code."""
     record_skip(args, session)
-    account = session.broker.account()
     console.print(f"{tag} {title}")
     console.print(f"{tag} Connected to: {shown_markup(endpoint.label)}")
-    console.print(
-        f"{tag} Account: {shown_markup(account.account_id)}  equity ${account.equity:,.2f}  "
-        f"cash ${account.cash:,.2f}  buying power ${account.buying_power:,.2f}"
-    )
-    pdt = (
-        "n/a (Alpaca no longer reports it)"
-        if account.pattern_day_trader is None
-        else str(account.pattern_day_trader)
-    )
-    trades = "n/a" if account.daytrade_count is None else str(account.daytrade_count)
-    console.print(f"{tag} Pattern day trader: {pdt}; day trades: {trades}")
+    _account_lines(console, session, tag)
     console.print(f"{tag} Symbols: {', '.join(settings.symbols)}  interval {settings.interval}")
     lim = settings.limits
     console.print(
@@ -271,6 +260,32 @@ def _header_and_run(
         session.broker.close()
         close_store(session)
     return 1 if result.status == "failed" else 0
+
+
+def _account_lines(console: Console, session: TradingSession, tag: str) -> None:
+    """The header's account lines. The session has started (its row is written): a read the
+    broker holds back here (the key's minute spent by another desk since the start) or leaves
+    unanswered is said in one line and the session runs, its cycles reading the account as
+    usual; before, it ended the desk (``error: Throttled``, exit 1) with its row left running."""
+    from tui_trader.brokers import BrokerError
+
+    try:
+        account = session.broker.account()
+    except BrokerError as exc:
+        said = shown_markup(str(exc))
+        console.print(f"{tag} Account: not read now ({said}); the session runs on")
+        return
+    console.print(
+        f"{tag} Account: {shown_markup(account.account_id)}  equity ${account.equity:,.2f}  "
+        f"cash ${account.cash:,.2f}  buying power ${account.buying_power:,.2f}"
+    )
+    pdt = (
+        "n/a (Alpaca no longer reports it)"
+        if account.pattern_day_trader is None
+        else str(account.pattern_day_trader)
+    )
+    trades = "n/a" if account.daytrade_count is None else str(account.daytrade_count)
+    console.print(f"{tag} Pattern day trader: {pdt}; day trades: {trades}")
 
 
 def show_live_status(args: argparse.Namespace) -> int:

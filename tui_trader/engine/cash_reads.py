@@ -17,7 +17,9 @@ from tui_trader.risk.gate import RiskManager
 
 def read_cash_flows(broker: Broker, day: date) -> tuple[float | None, str]:
     """The net cash moved in (+) or out (-) since ``day``'s previous close, or ``None`` and
-    why not."""
+    why not. Read first in a cycle (the equity read after it then holds every move counted),
+    for the desk's day: a late bar's cycle (stamped the day before) counts toward the desk's
+    day, and the earlier day's window would count again what the previous close holds."""
     reader = getattr(broker, "cash_flows", None)
     if reader is None:
         return 0.0, ""

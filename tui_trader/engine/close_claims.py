@@ -39,16 +39,28 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from tui_trader.store.symbol_claims import CLOSE_ROW, Claim, close_row, read, take, version_now
+from tui_trader.core.order_ids import short_key
+from tui_trader.store.symbol_claims import (
+    CLOSE_ROW,
+    Claim,
+    close_row,
+    holder_now,
+    read,
+    take,
+    version_now,
+)
 
 if TYPE_CHECKING:
     from tui_trader.store.audit import AuditLog
 
 RACED = (
-    "not sent: another desk's flatten close of {symbol}, or its exit put back there, went out "
-    "while this desk read the account; what is still held is closed at the next pass"
+    "not sent: another desk's flatten close of {symbol}, or an exit put back (or placed) there, "
+    "was claimed by {claimer} while this desk read the account (whether that order went out or "
+    "was refused is not known here); what is still held is closed at the next pass"
 )
-"""Why a close whose claim another desk moved on first was not sent."""
+"""Why a close whose claim another desk moved on first was not sent: what is known is the claim
+and who took it (the row's holder). Before, the words said that desk's close "went out", where
+its send may have been refused (by the broker, or by its own last check) after its claim."""
 EXIT_RACED = (
     "not sent: another desk's flatten close of {symbol} (the account's halt), or an exit of "
     "{symbol} another desk placed, was claimed after this desk read the positions; beside it, "
@@ -95,11 +107,17 @@ class CloseClaims:
                 return UNREADABLE.format(symbol=symbol, row=row)
             version = take(self._db, self._account, row, self._holder, self._seen.get(row))
             if version is None:
-                return raced.format(symbol=symbol)
+                return raced.format(symbol=symbol, claimer=self._claimer(row))
             self._seen[row] = Claim(self._holder, version)
             return None
 
         return claim
+
+    def _claimer(self, row: str) -> str:
+        """Who holds ``row`` now (the session that moved it on), in words: ``session
+        1a2b3c4d``, or ``a session the store does not name`` (no row, or a hand edit)."""
+        holder = holder_now(self._db, self._account, row)
+        return f"session {short_key(holder)}" if holder else "a session the store does not name"
 
     def check(self, symbol: str, raced: str) -> Callable[[], str | None]:
         """The last check of an order by hand that sells (or covers) what is held in
@@ -115,7 +133,7 @@ class CloseClaims:
                 return UNREADABLE.format(symbol=symbol, row=row)
             now = version_now(self._db, self._account, row)
             if now != (seen.version if seen is not None else None):
-                return raced.format(symbol=symbol)
+                return raced.format(symbol=symbol, claimer=self._claimer(row))
             return None
 
         return unchanged

@@ -34,7 +34,7 @@ from tui_trader.engine.close_claims import CloseClaims, read_close_rows
 from tui_trader.engine.exits_beside import exits_beside
 from tui_trader.engine.sales_beside import sales_beside
 from tui_trader.risk.gate import RiskManager
-from tui_trader.risk.holdings import NOTHING, Holding, holdings
+from tui_trader.risk.holdings import NOTHING, Holding, holdings, lagging_fills
 from tui_trader.risk.stops import is_protective
 from tui_trader.store.other_sales import FillsMark, newest_fill_id
 
@@ -281,23 +281,6 @@ class HaltFlatten:
         count = count + 1 if cycle == self.iteration else 1
         self._flat_legs[symbol] = (self.iteration, count)
         return self._order_id(symbol, "flat" if count == 1 else f"flat{count}")
-
-
-def lagging_fills(working: list[Order], symbol: str, sign: int) -> float:
-    """The shares already filled of the orders listed working in ``symbol`` that close the
-    position (``sign``: the close's direction), left out of a close as what they have left is
-    (``Holding.closable``). Alpaca's positions may leave out the fills of an order still working
-    (the sandbox's ``position_lag``), and the halt's cancel of another desk's partly filled sale
-    may be pending, the sale still filling: a close sized as held less that sale's rest sold its
-    filled shares a second time once the rest filled (short 3 SPY for 17 s, ``exits31``'s re-run
-    of the ``crash30b`` campaign's seed 3009; -10 SPY on the sandbox). Where the positions do
-    hold those fills, the close comes out smaller by them: what stays open is said and closed
-    at the flatten's next pass, once that order has ended."""
-    return sum(
-        o.filled_qty
-        for o in working
-        if o.symbol == symbol and o.side.sign == sign and o.status.is_open and o.filled_qty > 0
-    )
 
 
 def flatten_closer(order: Order) -> str | None:

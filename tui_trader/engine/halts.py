@@ -263,8 +263,10 @@ class SessionHalts(KillSwitch, HaltFlatten):
     ) -> tuple[list[Order], str]:
         """A halt's cancel and the words for what it left working. Without flattening: the
         desk's orders (its store's sessions') but not the protective exits, orders placed
-        outside the desk, nor another database's desks' orders (``engine.halt_keeps``), and
-        with ``keep_closes`` (the cancel at a desk's end) not a flatten's closing sells. A
+        outside the desk, another database's desks' orders (``engine.halt_keeps``), nor another
+        desk's flatten closes (cancelled, a desk adopting the account's halt undid the flatten
+        of the desk whose kill switch asked for it: half of SPY left held), and with
+        ``keep_closes`` (the cancel at a desk's end) not a flatten's closing sells. A
         listing that could not see every open order says so (``brokers.unseen``).
         Flattening: the protective exits first, each confirmed (the closing sells need their
         shares) and recorded, remembered to go back if their close does not go out
@@ -274,9 +276,9 @@ class SessionHalts(KillSwitch, HaltFlatten):
         what the halt keeps when the store cannot be asked (``engine.lost_store_cancels``)."""
         if keeps is None:
             keeps = HaltKeeps(store_sessions(self.audit), store_tag_of(self.audit))
-        if not flatten:
-            closes = lambda o: flatten_closer(o) is not None or keeps(o)  # noqa: E731
-            cancelled = self.broker.cancel_all(keep=closes if keep_closes else keeps)
+        if not flatten:  # another desk's flatten close is left to end its flatten (``holds32``)
+            ours = (lambda o: flatten_closer(o) is not None) if keep_closes else self._others_close
+            cancelled = self.broker.cancel_all(keep=lambda o: ours(o) or keeps(o))
             cut = unseen(cancelled)
             return cancelled, keeps.said() + (f"; {cut}" if cut else "")
         self._release_for_flatten()

@@ -24,9 +24,11 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import replace
 
-from tui_trader.core.domain import Position
-from tui_trader.core.orders import Order, OrderStatus, Side
+from tui_trader.core.domain import Position, RiskEvent
+from tui_trader.core.orders import Order, OrderRequest, OrderStatus, Side
 from tui_trader.core.prices import exact_text
+from tui_trader.risk.gate import ORDER_RATE
+from tui_trader.risk.holdings import Holding
 
 TOLERANCE = 1e-9
 """Shares below which a quantity is none (fractional fills are rounded to 1e-9)."""
@@ -97,3 +99,39 @@ def left_note(
     if len(parts) == 1:
         return None
     return "; ".join(parts) + f": press {key} again once it ends"
+
+
+def sold_beside(request: OrderRequest, listed: Holding, free: Holding) -> str | None:
+    """Why a sale by hand is not sent beside others' sales still working that have filled in
+    part (``risk.holdings.less_sales_filled``: ``listed`` is the symbol's holding as the
+    listing makes it, ``free`` less those fills): the positions may not show the fills yet
+    (Alpaca's lag those of an order still working), so the sale, sized on them, could sell those
+    shares again (``holds32``); ``None`` where it fits, or where those fills change nothing."""
+    if request.side is not Side.SELL or request.qty <= max(free.sellable, 0.0) + TOLERANCE:
+        return None
+    if request.qty > max(listed.sellable, 0.0) + TOLERANCE:
+        return None  # refused by the gate as before: not for those fills
+    what = f"manual sell {exact_text(request.qty)} {request.symbol} not sent"
+    return f"{what}: {sold_words(request.symbol, listed, free)}; try again once they have ended"
+
+
+def sold_words(symbol: str, listed: Holding, free: Holding) -> str:
+    """Why a sale in ``symbol`` beside others' sales filled in part is not sent (``listed``:
+    the symbol's holding as the listing makes it, ``free``: less those fills), in words."""
+    sold, left = listed.sellable - free.sellable, max(free.sellable, 0.0)
+    return (
+        f"other orders still working in {symbol} have sold {exact_text(sold)} shares already, "
+        f"which the positions read may not show yet, so at most {exact_text(left)} are free "
+        "to sell"
+    )
+
+
+def past_limit(order: OrderRequest, count: int, limit: int) -> RiskEvent:
+    """A manual order sent past the day's order limit (it only closes what is held), in the
+    desk's words: recorded like the limit's refusals, so the log says why the count is over."""
+    what = (
+        f"manual {order.side} {exact_text(order.qty)} {order.symbol} sent past the day's "
+        "order limit"
+    )
+    said = f"{what} ({count} of {limit}): it only closes what is held"
+    return RiskEvent(ORDER_RATE, float(count), float(limit), said, symbol=order.symbol)

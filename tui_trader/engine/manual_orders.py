@@ -6,10 +6,10 @@ risk gate and the same audit trail as the strategies' orders: the order row is w
 broker sees the order, with a rationale that starts with ``manual``, and whatever the gate refuses
 is a risk event. Any doubt about a manual order's fate halts trading like any other order's.
 
-A mixin of ``TradingSession`` (kept apart so that the engine stays one screenful of cycle).
-The strategies keep trading, but not against a manual order while it works: their orders in its
-symbol wait until it ends (``engine.hand_holds``); then a position changed by hand is rebalanced
-to their target unless trading is halted (closing orders still pass while halted).
+A mixin of ``TradingSession`` (kept apart so that the engine stays one screenful of cycle). The
+strategies keep trading, but not against a manual order while it works: their orders in its symbol
+wait until it ends (``engine.hand_holds``); then a position changed by hand is rebalanced to their
+target unless trading is halted (closing orders still pass while halted).
 """
 
 from __future__ import annotations
@@ -27,12 +27,17 @@ from tui_trader.core.prices import exact_text
 from tui_trader.engine.cash_reads import equity_past_limits
 from tui_trader.engine.close_claims import HAND_RACED, read_close_rows
 from tui_trader.engine.kill_fence import kill_refusal
-from tui_trader.engine.manual_book import as_fills_make, left_note, with_unconfirmed
+from tui_trader.engine.manual_book import (
+    as_fills_make,
+    left_note,
+    past_limit,
+    sold_beside,
+    with_unconfirmed,
+)
 from tui_trader.engine.manual_close import ManualClose
 from tui_trader.engine.manual_ticket import ManualOrder
 from tui_trader.engine.others_working import counted_working
-from tui_trader.risk.gate import ORDER_RATE
-from tui_trader.risk.holdings import NOTHING, holdings
+from tui_trader.risk.holdings import NOTHING, holdings, less_sales_filled
 from tui_trader.risk.stops import is_protective
 
 if TYPE_CHECKING:
@@ -101,6 +106,7 @@ class ManualOrders(ManualClose):
     _round_qty: Callable[[float], float]
     _order_id: Callable[[str, str], str]
     _release_stops: Callable[[str, Side | None, bool, bool], str | None]
+    _beside_close: Callable[[str, Side], str | None]
     _exits_not_kept: Callable[[list[Order] | None], dict[str, str]]
     droppable: dict[str, Side]
     """Symbols where an order on this side cancels an ended session's exit first."""
@@ -236,25 +242,25 @@ class ManualOrders(ManualClose):
     ) -> bool:
         """The strategies' gate and audit path for one manual order; False if its fate is in
         doubt (trading is then halted). A close (``close_key``: the key that asked for it) is
-        cut to what can never flip the position, saying what may be left
-        (``engine.manual_book``). Once the kill switch was pressed, or while this machine's
-        clock is off (``store.clock_watch``), only one that shrinks a position whichever working
-        orders fill goes out (a close, a sell of no more than is held beside the working sells:
-        ``Holding.closable``), as the halt lets it (``engine.kill_fence``); any other is
-        refused, looked for here (a kill again right before the send)."""
+        cut to what can never flip the position (``engine.manual_book``). Once the kill switch
+        was pressed, or while this machine's clock is off (``store.clock_watch``), only one that
+        shrinks a position whichever working orders fill goes out (a close, a sell of no more
+        than is held beside the working sells: ``Holding.closable``), as the halt lets it
+        (``engine.kill_fence``); any other is refused here (a kill again before the send)."""
         rows = read_close_rows(self.audit, self.claims is not None)  # before the store's reads
         working = self.broker.open_orders()
         what = f"manual {request.side} {exact_text(request.qty)} {request.symbol}"
         if unseen(working):  # the gate counts working orders: not on a partial view
             events.append(self._refused(f"{what} not sent: {unseen(working)}", request.symbol))
             return True
-        pending = self._unconfirmed(request.symbol)
+        pending, session = self._unconfirmed(request.symbol), self.audit.session
         working = with_unconfirmed(working, pending)
         look_up = self.broker.get_order  # other desks' orders, before the positions' read
-        counted = counted_working(working, self.claims, self.audit.session, look_up, request.symbol)
+        counted = counted_working(working, self.claims, session, look_up, request.symbol)
         positions = self._as_fills_make(self.broker.positions())
         book = holdings(positions, counted, self.unsettled.in_doubt())
-        holding = book.get(request.symbol, NOTHING)
+        free = less_sales_filled(book, counted, session.key if session else None)
+        holding = free.get(request.symbol, NOTHING)  # others' sales' fills left out too
         committed = holding.facing(request.side.sign)  # orders in doubt counted if stricter
         price = self.last_prices.get(request.symbol, 0.0)
         if request.side is Side.BUY:  # a buy may fill up to its limit (or about its stop)
@@ -294,6 +300,11 @@ class ManualOrders(ManualClose):
                 events.append(self._refused(f"close {request.symbol}: {said}", request.symbol))
                 return True
             request = replace(request, qty=min(request.qty, closable))
+        if (sold := sold_beside(request, book.get(request.symbol, NOTHING), holding)) is not None:
+            close = self._beside_close(request.symbol, request.side)  # the closer words first
+            what = f"manual {request.side} {request.symbol} not sent: {close}" if close else sold
+            events.append(self._refused(what, request.symbol))  # others' sales filled in part
+            return True
         check = self.risk.check_order(request, price, equity, committed, holding.sellable, closable)
         if check.order is None:
             events.extend(check.events)
@@ -341,7 +352,7 @@ class ManualOrders(ManualClose):
             events.append(self._refused(f"manual {order.side} {order.symbol} {ack.reject_reason}"))
             return True
         if closes and count > self.risk.limits.max_orders_per_day:
-            events.append(_past_limit(order, count - 1, self.risk.limits.max_orders_per_day))
+            events.append(past_limit(order, count - 1, self.risk.limits.max_orders_per_day))
         if ack.status is OrderStatus.REJECTED:
             notes.append(
                 f"broker rejected manual {order.side} {exact_text(order.qty)} {order.symbol}: "
@@ -386,14 +397,3 @@ def _unanswered(request: ManualRequest, exc: BrokerError) -> str:
     """A request the broker's silence stopped (before, it and the later ones vanished unsaid)."""
     done = "not sent" if isinstance(request, ManualOrder) else "stopped (the rest not sent)"
     return f"{_describe(request)} {done}: the broker did not answer ({exc})"
-
-
-def _past_limit(order: OrderRequest, count: int, limit: int) -> RiskEvent:
-    """A manual order sent past the day's order limit (it only closes what is held), in the
-    desk's words: recorded like the limit's refusals, so the log says why the count is over."""
-    what = (
-        f"manual {order.side} {exact_text(order.qty)} {order.symbol} sent past the day's "
-        "order limit"
-    )
-    said = f"{what} ({count} of {limit}): it only closes what is held"
-    return RiskEvent(ORDER_RATE, float(count), float(limit), said, symbol=order.symbol)

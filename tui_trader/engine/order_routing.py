@@ -18,10 +18,11 @@ from tui_trader.brokers import Broker, unseen
 from tui_trader.core.domain import Account, Position, RiskEvent, Signal
 from tui_trader.core.order_ids import make_order_id
 from tui_trader.core.orders import Order, Side
+from tui_trader.engine.manual_book import sold_words
 from tui_trader.engine.order_legs import Move, OrderLegs
 from tui_trader.engine.whole_shares import below_one_share
 from tui_trader.risk.gate import ORDER_RATE
-from tui_trader.risk.holdings import NOTHING, holdings
+from tui_trader.risk.holdings import NOTHING, holdings, less_sales_filled
 
 _trunc = math.trunc
 _BUY, _SELL = Side.BUY, Side.SELL
@@ -78,6 +79,8 @@ class OrderRouting(OrderLegs):
     """Symbols where an order on this side cancels an ended session's exit first."""
     stop_events: list[RiskEvent]
     take_stop_events: Callable[[], list[RiskEvent]]
+    _beside_close: Callable[[str, Side], str | None]
+    """Why a sale waits beside another desk's flatten close (``engine.stop_release``)."""
     """Exits taken over or dropped before an order (``engine.stop_takeover``)."""
 
     def _rebalance(
@@ -101,6 +104,10 @@ class OrderRouting(OrderLegs):
             notes.append(f"no new orders: {unseen(working)}")
             return 0, 0
         book = holdings(positions, working, self.unsettled.in_doubt() if self.unsettled else ())
+        listed = book  # others' sales filled in part: the positions may lag them
+        if working:
+            session = self.audit.session
+            book = less_sales_filled(book, working, session.key if session else None)
         exits = self._exits_not_kept(working)  # once a cycle; such a symbol gets no order
         self.exit_holds.still(exits)  # an exit gone or changed: its next hold is said again
         left_alone = exits
@@ -181,6 +188,10 @@ class OrderRouting(OrderLegs):
             if pending * delta < -1e-12:  # an order of ours still works the other way
                 against = against or {}
                 against[symbol] = self._against(symbol, desired, pending, notes)
+                continue
+            if delta < 0 and held is not listed.get(symbol, NOTHING) and -delta > held.sellable:
+                said = self._beside_close(symbol, _SELL) or sold_words(symbol, listed[symbol], held)
+                notes.append(f"sell {-delta:g} {symbol} waits for the next cycle: {said}")
                 continue
             move = Move(symbol, target, desired, price, equity, market_time)
             outcome = self._route(move, delta, held, events, notes)

@@ -181,8 +181,12 @@ class ProtectiveStops(
         # and a halt's flatten close claimed since, by the close rows read before the
         # positions: an exit sent is claimed there first (``engine.close_claims``)
         self._close_rows = read_close_rows(self.audit, self.claims is not None)
-        positions = self.broker.positions()
+        # The open orders before the positions: an own sale filling between the two reads
+        # then leaves the exit too small for a cycle, never sized for shares already sold
+        # (read the other way, a listing without the sale beside a position still showing
+        # its shares put a stop on the position the sale emptied: ``campaign32``).
         working = self.broker.open_orders()
+        positions = self.broker.positions()
         stops: dict[str, list[Order]] = {}
         closing: dict[str, float] = {}
         adds: list[Order] = []

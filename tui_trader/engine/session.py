@@ -287,7 +287,7 @@ class TradingSession(
                 self.claims.begin(audit.session.key)
             self.last_marker = audit.fills_marker() if audit.commit_before_send else None
             day = self.session_day(market_time)
-            flows, unread = read_cash_flows(broker, day)  # first: the equity then holds them
+            flows, unread = read_cash_flows(broker, max(day, risk.state.day or day))  # first
             account = self.last_account = broker.account()
             positions = self.last_positions = broker.positions()
             self.equity_seen = account.equity

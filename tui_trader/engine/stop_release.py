@@ -114,6 +114,9 @@ class StopRelease(ExitPutBack, PutBackWaits, StopTakeover):
         the first was found never received, it was not placed again."""
         self._unsure: dict[str, Released] = {}
         """Symbol -> exits whose cancel before an order was not confirmed (``_unsure_ends``)."""
+        self._closes_ended: set[str] = set()
+        """Client ids of ended desks' flatten closes the broker said have ended (their rows
+        stay open in the store): asked no more (``engine.live_exits``)."""
 
     @property
     def restoring(self) -> bool:
@@ -140,9 +143,10 @@ class StopRelease(ExitPutBack, PutBackWaits, StopTakeover):
         an ended session's exit (the sell went out beside it, and the broker refused it). A
         sell (but a halt's flatten's, ``every``: it sizes its close counting the others') waits
         first beside another live desk's flatten close open in the store, before any exit is
-        cancelled (``engine.live_exits``, ``crash30b``)."""
-        if side is Side.SELL and not every:
-            waits = self._sell_beside_close(symbol)
+        cancelled (``engine.live_exits``, ``crash30b``), and a buy beside one that covers a
+        short (``holds32``)."""
+        if side is not None and not every:
+            waits = self._beside_close(symbol, side)
             if waits is not None:
                 return waits
         if self.unsettled and not every:
@@ -239,14 +243,17 @@ class StopRelease(ExitPutBack, PutBackWaits, StopTakeover):
             f"account: no orders in {symbol} while it works"
         )
 
-    def _sell_beside_close(self, symbol: str) -> str | None:
-        """Why a sell in ``symbol`` waits beside another live desk's flatten close open in the
-        store (``engine.live_exits``); ``None`` to go on, and where no other desk may trade the
+    def _beside_close(self, symbol: str, side: Side) -> str | None:
+        """Why an order on ``side`` in ``symbol`` waits beside another live desk's flatten
+        close on that side open in the store (a sale beside a sell, a buy beside a cover:
+        ``engine.live_exits``); ``None`` to go on, and where no other desk may trade the
         account through this store."""
         session = self.audit.session
         if self.claims is None or session is None:
             return None
-        return flatten_close_hold(self._account(), symbol, session.id)
+        look_up = self.broker.get_order  # a close of a desk ended over a minute ago: asked
+        ended = self._closes_ended
+        return flatten_close_hold(self._account(), symbol, session.id, str(side), look_up, ended)
 
     def _still_keeps(self, symbol: str) -> bool:
         """Right before this session changes ``symbol``'s exit: whether it still keeps it, its

@@ -1,8 +1,9 @@
 """Bars from Alpaca's market data API (or the sandbox's), through alpaca-py.
 
 Warm-up fetches ``--period`` of history; each later call asks only for bars newer than the last
-one seen and hands the newest completed bar of each symbol to the engine (``{}`` while nothing new
-has completed). Every request has a deadline and a bounded retry, like the broker's reads.
+one seen (at most ``LAG_BARS`` behind the freshest symbol's) and hands the newest completed bar of
+each symbol to the engine (``{}`` while nothing new has completed). Every request has a deadline
+and a bounded retry, like the broker's reads.
 
 Alpaca stamps a daily bar at midnight New York time of its day; here, as every daily bar of the
 desk is (``Interval.is_daily``, Yahoo's), it is stamped at its session's open. At midnight the
@@ -14,6 +15,7 @@ midnight stamp put each day's bar, and with it the daily-loss window and the day
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -35,6 +37,14 @@ bar again, without a word (``review29b``). Either alone would refuse real bars: 
 of a symbol back from a long halt is far past the one before it, and a sandbox at
 ``--speed 100000`` stamps its bars a year past the wall clock within minutes."""
 _AHEAD_WHY = f"stamped more than {AHEAD.days} days from now"
+WARMUP_SYMBOLS = 4
+"""Symbols per warm-up request. alpaca-py holds a whole answer twice over (the decoded JSON of
+every page, then a model per bar), ~1.7 KB a bar: 20 symbols' five days of minute bars in one
+request (~400,000 bars on the sandbox) took a ``live paper`` start to 757 MB (406 MB now). A few
+symbols at a time, each answer turned into our bars before the next."""
+LAG_BARS = 30
+"""How many bars a cycle's request reaches behind the freshest symbol's last bar for a symbol
+that has printed none since (halted, or thinly traded on IEX)."""
 
 
 class AlpacaMarketData:
@@ -79,7 +89,10 @@ class AlpacaMarketData:
         them refuse the start)."""
         days = int(self.period.trading_days * 7 / 5) + 5
         start = datetime.now(UTC) - timedelta(days=days)
-        bars = self._fetch(start, what="loading warm-up history")
+        bars: dict[str, list[Bar]] = {}
+        for i in range(0, len(self.symbols), WARMUP_SYMBOLS):
+            chosen = self.symbols[i : i + WARMUP_SYMBOLS]
+            bars.update(self._fetch(start, "loading warm-up history", chosen))
         ahead = _stamped_ahead(bars, {})
         self._ahead.update(ahead)  # said in the note: dropped from later answers unsaid
         bars, self.warmup_notes = drop_bad_bars(bars, ahead, _AHEAD_WHY)
@@ -95,7 +108,7 @@ class AlpacaMarketData:
         as seen, and the next call goes on from the bars after it. Taken, a close of -5 sold
         the position, NaN crashed the cycle."""
         if self._last_seen:
-            start = min(self._last_seen.values()) + timedelta(microseconds=1)
+            start = _fetch_start(self._last_seen.values(), self.interval)
         else:
             start = datetime.now(UTC) - timedelta(days=5)
         fresh = {}
@@ -119,13 +132,17 @@ class AlpacaMarketData:
         """Abandon any retry wait."""
         self._stop.set()
 
-    def _fetch(self, start: datetime, what: str) -> dict[str, list[Bar]]:
-        """Bars of every symbol since ``start``, oldest first, as our ``Bar`` values."""
+    def _fetch(
+        self, start: datetime, what: str, symbols: tuple[str, ...] | None = None
+    ) -> dict[str, list[Bar]]:
+        """Bars of ``symbols`` (every symbol) since ``start``, oldest first, as our ``Bar``
+        values."""
         from alpaca.data.enums import DataFeed
         from alpaca.data.requests import StockBarsRequest
 
+        symbols = symbols or self.symbols
         request = StockBarsRequest(
-            symbol_or_symbols=list(self.symbols),
+            symbol_or_symbols=list(symbols),
             timeframe=_timeframe(self.interval),
             start=start,
             feed=DataFeed.IEX,
@@ -153,8 +170,18 @@ class AlpacaMarketData:
                 )
                 for b in data.get(symbol, [])
             ]
-            for symbol in self.symbols
+            for symbol in symbols
         }
+
+
+def _fetch_start(seen: Iterable[datetime], interval: Interval) -> datetime:
+    """Where a cycle's request starts: after the least recent symbol's last bar, but at most
+    ``LAG_BARS`` bars behind the freshest's. Only each symbol's newest bar is handed on, so an
+    older one is never needed; reaching back to a symbol halted at 10:00 had each cycle fetch
+    every symbol's bars since 10:00, more of them each minute (a halt from the warm-up: days of
+    them). When every symbol lags (a desk back from sleep) the start is their common last bar."""
+    times = list(seen)
+    return max(min(times), max(times) - LAG_BARS * interval.duration) + timedelta(microseconds=1)
 
 
 def _stamped_ahead(

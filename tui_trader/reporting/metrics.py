@@ -28,6 +28,7 @@ Definitions (each in one place, so that every front end says the same thing):
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -342,11 +343,32 @@ def _closed_trade_exposure(
     included), over the points plus the opening bar; a position still open is left out."""
     if not points:
         return None
-    spans = sorted((t.entry_time, t.exit_time) for t in trades if t.entry_time is not None)
+    starts, ends = _merged_spans(trades)
     exposed = 0
     for point in points:
-        exposed += any(start <= point.time <= end for start, end in spans)
+        # The last merged span starting at or before the point is the only one that can hold it.
+        i = bisect_right(starts, point.time) - 1
+        exposed += i >= 0 and point.time <= ends[i]
     return _pct(exposed / (len(points) + 1))
+
+
+def _merged_spans(trades: Sequence[TradeRecord]) -> tuple[list[datetime], list[datetime]]:
+    """The trades' entry-to-exit spans merged into disjoint ones in time order (starts, ends): a
+    point lies in a trade's span exactly when it lies in one of these. Each point costs one binary
+    search, not a test against every trade (40,000 points x 1,554 trades: ``report`` ~20 s)."""
+    starts: list[datetime] = []
+    ends: list[datetime] = []
+    spans = sorted((t.entry_time, t.exit_time) for t in trades if t.entry_time is not None)
+    for start, end in spans:
+        if end < start:
+            continue  # holds no point
+        if ends and start <= ends[-1]:
+            if end > ends[-1]:
+                ends[-1] = end
+        else:
+            starts.append(start)
+            ends.append(end)
+    return starts, ends
 
 
 def peer_figures(

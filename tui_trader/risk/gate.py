@@ -34,6 +34,7 @@ from datetime import date
 from tui_trader.core.domain import RiskEvent, TradingState
 from tui_trader.risk.cash_flows import moved_baselines, read_again_event, unread_event
 from tui_trader.risk.limits import RiskLimits
+from tui_trader.risk.merge import restarted
 from tui_trader.risk.order_checks import (
     HALTED_ORDER,
     NO_SHORT,
@@ -92,10 +93,15 @@ class RiskManager(OrderChecks):
         """The equity cap the percentages are of (``None``: the account's equity)."""
         self.flows_unread = False
         """The broker's cash movements could not be read at the last reading (said once)."""
+        self.unread: tuple[float, RiskState] | None = None
+        """While the cash flows cannot be read: the highest equity seen meanwhile and the
+        state after the last reading (``None``: they were read)."""
         self.day_close: float | None = None
-        """The broker's previous close at the last reading (Alpaca's ``last_equity``): the
-        daily loss is a share of it when the day's deposits lifted the opening above it, so a
-        deposit does not widen the day's allowance (``risk.cash_flows``)."""
+        """The broker's previous close as first read on the state's day (Alpaca's
+        ``last_equity``): the day's cash moves are counted from it (a ``last_equity`` that
+        changes within the desk's day, rolled early or corrected late, moves no baseline), and
+        the daily loss is a share of it when the day's deposits lifted the opening above it, so
+        a deposit does not widen the day's allowance (``risk.cash_flows``)."""
 
     # -- measures ------------------------------------------------------------------------------
 
@@ -140,12 +146,26 @@ class RiskManager(OrderChecks):
         baselines first (``on_equity``'s ``cash_flows``), for this answer only."""
         kept, close = self.state, self.day_close
         if day_close is not None:
-            self.state = moved_baselines(kept, equity, day_close, cash_flows)
-            self.day_close = day_close
+            self.day_close = close if close is not None else day_close  # as ``on_equity`` keeps it
+            self.state = self._moved(kept, equity, self.day_close, cash_flows)
         try:
             return self._past(equity)
         finally:
             self.state, self.day_close = kept, close
+
+    def _moved(
+        self, s: RiskState, equity: float, day_close: float, cash_flows: float | None
+    ) -> RiskState:
+        """``s`` with its baselines moved by the day's cash flows (``risk.cash_flows``); once
+        they are read again after a gap, the peak is no lower than the highest equity seen
+        meanwhile: a rise taken for a deposit and given back was the account's high."""
+        moved = moved_baselines(s, equity, day_close, cash_flows)
+        if cash_flows is None or self.unread is None:
+            return moved
+        high, seen = self.unread
+        if restarted(seen, s) or (moved.peak_equity or high) >= high:
+            return moved  # a reset since (here or adopted) restarted the peak: it stands
+        return replace(moved, peak_equity=high)
 
     def _past(self, equity: float) -> str | None:
         """``past_limits`` on the state as it stands."""
@@ -186,11 +206,15 @@ class RiskManager(OrderChecks):
         s = self.state
         if s.day is not None and day < s.day:
             day = s.day
-        if s.day != day:
+        began = s.day != day
+        if began:
             s, events = begin_day(s, day, equity, day_open_equity)
+        kept, high = self.unread, equity  # the high since the flows went unread, unless reset
         if day_open_equity is not None:
-            self.day_close = day_open_equity
-            s = moved_baselines(s, equity, day_open_equity, cash_flows)
+            if began or self.day_close is None:  # the close the day's cash moves count from:
+                self.day_close = day_open_equity  # kept if the broker's changes within the day
+            high = kept[0] if kept is not None and not restarted(kept[1], s) else equity
+            s = self._moved(s, equity, self.day_close, cash_flows)
             if (cash_flows is None) != self.flows_unread:
                 self.flows_unread = cash_flows is None
                 events.append(unread_event(unread) if cash_flows is None else read_again_event())
@@ -198,6 +222,8 @@ class RiskManager(OrderChecks):
         if peak != s.peak_equity or equity != s.last_equity:  # a flat cycle keeps its state
             s = s.with_equity(peak, equity)  # slot by slot: several times cheaper than replace()
         self.state = s
+        if day_open_equity is not None:
+            self.unread = (max(high, equity), s) if cash_flows is None else None
         if s.state is _HALTED:
             return events
         limits = self.limits

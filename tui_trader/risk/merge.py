@@ -15,7 +15,10 @@ re-reads the row inside a write transaction (``row``) and merges: what the sessi
   not its words: a halt written again with word-for-word the same reason and detail
   after the session read the first (a reset and a new halt elsewhere meanwhile) stands;
 - a halt or reset written by another process is adopted (the session did not touch the halt);
-- the peak is the higher of the two, unless a reset restarted it (then the reset's value); a
+- the peak is the higher of the two, unless a reset restarted it (then the reset's value); the
+  two are compared in the merged opening's terms (cash counted moves the opening and the peak
+  together: a withdrawal one session counted lowers both and is no reset, and another
+  session's higher peak is kept, less the withdrawal); a
   reset that found the account halted anew (the halt stands, above) restarts nothing: its
   lower peak would re-arm the drawdown allowance once that halt ends (a daily-loss halt does
   by itself) of a reset the user was told did not happen;
@@ -29,7 +32,10 @@ Pure: no database here (``tui_trader.store.risk_store`` runs it inside the trans
 
 from __future__ import annotations
 
+from datetime import date
+
 from tui_trader.core.domain import RiskEvent, TradingState
+from tui_trader.risk.cash_flows import CENT
 from tui_trader.risk.state import SESSION_HALTS, RiskState, standing_halt
 
 HALT_ADOPTED = "halt_adopted"
@@ -81,16 +87,18 @@ def merge_risk_state(row: RiskState | None, base: RiskState | None, mine: RiskSt
     elif lifted and _halt(row) == _halt(base) and row.halt_id == base.halt_id:
         state, reason, detail = _halt(mine)  # this session lifted the very halt the row holds
     # -- the peak --------------------------------------------------------------------------
-    restarted_here = _restarted(base, mine) and not (
+    # Each peak is compared in the merged opening's terms (``_moved``): cash counted moves the
+    # opening and the peak together, so a withdrawal counted is no reset (``risk.cash_flows``).
+    restarted_here = restarted(base, mine) and not (
         state is TradingState.HALTED and not mine.halted  # the reset's lift was refused
     )
     if restarted_here:
-        peak = mine.peak_equity
-    elif _restarted(base, row):
-        peak = row.peak_equity  # a reset elsewhere restarted it; this session's old peak is stale
+        peak = _moved(mine, day, day_open)
+    elif restarted(base, row):
+        peak = _moved(row, day, day_open)  # a reset elsewhere: this session's old peak is stale
     else:
-        peaks = [p for p in (row.peak_equity, mine.peak_equity) if p is not None]
-        peak = max(peaks) if peaks else None
+        peaks = [_moved(s, day, day_open) for s in (row, mine)]
+        peak = max((p for p in peaks if p is not None), default=None)
     last_equity = mine.last_equity if mine.last_equity is not None else row.last_equity
     halt_id = row.halt_id
     if state is TradingState.HALTED and (state, reason, detail) != _halt(row):
@@ -109,13 +117,20 @@ def merge_risk_state(row: RiskState | None, base: RiskState | None, mine: RiskSt
     )
 
 
-def _restarted(before: RiskState, after: RiskState) -> bool:
-    """True when ``after``'s peak is below ``before``'s: only a reset lowers a peak."""
-    return (
-        before.peak_equity is not None
-        and after.peak_equity is not None
-        and after.peak_equity < before.peak_equity
-    )
+def restarted(before: RiskState, after: RiskState) -> bool:
+    """True when ``after``'s peak is below ``before``'s, beyond the cash moved between them
+    (counted as ``after``'s day's opening moved): only a reset lowers a peak more."""
+    moved = _moved(before, after.day, after.day_open_equity)
+    return moved is not None and after.peak_equity is not None and after.peak_equity < moved - CENT
+
+
+def _moved(state: RiskState, day: date | None, day_open: float | None) -> float | None:
+    """``state``'s peak in the terms of ``day``'s opening ``day_open``: moved by the cash
+    counted there and not in ``state`` (the two openings' difference, on one day only)."""
+    peak, opening = state.peak_equity, state.day_open_equity
+    if peak is None or opening is None or day_open is None or day is None or state.day != day:
+        return peak
+    return peak + (day_open - opening)
 
 
 def adoption_events(before: RiskState, after: RiskState) -> list[RiskEvent]:
