@@ -154,3 +154,40 @@ def test_a_desk_whose_clock_is_off_still_sells_part_of_a_position_by_hand(
     finally:
         desk.finish("stopped")
         desk.broker.close()
+
+
+def test_a_desk_whose_clock_is_off_still_sells_when_its_strategy_says_so(
+    sandbox: SandboxHandle,
+    trading: Any,
+    store: Path | PgUrl,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The strategy's sale of what it holds only takes risk off, as an exit does: it goes while
+    the clock is off; its buys wait (before, the desk sat on the position, on SQLite for the
+    rest of the day, with nothing but its exits)."""
+    desk = alpaca_session(sandbox, store, symbols=("SPY",))  # type: ignore[arg-type]
+    try:
+        rally_until_bought(sandbox, desk, trading)
+        assert {p.symbol for p in trading.get_all_positions()} == {"SPY"}
+        _shift(monkeypatch, -300.0)
+        sells = sum(1 for o in sandbox_orders(trading) if o.side.value == "sell")
+        for _ in range(4):  # calm, then the fall that has the trend strategy sell
+            sandbox.admin.step()
+            desk.run_iteration()
+        for _ in range(6):
+            sandbox.admin.step(shock={"SPY": -2.0})
+            desk.run_iteration()
+            if sum(1 for o in sandbox_orders(trading) if o.side.value == "sell") > sells:
+                break
+        assert _events() == ["clock_off"]
+        assert sum(1 for o in sandbox_orders(trading) if o.side.value == "sell") > sells, (
+            "the strategy's sale was held with the clock off"
+        )
+        bought = _buys(trading)
+        for _ in range(6):  # the rally again: its buy waits for the clock
+            sandbox.admin.step(shock=RALLY)
+            desk.run_iteration()
+        assert _buys(trading) == bought, "bought while its clock was off"
+    finally:
+        desk.finish("stopped")
+        desk.broker.close()

@@ -16,15 +16,16 @@ a step, so a step shows at the very next cycle. On a SQLite file (one machine, n
 comparison, against the start, is the only one.
 
 What a careful trader wants then: **no new orders while the clock disagrees** (the strategy's
-and opening hand orders: ``hold``), everything that only takes risk off still works (protective
-exits, a halt and its flatten, the kill switch, a hand close or a hand sale of no more than is
-held, a cancel), said in one plain line on the desk and the CLI, and written in the audit trail
-as a risk event (``clock_off``). The desk resumes by itself once the clock agrees again, a
-second inside the limit (``clock_agrees``, also written; ``AGREE_MARGIN``): the times it writes
-are true again, and nothing written meanwhile was a new order. NTP's slewing moves no reading
-(the kernel slews the wall, monotonic and boot clocks alike). On SQLite "agrees"
-means back where it stood at the start (a step undone); a clock stepped for good (NTP setting
-it right) keeps the hold until the desk is started again, which takes the new time as its own.
+and hand orders that open or grow a position: ``hold``), everything that only takes risk off
+still works (protective exits, a halt and its flatten, the kill switch, a hand close, a sale of
+no more than is held, the strategy's or by hand, a cancel), said in one plain line on the desk
+and the CLI, and written in the audit trail as a risk event (``clock_off``). The desk resumes
+by itself once the clock agrees again, a second inside the limit (``clock_agrees``, also
+written; ``AGREE_MARGIN``): the times it writes are true again, and nothing written meanwhile
+was a new order. NTP's slewing moves no reading (the kernel slews the wall, monotonic and boot
+clocks alike). On SQLite "agrees" means back where it stood at the start (a step undone); a
+clock stepped for good (NTP setting it right) keeps the hold until the desk is started again,
+which takes the new time as its own.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ AGREE_MARGIN = 1.0
 drifted to the limit (no NTP on it or on the server) read a few milliseconds either side at
 each heartbeat, and without a margin was held and let go at every one (600 risk events in ten
 minutes, orders on and off)."""
-HOLD_ACTION = "no new orders until the clock agrees again (exits, halts, closes still work)"
+HOLD_ACTION = "no new orders until the clock agrees again (exits, halts, sales still work)"
 RESUME_ACTION = "new orders allowed again"
 
 
@@ -116,7 +117,7 @@ class ClockWatch:
             if off and self._hold is None:
                 self._hold = (
                     f"this machine's clock {how} (more than the {CLOCK_TOLERANCE:.0f} s "
-                    f"allowed), until {until} (exits, halts and closes still work)"
+                    f"allowed), until {until} (exits, halts, closes and sales still work)"
                 )
                 self._events.append(
                     RiskEvent(CLOCK_OFF, offset, CLOCK_TOLERANCE, HOLD_ACTION, detail=self._hold)
