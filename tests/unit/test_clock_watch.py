@@ -116,3 +116,19 @@ def test_a_held_clock_resumes_once_a_second_inside_the_limit(clocks: Clocks) -> 
         clocks.run(1.0)
     assert said == [(5.5, True), (4.5, True), (4.1, True), (3.9, False), (0.0, False)]
     assert [e.event_type for e in watch.take_events()] == ["clock_off", "clock_agrees"]
+
+
+def test_a_held_clock_is_not_let_go_by_a_heartbeat_too_slow_to_tell(clocks: Clocks) -> None:
+    """A heartbeat whose round trip took 30 s cannot say a clock 10 s off agrees: the hold
+    stays (fail closed) until a reading sure of it (before, it let orders go until the next)."""
+    watch = ClockWatch()
+    watch._server = (0.0, 0.0)
+    clocks.ahead = 10.0
+    _beat(watch, clocks, 0.001, 0.001)
+    assert watch.hold() is not None
+    _beat(watch, clocks, 30.0, 0.001)  # stuck 30 s before the server stamped it
+    assert watch.hold() is not None, "a reading 15 s uncertain let a clock 10 s off go"
+    clocks.ahead = 0.0
+    _beat(watch, clocks, 0.001, 0.001)
+    assert watch.hold() is None
+    assert [e.event_type for e in watch.take_events()] == ["clock_off", "clock_agrees"]

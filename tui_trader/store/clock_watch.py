@@ -110,9 +110,10 @@ class ClockWatch:
         self._judge(offset, self._server[1], how, "it agrees again")
 
     def _judge(self, offset: float, uncertainty: float, how: str, until: str) -> None:
-        """Hold past the limit; resume once ``AGREE_MARGIN`` inside it again."""
+        """Hold when surely past the limit; resume once surely ``AGREE_MARGIN`` inside it (a
+        reading too uncertain to tell, a heartbeat's round trip of 30 s, changes nothing)."""
         off = abs(offset) - uncertainty > CLOCK_TOLERANCE
-        agrees = abs(offset) - uncertainty <= CLOCK_TOLERANCE - AGREE_MARGIN
+        agrees = abs(offset) + uncertainty <= CLOCK_TOLERANCE - AGREE_MARGIN
         with self._lock:
             if off and self._hold is None:
                 self._hold = (
