@@ -118,3 +118,76 @@ def test_a_desk_whose_clock_is_off_still_flattens_on_the_kill_switch(
     finally:
         desk.finish("stopped")
         desk.broker.close()
+
+
+def test_a_desk_whose_clock_is_off_still_sells_part_of_a_position_by_hand(
+    sandbox: SandboxHandle,
+    trading: Any,
+    store: Path | PgUrl,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Only opening hand orders wait for the clock: a sale by the ticket of part of what is
+    held only takes risk off, as a close does (before, every ticket was held: on SQLite a
+    clock set right by NTP left the trader only the whole position's close for the day)."""
+    desk = alpaca_session(sandbox, store, symbols=("SPY",))  # type: ignore[arg-type]
+    try:
+        rally_until_bought(sandbox, desk, trading)
+        held = {p.symbol: float(p.qty) for p in trading.get_all_positions()}.get("SPY", 0.0)
+        assert held >= 2
+        _shift(monkeypatch, 600.0)
+        sandbox.admin.step()
+        desk.run_iteration()
+        assert _events() == ["clock_off"]
+        sells = sum(1 for o in sandbox_orders(trading) if o.side.value == "sell")
+        desk.request_manual_order(ManualOrder("SPY", Side.SELL, qty=1))
+        sandbox.admin.step()
+        report = desk.run_iteration()
+        assert report is not None
+        said = [e.detail for e in report.risk_events if "not sent" in e.detail]
+        assert not said, said
+        assert sum(1 for o in sandbox_orders(trading) if o.side.value == "sell") == sells + 1
+        desk.request_manual_order(ManualOrder("SPY", Side.SELL, qty=held + 5))  # a short: held
+        sandbox.admin.step()
+        report = desk.run_iteration()
+        assert report is not None
+        assert any("not sent: this machine's clock" in e.detail for e in report.risk_events)
+    finally:
+        desk.finish("stopped")
+        desk.broker.close()
+
+
+def test_a_desk_whose_clock_is_off_still_sells_when_its_strategy_says_so(
+    sandbox: SandboxHandle,
+    trading: Any,
+    store: Path | PgUrl,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The strategy's sale of what it holds only takes risk off, as an exit does: it goes while
+    the clock is off; its buys wait (before, the desk sat on the position, on SQLite for the
+    rest of the day, with nothing but its exits)."""
+    desk = alpaca_session(sandbox, store, symbols=("SPY",))  # type: ignore[arg-type]
+    try:
+        rally_until_bought(sandbox, desk, trading)
+        assert {p.symbol for p in trading.get_all_positions()} == {"SPY"}
+        _shift(monkeypatch, -300.0)
+        sells = sum(1 for o in sandbox_orders(trading) if o.side.value == "sell")
+        for _ in range(4):  # calm, then the fall that has the trend strategy sell
+            sandbox.admin.step()
+            desk.run_iteration()
+        for _ in range(6):
+            sandbox.admin.step(shock={"SPY": -2.0})
+            desk.run_iteration()
+            if sum(1 for o in sandbox_orders(trading) if o.side.value == "sell") > sells:
+                break
+        assert _events() == ["clock_off"]
+        assert sum(1 for o in sandbox_orders(trading) if o.side.value == "sell") > sells, (
+            "the strategy's sale was held with the clock off"
+        )
+        bought = _buys(trading)
+        for _ in range(6):  # the rally again: its buy waits for the clock
+            sandbox.admin.step(shock=RALLY)
+            desk.run_iteration()
+        assert _buys(trading) == bought, "bought while its clock was off"
+    finally:
+        desk.finish("stopped")
+        desk.broker.close()

@@ -160,8 +160,6 @@ class ManualOrders(ManualClose):
                 # ask (unanswered, the question refused it and the order kept working).
                 cancel = isinstance(request, _Cancel)
                 waiting = None if cancel else self.broker.trading_ready()
-                if waiting is None and isinstance(request, ManualOrder):  # (a close: let go)
-                    waiting = self.audit.clock_hold()  # (``store.clock_watch``)
                 if waiting:
                     events.append(self._refused(f"{_describe(request)} not sent: {waiting}"))
                     continue
@@ -245,16 +243,15 @@ class ManualOrders(ManualClose):
     ) -> bool:
         """The strategies' gate and audit path for one manual order; False if its fate is in
         doubt (trading is then halted). A close (``close_key``: the key that asked for it) is
-        cut to what can never flip the position, saying what may be left
-        (``engine.manual_book``). Once the kill switch was pressed, only one that shrinks a
-        position whichever working orders fill goes out (a close, a sell of no more than is
-        held beside the working sells: ``Holding.closable``), as the halt lets it
-        (``engine.kill_fence``); any other is refused, looked for here and again right before
-        the send."""
+        cut to what can never flip the position (``engine.manual_book``). Once the kill switch
+        was pressed, or while this machine's clock is off (``store.clock_watch``), only one that
+        shrinks a position whichever working orders fill goes out (a close, a sell of no more
+        than is held beside the working sells: ``Holding.closable``), as the halt lets it
+        (``engine.kill_fence``); any other is refused here (a kill again before the send)."""
         rows = read_close_rows(self.audit, self.claims is not None)  # before the store's reads
         working = self.broker.open_orders()
+        what = f"manual {request.side} {exact_text(request.qty)} {request.symbol}"
         if unseen(working):  # the gate counts working orders: not on a partial view
-            what = f"manual {request.side} {exact_text(request.qty)} {request.symbol}"
             events.append(self._refused(f"{what} not sent: {unseen(working)}", request.symbol))
             return True
         pending, session = self._unconfirmed(request.symbol), self.audit.session
@@ -282,11 +279,13 @@ class ManualOrders(ManualClose):
         shrinks = (close_key is not None and bool(pending)) or request.qty <= closable + 1e-9
         who = self.kill_pending()
         if who is not None and not shrinks:  # before the stops' release: no exit cancelled
-            what = f"manual {request.side} {exact_text(request.qty)} {request.symbol}"
             events.append(kill_refusal(what, who, request.symbol))
             return True
+        hold = None if shrinks or close_key is not None else self.audit.clock_hold()
+        if hold:  # this machine's clock is off (``store.clock_watch``): what shrinks still goes
+            events.append(self._refused(f"{what} not sent: {hold}", request.symbol))
+            return True
         if past and grows:  # equity fell past a limit since the last check (between bars)
-            what = f"manual {request.side} {exact_text(request.qty)} {request.symbol}"
             detail = f"{what} not sent: the account is past its {past}; the next cycle halts"
             events.append(self._refused(detail, request.symbol))
             return True

@@ -100,7 +100,8 @@ class OrderRouting(OrderLegs):
         How many were sent and refused; what it has to say goes into the cycle's ``events``
         and ``notes`` as it comes, so that a failure part way (the broker silent, an answer
         that cannot be read) leaves the cycle holding the refusals decided before it, to
-        write as it fails. Before, they were in this step's own list, lost with it."""
+        write as it fails. Before, they were in this step's own list, lost with it. While this
+        machine's clock is off, only the moves that shrink a position go (take risk off)."""
         cfg = self.config
         equity = account.equity
         working = self.broker.open_orders()
@@ -119,6 +120,7 @@ class OrderRouting(OrderLegs):
         if self.outside.holds:  # changed outside the session: never traded against
             left_alone = exits | self.outside.holds
         sent = refused = 0
+        shrink_only = self.audit.clock_hold() is not None  # only sales that take risk off
         hand: dict[str, str] = {}
         against: dict[str, str] | None = None
         small: dict[str, str] | None = None
@@ -170,6 +172,8 @@ class OrderRouting(OrderLegs):
                 continue
             if abs(delta) * price < min_value and desired != 0:
                 continue
+            if shrink_only and (desired * held.committed < 0 or abs(desired) > abs(held.committed)):
+                continue  # this machine's clock is off (``store.clock_watch``): said once a cycle
             if symbol in left_alone and not (  # a sell cancels an ended session's exit first
                 self.droppable.get(symbol) is (_BUY if delta > 0 else _SELL)
                 and exits.get(symbol) == left_alone[symbol]

@@ -344,9 +344,9 @@ class TradingSession(
                 if self._watch_outside:
                     events += self._check_outside(positions)
                 waiting = self.orders_wait()
-                if waiting:
+                if waiting:  # (the clock's hold alone: the strategies' sales that shrink go)
                     notes.append(f"no new orders: {waiting}")
-                else:
+                if not waiting or waiting == self.audit.clock_hold():
                     sent, refused = self._rebalance(
                         signals, account, positions, market_time, events, notes
                     )

@@ -16,13 +16,16 @@ a step, so a step shows at the very next cycle. On a SQLite file (one machine, n
 comparison, against the start, is the only one.
 
 What a careful trader wants then: **no new orders while the clock disagrees** (the strategy's
-and opening hand orders: ``hold``), everything that only takes risk off still works (protective
-exits, a halt and its flatten, the kill switch, a hand close, a cancel), said in one plain line
-on the desk and the CLI, and written in the audit trail as a risk event (``clock_off``). The
-desk resumes by itself once the clock agrees again (``clock_agrees``, also written): the times
-it writes are true again, and nothing written meanwhile was a new order. On SQLite "agrees"
-means back where it stood at the start (a step undone); a clock stepped for good (NTP setting
-it right) keeps the hold until the desk is started again, which takes the new time as its own.
+and hand orders that open or grow a position: ``hold``), everything that only takes risk off
+still works (protective exits, a halt and its flatten, the kill switch, a hand close, a sale of
+no more than is held, the strategy's or by hand, a cancel), said in one plain line on the desk
+and the CLI, and written in the audit trail as a risk event (``clock_off``). The desk resumes
+by itself once the clock agrees again, a second inside the limit (``clock_agrees``, also
+written; ``AGREE_MARGIN``): the times it writes are true again, and nothing written meanwhile
+was a new order. NTP's slewing moves no reading (the kernel slews the wall, monotonic and boot
+clocks alike). On SQLite "agrees" means back where it stood at the start (a step undone); a
+clock stepped for good (NTP setting it right) keeps the hold until the desk is started again,
+which takes the new time as its own.
 """
 
 from __future__ import annotations
@@ -36,7 +39,12 @@ from tui_trader.core.domain import RiskEvent
 from tui_trader.risk.event_text import CLOCK_AGREES, CLOCK_OFF
 from tui_trader.store.clock_check import CLOCK_TOLERANCE, clock_offset
 
-HOLD_ACTION = "no new orders until the clock agrees again (exits, halts, closes still work)"
+AGREE_MARGIN = 1.0
+"""Seconds back inside the limit a held clock must come before orders resume: a clock that
+drifted to the limit (no NTP on it or on the server) read a few milliseconds either side at
+each heartbeat, and without a margin was held and let go at every one (600 risk events in ten
+minutes, orders on and off)."""
+HOLD_ACTION = "no new orders until the clock agrees again (exits, halts, sales still work)"
 RESUME_ACTION = "new orders allowed again"
 
 
@@ -79,7 +87,9 @@ class ClockWatch:
             return
         middle = (before + after) / 2.0
         self._server = (middle - server.timestamp(), (after - before) / 2.0)
-        self._base = middle - boot
+        self._base = after - boot  # both read at one instant (``middle - boot`` was biased
+        # by half the round trip: a heartbeat answered 12 s after the server's stamp, a slow
+        # commit's fsync, read as a clock 12 s ahead and held the desk's orders)
         self.glance()
 
     def glance(self) -> None:
@@ -100,18 +110,20 @@ class ClockWatch:
         self._judge(offset, self._server[1], how, "it agrees again")
 
     def _judge(self, offset: float, uncertainty: float, how: str, until: str) -> None:
-        """Hold or resume on one reading."""
+        """Hold when surely past the limit; resume once surely ``AGREE_MARGIN`` inside it (a
+        reading too uncertain to tell, a heartbeat's round trip of 30 s, changes nothing)."""
         off = abs(offset) - uncertainty > CLOCK_TOLERANCE
+        agrees = abs(offset) + uncertainty <= CLOCK_TOLERANCE - AGREE_MARGIN
         with self._lock:
             if off and self._hold is None:
                 self._hold = (
                     f"this machine's clock {how} (more than the {CLOCK_TOLERANCE:.0f} s "
-                    f"allowed), until {until} (exits, halts and closes still work)"
+                    f"allowed), until {until} (exits, halts, closes and sales still work)"
                 )
                 self._events.append(
                     RiskEvent(CLOCK_OFF, offset, CLOCK_TOLERANCE, HOLD_ACTION, detail=self._hold)
                 )
-            elif not off and self._hold is not None:
+            elif agrees and self._hold is not None:
                 self._hold = None
                 said = f"this machine's clock agrees again ({offset:+.0f} s): new orders resume"
                 self._events.append(
