@@ -26,6 +26,9 @@ from tui_trader.risk.holdings import NOTHING, holdings, less_sales_filled
 
 _trunc = math.trunc
 _BUY, _SELL = Side.BUY, Side.SELL
+_SOLD = "sold"
+"""The hold of a sale beside others' sales filled in part (``less_sales_filled``), in
+``crossing``: said at its onset, as the other holds are (before, every cycle said it again)."""
 """Named once: an enum's member costs a metaclass look-up each time it is named (3.11), and
 these are named for every symbol the rebalance passes."""
 
@@ -61,7 +64,8 @@ class OrderRouting(OrderLegs):
     exit_holds: ExitHolds
     hand_holds: HandHolds
     crossing: SaidOnce
-    """Symbols whose rebalance waits for an order of ours working the other way (said once)."""
+    """Symbols whose rebalance waits for an order of ours working the other way, or a sale for
+    others' sales filled in part (``_SOLD``): said once per onset."""
     under_share: SaidOnce
     """Symbols whose target is less than one whole share (said once, ``whole_shares``)."""
     _manual_count: int
@@ -190,7 +194,13 @@ class OrderRouting(OrderLegs):
                 against[symbol] = self._against(symbol, desired, pending, notes)
                 continue
             if delta < 0 and held is not listed.get(symbol, NOTHING) and -delta > held.sellable:
-                said = self._beside_close(symbol, _SELL) or sold_words(symbol, listed[symbol], held)
+                said = self._beside_close(symbol, _SELL)
+                if said is None:  # others' sales filled in part: said at its onset only
+                    against = against or {}
+                    against[symbol] = _SOLD
+                    if not self.crossing.first(symbol, _SOLD):
+                        continue
+                    said = sold_words(symbol, listed[symbol], held)
                 notes.append(f"sell {-delta:g} {symbol} waits for the next cycle: {said}")
                 continue
             move = Move(symbol, target, desired, price, equity, market_time)
