@@ -96,3 +96,29 @@ def test_a_strategy_sale_beside_another_desks_partly_filled_sale_leaves_its_fill
     session.run_iteration()
     assert [o.qty for o in _sells(broker, key)] == [held / 2], "its own: sized as before"
     session.finish("stopped")
+
+
+def test_the_strategy_sale_waiting_beside_others_filled_sales_is_said_once(
+    tmp_path: Path,
+) -> None:
+    """While the other desk's sale works on, each cycle's wait is the same: said at its onset
+    (before, every cycle said it again: a screen of the same line while that sale worked)."""
+    broker = _BesideASale()
+    strategy = _Turns()
+    session = make_session(
+        tmp_path / "audit.db", broker=broker, symbols=("SPY",), strategies=[strategy]
+    )
+    for _ in range(3):
+        session.run_iteration()
+    held = broker.positions()["SPY"].qty
+    assert held >= 2, "the strategy bought SPY"
+    broker.beside = [_sale("tt-0badc0de_t1-3-SPY-r", held)]  # another desk's, half filled
+    strategy.flat = True
+    waits: list[int] = []
+    for _ in range(4):
+        report = session.run_iteration()
+        notes = report.notes if report else []
+        waits.append(sum("SPY waits for the next cycle: other orders" in n for n in notes))
+    assert waits == [1, 0, 0, 0], waits
+    assert _sells(broker, session.audit.session.key) == []  # it still waits, unsent
+    session.finish("stopped")

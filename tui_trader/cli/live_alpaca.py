@@ -59,6 +59,7 @@ from tui_trader.session.alpaca import (
 )
 from tui_trader.session.key_minute import KeyBusyAtStart
 from tui_trader.session.lost_store import StoreLostAtStart
+from tui_trader.session.stopped_start import end_started_anyway
 
 if TYPE_CHECKING:
     from tui_trader.engine.session import TradingSession
@@ -197,7 +198,7 @@ def _run(args: argparse.Namespace, mode: str, tag: str, title: str) -> int:
     watch_stdout()  # from the header on, a closed stdout stops the session cleanly
     console = Console(highlight=False, soft_wrap=True)
     try:
-        with stopped_raised():  # a stop signal while it starts ends its row, in one line
+        with stopped_raised() as taken:  # a stop signal while it starts ends its row
             # a busy key minute: one line, and the start waits for the next minute
             session = build_alpaca_session(settings, endpoint, say=console.out)
     except KeyBusyAtStart as exc:  # not the user's input: exit 1 (try again later)
@@ -210,6 +211,9 @@ def _run(args: argparse.Namespace, mode: str, tag: str, title: str) -> int:
         fail(str(exc), 1)
     except Stopped as stop:
         return stopped_while_starting(stop)
+    if taken.stop is not None:  # a step of the start swallowed it: stopped all the same
+        end_started_anyway(session)
+        return stopped_while_starting(taken.stop)
     signals = RunStop()
     with ctrl_c(signals, console):  # a stop signal from here on stops the run, even in the header
         return _header_and_run(args, console, session, settings, endpoint, ops, signals, tag, title)

@@ -104,6 +104,7 @@ def run_paper(args: argparse.Namespace) -> int:
     )
     from tui_trader.session.local import LocalSettings, SettingsError, build_local_session
     from tui_trader.session.lost_store import StoreLostAtStart
+    from tui_trader.session.stopped_start import end_started_anyway
 
     _check_batch(args)
     watch_stdout()  # from the header on, a closed stdout stops the session cleanly
@@ -131,7 +132,7 @@ def run_paper(args: argparse.Namespace) -> int:
         commit_every=max(args.commit_every, 1),
     )
     try:
-        with stopped_raised():  # a stop signal while it starts ends its row, in one line
+        with stopped_raised() as taken:  # a stop signal while it starts ends its row
             session = build_local_session(settings)
     except (SettingsError, MarketDataError) as exc:
         raise UsageError(str(exc)) from None
@@ -139,6 +140,9 @@ def run_paper(args: argparse.Namespace) -> int:
         fail(str(exc), 1)
     except Stopped as stop:
         return stopped_while_starting(stop)
+    if taken.stop is not None:  # a step of the start swallowed it: stopped all the same
+        end_started_anyway(session)
+        return stopped_while_starting(taken.stop)
     signals = RunStop()
     with ctrl_c(signals, console):  # a stop signal from here on stops the run, even in the header
         return _header_and_run(args, console, session, db, ops, signals)

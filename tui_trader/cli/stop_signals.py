@@ -114,17 +114,32 @@ def stopped_while_starting(stop: Stopped) -> int:
     return stop.exit_code
 
 
+class Taken(list[int]):
+    """The stop signals ``stopped_raised`` took in its block (the first was raised). Not empty
+    after a block that ended normally: a step inside caught the ``Stopped`` and went on (a
+    library's ``except BaseException``, a retry loop), and the caller stops all the same."""
+
+    @property
+    def stop(self) -> Stopped | None:
+        """The stop the first signal asked for, or None if none came."""
+        return Stopped(self[0]) if self else None
+
+
 @contextlib.contextmanager
-def stopped_raised() -> Iterator[None]:
+def stopped_raised() -> Iterator[Taken]:
     """Ctrl+C, SIGTERM or SIGHUP raise ``Stopped`` in the block (the default SIGTERM and
     SIGHUP ended the process where it stood, with no ``finally`` run). Only the first is
     raised: the ones after it are ignored while the block undoes its work (a file to delete),
     which a second exception would cut short. Off the main thread (a command run in-process
-    by a test or an embedding program) Python installs no handler: the block runs as is."""
+    by a test or an embedding program) Python installs no handler: the block runs as is.
+
+    The block gets the signals taken (``Taken``): one swallowed inside the block (the start
+    went on, and the desk traded with its trader's Ctrl+C lost, campaign32) is still there
+    once it ends, for the caller to stop on."""
+    raised = Taken()
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield raised
         return
-    raised: list[int] = []
 
     def handle(signum: int, frame: FrameType | None) -> None:
         if raised:
@@ -136,7 +151,7 @@ def stopped_raised() -> Iterator[None]:
 
     previous = {signum: signal.signal(signum, handle) for signum in STOP_SIGNALS}
     try:
-        yield
+        yield raised
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)

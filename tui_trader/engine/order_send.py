@@ -59,6 +59,16 @@ class OrderSending(SendFence, KillFence):
             if self.audit.commit_before_send and not before.halted:  # fenced: time its send
                 self.send_gap.slot_taken(request.client_order_id)
             return None
+        if before.day is None:  # no trading day yet: no count of it to take a slot of
+            return RiskEvent(
+                ORDER_RATE,
+                0.0,
+                0.0,
+                f"refused {request.side} {request.qty:g} {request.symbol}: the desk has not run "
+                "its first cycle yet (the account's order count for the day starts there); "
+                "send it again once the first cycle has run",
+                symbol=request.symbol,
+            )
         count = self.risk.state.orders_today
         return RiskEvent(
             ORDER_RATE,

@@ -13,8 +13,12 @@ rolled back if the signal cut it.
 from __future__ import annotations
 
 import contextlib
+from typing import TYPE_CHECKING
 
 from tui_trader.store.audit import AuditLog
+
+if TYPE_CHECKING:
+    from tui_trader.engine.session import TradingSession
 
 
 def end_stopped_start(audit: AuditLog) -> None:
@@ -24,3 +28,17 @@ def end_stopped_start(audit: AuditLog) -> None:
         audit.abandon()
         if audit.session is not None:
             audit.end_session("stopped", 0)
+
+
+def end_started_anyway(session: TradingSession) -> None:
+    """A stop signal came while the session started, and a step of the start swallowed it:
+    the start went on to its end. Before, the desk then traded with its trader's Ctrl+C lost
+    (campaign32: a ``live paper`` desk cycled 90 s after it, until killed). It ends here as a
+    start the signal stopped: its row ``stopped`` with no cycle, the broker's connection and
+    the store closed; nothing more is sent (the protective stops the start placed stay at the
+    broker: they protect the shares held, as after any stopped start)."""
+    end_stopped_start(session.audit)
+    with contextlib.suppress(Exception):
+        session.broker.close()
+    with contextlib.suppress(Exception):
+        session.audit.db.close()
