@@ -22,15 +22,17 @@ from tui_trader.core.domain import Signal
 from tui_trader.core.orders import Side
 from tui_trader.sandbox.testing import SandboxHandle, wait_until
 from tui_trader.store.models import LiveOrder
+from tui_trader.store.pg_url import PgUrl
 
 CRASH = {"SPY": -8.0}
 """One bar down far enough to trigger the 3% stop."""
 
 
 def test_a_strategy_sale_waits_beside_a_taken_over_exits_fill_recorded_mid_cycle(
-    sandbox: SandboxHandle, trading: Any, tmp_path: Path
+    sandbox: SandboxHandle, trading: Any, store: Path | PgUrl
 ) -> None:
-    two = ended_desks_stop(sandbox, tmp_path / "desk.db", stop_loss=RULE)
+    """On both stores (the campaign's run was on PostgreSQL, whose marker is a snapshot)."""
+    two = ended_desks_stop(sandbox, store, stop_loss=RULE)
     try:
         sandbox.admin.step()
         two.run_iteration()  # takes desk one's stop over (it keeps exits)
