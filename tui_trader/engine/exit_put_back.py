@@ -151,7 +151,10 @@ class ExitPutBack:
                 events += check.events
                 continue
             fence = rows.fence(symbol, EXIT_RACED) if rows is not None else None
-            ack = self._send(check.order, market_time, fence=fence, since=since)
+            counted = since is not None  # others' fills since: ``beside`` above
+            ack = self._send(
+                check.order, market_time, fence=fence, since=since, others_counted=counted
+            )
             if ack is None or ack.status is OrderStatus.UNKNOWN:  # followed till it settles
                 self._put_doubt[check.order.client_order_id] = (symbol, [(old, came)], why)
                 events.append(

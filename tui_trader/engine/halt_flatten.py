@@ -205,7 +205,10 @@ class HaltFlatten:
                 unclosed.append(f"{qty:g} {symbol} (not sent{': ' + why if why else ''})")
                 continue
             fence = self._close_claims.fence(symbol) if self._close_claims else None
-            ack = self._send(check.order, market_time, fence=fence, since=since)
+            counted = since is not None  # others' fills since: ``_closed_beside``
+            ack = self._send(
+                check.order, market_time, fence=fence, since=since, others_counted=counted
+            )
             if self._released.get(symbol):  # its exits: back unless the close went out
                 events += self._exit_after(check.order, ack, market_time)
             if ack is None:  # followed as unsettled: the next pass waits for it, then closes

@@ -87,6 +87,8 @@ class OrderSending(SendFence, KillFence, SoldSince):
         killable: bool = False,
         fence: Callable[[], str | None] | None = None,
         since: object = None,
+        others_counted: bool = False,
+        sold_check: bool = True,
     ) -> Order | None:
         """Write the order row, then send; ``None`` if the broker's answer is in doubt. An
         answer of ``unknown`` (lost, and the broker does not know the order yet) is followed as
@@ -100,7 +102,9 @@ class OrderSending(SendFence, KillFence, SoldSince):
         order unsent, its row and answer ``rejected`` with that reason (a flatten close
         another desk's went out before: ``engine.close_claims``); then a sale waits, unsent
         the same way, beside a sale's fill recorded after its positions were read (``since``:
-        the marker read before them; default the cycle's: ``engine.sold_since``)."""
+        the marker read before them; default the cycle's; ``others_counted``: other desks'
+        fills since it counted in the sizing already; ``sold_check`` ``False``: an exit the
+        exit step sized from its own reads: ``engine.sold_since``)."""
         if killable and (stopped := self.kill_before_send(request)) is not None:
             return stopped
         timed = self.send_gap.client_order_id is not None  # a fenced slot (an Alpaca order)
@@ -110,8 +114,8 @@ class OrderSending(SendFence, KillFence, SoldSince):
         if timed and (refused := self._gap_refusal(request, written=True)) is not None:
             return refused
         why = fence() if fence is not None else None
-        if why is None:
-            why = self._sold_since(request, since)
+        if why is None and sold_check:
+            why = self._sold_since(request, since, others_counted)
         if why is not None:
             unsent = Order.from_request(request, OrderStatus.REJECTED, why)
             self._record_ack(unsent)

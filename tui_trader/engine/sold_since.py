@@ -18,7 +18,12 @@ So ``_send`` (the one place every order goes out: the strategies', by hand, a fl
 an exit placed or put back) asks the store, for a sale of a broker-backed desk, whether any
 fill on the sell side of its symbol was recorded after the marker read just before those
 positions (``AuditLog.fills_marker``), every session's but the orders this desk sent since that
-marker (sized knowing them: a closing leg before its opening one). If one was, the sale is not
+marker (sized knowing them: a closing leg before its opening one); only the desk's own where
+the sizing took the other desks' fills since its read out already (a flatten's close, an exit
+put back: ``engine.sales_beside``). A protective exit placed by the exit step is not held so:
+it reads the open orders and then the positions itself, right before, and counts other desks'
+fills since (``engine.protective_stops``); held back, a desk beside another selling every cycle
+never got its stop. If one was, the sale is not
 sent: its row and answer say ``not sent`` and why, in plain words, and the next cycle sizes it
 again from a read that holds the fill (or says which reading lags). Whether the positions held
 the fill already cannot be told from here: the desk fails closed, and waits one cycle.
@@ -57,10 +62,13 @@ class SoldSince:
         """An order of this session went out (its fills are counted in its sizing)."""
         self.sent_since_marker = self.sent_since_marker | {client_order_id}
 
-    def _sold_since(self, request: OrderRequest, since: object = None) -> str | None:
+    def _sold_since(
+        self, request: OrderRequest, since: object = None, others_counted: bool = False
+    ) -> str | None:
         """Why the sale ``request`` is not sent (see the module): ``None`` to send it, a buy
         always. ``since``: the marker read before the positions it was sized from (default
-        the cycle's, ``last_marker``)."""
+        the cycle's, ``last_marker``); ``others_counted``: the sizing took other desks' fills
+        since then out already (``engine.sales_beside``): only this desk's own count here."""
         if request.side is not Side.SELL:
             return None
         marker = self.last_marker if since is None else since
@@ -71,10 +79,11 @@ class SoldSince:
         sold = closed_since(
             session.account_key,
             request.symbol,
-            None,
+            session.id if others_counted else None,
             mark,
             str(Side.SELL),
             sorted(self.sent_since_marker),
+            own=others_counted,
         )
         if sold <= 1e-9:
             return None

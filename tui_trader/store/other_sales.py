@@ -125,11 +125,12 @@ def closed_since(
     since: FillsMark,
     side: str,
     besides: Collection[str] = (),
+    own: bool = False,
 ) -> float:
-    """The shares other sessions of ``account_key`` (every session, ``session_id`` ``None``)
-    recorded as filled on ``side`` in ``symbol`` in fills recorded after ``since``
-    (``newest_fill_id``; 0.0 with none), but the fills of the orders whose client ids are
-    ``besides`` (counted whole already: ``engine.sales_beside``)."""
+    """The shares other sessions of ``account_key`` (every session, ``session_id`` ``None``;
+    only that session's, ``own``) recorded as filled on ``side`` in ``symbol`` in fills
+    recorded after ``since`` (``newest_fill_id``; 0.0 with none), but the fills of the orders
+    whose client ids are ``besides`` (counted whole already: ``engine.sales_beside``)."""
     query = (
         LiveFill.select(fn.COALESCE(fn.SUM(LiveFill.quantity), 0.0))
         .join(SessionRow)
@@ -143,7 +144,7 @@ def closed_since(
         )
     )
     if session_id is not None:
-        query = query.where(SessionRow.id != session_id)
+        query = query.where((SessionRow.id == session_id) if own else (SessionRow.id != session_id))
     if besides:
         query = query.where(
             LiveOrder.client_order_id.is_null() | LiveOrder.client_order_id.not_in(list(besides))
