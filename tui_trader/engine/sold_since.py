@@ -15,18 +15,20 @@ corrected from its own fills; a fill recorded after the read is not in them yet,
 taken-over exit's fills are recorded as the desk's own.
 
 So ``_send`` (the one place every order goes out: the strategies', by hand, a flatten's close,
-an exit placed or put back) asks the store, for a sale of a broker-backed desk, whether any
-fill on the sell side of its symbol was recorded after the marker read just before those
-positions (``AuditLog.fills_marker``), every session's but the orders this desk sent since that
-marker (sized knowing them: a closing leg before its opening one); only the desk's own where
-the sizing took the other desks' fills since its read out already (a flatten's close, an exit
-put back: ``engine.sales_beside``). A protective exit placed by the exit step is not held so:
-it reads the open orders and then the positions itself, right before, and counts other desks'
-fills since (``engine.protective_stops``); held back, a desk beside another selling every cycle
-never got its stop. If one was, the sale is not
-sent: its row and answer say ``not sent`` and why, in plain words, and the next cycle sizes it
-again from a read that holds the fill (or says which reading lags). Whether the positions held
-the fill already cannot be told from here: the desk fails closed, and waits one cycle.
+an exit put back) asks the store, for a sale of a broker-backed desk, whether any fill on the
+sell side of its symbol was recorded after the marker read just before those positions
+(``AuditLog.fills_marker``): every session's, but the orders this desk sent since that marker
+(sized knowing them: a closing leg before its opening one); only the desk's own where the
+sizing took the other desks' fills since its read out already (a flatten's close, an exit put
+back: ``engine.sales_beside``). If one was, the sale is not sent: its row and answer say ``not
+sent`` and why, in plain words, and the next cycle sizes it again from a read that holds the
+fill. Whether the positions held the fill already cannot be told from here: the desk fails
+closed, and waits one cycle.
+
+A protective exit placed by the exit step is not held so: it reads the open orders and then
+the positions itself, right before, and counts other desks' fills since
+(``engine.protective_stops``); held back, a desk beside another selling every cycle never got
+its stop.
 A local account's marker is ``None`` (its cycle is one statement): nothing is asked there.
 """
 
