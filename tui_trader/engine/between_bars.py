@@ -57,6 +57,7 @@ class BetweenBars:
     last_positions: dict[str, Position]
     last_marker: object
     fills_marker: Callable[[], object]
+    marked: Callable[[object], object]
     equity_seen: float
     _fenced: bool
     _halt_unfinished: bool
@@ -228,5 +229,6 @@ class BetweenBars:
         except BrokerError as exc:
             notes.append(f"the account could not be read again after this: {exc}")
             return self.last_account or Account(0.0, 0.0, 0.0), self.last_positions
-        self.last_marker, self.last_account, self.last_positions = marker, account, positions
+        self.marked(marker)
+        self.last_account, self.last_positions = account, positions
         return account, positions

@@ -143,7 +143,8 @@ class ExitPlacing:
                     return list(check.events)
             rows = self._close_rows  # claimed as a flatten's close is (``engine.close_claims``)
             fence = rows.fence(symbol, EXIT_RACED) if rows is not None else None
-            ack = self._send(check.order, market_time, fence=fence)
+            # sized from the step's own reads, other desks' fills since counted (``sold_since``)
+            ack = self._send(check.order, market_time, fence=fence, sold_check=False)
         if ack is None:
             return [self._broker_doubt(check.order)]
         if ack.status is OrderStatus.REJECTED and (ack.reject_reason or "").startswith("not sent"):

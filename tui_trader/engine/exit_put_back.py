@@ -88,9 +88,11 @@ class ExitPutBack:
         since = newest_fill_id() if shared else None  # (``engine.sales_beside``)
         # the close rows before the positions: a flatten's close claimed since holds it back
         rows = read_close_rows(self.audit, self.claims is not None)
-        try:
-            position = self.broker.positions().get(symbol)
+        try:  # the open orders before the positions: a sale filling between the two reads
+            # is then counted (listed working, maybe held too: an exit too small for a
+            # cycle), never missed (gone from the listing, still held: an exit too large)
             working = self.broker.open_orders()
+            position = self.broker.positions().get(symbol)
         except BrokerError as exc:
             self._to_restore[symbol] = (released, why, self.iteration)
             return [self._unprotected(symbol, f"{why}; the broker did not answer: {exc}")]
@@ -149,7 +151,10 @@ class ExitPutBack:
                 events += check.events
                 continue
             fence = rows.fence(symbol, EXIT_RACED) if rows is not None else None
-            ack = self._send(check.order, market_time, fence=fence)
+            counted = since is not None  # others' fills since: ``beside`` above
+            ack = self._send(
+                check.order, market_time, fence=fence, since=since, others_counted=counted
+            )
             if ack is None or ack.status is OrderStatus.UNKNOWN:  # followed till it settles
                 self._put_doubt[check.order.client_order_id] = (symbol, [(old, came)], why)
                 events.append(

@@ -205,7 +205,10 @@ class HaltFlatten:
                 unclosed.append(f"{qty:g} {symbol} (not sent{': ' + why if why else ''})")
                 continue
             fence = self._close_claims.fence(symbol) if self._close_claims else None
-            ack = self._send(check.order, market_time, fence=fence)
+            counted = since is not None  # others' fills since: ``_closed_beside``
+            ack = self._send(
+                check.order, market_time, fence=fence, since=since, others_counted=counted
+            )
             if self._released.get(symbol):  # its exits: back unless the close went out
                 events += self._exit_after(check.order, ack, market_time)
             if ack is None:  # followed as unsettled: the next pass waits for it, then closes
@@ -237,7 +240,8 @@ class HaltFlatten:
         past its heartbeat window, or a second desk flattening on the account's halt) may
         have sent its close after the halt read the account: closed from that read, two
         market sells of one position opened a short on an account that allows shorting.
-        Also the orders listed, and what the store had recorded, read just before the
+        Also the orders listed (read before the positions: a sale filling between the reads is
+        counted, not missed), and what the store had recorded, read just before the
         positions (``None`` where no other desk trades the account through this store), for
         ``_closed_beside``."""
         shared = self.claims is not None and self.audit.session is not None
@@ -246,8 +250,11 @@ class HaltFlatten:
         if self._close_claims is None:
             self._read_close_rows()
         since = newest_fill_id() if shared else None
-        positions = self.broker.positions()
+        # the open orders before the positions: a sale filling between the two reads is then
+        # in both (listed working, its fill maybe held: a close too small for one pass), never
+        # in neither (read after it: held in full, no sale listed: a close that sold it twice)
         working = self.broker.open_orders()
+        positions = self.broker.positions()
         return positions, holdings(positions, working, self.unsettled.in_doubt()), working, since
 
     def _closed_beside(

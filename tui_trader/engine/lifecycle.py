@@ -64,6 +64,7 @@ class SessionLifecycle:
     last_positions: dict[str, Position]
     last_marker: object
     fills_marker: Callable[[], object]
+    marked: Callable[[object], object]
     unsettled: Unsettled
     protects: bool
     _watch_outside: bool
@@ -119,7 +120,7 @@ class SessionLifecycle:
         if not early:
             self._warm_up()
         self.last_account = self.broker.account()
-        self.last_marker = self.fills_marker()
+        self.marked(self.fills_marker())
         positions = self.last_positions = self.broker.positions()
         for symbol, position in positions.items():
             self.ledger.seed(symbol, position.qty, position.avg_entry_price, self.clock.now())

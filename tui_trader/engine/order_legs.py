@@ -182,7 +182,11 @@ class OrderLegs(OrderSending):
             )
             return True
         if ack.status is _REJECTED:
-            notes.append(f"broker rejected {side} {order.qty:g} {symbol}: {ack.reject_reason}")
+            why, what = ack.reject_reason or "", f"{side} {order.qty:g} {symbol}"
+            said = (
+                f"{what} {why}" if why.startswith("not sent") else f"broker rejected {what}: {why}"
+            )
+            notes.append(said)
             return False
         return True
 

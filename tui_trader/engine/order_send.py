@@ -17,6 +17,7 @@ from tui_trader.core.domain import RiskEvent
 from tui_trader.core.orders import Order, OrderRequest, OrderStatus, unfilled
 from tui_trader.engine.kill_fence import KillFence
 from tui_trader.engine.send_gap import SendFence
+from tui_trader.engine.sold_since import SoldSince
 from tui_trader.risk.gate import ORDER_RATE
 
 _NO_LIMIT = 2**31 - 1
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     from tui_trader.store.audit import AuditLog
 
 
-class OrderSending(SendFence, KillFence):
+class OrderSending(SendFence, KillFence, SoldSince):
     """The slot, the row, the send; the session supplies the state it works on."""
 
     broker: Broker
@@ -95,6 +96,9 @@ class OrderSending(SendFence, KillFence):
         rationale: Callable[[], str] | None = None,
         killable: bool = False,
         fence: Callable[[], str | None] | None = None,
+        since: object = None,
+        others_counted: bool = False,
+        sold_check: bool = True,
     ) -> Order | None:
         """Write the order row, then send; ``None`` if the broker's answer is in doubt. An
         answer of ``unknown`` (lost, and the broker does not know the order yet) is followed as
@@ -106,7 +110,11 @@ class OrderSending(SendFence, KillFence):
         its refusal in ``_unsent`` and an answer ``rejected`` saying ``not sent``. ``fence``:
         asked once the row is committed, right before the send; a reason it returns leaves the
         order unsent, its row and answer ``rejected`` with that reason (a flatten close
-        another desk's went out before: ``engine.close_claims``)."""
+        another desk's went out before: ``engine.close_claims``); then a sale waits, unsent
+        the same way, beside a sale's fill recorded after its positions were read (``since``:
+        the marker read before them; default the cycle's; ``others_counted``: other desks'
+        fills since it counted in the sizing already; ``sold_check`` ``False``: an exit the
+        exit step sized from its own reads: ``engine.sold_since``)."""
         if killable and (stopped := self.kill_before_send(request)) is not None:
             return stopped
         timed = self.send_gap.client_order_id is not None  # a fenced slot (an Alpaca order)
@@ -115,10 +123,14 @@ class OrderSending(SendFence, KillFence):
         self.audit.order_pending(request, self.iteration, market_time, rationale)
         if timed and (refused := self._gap_refusal(request, written=True)) is not None:
             return refused
-        if fence is not None and (why := fence()) is not None:
+        why = fence() if fence is not None else None
+        if why is None and sold_check:
+            why = self._sold_since(request, since, others_counted)
+        if why is not None:
             unsent = Order.from_request(request, OrderStatus.REJECTED, why)
             self._record_ack(unsent)
             return unsent
+        self._sent(request.client_order_id)
         try:
             ack = self.broker.submit(request)
         except BrokerError as exc:

@@ -285,7 +285,7 @@ class TradingSession(
                 self.claims is not None
             ):  # before the positions: a claim taken since makes them stale
                 self.claims.begin(audit.session.key)
-            self.last_marker = audit.fills_marker() if audit.commit_before_send else None
+            self.marked(audit.fills_marker() if audit.commit_before_send else None)
             day = self.session_day(market_time)
             flows, unread = read_cash_flows(broker, max(day, risk.state.day or day))  # first
             account = self.last_account = broker.account()

@@ -121,14 +121,16 @@ def _counted(session: SessionRow, now: datetime, ended_within: float) -> bool:
 def closed_since(
     account_key: str,
     symbol: str,
-    session_id: int,
+    session_id: int | None,
     since: FillsMark,
     side: str,
     besides: Collection[str] = (),
+    own: bool = False,
 ) -> float:
-    """The shares other sessions of ``account_key`` recorded as filled on ``side`` in ``symbol``
-    in fills recorded after ``since`` (``newest_fill_id``; 0.0 with none), but the fills of
-    the orders whose client ids are ``besides`` (counted whole already: ``engine.sales_beside``)."""
+    """The shares other sessions of ``account_key`` (every session, ``session_id`` ``None``;
+    only that session's, ``own``) recorded as filled on ``side`` in ``symbol`` in fills
+    recorded after ``since`` (``newest_fill_id``; 0.0 with none), but the fills of the orders
+    whose client ids are ``besides`` (counted whole already: ``engine.sales_beside``)."""
     query = (
         LiveFill.select(fn.COALESCE(fn.SUM(LiveFill.quantity), 0.0))
         .join(SessionRow)
@@ -139,9 +141,10 @@ def closed_since(
             & (LiveFill.symbol == symbol)
             & (LiveFill.side == side)
             & (SessionRow.account_key == account_key)
-            & (SessionRow.id != session_id)
         )
     )
+    if session_id is not None:
+        query = query.where((SessionRow.id == session_id) if own else (SessionRow.id != session_id))
     if besides:
         query = query.where(
             LiveOrder.client_order_id.is_null() | LiveOrder.client_order_id.not_in(list(besides))
