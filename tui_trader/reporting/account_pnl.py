@@ -13,7 +13,8 @@ the ones taken (in execution order, then id) and nothing else changed; otherwise
 all again: a fill recorded with a lower id (PostgreSQL hands ids out at insert, not commit) or
 removed (the store's fill count says so), one that executed before the last one taken (a late
 stream's news), a session added to the account, or a snapshot written at a time no later than
-the last fill that looked at what the account held (``Book.asked_at``).
+the last fill that looked at what the account held (``Book.asked_at``); and after a look the
+store stopped answering part-way through (some books had taken new fills, the others not).
 """
 
 from __future__ import annotations
@@ -84,8 +85,14 @@ class AccountPnl:
         snaps = AccountSnapshot.select(fn.MAX(AccountSnapshot.id)).scalar() or 0
         mark = (fills or 0, newest or 0, snaps)
         if mark != self._mark:
-            if not self._take_new(mark):
-                self._rebuild(mark)
+            try:
+                if not self._take_new(mark):
+                    self._rebuild(mark)
+            except BaseException:
+                # the store stopped answering part-way: some books took fills the mark does
+                # not say they did (the next look took them again: a +10 counted twice)
+                self._mark = None
+                raise
             self._mark = mark
         return self._realized
 
