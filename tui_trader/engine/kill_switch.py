@@ -56,6 +56,11 @@ class KillSwitch:
             self._kill = _KillRequest(who, flatten, reason)
         self.wake.set()
 
+    def kill_pressed(self) -> bool:
+        """Whether a press waits for the worker (any thread; read without the lock: a press
+        landing just after is taken at the worker's next step all the same)."""
+        return self._kill is not None
+
     def _take_kill_requests(self) -> list[RiskEvent]:
         """Turn an in-process kill or a monitor's halt request into a halt. The request is
         marked taken only with its halt's record (``_record_events``, one transaction): marked

@@ -74,6 +74,7 @@ class SessionRecords(RecordedElsewhere, LedgerBeside):
     _check_slippage: Callable[[Fill], None]
     _tell_events: Callable[[list[RiskEvent]], None]
     halt_line: Callable[[], str]
+    kill_pressed: Callable[[], bool]
     """The halt as the desk shows it (``SessionHalts``)."""
 
     # -- the audit trail -----------------------------------------------------------------------
@@ -202,7 +203,7 @@ class SessionRecords(RecordedElsewhere, LedgerBeside):
         if not self.audit.commit_before_send or session is None:
             return
         if self._realized_line is None:
-            self._realized_line = RealizedLine(session.id)
+            self._realized_line = RealizedLine(session.id, stop=self.kill_pressed)
         read = self._realized_line.read()
         if read is not None:
             self.realized_pnl, self.realized_by_symbol = read
