@@ -6,10 +6,9 @@ risk gate and the same audit trail as the strategies' orders: the order row is w
 broker sees the order, with a rationale that starts with ``manual``, and whatever the gate refuses
 is a risk event. Any doubt about a manual order's fate halts trading like any other order's.
 
-A mixin of ``TradingSession`` (kept apart so that the engine stays one screenful of cycle). The
-strategies keep trading, but not against a manual order while it works: their orders in its symbol
-wait until it ends (``engine.hand_holds``); then a position changed by hand is rebalanced to their
-target unless trading is halted (closing orders still pass while halted).
+A mixin of ``TradingSession``. The strategies keep trading, but not against a manual order while
+it works: their orders in its symbol wait until it ends (``engine.hand_holds``); then a position
+changed by hand is rebalanced to their target unless halted (closing orders still pass).
 """
 
 from __future__ import annotations

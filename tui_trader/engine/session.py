@@ -3,10 +3,9 @@
 A cycle takes the next completed bars, lets the broker match and mark them, records the fills,
 updates the strategies, checks equity against the drawdown and daily-loss limits, then (unless
 halted) turns the blended targets into orders that each pass the risk manager and are written to
-the audit trail before they are sent. Any doubt about an order's fate halts trading. Start-up
-is in ``engine/lifecycle``, the finish in ``engine/session_finish``; what a cycle writes down
-(fills, order changes, risk events, snapshots, the report) in ``engine/records``; feeding the
-bars to the strategies in ``engine/strategy_feed``.
+the audit trail before they are sent. Any doubt about an order's fate halts trading. Start-up is
+in ``engine/lifecycle``, the finish in ``engine/session_finish``, what a cycle writes down in
+``engine/records``, feeding the bars to the strategies in ``engine/strategy_feed``.
 """
 
 from __future__ import annotations
