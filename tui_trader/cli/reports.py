@@ -1,7 +1,5 @@
-"""``tui-trader history``, ``pnl`` and ``status``: the audit database as rich tables.
-
-They only read, so they never need the session that wrote the file to be stopped (WAL).
-"""
+"""``tui-trader history``, ``pnl`` and ``status``: the audit database as rich tables (they only
+read, so they never need the session that wrote the file to be stopped: WAL)."""
 
 from __future__ import annotations
 

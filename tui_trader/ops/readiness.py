@@ -19,9 +19,8 @@ and that choice is then written by ``record_skip`` as a risk event of the live s
 
 The record is read on a connection of its own (``store.own_connection``). On a PostgreSQL store
 a server that cannot be reached (or refuses the password) is a ``StoreError`` saying so in one
-line, and a server that goes away during the reads is ``RecordLost``: before, both reached the
-command line as the driver's ``OperationalError`` and a crash log (``live readiness``, and the
-gate of ``live trading``).
+line, and a server that goes away during the reads is ``RecordLost`` (before, both reached the
+command line as the driver's ``OperationalError`` and a crash log).
 """
 
 from __future__ import annotations
