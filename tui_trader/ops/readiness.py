@@ -13,9 +13,8 @@ Alpaca paper means a session whose stored endpoint is Alpaca's paper host, read 
 ``other host`` and the verdict says it does not count: before, it counted as Alpaca paper,
 and a rally pushed on the sandbox made a record "ready" for real money.
 
-``decide`` is the gate in front of real money, the same for ``live trading`` and the desk's
-"Alpaca live": ready goes on; not ready is refused unless the trader typed ``--skip-readiness``,
-and that choice is then written by ``record_skip`` as a risk event of the live session.
+``decide`` is the gate in front of real money (``live trading``, the desk's "Alpaca live"):
+not ready is refused unless the trader typed ``--skip-readiness``, written by ``record_skip``.
 
 The record is read on a connection of its own (``store.own_connection``). On a PostgreSQL store
 a server that cannot be reached (or refuses the password) is a ``StoreError`` saying so in one
