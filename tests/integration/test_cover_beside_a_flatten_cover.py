@@ -15,6 +15,8 @@ short at its next bar, wait the same way.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -51,10 +53,15 @@ def _refusals(report: Any) -> list[str]:
     return [e.action_taken for e in events if e.event_type == MANUAL_REFUSED]
 
 
-def test_a_cover_beside_another_desks_open_flatten_cover_waits(
-    sandbox: SandboxHandle, trading: Any, tmp_path: Path
-) -> None:
-    db = tmp_path / "desk.db"
+@contextmanager
+def cover_half_filled(
+    sandbox: SandboxHandle, trading: Any, db: Path, rest_in: int
+) -> Iterator[tuple[TradingSession, TradingSession]]:
+    """The scene of the holds beside a flatten cover: the account short 10 SPY, desks one and
+    two on ``db`` each taking the short as theirs; desk two halts with flatten, its cover fills
+    half now and the rest ``rest_in`` bars on, the halt lifted (``risk reset``); desk one's
+    positions read lags that fill (it still sees the whole short). Yields (one, two); both
+    finished after."""
     request = MarketOrderRequest(
         symbol="SPY", qty=10, side=OrderSide.SELL, time_in_force=TimeInForce.DAY
     )
@@ -72,7 +79,7 @@ def test_a_cover_beside_another_desks_open_flatten_cover_waits(
         wait_until(lambda: two.broker.trading_ready() is None, what="desk two's stream")
         before = one.broker.positions()
         assert before["SPY"].qty == -10
-        sandbox.admin.set_faults(partial_rate=1.0, partial_bars=3)  # half now, half 3 bars on
+        sandbox.admin.set_faults(partial_rate=1.0, partial_bars=rest_in)  # half now
         two.request_kill(reason="test", flatten=True)
         assert two.apply_kill_requests() is not None
         sandbox.admin.set_faults(partial_rate=0.0)
@@ -80,6 +87,18 @@ def test_a_cover_beside_another_desks_open_flatten_cover_waits(
         account = two.audit.session.account_key
         assert main(["risk", "reset", "--yes", "--db", str(db), "--account", account]) == 0
         one.broker.positions = lambda: before  # type: ignore[method-assign]  # lagging
+        yield one, two
+    finally:
+        for desk in desks:
+            desk.finish("stopped")
+            desk.broker.close()
+
+
+def test_a_cover_beside_another_desks_open_flatten_cover_waits(
+    sandbox: SandboxHandle, trading: Any, tmp_path: Path
+) -> None:
+    with cover_half_filled(sandbox, trading, tmp_path / "desk.db", rest_in=3) as (one, two):
+        account = two.audit.session.account_key
         # desk one's strategies (long only) cover the short at its next bar
         sandbox.admin.step()
         report = one.run_iteration()
@@ -103,7 +122,3 @@ def test_a_cover_beside_another_desks_open_flatten_cover_waits(
             return flatten_close_hold(account, "SPY", one.audit.session.id, "buy") is None
 
         wait_until(close_ended, what="desk two's record of its close's end")
-    finally:
-        for desk in desks:
-            desk.finish("stopped")
-            desk.broker.close()
