@@ -49,7 +49,7 @@ from tui_trader.engine.others_working import ENDED_WITHIN
 from tui_trader.risk.stops import is_protective
 from tui_trader.store.liveness import alive_within, store_now
 from tui_trader.store.models import LiveOrder
-from tui_trader.store.other_sales import live_working_rows
+from tui_trader.store.other_sales import WorkingRow, live_working_rows
 from tui_trader.store.stop_rows import row_order_type, symbol_rows
 
 CLOSE_HOLD = (
@@ -140,22 +140,23 @@ def flatten_close_hold(
     ``ended``: the client ids the broker said ended, asked no more."""
     what = "still sells" if side == "sell" else "still buys back"
     order = "a sale" if side == "sell" else "a buy"
+    closes = None
+    if look_up is not None:  # every open close on that side, its desk's end however long ago
+        rows = live_working_rows(account_key, session_id, symbol, math.inf)
+        closes = [r for r in rows if flatten_closer_key(r.client_order_id) and r.side == side]
+        if not closes:  # the usual case: one read, before each order of a shared account
+            return None
     found = live_flatten_close(account_key, symbol, session_id, side)
     if found is None:
-        if look_up is None:
+        if closes is None or look_up is None:
             return None
-        return _ended_close_hold(account_key, symbol, session_id, side, look_up, ended)
+        return _ended_close_hold(symbol, side, closes, look_up, ended)
     cid, keeper = found
     return CLOSE_HOLD.format(keeper=keeper, cid=cid, symbol=symbol, what=what, order=order)
 
 
 def _ended_close_hold(
-    account_key: str,
-    symbol: str,
-    session_id: int,
-    side: str,
-    look_up: LookUp,
-    ended: set[str] | None,
+    symbol: str, side: str, closes: list[WorkingRow], look_up: LookUp, ended: set[str] | None
 ) -> str | None:
     """Why an order waits beside a halt flatten close on its side of a desk that ended longer
     ago than ``ENDED_WITHIN``, its row still open in the store, as the broker says it works
@@ -166,9 +167,9 @@ def _ended_close_hold(
     ended = set() if ended is None else ended
     verb = "sell" if side == "sell" else "buy back"
     order = "a sale" if side == "sell" else "a buy"
-    for row in live_working_rows(account_key, session_id, symbol, math.inf):
+    for row in closes:  # the open flatten closes on ``side`` in ``symbol`` (any desk's end)
         closer = flatten_closer_key(row.client_order_id)
-        if closer is None or row.side != side or row.client_order_id in ended:
+        if closer is None or row.client_order_id in ended:
             continue
         cid, keeper = row.client_order_id, short_key(closer)
         try:
